@@ -1,0 +1,35 @@
+# The two commands: `make demo` (set up + a real end-to-end run) and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+DEMO_CONFIG = configs/demo/point-robot.json
+DEMO_RUNS   = output/point-robot/demo
+
+.PHONY: demo test install benchmark clean-demo
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: expected Python 3.11 (set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	@echo "== stage 1: behaviour SAC for 40 point-robot tasks -> offline_dataset/point-robot-demo"
+	$(PY) policy_train.py --config $(DEMO_CONFIG) --sac_config demo_point
+	@echo "== stage 2+3: CSRO meta-training, meta-test on the 10 held-out tasks -> $(DEMO_RUNS)"
+	$(PY) launch_experiment.py $(DEMO_CONFIG) --seed 0 --exp_name demo
+	$(PY) -m rlkit.plot $(DEMO_RUNS)
+	$(PY) -m rlkit.report $(DEMO_RUNS) --last 3
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+benchmark: $(VENV)/.installed
+	$(PY) benchmarks/meta_train_speed.py
+
+clean-demo:
+	rm -rf offline_dataset/point-robot-demo $(DEMO_RUNS)

@@ -1,0 +1,43 @@
+"""Stage 2 + 3: offline meta-training and meta-test.
+
+    python launch_experiment.py configs/point-robot.json --seed 0 [--exp_name NAME] [--gpu G] [--KEY VALUE ...]
+
+Any config key can be overridden: `--algo_params.num_iterations 2` (a unique leaf name such
+as `--num_iterations 2` works too); values are JSON (`true`, `false`, `null`, numbers, lists).
+Outputs go to output/ENV/EXP/seed{S}/; rerunning with the same --exp_name resumes.
+"""
+from __future__ import annotations
+
+import click
+
+from rlkit.cli import run_cli, select_device
+from rlkit.config import load_config, parse_override_args
+from rlkit.experiment import MetaTrainer, prepare
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("config", type=click.Path())
+@click.option("--seed", default=0, show_default=True, help="random seed of the run")
+@click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
+@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--docker", is_flag=True, hidden=True)
+@click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
+@click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")
+@click.pass_context
+def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: int | None, docker: bool, debug: bool,
+         no_progress: bool) -> None:
+    overrides = parse_override_args(list(ctx.args))
+    if exp_name is not None:
+        overrides.setdefault("util_params", {})["exp_name"] = exp_name
+    if gpu is not None:
+        overrides.setdefault("util_params", {}).update(use_gpu=True, gpu_id=gpu)
+    cfg = load_config(config, overrides)
+    device = select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None)
+    prepared = prepare(cfg, seed, device)
+    print(f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test tasks, "
+          f"{len(prepared.train_buffer)} train transitions, device {device} -> {prepared.out_dir}")
+    MetaTrainer(prepared, show_progress=not no_progress).run()
+
+
+if __name__ == "__main__":
+    run_cli(main)

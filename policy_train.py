@@ -1,0 +1,70 @@
+"""Stage 1: behaviour-policy SAC per task -> offline_dataset/ENV/goal_idx{i}/.
+
+    python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [KEY=VALUE ...]
+
+Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/torch/sac/pytorch_sac/config/),
+e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
+algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from rlkit.cli import run_cli, select_device
+from rlkit.config import REPO_ROOT, load_config
+from rlkit.errors import UserError
+from rlkit.torch.sac.train import Schedule, SACParams, pending_tasks, split_tasks, train_task_group
+
+SAC_CONFIG_DIR = REPO_ROOT / "rlkit" / "torch" / "sac" / "pytorch_sac" / "config"
+
+
+def load_sac_config(name: str, overrides: list[str]):
+    if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
+        names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
+        raise UserError(f"unknown --sac_config {name!r}: expected one of {names}")
+    try:
+        with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+            cfg = compose(config_name=name, overrides=overrides)
+        return cfg, Schedule.from_hydra(cfg), SACParams.from_hydra(cfg)
+    except (HydraException, OmegaConfBaseException, ValueError) as e:
+        first = str(e).strip().splitlines()[0]
+        raise UserError(f"bad SAC override in {overrides}: {first}") from None
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1)
+@click.option("--config", "config_opt", default=None, help="experiment JSON, e.g. configs/point-robot.json")
+@click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")
+@click.option("--split_idx", default=0, show_default=True, help="which part this process trains")
+@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
+def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
+         sac_config: str | None) -> None:
+    positional = [a for a in args if "=" not in a]
+    overrides = [a for a in args if "=" in a]
+    if len(positional) > 1 or (positional and config_opt):
+        raise UserError(f"unexpected arguments {positional}: expected one config path and KEY=VALUE overrides")
+    config = config_opt or (positional[0] if positional else None)
+    if config is None:
+        raise UserError("no config: expected --config configs/ENV.json")
+    cfg = load_config(config)
+    name = sac_config or ("train_point" if "point-robot" in cfg.env_name else "train")
+    hcfg, sched, sac = load_sac_config(name, overrides)
+    device = select_device(gpu)
+    data_dir = Path(cfg.algo_params.data_dir)
+    tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
+    todo = pending_tasks(data_dir, tasks, cfg.env_name, sched, sac)
+    print(f"{cfg.env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+          f"{len(todo)} to train ({name}) -> {data_dir}")
+    group = max(1, int(hcfg.get("tasks_per_group", 1)))
+    for k, start in enumerate(range(0, len(todo), group)):
+        train_task_group(cfg.env_name, cfg.env_params.kwargs(), todo[start:start + group], sched, sac, data_dir, device)
+
+
+if __name__ == "__main__":
+    run_cli(main)

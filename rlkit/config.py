@@ -1,0 +1,283 @@
+"""Typed experiment config: configs/default.py <- env JSON <- CLI overrides, checked key by key.
+
+`load_config(json_path, overrides)` returns a frozen `Config`. The defaults live only in
+configs/default.py; the dataclasses here give each key its type. A key that no dataclass
+knows, or a value of the wrong type, is a `UserError` naming the dotted key.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib.util
+import json
+import types
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from rlkit.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.py"
+ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL")
+
+
+@dataclass(frozen=True)
+class EnvParams:
+    n_tasks: int
+    randomize_tasks: bool
+    max_episode_steps: int
+    goal_radius: Optional[float]
+
+    def kwargs(self) -> dict[str, Any]:
+        """Arguments for `make_env` (keys left at None are not passed)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class AlgoParams:
+    meta_batch: int
+    batch_size: int
+    num_iterations: int
+    num_train_steps_per_itr: int
+    num_evals: int
+    num_steps_per_eval: int
+    embedding_batch_size: int
+    embedding_mini_batch_size: int
+    max_path_length: int
+    discount: float
+    soft_target_tau: float
+    policy_lr: float
+    qf_lr: float
+    vf_lr: float
+    context_lr: float
+    c_lr: float
+    alpha_lr: float
+    c_iter: int
+    policy_mean_reg_weight: float
+    policy_std_reg_weight: float
+    policy_pre_activation_weight: float
+    replay_buffer_size: int
+    reward_scale: float
+    sparse_rewards: bool
+    use_information_bottleneck: bool
+    num_exp_traj_eval: int
+    recurrent: bool
+    dump_eval_paths: bool
+    sample: int
+    n_trj: int
+    train_epoch: list[int]
+    eval_epoch: list[int]
+    data_dir: str
+    terminal_at_traj_end: bool
+    divergence_name: str
+    use_brac: bool
+    use_value_penalty: bool
+    train_alpha: bool
+    alpha_init: float
+    alpha_max: float
+    target_divergence: float
+    dual_critic_penalty: str
+    max_entropy: bool
+    z_loss_weight: float
+    club_model_loss_weight: float
+    club_loss_weight: float
+    use_FOCAL_cl: bool
+    use_club: bool
+    club_use_sa: bool
+    use_next_obs_in_context: bool
+    allow_backward_z: bool
+    allow_eval: bool
+    mb_replace: bool
+    snapshot_gap: int
+    kl_lambda: float
+    dropout: float
+    num_tasks_sample: int
+    update_post_train: int
+    save_replay_buffer: bool
+    save_algorithm: bool
+    save_environment: bool
+
+
+@dataclass(frozen=True)
+class UtilParams:
+    base_log_dir: str
+    use_gpu: bool
+    gpu_id: int
+    debug: bool
+    docker: bool
+    exp_name: str
+
+
+@dataclass(frozen=True)
+class Config:
+    env_name: str
+    n_train_tasks: int
+    n_eval_tasks: int
+    interpolation: bool
+    randomize_tasks: bool
+    latent_size: int
+    net_size: int
+    path_to_weights: Optional[str]
+    seed_list: list[int]
+    env_params: EnvParams
+    algo_params: AlgoParams
+    util_params: UtilParams
+    algo_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def default_dict() -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("_csro_default_config", DEFAULT_CONFIG_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return copy.deepcopy(module.default_config)
+
+
+def _merge(base: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    for key, value in new.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            raise UserError(f"unknown config key {name!r}: expected one of {sorted(base)}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise UserError(f"config key {name!r} must be an object of keys, got {value!r}")
+            _merge(base[key], value, name + ".")
+        else:
+            base[key] = value
+    return base
+
+
+def _coerce(name: str, value: Any, tp: Any) -> Any:
+    """Check `value` against the annotation `tp`; ints pass as floats and 0/1 as bools."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        return _coerce(name, value, next(a for a in args if a is not type(None)))
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise UserError(f"config key {name!r} must be a list, got {value!r}")
+        return [_coerce(f"{name}[{i}]", v, item) for i, v in enumerate(value)]
+    if tp is bool:
+        if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+            return bool(value)
+        raise UserError(f"config key {name!r} must be true/false (or 0/1), got {value!r}")
+    if tp is int:
+        if type(value) is int or (type(value) is float and value.is_integer()):
+            return int(value)
+        raise UserError(f"config key {name!r} must be an integer, got {value!r}")
+    if tp is float:
+        if type(value) in (int, float):
+            return float(value)
+        raise UserError(f"config key {name!r} must be a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise UserError(f"config key {name!r} must be a string, got {value!r}")
+    raise TypeError(f"unsupported annotation {tp} for {name}")
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in fields(cls):
+        name = f"{prefix}{f.name}"
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[f.name] = _build(tp, data[f.name], name + ".")
+        else:
+            kwargs[f.name] = _coerce(name, data[f.name], tp)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config) -> None:
+    a = cfg.algo_params
+    checks = [
+        (cfg.algo_type in ALGO_TYPES, f"algo_type {cfg.algo_type!r}: expected one of {list(ALGO_TYPES)}"),
+        (cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,
+         f"n_train_tasks + n_eval_tasks = {cfg.n_train_tasks + cfg.n_eval_tasks}: expected <= env_params.n_tasks = {cfg.env_params.n_tasks}"),
+        (len(a.train_epoch) == 3, f"algo_params.train_epoch {a.train_epoch}: expected [start, stop, step]"),
+        (len(a.eval_epoch) == 3, f"algo_params.eval_epoch {a.eval_epoch}: expected [start, stop, step]"),
+        (a.sample in (0, 1), f"algo_params.sample {a.sample}: expected 0 or 1"),
+        (a.divergence_name == "kl", f"algo_params.divergence_name {a.divergence_name!r}: expected 'kl'"),
+        (a.dual_critic_penalty in ("value", "gradient"),
+         f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
+        (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
+        (not a.recurrent, "algo_params.recurrent: expected false (permutation-invariant encoder only)"),
+        (a.embedding_mini_batch_size == a.embedding_batch_size,
+         f"algo_params.embedding_mini_batch_size {a.embedding_mini_batch_size}: expected = embedding_batch_size {a.embedding_batch_size}"),
+        (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
+         f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace"),
+    ]
+    positive = ["meta_batch", "batch_size", "num_iterations", "num_train_steps_per_itr", "num_evals",
+                "num_steps_per_eval", "embedding_batch_size", "max_path_length", "n_trj", "snapshot_gap", "c_iter"]
+    checks += [(getattr(a, k) > 0, f"algo_params.{k} {getattr(a, k)}: expected > 0") for k in positive]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+
+
+def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """default.py <- JSON file <- overrides (a nested dict), then type-checked into a `Config`."""
+    data = default_dict()
+    if json_path is not None:
+        path = Path(json_path)
+        if not path.is_file():
+            raise UserError(f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json")
+        try:
+            _merge(data, json.loads(path.read_text()))
+        except json.JSONDecodeError as e:
+            raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+    _merge(data, overrides or {})
+    return _checked(data)
+
+
+def config_from_variant(variant: dict[str, Any]) -> Config:
+    """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key)."""
+    data = {k: v for k, v in variant.items() if k != "seed"}
+    return _checked(_merge(default_dict(), data))
+
+
+def _checked(data: dict[str, Any]) -> Config:
+    cfg = _build(Config, data)
+    _validate(cfg)
+    return cfg
+
+
+def parse_override_args(args: list[str]) -> dict[str, Any]:
+    """`['--algo_params.num_iterations', '2', '--use_brac', 'true']` -> nested dict.
+
+    Values are JSON scalars/lists (`true`/`false`/`null` included); a bare word stays a string.
+    """
+    out: dict[str, Any] = {}
+    defaults = default_dict()
+    if len(args) % 2:
+        raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs")
+    for flag, raw in zip(args[::2], args[1::2]):
+        if not flag.startswith("--") or len(flag) < 3:
+            raise UserError(f"override {flag!r}: expected --KEY VALUE (e.g. --algo_params.num_iterations 2)")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = {"True": True, "False": False, "None": None}.get(raw, raw)
+        node = out
+        keys = resolve_key(defaults, flag[2:]).split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return out
+
+
+def resolve_key(data: dict[str, Any], key: str) -> str:
+    """The dotted path of `key` in the nested default dict (`num_iterations` -> `algo_params.num_iterations`)."""
+    if key in data:
+        return key
+    hits = [f"{k}.{key}" for k, v in data.items() if isinstance(v, dict) and key in v]
+    return hits[0] if len(hits) == 1 else key

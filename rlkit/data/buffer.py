@@ -1,0 +1,83 @@
+"""MultiTaskBuffer: every task's transitions in one contiguous tensor, sampled without Python loops."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rlkit.data.dataset import Trajectories
+from rlkit.errors import UserError
+
+
+@dataclass
+class RLBatch:
+    """Per-task batches, each field [T, n, dim]."""
+
+    obs: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_obs: torch.Tensor
+    terminals: torch.Tensor
+
+
+class MultiTaskBuffer:
+    """Rows are `[obs, action, context_reward, next_obs, reward, terminal]`, all tasks back to back.
+
+    The context is a prefix of a row: (s, a, r) or (s, a, r, s'), so sampling a context is one
+    gather and one slice. `context_reward` differs from `reward` only with sparse rewards.
+    """
+
+    def __init__(self, data: dict[int, Trajectories], obs_dim: int, action_dim: int, device: torch.device,
+                 terminal_at_traj_end: bool = True, obs_scale: np.ndarray | None = None,
+                 context_reward_fn=None, capacity: int | None = None):
+        if not data:
+            raise UserError("no tasks to load into the buffer")
+        self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
+        self.task_ids = sorted(data)
+        rows, sizes = [], []
+        for t in self.task_ids:
+            d = data[t]
+            if capacity is not None and len(d) > capacity:
+                raise UserError(f"task {t} has {len(d)} transitions: expected at most replay_buffer_size={capacity}")
+            obs, next_obs = d.obs.astype(np.float64), d.next_obs.astype(np.float64)
+            if obs_scale is not None:
+                obs, next_obs = obs / obs_scale, next_obs / obs_scale
+            term = d.terminals.astype(np.float64)
+            if terminal_at_traj_end:
+                term = np.maximum(term, d.traj_end_mask())
+            ctx_r = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
+            rows.append(np.concatenate([obs, d.actions, np.asarray(ctx_r)[:, None], next_obs,
+                                        d.rewards[:, None], term[:, None]], axis=1).astype(np.float32))
+            sizes.append(len(d))
+        self.data = torch.from_numpy(np.concatenate(rows)).to(device)
+        self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
+        self.offsets = torch.tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long, device=device)
+        slot = torch.full((max(self.task_ids) + 1,), -1, dtype=torch.long)
+        slot[self.task_ids] = torch.arange(len(self.task_ids))
+        self._slot = slot.to(device)
+
+    def __len__(self) -> int:
+        return self.data.shape[0]
+
+    def num_transitions(self, task: int) -> int:
+        return int(self.sizes[self.task_ids.index(task)].item())
+
+    def _rows(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+        slot = self._slot[tasks]
+        u = torch.rand(len(tasks), n, generator=generator, device=self.device, dtype=torch.float64)
+        idx = self.offsets[slot, None] + (u * self.sizes[slot, None]).long()
+        return self.data[idx]
+
+    def sample(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> RLBatch:
+        """`n` transitions per task, uniform with replacement."""
+        o, a = self.obs_dim, self.action_dim
+        r = self._rows(tasks, n, generator)
+        return RLBatch(r[..., :o], r[..., o:o + a], r[..., -2:-1], r[..., o + a + 1:2 * o + a + 1], r[..., -1:])
+
+    def context_dim(self, use_next_obs: bool) -> int:
+        return self.obs_dim + self.action_dim + 1 + (self.obs_dim if use_next_obs else 0)
+
+    def sample_context(self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool) -> torch.Tensor:
+        """[T, n, context_dim]: (s, a, r[, s']) rows, uniform with replacement."""
+        return self._rows(tasks, n, generator)[..., :self.context_dim(use_next_obs)].contiguous()

@@ -1,0 +1,200 @@
+"""The offline dataset on disk (architecture.md, "Data on disk").
+
+DATA_DIR/goal_idx{i}/
+    task.json          env name, task index and parameters, dims, checkpoints, seed, versions,
+                       "complete": true once every checkpoint is written (the resume marker)
+    step{c}.npz        one file per behaviour checkpoint c, pickle-free float32 arrays:
+                       {kind}_{obs,actions,rewards,next_obs,terminals,traj_lengths} for kind in
+                       "sample" (stochastic policy, the reference's trj_evalsample) and "eval"
+                       (deterministic, the reference's trj_eval)
+DATA_DIR/normalizer.npz (optional, key abs_max): observations are divided by abs_max + 1e-8
+                       when loading and when acting. Files always store raw observations.
+
+Every write goes to a temporary file that is renamed into place, so a killed run never
+leaves a half file that looks whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from rlkit.errors import UserError
+
+FORMAT_VERSION = 1
+KINDS = ("sample", "eval")
+FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
+
+
+@dataclass
+class Trajectories:
+    """Consecutive episodes, flattened: row t is (obs, action, reward, next_obs, terminal)."""
+
+    obs: np.ndarray  # [n, obs_dim] float32
+    actions: np.ndarray  # [n, action_dim] float32
+    rewards: np.ndarray  # [n] float32
+    next_obs: np.ndarray  # [n, obs_dim] float32
+    terminals: np.ndarray  # [n] float32, 1 where the env terminated (not a time limit)
+    traj_lengths: np.ndarray  # [k] int64, episode lengths, sum = n
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+    @property
+    def n_traj(self) -> int:
+        return len(self.traj_lengths)
+
+    def first(self, n_traj: int) -> "Trajectories":
+        """The first `n_traj` episodes."""
+        n = int(self.traj_lengths[:n_traj].sum())
+        return Trajectories(self.obs[:n], self.actions[:n], self.rewards[:n], self.next_obs[:n],
+                            self.terminals[:n], self.traj_lengths[:n_traj])
+
+    @staticmethod
+    def concat(parts: list["Trajectories"]) -> "Trajectories":
+        return Trajectories(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+
+    def traj_end_mask(self) -> np.ndarray:
+        """1.0 at the last transition of every episode."""
+        mask = np.zeros(len(self), dtype=np.float32)
+        mask[np.cumsum(self.traj_lengths) - 1] = 1.0
+        return mask
+
+
+def _atomic_write(path: Path, write_fn) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            write_fn(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write(Path(path), lambda f: f.write(text.encode()))
+
+
+def task_dir(data_dir: str | Path, task_idx: int) -> Path:
+    return Path(data_dir) / f"goal_idx{task_idx}"
+
+
+def checkpoint_path(tdir: Path, step: int) -> Path:
+    return tdir / f"step{int(step)}.npz"
+
+
+def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories]) -> Path:
+    arrays: dict[str, np.ndarray] = {}
+    for kind, t in trajs.items():
+        if kind not in KINDS:
+            raise ValueError(f"unknown trajectory kind {kind!r}")
+        for f in FIELDS:
+            v = getattr(t, f)
+            arrays[f"{kind}_{f}"] = v.astype(np.int64 if f == "traj_lengths" else np.float32)
+    path = checkpoint_path(tdir, step)
+    _atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return path
+
+
+def read_checkpoint(tdir: Path, step: int, kind: str) -> Trajectories:
+    path = checkpoint_path(tdir, step)
+    if not path.is_file():
+        raise UserError(f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
+                        "(check train_epoch/eval_epoch against the data's checkpoints)")
+    with np.load(path, allow_pickle=False) as z:
+        if f"{kind}_obs" not in z:
+            raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
+        return Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
+
+
+def write_task_meta(tdir: Path, meta: dict[str, Any]) -> None:
+    atomic_write_text(tdir / "task.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def read_task_meta(tdir: Path) -> dict[str, Any] | None:
+    path = tdir / "task.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"{str(path)!r} is not valid JSON: {e}") from None
+
+
+def read_normalizer(data_dir: str | Path) -> np.ndarray | None:
+    """`abs_max + 1e-8` if DATA_DIR/normalizer.npz exists, else None."""
+    path = Path(data_dir) / "normalizer.npz"
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return z["abs_max"].astype(np.float64) + 1e-8
+
+
+def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], kind: str, n_trj: int,
+                   env_name: str, obs_dim: int, action_dim: int) -> Trajectories:
+    """The first `n_trj` episodes of `kind` at each checkpoint in `steps`, checked against the env."""
+    tdir = task_dir(data_dir, task_idx)
+    if not tdir.is_dir():
+        raise UserError(f"missing dataset folder {str(tdir)!r}: expected behaviour data for task {task_idx} "
+                        f"(run policy_train.py for {env_name!r} first, or fix algo_params.data_dir)")
+    meta = read_task_meta(tdir)
+    if meta is not None:
+        if meta.get("env_name") != env_name:
+            raise UserError(f"dataset {str(tdir)!r} is for env {meta.get('env_name')!r}: expected {env_name!r}")
+        if "obs_dim" in meta and (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
+            raise UserError(f"dataset {str(tdir)!r} has obs/action dims {meta.get('obs_dim')}/{meta.get('action_dim')}: "
+                            f"expected {obs_dim}/{action_dim} for {env_name!r}")
+    parts = []
+    for step in steps:
+        t = read_checkpoint(tdir, step, kind)
+        if t.obs.ndim != 2 or t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:
+            raise UserError(f"{str(checkpoint_path(tdir, step))!r} has observation size {t.obs.shape[1:]} and action size "
+                            f"{t.actions.shape[1:]}: expected ({obs_dim},) and ({action_dim},) for {env_name!r}")
+        if t.n_traj < n_trj:
+            raise UserError(f"{str(checkpoint_path(tdir, step))!r} holds {t.n_traj} {kind} trajectories: expected at least n_trj={n_trj}")
+        parts.append(t.first(n_trj))
+    if not parts:
+        raise UserError(f"no checkpoints selected for task {task_idx}: the epoch range is empty")
+    return Trajectories.concat(parts)
+
+
+def check_dataset(data_dir: str | Path) -> list[str]:
+    """One summary line per task folder; raises UserError on the first problem found."""
+    root = Path(data_dir)
+    dirs = sorted(root.glob("goal_idx*"), key=lambda p: int(p.name[len("goal_idx"):]) if p.name[8:].isdigit() else -1)
+    if not dirs:
+        raise UserError(f"no goal_idx* folders in {str(root)!r}: expected a dataset written by policy_train.py")
+    lines = []
+    for tdir in dirs:
+        meta = read_task_meta(tdir)
+        if meta is None:
+            raise UserError(f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy")
+        steps = meta.get("checkpoints", [])
+        n = 0
+        for step in steps:
+            for kind in KINDS:
+                path = checkpoint_path(tdir, step)
+                with np.load(path, allow_pickle=False) as z:
+                    if f"{kind}_obs" not in z:
+                        continue
+                    t = Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
+                lens_ok = int(t.traj_lengths.sum()) == len(t)
+                dims_ok = t.obs.shape[1:] == (meta["obs_dim"],) and t.actions.shape[1:] == (meta["action_dim"],)
+                finite = all(np.isfinite(getattr(t, f)).all() for f in FIELDS[:5])
+                if not (lens_ok and dims_ok and finite):
+                    raise UserError(f"{str(path)!r} ({kind}) is inconsistent: lengths_ok={lens_ok} dims_ok={dims_ok} finite={finite}")
+                n += len(t)
+        state = "complete" if meta.get("complete") else "INCOMPLETE"
+        lines.append(f"{tdir.name}: {meta['env_name']} task {meta['task_idx']}, {len(steps)} checkpoints, {n} transitions, {state}")
+    return lines

@@ -1,0 +1,55 @@
+"""The multi-task env interface every task family implements (environments.md)."""
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rlkit.errors import UserError
+
+
+class MultiTaskEnv(gym.Env):
+    """A gymnasium env holding a fixed list of tasks; `reset_task(i)` selects one.
+
+    Subclasses implement `_reset_state() -> obs` and `_step_state(a) -> (obs, r, terminated, info)`
+    in env units; this class adds task bookkeeping, the time limit and input checks.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int):
+        self.tasks = tasks
+        self.max_episode_steps = int(max_episode_steps)
+        self.task_idx = 0
+        self._t = 0
+
+    def _reset_state(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _step_state(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        raise NotImplementedError
+
+    def reset_task(self, idx: int) -> np.ndarray:
+        if not 0 <= int(idx) < len(self.tasks):
+            raise UserError(f"task index {idx} out of range: expected 0 <= idx < {len(self.tasks)}")
+        self.task_idx = int(idx)
+        obs, _ = self.reset()
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._t = 0
+        return self._reset_state(), {"task": self.task_idx}
+
+    def step(self, action):
+        action = np.asarray(action, dtype=np.float64)
+        if not np.all(np.isfinite(action)):
+            raise UserError(f"non-finite action {action.tolist()}: expected finite numbers")
+        obs, reward, terminated, info = self._step_state(action)
+        self._t += 1
+        truncated = self._t >= self.max_episode_steps and not terminated
+        return obs, reward, terminated, truncated, info
+
+    def get_task(self) -> dict[str, Any]:
+        return self.tasks[self.task_idx]

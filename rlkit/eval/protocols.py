@@ -1,0 +1,130 @@
+"""The three meta-test protocols (csro.md 5) over shared lockstep rollout code.
+
+A "job" is one (task, run) pair with its own env; all jobs of a protocol advance together,
+so the policy runs once per step on a [jobs, obs] batch. Each protocol returns, per job,
+the returns of its scored episodes; the score of a job is the last one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+import torch
+
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.eval.rollout import Paths, rollout
+from rlkit.torch.csro.agent import CSROAgent
+
+@dataclass(frozen=True)
+class EvalSetting:
+    num_steps_per_eval: int  # N, scored steps per job
+    max_path_length: int  # H
+    num_exp_traj_eval: int
+    use_next_obs_in_context: bool
+
+
+class _Context:
+    """Per-job growing context (float32 tensors on the device) and the current z."""
+
+    def __init__(self, agent: CSROAgent, n_jobs: int, device: torch.device):
+        self.agent, self.device = agent, device
+        self.parts: list[list[torch.Tensor]] = [[] for _ in range(n_jobs)]
+        self.z = torch.zeros(n_jobs, agent.latent_dim, device=device)  # the prior
+
+    def add(self, i: int, rows: np.ndarray | torch.Tensor) -> None:
+        self.parts[i].append(torch.as_tensor(rows, dtype=torch.float32, device=self.device))
+
+    def add_paths(self, paths: Paths, use_next_obs: bool, reward_fn) -> None:
+        for i in range(len(self.parts)):
+            if paths.lengths[i]:
+                self.add(i, paths.context(i, use_next_obs, reward_fn))
+
+    @torch.no_grad()
+    def infer(self, jobs: np.ndarray) -> None:
+        if not len(jobs):
+            return
+        ctxs = [torch.cat(self.parts[i]) if self.parts[i] else torch.zeros(0, self.agent.context_dim, device=self.device)
+                for i in jobs]
+        self.z[torch.as_tensor(jobs, device=self.device)] = self.agent.infer_z_list(ctxs)
+
+
+def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator: torch.Generator | None):
+    @torch.no_grad()
+    def act(obs: torch.Tensor, t: int) -> np.ndarray:
+        return agent.policy_output(obs, ctx.z, deterministic=deterministic, generator=generator).action.cpu().numpy()
+    return act
+
+
+def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episode, act_fn,
+                 on_paths=None) -> list[list[float]]:
+    """Run scored episodes until every job has N scored steps; hooks gather context and infer z."""
+    n_jobs = len(envs)
+    scored = np.zeros(n_jobs, dtype=np.int64)
+    returns: list[list[float]] = [[] for _ in range(n_jobs)]
+    while (active := scored < setting.num_steps_per_eval).any():
+        before_episode(active, scored)
+        paths = rollout(envs, act_fn, setting.max_path_length, active, device)
+        if on_paths is not None:
+            on_paths("scored", paths)
+        scored += paths.lengths
+        for i in np.flatnonzero(active):
+            returns[i].append(float(paths.returns()[i]))
+        after_episode(active, scored, paths)
+    return returns
+
+
+def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: MultiTaskBuffer, setting: EvalSetting,
+                    device: torch.device, generator: torch.Generator) -> list[list[float]]:
+    """Before each scored episode, add H transitions of the task's offline data to the context and infer z."""
+    ctx = _Context(agent, len(envs), device)
+    task_t = torch.as_tensor(tasks, device=device)
+
+    def before(active, scored):
+        rows = buffer.sample_context(task_t, setting.max_path_length, generator, setting.use_next_obs_in_context)
+        for i in np.flatnonzero(active):
+            ctx.add(i, rows[i])
+        ctx.infer(np.flatnonzero(active))
+
+    return _scored_loop(envs, setting, device, before, lambda *a: None, _policy_act(agent, ctx, True, None))
+
+
+def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
+                         context_reward_fn=None) -> list[list[float]]:
+    """PEARL's protocol: deterministic episodes from the prior z, each added to the context; z is
+    re-inferred after every episode once num_exp_traj_eval * H steps are scored."""
+    ctx = _Context(agent, len(envs), device)
+
+    def after(active, scored, paths):
+        ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+        ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
+
+    return _scored_loop(envs, setting, device, lambda *a: None, after, _policy_act(agent, ctx, True, None))
+
+
+def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
+                     rng: np.random.Generator, generator: torch.Generator, context_reward_fn=None,
+                     on_paths=None) -> list[list[float]]:
+    """CSRO's non-prior collection: before each scored episode, one context episode whose actions are
+    uniform in [-1, 1] while (scored steps + step in episode) < N / 2 and sampled from the policy with
+    the current z after; z is re-inferred after each scored episode once num_exp_traj_eval * H steps
+    are scored. Scored episodes are deterministic and not added to the context. `on_paths(kind, paths)`,
+    if given, sees every "context" and "scored" episode batch (for drawing)."""
+    ctx = _Context(agent, len(envs), device)
+    sample = _policy_act(agent, ctx, False, generator)
+    act_dim = envs[0].action_space.shape[0]
+
+    def before(active, scored):
+        def explore(obs: torch.Tensor, t: int) -> np.ndarray:
+            random = rng.uniform(-1.0, 1.0, size=(len(envs), act_dim))
+            use_random = (scored + t) < setting.num_steps_per_eval / 2
+            if use_random.all():
+                return random
+            return np.where(use_random[:, None], random, sample(obs, t))
+        paths = rollout(envs, explore, setting.max_path_length, active, device)
+        if on_paths is not None:
+            on_paths("context", paths)
+        ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+
+    def after(active, scored, paths):
+        ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
+
+    return _scored_loop(envs, setting, device, before, after, _policy_act(agent, ctx, True, None), on_paths)

@@ -1,0 +1,66 @@
+"""Lockstep episodes over a list of envs: the one rollout loop of data generation and meta-test."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rlkit.data.dataset import Trajectories
+
+ActFn = Callable[[torch.Tensor, int], np.ndarray]
+
+
+@dataclass
+class Paths:
+    """One episode per job, padded to H: obs/actions/next_obs [E, H, .], rewards/terminals [E, H]."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    next_obs: np.ndarray
+    terminals: np.ndarray
+    lengths: np.ndarray  # [E], 0 for jobs that were not active
+
+    def returns(self) -> np.ndarray:
+        return self.rewards.sum(axis=1)
+
+    def context(self, i: int, use_next_obs: bool, reward_fn=None) -> np.ndarray:
+        n = self.lengths[i]
+        r = self.rewards[i, :n] if reward_fn is None else reward_fn(self.rewards[i, :n])
+        parts = [self.obs[i, :n], self.actions[i, :n], np.asarray(r)[:, None]]
+        if use_next_obs:
+            parts.append(self.next_obs[i, :n])
+        return np.concatenate(parts, axis=1)
+
+    def to_trajectories(self, jobs) -> Trajectories:
+        """The listed jobs' episodes, flattened back to back."""
+        parts = [Trajectories(self.obs[i, :n], self.actions[i, :n], self.rewards[i, :n], self.next_obs[i, :n],
+                              self.terminals[i, :n], np.array([n])) for i in jobs if (n := self.lengths[i])]
+        return Trajectories.concat(parts)
+
+
+def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: torch.device) -> Paths:
+    """Run one episode in every active env, stepping all of them in lockstep."""
+    E = len(envs)
+    first = [env.reset()[0] if active[i] else None for i, env in enumerate(envs)]
+    obs_dim = next(o for o in first if o is not None).shape[0]
+    act_dim = envs[0].action_space.shape[0]
+    P = Paths(np.zeros((E, horizon, obs_dim)), np.zeros((E, horizon, act_dim)), np.zeros((E, horizon)),
+              np.zeros((E, horizon, obs_dim)), np.zeros((E, horizon)), np.zeros(E, dtype=np.int64))
+    obs = np.stack([o if o is not None else np.zeros(obs_dim) for o in first])
+    alive = active.copy()
+    for t in range(horizon):
+        if not alive.any():
+            break
+        actions = act(torch.as_tensor(obs, dtype=torch.float32, device=device), t)
+        for i in np.flatnonzero(alive):
+            nxt, r, terminated, truncated, _ = envs[i].step(actions[i])
+            P.obs[i, t], P.actions[i, t], P.rewards[i, t], P.next_obs[i, t] = obs[i], actions[i], r, nxt
+            P.terminals[i, t] = float(terminated)
+            P.lengths[i] = t + 1
+            obs[i] = nxt
+            if terminated or truncated:
+                alive[i] = False
+    return P

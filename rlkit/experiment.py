@@ -1,0 +1,283 @@
+"""Stage 2 + 3: offline meta-training with a meta-test after every iteration.
+
+`prepare(cfg, ...)` does everything that can fail on bad input (env, task split, data) before
+anything is written; `run(prepared)` trains, evaluates and logs, resuming from `latest.pt`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from rlkit.config import Config
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer
+from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.errors import UserError
+from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.logging import RunLogger, stats
+from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
+
+RETURN_KEYS = {"offline": "Average_OfflineReturn_all_test_tasks", "online": "Average_OnlineReturn_all_test_tasks",
+               "np": "Average_NpOnlineReturn_all_test_tasks"}
+
+
+def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
+    """csro.md 4.1: interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
+    n = cfg.env_params.n_tasks
+    n_train, n_eval = cfg.n_train_tasks, cfg.n_eval_tasks
+    if cfg.randomize_tasks:
+        train = sorted(np.random.RandomState(1337).choice(n, n_train, replace=False).tolist())
+        return train, [t for t in range(n) if t not in train][:n_eval]
+    if cfg.interpolation:
+        gap = int(n_train / n_eval) + 1
+        test = [t + int(gap / 2) for t in range(0, n, gap)][:n_eval]
+        return [t for t in range(n) if t not in test][:n_train], test
+    return list(range(n_train)), list(range(n - n_eval, n))
+
+
+def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None) -> NormalizedBoxEnv:
+    return NormalizedBoxEnv(make_env(cfg.env_name, **cfg.env_params.kwargs()), obs_scale=obs_scale)
+
+
+@dataclass
+class Prepared:
+    cfg: Config
+    seed: int
+    device: torch.device
+    out_dir: Path
+    train_tasks: list[int]
+    test_tasks: list[int]
+    train_buffer: MultiTaskBuffer
+    eval_buffer: MultiTaskBuffer
+    obs_scale: np.ndarray | None
+    obs_dim: int
+    action_dim: int
+
+
+def output_dir(cfg: Config, seed: int) -> Path:
+    exp = cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")
+    return Path(cfg.util_params.base_log_dir) / cfg.env_name / exp / f"seed{seed}"
+
+
+def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.device, obs_dim: int, action_dim: int,
+                 obs_scale, reward_fn) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
+    a = cfg.algo_params
+    kind = "sample" if a.sample else "eval"
+
+    def load(tasks, epochs):
+        data = {t: load_task_data(a.data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim)
+                for t in tasks}
+        return MultiTaskBuffer(data, obs_dim, action_dim, device, a.terminal_at_traj_end, obs_scale,
+                               context_reward_fn=reward_fn, capacity=a.replay_buffer_size)
+
+    return load(train, a.train_epoch), load(test, a.eval_epoch)
+
+
+def prepare(cfg: Config, seed: int, device: torch.device) -> Prepared:
+    obs_scale = read_normalizer(cfg.algo_params.data_dir)
+    env = make_wrapped_env(cfg, obs_scale)
+    obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    train, test = train_eval_split(cfg)
+    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
+    if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
+        raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
+    train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn)
+    return Prepared(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
+
+
+class Evaluator:
+    """The three protocols on the held-out tasks, `num_evals` runs each, as lockstep jobs."""
+
+    def __init__(self, p: Prepared):
+        a = p.cfg.algo_params
+        self.p = p
+        self.jobs = [(t, r) for t in p.test_tasks for r in range(a.num_evals)]
+        self.envs = []
+        for t, r in self.jobs:
+            env = make_wrapped_env(p.cfg, p.obs_scale)
+            env.reset_task(t)
+            env.reset(seed=p.seed * 1000 + r)
+            self.envs.append(env)
+        self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
+        self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+
+    def __call__(self, trainer: CSROTrainer, iteration: int) -> dict[str, np.ndarray]:
+        """Per protocol, the score (last scored episode's return) of every job, shaped [tasks, runs]."""
+        agent, dev, s = trainer.agent, self.p.device, self.setting
+        rng = np.random.default_rng([self.p.seed, iteration])
+        gen = torch.Generator(device=dev).manual_seed(self.p.seed * 100_000 + iteration)
+        agent.eval()
+        results = {
+            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.p.eval_buffer, s, dev, gen),
+            "online": online_prior_context(agent, self.envs, s, dev, self.reward_fn),
+            "np": nonprior_context(agent, self.envs, s, dev, rng, gen, self.reward_fn),
+        }
+        agent.train()
+        shape = (len(self.p.test_tasks), self.p.cfg.algo_params.num_evals)
+        self.last_returns = results
+        return {k: np.array([r[-1] for r in v]).reshape(shape) for k, v in results.items()}
+
+
+class MetaTrainer:
+    """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
+
+    def __init__(self, p: Prepared, show_progress: bool = True):
+        self.p, self.cfg, self.show_progress = p, p.cfg, show_progress
+        self.trainer = CSROTrainer(TrainerSettings.from_config(p.cfg), p.obs_dim, p.action_dim, p.device, p.seed)
+        if p.cfg.path_to_weights:
+            state = torch.load(p.cfg.path_to_weights, map_location=p.device, weights_only=True)
+            self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
+        self.sample_gen = torch.Generator(device=p.device).manual_seed(p.seed + 7)
+        self.train_tasks = torch.as_tensor(p.train_tasks, device=p.device)
+        self.evaluator = Evaluator(p)
+        self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
+
+    def sample_tasks(self) -> torch.Tensor:
+        a, n = self.cfg.algo_params, len(self.p.train_tasks)
+        if a.mb_replace:
+            idx = torch.randint(n, (a.meta_batch,), generator=self.sample_gen, device=self.p.device)
+        else:
+            idx = torch.randperm(n, generator=self.sample_gen, device=self.p.device)[:a.meta_batch]
+        return self.train_tasks[idx]
+
+    def step(self) -> LossRecord:
+        a, buf, g = self.cfg.algo_params, self.p.train_buffer, self.sample_gen
+        tasks = self.sample_tasks()
+        context = buf.sample_context(tasks, a.embedding_batch_size, g, a.use_next_obs_in_context)
+        batch = buf.sample(tasks, a.batch_size, g)
+        extra = [buf.sample(tasks, a.batch_size, g) for _ in range(a.c_iter - 1)] if a.use_brac else []
+        return self.trainer.train_step(tasks, context, batch, extra)
+
+    # ---- persistence -------------------------------------------------------------------------
+    def _state(self) -> dict:
+        return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
+                "counters": dict(self.counters)}
+
+    def save(self, logger: RunLogger, final: bool) -> None:
+        it = self.counters["iteration"]
+        state = self._state()
+        snap_dir = self.p.out_dir / "snapshots"
+        snap_dir.mkdir(exist_ok=True)
+        if it % self.cfg.algo_params.snapshot_gap == 0 or final:
+            _atomic_torch_save(state, snap_dir / f"itr_{it}.pt")
+        _atomic_torch_save(state, self.p.out_dir / "latest.pt")
+
+    def try_resume(self, logger: RunLogger) -> bool:
+        path = self.p.out_dir / "latest.pt"
+        if not path.is_file():
+            return False
+        state = torch.load(path, map_location=self.p.device, weights_only=True)
+        self.trainer.load_state_dict(state["trainer"])
+        self.sample_gen.set_state(state["sample_gen"])
+        self.counters = state["counters"]
+        logger.load_rows(self.counters["iteration"])
+        return True
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def run(self) -> RunLogger:
+        a, p = self.cfg.algo_params, self.p
+        variant = dict(p.cfg.to_dict(), seed=p.seed)
+        self._check_resumable(variant)
+        logger = RunLogger(p.out_dir)
+        logger.write_variant(variant)
+        if self.try_resume(logger):
+            logger.info(f"resumed at iteration {self.counters['iteration']}")
+            print(f"resuming {p.out_dir} at iteration {self.counters['iteration']}")
+        while self.counters["iteration"] < a.num_iterations:
+            row = self.iteration(logger)
+            logger.record(row)
+            print(self.summary(row))
+            self.save(logger, final=self.counters["iteration"] == a.num_iterations)
+        logger.close()
+        return logger
+
+    def _check_resumable(self, variant: dict) -> None:
+        """An existing run folder may only be continued with the same config (num_iterations may grow)."""
+        path = self.p.out_dir / "variant.json"
+        if not path.is_file():
+            return
+        old, new = json.loads(path.read_text()), json.loads(json.dumps(variant))
+        for v in (old, new):
+            v["algo_params"].pop("num_iterations", None)
+        if old != new:
+            diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            raise UserError(f"{str(self.p.out_dir)!r} holds a run with a different config (differs in {diff}): "
+                            "expected the same config to resume; choose another --exp_name")
+
+    def iteration(self, logger: RunLogger) -> dict[str, float]:
+        a = self.cfg.algo_params
+        it = self.counters["iteration"]
+        t0 = time.time()
+        sums: dict[str, torch.Tensor] = {}
+        bar = tqdm(range(a.num_train_steps_per_itr), desc=f"itr {it}", leave=False, disable=not self.show_progress,
+                   mininterval=2.0)
+        record = None
+        for _ in bar:
+            record = self.step()
+            for k in LossRecord.SCALARS:
+                sums[k] = sums.get(k, 0.0) + getattr(record, k)
+        train_time = time.time() - t0
+        self.counters["train_steps"] += a.num_train_steps_per_itr
+        self.counters["train_time"] += train_time
+        t1 = time.time()
+        scores = self.evaluator(self.trainer, it) if a.allow_eval else {}
+        eval_time = time.time() - t1
+        returns = getattr(self.evaluator, "last_returns", {})
+        for v in returns.values():
+            self.counters["rollouts"] += sum(len(r) for r in v)
+        self.counters["env_steps"] += self._eval_env_steps(returns)
+        self.counters["iteration"] = it + 1
+        row = self._row(record, sums, scores, train_time, eval_time, time.time() - t0)
+        if a.dump_eval_paths:
+            atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(returns))
+        return row
+
+    def _eval_env_steps(self, returns) -> int:
+        # every scored episode and every Np context episode runs H steps at most; count the scored ones exactly
+        a = self.cfg.algo_params
+        n = sum(len(r) for v in returns.values() for r in v)
+        n += sum(len(r) for r in returns.get("np", []))
+        return n * a.max_path_length
+
+    def _row(self, rec: LossRecord, sums, scores, train_time, eval_time, epoch_time) -> dict[str, float]:
+        a, c = self.cfg.algo_params, self.counters
+        n = a.num_train_steps_per_itr
+        row: dict[str, float] = {
+            "Number of train steps total": c["train_steps"], "Number of env steps total": c["env_steps"],
+            "Number of rollouts total": c["rollouts"], "Train Time (s)": train_time,
+            "(Previous) Eval Time (s)": eval_time, "Epoch Time (s)": epoch_time,
+            "Total Train Time (s)": c["train_time"], "Epoch": c["iteration"] - 1,
+        }
+        for key, name in RETURN_KEYS.items():
+            row[name] = float(scores[key].mean()) if key in scores else 0.0
+        z0 = rec.z_mean[0].cpu().numpy()
+        for i, v in enumerate(z0):
+            row[f"Z mean train{i}"] = float(v)
+        row["Z variance train"] = float(rec.z_var)
+        names = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
+                 "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
+        for k, name in names.items():
+            row[name] = float(sums[k]) / n
+        for name, attr in [("Q Predictions", "q_predictions"), ("V Predictions", "v_predictions"), ("Log Pis", "log_pis"),
+                           ("Policy mu", "policy_mu"), ("Policy log std", "policy_log_std"), ("alpha", "alpha"),
+                           ("div_estimate", "div_estimate")]:
+            row.update(stats(name, getattr(rec, attr)))
+        return {k: float(v) for k, v in row.items()}
+
+    def summary(self, row: dict[str, float]) -> str:
+        return (f"itr {int(row['Epoch'])}: offline {row[RETURN_KEYS['offline']]:.2f}  online {row[RETURN_KEYS['online']]:.2f}"
+                f"  np {row[RETURN_KEYS['np']]:.2f}  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g}"
+                f" z {row['Z Loss']:.3g} | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)

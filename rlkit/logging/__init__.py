@@ -1,0 +1,3 @@
+from rlkit.logging.logger import RunLogger, stats
+
+__all__ = ["RunLogger", "stats"]

@@ -1,0 +1,87 @@
+"""Run outputs (architecture.md "Output"): progress.csv (viskit layout), variant.json, debug.log,
+TensorBoard events, snapshots. Files are replaced atomically; keys never change between rows."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlkit.data.dataset import atomic_write_text
+from rlkit.errors import UserError
+
+
+def stats(name: str, values: torch.Tensor | np.ndarray) -> dict[str, float]:
+    """`<name> Mean/Std/Max/Min`, as the reference's create_stats_ordered_dict."""
+    v = values.detach().float().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, np.float64)
+    return {f"{name} Mean": float(v.mean()), f"{name} Std": float(v.std()),
+            f"{name} Max": float(v.max()), f"{name} Min": float(v.min())}
+
+
+class RunLogger:
+    def __init__(self, out_dir: Path, use_tensorboard: bool = True):
+        self.dir = out_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.rows: list[dict[str, float]] = []
+        self.keys: list[str] | None = None
+        self.log = logging.getLogger(f"csro.{out_dir}")
+        self.log.setLevel(logging.INFO)
+        self.log.propagate = False
+        if not self.log.handlers:
+            handler = logging.FileHandler(out_dir / "debug.log")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            self.log.addHandler(handler)
+        self._tb = None
+        if use_tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+            self._tb = SummaryWriter(log_dir=str(out_dir / "tb"))
+
+    def write_variant(self, variant: dict[str, Any]) -> None:
+        atomic_write_text(self.dir / "variant.json", json.dumps(variant, indent=2, sort_keys=True) + "\n")
+
+    def load_rows(self, n: int) -> None:
+        """On resume: keep the first `n` rows of the existing progress.csv."""
+        path = self.dir / "progress.csv"
+        with open(path, newline="") as f:
+            rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        if len(rows) < n:
+            raise UserError(f"{str(path)!r} has {len(rows)} rows: expected at least {n} to resume")
+        self.rows = rows[:n]
+        self.keys = list(rows[0]) if rows else None
+
+    def record(self, row: dict[str, float]) -> None:
+        bad = [k for k, v in row.items() if not math.isfinite(v)]
+        if bad:
+            self.log.info("non-finite progress values: %s", bad)
+            raise FloatingPointError(f"non-finite progress values in {bad}: training diverged")
+        if self.keys is None:
+            self.keys = list(row)
+        elif list(row) != self.keys:
+            raise RuntimeError(f"progress keys changed: {sorted(set(row) ^ set(self.keys))}")
+        self.rows.append(row)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_text(self.dir / "progress.csv", buf.getvalue())
+        if self._tb is not None:
+            step = int(row["Epoch"])
+            for k, v in row.items():
+                self._tb.add_scalar(k.replace(" ", "_"), v, step)
+            self._tb.flush()
+
+    def info(self, message: str) -> None:
+        self.log.info(message)
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
+        for h in list(self.log.handlers):
+            h.close()
+            self.log.removeHandler(h)

@@ -1,0 +1,59 @@
+"""`python -m rlkit.plot RUNS_DIR [--out FILE]`: learning curves of the three meta-test protocols.
+
+One line per protocol, mean over the runs (seeds) found under RUNS_DIR, shaded +- std, with
+the oracle and uniform-random returns as horizontal references where the env has them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from rlkit.cli import run_cli
+from rlkit.report import PROTOCOLS, find_runs, reference_returns
+
+
+def plot_runs(runs: list[Path], out: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = [pd.read_csv(r / "progress.csv") for r in runs]
+    n = min(len(f) for f in frames)
+    x = frames[0]["Number of train steps total"].to_numpy()[:n]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, col in PROTOCOLS.items():
+        ys = np.stack([f[col].to_numpy()[:n] for f in frames])
+        ax.plot(x, ys.mean(0), label=name)
+        if len(frames) > 1:
+            ax.fill_between(x, ys.mean(0) - ys.std(0), ys.mean(0) + ys.std(0), alpha=0.2)
+    ref = reference_returns(runs[0])
+    if ref:
+        ax.axhline(ref.oracle, color="k", ls="--", lw=1, label=f"oracle ({ref.oracle:.2f})")
+        ax.axhline(ref.random, color="gray", ls=":", lw=1, label=f"uniform random ({ref.random:.2f})")
+    ax.set_xlabel("gradient steps")
+    ax.set_ylabel("return on held-out tasks")
+    ax.set_title(f"{runs[0].parent.parent.name}: {len(frames)} run(s)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+@click.command()
+@click.argument("runs_dir")
+@click.option("--out", default=None, help="PNG path (default: RUNS_DIR/learning_curve.png)")
+def main(runs_dir: str, out: str | None) -> None:
+    """Plot the learning curves of the runs under RUNS_DIR."""
+    runs = find_runs(runs_dir)
+    path = plot_runs(runs, Path(out) if out else Path(runs_dir) / "learning_curve.png")
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,107 @@
+"""`python -m rlkit.report RUNS_DIR`: the three protocols' final returns next to the oracle and random.
+
+Reads every progress.csv under RUNS_DIR (one per seed), takes the mean of the last
+`--last` iterations per seed, and prints mean +- std over seeds with the normalised score
+(R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed
+on the run's own held-out tasks (variant.json). With several seeds and `rliable`
+installed (extra `report`), an IQM with a 95% bootstrap interval is added.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from rlkit.cli import run_cli
+from rlkit.config import config_from_variant
+from rlkit.envs import make_env, oracle_return, random_return
+from rlkit.errors import UserError
+
+PROTOCOLS = {"offline context": "Average_OfflineReturn_all_test_tasks",
+             "online prior context": "Average_OnlineReturn_all_test_tasks",
+             "non-prior context (Np)": "Average_NpOnlineReturn_all_test_tasks"}
+
+
+@dataclass
+class Reference:
+    oracle: float
+    random: float
+
+    def score(self, r: np.ndarray | float) -> np.ndarray | float:
+        return (r - self.random) / (self.oracle - self.random)
+
+
+def find_runs(runs_dir: str | Path) -> list[Path]:
+    runs = sorted(p.parent for p in Path(runs_dir).rglob("progress.csv"))
+    if not runs:
+        raise UserError(f"no progress.csv under {str(runs_dir)!r}: expected a run folder such as output/ENV/EXP")
+    return runs
+
+
+def reference_returns(run: Path) -> Reference | None:
+    """Oracle and uniform-random returns averaged over the run's held-out tasks (None if the env has no oracle)."""
+    from rlkit.experiment import train_eval_split
+    cfg = config_from_variant(json.loads((run / "variant.json").read_text()))
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    if not hasattr(env, "oracle_action"):
+        return None
+    _, test = train_eval_split(cfg)
+    return Reference(float(np.mean([oracle_return(env, t) for t in test])),
+                     float(np.mean([random_return(env, t) for t in test])))
+
+
+def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        df = pd.read_csv(run / "progress.csv")
+        rows.append({name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()} |
+                    {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])})
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
+    lines = [f"{'protocol':28s} {'return':>16s} {'score':>8s}"]
+    for name in PROTOCOLS:
+        r = table[name].to_numpy()
+        s = f"{ref.score(r).mean():8.3f}" if ref else f"{'-':>8s}"
+        lines.append(f"{name:28s} {r.mean():8.2f} +- {r.std():5.2f} {s}")
+    if ref:
+        lines.append(f"{'oracle (scripted)':28s} {ref.oracle:8.2f}          {1.0:8.3f}")
+        lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")
+    lines.append(f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - R_random))")
+    return "\n".join(lines)
+
+
+def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
+    try:
+        from rliable import library as rly, metrics
+    except ImportError:
+        return ["(install the 'report' extra for rliable IQM intervals)"]
+    out = []
+    for name in PROTOCOLS:
+        scores = {name: np.asarray(ref.score(table[name].to_numpy()))[:, None]}
+        point, ci = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=2000)
+        out.append(f"IQM score {name:28s} {point[name][0]:.3f} [{ci[name][0][0]:.3f}, {ci[name][1][0]:.3f}]")
+    return out
+
+
+@click.command()
+@click.argument("runs_dir")
+@click.option("--last", default=1, show_default=True, help="average the last N iterations of each run")
+def main(runs_dir: str, last: int) -> None:
+    """Print the final returns of the runs under RUNS_DIR."""
+    runs = find_runs(runs_dir)
+    table = final_returns(runs, last)
+    ref = reference_returns(runs[0])
+    click.echo(format_table(table, ref))
+    if ref and len(table) > 1:
+        for line in iqm_lines(table, ref):
+            click.echo(line)
+
+
+if __name__ == "__main__":
+    run_cli(main)

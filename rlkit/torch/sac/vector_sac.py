@@ -1,0 +1,136 @@
+"""Behaviour-policy SAC (stage 1), vectorised over a group of tasks.
+
+Each task has its own actor, double-Q critic, target critic, temperature and replay buffer;
+they are stored as ensemble members and updated with batched matmuls, which is the same
+algorithm as one SAC per task (Adam is elementwise and the losses are summed over tasks,
+so no task's gradient reaches another's parameters). Every random draw of task i comes
+from task i's own generators, so a task's data does not depend on which tasks share its
+group. The SAC itself follows pytorch_sac (the reference's stage 1): done_no_max targets,
+learnable temperature with target entropy -|A|, log-std squashed into `log_std_bounds`.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from rlkit.torch.networks import EnsembleMLP, PolicyOutput, tanh_gaussian
+
+
+@dataclass(frozen=True)
+class SACParams:
+    discount: float
+    init_temperature: float
+    alpha_lr: float
+    alpha_betas: tuple[float, float]
+    actor_lr: float
+    actor_betas: tuple[float, float]
+    actor_update_frequency: int
+    critic_lr: float
+    critic_betas: tuple[float, float]
+    critic_tau: float
+    critic_target_update_frequency: int
+    batch_size: int
+    critic_hidden_dim: int
+    critic_hidden_depth: int
+    actor_hidden_dim: int
+    actor_hidden_depth: int
+    log_std_bounds: tuple[float, float]
+
+    @staticmethod
+    def from_hydra(cfg) -> "SACParams":
+        p = cfg.agent.params
+        c, a = cfg.double_q_critic.params, cfg.diag_gaussian_actor.params
+        return SACParams(
+            discount=float(p.discount), init_temperature=float(p.init_temperature), alpha_lr=float(p.alpha_lr),
+            alpha_betas=tuple(p.alpha_betas), actor_lr=float(p.actor_lr), actor_betas=tuple(p.actor_betas),
+            actor_update_frequency=int(p.actor_update_frequency), critic_lr=float(p.critic_lr),
+            critic_betas=tuple(p.critic_betas), critic_tau=float(p.critic_tau),
+            critic_target_update_frequency=int(p.critic_target_update_frequency), batch_size=int(p.batch_size),
+            critic_hidden_dim=int(c.hidden_dim), critic_hidden_depth=int(c.hidden_depth),
+            actor_hidden_dim=int(a.hidden_dim), actor_hidden_depth=int(a.hidden_depth),
+            log_std_bounds=tuple(float(x) for x in a.log_std_bounds))
+
+
+class TaskGenerators:
+    """One torch generator per task (on the device); draws are stacked along the task axis."""
+
+    def __init__(self, n: int, seed: int, device: torch.device):
+        self.device = device
+        self.gens = [torch.Generator(device=device).manual_seed(seed) for _ in range(n)]
+
+    def randn(self, *shape: int, subset: list[int] | None = None) -> torch.Tensor:
+        gens = self.gens if subset is None else [self.gens[i] for i in subset]
+        return torch.stack([torch.randn(shape, generator=g, device=self.device) for g in gens])
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.randint(high, shape, generator=g, device=self.device) for g in self.gens])
+
+    def uniform(self, *shape: int) -> torch.Tensor:
+        return torch.stack([torch.rand(shape, generator=g, device=self.device) for g in self.gens]) * 2 - 1
+
+
+class VectorSAC(nn.Module):
+    def __init__(self, n_tasks: int, obs_dim: int, action_dim: int, p: SACParams, seed: int, device: torch.device):
+        super().__init__()
+        self.n, self.p, self.action_dim = n_tasks, p, action_dim
+        init_gens = [torch.Generator().manual_seed(seed) for _ in range(n_tasks)]
+        self.actor = EnsembleMLP(n_tasks, [obs_dim, *[p.actor_hidden_dim] * p.actor_hidden_depth, 2 * action_dim],
+                                 generators=init_gens)
+        # critic member q * n + i is Q_{q+1} of task i
+        self.critic = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *[p.critic_hidden_dim] * p.critic_hidden_depth, 1],
+                                  generators=init_gens + init_gens)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.log_alpha = nn.Parameter(torch.full((n_tasks, 1, 1), float(torch.tensor(p.init_temperature).log())))
+        self.to(device)
+        self.target_entropy = -float(action_dim)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=p.actor_lr, betas=p.actor_betas)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=p.critic_lr, betas=p.critic_betas)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=p.alpha_lr, betas=p.alpha_betas)
+
+    def policy(self, obs: torch.Tensor, noise: torch.Tensor | None) -> PolicyOutput:
+        """obs [n, B, o] -> actions [n, B, A]; noise [n, B, A] or None (deterministic)."""
+        mean, raw = self.actor(obs).chunk(2, dim=-1)
+        lo, hi = self.p.log_std_bounds
+        log_std = lo + 0.5 * (hi - lo) * (torch.tanh(raw) + 1)
+        return tanh_gaussian(mean, log_std, noise)
+
+    def _q(self, net: EnsembleMLP, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """[2, n, B, 1] from obs/actions [n, B, .]."""
+        x = torch.cat([obs, actions], dim=-1).repeat(2, 1, 1)
+        return net(x).view(2, self.n, *obs.shape[1:-1], 1)
+
+    def update(self, batch: dict[str, torch.Tensor], step: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
+        """One SAC update of every task. batch fields [n, B, .]; not_done excludes time limits."""
+        alpha = self.log_alpha.exp()
+        with torch.no_grad():
+            nxt = self.policy(batch["next_obs"], gens.randn(self.p.batch_size, self.action_dim))
+            target_v = self._q(self.critic_target, batch["next_obs"], nxt.action).min(0).values - alpha * nxt.log_prob
+            target_q = batch["rewards"] + batch["not_done"] * self.p.discount * target_v
+        q = self._q(self.critic, batch["obs"], batch["actions"])
+        critic_loss = ((q - target_q) ** 2).mean(dim=(2, 3)).sum()
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_opt.step()
+        out = {"critic_loss": critic_loss.detach()}
+
+        if step % self.p.actor_update_frequency == 0:
+            pi = self.policy(batch["obs"], gens.randn(self.p.batch_size, self.action_dim))
+            min_q = self._q(self.critic, batch["obs"], pi.action).min(0).values
+            actor_loss = (alpha.detach() * pi.log_prob - min_q).mean(dim=(1, 2)).sum()
+            self.actor_opt.zero_grad(set_to_none=True)
+            actor_loss.backward(inputs=list(self.actor.parameters()))
+            self.actor_opt.step()
+            alpha_loss = (alpha * (-pi.log_prob - self.target_entropy).detach()).mean(dim=(1, 2)).sum()
+            self.alpha_opt.zero_grad(set_to_none=True)
+            alpha_loss.backward()
+            self.alpha_opt.step()
+            out.update(actor_loss=actor_loss.detach(), alpha=alpha.detach().mean())
+
+        if step % self.p.critic_target_update_frequency == 0:
+            with torch.no_grad():
+                for w, tw in zip(self.critic.parameters(), self.critic_target.parameters()):
+                    tw.lerp_(w, self.p.critic_tau)
+        return out

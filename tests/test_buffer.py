@@ -1,0 +1,60 @@
+import numpy as np
+import torch
+
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.dataset import Trajectories
+
+
+def tagged(task: int, n_traj: int = 2, length: int = 5) -> Trajectories:
+    """Every field carries the task id so sampled rows can be traced back."""
+    n = n_traj * length
+    obs = np.full((n, 2), task, np.float32)
+    obs[:, 1] = np.arange(n)
+    return Trajectories(obs, np.full((n, 2), task / 10, np.float32), np.full(n, -task, np.float32), obs + 100,
+                        np.zeros(n, np.float32), np.full(n_traj, length))
+
+
+def make(tasks=(3, 7, 8), **kw):
+    return MultiTaskBuffer({t: tagged(t) for t in tasks}, 2, 2, torch.device("cpu"), **kw)
+
+
+def test_sample_rows_come_from_the_requested_task():
+    buf = make()
+    g = torch.Generator().manual_seed(0)
+    b = buf.sample(torch.tensor([8, 3, 8]), 64, g)
+    assert b.obs.shape == (3, 64, 2) and b.rewards.shape == (3, 64, 1) and b.terminals.shape == (3, 64, 1)
+    torch.testing.assert_close(b.obs[..., 0], torch.tensor([8.0, 3.0, 8.0])[:, None].expand(3, 64))
+    torch.testing.assert_close(b.next_obs, b.obs + 100)
+    torch.testing.assert_close(b.rewards[..., 0], -b.obs[..., 0])
+    assert set(b.obs[1, :, 1].tolist()) <= set(range(10))  # rows of that task only
+
+
+def test_sampling_covers_the_task_uniformly():
+    buf = make()
+    rows = buf.sample(torch.tensor([7]), 20000, torch.Generator().manual_seed(1)).obs[0, :, 1]
+    counts = torch.bincount(rows.long(), minlength=10).float()
+    assert counts.min() > 1700 and counts.max() < 2300
+
+
+def test_trajectory_ends_are_terminal_by_default_and_switchable():
+    data_rows = lambda buf: buf.data[:10]
+    on, off = make(tasks=(1,)), make(tasks=(1,), terminal_at_traj_end=False)
+    np.testing.assert_array_equal(data_rows(on)[:, -1].numpy(), [0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+    assert data_rows(off)[:, -1].sum() == 0
+
+
+def test_context_is_s_a_r_with_optional_next_obs():
+    buf = make()
+    g = torch.Generator().manual_seed(0)
+    c = buf.sample_context(torch.tensor([3]), 4, g, use_next_obs=False)
+    assert c.shape == (1, 4, 5) and c.is_contiguous()
+    torch.testing.assert_close(c[0, :, 4], torch.full((4,), -3.0))
+    assert buf.sample_context(torch.tensor([3]), 4, g, use_next_obs=True).shape == (1, 4, 7)
+
+
+def test_obs_scale_and_sparse_context_reward():
+    buf = make(tasks=(4,), obs_scale=np.array([2.0, 1.0]), context_reward_fn=lambda r: r * 0)
+    c = buf.sample_context(torch.tensor([4]), 8, torch.Generator().manual_seed(0), use_next_obs=False)
+    torch.testing.assert_close(c[0, :, 0], torch.full((8,), 2.0))
+    assert (c[0, :, 4] == 0).all()
+    assert (buf.sample(torch.tensor([4]), 8, torch.Generator()).rewards == -4).all()

@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.errors import UserError
+from tests.conftest import ROOT
+
+
+def test_reference_point_config_loads():
+    cfg = load_config(ROOT / "configs" / "point-robot.json")
+    a = cfg.algo_params
+    assert (cfg.env_name, cfg.n_train_tasks, cfg.n_eval_tasks, cfg.latent_size) == ("point-robot", 30, 10, 20)
+    assert (a.meta_batch, a.embedding_batch_size, a.batch_size, a.num_iterations) == (16, 1024, 256, 65)
+    assert (a.discount, a.reward_scale, a.club_loss_weight, a.use_brac) == (0.9, 100.0, 25.0, False)
+    assert a.train_epoch == [2200, 5000, 200] and isinstance(cfg.randomize_tasks, bool)
+
+
+def test_overrides_by_dotted_path_and_leaf_name():
+    o = parse_override_args(["--algo_params.num_iterations", "2", "--use_brac", "true", "--exp_name", "x"])
+    assert o == {"algo_params": {"num_iterations": 2, "use_brac": True}, "util_params": {"exp_name": "x"}}
+    cfg = load_config(ROOT / "configs" / "point-robot.json", o)
+    assert cfg.algo_params.num_iterations == 2 and cfg.algo_params.use_brac is True
+
+
+def test_unknown_key_names_it(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps({"algo_params": {"meta_bach": 3}}))
+    with pytest.raises(UserError, match="'algo_params.meta_bach'"):
+        load_config(p)
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("num_iterations", "abc", "algo_params.num_iterations' must be an integer"),
+    ("discount", "fast", "algo_params.discount' must be a number"),
+    ("use_brac", "2", "algo_params.use_brac' must be true/false"),
+    ("train_epoch", "[1, 2]", r"train_epoch \[1, 2\]: expected \[start, stop, step\]"),
+])
+def test_wrong_types_are_one_line_errors(key, value, match):
+    with pytest.raises(UserError, match=match):
+        load_config(None, parse_override_args([f"--{key}", value]))
+
+
+def test_missing_config_file():
+    with pytest.raises(UserError, match="not found"):
+        load_config("nope.json")
+
+
+def test_override_needs_value():
+    with pytest.raises(UserError, match="has no value"):
+        parse_override_args(["--seed"])

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from rlkit.data.dataset import (Trajectories, check_dataset, load_task_data, read_checkpoint, task_dir,
+                                write_checkpoint, write_task_meta)
+from rlkit.data.legacy import export_legacy, import_legacy
+from rlkit.errors import UserError
+
+
+def make_trajs(n_traj=3, length=4, obs_dim=2, act_dim=2, seed=0):
+    rng = np.random.default_rng(seed)
+    n = n_traj * length
+    return Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32), rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
+                        rng.normal(size=n).astype(np.float32), rng.normal(size=(n, obs_dim)).astype(np.float32),
+                        np.zeros(n, np.float32), np.full(n_traj, length))
+
+
+def write_task(root, t, steps=(100, 200), env_name="point-robot", obs_dim=2):
+    d = task_dir(root, t)
+    for s in steps:
+        write_checkpoint(d, s, {"sample": make_trajs(seed=s + t, obs_dim=obs_dim), "eval": make_trajs(1, seed=s, obs_dim=obs_dim)})
+    write_task_meta(d, {"env_name": env_name, "task_idx": t, "obs_dim": obs_dim, "action_dim": 2,
+                        "checkpoints": list(steps), "complete": True})
+    return d
+
+
+def test_round_trip_and_no_temp_files(tmp_path):
+    d = write_task(tmp_path, 0)
+    t = read_checkpoint(d, 100, "sample")
+    ref = make_trajs(seed=100)
+    for f in ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths"):
+        np.testing.assert_array_equal(getattr(t, f), getattr(ref, f))
+    assert not list(d.glob(".*tmp"))
+    with np.load(d / "step100.npz", allow_pickle=False) as z:  # pickle-free
+        assert z["sample_obs"].dtype == np.float32
+
+
+def test_load_selects_epochs_and_n_trj(tmp_path):
+    write_task(tmp_path, 0)
+    data = load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)
+    assert len(data) == 2 * 2 * 4 and data.n_traj == 4
+    np.testing.assert_array_equal(data.obs[:8], make_trajs(seed=100).obs[:8])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(task=1), "missing dataset folder"),
+    (dict(env_name="sparse-point-robot"), "is for env 'point-robot': expected 'sparse-point-robot'"),
+    (dict(obs_dim=3), "obs/action dims 2/2: expected 3/2"),
+    (dict(n_trj=9), "expected at least n_trj=9"),
+    (dict(steps=range(100, 400, 100)), "missing checkpoint file"),
+])
+def test_bad_data_errors(tmp_path, kwargs, match):
+    write_task(tmp_path, 0)
+    args = dict(task=0, steps=range(100, 300, 100), n_trj=2, env_name="point-robot", obs_dim=2)
+    args.update(kwargs)
+    with pytest.raises(UserError, match=match):
+        load_task_data(tmp_path, args["task"], args["steps"], "sample", args["n_trj"], args["env_name"], args["obs_dim"], 2)
+
+
+def test_wrong_observation_size_in_file(tmp_path):
+    d = write_task(tmp_path, 0, obs_dim=3)
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200]})  # no dims recorded
+    with pytest.raises(UserError, match=r"observation size \(3,\)"):
+        load_task_data(tmp_path, 0, [100], "sample", 1, "point-robot", 2, 2)
+
+
+def test_check_reports_each_task(tmp_path):
+    write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
+    lines = check_dataset(tmp_path)
+    assert len(lines) == 2 and "complete" in lines[0]
+
+
+def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
+    src, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
+    write_task(src, 3)
+    np.savez(src / "normalizer.npz", abs_max=np.array([2.0, 4.0]))
+    export_legacy(src, legacy)
+    names = sorted(p.name for p in (legacy / "goal_idx3").iterdir())
+    assert "trj_evalsample0_step100.npy" in names and "trj_eval0_step200.npy" in names
+    rows = np.load(legacy / "goal_idx3" / "trj_evalsample0_step100.npy", allow_pickle=True)
+    np.testing.assert_allclose(rows[0][0], make_trajs(seed=103).obs[0] / (np.array([2.0, 4.0]) + 1e-8), rtol=1e-6)
+    with pytest.raises(UserError, match="--allow-pickle"):
+        import_legacy(legacy, back, "point-robot")
+    import_legacy(legacy, back, "point-robot", allow_pickle=True)
+    a, b = read_checkpoint(task_dir(src, 3), 100, "sample"), read_checkpoint(task_dir(back, 3), 100, "sample")
+    np.testing.assert_allclose(a.obs, b.obs, rtol=1e-6)  # normalisation undone on import
+    np.testing.assert_array_equal(a.traj_lengths, b.traj_lengths)
+    assert (back / "normalizer.npz").is_file()

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from rlkit.envs import NormalizedBoxEnv, make_env, oracle_return, random_return
+from rlkit.envs.point_robot import point_goals
+from rlkit.errors import UserError
+
+HELD_OUT = list(range(2, 40, 4))
+ORACLE = [-4.39, -3.64, -3.05, -3.75, -4.43, -4.32, -3.54, -3.10, -3.86, -4.47]
+
+
+def test_goals_on_upper_half_circle_deterministic():
+    g = point_goals(40, False)
+    assert g.shape == (40, 2)
+    np.testing.assert_allclose(np.linalg.norm(g, axis=1), 1.0)
+    assert (g[:, 1] >= -1e-12).all()
+    np.testing.assert_allclose(g[0], [1, 0], atol=1e-12)
+    np.testing.assert_allclose(g[-1], [-1, 0], atol=1e-12)
+    np.testing.assert_array_equal(point_goals(40, True), point_goals(40, True))
+    assert not np.array_equal(point_goals(40, True), g)
+
+
+def test_randomize_does_not_touch_global_rng():
+    np.random.seed(5)
+    expected = np.random.rand()
+    np.random.seed(5)
+    point_goals(40, True)
+    assert np.random.rand() == expected
+
+
+def test_step_reward_and_dynamics():
+    env = make_env("point-robot", n_tasks=40, max_episode_steps=20)
+    env.reset_task(10)
+    obs, _ = env.reset()
+    np.testing.assert_array_equal(obs, [0, 0])
+    obs, r, terminated, truncated, _ = env.step(np.array([0.05, -0.02]))
+    np.testing.assert_allclose(obs, [0.05, -0.02])
+    assert r == pytest.approx(-np.linalg.norm(obs - point_goals(40, False)[10]))
+    assert not terminated and not truncated
+
+
+def test_time_limit_truncates():
+    env = make_env("point-robot", n_tasks=4, max_episode_steps=3)
+    env.reset_task(0)
+    flags = [env.step(np.zeros(2))[3] for _ in range(3)]
+    assert flags == [False, False, True]
+
+
+def test_same_actions_same_trajectory():
+    actions = np.random.default_rng(0).uniform(-1, 1, size=(20, 2))
+    runs = []
+    for _ in range(2):
+        env = NormalizedBoxEnv(make_env("point-robot", n_tasks=40))
+        env.reset_task(7)
+        env.reset(seed=3)
+        runs.append([env.step(a)[:2] for a in actions])
+    for (o1, r1), (o2, r2) in zip(*runs):
+        np.testing.assert_array_equal(o1, o2)
+        assert r1 == r2
+
+
+def test_normalized_box_env_rescales_and_clips():
+    env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
+    env.reset_task(0)
+    obs, *_ = env.step(np.array([1.0, -0.5]))
+    np.testing.assert_allclose(obs, [0.1, -0.05])
+    obs, *_ = env.step(np.array([3.0, 0.0]))  # clipped to the box
+    np.testing.assert_allclose(obs, [0.2, -0.05])
+
+
+def test_oracle_returns_match_spec():
+    env = make_env("point-robot", n_tasks=40, max_episode_steps=20)
+    got = [oracle_return(env, t) for t in HELD_OUT]
+    np.testing.assert_allclose(got, ORACLE, atol=0.006)
+    assert np.mean([random_return(env, t) for t in HELD_OUT]) == pytest.approx(-20.4, abs=0.3)
+
+
+def test_sparse_reward():
+    env = make_env("sparse-point-robot", n_tasks=2, goal_radius=0.2)
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.1, -0.3])), [0.9, 0.0])
+    env.reset_task(0)
+    _, r, _, _, info = env.step(np.zeros(2))
+    assert r == pytest.approx(-1.0) and info["sparse_reward"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [-1, 40])
+def test_task_index_out_of_range(bad):
+    env = make_env("point-robot", n_tasks=40)
+    with pytest.raises(UserError, match=f"task index {bad}"):
+        env.reset_task(bad)
+
+
+def test_non_finite_action_rejected():
+    env = make_env("point-robot", n_tasks=2)
+    env.reset_task(0)
+    with pytest.raises(UserError, match="non-finite action"):
+        env.step(np.array([np.nan, 0.0]))
+
+
+def test_unknown_env_lists_known():
+    with pytest.raises(UserError, match="point-robot"):
+        make_env("no-such-env")

@@ -1,0 +1,91 @@
+"""The three meta-test protocols: episode counts, context contents, when z is inferred."""
+import numpy as np
+import torch
+
+from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.eval.rollout import rollout
+from rlkit.torch.csro.agent import CSROAgent
+from tests.test_buffer import make as make_buffer
+
+DEV = torch.device("cpu")
+SETTING = EvalSetting(num_steps_per_eval=100, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+
+
+class SpyAgent(CSROAgent):
+    """Records every context it is asked to encode."""
+
+    def __init__(self):
+        super().__init__(2, 2, 3, 5, 16, generator=torch.Generator().manual_seed(0))
+        self.inferred: list[list[int]] = []
+
+    def infer_z_list(self, contexts):
+        self.inferred.append([len(c) for c in contexts])
+        return super().infer_z_list(contexts)
+
+
+def envs_for(tasks):
+    out = []
+    for t in tasks:
+        e = NormalizedBoxEnv(make_env("point-robot", n_tasks=8))
+        e.reset_task(t)
+        out.append(e)
+    return out
+
+
+def test_rollout_lockstep_matches_single_env():
+    envs = envs_for([1, 5])
+    actions = np.random.default_rng(0).uniform(-1, 1, (20, 2, 2))
+    p = rollout(envs, lambda obs, t: actions[t], 20, np.ones(2, bool), DEV)
+    assert list(p.lengths) == [20, 20]
+    single = envs_for([5])[0]
+    single.reset()
+    rewards = [single.step(actions[t, 1])[1] for t in range(20)]
+    np.testing.assert_allclose(p.rewards[1], rewards)
+
+
+def test_online_prior_context_counts_and_inference():
+    agent = SpyAgent()
+    returns = online_prior_context(agent, envs_for([0, 3]), SETTING, DEV)
+    assert [len(r) for r in returns] == [5, 5]  # N / H scored episodes
+    # z inferred after every episode once num_exp_traj_eval * H steps are scored, from all context so far
+    assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
+
+
+def test_nonprior_context_random_first_half_and_scored_not_in_context():
+    agent = SpyAgent()
+    kinds = []
+
+    def record(kind, paths):
+        kinds.append((kind, paths.actions.copy()))
+
+    returns = nonprior_context(agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0),
+                               torch.Generator().manual_seed(0), on_paths=record)
+    assert [len(r) for r in returns] == [5, 5]
+    assert [k for k, _ in kinds] == ["context", "scored"] * 5
+    # context only holds the context episodes: 20, 40, ... transitions
+    assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
+    # before context episode k, 20k steps are scored: its action t is uniform iff 20k + t < N/2 = 50
+    ctx_actions = [a for k, a in kinds if k == "context"]
+    replay = np.random.default_rng(0)
+    for k, acts in enumerate(ctx_actions):
+        for t in range(20):
+            draw = replay.uniform(-1.0, 1.0, size=(2, 2))
+            if 20 * k + t < 50:
+                np.testing.assert_array_equal(acts[:, t], draw)
+            else:
+                assert not np.allclose(acts[:, t], draw)  # sampled from the posterior policy
+
+
+def test_offline_context_adds_h_transitions_before_each_episode():
+    agent = SpyAgent()
+    buf = make_buffer(tasks=(2, 6))
+    returns = offline_context(agent, envs_for([2, 6]), [2, 6], buf, SETTING, DEV, torch.Generator().manual_seed(0))
+    assert [len(r) for r in returns] == [5, 5]
+    assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
+
+
+def test_prior_is_zero_before_any_context():
+    agent = SpyAgent()
+    z = agent.infer_z_list([torch.zeros(0, 5), torch.ones(3, 5)])
+    assert torch.equal(z[0], torch.zeros(3)) and not torch.equal(z[1], torch.zeros(3))

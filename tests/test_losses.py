@@ -1,0 +1,84 @@
+"""Each loss on hand-made tensors, against a direct transcription of csro.md 4.3."""
+import math
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from rlkit.torch.csro import losses
+
+
+def test_focal_metric_matches_pair_loop():
+    torch.manual_seed(0)
+    z = torch.randn(5, 3)
+    ids = torch.tensor([0, 1, 1, 2, 3])
+    pos = neg = 0.0
+    n_pos = n_neg = 0
+    for i in range(5):
+        for j in range(i + 1, 5):
+            d = ((z[i] - z[j]) ** 2).mean()
+            if ids[i] == ids[j]:
+                pos, n_pos = pos + torch.sqrt(d + 1e-3), n_pos + 1
+            else:
+                neg, n_neg = neg + 1 / (d + 0.1), n_neg + 1
+    expected = pos / (n_pos + 1e-3) + neg / (n_neg + 1e-3)
+    assert losses.focal_metric_loss(z, ids).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_focal_two_tasks_by_hand():
+    z = torch.tensor([[0.0, 0.0], [1.0, 1.0]])  # D = 1
+    assert losses.focal_metric_loss(z, torch.tensor([0, 1])).item() == pytest.approx(1 / 1.1 / 1.001, rel=1e-6)
+
+
+def test_club_estimator_nll_by_hand():
+    e, mu, var = torch.tensor([[[1.0]]]), torch.tensor([[[0.0]]]), torch.tensor([[[2.0]]])
+    expected = 1 / 4 + 0.5 * math.log(2.0)
+    assert losses.club_estimator_nll(e, mu, var).item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 1), (3, 7, 4), (2, 16, 5)])
+def test_club_bound_linear_form_equals_pairwise(shape):
+    g = torch.Generator().manual_seed(sum(shape))
+    e, mu = torch.randn(shape, generator=g, dtype=torch.float64), torch.randn(shape, generator=g, dtype=torch.float64)
+    var = F.softplus(torch.randn(shape, generator=g, dtype=torch.float64))
+    fast, pair = losses.club_upper_bound(e, mu, var), losses.club_upper_bound_pairwise(e, mu, var)
+    assert fast.item() == pytest.approx(pair.item(), rel=1e-10, abs=1e-12)
+
+
+def test_club_bound_by_hand():
+    # one task, two transitions, one dim, var 1: pos = -mean((e-mu)^2), neg = -mean over all (j, k)
+    e, mu, var = torch.tensor([[[1.0], [3.0]]]), torch.tensor([[[0.0], [1.0]]]), torch.ones(1, 2, 1)
+    pos = -((1 - 0) ** 2 + (3 - 1) ** 2) / 2
+    neg = -((1 - 0) ** 2 + (3 - 0) ** 2 + (1 - 1) ** 2 + (3 - 1) ** 2) / 4
+    assert losses.club_upper_bound(e, mu, var).item() == pytest.approx(pos - neg)
+
+
+def test_q_target_and_critic_loss():
+    r, d, v = torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [1.0]]), torch.tensor([[10.0], [10.0]])
+    t = losses.q_target(r, d, v, reward_scale=5.0, discount=0.9)
+    torch.testing.assert_close(t, torch.tensor([[14.0], [10.0]]))
+    q = torch.stack([t + 1.0, t - 2.0])
+    assert losses.critic_loss(q, t).item() == pytest.approx(1.0 + 4.0)
+
+
+def test_value_and_policy_losses():
+    assert losses.value_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [0.0]])).item() == pytest.approx(5.0)
+    logp, q = torch.tensor([[1.0], [2.0]]), torch.tensor([[3.0], [5.0]])
+    mean, log_std = torch.ones(2, 2), torch.full((2, 2), 2.0)
+    got = losses.policy_loss(logp, q, mean, log_std, 1e-3, 1e-3)
+    assert got.item() == pytest.approx((1 - 3 + 2 - 5) / 2 + 1e-3 * 1 + 1e-3 * 4)
+    pen = torch.tensor([[0.5], [1.5]])
+    assert losses.policy_loss(logp, q, mean, log_std, 0, 0, max_entropy=False, penalty=pen).item() == pytest.approx((-3 - 5 + 2) / 2)
+
+
+def test_kl_dual_estimate_and_penalties():
+    lp, lb = torch.tensor([0.3]), torch.tensor([-0.2])
+    expected = -math.log1p(math.exp(-0.2)) + math.log(math.log1p(math.exp(0.3)) + 1e-8) + 1
+    assert losses.kl_dual_estimate(lp, lb).item() == pytest.approx(expected, rel=1e-6)
+    values = torch.tensor([[0.5], [-3.0], [2.0]])  # |c| - 1 -> 0, 2, 1
+    assert losses.interpolation_penalty(values).item() == pytest.approx(5 * (0 + 4 + 1) / 3, rel=1e-6)
+    assert losses.dual_critic_loss(torch.tensor([1.0, 3.0]), torch.tensor(0.5)).item() == pytest.approx(-1.5)
+
+
+def test_alpha_update():
+    assert losses.alpha_update(torch.tensor(50.0), torch.tensor(0.15), 1.0, 0.05).item() == pytest.approx(50.1)

@@ -1,0 +1,49 @@
+"""Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
+import numpy as np
+import pytest
+import torch
+
+from policy_train import load_sac_config
+from rlkit.data.dataset import read_checkpoint, read_task_meta, task_dir
+from rlkit.errors import UserError
+from rlkit.torch.sac.train import split_tasks, train_task_group
+
+
+def test_reference_point_schedule():
+    _, sched, sac = load_sac_config("train_point", [])
+    assert sched.expected_checkpoints(20) == [2000] + list(range(2200, 5000, 200))  # 15 checkpoints
+    assert (sac.batch_size, sac.critic_hidden_dim, sac.actor_lr, sac.log_std_bounds) == (1024, 1024, 1e-4, (-5.0, 2.0))
+
+
+def test_bad_hydra_override_is_one_line_error():
+    with pytest.raises(UserError, match="bad SAC override"):
+        load_sac_config("train_point", ["no_such_key=3"])
+    with pytest.raises(UserError, match="unknown --sac_config"):
+        load_sac_config("nope", [])
+
+
+@pytest.mark.parametrize("n,split", [(40, 8), (40, 3), (7, 2), (3, 5)])
+def test_split_covers_every_task_once(n, split):
+    parts = [split_tasks(n, split, k) for k in range(split)]
+    assert sorted(t for p in parts for t in p) == list(range(n))
+
+
+def test_split_idx_out_of_range():
+    with pytest.raises(UserError, match="split_idx"):
+        split_tasks(40, 4, 4)
+
+
+def test_task_data_does_not_depend_on_its_group(tmp_path):
+    """Task 2 trained alone and trained with tasks 0 and 5 gives the same data (same seed)."""
+    _, sched, sac = load_sac_config("tiny_point", ["num_train_steps=200"])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    train_task_group("point-robot", params, [2], sched, sac, tmp_path / "alone", torch.device("cpu"))
+    train_task_group("point-robot", params, [0, 2, 5], sched, sac, tmp_path / "group", torch.device("cpu"))
+    meta = read_task_meta(task_dir(tmp_path / "alone", 2))
+    assert meta["complete"] and meta["checkpoints"] == [100]
+    a = read_checkpoint(task_dir(tmp_path / "alone", 2), 100, "sample")
+    b = read_checkpoint(task_dir(tmp_path / "group", 2), 100, "sample")
+    np.testing.assert_allclose(a.actions, b.actions, atol=1e-5)
+    np.testing.assert_allclose(a.rewards, b.rewards, atol=1e-5)
+    c = read_checkpoint(task_dir(tmp_path / "group", 5), 100, "sample")
+    assert not np.allclose(a.rewards, c.rewards)

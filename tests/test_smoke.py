@@ -1,0 +1,106 @@
+"""Both stages through their CLIs on the tiny config, resume, and bad input."""
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.config import load_config
+from rlkit.experiment import MetaTrainer, RETURN_KEYS, prepare
+from tests.conftest import ROOT, TINY_CONFIG, run_cli
+
+
+def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
+    proc = run_cli(["-m", "rlkit.data", "check", str(tiny_data)], cwd=ROOT)
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 6 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)
+    meta = json.loads((tiny_data / "goal_idx4" / "task.json").read_text())
+    assert meta["task"]["goal"] == pytest.approx([np.cos(np.pi * 4 / 5), np.sin(np.pi * 4 / 5)])
+
+
+def test_stage1_rerun_skips_complete_tasks(tiny_data):
+    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
+                   cwd=tiny_data.parent.parent)
+    assert "6 already complete, 0 to train" in proc.stdout
+
+
+def test_stage1_refuses_to_mix_settings(tiny_data):
+    proc = run_cli([str(ROOT / "policy_train.py"), str(TINY_CONFIG), "--sac_config", "tiny_point", "num_train_steps=400"],
+                   cwd=tiny_data.parent.parent, check=False)
+    assert proc.returncode == 2 and "other settings" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_stage2_cli_outputs(tiny_data, tmp_path):
+    work = tiny_data.parent.parent
+    run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "1", "--exp_name", "cli", "--gpu", "0",
+             "--base_log_dir", str(tmp_path), "--no-progress"], cwd=work)
+    run = tmp_path / "point-robot" / "cli" / "seed1"
+    df = pd.read_csv(run / "progress.csv")
+    assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
+    for col in [*RETURN_KEYS.values(), "QF Loss", "Club Loss", "Z Loss", "Club model Loss", "Train Time (s)",
+                "Epoch", "Z mean train0", "Log Pis Mean", "alpha Max"]:
+        assert col in df.columns
+    variant = json.loads((run / "variant.json").read_text())
+    assert variant["seed"] == 1 and variant["algo_params"]["meta_batch"] == 4
+    assert (run / "debug.log").is_file() and list((run / "tb").glob("events.*"))
+    snaps = sorted(p.name for p in (run / "snapshots").glob("*.pt"))
+    assert snaps == ["itr_1.pt", "itr_2.pt"]
+    state = torch.load(run / "snapshots" / "itr_2.pt", weights_only=True)
+    assert "agent" in state["trainer"]["modules"]
+    proc = run_cli([str(ROOT / "show_path.py"), str(run)], cwd=work)
+    assert (run / "paths.png").is_file(), proc.stdout
+    proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
+    assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
+
+
+def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    ignore = [c for c in ("Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)")]
+
+    def run(name, iterations):
+        cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations},
+                                        "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+        return pd.read_csv(tmp_path / "point-robot" / name / "seed0" / "progress.csv").drop(columns=ignore)
+
+    straight = run("straight", 2)
+    run("resumed", 1)
+    resumed = run("resumed", 2)
+    pd.testing.assert_frame_equal(straight, resumed)
+
+
+def _error(args, cwd):
+    proc = run_cli(args, cwd=cwd, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("extra,match", [
+    (["--data_dir", "./nowhere"], "missing dataset folder"),
+    (["--env_name", "sparse-point-robot"], "is for env 'point-robot'"),
+    (["--env_name", "cheetah-nope"], "unknown env_name 'cheetah-nope'"),
+    (["--meta_bach", "3"], "unknown config key 'meta_bach'"),
+    (["--num_iterations", "abc"], "'algo_params.num_iterations' must be an integer"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(tiny_data, tmp_path, extra, match):
+    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--base_log_dir", str(tmp_path / "out"),
+                   "--exp_name", "x", *extra], cwd=tiny_data.parent.parent)
+    assert match in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_observation_size_is_reported(tiny_data, tmp_path):
+    bad = tmp_path / "data"
+    shutil.copytree(tiny_data, bad)
+    for t in range(6):
+        meta_path = bad / f"goal_idx{t}" / "task.json"
+        meta = json.loads(meta_path.read_text())
+        meta["obs_dim"] = 3
+        meta_path.write_text(json.dumps(meta))
+    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--data_dir", str(bad),
+                   "--base_log_dir", str(tmp_path / "out")], cwd=tmp_path)
+    assert "obs/action dims 3/2: expected 2/2" in line and not (tmp_path / "out").exists()
