@@ -63,7 +63,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     print(f"{cfg.env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
           f"{len(todo)} to train ({name}) -> {data_dir}")
     group = max(1, int(hcfg.get("tasks_per_group", 1)))
-    for k, start in enumerate(range(0, len(todo), group)):
+    for start in range(0, len(todo), group):
         train_task_group(cfg.env_name, cfg.env_params.kwargs(), todo[start:start + group], sched, sac, data_dir, device)
 
 

@@ -92,6 +92,17 @@ def prepare(cfg: Config, seed: int, device: torch.device) -> Prepared:
     return Prepared(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
 
 
+@dataclass
+class EvalResult:
+    scores: dict[str, np.ndarray]  # protocol -> [tasks, runs] return of the last scored episode
+    returns: dict[str, list[list[float]]]  # protocol -> per job, every scored episode's return
+    env_steps: int
+
+    @property
+    def rollouts(self) -> int:
+        return sum(len(r) for v in self.returns.values() for r in v)
+
+
 class Evaluator:
     """The three protocols on the held-out tasks, `num_evals` runs each, as lockstep jobs."""
 
@@ -108,9 +119,9 @@ class Evaluator:
         self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
         self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
 
-    def __call__(self, trainer: CSROTrainer, iteration: int) -> dict[str, np.ndarray]:
-        """Per protocol, the score (last scored episode's return) of every job, shaped [tasks, runs]."""
+    def __call__(self, trainer: CSROTrainer, iteration: int) -> EvalResult:
         agent, dev, s = trainer.agent, self.p.device, self.setting
+        steps_before = sum(e.total_steps for e in self.envs)
         rng = np.random.default_rng([self.p.seed, iteration])
         gen = torch.Generator(device=dev).manual_seed(self.p.seed * 100_000 + iteration)
         agent.eval()
@@ -121,8 +132,8 @@ class Evaluator:
         }
         agent.train()
         shape = (len(self.p.test_tasks), self.p.cfg.algo_params.num_evals)
-        self.last_returns = results
-        return {k: np.array([r[-1] for r in v]).reshape(shape) for k, v in results.items()}
+        scores = {k: np.array([r[-1] for r in v]).reshape(shape) for k, v in results.items()}
+        return EvalResult(scores, results, sum(e.total_steps for e in self.envs) - steps_before)
 
 
 class MetaTrainer:
@@ -227,24 +238,15 @@ class MetaTrainer:
         self.counters["train_steps"] += a.num_train_steps_per_itr
         self.counters["train_time"] += train_time
         t1 = time.time()
-        scores = self.evaluator(self.trainer, it) if a.allow_eval else {}
+        result = self.evaluator(self.trainer, it) if a.allow_eval else EvalResult({}, {}, 0)
         eval_time = time.time() - t1
-        returns = getattr(self.evaluator, "last_returns", {})
-        for v in returns.values():
-            self.counters["rollouts"] += sum(len(r) for r in v)
-        self.counters["env_steps"] += self._eval_env_steps(returns)
+        self.counters["rollouts"] += result.rollouts
+        self.counters["env_steps"] += result.env_steps
         self.counters["iteration"] = it + 1
-        row = self._row(record, sums, scores, train_time, eval_time, time.time() - t0)
+        row = self._row(record, sums, result.scores, train_time, eval_time, time.time() - t0)
         if a.dump_eval_paths:
-            atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(returns))
+            atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
-
-    def _eval_env_steps(self, returns) -> int:
-        # every scored episode and every Np context episode runs H steps at most; count the scored ones exactly
-        a = self.cfg.algo_params
-        n = sum(len(r) for v in returns.values() for r in v)
-        n += sum(len(r) for r in returns.get("np", []))
-        return n * a.max_path_length
 
     def _row(self, rec: LossRecord, sums, scores, train_time, eval_time, epoch_time) -> dict[str, float]:
         a, c = self.cfg.algo_params, self.counters

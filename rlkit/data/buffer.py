@@ -60,9 +60,6 @@ class MultiTaskBuffer:
     def __len__(self) -> int:
         return self.data.shape[0]
 
-    def num_transitions(self, task: int) -> int:
-        return int(self.sizes[self.task_ids.index(task)].item())
-
     def _rows(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
         slot = self._slot[tasks]
         u = torch.rand(len(tasks), n, generator=generator, device=self.device, dtype=torch.float64)

@@ -18,6 +18,7 @@ class NormalizedBoxEnv(gym.Wrapper):
         self._high = env.action_space.high
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=env.action_space.shape, dtype=np.float32)
         self._obs_scale = None if obs_scale is None else np.asarray(obs_scale, dtype=np.float64)
+        self.total_steps = 0  # env steps taken through this wrapper (for the logs)
 
     def _obs(self, obs: np.ndarray) -> np.ndarray:
         return obs if self._obs_scale is None else obs / self._obs_scale
@@ -32,6 +33,7 @@ class NormalizedBoxEnv(gym.Wrapper):
     def step(self, action):
         action = np.asarray(action, dtype=np.float64)
         scaled = self._low + (action + 1.0) * 0.5 * (self._high - self._low)
+        self.total_steps += 1
         obs, r, terminated, truncated, info = self.env.step(np.clip(scaled, self._low, self._high))
         return self._obs(obs), r, terminated, truncated, info
 

@@ -9,13 +9,13 @@ kept alive across updates. Each `_update_*` names exactly the parameters it step
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config
+from rlkit.config import AlgoParams, Config
 from rlkit.data.buffer import RLBatch
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
@@ -48,58 +48,32 @@ class LossRecord:
 
 @dataclass(frozen=True)
 class TrainerSettings:
-    """The subset of the experiment config the update needs, with algo_type resolved."""
+    """The algorithm's hyperparameters plus the sizes and the switches resolved from `algo_type`."""
 
+    algo: AlgoParams
     latent_size: int
     net_size: int
-    discount: float
-    reward_scale: float
-    soft_target_tau: float
-    policy_lr: float
-    qf_lr: float
-    vf_lr: float
-    context_lr: float
-    c_lr: float
-    alpha_lr: float
-    c_iter: int
-    policy_mean_reg_weight: float
-    policy_std_reg_weight: float
-    use_brac: bool
-    use_value_penalty: bool
-    train_alpha: bool
-    alpha_init: float
-    alpha_max: float
-    target_divergence: float
-    dual_critic_penalty: str
-    max_entropy: bool
-    z_loss_weight: float
-    club_model_loss_weight: float
-    club_loss_weight: float
-    use_focal: bool
-    use_club: bool
-    use_next_obs_in_context: bool
-    allow_backward_z: bool
+    use_focal: bool  # max-MI term (CSRO, FOCAL)
+    use_club: bool  # min-MI term (CSRO)
+    allow_backward_z: bool  # critic loss trains the encoder (OFFPEARL)
 
     @staticmethod
     def from_config(cfg: Config) -> "TrainerSettings":
-        a = cfg.algo_params
-        names = {f.name for f in fields(TrainerSettings)} - {"latent_size", "net_size", "use_focal", "use_club", "allow_backward_z"}
-        algo = cfg.algo_type
-        return TrainerSettings(
-            latent_size=cfg.latent_size, net_size=cfg.net_size,
-            use_focal=a.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
-            use_club=a.use_club and algo == "CSRO",
-            allow_backward_z=a.allow_backward_z or algo == "OFFPEARL",
-            **{n: getattr(a, n) for n in names})
+        a, algo = cfg.algo_params, cfg.algo_type
+        return TrainerSettings(a, cfg.latent_size, cfg.net_size,
+                               use_focal=a.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
+                               use_club=a.use_club and algo == "CSRO",
+                               allow_backward_z=a.allow_backward_z or algo == "OFFPEARL")
 
 
 class CSROTrainer:
     def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
         s = self.s = settings
+        a = self.a = settings.algo
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.generator = torch.Generator(device=device).manual_seed(seed)  # policy noise, BRAC interpolation
         init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
-        context_dim = obs_dim + action_dim + 1 + (obs_dim if s.use_next_obs_in_context else 0)
+        context_dim = obs_dim + action_dim + 1 + (obs_dim if a.use_next_obs_in_context else 0)
         L, h = s.latent_size, s.net_size
         self.agent = CSROAgent(obs_dim, action_dim, L, context_dim, h, generator=init_gen).to(device)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * L], output_activation=torch.tanh,
@@ -108,15 +82,15 @@ class CSROTrainer:
                               generators=[init_gen, init_gen]).to(device)
         self.vf = MLP([obs_dim + L, h, h, h, 1], generator=init_gen).to(device)
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
-        self.dual_critic = MLP([obs_dim + action_dim + L, h, h, h, 1], generator=init_gen).to(device) if s.use_brac else None
-        self.alpha_var = torch.tensor(float(s.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
+        self.dual_critic = MLP([obs_dim + action_dim + L, h, h, h, 1], generator=init_gen).to(device) if a.use_brac else None
+        self.alpha_var = torch.tensor(float(a.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
         adam = torch.optim.Adam
-        self.encoder_opt = adam(self.agent.encoder.parameters(), lr=s.context_lr)
-        self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr)
-        self.qf_opt = adam(self.qf.parameters(), lr=s.qf_lr)
-        self.vf_opt = adam(self.vf.parameters(), lr=s.vf_lr)
-        self.policy_opt = adam(self.agent.policy.parameters(), lr=s.policy_lr)
-        self.c_opt = adam(self.dual_critic.parameters(), lr=s.c_lr) if self.dual_critic is not None else None
+        self.encoder_opt = adam(self.agent.encoder.parameters(), lr=a.context_lr)
+        self.club_opt = adam(self.club_net.parameters(), lr=a.context_lr)
+        self.qf_opt = adam(self.qf.parameters(), lr=a.qf_lr)
+        self.vf_opt = adam(self.vf.parameters(), lr=a.vf_lr)
+        self.policy_opt = adam(self.agent.policy.parameters(), lr=a.policy_lr)
+        self.c_opt = adam(self.dual_critic.parameters(), lr=a.c_lr) if self.dual_critic is not None else None
 
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
@@ -149,7 +123,7 @@ class CSROTrainer:
 
     @property
     def alpha(self) -> torch.Tensor:
-        return self.alpha_var.clamp(0.0, self.s.alpha_max)
+        return self.alpha_var.clamp(0.0, self.a.alpha_max)
 
     # ---- pieces ---------------------------------------------------------------------------
     def _q(self, obs: torch.Tensor, actions: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -163,7 +137,7 @@ class CSROTrainer:
         if with_penalty:
             u = torch.rand(n, 1, generator=self.generator, device=obs.device)
             a_int = a_policy + u * (a_data - a_policy)
-            if self.s.dual_critic_penalty == "gradient":
+            if self.a.dual_critic_penalty == "gradient":
                 a_int = a_int.detach().requires_grad_(True)
             a_parts.append(a_int)
         k = len(a_parts)
@@ -172,7 +146,7 @@ class CSROTrainer:
         if not with_penalty:
             return d_hat, None
         c_int = logits[2 * n:]
-        if self.s.dual_critic_penalty == "gradient":
+        if self.a.dual_critic_penalty == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
         return d_hat, losses.interpolation_penalty(c_int)
 
@@ -188,7 +162,7 @@ class CSROTrainer:
         """Fit q_psi(z | s, a) to sg(e); returns the loss and the *updated* net's (mu, var), detached."""
         sa = context[..., :self.obs_dim + self.action_dim].contiguous()
         mu, var = self._club_params(sa)
-        loss = self.s.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
+        loss = self.a.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
         self.club_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.club_opt.step()
@@ -203,15 +177,15 @@ class CSROTrainer:
     def _encoder_grads(self, e, z, task_ids, mu, var) -> tuple[torch.Tensor, torch.Tensor]:
         """Accumulate the encoder's own losses (min MI, max MI) into its gradients."""
         zero = torch.zeros((), device=self.device)
-        club = self.s.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.s.use_club else zero
-        focal = self.s.z_loss_weight * losses.focal_metric_loss(z, task_ids) if self.s.use_focal else zero
+        club = self.a.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.s.use_club else zero
+        focal = self.a.z_loss_weight * losses.focal_metric_loss(z, task_ids) if self.s.use_focal else zero
         self.encoder_opt.zero_grad(set_to_none=True)
         if self.s.use_club or self.s.use_focal:
             (club + focal).backward(inputs=list(self.agent.encoder.parameters()))
         return club.detach(), focal.detach()
 
     def _update_critics(self, batch: RLBatch, z_q: torch.Tensor, target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        target = losses.q_target(batch.rewards, batch.terminals, target_v, self.s.reward_scale, self.s.discount)
+        target = losses.q_target(batch.rewards, batch.terminals, target_v, self.a.reward_scale, self.a.discount)
         q_pred = self._q(batch.obs, batch.actions, z_q)
         loss = losses.critic_loss(q_pred, target)
         params = list(self.qf.parameters())
@@ -226,7 +200,7 @@ class CSROTrainer:
     def _update_value(self, obs, z, pi: PolicyOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """V step against the updated critics, then Polyak; returns min Q(s, a~) with its graph for the policy."""
         min_q_new = self._q(obs, pi.action, z).min(dim=0).values
-        v_target = (min_q_new - pi.log_prob if self.s.max_entropy else min_q_new).detach()
+        v_target = (min_q_new - pi.log_prob if self.a.max_entropy else min_q_new).detach()
         v_pred = self.vf(torch.cat([obs, z], dim=-1))
         loss = losses.value_loss(v_pred, v_target)
         self.vf_opt.zero_grad(set_to_none=True)
@@ -234,22 +208,22 @@ class CSROTrainer:
         self.vf_opt.step()
         with torch.no_grad():
             for p, tp in zip(self.vf.parameters(), self.target_vf.parameters()):
-                tp.lerp_(p, self.s.soft_target_tau)
+                tp.lerp_(p, self.a.soft_target_tau)
         return loss.detach(), v_pred.detach(), min_q_new
 
     def _update_policy(self, pi: PolicyOutput, min_q_new: torch.Tensor, div: torch.Tensor | None) -> torch.Tensor:
         penalty = self.alpha.detach() * div if div is not None else None
-        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.s.policy_mean_reg_weight,
-                                  self.s.policy_std_reg_weight, self.s.max_entropy, penalty)
+        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.a.policy_mean_reg_weight,
+                                  self.a.policy_std_reg_weight, self.a.max_entropy, penalty)
         self.policy_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.agent.policy.parameters()))
         self.policy_opt.step()
         return loss.detach()
 
     def _update_alpha(self, div: torch.Tensor) -> None:
-        if self.s.train_alpha:
-            self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.s.alpha_lr,
-                                                     self.s.target_divergence)
+        if self.a.train_alpha:
+            self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.a.alpha_lr,
+                                                     self.a.target_divergence)
 
     # ---- the step -----------------------------------------------------------------------------
     def train_step(self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch,
@@ -265,7 +239,7 @@ class CSROTrainer:
 
         zero = torch.zeros((), device=self.device)
         c_loss, div = zero, None
-        if self.s.use_brac:
+        if self.a.use_brac:
             c_loss = self._update_dual_critic(flat.obs, pi.action, flat.actions, z_rows)
             for extra in extra_c_batches:
                 obs_x, act_x = extra.obs.reshape(T * B, -1), extra.actions.reshape(T * B, -1)
@@ -276,7 +250,7 @@ class CSROTrainer:
 
         with torch.no_grad():
             target_v = self.target_vf(torch.cat([flat.next_obs, z_rows], dim=-1))
-            if self.s.use_brac and self.s.use_value_penalty:
+            if self.a.use_brac and self.a.use_value_penalty:
                 target_v = target_v - self.alpha * div
 
         club_model_loss = zero
@@ -290,7 +264,7 @@ class CSROTrainer:
         qf_loss, q_pred = self._update_critics(flat, z_q, target_v)
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)
         pol_loss = self._update_policy(pi, min_q_new, div)
-        if self.s.use_brac:
+        if self.a.use_brac:
             self._update_alpha(div)
 
         return LossRecord(
