@@ -11,7 +11,6 @@ from __future__ import annotations
 import click
 
 from rlkit.cli import run_cli, select_device
-from rlkit.sysutil import tune_malloc
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 
@@ -41,5 +40,4 @@ def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: 
 
 
 if __name__ == "__main__":
-    tune_malloc()
     run_cli(main)

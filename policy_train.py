@@ -16,7 +16,6 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from rlkit.cli import run_cli, select_device
-from rlkit.sysutil import tune_malloc
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.torch.sac.train import Schedule, SACParams, pending_tasks, split_tasks, train_task_group
@@ -68,5 +67,4 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
 
 
 if __name__ == "__main__":
-    tune_malloc()
     run_cli(main)

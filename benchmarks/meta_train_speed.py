@@ -5,8 +5,7 @@
 Each variant runs in its own subprocess (so peak RSS is its own), on synthetic point-robot
 data (30 tasks x 14,000 transitions, as the reference's data), with the reference's sizes:
 latent 20, encoder/CLUB 3 x 200, Q/V/policy 3 x 256.
-  ours          the trainer as shipped (exact O(b) CLUB bound, batched twin critics, tuned malloc)
-  ours-malloc   the same without the glibc malloc tuning
+  ours          the trainer as shipped (exact O(b) CLUB bound, batched twin critics)
   naive-club    the same step with the reference's pairwise [T, b, b, L] CLUB negative term
 In the same run it measures the machine's dense fp32 matmul throughput and counts the step's
 FLOPs from the layer shapes (torch.utils.flop_counter), then prints two ratios: the speed-up
@@ -59,11 +58,8 @@ def build(context: int, batch: int, meta_batch: int):
 def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: int) -> dict:
     import torch
 
-    from rlkit.sysutil import tune_malloc
     from rlkit.torch.csro import losses
 
-    if variant != "ours-malloc":
-        tune_malloc()
     if variant == "naive-club":
         losses.club_upper_bound = losses.club_upper_bound_pairwise
     step = build(context, batch, meta_batch)
@@ -112,7 +108,7 @@ def main() -> None:
         print(json.dumps(run_variant(args.variant, steps, args.context, args.batch, args.meta_batch)))
         return
     results = {}
-    for variant in ("ours", "ours-malloc", "naive-club"):
+    for variant in ("ours", "naive-club"):
         out = subprocess.run([sys.executable, __file__, "--variant", variant, "--steps", str(args.steps),
                               "--naive_steps", str(args.naive_steps), "--context", str(args.context),
                               "--batch", str(args.batch), "--meta_batch", str(args.meta_batch)],
@@ -127,7 +123,6 @@ def main() -> None:
         print(f"{r['variant']:12s} {r['median_s']:14.3f} {r['min_s']:11.3f} {r['peak_rss_gb']:12.2f}")
     print(f"step FLOPs (matmuls, fwd + bwd): {ours['flops'] / 1e9:.1f} GFLOP; dense matmul peak here: {peak / 1e9:.0f} GFLOP/s")
     print(f"ratio  speed-up over naive CLUB step : {results['naive-club']['median_s'] / ours['median_s']:.1f}x")
-    print(f"ratio  malloc tuning speed-up        : {results['ours-malloc']['median_s'] / ours['median_s']:.2f}x")
     print(f"ratio  achieved / matmul peak        : {ours['flops'] / ours['median_s'] / peak:.0%} "
           f"({ours['flops'] / ours['median_s'] / 1e9:.0f} GFLOP/s)")
 
