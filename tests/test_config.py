@@ -49,3 +49,16 @@ def test_missing_config_file():
 def test_override_needs_value():
     with pytest.raises(UserError, match="has no value"):
         parse_override_args(["--seed"])
+
+
+def test_sparse_point_config_wires_goal_radius():
+    from rlkit.envs import make_env
+    cfg = load_config(ROOT / "configs" / "sparse-point-robot.json")
+    assert cfg.algo_params.sparse_rewards and cfg.env_params.goal_radius == 0.2
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    assert env.goal_radius == 0.2 and len(env.tasks) == 40
+
+
+def test_demo_config_is_valid_and_uses_its_own_data_dir():
+    cfg = load_config(ROOT / "configs" / "demo" / "point-robot.json")
+    assert cfg.algo_params.data_dir.endswith("point-robot-demo") and cfg.n_eval_tasks == 10

@@ -53,6 +53,8 @@ def test_stage2_cli_outputs(tiny_data, tmp_path):
     assert (run / "paths.png").is_file(), proc.stdout
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
+    run_cli(["-m", "rlkit.plot", str(tmp_path), "--out", str(tmp_path / "curve.png")], cwd=work)
+    assert (tmp_path / "curve.png").stat().st_size > 1000
 
 
 def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):

@@ -7,6 +7,9 @@ so no task's gradient reaches another's parameters). Every random draw of task i
 from task i's own generators, so a task's data does not depend on which tasks share its
 group. The SAC itself follows pytorch_sac (the reference's stage 1): done_no_max targets,
 learnable temperature with target entropy -|A|, log-std squashed into `log_std_bounds`.
+Two differences from pytorch_sac, neither changes the algorithm: weights are initialised as the
+CSRO networks are (not orthogonally), and the tanh log-det is log(1 - a^2 + 1e-6), as in the
+CSRO policy, rather than its exact closed form.
 """
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""Task split (csro.md 4.1) and device selection."""
+import torch
+
+from rlkit.cli import select_device
+from rlkit.config import load_config
+from rlkit.experiment import train_eval_split
+from tests.conftest import ROOT
+
+
+def split(**overrides):
+    return train_eval_split(load_config(ROOT / "configs" / "point-robot.json", overrides))
+
+
+def test_interpolation_split_of_the_reference():
+    train, test = split()
+    assert test == list(range(2, 40, 4))
+    assert len(train) == 30 and not set(train) & set(test)
+
+
+def test_plain_split_takes_the_last_tasks():
+    train, test = split(interpolation=False)
+    assert train == list(range(30)) and test == list(range(30, 40))
+
+
+def test_randomized_split_is_seeded_and_disjoint():
+    a, b = split(randomize_tasks=True), split(randomize_tasks=True)
+    assert a == b and len(a[0]) == 30 and len(a[1]) == 10 and not set(a[0]) & set(a[1])
+
+
+def test_gpu_request_without_cuda_falls_back_with_a_note(capsys):
+    device = select_device(0)
+    if not torch.cuda.is_available():
+        assert device == torch.device("cpu") and "not available" in capsys.readouterr().err
+    assert select_device(None) == torch.device("cpu")
