@@ -114,11 +114,10 @@ class CSROTrainer:
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
         for k, m in self.modules().items():
             m.load_state_dict(state["modules"][k])
-        if with_optimizers:
+        self.alpha_var = state["alpha"].to(self.device)
+        if with_optimizers:  # resuming: also the optimisers and the noise stream
             for k, o in self.optimizers().items():
                 o.load_state_dict(state["optimizers"][k])
-        self.alpha_var = state["alpha"].to(self.device)
-        if with_optimizers:
             self.generator.set_state(state["generator"])
 
     @property
