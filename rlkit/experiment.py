@@ -171,7 +171,7 @@ class MetaTrainer:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
                 "counters": dict(self.counters)}
 
-    def save(self, logger: RunLogger, final: bool) -> None:
+    def save(self, final: bool) -> None:
         it = self.counters["iteration"]
         state = self._state()
         snap_dir = self.p.out_dir / "snapshots"
@@ -205,7 +205,7 @@ class MetaTrainer:
             row = self.iteration(logger)
             logger.record(row)
             print(self.summary(row))
-            self.save(logger, final=self.counters["iteration"] == a.num_iterations)
+            self.save(final=self.counters["iteration"] == a.num_iterations)
         logger.close()
         return logger
 
