@@ -120,6 +120,7 @@ class Evaluator:
         self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
 
     def __call__(self, trainer: CSROTrainer, iteration: int) -> EvalResult:
+        """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""
         agent, dev, s = trainer.agent, self.p.device, self.setting
         steps_before = sum(e.total_steps for e in self.envs)
         rng = np.random.default_rng([self.p.seed, iteration])

@@ -222,7 +222,7 @@ class CSROTrainer:
     def _update_alpha(self, div: torch.Tensor) -> None:
         if self.a.train_alpha:
             self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.a.alpha_lr,
-                                                     self.a.target_divergence)
+                                                 self.a.target_divergence)
 
     # ---- the step -----------------------------------------------------------------------------
     def train_step(self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch,
