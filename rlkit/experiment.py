@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
-from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer
+from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer, restore_dataset_tasks
 from rlkit.envs import NormalizedBoxEnv, make_env
 from rlkit.errors import UserError
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
@@ -43,7 +43,10 @@ def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
 
 
 def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None) -> NormalizedBoxEnv:
-    return NormalizedBoxEnv(make_env(cfg.env_name, **cfg.env_params.kwargs()), obs_scale=obs_scale)
+    """The env in agent units, with a parameter family's tasks restored from the dataset's task files."""
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    restore_dataset_tasks(env, cfg.algo_params.data_dir)
+    return NormalizedBoxEnv(env, obs_scale=obs_scale)
 
 
 @dataclass

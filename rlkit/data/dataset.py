@@ -7,6 +7,8 @@ DATA_DIR/goal_idx{i}/
                        {kind}_{obs,actions,rewards,next_obs,terminals,traj_lengths} for kind in
                        "sample" (stochastic policy, the reference's trj_evalsample) and "eval"
                        (deterministic, the reference's trj_eval)
+    task_params.json   (parameter families only) the task's model parameters, written by
+                       rand_param_envs.save_task_params; meta-training restores the task from it
 DATA_DIR/normalizer.npz (optional, key abs_max): observations are divided by abs_max + 1e-8
                        when loading and when acting. Files always store raw observations.
 
@@ -28,6 +30,7 @@ from rlkit.errors import UserError
 
 FORMAT_VERSION = 1
 KINDS = ("sample", "eval")
+TASK_PARAMS_FILE = "task_params.json"
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
 
 
@@ -130,6 +133,22 @@ def read_task_meta(tdir: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise UserError(f"{str(path)!r} is not valid JSON: {e}") from None
+
+
+def restore_dataset_tasks(env, data_dir: str | Path) -> int:
+    """Give a parameter family's env the tasks its dataset was written with; returns how many.
+
+    Envs without per-task parameter files (reward families) are left as they are.
+    """
+    if not hasattr(env, "load_task"):
+        return 0
+    restored = 0
+    for i in range(len(env.tasks)):
+        path = task_dir(data_dir, i) / TASK_PARAMS_FILE
+        if path.is_file():
+            env.load_task(i, path)
+            restored += 1
+    return restored
 
 
 def read_normalizer(data_dir: str | Path) -> np.ndarray | None:

@@ -1,27 +1,44 @@
-"""Task families: `make_env(env_name, **env_params)` and `oracle_return` (environments.md)."""
+"""Task families: `make_env(env_name, **env_params)` and `oracle_return` (environments.md).
+
+The registry maps the reference's `env_name`s to "module:class"; a family's module (and
+MuJoCo) is imported only when that family is made, so importing rlkit.envs has no side effects.
+"""
 from __future__ import annotations
 
-from typing import Any, Callable
+import importlib
+from typing import Any
 
 import numpy as np
 
 from rlkit.envs.base import MultiTaskEnv
-from rlkit.envs.point_robot import PointEnv, SparsePointEnv
 from rlkit.envs.wrappers import NormalizedBoxEnv
 from rlkit.errors import UserError
 
-ENVS: dict[str, Callable[..., MultiTaskEnv]] = {
-    "point-robot": PointEnv,
-    "sparse-point-robot": SparsePointEnv,
+ENVS: dict[str, str] = {
+    "point-robot": "rlkit.envs.point_robot:PointEnv",
+    "sparse-point-robot": "rlkit.envs.point_robot:SparsePointEnv",
+    "cheetah-vel": "rlkit.envs.half_cheetah:HalfCheetahVelEnv",
+    "cheetah-dir": "rlkit.envs.half_cheetah:HalfCheetahDirEnv",
+    "ant-goal": "rlkit.envs.ant:AntGoalEnv",
+    "ant-dir": "rlkit.envs.ant:AntDirEnv",
+    "humanoid-dir": "rlkit.envs.humanoid:HumanoidDirEnv",
+    "hopper-rand-params": "rand_param_envs.hopper_rand_params:HopperRandParamsEnv",
+    "walker-rand-params": "rand_param_envs.walker2d_rand_params:Walker2DRandParamsEnv",
 }
+
+
+def env_class(env_name: str) -> type[MultiTaskEnv]:
+    if env_name not in ENVS:
+        raise UserError(f"unknown env_name {env_name!r}: expected one of {sorted(ENVS)}")
+    module, name = ENVS[env_name].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
     """The raw multi-task env (env units); wrap in `NormalizedBoxEnv` to act in [-1, 1]."""
-    if env_name not in ENVS:
-        raise UserError(f"unknown env_name {env_name!r}: expected one of {sorted(ENVS)}")
+    cls = env_class(env_name)
     try:
-        return ENVS[env_name](**env_params)
+        return cls(**env_params)
     except TypeError as e:
         raise UserError(f"bad env_params for {env_name!r}: {e}") from None
 
@@ -56,4 +73,4 @@ def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int =
     return float(np.mean(totals))
 
 
-__all__ = ["ENVS", "MultiTaskEnv", "NormalizedBoxEnv", "make_env", "oracle_return", "random_return"]
+__all__ = ["ENVS", "env_class", "MultiTaskEnv", "NormalizedBoxEnv", "make_env", "oracle_return", "random_return"]

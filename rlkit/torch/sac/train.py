@@ -18,7 +18,8 @@ import torch
 from tqdm import tqdm
 
 import rlkit
-from rlkit.data.dataset import FORMAT_VERSION, read_task_meta, task_dir, write_checkpoint, write_task_meta
+from rlkit.data.dataset import (FORMAT_VERSION, TASK_PARAMS_FILE, read_task_meta, task_dir, write_checkpoint,
+                                write_task_meta)
 from rlkit.envs import NormalizedBoxEnv, make_env
 from rlkit.errors import UserError
 from rlkit.eval.rollout import rollout
@@ -97,6 +98,8 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
     last_ck = np.zeros(n, dtype=np.int64)
     for i, t in enumerate(tasks):
         write_task_meta(task_dir(data_dir, t), _meta(env_name, envs[i], t, obs_dim, act_dim, sched, sac, [], False))
+        if hasattr(envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
+            envs[i].unwrapped.save_task(t, task_dir(data_dir, t) / TASK_PARAMS_FILE)
 
     obs = np.stack([e.reset()[0] for e in envs])
     ep_step = np.zeros(n, dtype=np.int64)

@@ -1,0 +1,303 @@
+"""MuJoCo task families and rand_param_envs against environments.md."""
+import json
+import subprocess
+import sys
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import pytest
+
+import rand_param_envs
+from rlkit.envs import ENVS, NormalizedBoxEnv, make_env
+from rlkit.envs.mujoco_env import gymnasium_asset
+from rlkit.errors import UserError
+from tests.conftest import ROOT
+
+# env_name -> (observation size, action size), as documented in environments.md
+SIZES = {"cheetah-vel": (20, 6), "cheetah-dir": (20, 6), "ant-goal": (29, 8), "ant-dir": (27, 8),
+         "humanoid-dir": (376, 17), "hopper-rand-params": (11, 3), "walker-rand-params": (17, 6)}
+FAMILIES = sorted(SIZES)
+
+
+def _env(name, n_tasks=5, randomize=False):
+    return make_env(name, n_tasks=n_tasks, randomize_tasks=randomize or name.endswith("rand-params"), max_episode_steps=200)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_spaces_have_documented_sizes(name):
+    env = _env(name)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.shape == (SIZES[name][0],) and obs.shape == (SIZES[name][0],)
+    assert env.action_space.shape == (SIZES[name][1],)
+    assert env.max_episode_steps == 200 and len(env.tasks) == 5
+
+
+def test_task_lists_identical_across_processes():
+    code = ("import json; from rlkit.envs import make_env\n"
+            f"print(json.dumps({{n: make_env(n, n_tasks=5, randomize_tasks=r).tasks for n in {FAMILIES!r} "
+            "for r in [n.endswith('rand-params')]}))")
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    here = {n: _env(n).tasks for n in FAMILIES}
+    assert json.loads(runs[0]) == json.loads(json.dumps(here))
+
+
+def test_task_lists_follow_the_spec():
+    np.testing.assert_allclose([t["velocity"] for t in _env("cheetah-vel", 5).tasks], np.linspace(1, 3, 5))
+    np.testing.assert_allclose([t["velocity"] for t in _env("cheetah-vel", 5, randomize=True).tasks],
+                               np.random.RandomState(1337).uniform(1, 3, 5))
+    assert [t["direction"] for t in _env("cheetah-dir", 4).tasks] == [-1, 1, -1, 1]
+    goals = np.array([t["goal"] for t in _env("ant-goal", 8).tasks])
+    np.testing.assert_allclose(np.linalg.norm(goals, axis=1), 2.0)
+    np.testing.assert_allclose(np.arctan2(goals[:, 1], goals[:, 0]) % (2 * np.pi), np.arange(8) * np.pi / 4, atol=1e-12)
+    random_angles = np.random.RandomState(1334).random_sample(8) * 2 * np.pi
+    np.testing.assert_allclose(np.array([t["goal"] for t in _env("ant-goal", 8, randomize=True).tasks]),
+                               2 * np.stack([np.cos(random_angles), np.sin(random_angles)], 1))
+    for name in ("ant-dir", "humanoid-dir"):
+        np.testing.assert_allclose([t["goal"] for t in _env(name, 8).tasks], np.arange(8) * np.pi / 4)
+
+
+def test_task_sampling_leaves_the_global_rng_alone():
+    np.random.seed(3)
+    expected = np.random.rand()
+    np.random.seed(3)
+    for name in FAMILIES:
+        _env(name, randomize=True)
+    assert np.random.rand() == expected
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_same_task_seed_and_actions_give_the_same_trajectory(name):
+    actions = np.random.default_rng(1).uniform(-1, 1, size=(30, SIZES[name][1]))
+    runs = []
+    for _ in range(2):
+        env = NormalizedBoxEnv(_env(name))
+        env.reset_task(3)
+        obs, _ = env.reset(seed=7)
+        steps = [obs]
+        for a in actions:
+            obs, r, terminated, truncated, _ = env.step(a)
+            steps.append(np.append(obs, [r, terminated]))
+            if terminated:
+                break
+        runs.append(np.concatenate(steps))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def _step_from(env, qpos, qvel, action, task=1):
+    env.reset_task(task)
+    env.reset(seed=0)
+    env.set_state(qpos, qvel)
+    before = {"qpos": env.data.qpos.copy(), "xpos": env.data.xpos.copy(), "xipos": env.data.xipos.copy()}
+    obs, r, terminated, truncated, info = env.step(action)
+    return before, obs, r, terminated, info
+
+
+def _hand_state(env, rng, z=None):
+    qpos = env.init_qpos + rng.uniform(-0.05, 0.05, env.model.nq)
+    if z is not None:
+        qpos[2] = z
+    return qpos, rng.normal(0, 0.5, env.model.nv)
+
+
+@pytest.mark.parametrize("name", ["cheetah-vel", "cheetah-dir"])
+def test_cheetah_reward_and_observation(name):
+    env, rng = _env(name, 5), np.random.default_rng(0)
+    a = rng.uniform(-1, 1, 6)
+    before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng), a)
+    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
+    task = env.tasks[1]
+    expected = -abs(v - task["velocity"]) if name == "cheetah-vel" else task["direction"] * v
+    assert r == pytest.approx(expected - 0.05 * np.sum(a ** 2), rel=1e-12)
+    assert not terminated
+    np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], env.data.qvel, env.data.xpos[1]]))
+
+
+def _contact_cost(data):
+    return 0.5e-3 * np.sum(np.clip(data.cfrc_ext, -1, 1) ** 2)
+
+
+def test_ant_goal_reward():
+    env, rng = _env("ant-goal", 4), np.random.default_rng(1)
+    a = rng.uniform(-1, 1, 8)
+    _, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng, z=0.3), a)  # low: the legs touch the floor
+    goal = 2 * np.array([np.cos(np.pi / 2), np.sin(np.pi / 2)])  # task 1 of 4
+    expected = -np.abs(env.data.xpos[1, :2] - goal).sum() - 0.1 * np.sum(a ** 2) - _contact_cost(env.data)
+    assert r == pytest.approx(expected, rel=1e-12) and not terminated
+    assert _contact_cost(env.data) > 0  # contact forces are computed after each step
+    np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos, env.data.qvel]))
+
+
+def test_ant_dir_reward_and_termination():
+    env, rng = _env("ant-dir", 4), np.random.default_rng(2)
+    a = rng.uniform(-1, 1, 8)
+    before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng, z=0.3), a)
+    velocity = (env.data.xpos[1, :2] - before["xpos"][1, :2]) / 0.05
+    expected = velocity @ np.array([0.0, 1.0]) - 0.5 * np.sum(a ** 2) - _contact_cost(env.data) + 1.0
+    assert r == pytest.approx(expected, rel=1e-12, abs=1e-12) and not terminated
+    np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[2:], env.data.qvel]))
+    assert _step_from(env, *_hand_state(env, rng, z=1.5), a)[3]  # torso too high
+    for z in (0.3, 0.6, 0.95):
+        terminated = _step_from(env, *_hand_state(env, rng, z=z), a)[3]
+        assert terminated == (not 0.2 <= env.data.qpos[2] <= 1.0)
+
+
+def test_humanoid_dir_reward_and_termination():
+    env, rng = _env("humanoid-dir", 4), np.random.default_rng(3)
+    a = rng.uniform(-0.4, 0.4, 17)
+    mass = env.model.body_mass[:, None]
+    before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng), a)
+    com = lambda xipos: (mass * xipos).sum(0)[:2] / mass.sum()  # noqa: E731
+    lin = 0.25 * (com(env.data.xipos) - com(before["xipos"])) @ np.array([0.0, 1.0]) / 0.003
+    impact = min(0.5e-6 * np.sum(env.data.cfrc_ext ** 2), 10)
+    assert r == pytest.approx(lin - 0.1 * np.sum(a ** 2) - impact + 5.0, rel=1e-12)
+    assert terminated == (not 1.0 <= env.data.qpos[2] <= 2.0)
+    d = env.data
+    np.testing.assert_array_equal(obs, np.concatenate([d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(),
+                                                       d.qfrc_actuator, d.cfrc_ext.ravel()]))
+    assert _step_from(env, *_hand_state(env, rng, z=0.8), a)[3]
+
+
+@pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
+def test_rand_params_reward_and_termination(name):
+    env, rng = _env(name), np.random.default_rng(4)
+    a = rng.uniform(-1, 1, SIZES[name][1])
+    qpos, qvel = _hand_state(env, rng)
+    qpos[1:3] = [1.25, 0.0]  # upright: height 1.25, angle 0
+    before, obs, r, terminated, _ = _step_from(env, qpos, qvel, a)
+    expected = (env.data.qpos[0] - before["qpos"][0]) / (0.002 * 4) + 1.0 - 1e-3 * np.sum(a ** 2)
+    assert r == pytest.approx(expected, rel=1e-12) and not terminated
+    np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], np.clip(env.data.qvel, -10, 10)]))
+    fallen = qpos.copy()
+    fallen[1] = 0.5
+    assert _step_from(env, fallen, qvel * 0, a)[3]
+    tilted = qpos.copy()
+    tilted[2] = 0.5 if name.startswith("hopper") else 1.5  # hopper: |angle| < 0.2, walker: |angle| < 1
+    assert _step_from(env, tilted, qvel * 0, a)[3]
+
+
+@pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
+def test_rand_params_tasks_change_the_dynamics(name):
+    env = _env(name)
+    actions = np.random.default_rng(5).uniform(-1, 1, size=(10, SIZES[name][1]))
+    trajectories = []
+    for task in (0, 1):
+        env.reset_task(task)
+        env.reset(seed=0)
+        trajectories.append(np.concatenate([env.step(a)[0] for a in actions]))
+    assert not np.allclose(trajectories[0], trajectories[1])
+    assert not np.allclose(env.model.body_mass, env.init_params["body_mass"])
+
+
+def test_rand_params_sampling_matches_the_reference_recipe():
+    env = _env("hopper-rand-params", n_tasks=3)
+    rs = np.random.RandomState(1234)
+    for params in env.task_params:
+        for name, base in [("body_mass", 1.5), ("body_inertia", 1.5), ("dof_damping", 1.3), ("geom_friction", 1.5)]:
+            ref = env.init_params[name]
+            np.testing.assert_allclose(params[name], ref * base ** rs.uniform(-3, 3, size=ref.shape), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,gym_id,asset", [("hopper-rand-params", "Hopper-v5", "hopper.xml"),
+                                              ("walker-rand-params", "Walker2d-v5", "walker2d.xml")])
+def test_unit_multipliers_reproduce_the_unmodified_model(name, gym_id, asset):
+    ours = _env(name)
+    ours.set_task_params(0, ours.init_params)
+    plain = gym.make(gym_id, xml_file=str(gymnasium_asset(asset))).unwrapped
+    ours.reset_task(0)
+    ours.reset(seed=0)
+    plain.reset(seed=0)
+    qpos, qvel = ours.init_qpos + 0.003, ours.init_qvel - 0.002
+    ours.set_state(qpos, qvel)
+    plain.set_state(qpos, qvel)
+    for a in np.random.default_rng(6).uniform(-1, 1, size=(20, SIZES[name][1])):
+        o1, r1, *_ = ours.step(a)
+        o2, r2, *_ = plain.step(a)
+        np.testing.assert_allclose(o1, o2, rtol=1e-9, atol=1e-12)
+
+
+def test_task_params_save_and_restore(tmp_path):
+    env = _env("walker-rand-params")
+    env.save_task(2, tmp_path / "t2.json")
+    fresh = _env("walker-rand-params")
+    fresh.set_task_params(4, fresh.init_params)
+    fresh.load_task(4, tmp_path / "t2.json")
+    for k in rand_param_envs.RAND_PARAMS:
+        np.testing.assert_array_equal(fresh.task_params[4][k], env.task_params[2][k])
+    fresh.reset_task(4)
+    np.testing.assert_array_equal(fresh.model.body_mass, env.task_params[2]["body_mass"])
+    hopper = _env("hopper-rand-params")
+    with pytest.raises(UserError, match="is for env 'walker-rand-params': expected 'hopper-rand-params'"):
+        hopper.load_task(0, tmp_path / "t2.json")
+    (tmp_path / "bad.json").write_text('{"format": "csro-rand-params/1", "env_name": "walker-rand-params", '
+                                       '"params": {"body_mass": [1, 2]}}')
+    with pytest.raises(UserError, match="body_mass has shape"):
+        fresh.load_task(0, tmp_path / "bad.json")
+
+
+def test_rand_params_need_sampled_tasks():
+    with pytest.raises(UserError, match="randomize_tasks false is not supported"):
+        make_env("hopper-rand-params", n_tasks=2, randomize_tasks=False)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_bad_task_index_and_action(name):
+    env = _env(name)
+    with pytest.raises(UserError, match="task index 5 out of range"):
+        env.reset_task(5)
+    env.reset_task(0)
+    with pytest.raises(UserError, match="non-finite action"):
+        env.step(np.full(SIZES[name][1], np.nan))
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_unstable_simulation_ends_the_episode_with_a_flag(name):
+    env = _env(name)
+    env.reset_task(0)
+    obs, _ = env.reset(seed=0)
+    env.set_state(env.data.qpos, np.full(env.model.nv, 1e12))  # beyond MuJoCo's stability limit
+    obs2, r, terminated, truncated, info = env.step(np.zeros(SIZES[name][1]))
+    assert terminated and info.get("unstable") and r == 0.0
+    assert np.isfinite(obs2).all()
+    obs3, _ = env.reset()  # the next episode is normal again
+    assert np.isfinite(obs3).all() and not env.step(np.zeros(SIZES[name][1]))[4].get("unstable")
+
+
+def test_unknown_env_lists_the_known_ones():
+    with pytest.raises(UserError) as e:
+        make_env("cheetah-speed")
+    for name in ENVS:
+        assert repr(name) in str(e.value)
+
+
+def test_importing_has_no_side_effects():
+    # gymnasium's own import sets PYGAME_HIDE_SUPPORT_PROMPT, so the baseline is taken after it
+    code = ("import os, sys, gymnasium; before = dict(os.environ); import rlkit.envs, rand_param_envs; "
+            "assert dict(os.environ) == before; print('rlkit.envs.half_cheetah' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0 and out.stdout.strip() == "False" and out.stderr == "", out.stderr
+
+
+def test_models_are_private_per_env():
+    a, b = _env("hopper-rand-params"), _env("hopper-rand-params")
+    a.reset_task(1)
+    b.reset_task(2)
+    assert not np.array_equal(a.model.body_mass, b.model.body_mass)
+    assert isinstance(a.model, mujoco.MjModel)
+
+
+def test_meta_training_restores_tasks_from_the_dataset(tmp_path):
+    from rlkit.data.dataset import TASK_PARAMS_FILE, restore_dataset_tasks, task_dir
+
+    written = _env("hopper-rand-params", n_tasks=6)
+    written.save_task(5, task_dir(tmp_path, 0) / TASK_PARAMS_FILE)  # the dataset's task 0 has other parameters
+    env = _env("hopper-rand-params", n_tasks=6)
+    assert restore_dataset_tasks(env, tmp_path) == 1
+    np.testing.assert_array_equal(env.task_params[0]["dof_damping"], written.task_params[5]["dof_damping"])
+    assert restore_dataset_tasks(_env("cheetah-vel"), tmp_path) == 0  # reward families have no task files
+    walker = _env("walker-rand-params", n_tasks=6)
+    with pytest.raises(UserError, match="expected 'walker-rand-params'"):
+        restore_dataset_tasks(walker, tmp_path)
