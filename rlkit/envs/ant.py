@@ -41,7 +41,7 @@ class AntTaskEnv(MujocoTaskEnv):
 
     def _reward(self, torso_before: np.ndarray, action: np.ndarray) -> tuple[float, bool, dict[str, Any]]:
         task_reward = self._task_reward(torso_before, self.body_xpos("torso"))
-        ctrl_cost = self.ctrl_cost_weight * float(np.sum(np.square(action)))
+        ctrl_cost = self.ctrl_cost_weight * float(action @ action)
         contact_cost = self._contact_cost()
         reward = task_reward - ctrl_cost - contact_cost + self.survive_reward
         info = {"reward_task": task_reward, "reward_ctrl": -ctrl_cost, "reward_contact": -contact_cost}

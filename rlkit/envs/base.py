@@ -1,6 +1,7 @@
 """The multi-task env interface every task family implements (environments.md)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -44,7 +45,8 @@ class MultiTaskEnv(gym.Env):
 
     def step(self, action):
         action = np.asarray(action, dtype=np.float64)
-        if not np.all(np.isfinite(action)):
+        # a @ a is finite for every finite action short of |a| ~ 1e154; only then the exact test runs
+        if not math.isfinite(action @ action) and not np.isfinite(action).all():
             raise UserError(f"non-finite action {action.tolist()}: expected finite numbers")
         obs, reward, terminated, info = self._step_state(action)
         self._t += 1

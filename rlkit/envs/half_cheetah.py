@@ -39,7 +39,7 @@ class HalfCheetahTaskEnv(MujocoTaskEnv):
     def _reward(self, x_before: float, action: np.ndarray) -> tuple[float, bool, dict[str, Any]]:
         forward_vel = (float(self.data.qpos[0]) - x_before) / self.dt
         task_reward = self._task_reward(forward_vel)
-        ctrl_cost = self.ctrl_cost_weight * float(np.sum(np.square(action)))
+        ctrl_cost = self.ctrl_cost_weight * float(action @ action)
         return task_reward - ctrl_cost, False, {"forward_vel": forward_vel, "reward_ctrl": -ctrl_cost}
 
     def _task_reward(self, forward_vel: float) -> float:

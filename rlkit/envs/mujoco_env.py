@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,9 @@ import numpy as np
 
 from rlkit.envs.base import MultiTaskEnv
 
-_UNSTABLE = (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC)
+# MuJoCo resets a diverging simulation and counts it under these warnings
+_UNSTABLE = [int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL,
+                               mujoco.mjtWarning.mjWARN_BADQACC)]
 
 
 def gymnasium_asset(name: str) -> Path:
@@ -66,6 +69,7 @@ class MujocoTaskEnv(MultiTaskEnv):
         self.init_qpos = self.data.qpos.copy()
         self.init_qvel = self.data.qvel.copy()
         self.dt = float(self.model.opt.timestep) * self.frame_skip
+        self._body_ids: dict[str, int] = {}
         low, high = self.model.actuator_ctrlrange.T.astype(np.float32)
         self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
         self._last_obs = self._get_obs()
@@ -90,11 +94,19 @@ class MujocoTaskEnv(MultiTaskEnv):
 
     def body_xpos(self, name: str) -> np.ndarray:
         """World position of a body's frame (mujoco-py's `get_body_com`), copied."""
-        return self.data.xpos[self.model.body(name).id].copy()
+        if name not in self._body_ids:
+            self._body_ids[name] = self.model.body(name).id
+        return self.data.xpos[self._body_ids[name]].copy()
 
-    def _unstable(self) -> bool:
-        warned = sum(self.data.warning[w].number for w in _UNSTABLE)
-        return warned > self._warnings or not (np.isfinite(self.data.qpos).all() and np.isfinite(self.data.qvel).all())
+    def _warning_count(self) -> int:
+        n = self.data.warning.number
+        return int(n[_UNSTABLE[0]] + n[_UNSTABLE[1]] + n[_UNSTABLE[2]])
+
+    def _diverged(self, obs: np.ndarray) -> bool:
+        """MuJoCo reset a diverging simulation during the step (it counts a warning), or the
+        last substep left non-finite values, which reach the observation (qacc -> qvel -> qpos).
+        `obs @ obs` is non-finite exactly when obs is (MuJoCo caps the state at 1e10)."""
+        return self._warning_count() > self._warnings or not math.isfinite(obs @ obs)
 
     # MultiTaskEnv hooks ----------------------------------------------------------------
     def _reset_state(self) -> np.ndarray:
@@ -106,20 +118,20 @@ class MujocoTaskEnv(MultiTaskEnv):
         else:
             qvel = self.init_qvel + self.qvel_noise * rng.standard_normal(self.model.nv)
         self.set_state(qpos, qvel)
-        self._warnings = sum(self.data.warning[w].number for w in _UNSTABLE)
+        self._warnings = self._warning_count()
         self._last_obs = self._get_obs()
         return self._last_obs
 
     def _step_state(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
         before = self._before_step()
         self.do_simulation(action)
-        if self._unstable():
-            # MuJoCo resets a diverged simulation itself (or leaves NaNs); neither is a real
-            # transition, so end the episode on the last valid observation with zero reward.
+        obs = self._get_obs()
+        if self._diverged(obs):
+            # Not a real transition: end the episode on the last valid observation, zero reward.
             return self._last_obs, 0.0, True, {"unstable": True}
         reward, terminated, info = self._reward(before, action)
-        self._last_obs = self._get_obs()
-        return self._last_obs, float(reward), bool(terminated), info
+        self._last_obs = obs
+        return obs, float(reward), bool(terminated), info
 
     def _before_step(self) -> Any:
         raise NotImplementedError
