@@ -30,6 +30,7 @@ test: $(VENV)/.installed
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/meta_train_speed.py
+	$(PY) benchmarks/env_speed.py
 
 clean-demo:
 	rm -rf offline_dataset/point-robot-demo $(DEMO_RUNS)
