@@ -93,12 +93,12 @@ class RandParamsEnv(MujocoTaskEnv):
     qvel_noise_uniform = True
 
     def __init__(self, n_tasks: int = 2, randomize_tasks: bool = True, max_episode_steps: int = 200,
-                 log_scale_limit: float = 3.0):
+                 log_scale_limit: float = 3.0, seed: int | None = None):
         if not randomize_tasks:
             raise UserError(f"{self.env_name}: randomize_tasks false is not supported (the reference read tasks from "
                             "./data/*/log.txt): expected true; a dataset's own tasks are restored from its "
                             "goal_idx{i}/task_params.json")
-        super().__init__([], max_episode_steps)
+        super().__init__([], max_episode_steps, seed)
         self.init_params = unmodified_params(self.model)
         shapes = {k: v.shape for k, v in self.init_params.items()}
         multipliers = sample_multipliers(shapes, n_tasks, log_scale_limit)

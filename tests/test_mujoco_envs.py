@@ -69,13 +69,15 @@ def test_task_sampling_leaves_the_global_rng_alone():
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_same_task_seed_and_actions_give_the_same_trajectory(name):
+@pytest.mark.parametrize("seeded_at", ["reset", "constructor"])
+def test_same_task_seed_and_actions_give_the_same_trajectory(name, seeded_at):
     actions = np.random.default_rng(1).uniform(-1, 1, size=(30, SIZES[name][1]))
     runs = []
     for _ in range(2):
-        env = NormalizedBoxEnv(_env(name))
+        env = NormalizedBoxEnv(make_env(name, n_tasks=5, randomize_tasks=name.endswith("rand-params"),
+                                        seed=7 if seeded_at == "constructor" else None))
         env.reset_task(3)
-        obs, _ = env.reset(seed=7)
+        obs, _ = env.reset(seed=7) if seeded_at == "reset" else env.reset()
         steps = [obs]
         for a in actions:
             obs, r, terminated, truncated, _ = env.step(a)
@@ -253,7 +255,8 @@ def test_bad_task_index_and_action(name):
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_unstable_simulation_ends_the_episode_with_a_flag(name):
+def test_unstable_simulation_ends_the_episode_with_a_flag(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo logs its instability warning to ./MUJOCO_LOG.TXT
     env = _env(name)
     env.reset_task(0)
     obs, _ = env.reset(seed=0)

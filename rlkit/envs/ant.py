@@ -57,9 +57,10 @@ class AntTaskEnv(MujocoTaskEnv):
 class AntGoalEnv(AntTaskEnv):
     """Reward = -L1(torso xy, goal) - 0.1 |a|^2 - contact cost; obs = qpos, qvel (29)."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200):
+    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
+                 seed: int | None = None):
         self._goals = ant_goals(n_tasks, bool(randomize_tasks))
-        super().__init__([{"goal": g.tolist()} for g in self._goals], max_episode_steps)
+        super().__init__([{"goal": g.tolist()} for g in self._goals], max_episode_steps, seed)
 
     @property
     def goal(self) -> np.ndarray:
@@ -81,9 +82,10 @@ class AntDirEnv(AntTaskEnv):
     ctrl_cost_weight = 0.5
     survive_reward = 1.0
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200):
+    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
+                 seed: int | None = None):
         self._angles = random_directions(n_tasks, 1337) if randomize_tasks else evenly_spaced_angles(n_tasks)
-        super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps)
+        super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps, seed)
 
     @property
     def goal(self) -> float:

@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.utils import seeding
 import numpy as np
 
 from rlkit.errors import UserError
@@ -13,17 +14,21 @@ from rlkit.errors import UserError
 class MultiTaskEnv(gym.Env):
     """A gymnasium env holding a fixed list of tasks; `reset_task(i)` selects one.
 
+    Every family's constructor takes `n_tasks`, `randomize_tasks`, `max_episode_steps` and an
+    optional `seed` for the env's own RNG (reset noise); the task list never depends on `seed`.
     Subclasses implement `_reset_state() -> obs` and `_step_state(a) -> (obs, r, terminated, info)`
     in env units; this class adds task bookkeeping, the time limit and input checks.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
 
-    def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int):
+    def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
         self.tasks = tasks
         self.max_episode_steps = int(max_episode_steps)
         self.task_idx = 0
         self._t = 0
+        if seed is not None:  # seeds the reset noise, like a first `reset(seed=seed)`
+            self._np_random, self._np_random_seed = seeding.np_random(int(seed))
 
     def _reset_state(self) -> np.ndarray:
         raise NotImplementedError

@@ -24,9 +24,10 @@ class HumanoidDirEnv(MujocoTaskEnv):
     qvel_noise_uniform = True
     contact_forces = True
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200):
+    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
+                 seed: int | None = None):
         self._angles = random_directions(n_tasks, 1337) if randomize_tasks else evenly_spaced_angles(n_tasks)
-        super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps)
+        super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps, seed)
         self._mass = self.model.body_mass[:, None].copy()
 
     @property

@@ -62,8 +62,8 @@ class MujocoTaskEnv(MultiTaskEnv):
     qvel_noise_uniform: bool = False
     contact_forces: bool = False  # compute cfrc_ext after each step (mj_rnePostConstraint)
 
-    def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int):
-        super().__init__(tasks, max_episode_steps)
+    def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
+        super().__init__(tasks, max_episode_steps, seed)
         self.model = copy.deepcopy(_compiled(str(gymnasium_asset(self.asset))))
         self.data = mujoco.MjData(self.model)
         self.init_qpos = self.data.qpos.copy()

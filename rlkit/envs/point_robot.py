@@ -21,9 +21,10 @@ def point_goals(n_tasks: int, randomize_tasks: bool) -> np.ndarray:
 class PointEnv(MultiTaskEnv):
     """2-D point that moves by its (clipped) action; reward = -distance(new state, goal)."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20):
+    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
+                 seed: int | None = None):
         goals = point_goals(n_tasks, bool(randomize_tasks))
-        super().__init__([{"goal": g.tolist()} for g in goals], max_episode_steps)
+        super().__init__([{"goal": g.tolist()} for g in goals], max_episode_steps, seed)
         self._goals = goals
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float64)
         self.action_space = gym.spaces.Box(-0.1, 0.1, shape=(2,), dtype=np.float64)
@@ -54,8 +55,8 @@ class SparsePointEnv(PointEnv):
     """
 
     def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
-                 goal_radius: float = 0.2):
-        super().__init__(n_tasks, randomize_tasks, max_episode_steps)
+                 goal_radius: float = 0.2, seed: int | None = None):
+        super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)
         self.goal_radius = float(goal_radius)
 
     def sparsify_rewards(self, r: np.ndarray | float) -> np.ndarray:
