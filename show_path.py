@@ -1,10 +1,12 @@
-"""Draw what a trained agent does: point-robot paths under the non-prior (Np) protocol.
+"""Draw what a trained agent does under the non-prior (Np) protocol, on every task family.
 
-    python show_path.py output/point-robot/EXP/seed0 [--itr N] [--out paths.png]
+    python show_path.py output/ENV/EXP/seed0 [--itr N] [--out paths.png]
 
 Loads the run's variant.json and a snapshot (weights_only), runs the Np protocol on the
 held-out tasks and draws, per task, the context episodes (random, then posterior-sampled)
-and the last scored episode, with the goal.
+and the last scored episode. Bodies that move in the plane (point-robot, ant, humanoid) are
+drawn as x-y paths with the goal point or direction; planar bodies (cheetah, hopper, walker)
+as forward position over time, with the target velocity's line for cheetah-vel.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 from pathlib import Path
 
 import click
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -39,19 +42,82 @@ def load_run(run: Path, itr: int | None, device: torch.device):
     return cfg, trainer.agent, seed
 
 
-def np_paths(cfg, agent, tasks: list[int], seed: int, device):
-    """Run the Np protocol on `tasks` and keep its episodes: (envs, context episodes, last scored episode)."""
+class PositionRecorder(gym.Wrapper):
+    """Keeps the agent's position at every step of the episode in progress."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.episode: list[np.ndarray] = []
+
+    def reset(self, **kwargs):
+        out = self.env.reset(**kwargs)
+        self.episode = [self.env.unwrapped.position()]
+        return out
+
+    def step(self, action):
+        out = self.env.step(action)
+        self.episode.append(self.env.unwrapped.position())
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+
+def np_episodes(cfg, agent, tasks: list[int], seed: int, device):
+    """Run the Np protocol on `tasks`; per task, its episodes' positions as (kind, [T+1, d]) and the last return."""
     a = cfg.algo_params
     envs = []
     for t in tasks:
-        env = make_wrapped_env(cfg, None)
+        env = PositionRecorder(make_wrapped_env(cfg, None))
         env.reset_task(t)
         envs.append(env)
+    episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in tasks]
+    last_return = np.zeros(len(tasks))
+
+    def keep(kind, paths):  # called right after each batch of episodes
+        for i, env in enumerate(envs):
+            if paths.lengths[i]:
+                episodes[i].append((kind, np.array(env.episode)))
+                if kind == "scored":
+                    last_return[i] = paths.returns()[i]
+
     setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
-    kept: dict[str, list] = {"context": [], "scored": []}
     nonprior_context(agent, envs, setting, device, np.random.default_rng(seed),
-                     torch.Generator(device=device).manual_seed(seed), on_paths=lambda kind, p: kept[kind].append(p))
-    return envs, kept["context"], kept["scored"][-1]
+                     torch.Generator(device=device).manual_seed(seed), on_paths=keep)
+    return envs, episodes, last_return
+
+
+def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
+    goal = env.unwrapped.goal
+    contexts = [p for kind, p in episodes if kind == "context"]
+    scored = [p for kind, p in episodes if kind == "scored"][-1]
+    half = len(contexts) // 2
+    planar = scored.shape[1] == 1
+    for k, p in enumerate(contexts):
+        xy = (np.arange(len(p)), p[:, 0]) if planar else (p[:, 0], p[:, 1])
+        ax.plot(*xy, color="tab:gray" if k < half else "tab:orange", lw=0.6, alpha=0.6)
+    ax.plot(*((np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])), color="tab:blue", lw=2)
+    name = env.unwrapped.__class__.__name__
+    if planar:
+        if name == "HalfCheetahVelEnv":  # the target velocity's path from the start
+            t = np.arange(len(scored))
+            ax.plot(t, scored[0, 0] + goal * env.unwrapped.dt * t, "k--", lw=0.8)
+        ax.set_xlabel("step", fontsize=6), ax.set_ylabel("x", fontsize=6)
+    elif name in ("PointEnv", "SparsePointEnv"):
+        ax.add_patch(plt.Circle(goal, 0.05, color="tab:red"))
+        ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
+    elif np.ndim(goal) == 1:  # a goal position
+        ax.plot(*goal, "o", color="tab:red", ms=8)
+        ax.set_aspect("equal", adjustable="datalim")
+    else:  # a direction angle: a red ray from the start
+        reach = max(1.0, float(np.abs(scored).max()))
+        ax.plot([0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1)
+        ax.plot(reach * np.cos(goal), reach * np.sin(goal), ">", color="tab:red", ms=5)
+        ax.set_aspect("equal", adjustable="datalim")
+    goal_text = "" if np.ndim(goal) == 0 and name.endswith("RandParamsEnv") else \
+        f", goal {np.round(goal, 2).tolist()}"
+    ax.set_title(f"task {task}{goal_text}: return {last_return:.2f}", fontsize=7)
+    ax.tick_params(labelsize=6)
 
 
 @click.command()
@@ -66,29 +132,17 @@ def main(run_dir: str, itr: int | None, out: str | None) -> None:
     run = Path(run_dir)
     device = torch.device("cpu")
     cfg, agent, seed = load_run(run, itr, device)
-    if "point-robot" not in cfg.env_name:
-        raise UserError(f"show_path draws 2-D point-robot paths: {cfg.env_name!r} is not a point-robot env")
     _, tasks = train_eval_split(cfg)
-    envs, context_paths, scored = np_paths(cfg, agent, tasks, seed, device)
+    envs, episodes, last_return = np_episodes(cfg, agent, tasks, seed, device)
     cols = min(5, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.2 * rows), squeeze=False)
-    half = len(context_paths) // 2
+    fig, axes = plt.subplots(rows, cols, figsize=(max(3 * cols, 6), 2.4 * rows + 0.4), squeeze=False)
     for i, (ax, t) in enumerate(zip(axes.flat, tasks)):
-        for k, p in enumerate(context_paths):
-            xy = np.vstack([p.obs[i, :1], p.next_obs[i, :p.lengths[i]]])
-            ax.plot(xy[:, 0], xy[:, 1], color="tab:gray" if k < half else "tab:orange", lw=0.6, alpha=0.6)
-        xy = np.vstack([scored.obs[i, :1], scored.next_obs[i, :scored.lengths[i]]])
-        ax.plot(xy[:, 0], xy[:, 1], color="tab:blue", lw=2)
-        goal = envs[i].unwrapped.goal
-        ax.add_patch(plt.Circle(goal, 0.05, color="tab:red"))
-        ax.set_title(f"task {t}: return {scored.returns()[i]:.2f}", fontsize=8)
-        ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
-        ax.tick_params(labelsize=6)
+        draw_task(ax, envs[i], episodes[i], last_return[i], t, plt)
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
-    fig.suptitle("Np protocol: gray = random context, orange = posterior-sampled context, blue = last scored episode",
-                 fontsize=8)
+    fig.suptitle(f"{cfg.env_name}, Np protocol\ngray = random context, orange = posterior-sampled context, "
+                 "blue = last scored episode", fontsize=8)
     fig.tight_layout()
     path = Path(out) if out else run / "paths.png"
     fig.savefig(path, dpi=120)

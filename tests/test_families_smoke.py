@@ -38,7 +38,10 @@ def test_both_stages_run_on_every_family(name, tmp_path):
     assert (data / "goal_idx1" / "task_params.json").is_file() == name.endswith("rand-params")
 
     run_cli([str(ROOT / "launch_experiment.py"), config, "--seed", "0", "--exp_name", "smoke", "--no-progress"], cwd=tmp_path)
-    df = pd.read_csv(tmp_path / "output" / name / "smoke" / "seed0" / "progress.csv")
+    run = tmp_path / "output" / name / "smoke" / "seed0"
+    run_cli([str(ROOT / "show_path.py"), str(run)], cwd=tmp_path)
+    assert (run / "paths.png").stat().st_size > 1000
+    df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
     assert all(k in df.columns for k in RETURN_KEYS.values())
     if json.loads((ROOT / "configs" / CONFIGS[name]).read_text())["algo_params"].get("use_brac"):

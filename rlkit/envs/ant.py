@@ -30,6 +30,7 @@ class AntTaskEnv(MujocoTaskEnv):
     asset = "ant.xml"
     frame_skip = 5
     contact_forces = True
+    position_dims = 2
     ctrl_cost_weight = 0.1
     survive_reward = 0.0
 

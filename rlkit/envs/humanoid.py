@@ -23,6 +23,7 @@ class HumanoidDirEnv(MujocoTaskEnv):
     qvel_noise = 0.01
     qvel_noise_uniform = True
     contact_forces = True
+    position_dims = 2
 
     def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
                  seed: int | None = None):

@@ -61,6 +61,7 @@ class MujocoTaskEnv(MultiTaskEnv):
     qvel_noise: float = 0.1  # reset: qvel += qvel_noise * N(0, 1), or U(-., .) when qvel_noise_uniform
     qvel_noise_uniform: bool = False
     contact_forces: bool = False  # compute cfrc_ext after each step (mj_rnePostConstraint)
+    position_dims: int = 1  # root position coordinates for drawing: x (planar bodies) or x, y (free bodies)
 
     def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
         super().__init__(tasks, max_episode_steps, seed)
@@ -91,6 +92,10 @@ class MujocoTaskEnv(MultiTaskEnv):
 
     def state_vector(self) -> np.ndarray:
         return np.concatenate([self.data.qpos, self.data.qvel])
+
+    def position(self) -> np.ndarray:
+        """Root position in the world, x or (x, y) (for drawing paths)."""
+        return self.data.qpos[:self.position_dims].copy()
 
     def body_xpos(self, name: str) -> np.ndarray:
         """World position of a body's frame (mujoco-py's `get_body_com`), copied."""

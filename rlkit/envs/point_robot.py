@@ -34,6 +34,10 @@ class PointEnv(MultiTaskEnv):
     def goal(self) -> np.ndarray:
         return self._goals[self.task_idx]
 
+    def position(self) -> np.ndarray:
+        """Where the agent is (for drawing paths)."""
+        return self._state.copy()
+
     def _reset_state(self) -> np.ndarray:
         self._state = np.zeros(2)
         return self._state.copy()
