@@ -62,3 +62,29 @@ def test_sparse_point_config_wires_goal_radius():
 def test_demo_config_is_valid_and_uses_its_own_data_dir():
     cfg = load_config(ROOT / "configs" / "demo" / "point-robot.json")
     assert cfg.algo_params.data_dir.endswith("point-robot-demo") and cfg.n_eval_tasks == 10
+
+
+# csro.md section 7: (latent, meta_batch, embedding batch, iterations, steps/itr, H, discount, reward scale,
+# num_steps_per_eval, num_exp_traj_eval, use_brac, alpha_init, alpha_max, club weight, next obs, train_epoch)
+REFERENCE_TABLE = {
+    "point-robot.json": (20, 16, 1024, 65, 1000, 20, 0.9, 100, 400, 1, False, None, None, 25, False, [2200, 5000, 200]),
+    "cheetah-vel.json": (20, 16, 100, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 2000, 10, False, [100000, 1000000, 50000]),
+    "ant-goal.json": (20, 10, 512, 105, 2000, 200, 0.99, 5, 800, 2, True, 500, 2000, 50, False, [100000, 1000000, 50000]),
+    "humanoid-dir.json": (20, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 500, 2000, 50, False, [50000, 1000000, 50000]),
+    "hopper_rand_params.json": (20, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 10000, 25, True, [50000, 1000000, 50000]),
+    "walker_rand_params.json": (40, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 10000, 25, True, [50000, 1000000, 50000]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_TABLE))
+def test_shipped_configs_hold_the_reference_hyperparameters(name):
+    cfg = load_config(ROOT / "configs" / name)
+    a = cfg.algo_params
+    got = (cfg.latent_size, a.meta_batch, a.embedding_batch_size, a.num_iterations, a.num_train_steps_per_itr,
+           a.max_path_length, a.discount, a.reward_scale, a.num_steps_per_eval, a.num_exp_traj_eval, a.use_brac,
+           a.alpha_init if a.use_brac else None, a.alpha_max if a.use_brac else None, a.club_loss_weight,
+           a.use_next_obs_in_context, a.train_epoch)
+    assert got == REFERENCE_TABLE[name]
+    assert (cfg.env_params.n_tasks, cfg.n_train_tasks, cfg.n_eval_tasks) == (40, 30, 10)
+    assert (cfg.net_size, a.batch_size, a.club_model_loss_weight, a.z_loss_weight, a.n_trj) == (256, 256, 10, 10, 50)
+    assert cfg.env_params.max_episode_steps == a.max_path_length

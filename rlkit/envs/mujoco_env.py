@@ -71,6 +71,7 @@ class MujocoTaskEnv(MultiTaskEnv):
         self.init_qvel = self.data.qvel.copy()
         self.dt = float(self.model.opt.timestep) * self.frame_skip
         self._body_ids: dict[str, int] = {}
+        self._warnings = self._warning_count()  # instability warnings so far (re-read at every reset)
         low, high = self.model.actuator_ctrlrange.T.astype(np.float32)
         self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
         self._last_obs = self._get_obs()
