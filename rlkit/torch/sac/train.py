@@ -102,7 +102,6 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
             envs[i].unwrapped.save_task(t, task_dir(data_dir, t) / TASK_PARAMS_FILE)
 
     obs = np.stack([e.reset()[0] for e in envs])
-    ep_step = np.zeros(n, dtype=np.int64)
     label = f"tasks {tasks[0]}..{tasks[-1]}" if n > 1 else f"task {tasks[0]}"
     bar = tqdm(range(sched.num_train_steps), desc=label, position=position, leave=True, mininterval=1.0)
     for step in bar:
