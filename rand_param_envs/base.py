@@ -11,14 +11,13 @@ A task can be written to and read from a small JSON file (`save_task_params` /
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import mujoco
 import numpy as np
 
+from rlkit.data.dataset import atomic_write_text
 from rlkit.envs.mujoco_env import MujocoTaskEnv
 from rlkit.errors import UserError
 
@@ -50,18 +49,8 @@ def apply_params(model: mujoco.MjModel, data: mujoco.MjData, params: TaskParams)
 
 def save_task_params(path: str | Path, env_name: str, params: TaskParams) -> None:
     """Write one task's parameters as JSON (atomically: a temp file renamed into place)."""
-    path = Path(path)
     doc = {"format": TASK_FILE_FORMAT, "env_name": env_name, "params": {k: np.asarray(v).tolist() for k, v in params.items()}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(Path(path), json.dumps(doc, indent=1) + "\n")
 
 
 def load_task_params(path: str | Path, env_name: str, reference: TaskParams) -> TaskParams:
@@ -104,8 +93,8 @@ class RandParamsEnv(MujocoTaskEnv):
         multipliers = sample_multipliers(shapes, n_tasks, log_scale_limit)
         self.task_params = [{k: self.init_params[k] * m[k] for k in RAND_PARAMS} for m in multipliers]
         self.tasks = [self._describe(p) for p in self.task_params]
-        self.task_idx = -1
-        self._select(0)
+        self._applied = -1  # the task whose parameters the model holds
+        self._task_changed()
 
     @staticmethod
     def _describe(params: TaskParams) -> dict[str, Any]:
@@ -115,24 +104,18 @@ class RandParamsEnv(MujocoTaskEnv):
     def goal(self) -> int:
         return self.task_idx
 
-    def _select(self, idx: int) -> None:
-        if idx != self.task_idx:
-            apply_params(self.model, self.data, self.task_params[idx])
-            self.task_idx = idx
-
-    def reset_task(self, idx: int) -> np.ndarray:
-        if not 0 <= int(idx) < len(self.tasks):
-            raise UserError(f"task index {idx} out of range: expected 0 <= idx < {len(self.tasks)}")
-        self._select(int(idx))
-        return super().reset_task(idx)
+    def _task_changed(self) -> None:
+        if self._applied != self.task_idx:
+            apply_params(self.model, self.data, self.task_params[self.task_idx])
+            self._applied = self.task_idx
 
     def set_task_params(self, idx: int, params: TaskParams) -> None:
         """Replace task `idx`'s parameters (e.g. restored from a dataset's task file)."""
         self.task_params[idx] = {k: np.array(params[k], dtype=np.float64) for k in RAND_PARAMS}
         self.tasks[idx] = self._describe(self.task_params[idx])
-        if idx == self.task_idx:
-            self.task_idx = -1
-            self._select(idx)
+        if idx == self._applied:
+            self._applied = -1
+            self._task_changed()
 
     def save_task(self, idx: int, path: str | Path) -> None:
         save_task_params(path, self.env_name, self.task_params[idx])

@@ -40,8 +40,12 @@ class MultiTaskEnv(gym.Env):
         if not 0 <= int(idx) < len(self.tasks):
             raise UserError(f"task index {idx} out of range: expected 0 <= idx < {len(self.tasks)}")
         self.task_idx = int(idx)
+        self._task_changed()
         obs, _ = self.reset()
         return obs
+
+    def _task_changed(self) -> None:
+        """Hook run when `reset_task` selects a task (parameter families rewrite the model here)."""
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
