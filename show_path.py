@@ -19,7 +19,10 @@ import numpy as np
 import torch
 
 from rlkit.cli import run_cli
+from rand_param_envs import RandParamsEnv
 from rlkit.config import config_from_variant
+from rlkit.envs.half_cheetah import HalfCheetahVelEnv
+from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.eval.protocols import EvalSetting, nonprior_context
 from rlkit.experiment import make_wrapped_env, train_eval_split
@@ -97,13 +100,13 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
         xy = (np.arange(len(p)), p[:, 0]) if planar else (p[:, 0], p[:, 1])
         ax.plot(*xy, color="tab:gray" if k < half else "tab:orange", lw=0.6, alpha=0.6)
     ax.plot(*((np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])), color="tab:blue", lw=2)
-    name = env.unwrapped.__class__.__name__
+    family = env.unwrapped
     if planar:
-        if name == "HalfCheetahVelEnv":  # the target velocity's path from the start
+        if isinstance(family, HalfCheetahVelEnv):  # the target velocity's path from the start
             t = np.arange(len(scored))
-            ax.plot(t, scored[0, 0] + goal * env.unwrapped.dt * t, "k--", lw=0.8)
+            ax.plot(t, scored[0, 0] + goal * family.dt * t, "k--", lw=0.8)
         ax.set_xlabel("step", fontsize=6), ax.set_ylabel("x", fontsize=6)
-    elif name in ("PointEnv", "SparsePointEnv"):
+    elif isinstance(family, PointEnv):
         ax.add_patch(plt.Circle(goal, 0.05, color="tab:red"))
         ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
     elif np.ndim(goal) == 1:  # a goal position
@@ -114,8 +117,7 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
         ax.plot([0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1)
         ax.plot(reach * np.cos(goal), reach * np.sin(goal), ">", color="tab:red", ms=5)
         ax.set_aspect("equal", adjustable="datalim")
-    goal_text = "" if np.ndim(goal) == 0 and name.endswith("RandParamsEnv") else \
-        f", goal {np.round(goal, 2).tolist()}"
+    goal_text = "" if isinstance(family, RandParamsEnv) else f", goal {np.round(goal, 2).tolist()}"
     ax.set_title(f"task {task}{goal_text}: return {last_return:.2f}", fontsize=7)
     ax.tick_params(labelsize=6)
 
