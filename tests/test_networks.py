@@ -45,3 +45,74 @@ def test_policy_log_std_clamped_to_reference_bounds():
         pol.net.layers[-1].bias.fill_(50.0)
     out = pol(torch.zeros(1, 3), deterministic=True)
     assert out.log_std.max().item() == pytest.approx(0.0)
+
+
+def _plain_hidden(x, w, b):
+    return torch.relu(x @ w + b)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("shape", ["mlp", "ensemble", "ensemble-shared-input"])
+def test_hidden_layer_matches_plain_ops(monkeypatch, fused, shape):
+    """The custom layer (fused forward, in-place masked backward) equals relu(x @ W + b) and its autograd."""
+    from rlkit.torch import networks
+    monkeypatch.setattr(networks, "_FUSED_CPU_LINEAR", fused and networks._FUSED_CPU_LINEAR)
+    g = torch.Generator().manual_seed(0)
+    if shape == "mlp":
+        x, w, b = torch.randn(64, 7, generator=g), torch.randn(7, 9, generator=g), torch.randn(9, generator=g)
+    else:
+        x, w, b = torch.randn(3, 64, 7, generator=g), torch.randn(3, 7, 9, generator=g), torch.randn(3, 1, 9, generator=g)
+        if shape == "ensemble-shared-input":
+            x = torch.randn(64, 7, generator=g)[None].expand(3, -1, -1)
+    upstream = torch.randn(x.shape[:-1] + (9,), generator=g)
+    results = []
+    for fn in (networks.hidden_layer, _plain_hidden):
+        leaves = [t.detach().clone().requires_grad_(True) for t in (x, w, b)]
+        y = fn(*leaves)
+        # a second layer on top, so the incoming gradient is an intermediate tensor as in an MLP
+        w2, b2 = torch.full(w.shape[:-2] + (9, 9), 1 / 9), torch.zeros_like(b)
+        (fn(y, w2, b2) * upstream).sum().backward()
+        results.append((y.detach(), *(t.grad for t in leaves)))
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want)
+
+
+def test_hidden_layer_double_backward_matches_plain_ops():
+    """A gradient penalty differentiates through the backward (create_graph): same values and grads."""
+    from rlkit.torch import networks
+    g = torch.Generator().manual_seed(1)
+    x0, w0, b0 = torch.randn(32, 5, generator=g), torch.randn(5, 6, generator=g), torch.randn(6, generator=g)
+    v = torch.randn(6, 1, generator=g)
+    results = []
+    for fn in (networks.hidden_layer, _plain_hidden):
+        x, w, b = (t.clone().requires_grad_(True) for t in (x0, w0, b0))
+        out = fn(fn(x, w, b) @ torch.eye(6) * 0.7, torch.eye(6), torch.zeros(6)) @ v
+        (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+        (gx ** 2).sum().backward()
+        results.append((gx.detach(), w.grad, b.grad))
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want)
+
+
+def test_mlp_equals_sequential_reference():
+    net = MLP([4, 16, 16, 3], output_activation=torch.tanh, generator=torch.Generator().manual_seed(0))
+    seq = torch.nn.Sequential(net.layers[0], torch.nn.ReLU(), net.layers[1], torch.nn.ReLU(), net.layers[2], torch.nn.Tanh())
+    x = torch.randn(2, 10, 4)
+    grads = []
+    for f in (net, seq):
+        net.zero_grad()
+        f(x).pow(2).sum().backward()
+        grads.append([p.grad.clone() for p in net.parameters()])
+    torch.testing.assert_close(net(x), seq(x))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("net", [MLP([3, 8, 8, 1]), EnsembleMLP(2, [3, 8, 8, 1])])
+def test_frozen_forward_same_value_gradient_to_input_only(net):
+    x = torch.randn(5, 3, requires_grad=True)
+    torch.testing.assert_close(net(x, frozen=True), net(x))
+    (gx,) = torch.autograd.grad(net(x).sum(), x)
+    net(x, frozen=True).sum().backward()
+    torch.testing.assert_close(x.grad, gx)
+    assert all(p.grad is None for p in net.parameters())

@@ -30,6 +30,61 @@ def _init_last_(weight: torch.Tensor, bias: torch.Tensor, init_w: float, generat
         bias.uniform_(-init_w, init_w, generator=generator)
 
 
+_FUSED_CPU_LINEAR = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def _hidden_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """relu(x @ weight + bias). On CPU a 2-D layer runs as one oneDNN matmul with bias and ReLU
+    applied in its epilogue (one pass over the output instead of three)."""
+    if x.dim() == 2:
+        if _FUSED_CPU_LINEAR and x.device.type == "cpu" and x.dtype == torch.float32:
+            return torch.ops.mkldnn._linear_pointwise(x, weight.mT, bias, "relu", [], "")
+        return torch.addmm(bias, x, weight).relu_()
+    return torch.baddbmm(bias, x, weight).relu_()
+
+
+class _HiddenLayer(torch.autograd.Function):
+    """y = relu(x @ W + b): x [N, in] with W [in, out], b [out]; or an ensemble, x [M, N, in],
+    W [M, in, out], b [M, 1, out].
+
+    The backward is autograd's own (mask the incoming gradient where y = 0, then the two
+    matmuls and the bias sum), except that it masks the incoming gradient in place. That is
+    safe because a hidden output has exactly one consumer, the next layer, whose backward
+    returns a fresh tensor. Under `create_graph` (a gradient penalty) it runs out of place
+    with differentiable ops, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        y = _hidden_forward(x, weight, bias)
+        ctx.save_for_backward(x, weight, y)
+        ctx.bias_shape = bias.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight, y = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            grad = torch.ops.aten.threshold_backward(grad, y, 0.0)
+        else:
+            grad = torch.ops.aten.threshold_backward.grad_input(grad, y, 0.0, grad_input=grad)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return (grad @ weight.mT if need_x else None,
+                x.mT @ grad if need_w else None,
+                grad.sum(-2, keepdim=True).reshape(ctx.bias_shape) if need_b else None)
+
+
+def hidden_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """relu(x @ weight + bias) of a hidden layer (see `_HiddenLayer`); equal to the plain ops."""
+    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad or bias.requires_grad):
+        return _HiddenLayer.apply(x, weight, bias)
+    return _hidden_forward(x, weight, bias)
+
+
+def _maybe_detach(t: torch.Tensor, detach: bool) -> torch.Tensor:
+    return t.detach() if detach else t
+
+
 class MLP(nn.Module):
     """Linear/ReLU stack; `output_activation` applied to the last layer (e.g. torch.tanh)."""
 
@@ -42,12 +97,14 @@ class MLP(nn.Module):
         _init_last_(self.layers[-1].weight, self.layers[-1].bias, init_w, generator)
         self.output_activation = output_activation
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        """`frozen`: treat the weights as constants (no gradient reaches them; see `EnsembleMLP`)."""
         lead = x.shape[:-1]
-        x = x.reshape(-1, x.shape[-1])  # 2-D inputs take the fused addmm path (3-D ones are ~2x slower)
-        for layer in self.layers[:-1]:
-            x = F.relu(layer(x), inplace=True)
-        x = self.layers[-1](x)
+        x = x.reshape(-1, x.shape[-1])  # 2-D: one fused matmul per layer (3-D inputs take slower paths)
+        params = [(_maybe_detach(layer.weight, frozen), _maybe_detach(layer.bias, frozen)) for layer in self.layers]
+        for w, b in params[:-1]:
+            x = hidden_layer(x, w.T, b)
+        x = F.linear(x, *params[-1])
         x = x if self.output_activation is None else self.output_activation(x)
         return x.view(*lead, x.shape[-1])
 
@@ -76,15 +133,17 @@ class EnsembleMLP(nn.Module):
                 else:
                     _init_last_(wt, bm, init_w, gens[m])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        """`frozen`: treat the weights as constants, e.g. a critic evaluated for the actor's loss.
+        The result is the same; only the gradient w.r.t. x is built, so a backward does not
+        spend matmuls on weight gradients nobody reads."""
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.members, -1, -1)
-        last = len(self.weights) - 1
-        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b, x, w)
-            if k < last:
-                x = F.relu(x, inplace=True)
-        return x
+        ws = [_maybe_detach(w, frozen) for w in self.weights]
+        bs = [_maybe_detach(b, frozen) for b in self.biases]
+        for w, b in zip(ws[:-1], bs[:-1]):
+            x = hidden_layer(x, w, b)
+        return torch.baddbmm(bs[-1], x, ws[-1])
 
 
 @dataclass
