@@ -84,7 +84,8 @@ class CSROTrainer:
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
         self.dual_critic = MLP([obs_dim + action_dim + L, h, h, h, 1], generator=init_gen).to(device) if a.use_brac else None
         self.alpha_var = torch.tensor(float(a.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
-        adam = torch.optim.Adam
+        def adam(params, lr):  # the fused kernel: same update, ~10 ms less per step here than the for-loop one
+            return torch.optim.Adam(params, lr=lr, fused=True)
         self.encoder_opt = adam(self.agent.encoder.parameters(), lr=a.context_lr)
         self.club_opt = adam(self.club_net.parameters(), lr=a.context_lr)
         self.qf_opt = adam(self.qf.parameters(), lr=a.qf_lr)
@@ -125,8 +126,9 @@ class CSROTrainer:
         return self.alpha_var.clamp(0.0, self.a.alpha_max)
 
     # ---- pieces ---------------------------------------------------------------------------
-    def _q(self, obs: torch.Tensor, actions: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.qf(torch.cat([obs, actions, z], dim=-1))  # [2, N, 1]
+    def _q(self, obs: torch.Tensor, actions: torch.Tensor, z: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        """[2, N, 1]; `frozen` for the policy's use: gradients reach the actions only."""
+        return self.qf(torch.cat([obs, actions, z], dim=-1), frozen=frozen)
 
     def _dual_critic_terms(self, obs, a_policy, a_data, z, with_penalty: bool):
         """D_hat and (optionally) the interpolation penalty, from one batched pass of c."""
@@ -140,7 +142,9 @@ class CSROTrainer:
                 a_int = a_int.detach().requires_grad_(True)
             a_parts.append(a_int)
         k = len(a_parts)
-        logits = self.dual_critic(torch.cat([obs.repeat(k, 1), torch.cat(a_parts), z.repeat(k, 1)], dim=-1))
+        # without the penalty, D_hat feeds the policy loss and alpha only: c's weights are constants there
+        logits = self.dual_critic(torch.cat([obs.repeat(k, 1), torch.cat(a_parts), z.repeat(k, 1)], dim=-1),
+                                  frozen=not with_penalty)
         d_hat = losses.kl_dual_estimate(logits[:n], logits[n:2 * n])
         if not with_penalty:
             return d_hat, None
@@ -170,7 +174,7 @@ class CSROTrainer:
         return loss.detach(), mu, var
 
     def _club_params(self, sa: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, raw = self.club_net(sa).chunk(2, dim=-1)
+        mu, raw = (t.contiguous() for t in self.club_net(sa).chunk(2, dim=-1))  # strided softplus is ~10x slower
         return mu, F.softplus(raw)
 
     def _encoder_grads(self, e, z, task_ids, mu, var) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,7 +202,7 @@ class CSROTrainer:
 
     def _update_value(self, obs, z, pi: PolicyOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """V step against the updated critics, then Polyak; returns min Q(s, a~) with its graph for the policy."""
-        min_q_new = self._q(obs, pi.action, z).min(dim=0).values
+        min_q_new = self._q(obs, pi.action, z, frozen=True).min(dim=0).values
         v_target = (min_q_new - pi.log_prob if self.a.max_entropy else min_q_new).detach()
         v_pred = self.vf(torch.cat([obs, z], dim=-1))
         loss = losses.value_loss(v_pred, v_target)

@@ -100,10 +100,10 @@ class VectorSAC(nn.Module):
         log_std = lo + 0.5 * (hi - lo) * (torch.tanh(raw) + 1)
         return tanh_gaussian(mean, log_std, noise)
 
-    def _q(self, net: EnsembleMLP, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """[2, n, B, 1] from obs/actions [n, B, .]."""
+    def _q(self, net: EnsembleMLP, obs: torch.Tensor, actions: torch.Tensor, frozen: bool = False) -> torch.Tensor:
+        """[2, n, B, 1] from obs/actions [n, B, .]; `frozen` for the actor's loss (gradients reach the actions only)."""
         x = torch.cat([obs, actions], dim=-1).repeat(2, 1, 1)
-        return net(x).view(2, self.n, *obs.shape[1:-1], 1)
+        return net(x, frozen=frozen).view(2, self.n, *obs.shape[1:-1], 1)
 
     def update(self, batch: dict[str, torch.Tensor], step: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
         """One SAC update of every task. batch fields [n, B, .]; not_done excludes time limits."""
@@ -121,7 +121,7 @@ class VectorSAC(nn.Module):
 
         if step % self.p.actor_update_frequency == 0:
             pi = self.policy(batch["obs"], gens.randn(self.p.batch_size, self.action_dim))
-            min_q = self._q(self.critic, batch["obs"], pi.action).min(0).values
+            min_q = self._q(self.critic, batch["obs"], pi.action, frozen=True).min(0).values
             actor_loss = (alpha.detach() * pi.log_prob - min_q).mean(dim=(1, 2)).sum()
             self.actor_opt.zero_grad(set_to_none=True)
             actor_loss.backward(inputs=list(self.actor.parameters()))
