@@ -33,12 +33,15 @@ def test_split_idx_out_of_range():
         split_tasks(40, 4, 4)
 
 
-def test_task_data_does_not_depend_on_its_group(tmp_path):
+def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     """Task 2 trained alone and trained with tasks 0 and 5 gives the same data (same seed)."""
     _, sched, sac = load_sac_config("tiny_point", ["num_train_steps=200"])
     params = {"n_tasks": 6, "max_episode_steps": 20}
     train_task_group("point-robot", params, [2], sched, sac, tmp_path / "alone", torch.device("cpu"))
+    capfd.readouterr()
     train_task_group("point-robot", params, [0, 2, 5], sched, sac, tmp_path / "group", torch.device("cpu"))
+    bars = capfd.readouterr().err
+    assert all(f"goal_idx{t}" in bars for t in (0, 2, 5)) and "checkpoints=1" in bars  # a bar per task
     meta = read_task_meta(task_dir(tmp_path / "alone", 2))
     assert meta["complete"] and meta["checkpoints"] == [100]
     a = read_checkpoint(task_dir(tmp_path / "alone", 2), 100, "sample")
@@ -47,3 +50,15 @@ def test_task_data_does_not_depend_on_its_group(tmp_path):
     np.testing.assert_allclose(a.rewards, b.rewards, atol=1e-5)
     c = read_checkpoint(task_dir(tmp_path / "group", 5), 100, "sample")
     assert not np.allclose(a.rewards, c.rewards)
+
+
+def test_one_progress_bar_per_task_showing_its_checkpoints():
+    from rlkit.torch.sac.train import TaskBars
+    bars = TaskBars([3, 7], total=10)
+    for _ in range(4):
+        bars.advance()
+    bars.checkpoint(1, 2, -5.25)
+    assert [b.desc for b in bars.bars] == ["goal_idx3", "goal_idx7"]
+    assert [b.n for b in bars.bars] == [4, 4]
+    assert bars.bars[1].postfix == "checkpoints=2, ret=-5.25"
+    bars.close()

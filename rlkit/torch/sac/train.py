@@ -83,8 +83,29 @@ class _Replay:
         return {k: torch.gather(v, 1, idx[..., None].expand(-1, -1, v.shape[-1])) for k, v in self.data.items()}
 
 
+class TaskBars:
+    """One progress bar per task (`goal_idx{i}`); a group's tasks train in lockstep, so they
+    advance together. Each bar shows the task's checkpoints written so far and the mean
+    return of the last checkpoint's stochastic episodes."""
+
+    def __init__(self, tasks: list[int], total: int, disable: bool | None = False):
+        self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, disable=disable)
+                     for i, t in enumerate(tasks)]
+
+    def advance(self) -> None:
+        for bar in self.bars:
+            bar.update()
+
+    def checkpoint(self, i: int, n_written: int, mean_return: float) -> None:
+        self.bars[i].set_postfix(checkpoints=n_written, ret=f"{mean_return:.3g}", refresh=False)
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
+
+
 def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                     data_dir: Path, device: torch.device, position: int = 0) -> None:
+                     data_dir: Path, device: torch.device) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
     n = len(tasks)
     envs = [_make_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
@@ -102,16 +123,14 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
             envs[i].unwrapped.save_task(t, task_dir(data_dir, t) / TASK_PARAMS_FILE)
 
     obs = np.stack([e.reset()[0] for e in envs])
-    label = f"tasks {tasks[0]}..{tasks[-1]}" if n > 1 else f"task {tasks[0]}"
-    bar = tqdm(range(sched.num_train_steps), desc=label, position=position, leave=True, mininterval=1.0)
-    for step in bar:
+    bars = TaskBars(tasks, sched.num_train_steps)
+    for step in range(sched.num_train_steps):
+        bars.advance()
         if step >= sched.num_seed_steps:
             with torch.no_grad():
                 o = torch.as_tensor(obs, dtype=torch.float32, device=device)[:, None]
                 action = agent.policy(o, gens.randn(1, act_dim)).action[:, 0].cpu().numpy()
-            out = agent.update(replay.sample(sac.batch_size, gens), step, gens)
-            if step % 200 == 0:
-                bar.set_postfix(critic=f"{out['critic_loss'].item() / n:.3g}")
+            agent.update(replay.sample(sac.batch_size, gens), step, gens)
         else:
             action = gens.uniform(1, act_dim)[:, 0].cpu().numpy()
         next_obs, rewards, not_done, ended = [], [], [], []
@@ -125,15 +144,15 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
         due = [i for i in range(n) if ended[i] and sched.num_seed_steps < total < sched.num_train_steps and total // sched.eval_frequency > last_ck[i]]
         if due:
             _checkpoint(agent, gens, [eval_envs[i] for i in due], due, [tasks[i] for i in due], sched, data_dir,
-                        total, device, checkpoints, last_ck)
+                        total, device, checkpoints, last_ck, bars)
         for i in np.flatnonzero(ended):
             obs[i] = envs[i].reset()[0]
-    bar.close()
+    bars.close()
     for i, t in enumerate(tasks):
         write_task_meta(task_dir(data_dir, t), _meta(env_name, envs[i], t, obs_dim, act_dim, sched, sac, checkpoints[i], True))
 
 
-def _checkpoint(agent, gens, env_sets, due, tasks, sched, data_dir, total, device, checkpoints, last_ck) -> None:
+def _checkpoint(agent, gens, env_sets, due, tasks, sched, data_dir, total, device, checkpoints, last_ck, bars) -> None:
     """Roll out the due tasks' policies (stochastic, then deterministic episodes) and save them."""
     k_sample = sched.num_eval_sample_episodes
     flat = [e for envs in env_sets for e in envs]
@@ -161,6 +180,9 @@ def _checkpoint(agent, gens, env_sets, due, tasks, sched, data_dir, total, devic
             parts["eval"] = paths.to_trajectories(jobs[k_sample:])
         write_checkpoint(task_dir(data_dir, task), ck, parts)
         checkpoints[i].append(ck)
+        shown = parts.get("sample", parts.get("eval"))
+        if shown is not None:
+            bars.checkpoint(i, len(checkpoints[i]), float(shown.rewards.sum()) / max(len(shown.traj_lengths), 1))
 
 
 def _meta(env_name, env, task, obs_dim, act_dim, sched, sac, checkpoints, complete) -> dict[str, Any]:
