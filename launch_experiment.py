@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from rlkit.cli import run_cli, select_device
+from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 
@@ -33,6 +33,7 @@ def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: 
         overrides.setdefault("util_params", {}).update(use_gpu=True, gpu_id=gpu)
     cfg = load_config(config, overrides)
     device = select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None)
+    keep_freed_memory()
     prepared = prepare(cfg, seed, device)
     print(f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test tasks, "
           f"{len(prepared.train_buffer)} train transitions, device {device} -> {prepared.out_dir}")

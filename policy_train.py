@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from rlkit.cli import run_cli, select_device
+from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.torch.sac.train import Schedule, SACParams, pending_tasks, split_tasks, train_task_group
@@ -56,6 +56,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     name = sac_config or ("train_point" if "point-robot" in cfg.env_name else "train")
     hcfg, sched, sac = load_sac_config(name, overrides)
     device = select_device(gpu)
+    keep_freed_memory()
     data_dir = Path(cfg.algo_params.data_dir)
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
     todo = pending_tasks(data_dir, tasks, cfg.env_name, sched, sac)

@@ -30,6 +30,7 @@ def build(context: int, batch: int, meta_batch: int):
     import numpy as np
     import torch
 
+    from rlkit.cli import keep_freed_memory
     from rlkit.config import load_config
     from rlkit.data.buffer import MultiTaskBuffer
     from rlkit.data.dataset import Trajectories
@@ -43,6 +44,7 @@ def build(context: int, batch: int, meta_batch: int):
                             rng.normal(size=n).astype(np.float32), rng.normal(size=(n, 2)).astype(np.float32),
                             np.zeros(n, np.float32), np.full(n // 20, 20)) for t in range(30)}
     dev = torch.device("cpu")
+    keep_freed_memory()  # as launch_experiment.py does
     buf = MultiTaskBuffer(data, 2, 2, dev)
     trainer = CSROTrainer(TrainerSettings.from_config(cfg), 2, 2, dev, seed=0)
     gen = torch.Generator().manual_seed(0)

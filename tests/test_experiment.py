@@ -1,4 +1,8 @@
 """Task split (csro.md 4.1) and device selection."""
+import subprocess
+import sys
+
+import pytest
 import torch
 
 from rlkit.cli import select_device
@@ -32,3 +36,10 @@ def test_gpu_request_without_cuda_falls_back_with_a_note(capsys):
     if not torch.cuda.is_available():
         assert device == torch.device("cpu") and "not available" in capsys.readouterr().err
     assert select_device(None) == torch.device("cpu")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_keep_freed_memory_takes_effect_on_glibc():
+    """The entry points' malloc setting is accepted (run in a child: it is process-wide)."""
+    code = "from rlkit.cli import keep_freed_memory; import sys; sys.exit(0 if keep_freed_memory() else 3)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
