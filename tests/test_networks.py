@@ -66,7 +66,7 @@ def test_hidden_layer_matches_plain_ops(monkeypatch, fused, shape):
             x = torch.randn(64, 7, generator=g)[None].expand(3, -1, -1)
     upstream = torch.randn(x.shape[:-1] + (9,), generator=g)
     results = []
-    for fn in (networks.hidden_layer, _plain_hidden):
+    for fn in (networks._hidden_layer, _plain_hidden):
         leaves = [t.detach().clone().requires_grad_(True) for t in (x, w, b)]
         y = fn(*leaves)
         # a second layer on top, so the incoming gradient is an intermediate tensor as in an MLP
@@ -84,7 +84,7 @@ def test_hidden_layer_double_backward_matches_plain_ops():
     x0, w0, b0 = torch.randn(32, 5, generator=g), torch.randn(5, 6, generator=g), torch.randn(6, generator=g)
     v = torch.randn(6, 1, generator=g)
     results = []
-    for fn in (networks.hidden_layer, _plain_hidden):
+    for fn in (networks._hidden_layer, _plain_hidden):
         x, w, b = (t.clone().requires_grad_(True) for t in (x0, w0, b0))
         out = fn(fn(x, w, b) @ torch.eye(6) * 0.7, torch.eye(6), torch.zeros(6)) @ v
         (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)

@@ -49,9 +49,11 @@ class _HiddenLayer(torch.autograd.Function):
 
     The backward is autograd's own (mask the incoming gradient where y = 0, then the two
     matmuls and the bias sum), except that it masks the incoming gradient in place. That is
-    safe because a hidden output has exactly one consumer, the next layer, whose backward
-    returns a fresh tensor. Under `create_graph` (a gradient penalty) it runs out of place
-    with differentiable ops, so double backward works.
+    safe only because, inside `MLP` and `EnsembleMLP`, y's one consumer is the next layer's
+    matmul, whose backward returns a fresh tensor; an op that hands the same gradient tensor
+    to two inputs (y + skip) would see it masked, so keep this private to those two classes.
+    Under `create_graph` (a gradient penalty) it runs out of place with differentiable ops,
+    so double backward works.
     """
 
     @staticmethod
@@ -74,8 +76,8 @@ class _HiddenLayer(torch.autograd.Function):
                 grad.sum(-2, keepdim=True).reshape(ctx.bias_shape) if need_b else None)
 
 
-def hidden_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """relu(x @ weight + bias) of a hidden layer (see `_HiddenLayer`); equal to the plain ops."""
+def _hidden_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """relu(x @ weight + bias) of an MLP's hidden layer (see `_HiddenLayer`); equal to the plain ops."""
     if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad or bias.requires_grad):
         return _HiddenLayer.apply(x, weight, bias)
     return _hidden_forward(x, weight, bias)
@@ -103,7 +105,7 @@ class MLP(nn.Module):
         x = x.reshape(-1, x.shape[-1])  # 2-D: one fused matmul per layer (3-D inputs take slower paths)
         params = [(_maybe_detach(layer.weight, frozen), _maybe_detach(layer.bias, frozen)) for layer in self.layers]
         for w, b in params[:-1]:
-            x = hidden_layer(x, w.T, b)
+            x = _hidden_layer(x, w.T, b)
         x = F.linear(x, *params[-1])
         x = x if self.output_activation is None else self.output_activation(x)
         return x.view(*lead, x.shape[-1])
@@ -142,7 +144,7 @@ class EnsembleMLP(nn.Module):
         ws = [_maybe_detach(w, frozen) for w in self.weights]
         bs = [_maybe_detach(b, frozen) for b in self.biases]
         for w, b in zip(ws[:-1], bs[:-1]):
-            x = hidden_layer(x, w, b)
+            x = _hidden_layer(x, w, b)
         return torch.baddbmm(bs[-1], x, ws[-1])
 
 
