@@ -41,7 +41,7 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     capfd.readouterr()
     train_task_group("point-robot", params, [0, 2, 5], sched, sac, tmp_path / "group", torch.device("cpu"))
     bars = capfd.readouterr().err
-    assert all(f"goal_idx{t}" in bars for t in (0, 2, 5)) and "checkpoints=1" in bars  # a bar per task
+    assert all(f"goal_idx{t}" in bars for t in (0, 2, 5)) and "ckpts=1, ret=" in bars  # a bar per task
     meta = read_task_meta(task_dir(tmp_path / "alone", 2))
     assert meta["complete"] and meta["checkpoints"] == [100]
     a = read_checkpoint(task_dir(tmp_path / "alone", 2), 100, "sample")
@@ -60,5 +60,5 @@ def test_one_progress_bar_per_task_showing_its_checkpoints():
     bars.checkpoint(1, 2, -5.25)
     assert [b.desc for b in bars.bars] == ["goal_idx3", "goal_idx7"]
     assert [b.n for b in bars.bars] == [4, 4]
-    assert bars.bars[1].postfix == "checkpoints=2, ret=-5.25"
+    assert bars.bars[1].postfix == "ckpts=2, ret=-5.25"
     bars.close()

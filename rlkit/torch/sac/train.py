@@ -89,15 +89,16 @@ class TaskBars:
     return of the last checkpoint's stochastic episodes."""
 
     def __init__(self, tasks: list[int], total: int, disable: bool | None = False):
-        self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, disable=disable)
-                     for i, t in enumerate(tasks)]
+        fmt = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"  # fits 80 columns
+        self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, disable=disable,
+                          bar_format=fmt) for i, t in enumerate(tasks)]
 
     def advance(self) -> None:
         for bar in self.bars:
             bar.update()
 
     def checkpoint(self, i: int, n_written: int, mean_return: float) -> None:
-        self.bars[i].set_postfix(checkpoints=n_written, ret=f"{mean_return:.3g}", refresh=False)
+        self.bars[i].set_postfix(ckpts=n_written, ret=f"{mean_return:.3g}", refresh=False)
 
     def close(self) -> None:
         for bar in self.bars:
