@@ -74,7 +74,6 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
         step()
     probe = MatmulProbe()
     times, peaks = [], [probe()]
-    block_times = []
     while len(times) < steps:
         step()  # warm-up after the probe, untimed
         block_times = []
