@@ -104,13 +104,15 @@ def count_step_flops(step) -> int:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from rlkit.torch import networks
+
     def fused_linear_flop(x_shape, w_shape, *args, out_shape=None, **kwargs) -> int:
         rows = 1
         for d in x_shape[:-1]:
             rows *= d
         return 2 * rows * x_shape[-1] * w_shape[0]
 
-    mapping = {torch.ops.mkldnn._linear_pointwise: fused_linear_flop} if hasattr(torch.ops.mkldnn, "_linear_pointwise") else {}
+    mapping = {torch.ops.mkldnn._linear_pointwise: fused_linear_flop} if networks._FUSED_CPU_LINEAR else {}
     with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
         step()
     return counter.get_total_flops()

@@ -55,4 +55,4 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):
         return False
     settings = ((_M_MMAP_THRESHOLD, 256 << 20), (_M_TRIM_THRESHOLD, 1 << 30), (_M_TOP_PAD, 64 << 20))
-    return all([mallopt(key, value) == 1 for key, value in settings])
+    return all([mallopt(key, value) == 1 for key, value in settings])  # a list: apply every setting, no short-circuit

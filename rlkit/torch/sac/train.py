@@ -88,10 +88,10 @@ class TaskBars:
     advance together. Each bar shows the task's checkpoints written so far and the mean
     return of the last checkpoint's stochastic episodes."""
 
-    def __init__(self, tasks: list[int], total: int, disable: bool | None = False):
+    def __init__(self, tasks: list[int], total: int):
         fmt = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"  # fits 80 columns
-        self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, disable=disable,
-                          bar_format=fmt) for i, t in enumerate(tasks)]
+        self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, bar_format=fmt)
+                     for i, t in enumerate(tasks)]
 
     def advance(self) -> None:
         for bar in self.bars:
