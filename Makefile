@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 DEMO_CONFIG = configs/demo/point-robot.json
 DEMO_RUNS   = output/point-robot/demo
 
-.PHONY: demo test install benchmark clean-demo
+.PHONY: demo test install benchmark reproduce clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: expected Python 3.11 (set PYTHON=...)"; exit 2; }
@@ -24,6 +24,12 @@ demo: $(VENV)/.installed
 	$(PY) launch_experiment.py $(DEMO_CONFIG) --seed 0 --exp_name demo
 	$(PY) -m rlkit.plot $(DEMO_RUNS)
 	$(PY) -m rlkit.report $(DEMO_RUNS) --last 3
+	@$(PY) -m rlkit.budget $(DEMO_CONFIG)
+
+# The paper's point-robot experiments (Table 1, Fig. 3, Fig. 4) at the demo profile, 3 methods x 5 seeds,
+# two runs at a time -> docs/results/point-robot-demo.md. Resumable: rerun to continue.
+reproduce: $(VENV)/.installed
+	$(PY) -m rlkit.reproduce point-robot --profile demo --seeds 0,1,2,3,4 --jobs 2
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

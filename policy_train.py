@@ -11,29 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
-from omegaconf.errors import OmegaConfBaseException
 
 from rlkit.cli import keep_freed_memory, run_cli, select_device
-from rlkit.config import REPO_ROOT, load_config
+from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.torch.sac.train import Schedule, SACParams, pending_tasks, split_tasks, train_task_group
+from rlkit.torch.sac.train import default_sac_config, generate, load_sac_config, split_tasks
 
-SAC_CONFIG_DIR = REPO_ROOT / "rlkit" / "torch" / "sac" / "pytorch_sac" / "config"
-
-
-def load_sac_config(name: str, overrides: list[str]):
-    if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
-        names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
-        raise UserError(f"unknown --sac_config {name!r}: expected one of {names}")
-    try:
-        with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
-            cfg = compose(config_name=name, overrides=overrides)
-        return cfg, Schedule.from_hydra(cfg), SACParams.from_hydra(cfg)
-    except (HydraException, OmegaConfBaseException, ValueError) as e:
-        first = str(e).strip().splitlines()[0]
-        raise UserError(f"bad SAC override in {overrides}: {first}") from None
+__all__ = ["main", "load_sac_config"]
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -53,18 +37,12 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     if config is None:
         raise UserError("no config: expected --config configs/ENV.json")
     cfg = load_config(config)
-    name = sac_config or ("train_point" if "point-robot" in cfg.env_name else "train")
-    hcfg, sched, sac = load_sac_config(name, overrides)
+    name = sac_config or default_sac_config(cfg.env_name)
+    load_sac_config(name, overrides)  # bad overrides fail before anything else
     device = select_device(gpu)
     keep_freed_memory()
-    data_dir = Path(cfg.algo_params.data_dir)
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
-    todo = pending_tasks(data_dir, tasks, cfg.env_name, sched, sac)
-    print(f"{cfg.env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
-          f"{len(todo)} to train ({name}) -> {data_dir}")
-    group = max(1, int(hcfg.get("tasks_per_group", 1)))
-    for start in range(0, len(todo), group):
-        train_task_group(cfg.env_name, cfg.env_params.kwargs(), todo[start:start + group], sched, sac, data_dir, device)
+    generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), tasks, name, overrides, device)
 
 
 if __name__ == "__main__":

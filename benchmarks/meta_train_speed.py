@@ -66,6 +66,7 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
     import torch
 
     from rlkit.torch.csro import losses
+    from rlkit.torch.flops import MatmulProbe, count_flops
 
     if variant == "naive-club":
         losses.club_upper_bound = losses.club_upper_bound_pairwise
@@ -83,7 +84,7 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
             block_times.append(time.perf_counter() - t)
         peaks.append(probe())
         times += block_times
-    flops = count_step_flops(step)
+    flops = count_flops(step)
     # each block's steps against the mean of the two probes around it
     shares, i = [], 0
     for k in range(1, len(peaks)):
@@ -96,47 +97,6 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2,
             "flops": flops, "threads": torch.get_num_threads(), "peak_flops": max(peaks),
             "median_peak_flops": sorted(peaks)[len(peaks) // 2], "median_share": shares[len(shares) // 2]}
-
-
-def count_step_flops(step) -> int:
-    """Matmul FLOPs of one step (forward + backward), including the fused oneDNN linear+ReLU
-    layers, which torch's counter does not know: 2 * rows * in * out each."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from rlkit.torch import networks
-
-    def fused_linear_flop(x_shape, w_shape, *args, out_shape=None, **kwargs) -> int:
-        rows = 1
-        for d in x_shape[:-1]:
-            rows *= d
-        return 2 * rows * x_shape[-1] * w_shape[0]
-
-    mapping = {torch.ops.mkldnn._linear_pointwise: fused_linear_flop} if networks._FUSED_CPU_LINEAR else {}
-    with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
-        step()
-    return counter.get_total_flops()
-
-
-class MatmulProbe:
-    """Dense fp32 matmul throughput now: the best of a square shape and the step's own big shapes."""
-
-    SHAPES = [(1024, 1024, 1024), (16384, 200, 200), (8192, 256, 256)]
-
-    def __init__(self):
-        import torch
-        self.operands = [(torch.randn(n, k), torch.randn(k, m)) for n, k, m in self.SHAPES]
-        for a, b in self.operands:
-            a @ b
-
-    def __call__(self, reps: int = 3) -> float:
-        best = 0.0
-        for a, b in self.operands:
-            t = time.perf_counter()
-            for _ in range(reps):
-                a @ b
-            best = max(best, 2 * a.shape[0] * a.shape[1] * b.shape[1] * reps / (time.perf_counter() - t))
-        return best
 
 
 def main() -> None:

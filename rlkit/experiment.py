@@ -20,7 +20,7 @@ from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer, restore_dataset_tasks
 from rlkit.envs import NormalizedBoxEnv, make_env
 from rlkit.errors import UserError
-from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.eval import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
 from rlkit.logging import RunLogger, stats
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
@@ -100,6 +100,8 @@ class EvalResult:
     scores: dict[str, np.ndarray]  # protocol -> [tasks, runs] return of the last scored episode
     returns: dict[str, list[list[float]]]  # protocol -> per job, every scored episode's return
     env_steps: int
+    final_z: np.ndarray | None = None  # [L]: z of the last Np job (last test task, last run), as the reference logs
+    final_z_std: float = 0.0  # that job's embedding std over its context, mean over dims
 
     @property
     def rollouts(self) -> int:
@@ -129,15 +131,18 @@ class Evaluator:
         rng = np.random.default_rng([self.p.seed, iteration])
         gen = torch.Generator(device=dev).manual_seed(self.p.seed * 100_000 + iteration)
         agent.eval()
-        results = {
-            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.p.eval_buffer, s, dev, gen),
+        results: dict[str, ProtocolResult] = {
+            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.p.eval_buffer, s, dev, gen,
+                                       self.reward_fn),
             "online": online_prior_context(agent, self.envs, s, dev, self.reward_fn),
             "np": nonprior_context(agent, self.envs, s, dev, rng, gen, self.reward_fn),
         }
         agent.train()
         shape = (len(self.p.test_tasks), self.p.cfg.algo_params.num_evals)
-        scores = {k: np.array([r[-1] for r in v]).reshape(shape) for k, v in results.items()}
-        return EvalResult(scores, results, sum(e.total_steps for e in self.envs) - steps_before)
+        scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
+        np_result = results["np"]
+        return EvalResult(scores, {k: v.returns for k, v in results.items()},
+                          sum(e.total_steps for e in self.envs) - steps_before, np_result.z[-1], float(np_result.z_std[-1]))
 
 
 class MetaTrainer:
@@ -218,11 +223,8 @@ class MetaTrainer:
         path = self.p.out_dir / "variant.json"
         if not path.is_file():
             return
-        old, new = json.loads(path.read_text()), json.loads(json.dumps(variant))
-        for v in (old, new):
-            v["algo_params"].pop("num_iterations", None)
-        if old != new:
-            diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        diff = config_differences(json.loads(path.read_text()), variant)
+        if diff:
             raise UserError(f"{str(self.p.out_dir)!r} holds a run with a different config (differs in {diff}): "
                             "expected the same config to resume; choose another --exp_name")
 
@@ -247,12 +249,12 @@ class MetaTrainer:
         self.counters["rollouts"] += result.rollouts
         self.counters["env_steps"] += result.env_steps
         self.counters["iteration"] = it + 1
-        row = self._row(record, sums, result.scores, train_time, eval_time, time.time() - t0)
+        row = self._row(record, sums, result, train_time, eval_time, time.time() - t0)
         if a.dump_eval_paths:
             atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
 
-    def _row(self, rec: LossRecord, sums, scores, train_time, eval_time, epoch_time) -> dict[str, float]:
+    def _row(self, rec: LossRecord, sums, result: EvalResult, train_time, eval_time, epoch_time) -> dict[str, float]:
         a, c = self.cfg.algo_params, self.counters
         n = a.num_train_steps_per_itr
         row: dict[str, float] = {
@@ -262,11 +264,15 @@ class MetaTrainer:
             "Total Train Time (s)": c["train_time"], "Epoch": c["iteration"] - 1,
         }
         for key, name in RETURN_KEYS.items():
-            row[name] = float(scores[key].mean()) if key in scores else 0.0
+            row[name] = float(result.scores[key].mean()) if key in result.scores else 0.0
         z0 = rec.z_mean[0].cpu().numpy()
         for i, v in enumerate(z0):
             row[f"Z mean train{i}"] = float(v)
-        row["Z variance train"] = float(rec.z_var)
+        row["Z variance train"] = float(rec.z_std)
+        z_eval = result.final_z if result.final_z is not None else np.zeros_like(z0)
+        for i, v in enumerate(z_eval):
+            row[f"Z mean eval{i}"] = float(v)
+        row["Z variance eval"] = result.final_z_std
         names = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
                  "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
         for k, name in names.items():
@@ -281,6 +287,14 @@ class MetaTrainer:
         return (f"itr {int(row['Epoch'])}: offline {row[RETURN_KEYS['offline']]:.2f}  online {row[RETURN_KEYS['online']]:.2f}"
                 f"  np {row[RETURN_KEYS['np']]:.2f}  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g}"
                 f" z {row['Z Loss']:.3g} | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
+
+
+def config_differences(old: dict, new: dict) -> list[str]:
+    """Top-level keys in which two variants differ, `algo_params.num_iterations` aside (a run may grow)."""
+    old, new = json.loads(json.dumps(old)), json.loads(json.dumps(new))
+    for v in (old, new):
+        v.get("algo_params", {}).pop("num_iterations", None)
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
 def _atomic_torch_save(obj, path: Path) -> None:

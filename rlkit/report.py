@@ -3,8 +3,8 @@
 Reads every progress.csv under RUNS_DIR (one per seed), takes the mean of the last
 `--last` iterations per seed, and prints mean +- std over seeds with the normalised score
 (R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed
-on the run's own held-out tasks (variant.json). With several seeds and `rliable`
-installed (extra `report`), an IQM with a 95% bootstrap interval is added.
+on the run's own held-out tasks (variant.json). With several seeds, rliable's IQM with a 95%
+stratified-bootstrap interval is added.
 """
 from __future__ import annotations
 
@@ -77,15 +77,11 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
 
 
 def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
-    try:
-        from rliable import library as rly, metrics
-    except ImportError:
-        return ["(install the 'report' extra for rliable IQM intervals)"]
+    from rlkit.stats import iqm_interval
     out = []
     for name in PROTOCOLS:
-        scores = {name: np.asarray(ref.score(table[name].to_numpy()))[:, None]}
-        point, ci = rly.get_interval_estimates(scores, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=2000)
-        out.append(f"IQM score {name:28s} {point[name][0]:.3f} [{ci[name][0][0]:.3f}, {ci[name][1][0]:.3f}]")
+        point, lo, hi = iqm_interval(np.asarray(ref.score(table[name].to_numpy())))
+        out.append(f"IQM score {name:28s} {point:.3f} [{lo:.3f}, {hi:.3f}]")
     return out
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import torch
 
 from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.envs.point_robot import PointEnv
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
 from rlkit.eval.rollout import rollout
 from rlkit.torch.csro.agent import CSROAgent
@@ -46,7 +47,7 @@ def test_rollout_lockstep_matches_single_env():
 
 def test_online_prior_context_counts_and_inference():
     agent = SpyAgent()
-    returns = online_prior_context(agent, envs_for([0, 3]), SETTING, DEV)
+    returns = online_prior_context(agent, envs_for([0, 3]), SETTING, DEV).returns
     assert [len(r) for r in returns] == [5, 5]  # N / H scored episodes
     # z inferred after every episode once num_exp_traj_eval * H steps are scored, from all context so far
     assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
@@ -60,7 +61,7 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
         kinds.append((kind, paths.actions.copy()))
 
     returns = nonprior_context(agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0),
-                               torch.Generator().manual_seed(0), on_paths=record)
+                               torch.Generator().manual_seed(0), on_paths=record).returns
     assert [len(r) for r in returns] == [5, 5]
     assert [k for k, _ in kinds] == ["context", "scored"] * 5
     # context only holds the context episodes: 20, 40, ... transitions
@@ -80,7 +81,7 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
 def test_offline_context_adds_h_transitions_before_each_episode():
     agent = SpyAgent()
     buf = make_buffer(tasks=(2, 6))
-    returns = offline_context(agent, envs_for([2, 6]), [2, 6], buf, SETTING, DEV, torch.Generator().manual_seed(0))
+    returns = offline_context(agent, envs_for([2, 6]), [2, 6], buf, SETTING, DEV, torch.Generator().manual_seed(0)).returns
     assert [len(r) for r in returns] == [5, 5]
     assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
 
@@ -89,3 +90,56 @@ def test_prior_is_zero_before_any_context():
     agent = SpyAgent()
     z = agent.infer_z_list([torch.zeros(0, 5), torch.ones(3, 5)])
     assert torch.equal(z[0], torch.zeros(3)) and not torch.equal(z[1], torch.zeros(3))
+
+
+class EarlyEndPoint(PointEnv):
+    """Point-robot whose episodes terminate after 7 steps (as hopper or ant-dir episodes end early)."""
+
+    def _step_state(self, action):
+        obs, r, _, info = super()._step_state(action)
+        return obs, r, self._t + 1 >= 7, info
+
+
+def test_nonprior_context_collects_at_least_h_transitions_when_episodes_end_early():
+    """The reference's in-place sampler with max_samples=H: context episodes until >= H new transitions."""
+    agent = SpyAgent()
+    kinds = []
+    envs = []
+    for t in (2, 6):
+        e = NormalizedBoxEnv(EarlyEndPoint(n_tasks=8))
+        e.reset_task(t)
+        envs.append(e)
+    result = nonprior_context(agent, envs, SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0),
+                              on_paths=lambda kind, paths: kinds.append((kind, list(paths.lengths))))
+    assert [len(r) for r in result.returns] == [15, 15]  # ceil(100 / 7) scored episodes of 7 steps
+    # before each scored episode: three 7-step context episodes (21 >= H = 20 new transitions)
+    assert [k for k, _ in kinds] == (["context"] * 3 + ["scored"]) * 15
+    assert all(lengths == [7, 7] for _, lengths in kinds)
+    # z first inferred once 21 >= num_exp_traj_eval * H steps are scored, from all 63 context rows, ...
+    assert agent.inferred == [[21 * k, 21 * k] for k in range(3, 16)]
+    assert result.z.shape == (2, 3) and (result.z_std > 0).all()
+
+
+def test_sparse_env_scores_sparse_returns():
+    """sparse-point-robot: meta-test returns sum the sparse reward, as the reference scores them."""
+    envs = []
+    for t in (2, 6):
+        e = NormalizedBoxEnv(make_env("sparse-point-robot", n_tasks=8, goal_radius=0.2))
+        e.reset_task(t)
+        envs.append(e)
+    sparsify = envs[0].unwrapped.sparsify_rewards
+    agent = SpyAgent()
+    dense = online_prior_context(agent, envs, SETTING, DEV).returns
+    sparse = online_prior_context(agent, envs, SETTING, DEV, context_reward_fn=sparsify).returns
+    assert all(r < 0 for job in dense for r in job)  # the untrained policy stays far from the goal
+    assert all(r == 0 for job in sparse for r in job)
+
+
+def test_sparse_returns_ignore_padding_of_short_episodes():
+    from rlkit.eval.rollout import Paths
+    rewards = np.array([[-0.1, -0.1, 0.0, 0.0], [-1.0, -0.15, -0.05, -0.5]])
+    p = Paths(np.zeros((2, 4, 2)), np.zeros((2, 4, 2)), rewards, np.zeros((2, 4, 2)), np.zeros((2, 4)),
+              np.array([2, 4]))
+    sparsify = make_env("sparse-point-robot", n_tasks=2, goal_radius=0.2).sparsify_rewards
+    np.testing.assert_allclose(p.returns(sparsify), [0.9 + 0.9, 0.85 + 0.95])
+    np.testing.assert_allclose(p.returns(), rewards.sum(1))

@@ -62,3 +62,39 @@ def test_one_progress_bar_per_task_showing_its_checkpoints():
     assert [b.n for b in bars.bars] == [4, 4]
     assert bars.bars[1].postfix == "ckpts=2, ret=-5.25"
     bars.close()
+
+
+def test_behaviour_sac_uses_pytorch_sac_init():
+    """Stage 1 as the reference's pytorch_sac: orthogonal weights (gain 1) and zero biases, actor and critics."""
+    from rlkit.torch.sac.vector_sac import VectorSAC
+    _, _, sac = load_sac_config("tiny_point", [])
+    agent = VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu"))
+    for net in (agent.actor, agent.critic, agent.critic_target):
+        for w, b in zip(net.weights, net.biases):
+            assert torch.count_nonzero(b) == 0
+            for m in range(w.shape[0]):
+                wt = w[m].T  # [out, in], as nn.Linear holds it
+                small = min(wt.shape)
+                gram = wt @ wt.T if wt.shape[0] == small else wt.T @ wt
+                torch.testing.assert_close(gram, torch.eye(small), atol=1e-5, rtol=0)
+    assert not torch.equal(agent.critic.weights[0][0], agent.critic.weights[0][3])  # Q1 and Q2 of task 0 differ
+
+
+def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
+    """pytorch_sac's SquashedNormal: the exact tanh log-det, not log(1 - a^2 + 1e-6)."""
+    from torch.distributions import Normal, TransformedDistribution
+    from torch.distributions.transforms import TanhTransform
+
+    from rlkit.torch.sac.vector_sac import VectorSAC
+    _, _, sac = load_sac_config("tiny_point", [])
+    agent = VectorSAC(2, 2, 2, sac, seed=0, device=torch.device("cpu"))
+    obs = torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(1)) * 3
+    noise = torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(2)) * 2
+    out = agent.policy(obs, noise)
+    dist = TransformedDistribution(Normal(out.mean, out.log_std.exp()), [TanhTransform()])
+    expected = dist.log_prob(out.action).sum(-1, keepdim=True)
+    exact = (Normal(out.mean, out.log_std.exp()).log_prob(out.pre_tanh)
+             - 2 * (torch.log(torch.tensor(2.0)) - out.pre_tanh - torch.nn.functional.softplus(-2 * out.pre_tanh))).sum(-1, keepdim=True)
+    torch.testing.assert_close(out.log_prob, exact)
+    close = out.pre_tanh.abs().max(-1).values < 3  # where atanh(tanh(u)) is still accurate in float32
+    torch.testing.assert_close(out.log_prob[close], expected[close], atol=1e-3, rtol=1e-4)

@@ -40,8 +40,11 @@ def test_stage2_cli_outputs(tiny_data, tmp_path):
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
     for col in [*RETURN_KEYS.values(), "QF Loss", "Club Loss", "Z Loss", "Club model Loss", "Train Time (s)",
-                "Epoch", "Z mean train0", "Log Pis Mean", "alpha Max"]:
+                "Epoch", "Z mean train0", "Log Pis Mean", "alpha Max", "Z variance train", "Z mean eval0",
+                "Z mean eval3", "Z variance eval"]:
         assert col in df.columns
+    assert (df["Z variance eval"] > 0).all() and (df["Z variance train"] > 0).all()
+    assert (df[[f"Z mean eval{i}" for i in range(4)]].abs().sum(axis=1) > 0).all()
     variant = json.loads((run / "variant.json").read_text())
     assert variant["seed"] == 1 and variant["algo_params"]["meta_batch"] == 4
     assert (run / "debug.log").is_file() and list((run / "tb").glob("events.*"))

@@ -1,8 +1,9 @@
 """The three meta-test protocols (csro.md 5) over shared lockstep rollout code.
 
 A "job" is one (task, run) pair with its own env; all jobs of a protocol advance together,
-so the policy runs once per step on a [jobs, obs] batch. Each protocol returns, per job,
-the returns of its scored episodes; the score of a job is the last one.
+so the policy runs once per step on a [jobs, obs] batch. Each protocol returns a
+`ProtocolResult`: per job, the returns of its scored episodes (the score of a job is the
+last one) and the task latent it ended with.
 """
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ import torch
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.eval.rollout import Paths, rollout
 from rlkit.torch.csro.agent import CSROAgent
+
+@dataclass
+class ProtocolResult:
+    returns: list[list[float]]  # per job, every scored episode's return, in order
+    z: np.ndarray  # [jobs, L]: the last z each job inferred (0, the prior, if it never inferred)
+    z_std: np.ndarray  # [jobs]: std over that job's context of the per-transition embeddings, mean over dims
+
 
 @dataclass(frozen=True)
 class EvalSetting:
@@ -46,6 +54,16 @@ class _Context:
                 for i in jobs]
         self.z[torch.as_tensor(jobs, device=self.device)] = self.agent.infer_z_list(ctxs)
 
+    @torch.no_grad()
+    def result(self, returns: list[list[float]]) -> ProtocolResult:
+        """The returns with each job's final z and the spread of its context's embeddings (the
+        reference's `Z mean eval` / `Z variance eval`, which is a std)."""
+        std = np.zeros(len(self.parts))
+        for i, parts in enumerate(self.parts):
+            if parts and sum(len(p) for p in parts) > 1:
+                std[i] = float(self.agent.encode(torch.cat(parts)).std(dim=0).mean())
+        return ProtocolResult(returns, self.z.cpu().numpy().copy(), std)
+
 
 def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator: torch.Generator | None):
     @torch.no_grad()
@@ -55,8 +73,10 @@ def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator:
 
 
 def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episode, act_fn,
-                 on_paths=None) -> list[list[float]]:
-    """Run scored episodes until every job has N scored steps; hooks gather context and infer z."""
+                 on_paths=None, score_reward_fn=None) -> list[list[float]]:
+    """Run scored episodes until every job has N scored steps; hooks gather context and infer z.
+    A scored episode's return sums `score_reward_fn(r)` when given (the sparse reward of a
+    sparse-reward env, as the reference scores it), else the env's reward."""
     n_jobs = len(envs)
     scored = np.zeros(n_jobs, dtype=np.int64)
     returns: list[list[float]] = [[] for _ in range(n_jobs)]
@@ -66,15 +86,18 @@ def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episo
         if on_paths is not None:
             on_paths("scored", paths)
         scored += paths.lengths
+        episode_returns = paths.returns(score_reward_fn)
         for i in np.flatnonzero(active):
-            returns[i].append(float(paths.returns()[i]))
+            returns[i].append(float(episode_returns[i]))
         after_episode(active, scored, paths)
     return returns
 
 
 def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: MultiTaskBuffer, setting: EvalSetting,
-                    device: torch.device, generator: torch.Generator) -> list[list[float]]:
-    """Before each scored episode, add H transitions of the task's offline data to the context and infer z."""
+                    device: torch.device, generator: torch.Generator, reward_fn=None) -> ProtocolResult:
+    """Before each scored episode, add H transitions of the task's offline data to the context and infer z.
+    (The buffer already holds sparsified context rewards when the run trains on sparse rewards;
+    `reward_fn` only scores the episodes.)"""
     ctx = _Context(agent, len(envs), device)
     task_t = torch.as_tensor(tasks, device=device)
 
@@ -84,11 +107,12 @@ def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: Mult
             ctx.add(i, rows[i])
         ctx.infer(np.flatnonzero(active))
 
-    return _scored_loop(envs, setting, device, before, lambda *a: None, _policy_act(agent, ctx, True, None))
+    return ctx.result(_scored_loop(envs, setting, device, before, lambda *a: None, _policy_act(agent, ctx, True, None),
+                                   score_reward_fn=reward_fn))
 
 
 def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
-                         context_reward_fn=None) -> list[list[float]]:
+                         context_reward_fn=None) -> ProtocolResult:
     """PEARL's protocol: deterministic episodes from the prior z, each added to the context; z is
     re-inferred after every episode once num_exp_traj_eval * H steps are scored."""
     ctx = _Context(agent, len(envs), device)
@@ -97,15 +121,18 @@ def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, dev
         ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
         ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
 
-    return _scored_loop(envs, setting, device, lambda *a: None, after, _policy_act(agent, ctx, True, None))
+    return ctx.result(_scored_loop(envs, setting, device, lambda *a: None, after, _policy_act(agent, ctx, True, None),
+                                   score_reward_fn=context_reward_fn))
 
 
 def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
                      rng: np.random.Generator, generator: torch.Generator, context_reward_fn=None,
-                     on_paths=None) -> list[list[float]]:
-    """CSRO's non-prior collection: before each scored episode, one context episode whose actions are
-    uniform in [-1, 1] while (scored steps + step in episode) < N / 2 and sampled from the policy with
-    the current z after; z is re-inferred after each scored episode once num_exp_traj_eval * H steps
+                     on_paths=None) -> ProtocolResult:
+    """CSRO's non-prior collection: before each scored episode, context episodes until at least H new
+    context transitions exist (one episode where nothing ends early; on envs that terminate, further
+    episodes, as the reference's in-place sampler with `max_samples=H`). An action is uniform in
+    [-1, 1] while (scored steps + step in its episode) < N / 2 and sampled from the policy with the
+    current z after; z is re-inferred after each scored episode once num_exp_traj_eval * H steps
     are scored. Scored episodes are deterministic and not added to the context. `on_paths(kind, paths)`,
     if given, sees every "context" and "scored" episode batch (for drawing)."""
     ctx = _Context(agent, len(envs), device)
@@ -119,12 +146,17 @@ def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device:
             if use_random.all():
                 return random
             return np.where(use_random[:, None], random, sample(obs, t))
-        paths = rollout(envs, explore, setting.max_path_length, active, device)
-        if on_paths is not None:
-            on_paths("context", paths)
-        ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+
+        collected = np.zeros(len(envs), dtype=np.int64)
+        while (need := active & (collected < setting.max_path_length)).any():
+            paths = rollout(envs, explore, setting.max_path_length, need, device)
+            if on_paths is not None:
+                on_paths("context", paths)
+            ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+            collected += paths.lengths
 
     def after(active, scored, paths):
         ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
 
-    return _scored_loop(envs, setting, device, before, after, _policy_act(agent, ctx, True, None), on_paths)
+    return ctx.result(_scored_loop(envs, setting, device, before, after, _policy_act(agent, ctx, True, None), on_paths,
+                                   score_reward_fn=context_reward_fn))

@@ -23,8 +23,12 @@ class Paths:
     terminals: np.ndarray
     lengths: np.ndarray  # [E], 0 for jobs that were not active
 
-    def returns(self) -> np.ndarray:
-        return self.rewards.sum(axis=1)
+    def returns(self, reward_fn=None) -> np.ndarray:
+        """[E] episode returns; `reward_fn` maps rewards first (e.g. to the sparse reward)."""
+        if reward_fn is None:
+            return self.rewards.sum(axis=1)
+        valid = np.arange(self.rewards.shape[1])[None] < self.lengths[:, None]
+        return np.where(valid, reward_fn(self.rewards), 0.0).sum(axis=1)
 
     def context(self, i: int, use_next_obs: bool, reward_fn=None) -> np.ndarray:
         n = self.lengths[i]

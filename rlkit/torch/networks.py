@@ -30,6 +30,15 @@ def _init_last_(weight: torch.Tensor, bias: torch.Tensor, init_w: float, generat
         bias.uniform_(-init_w, init_w, generator=generator)
 
 
+def _init_orthogonal_(weight: torch.Tensor, bias: torch.Tensor, generator: torch.Generator | None) -> None:
+    """pytorch_sac's `weight_init`: orthogonal [out, in] weight (gain 1), zero bias."""
+    with torch.no_grad():
+        q = torch.empty(weight.shape)
+        nn.init.orthogonal_(q, generator=generator)
+        weight.copy_(q)
+        bias.zero_()
+
+
 _FUSED_CPU_LINEAR = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
@@ -114,13 +123,17 @@ class MLP(nn.Module):
 class EnsembleMLP(nn.Module):
     """`members` independent MLPs evaluated as batched matmuls: [M, N, in] -> [M, N, out].
 
-    A [N, in] input is shared by all members. Member m is initialised exactly like an `MLP`
-    (with `generators[m]` if given), so an ensemble of one equals a plain MLP.
+    A [N, in] input is shared by all members. With `init="rlkit"` (the CSRO networks) member m is
+    initialised exactly like an `MLP` (with `generators[m]` if given), so an ensemble of one equals
+    a plain MLP. `init="orthogonal"` is pytorch_sac's `utils.weight_init`, which the reference's
+    stage-1 SAC uses: every weight orthogonal (gain 1, on the [out, in] matrix), every bias 0.
     """
 
     def __init__(self, members: int, sizes: Sequence[int], init_w: float = 3e-3,
-                 generators: Sequence[torch.Generator] | None = None):
+                 generators: Sequence[torch.Generator] | None = None, init: str = "rlkit"):
         super().__init__()
+        if init not in ("rlkit", "orthogonal"):
+            raise ValueError(f"init {init!r}: expected 'rlkit' or 'orthogonal'")
         self.members = members
         self.weights = nn.ParameterList(nn.Parameter(torch.empty(members, i, o)) for i, o in zip(sizes[:-1], sizes[1:]))
         self.biases = nn.ParameterList(nn.Parameter(torch.empty(members, 1, o)) for o in sizes[1:])
@@ -130,7 +143,9 @@ class EnsembleMLP(nn.Module):
             for m in range(members):
                 # member m as an nn.Linear-shaped [out, in] view: fan = output size (reference quirk)
                 wt, bm = w.data[m].T, b.data[m, 0]
-                if k < last:
+                if init == "orthogonal":
+                    _init_orthogonal_(wt, bm, gens[m])
+                elif k < last:
                     _init_hidden_(wt, bm, w.shape[2], gens[m])
                 else:
                     _init_last_(wt, bm, init_w, gens[m])
@@ -157,16 +172,23 @@ class PolicyOutput:
     pre_tanh: torch.Tensor
 
 
-def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor | None) -> PolicyOutput:
+def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor | None,
+                  exact_log_det: bool = False) -> PolicyOutput:
     """Reparameterised tanh-Gaussian sample; `noise=None` gives the deterministic action tanh(mean).
 
-    log pi(a) = log N(u; mean, std) - sum log(1 - tanh(u)^2 + 1e-6), u the pre-tanh value.
+    log pi(a) = log N(u; mean, std) - sum log|d tanh(u)/du|, u the pre-tanh value, with the
+    log-det written as the CSRO policy writes it, log(1 - tanh(u)^2 + 1e-6), or with
+    `exact_log_det` in pytorch_sac's exact closed form 2 (log 2 - u - softplus(-2u)) (stage 1).
     """
     std = log_std.exp()
     pre = mean if noise is None else mean + std * noise
     action = torch.tanh(pre)
     gauss = -0.5 * ((pre - mean) / std) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
-    log_prob = (gauss - torch.log(1 - action ** 2 + 1e-6)).sum(-1, keepdim=True)
+    if exact_log_det:
+        log_det = 2.0 * (math.log(2.0) - pre - F.softplus(-2.0 * pre))
+    else:
+        log_det = torch.log(1 - action ** 2 + 1e-6)
+    log_prob = (gauss - log_det).sum(-1, keepdim=True)
     return PolicyOutput(action, log_prob, mean, log_std, pre)
 
 

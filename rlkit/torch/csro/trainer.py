@@ -41,7 +41,7 @@ class LossRecord:
     alpha: torch.Tensor
     div_estimate: torch.Tensor
     z_mean: torch.Tensor  # [T, L], the meta-batch's task latents
-    z_var: torch.Tensor  # variance of the first task's embeddings across its context, mean over dims
+    z_std: torch.Tensor  # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
 
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
@@ -276,4 +276,4 @@ class CSROTrainer:
             log_pis=pi.log_prob.detach(), policy_mu=pi.mean.detach(), policy_log_std=pi.log_std.detach(),
             alpha=self.alpha.detach().reshape(1),
             div_estimate=div.detach() if div is not None else torch.zeros(1, device=self.device),
-            z_mean=z.detach(), z_var=e.detach()[0].var(dim=0).mean())
+            z_mean=z.detach(), z_std=e.detach()[0].std(dim=0).mean())

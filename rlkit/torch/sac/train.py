@@ -18,12 +18,51 @@ import torch
 from tqdm import tqdm
 
 import rlkit
+from rlkit.config import REPO_ROOT
 from rlkit.data.dataset import (FORMAT_VERSION, TASK_PARAMS_FILE, read_task_meta, task_dir, write_checkpoint,
                                 write_task_meta)
 from rlkit.envs import NormalizedBoxEnv, make_env
 from rlkit.errors import UserError
 from rlkit.eval.rollout import rollout
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
+
+
+SAC_CONFIG_DIR = REPO_ROOT / "rlkit" / "torch" / "sac" / "pytorch_sac" / "config"
+
+
+def default_sac_config(env_name: str) -> str:
+    """The reference's choice: train_point.yaml for the point robots, train.yaml for the MuJoCo families."""
+    return "train_point" if "point-robot" in env_name else "train"
+
+
+def load_sac_config(name: str, overrides: list[str]):
+    """(hydra config, Schedule, SACParams) of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
+        names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
+        raise UserError(f"unknown --sac_config {name!r}: expected one of {names}")
+    try:
+        with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+            cfg = compose(config_name=name, overrides=overrides)
+        return cfg, Schedule.from_hydra(cfg), SACParams.from_hydra(cfg)
+    except (HydraException, OmegaConfBaseException, ValueError) as e:
+        first = str(e).strip().splitlines()[0]
+        raise UserError(f"bad SAC override in {overrides}: {first}") from None
+
+
+def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
+             overrides: list[str], device: torch.device) -> None:
+    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`."""
+    hcfg, sched, sac = load_sac_config(sac_config, overrides)
+    todo = pending_tasks(data_dir, tasks, env_name, sched, sac)
+    print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+          f"{len(todo)} to train ({sac_config}) -> {data_dir}")
+    group = max(1, int(hcfg.get("tasks_per_group", 1)))
+    for start in range(0, len(todo), group):
+        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ algorithm as one SAC per task (Adam is elementwise and the losses are summed ove
 so no task's gradient reaches another's parameters). Every random draw of task i comes
 from task i's own generators, so a task's data does not depend on which tasks share its
 group. The SAC itself follows pytorch_sac (the reference's stage 1): done_no_max targets,
-learnable temperature with target entropy -|A|, log-std squashed into `log_std_bounds`.
-Two differences from pytorch_sac, neither changes the algorithm: weights are initialised as the
-CSRO networks are (not orthogonally), and the tanh log-det is log(1 - a^2 + 1e-6), as in the
-CSRO policy, rather than its exact closed form.
+learnable temperature with target entropy -|A|, log-std squashed into `log_std_bounds`,
+pytorch_sac's initialisation (orthogonal weights, zero biases, for actor and critics) and its
+exact tanh log-det 2 (log 2 - u - softplus(-2u)). The meta-learner of stage 2 uses rlkit's
+initialisation and log(1 - a^2 + 1e-6) instead: the two stages differ in the reference too.
 """
 from __future__ import annotations
 
@@ -81,10 +81,10 @@ class VectorSAC(nn.Module):
         self.n, self.p, self.action_dim = n_tasks, p, action_dim
         init_gens = [torch.Generator().manual_seed(seed) for _ in range(n_tasks)]
         self.actor = EnsembleMLP(n_tasks, [obs_dim, *[p.actor_hidden_dim] * p.actor_hidden_depth, 2 * action_dim],
-                                 generators=init_gens)
+                                 generators=init_gens, init="orthogonal")
         # critic member q * n + i is Q_{q+1} of task i
         self.critic = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *[p.critic_hidden_dim] * p.critic_hidden_depth, 1],
-                                  generators=init_gens + init_gens)
+                                  generators=init_gens + init_gens, init="orthogonal")
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.full((n_tasks, 1, 1), float(torch.tensor(p.init_temperature).log())))
         self.to(device)
@@ -98,7 +98,7 @@ class VectorSAC(nn.Module):
         mean, raw = self.actor(obs).chunk(2, dim=-1)
         lo, hi = self.p.log_std_bounds
         log_std = lo + 0.5 * (hi - lo) * (torch.tanh(raw) + 1)
-        return tanh_gaussian(mean, log_std, noise)
+        return tanh_gaussian(mean, log_std, noise, exact_log_det=True)
 
     def _q(self, net: EnsembleMLP, obs: torch.Tensor, actions: torch.Tensor, frozen: bool = False) -> torch.Tensor:
         """[2, n, B, 1] from obs/actions [n, B, .]; `frozen` for the actor's loss (gradients reach the actions only)."""

@@ -1,0 +1,81 @@
+"""`python -m rlkit.budget CONFIG [--KEY VALUE ...]`: a run's training work in FLOPs, and this machine's speed.
+
+Wall time depends on the machine (this project has seen 2-core hosts whose dense fp32 matmul
+throughput differs 3x); FLOPs do not. A run's budget is its matmul FLOPs per gradient step
+(counted on one step of the real trainer at the config's sizes, on synthetic data of the env's
+dimensions) times its number of steps. Printed next to a throughput probe, it tells what wall
+time to expect and why a run on a slower host takes longer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+import numpy as np
+import torch
+
+from rlkit.cli import run_cli
+from rlkit.config import Config, load_config, parse_override_args
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.dataset import Trajectories
+from rlkit.envs import make_env
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
+from rlkit.torch.flops import MatmulProbe, count_flops
+
+
+@dataclass(frozen=True)
+class Budget:
+    step_flops: int  # matmul FLOPs of one gradient step (forward + backward)
+    steps: int  # gradient steps of the whole run
+
+    @property
+    def total_flops(self) -> int:
+        return self.step_flops * self.steps
+
+
+def training_budget(cfg: Config) -> Budget:
+    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches)."""
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    a = cfg.algo_params
+    rng = np.random.default_rng(0)
+    n, tasks = 2000, max(a.meta_batch, 1)
+    data = {t: Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32),
+                            rng.uniform(-1, 1, (n, act_dim)).astype(np.float32), rng.normal(size=n).astype(np.float32),
+                            rng.normal(size=(n, obs_dim)).astype(np.float32), np.zeros(n, np.float32), np.full(n // 20, 20))
+            for t in range(tasks)}
+    dev = torch.device("cpu")
+    buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg), obs_dim, act_dim, dev, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.arange(a.meta_batch)
+
+    def step():
+        ctx = buf.sample_context(ids, a.embedding_batch_size, gen, a.use_next_obs_in_context)
+        extra = [buf.sample(ids, a.batch_size, gen) for _ in range(a.c_iter - 1)] if a.use_brac else []
+        trainer.train_step(ids, ctx, buf.sample(ids, a.batch_size, gen), extra)
+
+    return Budget(count_flops(step), a.num_iterations * a.num_train_steps_per_itr)
+
+
+def describe(budget: Budget, throughput: float | None = None) -> str:
+    """One line: the budget, and with a probe, the pure-matmul time it implies on this machine."""
+    line = (f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP = "
+            f"{budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)")
+    if throughput:
+        line += (f"; this machine's dense fp32 matmul: {throughput / 1e9:.0f} GFLOP/s, so at least "
+                 f"{budget.total_flops / throughput / 60:.1f} min of training at 100% of it")
+    return line
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("config", type=click.Path())
+@click.pass_context
+def main(ctx: click.Context, config: str) -> None:
+    """Print CONFIG's training budget in FLOPs and this machine's matmul throughput."""
+    cfg = load_config(config, parse_override_args(list(ctx.args)))
+    click.echo(describe(training_budget(cfg), MatmulProbe()()))
+
+
+if __name__ == "__main__":
+    run_cli(main)

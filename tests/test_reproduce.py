@@ -1,0 +1,87 @@
+"""`python -m rlkit.reproduce`: the tiny profile end to end, resumption, and bad input."""
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+METHODS = ("CSRO", "FOCAL")
+
+
+@pytest.fixture(scope="module")
+def reproduced(tiny_data, tmp_path_factory):
+    work = tmp_path_factory.mktemp("reproduce")
+    args = ["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", ",".join(METHODS),
+            "--data_dir", str(tiny_data), "--out", str(work / "out"), "--results", str(work / "results")]
+    first = run_cli(args, cwd=work)
+    return work, args, first
+
+
+def _table_rows(md: str, header: str) -> list[list[str]]:
+    block = md.split(header, 1)[1].split("\n\n", 2)[1]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()[2:]]
+
+
+def test_report_structure_and_numbers_come_from_the_runs(reproduced):
+    work, _, first = reproduced
+    assert "4 runs: 0 finished, 0 to resume, 4 new" in first.stdout
+    md = (work / "results" / "point-robot-tiny.md").read_text()
+    for section in ("## Table 1: context shift", "## Fig. 3: learning curves", "## Fig. 4: ablation",
+                    "## Per-seed final returns"):
+        assert section in md
+    for png in ("point-robot-tiny-curves.png", "point-robot-tiny-ablation.png"):
+        assert (work / "results" / png).stat().st_size > 5000 and f"]({png})" in md
+    col = {"offline context": "Average_OfflineReturn_all_test_tasks",
+           "online, prior context": "Average_OnlineReturn_all_test_tasks",
+           "online, non-prior (Np)": "Average_NpOnlineReturn_all_test_tasks"}
+    rows = _table_rows(md, "## Per-seed final returns")
+    assert len(rows) == 6
+    for method, protocol, *per_seed in rows:
+        for seed, cell in enumerate(per_seed):
+            df = pd.read_csv(work / "out" / "point-robot" / f"tiny-{method}" / f"seed{seed}" / "progress.csv")
+            assert float(cell) == pytest.approx(df[col[protocol]].iloc[-1], abs=0.006)  # last 1 iteration (tiny)
+    table1 = _table_rows(md, "## Table 1: context shift")
+    assert [r[0] for r in table1[:6]] == ["CSRO"] * 3 + ["FOCAL"] * 3
+    mean_std = re.match(r"(-?[\d.]+) ± ([\d.]+)", table1[0][2])
+    finals = [float(c) for c in rows[0][2:]]
+    assert float(mean_std[1]) == pytest.approx(np.mean(finals), abs=0.006)
+    assert float(mean_std[2]) == pytest.approx(np.std(finals, ddof=1), abs=0.006)
+    assert len(_table_rows(md, "## Fig. 4: ablation")) == 4
+    assert "paper" in md.split("## Fig. 3")[0] and "ordering" in md
+
+
+def test_rerun_skips_finished_runs(reproduced):
+    work, args, _ = reproduced
+    again = run_cli(args, cwd=work)
+    assert "4 runs: 4 finished, 0 to resume, 0 new" in again.stdout
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--methods", "CSRO,PEARL", "unknown method 'PEARL': expected one of ['CSRO', 'FOCAL', 'OFFPEARL']"),
+    ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
+    ("--seeds", ",", "empty seed list"),
+])
+def test_bad_input_is_one_line(tmp_path, flag, value, message):
+    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", flag, value, "--out", str(tmp_path)], cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
+    work, args, _ = reproduced
+    run = work / "out" / "point-robot" / "tiny-CSRO" / "seed1"
+    variant = json.loads((run / "variant.json").read_text())
+    variant["algo_params"]["discount"] = 0.5
+    (run / "variant.json").write_text(json.dumps(variant))
+    before = (run / "progress.csv").read_bytes()
+    try:
+        proc = run_cli(args, cwd=work, check=False)
+        assert proc.returncode == 2 and "holds a run of another config (differs in ['algo_params'])" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert (run / "progress.csv").read_bytes() == before
+    finally:
+        variant["algo_params"]["discount"] = 0.9
+        (run / "variant.json").write_text(json.dumps(variant))
