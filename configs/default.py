@@ -9,7 +9,7 @@ default_config = dict(
     env_name="point-robot",  # a key of rlkit.envs.ENVS
     n_train_tasks=30,  # tasks used for meta-training
     n_eval_tasks=10,  # held-out tasks used for meta-test
-    interpolation=True,  # test tasks spread through the task list (csro.md 4.1)
+    interpolation=True,  # test tasks spread through the task list (docs/algorithm.md, "Task split")
     randomize_tasks=False,  # test tasks = complement of a seeded random choice
     latent_size=20,  # dimension of the task latent z
     net_size=256,  # hidden width of Q, V, policy and the dual critic
@@ -42,14 +42,14 @@ default_config = dict(
         c_iter=3,  # dual-critic steps per training step
         policy_mean_reg_weight=1e-3,
         policy_std_reg_weight=1e-3,
-        policy_pre_activation_weight=0.0,
+        policy_pre_activation_weight=0.0,  # weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)
         replay_buffer_size=200000,  # per-task capacity; loading more transitions is an error
         reward_scale=100.0,  # multiplies r in the Q target
         sparse_rewards=False,  # train on sparsified rewards (sparse-point-robot)
         use_information_bottleneck=False,  # must stay False: z is deterministic in CSRO
         num_exp_traj_eval=1,  # scored episodes before z is first inferred online
         recurrent=False,  # must stay False: the encoder is permutation invariant
-        dump_eval_paths=False,  # write the meta-test paths of each iteration (npz)
+        dump_eval_paths=False,  # write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json
         sample=1,  # 1: stochastic behaviour trajectories, 0: deterministic ones
         n_trj=50,  # trajectories per checkpoint
         train_epoch=[2200, 5000, 200],  # checkpoint numbers for training tasks: range(start, stop, step)
@@ -70,7 +70,7 @@ default_config = dict(
         club_loss_weight=25.0,  # CLUB upper bound weight (min MI)
         use_FOCAL_cl=True,  # use the max-MI term
         use_club=True,  # use the min-MI term
-        club_use_sa=True,  # CLUB net input is (s, a) (the only form shipped configs use)
+        club_use_sa=True,  # must stay true: the CLUB net's input is (s, a), the only form the reference's configs use
         use_next_obs_in_context=False,  # context = (s, a, r, s') instead of (s, a, r)
         allow_backward_z=False,  # let the critic loss train the encoder (OFFPEARL)
         allow_eval=True,  # run the meta-test every iteration
@@ -93,5 +93,5 @@ default_config = dict(
         docker=False,  # ignored
         exp_name="",  # empty: a timestamp, as in the reference
     ),
-    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL (csro.md 9)
+    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL (docs/algorithm.md, "Baselines")
 )

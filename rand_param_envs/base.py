@@ -1,4 +1,4 @@
-"""Per-task randomised dynamics on `mujoco.MjModel` (environments.md, "rand-params").
+"""Per-task randomised dynamics on `mujoco.MjModel` (docs/environments.md).
 
 A task is a set of absolute model parameters (body_mass, body_inertia, dof_damping,
 geom_friction). Sampling reproduces the reference: RandomState(1234); per task, in the

@@ -211,6 +211,10 @@ def _validate(cfg: Config) -> None:
          f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
         (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
         (not a.recurrent, "algo_params.recurrent: expected false (permutation-invariant encoder only)"),
+        (a.club_use_sa, "algo_params.club_use_sa false: expected true (the CLUB net's input is (s, a), the only form "
+                        "the reference's configs use and this code implements)"),
+        (a.policy_pre_activation_weight >= 0,
+         f"algo_params.policy_pre_activation_weight {a.policy_pre_activation_weight}: expected >= 0"),
         (a.embedding_mini_batch_size == a.embedding_batch_size,
          f"algo_params.embedding_mini_batch_size {a.embedding_mini_batch_size}: expected = embedding_batch_size {a.embedding_batch_size}"),
         (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,

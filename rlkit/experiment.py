@@ -29,7 +29,7 @@ RETURN_KEYS = {"offline": "Average_OfflineReturn_all_test_tasks", "online": "Ave
 
 
 def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
-    """csro.md 4.1: interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
+    """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
     n = cfg.env_params.n_tasks
     n_train, n_eval = cfg.n_train_tasks, cfg.n_eval_tasks
     if cfg.randomize_tasks:

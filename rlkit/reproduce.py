@@ -95,10 +95,9 @@ def parse_list(raw: str, valid: tuple[str, ...] | None, what: str) -> list:
     return list(dict.fromkeys(items))
 
 
-def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, jobs: int, gpu: int | None,
+def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, threads: int, gpu: int | None,
               data_dir: Path | None) -> list[RunSpec]:
     p = PROFILES[profile]
-    threads = max(1, (os.cpu_count() or 1) // jobs)
     specs = []
     for m in methods:
         overrides = {"algo_type": m, "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)}}
@@ -136,7 +135,7 @@ def train_one(spec: RunSpec) -> str:
     cfg = load_config(spec.config, spec.overrides)
     device = select_device(spec.gpu)
     spec.out_dir.mkdir(parents=True, exist_ok=True)
-    with open(spec.out_dir / "console.log", "a") as log:
+    with open(spec.out_dir / "console.log", "a", buffering=1) as log:
         stdout = sys.stdout
         sys.stdout = log
         try:
@@ -172,8 +171,8 @@ def _cell(table: pd.DataFrame, method: str, protocol: str) -> pd.Series:
     return table[(table.method == method) & (table.protocol == protocol)].iloc[0]
 
 
-def _fmt_ci(lo: float, hi: float) -> str:
-    return "n/a (1 seed)" if math.isnan(lo) else f"[{lo:.2f}, {hi:.2f}]"
+def _fmt_ci(lo: float, hi: float, digits: int = 2) -> str:
+    return "n/a (1 seed)" if math.isnan(lo) else f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def gap(table: pd.DataFrame, method: str, protocol: str) -> tuple[float, float, float]:
@@ -191,7 +190,7 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
             c = _cell(table, method, key)
             g = "" if key == "offline" else f"{gap(table, method, key)[0]:.2f} {_fmt_ci(*gap(table, method, key)[1:])}"
             out.append(f"| {method} | {LABELS[key]} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
-                       f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi)} | {g} |")
+                       f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} | {g} |")
     out.append(f"| oracle (scripted) | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
     return out
@@ -231,6 +230,27 @@ def table1_paragraph(table: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
+def curves_paragraph(table: pd.DataFrame) -> str:
+    """Fig. 3's claim: with the same (Np) collection, and with each method's own protocol, CSRO ends highest."""
+    methods = list(dict.fromkeys(table.method))
+    np_cells = {m: _cell(table, m, "np") for m in methods}
+    text = "Final Np scores (IQM [95% CI]): " + ", ".join(
+        f"{m} {c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)}" for m, c in np_cells.items()) + ". "
+    if "CSRO" not in methods or len(methods) < 2:
+        return text
+    csro = np_cells["CSRO"]
+    others = [m for m in methods if m != "CSRO"]
+    best = all(csro.score > np_cells[m].score for m in others)
+    separated = [m for m in others if not math.isnan(csro.iqm_lo) and csro.iqm_lo > np_cells[m].iqm_hi]
+    text += ("CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score")
+    text += (f"; its interval lies above that of {', '.join(separated)}" if separated else
+             "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds")
+    own = {m: _cell(table, m, "online").score for m in others}
+    text += (". Against the baselines' own online protocol (prior context), CSRO's Np score "
+             f"{csro.score:.3f} compares with " + ", ".join(f"{m} {v:.3f}" for m, v in own.items()) + ".")
+    return text
+
+
 def ablation(table: pd.DataFrame) -> dict[str, pd.Series] | None:
     """Fig. 4's cells, from the CSRO (CLUB on) and FOCAL (CLUB off) runs."""
     if not {"CSRO", "FOCAL"} <= set(table.method):
@@ -248,7 +268,7 @@ def ablation_markdown(cells: dict[str, pd.Series]) -> list[str]:
         club = "on" if "CSRO" in name else "off"
         coll = "Np" if "Np)" in name else "online prior"
         out.append(f"| {club} | {coll} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | {c.iqm:.3f} "
-                   f"{_fmt_ci(c.iqm_lo, c.iqm_hi)} |")
+                   f"{_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} |")
     return out
 
 
@@ -347,7 +367,7 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
              "return close to its offline one.", "",
              "## Fig. 3: learning curves", "", f"![learning curves]({curves.name})", "",
              "Left: each method with the non-prior (Np) collection; middle: online collection from the prior "
-             "(the baselines' own protocol); right: offline context."]
+             "(the baselines' own protocol); right: offline context.", "", curves_paragraph(table)]
     cells = ablation(table)
     if cells is not None:
         bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"point-robot, {profile}: min-MI x Np ablation")
@@ -370,13 +390,14 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
 @click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
 @click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated algo_types")
 @click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
-@click.option("--jobs", default=1, show_default=True, help="runs trained at once (each with cores/jobs threads)")
+@click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
+@click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")
 @click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
 @click.option("--results", default="docs/results", show_default=True, help="where the report goes")
 @click.option("--data_dir", default=None, help="behaviour data folder (default: the profile config's data_dir)")
 @click.option("--report-only", is_flag=True, help="write the report from the finished runs; train nothing")
-def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs: int, out: str, results: str,
-         data_dir: str | None, report_only: bool) -> None:
+def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs: int, threads: int | None, out: str,
+         results: str, data_dir: str | None, report_only: bool) -> None:
     """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
     if env not in ENVS:
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
@@ -386,8 +407,11 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs
     method_list = parse_list(methods, METHODS, "method")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
+    if threads is not None and threads < 1:
+        raise UserError(f"--threads {threads}: expected >= 1")
     p = PROFILES[profile]
-    specs = run_specs(profile, method_list, seed_list, Path(out), jobs, gpu, Path(data_dir) if data_dir else None)
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    specs = run_specs(profile, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None)
     states = [check_existing(s) for s in specs]  # every folder checked before anything trains
     todo = [s for s, state in zip(specs, states) if state != "finished"]
     command = f"python -m rlkit.reproduce {env} --profile {profile} --seeds {seeds} --methods {methods}"

@@ -64,7 +64,7 @@ def test_demo_config_is_valid_and_uses_its_own_data_dir():
     assert cfg.algo_params.data_dir.endswith("point-robot-demo") and cfg.n_eval_tasks == 10
 
 
-# csro.md section 7: (latent, meta_batch, embedding batch, iterations, steps/itr, H, discount, reward scale,
+# docs/algorithm.md's hyperparameter table: (latent, meta_batch, embedding batch, iterations, steps/itr, H, discount, reward scale,
 # num_steps_per_eval, num_exp_traj_eval, use_brac, alpha_init, alpha_max, club weight, next obs, train_epoch)
 REFERENCE_TABLE = {
     "point-robot.json": (20, 16, 1024, 65, 1000, 20, 0.9, 100, 400, 1, False, None, None, 25, False, [2200, 5000, 200]),
@@ -88,3 +88,12 @@ def test_shipped_configs_hold_the_reference_hyperparameters(name):
     assert (cfg.env_params.n_tasks, cfg.n_train_tasks, cfg.n_eval_tasks) == (40, 30, 10)
     assert (cfg.net_size, a.batch_size, a.club_model_loss_weight, a.z_loss_weight, a.n_trj) == (256, 256, 10, 10, 50)
     assert cfg.env_params.max_episode_steps == a.max_path_length
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("club_use_sa", False, "algo_params.club_use_sa false: expected true"),
+    ("policy_pre_activation_weight", -0.1, "algo_params.policy_pre_activation_weight -0.1: expected >= 0"),
+])
+def test_unimplemented_reference_keys_are_rejected(key, value, message):
+    with pytest.raises(UserError, match=message):
+        load_config(None, {"algo_params": {key: value}})

@@ -1,4 +1,4 @@
-"""Task split (csro.md 4.1) and device selection."""
+"""Task split (docs/algorithm.md, "Task split") and device selection."""
 import subprocess
 import sys
 

@@ -1,4 +1,4 @@
-"""Which parameters each update moves (csro.md 4.3, "Encoder gradients come only from ...")."""
+"""Which parameters each update moves (docs/algorithm.md: the encoder learns only from the max-MI and min-MI losses)."""
 import pytest
 import torch
 

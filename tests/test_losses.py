@@ -1,4 +1,4 @@
-"""Each loss on hand-made tensors, against a direct transcription of csro.md 4.3."""
+"""Each loss on hand-made tensors, against a direct transcription of docs/algorithm.md ("One training step")."""
 import math
 
 import pytest
@@ -82,3 +82,12 @@ def test_kl_dual_estimate_and_penalties():
 
 def test_alpha_update():
     assert losses.alpha_update(torch.tensor(50.0), torch.tensor(0.15), 1.0, 0.05).item() == pytest.approx(50.1)
+
+
+def test_policy_pre_activation_term():
+    """The reference's pre-activation regulariser: weight * mean over rows of sum over dims of pre_tanh^2."""
+    zero = torch.zeros(2, 1)
+    pre = torch.tensor([[1.0, 2.0], [3.0, 0.0]])
+    got = losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), 0, 0, pre_tanh=pre, pre_activation_reg=0.5)
+    assert got.item() == pytest.approx(0.5 * (5 + 9) / 2)
+    assert losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), 0, 0, pre_tanh=pre).item() == 0

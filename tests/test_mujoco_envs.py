@@ -1,4 +1,4 @@
-"""MuJoCo task families and rand_param_envs against environments.md."""
+"""MuJoCo task families and rand_param_envs against docs/environments.md."""
 import json
 import subprocess
 import sys
@@ -14,7 +14,7 @@ from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
 from tests.conftest import ROOT
 
-# env_name -> (observation size, action size), as documented in environments.md
+# env_name -> (observation size, action size), as documented in docs/environments.md
 SIZES = {"cheetah-vel": (20, 6), "cheetah-dir": (20, 6), "ant-goal": (29, 8), "ant-dir": (27, 8),
          "humanoid-dir": (376, 17), "hopper-rand-params": (11, 3), "walker-rand-params": (17, 6)}
 FAMILIES = sorted(SIZES)

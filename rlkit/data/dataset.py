@@ -1,4 +1,4 @@
-"""The offline dataset on disk (architecture.md, "Data on disk").
+"""The offline dataset on disk (docs/data-format.md).
 
 DATA_DIR/goal_idx{i}/
     task.json          env name, task index and parameters, dims, checkpoints, seed, versions,

@@ -1,4 +1,4 @@
-"""Opt-in import/export of the reference's layout (csro.md 3.3).
+"""Opt-in import/export of the reference's layout (docs/data-format.md).
 
 The reference writes one pickled object array per trajectory,
 `goal_idx{i}/trj_evalsample{k}_step{c}.npy` (stochastic) and `trj_eval{k}_step{c}.npy`

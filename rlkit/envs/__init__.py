@@ -1,4 +1,4 @@
-"""Task families: `make_env(env_name, **env_params)` and `oracle_return` (environments.md).
+"""Task families: `make_env(env_name, **env_params)` and `oracle_return` (docs/environments.md).
 
 The registry maps the reference's `env_name`s to "module:class"; a family's module (and
 MuJoCo) is imported only when that family is made, so importing rlkit.envs has no side effects.

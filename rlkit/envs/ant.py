@@ -1,4 +1,4 @@
-"""ant-goal and ant-dir on gymnasium's ant.xml (environments.md)."""
+"""ant-goal and ant-dir on gymnasium's ant.xml (docs/environments.md)."""
 from __future__ import annotations
 
 from typing import Any

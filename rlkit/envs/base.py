@@ -1,4 +1,4 @@
-"""The multi-task env interface every task family implements (environments.md)."""
+"""The multi-task env interface every task family implements (docs/environments.md)."""
 from __future__ import annotations
 
 import math

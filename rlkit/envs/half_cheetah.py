@@ -1,4 +1,4 @@
-"""cheetah-vel and cheetah-dir on gymnasium's half_cheetah.xml (environments.md)."""
+"""cheetah-vel and cheetah-dir on gymnasium's half_cheetah.xml (docs/environments.md)."""
 from __future__ import annotations
 
 from typing import Any

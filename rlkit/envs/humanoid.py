@@ -1,4 +1,4 @@
-"""humanoid-dir on gymnasium's humanoid.xml (environments.md)."""
+"""humanoid-dir on gymnasium's humanoid.xml (docs/environments.md)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""MuJoCo task families on the official `mujoco` bindings (environments.md).
+"""MuJoCo task families on the official `mujoco` bindings (docs/environments.md).
 
 `MujocoTaskEnv` loads one of gymnasium's MuJoCo assets into an `MjModel`, steps it with
 `frame_skip` physics steps per env step, and turns an unstable simulation into a terminal

@@ -1,4 +1,4 @@
-"""Point-robot and sparse-point-robot (environments.md, "point-robot")."""
+"""Point-robot and sparse-point-robot (docs/environments.md)."""
 from __future__ import annotations
 
 from typing import Any

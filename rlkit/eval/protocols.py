@@ -1,4 +1,4 @@
-"""The three meta-test protocols (csro.md 5) over shared lockstep rollout code.
+"""The three meta-test protocols (docs/algorithm.md, "Meta-test") over shared lockstep rollout code.
 
 A "job" is one (task, run) pair with its own env; all jobs of a protocol advance together,
 so the policy runs once per step on a [jobs, obs] batch. Each protocol returns a

@@ -1,4 +1,4 @@
-"""Run outputs (architecture.md "Output"): progress.csv (viskit layout), variant.json, debug.log,
+"""Run outputs (docs/data-format.md): progress.csv (viskit layout), variant.json, debug.log,
 TensorBoard events, snapshots. Files are replaced atomically; keys never change between rows."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Networks: MLP, EnsembleMLP (twin critics, per-task behaviour SAC), tanh-Gaussian policy.
 
-Initialisation follows the reference (csro.md 4.2): hidden weights uniform in +-1/sqrt(fan)
+Initialisation follows the reference (docs/algorithm.md, "Networks"): hidden weights uniform in +-1/sqrt(fan)
 with fan = the weight's *output* size (the reference reads `weight.size(0)` of an
 [out, in] matrix), hidden biases 0.1, last layer weights and biases uniform in +-init_w.
 """

@@ -1,4 +1,4 @@
-"""CSRO's losses as pure functions of tensors (csro.md 4.3). Weights are applied by the trainer.
+"""CSRO's losses as pure functions of tensors (docs/algorithm.md, "One training step"). Weights are applied by the trainer.
 
 Shapes: T tasks in the meta-batch, b context transitions per task, N = T * batch RL rows,
 L latent dims. `sg` in the docstrings means stop-gradient (the caller detaches).
@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 
 def focal_metric_loss(z: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
-    """Max MI, FOCAL's distance-metric loss (csro.md 4.3, loss 1), over pairs t < u.
+    """Max MI, FOCAL's distance-metric loss (docs/algorithm.md, loss 1), over pairs t < u.
 
     D_tu = mean_d (z_t - z_u)^2;  pos = sum_same sqrt(D + 1e-3) / (n_pos + 1e-3);
     neg = sum_diff 1 / (D + 0.1) / (n_neg + 1e-3).  z: [T, L], task_ids: [T].
@@ -68,13 +68,19 @@ def value_loss(v_pred: torch.Tensor, v_target: torch.Tensor) -> torch.Tensor:
 
 def policy_loss(log_pi: torch.Tensor, min_q: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor,
                 mean_reg: float, std_reg: float, max_entropy: bool = True,
-                penalty: torch.Tensor | None = None) -> torch.Tensor:
-    """L_pi (loss 6): mean[log pi - min Q + alpha D_hat] + mean_reg mean(mean^2) + std_reg mean(log_std^2).
+                penalty: torch.Tensor | None = None, pre_tanh: torch.Tensor | None = None,
+                pre_activation_reg: float = 0.0) -> torch.Tensor:
+    """L_pi (loss 6): mean[log pi - min Q + alpha D_hat] + mean_reg mean(mean^2) + std_reg mean(log_std^2)
+    + pre_activation_reg mean_rows(sum_dims pre_tanh^2) (the reference's pre-activation term, weight 0 in
+    every shipped config).
 
     `penalty` is alpha * D_hat with BRAC, None without; `max_entropy=False` drops log pi.
     """
     objective = -min_q + (log_pi if max_entropy else 0.0) + (penalty if penalty is not None else 0.0)
-    return objective.mean() + mean_reg * (mean ** 2).mean() + std_reg * (log_std ** 2).mean()
+    loss = objective.mean() + mean_reg * (mean ** 2).mean() + std_reg * (log_std ** 2).mean()
+    if pre_activation_reg:
+        loss = loss + pre_activation_reg * (pre_tanh ** 2).sum(dim=-1).mean()
+    return loss
 
 
 def kl_dual_estimate(logits_policy: torch.Tensor, logits_data: torch.Tensor) -> torch.Tensor:

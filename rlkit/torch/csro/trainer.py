@@ -1,4 +1,4 @@
-"""One CSRO gradient step composed from the losses in `losses.py` (csro.md 4.3).
+"""One CSRO gradient step composed from the losses in `losses.py` (docs/algorithm.md, "One training step").
 
 `CSROTrainer.train_step` runs the reference's order: dual critic (x c_iter), D_hat,
 V_target(s'), CLUB net, encoder gradients (min MI + max MI), critics + encoder step,
@@ -217,7 +217,8 @@ class CSROTrainer:
     def _update_policy(self, pi: PolicyOutput, min_q_new: torch.Tensor, div: torch.Tensor | None) -> torch.Tensor:
         penalty = self.alpha.detach() * div if div is not None else None
         loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.a.policy_mean_reg_weight,
-                                  self.a.policy_std_reg_weight, self.a.max_entropy, penalty)
+                                  self.a.policy_std_reg_weight, self.a.max_entropy, penalty, pi.pre_tanh,
+                                  self.a.policy_pre_activation_weight)
         self.policy_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.agent.policy.parameters()))
         self.policy_opt.step()

@@ -1,4 +1,4 @@
-"""Stage 1: train one behaviour SAC per task and save checkpoint rollouts (csro.md 3.1).
+"""Stage 1: train one behaviour SAC per task and save checkpoint rollouts (docs/algorithm.md, "Pipeline").
 
 Checkpoint schedule (per task): at the first episode boundary after `step > num_seed_steps`
 where `step // eval_frequency` has grown since the last checkpoint, roll out

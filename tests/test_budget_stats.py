@@ -1,0 +1,41 @@
+"""rlkit.budget (a run's FLOPs) and rlkit.stats (intervals over seeds), on known answers."""
+import math
+
+import numpy as np
+import pytest
+
+from rlkit.budget import Budget, describe, training_budget
+from rlkit.config import load_config
+from rlkit.stats import iqm_interval, t_interval
+from tests.conftest import TINY_CONFIG
+
+
+def test_budget_counts_every_step_and_scales_with_sizes():
+    small = training_budget(load_config(TINY_CONFIG))
+    assert small.steps == 2 * 10 and small.step_flops > 0
+    assert small.total_flops == small.step_flops * small.steps
+    double = training_budget(load_config(TINY_CONFIG, {"n_train_tasks": 8, "env_params": {"n_tasks": 10},
+                                                       "algo_params": {"meta_batch": 8, "num_iterations": 3}}))
+    assert double.steps == 30
+    assert double.step_flops == pytest.approx(2 * small.step_flops, rel=0.02)  # every matmul has meta_batch x rows
+    focal = training_budget(load_config(TINY_CONFIG, {"algo_type": "FOCAL"}))
+    assert focal.step_flops < small.step_flops  # no CLUB net to fit
+
+
+def test_budget_line_names_flops_and_throughput():
+    line = describe(Budget(2_000_000_000, 10_000), throughput=100e9)
+    assert "10,000 steps x 2.00 GFLOP = 20.0 TFLOP" in line and "100 GFLOP/s" in line and "3.3 min" in line
+
+
+def test_t_interval_known_answer():
+    lo, hi = t_interval(np.array([1.0, 2.0, 3.0]))
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert (lo, hi) == pytest.approx((2 - half, 2 + half))
+    assert all(math.isnan(v) for v in t_interval(np.array([1.0])))
+
+
+def test_iqm_is_the_middle_half_mean_with_an_interval_around_it():
+    point, lo, hi = iqm_interval(np.array([0.0, 1.0, 2.0, 3.0, 100.0, -100.0, 1.5, 2.5]))
+    assert point == pytest.approx(np.mean([1.0, 1.5, 2.0, 2.5]))
+    assert lo <= point <= hi
+    assert iqm_interval(np.array([0.5]))[0] == 0.5 and math.isnan(iqm_interval(np.array([0.5]))[1])
