@@ -1,18 +1,21 @@
 """`python -m rlkit.plot RUNS_DIR [--out FILE]`: learning curves of the three meta-test protocols.
 
 One line per protocol, mean over the runs (seeds) found under RUNS_DIR, shaded +- std, with
-the oracle and uniform-random returns as horizontal references where the env has them.
+the oracle and uniform-random returns as horizontal references where the env has them. Each
+run counts over its own length. RUNS_DIR must hold one experiment (runs of one config apart
+from the seed); runs of different configs are refused rather than averaged.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 
 from rlkit.cli import run_cli
-from rlkit.report import PROTOCOLS, find_runs, reference_returns
+from rlkit.errors import UserError
+from rlkit.report import PROTOCOLS, describe_groups, find_runs, group_runs, reference_returns
+from rlkit.stats import curve_band
 
 
 def plot_runs(runs: list[Path], out: Path) -> Path:
@@ -20,15 +23,18 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    groups = group_runs(runs)
+    if len(groups) > 1:
+        raise UserError(f"the runs hold {len(groups)} experiments with different configs ({describe_groups(groups)}): "
+                        "expected one experiment; plot each experiment folder separately")
     frames = [pd.read_csv(r / "progress.csv") for r in runs]
-    n = min(len(f) for f in frames)
-    x = frames[0]["Number of train steps total"].to_numpy()[:n]
+    xs = [f["Number of train steps total"].to_numpy() for f in frames]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, col in PROTOCOLS.items():
-        ys = np.stack([f[col].to_numpy()[:n] for f in frames])
-        ax.plot(x, ys.mean(0), label=name)
+        x, mean, lo, hi = curve_band(xs, [f[col].to_numpy() for f in frames], band="std")
+        ax.plot(x, mean, label=name)
         if len(frames) > 1:
-            ax.fill_between(x, ys.mean(0) - ys.std(0), ys.mean(0) + ys.std(0), alpha=0.2)
+            ax.fill_between(x, lo, hi, alpha=0.2)
     ref = reference_returns(runs[0])
     if ref:
         ax.axhline(ref.oracle, color="k", ls="--", lw=1, label=f"oracle ({ref.oracle:.2f})")

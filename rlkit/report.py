@@ -1,10 +1,12 @@
 """`python -m rlkit.report RUNS_DIR`: the three protocols' final returns next to the oracle and random.
 
-Reads every progress.csv under RUNS_DIR (one per seed), takes the mean of the last
-`--last` iterations per seed, and prints mean +- std over seeds with the normalised score
-(R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed
-on the run's own held-out tasks (variant.json). With several seeds, rliable's IQM with a 95%
-stratified-bootstrap interval is added.
+Reads every progress.csv under RUNS_DIR and groups the runs into experiments: runs whose
+variant.json are equal apart from the seed. Per experiment it takes the mean of the last
+`--last` iterations of each run and prints mean +- std over its runs with the normalised score
+(R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed on
+the experiment's own held-out tasks (with the sparse reward where the runs score it). With
+several seeds, rliable's IQM with a 95% stratified-bootstrap interval is added. Runs of
+different configs are never pooled.
 """
 from __future__ import annotations
 
@@ -42,16 +44,39 @@ def find_runs(runs_dir: str | Path) -> list[Path]:
     return runs
 
 
+def read_variant(run: Path) -> dict:
+    path = run / "variant.json"
+    if not path.is_file():
+        raise UserError(f"{str(run)!r} has a progress.csv but no variant.json: expected a run folder written by "
+                        "launch_experiment.py")
+    return json.loads(path.read_text())
+
+
+def group_runs(runs: list[Path]) -> list[list[Path]]:
+    """Runs grouped into experiments: equal variant.json apart from the seed, in first-seen order."""
+    groups: dict[str, list[Path]] = {}
+    for run in runs:
+        variant = {k: v for k, v in read_variant(run).items() if k != "seed"}
+        groups.setdefault(json.dumps(variant, sort_keys=True), []).append(run)
+    return list(groups.values())
+
+
+def describe_groups(groups: list[list[Path]]) -> str:
+    return "; ".join(f"{len(g)} run(s) in {sorted({str(r.parent) for r in g})}" for g in groups)
+
+
 def reference_returns(run: Path) -> Reference | None:
-    """Oracle and uniform-random returns averaged over the run's held-out tasks (None if the env has no oracle)."""
+    """Oracle and uniform-random returns averaged over the run's held-out tasks (None if the env has no oracle);
+    summed over sparse rewards where the run scores them (`sparse_rewards`)."""
     from rlkit.experiment import train_eval_split
-    cfg = config_from_variant(json.loads((run / "variant.json").read_text()))
+    cfg = config_from_variant(read_variant(run))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     if not hasattr(env, "oracle_action"):
         return None
+    reward_fn = env.sparsify_rewards if cfg.algo_params.sparse_rewards and hasattr(env, "sparsify_rewards") else None
     _, test = train_eval_split(cfg)
-    return Reference(float(np.mean([oracle_return(env, t) for t in test])),
-                     float(np.mean([random_return(env, t) for t in test])))
+    return Reference(float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
+                     float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])))
 
 
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
@@ -87,16 +112,23 @@ def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
 
 @click.command()
 @click.argument("runs_dir")
-@click.option("--last", default=1, show_default=True, help="average the last N iterations of each run")
+@click.option("--last", default=1, show_default=True, help="average the last N iterations of each run (N >= 1)")
 def main(runs_dir: str, last: int) -> None:
-    """Print the final returns of the runs under RUNS_DIR."""
-    runs = find_runs(runs_dir)
-    table = final_returns(runs, last)
-    ref = reference_returns(runs[0])
-    click.echo(format_table(table, ref))
-    if ref and len(table) > 1:
-        for line in iqm_lines(table, ref):
-            click.echo(line)
+    """Print the final returns of the runs under RUNS_DIR, one table per experiment."""
+    if last < 1:
+        raise UserError(f"--last {last}: expected at least 1 iteration")
+    groups = group_runs(find_runs(runs_dir))
+    if len(groups) > 1:
+        click.echo(f"{len(groups)} experiments with different configs, reported separately: {describe_groups(groups)}")
+    for k, runs in enumerate(groups):
+        if len(groups) > 1:
+            click.echo(f"\n== experiment {k + 1}: {describe_groups([runs])}")
+        table = final_returns(runs, last)
+        ref = reference_returns(runs[0])
+        click.echo(format_table(table, ref))
+        if ref and len(table) > 1:
+            for line in iqm_lines(table, ref):
+                click.echo(line)
 
 
 if __name__ == "__main__":

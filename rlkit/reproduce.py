@@ -40,7 +40,7 @@ from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.report import PROTOCOLS, Reference, reference_returns
-from rlkit.stats import iqm_interval, t_interval
+from rlkit.stats import curve_band, iqm_interval, t_interval
 
 METHODS = ("CSRO", "FOCAL", "OFFPEARL")
 KEYS = {"offline": PROTOCOLS["offline context"], "online": PROTOCOLS["online prior context"],
@@ -287,18 +287,6 @@ def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
     return text + "."
 
 
-def _band(frames: list[pd.DataFrame], col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """x, mean and 95% t-band over seeds; each run over its own length (the band uses the runs still there)."""
-    n = max(len(f) for f in frames)
-    x = next(f for f in frames if len(f) == n)["Number of train steps total"].to_numpy()
-    mean, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    for i in range(n):
-        vals = np.array([f[col].iloc[i] for f in frames if len(f) > i])
-        mean[i] = vals.mean()
-        lo[i], hi[i] = t_interval(vals) if len(vals) > 1 else (vals[0], vals[0])
-    return x, mean, lo, hi
-
-
 def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, title: str) -> Path:
     import matplotlib
     matplotlib.use("Agg")
@@ -306,7 +294,8 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
     for ax, (key, col) in zip(axes, [("np", KEYS["np"]), ("online", KEYS["online"]), ("offline", KEYS["offline"])]):
         for method, frames in runs.items():
-            x, mean, lo, hi = _band(frames, col)
+            x, mean, lo, hi = curve_band([f["Number of train steps total"].to_numpy() for f in frames],
+                                         [f[col].to_numpy() for f in frames])
             ax.plot(x, ref.score(mean), label=f"{method} ({len(frames)} seeds)")
             ax.fill_between(x, ref.score(lo), ref.score(hi), alpha=0.2)
         ax.axhline(1.0, color="k", ls="--", lw=1)

@@ -30,3 +30,22 @@ def iqm_interval(scores: np.ndarray, reps: int = 5000, seed: int = 0) -> tuple[f
         point, ci = rly.get_interval_estimates({"m": scores}, lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps,
                                                random_state=np.random.RandomState(seed))
     return float(point["m"][0]), float(ci["m"][0][0]), float(ci["m"][1][0])
+
+
+def curve_band(xs: list[np.ndarray], ys: list[np.ndarray], band: str = "t95"):
+    """Mean curve over runs, each over its own length: (x, mean, lo, hi) on the longest run's x.
+    At each index the statistics use the runs that reached it; `band` is "t95" (95% Student-t
+    interval of the mean) or "std" (+- one standard deviation); a single run gives lo = hi = mean."""
+    n = max(len(y) for y in ys)
+    x = next(x for x in xs if len(x) == n)
+    mean, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for i in range(n):
+        vals = np.array([y[i] for y in ys if len(y) > i], dtype=float)
+        mean[i] = vals.mean()
+        if len(vals) < 2:
+            lo[i] = hi[i] = mean[i]
+        elif band == "std":
+            lo[i], hi[i] = mean[i] - vals.std(), mean[i] + vals.std()
+        else:
+            lo[i], hi[i] = t_interval(vals)
+    return x, mean, lo, hi

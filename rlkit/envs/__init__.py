@@ -43,20 +43,21 @@ def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
         raise UserError(f"bad env_params for {env_name!r}: {e}") from None
 
 
-def oracle_return(env: MultiTaskEnv, task: int) -> float:
-    """Return of the family's near-optimal scripted policy on `task` (top of the normalised score)."""
+def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
+    """Return of the family's near-optimal scripted policy on `task` (top of the normalised score);
+    `reward_fn` maps each reward first (the sparse reward of a sparse env)."""
     env.reset_task(task)
     obs, _ = env.reset()
     total = 0.0
     for _ in range(env.max_episode_steps):
         obs, r, terminated, truncated, _ = env.step(env.oracle_action(obs))
-        total += r
+        total += float(reward_fn(r)) if reward_fn is not None else r
         if terminated or truncated:
             break
     return total
 
 
-def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0) -> float:
+def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
     """Mean return of uniformly random actions on `task` (bottom of the normalised score)."""
     rng = np.random.default_rng(seed)
     env.reset_task(task)
@@ -67,7 +68,7 @@ def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int =
         while not done:
             a = rng.uniform(env.action_space.low, env.action_space.high)
             _, r, terminated, truncated, _ = env.step(a)
-            total += r
+            total += float(reward_fn(r)) if reward_fn is not None else r
             done = terminated or truncated
         totals.append(total)
     return float(np.mean(totals))

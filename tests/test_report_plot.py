@@ -1,0 +1,81 @@
+"""rlkit.report and rlkit.plot on hand-made run folders with known answers."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rlkit.config import load_config
+from rlkit.report import PROTOCOLS, find_runs, final_returns, group_runs, reference_returns
+from rlkit.stats import curve_band
+from tests.conftest import ROOT, TINY_CONFIG, run_cli
+
+COLS = list(PROTOCOLS.values())
+
+
+def make_run(folder, seed: int, returns: list[list[float]], **algo) -> None:
+    """A run folder with the tiny config's variant and one progress row per entry of `returns`."""
+    folder.mkdir(parents=True)
+    cfg = load_config(TINY_CONFIG, {"algo_params": algo} if algo else None)
+    (folder / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=seed)))
+    rows = [{"Number of train steps total": 10 * (i + 1), "Epoch": i, **dict(zip(COLS, r))} for i, r in enumerate(returns)]
+    pd.DataFrame(rows).to_csv(folder / "progress.csv", index=False)
+
+
+@pytest.fixture
+def runs(tmp_path):
+    exp = tmp_path / "point-robot" / "exp"
+    make_run(exp / "seed0", 0, [[-10, -20, -15], [-6, -16, -8], [-4, -14, -6]])
+    make_run(exp / "seed1", 1, [[-12, -18, -13], [-8, -12, -10]])  # stopped one iteration earlier
+    return tmp_path
+
+
+def test_final_returns_average_the_last_iterations_of_each_run(runs):
+    found = find_runs(runs)
+    table = final_returns(found, last=2)
+    assert table["offline context"].tolist() == [(-6 - 4) / 2, (-12 - 8) / 2]
+    assert table["online prior context"].tolist() == [(-16 - 14) / 2, (-18 - 12) / 2]
+    assert table["iterations"].tolist() == [3, 2]
+
+
+def test_reference_returns_are_the_tiny_configs_held_out_tasks(runs):
+    ref = reference_returns(find_runs(runs)[0])
+    assert ref.oracle > -5 and ref.random < -15
+    assert ref.score(ref.oracle) == 1 and ref.score(ref.random) == 0
+
+
+def test_sparse_runs_are_referenced_on_the_sparse_reward(tmp_path):
+    make_run(tmp_path / "s" / "seed0", 0, [[1, 0, 2]])
+    variant = json.loads((tmp_path / "s" / "seed0" / "variant.json").read_text())
+    variant["env_name"] = "sparse-point-robot"
+    variant["env_params"]["goal_radius"] = 0.2
+    variant["algo_params"]["sparse_rewards"] = True
+    (tmp_path / "s" / "seed0" / "variant.json").write_text(json.dumps(variant))
+    ref = reference_returns(tmp_path / "s" / "seed0")
+    assert ref.random >= 0 and ref.oracle > ref.random  # sums of sparse rewards, never negative
+
+
+def test_runs_of_different_configs_are_grouped_apart(runs):
+    make_run(runs / "point-robot" / "other" / "seed0", 0, [[-5, -5, -5]], discount=0.5)
+    groups = group_runs(find_runs(runs))
+    assert [len(g) for g in groups] == [2, 1]
+    proc = run_cli(["-m", "rlkit.report", str(runs)], cwd=ROOT)
+    assert "2 experiments with different configs, reported separately" in proc.stdout
+    assert proc.stdout.count("oracle (scripted)") == 2
+    proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and "2 experiments with different configs" in proc.stderr
+    assert not (runs / "c.png").exists()
+
+
+def test_report_rejects_last_zero(runs):
+    proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "0"], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and "--last 0: expected at least 1" in proc.stderr
+
+
+def test_plot_keeps_each_run_over_its_own_length(runs):
+    proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT)
+    assert (runs / "c.png").stat().st_size > 5000, proc.stdout
+    x, mean, lo, hi = curve_band([np.array([10, 20, 30]), np.array([10, 20])], [np.array([1.0, 2, 3]), np.array([3.0, 4])],
+                                 band="std")
+    assert x.tolist() == [10, 20, 30] and mean.tolist() == [2, 3, 3]  # the third point: the one run that reached it
+    assert lo.tolist() == [1, 2, 3] and hi.tolist() == [3, 4, 3]
