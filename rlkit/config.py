@@ -211,6 +211,9 @@ def _validate(cfg: Config) -> None:
          f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
         (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
         (not a.recurrent, "algo_params.recurrent: expected false (permutation-invariant encoder only)"),
+        (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
+         f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
+         "so that the run stays under base_log_dir/env_name/"),
         (a.club_use_sa, "algo_params.club_use_sa false: expected true (the CLUB net's input is (s, a), the only form "
                         "the reference's configs use and this code implements)"),
         (a.policy_pre_activation_weight >= 0,

@@ -97,3 +97,9 @@ def test_shipped_configs_hold_the_reference_hyperparameters(name):
 def test_unimplemented_reference_keys_are_rejected(key, value, message):
     with pytest.raises(UserError, match=message):
         load_config(None, {"algo_params": {key: value}})
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", "/abs"])
+def test_exp_name_cannot_leave_the_output_folder(name):
+    with pytest.raises(UserError, match="expected a plain folder name"):
+        load_config(None, {"util_params": {"exp_name": name}})
