@@ -87,3 +87,24 @@ def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
     np.testing.assert_allclose(a.obs, b.obs, rtol=1e-6)  # normalisation undone on import
     np.testing.assert_array_equal(a.traj_lengths, b.traj_lengths)
     assert (back / "normalizer.npz").is_file()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "nan"])
+def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
+    """check and the loader name the damaged file instead of a BadZipFile/FileNotFoundError traceback."""
+    write_task(tmp_path, 0)
+    path = task_dir(tmp_path, 0) / "step200.npz"
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:200])
+    elif damage == "delete":
+        path.unlink()
+    else:
+        t = make_trajs(seed=7)
+        t.rewards[:] = np.nan
+        write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": t})
+    expected = {"truncate": "truncated or unreadable", "delete": "missing checkpoint file", "nan": "non-finite values in ['rewards']"}
+    for call in (lambda: check_dataset(tmp_path),
+                 lambda: load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)):
+        with pytest.raises(UserError, match=r"step200\.npz") as info:
+            call()
+        assert expected[damage] in str(info.value) and "\n" not in str(info.value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -110,15 +111,30 @@ def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories]) -> P
     return path
 
 
-def read_checkpoint(tdir: Path, step: int, kind: str) -> Trajectories:
+def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False) -> Trajectories | None:
+    """The `kind` trajectories of checkpoint `step`, checked to be whole and finite. A missing,
+    truncated or unreadable file, or non-finite values, are one-line errors naming the file;
+    `missing_ok` returns None where the file has no trajectories of that kind."""
     path = checkpoint_path(tdir, step)
     if not path.is_file():
         raise UserError(f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
                         "(check train_epoch/eval_epoch against the data's checkpoints)")
-    with np.load(path, allow_pickle=False) as z:
-        if f"{kind}_obs" not in z:
-            raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
-        return Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if f"{kind}_obs" not in z:
+                if missing_ok:
+                    return None
+                raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
+            t = Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
+                        "checkpoint file written by policy_train.py; regenerate that task") from None
+    bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]
+    if bad:
+        raise UserError(f"{str(path)!r} ({kind}) holds non-finite values in {bad}: expected finite behaviour data")
+    if int(t.traj_lengths.sum()) != len(t):
+        raise UserError(f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows")
+    return t
 
 
 def write_task_meta(tdir: Path, meta: dict[str, Any]) -> None:
@@ -203,16 +219,12 @@ def check_dataset(data_dir: str | Path) -> list[str]:
         n = 0
         for step in steps:
             for kind in KINDS:
-                path = checkpoint_path(tdir, step)
-                with np.load(path, allow_pickle=False) as z:
-                    if f"{kind}_obs" not in z:
-                        continue
-                    t = Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
-                lens_ok = int(t.traj_lengths.sum()) == len(t)
-                dims_ok = t.obs.shape[1:] == (meta["obs_dim"],) and t.actions.shape[1:] == (meta["action_dim"],)
-                finite = all(np.isfinite(getattr(t, f)).all() for f in FIELDS[:5])
-                if not (lens_ok and dims_ok and finite):
-                    raise UserError(f"{str(path)!r} ({kind}) is inconsistent: lengths_ok={lens_ok} dims_ok={dims_ok} finite={finite}")
+                t = read_checkpoint(tdir, step, kind, missing_ok=True)
+                if t is None:
+                    continue
+                if t.obs.shape[1:] != (meta["obs_dim"],) or t.actions.shape[1:] != (meta["action_dim"],):
+                    raise UserError(f"{str(checkpoint_path(tdir, step))!r} ({kind}) has observation/action shapes "
+                                    f"{t.obs.shape[1:]}/{t.actions.shape[1:]}: expected ({meta['obs_dim']},)/({meta['action_dim']},)")
                 n += len(t)
         state = "complete" if meta.get("complete") else "INCOMPLETE"
         lines.append(f"{tdir.name}: {meta['env_name']} task {meta['task_idx']}, {len(steps)} checkpoints, {n} transitions, {state}")

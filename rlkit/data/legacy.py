@@ -92,9 +92,8 @@ def export_legacy(src: str | Path, dst: str | Path) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for step in meta["checkpoints"]:
             for kind in ("sample", "eval"):
-                try:
-                    t = read_checkpoint(d, step, kind)
-                except UserError:
+                t = read_checkpoint(d, step, kind, missing_ok=True)
+                if t is None:
                     continue
                 starts = np.concatenate([[0], np.cumsum(t.traj_lengths)[:-1]])
                 for k, (s, n) in enumerate(zip(starts, t.traj_lengths)):
