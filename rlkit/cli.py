@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: a `UserError` becomes one line on stderr and exit code 2."""
+"""Shared CLI plumbing: a `UserError` becomes one line on stderr and its exit code (2; 3 for a diverged run)."""
 from __future__ import annotations
 
 import ctypes
@@ -16,7 +16,7 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         command.main(args=args, standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(e.exit_code)
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)

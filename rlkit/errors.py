@@ -1,5 +1,13 @@
-"""One exception type for bad user input; the CLIs print it as one line and exit 2."""
+"""Exceptions the CLIs print as one line: bad user input (exit 2) and a diverged run (exit 3)."""
 
 
 class UserError(Exception):
     """Bad input (config, data, CLI value). The message names the value and what was expected."""
+
+    exit_code = 2
+
+
+class DivergedError(UserError):
+    """Training produced a non-finite loss or parameter; the last good snapshot and rows are kept."""
+
+    exit_code = 3

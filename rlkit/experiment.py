@@ -19,13 +19,17 @@ from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer, restore_dataset_tasks
 from rlkit.envs import NormalizedBoxEnv, make_env
-from rlkit.errors import UserError
+from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
 from rlkit.logging import RunLogger, stats
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
 RETURN_KEYS = {"offline": "Average_OfflineReturn_all_test_tasks", "online": "Average_OnlineReturn_all_test_tasks",
                "np": "Average_NpOnlineReturn_all_test_tasks"}
+
+
+LOSS_COLUMNS = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
+                "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
 
 
 def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
@@ -241,6 +245,7 @@ class MetaTrainer:
             for k in LossRecord.SCALARS:
                 sums[k] = sums.get(k, 0.0) + getattr(record, k)
         train_time = time.time() - t0
+        self.check_finite(sums, it)
         self.counters["train_steps"] += a.num_train_steps_per_itr
         self.counters["train_time"] += train_time
         t1 = time.time()
@@ -253,6 +258,22 @@ class MetaTrainer:
         if a.dump_eval_paths:
             atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
+
+    def check_finite(self, sums: dict[str, torch.Tensor], iteration: int) -> None:
+        """Once per iteration, before the meta-test and before anything is written: every loss of the
+        iteration and every parameter must be finite. One host sync; the last good snapshot stays."""
+        names = list(sums)
+        params = [(name, p) for name, m in self.trainer.modules().items() for p in m.parameters()]
+        flags = torch.stack([torch.isfinite(torch.as_tensor(sums[k])).all() for k in names] +
+                            [torch.isfinite(p).all() for _, p in params]).cpu().numpy()
+        if flags.all():
+            return
+        first = int(np.flatnonzero(~flags)[0])
+        what = (f"loss {LOSS_COLUMNS[names[first]]!r}" if first < len(names) else
+                f"a parameter of {params[first - len(names)][0]!r}")
+        raise DivergedError(f"training diverged at iteration {iteration}: {what} is not finite; the rows and snapshots "
+                            f"of iterations before it are kept in {str(self.p.out_dir)!r} (lower the learning rates or "
+                            "reward_scale)")
 
     def _row(self, rec: LossRecord, sums, result: EvalResult, train_time, eval_time, epoch_time) -> dict[str, float]:
         a, c = self.cfg.algo_params, self.counters
@@ -273,9 +294,7 @@ class MetaTrainer:
         for i, v in enumerate(z_eval):
             row[f"Z mean eval{i}"] = float(v)
         row["Z variance eval"] = result.final_z_std
-        names = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
-                 "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
-        for k, name in names.items():
+        for k, name in LOSS_COLUMNS.items():
             row[name] = float(sums[k]) / n
         for name, attr in [("Q Predictions", "q_predictions"), ("V Predictions", "v_predictions"), ("Log Pis", "log_pis"),
                            ("Policy mu", "policy_mu"), ("Policy log std", "policy_log_std"), ("alpha", "alpha"),

@@ -109,3 +109,36 @@ def test_wrong_observation_size_is_reported(tiny_data, tmp_path):
     line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--data_dir", str(bad),
                    "--base_log_dir", str(tmp_path / "out")], cwd=tmp_path)
     assert "obs/action dims 3/2: expected 2/2" in line and not (tmp_path / "out").exists()
+
+
+def test_divergence_is_one_line_exit_3(tiny_data, tmp_path):
+    proc = run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--base_log_dir", str(tmp_path), "--exp_name",
+                    "div", "--reward_scale", "1e30", "--no-progress"], cwd=tiny_data.parent.parent, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 3, proc.stderr
+    assert len(lines) == 1 and "training diverged at iteration 0: loss 'QF Loss' is not finite" in lines[0]
+    assert not (tmp_path / "point-robot" / "div" / "seed0" / "progress.csv").exists()
+
+
+def test_divergence_keeps_the_rows_and_snapshot_before_it(tiny_data, tmp_path, monkeypatch):
+    from rlkit.errors import DivergedError
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3},
+                                    "util_params": {"exp_name": "late", "base_log_dir": str(tmp_path)}})
+    trainer = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False)
+    step = trainer.step
+
+    def poisoned_step():
+        if trainer.counters["iteration"] == 1:  # the second iteration: a weight of the policy becomes NaN
+            with torch.no_grad():
+                next(trainer.trainer.agent.policy.parameters())[0, 0] = float("nan")
+        return step()
+
+    trainer.step = poisoned_step
+    with pytest.raises(DivergedError, match="iteration 1: .* is not finite"):
+        trainer.run()
+    run = tmp_path / "point-robot" / "late" / "seed0"
+    assert len(pd.read_csv(run / "progress.csv")) == 1
+    state = torch.load(run / "latest.pt", weights_only=True)
+    assert state["counters"]["iteration"] == 1
+    assert all(torch.isfinite(p).all() for p in state["trainer"]["modules"]["agent"].values())
