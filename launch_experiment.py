@@ -17,7 +17,7 @@ from rlkit.experiment import MetaTrainer, prepare
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("config", type=click.Path())
-@click.option("--seed", default=0, show_default=True, help="random seed of the run")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
 @click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
 @click.option("--docker", is_flag=True, hidden=True)

@@ -2,7 +2,8 @@
 
     python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [KEY=VALUE ...]
 
-Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/torch/sac/pytorch_sac/config/),
+`--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
+tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/torch/sac/pytorch_sac/config/),
 e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
 """
@@ -42,6 +43,9 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     device = select_device(gpu)
     keep_freed_memory()
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
+    if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
+        print(f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing to do")
+        return
     generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), tasks, name, overrides, device)
 
 

@@ -1,8 +1,9 @@
-"""Default CSRO experiment settings: every key, documented.
+"""Default CSRO experiment settings: every key, documented, and the valid range of every number.
 
 The one place defaults live. An experiment JSON (configs/<env>.json) overrides only what it
 needs, then CLI overrides (`--algo_params.num_iterations 2`) apply. `rlkit.config` checks
-every key and type against its dataclasses; an unknown key is an error naming it.
+every key and type against its dataclasses and every number against `valid_ranges`; an
+unknown key or a value out of range is an error naming it.
 """
 
 default_config = dict(
@@ -95,3 +96,50 @@ default_config = dict(
     ),
     algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL (docs/algorithm.md, "Baselines")
 )
+
+# Valid ranges of the numeric keys, checked when a config is built. "[a, b]" closed, "(a, b]"
+# open at a, ">= a" / "> a" unbounded above. Keys not listed here are not numbers, or are
+# accepted-and-ignored reference keys (kl_lambda, dropout, num_tasks_sample, update_post_train).
+valid_ranges = {
+    "n_train_tasks": ">= 1",
+    "n_eval_tasks": ">= 1",
+    "latent_size": ">= 1",
+    "net_size": ">= 1",
+    "env_params.n_tasks": ">= 1",
+    "env_params.max_episode_steps": ">= 1",
+    "env_params.goal_radius": "> 0",
+    "algo_params.meta_batch": ">= 1",
+    "algo_params.batch_size": ">= 1",
+    "algo_params.num_iterations": ">= 1",
+    "algo_params.num_train_steps_per_itr": ">= 1",
+    "algo_params.num_evals": ">= 1",
+    "algo_params.num_steps_per_eval": ">= 1",
+    "algo_params.embedding_batch_size": ">= 1",
+    "algo_params.embedding_mini_batch_size": ">= 1",
+    "algo_params.max_path_length": ">= 1",
+    "algo_params.discount": "[0, 1]",
+    "algo_params.soft_target_tau": "(0, 1]",
+    "algo_params.policy_lr": "> 0",
+    "algo_params.qf_lr": "> 0",
+    "algo_params.vf_lr": "> 0",
+    "algo_params.context_lr": "> 0",
+    "algo_params.c_lr": "> 0",
+    "algo_params.alpha_lr": ">= 0",
+    "algo_params.c_iter": ">= 1",
+    "algo_params.policy_mean_reg_weight": ">= 0",
+    "algo_params.policy_std_reg_weight": ">= 0",
+    "algo_params.policy_pre_activation_weight": ">= 0",
+    "algo_params.replay_buffer_size": ">= 1",
+    "algo_params.reward_scale": "> 0",
+    "algo_params.num_exp_traj_eval": ">= 0",
+    "algo_params.sample": "[0, 1]",
+    "algo_params.n_trj": ">= 1",
+    "algo_params.alpha_init": ">= 0",
+    "algo_params.alpha_max": ">= 0",
+    "algo_params.target_divergence": ">= 0",
+    "algo_params.z_loss_weight": ">= 0",
+    "algo_params.club_model_loss_weight": ">= 0",
+    "algo_params.club_loss_weight": ">= 0",
+    "algo_params.snapshot_gap": ">= 1",
+    "util_params.gpu_id": ">= 0",
+}

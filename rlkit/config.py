@@ -130,12 +130,31 @@ class Config:
         return dataclasses.asdict(self)
 
 
-def default_dict() -> dict[str, Any]:
+def _default_module():
     spec = importlib.util.spec_from_file_location("_csro_default_config", DEFAULT_CONFIG_PATH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return copy.deepcopy(module.default_config)
+    return module
+
+
+def default_dict() -> dict[str, Any]:
+    return copy.deepcopy(_default_module().default_config)
+
+
+def valid_ranges() -> dict[str, str]:
+    """Dotted numeric key -> its valid range ("[0, 1]", "(0, 1]", ">= 1", "> 0"), from configs/default.py."""
+    return dict(_default_module().valid_ranges)
+
+
+def in_range(value: float, spec: str) -> bool:
+    spec = spec.strip()
+    if spec.startswith(">="):
+        return value >= float(spec[2:])
+    if spec.startswith(">"):
+        return value > float(spec[1:])
+    lo, hi = (float(v) for v in spec[1:-1].split(","))
+    return (value >= lo if spec[0] == "[" else value > lo) and (value <= hi if spec[-1] == "]" else value < hi)
 
 
 def _merge(base: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -229,6 +248,13 @@ def _validate(cfg: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    data = cfg.to_dict()
+    for key, spec in valid_ranges().items():
+        node = data
+        for part in key.split("."):
+            node = node[part]
+        if node is not None and not in_range(node, spec):
+            raise UserError(f"{key} {node}: expected a value in {spec}")
 
 
 def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:

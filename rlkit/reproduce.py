@@ -86,9 +86,12 @@ def parse_list(raw: str, valid: tuple[str, ...] | None, what: str) -> list:
                         + (f" of {list(valid)}" if valid else " such as 0,1,2"))
     if valid is None:
         try:
-            return sorted(set(int(s) for s in items))
+            values = sorted(set(int(s) for s in items))
         except ValueError:
             raise UserError(f"{what} {raw!r}: expected integers such as 0,1,2") from None
+        if values[0] < 0:
+            raise UserError(f"{what} {values[0]}: expected integers >= 0")
+        return values
     bad = [s for s in items if s not in valid]
     if bad:
         raise UserError(f"unknown {what} {bad[0]!r}: expected one of {list(valid)}")

@@ -103,3 +103,33 @@ def test_unimplemented_reference_keys_are_rejected(key, value, message):
 def test_exp_name_cannot_leave_the_output_folder(name):
     with pytest.raises(UserError, match="expected a plain folder name"):
         load_config(None, {"util_params": {"exp_name": name}})
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"algo_params": {"discount": 5}}, "algo_params.discount 5.0: expected a value in [0, 1]"),
+    ({"net_size": 0}, "net_size 0: expected a value in >= 1"),
+    ({"n_eval_tasks": 0}, "n_eval_tasks 0: expected a value in >= 1"),
+    ({"algo_params": {"soft_target_tau": 0}}, "algo_params.soft_target_tau 0.0: expected a value in (0, 1]"),
+    ({"algo_params": {"reward_scale": -1}}, "algo_params.reward_scale -1.0: expected a value in > 0"),
+])
+def test_numbers_out_of_range_are_rejected(override, message):
+    with pytest.raises(UserError) as info:
+        load_config(ROOT / "configs" / "point-robot.json", override)
+    assert str(info.value) == message
+
+
+def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
+    from rlkit.config import default_dict, valid_ranges
+    ignored = {"kl_lambda", "dropout", "num_tasks_sample", "update_post_train", "seed_list"}
+    numeric = []
+
+    def walk(node, prefix=""):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ignored:
+                numeric.append(prefix + k)
+    walk(default_dict())
+    assert set(numeric) - {"env_params.goal_radius"} <= set(valid_ranges())
+    for path in sorted((ROOT / "configs").rglob("*.json")):
+        load_config(path)  # raises if a shipped value is out of range

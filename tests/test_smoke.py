@@ -142,3 +142,16 @@ def test_divergence_keeps_the_rows_and_snapshot_before_it(tiny_data, tmp_path, m
     state = torch.load(run / "latest.pt", weights_only=True)
     assert state["counters"]["iteration"] == 1
     assert all(torch.isfinite(p).all() for p in state["trainer"]["modules"]["agent"].values())
+
+
+def test_negative_seed_is_one_line_error(tiny_data, tmp_path):
+    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "-1", "--base_log_dir", str(tmp_path)],
+                  cwd=tiny_data.parent.parent)
+    assert "--seed" in line and "-1" in line
+
+
+def test_split_part_without_tasks_says_so_and_exits_0(tmp_path):
+    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--split",
+                    "10", "--split_idx", "1"], cwd=tmp_path)
+    assert "part 1 of 10 holds no tasks (6 tasks in 10 parts): nothing to do" in proc.stdout
+    assert not (tmp_path / "offline_dataset").exists()
