@@ -208,29 +208,37 @@ class MetaTrainer:
     def run(self) -> RunLogger:
         a, p = self.cfg.algo_params, self.p
         variant = dict(p.cfg.to_dict(), seed=p.seed)
-        self._check_resumable(variant)
-        logger = RunLogger(p.out_dir)
-        logger.write_variant(variant)
-        if self.try_resume(logger):
-            logger.info(f"resumed at iteration {self.counters['iteration']}")
-            print(f"resuming {p.out_dir} at iteration {self.counters['iteration']}")
-        while self.counters["iteration"] < a.num_iterations:
-            row = self.iteration(logger)
-            logger.record(row)
-            print(self.summary(row))
-            self.save(final=self.counters["iteration"] == a.num_iterations)
-        logger.close()
+        p.out_dir.mkdir(parents=True, exist_ok=True)
+        with RunLock(p.out_dir):
+            self._check_resumable(variant)
+            logger = RunLogger(p.out_dir)
+            logger.write_variant(variant)
+            if self.try_resume(logger):
+                logger.info(f"resumed at iteration {self.counters['iteration']}")
+                print(f"resuming {p.out_dir} at iteration {self.counters['iteration']}")
+            while self.counters["iteration"] < a.num_iterations:
+                row = self.iteration(logger)
+                logger.record(row)
+                print(self.summary(row))
+                self.save(final=self.counters["iteration"] == a.num_iterations)
+            logger.close()
         return logger
 
     def _check_resumable(self, variant: dict) -> None:
-        """An existing run folder may only be continued with the same config (num_iterations may grow)."""
-        path = self.p.out_dir / "variant.json"
-        if not path.is_file():
+        """An existing run folder may only be continued with the same config, and `num_iterations` may only
+        grow past the iterations it has done. A folder without a snapshot (a run that failed before its
+        first iteration ended) holds nothing to continue, so a new run replaces it."""
+        path, latest = self.p.out_dir / "variant.json", self.p.out_dir / "latest.pt"
+        if not path.is_file() or not latest.is_file():
             return
         diff = config_differences(json.loads(path.read_text()), variant)
         if diff:
-            raise UserError(f"{str(self.p.out_dir)!r} holds a run with a different config (differs in {diff}): "
+            raise UserError(f"{str(self.p.out_dir)!r} holds a run with a different config ({'; '.join(diff)}): "
                             "expected the same config to resume; choose another --exp_name")
+        done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
+        if done > self.cfg.algo_params.num_iterations:
+            raise UserError(f"{str(self.p.out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
+                            f"to continue it (got {self.cfg.algo_params.num_iterations}); choose another --exp_name")
 
     def iteration(self, logger: RunLogger) -> dict[str, float]:
         a = self.cfg.algo_params
@@ -309,11 +317,67 @@ class MetaTrainer:
 
 
 def config_differences(old: dict, new: dict) -> list[str]:
-    """Top-level keys in which two variants differ, `algo_params.num_iterations` aside (a run may grow)."""
-    old, new = json.loads(json.dumps(old)), json.loads(json.dumps(new))
-    for v in (old, new):
-        v.get("algo_params", {}).pop("num_iterations", None)
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    """'dotted.key: old -> new' for every leaf in which two variants differ, `algo_params.num_iterations`
+    aside (a run may grow)."""
+    out = []
+
+    def walk(a, b, prefix):
+        for k in sorted(set(a) | set(b)):
+            name = f"{prefix}{k}"
+            x, y = a.get(k), b.get(k)
+            if isinstance(x, dict) and isinstance(y, dict):
+                walk(x, y, name + ".")
+            elif x != y and name != "algo_params.num_iterations":
+                out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
+
+    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), "")
+    return out
+
+
+class RunLock:
+    """`OUT_DIR/.lock` holding the pid of the process that trains the run: a second process on the same
+    run folder is refused; a lock left by a process that no longer exists is taken over."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / ".lock"
+
+    def __enter__(self) -> "RunLock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pid = self._owner()
+                if pid is not None and _alive(pid):
+                    raise UserError(f"{str(self.path.parent)!r} is being trained by another process (pid {pid}): "
+                                    "expected one process per run; wait for it or choose another --exp_name") from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise UserError(f"could not take the lock {str(self.path)!r}: expected to be able to write the run folder")
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip() or "-1")
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self._owner() == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _atomic_torch_save(obj, path: Path) -> None:

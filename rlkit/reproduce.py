@@ -117,11 +117,11 @@ def check_existing(spec: RunSpec) -> str:
     from rlkit.experiment import config_differences
     cfg = load_config(spec.config, spec.overrides)
     variant = spec.out_dir / "variant.json"
-    if not variant.is_file():
-        return "new"
+    if not variant.is_file() or not (spec.out_dir / "latest.pt").is_file():
+        return "new"  # nothing to continue (a run that failed before its first iteration ended is replaced)
     diff = config_differences(json.loads(variant.read_text()), dict(cfg.to_dict(), seed=spec.seed))
     if diff:
-        raise UserError(f"{str(spec.out_dir)!r} holds a run of another config (differs in {diff}): expected the "
+        raise UserError(f"{str(spec.out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the "
                         f"{spec.method} run of this profile; use another --out or remove that folder")
     progress = spec.out_dir / "progress.csv"
     done = len(pd.read_csv(progress)) if progress.is_file() else 0

@@ -79,7 +79,7 @@ def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
     before = (run / "progress.csv").read_bytes()
     try:
         proc = run_cli(args, cwd=work, check=False)
-        assert proc.returncode == 2 and "holds a run of another config (differs in ['algo_params'])" in proc.stderr
+        assert proc.returncode == 2 and "holds a run of another config (algo_params.discount: 0.5 -> 0.9)" in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
         assert (run / "progress.csv").read_bytes() == before
     finally:

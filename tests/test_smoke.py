@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rlkit.config import load_config
+from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, RETURN_KEYS, prepare
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
@@ -155,3 +156,48 @@ def test_split_part_without_tasks_says_so_and_exits_0(tmp_path):
                     "10", "--split_idx", "1"], cwd=tmp_path)
     assert "part 1 of 10 holds no tasks (6 tasks in 10 parts): nothing to do" in proc.stdout
     assert not (tmp_path / "offline_dataset").exists()
+
+
+def _tiny(tmp_path, name, **algo):
+    return load_config(TINY_CONFIG, {"algo_params": dict({"num_iterations": 1}, **algo),
+                                     "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+
+
+def test_rerun_names_differing_keys_and_never_shrinks_a_run(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=2), 0, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "point-robot" / "r" / "seed0"
+    variant = (run / "variant.json").read_text()
+    with pytest.raises(UserError, match=r"algo_params\.discount: 0\.9 -> 0\.5"):
+        MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=2, discount=0.5), 0, torch.device("cpu"))).run()
+    with pytest.raises(UserError, match="has done 2 iterations: expected num_iterations >= 2"):
+        MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=1), 0, torch.device("cpu"))).run()
+    assert (run / "variant.json").read_text() == variant and len(pd.read_csv(run / "progress.csv")) == 2
+
+
+def test_a_run_without_snapshot_is_replaced(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    run = tmp_path / "point-robot" / "r" / "seed0"
+    run.mkdir(parents=True)
+    (run / "variant.json").write_text(json.dumps({"algo_params": {"discount": 0.1}}))  # failed before its first snapshot
+    MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
+    assert json.loads((run / "variant.json").read_text())["algo_params"]["discount"] == 0.9
+    assert len(pd.read_csv(run / "progress.csv")) == 1 and not (run / ".lock").exists()
+
+
+def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    monkeypatch.chdir(tiny_data.parent.parent)
+    run = tmp_path / "point-robot" / "r" / "seed0"
+    run.mkdir(parents=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / ".lock").write_text(str(sleeper.pid))
+        with pytest.raises(UserError, match=f"being trained by another process \\(pid {sleeper.pid}\\)"):
+            MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu"))).run()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()  # stale lock taken over
+    assert len(pd.read_csv(run / "progress.csv")) == 1
