@@ -77,6 +77,27 @@ def test_hidden_layer_matches_plain_ops(monkeypatch, fused, shape):
         torch.testing.assert_close(got, want)
 
 
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_hidden_layer_propagates_nan_like_plain_ops(monkeypatch, fused, where):
+    """A NaN in the input or a weight must come out as NaN, as relu(x @ W + b) gives, never as 0."""
+    from rlkit.torch import networks
+    monkeypatch.setattr(networks, "_FUSED_CPU_LINEAR", fused and networks._FUSED_CPU_LINEAR)
+    g = torch.Generator().manual_seed(0)
+    x, w, b = torch.randn(8, 5, generator=g), torch.randn(5, 6, generator=g), torch.randn(6, generator=g)
+    if where == "input":
+        x[2, 1] = float("nan")
+    else:
+        w[3, 4] = float("nan")
+    got, want = networks._hidden_forward(x, w, b), _plain_hidden(x, w, b)
+    assert torch.equal(got.isnan(), want.isnan()) and want.isnan().any()
+    torch.testing.assert_close(got.nan_to_num(), want.nan_to_num())
+    mlp = networks.MLP([5, 6, 1])
+    with torch.no_grad():
+        mlp.layers[0].weight[0, 0] = float("nan")
+    assert mlp(torch.ones(4, 5)).isnan().all()
+
+
 def test_hidden_layer_double_backward_matches_plain_ops():
     """A gradient penalty differentiates through the backward (create_graph): same values and grads."""
     from rlkit.torch import networks

@@ -43,11 +43,12 @@ _FUSED_CPU_LINEAR = torch.backends.mkldnn.is_available() and hasattr(torch.ops.m
 
 
 def _hidden_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """relu(x @ weight + bias). On CPU a 2-D layer runs as one oneDNN matmul with bias and ReLU
-    applied in its epilogue (one pass over the output instead of three)."""
+    """relu(x @ weight + bias). On CPU a 2-D layer runs as one oneDNN matmul with the bias added in
+    its epilogue, then an in-place ReLU. (oneDNN's fused ReLU epilogue would save that pass, but
+    it maps NaN to 0, so a diverged network would look healthy; torch's ReLU keeps NaN.)"""
     if x.dim() == 2:
         if _FUSED_CPU_LINEAR and x.device.type == "cpu" and x.dtype == torch.float32:
-            return torch.ops.mkldnn._linear_pointwise(x, weight.mT, bias, "relu", [], "")
+            return torch.ops.mkldnn._linear_pointwise(x, weight.mT, bias, "none", [], "").relu_()
         return torch.addmm(bias, x, weight).relu_()
     return torch.baddbmm(bias, x, weight).relu_()
 
