@@ -74,12 +74,13 @@ def output_dir(cfg: Config, seed: int) -> Path:
 
 
 def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.device, obs_dim: int, action_dim: int,
-                 obs_scale, reward_fn) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
+                 obs_scale, reward_fn, env_tasks: list[dict]) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
     a = cfg.algo_params
     kind = "sample" if a.sample else "eval"
 
     def load(tasks, epochs):
-        data = {t: load_task_data(a.data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim)
+        data = {t: load_task_data(a.data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim,
+                                  expected_task=env_tasks[t])
                 for t in tasks}
         return MultiTaskBuffer(data, obs_dim, action_dim, device, a.terminal_at_traj_end, obs_scale,
                                context_reward_fn=reward_fn, capacity=a.replay_buffer_size)
@@ -95,7 +96,8 @@ def prepare(cfg: Config, seed: int, device: torch.device) -> Prepared:
     reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
         raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
-    train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn)
+    train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
+                                       env.unwrapped.tasks)
     return Prepared(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
 
 

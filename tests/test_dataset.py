@@ -59,7 +59,7 @@ def test_bad_data_errors(tmp_path, kwargs, match):
 
 def test_wrong_observation_size_in_file(tmp_path):
     d = write_task(tmp_path, 0, obs_dim=3)
-    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200]})  # no dims recorded
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200], "complete": True})  # no dims
     with pytest.raises(UserError, match=r"observation size \(3,\)"):
         load_task_data(tmp_path, 0, [100], "sample", 1, "point-robot", 2, 2)
 
@@ -67,7 +67,8 @@ def test_wrong_observation_size_in_file(tmp_path):
 def test_check_reports_each_task(tmp_path):
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
-    lines = check_dataset(tmp_path)
+    lines, problems = check_dataset(tmp_path)
+    assert problems == []
     assert len(lines) == 2 and "complete" in lines[0]
 
 
@@ -108,3 +109,46 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
         with pytest.raises(UserError, match=r"step200\.npz") as info:
             call()
         assert expected[damage] in str(info.value) and "\n" not in str(info.value)
+
+
+def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
+    """A copied folder, another task list, an unfinished task, a step file of another run: each named in one line."""
+    import json
+    import shutil
+    write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
+    load = lambda **kw: load_task_data(tmp_path, kw.get("task", 1), kw.get("steps", [100]), "sample", 2, "point-robot",
+                                       2, 2, expected_task=kw.get("expected"))
+    meta_path = task_dir(tmp_path, 1) / "task.json"
+    meta = json.loads(meta_path.read_text())
+    meta["task"] = {"goal": [0.5, 0.5]}
+    meta_path.write_text(json.dumps(meta))
+    load(expected={"goal": [0.5, 0.5 + 1e-9]})  # the same task
+    with pytest.raises(UserError, match=r"holds task \{'goal': \[0.5, 0.5\]\}: expected the env's task 1"):
+        load(expected={"goal": [0.6, 0.5]})
+    shutil.rmtree(task_dir(tmp_path, 1))
+    shutil.copytree(task_dir(tmp_path, 0), task_dir(tmp_path, 1))  # goal_idx0 copied over goal_idx1
+    with pytest.raises(UserError, match="describes task 0: expected task 1"):
+        load()
+    assert any("describes task 0: expected task 1" in p for p in check_dataset(tmp_path)[1])
+    write_checkpoint(task_dir(tmp_path, 0), 900, {"sample": make_trajs(seed=9)})  # left by another run
+    with pytest.raises(UserError, match="step900.npz' is not among the checkpoints that task.json lists"):
+        load(task=0, steps=[100, 900])
+    assert any("does not list: ['step900.npz']" in p for p in check_dataset(tmp_path)[1])
+    meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
+    meta["complete"] = False
+    (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="says the task is incomplete"):
+        load(task=0)
+    assert any("incomplete" in p for p in check_dataset(tmp_path)[1])
+
+
+def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
+    import json
+    from tests.conftest import ROOT, run_cli
+    write_task(tmp_path, 0)
+    meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
+    meta["complete"] = False
+    (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
+    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    assert proc.returncode == 1 and "INCOMPLETE" in proc.stdout and "problem: " in proc.stderr

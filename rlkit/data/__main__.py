@@ -16,9 +16,14 @@ def main() -> None:
 @main.command()
 @click.argument("data_dir")
 def check(data_dir: str) -> None:
-    """Validate every goal_idx* folder of DATA_DIR and print a line per task."""
-    for line in check_dataset(data_dir):
+    """Validate every goal_idx* folder of DATA_DIR and print a line per task; exit 1 on any problem."""
+    lines, problems = check_dataset(data_dir)
+    for line in lines:
         click.echo(line)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
 
 
 @main.command("import-legacy")

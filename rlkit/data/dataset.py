@@ -90,8 +90,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     _atomic_write(Path(path), lambda f: f.write(text.encode()))
 
 
+TASK_DIR_PREFIX = "goal_idx"
+
+
 def task_dir(data_dir: str | Path, task_idx: int) -> Path:
-    return Path(data_dir) / f"goal_idx{task_idx}"
+    return Path(data_dir) / f"{TASK_DIR_PREFIX}{task_idx}"
 
 
 def checkpoint_path(tdir: Path, step: int) -> Path:
@@ -176,23 +179,69 @@ def read_normalizer(data_dir: str | Path) -> np.ndarray | None:
         return z["abs_max"].astype(np.float64) + 1e-8
 
 
+def same_task(a: Any, b: Any) -> bool:
+    """Equal task descriptions (dicts, lists, numbers compared to 1e-6 relative, strings exactly)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_task(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_task(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
+    return a == b
+
+
+def task_meta_problem(tdir: Path, meta: dict[str, Any], expected_task: dict | None = None) -> str | None:
+    """What is wrong with a task folder's task.json for use as task `goal_idx{i}`, or None: it must be
+    complete, describe task i (its folder's index), and, given the env's task i, describe that task."""
+    path = tdir / "task.json"
+    index = parse_task_dir(tdir)
+    if not meta.get("complete"):
+        return (f"{str(path)!r} says the task is incomplete: expected a finished stage 1 (rerun policy_train.py with "
+                "the same settings to finish it)")
+    if index is not None and meta.get("task_idx", index) != index:
+        return (f"{str(path)!r} describes task {meta.get('task_idx')}: expected task {index}, its folder's index "
+                "(was the folder copied from another task?)")
+    if expected_task is not None and meta.get("task") is not None and not same_task(meta["task"], expected_task):
+        return (f"{str(path)!r} holds task {meta['task']}: expected the env's task {index}, {expected_task} "
+                "(data written with another n_tasks or task list?)")
+    return None
+
+
+def parse_task_dir(tdir: Path) -> int | None:
+    """i of a `goal_idx{i}` folder, or None for another name."""
+    name = Path(tdir).name
+    digits = name[len(TASK_DIR_PREFIX):]
+    return int(digits) if name.startswith(TASK_DIR_PREFIX) and digits.isdigit() else None
+
+
 def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], kind: str, n_trj: int,
-                   env_name: str, obs_dim: int, action_dim: int) -> Trajectories:
-    """The first `n_trj` episodes of `kind` at each checkpoint in `steps`, checked against the env."""
+                   env_name: str, obs_dim: int, action_dim: int, expected_task: dict | None = None) -> Trajectories:
+    """The first `n_trj` episodes of `kind` at each checkpoint in `steps`, checked against the env (and,
+    given `expected_task`, against the env's description of task `task_idx`)."""
     tdir = task_dir(data_dir, task_idx)
     if not tdir.is_dir():
         raise UserError(f"missing dataset folder {str(tdir)!r}: expected behaviour data for task {task_idx} "
                         f"(run policy_train.py for {env_name!r} first, or fix algo_params.data_dir)")
     meta = read_task_meta(tdir)
-    if meta is not None:
-        if meta.get("env_name") != env_name:
-            raise UserError(f"dataset {str(tdir)!r} is for env {meta.get('env_name')!r}: expected {env_name!r}")
-        if "obs_dim" in meta and (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
-            raise UserError(f"dataset {str(tdir)!r} has obs/action dims {meta.get('obs_dim')}/{meta.get('action_dim')}: "
-                            f"expected {obs_dim}/{action_dim} for {env_name!r}")
+    if meta is None:
+        raise UserError(f"{str(tdir / 'task.json')!r} is missing: expected a dataset written by policy_train.py or "
+                        "import-legacy")
+    if meta.get("env_name") != env_name:
+        raise UserError(f"dataset {str(tdir)!r} is for env {meta.get('env_name')!r}: expected {env_name!r}")
+    if "obs_dim" in meta and (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
+        raise UserError(f"dataset {str(tdir)!r} has obs/action dims {meta.get('obs_dim')}/{meta.get('action_dim')}: "
+                        f"expected {obs_dim}/{action_dim} for {env_name!r}")
+    problem = task_meta_problem(tdir, meta, expected_task)
+    if problem:
+        raise UserError(problem)
+    listed = set(meta.get("checkpoints", []))
     parts = []
     for step in steps:
         t = read_checkpoint(tdir, step, kind)
+        if step not in listed:
+            raise UserError(f"{str(checkpoint_path(tdir, step))!r} is not among the checkpoints that task.json lists "
+                            f"({sorted(listed)}): expected only files of the run that wrote task.json (a file left by "
+                            "another stage-1 run?)")
         if t.obs.ndim != 2 or t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:
             raise UserError(f"{str(checkpoint_path(tdir, step))!r} has observation size {t.obs.shape[1:]} and action size "
                             f"{t.actions.shape[1:]}: expected ({obs_dim},) and ({action_dim},) for {env_name!r}")
@@ -204,13 +253,14 @@ def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], ki
     return Trajectories.concat(parts)
 
 
-def check_dataset(data_dir: str | Path) -> list[str]:
-    """One summary line per task folder; raises UserError on the first problem found."""
+def check_dataset(data_dir: str | Path) -> tuple[list[str], list[str]]:
+    """One summary line per task folder, and the problems found (an incomplete task, a task.json of
+    another task, step files that task.json does not list); a damaged file raises UserError."""
     root = Path(data_dir)
-    dirs = sorted(root.glob("goal_idx*"), key=lambda p: int(p.name[len("goal_idx"):]) if p.name[8:].isdigit() else -1)
+    dirs = sorted((d for d in root.glob(f"{TASK_DIR_PREFIX}*") if parse_task_dir(d) is not None), key=parse_task_dir)
     if not dirs:
         raise UserError(f"no goal_idx* folders in {str(root)!r}: expected a dataset written by policy_train.py")
-    lines = []
+    lines, problems = [], []
     for tdir in dirs:
         meta = read_task_meta(tdir)
         if meta is None:
@@ -226,6 +276,13 @@ def check_dataset(data_dir: str | Path) -> list[str]:
                     raise UserError(f"{str(checkpoint_path(tdir, step))!r} ({kind}) has observation/action shapes "
                                     f"{t.obs.shape[1:]}/{t.actions.shape[1:]}: expected ({meta['obs_dim']},)/({meta['action_dim']},)")
                 n += len(t)
+        problem = task_meta_problem(tdir, meta)
+        if problem:
+            problems.append(problem)
+        extra = sorted(p.name for p in tdir.glob("step*.npz") if p.stem[4:].isdigit() and int(p.stem[4:]) not in steps)
+        if extra:
+            problems.append(f"{str(tdir)!r} holds step files that task.json does not list: {extra} (left by another "
+                            "stage-1 run?)")
         state = "complete" if meta.get("complete") else "INCOMPLETE"
         lines.append(f"{tdir.name}: {meta['env_name']} task {meta['task_idx']}, {len(steps)} checkpoints, {n} transitions, {state}")
-    return lines
+    return lines, problems
