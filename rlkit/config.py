@@ -309,8 +309,12 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
 
 
 def resolve_key(data: dict[str, Any], key: str) -> str:
-    """The dotted path of `key` in the nested default dict (`num_iterations` -> `algo_params.num_iterations`)."""
-    if key in data:
+    """The dotted path of `key` in the nested default dict (`num_iterations` -> `algo_params.num_iterations`).
+    A leaf name found in more than one place (`randomize_tasks`: top level and `env_params`) is an
+    error listing the dotted names to choose from."""
+    if "." in key:
         return key
-    hits = [f"{k}.{key}" for k, v in data.items() if isinstance(v, dict) and key in v]
-    return hits[0] if len(hits) == 1 else key
+    hits = ([key] if key in data else []) + [f"{k}.{key}" for k, v in data.items() if isinstance(v, dict) and key in v]
+    if len(hits) > 1:
+        raise UserError(f"override --{key} is ambiguous: expected one of {['--' + h for h in hits]}")
+    return hits[0] if hits else key

@@ -187,12 +187,14 @@ class MetaTrainer:
                 "counters": dict(self.counters)}
 
     def save(self, final: bool) -> None:
-        it = self.counters["iteration"]
+        """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
+        n is a multiple of snapshot_gap, and after the last iteration (the reference's numbering)."""
+        epoch = self.counters["iteration"] - 1
         state = self._state()
         snap_dir = self.p.out_dir / "snapshots"
         snap_dir.mkdir(exist_ok=True)
-        if it % self.cfg.algo_params.snapshot_gap == 0 or final:
-            _atomic_torch_save(state, snap_dir / f"itr_{it}.pt")
+        if epoch % self.cfg.algo_params.snapshot_gap == 0 or final:
+            _atomic_torch_save(state, snap_dir / f"itr_{epoch}.pt")
         _atomic_torch_save(state, self.p.out_dir / "latest.pt")
 
     def try_resume(self, logger: RunLogger) -> bool:
@@ -215,12 +217,17 @@ class MetaTrainer:
             self._check_resumable(variant)
             logger = RunLogger(p.out_dir)
             logger.write_variant(variant)
+            logger.info(f"config {json.dumps(variant, sort_keys=True)}")
+            logger.info(f"device {p.device}, torch threads {torch.get_num_threads()}; {len(p.train_tasks)} train tasks "
+                        f"{p.train_tasks}, {len(p.train_buffer)} transitions; {len(p.test_tasks)} test tasks "
+                        f"{p.test_tasks}, {len(p.eval_buffer)} transitions")
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {p.out_dir} at iteration {self.counters['iteration']}")
             while self.counters["iteration"] < a.num_iterations:
                 row = self.iteration(logger)
                 logger.record(row)
+                logger.info(self.summary(row))
                 print(self.summary(row))
                 self.save(final=self.counters["iteration"] == a.num_iterations)
             logger.close()

@@ -133,3 +133,10 @@ def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
     assert set(numeric) - {"env_params.goal_radius"} <= set(valid_ranges())
     for path in sorted((ROOT / "configs").rglob("*.json")):
         load_config(path)  # raises if a shipped value is out of range
+
+
+def test_ambiguous_leaf_name_is_refused():
+    with pytest.raises(UserError, match=r"--randomize_tasks is ambiguous: expected one of \['--randomize_tasks', "
+                                        r"'--env_params.randomize_tasks'\]"):
+        parse_override_args(["--randomize_tasks", "true"])
+    assert parse_override_args(["--env_params.randomize_tasks", "true"]) == {"env_params": {"randomize_tasks": True}}

@@ -40,8 +40,8 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     train_task_group("point-robot", params, [2], sched, sac, tmp_path / "alone", torch.device("cpu"))
     capfd.readouterr()
     train_task_group("point-robot", params, [0, 2, 5], sched, sac, tmp_path / "group", torch.device("cpu"))
-    bars = capfd.readouterr().err
-    assert all(f"goal_idx{t}" in bars for t in (0, 2, 5)) and "ckpts=1, ret=" in bars  # a bar per task
+    lines = capfd.readouterr().err  # not a terminal: a plain line per checkpoint, no cursor escapes
+    assert all(f"goal_idx{t}: checkpoint 1 written, mean return " in lines for t in (0, 2, 5)) and "\x1b[" not in lines
     meta = read_task_meta(task_dir(tmp_path / "alone", 2))
     assert meta["complete"] and meta["checkpoints"] == [100]
     a = read_checkpoint(task_dir(tmp_path / "alone", 2), 100, "sample")
@@ -54,7 +54,7 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
 
 def test_one_progress_bar_per_task_showing_its_checkpoints():
     from rlkit.torch.sac.train import TaskBars
-    bars = TaskBars([3, 7], total=10)
+    bars = TaskBars([3, 7], total=10, mode="bars")
     for _ in range(4):
         bars.advance()
     bars.checkpoint(1, 2, -5.25)
@@ -98,3 +98,10 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
     torch.testing.assert_close(out.log_prob, exact)
     close = out.pre_tanh.abs().max(-1).values < 3  # where atanh(tanh(u)) is still accurate in float32
     torch.testing.assert_close(out.log_prob[close], expected[close], atol=1e-3, rtol=1e-4)
+
+
+def test_no_progress_prints_nothing_per_task(capfd, tmp_path):
+    _, sched, sac = load_sac_config("tiny_point", ["num_train_steps=200"])
+    train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path, torch.device("cpu"),
+                     progress="off")
+    assert "goal_idx" not in capfd.readouterr().err

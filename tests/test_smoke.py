@@ -36,7 +36,7 @@ def test_stage1_refuses_to_mix_settings(tiny_data):
 def test_stage2_cli_outputs(tiny_data, tmp_path):
     work = tiny_data.parent.parent
     run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "1", "--exp_name", "cli", "--gpu", "0",
-             "--base_log_dir", str(tmp_path), "--no-progress"], cwd=work)
+             "--base_log_dir", str(tmp_path), "--no-progress", "--threads", "1"], cwd=work)
     run = tmp_path / "point-robot" / "cli" / "seed1"
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
@@ -48,13 +48,17 @@ def test_stage2_cli_outputs(tiny_data, tmp_path):
     assert (df[[f"Z mean eval{i}" for i in range(4)]].abs().sum(axis=1) > 0).all()
     variant = json.loads((run / "variant.json").read_text())
     assert variant["seed"] == 1 and variant["algo_params"]["meta_batch"] == 4
-    assert (run / "debug.log").is_file() and list((run / "tb").glob("events.*"))
+    assert list((run / "tb").glob("events.*"))
+    debug = (run / "debug.log").read_text()
+    assert '"meta_batch": 4' in debug and "device cpu" in debug and "itr 1: offline" in debug
     snaps = sorted(p.name for p in (run / "snapshots").glob("*.pt"))
-    assert snaps == ["itr_1.pt", "itr_2.pt"]
-    state = torch.load(run / "snapshots" / "itr_2.pt", weights_only=True)
+    assert snaps == ["itr_0.pt", "itr_1.pt"]  # named by the progress row's Epoch
+    state = torch.load(run / "snapshots" / "itr_1.pt", weights_only=True)
     assert "agent" in state["trainer"]["modules"]
     proc = run_cli([str(ROOT / "show_path.py"), str(run)], cwd=work)
     assert (run / "paths.png").is_file(), proc.stdout
+    run_cli([str(ROOT / "show_path.py"), str(run), "--itr", "0", "--out", str(tmp_path / "itr0.png")], cwd=work)
+    assert (tmp_path / "itr0.png").is_file()
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
     run_cli(["-m", "rlkit.plot", str(tmp_path), "--out", str(tmp_path / "curve.png")], cwd=work)

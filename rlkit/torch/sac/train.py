@@ -8,6 +8,7 @@ write them as checkpoint `(step // eval_frequency) * eval_frequency`.
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ def load_sac_config(name: str, overrides: list[str]):
 
 
 def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-             overrides: list[str], device: torch.device) -> None:
+             overrides: list[str], device: torch.device, progress: str | None = None) -> None:
     """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`."""
     hcfg, sched, sac = load_sac_config(sac_config, overrides)
     todo = pending_tasks(data_dir, tasks, env_name, sched, sac)
@@ -62,7 +63,7 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
           f"{len(todo)} to train ({sac_config}) -> {data_dir}")
     group = max(1, int(hcfg.get("tasks_per_group", 1)))
     for start in range(0, len(todo), group):
-        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device)
+        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress)
 
 
 @dataclass(frozen=True)
@@ -123,21 +124,29 @@ class _Replay:
 
 
 class TaskBars:
-    """One progress bar per task (`goal_idx{i}`); a group's tasks train in lockstep, so they
-    advance together. Each bar shows the task's checkpoints written so far and the mean
-    return of the last checkpoint's stochastic episodes."""
+    """Progress of a task group, in one of three modes:
+    "bars": one tqdm bar per task (`goal_idx{i}`), advancing together since a group's tasks train in
+    lockstep, each showing its checkpoints written and the mean return of the last checkpoint's
+    stochastic episodes; "lines": one plain line per checkpoint written (for logs: no cursor
+    escapes); "off": nothing. `mode=None` picks "bars" on a terminal and "lines" otherwise."""
 
-    def __init__(self, tasks: list[int], total: int):
+    def __init__(self, tasks: list[int], total: int, mode: str | None = None):
+        self.mode = mode or ("bars" if sys.stderr.isatty() else "lines")
+        self.tasks = tasks
         fmt = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"  # fits 80 columns
         self.bars = [tqdm(total=total, desc=f"goal_idx{t}", position=i, leave=True, mininterval=1.0, bar_format=fmt)
-                     for i, t in enumerate(tasks)]
+                     for i, t in enumerate(tasks)] if self.mode == "bars" else []
 
     def advance(self) -> None:
         for bar in self.bars:
             bar.update()
 
     def checkpoint(self, i: int, n_written: int, mean_return: float) -> None:
-        self.bars[i].set_postfix(ckpts=n_written, ret=f"{mean_return:.3g}", refresh=False)
+        if self.mode == "bars":
+            self.bars[i].set_postfix(ckpts=n_written, ret=f"{mean_return:.3g}", refresh=False)
+        elif self.mode == "lines":
+            print(f"goal_idx{self.tasks[i]}: checkpoint {n_written} written, mean return {mean_return:.3g}",
+                  file=sys.stderr, flush=True)
 
     def close(self) -> None:
         for bar in self.bars:
@@ -145,7 +154,7 @@ class TaskBars:
 
 
 def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                     data_dir: Path, device: torch.device) -> None:
+                     data_dir: Path, device: torch.device, progress: str | None = None) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
     n = len(tasks)
     envs = [_make_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
@@ -163,7 +172,7 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
             envs[i].unwrapped.save_task(t, task_dir(data_dir, t) / TASK_PARAMS_FILE)
 
     obs = np.stack([e.reset()[0] for e in envs])
-    bars = TaskBars(tasks, sched.num_train_steps)
+    bars = TaskBars(tasks, sched.num_train_steps, progress)
     for step in range(sched.num_train_steps):
         bars.advance()
         if step >= sched.num_seed_steps:
