@@ -325,9 +325,15 @@ class MetaTrainer:
                 f" z {row['Z Loss']:.3g} | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
 
 
+# Keys that say where and on what a run executes, not what it computes: a run may be resumed from
+# another working directory, with an absolute path, or on another device.
+NOT_COMPARED = {"algo_params.num_iterations", "util_params.base_log_dir", "util_params.use_gpu", "util_params.gpu_id",
+                "util_params.debug", "util_params.docker"}
+
+
 def config_differences(old: dict, new: dict) -> list[str]:
-    """'dotted.key: old -> new' for every leaf in which two variants differ, `algo_params.num_iterations`
-    aside (a run may grow)."""
+    """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
+    (`num_iterations` may grow; paths and devices may change)."""
     out = []
 
     def walk(a, b, prefix):
@@ -336,7 +342,7 @@ def config_differences(old: dict, new: dict) -> list[str]:
             x, y = a.get(k), b.get(k)
             if isinstance(x, dict) and isinstance(y, dict):
                 walk(x, y, name + ".")
-            elif x != y and name != "algo_params.num_iterations":
+            elif x != y and name not in NOT_COMPARED:
                 out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
 
     walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), "")
