@@ -27,35 +27,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def build(context: int, batch: int, meta_batch: int):
-    import numpy as np
-    import torch
-
+    """The shipped trainer's step at the point-robot config with these sizes, on synthetic data of the
+    reference's volume (30 tasks x 14,000 transitions)."""
+    from rlkit.budget import synthetic_step
     from rlkit.cli import keep_freed_memory
     from rlkit.config import load_config
-    from rlkit.data.buffer import MultiTaskBuffer
-    from rlkit.data.dataset import Trajectories
-    from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
     cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
         "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch, "meta_batch": meta_batch}})
-    rng = np.random.default_rng(0)
-    n = 14_000
-    data = {t: Trajectories(rng.normal(size=(n, 2)).astype(np.float32), rng.uniform(-1, 1, (n, 2)).astype(np.float32),
-                            rng.normal(size=n).astype(np.float32), rng.normal(size=(n, 2)).astype(np.float32),
-                            np.zeros(n, np.float32), np.full(n // 20, 20)) for t in range(30)}
-    dev = torch.device("cpu")
     keep_freed_memory()  # as launch_experiment.py does
-    buf = MultiTaskBuffer(data, 2, 2, dev)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg), 2, 2, dev, seed=0)
-    gen = torch.Generator().manual_seed(0)
-    a = cfg.algo_params
-
-    def step():
-        tasks = torch.randperm(30, generator=gen)[:a.meta_batch]
-        ctx = buf.sample_context(tasks, a.embedding_batch_size, gen, False)
-        return trainer.train_step(tasks, ctx, buf.sample(tasks, a.batch_size, gen))
-
-    return step
+    return synthetic_step(cfg, n_tasks=30, transitions=14_000)
 
 
 def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: int, block: int = 4) -> dict:

@@ -9,6 +9,7 @@ time to expect and why a run on a slower host takes longer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import click
 import numpy as np
@@ -33,28 +34,37 @@ class Budget:
         return self.step_flops * self.steps
 
 
-def training_budget(cfg: Config) -> Budget:
-    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches)."""
+def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
+    """One training step of `cfg`'s trainer (same sizes, same algorithm switches) as a callable, on
+    synthetic data of the env's dimensions: `n_tasks` tasks of `transitions` random transitions, the
+    meta-batch drawn from them as in training. For counting and timing steps, not for learning."""
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     a = cfg.algo_params
-    rng = np.random.default_rng(0)
-    n, tasks = 2000, max(a.meta_batch, 1)
+    rng = np.random.default_rng(seed)
+    n = transitions
     data = {t: Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32),
                             rng.uniform(-1, 1, (n, act_dim)).astype(np.float32), rng.normal(size=n).astype(np.float32),
                             rng.normal(size=(n, obs_dim)).astype(np.float32), np.zeros(n, np.float32), np.full(n // 20, 20))
-            for t in range(tasks)}
+            for t in range(n_tasks)}
     dev = torch.device("cpu")
     buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg), obs_dim, act_dim, dev, seed=0)
-    gen = torch.Generator().manual_seed(0)
-    ids = torch.arange(a.meta_batch)
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg), obs_dim, act_dim, dev, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
 
     def step():
+        ids = torch.randperm(n_tasks, generator=gen)[:a.meta_batch]
         ctx = buf.sample_context(ids, a.embedding_batch_size, gen, a.use_next_obs_in_context)
         extra = [buf.sample(ids, a.batch_size, gen) for _ in range(a.c_iter - 1)] if a.use_brac else []
-        trainer.train_step(ids, ctx, buf.sample(ids, a.batch_size, gen), extra)
+        return trainer.train_step(ids, ctx, buf.sample(ids, a.batch_size, gen), extra)
 
+    return step
+
+
+def training_budget(cfg: Config) -> Budget:
+    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches)."""
+    a = cfg.algo_params
+    step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
     return Budget(count_flops(step), a.num_iterations * a.num_train_steps_per_itr)
 
 

@@ -227,27 +227,16 @@ class MetaTrainer:
             while self.counters["iteration"] < a.num_iterations:
                 row = self.iteration(logger)
                 logger.record(row)
-                logger.info(self.summary(row))
-                print(self.summary(row))
+                summary = self.summary(row)
+                logger.info(summary)
+                print(summary)
                 self.save(final=self.counters["iteration"] == a.num_iterations)
             logger.close()
         return logger
 
     def _check_resumable(self, variant: dict) -> None:
-        """An existing run folder may only be continued with the same config, and `num_iterations` may only
-        grow past the iterations it has done. A folder without a snapshot (a run that failed before its
-        first iteration ended) holds nothing to continue, so a new run replaces it."""
-        path, latest = self.p.out_dir / "variant.json", self.p.out_dir / "latest.pt"
-        if not path.is_file() or not latest.is_file():
-            return
-        diff = config_differences(json.loads(path.read_text()), variant)
-        if diff:
-            raise UserError(f"{str(self.p.out_dir)!r} holds a run with a different config ({'; '.join(diff)}): "
-                            "expected the same config to resume; choose another --exp_name")
-        done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
-        if done > self.cfg.algo_params.num_iterations:
-            raise UserError(f"{str(self.p.out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
-                            f"to continue it (got {self.cfg.algo_params.num_iterations}); choose another --exp_name")
+        """See `iterations_done`."""
+        iterations_done(self.p.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name")
 
     def iteration(self, logger: RunLogger) -> dict[str, float]:
         a = self.cfg.algo_params
@@ -347,6 +336,26 @@ def config_differences(old: dict, new: dict) -> list[str]:
 
     walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), "")
     return out
+
+
+def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str) -> int:
+    """Iterations a run folder holds that a run of `variant` would continue from (0: nothing to continue).
+    It may only be continued with the same config (`config_differences`), and `num_iterations` may only
+    grow past the iterations it has done; otherwise a UserError ending in `hint`. A folder without a
+    snapshot (a run that failed before its first iteration ended) holds nothing to continue, so a new
+    run replaces it."""
+    path, latest = out_dir / "variant.json", out_dir / "latest.pt"
+    if not path.is_file() or not latest.is_file():
+        return 0
+    diff = config_differences(json.loads(path.read_text()), variant)
+    if diff:
+        raise UserError(f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
+                        f"config to resume; {hint}")
+    done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
+    if done > num_iterations:
+        raise UserError(f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
+                        f"to continue it (got {num_iterations}); {hint}")
+    return done
 
 
 class RunLock:

@@ -23,7 +23,6 @@
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -114,18 +113,12 @@ def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, thr
 
 def check_existing(spec: RunSpec) -> str:
     """'new', 'resume' or 'finished'; a folder of another config is an error naming the differing keys."""
-    from rlkit.experiment import config_differences
+    from rlkit.experiment import iterations_done
     cfg = load_config(spec.config, spec.overrides)
-    variant = spec.out_dir / "variant.json"
-    if not variant.is_file() or not (spec.out_dir / "latest.pt").is_file():
-        return "new"  # nothing to continue (a run that failed before its first iteration ended is replaced)
-    diff = config_differences(json.loads(variant.read_text()), dict(cfg.to_dict(), seed=spec.seed))
-    if diff:
-        raise UserError(f"{str(spec.out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the "
-                        f"{spec.method} run of this profile; use another --out or remove that folder")
-    progress = spec.out_dir / "progress.csv"
-    done = len(pd.read_csv(progress)) if progress.is_file() else 0
-    return "finished" if done >= cfg.algo_params.num_iterations else "resume"
+    n = cfg.algo_params.num_iterations
+    done = iterations_done(spec.out_dir, dict(cfg.to_dict(), seed=spec.seed), n,
+                           f"this is the {spec.method} run of this profile; use another --out or remove that folder")
+    return "new" if done == 0 else "finished" if done >= n else "resume"
 
 
 def train_one(spec: RunSpec) -> str:
