@@ -43,7 +43,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
         raise UserError("no config: expected --config configs/ENV.json")
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
-    load_sac_config(name, overrides)  # bad overrides fail before anything else
+    loaded = load_sac_config(name, overrides)  # bad overrides fail before anything else
     device = select_device(gpu)
     keep_freed_memory()
     if threads:
@@ -52,7 +52,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
         print(f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing to do")
         return
-    generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), tasks, name, overrides, device,
+    generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), tasks, name, loaded, device,
              "off" if no_progress else None)
 
 

@@ -7,6 +7,7 @@ knows, or a value of the wrong type, is a `UserError` naming the dotted key.
 from __future__ import annotations
 
 import copy
+import functools
 import dataclasses
 import importlib.util
 import json
@@ -130,7 +131,9 @@ class Config:
         return dataclasses.asdict(self)
 
 
+@functools.lru_cache(maxsize=1)
 def _default_module():
+    """configs/default.py, executed once per process (callers copy what they change)."""
     spec = importlib.util.spec_from_file_location("_csro_default_config", DEFAULT_CONFIG_PATH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -421,10 +421,10 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
     else:
         cfg = load_config(REPO_ROOT / p.config, specs[0].overrides)
-        from rlkit.torch.sac.train import generate
+        from rlkit.torch.sac.train import generate, load_sac_config
         n = cfg.env_params.n_tasks
         generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), list(range(n)), p.sac_config,
-                 [], select_device(gpu))
+                 load_sac_config(p.sac_config, []), select_device(gpu))
         print(f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "
               f"{states.count('new')} new")
         if jobs == 1:

@@ -55,9 +55,11 @@ def load_sac_config(name: str, overrides: list[str]):
 
 
 def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-             overrides: list[str], device: torch.device, progress: str | None = None) -> None:
-    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`."""
-    hcfg, sched, sac = load_sac_config(sac_config, overrides)
+             loaded: tuple, device: torch.device, progress: str | None = None) -> None:
+    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`.
+    `loaded` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
+    fail before anything else."""
+    hcfg, sched, sac = loaded
     todo = pending_tasks(data_dir, tasks, env_name, sched, sac)
     print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
           f"{len(todo)} to train ({sac_config}) -> {data_dir}")
