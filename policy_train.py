@@ -3,7 +3,7 @@
     python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [KEY=VALUE ...]
 
 `--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
-tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/torch/sac/pytorch_sac/config/),
+tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/behaviour/sac_config/),
 e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
 """
@@ -17,7 +17,7 @@ import torch
 from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.torch.sac.train import default_sac_config, generate, load_sac_config, split_tasks
+from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
 
 __all__ = ["main", "load_sac_config"]
 

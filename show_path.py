@@ -25,7 +25,7 @@ from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.eval.protocols import EvalSetting, nonprior_context
-from rlkit.experiment import make_wrapped_env, train_eval_split
+from rlkit.tasks import make_wrapped_env, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
 

@@ -19,7 +19,8 @@ import click
 import gymnasium as gym
 import numpy as np
 
-from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.envs import NormalizedBoxEnv
+from rlkit.tasks import make_env
 from rlkit.envs.mujoco_env import gymnasium_asset
 
 # family -> (gymnasium id, asset); the plain env's episode limit is set to the family's 200 steps

@@ -17,9 +17,9 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from rlkit.data.dataset import atomic_write_text
 from rlkit.envs.mujoco_env import MujocoTaskEnv
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_write_text
 
 RAND_PARAMS = ("body_mass", "body_inertia", "dof_damping", "geom_friction")  # the reference's sampling order
 BASES = {"body_mass": 1.5, "body_inertia": 1.5, "dof_damping": 1.3, "geom_friction": 1.5}

@@ -19,7 +19,7 @@ from rlkit.cli import run_cli
 from rlkit.config import Config, load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import Trajectories
-from rlkit.envs import make_env
+from rlkit.tasks import make_env
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from rlkit.torch.flops import MatmulProbe, count_flops
 

@@ -1,7 +1,7 @@
 """Stage 2 + 3: offline meta-training with a meta-test after every iteration.
 
 `prepare(cfg, ...)` does everything that can fail on bad input (env, task split, data) before
-anything is written; `run(prepared)` trains, evaluates and logs, resuming from `latest.pt`.
+anything is written; `MetaTrainer(setup).run()` trains, evaluates and logs, resuming from `latest.pt`.
 """
 from __future__ import annotations
 
@@ -17,44 +17,18 @@ from tqdm import tqdm
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
-from rlkit.data.dataset import atomic_write_text, load_task_data, read_normalizer, restore_dataset_tasks
-from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.data.dataset import load_task_data, read_normalizer
 from rlkit.errors import DivergedError, UserError
-from rlkit.eval import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
-from rlkit.logging import RunLogger, stats
+from rlkit.eval import EvalResult, Evaluator
+from rlkit.fileio import atomic_write, atomic_write_text
+from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
+from rlkit.tasks import make_wrapped_env, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
-
-RETURN_KEYS = {"offline": "Average_OfflineReturn_all_test_tasks", "online": "Average_OnlineReturn_all_test_tasks",
-               "np": "Average_NpOnlineReturn_all_test_tasks"}
-
-
-LOSS_COLUMNS = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
-                "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
-
-
-def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
-    """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
-    n = cfg.env_params.n_tasks
-    n_train, n_eval = cfg.n_train_tasks, cfg.n_eval_tasks
-    if cfg.randomize_tasks:
-        train = sorted(np.random.RandomState(1337).choice(n, n_train, replace=False).tolist())
-        return train, [t for t in range(n) if t not in train][:n_eval]
-    if cfg.interpolation:
-        gap = int(n_train / n_eval) + 1
-        test = [t + int(gap / 2) for t in range(0, n, gap)][:n_eval]
-        return [t for t in range(n) if t not in test][:n_train], test
-    return list(range(n_train)), list(range(n - n_eval, n))
-
-
-def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None) -> NormalizedBoxEnv:
-    """The env in agent units, with a parameter family's tasks restored from the dataset's task files."""
-    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
-    restore_dataset_tasks(env, cfg.algo_params.data_dir)
-    return NormalizedBoxEnv(env, obs_scale=obs_scale)
 
 
 @dataclass
-class Prepared:
+class RunSetup:
+    """Everything a run needs, loaded and checked by `prepare` before anything is written."""
     cfg: Config
     seed: int
     device: torch.device
@@ -88,7 +62,7 @@ def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.d
     return load(train, a.train_epoch), load(test, a.eval_epoch)
 
 
-def prepare(cfg: Config, seed: int, device: torch.device) -> Prepared:
+def prepare(cfg: Config, seed: int, device: torch.device) -> RunSetup:
     obs_scale = read_normalizer(cfg.algo_params.data_dir)
     env = make_wrapped_env(cfg, obs_scale)
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
@@ -98,83 +72,34 @@ def prepare(cfg: Config, seed: int, device: torch.device) -> Prepared:
         raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
                                        env.unwrapped.tasks)
-    return Prepared(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
-
-
-@dataclass
-class EvalResult:
-    scores: dict[str, np.ndarray]  # protocol -> [tasks, runs] return of the last scored episode
-    returns: dict[str, list[list[float]]]  # protocol -> per job, every scored episode's return
-    env_steps: int
-    final_z: np.ndarray | None = None  # [L]: z of the last Np job (last test task, last run), as the reference logs
-    final_z_std: float = 0.0  # that job's embedding std over its context, mean over dims
-
-    @property
-    def rollouts(self) -> int:
-        return sum(len(r) for v in self.returns.values() for r in v)
-
-
-class Evaluator:
-    """The three protocols on the held-out tasks, `num_evals` runs each, as lockstep jobs."""
-
-    def __init__(self, p: Prepared):
-        a = p.cfg.algo_params
-        self.p = p
-        self.jobs = [(t, r) for t in p.test_tasks for r in range(a.num_evals)]
-        self.envs = []
-        for t, r in self.jobs:
-            env = make_wrapped_env(p.cfg, p.obs_scale)
-            env.reset_task(t)
-            env.reset(seed=p.seed * 1000 + r)
-            self.envs.append(env)
-        self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
-        self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
-
-    def __call__(self, trainer: CSROTrainer, iteration: int) -> EvalResult:
-        """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""
-        agent, dev, s = trainer.agent, self.p.device, self.setting
-        steps_before = sum(e.total_steps for e in self.envs)
-        rng = np.random.default_rng([self.p.seed, iteration])
-        gen = torch.Generator(device=dev).manual_seed(self.p.seed * 100_000 + iteration)
-        agent.eval()
-        results: dict[str, ProtocolResult] = {
-            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.p.eval_buffer, s, dev, gen,
-                                       self.reward_fn),
-            "online": online_prior_context(agent, self.envs, s, dev, self.reward_fn),
-            "np": nonprior_context(agent, self.envs, s, dev, rng, gen, self.reward_fn),
-        }
-        agent.train()
-        shape = (len(self.p.test_tasks), self.p.cfg.algo_params.num_evals)
-        scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
-        np_result = results["np"]
-        return EvalResult(scores, {k: v.returns for k, v in results.items()},
-                          sum(e.total_steps for e in self.envs) - steps_before, np_result.z[-1], float(np_result.z_std[-1]))
+    return RunSetup(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
 
 
 class MetaTrainer:
     """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
 
-    def __init__(self, p: Prepared, show_progress: bool = True):
-        self.p, self.cfg, self.show_progress = p, p.cfg, show_progress
-        self.trainer = CSROTrainer(TrainerSettings.from_config(p.cfg), p.obs_dim, p.action_dim, p.device, p.seed)
-        if p.cfg.path_to_weights:
-            state = torch.load(p.cfg.path_to_weights, map_location=p.device, weights_only=True)
+    def __init__(self, setup: RunSetup, show_progress: bool = True):
+        self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
+        dev = setup.device
+        self.trainer = CSROTrainer(TrainerSettings.from_config(setup.cfg), setup.obs_dim, setup.action_dim, dev, setup.seed)
+        if setup.cfg.path_to_weights:
+            state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
-        self.sample_gen = torch.Generator(device=p.device).manual_seed(p.seed + 7)
-        self.train_tasks = torch.as_tensor(p.train_tasks, device=p.device)
-        self.evaluator = Evaluator(p)
+        self.sample_gen = torch.Generator(device=dev).manual_seed(setup.seed + 7)
+        self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
+        self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev)
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
 
     def sample_tasks(self) -> torch.Tensor:
-        a, n = self.cfg.algo_params, len(self.p.train_tasks)
+        a, n = self.cfg.algo_params, len(self.setup.train_tasks)
         if a.mb_replace:
-            idx = torch.randint(n, (a.meta_batch,), generator=self.sample_gen, device=self.p.device)
+            idx = torch.randint(n, (a.meta_batch,), generator=self.sample_gen, device=self.setup.device)
         else:
-            idx = torch.randperm(n, generator=self.sample_gen, device=self.p.device)[:a.meta_batch]
+            idx = torch.randperm(n, generator=self.sample_gen, device=self.setup.device)[:a.meta_batch]
         return self.train_tasks[idx]
 
     def step(self) -> LossRecord:
-        a, buf, g = self.cfg.algo_params, self.p.train_buffer, self.sample_gen
+        a, buf, g = self.cfg.algo_params, self.setup.train_buffer, self.sample_gen
         tasks = self.sample_tasks()
         context = buf.sample_context(tasks, a.embedding_batch_size, g, a.use_next_obs_in_context)
         batch = buf.sample(tasks, a.batch_size, g)
@@ -191,17 +116,16 @@ class MetaTrainer:
         n is a multiple of snapshot_gap, and after the last iteration (the reference's numbering)."""
         epoch = self.counters["iteration"] - 1
         state = self._state()
-        snap_dir = self.p.out_dir / "snapshots"
-        snap_dir.mkdir(exist_ok=True)
+        out_dir = self.setup.out_dir
         if epoch % self.cfg.algo_params.snapshot_gap == 0 or final:
-            _atomic_torch_save(state, snap_dir / f"itr_{epoch}.pt")
-        _atomic_torch_save(state, self.p.out_dir / "latest.pt")
+            atomic_write(out_dir / "snapshots" / f"itr_{epoch}.pt", lambda f: torch.save(state, f))
+        atomic_write(out_dir / "latest.pt", lambda f: torch.save(state, f))
 
     def try_resume(self, logger: RunLogger) -> bool:
-        path = self.p.out_dir / "latest.pt"
+        path = self.setup.out_dir / "latest.pt"
         if not path.is_file():
             return False
-        state = torch.load(path, map_location=self.p.device, weights_only=True)
+        state = torch.load(path, map_location=self.setup.device, weights_only=True)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])
         self.counters = state["counters"]
@@ -210,20 +134,20 @@ class MetaTrainer:
 
     # ---- the loop ----------------------------------------------------------------------------------
     def run(self) -> RunLogger:
-        a, p = self.cfg.algo_params, self.p
-        variant = dict(p.cfg.to_dict(), seed=p.seed)
-        p.out_dir.mkdir(parents=True, exist_ok=True)
-        with RunLock(p.out_dir):
+        a, setup = self.cfg.algo_params, self.setup
+        variant = dict(setup.cfg.to_dict(), seed=setup.seed)
+        setup.out_dir.mkdir(parents=True, exist_ok=True)
+        with RunLock(setup.out_dir):
             self._check_resumable(variant)
-            logger = RunLogger(p.out_dir)
+            logger = RunLogger(setup.out_dir)
             logger.write_variant(variant)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
-            logger.info(f"device {p.device}, torch threads {torch.get_num_threads()}; {len(p.train_tasks)} train tasks "
-                        f"{p.train_tasks}, {len(p.train_buffer)} transitions; {len(p.test_tasks)} test tasks "
-                        f"{p.test_tasks}, {len(p.eval_buffer)} transitions")
+            logger.info(f"device {setup.device}, torch threads {torch.get_num_threads()}; {len(setup.train_tasks)} train "
+                        f"tasks {setup.train_tasks}, {len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test "
+                        f"tasks {setup.test_tasks}, {len(setup.eval_buffer)} transitions")
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
-                print(f"resuming {p.out_dir} at iteration {self.counters['iteration']}")
+                print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
             while self.counters["iteration"] < a.num_iterations:
                 row = self.iteration(logger)
                 logger.record(row)
@@ -236,7 +160,7 @@ class MetaTrainer:
 
     def _check_resumable(self, variant: dict) -> None:
         """See `iterations_done`."""
-        iterations_done(self.p.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name")
+        iterations_done(self.setup.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name")
 
     def iteration(self, logger: RunLogger) -> dict[str, float]:
         a = self.cfg.algo_params
@@ -255,14 +179,19 @@ class MetaTrainer:
         self.counters["train_steps"] += a.num_train_steps_per_itr
         self.counters["train_time"] += train_time
         t1 = time.time()
-        result = self.evaluator(self.trainer, it) if a.allow_eval else EvalResult({}, {}, 0)
+        result = self.evaluator(self.trainer.agent, it) if a.allow_eval else EvalResult()
         eval_time = time.time() - t1
         self.counters["rollouts"] += result.rollouts
         self.counters["env_steps"] += result.env_steps
         self.counters["iteration"] = it + 1
-        row = self._row(record, sums, result, train_time, eval_time, time.time() - t0)
+        z_train = record.z_mean[0].cpu().numpy()
+        row = progress_row(
+            self.counters, {"train": train_time, "eval": eval_time, "epoch": time.time() - t0}, result.mean_returns(),
+            z_train, float(record.z_std), result.final_z if result.final_z is not None else np.zeros_like(z_train),
+            result.final_z_std, {k: float(v) / a.num_train_steps_per_itr for k, v in sums.items()},
+            {field: getattr(record, field) for field in STAT_COLUMNS.values()})
         if a.dump_eval_paths:
-            atomic_write_text(self.p.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
+            atomic_write_text(self.setup.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
 
     def check_finite(self, sums: dict[str, torch.Tensor], iteration: int) -> None:
@@ -278,40 +207,15 @@ class MetaTrainer:
         what = (f"loss {LOSS_COLUMNS[names[first]]!r}" if first < len(names) else
                 f"a parameter of {params[first - len(names)][0]!r}")
         raise DivergedError(f"training diverged at iteration {iteration}: {what} is not finite; the rows and snapshots "
-                            f"of iterations before it are kept in {str(self.p.out_dir)!r} (lower the learning rates or "
-                            "reward_scale)")
+                            f"of iterations before it are kept in {str(self.setup.out_dir)!r} (lower the learning rates "
+                            "or reward_scale)")
 
-    def _row(self, rec: LossRecord, sums, result: EvalResult, train_time, eval_time, epoch_time) -> dict[str, float]:
-        a, c = self.cfg.algo_params, self.counters
-        n = a.num_train_steps_per_itr
-        row: dict[str, float] = {
-            "Number of train steps total": c["train_steps"], "Number of env steps total": c["env_steps"],
-            "Number of rollouts total": c["rollouts"], "Train Time (s)": train_time,
-            "(Previous) Eval Time (s)": eval_time, "Epoch Time (s)": epoch_time,
-            "Total Train Time (s)": c["train_time"], "Epoch": c["iteration"] - 1,
-        }
-        for key, name in RETURN_KEYS.items():
-            row[name] = float(result.scores[key].mean()) if key in result.scores else 0.0
-        z0 = rec.z_mean[0].cpu().numpy()
-        for i, v in enumerate(z0):
-            row[f"Z mean train{i}"] = float(v)
-        row["Z variance train"] = float(rec.z_std)
-        z_eval = result.final_z if result.final_z is not None else np.zeros_like(z0)
-        for i, v in enumerate(z_eval):
-            row[f"Z mean eval{i}"] = float(v)
-        row["Z variance eval"] = result.final_z_std
-        for k, name in LOSS_COLUMNS.items():
-            row[name] = float(sums[k]) / n
-        for name, attr in [("Q Predictions", "q_predictions"), ("V Predictions", "v_predictions"), ("Log Pis", "log_pis"),
-                           ("Policy mu", "policy_mu"), ("Policy log std", "policy_log_std"), ("alpha", "alpha"),
-                           ("div_estimate", "div_estimate")]:
-            row.update(stats(name, getattr(rec, attr)))
-        return {k: float(v) for k, v in row.items()}
-
-    def summary(self, row: dict[str, float]) -> str:
-        return (f"itr {int(row['Epoch'])}: offline {row[RETURN_KEYS['offline']]:.2f}  online {row[RETURN_KEYS['online']]:.2f}"
-                f"  np {row[RETURN_KEYS['np']]:.2f}  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g}"
-                f" z {row['Z Loss']:.3g} | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
+    @staticmethod
+    def summary(row: dict[str, float]) -> str:
+        ret = {k: row[c] for k, c in RETURN_COLUMNS.items()}
+        return (f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
+                f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g}"
+                f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
 
 
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
@@ -402,9 +306,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)

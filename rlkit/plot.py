@@ -10,12 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from rlkit.cli import run_cli
 from rlkit.errors import UserError
 from rlkit.report import PROTOCOLS, describe_groups, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
+
+
+def learning_curves(frames: list[pd.DataFrame]) -> dict[str, tuple[np.ndarray, ...]]:
+    """Per protocol, (train steps, mean, mean - std, mean + std) over the runs' progress tables; a run
+    that stopped early counts up to where it stopped."""
+    xs = [f["Number of train steps total"].to_numpy() for f in frames]
+    return {name: curve_band(xs, [f[col].to_numpy() for f in frames], band="std") for name, col in PROTOCOLS.items()}
 
 
 def plot_runs(runs: list[Path], out: Path) -> Path:
@@ -28,10 +36,8 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
         raise UserError(f"the runs hold {len(groups)} experiments with different configs ({describe_groups(groups)}): "
                         "expected one experiment; plot each experiment folder separately")
     frames = [pd.read_csv(r / "progress.csv") for r in runs]
-    xs = [f["Number of train steps total"].to_numpy() for f in frames]
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, col in PROTOCOLS.items():
-        x, mean, lo, hi = curve_band(xs, [f[col].to_numpy() for f in frames], band="std")
+    for name, (x, mean, lo, hi) in learning_curves(frames).items():
         ax.plot(x, mean, label=name)
         if len(frames) > 1:
             ax.fill_between(x, lo, hi, alpha=0.2)

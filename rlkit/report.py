@@ -20,12 +20,13 @@ import pandas as pd
 
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
-from rlkit.envs import make_env, oracle_return, random_return
 from rlkit.errors import UserError
+from rlkit.logging import RETURN_COLUMNS
+from rlkit.tasks import make_env, oracle_return, random_return, train_eval_split
 
-PROTOCOLS = {"offline context": "Average_OfflineReturn_all_test_tasks",
-             "online prior context": "Average_OnlineReturn_all_test_tasks",
-             "non-prior context (Np)": "Average_NpOnlineReturn_all_test_tasks"}
+# the report's name of each protocol -> its progress.csv column
+PROTOCOLS = {"offline context": RETURN_COLUMNS["offline"], "online prior context": RETURN_COLUMNS["online"],
+             "non-prior context (Np)": RETURN_COLUMNS["np"]}
 
 
 @dataclass
@@ -68,7 +69,6 @@ def describe_groups(groups: list[list[Path]]) -> str:
 def reference_returns(run: Path) -> Reference | None:
     """Oracle and uniform-random returns averaged over the run's held-out tasks (None if the env has no oracle);
     summed over sparse rewards where the run scores them (`sparse_rewards`)."""
-    from rlkit.experiment import train_eval_split
     cfg = config_from_variant(read_variant(run))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     if not hasattr(env, "oracle_action"):

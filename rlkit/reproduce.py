@@ -38,6 +38,7 @@ import pandas as pd
 from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_write_text
 from rlkit.report import PROTOCOLS, Reference, reference_returns
 from rlkit.stats import curve_band, iqm_interval, t_interval
 
@@ -378,7 +379,6 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
     for _, r in table.iterrows():
         lines.append(f"| {r.method} | {LABELS[r.protocol]} | " + " | ".join(f"{v:.2f}" for v in r.finals) + " |")
     out = results / f"{stem}.md"
-    from rlkit.data.dataset import atomic_write_text
     atomic_write_text(out, "\n".join(lines) + "\n")
     return out
 
@@ -421,7 +421,7 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
     else:
         cfg = load_config(REPO_ROOT / p.config, specs[0].overrides)
-        from rlkit.torch.sac.train import generate, load_sac_config
+        from rlkit.behaviour import generate, load_sac_config
         n = cfg.env_params.n_tasks
         generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), list(range(n)), p.sac_config,
                  load_sac_config(p.sac_config, []), select_device(gpu))

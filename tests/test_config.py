@@ -52,7 +52,7 @@ def test_override_needs_value():
 
 
 def test_sparse_point_config_wires_goal_radius():
-    from rlkit.envs import make_env
+    from rlkit.tasks import make_env
     cfg = load_config(ROOT / "configs" / "sparse-point-robot.json")
     assert cfg.algo_params.sparse_rewards and cfg.env_params.goal_radius == 0.2
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from rlkit.envs import NormalizedBoxEnv, make_env, oracle_return, random_return
+from rlkit.envs import NormalizedBoxEnv
+from rlkit.tasks import make_env, oracle_return, random_return
 from rlkit.envs.point_robot import point_goals
 from rlkit.errors import UserError
 

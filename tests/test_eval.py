@@ -2,10 +2,11 @@
 import numpy as np
 import torch
 
-from rlkit.envs import NormalizedBoxEnv, make_env
+from rlkit.envs import NormalizedBoxEnv
+from rlkit.tasks import make_env
 from rlkit.envs.point_robot import PointEnv
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
-from rlkit.eval.rollout import rollout
+from rlkit.data.rollout import rollout
 from rlkit.torch.csro.agent import CSROAgent
 from tests.test_buffer import make as make_buffer
 
@@ -136,7 +137,7 @@ def test_sparse_env_scores_sparse_returns():
 
 
 def test_sparse_returns_ignore_padding_of_short_episodes():
-    from rlkit.eval.rollout import Paths
+    from rlkit.data.rollout import Paths
     rewards = np.array([[-0.1, -0.1, 0.0, 0.0], [-1.0, -0.15, -0.05, -0.5]])
     p = Paths(np.zeros((2, 4, 2)), np.zeros((2, 4, 2)), rewards, np.zeros((2, 4, 2)), np.zeros((2, 4)),
               np.array([2, 4]))

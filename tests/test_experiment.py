@@ -7,7 +7,7 @@ import torch
 
 from rlkit.cli import select_device
 from rlkit.config import load_config
-from rlkit.experiment import train_eval_split
+from rlkit.tasks import train_eval_split
 from tests.conftest import ROOT
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlkit.experiment import RETURN_KEYS
+from rlkit.logging import RETURN_COLUMNS
 from tests.conftest import ROOT, run_cli
 
 CONFIGS = {"cheetah-vel": "cheetah-vel.json", "cheetah-dir": "cheetah-dir.json", "ant-goal": "ant-goal.json",
@@ -43,6 +43,6 @@ def test_both_stages_run_on_every_family(name, tmp_path):
     assert (run / "paths.png").stat().st_size > 1000
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
-    assert all(k in df.columns for k in RETURN_KEYS.values())
+    assert all(k in df.columns for k in RETURN_COLUMNS.values())
     if json.loads((ROOT / "configs" / CONFIGS[name]).read_text())["algo_params"].get("use_brac"):
         assert df["Dual Critic Loss"].abs().sum() > 0

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import rand_param_envs
-from rlkit.envs import ENVS, NormalizedBoxEnv, make_env
+from rlkit.envs import NormalizedBoxEnv
+from rlkit.tasks import ENVS, make_env
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
 from tests.conftest import ROOT
@@ -34,7 +35,7 @@ def test_spaces_have_documented_sizes(name):
 
 
 def test_task_lists_identical_across_processes():
-    code = ("import json; from rlkit.envs import make_env\n"
+    code = ("import json; from rlkit.tasks import make_env\n"
             f"print(json.dumps({{n: make_env(n, n_tasks=5, randomize_tasks=r).tasks for n in {FAMILIES!r} "
             "for r in [n.endswith('rand-params')]}))")
     runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -277,11 +278,20 @@ def test_unknown_env_lists_the_known_ones():
 
 def test_importing_has_no_side_effects():
     # gymnasium's own import sets PYGAME_HIDE_SUPPORT_PROMPT, so the baseline is taken after it
-    code = ("import os, sys, gymnasium; before = dict(os.environ); import rlkit.envs, rand_param_envs; "
-            "assert dict(os.environ) == before; print('rlkit.envs.half_cheetah' in sys.modules)")
+    code = ("import os, sys, gymnasium; before = dict(os.environ); import rlkit.tasks; "
+            "assert dict(os.environ) == before; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
-    assert out.returncode == 0 and out.stdout.strip() == "False" and out.stderr == "", out.stderr
+    assert out.returncode == 0 and out.stdout.strip() == "ok" and out.stderr == "", out.stderr
+
+
+def test_families_do_not_import_the_registry():
+    """rand_param_envs builds on rlkit.envs; neither knows the registry (rlkit.tasks) above them."""
+    code = ("import sys, rlkit.envs.half_cheetah, rand_param_envs; "
+            "print(sorted(m for m in ('rlkit.tasks', 'rlkit.data.dataset', 'rlkit.experiment') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 
 
 def test_models_are_private_per_env():

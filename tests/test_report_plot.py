@@ -79,3 +79,23 @@ def test_plot_keeps_each_run_over_its_own_length(runs):
                                  band="std")
     assert x.tolist() == [10, 20, 30] and mean.tolist() == [2, 3, 3]  # the third point: the one run that reached it
     assert lo.tolist() == [1, 2, 3] and hi.tolist() == [3, 4, 3]
+
+
+def test_report_table_known_numbers(runs):
+    from rlkit.report import Reference, format_table, iqm_lines
+    table = final_returns(find_runs(runs), last=1)  # offline -4 and -8, Np -6 and -10
+    ref = Reference(oracle=0.0, random=-20.0)
+    lines = format_table(table, ref).splitlines()
+    assert lines[1].split() == ["offline", "context", "-6.00", "+-", "2.00", "0.700"]  # scores 0.8 and 0.6
+    assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.00", "0.600"]
+    assert lines[-1].startswith("(2 run(s), 30 train steps;")
+    iqm = iqm_lines(table, ref)[0].split()
+    assert iqm[:5] == ["IQM", "score", "offline", "context", "0.700"]  # two runs: the IQM is their mean
+
+
+def test_learning_curves_known_numbers(runs):
+    from rlkit.plot import learning_curves
+    frames = [pd.read_csv(r / "progress.csv") for r in find_runs(runs)]
+    x, mean, lo, hi = learning_curves(frames)["offline context"]
+    assert x.tolist() == [10, 20, 30] and mean.tolist() == [-11, -7, -4]
+    assert lo.tolist() == [-12, -8, -4] and hi.tolist() == [-10, -6, -4]

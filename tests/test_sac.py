@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from policy_train import load_sac_config
+from rlkit.behaviour import split_tasks, train_task_group
 from rlkit.data.dataset import read_checkpoint, read_task_meta, task_dir
 from rlkit.errors import UserError
-from rlkit.torch.sac.train import split_tasks, train_task_group
 
 
 def test_reference_point_schedule():
@@ -43,7 +43,8 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     lines = capfd.readouterr().err  # not a terminal: a plain line per checkpoint, no cursor escapes
     assert all(f"goal_idx{t}: checkpoint 1 written, mean return " in lines for t in (0, 2, 5)) and "\x1b[" not in lines
     meta = read_task_meta(task_dir(tmp_path / "alone", 2))
-    assert meta["complete"] and meta["checkpoints"] == [100]
+    # the loop and `expected_checkpoints` share one rule (`Schedule.checkpoint_due`)
+    assert meta["complete"] and meta["checkpoints"] == sched.expected_checkpoints(20) == [100]
     a = read_checkpoint(task_dir(tmp_path / "alone", 2), 100, "sample")
     b = read_checkpoint(task_dir(tmp_path / "group", 2), 100, "sample")
     np.testing.assert_allclose(a.actions, b.actions, atol=1e-5)
@@ -53,7 +54,7 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
 
 
 def test_one_progress_bar_per_task_showing_its_checkpoints():
-    from rlkit.torch.sac.train import TaskBars
+    from rlkit.behaviour.progress import TaskBars
     bars = TaskBars([3, 7], total=10, mode="bars")
     for _ in range(4):
         bars.advance()

@@ -9,7 +9,8 @@ import torch
 
 from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, RETURN_KEYS, prepare
+from rlkit.experiment import MetaTrainer, prepare
+from rlkit.logging import RETURN_COLUMNS
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 
@@ -40,7 +41,7 @@ def test_stage2_cli_outputs(tiny_data, tmp_path):
     run = tmp_path / "point-robot" / "cli" / "seed1"
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
-    for col in [*RETURN_KEYS.values(), "QF Loss", "Club Loss", "Z Loss", "Club model Loss", "Train Time (s)",
+    for col in [*RETURN_COLUMNS.values(), "QF Loss", "Club Loss", "Z Loss", "Club model Loss", "Train Time (s)",
                 "Epoch", "Z mean train0", "Log Pis Mean", "alpha Max", "Z variance train", "Z mean eval0",
                 "Z mean eval3", "Z variance eval"]:
         assert col in df.columns

@@ -18,8 +18,6 @@ leaves a half file that looks whole.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_write, atomic_write_text
 
 FORMAT_VERSION = 1
 KINDS = ("sample", "eval")
@@ -70,26 +69,6 @@ class Trajectories:
         return mask
 
 
-def _atomic_write(path: Path, write_fn) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            write_fn(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write(Path(path), lambda f: f.write(text.encode()))
-
-
 TASK_DIR_PREFIX = "goal_idx"
 
 
@@ -110,7 +89,7 @@ def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories]) -> P
             v = getattr(t, f)
             arrays[f"{kind}_{f}"] = v.astype(np.int64 if f == "traj_lengths" else np.float32)
     path = checkpoint_path(tdir, step)
-    _atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
     return path
 
 
@@ -214,6 +193,15 @@ def parse_task_dir(tdir: Path) -> int | None:
     return int(digits) if name.startswith(TASK_DIR_PREFIX) and digits.isdigit() else None
 
 
+def task_dirs(root: str | Path, expected: str) -> list[tuple[int, Path]]:
+    """(i, folder) of every `goal_idx{i}` folder of `root`, by i; none is a UserError ending in `expected`."""
+    root = Path(root)
+    found = sorted((i, d) for d in root.glob(f"{TASK_DIR_PREFIX}*") if d.is_dir() and (i := parse_task_dir(d)) is not None)
+    if not found:
+        raise UserError(f"no {TASK_DIR_PREFIX}* folders in {str(root)!r}: expected {expected}")
+    return found
+
+
 def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], kind: str, n_trj: int,
                    env_name: str, obs_dim: int, action_dim: int, expected_task: dict | None = None) -> Trajectories:
     """The first `n_trj` episodes of `kind` at each checkpoint in `steps`, checked against the env (and,
@@ -256,12 +244,8 @@ def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], ki
 def check_dataset(data_dir: str | Path) -> tuple[list[str], list[str]]:
     """One summary line per task folder, and the problems found (an incomplete task, a task.json of
     another task, step files that task.json does not list); a damaged file raises UserError."""
-    root = Path(data_dir)
-    dirs = sorted((d for d in root.glob(f"{TASK_DIR_PREFIX}*") if parse_task_dir(d) is not None), key=parse_task_dir)
-    if not dirs:
-        raise UserError(f"no goal_idx* folders in {str(root)!r}: expected a dataset written by policy_train.py")
     lines, problems = [], []
-    for tdir in dirs:
+    for _, tdir in task_dirs(data_dir, "a dataset written by policy_train.py"):
         meta = read_task_meta(tdir)
         if meta is None:
             raise UserError(f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy")

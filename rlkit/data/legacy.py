@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.data.dataset import (FORMAT_VERSION, Trajectories, parse_task_dir, read_checkpoint, read_normalizer,
-                                read_task_meta, task_dir, write_checkpoint, write_task_meta)
+from rlkit.data.dataset import (FORMAT_VERSION, Trajectories, read_checkpoint, read_normalizer,
+                                read_task_meta, task_dir, task_dirs, write_checkpoint, write_task_meta)
 from rlkit.errors import UserError
 
 _PATTERN = re.compile(r"^trj_(evalsample|eval)(\d+)_step(\d+)\.npy$")
@@ -45,11 +45,9 @@ def import_legacy(src: str | Path, dst: str | Path, env_name: str, allow_pickle:
         raise UserError("the reference's .npy files are pickled object arrays: pass --allow-pickle to load them "
                         "(only for data you trust)")
     src, dst = Path(src), Path(dst)
-    dirs = sorted(p for p in src.glob("goal_idx*") if p.is_dir() and parse_task_dir(p) is not None)
-    if not dirs:
-        raise UserError(f"no goal_idx* folders in {str(src)!r}: expected the reference's offline_dataset/ENV layout")
+    dirs = task_dirs(src, "the reference's offline_dataset/ENV layout")
     scale = read_normalizer(src)
-    for d in dirs:
+    for task, d in dirs:
         files: dict[tuple[str, int], list[tuple[int, Path]]] = defaultdict(list)
         for f in d.iterdir():
             m = _PATTERN.match(f.name)
@@ -58,7 +56,7 @@ def import_legacy(src: str | Path, dst: str | Path, env_name: str, allow_pickle:
         if not files:
             raise UserError(f"{str(d)!r} has no trj_eval*/trj_evalsample* files")
         steps = sorted({s for _, s in files})
-        out = task_dir(dst, parse_task_dir(d))
+        out = task_dir(dst, task)
         obs_dim = act_dim = 0
         for step in steps:
             per_kind = {}
@@ -69,7 +67,7 @@ def import_legacy(src: str | Path, dst: str | Path, env_name: str, allow_pickle:
                     per_kind[kind] = Trajectories.concat(trajs)
                     obs_dim, act_dim = per_kind[kind].obs.shape[1], per_kind[kind].actions.shape[1]
             write_checkpoint(out, step, per_kind)
-        write_task_meta(out, {"format_version": FORMAT_VERSION, "env_name": env_name, "task_idx": parse_task_dir(d),
+        write_task_meta(out, {"format_version": FORMAT_VERSION, "env_name": env_name, "task_idx": task,
                               "task": None, "obs_dim": obs_dim, "action_dim": act_dim, "checkpoints": steps,
                               "source": f"import-legacy {src}", "complete": True})
     if (src / "normalizer.npz").is_file():
@@ -80,11 +78,9 @@ def import_legacy(src: str | Path, dst: str | Path, env_name: str, allow_pickle:
 def export_legacy(src: str | Path, dst: str | Path) -> int:
     """Write our dataset in the reference's per-trajectory layout (observations divided if normalised)."""
     src, dst = Path(src), Path(dst)
-    dirs = sorted(p for p in src.glob("goal_idx*") if p.is_dir())
-    if not dirs:
-        raise UserError(f"no goal_idx* folders in {str(src)!r}: expected a dataset written by policy_train.py")
+    dirs = task_dirs(src, "a dataset written by policy_train.py")
     scale = read_normalizer(src)
-    for d in dirs:
+    for _, d in dirs:
         meta = read_task_meta(d)
         if meta is None:
             raise UserError(f"{str(d)!r} has no task.json: expected a dataset written by policy_train.py")

@@ -1,3 +1,5 @@
+from rlkit.eval.evaluator import EvalResult, Evaluator
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
 
-__all__ = ["EvalSetting", "ProtocolResult", "nonprior_context", "offline_context", "online_prior_context"]
+__all__ = ["EvalResult", "EvalSetting", "Evaluator", "ProtocolResult", "nonprior_context", "offline_context",
+           "online_prior_context"]

@@ -8,12 +8,14 @@ last one) and the task latent it ended with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from rlkit.data.buffer import MultiTaskBuffer
-from rlkit.eval.rollout import Paths, rollout
+from rlkit.data.rollout import Paths, rollout
 from rlkit.torch.csro.agent import CSROAgent
+
 
 @dataclass
 class ProtocolResult:

@@ -10,21 +10,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from rlkit.data.dataset import atomic_write_text
 from rlkit.errors import UserError
-
-
-def stats(name: str, values: torch.Tensor | np.ndarray) -> dict[str, float]:
-    """`<name> Mean/Std/Max/Min`, as the reference's create_stats_ordered_dict."""
-    v = values.detach().float().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, np.float64)
-    return {f"{name} Mean": float(v.mean()), f"{name} Std": float(v.std()),
-            f"{name} Max": float(v.max()), f"{name} Min": float(v.min())}
+from rlkit.fileio import atomic_write_text
 
 
 class RunLogger:
+    """The files of one run folder; the column names and order are `rlkit.logging.columns`'."""
+
     def __init__(self, out_dir: Path, use_tensorboard: bool = True):
         self.dir = out_dir
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,8 @@ class TrainerSettings:
 
 class CSROTrainer:
     def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
-        s = self.s = settings
-        a = self.a = settings.algo
+        s = self.settings = settings
+        a = self.algo_params = settings.algo
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.generator = torch.Generator(device=device).manual_seed(seed)  # policy noise, BRAC interpolation
         init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
@@ -123,7 +123,7 @@ class CSROTrainer:
 
     @property
     def alpha(self) -> torch.Tensor:
-        return self.alpha_var.clamp(0.0, self.a.alpha_max)
+        return self.alpha_var.clamp(0.0, self.algo_params.alpha_max)
 
     # ---- pieces ---------------------------------------------------------------------------
     def _q(self, obs: torch.Tensor, actions: torch.Tensor, z: torch.Tensor, frozen: bool = False) -> torch.Tensor:
@@ -138,7 +138,7 @@ class CSROTrainer:
         if with_penalty:
             u = torch.rand(n, 1, generator=self.generator, device=obs.device)
             a_int = a_policy + u * (a_data - a_policy)
-            if self.a.dual_critic_penalty == "gradient":
+            if self.algo_params.dual_critic_penalty == "gradient":
                 a_int = a_int.detach().requires_grad_(True)
             a_parts.append(a_int)
         k = len(a_parts)
@@ -149,7 +149,7 @@ class CSROTrainer:
         if not with_penalty:
             return d_hat, None
         c_int = logits[2 * n:]
-        if self.a.dual_critic_penalty == "gradient":
+        if self.algo_params.dual_critic_penalty == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
         return d_hat, losses.interpolation_penalty(c_int)
 
@@ -165,7 +165,7 @@ class CSROTrainer:
         """Fit q_psi(z | s, a) to sg(e); returns the loss and the *updated* net's (mu, var), detached."""
         sa = context[..., :self.obs_dim + self.action_dim].contiguous()
         mu, var = self._club_params(sa)
-        loss = self.a.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
+        loss = self.algo_params.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
         self.club_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.club_opt.step()
@@ -180,19 +180,19 @@ class CSROTrainer:
     def _encoder_grads(self, e, z, task_ids, mu, var) -> tuple[torch.Tensor, torch.Tensor]:
         """Accumulate the encoder's own losses (min MI, max MI) into its gradients."""
         zero = torch.zeros((), device=self.device)
-        club = self.a.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.s.use_club else zero
-        focal = self.a.z_loss_weight * losses.focal_metric_loss(z, task_ids) if self.s.use_focal else zero
+        club = self.algo_params.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.settings.use_club else zero
+        focal = self.algo_params.z_loss_weight * losses.focal_metric_loss(z, task_ids) if self.settings.use_focal else zero
         self.encoder_opt.zero_grad(set_to_none=True)
-        if self.s.use_club or self.s.use_focal:
+        if self.settings.use_club or self.settings.use_focal:
             (club + focal).backward(inputs=list(self.agent.encoder.parameters()))
         return club.detach(), focal.detach()
 
     def _update_critics(self, batch: RLBatch, z_q: torch.Tensor, target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        target = losses.q_target(batch.rewards, batch.terminals, target_v, self.a.reward_scale, self.a.discount)
+        target = losses.q_target(batch.rewards, batch.terminals, target_v, self.algo_params.reward_scale, self.algo_params.discount)
         q_pred = self._q(batch.obs, batch.actions, z_q)
         loss = losses.critic_loss(q_pred, target)
         params = list(self.qf.parameters())
-        if self.s.allow_backward_z:
+        if self.settings.allow_backward_z:
             params += list(self.agent.encoder.parameters())
         self.qf_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=params)
@@ -203,7 +203,7 @@ class CSROTrainer:
     def _update_value(self, obs, z, pi: PolicyOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """V step against the updated critics, then Polyak; returns min Q(s, a~) with its graph for the policy."""
         min_q_new = self._q(obs, pi.action, z, frozen=True).min(dim=0).values
-        v_target = (min_q_new - pi.log_prob if self.a.max_entropy else min_q_new).detach()
+        v_target = (min_q_new - pi.log_prob if self.algo_params.max_entropy else min_q_new).detach()
         v_pred = self.vf(torch.cat([obs, z], dim=-1))
         loss = losses.value_loss(v_pred, v_target)
         self.vf_opt.zero_grad(set_to_none=True)
@@ -211,23 +211,23 @@ class CSROTrainer:
         self.vf_opt.step()
         with torch.no_grad():
             for p, tp in zip(self.vf.parameters(), self.target_vf.parameters()):
-                tp.lerp_(p, self.a.soft_target_tau)
+                tp.lerp_(p, self.algo_params.soft_target_tau)
         return loss.detach(), v_pred.detach(), min_q_new
 
     def _update_policy(self, pi: PolicyOutput, min_q_new: torch.Tensor, div: torch.Tensor | None) -> torch.Tensor:
         penalty = self.alpha.detach() * div if div is not None else None
-        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.a.policy_mean_reg_weight,
-                                  self.a.policy_std_reg_weight, self.a.max_entropy, penalty, pi.pre_tanh,
-                                  self.a.policy_pre_activation_weight)
+        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.algo_params.policy_mean_reg_weight,
+                                  self.algo_params.policy_std_reg_weight, self.algo_params.max_entropy, penalty, pi.pre_tanh,
+                                  self.algo_params.policy_pre_activation_weight)
         self.policy_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.agent.policy.parameters()))
         self.policy_opt.step()
         return loss.detach()
 
     def _update_alpha(self, div: torch.Tensor) -> None:
-        if self.a.train_alpha:
-            self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.a.alpha_lr,
-                                                 self.a.target_divergence)
+        if self.algo_params.train_alpha:
+            self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.algo_params.alpha_lr,
+                                                 self.algo_params.target_divergence)
 
     # ---- the step -----------------------------------------------------------------------------
     def train_step(self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch,
@@ -243,7 +243,7 @@ class CSROTrainer:
 
         zero = torch.zeros((), device=self.device)
         c_loss, div = zero, None
-        if self.a.use_brac:
+        if self.algo_params.use_brac:
             c_loss = self._update_dual_critic(flat.obs, pi.action, flat.actions, z_rows)
             for extra in extra_c_batches:
                 obs_x, act_x = extra.obs.reshape(T * B, -1), extra.actions.reshape(T * B, -1)
@@ -254,21 +254,21 @@ class CSROTrainer:
 
         with torch.no_grad():
             target_v = self.target_vf(torch.cat([flat.next_obs, z_rows], dim=-1))
-            if self.a.use_brac and self.a.use_value_penalty:
+            if self.algo_params.use_brac and self.algo_params.use_value_penalty:
                 target_v = target_v - self.alpha * div
 
         club_model_loss = zero
-        if self.s.use_club:
+        if self.settings.use_club:
             club_model_loss, mu, var = self._update_club_net(context, e)
         else:
             mu = var = None
         club_loss, z_loss = self._encoder_grads(e, z, task_ids, mu, var)
 
-        z_q = z.repeat_interleave(B, dim=0) if self.s.allow_backward_z else z_rows
+        z_q = z.repeat_interleave(B, dim=0) if self.settings.allow_backward_z else z_rows
         qf_loss, q_pred = self._update_critics(flat, z_q, target_v)
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)
         pol_loss = self._update_policy(pi, min_q_new, div)
-        if self.a.use_brac:
+        if self.algo_params.use_brac:
             self._update_alpha(div)
 
         return LossRecord(

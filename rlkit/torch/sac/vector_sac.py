@@ -42,20 +42,6 @@ class SACParams:
     actor_hidden_depth: int
     log_std_bounds: tuple[float, float]
 
-    @staticmethod
-    def from_hydra(cfg) -> "SACParams":
-        p = cfg.agent.params
-        c, a = cfg.double_q_critic.params, cfg.diag_gaussian_actor.params
-        return SACParams(
-            discount=float(p.discount), init_temperature=float(p.init_temperature), alpha_lr=float(p.alpha_lr),
-            alpha_betas=tuple(p.alpha_betas), actor_lr=float(p.actor_lr), actor_betas=tuple(p.actor_betas),
-            actor_update_frequency=int(p.actor_update_frequency), critic_lr=float(p.critic_lr),
-            critic_betas=tuple(p.critic_betas), critic_tau=float(p.critic_tau),
-            critic_target_update_frequency=int(p.critic_target_update_frequency), batch_size=int(p.batch_size),
-            critic_hidden_dim=int(c.hidden_dim), critic_hidden_depth=int(c.hidden_depth),
-            actor_hidden_dim=int(a.hidden_dim), actor_hidden_depth=int(a.hidden_depth),
-            log_std_bounds=tuple(float(x) for x in a.log_std_bounds))
-
 
 class TaskGenerators:
     """One torch generator per task (on the device); draws are stacked along the task axis."""
@@ -76,27 +62,28 @@ class TaskGenerators:
 
 
 class VectorSAC(nn.Module):
-    def __init__(self, n_tasks: int, obs_dim: int, action_dim: int, p: SACParams, seed: int, device: torch.device):
+    def __init__(self, n_tasks: int, obs_dim: int, action_dim: int, params: SACParams, seed: int, device: torch.device):
         super().__init__()
-        self.n, self.p, self.action_dim = n_tasks, p, action_dim
+        self.n, self.params, self.action_dim = n_tasks, params, action_dim
         init_gens = [torch.Generator().manual_seed(seed) for _ in range(n_tasks)]
-        self.actor = EnsembleMLP(n_tasks, [obs_dim, *[p.actor_hidden_dim] * p.actor_hidden_depth, 2 * action_dim],
-                                 generators=init_gens, init="orthogonal")
+        actor_hidden = [params.actor_hidden_dim] * params.actor_hidden_depth
+        critic_hidden = [params.critic_hidden_dim] * params.critic_hidden_depth
+        self.actor = EnsembleMLP(n_tasks, [obs_dim, *actor_hidden, 2 * action_dim], generators=init_gens, init="orthogonal")
         # critic member q * n + i is Q_{q+1} of task i
-        self.critic = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *[p.critic_hidden_dim] * p.critic_hidden_depth, 1],
-                                  generators=init_gens + init_gens, init="orthogonal")
+        self.critic = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *critic_hidden, 1], generators=init_gens + init_gens,
+                                  init="orthogonal")
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.log_alpha = nn.Parameter(torch.full((n_tasks, 1, 1), float(torch.tensor(p.init_temperature).log())))
+        self.log_alpha = nn.Parameter(torch.full((n_tasks, 1, 1), float(torch.tensor(params.init_temperature).log())))
         self.to(device)
         self.target_entropy = -float(action_dim)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=p.actor_lr, betas=p.actor_betas)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=p.critic_lr, betas=p.critic_betas)
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=p.alpha_lr, betas=p.alpha_betas)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=params.actor_lr, betas=params.actor_betas)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=params.critic_lr, betas=params.critic_betas)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=params.alpha_lr, betas=params.alpha_betas)
 
     def policy(self, obs: torch.Tensor, noise: torch.Tensor | None) -> PolicyOutput:
         """obs [n, B, o] -> actions [n, B, A]; noise [n, B, A] or None (deterministic)."""
         mean, raw = self.actor(obs).chunk(2, dim=-1)
-        lo, hi = self.p.log_std_bounds
+        lo, hi = self.params.log_std_bounds
         log_std = lo + 0.5 * (hi - lo) * (torch.tanh(raw) + 1)
         return tanh_gaussian(mean, log_std, noise, exact_log_det=True)
 
@@ -109,9 +96,9 @@ class VectorSAC(nn.Module):
         """One SAC update of every task. batch fields [n, B, .]; not_done excludes time limits."""
         alpha = self.log_alpha.exp()
         with torch.no_grad():
-            nxt = self.policy(batch["next_obs"], gens.randn(self.p.batch_size, self.action_dim))
+            nxt = self.policy(batch["next_obs"], gens.randn(self.params.batch_size, self.action_dim))
             target_v = self._q(self.critic_target, batch["next_obs"], nxt.action).min(0).values - alpha * nxt.log_prob
-            target_q = batch["rewards"] + batch["not_done"] * self.p.discount * target_v
+            target_q = batch["rewards"] + batch["not_done"] * self.params.discount * target_v
         q = self._q(self.critic, batch["obs"], batch["actions"])
         critic_loss = ((q - target_q) ** 2).mean(dim=(2, 3)).sum()
         self.critic_opt.zero_grad(set_to_none=True)
@@ -119,8 +106,8 @@ class VectorSAC(nn.Module):
         self.critic_opt.step()
         out = {"critic_loss": critic_loss.detach()}
 
-        if step % self.p.actor_update_frequency == 0:
-            pi = self.policy(batch["obs"], gens.randn(self.p.batch_size, self.action_dim))
+        if step % self.params.actor_update_frequency == 0:
+            pi = self.policy(batch["obs"], gens.randn(self.params.batch_size, self.action_dim))
             min_q = self._q(self.critic, batch["obs"], pi.action, frozen=True).min(0).values
             actor_loss = (alpha.detach() * pi.log_prob - min_q).mean(dim=(1, 2)).sum()
             self.actor_opt.zero_grad(set_to_none=True)
@@ -132,8 +119,8 @@ class VectorSAC(nn.Module):
             self.alpha_opt.step()
             out.update(actor_loss=actor_loss.detach(), alpha=alpha.detach().mean())
 
-        if step % self.p.critic_target_update_frequency == 0:
+        if step % self.params.critic_target_update_frequency == 0:
             with torch.no_grad():
                 for w, tw in zip(self.critic.parameters(), self.critic_target.parameters()):
-                    tw.lerp_(w, self.p.critic_tau)
+                    tw.lerp_(w, self.params.critic_tau)
         return out

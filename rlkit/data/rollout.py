@@ -1,4 +1,5 @@
-"""Lockstep episodes over a list of envs: the one rollout loop of data generation and meta-test."""
+"""Lockstep episodes over a list of envs: the one rollout loop of stage 1's checkpoints and of the
+meta-test. The caller supplies the policy as `act(obs batch, t) -> actions`, so this knows no network."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,0 +1,200 @@
+"""Train the behaviour SACs of a list of tasks and write their checkpoints' rollouts.
+
+Tasks train in groups of `tasks_per_group` (one `VectorSAC` per group, all tasks in lockstep);
+a task's data does not depend on which tasks share its group. Each task's checkpoints are
+written as they come (`Schedule.checkpoint_due`), and its `task.json` says `complete` only at the
+end, so an interrupted run trains the incomplete tasks again and skips the complete ones.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import rlkit
+from rlkit.behaviour.progress import TaskBars
+from rlkit.behaviour.settings import Schedule
+from rlkit.data.dataset import (FORMAT_VERSION, TASK_PARAMS_FILE, read_task_meta, task_dir, write_checkpoint,
+                                write_task_meta)
+from rlkit.data.rollout import rollout
+from rlkit.envs import NormalizedBoxEnv
+from rlkit.errors import UserError
+from rlkit.tasks import make_env
+from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
+
+
+def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
+             loaded: tuple, device: torch.device, progress: str | None = None) -> None:
+    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`.
+    `loaded` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
+    fail before anything else."""
+    hcfg, sched, sac = loaded
+    todo = pending_tasks(data_dir, tasks, env_name, sched)
+    print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+          f"{len(todo)} to train ({sac_config}) -> {data_dir}")
+    group = max(1, int(hcfg.get("tasks_per_group", 1)))
+    for start in range(0, len(todo), group):
+        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress)
+
+
+def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
+                     data_dir: Path, device: torch.device, progress: str | None = None) -> None:
+    """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
+    TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress).train()
+
+
+def _make_envs(env_name: str, env_params: dict[str, Any], task: int, n: int, seed: int) -> list[NormalizedBoxEnv]:
+    envs = []
+    for k in range(n):
+        env = NormalizedBoxEnv(make_env(env_name, **env_params))
+        env.reset_task(task)
+        env.reset(seed=seed * 100_003 + k)
+        envs.append(env)
+    return envs
+
+
+class TaskReplay:
+    """Per-task replay buffers as [n, capacity, .] tensors; all tasks hold the same number of rows."""
+
+    def __init__(self, n: int, capacity: int, obs_dim: int, action_dim: int, device: torch.device):
+        shapes = {"obs": obs_dim, "actions": action_dim, "rewards": 1, "next_obs": obs_dim, "not_done": 1}
+        self.data = {k: torch.zeros(n, capacity, d, device=device) for k, d in shapes.items()}
+        self.capacity, self.size, self.ptr = capacity, 0, 0
+
+    def add(self, **rows: np.ndarray) -> None:
+        for k, v in rows.items():
+            self.data[k][:, self.ptr] = torch.as_tensor(v, dtype=torch.float32).reshape(self.data[k].shape[0], -1)
+        self.ptr = (self.ptr + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
+        idx = gens.randint(self.size, batch_size)  # [n, B]
+        return {k: torch.gather(v, 1, idx[..., None].expand(-1, -1, v.shape[-1])) for k, v in self.data.items()}
+
+
+class TaskGroup:
+    """A group of tasks trained in lockstep: their envs, their SACs (one `VectorSAC`), replay buffers,
+    random streams, and the checkpoints each has written so far."""
+
+    def __init__(self, env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
+                 data_dir: Path, device: torch.device, progress: str | None = None):
+        self.env_name, self.tasks, self.sched, self.sac = env_name, tasks, sched, sac
+        self.data_dir, self.device, self.progress = data_dir, device, progress
+        n = len(tasks)
+        self.envs = [_make_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
+        self.obs_dim, self.action_dim = self.envs[0].observation_space.shape[0], self.envs[0].action_space.shape[0]
+        self.gens = TaskGenerators(n, sched.seed, device)
+        self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
+        self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
+        n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
+        self.eval_envs = [_make_envs(env_name, env_params, t, n_roll, sched.seed + 1) for t in tasks]
+        self.checkpoints: list[list[int]] = [[] for _ in tasks]  # written, per task
+        self.last = np.zeros(n, dtype=np.int64)  # per task, step // eval_frequency of its last checkpoint
+
+    def train(self) -> None:
+        sched, envs, n = self.sched, self.envs, len(self.tasks)
+        for i, t in enumerate(self.tasks):
+            self._write_meta(i, complete=False)
+            if hasattr(envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
+                envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
+        obs = np.stack([e.reset()[0] for e in envs])
+        self.bars = TaskBars(self.tasks, sched.num_train_steps, self.progress)
+        for step in range(sched.num_train_steps):
+            self.bars.advance()
+            if step >= sched.num_seed_steps:
+                with torch.no_grad():
+                    o = torch.as_tensor(obs, dtype=torch.float32, device=self.device)[:, None]
+                    action = self.agent.policy(o, self.gens.randn(1, self.action_dim)).action[:, 0].cpu().numpy()
+                self.agent.update(self.replay.sample(self.sac.batch_size, self.gens), step, self.gens)
+            else:
+                action = self.gens.uniform(1, self.action_dim)[:, 0].cpu().numpy()
+            next_obs, rewards, not_done, ended = [], [], [], []
+            for i, env in enumerate(envs):
+                nxt, r, terminated, truncated, _ = env.step(action[i])
+                next_obs.append(nxt), rewards.append(r), not_done.append(0.0 if terminated else 1.0)
+                ended.append(terminated or truncated)
+            self.replay.add(obs=obs, actions=action, rewards=np.array(rewards), next_obs=np.stack(next_obs),
+                            not_done=np.array(not_done))
+            obs = np.stack(next_obs)
+            steps = step + 1
+            due = [i for i in range(n) if ended[i] and sched.checkpoint_due(steps, self.last[i])]
+            if due:
+                self._checkpoint(due, steps)
+            for i in np.flatnonzero(ended):
+                obs[i] = envs[i].reset()[0]
+        self.bars.close()
+        for i in range(n):
+            self._write_meta(i, complete=True)
+
+    def _checkpoint(self, due: list[int], steps: int) -> None:
+        """Roll out the due tasks' policies (stochastic, then deterministic episodes) and save them."""
+        sched, agent, device = self.sched, self.agent, self.device
+        k_sample = sched.num_eval_sample_episodes
+        flat = [e for i in due for e in self.eval_envs[i]]
+        k = len(self.eval_envs[due[0]])
+        n_act = agent.action_dim
+        deterministic = np.tile(np.arange(k) >= k_sample, len(due))
+
+        @torch.no_grad()
+        def act(obs: torch.Tensor, t: int) -> np.ndarray:
+            x = torch.zeros(agent.n, k, obs.shape[-1], device=device)
+            x[due] = obs.view(len(due), k, -1)
+            noise = torch.zeros(agent.n, k, n_act, device=device)
+            noise[due] = self.gens.randn(k, n_act, subset=due)
+            stochastic = agent.policy(x, noise).action[due].reshape(-1, n_act)
+            mean_action = agent.policy(x, None).action[due].reshape(-1, n_act)
+            return np.where(deterministic[:, None], mean_action.cpu().numpy(), stochastic.cpu().numpy())
+
+        paths = rollout(flat, act, max(e.max_episode_steps for e in flat), np.ones(len(flat), bool), device)
+        for j, i in enumerate(due):
+            self.last[i] = steps // sched.eval_frequency
+            ck = sched.checkpoint_name(steps)
+            jobs = np.arange(j * k, (j + 1) * k)
+            parts = {"sample": paths.to_trajectories(jobs[:k_sample])} if k_sample else {}
+            if sched.num_eval_episodes:
+                parts["eval"] = paths.to_trajectories(jobs[k_sample:])
+            write_checkpoint(task_dir(self.data_dir, self.tasks[i]), ck, parts)
+            self.checkpoints[i].append(ck)
+            shown = parts.get("sample", parts.get("eval"))
+            if shown is not None:
+                self.bars.checkpoint(i, len(self.checkpoints[i]),
+                                     float(shown.rewards.sum()) / max(len(shown.traj_lengths), 1))
+
+    def _write_meta(self, i: int, complete: bool) -> None:
+        sched, task = self.sched, self.tasks[i]
+        meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "task_idx": task,
+                "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim, "action_dim": self.action_dim,
+                "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
+                "sac": {k: list(v) if isinstance(v, tuple) else v for k, v in self.sac.__dict__.items()},
+                "seed": sched.seed, "complete": complete,
+                "versions": {"csro": rlkit.__version__, "torch": torch.__version__, "numpy": np.__version__,
+                             "python": platform.python_version()},
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_task_meta(task_dir(self.data_dir, task), meta)
+
+
+def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedule) -> list[int]:
+    """Tasks without a complete dataset; a complete one written with other settings is an error."""
+    todo = []
+    for t in tasks:
+        meta = read_task_meta(task_dir(data_dir, t))
+        if meta is None or not meta.get("complete"):
+            todo.append(t)
+            continue
+        if meta.get("env_name") != env_name or meta.get("schedule") != sched.__dict__:
+            raise UserError(f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
+                            f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}): expected env {env_name!r}, "
+                            f"schedule {sched.__dict__}; use another data_dir or remove that folder")
+    return todo
+
+
+def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:
+    """Part `split_idx` of `split` near-equal contiguous parts of range(n_tasks) (any n_tasks works)."""
+    if split < 1 or not 0 <= split_idx < split:
+        raise UserError(f"--split {split} --split_idx {split_idx}: expected split >= 1 and 0 <= split_idx < split")
+    bounds = np.linspace(0, n_tasks, split + 1).round().astype(int)
+    return list(range(bounds[split_idx], bounds[split_idx + 1]))

@@ -1,0 +1,69 @@
+"""The meta-test of one iteration: the three protocols on the held-out tasks, `num_evals` runs each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from rlkit.config import Config
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
+from rlkit.tasks import make_wrapped_env
+from rlkit.torch.csro.agent import CSROAgent
+
+
+@dataclass
+class EvalResult:
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # protocol -> [tasks, runs] return of the last scored episode
+    returns: dict[str, list[list[float]]] = field(default_factory=dict)  # protocol -> per job, every scored episode's return
+    env_steps: int = 0
+    final_z: np.ndarray | None = None  # [L]: z of the last Np job (last test task, last run), as the reference logs
+    final_z_std: float = 0.0  # that job's embedding std over its context, mean over dims
+
+    @property
+    def rollouts(self) -> int:
+        return sum(len(r) for v in self.returns.values() for r in v)
+
+    def mean_returns(self) -> dict[str, float]:
+        return {k: float(v.mean()) for k, v in self.scores.items()}
+
+
+class Evaluator:
+    """One env per job (test task, run), seeded by (run seed, run), kept across iterations; all jobs
+    of a protocol advance in lockstep."""
+
+    def __init__(self, cfg: Config, test_tasks: list[int], eval_buffer: MultiTaskBuffer, obs_scale: np.ndarray | None,
+                 seed: int, device: torch.device):
+        a = cfg.algo_params
+        self.test_tasks, self.eval_buffer, self.seed, self.device = test_tasks, eval_buffer, seed, device
+        self.num_evals = a.num_evals
+        self.jobs = [(t, r) for t in test_tasks for r in range(a.num_evals)]
+        self.envs = []
+        for t, r in self.jobs:
+            env = make_wrapped_env(cfg, obs_scale)
+            env.reset_task(t)
+            env.reset(seed=seed * 1000 + r)
+            self.envs.append(env)
+        self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
+        self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+
+    def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
+        """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""
+        dev, setting = self.device, self.setting
+        steps_before = sum(e.total_steps for e in self.envs)
+        rng = np.random.default_rng([self.seed, iteration])
+        gen = torch.Generator(device=dev).manual_seed(self.seed * 100_000 + iteration)
+        agent.eval()
+        results: dict[str, ProtocolResult] = {
+            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.eval_buffer, setting, dev, gen,
+                                       self.reward_fn),
+            "online": online_prior_context(agent, self.envs, setting, dev, self.reward_fn),
+            "np": nonprior_context(agent, self.envs, setting, dev, rng, gen, self.reward_fn),
+        }
+        agent.train()
+        shape = (len(self.test_tasks), self.num_evals)
+        scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
+        np_result = results["np"]
+        return EvalResult(scores, {k: v.returns for k, v in results.items()},
+                          sum(e.total_steps for e in self.envs) - steps_before, np_result.z[-1], float(np_result.z_std[-1]))

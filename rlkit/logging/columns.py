@@ -1,0 +1,62 @@
+"""The progress.csv columns (docs/data-format.md describes each, and how it differs from the
+reference's): their names, their order, and the one function that builds a row from plain values."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+
+# protocol -> column of its mean final-episode return over the test tasks and runs
+RETURN_COLUMNS = {"offline": "Average_OfflineReturn_all_test_tasks",
+                  "online": "Average_OnlineReturn_all_test_tasks",
+                  "np": "Average_NpOnlineReturn_all_test_tasks"}
+
+# loss (a `LossRecord` field) -> column of its mean over the iteration's training steps
+LOSS_COLUMNS = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
+                "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
+
+# column prefix -> `LossRecord` field whose Mean/Std/Max/Min over the last step's batch are logged
+STAT_COLUMNS = {"Q Predictions": "q_predictions", "V Predictions": "v_predictions", "Log Pis": "log_pis",
+                "Policy mu": "policy_mu", "Policy log std": "policy_log_std", "alpha": "alpha",
+                "div_estimate": "div_estimate"}
+
+# wall-clock columns: the only ones that differ between two runs of the same seed
+TIMING_COLUMNS = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
+
+
+def stats(name: str, values: torch.Tensor | np.ndarray) -> dict[str, float]:
+    """`<name> Mean/Std/Max/Min`, as the reference's create_stats_ordered_dict."""
+    v = values.detach().float().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, np.float64)
+    return {f"{name} Mean": float(v.mean()), f"{name} Std": float(v.std()),
+            f"{name} Max": float(v.max()), f"{name} Min": float(v.min())}
+
+
+def progress_row(counters: Mapping[str, float], times: Mapping[str, float], returns: Mapping[str, float],
+                 z_train: Sequence[float], z_train_std: float, z_eval: Sequence[float], z_eval_std: float,
+                 loss_means: Mapping[str, float], stat_values: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, float]:
+    """One progress.csv row, in the column order above.
+
+    counters: train_steps, env_steps, rollouts, iteration (done, so `Epoch` is iteration - 1), train_time (total);
+    times: train, eval, epoch (this iteration's seconds); returns: protocol -> mean return (absent: 0);
+    z_train: z of the first training task of the last step; z_eval: z of the last Np job;
+    loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values."""
+    row: dict[str, float] = {
+        "Number of train steps total": counters["train_steps"], "Number of env steps total": counters["env_steps"],
+        "Number of rollouts total": counters["rollouts"], TIMING_COLUMNS[0]: times["train"],
+        TIMING_COLUMNS[1]: times["eval"], TIMING_COLUMNS[2]: times["epoch"],
+        TIMING_COLUMNS[3]: counters["train_time"], "Epoch": counters["iteration"] - 1,
+    }
+    for key, name in RETURN_COLUMNS.items():
+        row[name] = returns.get(key, 0.0)
+    for i, v in enumerate(z_train):
+        row[f"Z mean train{i}"] = v
+    row["Z variance train"] = z_train_std
+    for i, v in enumerate(z_eval):
+        row[f"Z mean eval{i}"] = v
+    row["Z variance eval"] = z_eval_std
+    for key, name in LOSS_COLUMNS.items():
+        row[name] = loss_means[key]
+    for name, field in STAT_COLUMNS.items():
+        row.update(stats(name, stat_values[field]))
+    return {k: float(v) for k, v in row.items()}

@@ -1,0 +1,106 @@
+"""Which env and which tasks: the registry of task families, an env built as a run sees it, the
+train/test task split, and the oracle and random returns that bound a normalised score.
+
+Imports run one way: the families (`rlkit.envs.*`, and `rand_param_envs`, which builds on
+`rlkit.envs.mujoco_env`) know nothing of this registry; it imports each of them by name here.
+Construction with a dataset (`make_wrapped_env`) restores the dataset's task parameters and
+observation normaliser (docs/data-format.md).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
+from rand_param_envs.walker2d_rand_params import Walker2DRandParamsEnv
+from rlkit.config import Config
+from rlkit.data.dataset import restore_dataset_tasks
+from rlkit.envs.ant import AntDirEnv, AntGoalEnv
+from rlkit.envs.base import MultiTaskEnv
+from rlkit.envs.half_cheetah import HalfCheetahDirEnv, HalfCheetahVelEnv
+from rlkit.envs.humanoid import HumanoidDirEnv
+from rlkit.envs.point_robot import PointEnv, SparsePointEnv
+from rlkit.envs.wrappers import NormalizedBoxEnv
+from rlkit.errors import UserError
+
+# The reference's env_name -> family (docs/environments.md).
+ENVS: dict[str, type[MultiTaskEnv]] = {
+    "point-robot": PointEnv,
+    "sparse-point-robot": SparsePointEnv,
+    "cheetah-vel": HalfCheetahVelEnv,
+    "cheetah-dir": HalfCheetahDirEnv,
+    "ant-goal": AntGoalEnv,
+    "ant-dir": AntDirEnv,
+    "humanoid-dir": HumanoidDirEnv,
+    "hopper-rand-params": HopperRandParamsEnv,
+    "walker-rand-params": Walker2DRandParamsEnv,
+}
+
+
+def env_class(env_name: str) -> type[MultiTaskEnv]:
+    if env_name not in ENVS:
+        raise UserError(f"unknown env_name {env_name!r}: expected one of {sorted(ENVS)}")
+    return ENVS[env_name]
+
+
+def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
+    """The raw multi-task env (env units); wrap in `NormalizedBoxEnv` to act in [-1, 1]."""
+    cls = env_class(env_name)
+    try:
+        return cls(**env_params)
+    except TypeError as e:
+        raise UserError(f"bad env_params for {env_name!r}: {e}") from None
+
+
+def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None) -> NormalizedBoxEnv:
+    """The env in agent units, with a parameter family's tasks restored from the dataset's task files
+    and observations divided by the dataset's normaliser `obs_scale` (None: unscaled)."""
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    restore_dataset_tasks(env, cfg.algo_params.data_dir)
+    return NormalizedBoxEnv(env, obs_scale=obs_scale)
+
+
+def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
+    """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
+    n = cfg.env_params.n_tasks
+    n_train, n_eval = cfg.n_train_tasks, cfg.n_eval_tasks
+    if cfg.randomize_tasks:
+        train = sorted(np.random.RandomState(1337).choice(n, n_train, replace=False).tolist())
+        return train, [t for t in range(n) if t not in train][:n_eval]
+    if cfg.interpolation:
+        gap = int(n_train / n_eval) + 1
+        test = [t + int(gap / 2) for t in range(0, n, gap)][:n_eval]
+        return [t for t in range(n) if t not in test][:n_train], test
+    return list(range(n_train)), list(range(n - n_eval, n))
+
+
+def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
+    """Return of the family's near-optimal scripted policy on `task` (top of the normalised score);
+    `reward_fn` maps each reward first (the sparse reward of a sparse env)."""
+    env.reset_task(task)
+    obs, _ = env.reset()
+    total = 0.0
+    for _ in range(env.max_episode_steps):
+        obs, r, terminated, truncated, _ = env.step(env.oracle_action(obs))
+        total += float(reward_fn(r)) if reward_fn is not None else r
+        if terminated or truncated:
+            break
+    return total
+
+
+def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
+    """Mean return of uniformly random actions on `task` (bottom of the normalised score)."""
+    rng = np.random.default_rng(seed)
+    env.reset_task(task)
+    totals = []
+    for _ in range(episodes):
+        env.reset()
+        total, done = 0.0, False
+        while not done:
+            a = rng.uniform(env.action_space.low, env.action_space.high)
+            _, r, terminated, truncated, _ = env.step(a)
+            total += float(reward_fn(r)) if reward_fn is not None else r
+            done = terminated or truncated
+        totals.append(total)
+    return float(np.mean(totals))

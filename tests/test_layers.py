@@ -1,0 +1,68 @@
+"""Imports run one way, down the data flow: a module imports only modules of its own layer or lower."""
+import ast
+
+import pytest
+
+from tests.conftest import ROOT
+
+# module prefix -> layer; the longest matching prefix decides
+LAYERS = {
+    "rlkit": 0, "rlkit.errors": 0, "rlkit.fileio": 0, "rlkit.stats": 0,
+    "rlkit.config": 1, "configs": 1, "rlkit.cli": 1,
+    "rlkit.envs": 2,
+    "rand_param_envs": 3,  # builds on rlkit.envs.mujoco_env
+    "rlkit.data": 4, "rlkit.logging": 4,
+    "rlkit.tasks": 5,  # the env registry, over rlkit.envs and rand_param_envs
+    "rlkit.torch": 6,
+    "rlkit.behaviour": 7, "rlkit.eval": 7,
+    "rlkit.experiment": 8,
+    "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9,
+    "policy_train": 10, "launch_experiment": 10, "show_path": 10, "benchmarks": 10, "scripts": 10,
+}
+OURS = ("rlkit", "configs", "rand_param_envs", "policy_train", "launch_experiment", "show_path")
+
+
+def layer(module: str) -> int:
+    best = max((p for p in LAYERS if module == p or module.startswith(p + ".")), key=len, default=None)
+    if best is None:
+        raise KeyError(f"{module} has no layer in tests/test_layers.py: add it")
+    return LAYERS[best]
+
+
+def module_name(path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports(path) -> list[str]:
+    """Every module it imports, at the top or inside a function."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return [m for m in out if m.split(".")[0] in OURS]
+
+
+SOURCES = sorted(p for d in ("rlkit", "configs", "rand_param_envs", "benchmarks", "scripts") for p in (ROOT / d).rglob("*.py")) + \
+    [ROOT / f for f in ("policy_train.py", "launch_experiment.py", "show_path.py")]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_run_down_the_layers(path):
+    me = module_name(path)
+    upward = []
+    for m in imports(path):
+        target = layer(m)
+        if target > layer(me):
+            upward.append(f"{m} (layer {target})")
+    assert not upward, f"{me} (layer {layer(me)}) imports upward: {upward}"
+
+
+def test_every_module_has_a_layer():
+    for path in SOURCES:
+        layer(module_name(path))

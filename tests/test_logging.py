@@ -1,0 +1,102 @@
+"""The run logger and the progress.csv columns: names and order, finite cells, atomic rows, resume."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.errors import UserError
+from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, TIMING_COLUMNS, RunLogger, progress_row
+
+
+def make_row(iteration: int, offline: float = -5.0, latent: int = 2) -> dict[str, float]:
+    counters = {"train_steps": 10 * iteration, "env_steps": 40 * iteration, "rollouts": 3 * iteration,
+                "iteration": iteration, "train_time": 1.5 * iteration}
+    stat_values = {field: torch.arange(4.0) + i for i, field in enumerate(STAT_COLUMNS.values())}
+    return progress_row(counters, {"train": 1.5, "eval": 0.5, "epoch": 2.0}, {"offline": offline, "np": -7.0},
+                        [0.1] * latent, 0.2, [0.3] * latent, 0.4, {k: float(i) for i, k in enumerate(LOSS_COLUMNS)},
+                        stat_values)
+
+
+def test_row_columns_and_values():
+    row = make_row(3)
+    cols = list(row)
+    assert cols[:8] == ["Number of train steps total", "Number of env steps total", "Number of rollouts total",
+                        *TIMING_COLUMNS[:3], TIMING_COLUMNS[3], "Epoch"]
+    assert cols[8:11] == list(RETURN_COLUMNS.values())
+    assert cols[11:17] == ["Z mean train0", "Z mean train1", "Z variance train", "Z mean eval0", "Z mean eval1",
+                           "Z variance eval"]
+    assert cols[17:24] == list(LOSS_COLUMNS.values())
+    assert cols[24:] == [f"{name} {s}" for name in STAT_COLUMNS for s in ("Mean", "Std", "Max", "Min")]
+    assert row["Epoch"] == 2 and row["Number of train steps total"] == 30 and row["Total Train Time (s)"] == 4.5
+    assert row[RETURN_COLUMNS["offline"]] == -5 and row[RETURN_COLUMNS["online"]] == 0  # a protocol not run logs 0
+    assert row["Club Loss"] == 1.0  # LOSS_COLUMNS' second key
+    assert (row["Q Predictions Mean"], row["Q Predictions Std"], row["Q Predictions Max"], row["Q Predictions Min"]) == \
+        (1.5, pytest.approx(np.std([0, 1, 2, 3])), 3, 0)
+    assert all(isinstance(v, float) and math.isfinite(v) for v in row.values())
+
+
+def test_progress_csv_is_viskit_readable_and_complete(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.write_variant({"seed": 1, "algo_params": {"discount": 0.9}})
+    for it in (1, 2):
+        log.record(make_row(it))
+    log.close()
+    df = pd.read_csv(tmp_path / "progress.csv")
+    assert list(df.columns) == list(make_row(1)) and df["Epoch"].tolist() == [0, 1]
+    assert np.isfinite(df.to_numpy()).all()
+    assert json.loads((tmp_path / "variant.json").read_text())["algo_params"]["discount"] == 0.9
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary file
+
+
+def test_non_finite_row_is_refused_and_the_file_kept(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(make_row(1))
+    before = (tmp_path / "progress.csv").read_text()
+    with pytest.raises(FloatingPointError, match="Average_OfflineReturn_all_test_tasks"):
+        log.record(make_row(2, offline=float("nan")))
+    assert (tmp_path / "progress.csv").read_text() == before
+    log.close()
+
+
+def test_changed_columns_are_refused(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(make_row(1, latent=2))
+    with pytest.raises(RuntimeError, match="progress keys changed"):
+        log.record(make_row(2, latent=3))
+    log.close()
+
+
+def test_resume_keeps_the_rows_done_and_writes_no_duplicate(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    for it in (1, 2, 3):  # the run was killed after writing row 3 but before its snapshot (2 iterations saved)
+        log.record(make_row(it))
+    log.close()
+    resumed = RunLogger(tmp_path, use_tensorboard=False)
+    resumed.load_rows(2)
+    resumed.record(make_row(3, offline=-1.0))
+    resumed.record(make_row(4))
+    resumed.close()
+    df = pd.read_csv(tmp_path / "progress.csv")
+    assert df["Epoch"].tolist() == [0, 1, 2, 3]
+    assert df[RETURN_COLUMNS["offline"]].tolist() == [-5, -5, -1, -5]
+
+
+def test_resume_with_missing_rows_is_an_error(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(make_row(1))
+    log.close()
+    with pytest.raises(UserError, match="has 1 rows: expected at least 2 to resume"):
+        RunLogger(tmp_path, use_tensorboard=False).load_rows(2)
+
+
+def test_tensorboard_gets_every_column(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    log = RunLogger(tmp_path)
+    log.record(make_row(1))
+    log.close()
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert set(acc.Tags()["scalars"]) == {k.replace(" ", "_") for k in make_row(1)}
