@@ -7,7 +7,7 @@ unknown key or a value out of range is an error naming it.
 """
 
 default_config = dict(
-    env_name="point-robot",  # a key of rlkit.envs.ENVS
+    env_name="point-robot",  # a key of rlkit.tasks.ENVS
     n_train_tasks=30,  # tasks used for meta-training
     n_eval_tasks=10,  # held-out tasks used for meta-test
     interpolation=True,  # test tasks spread through the task list (docs/algorithm.md, "Task split")

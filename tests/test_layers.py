@@ -66,3 +66,15 @@ def test_imports_run_down_the_layers(path):
 def test_every_module_has_a_layer():
     for path in SOURCES:
         layer(module_name(path))
+
+
+def test_readme_layout_names_every_room():
+    """The README's layout section lists every package and top-level module of rlkit."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("## Layout"):text.index("\n## ", text.index("## Layout") + 1)]
+    rlkit = ROOT / "rlkit"
+    missing = [f"rlkit/{p.name}/" for p in rlkit.iterdir() if (p / "__init__.py").is_file() and f"rlkit/{p.name}/" not in block]
+    missing += [p.name for p in rlkit.glob("*.py") if p.stem not in ("__init__", "__main__") and p.name not in block]
+    missing += [f"rlkit/torch/{p.name}/" for p in (rlkit / "torch").iterdir()
+                if (p / "__init__.py").is_file() and f"rlkit/torch/{p.name}/" not in block]
+    assert not missing, f"README.md's layout section does not mention {missing}"
