@@ -1,11 +1,18 @@
 """Stage 1: behaviour-policy SAC per task -> offline_dataset/ENV/goal_idx{i}/.
 
     python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [KEY=VALUE ...]
+    python policy_train.py --config configs/point-robot.json --regenerate [--n_trj N] [--checkpoints 2200,2400]
+                           [--seed S] [--overwrite]
 
 `--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
 tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/behaviour/sac_config/),
 e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
+
+`--regenerate` trains nothing: the behaviour networks saved at each checkpoint roll out `--n_trj`
+more stochastic episodes per (task, checkpoint) into `goal_idx{i}/step{c}_extra.npz` (default: all
+checkpoints with saved networks, as many episodes as the data's own checkpoints hold), the same
+for the same `--seed`. Existing files are kept unless `--overwrite`.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from rlkit.cli import keep_freed_memory, run_cli, select_device
 from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
+from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
 
 __all__ = ["main", "load_sac_config"]
 
@@ -32,8 +40,14 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--threads", default=None, type=click.IntRange(min=1),
               help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")
 @click.option("--no-progress", is_flag=True, help="no progress output (default: bars on a terminal, a line per checkpoint otherwise)")
+@click.option("--regenerate", is_flag=True, help="roll the saved behaviour networks out again instead of training")
+@click.option("--n_trj", default=None, type=click.IntRange(min=1), help="--regenerate: episodes per (task, checkpoint)")
+@click.option("--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="--regenerate: seed of the episodes")
+@click.option("--overwrite", is_flag=True, help="--regenerate: replace existing step*_extra.npz files")
 def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
-         sac_config: str | None, threads: int | None, no_progress: bool) -> None:
+         sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
+         checkpoints: str | None, seed: int, overwrite: bool) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]
     if len(positional) > 1 or (positional and config_opt):
@@ -52,8 +66,21 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
         print(f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing to do")
         return
-    generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), tasks, name, loaded, device,
-             "off" if no_progress else None)
+    data_dir = Path(cfg.algo_params.data_dir)
+    if regenerate:
+        chosen = parse_checkpoints(checkpoints) if checkpoints else None
+        regenerate_episodes(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed, overwrite, device)
+        return
+    if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
+        raise UserError("--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them")
+    generate(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, loaded, device, "off" if no_progress else None)
+
+
+def parse_checkpoints(text: str) -> list[int]:
+    try:
+        return [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise UserError(f"--checkpoints {text!r}: expected comma-separated integers such as 2200,2400") from None
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
-from rand_param_envs.walker2d_rand_params import Walker2DRandParamsEnv
+from rand_param_envs.walker2d_rand_params import SparseWalker2DRandParamsEnv, Walker2DRandParamsEnv
 from rlkit.config import Config
 from rlkit.data.dataset import restore_dataset_tasks
 from rlkit.envs.ant import AntDirEnv, AntGoalEnv
 from rlkit.envs.base import MultiTaskEnv
 from rlkit.envs.half_cheetah import HalfCheetahDirEnv, HalfCheetahVelEnv
 from rlkit.envs.humanoid import HumanoidDirEnv
-from rlkit.envs.point_robot import PointEnv, SparsePointEnv
+from rlkit.envs.point_robot import PointEnv, PointWindEnv, SparsePointEnv
 from rlkit.envs.wrappers import NormalizedBoxEnv
 from rlkit.errors import UserError
 
@@ -28,6 +28,7 @@ from rlkit.errors import UserError
 ENVS: dict[str, type[MultiTaskEnv]] = {
     "point-robot": PointEnv,
     "sparse-point-robot": SparsePointEnv,
+    "point-robot-wind": PointWindEnv,
     "cheetah-vel": HalfCheetahVelEnv,
     "cheetah-dir": HalfCheetahDirEnv,
     "ant-goal": AntGoalEnv,
@@ -35,6 +36,7 @@ ENVS: dict[str, type[MultiTaskEnv]] = {
     "humanoid-dir": HumanoidDirEnv,
     "hopper-rand-params": HopperRandParamsEnv,
     "walker-rand-params": Walker2DRandParamsEnv,
+    "sparse-walker-rand-params": SparseWalker2DRandParamsEnv,
 }
 
 

@@ -5,6 +5,7 @@ from rlkit.data.dataset import (Trajectories, check_dataset, load_task_data, rea
                                 write_checkpoint, write_task_meta)
 from rlkit.data.legacy import export_legacy, import_legacy
 from rlkit.errors import UserError
+from tests.conftest import ROOT, run_cli
 
 
 def make_trajs(n_traj=3, length=4, obs_dim=2, act_dim=2, seed=0):
@@ -67,9 +68,23 @@ def test_wrong_observation_size_in_file(tmp_path):
 def test_check_reports_each_task(tmp_path):
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
-    lines, problems = check_dataset(tmp_path)
-    assert problems == []
-    assert len(lines) == 2 and "complete" in lines[0]
+    report = check_dataset(tmp_path)
+    assert report.problems == [] and report.warnings == []
+    assert len(report.lines) == 2 and "complete" in report.lines[0]
+
+
+def test_check_warns_about_other_package_versions(tmp_path):
+    from rlkit.data.dataset import read_task_meta, running_versions
+    for t in (0, 1, 2):
+        d = write_task(tmp_path, t)
+        meta = read_task_meta(d)
+        meta["versions"] = dict(running_versions(), **({"torch": "2.0.1", "mujoco": "3.0.0"} if t else {}))
+        write_task_meta(d, meta)
+    report = check_dataset(tmp_path)
+    assert report.problems == []  # a warning, not a failure
+    assert len(report.warnings) == 1 and report.warnings[0].startswith("tasks [1, 2] were written with torch 2.0.1, mujoco 3.0.0")
+    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    assert proc.returncode == 0 and "warning: tasks [1, 2]" in proc.stderr
 
 
 def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
@@ -130,17 +145,17 @@ def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
     shutil.copytree(task_dir(tmp_path, 0), task_dir(tmp_path, 1))  # goal_idx0 copied over goal_idx1
     with pytest.raises(UserError, match="describes task 0: expected task 1"):
         load()
-    assert any("describes task 0: expected task 1" in p for p in check_dataset(tmp_path)[1])
+    assert any("describes task 0: expected task 1" in p for p in check_dataset(tmp_path).problems)
     write_checkpoint(task_dir(tmp_path, 0), 900, {"sample": make_trajs(seed=9)})  # left by another run
     with pytest.raises(UserError, match="step900.npz' is not among the checkpoints that task.json lists"):
         load(task=0, steps=[100, 900])
-    assert any("does not list: ['step900.npz']" in p for p in check_dataset(tmp_path)[1])
+    assert any("does not list: ['step900.npz']" in p for p in check_dataset(tmp_path).problems)
     meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
     meta["complete"] = False
     (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
     with pytest.raises(UserError, match="says the task is incomplete"):
         load(task=0)
-    assert any("incomplete" in p for p in check_dataset(tmp_path)[1])
+    assert any("incomplete" in p for p in check_dataset(tmp_path).problems)
 
 
 def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
@@ -152,3 +167,22 @@ def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
     (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
     proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 1 and "INCOMPLETE" in proc.stdout and "problem: " in proc.stderr
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_fast_npz_reader_equals_np_load(tmp_path, save):
+    """`read_npz` (views over the file's bytes) against np.load: plain, compressed, Fortran-ordered,
+    big-endian, 0-d and empty arrays, and a key the file lacks."""
+    from rlkit.data.dataset import read_npz
+    rng = np.random.default_rng(0)
+    arrays = {"a": rng.normal(size=(7, 3)).astype(np.float32), "b": np.arange(5, dtype=np.int64),
+              "c": np.asfortranarray(rng.normal(size=(4, 6))), "d": np.arange(6, dtype=">f8").reshape(2, 3),
+              "e": np.float64(3.5), "f": np.zeros((0, 2), np.float32)}
+    path = tmp_path / "x.npz"
+    save(path, **arrays)
+    got = read_npz(path, [*arrays, "missing"])
+    assert set(got) == set(arrays)
+    with np.load(path) as z:
+        for k in arrays:
+            assert got[k].dtype == z[k].dtype and got[k].shape == z[k].shape and got[k].flags.writeable
+            np.testing.assert_array_equal(got[k], z[k])

@@ -101,3 +101,27 @@ def test_non_finite_action_rejected():
 def test_unknown_env_lists_known():
     with pytest.raises(UserError, match="point-robot"):
         make_env("no-such-env")
+
+
+def test_point_robot_wind_formulas():
+    """The reference's point-robot-wind: goal (1, 0) for every task, a per-task wind added to every step."""
+    env = make_env("point-robot-wind", n_tasks=40, max_episode_steps=20, goal_radius=0.2)
+    rs = np.random.RandomState(1337)
+    winds = np.stack([rs.uniform(-0.05, 0.05, 40), rs.uniform(-0.05, 0.05, 40)], axis=1)  # all x, then all y
+    assert all(t["goal"] == [1.0, 0.0] for t in env.tasks)
+    np.testing.assert_allclose([t["wind"] for t in env.tasks], winds)
+    env.reset_task(7)
+    obs, _ = env.reset()
+    obs, r, _, _, info = env.step(np.array([0.1, -0.03]))
+    np.testing.assert_allclose(obs, np.array([0.1, -0.03]) + winds[7])
+    assert r == pytest.approx(-np.linalg.norm(obs - [1.0, 0.0]))
+    assert info["sparse_reward"] == 0.0  # outside the goal radius
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.3, -0.2, -0.1])), [0.0, -0.2, -0.1])
+    wrapped = NormalizedBoxEnv(make_env("point-robot-wind", n_tasks=40, max_episode_steps=20))
+    for t in (0, 7, 39):  # the scripted oracle reaches the goal against the wind; random actions do not
+        assert oracle_return(wrapped.unwrapped, t) > random_return(wrapped.unwrapped, t, episodes=20) + 5
+    env.reset_task(7)
+    env.reset()
+    for _ in range(20):
+        obs, r, _, _, info = env.step(env.oracle_action(obs))
+    assert r > -0.2 and info["sparse_reward"] == pytest.approx(r + 1.0)

@@ -1,4 +1,5 @@
-"""Both stages through their CLIs on every MuJoCo family: 2 tasks, a few hundred SAC steps, 2 iterations."""
+"""Both stages through their CLIs on every family but point-robot (tested in test_smoke): 2 tasks, a few
+hundred SAC steps, 2 iterations."""
 import json
 
 import numpy as np
@@ -10,7 +11,8 @@ from tests.conftest import ROOT, run_cli
 
 CONFIGS = {"cheetah-vel": "cheetah-vel.json", "cheetah-dir": "cheetah-dir.json", "ant-goal": "ant-goal.json",
            "ant-dir": "ant-dir.json", "humanoid-dir": "humanoid-dir.json",
-           "hopper-rand-params": "hopper_rand_params.json", "walker-rand-params": "walker_rand_params.json"}
+           "hopper-rand-params": "hopper_rand_params.json", "walker-rand-params": "walker_rand_params.json",
+           "sparse-walker-rand-params": "sparse-walker-rand-params.json", "point-robot-wind": "point-robot-wind.json"}
 
 
 def tiny_config(name: str, work) -> str:
@@ -31,7 +33,8 @@ def tiny_config(name: str, work) -> str:
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_both_stages_run_on_every_family(name, tmp_path):
     config = tiny_config(name, tmp_path)
-    run_cli([str(ROOT / "policy_train.py"), "--config", config, "--sac_config", "tiny_mujoco"], cwd=tmp_path)
+    sac_config = "tiny_point" if "point" in name else "tiny_mujoco"
+    run_cli([str(ROOT / "policy_train.py"), "--config", config, "--sac_config", sac_config], cwd=tmp_path)
     data = tmp_path / "offline_dataset" / f"{name}-tiny"
     lines = run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).stdout.strip().splitlines()
     assert len(lines) == 2 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)

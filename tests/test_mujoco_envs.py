@@ -314,3 +314,21 @@ def test_meta_training_restores_tasks_from_the_dataset(tmp_path):
     walker = _env("walker-rand-params", n_tasks=6)
     with pytest.raises(UserError, match="expected 'walker-rand-params'"):
         restore_dataset_tasks(walker, tmp_path)
+
+
+def test_sparse_walker_is_the_walker_with_the_references_sparse_reward():
+    dense, sparse = _env("walker-rand-params"), _env("sparse-walker-rand-params")
+    np.testing.assert_array_equal(dense.task_params[3]["body_mass"], sparse.task_params[3]["body_mass"])  # same tasks
+    actions = np.random.default_rng(6).uniform(-1, 1, size=(30, 6))
+    for env in (dense, sparse):
+        env.reset_task(3)
+        env.reset(seed=1)
+    for a in actions:
+        o1, r1, t1, _, _ = dense.step(a)
+        o2, r2, t2, _, info = sparse.step(a)
+        np.testing.assert_array_equal(o1, o2)
+        assert r1 == r2 and t1 == t2  # step keeps the dense reward
+        assert info["sparse_reward"] == (r2 if r2 >= 0.5 else 0.0)
+        if t1:
+            break
+    np.testing.assert_array_equal(sparse.sparsify_rewards(np.array([0.49, 0.5, 2.0, -1.0])), [0.0, 0.5, 2.0, 0.0])

@@ -3,7 +3,8 @@
 
 `settings` reads the hydra SAC configs (`sac_config/`) into a `Schedule` and `SACParams`;
 `generate` trains groups of tasks in lockstep with `rlkit.torch.sac.vector_sac.VectorSAC` and
-writes each checkpoint as it comes; `progress` shows it. The SAC's update maths lives in
+writes each checkpoint as it comes (episodes, networks, returns.csv); `progress` shows it;
+`regenerate` rolls saved networks out again for more episodes; `curves` draws the returns. The SAC's update maths lives in
 `rlkit.torch`; this room only orchestrates.
 """
 from rlkit.behaviour.generate import generate, split_tasks, train_task_group

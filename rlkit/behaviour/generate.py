@@ -7,7 +7,6 @@ end, so an interrupted run trains the incomplete tasks again and skips the compl
 """
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-import rlkit
 from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import Schedule
-from rlkit.data.dataset import (FORMAT_VERSION, TASK_PARAMS_FILE, read_task_meta, task_dir, write_checkpoint,
+from rlkit.data.dataset import (FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, read_task_meta,
+                                restore_dataset_tasks, running_versions, task_dir, write_checkpoint, write_networks,
                                 write_task_meta)
+from rlkit.fileio import atomic_write_text
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import UserError
@@ -37,24 +37,42 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
     print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
           f"{len(todo)} to train ({sac_config}) -> {data_dir}")
     group = max(1, int(hcfg.get("tasks_per_group", 1)))
+    save_networks = bool(hcfg.get("save_networks", True))
     for start in range(0, len(todo), group):
-        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress)
+        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress,
+                         save_networks)
 
 
 def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                     data_dir: Path, device: torch.device, progress: str | None = None) -> None:
+                     data_dir: Path, device: torch.device, progress: str | None = None, save_networks: bool = True) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
-    TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress).train()
+    TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress, save_networks).train()
 
 
-def _make_envs(env_name: str, env_params: dict[str, Any], task: int, n: int, seed: int) -> list[NormalizedBoxEnv]:
+def mean_return(trajs: Trajectories | None) -> float:
+    """Mean episode return of a checkpoint's episodes (nan if there are none)."""
+    if trajs is None or not len(trajs.traj_lengths):
+        return float("nan")
+    return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
+
+
+def make_task_envs(env_name: str, env_params: dict[str, Any], task: int, n: int, seed: int,
+                   dataset: Path | None = None) -> list[NormalizedBoxEnv]:
+    """`n` envs of `task`, env k reset with seed `seed * 100_003 + k`; with `dataset`, a parameter family's
+    tasks are the ones that dataset was written with."""
     envs = []
     for k in range(n):
-        env = NormalizedBoxEnv(make_env(env_name, **env_params))
+        raw = make_env(env_name, **env_params)
+        if dataset is not None:
+            restore_dataset_tasks(raw, dataset)
+        env = NormalizedBoxEnv(raw)
         env.reset_task(task)
         env.reset(seed=seed * 100_003 + k)
         envs.append(env)
     return envs
+
+
+RETURNS_HEADER = "checkpoint,stochastic_return,deterministic_return"
 
 
 class TaskReplay:
@@ -81,19 +99,20 @@ class TaskGroup:
     random streams, and the checkpoints each has written so far."""
 
     def __init__(self, env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                 data_dir: Path, device: torch.device, progress: str | None = None):
-        self.env_name, self.tasks, self.sched, self.sac = env_name, tasks, sched, sac
-        self.data_dir, self.device, self.progress = data_dir, device, progress
+                 data_dir: Path, device: torch.device, progress: str | None = None, save_networks: bool = True):
+        self.env_name, self.env_params, self.tasks, self.sched, self.sac = env_name, env_params, tasks, sched, sac
+        self.data_dir, self.device, self.progress, self.save_networks = data_dir, device, progress, save_networks
         n = len(tasks)
-        self.envs = [_make_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
+        self.envs = [make_task_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
         self.obs_dim, self.action_dim = self.envs[0].observation_space.shape[0], self.envs[0].action_space.shape[0]
         self.gens = TaskGenerators(n, sched.seed, device)
         self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
         self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
         n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
-        self.eval_envs = [_make_envs(env_name, env_params, t, n_roll, sched.seed + 1) for t in tasks]
+        self.eval_envs = [make_task_envs(env_name, env_params, t, n_roll, sched.seed + 1) for t in tasks]
         self.checkpoints: list[list[int]] = [[] for _ in tasks]  # written, per task
         self.last = np.zeros(n, dtype=np.int64)  # per task, step // eval_frequency of its last checkpoint
+        self.returns: list[list[str]] = [[] for _ in tasks]  # per task, one returns.csv line per checkpoint
 
     def train(self) -> None:
         sched, envs, n = self.sched, self.envs, len(self.tasks)
@@ -157,22 +176,27 @@ class TaskGroup:
             parts = {"sample": paths.to_trajectories(jobs[:k_sample])} if k_sample else {}
             if sched.num_eval_episodes:
                 parts["eval"] = paths.to_trajectories(jobs[k_sample:])
-            write_checkpoint(task_dir(self.data_dir, self.tasks[i]), ck, parts)
+            tdir = task_dir(self.data_dir, self.tasks[i])
+            write_checkpoint(tdir, ck, parts)
+            if self.save_networks:
+                write_networks(tdir, ck, agent.task_state(i), {"obs_dim": self.obs_dim, "action_dim": self.action_dim,
+                                                               "sac": self._sac_dict()})
             self.checkpoints[i].append(ck)
-            shown = parts.get("sample", parts.get("eval"))
-            if shown is not None:
-                self.bars.checkpoint(i, len(self.checkpoints[i]),
-                                     float(shown.rewards.sum()) / max(len(shown.traj_lengths), 1))
+            ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
+            self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
+            atomic_write_text(tdir / RETURNS_FILE, "\n".join([RETURNS_HEADER, *self.returns[i]]) + "\n")
+            self.bars.checkpoint(i, len(self.checkpoints[i]), ret_sample if k_sample else ret_mean_action)
+
+    def _sac_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.sac.__dict__.items()}
 
     def _write_meta(self, i: int, complete: bool) -> None:
         sched, task = self.sched, self.tasks[i]
-        meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "task_idx": task,
-                "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim, "action_dim": self.action_dim,
-                "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
-                "sac": {k: list(v) if isinstance(v, tuple) else v for k, v in self.sac.__dict__.items()},
-                "seed": sched.seed, "complete": complete,
-                "versions": {"csro": rlkit.__version__, "torch": torch.__version__, "numpy": np.__version__,
-                             "python": platform.python_version()},
+        meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "env_params": self.env_params,
+                "task_idx": task, "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim,
+                "action_dim": self.action_dim, "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
+                "sac": self._sac_dict(), "seed": sched.seed, "complete": complete,
+                "saved_networks": self.save_networks, "versions": running_versions(),
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_task_meta(task_dir(self.data_dir, task), meta)
 

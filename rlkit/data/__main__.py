@@ -1,5 +1,7 @@
-"""`python -m rlkit.data check DIR | import-legacy SRC DST --allow-pickle | export-legacy SRC DST`."""
+"""`python -m rlkit.data check DIR | curves DIR | import-legacy SRC DST --allow-pickle | export-legacy SRC DST`."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -16,14 +18,32 @@ def main() -> None:
 @main.command()
 @click.argument("data_dir")
 def check(data_dir: str) -> None:
-    """Validate every goal_idx* folder of DATA_DIR and print a line per task; exit 1 on any problem."""
-    lines, problems = check_dataset(data_dir)
-    for line in lines:
+    """Validate every goal_idx* folder of DATA_DIR and print a line per task; exit 1 on any problem
+    (warnings, such as data written with other package versions, do not fail)."""
+    report = check_dataset(data_dir)
+    for line in report.lines:
         click.echo(line)
-    for problem in problems:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
         click.echo(f"problem: {problem}", err=True)
-    if problems:
+    if report.problems:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("data_dir")
+@click.option("--out", default=None, help="PNG path (default: DATA_DIR/behaviour_curves.png)")
+@click.option("--config", default=None, help="experiment JSON whose env_params give the oracle of a dataset whose "
+                                             "task.json predates recording them")
+def curves(data_dir: str, out: str | None, config: str | None) -> None:
+    """Draw the behaviour policies' returns at every checkpoint, one line per task, with the oracle's."""
+    from rlkit.behaviour.curves import write_curves
+    from rlkit.config import load_config
+    env_params = load_config(config).env_params.kwargs() if config else None
+    csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
+    click.echo(f"wrote {csv_path}")
+    click.echo(f"wrote {png}")
 
 
 @main.command("import-legacy")

@@ -17,9 +17,14 @@ leaves a half file that looks whole.
 """
 from __future__ import annotations
 
+import io
 import json
+import os
+import platform
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -31,6 +36,7 @@ from rlkit.fileio import atomic_write, atomic_write_text
 FORMAT_VERSION = 1
 KINDS = ("sample", "eval")
 TASK_PARAMS_FILE = "task_params.json"
+RETURNS_FILE = "returns.csv"  # per task: mean stochastic and deterministic return of every checkpoint
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
 
 
@@ -76,11 +82,55 @@ def task_dir(data_dir: str | Path, task_idx: int) -> Path:
     return Path(data_dir) / f"{TASK_DIR_PREFIX}{task_idx}"
 
 
-def checkpoint_path(tdir: Path, step: int) -> Path:
-    return tdir / f"step{int(step)}.npz"
+def checkpoint_path(tdir: Path, step: int, extra: bool = False) -> Path:
+    """`step{c}.npz`, or with `extra` `step{c}_extra.npz`: more episodes of checkpoint c's saved policy
+    (`policy_train.py --regenerate`), which the loader appends when n_trj asks for more."""
+    return tdir / f"step{int(step)}{EXTRA_SUFFIX if extra else ''}.npz"
 
 
-def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories]) -> Path:
+EXTRA_SUFFIX = "_extra"
+NETWORKS_DIR = "networks"
+NETWORKS_FORMAT = "csro-behaviour-networks/1"
+
+
+def networks_path(tdir: Path, step: int) -> Path:
+    """The behaviour SAC's networks at checkpoint `step` (actor, critic, target critic, temperature)."""
+    return tdir / NETWORKS_DIR / f"step{int(step)}.pt"
+
+
+def saved_network_steps(tdir: Path) -> list[int]:
+    return sorted(int(p.stem[4:]) for p in (tdir / NETWORKS_DIR).glob("step*.pt") if p.stem[4:].isdigit())
+
+
+def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str, Any]) -> Path:
+    """One task's networks (a one-task `VectorSAC` state_dict) with `info` (dims, SAC settings)."""
+    import torch
+    path = networks_path(tdir, step)
+    doc = {"format": NETWORKS_FORMAT, "step": int(step), "state": state, **info}
+    atomic_write(path, lambda f: torch.save(doc, f))
+    return path
+
+
+def read_networks(tdir: Path, step: int) -> dict[str, Any]:
+    """What `write_networks` wrote, loaded without unpickling code (`weights_only=True`)."""
+    import pickle
+
+    import torch
+    path = networks_path(tdir, step)
+    if not path.is_file():
+        raise UserError(f"missing network file {str(path)!r}: expected one of the checkpoints "
+                        f"{saved_network_steps(tdir)} that have saved networks")
+    try:
+        doc = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a network file "
+                        "written by policy_train.py") from None
+    if not isinstance(doc, dict) or doc.get("format") != NETWORKS_FORMAT:
+        raise UserError(f"{str(path)!r} is not a behaviour network file: expected format {NETWORKS_FORMAT!r}")
+    return doc
+
+
+def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False) -> Path:
     arrays: dict[str, np.ndarray] = {}
     for kind, t in trajs.items():
         if kind not in KINDS:
@@ -88,26 +138,76 @@ def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories]) -> P
         for f in FIELDS:
             v = getattr(t, f)
             arrays[f"{kind}_{f}"] = v.astype(np.int64 if f == "traj_lengths" else np.float32)
-    path = checkpoint_path(tdir, step)
+    path = checkpoint_path(tdir, step, extra)
     atomic_write(path, lambda fh: np.savez(fh, **arrays))
     return path
 
 
-def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False) -> Trajectories | None:
-    """The `kind` trajectories of checkpoint `step`, checked to be whole and finite. A missing,
-    truncated or unreadable file, or non-finite values, are one-line errors naming the file;
-    `missing_ok` returns None where the file has no trajectories of that kind."""
-    path = checkpoint_path(tdir, step)
+_NPY_HEADER = re.compile(r"""\{'descr': '([<>|=][a-z]\d+)', 'fortran_order': False, 'shape': \(([\d, ]*)\), \}""")
+
+
+def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """The arrays `keys` of an .npz file (those it holds), as `np.load(path, allow_pickle=False)` gives them.
+
+    Speed: a dataset is hundreds of small .npz files, and np.load spends most of its time per array
+    (a zip member opened, its header parsed with `ast.literal_eval`), not reading data. The files
+    `np.savez` writes store members uncompressed, so this reads the file once and takes each array
+    as a view of its bytes (`np.frombuffer`) after a regex parse of the header; any member that is
+    not exactly that (compressed, another header layout) goes through np.load's own reader.
+    Tested equal to np.load on our files and on compressed ones."""
+    with open(path, "rb") as f:  # into a bytearray, so that the arrays viewing it are writable, as np.load's are
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        f.readinto(data)
+    out: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in keys:
+                continue
+            arr = None
+            if info.compress_type == zipfile.ZIP_STORED:
+                start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28],
+                                                                 "little") \
+                    + int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+                arr = _npy_view(memoryview(data)[start:start + info.file_size])
+            if arr is None:
+                with z.open(info) as f:
+                    arr = np.lib.format.read_array(f, allow_pickle=False)
+            out[name] = arr
+    return out
+
+
+def _npy_view(member: memoryview) -> np.ndarray | None:
+    """An .npy version 1.0 member with a plain header as an array over its bytes, or None."""
+    if bytes(member[:8]) != b"\x93NUMPY\x01\x00":
+        return None
+    header_len = int.from_bytes(member[8:10], "little")
+    m = _NPY_HEADER.match(bytes(member[10:10 + header_len]).decode("latin1"))
+    if m is None:
+        return None
+    shape = tuple(int(d) for d in m.group(2).replace(" ", "").split(",") if d)
+    dtype = np.dtype(m.group(1))
+    count = int(np.prod(shape, dtype=np.int64))
+    if 10 + header_len + count * dtype.itemsize != len(member):
+        return None
+    return np.frombuffer(member, dtype=dtype, count=count, offset=10 + header_len).reshape(shape)
+
+
+def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False, extra: bool = False) -> Trajectories | None:
+    """The `kind` trajectories of checkpoint `step` (`extra`: its regenerated file), checked to be whole
+    and finite. A missing, truncated or unreadable file, or non-finite values, are one-line errors
+    naming the file; `missing_ok` returns None where the file has no trajectories of that kind."""
+    path = checkpoint_path(tdir, step, extra)
     if not path.is_file():
         raise UserError(f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
                         "(check train_epoch/eval_epoch against the data's checkpoints)")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if f"{kind}_obs" not in z:
-                if missing_ok:
-                    return None
-                raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
-            t = Trajectories(*(z[f"{kind}_{f}"] for f in FIELDS))
+        arrays = read_npz(path, [f"{kind}_{f}" for f in FIELDS])
+        if f"{kind}_obs" not in arrays:
+            if missing_ok:
+                return None
+            raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
+        t = Trajectories(*(arrays[f"{kind}_{f}"] for f in FIELDS))
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
         raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
                         "checkpoint file written by policy_train.py; regenerate that task") from None
@@ -117,6 +217,25 @@ def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False) 
     if int(t.traj_lengths.sum()) != len(t):
         raise UserError(f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows")
     return t
+
+
+VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version can change the data
+
+
+def running_versions() -> dict[str, str]:
+    """Versions of this process's packages, as a dataset's task.json records them ("versions")."""
+    out = {"csro": metadata.version("csro") if _installed("csro") else "source", "python": platform.python_version()}
+    for name in VERSIONED:
+        out[name] = metadata.version(name) if _installed(name) else "absent"
+    return out
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
 
 
 def write_task_meta(tdir: Path, meta: dict[str, Any]) -> None:
@@ -233,19 +352,33 @@ def load_task_data(data_dir: str | Path, task_idx: int, steps: Iterable[int], ki
         if t.obs.ndim != 2 or t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:
             raise UserError(f"{str(checkpoint_path(tdir, step))!r} has observation size {t.obs.shape[1:]} and action size "
                             f"{t.actions.shape[1:]}: expected ({obs_dim},) and ({action_dim},) for {env_name!r}")
+        if t.n_traj < n_trj and checkpoint_path(tdir, step, extra=True).is_file():
+            more = read_checkpoint(tdir, step, kind, missing_ok=True, extra=True)
+            t = Trajectories.concat([t, more]) if more is not None else t
         if t.n_traj < n_trj:
-            raise UserError(f"{str(checkpoint_path(tdir, step))!r} holds {t.n_traj} {kind} trajectories: expected at least n_trj={n_trj}")
+            raise UserError(f"{str(checkpoint_path(tdir, step))!r} holds {t.n_traj} {kind} trajectories: expected at least "
+                            f"n_trj={n_trj} (policy_train.py --regenerate --n_trj K writes more from the saved policies)")
         parts.append(t.first(n_trj))
     if not parts:
         raise UserError(f"no checkpoints selected for task {task_idx}: the epoch range is empty")
     return Trajectories.concat(parts)
 
 
-def check_dataset(data_dir: str | Path) -> tuple[list[str], list[str]]:
-    """One summary line per task folder, and the problems found (an incomplete task, a task.json of
-    another task, step files that task.json does not list); a damaged file raises UserError."""
-    lines, problems = [], []
-    for _, tdir in task_dirs(data_dir, "a dataset written by policy_train.py"):
+@dataclass
+class DatasetCheck:
+    lines: list[str] = field(default_factory=list)  # one summary line per task folder
+    problems: list[str] = field(default_factory=list)  # what makes the dataset unusable as it is
+    warnings: list[str] = field(default_factory=list)  # what may make results differ, e.g. other package versions
+
+
+def check_dataset(data_dir: str | Path) -> DatasetCheck:
+    """One summary line per task folder, the problems found (an incomplete task, a task.json of
+    another task, step files that task.json does not list) and warnings (written with other versions
+    of torch, mujoco, gymnasium or numpy than this process runs); a damaged file raises UserError."""
+    out = DatasetCheck()
+    other_versions: dict[str, list[int]] = {}
+    running = running_versions()
+    for idx, tdir in task_dirs(data_dir, "a dataset written by policy_train.py"):
         meta = read_task_meta(tdir)
         if meta is None:
             raise UserError(f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy")
@@ -260,13 +393,24 @@ def check_dataset(data_dir: str | Path) -> tuple[list[str], list[str]]:
                     raise UserError(f"{str(checkpoint_path(tdir, step))!r} ({kind}) has observation/action shapes "
                                     f"{t.obs.shape[1:]}/{t.actions.shape[1:]}: expected ({meta['obs_dim']},)/({meta['action_dim']},)")
                 n += len(t)
+            if checkpoint_path(tdir, step, extra=True).is_file():
+                n += len(read_checkpoint(tdir, step, "sample", extra=True))
         problem = task_meta_problem(tdir, meta)
         if problem:
-            problems.append(problem)
-        extra = sorted(p.name for p in tdir.glob("step*.npz") if p.stem[4:].isdigit() and int(p.stem[4:]) not in steps)
+            out.problems.append(problem)
+        extra = sorted(p.name for p in tdir.glob("step*.npz") if p.stem[4:].removesuffix(EXTRA_SUFFIX).isdigit()
+                       and int(p.stem[4:].removesuffix(EXTRA_SUFFIX)) not in steps)
         if extra:
-            problems.append(f"{str(tdir)!r} holds step files that task.json does not list: {extra} (left by another "
-                            "stage-1 run?)")
+            out.problems.append(f"{str(tdir)!r} holds step files that task.json does not list: {extra} (left by another "
+                                "stage-1 run?)")
+        written = meta.get("versions", {})
+        differ = [f"{k} {written[k]}" for k in VERSIONED if k in written and written[k] != running[k]]
+        if differ:
+            other_versions.setdefault(", ".join(differ), []).append(idx)
         state = "complete" if meta.get("complete") else "INCOMPLETE"
-        lines.append(f"{tdir.name}: {meta['env_name']} task {meta['task_idx']}, {len(steps)} checkpoints, {n} transitions, {state}")
-    return lines, problems
+        out.lines.append(f"{tdir.name}: {meta['env_name']} task {meta['task_idx']}, {len(steps)} checkpoints, {n} transitions, {state}")
+    for differ, tasks in other_versions.items():
+        now = ", ".join(f"{k} {running[k]}" for k in VERSIONED)
+        out.warnings.append(f"tasks {tasks} were written with {differ} (this process runs {now}): the data is usable, "
+                            "but a regenerated dataset may differ")
+    return out

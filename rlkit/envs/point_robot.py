@@ -1,4 +1,4 @@
-"""Point-robot and sparse-point-robot (docs/environments.md)."""
+"""Point-robot, sparse-point-robot and point-robot-wind (docs/environments.md)."""
 from __future__ import annotations
 
 from typing import Any
@@ -72,3 +72,44 @@ class SparsePointEnv(PointEnv):
         obs, reward, terminated, info = super()._step_state(action)
         info["sparse_reward"] = float(self.sparsify_rewards(reward))
         return obs, reward, terminated, info
+
+
+def wind_vectors(n_tasks: int) -> np.ndarray:
+    """[n_tasks, 2] winds, the reference's draw: RandomState(1337), all x components, then all y."""
+    rs = np.random.RandomState(1337)
+    wind_x = rs.uniform(-0.05, 0.05, n_tasks)
+    wind_y = rs.uniform(-0.05, 0.05, n_tasks)
+    return np.stack([wind_x, wind_y], axis=1)
+
+
+class PointWindEnv(PointEnv):
+    """point-robot-wind: the goal is (1, 0) for every task; task i adds its own wind vector to every
+    step (next state = state + action + wind). `step` returns the dense reward; `sparsify_rewards`
+    is the reference's: the dense reward inside `goal_radius` of the goal and 0 outside, and
+    `info["sparse_reward"]` is that plus 1 inside the radius, as the reference reports it."""
+
+    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
+                 goal_radius: float = 0.2, seed: int | None = None):
+        super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)
+        self.goal_radius = float(goal_radius)
+        self._winds = wind_vectors(n_tasks)
+        self._goals = np.tile([1.0, 0.0], (n_tasks, 1))
+        self.tasks = [{"goal": g.tolist(), "wind": w.tolist()} for g, w in zip(self._goals, self._winds)]
+
+    @property
+    def wind(self) -> np.ndarray:
+        return self._winds[self.task_idx]
+
+    def sparsify_rewards(self, r: np.ndarray | float) -> np.ndarray:
+        r = np.asarray(r, dtype=np.float64)
+        return np.where(r >= -self.goal_radius, r, 0.0)
+
+    def _step_state(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        self._state = self._state + action + self.wind
+        reward = -float(np.linalg.norm(self._state - self.goal))
+        inside = reward >= -self.goal_radius
+        return self._state.copy(), reward, False, {"sparse_reward": float(self.sparsify_rewards(reward)) + float(inside)}
+
+    def oracle_action(self, obs: np.ndarray) -> np.ndarray:
+        """Move by the goal offset less the wind, clipped to the action box (in env units)."""
+        return np.clip(self.goal - obs - self.wind, self.action_space.low, self.action_space.high)

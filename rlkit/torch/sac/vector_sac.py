@@ -80,6 +80,12 @@ class VectorSAC(nn.Module):
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=params.critic_lr, betas=params.critic_betas)
         self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=params.alpha_lr, betas=params.alpha_betas)
 
+    def task_state(self, i: int) -> dict[str, torch.Tensor]:
+        """Task i's networks (actor, twin critics, target critics, temperature) as the state_dict of a
+        one-task VectorSAC with the same settings; optimiser states are not included."""
+        rows = {"actor": [i], "critic": [i, self.n + i], "critic_target": [i, self.n + i], "log_alpha": [i]}
+        return {k: v[rows[k.split(".")[0]]].detach().clone().cpu() for k, v in self.state_dict().items()}
+
     def policy(self, obs: torch.Tensor, noise: torch.Tensor | None) -> PolicyOutput:
         """obs [n, B, o] -> actions [n, B, A]; noise [n, B, A] or None (deterministic)."""
         mean, raw = self.actor(obs).chunk(2, dim=-1)

@@ -1,0 +1,85 @@
+"""Stage 1's SAC update at the faithful point-robot settings on this machine: ms per update per task.
+
+    python benchmarks/behaviour_sac_speed.py [--updates 12] [--tasks 1,8]
+
+The update is `VectorSAC.update` (critic step, actor and temperature step, target Polyak) at the
+settings of `rlkit/behaviour/sac_config/train_point.yaml`: 2 x 1024 hidden units for actor and
+critic, batch 1024, obs 2 / action 2. `--tasks` are the group sizes timed: a group of n tasks
+runs as one vectorised update, so its time per task is the update's time / n (train_point trains
+8 at a time). Each timed update is compared with dense fp32 matmul probes run between blocks of
+updates (this host's matmul speed drifts by +-20% over minutes), and its FLOPs are counted, so
+the printout says how much of the machine's matmul speed the update gets. Target: at most 70 ms
+per update per task; the reference's update is reported at about 141 ms on this kind of CPU.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import click
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def time_group(n: int, updates: int, block: int = 4) -> dict:
+    from rlkit.behaviour import load_sac_config
+    from rlkit.torch.flops import MatmulProbe, count_flops
+    from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+
+    _, _, sac = load_sac_config("train_point", [])
+    dev = torch.device("cpu")
+    agent = VectorSAC(n, 2, 2, sac, 0, dev)
+    gens = TaskGenerators(n, 0, dev)
+    B = sac.batch_size
+    batch = {"obs": torch.randn(n, B, 2), "actions": torch.rand(n, B, 2) * 2 - 1, "rewards": -torch.rand(n, B, 1),
+             "next_obs": torch.randn(n, B, 2), "not_done": torch.ones(n, B, 1)}
+    step = [0]
+
+    def update() -> None:
+        agent.update(batch, step[0], gens)
+        step[0] += 1
+
+    for _ in range(3):
+        update()
+    probe = MatmulProbe()
+    times, peaks = [], [probe()]
+    while len(times) < updates:
+        update()  # untimed: the probe evicted the update's working set
+        for _ in range(min(block, updates - len(times))):
+            t = time.perf_counter()
+            update()
+            times.append(time.perf_counter() - t)
+        peaks.append(probe())
+    flops = count_flops(update)
+    return {"n": n, "median_s": statistics.median(times), "min_s": min(times), "flops": flops,
+            "median_peak": statistics.median(peaks), "best_peak": max(peaks)}
+
+
+@click.command()
+@click.option("--updates", default=12, show_default=True, help="timed updates per group size")
+@click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
+@click.option("--threads", default=None, type=int, help="torch threads (default: torch's)")
+def main(updates: int, tasks: str, threads: int | None) -> None:
+    from rlkit.cli import keep_freed_memory
+    keep_freed_memory()  # as policy_train.py does
+    if threads:
+        torch.set_num_threads(threads)
+    print(f"settings: train_point.yaml (2 x 1024 units, batch 1024), {torch.get_num_threads()} threads, CPU")
+    print(f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
+          f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}")
+    for n in (int(x) for x in tasks.split(",")):
+        r = time_group(n, updates)
+        achieved = r["flops"] / r["median_s"]
+        print(f"{n:5d} {r['median_s'] * 1e3:17.1f} {r['median_s'] * 1e3 / n:12.1f} {r['flops'] / n / 1e9:11.1f} "
+              f"{achieved / 1e9:8.0f} {r['median_peak'] / 1e9:10.0f} GF {achieved / r['median_peak']:6.0%} "
+              f"{r['flops'] / n / r['best_peak'] * 1e3:25.1f}", flush=True)
+    print("target: <= 70 ms per update per task (the reference: about 141 ms on this kind of 2-core CPU); the last "
+          "column is the floor this machine's best matmul probe sets for the update's FLOPs")
+
+
+if __name__ == "__main__":
+    main()
