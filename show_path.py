@@ -1,12 +1,24 @@
-"""Draw what a trained agent does under the non-prior (Np) protocol, on every task family.
+"""Draw what a trained agent does under the three meta-test protocols, and the picture of context shift.
 
     python show_path.py output/ENV/EXP/seed0 [--itr N] [--out paths.png]
+    python show_path.py configs/point-robot.json --seed 1 --exp_name NAME [--gpu G] [--KEY VALUE ...] [--itr N]
 
-Loads the run's variant.json and a snapshot (weights_only), runs the Np protocol on the
-held-out tasks and draws, per task, the context episodes (random, then posterior-sampled)
-and the last scored episode. Bodies that move in the plane (point-robot, ant, humanoid) are
-drawn as x-y paths with the goal point or direction; planar bodies (cheetah, hopper, walker)
-as forward position over time, with the target velocity's line for cheetah-vel.
+The second form is the reference's: the same arguments as `launch_experiment.py`, which locate
+output/ENV/NAME/seed{S}/; every key of the resolved config must agree with that run's
+variant.json (paths and devices aside), else the differing keys are named with both values.
+
+Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
+writes into the run folder:
+- `paths.png` (Np), `paths_offline.png`, `paths_online_prior.png`: per held-out task, the
+  episodes of each protocol. Bodies that move in the plane (point robots, ant, humanoid) are
+  drawn as x-y paths with the start, the goal point (and a sparse env's goal radius) or
+  direction; planar bodies (cheetah, hopper, walker) as forward position over time, with the
+  target velocity's line for cheetah-vel. Np's context episodes are gray (random actions) then
+  orange (posterior samples); the last scored episode is blue, its return in the legend.
+- `z_pca.png` (and `z_tsne.png` when scikit-learn is installed): the task latents z inferred from
+  offline-data contexts and at the end of each online protocol (several runs per task), one
+  colour per task, projected together: contexts whose z drifts away from the offline ones are
+  context shift (the paper's Fig. 5).
 """
 from __future__ import annotations
 
@@ -18,18 +30,43 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlkit.cli import run_cli
 from rand_param_envs import RandParamsEnv
-from rlkit.config import config_from_variant
+from rlkit.cli import run_cli
+from rlkit.config import config_from_variant, load_config, parse_override_args
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
-from rlkit.eval.protocols import EvalSetting, nonprior_context
-from rlkit.tasks import make_wrapped_env, train_eval_split
+from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
+from rlkit.tasks import make_wrapped_env
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
+PROTOCOL_FILES = {"np": "paths.png", "offline": "paths_offline.png", "online": "paths_online_prior.png"}
+PROTOCOL_NAMES = {"np": "non-prior (Np) collection", "offline": "offline context", "online": "online, prior context"}
 
-def load_run(run: Path, itr: int | None, device: torch.device):
+
+def find_run(config: str, seed: int, overrides: dict) -> Path:
+    """The reference's form: the run folder the launch_experiment.py arguments point at, checked to hold
+    a run of the same config."""
+    if not overrides.get("util_params", {}).get("exp_name"):
+        raise UserError("no --exp_name: expected the --exp_name the run was trained with (output/ENV/EXP/seed{S})")
+    cfg = load_config(config, overrides)
+    run = output_dir(cfg, seed)
+    if not (run / "variant.json").is_file():
+        exp_root, env_root = run.parent, run.parent.parent
+        there = (sorted(p.name for p in exp_root.glob("seed*")) if exp_root.is_dir() else
+                 sorted(p.name for p in env_root.iterdir()) if env_root.is_dir() else [])
+        raise UserError(f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
+                        f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})")
+    variant = json.loads((run / "variant.json").read_text())
+    diff = config_differences({k: v for k, v in variant.items() if k != "seed"}, cfg.to_dict())
+    if diff:
+        raise UserError(f"{str(run)!r} was trained with another config ({'; '.join(diff)}): expected the arguments "
+                        "the run was trained with")
+    return run
+
+
+def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer]:
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}")
@@ -37,12 +74,13 @@ def load_run(run: Path, itr: int | None, device: torch.device):
     seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
-        raise UserError(f"snapshot {str(snap)!r} not found: expected one of {sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}")
-    env = make_wrapped_env(cfg, None)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg), env.observation_space.shape[0], env.action_space.shape[0],
-                          device, seed)
+        raise UserError(f"snapshot {str(snap)!r} not found: expected one of "
+                        f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}")
+    setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg), setup.obs_dim, setup.action_dim, device, seed)
     trainer.load_state_dict(torch.load(snap, map_location=device, weights_only=True)["trainer"], with_optimizers=False)
-    return cfg, trainer.agent, seed
+    trainer.agent.eval()
+    return setup, trainer
 
 
 class PositionRecorder(gym.Wrapper):
@@ -66,28 +104,39 @@ class PositionRecorder(gym.Wrapper):
         return getattr(self.env, name)
 
 
-def np_episodes(cfg, agent, tasks: list[int], seed: int, device):
-    """Run the Np protocol on `tasks`; per task, its episodes' positions as (kind, [T+1, d]) and the last return."""
-    a = cfg.algo_params
+def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
+    """One protocol on every held-out task, `runs` jobs per task: per job its episodes' positions as
+    (kind, [T+1, d]), the last scored return, and the final z."""
+    cfg, a = setup.cfg, setup.cfg.algo_params
+    jobs = [t for t in setup.test_tasks for _ in range(runs)]
     envs = []
-    for t in tasks:
-        env = PositionRecorder(make_wrapped_env(cfg, None))
+    for k, t in enumerate(jobs):
+        env = PositionRecorder(make_wrapped_env(cfg, setup.obs_scale))
         env.reset_task(t)
+        env.reset(seed=setup.seed * 1000 + k)
         envs.append(env)
-    episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in tasks]
-    last_return = np.zeros(len(tasks))
+    episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
+    last_return = np.zeros(len(jobs))
+    reward_fn = envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
 
     def keep(kind, paths):  # called right after each batch of episodes
+        returns = paths.returns(reward_fn)
         for i, env in enumerate(envs):
             if paths.lengths[i]:
                 episodes[i].append((kind, np.array(env.episode)))
                 if kind == "scored":
-                    last_return[i] = paths.returns()[i]
+                    last_return[i] = returns[i]
 
     setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
-    nonprior_context(agent, envs, setting, device, np.random.default_rng(seed),
-                     torch.Generator(device=device).manual_seed(seed), on_paths=keep)
-    return envs, episodes, last_return
+    gen = torch.Generator(device=device).manual_seed(setup.seed)
+    if protocol == "np":
+        result = nonprior_context(agent, envs, setting, device, np.random.default_rng(setup.seed), gen, reward_fn,
+                                  on_paths=keep)
+    elif protocol == "online":
+        result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
+    else:
+        result = offline_context(agent, envs, jobs, setup.eval_buffer, setting, device, gen, reward_fn, on_paths=keep)
+    return envs, episodes, last_return, result.z
 
 
 def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
@@ -99,56 +148,147 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
     for k, p in enumerate(contexts):
         xy = (np.arange(len(p)), p[:, 0]) if planar else (p[:, 0], p[:, 1])
         ax.plot(*xy, color="tab:gray" if k < half else "tab:orange", lw=0.6, alpha=0.6)
-    ax.plot(*((np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])), color="tab:blue", lw=2)
+    xy = (np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])
+    ax.plot(*xy, color="tab:blue", lw=2, label=f"return {last_return:.2f}")
     family = env.unwrapped
     if planar:
         if isinstance(family, HalfCheetahVelEnv):  # the target velocity's path from the start
             t = np.arange(len(scored))
-            ax.plot(t, scored[0, 0] + goal * family.dt * t, "k--", lw=0.8)
+            ax.plot(t, scored[0, 0] + goal * family.dt * t, "k--", lw=0.8, label="target velocity")
         ax.set_xlabel("step", fontsize=6), ax.set_ylabel("x", fontsize=6)
-    elif isinstance(family, PointEnv):
-        ax.add_patch(plt.Circle(goal, 0.05, color="tab:red"))
-        ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
-    elif np.ndim(goal) == 1:  # a goal position
-        ax.plot(*goal, "o", color="tab:red", ms=8)
-        ax.set_aspect("equal", adjustable="datalim")
-    else:  # a direction angle: a red ray from the start
-        reach = max(1.0, float(np.abs(scored).max()))
-        ax.plot([0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1)
-        ax.plot(reach * np.cos(goal), reach * np.sin(goal), ">", color="tab:red", ms=5)
-        ax.set_aspect("equal", adjustable="datalim")
+    else:
+        ax.plot(*scored[0], "ks", ms=4, label="start")
+        if isinstance(family, PointEnv):
+            ax.plot(*goal, "o", color="tab:red", ms=5, label="goal")
+            if hasattr(family, "goal_radius"):
+                ax.add_patch(plt.Circle(goal, family.goal_radius, color="tab:red", fill=False, lw=0.8, ls="--"))
+            ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
+        elif np.ndim(goal) == 1:  # a goal position
+            ax.plot(*goal, "o", color="tab:red", ms=8, label="goal")
+            ax.set_aspect("equal", adjustable="datalim")
+        else:  # a direction angle: a red ray from the start
+            reach = max(1.0, float(np.abs(scored).max()))
+            ax.plot([0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1, label="direction")
+            ax.set_aspect("equal", adjustable="datalim")
     goal_text = "" if isinstance(family, RandParamsEnv) else f", goal {np.round(goal, 2).tolist()}"
-    ax.set_title(f"task {task}{goal_text}: return {last_return:.2f}", fontsize=7)
+    ax.set_title(f"task {task}{goal_text}", fontsize=7)
+    ax.legend(fontsize=5, loc="best")
     ax.tick_params(labelsize=6)
 
 
-@click.command()
-@click.argument("run_dir")
-@click.option("--itr", default=None, type=int, help="snapshot iteration (default: the latest)")
-@click.option("--out", default=None, help="PNG path (default: RUN_DIR/paths.png)")
-def main(run_dir: str, itr: int | None, out: str | None) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    run = Path(run_dir)
-    device = torch.device("cpu")
-    cfg, agent, seed = load_run(run, itr, device)
-    _, tasks = train_eval_split(cfg)
-    envs, episodes, last_return = np_episodes(cfg, agent, tasks, seed, device)
+def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path: Path, plt) -> Path:
+    tasks = setup.test_tasks
     cols = min(5, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(max(3 * cols, 6), 2.4 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(3 * cols, 6), 2.4 * rows + 0.5), squeeze=False)
     for i, (ax, t) in enumerate(zip(axes.flat, tasks)):
         draw_task(ax, envs[i], episodes[i], last_return[i], t, plt)
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
-    fig.suptitle(f"{cfg.env_name}, Np protocol\ngray = random context, orange = posterior-sampled context, "
-                 "blue = last scored episode", fontsize=8)
+    legend = ("gray = random context, orange = posterior-sampled context, blue = last scored episode" if protocol == "np"
+              else "blue = last scored episode (context: offline data)" if protocol == "offline"
+              else "blue = last scored episode (context: its own earlier episodes, from the prior z)")
+    fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_NAMES[protocol]}\n{legend}", fontsize=8)
     fig.tight_layout()
-    path = Path(out) if out else run / "paths.png"
     fig.savefig(path, dpi=120)
-    click.echo(f"wrote {path}")
+    plt.close(fig)
+    return path
+
+
+@torch.no_grad()
+def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
+    """[tasks, per_task, L]: z from contexts of H transitions drawn from each held-out task's offline data."""
+    a = setup.cfg.algo_params
+    tasks = torch.as_tensor(setup.test_tasks, device=device)
+    gen = torch.Generator(device=device).manual_seed(setup.seed + 1)
+    out = [agent.infer_z(setup.eval_buffer.sample_context(tasks, a.max_path_length, gen, a.use_next_obs_in_context))
+           for _ in range(per_task)]
+    return torch.stack(out, dim=1).cpu().numpy()
+
+
+def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path, plt) -> list[Path]:
+    """z of every source in one 2-D projection (PCA, and t-SNE with scikit-learn), a panel per source."""
+    names = {"offline": "offline data", "online": "online, prior context", "np": "Np collection"}
+    tasks = setup.test_tasks
+    points = np.concatenate([z.reshape(-1, z.shape[-1]) for z in zs.values()])
+    labels = np.concatenate([np.repeat(np.arange(len(tasks)), z.shape[1]) for z in zs.values()])
+    centred = points - points.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    projections = {"pca": centred @ vt[:2].T}
+    try:
+        from sklearn.manifold import TSNE
+        projections["tsne"] = TSNE(2, perplexity=min(30, len(points) - 1), random_state=0).fit_transform(points)
+    except ImportError:
+        pass
+    written = []
+    cmap = plt.get_cmap("viridis")
+    for kind, xy in projections.items():
+        fig, axes = plt.subplots(1, len(zs), figsize=(4 * len(zs), 3.8), sharex=True, sharey=True, squeeze=False)
+        start = 0
+        for ax, (source, z) in zip(axes.flat, zs.items()):
+            n = z.shape[0] * z.shape[1]
+            part, lab = xy[start:start + n], labels[start:start + n]
+            start += n
+            ax.scatter(part[:, 0], part[:, 1], c=lab / max(len(tasks) - 1, 1), cmap=cmap, s=14, vmin=0, vmax=1)
+            ax.set_title(f"z from {names[source]}", fontsize=9)
+            ax.grid(alpha=0.3)
+        fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
+                     f"(colour = task), {kind.upper()} of all panels together", fontsize=9)
+        fig.tight_layout()
+        path = out_dir / f"z_{kind}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("target")
+@click.option("--itr", default=None, type=int, help="snapshot iteration (default: the latest)")
+@click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="config form: the run's seed")
+@click.option("--exp_name", default=None, help="config form: the run's --exp_name")
+@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1), help="online runs per task for the z picture")
+@click.pass_context
+def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed: int, exp_name: str | None,
+         gpu: int | None, runs: int) -> None:
+    """Draw a run: TARGET is its folder, or the config it was trained with (then --seed, --exp_name, overrides)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.cli import select_device
+    path = Path(target)
+    if path.is_dir():
+        if ctx.args or exp_name:
+            raise UserError(f"a run folder and config arguments {ctx.args + ([exp_name] if exp_name else [])}: "
+                            "expected either RUN_DIR alone or the config form")
+        run = path
+    elif path.is_file():
+        overrides = parse_override_args(list(ctx.args))
+        if exp_name is not None:
+            overrides.setdefault("util_params", {})["exp_name"] = exp_name
+        run = find_run(target, seed, overrides)
+    else:
+        raise UserError(f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
+                        "or configs/ENV.json")
+    device = select_device(gpu)
+    setup, trainer = load_run(run, itr, device)
+    agent = trainer.agent
+    np_out = Path(out) if out else run / "paths.png"
+    zs = {"offline": offline_z(setup, agent, runs, device)}
+    for protocol in ("np", "offline", "online"):
+        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, 1 if protocol == "offline" else runs, device)
+        pick = np.arange(0, len(envs), 1 if protocol == "offline" else runs)  # the first run of each task
+        target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_FILES[protocol])
+        draw_paths(setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick],
+                   target_path, plt)
+        click.echo(f"wrote {target_path}")
+        if protocol != "offline":
+            zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)
+    for p in draw_z(setup, zs, runs, np_out.parent, plt):
+        click.echo(f"wrote {p}")
 
 
 if __name__ == "__main__":

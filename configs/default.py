@@ -74,6 +74,12 @@ default_config = dict(
         club_use_sa=True,  # must stay true: the CLUB net's input is (s, a), the only form the reference's configs use
         use_next_obs_in_context=False,  # context = (s, a, r, s') instead of (s, a, r)
         allow_backward_z=False,  # let the critic loss train the encoder (OFFPEARL)
+        # Encoder variants (extensions; docs/algorithm.md, "Encoder variants"). The defaults are CSRO's.
+        train_z0_policy=False,  # also train the actor and critics with z = 0 (the prior mean) on a share of every batch
+        z0_policy_share=0.25,  # that share: the first ceil(share * batch_size) rows of each task's batch
+        use_hvar=False,  # the encoder also outputs a per-transition variance (heteroscedastic)
+        z_strategy="mean",  # embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; needs
+        #                     use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)
         allow_eval=True,  # run the meta-test every iteration
         mb_replace=False,  # draw the meta-batch of tasks with replacement
         snapshot_gap=5,  # keep snapshots/itr_{n}.pt every n iterations (and the last)
@@ -94,7 +100,7 @@ default_config = dict(
         docker=False,  # ignored
         exp_name="",  # empty: a timestamp, as in the reference
     ),
-    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL (docs/algorithm.md, "Baselines")
+    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")
 )
 
 # Valid ranges of the numeric keys, checked when a config is built. "[a, b]" closed, "(a, b]"
@@ -141,5 +147,6 @@ valid_ranges = {
     "algo_params.club_model_loss_weight": ">= 0",
     "algo_params.club_loss_weight": ">= 0",
     "algo_params.snapshot_gap": ">= 1",
+    "algo_params.z0_policy_share": "(0, 1]",
     "util_params.gpu_id": ">= 0",
 }

@@ -21,7 +21,8 @@ from rlkit.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.py"
-ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL")
+ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER")
+Z_STRATEGIES = ("mean", "weighted", "poe")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ class AlgoParams:
     club_use_sa: bool
     use_next_obs_in_context: bool
     allow_backward_z: bool
+    train_z0_policy: bool
+    z0_policy_share: float
+    use_hvar: bool
+    z_strategy: str
     allow_eval: bool
     mb_replace: bool
     snapshot_gap: int
@@ -236,6 +241,13 @@ def _validate(cfg: Config) -> None:
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
          "so that the run stays under base_log_dir/env_name/"),
+        (a.z_strategy in Z_STRATEGIES, f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}"),
+        (a.z_strategy not in ("weighted", "poe") or a.use_hvar,
+         f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "
+         "each transition by the variance the encoder outputs only with use_hvar)"),
+        (not a.use_hvar or a.z_strategy != "mean",
+         "algo_params.use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe' (the plain mean "
+         "ignores the variance, so nothing would train it)"),
         (a.club_use_sa, "algo_params.club_use_sa false: expected true (the CLUB net's input is (s, a), the only form "
                         "the reference's configs use and this code implements)"),
         (a.policy_pre_activation_weight >= 0,

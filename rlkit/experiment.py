@@ -226,19 +226,21 @@ NOT_COMPARED = {"algo_params.num_iterations", "util_params.base_log_dir", "util_
 
 def config_differences(old: dict, new: dict) -> list[str]:
     """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
-    (`num_iterations` may grow; paths and devices may change)."""
+    (`num_iterations` may grow; paths and devices may change). A key the old variant lacks counts as
+    its default: runs written before a key existed still resume when the key keeps its default."""
+    from configs.default import default_config
     out = []
 
-    def walk(a, b, prefix):
+    def walk(a, b, defaults, prefix):
         for k in sorted(set(a) | set(b)):
             name = f"{prefix}{k}"
-            x, y = a.get(k), b.get(k)
+            x, y = a.get(k, defaults.get(k)), b.get(k, defaults.get(k))
             if isinstance(x, dict) and isinstance(y, dict):
-                walk(x, y, name + ".")
+                walk(x, y, defaults.get(k, {}), name + ".")
             elif x != y and name not in NOT_COMPARED:
                 out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
 
-    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), "")
+    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), json.loads(json.dumps(default_config)), "")
     return out
 
 

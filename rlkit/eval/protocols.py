@@ -96,7 +96,7 @@ def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episo
 
 
 def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: MultiTaskBuffer, setting: EvalSetting,
-                    device: torch.device, generator: torch.Generator, reward_fn=None) -> ProtocolResult:
+                    device: torch.device, generator: torch.Generator, reward_fn=None, on_paths=None) -> ProtocolResult:
     """Before each scored episode, add H transitions of the task's offline data to the context and infer z.
     (The buffer already holds sparsified context rewards when the run trains on sparse rewards;
     `reward_fn` only scores the episodes.)"""
@@ -110,11 +110,11 @@ def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: Mult
         ctx.infer(np.flatnonzero(active))
 
     return ctx.result(_scored_loop(envs, setting, device, before, lambda *a: None, _policy_act(agent, ctx, True, None),
-                                   score_reward_fn=reward_fn))
+                                   on_paths, score_reward_fn=reward_fn))
 
 
 def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
-                         context_reward_fn=None) -> ProtocolResult:
+                         context_reward_fn=None, on_paths=None) -> ProtocolResult:
     """PEARL's protocol: deterministic episodes from the prior z, each added to the context; z is
     re-inferred after every episode once num_exp_traj_eval * H steps are scored."""
     ctx = _Context(agent, len(envs), device)
@@ -124,7 +124,7 @@ def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, dev
         ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
 
     return ctx.result(_scored_loop(envs, setting, device, lambda *a: None, after, _policy_act(agent, ctx, True, None),
-                                   score_reward_fn=context_reward_fn))
+                                   on_paths, score_reward_fn=context_reward_fn))
 
 
 def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,

@@ -1,31 +1,71 @@
-"""The CSRO agent: context encoder q_phi (transitions -> task latent z) and the z-conditioned policy."""
+"""The CSRO agent: context encoder q_phi (transitions -> task latent z) and the z-conditioned policy.
+
+By default (the reference) z is the plain mean of the per-transition embeddings. The encoder
+variants (docs/algorithm.md, "Encoder variants") add a per-transition variance (`use_hvar`)
+and aggregate with it: `weighted` takes the inverse-variance weighted mean, `poe` PEARL's
+product of Gaussians, whose mean is the same and whose variance 1 / sum_j(1 / var_j) is used
+to sample z during training (the trainer samples; inference here is deterministic).
+"""
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from rlkit.torch.networks import MLP, PolicyOutput, TanhGaussianPolicy
 
 ENCODER_HIDDEN = (200, 200, 200)
+MIN_VARIANCE = 1e-7  # PEARL's clamp of the per-transition variances
+
+
+def inverse_variance_mean(e: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """sum_j e_j / var_j / sum_j 1 / var_j over the context axis: [..., b, L] -> [..., L]."""
+    precision = 1.0 / var
+    return (e * precision).sum(dim=-2) / precision.sum(dim=-2)
+
+
+def product_of_gaussians(e: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """PEARL's posterior from per-transition Gaussians N(e_j, var_j): mean and variance [..., L]."""
+    return inverse_variance_mean(e, var), 1.0 / (1.0 / var).sum(dim=-2)
 
 
 class CSROAgent(nn.Module):
-    """z = mean_j q_phi(c_j) over a task's context transitions (deterministic, no bottleneck)."""
+    """z = mean_j q_phi(c_j) over a task's context transitions (deterministic, no bottleneck), or with
+    `use_hvar` the variance-weighted mean of `z_strategy`."""
 
     def __init__(self, obs_dim: int, action_dim: int, latent_dim: int, context_dim: int, net_size: int,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, use_hvar: bool = False, z_strategy: str = "mean"):
         super().__init__()
         self.obs_dim, self.action_dim, self.latent_dim, self.context_dim = obs_dim, action_dim, latent_dim, context_dim
-        self.encoder = MLP([context_dim, *ENCODER_HIDDEN, latent_dim], output_activation=torch.tanh, generator=generator)
+        self.use_hvar, self.z_strategy = use_hvar, z_strategy
+        if use_hvar:  # mean half through tanh as in the plain encoder, variance half through softplus
+            self.encoder = MLP([context_dim, *ENCODER_HIDDEN, 2 * latent_dim], generator=generator)
+        else:
+            self.encoder = MLP([context_dim, *ENCODER_HIDDEN, latent_dim], output_activation=torch.tanh,
+                               generator=generator)
         self.policy = TanhGaussianPolicy(obs_dim + latent_dim, action_dim, [net_size] * 3, generator=generator)
+
+    def encode_with_var(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-transition embeddings e [T, b, L] and, with `use_hvar`, their variances (else None)."""
+        out = self.encoder(context)
+        if not self.use_hvar:
+            return out, None
+        mean, raw = out.chunk(2, dim=-1)
+        return torch.tanh(mean), F.softplus(raw).clamp(min=MIN_VARIANCE)
 
     def encode(self, context: torch.Tensor) -> torch.Tensor:
         """Per-transition embeddings e: [T, b, C] -> [T, b, L]."""
-        return self.encoder(context)
+        return self.encode_with_var(context)[0]
+
+    def aggregate(self, e: torch.Tensor, var: torch.Tensor | None) -> torch.Tensor:
+        """Embeddings [..., b, L] -> z [..., L] by `z_strategy` (for poe, the posterior mean)."""
+        if self.z_strategy == "mean":
+            return e.mean(dim=-2)
+        return inverse_variance_mean(e, var)
 
     def infer_z(self, context: torch.Tensor) -> torch.Tensor:
         """Task latents [T, L] from contexts [T, b, C]."""
-        return self.encode(context).mean(dim=1)
+        return self.aggregate(*self.encode_with_var(context))
 
     def infer_z_list(self, contexts: list[torch.Tensor]) -> torch.Tensor:
         """Task latents for contexts of possibly different lengths ([b_i, C] each); an empty one gives z = 0."""

@@ -24,6 +24,14 @@ def focal_metric_loss(z: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
     return pos + neg
 
 
+def task_classification_loss(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """Max MI by classification (CLASSIFIER, docs/algorithm.md, "Encoder variants"): the cross-entropy
+    of every per-transition embedding's task logits against its task's class, averaged.
+    logits: [T, b, C] (a linear head on each embedding), classes: [T] (the class of each task)."""
+    T, b, C = logits.shape
+    return F.cross_entropy(logits.reshape(T * b, C), classes.repeat_interleave(b))
+
+
 def club_estimator_nll(e: torch.Tensor, mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
     """CLUB net fit L_VD (loss 2): mean[(sg(e) - mu)^2 / (2 var) + 0.5 log var]; trains q_psi only."""
     return ((e - mu) ** 2 / (2 * var) + 0.5 * torch.log(var)).mean()

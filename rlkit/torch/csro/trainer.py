@@ -9,6 +9,7 @@ kept alive across updates. Each `_update_*` names exactly the parameters it step
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import torch
@@ -17,8 +18,9 @@ from torch.nn import functional as F
 
 from rlkit.config import AlgoParams, Config
 from rlkit.data.buffer import RLBatch
+from rlkit.tasks import train_eval_split
 from rlkit.torch.csro import losses
-from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
+from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
 
 
@@ -54,16 +56,18 @@ class TrainerSettings:
     latent_size: int
     net_size: int
     use_focal: bool  # max-MI term (CSRO, FOCAL)
-    use_club: bool  # min-MI term (CSRO)
+    use_club: bool  # min-MI term (CSRO, CLASSIFIER)
     allow_backward_z: bool  # critic loss trains the encoder (OFFPEARL)
+    classifier_tasks: tuple[int, ...] = ()  # CLASSIFIER: the max-MI term is task-id classification over these tasks
 
     @staticmethod
     def from_config(cfg: Config) -> "TrainerSettings":
         a, algo = cfg.algo_params, cfg.algo_type
         return TrainerSettings(a, cfg.latent_size, cfg.net_size,
                                use_focal=a.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
-                               use_club=a.use_club and algo == "CSRO",
-                               allow_backward_z=a.allow_backward_z or algo == "OFFPEARL")
+                               use_club=a.use_club and algo in ("CSRO", "CLASSIFIER"),
+                               allow_backward_z=a.allow_backward_z or algo == "OFFPEARL",
+                               classifier_tasks=tuple(train_eval_split(cfg)[0]) if algo == "CLASSIFIER" else ())
 
 
 class CSROTrainer:
@@ -75,7 +79,8 @@ class CSROTrainer:
         init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
         context_dim = obs_dim + action_dim + 1 + (obs_dim if a.use_next_obs_in_context else 0)
         L, h = s.latent_size, s.net_size
-        self.agent = CSROAgent(obs_dim, action_dim, L, context_dim, h, generator=init_gen).to(device)
+        self.agent = CSROAgent(obs_dim, action_dim, L, context_dim, h, generator=init_gen, use_hvar=a.use_hvar,
+                               z_strategy=a.z_strategy).to(device)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * L], output_activation=torch.tanh,
                             generator=init_gen).to(device)
         self.qf = EnsembleMLP(2, [obs_dim + action_dim + L, h, h, h, 1],
@@ -84,20 +89,31 @@ class CSROTrainer:
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
         self.dual_critic = MLP([obs_dim + action_dim + L, h, h, h, 1], generator=init_gen).to(device) if a.use_brac else None
         self.alpha_var = torch.tensor(float(a.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
+        self.classifier, self.class_of_task = None, None
+        if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
+            self.classifier = MLP([L, len(s.classifier_tasks)], generator=init_gen).to(device)
+            self.class_of_task = torch.full((max(s.classifier_tasks) + 1,), -1, dtype=torch.long, device=device)
+            self.class_of_task[list(s.classifier_tasks)] = torch.arange(len(s.classifier_tasks), device=device)
         def adam(params, lr):  # the fused kernel: same update, ~10 ms less per step here than the for-loop one
             return torch.optim.Adam(params, lr=lr, fused=True)
-        self.encoder_opt = adam(self.agent.encoder.parameters(), lr=a.context_lr)
+        self.encoder_opt = adam(self._encoder_params(), lr=a.context_lr)
         self.club_opt = adam(self.club_net.parameters(), lr=a.context_lr)
         self.qf_opt = adam(self.qf.parameters(), lr=a.qf_lr)
         self.vf_opt = adam(self.vf.parameters(), lr=a.vf_lr)
         self.policy_opt = adam(self.agent.policy.parameters(), lr=a.policy_lr)
         self.c_opt = adam(self.dual_critic.parameters(), lr=a.c_lr) if self.dual_critic is not None else None
 
+    def _encoder_params(self) -> list[nn.Parameter]:
+        """What the encoder's own losses train: the encoder, and the CLASSIFIER's head."""
+        return list(self.agent.encoder.parameters()) + (list(self.classifier.parameters()) if self.classifier else [])
+
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
         mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf, "target_vf": self.target_vf}
         if self.dual_critic is not None:
             mods["dual_critic"] = self.dual_critic
+        if self.classifier is not None:
+            mods["classifier"] = self.classifier
         return mods
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -178,14 +194,37 @@ class CSROTrainer:
         return mu, F.softplus(raw)
 
     def _encoder_grads(self, e, z, task_ids, mu, var) -> tuple[torch.Tensor, torch.Tensor]:
-        """Accumulate the encoder's own losses (min MI, max MI) into its gradients."""
+        """Accumulate the encoder's own losses (min MI, max MI) into its gradients. The max-MI term is
+        FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of every embedding."""
         zero = torch.zeros((), device=self.device)
         club = self.algo_params.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.settings.use_club else zero
-        focal = self.algo_params.z_loss_weight * losses.focal_metric_loss(z, task_ids) if self.settings.use_focal else zero
+        if self.classifier is not None:
+            max_mi = self.algo_params.z_loss_weight * losses.task_classification_loss(
+                self.classifier(e), self.class_of_task[task_ids])
+        elif self.settings.use_focal:
+            max_mi = self.algo_params.z_loss_weight * losses.focal_metric_loss(z, task_ids)
+        else:
+            max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
-        if self.settings.use_club or self.settings.use_focal:
-            (club + focal).backward(inputs=list(self.agent.encoder.parameters()))
-        return club.detach(), focal.detach()
+        if self.settings.use_club or self.settings.use_focal or self.classifier is not None:
+            (club + max_mi).backward(inputs=self._encoder_params())
+        return club.detach(), max_mi.detach()
+
+    def _policy_z(self, z: torch.Tensor, e: torch.Tensor, e_var: torch.Tensor | None) -> torch.Tensor:
+        """The z the actor-critic trains with: z itself, or with `poe` a sample of the posterior."""
+        if self.algo_params.z_strategy != "poe":
+            return z
+        _, post_var = product_of_gaussians(e, e_var)
+        return z + post_var.sqrt() * torch.randn(z.shape, generator=self.generator, device=z.device)
+
+    def _z0_rows(self, T: int, B: int) -> torch.Tensor | None:
+        """With `train_z0_policy`, [T * B, 1]: 0 on the first ceil(share * B) rows of each task's batch (they
+        train with z = 0, the prior mean), 1 elsewhere; else None."""
+        if not self.algo_params.train_z0_policy:
+            return None
+        keep = torch.ones(T, B, 1, device=self.device)
+        keep[:, :math.ceil(self.algo_params.z0_policy_share * B)] = 0.0
+        return keep.reshape(T * B, 1)
 
     def _update_critics(self, batch: RLBatch, z_q: torch.Tensor, target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         target = losses.q_target(batch.rewards, batch.terminals, target_v, self.algo_params.reward_scale, self.algo_params.discount)
@@ -236,9 +275,13 @@ class CSROTrainer:
         the 2nd..c_iter-th dual-critic steps (BRAC only)."""
         T, B = batch.obs.shape[:2]
         flat = RLBatch(*(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminals)))
-        e = self.agent.encode(context)
-        z = e.mean(dim=1)
-        z_rows = z.detach().repeat_interleave(B, dim=0)
+        e, e_var = self.agent.encode_with_var(context)
+        z = self.agent.aggregate(e, e_var)
+        z_pol = self._policy_z(z, e, e_var)
+        z0 = self._z0_rows(T, B)
+        z_rows = z_pol.detach().repeat_interleave(B, dim=0)
+        if z0 is not None:
+            z_rows = z_rows * z0
         pi = self.agent.policy_output(flat.obs, z_rows, generator=self.generator)
 
         zero = torch.zeros((), device=self.device)
@@ -264,7 +307,8 @@ class CSROTrainer:
             mu = var = None
         club_loss, z_loss = self._encoder_grads(e, z, task_ids, mu, var)
 
-        z_q = z.repeat_interleave(B, dim=0) if self.settings.allow_backward_z else z_rows
+        z_q = z_pol.repeat_interleave(B, dim=0) * (z0 if z0 is not None else 1.0) if self.settings.allow_backward_z \
+            else z_rows
         qf_loss, q_pred = self._update_critics(flat, z_q, target_v)
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)
         pol_loss = self._update_policy(pi, min_q_new, div)

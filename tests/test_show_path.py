@@ -1,0 +1,59 @@
+"""show_path.py in both forms on tiny runs of every algo_type and of the reference README's combination."""
+import pytest
+import torch
+from click.testing import CliRunner
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.experiment import MetaTrainer, prepare
+from tests.conftest import TINY_CONFIG
+
+README_COMBINATION = ["--algo_type", "CLASSIFIER", "--train_z0_policy", "true", "--use_hvar", "true",
+                      "--z_strategy", "weighted"]
+RUNS = {"CSRO": ["--algo_type", "CSRO"], "FOCAL": ["--algo_type", "FOCAL"], "OFFPEARL": ["--algo_type", "OFFPEARL"],
+        "CLASSIFIER": ["--algo_type", "CLASSIFIER"], "readme-combination": README_COMBINATION}
+FILES = ["paths.png", "paths_offline.png", "paths_online_prior.png", "z_pca.png"]
+
+
+def non_trivial_png(path) -> bool:
+    import matplotlib.image
+    img = matplotlib.image.imread(path)
+    return path.stat().st_size > 10_000 and img.ndim == 3 and float(img[..., :3].std()) > 0.02
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_show_path_both_forms(name, tiny_data, tmp_path, monkeypatch):
+    import show_path
+    common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output"), "--num_iterations", "1"]
+    overrides = parse_override_args(RUNS[name] + common + ["--exp_name", name])
+    cfg = load_config(TINY_CONFIG, overrides)
+    MetaTrainer(prepare(cfg, 3, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "output" / "point-robot" / name / "seed3"
+    runner = CliRunner()
+
+    result = runner.invoke(show_path.main, [str(run), "--runs", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for f in FILES:
+        assert f"wrote {run / f}" in result.output and non_trivial_png(run / f), f
+        (run / f).unlink()
+
+    args = [str(TINY_CONFIG), "--seed", "3", "--exp_name", name, "--runs", "2", *RUNS[name], *common]
+    result = runner.invoke(show_path.main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert all(non_trivial_png(run / f) for f in FILES)
+
+
+def test_show_path_config_form_refuses_another_config(tiny_data, tmp_path):
+    import show_path
+    from rlkit.errors import UserError
+    common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output"), "--num_iterations", "1"]
+    cfg = load_config(TINY_CONFIG, parse_override_args(common + ["--exp_name", "x"]))
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+    runner = CliRunner()
+    with pytest.raises(UserError, match=r"algo_params.use_brac: false -> true.*expected the arguments the run was trained with"):
+        runner.invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--use_brac", "true", *common],
+                      catch_exceptions=False)
+    with pytest.raises(UserError, match=r"no run in .*seed4.*found \['seed0'\]"):
+        runner.invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--seed", "4", *common], catch_exceptions=False)
+    with pytest.raises(UserError, match="snapshot .*itr_7.pt' not found: expected one of \\['itr_0.pt'\\]"):
+        runner.invoke(show_path.main, [str(tmp_path / "output" / "point-robot" / "x" / "seed0"), "--itr", "7"],
+                      catch_exceptions=False)

@@ -1,0 +1,107 @@
+"""The encoder variants (docs/algorithm.md, "Encoder variants"): CLASSIFIER, train_z0_policy, use_hvar,
+z_strategy weighted / poe. Values on hand-made tensors, gradient flow, and the combinations refused."""
+import math
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.errors import UserError
+from rlkit.torch.csro import losses
+from rlkit.torch.csro.agent import inverse_variance_mean, product_of_gaussians
+from tests.test_gradient_flow import changed, make_inputs, make_trainer, snapshot
+
+
+def test_task_classification_loss_by_hand():
+    logits = torch.tensor([[[2.0, 0.0], [0.0, 1.0]], [[1.0, 1.0], [3.0, -1.0]]])  # [T=2, b=2, C=2]
+    classes = torch.tensor([0, 1])
+    p = lambda row, k: math.exp(row[k]) / sum(math.exp(v) for v in row)  # noqa: E731
+    expected = -(math.log(p([2, 0], 0)) + math.log(p([0, 1], 0)) + math.log(p([1, 1], 1)) + math.log(p([3, -1], 1))) / 4
+    assert losses.task_classification_loss(logits, classes).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_inverse_variance_mean_and_product_of_gaussians_by_hand():
+    e = torch.tensor([[[1.0], [3.0]]])  # one task, two transitions, L = 1
+    var = torch.tensor([[[1.0], [3.0]]])
+    # weights 1 and 1/3: (1 + 1) / (1 + 1/3) = 1.5; posterior variance 1 / (1 + 1/3) = 0.75
+    assert inverse_variance_mean(e, var).item() == pytest.approx(1.5)
+    mean, post_var = product_of_gaussians(e, var)
+    assert (mean.item(), post_var.item()) == (pytest.approx(1.5), pytest.approx(0.75))
+    assert inverse_variance_mean(e, torch.ones_like(e)).item() == pytest.approx(2.0)  # equal variances: the mean
+
+
+def test_classifier_trains_encoder_and_head_and_keeps_club():
+    tr = make_trainer(algo_type="CLASSIFIER", n_train_tasks=3, n_eval_tasks=1, meta_batch=3, interpolation=False)
+    assert tr.settings.use_club and not tr.settings.use_focal and tr.settings.classifier_tasks == (0, 1, 2)
+    tasks, context, batch = make_inputs()
+    enc, head, club = snapshot(tr.agent.encoder), snapshot(tr.classifier), snapshot(tr.club_net)
+    rec = tr.train_step(tasks, context, batch)
+    assert changed(tr.agent.encoder, enc) and changed(tr.classifier, head) and changed(tr.club_net, club)
+    e = tr.agent.encode(context)
+    # Z Loss logs the weighted cross-entropy (of the pre-step encoder: compare the order of magnitude)
+    assert 0 < rec.z_loss.item() < 10 * math.log(3) * 2 and "classifier" in tr.state_dict()["modules"]
+
+
+def test_classifier_alone_moves_the_encoder():
+    tr = make_trainer(algo_type="CLASSIFIER", use_club=False, n_train_tasks=3, n_eval_tasks=1, meta_batch=3, interpolation=False)
+    tasks, context, batch = make_inputs()
+    enc = snapshot(tr.agent.encoder)
+    tr.train_step(tasks, context, batch)
+    assert changed(tr.agent.encoder, enc)
+
+
+def test_hvar_weighted_trains_the_variance_half():
+    tr = make_trainer(use_hvar=True, z_strategy="weighted", use_club=False)
+    tasks, context, batch = make_inputs()
+    last = tr.agent.encoder.layers[-1]
+    w_mean, w_var = (x.detach().clone() for x in last.weight.chunk(2, dim=0))
+    tr.train_step(tasks, context, batch)
+    new_mean, new_var = last.weight.chunk(2, dim=0)
+    assert not torch.equal(new_var, w_var) and not torch.equal(new_mean, w_mean)
+    e, var = tr.agent.encode_with_var(context)
+    assert var.shape == e.shape and (var > 0).all()
+    torch.testing.assert_close(tr.agent.infer_z(context), inverse_variance_mean(e, var))
+
+
+def test_poe_samples_z_in_training_around_the_posterior():
+    tr = make_trainer(use_hvar=True, z_strategy="poe")
+    _, context, _ = make_inputs(b=4)
+    e, var = tr.agent.encode_with_var(context)
+    z = tr.agent.aggregate(e, var)
+    samples = torch.stack([tr._policy_z(z, e, var) for _ in range(4000)])
+    torch.testing.assert_close(samples.mean(0), z, atol=0.05, rtol=0)
+    torch.testing.assert_close(samples.var(0), product_of_gaussians(e, var)[1], atol=0, rtol=0.1)
+    plain = make_trainer(use_hvar=True, z_strategy="weighted")
+    assert plain._policy_z(z, e, var) is z  # weighted: deterministic
+    tasks, context, batch = make_inputs()
+    enc = snapshot(tr.agent.encoder)
+    rec = tr.train_step(tasks, context, batch)  # a whole step with sampled z
+    assert changed(tr.agent.encoder, enc) and torch.isfinite(rec.qf_loss)
+
+
+def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch():
+    tr = make_trainer(train_z0_policy=True, z0_policy_share=0.25)
+    mask = tr._z0_rows(T=3, B=5).reshape(3, 5)
+    assert mask.tolist() == [[0, 0, 1, 1, 1]] * 3  # ceil(0.25 * 5) = 2 rows of each task's batch
+    tasks, context, batch = make_inputs()
+    seen = []
+    handle = tr.agent.policy.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    tr.train_step(tasks, context, batch)
+    handle.remove()
+    z_part = seen[0][:, -4:].reshape(3, 5, 4)  # the policy's first input in the step: obs rows with their z
+    assert (z_part[:, :2] == 0).all() and (z_part[:, 2:] != 0).any()
+    assert make_trainer()._z0_rows(3, 5) is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["--z_strategy", "weighted"], "z_strategy 'weighted' with use_hvar false: expected use_hvar true"),
+    (["--z_strategy", "poe"], "z_strategy 'poe' with use_hvar false"),
+    (["--use_hvar", "true"], "use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe'"),
+    (["--z_strategy", "median"], "z_strategy 'median': expected one of ['mean', 'weighted', 'poe']"),
+    (["--algo_type", "CLASSIFY"], "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER']"),
+    (["--z0_policy_share", "0"], "z0_policy_share"),
+])
+def test_combinations_that_cannot_work_are_refused(overrides, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_config(None, parse_override_args(overrides))
