@@ -57,7 +57,8 @@ def group_runs(runs: list[Path]) -> list[list[Path]]:
     """Runs grouped into experiments: equal variant.json apart from the seed, in first-seen order."""
     groups: dict[str, list[Path]] = {}
     for run in runs:
-        variant = {k: v for k, v in read_variant(run).items() if k != "seed"}
+        # through the config, so that a key added since a run was written counts as its default
+        variant = config_from_variant(read_variant(run)).to_dict()
         groups.setdefault(json.dumps(variant, sort_keys=True), []).append(run)
     return list(groups.values())
 

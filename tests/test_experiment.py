@@ -1,4 +1,5 @@
 """Task split (docs/algorithm.md, "Task split") and device selection."""
+import json
 import subprocess
 import sys
 
@@ -43,3 +44,14 @@ def test_keep_freed_memory_takes_effect_on_glibc():
     """The entry points' malloc setting is accepted (run in a child: it is process-wide)."""
     code = "from rlkit.cli import keep_freed_memory; import sys; sys.exit(0 if keep_freed_memory() else 3)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_a_key_added_since_a_run_was_written_counts_as_its_default():
+    from rlkit.config import load_config
+    from rlkit.experiment import config_differences
+    new = load_config(None).to_dict()
+    old = json.loads(json.dumps(new))
+    del old["algo_params"]["use_hvar"], old["algo_params"]["z_strategy"]  # written before the keys existed
+    assert config_differences(old, new) == []
+    new["algo_params"]["z_strategy"] = "poe"
+    assert config_differences(old, new) == ['algo_params.z_strategy: "mean" -> "poe"']

@@ -105,3 +105,14 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch():
 def test_combinations_that_cannot_work_are_refused(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(None, parse_override_args(overrides))
+
+
+def test_classifier_trains_the_variance_through_noisy_embeddings():
+    """CLASSIFIER's objective is per transition; with use_hvar it classifies e_j + s_j * noise, so the
+    variance half of the encoder's last layer learns from it too (CLUB off: nothing else could)."""
+    tr = make_trainer(algo_type="CLASSIFIER", use_club=False, use_hvar=True, z_strategy="weighted", n_train_tasks=3,
+                      n_eval_tasks=1, meta_batch=3, interpolation=False)
+    tasks, context, batch = make_inputs()
+    w_var = tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1].detach().clone()
+    tr.train_step(tasks, context, batch)
+    assert not torch.equal(tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1], w_var)

@@ -193,14 +193,18 @@ class CSROTrainer:
         mu, raw = (t.contiguous() for t in self.club_net(sa).chunk(2, dim=-1))  # strided softplus is ~10x slower
         return mu, F.softplus(raw)
 
-    def _encoder_grads(self, e, z, task_ids, mu, var) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encoder_grads(self, e, z, task_ids, mu, var, e_var=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Accumulate the encoder's own losses (min MI, max MI) into its gradients. The max-MI term is
-        FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of every embedding."""
+        FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of every embedding;
+        with `use_hvar` each embedding is classified with Gaussian noise of its own variance
+        (heteroscedastic classification), which is how that objective trains the variance."""
         zero = torch.zeros((), device=self.device)
         club = self.algo_params.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.settings.use_club else zero
         if self.classifier is not None:
+            noisy = e if e_var is None else \
+                e + e_var.sqrt() * torch.randn(e.shape, generator=self.generator, device=e.device)
             max_mi = self.algo_params.z_loss_weight * losses.task_classification_loss(
-                self.classifier(e), self.class_of_task[task_ids])
+                self.classifier(noisy), self.class_of_task[task_ids])
         elif self.settings.use_focal:
             max_mi = self.algo_params.z_loss_weight * losses.focal_metric_loss(z, task_ids)
         else:
@@ -305,7 +309,7 @@ class CSROTrainer:
             club_model_loss, mu, var = self._update_club_net(context, e)
         else:
             mu = var = None
-        club_loss, z_loss = self._encoder_grads(e, z, task_ids, mu, var)
+        club_loss, z_loss = self._encoder_grads(e, z, task_ids, mu, var, e_var)
 
         z_q = z_pol.repeat_interleave(B, dim=0) * (z0 if z0 is not None else 1.0) if self.settings.allow_backward_z \
             else z_rows
