@@ -42,7 +42,7 @@ def test_both_stages_run_on_every_family(name, tmp_path):
 
     run_cli([str(ROOT / "launch_experiment.py"), config, "--seed", "0", "--exp_name", "smoke", "--no-progress"], cwd=tmp_path)
     run = tmp_path / "output" / name / "smoke" / "seed0"
-    run_cli([str(ROOT / "show_path.py"), str(run)], cwd=tmp_path)
+    run_cli([str(ROOT / "show_path.py"), str(run), "--runs", "1"], cwd=tmp_path)
     assert (run / "paths.png").stat().st_size > 1000
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()

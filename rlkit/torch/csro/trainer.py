@@ -91,7 +91,9 @@ class CSROTrainer:
         self.alpha_var = torch.tensor(float(a.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
         self.classifier, self.class_of_task = None, None
         if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
-            self.classifier = MLP([L, len(s.classifier_tasks)], generator=init_gen).to(device)
+            # initialised like torch's nn.Linear, U(+-1/sqrt(L)): rlkit's 3e-3 output init would leave the
+            # encoder almost no gradient from the cross-entropy at the start
+            self.classifier = MLP([L, len(s.classifier_tasks)], init_w=1 / math.sqrt(L), generator=init_gen).to(device)
             self.class_of_task = torch.full((max(s.classifier_tasks) + 1,), -1, dtype=torch.long, device=device)
             self.class_of_task[list(s.classifier_tasks)] = torch.arange(len(s.classifier_tasks), device=device)
         def adam(params, lr):  # the fused kernel: same update, ~10 ms less per step here than the for-loop one
