@@ -57,3 +57,35 @@ def test_show_path_config_form_refuses_another_config(tiny_data, tmp_path):
     with pytest.raises(UserError, match="snapshot .*itr_7.pt' not found: expected one of \\['itr_0.pt'\\]"):
         runner.invoke(show_path.main, [str(tmp_path / "output" / "point-robot" / "x" / "seed0"), "--itr", "7"],
                       catch_exceptions=False)
+
+
+def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
+    """scikit-learn is optional: with it (here a stand-in TSNE), show_path also writes z_tsne.png."""
+    import sys
+    import types
+
+    import matplotlib
+    import numpy as np
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import show_path
+    calls = []
+
+    class TSNE:
+        def __init__(self, n_components, perplexity, random_state):
+            calls.append((n_components, perplexity, random_state))
+
+        def fit_transform(self, x):
+            return np.asarray(x)[:, :2] * 2.0
+
+    fake = types.ModuleType("sklearn.manifold")
+    fake.TSNE = TSNE
+    monkeypatch.setitem(sys.modules, "sklearn", types.ModuleType("sklearn"))
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", fake)
+    setup = types.SimpleNamespace(test_tasks=[3, 7], cfg=types.SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    rng = np.random.default_rng(0)
+    zs = {k: rng.normal(size=(2, 3, 4)) for k in ("offline", "np", "online")}
+    written = show_path.draw_z(setup, zs, 3, tmp_path, plt)
+    assert [p.name for p in written] == ["z_pca.png", "z_tsne.png"] and calls == [(2, 17, 0)]
+    assert all(p.stat().st_size > 10_000 for p in written)
