@@ -31,18 +31,24 @@ def tiny_config(name: str, work) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_both_stages_run_on_every_family(name, tmp_path):
+def test_both_stages_run_on_every_family(name, tmp_path, monkeypatch):
     config = tiny_config(name, tmp_path)
     sac_config = "tiny_point" if "point" in name else "tiny_mujoco"
     run_cli([str(ROOT / "policy_train.py"), "--config", config, "--sac_config", sac_config], cwd=tmp_path)
     data = tmp_path / "offline_dataset" / f"{name}-tiny"
-    lines = run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).stdout.strip().splitlines()
+    from click.testing import CliRunner  # check and show_path in this process: two interpreter starts less per family
+
+    from rlkit.data.__main__ import main as data_cli
+    lines = CliRunner().invoke(data_cli, ["check", str(data)], catch_exceptions=False).output.strip().splitlines()
     assert len(lines) == 2 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)
     assert (data / "goal_idx1" / "task_params.json").is_file() == name.endswith("rand-params")
 
     run_cli([str(ROOT / "launch_experiment.py"), config, "--seed", "0", "--exp_name", "smoke", "--no-progress"], cwd=tmp_path)
     run = tmp_path / "output" / name / "smoke" / "seed0"
-    run_cli([str(ROOT / "show_path.py"), str(run), "--runs", "1"], cwd=tmp_path)
+    import show_path
+    monkeypatch.chdir(tmp_path)  # the run's data_dir is relative to where it was trained
+    result = CliRunner().invoke(show_path.main, [str(run), "--runs", "1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert (run / "paths.png").stat().st_size > 1000
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()

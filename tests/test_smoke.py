@@ -34,7 +34,7 @@ def test_stage1_refuses_to_mix_settings(tiny_data):
     assert proc.returncode == 2 and "other settings" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_stage2_cli_outputs(tiny_data, tmp_path):
+def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
     work = tiny_data.parent.parent
     run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "1", "--exp_name", "cli", "--gpu", "0",
              "--base_log_dir", str(tmp_path), "--no-progress", "--threads", "1"], cwd=work)
@@ -56,9 +56,15 @@ def test_stage2_cli_outputs(tiny_data, tmp_path):
     assert snaps == ["itr_0.pt", "itr_1.pt"]  # named by the progress row's Epoch
     state = torch.load(run / "snapshots" / "itr_1.pt", weights_only=True)
     assert "agent" in state["trainer"]["modules"]
-    proc = run_cli([str(ROOT / "show_path.py"), str(run)], cwd=work)
+    proc = run_cli([str(ROOT / "show_path.py"), str(run), "--runs", "1"], cwd=work)
     assert (run / "paths.png").is_file(), proc.stdout
-    run_cli([str(ROOT / "show_path.py"), str(run), "--itr", "0", "--out", str(tmp_path / "itr0.png")], cwd=work)
+    from click.testing import CliRunner
+
+    import show_path
+    monkeypatch.chdir(work)  # the run's data_dir is relative to where it was trained
+    result = CliRunner().invoke(show_path.main, [str(run), "--itr", "0", "--runs", "1", "--out", str(tmp_path / "itr0.png")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert (tmp_path / "itr0.png").is_file()
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
