@@ -21,8 +21,7 @@ def test_saved_networks_are_the_checkpoints_policy(tmp_path):
     tdir = task_dir(tmp_path, 2)
     assert saved_network_steps(tdir) == sched.expected_checkpoints(20) == [100, 200]
     doc = read_networks(tdir, 200)
-    agent = VectorSAC(1, 2, 2, SACParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["sac"].items()}),
-                      0, torch.device("cpu"))
+    agent = VectorSAC(1, 2, 2, SACParams.from_dict(doc["sac"]), 0, torch.device("cpu"))
     agent.load_state_dict(doc["state"])
     episode = read_checkpoint(tdir, 200, "eval")
     with torch.no_grad():

@@ -19,10 +19,10 @@ from rlkit.behaviour.settings import Schedule
 from rlkit.data.dataset import (FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, read_task_meta,
                                 restore_dataset_tasks, running_versions, task_dir, write_checkpoint, write_networks,
                                 write_task_meta)
-from rlkit.fileio import atomic_write_text
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_write_text
 from rlkit.tasks import make_env
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
@@ -180,22 +180,19 @@ class TaskGroup:
             write_checkpoint(tdir, ck, parts)
             if self.save_networks:
                 write_networks(tdir, ck, agent.task_state(i), {"obs_dim": self.obs_dim, "action_dim": self.action_dim,
-                                                               "sac": self._sac_dict()})
+                                                               "sac": self.sac.to_dict()})
             self.checkpoints[i].append(ck)
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
             self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
             atomic_write_text(tdir / RETURNS_FILE, "\n".join([RETURNS_HEADER, *self.returns[i]]) + "\n")
             self.bars.checkpoint(i, len(self.checkpoints[i]), ret_sample if k_sample else ret_mean_action)
 
-    def _sac_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.sac.__dict__.items()}
-
     def _write_meta(self, i: int, complete: bool) -> None:
         sched, task = self.sched, self.tasks[i]
         meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "env_params": self.env_params,
                 "task_idx": task, "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim,
                 "action_dim": self.action_dim, "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
-                "sac": self._sac_dict(), "seed": sched.seed, "complete": complete,
+                "sac": self.sac.to_dict(), "seed": sched.seed, "complete": complete,
                 "saved_networks": self.save_networks, "versions": running_versions(),
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_task_meta(task_dir(self.data_dir, task), meta)

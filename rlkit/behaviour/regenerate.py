@@ -55,11 +55,12 @@ def regenerate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks:
     if n_trj is not None and n_trj < 1:
         raise UserError(f"--n_trj {n_trj}: expected at least 1 episode")
     plan = plan_regeneration(data_dir, tasks, checkpoints, overwrite)
-    docs = {}
+    docs, episodes = {}, {}
     for t in sorted({t for t, _ in plan}):  # every check before the first write
         tdir = task_dir(data_dir, t)
         env = make_task_envs(env_name, env_params, t, 1, seed, dataset=data_dir)[0]
         meta = read_task_meta(tdir)
+        episodes[t] = n_trj or int(meta.get("schedule", {}).get("num_eval_sample_episodes", 0)) or 1
         if meta.get("task") is not None and not same_task(meta["task"], env.unwrapped.get_task()):
             raise UserError(f"{str(tdir / 'task.json')!r} describes task {meta['task']}, but the config's env has "
                             f"{env.unwrapped.get_task()}: expected the config the data was written with")
@@ -73,11 +74,10 @@ def regenerate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks:
     written = []
     for (t, c), doc in docs.items():
         tdir = task_dir(data_dir, t)
-        n = n_trj or int(read_task_meta(tdir).get("schedule", {}).get("num_eval_sample_episodes", 0)) or 1
+        n = episodes[t]
         envs = make_task_envs(env_name, env_params, t, n, seed, dataset=data_dir)
         obs_dim, action_dim = doc["obs_dim"], doc["action_dim"]
-        sac = SACParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["sac"].items()})
-        agent = VectorSAC(1, obs_dim, action_dim, sac, 0, device)
+        agent = VectorSAC(1, obs_dim, action_dim, SACParams.from_dict(doc["sac"]), 0, device)
         agent.load_state_dict({k: v.to(device) for k, v in doc["state"].items()})
         gen = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, t, c]).generate_state(1)[0]))
 

@@ -42,6 +42,14 @@ class SACParams:
     actor_hidden_depth: int
     log_std_bounds: tuple[float, float]
 
+    def to_dict(self) -> dict:
+        """JSON-ready (tuples as lists), as task.json and the saved networks record it."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @staticmethod
+    def from_dict(d: dict) -> "SACParams":
+        return SACParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
 
 class TaskGenerators:
     """One torch generator per task (on the device); draws are stacked along the task axis."""
