@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The tests also exercise the optional Ray extra (scale-out); the demo does not need it.
+$(VENV)/.installed-ray: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[test,ray]'
+	touch $@
+
 demo: $(VENV)/.installed
 	@echo "== stage 1: behaviour SAC for 40 point-robot tasks -> offline_dataset/point-robot-demo"
 	$(PY) policy_train.py --config $(DEMO_CONFIG) --sac_config demo_point
@@ -31,7 +36,7 @@ demo: $(VENV)/.installed
 reproduce: $(VENV)/.installed
 	$(PY) -m rlkit.reproduce point-robot --profile demo --seeds 0,1,2 --jobs 2
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-ray
 	$(PY) -m pytest
 
 benchmark: $(VENV)/.installed

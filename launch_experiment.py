@@ -1,10 +1,15 @@
 """Stage 2 + 3: offline meta-training and meta-test.
 
     python launch_experiment.py configs/point-robot.json --seed 0 [--exp_name NAME] [--gpu G] [--KEY VALUE ...]
+    python launch_experiment.py configs/point-robot.json --seeds 0,1,2 [--sweep FILE] [--ray [ADDRESS]] [--KEY VALUE ...]
 
 Any config key can be overridden: `--algo_params.num_iterations 2` (a unique leaf name such
 as `--num_iterations 2` works too); values are JSON (`true`, `false`, `null`, numbers, lists).
 Outputs go to output/ENV/EXP/seed{S}/; rerunning with the same --exp_name resumes.
+
+`--seeds` trains one run per seed (per entry of a `--sweep` file, too: rlkit/cluster/runs.py), one
+after another, or on Ray with `--ray` (a local instance, `auto`, or HOST:PORT), each run a chain of
+one-iteration Ray tasks that continues from its latest snapshot when a worker is lost.
 """
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ import click
 import torch
 
 from rlkit.cli import keep_freed_memory, run_cli, select_device
+from rlkit.cluster.options import cluster_options, ray_options
+from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args
+from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 
 
@@ -26,19 +34,32 @@ from rlkit.experiment import MetaTrainer, prepare
 @click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
               help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")
+@click.option("--seeds", default=None, help="several runs, e.g. 0,1,2 (instead of --seed)")
+@click.option("--sweep", default=None, type=click.Path(), help="JSON list of {exp_name, overrides}: runs per entry and seed")
+@ray_options
 @click.pass_context
 def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: int | None, docker: bool, debug: bool,
-         no_progress: bool, threads: int | None) -> None:
+         no_progress: bool, threads: int | None, seeds: str | None, sweep: str | None, ray_address: str | None,
+         cpus_per_task: float | None, gpus_per_task: float | None, max_retries: int) -> None:
     overrides = parse_override_args(list(ctx.args))
     if exp_name is not None:
         overrides.setdefault("util_params", {})["exp_name"] = exp_name
     if gpu is not None:
         overrides.setdefault("util_params", {}).update(use_gpu=True, gpu_id=gpu)
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries)
+    if cluster and gpu is not None:
+        raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
+    if threads:
+        torch.set_num_threads(threads)
+    if seeds is not None or sweep is not None or cluster is not None:
+        if seeds is not None and ctx.get_parameter_source("seed") != click.core.ParameterSource.DEFAULT:
+            raise UserError("--seed and --seeds together: expected one of them")
+        run_many(config, overrides, parse_seeds(seeds) if seeds is not None else [seed], sweep, cluster,
+                 show_progress=not no_progress)
+        return
     cfg = load_config(config, overrides)
     device = select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None)
     keep_freed_memory()
-    if threads:
-        torch.set_num_threads(threads)
     prepared = prepare(cfg, seed, device)
     print(f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test tasks, "
           f"{len(prepared.train_buffer)} train transitions, device {device} -> {prepared.out_dir}")

@@ -9,6 +9,12 @@ tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VA
 e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
 
+`--ray [ADDRESS]` trains every task of this part as one Ray task (a chain of one-checkpoint segments)
+on a local Ray instance (no ADDRESS), the cluster this machine belongs to (`auto`) or HOST:PORT; each
+asks for `--gpus-per-task` GPUs (default 1 when the cluster has GPUs) and `--cpus-per-task` CPUs
+(default 1). Checkpoints come back through Ray's object store and are written here; a segment whose
+worker dies is retried (`--max-retries`) from the task's last checkpoint. Needs `pip install -e '.[ray]'`.
+
 `--regenerate` trains nothing: the behaviour networks saved at each checkpoint roll out `--n_trj`
 more stochastic episodes per (task, checkpoint) into `goal_idx{i}/step{c}_extra.npz` (default: all
 checkpoints with saved networks, as many episodes as the data's own checkpoints hold), the same
@@ -22,6 +28,8 @@ import click
 import torch
 
 from rlkit.cli import keep_freed_memory, run_cli, select_device
+from rlkit.cluster.behaviour import generate_on_ray
+from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
@@ -45,9 +53,11 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="--regenerate: seed of the episodes")
 @click.option("--overwrite", is_flag=True, help="--regenerate: replace existing step*_extra.npz files")
+@ray_options
 def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
          sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
-         checkpoints: str | None, seed: int, overwrite: bool) -> None:
+         checkpoints: str | None, seed: int, overwrite: bool, ray_address: str | None, cpus_per_task: float | None,
+         gpus_per_task: float | None, max_retries: int) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]
     if len(positional) > 1 or (positional and config_opt):
@@ -58,6 +68,11 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
     loaded = load_sac_config(name, overrides)  # bad overrides fail before anything else
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries)
+    if cluster and gpu is not None:
+        raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
+    if cluster and regenerate:
+        raise UserError("--regenerate runs on this machine only: expected it without --ray")
     device = select_device(gpu)
     keep_freed_memory()
     if threads:
@@ -73,6 +88,9 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
         return
     if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
         raise UserError("--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them")
+    if cluster:
+        generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, loaded, cluster)
+        return
     generate(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, loaded, device, "off" if no_progress else None)
 
 

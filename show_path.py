@@ -111,7 +111,7 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
     jobs = [t for t in setup.test_tasks for _ in range(runs)]
     envs = []
     for k, t in enumerate(jobs):
-        env = PositionRecorder(make_wrapped_env(cfg, setup.obs_scale))
+        env = PositionRecorder(make_wrapped_env(cfg, setup.obs_scale, setup.data_dir))
         env.reset_task(t)
         env.reset(seed=setup.seed * 1000 + k)
         envs.append(env)

@@ -73,7 +73,7 @@ def load_ours(data_dir: Path) -> tuple[float, int]:
     train, test = train_eval_split(cfg)
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     t0 = time.perf_counter()
-    a, b = load_buffers(cfg, train, test, torch.device("cpu"), 2, 2, None, None, env.tasks)
+    a, b = load_buffers(cfg, train, test, torch.device("cpu"), 2, 2, None, None, env.tasks, data_dir)
     return time.perf_counter() - t0, len(a) + len(b)
 
 

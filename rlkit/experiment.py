@@ -40,6 +40,7 @@ class RunSetup:
     obs_scale: np.ndarray | None
     obs_dim: int
     action_dim: int
+    data_dir: Path  # where the dataset is read from on this machine (the config's data_dir unless moved)
 
 
 def output_dir(cfg: Config, seed: int) -> Path:
@@ -48,12 +49,12 @@ def output_dir(cfg: Config, seed: int) -> Path:
 
 
 def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.device, obs_dim: int, action_dim: int,
-                 obs_scale, reward_fn, env_tasks: list[dict]) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
+                 obs_scale, reward_fn, env_tasks: list[dict], data_dir: Path) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
     a = cfg.algo_params
     kind = "sample" if a.sample else "eval"
 
     def load(tasks, epochs):
-        data = {t: load_task_data(a.data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim,
+        data = {t: load_task_data(data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim,
                                   expected_task=env_tasks[t])
                 for t in tasks}
         return MultiTaskBuffer(data, obs_dim, action_dim, device, a.terminal_at_traj_end, obs_scale,
@@ -62,17 +63,23 @@ def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.d
     return load(train, a.train_epoch), load(test, a.eval_epoch)
 
 
-def prepare(cfg: Config, seed: int, device: torch.device) -> RunSetup:
-    obs_scale = read_normalizer(cfg.algo_params.data_dir)
-    env = make_wrapped_env(cfg, obs_scale)
+def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None = None,
+            out_dir: Path | None = None) -> RunSetup:
+    """Load and check everything a run needs. `data_dir` and `out_dir` place the dataset and the run
+    folder elsewhere on this machine than the config says (a cluster worker's local copies); like the
+    device, they are not part of the config, so variant.json does not change with them."""
+    data_dir = Path(cfg.algo_params.data_dir if data_dir is None else data_dir)
+    obs_scale = read_normalizer(data_dir)
+    env = make_wrapped_env(cfg, obs_scale, data_dir)
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
     reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
         raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
-                                       env.unwrapped.tasks)
-    return RunSetup(cfg, seed, device, output_dir(cfg, seed), train, test, train_buf, eval_buf, obs_scale, obs_dim, action_dim)
+                                       env.unwrapped.tasks, data_dir)
+    return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
+                    eval_buf, obs_scale, obs_dim, action_dim, data_dir)
 
 
 class MetaTrainer:
@@ -87,7 +94,8 @@ class MetaTrainer:
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
         self.sample_gen = torch.Generator(device=dev).manual_seed(setup.seed + 7)
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
-        self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev)
+        self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
+                                   setup.data_dir)
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
 
     def sample_tasks(self) -> torch.Tensor:
@@ -109,7 +117,7 @@ class MetaTrainer:
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
-                "counters": dict(self.counters)}
+                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states()}
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -128,12 +136,16 @@ class MetaTrainer:
         state = torch.load(path, map_location=self.setup.device, weights_only=True)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])
+        if "eval_env_rng" in state:  # absent in runs saved before it was kept
+            self.evaluator.set_rng_states(state["eval_env_rng"])
         self.counters = state["counters"]
         logger.load_rows(self.counters["iteration"])
         return True
 
     # ---- the loop ----------------------------------------------------------------------------------
-    def run(self) -> RunLogger:
+    def run(self, max_iterations: int | None = None) -> RunLogger:
+        """Train to `num_iterations`, resuming from latest.pt; with `max_iterations`, stop after that many
+        iterations of this call (a cluster worker runs one at a time)."""
         a, setup = self.cfg.algo_params, self.setup
         variant = dict(setup.cfg.to_dict(), seed=setup.seed)
         setup.out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +160,9 @@ class MetaTrainer:
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
-            while self.counters["iteration"] < a.num_iterations:
+            stop = a.num_iterations if max_iterations is None else min(a.num_iterations,
+                                                                        self.counters["iteration"] + max_iterations)
+            while self.counters["iteration"] < stop:
                 row = self.iteration(logger)
                 logger.record(row)
                 summary = self.summary(row)

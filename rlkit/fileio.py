@@ -29,3 +29,26 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Every file under `root` as {path relative to root, '/'-separated: bytes}, leaving out paths with
+    a part named in `skip` and the temporary files of unfinished `atomic_write`s."""
+    root = Path(root)
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not set(rel.parts) & set(skip) and not (rel.name.startswith(".") and rel.name.endswith(".tmp")):
+            out[rel.as_posix()] = path.read_bytes()
+    return out
+
+
+def write_tree(root: str | Path, files: dict[str, bytes], last: tuple[str, ...] = ()) -> None:
+    """Write `read_tree`'s form under `root`, each file atomically; files whose name is in `last` are
+    written after all the others (the file that marks the rest as complete goes last)."""
+    root = Path(root)
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise ValueError(f"{rel!r} is not a path inside {str(root)!r}")
+    for rel in sorted(files, key=lambda r: Path(r).name in last):
+        atomic_write(root / rel, lambda f, data=files[rel]: f.write(data))

@@ -8,6 +8,7 @@ observation normaliser (docs/data-format.md).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,12 @@ def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
         raise UserError(f"bad env_params for {env_name!r}: {e}") from None
 
 
-def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None) -> NormalizedBoxEnv:
+def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None, data_dir: str | Path | None = None) -> NormalizedBoxEnv:
     """The env in agent units, with a parameter family's tasks restored from the dataset's task files
-    and observations divided by the dataset's normaliser `obs_scale` (None: unscaled)."""
+    and observations divided by the dataset's normaliser `obs_scale` (None: unscaled). `data_dir`: where
+    the dataset is on this machine, if not at the config's `algo_params.data_dir`."""
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
-    restore_dataset_tasks(env, cfg.algo_params.data_dir)
+    restore_dataset_tasks(env, cfg.algo_params.data_dir if data_dir is None else data_dir)
     return NormalizedBoxEnv(env, obs_scale=obs_scale)
 
 

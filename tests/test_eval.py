@@ -144,3 +144,22 @@ def test_sparse_returns_ignore_padding_of_short_episodes():
     sparsify = make_env("sparse-point-robot", n_tasks=2, goal_radius=0.2).sparsify_rewards
     np.testing.assert_allclose(p.returns(sparsify), [0.9 + 0.9, 0.85 + 0.95])
     np.testing.assert_allclose(p.returns(), rewards.sum(1))
+
+
+def test_evaluator_env_generators_continue_after_a_resume():
+    """The job envs' generators run on across iterations (MuJoCo episode starts draw from them), so a
+    resumed run must restore them (latest.pt keeps them), or its meta-test would differ from a straight run."""
+    from rlkit.config import load_config
+    from rlkit.eval import Evaluator
+    from tests.conftest import ROOT
+    cfg = load_config(ROOT / "configs" / "cheetah-vel.json", {"env_params": {"n_tasks": 4}, "n_train_tasks": 2,
+                                                              "n_eval_tasks": 2, "algo_params": {"num_evals": 2, "meta_batch": 2}})
+    straight = Evaluator(cfg, [2, 3], None, None, seed=5, device=DEV)
+    for env in straight.envs:  # an iteration's episodes move the generators on
+        env.reset()
+    resumed = Evaluator(cfg, [2, 3], None, None, seed=5, device=DEV)
+    fresh = [e.reset()[0] for e in Evaluator(cfg, [2, 3], None, None, seed=5, device=DEV).envs]
+    resumed.set_rng_states(straight.rng_states())
+    starts = [e.reset()[0] for e in straight.envs]
+    np.testing.assert_array_equal(starts, [e.reset()[0] for e in resumed.envs])
+    assert not np.array_equal(starts, fresh)

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from rlkit.logging import RETURN_COLUMNS
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 
 CONFIGS = {"cheetah-vel": "cheetah-vel.json", "cheetah-dir": "cheetah-dir.json", "ant-goal": "ant-goal.json",
            "ant-dir": "ant-dir.json", "humanoid-dir": "humanoid-dir.json",
@@ -30,25 +31,32 @@ def tiny_config(name: str, work) -> str:
     return str(path)
 
 
+def invoke(command, args: list[str]) -> str:
+    """A CLI's click command in this process (test_smoke runs them as subprocesses): four interpreter
+    starts less per family."""
+    result = CliRunner().invoke(command, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_both_stages_run_on_every_family(name, tmp_path, monkeypatch):
+    import launch_experiment
+    import policy_train
+    import show_path
+    from rlkit.data.__main__ import main as data_cli
+    monkeypatch.chdir(tmp_path)  # the configs' data_dir and output folders are relative
     config = tiny_config(name, tmp_path)
     sac_config = "tiny_point" if "point" in name else "tiny_mujoco"
-    run_cli([str(ROOT / "policy_train.py"), "--config", config, "--sac_config", sac_config], cwd=tmp_path)
+    invoke(policy_train.main, ["--config", config, "--sac_config", sac_config, "--no-progress"])
     data = tmp_path / "offline_dataset" / f"{name}-tiny"
-    from click.testing import CliRunner  # check and show_path in this process: two interpreter starts less per family
-
-    from rlkit.data.__main__ import main as data_cli
-    lines = CliRunner().invoke(data_cli, ["check", str(data)], catch_exceptions=False).output.strip().splitlines()
+    lines = invoke(data_cli, ["check", str(data)]).strip().splitlines()
     assert len(lines) == 2 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)
     assert (data / "goal_idx1" / "task_params.json").is_file() == name.endswith("rand-params")
 
-    run_cli([str(ROOT / "launch_experiment.py"), config, "--seed", "0", "--exp_name", "smoke", "--no-progress"], cwd=tmp_path)
+    invoke(launch_experiment.main, [config, "--seed", "0", "--exp_name", "smoke", "--no-progress"])
     run = tmp_path / "output" / name / "smoke" / "seed0"
-    import show_path
-    monkeypatch.chdir(tmp_path)  # the run's data_dir is relative to where it was trained
-    result = CliRunner().invoke(show_path.main, [str(run), "--runs", "1"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    invoke(show_path.main, [str(run), "--runs", "1"])
     assert (run / "paths.png").stat().st_size > 1000
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()

@@ -16,7 +16,7 @@ LAYERS = {
     "rlkit.torch": 6,
     "rlkit.behaviour": 7, "rlkit.eval": 7,
     "rlkit.experiment": 8,
-    "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9,
+    "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9, "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point
     "policy_train": 10, "launch_experiment": 10, "show_path": 10, "benchmarks": 10, "scripts": 10,
 }

@@ -1,4 +1,5 @@
 """Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
+import json
 import numpy as np
 import pytest
 import torch
@@ -106,3 +107,40 @@ def test_no_progress_prints_nothing_per_task(capfd, tmp_path):
     train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path, torch.device("cpu"),
                      progress="off")
     assert "goal_idx" not in capfd.readouterr().err
+
+
+def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
+    """A task trained one checkpoint at a time (the state saved and loaded as torch.save/weights_only,
+    on half-cheetah, whose episode starts draw from its generator) equals the task trained in one go."""
+    import io
+
+    from rlkit.behaviour.generate import train_segment
+    from rlkit.fileio import read_tree
+    _, sched, sac = load_sac_config("tiny_mujoco", ["num_train_steps=260", "eval_frequency=60", "num_seed_steps=50"])
+    params = {"n_tasks": 3, "max_episode_steps": 30}
+    train_task_group("cheetah-vel", params, [1], sched, sac, tmp_path / "plain", torch.device("cpu"), "off")
+    state, written = None, []
+    while True:
+        seg = train_segment("cheetah-vel", params, 1, sched, sac, tmp_path / "chain", torch.device("cpu"), True, state)
+        written.append(seg.checkpoint)
+        if seg.state is None:
+            break
+        buf = io.BytesIO()
+        torch.save(seg.state, buf)
+        buf.seek(0)
+        state = torch.load(buf, weights_only=True)
+    assert written == [60, 120, 180, 240, None]  # one checkpoint per segment, then the rest of training
+    plain, chain = (read_tree(task_dir(tmp_path / d, 1)) for d in ("plain", "chain"))
+    metas = [json.loads(files.pop("task.json")) for files in (plain, chain)]
+    assert [m.pop("written") for m in metas] and metas[0] == metas[1] and metas[0]["complete"]
+    assert plain.keys() == chain.keys() and plain == chain  # npz, networks and returns.csv, byte for byte
+
+
+def test_a_state_only_resumes_its_own_tasks(tmp_path):
+    from rlkit.behaviour.generate import TaskGroup, train_segment
+    _, sched, sac = load_sac_config("tiny_point", [])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    group = TaskGroup("point-robot", params, [3], sched, sac, tmp_path, torch.device("cpu"), "off")
+    with pytest.raises(ValueError, match=r"tasks \[2\] cannot resume tasks \[3\]"):
+        group.restore(state)

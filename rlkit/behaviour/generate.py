@@ -8,6 +8,7 @@ end, so an interrupted run trains the incomplete tasks again and skips the compl
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,36 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
                      data_dir: Path, device: torch.device, progress: str | None = None, save_networks: bool = True) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
     TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress, save_networks).train()
+
+
+@dataclass
+class Segment:
+    """What `train_segment` did: the checkpoint it wrote (None if it wrote none), that checkpoint's mean
+    return, and the state to continue from (None once the task is complete)."""
+    checkpoint: int | None
+    mean_return: float
+    state: dict[str, Any] | None
+
+
+def train_segment(env_name: str, env_params: dict[str, Any], task: int, sched: Schedule, sac: SACParams,
+                  data_dir: Path, device: torch.device, save_networks: bool = True,
+                  state: dict[str, Any] | None = None) -> Segment:
+    """Train one task from `state` (None: from the start) until it has written its next checkpoint, or
+    to the end, writing into `data_dir` exactly what `train_task_group` writes. Chaining segments
+    through their states gives the same files as one uninterrupted run; this is how a task moves
+    between machines (`rlkit.cluster`) and resumes from its last checkpoint after a lost worker."""
+    group = TaskGroup(env_name, env_params, [task], sched, sac, data_dir, device, "off", save_networks)
+    done_before = 0
+    if state is not None:
+        group.restore(state)
+        done_before = len(group.checkpoints[0])
+    group.begin()
+    more = group.run(stop_after_checkpoint=True)
+    if not more:
+        group.finish()
+    wrote = len(group.checkpoints[0]) > done_before
+    return Segment(group.checkpoints[0][-1] if wrote else None, group.last_return[0] if wrote else float("nan"),
+                   group.state() if more else None)
 
 
 def mean_return(trajs: Trajectories | None) -> float:
@@ -89,6 +120,14 @@ class TaskReplay:
         self.ptr = (self.ptr + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def state(self) -> dict[str, Any]:
+        return {"size": self.size, "ptr": self.ptr, "rows": {k: v[:, :self.size].cpu() for k, v in self.data.items()}}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.size, self.ptr = int(state["size"]), int(state["ptr"])
+        for k, v in state["rows"].items():
+            self.data[k][:, :self.size] = v.to(self.data[k].device)
+
     def sample(self, batch_size: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
         idx = gens.randint(self.size, batch_size)  # [n, B]
         return {k: torch.gather(v, 1, idx[..., None].expand(-1, -1, v.shape[-1])) for k, v in self.data.items()}
@@ -113,16 +152,33 @@ class TaskGroup:
         self.checkpoints: list[list[int]] = [[] for _ in tasks]  # written, per task
         self.last = np.zeros(n, dtype=np.int64)  # per task, step // eval_frequency of its last checkpoint
         self.returns: list[list[str]] = [[] for _ in tasks]  # per task, one returns.csv line per checkpoint
+        self.step = 0  # env steps taken by every task of the group
+        self.last_return = [float("nan")] * n  # per task, its last checkpoint's mean return (as the progress shows)
 
     def train(self) -> None:
-        sched, envs, n = self.sched, self.envs, len(self.tasks)
+        """Train every task of the group to the end."""
+        self.begin()
+        self.run()
+        self.finish()
+
+    def begin(self) -> None:
+        """Mark the tasks incomplete on disk and start their first episodes (or, after `restore`, the
+        episodes that follow the restored checkpoint)."""
         for i, t in enumerate(self.tasks):
             self._write_meta(i, complete=False)
-            if hasattr(envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
-                envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
-        obs = np.stack([e.reset()[0] for e in envs])
-        self.bars = TaskBars(self.tasks, sched.num_train_steps, self.progress)
-        for step in range(sched.num_train_steps):
+            if hasattr(self.envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
+                self.envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
+        self.obs = np.stack([e.reset()[0] for e in self.envs])
+        self.bars = TaskBars(self.tasks, self.sched.num_train_steps, self.progress)
+        self.bars.advance(self.step)
+
+    def run(self, stop_after_checkpoint: bool = False) -> bool:
+        """Train from step `self.step`. With `stop_after_checkpoint`, return True right after a checkpoint
+        written when every task of the group has just ended an episode (always so for one task): the
+        group is then resumable from `state()`. Returns False when training has reached its last step."""
+        sched, envs, n = self.sched, self.envs, len(self.tasks)
+        obs = self.obs
+        for step in range(self.step, sched.num_train_steps):
             self.bars.advance()
             if step >= sched.num_seed_steps:
                 with torch.no_grad():
@@ -138,16 +194,56 @@ class TaskGroup:
                 ended.append(terminated or truncated)
             self.replay.add(obs=obs, actions=action, rewards=np.array(rewards), next_obs=np.stack(next_obs),
                             not_done=np.array(not_done))
-            obs = np.stack(next_obs)
-            steps = step + 1
+            obs = self.obs = np.stack(next_obs)
+            steps = self.step = step + 1
             due = [i for i in range(n) if ended[i] and sched.checkpoint_due(steps, self.last[i])]
             if due:
                 self._checkpoint(due, steps)
+                if stop_after_checkpoint and all(ended):  # the next episodes start in `begin` after `restore`
+                    return True
             for i in np.flatnonzero(ended):
                 obs[i] = envs[i].reset()[0]
+        return False
+
+    def finish(self) -> None:
+        """Mark every task complete (its `task.json` is the last file written)."""
         self.bars.close()
-        for i in range(n):
+        for i in range(len(self.tasks)):
             self._write_meta(i, complete=True)
+
+    def state(self) -> dict[str, Any]:
+        """All that the rest of training depends on, taken by `run(stop_after_checkpoint=True)` at an
+        episode boundary: the SACs with their optimisers, the replay buffers, every random stream
+        (the tasks' torch generators, each env's numpy generator) and the checkpoints written so far.
+        CPU tensors and plain values only, so `torch.load(..., weights_only=True)` reads it back."""
+        return {"step": self.step, "tasks": list(self.tasks), "agent": _to_cpu(self.agent.state_dict()),
+                "optimizers": {k: _to_cpu(o.state_dict()) for k, o in self._optimizers().items()},
+                "generators": [g.get_state() for g in self.gens.gens], "replay": self.replay.state(),
+                "env_rng": [_rng_state(e) for e in self.envs],
+                "eval_env_rng": [[_rng_state(e) for e in envs] for envs in self.eval_envs],
+                "last": self.last.tolist(), "checkpoints": [list(c) for c in self.checkpoints],
+                "returns": [list(r) for r in self.returns]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from `state()` of a group of the same tasks and settings; call `begin` next."""
+        if state["tasks"] != list(self.tasks):
+            raise ValueError(f"a state of tasks {state['tasks']} cannot resume tasks {self.tasks}")
+        self.agent.load_state_dict(state["agent"])
+        for k, opt in self._optimizers().items():
+            opt.load_state_dict(state["optimizers"][k])
+        for g, s in zip(self.gens.gens, state["generators"]):
+            g.set_state(s)
+        self.replay.restore(state["replay"])
+        for env, s in zip(self.envs, state["env_rng"]):
+            env.unwrapped.np_random.bit_generator.state = s
+        for envs, states in zip(self.eval_envs, state["eval_env_rng"]):
+            for env, s in zip(envs, states):
+                env.unwrapped.np_random.bit_generator.state = s
+        self.step, self.last = state["step"], np.array(state["last"], dtype=np.int64)
+        self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"actor": self.agent.actor_opt, "critic": self.agent.critic_opt, "alpha": self.agent.alpha_opt}
 
     def _checkpoint(self, due: list[int], steps: int) -> None:
         """Roll out the due tasks' policies (stochastic, then deterministic episodes) and save them."""
@@ -185,7 +281,8 @@ class TaskGroup:
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
             self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
             atomic_write_text(tdir / RETURNS_FILE, "\n".join([RETURNS_HEADER, *self.returns[i]]) + "\n")
-            self.bars.checkpoint(i, len(self.checkpoints[i]), ret_sample if k_sample else ret_mean_action)
+            self.last_return[i] = ret_sample if k_sample else ret_mean_action
+            self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])
 
     def _write_meta(self, i: int, complete: bool) -> None:
         sched, task = self.sched, self.tasks[i]
@@ -196,6 +293,22 @@ class TaskGroup:
                 "saved_networks": self.save_networks, "versions": running_versions(),
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_task_meta(task_dir(self.data_dir, task), meta)
+
+
+def _to_cpu(tree):
+    """A copy of a nest of dicts/lists whose tensors are on the CPU."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().cpu().clone()
+    if isinstance(tree, dict):
+        return {k: _to_cpu(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_to_cpu(v) for v in tree)
+    return tree
+
+
+def _rng_state(env) -> dict[str, Any]:
+    """The numpy generator an env draws its episode starts from (gymnasium's `np_random`)."""
+    return env.unwrapped.np_random.bit_generator.state
 
 
 def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedule) -> list[int]:

@@ -22,9 +22,9 @@ class TaskBars:
         self.bars = [tqdm(total=total, desc=f"{TASK_DIR_PREFIX}{t}", position=i, leave=True, mininterval=1.0, bar_format=fmt)
                      for i, t in enumerate(tasks)] if self.mode == "bars" else []
 
-    def advance(self) -> None:
+    def advance(self, steps: int = 1) -> None:
         for bar in self.bars:
-            bar.update()
+            bar.update(steps)
 
     def checkpoint(self, i: int, n_written: int, mean_return: float) -> None:
         if self.mode == "bars":

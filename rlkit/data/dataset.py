@@ -17,6 +17,7 @@ leaves a half file that looks whole.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -224,6 +225,11 @@ VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version 
 
 def running_versions() -> dict[str, str]:
     """Versions of this process's packages, as a dataset's task.json records them ("versions")."""
+    return dict(_versions())
+
+
+@functools.cache  # package metadata lookups take ~50 ms, and a process's packages do not change
+def _versions() -> dict[str, str]:
     out = {"csro": metadata.version("csro") if _installed("csro") else "source", "python": platform.python_version()}
     for name in VERSIONED:
         out[name] = metadata.version(name) if _installed(name) else "absent"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,19 +35,30 @@ class Evaluator:
     of a protocol advance in lockstep."""
 
     def __init__(self, cfg: Config, test_tasks: list[int], eval_buffer: MultiTaskBuffer, obs_scale: np.ndarray | None,
-                 seed: int, device: torch.device):
+                 seed: int, device: torch.device, data_dir: str | Path | None = None):
         a = cfg.algo_params
         self.test_tasks, self.eval_buffer, self.seed, self.device = test_tasks, eval_buffer, seed, device
         self.num_evals = a.num_evals
         self.jobs = [(t, r) for t in test_tasks for r in range(a.num_evals)]
         self.envs = []
         for t, r in self.jobs:
-            env = make_wrapped_env(cfg, obs_scale)
+            env = make_wrapped_env(cfg, obs_scale, data_dir)
             env.reset_task(t)
             env.reset(seed=seed * 1000 + r)
             self.envs.append(env)
         self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
         self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+
+    def rng_states(self) -> list[dict]:
+        """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
+        return [env.unwrapped.np_random.bit_generator.state for env in self.envs]
+
+    def set_rng_states(self, states: list[dict]) -> None:
+        """On resume: continue each job env's generator where `rng_states` left it."""
+        if len(states) != len(self.envs):
+            raise ValueError(f"{len(states)} env states for {len(self.envs)} evaluation envs")
+        for env, s in zip(self.envs, states):
+            env.unwrapped.np_random.bit_generator.state = s
 
     def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
         """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""

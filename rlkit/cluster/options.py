@@ -1,0 +1,34 @@
+"""The command-line options both entry points take for Ray (`--ray [ADDRESS]` and its companions)."""
+from __future__ import annotations
+
+import click
+
+from rlkit.cluster.engine import ClusterOptions, require_ray
+from rlkit.errors import UserError
+
+
+def ray_options(command):
+    """Add --ray [ADDRESS], --cpus-per-task, --gpus-per-task and --max-retries to a click command."""
+    for option in reversed([
+        click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+                     help="run on Ray: alone, a local instance; 'auto' joins this machine's cluster; or HOST:PORT"),
+        click.option("--cpus-per-task", type=float, default=None, help="--ray: CPUs per Ray task (default 1)"),
+        click.option("--gpus-per-task", type=float, default=None,
+                     help="--ray: GPUs per Ray task, fractions allowed (default 1 when the cluster has GPUs, else 0)"),
+        click.option("--max-retries", type=int, default=3, show_default=True,
+                     help="--ray: retries of a Ray task whose worker died"),
+    ]):
+        command = option(command)
+    return command
+
+
+def cluster_options(address: str | None, cpus: float | None, gpus: float | None, retries: int) -> ClusterOptions | None:
+    """The options' `ClusterOptions`, or None without --ray (then the companions must be left out)."""
+    if address is None:
+        given = [name for name, v in (("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v is not None]
+        if given or retries != 3:
+            raise UserError(f"{', '.join(given) or '--max-retries'} applies to --ray only: expected --ray with it")
+        return None
+    options = ClusterOptions(address, cpus, gpus, retries)
+    require_ray()  # a missing extra is said before anything is loaded
+    return options

@@ -1,0 +1,256 @@
+"""Stage 2 for several runs: `launch_experiment.py CONFIG --seeds 0,1,2 [--sweep FILE] [--ray [ADDRESS]]`.
+
+The runs are every (sweep entry, seed) pair; each writes the usual `output/ENV/EXP/seed{S}/` on this
+machine. Without `--ray` they train one after another in this process. With `--ray`, each run is a
+chain of one-iteration segments: a worker receives the run folder's resume files (latest.pt,
+progress.csv, variant.json, debug.log) and, once per node, the dataset; it continues the run for one
+iteration with `MetaTrainer` exactly as a resumed local run does, and returns the files that
+changed (the new row, snapshot, TensorBoard events file, latest.pt), which the driver writes
+(latest.pt last). A run whose worker dies is retried by Ray from the same files, i.e. from its
+latest snapshot; since a resumed run continues exactly, the run folder ends as a single-machine
+run's would, timing columns and TensorBoard file names aside.
+
+A sweep file is a JSON list of runs, each `{"exp_name": NAME, "overrides": {KEY: VALUE, ...}}` with
+KEYs as on the command line (`algo_params.use_club` or a unique leaf name such as `use_club`);
+overrides given on the command line apply to every entry first.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
+                                  capacity, connect, drive, finish, remote, summary_table, task_resources)
+from rlkit.cli import keep_freed_memory, select_device
+from rlkit.config import Config, config_from_variant, default_dict, load_config, resolve_key
+from rlkit.errors import UserError
+from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare
+from rlkit.fileio import read_tree, write_tree
+
+RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    name: str  # ENV/EXP/seedS, as the folder under base_log_dir
+    cfg: Config
+    seed: int
+    out_dir: Path
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]: distinct integers >= 0."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise UserError(f"--seeds {text!r}: expected distinct comma-separated integers >= 0, such as 0,1,2")
+    return seeds
+
+
+def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """[(exp_name, nested overrides)] of a sweep file (see the module doc)."""
+    path = Path(path)
+    try:
+        entries = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"--sweep {str(path)!r} not found: expected a JSON file listing runs") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"--sweep {str(path)!r} is not valid JSON: {e}") from None
+    if not isinstance(entries, list) or not entries:
+        raise UserError(f"--sweep {str(path)!r}: expected a non-empty JSON list of {{\"exp_name\": ..., \"overrides\": {{...}}}}")
+    defaults, out = default_dict(), []
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or not isinstance(e.get("exp_name"), str) or set(e) - {"exp_name", "overrides"} \
+                or not isinstance(e.get("overrides", {}), dict):
+            raise UserError(f"--sweep {str(path)!r} entry {i} ({json.dumps(e)[:80]}): expected "
+                            "{\"exp_name\": NAME, \"overrides\": {KEY: VALUE}}")
+        nested: dict[str, Any] = {}
+        for key, value in e.get("overrides", {}).items():
+            keys = resolve_key(defaults, key).split(".")
+            node = nested
+            for k in keys[:-1]:
+                node = node.setdefault(k, {})
+            node[keys[-1]] = value
+        out.append((e["exp_name"], nested))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise UserError(f"--sweep {str(path)!r}: exp_names {names} repeat: expected one folder name per entry")
+    return out
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = json.loads(json.dumps(base))
+    for k, v in extra.items():
+        out[k] = _merged(out.get(k, {}), v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
+              sweep: list[tuple[str, dict[str, Any]]] | None) -> list[RunPlan]:
+    """Every (sweep entry, seed) run, with its config checked; without a sweep, one entry of the
+    command line's overrides (exp_name: the given one, or one timestamp for all seeds)."""
+    if sweep is None:
+        exp = overrides.get("util_params", {}).get("exp_name") or time.strftime("%Y_%m_%d_%H_%M_%S")
+        sweep = [(exp, {})]
+    plans = []
+    for exp, extra in sweep:
+        cfg = load_config(config, _merged(_merged(overrides, extra), {"util_params": {"exp_name": exp}}))
+        for seed in seeds:
+            out = output_dir(cfg, seed)
+            plans.append(RunPlan(f"{cfg.env_name}/{exp}/seed{seed}", cfg, seed, out))
+    return plans
+
+
+def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
+    """(plan, iterations done) of every run, with each run folder checked (same config to continue,
+    `num_iterations` not below what it did) before anything trains; finished runs are left out."""
+    todo = []
+    for p in plans:
+        variant = dict(p.cfg.to_dict(), seed=p.seed)
+        done = iterations_done(p.out_dir, variant, p.cfg.algo_params.num_iterations,
+                               "choose another --exp_name (or sweep entry)")
+        if done < p.cfg.algo_params.num_iterations:
+            todo.append((p, done))
+    return todo
+
+
+def run_sequential(plans: list[RunPlan], device: torch.device, show_progress: bool, out=print) -> list[JobRecord]:
+    """The runs one after another in this process, then the summary table."""
+    todo = check_plans(plans)
+    out(f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train, one after another")
+    records = []
+    for p, _ in todo:
+        record = JobRecord(p.name, nodes=["this machine"])
+        t0 = time.time()
+        setup = prepare(p.cfg, p.seed, device)
+        out(f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test tasks, "
+            f"device {device} -> {p.out_dir}")
+        MetaTrainer(setup, show_progress=show_progress).run()
+        record.seconds, record.segments, record.status = time.time() - t0, 1, "done"
+        records.append(record)
+    if records:
+        out(summary_table(records, "run"))
+    return records
+
+
+def run_many(config: str, overrides: dict[str, Any], seeds: list[int], sweep_path: str | None,
+             cluster: ClusterOptions | None, show_progress: bool = True) -> list[JobRecord]:
+    """`launch_experiment.py --seeds/--sweep [--ray]`: plan the runs, then train them here one after
+    another or on Ray."""
+    if sweep_path is not None and overrides.get("util_params", {}).get("exp_name") is not None:
+        raise UserError("--exp_name and --sweep together: expected the sweep file's entries to name the experiments")
+    plans = plan_runs(config, overrides, seeds, load_sweep(sweep_path) if sweep_path is not None else None)
+    if cluster is not None:
+        return run_on_ray(plans, cluster)
+    cfg = plans[0].cfg
+    keep_freed_memory()
+    return run_sequential(plans, select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None),
+                          show_progress)
+
+
+# ---- on Ray ---------------------------------------------------------------------------------------
+def dataset_files(data_dir: Path) -> tuple[str, dict[str, bytes]]:
+    """(content digest, files) of what stage 2 reads from a dataset (not the behaviour networks)."""
+    files = read_tree(data_dir, skip=("networks",))
+    h = hashlib.sha256()
+    for rel, data in files.items():
+        h.update(rel.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()[:24], files
+
+
+def local_dataset(key: str, ref: list) -> Path:
+    """On a worker: this node's copy of the dataset `key`, fetched from the object store the first time
+    (`ref` is the one-element list holding its ObjectRef, so that Ray does not fetch it for every segment)."""
+    import ray
+    root = Path(tempfile.gettempdir()) / "csro-ray-data" / key
+    if not root.is_dir():
+        tmp = root.with_name(f".{key}.{os.getpid()}.tmp")
+        write_tree(tmp, ray.get(ref[0]))
+        try:
+            os.rename(tmp, root)
+        except OSError:  # another worker on this node was first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def training_segment(cpus: float, cfg_dict: dict, seed: int, run_files: dict[str, bytes],
+                     data_key: str, data_ref: list) -> SegmentResult:
+    """On a worker: one iteration of one run, continued from `run_files` (see the module doc)."""
+    ctx = begin_segment(cpus)
+    data_dir = local_dataset(data_key, data_ref)
+    with scratch_dir("csro-run-") as scratch:
+        out_dir = Path(scratch) / "run"
+        write_tree(out_dir, run_files)
+        setup = prepare(config_from_variant(cfg_dict), seed, ctx.device, data_dir=data_dir, out_dir=out_dir)
+        trainer = MetaTrainer(setup, show_progress=False)
+        logger = trainer.run(max_iterations=1)
+        files = {k: v for k, v in read_tree(out_dir, skip=(".lock",)).items() if run_files.get(k) != v}
+        resume = read_tree(out_dir, skip=RESUME_SKIP)
+    done = trainer.counters["iteration"] >= setup.cfg.algo_params.num_iterations
+    return SegmentResult(files, None if done else resume,
+                         ctx.info(summary=MetaTrainer.summary(logger.rows[-1]) if logger.rows else ""))
+
+
+class RunChain(Chain):
+    def __init__(self, plan: RunPlan, submit_fn, out):
+        self.plan, self.submit_fn, self.out, self.name = plan, submit_fn, out, plan.name
+
+    def submit(self, state):  # a run's state is its resume files: first from the run folder, then from the last link
+        return self.submit_fn(self.plan, read_tree(self.plan.out_dir, skip=RESUME_SKIP) if state is None else state)
+
+    def apply(self, result: SegmentResult, record: JobRecord) -> None:
+        write_tree(self.plan.out_dir, result.files, last=("latest.pt",))
+        self.out(f"{self.name} {result.info['summary']} ({result.info['node']}, {result.info['seconds']:.1f} s)")
+
+
+def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[JobRecord]:
+    """The runs on Ray (see the module doc): a line per iteration and per finished run, then the summary."""
+    todo = check_plans(plans)
+    checked = set()
+    for p, _ in todo:  # everything that can fail on bad input fails here, before anything trains
+        key = json.dumps(p.cfg.to_dict(), sort_keys=True)
+        if key not in checked:
+            prepare(p.cfg, p.seed, torch.device("cpu"))
+            checked.add(key)
+    ray, started = connect(opts)
+    try:
+        resources = task_resources(ray, opts)
+        slots = capacity(ray, resources)
+        out(f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train on Ray: {slots} at a time, "
+            f"{resources['num_cpus']:g} CPU and {resources['num_gpus']:g} GPU each")
+        shipped: dict[str, tuple[str, list]] = {}
+        for p, _ in todo:
+            d = p.cfg.algo_params.data_dir
+            if d not in shipped:
+                digest, files = dataset_files(Path(d))
+                shipped[d] = (digest, [ray.put(files)])
+        segment = remote(ray, training_segment, resources, opts)
+
+        def submit(plan: RunPlan, run_files: dict[str, bytes]):
+            digest, ref = shipped[plan.cfg.algo_params.data_dir]
+            return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files,
+                                  digest, ref)
+
+        with contextlib.ExitStack() as locks:
+            for p, _ in todo:
+                p.out_dir.mkdir(parents=True, exist_ok=True)
+                locks.enter_context(RunLock(p.out_dir))
+            records = drive(ray, [RunChain(p, submit, out) for p, _ in todo], slots, out)
+    finally:
+        if started:
+            ray.shutdown()
+    if records:
+        finish(records, "run", out)
+    return records

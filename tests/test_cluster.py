@@ -1,0 +1,218 @@
+"""Scale-out (rlkit.cluster): --seeds/--sweep, and both stages on a local Ray instance, with a worker
+killed mid-task: the results must equal the single-machine ones."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.cluster.engine import ClusterOptions, JobRecord, summary_table
+from rlkit.cluster.options import cluster_options
+from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
+from rlkit.errors import UserError
+from rlkit.fileio import read_tree, write_tree
+from tests.conftest import ROOT, TINY_CONFIG, run_cli
+
+TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
+
+
+# ---- small pieces ---------------------------------------------------------------------------------
+def test_read_and_write_tree_round_trip_and_order(tmp_path):
+    files = {"a/task.json": b"{}", "a/step100.npz": b"x", "b.txt": b"y"}
+    write_tree(tmp_path / "t", files, last=("task.json",))
+    assert read_tree(tmp_path / "t") == files
+    assert read_tree(tmp_path / "t", skip=("a",)) == {"b.txt": b"y"}
+    (tmp_path / "t" / ".b.txt.123.tmp").write_bytes(b"half")  # an unfinished atomic write is not a file of the tree
+    assert ".b.txt.123.tmp" not in read_tree(tmp_path / "t")
+    with pytest.raises(ValueError, match="not a path inside"):
+        write_tree(tmp_path / "t", {"../escape": b""})
+    assert not (tmp_path / "escape").exists()
+
+
+def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
+    import rlkit.fileio as fileio
+    order = []
+    real = fileio.atomic_write
+    monkeypatch.setattr(fileio, "atomic_write", lambda path, fn: (order.append(Path(path).name), real(path, fn)))
+    write_tree(tmp_path, {"task.json": b"{}", "z.npz": b"", "a.npz": b""}, last=("task.json",))
+    assert order[-1] == "task.json" and sorted(order[:-1]) == ["a.npz", "z.npz"]
+
+
+@pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x"])
+def test_bad_seeds_are_refused(text):
+    with pytest.raises(UserError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_seeds_and_sweep_files(tmp_path):
+    assert parse_seeds("2,0, 1") == [2, 0, 1]
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps([{"exp_name": "a", "overrides": {"use_club": False, "algo_params.num_iterations": 3}},
+                                 {"exp_name": "b"}]))
+    assert load_sweep(sweep) == [("a", {"algo_params": {"use_club": False, "num_iterations": 3}}), ("b", {})]
+    for bad, match in [([], "non-empty"), ([{"name": "a"}], "entry 0"), ([{"exp_name": "a"}, {"exp_name": "a"}], "repeat"),
+                       ([{"exp_name": "a", "overrides": {"randomize_tasks": 1}}], "ambiguous")]:
+        sweep.write_text(json.dumps(bad))
+        with pytest.raises(UserError, match=match):
+            load_sweep(sweep)
+    with pytest.raises(UserError, match="not found"):
+        load_sweep(tmp_path / "nope.json")
+
+
+def test_cluster_options_are_checked():
+    assert cluster_options(None, None, None, 3) is None
+    with pytest.raises(UserError, match="--gpus-per-task applies to --ray only"):
+        cluster_options(None, None, 0.5, 3)
+    assert cluster_options("auto", 2, 0.5, 1) == ClusterOptions("auto", 2, 0.5, 1)
+    for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
+        ClusterOptions(address)
+    for kwargs, match in [({"address": "num_train_steps=400"}, "expected nothing"), ({"gpus_per_task": -1}, ">= 0"),
+                          ({"cpus_per_task": 0}, "positive"), ({"max_retries": -1}, ">= 0")]:
+        with pytest.raises(UserError, match=match):
+            ClusterOptions(**kwargs)
+
+
+def test_summary_table():
+    table = summary_table([JobRecord("goal_idx0", ["n1 (10.0.0.1)"], 12.34, 1, 3, "done"),
+                           JobRecord("goal_idx1", [], 0.0, 0, 0, "failed: boom")], "task")
+    lines = table.splitlines()
+    assert lines[0].split() == ["task", "node", "wall", "(s)", "retries", "segments", "status"]
+    assert lines[2].split() == ["goal_idx0", "n1", "(10.0.0.1)", "12.3", "1", "3", "done"]
+    assert lines[3].split()[-2:] == ["failed:", "boom"] and all(line == line.rstrip() for line in lines)
+
+
+def _without_ray(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run an entry point as if the ray extra were not installed (`import ray` fails)."""
+    code = (f"import sys, runpy; sys.modules['ray'] = None; sys.argv = [{script!r}] + {args!r}; "
+            f"runpy.run_path({script!r}, run_name='__main__')")
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+
+@pytest.mark.parametrize("script,args", [
+    ("policy_train.py", ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"]),
+    ("launch_experiment.py", [str(TINY_CONFIG), "--seeds", "0,1", "--ray", "auto"]),
+])
+def test_ray_without_the_extra_is_one_line_exit_2(tmp_path, script, args):
+    proc = _without_ray(str(ROOT / script), args, tmp_path)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0] == "error: --ray needs Ray, which is not installed here: expected `pip install -e '.[ray]'` first"
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+# ---- --seeds and --sweep without Ray --------------------------------------------------------------
+def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    sweep = [("csro", {"algo_params": {"num_iterations": 1}}), ("focal", {"algo_type": "FOCAL"})]
+    base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_train_steps_per_itr": 5}}
+    plans = plan_runs(str(TINY_CONFIG), base, [0, 3], sweep)
+    assert [p.name for p in plans] == ["point-robot/csro/seed0", "point-robot/csro/seed3", "point-robot/focal/seed0",
+                                       "point-robot/focal/seed3"]
+    records = run_sequential(plans[:3], torch.device("cpu"), show_progress=False)
+    assert [r.status for r in records] == ["done"] * 3
+    assert len(pd.read_csv(tmp_path / "point-robot" / "csro" / "seed3" / "progress.csv")) == 1
+    variant = json.loads((tmp_path / "point-robot" / "focal" / "seed0" / "variant.json").read_text())
+    assert variant["algo_type"] == "FOCAL" and variant["seed"] == 0 and variant["algo_params"]["num_iterations"] == 2
+    capsys.readouterr()
+    run_sequential(plans, torch.device("cpu"), show_progress=False)
+    assert "4 runs: 3 finished, 1 to train" in capsys.readouterr().out
+
+
+def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
+    plans = plan_runs(str(TINY_CONFIG), {}, [0, 1, 2], None)
+    assert len({p.out_dir.parent for p in plans}) == 1
+
+
+# ---- on a local Ray instance, a worker killed mid-task ---------------------------------------------
+def _kill_one_segment(proc: subprocess.Popen, title: str, timeout: float = 300) -> int:
+    """SIGKILL the first Ray worker seen executing `title` (Ray names the process `ray::FUNCTION`)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline.startswith(f"ray::{title}"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                return int(entry.name)
+        time.sleep(0.02)
+    raise AssertionError(f"no Ray worker running {title} was seen")
+
+
+def _run_with_a_kill(args: list[str], cwd: Path, title: str) -> str:
+    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        _kill_one_segment(proc, title)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, f"{out}\n{err}"
+    return out
+
+
+def _dataset_files(data_dir: Path) -> dict[str, object]:
+    files = read_tree(data_dir)
+    for rel in [r for r in files if r.endswith("task.json")]:
+        meta = json.loads(files[rel])
+        meta.pop("written")  # the one value that is not the same: when it was written
+        files[rel] = meta
+    return files
+
+
+def test_stage1_on_ray_survives_a_killed_worker_and_equals_the_plain_run(tiny_data, tmp_path):
+    out = _run_with_a_kill([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
+                            "--ray"], tmp_path, "behaviour_segment")
+    ray_data = tmp_path / "offline_dataset" / "point-robot-tiny"
+    assert "(Ray retried it after its worker was lost)" in out, out
+    table = out[out.index("task  "):].splitlines()
+    assert len(table) == 2 + 6 and sum(int(line.split()[-3]) for line in table[2:]) == 1, out  # retries column
+    check = run_cli(["-m", "rlkit.data", "check", str(ray_data)], cwd=ROOT)
+    assert check.stdout.count("complete") == 6
+    assert _dataset_files(ray_data) == _dataset_files(tiny_data)  # file for file, bytes for bytes
+
+
+def test_seeds_on_ray_survive_a_killed_worker_and_equal_the_sequential_runs(tiny_data, tmp_path, monkeypatch):
+    work = tiny_data.parent.parent
+    common = [str(TINY_CONFIG), "--seeds", "0,1", "--threads", "1", "--no-progress"]
+    out = _run_with_a_kill([str(ROOT / "launch_experiment.py"), *common, "--exp_name", "ray",
+                            "--base_log_dir", str(tmp_path), "--ray"], work, "training_segment")
+    assert "(Ray retried it after its worker was lost)" in out and out.count(" itr ") == 4, out
+    run_cli([str(ROOT / "launch_experiment.py"), *common, "--exp_name", "seq", "--base_log_dir", str(tmp_path)], cwd=work)
+    for seed in (0, 1):
+        ray_run, seq_run = (tmp_path / "point-robot" / name / f"seed{seed}" for name in ("ray", "seq"))
+        pd.testing.assert_frame_equal(pd.read_csv(ray_run / "progress.csv").drop(columns=TIMING),
+                                      pd.read_csv(seq_run / "progress.csv").drop(columns=TIMING))
+        variants = [json.loads((r / "variant.json").read_text()) for r in (ray_run, seq_run)]
+        assert [v["util_params"].pop("exp_name") for v in variants] == ["ray", "seq"] and variants[0] == variants[1]
+        for itr in (0, 1):
+            a, b = (torch.load(r / "snapshots" / f"itr_{itr}.pt", weights_only=True) for r in (ray_run, seq_run))
+            assert a["counters"].pop("train_time") >= 0 and b["counters"].pop("train_time") >= 0
+            _assert_same(a, b)
+        assert list((ray_run / "tb").glob("events.*")) and not (ray_run / ".lock").exists()
+
+
+def _assert_same(a, b, path="state"):
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), path
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
