@@ -260,5 +260,5 @@ def finish(records: list[JobRecord], what: str, out=print) -> None:
     out(summary_table(records, what))
     failed = [r for r in records if r.status != "done"]
     if failed:
-        raise RunFailedError(f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name}: {failed[0].status}); "
+        raise RunFailedError(f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name} {failed[0].status}); "
                              "what finished is written, and rerunning the command resumes the rest")
