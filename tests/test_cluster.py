@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from rlkit.cluster.engine import ClusterOptions, JobRecord, summary_table
+from types import SimpleNamespace
+
+from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources
 from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
 from rlkit.errors import UserError
@@ -76,6 +78,26 @@ def test_cluster_options_are_checked():
                           ({"cpus_per_task": 0}, "positive"), ({"max_retries": -1}, ">= 0")]:
         with pytest.raises(UserError, match=match):
             ClusterOptions(**kwargs)
+
+
+def _cluster(**resources):
+    """A stand-in for the `ray` module as far as resources go: a cluster with these totals."""
+    return SimpleNamespace(cluster_resources=lambda: dict(resources))
+
+
+def test_resources_per_task_and_how_many_run_at_once():
+    cpu_only, gpus = _cluster(CPU=16), _cluster(CPU=16, GPU=4)
+    assert task_resources(cpu_only, ClusterOptions()) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    assert capacity(cpu_only, task_resources(cpu_only, ClusterOptions(cpus_per_task=3))) == 5
+    # with GPUs a task asks for one by default; fractions share a GPU (two point-robot SACs per GPU)
+    assert task_resources(gpus, ClusterOptions()) == {"num_cpus": 1.0, "num_gpus": 1.0}
+    assert capacity(gpus, task_resources(gpus, ClusterOptions())) == 4
+    assert capacity(gpus, task_resources(gpus, ClusterOptions(gpus_per_task=0.5))) == 8
+    assert capacity(gpus, task_resources(gpus, ClusterOptions(cpus_per_task=4, gpus_per_task=0.5))) == 4  # CPUs bind
+    assert task_resources(gpus, ClusterOptions(gpus_per_task=0)) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    with pytest.raises(UserError, match="--gpus-per-task 1: the Ray cluster has no GPUs"):
+        task_resources(cpu_only, ClusterOptions(gpus_per_task=1))
+    assert capacity(_cluster(CPU=1), {"num_cpus": 2.0, "num_gpus": 0.0}) == 1  # at least one
 
 
 def test_summary_table():
