@@ -7,12 +7,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 import torch
-
-from types import SimpleNamespace
 
 from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources
 from rlkit.cluster.options import cluster_options
