@@ -116,7 +116,7 @@ class TaskReplay:
 
     def add(self, **rows: np.ndarray) -> None:
         for k, v in rows.items():
-            self.data[k][:, self.ptr] = torch.as_tensor(v, dtype=torch.float32).reshape(self.data[k].shape[0], -1)
+            self.data[k][:, self.ptr] = torch.as_tensor(v, dtype=self.data[k].dtype).reshape(self.data[k].shape[0], -1)
         self.ptr = (self.ptr + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
@@ -182,7 +182,7 @@ class TaskGroup:
             self.bars.advance()
             if step >= sched.num_seed_steps:
                 with torch.no_grad():
-                    o = torch.as_tensor(obs, dtype=torch.float32, device=self.device)[:, None]
+                    o = torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=self.device)[:, None]
                     action = self.agent.policy(o, self.gens.randn(1, self.action_dim)).action[:, 0].cpu().numpy()
                 self.agent.update(self.replay.sample(self.sac.batch_size, self.gens), step, self.gens)
             else:

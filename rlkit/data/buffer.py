@@ -36,6 +36,7 @@ class MultiTaskBuffer:
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.task_ids = sorted(data)
         rows, sizes = [], []
+        dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
         for t in self.task_ids:
             d = data[t]
             if capacity is not None and len(d) > capacity:
@@ -48,7 +49,7 @@ class MultiTaskBuffer:
                 term = np.maximum(term, d.traj_end_mask())
             ctx_r = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
             rows.append(np.concatenate([obs, d.actions, np.asarray(ctx_r)[:, None], next_obs,
-                                        d.rewards[:, None], term[:, None]], axis=1).astype(np.float32))
+                                        d.rewards[:, None], term[:, None]], axis=1).astype(dtype))
             sizes.append(len(d))
         self.data = torch.from_numpy(np.concatenate(rows)).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)

@@ -59,7 +59,7 @@ def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: to
     for t in range(horizon):
         if not alive.any():
             break
-        actions = act(torch.as_tensor(obs, dtype=torch.float32, device=device), t)
+        actions = act(torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=device), t)
         for i in np.flatnonzero(alive):
             nxt, r, terminated, truncated, _ = envs[i].step(actions[i])
             P.obs[i, t], P.actions[i, t], P.rewards[i, t], P.next_obs[i, t] = obs[i], actions[i], r, nxt

@@ -33,7 +33,7 @@ class EvalSetting:
 
 
 class _Context:
-    """Per-job growing context (float32 tensors on the device) and the current z."""
+    """Per-job growing context (tensors of torch's default dtype on the device) and the current z."""
 
     def __init__(self, agent: CSROAgent, n_jobs: int, device: torch.device):
         self.agent, self.device = agent, device
@@ -41,7 +41,7 @@ class _Context:
         self.z = torch.zeros(n_jobs, agent.latent_dim, device=device)  # the prior
 
     def add(self, i: int, rows: np.ndarray | torch.Tensor) -> None:
-        self.parts[i].append(torch.as_tensor(rows, dtype=torch.float32, device=self.device))
+        self.parts[i].append(torch.as_tensor(rows, dtype=torch.get_default_dtype(), device=self.device))
 
     def add_paths(self, paths: Paths, use_next_obs: bool, reward_fn) -> None:
         for i in range(len(self.parts)):
