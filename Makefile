@@ -28,7 +28,7 @@ demo: $(VENV)/.installed
 	@echo "== stage 2+3: CSRO meta-training, meta-test on the 10 held-out tasks -> $(DEMO_RUNS)"
 	$(PY) launch_experiment.py $(DEMO_CONFIG) --seed 0 --exp_name demo
 	$(PY) -m rlkit.plot $(DEMO_RUNS)
-	$(PY) -m rlkit.report $(DEMO_RUNS) --last 3
+	$(PY) -m rlkit.report $(DEMO_RUNS) --last 3 --against docs/results/point-robot-demo-seeds.json
 	@$(PY) -m rlkit.budget $(DEMO_CONFIG)
 
 # The paper's point-robot experiments (Table 1, Fig. 3, Fig. 4) at the demo profile, 3 methods x 3 seeds,

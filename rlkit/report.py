@@ -6,7 +6,9 @@ variant.json are equal apart from the seed. Per experiment it takes the mean of 
 (R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed on
 the experiment's own held-out tasks (with the sparse reward where the runs score it). With
 several seeds, rliable's IQM with a 95% stratified-bootstrap interval is added. Runs of
-different configs are never pooled.
+different configs are never pooled. `--against FILE` prints each run's scores next to a file of
+reference seeds (`make demo` uses docs/results/point-robot-demo-seeds.json): one run is one draw
+from that spread, and the bar is held to the seeds' mean and worst, not to one run.
 """
 from __future__ import annotations
 
@@ -111,13 +113,52 @@ def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
     return out
 
 
+def read_spread(path: str | Path) -> dict:
+    """A file of reference seeds (docs/results/point-robot-demo-seeds.json): their final returns per
+    protocol, how many iterations they average, and the bar a set of seeds is held to."""
+    try:
+        doc = json.loads(Path(path).read_text())
+        seeds = {s: {name: float(r[name]) for name in PROTOCOLS} for s, r in doc["seeds"].items()}
+        bar = doc["bar"]
+        if not seeds or bar["protocol"] not in PROTOCOLS:
+            raise ValueError
+        return {"seeds": seeds, "last": int(doc["last"]), "bar": bar, "config": doc.get("config", "?")}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar), "
+                        f"as docs/results/point-robot-demo-seeds.json ({type(e).__name__})") from None
+
+
+def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str]:
+    """Each run's score next to the reference seeds' spread, and the bar held to the seeds' mean and worst."""
+    bar, out = spread["bar"], []
+    name = bar["protocol"]
+    scores = np.array([ref.score(r[name]) for r in spread["seeds"].values()])
+    out.append(f"against {len(scores)} reference seeds of {spread['config']} (this version, mean of their last "
+               f"{spread['last']} iterations; a host's CPU kernels make one run one draw from this spread):")
+    for protocol in PROTOCOLS:
+        s = np.array([ref.score(r[protocol]) for r in spread["seeds"].values()])
+        out.append(f"  {protocol:28s} reference seeds {s.min():.3f} .. {s.max():.3f} (mean {s.mean():.3f}); "
+                   f"this run {', '.join(f'{v:.3f}' for v in ref.score(table[protocol].to_numpy()))}")
+    mine = ref.score(table[name].to_numpy())
+    inside = all(scores.min() <= m <= scores.max() for m in mine)
+    out.append(f"  the bar ({name}): every seed >= {bar['each_at_least']} and the mean >= {bar['mean_at_least']}; "
+               f"the reference seeds: worst {scores.min():.3f}, mean {scores.mean():.3f}; this run is "
+               + ("inside their spread" if inside else "outside their spread")
+               + ("" if all(m >= bar["each_at_least"] for m in mine) else f", below the per-seed bar"))
+    return out
+
+
 @click.command()
 @click.argument("runs_dir")
 @click.option("--last", default=1, show_default=True, help="average the last N iterations of each run (N >= 1)")
-def main(runs_dir: str, last: int) -> None:
+@click.option("--against", default=None, help="JSON of reference seeds to compare with (docs/results/point-robot-demo-seeds.json)")
+def main(runs_dir: str, last: int, against: str | None) -> None:
     """Print the final returns of the runs under RUNS_DIR, one table per experiment."""
     if last < 1:
         raise UserError(f"--last {last}: expected at least 1 iteration")
+    spread = read_spread(against) if against else None
+    if spread and spread["last"] != last:
+        raise UserError(f"--last {last} with --against {against!r}: expected --last {spread['last']}, as its seeds average")
     groups = group_runs(find_runs(runs_dir))
     if len(groups) > 1:
         click.echo(f"{len(groups)} experiments with different configs, reported separately: {describe_groups(groups)}")
@@ -129,6 +170,9 @@ def main(runs_dir: str, last: int) -> None:
         click.echo(format_table(table, ref))
         if ref and len(table) > 1:
             for line in iqm_lines(table, ref):
+                click.echo(line)
+        if spread and ref:
+            for line in against_lines(table, ref, spread):
                 click.echo(line)
 
 

@@ -99,3 +99,36 @@ def test_learning_curves_known_numbers(runs):
     x, mean, lo, hi = learning_curves(frames)["offline context"]
     assert x.tolist() == [10, 20, 30] and mean.tolist() == [-11, -7, -4]
     assert lo.tolist() == [-12, -8, -4] and hi.tolist() == [-10, -6, -4]
+
+
+def test_demo_reference_seeds_are_the_readmes_table():
+    """The file `make demo` compares against holds the README's 5 seeds: with the README's oracle and random
+    returns (-3.86, -20.42) their Np scores are 0.859, 0.766, 0.800, 0.884, 0.874 (mean 0.837)."""
+    from rlkit.report import Reference, read_spread
+    spread = read_spread(ROOT / "docs" / "results" / "point-robot-demo-seeds.json")
+    ref = Reference(-3.86, -20.42)
+    np_scores = [ref.score(s["non-prior context (Np)"]) for s in spread["seeds"].values()]
+    assert np.allclose(np_scores, [0.859, 0.766, 0.800, 0.884, 0.874], atol=2e-3)  # the README's, from unrounded returns
+    assert abs(np.mean(np_scores) - 0.837) < 1e-3 and spread["last"] == 3
+    assert spread["bar"] == {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7}
+
+
+def test_report_against_reference_seeds(runs, tmp_path):
+    from rlkit.report import Reference, against_lines
+    seeds = {"0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6},
+             "1": {"offline context": -3, "online prior context": -13, "non-prior context (Np)": -10}}
+    spread = {"seeds": seeds, "last": 2, "config": "c.json",
+              "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7}}
+    table = final_returns(find_runs(runs), last=2)[:1]  # seed 0: offline -5, online -15, Np -7
+    lines = against_lines(table, Reference(oracle=0.0, random=-20.0), spread)
+    assert "Np)" in lines[3] and "0.500 .. 0.700 (mean 0.600); this run 0.650" in lines[3]
+    assert "worst 0.500, mean 0.600; this run is inside their spread, below the per-seed bar" in lines[4]
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(spread))
+    proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT)
+    assert "against 2 reference seeds of c.json" in proc.stdout
+    bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "3", "--against", str(path)], cwd=ROOT, check=False)
+    assert bad.returncode == 2 and "expected --last 2" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    path.write_text("{}")
+    bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT, check=False)
+    assert bad.returncode == 2 and "reference seeds" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
