@@ -144,7 +144,7 @@ def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str
     out.append(f"  the bar ({name}): every seed >= {bar['each_at_least']} and the mean >= {bar['mean_at_least']}; "
                f"the reference seeds: worst {scores.min():.3f}, mean {scores.mean():.3f}; this run is "
                + ("inside their spread" if inside else "outside their spread")
-               + ("" if all(m >= bar["each_at_least"] for m in mine) else f", below the per-seed bar"))
+               + ("" if all(m >= bar["each_at_least"] for m in mine) else ", below the per-seed bar"))
     return out
 
 
