@@ -6,7 +6,6 @@ anything is written; `MetaTrainer(setup).run()` trains, evaluates and logs, resu
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import load_task_data, read_normalizer
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import atomic_write, atomic_write_text
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
 from rlkit.tasks import make_wrapped_env, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
@@ -278,47 +277,9 @@ def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str
     return done
 
 
-class RunLock:
-    """`OUT_DIR/.lock` holding the pid of the process that trains the run: a second process on the same
-    run folder is refused; a lock left by a process that no longer exists is taken over."""
+class RunLock(FolderLock):
+    """`OUT_DIR/.lock`: one process trains a run folder at a time (`rlkit.fileio.FolderLock`)."""
 
     def __init__(self, out_dir: Path):
-        self.path = out_dir / ".lock"
-
-    def __enter__(self) -> "RunLock":
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pid = self._owner()
-                if pid is not None and _alive(pid):
-                    raise UserError(f"{str(self.path.parent)!r} is being trained by another process (pid {pid}): "
-                                    "expected one process per run; wait for it or choose another --exp_name") from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise UserError(f"could not take the lock {str(self.path)!r}: expected to be able to write the run folder")
-
-    def _owner(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip() or "-1")
-        except (OSError, ValueError):
-            return None
-
-    def __exit__(self, *exc) -> None:
-        if self._owner() == os.getpid():
-            self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        super().__init__(out_dir, "{folder!r} is being trained by another process (pid {pid}): expected one process "
+                                  "per run; wait for it or choose another --exp_name")

@@ -4,9 +4,12 @@ reader (or a run killed mid-write) sees either the old file or the new one, neve
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
+
+from rlkit.errors import UserError
 
 
 def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> None:
@@ -52,3 +55,56 @@ def write_tree(root: str | Path, files: dict[str, bytes], last: tuple[str, ...] 
             raise ValueError(f"{rel!r} is not a path inside {str(root)!r}")
     for rel in sorted(files, key=lambda r: Path(r).name in last):
         atomic_write(root / rel, lambda f, data=files[rel]: f.write(data))
+
+
+class FolderLock:
+    """`FOLDER/.lock` holding the host and pid of the process that writes the folder (a run folder, a
+    behaviour task's folder): a second process is refused with `busy` (a message that may name
+    `{folder}`, `{host}` and `{pid}`). A lock left by a process of this host that no longer exists is
+    taken over; one of another host (a shared file system) is refused, since its process cannot be
+    seen from here, with the hint to remove the file once that process is gone."""
+
+    def __init__(self, folder: str | Path, busy: str):
+        self.path, self.busy = Path(folder) / ".lock", busy
+
+    def __enter__(self) -> "FolderLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                host, pid = self._owner()
+                if pid is not None and (host != socket.gethostname() or _alive(pid)):
+                    where = "" if host == socket.gethostname() else f" on host {host} (remove {str(self.path)!r} " \
+                                                                      "if that process is gone)"
+                    raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{os.getpid()} {socket.gethostname()}")
+            return self
+        raise UserError(f"could not take the lock {str(self.path)!r}: expected to be able to write its folder")
+
+    def _owner(self) -> tuple[str, int | None]:
+        """(host, pid) of the lock's holder; a lock written before the host was recorded is this host's."""
+        try:
+            pid, _, host = self.path.read_text().strip().partition(" ")
+            return host or socket.gethostname(), int(pid or "-1")
+        except (OSError, ValueError):
+            return socket.gethostname(), None
+
+    def __exit__(self, *exc) -> None:
+        if self._owner() == (socket.gethostname(), os.getpid()):
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

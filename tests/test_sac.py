@@ -142,5 +142,135 @@ def test_a_state_only_resumes_its_own_tasks(tmp_path):
     params = {"n_tasks": 6, "max_episode_steps": 20}
     state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
     group = TaskGroup("point-robot", params, [3], sched, sac, tmp_path, torch.device("cpu"), "off")
-    with pytest.raises(ValueError, match=r"tasks \[2\] cannot resume tasks \[3\]"):
+    with pytest.raises(UserError, match=r"holds part-trained tasks \[2\], and this run groups tasks \[3\]"):
         group.restore(state)
+    _, other, _ = load_sac_config("tiny_point", ["seed=4"])
+    group = TaskGroup("point-robot", params, [2], other, sac, tmp_path, torch.device("cpu"), "off")
+    with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule: .*'seed': 0.* -> "):
+        group.restore(state)
+
+
+def _same_data(a, b):
+    """Two datasets hold the same files with the same bytes (task.json but for when it was written)."""
+    from rlkit.fileio import read_tree
+    ta, tb = read_tree(a), read_tree(b)
+    assert ta.keys() == tb.keys()
+    for name in ta:
+        if name.endswith("task.json"):
+            ma, mb = json.loads(ta[name]), json.loads(tb[name])
+            ma.pop("written"), mb.pop("written")
+            assert ma == mb, name
+        else:
+            assert ta[name] == tb[name], name
+
+
+def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
+    """Two cheetah tasks in lockstep, stopped at step 105 (mid-episode: episodes are 30 steps, their starts
+    drawn from each env's generator), their state saved and loaded as torch.save/weights_only and restored
+    into a new group, write the same files as the group trained in one go: the episodes under way are
+    rebuilt by replaying their actions."""
+    import io
+
+    from rlkit.behaviour.generate import TaskGroup
+    _, sched, sac = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
+    params, cpu = {"n_tasks": 3, "max_episode_steps": 30}, torch.device("cpu")
+    train_task_group("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "plain", cpu, "off")
+    first = TaskGroup("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "resumed", cpu, "off")
+    first.begin()
+    assert first.run(stop_at_step=105)
+    buf = io.BytesIO()
+    torch.save(first.state(), buf)
+    buf.seek(0)
+    state = torch.load(buf, weights_only=True)
+    assert [len(e["actions"]) for e in state["episodes"]] == [15, 15]
+    second = TaskGroup("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "resumed", cpu, "off")
+    second.restore(state)
+    second.train()
+    _same_data(tmp_path / "plain", tmp_path / "resumed")
+
+
+def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
+    from rlkit.behaviour.generate import TaskGroup
+    _, sched, sac = load_sac_config("tiny_point", [])
+    params, cpu = {"n_tasks": 6, "max_episode_steps": 20}, torch.device("cpu")
+    group = TaskGroup("point-robot", params, [1], sched, sac, tmp_path, cpu, "off")
+    group.begin()
+    group.run(stop_at_step=30)
+    state = group.state()
+    state["episodes"][0]["actions"][3] += 0.01  # not the actions that led to the saved observation
+    again = TaskGroup("point-robot", params, [1], sched, sac, tmp_path, cpu, "off")
+    again.restore(state)
+    with pytest.raises(UserError, match="replaying its episode \\(10 steps\\) gave another observation"):
+        again.begin()
+
+
+def _policy_train(work, *extra, **popen):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, TINY_CONFIG
+    args = [sys.executable, str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
+            "--no-progress", *extra]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    if popen:
+        return subprocess.Popen(args, cwd=work, env=env, **popen)
+    return subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_stage1_killed_at_any_moment_resumes_to_the_same_files(tmp_path):
+    """SIGKILL of stage 1 after its group saved a state (`stage1_resume/`), then a rerun: the same files
+    as an uninterrupted run, and the rerun starts from the saved step, not from step 0."""
+    import signal
+    import subprocess
+    import time
+    (tmp_path / "plain").mkdir(), (tmp_path / "killed").mkdir()
+    overrides = ["num_train_steps=700", "eval_frequency=100"]
+    assert _policy_train(tmp_path / "plain", *overrides).returncode == 0
+    data = tmp_path / "killed" / "offline_dataset" / "point-robot-tiny"
+    proc = _policy_train(tmp_path / "killed", *overrides, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((data / "stage1_resume").glob("*.pt")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # somewhere between two checkpoints (or inside the writing of one)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (data / "stage1_resume").is_dir(), "killed before the first save: nothing to test"
+    rerun = _policy_train(tmp_path / "killed", *overrides)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resuming tasks 0..5 at step " in rerun.stdout and "at step 0" not in rerun.stdout
+    assert not (data / "stage1_resume").exists()  # dropped once the group is complete
+    _same_data(tmp_path / "plain" / "offline_dataset" / "point-robot-tiny", data)
+
+
+def test_a_second_stage1_process_on_the_same_tasks_is_refused(tmp_path):
+    """A task folder being written by a live process (its lock) is refused, one line, exit 2, nothing written;
+    another --split part of the same dataset folder is not held up."""
+    from rlkit.fileio import FolderLock
+    data = tmp_path / "offline_dataset" / "point-robot-tiny"
+    with FolderLock(data / "goal_idx4", "busy"):  # held by this (live) test process
+        proc = _policy_train(tmp_path, "--split", "2", "--split_idx", "1")
+        assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
+        assert "goal_idx4' is being written by another stage-1 process (pid" in proc.stderr
+        assert not (data / "goal_idx3").exists() or not list((data / "goal_idx3").glob("step*"))
+        other = _policy_train(tmp_path, "--split", "2", "--split_idx", "0", "num_train_steps=200")
+        assert other.returncode == 0, other.stderr
+    assert not list(data.glob("goal_idx*/.lock"))
+
+
+def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path):
+    from rlkit.behaviour.generate import TaskGroup, resume_file
+    _, sched, sac = load_sac_config("tiny_point", [])
+    data = tmp_path / "offline_dataset" / "point-robot-tiny"
+    group = TaskGroup("point-robot", {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0}, list(range(6)), sched,
+                      sac, data, torch.device("cpu"), "off")
+    group.begin()
+    group.run(stop_at_step=120)
+    resume_file(data, group.tasks).parent.mkdir(parents=True)
+    torch.save(group.state(), resume_file(data, group.tasks))
+    proc = _policy_train(tmp_path, "seed=3")
+    assert proc.returncode == 2 and "part-trained with other settings (schedule: " in proc.stderr, proc.stderr
+    proc = _policy_train(tmp_path, "tasks_per_group=3")
+    assert proc.returncode == 2 and "holds part-trained tasks [0, 1, 2, 3, 4, 5], and this run groups tasks [0, 1, 2]" \
+        in proc.stderr, proc.stderr
+    assert resume_file(data, group.tasks).is_file()  # kept: the user decides

@@ -7,6 +7,9 @@ end, so an interrupted run trains the incomplete tasks again and skips the compl
 """
 from __future__ import annotations
 
+import contextlib
+import json
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,25 +26,73 @@ from rlkit.data.dataset import (FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, 
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.tasks import make_env
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
 
 def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
              loaded: tuple, device: torch.device, progress: str | None = None) -> None:
-    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`.
+    """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`, each
+    group resuming from its saved state (`resume_file`) where an earlier run was interrupted.
     `loaded` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
     fail before anything else."""
     hcfg, sched, sac = loaded
-    todo = pending_tasks(data_dir, tasks, env_name, sched)
-    print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
-          f"{len(todo)} to train ({sac_config}) -> {data_dir}")
     group = max(1, int(hcfg.get("tasks_per_group", 1)))
     save_networks = bool(hcfg.get("save_networks", True))
-    for start in range(0, len(todo), group):
-        train_task_group(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress,
-                         save_networks)
+    with lock_tasks(data_dir, tasks):
+        todo = pending_tasks(data_dir, tasks, env_name, sched)
+        groups = [TaskGroup(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress,
+                            save_networks) for start in range(0, len(todo), group)]
+        resumed = [g.resume_from(resume_file(data_dir, g.tasks), stray_resume_files(data_dir, g.tasks)) for g in groups]
+        steps = ", ".join(f"tasks {g.tasks[0]}..{g.tasks[-1]} at step {g.step}" for g, r in zip(groups, resumed) if r)
+        print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+              f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}")
+        for g in groups:
+            g.train()
+
+
+RESUME_DIR = "stage1_resume"  # DATA_DIR/stage1_resume/: the saved states of part-trained task groups
+
+
+def resume_file(data_dir: Path, tasks: list[int]) -> Path:
+    """Where the state of the group of `tasks` is saved after each of its checkpoints (removed when it is complete)."""
+    contiguous = tasks == list(range(tasks[0], tasks[-1] + 1))
+    name = f"tasks{tasks[0]}-{tasks[-1]}" if contiguous else "tasks-" + "_".join(map(str, tasks))
+    return Path(data_dir) / RESUME_DIR / f"{name}.pt"
+
+
+def stray_resume_files(data_dir: Path, tasks: list[int]) -> list[Path]:
+    """Saved states of other groups that hold any of `tasks` (written with another grouping)."""
+    mine = resume_file(data_dir, tasks)
+    found = []
+    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
+        held = _tasks_of(path.stem)
+        if path != mine and held & set(tasks):
+            found.append(path)
+    return found
+
+
+def _tasks_of(stem: str) -> set[int]:
+    if stem.startswith("tasks-"):
+        return {int(t) for t in stem[len("tasks-"):].split("_") if t.isdigit()}
+    first, _, last = stem[len("tasks"):].partition("-")
+    return set(range(int(first), int(last) + 1)) if first.isdigit() and last.isdigit() else set()
+
+
+def lock_tasks(data_dir: Path, tasks: list[int]) -> contextlib.ExitStack:
+    """Hold `goal_idx{i}/.lock` of every task in `tasks`: one stage-1 process writes a task at a time, so two
+    runs on one dataset folder (another part of `--split` aside) cannot mix their checkpoints."""
+    stack = contextlib.ExitStack()
+    try:
+        for t in tasks:
+            stack.enter_context(FolderLock(task_dir(data_dir, t), "{folder!r} is being written by another stage-1 "
+                                           "process (pid {pid}): expected one process per task; wait for it, or "
+                                           "use another data_dir or --split part"))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
@@ -154,6 +205,11 @@ class TaskGroup:
         self.returns: list[list[str]] = [[] for _ in tasks]  # per task, one returns.csv line per checkpoint
         self.step = 0  # env steps taken by every task of the group
         self.last_return = [float("nan")] * n  # per task, its last checkpoint's mean return (as the progress shows)
+        # per task, how its current episode began (the env's generator before its reset) and the actions taken since:
+        # replaying them rebuilds the env exactly, whatever its simulator holds (see `state`)
+        self.episode_start: list[dict[str, Any] | None] = [None] * n
+        self.episode_actions: list[list[np.ndarray]] = [[] for _ in tasks]
+        self.resume_path: Path | None = None  # where `run` saves `state()` after each checkpoint (None: nowhere)
 
     def train(self) -> None:
         """Train every task of the group to the end."""
@@ -161,24 +217,68 @@ class TaskGroup:
         self.run()
         self.finish()
 
+    def resume_from(self, path: Path, strays: list[Path] = ()) -> bool:
+        """Save this group's state to `path` after each checkpoint from now on, and restore the state saved
+        there by an interrupted run (True), if any. Files of other groups holding some of these tasks
+        (`strays`) are refused: resuming them later would mix two runs' checkpoints in one task."""
+        if strays:
+            raise UserError(f"{str(strays[0])!r} holds part-trained tasks {sorted(_tasks_of(strays[0].stem))}, and this "
+                            f"run groups tasks {self.tasks}: expected the same --split and tasks_per_group to resume "
+                            "them, or remove that file to train those tasks from their start")
+        self.resume_path = path
+        if not path.is_file():
+            return False
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+            raise UserError(f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
+                            "train these tasks from their start") from None
+        self.check_resumable(state, repr(str(path)))
+        self.restore(state)
+        return True
+
     def begin(self) -> None:
-        """Mark the tasks incomplete on disk and start their first episodes (or, after `restore`, the
-        episodes that follow the restored checkpoint)."""
+        """Mark the tasks incomplete on disk and start their first episodes (or, after `restore`, rebuild
+        the episodes under way at the restored step by replaying them)."""
         for i, t in enumerate(self.tasks):
             self._write_meta(i, complete=False)
             if hasattr(self.envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
                 self.envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
-        self.obs = np.stack([e.reset()[0] for e in self.envs])
+        if self.episode_start[0] is None:
+            self.obs = np.stack([self._new_episode(i) for i in range(len(self.tasks))])
+        else:
+            self.obs = np.stack([self._replay_episode(i) for i in range(len(self.tasks))])
         self.bars = TaskBars(self.tasks, self.sched.num_train_steps, self.progress)
         self.bars.advance(self.step)
 
-    def run(self, stop_after_checkpoint: bool = False) -> bool:
-        """Train from step `self.step`. With `stop_after_checkpoint`, return True right after a checkpoint
-        written when every task of the group has just ended an episode (always so for one task): the
-        group is then resumable from `state()`. Returns False when training has reached its last step."""
+    def _new_episode(self, i: int) -> np.ndarray:
+        """Reset task i's env, remembering how its episode began."""
+        self.episode_start[i], self.episode_actions[i] = _rng_state(self.envs[i]), []
+        return self.envs[i].reset()[0]
+
+    def _replay_episode(self, i: int) -> np.ndarray:
+        """Task i's env as it was at the restored step: its episode's reset from the same generator state,
+        then the same actions (the envs are deterministic given both)."""
+        env, actions = self.envs[i], self.episode_actions[i]
+        env.unwrapped.np_random.bit_generator.state = self.episode_start[i]
+        obs = env.reset()[0]
+        for a in actions:
+            obs = env.step(a)[0]
+        if not np.array_equal(obs, self._restored_obs[i]):
+            raise UserError(f"task {self.tasks[i]}: replaying its episode ({len(actions)} steps) gave another "
+                            "observation than the saved state holds: expected a deterministic env; remove the "
+                            "stage-1 resume file to train this group from its start")
+        return obs
+
+    def run(self, stop_after_checkpoint: bool = False, stop_at_step: int | None = None) -> bool:
+        """Train from step `self.step`; after a step that wrote a checkpoint, save `state()` to `resume_path`
+        (if set). With `stop_after_checkpoint`, return True right after a checkpoint written when every
+        task of the group has just ended an episode (always so for one task); with `stop_at_step`, return
+        True once `self.step` reaches it. Returns False when training has reached its last step."""
         sched, envs, n = self.sched, self.envs, len(self.tasks)
         obs = self.obs
-        for step in range(self.step, sched.num_train_steps):
+        last = sched.num_train_steps if stop_at_step is None else min(stop_at_step, sched.num_train_steps)
+        for step in range(self.step, last):
             self.bars.advance()
             if step >= sched.num_seed_steps:
                 with torch.no_grad():
@@ -189,6 +289,7 @@ class TaskGroup:
                 action = self.gens.uniform(1, self.action_dim)[:, 0].cpu().numpy()
             next_obs, rewards, not_done, ended = [], [], [], []
             for i, env in enumerate(envs):
+                self.episode_actions[i].append(action[i].copy())
                 nxt, r, terminated, truncated, _ = env.step(action[i])
                 next_obs.append(nxt), rewards.append(r), not_done.append(0.0 if terminated else 1.0)
                 ended.append(terminated or truncated)
@@ -199,43 +300,72 @@ class TaskGroup:
             due = [i for i in range(n) if ended[i] and sched.checkpoint_due(steps, self.last[i])]
             if due:
                 self._checkpoint(due, steps)
-                if stop_after_checkpoint and all(ended):  # the next episodes start in `begin` after `restore`
-                    return True
             for i in np.flatnonzero(ended):
-                obs[i] = envs[i].reset()[0]
-        return False
+                obs[i] = self._new_episode(i)
+            if due and self.resume_path is not None:
+                atomic_write(self.resume_path, lambda f: torch.save(self.state(), f))
+            if due and stop_after_checkpoint and all(ended):
+                return True
+        return self.step < sched.num_train_steps
 
     def finish(self) -> None:
-        """Mark every task complete (its `task.json` is the last file written)."""
+        """Mark every task complete (its `task.json` is the last file written), then drop the saved state."""
         self.bars.close()
         for i in range(len(self.tasks)):
             self._write_meta(i, complete=True)
+        if self.resume_path is not None:
+            self.resume_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder goes once no other group's state is in it
+                self.resume_path.parent.rmdir()
 
     def state(self) -> dict[str, Any]:
-        """All that the rest of training depends on, taken by `run(stop_after_checkpoint=True)` at an
-        episode boundary: the SACs with their optimisers, the replay buffers, every random stream
-        (the tasks' torch generators, each env's numpy generator) and the checkpoints written so far.
-        CPU tensors and plain values only, so `torch.load(..., weights_only=True)` reads it back."""
+        """All that the rest of training depends on, at any step between two steps of `run`: the SACs with
+        their optimisers, the replay buffers, every random stream (the tasks' torch generators, the eval
+        envs' numpy generators), the checkpoints written so far, and each training env's episode under
+        way as its start (the env's generator before the reset) and its actions, which `begin` replays
+        (no simulator state is saved: the replay rebuilds it exactly). The settings it was trained with
+        come along, so that it resumes nothing else (`check_resumable`). CPU tensors and plain values
+        only, so `torch.load(..., weights_only=True)` reads it back."""
+        episodes = [{"start_rng": start, "actions": torch.as_tensor(np.array(actions).reshape(-1, self.action_dim)),
+                     "obs": torch.as_tensor(self.obs[i])}
+                    for i, (start, actions) in enumerate(zip(self.episode_start, self.episode_actions))]
         return {"step": self.step, "tasks": list(self.tasks), "agent": _to_cpu(self.agent.state_dict()),
                 "optimizers": {k: _to_cpu(o.state_dict()) for k, o in self._optimizers().items()},
                 "generators": [g.get_state() for g in self.gens.gens], "replay": self.replay.state(),
-                "env_rng": [_rng_state(e) for e in self.envs],
-                "eval_env_rng": [[_rng_state(e) for e in envs] for envs in self.eval_envs],
+                "episodes": episodes, "eval_env_rng": [[_rng_state(e) for e in envs] for envs in self.eval_envs],
                 "last": self.last.tolist(), "checkpoints": [list(c) for c in self.checkpoints],
-                "returns": [list(r) for r in self.returns]}
+                "returns": [list(r) for r in self.returns], "settings": self._settings()}
+
+    def _settings(self) -> dict[str, Any]:
+        """What a state may only be resumed with (plain values, as task.json records them)."""
+        return {"env_name": self.env_name, "env_params": dict(self.env_params), "schedule": dict(self.sched.__dict__),
+                "sac": self.sac.to_dict()}
+
+    def check_resumable(self, state: dict[str, Any], source: str) -> None:
+        """A UserError, naming `source`, unless `state` is of this group's tasks and settings."""
+        if state.get("tasks") != list(self.tasks):
+            raise UserError(f"{source} holds part-trained tasks {state.get('tasks')}, and this run groups tasks "
+                            f"{self.tasks}: expected the same --split and tasks_per_group to resume them, or remove "
+                            "that file to train those tasks from their start")
+        theirs, ours = json.loads(json.dumps(state.get("settings"))), json.loads(json.dumps(self._settings()))
+        if theirs != ours:
+            diff = [f"{k}: {theirs.get(k)} -> {ours[k]}" for k in ours if theirs is None or theirs.get(k) != ours[k]]
+            raise UserError(f"{source} holds tasks {self.tasks} part-trained with other settings ({'; '.join(diff)}): "
+                            "expected the same settings to resume them, or remove that file to train those tasks "
+                            "from their start")
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from `state()` of a group of the same tasks and settings; call `begin` next."""
-        if state["tasks"] != list(self.tasks):
-            raise ValueError(f"a state of tasks {state['tasks']} cannot resume tasks {self.tasks}")
+        self.check_resumable(state, "the state given")
         self.agent.load_state_dict(state["agent"])
         for k, opt in self._optimizers().items():
             opt.load_state_dict(state["optimizers"][k])
         for g, s in zip(self.gens.gens, state["generators"]):
             g.set_state(s)
         self.replay.restore(state["replay"])
-        for env, s in zip(self.envs, state["env_rng"]):
-            env.unwrapped.np_random.bit_generator.state = s
+        self.episode_start = [e["start_rng"] for e in state["episodes"]]
+        self.episode_actions = [list(e["actions"].numpy()) for e in state["episodes"]]
+        self._restored_obs = [e["obs"].numpy() for e in state["episodes"]]
         for envs, states in zip(self.eval_envs, state["eval_env_rng"]):
             for env, s in zip(envs, states):
                 env.unwrapped.np_random.bit_generator.state = s
