@@ -17,6 +17,7 @@ from tqdm import tqdm
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import load_task_data, read_normalizer
+from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
@@ -40,6 +41,7 @@ class RunSetup:
     obs_dim: int
     action_dim: int
     data_dir: Path  # where the dataset is read from on this machine (the config's data_dir unless moved)
+    data_print: dict | None = None  # what the run reads of the dataset, by content (`rlkit.data.fingerprint`)
 
 
 def output_dir(cfg: Config, seed: int) -> Path:
@@ -78,7 +80,16 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
                                        env.unwrapped.tasks, data_dir)
     return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
-                    eval_buf, obs_scale, obs_dim, action_dim, data_dir)
+                    eval_buf, obs_scale, obs_dim, action_dim, data_dir, run_data_print(cfg, data_dir))
+
+
+def run_data_print(cfg: Config, data_dir: Path | None = None) -> dict | None:
+    """The fingerprint of what a run of `cfg` reads from `data_dir` (default: the config's): the train tasks'
+    checkpoints of `train_epoch`, the test tasks' of `eval_epoch`; None where the data is missing."""
+    train, test = train_eval_split(cfg)
+    a = cfg.algo_params
+    steps = {t: range(*a.train_epoch) for t in train} | {t: range(*a.eval_epoch) for t in test}
+    return dataset_fingerprint(Path(a.data_dir if data_dir is None else data_dir), steps)
 
 
 class MetaTrainer:
@@ -152,6 +163,7 @@ class MetaTrainer:
             self._check_resumable(variant)
             logger = RunLogger(setup.out_dir)
             logger.write_variant(variant)
+            self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
             logger.info(f"device {setup.device}, torch threads {torch.get_num_threads()}; {len(setup.train_tasks)} train "
                         f"tasks {setup.train_tasks}, {len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test "
@@ -173,7 +185,20 @@ class MetaTrainer:
 
     def _check_resumable(self, variant: dict) -> None:
         """See `iterations_done`."""
-        iterations_done(self.setup.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name")
+        iterations_done(self.setup.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name",
+                        self.setup.data_print)
+
+    def _record_data(self, logger: RunLogger) -> None:
+        """Write `dataset.json` (the data's fingerprint and where it was read) unless the run folder has it, which
+        `_check_resumable` has compared; a run written before it was kept gets the data it resumes on."""
+        path = self.setup.out_dir / DATA_PRINT_FILE
+        if path.is_file() or self.setup.data_print is None:
+            return
+        if (self.setup.out_dir / "latest.pt").is_file():
+            logger.info(f"{DATA_PRINT_FILE} is missing (a run written before it was kept): recording the data it "
+                        "resumes on")
+        doc = dict(self.setup.data_print, data_dir=str(self.setup.data_dir))
+        atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
     def iteration(self, logger: RunLogger) -> dict[str, float]:
         a = self.cfg.algo_params
@@ -232,8 +257,9 @@ class MetaTrainer:
 
 
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
-# another working directory, with an absolute path, or on another device.
-NOT_COMPARED = {"algo_params.num_iterations", "util_params.base_log_dir", "util_params.use_gpu", "util_params.gpu_id",
+# another working directory, with an absolute path, or on another device; its data is compared by
+# content (`DATA_PRINT_FILE`), not by the path it lies under.
+NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu", "util_params.gpu_id",
                 "util_params.debug", "util_params.docker"}
 
 
@@ -257,12 +283,20 @@ def config_differences(old: dict, new: dict) -> list[str]:
     return out
 
 
-def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str) -> int:
+DATA_PRINT_FILE = "dataset.json"  # in a run folder: the fingerprint of the data it was trained on
+
+
+def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
+    """`run_data_print(cfg)` where `out_dir` has a fingerprint to compare it with (else None: nothing to read)."""
+    return run_data_print(cfg) if (out_dir / DATA_PRINT_FILE).is_file() else None
+
+
+def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None) -> int:
     """Iterations a run folder holds that a run of `variant` would continue from (0: nothing to continue).
-    It may only be continued with the same config (`config_differences`), and `num_iterations` may only
-    grow past the iterations it has done; otherwise a UserError ending in `hint`. A folder without a
-    snapshot (a run that failed before its first iteration ended) holds nothing to continue, so a new
-    run replaces it."""
+    It may only be continued with the same config (`config_differences`) and, given `data_print`, the same
+    data by content (`dataset.json`); `num_iterations` may only grow past the iterations it has done;
+    otherwise a UserError ending in `hint`. A folder without a snapshot (a run that failed before its
+    first iteration ended) holds nothing to continue, so a new run replaces it."""
     path, latest = out_dir / "variant.json", out_dir / "latest.pt"
     if not path.is_file() or not latest.is_file():
         return 0
@@ -270,6 +304,14 @@ def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str
     if diff:
         raise UserError(f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
                         f"config to resume; {hint}")
+    recorded = out_dir / DATA_PRINT_FILE
+    if data_print is not None and recorded.is_file():
+        old = json.loads(recorded.read_text())
+        if old.get("digest") != data_print["digest"]:
+            tasks = differing_tasks(old, data_print)
+            raise UserError(f"{str(out_dir)!r} was trained on other data than {variant['algo_params']['data_dir']!r} "
+                            f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
+                            f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}")
     done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
     if done > num_iterations:
         raise UserError(f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "

@@ -113,12 +113,14 @@ def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, thr
 
 
 def check_existing(spec: RunSpec) -> str:
-    """'new', 'resume' or 'finished'; a folder of another config is an error naming the differing keys."""
-    from rlkit.experiment import iterations_done
+    """'new', 'resume' or 'finished'; a folder of another config, or trained on other data than the config's
+    data_dir holds now, is an error naming what differs."""
+    from rlkit.experiment import iterations_done, recorded_data_print
     cfg = load_config(spec.config, spec.overrides)
     n = cfg.algo_params.num_iterations
     done = iterations_done(spec.out_dir, dict(cfg.to_dict(), seed=spec.seed), n,
-                           f"this is the {spec.method} run of this profile; use another --out or remove that folder")
+                           f"this is the {spec.method} run of this profile; use another --out or remove that folder",
+                           recorded_data_print(spec.out_dir, cfg))
     return "new" if done == 0 else "finished" if done >= n else "resume"
 
 

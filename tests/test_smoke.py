@@ -212,3 +212,37 @@ def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
         sleeper.wait()
     MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()  # stale lock taken over
     assert len(pd.read_csv(run / "progress.csv")) == 1
+
+
+def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
+    """The same data under another path resumes; other data under the same path is refused, by meta-training
+    and by `rlkit.reproduce`'s check of a finished run, naming the tasks that differ."""
+    from rlkit.data.dataset import read_checkpoint, task_dir, write_checkpoint
+    from rlkit.reproduce import RunSpec, check_existing
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(tiny_data, tmp_path / "a")
+    shutil.copytree(tiny_data, tmp_path / "b")
+
+    def cfg(data, iterations):
+        return load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations, "data_dir": str(tmp_path / data)},
+                                         "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")}})
+
+    MetaTrainer(prepare(cfg("a", 1), 0, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "out" / "point-robot" / "r" / "seed0"
+    assert json.loads((run / "dataset.json").read_text())["data_dir"] == str(tmp_path / "a")
+    MetaTrainer(prepare(cfg("b", 2), 0, torch.device("cpu")), show_progress=False).run()  # same content, another path
+    assert len(pd.read_csv(run / "progress.csv")) == 2
+    tdir = task_dir(tmp_path / "b", 1)  # task 1's behaviour episodes replaced by other ones
+    sample, evals = read_checkpoint(tdir, 200, "sample"), read_checkpoint(tdir, 200, "eval")
+    sample.rewards = sample.rewards + 1.0
+    write_checkpoint(tdir, 200, {"sample": sample, "eval": evals})
+    with pytest.raises(UserError, match=r"was trained on other data than .*/b' holds now \(tasks \[1\] differ; it was "
+                                        r"read from .*/a'\): expected the same data to resume"):
+        MetaTrainer(prepare(cfg("b", 3), 0, torch.device("cpu")), show_progress=False).run()
+    assert len(pd.read_csv(run / "progress.csv")) == 2
+    overrides = {"algo_params": {"num_iterations": 2, "data_dir": str(tmp_path / "b")},
+                 "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")}}
+    with pytest.raises(UserError, match=r"tasks \[1\] differ"):
+        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
+    overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
+    assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None)) == "finished"

@@ -34,7 +34,7 @@ from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResul
 from rlkit.cli import keep_freed_memory, select_device
 from rlkit.config import Config, config_from_variant, default_dict, load_config, resolve_key
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare
+from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
 from rlkit.fileio import read_tree, write_tree
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -120,7 +120,7 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
     for p in plans:
         variant = dict(p.cfg.to_dict(), seed=p.seed)
         done = iterations_done(p.out_dir, variant, p.cfg.algo_params.num_iterations,
-                               "choose another --exp_name (or sweep entry)")
+                               "choose another --exp_name (or sweep entry)", recorded_data_print(p.out_dir, p.cfg))
         if done < p.cfg.algo_params.num_iterations:
             todo.append((p, done))
     return todo

@@ -1,0 +1,75 @@
+"""What a run was trained on, by content (`dataset.json` in its run folder).
+
+A run is tied to its data by what the data holds, not where it lies: the same data under another path
+resumes, other data under the same path is refused. The fingerprint of a task is a sha256 over what
+meta-training reads of it: its task description (`task.json`'s env and task, and `task_params.json` of
+the parameter families) and the arrays of every checkpoint file the run loads (`step{c}.npz` and its
+`step{c}_extra.npz`), member by member, so that neither the zip's timestamps nor `task.json`'s write
+time count. The dataset's fingerprint covers the tasks' and the observation normalizer's.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Iterable
+
+from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, read_task_meta, task_dir
+
+NORMALIZER_FILE = "normalizer.npz"
+
+
+def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int]) -> str | None:
+    """sha256 of what a run reads of task `task` at checkpoints `steps`; None where a file is missing."""
+    tdir = task_dir(data_dir, task)
+    meta = read_task_meta(tdir)
+    if meta is None:
+        return None
+    h = hashlib.sha256()
+    h.update(_canonical({"env_name": meta.get("env_name"), "task": meta.get("task")}))
+    params = tdir / TASK_PARAMS_FILE
+    if params.is_file():
+        h.update(_canonical(json.loads(params.read_text())))
+    for step in steps:
+        path = checkpoint_path(tdir, step)
+        if not path.is_file():
+            return None
+        _add_npz(h, path)
+        extra = checkpoint_path(tdir, step, extra=True)
+        if extra.is_file():
+            _add_npz(h, extra)
+    return h.hexdigest()
+
+
+def dataset_fingerprint(data_dir: str | Path, steps_by_task: dict[int, Iterable[int]]) -> dict | None:
+    """{"digest": sha256 of the whole, "tasks": {task: sha256}} of what a run reads; None where a file is missing."""
+    tasks = {}
+    for task, steps in sorted(steps_by_task.items()):
+        print_ = task_fingerprint(data_dir, task, steps)
+        if print_ is None:
+            return None
+        tasks[str(task)] = print_
+    h = hashlib.sha256(_canonical(tasks))
+    normalizer = Path(data_dir) / NORMALIZER_FILE
+    if normalizer.is_file():
+        _add_npz(h, normalizer)
+    return {"digest": h.hexdigest(), "tasks": tasks}
+
+
+def differing_tasks(a: dict, b: dict) -> list[int]:
+    """Tasks whose fingerprints differ between two `dataset_fingerprint`s (one lacks it counts as differing)."""
+    keys = set(a.get("tasks", {})) | set(b.get("tasks", {}))
+    return sorted(int(k) for k in keys if a.get("tasks", {}).get(k) != b.get("tasks", {}).get(k))
+
+
+def _add_npz(h, path: Path) -> None:
+    """The members of an .npz (names and .npy bytes: header and data), not the zip around them."""
+    with zipfile.ZipFile(path) as z:
+        for name in sorted(z.namelist()):
+            h.update(name.encode() + b"\0")
+            h.update(z.read(name))
+
+
+def _canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
