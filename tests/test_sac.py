@@ -209,3 +209,16 @@ def test_sac_settings_checked_together(overrides, match):
     """Bounds in order, a schedule that writes a checkpoint, a boolean, a pair."""
     with pytest.raises(UserError, match=match):
         load_sac_config("tiny_point", overrides)
+
+
+def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
+    """A task stopped after its first checkpoint (what a kill then leaves: its step file, task.json not yet
+    complete) is one problem for `check`: an interrupted task that a rerun resumes."""
+    from rlkit.behaviour.generate import train_segment
+    from rlkit.data.dataset import check_dataset
+    _, sched, sac = load_sac_config("tiny_point", [])
+    train_segment("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, 2, sched, sac, tmp_path,
+                  torch.device("cpu"), False, None)
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and "is an interrupted stage-1 task" in report.problems[0]
+    assert "checkpoints [100] written so far" in report.problems[0] and "another stage-1 run" not in report.problems[0]
