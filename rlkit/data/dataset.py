@@ -431,7 +431,7 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
                                    "with env_name, task_idx, dims and a list of checkpoints")
     if meta is None:
         out.problems.append(problem)
-        out.lines.append(f"{tdir.name}: UNREADABLE")
+        out.lines.append(f"{tdir.name}: no usable task.json")
         return None
     steps = meta.get("checkpoints", [])
     n = _check_task_files(tdir, meta, steps, out)
