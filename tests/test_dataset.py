@@ -107,8 +107,10 @@ def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "nan"])
 def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
-    """check and the loader name the damaged file instead of a BadZipFile/FileNotFoundError traceback."""
+    """The loader names the damaged file instead of a BadZipFile/FileNotFoundError traceback; check reports
+    it as a problem naming it and goes on checking the other tasks (exit 1, not 2)."""
     write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
     path = task_dir(tmp_path, 0) / "step200.npz"
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:200])
@@ -119,11 +121,15 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
         t.rewards[:] = np.nan
         write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": t})
     expected = {"truncate": "truncated or unreadable", "delete": "missing checkpoint file", "nan": "non-finite values in ['rewards']"}
-    for call in (lambda: check_dataset(tmp_path),
-                 lambda: load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)):
-        with pytest.raises(UserError, match=r"step200\.npz") as info:
-            call()
-        assert expected[damage] in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(UserError, match=r"step200\.npz") as info:
+        load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)
+    assert expected[damage] in str(info.value) and "\n" not in str(info.value)
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and "step200.npz" in report.problems[0] and expected[damage] in report.problems[0]
+    assert len(report.lines) == 2 and report.lines[1].startswith("goal_idx1: point-robot task 1, 2 checkpoints")
+    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    assert proc.returncode == 1 and proc.stderr.count("problem: ") == 1 and "step200.npz" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "goal_idx1:" in proc.stdout
 
 
 def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
@@ -155,7 +161,7 @@ def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
     (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
     with pytest.raises(UserError, match="says the task is incomplete"):
         load(task=0)
-    assert any("incomplete" in p for p in check_dataset(tmp_path).problems)
+    assert any("interrupted stage-1 task" in p for p in check_dataset(tmp_path).problems)
 
 
 def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
@@ -186,3 +192,146 @@ def test_fast_npz_reader_equals_np_load(tmp_path, save):
         for k in arrays:
             assert got[k].dtype == z[k].dtype and got[k].shape == z[k].shape and got[k].flags.writeable
             np.testing.assert_array_equal(got[k], z[k])
+
+
+def interrupt(tdir, listed=()):
+    """task.json as a stage-1 run killed mid-task leaves it: incomplete, listing `listed` of its step files."""
+    import json
+    meta = json.loads((tdir / "task.json").read_text())
+    meta.update(complete=False, checkpoints=list(listed))
+    write_task_meta(tdir, meta)
+
+
+def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
+    """A task killed mid-run (task.json: complete false, step files it does not list yet) is one problem line
+    saying a rerun resumes it, not "step files left by another stage-1 run?", which stays for complete tasks."""
+    write_task(tmp_path, 0)
+    interrupt(write_task(tmp_path, 1))
+    write_checkpoint(write_task(tmp_path, 2), 900, {"sample": make_trajs(seed=9)})
+    report = check_dataset(tmp_path)
+    task1 = [p for p in report.problems if "goal_idx1" in p]
+    assert len(task1) == 1 and "is an interrupted stage-1 task" in task1[0]
+    assert "checkpoints [100, 200] written so far" in task1[0]
+    assert "rerun policy_train.py with the same settings to resume it" in task1[0]
+    assert [p for p in report.problems if "another stage-1 run" in p] == [
+        f"{str(task_dir(tmp_path, 2))!r} holds step files that task.json does not list: ['step900.npz'] "
+        "(left by another stage-1 run?)"]
+    assert len(report.problems) == 2 and "INCOMPLETE" in report.lines[1]
+
+
+@pytest.mark.parametrize("case,code", [("usable", 0), ("warning", 0), ("interrupted", 1), ("truncated task.json", 1),
+                                       ("no task.json", 1), ("other env's sizes", 1), ("no such folder", 2),
+                                       ("no goal_idx folders", 2)])
+def test_check_exit_codes(tmp_path, case, code):
+    """0 usable (warnings allowed), 1 problems in the dataset (each a line, the other tasks still checked),
+    2 bad arguments; never a traceback."""
+    from rlkit.data.dataset import read_task_meta
+    data = tmp_path / "data"
+    d = write_task(data, 0)
+    write_task(data, 1)
+    if case == "warning":
+        write_task_meta(d, dict(read_task_meta(d), versions={"torch": "0.1"}))
+    elif case == "interrupted":
+        interrupt(d)
+    elif case == "truncated task.json":
+        (d / "task.json").write_text((d / "task.json").read_text()[:20])
+    elif case == "no task.json":
+        (d / "task.json").unlink()
+    elif case == "other env's sizes":
+        write_task_meta(d, dict(read_task_meta(d), env_name="cheetah-vel"))
+    elif case == "no such folder":
+        data = tmp_path / "missing"
+    elif case == "no goal_idx folders":
+        data = tmp_path / "empty"
+        data.mkdir()
+    proc = run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT, check=False)
+    assert proc.returncode == code and "Traceback" not in proc.stderr, proc.stderr
+    if code == 1:
+        assert proc.stderr.count("problem: ") == 1 and "goal_idx1: point-robot task 1" in proc.stdout
+    if case == "other env's sizes":
+        assert "says observation/action sizes 2/2: expected 20/6 for 'cheetah-vel'" in proc.stderr
+    if code == 2:
+        assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def beside(folder):
+    """Files and folders next to `folder` whose names start with its own (the swap's temporary folders)."""
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
+
+
+def test_legacy_commands_refuse_a_non_empty_destination_unless_overwrite(tmp_path):
+    """A second export into the same folder would leave the first one's files, an import into a dataset would
+    replace its task.json: both refused; --overwrite replaces the destination whole."""
+    from rlkit.data.dataset import read_task_meta
+    ours, legacy = tmp_path / "ours", tmp_path / "legacy"
+    for t in (0, 1):
+        write_task(ours, t)
+    export_legacy(ours, legacy)
+    with pytest.raises(UserError, match=r"destination '.*legacy' is not empty: expected a new or empty folder "
+                                        r"\(--overwrite replaces it whole\)"):
+        export_legacy(ours, legacy)
+    other = tmp_path / "other"
+    write_task(other, 3, steps=(300,))
+    export_legacy(other, legacy, overwrite=True)
+    assert sorted(p.name for p in legacy.iterdir()) == ["goal_idx3"]  # nothing of the first export is left
+    assert sorted(p.name for p in (legacy / "goal_idx3").iterdir()) == ["trj_eval0_step300.npy"] + [
+        f"trj_evalsample{k}_step300.npy" for k in range(3)]
+    write_task_meta(task_dir(ours, 0), dict(read_task_meta(task_dir(ours, 0)), seed=7))
+    with pytest.raises(UserError, match="is not empty"):
+        import_legacy(legacy, ours, "point-robot", allow_pickle=True)
+    assert read_task_meta(task_dir(ours, 0))["seed"] == 7  # the dataset's own task.json is kept
+    import_legacy(legacy, ours, "point-robot", allow_pickle=True, overwrite=True)
+    assert sorted(p.name for p in ours.iterdir()) == ["goal_idx3"] and read_task_meta(task_dir(ours, 3))["complete"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    export_legacy(ours, empty)  # an empty folder is a new destination
+    assert beside(ours) == beside(legacy) == beside(empty) == []
+    proc = run_cli(["-m", "rlkit.data", "export-legacy", str(ours), str(legacy)], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: destination") and len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("dst", ["src", "src/sub", "src/goal_idx0", "."],
+                         ids=["same", "inside", "task folder", "parent"])
+def test_legacy_destination_outside_the_source(tmp_path, dst):
+    """SRC == DST, DST inside SRC, and DST holding SRC (which --overwrite would delete) are refused."""
+    src = tmp_path / "src"
+    write_task(src, 0)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for call in (lambda: export_legacy(src, tmp_path / dst, overwrite=True),
+                 lambda: import_legacy(src, tmp_path / dst, "point-robot", allow_pickle=True, overwrite=True)):
+        with pytest.raises(UserError, match="expected a folder outside the source"):
+            call()
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_overwrite_that_fails_leaves_the_old_destination_whole(tmp_path):
+    """The new tree is built beside the destination: a damaged source file met half-way through leaves the
+    old dataset byte for byte, and no temporary folder behind."""
+    from rlkit.fileio import read_tree
+    ours, legacy = tmp_path / "ours", tmp_path / "legacy"
+    for t in (0, 1):
+        write_task(ours, t)
+    export_legacy(ours, legacy)
+    (legacy / "goal_idx1" / "trj_evalsample2_step200.npy").write_bytes(b"not a pickle")
+    before = read_tree(ours)
+    with pytest.raises(UserError, match=r"trj_evalsample2_step200\.npy' is truncated or unreadable"):
+        import_legacy(legacy, ours, "point-robot", allow_pickle=True, overwrite=True)
+    assert read_tree(ours) == before and beside(ours) == []
+
+
+def test_import_legacy_refuses_data_of_another_env(tmp_path):
+    """Point-robot data imported as cheetah-vel: refused before anything is written, naming both sizes."""
+    ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
+    write_task(ours, 0)
+    export_legacy(ours, legacy)
+    with pytest.raises(UserError, match=r"holds observations of size 2 and actions of size 2: expected 20 and 6 "
+                                        r"\(those of 'cheetah-vel': is --env-name right\?\)"):
+        import_legacy(legacy, back, "cheetah-vel", allow_pickle=True, env_dims=(20, 6))
+    assert not back.exists() and beside(back) == []
+    proc = run_cli(["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "cheetah-vel",
+                    "--allow-pickle"], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and "expected 20 and 6" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert not back.exists()
+    run_cli(["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "point-robot",
+             "--allow-pickle"], cwd=ROOT)
+    assert run_cli(["-m", "rlkit.data", "check", str(back)], cwd=ROOT).returncode == 0

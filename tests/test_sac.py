@@ -274,3 +274,81 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
     assert proc.returncode == 2 and "holds part-trained tasks [0, 1, 2, 3, 4, 5], and this run groups tasks [0, 1, 2]" \
         in proc.stderr, proc.stderr
     assert resume_file(data, group.tasks).is_file()  # kept: the user decides
+
+
+@pytest.mark.parametrize("override,expected", [
+    ("agent.params.batch_size=0", "SAC setting agent.params.batch_size=0: expected a whole number >= 1"),
+    ("num_eval_sample_episodes=0", "SAC setting num_eval_sample_episodes=0: expected a whole number >= 1"),
+    ("num_seed_steps=400", "SAC setting num_seed_steps=400: expected < num_train_steps - 1 = 299"),
+    ("seed=-1", "SAC setting seed=-1: expected a whole number in [0, 4294967295]"),
+    ("agent.params.critic_lr=inf", "SAC setting agent.params.critic_lr=inf: expected a finite number > 0"),
+])
+def test_stage1_value_that_gives_useless_data_is_one_line_and_writes_nothing(tmp_path, override, expected):
+    """Through policy_train.py: exit 2, one line naming the key, the value and the range, no dataset folder."""
+    from tests.conftest import ROOT, TINY_CONFIG, run_cli
+    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
+                    "--no-progress", override], cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _out_of_range(spec: str, whole: bool) -> list:
+    """Values just outside a `SAC_RANGES` spec, and the non-finite ones."""
+    spec = spec.strip()
+    if spec.startswith(">"):
+        bound = float(spec.lstrip(">=").strip())
+        below = [bound - 1 if whole else bound - 1e-3] if spec.startswith(">=") else [bound]
+        return below + [float("nan"), float("-inf")]
+    lo, hi = (float(v) for v in spec[1:-1].split(","))
+    return [lo if spec[0] == "(" else lo - 1, hi if spec[-1] == ")" else hi + 1, float("nan")]
+
+
+def test_every_sac_setting_has_a_range_that_is_enforced():
+    """Each key of SAC_RANGES: a value outside its range, a non-finite one and (for counts) a fraction are
+    refused naming the key; the bounds themselves, where included, pass."""
+    from omegaconf import OmegaConf
+
+    from rlkit.behaviour.settings import SAC_RANGES, SAC_REAL_NUMBERS, check_sac_config
+    base, _, _ = load_sac_config("tiny_point", [])
+    for key, spec in SAC_RANGES.items():
+        whole = key not in SAC_REAL_NUMBERS
+        bad = _out_of_range(spec, whole) + ([1.5, True] if whole else ["x"])
+        for value in bad:
+            cfg = base.copy()
+            OmegaConf.update(cfg, key, [value, value] if key.endswith("_betas") else value)
+            with pytest.raises(UserError, match=rf"^SAC setting {key}=.*: expected "):
+                check_sac_config(cfg)
+    for key, value in [("agent.params.discount", 1.0), ("agent.params.critic_tau", 1.0), ("num_eval_episodes", 0),
+                       ("agent.params.actor_betas", [0.0, 0.0]), ("seed", 4294967295)]:
+        cfg = base.copy()
+        OmegaConf.update(cfg, key, value)
+        check_sac_config(cfg)
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (["diag_gaussian_actor.params.log_std_bounds=[2,-5]"], r"log_std_bounds=\[2, -5\]: expected two finite numbers"),
+    (["diag_gaussian_actor.params.log_std_bounds=[-inf,2]"], r"log_std_bounds=\[-inf, 2\]: expected two finite"),
+    (["num_seed_steps=299"], r"num_seed_steps=299: expected < num_train_steps - 1 = 299"),
+    (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
+    (["save_networks=2"], r"save_networks=2: expected true or false"),
+    (["agent.params.actor_betas=[0.9]"], r"actor_betas=\[0.9\]: expected a list of two"),
+])
+def test_sac_settings_checked_together(overrides, match):
+    """Bounds in order, a schedule that writes a checkpoint, a boolean, a pair."""
+    with pytest.raises(UserError, match=match):
+        load_sac_config("tiny_point", overrides)
+
+
+def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
+    """A task stopped after its first checkpoint (what a kill then leaves: its step file, task.json not yet
+    complete) is one problem for `check`: an interrupted task that a rerun resumes."""
+    from rlkit.behaviour.generate import train_segment
+    from rlkit.data.dataset import check_dataset
+    _, sched, sac = load_sac_config("tiny_point", [])
+    train_segment("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, 2, sched, sac, tmp_path,
+                  torch.device("cpu"), False, None)
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and "is an interrupted stage-1 task" in report.problems[0]
+    assert "checkpoints [100] written so far" in report.problems[0] and "another stage-1 run" not in report.problems[0]

@@ -2,9 +2,12 @@
 read into the checkpoint `Schedule` and the SAC's `SACParams`."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from rlkit.config import in_range
 from rlkit.errors import UserError
 from rlkit.torch.sac.vector_sac import SACParams
 
@@ -34,11 +37,9 @@ class Schedule:
 
     @staticmethod
     def from_hydra(cfg) -> "Schedule":
-        s = Schedule(*(int(cfg[k]) for k in ("num_train_steps", "num_seed_steps", "eval_frequency", "num_eval_episodes",
-                                               "num_eval_sample_episodes", "replay_buffer_capacity", "seed")))
-        if min(s.num_train_steps, s.eval_frequency, s.replay_buffer_capacity) <= 0 or s.num_seed_steps < 0:
-            raise UserError(f"SAC schedule {s}: expected positive num_train_steps, eval_frequency, replay_buffer_capacity")
-        return s
+        """The schedule of a SAC config that `check_sac_config` has passed."""
+        return Schedule(*(int(cfg[k]) for k in ("num_train_steps", "num_seed_steps", "eval_frequency", "num_eval_episodes",
+                                                  "num_eval_sample_episodes", "replay_buffer_capacity", "seed")))
 
     def checkpoint_due(self, steps: int, last: int) -> bool:
         """At an episode boundary after `steps` env steps, with `last` the `step // eval_frequency` of the
@@ -59,6 +60,100 @@ class Schedule:
         return out
 
 
+# Valid ranges of the SAC config's numbers, in configs/default.py's notation ("[a, b]" closed, "(a, b]" open at a,
+# ">= a" / "> a" unbounded above); every value must also be finite. A `_betas` spec holds for each of its two items.
+SAC_RANGES: dict[str, str] = {
+    "num_train_steps": ">= 1",
+    "num_seed_steps": ">= 1",  # the first update samples the replay buffer, which must hold a row by then
+    "eval_frequency": ">= 1",
+    "num_eval_episodes": ">= 0",  # deterministic episodes per checkpoint (stage 2's sample=0 reads them)
+    "num_eval_sample_episodes": ">= 1",  # stochastic episodes per checkpoint (stage 2's default sample=1 reads them)
+    "replay_buffer_capacity": ">= 1",
+    "seed": "[0, 4294967295]",  # gymnasium refuses negative seeds
+    "tasks_per_group": ">= 1",
+    "agent.params.discount": "(0, 1]",
+    "agent.params.init_temperature": "> 0",
+    "agent.params.alpha_lr": "> 0",
+    "agent.params.alpha_betas": "[0, 1)",
+    "agent.params.actor_lr": "> 0",
+    "agent.params.actor_betas": "[0, 1)",
+    "agent.params.actor_update_frequency": ">= 1",
+    "agent.params.critic_lr": "> 0",
+    "agent.params.critic_betas": "[0, 1)",
+    "agent.params.critic_tau": "(0, 1]",
+    "agent.params.critic_target_update_frequency": ">= 1",
+    "agent.params.batch_size": ">= 1",
+    "double_q_critic.params.hidden_dim": ">= 1",
+    "double_q_critic.params.hidden_depth": ">= 1",
+    "diag_gaussian_actor.params.hidden_dim": ">= 1",
+    "diag_gaussian_actor.params.hidden_depth": ">= 1",
+}  # and diag_gaussian_actor.params.log_std_bounds: two finite numbers [lo, hi], lo < hi (`_check_log_std_bounds`)
+SAC_REAL_NUMBERS = frozenset({"agent.params.discount", "agent.params.init_temperature", "agent.params.alpha_lr",
+                              "agent.params.alpha_betas", "agent.params.actor_lr", "agent.params.actor_betas",
+                              "agent.params.critic_lr", "agent.params.critic_betas", "agent.params.critic_tau"})
+SAC_OPTIONAL = frozenset({"tasks_per_group", "save_networks"})  # keys the code reads with a default
+
+
+def check_sac_config(cfg) -> None:
+    """Every number of a composed SAC config in its `SAC_RANGES` range, finite, whole where it counts
+    something (all but `SAC_REAL_NUMBERS`), and a schedule that writes checkpoints; the first bad value is a
+    one-line UserError naming the key, the value and what was expected, raised before anything is written."""
+    from omegaconf import OmegaConf
+
+    for key, spec in SAC_RANGES.items():
+        value = OmegaConf.select(cfg, key)
+        if value is None:
+            if key in SAC_OPTIONAL:
+                continue
+            raise UserError(f"SAC config has no {key}: expected {_wanted(key, spec)}")
+        _check_sac_value(key, OmegaConf.to_object(value) if OmegaConf.is_config(value) else value, spec)
+    _check_log_std_bounds(OmegaConf.to_object(cfg.diag_gaussian_actor.params.log_std_bounds))
+    save = OmegaConf.select(cfg, "save_networks")
+    if save is not None and not isinstance(save, bool):
+        raise UserError(f"SAC setting save_networks={save!r}: expected true or false")
+    _check_schedule_order(int(cfg.num_train_steps), int(cfg.num_seed_steps), int(cfg.eval_frequency))
+
+
+def _wanted(key: str, spec: str) -> str:
+    """"a whole number >= 1", "a finite number in (0, 1]"."""
+    kind = "a finite number" if key in SAC_REAL_NUMBERS else "a whole number"
+    return f"{kind} {spec}" if spec.startswith(">") else f"{kind} in {spec}"
+
+
+def _check_sac_value(key: str, value: Any, spec: str) -> None:
+    """One setting (a number, or a `_betas` list of two) against its range."""
+    pair = key.endswith("_betas")
+    if pair and (not isinstance(value, list) or len(value) != 2):
+        raise UserError(f"SAC setting {key}={value!r}: expected a list of two, each {_wanted(key, spec)}")
+    for v in value if pair else [value]:
+        if not _is_number(v, whole=key not in SAC_REAL_NUMBERS) or not in_range(v, spec):
+            raise UserError(f"SAC setting {key}={value!r}: expected {'each ' if pair else ''}{_wanted(key, spec)}")
+
+
+def _is_number(v: Any, whole: bool) -> bool:
+    """A finite int or float (not a bool), integer-valued if `whole`."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return ok and (not whole or float(v).is_integer())
+
+
+def _check_log_std_bounds(bounds: Any) -> None:
+    if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b, whole=False) for b in bounds)
+            and bounds[0] < bounds[1]):
+        raise UserError(f"SAC setting diag_gaussian_actor.params.log_std_bounds={bounds!r}: expected two finite "
+                        "numbers [lo, hi] with lo < hi")
+
+
+def _check_schedule_order(num_train_steps: int, num_seed_steps: int, eval_frequency: int) -> None:
+    """A checkpoint is taken at a step s with num_seed_steps < s < num_train_steps and s >= eval_frequency:
+    a schedule without such a step would write a "complete" task of no checkpoints."""
+    if num_seed_steps >= num_train_steps - 1:
+        raise UserError(f"SAC setting num_seed_steps={num_seed_steps}: expected < num_train_steps - 1 = "
+                        f"{num_train_steps - 1} (checkpoints come after the random steps, before the last step)")
+    if eval_frequency >= num_train_steps:
+        raise UserError(f"SAC setting eval_frequency={eval_frequency}: expected < num_train_steps = {num_train_steps} "
+                        "(the first checkpoint comes at step eval_frequency, before the last step)")
+
+
 def sac_params_from_hydra(cfg) -> SACParams:
     p = cfg.agent.params
     c, a = cfg.double_q_critic.params, cfg.diag_gaussian_actor.params
@@ -74,7 +169,8 @@ def sac_params_from_hydra(cfg) -> SACParams:
 
 
 def load_sac_config(name: str, overrides: list[str]):
-    """(hydra config, Schedule, SACParams) of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides."""
+    """(hydra config, Schedule, SACParams) of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides,
+    every value checked (`check_sac_config`)."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -85,6 +181,7 @@ def load_sac_config(name: str, overrides: list[str]):
     try:
         with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)
+        check_sac_config(cfg)
         return cfg, Schedule.from_hydra(cfg), sac_params_from_hydra(cfg)
     except (HydraException, OmegaConfBaseException, ValueError) as e:
         first = str(e).strip().splitlines()[0]

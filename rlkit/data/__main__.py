@@ -1,6 +1,7 @@
 """`python -m rlkit.data check DIR | curves DIR | import-legacy SRC DST --allow-pickle | export-legacy SRC DST`."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -15,12 +16,21 @@ def main() -> None:
     """Inspect and convert offline datasets."""
 
 
+@functools.cache
+def env_dims(env_name: str) -> tuple[int, int]:
+    """The (observation, action) sizes of the env `env_name`, built once per name; UserError if unknown."""
+    from rlkit.tasks import make_env
+    env = make_env(env_name, n_tasks=1)
+    return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
+
+
 @main.command()
 @click.argument("data_dir")
 def check(data_dir: str) -> None:
-    """Validate every goal_idx* folder of DATA_DIR and print a line per task; exit 1 on any problem
-    (warnings, such as data written with other package versions, do not fail)."""
-    report = check_dataset(data_dir)
+    """Validate every goal_idx* folder of DATA_DIR, print a line per task and go on past each problem.
+    Exit 0: usable (warnings, such as data written with other package versions, do not fail); 1: problems
+    found in the dataset, one line each; 2: bad arguments (no such folder, no goal_idx* folders in it)."""
+    report = check_dataset(data_dir, env_dims)
     for line in report.lines:
         click.echo(line)
     for warning in report.warnings:
@@ -51,18 +61,21 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
 @click.argument("dst")
 @click.option("--env-name", required=True, help="env_name the data was collected on, e.g. point-robot")
 @click.option("--allow-pickle", is_flag=True, help="required: the reference's files are pickled object arrays")
-def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool) -> None:
-    """Convert the reference's trj_*.npy layout in SRC to this project's format in DST."""
-    n = import_legacy(src, dst, env_name, allow_pickle=allow_pickle)
+@click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
+def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite: bool) -> None:
+    """Convert the reference's trj_*.npy layout in SRC to this project's format in the new folder DST,
+    refusing data whose sizes are not the env's."""
+    n = import_legacy(src, dst, env_name, allow_pickle=allow_pickle, overwrite=overwrite, env_dims=env_dims(env_name))
     click.echo(f"imported {n} tasks into {dst}")
 
 
 @main.command("export-legacy")
 @click.argument("src")
 @click.argument("dst")
-def export_cmd(src: str, dst: str) -> None:
-    """Write the dataset in SRC in the reference's trj_*.npy layout to DST."""
-    n = export_legacy(src, dst)
+@click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
+def export_cmd(src: str, dst: str, overwrite: bool) -> None:
+    """Write the dataset in SRC in the reference's trj_*.npy layout to the new folder DST."""
+    n = export_legacy(src, dst, overwrite=overwrite)
     click.echo(f"exported {n} tasks into {dst}")
 
 
