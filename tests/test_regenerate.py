@@ -1,13 +1,20 @@
 """Saved behaviour networks, and more episodes from them without retraining (policy_train.py --regenerate)."""
+import json
 import shutil
+import weakref
 
 import numpy as np
 import pytest
 import torch
 
+import rlkit.behaviour.regenerate as regen_module
 from policy_train import load_sac_config
 from rlkit.behaviour import train_task_group
-from rlkit.data.dataset import (load_task_data, read_checkpoint, read_networks, saved_network_steps, task_dir)
+from rlkit.config import load_config
+from rlkit.data.dataset import (load_task_data, networks_path, read_checkpoint, read_networks, saved_network_steps,
+                                task_dir, write_networks)
+from rlkit.errors import UserError
+from rlkit.fileio import read_tree
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
@@ -47,21 +54,26 @@ def regen(cwd, *args, check=True):
 
 def test_regenerate_writes_more_episodes_deterministically(data, tmp_path):
     regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3")
+    path = task_dir(data, 5) / "step200_extra.npz"
     extra = read_checkpoint(task_dir(data, 5), 200, "sample", extra=True)
     assert extra.n_traj == 4 and not (task_dir(data, 5) / "step100_extra.npz").exists()
+    with np.load(path, allow_pickle=False) as z:  # what wrote the file, beside the episodes
+        assert (int(z["meta_seed"]), int(z["meta_n_trj"])) == (3, 4) and len(str(z["meta_networks_sha256"])) == 64
     original = read_checkpoint(task_dir(data, 5), 200, "sample")
     loaded = load_task_data(data, 5, [200], "sample", 7, "point-robot", 2, 2)  # 3 of its own + 4 regenerated
     np.testing.assert_array_equal(loaded.obs, np.concatenate([original.obs, extra.obs]))
 
-    before = (task_dir(data, 5) / "step200_extra.npz").read_bytes()
-    proc = regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3", check=False)
-    assert proc.returncode == 2 and "step200_extra.npz' exists: expected a new file (pass --overwrite" in proc.stderr
-    assert (task_dir(data, 5) / "step200_extra.npz").read_bytes() == before
-    regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3", "--overwrite")
-    again = read_checkpoint(task_dir(data, 5), 200, "sample", extra=True)
-    np.testing.assert_array_equal(again.actions, extra.actions)  # same seed, same episodes
+    before = path.read_bytes()
+    proc = regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3")  # the same again: nothing to do
+    assert "6 already written with these settings (kept)" in proc.stdout and path.read_bytes() == before
+    proc = regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "4", check=False)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "step200_extra.npz' exists, written with seed 3: expected seed 4 (pass --overwrite" in proc.stderr
+    assert path.read_bytes() == before
     regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "4", "--overwrite")
     assert not np.array_equal(read_checkpoint(task_dir(data, 5), 200, "sample", extra=True).actions, extra.actions)
+    regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3", "--overwrite")
+    assert path.read_bytes() == before  # same seed, same episodes, same file
     assert run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).returncode == 0
 
 
@@ -75,6 +87,119 @@ def test_regenerate_bad_input_writes_nothing(data, tmp_path):
     assert not list(data.glob("goal_idx*/step*_extra.npz"))  # tasks 0-3 were fine, but nothing was written
     proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--n_trj", "3"], cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "apply to --regenerate only" in proc.stderr
+
+
+def test_a_missing_network_file_is_one_line_before_any_write(data, tmp_path):
+    """task.json lists checkpoints 100 and 200 with saved networks: a missing file is named, whether the
+    checkpoints are chosen or not, and a damaged one or one of other shapes too, before any file is written."""
+    missing = networks_path(task_dir(data, 4), 200)
+    missing.unlink()
+    for args in ([], ["--checkpoints", "200"], ["--checkpoints", "100,200"]):
+        proc = regen(tmp_path, *args, check=False)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert (f"missing network file '{missing.relative_to(tmp_path)}': task.json lists checkpoint 200 and says its "
+                "networks were saved") in proc.stderr
+        assert not list(data.glob("goal_idx*/step*_extra.npz"))
+    shutil.copy(networks_path(task_dir(data, 4), 100), missing)
+    damaged = networks_path(task_dir(data, 5), 100)
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    proc = regen(tmp_path, check=False)
+    assert proc.returncode == 2 and "goal_idx5/networks/step100.pt' is truncated or unreadable" in proc.stderr
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+    shutil.copy(networks_path(task_dir(data, 4), 100), damaged)
+    doc = read_networks(task_dir(data, 3), 200)  # networks that its own SAC settings do not describe
+    write_networks(task_dir(data, 3), 200, doc["state"], {"obs_dim": 2, "action_dim": 2,
+                                                          "sac": {**doc["sac"], "actor_hidden_dim": 64}})
+    proc = regen(tmp_path, check=False)
+    assert proc.returncode == 2 and "goal_idx3/networks/step200.pt' holds tensors ['actor.biases.0', " in proc.stderr
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+    meta = json.loads((task_dir(data, 5) / "task.json").read_text())
+    (task_dir(data, 5) / "task.json").write_text(json.dumps({**meta, "saved_networks": False}))
+    proc = regen(tmp_path, check=False)
+    assert proc.returncode == 2 and "goal_idx5' holds no saved behaviour networks" in proc.stderr
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+
+
+def regenerate_here(data, seed=0, n_trj=2, overwrite=False, checkpoints=None):
+    """policy_train.py --regenerate in this process, on the tiny config's 6 tasks."""
+    cfg = load_config(TINY_CONFIG)
+    return regen_module.regenerate(cfg.env_name, cfg.env_params.kwargs(), data, list(range(6)), n_trj, checkpoints,
+                                   seed, overwrite, torch.device("cpu"))
+
+
+def test_regenerate_holds_one_network_at_a_time(data, monkeypatch):
+    """Every network is checked before the first write, and each is loaded, used and dropped in turn:
+    at no time do two loaded network files, or two SACs built from them, live together."""
+    live = {"docs": 0, "agents": 0}
+    peak = dict(live)
+
+    def track(kind, obj):
+        live[kind] += 1
+        peak[kind] = max(peak[kind], live[kind])
+        weakref.finalize(obj, lambda: live.__setitem__(kind, live[kind] - 1))
+
+    real_load, loads = torch.load, []
+
+    def load(*args, **kwargs):
+        doc = real_load(*args, **kwargs)
+        if isinstance(doc, dict) and "state" in doc:
+            loads.append(doc["step"])
+            track("docs", next(iter(doc["state"].values())))
+        return doc
+
+    class TrackedSAC(VectorSAC):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            track("agents", self)
+
+    monkeypatch.setattr(torch, "load", load)
+    monkeypatch.setattr(regen_module, "VectorSAC", TrackedSAC)
+    loads_at_write, real_write = [], regen_module.write_checkpoint
+
+    def write(*args, **kwargs):
+        loads_at_write.append(len(loads))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(regen_module, "write_checkpoint", write)
+    assert len(regenerate_here(data)) == 12
+    assert peak == {"docs": 1, "agents": 1}
+    assert loads_at_write[0] > 12  # the 12 networks were checked before the first write
+
+
+def test_a_killed_regeneration_resumes_to_the_same_files(data, tmp_path, monkeypatch):
+    """Killed after 3 of its 12 files, the same regeneration run again keeps those 3 and writes the rest:
+    the dataset is then byte for byte what an uninterrupted run writes. Other settings still need --overwrite."""
+    whole = tmp_path / "whole"
+    shutil.copytree(data, whole)
+    assert len(regenerate_here(whole, seed=5)) == 12
+
+    real, written = regen_module.write_checkpoint, []
+
+    def killed_after_three(*args, **kwargs):
+        if len(written) == 3:
+            raise KeyboardInterrupt
+        written.append(real(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(regen_module, "write_checkpoint", killed_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        regenerate_here(data, seed=5)
+    monkeypatch.undo()
+    assert len(list(data.glob("goal_idx*/step*_extra.npz"))) == 3
+    assert len(regenerate_here(data, seed=5)) == 9  # resumed: the 3 kept, the 9 others written
+    assert read_tree(data) == read_tree(whole)
+
+    before = read_tree(data)
+    for other in ({"seed": 6}, {"seed": 5, "n_trj": 3}):
+        with pytest.raises(UserError, match=r"step100_extra.npz' exists, written with .*pass --overwrite"):
+            regenerate_here(data, **other)
+        assert read_tree(data) == before
+    shutil.copy(networks_path(task_dir(data, 3), 200), networks_path(task_dir(data, 2), 200))  # other networks
+    with pytest.raises(UserError, match=r"goal_idx2/step200_extra.npz' exists, written with networks sha256 "
+                                         r"[0-9a-f]{12}: expected networks sha256 [0-9a-f]{12} \(pass --overwrite"):
+        regenerate_here(data, seed=5)
+    assert read_tree(data) == {**before, "goal_idx2/networks/step200.pt": before["goal_idx3/networks/step200.pt"]}
+    assert [p.parent.name for p in regenerate_here(data, seed=5, overwrite=True)] == ["goal_idx2"]
 
 
 def test_curves_of_the_behaviour_policies(data, tmp_path):

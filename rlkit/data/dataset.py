@@ -131,8 +131,14 @@ def read_networks(tdir: Path, step: int) -> dict[str, Any]:
     return doc
 
 
-def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False) -> Path:
-    arrays: dict[str, np.ndarray] = {}
+META_PREFIX = "meta_"  # .npz keys that say what wrote the file (e.g. --regenerate's settings), not episodes
+
+
+def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False,
+                     meta: dict[str, int | str] | None = None) -> Path:
+    """Checkpoint `step`'s trajectories; `meta` scalars (what wrote the file) go in as `meta_{key}`
+    arrays, which the loaders leave alone (`read_npz_meta` reads them)."""
+    arrays: dict[str, np.ndarray] = {f"{META_PREFIX}{k}": np.asarray(v) for k, v in (meta or {}).items()}
     for kind, t in trajs.items():
         if kind not in KINDS:
             raise ValueError(f"unknown trajectory kind {kind!r}")
@@ -142,6 +148,16 @@ def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extr
     path = checkpoint_path(tdir, step, extra)
     atomic_write(path, lambda fh: np.savez(fh, **arrays))
     return path
+
+
+def read_npz_meta(path: Path) -> dict[str, Any] | None:
+    """The `meta_*` scalars `write_checkpoint` stored in `path`, keyed without the prefix ({} for a file
+    without them); None for a file that cannot be read as an .npz. Reads only those members."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k.removeprefix(META_PREFIX): z[k].item() for k in z.files if k.startswith(META_PREFIX)}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None
 
 
 _NPY_HEADER = re.compile(r"""\{'descr': '([<>|=][a-z]\d+)', 'fortran_order': False, 'shape': \(([\d, ]*)\), \}""")

@@ -1,0 +1,86 @@
+"""Peak memory of `policy_train.py --regenerate` against the number of saved networks it rolls out.
+
+    python benchmarks/regenerate_memory.py [--work DIR] [--networks 1,18] [--code DIR]
+
+A point-robot task with N checkpoints is synthesised under `--work`, each with a network file of the
+faithful size (`train_point`'s SAC, hidden 1024: ~21 MB per file); each measurement regenerates one
+episode per checkpoint in a fresh process (`--overwrite`) and reports the process's peak RSS after its
+imports and at the end, and the growth. Regeneration holds one network at a time, so the peak should
+not grow with N. `--code DIR` imports rlkit from another checkout (e.g. `git archive` of an older
+commit) to measure its regeneration on the same data.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV_PARAMS = {"n_tasks": 1, "max_episode_steps": 20}
+
+
+def synthesize(data_dir: Path, n: int) -> None:
+    """Task 0 of point-robot with checkpoints 100..100n, one full-size network file each (random weights)."""
+    import torch
+
+    from rlkit.behaviour import load_sac_config
+    from rlkit.data.dataset import FORMAT_VERSION, task_dir, write_networks, write_task_meta
+    from rlkit.torch.sac.vector_sac import VectorSAC
+    _, _, sac = load_sac_config("train_point", [])
+    agent = VectorSAC(1, 2, 2, sac, 0, torch.device("cpu"))
+    steps = [100 * (k + 1) for k in range(n)]
+    tdir = task_dir(data_dir, 0)
+    for c in steps:
+        write_networks(tdir, c, agent.task_state(0), {"obs_dim": 2, "action_dim": 2, "sac": sac.to_dict()})
+    write_task_meta(tdir, {"format_version": FORMAT_VERSION, "env_name": "point-robot", "env_params": ENV_PARAMS,
+                           "task_idx": 0, "obs_dim": 2, "action_dim": 2, "checkpoints": steps,
+                           "schedule": {"num_eval_sample_episodes": 1}, "sac": sac.to_dict(), "saved_networks": True,
+                           "complete": True, "source": "benchmarks/regenerate_memory.py (synthetic)"})
+
+
+def child(data_dir: str) -> None:
+    import torch
+
+    from rlkit.behaviour.regenerate import regenerate
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with contextlib.redirect_stdout(io.StringIO()):
+        written = regenerate("point-robot", ENV_PARAMS, Path(data_dir), [0], 1, None, 0, True, torch.device("cpu"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"files": len(written), "peak_rss_after_imports_mb": before, "peak_rss_mb": peak}))
+
+
+def measure(data_dir: Path, code: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, __file__, "--child", str(data_dir)], capture_output=True, text=True,
+                         check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@click.command()
+@click.option("--work", default="/tmp/csro-regenerate-memory", show_default=True, help="where the data is synthesised")
+@click.option("--networks", default="1,18", show_default=True, help="comma-separated numbers of network files")
+@click.option("--code", default=str(ROOT), show_default=True, help="the checkout whose rlkit regenerates")
+@click.option("--child", "child_dir", default=None, hidden=True)
+def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
+    if child_dir:
+        child(child_dir)
+        return
+    for n in [int(x) for x in networks.split(",")]:
+        data_dir = Path(work) / f"networks{n}"
+        if not (data_dir / "goal_idx0" / "task.json").is_file():
+            synthesize(data_dir, n)
+        r = measure(data_dir, Path(code))
+        print(f"{n:3d} networks ({r['files']} files written): peak RSS {r['peak_rss_mb']:.0f} MB, "
+              f"{r['peak_rss_mb'] - r['peak_rss_after_imports_mb']:+.0f} MB over the peak after imports "
+              f"({r['peak_rss_after_imports_mb']:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
