@@ -226,3 +226,13 @@ def test_curves_of_an_empty_folder(tmp_path):
     proc = run_cli(["-m", "rlkit.data", "curves", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "no goal_idx* folders in" in proc.stderr
     assert not (tmp_path / "behaviour_curves.png").exists()
+
+
+def test_regenerate_waits_for_no_other_process_on_its_tasks(data):
+    """A task folder held by a live stage-1 (or regenerating) process is refused before anything is written."""
+    from rlkit.fileio import FolderLock
+    with FolderLock(data / "goal_idx3", "busy"):  # held by this (live) test process
+        with pytest.raises(UserError, match=r"goal_idx3' is being written by another stage-1 process \(pid"):
+            regenerate_here(data)
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+    assert len(regenerate_here(data, checkpoints=[200])) == 6 and not list(data.glob("goal_idx*/.lock"))

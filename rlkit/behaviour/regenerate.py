@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rlkit.behaviour.generate import make_task_envs, mean_return
+from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
 from rlkit.data.dataset import (checkpoint_path, networks_path, read_networks, read_npz_meta, read_task_meta,
                                 same_task, saved_network_steps, task_dir, write_checkpoint)
 from rlkit.data.rollout import rollout
@@ -55,13 +55,15 @@ def regenerate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks:
     checkpoints hold, its schedule's num_eval_sample_episodes); returns the files written."""
     if n_trj is not None and n_trj < 1:
         raise UserError(f"--n_trj {n_trj}: expected at least 1 episode")
-    jobs = plan_regeneration(env_name, env_params, data_dir, tasks, n_trj, checkpoints, seed, overwrite)
-    todo = [job for job in jobs if not job.done]
-    steps = sorted({job.checkpoint for job in jobs})
-    span = f"tasks {min(tasks)}..{max(tasks)}" if tasks else "no tasks"
-    print(f"{data_dir}: {span}, checkpoints {steps}: {len(jobs)} files, {len(todo)} to write, "
-          f"{len(jobs) - len(todo)} already written with these settings (kept)")
-    return [regenerate_one(env_name, env_params, data_dir, job, device) for job in todo]
+    existing = [t for t in tasks if task_dir(data_dir, t).is_dir()]  # a missing one is refused by the plan
+    with lock_tasks(data_dir, existing):  # not beside a stage-1 process or another regeneration of these tasks
+        jobs = plan_regeneration(env_name, env_params, data_dir, tasks, n_trj, checkpoints, seed, overwrite)
+        todo = [job for job in jobs if not job.done]
+        steps = sorted({job.checkpoint for job in jobs})
+        span = f"tasks {min(tasks)}..{max(tasks)}" if tasks else "no tasks"
+        print(f"{data_dir}: {span}, checkpoints {steps}: {len(jobs)} files, {len(todo)} to write, "
+              f"{len(jobs) - len(todo)} already written with these settings (kept)")
+        return [regenerate_one(env_name, env_params, data_dir, job, device) for job in todo]
 
 
 def plan_regeneration(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], n_trj: int | None,
