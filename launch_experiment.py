@@ -16,12 +16,13 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import keep_freed_memory, run_cli, select_device
+from rlkit.cli import run_cli, select_device
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
+from rlkit.torch.cpu_kernels import keep_freed_memory
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

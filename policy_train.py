@@ -27,13 +27,14 @@ from pathlib import Path
 import click
 import torch
 
-from rlkit.cli import keep_freed_memory, run_cli, select_device
+from rlkit.cli import run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
+from rlkit.torch.cpu_kernels import keep_freed_memory
 
 __all__ = ["main", "load_sac_config"]
 

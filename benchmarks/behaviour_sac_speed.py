@@ -64,7 +64,7 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
 @click.option("--threads", default=None, type=int, help="torch threads (default: torch's)")
 def main(updates: int, tasks: str, threads: int | None) -> None:
-    from rlkit.cli import keep_freed_memory
+    from rlkit.torch.cpu_kernels import keep_freed_memory
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)

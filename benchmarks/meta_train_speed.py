@@ -5,12 +5,15 @@
 Each variant runs in its own subprocess (so peak RSS is its own), on synthetic point-robot
 data (30 tasks x 14,000 transitions, as the reference's data), with the reference's sizes:
 latent 20, encoder/CLUB 3 x 200, Q/V/policy 3 x 256.
-  ours          the trainer as shipped (exact O(b) CLUB bound, batched twin critics)
+  ours          the trainer as shipped (exact O(b) CLUB bound, batched twin critics, the CPU kernels)
+  plain         the same step with the CPU kernels switched off (rlkit.torch.cpu_kernels: plain PyTorch
+                layers, glibc's default malloc settings)
   naive-club    the same step with the reference's pairwise [T, b, b, L] CLUB negative term
 Between blocks of steps it probes the machine's dense fp32 matmul throughput (this host's speed
 drifts by +-20% over minutes, so each step is compared with the probes around its block) and
-it counts the step's FLOPs from the layer shapes (torch.utils.flop_counter), then prints two
-ratios: the speed-up over the naive step and the achieved FLOP/s as a share of the matmul peak.
+it counts the step's FLOPs from the layer shapes (torch.utils.flop_counter), then prints three
+ratios: the speed-up over the plain-PyTorch step and over the naive step, and the achieved FLOP/s as a
+share of the matmul peak.
 """
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ def build(context: int, batch: int, meta_batch: int):
     """The shipped trainer's step at the point-robot config with these sizes, on synthetic data of the
     reference's volume (30 tasks x 14,000 transitions)."""
     from rlkit.budget import synthetic_step
-    from rlkit.cli import keep_freed_memory
     from rlkit.config import load_config
+    from rlkit.torch.cpu_kernels import keep_freed_memory
 
     cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
         "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch, "meta_batch": meta_batch}})
@@ -46,11 +49,13 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
     the caches, so the step right after it is run untimed."""
     import torch
 
+    from rlkit.torch.cpu_kernels import use_cpu_kernels
     from rlkit.torch.csro import losses
     from rlkit.torch.flops import MatmulProbe, count_flops
 
     if variant == "naive-club":
         losses.club_upper_bound = losses.club_upper_bound_pairwise
+    use_cpu_kernels(variant != "plain")  # regardless of CSRO_CPU_KERNELS
     step = build(context, batch, meta_batch)
     for _ in range(3):
         step()
@@ -94,7 +99,7 @@ def main() -> None:
         print(json.dumps(run_variant(args.variant, steps, args.context, args.batch, args.meta_batch)))
         return
     results = {}
-    for variant in ("ours", "naive-club"):
+    for variant in ("ours", "plain", "naive-club"):
         out = subprocess.run([sys.executable, __file__, "--variant", variant, "--steps", str(args.steps),
                               "--naive_steps", str(args.naive_steps), "--context", str(args.context),
                               "--batch", str(args.batch), "--meta_batch", str(args.meta_batch)],
@@ -103,11 +108,15 @@ def main() -> None:
     ours = results["ours"]
     print(f"settings: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, latent 20, "
           f"{ours['threads']} threads")
-    print(f"{'variant':12s} {'median s/step':>14s} {'min s/step':>11s} {'peak RSS GB':>12s}")
+    print(f"{'variant':12s} {'median s/step':>14s} {'min s/step':>11s} {'peak RSS GB':>12s} {'share of peak':>14s}")
     for r in results.values():
-        print(f"{r['variant']:12s} {r['median_s']:14.3f} {r['min_s']:11.3f} {r['peak_rss_gb']:12.2f}")
+        print(f"{r['variant']:12s} {r['median_s']:14.3f} {r['min_s']:11.3f} {r['peak_rss_gb']:12.2f} "
+              f"{r['median_share']:14.0%}")
     print(f"step FLOPs (matmuls, fwd + bwd): {ours['flops'] / 1e9:.1f} GFLOP; dense matmul throughput probed between "
           f"blocks of steps: median {ours['median_peak_flops'] / 1e9:.0f}, best {ours['peak_flops'] / 1e9:.0f} GFLOP/s")
+    plain = results["plain"]
+    print(f"ratio  speed-up of the CPU kernels   : {plain['median_s'] / ours['median_s']:.2f}x (median s/step), "
+          f"{ours['median_share'] / plain['median_share']:.2f}x (share of the probed peak, drift-corrected)")
     print(f"ratio  speed-up over naive CLUB step : {results['naive-club']['median_s'] / ours['median_s']:.1f}x")
     print(f"ratio  achieved / matmul peak        : {ours['median_share']:.0%} (median over steps of the step's "
           f"FLOP/s over the probes around its block)")

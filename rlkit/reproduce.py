@@ -35,7 +35,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from rlkit.cli import keep_freed_memory, run_cli, select_device
+from rlkit.cli import run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
@@ -129,6 +129,7 @@ def train_one(spec: RunSpec) -> str:
     import torch
 
     from rlkit.experiment import MetaTrainer, prepare
+    from rlkit.torch.cpu_kernels import keep_freed_memory
     torch.set_num_threads(spec.threads)
     keep_freed_memory()
     cfg = load_config(spec.config, spec.overrides)

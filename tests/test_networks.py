@@ -3,6 +3,9 @@ import math
 import pytest
 import torch
 
+from rlkit.errors import UserError
+from rlkit.torch import cpu_kernels, networks
+from rlkit.torch.flops import count_flops
 from rlkit.torch.networks import MLP, EnsembleMLP, TanhGaussianPolicy, tanh_gaussian
 
 
@@ -14,7 +17,7 @@ def test_reference_initialisation():
     assert net.layers[-1].weight.abs().max() <= 3e-3 and net.layers[-1].bias.abs().max() <= 3e-3
 
 
-def test_ensemble_members_are_independent_mlps():
+def test_ensemble_members_are_independent_mlps(kernels):
     ens = EnsembleMLP(3, [4, 8, 8, 2], generators=[torch.Generator().manual_seed(i) for i in range(3)])
     x = torch.randn(3, 5, 4)
     out = ens(x)
@@ -51,12 +54,21 @@ def _plain_hidden(x, w, b):
     return torch.relu(x @ w + b)
 
 
-@pytest.mark.parametrize("fused", [True, False])
+@pytest.fixture(params=["cpu-kernels", "cpu-kernels-no-onednn", "plain"])
+def kernels(request, monkeypatch):
+    """Each test on every path of the hidden layers: the CPU kernels (with the oneDNN linear, and with
+    addmm where oneDNN is missing or the dtype is not float32) and plain PyTorch."""
+    cpu_kernels.use_cpu_kernels(request.param != "plain")
+    if request.param == "cpu-kernels-no-onednn":
+        monkeypatch.setattr(cpu_kernels, "_ONEDNN_LINEAR", False)
+    yield request.param
+    cpu_kernels.use_cpu_kernels(None)
+
+
 @pytest.mark.parametrize("shape", ["mlp", "ensemble", "ensemble-shared-input"])
-def test_hidden_layer_matches_plain_ops(monkeypatch, fused, shape):
-    """The custom layer (fused forward, in-place masked backward) equals relu(x @ W + b) and its autograd."""
-    from rlkit.torch import networks
-    monkeypatch.setattr(networks, "_FUSED_CPU_LINEAR", fused and networks._FUSED_CPU_LINEAR)
+def test_hidden_layer_matches_plain_ops(kernels, shape):
+    """The hidden layer (custom forward and in-place masked backward, or plain) equals relu(x @ W + b)
+    and its autograd."""
     g = torch.Generator().manual_seed(0)
     if shape == "mlp":
         x, w, b = torch.randn(64, 7, generator=g), torch.randn(7, 9, generator=g), torch.randn(9, generator=g)
@@ -77,30 +89,61 @@ def test_hidden_layer_matches_plain_ops(monkeypatch, fused, shape):
         torch.testing.assert_close(got, want)
 
 
-@pytest.mark.parametrize("fused", [True, False])
+def test_switch_picks_the_path(kernels):
+    """On: the CPU kernels' layer (its own backward node); off, or a tensor off the CPU: plain PyTorch."""
+    x, w, b = torch.randn(4, 3, requires_grad=True), torch.randn(3, 5), torch.randn(5)
+    node = type(networks._hidden_layer(x, w, b).grad_fn).__name__
+    assert (node == "_HiddenLayerBackward") == (kernels != "plain"), node
+    assert cpu_kernels.enabled_for(x) == (kernels != "plain")
+    assert not cpu_kernels.enabled_for(torch.empty(4, 3, device="meta"))  # CUDA and any other device: plain
+    out = networks.MLP([3, 5, 2]).to("meta")(torch.empty(4, 3, device="meta").requires_grad_())
+    assert out.shape == (4, 2) and out.device.type == "meta"
+
+
+def test_switch_from_the_environment(monkeypatch):
+    """CSRO_CPU_KERNELS: unset or 1 is on, 0 is off, anything else one clear error naming the value."""
+    try:
+        for value, on in ((None, True), ("1", True), ("0", False)):
+            if value is None:
+                monkeypatch.delenv(cpu_kernels.ENV_VAR, raising=False)
+            else:
+                monkeypatch.setenv(cpu_kernels.ENV_VAR, value)
+            cpu_kernels.use_cpu_kernels(None)
+            assert cpu_kernels.cpu_kernels_on() is on
+        assert not cpu_kernels.keep_freed_memory()  # off: the malloc setting too changes nothing
+        monkeypatch.setenv(cpu_kernels.ENV_VAR, "yes")
+        cpu_kernels.use_cpu_kernels(None)
+        with pytest.raises(UserError, match=r"CSRO_CPU_KERNELS='yes': expected 1 .* or 0"):
+            cpu_kernels.cpu_kernels_on()
+    finally:
+        monkeypatch.undo()
+        cpu_kernels.use_cpu_kernels(None)
+
+
 @pytest.mark.parametrize("where", ["input", "weight"])
-def test_hidden_layer_propagates_nan_like_plain_ops(monkeypatch, fused, where):
+def test_hidden_layer_propagates_nan_like_plain_ops(kernels, where):
     """A NaN in the input or a weight must come out as NaN, as relu(x @ W + b) gives, never as 0."""
-    from rlkit.torch import networks
-    monkeypatch.setattr(networks, "_FUSED_CPU_LINEAR", fused and networks._FUSED_CPU_LINEAR)
     g = torch.Generator().manual_seed(0)
     x, w, b = torch.randn(8, 5, generator=g), torch.randn(5, 6, generator=g), torch.randn(6, generator=g)
     if where == "input":
         x[2, 1] = float("nan")
     else:
         w[3, 4] = float("nan")
-    got, want = networks._hidden_forward(x, w, b), _plain_hidden(x, w, b)
-    assert torch.equal(got.isnan(), want.isnan()) and want.isnan().any()
-    torch.testing.assert_close(got.nan_to_num(), want.nan_to_num())
-    mlp = networks.MLP([5, 6, 1])
+    want = _plain_hidden(x, w, b)
+    for got in (networks._hidden_layer(x, w, b), networks._hidden_layer(x.requires_grad_(), w, b)):
+        assert torch.equal(got.isnan(), want.isnan()) and want.isnan().any()
+        torch.testing.assert_close(got.detach().nan_to_num(), want.nan_to_num())
+    mlp, ens = networks.MLP([5, 6, 1]), networks.EnsembleMLP(2, [5, 6, 1])
     with torch.no_grad():
         mlp.layers[0].weight[0, 0] = float("nan")
+        ens.weights[0][1, 0, 0] = float("nan")
     assert mlp(torch.ones(4, 5)).isnan().all()
+    out = ens(torch.ones(4, 5))
+    assert out[1].isnan().all() and not out[0].isnan().any()
 
 
-def test_hidden_layer_double_backward_matches_plain_ops():
+def test_hidden_layer_double_backward_matches_plain_ops(kernels):
     """A gradient penalty differentiates through the backward (create_graph): same values and grads."""
-    from rlkit.torch import networks
     g = torch.Generator().manual_seed(1)
     x0, w0, b0 = torch.randn(32, 5, generator=g), torch.randn(5, 6, generator=g), torch.randn(6, generator=g)
     v = torch.randn(6, 1, generator=g)
@@ -115,7 +158,16 @@ def test_hidden_layer_double_backward_matches_plain_ops():
         torch.testing.assert_close(got, want)
 
 
-def test_mlp_equals_sequential_reference():
+def test_flops_counted_alike_on_every_path(kernels):
+    """`count_flops` knows the CPU kernels' ops: an MLP's forward and backward count the same on each path."""
+    net = networks.MLP([7, 16, 16, 3])
+    x = torch.randn(10, 7)
+    # forward: 2 * rows * (7*16 + 16*16 + 16*3); backward: weight gradients of all layers, input gradients but the first
+    forward = 2 * 10 * (7 * 16 + 16 * 16 + 16 * 3)
+    assert count_flops(lambda: net(x).sum().backward()) == forward + forward + 2 * 10 * (16 * 16 + 16 * 3)
+
+
+def test_mlp_equals_sequential_reference(kernels):
     net = MLP([4, 16, 16, 3], output_activation=torch.tanh, generator=torch.Generator().manual_seed(0))
     seq = torch.nn.Sequential(net.layers[0], torch.nn.ReLU(), net.layers[1], torch.nn.ReLU(), net.layers[2], torch.nn.Tanh())
     x = torch.randn(2, 10, 4)
@@ -130,7 +182,7 @@ def test_mlp_equals_sequential_reference():
 
 
 @pytest.mark.parametrize("net", [MLP([3, 8, 8, 1]), EnsembleMLP(2, [3, 8, 8, 1])])
-def test_frozen_forward_same_value_gradient_to_input_only(net):
+def test_frozen_forward_same_value_gradient_to_input_only(kernels, net):
     x = torch.randn(5, 3, requires_grad=True)
     torch.testing.assert_close(net(x, frozen=True), net(x))
     (gx,) = torch.autograd.grad(net(x).sum(), x)

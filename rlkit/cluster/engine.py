@@ -25,8 +25,8 @@ from typing import Any, Callable
 
 import torch
 
-from rlkit.cli import keep_freed_memory
 from rlkit.errors import RunFailedError, UserError
+from rlkit.torch.cpu_kernels import keep_freed_memory
 
 INSTALL_HINT = "pip install -e '.[ray]'"
 

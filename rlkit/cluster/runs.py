@@ -31,11 +31,12 @@ import torch
 
 from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
                                   capacity, connect, drive, finish, remote, summary_table, task_resources)
-from rlkit.cli import keep_freed_memory, select_device
+from rlkit.cli import select_device
 from rlkit.config import Config, config_from_variant, default_dict, load_config, resolve_key
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
 from rlkit.fileio import read_tree, write_tree
+from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
 

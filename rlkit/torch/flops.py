@@ -2,8 +2,8 @@
 
 Used by `benchmarks/meta_train_speed.py` (efficiency of a step) and by the demo's summary (its
 budget in FLOPs, so that a slow machine's wall time explains itself). Only matmul FLOPs are
-counted, forward and backward, as `torch.utils.flop_counter` counts them, plus the fused oneDNN
-linear+ReLU layers of `networks`, which that counter does not know.
+counted, forward and backward, as `torch.utils.flop_counter` counts them, plus the oneDNN linear
+layers of `cpu_kernels`, which that counter does not know (it asks that module for their count).
 """
 from __future__ import annotations
 
@@ -12,20 +12,14 @@ from typing import Callable
 
 import torch
 
-from rlkit.torch import networks
+from rlkit.torch import cpu_kernels
 
 
 def count_flops(fn: Callable[[], object]) -> int:
     """Matmul FLOPs of one call of `fn` (forward + backward if it backpropagates)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    def fused_linear_flop(x_shape, w_shape, *args, out_shape=None, **kwargs) -> int:
-        rows = 1
-        for d in x_shape[:-1]:
-            rows *= d
-        return 2 * rows * x_shape[-1] * w_shape[0]
-
-    mapping = {torch.ops.mkldnn._linear_pointwise: fused_linear_flop} if networks._FUSED_CPU_LINEAR else {}
+    mapping = cpu_kernels.flop_mapping()
     with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
         fn()
     return counter.get_total_flops()

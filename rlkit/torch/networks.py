@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rlkit.torch import cpu_kernels
+
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 0.0
 
 
@@ -39,58 +41,15 @@ def _init_orthogonal_(weight: torch.Tensor, bias: torch.Tensor, generator: torch
         bias.zero_()
 
 
-_FUSED_CPU_LINEAR = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-
-
-def _hidden_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """relu(x @ weight + bias). On CPU a 2-D layer runs as one oneDNN matmul with the bias added in
-    its epilogue, then an in-place ReLU. (oneDNN's fused ReLU epilogue would save that pass, but
-    it maps NaN to 0, so a diverged network would look healthy; torch's ReLU keeps NaN.)"""
-    if x.dim() == 2:
-        if _FUSED_CPU_LINEAR and x.device.type == "cpu" and x.dtype == torch.float32:
-            return torch.ops.mkldnn._linear_pointwise(x, weight.mT, bias, "none", [], "").relu_()
-        return torch.addmm(bias, x, weight).relu_()
-    return torch.baddbmm(bias, x, weight).relu_()
-
-
-class _HiddenLayer(torch.autograd.Function):
-    """y = relu(x @ W + b): x [N, in] with W [in, out], b [out]; or an ensemble, x [M, N, in],
-    W [M, in, out], b [M, 1, out].
-
-    The backward is autograd's own (mask the incoming gradient where y = 0, then the two
-    matmuls and the bias sum), except that it masks the incoming gradient in place. That is
-    safe only because, inside `MLP` and `EnsembleMLP`, y's one consumer is the next layer's
-    matmul, whose backward returns a fresh tensor; an op that hands the same gradient tensor
-    to two inputs (y + skip) would see it masked, so keep this private to those two classes.
-    Under `create_graph` (a gradient penalty) it runs out of place with differentiable ops,
-    so double backward works.
-    """
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        y = _hidden_forward(x, weight, bias)
-        ctx.save_for_backward(x, weight, y)
-        ctx.bias_shape = bias.shape
-        return y
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        x, weight, y = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            grad = torch.ops.aten.threshold_backward(grad, y, 0.0)
-        else:
-            grad = torch.ops.aten.threshold_backward.grad_input(grad, y, 0.0, grad_input=grad)
-        need_x, need_w, need_b = ctx.needs_input_grad
-        return (grad @ weight.mT if need_x else None,
-                x.mT @ grad if need_w else None,
-                grad.sum(-2, keepdim=True).reshape(ctx.bias_shape) if need_b else None)
-
-
 def _hidden_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """relu(x @ weight + bias) of an MLP's hidden layer (see `_HiddenLayer`); equal to the plain ops."""
-    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad or bias.requires_grad):
-        return _HiddenLayer.apply(x, weight, bias)
-    return _hidden_forward(x, weight, bias)
+    """relu(x @ weight + bias) of a hidden layer: x [N, in], weight [in, out], bias [out]; or an ensemble,
+    x [M, N, in], weight [M, in, out], bias [M, 1, out]. The one place where the CPU kernels
+    (`rlkit.torch.cpu_kernels`, same values up to float rounding) take over when switched on for x's device."""
+    if cpu_kernels.enabled_for(x):
+        return cpu_kernels.hidden_layer(x, weight, bias)
+    if x.dim() == 2:
+        return F.relu(F.linear(x, weight.mT, bias))
+    return F.relu(torch.baddbmm(bias, x, weight))
 
 
 def _maybe_detach(t: torch.Tensor, detach: bool) -> torch.Tensor:
