@@ -73,9 +73,9 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
     env = make_wrapped_env(cfg, obs_scale, data_dir)
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
-    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
         raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
+    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
                                        env.unwrapped.tasks, data_dir)
     return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
