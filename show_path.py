@@ -4,8 +4,10 @@
     python show_path.py configs/point-robot.json --seed 1 --exp_name NAME [--gpu G] [--KEY VALUE ...] [--itr N]
 
 The second form is the reference's: the same arguments as `launch_experiment.py`, which locate
-output/ENV/NAME/seed{S}/; every key of the resolved config must agree with that run's
-variant.json (paths and devices aside), else the differing keys are named with both values.
+output/ENV/NAME/seed{S}/. Each key given on the command line (and, when CONFIG is not the file
+the run was trained from, each key CONFIG sets) must agree with that run's variant.json (paths and
+devices aside), else the differing keys are named with both values; every other setting is the
+run's own, so overrides the run was trained with need not be repeated.
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
 writes into the run folder:
@@ -46,8 +48,8 @@ PROTOCOL_NAMES = {"np": "non-prior (Np) collection", "offline": "offline context
 
 
 def find_run(config: str, seed: int, overrides: dict) -> Path:
-    """The reference's form: the run folder the launch_experiment.py arguments point at, checked to hold
-    a run of the same config."""
+    """The reference's form: the run folder the launch_experiment.py arguments point at, checked
+    against the run's variant.json where the arguments say something (`run_contradictions`)."""
     if not overrides.get("util_params", {}).get("exp_name"):
         raise UserError("no --exp_name: expected the --exp_name the run was trained with (output/ENV/EXP/seed{S})")
     cfg = load_config(config, overrides)
@@ -59,11 +61,32 @@ def find_run(config: str, seed: int, overrides: dict) -> Path:
         raise UserError(f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
                         f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})")
     variant = json.loads((run / "variant.json").read_text())
-    diff = config_differences({k: v for k, v in variant.items() if k != "seed"}, cfg.to_dict())
+    diff = run_contradictions(variant, cfg.to_dict(), overrides, config)
     if diff:
         raise UserError(f"{str(run)!r} was trained with another config ({'; '.join(diff)}): expected the arguments "
                         "the run was trained with")
     return run
+
+
+def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: str) -> list[str]:
+    """'key: run's value -> given value' for each key the user gave that the run contradicts. Given are
+    the keys on the command line, and, when `config` is not the file the run was configured from
+    (variant.json's util_params.config_file; runs that predate it are taken to be), the file's own
+    keys too. Everything else the drawing takes from variant.json, so a run trained with more
+    overrides than the command repeats is found."""
+    given = set(_leaf_keys(overrides))
+    trained_from = variant.get("util_params", {}).get("config_file") or config
+    if Path(trained_from).resolve() != Path(config).resolve():
+        given |= set(_leaf_keys(json.loads(Path(config).read_text())))
+    return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
+
+
+def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
+    """The dotted names of a nested dict's leaves."""
+    out = []
+    for k, v in tree.items():
+        out += _leaf_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+    return out
 
 
 def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer]:

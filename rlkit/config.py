@@ -115,6 +115,7 @@ class UtilParams:
     debug: bool
     docker: bool
     exp_name: str
+    config_file: str
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None =
             _merge(data, json.loads(path.read_text()))
         except json.JSONDecodeError as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+        data["util_params"]["config_file"] = str(path)
     _merge(data, overrides or {})
     return _checked(data)
 

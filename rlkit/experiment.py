@@ -235,7 +235,7 @@ class MetaTrainer:
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
 # another working directory, with an absolute path, or on another device.
 NOT_COMPARED = {"algo_params.num_iterations", "util_params.base_log_dir", "util_params.use_gpu", "util_params.gpu_id",
-                "util_params.debug", "util_params.docker"}
+                "util_params.debug", "util_params.docker", "util_params.config_file"}
 
 
 def config_differences(old: dict, new: dict) -> list[str]:
