@@ -38,6 +38,7 @@ from rlkit.config import config_from_variant, load_config, parse_override_args
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_savefig
 from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
 from rlkit.tasks import make_wrapped_env
@@ -213,7 +214,7 @@ def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path
               else "blue = last scored episode (context: its own earlier episodes, from the prior z)")
     fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_NAMES[protocol]}\n{legend}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -258,8 +259,7 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
         fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
                      f"(colour = task), {kind.upper()} of all panels together", fontsize=9)
         fig.tight_layout()
-        path = out_dir / f"z_{kind}.png"
-        fig.savefig(path, dpi=120)
+        path = atomic_savefig(fig, out_dir / f"z_{kind}.png", dpi=120)
         plt.close(fig)
         written.append(path)
     return written
