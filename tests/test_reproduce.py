@@ -73,7 +73,8 @@ def test_rerun_skips_finished_runs(reproduced):
     ("--methods", "CSRO,", "an empty entry in the method list 'CSRO,'"),
 ])
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
-    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", flag, value, "--out", str(tmp_path)], cwd=tmp_path, check=False)
+    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],
+                   cwd=tmp_path, check=False)
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
 
