@@ -281,7 +281,12 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.backend_bases import FigureCanvasBase
+
     from rlkit.cli import select_device
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if out is not None and Path(out).suffix[1:] not in ("", *kinds):
+        raise UserError(f"--out {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
     path = Path(target)
     if path.is_dir():
         if ctx.args or exp_name:

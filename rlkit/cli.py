@@ -20,7 +20,8 @@ from rlkit.errors import UserError
 # user's sense (exit 2), not a bug in this code.
 WRITE_HINTS = {errno.ENOSPC: "expected free space on that disk", errno.EDQUOT: "expected free space in your quota",
                errno.EFBIG: "expected a file size limit (ulimit -f) that allows it",
-               errno.EACCES: "expected a path this user may write", errno.EPERM: "expected a path this user may write",
+               errno.EACCES: "expected a path this user may write (and read)",
+               errno.EPERM: "expected a path this user may write (and read)",
                errno.EROFS: "expected a folder on a writable filesystem"}
 
 

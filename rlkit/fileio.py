@@ -28,8 +28,8 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
         with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())

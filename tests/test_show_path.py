@@ -90,6 +90,8 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
     result = CliRunner().invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--runs", "1", *common],
                                 catch_exceptions=False)
     assert result.exit_code == 0 and all((run / f).is_file() for f in FILES), result.output
+    with pytest.raises(UserError, match=r"--out 'paths.foo': expected a figure file ending in one of \[.*'.png'"):
+        CliRunner().invoke(show_path.main, [str(run), "--out", "paths.foo"], catch_exceptions=False)
 
 
 def test_readme_show_path_examples_name_the_config_their_run_was_trained_with():

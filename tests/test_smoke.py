@@ -381,7 +381,7 @@ def test_stage2_into_a_read_only_folder_is_one_line(tiny_data, read_only_folder,
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1, err
     assert err[0] == (f"error: {str(read_only_folder / 'output')!r}: {os.strerror(errno.EACCES)}: expected a path "
-                      "this user may write")
+                      "this user may write (and read)")
     assert not any(read_only_folder.iterdir())
 
 
