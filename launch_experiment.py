@@ -16,7 +16,7 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import run_cli, select_device
+from rlkit.cli import check_gpu, run_cli, select_device
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args
@@ -29,7 +29,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.argument("config", type=click.Path())
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
-@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU); falls back to the CPU with a note")
 @click.option("--docker", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
 @click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")
@@ -45,8 +45,10 @@ def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: 
     overrides = parse_override_args(list(ctx.args))
     if exp_name is not None:
         overrides.setdefault("util_params", {})["exp_name"] = exp_name
-    if gpu is not None:
-        overrides.setdefault("util_params", {}).update(use_gpu=True, gpu_id=gpu)
+    if gpu is not None:  # -1: the CPU
+        cuda = check_gpu(gpu)
+        overrides.setdefault("util_params", {}).update({"use_gpu": False} if cuda is None else
+                                                       {"use_gpu": True, "gpu_id": cuda})
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries)
     if cluster and gpu is not None:
         raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")

@@ -1,12 +1,14 @@
 """Stage 1: behaviour-policy SAC per task -> offline_dataset/ENV/goal_idx{i}/.
 
-    python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [KEY=VALUE ...]
+    python policy_train.py --config configs/point-robot.json [--split N --split_idx K] [--gpu G] [--seed S]
+                           [KEY=VALUE ...]
     python policy_train.py --config configs/point-robot.json --regenerate [--n_trj N] [--checkpoints 2200,2400]
                            [--seed S] [--overwrite]
 
 `--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
 tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/behaviour/sac_config/),
-e.g. `num_train_steps=400 agent.params.batch_size=64`. Data goes to the config's
+e.g. `num_train_steps=400 agent.params.batch_size=64`. `--seed S` is the behaviour SAC's seed, the
+same as the `seed=S` override (default: the SAC config's, 0). Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
 
 `--ray [ADDRESS]` trains every task of this part as one Ray task (a chain of one-checkpoint segments)
@@ -52,12 +54,14 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--regenerate", is_flag=True, help="roll the saved behaviour networks out again instead of training")
 @click.option("--n_trj", default=None, type=click.IntRange(min=1), help="--regenerate: episodes per (task, checkpoint)")
 @click.option("--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="--regenerate: seed of the episodes")
+@click.option("--seed", default=None, type=click.IntRange(min=0),
+              help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)")
 @click.option("--overwrite", is_flag=True, help="--regenerate: replace existing step*_extra.npz files")
 @ray_options
 def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
          sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
-         checkpoints: str | None, seed: int, overwrite: bool, ray_address: str | None, cpus_per_task: float | None,
+         checkpoints: str | None, seed: int | None, overwrite: bool, ray_address: str | None,
+         cpus_per_task: float | None,
          gpus_per_task: float | None, max_retries: int) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]
@@ -66,6 +70,8 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     config = config_opt or (positional[0] if positional else None)
     if config is None:
         raise UserError("no config: expected --config configs/ENV.json")
+    if seed is not None and not regenerate:
+        overrides = with_seed(overrides, seed)
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
     loaded = load_sac_config(name, overrides)  # bad overrides fail before anything else
@@ -84,8 +90,9 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
         return
     data_dir = Path(cfg.algo_params.data_dir)
     if regenerate:
-        chosen = parse_checkpoints(checkpoints) if checkpoints else None
-        regenerate_episodes(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed, overwrite, device)
+        chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None
+        regenerate_episodes(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed or 0, overwrite,
+                            device)
         return
     if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
         raise UserError("--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them")
@@ -96,10 +103,23 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
 
 
 def parse_checkpoints(text: str) -> list[int]:
+    """'2200,2400' -> [2200, 2400]; an empty entry is an error, not "every checkpoint"."""
     try:
-        return [int(c) for c in text.split(",") if c.strip()]
+        return [int(c) for c in text.split(",")]
     except ValueError:
-        raise UserError(f"--checkpoints {text!r}: expected comma-separated integers such as 2200,2400") from None
+        raise UserError(f"--checkpoints {text!r}: expected comma-separated integers such as 2200,2400 "
+                        "(leave --checkpoints out for every saved checkpoint)") from None
+
+
+def with_seed(overrides: list[str], seed: int) -> list[str]:
+    """The SAC overrides with `--seed S` as `seed=S`; a `seed=` override of another value is an error."""
+    given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "seed"]
+    if not given:
+        return [*overrides, f"seed={seed}"]
+    if any(g.strip() != str(seed) for g in given):
+        raise UserError(f"--seed {seed} and seed={given[0]}: expected one of them (both set the behaviour SAC's seed), "
+                        "or the same value")
+    return overrides
 
 
 if __name__ == "__main__":

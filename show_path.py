@@ -4,8 +4,10 @@
     python show_path.py configs/point-robot.json --seed 1 --exp_name NAME [--gpu G] [--KEY VALUE ...] [--itr N]
 
 The second form is the reference's: the same arguments as `launch_experiment.py`, which locate
-output/ENV/NAME/seed{S}/; every key of the resolved config must agree with that run's
-variant.json (paths and devices aside), else the differing keys are named with both values.
+output/ENV/NAME/seed{S}/. Each key given on the command line (and, when CONFIG is not the file
+the run was trained from, each key CONFIG sets) must agree with that run's variant.json (paths and
+devices aside), else the differing keys are named with both values; every other setting is the
+run's own, so overrides the run was trained with need not be repeated.
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
 writes into the run folder:
@@ -36,6 +38,7 @@ from rlkit.config import config_from_variant, load_config, parse_override_args
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_savefig
 from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
 from rlkit.tasks import make_wrapped_env
@@ -46,8 +49,8 @@ PROTOCOL_NAMES = {"np": "non-prior (Np) collection", "offline": "offline context
 
 
 def find_run(config: str, seed: int, overrides: dict) -> Path:
-    """The reference's form: the run folder the launch_experiment.py arguments point at, checked to hold
-    a run of the same config."""
+    """The reference's form: the run folder the launch_experiment.py arguments point at, checked
+    against the run's variant.json where the arguments say something (`run_contradictions`)."""
     if not overrides.get("util_params", {}).get("exp_name"):
         raise UserError("no --exp_name: expected the --exp_name the run was trained with (output/ENV/EXP/seed{S})")
     cfg = load_config(config, overrides)
@@ -59,11 +62,32 @@ def find_run(config: str, seed: int, overrides: dict) -> Path:
         raise UserError(f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
                         f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})")
     variant = json.loads((run / "variant.json").read_text())
-    diff = config_differences({k: v for k, v in variant.items() if k != "seed"}, cfg.to_dict())
+    diff = run_contradictions(variant, cfg.to_dict(), overrides, config)
     if diff:
         raise UserError(f"{str(run)!r} was trained with another config ({'; '.join(diff)}): expected the arguments "
                         "the run was trained with")
     return run
+
+
+def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: str) -> list[str]:
+    """'key: run's value -> given value' for each key the user gave that the run contradicts. Given are
+    the keys on the command line, and, when `config` is not the file the run was configured from
+    (variant.json's util_params.config_file; runs that predate it are taken to be), the file's own
+    keys too. Everything else the drawing takes from variant.json, so a run trained with more
+    overrides than the command repeats is found."""
+    given = set(_leaf_keys(overrides))
+    trained_from = variant.get("util_params", {}).get("config_file") or config
+    if Path(trained_from).resolve() != Path(config).resolve():
+        given |= set(_leaf_keys(json.loads(Path(config).read_text())))
+    return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
+
+
+def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
+    """The dotted names of a nested dict's leaves."""
+    out = []
+    for k, v in tree.items():
+        out += _leaf_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+    return out
 
 
 def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer]:
@@ -190,7 +214,7 @@ def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path
               else "blue = last scored episode (context: its own earlier episodes, from the prior z)")
     fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_NAMES[protocol]}\n{legend}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -235,8 +259,7 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
         fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
                      f"(colour = task), {kind.upper()} of all panels together", fontsize=9)
         fig.tight_layout()
-        path = out_dir / f"z_{kind}.png"
-        fig.savefig(path, dpi=120)
+        path = atomic_savefig(fig, out_dir / f"z_{kind}.png", dpi=120)
         plt.close(fig)
         written.append(path)
     return written
@@ -258,7 +281,12 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.backend_bases import FigureCanvasBase
+
     from rlkit.cli import select_device
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if out is not None and Path(out).suffix[1:] not in ("", *kinds):
+        raise UserError(f"--out {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
     path = Path(target)
     if path.is_dir():
         if ctx.args or exp_name:

@@ -99,6 +99,7 @@ default_config = dict(
         debug=False,
         docker=False,  # ignored
         exp_name="",  # empty: a timestamp, as in the reference
+        config_file="",  # set by the loader: the JSON file the run was configured from (show_path.py compares it)
     ),
     algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")
 )

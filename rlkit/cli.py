@@ -1,7 +1,13 @@
 """Shared CLI plumbing: a `UserError` becomes one line on stderr and its exit code (2; 3 for a diverged run)."""
 from __future__ import annotations
 
+import ctypes
+import errno
+import os
+import signal
 import sys
+import threading
+import time
 from typing import Any, Callable
 
 import click
@@ -10,12 +16,30 @@ import torch
 from rlkit.errors import UserError
 
 
+# What to do about a write the system refuses (`rlkit.fileio.WRITE_REFUSED`): bad circumstances in the
+# user's sense (exit 2), not a bug in this code.
+WRITE_HINTS = {errno.ENOSPC: "expected free space on that disk", errno.EDQUOT: "expected free space in your quota",
+               errno.EFBIG: "expected a file size limit (ulimit -f) that allows it",
+               errno.EACCES: "expected a path this user may write (and read)",
+               errno.EPERM: "expected a path this user may write (and read)",
+               errno.EROFS: "expected a folder on a writable filesystem"}
+
+
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
+    """Run a click command; a `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes
+    one line on stderr and its exit code. A refused write names the path; the writers are atomic
+    (`rlkit.fileio`), so nothing half-written stays behind, and an interrupted run resumes."""
     try:
         command.main(args=args, standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except OSError as e:
+        if e.errno not in WRITE_HINTS:
+            raise
+        where = f"{str(e.filename)!r}: " if e.filename else ""
+        print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
+        sys.exit(2)
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
@@ -24,11 +48,54 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         sys.exit(2)
 
 
+def check_gpu(gpu: int | None) -> int | None:
+    """`--gpu G`: the CUDA device G >= 0, or None for the CPU (no --gpu, or -1 as the reference's users write)."""
+    if gpu is not None and gpu < -1:
+        raise UserError(f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU")
+    return None if gpu is None or gpu == -1 else gpu
+
+
 def select_device(gpu: int | None) -> torch.device:
     """cuda:G when asked and available; otherwise the CPU, saying so in one line if CUDA was asked for."""
-    if gpu is None or gpu < 0:
+    gpu = check_gpu(gpu)
+    if gpu is None:
         return torch.device("cpu")
     if torch.cuda.is_available() and gpu < torch.cuda.device_count():
         return torch.device(f"cuda:{gpu}")
     print(f"note: --gpu {gpu} asked for CUDA, which is not available here; running on the CPU", file=sys.stderr)
     return torch.device("cpu")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process end when its parent `parent` ends, also by SIGKILL, which gives the
+    parent no chance to stop its workers (they would otherwise go on training, parent 1).
+
+    On Linux the kernel sends this process SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG). The
+    signal follows the parent *thread* that started the worker: `rlkit.reproduce`'s pool starts its
+    workers from the main thread, which lives as long as the process. Where prctl is missing, a
+    daemon thread checks every second whether the process has been re-parented. Either way, a parent
+    that died before this ran is caught by comparing getppid() once more. Killing is safe: every file
+    is written atomically, and a killed run resumes from its latest snapshot."""
+    if not _set_parent_death_signal():
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _set_parent_death_signal() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+
+
+def _exit_when_orphaned(parent: int, period: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(period)
+    os._exit(1)

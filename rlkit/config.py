@@ -11,6 +11,7 @@ import functools
 import dataclasses
 import importlib.util
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -114,6 +115,7 @@ class UtilParams:
     debug: bool
     docker: bool
     exp_name: str
+    config_file: str
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,10 @@ def _coerce(name: str, value: Any, tp: Any) -> Any:
             return int(value)
         raise UserError(f"config key {name!r} must be an integer, got {value!r}")
     if tp is float:
-        if type(value) in (int, float):
+        if type(value) in (int, float) and math.isfinite(value):
             return float(value)
+        if type(value) is float:  # JSON's Infinity, -Infinity, NaN: never a setting, and a run would only diverge
+            raise UserError(f"config key {name!r} {value}: expected a finite number")
         raise UserError(f"config key {name!r} must be a number, got {value!r}")
     if tp is str:
         if isinstance(value, str):
@@ -224,14 +228,19 @@ def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     return cls(**kwargs)
 
 
+def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
+    """(ok, message) of a checkpoint range [start, stop, step]: the checkpoints start, start + step, ... below stop."""
+    ok = len(epochs) == 3 and epochs[0] >= 0 and epochs[2] > 0 and epochs[0] < epochs[1]
+    return ok, f"{name} {epochs}: expected [start, stop, step] with 0 <= start < stop and step > 0"
+
+
 def _validate(cfg: Config) -> None:
     a = cfg.algo_params
     checks = [
         (cfg.algo_type in ALGO_TYPES, f"algo_type {cfg.algo_type!r}: expected one of {list(ALGO_TYPES)}"),
         (cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,
          f"n_train_tasks + n_eval_tasks = {cfg.n_train_tasks + cfg.n_eval_tasks}: expected <= env_params.n_tasks = {cfg.env_params.n_tasks}"),
-        (len(a.train_epoch) == 3, f"algo_params.train_epoch {a.train_epoch}: expected [start, stop, step]"),
-        (len(a.eval_epoch) == 3, f"algo_params.eval_epoch {a.eval_epoch}: expected [start, stop, step]"),
+        *[_epoch_check(f"algo_params.{k}", getattr(a, k)) for k in ("train_epoch", "eval_epoch")],
         (a.sample in (0, 1), f"algo_params.sample {a.sample}: expected 0 or 1"),
         (a.divergence_name == "kl", f"algo_params.divergence_name {a.divergence_name!r}: expected 'kl'"),
         (a.dual_critic_penalty in ("value", "gradient"),
@@ -283,6 +292,7 @@ def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None =
             _merge(data, json.loads(path.read_text()))
         except json.JSONDecodeError as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+        data["util_params"]["config_file"] = str(path)
     _merge(data, overrides or {})
     return _checked(data)
 

@@ -74,9 +74,9 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
     env = make_wrapped_env(cfg, obs_scale, data_dir)
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
-    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
         raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
+    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
                                        env.unwrapped.tasks, data_dir)
     return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
@@ -259,8 +259,8 @@ class MetaTrainer:
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
 # another working directory, with an absolute path, or on another device; its data is compared by
 # content (`DATA_PRINT_FILE`), not by the path it lies under.
-NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu", "util_params.gpu_id",
-                "util_params.debug", "util_params.docker"}
+NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu",
+                "util_params.gpu_id", "util_params.debug", "util_params.docker", "util_params.config_file"}
 
 
 def config_differences(old: dict, new: dict) -> list[str]:

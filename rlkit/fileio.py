@@ -3,6 +3,8 @@ written to a temporary file in the same folder, flushed to disk and renamed into
 reader (or a run killed mid-write) sees either the old file or the new one, never half of one."""
 from __future__ import annotations
 
+import errno
+import io
 import os
 import socket
 import tempfile
@@ -12,22 +14,57 @@ from typing import BinaryIO, Callable
 from rlkit.errors import UserError
 
 
+# errnos of a write the system refuses: a full disk or quota, a file over the size limit, no permission,
+# a read-only filesystem
+WRITE_REFUSED = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> None:
-    """Write `path` through `write_fn(binary file)`, atomically; the folder is created if needed."""
+    """Write `path` through `write_fn(binary file)`, atomically; the folder is created if needed.
+
+    When the system refuses the write (a full disk, a read-only folder), nothing is left behind (the
+    temporary file is removed, an existing `path` is unchanged) and the error is an OSError naming
+    `path`, also where the writer reported it otherwise (torch.save's "unexpected pos" RuntimeError
+    carries the failed write's OSError as its context)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+        refused = _os_error(e)
+        if refused is None:
+            raise
+        raise OSError(refused.errno, refused.strerror, str(path)) from e
+
+
+def _os_error(e: BaseException) -> OSError | None:
+    """The refused write behind `e` (an OSError with an errno of `WRITE_REFUSED`): `e` itself, or the
+    one it was raised while handling (its cause or context)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, OSError) and e.errno in WRITE_REFUSED:
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def atomic_savefig(fig, path: str | Path, **kwargs) -> Path:
+    """A matplotlib figure saved atomically, in the format its suffix names (png by default)."""
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix[1:] or "png", **kwargs)
+    atomic_write(path, lambda f: f.write(buf.getvalue()))
+    return path
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

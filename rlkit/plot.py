@@ -15,6 +15,7 @@ import pandas as pd
 
 from rlkit.cli import run_cli
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_savefig
 from rlkit.report import PROTOCOLS, describe_groups, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
 
@@ -51,8 +52,7 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    atomic_savefig(fig, out, dpi=120)
     plt.close(fig)
     return out
 

@@ -35,10 +35,10 @@ import click
 import numpy as np
 import pandas as pd
 
-from rlkit.cli import run_cli, select_device
+from rlkit.cli import die_with_parent, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text
+from rlkit.fileio import atomic_savefig, atomic_write_text
 from rlkit.report import PROTOCOLS, Reference, reference_returns
 from rlkit.stats import curve_band, iqm_interval, t_interval
 
@@ -80,10 +80,11 @@ class RunSpec:
 
 
 def parse_list(raw: str, valid: tuple[str, ...] | None, what: str) -> list:
-    items = [s.strip() for s in raw.split(",") if s.strip()]
-    if not items:
-        raise UserError(f"empty {what} list {raw!r}: expected a comma-separated list"
-                        + (f" of {list(valid)}" if valid else " such as 0,1,2"))
+    """A comma-separated list of integers (valid None) or of names in `valid`; empty entries are errors."""
+    items = [s.strip() for s in raw.split(",")]
+    if not any(items) or not all(items):
+        raise UserError(f"{'empty' if not any(items) else 'an empty entry in the'} {what} list {raw!r}: expected a "
+                        "comma-separated list" + (f" of {list(valid)}" if valid else " such as 0,1,2"))
     if valid is None:
         try:
             values = sorted(set(int(s) for s in items))
@@ -322,7 +323,7 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
     axes[0].legend(fontsize=8)
     fig.suptitle(f"{title}: mean and 95% band over seeds")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    atomic_savefig(fig, out, dpi=110)
     plt.close(fig)
     return out
 
@@ -342,7 +343,7 @@ def plot_ablation(cells: dict[str, pd.Series], out: Path, title: str) -> Path:
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    atomic_savefig(fig, out, dpi=110)
     plt.close(fig)
     return out
 
@@ -434,7 +435,8 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs
             for s in todo:
                 print(train_one(s), flush=True)
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 for line in pool.map(train_one, todo):
                     print(line, flush=True)
     path = write_report(profile, specs, Path(results), command)

@@ -3,6 +3,7 @@ killed mid-task: the results must equal the single-machine ones."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,7 +46,7 @@ def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
     assert order[-1] == "task.json" and sorted(order[:-1]) == ["a.npz", "z.npz"]
 
 
-@pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x"])
+@pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x", "0,,1", "0,"])
 def test_bad_seeds_are_refused(text):
     with pytest.raises(UserError, match="--seeds"):
         parse_seeds(text)
@@ -64,6 +65,15 @@ def test_seeds_and_sweep_files(tmp_path):
             load_sweep(sweep)
     with pytest.raises(UserError, match="not found"):
         load_sweep(tmp_path / "nope.json")
+    sweep.write_text(json.dumps([{"exp_name": "a"}, {"exp_name": "b", "overrides": {"randomize_tasks": 1}}]))
+    with pytest.raises(UserError, match=r"entry 1 \('b'\): override --randomize_tasks is ambiguous"):
+        load_sweep(sweep)
+
+
+def test_a_sweep_entry_of_bad_values_is_named():
+    sweep = [("ok", {}), ("bad", {"algo_params": {"discount": 2}})]
+    with pytest.raises(UserError, match=r"^--sweep entry 1 \('bad'\): algo_params.discount 2.0: expected a value in"):
+        plan_runs(str(TINY_CONFIG), {}, [0], sweep)
 
 
 def test_cluster_options_are_checked():
@@ -74,6 +84,7 @@ def test_cluster_options_are_checked():
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
     for kwargs, match in [({"address": "num_train_steps=400"}, "expected nothing"), ({"gpus_per_task": -1}, ">= 0"),
+                          ({"address": "head:99999"}, "port is not in 1..65535"), ({"address": "head:0"}, "1..65535"),
                           ({"cpus_per_task": 0}, "positive"), ({"max_retries": -1}, ">= 0")]:
         with pytest.raises(UserError, match=match):
             ClusterOptions(**kwargs)
@@ -126,6 +137,28 @@ def test_ray_without_the_extra_is_one_line_exit_2(tmp_path, script, args):
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert lines[0] == "error: --ray needs Ray, which is not installed here: expected `pip install -e '.[ray]'` first"
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def _closed_port() -> int:
+    """A TCP port of this machine on which nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("script,address", [("policy_train.py", "127.0.0.1:{port}"), ("launch_experiment.py", "bogus:1"),
+                                            ("launch_experiment.py", "ray://bogus.invalid:10001")])
+def test_an_address_where_no_cluster_answers_is_one_line_exit_2(tiny_data, script, address):
+    """Ray itself would wait many minutes for such an address; the probe answers in seconds."""
+    address = address.format(port=_closed_port())
+    args = (["--config", str(TINY_CONFIG), "--sac_config", "tiny_point"] if script == "policy_train.py" else
+            [str(TINY_CONFIG), "--seeds", "0,1"])
+    proc = subprocess.run([sys.executable, str(ROOT / script), *args, "--ray", address], cwd=tiny_data.parent.parent,
+                          capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    head = address.removeprefix("ray://")
+    assert lines[0].startswith(f"error: --ray {address}: could not connect to {head} (") and "expected a running" in lines[0]
 
 
 # ---- --seeds and --sweep without Ray --------------------------------------------------------------

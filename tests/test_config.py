@@ -35,6 +35,11 @@ def test_unknown_key_names_it(tmp_path):
     ("discount", "fast", "algo_params.discount' must be a number"),
     ("use_brac", "2", "algo_params.use_brac' must be true/false"),
     ("train_epoch", "[1, 2]", r"train_epoch \[1, 2\]: expected \[start, stop, step\]"),
+    ("train_epoch", "[100, 300, 0]", r"train_epoch \[100, 300, 0\]: expected \[start, stop, step\] with 0 <= start < stop"),
+    ("eval_epoch", "[300, 100, 100]", r"eval_epoch \[300, 100, 100\]: expected .* 0 <= start < stop and step > 0"),
+    ("reward_scale", "Infinity", "'algo_params.reward_scale' inf: expected a finite number"),
+    ("discount", "NaN", "'algo_params.discount' nan: expected a finite number"),
+    ("alpha_max", "-Infinity", "'algo_params.alpha_max' -inf: expected a finite number"),
 ])
 def test_wrong_types_are_one_line_errors(key, value, match):
     with pytest.raises(UserError, match=match):

@@ -100,3 +100,26 @@ def test_tensorboard_gets_every_column(tmp_path):
     acc = EventAccumulator(str(tmp_path / "tb"))
     acc.Reload()
     assert set(acc.Tags()["scalars"]) == {k.replace(" ", "_") for k in make_row(1)}
+
+
+def test_a_full_disk_under_debug_log_is_an_error_naming_it(tmp_path):
+    """logging's FileHandler would print a traceback and go on; the run stops with the file named instead."""
+    import errno
+
+    class FullDisk:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            pass
+
+    logger = RunLogger(tmp_path, use_tensorboard=False)
+    logger.info("fits")
+    handler = logger.log.handlers[0]
+    handler.stream.close()
+    handler.stream = FullDisk()
+    with pytest.raises(OSError) as e:
+        logger.info("does not fit")
+    assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(tmp_path / "debug.log"))
+    handler.stream = None
+    logger.close()

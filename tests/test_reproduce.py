@@ -1,6 +1,12 @@
 """`python -m rlkit.reproduce`: the tiny profile end to end, resumption, and bad input."""
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,9 +69,12 @@ def test_rerun_skips_finished_runs(reproduced):
     ("--methods", "CSRO,PEARL", "unknown method 'PEARL': expected one of ['CSRO', 'FOCAL', 'OFFPEARL']"),
     ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
     ("--seeds", ",", "empty seed list"),
+    ("--seeds", "0,,1", "an empty entry in the seed list '0,,1'"),
+    ("--methods", "CSRO,", "an empty entry in the method list 'CSRO,'"),
 ])
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
-    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", flag, value, "--out", str(tmp_path)], cwd=tmp_path, check=False)
+    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],
+                   cwd=tmp_path, check=False)
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
 
@@ -85,3 +94,55 @@ def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
     finally:
         variant["algo_params"]["discount"] = 0.9
         (run / "variant.json").write_text(json.dumps(variant))
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter from /proc (None: no such process); a zombie ('Z') has ended."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _pool_workers(parent: int) -> list[int]:
+    """The multiprocessing workers (spawn_main) whose parent is `parent`."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and b"spawn_main" in (entry / "cmdline").read_bytes():
+                out.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_die_with_their_parent(tiny_data, tmp_path):
+    """SIGKILL gives `--jobs 2` no chance to stop its workers: they must end by themselves, not go on
+    training the queued runs with parent 1."""
+    proc = subprocess.Popen([sys.executable, "-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", "--seeds", "0,1",
+                             "--methods", "CSRO,FOCAL", "--jobs", "2", "--threads", "1", "--data_dir", str(tiny_data),
+                             "--out", str(tmp_path / "out"), "--results", str(tmp_path / "results")],
+                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while len(workers) < 2 and time.time() < deadline and proc.poll() is None:
+            workers = _pool_workers(proc.pid)
+            time.sleep(0.05)
+        assert len(workers) == 2, "the two pool workers were not seen"
+        time.sleep(1.0)  # let them get to work
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 30
+        while any(_state(w) not in (None, "Z") for w in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived their parent"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in workers:  # only the workers of this test, should they still run
+            if _state(w) not in (None, "Z"):
+                os.kill(w, signal.SIGKILL)

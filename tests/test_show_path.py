@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
-from tests.conftest import TINY_CONFIG
+from tests.conftest import ROOT, TINY_CONFIG
 
 README_COMBINATION = ["--algo_type", "CLASSIFIER", "--train_z0_policy", "true", "--use_hvar", "true",
                       "--z_strategy", "weighted"]
@@ -57,6 +57,51 @@ def test_show_path_config_form_refuses_another_config(tiny_data, tmp_path):
     with pytest.raises(UserError, match="snapshot .*itr_7.pt' not found: expected one of \\['itr_0.pt'\\]"):
         runner.invoke(show_path.main, [str(tmp_path / "output" / "point-robot" / "x" / "seed0"), "--itr", "7"],
                       catch_exceptions=False)
+
+
+def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_path):
+    """A run trained with more overrides than the command repeats is found; a key the command gives is
+    compared, and so are the keys of a config file other than the one the run was trained from."""
+    import json
+
+    import show_path
+    from rlkit.errors import UserError
+    common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output")]
+    trained = common + ["--exp_name", "x", "--num_iterations", "1", "--batch_size", "16", "--use_brac", "true"]
+    MetaTrainer(prepare(load_config(TINY_CONFIG, parse_override_args(trained)), 0, torch.device("cpu")),
+                show_progress=False).run()
+    run = tmp_path / "output" / "point-robot" / "x" / "seed0"
+    assert json.loads((run / "variant.json").read_text())["util_params"]["config_file"] == str(TINY_CONFIG)
+    assert show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x"])) == run
+    assert show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size",
+                                                                                 "16"])) == run
+    with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 8\): expected the arguments"):
+        show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "8"]))
+    copy = tmp_path / "same.json"  # another file with the same values is compared key by key
+    copy.write_text(TINY_CONFIG.read_text())
+    with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32\)"):
+        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
+    assert show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"])) == run
+    other = json.loads(TINY_CONFIG.read_text())
+    other["net_size"] = 64
+    copy.write_text(json.dumps(other))
+    with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32; net_size: 32 -> 64\)"):
+        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
+    result = CliRunner().invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--runs", "1", *common],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and all((run / f).is_file() for f in FILES), result.output
+    with pytest.raises(UserError, match=r"--out 'paths.foo': expected a figure file ending in one of \[.*'.png'"):
+        CliRunner().invoke(show_path.main, [str(run), "--out", "paths.foo"], catch_exceptions=False)
+
+
+def test_readme_show_path_examples_name_the_config_their_run_was_trained_with():
+    """Each show_path.py example of the README in the config form has a launch_experiment.py command in the
+    README with the same config file and --exp_name, so it finds the run and draws it as written."""
+    import re
+    readme = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    trained = set(re.findall(r"launch_experiment\.py (\S+\.json) .*?--exp_name (\S+)", readme))
+    shown = re.findall(r"show_path\.py (\S+\.json) .*?--exp_name (\S+)", readme)
+    assert shown and all(example in trained for example in shown), (shown, trained)
 
 
 def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):

@@ -1,6 +1,12 @@
 """Both stages through their CLIs on the tiny config, resume, and bad input."""
+import errno
+import io
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -62,10 +68,12 @@ def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
 
     import show_path
     monkeypatch.chdir(work)  # the run's data_dir is relative to where it was trained
-    result = CliRunner().invoke(show_path.main, [str(run), "--itr", "0", "--runs", "1", "--out", str(tmp_path / "itr0.png")],
+    figures = tmp_path / "figures" / "itr0"  # --out into a folder that does not exist yet
+    result = CliRunner().invoke(show_path.main, [str(run), "--itr", "0", "--runs", "1", "--out", str(figures / "np.png")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "itr0.png").is_file()
+    assert sorted(p.name for p in figures.iterdir()) == ["np.png", "paths_offline.png", "paths_online_prior.png",
+                                                          "z_pca.png"]
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
     run_cli(["-m", "rlkit.plot", str(tmp_path), "--out", str(tmp_path / "curve.png")], cwd=work)
@@ -102,6 +110,10 @@ def _error(args, cwd):
     (["--env_name", "cheetah-nope"], "unknown env_name 'cheetah-nope'"),
     (["--meta_bach", "3"], "unknown config key 'meta_bach'"),
     (["--num_iterations", "abc"], "'algo_params.num_iterations' must be an integer"),
+    (["--sparse_rewards", "true"], "algo_params.sparse_rewards is set but 'point-robot' has no sparse reward"),
+    (["--train_epoch", "[100,300,0]"], "algo_params.train_epoch [100, 300, 0]: expected [start, stop, step] with"),
+    (["--reward_scale", "Infinity"], "config key 'algo_params.reward_scale' inf: expected a finite number"),
+    (["--gpu", "-2"], "--gpu -2: expected a CUDA device number >= 0, or -1 for the CPU"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(tiny_data, tmp_path, extra, match):
     line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--base_log_dir", str(tmp_path / "out"),
@@ -246,3 +258,176 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
     overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
     assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None)) == "finished"
+
+
+def test_gpu_minus_one_is_the_cpu(tiny_data, tmp_path, monkeypatch):
+    """The reference's users write --gpu -1 for the CPU."""
+    from click.testing import CliRunner
+
+    import launch_experiment
+    monkeypatch.chdir(tiny_data.parent.parent)
+    result = CliRunner().invoke(launch_experiment.main, [str(TINY_CONFIG), "--gpu", "-1", "--exp_name", "cpu", "--no-progress",
+                                                         "--num_iterations", "1", "--base_log_dir", str(tmp_path)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "device cpu" in result.output
+    variant = json.loads((tmp_path / "point-robot" / "cpu" / "seed0" / "variant.json").read_text())
+    assert variant["util_params"]["use_gpu"] is False
+
+
+# ---- stage 1's options -----------------------------------------------------------------------------
+def test_stage1_seed_is_the_sac_seed(tmp_path):
+    """`--seed S` sets the behaviour SAC's seed, as the `seed=S` override does; both, disagreeing, are an error."""
+    stage1 = [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"]
+    line = _error([*stage1, "--seed", "5", "seed=6"], cwd=tmp_path)
+    assert "--seed 5 and seed=6: expected one of them" in line and not (tmp_path / "offline_dataset").exists()
+    run_cli([*stage1, "--seed", "5", "seed=5", "--split", "6", "--split_idx", "0", "--no-progress"], cwd=tmp_path)
+    run_cli([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path)
+    data = tmp_path / "offline_dataset" / "point-robot-tiny"
+    assert [json.loads((data / f"goal_idx{t}" / "task.json").read_text())["seed"] for t in (0, 1)] == [5, 7]
+
+
+@pytest.mark.parametrize("checkpoints", [",,", "100,,200", ""])
+def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
+    line = _error([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--regenerate", "--checkpoints",
+                   checkpoints], cwd=tmp_path)
+    assert f"--checkpoints {checkpoints!r}: expected comma-separated integers" in line
+
+
+# ---- writes the system refuses: one line naming the path, exit 2, nothing half-written -----------------
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EFBIG])
+def test_a_refused_write_is_one_line_naming_the_path(code, capsys):
+    import click
+
+    from rlkit.cli import run_cli as run_command
+
+    @click.command()
+    def write():
+        raise OSError(code, os.strerror(code), "/data/run/latest.pt")
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(write, [])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1, err
+    assert err[0].startswith(f"error: '/data/run/latest.pt': {os.strerror(code)}: expected ")
+
+
+class _DiskFullAfter(io.RawIOBase):
+    """A file descriptor on a disk with `room` bytes left: a write beyond them fails with ENOSPC."""
+
+    def __init__(self, fd: int, room: int):
+        self.fd, self.room = fd, room
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        if len(b) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(b)
+        return os.write(self.fd, b)
+
+    def fileno(self):
+        return self.fd
+
+    def close(self):
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp_path, monkeypatch):
+    """torch.save reports a failed write as RuntimeError('unexpected pos ...'); the atomic writer turns it
+    back into the OSError behind it, naming the file, and leaves no temporary file."""
+    import rlkit.fileio as fileio
+    path = tmp_path / "latest.pt"
+    path.write_bytes(b"the previous state")
+    monkeypatch.setattr(fileio.os, "fdopen", lambda fd, mode: io.BufferedWriter(_DiskFullAfter(fd, 1000), 256))
+    with pytest.raises(OSError) as e:
+        fileio.atomic_write(path, lambda f: torch.save({"x": torch.zeros(10_000)}, f))
+    assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(path))
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
+
+
+def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path):
+    """A real refusal from the kernel: a file size limit (ulimit -f) below a snapshot's size makes torch.save
+    fail mid-file (EFBIG), as a full disk does (ENOSPC). The run's last saved state stays, and a rerun
+    with room resumes from it."""
+    args = [str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--exp_name", "full", "--base_log_dir", str(tmp_path),
+            "--no-progress", "--threads", "1"]
+    run_cli([*args, "--num_iterations", "1"], cwd=tiny_data.parent.parent)
+    run = tmp_path / "point-robot" / "full" / "seed0"
+    assert (run / "latest.pt").stat().st_size > 200_000
+
+    def small_files():  # in the child, before exec: files of at most 100 kB, and EFBIG instead of SIGXFSZ
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    proc = subprocess.run([sys.executable, *args, "--num_iterations", "2"], cwd=tiny_data.parent.parent, capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=small_files)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0] == (f"error: {str(run / 'snapshots' / 'itr_1.pt')!r}: {os.strerror(errno.EFBIG)}: expected a file "
+                        "size limit (ulimit -f) that allows it")
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    assert torch.load(run / "latest.pt", weights_only=True)["counters"]["iteration"] == 1
+    again = run_cli([*args, "--num_iterations", "2"], cwd=tiny_data.parent.parent)
+    assert "resuming" in again.stdout and len(pd.read_csv(run / "progress.csv")) == 2
+
+
+def _read_only(folder, monkeypatch) -> None:
+    """Make `folder` read-only: by its mode where that stops this user; for root, whom the mode does not
+    stop, os.mkdir and os.open refuse to create or write there as the kernel would (EACCES)."""
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return
+    inside = str(folder.resolve()) + os.sep
+
+    def refuse(path):  # where the folder to create in exists (else the kernel says ENOENT first)
+        full = os.path.abspath(path)
+        if full.startswith(inside) and os.path.isdir(os.path.dirname(full)):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    real_mkdir, real_open = os.mkdir, os.open
+    monkeypatch.setattr(os, "mkdir", lambda path, *a, **k: (refuse(path), real_mkdir(path, *a, **k))[1])
+    writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+    monkeypatch.setattr(os, "open", lambda path, flags, *a, **k: (refuse(path) if flags & writes else None,
+                                                                  real_open(path, flags, *a, **k))[1])
+
+
+@pytest.fixture
+def read_only_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    _read_only(folder, monkeypatch)
+    yield folder
+    folder.chmod(0o755)
+
+
+def test_stage2_into_a_read_only_folder_is_one_line(tiny_data, read_only_folder, monkeypatch, capsys):
+    import launch_experiment
+    from rlkit.cli import run_cli as run_command
+    monkeypatch.chdir(tiny_data.parent.parent)
+    with pytest.raises(SystemExit) as exit_:
+        run_command(launch_experiment.main, [str(TINY_CONFIG), "--exp_name", "ro", "--no-progress",
+                                             "--base_log_dir", str(read_only_folder / "output")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1, err
+    assert err[0] == (f"error: {str(read_only_folder / 'output')!r}: {os.strerror(errno.EACCES)}: expected a path "
+                      "this user may write (and read)")
+    assert not any(read_only_folder.iterdir())
+
+
+def test_a_figure_into_a_read_only_folder_is_one_line_and_nothing(tmp_path, read_only_folder, capsys):
+    """show_path.py, rlkit.plot and rlkit.reproduce save figures through the atomic writer."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.fileio import atomic_savefig
+    fig = plt.figure()
+    with pytest.raises(PermissionError) as e:
+        atomic_savefig(fig, read_only_folder / "paths.png")
+    plt.close(fig)
+    assert e.value.filename == str(read_only_folder / "paths.png") and not any(read_only_folder.iterdir())

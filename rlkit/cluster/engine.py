@@ -54,6 +54,8 @@ class ClusterOptions:
         if not (a in ("local", "auto") or a.startswith("ray://") or (":" in a and a.rsplit(":", 1)[1].isdigit())):
             raise UserError(f"--ray {a!r}: expected nothing (a local Ray instance), 'auto' or HOST:PORT "
                             "(write --ray last, or give its address, when other arguments follow)")
+        if a not in ("local", "auto") and not 0 < int(a.rsplit(":", 1)[1] or 0) < 65536:
+            raise UserError(f"--ray {a}: the port is not in 1..65535: expected HOST:PORT of a running Ray cluster")
         for name in ("cpus_per_task", "gpus_per_task"):
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
@@ -64,9 +66,13 @@ class ClusterOptions:
             raise UserError(f"--max-retries {self.max_retries}: expected an integer >= 0")
 
 
+CONNECT_TIMEOUT_S = 10.0  # a cluster's head answers in milliseconds; Ray itself would retry for many minutes
+
+
 def connect(opts: ClusterOptions):
     """(ray, started): join or start Ray as `opts.address` says; `started` is False when this process
-    was already connected (the caller then leaves the connection open)."""
+    was already connected (the caller then leaves the connection open). A cluster's address is probed
+    first (`probe_head`), since Ray waits many minutes for an address where nothing answers."""
     ray = require_ray()
     if ray.is_initialized():
         return ray, False
@@ -76,12 +82,44 @@ def connect(opts: ClusterOptions):
         if opts.address == "local":
             ray.init(**quiet)
         else:
+            head = _head_address(opts.address)
+            if head is not None:
+                probe_head(opts.address, head)
             ray.init(address=opts.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise UserError(f"--ray {opts.address}: could not connect ({first}): expected a running Ray cluster "
                         "(`ray start --head` on the head node)") from None
     return ray, True
+
+
+def _head_address(address: str) -> str | None:
+    """HOST:PORT that `address` ('auto', HOST:PORT or ray://HOST:PORT) makes Ray connect to; for 'auto',
+    the cluster this machine last started or joined (Ray raises ConnectionError when there is none),
+    or None where this Ray version does not say (then nothing is probed)."""
+    if address.startswith("ray://"):
+        return address[len("ray://"):]
+    if address != "auto":
+        return address
+    try:
+        from ray._private import services  # present in Ray 2.40 to 2.60
+        return services.canonicalize_bootstrap_address(address)
+    except (ImportError, AttributeError):
+        return None
+
+
+def probe_head(given: str, head: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """A UserError naming `given` unless a TCP connection to `head` (HOST:PORT) opens within `timeout`
+    seconds: an unknown host, a closed port or a host that does not answer fail here in one line."""
+    host, _, port = head.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as e:
+        reason = (f"no answer within {timeout:g} s" if isinstance(e, TimeoutError) else
+                  getattr(e, "strerror", None) or str(e))
+        raise UserError(f"--ray {given}: could not connect to {head} ({reason}): expected a running Ray cluster "
+                        "there (`ray start --head` on the head node)") from None
 
 
 def task_resources(ray, opts: ClusterOptions) -> dict[str, float]:

@@ -50,9 +50,9 @@ class RunPlan:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0,1,2' -> [0, 1, 2]: distinct integers >= 0."""
+    """'0,1,2' -> [0, 1, 2]: distinct integers >= 0 (an empty entry, as in '0,,1', is an error)."""
     try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",")]
     except ValueError:
         seeds = []
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
@@ -79,7 +79,10 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
                             "{\"exp_name\": NAME, \"overrides\": {KEY: VALUE}}")
         nested: dict[str, Any] = {}
         for key, value in e.get("overrides", {}).items():
-            keys = resolve_key(defaults, key).split(".")
+            try:
+                keys = resolve_key(defaults, key).split(".")
+            except UserError as err:
+                raise UserError(f"--sweep {str(path)!r} entry {i} ({e['exp_name']!r}): {err}") from None
             node = nested
             for k in keys[:-1]:
                 node = node.setdefault(k, {})
@@ -102,16 +105,29 @@ def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
               sweep: list[tuple[str, dict[str, Any]]] | None) -> list[RunPlan]:
     """Every (sweep entry, seed) run, with its config checked; without a sweep, one entry of the
     command line's overrides (exp_name: the given one, or one timestamp for all seeds)."""
+    named = sweep is not None
     if sweep is None:
         exp = overrides.get("util_params", {}).get("exp_name") or time.strftime("%Y_%m_%d_%H_%M_%S")
         sweep = [(exp, {})]
     plans = []
-    for exp, extra in sweep:
-        cfg = load_config(config, _merged(_merged(overrides, extra), {"util_params": {"exp_name": exp}}))
+    for i, (exp, extra) in enumerate(sweep):
+        with naming(f"--sweep entry {i} ({exp!r})" if named else None):
+            cfg = load_config(config, _merged(_merged(overrides, extra), {"util_params": {"exp_name": exp}}))
         for seed in seeds:
             out = output_dir(cfg, seed)
             plans.append(RunPlan(f"{cfg.env_name}/{exp}/seed{seed}", cfg, seed, out))
     return plans
+
+
+@contextlib.contextmanager
+def naming(what: str | None):
+    """A UserError raised inside starts with `what` (the sweep entry or run it is about); None: as it is."""
+    try:
+        yield
+    except UserError as e:
+        if what is None:
+            raise
+        raise type(e)(f"{what}: {e}") from None
 
 
 def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
@@ -135,7 +151,8 @@ def run_sequential(plans: list[RunPlan], device: torch.device, show_progress: bo
     for p, _ in todo:
         record = JobRecord(p.name, nodes=["this machine"])
         t0 = time.time()
-        setup = prepare(p.cfg, p.seed, device)
+        with naming(p.name):
+            setup = prepare(p.cfg, p.seed, device)
         out(f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test tasks, "
             f"device {device} -> {p.out_dir}")
         MetaTrainer(setup, show_progress=show_progress).run()
@@ -223,7 +240,8 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
     for p, _ in todo:  # everything that can fail on bad input fails here, before anything trains
         key = json.dumps(p.cfg.to_dict(), sort_keys=True)
         if key not in checked:
-            prepare(p.cfg, p.seed, torch.device("cpu"))
+            with naming(p.name):
+                prepare(p.cfg, p.seed, torch.device("cpu"))
             checked.add(key)
     ray, started = connect(opts)
     try:

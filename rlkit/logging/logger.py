@@ -7,11 +7,23 @@ import io
 import json
 import logging
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
+
+
+class _FailingFileHandler(logging.FileHandler):
+    """A FileHandler whose failed write raises, naming the file (logging's default prints a traceback and
+    goes on), so that a full disk ends the run with one line like every other refused write."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            raise OSError(error.errno, error.strerror, self.baseFilename) from error
+        super().handleError(record)
 
 
 class RunLogger:
@@ -26,7 +38,7 @@ class RunLogger:
         self.log.setLevel(logging.INFO)
         self.log.propagate = False
         if not self.log.handlers:
-            handler = logging.FileHandler(out_dir / "debug.log")
+            handler = _FailingFileHandler(out_dir / "debug.log")
             handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
             self.log.addHandler(handler)
         self._tb = None
