@@ -88,6 +88,7 @@ ACTOR_CRITIC_TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step
     ({"use_brac": True}, ["dual_critic", "step dual_critic"] * 3 + CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"algo_type": "FOCAL"}, ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"algo_type": "OFFPEARL"}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),  # the critic's loss trains the encoder
+    ({"allow_backward_z": True}, CLUB + ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),  # its own losses + 4
     (CLASSIFIER, CLUB + ["classifier", "encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"use_club": False, "use_FOCAL_cl": False}, ["qf"] + ACTOR_CRITIC_TAIL),  # nothing trains the encoder
 ])
@@ -103,6 +104,18 @@ def test_critic_loss_trains_encoder_with_backward_z():
     enc = snapshot(tr.agent.encoder)
     tr.train_step(tasks, context, batch)
     assert changed(tr.agent.encoder, enc)
+
+
+@pytest.mark.parametrize("algo", ["CSRO", "FOCAL"])
+def test_backward_z_adds_the_critic_gradient_to_the_encoder_losses(algo):
+    """With allow_backward_z on CSRO or FOCAL the encoder steps on its own losses plus the critic's: its
+    step differs from the one without allow_backward_z (same seed, same inputs)."""
+    encoders = []
+    for backward_z in (False, True):
+        tr = make_trainer(algo_type=algo, allow_backward_z=backward_z)
+        tr.train_step(*make_inputs())
+        encoders.append(snapshot(tr.agent.encoder))
+    assert any(not torch.equal(p, q) for p, q in zip(*encoders))
 
 
 def test_without_encoder_losses_encoder_is_frozen():

@@ -117,7 +117,7 @@ def z_inputs_of_one_step(tr, *inputs, latent=4) -> dict[str, torch.Tensor]:
     return seen
 
 
-@pytest.mark.parametrize("backward_z", [False])
+@pytest.mark.parametrize("backward_z", [False, True])
 def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z):
     """docs/algorithm.md: the first ceil(share x B) rows of each task's RL batch use z = 0 for the critics, V,
     the V target and the policy; with allow_backward_z the critics' z keeps the encoder's graph."""

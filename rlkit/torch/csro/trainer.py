@@ -324,7 +324,8 @@ class CSROTrainer:
         """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
         The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
         every embedding; with `use_hvar` each embedding is classified with Gaussian noise of its own
-        variance (heteroscedastic classification), which is how that objective trains the variance."""
+        variance (heteroscedastic classification), which is how that objective trains the variance.
+        With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
         s, zero = self.settings, torch.zeros((), device=self.device)
         club = s.club_loss_weight * losses.club_upper_bound(lat.e, mu, var) if s.use_club else zero
         if self.classifier is not None:
@@ -338,7 +339,7 @@ class CSROTrainer:
             max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
         if s.use_club or s.use_focal or self.classifier is not None:
-            (club + max_mi).backward(inputs=self._encoder_params())
+            (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
     def _update_critics(self, batch: RLBatch, z_rows: torch.Tensor,
