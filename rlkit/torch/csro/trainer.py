@@ -153,6 +153,8 @@ def _flat(batch: RLBatch) -> RLBatch:
 
 
 class CSROTrainer:
+    """CSRO's networks and optimisers, and one gradient step over them (`train_step`)."""
+
     def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
         s = self.settings = settings
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
@@ -256,7 +258,7 @@ class CSROTrainer:
         return self.qf(torch.cat([obs, actions, z], dim=-1), frozen=frozen)
 
     def _d_hat(self, obs, a_policy, a_data, z) -> torch.Tensor:
-        """D_hat (loss 7) with c's weights as constants: it feeds V_target, the policy loss and alpha."""
+        """D_hat (loss 7) with c's weights as constants: it feeds the policy loss, alpha and the value penalty."""
         n = obs.shape[0]
         logits = self.dual_critic(torch.cat([obs.repeat(2, 1), torch.cat([a_policy, a_data]), z.repeat(2, 1)], dim=-1),
                                   frozen=True)
