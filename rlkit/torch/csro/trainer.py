@@ -50,7 +50,8 @@ class LossRecord:
     alpha: torch.Tensor
     div_estimate: torch.Tensor
     z_mean: torch.Tensor  # [T, L], the meta-batch's task latents
-    z_std: torch.Tensor  # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
+    # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
+    z_std: torch.Tensor
 
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
@@ -196,7 +197,8 @@ class CSROTrainer:
 
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
-        mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf, "target_vf": self.target_vf}
+        mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf,
+                "target_vf": self.target_vf}
         if self.dual_critic is not None:
             mods["dual_critic"] = self.dual_critic
         if self.classifier is not None:
