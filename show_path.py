@@ -101,7 +101,8 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
         raise UserError(f"snapshot {str(snap)!r} not found: expected one of "
                         f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}")
     setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg), setup.obs_dim, setup.action_dim, device, seed)
+    settings = TrainerSettings.from_config(cfg, setup.train_tasks)
+    trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
     trainer.load_state_dict(torch.load(snap, map_location=device, weights_only=True)["trainer"], with_optimizers=False)
     trainer.agent.eval()
     return setup, trainer

@@ -49,7 +49,7 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
             for t in range(n_tasks)}
     dev = torch.device("cpu")
     buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg), obs_dim, act_dim, dev, seed=seed)
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, dev, seed=seed)
     gen = torch.Generator().manual_seed(seed)
 
     def step():

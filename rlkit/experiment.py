@@ -98,7 +98,8 @@ class MetaTrainer:
     def __init__(self, setup: RunSetup, show_progress: bool = True):
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
-        self.trainer = CSROTrainer(TrainerSettings.from_config(setup.cfg), setup.obs_dim, setup.action_dim, dev, setup.seed)
+        settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
+        self.trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, dev, setup.seed)
         if setup.cfg.path_to_weights:
             state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)

@@ -1,11 +1,17 @@
-"""Does the test suite catch a change to the algorithm? Apply one-line mutations, each to a fresh
-copy of the repository, and run the tests that guard the training step on it.
+"""Does the test suite catch a change to the algorithm? Apply mutations, each to a fresh copy of the
+repository, and run the tests that guard the training step on it.
 
     python scripts/mutation_check.py [--tests tests/test_golden.py ...]
 
 Each mutation is a plausible slip (a discount, the order of two updates, a loss weight, a target
-rate); a mutation the tests do not fail on is reported as MISSED and the script exits 1. The
-unmutated copy is run first and must pass.
+rate). It patches functions, not source lines: its code is appended to the trainer's module in the
+copy and rebinds names there, so every process that imports the trainer (the golden runs' fresh
+process included) trains with the slip, and no exact source text is needed. The three wrong values
+come in through the trainer's one documented hook for them, `TrainerSettings` (what the constructor
+is given); the swapped order patches the two `_update_*` methods. Before the tests run, the mutated
+module must import (a patch naming something that no longer exists fails there, with its name).
+A mutation the tests do not fail on is reported as MISSED and the script exits 1. The unmutated
+copy is run first and must pass.
 """
 from __future__ import annotations
 
@@ -15,26 +21,55 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = "rlkit/torch/csro/trainer.py"
+TRAINER_MODULE = "rlkit.torch.csro.trainer"
 
-# name -> (file, text, replacement): text must occur exactly once
+
+def wrong_setting(field: str, factor: float) -> str:
+    """A patch under which every `CSROTrainer` reads `settings.<field>` x `factor`."""
+    return f"""
+        import dataclasses as _dataclasses
+        _unmutated_init = CSROTrainer.__init__
+
+        def _mutated_init(self, settings, *args, **kwargs):
+            settings = _dataclasses.replace(settings, {field}={factor!r} * settings.{field})
+            _unmutated_init(self, settings, *args, **kwargs)
+
+        CSROTrainer.__init__ = _mutated_init
+        """
+
+
+# The critic update is deferred into the value update, which runs it after its own step; the critic's
+# logged loss and Q predictions are filled in then (train_step has already put them in its record).
+VALUE_BEFORE_CRITIC = """
+    _unmutated_critics, _unmutated_value = CSROTrainer._update_critics, CSROTrainer._update_value
+
+    def _deferred_critics(self, batch, z_rows, target_v):
+        loss, q_pred = batch.obs.new_zeros(()), batch.obs.new_zeros(batch.obs.shape[0], 1)
+        self._mutation_deferred = (batch, z_rows, target_v, loss, q_pred)
+        return loss, q_pred
+
+    def _value_then_critics(self, obs, z_rows, pi):
+        out = _unmutated_value(self, obs, z_rows, pi)
+        batch, critic_z, target_v, loss, q_pred = self._mutation_deferred
+        real_loss, real_q = _unmutated_critics(self, batch, critic_z, target_v)
+        loss.copy_(real_loss)
+        q_pred.copy_(real_q)
+        return out
+
+    CSROTrainer._update_critics, CSROTrainer._update_value = _deferred_critics, _value_then_critics
+    """
+
+# name -> the patch appended to the trainer's module
 MUTATIONS = {
-    "discount x 0.99 in the critic target": (
-        TRAINER, "self.algo_params.reward_scale, self.algo_params.discount)",
-        "self.algo_params.reward_scale, 0.99 * self.algo_params.discount)"),
-    "value step before the critic step": (
-        TRAINER, "        qf_loss, q_pred = self._update_critics(flat, z_q, target_v)\n"
-                 "        vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)\n",
-        "        vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)\n"
-        "        qf_loss, q_pred = self._update_critics(flat, z_q, target_v)\n"),
-    "CLUB loss weight x 1.1": (
-        TRAINER, "club = self.algo_params.club_loss_weight * losses.club_upper_bound",
-        "club = 1.1 * self.algo_params.club_loss_weight * losses.club_upper_bound"),
-    "target-network rate x 2": (
-        TRAINER, "tp.lerp_(p, self.algo_params.soft_target_tau)", "tp.lerp_(p, 2 * self.algo_params.soft_target_tau)"),
+    "discount x 0.99 in the critic target": wrong_setting("discount", 0.99),
+    "value step before the critic step": VALUE_BEFORE_CRITIC,
+    "CLUB loss weight x 1.1": wrong_setting("club_loss_weight", 1.1),
+    "target-network rate x 2": wrong_setting("soft_target_tau", 2),
 }
 DEFAULT_TESTS = ["tests/test_golden.py", "tests/test_losses.py", "tests/test_gradient_flow.py", "tests/test_smoke.py"]
 
@@ -48,10 +83,22 @@ def copy_repo(dst: Path) -> None:
             (dst / f).write_bytes((ROOT / f).read_bytes())
 
 
+def apply(repo: Path, name: str, patch: str) -> None:
+    """Append `patch` to the copy's trainer module and check that the module still imports."""
+    path = repo / TRAINER
+    path.write_text(path.read_text() + f"\n\n# ---- mutation {name!r} (scripts/mutation_check.py)\n"
+                    + textwrap.dedent(patch))
+    proc = subprocess.run([sys.executable, "-c", f"import {TRAINER_MODULE}"], cwd=repo, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(repo)))
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise SystemExit(f"mutation {name!r} does not apply to {TRAINER}: {last}")
+
+
 def run_tests(repo: Path, tests: list[str]) -> tuple[int, list[str]]:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rf", *tests], cwd=repo,
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", *tests], cwd=repo,
                           env=dict(os.environ, PYTHONPATH=str(repo)), capture_output=True, text=True)
-    failed = sorted(set(re.findall(r"^FAILED (\S+)", proc.stdout, flags=re.M)))
+    failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, flags=re.M)))
     return proc.returncode, failed
 
 
@@ -65,11 +112,7 @@ def main() -> None:
             repo = Path(tmp)
             copy_repo(repo)
             if mutation:
-                path, old, new = mutation
-                text = (repo / path).read_text()
-                if text.count(old) != 1:
-                    raise SystemExit(f"mutation {name!r}: expected its text exactly once in {path}, found {text.count(old)}")
-                (repo / path).write_text(text.replace(old, new))
+                apply(repo, name, mutation)
             rc, failed = run_tests(repo, args.tests)
         if mutation is None:
             print(f"{name}: {'passes' if rc == 0 else 'FAILS: ' + ', '.join(failed)}", flush=True)

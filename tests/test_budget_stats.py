@@ -22,6 +22,13 @@ def test_budget_counts_every_step_and_scales_with_sizes():
     assert focal.step_flops < small.step_flops  # no CLUB net to fit
 
 
+def test_budget_counts_a_classifier_step():
+    """CLASSIFIER's head classifies the synthetic step's own tasks (0..meta_batch-1): with the run's
+    training tasks as classes, a held-out task among them had no class and the step raised."""
+    cfg = load_config(TINY_CONFIG, {"algo_type": "CLASSIFIER"})
+    assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
+
+
 def test_budget_line_names_flops_and_throughput():
     line = describe(Budget(2_000_000_000, 10_000), throughput=100e9)
     assert "10,000 steps x 2.00 GFLOP = 20.0 TFLOP" in line and "100 GFLOP/s" in line and "3.3 min" in line

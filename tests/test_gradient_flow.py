@@ -1,20 +1,28 @@
-"""Which parameters each update moves (docs/algorithm.md: the encoder learns only from the max-MI and min-MI losses)."""
+"""Which parameters each update moves (docs/algorithm.md: the encoder learns only from the max-MI and min-MI losses).
+
+Through the trainer's public surface only (`train_step`, `latents`, `modules`, `optimizers`, `state_dict`) and
+torch's own hooks, so that the trainer's private methods can change without these tests."""
+import io
+
 import pytest
 import torch
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.data.buffer import RLBatch
+from rlkit.tasks import train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
 OBS, ACT = 2, 2
+CLASSIFIER = {"algo_type": "CLASSIFIER", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
 
 
-def make_trainer(**overrides) -> CSROTrainer:
+def make_trainer(seed: int = 0, **overrides) -> CSROTrainer:
     args = []
     for k, v in {"latent_size": 4, "net_size": 16, **overrides}.items():
         args += [f"--{k}", str(v).lower() if isinstance(v, bool) else str(v)]
     cfg = load_config(None, parse_override_args(args))
-    return CSROTrainer(TrainerSettings.from_config(cfg), OBS, ACT, torch.device("cpu"), seed=0)
+    settings = TrainerSettings.from_config(cfg, train_eval_split(cfg)[0])  # the run setup's training tasks
+    return CSROTrainer(settings, OBS, ACT, torch.device("cpu"), seed=seed)
 
 
 def make_inputs(T=3, b=8, B=5, seed=0):
@@ -25,6 +33,11 @@ def make_inputs(T=3, b=8, B=5, seed=0):
     return torch.arange(T), context, batch
 
 
+def extra_batches(tr: CSROTrainer) -> list[RLBatch]:
+    """The 2nd and 3rd dual-critic steps' batches with BRAC (c_iter 3), else none."""
+    return [make_inputs(seed=1)[2], make_inputs(seed=2)[2]] if tr.settings.use_brac else []
+
+
 def snapshot(module):
     return [p.detach().clone() for p in module.parameters()]
 
@@ -33,17 +46,56 @@ def changed(module, before) -> bool:
     return any(not torch.equal(p, q) for p, q in zip(module.parameters(), before))
 
 
-def test_critic_loss_leaves_encoder_untouched_without_backward_z():
-    tr = make_trainer()
-    _, context, batch = make_inputs()
-    z = tr.agent.infer_z(context)
-    z_rows = z.detach().repeat_interleave(5, 0)
-    flat = RLBatch(*(x.reshape(15, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminals)))
-    tr.encoder_opt.zero_grad()
-    enc, qf, pol = snapshot(tr.agent.encoder), snapshot(tr.qf), snapshot(tr.agent.policy)
-    tr._update_critics(flat, z_rows, torch.zeros(15, 1))
-    assert changed(tr.qf, qf)
-    assert not changed(tr.agent.encoder, enc) and not changed(tr.agent.policy, pol)
+def owners(tr: CSROTrainer) -> dict[torch.Tensor, str]:
+    """Each trainable parameter -> its network: a `modules()` name, the agent split into encoder and policy."""
+    out = {}
+    for name, module in tr.modules().items():
+        for pname, p in module.named_parameters():
+            if p.requires_grad:
+                out[p] = pname.split(".")[0] if name == "agent" else name
+    return out
+
+
+def step_timeline(tr: CSROTrainer, *inputs) -> list[str]:
+    """One `train_step`, as the sequence of the networks whose gradients a backward builds (consecutive
+    repeats merged) and of the optimisers' steps ('step NAME', NAME a key of `optimizers()`)."""
+    events, handles = [], []
+
+    def grad_built(network):
+        if not events or events[-1] != network:
+            events.append(network)
+
+    for p, network in owners(tr).items():
+        handles.append(p.register_post_accumulate_grad_hook(lambda _, network=network: grad_built(network)))
+    for name, opt in tr.optimizers().items():
+        handles.append(opt.register_step_pre_hook(lambda *_, name=name: events.append(f"step {name}")))
+    try:
+        tr.train_step(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return events
+
+
+CLUB = ["club_net", "step club"]  # 2: the CLUB net's fit builds its gradients only (sg(e))
+# after 4: the encoder's step; 5: V's gradients only; 6: the policy's only (Q and c are constants in its loss)
+ACTOR_CRITIC_TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step policy"]
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    # 3 + 1 build the encoder's gradients (the CLUB bound none of the CLUB net's), 4 the critics' only
+    ({}, CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+    ({"use_brac": True}, ["dual_critic", "step dual_critic"] * 3 + CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+    ({"algo_type": "FOCAL"}, ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+    ({"algo_type": "OFFPEARL"}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),  # the critic's loss trains the encoder
+    ({"allow_backward_z": True}, CLUB + ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),  # its own losses + 4
+    (CLASSIFIER, CLUB + ["classifier", "encoder", "qf"] + ACTOR_CRITIC_TAIL),
+    ({"use_club": False, "use_FOCAL_cl": False}, ["qf"] + ACTOR_CRITIC_TAIL),  # nothing trains the encoder
+])
+def test_each_backward_builds_gradients_for_what_is_stepped_next(overrides, expected):
+    tr = make_trainer(**overrides)
+    tasks, context, batch = make_inputs()
+    assert step_timeline(tr, tasks, context, batch, extra_batches(tr)) == expected
 
 
 def test_critic_loss_trains_encoder_with_backward_z():
@@ -54,6 +106,18 @@ def test_critic_loss_trains_encoder_with_backward_z():
     assert changed(tr.agent.encoder, enc)
 
 
+@pytest.mark.parametrize("algo", ["CSRO", "FOCAL"])
+def test_backward_z_adds_the_critic_gradient_to_the_encoder_losses(algo):
+    """With allow_backward_z on CSRO or FOCAL the encoder steps on its own losses plus the critic's: its
+    step differs from the one without allow_backward_z (same seed, same inputs)."""
+    encoders = []
+    for backward_z in (False, True):
+        tr = make_trainer(algo_type=algo, allow_backward_z=backward_z)
+        tr.train_step(*make_inputs())
+        encoders.append(snapshot(tr.agent.encoder))
+    assert any(not torch.equal(p, q) for p, q in zip(*encoders))
+
+
 def test_without_encoder_losses_encoder_is_frozen():
     tr = make_trainer(use_club=False, use_FOCAL_cl=False)
     tasks, context, batch = make_inputs()
@@ -62,54 +126,13 @@ def test_without_encoder_losses_encoder_is_frozen():
     assert not changed(tr.agent.encoder, enc)
 
 
-def test_club_bound_does_not_update_club_net():
-    tr = make_trainer()
-    tasks, context, _ = make_inputs()
-    e = tr.agent.encode(context)
-    mu, var = tr._club_params(context[..., :OBS + ACT])
-    club = snapshot(tr.club_net)
-    tr.club_opt.zero_grad(set_to_none=True)
-    tr._encoder_grads(e, e.mean(1), tasks, mu.detach(), var.detach())
-    assert all(p.grad is not None for p in tr.agent.encoder.parameters())
-    assert all(p.grad is None for p in tr.club_net.parameters())
-    assert not changed(tr.club_net, club)
-
-
-def test_club_net_fit_does_not_touch_encoder():
-    tr = make_trainer()
-    _, context, _ = make_inputs()
-    e = tr.agent.encode(context)
-    tr.encoder_opt.zero_grad(set_to_none=True)
-    club = snapshot(tr.club_net)
-    tr._update_club_net(context, e)
-    assert changed(tr.club_net, club)
-    assert all(p.grad is None for p in tr.agent.encoder.parameters())
-
-
-def test_policy_update_moves_only_policy():
-    tr = make_trainer()
-    _, context, batch = make_inputs()
-    obs = batch.obs.reshape(15, -1)
-    z_rows = tr.agent.infer_z(context).detach().repeat_interleave(5, 0)
-    pi = tr.agent.policy_output(obs, z_rows)
-    min_q = tr._q(obs, pi.action, z_rows).min(0).values
-    others = {n: snapshot(m) for n, m in [("qf", tr.qf), ("vf", tr.vf), ("enc", tr.agent.encoder)]}
-    pol = snapshot(tr.agent.policy)
-    tr._update_policy(pi, min_q, None)
-    assert changed(tr.agent.policy, pol)
-    for name, m in [("qf", tr.qf), ("vf", tr.vf), ("enc", tr.agent.encoder)]:
-        assert not changed(m, others[name]), name
-        assert all(p.grad is None for p in m.parameters()), name
-
-
 @pytest.mark.parametrize("algo,use_brac", [("CSRO", False), ("CSRO", True), ("FOCAL", False), ("OFFPEARL", False)])
 def test_full_step_moves_the_right_networks(algo, use_brac):
     tr = make_trainer(algo_type=algo, use_brac=use_brac)
     tasks, context, batch = make_inputs()
     mods = tr.modules()
     before = {k: snapshot(m) for k, m in mods.items()}
-    extra = [make_inputs(seed=1)[2], make_inputs(seed=2)[2]] if use_brac else []
-    rec = tr.train_step(tasks, context, batch, extra)
+    rec = tr.train_step(tasks, context, batch, extra_batches(tr))
     moved = {k for k, m in mods.items() if changed(m, before[k])}
     expected = {"agent", "qf", "vf", "target_vf"} | ({"club_net"} if algo == "CSRO" else set())
     expected |= {"dual_critic"} if use_brac else set()
@@ -119,3 +142,32 @@ def test_full_step_moves_the_right_networks(algo, use_brac):
         assert rec.alpha.item() != 500.0  # alpha moved by alpha_lr * (D_hat - target)
     else:
         assert rec.dual_critic_loss.item() == 0.0
+
+
+@pytest.mark.parametrize("overrides", [{}, {"use_brac": True}, CLASSIFIER])
+def test_optimizers_step_every_module_parameter_once(overrides):
+    """The contract `state_dict` relies on: `modules()` holds every parameter an optimiser steps, and each
+    trainable parameter is stepped by exactly one optimiser (the target V by none: Polyak)."""
+    tr = make_trainer(**overrides)
+    stepped = [p for opt in tr.optimizers().values() for group in opt.param_groups for p in group["params"]]
+    trainable = [p for name, m in tr.modules().items() if name != "target_vf" for p in m.parameters()]
+    assert len(stepped) == len({id(p) for p in stepped}) == len(trainable)
+    assert {id(p) for p in stepped} == {id(p) for p in trainable}
+    assert not any(p.requires_grad for p in tr.target_vf.parameters())
+
+
+@pytest.mark.parametrize("overrides", [{"use_brac": True}, {"use_hvar": True, "z_strategy": "poe"}])
+def test_state_dict_round_trip_continues_the_same_steps(overrides):
+    """Through a file, as `latest.pt`: a trainer of another seed continues exactly (weights, optimisers,
+    alpha, the noise stream)."""
+    a, b = make_trainer(**overrides), make_trainer(seed=1, **overrides)
+    a.train_step(*make_inputs(), extra_batches(a))
+    buf = io.BytesIO()
+    torch.save(a.state_dict(), buf)
+    buf.seek(0)
+    b.load_state_dict(torch.load(buf, weights_only=True))
+    tasks, context, batch = make_inputs(seed=3)
+    rec_a, rec_b = (tr.train_step(tasks, context, batch, extra_batches(tr)) for tr in (a, b))
+    assert all(torch.equal(x, y) for x, y in zip(vars(rec_a).values(), vars(rec_b).values()))
+    for name, m in a.modules().items():
+        assert not changed(b.modules()[name], snapshot(m)), name

@@ -65,10 +65,18 @@ def test_value_and_policy_losses():
     assert losses.value_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [0.0]])).item() == pytest.approx(5.0)
     logp, q = torch.tensor([[1.0], [2.0]]), torch.tensor([[3.0], [5.0]])
     mean, log_std = torch.ones(2, 2), torch.full((2, 2), 2.0)
-    got = losses.policy_loss(logp, q, mean, log_std, 1e-3, 1e-3)
-    assert got.item() == pytest.approx((1 - 3 + 2 - 5) / 2 + 1e-3 * 1 + 1e-3 * 4)
+    got = losses.policy_loss(logp, q, mean, log_std, mean_reg=1e-3, std_reg=2e-3)
+    assert got.item() == pytest.approx((1 - 3 + 2 - 5) / 2 + 1e-3 * 1 + 2e-3 * 4)
     pen = torch.tensor([[0.5], [1.5]])
-    assert losses.policy_loss(logp, q, mean, log_std, 0, 0, max_entropy=False, penalty=pen).item() == pytest.approx((-3 - 5 + 2) / 2)
+    got = losses.policy_loss(logp, q, mean, log_std, mean_reg=0, std_reg=0, max_entropy=False, penalty=pen)
+    assert got.item() == pytest.approx((-3 - 5 + 2) / 2)
+
+
+def test_policy_loss_weights_are_keyword_only():
+    """Both regularisation weights are 1e-3 in every config: swapped positionally, nothing would show it."""
+    t = torch.ones(2, 1)
+    with pytest.raises(TypeError):
+        losses.policy_loss(t, t, t, t, 1e-3, 1e-3)
 
 
 def test_kl_dual_estimate_and_penalties():
@@ -88,6 +96,7 @@ def test_policy_pre_activation_term():
     """The reference's pre-activation regulariser: weight * mean over rows of sum over dims of pre_tanh^2."""
     zero = torch.zeros(2, 1)
     pre = torch.tensor([[1.0, 2.0], [3.0, 0.0]])
-    got = losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), 0, 0, pre_tanh=pre, pre_activation_reg=0.5)
+    no_reg = {"mean_reg": 0, "std_reg": 0, "pre_tanh": pre}
+    got = losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), **no_reg, pre_activation_reg=0.5)
     assert got.item() == pytest.approx(0.5 * (5 + 9) / 2)
-    assert losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), 0, 0, pre_tanh=pre).item() == 0
+    assert losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), **no_reg).item() == 0

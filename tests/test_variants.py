@@ -10,6 +10,7 @@ from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import inverse_variance_mean, product_of_gaussians
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from tests.test_gradient_flow import changed, make_inputs, make_trainer, snapshot
 
 
@@ -43,6 +44,29 @@ def test_classifier_trains_encoder_and_head_and_keeps_club():
     assert 0 < rec.z_loss.item() < 10 * math.log(3) * 2 and "classifier" in tr.state_dict()["modules"]
 
 
+def test_classifier_classes_are_the_training_tasks_given():
+    """The run setup passes its training tasks in; the trainer does not recompute the split."""
+    cfg = load_config(None, parse_override_args(["--algo_type", "CLASSIFIER", "--latent_size", "4"]))
+    settings = TrainerSettings.from_config(cfg, [4, 1, 7])
+    tr = CSROTrainer(settings, 2, 2, torch.device("cpu"), seed=0)
+    assert settings.classifier_tasks == (4, 1, 7) and tr.class_of_task[[4, 1, 7, 0]].tolist() == [0, 1, 2, -1]
+    csro = load_config(None, parse_override_args(["--latent_size", "4"]))
+    assert TrainerSettings.from_config(csro, [4, 1, 7]).classifier_tasks == ()
+
+
+@pytest.mark.parametrize("overrides, resolved", [
+    ([], {"use_brac": False, "value_penalty": False, "train_alpha": False, "z0_share": None, "penalty_kind": "value"}),
+    (["--use_value_penalty", "true"], {"value_penalty": False, "train_alpha": False}),  # BRAC's switches need BRAC
+    (["--use_brac", "true", "--use_value_penalty", "true"], {"value_penalty": True, "train_alpha": True}),
+    (["--train_z0_policy", "true", "--z0_policy_share", "0.5"], {"z0_share": 0.5}),
+    (["--algo_type", "OFFPEARL"], {"allow_backward_z": True, "use_focal": False, "use_club": False}),
+    (["--algo_type", "FOCAL"], {"allow_backward_z": False, "use_focal": True, "use_club": False}),
+])
+def test_settings_resolve_each_switch_once(overrides, resolved):
+    settings = TrainerSettings.from_config(load_config(None, parse_override_args(overrides)), range(30))
+    assert {k: getattr(settings, k) for k in resolved} == resolved
+
+
 def test_classifier_alone_moves_the_encoder():
     tr = make_trainer(algo_type="CLASSIFIER", use_club=False, n_train_tasks=3, n_eval_tasks=1, meta_batch=3, interpolation=False)
     tasks, context, batch = make_inputs()
@@ -69,29 +93,45 @@ def test_poe_samples_z_in_training_around_the_posterior():
     _, context, _ = make_inputs(b=4)
     e, var = tr.agent.encode_with_var(context)
     z = tr.agent.aggregate(e, var)
-    samples = torch.stack([tr._policy_z(z, e, var) for _ in range(4000)])
+    samples = torch.stack([tr.latents(context, rows_per_task=1).rows for _ in range(4000)])
     torch.testing.assert_close(samples.mean(0), z, atol=0.05, rtol=0)
     torch.testing.assert_close(samples.var(0), product_of_gaussians(e, var)[1], atol=0, rtol=0.1)
     plain = make_trainer(use_hvar=True, z_strategy="weighted")
-    assert plain._policy_z(z, e, var) is z  # weighted: deterministic
+    assert torch.equal(plain.latents(context, 1).rows, plain.agent.infer_z(context))  # weighted: z itself
     tasks, context, batch = make_inputs()
     enc = snapshot(tr.agent.encoder)
     rec = tr.train_step(tasks, context, batch)  # a whole step with sampled z
     assert changed(tr.agent.encoder, enc) and torch.isfinite(rec.qf_loss)
 
 
-def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch():
-    tr = make_trainer(train_z0_policy=True, z0_policy_share=0.25)
-    mask = tr._z0_rows(T=3, B=5).reshape(3, 5)
-    assert mask.tolist() == [[0, 0, 1, 1, 1]] * 3  # ceil(0.25 * 5) = 2 rows of each task's batch
+def z_inputs_of_one_step(tr, *inputs, latent=4) -> dict[str, torch.Tensor]:
+    """The z part of the first input each network sees in one `train_step`, as [T, B, L]."""
+    seen, handles = {}, []
+    for name, net in [("policy", tr.agent.policy), ("qf", tr.qf), ("vf", tr.vf), ("target_vf", tr.target_vf)]:
+        def first_input(module, args, name=name):  # returns None: the input goes on unchanged
+            seen.setdefault(name, args[0].detach()[..., -latent:].reshape(3, 5, latent))
+        handles.append(net.register_forward_pre_hook(first_input))
+    tr.train_step(*inputs)
+    for h in handles:
+        h.remove()
+    return seen
+
+
+@pytest.mark.parametrize("backward_z", [False, True])
+def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z):
+    """docs/algorithm.md: the first ceil(share x B) rows of each task's RL batch use z = 0 for the critics, V,
+    the V target and the policy; with allow_backward_z the critics' z keeps the encoder's graph."""
+    tr = make_trainer(train_z0_policy=True, z0_policy_share=0.25, allow_backward_z=backward_z)
     tasks, context, batch = make_inputs()
-    seen = []
-    handle = tr.agent.policy.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
-    tr.train_step(tasks, context, batch)
-    handle.remove()
-    z_part = seen[0][:, -4:].reshape(3, 5, 4)  # the policy's first input in the step: obs rows with their z
-    assert (z_part[:, :2] == 0).all() and (z_part[:, 2:] != 0).any()
-    assert make_trainer()._z0_rows(3, 5) is None
+    lat = tr.latents(context, rows_per_task=5)
+    for rows in (lat.rows, lat.critic_rows):
+        z = rows.reshape(3, 5, 4)  # ceil(0.25 * 5) = 2 rows of each task's batch
+        assert (z[:, :2] == 0).all() and (z[:, 2:] != 0).all()
+    assert not lat.rows.requires_grad and lat.critic_rows.requires_grad == backward_z
+    for name, z in z_inputs_of_one_step(tr, tasks, context, batch).items():
+        assert (z[:, :2] == 0).all() and (z[:, 2:] != 0).all(), name
+    without = make_trainer().latents(context, rows_per_task=5).rows.reshape(3, 5, 4)
+    assert (without != 0).all()
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -1,24 +1,31 @@
 """One CSRO gradient step composed from the losses in `losses.py` (docs/algorithm.md, "One training step").
 
-`CSROTrainer.train_step` runs the reference's order: dual critic (x c_iter), D_hat,
-V_target(s'), CLUB net, encoder gradients (min MI + max MI), critics + encoder step,
-value + Polyak, policy, alpha. z is computed once; the actor-critic sees `z.detach()`
-(unless `allow_backward_z`, where the critic loss also trains the encoder), so no graph is
-kept alive across updates. Each `_update_*` names exactly the parameters it steps.
+`CSROTrainer.train_step` reads as the numbered losses of that table, in the reference's order: dual
+critic (7, x c_iter), D_hat, V_target(s'), CLUB net (2), encoder gradients (3 min MI + 1 max MI),
+critics (4), the encoder's step, value (5) + Polyak, policy (6), alpha (8). z is computed once
+(`Latents`); the actor-critic sees sg(z) (unless `allow_backward_z`, where the critic loss also
+trains the encoder), so no graph is kept alive across updates. Every backward names its `inputs`:
+each `_update_*` builds gradients for exactly the parameters of the optimiser it steps, except that
+with `allow_backward_z` the critic's backward also adds to the encoder's gradient. The encoder's
+step is therefore in `train_step` itself, after both of its gradient sources.
+
+Public surface (what the tests use): `TrainerSettings.from_config`, `train_step`, `latents`,
+`modules`, `optimizers`, `state_dict` / `load_state_dict`, `alpha`.
 """
 from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import AlgoParams, Config
+from rlkit.config import Config
 from rlkit.data.buffer import RLBatch
-from rlkit.tasks import train_eval_split
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
@@ -43,75 +50,155 @@ class LossRecord:
     alpha: torch.Tensor
     div_estimate: torch.Tensor
     z_mean: torch.Tensor  # [T, L], the meta-batch's task latents
-    z_std: torch.Tensor  # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
+    # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
+    z_std: torch.Tensor
 
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
 
+ZStrategy = Literal["mean", "weighted", "poe"]
+PenaltyKind = Literal["value", "gradient"]
+
+
 @dataclass(frozen=True)
 class TrainerSettings:
-    """The algorithm's hyperparameters plus the sizes and the switches resolved from `algo_type`."""
+    """Everything `CSROTrainer` reads, resolved once from the config and `algo_type` by `from_config`."""
 
-    algo: AlgoParams
     latent_size: int
     net_size: int
-    use_focal: bool  # max-MI term (CSRO, FOCAL)
-    use_club: bool  # min-MI term (CSRO, CLASSIFIER)
-    allow_backward_z: bool  # critic loss trains the encoder (OFFPEARL)
-    classifier_tasks: tuple[int, ...] = ()  # CLASSIFIER: the max-MI term is task-id classification over these tasks
+    use_next_obs_in_context: bool  # context rows are (s, a, r, s'), else (s, a, r)
+    # the encoder's objective (docs/algorithm.md, "Baselines and variants", "Encoder variants")
+    use_focal: bool  # max MI, loss 1 (CSRO, FOCAL)
+    use_club: bool  # CLUB net fit 2 and min MI 3 (CSRO, CLASSIFIER)
+    allow_backward_z: bool  # the critic loss 4 trains the encoder too (OFFPEARL)
+    classifier_tasks: tuple[int, ...]  # CLASSIFIER: max MI is task-id classification over these tasks; else ()
+    use_hvar: bool
+    z_strategy: ZStrategy
+    z0_share: float | None  # train_z0_policy: this share of each task's RL rows trains with z = 0; else None
+    # BRAC, losses 7 and 8
+    use_brac: bool
+    value_penalty: bool  # V_target(s') - alpha D_hat (BRAC with use_value_penalty)
+    penalty_kind: PenaltyKind  # c's interpolation penalty on its values (the reference) or its gradients
+    train_alpha: bool  # alpha follows D_hat (BRAC with train_alpha)
+    alpha_init: float
+    alpha_max: float
+    alpha_lr: float
+    target_divergence: float
+    # the actor-critic, losses 4 to 6
+    max_entropy: bool  # log pi in V's target and in the policy loss
+    reward_scale: float
+    discount: float
+    soft_target_tau: float
+    # loss weights
+    z_loss_weight: float
+    club_model_loss_weight: float
+    club_loss_weight: float
+    policy_mean_reg_weight: float
+    policy_std_reg_weight: float
+    policy_pre_activation_weight: float
+    # Adam learning rates
+    context_lr: float  # the encoder (with the CLASSIFIER's head) and the CLUB net
+    qf_lr: float
+    vf_lr: float
+    policy_lr: float
+    c_lr: float
 
     @staticmethod
-    def from_config(cfg: Config) -> "TrainerSettings":
-        a, algo = cfg.algo_params, cfg.algo_type
-        return TrainerSettings(a, cfg.latent_size, cfg.net_size,
-                               use_focal=a.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
-                               use_club=a.use_club and algo in ("CSRO", "CLASSIFIER"),
-                               allow_backward_z=a.allow_backward_z or algo == "OFFPEARL",
-                               classifier_tasks=tuple(train_eval_split(cfg)[0]) if algo == "CLASSIFIER" else ())
+    def from_config(cfg: Config, train_tasks: Sequence[int]) -> "TrainerSettings":
+        """`train_tasks`: the run's training tasks (`RunSetup.train_tasks`), the CLASSIFIER's classes."""
+        hp, algo = cfg.algo_params, cfg.algo_type
+        return TrainerSettings(
+            latent_size=cfg.latent_size, net_size=cfg.net_size, use_next_obs_in_context=hp.use_next_obs_in_context,
+            use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
+            use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
+            allow_backward_z=hp.allow_backward_z or algo == "OFFPEARL",
+            classifier_tasks=tuple(train_tasks) if algo == "CLASSIFIER" else (),
+            use_hvar=hp.use_hvar, z_strategy=hp.z_strategy,
+            z0_share=hp.z0_policy_share if hp.train_z0_policy else None,
+            use_brac=hp.use_brac, value_penalty=hp.use_brac and hp.use_value_penalty,
+            penalty_kind=hp.dual_critic_penalty, train_alpha=hp.use_brac and hp.train_alpha,
+            alpha_init=hp.alpha_init, alpha_max=hp.alpha_max, alpha_lr=hp.alpha_lr,
+            target_divergence=hp.target_divergence,
+            max_entropy=hp.max_entropy, reward_scale=hp.reward_scale, discount=hp.discount,
+            soft_target_tau=hp.soft_target_tau,
+            z_loss_weight=hp.z_loss_weight, club_model_loss_weight=hp.club_model_loss_weight,
+            club_loss_weight=hp.club_loss_weight, policy_mean_reg_weight=hp.policy_mean_reg_weight,
+            policy_std_reg_weight=hp.policy_std_reg_weight,
+            policy_pre_activation_weight=hp.policy_pre_activation_weight,
+            context_lr=hp.context_lr, qf_lr=hp.qf_lr, vf_lr=hp.vf_lr, policy_lr=hp.policy_lr, c_lr=hp.c_lr)
+
+
+@dataclass(frozen=True)
+class Latents:
+    """The task latents of one step, built once by `CSROTrainer.latents`.
+
+    `e`, `e_var`: per-transition embeddings [T, b, L] and, with `use_hvar`, their variances (else None);
+    the encoder's own losses read them. `z`: [T, L], the aggregate (loss 1, and what is logged).
+    `rows`: [T * B, L], z broadcast to each task's B RL rows (with `poe` a posterior sample), zeroed on
+    the z0 rows, stop-gradient: what pi, V, V_target and c see. `critic_rows`: the same values for the
+    critics, carrying the encoder's graph with `allow_backward_z` (else `rows` itself).
+    """
+
+    e: torch.Tensor
+    e_var: torch.Tensor | None
+    z: torch.Tensor
+    rows: torch.Tensor
+    critic_rows: torch.Tensor
+
+
+def _flat(batch: RLBatch) -> RLBatch:
+    """[T, B, .] fields -> [T * B, .] rows."""
+    T, B = batch.obs.shape[:2]
+    return RLBatch(*(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs,
+                                                     batch.terminals)))
 
 
 class CSROTrainer:
+    """CSRO's networks and optimisers, and one gradient step over them (`train_step`)."""
+
     def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
         s = self.settings = settings
-        a = self.algo_params = settings.algo
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.generator = torch.Generator(device=device).manual_seed(seed)  # policy noise, BRAC interpolation
         init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
-        context_dim = obs_dim + action_dim + 1 + (obs_dim if a.use_next_obs_in_context else 0)
-        L, h = s.latent_size, s.net_size
-        self.agent = CSROAgent(obs_dim, action_dim, L, context_dim, h, generator=init_gen, use_hvar=a.use_hvar,
-                               z_strategy=a.z_strategy).to(device)
-        self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * L], output_activation=torch.tanh,
+        context_dim = obs_dim + action_dim + 1 + (obs_dim if s.use_next_obs_in_context else 0)
+        latent, hidden = s.latent_size, s.net_size
+        self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
+                               use_hvar=s.use_hvar, z_strategy=s.z_strategy).to(device)
+        self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
                             generator=init_gen).to(device)
-        self.qf = EnsembleMLP(2, [obs_dim + action_dim + L, h, h, h, 1],
+        self.qf = EnsembleMLP(2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
                               generators=[init_gen, init_gen]).to(device)
-        self.vf = MLP([obs_dim + L, h, h, h, 1], generator=init_gen).to(device)
+        self.vf = MLP([obs_dim + latent, hidden, hidden, hidden, 1], generator=init_gen).to(device)
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
-        self.dual_critic = MLP([obs_dim + action_dim + L, h, h, h, 1], generator=init_gen).to(device) if a.use_brac else None
-        self.alpha_var = torch.tensor(float(a.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
+        self.dual_critic = MLP([obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
+                               generator=init_gen).to(device) if s.use_brac else None
+        self.alpha_var = torch.tensor(float(s.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
         self.classifier, self.class_of_task = None, None
         if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
             # initialised like torch's nn.Linear, U(+-1/sqrt(L)): rlkit's 3e-3 output init would leave the
             # encoder almost no gradient from the cross-entropy at the start
-            self.classifier = MLP([L, len(s.classifier_tasks)], init_w=1 / math.sqrt(L), generator=init_gen).to(device)
+            self.classifier = MLP([latent, len(s.classifier_tasks)], init_w=1 / math.sqrt(latent),
+                                  generator=init_gen).to(device)
             self.class_of_task = torch.full((max(s.classifier_tasks) + 1,), -1, dtype=torch.long, device=device)
             self.class_of_task[list(s.classifier_tasks)] = torch.arange(len(s.classifier_tasks), device=device)
         def adam(params, lr):  # the fused kernel: same update, ~10 ms less per step here than the for-loop one
             return torch.optim.Adam(params, lr=lr, fused=True)
-        self.encoder_opt = adam(self._encoder_params(), lr=a.context_lr)
-        self.club_opt = adam(self.club_net.parameters(), lr=a.context_lr)
-        self.qf_opt = adam(self.qf.parameters(), lr=a.qf_lr)
-        self.vf_opt = adam(self.vf.parameters(), lr=a.vf_lr)
-        self.policy_opt = adam(self.agent.policy.parameters(), lr=a.policy_lr)
-        self.c_opt = adam(self.dual_critic.parameters(), lr=a.c_lr) if self.dual_critic is not None else None
+        self.encoder_opt = adam(self._encoder_params(), lr=s.context_lr)
+        self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr)
+        self.qf_opt = adam(self.qf.parameters(), lr=s.qf_lr)
+        self.vf_opt = adam(self.vf.parameters(), lr=s.vf_lr)
+        self.policy_opt = adam(self.agent.policy.parameters(), lr=s.policy_lr)
+        self.c_opt = adam(self.dual_critic.parameters(), lr=s.c_lr) if self.dual_critic is not None else None
 
     def _encoder_params(self) -> list[nn.Parameter]:
-        """What the encoder's own losses train: the encoder, and the CLASSIFIER's head."""
+        """What the encoder's optimiser steps: the encoder, and the CLASSIFIER's head."""
         return list(self.agent.encoder.parameters()) + (list(self.classifier.parameters()) if self.classifier else [])
 
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
-        mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf, "target_vf": self.target_vf}
+        mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf,
+                "target_vf": self.target_vf}
         if self.dual_critic is not None:
             mods["dual_critic"] = self.dual_critic
         if self.classifier is not None:
@@ -141,51 +228,92 @@ class CSROTrainer:
 
     @property
     def alpha(self) -> torch.Tensor:
-        return self.alpha_var.clamp(0.0, self.algo_params.alpha_max)
+        return self.alpha_var.clamp(0.0, self.settings.alpha_max)
 
-    # ---- pieces ---------------------------------------------------------------------------
+    # ---- z ----------------------------------------------------------------------------------
+    def latents(self, context: torch.Tensor, rows_per_task: int) -> Latents:
+        """Encode the contexts [T, b, C] and route z to the `rows_per_task` RL rows of each task
+        (`Latents`). With `poe` the rows get a posterior sample (from the trainer's generator)."""
+        e, e_var = self.agent.encode_with_var(context)
+        z = self.agent.aggregate(e, e_var)
+        rows = self._posterior_sample(z, e, e_var) if self.settings.z_strategy == "poe" else z
+        rows = rows.repeat_interleave(rows_per_task, dim=0)
+        if self.settings.z0_share is not None:
+            rows = rows * self._z0_keep(z.shape[0], rows_per_task)
+        return Latents(e, e_var, z, rows.detach(), rows if self.settings.allow_backward_z else rows.detach())
+
+    def _posterior_sample(self, z: torch.Tensor, e: torch.Tensor, e_var: torch.Tensor) -> torch.Tensor:
+        """z + sqrt(posterior variance) * eps, eps ~ N(0, I): a sample of `poe`'s product of Gaussians."""
+        _, post_var = product_of_gaussians(e, e_var)
+        return z + post_var.sqrt() * torch.randn(z.shape, generator=self.generator, device=z.device)
+
+    def _z0_keep(self, T: int, B: int) -> torch.Tensor:
+        """[T * B, 1]: 0 on the first ceil(z0_share * B) rows of each task's batch (they train with z = 0,
+        the prior mean), 1 elsewhere."""
+        keep = torch.ones(T, B, 1, device=self.device)
+        keep[:, :math.ceil(self.settings.z0_share * B)] = 0.0
+        return keep.reshape(T * B, 1)
+
+    # ---- the updates ------------------------------------------------------------------------
     def _q(self, obs: torch.Tensor, actions: torch.Tensor, z: torch.Tensor, frozen: bool = False) -> torch.Tensor:
         """[2, N, 1]; `frozen` for the policy's use: gradients reach the actions only."""
         return self.qf(torch.cat([obs, actions, z], dim=-1), frozen=frozen)
 
-    def _dual_critic_terms(self, obs, a_policy, a_data, z, with_penalty: bool):
-        """D_hat and (optionally) the interpolation penalty, from one batched pass of c."""
+    def _d_hat(self, obs, a_policy, a_data, z) -> torch.Tensor:
+        """D_hat (loss 7) with c's weights as constants: it feeds the policy loss, alpha and the value penalty."""
         n = obs.shape[0]
-        a_parts = [a_policy, a_data]
-        a_int = None
-        if with_penalty:
-            u = torch.rand(n, 1, generator=self.generator, device=obs.device)
-            a_int = a_policy + u * (a_data - a_policy)
-            if self.algo_params.dual_critic_penalty == "gradient":
-                a_int = a_int.detach().requires_grad_(True)
-            a_parts.append(a_int)
-        k = len(a_parts)
-        # without the penalty, D_hat feeds the policy loss and alpha only: c's weights are constants there
-        logits = self.dual_critic(torch.cat([obs.repeat(k, 1), torch.cat(a_parts), z.repeat(k, 1)], dim=-1),
-                                  frozen=not with_penalty)
-        d_hat = losses.kl_dual_estimate(logits[:n], logits[n:2 * n])
-        if not with_penalty:
-            return d_hat, None
+        logits = self.dual_critic(torch.cat([obs.repeat(2, 1), torch.cat([a_policy, a_data]), z.repeat(2, 1)], dim=-1),
+                                  frozen=True)
+        return losses.kl_dual_estimate(logits[:n], logits[n:])
+
+    def _dual_critic_loss(self, obs, a_policy, a_data, z) -> torch.Tensor:
+        """c's loss (loss 7): -mean D_hat + the interpolation penalty at a_int = a~ + u (a_data - a~),
+        u ~ U(0, 1), from one batched pass of c over (a~, a_data, a_int)."""
+        n = obs.shape[0]
+        u = torch.rand(n, 1, generator=self.generator, device=obs.device)
+        a_int = a_policy + u * (a_data - a_policy)
+        if self.settings.penalty_kind == "gradient":
+            a_int = a_int.detach().requires_grad_(True)
+        logits = self.dual_critic(torch.cat([obs.repeat(3, 1), torch.cat([a_policy, a_data, a_int]), z.repeat(3, 1)],
+                                            dim=-1))
         c_int = logits[2 * n:]
-        if self.algo_params.dual_critic_penalty == "gradient":
+        if self.settings.penalty_kind == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
-        return d_hat, losses.interpolation_penalty(c_int)
+        d_hat = losses.kl_dual_estimate(logits[:n], logits[n:2 * n])
+        return losses.dual_critic_loss(d_hat, losses.interpolation_penalty(c_int))
 
     def _update_dual_critic(self, obs, a_policy, a_data, z) -> torch.Tensor:
-        d_hat, penalty = self._dual_critic_terms(obs, a_policy.detach(), a_data, z, with_penalty=True)
-        loss = losses.dual_critic_loss(d_hat, penalty)
+        loss = self._dual_critic_loss(obs, a_policy.detach(), a_data, z)
         self.c_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.dual_critic.parameters()))
         self.c_opt.step()
         return loss.detach()
 
-    def _update_club_net(self, context: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Fit q_psi(z | s, a) to sg(e); returns the loss and the *updated* net's (mu, var), detached."""
+    def _fit_dual_critic(self, flat: RLBatch, a_policy: torch.Tensor, z_rows: torch.Tensor,
+                         extra_c_batches: Sequence[RLBatch]) -> torch.Tensor:
+        """`c_iter` steps of c: on this step's batch with its a~, then on each extra batch with fresh
+        actions of the policy. Returns the first step's loss."""
+        loss = self._update_dual_critic(flat.obs, a_policy, flat.actions, z_rows)
+        for extra in map(_flat, extra_c_batches):
+            with torch.no_grad():
+                a_extra = self.agent.policy_output(extra.obs, z_rows, generator=self.generator).action
+            self._update_dual_critic(extra.obs, a_extra, extra.actions, z_rows)
+        return loss
+
+    def _target_v(self, next_obs: torch.Tensor, z_rows: torch.Tensor, d_hat: torch.Tensor | None) -> torch.Tensor:
+        """V_target(s', z), minus alpha D_hat with BRAC's value penalty; no graph."""
+        with torch.no_grad():
+            target_v = self.target_vf(torch.cat([next_obs, z_rows], dim=-1))
+            return target_v - self.alpha * d_hat if self.settings.value_penalty else target_v
+
+    def _update_club_net(self, context: torch.Tensor,
+                         e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Fit q_psi(z | s, a) to sg(e) (loss 2); returns the loss and the *updated* net's (mu, var), detached."""
         sa = context[..., :self.obs_dim + self.action_dim].contiguous()
         mu, var = self._club_params(sa)
-        loss = self.algo_params.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
+        loss = self.settings.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
         self.club_opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward(inputs=list(self.club_net.parameters()))
         self.club_opt.step()
         with torch.no_grad():
             mu, var = self._club_params(sa)
@@ -195,136 +323,99 @@ class CSROTrainer:
         mu, raw = (t.contiguous() for t in self.club_net(sa).chunk(2, dim=-1))  # strided softplus is ~10x slower
         return mu, F.softplus(raw)
 
-    def _encoder_grads(self, e, z, task_ids, mu, var, e_var=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Accumulate the encoder's own losses (min MI, max MI) into its gradients. The max-MI term is
-        FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of every embedding;
-        with `use_hvar` each embedding is classified with Gaussian noise of its own variance
-        (heteroscedastic classification), which is how that objective trains the variance."""
-        zero = torch.zeros((), device=self.device)
-        club = self.algo_params.club_loss_weight * losses.club_upper_bound(e, mu, var) if self.settings.use_club else zero
+    def _encoder_grads(self, lat: Latents, task_ids: torch.Tensor, mu: torch.Tensor | None,
+                       var: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
+        The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
+        every embedding; with `use_hvar` each embedding is classified with Gaussian noise of its own
+        variance (heteroscedastic classification), which is how that objective trains the variance.
+        With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
+        s, zero = self.settings, torch.zeros((), device=self.device)
+        club = s.club_loss_weight * losses.club_upper_bound(lat.e, mu, var) if s.use_club else zero
         if self.classifier is not None:
-            noisy = e if e_var is None else \
-                e + e_var.sqrt() * torch.randn(e.shape, generator=self.generator, device=e.device)
-            max_mi = self.algo_params.z_loss_weight * losses.task_classification_loss(
-                self.classifier(noisy), self.class_of_task[task_ids])
-        elif self.settings.use_focal:
-            max_mi = self.algo_params.z_loss_weight * losses.focal_metric_loss(z, task_ids)
+            noisy = lat.e if lat.e_var is None else \
+                lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=self.generator, device=lat.e.device)
+            max_mi = s.z_loss_weight * losses.task_classification_loss(self.classifier(noisy),
+                                                                       self.class_of_task[task_ids])
+        elif s.use_focal:
+            max_mi = s.z_loss_weight * losses.focal_metric_loss(lat.z, task_ids)
         else:
             max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
-        if self.settings.use_club or self.settings.use_focal or self.classifier is not None:
-            (club + max_mi).backward(inputs=self._encoder_params())
+        if s.use_club or s.use_focal or self.classifier is not None:
+            (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
-    def _policy_z(self, z: torch.Tensor, e: torch.Tensor, e_var: torch.Tensor | None) -> torch.Tensor:
-        """The z the actor-critic trains with: z itself, or with `poe` a sample of the posterior."""
-        if self.algo_params.z_strategy != "poe":
-            return z
-        _, post_var = product_of_gaussians(e, e_var)
-        return z + post_var.sqrt() * torch.randn(z.shape, generator=self.generator, device=z.device)
-
-    def _z0_rows(self, T: int, B: int) -> torch.Tensor | None:
-        """With `train_z0_policy`, [T * B, 1]: 0 on the first ceil(share * B) rows of each task's batch (they
-        train with z = 0, the prior mean), 1 elsewhere; else None."""
-        if not self.algo_params.train_z0_policy:
-            return None
-        keep = torch.ones(T, B, 1, device=self.device)
-        keep[:, :math.ceil(self.algo_params.z0_policy_share * B)] = 0.0
-        return keep.reshape(T * B, 1)
-
-    def _update_critics(self, batch: RLBatch, z_q: torch.Tensor, target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        target = losses.q_target(batch.rewards, batch.terminals, target_v, self.algo_params.reward_scale, self.algo_params.discount)
-        q_pred = self._q(batch.obs, batch.actions, z_q)
+    def _update_critics(self, batch: RLBatch, z_rows: torch.Tensor,
+                        target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Q1, Q2 step on L_Q (loss 4). With `allow_backward_z`, `z_rows` carries the encoder's graph and
+        L_Q's gradient is added to the encoder's too (its step follows in `train_step`)."""
+        s = self.settings
+        target = losses.q_target(batch.rewards, batch.terminals, target_v, s.reward_scale, s.discount)
+        q_pred = self._q(batch.obs, batch.actions, z_rows)
         loss = losses.critic_loss(q_pred, target)
-        params = list(self.qf.parameters())
-        if self.settings.allow_backward_z:
-            params += list(self.agent.encoder.parameters())
+        inputs = list(self.qf.parameters()) + (list(self.agent.encoder.parameters()) if s.allow_backward_z else [])
         self.qf_opt.zero_grad(set_to_none=True)
-        loss.backward(inputs=params)
+        loss.backward(inputs=inputs)
         self.qf_opt.step()
-        self.encoder_opt.step()
         return loss.detach(), q_pred[0].detach()
 
-    def _update_value(self, obs, z, pi: PolicyOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """V step against the updated critics, then Polyak; returns min Q(s, a~) with its graph for the policy."""
-        min_q_new = self._q(obs, pi.action, z, frozen=True).min(dim=0).values
-        v_target = (min_q_new - pi.log_prob if self.algo_params.max_entropy else min_q_new).detach()
-        v_pred = self.vf(torch.cat([obs, z], dim=-1))
+    def _update_value(self, obs, z_rows, pi: PolicyOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """V step (loss 5) against the updated critics, then Polyak; returns min Q(s, a~) with its graph
+        for the policy."""
+        min_q_new = self._q(obs, pi.action, z_rows, frozen=True).min(dim=0).values
+        v_target = (min_q_new - pi.log_prob if self.settings.max_entropy else min_q_new).detach()
+        v_pred = self.vf(torch.cat([obs, z_rows], dim=-1))
         loss = losses.value_loss(v_pred, v_target)
         self.vf_opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward(inputs=list(self.vf.parameters()))
         self.vf_opt.step()
         with torch.no_grad():
             for p, tp in zip(self.vf.parameters(), self.target_vf.parameters()):
-                tp.lerp_(p, self.algo_params.soft_target_tau)
+                tp.lerp_(p, self.settings.soft_target_tau)
         return loss.detach(), v_pred.detach(), min_q_new
 
-    def _update_policy(self, pi: PolicyOutput, min_q_new: torch.Tensor, div: torch.Tensor | None) -> torch.Tensor:
-        penalty = self.alpha.detach() * div if div is not None else None
-        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, self.algo_params.policy_mean_reg_weight,
-                                  self.algo_params.policy_std_reg_weight, self.algo_params.max_entropy, penalty, pi.pre_tanh,
-                                  self.algo_params.policy_pre_activation_weight)
+    def _update_policy(self, pi: PolicyOutput, min_q_new: torch.Tensor, d_hat: torch.Tensor | None) -> torch.Tensor:
+        """Policy step (loss 6); Q and c are constants in it (`frozen`)."""
+        s = self.settings
+        penalty = self.alpha.detach() * d_hat if d_hat is not None else None
+        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, mean_reg=s.policy_mean_reg_weight,
+                                  std_reg=s.policy_std_reg_weight, max_entropy=s.max_entropy, penalty=penalty,
+                                  pre_tanh=pi.pre_tanh, pre_activation_reg=s.policy_pre_activation_weight)
         self.policy_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.agent.policy.parameters()))
         self.policy_opt.step()
         return loss.detach()
 
-    def _update_alpha(self, div: torch.Tensor) -> None:
-        if self.algo_params.train_alpha:
-            self.alpha_var = losses.alpha_update(self.alpha_var, div.detach().mean(), self.algo_params.alpha_lr,
-                                                 self.algo_params.target_divergence)
-
     # ---- the step -----------------------------------------------------------------------------
     def train_step(self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch,
-                   extra_c_batches: list[RLBatch] = ()) -> LossRecord:
-        """One gradient step. context: [T, b, C]; batch fields [T, B, .]; `extra_c_batches` feed
-        the 2nd..c_iter-th dual-critic steps (BRAC only)."""
-        T, B = batch.obs.shape[:2]
-        flat = RLBatch(*(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminals)))
-        e, e_var = self.agent.encode_with_var(context)
-        z = self.agent.aggregate(e, e_var)
-        z_pol = self._policy_z(z, e, e_var)
-        z0 = self._z0_rows(T, B)
-        z_rows = z_pol.detach().repeat_interleave(B, dim=0)
-        if z0 is not None:
-            z_rows = z_rows * z0
-        pi = self.agent.policy_output(flat.obs, z_rows, generator=self.generator)
+                   extra_c_batches: Sequence[RLBatch] = ()) -> LossRecord:
+        """One gradient step, the losses of docs/algorithm.md in the reference's order. context: [T, b, C];
+        batch fields [T, B, .]; `extra_c_batches` feed the 2nd..c_iter-th dual-critic steps (BRAC only)."""
+        s, zero = self.settings, torch.zeros((), device=self.device)
+        flat = _flat(batch)
+        lat = self.latents(context, rows_per_task=batch.obs.shape[1])
+        pi = self.agent.policy_output(flat.obs, lat.rows, generator=self.generator)  # a~ ~ pi(.|s, sg z)
 
-        zero = torch.zeros((), device=self.device)
-        c_loss, div = zero, None
-        if self.algo_params.use_brac:
-            c_loss = self._update_dual_critic(flat.obs, pi.action, flat.actions, z_rows)
-            for extra in extra_c_batches:
-                obs_x, act_x = extra.obs.reshape(T * B, -1), extra.actions.reshape(T * B, -1)
-                with torch.no_grad():
-                    a_x = self.agent.policy_output(obs_x, z_rows, generator=self.generator).action
-                self._update_dual_critic(obs_x, a_x, act_x, z_rows)
-            div, _ = self._dual_critic_terms(flat.obs, pi.action, flat.actions, z_rows, with_penalty=False)
+        c_loss, d_hat = zero, None
+        if s.use_brac:  # 7: c_iter steps of the dual critic, then D_hat from the fitted c
+            c_loss = self._fit_dual_critic(flat, pi.action, lat.rows, extra_c_batches)
+            d_hat = self._d_hat(flat.obs, pi.action, flat.actions, lat.rows)
+        target_v = self._target_v(flat.next_obs, lat.rows, d_hat)
 
-        with torch.no_grad():
-            target_v = self.target_vf(torch.cat([flat.next_obs, z_rows], dim=-1))
-            if self.algo_params.use_brac and self.algo_params.use_value_penalty:
-                target_v = target_v - self.alpha * div
-
-        club_model_loss = zero
-        if self.settings.use_club:
-            club_model_loss, mu, var = self._update_club_net(context, e)
-        else:
-            mu = var = None
-        club_loss, z_loss = self._encoder_grads(e, z, task_ids, mu, var, e_var)
-
-        z_q = z_pol.repeat_interleave(B, dim=0) * (z0 if z0 is not None else 1.0) if self.settings.allow_backward_z \
-            else z_rows
-        qf_loss, q_pred = self._update_critics(flat, z_q, target_v)
-        vf_loss, v_pred, min_q_new = self._update_value(flat.obs, z_rows, pi)
-        pol_loss = self._update_policy(pi, min_q_new, div)
-        if self.algo_params.use_brac:
-            self._update_alpha(div)
+        club_model_loss, mu, var = self._update_club_net(context, lat.e) if s.use_club else (zero, None, None)  # 2
+        club_loss, z_loss = self._encoder_grads(lat, task_ids, mu, var)  # 3 + 1
+        qf_loss, q_pred = self._update_critics(flat, lat.critic_rows, target_v)  # 4
+        self.encoder_opt.step()  # 3 + 1 (+ 4 with allow_backward_z)
+        vf_loss, v_pred, min_q_new = self._update_value(flat.obs, lat.rows, pi)  # 5
+        pol_loss = self._update_policy(pi, min_q_new, d_hat)  # 6
+        if s.train_alpha:  # 8
+            self.alpha_var = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
 
         return LossRecord(
             z_loss=z_loss, club_loss=club_loss, club_model_loss=club_model_loss, qf_loss=qf_loss, vf_loss=vf_loss,
             policy_loss=pol_loss, dual_critic_loss=c_loss, q_predictions=q_pred, v_predictions=v_pred,
             log_pis=pi.log_prob.detach(), policy_mu=pi.mean.detach(), policy_log_std=pi.log_std.detach(),
             alpha=self.alpha.detach().reshape(1),
-            div_estimate=div.detach() if div is not None else torch.zeros(1, device=self.device),
-            z_mean=z.detach(), z_std=e.detach()[0].std(dim=0).mean())
+            div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
+            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean())

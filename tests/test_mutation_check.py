@@ -1,0 +1,47 @@
+"""scripts/mutation_check.py's mutations still apply to the trainer as it is, and each changes a step.
+
+The script itself runs the slow suite once per mutation; this checks in a second that no patch names
+something that has gone and that none has become a no-op (a renamed setting, an update no longer called)."""
+import importlib.util
+import sys
+import textwrap
+import types
+
+import pytest
+import torch
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.tasks import train_eval_split
+from tests.conftest import ROOT
+from tests.test_gradient_flow import make_inputs
+
+spec = importlib.util.spec_from_file_location("mutation_check", ROOT / "scripts" / "mutation_check.py")
+mutation_check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mutation_check)
+
+
+def trainer_module(patch: str) -> types.ModuleType:
+    """A fresh copy of the trainer's module with `patch` appended, as the script writes it."""
+    name = "mutated_trainer"
+    module = sys.modules[name] = types.ModuleType(name)  # dataclasses look their module up
+    try:
+        source = (ROOT / mutation_check.TRAINER).read_text() + textwrap.dedent(patch)
+        exec(compile(source, mutation_check.TRAINER, "exec"), module.__dict__)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def one_step(module: types.ModuleType) -> dict[str, list[torch.Tensor]]:
+    """Every network's parameters after one step of a fresh trainer built from `module`."""
+    cfg = load_config(None, parse_override_args(["--latent_size", "4", "--net_size", "16"]))
+    settings = module.TrainerSettings.from_config(cfg, train_eval_split(cfg)[0])
+    tr = module.CSROTrainer(settings, 2, 2, torch.device("cpu"), seed=0)
+    tr.train_step(*make_inputs())
+    return {k: [p.detach().clone() for p in m.parameters()] for k, m in tr.modules().items()}
+
+
+@pytest.mark.parametrize("name", list(mutation_check.MUTATIONS))
+def test_each_mutation_applies_and_changes_one_step(name):
+    plain, mutated = one_step(trainer_module("")), one_step(trainer_module(mutation_check.MUTATIONS[name]))
+    assert any(not torch.equal(p, q) for k in plain for p, q in zip(plain[k], mutated[k])), name
