@@ -19,8 +19,9 @@ worker dies is retried (`--max-retries`) from the task's last checkpoint. Needs 
 
 `--regenerate` trains nothing: the behaviour networks saved at each checkpoint roll out `--n_trj`
 more stochastic episodes per (task, checkpoint) into `goal_idx{i}/step{c}_extra.npz` (default: all
-checkpoints with saved networks, as many episodes as the data's own checkpoints hold), the same
-for the same `--seed`. Existing files are kept unless `--overwrite`.
+checkpoints that task.json lists, as many episodes as the data's own checkpoints hold), the same for
+the same `--seed`. An existing file written with the same settings is kept (so a killed regeneration
+resumes); one of other settings is replaced only with `--overwrite`.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)")
 @click.option("--seed", default=None, type=click.IntRange(min=0),
               help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)")
-@click.option("--overwrite", is_flag=True, help="--regenerate: replace existing step*_extra.npz files")
+@click.option("--overwrite", is_flag=True, help="--regenerate: replace step*_extra.npz files written with other settings")
 @ray_options
 def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
          sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
