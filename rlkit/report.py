@@ -23,12 +23,11 @@ import pandas as pd
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
 from rlkit.errors import UserError
-from rlkit.logging import RETURN_COLUMNS
+from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
 from rlkit.tasks import make_env, oracle_return, random_return, train_eval_split
 
-# the report's name of each protocol -> its progress.csv column
-PROTOCOLS = {"offline context": RETURN_COLUMNS["offline"], "online prior context": RETURN_COLUMNS["online"],
-             "non-prior context (Np)": RETURN_COLUMNS["np"]}
+# the report's name of each protocol -> its progress.csv column (both from rlkit.logging's registry)
+PROTOCOLS = {p.name: p.column for p in META_TEST_PROTOCOLS}
 
 
 @dataclass
