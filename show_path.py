@@ -42,7 +42,7 @@ from rlkit.fileio import atomic_savefig
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
-from rlkit.tasks import make_wrapped_env
+from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
 def find_run(config: str, seed: int, overrides: dict) -> Path:
@@ -138,7 +138,7 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
         envs.append(env)
     episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
     last_return = np.zeros(len(jobs))
-    reward_fn = envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+    reward_fn = scored_reward_fn(cfg, envs[0])
 
     def keep(kind, paths):  # called right after each batch of episodes
         returns = paths.returns(reward_fn)

@@ -242,7 +242,7 @@ class TaskGroup:
         the episodes under way at the restored step by replaying them)."""
         for i, t in enumerate(self.tasks):
             self._write_meta(i, complete=False)
-            if hasattr(self.envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
+            if self.envs[i].unwrapped.supports_task_files:  # parameter families: the dataset describes its own task
                 self.envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
         if self.episode_start[0] is None:
             self.obs = np.stack([self._new_episode(i) for i in range(len(self.tasks))])

@@ -10,7 +10,7 @@ import torch
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
-from rlkit.tasks import make_wrapped_env
+from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
 
 
@@ -47,7 +47,7 @@ class Evaluator:
             env.reset(seed=seed * 1000 + r)
             self.envs.append(env)
         self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
-        self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+        self.reward_fn = scored_reward_fn(cfg, self.envs[0])
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
