@@ -161,3 +161,20 @@ def test_sparse_rewards_on_a_dense_env_is_one_line_naming_it():
     assert scored_reward_fn(load_config(ROOT / "configs" / "point-robot.json"), env) is None
     sparse = load_config(ROOT / "configs" / "sparse-point-robot.json")
     assert scored_reward_fn(sparse, NormalizedBoxEnv(make_env("sparse-point-robot", n_tasks=2))) is not None
+
+
+def test_env_rng_state_round_trip_repeats_the_episode_starts_through_a_wrapper():
+    from rlkit.envs import env_rng_state, set_env_rng_state
+    env = NormalizedBoxEnv(make_env("point-robot-wind", n_tasks=2))
+    env.reset(seed=3)
+    saved = env_rng_state(env)
+    first = [env.unwrapped.np_random.random() for _ in range(3)]
+    set_env_rng_state(env, saved)
+    assert [env.unwrapped.np_random.random() for _ in range(3)] == first
+
+
+def test_only_rlkit_envs_reaches_into_an_envs_generator():
+    from tests.conftest import ROOT
+    from tests.test_layers import SOURCES
+    holders = [str(p.relative_to(ROOT)) for p in SOURCES if "bit_generator.state" in p.read_text()]
+    assert holders == ["rlkit/envs/base.py"]

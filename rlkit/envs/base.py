@@ -12,6 +12,17 @@ import numpy as np
 from rlkit.errors import UserError
 
 
+def env_rng_state(env: gym.Env) -> dict[str, Any]:
+    """The state of the numpy generator an env (wrapped or not) draws its episode starts from
+    (gymnasium's `np_random`): saved in checkpoints so a resume replays the same starts."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env: gym.Env, state: dict[str, Any]) -> None:
+    """Continue an env's generator from a state `env_rng_state` returned."""
+    env.unwrapped.np_random.bit_generator.state = state
+
+
 class MultiTaskEnv(gym.Env):
     """A gymnasium env holding a fixed list of tasks; `reset_task(i)` selects one.
 

@@ -9,6 +9,7 @@ import torch
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.envs import env_rng_state, set_env_rng_state
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
 from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
@@ -51,14 +52,14 @@ class Evaluator:
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
-        return [env.unwrapped.np_random.bit_generator.state for env in self.envs]
+        return [env_rng_state(env) for env in self.envs]
 
     def set_rng_states(self, states: list[dict]) -> None:
         """On resume: continue each job env's generator where `rng_states` left it."""
         if len(states) != len(self.envs):
             raise ValueError(f"{len(states)} env states for {len(self.envs)} evaluation envs")
         for env, s in zip(self.envs, states):
-            env.unwrapped.np_random.bit_generator.state = s
+            set_env_rng_state(env, s)
 
     def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
         """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""
