@@ -39,11 +39,12 @@ from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
-from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.eval import EvalSetting, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
-from rlkit.tasks import make_wrapped_env, scored_reward_fn
+from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
+
 
 def find_run(config: str, seed: int, overrides: dict) -> Path:
     """The reference's form: the run folder the launch_experiment.py arguments point at, checked
@@ -128,14 +129,9 @@ class PositionRecorder(gym.Wrapper):
 def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
     """One protocol on every held-out task, `runs` jobs per task: per job its episodes' positions as
     (kind, [T+1, d]), the last scored return, and the final z."""
-    cfg, a = setup.cfg, setup.cfg.algo_params
-    jobs = [t for t in setup.test_tasks for _ in range(runs)]
-    envs = []
-    for k, t in enumerate(jobs):
-        env = PositionRecorder(make_wrapped_env(cfg, setup.obs_scale, setup.data_dir))
-        env.reset_task(t)
-        env.reset(seed=setup.seed * 1000 + k)
-        envs.append(env)
+    cfg = setup.cfg
+    jobs, envs = make_job_envs(cfg, setup.test_tasks, runs, setup.seed, setup.obs_scale, setup.data_dir,
+                               wrap=PositionRecorder)
     episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
     last_return = np.zeros(len(jobs))
     reward_fn = scored_reward_fn(cfg, envs[0])
@@ -148,7 +144,7 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
                 if kind == "scored":
                     last_return[i] = returns[i]
 
-    setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
+    setting = EvalSetting.from_config(cfg)
     gen = torch.Generator(device=device).manual_seed(setup.seed)
     if protocol == "np":
         result = nonprior_context(agent, envs, setting, device, np.random.default_rng(setup.seed), gen, reward_fn,
@@ -156,7 +152,8 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
     elif protocol == "online":
         result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
     else:
-        result = offline_context(agent, envs, jobs, setup.eval_buffer, setting, device, gen, reward_fn, on_paths=keep)
+        result = offline_context(agent, envs, [t for t, _ in jobs], setup.eval_buffer, setting, device, gen, reward_fn,
+                                 on_paths=keep)
     return envs, episodes, last_return, result.z
 
 
