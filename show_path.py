@@ -39,13 +39,11 @@ from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
-from rlkit.eval.protocols import EvalSetting, nonprior_context, offline_context, online_prior_context
+from rlkit.eval import EvalSetting, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
-from rlkit.tasks import make_wrapped_env
+from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
-
-PROTOCOL_FILES = {"np": "paths.png", "offline": "paths_offline.png", "online": "paths_online_prior.png"}
-PROTOCOL_NAMES = {"np": "non-prior (Np) collection", "offline": "offline context", "online": "online, prior context"}
 
 
 def find_run(config: str, seed: int, overrides: dict) -> Path:
@@ -132,17 +130,12 @@ class PositionRecorder(gym.Wrapper):
 def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
     """One protocol on every held-out task, `runs` jobs per task: per job its episodes' positions as
     (kind, [T+1, d]), the last scored return, and the final z."""
-    cfg, a = setup.cfg, setup.cfg.algo_params
-    jobs = [t for t in setup.test_tasks for _ in range(runs)]
-    envs = []
-    for k, t in enumerate(jobs):
-        env = PositionRecorder(make_wrapped_env(cfg, setup.obs_scale, setup.data_dir))
-        env.reset_task(t)
-        env.reset(seed=setup.seed * 1000 + k)
-        envs.append(env)
+    cfg = setup.cfg
+    jobs, envs = make_job_envs(cfg, setup.test_tasks, runs, setup.seed, setup.obs_scale, setup.data_dir,
+                               wrap=PositionRecorder)
     episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
     last_return = np.zeros(len(jobs))
-    reward_fn = envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+    reward_fn = scored_reward_fn(cfg, envs[0])
 
     def keep(kind, paths):  # called right after each batch of episodes
         returns = paths.returns(reward_fn)
@@ -152,7 +145,7 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
                 if kind == "scored":
                     last_return[i] = returns[i]
 
-    setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
+    setting = EvalSetting.from_config(cfg)
     gen = torch.Generator(device=device).manual_seed(setup.seed)
     if protocol == "np":
         result = nonprior_context(agent, envs, setting, device, np.random.default_rng(setup.seed), gen, reward_fn,
@@ -160,7 +153,8 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
     elif protocol == "online":
         result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
     else:
-        result = offline_context(agent, envs, jobs, setup.eval_buffer, setting, device, gen, reward_fn, on_paths=keep)
+        result = offline_context(agent, envs, [t for t, _ in jobs], setup.eval_buffer, setting, device, gen, reward_fn,
+                                 on_paths=keep)
     return envs, episodes, last_return, result.z
 
 
@@ -213,7 +207,7 @@ def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path
     legend = ("gray = random context, orange = posterior-sampled context, blue = last scored episode" if protocol == "np"
               else "blue = last scored episode (context: offline data)" if protocol == "offline"
               else "blue = last scored episode (context: its own earlier episodes, from the prior z)")
-    fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_NAMES[protocol]}\n{legend}", fontsize=8)
+    fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_BY_KEY[protocol].label}\n{legend}", fontsize=8)
     fig.tight_layout()
     atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
@@ -233,7 +227,7 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
 
 def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path, plt) -> list[Path]:
     """z of every source in one 2-D projection (PCA, and t-SNE with scikit-learn), a panel per source."""
-    names = {"offline": "offline data", "online": "online, prior context", "np": "Np collection"}
+    names = {k: "offline data" if k == "offline" else PROTOCOL_BY_KEY[k].label for k in zs}
     tasks = setup.test_tasks
     points = np.concatenate([z.reshape(-1, z.shape[-1]) for z in zs.values()])
     labels = np.concatenate([np.repeat(np.arange(len(tasks)), z.shape[1]) for z in zs.values()])
@@ -305,12 +299,12 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
     device = select_device(gpu)
     setup, trainer = load_run(run, itr, device)
     agent = trainer.agent
-    np_out = Path(out) if out else run / "paths.png"
+    np_out = Path(out) if out else run / PROTOCOL_BY_KEY["np"].paths_file
     zs = {"offline": offline_z(setup, agent, runs, device)}
     for protocol in ("np", "offline", "online"):
         envs, episodes, last_return, z = run_protocol(setup, agent, protocol, 1 if protocol == "offline" else runs, device)
         pick = np.arange(0, len(envs), 1 if protocol == "offline" else runs)  # the first run of each task
-        target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_FILES[protocol])
+        target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_BY_KEY[protocol].paths_file)
         draw_paths(setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick],
                    target_path, plt)
         click.echo(f"wrote {target_path}")

@@ -22,7 +22,7 @@ from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
-from rlkit.tasks import make_wrapped_env, train_eval_split
+from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
 
@@ -74,9 +74,7 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
     env = make_wrapped_env(cfg, obs_scale, data_dir)
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
-    if cfg.algo_params.sparse_rewards and not hasattr(env.unwrapped, "sparsify_rewards"):
-        raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env")
-    reward_fn = env.unwrapped.sparsify_rewards if cfg.algo_params.sparse_rewards else None
+    reward_fn = scored_reward_fn(cfg, env)
     train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
                                        env.unwrapped.tasks, data_dir)
     return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,

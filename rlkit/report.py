@@ -23,12 +23,11 @@ import pandas as pd
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
 from rlkit.errors import UserError
-from rlkit.logging import RETURN_COLUMNS
-from rlkit.tasks import make_env, oracle_return, random_return, train_eval_split
+from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
+from rlkit.tasks import make_env, oracle_return, random_return, scored_reward_fn, train_eval_split
 
-# the report's name of each protocol -> its progress.csv column
-PROTOCOLS = {"offline context": RETURN_COLUMNS["offline"], "online prior context": RETURN_COLUMNS["online"],
-             "non-prior context (Np)": RETURN_COLUMNS["np"]}
+# the report's name of each protocol -> its progress.csv column (both from rlkit.logging's registry)
+PROTOCOLS = {p.name: p.column for p in META_TEST_PROTOCOLS}
 
 
 @dataclass
@@ -74,9 +73,9 @@ def reference_returns(run: Path) -> Reference | None:
     summed over sparse rewards where the run scores them (`sparse_rewards`)."""
     cfg = config_from_variant(read_variant(run))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
-    if not hasattr(env, "oracle_action"):
+    if not env.has_oracle:
         return None
-    reward_fn = env.sparsify_rewards if cfg.algo_params.sparse_rewards and hasattr(env, "sparsify_rewards") else None
+    reward_fn = scored_reward_fn(cfg, env)
     _, test = train_eval_split(cfg)
     return Reference(float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
                      float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])))

@@ -39,13 +39,11 @@ from rlkit.cli import die_with_parent, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig, atomic_write_text
-from rlkit.report import PROTOCOLS, Reference, reference_returns
+from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS
+from rlkit.report import Reference, reference_returns
 from rlkit.stats import curve_band, iqm_interval, t_interval
 
 METHODS = ("CSRO", "FOCAL", "OFFPEARL")
-KEYS = {"offline": PROTOCOLS["offline context"], "online": PROTOCOLS["online prior context"],
-        "np": PROTOCOLS["non-prior context (Np)"]}
-LABELS = {"offline": "offline context", "online": "online, prior context", "np": "online, non-prior (Np)"}
 # The paper's Table 1, point-robot row (returns): offline vs online-prior context
 PAPER_POINT_ROBOT = {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)}
 
@@ -158,7 +156,7 @@ def final_table(runs: dict[str, list[pd.DataFrame]], last: int, ref: Reference) 
     """One row per (method, protocol): per-seed final returns and their summaries."""
     rows = []
     for method, frames in runs.items():
-        for key, col in KEYS.items():
+        for key, col in RETURN_COLUMNS.items():
             finals = np.array([f[col].tail(last).mean() for f in frames])
             scores = ref.score(finals)
             iqm, lo, hi = iqm_interval(scores)
@@ -187,10 +185,10 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
     out = ["| method | protocol | return (mean ± std) | score | IQM score [95% CI] | offline − this protocol [95% CI] |",
            "|---|---|---|---|---|---|"]
     for method in dict.fromkeys(table.method):
-        for key in KEYS:
+        for key in RETURN_COLUMNS:
             c = _cell(table, method, key)
             g = "" if key == "offline" else f"{gap(table, method, key)[0]:.2f} {_fmt_ci(*gap(table, method, key)[1:])}"
-            out.append(f"| {method} | {LABELS[key]} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
+            out.append(f"| {method} | {PROTOCOL_BY_KEY[key].label} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
                        f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} | {g} |")
     out.append(f"| oracle (scripted) | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
@@ -200,7 +198,7 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
 def context_blind(table: pd.DataFrame, method: str) -> bool:
     """True when the three protocols give the same final return on every seed: the method's z does not
     depend on its context at all (e.g. a saturated encoder), so context shift cannot show."""
-    finals = [_cell(table, method, k).finals for k in KEYS]
+    finals = [_cell(table, method, k).finals for k in RETURN_COLUMNS]
     return all(np.allclose(finals[0], f, rtol=0, atol=1e-6) for f in finals[1:])
 
 
@@ -308,7 +306,8 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
-    for ax, (key, col) in zip(axes, [("np", KEYS["np"]), ("online", KEYS["online"]), ("offline", KEYS["offline"])]):
+    for ax, key in zip(axes, ("np", "online", "offline")):
+        col = RETURN_COLUMNS[key]
         for method, frames in runs.items():
             x, mean, lo, hi = curve_band([f["Number of train steps total"].to_numpy() for f in frames],
                                          [f[col].to_numpy() for f in frames])
@@ -316,7 +315,7 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
             ax.fill_between(x, ref.score(lo), ref.score(hi), alpha=0.2)
         ax.axhline(1.0, color="k", ls="--", lw=1)
         ax.axhline(0.0, color="gray", ls=":", lw=1)
-        ax.set_title(LABELS[key])
+        ax.set_title(PROTOCOL_BY_KEY[key].label)
         ax.set_xlabel("gradient steps")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("normalised score (random 0, oracle 1)")
@@ -381,7 +380,7 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
     lines += ["", "## Per-seed final returns", "", "| method | protocol | " + " | ".join(f"seed {s}" for s in seeds) + " |",
               "|---|---|" + "---|" * len(seeds)]
     for _, r in table.iterrows():
-        lines.append(f"| {r.method} | {LABELS[r.protocol]} | " + " | ".join(f"{v:.2f}" for v in r.finals) + " |")
+        lines.append(f"| {r.method} | {PROTOCOL_BY_KEY[r.protocol].label} | " + " | ".join(f"{v:.2f}" for v in r.finals) + " |")
     out = results / f"{stem}.md"
     atomic_write_text(out, "\n".join(lines) + "\n")
     return out

@@ -9,8 +9,9 @@ observation normaliser (docs/data-format.md).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import gymnasium as gym
 import numpy as np
 
 from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
@@ -63,6 +64,18 @@ def make_wrapped_env(cfg: Config, obs_scale: np.ndarray | None, data_dir: str | 
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     restore_dataset_tasks(env, cfg.algo_params.data_dir if data_dir is None else data_dir)
     return NormalizedBoxEnv(env, obs_scale=obs_scale)
+
+
+def scored_reward_fn(cfg: Config, env: gym.Env) -> Callable[[np.ndarray | float], np.ndarray] | None:
+    """The map a run scores rewards with: the env's sparse reward where `algo_params.sparse_rewards` is set,
+    else None (the dense reward). `env` may be wrapped. One line where the env has no sparse reward."""
+    if not cfg.algo_params.sparse_rewards:
+        return None
+    fn = env.unwrapped.sparse_reward_fn()
+    if fn is None:
+        raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: "
+                        "expected a sparse-* env")
+    return fn
 
 
 def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:

@@ -125,3 +125,56 @@ def test_point_robot_wind_formulas():
     for _ in range(20):
         obs, r, _, _, info = env.step(env.oracle_action(obs))
     assert r > -0.2 and info["sparse_reward"] == pytest.approx(r + 1.0)
+
+
+# env_name -> (has a sparse reward, has a scripted oracle, describes its tasks in task files)
+CAPABILITIES = {"point-robot": (False, True, False), "sparse-point-robot": (True, True, False),
+                "point-robot-wind": (True, True, False), "cheetah-vel": (False, False, False),
+                "cheetah-dir": (False, False, False), "ant-goal": (False, False, False),
+                "ant-dir": (False, False, False), "humanoid-dir": (False, False, False),
+                "hopper-rand-params": (False, False, True), "walker-rand-params": (False, False, True),
+                "sparse-walker-rand-params": (True, False, True)}
+
+
+def test_every_family_declares_its_capabilities_on_the_base_class():
+    from rlkit.tasks import ENVS
+    assert set(CAPABILITIES) == set(ENVS)
+    for name, (sparse, oracle, task_files) in CAPABILITIES.items():
+        env = make_env(name, n_tasks=2)
+        fn = env.sparse_reward_fn()
+        assert (fn is not None, env.has_oracle, env.supports_task_files) == (sparse, oracle, task_files), name
+        if fn is not None:
+            assert fn(-100.0) == 0.0  # far from any goal: no sparse reward
+        if not oracle:
+            with pytest.raises(NotImplementedError, match="no scripted oracle"):
+                env.oracle_action(np.zeros(env.observation_space.shape))
+
+
+def test_sparse_rewards_on_a_dense_env_is_one_line_naming_it():
+    from rlkit.config import load_config
+    from rlkit.tasks import scored_reward_fn
+    from tests.conftest import ROOT
+    dense = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {"sparse_rewards": True}})
+    env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
+    with pytest.raises(UserError, match="sparse_rewards is set but 'point-robot' has no sparse reward"):
+        scored_reward_fn(dense, env)
+    assert scored_reward_fn(load_config(ROOT / "configs" / "point-robot.json"), env) is None
+    sparse = load_config(ROOT / "configs" / "sparse-point-robot.json")
+    assert scored_reward_fn(sparse, NormalizedBoxEnv(make_env("sparse-point-robot", n_tasks=2))) is not None
+
+
+def test_env_rng_state_round_trip_repeats_the_episode_starts_through_a_wrapper():
+    from rlkit.envs import env_rng_state, set_env_rng_state
+    env = NormalizedBoxEnv(make_env("point-robot-wind", n_tasks=2))
+    env.reset(seed=3)
+    saved = env_rng_state(env)
+    first = [env.unwrapped.np_random.random() for _ in range(3)]
+    set_env_rng_state(env, saved)
+    assert [env.unwrapped.np_random.random() for _ in range(3)] == first
+
+
+def test_only_rlkit_envs_reaches_into_an_envs_generator():
+    from tests.conftest import ROOT
+    from tests.test_layers import SOURCES
+    holders = [str(p.relative_to(ROOT)) for p in SOURCES if "bit_generator.state" in p.read_text()]
+    assert holders == ["rlkit/envs/base.py"]

@@ -8,7 +8,10 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, TIMING_COLUMNS, RunLogger, progress_row
+from rlkit.logging import (LOSS_COLUMNS, PROTOCOL_BY_KEY, PROTOCOLS, RETURN_COLUMNS, STAT_COLUMNS, TIMING_COLUMNS,
+                           RunLogger, progress_row)
+from tests.conftest import ROOT
+from tests.test_layers import SOURCES
 
 
 def make_row(iteration: int, offline: float = -5.0, latent: int = 2) -> dict[str, float]:
@@ -123,3 +126,22 @@ def test_a_full_disk_under_debug_log_is_an_error_naming_it(tmp_path):
     assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(tmp_path / "debug.log"))
     handler.stream = None
     logger.close()
+
+
+def test_the_protocol_registry_is_the_only_place_that_spells_a_protocols_names():
+    """Every column, report name, label and figure file of a protocol is written once, in rlkit/logging/columns.py;
+    the other modules read them from `PROTOCOLS`, so the names cannot drift apart."""
+    texts = {p: p.read_text() for p in SOURCES}
+    for protocol in PROTOCOLS:
+        for value in (protocol.column, protocol.name, protocol.label, protocol.paths_file):
+            holders = sorted(str(p.relative_to(ROOT)) for p, t in texts.items()
+                             if f'"{value}"' in t or f"'{value}'" in t)
+            assert holders == ["rlkit/logging/columns.py"], (value, holders)
+
+
+def test_every_consumer_takes_its_protocol_names_from_the_registry():
+    from rlkit.report import PROTOCOLS as REPORT_PROTOCOLS
+    assert list(RETURN_COLUMNS) == [p.key for p in PROTOCOLS]
+    assert list(RETURN_COLUMNS.values()) == [p.column for p in PROTOCOLS]
+    assert REPORT_PROTOCOLS == {p.name: p.column for p in PROTOCOLS}
+    assert PROTOCOL_BY_KEY == {p.key: p for p in PROTOCOLS}

@@ -49,7 +49,7 @@ def oracle_returns(data_dir: str | Path, env_params: dict | None = None) -> dict
         if params is None:
             continue
         env = make_env(meta["env_name"], **params)
-        if not hasattr(env, "oracle_action"):
+        if not env.has_oracle:
             return {}
         out[idx] = oracle_return(env, idx)
     return out

@@ -24,7 +24,7 @@ from rlkit.data.dataset import (FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, 
                                 restore_dataset_tasks, running_versions, task_dir, write_checkpoint, write_networks,
                                 write_task_meta)
 from rlkit.data.rollout import rollout
-from rlkit.envs import NormalizedBoxEnv
+from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.tasks import make_env
@@ -242,7 +242,7 @@ class TaskGroup:
         the episodes under way at the restored step by replaying them)."""
         for i, t in enumerate(self.tasks):
             self._write_meta(i, complete=False)
-            if hasattr(self.envs[i].unwrapped, "save_task"):  # parameter families: the dataset describes its own task
+            if self.envs[i].unwrapped.supports_task_files:  # parameter families: the dataset describes its own task
                 self.envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
         if self.episode_start[0] is None:
             self.obs = np.stack([self._new_episode(i) for i in range(len(self.tasks))])
@@ -253,14 +253,14 @@ class TaskGroup:
 
     def _new_episode(self, i: int) -> np.ndarray:
         """Reset task i's env, remembering how its episode began."""
-        self.episode_start[i], self.episode_actions[i] = _rng_state(self.envs[i]), []
+        self.episode_start[i], self.episode_actions[i] = env_rng_state(self.envs[i]), []
         return self.envs[i].reset()[0]
 
     def _replay_episode(self, i: int) -> np.ndarray:
         """Task i's env as it was at the restored step: its episode's reset from the same generator state,
         then the same actions (the envs are deterministic given both)."""
         env, actions = self.envs[i], self.episode_actions[i]
-        env.unwrapped.np_random.bit_generator.state = self.episode_start[i]
+        set_env_rng_state(env, self.episode_start[i])
         obs = env.reset()[0]
         for a in actions:
             obs = env.step(a)[0]
@@ -332,7 +332,7 @@ class TaskGroup:
         return {"step": self.step, "tasks": list(self.tasks), "agent": _to_cpu(self.agent.state_dict()),
                 "optimizers": {k: _to_cpu(o.state_dict()) for k, o in self._optimizers().items()},
                 "generators": [g.get_state() for g in self.gens.gens], "replay": self.replay.state(),
-                "episodes": episodes, "eval_env_rng": [[_rng_state(e) for e in envs] for envs in self.eval_envs],
+                "episodes": episodes, "eval_env_rng": [[env_rng_state(e) for e in envs] for envs in self.eval_envs],
                 "last": self.last.tolist(), "checkpoints": [list(c) for c in self.checkpoints],
                 "returns": [list(r) for r in self.returns], "settings": self._settings()}
 
@@ -368,7 +368,7 @@ class TaskGroup:
         self._restored_obs = [e["obs"].numpy() for e in state["episodes"]]
         for envs, states in zip(self.eval_envs, state["eval_env_rng"]):
             for env, s in zip(envs, states):
-                env.unwrapped.np_random.bit_generator.state = s
+                set_env_rng_state(env, s)
         self.step, self.last = state["step"], np.array(state["last"], dtype=np.int64)
         self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
 
@@ -434,11 +434,6 @@ def _to_cpu(tree):
     if isinstance(tree, (list, tuple)):
         return type(tree)(_to_cpu(v) for v in tree)
     return tree
-
-
-def _rng_state(env) -> dict[str, Any]:
-    """The numpy generator an env draws its episode starts from (gymnasium's `np_random`)."""
-    return env.unwrapped.np_random.bit_generator.state
 
 
 def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedule) -> list[int]:

@@ -279,7 +279,7 @@ def restore_dataset_tasks(env, data_dir: str | Path) -> int:
 
     Envs without per-task parameter files (reward families) are left as they are.
     """
-    if not hasattr(env, "load_task"):
+    if not env.supports_task_files:
         return 0
     restored = 0
     for i in range(len(env.tasks)):

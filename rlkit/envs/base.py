@@ -2,13 +2,25 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import gymnasium as gym
 from gymnasium.utils import seeding
 import numpy as np
 
 from rlkit.errors import UserError
+
+
+def env_rng_state(env: gym.Env) -> dict[str, Any]:
+    """The state of the numpy generator an env (wrapped or not) draws its episode starts from
+    (gymnasium's `np_random`): saved in checkpoints so a resume replays the same starts."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env: gym.Env, state: dict[str, Any]) -> None:
+    """Continue an env's generator from a state `env_rng_state` returned."""
+    env.unwrapped.np_random.bit_generator.state = state
 
 
 class MultiTaskEnv(gym.Env):
@@ -18,6 +30,10 @@ class MultiTaskEnv(gym.Env):
     optional `seed` for the env's own RNG (reset noise); the task list never depends on `seed`.
     Subclasses implement `_reset_state() -> obs` and `_step_state(a) -> (obs, r, terminated, info)`
     in env units; this class adds task bookkeeping, the time limit and input checks.
+
+    Optional capabilities are declared here too: a family offers one by overriding its method
+    (`sparsify_rewards`, `oracle_action`, `save_task`/`load_task`), and callers ask
+    `sparse_reward_fn()`, `has_oracle` and `supports_task_files` instead of probing attributes.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -64,3 +80,38 @@ class MultiTaskEnv(gym.Env):
 
     def get_task(self) -> dict[str, Any]:
         return self.tasks[self.task_idx]
+
+    # optional capabilities --------------------------------------------------------------
+    def _overrides(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(MultiTaskEnv, name)
+
+    def sparsify_rewards(self, r: np.ndarray | float) -> np.ndarray:
+        """Dense reward -> the family's sparse reward (sparse families override this)."""
+        raise NotImplementedError(f"{type(self).__name__} has no sparse reward")
+
+    def sparse_reward_fn(self) -> Callable[[np.ndarray | float], np.ndarray] | None:
+        """`sparsify_rewards` where the family has a sparse reward, else None (only the dense reward exists)."""
+        return self.sparsify_rewards if self._overrides("sparsify_rewards") else None
+
+    def oracle_action(self, obs: np.ndarray) -> np.ndarray:
+        """A near-optimal scripted action in env units (families with an oracle override this)."""
+        raise NotImplementedError(f"{type(self).__name__} has no scripted oracle")
+
+    @property
+    def has_oracle(self) -> bool:
+        """Whether `oracle_action` exists, so oracle returns (the top of the normalised score) can be computed."""
+        return self._overrides("oracle_action")
+
+    def save_task(self, idx: int, path: str | Path) -> None:
+        """Write task `idx`'s parameters to a task file (parameter families override this and `load_task`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no task files")
+
+    def load_task(self, idx: int, path: str | Path) -> None:
+        """Make task `idx` the one a task file written by `save_task` describes."""
+        raise NotImplementedError(f"{type(self).__name__} has no task files")
+
+    @property
+    def supports_task_files(self) -> bool:
+        """Whether a dataset describes its own tasks in task files (parameter families, whose tasks are not in
+        the config)."""
+        return self._overrides("save_task") and self._overrides("load_task")

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.envs import env_rng_state, set_env_rng_state
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
-from rlkit.tasks import make_wrapped_env
+from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
 
 
@@ -30,35 +33,46 @@ class EvalResult:
         return {k: float(v.mean()) for k, v in self.scores.items()}
 
 
+def make_job_envs(cfg: Config, tasks: list[int], runs: int, seed: int, obs_scale: np.ndarray | None,
+                  data_dir: str | Path | None = None, wrap: Callable[[gym.Env], gym.Env] | None = None
+                  ) -> tuple[list[tuple[int, int]], list[gym.Env]]:
+    """The meta-test's jobs (task, run), tasks outer and runs inner, and one env per job: the dataset's env in
+    agent units (`make_wrapped_env`; `wrap` adds an outer wrapper), set to its task and seeded by (run seed, run),
+    so run r of every task draws its episode starts from the same generator state."""
+    jobs = [(t, r) for t in tasks for r in range(runs)]
+    envs = []
+    for t, r in jobs:
+        env = make_wrapped_env(cfg, obs_scale, data_dir)
+        if wrap is not None:
+            env = wrap(env)
+        env.reset_task(t)
+        env.reset(seed=seed * 1000 + r)
+        envs.append(env)
+    return jobs, envs
+
+
 class Evaluator:
     """One env per job (test task, run), seeded by (run seed, run), kept across iterations; all jobs
     of a protocol advance in lockstep."""
 
     def __init__(self, cfg: Config, test_tasks: list[int], eval_buffer: MultiTaskBuffer, obs_scale: np.ndarray | None,
                  seed: int, device: torch.device, data_dir: str | Path | None = None):
-        a = cfg.algo_params
         self.test_tasks, self.eval_buffer, self.seed, self.device = test_tasks, eval_buffer, seed, device
-        self.num_evals = a.num_evals
-        self.jobs = [(t, r) for t in test_tasks for r in range(a.num_evals)]
-        self.envs = []
-        for t, r in self.jobs:
-            env = make_wrapped_env(cfg, obs_scale, data_dir)
-            env.reset_task(t)
-            env.reset(seed=seed * 1000 + r)
-            self.envs.append(env)
-        self.setting = EvalSetting(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
-        self.reward_fn = self.envs[0].unwrapped.sparsify_rewards if a.sparse_rewards else None
+        self.num_evals = cfg.algo_params.num_evals
+        self.jobs, self.envs = make_job_envs(cfg, test_tasks, self.num_evals, seed, obs_scale, data_dir)
+        self.setting = EvalSetting.from_config(cfg)
+        self.reward_fn = scored_reward_fn(cfg, self.envs[0])
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
-        return [env.unwrapped.np_random.bit_generator.state for env in self.envs]
+        return [env_rng_state(env) for env in self.envs]
 
     def set_rng_states(self, states: list[dict]) -> None:
         """On resume: continue each job env's generator where `rng_states` left it."""
         if len(states) != len(self.envs):
             raise ValueError(f"{len(states)} env states for {len(self.envs)} evaluation envs")
         for env, s in zip(self.envs, states):
-            env.unwrapped.np_random.bit_generator.state = s
+            set_env_rng_state(env, s)
 
     def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
         """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.rollout import Paths, rollout
 from rlkit.torch.csro.agent import CSROAgent
@@ -30,6 +31,11 @@ class EvalSetting:
     max_path_length: int  # H
     num_exp_traj_eval: int
     use_next_obs_in_context: bool
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> EvalSetting:
+        a = cfg.algo_params
+        return cls(a.num_steps_per_eval, a.max_path_length, a.num_exp_traj_eval, a.use_next_obs_in_context)
 
 
 class _Context:

@@ -1,16 +1,39 @@
 """The progress.csv columns (docs/data-format.md describes each, and how it differs from the
-reference's): their names, their order, and the one function that builds a row from plain values."""
+reference's): their names, their order, and the one function that builds a row from plain values.
+Also the one registry of the three meta-test protocols, which every other module reads its names from."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
-# protocol -> column of its mean final-episode return over the test tasks and runs
-RETURN_COLUMNS = {"offline": "Average_OfflineReturn_all_test_tasks",
-                  "online": "Average_OnlineReturn_all_test_tasks",
-                  "np": "Average_NpOnlineReturn_all_test_tasks"}
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One meta-test protocol (docs/algorithm.md, "Meta-test") and every name it goes by."""
+    key: str  # the code's name: the Evaluator's result keys, reproduce's tables
+    column: str  # progress.csv column of its mean final-episode return over the test tasks and runs
+    name: str  # rlkit.report's name, also the key in reference-seed files (docs/results/*-seeds.json)
+    label: str  # its title in reproduce's tables and figures and in show_path.py's figures
+    paths_file: str  # show_path.py's figure of its episodes
+
+
+# the three protocols, in progress.csv column order
+PROTOCOLS = (
+    Protocol("offline", "Average_OfflineReturn_all_test_tasks", "offline context", "offline context",
+             "paths_offline.png"),
+    Protocol("online", "Average_OnlineReturn_all_test_tasks", "online prior context", "online, prior context",
+             "paths_online_prior.png"),
+    Protocol("np", "Average_NpOnlineReturn_all_test_tasks", "non-prior context (Np)", "online, non-prior (Np)",
+             "paths.png"),
+)
+PROTOCOL_BY_KEY = {p.key: p for p in PROTOCOLS}
+
+# protocol key -> column of its mean final-episode return over the test tasks and runs
+RETURN_COLUMNS = {p.key: p.column for p in PROTOCOLS}
 
 # loss (a `LossRecord` field) -> column of its mean over the iteration's training steps
 LOSS_COLUMNS = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
