@@ -17,7 +17,7 @@ import torch
 
 from rlkit.cli import run_cli
 from rlkit.config import Config, load_config, parse_override_args
-from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.tasks import make_env
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
@@ -37,10 +37,9 @@ class Budget:
 def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
     """One training step of `cfg`'s trainer (same sizes, same algorithm switches) as a callable, on
     synthetic data of the env's dimensions: `n_tasks` tasks of `transitions` random transitions, the
-    meta-batch drawn from them as in training. For counting and timing steps, not for learning."""
+    meta-batch drawn from them by training's own `sample_step`. For counting and timing steps, not for learning."""
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    a = cfg.algo_params
     rng = np.random.default_rng(seed)
     n = transitions
     data = {t: Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32),
@@ -51,12 +50,11 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, dev, seed=seed)
     gen = torch.Generator().manual_seed(seed)
+    task_ids = torch.arange(n_tasks)
 
     def step():
-        ids = torch.randperm(n_tasks, generator=gen)[:a.meta_batch]
-        ctx = buf.sample_context(ids, a.embedding_batch_size, gen, a.use_next_obs_in_context)
-        extra = [buf.sample(ids, a.batch_size, gen) for _ in range(a.c_iter - 1)] if a.use_brac else []
-        return trainer.train_step(ids, ctx, buf.sample(ids, a.batch_size, gen), extra)
+        s = sample_step(buf, task_ids, cfg.algo_params, gen)
+        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
 
     return step
 

@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from rlkit.config import Config
-from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import load_task_data, read_normalizer
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import DivergedError, UserError
@@ -107,21 +107,9 @@ class MetaTrainer:
                                    setup.data_dir)
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
 
-    def sample_tasks(self) -> torch.Tensor:
-        a, n = self.cfg.algo_params, len(self.setup.train_tasks)
-        if a.mb_replace:
-            idx = torch.randint(n, (a.meta_batch,), generator=self.sample_gen, device=self.setup.device)
-        else:
-            idx = torch.randperm(n, generator=self.sample_gen, device=self.setup.device)[:a.meta_batch]
-        return self.train_tasks[idx]
-
     def step(self) -> LossRecord:
-        a, buf, g = self.cfg.algo_params, self.setup.train_buffer, self.sample_gen
-        tasks = self.sample_tasks()
-        context = buf.sample_context(tasks, a.embedding_batch_size, g, a.use_next_obs_in_context)
-        batch = buf.sample(tasks, a.batch_size, g)
-        extra = [buf.sample(tasks, a.batch_size, g) for _ in range(a.c_iter - 1)] if a.use_brac else []
-        return self.trainer.train_step(tasks, context, batch, extra)
+        s = sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
+        return self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
 
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:

@@ -3,9 +3,13 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-from rlkit.budget import Budget, describe, training_budget
+import rlkit.budget
+from rlkit.budget import Budget, describe, synthetic_step, training_budget
 from rlkit.config import load_config
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.torch.csro.trainer import CSROTrainer
 from rlkit.stats import iqm_interval, t_interval
 from tests.conftest import TINY_CONFIG
 
@@ -27,6 +31,29 @@ def test_budget_counts_a_classifier_step():
     training tasks as classes, a held-out task among them had no class and the step raised."""
     cfg = load_config(TINY_CONFIG, {"algo_type": "CLASSIFIER"})
     assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
+
+
+def test_budget_draws_a_step_as_training_does(monkeypatch):
+    """The budget's step draws its tasks, context, batch and BRAC batches with training's `sample_step`: from the
+    same buffer and generator state they are the same tensors (it once drew a permutation under mb_replace and
+    the BRAC batches before the batch)."""
+    buffers, seen = [], []
+
+    class Recorded(MultiTaskBuffer):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            buffers.append(self)
+
+    monkeypatch.setattr(rlkit.budget, "MultiTaskBuffer", Recorded)
+    monkeypatch.setattr(CSROTrainer, "train_step", lambda self, *args: seen.append(args))
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"mb_replace": True, "use_brac": True, "c_iter": 3}})
+    synthetic_step(cfg, n_tasks=5, transitions=200, seed=3)()
+    want = sample_step(buffers[0], torch.arange(5), cfg.algo_params, torch.Generator().manual_seed(3))
+    tasks, context, batch, extra = seen[0]
+    torch.testing.assert_close(tasks, want.tasks)
+    torch.testing.assert_close(context, want.context)
+    torch.testing.assert_close(batch.obs, want.batch.obs)
+    assert len(extra) == 2 and all(torch.equal(e.obs, w.obs) for e, w in zip(extra, want.extra))
 
 
 def test_budget_line_names_flops_and_throughput():

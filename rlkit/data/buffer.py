@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rlkit.config import AlgoParams
 from rlkit.data.dataset import Trajectories
 from rlkit.errors import UserError
 
@@ -79,3 +80,30 @@ class MultiTaskBuffer:
     def sample_context(self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool) -> torch.Tensor:
         """[T, n, context_dim]: (s, a, r[, s']) rows, uniform with replacement."""
         return self._rows(tasks, n, generator)[..., :self.context_dim(use_next_obs)].contiguous()
+
+
+@dataclass
+class StepSample:
+    """What one training step draws: the meta-batch's task ids, their context, the batch and BRAC's extra batches."""
+
+    tasks: torch.Tensor
+    context: torch.Tensor
+    batch: RLBatch
+    extra: list[RLBatch]
+
+
+def sample_step(buf: MultiTaskBuffer, task_ids: torch.Tensor, algo_params: AlgoParams,
+                generator: torch.Generator) -> StepSample:
+    """One training step's draw, in the order training has always drawn it (tasks, context, batch, extra), so that
+    training (`rlkit.experiment.MetaTrainer.step`) and `rlkit.budget` sample alike. `task_ids` are the tasks to
+    draw `meta_batch` from: with replacement if `mb_replace`, else a random subset."""
+    a, n = algo_params, len(task_ids)
+    if a.mb_replace:
+        idx = torch.randint(n, (a.meta_batch,), generator=generator, device=task_ids.device)
+    else:
+        idx = torch.randperm(n, generator=generator, device=task_ids.device)[:a.meta_batch]
+    tasks = task_ids[idx]
+    context = buf.sample_context(tasks, a.embedding_batch_size, generator, a.use_next_obs_in_context)
+    batch = buf.sample(tasks, a.batch_size, generator)
+    extra = [buf.sample(tasks, a.batch_size, generator) for _ in range(a.c_iter - 1)] if a.use_brac else []
+    return StepSample(tasks, context, batch, extra)
