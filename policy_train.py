@@ -30,7 +30,7 @@ from pathlib import Path
 import click
 import torch
 
-from rlkit.cli import run_cli, select_device
+from rlkit.cli import parse_list, run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import load_config
@@ -105,11 +105,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
 
 def parse_checkpoints(text: str) -> list[int]:
     """'2200,2400' -> [2200, 2400]; an empty entry is an error, not "every checkpoint"."""
-    try:
-        return [int(c) for c in text.split(",")]
-    except ValueError:
-        raise UserError(f"--checkpoints {text!r}: expected comma-separated integers such as 2200,2400 "
-                        "(leave --checkpoints out for every saved checkpoint)") from None
+    return parse_list("--checkpoints", text, hint=" (leave --checkpoints out for every saved checkpoint)")
 
 
 def with_seed(overrides: list[str], seed: int) -> list[str]:

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import click
 import torch
@@ -46,6 +46,50 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     except click.ClickException as e:
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)
+
+
+def parse_list(option: str, text: str, *, choices: Sequence[str] | None = None, minimum: int | None = None,
+               duplicates: str = "keep", hint: str = "") -> list:
+    """A comma-separated option value (`--seeds 0,1,2`, `--methods CSRO,FOCAL`) as a list in the given order:
+    integers, or names from `choices`. Entries are stripped; an empty entry is an error (not "all"), as is
+    an integer below `minimum`. A repeated entry is kept (`duplicates="keep"`), dropped ("drop") or an error
+    ("refuse"). Every error is one line naming the option, the bad entry and what was expected (+ `hint`)."""
+    if choices is None:
+        expected = "comma-separated integers" + (f" >= {minimum}" if minimum is not None else "") + " such as 0,1,2"
+    else:
+        expected = f"comma-separated names from {list(choices)}"
+    expected += ", each once" if duplicates == "refuse" else ""
+
+    def refuse(problem: str) -> UserError:
+        return UserError(f"{option} {text!r}: {problem}; expected {expected}{hint}")
+
+    items = [s.strip() for s in text.split(",")]
+    if not any(items):
+        raise refuse("the list is empty")
+    values: list = []
+    for i, item in enumerate(items, 1):
+        if not item:
+            raise refuse(f"entry {i} is empty")
+        values.append(_list_entry(item, choices, minimum, refuse))
+        if values[-1] in values[:-1] and duplicates == "refuse":
+            raise refuse(f"{item} appears twice")
+    return list(dict.fromkeys(values)) if duplicates == "drop" else values
+
+
+def _list_entry(item: str, choices: Sequence[str] | None, minimum: int | None,
+                refuse: Callable[[str], UserError]) -> int | str:
+    """One entry of `parse_list`: a name from `choices`, or an integer >= `minimum`."""
+    if choices is not None:
+        if item not in choices:
+            raise refuse(f"{item!r} is unknown")
+        return item
+    try:
+        value = int(item)
+    except ValueError:
+        raise refuse(f"{item!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise refuse(f"{value} is below {minimum}")
+    return value
 
 
 def check_gpu(gpu: int | None) -> int | None:

@@ -35,7 +35,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from rlkit.cli import die_with_parent, run_cli, select_device
+from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
 from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig, atomic_write_text
@@ -75,26 +75,6 @@ class RunSpec:
     out_dir: Path
     threads: int
     gpu: int | None
-
-
-def parse_list(raw: str, valid: tuple[str, ...] | None, what: str) -> list:
-    """A comma-separated list of integers (valid None) or of names in `valid`; empty entries are errors."""
-    items = [s.strip() for s in raw.split(",")]
-    if not any(items) or not all(items):
-        raise UserError(f"{'empty' if not any(items) else 'an empty entry in the'} {what} list {raw!r}: expected a "
-                        "comma-separated list" + (f" of {list(valid)}" if valid else " such as 0,1,2"))
-    if valid is None:
-        try:
-            values = sorted(set(int(s) for s in items))
-        except ValueError:
-            raise UserError(f"{what} {raw!r}: expected integers such as 0,1,2") from None
-        if values[0] < 0:
-            raise UserError(f"{what} {values[0]}: expected integers >= 0")
-        return values
-    bad = [s for s in items if s not in valid]
-    if bad:
-        raise UserError(f"unknown {what} {bad[0]!r}: expected one of {list(valid)}")
-    return list(dict.fromkeys(items))
 
 
 def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, threads: int, gpu: int | None,
@@ -406,8 +386,8 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
     if profile not in PROFILES:
         raise UserError(f"unknown profile {profile!r}: expected one of {list(PROFILES)}")
-    seed_list = parse_list(seeds, None, "seed")
-    method_list = parse_list(methods, METHODS, "method")
+    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
+    method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
     if threads is not None and threads < 1:

@@ -66,11 +66,13 @@ def test_rerun_skips_finished_runs(reproduced):
 
 
 @pytest.mark.parametrize("flag,value,message", [
-    ("--methods", "CSRO,PEARL", "unknown method 'PEARL': expected one of ['CSRO', 'FOCAL', 'OFFPEARL']"),
+    ("--methods", "CSRO,PEARL", "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
+                                "['CSRO', 'FOCAL', 'OFFPEARL']"),
     ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
-    ("--seeds", ",", "empty seed list"),
-    ("--seeds", "0,,1", "an empty entry in the seed list '0,,1'"),
-    ("--methods", "CSRO,", "an empty entry in the method list 'CSRO,'"),
+    ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
+    ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),
+    ("--seeds", "0,-1", "--seeds '0,-1': -1 is below 0"),
+    ("--methods", "CSRO,", "--methods 'CSRO,': entry 2 is empty; expected comma-separated names from"),
 ])
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
     proc = run_cli(["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],

@@ -291,7 +291,34 @@ def test_stage1_seed_is_the_sac_seed(tmp_path):
 def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
     line = _error([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--regenerate", "--checkpoints",
                    checkpoints], cwd=tmp_path)
-    assert f"--checkpoints {checkpoints!r}: expected comma-separated integers" in line
+    assert line.startswith(f"error: --checkpoints {checkpoints!r}: ") and "expected comma-separated integers" in line
+    assert ("entry 2 is empty" if checkpoints == "100,,200" else "the list is empty") in line
+
+
+@pytest.mark.parametrize("text,kw,message", [
+    ("", {}, "--x '': the list is empty; expected comma-separated integers such as 0,1,2"),
+    ("0,,1", {}, "--x '0,,1': entry 2 is empty; expected comma-separated integers such as 0,1,2"),
+    ("1,x", {}, "--x '1,x': 'x' is not an integer; expected comma-separated integers such as 0,1,2"),
+    ("0,-1", {"minimum": 0}, "--x '0,-1': -1 is below 0; expected comma-separated integers >= 0 such as 0,1,2"),
+    ("1,0,1", {"duplicates": "refuse"}, "--x '1,0,1': 1 appears twice; expected comma-separated integers such as "
+                                        "0,1,2, each once"),
+    ("A,C", {"choices": ("A", "B")}, "--x 'A,C': 'C' is unknown; expected comma-separated names from ['A', 'B']"),
+    ("A,", {"choices": ("A", "B"), "hint": " (or leave --x out)"},
+     "--x 'A,': entry 2 is empty; expected comma-separated names from ['A', 'B'] (or leave --x out)"),
+])
+def test_one_list_parser_names_the_option_the_entry_and_what_was_expected(text, kw, message):
+    """`rlkit.cli.parse_list` serves --seeds (launch_experiment, reproduce), --methods and --checkpoints alike."""
+    from rlkit.cli import parse_list
+    with pytest.raises(UserError) as err:
+        parse_list("--x", text, **kw)
+    assert str(err.value) == message
+
+
+def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
+    from rlkit.cli import parse_list
+    assert parse_list("--x", " 2,0, 1,2") == [2, 0, 1, 2]
+    assert parse_list("--x", "2,0,2", duplicates="drop") == [2, 0]
+    assert parse_list("--x", "B,A,B", choices=("A", "B"), duplicates="drop") == ["B", "A"]
 
 
 # ---- writes the system refuses: one line naming the path, exit 2, nothing half-written -----------------

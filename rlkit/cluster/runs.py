@@ -31,7 +31,7 @@ import torch
 
 from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
                                   capacity, connect, drive, finish, remote, summary_table, task_resources)
-from rlkit.cli import select_device
+from rlkit.cli import parse_list, select_device
 from rlkit.config import Config, config_from_variant, default_dict, load_config, resolve_key
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
@@ -51,13 +51,7 @@ class RunPlan:
 
 def parse_seeds(text: str) -> list[int]:
     """'0,1,2' -> [0, 1, 2]: distinct integers >= 0 (an empty entry, as in '0,,1', is an error)."""
-    try:
-        seeds = [int(s) for s in text.split(",")]
-    except ValueError:
-        seeds = []
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise UserError(f"--seeds {text!r}: expected distinct comma-separated integers >= 0, such as 0,1,2")
-    return seeds
+    return parse_list("--seeds", text, minimum=0, duplicates="refuse")
 
 
 def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
