@@ -325,12 +325,17 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = {"True": True, "False": False, "None": None}.get(raw, raw)
-        node = out
-        keys = resolve_key(defaults, flag[2:]).split(".")
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-        node[keys[-1]] = value
+        set_override(out, defaults, flag[2:], value)
     return out
+
+
+def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value: Any) -> None:
+    """Put one override into the nested dict `tree` under `key`'s dotted path in `defaults` (see `resolve_key`):
+    the command line's --KEY VALUE and a sweep file's {KEY: VALUE} name keys alike."""
+    keys = resolve_key(defaults, key).split(".")
+    for k in keys[:-1]:
+        tree = tree.setdefault(k, {})
+    tree[keys[-1]] = value
 
 
 def resolve_key(data: dict[str, Any], key: str) -> str:

@@ -17,6 +17,7 @@ import torch
 from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources
 from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
+from rlkit.config import parse_override_args
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree, write_tree
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
@@ -50,6 +51,15 @@ def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
 def test_bad_seeds_are_refused(text):
     with pytest.raises(UserError, match="--seeds"):
         parse_seeds(text)
+
+
+def test_sweep_keys_nest_as_command_line_overrides(tmp_path):
+    """A sweep file's {KEY: VALUE} and the command line's --KEY VALUE name keys alike (one `set_override`)."""
+    overrides = {"use_club": False, "algo_params.num_iterations": 3, "env_params.randomize_tasks": 1}
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps([{"exp_name": "a", "overrides": overrides}]))
+    flags = [x for k, v in overrides.items() for x in (f"--{k}", json.dumps(v))]
+    assert load_sweep(sweep) == [("a", parse_override_args(flags))]
 
 
 def test_seeds_and_sweep_files(tmp_path):

@@ -32,7 +32,7 @@ import torch
 from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
                                   capacity, connect, drive, finish, remote, summary_table, task_resources)
 from rlkit.cli import parse_list, select_device
-from rlkit.config import Config, config_from_variant, default_dict, load_config, resolve_key
+from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
 from rlkit.fileio import read_tree, write_tree
@@ -74,13 +74,9 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
         nested: dict[str, Any] = {}
         for key, value in e.get("overrides", {}).items():
             try:
-                keys = resolve_key(defaults, key).split(".")
+                set_override(nested, defaults, key, value)
             except UserError as err:
                 raise UserError(f"--sweep {str(path)!r} entry {i} ({e['exp_name']!r}): {err}") from None
-            node = nested
-            for k in keys[:-1]:
-                node = node.setdefault(k, {})
-            node[keys[-1]] = value
         out.append((e["exp_name"], nested))
     names = [n for n, _ in out]
     if len(set(names)) != len(names):
