@@ -3,7 +3,8 @@
 Tasks train in groups of `tasks_per_group` (one `VectorSAC` per group, all tasks in lockstep);
 a task's data does not depend on which tasks share its group. Each task's checkpoints are
 written as they come (`Schedule.checkpoint_due`), and its `task.json` says `complete` only at the
-end, so an interrupted run trains the incomplete tasks again and skips the complete ones.
+end. After each checkpoint the group's whole state is saved (`resume_file`), so an interrupted run
+skips the complete tasks and resumes the others from their group's last saved state.
 """
 from __future__ import annotations
 
@@ -40,16 +41,68 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
     hcfg, sched, sac = loaded
     group = max(1, int(hcfg.get("tasks_per_group", 1)))
     save_networks = bool(hcfg.get("save_networks", True))
+    settings = group_settings(env_name, env_params, sched, sac)
     with lock_tasks(data_dir, tasks):
         todo = pending_tasks(data_dir, tasks, env_name, sched)
-        groups = [TaskGroup(env_name, env_params, todo[start:start + group], sched, sac, data_dir, device, progress,
-                            save_networks) for start in range(0, len(todo), group)]
-        resumed = [g.resume_from(resume_file(data_dir, g.tasks), stray_resume_files(data_dir, g.tasks)) for g in groups]
-        steps = ", ".join(f"tasks {g.tasks[0]}..{g.tasks[-1]} at step {g.step}" for g, r in zip(groups, resumed) if r)
+        parts = [todo[start:start + group] for start in range(0, len(todo), group)]
+        saved = [saved_step(data_dir, part, settings) for part in parts]  # every saved state checked before training
+        steps = ", ".join(f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved)
+                          if step is not None)
         print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
               f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}")
-        for g in groups:
+        for part in parts:  # one group in memory at a time (its replay buffers are allocated whole)
+            g = TaskGroup(env_name, env_params, part, sched, sac, data_dir, device, progress, save_networks)
+            g.resume_path = resume_file(data_dir, part)
+            if g.resume_path.is_file():
+                g.restore(_load_state(g.resume_path))
             g.train()
+
+
+def group_settings(env_name: str, env_params: dict[str, Any], sched: Schedule, sac: SACParams) -> dict[str, Any]:
+    """What a saved state may only be resumed with (plain values, as task.json records them)."""
+    return json.loads(json.dumps({"env_name": env_name, "env_params": dict(env_params),
+                                  "schedule": dict(sched.__dict__), "sac": sac.to_dict()}))
+
+
+def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str, Any], source: str) -> None:
+    """A UserError, naming `source`, unless `state` is of `tasks` trained with `settings`."""
+    if state.get("tasks") != list(tasks):
+        raise _other_grouping(source, state.get("tasks"), tasks)
+    theirs = json.loads(json.dumps(state.get("settings")))
+    if theirs != settings:
+        diff = [f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]]
+        raise UserError(f"{source} holds tasks {list(tasks)} part-trained with other settings ({'; '.join(diff)}): "
+                        "expected the same settings to resume them, or remove that file to train those tasks "
+                        "from their start")
+
+
+def _other_grouping(source: str, held, tasks: list[int]) -> UserError:
+    return UserError(f"{source} holds part-trained tasks {held}, and this run groups tasks {list(tasks)}: expected the "
+                     "same --split and tasks_per_group to resume them, or remove that file to train those tasks from "
+                     "their start")
+
+
+def saved_step(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> int | None:
+    """The step at which the group of `tasks` was saved (None: no saved state), checked to be resumable with
+    `settings`; a saved state of another group holding some of these tasks is refused (resuming it later would
+    mix two runs' checkpoints in one task). Read memory-mapped: only the few values checked leave the disk."""
+    mine = resume_file(data_dir, tasks)
+    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
+        if path != mine and _tasks_of(path.stem) & set(tasks):
+            raise _other_grouping(repr(str(path)), sorted(_tasks_of(path.stem)), tasks)
+    if not mine.is_file():
+        return None
+    state = _load_state(mine, mmap=True)
+    check_resumable(state, tasks, settings, repr(str(mine)))
+    return int(state["step"])
+
+
+def _load_state(path: Path, mmap: bool = False) -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        raise UserError(f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
+                        "train these tasks from their start") from None
 
 
 RESUME_DIR = "stage1_resume"  # DATA_DIR/stage1_resume/: the saved states of part-trained task groups
@@ -60,17 +113,6 @@ def resume_file(data_dir: Path, tasks: list[int]) -> Path:
     contiguous = tasks == list(range(tasks[0], tasks[-1] + 1))
     name = f"tasks{tasks[0]}-{tasks[-1]}" if contiguous else "tasks-" + "_".join(map(str, tasks))
     return Path(data_dir) / RESUME_DIR / f"{name}.pt"
-
-
-def stray_resume_files(data_dir: Path, tasks: list[int]) -> list[Path]:
-    """Saved states of other groups that hold any of `tasks` (written with another grouping)."""
-    mine = resume_file(data_dir, tasks)
-    found = []
-    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
-        held = _tasks_of(path.stem)
-        if path != mine and held & set(tasks):
-            found.append(path)
-    return found
 
 
 def _tasks_of(stem: str) -> set[int]:
@@ -217,26 +259,6 @@ class TaskGroup:
         self.run()
         self.finish()
 
-    def resume_from(self, path: Path, strays: list[Path] = ()) -> bool:
-        """Save this group's state to `path` after each checkpoint from now on, and restore the state saved
-        there by an interrupted run (True), if any. Files of other groups holding some of these tasks
-        (`strays`) are refused: resuming them later would mix two runs' checkpoints in one task."""
-        if strays:
-            raise UserError(f"{str(strays[0])!r} holds part-trained tasks {sorted(_tasks_of(strays[0].stem))}, and this "
-                            f"run groups tasks {self.tasks}: expected the same --split and tasks_per_group to resume "
-                            "them, or remove that file to train those tasks from their start")
-        self.resume_path = path
-        if not path.is_file():
-            return False
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-            raise UserError(f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
-                            "train these tasks from their start") from None
-        self.check_resumable(state, repr(str(path)))
-        self.restore(state)
-        return True
-
     def begin(self) -> None:
         """Mark the tasks incomplete on disk and start their first episodes (or, after `restore`, rebuild
         the episodes under way at the restored step by replaying them)."""
@@ -334,29 +356,13 @@ class TaskGroup:
                 "generators": [g.get_state() for g in self.gens.gens], "replay": self.replay.state(),
                 "episodes": episodes, "eval_env_rng": [[env_rng_state(e) for e in envs] for envs in self.eval_envs],
                 "last": self.last.tolist(), "checkpoints": [list(c) for c in self.checkpoints],
-                "returns": [list(r) for r in self.returns], "settings": self._settings()}
-
-    def _settings(self) -> dict[str, Any]:
-        """What a state may only be resumed with (plain values, as task.json records them)."""
-        return {"env_name": self.env_name, "env_params": dict(self.env_params), "schedule": dict(self.sched.__dict__),
-                "sac": self.sac.to_dict()}
-
-    def check_resumable(self, state: dict[str, Any], source: str) -> None:
-        """A UserError, naming `source`, unless `state` is of this group's tasks and settings."""
-        if state.get("tasks") != list(self.tasks):
-            raise UserError(f"{source} holds part-trained tasks {state.get('tasks')}, and this run groups tasks "
-                            f"{self.tasks}: expected the same --split and tasks_per_group to resume them, or remove "
-                            "that file to train those tasks from their start")
-        theirs, ours = json.loads(json.dumps(state.get("settings"))), json.loads(json.dumps(self._settings()))
-        if theirs != ours:
-            diff = [f"{k}: {theirs.get(k)} -> {ours[k]}" for k in ours if theirs is None or theirs.get(k) != ours[k]]
-            raise UserError(f"{source} holds tasks {self.tasks} part-trained with other settings ({'; '.join(diff)}): "
-                            "expected the same settings to resume them, or remove that file to train those tasks "
-                            "from their start")
+                "returns": [list(r) for r in self.returns],
+                "settings": group_settings(self.env_name, self.env_params, self.sched, self.sac)}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from `state()` of a group of the same tasks and settings; call `begin` next."""
-        self.check_resumable(state, "the state given")
+        check_resumable(state, self.tasks, group_settings(self.env_name, self.env_params, self.sched, self.sac),
+                        "the state given")
         self.agent.load_state_dict(state["agent"])
         for k, opt in self._optimizers().items():
             opt.load_state_dict(state["optimizers"][k])
