@@ -293,7 +293,11 @@ def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str
                         f"config to resume; {hint}")
     recorded = out_dir / DATA_PRINT_FILE
     if data_print is not None and recorded.is_file():
-        old = json.loads(recorded.read_text())
+        try:
+            old = json.loads(recorded.read_text())
+        except json.JSONDecodeError as e:
+            raise UserError(f"{str(recorded)!r} is not valid JSON ({e}): expected the data fingerprint the run wrote; "
+                            f"{hint}") from None
         if old.get("digest") != data_print["digest"]:
             tasks = differing_tasks(old, data_print)
             raise UserError(f"{str(out_dir)!r} was trained on other data than {variant['algo_params']['data_dir']!r} "

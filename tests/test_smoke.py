@@ -258,6 +258,9 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
     overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
     assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None)) == "finished"
+    (run / "dataset.json").write_text("{not json")
+    with pytest.raises(UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"):
+        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
 
 
 def test_gpu_minus_one_is_the_cpu(tiny_data, tmp_path, monkeypatch):
