@@ -94,7 +94,7 @@ def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, thr
 def check_existing(spec: RunSpec) -> str:
     """'new', 'resume' or 'finished'; a folder of another config, or trained on other data than the config's
     data_dir holds now, is an error naming what differs."""
-    from rlkit.experiment import iterations_done, recorded_data_print
+    from rlkit.run_folder import iterations_done, recorded_data_print
     cfg = load_config(spec.config, spec.overrides)
     n = cfg.algo_params.num_iterations
     done = iterations_done(spec.out_dir, dict(cfg.to_dict(), seed=spec.seed), n,

@@ -15,6 +15,7 @@ LAYERS = {
     "rlkit.tasks": 5,  # the env registry, over rlkit.envs and rand_param_envs
     "rlkit.torch": 6,
     "rlkit.behaviour": 7, "rlkit.eval": 7,
+    "rlkit.run_folder": 7,  # a run folder's config, data print and lock, below the loop that writes it
     "rlkit.experiment": 8,
     "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9, "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point

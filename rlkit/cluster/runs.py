@@ -34,8 +34,9 @@ from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResul
 from rlkit.cli import parse_list, select_device
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
+from rlkit.experiment import MetaTrainer, output_dir, prepare
 from rlkit.fileio import read_tree, write_tree
+from rlkit.run_folder import RunLock, iterations_done, recorded_data_print
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
