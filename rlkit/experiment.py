@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
-from rlkit.data.dataset import load_task_data, read_normalizer
+from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text

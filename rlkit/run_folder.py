@@ -17,7 +17,6 @@ from rlkit.errors import UserError
 from rlkit.fileio import FolderLock
 from rlkit.tasks import train_eval_split
 
-
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
 # another working directory, with an absolute path, or on another device; its data is compared by
 # content (`DATA_PRINT_FILE`), not by the path it lies under.
