@@ -19,6 +19,7 @@ LAYERS = {
     "rlkit.experiment": 8,
     "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9, "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point
+    "rlkit.reproduce.__main__": 10,  # `python -m rlkit.reproduce`: an entry point
     "policy_train": 10, "launch_experiment": 10, "show_path": 10, "benchmarks": 10, "scripts": 10,
 }
 OURS = ("rlkit", "configs", "rand_param_envs", "policy_train", "launch_experiment", "show_path")

@@ -231,7 +231,7 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
     and by `rlkit.reproduce`'s check of a finished run, naming the tasks that differ."""
     from rlkit.data.dataset import task_dir
     from rlkit.data.npz import read_checkpoint, write_checkpoint
-    from rlkit.reproduce import RunSpec, check_existing
+    from rlkit.reproduce.plan import RunSpec, check_existing
     monkeypatch.chdir(tmp_path)
     shutil.copytree(tiny_data, tmp_path / "a")
     shutil.copytree(tiny_data, tmp_path / "b")
