@@ -44,8 +44,13 @@ class RunSetup:
     data_print: dict | None = None  # what the run reads of the dataset, by content (`rlkit.data.fingerprint`)
 
 
+def experiment_name(cfg: Config) -> str:
+    """EXP of output/ENV/EXP/seed{S}: the config's exp_name, or the time now where it is empty (the reference's)."""
+    return cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")
+
+
 def output_dir(cfg: Config, seed: int) -> Path:
-    exp = cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")
+    exp = experiment_name(cfg)
     return Path(cfg.util_params.base_log_dir) / cfg.env_name / exp / f"seed{seed}"
 
 

@@ -194,6 +194,17 @@ def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
     assert len({p.out_dir.parent for p in plans}) == 1
 
 
+def test_seeds_go_where_one_seed_goes_when_the_config_names_the_experiment():
+    """The config file's exp_name names the folder of `--seeds` runs as it does a `--seed` run's (one rule,
+    `rlkit.experiment.experiment_name`), not a timestamp; only an empty one becomes the time."""
+    from rlkit.config import load_config
+    from rlkit.experiment import output_dir
+    config = ROOT / "configs" / "cheetah-vel.json"  # util_params.exp_name: "CSRO"
+    plans = plan_runs(str(config), {}, [0, 1], None)
+    assert [p.out_dir for p in plans] == [output_dir(load_config(config), s) for s in (0, 1)]
+    assert [p.name for p in plans] == ["cheetah-vel/CSRO/seed0", "cheetah-vel/CSRO/seed1"]
+
+
 # ---- on a local Ray instance, a worker killed mid-task ---------------------------------------------
 def _kill_one_segment(proc: subprocess.Popen, title: str, timeout: float = 300) -> int:
     """SIGKILL the first Ray worker seen executing `title` (Ray names the process `ray::FUNCTION`)."""
