@@ -86,11 +86,27 @@ def test_a_sweep_entry_of_bad_values_is_named():
         plan_runs(str(TINY_CONFIG), {}, [0], sweep)
 
 
+@pytest.mark.parametrize("command", ["launch_experiment", "policy_train"])
+def test_gpu_with_ray_is_one_line_from_both_entry_points(command, capsys):
+    """One check (`cluster_options`), so both commands refuse --gpu with --ray in the same words."""
+    import importlib
+
+    from rlkit.cli import run_cli as run_command
+    config = ["--config", str(TINY_CONFIG)] if command == "policy_train" else [str(TINY_CONFIG)]
+    with pytest.raises(SystemExit) as exit_:
+        run_command(importlib.import_module(command).main, [*config, "--gpu", "0", "--ray", "auto"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err[-1] == ("error: --gpu 0 with --ray: expected --gpus-per-task instead (Ray gives "
+                                                 "each task its GPU)"), err
+
+
 def test_cluster_options_are_checked():
     assert cluster_options(None, None, None, 3) is None
     with pytest.raises(UserError, match="--gpus-per-task applies to --ray only"):
         cluster_options(None, None, 0.5, 3)
     assert cluster_options("auto", 2, 0.5, 1) == ClusterOptions("auto", 2, 0.5, 1)
+    with pytest.raises(UserError, match=r"^--gpu 0 with --ray: expected --gpus-per-task instead"):
+        cluster_options("auto", None, None, 3, gpu=0)
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
     for kwargs, match in [({"address": "num_train_steps=400"}, "expected nothing"), ({"gpus_per_task": -1}, ">= 0"),
