@@ -210,6 +210,14 @@ def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
     assert len({p.out_dir.parent for p in plans}) == 1
 
 
+def test_a_sweep_entry_does_not_hide_a_bad_command_line_override():
+    """The command line's overrides, then the entry's, go into the config through load_config's one merge and
+    its checks: `--algo_params 5` is refused even where an entry sets a key under algo_params."""
+    overrides = parse_override_args(["--algo_params", "5"])
+    with pytest.raises(UserError, match=r"^--sweep entry 0 \('short'\): config key 'algo_params' must be an object"):
+        plan_runs(str(TINY_CONFIG), overrides, [0], [("short", {"algo_params": {"num_iterations": 1}})])
+
+
 def test_seeds_go_where_one_seed_goes_when_the_config_names_the_experiment():
     """The config file's exp_name names the folder of `--seeds` runs as it does a `--seed` run's (one rule,
     `rlkit.experiment.experiment_name`), not a timestamp; only an empty one becomes the time."""

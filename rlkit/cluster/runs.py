@@ -85,13 +85,6 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = json.loads(json.dumps(base))
-    for k, v in extra.items():
-        out[k] = _merged(out.get(k, {}), v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
               sweep: list[tuple[str, dict[str, Any]]] | None) -> list[RunPlan]:
     """Every (sweep entry, seed) run, with its config checked; without a sweep, one entry of the
@@ -102,7 +95,7 @@ def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
     plans = []
     for i, (exp, extra) in enumerate(sweep):
         with naming(f"--sweep entry {i} ({exp!r})" if named else None):
-            cfg = load_config(config, _merged(_merged(overrides, extra), {"util_params": {"exp_name": exp}}))
+            cfg = load_config(config, overrides, extra, {"util_params": {"exp_name": exp}})
         for seed in seeds:
             out = output_dir(cfg, seed)
             plans.append(RunPlan(f"{cfg.env_name}/{exp}/seed{seed}", cfg, seed, out))
