@@ -49,9 +49,7 @@ def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: 
         cuda = check_gpu(gpu)
         overrides.setdefault("util_params", {}).update({"use_gpu": False} if cuda is None else
                                                        {"use_gpu": True, "gpu_id": cuda})
-    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries)
-    if cluster and gpu is not None:
-        raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
     if threads:
         torch.set_num_threads(threads)
     if seeds is not None or sweep is not None or cluster is not None:

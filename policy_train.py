@@ -76,9 +76,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
     loaded = load_sac_config(name, overrides)  # bad overrides fail before anything else
-    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries)
-    if cluster and gpu is not None:
-        raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
     if cluster and regenerate:
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
     device = select_device(gpu)

@@ -40,8 +40,9 @@ from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
 from rlkit.eval import EvalSetting, make_job_envs, nonprior_context, offline_context, online_prior_context
-from rlkit.experiment import RunSetup, config_differences, output_dir, prepare
+from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.run_folder import config_differences
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 

@@ -39,7 +39,9 @@ CONFIG = ROOT / "configs" / "point-robot.json"
 
 
 def synthesize(ours: Path) -> None:
-    from rlkit.data.dataset import FORMAT_VERSION, Trajectories, task_dir, write_checkpoint, write_task_meta
+    from rlkit.data.dataset import FORMAT_VERSION, Trajectories, task_dir
+    from rlkit.data.meta import write_task_meta
+    from rlkit.data.npz import write_checkpoint
     from rlkit.tasks import make_env
     env = make_env("point-robot", n_tasks=40, max_episode_steps=20)
     rng = np.random.default_rng(0)

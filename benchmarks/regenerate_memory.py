@@ -31,7 +31,9 @@ def synthesize(data_dir: Path, n: int) -> None:
     import torch
 
     from rlkit.behaviour import load_sac_config
-    from rlkit.data.dataset import FORMAT_VERSION, task_dir, write_networks, write_task_meta
+    from rlkit.data.dataset import FORMAT_VERSION, task_dir
+    from rlkit.data.meta import write_task_meta
+    from rlkit.data.networks import write_networks
     from rlkit.torch.sac.vector_sac import VectorSAC
     _, _, sac = load_sac_config("train_point", [])
     agent = VectorSAC(1, 2, 2, sac, 0, torch.device("cpu"))

@@ -281,8 +281,8 @@ def _validate(cfg: Config) -> None:
             raise UserError(f"{key} {node}: expected a value in {spec}")
 
 
-def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
-    """default.py <- JSON file <- overrides (a nested dict), then type-checked into a `Config`."""
+def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None) -> Config:
+    """default.py <- JSON file <- each tree of overrides (a nested dict) in turn, then type-checked into a `Config`."""
     data = default_dict()
     if json_path is not None:
         path = Path(json_path)
@@ -293,7 +293,8 @@ def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None =
         except json.JSONDecodeError as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
         data["util_params"]["config_file"] = str(path)
-    _merge(data, overrides or {})
+    for tree in overrides:
+        _merge(data, tree or {})
     return _checked(data)
 
 

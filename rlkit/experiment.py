@@ -16,12 +16,12 @@ from tqdm import tqdm
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
-from rlkit.data.dataset import load_task_data, read_normalizer
-from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
-from rlkit.errors import DivergedError, UserError
+from rlkit.data.load import load_task_data, read_normalizer
+from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
+from rlkit.fileio import atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
+from rlkit.run_folder import DATA_PRINT_FILE, RunLock, iterations_done, run_data_print
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
@@ -44,8 +44,13 @@ class RunSetup:
     data_print: dict | None = None  # what the run reads of the dataset, by content (`rlkit.data.fingerprint`)
 
 
+def experiment_name(cfg: Config) -> str:
+    """EXP of output/ENV/EXP/seed{S}: the config's exp_name, or the time now where it is empty (the reference's)."""
+    return cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")
+
+
 def output_dir(cfg: Config, seed: int) -> Path:
-    exp = cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")
+    exp = experiment_name(cfg)
     return Path(cfg.util_params.base_log_dir) / cfg.env_name / exp / f"seed{seed}"
 
 
@@ -79,15 +84,6 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
                                        env.unwrapped.tasks, data_dir)
     return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
                     eval_buf, obs_scale, obs_dim, action_dim, data_dir, run_data_print(cfg, data_dir))
-
-
-def run_data_print(cfg: Config, data_dir: Path | None = None) -> dict | None:
-    """The fingerprint of what a run of `cfg` reads from `data_dir` (default: the config's): the train tasks'
-    checkpoints of `train_epoch`, the test tasks' of `eval_epoch`; None where the data is missing."""
-    train, test = train_eval_split(cfg)
-    a = cfg.algo_params
-    steps = {t: range(*a.train_epoch) for t in train} | {t: range(*a.eval_epoch) for t in test}
-    return dataset_fingerprint(Path(a.data_dir if data_dir is None else data_dir), steps)
 
 
 class MetaTrainer:
@@ -241,78 +237,3 @@ class MetaTrainer:
         return (f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
                 f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g}"
                 f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
-
-
-# Keys that say where and on what a run executes, not what it computes: a run may be resumed from
-# another working directory, with an absolute path, or on another device; its data is compared by
-# content (`DATA_PRINT_FILE`), not by the path it lies under.
-NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu",
-                "util_params.gpu_id", "util_params.debug", "util_params.docker", "util_params.config_file"}
-
-
-def config_differences(old: dict, new: dict) -> list[str]:
-    """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
-    (`num_iterations` may grow; paths and devices may change). A key the old variant lacks counts as
-    its default: runs written before a key existed still resume when the key keeps its default."""
-    from configs.default import default_config
-    out = []
-
-    def walk(a, b, defaults, prefix):
-        for k in sorted(set(a) | set(b)):
-            name = f"{prefix}{k}"
-            x, y = a.get(k, defaults.get(k)), b.get(k, defaults.get(k))
-            if isinstance(x, dict) and isinstance(y, dict):
-                walk(x, y, defaults.get(k, {}), name + ".")
-            elif x != y and name not in NOT_COMPARED:
-                out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
-
-    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), json.loads(json.dumps(default_config)), "")
-    return out
-
-
-DATA_PRINT_FILE = "dataset.json"  # in a run folder: the fingerprint of the data it was trained on
-
-
-def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
-    """`run_data_print(cfg)` where `out_dir` has a fingerprint to compare it with (else None: nothing to read)."""
-    return run_data_print(cfg) if (out_dir / DATA_PRINT_FILE).is_file() else None
-
-
-def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None) -> int:
-    """Iterations a run folder holds that a run of `variant` would continue from (0: nothing to continue).
-    It may only be continued with the same config (`config_differences`) and, given `data_print`, the same
-    data by content (`dataset.json`); `num_iterations` may only grow past the iterations it has done;
-    otherwise a UserError ending in `hint`. A folder without a snapshot (a run that failed before its
-    first iteration ended) holds nothing to continue, so a new run replaces it."""
-    path, latest = out_dir / "variant.json", out_dir / "latest.pt"
-    if not path.is_file() or not latest.is_file():
-        return 0
-    diff = config_differences(json.loads(path.read_text()), variant)
-    if diff:
-        raise UserError(f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
-                        f"config to resume; {hint}")
-    recorded = out_dir / DATA_PRINT_FILE
-    if data_print is not None and recorded.is_file():
-        try:
-            old = json.loads(recorded.read_text())
-        except json.JSONDecodeError as e:
-            raise UserError(f"{str(recorded)!r} is not valid JSON ({e}): expected the data fingerprint the run wrote; "
-                            f"{hint}") from None
-        if old.get("digest") != data_print["digest"]:
-            tasks = differing_tasks(old, data_print)
-            raise UserError(f"{str(out_dir)!r} was trained on other data than {variant['algo_params']['data_dir']!r} "
-                            f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
-                            f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}")
-    done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
-    if done > num_iterations:
-        raise UserError(f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
-                        f"to continue it (got {num_iterations}); {hint}")
-    return done
-
-
-class RunLock(FolderLock):
-    """`OUT_DIR/.lock`: one process trains a run folder at a time (`rlkit.fileio.FolderLock`)."""
-
-    def __init__(self, out_dir: Path):
-        super().__init__(out_dir, "{folder!r} is being trained by another process (pid {pid}): expected one process "
-                                  "per run; wait for it or choose another --exp_name")

@@ -17,7 +17,7 @@ import numpy as np
 from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
 from rand_param_envs.walker2d_rand_params import SparseWalker2DRandParamsEnv, Walker2DRandParamsEnv
 from rlkit.config import Config
-from rlkit.data.dataset import restore_dataset_tasks
+from rlkit.data.load import restore_dataset_tasks
 from rlkit.envs.ant import AntDirEnv, AntGoalEnv
 from rlkit.envs.base import MultiTaskEnv
 from rlkit.envs.half_cheetah import HalfCheetahDirEnv, HalfCheetahVelEnv

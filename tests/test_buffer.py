@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from rlkit.data.buffer import MultiTaskBuffer
@@ -27,6 +28,18 @@ def test_sample_rows_come_from_the_requested_task():
     torch.testing.assert_close(b.next_obs, b.obs + 100)
     torch.testing.assert_close(b.rewards[..., 0], -b.obs[..., 0])
     assert set(b.obs[1, :, 1].tolist()) <= set(range(10))  # rows of that task only
+
+
+@pytest.mark.parametrize("use_next_obs", [False, True])
+def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next_obs):
+    """One `context_width` sizes both ends: the sampled (s, a, r[, s']) rows and the trainer's encoder input."""
+    from rlkit.config import load_config, parse_override_args
+    from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
+    cfg = load_config(None, parse_override_args(["--use_next_obs_in_context", str(use_next_obs).lower(), "--net_size", "8"]))
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg, [3, 7]), 2, 2, torch.device("cpu"), seed=0)
+    context = make().sample_context(torch.tensor([3, 7]), 4, torch.Generator().manual_seed(0), use_next_obs)
+    assert context.shape == (2, 4, 7 if use_next_obs else 5)
+    assert trainer.agent.infer_z(context).shape == (2, cfg.latent_size)  # the encoder takes the rows as they come
 
 
 def test_sampling_covers_the_task_uniformly():

@@ -86,11 +86,27 @@ def test_a_sweep_entry_of_bad_values_is_named():
         plan_runs(str(TINY_CONFIG), {}, [0], sweep)
 
 
+@pytest.mark.parametrize("command", ["launch_experiment", "policy_train"])
+def test_gpu_with_ray_is_one_line_from_both_entry_points(command, capsys):
+    """One check (`cluster_options`), so both commands refuse --gpu with --ray in the same words."""
+    import importlib
+
+    from rlkit.cli import run_cli as run_command
+    config = ["--config", str(TINY_CONFIG)] if command == "policy_train" else [str(TINY_CONFIG)]
+    with pytest.raises(SystemExit) as exit_:
+        run_command(importlib.import_module(command).main, [*config, "--gpu", "0", "--ray", "auto"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err[-1] == ("error: --gpu 0 with --ray: expected --gpus-per-task instead (Ray gives "
+                                                 "each task its GPU)"), err
+
+
 def test_cluster_options_are_checked():
     assert cluster_options(None, None, None, 3) is None
     with pytest.raises(UserError, match="--gpus-per-task applies to --ray only"):
         cluster_options(None, None, 0.5, 3)
     assert cluster_options("auto", 2, 0.5, 1) == ClusterOptions("auto", 2, 0.5, 1)
+    with pytest.raises(UserError, match=r"^--gpu 0 with --ray: expected --gpus-per-task instead"):
+        cluster_options("auto", None, None, 3, gpu=0)
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
     for kwargs, match in [({"address": "num_train_steps=400"}, "expected nothing"), ({"gpus_per_task": -1}, ">= 0"),
@@ -192,6 +208,25 @@ def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_
 def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
     plans = plan_runs(str(TINY_CONFIG), {}, [0, 1, 2], None)
     assert len({p.out_dir.parent for p in plans}) == 1
+
+
+def test_a_sweep_entry_does_not_hide_a_bad_command_line_override():
+    """The command line's overrides, then the entry's, go into the config through load_config's one merge and
+    its checks: `--algo_params 5` is refused even where an entry sets a key under algo_params."""
+    overrides = parse_override_args(["--algo_params", "5"])
+    with pytest.raises(UserError, match=r"^--sweep entry 0 \('short'\): config key 'algo_params' must be an object"):
+        plan_runs(str(TINY_CONFIG), overrides, [0], [("short", {"algo_params": {"num_iterations": 1}})])
+
+
+def test_seeds_go_where_one_seed_goes_when_the_config_names_the_experiment():
+    """The config file's exp_name names the folder of `--seeds` runs as it does a `--seed` run's (one rule,
+    `rlkit.experiment.experiment_name`), not a timestamp; only an empty one becomes the time."""
+    from rlkit.config import load_config
+    from rlkit.experiment import output_dir
+    config = ROOT / "configs" / "cheetah-vel.json"  # util_params.exp_name: "CSRO"
+    plans = plan_runs(str(config), {}, [0, 1], None)
+    assert [p.out_dir for p in plans] == [output_dir(load_config(config), s) for s in (0, 1)]
+    assert [p.name for p in plans] == ["cheetah-vel/CSRO/seed0", "cheetah-vel/CSRO/seed1"]
 
 
 # ---- on a local Ray instance, a worker killed mid-task ---------------------------------------------

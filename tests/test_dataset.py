@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
 
-from rlkit.data.dataset import (Trajectories, check_dataset, load_task_data, read_checkpoint, task_dir,
-                                write_checkpoint, write_task_meta)
+from rlkit.data.check import check_dataset
+from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.legacy import export_legacy, import_legacy
+from rlkit.data.load import load_task_data
+from rlkit.data.meta import write_task_meta
+from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
 from tests.conftest import ROOT, run_cli
 
@@ -74,7 +77,7 @@ def test_check_reports_each_task(tmp_path):
 
 
 def test_check_warns_about_other_package_versions(tmp_path):
-    from rlkit.data.dataset import read_task_meta, running_versions
+    from rlkit.data.meta import read_task_meta, running_versions
     for t in (0, 1, 2):
         d = write_task(tmp_path, t)
         meta = read_task_meta(d)
@@ -179,7 +182,7 @@ def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
 def test_fast_npz_reader_equals_np_load(tmp_path, save):
     """`read_npz` (views over the file's bytes) against np.load: plain, compressed, Fortran-ordered,
     big-endian, 0-d and empty arrays, and a key the file lacks."""
-    from rlkit.data.dataset import read_npz
+    from rlkit.data.npz import read_npz
     rng = np.random.default_rng(0)
     arrays = {"a": rng.normal(size=(7, 3)).astype(np.float32), "b": np.arange(5, dtype=np.int64),
               "c": np.asfortranarray(rng.normal(size=(4, 6))), "d": np.arange(6, dtype=">f8").reshape(2, 3),
@@ -225,7 +228,7 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
 def test_check_exit_codes(tmp_path, case, code):
     """0 usable (warnings allowed), 1 problems in the dataset (each a line, the other tasks still checked),
     2 bad arguments; never a traceback."""
-    from rlkit.data.dataset import read_task_meta
+    from rlkit.data.meta import read_task_meta
     data = tmp_path / "data"
     d = write_task(data, 0)
     write_task(data, 1)
@@ -262,7 +265,7 @@ def beside(folder):
 def test_legacy_commands_refuse_a_non_empty_destination_unless_overwrite(tmp_path):
     """A second export into the same folder would leave the first one's files, an import into a dataset would
     replace its task.json: both refused; --overwrite replaces the destination whole."""
-    from rlkit.data.dataset import read_task_meta
+    from rlkit.data.meta import read_task_meta
     ours, legacy = tmp_path / "ours", tmp_path / "legacy"
     for t in (0, 1):
         write_task(ours, t)

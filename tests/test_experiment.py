@@ -48,7 +48,7 @@ def test_keep_freed_memory_takes_effect_on_glibc():
 
 def test_a_key_added_since_a_run_was_written_counts_as_its_default():
     from rlkit.config import load_config
-    from rlkit.experiment import config_differences
+    from rlkit.run_folder import config_differences
     new = load_config(None).to_dict()
     old = json.loads(json.dumps(new))
     del old["algo_params"]["use_hvar"], old["algo_params"]["z_strategy"]  # written before the keys existed

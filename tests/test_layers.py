@@ -15,12 +15,23 @@ LAYERS = {
     "rlkit.tasks": 5,  # the env registry, over rlkit.envs and rand_param_envs
     "rlkit.torch": 6,
     "rlkit.behaviour": 7, "rlkit.eval": 7,
+    "rlkit.run_folder": 7,  # a run folder's config, data print and lock, below the loop that writes it
     "rlkit.experiment": 8,
     "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9, "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point
+    "rlkit.reproduce.__main__": 10,  # `python -m rlkit.reproduce`: an entry point
     "policy_train": 10, "launch_experiment": 10, "show_path": 10, "benchmarks": 10, "scripts": 10,
 }
 OURS = ("rlkit", "configs", "rand_param_envs", "policy_train", "launch_experiment", "show_path")
+# inside a package split by concern, its rooms run one way too: module -> rank within its package
+ROOMS = {
+    "rlkit.data": {"dataset": 0,  # the layout's names and Trajectories
+                   "npz": 1, "networks": 1, "meta": 1,  # one kind of file each
+                   "load": 2, "fingerprint": 2,  # a run's data
+                   "check": 3, "legacy": 3, "buffer": 3, "rollout": 3,
+                   "__main__": 4},
+    "rlkit.reproduce": {"plan": 0, "tables": 1, "prose": 2, "figures": 2, "document": 3, "__main__": 4},
+}
 
 
 def layer(module: str) -> int:
@@ -64,9 +75,28 @@ def test_imports_run_down_the_layers(path):
     assert not upward, f"{me} (layer {layer(me)}) imports upward: {upward}"
 
 
+def room(module: str) -> tuple[str, int] | None:
+    """(package, rank) of a module of a package in ROOMS, None for any other module."""
+    package, _, name = module.rpartition(".")
+    if package not in ROOMS:
+        return None
+    if name not in ROOMS[package]:
+        raise KeyError(f"{module} has no room in tests/test_layers.py's ROOMS: add it")
+    return package, ROOMS[package][name]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if module_name(p).rpartition(".")[0] in ROOMS],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_rooms_of_a_split_package_import_one_way(path):
+    package, rank = room(module_name(path))
+    later = [m for m in imports(path) if (r := room(m)) and r[0] == package and r[1] > rank]
+    assert not later, f"{module_name(path)} (room {rank} of {package}) imports a later room: {later}"
+
+
 def test_every_module_has_a_layer():
     for path in SOURCES:
         layer(module_name(path))
+        room(module_name(path))
 
 
 def test_readme_layout_names_every_room():

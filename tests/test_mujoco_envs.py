@@ -303,7 +303,8 @@ def test_models_are_private_per_env():
 
 
 def test_meta_training_restores_tasks_from_the_dataset(tmp_path):
-    from rlkit.data.dataset import TASK_PARAMS_FILE, restore_dataset_tasks, task_dir
+    from rlkit.data.dataset import TASK_PARAMS_FILE, task_dir
+    from rlkit.data.load import restore_dataset_tasks
 
     written = _env("hopper-rand-params", n_tasks=6)
     written.save_task(5, task_dir(tmp_path, 0) / TASK_PARAMS_FILE)  # the dataset's task 0 has other parameters

@@ -11,8 +11,10 @@ import rlkit.behaviour.regenerate as regen_module
 from policy_train import load_sac_config
 from rlkit.behaviour import train_task_group
 from rlkit.config import load_config
-from rlkit.data.dataset import (load_task_data, networks_path, read_checkpoint, read_networks, saved_network_steps,
-                                task_dir, write_networks)
+from rlkit.data.dataset import task_dir
+from rlkit.data.load import load_task_data
+from rlkit.data.networks import networks_path, read_networks, saved_network_steps, write_networks
+from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC

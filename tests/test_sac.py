@@ -6,7 +6,9 @@ import torch
 
 from policy_train import load_sac_config
 from rlkit.behaviour import split_tasks, train_task_group
-from rlkit.data.dataset import read_checkpoint, read_task_meta, task_dir
+from rlkit.data.dataset import task_dir
+from rlkit.data.meta import read_task_meta
+from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 
 
@@ -345,7 +347,7 @@ def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     """A task stopped after its first checkpoint (what a kill then leaves: its step file, task.json not yet
     complete) is one problem for `check`: an interrupted task that a rerun resumes."""
     from rlkit.behaviour.generate import train_segment
-    from rlkit.data.dataset import check_dataset
+    from rlkit.data.check import check_dataset
     _, sched, sac = load_sac_config("tiny_point", [])
     train_segment("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, 2, sched, sac, tmp_path,
                   torch.device("cpu"), False, None)

@@ -229,8 +229,9 @@ def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
 def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
     """The same data under another path resumes; other data under the same path is refused, by meta-training
     and by `rlkit.reproduce`'s check of a finished run, naming the tasks that differ."""
-    from rlkit.data.dataset import read_checkpoint, task_dir, write_checkpoint
-    from rlkit.reproduce import RunSpec, check_existing
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.npz import read_checkpoint, write_checkpoint
+    from rlkit.reproduce.plan import RunSpec, check_existing
     monkeypatch.chdir(tmp_path)
     shutil.copytree(tiny_data, tmp_path / "a")
     shutil.copytree(tiny_data, tmp_path / "b")

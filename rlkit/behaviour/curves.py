@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from rlkit.behaviour.generate import mean_return
-from rlkit.data.dataset import RETURNS_FILE, read_checkpoint, read_task_meta, task_dirs
+from rlkit.data.dataset import RETURNS_FILE, task_dirs
+from rlkit.data.meta import read_task_meta
+from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write, atomic_write_text
 from rlkit.tasks import make_env, oracle_return

@@ -21,9 +21,11 @@ import torch
 
 from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import Schedule
-from rlkit.data.dataset import (FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, read_task_meta,
-                                restore_dataset_tasks, running_versions, task_dir, write_checkpoint, write_networks,
-                                write_task_meta)
+from rlkit.data.dataset import FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, task_dir
+from rlkit.data.load import restore_dataset_tasks
+from rlkit.data.meta import read_task_meta, running_versions, write_task_meta
+from rlkit.data.networks import write_networks
+from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError

@@ -31,8 +31,10 @@ import numpy as np
 import torch
 
 from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
-from rlkit.data.dataset import (checkpoint_path, networks_path, read_networks, read_npz_meta, read_task_meta,
-                                same_task, saved_network_steps, task_dir, write_checkpoint)
+from rlkit.data.dataset import checkpoint_path, task_dir
+from rlkit.data.meta import read_task_meta, same_task
+from rlkit.data.networks import networks_path, read_networks, saved_network_steps
+from rlkit.data.npz import read_npz_meta, write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.errors import UserError
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC

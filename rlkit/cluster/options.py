@@ -22,13 +22,17 @@ def ray_options(command):
     return command
 
 
-def cluster_options(address: str | None, cpus: float | None, gpus: float | None, retries: int) -> ClusterOptions | None:
-    """The options' `ClusterOptions`, or None without --ray (then the companions must be left out)."""
+def cluster_options(address: str | None, cpus: float | None, gpus: float | None, retries: int,
+                    gpu: int | None = None) -> ClusterOptions | None:
+    """The options' `ClusterOptions`, or None without --ray (then the companions must be left out); the
+    command's `--gpu`, which Ray replaces with `--gpus-per-task`, must be left out with --ray."""
     if address is None:
         given = [name for name, v in (("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v is not None]
         if given or retries != 3:
             raise UserError(f"{', '.join(given) or '--max-retries'} applies to --ray only: expected --ray with it")
         return None
+    if gpu is not None:
+        raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
     options = ClusterOptions(address, cpus, gpus, retries)
     require_ray()  # a missing extra is said before anything is loaded
     return options

@@ -34,8 +34,9 @@ from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResul
 from rlkit.cli import parse_list, select_device
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, RunLock, iterations_done, output_dir, prepare, recorded_data_print
+from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import read_tree, write_tree
+from rlkit.run_folder import RunLock, iterations_done, recorded_data_print
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -84,25 +85,17 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = json.loads(json.dumps(base))
-    for k, v in extra.items():
-        out[k] = _merged(out.get(k, {}), v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
               sweep: list[tuple[str, dict[str, Any]]] | None) -> list[RunPlan]:
     """Every (sweep entry, seed) run, with its config checked; without a sweep, one entry of the
-    command line's overrides (exp_name: the given one, or one timestamp for all seeds)."""
+    command line's overrides (exp_name: the given one or the config's, else one timestamp for all seeds)."""
     named = sweep is not None
     if sweep is None:
-        exp = overrides.get("util_params", {}).get("exp_name") or time.strftime("%Y_%m_%d_%H_%M_%S")
-        sweep = [(exp, {})]
+        sweep = [(experiment_name(load_config(config, overrides)), {})]
     plans = []
     for i, (exp, extra) in enumerate(sweep):
         with naming(f"--sweep entry {i} ({exp!r})" if named else None):
-            cfg = load_config(config, _merged(_merged(overrides, extra), {"util_params": {"exp_name": exp}}))
+            cfg = load_config(config, overrides, extra, {"util_params": {"exp_name": exp}})
         for seed in seeds:
             out = output_dir(cfg, seed)
             plans.append(RunPlan(f"{cfg.env_name}/{exp}/seed{seed}", cfg, seed, out))

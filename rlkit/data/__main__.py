@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from rlkit.cli import run_cli
-from rlkit.data.dataset import check_dataset
+from rlkit.data.check import check_dataset
 from rlkit.data.legacy import export_legacy, import_legacy
 
 

@@ -74,12 +74,15 @@ class MultiTaskBuffer:
         r = self._rows(tasks, n, generator)
         return RLBatch(r[..., :o], r[..., o:o + a], r[..., -2:-1], r[..., o + a + 1:2 * o + a + 1], r[..., -1:])
 
-    def context_dim(self, use_next_obs: bool) -> int:
-        return self.obs_dim + self.action_dim + 1 + (self.obs_dim if use_next_obs else 0)
-
     def sample_context(self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool) -> torch.Tensor:
         """[T, n, context_dim]: (s, a, r[, s']) rows, uniform with replacement."""
-        return self._rows(tasks, n, generator)[..., :self.context_dim(use_next_obs)].contiguous()
+        width = context_width(self.obs_dim, self.action_dim, use_next_obs)
+        return self._rows(tasks, n, generator)[..., :width].contiguous()
+
+
+def context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:
+    """The size of a context row, (s, a, r[, s']): what the buffer samples and the encoder reads."""
+    return obs_dim + action_dim + 1 + (obs_dim if use_next_obs else 0)
 
 
 @dataclass

@@ -15,7 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
-from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, read_task_meta, task_dir
+from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
+from rlkit.data.meta import read_task_meta
 
 NORMALIZER_FILE = "normalizer.npz"
 

@@ -27,8 +27,10 @@ from typing import Callable
 
 import numpy as np
 
-from rlkit.data.dataset import (FORMAT_VERSION, Trajectories, read_checkpoint, read_normalizer,
-                                read_task_meta, task_dir, task_dirs, write_checkpoint, write_task_meta)
+from rlkit.data.dataset import FORMAT_VERSION, Trajectories, task_dir, task_dirs
+from rlkit.data.load import read_normalizer
+from rlkit.data.meta import read_task_meta, write_task_meta
+from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
 
 _PATTERN = re.compile(r"^trj_(evalsample|eval)(\d+)_step(\d+)\.npy$")

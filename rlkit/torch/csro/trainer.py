@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlkit.config import Config
-from rlkit.data.buffer import RLBatch
+from rlkit.data.buffer import RLBatch, context_width
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
@@ -161,7 +161,7 @@ class CSROTrainer:
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.generator = torch.Generator(device=device).manual_seed(seed)  # policy noise, BRAC interpolation
         init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
-        context_dim = obs_dim + action_dim + 1 + (obs_dim if s.use_next_obs_in_context else 0)
+        context_dim = context_width(obs_dim, action_dim, s.use_next_obs_in_context)
         latent, hidden = s.latent_size, s.net_size
         self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
                                use_hvar=s.use_hvar, z_strategy=s.z_strategy).to(device)

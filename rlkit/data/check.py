@@ -1,0 +1,148 @@
+"""`python -m rlkit.data check DATA_DIR`: every task folder checked, going on past each problem."""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, checkpoint_path, task_dirs
+from rlkit.data.load import read_normalizer
+from rlkit.data.meta import VERSIONED, read_task_meta, running_versions, task_identity_problem
+from rlkit.data.npz import read_checkpoint
+from rlkit.errors import UserError
+
+
+@dataclass
+class DatasetCheck:
+    lines: list[str] = field(default_factory=list)  # one summary line per task folder
+    problems: list[str] = field(default_factory=list)  # what makes the dataset unusable as it is
+    warnings: list[str] = field(default_factory=list)  # what may make results differ, e.g. other package versions
+
+
+EnvDims = Callable[[str], tuple[int, int]]  # env_name -> (observation size, action size); UserError if unknown
+
+
+def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> DatasetCheck:
+    """Check every task folder of DATA_DIR and go on past each problem: one summary line per task, the
+    problems (a missing, damaged or non-finite file, named; an interrupted stage-1 task; a task.json of
+    another task; sizes other than task.json's or, given `env_dims`, the env's; step files that a
+    complete task.json does not list) and warnings (written with other versions of torch, mujoco,
+    gymnasium or numpy than this process runs). Only bad arguments raise UserError: no such folder, or
+    no goal_idx* folders in it."""
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise UserError(f"no such folder {str(root)!r}: expected a dataset folder written by policy_train.py")
+    out = DatasetCheck()
+    other_versions: dict[str, list[int]] = {}
+    running = running_versions()
+    for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
+        meta = _check_task(tdir, env_dims, out)
+        written = meta.get("versions", {}) if meta else {}
+        differ = [f"{k} {written[k]}" for k in VERSIONED if isinstance(written, dict) and k in written
+                  and written[k] != running[k]]
+        if differ:
+            other_versions.setdefault(", ".join(differ), []).append(idx)
+    for differ, tasks in other_versions.items():
+        now = ", ".join(f"{k} {running[k]}" for k in VERSIONED)
+        out.warnings.append(f"tasks {tasks} were written with {differ} (this process runs {now}): the data is usable, "
+                            "but a regenerated dataset may differ")
+    normalizer = root / "normalizer.npz"
+    try:
+        read_normalizer(root)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        out.problems.append(f"{str(normalizer)!r} is truncated or unreadable ({type(e).__name__}): expected an .npz "
+                            "file holding abs_max")
+    return out
+
+
+def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict[str, Any] | None:
+    """Check one task folder into `out` (its line, its problems); returns its task.json, None if unusable."""
+    try:
+        meta = read_task_meta(tdir)
+    except UserError as e:
+        meta, problem = None, str(e)
+    else:
+        problem = f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy"
+        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("checkpoints", []), list)):
+            meta, problem = None, (f"{str(tdir / 'task.json')!r} is not a task description: expected an object "
+                                   "with env_name, task_idx, dims and a list of checkpoints")
+    if meta is None:
+        out.problems.append(problem)
+        out.lines.append(f"{tdir.name}: no usable task.json")
+        return None
+    steps = meta.get("checkpoints", [])
+    n = _check_task_files(tdir, meta, steps, out)
+    out.problems += [p for p in (_env_dims_problem(tdir, meta, env_dims), task_identity_problem(tdir, meta)) if p]
+    unlisted = unlisted_step_files(tdir, steps)
+    if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
+        written = sorted(set(steps) | {_step_of(p) for p in unlisted})
+        out.problems.append(f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
+                            f"checkpoints {written} written so far): rerun policy_train.py with the same settings "
+                            "to resume it")
+    elif unlisted:
+        names = [p.name for p in unlisted]
+        out.problems.append(f"{str(tdir)!r} holds step files that task.json does not list: {names} (left by another "
+                            "stage-1 run?)")
+    state = "complete" if meta.get("complete") else "INCOMPLETE (interrupted)"
+    out.lines.append(f"{tdir.name}: {meta.get('env_name')} task {meta.get('task_idx')}, {len(steps)} checkpoints, "
+                     f"{n} transitions, {state}")
+    return meta
+
+
+def _step_of(path: Path) -> int | None:
+    """c of a `step{c}.npz` or `step{c}_extra.npz` file, or None for another name."""
+    digits = path.stem[4:].removesuffix(EXTRA_SUFFIX)
+    return int(digits) if path.name.startswith("step") and path.suffix == ".npz" and digits.isdigit() else None
+
+
+def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:
+    """The task folder's step files (data and extra) of checkpoints not among `steps`, by name."""
+    return sorted(p for p in tdir.glob("step*.npz") if (c := _step_of(p)) is not None and c not in steps)
+
+
+def _check_task_files(tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck) -> int:
+    """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`;
+    returns the transitions read."""
+    n = 0
+    for step in steps:
+        n += _check_file(tdir, step, KINDS, False, meta, out)
+        if checkpoint_path(tdir, step, extra=True).is_file():
+            n += _check_file(tdir, step, ("sample",), True, meta, out)  # regenerated episodes are stochastic
+    return n
+
+
+def _check_file(tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any],
+                out: DatasetCheck) -> int:
+    """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
+    other sizes than task.json's another; returns the transitions read."""
+    n, dims = 0, (meta.get("obs_dim"), meta.get("action_dim"))
+    for kind in kinds:
+        try:
+            t = read_checkpoint(tdir, step, kind, missing_ok=not extra, extra=extra)
+        except UserError as e:
+            out.problems.append(str(e))
+            return n
+        if t is None:
+            continue
+        got = (t.obs.shape[1:], t.actions.shape[1:])
+        if None not in dims and got != ((dims[0],), (dims[1],)):
+            out.problems.append(f"{str(checkpoint_path(tdir, step, extra))!r} ({kind}) has observation/action shapes "
+                                f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's")
+        n += len(t)
+    return n
+
+
+def _env_dims_problem(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> str | None:
+    """A line if task.json's sizes are not its env's (data of another env under this name), or None."""
+    if env_dims is None or "obs_dim" not in meta:
+        return None
+    try:
+        expected = env_dims(meta.get("env_name"))
+    except UserError as e:
+        return f"{str(tdir / 'task.json')!r} names env {meta.get('env_name')!r}: {e}"
+    dims = (meta.get("obs_dim"), meta.get("action_dim"))
+    if dims == tuple(expected):
+        return None
+    return (f"{str(tdir / 'task.json')!r} says observation/action sizes {dims[0]}/{dims[1]}: expected "
+            f"{expected[0]}/{expected[1]} for {meta.get('env_name')!r} (data of another env?)")

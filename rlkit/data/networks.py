@@ -1,0 +1,48 @@
+"""A task's behaviour networks, `networks/step{c}.pt`: written by stage 1, rerun by `policy_train.py --regenerate`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rlkit.errors import UserError
+from rlkit.fileio import atomic_write
+
+NETWORKS_DIR = "networks"
+NETWORKS_FORMAT = "csro-behaviour-networks/1"
+
+
+def networks_path(tdir: Path, step: int) -> Path:
+    """The behaviour SAC's networks at checkpoint `step` (actor, critic, target critic, temperature)."""
+    return tdir / NETWORKS_DIR / f"step{int(step)}.pt"
+
+
+def saved_network_steps(tdir: Path) -> list[int]:
+    return sorted(int(p.stem[4:]) for p in (tdir / NETWORKS_DIR).glob("step*.pt") if p.stem[4:].isdigit())
+
+
+def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str, Any]) -> Path:
+    """One task's networks (a one-task `VectorSAC` state_dict) with `info` (dims, SAC settings)."""
+    import torch
+    path = networks_path(tdir, step)
+    doc = {"format": NETWORKS_FORMAT, "step": int(step), "state": state, **info}
+    atomic_write(path, lambda f: torch.save(doc, f))
+    return path
+
+
+def read_networks(tdir: Path, step: int) -> dict[str, Any]:
+    """What `write_networks` wrote, loaded without unpickling code (`weights_only=True`)."""
+    import pickle
+
+    import torch
+    path = networks_path(tdir, step)
+    if not path.is_file():
+        raise UserError(f"missing network file {str(path)!r}: expected one of the checkpoints "
+                        f"{saved_network_steps(tdir)} that have saved networks")
+    try:
+        doc = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a network file "
+                        "written by policy_train.py") from None
+    if not isinstance(doc, dict) or doc.get("format") != NETWORKS_FORMAT:
+        raise UserError(f"{str(path)!r} is not a behaviour network file: expected format {NETWORKS_FORMAT!r}")
+    return doc

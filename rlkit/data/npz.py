@@ -1,0 +1,123 @@
+"""A checkpoint's `step{c}.npz` file: written with `np.savez`, read back checked and fast.
+
+`write_checkpoint`/`read_checkpoint` are the file's two ends; `read_npz` is the fast reader under
+`read_checkpoint`, `read_npz_meta` the reader of what wrote a file (`meta_*` keys).
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlkit.data.dataset import FIELDS, KINDS, Trajectories, checkpoint_path
+from rlkit.errors import UserError
+from rlkit.fileio import atomic_write
+
+META_PREFIX = "meta_"  # .npz keys that say what wrote the file (e.g. --regenerate's settings), not episodes
+
+
+def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False,
+                     meta: dict[str, int | str] | None = None) -> Path:
+    """Checkpoint `step`'s trajectories; `meta` scalars (what wrote the file) go in as `meta_{key}`
+    arrays, which the loaders leave alone (`read_npz_meta` reads them)."""
+    arrays: dict[str, np.ndarray] = {f"{META_PREFIX}{k}": np.asarray(v) for k, v in (meta or {}).items()}
+    for kind, t in trajs.items():
+        if kind not in KINDS:
+            raise ValueError(f"unknown trajectory kind {kind!r}")
+        for f in FIELDS:
+            v = getattr(t, f)
+            arrays[f"{kind}_{f}"] = v.astype(np.int64 if f == "traj_lengths" else np.float32)
+    path = checkpoint_path(tdir, step, extra)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return path
+
+
+def read_npz_meta(path: Path) -> dict[str, Any] | None:
+    """The `meta_*` scalars `write_checkpoint` stored in `path`, keyed without the prefix ({} for a file
+    without them); None for a file that cannot be read as an .npz. Reads only those members."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k.removeprefix(META_PREFIX): z[k].item() for k in z.files if k.startswith(META_PREFIX)}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+_NPY_HEADER = re.compile(r"""\{'descr': '([<>|=][a-z]\d+)', 'fortran_order': False, 'shape': \(([\d, ]*)\), \}""")
+
+
+def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """The arrays `keys` of an .npz file (those it holds), as `np.load(path, allow_pickle=False)` gives them.
+
+    Speed: a dataset is hundreds of small .npz files, and np.load spends most of its time per array
+    (a zip member opened, its header parsed with `ast.literal_eval`), not reading data. The files
+    `np.savez` writes store members uncompressed, so this reads the file once and takes each array
+    as a view of its bytes (`np.frombuffer`) after a regex parse of the header; any member that is
+    not exactly that (compressed, another header layout) goes through np.load's own reader.
+    Tested equal to np.load on our files and on compressed ones."""
+    with open(path, "rb") as f:  # into a bytearray, so that the arrays viewing it are writable, as np.load's are
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        f.readinto(data)
+    out: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in keys:
+                continue
+            arr = None
+            if info.compress_type == zipfile.ZIP_STORED:
+                start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28],
+                                                                 "little") \
+                    + int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+                arr = _npy_view(memoryview(data)[start:start + info.file_size])
+            if arr is None:
+                with z.open(info) as f:
+                    arr = np.lib.format.read_array(f, allow_pickle=False)
+            out[name] = arr
+    return out
+
+
+def _npy_view(member: memoryview) -> np.ndarray | None:
+    """An .npy version 1.0 member with a plain header as an array over its bytes, or None."""
+    if bytes(member[:8]) != b"\x93NUMPY\x01\x00":
+        return None
+    header_len = int.from_bytes(member[8:10], "little")
+    m = _NPY_HEADER.match(bytes(member[10:10 + header_len]).decode("latin1"))
+    if m is None:
+        return None
+    shape = tuple(int(d) for d in m.group(2).replace(" ", "").split(",") if d)
+    dtype = np.dtype(m.group(1))
+    count = int(np.prod(shape, dtype=np.int64))
+    if 10 + header_len + count * dtype.itemsize != len(member):
+        return None
+    return np.frombuffer(member, dtype=dtype, count=count, offset=10 + header_len).reshape(shape)
+
+
+def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False, extra: bool = False) -> Trajectories | None:
+    """The `kind` trajectories of checkpoint `step` (`extra`: its regenerated file), checked to be whole
+    and finite. A missing, truncated or unreadable file, or non-finite values, are one-line errors
+    naming the file; `missing_ok` returns None where the file has no trajectories of that kind."""
+    path = checkpoint_path(tdir, step, extra)
+    if not path.is_file():
+        raise UserError(f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
+                        "(check train_epoch/eval_epoch against the data's checkpoints)")
+    try:
+        arrays = read_npz(path, [f"{kind}_{f}" for f in FIELDS])
+        if f"{kind}_obs" not in arrays:
+            if missing_ok:
+                return None
+            raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
+        t = Trajectories(*(arrays[f"{kind}_{f}"] for f in FIELDS))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
+                        "checkpoint file written by policy_train.py; regenerate that task") from None
+    bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]
+    if bad:
+        raise UserError(f"{str(path)!r} ({kind}) holds non-finite values in {bad}: expected finite behaviour data")
+    if int(t.traj_lengths.sum()) != len(t):
+        raise UserError(f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows")
+    return t

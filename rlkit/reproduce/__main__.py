@@ -1,0 +1,74 @@
+"""`python -m rlkit.reproduce ENV ...`: the command (see the package's docstring)."""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import click
+
+from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
+from rlkit.config import REPO_ROOT, load_config
+from rlkit.errors import UserError
+from rlkit.reproduce.document import write_report
+from rlkit.reproduce.plan import ENVS, METHODS, PROFILES, check_existing, run_specs, train_one
+
+
+@click.command()
+@click.argument("env")
+@click.option("--profile", default="demo", show_default=True, help=f"one of {list(PROFILES)}")
+@click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
+@click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated algo_types")
+@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
+@click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")
+@click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
+@click.option("--results", default="docs/results", show_default=True, help="where the report goes")
+@click.option("--data_dir", default=None, help="behaviour data folder (default: the profile config's data_dir)")
+@click.option("--report-only", is_flag=True, help="write the report from the finished runs; train nothing")
+def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, jobs: int, threads: int | None, out: str,
+         results: str, data_dir: str | None, report_only: bool) -> None:
+    """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
+    if env not in ENVS:
+        raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
+    if profile not in PROFILES:
+        raise UserError(f"unknown profile {profile!r}: expected one of {list(PROFILES)}")
+    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
+    method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
+    if jobs < 1:
+        raise UserError(f"--jobs {jobs}: expected >= 1")
+    if threads is not None and threads < 1:
+        raise UserError(f"--threads {threads}: expected >= 1")
+    p = PROFILES[profile]
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    specs = run_specs(profile, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None)
+    states = [check_existing(s) for s in specs]  # every folder checked before anything trains
+    todo = [s for s, state in zip(specs, states) if state != "finished"]
+    command = f"python -m rlkit.reproduce {env} --profile {profile} --seeds {seeds} --methods {methods}"
+    if report_only:
+        missing = [f"{s.method} seed {s.seed}" for s in todo]
+        if missing:
+            raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
+    else:
+        cfg = load_config(REPO_ROOT / p.config, specs[0].overrides)
+        from rlkit.behaviour import generate, load_sac_config
+        n = cfg.env_params.n_tasks
+        generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), list(range(n)), p.sac_config,
+                 load_sac_config(p.sac_config, []), select_device(gpu))
+        print(f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "
+              f"{states.count('new')} new")
+        if jobs == 1:
+            for s in todo:
+                print(train_one(s), flush=True)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
+                for line in pool.map(train_one, todo):
+                    print(line, flush=True)
+    path = write_report(profile, specs, Path(results), command)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    run_cli(main)
