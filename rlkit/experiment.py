@@ -22,6 +22,7 @@ from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
+from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
@@ -101,7 +102,7 @@ class MetaTrainer:
         if setup.cfg.path_to_weights:
             state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
-        self.sample_gen = torch.Generator(device=dev).manual_seed(setup.seed + 7)
+        self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
         self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
                                    setup.data_dir)
@@ -114,7 +115,8 @@ class MetaTrainer:
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
-                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states()}
+                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states(),
+                "seeding": SEEDING_VERSION}
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -131,6 +133,8 @@ class MetaTrainer:
         if not path.is_file():
             return False
         state = torch.load(path, map_location=self.setup.device, weights_only=True)
+        if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
+            check_seeding(state, path)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
@@ -276,6 +280,17 @@ DATA_PRINT_FILE = "dataset.json"  # in a run folder: the fingerprint of the data
 def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
     """`run_data_print(cfg)` where `out_dir` has a fingerprint to compare it with (else None: nothing to read)."""
     return run_data_print(cfg) if (out_dir / DATA_PRINT_FILE).is_file() else None
+
+
+def check_seeding(state: dict, path: Path) -> None:
+    """A UserError unless the saved run `state` (read from `path`) derived its random streams as this code does
+    (`rlkit.seeding.SEEDING_VERSION`; states without the record predate it, version 1): resuming one would go
+    on with restored generators beside re-derived ones of another derivation, a run of neither."""
+    version = int(state.get("seeding", 1))
+    if version != SEEDING_VERSION:
+        raise UserError(f"{str(path)!r} was saved by a run whose random streams are derived another way (seeding "
+                        f"version {version}, this code's {SEEDING_VERSION}): expected a run started by this version; "
+                        "finish it with the version that started it, or choose another --exp_name")
 
 
 def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None) -> int:
