@@ -9,10 +9,11 @@ from rlkit.errors import UserError
 from rlkit.seeding import STREAMS, numpy_generator, stream_seed, torch_generator
 from tests.conftest import ROOT
 
-# The indices the code uses, over realistic ranges: meta-test runs (num_evals), iterations, a
-# checkpoint's rollout envs, tasks (the MuJoCo families have 40 to 60), checkpoint steps.
-KEY_RANGES = {"run": range(50), "iteration": range(2000), "env": range(100), "task": range(100),
-              "checkpoint": range(0, 1_000_001, 10_000)}
+# The indices the code uses, over generous realistic ranges: meta-test runs (num_evals: 2 in the shipped
+# configs), iterations (105 at most), a checkpoint's or --regenerate's envs (n_trj 50), tasks (40 at
+# most), checkpoint steps (the point robot's and the MuJoCo families' schedules).
+KEY_RANGES = {"run": range(20), "iteration": range(500), "env": range(64), "task": range(64),
+              "checkpoint": [*range(2000, 5001, 200), *range(50_000, 1_000_001, 50_000)]}
 SEEDS = range(10)
 
 
