@@ -459,8 +459,7 @@ def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedu
             raise UserError(f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
                             f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}, seeding version "
                             f"{seeding}): expected env {env_name!r}, schedule {sched.__dict__}, seeding version "
-                            f"{SEEDING_VERSION}; "
-                            "use another data_dir or remove that folder")
+                            f"{SEEDING_VERSION}; use another data_dir or remove that folder")
     return todo
 
 

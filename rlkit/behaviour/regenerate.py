@@ -16,9 +16,9 @@ is one line before the first write.
 
 Each extra file records what wrote it (`meta_seed`, `meta_seeding`: the version of the streams' derivation,
 `meta_n_trj`, `meta_networks_sha256` of the network file, `meta_env_params`; the loaders read only the
-episodes). A file of the same settings is the file
-this run would write, so it is kept: a killed regeneration run again with the same arguments resumes,
-and gives the files of an uninterrupted run. A file of other settings is replaced only with `overwrite`.
+episodes). A file of the same settings is the file this run would write, so it is kept: a killed
+regeneration run again with the same arguments resumes, and gives the files of an uninterrupted run. A
+file of other settings (an older seeding version among them) is replaced only with `overwrite`.
 """
 from __future__ import annotations
 
