@@ -39,10 +39,11 @@ from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
-from rlkit.eval import EvalSetting, make_job_envs, nonprior_context, offline_context, online_prior_context
+from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.run_folder import config_differences
+from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
@@ -89,7 +90,9 @@ def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer]:
+def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer, int]:
+    """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
+    (whose meta-test `run_protocol` repeats the streams of)."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}")
@@ -102,9 +105,10 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
     setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
-    trainer.load_state_dict(torch.load(snap, map_location=device, weights_only=True)["trainer"], with_optimizers=False)
+    state = torch.load(snap, map_location=device, weights_only=True)
+    trainer.load_state_dict(state["trainer"], with_optimizers=False)
     trainer.agent.eval()
-    return setup, trainer
+    return setup, trainer, int(state["counters"]["iteration"]) - 1
 
 
 class PositionRecorder(gym.Wrapper):
@@ -128,9 +132,11 @@ class PositionRecorder(gym.Wrapper):
         return getattr(self.env, name)
 
 
-def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
+def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, iteration: int):
     """One protocol on every held-out task, `runs` jobs per task: per job its episodes' positions as
-    (kind, [T+1, d]), the last scored return, and the final z."""
+    (kind, [T+1, d]), the last scored return, and the final z. The envs and the protocol's draws are those
+    of the meta-test of `iteration` (`make_job_envs`, `EvalStreams`): on envs whose resets draw nothing
+    (the point robots), with `runs` = num_evals, the episodes are the Evaluator's."""
     cfg = setup.cfg
     jobs, envs = make_job_envs(cfg, setup.test_tasks, runs, setup.seed, setup.obs_scale, setup.data_dir,
                                wrap=PositionRecorder)
@@ -147,15 +153,15 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device):
                     last_return[i] = returns[i]
 
     setting = EvalSetting.from_config(cfg)
-    gen = torch.Generator(device=device).manual_seed(setup.seed)
+    streams = EvalStreams.of(setup.seed, iteration, device)
     if protocol == "np":
-        result = nonprior_context(agent, envs, setting, device, np.random.default_rng(setup.seed), gen, reward_fn,
+        result = nonprior_context(agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn,
                                   on_paths=keep)
     elif protocol == "online":
         result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
     else:
-        result = offline_context(agent, envs, [t for t, _ in jobs], setup.eval_buffer, setting, device, gen, reward_fn,
-                                 on_paths=keep)
+        result = offline_context(agent, envs, [t for t, _ in jobs], setup.eval_buffer, setting, device,
+                                 streams.offline_context, reward_fn, on_paths=keep)
     return envs, episodes, last_return, result.z
 
 
@@ -220,7 +226,7 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     """[tasks, per_task, L]: z from contexts of H transitions drawn from each held-out task's offline data."""
     a = setup.cfg.algo_params
     tasks = torch.as_tensor(setup.test_tasks, device=device)
-    gen = torch.Generator(device=device).manual_seed(setup.seed + 1)
+    gen = torch_generator(setup.seed, "show_path_z", device=device)
     out = [agent.infer_z(setup.eval_buffer.sample_context(tasks, a.max_path_length, gen, a.use_next_obs_in_context))
            for _ in range(per_task)]
     return torch.stack(out, dim=1).cpu().numpy()
@@ -298,12 +304,13 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
         raise UserError(f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
                         "or configs/ENV.json")
     device = select_device(gpu)
-    setup, trainer = load_run(run, itr, device)
+    setup, trainer, iteration = load_run(run, itr, device)
     agent = trainer.agent
     np_out = Path(out) if out else run / PROTOCOL_BY_KEY["np"].paths_file
     zs = {"offline": offline_z(setup, agent, runs, device)}
     for protocol in ("np", "offline", "online"):
-        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, 1 if protocol == "offline" else runs, device)
+        n = 1 if protocol == "offline" else runs
+        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, n, device, iteration)
         pick = np.arange(0, len(envs), 1 if protocol == "offline" else runs)  # the first run of each task
         target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_BY_KEY[protocol].paths_file)
         draw_paths(setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick],

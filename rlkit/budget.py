@@ -19,6 +19,7 @@ from rlkit.cli import run_cli
 from rlkit.config import Config, load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
+from rlkit.seeding import numpy_generator, torch_generator
 from rlkit.tasks import make_env
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from rlkit.torch.flops import MatmulProbe, count_flops
@@ -40,7 +41,7 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     meta-batch drawn from them by training's own `sample_step`. For counting and timing steps, not for learning."""
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed, "budget_data")
     n = transitions
     data = {t: Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32),
                             rng.uniform(-1, 1, (n, act_dim)).astype(np.float32), rng.normal(size=n).astype(np.float32),
@@ -49,7 +50,7 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     dev = torch.device("cpu")
     buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, dev, seed=seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed, "batch_sampling")  # as training draws its meta-batches
     task_ids = torch.arange(n_tasks)
 
     def step():

@@ -21,7 +21,8 @@ from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
-from rlkit.run_folder import DATA_PRINT_FILE, RunLock, iterations_done, run_data_print
+from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
+from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
@@ -97,7 +98,7 @@ class MetaTrainer:
         if setup.cfg.path_to_weights:
             state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
-        self.sample_gen = torch.Generator(device=dev).manual_seed(setup.seed + 7)
+        self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
         self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
                                    setup.data_dir)
@@ -110,7 +111,8 @@ class MetaTrainer:
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
-                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states()}
+                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states(),
+                "seeding": SEEDING_VERSION}
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -127,6 +129,8 @@ class MetaTrainer:
         if not path.is_file():
             return False
         state = torch.load(path, map_location=self.setup.device, weights_only=True)
+        if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
+            check_seeding(state, path)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept

@@ -15,6 +15,7 @@ from rlkit.config import Config
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock
+from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
@@ -59,6 +60,17 @@ def run_data_print(cfg: Config, data_dir: Path | None = None) -> dict | None:
 def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
     """`run_data_print(cfg)` where `out_dir` has a fingerprint to compare it with (else None: nothing to read)."""
     return run_data_print(cfg) if (out_dir / DATA_PRINT_FILE).is_file() else None
+
+
+def check_seeding(state: dict, path: Path) -> None:
+    """A UserError unless the saved run `state` (read from `path`) derived its random streams as this code does
+    (`rlkit.seeding.SEEDING_VERSION`; states without the record predate it, version 1): resuming one would go
+    on with restored generators beside re-derived ones of another derivation, a run of neither."""
+    version = int(state.get("seeding", 1))
+    if version != SEEDING_VERSION:
+        raise UserError(f"{str(path)!r} was saved by a run whose random streams are derived another way (seeding "
+                        f"version {version}, this code's {SEEDING_VERSION}): expected a run started by this version; "
+                        "finish it with the version that started it, or choose another --exp_name")
 
 
 def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None) -> int:

@@ -25,6 +25,7 @@ from rlkit.envs.humanoid import HumanoidDirEnv
 from rlkit.envs.point_robot import PointEnv, PointWindEnv, SparsePointEnv
 from rlkit.envs.wrappers import NormalizedBoxEnv
 from rlkit.errors import UserError
+from rlkit.seeding import numpy_generator
 
 # The reference's env_name -> family (docs/environments.md).
 ENVS: dict[str, type[MultiTaskEnv]] = {
@@ -108,7 +109,7 @@ def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
 
 def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
     """Mean return of uniformly random actions on `task` (bottom of the normalised score)."""
-    rng = np.random.default_rng(seed)
+    rng = numpy_generator(seed, "random_return")
     env.reset_task(task)
     totals = []
     for _ in range(episodes):

@@ -9,6 +9,7 @@ import rlkit.budget
 from rlkit.budget import Budget, describe, synthetic_step, training_budget
 from rlkit.config import load_config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.seeding import torch_generator
 from rlkit.torch.csro.trainer import CSROTrainer
 from rlkit.stats import iqm_interval, t_interval
 from tests.conftest import TINY_CONFIG
@@ -48,7 +49,7 @@ def test_budget_draws_a_step_as_training_does(monkeypatch):
     monkeypatch.setattr(CSROTrainer, "train_step", lambda self, *args: seen.append(args))
     cfg = load_config(TINY_CONFIG, {"algo_params": {"mb_replace": True, "use_brac": True, "c_iter": 3}})
     synthetic_step(cfg, n_tasks=5, transitions=200, seed=3)()
-    want = sample_step(buffers[0], torch.arange(5), cfg.algo_params, torch.Generator().manual_seed(3))
+    want = sample_step(buffers[0], torch.arange(5), cfg.algo_params, torch_generator(3, "batch_sampling"))
     tasks, context, batch, extra = seen[0]
     torch.testing.assert_close(tasks, want.tasks)
     torch.testing.assert_close(context, want.context)

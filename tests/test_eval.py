@@ -166,8 +166,9 @@ def test_evaluator_env_generators_continue_after_a_resume():
 
 
 def test_show_path_and_the_evaluator_build_the_same_job_envs():
-    """Both take their job envs from `make_job_envs`: run r of every task is seeded by (run seed, r), so
-    show_path.py's pictures start each run as the meta-test does (it used to seed by the job's index)."""
+    """Both take their job envs from `make_job_envs`: run r of every task is seeded by the stream
+    `eval_envs` of run r, so show_path.py's pictures start each run as the meta-test does (it used to seed
+    by the job's index)."""
     from types import SimpleNamespace
 
     import show_path
@@ -178,10 +179,33 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
     cfg = load_config(ROOT / "configs" / "point-robot.json",
                       {"algo_params": {"num_evals": 2, "num_steps_per_eval": 20}})
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=None)
-    envs = show_path.run_protocol(setup, SpyAgent(), "online", 2, DEV)[0]  # point-robot resets draw nothing
+    envs = show_path.run_protocol(setup, SpyAgent(), "online", 2, DEV, 0)[0]  # point-robot resets draw nothing
     evaluator = Evaluator(cfg, [2, 6], None, None, seed=5, device=DEV)
     assert [e.unwrapped.task_idx for e in envs] == [t for t, _ in evaluator.jobs] == [2, 2, 6, 6]
     assert [env_rng_state(e) for e in envs] == evaluator.rng_states()
     assert env_rng_state(envs[0]) == env_rng_state(envs[2]) != env_rng_state(envs[1])
     assert evaluator.setting == EvalSetting(20, cfg.algo_params.max_path_length, cfg.algo_params.num_exp_traj_eval,
                                             cfg.algo_params.use_next_obs_in_context)
+
+
+def test_show_path_repeats_the_meta_test_of_its_snapshot():
+    """show_path.py draws with the Evaluator's streams of the snapshot's iteration (`EvalStreams`) on the same
+    job envs, so on the point robot (whose resets draw nothing) with --runs num_evals its Np and offline
+    episodes are the meta-test's; another iteration's draws give other Np episodes."""
+    from types import SimpleNamespace
+
+    import show_path
+    from rlkit.config import load_config
+    from rlkit.eval import Evaluator
+    from tests.conftest import ROOT
+    cfg = load_config(ROOT / "configs" / "point-robot.json",
+                      {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}})
+    buffer = make_buffer(tasks=(2, 6))
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
+    agent = SpyAgent()
+    scores = Evaluator(cfg, [2, 6], buffer, None, seed=5, device=DEV)(agent, 3).scores
+    for protocol in ("np", "offline"):
+        drawn = show_path.run_protocol(setup, agent, protocol, 2, DEV, 3)[2]
+        np.testing.assert_array_equal(drawn, scores[protocol].ravel())
+    other = show_path.run_protocol(setup, agent, "np", 2, DEV, 4)[2]
+    assert not np.array_equal(other, scores["np"].ravel())

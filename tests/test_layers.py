@@ -7,7 +7,7 @@ from tests.conftest import ROOT
 
 # module prefix -> layer; the longest matching prefix decides
 LAYERS = {
-    "rlkit": 0, "rlkit.errors": 0, "rlkit.fileio": 0, "rlkit.stats": 0,
+    "rlkit": 0, "rlkit.errors": 0, "rlkit.fileio": 0, "rlkit.stats": 0, "rlkit.seeding": 0,
     "rlkit.config": 1, "configs": 1, "rlkit.cli": 1,
     "rlkit.envs": 2,
     "rand_param_envs": 3,  # builds on rlkit.envs.mujoco_env

@@ -14,9 +14,10 @@ from rlkit.config import load_config
 from rlkit.data.dataset import task_dir
 from rlkit.data.load import load_task_data
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps, write_networks
-from rlkit.data.npz import read_checkpoint
+from rlkit.data.npz import read_checkpoint, read_npz_meta
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree
+from rlkit.seeding import SEEDING_VERSION
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
@@ -202,6 +203,25 @@ def test_a_killed_regeneration_resumes_to_the_same_files(data, tmp_path, monkeyp
         regenerate_here(data, seed=5)
     assert read_tree(data) == {**before, "goal_idx2/networks/step200.pt": before["goal_idx3/networks/step200.pt"]}
     assert [p.parent.name for p in regenerate_here(data, seed=5, overwrite=True)] == ["goal_idx2"]
+
+
+def test_an_extra_file_of_other_seed_streams_is_not_kept(data):
+    """An extra file records the version of the streams' derivation (rlkit.seeding); one written before the
+    record (by the seed * 100_003 + k arithmetic) is not this run's file: refused in one line, replaced only
+    with --overwrite, never kept as if it were."""
+    regenerate_here(data, seed=5, checkpoints=[200])
+    path = task_dir(data, 3) / "step200_extra.npz"
+    assert read_npz_meta(path)["seeding"] == SEEDING_VERSION
+    mine = path.read_bytes()
+    with np.load(path, allow_pickle=False) as z:
+        older = {k: z[k] for k in z.files if k != "meta_seeding"}
+    with open(path, "wb") as f:
+        np.savez(f, **older)
+    with pytest.raises(UserError, match=rf"goal_idx3/step200_extra.npz' exists, written with seeding None: expected "
+                                        rf"seeding {SEEDING_VERSION} \(pass --overwrite"):
+        regenerate_here(data, seed=5, checkpoints=[200])
+    assert [p.parent.name for p in regenerate_here(data, seed=5, checkpoints=[200], overwrite=True)] == ["goal_idx3"]
+    assert path.read_bytes() == mine
 
 
 def test_curves_of_the_behaviour_policies(data, tmp_path):

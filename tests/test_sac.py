@@ -10,6 +10,7 @@ from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
+from rlkit.seeding import SEEDING_VERSION
 
 
 def test_reference_point_schedule():
@@ -150,6 +151,27 @@ def test_a_state_only_resumes_its_own_tasks(tmp_path):
     group = TaskGroup("point-robot", params, [2], other, sac, tmp_path, torch.device("cpu"), "off")
     with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule: .*'seed': 0.* -> "):
         group.restore(state)
+    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    older = dict(state, settings={k: v for k, v in state["settings"].items() if k != "seeding"})  # before the record
+    with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: None -> {SEEDING_VERSION}\)"):
+        group.restore(older)
+
+
+def test_complete_data_of_other_seed_streams_is_refused(tmp_path):
+    """task.json records the version of the streams' derivation (rlkit.seeding): complete tasks written under
+    another one (a task.json without it: version 1) are refused, so that a dataset never mixes tasks drawn two ways."""
+    from rlkit.behaviour.generate import pending_tasks
+    from rlkit.data.meta import write_task_meta
+    _, sched, sac = load_sac_config("tiny_point", [])
+    train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path,
+                     torch.device("cpu"), progress="off")
+    meta = read_task_meta(task_dir(tmp_path, 1))
+    assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], "point-robot", sched) == [0]
+    del meta["seeding"]
+    write_task_meta(task_dir(tmp_path, 1), meta)
+    with pytest.raises(UserError, match=rf"goal_idx1' holds complete data written with other settings .*seeding "
+                                        rf"version 1\): expected .*seeding version {SEEDING_VERSION}; use another"):
+        pending_tasks(tmp_path, [0, 1], "point-robot", sched)
 
 
 def _same_data(a, b):

@@ -96,6 +96,28 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(straight, resumed)
 
 
+def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeypatch):
+    """latest.pt records the seeding version (rlkit.seeding): a run saved under another derivation of its
+    streams (one without the record: version 1) is refused, not continued with mixed streams; once finished,
+    rerunning it is still the no-op it was."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+
+    def run(iterations):
+        cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations},
+                                        "util_params": {"exp_name": "old", "base_log_dir": str(tmp_path)}})
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+
+    run(1)
+    latest = tmp_path / "point-robot" / "old" / "seed0" / "latest.pt"
+    state = torch.load(latest, weights_only=True)
+    del state["seeding"]
+    torch.save(state, latest)
+    run(1)
+    with pytest.raises(UserError, match=r"latest.pt' was saved by a run whose random streams are derived another way "
+                                        r"\(seeding version 1, this code's 2\)"):
+        run(2)
+
+
 def _error(args, cwd):
     proc = run_cli(args, cwd=cwd, check=False)
     lines = proc.stderr.strip().splitlines()

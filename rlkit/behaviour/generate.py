@@ -30,6 +30,7 @@ from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
+from rlkit.seeding import SEEDING_VERSION, stream_seed
 from rlkit.tasks import make_env
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
@@ -61,9 +62,10 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
 
 
 def group_settings(env_name: str, env_params: dict[str, Any], sched: Schedule, sac: SACParams) -> dict[str, Any]:
-    """What a saved state may only be resumed with (plain values, as task.json records them)."""
+    """What a saved state may only be resumed with (plain values, as task.json records them), the derivation
+    of its random streams (`rlkit.seeding`) included."""
     return json.loads(json.dumps({"env_name": env_name, "env_params": dict(env_params),
-                                  "schedule": dict(sched.__dict__), "sac": sac.to_dict()}))
+                                  "schedule": dict(sched.__dict__), "sac": sac.to_dict(), "seeding": SEEDING_VERSION}))
 
 
 def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str, Any], source: str) -> None:
@@ -182,18 +184,18 @@ def mean_return(trajs: Trajectories | None) -> float:
     return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
 
 
-def make_task_envs(env_name: str, env_params: dict[str, Any], task: int, n: int, seed: int,
+def make_task_envs(env_name: str, env_params: dict[str, Any], task: int, seeds: list[int | None],
                    dataset: Path | None = None) -> list[NormalizedBoxEnv]:
-    """`n` envs of `task`, env k reset with seed `seed * 100_003 + k`; with `dataset`, a parameter family's
-    tasks are the ones that dataset was written with."""
+    """One env of `task` per seed of `seeds` (`rlkit.seeding.stream_seed`; None: unseeded), reset with it;
+    with `dataset`, a parameter family's tasks are the ones that dataset was written with."""
     envs = []
-    for k in range(n):
+    for seed in seeds:
         raw = make_env(env_name, **env_params)
         if dataset is not None:
             restore_dataset_tasks(raw, dataset)
         env = NormalizedBoxEnv(raw)
         env.reset_task(task)
-        env.reset(seed=seed * 100_003 + k)
+        env.reset(seed=seed)
         envs.append(env)
     return envs
 
@@ -237,13 +239,15 @@ class TaskGroup:
         self.env_name, self.env_params, self.tasks, self.sched, self.sac = env_name, env_params, tasks, sched, sac
         self.data_dir, self.device, self.progress, self.save_networks = data_dir, device, progress, save_networks
         n = len(tasks)
-        self.envs = [make_task_envs(env_name, env_params, t, 1, sched.seed)[0] for t in tasks]
+        self.envs = [make_task_envs(env_name, env_params, t, [stream_seed(sched.seed, "behaviour_env")])[0]
+                     for t in tasks]
         self.obs_dim, self.action_dim = self.envs[0].observation_space.shape[0], self.envs[0].action_space.shape[0]
         self.gens = TaskGenerators(n, sched.seed, device)
         self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
         self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
         n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
-        self.eval_envs = [make_task_envs(env_name, env_params, t, n_roll, sched.seed + 1) for t in tasks]
+        eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]
+        self.eval_envs = [make_task_envs(env_name, env_params, t, eval_seeds) for t in tasks]
         self.checkpoints: list[list[int]] = [[] for _ in tasks]  # written, per task
         self.last = np.zeros(n, dtype=np.int64)  # per task, step // eval_frequency of its last checkpoint
         self.returns: list[list[str]] = [[] for _ in tasks]  # per task, one returns.csv line per checkpoint
@@ -427,7 +431,7 @@ class TaskGroup:
         meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "env_params": self.env_params,
                 "task_idx": task, "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim,
                 "action_dim": self.action_dim, "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
-                "sac": self.sac.to_dict(), "seed": sched.seed, "complete": complete,
+                "sac": self.sac.to_dict(), "seed": sched.seed, "seeding": SEEDING_VERSION, "complete": complete,
                 "saved_networks": self.save_networks, "versions": running_versions(),
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_task_meta(task_dir(self.data_dir, task), meta)
@@ -452,10 +456,12 @@ def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedu
         if meta is None or not meta.get("complete"):
             todo.append(t)
             continue
-        if meta.get("env_name") != env_name or meta.get("schedule") != sched.__dict__:
+        seeding = meta.get("seeding", 1)  # task.json without the record predates rlkit.seeding
+        if meta.get("env_name") != env_name or meta.get("schedule") != sched.__dict__ or seeding != SEEDING_VERSION:
             raise UserError(f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
-                            f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}): expected env {env_name!r}, "
-                            f"schedule {sched.__dict__}; use another data_dir or remove that folder")
+                            f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}, seeding version "
+                            f"{seeding}): expected env {env_name!r}, schedule {sched.__dict__}, seeding version "
+                            f"{SEEDING_VERSION}; use another data_dir or remove that folder")
     return todo
 
 

@@ -3,8 +3,9 @@
 For each task and chosen checkpoint, the checkpoint's saved actor (`goal_idx{i}/networks/step{c}.pt`)
 rolls out `n_trj` stochastic episodes, which go to `goal_idx{i}/step{c}_extra.npz`. The loader appends
 them to the checkpoint's own episodes when `n_trj` asks for more than it holds. Episodes are
-deterministic for a seed: env k of a (task, checkpoint) is reset with `seed * 100_003 + k`, and the
-policy noise comes from a generator seeded by (seed, task, checkpoint).
+deterministic for a seed: env k of a (task, checkpoint) is reset from the stream `regenerate_envs` of
+(seed, k), and the policy noise comes from the stream `regenerate_noise` of (seed, task, checkpoint)
+(`rlkit.seeding`).
 
 Plan, check, write. The plan names every (task, checkpoint): the chosen checkpoints, by default every
 one that task.json lists (its networks were saved with the data), each of which must have its network
@@ -13,10 +14,11 @@ then is anything written, each file from its network loaded again: memory holds 
 (the data of a faithful MuJoCo run has ~1000 networks of ~21 MB), and a missing or damaged network file
 is one line before the first write.
 
-Each extra file records what wrote it (`meta_seed`, `meta_n_trj`, `meta_networks_sha256` of the network
-file, `meta_env_params`; the loaders read only the episodes). A file of the same settings is the file
-this run would write, so it is kept: a killed regeneration run again with the same arguments resumes,
-and gives the files of an uninterrupted run. A file of other settings is replaced only with `overwrite`.
+Each extra file records what wrote it (`meta_seed`, `meta_seeding`: the version of the streams' derivation,
+`meta_n_trj`, `meta_networks_sha256` of the network file, `meta_env_params`; the loaders read only the
+episodes). A file of the same settings is the file this run would write, so it is kept: a killed
+regeneration run again with the same arguments resumes, and gives the files of an uninterrupted run. A
+file of other settings (an older seeding version among them) is replaced only with `overwrite`.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from rlkit.data.networks import networks_path, read_networks, saved_network_step
 from rlkit.data.npz import read_npz_meta, write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.errors import UserError
+from rlkit.seeding import SEEDING_VERSION, stream_seed, torch_generator
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
 
 
@@ -47,7 +50,7 @@ class Job:
 
     task: int
     checkpoint: int
-    settings: dict[str, Any]  # seed, n_trj, networks_sha256, env_params (JSON)
+    settings: dict[str, Any]  # seed, seeding, n_trj, networks_sha256, env_params (JSON)
     done: bool
 
 
@@ -84,7 +87,8 @@ def plan_regeneration(env_name: str, env_params: dict[str, Any], data_dir: Path,
         dims = check_task_env(env_name, env_params, data_dir, t, meta)
         episodes = n_trj or int(meta.get("schedule", {}).get("num_eval_sample_episodes", 0)) or 1
         for c in steps:
-            settings = {"seed": seed, "n_trj": episodes, "networks_sha256": check_networks(tdir, c, dims),
+            settings = {"seed": seed, "seeding": SEEDING_VERSION, "n_trj": episodes,
+                        "networks_sha256": check_networks(tdir, c, dims),
                         "env_params": json.dumps(env_params, sort_keys=True)}
             jobs.append(Job(t, c, settings, already_written(checkpoint_path(tdir, c, extra=True), settings, overwrite)))
     return jobs
@@ -121,7 +125,7 @@ def task_checkpoints(tdir: Path, meta: dict[str, Any], chosen: list[int] | None)
 def check_task_env(env_name: str, env_params: dict[str, Any], data_dir: Path, t: int,
                    meta: dict[str, Any]) -> tuple[int, int]:
     """The env's (obs, action) dims for task `t`, once its task is checked to be the data's."""
-    env = make_task_envs(env_name, env_params, t, 1, 0, dataset=data_dir)[0]
+    env = make_task_envs(env_name, env_params, t, [None], dataset=data_dir)[0]
     if meta.get("task") is not None and not same_task(meta["task"], env.unwrapped.get_task()):
         raise UserError(f"{str(task_dir(data_dir, t) / 'task.json')!r} describes task {meta['task']}, but the config's "
                         f"env has {env.unwrapped.get_task()}: expected the config the data was written with")
@@ -210,8 +214,9 @@ def regenerate_one(env_name: str, env_params: dict[str, Any], data_dir: Path, jo
     agent = load_agent(doc, networks_path(tdir, c), device)
     action_dim = doc["action_dim"]
     del doc  # the agent holds its own copy of the networks
-    envs = make_task_envs(env_name, env_params, t, n, seed, dataset=data_dir)
-    gen = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, t, c]).generate_state(1)[0]))
+    envs = make_task_envs(env_name, env_params, t, [stream_seed(seed, "regenerate_envs", k) for k in range(n)],
+                          dataset=data_dir)
+    gen = torch_generator(seed, "regenerate_noise", t, c, device=device)
 
     @torch.no_grad()
     def act(obs: torch.Tensor, step: int) -> np.ndarray:

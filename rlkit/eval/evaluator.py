@@ -13,6 +13,7 @@ from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.envs import env_rng_state, set_env_rng_state
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
+from rlkit.seeding import numpy_generator, stream_seed, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
 
@@ -37,8 +38,8 @@ def make_job_envs(cfg: Config, tasks: list[int], runs: int, seed: int, obs_scale
                   data_dir: str | Path | None = None, wrap: Callable[[gym.Env], gym.Env] | None = None
                   ) -> tuple[list[tuple[int, int]], list[gym.Env]]:
     """The meta-test's jobs (task, run), tasks outer and runs inner, and one env per job: the dataset's env in
-    agent units (`make_wrapped_env`; `wrap` adds an outer wrapper), set to its task and seeded by (run seed, run),
-    so run r of every task draws its episode starts from the same generator state."""
+    agent units (`make_wrapped_env`; `wrap` adds an outer wrapper), set to its task and seeded by the stream
+    `eval_envs` of run r, so run r of every task draws its episode starts from the same generator state."""
     jobs = [(t, r) for t in tasks for r in range(runs)]
     envs = []
     for t, r in jobs:
@@ -46,14 +47,29 @@ def make_job_envs(cfg: Config, tasks: list[int], runs: int, seed: int, obs_scale
         if wrap is not None:
             env = wrap(env)
         env.reset_task(t)
-        env.reset(seed=seed * 1000 + r)
+        env.reset(seed=stream_seed(seed, "eval_envs", r))
         envs.append(env)
     return jobs, envs
 
 
+@dataclass
+class EvalStreams:
+    """The random streams of one meta-test (`rlkit.seeding`, keyed by the iteration, so a resumed run
+    repeats them): the offline protocol's context rows, and Np's random actions and policy samples."""
+    offline_context: torch.Generator
+    np_random: np.random.Generator
+    np_policy: torch.Generator
+
+    @staticmethod
+    def of(seed: int, iteration: int, device: torch.device) -> "EvalStreams":
+        return EvalStreams(torch_generator(seed, "eval_offline_context", iteration, device=device),
+                           numpy_generator(seed, "eval_np_random", iteration),
+                           torch_generator(seed, "eval_np_policy", iteration, device=device))
+
+
 class Evaluator:
-    """One env per job (test task, run), seeded by (run seed, run), kept across iterations; all jobs
-    of a protocol advance in lockstep."""
+    """One env per job (test task, run), seeded by run (`make_job_envs`), kept across iterations; all
+    jobs of a protocol advance in lockstep."""
 
     def __init__(self, cfg: Config, test_tasks: list[int], eval_buffer: MultiTaskBuffer, obs_scale: np.ndarray | None,
                  seed: int, device: torch.device, data_dir: str | Path | None = None):
@@ -75,17 +91,18 @@ class Evaluator:
             set_env_rng_state(env, s)
 
     def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
-        """Run the three protocols once; randomness is seeded by (run seed, iteration), so resumes repeat it."""
+        """Run the three protocols once; their draws come from `EvalStreams.of(seed, iteration)`, so resumes
+        repeat them (the envs' generators run on across iterations and are saved with the run)."""
         dev, setting = self.device, self.setting
         steps_before = sum(e.total_steps for e in self.envs)
-        rng = np.random.default_rng([self.seed, iteration])
-        gen = torch.Generator(device=dev).manual_seed(self.seed * 100_000 + iteration)
+        streams = EvalStreams.of(self.seed, iteration, dev)
         agent.eval()
         results: dict[str, ProtocolResult] = {
-            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.eval_buffer, setting, dev, gen,
-                                       self.reward_fn),
+            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.eval_buffer, setting, dev,
+                                       streams.offline_context, self.reward_fn),
             "online": online_prior_context(agent, self.envs, setting, dev, self.reward_fn),
-            "np": nonprior_context(agent, self.envs, setting, dev, rng, gen, self.reward_fn),
+            "np": nonprior_context(agent, self.envs, setting, dev, streams.np_random, streams.np_policy,
+                                   self.reward_fn),
         }
         agent.train()
         shape = (len(self.test_tasks), self.num_evals)

@@ -26,6 +26,7 @@ from torch.nn import functional as F
 
 from rlkit.config import Config
 from rlkit.data.buffer import RLBatch, context_width
+from rlkit.seeding import torch_generator
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
@@ -159,8 +160,8 @@ class CSROTrainer:
     def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
         s = self.settings = settings
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
-        self.generator = torch.Generator(device=device).manual_seed(seed)  # policy noise, BRAC interpolation
-        init_gen = torch.Generator().manual_seed(seed + 1)  # network initialisation
+        self.generator = torch_generator(seed, "train_noise", device=device)  # policy noise, BRAC interpolation
+        init_gen = torch_generator(seed, "init")  # network initialisation
         context_dim = context_width(obs_dim, action_dim, s.use_next_obs_in_context)
         latent, hidden = s.latent_size, s.net_size
         self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from rlkit.seeding import torch_generator
 from rlkit.torch.networks import EnsembleMLP, PolicyOutput, tanh_gaussian
 
 
@@ -52,11 +53,13 @@ class SACParams:
 
 
 class TaskGenerators:
-    """One torch generator per task (on the device); draws are stacked along the task axis."""
+    """One torch generator per task (on the device), each of the stream `behaviour_noise` of `seed` (every task
+    draws alike, as the reference's SACs, one process per task, all seeded with the same seed); draws are
+    stacked along the task axis."""
 
     def __init__(self, n: int, seed: int, device: torch.device):
         self.device = device
-        self.gens = [torch.Generator(device=device).manual_seed(seed) for _ in range(n)]
+        self.gens = [torch_generator(seed, "behaviour_noise", device=device) for _ in range(n)]
 
     def randn(self, *shape: int, subset: list[int] | None = None) -> torch.Tensor:
         gens = self.gens if subset is None else [self.gens[i] for i in subset]
@@ -73,7 +76,7 @@ class VectorSAC(nn.Module):
     def __init__(self, n_tasks: int, obs_dim: int, action_dim: int, params: SACParams, seed: int, device: torch.device):
         super().__init__()
         self.n, self.params, self.action_dim = n_tasks, params, action_dim
-        init_gens = [torch.Generator().manual_seed(seed) for _ in range(n_tasks)]
+        init_gens = [torch_generator(seed, "behaviour_init") for _ in range(n_tasks)]  # every task alike, as above
         actor_hidden = [params.actor_hidden_dim] * params.actor_hidden_depth
         critic_hidden = [params.critic_hidden_dim] * params.critic_hidden_depth
         self.actor = EnsembleMLP(n_tasks, [obs_dim, *actor_hidden, 2 * action_dim], generators=init_gens, init="orthogonal")

@@ -1,0 +1,77 @@
+"""Named random streams: every seed the code uses comes from here, derived from the run's seed.
+
+A stream is a name of `STREAMS` (what it drives) plus the indices its key names (an env, a run, an
+iteration, ...). Its seed is one 64-bit word of `numpy.random.SeedSequence(seed, spawn_key=(id, *key))`,
+so streams of different names, indices or run seeds are independent, where the arithmetic this
+replaces (`seed + 1`, `seed * 1000 + r`) made seed 0's initialisation stream seed 1's policy noise.
+The table of streams is in docs/algorithm.md ("Random streams"). Changing a derivation changes the
+numbers of every run and dataset: bump `SEEDING_VERSION`, which run states, task.json and the
+regenerated episode files record, so that work begun under the old derivation is refused, not mixed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rlkit.errors import UserError
+
+# 1: the ad-hoc arithmetic before this module (recorded as absent); 2: named streams through SeedSequence
+SEEDING_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream's fixed id (part of its derivation: never reuse or renumber one), the names of the
+    indices of its key, and what it drives."""
+    id: int
+    key: tuple[str, ...]
+    drives: str
+
+
+STREAMS: dict[str, Stream] = {
+    # stage 2+3: the meta-learner (rlkit.experiment, rlkit.eval, show_path.py, rlkit.budget)
+    "init": Stream(0, (), "the meta-learner's network initialisation (CPU)"),
+    "train_noise": Stream(1, (), "policy samples and BRAC's interpolation in `train_step`"),
+    "batch_sampling": Stream(2, (), "the meta-batch: training tasks, context rows, RL batch rows"),
+    "eval_envs": Stream(3, ("run",), "reset noise of meta-test run r's env (the same for every test task)"),
+    "eval_offline_context": Stream(4, ("iteration",), "the offline-context protocol's context rows"),
+    "eval_np_random": Stream(5, ("iteration",), "Np's uniform random context actions"),
+    "eval_np_policy": Stream(6, ("iteration",), "Np's policy samples in its context episodes"),
+    "show_path_z": Stream(7, (), "show_path.py's offline-data contexts for the z picture"),
+    "budget_data": Stream(8, (), "rlkit.budget's synthetic transitions"),
+    "random_return": Stream(9, (), "the uniform-random actions of the reports' random-policy return"),
+    # stage 1: the behaviour SACs (rlkit.behaviour). No task index: every task's SAC draws the same
+    # streams, as in the reference, whose one-process-per-task SACs all seeded with the same seed
+    "behaviour_init": Stream(10, (), "every task's SAC initialisation"),
+    "behaviour_noise": Stream(11, (), "every task's SAC draws: seed-step actions, policy noise, replay rows"),
+    "behaviour_env": Stream(12, (), "reset noise of every task's training env"),
+    "behaviour_eval_envs": Stream(13, ("env",), "reset noise of a task's checkpoint-rollout env k"),
+    "regenerate_envs": Stream(14, ("env",), "reset noise of `--regenerate`'s env k of a (task, checkpoint)"),
+    "regenerate_noise": Stream(15, ("task", "checkpoint"), "`--regenerate`'s policy noise of a (task, checkpoint)"),
+}
+
+
+def stream_seed(seed: int, stream: str, *key: int) -> int:
+    """The 64-bit seed of `stream` of run seed `seed` at index `key` (as many ints as the stream's key
+    names); what `env.reset(seed=...)` takes, and what the generators below are seeded with."""
+    if stream not in STREAMS:
+        raise KeyError(f"unknown random stream {stream!r}: expected one of {sorted(STREAMS)}")
+    spec = STREAMS[stream]
+    if len(key) != len(spec.key):
+        raise TypeError(f"stream {stream!r} is indexed by {spec.key}: got {len(key)} indices {key}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UserError(f"seed {seed!r}: expected a non-negative integer")
+    words = np.random.SeedSequence(int(seed), spawn_key=(spec.id, *map(int, key))).generate_state(2, np.uint32)
+    return int(words[0]) | int(words[1]) << 32
+
+
+def torch_generator(seed: int, stream: str, *key: int, device: torch.device | str | None = None) -> torch.Generator:
+    """A torch generator (on `device`, default the CPU) seeded with `stream_seed(seed, stream, *key)`."""
+    return torch.Generator(device=device or "cpu").manual_seed(stream_seed(seed, stream, *key))
+
+
+def numpy_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
+    """A numpy generator seeded with `stream_seed(seed, stream, *key)`."""
+    return np.random.default_rng(stream_seed(seed, stream, *key))
