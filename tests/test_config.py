@@ -219,3 +219,12 @@ def test_an_old_variant_with_reference_only_keys_still_loads_and_compares_equal(
     assert config_from_variant(old) == cfg
     assert config_differences(old, cfg.to_dict()) == []
     assert set(default_dict()["algo_params"]) > set(cfg.to_dict()["algo_params"])
+
+
+def test_every_reference_only_key_is_documented():
+    from rlkit.config import REFERENCE_ONLY
+    text = (ROOT / "docs" / "reference-differences.md").read_text()
+    start = text.index("## Reference-only config keys")
+    table = text[start:text.index("\n## ", start + 1)]
+    missing = [name for name in REFERENCE_ONLY if f"`{name}`" not in table and f"`{name.split('.')[-1]}`" not in table]
+    assert not missing, f"docs/reference-differences.md, 'Reference-only config keys', does not list {missing}"
