@@ -201,9 +201,9 @@ def default_dict() -> dict[str, Any]:
 
 def declared_keys(cls: type = Config, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:
     """(dotted name, field) of every key declared on `cls` and its sections, in declaration order."""
-    out = []
+    hints, out = typing.get_type_hints(cls), []
     for f in fields(cls):
-        tp = typing.get_type_hints(cls)[f.name]
+        tp = hints[f.name]
         out += declared_keys(tp, f"{prefix}{f.name}.") if dataclasses.is_dataclass(tp) else [(prefix + f.name, f)]
     return out
 
