@@ -75,7 +75,7 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
         overrides = with_seed(overrides, seed)
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
-    loaded = load_sac_config(name, overrides)  # bad overrides fail before anything else
+    behaviour = load_sac_config(name, overrides)  # bad overrides fail before anything else
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
     if cluster and regenerate:
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
@@ -96,9 +96,10 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
         raise UserError("--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them")
     if cluster:
-        generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, loaded, cluster)
+        generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, cluster)
         return
-    generate(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, loaded, device, "off" if no_progress else None)
+    generate(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, device,
+             "off" if no_progress else None)
 
 
 def parse_checkpoints(text: str) -> list[int]:

@@ -30,7 +30,7 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
     from rlkit.torch.flops import MatmulProbe, count_flops
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
 
-    _, _, sac = load_sac_config("train_point", [])
+    sac = load_sac_config("train_point", []).sac
     dev = torch.device("cpu")
     agent = VectorSAC(n, 2, 2, sac, 0, dev)
     gens = TaskGenerators(n, 0, dev)

@@ -87,7 +87,8 @@ def stage1_cost(env_name: str, env, reps: int) -> tuple[int, int, int, float, fl
     from rlkit.torch.flops import count_flops
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
 
-    _, sched, sac = load_sac_config(default_sac_config(env_name), [])
+    settings = load_sac_config(default_sac_config(env_name), [])
+    sched, sac = settings.schedule, settings.sac
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     agent = VectorSAC(1, obs_dim, act_dim, sac, 0, torch.device("cpu"))
     gens = TaskGenerators(1, 0, torch.device("cpu"))

@@ -35,7 +35,7 @@ def synthesize(data_dir: Path, n: int) -> None:
     from rlkit.data.meta import write_task_meta
     from rlkit.data.networks import write_networks
     from rlkit.torch.sac.vector_sac import VectorSAC
-    _, _, sac = load_sac_config("train_point", [])
+    sac = load_sac_config("train_point", []).sac
     agent = VectorSAC(1, 2, 2, sac, 0, torch.device("cpu"))
     steps = [100 * (k + 1) for k in range(n)]
     tdir = task_dir(data_dir, 0)

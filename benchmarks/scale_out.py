@@ -68,9 +68,9 @@ def main() -> None:
         return fa == fb
 
     def plain(name: str, group: int) -> float:
-        loaded = load_sac_config("tiny_point", overrides + [f"tasks_per_group={group}"])
+        behaviour = load_sac_config("tiny_point", overrides + [f"tasks_per_group={group}"])
         t0 = time.perf_counter()
-        generate("point-robot", env_params, data(name), tasks, "tiny_point", loaded, torch.device("cpu"), "off")
+        generate("point-robot", env_params, data(name), tasks, "tiny_point", behaviour, torch.device("cpu"), "off")
         return time.perf_counter() - t0
 
     def on_ray(name: str, workers: int) -> tuple[float, float, float]:
@@ -134,7 +134,8 @@ def _warm_up() -> int:
     from rlkit.behaviour.generate import train_segment
 
     torch.set_num_threads(1)
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     sched = dataclasses.replace(sched, num_train_steps=150)
     with tempfile.TemporaryDirectory(prefix="csro-warm-up-") as scratch:
         state = None

@@ -1,153 +1,116 @@
-"""Default CSRO experiment settings: every key, documented, and the valid range of every number.
+"""Default CSRO experiment settings: every key, its default, its meaning and the valid range of each number.
 
-The one place defaults live. An experiment JSON (configs/<env>.json) overrides only what it
-needs, then CLI overrides (`--algo_params.num_iterations 2`) apply. `rlkit.config` checks
-every key and type against its dataclasses and every number against `valid_ranges`; an
-unknown key or a value out of range is an error naming it.
+Written by `python scripts/write_default_config.py` from rlkit/config.py, where each key is declared
+once (edit it there; a test fails while this file differs). An experiment JSON (configs/<env>.json)
+overrides only what it needs, then CLI overrides (`--algo_params.num_iterations 2`) apply; an unknown
+key, a value of the wrong type or out of its range is an error naming it. The reference-only keys at
+the end of each section are accepted so that the reference's configs load, with the one value shown
+(docs/reference-differences.md, "Reference-only config keys").
 """
 
 default_config = dict(
     env_name="point-robot",  # a key of rlkit.tasks.ENVS
-    n_train_tasks=30,  # tasks used for meta-training
-    n_eval_tasks=10,  # held-out tasks used for meta-test
+    n_train_tasks=30,  # >= 1; tasks used for meta-training
+    n_eval_tasks=10,  # >= 1; held-out tasks used for meta-test
     interpolation=True,  # test tasks spread through the task list (docs/algorithm.md, "Task split")
     randomize_tasks=False,  # test tasks = complement of a seeded random choice
-    latent_size=20,  # dimension of the task latent z
-    net_size=256,  # hidden width of Q, V, policy and the dual critic
+    latent_size=20,  # >= 1; dimension of the task latent z
+    net_size=256,  # >= 1; hidden width of Q, V, policy and the dual critic
     path_to_weights=None,  # a snapshot (.pt) to initialise all networks from
-    seed_list=[0, 1, 2],  # seeds of the reference's sweep (informational; --seed picks one)
-    env_params=dict(
-        n_tasks=40,  # number of tasks of the family; goal_idx{i} always means the same task
+    env_params=dict(  # the env family's constructor arguments
+        n_tasks=40,  # >= 1; number of tasks of the family; goal_idx{i} always means the same task
         randomize_tasks=False,  # shuffle the family's task list (seeded, deterministic)
-        max_episode_steps=20,  # the env's own time limit
-        goal_radius=None,  # sparse-point-robot only: radius of the sparse reward
+        max_episode_steps=20,  # >= 1; the env's own time limit
+        goal_radius=None,  # > 0; sparse-point-robot only: radius of the sparse reward
     ),
-    algo_params=dict(
-        meta_batch=16,  # tasks per gradient step
-        batch_size=256,  # RL transitions per task per step
-        num_iterations=65,  # iterations of a run
-        num_train_steps_per_itr=1000,  # gradient steps per iteration
-        num_evals=2,  # independent meta-test runs per test task
-        num_steps_per_eval=400,  # scored env steps per run (N)
-        embedding_batch_size=1024,  # context transitions per task per step
-        embedding_mini_batch_size=1024,  # kept for the reference's configs; must equal embedding_batch_size
-        max_path_length=20,  # episode length H at meta-test
-        discount=0.9,
-        soft_target_tau=0.005,  # Polyak rate of the target V
-        policy_lr=3e-4,
-        qf_lr=3e-4,
-        vf_lr=3e-4,
-        context_lr=3e-4,  # encoder and CLUB net
-        c_lr=1e-4,  # BRAC dual critic
-        alpha_lr=1.0,  # BRAC alpha
-        c_iter=3,  # dual-critic steps per training step
-        policy_mean_reg_weight=1e-3,
-        policy_std_reg_weight=1e-3,
-        policy_pre_activation_weight=0.0,  # weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)
-        replay_buffer_size=200000,  # per-task capacity; loading more transitions is an error
-        reward_scale=100.0,  # multiplies r in the Q target
+    algo_params=dict(  # training, meta-test and data settings
+        meta_batch=16,  # >= 1; tasks per gradient step
+        batch_size=256,  # >= 1; RL transitions per task per step
+        num_iterations=65,  # >= 1; iterations of a run
+        num_train_steps_per_itr=1000,  # >= 1; gradient steps per iteration
+        num_evals=2,  # >= 1; independent meta-test runs per test task
+        num_steps_per_eval=400,  # >= 1; scored env steps per run (N)
+        embedding_batch_size=1024,  # >= 1; context transitions per task per step
+        max_path_length=20,  # >= 1; episode length H at meta-test
+        discount=0.9,  # [0, 1]; discount factor of the Q target
+        soft_target_tau=0.005,  # (0, 1]; Polyak rate of the target V
+        policy_lr=0.0003,  # > 0; policy learning rate
+        qf_lr=0.0003,  # > 0; Q1, Q2 learning rate
+        vf_lr=0.0003,  # > 0; V learning rate
+        context_lr=0.0003,  # > 0; encoder and CLUB net learning rate
+        c_lr=0.0001,  # > 0; BRAC dual critic learning rate
+        alpha_lr=1.0,  # >= 0; BRAC alpha step size
+        c_iter=3,  # >= 1; dual-critic steps per training step
+        policy_mean_reg_weight=0.001,  # >= 0; weight of mean(mean^2) in the policy loss
+        policy_std_reg_weight=0.001,  # >= 0; weight of mean(log_std^2) in the policy loss
+        # >= 0; weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)
+        policy_pre_activation_weight=0.0,
+        replay_buffer_size=200000,  # >= 1; per-task capacity; loading more transitions is an error
+        reward_scale=100.0,  # > 0; multiplies r in the Q target
         sparse_rewards=False,  # train on sparsified rewards (sparse-point-robot)
         use_information_bottleneck=False,  # must stay False: z is deterministic in CSRO
-        num_exp_traj_eval=1,  # scored episodes before z is first inferred online
-        recurrent=False,  # must stay False: the encoder is permutation invariant
-        dump_eval_paths=False,  # write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json
-        sample=1,  # 1: stochastic behaviour trajectories, 0: deterministic ones
-        n_trj=50,  # trajectories per checkpoint
+        num_exp_traj_eval=1,  # >= 0; scored episodes before z is first inferred online
+        # write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json
+        dump_eval_paths=False,
+        sample=1,  # [0, 1]; 1: stochastic behaviour trajectories, 0: deterministic ones
+        n_trj=50,  # >= 1; trajectories per checkpoint
         train_epoch=[2200, 5000, 200],  # checkpoint numbers for training tasks: range(start, stop, step)
         eval_epoch=[2200, 5000, 200],  # same for test tasks (offline-context protocol)
-        data_dir="./offline_dataset/point-robot",
+        data_dir="./offline_dataset/point-robot",  # the behaviour dataset (stage 1's output)
         terminal_at_traj_end=True,  # reference quirk: each trajectory's last transition is terminal
-        divergence_name="kl",  # BRAC divergence; only "kl"
-        use_brac=False,
+        use_brac=False,  # BRAC: the dual critic's divergence penalises the policy
         use_value_penalty=False,  # subtract alpha * D_hat from the V target (BRAC value penalty)
-        train_alpha=True,
-        alpha_init=500.0,
-        alpha_max=2000.0,
-        target_divergence=0.05,
-        dual_critic_penalty="value",  # "value": the reference's penalty on c's output; "gradient": a true gradient penalty
+        train_alpha=True,  # adapt BRAC's alpha towards target_divergence
+        alpha_init=500.0,  # >= 0; BRAC alpha at the start
+        alpha_max=2000.0,  # >= 0; BRAC alpha is used clipped to [0, alpha_max]
+        target_divergence=0.05,  # >= 0; the divergence BRAC's alpha steers towards
+        # "value": the reference's penalty on c's output; "gradient": a true gradient penalty
+        dual_critic_penalty="value",
         max_entropy=True,  # subtract log pi in the V target and add it to the policy loss
-        z_loss_weight=10.0,  # FOCAL distance-metric loss weight (max MI)
-        club_model_loss_weight=10.0,  # CLUB net fit weight
-        club_loss_weight=25.0,  # CLUB upper bound weight (min MI)
+        z_loss_weight=10.0,  # >= 0; FOCAL distance-metric loss weight (max MI)
+        club_model_loss_weight=10.0,  # >= 0; CLUB net fit weight
+        club_loss_weight=25.0,  # >= 0; CLUB upper bound weight (min MI)
         use_FOCAL_cl=True,  # use the max-MI term
         use_club=True,  # use the min-MI term
-        club_use_sa=True,  # must stay true: the CLUB net's input is (s, a), the only form the reference's configs use
         use_next_obs_in_context=False,  # context = (s, a, r, s') instead of (s, a, r)
         allow_backward_z=False,  # let the critic loss train the encoder (OFFPEARL)
-        # Encoder variants (extensions; docs/algorithm.md, "Encoder variants"). The defaults are CSRO's.
         train_z0_policy=False,  # also train the actor and critics with z = 0 (the prior mean) on a share of every batch
-        z0_policy_share=0.25,  # that share: the first ceil(share * batch_size) rows of each task's batch
+        z0_policy_share=0.25,  # (0, 1]; that share: the first ceil(share * batch_size) rows of each task's batch
         use_hvar=False,  # the encoder also outputs a per-transition variance (heteroscedastic)
-        z_strategy="mean",  # embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; needs
-        #                     use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)
+        # embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; needs use_hvar), "poe" (product of
+        # Gaussians, sampled in training; needs use_hvar)
+        z_strategy="mean",
         allow_eval=True,  # run the meta-test every iteration
         mb_replace=False,  # draw the meta-batch of tasks with replacement
-        snapshot_gap=5,  # keep snapshots/itr_{n}.pt every n iterations (and the last)
-        # Accepted for the reference's configs and ignored (dead keys there too):
-        kl_lambda=0.1,
-        dropout=0.1,
+        snapshot_gap=5,  # >= 1; keep snapshots/itr_{n}.pt every n iterations (and the last)
+        kl_lambda=0.1,  # weight of the encoder's KL term with use_information_bottleneck (not read yet)
+        # reference-only:
+        # only = algo_params.embedding_batch_size: the reference's recurrent-encoder split of the context; this code
+        # reads embedding_batch_size
+        embedding_mini_batch_size=1024,
+        # any value: PEARL's online data collection, which offline training does not do; read nowhere in the reference
         num_tasks_sample=5,
-        update_post_train=1,
-        save_replay_buffer=False,
-        save_algorithm=False,
-        save_environment=False,
+        update_post_train=1,  # only 1: PEARL's online context resampling; read nowhere in the reference either
+        dropout=0.1,  # only 0.1: the encoder has no dropout; read nowhere in the reference either
+        recurrent=False,  # only False: permutation-invariant encoder only
+        # only True: the CLUB net's input is (s, a), the only form the reference's configs use and this code implements
+        club_use_sa=True,
+        divergence_name="kl",  # only "kl": BRAC's divergence: only the KL is implemented
+        save_replay_buffer=False,  # only False: snapshots hold the networks and optimisers only
+        save_algorithm=False,  # only False: snapshots hold the networks and optimisers only
+        save_environment=False,  # only False: snapshots hold the networks and optimisers only
     ),
-    util_params=dict(
+    util_params=dict(  # where a run writes, and on what it runs
         base_log_dir="./output",  # runs go to base_log_dir/env_name/exp_name/seed{S}
         use_gpu=False,  # set by --gpu
-        gpu_id=0,
-        debug=False,
-        docker=False,  # ignored
+        gpu_id=0,  # >= 0; the CUDA device, with use_gpu
         exp_name="",  # empty: a timestamp, as in the reference
         config_file="",  # set by the loader: the JSON file the run was configured from (show_path.py compares it)
+        # reference-only:
+        debug=False,  # only False: the reference's debug folder is not implemented
+        docker=False,  # only False: docker is not supported (nor in the reference)
     ),
     algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")
+    # reference-only:
+    seed_list=[0, 1, 2],  # only [0, 1, 2]: the reference's sweep; here --seed or --seeds choose the seeds
 )
-
-# Valid ranges of the numeric keys, checked when a config is built. "[a, b]" closed, "(a, b]"
-# open at a, ">= a" / "> a" unbounded above. Keys not listed here are not numbers, or are
-# accepted-and-ignored reference keys (kl_lambda, dropout, num_tasks_sample, update_post_train).
-valid_ranges = {
-    "n_train_tasks": ">= 1",
-    "n_eval_tasks": ">= 1",
-    "latent_size": ">= 1",
-    "net_size": ">= 1",
-    "env_params.n_tasks": ">= 1",
-    "env_params.max_episode_steps": ">= 1",
-    "env_params.goal_radius": "> 0",
-    "algo_params.meta_batch": ">= 1",
-    "algo_params.batch_size": ">= 1",
-    "algo_params.num_iterations": ">= 1",
-    "algo_params.num_train_steps_per_itr": ">= 1",
-    "algo_params.num_evals": ">= 1",
-    "algo_params.num_steps_per_eval": ">= 1",
-    "algo_params.embedding_batch_size": ">= 1",
-    "algo_params.embedding_mini_batch_size": ">= 1",
-    "algo_params.max_path_length": ">= 1",
-    "algo_params.discount": "[0, 1]",
-    "algo_params.soft_target_tau": "(0, 1]",
-    "algo_params.policy_lr": "> 0",
-    "algo_params.qf_lr": "> 0",
-    "algo_params.vf_lr": "> 0",
-    "algo_params.context_lr": "> 0",
-    "algo_params.c_lr": "> 0",
-    "algo_params.alpha_lr": ">= 0",
-    "algo_params.c_iter": ">= 1",
-    "algo_params.policy_mean_reg_weight": ">= 0",
-    "algo_params.policy_std_reg_weight": ">= 0",
-    "algo_params.policy_pre_activation_weight": ">= 0",
-    "algo_params.replay_buffer_size": ">= 1",
-    "algo_params.reward_scale": "> 0",
-    "algo_params.num_exp_traj_eval": ">= 0",
-    "algo_params.sample": "[0, 1]",
-    "algo_params.n_trj": ">= 1",
-    "algo_params.alpha_init": ">= 0",
-    "algo_params.alpha_max": ">= 0",
-    "algo_params.target_divergence": ">= 0",
-    "algo_params.z_loss_weight": ">= 0",
-    "algo_params.club_model_loss_weight": ">= 0",
-    "algo_params.club_loss_weight": ">= 0",
-    "algo_params.snapshot_gap": ">= 1",
-    "algo_params.z0_policy_share": "(0, 1]",
-    "util_params.gpu_id": ">= 0",
-}

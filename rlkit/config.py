@@ -1,15 +1,22 @@
-"""Typed experiment config: configs/default.py <- env JSON <- CLI overrides, checked key by key.
+"""Typed experiment config: defaults <- env JSON <- CLI overrides, checked key by key.
 
-`load_config(json_path, overrides)` returns a frozen `Config`. The defaults live only in
-configs/default.py; the dataclasses here give each key its type. A key that no dataclass
-knows, or a value of the wrong type, is a `UserError` naming the dotted key.
+Every key is declared once, here: a dataclass field made by `key(default, doc, range)`. From these
+declarations come the default tree (`default_dict`), the valid ranges (`valid_ranges`) and each key's
+type, and configs/default.py, the listing of every key that the reference's users know, is written
+(`python scripts/write_default_config.py`; a test keeps it up to date). Adding a key is one field.
+
+The reference's keys that this code does not read, or reads with one value only, are the
+`REFERENCE_ONLY` set: accepted so that the reference's JSON files load, refused when set to a value
+this code would ignore, and not part of `Config`.
+
+`load_config(json_path, overrides)` returns a frozen `Config`. A key that no dataclass knows, a value
+of the wrong type or out of its range is a `UserError` naming the dotted key.
 """
 from __future__ import annotations
 
 import copy
-import functools
 import dataclasses
-import importlib.util
+import functools
 import json
 import math
 import types
@@ -21,17 +28,30 @@ from typing import Any, Optional, Union
 from rlkit.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.py"
 ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER")
 Z_STRATEGIES = ("mean", "weighted", "poe")
 
 
+def key(default: Any, doc: str, range: str | None = None) -> Any:
+    """The one declaration of a config key: its default, what it does, and for a number its valid range
+    ("[a, b]" closed, "(a, b]" open at a, ">= a" / "> a" unbounded above; checked when a config is built)."""
+    meta = {"doc": doc, "range": range}
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=functools.partial(copy.deepcopy, default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def section(cls: type, doc: str) -> Any:
+    """A group of keys (`env_params`, ...): its own dataclass, at its defaults."""
+    return dataclasses.field(default_factory=cls, metadata={"doc": doc, "range": None})
+
+
 @dataclass(frozen=True)
 class EnvParams:
-    n_tasks: int
-    randomize_tasks: bool
-    max_episode_steps: int
-    goal_radius: Optional[float]
+    n_tasks: int = key(40, "number of tasks of the family; goal_idx{i} always means the same task", ">= 1")
+    randomize_tasks: bool = key(False, "shuffle the family's task list (seeded, deterministic)")
+    max_episode_steps: int = key(20, "the env's own time limit", ">= 1")
+    goal_radius: Optional[float] = key(None, "sparse-point-robot only: radius of the sparse reward", "> 0")
 
     def kwargs(self) -> dict[str, Any]:
         """Arguments for `make_env` (keys left at None are not passed)."""
@@ -40,121 +60,157 @@ class EnvParams:
 
 @dataclass(frozen=True)
 class AlgoParams:
-    meta_batch: int
-    batch_size: int
-    num_iterations: int
-    num_train_steps_per_itr: int
-    num_evals: int
-    num_steps_per_eval: int
-    embedding_batch_size: int
-    embedding_mini_batch_size: int
-    max_path_length: int
-    discount: float
-    soft_target_tau: float
-    policy_lr: float
-    qf_lr: float
-    vf_lr: float
-    context_lr: float
-    c_lr: float
-    alpha_lr: float
-    c_iter: int
-    policy_mean_reg_weight: float
-    policy_std_reg_weight: float
-    policy_pre_activation_weight: float
-    replay_buffer_size: int
-    reward_scale: float
-    sparse_rewards: bool
-    use_information_bottleneck: bool
-    num_exp_traj_eval: int
-    recurrent: bool
-    dump_eval_paths: bool
-    sample: int
-    n_trj: int
-    train_epoch: list[int]
-    eval_epoch: list[int]
-    data_dir: str
-    terminal_at_traj_end: bool
-    divergence_name: str
-    use_brac: bool
-    use_value_penalty: bool
-    train_alpha: bool
-    alpha_init: float
-    alpha_max: float
-    target_divergence: float
-    dual_critic_penalty: str
-    max_entropy: bool
-    z_loss_weight: float
-    club_model_loss_weight: float
-    club_loss_weight: float
-    use_FOCAL_cl: bool
-    use_club: bool
-    club_use_sa: bool
-    use_next_obs_in_context: bool
-    allow_backward_z: bool
-    train_z0_policy: bool
-    z0_policy_share: float
-    use_hvar: bool
-    z_strategy: str
-    allow_eval: bool
-    mb_replace: bool
-    snapshot_gap: int
-    kl_lambda: float
-    dropout: float
-    num_tasks_sample: int
-    update_post_train: int
-    save_replay_buffer: bool
-    save_algorithm: bool
-    save_environment: bool
+    meta_batch: int = key(16, "tasks per gradient step", ">= 1")
+    batch_size: int = key(256, "RL transitions per task per step", ">= 1")
+    num_iterations: int = key(65, "iterations of a run", ">= 1")
+    num_train_steps_per_itr: int = key(1000, "gradient steps per iteration", ">= 1")
+    num_evals: int = key(2, "independent meta-test runs per test task", ">= 1")
+    num_steps_per_eval: int = key(400, "scored env steps per run (N)", ">= 1")
+    embedding_batch_size: int = key(1024, "context transitions per task per step", ">= 1")
+    max_path_length: int = key(20, "episode length H at meta-test", ">= 1")
+    discount: float = key(0.9, "discount factor of the Q target", "[0, 1]")
+    soft_target_tau: float = key(0.005, "Polyak rate of the target V", "(0, 1]")
+    policy_lr: float = key(3e-4, "policy learning rate", "> 0")
+    qf_lr: float = key(3e-4, "Q1, Q2 learning rate", "> 0")
+    vf_lr: float = key(3e-4, "V learning rate", "> 0")
+    context_lr: float = key(3e-4, "encoder and CLUB net learning rate", "> 0")
+    c_lr: float = key(1e-4, "BRAC dual critic learning rate", "> 0")
+    alpha_lr: float = key(1.0, "BRAC alpha step size", ">= 0")
+    c_iter: int = key(3, "dual-critic steps per training step", ">= 1")
+    policy_mean_reg_weight: float = key(1e-3, "weight of mean(mean^2) in the policy loss", ">= 0")
+    policy_std_reg_weight: float = key(1e-3, "weight of mean(log_std^2) in the policy loss", ">= 0")
+    policy_pre_activation_weight: float = key(
+        0.0, "weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)", ">= 0")
+    replay_buffer_size: int = key(200000, "per-task capacity; loading more transitions is an error", ">= 1")
+    reward_scale: float = key(100.0, "multiplies r in the Q target", "> 0")
+    sparse_rewards: bool = key(False, "train on sparsified rewards (sparse-point-robot)")
+    use_information_bottleneck: bool = key(False, "must stay False: z is deterministic in CSRO")
+    num_exp_traj_eval: int = key(1, "scored episodes before z is first inferred online", ">= 0")
+    dump_eval_paths: bool = key(
+        False, "write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json")
+    sample: int = key(1, "1: stochastic behaviour trajectories, 0: deterministic ones", "[0, 1]")
+    n_trj: int = key(50, "trajectories per checkpoint", ">= 1")
+    train_epoch: list[int] = key([2200, 5000, 200], "checkpoint numbers for training tasks: range(start, stop, step)")
+    eval_epoch: list[int] = key([2200, 5000, 200], "same for test tasks (offline-context protocol)")
+    data_dir: str = key("./offline_dataset/point-robot", "the behaviour dataset (stage 1's output)")
+    terminal_at_traj_end: bool = key(True, "reference quirk: each trajectory's last transition is terminal")
+    use_brac: bool = key(False, "BRAC: the dual critic's divergence penalises the policy")
+    use_value_penalty: bool = key(False, "subtract alpha * D_hat from the V target (BRAC value penalty)")
+    train_alpha: bool = key(True, "adapt BRAC's alpha towards target_divergence")
+    alpha_init: float = key(500.0, "BRAC alpha at the start", ">= 0")
+    alpha_max: float = key(2000.0, "BRAC alpha is used clipped to [0, alpha_max]", ">= 0")
+    target_divergence: float = key(0.05, "the divergence BRAC's alpha steers towards", ">= 0")
+    dual_critic_penalty: str = key(
+        "value", '"value": the reference\'s penalty on c\'s output; "gradient": a true gradient penalty')
+    max_entropy: bool = key(True, "subtract log pi in the V target and add it to the policy loss")
+    z_loss_weight: float = key(10.0, "FOCAL distance-metric loss weight (max MI)", ">= 0")
+    club_model_loss_weight: float = key(10.0, "CLUB net fit weight", ">= 0")
+    club_loss_weight: float = key(25.0, "CLUB upper bound weight (min MI)", ">= 0")
+    use_FOCAL_cl: bool = key(True, "use the max-MI term")
+    use_club: bool = key(True, "use the min-MI term")
+    use_next_obs_in_context: bool = key(False, "context = (s, a, r, s') instead of (s, a, r)")
+    allow_backward_z: bool = key(False, "let the critic loss train the encoder (OFFPEARL)")
+    # Encoder variants (extensions; docs/algorithm.md, "Encoder variants"). The defaults are CSRO's.
+    train_z0_policy: bool = key(
+        False, "also train the actor and critics with z = 0 (the prior mean) on a share of every batch")
+    z0_policy_share: float = key(
+        0.25, "that share: the first ceil(share * batch_size) rows of each task's batch", "(0, 1]")
+    use_hvar: bool = key(False, "the encoder also outputs a per-transition variance (heteroscedastic)")
+    z_strategy: str = key("mean", 'embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; '
+                                  'needs use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)')
+    allow_eval: bool = key(True, "run the meta-test every iteration")
+    mb_replace: bool = key(False, "draw the meta-batch of tasks with replacement")
+    snapshot_gap: int = key(5, "keep snapshots/itr_{n}.pt every n iterations (and the last)", ">= 1")
+    kl_lambda: float = key(0.1, "weight of the encoder's KL term with use_information_bottleneck (not read yet)")
 
 
 @dataclass(frozen=True)
 class UtilParams:
-    base_log_dir: str
-    use_gpu: bool
-    gpu_id: int
-    debug: bool
-    docker: bool
-    exp_name: str
-    config_file: str
+    base_log_dir: str = key("./output", "runs go to base_log_dir/env_name/exp_name/seed{S}")
+    use_gpu: bool = key(False, "set by --gpu")
+    gpu_id: int = key(0, "the CUDA device, with use_gpu", ">= 0")
+    exp_name: str = key("", "empty: a timestamp, as in the reference")
+    config_file: str = key(
+        "", "set by the loader: the JSON file the run was configured from (show_path.py compares it)")
 
 
 @dataclass(frozen=True)
 class Config:
-    env_name: str
-    n_train_tasks: int
-    n_eval_tasks: int
-    interpolation: bool
-    randomize_tasks: bool
-    latent_size: int
-    net_size: int
-    path_to_weights: Optional[str]
-    seed_list: list[int]
-    env_params: EnvParams
-    algo_params: AlgoParams
-    util_params: UtilParams
-    algo_type: str
+    env_name: str = key("point-robot", "a key of rlkit.tasks.ENVS")
+    n_train_tasks: int = key(30, "tasks used for meta-training", ">= 1")
+    n_eval_tasks: int = key(10, "held-out tasks used for meta-test", ">= 1")
+    interpolation: bool = key(True, 'test tasks spread through the task list (docs/algorithm.md, "Task split")')
+    randomize_tasks: bool = key(False, "test tasks = complement of a seeded random choice")
+    latent_size: int = key(20, "dimension of the task latent z", ">= 1")
+    net_size: int = key(256, "hidden width of Q, V, policy and the dual critic", ">= 1")
+    path_to_weights: Optional[str] = key(None, "a snapshot (.pt) to initialise all networks from")
+    env_params: EnvParams = section(EnvParams, "the env family's constructor arguments")
+    algo_params: AlgoParams = section(AlgoParams, "training, meta-test and data settings")
+    util_params: UtilParams = section(UtilParams, "where a run writes, and on what it runs")
+    algo_type: str = key("CSRO", 'CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", '
+                                 '"Encoder variants")')
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-@functools.lru_cache(maxsize=1)
-def _default_module():
-    """configs/default.py, executed once per process (callers copy what they change)."""
-    spec = importlib.util.spec_from_file_location("_csro_default_config", DEFAULT_CONFIG_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@dataclass(frozen=True)
+class ReferenceOnly:
+    """A key of the reference's configs that this code does not read: accepted so that the reference's JSON
+    files load, then dropped. Only the value that means what this code does is accepted: `default`, or
+    the value of the key `equals` names; `any_value` where the reference reads the key nowhere either."""
+    default: Any
+    why: str
+    equals: str | None = None
+    any_value: bool = False
+
+
+# The reference-only keys (docs/reference-differences.md, "Reference-only config keys"), by dotted name.
+REFERENCE_ONLY: dict[str, ReferenceOnly] = {
+    "seed_list": ReferenceOnly([0, 1, 2], "the reference's sweep; here --seed or --seeds choose the seeds"),
+    "algo_params.embedding_mini_batch_size": ReferenceOnly(
+        1024, "the reference's recurrent-encoder split of the context; this code reads embedding_batch_size",
+        equals="algo_params.embedding_batch_size"),
+    "algo_params.num_tasks_sample": ReferenceOnly(
+        5, "PEARL's online data collection, which offline training does not do; read nowhere in the reference",
+        any_value=True),
+    "algo_params.update_post_train": ReferenceOnly(1, "PEARL's online context resampling; read nowhere in the "
+                                                      "reference either"),
+    "algo_params.dropout": ReferenceOnly(0.1, "the encoder has no dropout; read nowhere in the reference either"),
+    "algo_params.recurrent": ReferenceOnly(False, "permutation-invariant encoder only"),
+    "algo_params.club_use_sa": ReferenceOnly(True, "the CLUB net's input is (s, a), the only form the reference's "
+                                                   "configs use and this code implements"),
+    "algo_params.divergence_name": ReferenceOnly("kl", "BRAC's divergence: only the KL is implemented"),
+    "algo_params.save_replay_buffer": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
+    "algo_params.save_algorithm": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
+    "algo_params.save_environment": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
+    "util_params.debug": ReferenceOnly(False, "the reference's debug folder is not implemented"),
+    "util_params.docker": ReferenceOnly(False, "docker is not supported (nor in the reference)"),
+}
 
 
 def default_dict() -> dict[str, Any]:
-    return copy.deepcopy(_default_module().default_config)
+    """Every key at its default, as the nested tree that JSON files and overrides are merged into
+    (the reference-only keys included, so that they load)."""
+    data = Config().to_dict()
+    for name, ref in REFERENCE_ONLY.items():
+        *path, leaf = name.split(".")
+        functools.reduce(dict.__getitem__, path, data)[leaf] = copy.deepcopy(ref.default)
+    return data
+
+
+def declared_keys(cls: type = Config, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:
+    """(dotted name, field) of every key declared on `cls` and its sections, in declaration order."""
+    hints, out = typing.get_type_hints(cls), []
+    for f in fields(cls):
+        tp = hints[f.name]
+        out += declared_keys(tp, f"{prefix}{f.name}.") if dataclasses.is_dataclass(tp) else [(prefix + f.name, f)]
+    return out
 
 
 def valid_ranges() -> dict[str, str]:
-    """Dotted numeric key -> its valid range ("[0, 1]", "(0, 1]", ">= 1", "> 0"), from configs/default.py."""
-    return dict(_default_module().valid_ranges)
+    """Dotted numeric key -> its valid range ("[0, 1]", "(0, 1]", ">= 1", "> 0"), from the declarations."""
+    return {name: f.metadata["range"] for name, f in declared_keys() if f.metadata["range"] is not None}
 
 
 def in_range(value: float, spec: str) -> bool:
@@ -241,12 +297,9 @@ def _validate(cfg: Config) -> None:
         (cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,
          f"n_train_tasks + n_eval_tasks = {cfg.n_train_tasks + cfg.n_eval_tasks}: expected <= env_params.n_tasks = {cfg.env_params.n_tasks}"),
         *[_epoch_check(f"algo_params.{k}", getattr(a, k)) for k in ("train_epoch", "eval_epoch")],
-        (a.sample in (0, 1), f"algo_params.sample {a.sample}: expected 0 or 1"),
-        (a.divergence_name == "kl", f"algo_params.divergence_name {a.divergence_name!r}: expected 'kl'"),
         (a.dual_critic_penalty in ("value", "gradient"),
          f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
         (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
-        (not a.recurrent, "algo_params.recurrent: expected false (permutation-invariant encoder only)"),
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
          "so that the run stays under base_log_dir/env_name/"),
@@ -257,32 +310,50 @@ def _validate(cfg: Config) -> None:
         (not a.use_hvar or a.z_strategy != "mean",
          "algo_params.use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe' (the plain mean "
          "ignores the variance, so nothing would train it)"),
-        (a.club_use_sa, "algo_params.club_use_sa false: expected true (the CLUB net's input is (s, a), the only form "
-                        "the reference's configs use and this code implements)"),
-        (a.policy_pre_activation_weight >= 0,
-         f"algo_params.policy_pre_activation_weight {a.policy_pre_activation_weight}: expected >= 0"),
-        (a.embedding_mini_batch_size == a.embedding_batch_size,
-         f"algo_params.embedding_mini_batch_size {a.embedding_mini_batch_size}: expected = embedding_batch_size {a.embedding_batch_size}"),
         (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
          f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace"),
     ]
-    positive = ["meta_batch", "batch_size", "num_iterations", "num_train_steps_per_itr", "num_evals",
-                "num_steps_per_eval", "embedding_batch_size", "max_path_length", "n_trj", "snapshot_gap", "c_iter"]
-    checks += [(getattr(a, k) > 0, f"algo_params.{k} {getattr(a, k)}: expected > 0") for k in positive]
     for ok, message in checks:
         if not ok:
             raise UserError(message)
-    data = cfg.to_dict()
-    for key, spec in valid_ranges().items():
-        node = data
-        for part in key.split("."):
-            node = node[part]
-        if node is not None and not in_range(node, spec):
-            raise UserError(f"{key} {node}: expected a value in {spec}")
+    for name, spec in valid_ranges().items():
+        value = _leaf(cfg, name)
+        if value is not None and not in_range(value, spec):
+            raise UserError(f"{name} {value}: expected a value in {spec}")
+
+
+def _leaf(cfg: Config, name: str) -> Any:
+    """The value of the dotted key `name` in `cfg`."""
+    return functools.reduce(getattr, name.split("."), cfg)
+
+
+def _shown(value: Any) -> str:
+    """A value as the messages show it: JSON (true, [0, 1, 2]), strings quoted as Python does ('kl')."""
+    return repr(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _pop_reference_only(data: dict[str, Any]) -> dict[str, Any]:
+    """Take the `REFERENCE_ONLY` keys out of the merged tree `data`: dotted name -> the value given."""
+    out = {}
+    for name in REFERENCE_ONLY:
+        *path, leaf = name.split(".")
+        out[name] = functools.reduce(dict.__getitem__, path, data).pop(leaf)
+    return out
+
+
+def _check_reference_only(cfg: Config, name: str, value: Any) -> None:
+    """A reference-only key must hold the one value that means what this code does (see `ReferenceOnly`)."""
+    ref = REFERENCE_ONLY[name]
+    value = _coerce(name, value, list[int] if isinstance(ref.default, list) else type(ref.default))
+    want = _leaf(cfg, ref.equals) if ref.equals else ref.default
+    if not ref.any_value and value != want:
+        same = f"= {ref.equals}; " if ref.equals else ""
+        raise UserError(f"{name} {_shown(value)}: expected {_shown(want)} ({same}{ref.why}; a reference-only key, "
+                        "docs/reference-differences.md)")
 
 
 def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None) -> Config:
-    """default.py <- JSON file <- each tree of overrides (a nested dict) in turn, then type-checked into a `Config`."""
+    """Defaults <- JSON file <- each tree of overrides (a nested dict) in turn, then type-checked into a `Config`."""
     data = default_dict()
     if json_path is not None:
         path = Path(json_path)
@@ -295,16 +366,20 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
         data["util_params"]["config_file"] = str(path)
     for tree in overrides:
         _merge(data, tree or {})
-    return _checked(data)
+    given = _pop_reference_only(data)
+    cfg = _build(Config, data)
+    for name, value in given.items():
+        _check_reference_only(cfg, name, value)
+    _validate(cfg)
+    return cfg
 
 
 def config_from_variant(variant: dict[str, Any]) -> Config:
-    """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key)."""
-    data = {k: v for k, v in variant.items() if k != "seed"}
-    return _checked(_merge(default_dict(), data))
-
-
-def _checked(data: dict[str, Any]) -> Config:
+    """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key). A variant
+    written before the reference-only keys left `Config` holds them at whatever value it ran with, which
+    the run ignored: they are dropped unchecked."""
+    data = _merge(default_dict(), {k: v for k, v in variant.items() if k != "seed"})
+    _pop_reference_only(data)
     cfg = _build(Config, data)
     _validate(cfg)
     return cfg

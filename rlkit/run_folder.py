@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from rlkit.config import Config
+from rlkit.config import REFERENCE_ONLY, Config, default_dict
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock
@@ -20,16 +20,16 @@ from rlkit.tasks import train_eval_split
 
 # Keys that say where and on what a run executes, not what it computes: a run may be resumed from
 # another working directory, with an absolute path, or on another device; its data is compared by
-# content (`DATA_PRINT_FILE`), not by the path it lies under.
+# content (`DATA_PRINT_FILE`), not by the path it lies under. The reference-only keys compute nothing
+# either (a variant.json written before they left the config holds them).
 NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu",
-                "util_params.gpu_id", "util_params.debug", "util_params.docker", "util_params.config_file"}
+                "util_params.gpu_id", "util_params.config_file", *REFERENCE_ONLY}
 
 
 def config_differences(old: dict, new: dict) -> list[str]:
     """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
     (`num_iterations` may grow; paths and devices may change). A key the old variant lacks counts as
     its default: runs written before a key existed still resume when the key keeps its default."""
-    from configs.default import default_config
     out = []
 
     def walk(a, b, defaults, prefix):
@@ -41,7 +41,7 @@ def config_differences(old: dict, new: dict) -> list[str]:
             elif x != y and name not in NOT_COMPARED:
                 out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
 
-    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), json.loads(json.dumps(default_config)), "")
+    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), default_dict(), "")
     return out
 
 

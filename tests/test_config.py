@@ -1,3 +1,4 @@
+import importlib.util
 import json
 
 import pytest
@@ -97,7 +98,7 @@ def test_shipped_configs_hold_the_reference_hyperparameters(name):
 
 @pytest.mark.parametrize("key,value,message", [
     ("club_use_sa", False, "algo_params.club_use_sa false: expected true"),
-    ("policy_pre_activation_weight", -0.1, "algo_params.policy_pre_activation_weight -0.1: expected >= 0"),
+    ("policy_pre_activation_weight", -0.1, "algo_params.policy_pre_activation_weight -0.1: expected a value in >= 0"),
 ])
 def test_unimplemented_reference_keys_are_rejected(key, value, message):
     with pytest.raises(UserError, match=message):
@@ -124,8 +125,8 @@ def test_numbers_out_of_range_are_rejected(override, message):
 
 
 def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
-    from rlkit.config import default_dict, valid_ranges
-    ignored = {"kl_lambda", "dropout", "num_tasks_sample", "update_post_train", "seed_list"}
+    from rlkit.config import REFERENCE_ONLY, default_dict, valid_ranges
+    ignored = {"kl_lambda", *(name.split(".")[-1] for name in REFERENCE_ONLY)}
     numeric = []
 
     def walk(node, prefix=""):
@@ -145,3 +146,85 @@ def test_ambiguous_leaf_name_is_refused():
                                         r"'--env_params.randomize_tasks'\]"):
         parse_override_args(["--randomize_tasks", "true"])
     assert parse_override_args(["--env_params.randomize_tasks", "true"]) == {"env_params": {"randomize_tasks": True}}
+
+
+# ---- one declaration per key: configs/default.py, the reference-only keys ---------------------------------------
+def _default_listing_module():
+    spec = importlib.util.spec_from_file_location("write_default_config", ROOT / "scripts" / "write_default_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_py_is_the_listing_of_the_declared_keys():
+    """configs/default.py is written from rlkit/config.py's declarations: same keys, defaults, docs and ranges."""
+    from rlkit.config import default_dict
+    text = (ROOT / "configs" / "default.py").read_text()
+    assert text == _default_listing_module().listing(), "configs/default.py is out of date: run " \
+                                                        "python scripts/write_default_config.py"
+    namespace: dict = {}
+    exec(compile(text, "configs/default.py", "exec"), namespace)
+    assert namespace["default_config"] == default_dict()
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"algo_params": {"dropout": 0.5}}, "algo_params.dropout 0.5: expected 0.1 (the encoder has no dropout"),
+    ({"algo_params": {"recurrent": True}}, "algo_params.recurrent true: expected false (permutation-invariant"),
+    ({"algo_params": {"divergence_name": "tv"}}, "algo_params.divergence_name 'tv': expected 'kl' (BRAC's divergence"),
+    ({"algo_params": {"save_algorithm": 1}}, "algo_params.save_algorithm true: expected false (snapshots hold"),
+    ({"algo_params": {"update_post_train": 3}}, "algo_params.update_post_train 3: expected 1 (PEARL's online"),
+    ({"util_params": {"docker": True}}, "util_params.docker true: expected false (docker is not supported"),
+    ({"util_params": {"debug": True}}, "util_params.debug true: expected false (the reference's debug folder"),
+    ({"seed_list": [4]}, "seed_list [4]: expected [0, 1, 2] (the reference's sweep"),
+    ({"algo_params": {"embedding_mini_batch_size": 512}},
+     "algo_params.embedding_mini_batch_size 512: expected 1024 (= algo_params.embedding_batch_size; "),
+])
+def test_a_reference_only_key_at_a_value_this_code_would_ignore_is_refused(override, message):
+    with pytest.raises(UserError) as info:
+        load_config(ROOT / "configs" / "point-robot.json", override)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+    assert str(info.value).endswith("a reference-only key, docs/reference-differences.md)")
+
+
+def test_reference_only_keys_load_at_their_value_and_leave_the_config():
+    """The reference's files set them (num_tasks_sample, read nowhere, at 5 or 10); none is part of `Config`."""
+    from rlkit.config import REFERENCE_ONLY
+    cfg = load_config(ROOT / "configs" / "ant-dir.json", {"algo_params": {"num_tasks_sample": 10, "dropout": 0.1}})
+    flat = json.dumps(cfg.to_dict())
+    assert not [name for name in REFERENCE_ONLY if f'"{name.split(".")[-1]}"' in flat]
+    with pytest.raises(UserError, match="'algo_params.num_tasks_sample' must be an integer"):
+        load_config(None, {"algo_params": {"num_tasks_sample": "many"}})
+
+
+def test_a_reference_only_key_on_the_command_line_is_one_line_exit_2(capsys):
+    import launch_experiment
+    from rlkit.cli import run_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(launch_experiment.main, [str(ROOT / "configs" / "point-robot.json"), "--recurrent", "true"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1, err
+    assert err[0].startswith("error: algo_params.recurrent true: expected false (")
+
+
+def test_an_old_variant_with_reference_only_keys_still_loads_and_compares_equal():
+    """variant.json files written while the reference-only keys were part of the config hold them at the values
+    the run ignored: reports read them, and a resume does not count them as a difference."""
+    from rlkit.config import config_from_variant, default_dict
+    from rlkit.run_folder import config_differences
+    cfg = load_config(ROOT / "configs" / "point-robot.json")
+    old = json.loads(json.dumps(cfg.to_dict()))
+    old["seed_list"], old["util_params"]["debug"] = [3], True
+    old["algo_params"].update(num_tasks_sample=10, dropout=0.5, embedding_mini_batch_size=7)
+    assert config_from_variant(old) == cfg
+    assert config_differences(old, cfg.to_dict()) == []
+    assert set(default_dict()["algo_params"]) > set(cfg.to_dict()["algo_params"])
+
+
+def test_every_reference_only_key_is_documented():
+    from rlkit.config import REFERENCE_ONLY
+    text = (ROOT / "docs" / "reference-differences.md").read_text()
+    start = text.index("## Reference-only config keys")
+    table = text[start:text.index("\n## ", start + 1)]
+    missing = [name for name in REFERENCE_ONLY if f"`{name}`" not in table and f"`{name.split('.')[-1]}`" not in table]
+    assert not missing, f"docs/reference-differences.md, 'Reference-only config keys', does not list {missing}"

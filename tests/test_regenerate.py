@@ -25,7 +25,8 @@ from tests.conftest import ROOT, TINY_CONFIG, run_cli
 def test_saved_networks_are_the_checkpoints_policy(tmp_path):
     """Task 2's saved actor, alone in a one-task SAC, takes the actions of the deterministic episode
     that its group's SAC wrote at the same checkpoint."""
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [0, 2], sched, sac, tmp_path,
                      torch.device("cpu"), progress="off")
     tdir = task_dir(tmp_path, 2)

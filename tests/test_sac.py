@@ -14,9 +14,25 @@ from rlkit.seeding import SEEDING_VERSION
 
 
 def test_reference_point_schedule():
-    _, sched, sac = load_sac_config("train_point", [])
+    behaviour = load_sac_config("train_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     assert sched.expected_checkpoints(20) == [2000] + list(range(2200, 5000, 200))  # 15 checkpoints
     assert (sac.batch_size, sac.critic_hidden_dim, sac.actor_lr, sac.log_std_bounds) == (1024, 1024, 1e-4, (-5.0, 2.0))
+
+
+def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
+    """load_sac_config resolves the optional keys once (tasks_per_group 1 and save_networks true where a file
+    leaves them out); nothing downstream reads the hydra config."""
+    import dataclasses
+
+    from rlkit.behaviour import BehaviourSettings
+    point, tiny = load_sac_config("train_point", ["tasks_per_group=3"]), load_sac_config("tiny_point", [])
+    assert isinstance(point, BehaviourSettings) and (point.tasks_per_group, point.save_networks) == (3, True)
+    assert (tiny.tasks_per_group, tiny.save_networks, tiny.schedule.num_train_steps) == (6, True, 300)
+    assert load_sac_config("train_point", ["save_networks=false"]).save_networks is False
+    assert load_sac_config("train_point", ["~tasks_per_group", "~save_networks"]).tasks_per_group == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.tasks_per_group = 2
 
 
 def test_bad_hydra_override_is_one_line_error():
@@ -39,7 +55,8 @@ def test_split_idx_out_of_range():
 
 def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     """Task 2 trained alone and trained with tasks 0 and 5 gives the same data (same seed)."""
-    _, sched, sac = load_sac_config("tiny_point", ["num_train_steps=200"])
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
+    sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
     train_task_group("point-robot", params, [2], sched, sac, tmp_path / "alone", torch.device("cpu"))
     capfd.readouterr()
@@ -72,7 +89,7 @@ def test_one_progress_bar_per_task_showing_its_checkpoints():
 def test_behaviour_sac_uses_pytorch_sac_init():
     """Stage 1 as the reference's pytorch_sac: orthogonal weights (gain 1) and zero biases, actor and critics."""
     from rlkit.torch.sac.vector_sac import VectorSAC
-    _, _, sac = load_sac_config("tiny_point", [])
+    sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu"))
     for net in (agent.actor, agent.critic, agent.critic_target):
         for w, b in zip(net.weights, net.biases):
@@ -91,7 +108,7 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
     from torch.distributions.transforms import TanhTransform
 
     from rlkit.torch.sac.vector_sac import VectorSAC
-    _, _, sac = load_sac_config("tiny_point", [])
+    sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(2, 2, 2, sac, seed=0, device=torch.device("cpu"))
     obs = torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(1)) * 3
     noise = torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(2)) * 2
@@ -106,7 +123,8 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
 
 
 def test_no_progress_prints_nothing_per_task(capfd, tmp_path):
-    _, sched, sac = load_sac_config("tiny_point", ["num_train_steps=200"])
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
+    sched, sac = behaviour.schedule, behaviour.sac
     train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path, torch.device("cpu"),
                      progress="off")
     assert "goal_idx" not in capfd.readouterr().err
@@ -119,7 +137,8 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
 
     from rlkit.behaviour.generate import train_segment
     from rlkit.fileio import read_tree
-    _, sched, sac = load_sac_config("tiny_mujoco", ["num_train_steps=260", "eval_frequency=60", "num_seed_steps=50"])
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=260", "eval_frequency=60", "num_seed_steps=50"])
+    sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 3, "max_episode_steps": 30}
     train_task_group("cheetah-vel", params, [1], sched, sac, tmp_path / "plain", torch.device("cpu"), "off")
     state, written = None, []
@@ -141,13 +160,14 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
 
 def test_a_state_only_resumes_its_own_tasks(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, train_segment
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
     state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
     group = TaskGroup("point-robot", params, [3], sched, sac, tmp_path, torch.device("cpu"), "off")
     with pytest.raises(UserError, match=r"holds part-trained tasks \[2\], and this run groups tasks \[3\]"):
         group.restore(state)
-    _, other, _ = load_sac_config("tiny_point", ["seed=4"])
+    other = load_sac_config("tiny_point", ["seed=4"]).schedule
     group = TaskGroup("point-robot", params, [2], other, sac, tmp_path, torch.device("cpu"), "off")
     with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule: .*'seed': 0.* -> "):
         group.restore(state)
@@ -162,7 +182,8 @@ def test_complete_data_of_other_seed_streams_is_refused(tmp_path):
     another one (a task.json without it: version 1) are refused, so that a dataset never mixes tasks drawn two ways."""
     from rlkit.behaviour.generate import pending_tasks
     from rlkit.data.meta import write_task_meta
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path,
                      torch.device("cpu"), progress="off")
     meta = read_task_meta(task_dir(tmp_path, 1))
@@ -196,7 +217,8 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     import io
 
     from rlkit.behaviour.generate import TaskGroup
-    _, sched, sac = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
+    sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 3, "max_episode_steps": 30}, torch.device("cpu")
     train_task_group("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "plain", cpu, "off")
     first = TaskGroup("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "resumed", cpu, "off")
@@ -215,7 +237,8 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
 
 def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
     from rlkit.behaviour.generate import TaskGroup
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 6, "max_episode_steps": 20}, torch.device("cpu")
     group = TaskGroup("point-robot", params, [1], sched, sac, tmp_path, cpu, "off")
     group.begin()
@@ -284,7 +307,8 @@ def test_a_second_stage1_process_on_the_same_tasks_is_refused(tmp_path):
 
 def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, resume_file
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     data = tmp_path / "offline_dataset" / "point-robot-tiny"
     group = TaskGroup("point-robot", {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0}, list(range(6)), sched,
                       sac, data, torch.device("cpu"), "off")
@@ -334,8 +358,8 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
     refused naming the key; the bounds themselves, where included, pass."""
     from omegaconf import OmegaConf
 
-    from rlkit.behaviour.settings import SAC_RANGES, SAC_REAL_NUMBERS, check_sac_config
-    base, _, _ = load_sac_config("tiny_point", [])
+    from rlkit.behaviour.settings import SAC_RANGES, SAC_REAL_NUMBERS, check_sac_config, compose_sac_config
+    base = compose_sac_config("tiny_point", [])
     for key, spec in SAC_RANGES.items():
         whole = key not in SAC_REAL_NUMBERS
         bad = _out_of_range(spec, whole) + ([1.5, True] if whole else ["x"])
@@ -370,7 +394,8 @@ def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     complete) is one problem for `check`: an interrupted task that a rerun resumes."""
     from rlkit.behaviour.generate import train_segment
     from rlkit.data.check import check_dataset
-    _, sched, sac = load_sac_config("tiny_point", [])
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
     train_segment("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, 2, sched, sac, tmp_path,
                   torch.device("cpu"), False, None)
     report = check_dataset(tmp_path)

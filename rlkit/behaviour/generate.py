@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from rlkit.behaviour.progress import TaskBars
-from rlkit.behaviour.settings import Schedule
+from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.data.dataset import FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, task_dir
 from rlkit.data.load import restore_dataset_tasks
 from rlkit.data.meta import read_task_meta, running_versions, write_task_meta
@@ -36,14 +36,12 @@ from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
 
 def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-             loaded: tuple, device: torch.device, progress: str | None = None) -> None:
+             behaviour: BehaviourSettings, device: torch.device, progress: str | None = None) -> None:
     """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`, each
     group resuming from its saved state (`resume_file`) where an earlier run was interrupted.
-    `loaded` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
+    `behaviour` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
     fail before anything else."""
-    hcfg, sched, sac = loaded
-    group = max(1, int(hcfg.get("tasks_per_group", 1)))
-    save_networks = bool(hcfg.get("save_networks", True))
+    sched, sac, group = behaviour.schedule, behaviour.sac, behaviour.tasks_per_group
     settings = group_settings(env_name, env_params, sched, sac)
     with lock_tasks(data_dir, tasks):
         todo = pending_tasks(data_dir, tasks, env_name, sched)
@@ -54,7 +52,7 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
         print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
               f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}")
         for part in parts:  # one group in memory at a time (its replay buffers are allocated whole)
-            g = TaskGroup(env_name, env_params, part, sched, sac, data_dir, device, progress, save_networks)
+            g = TaskGroup(env_name, env_params, part, sched, sac, data_dir, device, progress, behaviour.save_networks)
             g.resume_path = resume_file(data_dir, part)
             if g.resume_path.is_file():
                 g.restore(_load_state(g.resume_path))

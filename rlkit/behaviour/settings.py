@@ -1,5 +1,6 @@
 """Stage 1's settings: the hydra SAC configs in `sac_config/` (the reference's pytorch_sac files),
-read into the checkpoint `Schedule` and the SAC's `SACParams`."""
+read into one typed `BehaviourSettings`: the checkpoint `Schedule`, the SAC's `SACParams`, and how
+tasks are grouped and what is saved."""
 from __future__ import annotations
 
 import math
@@ -168,9 +169,32 @@ def sac_params_from_hydra(cfg) -> SACParams:
         log_std_bounds=tuple(float(x) for x in a.log_std_bounds))
 
 
-def load_sac_config(name: str, overrides: list[str]):
-    """(hydra config, Schedule, SACParams) of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides,
-    every value checked (`check_sac_config`)."""
+@dataclass(frozen=True)
+class BehaviourSettings:
+    """Everything stage 1 reads from a SAC config, checked (`check_sac_config`) and typed."""
+    schedule: Schedule
+    sac: SACParams
+    tasks_per_group: int = 1  # tasks trained together as one vectorised SAC (the data does not depend on it)
+    save_networks: bool = True  # write networks/step{c}.pt at every checkpoint
+
+    @staticmethod
+    def from_hydra(cfg) -> "BehaviourSettings":
+        """The settings of a SAC config that `check_sac_config` has passed (optional keys at their defaults)."""
+        from omegaconf import OmegaConf
+
+        group, save = OmegaConf.select(cfg, "tasks_per_group"), OmegaConf.select(cfg, "save_networks")
+        return BehaviourSettings(Schedule.from_hydra(cfg), sac_params_from_hydra(cfg),
+                                 1 if group is None else int(group), True if save is None else bool(save))
+
+
+def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:
+    """The settings of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides, every value checked."""
+    return BehaviourSettings.from_hydra(compose_sac_config(name, overrides))
+
+
+def compose_sac_config(name: str, overrides: list[str]):
+    """The hydra config SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides, every value checked
+    (`check_sac_config`); a bad name or override is a one-line UserError."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -182,7 +206,7 @@ def load_sac_config(name: str, overrides: list[str]):
         with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)
         check_sac_config(cfg)
-        return cfg, Schedule.from_hydra(cfg), sac_params_from_hydra(cfg)
+        return cfg
     except (HydraException, OmegaConfBaseException, ValueError) as e:
         first = str(e).strip().splitlines()[0]
         raise UserError(f"bad SAC override in {overrides}: {first}") from None

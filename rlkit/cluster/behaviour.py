@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.behaviour.generate import lock_tasks, pending_tasks, train_segment
-from rlkit.behaviour.settings import Schedule
+from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
                                   capacity, connect, drive, finish, remote, task_resources)
 from rlkit.data.dataset import TASK_DIR_PREFIX, task_dir
@@ -47,10 +47,10 @@ class TaskChain(Chain):
 
 
 def generate_on_ray(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-                    loaded: tuple, opts: ClusterOptions, out=print) -> list[JobRecord]:
+                    behaviour: BehaviourSettings, opts: ClusterOptions, out=print) -> list[JobRecord]:
     """Stage 1 for `tasks` on Ray: skip the complete ones, train each of the others as one chain of
     segments; print a line per checkpoint and per finished task, then the summary table."""
-    hcfg, sched, sac = loaded
+    sched, sac = behaviour.schedule, behaviour.sac
     with lock_tasks(data_dir, tasks):  # the driver writes the files: it holds the tasks
         todo = pending_tasks(data_dir, tasks, env_name, sched)
         ray, started = connect(opts)
@@ -61,11 +61,10 @@ def generate_on_ray(env_name: str, env_params: dict[str, Any], data_dir: Path, t
                 f"{len(todo)} to train ({sac_config}) on Ray: {slots} at a time, {resources['num_cpus']:g} CPU and "
                 f"{resources['num_gpus']:g} GPU each -> {data_dir}")
             segment = remote(ray, behaviour_segment, resources, opts)
-            save_networks = bool(hcfg.get("save_networks", True))
 
             def submit(task, state):
                 return segment.remote(resources["num_cpus"], env_name, env_params, task, sched, sac,
-                                      save_networks, state)
+                                      behaviour.save_networks, state)
 
             records = drive(ray, [TaskChain(t, data_dir, submit, out) for t in todo], slots, out)
         finally:
