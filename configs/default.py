@@ -47,7 +47,9 @@ default_config = dict(
         replay_buffer_size=200000,  # per-task capacity; loading more transitions is an error
         reward_scale=100.0,  # multiplies r in the Q target
         sparse_rewards=False,  # train on sparsified rewards (sparse-point-robot)
-        use_information_bottleneck=False,  # must stay False: z is deterministic in CSRO
+        use_information_bottleneck=None,  # OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L
+        #   output, softplus variance, product of Gaussians, sampled z, KL to N(0, I)); false = PEARL's deterministic
+        #   one (z = mean of L identity outputs, no KL). Another algo_type: null or false (z is deterministic)
         num_exp_traj_eval=1,  # scored episodes before z is first inferred online
         recurrent=False,  # must stay False: the encoder is permutation invariant
         dump_eval_paths=False,  # write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json
@@ -81,10 +83,15 @@ default_config = dict(
         z_strategy="mean",  # embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; needs
         #                     use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)
         allow_eval=True,  # run the meta-test every iteration
-        mb_replace=False,  # draw the meta-batch of tasks with replacement
+        mb_replace=False,  # draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO
+        #                    reference's setting (no two rows share a task, so FOCAL's same-task attraction term is
+        #                    0); true: FOCAL's own setting (repeated tasks, the attraction term acts)
         snapshot_gap=5,  # keep snapshots/itr_{n}.pt every n iterations (and the last)
+        kl_lambda=0.1,  # OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's 0.1);
+        #                 must stay at 0.1 elsewhere (nothing reads it)
+        sample_z_at_test=False,  # OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), an
+        #                          empty context a sample of N(0, I); false: the posterior mean (0 for no context)
         # Accepted for the reference's configs and ignored (dead keys there too):
-        kl_lambda=0.1,
         dropout=0.1,
         num_tasks_sample=5,
         update_post_train=1,
@@ -106,7 +113,7 @@ default_config = dict(
 
 # Valid ranges of the numeric keys, checked when a config is built. "[a, b]" closed, "(a, b]"
 # open at a, ">= a" / "> a" unbounded above. Keys not listed here are not numbers, or are
-# accepted-and-ignored reference keys (kl_lambda, dropout, num_tasks_sample, update_post_train).
+# accepted-and-ignored reference keys (dropout, num_tasks_sample, update_post_train).
 valid_ranges = {
     "n_train_tasks": ">= 1",
     "n_eval_tasks": ">= 1",
@@ -148,6 +155,7 @@ valid_ranges = {
     "algo_params.club_model_loss_weight": ">= 0",
     "algo_params.club_loss_weight": ">= 0",
     "algo_params.snapshot_gap": ">= 1",
+    "algo_params.kl_lambda": ">= 0",
     "algo_params.z0_policy_share": "(0, 1]",
     "util_params.gpu_id": ">= 0",
 }

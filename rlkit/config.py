@@ -64,7 +64,7 @@ class AlgoParams:
     replay_buffer_size: int
     reward_scale: float
     sparse_rewards: bool
-    use_information_bottleneck: bool
+    use_information_bottleneck: Optional[bool]
     num_exp_traj_eval: int
     recurrent: bool
     dump_eval_paths: bool
@@ -105,6 +105,7 @@ class AlgoParams:
     save_replay_buffer: bool
     save_algorithm: bool
     save_environment: bool
+    sample_z_at_test: bool
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,34 @@ def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
     return ok, f"{name} {epochs}: expected [start, stop, step] with 0 <= start < stop and step > 0"
 
 
+def pearl_bottleneck(cfg: Config) -> bool:
+    """Whether the run uses PEARL's information bottleneck (docs/algorithm.md, "OFFPEARL"): OFFPEARL with
+    `use_information_bottleneck` true or null (PEARL's default); never another algo_type."""
+    return cfg.algo_type == "OFFPEARL" and cfg.algo_params.use_information_bottleneck is not False
+
+
+def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """The OFFPEARL keys are live only where they mean something; elsewhere they must keep their defaults."""
+    a, default = cfg.algo_params, _default_module().default_config["algo_params"]
+    ib = pearl_bottleneck(cfg)
+    where = "the information bottleneck (algo_type OFFPEARL, use_information_bottleneck true or null)"
+    checks = [
+        (cfg.algo_type == "OFFPEARL" or not a.use_information_bottleneck,
+         f"algo_params.use_information_bottleneck true with algo_type {cfg.algo_type!r}: expected false or null "
+         "(only OFFPEARL has PEARL's probabilistic encoder; z is deterministic in the others)"),
+        (ib or a.kl_lambda == default["kl_lambda"],
+         f"algo_params.kl_lambda {a.kl_lambda} without {where}: expected the default {default['kl_lambda']} "
+         "(nothing else reads it)"),
+        (ib or not a.sample_z_at_test,
+         f"algo_params.sample_z_at_test true without {where}: expected false (only a posterior can be sampled)"),
+    ]
+    if ib:  # PEARL's encoder fixes the variance head and the product of Gaussians itself
+        checks += [(getattr(a, k) == default[k], f"algo_params.{k} {getattr(a, k)!r} with OFFPEARL's information "
+                    f"bottleneck: expected the default {default[k]!r} (PEARL's encoder sets it)")
+                   for k in ("use_hvar", "z_strategy")]
+    return checks
+
+
 def _validate(cfg: Config) -> None:
     a = cfg.algo_params
     checks = [
@@ -245,7 +274,6 @@ def _validate(cfg: Config) -> None:
         (a.divergence_name == "kl", f"algo_params.divergence_name {a.divergence_name!r}: expected 'kl'"),
         (a.dual_critic_penalty in ("value", "gradient"),
          f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
-        (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
         (not a.recurrent, "algo_params.recurrent: expected false (permutation-invariant encoder only)"),
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
@@ -266,6 +294,7 @@ def _validate(cfg: Config) -> None:
         (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
          f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace"),
     ]
+    checks += _pearl_checks(cfg)
     positive = ["meta_batch", "batch_size", "num_iterations", "num_train_steps_per_itr", "num_evals",
                 "num_steps_per_eval", "embedding_batch_size", "max_path_length", "n_trj", "snapshot_gap", "c_iter"]
     checks += [(getattr(a, k) > 0, f"algo_params.{k} {getattr(a, k)}: expected > 0") for k in positive]

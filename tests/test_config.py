@@ -125,7 +125,7 @@ def test_numbers_out_of_range_are_rejected(override, message):
 
 def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
     from rlkit.config import default_dict, valid_ranges
-    ignored = {"kl_lambda", "dropout", "num_tasks_sample", "update_post_train", "seed_list"}
+    ignored = {"dropout", "num_tasks_sample", "update_post_train", "seed_list"}
     numeric = []
 
     def walk(node, prefix=""):

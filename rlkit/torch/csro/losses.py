@@ -24,6 +24,13 @@ def focal_metric_loss(z: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
     return pos + neg
 
 
+def kl_to_standard_normal(mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """PEARL's information bottleneck (OFFPEARL): KL(N(mean, var) || N(0, I)) of each task's posterior,
+    summed over tasks and dims as PEARL's `compute_kl_div` does:
+    sum_{t,d} 0.5 (var_td + mean_td^2 - 1 - log var_td).  mean, var: [T, L]."""
+    return 0.5 * (var + mean ** 2 - 1.0 - torch.log(var)).sum()
+
+
 def task_classification_loss(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     """Max MI by classification (CLASSIFIER, docs/algorithm.md, "Encoder variants"): the cross-entropy
     of every per-transition embedding's task logits against its task's class, averaged.

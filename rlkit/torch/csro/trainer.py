@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config
+from rlkit.config import Config, pearl_bottleneck
 from rlkit.data.buffer import RLBatch
 from rlkit.torch.csro import losses
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
@@ -74,6 +74,12 @@ class TrainerSettings:
     classifier_tasks: tuple[int, ...]  # CLASSIFIER: max MI is task-id classification over these tasks; else ()
     use_hvar: bool
     z_strategy: ZStrategy
+    # OFFPEARL (docs/algorithm.md, "OFFPEARL"): PEARL's encoder has no tanh; with its information bottleneck
+    # (use_hvar + poe implied) kl_lambda * KL(q(z|c) || N(0, I)) trains the encoder with the critic loss
+    identity_encoder: bool
+    pearl_kl: bool
+    kl_lambda: float
+    sample_z_at_test: bool  # meta-test z is a posterior sample (PEARL), else the posterior mean
     z0_share: float | None  # train_z0_policy: this share of each task's RL rows trains with z = 0; else None
     # BRAC, losses 7 and 8
     use_brac: bool
@@ -106,14 +112,16 @@ class TrainerSettings:
     @staticmethod
     def from_config(cfg: Config, train_tasks: Sequence[int]) -> "TrainerSettings":
         """`train_tasks`: the run's training tasks (`RunSetup.train_tasks`), the CLASSIFIER's classes."""
-        hp, algo = cfg.algo_params, cfg.algo_type
+        hp, algo, ib = cfg.algo_params, cfg.algo_type, pearl_bottleneck(cfg)
         return TrainerSettings(
             latent_size=cfg.latent_size, net_size=cfg.net_size, use_next_obs_in_context=hp.use_next_obs_in_context,
             use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
             use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
             allow_backward_z=hp.allow_backward_z or algo == "OFFPEARL",
             classifier_tasks=tuple(train_tasks) if algo == "CLASSIFIER" else (),
-            use_hvar=hp.use_hvar, z_strategy=hp.z_strategy,
+            use_hvar=hp.use_hvar or ib, z_strategy="poe" if ib else hp.z_strategy,
+            identity_encoder=algo == "OFFPEARL", pearl_kl=ib, kl_lambda=hp.kl_lambda if ib else 0.0,
+            sample_z_at_test=ib and hp.sample_z_at_test,
             z0_share=hp.z0_policy_share if hp.train_z0_policy else None,
             use_brac=hp.use_brac, value_penalty=hp.use_brac and hp.use_value_penalty,
             penalty_kind=hp.dual_critic_penalty, train_alpha=hp.use_brac and hp.train_alpha,
@@ -137,6 +145,7 @@ class Latents:
     `rows`: [T * B, L], z broadcast to each task's B RL rows (with `poe` a posterior sample), zeroed on
     the z0 rows, stop-gradient: what pi, V, V_target and c see. `critic_rows`: the same values for the
     critics, carrying the encoder's graph with `allow_backward_z` (else `rows` itself).
+    `z_var`: [T, L], with `poe` the posterior's variance (PEARL's KL reads it with `z`), else None.
     """
 
     e: torch.Tensor
@@ -144,6 +153,7 @@ class Latents:
     z: torch.Tensor
     rows: torch.Tensor
     critic_rows: torch.Tensor
+    z_var: torch.Tensor | None = None
 
 
 def _flat(batch: RLBatch) -> RLBatch:
@@ -164,7 +174,10 @@ class CSROTrainer:
         context_dim = obs_dim + action_dim + 1 + (obs_dim if s.use_next_obs_in_context else 0)
         latent, hidden = s.latent_size, s.net_size
         self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
-                               use_hvar=s.use_hvar, z_strategy=s.z_strategy).to(device)
+                               use_hvar=s.use_hvar, z_strategy=s.z_strategy,
+                               identity_output=s.identity_encoder).to(device)
+        if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
+            self.agent.test_z_generator = torch.Generator(device=device).manual_seed(seed + 2)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
                             generator=init_gen).to(device)
         self.qf = EnsembleMLP(2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
@@ -213,9 +226,12 @@ class CSROTrainer:
         return opts
 
     def state_dict(self) -> dict:
-        return {"modules": {k: m.state_dict() for k, m in self.modules().items()},
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
-                "alpha": self.alpha_var.detach().cpu(), "generator": self.generator.get_state()}
+        state = {"modules": {k: m.state_dict() for k, m in self.modules().items()},
+                 "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
+                 "alpha": self.alpha_var.detach().cpu(), "generator": self.generator.get_state()}
+        if self.agent.test_z_generator is not None:
+            state["test_z_generator"] = self.agent.test_z_generator.get_state()
+        return state
 
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
         for k, m in self.modules().items():
@@ -225,6 +241,8 @@ class CSROTrainer:
             for k, o in self.optimizers().items():
                 o.load_state_dict(state["optimizers"][k])
             self.generator.set_state(state["generator"])
+            if self.agent.test_z_generator is not None and "test_z_generator" in state:
+                self.agent.test_z_generator.set_state(state["test_z_generator"])
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -236,15 +254,16 @@ class CSROTrainer:
         (`Latents`). With `poe` the rows get a posterior sample (from the trainer's generator)."""
         e, e_var = self.agent.encode_with_var(context)
         z = self.agent.aggregate(e, e_var)
-        rows = self._posterior_sample(z, e, e_var) if self.settings.z_strategy == "poe" else z
+        post_var = product_of_gaussians(e, e_var)[1] if self.settings.z_strategy == "poe" else None
+        rows = self._posterior_sample(z, post_var) if post_var is not None else z
         rows = rows.repeat_interleave(rows_per_task, dim=0)
         if self.settings.z0_share is not None:
             rows = rows * self._z0_keep(z.shape[0], rows_per_task)
-        return Latents(e, e_var, z, rows.detach(), rows if self.settings.allow_backward_z else rows.detach())
+        return Latents(e, e_var, z, rows.detach(), rows if self.settings.allow_backward_z else rows.detach(), post_var)
 
-    def _posterior_sample(self, z: torch.Tensor, e: torch.Tensor, e_var: torch.Tensor) -> torch.Tensor:
-        """z + sqrt(posterior variance) * eps, eps ~ N(0, I): a sample of `poe`'s product of Gaussians."""
-        _, post_var = product_of_gaussians(e, e_var)
+    def _posterior_sample(self, z: torch.Tensor, post_var: torch.Tensor) -> torch.Tensor:
+        """z + sqrt(posterior variance) * eps, eps ~ N(0, I): a (reparameterised) sample of `poe`'s product
+        of Gaussians."""
         return z + post_var.sqrt() * torch.randn(z.shape, generator=self.generator, device=z.device)
 
     def _z0_keep(self, T: int, B: int) -> torch.Tensor:
@@ -327,7 +346,7 @@ class CSROTrainer:
                        var: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
         The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
-        every embedding; with `use_hvar` each embedding is classified with Gaussian noise of its own
+        every embedding, or with OFFPEARL's bottleneck PEARL's kl_lambda * KL(q(z|c) || N(0, I)) in its place; with `use_hvar` each embedding is classified with Gaussian noise of its own
         variance (heteroscedastic classification), which is how that objective trains the variance.
         With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
         s, zero = self.settings, torch.zeros((), device=self.device)
@@ -339,10 +358,12 @@ class CSROTrainer:
                                                                        self.class_of_task[task_ids])
         elif s.use_focal:
             max_mi = s.z_loss_weight * losses.focal_metric_loss(lat.z, task_ids)
+        elif s.pearl_kl:  # OFFPEARL's own term, logged as its "Z Loss"
+            max_mi = s.kl_lambda * losses.kl_to_standard_normal(lat.z, lat.z_var)
         else:
             max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
-        if s.use_club or s.use_focal or self.classifier is not None:
+        if s.use_club or s.use_focal or self.classifier is not None or s.pearl_kl:
             (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
