@@ -52,6 +52,9 @@ class LossRecord:
     z_mean: torch.Tensor  # [T, L], the meta-batch's task latents
     # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
     z_std: torch.Tensor
+    # the collapse guard (`task_spread`): across-task std of z and its ratio to the within-task std
+    z_across: torch.Tensor
+    z_spread_ratio: torch.Tensor
 
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
@@ -154,6 +157,17 @@ class Latents:
     rows: torch.Tensor
     critic_rows: torch.Tensor
     z_var: torch.Tensor | None = None
+
+
+def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The collapse guard's statistic (docs/algorithm.md, "When the tanh encoder collapses"): `across`, the std
+    over the meta-batch's tasks of z [T, L], mean over dims, and its ratio to the within-task std of z, estimated
+    from z_a and z_b [T, L], the same tasks' z from the two halves of each context: z ~ (z_a + z_b) / 2, so
+    within = rms(z_a - z_b) / 2. A z that carries its task has a ratio well above 1; a context-blind z (one
+    constant vector, or noise that ignores the task) has one near or below 1 (0 when z is exactly constant)."""
+    across = z.std(dim=0, correction=0).mean()
+    within = ((z_a - z_b) ** 2).mean().sqrt() / 2
+    return across, across / (within + 1e-12)
 
 
 def _flat(batch: RLBatch) -> RLBatch:
@@ -439,4 +453,17 @@ class CSROTrainer:
             log_pis=pi.log_prob.detach(), policy_mu=pi.mean.detach(), policy_log_std=pi.log_std.detach(),
             alpha=self.alpha.detach().reshape(1),
             div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
-            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean())
+            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean(), **self._spread(lat))
+
+    @torch.no_grad()
+    def _spread(self, lat: Latents) -> dict[str, torch.Tensor]:
+        """`task_spread` of this step's z, the halves aggregated as z is (no device sync)."""
+        h = lat.e.shape[1] // 2
+        if h == 0:  # one context transition: no within-task estimate
+            nan = torch.full((), float("nan"), device=self.device)
+            return {"z_across": nan, "z_spread_ratio": nan}
+        var = lat.e_var
+        halves = [self.agent.aggregate(lat.e[:, part], None if var is None else var[:, part])
+                  for part in (slice(0, h), slice(h, 2 * h))]
+        across, ratio = task_spread(lat.z.detach(), *halves)
+        return {"z_across": across, "z_spread_ratio": ratio}
