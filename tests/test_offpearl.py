@@ -68,7 +68,7 @@ def test_the_critic_gets_the_live_posterior_sample_and_the_rest_its_detached_cop
     assert w_mean.abs().sum() > 0 and w_var.abs().sum() > 0
     seen = z_inputs_of_one_step(tr, *make_inputs())  # V, target V and the policy see the same values as Q
     for name in ("policy", "vf", "target_vf"):
-        torch.testing.assert_close(seen[name], seen["qf"]), name
+        torch.testing.assert_close(seen[name], seen["qf"], msg=name)
 
 
 def test_the_kl_moves_the_encoder_only():
