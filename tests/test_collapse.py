@@ -62,10 +62,14 @@ def train(overrides: dict, steps: int, seed: int = 0):
     buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
     tr = CSROTrainer(TrainerSettings.from_config(cfg, range(N_TASKS)), 2, 2, torch.device("cpu"), seed=seed)
     gen, tasks = torch.Generator().manual_seed(seed), torch.arange(N_TASKS)
-    record = None
-    for _ in range(steps):
-        s = sample_step(buf, tasks, cfg.algo_params, gen)
-        record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    record, threads = None, torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: a second thread only waits at barriers on a busy host
+    try:
+        for _ in range(steps):
+            s = sample_step(buf, tasks, cfg.algo_params, gen)
+            record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    finally:
+        torch.set_num_threads(threads)
     return tr, buf, goals, record
 
 
