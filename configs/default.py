@@ -48,7 +48,10 @@ default_config = dict(
         replay_buffer_size=200000,  # >= 1; per-task capacity; loading more transitions is an error
         reward_scale=100.0,  # > 0; multiplies r in the Q target
         sparse_rewards=False,  # train on sparsified rewards (sparse-point-robot)
-        use_information_bottleneck=False,  # must stay False: z is deterministic in CSRO
+        # OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, product of
+        # Gaussians, sampled z, KL to N(0, I)); false = PEARL's deterministic one (z = mean of L identity outputs, no
+        # KL). Another algo_type: null or false (z is deterministic)
+        use_information_bottleneck=None,
         num_exp_traj_eval=1,  # >= 0; scored episodes before z is first inferred online
         # write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json
         dump_eval_paths=False,
@@ -81,9 +84,17 @@ default_config = dict(
         # Gaussians, sampled in training; needs use_hvar)
         z_strategy="mean",
         allow_eval=True,  # run the meta-test every iteration
-        mb_replace=False,  # draw the meta-batch of tasks with replacement
+        # draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO reference's setting (no
+        # two rows share a task, so FOCAL's same-task attraction term is 0); true: FOCAL's own setting (repeated tasks,
+        # the attraction term acts)
+        mb_replace=False,
         snapshot_gap=5,  # >= 1; keep snapshots/itr_{n}.pt every n iterations (and the last)
-        kl_lambda=0.1,  # weight of the encoder's KL term with use_information_bottleneck (not read yet)
+        # >= 0; OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's 0.1); must stay at 0.1
+        # elsewhere (nothing reads it)
+        kl_lambda=0.1,
+        # OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), an empty context a sample of N(0,
+        # I); false: the posterior mean (0 for no context)
+        sample_z_at_test=False,
         # reference-only:
         # only = algo_params.embedding_batch_size: the reference's recurrent-encoder split of the context; this code
         # reads embedding_batch_size

@@ -84,7 +84,10 @@ class AlgoParams:
     replay_buffer_size: int = key(200000, "per-task capacity; loading more transitions is an error", ">= 1")
     reward_scale: float = key(100.0, "multiplies r in the Q target", "> 0")
     sparse_rewards: bool = key(False, "train on sparsified rewards (sparse-point-robot)")
-    use_information_bottleneck: bool = key(False, "must stay False: z is deterministic in CSRO")
+    use_information_bottleneck: Optional[bool] = key(
+        None, "OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, "
+        "product of Gaussians, sampled z, KL to N(0, I)); false = PEARL's deterministic one (z = mean of L identity "
+        "outputs, no KL). Another algo_type: null or false (z is deterministic)")
     num_exp_traj_eval: int = key(1, "scored episodes before z is first inferred online", ">= 0")
     dump_eval_paths: bool = key(
         False, "write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json")
@@ -119,9 +122,15 @@ class AlgoParams:
     z_strategy: str = key("mean", 'embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; '
                                   'needs use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)')
     allow_eval: bool = key(True, "run the meta-test every iteration")
-    mb_replace: bool = key(False, "draw the meta-batch of tasks with replacement")
+    mb_replace: bool = key(False, "draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO "
+                                  "reference's setting (no two rows share a task, so FOCAL's same-task attraction term "
+                                  "is 0); true: FOCAL's own setting (repeated tasks, the attraction term acts)")
     snapshot_gap: int = key(5, "keep snapshots/itr_{n}.pt every n iterations (and the last)", ">= 1")
-    kl_lambda: float = key(0.1, "weight of the encoder's KL term with use_information_bottleneck (not read yet)")
+    kl_lambda: float = key(0.1, "OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's "
+                                "0.1); must stay at 0.1 elsewhere (nothing reads it)", ">= 0")
+    sample_z_at_test: bool = key(False, "OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), "
+                                        "an empty context a sample of N(0, I); false: the posterior mean (0 for no "
+                                        "context)")
 
 
 @dataclass(frozen=True)
@@ -290,6 +299,34 @@ def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
     return ok, f"{name} {epochs}: expected [start, stop, step] with 0 <= start < stop and step > 0"
 
 
+def pearl_bottleneck(cfg: Config) -> bool:
+    """Whether the run uses PEARL's information bottleneck (docs/algorithm.md, "OFFPEARL"): OFFPEARL with
+    `use_information_bottleneck` true or null (PEARL's default); never another algo_type."""
+    return cfg.algo_type == "OFFPEARL" and cfg.algo_params.use_information_bottleneck is not False
+
+
+def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """The OFFPEARL keys are live only where they mean something; elsewhere they must keep their defaults."""
+    a, default = cfg.algo_params, AlgoParams()
+    ib = pearl_bottleneck(cfg)
+    where = "the information bottleneck (algo_type OFFPEARL, use_information_bottleneck true or null)"
+    checks = [
+        (cfg.algo_type == "OFFPEARL" or not a.use_information_bottleneck,
+         f"algo_params.use_information_bottleneck true with algo_type {cfg.algo_type!r}: expected false or null "
+         "(only OFFPEARL has PEARL's probabilistic encoder; z is deterministic in the others)"),
+        (ib or a.kl_lambda == default.kl_lambda,
+         f"algo_params.kl_lambda {a.kl_lambda} without {where}: expected the default {default.kl_lambda} "
+         "(nothing else reads it)"),
+        (ib or not a.sample_z_at_test,
+         f"algo_params.sample_z_at_test true without {where}: expected false (only a posterior can be sampled)"),
+    ]
+    if ib:  # PEARL's encoder fixes the variance head and the product of Gaussians itself
+        checks += [(getattr(a, k) == getattr(default, k), f"algo_params.{k} {getattr(a, k)!r} with OFFPEARL's "
+                    f"information bottleneck: expected the default {getattr(default, k)!r} (PEARL's encoder sets it)")
+                   for k in ("use_hvar", "z_strategy")]
+    return checks
+
+
 def _validate(cfg: Config) -> None:
     a = cfg.algo_params
     checks = [
@@ -299,7 +336,6 @@ def _validate(cfg: Config) -> None:
         *[_epoch_check(f"algo_params.{k}", getattr(a, k)) for k in ("train_epoch", "eval_epoch")],
         (a.dual_critic_penalty in ("value", "gradient"),
          f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
-        (not a.use_information_bottleneck, "algo_params.use_information_bottleneck: expected false (z is deterministic in CSRO)"),
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
          "so that the run stays under base_log_dir/env_name/"),
@@ -313,6 +349,7 @@ def _validate(cfg: Config) -> None:
         (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
          f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace"),
     ]
+    checks += _pearl_checks(cfg)
     for ok, message in checks:
         if not ok:
             raise UserError(message)

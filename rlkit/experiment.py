@@ -20,7 +20,8 @@ from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
-from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
+from rlkit.logging import (LOSS_COLUMNS, RETURN_COLUMNS, SPREAD_COLUMNS, STAT_COLUMNS, RunLogger, collapse_warning,
+                           progress_row)
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
 from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
@@ -214,7 +215,8 @@ class MetaTrainer:
             self.counters, {"train": train_time, "eval": eval_time, "epoch": time.time() - t0}, result.mean_returns(),
             z_train, float(record.z_std), result.final_z if result.final_z is not None else np.zeros_like(z_train),
             result.final_z_std, {k: float(v) / a.num_train_steps_per_itr for k, v in sums.items()},
-            {field: getattr(record, field) for field in STAT_COLUMNS.values()})
+            {field: getattr(record, field) for field in STAT_COLUMNS.values()},
+            z_spread=(float(record.z_across), float(record.z_spread_ratio)))
         if a.dump_eval_paths:
             atomic_write_text(self.setup.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
@@ -238,6 +240,9 @@ class MetaTrainer:
     @staticmethod
     def summary(row: dict[str, float]) -> str:
         ret = {k: row[c] for k, c in RETURN_COLUMNS.items()}
+        ratio = row.get(SPREAD_COLUMNS[1], float("nan"))  # absent in rows written before the collapse guard
+        warning = collapse_warning(row)
         return (f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
-                f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g}"
-                f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s")
+                f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g} spread {ratio:.3g}"
+                f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s"
+                + (f"  !! {warning}" if warning else ""))

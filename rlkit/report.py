@@ -24,6 +24,7 @@ from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
 from rlkit.errors import UserError
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
+from rlkit.logging import collapse_warning
 from rlkit.tasks import make_env, oracle_return, random_return, scored_reward_fn, train_eval_split
 
 # the report's name of each protocol -> its progress.csv column (both from rlkit.logging's registry)
@@ -88,6 +89,23 @@ def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
         rows.append({name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()} |
                     {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])})
     return pd.DataFrame(rows)
+
+
+def collapse_lines(runs: list[Path]) -> list[str]:
+    """A warning per run whose z is context-blind at its last iteration (`collapse_warning` on its last
+    progress row), or whose three protocols return exactly the same value there (a z that ignores its
+    context makes them identical): such a run's returns say nothing about context shift."""
+    out = []
+    for run in runs:
+        last = pd.read_csv(run / "progress.csv").iloc[-1].to_dict()
+        warning = collapse_warning(last)
+        if warning:
+            out.append(f"warning: {run}: {warning} at its last iteration")
+        returns = [last[col] for col in PROTOCOLS.values()]
+        if all(r == returns[0] for r in returns[1:]):
+            out.append(f"warning: {run}: the three protocols return the same value ({returns[0]:.2f}) at its last "
+                       "iteration: its z does not depend on the context")
+    return out
 
 
 def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
@@ -167,6 +185,8 @@ def main(runs_dir: str, last: int, against: str | None) -> None:
         table = final_returns(runs, last)
         ref = reference_returns(runs[0])
         click.echo(format_table(table, ref))
+        for line in collapse_lines(runs):
+            click.echo(line)
         if ref and len(table) > 1:
             for line in iqm_lines(table, ref):
                 click.echo(line)

@@ -41,7 +41,17 @@ def config_differences(old: dict, new: dict) -> list[str]:
             elif x != y and name not in NOT_COMPARED:
                 out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
 
-    walk(json.loads(json.dumps(old)), json.loads(json.dumps(new)), default_dict(), "")
+    walk(_same_meaning(old), _same_meaning(new), default_dict(), "")
+    return out
+
+
+def _same_meaning(variant: dict) -> dict:
+    """A JSON copy of `variant` with values that mean the same written alike: `use_information_bottleneck`
+    false outside OFFPEARL is null (a deterministic z either way; runs written when its default was false)."""
+    out = json.loads(json.dumps(variant))
+    algo = out.get("algo_params", {})
+    if out.get("algo_type", "CSRO") != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
+        algo["use_information_bottleneck"] = None
     return out
 
 

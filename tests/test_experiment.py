@@ -55,3 +55,15 @@ def test_a_key_added_since_a_run_was_written_counts_as_its_default():
     assert config_differences(old, new) == []
     new["algo_params"]["z_strategy"] = "poe"
     assert config_differences(old, new) == ['algo_params.z_strategy: "mean" -> "poe"']
+
+
+def test_a_run_written_when_the_bottleneck_default_was_false_still_resumes():
+    """use_information_bottleneck's default became null (OFFPEARL's bottleneck on); false means the same outside
+    OFFPEARL, so those runs resume, while an OFFPEARL run of the old false (no bottleneck) is another config."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+    for algo, same in (("CSRO", True), ("FOCAL", True), ("OFFPEARL", False)):
+        new = load_config(None, {"algo_type": algo}).to_dict()
+        old = json.loads(json.dumps(new))
+        old["algo_params"]["use_information_bottleneck"] = False
+        assert (config_differences(old, new) == []) == same, algo

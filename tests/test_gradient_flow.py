@@ -87,7 +87,11 @@ ACTOR_CRITIC_TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step
     ({}, CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"use_brac": True}, ["dual_critic", "step dual_critic"] * 3 + CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"algo_type": "FOCAL"}, ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
-    ({"algo_type": "OFFPEARL"}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),  # the critic's loss trains the encoder
+    # PEARL's KL builds the encoder's gradients, then the critic's loss adds to them (oyster sac.py: KL backward,
+    # then the Q backward, then the Q and encoder steps)
+    ({"algo_type": "OFFPEARL"}, ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),
+    # without the bottleneck (PEARL's deterministic z) only the critic's loss trains the encoder
+    ({"algo_type": "OFFPEARL", "use_information_bottleneck": False}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),
     ({"allow_backward_z": True}, CLUB + ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),  # its own losses + 4
     (CLASSIFIER, CLUB + ["classifier", "encoder", "qf"] + ACTOR_CRITIC_TAIL),
     ({"use_club": False, "use_FOCAL_cl": False}, ["qf"] + ACTOR_CRITIC_TAIL),  # nothing trains the encoder

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.logging import (LOSS_COLUMNS, PROTOCOL_BY_KEY, PROTOCOLS, RETURN_COLUMNS, STAT_COLUMNS, TIMING_COLUMNS,
-                           RunLogger, progress_row)
+from rlkit.logging import (LOSS_COLUMNS, PROTOCOL_BY_KEY, PROTOCOLS, RETURN_COLUMNS, SPREAD_COLUMNS, STAT_COLUMNS,
+                           TIMING_COLUMNS, RunLogger, progress_row)
 from tests.conftest import ROOT
 from tests.test_layers import SOURCES
 
@@ -20,7 +20,7 @@ def make_row(iteration: int, offline: float = -5.0, latent: int = 2) -> dict[str
     stat_values = {field: torch.arange(4.0) + i for i, field in enumerate(STAT_COLUMNS.values())}
     return progress_row(counters, {"train": 1.5, "eval": 0.5, "epoch": 2.0}, {"offline": offline, "np": -7.0},
                         [0.1] * latent, 0.2, [0.3] * latent, 0.4, {k: float(i) for i, k in enumerate(LOSS_COLUMNS)},
-                        stat_values)
+                        stat_values, z_spread=(0.5, 3.0))
 
 
 def test_row_columns_and_values():
@@ -32,7 +32,9 @@ def test_row_columns_and_values():
     assert cols[11:17] == ["Z mean train0", "Z mean train1", "Z variance train", "Z mean eval0", "Z mean eval1",
                            "Z variance eval"]
     assert cols[17:24] == list(LOSS_COLUMNS.values())
-    assert cols[24:] == [f"{name} {s}" for name in STAT_COLUMNS for s in ("Mean", "Std", "Max", "Min")]
+    assert cols[24:-2] == [f"{name} {s}" for name in STAT_COLUMNS for s in ("Mean", "Std", "Max", "Min")]
+    assert cols[-2:] == ["Z Across-Task Std", "Z Spread Ratio"]  # the collapse guard, last
+    assert (row["Z Across-Task Std"], row["Z Spread Ratio"]) == (0.5, 3.0)
     assert row["Epoch"] == 2 and row["Number of train steps total"] == 30 and row["Total Train Time (s)"] == 4.5
     assert row[RETURN_COLUMNS["offline"]] == -5 and row[RETURN_COLUMNS["online"]] == 0  # a protocol not run logs 0
     assert row["Club Loss"] == 1.0  # LOSS_COLUMNS' second key
@@ -145,3 +147,17 @@ def test_every_consumer_takes_its_protocol_names_from_the_registry():
     assert list(RETURN_COLUMNS.values()) == [p.column for p in PROTOCOLS]
     assert REPORT_PROTOCOLS == {p.name: p.column for p in PROTOCOLS}
     assert PROTOCOL_BY_KEY == {p.key: p for p in PROTOCOLS}
+
+
+def test_a_run_resumed_by_a_version_with_more_columns_gets_nan_in_its_earlier_rows(tmp_path):
+    """The collapse guard's columns came after runs had started: resuming one appends them, NaN before."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record({k: v for k, v in make_row(1).items() if k not in SPREAD_COLUMNS})  # written before the columns
+    log.close()
+    resumed = RunLogger(tmp_path, use_tensorboard=False)
+    resumed.load_rows(1)
+    resumed.record(make_row(2))
+    resumed.close()
+    df = pd.read_csv(tmp_path / "progress.csv")
+    assert list(df.columns) == list(make_row(2)) and df["Epoch"].tolist() == [0, 1]
+    assert df[SPREAD_COLUMNS[0]].isna().tolist() == [True, False] and df[SPREAD_COLUMNS[1]].iloc[1] == 3.0

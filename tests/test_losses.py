@@ -100,3 +100,16 @@ def test_policy_pre_activation_term():
     got = losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), **no_reg, pre_activation_reg=0.5)
     assert got.item() == pytest.approx(0.5 * (5 + 9) / 2)
     assert losses.policy_loss(zero, zero, torch.zeros(2, 2), torch.zeros(2, 2), **no_reg).item() == 0
+
+
+def test_kl_to_standard_normal_by_hand():
+    """PEARL's KL(N(mean, var) || N(0, I)), summed over tasks and dims: 0.5 (var + mean^2 - 1 - log var)."""
+    mean, var = torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.tensor([[1.0, 0.5], [1.0, 1.0]])
+    expected = 0.5 * (1 + 1 - 1 - 0) + 0.5 * (0.5 + 0 - 1 - math.log(0.5)) + 0 + 0  # the prior itself: 0
+    assert losses.kl_to_standard_normal(mean, var).item() == pytest.approx(expected, rel=1e-6)
+    g = torch.Generator().manual_seed(0)
+    mean, var = torch.randn(3, 4, generator=g), F.softplus(torch.randn(3, 4, generator=g))
+    post = torch.distributions.Normal(mean, var.sqrt())
+    prior = torch.distributions.Normal(torch.zeros(4), torch.ones(4))
+    by_torch = torch.distributions.kl_divergence(post, prior).sum()  # as PEARL's compute_kl_div
+    assert losses.kl_to_standard_normal(mean, var).item() == pytest.approx(by_torch.item(), rel=1e-5)

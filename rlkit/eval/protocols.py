@@ -44,7 +44,7 @@ class _Context:
     def __init__(self, agent: CSROAgent, n_jobs: int, device: torch.device):
         self.agent, self.device = agent, device
         self.parts: list[list[torch.Tensor]] = [[] for _ in range(n_jobs)]
-        self.z = torch.zeros(n_jobs, agent.latent_dim, device=device)  # the prior
+        self.z = agent.prior_z(n_jobs).to(device)  # the prior (its mean 0, or a sample with PEARL's sampled z)
 
     def add(self, i: int, rows: np.ndarray | torch.Tensor) -> None:
         self.parts[i].append(torch.as_tensor(rows, dtype=torch.get_default_dtype(), device=self.device))

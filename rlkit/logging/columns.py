@@ -3,6 +3,7 @@ reference's): their names, their order, and the one function that builds a row f
 Also the one registry of the three meta-test protocols, which every other module reads its names from."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -44,6 +45,14 @@ STAT_COLUMNS = {"Q Predictions": "q_predictions", "V Predictions": "v_prediction
                 "Policy mu": "policy_mu", "Policy log std": "policy_log_std", "alpha": "alpha",
                 "div_estimate": "div_estimate"}
 
+# the collapse guard (docs/algorithm.md, "When the tanh encoder collapses"), from the iteration's last step:
+# the across-task std of z over the meta-batch and its ratio to the within-task std (`trainer.task_spread`)
+SPREAD_COLUMNS = ("Z Across-Task Std", "Z Spread Ratio")
+# z is context-blind below either: a ratio near 1 is what a z that ignores its task gives; an across-task std
+# below 1e-4 is invisible to networks whose inputs are O(1) (a saturated tanh's leftover differences; a z that
+# learns, even from the 3e-3 output init, is above it within a few hundred steps)
+COLLAPSE_RATIO, COLLAPSE_ACROSS = 1.5, 1e-4
+
 # wall-clock columns: the only ones that differ between two runs of the same seed
 TIMING_COLUMNS = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 
@@ -57,13 +66,15 @@ def stats(name: str, values: torch.Tensor | np.ndarray) -> dict[str, float]:
 
 def progress_row(counters: Mapping[str, float], times: Mapping[str, float], returns: Mapping[str, float],
                  z_train: Sequence[float], z_train_std: float, z_eval: Sequence[float], z_eval_std: float,
-                 loss_means: Mapping[str, float], stat_values: Mapping[str, torch.Tensor | np.ndarray]) -> dict[str, float]:
+                 loss_means: Mapping[str, float], stat_values: Mapping[str, torch.Tensor | np.ndarray],
+                 z_spread: tuple[float, float] = (math.nan, math.nan)) -> dict[str, float]:
     """One progress.csv row, in the column order above.
 
     counters: train_steps, env_steps, rollouts, iteration (done, so `Epoch` is iteration - 1), train_time (total);
     times: train, eval, epoch (this iteration's seconds); returns: protocol -> mean return (absent: 0);
     z_train: z of the first training task of the last step; z_eval: z of the last Np job;
-    loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values."""
+    loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values;
+    z_spread: the `SPREAD_COLUMNS` values (across-task std of z, spread ratio) of the last step."""
     row: dict[str, float] = {
         "Number of train steps total": counters["train_steps"], "Number of env steps total": counters["env_steps"],
         "Number of rollouts total": counters["rollouts"], TIMING_COLUMNS[0]: times["train"],
@@ -82,4 +93,15 @@ def progress_row(counters: Mapping[str, float], times: Mapping[str, float], retu
         row[name] = loss_means[key]
     for name, field in STAT_COLUMNS.items():
         row.update(stats(name, stat_values[field]))
+    row.update(zip(SPREAD_COLUMNS, z_spread))
     return {k: float(v) for k, v in row.items()}
+
+
+def collapse_warning(row: Mapping[str, float]) -> str | None:
+    """'z collapsed (...)' when a progress row's z is context-blind by the `SPREAD_COLUMNS` thresholds, else
+    None (also for a row written before those columns existed, or without a within-task estimate)."""
+    across, ratio = (row.get(c, math.nan) for c in SPREAD_COLUMNS)
+    if math.isnan(across) or math.isnan(ratio) or (ratio >= COLLAPSE_RATIO and across >= COLLAPSE_ACROSS):
+        return None
+    return (f"z collapsed (across-task std {across:.2g}, spread ratio {ratio:.2g}; alive: ratio >= {COLLAPSE_RATIO} "
+            f"and std >= {COLLAPSE_ACROSS:g})")

@@ -13,6 +13,7 @@ from typing import Any
 
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
+from rlkit.logging.columns import SPREAD_COLUMNS
 
 
 class _FailingFileHandler(logging.FileHandler):
@@ -60,14 +61,20 @@ class RunLogger:
         self.keys = list(rows[0]) if rows else None
 
     def record(self, row: dict[str, float]) -> None:
-        bad = [k for k, v in row.items() if not math.isfinite(v)]
+        bad = [k for k, v in row.items() if not math.isfinite(v) and k not in SPREAD_COLUMNS]  # NaN: not measured
         if bad:
             self.log.info("non-finite progress values: %s", bad)
             raise FloatingPointError(f"non-finite progress values in {bad}: training diverged")
         if self.keys is None:
             self.keys = list(row)
         elif list(row) != self.keys:
-            raise RuntimeError(f"progress keys changed: {sorted(set(row) ^ set(self.keys))}")
+            added = list(row)[len(self.keys):]
+            if list(row)[:len(self.keys)] != self.keys:
+                raise RuntimeError(f"progress keys changed: {sorted(set(row) ^ set(self.keys))}")
+            # a run resumed by a version that logs more columns (appended last): its earlier rows get NaN there
+            for old in self.rows:
+                old.update(dict.fromkeys(added, math.nan))
+            self.keys = list(row)
         self.rows.append(row)
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=self.keys, lineterminator="\n")

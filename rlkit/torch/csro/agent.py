@@ -4,7 +4,9 @@ By default (the reference) z is the plain mean of the per-transition embeddings.
 variants (docs/algorithm.md, "Encoder variants") add a per-transition variance (`use_hvar`)
 and aggregate with it: `weighted` takes the inverse-variance weighted mean, `poe` PEARL's
 product of Gaussians, whose mean is the same and whose variance 1 / sum_j(1 / var_j) is used
-to sample z during training (the trainer samples; inference here is deterministic).
+to sample z during training (the trainer samples; inference here is deterministic unless
+`test_z_generator` is set, PEARL's sampled z at meta-test). `identity_output` is PEARL's encoder
+(OFFPEARL): no tanh, the mean half (or, without `use_hvar`, the whole output) is the raw last layer.
 """
 from __future__ import annotations
 
@@ -34,15 +36,17 @@ class CSROAgent(nn.Module):
     `use_hvar` the variance-weighted mean of `z_strategy`."""
 
     def __init__(self, obs_dim: int, action_dim: int, latent_dim: int, context_dim: int, net_size: int,
-                 generator: torch.Generator | None = None, use_hvar: bool = False, z_strategy: str = "mean"):
+                 generator: torch.Generator | None = None, use_hvar: bool = False, z_strategy: str = "mean",
+                 identity_output: bool = False):
         super().__init__()
         self.obs_dim, self.action_dim, self.latent_dim, self.context_dim = obs_dim, action_dim, latent_dim, context_dim
-        self.use_hvar, self.z_strategy = use_hvar, z_strategy
-        if use_hvar:  # mean half through tanh as in the plain encoder, variance half through softplus
+        self.use_hvar, self.z_strategy, self.identity_output = use_hvar, z_strategy, identity_output
+        self.test_z_generator: torch.Generator | None = None  # set: meta-test z is a posterior sample (PEARL)
+        if use_hvar:  # mean half through tanh (or not, `identity_output`), variance half through softplus
             self.encoder = MLP([context_dim, *ENCODER_HIDDEN, 2 * latent_dim], generator=generator)
         else:
-            self.encoder = MLP([context_dim, *ENCODER_HIDDEN, latent_dim], output_activation=torch.tanh,
-                               generator=generator)
+            self.encoder = MLP([context_dim, *ENCODER_HIDDEN, latent_dim],
+                               output_activation=None if identity_output else torch.tanh, generator=generator)
         self.policy = TanhGaussianPolicy(obs_dim + latent_dim, action_dim, [net_size] * 3, generator=generator)
 
     def encode_with_var(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -51,7 +55,7 @@ class CSROAgent(nn.Module):
         if not self.use_hvar:
             return out, None
         mean, raw = out.chunk(2, dim=-1)
-        return torch.tanh(mean), F.softplus(raw).clamp(min=MIN_VARIANCE)
+        return mean if self.identity_output else torch.tanh(mean), F.softplus(raw).clamp(min=MIN_VARIANCE)
 
     def encode(self, context: torch.Tensor) -> torch.Tensor:
         """Per-transition embeddings e: [T, b, C] -> [T, b, L]."""
@@ -64,12 +68,25 @@ class CSROAgent(nn.Module):
         return inverse_variance_mean(e, var)
 
     def infer_z(self, context: torch.Tensor) -> torch.Tensor:
-        """Task latents [T, L] from contexts [T, b, C]."""
-        return self.aggregate(*self.encode_with_var(context))
+        """Task latents [T, L] from contexts [T, b, C]: the aggregate, or with `test_z_generator` a sample of
+        the product-of-Gaussians posterior (mean + sqrt(var) * eps, eps ~ N(0, I))."""
+        e, var = self.encode_with_var(context)
+        z = self.aggregate(e, var)
+        if self.test_z_generator is None:
+            return z
+        post_var = product_of_gaussians(e, var)[1]
+        return z + post_var.sqrt() * torch.randn(z.shape, generator=self.test_z_generator, device=z.device)
+
+    def prior_z(self, n: int) -> torch.Tensor:
+        """[n, L] latents for an empty context: the prior's mean 0, or with `test_z_generator` samples of N(0, I)."""
+        device = next(self.parameters()).device
+        if self.test_z_generator is None:
+            return torch.zeros(n, self.latent_dim, device=device)
+        return torch.randn(n, self.latent_dim, generator=self.test_z_generator, device=device)
 
     def infer_z_list(self, contexts: list[torch.Tensor]) -> torch.Tensor:
-        """Task latents for contexts of possibly different lengths ([b_i, C] each); an empty one gives z = 0."""
-        out = torch.zeros(len(contexts), self.latent_dim, device=next(self.parameters()).device)
+        """Task latents for contexts of possibly different lengths ([b_i, C] each); an empty one gets `prior_z`."""
+        out = self.prior_z(len(contexts))
         lengths = {len(c) for c in contexts}
         if len(lengths) == 1 and 0 not in lengths:
             return self.infer_z(torch.stack(contexts))

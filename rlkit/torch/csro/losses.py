@@ -10,10 +10,18 @@ from torch.nn import functional as F
 
 
 def focal_metric_loss(z: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
-    """Max MI, FOCAL's distance-metric loss (docs/algorithm.md, loss 1), over pairs t < u.
+    """Max MI, FOCAL's distance-metric loss (docs/algorithm.md, loss 1), over pairs t < u: pos + neg of
+    `focal_metric_terms`."""
+    pos, neg = focal_metric_terms(z, task_ids)
+    return pos + neg
+
+
+def focal_metric_terms(z: torch.Tensor, task_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """FOCAL's two terms over pairs t < u: the same-task attraction `pos` and the other-task repulsion `neg`.
 
     D_tu = mean_d (z_t - z_u)^2;  pos = sum_same sqrt(D + 1e-3) / (n_pos + 1e-3);
-    neg = sum_diff 1 / (D + 0.1) / (n_neg + 1e-3).  z: [T, L], task_ids: [T].
+    neg = sum_diff 1 / (D + 0.1) / (n_neg + 1e-3).  z: [T, L], task_ids: [T]. `pos` is 0 unless a task
+    appears twice in the meta-batch, i.e. only with `mb_replace`.
     """
     d = ((z[:, None, :] - z[None, :, :]) ** 2).mean(-1)
     upper = torch.ones_like(d, dtype=torch.bool).triu(diagonal=1)
@@ -21,7 +29,14 @@ def focal_metric_loss(z: torch.Tensor, task_ids: torch.Tensor) -> torch.Tensor:
     pos_mask, neg_mask = (upper & same).to(z.dtype), (upper & ~same).to(z.dtype)
     pos = (torch.sqrt(d + 1e-3) * pos_mask).sum() / (pos_mask.sum() + 1e-3)
     neg = (neg_mask / (d + 0.1)).sum() / (neg_mask.sum() + 1e-3)
-    return pos + neg
+    return pos, neg
+
+
+def kl_to_standard_normal(mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """PEARL's information bottleneck (OFFPEARL): KL(N(mean, var) || N(0, I)) of each task's posterior,
+    summed over tasks and dims as PEARL's `compute_kl_div` does:
+    sum_{t,d} 0.5 (var_td + mean_td^2 - 1 - log var_td).  mean, var: [T, L]."""
+    return 0.5 * (var + mean ** 2 - 1.0 - torch.log(var)).sum()
 
 
 def task_classification_loss(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:

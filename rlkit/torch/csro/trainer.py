@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config
+from rlkit.config import Config, pearl_bottleneck
 from rlkit.data.buffer import RLBatch, context_width
 from rlkit.seeding import torch_generator
 from rlkit.torch.csro import losses
@@ -53,6 +53,9 @@ class LossRecord:
     z_mean: torch.Tensor  # [T, L], the meta-batch's task latents
     # std of the first task's embeddings across its context, mean over dims ("Z variance train", as the reference)
     z_std: torch.Tensor
+    # the collapse guard (`task_spread`): across-task std of z and its ratio to the within-task std
+    z_across: torch.Tensor
+    z_spread_ratio: torch.Tensor
 
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
@@ -75,6 +78,12 @@ class TrainerSettings:
     classifier_tasks: tuple[int, ...]  # CLASSIFIER: max MI is task-id classification over these tasks; else ()
     use_hvar: bool
     z_strategy: ZStrategy
+    # OFFPEARL (docs/algorithm.md, "OFFPEARL"): PEARL's encoder has no tanh; with its information bottleneck
+    # (use_hvar + poe implied) kl_lambda * KL(q(z|c) || N(0, I)) trains the encoder with the critic loss
+    identity_encoder: bool
+    pearl_kl: bool
+    kl_lambda: float
+    sample_z_at_test: bool  # meta-test z is a posterior sample (PEARL), else the posterior mean
     z0_share: float | None  # train_z0_policy: this share of each task's RL rows trains with z = 0; else None
     # BRAC, losses 7 and 8
     use_brac: bool
@@ -107,14 +116,16 @@ class TrainerSettings:
     @staticmethod
     def from_config(cfg: Config, train_tasks: Sequence[int]) -> "TrainerSettings":
         """`train_tasks`: the run's training tasks (`RunSetup.train_tasks`), the CLASSIFIER's classes."""
-        hp, algo = cfg.algo_params, cfg.algo_type
+        hp, algo, ib = cfg.algo_params, cfg.algo_type, pearl_bottleneck(cfg)
         return TrainerSettings(
             latent_size=cfg.latent_size, net_size=cfg.net_size, use_next_obs_in_context=hp.use_next_obs_in_context,
             use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
             use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
             allow_backward_z=hp.allow_backward_z or algo == "OFFPEARL",
             classifier_tasks=tuple(train_tasks) if algo == "CLASSIFIER" else (),
-            use_hvar=hp.use_hvar, z_strategy=hp.z_strategy,
+            use_hvar=hp.use_hvar or ib, z_strategy="poe" if ib else hp.z_strategy,
+            identity_encoder=algo == "OFFPEARL", pearl_kl=ib, kl_lambda=hp.kl_lambda if ib else 0.0,
+            sample_z_at_test=ib and hp.sample_z_at_test,
             z0_share=hp.z0_policy_share if hp.train_z0_policy else None,
             use_brac=hp.use_brac, value_penalty=hp.use_brac and hp.use_value_penalty,
             penalty_kind=hp.dual_critic_penalty, train_alpha=hp.use_brac and hp.train_alpha,
@@ -138,6 +149,7 @@ class Latents:
     `rows`: [T * B, L], z broadcast to each task's B RL rows (with `poe` a posterior sample), zeroed on
     the z0 rows, stop-gradient: what pi, V, V_target and c see. `critic_rows`: the same values for the
     critics, carrying the encoder's graph with `allow_backward_z` (else `rows` itself).
+    `z_var`: [T, L], with `poe` the posterior's variance (PEARL's KL reads it with `z`), else None.
     """
 
     e: torch.Tensor
@@ -145,6 +157,18 @@ class Latents:
     z: torch.Tensor
     rows: torch.Tensor
     critic_rows: torch.Tensor
+    z_var: torch.Tensor | None = None
+
+
+def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The collapse guard's statistic (docs/algorithm.md, "When the tanh encoder collapses"): `across`, the std
+    over the meta-batch's tasks of z [T, L], mean over dims, and its ratio to the within-task std of z, estimated
+    from z_a and z_b [T, L], the same tasks' z from the two halves of each context: z ~ (z_a + z_b) / 2, so
+    within = rms(z_a - z_b) / 2. A z that carries its task has a ratio well above 1; a context-blind z (one
+    constant vector, or noise that ignores the task) has one near or below 1 (0 when z is exactly constant)."""
+    across = z.std(dim=0, correction=0).mean()
+    within = ((z_a - z_b) ** 2).mean().sqrt() / 2
+    return across, across / (within + 1e-12)
 
 
 def _flat(batch: RLBatch) -> RLBatch:
@@ -165,7 +189,10 @@ class CSROTrainer:
         context_dim = context_width(obs_dim, action_dim, s.use_next_obs_in_context)
         latent, hidden = s.latent_size, s.net_size
         self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
-                               use_hvar=s.use_hvar, z_strategy=s.z_strategy).to(device)
+                               use_hvar=s.use_hvar, z_strategy=s.z_strategy,
+                               identity_output=s.identity_encoder).to(device)
+        if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
+            self.agent.test_z_generator = torch_generator(seed, "test_z", device=device)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
                             generator=init_gen).to(device)
         self.qf = EnsembleMLP(2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
@@ -214,9 +241,12 @@ class CSROTrainer:
         return opts
 
     def state_dict(self) -> dict:
-        return {"modules": {k: m.state_dict() for k, m in self.modules().items()},
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
-                "alpha": self.alpha_var.detach().cpu(), "generator": self.generator.get_state()}
+        state = {"modules": {k: m.state_dict() for k, m in self.modules().items()},
+                 "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
+                 "alpha": self.alpha_var.detach().cpu(), "generator": self.generator.get_state()}
+        if self.agent.test_z_generator is not None:
+            state["test_z_generator"] = self.agent.test_z_generator.get_state()
+        return state
 
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
         for k, m in self.modules().items():
@@ -226,6 +256,8 @@ class CSROTrainer:
             for k, o in self.optimizers().items():
                 o.load_state_dict(state["optimizers"][k])
             self.generator.set_state(state["generator"])
+            if self.agent.test_z_generator is not None and "test_z_generator" in state:
+                self.agent.test_z_generator.set_state(state["test_z_generator"])
 
     @property
     def alpha(self) -> torch.Tensor:
@@ -237,15 +269,16 @@ class CSROTrainer:
         (`Latents`). With `poe` the rows get a posterior sample (from the trainer's generator)."""
         e, e_var = self.agent.encode_with_var(context)
         z = self.agent.aggregate(e, e_var)
-        rows = self._posterior_sample(z, e, e_var) if self.settings.z_strategy == "poe" else z
+        post_var = product_of_gaussians(e, e_var)[1] if self.settings.z_strategy == "poe" else None
+        rows = self._posterior_sample(z, post_var) if post_var is not None else z
         rows = rows.repeat_interleave(rows_per_task, dim=0)
         if self.settings.z0_share is not None:
             rows = rows * self._z0_keep(z.shape[0], rows_per_task)
-        return Latents(e, e_var, z, rows.detach(), rows if self.settings.allow_backward_z else rows.detach())
+        return Latents(e, e_var, z, rows.detach(), rows if self.settings.allow_backward_z else rows.detach(), post_var)
 
-    def _posterior_sample(self, z: torch.Tensor, e: torch.Tensor, e_var: torch.Tensor) -> torch.Tensor:
-        """z + sqrt(posterior variance) * eps, eps ~ N(0, I): a sample of `poe`'s product of Gaussians."""
-        _, post_var = product_of_gaussians(e, e_var)
+    def _posterior_sample(self, z: torch.Tensor, post_var: torch.Tensor) -> torch.Tensor:
+        """z + sqrt(posterior variance) * eps, eps ~ N(0, I): a (reparameterised) sample of `poe`'s product
+        of Gaussians."""
         return z + post_var.sqrt() * torch.randn(z.shape, generator=self.generator, device=z.device)
 
     def _z0_keep(self, T: int, B: int) -> torch.Tensor:
@@ -328,7 +361,7 @@ class CSROTrainer:
                        var: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
         The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
-        every embedding; with `use_hvar` each embedding is classified with Gaussian noise of its own
+        every embedding, or with OFFPEARL's bottleneck PEARL's kl_lambda * KL(q(z|c) || N(0, I)) in its place; with `use_hvar` each embedding is classified with Gaussian noise of its own
         variance (heteroscedastic classification), which is how that objective trains the variance.
         With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
         s, zero = self.settings, torch.zeros((), device=self.device)
@@ -340,10 +373,12 @@ class CSROTrainer:
                                                                        self.class_of_task[task_ids])
         elif s.use_focal:
             max_mi = s.z_loss_weight * losses.focal_metric_loss(lat.z, task_ids)
+        elif s.pearl_kl:  # OFFPEARL's own term, logged as its "Z Loss"
+            max_mi = s.kl_lambda * losses.kl_to_standard_normal(lat.z, lat.z_var)
         else:
             max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
-        if s.use_club or s.use_focal or self.classifier is not None:
+        if s.use_club or s.use_focal or self.classifier is not None or s.pearl_kl:
             (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
@@ -419,4 +454,17 @@ class CSROTrainer:
             log_pis=pi.log_prob.detach(), policy_mu=pi.mean.detach(), policy_log_std=pi.log_std.detach(),
             alpha=self.alpha.detach().reshape(1),
             div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
-            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean())
+            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean(), **self._spread(lat))
+
+    @torch.no_grad()
+    def _spread(self, lat: Latents) -> dict[str, torch.Tensor]:
+        """`task_spread` of this step's z, the halves aggregated as z is (no device sync)."""
+        h = lat.e.shape[1] // 2
+        if h == 0:  # one context transition: no within-task estimate
+            nan = torch.full((), float("nan"), device=self.device)
+            return {"z_across": nan, "z_spread_ratio": nan}
+        var = lat.e_var
+        halves = [self.agent.aggregate(lat.e[:, part], None if var is None else var[:, part])
+                  for part in (slice(0, h), slice(h, 2 * h))]
+        across, ratio = task_spread(lat.z.detach(), *halves)
+        return {"z_across": across, "z_spread_ratio": ratio}

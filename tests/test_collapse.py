@@ -1,0 +1,178 @@
+"""The collapse guard (docs/algorithm.md, "When the tanh encoder collapses"): every algo_type, trained a few
+hundred steps on synthetic multi-task point-robot data with training's own sampler, keeps a context-dependent
+z; the statistic that progress.csv, the summary line and rlkit.report carry fires on a collapsed z; and
+`mb_replace` is what gives FOCAL's attraction term something to act on."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.data.dataset import Trajectories
+from rlkit.experiment import MetaTrainer
+from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS, collapse_warning
+from rlkit.logging.columns import COLLAPSE_RATIO
+from rlkit.torch.csro import losses
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, task_spread
+from tests.conftest import ROOT, TINY_CONFIG, run_cli
+
+N_TASKS, EPISODES, H = 16, 20, 20
+SIZES = {"n_train_tasks": N_TASKS, "n_eval_tasks": 1, "interpolation": False, "meta_batch": 8,
+         "embedding_batch_size": 64, "embedding_mini_batch_size": 64, "batch_size": 32, "latent_size": 4,
+         "net_size": 32, "context_lr": 1e-3, "qf_lr": 1e-3, "vf_lr": 1e-3, "policy_lr": 1e-3}  # the demo's rates
+# algo_type -> its overrides; a new method is guarded by one more line
+GUARDED = {
+    "CSRO": {},
+    "FOCAL": {},
+    "OFFPEARL": {},
+    "CLASSIFIER": {},
+}
+# the CSRO reference's only route to an OffPEARL (tanh encoder trained by the critic alone): it collapses
+REFERENCE_OFFPEARL = {"algo_type": "CSRO", "allow_backward_z": True, "use_FOCAL_cl": False, "use_club": False}
+
+
+def synthetic_data(seed: int = 0) -> tuple[np.ndarray, dict[int, Trajectories]]:
+    """Goals on the upper half circle; per task EPISODES noisy goal-seeking episodes of H steps from the origin,
+    s' = s + 0.1 a, reward -||s' - g|| (the shape of point-robot's offline data)."""
+    rng = np.random.default_rng(seed)
+    angle = np.linspace(0, np.pi, N_TASKS)
+    goals = np.stack([np.cos(angle), np.sin(angle)], 1)
+    data = {}
+    for t, g in enumerate(goals):
+        s = np.zeros((EPISODES, 2))
+        obs, act, nxt = [], [], []
+        for _ in range(H):
+            a = np.clip(2 * (g - s) + 0.5 * rng.normal(size=s.shape), -1, 1)
+            obs.append(s), act.append(a), nxt.append(s + 0.1 * a)
+            s = nxt[-1]
+        o, a, n = (np.stack(x, 1).reshape(-1, 2).astype(np.float32) for x in (obs, act, nxt))
+        r = -np.linalg.norm(n - g, axis=1).astype(np.float32)
+        data[t] = Trajectories(o, a, r, n, np.zeros(len(o), np.float32), np.full(EPISODES, H))
+    return goals, data
+
+
+def train(overrides: dict, steps: int, seed: int = 0):
+    cfg = load_config(None, parse_override_args([x for k, v in {**SIZES, **overrides}.items()
+                                                 for x in (f"--{k}", json.dumps(v))]))
+    goals, data = synthetic_data()
+    buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
+    tr = CSROTrainer(TrainerSettings.from_config(cfg, range(N_TASKS)), 2, 2, torch.device("cpu"), seed=seed)
+    gen, tasks = torch.Generator().manual_seed(seed), torch.arange(N_TASKS)
+    record, threads = None, torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: a second thread only waits at barriers on a busy host
+    try:
+        for _ in range(steps):
+            s = sample_step(buf, tasks, cfg.algo_params, gen)
+            record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    finally:
+        torch.set_num_threads(threads)
+    return tr, buf, goals, record
+
+
+@torch.no_grad()
+def probe(tr: CSROTrainer, buf: MultiTaskBuffer, goals: np.ndarray, contexts: int = 4, b: int = 64) -> dict:
+    """z of every task from `contexts` independent contexts of b transitions: the across-task std of z's task
+    means against the within-task std, and R^2 of a linear probe from z to the goal (fitted on all contexts
+    but one, tested on that one)."""
+    gen, tasks = torch.Generator().manual_seed(123), torch.arange(N_TASKS)
+    z = torch.stack([tr.agent.infer_z(buf.sample_context(tasks, b, gen, False)) for _ in range(contexts)]).double()
+    across, within = z.mean(0).std(0).mean().item(), z.std(0).mean().item()
+    x = torch.cat([z, torch.ones(*z.shape[:2], 1, dtype=z.dtype)], -1)
+    y = torch.as_tensor(goals).expand(contexts, -1, -1)
+    w = torch.linalg.lstsq(x[:-1].reshape(-1, x.shape[-1]), y[:-1].reshape(-1, 2)).solution
+    r2 = 1 - ((x[-1] @ w - y[-1]) ** 2).sum() / ((y[-1] - y[-1].mean(0)) ** 2).sum()
+    return {"across": across, "within": within, "r2": r2.item()}
+
+
+@pytest.mark.parametrize("algo", list(GUARDED))
+def test_every_method_keeps_a_context_dependent_z(algo):
+    tr, buf, goals, record = train({"algo_type": algo, **GUARDED[algo]}, steps=200)
+    p = probe(tr, buf, goals)
+    assert p["r2"] > 0.5 and p["across"] > 1.5 * p["within"], p
+    row = dict(zip(SPREAD_COLUMNS, (float(record.z_across), float(record.z_spread_ratio))))
+    assert collapse_warning(row) is None, row
+
+
+def test_the_guard_fires_on_the_reference_offpearl_route():
+    """The same data and steps, the tanh encoder trained by the critic alone: its tanh saturates, the probe
+    finds nothing, and the logged statistic says so."""
+    tr, buf, goals, record = train(REFERENCE_OFFPEARL, steps=200)
+    p = probe(tr, buf, goals)
+    assert p["r2"] < 0.2, p
+    assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(record.z_across), float(record.z_spread_ratio)))))
+
+
+def test_task_spread_by_hand():
+    z = torch.tensor([[0.0, 1.0], [2.0, 1.0]])  # across: std over tasks per dim (1, 0), mean 0.5
+    z_a, z_b = torch.tensor([[1.0, 1.0], [1.0, 1.0]]), torch.tensor([[-1.0, 1.0], [3.0, 1.0]])  # diffs 2, 0, -2, 0
+    across, ratio = task_spread(z, z_a, z_b)
+    within = math.sqrt((4 + 0 + 4 + 0) / 4) / 2
+    assert across.item() == pytest.approx(0.5) and ratio.item() == pytest.approx(0.5 / within)
+    const = torch.ones(3, 2)
+    assert task_spread(const, const, const)[1].item() == 0  # one constant z: collapsed
+
+
+def test_a_saturated_encoder_is_flagged_in_the_step_the_row_and_the_summary():
+    """Forced saturation (the tanh encoder's last bias at 20: every embedding is +1): the step's spread ratio is
+    0, the row's warning fires, and the summary line shows it."""
+    tr, buf, goals, _ = train({}, steps=0)
+    with torch.no_grad():
+        tr.agent.encoder.layers[-1].bias.fill_(20.0)
+    s = sample_step(buf, torch.arange(N_TASKS), tr_cfg_params(), torch.Generator().manual_seed(0))
+    record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    assert float(record.z_across) == 0 and float(record.z_spread_ratio) == 0
+    row = {"Epoch": 0, "QF Loss": 1.0, "Club Loss": 0.0, "Z Loss": 0.0, "Train Time (s)": 1.0,
+           "(Previous) Eval Time (s)": 1.0, **{c: -5.0 for c in RETURN_COLUMNS.values()},
+           SPREAD_COLUMNS[0]: float(record.z_across), SPREAD_COLUMNS[1]: float(record.z_spread_ratio)}
+    assert "!! z collapsed" in MetaTrainer.summary(row)
+    alive = dict(row, **{SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: 2 * COLLAPSE_RATIO})
+    assert "collapsed" not in MetaTrainer.summary(alive)
+    tiny = dict(alive, **{SPREAD_COLUMNS[0]: 5e-5})  # task-dependent, but too small for any network to read
+    assert collapse_warning(tiny)
+    old = {k: v for k, v in row.items() if k not in SPREAD_COLUMNS}  # a row written before the guard
+    assert collapse_warning(old) is None and "spread nan" in MetaTrainer.summary(old)
+
+
+def tr_cfg_params():
+    return load_config(None, parse_override_args([x for k, v in SIZES.items() for x in (f"--{k}", json.dumps(v))])
+                       ).algo_params
+
+
+def test_report_flags_a_collapsed_run_and_identical_protocols(tmp_path):
+    run = tmp_path / "point-robot" / "exp" / "seed0"
+    run.mkdir(parents=True)
+    cfg = load_config(TINY_CONFIG)
+    (run / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=0)))
+    rows = [{"Number of train steps total": 10, "Epoch": 0, **{c: -5.0 for c in RETURN_COLUMNS.values()},
+             SPREAD_COLUMNS[0]: 0.0, SPREAD_COLUMNS[1]: 0.0}]
+    pd.DataFrame(rows).to_csv(run / "progress.csv", index=False)
+    out = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT).stdout
+    assert "z collapsed (across-task std 0" in out
+    assert "the three protocols return the same value (-5.00)" in out
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_mb_replace_gives_focal_its_attraction_term(replace):
+    """Without replacement no two rows of a meta-batch share a task, so FOCAL's same-task term is exactly 0;
+    with `mb_replace` the draw repeats a task (16 tasks, meta-batch 8, this seed) and the term is positive."""
+    cfg = load_config(None, parse_override_args([x for k, v in {**SIZES, "algo_type": "FOCAL", "mb_replace": replace}
+                                                 .items() for x in (f"--{k}", json.dumps(v))]))
+    _, data = synthetic_data()
+    buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
+    tr = CSROTrainer(TrainerSettings.from_config(cfg, range(N_TASKS)), 2, 2, torch.device("cpu"), seed=0)
+    s = sample_step(buf, torch.arange(N_TASKS), cfg.algo_params, torch.Generator().manual_seed(0))
+    repeated = len(set(s.tasks.tolist())) < len(s.tasks)
+    pos, neg = losses.focal_metric_terms(tr.latents(s.context, 1).z, s.tasks)
+    assert repeated == replace and neg > 0
+    assert (pos > 0) if replace else (pos == 0)
+
+
+def test_focal_terms_by_hand():
+    z = torch.tensor([[0.0], [1.0], [3.0]])
+    pos, neg = losses.focal_metric_terms(z, torch.tensor([0, 0, 1]))  # one same pair (D = 1), two others (4, 9)
+    assert pos.item() == pytest.approx(math.sqrt(1 + 1e-3) / 1.001)
+    assert neg.item() == pytest.approx((1 / 4.1 + 1 / 9.1) / 2.001)

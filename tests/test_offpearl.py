@@ -1,0 +1,153 @@
+"""OFFPEARL = PEARL's probabilistic encoder and KL on CSRO's learner (docs/algorithm.md, "OFFPEARL"): the
+settings it resolves to, the encoder's output, which parameters the KL moves, where the live posterior sample
+goes, the meta-test z (posterior mean, or PEARL's sample), and the keys refused where they mean nothing."""
+import io
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.errors import UserError
+from rlkit.torch.csro.agent import MIN_VARIANCE, inverse_variance_mean, product_of_gaussians
+from rlkit.torch.csro.trainer import TrainerSettings
+from tests.test_gradient_flow import changed, make_inputs, make_trainer, snapshot
+from tests.test_variants import z_inputs_of_one_step
+
+PEARL = {"algo_type": "OFFPEARL"}
+
+
+def settings(*args: str) -> TrainerSettings:
+    return TrainerSettings.from_config(load_config(None, parse_override_args(list(args))), range(30))
+
+
+def test_offpearl_resolves_to_pearls_encoder_with_the_bottleneck_by_default():
+    s = settings("--algo_type", "OFFPEARL")
+    assert (s.use_hvar, s.z_strategy, s.identity_encoder, s.pearl_kl, s.kl_lambda, s.allow_backward_z) == \
+        (True, "poe", True, True, 0.1, True)
+    assert not s.use_focal and not s.use_club and not s.sample_z_at_test
+    s = settings("--algo_type", "OFFPEARL", "--use_information_bottleneck", "false")  # PEARL's deterministic z
+    assert (s.use_hvar, s.z_strategy, s.identity_encoder, s.pearl_kl, s.kl_lambda) == (False, "mean", True, False, 0.0)
+    s = settings("--algo_type", "OFFPEARL", "--kl_lambda", "1.0", "--sample_z_at_test", "true")
+    assert (s.kl_lambda, s.sample_z_at_test) == (1.0, True)
+    s = settings()  # CSRO: none of it
+    assert (s.identity_encoder, s.pearl_kl, s.kl_lambda, s.sample_z_at_test) == (False, False, 0.0, False)
+
+
+def test_pearls_encoder_has_an_identity_mean_and_a_softplus_variance():
+    """No tanh: a large last-layer bias gives means above 1; variances softplus(raw), clamped at 1e-7."""
+    tr = make_trainer(**PEARL)
+    last = tr.agent.encoder.layers[-1]
+    with torch.no_grad():
+        last.bias[:4] = 5.0  # the mean half
+        last.bias[4:] = -50.0  # the variance half: softplus(-50) < 1e-7
+    _, context, _ = make_inputs()
+    e, var = tr.agent.encode_with_var(context)
+    raw = tr.agent.encoder(context)
+    assert e.shape == var.shape == (3, 8, 4) and (e > 4).all()
+    torch.testing.assert_close(e, raw[..., :4])
+    assert (var == MIN_VARIANCE).all()
+    det = make_trainer(**PEARL, use_information_bottleneck=False)  # PEARL's deterministic z: L identity outputs
+    with torch.no_grad():
+        det.agent.encoder.layers[-1].bias.fill_(5.0)
+    e, var = det.agent.encode_with_var(context)
+    assert var is None and (e > 4).all()
+    torch.testing.assert_close(det.agent.infer_z(context), e.mean(dim=1))
+
+
+def test_the_critic_gets_the_live_posterior_sample_and_the_rest_its_detached_copy():
+    tr = make_trainer(**PEARL)
+    _, context, _ = make_inputs()
+    lat = tr.latents(context, rows_per_task=5)
+    assert lat.critic_rows.requires_grad and not lat.rows.requires_grad
+    assert torch.equal(lat.rows, lat.critic_rows.detach())
+    assert not torch.equal(lat.rows, lat.z.detach().repeat_interleave(5, dim=0))  # a sample, not the mean
+    torch.testing.assert_close(lat.z_var, product_of_gaussians(lat.e, lat.e_var)[1])
+    # reparameterised: the sample's gradient reaches both the posterior mean's and the variance's parameters
+    (w_mean, w_var) = torch.autograd.grad(lat.critic_rows.sum(), [tr.agent.encoder.layers[-1].weight])[0].chunk(2)
+    assert w_mean.abs().sum() > 0 and w_var.abs().sum() > 0
+    seen = z_inputs_of_one_step(tr, *make_inputs())  # V, target V and the policy see the same values as Q
+    for name in ("policy", "vf", "target_vf"):
+        torch.testing.assert_close(seen[name], seen["qf"], msg=name)
+
+
+def test_the_kl_moves_the_encoder_only():
+    """One step with kl_lambda 0.1 and with 0 from the same start: the encoder steps differently (the KL's
+    gradient reaches it), and every other network ends the same (the KL reaches none of them)."""
+    trainers = [make_trainer(**PEARL, kl_lambda=w) for w in (0.1, 0.0)]
+    for tr in trainers:
+        tr.train_step(*make_inputs())
+    a, b = trainers
+    assert changed(a.agent.encoder, snapshot(b.agent.encoder))
+    for name, m in a.modules().items():
+        if name != "agent":
+            assert not changed(m, snapshot(b.modules()[name])), name
+    assert not changed(a.agent.policy, snapshot(b.agent.policy))
+
+
+def test_the_kl_pulls_the_posterior_towards_the_prior():
+    """With the critic's gradient out of the way (reward_scale tiny, no Q signal on z), steps on the KL alone
+    shrink KL(q(z|c) || N(0, I))."""
+    tr = make_trainer(**PEARL, kl_lambda=1.0, reward_scale=1e-3)
+    with torch.no_grad():
+        tr.agent.encoder.layers[-1].bias[:4] = 2.0  # posterior means far from 0
+    tasks, context, batch = make_inputs()
+    first = tr.train_step(tasks, context, batch).z_loss  # "Z Loss" logs kl_lambda * KL
+    for _ in range(20):
+        last = tr.train_step(tasks, context, batch).z_loss
+    assert first > 0 and last < 0.8 * first
+
+
+def test_meta_test_z_is_the_posterior_mean_and_the_prior_mean_without_context():
+    tr = make_trainer(**PEARL)
+    _, context, _ = make_inputs()
+    e, var = tr.agent.encode_with_var(context)
+    torch.testing.assert_close(tr.agent.infer_z(context), inverse_variance_mean(e, var))
+    assert torch.equal(tr.agent.infer_z(context), tr.agent.infer_z(context))
+    z = tr.agent.infer_z_list([torch.zeros(0, context.shape[-1]), context[1]])
+    assert torch.equal(z[0], torch.zeros(4))
+    torch.testing.assert_close(z[1], inverse_variance_mean(e[1], var[1]))
+
+
+def test_pearls_sampled_meta_test_z_is_an_option():
+    """sample_z_at_test: z is drawn from the posterior (around its mean, with its variance), an empty context
+    from N(0, I), on a stream of its own that a resumed trainer continues."""
+    tr = make_trainer(**PEARL, sample_z_at_test=True)
+    _, context, _ = make_inputs(b=4)
+    e, var = tr.agent.encode_with_var(context)
+    with torch.no_grad():
+        samples = torch.stack([tr.agent.infer_z(context) for _ in range(4000)])
+    torch.testing.assert_close(samples.mean(0), inverse_variance_mean(e, var).detach(), atol=0.05, rtol=0)
+    torch.testing.assert_close(samples.var(0), product_of_gaussians(e, var)[1].detach(), atol=0, rtol=0.1)
+    prior = tr.agent.prior_z(4000)
+    assert abs(prior.mean().item()) < 0.05 and abs(prior.std().item() - 1) < 0.05
+    other = make_trainer(seed=1, **PEARL, sample_z_at_test=True)
+    buf = io.BytesIO()
+    torch.save(tr.state_dict(), buf)
+    buf.seek(0)
+    other.load_state_dict(torch.load(buf, weights_only=True))
+    assert torch.equal(tr.agent.prior_z(3), other.agent.prior_z(3))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["--kl_lambda", "0.5"], "algo_params.kl_lambda 0.5 without the information bottleneck (algo_type OFFPEARL, "
+                             "use_information_bottleneck true or null): expected the default 0.1"),
+    (["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false", "--kl_lambda", "1"],
+     "algo_params.kl_lambda 1.0 without the information bottleneck"),
+    (["--algo_type", "FOCAL", "--use_information_bottleneck", "true"],
+     "algo_params.use_information_bottleneck true with algo_type 'FOCAL': expected false or null"),
+    (["--sample_z_at_test", "true"], "algo_params.sample_z_at_test true without the information bottleneck"),
+    (["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
+     "algo_params.use_hvar True with OFFPEARL's information bottleneck: expected the default False"),
+    (["--algo_type", "OFFPEARL", "--kl_lambda", "-1"], "algo_params.kl_lambda -1.0: expected a value in >= 0"),
+])
+def test_pearl_keys_are_refused_where_they_mean_nothing(overrides, message):
+    with pytest.raises(UserError) as info:
+        load_config(None, parse_override_args(overrides))
+    assert str(info.value).startswith(message)
+
+
+def test_offpearl_without_the_bottleneck_still_accepts_the_defaults():
+    for args in (["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"], ["--use_information_bottleneck",
+                                                                                         "false"]):
+        load_config(None, parse_override_args(args))
