@@ -148,3 +148,16 @@ def test_workers_die_with_their_parent(tiny_data, tmp_path):
         for w in workers:  # only the workers of this test, should they still run
             if _state(w) not in (None, "Z"):
                 os.kill(w, signal.SIGKILL)
+
+
+def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
+    """A method names its algo_type and settings: FOCAL_REPLACE is FOCAL sampling tasks with replacement, in a
+    folder of its own; the like-for-like FOCAL keeps the CSRO reference's sampling."""
+    from rlkit.config import load_config
+    from rlkit.reproduce.plan import METHODS, run_specs
+    specs = {s.method: s for s in run_specs("tiny", list(METHODS), [0], tmp_path, 1, None, tmp_path / "data")}
+    cfgs = {m: load_config(s.config, s.overrides) for m, s in specs.items()}
+    assert cfgs["FOCAL_REPLACE"].algo_type == "FOCAL" and cfgs["FOCAL_REPLACE"].algo_params.mb_replace
+    assert cfgs["FOCAL"].algo_type == "FOCAL" and not cfgs["FOCAL"].algo_params.mb_replace
+    assert all(c.algo_params.data_dir == str(tmp_path / "data") for c in cfgs.values())
+    assert specs["FOCAL_REPLACE"].out_dir.name == "seed0" and specs["FOCAL_REPLACE"].out_dir.parent.name == "tiny-FOCAL_REPLACE"

@@ -19,7 +19,7 @@ from rlkit.reproduce.plan import ENVS, METHODS, PROFILES, check_existing, run_sp
 @click.argument("env")
 @click.option("--profile", default="demo", show_default=True, help=f"one of {list(PROFILES)}")
 @click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
-@click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated algo_types")
+@click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true)")
 @click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
 @click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")

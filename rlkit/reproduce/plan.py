@@ -9,7 +9,17 @@ from pathlib import Path
 from rlkit.cli import select_device
 from rlkit.config import REPO_ROOT, load_config
 
-METHODS = ("CSRO", "FOCAL", "OFFPEARL")
+# A method of the reproduction: its algo_type and the config overrides that make it that method. Each
+# runs on the same data and learner as the others (docs/algorithm.md, "Baselines"); FOCAL_REPLACE is FOCAL
+# with its own meta-batch sampling (with replacement, so its same-task attraction term acts), beside the
+# like-for-like FOCAL row that samples as the CSRO reference does.
+METHOD_SETTINGS: dict[str, tuple[str, dict]] = {
+    "CSRO": ("CSRO", {}),
+    "FOCAL": ("FOCAL", {}),
+    "FOCAL_REPLACE": ("FOCAL", {"algo_params": {"mb_replace": True}}),
+    "OFFPEARL": ("OFFPEARL", {}),
+}
+METHODS = tuple(METHOD_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -46,9 +56,11 @@ def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, thr
     p = PROFILES[profile]
     specs = []
     for m in methods:
-        overrides = {"algo_type": m, "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)}}
+        algo_type, extra = METHOD_SETTINGS[m]
+        overrides = {"algo_type": algo_type, "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)},
+                     "algo_params": dict(extra.get("algo_params", {}))}
         if data_dir is not None:
-            overrides["algo_params"] = {"data_dir": str(data_dir)}
+            overrides["algo_params"]["data_dir"] = str(data_dir)
         for s in seeds:
             specs.append(RunSpec(m, s, str(REPO_ROOT / p.config), overrides, out / ENVS[0] / f"{profile}-{m}" / f"seed{s}",
                                  threads, gpu))
