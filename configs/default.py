@@ -91,6 +91,12 @@ default_config = dict(
         save_replay_buffer=False,
         save_algorithm=False,
         save_environment=False,
+        # Baselines (docs/algorithm.md, "Baselines and variants"); each is read only by its algo_type
+        corro_aggregator="attention",  # CORRO: transition embeddings -> z by "attention" (CORRO's) or "mean"
+        corro_pretrain_steps=0,  # CORRO: 0 trains its transition encoder with the actor-critic at every step; N > 0
+        #                          is CORRO's schedule: the transition encoder alone for N steps, then frozen
+        corro_reward_std=0.5,  # CORRO: std of the reward noise of its negatives, r + N(0, std^2)
+        unicorn_beta=0.15,  # UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
     ),
     util_params=dict(
         base_log_dir="./output",  # runs go to base_log_dir/env_name/exp_name/seed{S}
@@ -101,7 +107,8 @@ default_config = dict(
         exp_name="",  # empty: a timestamp, as in the reference
         config_file="",  # set by the loader: the JSON file the run was configured from (show_path.py compares it)
     ),
-    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")
+    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER | CORRO | UNICORN_SS | UNICORN_SUP (docs/algorithm.md,
+    #                    "Baselines and variants", "Encoder variants")
 )
 
 # Valid ranges of the numeric keys, checked when a config is built. "[a, b]" closed, "(a, b]"
@@ -149,5 +156,8 @@ valid_ranges = {
     "algo_params.club_loss_weight": ">= 0",
     "algo_params.snapshot_gap": ">= 1",
     "algo_params.z0_policy_share": "(0, 1]",
+    "algo_params.corro_pretrain_steps": ">= 0",
+    "algo_params.corro_reward_std": "> 0",
+    "algo_params.unicorn_beta": ">= 0",
     "util_params.gpu_id": ">= 0",
 }

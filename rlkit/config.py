@@ -22,8 +22,28 @@ from rlkit.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.py"
-ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER")
+ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP")
 Z_STRATEGIES = ("mean", "weighted", "poe")
+CORRO_AGGREGATORS = ("attention", "mean")
+# The method-specific keys (algo_params) each algo_type reads (docs/algorithm.md, "Baselines and variants"). A key
+# of this table that a method does not read must keep the value configs/default.py and the config file give it:
+# an override of it (--KEY VALUE, a sweep entry) is refused, so that a setting cannot be silently ignored.
+_ENCODER_VARIANTS = {"use_hvar", "z_strategy"}
+METHOD_KEYS: dict[str, frozenset[str]] = {
+    "CSRO": frozenset({"use_FOCAL_cl", "z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
+                       "allow_backward_z", *_ENCODER_VARIANTS}),
+    "FOCAL": frozenset({"use_FOCAL_cl", "z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),
+    "OFFPEARL": frozenset(_ENCODER_VARIANTS),  # allow_backward_z is always on
+    "CLASSIFIER": frozenset({"z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
+                             "allow_backward_z", *_ENCODER_VARIANTS}),
+    # its own encoder and aggregator; its aggregator always learns through the critic (allow_backward_z is on)
+    "CORRO": frozenset({"corro_aggregator", "corro_pretrain_steps", "corro_reward_std"}),
+    "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
+    "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
+}
+METHOD_SPECIFIC_KEYS = frozenset().union(*METHOD_KEYS.values())
+# What an algo_type sets itself, whatever the config says (recorded so in variant.json): CORRO encodes (s, a, r, s')
+METHOD_FORCED: dict[str, dict[str, Any]] = {"CORRO": {"use_next_obs_in_context": True}}
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,10 @@ class AlgoParams:
     save_replay_buffer: bool
     save_algorithm: bool
     save_environment: bool
+    corro_aggregator: str
+    corro_pretrain_steps: int
+    corro_reward_std: float
+    unicorn_beta: float
 
 
 @dataclass(frozen=True)
@@ -250,6 +274,8 @@ def _validate(cfg: Config) -> None:
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
          "so that the run stays under base_log_dir/env_name/"),
+        (a.corro_aggregator in CORRO_AGGREGATORS,
+         f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}"),
         (a.z_strategy in Z_STRATEGIES, f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}"),
         (a.z_strategy not in ("weighted", "poe") or a.use_hvar,
          f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "
@@ -293,8 +319,27 @@ def load_config(json_path: str | Path | None, overrides: dict[str, Any] | None =
         except json.JSONDecodeError as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
         data["util_params"]["config_file"] = str(path)
+    given = copy.deepcopy(data)
     _merge(data, overrides or {})
+    _check_method_keys(given, data)
     return _checked(data)
+
+
+def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
+    """Refuse an override of a `METHOD_KEYS` key that `data`'s algo_type does not read (`given`: the values
+    before the overrides). An unknown algo_type is left to `_validate`, which lists the valid ones."""
+    used = METHOD_KEYS.get(data["algo_type"])
+    if used is None:
+        return
+    for key in sorted(METHOD_SPECIFIC_KEYS - used):
+        old, new = given["algo_params"][key], data["algo_params"][key]
+        if new != old:
+            raise UserError(f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
+                            f"(expected its default {old!r}; it is read by {_readers(key)})")
+
+
+def _readers(key: str) -> str:
+    return ", ".join(m for m, keys in METHOD_KEYS.items() if key in keys)
 
 
 def config_from_variant(variant: dict[str, Any]) -> Config:
@@ -305,6 +350,9 @@ def config_from_variant(variant: dict[str, Any]) -> Config:
 
 def _checked(data: dict[str, Any]) -> Config:
     cfg = _build(Config, data)
+    forced = METHOD_FORCED.get(cfg.algo_type)
+    if forced:
+        cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, **forced))
     _validate(cfg)
     return cfg
 
