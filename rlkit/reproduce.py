@@ -1,7 +1,7 @@
 """`python -m rlkit.reproduce point-robot`: the paper's point-robot experiments as one command.
 
     python -m rlkit.reproduce point-robot [--profile demo|paper|tiny] [--seeds 0,1,2]
-        [--methods CSRO,FOCAL,OFFPEARL] [--gpu G] [--jobs J] [--out output/reproduce]
+        [--methods CSRO,FOCAL,OFFPEARL,CORRO,UNICORN_SS,UNICORN_SUP] [--gpu G] [--jobs J] [--out output/reproduce]
 
 1. Behaviour data, once for every method (stage 1, the profile's SAC config; complete tasks
    are skipped).
@@ -43,7 +43,7 @@ from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS
 from rlkit.report import Reference, reference_returns
 from rlkit.stats import curve_band, iqm_interval, t_interval
 
-METHODS = ("CSRO", "FOCAL", "OFFPEARL")
+METHODS = ("CSRO", "FOCAL", "OFFPEARL", "CORRO", "UNICORN_SS", "UNICORN_SUP")
 # The paper's Table 1, point-robot row (returns): offline vs online-prior context
 PAPER_POINT_ROBOT = {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)}
 
