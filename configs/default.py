@@ -96,6 +96,9 @@ default_config = dict(
         corro_pretrain_steps=0,  # CORRO: 0 trains its transition encoder with the actor-critic at every step; N > 0
         #                          is CORRO's schedule: the transition encoder alone for N steps, then frozen
         corro_reward_std=0.5,  # CORRO: std of the reward noise of its negatives, r + N(0, std^2)
+        corro_negatives="auto",  # CORRO: "reward" (r + noise), "generative" (a CVAE's (r, s') given (s, a)), or
+        #                          "auto": generative on the dynamics families (hopper, walker), reward elsewhere
+        corro_cvae_steps=5000,  # CORRO, generative negatives: the CVAE's training steps, before anything else
         unicorn_beta=0.15,  # UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
     ),
     util_params=dict(
@@ -158,6 +161,7 @@ valid_ranges = {
     "algo_params.z0_policy_share": "(0, 1]",
     "algo_params.corro_pretrain_steps": ">= 0",
     "algo_params.corro_reward_std": "> 0",
+    "algo_params.corro_cvae_steps": ">= 1",
     "algo_params.unicorn_beta": ">= 0",
     "util_params.gpu_id": ">= 0",
 }

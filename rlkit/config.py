@@ -25,6 +25,7 @@ DEFAULT_CONFIG_PATH = REPO_ROOT / "configs" / "default.py"
 ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP")
 Z_STRATEGIES = ("mean", "weighted", "poe")
 CORRO_AGGREGATORS = ("attention", "mean")
+CORRO_NEGATIVES = ("auto", "reward", "generative")
 # The method-specific keys (algo_params) each algo_type reads (docs/algorithm.md, "Baselines and variants"). A key
 # of this table that a method does not read must keep the value configs/default.py and the config file give it:
 # an override of it (--KEY VALUE, a sweep entry) is refused, so that a setting cannot be silently ignored.
@@ -37,7 +38,8 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     "CLASSIFIER": frozenset({"z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
                              "allow_backward_z", *_ENCODER_VARIANTS}),
     # its own encoder and aggregator; its aggregator always learns through the critic (allow_backward_z is on)
-    "CORRO": frozenset({"corro_aggregator", "corro_pretrain_steps", "corro_reward_std"}),
+    "CORRO": frozenset({"corro_aggregator", "corro_pretrain_steps", "corro_reward_std", "corro_negatives",
+                        "corro_cvae_steps"}),
     "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
     "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
 }
@@ -128,6 +130,8 @@ class AlgoParams:
     corro_aggregator: str
     corro_pretrain_steps: int
     corro_reward_std: float
+    corro_negatives: str
+    corro_cvae_steps: int
     unicorn_beta: float
 
 
@@ -276,6 +280,8 @@ def _validate(cfg: Config) -> None:
          "so that the run stays under base_log_dir/env_name/"),
         (a.corro_aggregator in CORRO_AGGREGATORS,
          f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}"),
+        (a.corro_negatives in CORRO_NEGATIVES,
+         f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}"),
         (a.z_strategy in Z_STRATEGIES, f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}"),
         (a.z_strategy not in ("weighted", "poe") or a.use_hvar,
          f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "

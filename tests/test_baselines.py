@@ -1,6 +1,7 @@
 """The baselines with their own encoder objective (docs/algorithm.md, "Baselines and variants"): CORRO, UNICORN_SS,
 UNICORN_SUP. Their losses on hand-made tensors, which parameters each update moves, the keys each method reads,
 a tiny end-to-end run each, and that z stays context dependent after a few hundred steps on the tests' data."""
+import dataclasses
 import math
 
 import numpy as np
@@ -52,7 +53,8 @@ def test_reward_randomized_negatives_change_only_the_reward():
 
 
 def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
-    enc = corro.CorroEncoder(context_dim=5, latent_dim=2, aggregator="attention")
+    settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="reward", cvae_steps=0)
+    enc = corro.CorroEncoder(obs_dim=2, action_dim=0, context_dim=5, latent_dim=2, settings=settings)
     e = enc(torch.randn(3, 4, 5))
     torch.testing.assert_close(e.norm(dim=-1), torch.ones(3, 4))
     with torch.no_grad():  # score = 2 e_1 + 0 e_2
@@ -61,8 +63,30 @@ def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
     e = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])  # scores 2, 0
     w = math.exp(2) / (math.exp(2) + 1)
     torch.testing.assert_close(enc.aggregate(e), torch.tensor([[w, 1 - w]]))
-    mean = corro.CorroEncoder(5, 2, "mean")
+    mean = corro.CorroEncoder(2, 0, 5, 2, dataclasses.replace(settings, aggregator="mean"))
     assert mean.attention is None and torch.equal(mean.aggregate(e), torch.tensor([[0.5, 0.5]]))
+
+
+def test_cvae_loss_by_hand():
+    s_pred, r_pred, s_true, r_true = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0, 0.0]]), \
+        torch.tensor([[2.0]])
+    mean, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(2.0)]])
+    kl = -0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(2.0) - 0 - 2))  # sum over w's two dims
+    expected = 0.2 * kl + (0 + 4) / 2 + 4
+    assert corro.cvae_loss(s_pred, r_pred, s_true, r_true, mean, logvar, 0.2).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_cvae_negatives_keep_the_query_state_action():
+    cvae = corro.CVAE(obs_dim=2, action_dim=2, generator=torch.Generator().manual_seed(0))
+    rows = torch.randn(3, 7)
+    neg = cvae.negatives(rows, 4, torch.Generator().manual_seed(1))
+    assert neg.shape == (3, 4, 7) and not neg.requires_grad
+    assert torch.equal(neg[..., :4], rows[:, None, :4].expand(3, 4, 4))
+    s_next, r = cvae.decode(rows[:, None, :4].expand(3, 4, 4), torch.randn(3, 4, 5, generator=torch.Generator()
+                                                                           .manual_seed(1)))
+    torch.testing.assert_close(neg[..., 4:5], r)
+    torch.testing.assert_close(neg[..., 5:], s_next)
+    assert not torch.allclose(neg[:, 0], neg[:, 1])  # another w, another (r, s')
 
 
 def test_decoder_loss_by_hand():
@@ -95,6 +119,7 @@ TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step policy"]
     ({"algo_type": "CORRO"}, corro_inputs, ["encoder", "qf", "encoder"] + TAIL),
     ({"algo_type": "CORRO", "corro_aggregator": "mean"}, corro_inputs, ["encoder", "qf"] + TAIL),  # no E2
     ({"algo_type": "CORRO", "corro_pretrain_steps": 1}, corro_inputs, ["encoder", "step encoder"]),  # stage 1
+    ({"algo_type": "CORRO", "corro_negatives": "generative"}, corro_inputs, ["encoder", "step encoder"]),  # the CVAE
     ({"algo_type": "UNICORN_SS"}, make_inputs, ["decoder", "encoder", "qf"] + TAIL),  # one backward: decoder + encoder
     (SUP, make_inputs, ["classifier", "encoder", "qf"] + TAIL),  # CLASSIFIER's step without the CLUB net's
 ])
@@ -143,6 +168,22 @@ def test_corro_schedule_trains_e1_alone_then_freezes_it():
             assert changed(tr.agent.encoder.attention, e2_before) and rec.z_loss.item() > 0  # InfoNCE still logged
     assert int(tr.agent.encoder.steps) == 3
     assert int(tr.state_dict()["modules"]["agent"]["encoder.steps"]) == 3  # resumes in the right stage
+
+
+def test_corro_generative_stages_cvae_then_infonce_with_its_negatives():
+    tr = make_trainer(algo_type="CORRO", corro_negatives="generative", corro_cvae_steps=2)
+    enc = tr.agent.encoder
+    for step in range(4):
+        cvae, e1, e2 = snapshot(enc.cvae), snapshot(enc.transition), snapshot(enc.attention)
+        qf = snapshot(tr.qf)
+        rec = tr.train_step(*corro_inputs(seed=step))
+        assert changed(enc.cvae, cvae) == (step < 2) and changed(tr.qf, qf) == (step >= 2)
+        assert changed(enc.transition, e1) == (step >= 2) and changed(enc.attention, e2) == (step >= 2)
+        assert rec.z_loss.item() > 0
+    calls = []
+    enc.cvae.decoder.register_forward_hook(lambda *_: calls.append(1))
+    tr.train_step(*corro_inputs(seed=5))
+    assert calls  # the negatives come from the CVAE
 
 
 def test_corro_joint_training_moves_e1_at_every_step():
@@ -231,16 +272,30 @@ def test_corro_reads_next_observations():
     (["--corro_aggregator", "max"], "algo_params.corro_aggregator 'max': expected one of ['attention', 'mean']"),
     (["--corro_reward_std", "0"], "algo_params.corro_reward_std 0.0: expected a value in > 0"),
     (["--corro_pretrain_steps", "-1"], "algo_params.corro_pretrain_steps -1: expected a value in >= 0"),
+    (["--corro_negatives", "gt"], "algo_params.corro_negatives 'gt': expected one of ['auto', 'reward', 'generative']"),
+    (["--corro_cvae_steps", "0"], "algo_params.corro_cvae_steps 0: expected a value in >= 1"),
 ])
 def test_bad_corro_values_are_one_line(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(None, parse_override_args(["--algo_type", "CORRO", *overrides]))
 
 
-@pytest.mark.parametrize("config", ["hopper_rand_params.json", "walker_rand_params.json"])
-def test_corro_on_a_dynamics_family_says_what_is_missing(config):
-    cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO"})
-    with pytest.raises(UserError, match="differ in dynamics.*CVAE.*expected a reward-varying family") as err:
+@pytest.mark.parametrize("config, negatives, resolved", [
+    ("hopper_rand_params.json", "auto", "generative"), ("walker_rand_params.json", "auto", "generative"),
+    ("point-robot.json", "auto", "reward"), ("cheetah-vel.json", "auto", "reward"),
+    ("point-robot.json", "generative", "generative"), ("walker_rand_params.json", "generative", "generative"),
+])
+def test_corro_negatives_by_family(config, negatives, resolved):
+    cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": negatives}})
+    settings = TrainerSettings.from_config(cfg, range(30)).corro
+    assert settings.negatives == resolved and settings.cvae_steps == (5000 if resolved == "generative" else 0)
+
+
+def test_reward_negatives_on_a_dynamics_family_are_refused():
+    cfg = load_config(ROOT / "configs" / "hopper_rand_params.json",
+                      {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
+    with pytest.raises(UserError, match=r"^algo_params\.corro_negatives 'reward' on 'hopper-rand-params': its tasks "
+                                        r"differ in dynamics.*expected 'auto' or 'generative'") as err:
         TrainerSettings.from_config(cfg, range(30))
     assert "\n" not in str(err.value)
 
@@ -252,8 +307,10 @@ def _tiny(tmp_path, algo, **algo_params):
                                      "util_params": {"exp_name": algo, "base_log_dir": str(tmp_path)}})
 
 
-@pytest.mark.parametrize("algo, extra", [("CORRO", {}), ("CORRO", {"corro_pretrain_steps": 5}), ("UNICORN_SS", {}),
-                                         ("UNICORN_SUP", {})])
+@pytest.mark.parametrize("algo, extra", [
+    ("CORRO", {}), ("CORRO", {"corro_pretrain_steps": 5}),
+    ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 3, "corro_pretrain_steps": 3}),
+    ("UNICORN_SS", {}), ("UNICORN_SUP", {})])
 def test_tiny_run(tiny_data, tmp_path, monkeypatch, algo, extra):
     monkeypatch.chdir(tiny_data.parent.parent)
     MetaTrainer(prepare(_tiny(tmp_path, algo, **extra), 0, torch.device("cpu")), show_progress=False).run()

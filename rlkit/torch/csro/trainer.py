@@ -366,7 +366,7 @@ class CSROTrainer:
         s = self.settings
         if s.corro is not None:
             enc = self.agent.encoder
-            train = enc.trains_transition_encoder(s.corro)
+            train = enc.stage(s.corro) == "joint"
             with torch.set_grad_enabled(train):
                 loss = self._corro_loss(lat.e, context)
             if train:
@@ -381,15 +381,17 @@ class CSROTrainer:
     def _corro_loss(self, e: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """CORRO's InfoNCE of this step's contexts [T, b, C] with their embeddings e (the reward is column |S| + |A|)."""
         return corro.contrastive_loss(self.agent.encoder, e, context, self.obs_dim + self.action_dim,
-                                      self.settings.corro.reward_std, self.generator)
+                                      self.settings.corro, self.generator)
 
     def _corro_pretrain_step(self, context: torch.Tensor) -> LossRecord:
-        """A step of CORRO's first stage: InfoNCE steps E1, nothing else trains; the record's RL fields are 0."""
+        """A step of CORRO's first stages: the CVAE's loss steps the CVAE, or InfoNCE steps E1; nothing else
+        trains (both are stepped by the encoder's optimiser); the record's RL fields are 0."""
         enc = self.agent.encoder
         e = enc(context)
-        loss = self._corro_loss(e, context)
+        cvae = enc.stage(self.settings.corro) == "cvae"
+        loss = enc.cvae.loss(context, self.generator) if cvae else self._corro_loss(e, context)
         self.encoder_opt.zero_grad(set_to_none=True)
-        loss.backward(inputs=list(enc.transition.parameters()))
+        loss.backward(inputs=list((enc.cvae if cvae else enc.transition).parameters()))
         self.encoder_opt.step()
         enc.steps += 1
         zero, zeros = torch.zeros((), device=self.device), torch.zeros(1, 1, device=self.device)
@@ -446,7 +448,7 @@ class CSROTrainer:
         """One gradient step, the losses of docs/algorithm.md in the reference's order. context: [T, b, C];
         batch fields [T, B, .]; `extra_c_batches` feed the 2nd..c_iter-th dual-critic steps (BRAC only)."""
         s, zero = self.settings, torch.zeros((), device=self.device)
-        if s.corro is not None and self.agent.encoder.pretraining(s.corro):  # CORRO's first stage: E1 alone
+        if s.corro is not None and self.agent.encoder.stage(s.corro) in ("cvae", "pretrain"):  # CORRO's first stages
             return self._corro_pretrain_step(context)
         flat = _flat(batch)
         lat = self.latents(context, rows_per_task=batch.obs.shape[1])
