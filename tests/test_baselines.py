@@ -90,9 +90,9 @@ def test_cvae_negatives_keep_the_query_state_action():
 
 
 def test_decoder_loss_by_hand():
-    delta_pred, obs, next_obs = torch.tensor([[1.0, 1.0]]), torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 3.0]])
+    delta_pred, obs, next_obs = torch.tensor([[1.0, 1.0]]), torch.tensor([[1.0, -1.0]]), torch.tensor([[2.0, 2.0]])
     reward_pred, rewards = torch.tensor([[0.5]]), torch.tensor([[1.5]])
-    # state: mean((1 - 1)^2, (1 - 3)^2) = 2; reward: (0.5 - 1.5)^2 = 1
+    # s' - s = (1, 3); state: mean((1 - 1)^2, (1 - 3)^2) = 2; reward: (0.5 - 1.5)^2 = 1
     assert unicorn.decoder_loss(delta_pred, reward_pred, obs, next_obs, rewards).item() == pytest.approx(3.0)
 
 
