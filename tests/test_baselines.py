@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from torch.nn import functional as F
 
 from rlkit.config import ALGO_TYPES, METHOD_KEYS, AlgoParams, load_config, parse_override_args
 from rlkit.errors import UserError
@@ -16,7 +15,8 @@ from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch.csro import corro, losses, unicorn
 from rlkit.torch.csro.trainer import TrainerSettings
 from tests.conftest import ROOT, TINY_CONFIG
-from tests.test_gradient_flow import OBS, ACT, changed, extra_batches, make_inputs, make_trainer, snapshot, step_timeline
+from tests.test_gradient_flow import (OBS, changed, extra_batches, make_inputs, make_trainer, snapshot,
+                                      step_timeline)
 
 SUP = {"algo_type": "UNICORN_SUP", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
 
@@ -73,7 +73,8 @@ def test_cvae_loss_by_hand():
     mean, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(2.0)]])
     kl = -0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(2.0) - 0 - 2))  # sum over w's two dims
     expected = 0.2 * kl + (0 + 4) / 2 + 4
-    assert corro.cvae_loss(s_pred, r_pred, s_true, r_true, mean, logvar, 0.2).item() == pytest.approx(expected, rel=1e-6)
+    got = corro.cvae_loss(s_pred, r_pred, s_true, r_true, mean, logvar, 0.2)
+    assert got.item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_cvae_negatives_keep_the_query_state_action():
@@ -200,7 +201,8 @@ def test_unicorn_ss_moves_encoder_and_decoder_not_through_the_critic():
     assert grad_sources(tr, enc, *make_inputs()) == [1] * len(enc)  # the decoder + metric loss only
     before = {k: snapshot(m) for k, m in tr.modules().items()}
     rec = tr.train_step(*make_inputs(seed=1))
-    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent", "decoder", "qf", "vf", "target_vf"}
+    moved = {k for k, m in tr.modules().items() if changed(m, before[k])}
+    assert moved == {"agent", "decoder", "qf", "vf", "target_vf"}
     assert rec.club_loss.item() == 0.0 and rec.z_loss.item() > 0
 
 

@@ -88,8 +88,9 @@ def reward_randomized_negatives(rows: torch.Tensor, count: int, reward_col: int,
 
 def cvae_loss(next_obs_pred: torch.Tensor, reward_pred: torch.Tensor, next_obs: torch.Tensor, rewards: torch.Tensor,
               mean: torch.Tensor, logvar: torch.Tensor, beta: float) -> torch.Tensor:
-    """CORRO's CVAE loss: beta * mean_rows KL(N(mean, exp logvar) || N(0, I)) + mean((s'_pred - s')^2) + mean((r_pred - r)^2),
-    KL = -0.5 sum_d (1 + logvar - mean^2 - exp logvar). mean, logvar: [N, W]; the predictions and targets [N, .]."""
+    """CORRO's CVAE loss: beta * mean_rows KL(N(mean, exp logvar) || N(0, I)) + mean((s'_pred - s')^2)
+    + mean((r_pred - r)^2), KL = -0.5 sum_d (1 + logvar - mean^2 - exp logvar).
+    mean, logvar: [N, W]; the predictions and targets [N, .]."""
     kl = -0.5 * (1 + logvar - mean ** 2 - logvar.exp()).sum(dim=-1)
     return beta * kl.mean() + ((next_obs_pred - next_obs) ** 2).mean() + ((reward_pred - rewards) ** 2).mean()
 

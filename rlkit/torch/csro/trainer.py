@@ -171,7 +171,8 @@ class CSROTrainer:
         self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
                                use_hvar=s.use_hvar, z_strategy=s.z_strategy).to(device)
         if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
-            self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro, init_gen).to(device)
+            self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro,
+                                          init_gen).to(device)
         self.decoder = unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) \
             if s.unicorn_beta is not None else None  # UNICORN_SS's (z, s, a) -> (s' - s, r)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
@@ -379,7 +380,7 @@ class CSROTrainer:
         return loss.detach()
 
     def _corro_loss(self, e: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        """CORRO's InfoNCE of this step's contexts [T, b, C] with their embeddings e (the reward is column |S| + |A|)."""
+        """CORRO's InfoNCE of this step's contexts [T, b, C] with their embeddings e (r is column |S| + |A|)."""
         return corro.contrastive_loss(self.agent.encoder, e, context, self.obs_dim + self.action_dim,
                                       self.settings.corro, self.generator)
 

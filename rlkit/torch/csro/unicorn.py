@@ -31,8 +31,9 @@ class Decoder(nn.Module):
 
 def decoder_loss(delta_pred: torch.Tensor, reward_pred: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor,
                  rewards: torch.Tensor) -> torch.Tensor:
-    """UNICORN-SS's reconstruction term with squared errors: mean((delta_pred - (s' - s))^2) + mean((reward_pred - r)^2),
-    each mean over rows and dims. delta_pred, obs, next_obs: [N, S]; reward_pred, rewards: [N, 1]."""
+    """UNICORN-SS's reconstruction term with squared errors:
+    mean((delta_pred - (s' - s))^2) + mean((reward_pred - r)^2), each mean over rows and dims.
+    delta_pred, obs, next_obs: [N, S]; reward_pred, rewards: [N, 1]."""
     return ((delta_pred - (next_obs - obs)) ** 2).mean() + ((reward_pred - rewards) ** 2).mean()
 
 
