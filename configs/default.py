@@ -95,6 +95,16 @@ default_config = dict(
         # OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), an empty context a sample of N(0,
         # I); false: the posterior mean (0 for no context)
         sample_z_at_test=False,
+        corro_aggregator="attention",  # CORRO: transition embeddings -> z by "attention" (CORRO's) or "mean"
+        # >= 0; CORRO: 0 trains its transition encoder with the actor-critic at every step; N > 0 is CORRO's schedule:
+        # the transition encoder alone for N steps, then frozen
+        corro_pretrain_steps=0,
+        corro_reward_std=0.5,  # > 0; CORRO: std of the reward noise of its negatives, r + N(0, std^2)
+        # CORRO: "reward" (r + noise), "generative" (a CVAE's (r, s') given (s, a)), or "auto": generative on the
+        # dynamics families (hopper, walker), reward elsewhere
+        corro_negatives="auto",
+        corro_cvae_steps=5000,  # >= 1; CORRO, generative negatives: the CVAE's training steps, before anything else
+        unicorn_beta=0.15,  # >= 0; UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
         # reference-only:
         # only = algo_params.embedding_batch_size: the reference's recurrent-encoder split of the context; this code
         # reads embedding_batch_size

@@ -28,8 +28,30 @@ from typing import Any, Optional, Union
 from rlkit.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER")
+ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP")
 Z_STRATEGIES = ("mean", "weighted", "poe")
+CORRO_AGGREGATORS = ("attention", "mean")
+CORRO_NEGATIVES = ("auto", "reward", "generative")
+# The method-specific keys (algo_params) each algo_type reads (docs/algorithm.md, "Baselines and variants"). A key
+# of this table that a method does not read must keep the value configs/default.py and the config file give it:
+# an override of it (--KEY VALUE, a sweep entry) is refused, so that a setting cannot be silently ignored.
+_ENCODER_VARIANTS = {"use_hvar", "z_strategy"}
+METHOD_KEYS: dict[str, frozenset[str]] = {
+    "CSRO": frozenset({"use_FOCAL_cl", "z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
+                       "allow_backward_z", *_ENCODER_VARIANTS}),
+    "FOCAL": frozenset({"use_FOCAL_cl", "z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),
+    "OFFPEARL": frozenset(_ENCODER_VARIANTS),  # allow_backward_z is always on
+    "CLASSIFIER": frozenset({"z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
+                             "allow_backward_z", *_ENCODER_VARIANTS}),
+    # its own encoder and aggregator; its aggregator always learns through the critic (allow_backward_z is on)
+    "CORRO": frozenset({"corro_aggregator", "corro_pretrain_steps", "corro_reward_std", "corro_negatives",
+                        "corro_cvae_steps"}),
+    "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
+    "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
+}
+METHOD_SPECIFIC_KEYS = frozenset().union(*METHOD_KEYS.values())
+# What an algo_type sets itself, whatever the config says (recorded so in variant.json): CORRO encodes (s, a, r, s')
+METHOD_FORCED: dict[str, dict[str, Any]] = {"CORRO": {"use_next_obs_in_context": True}}
 
 
 def key(default: Any, doc: str, range: str | None = None) -> Any:
@@ -131,6 +153,18 @@ class AlgoParams:
     sample_z_at_test: bool = key(False, "OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), "
                                         "an empty context a sample of N(0, I); false: the posterior mean (0 for no "
                                         "context)")
+    # Baselines (docs/algorithm.md, "Baselines and variants"); each is read only by its algo_type (METHOD_KEYS)
+    corro_aggregator: str = key("attention", 'CORRO: transition embeddings -> z by "attention" (CORRO\'s) or "mean"')
+    corro_pretrain_steps: int = key(0, "CORRO: 0 trains its transition encoder with the actor-critic at every step; "
+                                       "N > 0 is CORRO's schedule: the transition encoder alone for N steps, then "
+                                       "frozen", ">= 0")
+    corro_reward_std: float = key(0.5, "CORRO: std of the reward noise of its negatives, r + N(0, std^2)", "> 0")
+    corro_negatives: str = key("auto", 'CORRO: "reward" (r + noise), "generative" (a CVAE\'s (r, s\') given (s, a)), '
+                                       'or "auto": generative on the dynamics families (hopper, walker), reward '
+                                       'elsewhere')
+    corro_cvae_steps: int = key(5000, "CORRO, generative negatives: the CVAE's training steps, before anything else",
+                                ">= 1")
+    unicorn_beta: float = key(0.15, "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss", ">= 0")
 
 
 @dataclass(frozen=True)
@@ -339,6 +373,10 @@ def _validate(cfg: Config) -> None:
         (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
          f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
          "so that the run stays under base_log_dir/env_name/"),
+        (a.corro_aggregator in CORRO_AGGREGATORS,
+         f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}"),
+        (a.corro_negatives in CORRO_NEGATIVES,
+         f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}"),
         (a.z_strategy in Z_STRATEGIES, f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}"),
         (a.z_strategy not in ("weighted", "poe") or a.use_hvar,
          f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "
@@ -401,14 +439,32 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
         except json.JSONDecodeError as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
         data["util_params"]["config_file"] = str(path)
+    given = copy.deepcopy(data)
     for tree in overrides:
         _merge(data, tree or {})
-    given = _pop_reference_only(data)
-    cfg = _build(Config, data)
-    for name, value in given.items():
+    _check_method_keys(given, data)
+    given_reference_only = _pop_reference_only(data)
+    cfg = _built(data)
+    for name, value in given_reference_only.items():
         _check_reference_only(cfg, name, value)
-    _validate(cfg)
     return cfg
+
+
+def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
+    """Refuse an override of a `METHOD_KEYS` key that `data`'s algo_type does not read (`given`: the values
+    before the overrides). An unknown algo_type is left to `_validate`, which lists the valid ones."""
+    used = METHOD_KEYS.get(data["algo_type"])
+    if used is None:
+        return
+    for key in sorted(METHOD_SPECIFIC_KEYS - used):
+        old, new = given["algo_params"][key], data["algo_params"][key]
+        if new != old:
+            raise UserError(f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
+                            f"(expected its default {old!r}; it is read by {_readers(key)})")
+
+
+def _readers(key: str) -> str:
+    return ", ".join(m for m, keys in METHOD_KEYS.items() if key in keys)
 
 
 def config_from_variant(variant: dict[str, Any]) -> Config:
@@ -417,7 +473,15 @@ def config_from_variant(variant: dict[str, Any]) -> Config:
     the run ignored: they are dropped unchecked."""
     data = _merge(default_dict(), {k: v for k, v in variant.items() if k != "seed"})
     _pop_reference_only(data)
+    return _built(data)
+
+
+def _built(data: dict[str, Any]) -> Config:
+    """The checked `Config` of a merged tree, with what its algo_type sets itself (`METHOD_FORCED`)."""
     cfg = _build(Config, data)
+    forced = METHOD_FORCED.get(cfg.algo_type)
+    if forced:
+        cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, **forced))
     _validate(cfg)
     return cfg
 

@@ -30,6 +30,9 @@ GUARDED = {
     "FOCAL": {},
     "OFFPEARL": {},
     "CLASSIFIER": {},
+    "CORRO": {},
+    "UNICORN_SUP": {},
+    "UNICORN_SS": {},
 }
 # the CSRO reference's only route to an OffPEARL (tanh encoder trained by the critic alone): it collapses
 REFERENCE_OFFPEARL = {"algo_type": "CSRO", "allow_backward_z": True, "use_FOCAL_cl": False, "use_club": False}
@@ -79,7 +82,8 @@ def probe(tr: CSROTrainer, buf: MultiTaskBuffer, goals: np.ndarray, contexts: in
     means against the within-task std, and R^2 of a linear probe from z to the goal (fitted on all contexts
     but one, tested on that one)."""
     gen, tasks = torch.Generator().manual_seed(123), torch.arange(N_TASKS)
-    z = torch.stack([tr.agent.infer_z(buf.sample_context(tasks, b, gen, False)) for _ in range(contexts)]).double()
+    nxt = tr.settings.use_next_obs_in_context  # CORRO reads (s, a, r, s')
+    z = torch.stack([tr.agent.infer_z(buf.sample_context(tasks, b, gen, nxt)) for _ in range(contexts)]).double()
     across, within = z.mean(0).std(0).mean().item(), z.std(0).mean().item()
     x = torch.cat([z, torch.ones(*z.shape[:2], 1, dtype=z.dtype)], -1)
     y = torch.as_tensor(goals).expand(contexts, -1, -1)

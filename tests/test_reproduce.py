@@ -67,7 +67,7 @@ def test_rerun_skips_finished_runs(reproduced):
 
 @pytest.mark.parametrize("flag,value,message", [
     ("--methods", "CSRO,PEARL", "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
-                                "['CSRO', 'FOCAL', 'OFFPEARL']"),
+                                "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP']"),
     ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
     ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
     ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),

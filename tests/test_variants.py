@@ -139,7 +139,8 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
     (["--z_strategy", "poe"], "z_strategy 'poe' with use_hvar false"),
     (["--use_hvar", "true"], "use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe'"),
     (["--z_strategy", "median"], "z_strategy 'median': expected one of ['mean', 'weighted', 'poe']"),
-    (["--algo_type", "CLASSIFY"], "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER']"),
+    (["--algo_type", "CLASSIFY"], "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER', "
+                                  "'CORRO', 'UNICORN_SS', 'UNICORN_SUP']"),
     (["--z0_policy_share", "0"], "z0_policy_share"),
 ])
 def test_combinations_that_cannot_work_are_refused(overrides, message):

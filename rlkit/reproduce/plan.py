@@ -18,6 +18,9 @@ METHOD_SETTINGS: dict[str, tuple[str, dict]] = {
     "FOCAL": ("FOCAL", {}),
     "FOCAL_REPLACE": ("FOCAL", {"algo_params": {"mb_replace": True}}),
     "OFFPEARL": ("OFFPEARL", {}),
+    "CORRO": ("CORRO", {}),
+    "UNICORN_SS": ("UNICORN_SS", {}),
+    "UNICORN_SUP": ("UNICORN_SUP", {}),
 }
 METHODS = tuple(METHOD_SETTINGS)
 

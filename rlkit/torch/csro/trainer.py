@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from rlkit.config import Config, pearl_bottleneck
 from rlkit.data.buffer import RLBatch, context_width
 from rlkit.seeding import torch_generator
-from rlkit.torch.csro import losses
+from rlkit.torch.csro import corro, losses, unicorn
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
 
@@ -112,6 +112,9 @@ class TrainerSettings:
     vf_lr: float
     policy_lr: float
     c_lr: float
+    # the baselines with their own encoder objective (rlkit.torch.csro.corro, .unicorn); None under other algo_types
+    corro: corro.CorroSettings | None = None
+    unicorn_beta: float | None = None  # UNICORN_SS: weight of FOCAL's metric next to its decoder's loss
 
     @staticmethod
     def from_config(cfg: Config, train_tasks: Sequence[int]) -> "TrainerSettings":
@@ -121,8 +124,8 @@ class TrainerSettings:
             latent_size=cfg.latent_size, net_size=cfg.net_size, use_next_obs_in_context=hp.use_next_obs_in_context,
             use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
             use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
-            allow_backward_z=hp.allow_backward_z or algo == "OFFPEARL",
-            classifier_tasks=tuple(train_tasks) if algo == "CLASSIFIER" else (),
+            allow_backward_z=hp.allow_backward_z or algo in ("OFFPEARL", "CORRO"),
+            classifier_tasks=tuple(train_tasks) if algo in ("CLASSIFIER", "UNICORN_SUP") else (),
             use_hvar=hp.use_hvar or ib, z_strategy="poe" if ib else hp.z_strategy,
             identity_encoder=algo == "OFFPEARL", pearl_kl=ib, kl_lambda=hp.kl_lambda if ib else 0.0,
             sample_z_at_test=ib and hp.sample_z_at_test,
@@ -137,7 +140,9 @@ class TrainerSettings:
             club_loss_weight=hp.club_loss_weight, policy_mean_reg_weight=hp.policy_mean_reg_weight,
             policy_std_reg_weight=hp.policy_std_reg_weight,
             policy_pre_activation_weight=hp.policy_pre_activation_weight,
-            context_lr=hp.context_lr, qf_lr=hp.qf_lr, vf_lr=hp.vf_lr, policy_lr=hp.policy_lr, c_lr=hp.c_lr)
+            context_lr=hp.context_lr, qf_lr=hp.qf_lr, vf_lr=hp.vf_lr, policy_lr=hp.policy_lr, c_lr=hp.c_lr,
+            corro=corro.CorroSettings.from_config(cfg),
+            unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None)
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,11 @@ class CSROTrainer:
                                identity_output=s.identity_encoder).to(device)
         if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
             self.agent.test_z_generator = torch_generator(seed, "test_z", device=device)
+        if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
+            self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro,
+                                          init_gen).to(device)
+        self.decoder = unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) \
+            if s.unicorn_beta is not None else None  # UNICORN_SS's (z, s, a) -> (s' - s, r)
         self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
                             generator=init_gen).to(device)
         self.qf = EnsembleMLP(2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
@@ -220,8 +230,9 @@ class CSROTrainer:
         self.c_opt = adam(self.dual_critic.parameters(), lr=s.c_lr) if self.dual_critic is not None else None
 
     def _encoder_params(self) -> list[nn.Parameter]:
-        """What the encoder's optimiser steps: the encoder, and the CLASSIFIER's head."""
-        return list(self.agent.encoder.parameters()) + (list(self.classifier.parameters()) if self.classifier else [])
+        """What the encoder's optimiser steps: the encoder, and the CLASSIFIER's head or UNICORN_SS's decoder."""
+        return list(self.agent.encoder.parameters()) + (list(self.classifier.parameters()) if self.classifier else []) \
+            + (list(self.decoder.parameters()) if self.decoder is not None else [])
 
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
@@ -231,6 +242,8 @@ class CSROTrainer:
             mods["dual_critic"] = self.dual_critic
         if self.classifier is not None:
             mods["classifier"] = self.classifier
+        if self.decoder is not None:
+            mods["decoder"] = self.decoder
         return mods
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -382,6 +395,50 @@ class CSROTrainer:
             (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
+    def _baseline_encoder_grads(self, lat: Latents, task_ids: torch.Tensor, context: torch.Tensor,
+                                flat: RLBatch) -> torch.Tensor:
+        """Add the gradients of a baseline's own encoder loss to those `_encoder_grads` set; no step. CORRO:
+        InfoNCE into E1 only, while its schedule trains E1 (else just measured); UNICORN_SS: the decoder's loss +
+        beta x FOCAL's metric into the encoder and the decoder. Returns the loss ("Z Loss")."""
+        s = self.settings
+        if s.corro is not None:
+            enc = self.agent.encoder
+            train = enc.stage(s.corro) == "joint"
+            with torch.set_grad_enabled(train):
+                loss = self._corro_loss(lat.e, context)
+            if train:
+                loss.backward(inputs=list(enc.transition.parameters()))
+            enc.steps += 1
+            return loss.detach()
+        loss, _ = unicorn.self_supervised_loss(self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.rewards,
+                                               flat.next_obs, s.unicorn_beta)
+        loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
+        return loss.detach()
+
+    def _corro_loss(self, e: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """CORRO's InfoNCE of this step's contexts [T, b, C] with their embeddings e (r is column |S| + |A|)."""
+        return corro.contrastive_loss(self.agent.encoder, e, context, self.obs_dim + self.action_dim,
+                                      self.settings.corro, self.generator)
+
+    def _corro_pretrain_step(self, context: torch.Tensor) -> LossRecord:
+        """A step of CORRO's first stages: the CVAE's loss steps the CVAE, or InfoNCE steps E1; nothing else
+        trains (both are stepped by the encoder's optimiser); the record's RL fields are 0."""
+        enc = self.agent.encoder
+        e = enc(context)
+        cvae = enc.stage(self.settings.corro) == "cvae"
+        loss = enc.cvae.loss(context, self.generator) if cvae else self._corro_loss(e, context)
+        self.encoder_opt.zero_grad(set_to_none=True)
+        loss.backward(inputs=list((enc.cvae if cvae else enc.transition).parameters()))
+        self.encoder_opt.step()
+        enc.steps += 1
+        zero, zeros = torch.zeros((), device=self.device), torch.zeros(1, 1, device=self.device)
+        return LossRecord(
+            z_loss=loss.detach(), club_loss=zero, club_model_loss=zero, qf_loss=zero, vf_loss=zero, policy_loss=zero,
+            dual_critic_loss=zero, q_predictions=zeros, v_predictions=zeros, log_pis=zeros, policy_mu=zeros,
+            policy_log_std=zeros, alpha=self.alpha.detach().reshape(1), div_estimate=torch.zeros(1, device=self.device),
+            z_mean=enc.aggregate(e).detach(), z_std=e.detach()[0].std(dim=0).mean(),
+            **self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(), rows=None, critic_rows=None)))
+
     def _update_critics(self, batch: RLBatch, z_rows: torch.Tensor,
                         target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Q1, Q2 step on L_Q (loss 4). With `allow_backward_z`, `z_rows` carries the encoder's graph and
@@ -429,6 +486,8 @@ class CSROTrainer:
         """One gradient step, the losses of docs/algorithm.md in the reference's order. context: [T, b, C];
         batch fields [T, B, .]; `extra_c_batches` feed the 2nd..c_iter-th dual-critic steps (BRAC only)."""
         s, zero = self.settings, torch.zeros((), device=self.device)
+        if s.corro is not None and self.agent.encoder.stage(s.corro) in ("cvae", "pretrain"):  # CORRO's first stages
+            return self._corro_pretrain_step(context)
         flat = _flat(batch)
         lat = self.latents(context, rows_per_task=batch.obs.shape[1])
         pi = self.agent.policy_output(flat.obs, lat.rows, generator=self.generator)  # a~ ~ pi(.|s, sg z)
@@ -441,6 +500,8 @@ class CSROTrainer:
 
         club_model_loss, mu, var = self._update_club_net(context, lat.e) if s.use_club else (zero, None, None)  # 2
         club_loss, z_loss = self._encoder_grads(lat, task_ids, mu, var)  # 3 + 1
+        if s.corro is not None or s.unicorn_beta is not None:  # in place of 1: CORRO's InfoNCE, UNICORN_SS's decoder
+            z_loss = self._baseline_encoder_grads(lat, task_ids, context, flat)
         qf_loss, q_pred = self._update_critics(flat, lat.critic_rows, target_v)  # 4
         self.encoder_opt.step()  # 3 + 1 (+ 4 with allow_backward_z)
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, lat.rows, pi)  # 5

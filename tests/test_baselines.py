@@ -1,0 +1,320 @@
+"""The baselines with their own encoder objective (docs/algorithm.md, "Baselines and variants"): CORRO, UNICORN_SS,
+UNICORN_SUP. Their losses on hand-made tensors, which parameters each update moves, the keys each method reads,
+a tiny end-to-end run each, and that z stays context dependent after a few hundred steps on the tests' data."""
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.config import ALGO_TYPES, METHOD_KEYS, AlgoParams, load_config, parse_override_args
+from rlkit.errors import UserError
+from rlkit.experiment import MetaTrainer, prepare
+from rlkit.torch.csro import corro, losses, unicorn
+from rlkit.torch.csro.trainer import TrainerSettings
+from tests.conftest import ROOT, TINY_CONFIG
+from tests.test_gradient_flow import (OBS, changed, extra_batches, make_inputs, make_trainer, snapshot,
+                                      step_timeline)
+
+SUP = {"algo_type": "UNICORN_SUP", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
+
+
+def corro_inputs(T=3, b=8, B=5, seed=0):
+    """`make_inputs` with (s, a, r, s') context rows, as CORRO reads them."""
+    tasks, context, batch = make_inputs(T, b, B, seed)
+    next_obs = torch.randn(T, b, OBS, generator=torch.Generator().manual_seed(seed + 100))
+    return tasks, torch.cat([context, next_obs], dim=-1), batch
+
+
+# ---- the losses, by hand --------------------------------------------------------------------------------------
+
+def test_infonce_by_hand():
+    q, k = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    neg = torch.tensor([[[0.0, 1.0], [-1.0, 0.0]]], dtype=torch.float64)  # logits / 0.1: [10, 0, -10]
+    expected = math.log(math.exp(10) + 1 + math.exp(-10)) - 10
+    assert corro.infonce_loss(q, k, neg, 0.1).item() == pytest.approx(expected, rel=1e-5)
+    # two queries: the mean of each query's -log softmax at its positive
+    q2, k2 = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[0.0, 1.0], [0.0, 1.0]])
+    neg2 = torch.tensor([[[1.0, 0.0]], [[1.0, 0.0]]])  # query 0: pos 0, neg 1; query 1: pos 1, neg 0 (temperature 1)
+    expected2 = ((math.log(1 + math.e) - 0) + (math.log(math.e + 1) - 1)) / 2
+    assert corro.infonce_loss(q2, k2, neg2, 1.0).item() == pytest.approx(expected2, rel=1e-6)
+
+
+def test_reward_randomized_negatives_change_only_the_reward():
+    rows = torch.arange(2 * 7, dtype=torch.float32).reshape(2, 7)  # (s, a, r, s') with |S| = |A| = 2: r in column 4
+    neg = corro.reward_randomized_negatives(rows, 3, 4, 0.5, torch.Generator().manual_seed(0))
+    noise = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    assert neg.shape == (2, 3, 7)
+    torch.testing.assert_close(neg[..., 4], rows[:, None, 4] + 0.5 * noise)
+    keep = [0, 1, 2, 3, 5, 6]
+    assert torch.equal(neg[..., keep], rows[:, None, keep].expand(2, 3, 6))
+
+
+def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
+    settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="reward", cvae_steps=0)
+    enc = corro.CorroEncoder(obs_dim=2, action_dim=0, context_dim=5, latent_dim=2, settings=settings)
+    e = enc(torch.randn(3, 4, 5))
+    torch.testing.assert_close(e.norm(dim=-1), torch.ones(3, 4))
+    with torch.no_grad():  # score = 2 e_1 + 0 e_2
+        enc.attention.layers[0].weight.copy_(torch.tensor([[2.0, 0.0]]))
+        enc.attention.layers[0].bias.zero_()
+    e = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])  # scores 2, 0
+    w = math.exp(2) / (math.exp(2) + 1)
+    torch.testing.assert_close(enc.aggregate(e), torch.tensor([[w, 1 - w]]))
+    mean = corro.CorroEncoder(2, 0, 5, 2, dataclasses.replace(settings, aggregator="mean"))
+    assert mean.attention is None and torch.equal(mean.aggregate(e), torch.tensor([[0.5, 0.5]]))
+
+
+def test_cvae_loss_by_hand():
+    s_pred, r_pred, s_true, r_true = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0, 0.0]]), \
+        torch.tensor([[2.0]])
+    mean, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(2.0)]])
+    kl = -0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(2.0) - 0 - 2))  # sum over w's two dims
+    expected = 0.2 * kl + (0 + 4) / 2 + 4
+    got = corro.cvae_loss(s_pred, r_pred, s_true, r_true, mean, logvar, 0.2)
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_cvae_negatives_keep_the_query_state_action():
+    cvae = corro.CVAE(obs_dim=2, action_dim=2, generator=torch.Generator().manual_seed(0))
+    rows = torch.randn(3, 7)
+    neg = cvae.negatives(rows, 4, torch.Generator().manual_seed(1))
+    assert neg.shape == (3, 4, 7) and not neg.requires_grad
+    assert torch.equal(neg[..., :4], rows[:, None, :4].expand(3, 4, 4))
+    s_next, r = cvae.decode(rows[:, None, :4].expand(3, 4, 4), torch.randn(3, 4, 5, generator=torch.Generator()
+                                                                           .manual_seed(1)))
+    torch.testing.assert_close(neg[..., 4:5], r)
+    torch.testing.assert_close(neg[..., 5:], s_next)
+    assert not torch.allclose(neg[:, 0], neg[:, 1])  # another w, another (r, s')
+
+
+def test_decoder_loss_by_hand():
+    delta_pred, obs, next_obs = torch.tensor([[1.0, 1.0]]), torch.tensor([[1.0, -1.0]]), torch.tensor([[2.0, 2.0]])
+    reward_pred, rewards = torch.tensor([[0.5]]), torch.tensor([[1.5]])
+    # s' - s = (1, 3); state: mean((1 - 1)^2, (1 - 3)^2) = 2; reward: (0.5 - 1.5)^2 = 1
+    assert unicorn.decoder_loss(delta_pred, reward_pred, obs, next_obs, rewards).item() == pytest.approx(3.0)
+
+
+def test_unicorn_ss_loss_is_decoder_plus_beta_focal():
+    g = torch.Generator().manual_seed(0)
+    dec = unicorn.Decoder(latent_dim=3, obs_dim=2, action_dim=2, generator=g)
+    z, ids = torch.randn(2, 3, generator=g), torch.tensor([0, 1])
+    obs, act, r, nxt = (torch.randn(4, d, generator=g) for d in (2, 2, 1, 2))  # 2 rows per task
+    z_rows = z[[0, 0, 1, 1]]
+    delta, r_pred = dec(z_rows, obs, act)
+    expected = unicorn.decoder_loss(delta, r_pred, obs, nxt, r) + 0.15 * losses.focal_metric_loss(z, ids)
+    total, recon = unicorn.self_supervised_loss(dec, z, ids, obs, act, r, nxt, beta=0.15)
+    assert total.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert recon.item() == pytest.approx(unicorn.decoder_loss(delta, r_pred, obs, nxt, r).item(), rel=1e-6)
+
+
+# ---- gradient flow --------------------------------------------------------------------------------------------
+
+TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step policy"]
+
+
+@pytest.mark.parametrize("overrides, inputs, expected", [
+    # InfoNCE builds E1's gradients, the critic's loss E2's (both in the agent's `encoder`) and Q's
+    ({"algo_type": "CORRO"}, corro_inputs, ["encoder", "qf", "encoder"] + TAIL),
+    ({"algo_type": "CORRO", "corro_aggregator": "mean"}, corro_inputs, ["encoder", "qf"] + TAIL),  # no E2
+    ({"algo_type": "CORRO", "corro_pretrain_steps": 1}, corro_inputs, ["encoder", "step encoder"]),  # stage 1
+    ({"algo_type": "CORRO", "corro_negatives": "generative"}, corro_inputs, ["encoder", "step encoder"]),  # the CVAE
+    ({"algo_type": "UNICORN_SS"}, make_inputs, ["decoder", "encoder", "qf"] + TAIL),  # one backward: decoder + encoder
+    (SUP, make_inputs, ["classifier", "encoder", "qf"] + TAIL),  # CLASSIFIER's step without the CLUB net's
+])
+def test_each_backward_builds_gradients_for_what_is_stepped_next(overrides, inputs, expected):
+    tr = make_trainer(**overrides)
+    assert step_timeline(tr, *inputs(), extra_batches(tr)) == expected
+
+
+def grad_sources(tr, params, *inputs) -> list[int]:
+    """How many backward passes add to each of `params`' gradients in one `train_step`."""
+    counts = [0] * len(params)
+    handles = [p.register_post_accumulate_grad_hook(lambda _, i=i: counts.__setitem__(i, counts[i] + 1))
+               for i, p in enumerate(params)]
+    tr.train_step(*inputs)
+    for h in handles:
+        h.remove()
+    return counts
+
+
+def test_corro_critic_trains_the_aggregator_not_the_transition_encoder():
+    """E1 gets one gradient per step (InfoNCE's), E2 one (the critic's): z = E2(sg E1)."""
+    tr = make_trainer(algo_type="CORRO")
+    e1, e2 = list(tr.agent.encoder.transition.parameters()), list(tr.agent.encoder.attention.parameters())
+    assert grad_sources(tr, e1 + e2, *corro_inputs()) == [1] * (len(e1) + len(e2))
+    for p in e1 + e2:
+        p.grad = None
+    lat = tr.latents(corro_inputs()[1], rows_per_task=5)
+    lat.critic_rows.sum().backward()
+    assert all(p.grad is None for p in e1) and all(p.grad is not None for p in e2)
+    assert not lat.rows.requires_grad
+
+
+def test_corro_schedule_trains_e1_alone_then_freezes_it():
+    tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=2)
+    e1 = tr.agent.encoder.transition
+    for step in range(3):
+        before = {k: snapshot(m) for k, m in tr.modules().items()}
+        e1_before, e2_before = snapshot(e1), snapshot(tr.agent.encoder.attention)
+        rec = tr.train_step(*corro_inputs(seed=step))
+        moved = {k for k, m in tr.modules().items() if changed(m, before[k])}
+        if step < 2:  # stage 1: E1 only
+            assert moved == {"agent"} and changed(e1, e1_before) and not changed(tr.agent.encoder.attention, e2_before)
+            assert rec.qf_loss.item() == 0.0 and rec.z_loss.item() > 0
+        else:  # stage 2: E1 frozen, the actor-critic and E2 train
+            assert moved == {"agent", "qf", "vf", "target_vf"} and not changed(e1, e1_before)
+            assert changed(tr.agent.encoder.attention, e2_before) and rec.z_loss.item() > 0  # InfoNCE still logged
+    assert int(tr.agent.encoder.steps) == 3
+    assert int(tr.state_dict()["modules"]["agent"]["encoder.steps"]) == 3  # resumes in the right stage
+
+
+def test_corro_generative_stages_cvae_then_infonce_with_its_negatives():
+    tr = make_trainer(algo_type="CORRO", corro_negatives="generative", corro_cvae_steps=2)
+    enc = tr.agent.encoder
+    for step in range(4):
+        cvae, e1, e2 = snapshot(enc.cvae), snapshot(enc.transition), snapshot(enc.attention)
+        qf = snapshot(tr.qf)
+        rec = tr.train_step(*corro_inputs(seed=step))
+        assert changed(enc.cvae, cvae) == (step < 2) and changed(tr.qf, qf) == (step >= 2)
+        assert changed(enc.transition, e1) == (step >= 2) and changed(enc.attention, e2) == (step >= 2)
+        assert rec.z_loss.item() > 0
+    calls = []
+    enc.cvae.decoder.register_forward_hook(lambda *_: calls.append(1))
+    tr.train_step(*corro_inputs(seed=5))
+    assert calls  # the negatives come from the CVAE
+
+
+def test_corro_joint_training_moves_e1_at_every_step():
+    tr = make_trainer(algo_type="CORRO")
+    for seed in range(2):
+        e1 = snapshot(tr.agent.encoder.transition)
+        tr.train_step(*corro_inputs(seed=seed))
+        assert changed(tr.agent.encoder.transition, e1)
+
+
+def test_unicorn_ss_moves_encoder_and_decoder_not_through_the_critic():
+    tr = make_trainer(algo_type="UNICORN_SS")
+    enc = list(tr.agent.encoder.parameters())
+    assert grad_sources(tr, enc, *make_inputs()) == [1] * len(enc)  # the decoder + metric loss only
+    before = {k: snapshot(m) for k, m in tr.modules().items()}
+    rec = tr.train_step(*make_inputs(seed=1))
+    moved = {k for k, m in tr.modules().items() if changed(m, before[k])}
+    assert moved == {"agent", "decoder", "qf", "vf", "target_vf"}
+    assert rec.club_loss.item() == 0.0 and rec.z_loss.item() > 0
+
+
+def test_unicorn_sup_is_the_classifier_without_club():
+    cfg = load_config(None, parse_override_args(["--algo_type", "UNICORN_SUP"]))
+    settings = TrainerSettings.from_config(cfg, [4, 1, 7])
+    assert settings.classifier_tasks == (4, 1, 7) and not settings.use_club and not settings.use_focal
+    tr = make_trainer(**SUP)
+    before = {k: snapshot(m) for k, m in tr.modules().items()}
+    rec = tr.train_step(*make_inputs())
+    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent", "classifier", "qf", "vf",
+                                                                            "target_vf"}
+    assert rec.club_loss.item() == 0.0 and rec.club_model_loss.item() == 0.0 and rec.z_loss.item() > 0
+
+
+@pytest.mark.parametrize("overrides", [{"algo_type": "CORRO"}, {"algo_type": "UNICORN_SS"}, SUP])
+def test_optimizers_step_every_module_parameter_once(overrides):
+    tr = make_trainer(**overrides)
+    stepped = [p for opt in tr.optimizers().values() for group in opt.param_groups for p in group["params"]]
+    trainable = [p for name, m in tr.modules().items() if name != "target_vf" for p in m.parameters()]
+    assert len(stepped) == len({id(p) for p in stepped}) == len(trainable)
+    assert {id(p) for p in stepped} == {id(p) for p in trainable}
+
+
+# ---- the keys each method reads -------------------------------------------------------------------------------
+
+def test_method_key_table_names_real_keys_and_every_algo_type():
+    assert set(METHOD_KEYS) == set(ALGO_TYPES)
+    fields = set(AlgoParams.__dataclass_fields__)
+    assert set().union(*METHOD_KEYS.values()) <= fields
+
+
+@pytest.mark.parametrize("algo, key, value, readers", [
+    ("CORRO", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
+    ("CORRO", "use_hvar", "true", "CSRO, FOCAL, OFFPEARL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
+    ("CORRO", "allow_backward_z", "true", "CSRO, FOCAL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
+    ("UNICORN_SS", "z_loss_weight", "3", "CSRO, FOCAL, CLASSIFIER, UNICORN_SUP"),
+    ("UNICORN_SUP", "use_club", "false", "CSRO, CLASSIFIER"),
+    ("FOCAL", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
+    ("CSRO", "corro_aggregator", "mean", "CORRO"),
+    ("OFFPEARL", "unicorn_beta", "0.3", "UNICORN_SS"),
+])
+def test_a_key_the_method_does_not_read_is_refused_unless_at_its_default(algo, key, value, readers):
+    with pytest.raises(UserError, match=rf"^algo_params\.{key} .*: algo_type '{algo}' does not use it .*"
+                                        rf"read by {readers}\)$"):
+        load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", value]))
+    default = load_config(None, {})
+    same = str(getattr(default.algo_params, key)).lower()
+    assert getattr(load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", same])).algo_params,
+                   key) == getattr(default.algo_params, key)
+
+
+def test_keys_the_method_reads_and_the_config_files_values_are_accepted():
+    cfg = load_config(None, parse_override_args(["--algo_type", "CORRO", "--corro_aggregator", "mean",
+                                                 "--corro_pretrain_steps", "100", "--corro_reward_std", "0.2"]))
+    assert (cfg.algo_params.corro_aggregator, cfg.algo_params.corro_pretrain_steps) == ("mean", 100)
+    assert load_config(None, parse_override_args(["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.3"])) \
+        .algo_params.unicorn_beta == 0.3
+    # cheetah-vel's file sets CSRO's club_loss_weight 10: a baseline runs on the same file
+    assert load_config(ROOT / "configs" / "cheetah-vel.json", {"algo_type": "CORRO"}).algo_params.club_loss_weight == 10
+
+
+def test_corro_reads_next_observations():
+    assert load_config(None, {"algo_type": "CORRO"}).algo_params.use_next_obs_in_context
+    assert not load_config(None, {"algo_type": "UNICORN_SS"}).algo_params.use_next_obs_in_context
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["--corro_aggregator", "max"], "algo_params.corro_aggregator 'max': expected one of ['attention', 'mean']"),
+    (["--corro_reward_std", "0"], "algo_params.corro_reward_std 0.0: expected a value in > 0"),
+    (["--corro_pretrain_steps", "-1"], "algo_params.corro_pretrain_steps -1: expected a value in >= 0"),
+    (["--corro_negatives", "gt"], "algo_params.corro_negatives 'gt': expected one of ['auto', 'reward', 'generative']"),
+    (["--corro_cvae_steps", "0"], "algo_params.corro_cvae_steps 0: expected a value in >= 1"),
+])
+def test_bad_corro_values_are_one_line(overrides, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        load_config(None, parse_override_args(["--algo_type", "CORRO", *overrides]))
+
+
+@pytest.mark.parametrize("config, negatives, resolved", [
+    ("hopper_rand_params.json", "auto", "generative"), ("walker_rand_params.json", "auto", "generative"),
+    ("point-robot.json", "auto", "reward"), ("cheetah-vel.json", "auto", "reward"),
+    ("point-robot.json", "generative", "generative"), ("walker_rand_params.json", "generative", "generative"),
+])
+def test_corro_negatives_by_family(config, negatives, resolved):
+    cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": negatives}})
+    settings = TrainerSettings.from_config(cfg, range(30)).corro
+    assert settings.negatives == resolved and settings.cvae_steps == (5000 if resolved == "generative" else 0)
+
+
+def test_reward_negatives_on_a_dynamics_family_are_refused():
+    cfg = load_config(ROOT / "configs" / "hopper_rand_params.json",
+                      {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
+    with pytest.raises(UserError, match=r"^algo_params\.corro_negatives 'reward' on 'hopper-rand-params': its tasks "
+                                        r"differ in dynamics.*expected 'auto' or 'generative'") as err:
+        TrainerSettings.from_config(cfg, range(30))
+    assert "\n" not in str(err.value)
+
+
+# ---- end to end, and z after a few hundred steps -------------------------------------------------------------
+
+def _tiny(tmp_path, algo, **algo_params):
+    return load_config(TINY_CONFIG, {"algo_type": algo, "algo_params": dict({"num_iterations": 1}, **algo_params),
+                                     "util_params": {"exp_name": algo, "base_log_dir": str(tmp_path)}})
+
+
+@pytest.mark.parametrize("algo, extra", [
+    ("CORRO", {}), ("CORRO", {"corro_pretrain_steps": 5}),
+    ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 3, "corro_pretrain_steps": 3}),
+    ("UNICORN_SS", {}), ("UNICORN_SUP", {})])
+def test_tiny_run(tiny_data, tmp_path, monkeypatch, algo, extra):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    MetaTrainer(prepare(_tiny(tmp_path, algo, **extra), 0, torch.device("cpu")), show_progress=False).run()
+    df = pd.read_csv(tmp_path / "point-robot" / algo / "seed0" / "progress.csv")
+    assert len(df) == 1 and np.isfinite(df.to_numpy()).all() and (df["Z Loss"] > 0).all()
