@@ -23,6 +23,7 @@ from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, STAT_COLUMNS, RunLogger, progress_row
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
+from rlkit.torch import graphs
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
 
@@ -93,7 +94,8 @@ def run_data_print(cfg: Config, data_dir: Path | None = None) -> dict | None:
 class MetaTrainer:
     """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
 
-    def __init__(self, setup: RunSetup, show_progress: bool = True):
+    def __init__(self, setup: RunSetup, show_progress: bool = True, capture: bool | None = None):
+        """`capture`: run the step through a CUDA graph (`rlkit.torch.graphs`; None: its switch, off by default)."""
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
@@ -106,10 +108,24 @@ class MetaTrainer:
         self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
                                    setup.data_dir)
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
+        self.capture = graphs.capture_on() if capture is None else capture
+        self.sums = graphs.DeviceSums(LossRecord.SCALARS, dev)  # the iteration's losses, on the device
+        self.runner = graphs.StepRunner(self._train_and_sum, dev, self.capture, [self.trainer.generator],
+                                        list(self.trainer.optimizers().values()))
+
+    def sample(self):
+        """One step's draw (`sample_step`), on the device."""
+        return sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
 
     def step(self) -> LossRecord:
-        s = sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
-        return self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+        """One training step on a fresh draw, eager or captured (`self.runner`); its losses join `self.sums`.
+        With capture the record's tensors are the graph's static outputs: read them before the next step."""
+        return self.runner(self.sample())
+
+    def _train_and_sum(self, s, key=None) -> LossRecord:
+        record = self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+        self.sums.add(record)
+        return record
 
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
@@ -136,6 +152,7 @@ class MetaTrainer:
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
             self.evaluator.set_rng_states(state["eval_env_rng"])
         self.counters = state["counters"]
+        self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         logger.load_rows(self.counters["iteration"])
         return True
 
@@ -152,9 +169,10 @@ class MetaTrainer:
             logger.write_variant(variant)
             self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
-            logger.info(f"device {setup.device}, torch threads {torch.get_num_threads()}; {len(setup.train_tasks)} train "
-                        f"tasks {setup.train_tasks}, {len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test "
-                        f"tasks {setup.test_tasks}, {len(setup.eval_buffer)} transitions")
+            logger.info(f"device {setup.device} ({graphs.describe(self.capture, setup.device)}), torch threads "
+                        f"{torch.get_num_threads()}; {len(setup.train_tasks)} train tasks {setup.train_tasks}, "
+                        f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
+                        f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions")
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
@@ -191,14 +209,13 @@ class MetaTrainer:
         a = self.cfg.algo_params
         it = self.counters["iteration"]
         t0 = time.time()
-        sums: dict[str, torch.Tensor] = {}
+        self.sums.zero_()
         bar = tqdm(range(a.num_train_steps_per_itr), desc=f"itr {it}", leave=False, disable=not self.show_progress,
                    mininterval=2.0)
         record = None
         for _ in bar:
             record = self.step()
-            for k in LossRecord.SCALARS:
-                sums[k] = sums.get(k, 0.0) + getattr(record, k)
+        sums = self.sums.values
         train_time = time.time() - t0
         self.check_finite(sums, it)
         self.counters["train_steps"] += a.num_train_steps_per_itr
