@@ -94,7 +94,7 @@ default_config = dict(
     ),
     util_params=dict(
         base_log_dir="./output",  # runs go to base_log_dir/env_name/exp_name/seed{S}
-        use_gpu=False,  # set by --gpu
+        use_gpu=True,  # CUDA device gpu_id when CUDA is available (the reference's configs say 1); --gpu sets both
         gpu_id=0,
         debug=False,
         docker=False,  # ignored

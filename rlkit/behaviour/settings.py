@@ -111,6 +111,9 @@ def check_sac_config(cfg) -> None:
     save = OmegaConf.select(cfg, "save_networks")
     if save is not None and not isinstance(save, bool):
         raise UserError(f"SAC setting save_networks={save!r}: expected true or false")
+    device = OmegaConf.select(cfg, "device")
+    if device is not None and device not in ("cuda", "cpu"):
+        raise UserError(f"SAC setting device={device!r}: expected cuda (CUDA when available, the default) or cpu")
     _check_schedule_order(int(cfg.num_train_steps), int(cfg.num_seed_steps), int(cfg.eval_frequency))
 
 
