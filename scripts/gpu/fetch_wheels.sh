@@ -25,8 +25,11 @@ else
 fi
 
 $pip wheel --no-deps --wheel-dir "$dir" "antlr4-python3-runtime==4.9.*"
-$pip download --dest "$dir" --python-version 3.12 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux_2_28_x86_64 --implementation cp --only-binary=:all: --no-deps "${packages[@]}"
+for spec in "${packages[@]}"; do  # one at a time: a package with no 3.12 wheel (rliable ships an sdist) is built
+    $pip download --dest "$dir" --python-version 3.12 --platform manylinux2014_x86_64 \
+        --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --only-binary=:all: \
+        --no-deps --quiet "$spec" || $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
+done
 # torch and its CUDA libraries are on the GPU machine already: drop any that came along as dependencies
 find "$dir" -maxdepth 1 \( -name 'torch-*' -o -name 'nvidia_*' -o -name 'triton-*' \) -delete
 du -sh "$dir"
