@@ -14,6 +14,7 @@ per update per task; the reference's update is reported at about 141 ms on this 
 """
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -68,7 +69,7 @@ def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, f
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
 
     _, _, sac = load_sac_config("train_point", [])
-    B, period = sac.batch_size, sac.actor_update_frequency * sac.critic_target_update_frequency
+    B, period = sac.batch_size, math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     out = {}
     for capture in (False, True):

@@ -70,8 +70,10 @@ def capture_on() -> bool:
     return _switch
 
 
-def describe(capture: bool, device: torch.device) -> str:
-    """What a run's first line says about capture on `device`."""
+def describe(capture: bool, device: torch.device, named: bool = False) -> str:
+    """What a run's first line says about capture on `device` (`named`: the device first, "cuda:0, capture off")."""
+    if named:
+        return f"{device}, {describe(capture, device)}"
     if not capture:
         return "capture off"
     if device.type == "cuda":
@@ -262,9 +264,13 @@ class StepRunner:
         """Drop every graph (after a load replaced tensors or generator states they read): warm up and capture anew."""
         self.graphs: dict[Hashable, tuple[Any, Any]] = {}  # key -> (graph, its static output)
         self.warm: dict[Hashable, int] = {}
-        self.prepared = False
+        self.prepared = False  # make_capturable done since the last load (CUDA only)
 
     def __call__(self, inputs: Any, key: Hashable = None) -> Any:
+        if not self.prepared and self.device.type == "cuda":
+            # on CUDA the optimisers are capturable captured or not, so that both run the same update
+            make_capturable(self.optimizers)
+            self.prepared = True
         if not self.capture:
             return self.step_fn(inputs, key)
         static = self.buffers.fill(inputs)
@@ -274,9 +280,6 @@ class StepRunner:
             graph, out = self.graphs[key]
             graph.replay()
             return out
-        if not self.prepared:
-            make_capturable(self.optimizers)
-            self.prepared = True
         if self.warm.get(key, 0) < self.warmup:
             self.warm[key] = self.warm.get(key, 0) + 1
             return self._on_side_stream(lambda: self.step_fn(static, key))
