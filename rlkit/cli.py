@@ -40,6 +40,12 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         where = f"{str(e.filename)!r}: " if e.filename else ""
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
+    except torch.OutOfMemoryError as e:
+        what = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
+        print(f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
+              "batch_size (stage 1: agent.params.batch_size or tasks_per_group); the last snapshot is kept",
+              file=sys.stderr)
+        sys.exit(2)
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)

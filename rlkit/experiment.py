@@ -130,7 +130,8 @@ class MetaTrainer:
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
-                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states()}
+                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states(),
+                "ran_on": graphs.describe(self.capture, self.setup.device, named=True)}
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -153,6 +154,11 @@ class MetaTrainer:
             self.evaluator.set_rng_states(state["eval_env_rng"])
         self.counters = state["counters"]
         self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
+        now = graphs.describe(self.capture, self.setup.device, named=True)
+        if state.get("ran_on", now) != now:  # another device or capture setting: fine, but say so
+            line = f"resuming a run trained on {state['ran_on']} on {now}"
+            logger.info(line)
+            print(line)
         logger.load_rows(self.counters["iteration"])
         return True
 

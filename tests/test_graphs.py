@@ -300,3 +300,32 @@ def test_the_shipped_configs_ask_for_the_gpu():
     for path in sorted((ROOT / "configs").glob("*.json")):
         assert json.loads(path.read_text())["util_params"]["use_gpu"] == 1, path.name
     assert load_config(TINY_CONFIG, {}).util_params.use_gpu is True
+
+
+# ---- bad circumstances ------------------------------------------------------------------------------------------
+def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
+    import click
+
+    from rlkit.cli import run_cli
+
+    @click.command()
+    def oom():
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(oom, [])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "CUDA out of memory" in err and "meta_batch, embedding_batch_size or batch_size" in err
+
+
+def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
+    """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
+                                    "util_params": {"exp_name": "switch", "base_log_dir": str(tmp_path)}})
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
+    capsys.readouterr()
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
+    out = capsys.readouterr().out
+    assert "resuming a run trained on cpu, capture off on cpu, capture on (static buffers" in out
