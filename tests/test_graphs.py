@@ -329,3 +329,20 @@ def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path,
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
     out = capsys.readouterr().out
     assert "resuming a run trained on cpu, capture off on cpu, capture on (static buffers" in out
+
+
+def test_a_cuda_runs_optimiser_state_steps_on_the_cpu():
+    """A state saved by a CUDA run holds `capturable=True`, which Adam's for-each update (stage 1) refuses on the
+    CPU: the runner sets what its device needs before the first step after a load."""
+    agent, gens, sac = _vector_sac()
+    opts = [agent.actor_opt, agent.critic_opt, agent.alpha_opt]
+    agent.update(_sac_batch(sac.batch_size, 0), 0, gens)
+    for opt in opts:
+        state = opt.state_dict()
+        for group in state["param_groups"]:
+            group["capturable"] = True  # as a CUDA run saves it
+        opt.load_state_dict(state)
+    runner = graphs.StepRunner(lambda batch, key: agent.update(batch, key, gens), torch.device("cpu"), False,
+                               gens.gens, opts)
+    runner(_sac_batch(sac.batch_size, 1), 1)
+    assert not any(g["capturable"] for opt in opts for g in opt.param_groups)

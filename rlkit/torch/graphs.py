@@ -231,13 +231,14 @@ class DeviceSums:
 
 
 # ---- the runner -------------------------------------------------------------------------------------------
-def make_capturable(optimizers: Iterable[torch.optim.Optimizer]) -> None:
-    """`capturable=True` on every param group, and each step counter on its parameter's device (a loaded
-    state dict brings back the saved groups' `capturable=False` and may hold CPU counters)."""
+def make_capturable(optimizers: Iterable[torch.optim.Optimizer], on: bool = True) -> None:
+    """`capturable=on` on every param group, and with `on` each step counter on its parameter's device. A
+    loaded state dict brings back the saved groups' setting: a CUDA run's `True`, which Adam refuses on the
+    CPU, or a CPU run's `False` with CPU counters, which capture refuses."""
     for opt in optimizers:
         for group in opt.param_groups:
-            group["capturable"] = True
-            for p in group["params"]:
+            group["capturable"] = on
+            for p in group["params"] if on else ():
                 state = opt.state.get(p, {})
                 if isinstance(state.get("step"), torch.Tensor) and state["step"].device != p.device:
                     state["step"] = state["step"].to(p.device)
@@ -264,12 +265,12 @@ class StepRunner:
         """Drop every graph (after a load replaced tensors or generator states they read): warm up and capture anew."""
         self.graphs: dict[Hashable, tuple[Any, Any]] = {}  # key -> (graph, its static output)
         self.warm: dict[Hashable, int] = {}
-        self.prepared = False  # make_capturable done since the last load (CUDA only)
+        self.prepared = False  # make_capturable done since the last load
 
     def __call__(self, inputs: Any, key: Hashable = None) -> Any:
-        if not self.prepared and self.device.type == "cuda":
+        if not self.prepared:
             # on CUDA the optimisers are capturable captured or not, so that both run the same update
-            make_capturable(self.optimizers)
+            make_capturable(self.optimizers, on=self.device.type == "cuda")
             self.prepared = True
         if not self.capture:
             return self.step_fn(inputs, key)
