@@ -33,7 +33,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.option("--gpu", default=None, type=int,
               help="CUDA device (-1: the CPU; default: the config's use_gpu, CUDA device 0 when available)")
 @click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README, Speed)")
+              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
 @click.option("--docker", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
 @click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")

@@ -52,7 +52,7 @@ __all__ = ["main", "load_sac_config"]
               help="CUDA device (-1: the CPU; default: CUDA device 0 when available, unless the SAC config says "
                    "device: cpu)")
 @click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README, Speed)")
+              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
 @click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
               help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")

@@ -374,7 +374,7 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
 @click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated algo_types")
 @click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
 @click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README, Speed)")
+              help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README)")
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
 @click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")
 @click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
