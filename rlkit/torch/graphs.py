@@ -25,7 +25,7 @@ calls warm up and capture again.
 
 The switch: `CSRO_CAPTURE=1` in the environment (read once, at first use), `use_capture(True)` in the
 process, or the entry scripts' `--capture`; off (0) is the default until a GPU run has shown the CUDA
-tests passing (README, "Speed").
+tests passing (README, the `--capture` note).
 """
 from __future__ import annotations
 
