@@ -139,8 +139,45 @@ def capture_variant(variant: str, device_name: str, steps: int, context: int, ba
     return out
 
 
+def alternating_cpu(steps: int, context: int, batch: int, meta_batch: int) -> dict:
+    """On the CPU, eager and captured (the static-buffer path) steps taken in turn in one process, so that this
+    host's drift over minutes hits both alike: median ms/step of each."""
+    import statistics
+
+    import torch
+
+    from rlkit.budget import synthetic_parts
+    from rlkit.config import load_config
+    from rlkit.torch import graphs
+    from rlkit.torch.cpu_kernels import keep_freed_memory
+
+    keep_freed_memory()  # as launch_experiment.py does
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
+        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch,
+        "meta_batch": meta_batch}})
+    calls = {}
+    for variant in ("eager", "captured"):
+        sample, trainer = synthetic_parts(cfg, 30, 14_000)
+        runner = graphs.StepRunner(lambda s, key, tr=trainer: tr.train_step(s.tasks, s.context, s.batch, s.extra),
+                                   torch.device("cpu"), variant == "captured")
+        calls[variant] = lambda runner=runner, sample=sample: runner(sample())
+    times = {v: [] for v in calls}
+    for i in range(steps + 2):
+        for variant, call in calls.items():
+            t = time.perf_counter()
+            call()
+            if i >= 2:  # two untimed steps each first
+                times[variant].append(time.perf_counter() - t)
+    return {v: 1000 * statistics.median(ts) for v, ts in times.items()}
+
+
 def capture_main(args) -> None:
-    """`--device`: eager against captured in one run, each variant in its own subprocess."""
+    """`--device`: eager against captured in one run, each variant in its own subprocess; on the CPU also the two
+    taken in turn in one process (the ratio that says whether the static-buffer path is slower)."""
+    if args.device == "cpu":
+        r = alternating_cpu(args.steps, args.context, args.batch, args.meta_batch)
+        print(f"cpu, eager and captured in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, captured "
+              f"{r['captured']:.1f} ms/step, ratio captured / eager {r['captured'] / r['eager']:.3f}")
     results = []
     for variant in ("eager", "captured", "captured-pairwise-club"):
         out = subprocess.run([sys.executable, __file__, "--device", args.device, "--variant", variant, "--steps",
