@@ -16,12 +16,13 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import check_gpu, run_cli, select_device
+from rlkit.cli import check_gpu, config_device, run_cli
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
+from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 
@@ -29,7 +30,10 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.argument("config", type=click.Path())
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
-@click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU); falls back to the CPU with a note")
+@click.option("--gpu", default=None, type=int,
+              help="CUDA device (-1: the CPU; default: the config's use_gpu, CUDA device 0 when available)")
+@click.option("--capture", is_flag=True,
+              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
 @click.option("--docker", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
 @click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")
@@ -39,10 +43,12 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.option("--sweep", default=None, type=click.Path(), help="JSON list of {exp_name, overrides}: runs per entry and seed")
 @ray_options
 @click.pass_context
-def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: int | None, docker: bool, debug: bool,
+def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: int | None, capture: bool, docker: bool,
+         debug: bool,
          no_progress: bool, threads: int | None, seeds: str | None, sweep: str | None, ray_address: str | None,
          cpus_per_task: float | None, gpus_per_task: float | None, max_retries: int) -> None:
     overrides = parse_override_args(list(ctx.args))
+    graphs.request_capture(capture)
     if exp_name is not None:
         overrides.setdefault("util_params", {})["exp_name"] = exp_name
     if gpu is not None:  # -1: the CPU
@@ -59,11 +65,12 @@ def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: 
                  show_progress=not no_progress)
         return
     cfg = load_config(config, overrides)
-    device = select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None)
+    device = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)
     keep_freed_memory()
     prepared = prepare(cfg, seed, device)
     print(f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test tasks, "
-          f"{len(prepared.train_buffer)} train transitions, device {device} -> {prepared.out_dir}")
+          f"{len(prepared.train_buffer)} train transitions, device {device} "
+          f"({graphs.describe(graphs.capture_on(), device)}) -> {prepared.out_dir}")
     MetaTrainer(prepared, show_progress=not no_progress).run()
 
 

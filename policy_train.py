@@ -37,6 +37,7 @@ from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
+from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 __all__ = ["main", "load_sac_config"]
@@ -47,7 +48,11 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--config", "config_opt", default=None, help="experiment JSON, e.g. configs/point-robot.json")
 @click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")
 @click.option("--split_idx", default=0, show_default=True, help="which part this process trains")
-@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--gpu", default=None, type=int,
+              help="CUDA device (-1: the CPU; default: CUDA device 0 when available, unless the SAC config says "
+                   "device: cpu)")
+@click.option("--capture", is_flag=True,
+              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
 @click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
 @click.option("--threads", default=None, type=click.IntRange(min=1),
               help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")
@@ -59,7 +64,7 @@ __all__ = ["main", "load_sac_config"]
               help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)")
 @click.option("--overwrite", is_flag=True, help="--regenerate: replace step*_extra.npz files written with other settings")
 @ray_options
-def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None,
+def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None, capture: bool,
          sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
          checkpoints: str | None, seed: int | None, overwrite: bool, ray_address: str | None,
          cpus_per_task: float | None,
@@ -79,11 +84,14 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
     if cluster and regenerate:
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
-    device = select_device(gpu)
+    device = select_device(gpu if gpu is not None else (-1 if behaviour.device == "cpu" else None))
     keep_freed_memory()
+    graphs.request_capture(capture)
     if threads:
         torch.set_num_threads(threads)
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
+    print(f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({len(tasks)} tasks): device {device} "
+          f"({graphs.describe(graphs.capture_on(), device)})")
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
         print(f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing to do")
         return

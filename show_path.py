@@ -273,7 +273,8 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
 @click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="config form: the run's seed")
 @click.option("--exp_name", default=None, help="config form: the run's --exp_name")
-@click.option("--gpu", default=None, type=int, help="CUDA device; falls back to the CPU with a note")
+@click.option("--gpu", default=None, type=int,
+              help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
 @click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1), help="online runs per task for the z picture")
 @click.pass_context
 def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed: int, exp_name: str | None,
@@ -304,6 +305,7 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
         raise UserError(f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
                         "or configs/ENV.json")
     device = select_device(gpu)
+    click.echo(f"show_path {run}: device {device}")
     setup, trainer, iteration = load_run(run, itr, device)
     agent = trainer.agent
     np_out = Path(out) if out else run / PROTOCOL_BY_KEY["np"].paths_file

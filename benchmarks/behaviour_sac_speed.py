@@ -1,6 +1,7 @@
 """Stage 1's SAC update at the faithful point-robot settings on this machine: ms per update per task.
 
     python benchmarks/behaviour_sac_speed.py [--updates 12] [--tasks 1,8]
+    python benchmarks/behaviour_sac_speed.py --device cuda|cpu [--tasks 40] [--updates 50]   (eager against captured)
 
 The update is `VectorSAC.update` (critic step, actor and temperature step, target Polyak) at the
 settings of `rlkit/behaviour/sac_config/train_point.yaml`: 2 x 1024 hidden units for actor and
@@ -13,6 +14,7 @@ per update per task; the reference's update is reported at about 141 ms on this 
 """
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -59,15 +61,58 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
             "median_peak": statistics.median(peaks), "best_peak": max(peaks)}
 
 
+def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, float]:
+    """Updates per second of a group of n tasks, eager and through `rlkit.torch.graphs.StepRunner` (captured on
+    CUDA, its static-buffer path on the CPU); the batch is drawn fresh each update, as stage 1 does."""
+    from rlkit.behaviour import load_sac_config
+    from rlkit.torch import graphs
+    from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+
+    sac = load_sac_config("train_point", []).sac
+    B, period = sac.batch_size, math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    out = {}
+    for capture in (False, True):
+        agent, gens = VectorSAC(n, 2, 2, sac, 0, device), TaskGenerators(n, 0, device)
+        rows = {"obs": torch.randn(n, 4096, 2, device=device), "actions": torch.rand(n, 4096, 2, device=device),
+                "rewards": -torch.rand(n, 4096, 1, device=device), "next_obs": torch.randn(n, 4096, 2, device=device),
+                "not_done": torch.ones(n, 4096, 1, device=device)}
+        runner = graphs.StepRunner(lambda batch, key: agent.update(batch, key, gens), device, capture, gens.gens,
+                                   [agent.actor_opt, agent.critic_opt, agent.alpha_opt])
+
+        def update(step: int) -> None:
+            idx = gens.randint(4096, B)[..., None]
+            runner({k: torch.gather(v, 1, idx.expand(-1, -1, v.shape[-1])) for k, v in rows.items()}, step % period)
+
+        for step in range(2 * period + 5):  # warm-up and capture of each branch
+            update(step)
+        sync()
+        t = time.perf_counter()
+        for step in range(updates):
+            update(step)
+        sync()
+        out["captured" if capture else "eager"] = updates / (time.perf_counter() - t)
+    return out
+
+
 @click.command()
 @click.option("--updates", default=12, show_default=True, help="timed updates per group size")
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
 @click.option("--threads", default=None, type=int, help="torch threads (default: torch's)")
-def main(updates: int, tasks: str, threads: int | None) -> None:
+@click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]),
+              help="eager against captured updates/s on this device (--tasks: the group size, e.g. 40)")
+def main(updates: int, tasks: str, threads: int | None, device: str | None) -> None:
     from rlkit.torch.cpu_kernels import keep_freed_memory
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)
+    if device:
+        for n in (int(x) for x in tasks.split(",")):
+            r = eager_vs_captured(n, updates, torch.device(device))
+            print(f"device {device}, {n} tasks vectorised (train_point.yaml: 2 x 1024, batch 1024): eager "
+                  f"{r['eager']:.2f} updates/s, captured {r['captured']:.2f} updates/s, ratio "
+                  f"{r['captured'] / r['eager']:.2f}x", flush=True)
+        return
     print(f"settings: train_point.yaml (2 x 1024 units, batch 1024), {torch.get_num_threads()} threads, CPU")
     print(f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
           f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}")

@@ -1,6 +1,7 @@
 """Seconds per CSRO gradient step and peak memory at the faithful point-robot settings.
 
     python benchmarks/meta_train_speed.py [--steps 20] [--context 1024] [--batch 256] [--meta_batch 16]
+    python benchmarks/meta_train_speed.py --device cuda|cpu [--steps 200]     (eager against captured)
 
 Each variant runs in its own subprocess (so peak RSS is its own), on synthetic point-robot
 data (30 tasks x 14,000 transitions, as the reference's data), with the reference's sizes:
@@ -85,6 +86,119 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
             "median_peak_flops": sorted(peaks)[len(peaks) // 2], "median_share": shares[len(shares) // 2]}
 
 
+def time_steps(step, steps: int, device) -> float:
+    """Seconds per call of `step` over `steps` calls, after 5 untimed ones (CUDA synchronised around)."""
+    import torch
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(5):
+        step()
+    sync()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync()
+    return (time.perf_counter() - t) / steps
+
+
+def capture_variant(variant: str, device_name: str, steps: int, context: int, batch: int, meta_batch: int) -> dict:
+    """ms/step (sampling included) of the eager step, the captured step (rlkit/torch/graphs.py; on the CPU its
+    static-buffer path) or the captured step with the reference's pairwise CLUB term; on CUDA also peak
+    memory, kernel launches per step and the GPU's busy share of the step (torch.profiler)."""
+    import torch
+
+    from rlkit.budget import synthetic_parts
+    from rlkit.config import load_config
+    from rlkit.torch import graphs
+    from rlkit.torch.csro import losses
+
+    device = torch.device(device_name)
+    if variant == "captured-pairwise-club":
+        losses.club_upper_bound = losses.club_upper_bound_pairwise
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
+        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch,
+        "meta_batch": meta_batch}})
+    sample, trainer = synthetic_parts(cfg, 30, 14_000, device=device)
+    runner = graphs.StepRunner(lambda s, key: trainer.train_step(s.tasks, s.context, s.batch, s.extra), device,
+                               variant != "eager", [trainer.generator], list(trainer.optimizers().values()))
+    out = {"variant": variant, "ms": 1000 * time_steps(lambda: runner(sample()), steps, device),
+           "graphed": bool(runner.graphs)}
+    if device.type == "cuda":
+        from torch.profiler import ProfilerActivity, profile
+        out["peak_gb"] = torch.cuda.max_memory_allocated(device) / 1024 ** 3
+        n = 20
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            t = time.perf_counter()
+            for _ in range(n):
+                runner(sample())
+            torch.cuda.synchronize()
+            wall = time.perf_counter() - t
+        kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+        out["kernels_per_step"] = len(kernels) / n
+        out["busy_share"] = sum(e.device_time for e in kernels) / 1e6 / wall  # device_time in microseconds
+    return out
+
+
+def alternating_cpu(steps: int, context: int, batch: int, meta_batch: int) -> dict:
+    """On the CPU, eager and captured (the static-buffer path) steps taken in turn in one process, so that this
+    host's drift over minutes hits both alike: median ms/step of each."""
+    import statistics
+
+    import torch
+
+    from rlkit.budget import synthetic_parts
+    from rlkit.config import load_config
+    from rlkit.torch import graphs
+    from rlkit.torch.cpu_kernels import keep_freed_memory
+
+    keep_freed_memory()  # as launch_experiment.py does
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
+        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch,
+        "meta_batch": meta_batch}})
+    calls = {}
+    for variant in ("eager", "captured"):
+        sample, trainer = synthetic_parts(cfg, 30, 14_000)
+        runner = graphs.StepRunner(lambda s, key, tr=trainer: tr.train_step(s.tasks, s.context, s.batch, s.extra),
+                                   torch.device("cpu"), variant == "captured")
+        calls[variant] = lambda runner=runner, sample=sample: runner(sample())
+    times = {v: [] for v in calls}
+    for i in range(steps + 2):
+        for variant, call in calls.items():
+            t = time.perf_counter()
+            call()
+            if i >= 2:  # two untimed steps each first
+                times[variant].append(time.perf_counter() - t)
+    return {v: 1000 * statistics.median(ts) for v, ts in times.items()}
+
+
+def capture_main(args) -> None:
+    """`--device`: eager against captured in one run, each variant in its own subprocess; on the CPU also the two
+    taken in turn in one process (the ratio that says whether the static-buffer path is slower)."""
+    if args.device == "cpu":
+        r = alternating_cpu(args.steps, args.context, args.batch, args.meta_batch)
+        print(f"cpu, eager and captured in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, captured "
+              f"{r['captured']:.1f} ms/step, ratio captured / eager {r['captured'] / r['eager']:.3f}")
+    results = []
+    for variant in ("eager", "captured", "captured-pairwise-club"):
+        out = subprocess.run([sys.executable, __file__, "--device", args.device, "--variant", variant, "--steps",
+                              str(args.steps), "--context", str(args.context), "--batch", str(args.batch),
+                              "--meta_batch", str(args.meta_batch)], capture_output=True, text=True)
+        if out.returncode:
+            print(f"{variant}: failed\n{out.stderr.strip()[-2000:]}")
+            continue
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"device {args.device}: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, "
+          f"{args.steps} steps per variant (sampling included)")
+    for r in results:
+        extra = (f"  peak {r['peak_gb']:.2f} GB, {r['kernels_per_step']:.0f} kernels/step, GPU busy "
+                 f"{r['busy_share']:.0%}" if "peak_gb" in r else "")
+        print(f"{r['variant']:24s} {r['ms']:9.2f} ms/step  graph: {'yes' if r['graphed'] else 'no'}{extra}")
+    by = {r["variant"]: r for r in results}
+    if "eager" in by and "captured" in by:
+        print(f"ratio captured / eager: {by['captured']['ms'] / by['eager']['ms']:.3f} "
+              "(on the CPU: the static-buffer path, which must not be slower than eager)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=20)
@@ -93,7 +207,16 @@ def main() -> None:
     p.add_argument("--meta_batch", type=int, default=16)
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     p.add_argument("--naive_steps", type=int, default=5)
+    p.add_argument("--device", default=None, choices=["cpu", "cuda"],
+                   help="eager against captured (rlkit/torch/graphs.py) on this device")
     args = p.parse_args()
+    if args.device and args.variant:
+        print(json.dumps(capture_variant(args.variant, args.device, args.steps, args.context, args.batch,
+                                         args.meta_batch)))
+        return
+    if args.device:
+        capture_main(args)
+        return
     if args.variant:
         steps = args.naive_steps if args.variant == "naive-club" else args.steps
         print(json.dumps(run_variant(args.variant, steps, args.context, args.batch, args.meta_batch)))

@@ -123,7 +123,7 @@ default_config = dict(
     ),
     util_params=dict(  # where a run writes, and on what it runs
         base_log_dir="./output",  # runs go to base_log_dir/env_name/exp_name/seed{S}
-        use_gpu=False,  # set by --gpu
+        use_gpu=True,  # CUDA device gpu_id when CUDA is available (the reference's configs say 1); --gpu sets both
         gpu_id=0,  # >= 0; the CUDA device, with use_gpu
         exp_name="",  # empty: a timestamp, as in the reference
         config_file="",  # set by the loader: the JSON file the run was configured from (show_path.py compares it)

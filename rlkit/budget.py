@@ -39,6 +39,18 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     """One training step of `cfg`'s trainer (same sizes, same algorithm switches) as a callable, on
     synthetic data of the env's dimensions: `n_tasks` tasks of `transitions` random transitions, the
     meta-batch drawn from them by training's own `sample_step`. For counting and timing steps, not for learning."""
+    sample, trainer = synthetic_parts(cfg, n_tasks, transitions, seed)
+
+    def step():
+        s = sample()
+        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+
+    return step
+
+
+def synthetic_parts(cfg: Config, n_tasks: int, transitions: int, seed: int = 0,
+                    device: torch.device = torch.device("cpu")) -> tuple[Callable[[], object], CSROTrainer]:
+    """`synthetic_step`'s two halves on `device`: the draw (`sample_step` on the synthetic buffer) and the trainer."""
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     rng = numpy_generator(seed, "budget_data")
@@ -47,17 +59,11 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
                             rng.uniform(-1, 1, (n, act_dim)).astype(np.float32), rng.normal(size=n).astype(np.float32),
                             rng.normal(size=(n, obs_dim)).astype(np.float32), np.zeros(n, np.float32), np.full(n // 20, 20))
             for t in range(n_tasks)}
-    dev = torch.device("cpu")
-    buf = MultiTaskBuffer(data, obs_dim, act_dim, dev)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, dev, seed=seed)
-    gen = torch_generator(seed, "batch_sampling")  # as training draws its meta-batches
-    task_ids = torch.arange(n_tasks)
-
-    def step():
-        s = sample_step(buf, task_ids, cfg.algo_params, gen)
-        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
-
-    return step
+    buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, device, seed=seed)
+    gen = torch_generator(seed, "batch_sampling", device=device)  # as training draws its meta-batches
+    task_ids = torch.arange(n_tasks, device=device)
+    return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen)), trainer
 
 
 def training_budget(cfg: Config) -> Budget:

@@ -40,6 +40,12 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         where = f"{str(e.filename)!r}: " if e.filename else ""
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
+    except torch.OutOfMemoryError as e:
+        what = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
+        print(f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
+              "batch_size (stage 1: agent.params.batch_size or tasks_per_group); the last snapshot is kept",
+              file=sys.stderr)
+        sys.exit(2)
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
@@ -99,15 +105,31 @@ def check_gpu(gpu: int | None) -> int | None:
     return None if gpu is None or gpu == -1 else gpu
 
 
-def select_device(gpu: int | None) -> torch.device:
-    """cuda:G when asked and available; otherwise the CPU, saying so in one line if CUDA was asked for."""
-    gpu = check_gpu(gpu)
-    if gpu is None:
+def select_device(gpu: int | None, asked: bool = True) -> torch.device:
+    """The run's device. `gpu` None: CUDA device 0 when CUDA is available (as the reference's `use_gpu: 1`
+    and `device: cuda` do), else the CPU; -1: the CPU; G >= 0: cuda:G. A G beyond the visible devices is
+    one line, then cuda:0; CUDA asked for (`asked`: by --gpu, not by a config default) where there is none
+    is one line, then the CPU."""
+    if gpu is not None and gpu < -1:
+        raise UserError(f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU")
+    if gpu == -1:
         return torch.device("cpu")
-    if torch.cuda.is_available() and gpu < torch.cuda.device_count():
-        return torch.device(f"cuda:{gpu}")
-    print(f"note: --gpu {gpu} asked for CUDA, which is not available here; running on the CPU", file=sys.stderr)
-    return torch.device("cpu")
+    if not torch.cuda.is_available():
+        if gpu is not None and asked:
+            print(f"note: --gpu {gpu} asked for CUDA, which is not available here; running on the CPU", file=sys.stderr)
+        return torch.device("cpu")
+    count = torch.cuda.device_count()
+    if gpu is not None and gpu >= count:
+        print(f"note: --gpu {gpu}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
+              f"(0 to {count - 1}); running on cuda:0", file=sys.stderr)
+        return torch.device("cuda:0")
+    return torch.device(f"cuda:{gpu or 0}")
+
+
+def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None) -> torch.device:
+    """A stage-2 run's device from its config (`use_gpu`, `gpu_id`; --gpu has set both when given): CUDA
+    device `gpu_id` when `use_gpu` and CUDA is available, else the CPU; a note only when --gpu asked."""
+    return select_device(gpu_id if use_gpu else -1, asked=gpu_flag is not None and gpu_flag != -1)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

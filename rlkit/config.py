@@ -170,7 +170,7 @@ class AlgoParams:
 @dataclass(frozen=True)
 class UtilParams:
     base_log_dir: str = key("./output", "runs go to base_log_dir/env_name/exp_name/seed{S}")
-    use_gpu: bool = key(False, "set by --gpu")
+    use_gpu: bool = key(True, "CUDA device gpu_id when CUDA is available (the reference's configs say 1); --gpu sets both")
     gpu_id: int = key(0, "the CUDA device, with use_gpu", ">= 0")
     exp_name: str = key("", "empty: a timestamp, as in the reference")
     config_file: str = key(

@@ -25,6 +25,7 @@ from rlkit.logging import (LOSS_COLUMNS, RETURN_COLUMNS, SPREAD_COLUMNS, STAT_CO
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
 from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
+from rlkit.torch import graphs
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 
 
@@ -91,7 +92,8 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
 class MetaTrainer:
     """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
 
-    def __init__(self, setup: RunSetup, show_progress: bool = True):
+    def __init__(self, setup: RunSetup, show_progress: bool = True, capture: bool | None = None):
+        """`capture`: run the step through a CUDA graph (`rlkit.torch.graphs`; None: its switch, off by default)."""
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
@@ -104,16 +106,30 @@ class MetaTrainer:
         self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
                                    setup.data_dir)
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
+        self.capture = graphs.capture_on() if capture is None else capture
+        self.sums = graphs.DeviceSums(LossRecord.SCALARS, dev)  # the iteration's losses, on the device
+        self.runner = graphs.StepRunner(self._train_and_sum, dev, self.capture, [self.trainer.generator],
+                                        list(self.trainer.optimizers().values()))
+
+    def sample(self):
+        """One step's draw (`sample_step`), on the device."""
+        return sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
 
     def step(self) -> LossRecord:
-        s = sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
-        return self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+        """One training step on a fresh draw, eager or captured (`self.runner`); its losses join `self.sums`.
+        With capture the record's tensors are the graph's static outputs: read them before the next step."""
+        return self.runner(self.sample())
+
+    def _train_and_sum(self, s, key=None) -> LossRecord:
+        record = self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+        self.sums.add(record)
+        return record
 
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
         return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
                 "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states(),
-                "seeding": SEEDING_VERSION}
+                "seeding": SEEDING_VERSION, "ran_on": graphs.describe(self.capture, self.setup.device, named=True)}
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -137,6 +153,12 @@ class MetaTrainer:
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
             self.evaluator.set_rng_states(state["eval_env_rng"])
         self.counters = state["counters"]
+        self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
+        now = graphs.describe(self.capture, self.setup.device, named=True)
+        if state.get("ran_on", now) != now:  # another device or capture setting: fine, but say so
+            line = f"resuming a run trained on {state['ran_on']} on {now}"
+            logger.info(line)
+            print(line)
         logger.load_rows(self.counters["iteration"])
         return True
 
@@ -153,9 +175,10 @@ class MetaTrainer:
             logger.write_variant(variant)
             self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
-            logger.info(f"device {setup.device}, torch threads {torch.get_num_threads()}; {len(setup.train_tasks)} train "
-                        f"tasks {setup.train_tasks}, {len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test "
-                        f"tasks {setup.test_tasks}, {len(setup.eval_buffer)} transitions")
+            logger.info(f"device {setup.device} ({graphs.describe(self.capture, setup.device)}), torch threads "
+                        f"{torch.get_num_threads()}; {len(setup.train_tasks)} train tasks {setup.train_tasks}, "
+                        f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
+                        f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions")
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
@@ -192,14 +215,13 @@ class MetaTrainer:
         a = self.cfg.algo_params
         it = self.counters["iteration"]
         t0 = time.time()
-        sums: dict[str, torch.Tensor] = {}
+        self.sums.zero_()
         bar = tqdm(range(a.num_train_steps_per_itr), desc=f"itr {it}", leave=False, disable=not self.show_progress,
                    mininterval=2.0)
         record = None
         for _ in bar:
             record = self.step()
-            for k in LossRecord.SCALARS:
-                sums[k] = sums.get(k, 0.0) + getattr(record, k)
+        sums = self.sums.values
         train_time = time.time() - t0
         self.check_finite(sums, it)
         self.counters["train_steps"] += a.num_train_steps_per_itr

@@ -36,7 +36,8 @@ def test_gpu_request_without_cuda_falls_back_with_a_note(capsys):
     device = select_device(0)
     if not torch.cuda.is_available():
         assert device == torch.device("cpu") and "not available" in capsys.readouterr().err
-    assert select_device(None) == torch.device("cpu")
+        assert select_device(None) == torch.device("cpu")  # the default: CUDA when available, silently the CPU here
+    assert select_device(-1) == torch.device("cpu")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import pickle
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.seeding import SEEDING_VERSION, stream_seed
 from rlkit.tasks import make_env
+from rlkit.torch import graphs
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
 
@@ -243,6 +245,10 @@ class TaskGroup:
         self.gens = TaskGenerators(n, sched.seed, device)
         self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
         self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
+        # the update, eager or captured (`rlkit.torch.graphs`); its key is the step modulo the period of its branches
+        self.update_period = math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
+        self.updater = graphs.StepRunner(lambda batch, key: self.agent.update(batch, key, self.gens), device,
+                                         graphs.capture_on(), self.gens.gens, list(self._optimizers().values()))
         n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
         eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]
         self.eval_envs = [make_task_envs(env_name, env_params, t, eval_seeds) for t in tasks]
@@ -310,7 +316,7 @@ class TaskGroup:
                 with torch.no_grad():
                     o = torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=self.device)[:, None]
                     action = self.agent.policy(o, self.gens.randn(1, self.action_dim)).action[:, 0].cpu().numpy()
-                self.agent.update(self.replay.sample(self.sac.batch_size, self.gens), step, self.gens)
+                self.updater(self.replay.sample(self.sac.batch_size, self.gens), step % self.update_period)
             else:
                 action = self.gens.uniform(1, self.action_dim)[:, 0].cpu().numpy()
             next_obs, rewards, not_done, ended = [], [], [], []
@@ -372,6 +378,7 @@ class TaskGroup:
             opt.load_state_dict(state["optimizers"][k])
         for g, s in zip(self.gens.gens, state["generators"]):
             g.set_state(s)
+        self.updater.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         self.replay.restore(state["replay"])
         self.episode_start = [e["start_rng"] for e in state["episodes"]]
         self.episode_actions = [list(e["actions"].numpy()) for e in state["episodes"]]

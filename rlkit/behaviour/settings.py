@@ -112,6 +112,9 @@ def check_sac_config(cfg) -> None:
     save = OmegaConf.select(cfg, "save_networks")
     if save is not None and not isinstance(save, bool):
         raise UserError(f"SAC setting save_networks={save!r}: expected true or false")
+    device = OmegaConf.select(cfg, "device")
+    if device is not None and device not in ("cuda", "cpu"):
+        raise UserError(f"SAC setting device={device!r}: expected cuda (CUDA when available, the default) or cpu")
     _check_schedule_order(int(cfg.num_train_steps), int(cfg.num_seed_steps), int(cfg.eval_frequency))
 
 
@@ -176,6 +179,7 @@ class BehaviourSettings:
     sac: SACParams
     tasks_per_group: int = 1  # tasks trained together as one vectorised SAC (the data does not depend on it)
     save_networks: bool = True  # write networks/step{c}.pt at every checkpoint
+    device: str = "cuda"  # "cuda": the CUDA device when available (--gpu picks one), else the CPU; "cpu": always the CPU
 
     @staticmethod
     def from_hydra(cfg) -> "BehaviourSettings":
@@ -183,8 +187,10 @@ class BehaviourSettings:
         from omegaconf import OmegaConf
 
         group, save = OmegaConf.select(cfg, "tasks_per_group"), OmegaConf.select(cfg, "save_networks")
+        device = OmegaConf.select(cfg, "device")
         return BehaviourSettings(Schedule.from_hydra(cfg), sac_params_from_hydra(cfg),
-                                 1 if group is None else int(group), True if save is None else bool(save))
+                                 1 if group is None else int(group), True if save is None else bool(save),
+                                 "cuda" if device is None else str(device))
 
 
 def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:

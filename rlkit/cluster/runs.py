@@ -31,7 +31,7 @@ import torch
 
 from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
                                   capacity, connect, drive, finish, remote, summary_table, task_resources)
-from rlkit.cli import parse_list, select_device
+from rlkit.cli import config_device, parse_list
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
@@ -157,7 +157,7 @@ def run_many(config: str, overrides: dict[str, Any], seeds: list[int], sweep_pat
         return run_on_ray(plans, cluster)
     cfg = plans[0].cfg
     keep_freed_memory()
-    return run_sequential(plans, select_device(cfg.util_params.gpu_id if cfg.util_params.use_gpu else None),
+    return run_sequential(plans, config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None),
                           show_progress)
 
 

@@ -264,7 +264,7 @@ class CSROTrainer:
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
         for k, m in self.modules().items():
             m.load_state_dict(state["modules"][k])
-        self.alpha_var = state["alpha"].to(self.device)
+        self.alpha_var.copy_(state["alpha"])  # in place: a captured step reads this tensor
         if with_optimizers:  # resuming: also the optimisers and the noise stream
             for k, o in self.optimizers().items():
                 o.load_state_dict(state["optimizers"][k])
@@ -507,7 +507,8 @@ class CSROTrainer:
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, lat.rows, pi)  # 5
         pol_loss = self._update_policy(pi, min_q_new, d_hat)  # 6
         if s.train_alpha:  # 8
-            self.alpha_var = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
+            new_alpha = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
+            self.alpha_var.copy_(new_alpha)  # in place, so that a captured step (rlkit/torch/graphs.py) updates it too
 
         return LossRecord(
             z_loss=z_loss, club_loss=club_loss, club_model_loss=club_model_loss, qf_loss=qf_loss, vf_loss=vf_loss,

@@ -1,0 +1,308 @@
+"""CUDA-graph capture of a training step, in one place and behind one switch (LeanRL style).
+
+The model code and the step stay plain PyTorch; this module applies capture at one boundary,
+`StepRunner`, which both stages use (stage 2's `CSROTrainer.train_step` in `rlkit.experiment`, stage 1's
+`VectorSAC.update` in `rlkit.behaviour.generate`). Each call of a runner:
+
+1. draws the step's inputs eagerly (sampling runs on the device, with the run's own generators), and
+   copies them with `copy_` into static buffers allocated once (`StaticBuffers`: task ids, context,
+   RL batch, BRAC's extra batches, or stage 1's batch);
+2. runs the step on those buffers. With capture on CUDA, the first `warmup` calls run eagerly on a
+   side stream (they are real training steps, on real samples), the next one captures the step in a
+   `torch.cuda.CUDAGraph` (optimiser param groups set `capturable=True`, every generator the step
+   draws from registered with `register_generator_state`) and every later call replays it. On the
+   CPU there is no graph: "capture" there runs the same static-buffer path eagerly, which is what the
+   CPU tests compare with the plain eager step.
+
+What a captured step may not do is read a tensor on the host (`.item()`, `bool(t)`, `.tolist()`,
+`.cpu()`, `.numpy()`, printing) or run an op whose output shape depends on data (`nonzero`, boolean
+masks): `no_host_reads` raises on each of these, and the tests run every step under it on the CPU.
+Losses are accumulated on the device (`DeviceSums`) and read once per iteration.
+
+A load that replaces tensors the graph reads (an optimiser's `load_state_dict` does) or moves a
+generator (`set_state`) must be followed by `StepRunner.reset`, which drops the graphs: the next
+calls warm up and capture again.
+
+The switch: `CSRO_CAPTURE=1` in the environment (read once, at first use), `use_capture(True)` in the
+process, or the entry scripts' `--capture`; off (0) is the default until a GPU run has shown the CUDA
+tests passing (README, the `--capture` note).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from rlkit.errors import UserError
+
+ENV_VAR = "CSRO_CAPTURE"
+WARMUP_STEPS = 3
+_switch: bool | None = None  # None: not decided yet, ENV_VAR decides at first use
+
+
+def use_capture(on: bool | None) -> None:
+    """Turn capture on or off for this process; None goes back to what `CSRO_CAPTURE` says."""
+    global _switch
+    _switch = on
+
+
+def request_capture(on: bool) -> None:
+    """An entry script's `--capture`: turn capture on here and in the processes this one starts (through the
+    environment); without the flag, leave the switch as `CSRO_CAPTURE` says."""
+    if on:
+        os.environ[ENV_VAR] = "1"
+        use_capture(True)
+
+
+def capture_on() -> bool:
+    """Whether the switch is on (`use_capture`, else `CSRO_CAPTURE`, default off)."""
+    global _switch
+    if _switch is None:
+        value = os.environ.get(ENV_VAR, "0")
+        if value not in ("0", "1"):
+            raise UserError(f"{ENV_VAR}={value!r}: expected 0 (eager steps, the default) or 1 (CUDA-graph capture)")
+        _switch = value == "1"
+    return _switch
+
+
+def describe(capture: bool, device: torch.device, named: bool = False) -> str:
+    """What a run's first line says about capture on `device` (`named`: the device first, "cuda:0, capture off")."""
+    if named:
+        return f"{device}, {describe(capture, device)}"
+    if not capture:
+        return "capture off"
+    if device.type == "cuda":
+        return "capture on (CUDA graph)"
+    return "capture on (static buffers; no CUDA graph on the CPU)"
+
+
+# ---- the capture-safety guard ---------------------------------------------------------------------------
+class HostReadError(RuntimeError):
+    """A tensor was read on the host (or a data-dependent shape was asked for) inside `no_host_reads`."""
+
+
+_HOST_READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.numpy, torch.Tensor.cpu, torch.Tensor.__bool__,
+               torch.Tensor.__int__, torch.Tensor.__float__, torch.Tensor.__index__, torch.Tensor.__repr__,
+               torch.Tensor.__str__, torch.Tensor.__format__, torch.Tensor.__array__}
+_aten = torch.ops.aten
+# ops that read a value on the host, or size their output by the data (a sync on CUDA)
+_SYNC_OPS = {_aten._local_scalar_dense.default, _aten.is_nonzero.default, _aten.equal.default, _aten.nonzero.default,
+             _aten.masked_select.default, _aten._unique2.default, _aten.unique_dim.default,
+             _aten.unique_consecutive.default, _aten.repeat_interleave.Tensor}
+
+
+def _masks_by_data(func, args) -> bool:
+    """Indexing with a boolean mask (`t[t > 0]`, `t[mask] = x`): its size depends on the data."""
+    if func not in (_aten.index.Tensor, _aten.index_put.default, _aten.index_put_.default,
+                    _aten._index_put_impl_.default):
+        return False
+    return any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1])
+
+
+def _reads_to_host(func, args, kwargs) -> bool:
+    """A copy of a device tensor into host memory (`.to('cpu')`, `copy_` into a CPU tensor)."""
+    if func in (_aten._to_copy.default,) and isinstance(args[0], torch.Tensor) and args[0].device.type != "cpu":
+        return torch.device(kwargs.get("device") or args[0].device).type == "cpu"
+    if func is _aten.copy_.default:
+        return args[0].device.type == "cpu" and args[1].device.type != "cpu"
+    return False
+
+
+class _FunctionGuard(TorchFunctionMode):
+    def __init__(self, allowed: set[int]):
+        super().__init__()
+        self.allowed = allowed
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in _HOST_READS and not (args and id(args[0]) in self.allowed):
+            raise HostReadError(f"host read of a tensor inside a capturable step: Tensor.{func.__name__}")
+        return func(*args, **(kwargs or {}))
+
+
+class _DispatchGuard(TorchDispatchMode):
+    def __init__(self, allowed: set[int]):
+        super().__init__()
+        self.allowed = allowed
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if (func in _SYNC_OPS and not (args and id(args[0]) in self.allowed)) or _masks_by_data(func, args) \
+                or _reads_to_host(func, args, kwargs):
+            raise HostReadError(f"host synchronisation inside a capturable step: aten op {func}")
+        return func(*args, **kwargs)
+
+
+class no_host_reads:  # noqa: N801 (a context manager, named for the `with` line)
+    """`with no_host_reads(): step()` raises `HostReadError` on any host read of a tensor or data-sized op.
+
+    `allowed`: tensors that may be read (an optimiser's host-side step counter: Adam without
+    `capturable` keeps it on the CPU and reads it there, which is no device sync; with `capturable`,
+    as under capture, it stays on the device and is not read)."""
+
+    def __init__(self, allowed: Iterable[torch.Tensor] = ()):
+        ids = {id(t) for t in allowed}
+        self.modes = (_FunctionGuard(ids), _DispatchGuard(ids))
+
+    def __enter__(self):
+        for m in self.modes:
+            m.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for m in reversed(self.modes):
+            m.__exit__(*exc)
+        return False
+
+
+def host_step_counters(optimizers: Iterable[torch.optim.Optimizer]) -> list[torch.Tensor]:
+    """The optimisers' step counters that live on the CPU (see `no_host_reads`'s `allowed`)."""
+    return [s["step"] for o in optimizers for s in o.state.values()
+            if isinstance(s.get("step"), torch.Tensor) and s["step"].device.type == "cpu"]
+
+
+# ---- static buffers and device-side sums ---------------------------------------------------------------------
+class StaticBuffers:
+    """A nest of tensors (tensors, lists, tuples, dicts, dataclasses such as `RLBatch`) allocated once and
+    refilled in place: what a captured graph reads."""
+
+    def __init__(self):
+        self.static: Any = None
+
+    def fill(self, tree: Any) -> Any:
+        """Copy `tree` into the buffers (allocating them on the first call); returns the static nest."""
+        if self.static is None:
+            self.static = _map(lambda t: t.detach().clone(), tree)
+        else:
+            _copy_into(self.static, tree)
+        return self.static
+
+
+def _map(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
+    if isinstance(tree, torch.Tensor):
+        return fn(tree)
+    if dataclasses.is_dataclass(tree):
+        return dataclasses.replace(tree, **{f.name: _map(fn, getattr(tree, f.name)) for f in dataclasses.fields(tree)})
+    if isinstance(tree, dict):
+        return {k: _map(fn, v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_map(fn, v) for v in tree)
+    return tree
+
+
+def _copy_into(static: Any, tree: Any) -> None:
+    if isinstance(static, torch.Tensor):
+        if static.shape != tree.shape:
+            raise ValueError(f"a step input changed shape from {tuple(static.shape)} to {tuple(tree.shape)}: "
+                             "expected the same shapes every step (static buffers)")
+        static.copy_(tree)
+    elif dataclasses.is_dataclass(static):
+        for f in dataclasses.fields(static):
+            _copy_into(getattr(static, f.name), getattr(tree, f.name))
+    elif isinstance(static, dict):
+        for k in static:
+            _copy_into(static[k], tree[k])
+    elif isinstance(static, (list, tuple)):
+        if len(static) != len(tree):
+            raise ValueError(f"a step input changed length from {len(static)} to {len(tree)}")
+        for s, t in zip(static, tree):
+            _copy_into(s, t)
+
+
+class DeviceSums:
+    """Per-name running sums kept on the device, added in place (inside a captured step, too) and read
+    once per iteration."""
+
+    def __init__(self, names: Sequence[str], device: torch.device):
+        self.values = {k: torch.zeros((), device=device) for k in names}
+
+    def add(self, source: Any) -> None:
+        """Add `getattr(source, name)` to each sum, in place."""
+        for k, v in self.values.items():
+            v.add_(getattr(source, k))
+
+    def zero_(self) -> None:
+        for v in self.values.values():
+            v.zero_()
+
+
+# ---- the runner -------------------------------------------------------------------------------------------
+def make_capturable(optimizers: Iterable[torch.optim.Optimizer], on: bool = True) -> None:
+    """`capturable=on` on every param group, and with `on` each step counter on its parameter's device. A
+    loaded state dict brings back the saved groups' setting: a CUDA run's `True`, which Adam refuses on the
+    CPU, or a CPU run's `False` with CPU counters, which capture refuses."""
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["capturable"] = on
+            for p in group["params"] if on else ():
+                state = opt.state.get(p, {})
+                if isinstance(state.get("step"), torch.Tensor) and state["step"].device != p.device:
+                    state["step"] = state["step"].to(p.device)
+
+
+class StepRunner:
+    """Runs `step(inputs, key)` once per call on freshly drawn `inputs`: eagerly on them (`capture=False`),
+    or on static copies of them (`capture=True`), replaying one CUDA graph per `key` on CUDA.
+
+    `key` names the step's Python branches (stage 1: whether the actor and the target update this
+    step); a step must take the same branches for the same key. `generators`: every generator the
+    step draws from, other than CUDA's default; `optimizers`: every optimiser it steps."""
+
+    def __init__(self, step: Callable[[Any, Hashable], Any], device: torch.device, capture: bool,
+                 generators: Sequence[torch.Generator] = (), optimizers: Sequence[torch.optim.Optimizer] = (),
+                 warmup: int = WARMUP_STEPS):
+        self.step_fn, self.device, self.capture = step, torch.device(device), capture
+        self.generators, self.optimizers, self.warmup = list(generators), list(optimizers), warmup
+        self.graphed = self.capture and self.device.type == "cuda"
+        self.buffers = StaticBuffers()
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop every graph (after a load replaced tensors or generator states they read): warm up and capture anew."""
+        self.graphs: dict[Hashable, tuple[Any, Any]] = {}  # key -> (graph, its static output)
+        self.warm: dict[Hashable, int] = {}
+        self.prepared = False  # make_capturable done since the last load
+
+    def __call__(self, inputs: Any, key: Hashable = None) -> Any:
+        if not self.prepared:
+            # on CUDA the optimisers are capturable captured or not, so that both run the same update
+            make_capturable(self.optimizers, on=self.device.type == "cuda")
+            self.prepared = True
+        if not self.capture:
+            return self.step_fn(inputs, key)
+        static = self.buffers.fill(inputs)
+        if not self.graphed:
+            return self.step_fn(static, key)
+        if key in self.graphs:
+            graph, out = self.graphs[key]
+            graph.replay()
+            return out
+        if self.warm.get(key, 0) < self.warmup:
+            self.warm[key] = self.warm.get(key, 0) + 1
+            return self._on_side_stream(lambda: self.step_fn(static, key))
+        return self._capture(static, key)
+
+    def _on_side_stream(self, fn: Callable[[], Any]) -> Any:
+        """Warm-up: run `fn` on a side stream (what CUDA graphs ask for before capture)."""
+        current = torch.cuda.current_stream(self.device)
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            out = fn()
+        current.wait_stream(side)
+        return out
+
+    def _capture(self, static: Any, key: Hashable) -> Any:
+        """Capture the step on `static` in a new graph, then replay it once (capture itself runs nothing)."""
+        graph = torch.cuda.CUDAGraph()
+        for gen in self.generators:
+            graph.register_generator_state(gen)
+        with torch.cuda.graph(graph):
+            out = self.step_fn(static, key)
+        self.graphs[key] = (graph, out)
+        graph.replay()
+        return out

@@ -1,0 +1,349 @@
+"""CUDA-graph capture (rlkit/torch/graphs.py) as far as the CPU can check it, and the device defaults.
+
+On the CPU: every training step (stage 2's, for each algo_type and BRAC, and stage 1's update) runs
+under the `no_host_reads` guard (capture-safe: no host read, no data-sized op), and the static-buffer
+path that capture replays gives the same numbers as the eager step. Where CUDA exists, the captured
+step is compared with eager, resumed, and switched off. The device tests mock CUDA as available or not.
+"""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rlkit.config import load_config
+from rlkit.errors import UserError
+from rlkit.experiment import MetaTrainer, prepare
+from rlkit.torch import graphs
+from tests.conftest import TINY_CONFIG
+from tests.test_gradient_flow import CLASSIFIER, extra_batches, make_inputs, make_trainer
+
+CUDA = torch.cuda.is_available()
+STEP_CASES = {"CSRO": {}, "BRAC": {"use_brac": True}, "BRAC-gradient-penalty": {"use_brac": True,
+                                                                                 "dual_critic_penalty": "gradient"},
+              "FOCAL": {"algo_type": "FOCAL"}, "OFFPEARL": {"algo_type": "OFFPEARL"}, "CLASSIFIER": CLASSIFIER,
+              "hvar-poe": {"use_hvar": True, "z_strategy": "poe"}, "z0": {"train_z0_policy": True}}
+
+
+# ---- the guard ---------------------------------------------------------------------------------------------
+HOST_READS = {"item": lambda t: t[0].item(), "bool": lambda t: bool(t[0]), "branch": lambda t: 1 if t[0] > 0 else 0,
+              "tolist": lambda t: t.tolist(), "numpy": lambda t: t.numpy(), "cpu": lambda t: t.cpu(),
+              "print": lambda t: print(t), "format": lambda t: f"{t[0]:.3f}", "float": lambda t: float(t[0]),
+              "index": lambda t: range(t[0].long()), "nonzero": lambda t: t.nonzero(), "mask": lambda t: t[t > 0],
+              "array": lambda t: np.asarray(t), "repeat_by_tensor": lambda t: t.repeat_interleave(t.long())}
+
+
+@pytest.mark.parametrize("read", HOST_READS, ids=list(HOST_READS))
+def test_guard_raises_on_each_host_read(read):
+    t = torch.ones(3)
+    with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
+        HOST_READS[read](t)
+
+
+def test_guard_lets_device_work_through():
+    t = torch.ones(3)
+    with graphs.no_host_reads():
+        out = (t * 2).sum() + t.repeat_interleave(2, dim=0).mean()
+    assert out.item() == 7.0
+
+
+@pytest.mark.parametrize("case", STEP_CASES, ids=list(STEP_CASES))
+def test_csro_step_is_capture_safe(case):
+    """The whole stage-2 step of each algo_type / variant reads nothing on the host (the optimisers' CPU step
+    counters aside: without `capturable` Adam keeps them on the host, under capture on the device)."""
+    tr = make_trainer(**STEP_CASES[case])
+    tr.train_step(*make_inputs(), extra_batches(tr))  # the optimisers' state exists from here
+    with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
+        tr.train_step(*make_inputs(seed=4), extra_batches(tr))
+
+
+def _vector_sac():
+    from policy_train import load_sac_config
+    from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+    sac = load_sac_config("tiny_point", []).sac
+    return VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu")), TaskGenerators(3, 0, torch.device("cpu")), sac
+
+
+def _sac_batch(B, seed):
+    g = torch.Generator().manual_seed(seed)
+    return {"obs": torch.randn(3, B, 2, generator=g), "actions": torch.rand(3, B, 2, generator=g) * 2 - 1,
+            "rewards": torch.randn(3, B, 1, generator=g), "next_obs": torch.randn(3, B, 2, generator=g),
+            "not_done": torch.ones(3, B, 1)}
+
+
+def test_stage1_update_is_capture_safe():
+    agent, gens, sac = _vector_sac()
+    agent.update(_sac_batch(sac.batch_size, 0), 0, gens)
+    opts = [agent.actor_opt, agent.critic_opt, agent.alpha_opt]
+    for step in (1, 2):  # both branches of the target update
+        with graphs.no_host_reads(graphs.host_step_counters(opts)):
+            agent.update(_sac_batch(sac.batch_size, step), step, gens)
+
+
+def test_brac_alpha_is_updated_and_loaded_in_place():
+    """A captured step reads and writes `alpha_var` through one tensor: it must never be rebound."""
+    tr = make_trainer(use_brac=True)
+    alpha = tr.alpha_var
+    tr.train_step(*make_inputs(), extra_batches(tr))
+    assert tr.alpha_var is alpha and alpha.item() != 500.0
+    tr.load_state_dict(make_trainer(seed=1, use_brac=True).state_dict())
+    assert tr.alpha_var is alpha and alpha.item() == 500.0
+
+
+# ---- the static-buffer path equals eager ----------------------------------------------------------------
+def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", **algo):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": dict({"num_iterations": 2}, **algo),
+                                    "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+    return MetaTrainer(prepare(cfg, 0, torch.device(device)), show_progress=False, capture=capture)
+
+
+def _run_steps(mt: MetaTrainer, n: int) -> list[dict[str, torch.Tensor]]:
+    """n steps, each step's record copied (a captured step's outputs are overwritten by the next replay)."""
+    return [{k: v.detach().clone().cpu() for k, v in vars(mt.step()).items()} for _ in range(n)]
+
+
+def _params(mt: MetaTrainer) -> list[torch.Tensor]:
+    return [p.detach().cpu().clone() for m in mt.trainer.modules().values() for p in m.state_dict().values()]
+
+
+@pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
+def test_static_buffer_path_equals_eager_over_50_steps(tiny_data, tmp_path, monkeypatch, algo):
+    eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, **algo)
+    static = _meta_trainer(tiny_data, tmp_path, monkeypatch, "static", False, **algo)
+    static.runner = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True)  # capture's path, no graph
+    a, b = _run_steps(eager, 50), _run_steps(static, 50)
+    assert static.runner.buffers.static is not None  # the draws went through the static buffers
+    for i, (x, y) in enumerate(zip(a, b)):
+        for k in x:
+            assert torch.equal(x[k], y[k]), (i, k)
+    assert all(torch.equal(p, q) for p, q in zip(_params(eager), _params(static)))
+    assert all(torch.equal(eager.sums.values[k], static.sums.values[k]) for k in eager.sums.values)
+
+
+def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tmp_path, monkeypatch):
+    """`capture=True` on the CPU: a run of 2 iterations equals one interrupted after the first and resumed."""
+    whole = _meta_trainer(tiny_data, tmp_path, monkeypatch, "whole", False)
+    whole.runner = graphs.StepRunner(whole._train_and_sum, torch.device("cpu"), True)
+    whole.run()
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
+                                    "util_params": {"exp_name": "parts", "base_log_dir": str(tmp_path)}})
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run(max_iterations=1)
+    parts = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True)
+    parts.run()
+    assert all(torch.equal(p, q) for p, q in zip(_params(whole), _params(parts)))
+    log = (tmp_path / "point-robot" / "parts" / "seed0" / "debug.log")
+    if log.is_file():
+        assert "capture on (static buffers" in log.read_text()
+
+
+def test_stage1_static_path_writes_the_same_data(tmp_path):
+    from policy_train import load_sac_config
+    from rlkit.behaviour import train_task_group
+    from rlkit.behaviour.generate import TaskGroup
+    from rlkit.fileio import read_tree
+    from rlkit.data.dataset import task_dir
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    train_task_group("point-robot", params, [1, 2], sched, sac, tmp_path / "eager", torch.device("cpu"), "off")
+    graphs.use_capture(True)
+    try:
+        group = TaskGroup("point-robot", params, [1, 2], sched, sac, tmp_path / "static", torch.device("cpu"), "off")
+        assert group.updater.capture
+        group.train()
+    finally:
+        graphs.use_capture(None)
+    for t in (1, 2):
+        a, b = (read_tree(task_dir(tmp_path / d, t)) for d in ("eager", "static"))
+        a.pop("task.json"), b.pop("task.json")
+        assert a == b
+
+
+def test_capture_switch(monkeypatch):
+    graphs.use_capture(None)
+    monkeypatch.delenv(graphs.ENV_VAR, raising=False)
+    try:
+        assert not graphs.capture_on()  # off by default
+        graphs.use_capture(None)
+        monkeypatch.setenv(graphs.ENV_VAR, "yes")
+        with pytest.raises(UserError, match=r"CSRO_CAPTURE='yes': expected 0 .* or 1"):
+            graphs.capture_on()
+        graphs.use_capture(None)
+        graphs.request_capture(True)
+        assert graphs.capture_on() and graphs.ENV_VAR in __import__("os").environ
+    finally:
+        graphs.use_capture(None)
+
+
+def test_static_buffers_refuse_another_shape():
+    buf = graphs.StaticBuffers()
+    first = buf.fill([torch.zeros(2, 3)])
+    assert buf.fill([torch.ones(2, 3)]) is first and first[0].sum() == 6
+    with pytest.raises(ValueError, match=r"changed shape from \(2, 3\) to \(3, 3\)"):
+        buf.fill([torch.ones(3, 3)])
+
+
+# ---- on CUDA only --------------------------------------------------------------------------------------------
+cuda_only = pytest.mark.skipif(not CUDA, reason="needs CUDA (capture is checked on a GPU; scripts/gpu/check.sh)")
+
+
+def _close(x: torch.Tensor, y: torch.Tensor) -> bool:
+    return torch.allclose(x, y, rtol=1e-5, atol=1e-5 * float(y.abs().max().clamp(min=1e-6)))
+
+
+@cuda_only
+@pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
+def test_captured_step_replays_50_steps_like_eager(tiny_data, tmp_path, monkeypatch, algo):
+    eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, "cuda", **algo)
+    captured = _meta_trainer(tiny_data, tmp_path, monkeypatch, "captured", True, "cuda", **algo)
+    a, b = _run_steps(eager, 50), _run_steps(captured, 50)
+    assert captured.runner.graphs  # it did capture
+    for i, (x, y) in enumerate(zip(a, b)):
+        for k in x:
+            assert _close(y[k], x[k]), (i, k)
+    assert all(_close(q, p) for p, q in zip(_params(eager), _params(captured)))
+
+
+@cuda_only
+def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
+                                    "util_params": {"exp_name": "c", "base_log_dir": str(tmp_path)}})
+    whole = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
+    whole.run()
+    cfg2 = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
+                                     "util_params": {"exp_name": "p", "base_log_dir": str(tmp_path)}})
+    MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True).run(max_iterations=1)
+    parts = MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True)
+    parts.run()
+    assert parts.runner.graphs
+    assert all(_close(q, p) for p, q in zip(_params(whole), _params(parts)))
+
+
+@cuda_only
+def test_capture_off_runs_no_graph(tiny_data, tmp_path, monkeypatch):
+    graphs.use_capture(None)
+    monkeypatch.delenv(graphs.ENV_VAR, raising=False)
+    try:
+        mt = _meta_trainer(tiny_data, tmp_path, monkeypatch, "off", None, "cuda")  # the switch's default
+        _run_steps(mt, 5)
+        assert not mt.capture and not mt.runner.graphs
+    finally:
+        graphs.use_capture(None)
+
+
+# ---- the device each entry point picks (CUDA mocked) -----------------------------------------------------------
+def _mock_cuda(monkeypatch, count: int):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+@pytest.mark.parametrize("count,gpu,expected,note", [
+    (1, None, "cuda:0", None), (0, None, "cpu", None), (1, -1, "cpu", None), (2, 1, "cuda:1", None),
+    (1, 3, "cuda:0", "--gpu 3: this machine has 1 CUDA device (0 to 0); running on cuda:0"),
+    (0, 3, "cpu", "--gpu 3 asked for CUDA, which is not available here; running on the CPU")])
+def test_select_device(monkeypatch, capsys, count, gpu, expected, note):
+    from rlkit.cli import select_device
+    _mock_cuda(monkeypatch, count)
+    assert select_device(gpu) == torch.device(expected)
+    err = capsys.readouterr().err
+    assert (note in err and len(err.strip().splitlines()) == 1) if note else err == ""
+
+
+def _entry_devices(monkeypatch, tmp_path, module, args):
+    """The device an entry script hands to what builds the trainer, the buffers and the env wrappers."""
+    from click.testing import CliRunner
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(*a, **k):
+        seen["device"] = next(x for x in (*a, *k.values()) if isinstance(x, torch.device))
+        raise Stop
+
+    for name in ("prepare", "generate", "load_run"):
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, record)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(module.main, args)
+    assert isinstance(result.exception, Stop), result.output
+    return seen["device"], result.output
+
+
+@pytest.mark.parametrize("count,args,expected", [
+    (1, [], "cuda:0"), (0, [], "cpu"), (1, ["--gpu", "-1"], "cpu"), (1, ["--use_gpu", "false"], "cpu"),
+    (1, ["--gpu", "3"], "cuda:0")])
+def test_stage2_device_default(monkeypatch, tmp_path, count, args, expected):
+    import launch_experiment
+    _mock_cuda(monkeypatch, count)
+    device, _ = _entry_devices(monkeypatch, tmp_path, launch_experiment, [str(TINY_CONFIG), *args])
+    assert device == torch.device(expected)
+
+
+@pytest.mark.parametrize("count,args,expected", [
+    (1, [], "cuda:0"), (0, [], "cpu"), (1, ["--gpu", "-1"], "cpu"), (1, ["device=cpu"], "cpu"),
+    (1, ["--gpu", "3"], "cuda:0")])
+def test_stage1_device_default(monkeypatch, tmp_path, count, args, expected):
+    import policy_train
+    _mock_cuda(monkeypatch, count)
+    device, out = _entry_devices(monkeypatch, tmp_path, policy_train,
+                                 ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", *args])
+    assert device == torch.device(expected)
+    assert out.splitlines()[0].startswith("stage 1 on point-robot") and f"device {expected} (capture off)" in out
+
+
+def test_the_shipped_configs_ask_for_the_gpu():
+    """As the reference's: `use_gpu: 1` (CUDA when available), so its commands without --gpu use a visible GPU."""
+    from tests.conftest import ROOT
+    for path in sorted((ROOT / "configs").glob("*.json")):
+        assert json.loads(path.read_text())["util_params"]["use_gpu"] == 1, path.name
+    assert load_config(TINY_CONFIG, {}).util_params.use_gpu is True
+
+
+# ---- bad circumstances ------------------------------------------------------------------------------------------
+def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
+    import click
+
+    from rlkit.cli import run_cli
+
+    @click.command()
+    def oom():
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(oom, [])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "CUDA out of memory" in err and "meta_batch, embedding_batch_size or batch_size" in err
+
+
+def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
+    """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
+                                    "util_params": {"exp_name": "switch", "base_log_dir": str(tmp_path)}})
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
+    capsys.readouterr()
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
+    out = capsys.readouterr().out
+    assert "resuming a run trained on cpu, capture off on cpu, capture on (static buffers" in out
+
+
+def test_a_cuda_runs_optimiser_state_steps_on_the_cpu():
+    """A state saved by a CUDA run holds `capturable=True`, which Adam's for-each update (stage 1) refuses on the
+    CPU: the runner sets what its device needs before the first step after a load."""
+    agent, gens, sac = _vector_sac()
+    opts = [agent.actor_opt, agent.critic_opt, agent.alpha_opt]
+    agent.update(_sac_batch(sac.batch_size, 0), 0, gens)
+    for opt in opts:
+        state = opt.state_dict()
+        for group in state["param_groups"]:
+            group["capturable"] = True  # as a CUDA run saves it
+        opt.load_state_dict(state)
+    runner = graphs.StepRunner(lambda batch, key: agent.update(batch, key, gens), torch.device("cpu"), False,
+                               gens.gens, opts)
+    runner(_sac_batch(sac.batch_size, 1), 1)
+    assert not any(g["capturable"] for opt in opts for g in opt.param_groups)
