@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 DEMO_CONFIG = configs/demo/point-robot.json
 DEMO_RUNS   = output/point-robot/demo
 
-.PHONY: demo test install benchmark reproduce clean-demo
+.PHONY: demo test test-fast lint install benchmark reproduce clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: expected Python 3.11 (set PYTHON=...)"; exit 2; }
@@ -36,8 +36,17 @@ demo: $(VENV)/.installed
 reproduce: $(VENV)/.installed
 	$(PY) -m rlkit.reproduce point-robot --profile demo --seeds 0,1,2 --jobs 2
 
-test: $(VENV)/.installed-ray
+# Formatting and lint first (seconds), then every test.
+test: $(VENV)/.installed-ray lint
 	$(PY) -m pytest
+
+# The tests without a subprocess, Ray or a whole-family run (tests marked slow): about 4 minutes on 2 cores.
+test-fast: $(VENV)/.installed lint
+	$(PY) -m pytest -m "not slow"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/meta_train_speed.py

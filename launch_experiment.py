@@ -1,7 +1,8 @@
 """Stage 2 + 3: offline meta-training and meta-test.
 
     python launch_experiment.py configs/point-robot.json --seed 0 [--exp_name NAME] [--gpu G] [--KEY VALUE ...]
-    python launch_experiment.py configs/point-robot.json --seeds 0,1,2 [--sweep FILE] [--ray [ADDRESS]] [--KEY VALUE ...]
+    python launch_experiment.py configs/point-robot.json --seeds 0,1,2 [--sweep FILE] [--ray [ADDRESS]] [--KEY VALUE
+    ...]
 
 Any config key can be overridden: `--algo_params.num_iterations 2` (a unique leaf name such
 as `--num_iterations 2` works too); values are JSON (`true`, `false`, `null`, numbers, lists).
@@ -11,6 +12,7 @@ Outputs go to output/ENV/EXP/seed{S}/; rerunning with the same --exp_name resume
 after another, or on Ray with `--ray` (a local instance, `auto`, or HOST:PORT), each run a chain of
 one-iteration Ray tasks that continues from its latest snapshot when a worker is lost.
 """
+
 from __future__ import annotations
 
 import click
@@ -30,47 +32,84 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.argument("config", type=click.Path())
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
-@click.option("--gpu", default=None, type=int,
-              help="CUDA device (-1: the CPU; default: the config's use_gpu, CUDA device 0 when available)")
-@click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
+@click.option(
+    "--gpu",
+    default=None,
+    type=int,
+    help="CUDA device (-1: the CPU; default: the config's use_gpu, CUDA device 0 when available)",
+)
+@click.option(
+    "--capture",
+    is_flag=True,
+    help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)",
+)
 @click.option("--docker", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
 @click.option("--no-progress", is_flag=True, help="no progress bars (logs only)")
-@click.option("--threads", default=None, type=click.IntRange(min=1),
-              help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(min=1),
+    help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)",
+)
 @click.option("--seeds", default=None, help="several runs, e.g. 0,1,2 (instead of --seed)")
-@click.option("--sweep", default=None, type=click.Path(), help="JSON list of {exp_name, overrides}: runs per entry and seed")
+@click.option(
+    "--sweep", default=None, type=click.Path(), help="JSON list of {exp_name, overrides}: runs per entry and seed"
+)
 @ray_options
 @click.pass_context
-def main(ctx: click.Context, config: str, seed: int, exp_name: str | None, gpu: int | None, capture: bool, docker: bool,
-         debug: bool,
-         no_progress: bool, threads: int | None, seeds: str | None, sweep: str | None, ray_address: str | None,
-         cpus_per_task: float | None, gpus_per_task: float | None, max_retries: int) -> None:
+def main(
+    ctx: click.Context,
+    config: str,
+    seed: int,
+    exp_name: str | None,
+    gpu: int | None,
+    capture: bool,
+    docker: bool,
+    debug: bool,
+    no_progress: bool,
+    threads: int | None,
+    seeds: str | None,
+    sweep: str | None,
+    ray_address: str | None,
+    cpus_per_task: float | None,
+    gpus_per_task: float | None,
+    max_retries: int,
+) -> None:
     overrides = parse_override_args(list(ctx.args))
     graphs.request_capture(capture)
     if exp_name is not None:
         overrides.setdefault("util_params", {})["exp_name"] = exp_name
     if gpu is not None:  # -1: the CPU
         cuda = check_gpu(gpu)
-        overrides.setdefault("util_params", {}).update({"use_gpu": False} if cuda is None else
-                                                       {"use_gpu": True, "gpu_id": cuda})
+        overrides.setdefault("util_params", {}).update(
+            {"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}
+        )
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
     if threads:
         torch.set_num_threads(threads)
     if seeds is not None or sweep is not None or cluster is not None:
         if seeds is not None and ctx.get_parameter_source("seed") != click.core.ParameterSource.DEFAULT:
             raise UserError("--seed and --seeds together: expected one of them")
-        run_many(config, overrides, parse_seeds(seeds) if seeds is not None else [seed], sweep, cluster,
-                 show_progress=not no_progress)
+        run_many(
+            config,
+            overrides,
+            parse_seeds(seeds) if seeds is not None else [seed],
+            sweep,
+            cluster,
+            show_progress=not no_progress,
+        )
         return
     cfg = load_config(config, overrides)
     device = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)
     keep_freed_memory()
     prepared = prepare(cfg, seed, device)
-    print(f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test tasks, "
-          f"{len(prepared.train_buffer)} train transitions, device {device} "
-          f"({graphs.describe(graphs.capture_on(), device)}) -> {prepared.out_dir}")
+    print(
+        f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test "
+        f"tasks, "
+        f"{len(prepared.train_buffer)} train transitions, device {device} "
+        f"({graphs.describe(graphs.capture_on(), device)}) -> {prepared.out_dir}"
+    )
     MetaTrainer(prepared, show_progress=not no_progress).run()
 
 

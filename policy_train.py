@@ -6,7 +6,8 @@
                            [--seed S] [--overwrite]
 
 `--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
-tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC config (rlkit/behaviour/sac_config/),
+tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC
+config (rlkit/behaviour/sac_config/),
 e.g. `num_train_steps=400 agent.params.batch_size=64`. `--seed S` is the behaviour SAC's seed, the
 same as the `seed=S` override (default: the SAC config's, 0). Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
@@ -23,6 +24,7 @@ checkpoints that task.json lists, as many episodes as the data's own checkpoints
 the same `--seed`. An existing file written with the same settings is kept (so a killed regeneration
 resumes); one of other settings is replaced only with `--overwrite`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,13 +32,13 @@ from pathlib import Path
 import click
 import torch
 
+from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
+from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
 from rlkit.cli import parse_list, run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
-from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -48,27 +50,64 @@ __all__ = ["main", "load_sac_config"]
 @click.option("--config", "config_opt", default=None, help="experiment JSON, e.g. configs/point-robot.json")
 @click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")
 @click.option("--split_idx", default=0, show_default=True, help="which part this process trains")
-@click.option("--gpu", default=None, type=int,
-              help="CUDA device (-1: the CPU; default: CUDA device 0 when available, unless the SAC config says "
-                   "device: cpu)")
-@click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)")
+@click.option(
+    "--gpu",
+    default=None,
+    type=int,
+    help="CUDA device (-1: the CPU; default: CUDA device 0 when available, unless the SAC config says device: cpu)",
+)
+@click.option(
+    "--capture",
+    is_flag=True,
+    help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)",
+)
 @click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
-@click.option("--threads", default=None, type=click.IntRange(min=1),
-              help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)")
-@click.option("--no-progress", is_flag=True, help="no progress output (default: bars on a terminal, a line per checkpoint otherwise)")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(min=1),
+    help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)",
+)
+@click.option(
+    "--no-progress",
+    is_flag=True,
+    help="no progress output (default: bars on a terminal, a line per checkpoint otherwise)",
+)
 @click.option("--regenerate", is_flag=True, help="roll the saved behaviour networks out again instead of training")
 @click.option("--n_trj", default=None, type=click.IntRange(min=1), help="--regenerate: episodes per (task, checkpoint)")
-@click.option("--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)")
-@click.option("--seed", default=None, type=click.IntRange(min=0),
-              help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)")
-@click.option("--overwrite", is_flag=True, help="--regenerate: replace step*_extra.npz files written with other settings")
+@click.option(
+    "--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)"
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=click.IntRange(min=0),
+    help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="--regenerate: replace step*_extra.npz files written with other settings"
+)
 @ray_options
-def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: int, gpu: int | None, capture: bool,
-         sac_config: str | None, threads: int | None, no_progress: bool, regenerate: bool, n_trj: int | None,
-         checkpoints: str | None, seed: int | None, overwrite: bool, ray_address: str | None,
-         cpus_per_task: float | None,
-         gpus_per_task: float | None, max_retries: int) -> None:
+def main(
+    args: tuple[str, ...],
+    config_opt: str | None,
+    split: int,
+    split_idx: int,
+    gpu: int | None,
+    capture: bool,
+    sac_config: str | None,
+    threads: int | None,
+    no_progress: bool,
+    regenerate: bool,
+    n_trj: int | None,
+    checkpoints: str | None,
+    seed: int | None,
+    overwrite: bool,
+    ray_address: str | None,
+    cpus_per_task: float | None,
+    gpus_per_task: float | None,
+    max_retries: int,
+) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]
     if len(positional) > 1 or (positional and config_opt):
@@ -90,24 +129,33 @@ def main(args: tuple[str, ...], config_opt: str | None, split: int, split_idx: i
     if threads:
         torch.set_num_threads(threads)
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
-    print(f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({len(tasks)} tasks): device {device} "
-          f"({graphs.describe(graphs.capture_on(), device)})")
+    print(
+        f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({len(tasks)} tasks): device {device} "
+        f"({graphs.describe(graphs.capture_on(), device)})"
+    )
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
-        print(f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing to do")
+        print(
+            f"part {split_idx} of {split} holds no tasks ({cfg.env_params.n_tasks} tasks in {split} parts): nothing "
+            f"to do"
+        )
         return
     data_dir = Path(cfg.algo_params.data_dir)
     if regenerate:
         chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None
-        regenerate_episodes(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed or 0, overwrite,
-                            device)
+        regenerate_episodes(
+            cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed or 0, overwrite, device
+        )
         return
     if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
-        raise UserError("--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them")
+        raise UserError(
+            "--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them"
+        )
     if cluster:
         generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, cluster)
         return
-    generate(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, device,
-             "off" if no_progress else None)
+    generate(
+        cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, device, "off" if no_progress else None
+    )
 
 
 def parse_checkpoints(text: str) -> list[int]:
@@ -121,8 +169,10 @@ def with_seed(overrides: list[str], seed: int) -> list[str]:
     if not given:
         return [*overrides, f"seed={seed}"]
     if any(g.strip() != str(seed) for g in given):
-        raise UserError(f"--seed {seed} and seed={given[0]}: expected one of them (both set the behaviour SAC's seed), "
-                        "or the same value")
+        raise UserError(
+            f"--seed {seed} and seed={given[0]}: expected one of them (both set the behaviour SAC's seed), "
+            "or the same value"
+        )
     return overrides
 
 

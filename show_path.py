@@ -22,6 +22,7 @@ writes into the run folder:
   colour per task, projected together: contexts whose z drifts away from the offline ones are
   context shift (the paper's Fig. 5).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,9 @@ from rlkit.config import config_from_variant, load_config, parse_override_args
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_savefig
 from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.experiment import RunSetup, output_dir, prepare
+from rlkit.fileio import atomic_savefig
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.run_folder import config_differences
 from rlkit.seeding import torch_generator
@@ -57,15 +58,24 @@ def find_run(config: str, seed: int, overrides: dict) -> Path:
     run = output_dir(cfg, seed)
     if not (run / "variant.json").is_file():
         exp_root, env_root = run.parent, run.parent.parent
-        there = (sorted(p.name for p in exp_root.glob("seed*")) if exp_root.is_dir() else
-                 sorted(p.name for p in env_root.iterdir()) if env_root.is_dir() else [])
-        raise UserError(f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
-                        f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})")
+        there = (
+            sorted(p.name for p in exp_root.glob("seed*"))
+            if exp_root.is_dir()
+            else sorted(p.name for p in env_root.iterdir())
+            if env_root.is_dir()
+            else []
+        )
+        raise UserError(
+            f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
+            f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})"
+        )
     variant = json.loads((run / "variant.json").read_text())
     diff = run_contradictions(variant, cfg.to_dict(), overrides, config)
     if diff:
-        raise UserError(f"{str(run)!r} was trained with another config ({'; '.join(diff)}): expected the arguments "
-                        "the run was trained with")
+        raise UserError(
+            f"{str(run)!r} was trained with another config ({'; '.join(diff)}): expected the arguments "
+            "the run was trained with"
+        )
     return run
 
 
@@ -100,8 +110,10 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
     seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
-        raise UserError(f"snapshot {str(snap)!r} not found: expected one of "
-                        f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}")
+        raise UserError(
+            f"snapshot {str(snap)!r} not found: expected one of "
+            f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}"
+        )
     setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
@@ -138,8 +150,9 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
     of the meta-test of `iteration` (`make_job_envs`, `EvalStreams`): on envs whose resets draw nothing
     (the point robots), with `runs` = num_evals, the episodes are the Evaluator's."""
     cfg = setup.cfg
-    jobs, envs = make_job_envs(cfg, setup.test_tasks, runs, setup.seed, setup.obs_scale, setup.data_dir,
-                               wrap=PositionRecorder)
+    jobs, envs = make_job_envs(
+        cfg, setup.test_tasks, runs, setup.seed, setup.obs_scale, setup.data_dir, wrap=PositionRecorder
+    )
     episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
     last_return = np.zeros(len(jobs))
     reward_fn = scored_reward_fn(cfg, envs[0])
@@ -155,13 +168,23 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
     setting = EvalSetting.from_config(cfg)
     streams = EvalStreams.of(setup.seed, iteration, device)
     if protocol == "np":
-        result = nonprior_context(agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn,
-                                  on_paths=keep)
+        result = nonprior_context(
+            agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn, on_paths=keep
+        )
     elif protocol == "online":
         result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
     else:
-        result = offline_context(agent, envs, [t for t, _ in jobs], setup.eval_buffer, setting, device,
-                                 streams.offline_context, reward_fn, on_paths=keep)
+        result = offline_context(
+            agent,
+            envs,
+            [t for t, _ in jobs],
+            setup.eval_buffer,
+            setting,
+            device,
+            streams.offline_context,
+            reward_fn,
+            on_paths=keep,
+        )
     return envs, episodes, last_return, result.z
 
 
@@ -194,7 +217,9 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
             ax.set_aspect("equal", adjustable="datalim")
         else:  # a direction angle: a red ray from the start
             reach = max(1.0, float(np.abs(scored).max()))
-            ax.plot([0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1, label="direction")
+            ax.plot(
+                [0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1, label="direction"
+            )
             ax.set_aspect("equal", adjustable="datalim")
     goal_text = "" if isinstance(family, RandParamsEnv) else f", goal {np.round(goal, 2).tolist()}"
     ax.set_title(f"task {task}{goal_text}", fontsize=7)
@@ -209,12 +234,18 @@ def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path
     fig, axes = plt.subplots(rows, cols, figsize=(max(3 * cols, 6), 2.4 * rows + 0.5), squeeze=False)
     for i, (ax, t) in enumerate(zip(axes.flat, tasks)):
         draw_task(ax, envs[i], episodes[i], last_return[i], t, plt)
-    for ax in list(axes.flat)[len(tasks):]:
+    for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
-    legend = ("gray = random context, orange = posterior-sampled context, blue = last scored episode" if protocol == "np"
-              else "blue = last scored episode (context: offline data)" if protocol == "offline"
-              else "blue = last scored episode (context: its own earlier episodes, from the prior z)")
-    fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_BY_KEY[protocol].label}\n{legend}", fontsize=8)
+    legend = (
+        "gray = random context, orange = posterior-sampled context, blue = last scored episode"
+        if protocol == "np"
+        else "blue = last scored episode (context: offline data)"
+        if protocol == "offline"
+        else "blue = last scored episode (context: its own earlier episodes, from the prior z)"
+    )
+    fig.suptitle(
+        f"{setup.cfg.env_name} ({setup.cfg.algo_type}), {PROTOCOL_BY_KEY[protocol].label}\n{legend}", fontsize=8
+    )
     fig.tight_layout()
     atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
@@ -227,8 +258,10 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     a = setup.cfg.algo_params
     tasks = torch.as_tensor(setup.test_tasks, device=device)
     gen = torch_generator(setup.seed, "show_path_z", device=device)
-    out = [agent.infer_z(setup.eval_buffer.sample_context(tasks, a.max_path_length, gen, a.use_next_obs_in_context))
-           for _ in range(per_task)]
+    out = [
+        agent.infer_z(setup.eval_buffer.sample_context(tasks, a.max_path_length, gen, a.use_next_obs_in_context))
+        for _ in range(per_task)
+    ]
     return torch.stack(out, dim=1).cpu().numpy()
 
 
@@ -243,6 +276,7 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
     projections = {"pca": centred @ vt[:2].T}
     try:
         from sklearn.manifold import TSNE
+
         projections["tsne"] = TSNE(2, perplexity=min(30, len(points) - 1), random_state=0).fit_transform(points)
     except ImportError:
         pass
@@ -253,13 +287,16 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
         start = 0
         for ax, (source, z) in zip(axes.flat, zs.items()):
             n = z.shape[0] * z.shape[1]
-            part, lab = xy[start:start + n], labels[start:start + n]
+            part, lab = xy[start : start + n], labels[start : start + n]
             start += n
             ax.scatter(part[:, 0], part[:, 1], c=lab / max(len(tasks) - 1, 1), cmap=cmap, s=14, vmin=0, vmax=1)
             ax.set_title(f"z from {names[source]}", fontsize=9)
             ax.grid(alpha=0.3)
-        fig.suptitle(f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
-                     f"(colour = task), {kind.upper()} of all panels together", fontsize=9)
+        fig.suptitle(
+            f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
+            f"(colour = task), {kind.upper()} of all panels together",
+            fontsize=9,
+        )
         fig.tight_layout()
         path = atomic_savefig(fig, out_dir / f"z_{kind}.png", dpi=120)
         plt.close(fig)
@@ -273,28 +310,40 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
 @click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="config form: the run's seed")
 @click.option("--exp_name", default=None, help="config form: the run's --exp_name")
-@click.option("--gpu", default=None, type=int,
-              help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
-@click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1), help="online runs per task for the z picture")
+@click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
+@click.option(
+    "--runs", default=3, show_default=True, type=click.IntRange(min=1), help="online runs per task for the z picture"
+)
 @click.pass_context
-def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed: int, exp_name: str | None,
-         gpu: int | None, runs: int) -> None:
+def main(
+    ctx: click.Context,
+    target: str,
+    itr: int | None,
+    out: str | None,
+    seed: int,
+    exp_name: str | None,
+    gpu: int | None,
+    runs: int,
+) -> None:
     """Draw a run: TARGET is its folder, or the config it was trained with (then --seed, --exp_name, overrides)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.backend_bases import FigureCanvasBase
 
     from rlkit.cli import select_device
+
     kinds = FigureCanvasBase.get_supported_filetypes()
     if out is not None and Path(out).suffix[1:] not in ("", *kinds):
         raise UserError(f"--out {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
     path = Path(target)
     if path.is_dir():
         if ctx.args or exp_name:
-            raise UserError(f"a run folder and config arguments {ctx.args + ([exp_name] if exp_name else [])}: "
-                            "expected either RUN_DIR alone or the config form")
+            raise UserError(
+                f"a run folder and config arguments {ctx.args + ([exp_name] if exp_name else [])}: "
+                "expected either RUN_DIR alone or the config form"
+            )
         run = path
     elif path.is_file():
         overrides = parse_override_args(list(ctx.args))
@@ -302,8 +351,10 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
             overrides.setdefault("util_params", {})["exp_name"] = exp_name
         run = find_run(target, seed, overrides)
     else:
-        raise UserError(f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
-                        "or configs/ENV.json")
+        raise UserError(
+            f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
+            "or configs/ENV.json"
+        )
     device = select_device(gpu)
     click.echo(f"show_path {run}: device {device}")
     setup, trainer, iteration = load_run(run, itr, device)
@@ -315,8 +366,9 @@ def main(ctx: click.Context, target: str, itr: int | None, out: str | None, seed
         envs, episodes, last_return, z = run_protocol(setup, agent, protocol, n, device, iteration)
         pick = np.arange(0, len(envs), 1 if protocol == "offline" else runs)  # the first run of each task
         target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_BY_KEY[protocol].paths_file)
-        draw_paths(setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick],
-                   target_path, plt)
+        draw_paths(
+            setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick], target_path, plt
+        )
         click.echo(f"wrote {target_path}")
         if protocol != "offline":
             zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)

@@ -12,6 +12,7 @@ updates (this host's matmul speed drifts by +-20% over minutes), and its FLOPs a
 the printout says how much of the machine's matmul speed the update gets. Target: at most 70 ms
 per update per task; the reference's update is reported at about 141 ms on this kind of CPU.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,13 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
     agent = VectorSAC(n, 2, 2, sac, 0, dev)
     gens = TaskGenerators(n, 0, dev)
     B = sac.batch_size
-    batch = {"obs": torch.randn(n, B, 2), "actions": torch.rand(n, B, 2) * 2 - 1, "rewards": -torch.rand(n, B, 1),
-             "next_obs": torch.randn(n, B, 2), "not_done": torch.ones(n, B, 1)}
+    batch = {
+        "obs": torch.randn(n, B, 2),
+        "actions": torch.rand(n, B, 2) * 2 - 1,
+        "rewards": -torch.rand(n, B, 1),
+        "next_obs": torch.randn(n, B, 2),
+        "not_done": torch.ones(n, B, 1),
+    }
     step = [0]
 
     def update() -> None:
@@ -57,8 +63,14 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
             times.append(time.perf_counter() - t)
         peaks.append(probe())
     flops = count_flops(update)
-    return {"n": n, "median_s": statistics.median(times), "min_s": min(times), "flops": flops,
-            "median_peak": statistics.median(peaks), "best_peak": max(peaks)}
+    return {
+        "n": n,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "flops": flops,
+        "median_peak": statistics.median(peaks),
+        "best_peak": max(peaks),
+    }
 
 
 def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, float]:
@@ -74,13 +86,22 @@ def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, f
     out = {}
     for capture in (False, True):
         agent, gens = VectorSAC(n, 2, 2, sac, 0, device), TaskGenerators(n, 0, device)
-        rows = {"obs": torch.randn(n, 4096, 2, device=device), "actions": torch.rand(n, 4096, 2, device=device),
-                "rewards": -torch.rand(n, 4096, 1, device=device), "next_obs": torch.randn(n, 4096, 2, device=device),
-                "not_done": torch.ones(n, 4096, 1, device=device)}
-        runner = graphs.StepRunner(lambda batch, key: agent.update(batch, key, gens), device, capture, gens.gens,
-                                   [agent.actor_opt, agent.critic_opt, agent.alpha_opt])
+        rows = {
+            "obs": torch.randn(n, 4096, 2, device=device),
+            "actions": torch.rand(n, 4096, 2, device=device),
+            "rewards": -torch.rand(n, 4096, 1, device=device),
+            "next_obs": torch.randn(n, 4096, 2, device=device),
+            "not_done": torch.ones(n, 4096, 1, device=device),
+        }
+        runner = graphs.StepRunner(
+            lambda batch, key: agent.update(batch, key, gens),  # noqa: B023 (called within this iteration)
+            device,
+            capture,
+            gens.gens,
+            [agent.actor_opt, agent.critic_opt, agent.alpha_opt],
+        )
 
-        def update(step: int) -> None:
+        def update(step: int, gens=gens, runner=runner, rows=rows) -> None:
             idx = gens.randint(4096, B)[..., None]
             runner({k: torch.gather(v, 1, idx.expand(-1, -1, v.shape[-1])) for k, v in rows.items()}, step % period)
 
@@ -99,31 +120,46 @@ def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, f
 @click.option("--updates", default=12, show_default=True, help="timed updates per group size")
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
 @click.option("--threads", default=None, type=int, help="torch threads (default: torch's)")
-@click.option("--device", default=None, type=click.Choice(["cpu", "cuda"]),
-              help="eager against captured updates/s on this device (--tasks: the group size, e.g. 40)")
+@click.option(
+    "--device",
+    default=None,
+    type=click.Choice(["cpu", "cuda"]),
+    help="eager against captured updates/s on this device (--tasks: the group size, e.g. 40)",
+)
 def main(updates: int, tasks: str, threads: int | None, device: str | None) -> None:
     from rlkit.torch.cpu_kernels import keep_freed_memory
+
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)
     if device:
         for n in (int(x) for x in tasks.split(",")):
             r = eager_vs_captured(n, updates, torch.device(device))
-            print(f"device {device}, {n} tasks vectorised (train_point.yaml: 2 x 1024, batch 1024): eager "
-                  f"{r['eager']:.2f} updates/s, captured {r['captured']:.2f} updates/s, ratio "
-                  f"{r['captured'] / r['eager']:.2f}x", flush=True)
+            print(
+                f"device {device}, {n} tasks vectorised (train_point.yaml: 2 x 1024, batch 1024): eager "
+                f"{r['eager']:.2f} updates/s, captured {r['captured']:.2f} updates/s, ratio "
+                f"{r['captured'] / r['eager']:.2f}x",
+                flush=True,
+            )
         return
     print(f"settings: train_point.yaml (2 x 1024 units, batch 1024), {torch.get_num_threads()} threads, CPU")
-    print(f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
-          f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}")
+    print(
+        f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
+        f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}"
+    )
     for n in (int(x) for x in tasks.split(",")):
         r = time_group(n, updates)
         achieved = r["flops"] / r["median_s"]
-        print(f"{n:5d} {r['median_s'] * 1e3:17.1f} {r['median_s'] * 1e3 / n:12.1f} {r['flops'] / n / 1e9:11.1f} "
-              f"{achieved / 1e9:8.0f} {r['median_peak'] / 1e9:10.0f} GF {achieved / r['median_peak']:6.0%} "
-              f"{r['flops'] / n / r['best_peak'] * 1e3:25.1f}", flush=True)
-    print("target: <= 70 ms per update per task (the reference: about 141 ms on this kind of 2-core CPU); the last "
-          "column is the floor this machine's best matmul probe sets for the update's FLOPs")
+        print(
+            f"{n:5d} {r['median_s'] * 1e3:17.1f} {r['median_s'] * 1e3 / n:12.1f} {r['flops'] / n / 1e9:11.1f} "
+            f"{achieved / 1e9:8.0f} {r['median_peak'] / 1e9:10.0f} GF {achieved / r['median_peak']:6.0%} "
+            f"{r['flops'] / n / r['best_peak'] * 1e3:25.1f}",
+            flush=True,
+        )
+    print(
+        "target: <= 70 ms per update per task (the reference: about 141 ms on this kind of 2-core CPU); the last "
+        "column is the floor this machine's best matmul probe sets for the update's FLOPs"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ beside it. Each measurement runs in a fresh process, after its imports, and repo
 wall time and the growth of the process's peak RSS during the load; the rounds alternate the
 two loaders and the median is reported. Target: ours at least 20x faster.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,22 +44,39 @@ def synthesize(ours: Path) -> None:
     from rlkit.data.meta import write_task_meta
     from rlkit.data.npz import write_checkpoint
     from rlkit.tasks import make_env
+
     env = make_env("point-robot", n_tasks=40, max_episode_steps=20)
     rng = np.random.default_rng(0)
     steps = list(range(2000, 5000, 200))
 
     def episodes(n: int) -> Trajectories:
         rows = n * 20
-        return Trajectories(rng.normal(size=(rows, 2)).astype(np.float32), rng.uniform(-1, 1, (rows, 2)).astype(np.float32),
-                            -rng.uniform(0, 2, rows).astype(np.float32), rng.normal(size=(rows, 2)).astype(np.float32),
-                            np.zeros(rows, np.float32), np.full(n, 20))
+        return Trajectories(
+            rng.normal(size=(rows, 2)).astype(np.float32),
+            rng.uniform(-1, 1, (rows, 2)).astype(np.float32),
+            -rng.uniform(0, 2, rows).astype(np.float32),
+            rng.normal(size=(rows, 2)).astype(np.float32),
+            np.zeros(rows, np.float32),
+            np.full(n, 20),
+        )
 
     for t in range(40):
         for c in steps:
             write_checkpoint(task_dir(ours, t), c, {"sample": episodes(50), "eval": episodes(1)})
-        write_task_meta(task_dir(ours, t), {"format_version": FORMAT_VERSION, "env_name": "point-robot", "task_idx": t,
-                                            "task": env.tasks[t], "obs_dim": 2, "action_dim": 2, "checkpoints": steps,
-                                            "complete": True, "source": "benchmarks/dataset_load.py (synthetic)"})
+        write_task_meta(
+            task_dir(ours, t),
+            {
+                "format_version": FORMAT_VERSION,
+                "env_name": "point-robot",
+                "task_idx": t,
+                "task": env.tasks[t],
+                "obs_dim": 2,
+                "action_dim": 2,
+                "checkpoints": steps,
+                "complete": True,
+                "source": "benchmarks/dataset_load.py (synthetic)",
+            },
+        )
 
 
 def rss_mb() -> float:
@@ -68,9 +86,11 @@ def rss_mb() -> float:
 
 def load_ours(data_dir: Path) -> tuple[float, int]:
     import torch
+
     from rlkit.config import load_config
     from rlkit.experiment import load_buffers
     from rlkit.tasks import make_env, train_eval_split
+
     cfg = load_config(CONFIG, {"algo_params": {"data_dir": str(data_dir)}})
     train, test = train_eval_split(cfg)
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
@@ -81,8 +101,10 @@ def load_ours(data_dir: Path) -> tuple[float, int]:
 
 def load_reference(data_dir: Path) -> tuple[float, int]:
     import torch  # noqa: F401  (the reference's process has torch loaded too)
+
     from rlkit.config import load_config
     from rlkit.tasks import train_eval_split
+
     cfg = load_config(CONFIG)
     a = cfg.algo_params
     train_tasks, eval_tasks = train_eval_split(cfg)
@@ -109,11 +131,20 @@ def load_reference(data_dir: Path) -> tuple[float, int]:
             lists["terminal"] += terminal
             lists["task"] += [i for _ in range(trj.shape[0])]
         cap = a.replay_buffer_size
-        buffers = {t: {"obs": np.zeros((cap, 2)), "action": np.zeros((cap, 2)), "reward": np.zeros((cap, 1)),
-                       "terminal": np.zeros((cap, 1), dtype="uint8"), "next_obs": np.zeros((cap, 2)), "top": 0}
-                   for t in tasks}
-        for task, o, act, r, term, nxt in zip(lists["task"], lists["obs"], lists["action"], lists["reward"],
-                                              lists["terminal"], lists["next_obs"]):
+        buffers = {
+            t: {
+                "obs": np.zeros((cap, 2)),
+                "action": np.zeros((cap, 2)),
+                "reward": np.zeros((cap, 1)),
+                "terminal": np.zeros((cap, 1), dtype="uint8"),
+                "next_obs": np.zeros((cap, 2)),
+                "top": 0,
+            }
+            for t in tasks
+        }
+        for task, o, act, r, term, nxt in zip(
+            lists["task"], lists["obs"], lists["action"], lists["reward"], lists["terminal"], lists["next_obs"]
+        ):
             buf = buffers[task]
             top = buf["top"]
             buf["obs"][top], buf["action"][top], buf["reward"][top] = o, act, r
@@ -125,17 +156,26 @@ def load_reference(data_dir: Path) -> tuple[float, int]:
 
 def child(which: str, data_dir: str) -> None:
     import torch  # noqa: F401
+
     import rlkit.experiment  # noqa: F401
+
     before = rss_mb()  # the peak so far may be above the current RSS; the growth is measured from the larger
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seconds, rows = (load_ours if which == "ours" else load_reference)(Path(data_dir))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": peak, "rss_before_mb": max(before, peak_before)}))
+    print(
+        json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": peak, "rss_before_mb": max(before, peak_before)})
+    )
 
 
 def measure(which: str, data_dir: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", which, str(data_dir)], capture_output=True, text=True,
-                         check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", which, str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -149,6 +189,7 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
         child(*child_args)
         return
     from rlkit.data.legacy import export_legacy
+
     work_dir = Path(work)
     ours = Path(data_dir) if data_dir else work_dir / "ours"
     if not data_dir and not (ours / "goal_idx39" / "task.json").is_file():
@@ -161,19 +202,30 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
     n_files = sum(1 for _ in legacy.rglob("trj_evalsample*_step*.npy"))
     results = {"ours": [], "reference": []}
     for r in range(rounds):
-        for which, path in (("reference", legacy), ("ours", ours)) if r % 2 == 0 else (("ours", ours), ("reference", legacy)):
+        for which, path in (
+            (("reference", legacy), ("ours", ours)) if r % 2 == 0 else (("ours", ours), ("reference", legacy))
+        ):
             results[which].append(measure(which, path))
             m = results[which][-1]
-            print(f"round {r} {which:9s}: {m['seconds']:7.2f} s, {m['rows']} transitions, peak RSS {m['peak_rss_mb']:.0f} MB "
-                  f"(+{m['peak_rss_mb'] - m['rss_before_mb']:.0f} MB during the load)", flush=True)
+            print(
+                f"round {r} {which:9s}: {m['seconds']:7.2f} s, {m['rows']} transitions, peak RSS "
+                f"{m['peak_rss_mb']:.0f} MB "
+                f"(+{m['peak_rss_mb'] - m['rss_before_mb']:.0f} MB during the load)",
+                flush=True,
+            )
     med = {k: statistics.median(m["seconds"] for m in v) for k, v in results.items()}
     grow = {k: statistics.median(m["peak_rss_mb"] - m["rss_before_mb"] for m in v) for k, v in results.items()}
-    print(f"\nreference layout: {n_files} stochastic-episode files; ours: {len(list(ours.glob('goal_idx*/step*.npz')))} files")
+    print(
+        f"\nreference layout: {n_files} stochastic-episode files; ours: "
+        f"{len(list(ours.glob('goal_idx*/step*.npz')))} files"
+    )
     print(f"{'loader':10s} {'median s':>9s} {'peak RSS growth MB':>19s}")
     for k in ("reference", "ours"):
         print(f"{k:10s} {med[k]:9.2f} {grow[k]:19.0f}")
-    print(f"speed-up (reference / ours): {med['reference'] / med['ours']:.1f}x (target >= 20x); "
-          f"memory ratio: {grow['reference'] / max(grow['ours'], 1):.1f}x")
+    print(
+        f"speed-up (reference / ours): {med['reference'] / med['ours']:.1f}x (target >= 20x); "
+        f"memory ratio: {grow['reference'] / max(grow['ours'], 1):.1f}x"
+    )
 
 
 if __name__ == "__main__":

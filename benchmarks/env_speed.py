@@ -11,6 +11,7 @@ the difference is the wrapper's cost alone. Short runs alternate between the two
 fastest of each is kept, since a noisy machine only ever slows a run down. Target: the time
 ratio is at most 1.10.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,8 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.envs import NormalizedBoxEnv
-from rlkit.tasks import make_env
 from rlkit.envs.mujoco_env import gymnasium_asset
+from rlkit.tasks import make_env
 
 # family -> (gymnasium id, asset); the plain env's episode limit is set to the family's 200 steps
 BODIES = {
@@ -66,8 +67,10 @@ def plain(name: str):
 @click.option("--rounds", default=15, show_default=True, help="alternating measurements per env")
 def main(steps: int, rounds: int) -> None:
     rng = np.random.default_rng(0)
-    print(f"{'family':20s} {'gymnasium id':14s} {'ours (steps/s)':>15s} {'gymnasium (steps/s)':>20s} {'time ratio':>11s}"
-          "  same physics")
+    print(
+        f"{'family':20s} {'gymnasium id':14s} {'ours (steps/s)':>15s} {'gymnasium (steps/s)':>20s} {'time ratio':>11s}"
+        "  same physics"
+    )
     ratios = []
     for name, (gym_id, _) in BODIES.items():
         env_ours, env_plain = ours(name), plain(name)
@@ -76,7 +79,10 @@ def main(steps: int, rounds: int) -> None:
         plain_actions = low + (actions + 1) * 0.5 * (high - low)  # the same actions in the plain env's units
         a, b = [], []
         for _ in range(rounds):
-            (rate_ours, q_ours), (rate_plain, q_plain) = steps_per_second(env_ours, actions), steps_per_second(env_plain, plain_actions)
+            (rate_ours, q_ours), (rate_plain, q_plain) = (
+                steps_per_second(env_ours, actions),
+                steps_per_second(env_plain, plain_actions),
+            )
             a.append(rate_ours)
             b.append(rate_plain)
         ratio = max(b) / max(a)  # time per step, ours / gymnasium: > 1 means ours is slower

@@ -16,6 +16,7 @@ it counts the step's FLOPs from the layer shapes (torch.utils.flop_counter), the
 ratios: the speed-up over the plain-PyTorch step and over the naive step, and the achieved FLOP/s as a
 share of the matmul peak.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,17 @@ def build(context: int, batch: int, meta_batch: int):
     from rlkit.config import load_config
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
-    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
-        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch, "meta_batch": meta_batch}})
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json",
+        {
+            "algo_params": {
+                "embedding_batch_size": context,
+                "embedding_mini_batch_size": context,
+                "batch_size": batch,
+                "meta_batch": meta_batch,
+            }
+        },
+    )
     keep_freed_memory()  # as launch_experiment.py does
     return synthetic_step(cfg, n_tasks=30, transitions=14_000)
 
@@ -76,19 +86,27 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
     shares, i = [], 0
     for k in range(1, len(peaks)):
         n = min(block, len(times) - i)
-        shares += [flops / t / ((peaks[k - 1] + peaks[k]) / 2) for t in times[i:i + n]]
+        shares += [flops / t / ((peaks[k - 1] + peaks[k]) / 2) for t in times[i : i + n]]
         i += n
     shares.sort()
     times.sort()
-    return {"variant": variant, "median_s": times[len(times) // 2], "min_s": times[0],
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2,
-            "flops": flops, "threads": torch.get_num_threads(), "peak_flops": max(peaks),
-            "median_peak_flops": sorted(peaks)[len(peaks) // 2], "median_share": shares[len(shares) // 2]}
+    return {
+        "variant": variant,
+        "median_s": times[len(times) // 2],
+        "min_s": times[0],
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "flops": flops,
+        "threads": torch.get_num_threads(),
+        "peak_flops": max(peaks),
+        "median_peak_flops": sorted(peaks)[len(peaks) // 2],
+        "median_share": shares[len(shares) // 2],
+    }
 
 
 def time_steps(step, steps: int, device) -> float:
     """Seconds per call of `step` over `steps` calls, after 5 untimed ones (CUDA synchronised around)."""
     import torch
+
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(5):
         step()
@@ -114,17 +132,34 @@ def capture_variant(variant: str, device_name: str, steps: int, context: int, ba
     device = torch.device(device_name)
     if variant == "captured-pairwise-club":
         losses.club_upper_bound = losses.club_upper_bound_pairwise
-    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
-        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch,
-        "meta_batch": meta_batch}})
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json",
+        {
+            "algo_params": {
+                "embedding_batch_size": context,
+                "embedding_mini_batch_size": context,
+                "batch_size": batch,
+                "meta_batch": meta_batch,
+            }
+        },
+    )
     sample, trainer = synthetic_parts(cfg, 30, 14_000, device=device)
-    runner = graphs.StepRunner(lambda s, key: trainer.train_step(s.tasks, s.context, s.batch, s.extra), device,
-                               variant != "eager", [trainer.generator], list(trainer.optimizers().values()))
-    out = {"variant": variant, "ms": 1000 * time_steps(lambda: runner(sample()), steps, device),
-           "graphed": bool(runner.graphs)}
+    runner = graphs.StepRunner(
+        lambda s, key: trainer.train_step(s.tasks, s.context, s.batch, s.extra),
+        device,
+        variant != "eager",
+        [trainer.generator],
+        list(trainer.optimizers().values()),
+    )
+    out = {
+        "variant": variant,
+        "ms": 1000 * time_steps(lambda: runner(sample()), steps, device),
+        "graphed": bool(runner.graphs),
+    }
     if device.type == "cuda":
         from torch.profiler import ProfilerActivity, profile
-        out["peak_gb"] = torch.cuda.max_memory_allocated(device) / 1024 ** 3
+
+        out["peak_gb"] = torch.cuda.max_memory_allocated(device) / 1024**3
         n = 20
         torch.cuda.synchronize()
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
@@ -152,14 +187,25 @@ def alternating_cpu(steps: int, context: int, batch: int, meta_batch: int) -> di
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
     keep_freed_memory()  # as launch_experiment.py does
-    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {
-        "embedding_batch_size": context, "embedding_mini_batch_size": context, "batch_size": batch,
-        "meta_batch": meta_batch}})
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json",
+        {
+            "algo_params": {
+                "embedding_batch_size": context,
+                "embedding_mini_batch_size": context,
+                "batch_size": batch,
+                "meta_batch": meta_batch,
+            }
+        },
+    )
     calls = {}
     for variant in ("eager", "captured"):
         sample, trainer = synthetic_parts(cfg, 30, 14_000)
-        runner = graphs.StepRunner(lambda s, key, tr=trainer: tr.train_step(s.tasks, s.context, s.batch, s.extra),
-                                   torch.device("cpu"), variant == "captured")
+        runner = graphs.StepRunner(
+            lambda s, key, tr=trainer: tr.train_step(s.tasks, s.context, s.batch, s.extra),
+            torch.device("cpu"),
+            variant == "captured",
+        )
         calls[variant] = lambda runner=runner, sample=sample: runner(sample())
     times = {v: [] for v in calls}
     for i in range(steps + 2):
@@ -176,27 +222,53 @@ def capture_main(args) -> None:
     taken in turn in one process (the ratio that says whether the static-buffer path is slower)."""
     if args.device == "cpu":
         r = alternating_cpu(args.steps, args.context, args.batch, args.meta_batch)
-        print(f"cpu, eager and captured in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, captured "
-              f"{r['captured']:.1f} ms/step, ratio captured / eager {r['captured'] / r['eager']:.3f}")
+        print(
+            f"cpu, eager and captured in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, captured "
+            f"{r['captured']:.1f} ms/step, ratio captured / eager {r['captured'] / r['eager']:.3f}"
+        )
     results = []
     for variant in ("eager", "captured", "captured-pairwise-club"):
-        out = subprocess.run([sys.executable, __file__, "--device", args.device, "--variant", variant, "--steps",
-                              str(args.steps), "--context", str(args.context), "--batch", str(args.batch),
-                              "--meta_batch", str(args.meta_batch)], capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--device",
+                args.device,
+                "--variant",
+                variant,
+                "--steps",
+                str(args.steps),
+                "--context",
+                str(args.context),
+                "--batch",
+                str(args.batch),
+                "--meta_batch",
+                str(args.meta_batch),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode:
             print(f"{variant}: failed\n{out.stderr.strip()[-2000:]}")
             continue
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"device {args.device}: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, "
-          f"{args.steps} steps per variant (sampling included)")
+    print(
+        f"device {args.device}: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, "
+        f"{args.steps} steps per variant (sampling included)"
+    )
     for r in results:
-        extra = (f"  peak {r['peak_gb']:.2f} GB, {r['kernels_per_step']:.0f} kernels/step, GPU busy "
-                 f"{r['busy_share']:.0%}" if "peak_gb" in r else "")
+        extra = (
+            f"  peak {r['peak_gb']:.2f} GB, {r['kernels_per_step']:.0f} kernels/step, GPU busy {r['busy_share']:.0%}"
+            if "peak_gb" in r
+            else ""
+        )
         print(f"{r['variant']:24s} {r['ms']:9.2f} ms/step  graph: {'yes' if r['graphed'] else 'no'}{extra}")
     by = {r["variant"]: r for r in results}
     if "eager" in by and "captured" in by:
-        print(f"ratio captured / eager: {by['captured']['ms'] / by['eager']['ms']:.3f} "
-              "(on the CPU: the static-buffer path, which must not be slower than eager)")
+        print(
+            f"ratio captured / eager: {by['captured']['ms'] / by['eager']['ms']:.3f} "
+            "(on the CPU: the static-buffer path, which must not be slower than eager)"
+        )
 
 
 def main() -> None:
@@ -207,12 +279,19 @@ def main() -> None:
     p.add_argument("--meta_batch", type=int, default=16)
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     p.add_argument("--naive_steps", type=int, default=5)
-    p.add_argument("--device", default=None, choices=["cpu", "cuda"],
-                   help="eager against captured (rlkit/torch/graphs.py) on this device")
+    p.add_argument(
+        "--device",
+        default=None,
+        choices=["cpu", "cuda"],
+        help="eager against captured (rlkit/torch/graphs.py) on this device",
+    )
     args = p.parse_args()
     if args.device and args.variant:
-        print(json.dumps(capture_variant(args.variant, args.device, args.steps, args.context, args.batch,
-                                         args.meta_batch)))
+        print(
+            json.dumps(
+                capture_variant(args.variant, args.device, args.steps, args.context, args.batch, args.meta_batch)
+            )
+        )
         return
     if args.device:
         capture_main(args)
@@ -223,28 +302,57 @@ def main() -> None:
         return
     results = {}
     for variant in ("ours", "plain", "naive-club"):
-        out = subprocess.run([sys.executable, __file__, "--variant", variant, "--steps", str(args.steps),
-                              "--naive_steps", str(args.naive_steps), "--context", str(args.context),
-                              "--batch", str(args.batch), "--meta_batch", str(args.meta_batch)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--variant",
+                variant,
+                "--steps",
+                str(args.steps),
+                "--naive_steps",
+                str(args.naive_steps),
+                "--context",
+                str(args.context),
+                "--batch",
+                str(args.batch),
+                "--meta_batch",
+                str(args.meta_batch),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
     ours = results["ours"]
-    print(f"settings: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, latent 20, "
-          f"{ours['threads']} threads")
+    print(
+        f"settings: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, latent 20, "
+        f"{ours['threads']} threads"
+    )
     print(f"{'variant':12s} {'median s/step':>14s} {'min s/step':>11s} {'peak RSS GB':>12s} {'share of peak':>14s}")
     for r in results.values():
-        print(f"{r['variant']:12s} {r['median_s']:14.3f} {r['min_s']:11.3f} {r['peak_rss_gb']:12.2f} "
-              f"{r['median_share']:14.0%}")
-    print(f"step FLOPs (matmuls, fwd + bwd): {ours['flops'] / 1e9:.1f} GFLOP; dense matmul throughput probed between "
-          f"blocks of steps: median {ours['median_peak_flops'] / 1e9:.0f}, best {ours['peak_flops'] / 1e9:.0f} GFLOP/s")
+        print(
+            f"{r['variant']:12s} {r['median_s']:14.3f} {r['min_s']:11.3f} {r['peak_rss_gb']:12.2f} "
+            f"{r['median_share']:14.0%}"
+        )
+    print(
+        f"step FLOPs (matmuls, fwd + bwd): {ours['flops'] / 1e9:.1f} GFLOP; dense matmul throughput probed between "
+        f"blocks of steps: median {ours['median_peak_flops'] / 1e9:.0f}, best {ours['peak_flops'] / 1e9:.0f} GFLOP/s"
+    )
     plain = results["plain"]
-    print(f"ratio  speed-up of the CPU kernels   : {plain['median_s'] / ours['median_s']:.2f}x (median s/step), "
-          f"{ours['median_share'] / plain['median_share']:.2f}x (share of the probed peak, drift-corrected)")
+    print(
+        f"ratio  speed-up of the CPU kernels   : {plain['median_s'] / ours['median_s']:.2f}x (median s/step), "
+        f"{ours['median_share'] / plain['median_share']:.2f}x (share of the probed peak, drift-corrected)"
+    )
     print(f"ratio  speed-up over naive CLUB step : {results['naive-club']['median_s'] / ours['median_s']:.1f}x")
-    print(f"ratio  achieved / matmul peak        : {ours['median_share']:.0%} (median over steps of the step's "
-          f"FLOP/s over the probes around its block)")
-    print(f"       at the median step time         {ours['flops'] / ours['median_s'] / 1e9:.0f} GFLOP/s = "
-          f"{ours['flops'] / ours['median_s'] / ours['peak_flops']:.0%} of the run's best probe")
+    print(
+        f"ratio  achieved / matmul peak        : {ours['median_share']:.0%} (median over steps of the step's "
+        f"FLOP/s over the probes around its block)"
+    )
+    print(
+        f"       at the median step time         {ours['flops'] / ours['median_s'] / 1e9:.0f} GFLOP/s = "
+        f"{ours['flops'] / ours['median_s'] / ours['peak_flops']:.0%} of the run's best probe"
+    )
 
 
 if __name__ == "__main__":

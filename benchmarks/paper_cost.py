@@ -13,6 +13,7 @@ demo profile, 40 tasks of 2 x 128 units, 55 updates/s, launch-bound) by FLOPs, w
 of stage 1 on the host's CPU at the rate measured here. Stage 2's meta-test episodes are not
 counted (a few percent of a run at the paper's settings).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -93,8 +94,13 @@ def stage1_cost(env_name: str, env, reps: int) -> tuple[int, int, int, float, fl
     agent = VectorSAC(1, obs_dim, act_dim, sac, 0, torch.device("cpu"))
     gens = TaskGenerators(1, 0, torch.device("cpu"))
     B = sac.batch_size
-    batch = {"obs": torch.randn(1, B, obs_dim), "actions": torch.rand(1, B, act_dim) * 2 - 1,
-             "rewards": torch.randn(1, B, 1), "next_obs": torch.randn(1, B, obs_dim), "not_done": torch.ones(1, B, 1)}
+    batch = {
+        "obs": torch.randn(1, B, obs_dim),
+        "actions": torch.rand(1, B, act_dim) * 2 - 1,
+        "rewards": torch.randn(1, B, 1),
+        "next_obs": torch.randn(1, B, obs_dim),
+        "not_done": torch.ones(1, B, 1),
+    }
     step = [0]
 
     def update() -> None:
@@ -132,23 +138,38 @@ def env_cost(config: Path, reps: int) -> EnvCost:
     updates, env_steps, flops1, t_update, t_env = stage1_cost(cfg.env_name, env, reps)
     a = cfg.algo_params
     step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
-    return EnvCost(cfg.env_name, cfg.env_params.n_tasks, updates, env_steps, flops1,
-                   a.num_iterations * a.num_train_steps_per_itr, count_flops(step), t_update, t_env,
-                   _median_time(step, reps))
+    return EnvCost(
+        cfg.env_name,
+        cfg.env_params.n_tasks,
+        updates,
+        env_steps,
+        flops1,
+        a.num_iterations * a.num_train_steps_per_itr,
+        count_flops(step),
+        t_update,
+        t_env,
+        _median_time(step, reps),
+    )
 
 
 def table(costs: list[EnvCost], probe: float) -> str:
-    head = ("| env | tasks | stage 1 PFLOP | stage 2 PFLOP | CPU: s / SAC update (1 task) | CPU: us / env step "
-            "| CPU: s / stage-2 step | CPU hours, stage 1 + 2 (extrapolated) | one GPU, hours (estimate) |")
+    head = (
+        "| env | tasks | stage 1 PFLOP | stage 2 PFLOP | CPU: s / SAC update (1 task) | CPU: us / env step "
+        "| CPU: s / stage-2 step | CPU hours, stage 1 + 2 (extrapolated) | one GPU, hours (estimate) |"
+    )
     lines = [head, "|" + "---|" * 9]
     for c in costs:
         (c1, c2), (g1, g2) = c.cpu_hours, c.gpu_hours
-        lines.append(f"| {c.env} | {c.tasks} | {c.stage1_flops / 1e15:,.1f} | {c.stage2_flops / 1e15:,.1f} "
-                     f"| {c.t_update_s:.3f} | {c.t_env_s * 1e6:.0f} | {c.t_step2_s:.3f} "
-                     f"| {c1:,.0f} + {c2:,.0f} = {c1 + c2:,.0f} | {g1:,.1f} + {g2:,.1f} = {g1 + g2:,.1f} |")
+        lines.append(
+            f"| {c.env} | {c.tasks} | {c.stage1_flops / 1e15:,.1f} | {c.stage2_flops / 1e15:,.1f} "
+            f"| {c.t_update_s:.3f} | {c.t_env_s * 1e6:.0f} | {c.t_step2_s:.3f} "
+            f"| {c1:,.0f} + {c2:,.0f} = {c1 + c2:,.0f} | {g1:,.1f} + {g2:,.1f} = {g1 + g2:,.1f} |"
+        )
     lines.append("")
-    lines.append(f"CPU: {torch.get_num_threads()} torch threads; this machine's dense fp32 matmul probe: "
-                 f"{probe / 1e9:.0f} GFLOP/s during the run.")
+    lines.append(
+        f"CPU: {torch.get_num_threads()} torch threads; this machine's dense fp32 matmul probe: "
+        f"{probe / 1e9:.0f} GFLOP/s during the run."
+    )
     return "\n".join(lines)
 
 
@@ -164,12 +185,16 @@ def main(envs: str | None, reps: int, markdown: str | None) -> None:
     if envs:
         wanted = set(envs.split(","))
         import json
+
         configs = [p for p in configs if json.loads(p.read_text())["env_name"] in wanted]
     costs = []
     for path in configs:
         c = env_cost(path, reps)
-        print(f"{c.env}: stage-1 update {c.t_update_s * 1e3:.0f} ms, env step {c.t_env_s * 1e6:.0f} us, "
-              f"stage-2 step {c.t_step2_s * 1e3:.0f} ms ({c.stage2_flops_per_step / 1e9:.1f} GFLOP)", flush=True)
+        print(
+            f"{c.env}: stage-1 update {c.t_update_s * 1e3:.0f} ms, env step {c.t_env_s * 1e6:.0f} us, "
+            f"stage-2 step {c.t_step2_s * 1e3:.0f} ms ({c.stage2_flops_per_step / 1e9:.1f} GFLOP)",
+            flush=True,
+        )
         costs.append(c)
     text = table(costs, MatmulProbe()())
     print(text)

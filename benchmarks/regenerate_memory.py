@@ -9,6 +9,7 @@ imports and at the end, and the growth. Regeneration holds one network at a time
 not grow with N. `--code DIR` imports rlkit from another checkout (e.g. `git archive` of an older
 commit) to measure its regeneration on the same data.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,22 +36,37 @@ def synthesize(data_dir: Path, n: int) -> None:
     from rlkit.data.meta import write_task_meta
     from rlkit.data.networks import write_networks
     from rlkit.torch.sac.vector_sac import VectorSAC
+
     sac = load_sac_config("train_point", []).sac
     agent = VectorSAC(1, 2, 2, sac, 0, torch.device("cpu"))
     steps = [100 * (k + 1) for k in range(n)]
     tdir = task_dir(data_dir, 0)
     for c in steps:
         write_networks(tdir, c, agent.task_state(0), {"obs_dim": 2, "action_dim": 2, "sac": sac.to_dict()})
-    write_task_meta(tdir, {"format_version": FORMAT_VERSION, "env_name": "point-robot", "env_params": ENV_PARAMS,
-                           "task_idx": 0, "obs_dim": 2, "action_dim": 2, "checkpoints": steps,
-                           "schedule": {"num_eval_sample_episodes": 1}, "sac": sac.to_dict(), "saved_networks": True,
-                           "complete": True, "source": "benchmarks/regenerate_memory.py (synthetic)"})
+    write_task_meta(
+        tdir,
+        {
+            "format_version": FORMAT_VERSION,
+            "env_name": "point-robot",
+            "env_params": ENV_PARAMS,
+            "task_idx": 0,
+            "obs_dim": 2,
+            "action_dim": 2,
+            "checkpoints": steps,
+            "schedule": {"num_eval_sample_episodes": 1},
+            "sac": sac.to_dict(),
+            "saved_networks": True,
+            "complete": True,
+            "source": "benchmarks/regenerate_memory.py (synthetic)",
+        },
+    )
 
 
 def child(data_dir: str) -> None:
     import torch
 
     from rlkit.behaviour.regenerate import regenerate
+
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with contextlib.redirect_stdout(io.StringIO()):
         written = regenerate("point-robot", ENV_PARAMS, Path(data_dir), [0], 1, None, 0, True, torch.device("cpu"))
@@ -60,8 +76,9 @@ def child(data_dir: str) -> None:
 
 def measure(data_dir: Path, code: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, __file__, "--child", str(data_dir)], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(data_dir)], capture_output=True, text=True, check=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -79,9 +96,11 @@ def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
         if not (data_dir / "goal_idx0" / "task.json").is_file():
             synthesize(data_dir, n)
         r = measure(data_dir, Path(code))
-        print(f"{n:3d} networks ({r['files']} files written): peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"{r['peak_rss_mb'] - r['peak_rss_after_imports_mb']:+.0f} MB over the peak after imports "
-              f"({r['peak_rss_after_imports_mb']:.0f} MB)")
+        print(
+            f"{n:3d} networks ({r['files']} files written): peak RSS {r['peak_rss_mb']:.0f} MB, "
+            f"{r['peak_rss_mb'] - r['peak_rss_after_imports_mb']:+.0f} MB over the peak after imports "
+            f"({r['peak_rss_after_imports_mb']:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ minute, so the variants run in `--rounds` rounds, in a rotated order each round,
 are those of the medians:
   speed-up of 2 workers over 1 (target >= 1.7), Ray's overhead at 1 worker over plain (target <= 10%).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,19 +84,29 @@ def main() -> None:
         startup = time.perf_counter() - t0
         try:
             t1 = time.perf_counter()
-            records = generate_on_ray("point-robot", env_params, data(name), tasks, "tiny_point",
-                                      load_sac_config("tiny_point", overrides), ClusterOptions("local"),
-                                      out=lambda line: None)
+            records = generate_on_ray(
+                "point-robot",
+                env_params,
+                data(name),
+                tasks,
+                "tiny_point",
+                load_sac_config("tiny_point", overrides),
+                ClusterOptions("local"),
+                out=lambda line: None,
+            )
             return time.perf_counter() - t1, startup, sum(r.seconds for r in records)
         finally:
             ray.shutdown()
 
-    variants = [("plain, one task at a time", lambda n: (plain(n, 1),)),
-                ("plain, lockstep groups of 6", lambda n: (plain(n, 6),)),
-                ("Ray, 1 worker", lambda n: on_ray(n, 1)), ("Ray, 2 workers", lambda n: on_ray(n, 2))]
+    variants = [
+        ("plain, one task at a time", lambda n: (plain(n, 1),)),
+        ("plain, lockstep groups of 6", lambda n: (plain(n, 6),)),
+        ("Ray, 1 worker", lambda n: on_ray(n, 1)),
+        ("Ray, 2 workers", lambda n: on_ray(n, 2)),
+    ]
     results: dict[str, list[tuple[float, ...]]] = {name: [] for name, _ in variants}
     for r in range(args.rounds):
-        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        order = variants[r % len(variants) :] + variants[: r % len(variants)]
         for name, fn in order:
             folder = f"{name.replace(' ', '_').replace(',', '')}_{r}"
             out = fn(folder)
@@ -107,14 +118,18 @@ def main() -> None:
             if not same_data(folder, data(f"plain_one_task_at_a_time_{r}")):
                 raise SystemExit(f"{name}: the dataset differs from the plain command's")
     median = {k: statistics.median(v[0] for v in runs) for k, runs in results.items()}
-    print(f"\n{args.tasks} point-robot tasks x {args.steps} SAC steps (tiny_point), 1 torch thread per process; "
-          f"median of {args.rounds} rounds (all rounds: seconds); every dataset equal to the plain one")
+    print(
+        f"\n{args.tasks} point-robot tasks x {args.steps} SAC steps (tiny_point), 1 torch thread per process; "
+        f"median of {args.rounds} rounds (all rounds: seconds); every dataset equal to the plain one"
+    )
     print(f"{'variant':<30} {'median s':>8}   rounds")
     for k, runs in results.items():
         line = f"{k:<30} {median[k]:8.1f}   {' '.join(f'{v[0]:.1f}' for v in runs)}"
         if len(runs[0]) > 1:
-            line += (f"   (workers busy {statistics.median(v[2] for v in runs):.1f} s; "
-                     f"+{statistics.median(v[1] for v in runs):.1f} s to start Ray and its workers, once)")
+            line += (
+                f"   (workers busy {statistics.median(v[2] for v in runs):.1f} s; "
+                f"+{statistics.median(v[1] for v in runs):.1f} s to start Ray and its workers, once)"
+            )
         print(line)
     speedup = median["Ray, 1 worker"] / median["Ray, 2 workers"]
     overhead = median["Ray, 1 worker"] / median["plain, one task at a time"] - 1
@@ -140,8 +155,17 @@ def _warm_up() -> int:
     with tempfile.TemporaryDirectory(prefix="csro-warm-up-") as scratch:
         state = None
         while True:
-            state = train_segment("point-robot", {"n_tasks": 1, "max_episode_steps": 20}, 0, sched, sac,
-                                  Path(scratch), torch.device("cpu"), True, state).state
+            state = train_segment(
+                "point-robot",
+                {"n_tasks": 1, "max_episode_steps": 20},
+                0,
+                sched,
+                sac,
+                Path(scratch),
+                torch.device("cpu"),
+                True,
+                state,
+            ).state
             if state is None:
                 return os.getpid()
 

@@ -8,6 +8,7 @@ by base ** U(-log_scale_limit, log_scale_limit), base 1.5 (1.3 for damping).
 A task can be written to and read from a small JSON file (`save_task_params` /
 `load_task_params`), so a dataset folder describes its own tasks.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,15 @@ def unmodified_params(model: mujoco.MjModel) -> TaskParams:
     return {name: getattr(model, name).copy() for name in RAND_PARAMS}
 
 
-def sample_multipliers(shapes: dict[str, tuple[int, ...]], n_tasks: int, log_scale_limit: float = 3.0,
-                       seed: int = 1234) -> list[TaskParams]:
+def sample_multipliers(
+    shapes: dict[str, tuple[int, ...]], n_tasks: int, log_scale_limit: float = 3.0, seed: int = 1234
+) -> list[TaskParams]:
     """Per task, one multiplier array per parameter (a local RandomState: the global RNG is untouched)."""
     rs = np.random.RandomState(seed)
-    return [{name: BASES[name] ** rs.uniform(-log_scale_limit, log_scale_limit, size=shapes[name]) for name in RAND_PARAMS}
-            for _ in range(n_tasks)]
+    return [
+        {name: BASES[name] ** rs.uniform(-log_scale_limit, log_scale_limit, size=shapes[name]) for name in RAND_PARAMS}
+        for _ in range(n_tasks)
+    ]
 
 
 def apply_params(model: mujoco.MjModel, data: mujoco.MjData, params: TaskParams) -> None:
@@ -49,7 +53,11 @@ def apply_params(model: mujoco.MjModel, data: mujoco.MjData, params: TaskParams)
 
 def save_task_params(path: str | Path, env_name: str, params: TaskParams) -> None:
     """Write one task's parameters as JSON (atomically: a temp file renamed into place)."""
-    doc = {"format": TASK_FILE_FORMAT, "env_name": env_name, "params": {k: np.asarray(v).tolist() for k, v in params.items()}}
+    doc = {
+        "format": TASK_FILE_FORMAT,
+        "env_name": env_name,
+        "params": {k: np.asarray(v).tolist() for k, v in params.items()},
+    }
     atomic_write_text(Path(path), json.dumps(doc, indent=1) + "\n")
 
 
@@ -67,7 +75,9 @@ def load_task_params(path: str | Path, env_name: str, reference: TaskParams) -> 
     for name, ref in reference.items():
         value = np.asarray(doc["params"].get(name, []), dtype=np.float64)
         if value.shape != ref.shape or not np.isfinite(value).all():
-            raise UserError(f"task file {str(path)!r}: {name} has shape {value.shape}: expected finite values of shape {ref.shape}")
+            raise UserError(
+                f"task file {str(path)!r}: {name} has shape {value.shape}: expected finite values of shape {ref.shape}"
+            )
         params[name] = value
     return params
 
@@ -81,12 +91,20 @@ class RandParamsEnv(MujocoTaskEnv):
     qvel_noise = 0.005
     qvel_noise_uniform = True
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = True, max_episode_steps: int = 200,
-                 log_scale_limit: float = 3.0, seed: int | None = None):
+    def __init__(
+        self,
+        n_tasks: int = 2,
+        randomize_tasks: bool = True,
+        max_episode_steps: int = 200,
+        log_scale_limit: float = 3.0,
+        seed: int | None = None,
+    ):
         if not randomize_tasks:
-            raise UserError(f"{self.env_name}: randomize_tasks false is not supported (the reference read tasks from "
-                            "./data/*/log.txt): expected true; a dataset's own tasks are restored from its "
-                            "goal_idx{i}/task_params.json")
+            raise UserError(
+                f"{self.env_name}: randomize_tasks false is not supported (the reference read tasks from "
+                "./data/*/log.txt): expected true; a dataset's own tasks are restored from its "
+                "goal_idx{i}/task_params.json"
+            )
         super().__init__([], max_episode_steps, seed)
         self.init_params = unmodified_params(self.model)
         shapes = {k: v.shape for k, v in self.init_params.items()}

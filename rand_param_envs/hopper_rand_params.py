@@ -1,4 +1,5 @@
 """hopper-rand-params: gymnasium's hopper.xml with per-task mass, inertia, damping and friction."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """walker-rand-params: gymnasium's walker2d.xml with per-task mass, inertia, damping and friction;
 sparse-walker-rand-params: the same with the reference's sparse reward."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,15 @@ class SparseWalker2DRandParamsEnv(Walker2DRandParamsEnv):
 
     env_name = "sparse-walker-rand-params"
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = True, max_episode_steps: int = 200,
-                 log_scale_limit: float = 3.0, goal_radius: float = 0.5, seed: int | None = None):
+    def __init__(
+        self,
+        n_tasks: int = 2,
+        randomize_tasks: bool = True,
+        max_episode_steps: int = 200,
+        log_scale_limit: float = 3.0,
+        goal_radius: float = 0.5,
+        seed: int | None = None,
+    ):
         super().__init__(n_tasks, randomize_tasks, max_episode_steps, log_scale_limit, seed)
         self.goal_radius = float(goal_radius)
 

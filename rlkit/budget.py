@@ -6,10 +6,11 @@ throughput differs 3x); FLOPs do not. A run's budget is its matmul FLOPs per gra
 dimensions) times its number of steps. Printed next to a throughput probe, it tells what wall
 time to expect and why a run on a slower host takes longer.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import click
 import numpy as np
@@ -48,17 +49,27 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     return step
 
 
-def synthetic_parts(cfg: Config, n_tasks: int, transitions: int, seed: int = 0,
-                    device: torch.device = torch.device("cpu")) -> tuple[Callable[[], object], CSROTrainer]:
-    """`synthetic_step`'s two halves on `device`: the draw (`sample_step` on the synthetic buffer) and the trainer."""
+def synthetic_parts(
+    cfg: Config, n_tasks: int, transitions: int, seed: int = 0, device: torch.device | None = None
+) -> tuple[Callable[[], object], CSROTrainer]:
+    """`synthetic_step`'s two halves on `device` (default the CPU): the draw (`sample_step` on the synthetic
+    buffer) and the trainer."""
+    device = device or torch.device("cpu")
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     rng = numpy_generator(seed, "budget_data")
     n = transitions
-    data = {t: Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32),
-                            rng.uniform(-1, 1, (n, act_dim)).astype(np.float32), rng.normal(size=n).astype(np.float32),
-                            rng.normal(size=(n, obs_dim)).astype(np.float32), np.zeros(n, np.float32), np.full(n // 20, 20))
-            for t in range(n_tasks)}
+    data = {
+        t: Trajectories(
+            rng.normal(size=(n, obs_dim)).astype(np.float32),
+            rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
+            rng.normal(size=n).astype(np.float32),
+            rng.normal(size=(n, obs_dim)).astype(np.float32),
+            np.zeros(n, np.float32),
+            np.full(n // 20, 20),
+        )
+        for t in range(n_tasks)
+    }
     buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, device, seed=seed)
     gen = torch_generator(seed, "batch_sampling", device=device)  # as training draws its meta-batches
@@ -75,11 +86,15 @@ def training_budget(cfg: Config) -> Budget:
 
 def describe(budget: Budget, throughput: float | None = None) -> str:
     """One line: the budget, and with a probe, the pure-matmul time it implies on this machine."""
-    line = (f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP = "
-            f"{budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)")
+    line = (
+        f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP = "
+        f"{budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)"
+    )
     if throughput:
-        line += (f"; this machine's dense fp32 matmul: {throughput / 1e9:.0f} GFLOP/s, so at least "
-                 f"{budget.total_flops / throughput / 60:.1f} min of training at 100% of it")
+        line += (
+            f"; this machine's dense fp32 matmul: {throughput / 1e9:.0f} GFLOP/s, so at least "
+            f"{budget.total_flops / throughput / 60:.1f} min of training at 100% of it"
+        )
     return line
 
 

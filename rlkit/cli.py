@@ -1,4 +1,5 @@
 """Shared CLI plumbing: a `UserError` becomes one line on stderr and its exit code (2; 3 for a diverged run)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -8,21 +9,24 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 import torch
 
 from rlkit.errors import UserError
 
-
 # What to do about a write the system refuses (`rlkit.fileio.WRITE_REFUSED`): bad circumstances in the
 # user's sense (exit 2), not a bug in this code.
-WRITE_HINTS = {errno.ENOSPC: "expected free space on that disk", errno.EDQUOT: "expected free space in your quota",
-               errno.EFBIG: "expected a file size limit (ulimit -f) that allows it",
-               errno.EACCES: "expected a path this user may write (and read)",
-               errno.EPERM: "expected a path this user may write (and read)",
-               errno.EROFS: "expected a folder on a writable filesystem"}
+WRITE_HINTS = {
+    errno.ENOSPC: "expected free space on that disk",
+    errno.EDQUOT: "expected free space in your quota",
+    errno.EFBIG: "expected a file size limit (ulimit -f) that allows it",
+    errno.EACCES: "expected a path this user may write (and read)",
+    errno.EPERM: "expected a path this user may write (and read)",
+    errno.EROFS: "expected a folder on a writable filesystem",
+}
 
 
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
@@ -42,9 +46,11 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         sys.exit(2)
     except torch.OutOfMemoryError as e:
         what = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
-        print(f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
-              "batch_size (stage 1: agent.params.batch_size or tasks_per_group); the last snapshot is kept",
-              file=sys.stderr)
+        print(
+            f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
+            "batch_size (stage 1: agent.params.batch_size or tasks_per_group); the last snapshot is kept",
+            file=sys.stderr,
+        )
         sys.exit(2)
     except click.exceptions.Abort:
         print("aborted", file=sys.stderr)
@@ -54,8 +60,15 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         sys.exit(2)
 
 
-def parse_list(option: str, text: str, *, choices: Sequence[str] | None = None, minimum: int | None = None,
-               duplicates: str = "keep", hint: str = "") -> list:
+def parse_list(
+    option: str,
+    text: str,
+    *,
+    choices: Sequence[str] | None = None,
+    minimum: int | None = None,
+    duplicates: str = "keep",
+    hint: str = "",
+) -> list:
     """A comma-separated option value (`--seeds 0,1,2`, `--methods CSRO,FOCAL`) as a list in the given order:
     integers, or names from `choices`. Entries are stripped; an empty entry is an error (not "all"), as is
     an integer below `minimum`. A repeated entry is kept (`duplicates="keep"`), dropped ("drop") or an error
@@ -82,8 +95,9 @@ def parse_list(option: str, text: str, *, choices: Sequence[str] | None = None, 
     return list(dict.fromkeys(values)) if duplicates == "drop" else values
 
 
-def _list_entry(item: str, choices: Sequence[str] | None, minimum: int | None,
-                refuse: Callable[[str], UserError]) -> int | str:
+def _list_entry(
+    item: str, choices: Sequence[str] | None, minimum: int | None, refuse: Callable[[str], UserError]
+) -> int | str:
     """One entry of `parse_list`: a name from `choices`, or an integer >= `minimum`."""
     if choices is not None:
         if item not in choices:
@@ -120,8 +134,11 @@ def select_device(gpu: int | None, asked: bool = True) -> torch.device:
         return torch.device("cpu")
     count = torch.cuda.device_count()
     if gpu is not None and gpu >= count:
-        print(f"note: --gpu {gpu}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
-              f"(0 to {count - 1}); running on cuda:0", file=sys.stderr)
+        print(
+            f"note: --gpu {gpu}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
+            f"(0 to {count - 1}); running on cuda:0",
+            file=sys.stderr,
+        )
         return torch.device("cuda:0")
     return torch.device(f"cuda:{gpu or 0}")
 

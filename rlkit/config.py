@@ -12,6 +12,7 @@ this code would ignore, and not part of `Config`.
 `load_config(json_path, overrides)` returns a frozen `Config`. A key that no dataclass knows, a value
 of the wrong type or out of its range is a `UserError` naming the dotted key.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +24,7 @@ import types
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from rlkit.errors import UserError
 
@@ -37,15 +38,33 @@ CORRO_NEGATIVES = ("auto", "reward", "generative")
 # an override of it (--KEY VALUE, a sweep entry) is refused, so that a setting cannot be silently ignored.
 _ENCODER_VARIANTS = {"use_hvar", "z_strategy"}
 METHOD_KEYS: dict[str, frozenset[str]] = {
-    "CSRO": frozenset({"use_FOCAL_cl", "z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
-                       "allow_backward_z", *_ENCODER_VARIANTS}),
+    "CSRO": frozenset(
+        {
+            "use_FOCAL_cl",
+            "z_loss_weight",
+            "use_club",
+            "club_loss_weight",
+            "club_model_loss_weight",
+            "allow_backward_z",
+            *_ENCODER_VARIANTS,
+        }
+    ),
     "FOCAL": frozenset({"use_FOCAL_cl", "z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),
     "OFFPEARL": frozenset(_ENCODER_VARIANTS),  # allow_backward_z is always on
-    "CLASSIFIER": frozenset({"z_loss_weight", "use_club", "club_loss_weight", "club_model_loss_weight",
-                             "allow_backward_z", *_ENCODER_VARIANTS}),
+    "CLASSIFIER": frozenset(
+        {
+            "z_loss_weight",
+            "use_club",
+            "club_loss_weight",
+            "club_model_loss_weight",
+            "allow_backward_z",
+            *_ENCODER_VARIANTS,
+        }
+    ),
     # its own encoder and aggregator; its aggregator always learns through the critic (allow_backward_z is on)
-    "CORRO": frozenset({"corro_aggregator", "corro_pretrain_steps", "corro_reward_std", "corro_negatives",
-                        "corro_cvae_steps"}),
+    "CORRO": frozenset(
+        {"corro_aggregator", "corro_pretrain_steps", "corro_reward_std", "corro_negatives", "corro_cvae_steps"}
+    ),
     "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
     "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
 }
@@ -73,7 +92,7 @@ class EnvParams:
     n_tasks: int = key(40, "number of tasks of the family; goal_idx{i} always means the same task", ">= 1")
     randomize_tasks: bool = key(False, "shuffle the family's task list (seeded, deterministic)")
     max_episode_steps: int = key(20, "the env's own time limit", ">= 1")
-    goal_radius: Optional[float] = key(None, "sparse-point-robot only: radius of the sparse reward", "> 0")
+    goal_radius: float | None = key(None, "sparse-point-robot only: radius of the sparse reward", "> 0")
 
     def kwargs(self) -> dict[str, Any]:
         """Arguments for `make_env` (keys left at None are not passed)."""
@@ -102,17 +121,21 @@ class AlgoParams:
     policy_mean_reg_weight: float = key(1e-3, "weight of mean(mean^2) in the policy loss", ">= 0")
     policy_std_reg_weight: float = key(1e-3, "weight of mean(log_std^2) in the policy loss", ">= 0")
     policy_pre_activation_weight: float = key(
-        0.0, "weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)", ">= 0")
+        0.0, "weight of mean(sum pre_tanh^2) in the policy loss (the reference's; 0 in its configs)", ">= 0"
+    )
     replay_buffer_size: int = key(200000, "per-task capacity; loading more transitions is an error", ">= 1")
     reward_scale: float = key(100.0, "multiplies r in the Q target", "> 0")
     sparse_rewards: bool = key(False, "train on sparsified rewards (sparse-point-robot)")
-    use_information_bottleneck: Optional[bool] = key(
-        None, "OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, "
+    use_information_bottleneck: bool | None = key(
+        None,
+        "OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, "
         "product of Gaussians, sampled z, KL to N(0, I)); false = PEARL's deterministic one (z = mean of L identity "
-        "outputs, no KL). Another algo_type: null or false (z is deterministic)")
+        "outputs, no KL). Another algo_type: null or false (z is deterministic)",
+    )
     num_exp_traj_eval: int = key(1, "scored episodes before z is first inferred online", ">= 0")
     dump_eval_paths: bool = key(
-        False, "write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json")
+        False, "write every scored episode's return, per protocol and job, to eval_returns_itr_{n}.json"
+    )
     sample: int = key(1, "1: stochastic behaviour trajectories, 0: deterministic ones", "[0, 1]")
     n_trj: int = key(50, "trajectories per checkpoint", ">= 1")
     train_epoch: list[int] = key([2200, 5000, 200], "checkpoint numbers for training tasks: range(start, stop, step)")
@@ -126,7 +149,8 @@ class AlgoParams:
     alpha_max: float = key(2000.0, "BRAC alpha is used clipped to [0, alpha_max]", ">= 0")
     target_divergence: float = key(0.05, "the divergence BRAC's alpha steers towards", ">= 0")
     dual_critic_penalty: str = key(
-        "value", '"value": the reference\'s penalty on c\'s output; "gradient": a true gradient penalty')
+        "value", '"value": the reference\'s penalty on c\'s output; "gradient": a true gradient penalty'
+    )
     max_entropy: bool = key(True, "subtract log pi in the V target and add it to the policy loss")
     z_loss_weight: float = key(10.0, "FOCAL distance-metric loss weight (max MI)", ">= 0")
     club_model_loss_weight: float = key(10.0, "CLUB net fit weight", ">= 0")
@@ -137,44 +161,70 @@ class AlgoParams:
     allow_backward_z: bool = key(False, "let the critic loss train the encoder (OFFPEARL)")
     # Encoder variants (extensions; docs/algorithm.md, "Encoder variants"). The defaults are CSRO's.
     train_z0_policy: bool = key(
-        False, "also train the actor and critics with z = 0 (the prior mean) on a share of every batch")
+        False, "also train the actor and critics with z = 0 (the prior mean) on a share of every batch"
+    )
     z0_policy_share: float = key(
-        0.25, "that share: the first ceil(share * batch_size) rows of each task's batch", "(0, 1]")
+        0.25, "that share: the first ceil(share * batch_size) rows of each task's batch", "(0, 1]"
+    )
     use_hvar: bool = key(False, "the encoder also outputs a per-transition variance (heteroscedastic)")
-    z_strategy: str = key("mean", 'embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; '
-                                  'needs use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)')
+    z_strategy: str = key(
+        "mean",
+        'embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; '
+        'needs use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)',
+    )
     allow_eval: bool = key(True, "run the meta-test every iteration")
-    mb_replace: bool = key(False, "draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO "
-                                  "reference's setting (no two rows share a task, so FOCAL's same-task attraction term "
-                                  "is 0); true: FOCAL's own setting (repeated tasks, the attraction term acts)")
+    mb_replace: bool = key(
+        False,
+        "draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO "
+        "reference's setting (no two rows share a task, so FOCAL's same-task attraction term "
+        "is 0); true: FOCAL's own setting (repeated tasks, the attraction term acts)",
+    )
     snapshot_gap: int = key(5, "keep snapshots/itr_{n}.pt every n iterations (and the last)", ">= 1")
-    kl_lambda: float = key(0.1, "OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's "
-                                "0.1); must stay at 0.1 elsewhere (nothing reads it)", ">= 0")
-    sample_z_at_test: bool = key(False, "OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), "
-                                        "an empty context a sample of N(0, I); false: the posterior mean (0 for no "
-                                        "context)")
+    kl_lambda: float = key(
+        0.1,
+        "OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's "
+        "0.1); must stay at 0.1 elsewhere (nothing reads it)",
+        ">= 0",
+    )
+    sample_z_at_test: bool = key(
+        False,
+        "OFFPEARL's bottleneck: at meta-test z is a sample of the posterior (PEARL), "
+        "an empty context a sample of N(0, I); false: the posterior mean (0 for no "
+        "context)",
+    )
     # Baselines (docs/algorithm.md, "Baselines and variants"); each is read only by its algo_type (METHOD_KEYS)
     corro_aggregator: str = key("attention", 'CORRO: transition embeddings -> z by "attention" (CORRO\'s) or "mean"')
-    corro_pretrain_steps: int = key(0, "CORRO: 0 trains its transition encoder with the actor-critic at every step; "
-                                       "N > 0 is CORRO's schedule: the transition encoder alone for N steps, then "
-                                       "frozen", ">= 0")
+    corro_pretrain_steps: int = key(
+        0,
+        "CORRO: 0 trains its transition encoder with the actor-critic at every step; "
+        "N > 0 is CORRO's schedule: the transition encoder alone for N steps, then "
+        "frozen",
+        ">= 0",
+    )
     corro_reward_std: float = key(0.5, "CORRO: std of the reward noise of its negatives, r + N(0, std^2)", "> 0")
-    corro_negatives: str = key("auto", 'CORRO: "reward" (r + noise), "generative" (a CVAE\'s (r, s\') given (s, a)), '
-                                       'or "auto": generative on the dynamics families (hopper, walker), reward '
-                                       'elsewhere')
-    corro_cvae_steps: int = key(5000, "CORRO, generative negatives: the CVAE's training steps, before anything else",
-                                ">= 1")
+    corro_negatives: str = key(
+        "auto",
+        'CORRO: "reward" (r + noise), "generative" (a CVAE\'s (r, s\') given (s, a)), '
+        'or "auto": generative on the dynamics families (hopper, walker), reward '
+        "elsewhere",
+    )
+    corro_cvae_steps: int = key(
+        5000, "CORRO, generative negatives: the CVAE's training steps, before anything else", ">= 1"
+    )
     unicorn_beta: float = key(0.15, "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss", ">= 0")
 
 
 @dataclass(frozen=True)
 class UtilParams:
     base_log_dir: str = key("./output", "runs go to base_log_dir/env_name/exp_name/seed{S}")
-    use_gpu: bool = key(True, "CUDA device gpu_id when CUDA is available (the reference's configs say 1); --gpu sets both")
+    use_gpu: bool = key(
+        True, "CUDA device gpu_id when CUDA is available (the reference's configs say 1); --gpu sets both"
+    )
     gpu_id: int = key(0, "the CUDA device, with use_gpu", ">= 0")
     exp_name: str = key("", "empty: a timestamp, as in the reference")
     config_file: str = key(
-        "", "set by the loader: the JSON file the run was configured from (show_path.py compares it)")
+        "", "set by the loader: the JSON file the run was configured from (show_path.py compares it)"
+    )
 
 
 @dataclass(frozen=True)
@@ -186,12 +236,13 @@ class Config:
     randomize_tasks: bool = key(False, "test tasks = complement of a seeded random choice")
     latent_size: int = key(20, "dimension of the task latent z", ">= 1")
     net_size: int = key(256, "hidden width of Q, V, policy and the dual critic", ">= 1")
-    path_to_weights: Optional[str] = key(None, "a snapshot (.pt) to initialise all networks from")
+    path_to_weights: str | None = key(None, "a snapshot (.pt) to initialise all networks from")
     env_params: EnvParams = section(EnvParams, "the env family's constructor arguments")
     algo_params: AlgoParams = section(AlgoParams, "training, meta-test and data settings")
     util_params: UtilParams = section(UtilParams, "where a run writes, and on what it runs")
-    algo_type: str = key("CSRO", 'CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", '
-                                 '"Encoder variants")')
+    algo_type: str = key(
+        "CSRO", 'CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")'
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -202,6 +253,7 @@ class ReferenceOnly:
     """A key of the reference's configs that this code does not read: accepted so that the reference's JSON
     files load, then dropped. Only the value that means what this code does is accepted: `default`, or
     the value of the key `equals` names; `any_value` where the reference reads the key nowhere either."""
+
     default: Any
     why: str
     equals: str | None = None
@@ -212,17 +264,23 @@ class ReferenceOnly:
 REFERENCE_ONLY: dict[str, ReferenceOnly] = {
     "seed_list": ReferenceOnly([0, 1, 2], "the reference's sweep; here --seed or --seeds choose the seeds"),
     "algo_params.embedding_mini_batch_size": ReferenceOnly(
-        1024, "the reference's recurrent-encoder split of the context; this code reads embedding_batch_size",
-        equals="algo_params.embedding_batch_size"),
+        1024,
+        "the reference's recurrent-encoder split of the context; this code reads embedding_batch_size",
+        equals="algo_params.embedding_batch_size",
+    ),
     "algo_params.num_tasks_sample": ReferenceOnly(
-        5, "PEARL's online data collection, which offline training does not do; read nowhere in the reference",
-        any_value=True),
-    "algo_params.update_post_train": ReferenceOnly(1, "PEARL's online context resampling; read nowhere in the "
-                                                      "reference either"),
+        5,
+        "PEARL's online data collection, which offline training does not do; read nowhere in the reference",
+        any_value=True,
+    ),
+    "algo_params.update_post_train": ReferenceOnly(
+        1, "PEARL's online context resampling; read nowhere in the reference either"
+    ),
     "algo_params.dropout": ReferenceOnly(0.1, "the encoder has no dropout; read nowhere in the reference either"),
     "algo_params.recurrent": ReferenceOnly(False, "permutation-invariant encoder only"),
-    "algo_params.club_use_sa": ReferenceOnly(True, "the CLUB net's input is (s, a), the only form the reference's "
-                                                   "configs use and this code implements"),
+    "algo_params.club_use_sa": ReferenceOnly(
+        True, "the CLUB net's input is (s, a), the only form the reference's configs use and this code implements"
+    ),
     "algo_params.divergence_name": ReferenceOnly("kl", "BRAC's divergence: only the KL is implemented"),
     "algo_params.save_replay_buffer": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
     "algo_params.save_algorithm": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
@@ -345,19 +403,30 @@ def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
     ib = pearl_bottleneck(cfg)
     where = "the information bottleneck (algo_type OFFPEARL, use_information_bottleneck true or null)"
     checks = [
-        (cfg.algo_type == "OFFPEARL" or not a.use_information_bottleneck,
-         f"algo_params.use_information_bottleneck true with algo_type {cfg.algo_type!r}: expected false or null "
-         "(only OFFPEARL has PEARL's probabilistic encoder; z is deterministic in the others)"),
-        (ib or a.kl_lambda == default.kl_lambda,
-         f"algo_params.kl_lambda {a.kl_lambda} without {where}: expected the default {default.kl_lambda} "
-         "(nothing else reads it)"),
-        (ib or not a.sample_z_at_test,
-         f"algo_params.sample_z_at_test true without {where}: expected false (only a posterior can be sampled)"),
+        (
+            cfg.algo_type == "OFFPEARL" or not a.use_information_bottleneck,
+            f"algo_params.use_information_bottleneck true with algo_type {cfg.algo_type!r}: expected false or null "
+            "(only OFFPEARL has PEARL's probabilistic encoder; z is deterministic in the others)",
+        ),
+        (
+            ib or a.kl_lambda == default.kl_lambda,
+            f"algo_params.kl_lambda {a.kl_lambda} without {where}: expected the default {default.kl_lambda} "
+            "(nothing else reads it)",
+        ),
+        (
+            ib or not a.sample_z_at_test,
+            f"algo_params.sample_z_at_test true without {where}: expected false (only a posterior can be sampled)",
+        ),
     ]
     if ib:  # PEARL's encoder fixes the variance head and the product of Gaussians itself
-        checks += [(getattr(a, k) == getattr(default, k), f"algo_params.{k} {getattr(a, k)!r} with OFFPEARL's "
-                    f"information bottleneck: expected the default {getattr(default, k)!r} (PEARL's encoder sets it)")
-                   for k in ("use_hvar", "z_strategy")]
+        checks += [
+            (
+                getattr(a, k) == getattr(default, k),
+                f"algo_params.{k} {getattr(a, k)!r} with OFFPEARL's "
+                f"information bottleneck: expected the default {getattr(default, k)!r} (PEARL's encoder sets it)",
+            )
+            for k in ("use_hvar", "z_strategy")
+        ]
     return checks
 
 
@@ -365,27 +434,48 @@ def _validate(cfg: Config) -> None:
     a = cfg.algo_params
     checks = [
         (cfg.algo_type in ALGO_TYPES, f"algo_type {cfg.algo_type!r}: expected one of {list(ALGO_TYPES)}"),
-        (cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,
-         f"n_train_tasks + n_eval_tasks = {cfg.n_train_tasks + cfg.n_eval_tasks}: expected <= env_params.n_tasks = {cfg.env_params.n_tasks}"),
+        (
+            cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,
+            f"n_train_tasks + n_eval_tasks = {cfg.n_train_tasks + cfg.n_eval_tasks}: expected <= env_params.n_tasks "
+            f"= {cfg.env_params.n_tasks}",
+        ),
         *[_epoch_check(f"algo_params.{k}", getattr(a, k)) for k in ("train_epoch", "eval_epoch")],
-        (a.dual_critic_penalty in ("value", "gradient"),
-         f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'"),
-        (cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name) and cfg.util_params.exp_name not in (".", ".."),
-         f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
-         "so that the run stays under base_log_dir/env_name/"),
-        (a.corro_aggregator in CORRO_AGGREGATORS,
-         f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}"),
-        (a.corro_negatives in CORRO_NEGATIVES,
-         f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}"),
-        (a.z_strategy in Z_STRATEGIES, f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}"),
-        (a.z_strategy not in ("weighted", "poe") or a.use_hvar,
-         f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "
-         "each transition by the variance the encoder outputs only with use_hvar)"),
-        (not a.use_hvar or a.z_strategy != "mean",
-         "algo_params.use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe' (the plain mean "
-         "ignores the variance, so nothing would train it)"),
-        (a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
-         f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace"),
+        (
+            a.dual_critic_penalty in ("value", "gradient"),
+            f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'",
+        ),
+        (
+            cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name)
+            and cfg.util_params.exp_name not in (".", ".."),
+            f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
+            "so that the run stays under base_log_dir/env_name/",
+        ),
+        (
+            a.corro_aggregator in CORRO_AGGREGATORS,
+            f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}",
+        ),
+        (
+            a.corro_negatives in CORRO_NEGATIVES,
+            f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}",
+        ),
+        (
+            a.z_strategy in Z_STRATEGIES,
+            f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}",
+        ),
+        (
+            a.z_strategy not in ("weighted", "poe") or a.use_hvar,
+            f"algo_params.z_strategy {a.z_strategy!r} with use_hvar false: expected use_hvar true (the strategy weighs "
+            "each transition by the variance the encoder outputs only with use_hvar)",
+        ),
+        (
+            not a.use_hvar or a.z_strategy != "mean",
+            "algo_params.use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe' (the plain mean "
+            "ignores the variance, so nothing would train it)",
+        ),
+        (
+            a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
+            f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace",
+        ),
     ]
     checks += _pearl_checks(cfg)
     for ok, message in checks:
@@ -423,8 +513,10 @@ def _check_reference_only(cfg: Config, name: str, value: Any) -> None:
     want = _leaf(cfg, ref.equals) if ref.equals else ref.default
     if not ref.any_value and value != want:
         same = f"= {ref.equals}; " if ref.equals else ""
-        raise UserError(f"{name} {_shown(value)}: expected {_shown(want)} ({same}{ref.why}; a reference-only key, "
-                        "docs/reference-differences.md)")
+        raise UserError(
+            f"{name} {_shown(value)}: expected {_shown(want)} ({same}{ref.why}; a reference-only key, "
+            "docs/reference-differences.md)"
+        )
 
 
 def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None) -> Config:
@@ -433,7 +525,9 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     if json_path is not None:
         path = Path(json_path)
         if not path.is_file():
-            raise UserError(f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json")
+            raise UserError(
+                f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json"
+            )
         try:
             _merge(data, json.loads(path.read_text()))
         except json.JSONDecodeError as e:
@@ -459,8 +553,10 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     for key in sorted(METHOD_SPECIFIC_KEYS - used):
         old, new = given["algo_params"][key], data["algo_params"][key]
         if new != old:
-            raise UserError(f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
-                            f"(expected its default {old!r}; it is read by {_readers(key)})")
+            raise UserError(
+                f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
+                f"(expected its default {old!r}; it is read by {_readers(key)})"
+            )
 
 
 def _readers(key: str) -> str:

@@ -3,6 +3,7 @@
 `prepare(cfg, ...)` does everything that can fail on bad input (env, task split, data) before
 anything is written; `MetaTrainer(setup).run()` trains, evaluates and logs, resuming from `latest.pt`.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,15 @@ from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
-from rlkit.logging import (LOSS_COLUMNS, RETURN_COLUMNS, SPREAD_COLUMNS, STAT_COLUMNS, RunLogger, collapse_warning,
-                           progress_row)
+from rlkit.logging import (
+    LOSS_COLUMNS,
+    RETURN_COLUMNS,
+    SPREAD_COLUMNS,
+    STAT_COLUMNS,
+    RunLogger,
+    collapse_warning,
+    progress_row,
+)
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
 from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
@@ -32,6 +40,7 @@ from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
 @dataclass
 class RunSetup:
     """Everything a run needs, loaded and checked by `prepare` before anything is written."""
+
     cfg: Config
     seed: int
     device: torch.device
@@ -57,23 +66,53 @@ def output_dir(cfg: Config, seed: int) -> Path:
     return Path(cfg.util_params.base_log_dir) / cfg.env_name / exp / f"seed{seed}"
 
 
-def load_buffers(cfg: Config, train: list[int], test: list[int], device: torch.device, obs_dim: int, action_dim: int,
-                 obs_scale, reward_fn, env_tasks: list[dict], data_dir: Path) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
+def load_buffers(
+    cfg: Config,
+    train: list[int],
+    test: list[int],
+    device: torch.device,
+    obs_dim: int,
+    action_dim: int,
+    obs_scale,
+    reward_fn,
+    env_tasks: list[dict],
+    data_dir: Path,
+) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
     a = cfg.algo_params
     kind = "sample" if a.sample else "eval"
 
     def load(tasks, epochs):
-        data = {t: load_task_data(data_dir, t, range(*epochs), kind, a.n_trj, cfg.env_name, obs_dim, action_dim,
-                                  expected_task=env_tasks[t])
-                for t in tasks}
-        return MultiTaskBuffer(data, obs_dim, action_dim, device, a.terminal_at_traj_end, obs_scale,
-                               context_reward_fn=reward_fn, capacity=a.replay_buffer_size)
+        data = {
+            t: load_task_data(
+                data_dir,
+                t,
+                range(*epochs),
+                kind,
+                a.n_trj,
+                cfg.env_name,
+                obs_dim,
+                action_dim,
+                expected_task=env_tasks[t],
+            )
+            for t in tasks
+        }
+        return MultiTaskBuffer(
+            data,
+            obs_dim,
+            action_dim,
+            device,
+            a.terminal_at_traj_end,
+            obs_scale,
+            context_reward_fn=reward_fn,
+            capacity=a.replay_buffer_size,
+        )
 
     return load(train, a.train_epoch), load(test, a.eval_epoch)
 
 
-def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None = None,
-            out_dir: Path | None = None) -> RunSetup:
+def prepare(
+    cfg: Config, seed: int, device: torch.device, data_dir: Path | None = None, out_dir: Path | None = None
+) -> RunSetup:
     """Load and check everything a run needs. `data_dir` and `out_dir` place the dataset and the run
     folder elsewhere on this machine than the config says (a cluster worker's local copies); like the
     device, they are not part of the config, so variant.json does not change with them."""
@@ -83,10 +122,24 @@ def prepare(cfg: Config, seed: int, device: torch.device, data_dir: Path | None 
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
     reward_fn = scored_reward_fn(cfg, env)
-    train_buf, eval_buf = load_buffers(cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn,
-                                       env.unwrapped.tasks, data_dir)
-    return RunSetup(cfg, seed, device, output_dir(cfg, seed) if out_dir is None else Path(out_dir), train, test, train_buf,
-                    eval_buf, obs_scale, obs_dim, action_dim, data_dir, run_data_print(cfg, data_dir))
+    train_buf, eval_buf = load_buffers(
+        cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn, env.unwrapped.tasks, data_dir
+    )
+    return RunSetup(
+        cfg,
+        seed,
+        device,
+        output_dir(cfg, seed) if out_dir is None else Path(out_dir),
+        train,
+        test,
+        train_buf,
+        eval_buf,
+        obs_scale,
+        obs_dim,
+        action_dim,
+        data_dir,
+        run_data_print(cfg, data_dir),
+    )
 
 
 class MetaTrainer:
@@ -103,13 +156,15 @@ class MetaTrainer:
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
         self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
-        self.evaluator = Evaluator(setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev,
-                                   setup.data_dir)
+        self.evaluator = Evaluator(
+            setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev, setup.data_dir
+        )
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
         self.capture = graphs.capture_on() if capture is None else capture
         self.sums = graphs.DeviceSums(LossRecord.SCALARS, dev)  # the iteration's losses, on the device
-        self.runner = graphs.StepRunner(self._train_and_sum, dev, self.capture, [self.trainer.generator],
-                                        list(self.trainer.optimizers().values()))
+        self.runner = graphs.StepRunner(
+            self._train_and_sum, dev, self.capture, [self.trainer.generator], list(self.trainer.optimizers().values())
+        )
 
     def sample(self):
         """One step's draw (`sample_step`), on the device."""
@@ -127,9 +182,14 @@ class MetaTrainer:
 
     # ---- persistence -------------------------------------------------------------------------
     def _state(self) -> dict:
-        return {"trainer": self.trainer.state_dict(), "sample_gen": self.sample_gen.get_state(),
-                "counters": dict(self.counters), "eval_env_rng": self.evaluator.rng_states(),
-                "seeding": SEEDING_VERSION, "ran_on": graphs.describe(self.capture, self.setup.device, named=True)}
+        return {
+            "trainer": self.trainer.state_dict(),
+            "sample_gen": self.sample_gen.get_state(),
+            "counters": dict(self.counters),
+            "eval_env_rng": self.evaluator.rng_states(),
+            "seeding": SEEDING_VERSION,
+            "ran_on": graphs.describe(self.capture, self.setup.device, named=True),
+        }
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -175,15 +235,20 @@ class MetaTrainer:
             logger.write_variant(variant)
             self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
-            logger.info(f"device {setup.device} ({graphs.describe(self.capture, setup.device)}), torch threads "
-                        f"{torch.get_num_threads()}; {len(setup.train_tasks)} train tasks {setup.train_tasks}, "
-                        f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
-                        f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions")
+            logger.info(
+                f"device {setup.device} ({graphs.describe(self.capture, setup.device)}), torch threads "
+                f"{torch.get_num_threads()}; {len(setup.train_tasks)} train tasks {setup.train_tasks}, "
+                f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
+                f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions"
+            )
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
-            stop = a.num_iterations if max_iterations is None else min(a.num_iterations,
-                                                                        self.counters["iteration"] + max_iterations)
+            stop = (
+                a.num_iterations
+                if max_iterations is None
+                else min(a.num_iterations, self.counters["iteration"] + max_iterations)
+            )
             while self.counters["iteration"] < stop:
                 row = self.iteration(logger)
                 logger.record(row)
@@ -196,8 +261,13 @@ class MetaTrainer:
 
     def _check_resumable(self, variant: dict) -> None:
         """See `iterations_done`."""
-        iterations_done(self.setup.out_dir, variant, self.cfg.algo_params.num_iterations, "choose another --exp_name",
-                        self.setup.data_print)
+        iterations_done(
+            self.setup.out_dir,
+            variant,
+            self.cfg.algo_params.num_iterations,
+            "choose another --exp_name",
+            self.setup.data_print,
+        )
 
     def _record_data(self, logger: RunLogger) -> None:
         """Write `dataset.json` (the data's fingerprint and where it was read) unless the run folder has it, which
@@ -206,8 +276,9 @@ class MetaTrainer:
         if path.is_file() or self.setup.data_print is None:
             return
         if (self.setup.out_dir / "latest.pt").is_file():
-            logger.info(f"{DATA_PRINT_FILE} is missing (a run written before it was kept): recording the data it "
-                        "resumes on")
+            logger.info(
+                f"{DATA_PRINT_FILE} is missing (a run written before it was kept): recording the data it resumes on"
+            )
         doc = dict(self.setup.data_print, data_dir=str(self.setup.data_dir))
         atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
@@ -216,8 +287,13 @@ class MetaTrainer:
         it = self.counters["iteration"]
         t0 = time.time()
         self.sums.zero_()
-        bar = tqdm(range(a.num_train_steps_per_itr), desc=f"itr {it}", leave=False, disable=not self.show_progress,
-                   mininterval=2.0)
+        bar = tqdm(
+            range(a.num_train_steps_per_itr),
+            desc=f"itr {it}",
+            leave=False,
+            disable=not self.show_progress,
+            mininterval=2.0,
+        )
         record = None
         for _ in bar:
             record = self.step()
@@ -234,11 +310,17 @@ class MetaTrainer:
         self.counters["iteration"] = it + 1
         z_train = record.z_mean[0].cpu().numpy()
         row = progress_row(
-            self.counters, {"train": train_time, "eval": eval_time, "epoch": time.time() - t0}, result.mean_returns(),
-            z_train, float(record.z_std), result.final_z if result.final_z is not None else np.zeros_like(z_train),
-            result.final_z_std, {k: float(v) / a.num_train_steps_per_itr for k, v in sums.items()},
+            self.counters,
+            {"train": train_time, "eval": eval_time, "epoch": time.time() - t0},
+            result.mean_returns(),
+            z_train,
+            float(record.z_std),
+            result.final_z if result.final_z is not None else np.zeros_like(z_train),
+            result.final_z_std,
+            {k: float(v) / a.num_train_steps_per_itr for k, v in sums.items()},
             {field: getattr(record, field) for field in STAT_COLUMNS.values()},
-            z_spread=(float(record.z_across), float(record.z_spread_ratio)))
+            z_spread=(float(record.z_across), float(record.z_spread_ratio)),
+        )
         if a.dump_eval_paths:
             atomic_write_text(self.setup.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row
@@ -248,23 +330,36 @@ class MetaTrainer:
         iteration and every parameter must be finite. One host sync; the last good snapshot stays."""
         names = list(sums)
         params = [(name, p) for name, m in self.trainer.modules().items() for p in m.parameters()]
-        flags = torch.stack([torch.isfinite(torch.as_tensor(sums[k])).all() for k in names] +
-                            [torch.isfinite(p).all() for _, p in params]).cpu().numpy()
+        flags = (
+            torch.stack(
+                [torch.isfinite(torch.as_tensor(sums[k])).all() for k in names]
+                + [torch.isfinite(p).all() for _, p in params]
+            )
+            .cpu()
+            .numpy()
+        )
         if flags.all():
             return
         first = int(np.flatnonzero(~flags)[0])
-        what = (f"loss {LOSS_COLUMNS[names[first]]!r}" if first < len(names) else
-                f"a parameter of {params[first - len(names)][0]!r}")
-        raise DivergedError(f"training diverged at iteration {iteration}: {what} is not finite; the rows and snapshots "
-                            f"of iterations before it are kept in {str(self.setup.out_dir)!r} (lower the learning rates "
-                            "or reward_scale)")
+        what = (
+            f"loss {LOSS_COLUMNS[names[first]]!r}"
+            if first < len(names)
+            else f"a parameter of {params[first - len(names)][0]!r}"
+        )
+        raise DivergedError(
+            f"training diverged at iteration {iteration}: {what} is not finite; the rows and snapshots "
+            f"of iterations before it are kept in {str(self.setup.out_dir)!r} (lower the learning rates "
+            "or reward_scale)"
+        )
 
     @staticmethod
     def summary(row: dict[str, float]) -> str:
         ret = {k: row[c] for k, c in RETURN_COLUMNS.items()}
         ratio = row.get(SPREAD_COLUMNS[1], float("nan"))  # absent in rows written before the collapse guard
         warning = collapse_warning(row)
-        return (f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
-                f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g} spread {ratio:.3g}"
-                f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s"
-                + (f"  !! {warning}" if warning else ""))
+        return (
+            f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
+            f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g} spread {ratio:.3g}"
+            f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s"
+            + (f"  !! {warning}" if warning else "")
+        )

@@ -1,6 +1,7 @@
 """Atomic file writes: every file the project writes (datasets, task files, logs, snapshots) is
 written to a temporary file in the same folder, flushed to disk and renamed into place, so a
 reader (or a run killed mid-write) sees either the old file or the new one, never half of one."""
+
 from __future__ import annotations
 
 import errno
@@ -8,11 +9,11 @@ import io
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from rlkit.errors import UserError
-
 
 # errnos of a write the system refuses: a full disk or quota, a file over the size limit, no permission,
 # a read-only filesystem
@@ -78,7 +79,11 @@ def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
     out = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.is_file() and not set(rel.parts) & set(skip) and not (rel.name.startswith(".") and rel.name.endswith(".tmp")):
+        if (
+            path.is_file()
+            and not set(rel.parts) & set(skip)
+            and not (rel.name.startswith(".") and rel.name.endswith(".tmp"))
+        ):
             out[rel.as_posix()] = path.read_bytes()
     return out
 
@@ -104,7 +109,7 @@ class FolderLock:
     def __init__(self, folder: str | Path, busy: str):
         self.path, self.busy = Path(folder) / ".lock", busy
 
-    def __enter__(self) -> "FolderLock":
+    def __enter__(self) -> FolderLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
@@ -112,9 +117,14 @@ class FolderLock:
             except FileExistsError:
                 host, pid = self._owner()
                 if pid is not None and (host != socket.gethostname() or _alive(pid)):
-                    where = "" if host == socket.gethostname() else f" on host {host} (remove {str(self.path)!r} " \
-                                                                      "if that process is gone)"
-                    raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where) from None
+                    where = (
+                        ""
+                        if host == socket.gethostname()
+                        else f" on host {host} (remove {str(self.path)!r} if that process is gone)"
+                    )
+                    raise UserError(
+                        self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where
+                    ) from None
                 self.path.unlink(missing_ok=True)  # stale: its process is gone
                 continue
             with os.fdopen(fd, "w") as f:

@@ -5,6 +5,7 @@ the oracle and uniform-random returns as horizontal references where the env has
 run counts over its own length. RUNS_DIR must hold one experiment (runs of one config apart
 from the seed); runs of different configs are refused rather than averaged.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,13 +30,16 @@ def learning_curves(frames: list[pd.DataFrame]) -> dict[str, tuple[np.ndarray, .
 
 def plot_runs(runs: list[Path], out: Path) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     groups = group_runs(runs)
     if len(groups) > 1:
-        raise UserError(f"the runs hold {len(groups)} experiments with different configs ({describe_groups(groups)}): "
-                        "expected one experiment; plot each experiment folder separately")
+        raise UserError(
+            f"the runs hold {len(groups)} experiments with different configs ({describe_groups(groups)}): "
+            "expected one experiment; plot each experiment folder separately"
+        )
     frames = [pd.read_csv(r / "progress.csv") for r in runs]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, (x, mean, lo, hi) in learning_curves(frames).items():

@@ -10,6 +10,7 @@ different configs are never pooled. `--against FILE` prints each run's scores ne
 reference seeds (`make demo` uses docs/results/point-robot-demo-seeds.json): one run is one draw
 from that spread, and the bar is held to the seeds' mean and worst, not to one run.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,10 @@ def find_runs(runs_dir: str | Path) -> list[Path]:
 def read_variant(run: Path) -> dict:
     path = run / "variant.json"
     if not path.is_file():
-        raise UserError(f"{str(run)!r} has a progress.csv but no variant.json: expected a run folder written by "
-                        "launch_experiment.py")
+        raise UserError(
+            f"{str(run)!r} has a progress.csv but no variant.json: expected a run folder written by "
+            "launch_experiment.py"
+        )
     return json.loads(path.read_text())
 
 
@@ -78,16 +81,20 @@ def reference_returns(run: Path) -> Reference | None:
         return None
     reward_fn = scored_reward_fn(cfg, env)
     _, test = train_eval_split(cfg)
-    return Reference(float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
-                     float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])))
+    return Reference(
+        float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
+        float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])),
+    )
 
 
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
     rows = []
     for run in runs:
         df = pd.read_csv(run / "progress.csv")
-        rows.append({name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()} |
-                    {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])})
+        rows.append(
+            {name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()}
+            | {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])}
+        )
     return pd.DataFrame(rows)
 
 
@@ -103,8 +110,10 @@ def collapse_lines(runs: list[Path]) -> list[str]:
             out.append(f"warning: {run}: {warning} at its last iteration")
         returns = [last[col] for col in PROTOCOLS.values()]
         if all(r == returns[0] for r in returns[1:]):
-            out.append(f"warning: {run}: the three protocols return the same value ({returns[0]:.2f}) at its last "
-                       "iteration: its z does not depend on the context")
+            out.append(
+                f"warning: {run}: the three protocols return the same value ({returns[0]:.2f}) at its last "
+                "iteration: its z does not depend on the context"
+            )
     return out
 
 
@@ -117,12 +126,16 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
     if ref:
         lines.append(f"{'oracle (scripted)':28s} {ref.oracle:8.2f}          {1.0:8.3f}")
         lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")
-    lines.append(f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - R_random))")
+    lines.append(
+        f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - "
+        f"R_random))"
+    )
     return "\n".join(lines)
 
 
 def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
     from rlkit.stats import iqm_interval
+
     out = []
     for name in PROTOCOLS:
         point, lo, hi = iqm_interval(np.asarray(ref.score(table[name].to_numpy())))
@@ -141,8 +154,10 @@ def read_spread(path: str | Path) -> dict:
             raise ValueError
         return {"seeds": seeds, "last": int(doc["last"]), "bar": bar, "config": doc.get("config", "?")}
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar), "
-                        f"as docs/results/point-robot-demo-seeds.json ({type(e).__name__})") from None
+        raise UserError(
+            f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar), "
+            f"as docs/results/point-robot-demo-seeds.json ({type(e).__name__})"
+        ) from None
 
 
 def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str]:
@@ -150,32 +165,42 @@ def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str
     bar, out = spread["bar"], []
     name = bar["protocol"]
     scores = np.array([ref.score(r[name]) for r in spread["seeds"].values()])
-    out.append(f"against {len(scores)} reference seeds of {spread['config']} (this version, mean of their last "
-               f"{spread['last']} iterations; a host's CPU kernels make one run one draw from this spread):")
+    out.append(
+        f"against {len(scores)} reference seeds of {spread['config']} (this version, mean of their last "
+        f"{spread['last']} iterations; a host's CPU kernels make one run one draw from this spread):"
+    )
     for protocol in PROTOCOLS:
         s = np.array([ref.score(r[protocol]) for r in spread["seeds"].values()])
-        out.append(f"  {protocol:28s} reference seeds {s.min():.3f} .. {s.max():.3f} (mean {s.mean():.3f}); "
-                   f"this run {', '.join(f'{v:.3f}' for v in ref.score(table[protocol].to_numpy()))}")
+        out.append(
+            f"  {protocol:28s} reference seeds {s.min():.3f} .. {s.max():.3f} (mean {s.mean():.3f}); "
+            f"this run {', '.join(f'{v:.3f}' for v in ref.score(table[protocol].to_numpy()))}"
+        )
     mine = ref.score(table[name].to_numpy())
     inside = all(scores.min() <= m <= scores.max() for m in mine)
-    out.append(f"  the bar ({name}): every seed >= {bar['each_at_least']} and the mean >= {bar['mean_at_least']}; "
-               f"the reference seeds: worst {scores.min():.3f}, mean {scores.mean():.3f}; this run is "
-               + ("inside their spread" if inside else "outside their spread")
-               + ("" if all(m >= bar["each_at_least"] for m in mine) else ", below the per-seed bar"))
+    out.append(
+        f"  the bar ({name}): every seed >= {bar['each_at_least']} and the mean >= {bar['mean_at_least']}; "
+        f"the reference seeds: worst {scores.min():.3f}, mean {scores.mean():.3f}; this run is "
+        + ("inside their spread" if inside else "outside their spread")
+        + ("" if all(m >= bar["each_at_least"] for m in mine) else ", below the per-seed bar")
+    )
     return out
 
 
 @click.command()
 @click.argument("runs_dir")
 @click.option("--last", default=1, show_default=True, help="average the last N iterations of each run (N >= 1)")
-@click.option("--against", default=None, help="JSON of reference seeds to compare with (docs/results/point-robot-demo-seeds.json)")
+@click.option(
+    "--against", default=None, help="JSON of reference seeds to compare with (docs/results/point-robot-demo-seeds.json)"
+)
 def main(runs_dir: str, last: int, against: str | None) -> None:
     """Print the final returns of the runs under RUNS_DIR, one table per experiment."""
     if last < 1:
         raise UserError(f"--last {last}: expected at least 1 iteration")
     spread = read_spread(against) if against else None
     if spread and spread["last"] != last:
-        raise UserError(f"--last {last} with --against {against!r}: expected --last {spread['last']}, as its seeds average")
+        raise UserError(
+            f"--last {last} with --against {against!r}: expected --last {spread['last']}, as its seeds average"
+        )
     groups = group_runs(find_runs(runs_dir))
     if len(groups) > 1:
         click.echo(f"{len(groups)} experiments with different configs, reported separately: {describe_groups(groups)}")

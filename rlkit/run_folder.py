@@ -4,6 +4,7 @@
 (`config_differences`) or, by content, other data (`dataset.json`, `run_data_print`); `RunLock` keeps a second
 process out of a folder while one trains it. Used by `rlkit.experiment`, `rlkit.reproduce` and `rlkit.cluster`.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,15 @@ from rlkit.tasks import train_eval_split
 # another working directory, with an absolute path, or on another device; its data is compared by
 # content (`DATA_PRINT_FILE`), not by the path it lies under. The reference-only keys compute nothing
 # either (a variant.json written before they left the config holds them).
-NOT_COMPARED = {"algo_params.num_iterations", "algo_params.data_dir", "util_params.base_log_dir", "util_params.use_gpu",
-                "util_params.gpu_id", "util_params.config_file", *REFERENCE_ONLY}
+NOT_COMPARED = {
+    "algo_params.num_iterations",
+    "algo_params.data_dir",
+    "util_params.base_log_dir",
+    "util_params.use_gpu",
+    "util_params.gpu_id",
+    "util_params.config_file",
+    *REFERENCE_ONLY,
+}
 
 
 def config_differences(old: dict, new: dict) -> list[str]:
@@ -78,12 +86,16 @@ def check_seeding(state: dict, path: Path) -> None:
     on with restored generators beside re-derived ones of another derivation, a run of neither."""
     version = int(state.get("seeding", 1))
     if version != SEEDING_VERSION:
-        raise UserError(f"{str(path)!r} was saved by a run whose random streams are derived another way (seeding "
-                        f"version {version}, this code's {SEEDING_VERSION}): expected a run started by this version; "
-                        "finish it with the version that started it, or choose another --exp_name")
+        raise UserError(
+            f"{str(path)!r} was saved by a run whose random streams are derived another way (seeding "
+            f"version {version}, this code's {SEEDING_VERSION}): expected a run started by this version; "
+            "finish it with the version that started it, or choose another --exp_name"
+        )
 
 
-def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None) -> int:
+def iterations_done(
+    out_dir: Path, variant: dict, num_iterations: int, hint: str, data_print: dict | None = None
+) -> int:
     """Iterations a run folder holds that a run of `variant` would continue from (0: nothing to continue).
     It may only be continued with the same config (`config_differences`) and, given `data_print`, the same
     data by content (`dataset.json`); `num_iterations` may only grow past the iterations it has done;
@@ -94,24 +106,31 @@ def iterations_done(out_dir: Path, variant: dict, num_iterations: int, hint: str
         return 0
     diff = config_differences(json.loads(path.read_text()), variant)
     if diff:
-        raise UserError(f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
-                        f"config to resume; {hint}")
+        raise UserError(
+            f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
+            f"config to resume; {hint}"
+        )
     recorded = out_dir / DATA_PRINT_FILE
     if data_print is not None and recorded.is_file():
         try:
             old = json.loads(recorded.read_text())
         except json.JSONDecodeError as e:
-            raise UserError(f"{str(recorded)!r} is not valid JSON ({e}): expected the data fingerprint the run wrote; "
-                            f"{hint}") from None
+            raise UserError(
+                f"{str(recorded)!r} is not valid JSON ({e}): expected the data fingerprint the run wrote; {hint}"
+            ) from None
         if old.get("digest") != data_print["digest"]:
             tasks = differing_tasks(old, data_print)
-            raise UserError(f"{str(out_dir)!r} was trained on other data than {variant['algo_params']['data_dir']!r} "
-                            f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
-                            f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}")
+            raise UserError(
+                f"{str(out_dir)!r} was trained on other data than {variant['algo_params']['data_dir']!r} "
+                f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
+                f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}"
+            )
     done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
     if done > num_iterations:
-        raise UserError(f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
-                        f"to continue it (got {num_iterations}); {hint}")
+        raise UserError(
+            f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
+            f"to continue it (got {num_iterations}); {hint}"
+        )
     return done
 
 
@@ -119,5 +138,8 @@ class RunLock(FolderLock):
     """`OUT_DIR/.lock`: one process trains a run folder at a time (`rlkit.fileio.FolderLock`)."""
 
     def __init__(self, out_dir: Path):
-        super().__init__(out_dir, "{folder!r} is being trained by another process (pid {pid}): expected one process "
-                                  "per run; wait for it or choose another --exp_name")
+        super().__init__(
+            out_dir,
+            "{folder!r} is being trained by another process (pid {pid}): expected one process "
+            "per run; wait for it or choose another --exp_name",
+        )

@@ -8,6 +8,7 @@ The table of streams is in docs/algorithm.md ("Random streams"). Changing a deri
 numbers of every run and dataset: bump `SEEDING_VERSION`, which run states, task.json and the
 regenerated episode files record, so that work begun under the old derivation is refused, not mixed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ SEEDING_VERSION = 2
 class Stream:
     """A stream's fixed id (part of its derivation: never reuse or renumber one), the names of the
     indices of its key, and what it drives."""
+
     id: int
     key: tuple[str, ...]
     drives: str

@@ -6,10 +6,12 @@ Imports run one way: the families (`rlkit.envs.*`, and `rand_param_envs`, which 
 Construction with a dataset (`make_wrapped_env`) restores the dataset's task parameters and
 observation normaliser (docs/data-format.md).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -74,13 +76,15 @@ def scored_reward_fn(cfg: Config, env: gym.Env) -> Callable[[np.ndarray | float]
         return None
     fn = env.unwrapped.sparse_reward_fn()
     if fn is None:
-        raise UserError(f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: "
-                        "expected a sparse-* env")
+        raise UserError(
+            f"algo_params.sparse_rewards is set but {cfg.env_name!r} has no sparse reward: expected a sparse-* env"
+        )
     return fn
 
 
 def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
-    """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded choice)."""
+    """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded
+    choice)."""
     n = cfg.env_params.n_tasks
     n_train, n_eval = cfg.n_train_tasks, cfg.n_eval_tasks
     if cfg.randomize_tasks:

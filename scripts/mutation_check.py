@@ -13,6 +13,7 @@ module must import (a patch naming something that no longer exists fails there, 
 A mutation the tests do not fail on is reported as MISSED and the script exits 1. The unmutated
 copy is run first and must pass.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,8 +76,9 @@ DEFAULT_TESTS = ["tests/test_golden.py", "tests/test_losses.py", "tests/test_gra
 
 
 def copy_repo(dst: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for f in files:
         if (ROOT / f).is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
@@ -86,18 +88,29 @@ def copy_repo(dst: Path) -> None:
 def apply(repo: Path, name: str, patch: str) -> None:
     """Append `patch` to the copy's trainer module and check that the module still imports."""
     path = repo / TRAINER
-    path.write_text(path.read_text() + f"\n\n# ---- mutation {name!r} (scripts/mutation_check.py)\n"
-                    + textwrap.dedent(patch))
-    proc = subprocess.run([sys.executable, "-c", f"import {TRAINER_MODULE}"], cwd=repo, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(repo)))
+    path.write_text(
+        path.read_text() + f"\n\n# ---- mutation {name!r} (scripts/mutation_check.py)\n" + textwrap.dedent(patch)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {TRAINER_MODULE}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(repo)),
+    )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise SystemExit(f"mutation {name!r} does not apply to {TRAINER}: {last}")
 
 
 def run_tests(repo: Path, tests: list[str]) -> tuple[int, list[str]]:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", *tests], cwd=repo,
-                          env=dict(os.environ, PYTHONPATH=str(repo)), capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", *tests],
+        cwd=repo,
+        env=dict(os.environ, PYTHONPATH=str(repo)),
+        capture_output=True,
+        text=True,
+    )
     failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, flags=re.M)))
     return proc.returncode, failed
 
@@ -122,8 +135,10 @@ def main() -> None:
         caught = rc != 0
         if not caught:
             missed.append(name)
-        print(f"{name}: {'caught by ' + str(len(failed)) + ' test(s): ' + ', '.join(failed) if caught else 'MISSED'}",
-              flush=True)
+        print(
+            f"{name}: {'caught by ' + str(len(failed)) + ' test(s): ' + ', '.join(failed) if caught else 'MISSED'}",
+            flush=True,
+        )
     raise SystemExit(1 if missed else 0)
 
 

@@ -17,6 +17,7 @@ It prints and records (tolerances.json) the host's CPU, which variants ran and w
 because this CPU lacks their instruction set. Run it after an intended change of behaviour, and
 say why in the commit message.
 """
+
 import argparse
 import json
 import platform
@@ -63,8 +64,15 @@ def host() -> dict:
     except OSError:
         pass
     import torch
-    return {"cpu": model, "flags": sorted(flags & {"sse4_1", "sse4_2", "avx", "avx2", "avx512f", "amx_tile"}),
-            "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(), "_all": flags}
+
+    return {
+        "cpu": model,
+        "flags": sorted(flags & {"sse4_1", "sse4_2", "avx", "avx2", "avx512f", "amx_tile"}),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "_all": flags,
+    }
 
 
 def spreads(work: Path, variants: dict, dtype: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Series]]:
@@ -74,7 +82,7 @@ def spreads(work: Path, variants: dict, dtype: str) -> tuple[dict[str, pd.DataFr
     out = {}
     for name in GOLDEN_RUNS:
         spread = pd.Series(0.0, index=base[name].columns)
-        for v, f in frames.items():
+        for f in frames.values():
             spread = np.maximum(spread, (f[name] - base[name]).abs().max())
         out[name] = spread
     return base, out
@@ -95,8 +103,16 @@ def main() -> None:
         golden, spread = spreads(Path(tmp), ran, "float64")
         spread32 = spreads(Path(tmp), ran, "float32")[1] if args.float32 else None
     del h["_all"]
-    doc = {"dtype": "float64", "margin": args.margin, "floor": {"abs": ABS_FLOOR, "rel": REL_FLOOR}, "host": h,
-           "variants": {v: ran[v] for v in ran}, "skipped": skipped, "runs": {}, "spread": {}}
+    doc = {
+        "dtype": "float64",
+        "margin": args.margin,
+        "floor": {"abs": ABS_FLOOR, "rel": REL_FLOOR},
+        "host": h,
+        "variants": {v: ran[v] for v in ran},
+        "skipped": skipped,
+        "runs": {},
+        "spread": {},
+    }
     for name in GOLDEN_RUNS:
         g, s = golden[name], spread[name]
         tol = np.maximum(args.margin * s, ABS_FLOOR + REL_FLOOR * g.abs().max())
@@ -104,12 +120,16 @@ def main() -> None:
         doc["runs"][name] = {c: float(tol[c]) for c in g.columns}
         doc["spread"][name] = {c: float(s[c]) for c in g.columns}
         moves = g.diff().abs().iloc[1:].min()
-        print(f"{name}: wrote {golden_path(name).name} ({len(g)} rows); per column: float64 spread / tolerance / "
-              f"smallest change between iterations{' / float32 spread' if spread32 else ''}")
+        print(
+            f"{name}: wrote {golden_path(name).name} ({len(g)} rows); per column: float64 spread / tolerance / "
+            f"smallest change between iterations{' / float32 spread' if spread32 else ''}"
+        )
         for c in g.columns:
             extra = f" {spread32[name][c]:10.3g}" if spread32 else ""
             print(f"  {c:45s} {s[c]:10.3g} {tol[c]:10.3g} {moves[c]:10.3g}{extra}")
-        print(f"  largest spread: float64 {s.max():.3g}" + (f", float32 {spread32[name].max():.3g}" if spread32 else ""))
+        print(
+            f"  largest spread: float64 {s.max():.3g}" + (f", float32 {spread32[name].max():.3g}" if spread32 else "")
+        )
     TOLERANCES.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {TOLERANCES}")
 

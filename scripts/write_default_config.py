@@ -5,6 +5,7 @@ from the one place keys are declared (the dataclass fields of rlkit/config.py an
 
 Run it after adding or changing a key: tests/test_config.py fails while the file and the declarations differ.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,14 +63,20 @@ def _section(cls: type, prefix: str, depth: int) -> list[str]:
     hints, lines = typing.get_type_hints(cls), []
     for f in dataclasses.fields(cls):
         if dataclasses.is_dataclass(hints[f.name]):
-            lines += [f"{indent}{f.name}=dict(  # {f.metadata['doc']}", *_section(hints[f.name], f"{prefix}{f.name}.",
-                                                                                  depth + 1), f"{indent}),"]
+            lines += [
+                f"{indent}{f.name}=dict(  # {f.metadata['doc']}",
+                *_section(hints[f.name], f"{prefix}{f.name}.", depth + 1),
+                f"{indent}),",
+            ]
             continue
         default = f.default_factory() if f.default is dataclasses.MISSING else f.default
         doc, spec = f.metadata["doc"], f.metadata["range"]
         lines += _entry(indent, f.name, _value(default), f"{spec}; {doc}" if spec else doc)
-    ours = {name[len(prefix):]: ref for name, ref in REFERENCE_ONLY.items()
-            if name.startswith(prefix) and "." not in name[len(prefix):]}
+    ours = {
+        name[len(prefix) :]: ref
+        for name, ref in REFERENCE_ONLY.items()
+        if name.startswith(prefix) and "." not in name[len(prefix) :]
+    }
     if ours:
         lines.append(f"{indent}# reference-only:")
     for name, ref in ours.items():

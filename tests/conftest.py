@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny behaviour dataset generated once per test session."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """The baselines with their own encoder objective (docs/algorithm.md, "Baselines and variants"): CORRO, UNICORN_SS,
 UNICORN_SUP. Their losses on hand-made tensors, which parameters each update moves, the keys each method reads,
 a tiny end-to-end run each, and that z stays context dependent after a few hundred steps on the tests' data."""
+
 import dataclasses
 import math
 
@@ -15,8 +16,7 @@ from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch.csro import corro, losses, unicorn
 from rlkit.torch.csro.trainer import TrainerSettings
 from tests.conftest import ROOT, TINY_CONFIG
-from tests.test_gradient_flow import (OBS, changed, extra_batches, make_inputs, make_trainer, snapshot,
-                                      step_timeline)
+from tests.test_gradient_flow import OBS, changed, extra_batches, make_inputs, make_trainer, snapshot, step_timeline
 
 SUP = {"algo_type": "UNICORN_SUP", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
 
@@ -29,6 +29,7 @@ def corro_inputs(T=3, b=8, B=5, seed=0):
 
 
 # ---- the losses, by hand --------------------------------------------------------------------------------------
+
 
 def test_infonce_by_hand():
     q, k = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[1.0, 0.0]], dtype=torch.float64)
@@ -68,8 +69,12 @@ def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
 
 
 def test_cvae_loss_by_hand():
-    s_pred, r_pred, s_true, r_true = torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0, 0.0]]), \
-        torch.tensor([[2.0]])
+    s_pred, r_pred, s_true, r_true = (
+        torch.tensor([[1.0, 2.0]]),
+        torch.tensor([[0.0]]),
+        torch.tensor([[1.0, 0.0]]),
+        torch.tensor([[2.0]]),
+    )
     mean, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, math.log(2.0)]])
     kl = -0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(2.0) - 0 - 2))  # sum over w's two dims
     expected = 0.2 * kl + (0 + 4) / 2 + 4
@@ -83,8 +88,9 @@ def test_cvae_negatives_keep_the_query_state_action():
     neg = cvae.negatives(rows, 4, torch.Generator().manual_seed(1))
     assert neg.shape == (3, 4, 7) and not neg.requires_grad
     assert torch.equal(neg[..., :4], rows[:, None, :4].expand(3, 4, 4))
-    s_next, r = cvae.decode(rows[:, None, :4].expand(3, 4, 4), torch.randn(3, 4, 5, generator=torch.Generator()
-                                                                           .manual_seed(1)))
+    s_next, r = cvae.decode(
+        rows[:, None, :4].expand(3, 4, 4), torch.randn(3, 4, 5, generator=torch.Generator().manual_seed(1))
+    )
     torch.testing.assert_close(neg[..., 4:5], r)
     torch.testing.assert_close(neg[..., 5:], s_next)
     assert not torch.allclose(neg[:, 0], neg[:, 1])  # another w, another (r, s')
@@ -115,15 +121,26 @@ def test_unicorn_ss_loss_is_decoder_plus_beta_focal():
 TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step policy"]
 
 
-@pytest.mark.parametrize("overrides, inputs, expected", [
-    # InfoNCE builds E1's gradients, the critic's loss E2's (both in the agent's `encoder`) and Q's
-    ({"algo_type": "CORRO"}, corro_inputs, ["encoder", "qf", "encoder"] + TAIL),
-    ({"algo_type": "CORRO", "corro_aggregator": "mean"}, corro_inputs, ["encoder", "qf"] + TAIL),  # no E2
-    ({"algo_type": "CORRO", "corro_pretrain_steps": 1}, corro_inputs, ["encoder", "step encoder"]),  # stage 1
-    ({"algo_type": "CORRO", "corro_negatives": "generative"}, corro_inputs, ["encoder", "step encoder"]),  # the CVAE
-    ({"algo_type": "UNICORN_SS"}, make_inputs, ["decoder", "encoder", "qf"] + TAIL),  # one backward: decoder + encoder
-    (SUP, make_inputs, ["classifier", "encoder", "qf"] + TAIL),  # CLASSIFIER's step without the CLUB net's
-])
+@pytest.mark.parametrize(
+    "overrides, inputs, expected",
+    [
+        # InfoNCE builds E1's gradients, the critic's loss E2's (both in the agent's `encoder`) and Q's
+        ({"algo_type": "CORRO"}, corro_inputs, ["encoder", "qf", "encoder"] + TAIL),
+        ({"algo_type": "CORRO", "corro_aggregator": "mean"}, corro_inputs, ["encoder", "qf"] + TAIL),  # no E2
+        ({"algo_type": "CORRO", "corro_pretrain_steps": 1}, corro_inputs, ["encoder", "step encoder"]),  # stage 1
+        (
+            {"algo_type": "CORRO", "corro_negatives": "generative"},
+            corro_inputs,
+            ["encoder", "step encoder"],
+        ),  # the CVAE
+        (
+            {"algo_type": "UNICORN_SS"},
+            make_inputs,
+            ["decoder", "encoder", "qf"] + TAIL,
+        ),  # one backward: decoder + encoder
+        (SUP, make_inputs, ["classifier", "encoder", "qf"] + TAIL),  # CLASSIFIER's step without the CLUB net's
+    ],
+)
 def test_each_backward_builds_gradients_for_what_is_stepped_next(overrides, inputs, expected):
     tr = make_trainer(**overrides)
     assert step_timeline(tr, *inputs(), extra_batches(tr)) == expected
@@ -132,8 +149,10 @@ def test_each_backward_builds_gradients_for_what_is_stepped_next(overrides, inpu
 def grad_sources(tr, params, *inputs) -> list[int]:
     """How many backward passes add to each of `params`' gradients in one `train_step`."""
     counts = [0] * len(params)
-    handles = [p.register_post_accumulate_grad_hook(lambda _, i=i: counts.__setitem__(i, counts[i] + 1))
-               for i, p in enumerate(params)]
+    handles = [
+        p.register_post_accumulate_grad_hook(lambda _, i=i: counts.__setitem__(i, counts[i] + 1))
+        for i, p in enumerate(params)
+    ]
     tr.train_step(*inputs)
     for h in handles:
         h.remove()
@@ -213,8 +232,13 @@ def test_unicorn_sup_is_the_classifier_without_club():
     tr = make_trainer(**SUP)
     before = {k: snapshot(m) for k, m in tr.modules().items()}
     rec = tr.train_step(*make_inputs())
-    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent", "classifier", "qf", "vf",
-                                                                            "target_vf"}
+    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {
+        "agent",
+        "classifier",
+        "qf",
+        "vf",
+        "target_vf",
+    }
     assert rec.club_loss.item() == 0.0 and rec.club_model_loss.item() == 0.0 and rec.z_loss.item() > 0
 
 
@@ -229,38 +253,63 @@ def test_optimizers_step_every_module_parameter_once(overrides):
 
 # ---- the keys each method reads -------------------------------------------------------------------------------
 
+
 def test_method_key_table_names_real_keys_and_every_algo_type():
     assert set(METHOD_KEYS) == set(ALGO_TYPES)
     fields = set(AlgoParams.__dataclass_fields__)
     assert set().union(*METHOD_KEYS.values()) <= fields
 
 
-@pytest.mark.parametrize("algo, key, value, readers", [
-    ("CORRO", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
-    ("CORRO", "use_hvar", "true", "CSRO, FOCAL, OFFPEARL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
-    ("CORRO", "allow_backward_z", "true", "CSRO, FOCAL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
-    ("UNICORN_SS", "z_loss_weight", "3", "CSRO, FOCAL, CLASSIFIER, UNICORN_SUP"),
-    ("UNICORN_SUP", "use_club", "false", "CSRO, CLASSIFIER"),
-    ("FOCAL", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
-    ("CSRO", "corro_aggregator", "mean", "CORRO"),
-    ("OFFPEARL", "unicorn_beta", "0.3", "UNICORN_SS"),
-])
+@pytest.mark.parametrize(
+    "algo, key, value, readers",
+    [
+        ("CORRO", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
+        ("CORRO", "use_hvar", "true", "CSRO, FOCAL, OFFPEARL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
+        ("CORRO", "allow_backward_z", "true", "CSRO, FOCAL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
+        ("UNICORN_SS", "z_loss_weight", "3", "CSRO, FOCAL, CLASSIFIER, UNICORN_SUP"),
+        ("UNICORN_SUP", "use_club", "false", "CSRO, CLASSIFIER"),
+        ("FOCAL", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
+        ("CSRO", "corro_aggregator", "mean", "CORRO"),
+        ("OFFPEARL", "unicorn_beta", "0.3", "UNICORN_SS"),
+    ],
+)
 def test_a_key_the_method_does_not_read_is_refused_unless_at_its_default(algo, key, value, readers):
-    with pytest.raises(UserError, match=rf"^algo_params\.{key} .*: algo_type '{algo}' does not use it .*"
-                                        rf"read by {readers}\)$"):
+    with pytest.raises(
+        UserError,
+        match=rf"^algo_params\.{key} .*: algo_type '{algo}' does not use it .*"
+        rf"read by {readers}\)$",
+    ):
         load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", value]))
     default = load_config(None, {})
     same = str(getattr(default.algo_params, key)).lower()
-    assert getattr(load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", same])).algo_params,
-                   key) == getattr(default.algo_params, key)
+    assert getattr(
+        load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", same])).algo_params, key
+    ) == getattr(default.algo_params, key)
 
 
 def test_keys_the_method_reads_and_the_config_files_values_are_accepted():
-    cfg = load_config(None, parse_override_args(["--algo_type", "CORRO", "--corro_aggregator", "mean",
-                                                 "--corro_pretrain_steps", "100", "--corro_reward_std", "0.2"]))
+    cfg = load_config(
+        None,
+        parse_override_args(
+            [
+                "--algo_type",
+                "CORRO",
+                "--corro_aggregator",
+                "mean",
+                "--corro_pretrain_steps",
+                "100",
+                "--corro_reward_std",
+                "0.2",
+            ]
+        ),
+    )
     assert (cfg.algo_params.corro_aggregator, cfg.algo_params.corro_pretrain_steps) == ("mean", 100)
-    assert load_config(None, parse_override_args(["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.3"])) \
-        .algo_params.unicorn_beta == 0.3
+    assert (
+        load_config(
+            None, parse_override_args(["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.3"])
+        ).algo_params.unicorn_beta
+        == 0.3
+    )
     # cheetah-vel's file sets CSRO's club_loss_weight 10: a baseline runs on the same file
     assert load_config(ROOT / "configs" / "cheetah-vel.json", {"algo_type": "CORRO"}).algo_params.club_loss_weight == 10
 
@@ -270,23 +319,35 @@ def test_corro_reads_next_observations():
     assert not load_config(None, {"algo_type": "UNICORN_SS"}).algo_params.use_next_obs_in_context
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["--corro_aggregator", "max"], "algo_params.corro_aggregator 'max': expected one of ['attention', 'mean']"),
-    (["--corro_reward_std", "0"], "algo_params.corro_reward_std 0.0: expected a value in > 0"),
-    (["--corro_pretrain_steps", "-1"], "algo_params.corro_pretrain_steps -1: expected a value in >= 0"),
-    (["--corro_negatives", "gt"], "algo_params.corro_negatives 'gt': expected one of ['auto', 'reward', 'generative']"),
-    (["--corro_cvae_steps", "0"], "algo_params.corro_cvae_steps 0: expected a value in >= 1"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["--corro_aggregator", "max"], "algo_params.corro_aggregator 'max': expected one of ['attention', 'mean']"),
+        (["--corro_reward_std", "0"], "algo_params.corro_reward_std 0.0: expected a value in > 0"),
+        (["--corro_pretrain_steps", "-1"], "algo_params.corro_pretrain_steps -1: expected a value in >= 0"),
+        (
+            ["--corro_negatives", "gt"],
+            "algo_params.corro_negatives 'gt': expected one of ['auto', 'reward', 'generative']",
+        ),
+        (["--corro_cvae_steps", "0"], "algo_params.corro_cvae_steps 0: expected a value in >= 1"),
+    ],
+)
 def test_bad_corro_values_are_one_line(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(None, parse_override_args(["--algo_type", "CORRO", *overrides]))
 
 
-@pytest.mark.parametrize("config, negatives, resolved", [
-    ("hopper_rand_params.json", "auto", "generative"), ("walker_rand_params.json", "auto", "generative"),
-    ("point-robot.json", "auto", "reward"), ("cheetah-vel.json", "auto", "reward"),
-    ("point-robot.json", "generative", "generative"), ("walker_rand_params.json", "generative", "generative"),
-])
+@pytest.mark.parametrize(
+    "config, negatives, resolved",
+    [
+        ("hopper_rand_params.json", "auto", "generative"),
+        ("walker_rand_params.json", "auto", "generative"),
+        ("point-robot.json", "auto", "reward"),
+        ("cheetah-vel.json", "auto", "reward"),
+        ("point-robot.json", "generative", "generative"),
+        ("walker_rand_params.json", "generative", "generative"),
+    ],
+)
 def test_corro_negatives_by_family(config, negatives, resolved):
     cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": negatives}})
     settings = TrainerSettings.from_config(cfg, range(30)).corro
@@ -294,25 +355,44 @@ def test_corro_negatives_by_family(config, negatives, resolved):
 
 
 def test_reward_negatives_on_a_dynamics_family_are_refused():
-    cfg = load_config(ROOT / "configs" / "hopper_rand_params.json",
-                      {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
-    with pytest.raises(UserError, match=r"^algo_params\.corro_negatives 'reward' on 'hopper-rand-params': its tasks "
-                                        r"differ in dynamics.*expected 'auto' or 'generative'") as err:
+    cfg = load_config(
+        ROOT / "configs" / "hopper_rand_params.json",
+        {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}},
+    )
+    with pytest.raises(
+        UserError,
+        match=r"^algo_params\.corro_negatives 'reward' on 'hopper-rand-params': its tasks "
+        r"differ in dynamics.*expected 'auto' or 'generative'",
+    ) as err:
         TrainerSettings.from_config(cfg, range(30))
     assert "\n" not in str(err.value)
 
 
 # ---- end to end, and z after a few hundred steps -------------------------------------------------------------
 
+
 def _tiny(tmp_path, algo, **algo_params):
-    return load_config(TINY_CONFIG, {"algo_type": algo, "algo_params": dict({"num_iterations": 1}, **algo_params),
-                                     "util_params": {"exp_name": algo, "base_log_dir": str(tmp_path)}})
+    return load_config(
+        TINY_CONFIG,
+        {
+            "algo_type": algo,
+            "algo_params": dict({"num_iterations": 1}, **algo_params),
+            "util_params": {"exp_name": algo, "base_log_dir": str(tmp_path)},
+        },
+    )
 
 
-@pytest.mark.parametrize("algo, extra", [
-    ("CORRO", {}), ("CORRO", {"corro_pretrain_steps": 5}),
-    ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 3, "corro_pretrain_steps": 3}),
-    ("UNICORN_SS", {}), ("UNICORN_SUP", {})])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "algo, extra",
+    [
+        ("CORRO", {}),
+        ("CORRO", {"corro_pretrain_steps": 5}),
+        ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 3, "corro_pretrain_steps": 3}),
+        ("UNICORN_SS", {}),
+        ("UNICORN_SUP", {}),
+    ],
+)
 def test_tiny_run(tiny_data, tmp_path, monkeypatch, algo, extra):
     monkeypatch.chdir(tiny_data.parent.parent)
     MetaTrainer(prepare(_tiny(tmp_path, algo, **extra), 0, torch.device("cpu")), show_progress=False).run()

@@ -1,4 +1,5 @@
 """rlkit.budget (a run's FLOPs) and rlkit.stats (intervals over seeds), on known answers."""
+
 import math
 
 import numpy as np
@@ -10,8 +11,8 @@ from rlkit.budget import Budget, describe, synthetic_step, training_budget
 from rlkit.config import load_config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.seeding import torch_generator
-from rlkit.torch.csro.trainer import CSROTrainer
 from rlkit.stats import iqm_interval, t_interval
+from rlkit.torch.csro.trainer import CSROTrainer
 from tests.conftest import TINY_CONFIG
 
 
@@ -19,8 +20,12 @@ def test_budget_counts_every_step_and_scales_with_sizes():
     small = training_budget(load_config(TINY_CONFIG))
     assert small.steps == 2 * 10 and small.step_flops > 0
     assert small.total_flops == small.step_flops * small.steps
-    double = training_budget(load_config(TINY_CONFIG, {"n_train_tasks": 8, "env_params": {"n_tasks": 10},
-                                                       "algo_params": {"meta_batch": 8, "num_iterations": 3}}))
+    double = training_budget(
+        load_config(
+            TINY_CONFIG,
+            {"n_train_tasks": 8, "env_params": {"n_tasks": 10}, "algo_params": {"meta_batch": 8, "num_iterations": 3}},
+        )
+    )
     assert double.steps == 30
     assert double.step_flops == pytest.approx(2 * small.step_flops, rel=0.02)  # every matmul has meta_batch x rows
     focal = training_budget(load_config(TINY_CONFIG, {"algo_type": "FOCAL"}))

@@ -11,8 +11,14 @@ def tagged(task: int, n_traj: int = 2, length: int = 5) -> Trajectories:
     n = n_traj * length
     obs = np.full((n, 2), task, np.float32)
     obs[:, 1] = np.arange(n)
-    return Trajectories(obs, np.full((n, 2), task / 10, np.float32), np.full(n, -task, np.float32), obs + 100,
-                        np.zeros(n, np.float32), np.full(n_traj, length))
+    return Trajectories(
+        obs,
+        np.full((n, 2), task / 10, np.float32),
+        np.full(n, -task, np.float32),
+        obs + 100,
+        np.zeros(n, np.float32),
+        np.full(n_traj, length),
+    )
 
 
 def make(tasks=(3, 7, 8), **kw):
@@ -35,7 +41,10 @@ def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next
     """One `context_width` sizes both ends: the sampled (s, a, r[, s']) rows and the trainer's encoder input."""
     from rlkit.config import load_config, parse_override_args
     from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
-    cfg = load_config(None, parse_override_args(["--use_next_obs_in_context", str(use_next_obs).lower(), "--net_size", "8"]))
+
+    cfg = load_config(
+        None, parse_override_args(["--use_next_obs_in_context", str(use_next_obs).lower(), "--net_size", "8"])
+    )
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, [3, 7]), 2, 2, torch.device("cpu"), seed=0)
     context = make().sample_context(torch.tensor([3, 7]), 4, torch.Generator().manual_seed(0), use_next_obs)
     assert context.shape == (2, 4, 7 if use_next_obs else 5)
@@ -50,7 +59,9 @@ def test_sampling_covers_the_task_uniformly():
 
 
 def test_trajectory_ends_are_terminal_by_default_and_switchable():
-    data_rows = lambda buf: buf.data[:10]
+    def data_rows(buf):
+        return buf.data[:10]
+
     on, off = make(tasks=(1,)), make(tasks=(1,), terminal_at_traj_end=False)
     np.testing.assert_array_equal(data_rows(on)[:, -1].numpy(), [0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
     assert data_rows(off)[:, -1].sum() == 0

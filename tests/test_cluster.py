@@ -1,5 +1,6 @@
 """Scale-out (rlkit.cluster): --seeds/--sweep, and both stages on a local Ray instance, with a worker
 killed mid-task: the results must equal the single-machine ones."""
+
 import json
 import os
 import signal
@@ -40,6 +41,7 @@ def test_read_and_write_tree_round_trip_and_order(tmp_path):
 
 def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
     import rlkit.fileio as fileio
+
     order = []
     real = fileio.atomic_write
     monkeypatch.setattr(fileio, "atomic_write", lambda path, fn: (order.append(Path(path).name), real(path, fn)))
@@ -65,11 +67,18 @@ def test_sweep_keys_nest_as_command_line_overrides(tmp_path):
 def test_seeds_and_sweep_files(tmp_path):
     assert parse_seeds("2,0, 1") == [2, 0, 1]
     sweep = tmp_path / "sweep.json"
-    sweep.write_text(json.dumps([{"exp_name": "a", "overrides": {"use_club": False, "algo_params.num_iterations": 3}},
-                                 {"exp_name": "b"}]))
+    sweep.write_text(
+        json.dumps(
+            [{"exp_name": "a", "overrides": {"use_club": False, "algo_params.num_iterations": 3}}, {"exp_name": "b"}]
+        )
+    )
     assert load_sweep(sweep) == [("a", {"algo_params": {"use_club": False, "num_iterations": 3}}), ("b", {})]
-    for bad, match in [([], "non-empty"), ([{"name": "a"}], "entry 0"), ([{"exp_name": "a"}, {"exp_name": "a"}], "repeat"),
-                       ([{"exp_name": "a", "overrides": {"randomize_tasks": 1}}], "ambiguous")]:
+    for bad, match in [
+        ([], "non-empty"),
+        ([{"name": "a"}], "entry 0"),
+        ([{"exp_name": "a"}, {"exp_name": "a"}], "repeat"),
+        ([{"exp_name": "a", "overrides": {"randomize_tasks": 1}}], "ambiguous"),
+    ]:
         sweep.write_text(json.dumps(bad))
         with pytest.raises(UserError, match=match):
             load_sweep(sweep)
@@ -92,12 +101,14 @@ def test_gpu_with_ray_is_one_line_from_both_entry_points(command, capsys):
     import importlib
 
     from rlkit.cli import run_cli as run_command
+
     config = ["--config", str(TINY_CONFIG)] if command == "policy_train" else [str(TINY_CONFIG)]
     with pytest.raises(SystemExit) as exit_:
         run_command(importlib.import_module(command).main, [*config, "--gpu", "0", "--ray", "auto"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert exit_.value.code == 2 and err[-1] == ("error: --gpu 0 with --ray: expected --gpus-per-task instead (Ray gives "
-                                                 "each task its GPU)"), err
+    assert exit_.value.code == 2 and err[-1] == (
+        "error: --gpu 0 with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)"
+    ), err
 
 
 def test_cluster_options_are_checked():
@@ -109,9 +120,14 @@ def test_cluster_options_are_checked():
         cluster_options("auto", None, None, 3, gpu=0)
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
-    for kwargs, match in [({"address": "num_train_steps=400"}, "expected nothing"), ({"gpus_per_task": -1}, ">= 0"),
-                          ({"address": "head:99999"}, "port is not in 1..65535"), ({"address": "head:0"}, "1..65535"),
-                          ({"cpus_per_task": 0}, "positive"), ({"max_retries": -1}, ">= 0")]:
+    for kwargs, match in [
+        ({"address": "num_train_steps=400"}, "expected nothing"),
+        ({"gpus_per_task": -1}, ">= 0"),
+        ({"address": "head:99999"}, "port is not in 1..65535"),
+        ({"address": "head:0"}, "1..65535"),
+        ({"cpus_per_task": 0}, "positive"),
+        ({"max_retries": -1}, ">= 0"),
+    ]:
         with pytest.raises(UserError, match=match):
             ClusterOptions(**kwargs)
 
@@ -137,8 +153,13 @@ def test_resources_per_task_and_how_many_run_at_once():
 
 
 def test_summary_table():
-    table = summary_table([JobRecord("goal_idx0", ["n1 (10.0.0.1)"], 12.34, 1, 3, "done"),
-                           JobRecord("goal_idx1", [], 0.0, 0, 0, "failed: boom")], "task")
+    table = summary_table(
+        [
+            JobRecord("goal_idx0", ["n1 (10.0.0.1)"], 12.34, 1, 3, "done"),
+            JobRecord("goal_idx1", [], 0.0, 0, 0, "failed: boom"),
+        ],
+        "task",
+    )
     lines = table.splitlines()
     assert lines[0].split() == ["task", "node", "wall", "(s)", "retries", "segments", "status"]
     assert lines[2].split() == ["goal_idx0", "n1", "(10.0.0.1)", "12.3", "1", "3", "done"]
@@ -147,16 +168,28 @@ def test_summary_table():
 
 def _without_ray(script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """Run an entry point as if the ray extra were not installed (`import ray` fails)."""
-    code = (f"import sys, runpy; sys.modules['ray'] = None; sys.argv = [{script!r}] + {args!r}; "
-            f"runpy.run_path({script!r}, run_name='__main__')")
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    code = (
+        f"import sys, runpy; sys.modules['ray'] = None; sys.argv = [{script!r}] + {args!r}; "
+        f"runpy.run_path({script!r}, run_name='__main__')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
 
 
-@pytest.mark.parametrize("script,args", [
-    ("policy_train.py", ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"]),
-    ("launch_experiment.py", [str(TINY_CONFIG), "--seeds", "0,1", "--ray", "auto"]),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script,args",
+    [
+        ("policy_train.py", ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"]),
+        ("launch_experiment.py", [str(TINY_CONFIG), "--seeds", "0,1", "--ray", "auto"]),
+    ],
+)
 def test_ray_without_the_extra_is_one_line_exit_2(tmp_path, script, args):
     proc = _without_ray(str(ROOT / script), args, tmp_path)
     lines = proc.stderr.strip().splitlines()
@@ -172,29 +205,53 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("script,address", [("policy_train.py", "127.0.0.1:{port}"), ("launch_experiment.py", "bogus:1"),
-                                            ("launch_experiment.py", "ray://bogus.invalid:10001")])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script,address",
+    [
+        ("policy_train.py", "127.0.0.1:{port}"),
+        ("launch_experiment.py", "bogus:1"),
+        ("launch_experiment.py", "ray://bogus.invalid:10001"),
+    ],
+)
 def test_an_address_where_no_cluster_answers_is_one_line_exit_2(tiny_data, script, address):
     """Ray itself would wait many minutes for such an address; the probe answers in seconds."""
     address = address.format(port=_closed_port())
-    args = (["--config", str(TINY_CONFIG), "--sac_config", "tiny_point"] if script == "policy_train.py" else
-            [str(TINY_CONFIG), "--seeds", "0,1"])
-    proc = subprocess.run([sys.executable, str(ROOT / script), *args, "--ray", address], cwd=tiny_data.parent.parent,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    args = (
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point"]
+        if script == "policy_train.py"
+        else [str(TINY_CONFIG), "--seeds", "0,1"]
+    )
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / script), *args, "--ray", address],
+        cwd=tiny_data.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     head = address.removeprefix("ray://")
-    assert lines[0].startswith(f"error: --ray {address}: could not connect to {head} (") and "expected a running" in lines[0]
+    assert (
+        lines[0].startswith(f"error: --ray {address}: could not connect to {head} (")
+        and "expected a running" in lines[0]
+    )
 
 
 # ---- --seeds and --sweep without Ray --------------------------------------------------------------
+@pytest.mark.slow
 def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tiny_data.parent.parent)
     sweep = [("csro", {"algo_params": {"num_iterations": 1}}), ("focal", {"algo_type": "FOCAL"})]
     base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_train_steps_per_itr": 5}}
     plans = plan_runs(str(TINY_CONFIG), base, [0, 3], sweep)
-    assert [p.name for p in plans] == ["point-robot/csro/seed0", "point-robot/csro/seed3", "point-robot/focal/seed0",
-                                       "point-robot/focal/seed3"]
+    assert [p.name for p in plans] == [
+        "point-robot/csro/seed0",
+        "point-robot/csro/seed3",
+        "point-robot/focal/seed0",
+        "point-robot/focal/seed3",
+    ]
     records = run_sequential(plans[:3], torch.device("cpu"), show_progress=False)
     assert [r.status for r in records] == ["done"] * 3
     assert len(pd.read_csv(tmp_path / "point-robot" / "csro" / "seed3" / "progress.csv")) == 1
@@ -223,6 +280,7 @@ def test_seeds_go_where_one_seed_goes_when_the_config_names_the_experiment():
     `rlkit.experiment.experiment_name`), not a timestamp; only an empty one becomes the time."""
     from rlkit.config import load_config
     from rlkit.experiment import output_dir
+
     config = ROOT / "configs" / "cheetah-vel.json"  # util_params.exp_name: "CSRO"
     plans = plan_runs(str(config), {}, [0, 1], None)
     assert [p.out_dir for p in plans] == [output_dir(load_config(config), s) for s in (0, 1)]
@@ -249,8 +307,14 @@ def _kill_one_segment(proc: subprocess.Popen, title: str, timeout: float = 300) 
 
 
 def _run_with_a_kill(args: list[str], cwd: Path, title: str) -> str:
-    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     try:
         _kill_one_segment(proc, title)
         out, err = proc.communicate(timeout=600)
@@ -270,29 +334,41 @@ def _dataset_files(data_dir: Path) -> dict[str, object]:
     return files
 
 
+@pytest.mark.slow
 def test_stage1_on_ray_survives_a_killed_worker_and_equals_the_plain_run(tiny_data, tmp_path):
-    out = _run_with_a_kill([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
-                            "--ray"], tmp_path, "behaviour_segment")
+    out = _run_with_a_kill(
+        [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"],
+        tmp_path,
+        "behaviour_segment",
+    )
     ray_data = tmp_path / "offline_dataset" / "point-robot-tiny"
     assert "(Ray retried it after its worker was lost)" in out, out
-    table = out[out.index("task  "):].splitlines()
+    table = out[out.index("task  ") :].splitlines()
     assert len(table) == 2 + 6 and sum(int(line.split()[-3]) for line in table[2:]) == 1, out  # retries column
     check = run_cli(["-m", "rlkit.data", "check", str(ray_data)], cwd=ROOT)
     assert check.stdout.count("complete") == 6
     assert _dataset_files(ray_data) == _dataset_files(tiny_data)  # file for file, bytes for bytes
 
 
+@pytest.mark.slow
 def test_seeds_on_ray_survive_a_killed_worker_and_equal_the_sequential_runs(tiny_data, tmp_path, monkeypatch):
     work = tiny_data.parent.parent
     common = [str(TINY_CONFIG), "--seeds", "0,1", "--threads", "1", "--no-progress"]
-    out = _run_with_a_kill([str(ROOT / "launch_experiment.py"), *common, "--exp_name", "ray",
-                            "--base_log_dir", str(tmp_path), "--ray"], work, "training_segment")
+    out = _run_with_a_kill(
+        [str(ROOT / "launch_experiment.py"), *common, "--exp_name", "ray", "--base_log_dir", str(tmp_path), "--ray"],
+        work,
+        "training_segment",
+    )
     assert "(Ray retried it after its worker was lost)" in out and out.count(" itr ") == 4, out
-    run_cli([str(ROOT / "launch_experiment.py"), *common, "--exp_name", "seq", "--base_log_dir", str(tmp_path)], cwd=work)
+    run_cli(
+        [str(ROOT / "launch_experiment.py"), *common, "--exp_name", "seq", "--base_log_dir", str(tmp_path)], cwd=work
+    )
     for seed in (0, 1):
         ray_run, seq_run = (tmp_path / "point-robot" / name / f"seed{seed}" for name in ("ray", "seq"))
-        pd.testing.assert_frame_equal(pd.read_csv(ray_run / "progress.csv").drop(columns=TIMING),
-                                      pd.read_csv(seq_run / "progress.csv").drop(columns=TIMING))
+        pd.testing.assert_frame_equal(
+            pd.read_csv(ray_run / "progress.csv").drop(columns=TIMING),
+            pd.read_csv(seq_run / "progress.csv").drop(columns=TIMING),
+        )
         variants = [json.loads((r / "variant.json").read_text()) for r in (ray_run, seq_run)]
         assert [v["util_params"].pop("exp_name") for v in variants] == ["ray", "seq"] and variants[0] == variants[1]
         for itr in (0, 1):

@@ -2,6 +2,7 @@
 hundred steps on synthetic multi-task point-robot data with training's own sampler, keeps a context-dependent
 z; the statistic that progress.csv, the summary line and rlkit.report carry fires on a collapsed z; and
 `mb_replace` is what gives FOCAL's attraction term something to act on."""
+
 import json
 import math
 
@@ -21,9 +22,21 @@ from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, task_spread
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 N_TASKS, EPISODES, H = 16, 20, 20
-SIZES = {"n_train_tasks": N_TASKS, "n_eval_tasks": 1, "interpolation": False, "meta_batch": 8,
-         "embedding_batch_size": 64, "embedding_mini_batch_size": 64, "batch_size": 32, "latent_size": 4,
-         "net_size": 32, "context_lr": 1e-3, "qf_lr": 1e-3, "vf_lr": 1e-3, "policy_lr": 1e-3}  # the demo's rates
+SIZES = {
+    "n_train_tasks": N_TASKS,
+    "n_eval_tasks": 1,
+    "interpolation": False,
+    "meta_batch": 8,
+    "embedding_batch_size": 64,
+    "embedding_mini_batch_size": 64,
+    "batch_size": 32,
+    "latent_size": 4,
+    "net_size": 32,
+    "context_lr": 1e-3,
+    "qf_lr": 1e-3,
+    "vf_lr": 1e-3,
+    "policy_lr": 1e-3,
+}  # the demo's rates
 # algo_type -> its overrides; a new method is guarded by one more line
 GUARDED = {
     "CSRO": {},
@@ -59,8 +72,9 @@ def synthetic_data(seed: int = 0) -> tuple[np.ndarray, dict[int, Trajectories]]:
 
 
 def train(overrides: dict, steps: int, seed: int = 0):
-    cfg = load_config(None, parse_override_args([x for k, v in {**SIZES, **overrides}.items()
-                                                 for x in (f"--{k}", json.dumps(v))]))
+    cfg = load_config(
+        None, parse_override_args([x for k, v in {**SIZES, **overrides}.items() for x in (f"--{k}", json.dumps(v))])
+    )
     goals, data = synthetic_data()
     buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
     tr = CSROTrainer(TrainerSettings.from_config(cfg, range(N_TASKS)), 2, 2, torch.device("cpu"), seed=seed)
@@ -129,9 +143,17 @@ def test_a_saturated_encoder_is_flagged_in_the_step_the_row_and_the_summary():
     s = sample_step(buf, torch.arange(N_TASKS), tr_cfg_params(), torch.Generator().manual_seed(0))
     record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
     assert float(record.z_across) == 0 and float(record.z_spread_ratio) == 0
-    row = {"Epoch": 0, "QF Loss": 1.0, "Club Loss": 0.0, "Z Loss": 0.0, "Train Time (s)": 1.0,
-           "(Previous) Eval Time (s)": 1.0, **{c: -5.0 for c in RETURN_COLUMNS.values()},
-           SPREAD_COLUMNS[0]: float(record.z_across), SPREAD_COLUMNS[1]: float(record.z_spread_ratio)}
+    row = {
+        "Epoch": 0,
+        "QF Loss": 1.0,
+        "Club Loss": 0.0,
+        "Z Loss": 0.0,
+        "Train Time (s)": 1.0,
+        "(Previous) Eval Time (s)": 1.0,
+        **{c: -5.0 for c in RETURN_COLUMNS.values()},
+        SPREAD_COLUMNS[0]: float(record.z_across),
+        SPREAD_COLUMNS[1]: float(record.z_spread_ratio),
+    }
     assert "!! z collapsed" in MetaTrainer.summary(row)
     alive = dict(row, **{SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: 2 * COLLAPSE_RATIO})
     assert "collapsed" not in MetaTrainer.summary(alive)
@@ -142,17 +164,26 @@ def test_a_saturated_encoder_is_flagged_in_the_step_the_row_and_the_summary():
 
 
 def tr_cfg_params():
-    return load_config(None, parse_override_args([x for k, v in SIZES.items() for x in (f"--{k}", json.dumps(v))])
-                       ).algo_params
+    return load_config(
+        None, parse_override_args([x for k, v in SIZES.items() for x in (f"--{k}", json.dumps(v))])
+    ).algo_params
 
 
+@pytest.mark.slow
 def test_report_flags_a_collapsed_run_and_identical_protocols(tmp_path):
     run = tmp_path / "point-robot" / "exp" / "seed0"
     run.mkdir(parents=True)
     cfg = load_config(TINY_CONFIG)
     (run / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=0)))
-    rows = [{"Number of train steps total": 10, "Epoch": 0, **{c: -5.0 for c in RETURN_COLUMNS.values()},
-             SPREAD_COLUMNS[0]: 0.0, SPREAD_COLUMNS[1]: 0.0}]
+    rows = [
+        {
+            "Number of train steps total": 10,
+            "Epoch": 0,
+            **{c: -5.0 for c in RETURN_COLUMNS.values()},
+            SPREAD_COLUMNS[0]: 0.0,
+            SPREAD_COLUMNS[1]: 0.0,
+        }
+    ]
     pd.DataFrame(rows).to_csv(run / "progress.csv", index=False)
     out = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT).stdout
     assert "z collapsed (across-task std 0" in out
@@ -163,8 +194,16 @@ def test_report_flags_a_collapsed_run_and_identical_protocols(tmp_path):
 def test_mb_replace_gives_focal_its_attraction_term(replace):
     """Without replacement no two rows of a meta-batch share a task, so FOCAL's same-task term is exactly 0;
     with `mb_replace` the draw repeats a task (16 tasks, meta-batch 8, this seed) and the term is positive."""
-    cfg = load_config(None, parse_override_args([x for k, v in {**SIZES, "algo_type": "FOCAL", "mb_replace": replace}
-                                                 .items() for x in (f"--{k}", json.dumps(v))]))
+    cfg = load_config(
+        None,
+        parse_override_args(
+            [
+                x
+                for k, v in {**SIZES, "algo_type": "FOCAL", "mb_replace": replace}.items()
+                for x in (f"--{k}", json.dumps(v))
+            ]
+        ),
+    )
     _, data = synthetic_data()
     buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
     tr = CSROTrainer(TrainerSettings.from_config(cfg, range(N_TASKS)), 2, 2, torch.device("cpu"), seed=0)

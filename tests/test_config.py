@@ -31,17 +31,24 @@ def test_unknown_key_names_it(tmp_path):
         load_config(p)
 
 
-@pytest.mark.parametrize("key,value,match", [
-    ("num_iterations", "abc", "algo_params.num_iterations' must be an integer"),
-    ("discount", "fast", "algo_params.discount' must be a number"),
-    ("use_brac", "2", "algo_params.use_brac' must be true/false"),
-    ("train_epoch", "[1, 2]", r"train_epoch \[1, 2\]: expected \[start, stop, step\]"),
-    ("train_epoch", "[100, 300, 0]", r"train_epoch \[100, 300, 0\]: expected \[start, stop, step\] with 0 <= start < stop"),
-    ("eval_epoch", "[300, 100, 100]", r"eval_epoch \[300, 100, 100\]: expected .* 0 <= start < stop and step > 0"),
-    ("reward_scale", "Infinity", "'algo_params.reward_scale' inf: expected a finite number"),
-    ("discount", "NaN", "'algo_params.discount' nan: expected a finite number"),
-    ("alpha_max", "-Infinity", "'algo_params.alpha_max' -inf: expected a finite number"),
-])
+@pytest.mark.parametrize(
+    "key,value,match",
+    [
+        ("num_iterations", "abc", "algo_params.num_iterations' must be an integer"),
+        ("discount", "fast", "algo_params.discount' must be a number"),
+        ("use_brac", "2", "algo_params.use_brac' must be true/false"),
+        ("train_epoch", "[1, 2]", r"train_epoch \[1, 2\]: expected \[start, stop, step\]"),
+        (
+            "train_epoch",
+            "[100, 300, 0]",
+            r"train_epoch \[100, 300, 0\]: expected \[start, stop, step\] with 0 <= start < stop",
+        ),
+        ("eval_epoch", "[300, 100, 100]", r"eval_epoch \[300, 100, 100\]: expected .* 0 <= start < stop and step > 0"),
+        ("reward_scale", "Infinity", "'algo_params.reward_scale' inf: expected a finite number"),
+        ("discount", "NaN", "'algo_params.discount' nan: expected a finite number"),
+        ("alpha_max", "-Infinity", "'algo_params.alpha_max' -inf: expected a finite number"),
+    ],
+)
 def test_wrong_types_are_one_line_errors(key, value, match):
     with pytest.raises(UserError, match=match):
         load_config(None, parse_override_args([f"--{key}", value]))
@@ -59,6 +66,7 @@ def test_override_needs_value():
 
 def test_sparse_point_config_wires_goal_radius():
     from rlkit.tasks import make_env
+
     cfg = load_config(ROOT / "configs" / "sparse-point-robot.json")
     assert cfg.algo_params.sparse_rewards and cfg.env_params.goal_radius == 0.2
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
@@ -70,15 +78,101 @@ def test_demo_config_is_valid_and_uses_its_own_data_dir():
     assert cfg.algo_params.data_dir.endswith("point-robot-demo") and cfg.n_eval_tasks == 10
 
 
-# docs/algorithm.md's hyperparameter table: (latent, meta_batch, embedding batch, iterations, steps/itr, H, discount, reward scale,
+# docs/algorithm.md's hyperparameter table: (latent, meta_batch, embedding batch, iterations, steps/itr, H, discount,
+# reward scale,
 # num_steps_per_eval, num_exp_traj_eval, use_brac, alpha_init, alpha_max, club weight, next obs, train_epoch)
 REFERENCE_TABLE = {
     "point-robot.json": (20, 16, 1024, 65, 1000, 20, 0.9, 100, 400, 1, False, None, None, 25, False, [2200, 5000, 200]),
-    "cheetah-vel.json": (20, 16, 100, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 2000, 10, False, [100000, 1000000, 50000]),
-    "ant-goal.json": (20, 10, 512, 105, 2000, 200, 0.99, 5, 800, 2, True, 500, 2000, 50, False, [100000, 1000000, 50000]),
-    "humanoid-dir.json": (20, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 500, 2000, 50, False, [50000, 1000000, 50000]),
-    "hopper_rand_params.json": (20, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 10000, 25, True, [50000, 1000000, 50000]),
-    "walker_rand_params.json": (40, 16, 256, 105, 1000, 200, 0.99, 5, 600, 2, True, 50, 10000, 25, True, [50000, 1000000, 50000]),
+    "cheetah-vel.json": (
+        20,
+        16,
+        100,
+        105,
+        1000,
+        200,
+        0.99,
+        5,
+        600,
+        2,
+        True,
+        50,
+        2000,
+        10,
+        False,
+        [100000, 1000000, 50000],
+    ),
+    "ant-goal.json": (
+        20,
+        10,
+        512,
+        105,
+        2000,
+        200,
+        0.99,
+        5,
+        800,
+        2,
+        True,
+        500,
+        2000,
+        50,
+        False,
+        [100000, 1000000, 50000],
+    ),
+    "humanoid-dir.json": (
+        20,
+        16,
+        256,
+        105,
+        1000,
+        200,
+        0.99,
+        5,
+        600,
+        2,
+        True,
+        500,
+        2000,
+        50,
+        False,
+        [50000, 1000000, 50000],
+    ),
+    "hopper_rand_params.json": (
+        20,
+        16,
+        256,
+        105,
+        1000,
+        200,
+        0.99,
+        5,
+        600,
+        2,
+        True,
+        50,
+        10000,
+        25,
+        True,
+        [50000, 1000000, 50000],
+    ),
+    "walker_rand_params.json": (
+        40,
+        16,
+        256,
+        105,
+        1000,
+        200,
+        0.99,
+        5,
+        600,
+        2,
+        True,
+        50,
+        10000,
+        25,
+        True,
+        [50000, 1000000, 50000],
+    ),
 }
 
 
@@ -86,20 +180,41 @@ REFERENCE_TABLE = {
 def test_shipped_configs_hold_the_reference_hyperparameters(name):
     cfg = load_config(ROOT / "configs" / name)
     a = cfg.algo_params
-    got = (cfg.latent_size, a.meta_batch, a.embedding_batch_size, a.num_iterations, a.num_train_steps_per_itr,
-           a.max_path_length, a.discount, a.reward_scale, a.num_steps_per_eval, a.num_exp_traj_eval, a.use_brac,
-           a.alpha_init if a.use_brac else None, a.alpha_max if a.use_brac else None, a.club_loss_weight,
-           a.use_next_obs_in_context, a.train_epoch)
+    got = (
+        cfg.latent_size,
+        a.meta_batch,
+        a.embedding_batch_size,
+        a.num_iterations,
+        a.num_train_steps_per_itr,
+        a.max_path_length,
+        a.discount,
+        a.reward_scale,
+        a.num_steps_per_eval,
+        a.num_exp_traj_eval,
+        a.use_brac,
+        a.alpha_init if a.use_brac else None,
+        a.alpha_max if a.use_brac else None,
+        a.club_loss_weight,
+        a.use_next_obs_in_context,
+        a.train_epoch,
+    )
     assert got == REFERENCE_TABLE[name]
     assert (cfg.env_params.n_tasks, cfg.n_train_tasks, cfg.n_eval_tasks) == (40, 30, 10)
     assert (cfg.net_size, a.batch_size, a.club_model_loss_weight, a.z_loss_weight, a.n_trj) == (256, 256, 10, 10, 50)
     assert cfg.env_params.max_episode_steps == a.max_path_length
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("club_use_sa", False, "algo_params.club_use_sa false: expected true"),
-    ("policy_pre_activation_weight", -0.1, "algo_params.policy_pre_activation_weight -0.1: expected a value in >= 0"),
-])
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        ("club_use_sa", False, "algo_params.club_use_sa false: expected true"),
+        (
+            "policy_pre_activation_weight",
+            -0.1,
+            "algo_params.policy_pre_activation_weight -0.1: expected a value in >= 0",
+        ),
+    ],
+)
 def test_unimplemented_reference_keys_are_rejected(key, value, message):
     with pytest.raises(UserError, match=message):
         load_config(None, {"algo_params": {key: value}})
@@ -111,13 +226,16 @@ def test_exp_name_cannot_leave_the_output_folder(name):
         load_config(None, {"util_params": {"exp_name": name}})
 
 
-@pytest.mark.parametrize("override,message", [
-    ({"algo_params": {"discount": 5}}, "algo_params.discount 5.0: expected a value in [0, 1]"),
-    ({"net_size": 0}, "net_size 0: expected a value in >= 1"),
-    ({"n_eval_tasks": 0}, "n_eval_tasks 0: expected a value in >= 1"),
-    ({"algo_params": {"soft_target_tau": 0}}, "algo_params.soft_target_tau 0.0: expected a value in (0, 1]"),
-    ({"algo_params": {"reward_scale": -1}}, "algo_params.reward_scale -1.0: expected a value in > 0"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"algo_params": {"discount": 5}}, "algo_params.discount 5.0: expected a value in [0, 1]"),
+        ({"net_size": 0}, "net_size 0: expected a value in >= 1"),
+        ({"n_eval_tasks": 0}, "n_eval_tasks 0: expected a value in >= 1"),
+        ({"algo_params": {"soft_target_tau": 0}}, "algo_params.soft_target_tau 0.0: expected a value in (0, 1]"),
+        ({"algo_params": {"reward_scale": -1}}, "algo_params.reward_scale -1.0: expected a value in > 0"),
+    ],
+)
 def test_numbers_out_of_range_are_rejected(override, message):
     with pytest.raises(UserError) as info:
         load_config(ROOT / "configs" / "point-robot.json", override)
@@ -126,6 +244,7 @@ def test_numbers_out_of_range_are_rejected(override, message):
 
 def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
     from rlkit.config import REFERENCE_ONLY, default_dict, valid_ranges
+
     ignored = {name.split(".")[-1] for name in REFERENCE_ONLY}
     numeric = []
 
@@ -135,6 +254,7 @@ def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
                 walk(v, f"{prefix}{k}.")
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ignored:
                 numeric.append(prefix + k)
+
     walk(default_dict())
     assert set(numeric) - {"env_params.goal_radius"} <= set(valid_ranges())
     for path in sorted((ROOT / "configs").rglob("*.json")):
@@ -142,8 +262,11 @@ def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
 
 
 def test_ambiguous_leaf_name_is_refused():
-    with pytest.raises(UserError, match=r"--randomize_tasks is ambiguous: expected one of \['--randomize_tasks', "
-                                        r"'--env_params.randomize_tasks'\]"):
+    with pytest.raises(
+        UserError,
+        match=r"--randomize_tasks is ambiguous: expected one of \['--randomize_tasks', "
+        r"'--env_params.randomize_tasks'\]",
+    ):
         parse_override_args(["--randomize_tasks", "true"])
     assert parse_override_args(["--env_params.randomize_tasks", "true"]) == {"env_params": {"randomize_tasks": True}}
 
@@ -159,26 +282,36 @@ def _default_listing_module():
 def test_default_py_is_the_listing_of_the_declared_keys():
     """configs/default.py is written from rlkit/config.py's declarations: same keys, defaults, docs and ranges."""
     from rlkit.config import default_dict
+
     text = (ROOT / "configs" / "default.py").read_text()
-    assert text == _default_listing_module().listing(), "configs/default.py is out of date: run " \
-                                                        "python scripts/write_default_config.py"
+    assert text == _default_listing_module().listing(), (
+        "configs/default.py is out of date: run python scripts/write_default_config.py"
+    )
     namespace: dict = {}
     exec(compile(text, "configs/default.py", "exec"), namespace)
     assert namespace["default_config"] == default_dict()
 
 
-@pytest.mark.parametrize("override,message", [
-    ({"algo_params": {"dropout": 0.5}}, "algo_params.dropout 0.5: expected 0.1 (the encoder has no dropout"),
-    ({"algo_params": {"recurrent": True}}, "algo_params.recurrent true: expected false (permutation-invariant"),
-    ({"algo_params": {"divergence_name": "tv"}}, "algo_params.divergence_name 'tv': expected 'kl' (BRAC's divergence"),
-    ({"algo_params": {"save_algorithm": 1}}, "algo_params.save_algorithm true: expected false (snapshots hold"),
-    ({"algo_params": {"update_post_train": 3}}, "algo_params.update_post_train 3: expected 1 (PEARL's online"),
-    ({"util_params": {"docker": True}}, "util_params.docker true: expected false (docker is not supported"),
-    ({"util_params": {"debug": True}}, "util_params.debug true: expected false (the reference's debug folder"),
-    ({"seed_list": [4]}, "seed_list [4]: expected [0, 1, 2] (the reference's sweep"),
-    ({"algo_params": {"embedding_mini_batch_size": 512}},
-     "algo_params.embedding_mini_batch_size 512: expected 1024 (= algo_params.embedding_batch_size; "),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"algo_params": {"dropout": 0.5}}, "algo_params.dropout 0.5: expected 0.1 (the encoder has no dropout"),
+        ({"algo_params": {"recurrent": True}}, "algo_params.recurrent true: expected false (permutation-invariant"),
+        (
+            {"algo_params": {"divergence_name": "tv"}},
+            "algo_params.divergence_name 'tv': expected 'kl' (BRAC's divergence",
+        ),
+        ({"algo_params": {"save_algorithm": 1}}, "algo_params.save_algorithm true: expected false (snapshots hold"),
+        ({"algo_params": {"update_post_train": 3}}, "algo_params.update_post_train 3: expected 1 (PEARL's online"),
+        ({"util_params": {"docker": True}}, "util_params.docker true: expected false (docker is not supported"),
+        ({"util_params": {"debug": True}}, "util_params.debug true: expected false (the reference's debug folder"),
+        ({"seed_list": [4]}, "seed_list [4]: expected [0, 1, 2] (the reference's sweep"),
+        (
+            {"algo_params": {"embedding_mini_batch_size": 512}},
+            "algo_params.embedding_mini_batch_size 512: expected 1024 (= algo_params.embedding_batch_size; ",
+        ),
+    ],
+)
 def test_a_reference_only_key_at_a_value_this_code_would_ignore_is_refused(override, message):
     with pytest.raises(UserError) as info:
         load_config(ROOT / "configs" / "point-robot.json", override)
@@ -189,6 +322,7 @@ def test_a_reference_only_key_at_a_value_this_code_would_ignore_is_refused(overr
 def test_reference_only_keys_load_at_their_value_and_leave_the_config():
     """The reference's files set them (num_tasks_sample, read nowhere, at 5 or 10); none is part of `Config`."""
     from rlkit.config import REFERENCE_ONLY
+
     cfg = load_config(ROOT / "configs" / "ant-dir.json", {"algo_params": {"num_tasks_sample": 10, "dropout": 0.1}})
     flat = json.dumps(cfg.to_dict())
     assert not [name for name in REFERENCE_ONLY if f'"{name.split(".")[-1]}"' in flat]
@@ -196,6 +330,7 @@ def test_reference_only_keys_load_at_their_value_and_leave_the_config():
         load_config(None, {"algo_params": {"num_tasks_sample": "many"}})
 
 
+@pytest.mark.slow
 def test_a_reference_only_key_on_the_command_line_is_one_line_exit_2(capsys):
     import launch_experiment
     from rlkit.cli import run_cli
@@ -212,6 +347,7 @@ def test_an_old_variant_with_reference_only_keys_still_loads_and_compares_equal(
     the run ignored: reports read them, and a resume does not count them as a difference."""
     from rlkit.config import config_from_variant, default_dict
     from rlkit.run_folder import config_differences
+
     cfg = load_config(ROOT / "configs" / "point-robot.json")
     old = json.loads(json.dumps(cfg.to_dict()))
     old["seed_list"], old["util_params"]["debug"] = [3], True
@@ -223,8 +359,9 @@ def test_an_old_variant_with_reference_only_keys_still_loads_and_compares_equal(
 
 def test_every_reference_only_key_is_documented():
     from rlkit.config import REFERENCE_ONLY
+
     text = (ROOT / "docs" / "reference-differences.md").read_text()
     start = text.index("## Reference-only config keys")
-    table = text[start:text.index("\n## ", start + 1)]
+    table = text[start : text.index("\n## ", start + 1)]
     missing = [name for name in REFERENCE_ONLY if f"`{name}`" not in table and f"`{name.split('.')[-1]}`" not in table]
     assert not missing, f"docs/reference-differences.md, 'Reference-only config keys', does not list {missing}"

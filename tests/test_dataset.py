@@ -14,17 +14,33 @@ from tests.conftest import ROOT, run_cli
 def make_trajs(n_traj=3, length=4, obs_dim=2, act_dim=2, seed=0):
     rng = np.random.default_rng(seed)
     n = n_traj * length
-    return Trajectories(rng.normal(size=(n, obs_dim)).astype(np.float32), rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
-                        rng.normal(size=n).astype(np.float32), rng.normal(size=(n, obs_dim)).astype(np.float32),
-                        np.zeros(n, np.float32), np.full(n_traj, length))
+    return Trajectories(
+        rng.normal(size=(n, obs_dim)).astype(np.float32),
+        rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
+        rng.normal(size=n).astype(np.float32),
+        rng.normal(size=(n, obs_dim)).astype(np.float32),
+        np.zeros(n, np.float32),
+        np.full(n_traj, length),
+    )
 
 
 def write_task(root, t, steps=(100, 200), env_name="point-robot", obs_dim=2):
     d = task_dir(root, t)
     for s in steps:
-        write_checkpoint(d, s, {"sample": make_trajs(seed=s + t, obs_dim=obs_dim), "eval": make_trajs(1, seed=s, obs_dim=obs_dim)})
-    write_task_meta(d, {"env_name": env_name, "task_idx": t, "obs_dim": obs_dim, "action_dim": 2,
-                        "checkpoints": list(steps), "complete": True})
+        write_checkpoint(
+            d, s, {"sample": make_trajs(seed=s + t, obs_dim=obs_dim), "eval": make_trajs(1, seed=s, obs_dim=obs_dim)}
+        )
+    write_task_meta(
+        d,
+        {
+            "env_name": env_name,
+            "task_idx": t,
+            "obs_dim": obs_dim,
+            "action_dim": 2,
+            "checkpoints": list(steps),
+            "complete": True,
+        },
+    )
     return d
 
 
@@ -46,24 +62,31 @@ def test_load_selects_epochs_and_n_trj(tmp_path):
     np.testing.assert_array_equal(data.obs[:8], make_trajs(seed=100).obs[:8])
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(task=1), "missing dataset folder"),
-    (dict(env_name="sparse-point-robot"), "is for env 'point-robot': expected 'sparse-point-robot'"),
-    (dict(obs_dim=3), "obs/action dims 2/2: expected 3/2"),
-    (dict(n_trj=9), "expected at least n_trj=9"),
-    (dict(steps=range(100, 400, 100)), "missing checkpoint file"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(task=1), "missing dataset folder"),
+        (dict(env_name="sparse-point-robot"), "is for env 'point-robot': expected 'sparse-point-robot'"),
+        (dict(obs_dim=3), "obs/action dims 2/2: expected 3/2"),
+        (dict(n_trj=9), "expected at least n_trj=9"),
+        (dict(steps=range(100, 400, 100)), "missing checkpoint file"),
+    ],
+)
 def test_bad_data_errors(tmp_path, kwargs, match):
     write_task(tmp_path, 0)
     args = dict(task=0, steps=range(100, 300, 100), n_trj=2, env_name="point-robot", obs_dim=2)
     args.update(kwargs)
     with pytest.raises(UserError, match=match):
-        load_task_data(tmp_path, args["task"], args["steps"], "sample", args["n_trj"], args["env_name"], args["obs_dim"], 2)
+        load_task_data(
+            tmp_path, args["task"], args["steps"], "sample", args["n_trj"], args["env_name"], args["obs_dim"], 2
+        )
 
 
 def test_wrong_observation_size_in_file(tmp_path):
     d = write_task(tmp_path, 0, obs_dim=3)
-    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200], "complete": True})  # no dims
+    write_task_meta(
+        d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200], "complete": True}
+    )  # no dims
     with pytest.raises(UserError, match=r"observation size \(3,\)"):
         load_task_data(tmp_path, 0, [100], "sample", 1, "point-robot", 2, 2)
 
@@ -76,8 +99,10 @@ def test_check_reports_each_task(tmp_path):
     assert len(report.lines) == 2 and "complete" in report.lines[0]
 
 
+@pytest.mark.slow
 def test_check_warns_about_other_package_versions(tmp_path):
     from rlkit.data.meta import read_task_meta, running_versions
+
     for t in (0, 1, 2):
         d = write_task(tmp_path, t)
         meta = read_task_meta(d)
@@ -85,7 +110,9 @@ def test_check_warns_about_other_package_versions(tmp_path):
         write_task_meta(d, meta)
     report = check_dataset(tmp_path)
     assert report.problems == []  # a warning, not a failure
-    assert len(report.warnings) == 1 and report.warnings[0].startswith("tasks [1, 2] were written with torch 2.0.1, mujoco 3.0.0")
+    assert len(report.warnings) == 1 and report.warnings[0].startswith(
+        "tasks [1, 2] were written with torch 2.0.1, mujoco 3.0.0"
+    )
     proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 0 and "warning: tasks [1, 2]" in proc.stderr
 
@@ -108,6 +135,7 @@ def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
     assert (back / "normalizer.npz").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "delete", "nan"])
 def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
     """The loader names the damaged file instead of a BadZipFile/FileNotFoundError traceback; check reports
@@ -123,7 +151,11 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
         t = make_trajs(seed=7)
         t.rewards[:] = np.nan
         write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": t})
-    expected = {"truncate": "truncated or unreadable", "delete": "missing checkpoint file", "nan": "non-finite values in ['rewards']"}
+    expected = {
+        "truncate": "truncated or unreadable",
+        "delete": "missing checkpoint file",
+        "nan": "non-finite values in ['rewards']",
+    }
     with pytest.raises(UserError, match=r"step200\.npz") as info:
         load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)
     assert expected[damage] in str(info.value) and "\n" not in str(info.value)
@@ -139,10 +171,23 @@ def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
     """A copied folder, another task list, an unfinished task, a step file of another run: each named in one line."""
     import json
     import shutil
+
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
-    load = lambda **kw: load_task_data(tmp_path, kw.get("task", 1), kw.get("steps", [100]), "sample", 2, "point-robot",
-                                       2, 2, expected_task=kw.get("expected"))
+
+    def load(**kw):
+        return load_task_data(
+            tmp_path,
+            kw.get("task", 1),
+            kw.get("steps", [100]),
+            "sample",
+            2,
+            "point-robot",
+            2,
+            2,
+            expected_task=kw.get("expected"),
+        )
+
     meta_path = task_dir(tmp_path, 1) / "task.json"
     meta = json.loads(meta_path.read_text())
     meta["task"] = {"goal": [0.5, 0.5]}
@@ -167,9 +212,12 @@ def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
     assert any("interrupted stage-1 task" in p for p in check_dataset(tmp_path).problems)
 
 
+@pytest.mark.slow
 def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
     import json
+
     from tests.conftest import ROOT, run_cli
+
     write_task(tmp_path, 0)
     meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
     meta["complete"] = False
@@ -183,10 +231,16 @@ def test_fast_npz_reader_equals_np_load(tmp_path, save):
     """`read_npz` (views over the file's bytes) against np.load: plain, compressed, Fortran-ordered,
     big-endian, 0-d and empty arrays, and a key the file lacks."""
     from rlkit.data.npz import read_npz
+
     rng = np.random.default_rng(0)
-    arrays = {"a": rng.normal(size=(7, 3)).astype(np.float32), "b": np.arange(5, dtype=np.int64),
-              "c": np.asfortranarray(rng.normal(size=(4, 6))), "d": np.arange(6, dtype=">f8").reshape(2, 3),
-              "e": np.float64(3.5), "f": np.zeros((0, 2), np.float32)}
+    arrays = {
+        "a": rng.normal(size=(7, 3)).astype(np.float32),
+        "b": np.arange(5, dtype=np.int64),
+        "c": np.asfortranarray(rng.normal(size=(4, 6))),
+        "d": np.arange(6, dtype=">f8").reshape(2, 3),
+        "e": np.float64(3.5),
+        "f": np.zeros((0, 2), np.float32),
+    }
     path = tmp_path / "x.npz"
     save(path, **arrays)
     got = read_npz(path, [*arrays, "missing"])
@@ -200,6 +254,7 @@ def test_fast_npz_reader_equals_np_load(tmp_path, save):
 def interrupt(tdir, listed=()):
     """task.json as a stage-1 run killed mid-task leaves it: incomplete, listing `listed` of its step files."""
     import json
+
     meta = json.loads((tdir / "task.json").read_text())
     meta.update(complete=False, checkpoints=list(listed))
     write_task_meta(tdir, meta)
@@ -218,17 +273,30 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
     assert "rerun policy_train.py with the same settings to resume it" in task1[0]
     assert [p for p in report.problems if "another stage-1 run" in p] == [
         f"{str(task_dir(tmp_path, 2))!r} holds step files that task.json does not list: ['step900.npz'] "
-        "(left by another stage-1 run?)"]
+        "(left by another stage-1 run?)"
+    ]
     assert len(report.problems) == 2 and "INCOMPLETE" in report.lines[1]
 
 
-@pytest.mark.parametrize("case,code", [("usable", 0), ("warning", 0), ("interrupted", 1), ("truncated task.json", 1),
-                                       ("no task.json", 1), ("other env's sizes", 1), ("no such folder", 2),
-                                       ("no goal_idx folders", 2)])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case,code",
+    [
+        ("usable", 0),
+        ("warning", 0),
+        ("interrupted", 1),
+        ("truncated task.json", 1),
+        ("no task.json", 1),
+        ("other env's sizes", 1),
+        ("no such folder", 2),
+        ("no goal_idx folders", 2),
+    ],
+)
 def test_check_exit_codes(tmp_path, case, code):
     """0 usable (warnings allowed), 1 problems in the dataset (each a line, the other tasks still checked),
     2 bad arguments; never a traceback."""
     from rlkit.data.meta import read_task_meta
+
     data = tmp_path / "data"
     d = write_task(data, 0)
     write_task(data, 1)
@@ -262,23 +330,29 @@ def beside(folder):
     return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
 
 
+@pytest.mark.slow
 def test_legacy_commands_refuse_a_non_empty_destination_unless_overwrite(tmp_path):
     """A second export into the same folder would leave the first one's files, an import into a dataset would
     replace its task.json: both refused; --overwrite replaces the destination whole."""
     from rlkit.data.meta import read_task_meta
+
     ours, legacy = tmp_path / "ours", tmp_path / "legacy"
     for t in (0, 1):
         write_task(ours, t)
     export_legacy(ours, legacy)
-    with pytest.raises(UserError, match=r"destination '.*legacy' is not empty: expected a new or empty folder "
-                                        r"\(--overwrite replaces it whole\)"):
+    with pytest.raises(
+        UserError,
+        match=r"destination '.*legacy' is not empty: expected a new or empty folder "
+        r"\(--overwrite replaces it whole\)",
+    ):
         export_legacy(ours, legacy)
     other = tmp_path / "other"
     write_task(other, 3, steps=(300,))
     export_legacy(other, legacy, overwrite=True)
     assert sorted(p.name for p in legacy.iterdir()) == ["goal_idx3"]  # nothing of the first export is left
     assert sorted(p.name for p in (legacy / "goal_idx3").iterdir()) == ["trj_eval0_step300.npy"] + [
-        f"trj_evalsample{k}_step300.npy" for k in range(3)]
+        f"trj_evalsample{k}_step300.npy" for k in range(3)
+    ]
     write_task_meta(task_dir(ours, 0), dict(read_task_meta(task_dir(ours, 0)), seed=7))
     with pytest.raises(UserError, match="is not empty"):
         import_legacy(legacy, ours, "point-robot", allow_pickle=True)
@@ -293,15 +367,18 @@ def test_legacy_commands_refuse_a_non_empty_destination_unless_overwrite(tmp_pat
     assert proc.returncode == 2 and proc.stderr.startswith("error: destination") and len(proc.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("dst", ["src", "src/sub", "src/goal_idx0", "."],
-                         ids=["same", "inside", "task folder", "parent"])
+@pytest.mark.parametrize(
+    "dst", ["src", "src/sub", "src/goal_idx0", "."], ids=["same", "inside", "task folder", "parent"]
+)
 def test_legacy_destination_outside_the_source(tmp_path, dst):
     """SRC == DST, DST inside SRC, and DST holding SRC (which --overwrite would delete) are refused."""
     src = tmp_path / "src"
     write_task(src, 0)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    for call in (lambda: export_legacy(src, tmp_path / dst, overwrite=True),
-                 lambda: import_legacy(src, tmp_path / dst, "point-robot", allow_pickle=True, overwrite=True)):
+    for call in (
+        lambda: export_legacy(src, tmp_path / dst, overwrite=True),
+        lambda: import_legacy(src, tmp_path / dst, "point-robot", allow_pickle=True, overwrite=True),
+    ):
         with pytest.raises(UserError, match="expected a folder outside the source"):
             call()
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
@@ -311,6 +388,7 @@ def test_overwrite_that_fails_leaves_the_old_destination_whole(tmp_path):
     """The new tree is built beside the destination: a damaged source file met half-way through leaves the
     old dataset byte for byte, and no temporary folder behind."""
     from rlkit.fileio import read_tree
+
     ours, legacy = tmp_path / "ours", tmp_path / "legacy"
     for t in (0, 1):
         write_task(ours, t)
@@ -322,19 +400,28 @@ def test_overwrite_that_fails_leaves_the_old_destination_whole(tmp_path):
     assert read_tree(ours) == before and beside(ours) == []
 
 
+@pytest.mark.slow
 def test_import_legacy_refuses_data_of_another_env(tmp_path):
     """Point-robot data imported as cheetah-vel: refused before anything is written, naming both sizes."""
     ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
     write_task(ours, 0)
     export_legacy(ours, legacy)
-    with pytest.raises(UserError, match=r"holds observations of size 2 and actions of size 2: expected 20 and 6 "
-                                        r"\(those of 'cheetah-vel': is --env-name right\?\)"):
+    with pytest.raises(
+        UserError,
+        match=r"holds observations of size 2 and actions of size 2: expected 20 and 6 "
+        r"\(those of 'cheetah-vel': is --env-name right\?\)",
+    ):
         import_legacy(legacy, back, "cheetah-vel", allow_pickle=True, env_dims=(20, 6))
     assert not back.exists() and beside(back) == []
-    proc = run_cli(["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "cheetah-vel",
-                    "--allow-pickle"], cwd=ROOT, check=False)
+    proc = run_cli(
+        ["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "cheetah-vel", "--allow-pickle"],
+        cwd=ROOT,
+        check=False,
+    )
     assert proc.returncode == 2 and "expected 20 and 6" in proc.stderr and len(proc.stderr.splitlines()) == 1
     assert not back.exists()
-    run_cli(["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "point-robot",
-             "--allow-pickle"], cwd=ROOT)
+    run_cli(
+        ["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "point-robot", "--allow-pickle"],
+        cwd=ROOT,
+    )
     assert run_cli(["-m", "rlkit.data", "check", str(back)], cwd=ROOT).returncode == 0

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from rlkit.envs import NormalizedBoxEnv
-from rlkit.tasks import make_env, oracle_return, random_return
 from rlkit.envs.point_robot import point_goals
 from rlkit.errors import UserError
+from rlkit.tasks import make_env, oracle_return, random_return
 
 HELD_OUT = list(range(2, 40, 4))
 ORACLE = [-4.39, -3.64, -3.05, -3.75, -4.43, -4.32, -3.54, -3.10, -3.86, -4.47]
@@ -128,16 +128,24 @@ def test_point_robot_wind_formulas():
 
 
 # env_name -> (has a sparse reward, has a scripted oracle, describes its tasks in task files)
-CAPABILITIES = {"point-robot": (False, True, False), "sparse-point-robot": (True, True, False),
-                "point-robot-wind": (True, True, False), "cheetah-vel": (False, False, False),
-                "cheetah-dir": (False, False, False), "ant-goal": (False, False, False),
-                "ant-dir": (False, False, False), "humanoid-dir": (False, False, False),
-                "hopper-rand-params": (False, False, True), "walker-rand-params": (False, False, True),
-                "sparse-walker-rand-params": (True, False, True)}
+CAPABILITIES = {
+    "point-robot": (False, True, False),
+    "sparse-point-robot": (True, True, False),
+    "point-robot-wind": (True, True, False),
+    "cheetah-vel": (False, False, False),
+    "cheetah-dir": (False, False, False),
+    "ant-goal": (False, False, False),
+    "ant-dir": (False, False, False),
+    "humanoid-dir": (False, False, False),
+    "hopper-rand-params": (False, False, True),
+    "walker-rand-params": (False, False, True),
+    "sparse-walker-rand-params": (True, False, True),
+}
 
 
 def test_every_family_declares_its_capabilities_on_the_base_class():
     from rlkit.tasks import ENVS
+
     assert set(CAPABILITIES) == set(ENVS)
     for name, (sparse, oracle, task_files) in CAPABILITIES.items():
         env = make_env(name, n_tasks=2)
@@ -154,6 +162,7 @@ def test_sparse_rewards_on_a_dense_env_is_one_line_naming_it():
     from rlkit.config import load_config
     from rlkit.tasks import scored_reward_fn
     from tests.conftest import ROOT
+
     dense = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {"sparse_rewards": True}})
     env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
     with pytest.raises(UserError, match="sparse_rewards is set but 'point-robot' has no sparse reward"):
@@ -165,6 +174,7 @@ def test_sparse_rewards_on_a_dense_env_is_one_line_naming_it():
 
 def test_env_rng_state_round_trip_repeats_the_episode_starts_through_a_wrapper():
     from rlkit.envs import env_rng_state, set_env_rng_state
+
     env = NormalizedBoxEnv(make_env("point-robot-wind", n_tasks=2))
     env.reset(seed=3)
     saved = env_rng_state(env)
@@ -176,5 +186,6 @@ def test_env_rng_state_round_trip_repeats_the_episode_starts_through_a_wrapper()
 def test_only_rlkit_envs_reaches_into_an_envs_generator():
     from tests.conftest import ROOT
     from tests.test_layers import SOURCES
+
     holders = [str(p.relative_to(ROOT)) for p in SOURCES if "bit_generator.state" in p.read_text()]
     assert holders == ["rlkit/envs/base.py"]

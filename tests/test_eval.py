@@ -1,12 +1,13 @@
 """The three meta-test protocols: episode counts, context contents, when z is inferred."""
+
 import numpy as np
 import torch
 
+from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv
-from rlkit.tasks import make_env
 from rlkit.envs.point_robot import PointEnv
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
-from rlkit.data.rollout import rollout
+from rlkit.tasks import make_env
 from rlkit.torch.csro.agent import CSROAgent
 from tests.test_buffer import make as make_buffer
 
@@ -61,8 +62,15 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
     def record(kind, paths):
         kinds.append((kind, paths.actions.copy()))
 
-    returns = nonprior_context(agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0),
-                               torch.Generator().manual_seed(0), on_paths=record).returns
+    returns = nonprior_context(
+        agent,
+        envs_for([2, 6]),
+        SETTING,
+        DEV,
+        np.random.default_rng(0),
+        torch.Generator().manual_seed(0),
+        on_paths=record,
+    ).returns
     assert [len(r) for r in returns] == [5, 5]
     assert [k for k, _ in kinds] == ["context", "scored"] * 5
     # context only holds the context episodes: 20, 40, ... transitions
@@ -82,7 +90,9 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
 def test_offline_context_adds_h_transitions_before_each_episode():
     agent = SpyAgent()
     buf = make_buffer(tasks=(2, 6))
-    returns = offline_context(agent, envs_for([2, 6]), [2, 6], buf, SETTING, DEV, torch.Generator().manual_seed(0)).returns
+    returns = offline_context(
+        agent, envs_for([2, 6]), [2, 6], buf, SETTING, DEV, torch.Generator().manual_seed(0)
+    ).returns
     assert [len(r) for r in returns] == [5, 5]
     assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
 
@@ -110,8 +120,15 @@ def test_nonprior_context_collects_at_least_h_transitions_when_episodes_end_earl
         e = NormalizedBoxEnv(EarlyEndPoint(n_tasks=8))
         e.reset_task(t)
         envs.append(e)
-    result = nonprior_context(agent, envs, SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0),
-                              on_paths=lambda kind, paths: kinds.append((kind, list(paths.lengths))))
+    result = nonprior_context(
+        agent,
+        envs,
+        SETTING,
+        DEV,
+        np.random.default_rng(0),
+        torch.Generator().manual_seed(0),
+        on_paths=lambda kind, paths: kinds.append((kind, list(paths.lengths))),
+    )
     assert [len(r) for r in result.returns] == [15, 15]  # ceil(100 / 7) scored episodes of 7 steps
     # before each scored episode: three 7-step context episodes (21 >= H = 20 new transitions)
     assert [k for k, _ in kinds] == (["context"] * 3 + ["scored"]) * 15
@@ -138,9 +155,11 @@ def test_sparse_env_scores_sparse_returns():
 
 def test_sparse_returns_ignore_padding_of_short_episodes():
     from rlkit.data.rollout import Paths
+
     rewards = np.array([[-0.1, -0.1, 0.0, 0.0], [-1.0, -0.15, -0.05, -0.5]])
-    p = Paths(np.zeros((2, 4, 2)), np.zeros((2, 4, 2)), rewards, np.zeros((2, 4, 2)), np.zeros((2, 4)),
-              np.array([2, 4]))
+    p = Paths(
+        np.zeros((2, 4, 2)), np.zeros((2, 4, 2)), rewards, np.zeros((2, 4, 2)), np.zeros((2, 4)), np.array([2, 4])
+    )
     sparsify = make_env("sparse-point-robot", n_tasks=2, goal_radius=0.2).sparsify_rewards
     np.testing.assert_allclose(p.returns(sparsify), [0.9 + 0.9, 0.85 + 0.95])
     np.testing.assert_allclose(p.returns(), rewards.sum(1))
@@ -152,8 +171,16 @@ def test_evaluator_env_generators_continue_after_a_resume():
     from rlkit.config import load_config
     from rlkit.eval import Evaluator
     from tests.conftest import ROOT
-    cfg = load_config(ROOT / "configs" / "cheetah-vel.json", {"env_params": {"n_tasks": 4}, "n_train_tasks": 2,
-                                                              "n_eval_tasks": 2, "algo_params": {"num_evals": 2, "meta_batch": 2}})
+
+    cfg = load_config(
+        ROOT / "configs" / "cheetah-vel.json",
+        {
+            "env_params": {"n_tasks": 4},
+            "n_train_tasks": 2,
+            "n_eval_tasks": 2,
+            "algo_params": {"num_evals": 2, "meta_batch": 2},
+        },
+    )
     straight = Evaluator(cfg, [2, 3], None, None, seed=5, device=DEV)
     for env in straight.envs:  # an iteration's episodes move the generators on
         env.reset()
@@ -176,16 +203,19 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
     from rlkit.envs import env_rng_state
     from rlkit.eval import Evaluator
     from tests.conftest import ROOT
-    cfg = load_config(ROOT / "configs" / "point-robot.json",
-                      {"algo_params": {"num_evals": 2, "num_steps_per_eval": 20}})
+
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 20}}
+    )
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=None)
     envs = show_path.run_protocol(setup, SpyAgent(), "online", 2, DEV, 0)[0]  # point-robot resets draw nothing
     evaluator = Evaluator(cfg, [2, 6], None, None, seed=5, device=DEV)
     assert [e.unwrapped.task_idx for e in envs] == [t for t, _ in evaluator.jobs] == [2, 2, 6, 6]
     assert [env_rng_state(e) for e in envs] == evaluator.rng_states()
     assert env_rng_state(envs[0]) == env_rng_state(envs[2]) != env_rng_state(envs[1])
-    assert evaluator.setting == EvalSetting(20, cfg.algo_params.max_path_length, cfg.algo_params.num_exp_traj_eval,
-                                            cfg.algo_params.use_next_obs_in_context)
+    assert evaluator.setting == EvalSetting(
+        20, cfg.algo_params.max_path_length, cfg.algo_params.num_exp_traj_eval, cfg.algo_params.use_next_obs_in_context
+    )
 
 
 def test_show_path_repeats_the_meta_test_of_its_snapshot():
@@ -198,8 +228,10 @@ def test_show_path_repeats_the_meta_test_of_its_snapshot():
     from rlkit.config import load_config
     from rlkit.eval import Evaluator
     from tests.conftest import ROOT
-    cfg = load_config(ROOT / "configs" / "point-robot.json",
-                      {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}})
+
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+    )
     buffer = make_buffer(tasks=(2, 6))
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
     agent = SpyAgent()

@@ -1,4 +1,5 @@
 """Task split (docs/algorithm.md, "Task split") and device selection."""
+
 import json
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def test_gpu_request_without_cuda_falls_back_with_a_note(capsys):
     assert select_device(-1) == torch.device("cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
 def test_keep_freed_memory_takes_effect_on_glibc():
     """The entry points' malloc setting is accepted (run in a child: it is process-wide)."""
@@ -50,6 +52,7 @@ def test_keep_freed_memory_takes_effect_on_glibc():
 def test_a_key_added_since_a_run_was_written_counts_as_its_default():
     from rlkit.config import load_config
     from rlkit.run_folder import config_differences
+
     new = load_config(None).to_dict()
     old = json.loads(json.dumps(new))
     del old["algo_params"]["use_hvar"], old["algo_params"]["z_strategy"]  # written before the keys existed
@@ -63,6 +66,7 @@ def test_a_run_written_when_the_bottleneck_default_was_false_still_resumes():
     OFFPEARL, so those runs resume, while an OFFPEARL run of the old false (no bottleneck) is another config."""
     from rlkit.config import load_config
     from rlkit.run_folder import config_differences
+
     for algo, same in (("CSRO", True), ("FOCAL", True), ("OFFPEARL", False)):
         new = load_config(None, {"algo_type": algo}).to_dict()
         old = json.loads(json.dumps(new))

@@ -1,5 +1,6 @@
 """Both stages through their CLIs on every family but point-robot (tested in test_smoke): 2 tasks, a few
 hundred SAC steps, 2 iterations."""
+
 import json
 
 import numpy as np
@@ -10,10 +11,19 @@ from click.testing import CliRunner
 from rlkit.logging import RETURN_COLUMNS
 from tests.conftest import ROOT
 
-CONFIGS = {"cheetah-vel": "cheetah-vel.json", "cheetah-dir": "cheetah-dir.json", "ant-goal": "ant-goal.json",
-           "ant-dir": "ant-dir.json", "humanoid-dir": "humanoid-dir.json",
-           "hopper-rand-params": "hopper_rand_params.json", "walker-rand-params": "walker_rand_params.json",
-           "sparse-walker-rand-params": "sparse-walker-rand-params.json", "point-robot-wind": "point-robot-wind.json"}
+pytestmark = pytest.mark.slow  # both stages of every family: seconds each
+
+CONFIGS = {
+    "cheetah-vel": "cheetah-vel.json",
+    "cheetah-dir": "cheetah-dir.json",
+    "ant-goal": "ant-goal.json",
+    "ant-dir": "ant-dir.json",
+    "humanoid-dir": "humanoid-dir.json",
+    "hopper-rand-params": "hopper_rand_params.json",
+    "walker-rand-params": "walker_rand_params.json",
+    "sparse-walker-rand-params": "sparse-walker-rand-params.json",
+    "point-robot-wind": "point-robot-wind.json",
+}
 
 
 def tiny_config(name: str, work) -> str:
@@ -22,10 +32,21 @@ def tiny_config(name: str, work) -> str:
     assert cfg["env_name"] == name
     cfg.update(n_train_tasks=1, n_eval_tasks=1, interpolation=False, latent_size=4, net_size=32)
     cfg["env_params"].update(n_tasks=2, max_episode_steps=50)
-    cfg["algo_params"].update(meta_batch=1, batch_size=32, num_iterations=2, num_train_steps_per_itr=5, num_evals=1,
-                              num_steps_per_eval=100, embedding_batch_size=32, embedding_mini_batch_size=32,
-                              max_path_length=50, train_epoch=[100, 300, 100], eval_epoch=[100, 300, 100], n_trj=2,
-                              data_dir=f"./offline_dataset/{name}-tiny")
+    cfg["algo_params"].update(
+        meta_batch=1,
+        batch_size=32,
+        num_iterations=2,
+        num_train_steps_per_itr=5,
+        num_evals=1,
+        num_steps_per_eval=100,
+        embedding_batch_size=32,
+        embedding_mini_batch_size=32,
+        max_path_length=50,
+        train_epoch=[100, 300, 100],
+        eval_epoch=[100, 300, 100],
+        n_trj=2,
+        data_dir=f"./offline_dataset/{name}-tiny",
+    )
     path = work / f"{name}-tiny.json"
     path.write_text(json.dumps(cfg))
     return str(path)
@@ -45,6 +66,7 @@ def test_both_stages_run_on_every_family(name, tmp_path, monkeypatch):
     import policy_train
     import show_path
     from rlkit.data.__main__ import main as data_cli
+
     monkeypatch.chdir(tmp_path)  # the configs' data_dir and output folders are relative
     config = tiny_config(name, tmp_path)
     sac_config = "tiny_point" if "point" in name else "tiny_mujoco"

@@ -12,6 +12,7 @@ equivalence tests (tests/test_networks.py).
 After an intended change of behaviour, regenerate with `python scripts/update_golden.py` (it
 measures the spread over kernel variants on the host it runs on) and say why in the commit message.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,9 @@ TOLERANCES = GOLDEN_DIR / "tolerances.json"
 # critic's target within 300 steps: at 100 a 1% change of the discount stayed below the spread.
 GOLDEN_RUNS = {
     "csro": {"algo_params": {"num_iterations": 3, "num_train_steps_per_itr": 100, "reward_scale": 1.0}},
-    "brac": {"algo_params": {"num_iterations": 3, "num_train_steps_per_itr": 100, "reward_scale": 1.0, "use_brac": True}},
+    "brac": {
+        "algo_params": {"num_iterations": 3, "num_train_steps_per_itr": 100, "reward_scale": 1.0, "use_brac": True}
+    },
 }
 # One thread (the thread count changes the order of float sums) for every library that has its own.
 PINNED_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -49,8 +52,14 @@ def golden_runs(work: Path, env: dict[str, str] | None = None, dtype: str = "flo
     under this environment plus `env` (kernel variables such as MKL_CBWR, read when torch loads).
     float32 is there only for `scripts/update_golden.py` to show the spread the float64 runs avoid."""
     work.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(work), dtype], cwd=work, capture_output=True,
-                          text=True, timeout=900, env={**os.environ, "PYTHONPATH": str(ROOT), **PINNED_ENV, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), str(work), dtype],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **PINNED_ENV, **(env or {})},
+    )
     if proc.returncode != 0:
         raise AssertionError(f"golden runs failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return {name: pd.read_csv(work / f"{name}.csv") for name in GOLDEN_RUNS}
@@ -59,6 +68,7 @@ def golden_runs(work: Path, env: dict[str, str] | None = None, dtype: str = "flo
 def _compute(work: Path, dtype: str) -> None:
     """In this process: `dtype`, one thread; the tiny dataset through stage 1's CLI, then each golden run."""
     import torch
+
     torch.set_default_dtype(getattr(torch, dtype))
     torch.set_num_threads(1)
     sys.path.insert(0, str(ROOT))
@@ -66,9 +76,11 @@ def _compute(work: Path, dtype: str) -> None:
     from rlkit.config import load_config
     from rlkit.experiment import MetaTrainer, prepare
     from rlkit.logging import TIMING_COLUMNS
+
     os.chdir(work)
-    policy_train.main.main(["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--no-progress"],
-                           standalone_mode=False)
+    policy_train.main.main(
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--no-progress"], standalone_mode=False
+    )
     for name, overrides in GOLDEN_RUNS.items():
         overrides = json.loads(json.dumps(overrides))
         overrides["algo_params"]["data_dir"] = str(work / "offline_dataset" / "point-robot-tiny")
@@ -93,6 +105,7 @@ def golden_frames(tmp_path_factory) -> dict[str, pd.DataFrame]:
     return golden_runs(tmp_path_factory.mktemp("golden"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(GOLDEN_RUNS))
 def test_matches_golden(name, golden_frames):
     got, want = golden_frames[name], pd.read_csv(golden_path(name))
@@ -109,8 +122,11 @@ def test_golden_tolerances_see_one_iteration_of_change(name):
     tol = json.loads(TOLERANCES.read_text())["runs"][name]
     assert set(tol) == set(want.columns)
     stale = want.shift(1).iloc[1:]  # each row replaced by the previous iteration's
-    blind = [c for c in want.columns if (want[c].iloc[1:] != stale[c]).any() and not deviations(
-        stale[[c]], want[[c]].iloc[1:], tol)]
+    blind = [
+        c
+        for c in want.columns
+        if (want[c].iloc[1:] != stale[c]).any() and not deviations(stale[[c]], want[[c]].iloc[1:], tol)
+    ]
     assert not blind, f"tolerances of {name!r} do not see one iteration of change in {blind}"
 
 
@@ -118,10 +134,19 @@ def test_data_follows_torch_default_dtype():
     """The golden runs' robustness to CPU kernels rests on float64 all the way: the data's tensors
     take torch's default dtype (float32 unless a caller, here the golden process, sets float64)."""
     import torch
+
     from rlkit.data.buffer import MultiTaskBuffer
     from rlkit.data.dataset import Trajectories
-    data = {0: Trajectories(*(np.zeros((4, d), np.float32) for d in (2, 2)), np.zeros(4, np.float32),
-                            np.zeros((4, 2), np.float32), np.zeros(4, np.float32), np.array([4]))}
+
+    data = {
+        0: Trajectories(
+            *(np.zeros((4, d), np.float32) for d in (2, 2)),
+            np.zeros(4, np.float32),
+            np.zeros((4, 2), np.float32),
+            np.zeros(4, np.float32),
+            np.array([4]),
+        )
+    }
     assert MultiTaskBuffer(data, 2, 2, torch.device("cpu")).data.dtype == torch.float32
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)

@@ -2,6 +2,7 @@
 
 Through the trainer's public surface only (`train_step`, `latents`, `modules`, `optimizers`, `state_dict`) and
 torch's own hooks, so that the trainer's private methods can change without these tests."""
+
 import io
 
 import pytest
@@ -28,8 +29,13 @@ def make_trainer(seed: int = 0, **overrides) -> CSROTrainer:
 def make_inputs(T=3, b=8, B=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     context = torch.randn(T, b, OBS + ACT + 1, generator=g)
-    batch = RLBatch(torch.randn(T, B, OBS, generator=g), torch.rand(T, B, ACT, generator=g) * 2 - 1,
-                    torch.randn(T, B, 1, generator=g), torch.randn(T, B, OBS, generator=g), torch.zeros(T, B, 1))
+    batch = RLBatch(
+        torch.randn(T, B, OBS, generator=g),
+        torch.rand(T, B, ACT, generator=g) * 2 - 1,
+        torch.randn(T, B, 1, generator=g),
+        torch.randn(T, B, OBS, generator=g),
+        torch.zeros(T, B, 1),
+    )
     return torch.arange(T), context, batch
 
 
@@ -82,20 +88,23 @@ CLUB = ["club_net", "step club"]  # 2: the CLUB net's fit builds its gradients o
 ACTOR_CRITIC_TAIL = ["step qf", "step encoder", "vf", "step vf", "policy", "step policy"]
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    # 3 + 1 build the encoder's gradients (the CLUB bound none of the CLUB net's), 4 the critics' only
-    ({}, CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
-    ({"use_brac": True}, ["dual_critic", "step dual_critic"] * 3 + CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
-    ({"algo_type": "FOCAL"}, ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
-    # PEARL's KL builds the encoder's gradients, then the critic's loss adds to them (oyster sac.py: KL backward,
-    # then the Q backward, then the Q and encoder steps)
-    ({"algo_type": "OFFPEARL"}, ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),
-    # without the bottleneck (PEARL's deterministic z) only the critic's loss trains the encoder
-    ({"algo_type": "OFFPEARL", "use_information_bottleneck": False}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),
-    ({"allow_backward_z": True}, CLUB + ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),  # its own losses + 4
-    (CLASSIFIER, CLUB + ["classifier", "encoder", "qf"] + ACTOR_CRITIC_TAIL),
-    ({"use_club": False, "use_FOCAL_cl": False}, ["qf"] + ACTOR_CRITIC_TAIL),  # nothing trains the encoder
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        # 3 + 1 build the encoder's gradients (the CLUB bound none of the CLUB net's), 4 the critics' only
+        ({}, CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+        ({"use_brac": True}, ["dual_critic", "step dual_critic"] * 3 + CLUB + ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+        ({"algo_type": "FOCAL"}, ["encoder", "qf"] + ACTOR_CRITIC_TAIL),
+        # PEARL's KL builds the encoder's gradients, then the critic's loss adds to them (oyster sac.py: KL backward,
+        # then the Q backward, then the Q and encoder steps)
+        ({"algo_type": "OFFPEARL"}, ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),
+        # without the bottleneck (PEARL's deterministic z) only the critic's loss trains the encoder
+        ({"algo_type": "OFFPEARL", "use_information_bottleneck": False}, ["qf", "encoder"] + ACTOR_CRITIC_TAIL),
+        ({"allow_backward_z": True}, CLUB + ["encoder", "qf", "encoder"] + ACTOR_CRITIC_TAIL),  # its own losses + 4
+        (CLASSIFIER, CLUB + ["classifier", "encoder", "qf"] + ACTOR_CRITIC_TAIL),
+        ({"use_club": False, "use_FOCAL_cl": False}, ["qf"] + ACTOR_CRITIC_TAIL),  # nothing trains the encoder
+    ],
+)
 def test_each_backward_builds_gradients_for_what_is_stepped_next(overrides, expected):
     tr = make_trainer(**overrides)
     tasks, context, batch = make_inputs()

@@ -5,6 +5,7 @@ under the `no_host_reads` guard (capture-safe: no host read, no data-sized op), 
 path that capture replays gives the same numbers as the eager step. Where CUDA exists, the captured
 step is compared with eager, resumed, and switched off. The device tests mock CUDA as available or not.
 """
+
 import json
 
 import numpy as np
@@ -19,18 +20,35 @@ from tests.conftest import TINY_CONFIG
 from tests.test_gradient_flow import CLASSIFIER, extra_batches, make_inputs, make_trainer
 
 CUDA = torch.cuda.is_available()
-STEP_CASES = {"CSRO": {}, "BRAC": {"use_brac": True}, "BRAC-gradient-penalty": {"use_brac": True,
-                                                                                 "dual_critic_penalty": "gradient"},
-              "FOCAL": {"algo_type": "FOCAL"}, "OFFPEARL": {"algo_type": "OFFPEARL"}, "CLASSIFIER": CLASSIFIER,
-              "hvar-poe": {"use_hvar": True, "z_strategy": "poe"}, "z0": {"train_z0_policy": True}}
+STEP_CASES = {
+    "CSRO": {},
+    "BRAC": {"use_brac": True},
+    "BRAC-gradient-penalty": {"use_brac": True, "dual_critic_penalty": "gradient"},
+    "FOCAL": {"algo_type": "FOCAL"},
+    "OFFPEARL": {"algo_type": "OFFPEARL"},
+    "CLASSIFIER": CLASSIFIER,
+    "hvar-poe": {"use_hvar": True, "z_strategy": "poe"},
+    "z0": {"train_z0_policy": True},
+}
 
 
 # ---- the guard ---------------------------------------------------------------------------------------------
-HOST_READS = {"item": lambda t: t[0].item(), "bool": lambda t: bool(t[0]), "branch": lambda t: 1 if t[0] > 0 else 0,
-              "tolist": lambda t: t.tolist(), "numpy": lambda t: t.numpy(), "cpu": lambda t: t.cpu(),
-              "print": lambda t: print(t), "format": lambda t: f"{t[0]:.3f}", "float": lambda t: float(t[0]),
-              "index": lambda t: range(t[0].long()), "nonzero": lambda t: t.nonzero(), "mask": lambda t: t[t > 0],
-              "array": lambda t: np.asarray(t), "repeat_by_tensor": lambda t: t.repeat_interleave(t.long())}
+HOST_READS = {
+    "item": lambda t: t[0].item(),
+    "bool": lambda t: bool(t[0]),
+    "branch": lambda t: 1 if t[0] > 0 else 0,
+    "tolist": lambda t: t.tolist(),
+    "numpy": lambda t: t.numpy(),
+    "cpu": lambda t: t.cpu(),
+    "print": lambda t: print(t),
+    "format": lambda t: f"{t[0]:.3f}",
+    "float": lambda t: float(t[0]),
+    "index": lambda t: range(t[0].long()),
+    "nonzero": lambda t: t.nonzero(),
+    "mask": lambda t: t[t > 0],
+    "array": lambda t: np.asarray(t),
+    "repeat_by_tensor": lambda t: t.repeat_interleave(t.long()),
+}
 
 
 @pytest.mark.parametrize("read", HOST_READS, ids=list(HOST_READS))
@@ -60,15 +78,20 @@ def test_csro_step_is_capture_safe(case):
 def _vector_sac():
     from policy_train import load_sac_config
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+
     sac = load_sac_config("tiny_point", []).sac
     return VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu")), TaskGenerators(3, 0, torch.device("cpu")), sac
 
 
 def _sac_batch(B, seed):
     g = torch.Generator().manual_seed(seed)
-    return {"obs": torch.randn(3, B, 2, generator=g), "actions": torch.rand(3, B, 2, generator=g) * 2 - 1,
-            "rewards": torch.randn(3, B, 1, generator=g), "next_obs": torch.randn(3, B, 2, generator=g),
-            "not_done": torch.ones(3, B, 1)}
+    return {
+        "obs": torch.randn(3, B, 2, generator=g),
+        "actions": torch.rand(3, B, 2, generator=g) * 2 - 1,
+        "rewards": torch.randn(3, B, 1, generator=g),
+        "next_obs": torch.randn(3, B, 2, generator=g),
+        "not_done": torch.ones(3, B, 1),
+    }
 
 
 def test_stage1_update_is_capture_safe():
@@ -93,8 +116,13 @@ def test_brac_alpha_is_updated_and_loaded_in_place():
 # ---- the static-buffer path equals eager ----------------------------------------------------------------
 def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", **algo):
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(TINY_CONFIG, {"algo_params": dict({"num_iterations": 2}, **algo),
-                                    "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+    cfg = load_config(
+        TINY_CONFIG,
+        {
+            "algo_params": dict({"num_iterations": 2}, **algo),
+            "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
+        },
+    )
     return MetaTrainer(prepare(cfg, 0, torch.device(device)), show_progress=False, capture=capture)
 
 
@@ -107,6 +135,7 @@ def _params(mt: MetaTrainer) -> list[torch.Tensor]:
     return [p.detach().cpu().clone() for m in mt.trainer.modules().values() for p in m.state_dict().values()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
 def test_static_buffer_path_equals_eager_over_50_steps(tiny_data, tmp_path, monkeypatch, algo):
     eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, **algo)
@@ -121,19 +150,22 @@ def test_static_buffer_path_equals_eager_over_50_steps(tiny_data, tmp_path, monk
     assert all(torch.equal(eager.sums.values[k], static.sums.values[k]) for k in eager.sums.values)
 
 
+@pytest.mark.slow
 def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tmp_path, monkeypatch):
     """`capture=True` on the CPU: a run of 2 iterations equals one interrupted after the first and resumed."""
     whole = _meta_trainer(tiny_data, tmp_path, monkeypatch, "whole", False)
     whole.runner = graphs.StepRunner(whole._train_and_sum, torch.device("cpu"), True)
     whole.run()
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
-                                    "util_params": {"exp_name": "parts", "base_log_dir": str(tmp_path)}})
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "parts", "base_log_dir": str(tmp_path)}},
+    )
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run(max_iterations=1)
     parts = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True)
     parts.run()
     assert all(torch.equal(p, q) for p, q in zip(_params(whole), _params(parts)))
-    log = (tmp_path / "point-robot" / "parts" / "seed0" / "debug.log")
+    log = tmp_path / "point-robot" / "parts" / "seed0" / "debug.log"
     if log.is_file():
         assert "capture on (static buffers" in log.read_text()
 
@@ -142,8 +174,9 @@ def test_stage1_static_path_writes_the_same_data(tmp_path):
     from policy_train import load_sac_config
     from rlkit.behaviour import train_task_group
     from rlkit.behaviour.generate import TaskGroup
-    from rlkit.fileio import read_tree
     from rlkit.data.dataset import task_dir
+    from rlkit.fileio import read_tree
+
     behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
@@ -193,6 +226,7 @@ def _close(x: torch.Tensor, y: torch.Tensor) -> bool:
     return torch.allclose(x, y, rtol=1e-5, atol=1e-5 * float(y.abs().max().clamp(min=1e-6)))
 
 
+@pytest.mark.slow
 @cuda_only
 @pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
 def test_captured_step_replays_50_steps_like_eager(tiny_data, tmp_path, monkeypatch, algo):
@@ -206,15 +240,20 @@ def test_captured_step_replays_50_steps_like_eager(tiny_data, tmp_path, monkeypa
     assert all(_close(q, p) for p, q in zip(_params(eager), _params(captured)))
 
 
+@pytest.mark.slow
 @cuda_only
 def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
-                                    "util_params": {"exp_name": "c", "base_log_dir": str(tmp_path)}})
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "c", "base_log_dir": str(tmp_path)}},
+    )
     whole = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
     whole.run()
-    cfg2 = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
-                                     "util_params": {"exp_name": "p", "base_log_dir": str(tmp_path)}})
+    cfg2 = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "p", "base_log_dir": str(tmp_path)}},
+    )
     MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True).run(max_iterations=1)
     parts = MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True)
     parts.run()
@@ -222,6 +261,7 @@ def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
     assert all(_close(q, p) for p, q in zip(_params(whole), _params(parts)))
 
 
+@pytest.mark.slow
 @cuda_only
 def test_capture_off_runs_no_graph(tiny_data, tmp_path, monkeypatch):
     graphs.use_capture(None)
@@ -240,12 +280,20 @@ def _mock_cuda(monkeypatch, count: int):
     monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
 
 
-@pytest.mark.parametrize("count,gpu,expected,note", [
-    (1, None, "cuda:0", None), (0, None, "cpu", None), (1, -1, "cpu", None), (2, 1, "cuda:1", None),
-    (1, 3, "cuda:0", "--gpu 3: this machine has 1 CUDA device (0 to 0); running on cuda:0"),
-    (0, 3, "cpu", "--gpu 3 asked for CUDA, which is not available here; running on the CPU")])
+@pytest.mark.parametrize(
+    "count,gpu,expected,note",
+    [
+        (1, None, "cuda:0", None),
+        (0, None, "cpu", None),
+        (1, -1, "cpu", None),
+        (2, 1, "cuda:1", None),
+        (1, 3, "cuda:0", "--gpu 3: this machine has 1 CUDA device (0 to 0); running on cuda:0"),
+        (0, 3, "cpu", "--gpu 3 asked for CUDA, which is not available here; running on the CPU"),
+    ],
+)
 def test_select_device(monkeypatch, capsys, count, gpu, expected, note):
     from rlkit.cli import select_device
+
     _mock_cuda(monkeypatch, count)
     assert select_device(gpu) == torch.device(expected)
     err = capsys.readouterr().err
@@ -255,6 +303,7 @@ def test_select_device(monkeypatch, capsys, count, gpu, expected, note):
 def _entry_devices(monkeypatch, tmp_path, module, args):
     """The device an entry script hands to what builds the trainer, the buffers and the env wrappers."""
     from click.testing import CliRunner
+
     seen = {}
 
     class Stop(Exception):
@@ -273,24 +322,41 @@ def _entry_devices(monkeypatch, tmp_path, module, args):
     return seen["device"], result.output
 
 
-@pytest.mark.parametrize("count,args,expected", [
-    (1, [], "cuda:0"), (0, [], "cpu"), (1, ["--gpu", "-1"], "cpu"), (1, ["--use_gpu", "false"], "cpu"),
-    (1, ["--gpu", "3"], "cuda:0")])
+@pytest.mark.parametrize(
+    "count,args,expected",
+    [
+        (1, [], "cuda:0"),
+        (0, [], "cpu"),
+        (1, ["--gpu", "-1"], "cpu"),
+        (1, ["--use_gpu", "false"], "cpu"),
+        (1, ["--gpu", "3"], "cuda:0"),
+    ],
+)
 def test_stage2_device_default(monkeypatch, tmp_path, count, args, expected):
     import launch_experiment
+
     _mock_cuda(monkeypatch, count)
     device, _ = _entry_devices(monkeypatch, tmp_path, launch_experiment, [str(TINY_CONFIG), *args])
     assert device == torch.device(expected)
 
 
-@pytest.mark.parametrize("count,args,expected", [
-    (1, [], "cuda:0"), (0, [], "cpu"), (1, ["--gpu", "-1"], "cpu"), (1, ["device=cpu"], "cpu"),
-    (1, ["--gpu", "3"], "cuda:0")])
+@pytest.mark.parametrize(
+    "count,args,expected",
+    [
+        (1, [], "cuda:0"),
+        (0, [], "cpu"),
+        (1, ["--gpu", "-1"], "cpu"),
+        (1, ["device=cpu"], "cpu"),
+        (1, ["--gpu", "3"], "cuda:0"),
+    ],
+)
 def test_stage1_device_default(monkeypatch, tmp_path, count, args, expected):
     import policy_train
+
     _mock_cuda(monkeypatch, count)
-    device, out = _entry_devices(monkeypatch, tmp_path, policy_train,
-                                 ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", *args])
+    device, out = _entry_devices(
+        monkeypatch, tmp_path, policy_train, ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", *args]
+    )
     assert device == torch.device(expected)
     assert out.splitlines()[0].startswith("stage 1 on point-robot") and f"device {expected} (capture off)" in out
 
@@ -298,12 +364,14 @@ def test_stage1_device_default(monkeypatch, tmp_path, count, args, expected):
 def test_the_shipped_configs_ask_for_the_gpu():
     """As the reference's: `use_gpu: 1` (CUDA when available), so its commands without --gpu use a visible GPU."""
     from tests.conftest import ROOT
+
     for path in sorted((ROOT / "configs").glob("*.json")):
         assert json.loads(path.read_text())["util_params"]["use_gpu"] == 1, path.name
     assert load_config(TINY_CONFIG, {}).util_params.use_gpu is True
 
 
 # ---- bad circumstances ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
     import click
 
@@ -320,11 +388,14 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
     assert "CUDA out of memory" in err and "meta_batch, embedding_batch_size or batch_size" in err
 
 
+@pytest.mark.slow
 def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
     """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 2},
-                                    "util_params": {"exp_name": "switch", "base_log_dir": str(tmp_path)}})
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "switch", "base_log_dir": str(tmp_path)}},
+    )
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
     capsys.readouterr()
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
@@ -343,7 +414,8 @@ def test_a_cuda_runs_optimiser_state_steps_on_the_cpu():
         for group in state["param_groups"]:
             group["capturable"] = True  # as a CUDA run saves it
         opt.load_state_dict(state)
-    runner = graphs.StepRunner(lambda batch, key: agent.update(batch, key, gens), torch.device("cpu"), False,
-                               gens.gens, opts)
+    runner = graphs.StepRunner(
+        lambda batch, key: agent.update(batch, key, gens), torch.device("cpu"), False, gens.gens, opts
+    )
     runner(_sac_batch(sac.batch_size, 1), 1)
     assert not any(g["capturable"] for opt in opts for g in opt.param_groups)

@@ -1,4 +1,5 @@
 """Imports run one way, down the data flow: a module imports only modules of its own layer or lower."""
+
 import ast
 
 import pytest
@@ -7,29 +8,53 @@ from tests.conftest import ROOT
 
 # module prefix -> layer; the longest matching prefix decides
 LAYERS = {
-    "rlkit": 0, "rlkit.errors": 0, "rlkit.fileio": 0, "rlkit.stats": 0, "rlkit.seeding": 0,
-    "rlkit.config": 1, "configs": 1, "rlkit.cli": 1,
+    "rlkit": 0,
+    "rlkit.errors": 0,
+    "rlkit.fileio": 0,
+    "rlkit.stats": 0,
+    "rlkit.seeding": 0,
+    "rlkit.config": 1,
+    "configs": 1,
+    "rlkit.cli": 1,
     "rlkit.envs": 2,
     "rand_param_envs": 3,  # builds on rlkit.envs.mujoco_env
-    "rlkit.data": 4, "rlkit.logging": 4,
+    "rlkit.data": 4,
+    "rlkit.logging": 4,
     "rlkit.tasks": 5,  # the env registry, over rlkit.envs and rand_param_envs
     "rlkit.torch": 6,
-    "rlkit.behaviour": 7, "rlkit.eval": 7,
+    "rlkit.behaviour": 7,
+    "rlkit.eval": 7,
     "rlkit.run_folder": 7,  # a run folder's config, data print and lock, below the loop that writes it
     "rlkit.experiment": 8,
-    "rlkit.budget": 9, "rlkit.report": 9, "rlkit.plot": 9, "rlkit.reproduce": 9, "rlkit.cluster": 9,
+    "rlkit.budget": 9,
+    "rlkit.report": 9,
+    "rlkit.plot": 9,
+    "rlkit.reproduce": 9,
+    "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point
     "rlkit.reproduce.__main__": 10,  # `python -m rlkit.reproduce`: an entry point
-    "policy_train": 10, "launch_experiment": 10, "show_path": 10, "benchmarks": 10, "scripts": 10,
+    "policy_train": 10,
+    "launch_experiment": 10,
+    "show_path": 10,
+    "benchmarks": 10,
+    "scripts": 10,
 }
 OURS = ("rlkit", "configs", "rand_param_envs", "policy_train", "launch_experiment", "show_path")
 # inside a package split by concern, its rooms run one way too: module -> rank within its package
 ROOMS = {
-    "rlkit.data": {"dataset": 0,  # the layout's names and Trajectories
-                   "npz": 1, "networks": 1, "meta": 1,  # one kind of file each
-                   "load": 2, "fingerprint": 2,  # a run's data
-                   "check": 3, "legacy": 3, "buffer": 3, "rollout": 3,
-                   "__main__": 4},
+    "rlkit.data": {
+        "dataset": 0,  # the layout's names and Trajectories
+        "npz": 1,
+        "networks": 1,
+        "meta": 1,  # one kind of file each
+        "load": 2,
+        "fingerprint": 2,  # a run's data
+        "check": 3,
+        "legacy": 3,
+        "buffer": 3,
+        "rollout": 3,
+        "__main__": 4,
+    },
     "rlkit.reproduce": {"plan": 0, "tables": 1, "prose": 2, "figures": 2, "document": 3, "__main__": 4},
 }
 
@@ -60,8 +85,9 @@ def imports(path) -> list[str]:
     return [m for m in out if m.split(".")[0] in OURS]
 
 
-SOURCES = sorted(p for d in ("rlkit", "configs", "rand_param_envs", "benchmarks", "scripts") for p in (ROOT / d).rglob("*.py")) + \
-    [ROOT / f for f in ("policy_train.py", "launch_experiment.py", "show_path.py")]
+SOURCES = sorted(
+    p for d in ("rlkit", "configs", "rand_param_envs", "benchmarks", "scripts") for p in (ROOT / d).rglob("*.py")
+) + [ROOT / f for f in ("policy_train.py", "launch_experiment.py", "show_path.py")]
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -85,8 +111,9 @@ def room(module: str) -> tuple[str, int] | None:
     return package, ROOMS[package][name]
 
 
-@pytest.mark.parametrize("path", [p for p in SOURCES if module_name(p).rpartition(".")[0] in ROOMS],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", [p for p in SOURCES if module_name(p).rpartition(".")[0] in ROOMS], ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_rooms_of_a_split_package_import_one_way(path):
     package, rank = room(module_name(path))
     later = [m for m in imports(path) if (r := room(m)) and r[0] == package and r[1] > rank]
@@ -102,10 +129,15 @@ def test_every_module_has_a_layer():
 def test_readme_layout_names_every_room():
     """The README's layout section lists every package and top-level module of rlkit."""
     text = (ROOT / "README.md").read_text()
-    block = text[text.index("## Layout"):text.index("\n## ", text.index("## Layout") + 1)]
+    block = text[text.index("## Layout") : text.index("\n## ", text.index("## Layout") + 1)]
     rlkit = ROOT / "rlkit"
-    missing = [f"rlkit/{p.name}/" for p in rlkit.iterdir() if (p / "__init__.py").is_file() and f"rlkit/{p.name}/" not in block]
+    missing = [
+        f"rlkit/{p.name}/" for p in rlkit.iterdir() if (p / "__init__.py").is_file() and f"rlkit/{p.name}/" not in block
+    ]
     missing += [p.name for p in rlkit.glob("*.py") if p.stem not in ("__init__", "__main__") and p.name not in block]
-    missing += [f"rlkit/torch/{p.name}/" for p in (rlkit / "torch").iterdir()
-                if (p / "__init__.py").is_file() and f"rlkit/torch/{p.name}/" not in block]
+    missing += [
+        f"rlkit/torch/{p.name}/"
+        for p in (rlkit / "torch").iterdir()
+        if (p / "__init__.py").is_file() and f"rlkit/torch/{p.name}/" not in block
+    ]
     assert not missing, f"README.md's layout section does not mention {missing}"

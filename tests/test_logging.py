@@ -1,4 +1,5 @@
 """The run logger and the progress.csv columns: names and order, finite cells, atomic rows, resume."""
+
 import json
 import math
 
@@ -8,29 +9,64 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.logging import (LOSS_COLUMNS, PROTOCOL_BY_KEY, PROTOCOLS, RETURN_COLUMNS, SPREAD_COLUMNS, STAT_COLUMNS,
-                           TIMING_COLUMNS, RunLogger, progress_row)
+from rlkit.logging import (
+    LOSS_COLUMNS,
+    PROTOCOL_BY_KEY,
+    PROTOCOLS,
+    RETURN_COLUMNS,
+    SPREAD_COLUMNS,
+    STAT_COLUMNS,
+    TIMING_COLUMNS,
+    RunLogger,
+    progress_row,
+)
 from tests.conftest import ROOT
 from tests.test_layers import SOURCES
 
 
 def make_row(iteration: int, offline: float = -5.0, latent: int = 2) -> dict[str, float]:
-    counters = {"train_steps": 10 * iteration, "env_steps": 40 * iteration, "rollouts": 3 * iteration,
-                "iteration": iteration, "train_time": 1.5 * iteration}
+    counters = {
+        "train_steps": 10 * iteration,
+        "env_steps": 40 * iteration,
+        "rollouts": 3 * iteration,
+        "iteration": iteration,
+        "train_time": 1.5 * iteration,
+    }
     stat_values = {field: torch.arange(4.0) + i for i, field in enumerate(STAT_COLUMNS.values())}
-    return progress_row(counters, {"train": 1.5, "eval": 0.5, "epoch": 2.0}, {"offline": offline, "np": -7.0},
-                        [0.1] * latent, 0.2, [0.3] * latent, 0.4, {k: float(i) for i, k in enumerate(LOSS_COLUMNS)},
-                        stat_values, z_spread=(0.5, 3.0))
+    return progress_row(
+        counters,
+        {"train": 1.5, "eval": 0.5, "epoch": 2.0},
+        {"offline": offline, "np": -7.0},
+        [0.1] * latent,
+        0.2,
+        [0.3] * latent,
+        0.4,
+        {k: float(i) for i, k in enumerate(LOSS_COLUMNS)},
+        stat_values,
+        z_spread=(0.5, 3.0),
+    )
 
 
 def test_row_columns_and_values():
     row = make_row(3)
     cols = list(row)
-    assert cols[:8] == ["Number of train steps total", "Number of env steps total", "Number of rollouts total",
-                        *TIMING_COLUMNS[:3], TIMING_COLUMNS[3], "Epoch"]
+    assert cols[:8] == [
+        "Number of train steps total",
+        "Number of env steps total",
+        "Number of rollouts total",
+        *TIMING_COLUMNS[:3],
+        TIMING_COLUMNS[3],
+        "Epoch",
+    ]
     assert cols[8:11] == list(RETURN_COLUMNS.values())
-    assert cols[11:17] == ["Z mean train0", "Z mean train1", "Z variance train", "Z mean eval0", "Z mean eval1",
-                           "Z variance eval"]
+    assert cols[11:17] == [
+        "Z mean train0",
+        "Z mean train1",
+        "Z variance train",
+        "Z mean eval0",
+        "Z mean eval1",
+        "Z variance eval",
+    ]
     assert cols[17:24] == list(LOSS_COLUMNS.values())
     assert cols[24:-2] == [f"{name} {s}" for name in STAT_COLUMNS for s in ("Mean", "Std", "Max", "Min")]
     assert cols[-2:] == ["Z Across-Task Std", "Z Spread Ratio"]  # the collapse guard, last
@@ -38,8 +74,12 @@ def test_row_columns_and_values():
     assert row["Epoch"] == 2 and row["Number of train steps total"] == 30 and row["Total Train Time (s)"] == 4.5
     assert row[RETURN_COLUMNS["offline"]] == -5 and row[RETURN_COLUMNS["online"]] == 0  # a protocol not run logs 0
     assert row["Club Loss"] == 1.0  # LOSS_COLUMNS' second key
-    assert (row["Q Predictions Mean"], row["Q Predictions Std"], row["Q Predictions Max"], row["Q Predictions Min"]) == \
-        (1.5, pytest.approx(np.std([0, 1, 2, 3])), 3, 0)
+    assert (
+        row["Q Predictions Mean"],
+        row["Q Predictions Std"],
+        row["Q Predictions Max"],
+        row["Q Predictions Min"],
+    ) == (1.5, pytest.approx(np.std([0, 1, 2, 3])), 3, 0)
     assert all(isinstance(v, float) and math.isfinite(v) for v in row.values())
 
 
@@ -99,6 +139,7 @@ def test_resume_with_missing_rows_is_an_error(tmp_path):
 
 def test_tensorboard_gets_every_column(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     log = RunLogger(tmp_path)
     log.record(make_row(1))
     log.close()
@@ -136,13 +177,15 @@ def test_the_protocol_registry_is_the_only_place_that_spells_a_protocols_names()
     texts = {p: p.read_text() for p in SOURCES}
     for protocol in PROTOCOLS:
         for value in (protocol.column, protocol.name, protocol.label, protocol.paths_file):
-            holders = sorted(str(p.relative_to(ROOT)) for p, t in texts.items()
-                             if f'"{value}"' in t or f"'{value}'" in t)
+            holders = sorted(
+                str(p.relative_to(ROOT)) for p, t in texts.items() if f'"{value}"' in t or f"'{value}'" in t
+            )
             assert holders == ["rlkit/logging/columns.py"], (value, holders)
 
 
 def test_every_consumer_takes_its_protocol_names_from_the_registry():
     from rlkit.report import PROTOCOLS as REPORT_PROTOCOLS
+
     assert list(RETURN_COLUMNS) == [p.key for p in PROTOCOLS]
     assert list(RETURN_COLUMNS.values()) == [p.column for p in PROTOCOLS]
     assert REPORT_PROTOCOLS == {p.name: p.column for p in PROTOCOLS}

@@ -1,4 +1,5 @@
 """Each loss on hand-made tensors, against a direct transcription of docs/algorithm.md ("One training step")."""
+
 import math
 
 import pytest

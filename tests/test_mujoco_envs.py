@@ -1,4 +1,5 @@
 """MuJoCo task families and rand_param_envs against docs/environments.md."""
+
 import json
 import subprocess
 import sys
@@ -10,19 +11,28 @@ import pytest
 
 import rand_param_envs
 from rlkit.envs import NormalizedBoxEnv
-from rlkit.tasks import ENVS, make_env
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
+from rlkit.tasks import ENVS, make_env
 from tests.conftest import ROOT
 
 # env_name -> (observation size, action size), as documented in docs/environments.md
-SIZES = {"cheetah-vel": (20, 6), "cheetah-dir": (20, 6), "ant-goal": (29, 8), "ant-dir": (27, 8),
-         "humanoid-dir": (376, 17), "hopper-rand-params": (11, 3), "walker-rand-params": (17, 6)}
+SIZES = {
+    "cheetah-vel": (20, 6),
+    "cheetah-dir": (20, 6),
+    "ant-goal": (29, 8),
+    "ant-dir": (27, 8),
+    "humanoid-dir": (376, 17),
+    "hopper-rand-params": (11, 3),
+    "walker-rand-params": (17, 6),
+}
 FAMILIES = sorted(SIZES)
 
 
 def _env(name, n_tasks=5, randomize=False):
-    return make_env(name, n_tasks=n_tasks, randomize_tasks=randomize or name.endswith("rand-params"), max_episode_steps=200)
+    return make_env(
+        name, n_tasks=n_tasks, randomize_tasks=randomize or name.endswith("rand-params"), max_episode_steps=200
+    )
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -34,12 +44,17 @@ def test_spaces_have_documented_sizes(name):
     assert env.max_episode_steps == 200 and len(env.tasks) == 5
 
 
+@pytest.mark.slow
 def test_task_lists_identical_across_processes():
-    code = ("import json; from rlkit.tasks import make_env\n"
-            f"print(json.dumps({{n: make_env(n, n_tasks=5, randomize_tasks=r).tasks for n in {FAMILIES!r} "
-            "for r in [n.endswith('rand-params')]}))")
-    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-            for _ in range(2)]
+    code = (
+        "import json; from rlkit.tasks import make_env\n"
+        f"print(json.dumps({{n: make_env(n, n_tasks=5, randomize_tasks=r).tasks for n in {FAMILIES!r} "
+        "for r in [n.endswith('rand-params')]}))"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
     here = {n: _env(n).tasks for n in FAMILIES}
     assert json.loads(runs[0]) == json.loads(json.dumps(here))
@@ -47,15 +62,19 @@ def test_task_lists_identical_across_processes():
 
 def test_task_lists_follow_the_spec():
     np.testing.assert_allclose([t["velocity"] for t in _env("cheetah-vel", 5).tasks], np.linspace(1, 3, 5))
-    np.testing.assert_allclose([t["velocity"] for t in _env("cheetah-vel", 5, randomize=True).tasks],
-                               np.random.RandomState(1337).uniform(1, 3, 5))
+    np.testing.assert_allclose(
+        [t["velocity"] for t in _env("cheetah-vel", 5, randomize=True).tasks],
+        np.random.RandomState(1337).uniform(1, 3, 5),
+    )
     assert [t["direction"] for t in _env("cheetah-dir", 4).tasks] == [-1, 1, -1, 1]
     goals = np.array([t["goal"] for t in _env("ant-goal", 8).tasks])
     np.testing.assert_allclose(np.linalg.norm(goals, axis=1), 2.0)
     np.testing.assert_allclose(np.arctan2(goals[:, 1], goals[:, 0]) % (2 * np.pi), np.arange(8) * np.pi / 4, atol=1e-12)
     random_angles = np.random.RandomState(1334).random_sample(8) * 2 * np.pi
-    np.testing.assert_allclose(np.array([t["goal"] for t in _env("ant-goal", 8, randomize=True).tasks]),
-                               2 * np.stack([np.cos(random_angles), np.sin(random_angles)], 1))
+    np.testing.assert_allclose(
+        np.array([t["goal"] for t in _env("ant-goal", 8, randomize=True).tasks]),
+        2 * np.stack([np.cos(random_angles), np.sin(random_angles)], 1),
+    )
     for name in ("ant-dir", "humanoid-dir"):
         np.testing.assert_allclose([t["goal"] for t in _env(name, 8).tasks], np.arange(8) * np.pi / 4)
 
@@ -75,8 +94,14 @@ def test_same_task_seed_and_actions_give_the_same_trajectory(name, seeded_at):
     actions = np.random.default_rng(1).uniform(-1, 1, size=(30, SIZES[name][1]))
     runs = []
     for _ in range(2):
-        env = NormalizedBoxEnv(make_env(name, n_tasks=5, randomize_tasks=name.endswith("rand-params"),
-                                        seed=7 if seeded_at == "constructor" else None))
+        env = NormalizedBoxEnv(
+            make_env(
+                name,
+                n_tasks=5,
+                randomize_tasks=name.endswith("rand-params"),
+                seed=7 if seeded_at == "constructor" else None,
+            )
+        )
         env.reset_task(3)
         obs, _ = env.reset(seed=7) if seeded_at == "reset" else env.reset()
         steps = [obs]
@@ -113,7 +138,7 @@ def test_cheetah_reward_and_observation(name):
     v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
     task = env.tasks[1]
     expected = -abs(v - task["velocity"]) if name == "cheetah-vel" else task["direction"] * v
-    assert r == pytest.approx(expected - 0.05 * np.sum(a ** 2), rel=1e-12)
+    assert r == pytest.approx(expected - 0.05 * np.sum(a**2), rel=1e-12)
     assert not terminated
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], env.data.qvel, env.data.xpos[1]]))
 
@@ -127,7 +152,7 @@ def test_ant_goal_reward():
     a = rng.uniform(-1, 1, 8)
     _, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng, z=0.3), a)  # low: the legs touch the floor
     goal = 2 * np.array([np.cos(np.pi / 2), np.sin(np.pi / 2)])  # task 1 of 4
-    expected = -np.abs(env.data.xpos[1, :2] - goal).sum() - 0.1 * np.sum(a ** 2) - _contact_cost(env.data)
+    expected = -np.abs(env.data.xpos[1, :2] - goal).sum() - 0.1 * np.sum(a**2) - _contact_cost(env.data)
     assert r == pytest.approx(expected, rel=1e-12) and not terminated
     assert _contact_cost(env.data) > 0  # contact forces are computed after each step
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos, env.data.qvel]))
@@ -138,7 +163,7 @@ def test_ant_dir_reward_and_termination():
     a = rng.uniform(-1, 1, 8)
     before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng, z=0.3), a)
     velocity = (env.data.xpos[1, :2] - before["xpos"][1, :2]) / 0.05
-    expected = velocity @ np.array([0.0, 1.0]) - 0.5 * np.sum(a ** 2) - _contact_cost(env.data) + 1.0
+    expected = velocity @ np.array([0.0, 1.0]) - 0.5 * np.sum(a**2) - _contact_cost(env.data) + 1.0
     assert r == pytest.approx(expected, rel=1e-12, abs=1e-12) and not terminated
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[2:], env.data.qvel]))
     assert _step_from(env, *_hand_state(env, rng, z=1.5), a)[3]  # torso too high
@@ -154,12 +179,13 @@ def test_humanoid_dir_reward_and_termination():
     before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng), a)
     com = lambda xipos: (mass * xipos).sum(0)[:2] / mass.sum()  # noqa: E731
     lin = 0.25 * (com(env.data.xipos) - com(before["xipos"])) @ np.array([0.0, 1.0]) / 0.003
-    impact = min(0.5e-6 * np.sum(env.data.cfrc_ext ** 2), 10)
-    assert r == pytest.approx(lin - 0.1 * np.sum(a ** 2) - impact + 5.0, rel=1e-12)
+    impact = min(0.5e-6 * np.sum(env.data.cfrc_ext**2), 10)
+    assert r == pytest.approx(lin - 0.1 * np.sum(a**2) - impact + 5.0, rel=1e-12)
     assert terminated == (not 1.0 <= env.data.qpos[2] <= 2.0)
     d = env.data
-    np.testing.assert_array_equal(obs, np.concatenate([d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(),
-                                                       d.qfrc_actuator, d.cfrc_ext.ravel()]))
+    np.testing.assert_array_equal(
+        obs, np.concatenate([d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(), d.qfrc_actuator, d.cfrc_ext.ravel()])
+    )
     assert _step_from(env, *_hand_state(env, rng, z=0.8), a)[3]
 
 
@@ -170,7 +196,7 @@ def test_rand_params_reward_and_termination(name):
     qpos, qvel = _hand_state(env, rng)
     qpos[1:3] = [1.25, 0.0]  # upright: height 1.25, angle 0
     before, obs, r, terminated, _ = _step_from(env, qpos, qvel, a)
-    expected = (env.data.qpos[0] - before["qpos"][0]) / (0.002 * 4) + 1.0 - 1e-3 * np.sum(a ** 2)
+    expected = (env.data.qpos[0] - before["qpos"][0]) / (0.002 * 4) + 1.0 - 1e-3 * np.sum(a**2)
     assert r == pytest.approx(expected, rel=1e-12) and not terminated
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], np.clip(env.data.qvel, -10, 10)]))
     fallen = qpos.copy()
@@ -203,8 +229,10 @@ def test_rand_params_sampling_matches_the_reference_recipe():
             np.testing.assert_allclose(params[name], ref * base ** rs.uniform(-3, 3, size=ref.shape), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name,gym_id,asset", [("hopper-rand-params", "Hopper-v5", "hopper.xml"),
-                                              ("walker-rand-params", "Walker2d-v5", "walker2d.xml")])
+@pytest.mark.parametrize(
+    "name,gym_id,asset",
+    [("hopper-rand-params", "Hopper-v5", "hopper.xml"), ("walker-rand-params", "Walker2d-v5", "walker2d.xml")],
+)
 def test_unit_multipliers_reproduce_the_unmodified_model(name, gym_id, asset):
     ours = _env(name)
     ours.set_task_params(0, ours.init_params)
@@ -234,8 +262,9 @@ def test_task_params_save_and_restore(tmp_path):
     hopper = _env("hopper-rand-params")
     with pytest.raises(UserError, match="is for env 'walker-rand-params': expected 'hopper-rand-params'"):
         hopper.load_task(0, tmp_path / "t2.json")
-    (tmp_path / "bad.json").write_text('{"format": "csro-rand-params/1", "env_name": "walker-rand-params", '
-                                       '"params": {"body_mass": [1, 2]}}')
+    (tmp_path / "bad.json").write_text(
+        '{"format": "csro-rand-params/1", "env_name": "walker-rand-params", "params": {"body_mass": [1, 2]}}'
+    )
     with pytest.raises(UserError, match="body_mass has shape"):
         fresh.load_task(0, tmp_path / "bad.json")
 
@@ -276,21 +305,37 @@ def test_unknown_env_lists_the_known_ones():
         assert repr(name) in str(e.value)
 
 
+@pytest.mark.slow
 def test_importing_has_no_side_effects():
     # gymnasium's own import sets PYGAME_HIDE_SUPPORT_PROMPT, so the baseline is taken after it
-    code = ("import os, sys, gymnasium; before = dict(os.environ); import rlkit.tasks; "
-            "assert dict(os.environ) == before; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    code = (
+        "import os, sys, gymnasium; before = dict(os.environ); import rlkit.tasks; "
+        "assert dict(os.environ) == before; print('ok')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0 and out.stdout.strip() == "ok" and out.stderr == "", out.stderr
 
 
+@pytest.mark.slow
 def test_families_do_not_import_the_registry():
     """rand_param_envs builds on rlkit.envs; neither knows the registry (rlkit.tasks) above them."""
-    code = ("import sys, rlkit.envs.half_cheetah, rand_param_envs; "
-            "print(sorted(m for m in ('rlkit.tasks', 'rlkit.data.dataset', 'rlkit.experiment') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, rlkit.envs.half_cheetah, rand_param_envs; "
+        "print(sorted(m for m in ('rlkit.tasks', 'rlkit.data.dataset', 'rlkit.experiment') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 
 

@@ -2,6 +2,7 @@
 
 The script itself runs the slow suite once per mutation; this checks in a second that no patch names
 something that has gone and that none has become a no-op (a renamed setting, an update no longer called)."""
+
 import importlib.util
 import sys
 import textwrap

@@ -73,7 +73,11 @@ def test_hidden_layer_matches_plain_ops(kernels, shape):
     if shape == "mlp":
         x, w, b = torch.randn(64, 7, generator=g), torch.randn(7, 9, generator=g), torch.randn(9, generator=g)
     else:
-        x, w, b = torch.randn(3, 64, 7, generator=g), torch.randn(3, 7, 9, generator=g), torch.randn(3, 1, 9, generator=g)
+        x, w, b = (
+            torch.randn(3, 64, 7, generator=g),
+            torch.randn(3, 7, 9, generator=g),
+            torch.randn(3, 1, 9, generator=g),
+        )
         if shape == "ensemble-shared-input":
             x = torch.randn(64, 7, generator=g)[None].expand(3, -1, -1)
     upstream = torch.randn(x.shape[:-1] + (9,), generator=g)
@@ -152,7 +156,7 @@ def test_hidden_layer_double_backward_matches_plain_ops(kernels):
         x, w, b = (t.clone().requires_grad_(True) for t in (x0, w0, b0))
         out = fn(fn(x, w, b) @ torch.eye(6) * 0.7, torch.eye(6), torch.zeros(6)) @ v
         (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
-        (gx ** 2).sum().backward()
+        (gx**2).sum().backward()
         results.append((gx.detach(), w.grad, b.grad))
     for got, want in zip(*results):
         torch.testing.assert_close(got, want)
@@ -169,7 +173,9 @@ def test_flops_counted_alike_on_every_path(kernels):
 
 def test_mlp_equals_sequential_reference(kernels):
     net = MLP([4, 16, 16, 3], output_activation=torch.tanh, generator=torch.Generator().manual_seed(0))
-    seq = torch.nn.Sequential(net.layers[0], torch.nn.ReLU(), net.layers[1], torch.nn.ReLU(), net.layers[2], torch.nn.Tanh())
+    seq = torch.nn.Sequential(
+        net.layers[0], torch.nn.ReLU(), net.layers[1], torch.nn.ReLU(), net.layers[2], torch.nn.Tanh()
+    )
     x = torch.randn(2, 10, 4)
     grads = []
     for f in (net, seq):

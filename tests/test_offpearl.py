@@ -1,11 +1,11 @@
 """OFFPEARL = PEARL's probabilistic encoder and KL on CSRO's learner (docs/algorithm.md, "OFFPEARL"): the
 settings it resolves to, the encoder's output, which parameters the KL moves, where the live posterior sample
 goes, the meta-test z (posterior mean, or PEARL's sample), and the keys refused where they mean nothing."""
+
 import io
 
 import pytest
 import torch
-from torch.nn import functional as F
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
@@ -23,8 +23,14 @@ def settings(*args: str) -> TrainerSettings:
 
 def test_offpearl_resolves_to_pearls_encoder_with_the_bottleneck_by_default():
     s = settings("--algo_type", "OFFPEARL")
-    assert (s.use_hvar, s.z_strategy, s.identity_encoder, s.pearl_kl, s.kl_lambda, s.allow_backward_z) == \
-        (True, "poe", True, True, 0.1, True)
+    assert (s.use_hvar, s.z_strategy, s.identity_encoder, s.pearl_kl, s.kl_lambda, s.allow_backward_z) == (
+        True,
+        "poe",
+        True,
+        True,
+        0.1,
+        True,
+    )
     assert not s.use_focal and not s.use_club and not s.sample_z_at_test
     s = settings("--algo_type", "OFFPEARL", "--use_information_bottleneck", "false")  # PEARL's deterministic z
     assert (s.use_hvar, s.z_strategy, s.identity_encoder, s.pearl_kl, s.kl_lambda) == (False, "mean", True, False, 0.0)
@@ -129,18 +135,30 @@ def test_pearls_sampled_meta_test_z_is_an_option():
     assert torch.equal(tr.agent.prior_z(3), other.agent.prior_z(3))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["--kl_lambda", "0.5"], "algo_params.kl_lambda 0.5 without the information bottleneck (algo_type OFFPEARL, "
-                             "use_information_bottleneck true or null): expected the default 0.1"),
-    (["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false", "--kl_lambda", "1"],
-     "algo_params.kl_lambda 1.0 without the information bottleneck"),
-    (["--algo_type", "FOCAL", "--use_information_bottleneck", "true"],
-     "algo_params.use_information_bottleneck true with algo_type 'FOCAL': expected false or null"),
-    (["--sample_z_at_test", "true"], "algo_params.sample_z_at_test true without the information bottleneck"),
-    (["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
-     "algo_params.use_hvar True with OFFPEARL's information bottleneck: expected the default False"),
-    (["--algo_type", "OFFPEARL", "--kl_lambda", "-1"], "algo_params.kl_lambda -1.0: expected a value in >= 0"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            ["--kl_lambda", "0.5"],
+            "algo_params.kl_lambda 0.5 without the information bottleneck (algo_type OFFPEARL, "
+            "use_information_bottleneck true or null): expected the default 0.1",
+        ),
+        (
+            ["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false", "--kl_lambda", "1"],
+            "algo_params.kl_lambda 1.0 without the information bottleneck",
+        ),
+        (
+            ["--algo_type", "FOCAL", "--use_information_bottleneck", "true"],
+            "algo_params.use_information_bottleneck true with algo_type 'FOCAL': expected false or null",
+        ),
+        (["--sample_z_at_test", "true"], "algo_params.sample_z_at_test true without the information bottleneck"),
+        (
+            ["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
+            "algo_params.use_hvar True with OFFPEARL's information bottleneck: expected the default False",
+        ),
+        (["--algo_type", "OFFPEARL", "--kl_lambda", "-1"], "algo_params.kl_lambda -1.0: expected a value in >= 0"),
+    ],
+)
 def test_pearl_keys_are_refused_where_they_mean_nothing(overrides, message):
     with pytest.raises(UserError) as info:
         load_config(None, parse_override_args(overrides))
@@ -148,6 +166,8 @@ def test_pearl_keys_are_refused_where_they_mean_nothing(overrides, message):
 
 
 def test_offpearl_without_the_bottleneck_still_accepts_the_defaults():
-    for args in (["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"], ["--use_information_bottleneck",
-                                                                                         "false"]):
+    for args in (
+        ["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"],
+        ["--use_information_bottleneck", "false"],
+    ):
         load_config(None, parse_override_args(args))

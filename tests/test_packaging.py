@@ -1,4 +1,5 @@
 """environment.yaml must install what pyproject.toml declares (pyproject is the source of truth)."""
+
 import re
 import tomllib
 
@@ -17,7 +18,7 @@ def test_environment_yaml_matches_pyproject():
     torch_range = next(d for d in declared if d.startswith("torch"))
     # environment.yaml pins the torch of the range that the Makefile installs and the tests ran on
     makefile_torch = re.search(r"pip install --quiet (torch==[\d.]+)", (ROOT / "Makefile").read_text()).group(1)
-    assert Version(makefile_torch.split("==")[1]) in SpecifierSet(torch_range[len("torch"):].split(";")[0])
+    assert Version(makefile_torch.split("==")[1]) in SpecifierSet(torch_range[len("torch") :].split(";")[0])
     assert (declared - {torch_range}) | {makefile_torch} == {p for p in pip if not p.startswith("-e")}
     assert "python=3.11" in env["dependencies"] and project["requires-python"] == ">=3.11"
 

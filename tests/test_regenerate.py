@@ -1,4 +1,5 @@
 """Saved behaviour networks, and more episodes from them without retraining (policy_train.py --regenerate)."""
+
 import json
 import shutil
 import weakref
@@ -27,8 +28,16 @@ def test_saved_networks_are_the_checkpoints_policy(tmp_path):
     that its group's SAC wrote at the same checkpoint."""
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
-    train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [0, 2], sched, sac, tmp_path,
-                     torch.device("cpu"), progress="off")
+    train_task_group(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        [0, 2],
+        sched,
+        sac,
+        tmp_path,
+        torch.device("cpu"),
+        progress="off",
+    )
     tdir = task_dir(tmp_path, 2)
     assert saved_network_steps(tdir) == sched.expected_checkpoints(20) == [100, 200]
     doc = read_networks(tdir, 200)
@@ -39,7 +48,10 @@ def test_saved_networks_are_the_checkpoints_policy(tmp_path):
         actions = agent.policy(torch.as_tensor(episode.obs)[None], None).action[0].numpy()
     np.testing.assert_allclose(actions, episode.actions, atol=1e-5)
     rows = (tdir / "returns.csv").read_text().splitlines()
-    assert rows[0] == "checkpoint,stochastic_return,deterministic_return" and [r.split(",")[0] for r in rows[1:]] == ["100", "200"]
+    assert rows[0] == "checkpoint,stochastic_return,deterministic_return" and [r.split(",")[0] for r in rows[1:]] == [
+        "100",
+        "200",
+    ]
     assert float(rows[2].split(",")[2]) == pytest.approx(float(episode.rewards.sum()), rel=1e-6)
 
 
@@ -52,10 +64,22 @@ def data(tiny_data, tmp_path):
 
 
 def regen(cwd, *args, check=True):
-    return run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
-                    "--regenerate", *args], cwd=cwd, check=check)
+    return run_cli(
+        [
+            str(ROOT / "policy_train.py"),
+            "--config",
+            str(TINY_CONFIG),
+            "--sac_config",
+            "tiny_point",
+            "--regenerate",
+            *args,
+        ],
+        cwd=cwd,
+        check=check,
+    )
 
 
+@pytest.mark.slow
 def test_regenerate_writes_more_episodes_deterministically(data, tmp_path):
     regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3")
     path = task_dir(data, 5) / "step200_extra.npz"
@@ -81,18 +105,29 @@ def test_regenerate_writes_more_episodes_deterministically(data, tmp_path):
     assert run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).returncode == 0
 
 
+@pytest.mark.slow
 def test_regenerate_bad_input_writes_nothing(data, tmp_path):
     proc = regen(tmp_path, "--checkpoints", "200,300", check=False)
-    assert proc.returncode == 2 and "checkpoint(s) [300] of" in proc.stderr and "expected some of [100, 200]" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "checkpoint(s) [300] of" in proc.stderr
+        and "expected some of [100, 200]" in proc.stderr
+    )
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
     shutil.rmtree(task_dir(data, 4) / "networks")
     proc = regen(tmp_path, check=False)
-    assert proc.returncode == 2 and "holds no saved behaviour networks (the data has checkpoints [100, 200])" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "holds no saved behaviour networks (the data has checkpoints [100, 200])" in proc.stderr
+    )
     assert not list(data.glob("goal_idx*/step*_extra.npz"))  # tasks 0-3 were fine, but nothing was written
-    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--n_trj", "3"], cwd=tmp_path, check=False)
+    proc = run_cli(
+        [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--n_trj", "3"], cwd=tmp_path, check=False
+    )
     assert proc.returncode == 2 and "apply to --regenerate only" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_network_file_is_one_line_before_any_write(data, tmp_path):
     """task.json lists checkpoints 100 and 200 with saved networks: a missing file is named, whether the
     checkpoints are chosen or not, and a damaged one or one of other shapes too, before any file is written."""
@@ -101,8 +136,10 @@ def test_a_missing_network_file_is_one_line_before_any_write(data, tmp_path):
     for args in ([], ["--checkpoints", "200"], ["--checkpoints", "100,200"]):
         proc = regen(tmp_path, *args, check=False)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-        assert (f"missing network file '{missing.relative_to(tmp_path)}': task.json lists checkpoint 200 and says its "
-                "networks were saved") in proc.stderr
+        assert (
+            f"missing network file '{missing.relative_to(tmp_path)}': task.json lists checkpoint 200 and says its "
+            "networks were saved"
+        ) in proc.stderr
         assert not list(data.glob("goal_idx*/step*_extra.npz"))
     shutil.copy(networks_path(task_dir(data, 4), 100), missing)
     damaged = networks_path(task_dir(data, 5), 100)
@@ -112,8 +149,12 @@ def test_a_missing_network_file_is_one_line_before_any_write(data, tmp_path):
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
     shutil.copy(networks_path(task_dir(data, 4), 100), damaged)
     doc = read_networks(task_dir(data, 3), 200)  # networks that its own SAC settings do not describe
-    write_networks(task_dir(data, 3), 200, doc["state"], {"obs_dim": 2, "action_dim": 2,
-                                                          "sac": {**doc["sac"], "actor_hidden_dim": 64}})
+    write_networks(
+        task_dir(data, 3),
+        200,
+        doc["state"],
+        {"obs_dim": 2, "action_dim": 2, "sac": {**doc["sac"], "actor_hidden_dim": 64}},
+    )
     proc = regen(tmp_path, check=False)
     assert proc.returncode == 2 and "goal_idx3/networks/step200.pt' holds tensors ['actor.biases.0', " in proc.stderr
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
@@ -127,10 +168,20 @@ def test_a_missing_network_file_is_one_line_before_any_write(data, tmp_path):
 def regenerate_here(data, seed=0, n_trj=2, overwrite=False, checkpoints=None):
     """policy_train.py --regenerate in this process, on the tiny config's 6 tasks."""
     cfg = load_config(TINY_CONFIG)
-    return regen_module.regenerate(cfg.env_name, cfg.env_params.kwargs(), data, list(range(6)), n_trj, checkpoints,
-                                   seed, overwrite, torch.device("cpu"))
+    return regen_module.regenerate(
+        cfg.env_name,
+        cfg.env_params.kwargs(),
+        data,
+        list(range(6)),
+        n_trj,
+        checkpoints,
+        seed,
+        overwrite,
+        torch.device("cpu"),
+    )
 
 
+@pytest.mark.slow
 def test_regenerate_holds_one_network_at_a_time(data, monkeypatch):
     """Every network is checked before the first write, and each is loaded, used and dropped in turn:
     at no time do two loaded network files, or two SACs built from them, live together."""
@@ -170,6 +221,7 @@ def test_regenerate_holds_one_network_at_a_time(data, monkeypatch):
     assert loads_at_write[0] > 12  # the 12 networks were checked before the first write
 
 
+@pytest.mark.slow
 def test_a_killed_regeneration_resumes_to_the_same_files(data, tmp_path, monkeypatch):
     """Killed after 3 of its 12 files, the same regeneration run again keeps those 3 and writes the rest:
     the dataset is then byte for byte what an uninterrupted run writes. Other settings still need --overwrite."""
@@ -199,13 +251,17 @@ def test_a_killed_regeneration_resumes_to_the_same_files(data, tmp_path, monkeyp
             regenerate_here(data, **other)
         assert read_tree(data) == before
     shutil.copy(networks_path(task_dir(data, 3), 200), networks_path(task_dir(data, 2), 200))  # other networks
-    with pytest.raises(UserError, match=r"goal_idx2/step200_extra.npz' exists, written with networks sha256 "
-                                         r"[0-9a-f]{12}: expected networks sha256 [0-9a-f]{12} \(pass --overwrite"):
+    with pytest.raises(
+        UserError,
+        match=r"goal_idx2/step200_extra.npz' exists, written with networks sha256 "
+        r"[0-9a-f]{12}: expected networks sha256 [0-9a-f]{12} \(pass --overwrite",
+    ):
         regenerate_here(data, seed=5)
     assert read_tree(data) == {**before, "goal_idx2/networks/step200.pt": before["goal_idx3/networks/step200.pt"]}
     assert [p.parent.name for p in regenerate_here(data, seed=5, overwrite=True)] == ["goal_idx2"]
 
 
+@pytest.mark.slow
 def test_an_extra_file_of_other_seed_streams_is_not_kept(data):
     """An extra file records the version of the streams' derivation (rlkit.seeding); one written before the
     record (by the seed * 100_003 + k arithmetic) is not this run's file: refused in one line, replaced only
@@ -218,20 +274,26 @@ def test_an_extra_file_of_other_seed_streams_is_not_kept(data):
         older = {k: z[k] for k in z.files if k != "meta_seeding"}
     with open(path, "wb") as f:
         np.savez(f, **older)
-    with pytest.raises(UserError, match=rf"goal_idx3/step200_extra.npz' exists, written with seeding None: expected "
-                                        rf"seeding {SEEDING_VERSION} \(pass --overwrite"):
+    with pytest.raises(
+        UserError,
+        match=rf"goal_idx3/step200_extra.npz' exists, written with seeding None: expected "
+        rf"seeding {SEEDING_VERSION} \(pass --overwrite",
+    ):
         regenerate_here(data, seed=5, checkpoints=[200])
     assert [p.parent.name for p in regenerate_here(data, seed=5, checkpoints=[200], overwrite=True)] == ["goal_idx3"]
     assert path.read_bytes() == mine
 
 
+@pytest.mark.slow
 def test_curves_of_the_behaviour_policies(data, tmp_path):
     from rlkit.behaviour.curves import behaviour_returns
     from rlkit.tasks import make_env, oracle_return
+
     proc = run_cli(["-m", "rlkit.data", "curves", str(data)], cwd=ROOT)
     png, csv = data / "behaviour_curves.png", data / "behaviour_returns.csv"
     assert f"wrote {png}" in proc.stdout and png.stat().st_size > 20_000
     import pandas as pd
+
     table = pd.read_csv(csv)
     assert len(table) == 6 * 2 and sorted(table["task"].unique()) == list(range(6))
     row = table[(table["task"] == 3) & (table["checkpoint"] == 200)].iloc[0]
@@ -245,15 +307,18 @@ def test_curves_of_the_behaviour_policies(data, tmp_path):
     np.testing.assert_allclose(recomputed["stochastic_return"], table["stochastic_return"], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_curves_of_an_empty_folder(tmp_path):
     proc = run_cli(["-m", "rlkit.data", "curves", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "no goal_idx* folders in" in proc.stderr
     assert not (tmp_path / "behaviour_curves.png").exists()
 
 
+@pytest.mark.slow
 def test_regenerate_waits_for_no_other_process_on_its_tasks(data):
     """A task folder held by a live stage-1 (or regenerating) process is refused before anything is written."""
     from rlkit.fileio import FolderLock
+
     with FolderLock(data / "goal_idx3", "busy"):  # held by this (live) test process
         with pytest.raises(UserError, match=r"goal_idx3' is being written by another stage-1 process \(pid"):
             regenerate_here(data)

@@ -1,4 +1,5 @@
 """rlkit.report and rlkit.plot on hand-made run folders with known answers."""
+
 import json
 
 import numpy as np
@@ -6,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rlkit.config import load_config
-from rlkit.report import PROTOCOLS, find_runs, final_returns, group_runs, reference_returns
+from rlkit.report import PROTOCOLS, final_returns, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
@@ -18,7 +19,9 @@ def make_run(folder, seed: int, returns: list[list[float]], **algo) -> None:
     folder.mkdir(parents=True)
     cfg = load_config(TINY_CONFIG, {"algo_params": algo} if algo else None)
     (folder / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=seed)))
-    rows = [{"Number of train steps total": 10 * (i + 1), "Epoch": i, **dict(zip(COLS, r))} for i, r in enumerate(returns)]
+    rows = [
+        {"Number of train steps total": 10 * (i + 1), "Epoch": i, **dict(zip(COLS, r))} for i, r in enumerate(returns)
+    ]
     pd.DataFrame(rows).to_csv(folder / "progress.csv", index=False)
 
 
@@ -55,6 +58,7 @@ def test_sparse_runs_are_referenced_on_the_sparse_reward(tmp_path):
     assert ref.random >= 0 and ref.oracle > ref.random  # sums of sparse rewards, never negative
 
 
+@pytest.mark.slow
 def test_runs_of_different_configs_are_grouped_apart(runs):
     make_run(runs / "point-robot" / "other" / "seed0", 0, [[-5, -5, -5]], discount=0.5)
     groups = group_runs(find_runs(runs))
@@ -67,22 +71,26 @@ def test_runs_of_different_configs_are_grouped_apart(runs):
     assert not (runs / "c.png").exists()
 
 
+@pytest.mark.slow
 def test_report_rejects_last_zero(runs):
     proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "0"], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "--last 0: expected at least 1" in proc.stderr
 
 
+@pytest.mark.slow
 def test_plot_keeps_each_run_over_its_own_length(runs):
     proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT)
     assert (runs / "c.png").stat().st_size > 5000, proc.stdout
-    x, mean, lo, hi = curve_band([np.array([10, 20, 30]), np.array([10, 20])], [np.array([1.0, 2, 3]), np.array([3.0, 4])],
-                                 band="std")
+    x, mean, lo, hi = curve_band(
+        [np.array([10, 20, 30]), np.array([10, 20])], [np.array([1.0, 2, 3]), np.array([3.0, 4])], band="std"
+    )
     assert x.tolist() == [10, 20, 30] and mean.tolist() == [2, 3, 3]  # the third point: the one run that reached it
     assert lo.tolist() == [1, 2, 3] and hi.tolist() == [3, 4, 3]
 
 
 def test_report_table_known_numbers(runs):
     from rlkit.report import Reference, format_table, iqm_lines
+
     table = final_returns(find_runs(runs), last=1)  # offline -4 and -8, Np -6 and -10
     ref = Reference(oracle=0.0, random=-20.0)
     lines = format_table(table, ref).splitlines()
@@ -95,6 +103,7 @@ def test_report_table_known_numbers(runs):
 
 def test_learning_curves_known_numbers(runs):
     from rlkit.plot import learning_curves
+
     frames = [pd.read_csv(r / "progress.csv") for r in find_runs(runs)]
     x, mean, lo, hi = learning_curves(frames)["offline context"]
     assert x.tolist() == [10, 20, 30] and mean.tolist() == [-11, -7, -4]
@@ -105,20 +114,31 @@ def test_demo_reference_seeds_are_the_readmes_table():
     """The file `make demo` compares against holds the README's 5 seeds: with the README's oracle and random
     returns (-3.86, -20.42) their Np scores are 0.859, 0.766, 0.800, 0.884, 0.874 (mean 0.837)."""
     from rlkit.report import Reference, read_spread
+
     spread = read_spread(ROOT / "docs" / "results" / "point-robot-demo-seeds.json")
     ref = Reference(-3.86, -20.42)
     np_scores = [ref.score(s["non-prior context (Np)"]) for s in spread["seeds"].values()]
-    assert np.allclose(np_scores, [0.859, 0.766, 0.800, 0.884, 0.874], atol=2e-3)  # the README's, from unrounded returns
+    assert np.allclose(
+        np_scores, [0.859, 0.766, 0.800, 0.884, 0.874], atol=2e-3
+    )  # the README's, from unrounded returns
     assert abs(np.mean(np_scores) - 0.837) < 1e-3 and spread["last"] == 3
     assert spread["bar"] == {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7}
 
 
+@pytest.mark.slow
 def test_report_against_reference_seeds(runs, tmp_path):
     from rlkit.report import Reference, against_lines
-    seeds = {"0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6},
-             "1": {"offline context": -3, "online prior context": -13, "non-prior context (Np)": -10}}
-    spread = {"seeds": seeds, "last": 2, "config": "c.json",
-              "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7}}
+
+    seeds = {
+        "0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6},
+        "1": {"offline context": -3, "online prior context": -13, "non-prior context (Np)": -10},
+    }
+    spread = {
+        "seeds": seeds,
+        "last": 2,
+        "config": "c.json",
+        "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7},
+    }
     table = final_returns(find_runs(runs), last=2)[:1]  # seed 0: offline -5, online -15, Np -7
     lines = against_lines(table, Reference(oracle=0.0, random=-20.0), spread)
     assert "Np)" in lines[3] and "0.500 .. 0.700 (mean 0.600); this run 0.650" in lines[3]

@@ -1,4 +1,5 @@
 """`python -m rlkit.reproduce`: the tiny profile end to end, resumption, and bad input."""
+
 import json
 import os
 import re
@@ -20,8 +21,23 @@ METHODS = ("CSRO", "FOCAL")
 @pytest.fixture(scope="module")
 def reproduced(tiny_data, tmp_path_factory):
     work = tmp_path_factory.mktemp("reproduce")
-    args = ["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", ",".join(METHODS),
-            "--data_dir", str(tiny_data), "--out", str(work / "out"), "--results", str(work / "results")]
+    args = [
+        "-m",
+        "rlkit.reproduce",
+        "point-robot",
+        "--profile",
+        "tiny",
+        "--seeds",
+        "0,1",
+        "--methods",
+        ",".join(METHODS),
+        "--data_dir",
+        str(tiny_data),
+        "--out",
+        str(work / "out"),
+        "--results",
+        str(work / "results"),
+    ]
     first = run_cli(args, cwd=work)
     return work, args, first
 
@@ -31,18 +47,25 @@ def _table_rows(md: str, header: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()[2:]]
 
 
+@pytest.mark.slow
 def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     work, _, first = reproduced
     assert "4 runs: 0 finished, 0 to resume, 4 new" in first.stdout
     md = (work / "results" / "point-robot-tiny.md").read_text()
-    for section in ("## Table 1: context shift", "## Fig. 3: learning curves", "## Fig. 4: ablation",
-                    "## Per-seed final returns"):
+    for section in (
+        "## Table 1: context shift",
+        "## Fig. 3: learning curves",
+        "## Fig. 4: ablation",
+        "## Per-seed final returns",
+    ):
         assert section in md
     for png in ("point-robot-tiny-curves.png", "point-robot-tiny-ablation.png"):
         assert (work / "results" / png).stat().st_size > 5000 and f"]({png})" in md
-    col = {"offline context": "Average_OfflineReturn_all_test_tasks",
-           "online, prior context": "Average_OnlineReturn_all_test_tasks",
-           "online, non-prior (Np)": "Average_NpOnlineReturn_all_test_tasks"}
+    col = {
+        "offline context": "Average_OfflineReturn_all_test_tasks",
+        "online, prior context": "Average_OnlineReturn_all_test_tasks",
+        "online, non-prior (Np)": "Average_NpOnlineReturn_all_test_tasks",
+    }
     rows = _table_rows(md, "## Per-seed final returns")
     assert len(rows) == 6
     for method, protocol, *per_seed in rows:
@@ -59,28 +82,41 @@ def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     assert "paper" in md.split("## Fig. 3")[0] and "ordering" in md
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_runs(reproduced):
     work, args, _ = reproduced
     again = run_cli(args, cwd=work)
     assert "4 runs: 4 finished, 0 to resume, 0 new" in again.stdout
 
 
-@pytest.mark.parametrize("flag,value,message", [
-    ("--methods", "CSRO,PEARL", "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
-                                "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP']"),
-    ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
-    ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
-    ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),
-    ("--seeds", "0,-1", "--seeds '0,-1': -1 is below 0"),
-    ("--methods", "CSRO,", "--methods 'CSRO,': entry 2 is empty; expected comma-separated names from"),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "flag,value,message",
+    [
+        (
+            "--methods",
+            "CSRO,PEARL",
+            "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
+            "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP']",
+        ),
+        ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
+        ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
+        ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),
+        ("--seeds", "0,-1", "--seeds '0,-1': -1 is below 0"),
+        ("--methods", "CSRO,", "--methods 'CSRO,': entry 2 is empty; expected comma-separated names from"),
+    ],
+)
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
-    proc = run_cli(["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],
-                   cwd=tmp_path, check=False)
+    proc = run_cli(
+        ["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],
+        cwd=tmp_path,
+        check=False,
+    )
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
     work, args, _ = reproduced
     run = work / "out" / "point-robot" / "tiny-CSRO" / "seed1"
@@ -90,7 +126,9 @@ def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
     before = (run / "progress.csv").read_bytes()
     try:
         proc = run_cli(args, cwd=work, check=False)
-        assert proc.returncode == 2 and "holds a run of another config (algo_params.discount: 0.5 -> 0.9)" in proc.stderr
+        assert (
+            proc.returncode == 2 and "holds a run of another config (algo_params.discount: 0.5 -> 0.9)" in proc.stderr
+        )
         assert len(proc.stderr.strip().splitlines()) == 1
         assert (run / "progress.csv").read_bytes() == before
     finally:
@@ -119,15 +157,39 @@ def _pool_workers(parent: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_workers_die_with_their_parent(tiny_data, tmp_path):
     """SIGKILL gives `--jobs 2` no chance to stop its workers: they must end by themselves, not go on
     training the queued runs with parent 1."""
-    proc = subprocess.Popen([sys.executable, "-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", "--seeds", "0,1",
-                             "--methods", "CSRO,FOCAL", "--jobs", "2", "--threads", "1", "--data_dir", str(tiny_data),
-                             "--out", str(tmp_path / "out"), "--results", str(tmp_path / "results")],
-                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rlkit.reproduce",
+            "point-robot",
+            "--profile",
+            "tiny",
+            "--seeds",
+            "0,1",
+            "--methods",
+            "CSRO,FOCAL",
+            "--jobs",
+            "2",
+            "--threads",
+            "1",
+            "--data_dir",
+            str(tiny_data),
+            "--out",
+            str(tmp_path / "out"),
+            "--results",
+            str(tmp_path / "results"),
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers: list[int] = []
     try:
         deadline = time.time() + 120
@@ -155,9 +217,13 @@ def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
     folder of its own; the like-for-like FOCAL keeps the CSRO reference's sampling."""
     from rlkit.config import load_config
     from rlkit.reproduce.plan import METHODS, run_specs
+
     specs = {s.method: s for s in run_specs("tiny", list(METHODS), [0], tmp_path, 1, None, tmp_path / "data")}
     cfgs = {m: load_config(s.config, s.overrides) for m, s in specs.items()}
     assert cfgs["FOCAL_REPLACE"].algo_type == "FOCAL" and cfgs["FOCAL_REPLACE"].algo_params.mb_replace
     assert cfgs["FOCAL"].algo_type == "FOCAL" and not cfgs["FOCAL"].algo_params.mb_replace
     assert all(c.algo_params.data_dir == str(tmp_path / "data") for c in cfgs.values())
-    assert specs["FOCAL_REPLACE"].out_dir.name == "seed0" and specs["FOCAL_REPLACE"].out_dir.parent.name == "tiny-FOCAL_REPLACE"
+    assert (
+        specs["FOCAL_REPLACE"].out_dir.name == "seed0"
+        and specs["FOCAL_REPLACE"].out_dir.parent.name == "tiny-FOCAL_REPLACE"
+    )

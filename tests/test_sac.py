@@ -1,5 +1,7 @@
 """Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
+
 import json
+
 import numpy as np
 import pytest
 import torch
@@ -26,6 +28,7 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
     import dataclasses
 
     from rlkit.behaviour import BehaviourSettings
+
     point, tiny = load_sac_config("train_point", ["tasks_per_group=3"]), load_sac_config("tiny_point", [])
     assert isinstance(point, BehaviourSettings) and (point.tasks_per_group, point.save_networks) == (3, True)
     assert (tiny.tasks_per_group, tiny.save_networks, tiny.schedule.num_train_steps) == (6, True, 300)
@@ -76,6 +79,7 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
 
 def test_one_progress_bar_per_task_showing_its_checkpoints():
     from rlkit.behaviour.progress import TaskBars
+
     bars = TaskBars([3, 7], total=10, mode="bars")
     for _ in range(4):
         bars.advance()
@@ -89,6 +93,7 @@ def test_one_progress_bar_per_task_showing_its_checkpoints():
 def test_behaviour_sac_uses_pytorch_sac_init():
     """Stage 1 as the reference's pytorch_sac: orthogonal weights (gain 1) and zero biases, actor and critics."""
     from rlkit.torch.sac.vector_sac import VectorSAC
+
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu"))
     for net in (agent.actor, agent.critic, agent.critic_target):
@@ -108,6 +113,7 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
     from torch.distributions.transforms import TanhTransform
 
     from rlkit.torch.sac.vector_sac import VectorSAC
+
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(2, 2, 2, sac, seed=0, device=torch.device("cpu"))
     obs = torch.randn(2, 5, 2, generator=torch.Generator().manual_seed(1)) * 3
@@ -115,8 +121,10 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
     out = agent.policy(obs, noise)
     dist = TransformedDistribution(Normal(out.mean, out.log_std.exp()), [TanhTransform()])
     expected = dist.log_prob(out.action).sum(-1, keepdim=True)
-    exact = (Normal(out.mean, out.log_std.exp()).log_prob(out.pre_tanh)
-             - 2 * (torch.log(torch.tensor(2.0)) - out.pre_tanh - torch.nn.functional.softplus(-2 * out.pre_tanh))).sum(-1, keepdim=True)
+    exact = (
+        Normal(out.mean, out.log_std.exp()).log_prob(out.pre_tanh)
+        - 2 * (torch.log(torch.tensor(2.0)) - out.pre_tanh - torch.nn.functional.softplus(-2 * out.pre_tanh))
+    ).sum(-1, keepdim=True)
     torch.testing.assert_close(out.log_prob, exact)
     close = out.pre_tanh.abs().max(-1).values < 3  # where atanh(tanh(u)) is still accurate in float32
     torch.testing.assert_close(out.log_prob[close], expected[close], atol=1e-3, rtol=1e-4)
@@ -125,8 +133,16 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
 def test_no_progress_prints_nothing_per_task(capfd, tmp_path):
     behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
     sched, sac = behaviour.schedule, behaviour.sac
-    train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path, torch.device("cpu"),
-                     progress="off")
+    train_task_group(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        [1],
+        sched,
+        sac,
+        tmp_path,
+        torch.device("cpu"),
+        progress="off",
+    )
     assert "goal_idx" not in capfd.readouterr().err
 
 
@@ -137,6 +153,7 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
 
     from rlkit.behaviour.generate import train_segment
     from rlkit.fileio import read_tree
+
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=260", "eval_frequency=60", "num_seed_steps=50"])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 3, "max_episode_steps": 30}
@@ -160,6 +177,7 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
 
 def test_a_state_only_resumes_its_own_tasks(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, train_segment
+
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
@@ -182,22 +200,35 @@ def test_complete_data_of_other_seed_streams_is_refused(tmp_path):
     another one (a task.json without it: version 1) are refused, so that a dataset never mixes tasks drawn two ways."""
     from rlkit.behaviour.generate import pending_tasks
     from rlkit.data.meta import write_task_meta
+
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
-    train_task_group("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, [1], sched, sac, tmp_path,
-                     torch.device("cpu"), progress="off")
+    train_task_group(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        [1],
+        sched,
+        sac,
+        tmp_path,
+        torch.device("cpu"),
+        progress="off",
+    )
     meta = read_task_meta(task_dir(tmp_path, 1))
     assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], "point-robot", sched) == [0]
     del meta["seeding"]
     write_task_meta(task_dir(tmp_path, 1), meta)
-    with pytest.raises(UserError, match=rf"goal_idx1' holds complete data written with other settings .*seeding "
-                                        rf"version 1\): expected .*seeding version {SEEDING_VERSION}; use another"):
+    with pytest.raises(
+        UserError,
+        match=rf"goal_idx1' holds complete data written with other settings .*seeding "
+        rf"version 1\): expected .*seeding version {SEEDING_VERSION}; use another",
+    ):
         pending_tasks(tmp_path, [0, 1], "point-robot", sched)
 
 
 def _same_data(a, b):
     """Two datasets hold the same files with the same bytes (task.json but for when it was written)."""
     from rlkit.fileio import read_tree
+
     ta, tb = read_tree(a), read_tree(b)
     assert ta.keys() == tb.keys()
     for name in ta:
@@ -217,6 +248,7 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     import io
 
     from rlkit.behaviour.generate import TaskGroup
+
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
     sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 3, "max_episode_steps": 30}, torch.device("cpu")
@@ -237,6 +269,7 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
 
 def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
     from rlkit.behaviour.generate import TaskGroup
+
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 6, "max_episode_steps": 20}, torch.device("cpu")
@@ -257,20 +290,31 @@ def _policy_train(work, *extra, **popen):
     import sys
 
     from tests.conftest import ROOT, TINY_CONFIG
-    args = [sys.executable, str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
-            "--no-progress", *extra]
+
+    args = [
+        sys.executable,
+        str(ROOT / "policy_train.py"),
+        "--config",
+        str(TINY_CONFIG),
+        "--sac_config",
+        "tiny_point",
+        "--no-progress",
+        *extra,
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     if popen:
         return subprocess.Popen(args, cwd=work, env=env, **popen)
     return subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_stage1_killed_at_any_moment_resumes_to_the_same_files(tmp_path):
     """SIGKILL of stage 1 after its group saved a state (`stage1_resume/`), then a rerun: the same files
     as an uninterrupted run, and the rerun starts from the saved step, not from step 0."""
     import signal
     import subprocess
     import time
+
     (tmp_path / "plain").mkdir(), (tmp_path / "killed").mkdir()
     overrides = ["num_train_steps=700", "eval_frequency=100"]
     assert _policy_train(tmp_path / "plain", *overrides).returncode == 0
@@ -290,10 +334,12 @@ def test_stage1_killed_at_any_moment_resumes_to_the_same_files(tmp_path):
     _same_data(tmp_path / "plain" / "offline_dataset" / "point-robot-tiny", data)
 
 
+@pytest.mark.slow
 def test_a_second_stage1_process_on_the_same_tasks_is_refused(tmp_path):
     """A task folder being written by a live process (its lock) is refused, one line, exit 2, nothing written;
     another --split part of the same dataset folder is not held up."""
     from rlkit.fileio import FolderLock
+
     data = tmp_path / "offline_dataset" / "point-robot-tiny"
     with FolderLock(data / "goal_idx4", "busy"):  # held by this (live) test process
         proc = _policy_train(tmp_path, "--split", "2", "--split_idx", "1")
@@ -305,13 +351,23 @@ def test_a_second_stage1_process_on_the_same_tasks_is_refused(tmp_path):
     assert not list(data.glob("goal_idx*/.lock"))
 
 
+@pytest.mark.slow
 def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, resume_file
+
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     data = tmp_path / "offline_dataset" / "point-robot-tiny"
-    group = TaskGroup("point-robot", {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0}, list(range(6)), sched,
-                      sac, data, torch.device("cpu"), "off")
+    group = TaskGroup(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0},
+        list(range(6)),
+        sched,
+        sac,
+        data,
+        torch.device("cpu"),
+        "off",
+    )
     group.begin()
     group.run(stop_at_step=120)
     resume_file(data, group.tasks).parent.mkdir(parents=True)
@@ -319,23 +375,41 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
     proc = _policy_train(tmp_path, "seed=3")
     assert proc.returncode == 2 and "part-trained with other settings (schedule: " in proc.stderr, proc.stderr
     proc = _policy_train(tmp_path, "tasks_per_group=3")
-    assert proc.returncode == 2 and "holds part-trained tasks [0, 1, 2, 3, 4, 5], and this run groups tasks [0, 1, 2]" \
-        in proc.stderr, proc.stderr
+    assert (
+        proc.returncode == 2
+        and "holds part-trained tasks [0, 1, 2, 3, 4, 5], and this run groups tasks [0, 1, 2]" in proc.stderr
+    ), proc.stderr
     assert resume_file(data, group.tasks).is_file()  # kept: the user decides
 
 
-@pytest.mark.parametrize("override,expected", [
-    ("agent.params.batch_size=0", "SAC setting agent.params.batch_size=0: expected a whole number >= 1"),
-    ("num_eval_sample_episodes=0", "SAC setting num_eval_sample_episodes=0: expected a whole number >= 1"),
-    ("num_seed_steps=400", "SAC setting num_seed_steps=400: expected < num_train_steps - 1 = 299"),
-    ("seed=-1", "SAC setting seed=-1: expected a whole number in [0, 4294967295]"),
-    ("agent.params.critic_lr=inf", "SAC setting agent.params.critic_lr=inf: expected a finite number > 0"),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "override,expected",
+    [
+        ("agent.params.batch_size=0", "SAC setting agent.params.batch_size=0: expected a whole number >= 1"),
+        ("num_eval_sample_episodes=0", "SAC setting num_eval_sample_episodes=0: expected a whole number >= 1"),
+        ("num_seed_steps=400", "SAC setting num_seed_steps=400: expected < num_train_steps - 1 = 299"),
+        ("seed=-1", "SAC setting seed=-1: expected a whole number in [0, 4294967295]"),
+        ("agent.params.critic_lr=inf", "SAC setting agent.params.critic_lr=inf: expected a finite number > 0"),
+    ],
+)
 def test_stage1_value_that_gives_useless_data_is_one_line_and_writes_nothing(tmp_path, override, expected):
     """Through policy_train.py: exit 2, one line naming the key, the value and the range, no dataset folder."""
     from tests.conftest import ROOT, TINY_CONFIG, run_cli
-    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point",
-                    "--no-progress", override], cwd=tmp_path, check=False)
+
+    proc = run_cli(
+        [
+            str(ROOT / "policy_train.py"),
+            "--config",
+            str(TINY_CONFIG),
+            "--sac_config",
+            "tiny_point",
+            "--no-progress",
+            override,
+        ],
+        cwd=tmp_path,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], proc.stderr
@@ -359,6 +433,7 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
     from omegaconf import OmegaConf
 
     from rlkit.behaviour.settings import SAC_RANGES, SAC_REAL_NUMBERS, check_sac_config, compose_sac_config
+
     base = compose_sac_config("tiny_point", [])
     for key, spec in SAC_RANGES.items():
         whole = key not in SAC_REAL_NUMBERS
@@ -368,21 +443,32 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
             OmegaConf.update(cfg, key, [value, value] if key.endswith("_betas") else value)
             with pytest.raises(UserError, match=rf"^SAC setting {key}=.*: expected "):
                 check_sac_config(cfg)
-    for key, value in [("agent.params.discount", 1.0), ("agent.params.critic_tau", 1.0), ("num_eval_episodes", 0),
-                       ("agent.params.actor_betas", [0.0, 0.0]), ("seed", 4294967295)]:
+    for key, value in [
+        ("agent.params.discount", 1.0),
+        ("agent.params.critic_tau", 1.0),
+        ("num_eval_episodes", 0),
+        ("agent.params.actor_betas", [0.0, 0.0]),
+        ("seed", 4294967295),
+    ]:
         cfg = base.copy()
         OmegaConf.update(cfg, key, value)
         check_sac_config(cfg)
 
 
-@pytest.mark.parametrize("overrides,match", [
-    (["diag_gaussian_actor.params.log_std_bounds=[2,-5]"], r"log_std_bounds=\[2, -5\]: expected two finite numbers"),
-    (["diag_gaussian_actor.params.log_std_bounds=[-inf,2]"], r"log_std_bounds=\[-inf, 2\]: expected two finite"),
-    (["num_seed_steps=299"], r"num_seed_steps=299: expected < num_train_steps - 1 = 299"),
-    (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
-    (["save_networks=2"], r"save_networks=2: expected true or false"),
-    (["agent.params.actor_betas=[0.9]"], r"actor_betas=\[0.9\]: expected a list of two"),
-])
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        (
+            ["diag_gaussian_actor.params.log_std_bounds=[2,-5]"],
+            r"log_std_bounds=\[2, -5\]: expected two finite numbers",
+        ),
+        (["diag_gaussian_actor.params.log_std_bounds=[-inf,2]"], r"log_std_bounds=\[-inf, 2\]: expected two finite"),
+        (["num_seed_steps=299"], r"num_seed_steps=299: expected < num_train_steps - 1 = 299"),
+        (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
+        (["save_networks=2"], r"save_networks=2: expected true or false"),
+        (["agent.params.actor_betas=[0.9]"], r"actor_betas=\[0.9\]: expected a list of two"),
+    ],
+)
 def test_sac_settings_checked_together(overrides, match):
     """Bounds in order, a schedule that writes a checkpoint, a boolean, a pair."""
     with pytest.raises(UserError, match=match):
@@ -394,10 +480,20 @@ def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     complete) is one problem for `check`: an interrupted task that a rerun resumes."""
     from rlkit.behaviour.generate import train_segment
     from rlkit.data.check import check_dataset
+
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
-    train_segment("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, 2, sched, sac, tmp_path,
-                  torch.device("cpu"), False, None)
+    train_segment(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        2,
+        sched,
+        sac,
+        tmp_path,
+        torch.device("cpu"),
+        False,
+        None,
+    )
     report = check_dataset(tmp_path)
     assert len(report.problems) == 1 and "is an interrupted stage-1 task" in report.problems[0]
     assert "checkpoints [100] written so far" in report.problems[0] and "another stage-1 run" not in report.problems[0]

@@ -1,4 +1,5 @@
 """Named random streams (rlkit/seeding.py): distinct seeds for every stream, index and run seed."""
+
 import re
 
 import numpy as np
@@ -12,8 +13,13 @@ from tests.conftest import ROOT
 # The indices the code uses, over generous realistic ranges: meta-test runs (num_evals: 2 in the shipped
 # configs), iterations (105 at most), a checkpoint's or --regenerate's envs (n_trj 50), tasks (40 at
 # most), checkpoint steps (the point robot's and the MuJoCo families' schedules).
-KEY_RANGES = {"run": range(20), "iteration": range(500), "env": range(64), "task": range(64),
-              "checkpoint": [*range(2000, 5001, 200), *range(50_000, 1_000_001, 50_000)]}
+KEY_RANGES = {
+    "run": range(20),
+    "iteration": range(500),
+    "env": range(64),
+    "task": range(64),
+    "checkpoint": [*range(2000, 5001, 200), *range(50_000, 1_000_001, 50_000)],
+}
 SEEDS = range(10)
 
 
@@ -40,10 +46,16 @@ def test_no_two_streams_of_seeds_0_to_9_share_a_seed():
 def test_the_check_sees_the_arithmetic_it_replaced():
     """The arithmetic of before (seed for policy noise, seed + 1 for initialisation, seed + 7 for
     sampling, seed * 1000 + r for eval envs) fails the same check: seed 0's init is seed 1's noise."""
-    old = {"train_noise": lambda s: s, "init": lambda s: s + 1, "batch_sampling": lambda s: s + 7,
-           "eval_envs": lambda s, r: s * 1000 + r}
-    shared = shared_seeds(lambda seed, name, *key: old[name](seed, *key),
-                          {"train_noise": (), "init": (), "batch_sampling": (), "eval_envs": ("run",)})
+    old = {
+        "train_noise": lambda s: s,
+        "init": lambda s: s + 1,
+        "batch_sampling": lambda s: s + 7,
+        "eval_envs": lambda s, r: s * 1000 + r,
+    }
+    shared = shared_seeds(
+        lambda seed, name, *key: old[name](seed, *key),
+        {"train_noise": (), "init": (), "batch_sampling": (), "eval_envs": ("run",)},
+    )
     assert "seed 0 init[] and seed 1 train_noise[]" in shared
 
 
@@ -68,15 +80,17 @@ def test_generators_follow_the_stream_seed():
     s = stream_seed(3, "eval_np_policy", 5)
     want = torch.randn(4, generator=torch.Generator().manual_seed(s))
     assert torch.equal(torch.randn(4, generator=torch_generator(3, "eval_np_policy", 5)), want)
-    assert numpy_generator(3, "eval_np_random", 5).random() == np.random.default_rng(stream_seed(3, "eval_np_random",
-                                                                                                   5)).random()
-    assert 0 <= s < 2 ** 64 and stream_seed(3, "eval_np_policy", 5) == s  # a pure function of its arguments
+    assert (
+        numpy_generator(3, "eval_np_random", 5).random()
+        == np.random.default_rng(stream_seed(3, "eval_np_random", 5)).random()
+    )
+    assert 0 <= s < 2**64 and stream_seed(3, "eval_np_policy", 5) == s  # a pure function of its arguments
 
 
 def test_the_docs_table_lists_every_stream():
     """docs/algorithm.md's table of random streams names each stream with its id and key, and no other."""
     text = (ROOT / "docs" / "algorithm.md").read_text()
-    section = text[text.index("## Random streams"):]
+    section = text[text.index("## Random streams") :]
     rows = re.findall(r"^\| `(\w+)` \| (\d+) \| ([^|]*) \|", section, flags=re.M)
     assert {name: int(i) for name, i, _ in rows} == {name: s.id for name, s in STREAMS.items()}
     for name, _, key in rows:

@@ -1,4 +1,5 @@
 """show_path.py in both forms on tiny runs of every algo_type and of the reference README's combination."""
+
 import pytest
 import torch
 from click.testing import CliRunner
@@ -7,22 +8,38 @@ from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 from tests.conftest import ROOT, TINY_CONFIG
 
-README_COMBINATION = ["--algo_type", "CLASSIFIER", "--train_z0_policy", "true", "--use_hvar", "true",
-                      "--z_strategy", "weighted"]
-RUNS = {"CSRO": ["--algo_type", "CSRO"], "FOCAL": ["--algo_type", "FOCAL"], "OFFPEARL": ["--algo_type", "OFFPEARL"],
-        "CLASSIFIER": ["--algo_type", "CLASSIFIER"], "readme-combination": README_COMBINATION}
+README_COMBINATION = [
+    "--algo_type",
+    "CLASSIFIER",
+    "--train_z0_policy",
+    "true",
+    "--use_hvar",
+    "true",
+    "--z_strategy",
+    "weighted",
+]
+RUNS = {
+    "CSRO": ["--algo_type", "CSRO"],
+    "FOCAL": ["--algo_type", "FOCAL"],
+    "OFFPEARL": ["--algo_type", "OFFPEARL"],
+    "CLASSIFIER": ["--algo_type", "CLASSIFIER"],
+    "readme-combination": README_COMBINATION,
+}
 FILES = ["paths.png", "paths_offline.png", "paths_online_prior.png", "z_pca.png"]
 
 
 def non_trivial_png(path) -> bool:
     import matplotlib.image
+
     img = matplotlib.image.imread(path)
     return path.stat().st_size > 10_000 and img.ndim == 3 and float(img[..., :3].std()) > 0.02
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(RUNS))
 def test_show_path_both_forms(name, tiny_data, tmp_path, monkeypatch):
     import show_path
+
     common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output"), "--num_iterations", "1"]
     overrides = parse_override_args(RUNS[name] + common + ["--exp_name", name])
     cfg = load_config(TINY_CONFIG, overrides)
@@ -42,23 +59,34 @@ def test_show_path_both_forms(name, tiny_data, tmp_path, monkeypatch):
     assert all(non_trivial_png(run / f) for f in FILES)
 
 
+@pytest.mark.slow
 def test_show_path_config_form_refuses_another_config(tiny_data, tmp_path):
     import show_path
     from rlkit.errors import UserError
+
     common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output"), "--num_iterations", "1"]
     cfg = load_config(TINY_CONFIG, parse_override_args(common + ["--exp_name", "x"]))
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
     runner = CliRunner()
-    with pytest.raises(UserError, match=r"algo_params.use_brac: false -> true.*expected the arguments the run was trained with"):
-        runner.invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--use_brac", "true", *common],
-                      catch_exceptions=False)
+    with pytest.raises(
+        UserError, match=r"algo_params.use_brac: false -> true.*expected the arguments the run was trained with"
+    ):
+        runner.invoke(
+            show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--use_brac", "true", *common], catch_exceptions=False
+        )
     with pytest.raises(UserError, match=r"no run in .*seed4.*found \['seed0'\]"):
-        runner.invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--seed", "4", *common], catch_exceptions=False)
+        runner.invoke(
+            show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--seed", "4", *common], catch_exceptions=False
+        )
     with pytest.raises(UserError, match="snapshot .*itr_7.pt' not found: expected one of \\['itr_0.pt'\\]"):
-        runner.invoke(show_path.main, [str(tmp_path / "output" / "point-robot" / "x" / "seed0"), "--itr", "7"],
-                      catch_exceptions=False)
+        runner.invoke(
+            show_path.main,
+            [str(tmp_path / "output" / "point-robot" / "x" / "seed0"), "--itr", "7"],
+            catch_exceptions=False,
+        )
 
 
+@pytest.mark.slow
 def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_path):
     """A run trained with more overrides than the command repeats is found; a key the command gives is
     compared, and so are the keys of a config file other than the one the run was trained from."""
@@ -66,29 +94,36 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
 
     import show_path
     from rlkit.errors import UserError
+
     common = ["--data_dir", str(tiny_data), "--base_log_dir", str(tmp_path / "output")]
     trained = common + ["--exp_name", "x", "--num_iterations", "1", "--batch_size", "16", "--use_brac", "true"]
-    MetaTrainer(prepare(load_config(TINY_CONFIG, parse_override_args(trained)), 0, torch.device("cpu")),
-                show_progress=False).run()
+    MetaTrainer(
+        prepare(load_config(TINY_CONFIG, parse_override_args(trained)), 0, torch.device("cpu")), show_progress=False
+    ).run()
     run = tmp_path / "output" / "point-robot" / "x" / "seed0"
     assert json.loads((run / "variant.json").read_text())["util_params"]["config_file"] == str(TINY_CONFIG)
     assert show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x"])) == run
-    assert show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size",
-                                                                                 "16"])) == run
+    assert (
+        show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"]))
+        == run
+    )
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 8\): expected the arguments"):
         show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "8"]))
     copy = tmp_path / "same.json"  # another file with the same values is compared key by key
     copy.write_text(TINY_CONFIG.read_text())
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32\)"):
         show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
-    assert show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"])) == run
+    assert (
+        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"])) == run
+    )
     other = json.loads(TINY_CONFIG.read_text())
     other["net_size"] = 64
     copy.write_text(json.dumps(other))
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32; net_size: 32 -> 64\)"):
         show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
-    result = CliRunner().invoke(show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--runs", "1", *common],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--runs", "1", *common], catch_exceptions=False
+    )
     assert result.exit_code == 0 and all((run / f).is_file() for f in FILES), result.output
     with pytest.raises(UserError, match=r"--out 'paths.foo': expected a figure file ending in one of \[.*'.png'"):
         CliRunner().invoke(show_path.main, [str(run), "--out", "paths.foo"], catch_exceptions=False)
@@ -98,6 +133,7 @@ def test_readme_show_path_examples_name_the_config_their_run_was_trained_with():
     """Each show_path.py example of the README in the config form has a launch_experiment.py command in the
     README with the same config file and --exp_name, so it finds the run and draws it as written."""
     import re
+
     readme = (ROOT / "README.md").read_text().replace("\\\n", " ")
     trained = set(re.findall(r"launch_experiment\.py (\S+\.json) .*?--exp_name (\S+)", readme))
     shown = re.findall(r"show_path\.py (\S+\.json) .*?--exp_name (\S+)", readme)
@@ -111,10 +147,12 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
 
     import matplotlib
     import numpy as np
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     import show_path
+
     calls = []
 
     class TSNE:
@@ -128,7 +166,9 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
     fake.TSNE = TSNE
     monkeypatch.setitem(sys.modules, "sklearn", types.ModuleType("sklearn"))
     monkeypatch.setitem(sys.modules, "sklearn.manifold", fake)
-    setup = types.SimpleNamespace(test_tasks=[3, 7], cfg=types.SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    setup = types.SimpleNamespace(
+        test_tasks=[3, 7], cfg=types.SimpleNamespace(env_name="point-robot", algo_type="CSRO")
+    )
     rng = np.random.default_rng(0)
     zs = {k: rng.normal(size=(2, 3, 4)) for k in ("offline", "np", "online")}
     written = show_path.draw_z(setup, zs, 3, tmp_path, plt)

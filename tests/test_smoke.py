@@ -1,4 +1,5 @@
 """Both stages through their CLIs on the tiny config, resume, and bad input."""
+
 import errno
 import io
 import json
@@ -20,6 +21,7 @@ from rlkit.logging import RETURN_COLUMNS
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 
+@pytest.mark.slow
 def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
     proc = run_cli(["-m", "rlkit.data", "check", str(tiny_data)], cwd=ROOT)
     lines = proc.stdout.strip().splitlines()
@@ -28,28 +30,65 @@ def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
     assert meta["task"]["goal"] == pytest.approx([np.cos(np.pi * 4 / 5), np.sin(np.pi * 4 / 5)])
 
 
+@pytest.mark.slow
 def test_stage1_rerun_skips_complete_tasks(tiny_data):
-    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
-                   cwd=tiny_data.parent.parent)
+    proc = run_cli(
+        [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
+        cwd=tiny_data.parent.parent,
+    )
     assert "6 already complete, 0 to train" in proc.stdout
 
 
+@pytest.mark.slow
 def test_stage1_refuses_to_mix_settings(tiny_data):
-    proc = run_cli([str(ROOT / "policy_train.py"), str(TINY_CONFIG), "--sac_config", "tiny_point", "num_train_steps=400"],
-                   cwd=tiny_data.parent.parent, check=False)
+    proc = run_cli(
+        [str(ROOT / "policy_train.py"), str(TINY_CONFIG), "--sac_config", "tiny_point", "num_train_steps=400"],
+        cwd=tiny_data.parent.parent,
+        check=False,
+    )
     assert proc.returncode == 2 and "other settings" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
     work = tiny_data.parent.parent
-    run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "1", "--exp_name", "cli", "--gpu", "0",
-             "--base_log_dir", str(tmp_path), "--no-progress", "--threads", "1"], cwd=work)
+    run_cli(
+        [
+            str(ROOT / "launch_experiment.py"),
+            str(TINY_CONFIG),
+            "--seed",
+            "1",
+            "--exp_name",
+            "cli",
+            "--gpu",
+            "0",
+            "--base_log_dir",
+            str(tmp_path),
+            "--no-progress",
+            "--threads",
+            "1",
+        ],
+        cwd=work,
+    )
     run = tmp_path / "point-robot" / "cli" / "seed1"
     df = pd.read_csv(run / "progress.csv")
     assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
-    for col in [*RETURN_COLUMNS.values(), "QF Loss", "Club Loss", "Z Loss", "Club model Loss", "Train Time (s)",
-                "Epoch", "Z mean train0", "Log Pis Mean", "alpha Max", "Z variance train", "Z mean eval0",
-                "Z mean eval3", "Z variance eval"]:
+    for col in [
+        *RETURN_COLUMNS.values(),
+        "QF Loss",
+        "Club Loss",
+        "Z Loss",
+        "Club model Loss",
+        "Train Time (s)",
+        "Epoch",
+        "Z mean train0",
+        "Log Pis Mean",
+        "alpha Max",
+        "Z variance train",
+        "Z mean eval0",
+        "Z mean eval3",
+        "Z variance eval",
+    ]:
         assert col in df.columns
     assert (df["Z variance eval"] > 0).all() and (df["Z variance train"] > 0).all()
     assert (df[[f"Z mean eval{i}" for i in range(4)]].abs().sum(axis=1) > 0).all()
@@ -67,26 +106,40 @@ def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     import show_path
+
     monkeypatch.chdir(work)  # the run's data_dir is relative to where it was trained
     figures = tmp_path / "figures" / "itr0"  # --out into a folder that does not exist yet
-    result = CliRunner().invoke(show_path.main, [str(run), "--itr", "0", "--runs", "1", "--out", str(figures / "np.png")],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        show_path.main,
+        [str(run), "--itr", "0", "--runs", "1", "--out", str(figures / "np.png")],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in figures.iterdir()) == ["np.png", "paths_offline.png", "paths_online_prior.png",
-                                                          "z_pca.png"]
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "np.png",
+        "paths_offline.png",
+        "paths_online_prior.png",
+        "z_pca.png",
+    ]
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=work)
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
     run_cli(["-m", "rlkit.plot", str(tmp_path), "--out", str(tmp_path / "curve.png")], cwd=work)
     assert (tmp_path / "curve.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tiny_data.parent.parent)
     ignore = [c for c in ("Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)")]
 
     def run(name, iterations):
-        cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations},
-                                        "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+        cfg = load_config(
+            TINY_CONFIG,
+            {
+                "algo_params": {"num_iterations": iterations},
+                "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
+            },
+        )
         MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
         return pd.read_csv(tmp_path / "point-robot" / name / "seed0" / "progress.csv").drop(columns=ignore)
 
@@ -96,6 +149,7 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(straight, resumed)
 
 
+@pytest.mark.slow
 def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeypatch):
     """latest.pt records the seeding version (rlkit.seeding): a run saved under another derivation of its
     streams (one without the record: version 1) is refused, not continued with mixed streams; once finished,
@@ -103,8 +157,13 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
     monkeypatch.chdir(tiny_data.parent.parent)
 
     def run(iterations):
-        cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations},
-                                        "util_params": {"exp_name": "old", "base_log_dir": str(tmp_path)}})
+        cfg = load_config(
+            TINY_CONFIG,
+            {
+                "algo_params": {"num_iterations": iterations},
+                "util_params": {"exp_name": "old", "base_log_dir": str(tmp_path)},
+            },
+        )
         MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
 
     run(1)
@@ -113,8 +172,11 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
     del state["seeding"]
     torch.save(state, latest)
     run(1)
-    with pytest.raises(UserError, match=r"latest.pt' was saved by a run whose random streams are derived another way "
-                                        r"\(seeding version 1, this code's 2\)"):
+    with pytest.raises(
+        UserError,
+        match=r"latest.pt' was saved by a run whose random streams are derived another way "
+        r"\(seeding version 1, this code's 2\)",
+    ):
         run(2)
 
 
@@ -126,24 +188,39 @@ def _error(args, cwd):
     return lines[0]
 
 
-@pytest.mark.parametrize("extra,match", [
-    (["--data_dir", "./nowhere"], "missing dataset folder"),
-    (["--env_name", "sparse-point-robot"], "is for env 'point-robot'"),
-    (["--env_name", "cheetah-nope"], "unknown env_name 'cheetah-nope'"),
-    (["--meta_bach", "3"], "unknown config key 'meta_bach'"),
-    (["--num_iterations", "abc"], "'algo_params.num_iterations' must be an integer"),
-    (["--sparse_rewards", "true"], "algo_params.sparse_rewards is set but 'point-robot' has no sparse reward"),
-    (["--train_epoch", "[100,300,0]"], "algo_params.train_epoch [100, 300, 0]: expected [start, stop, step] with"),
-    (["--reward_scale", "Infinity"], "config key 'algo_params.reward_scale' inf: expected a finite number"),
-    (["--gpu", "-2"], "--gpu -2: expected a CUDA device number >= 0, or -1 for the CPU"),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (["--data_dir", "./nowhere"], "missing dataset folder"),
+        (["--env_name", "sparse-point-robot"], "is for env 'point-robot'"),
+        (["--env_name", "cheetah-nope"], "unknown env_name 'cheetah-nope'"),
+        (["--meta_bach", "3"], "unknown config key 'meta_bach'"),
+        (["--num_iterations", "abc"], "'algo_params.num_iterations' must be an integer"),
+        (["--sparse_rewards", "true"], "algo_params.sparse_rewards is set but 'point-robot' has no sparse reward"),
+        (["--train_epoch", "[100,300,0]"], "algo_params.train_epoch [100, 300, 0]: expected [start, stop, step] with"),
+        (["--reward_scale", "Infinity"], "config key 'algo_params.reward_scale' inf: expected a finite number"),
+        (["--gpu", "-2"], "--gpu -2: expected a CUDA device number >= 0, or -1 for the CPU"),
+    ],
+)
 def test_bad_input_one_line_exit_2_nothing_written(tiny_data, tmp_path, extra, match):
-    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--base_log_dir", str(tmp_path / "out"),
-                   "--exp_name", "x", *extra], cwd=tiny_data.parent.parent)
+    line = _error(
+        [
+            str(ROOT / "launch_experiment.py"),
+            str(TINY_CONFIG),
+            "--base_log_dir",
+            str(tmp_path / "out"),
+            "--exp_name",
+            "x",
+            *extra,
+        ],
+        cwd=tiny_data.parent.parent,
+    )
     assert match in line
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_wrong_observation_size_is_reported(tiny_data, tmp_path):
     bad = tmp_path / "data"
     shutil.copytree(tiny_data, bad)
@@ -152,25 +229,52 @@ def test_wrong_observation_size_is_reported(tiny_data, tmp_path):
         meta = json.loads(meta_path.read_text())
         meta["obs_dim"] = 3
         meta_path.write_text(json.dumps(meta))
-    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--data_dir", str(bad),
-                   "--base_log_dir", str(tmp_path / "out")], cwd=tmp_path)
+    line = _error(
+        [
+            str(ROOT / "launch_experiment.py"),
+            str(TINY_CONFIG),
+            "--data_dir",
+            str(bad),
+            "--base_log_dir",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+    )
     assert "obs/action dims 3/2: expected 2/2" in line and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_divergence_is_one_line_exit_3(tiny_data, tmp_path):
-    proc = run_cli([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--base_log_dir", str(tmp_path), "--exp_name",
-                    "div", "--reward_scale", "1e30", "--no-progress"], cwd=tiny_data.parent.parent, check=False)
+    proc = run_cli(
+        [
+            str(ROOT / "launch_experiment.py"),
+            str(TINY_CONFIG),
+            "--base_log_dir",
+            str(tmp_path),
+            "--exp_name",
+            "div",
+            "--reward_scale",
+            "1e30",
+            "--no-progress",
+        ],
+        cwd=tiny_data.parent.parent,
+        check=False,
+    )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 3, proc.stderr
     assert len(lines) == 1 and "training diverged at iteration 0: loss 'QF Loss' is not finite" in lines[0]
     assert not (tmp_path / "point-robot" / "div" / "seed0" / "progress.csv").exists()
 
 
+@pytest.mark.slow
 def test_divergence_keeps_the_rows_and_snapshot_before_it(tiny_data, tmp_path, monkeypatch):
     from rlkit.errors import DivergedError
+
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3},
-                                    "util_params": {"exp_name": "late", "base_log_dir": str(tmp_path)}})
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 3}, "util_params": {"exp_name": "late", "base_log_dir": str(tmp_path)}},
+    )
     trainer = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False)
     step = trainer.step
 
@@ -190,24 +294,46 @@ def test_divergence_keeps_the_rows_and_snapshot_before_it(tiny_data, tmp_path, m
     assert all(torch.isfinite(p).all() for p in state["trainer"]["modules"]["agent"].values())
 
 
+@pytest.mark.slow
 def test_negative_seed_is_one_line_error(tiny_data, tmp_path):
-    line = _error([str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "-1", "--base_log_dir", str(tmp_path)],
-                  cwd=tiny_data.parent.parent)
+    line = _error(
+        [str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--seed", "-1", "--base_log_dir", str(tmp_path)],
+        cwd=tiny_data.parent.parent,
+    )
     assert "--seed" in line and "-1" in line
 
 
+@pytest.mark.slow
 def test_split_part_without_tasks_says_so_and_exits_0(tmp_path):
-    proc = run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--split",
-                    "10", "--split_idx", "1"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            str(ROOT / "policy_train.py"),
+            "--config",
+            str(TINY_CONFIG),
+            "--sac_config",
+            "tiny_point",
+            "--split",
+            "10",
+            "--split_idx",
+            "1",
+        ],
+        cwd=tmp_path,
+    )
     assert "part 1 of 10 holds no tasks (6 tasks in 10 parts): nothing to do" in proc.stdout
     assert not (tmp_path / "offline_dataset").exists()
 
 
 def _tiny(tmp_path, name, **algo):
-    return load_config(TINY_CONFIG, {"algo_params": dict({"num_iterations": 1}, **algo),
-                                     "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}})
+    return load_config(
+        TINY_CONFIG,
+        {
+            "algo_params": dict({"num_iterations": 1}, **algo),
+            "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
+        },
+    )
 
 
+@pytest.mark.slow
 def test_rerun_names_differing_keys_and_never_shrinks_a_run(tiny_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tiny_data.parent.parent)
     MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=2), 0, torch.device("cpu")), show_progress=False).run()
@@ -220,19 +346,24 @@ def test_rerun_names_differing_keys_and_never_shrinks_a_run(tiny_data, tmp_path,
     assert (run / "variant.json").read_text() == variant and len(pd.read_csv(run / "progress.csv")) == 2
 
 
+@pytest.mark.slow
 def test_a_run_without_snapshot_is_replaced(tiny_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tiny_data.parent.parent)
     run = tmp_path / "point-robot" / "r" / "seed0"
     run.mkdir(parents=True)
-    (run / "variant.json").write_text(json.dumps({"algo_params": {"discount": 0.1}}))  # failed before its first snapshot
+    (run / "variant.json").write_text(
+        json.dumps({"algo_params": {"discount": 0.1}})
+    )  # failed before its first snapshot
     MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
     assert json.loads((run / "variant.json").read_text())["algo_params"]["discount"] == 0.9
     assert len(pd.read_csv(run / "progress.csv")) == 1 and not (run / ".lock").exists()
 
 
+@pytest.mark.slow
 def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
     import subprocess
     import sys
+
     monkeypatch.chdir(tiny_data.parent.parent)
     run = tmp_path / "point-robot" / "r" / "seed0"
     run.mkdir(parents=True)
@@ -244,23 +375,32 @@ def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
     finally:
         sleeper.kill()
         sleeper.wait()
-    MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()  # stale lock taken over
+    MetaTrainer(
+        prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False
+    ).run()  # stale lock taken over
     assert len(pd.read_csv(run / "progress.csv")) == 1
 
 
+@pytest.mark.slow
 def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
     """The same data under another path resumes; other data under the same path is refused, by meta-training
     and by `rlkit.reproduce`'s check of a finished run, naming the tasks that differ."""
     from rlkit.data.dataset import task_dir
     from rlkit.data.npz import read_checkpoint, write_checkpoint
     from rlkit.reproduce.plan import RunSpec, check_existing
+
     monkeypatch.chdir(tmp_path)
     shutil.copytree(tiny_data, tmp_path / "a")
     shutil.copytree(tiny_data, tmp_path / "b")
 
     def cfg(data, iterations):
-        return load_config(TINY_CONFIG, {"algo_params": {"num_iterations": iterations, "data_dir": str(tmp_path / data)},
-                                         "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")}})
+        return load_config(
+            TINY_CONFIG,
+            {
+                "algo_params": {"num_iterations": iterations, "data_dir": str(tmp_path / data)},
+                "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")},
+            },
+        )
 
     MetaTrainer(prepare(cfg("a", 1), 0, torch.device("cpu")), show_progress=False).run()
     run = tmp_path / "out" / "point-robot" / "r" / "seed0"
@@ -271,30 +411,52 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
     sample, evals = read_checkpoint(tdir, 200, "sample"), read_checkpoint(tdir, 200, "eval")
     sample.rewards = sample.rewards + 1.0
     write_checkpoint(tdir, 200, {"sample": sample, "eval": evals})
-    with pytest.raises(UserError, match=r"was trained on other data than .*/b' holds now \(tasks \[1\] differ; it was "
-                                        r"read from .*/a'\): expected the same data to resume"):
+    with pytest.raises(
+        UserError,
+        match=r"was trained on other data than .*/b' holds now \(tasks \[1\] differ; it was "
+        r"read from .*/a'\): expected the same data to resume",
+    ):
         MetaTrainer(prepare(cfg("b", 3), 0, torch.device("cpu")), show_progress=False).run()
     assert len(pd.read_csv(run / "progress.csv")) == 2
-    overrides = {"algo_params": {"num_iterations": 2, "data_dir": str(tmp_path / "b")},
-                 "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")}}
+    overrides = {
+        "algo_params": {"num_iterations": 2, "data_dir": str(tmp_path / "b")},
+        "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")},
+    }
     with pytest.raises(UserError, match=r"tasks \[1\] differ"):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
     overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
     assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None)) == "finished"
     (run / "dataset.json").write_text("{not json")
-    with pytest.raises(UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"):
+    with pytest.raises(
+        UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"
+    ):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
 
 
+@pytest.mark.slow
 def test_gpu_minus_one_is_the_cpu(tiny_data, tmp_path, monkeypatch):
     """The reference's users write --gpu -1 for the CPU."""
     from click.testing import CliRunner
 
     import launch_experiment
+
     monkeypatch.chdir(tiny_data.parent.parent)
-    result = CliRunner().invoke(launch_experiment.main, [str(TINY_CONFIG), "--gpu", "-1", "--exp_name", "cpu", "--no-progress",
-                                                         "--num_iterations", "1", "--base_log_dir", str(tmp_path)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        launch_experiment.main,
+        [
+            str(TINY_CONFIG),
+            "--gpu",
+            "-1",
+            "--exp_name",
+            "cpu",
+            "--no-progress",
+            "--num_iterations",
+            "1",
+            "--base_log_dir",
+            str(tmp_path),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "device cpu" in result.output
     variant = json.loads((tmp_path / "point-robot" / "cpu" / "seed0" / "variant.json").read_text())
@@ -302,6 +464,7 @@ def test_gpu_minus_one_is_the_cpu(tiny_data, tmp_path, monkeypatch):
 
 
 # ---- stage 1's options -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_stage1_seed_is_the_sac_seed(tmp_path):
     """`--seed S` sets the behaviour SAC's seed, as the `seed=S` override does; both, disagreeing, are an error."""
     stage1 = [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"]
@@ -313,28 +476,41 @@ def test_stage1_seed_is_the_sac_seed(tmp_path):
     assert [json.loads((data / f"goal_idx{t}" / "task.json").read_text())["seed"] for t in (0, 1)] == [5, 7]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("checkpoints", [",,", "100,,200", ""])
 def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
-    line = _error([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--regenerate", "--checkpoints",
-                   checkpoints], cwd=tmp_path)
+    line = _error(
+        [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--regenerate", "--checkpoints", checkpoints],
+        cwd=tmp_path,
+    )
     assert line.startswith(f"error: --checkpoints {checkpoints!r}: ") and "expected comma-separated integers" in line
     assert ("entry 2 is empty" if checkpoints == "100,,200" else "the list is empty") in line
 
 
-@pytest.mark.parametrize("text,kw,message", [
-    ("", {}, "--x '': the list is empty; expected comma-separated integers such as 0,1,2"),
-    ("0,,1", {}, "--x '0,,1': entry 2 is empty; expected comma-separated integers such as 0,1,2"),
-    ("1,x", {}, "--x '1,x': 'x' is not an integer; expected comma-separated integers such as 0,1,2"),
-    ("0,-1", {"minimum": 0}, "--x '0,-1': -1 is below 0; expected comma-separated integers >= 0 such as 0,1,2"),
-    ("1,0,1", {"duplicates": "refuse"}, "--x '1,0,1': 1 appears twice; expected comma-separated integers such as "
-                                        "0,1,2, each once"),
-    ("A,C", {"choices": ("A", "B")}, "--x 'A,C': 'C' is unknown; expected comma-separated names from ['A', 'B']"),
-    ("A,", {"choices": ("A", "B"), "hint": " (or leave --x out)"},
-     "--x 'A,': entry 2 is empty; expected comma-separated names from ['A', 'B'] (or leave --x out)"),
-])
+@pytest.mark.parametrize(
+    "text,kw,message",
+    [
+        ("", {}, "--x '': the list is empty; expected comma-separated integers such as 0,1,2"),
+        ("0,,1", {}, "--x '0,,1': entry 2 is empty; expected comma-separated integers such as 0,1,2"),
+        ("1,x", {}, "--x '1,x': 'x' is not an integer; expected comma-separated integers such as 0,1,2"),
+        ("0,-1", {"minimum": 0}, "--x '0,-1': -1 is below 0; expected comma-separated integers >= 0 such as 0,1,2"),
+        (
+            "1,0,1",
+            {"duplicates": "refuse"},
+            "--x '1,0,1': 1 appears twice; expected comma-separated integers such as 0,1,2, each once",
+        ),
+        ("A,C", {"choices": ("A", "B")}, "--x 'A,C': 'C' is unknown; expected comma-separated names from ['A', 'B']"),
+        (
+            "A,",
+            {"choices": ("A", "B"), "hint": " (or leave --x out)"},
+            "--x 'A,': entry 2 is empty; expected comma-separated names from ['A', 'B'] (or leave --x out)",
+        ),
+    ],
+)
 def test_one_list_parser_names_the_option_the_entry_and_what_was_expected(text, kw, message):
     """`rlkit.cli.parse_list` serves --seeds (launch_experiment, reproduce), --methods and --checkpoints alike."""
     from rlkit.cli import parse_list
+
     with pytest.raises(UserError) as err:
         parse_list("--x", text, **kw)
     assert str(err.value) == message
@@ -342,6 +518,7 @@ def test_one_list_parser_names_the_option_the_entry_and_what_was_expected(text, 
 
 def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
     from rlkit.cli import parse_list
+
     assert parse_list("--x", " 2,0, 1,2") == [2, 0, 1, 2]
     assert parse_list("--x", "2,0,2", duplicates="drop") == [2, 0]
     assert parse_list("--x", "B,A,B", choices=("A", "B"), duplicates="drop") == ["B", "A"]
@@ -393,6 +570,7 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
     """torch.save reports a failed write as RuntimeError('unexpected pos ...'); the atomic writer turns it
     back into the OSError behind it, naming the file, and leaves no temporary file."""
     import rlkit.fileio as fileio
+
     path = tmp_path / "latest.pt"
     path.write_bytes(b"the previous state")
     monkeypatch.setattr(fileio.os, "fdopen", lambda fd, mode: io.BufferedWriter(_DiskFullAfter(fd, 1000), 256))
@@ -402,27 +580,47 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
 
 
+@pytest.mark.slow
 def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path):
     """A real refusal from the kernel: a file size limit (ulimit -f) below a snapshot's size makes torch.save
     fail mid-file (EFBIG), as a full disk does (ENOSPC). The run's last saved state stays, and a rerun
     with room resumes from it."""
-    args = [str(ROOT / "launch_experiment.py"), str(TINY_CONFIG), "--exp_name", "full", "--base_log_dir", str(tmp_path),
-            "--no-progress", "--threads", "1"]
+    args = [
+        str(ROOT / "launch_experiment.py"),
+        str(TINY_CONFIG),
+        "--exp_name",
+        "full",
+        "--base_log_dir",
+        str(tmp_path),
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     run_cli([*args, "--num_iterations", "1"], cwd=tiny_data.parent.parent)
     run = tmp_path / "point-robot" / "full" / "seed0"
     assert (run / "latest.pt").stat().st_size > 200_000
 
     def small_files():  # in the child, before exec: files of at most 100 kB, and EFBIG instead of SIGXFSZ
         import resource
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
-    proc = subprocess.run([sys.executable, *args, "--num_iterations", "2"], cwd=tiny_data.parent.parent, capture_output=True,
-                          text=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=small_files)
+    proc = subprocess.run(
+        [sys.executable, *args, "--num_iterations", "2"],
+        cwd=tiny_data.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        preexec_fn=small_files,
+    )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
-    assert lines[0] == (f"error: {str(run / 'snapshots' / 'itr_1.pt')!r}: {os.strerror(errno.EFBIG)}: expected a file "
-                        "size limit (ulimit -f) that allows it")
+    assert lines[0] == (
+        f"error: {str(run / 'snapshots' / 'itr_1.pt')!r}: {os.strerror(errno.EFBIG)}: expected a file "
+        "size limit (ulimit -f) that allows it"
+    )
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     assert torch.load(run / "latest.pt", weights_only=True)["counters"]["iteration"] == 1
     again = run_cli([*args, "--num_iterations", "2"], cwd=tiny_data.parent.parent)
@@ -445,8 +643,11 @@ def _read_only(folder, monkeypatch) -> None:
     real_mkdir, real_open = os.mkdir, os.open
     monkeypatch.setattr(os, "mkdir", lambda path, *a, **k: (refuse(path), real_mkdir(path, *a, **k))[1])
     writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT
-    monkeypatch.setattr(os, "open", lambda path, flags, *a, **k: (refuse(path) if flags & writes else None,
-                                                                  real_open(path, flags, *a, **k))[1])
+    monkeypatch.setattr(
+        os,
+        "open",
+        lambda path, flags, *a, **k: (refuse(path) if flags & writes else None, real_open(path, flags, *a, **k))[1],
+    )
 
 
 @pytest.fixture
@@ -458,27 +659,35 @@ def read_only_folder(tmp_path, monkeypatch):
     folder.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_stage2_into_a_read_only_folder_is_one_line(tiny_data, read_only_folder, monkeypatch, capsys):
     import launch_experiment
     from rlkit.cli import run_cli as run_command
+
     monkeypatch.chdir(tiny_data.parent.parent)
     with pytest.raises(SystemExit) as exit_:
-        run_command(launch_experiment.main, [str(TINY_CONFIG), "--exp_name", "ro", "--no-progress",
-                                             "--base_log_dir", str(read_only_folder / "output")])
+        run_command(
+            launch_experiment.main,
+            [str(TINY_CONFIG), "--exp_name", "ro", "--no-progress", "--base_log_dir", str(read_only_folder / "output")],
+        )
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1, err
-    assert err[0] == (f"error: {str(read_only_folder / 'output')!r}: {os.strerror(errno.EACCES)}: expected a path "
-                      "this user may write (and read)")
+    assert err[0] == (
+        f"error: {str(read_only_folder / 'output')!r}: {os.strerror(errno.EACCES)}: expected a path "
+        "this user may write (and read)"
+    )
     assert not any(read_only_folder.iterdir())
 
 
 def test_a_figure_into_a_read_only_folder_is_one_line_and_nothing(tmp_path, read_only_folder, capsys):
     """show_path.py, rlkit.plot and rlkit.reproduce save figures through the atomic writer."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from rlkit.fileio import atomic_savefig
+
     fig = plt.figure()
     with pytest.raises(PermissionError) as e:
         atomic_savefig(fig, read_only_folder / "paths.png")

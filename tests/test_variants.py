@@ -1,10 +1,10 @@
 """The encoder variants (docs/algorithm.md, "Encoder variants"): CLASSIFIER, train_z0_policy, use_hvar,
 z_strategy weighted / poe. Values on hand-made tensors, gradient flow, and the combinations refused."""
+
 import math
 
 import pytest
 import torch
-from torch.nn import functional as F
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
@@ -39,7 +39,6 @@ def test_classifier_trains_encoder_and_head_and_keeps_club():
     enc, head, club = snapshot(tr.agent.encoder), snapshot(tr.classifier), snapshot(tr.club_net)
     rec = tr.train_step(tasks, context, batch)
     assert changed(tr.agent.encoder, enc) and changed(tr.classifier, head) and changed(tr.club_net, club)
-    e = tr.agent.encode(context)
     # Z Loss logs the weighted cross-entropy (of the pre-step encoder: compare the order of magnitude)
     assert 0 < rec.z_loss.item() < 10 * math.log(3) * 2 and "classifier" in tr.state_dict()["modules"]
 
@@ -54,21 +53,35 @@ def test_classifier_classes_are_the_training_tasks_given():
     assert TrainerSettings.from_config(csro, [4, 1, 7]).classifier_tasks == ()
 
 
-@pytest.mark.parametrize("overrides, resolved", [
-    ([], {"use_brac": False, "value_penalty": False, "train_alpha": False, "z0_share": None, "penalty_kind": "value"}),
-    (["--use_value_penalty", "true"], {"value_penalty": False, "train_alpha": False}),  # BRAC's switches need BRAC
-    (["--use_brac", "true", "--use_value_penalty", "true"], {"value_penalty": True, "train_alpha": True}),
-    (["--train_z0_policy", "true", "--z0_policy_share", "0.5"], {"z0_share": 0.5}),
-    (["--algo_type", "OFFPEARL"], {"allow_backward_z": True, "use_focal": False, "use_club": False}),
-    (["--algo_type", "FOCAL"], {"allow_backward_z": False, "use_focal": True, "use_club": False}),
-])
+@pytest.mark.parametrize(
+    "overrides, resolved",
+    [
+        (
+            [],
+            {
+                "use_brac": False,
+                "value_penalty": False,
+                "train_alpha": False,
+                "z0_share": None,
+                "penalty_kind": "value",
+            },
+        ),
+        (["--use_value_penalty", "true"], {"value_penalty": False, "train_alpha": False}),  # BRAC's switches need BRAC
+        (["--use_brac", "true", "--use_value_penalty", "true"], {"value_penalty": True, "train_alpha": True}),
+        (["--train_z0_policy", "true", "--z0_policy_share", "0.5"], {"z0_share": 0.5}),
+        (["--algo_type", "OFFPEARL"], {"allow_backward_z": True, "use_focal": False, "use_club": False}),
+        (["--algo_type", "FOCAL"], {"allow_backward_z": False, "use_focal": True, "use_club": False}),
+    ],
+)
 def test_settings_resolve_each_switch_once(overrides, resolved):
     settings = TrainerSettings.from_config(load_config(None, parse_override_args(overrides)), range(30))
     assert {k: getattr(settings, k) for k in resolved} == resolved
 
 
 def test_classifier_alone_moves_the_encoder():
-    tr = make_trainer(algo_type="CLASSIFIER", use_club=False, n_train_tasks=3, n_eval_tasks=1, meta_batch=3, interpolation=False)
+    tr = make_trainer(
+        algo_type="CLASSIFIER", use_club=False, n_train_tasks=3, n_eval_tasks=1, meta_batch=3, interpolation=False
+    )
     tasks, context, batch = make_inputs()
     enc = snapshot(tr.agent.encoder)
     tr.train_step(tasks, context, batch)
@@ -108,8 +121,10 @@ def z_inputs_of_one_step(tr, *inputs, latent=4) -> dict[str, torch.Tensor]:
     """The z part of the first input each network sees in one `train_step`, as [T, B, L]."""
     seen, handles = {}, []
     for name, net in [("policy", tr.agent.policy), ("qf", tr.qf), ("vf", tr.vf), ("target_vf", tr.target_vf)]:
+
         def first_input(module, args, name=name):  # returns None: the input goes on unchanged
             seen.setdefault(name, args[0].detach()[..., -latent:].reshape(3, 5, latent))
+
         handles.append(net.register_forward_pre_hook(first_input))
     tr.train_step(*inputs)
     for h in handles:
@@ -134,15 +149,21 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
     assert (without != 0).all()
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["--z_strategy", "weighted"], "z_strategy 'weighted' with use_hvar false: expected use_hvar true"),
-    (["--z_strategy", "poe"], "z_strategy 'poe' with use_hvar false"),
-    (["--use_hvar", "true"], "use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe'"),
-    (["--z_strategy", "median"], "z_strategy 'median': expected one of ['mean', 'weighted', 'poe']"),
-    (["--algo_type", "CLASSIFY"], "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER', "
-                                  "'CORRO', 'UNICORN_SS', 'UNICORN_SUP']"),
-    (["--z0_policy_share", "0"], "z0_policy_share"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["--z_strategy", "weighted"], "z_strategy 'weighted' with use_hvar false: expected use_hvar true"),
+        (["--z_strategy", "poe"], "z_strategy 'poe' with use_hvar false"),
+        (["--use_hvar", "true"], "use_hvar true with z_strategy 'mean': expected z_strategy 'weighted' or 'poe'"),
+        (["--z_strategy", "median"], "z_strategy 'median': expected one of ['mean', 'weighted', 'poe']"),
+        (
+            ["--algo_type", "CLASSIFY"],
+            "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER', "
+            "'CORRO', 'UNICORN_SS', 'UNICORN_SUP']",
+        ),
+        (["--z0_policy_share", "0"], "z0_policy_share"),
+    ],
+)
 def test_combinations_that_cannot_work_are_refused(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(None, parse_override_args(overrides))
@@ -151,8 +172,16 @@ def test_combinations_that_cannot_work_are_refused(overrides, message):
 def test_classifier_trains_the_variance_through_noisy_embeddings():
     """CLASSIFIER's objective is per transition; with use_hvar it classifies e_j + s_j * noise, so the
     variance half of the encoder's last layer learns from it too (CLUB off: nothing else could)."""
-    tr = make_trainer(algo_type="CLASSIFIER", use_club=False, use_hvar=True, z_strategy="weighted", n_train_tasks=3,
-                      n_eval_tasks=1, meta_batch=3, interpolation=False)
+    tr = make_trainer(
+        algo_type="CLASSIFIER",
+        use_club=False,
+        use_hvar=True,
+        z_strategy="weighted",
+        n_train_tasks=3,
+        n_eval_tasks=1,
+        meta_batch=3,
+        interpolation=False,
+    )
     tasks, context, batch = make_inputs()
     w_var = tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1].detach().clone()
     tr.train_step(tasks, context, batch)

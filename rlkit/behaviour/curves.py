@@ -1,6 +1,7 @@
 """Training curves of the behaviour policies: the mean return of every checkpoint's stochastic and
 deterministic episodes, per task, next to the task's oracle return where the family has one, so
 a user sees that the data spans poor to good behaviour (`python -m rlkit.data curves DATA_DIR`)."""
+
 from __future__ import annotations
 
 import io
@@ -30,14 +31,22 @@ def behaviour_returns(data_dir: str | Path) -> pd.DataFrame:
             df = pd.read_csv(path)
         else:
             meta = read_task_meta(tdir) or {}
-            rows = [(c, mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),
-                     mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True))) for c in meta.get("checkpoints", [])]
+            rows = [
+                (
+                    c,
+                    mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),
+                    mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True)),
+                )
+                for c in meta.get("checkpoints", [])
+            ]
             df = pd.DataFrame(rows, columns=COLUMNS[1:])
         frames.append(df.assign(task=idx)[COLUMNS])
     out = pd.concat(frames, ignore_index=True)
     if out.empty:
-        raise UserError(f"no checkpoints in {str(data_dir)!r}: expected a dataset with at least one written checkpoint "
-                        "(is policy_train.py still at its first one?)")
+        raise UserError(
+            f"no checkpoints in {str(data_dir)!r}: expected a dataset with at least one written checkpoint "
+            "(is policy_train.py still at its first one?)"
+        )
     return out
 
 
@@ -59,6 +68,7 @@ def oracle_returns(data_dir: str | Path, env_params: dict | None = None) -> dict
 
 def plot_curves(df: pd.DataFrame, oracle: dict[int, float], out: Path, title: str) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -71,8 +81,13 @@ def plot_curves(df: pd.DataFrame, oracle: dict[int, float], out: Path, title: st
             ax.plot(d["checkpoint"], d[col], color=cmap(k / max(len(tasks) - 1, 1)), lw=1, alpha=0.8)
         if oracle:
             values = np.array(list(oracle.values()))
-            ax.axhline(values.mean(), color="k", ls="--", lw=1,
-                       label=f"oracle, mean over tasks ({values.min():.3g} to {values.max():.3g})")
+            ax.axhline(
+                values.mean(),
+                color="k",
+                ls="--",
+                lw=1,
+                label=f"oracle, mean over tasks ({values.min():.3g} to {values.max():.3g})",
+            )
             ax.legend(fontsize=8, loc="lower right")
         ax.set_title(f"{name}: one line per task ({len(tasks)})")
         ax.set_xlabel("behaviour SAC step (checkpoint)")

@@ -6,6 +6,7 @@ written as they come (`Schedule.checkpoint_due`), and its `task.json` says `comp
 end. After each checkpoint the group's whole state is saved (`resume_file`), so an interrupted run
 skips the complete tasks and resumes the others from their group's last saved state.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,8 +38,16 @@ from rlkit.torch import graphs
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
 
-def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-             behaviour: BehaviourSettings, device: torch.device, progress: str | None = None) -> None:
+def generate(
+    env_name: str,
+    env_params: dict[str, Any],
+    data_dir: Path,
+    tasks: list[int],
+    sac_config: str,
+    behaviour: BehaviourSettings,
+    device: torch.device,
+    progress: str | None = None,
+) -> None:
     """Stage 1 for `tasks`: skip the complete ones, train the rest in groups of `tasks_per_group`, each
     group resuming from its saved state (`resume_file`) where an earlier run was interrupted.
     `behaviour` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
@@ -47,12 +56,15 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
     settings = group_settings(env_name, env_params, sched, sac)
     with lock_tasks(data_dir, tasks):
         todo = pending_tasks(data_dir, tasks, env_name, sched)
-        parts = [todo[start:start + group] for start in range(0, len(todo), group)]
+        parts = [todo[start : start + group] for start in range(0, len(todo), group)]
         saved = [saved_step(data_dir, part, settings) for part in parts]  # every saved state checked before training
-        steps = ", ".join(f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved)
-                          if step is not None)
-        print(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
-              f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}")
+        steps = ", ".join(
+            f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved) if step is not None
+        )
+        print(
+            f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+            f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}"
+        )
         for part in parts:  # one group in memory at a time (its replay buffers are allocated whole)
             g = TaskGroup(env_name, env_params, part, sched, sac, data_dir, device, progress, behaviour.save_networks)
             g.resume_path = resume_file(data_dir, part)
@@ -64,8 +76,17 @@ def generate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: l
 def group_settings(env_name: str, env_params: dict[str, Any], sched: Schedule, sac: SACParams) -> dict[str, Any]:
     """What a saved state may only be resumed with (plain values, as task.json records them), the derivation
     of its random streams (`rlkit.seeding`) included."""
-    return json.loads(json.dumps({"env_name": env_name, "env_params": dict(env_params),
-                                  "schedule": dict(sched.__dict__), "sac": sac.to_dict(), "seeding": SEEDING_VERSION}))
+    return json.loads(
+        json.dumps(
+            {
+                "env_name": env_name,
+                "env_params": dict(env_params),
+                "schedule": dict(sched.__dict__),
+                "sac": sac.to_dict(),
+                "seeding": SEEDING_VERSION,
+            }
+        )
+    )
 
 
 def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str, Any], source: str) -> None:
@@ -74,16 +95,22 @@ def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str,
         raise _other_grouping(source, state.get("tasks"), tasks)
     theirs = json.loads(json.dumps(state.get("settings")))
     if theirs != settings:
-        diff = [f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]]
-        raise UserError(f"{source} holds tasks {list(tasks)} part-trained with other settings ({'; '.join(diff)}): "
-                        "expected the same settings to resume them, or remove that file to train those tasks "
-                        "from their start")
+        diff = [
+            f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]
+        ]
+        raise UserError(
+            f"{source} holds tasks {list(tasks)} part-trained with other settings ({'; '.join(diff)}): "
+            "expected the same settings to resume them, or remove that file to train those tasks "
+            "from their start"
+        )
 
 
 def _other_grouping(source: str, held, tasks: list[int]) -> UserError:
-    return UserError(f"{source} holds part-trained tasks {held}, and this run groups tasks {list(tasks)}: expected the "
-                     "same --split and tasks_per_group to resume them, or remove that file to train those tasks from "
-                     "their start")
+    return UserError(
+        f"{source} holds part-trained tasks {held}, and this run groups tasks {list(tasks)}: expected the "
+        "same --split and tasks_per_group to resume them, or remove that file to train those tasks from "
+        "their start"
+    )
 
 
 def saved_step(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> int | None:
@@ -105,8 +132,10 @@ def _load_state(path: Path, mmap: bool = False) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-        raise UserError(f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
-                        "train these tasks from their start") from None
+        raise UserError(
+            f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
+            "train these tasks from their start"
+        ) from None
 
 
 RESUME_DIR = "stage1_resume"  # DATA_DIR/stage1_resume/: the saved states of part-trained task groups
@@ -121,8 +150,8 @@ def resume_file(data_dir: Path, tasks: list[int]) -> Path:
 
 def _tasks_of(stem: str) -> set[int]:
     if stem.startswith("tasks-"):
-        return {int(t) for t in stem[len("tasks-"):].split("_") if t.isdigit()}
-    first, _, last = stem[len("tasks"):].partition("-")
+        return {int(t) for t in stem[len("tasks-") :].split("_") if t.isdigit()}
+    first, _, last = stem[len("tasks") :].partition("-")
     return set(range(int(first), int(last) + 1)) if first.isdigit() and last.isdigit() else set()
 
 
@@ -132,17 +161,31 @@ def lock_tasks(data_dir: Path, tasks: list[int]) -> contextlib.ExitStack:
     stack = contextlib.ExitStack()
     try:
         for t in tasks:
-            stack.enter_context(FolderLock(task_dir(data_dir, t), "{folder!r} is being written by another stage-1 "
-                                           "process (pid {pid}): expected one process per task; wait for it, or "
-                                           "use another data_dir or --split part"))
+            stack.enter_context(
+                FolderLock(
+                    task_dir(data_dir, t),
+                    "{folder!r} is being written by another stage-1 "
+                    "process (pid {pid}): expected one process per task; wait for it, or "
+                    "use another data_dir or --split part",
+                )
+            )
     except BaseException:
         stack.close()
         raise
     return stack
 
 
-def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                     data_dir: Path, device: torch.device, progress: str | None = None, save_networks: bool = True) -> None:
+def train_task_group(
+    env_name: str,
+    env_params: dict[str, Any],
+    tasks: list[int],
+    sched: Schedule,
+    sac: SACParams,
+    data_dir: Path,
+    device: torch.device,
+    progress: str | None = None,
+    save_networks: bool = True,
+) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
     TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress, save_networks).train()
 
@@ -151,14 +194,23 @@ def train_task_group(env_name: str, env_params: dict[str, Any], tasks: list[int]
 class Segment:
     """What `train_segment` did: the checkpoint it wrote (None if it wrote none), that checkpoint's mean
     return, and the state to continue from (None once the task is complete)."""
+
     checkpoint: int | None
     mean_return: float
     state: dict[str, Any] | None
 
 
-def train_segment(env_name: str, env_params: dict[str, Any], task: int, sched: Schedule, sac: SACParams,
-                  data_dir: Path, device: torch.device, save_networks: bool = True,
-                  state: dict[str, Any] | None = None) -> Segment:
+def train_segment(
+    env_name: str,
+    env_params: dict[str, Any],
+    task: int,
+    sched: Schedule,
+    sac: SACParams,
+    data_dir: Path,
+    device: torch.device,
+    save_networks: bool = True,
+    state: dict[str, Any] | None = None,
+) -> Segment:
     """Train one task from `state` (None: from the start) until it has written its next checkpoint, or
     to the end, writing into `data_dir` exactly what `train_task_group` writes. Chaining segments
     through their states gives the same files as one uninterrupted run; this is how a task moves
@@ -173,8 +225,11 @@ def train_segment(env_name: str, env_params: dict[str, Any], task: int, sched: S
     if not more:
         group.finish()
     wrote = len(group.checkpoints[0]) > done_before
-    return Segment(group.checkpoints[0][-1] if wrote else None, group.last_return[0] if wrote else float("nan"),
-                   group.state() if more else None)
+    return Segment(
+        group.checkpoints[0][-1] if wrote else None,
+        group.last_return[0] if wrote else float("nan"),
+        group.state() if more else None,
+    )
 
 
 def mean_return(trajs: Trajectories | None) -> float:
@@ -184,8 +239,9 @@ def mean_return(trajs: Trajectories | None) -> float:
     return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
 
 
-def make_task_envs(env_name: str, env_params: dict[str, Any], task: int, seeds: list[int | None],
-                   dataset: Path | None = None) -> list[NormalizedBoxEnv]:
+def make_task_envs(
+    env_name: str, env_params: dict[str, Any], task: int, seeds: list[int | None], dataset: Path | None = None
+) -> list[NormalizedBoxEnv]:
     """One env of `task` per seed of `seeds` (`rlkit.seeding.stream_seed`; None: unseeded), reset with it;
     with `dataset`, a parameter family's tasks are the ones that dataset was written with."""
     envs = []
@@ -218,12 +274,12 @@ class TaskReplay:
         self.size = min(self.size + 1, self.capacity)
 
     def state(self) -> dict[str, Any]:
-        return {"size": self.size, "ptr": self.ptr, "rows": {k: v[:, :self.size].cpu() for k, v in self.data.items()}}
+        return {"size": self.size, "ptr": self.ptr, "rows": {k: v[:, : self.size].cpu() for k, v in self.data.items()}}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.size, self.ptr = int(state["size"]), int(state["ptr"])
         for k, v in state["rows"].items():
-            self.data[k][:, :self.size] = v.to(self.data[k].device)
+            self.data[k][:, : self.size] = v.to(self.data[k].device)
 
     def sample(self, batch_size: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
         idx = gens.randint(self.size, batch_size)  # [n, B]
@@ -234,21 +290,37 @@ class TaskGroup:
     """A group of tasks trained in lockstep: their envs, their SACs (one `VectorSAC`), replay buffers,
     random streams, and the checkpoints each has written so far."""
 
-    def __init__(self, env_name: str, env_params: dict[str, Any], tasks: list[int], sched: Schedule, sac: SACParams,
-                 data_dir: Path, device: torch.device, progress: str | None = None, save_networks: bool = True):
+    def __init__(
+        self,
+        env_name: str,
+        env_params: dict[str, Any],
+        tasks: list[int],
+        sched: Schedule,
+        sac: SACParams,
+        data_dir: Path,
+        device: torch.device,
+        progress: str | None = None,
+        save_networks: bool = True,
+    ):
         self.env_name, self.env_params, self.tasks, self.sched, self.sac = env_name, env_params, tasks, sched, sac
         self.data_dir, self.device, self.progress, self.save_networks = data_dir, device, progress, save_networks
         n = len(tasks)
-        self.envs = [make_task_envs(env_name, env_params, t, [stream_seed(sched.seed, "behaviour_env")])[0]
-                     for t in tasks]
+        self.envs = [
+            make_task_envs(env_name, env_params, t, [stream_seed(sched.seed, "behaviour_env")])[0] for t in tasks
+        ]
         self.obs_dim, self.action_dim = self.envs[0].observation_space.shape[0], self.envs[0].action_space.shape[0]
         self.gens = TaskGenerators(n, sched.seed, device)
         self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
         self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
         # the update, eager or captured (`rlkit.torch.graphs`); its key is the step modulo the period of its branches
         self.update_period = math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
-        self.updater = graphs.StepRunner(lambda batch, key: self.agent.update(batch, key, self.gens), device,
-                                         graphs.capture_on(), self.gens.gens, list(self._optimizers().values()))
+        self.updater = graphs.StepRunner(
+            lambda batch, key: self.agent.update(batch, key, self.gens),
+            device,
+            graphs.capture_on(),
+            self.gens.gens,
+            list(self._optimizers().values()),
+        )
         n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
         eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]
         self.eval_envs = [make_task_envs(env_name, env_params, t, eval_seeds) for t in tasks]
@@ -297,9 +369,11 @@ class TaskGroup:
         for a in actions:
             obs = env.step(a)[0]
         if not np.array_equal(obs, self._restored_obs[i]):
-            raise UserError(f"task {self.tasks[i]}: replaying its episode ({len(actions)} steps) gave another "
-                            "observation than the saved state holds: expected a deterministic env; remove the "
-                            "stage-1 resume file to train this group from its start")
+            raise UserError(
+                f"task {self.tasks[i]}: replaying its episode ({len(actions)} steps) gave another "
+                "observation than the saved state holds: expected a deterministic env; remove the "
+                "stage-1 resume file to train this group from its start"
+            )
         return obs
 
     def run(self, stop_after_checkpoint: bool = False, stop_at_step: int | None = None) -> bool:
@@ -325,8 +399,13 @@ class TaskGroup:
                 nxt, r, terminated, truncated, _ = env.step(action[i])
                 next_obs.append(nxt), rewards.append(r), not_done.append(0.0 if terminated else 1.0)
                 ended.append(terminated or truncated)
-            self.replay.add(obs=obs, actions=action, rewards=np.array(rewards), next_obs=np.stack(next_obs),
-                            not_done=np.array(not_done))
+            self.replay.add(
+                obs=obs,
+                actions=action,
+                rewards=np.array(rewards),
+                next_obs=np.stack(next_obs),
+                not_done=np.array(not_done),
+            )
             obs = self.obs = np.stack(next_obs)
             steps = self.step = step + 1
             due = [i for i in range(n) if ended[i] and sched.checkpoint_due(steps, self.last[i])]
@@ -358,21 +437,34 @@ class TaskGroup:
         (no simulator state is saved: the replay rebuilds it exactly). The settings it was trained with
         come along, so that it resumes nothing else (`check_resumable`). CPU tensors and plain values
         only, so `torch.load(..., weights_only=True)` reads it back."""
-        episodes = [{"start_rng": start, "actions": torch.as_tensor(np.array(actions).reshape(-1, self.action_dim)),
-                     "obs": torch.as_tensor(self.obs[i])}
-                    for i, (start, actions) in enumerate(zip(self.episode_start, self.episode_actions))]
-        return {"step": self.step, "tasks": list(self.tasks), "agent": _to_cpu(self.agent.state_dict()),
-                "optimizers": {k: _to_cpu(o.state_dict()) for k, o in self._optimizers().items()},
-                "generators": [g.get_state() for g in self.gens.gens], "replay": self.replay.state(),
-                "episodes": episodes, "eval_env_rng": [[env_rng_state(e) for e in envs] for envs in self.eval_envs],
-                "last": self.last.tolist(), "checkpoints": [list(c) for c in self.checkpoints],
-                "returns": [list(r) for r in self.returns],
-                "settings": group_settings(self.env_name, self.env_params, self.sched, self.sac)}
+        episodes = [
+            {
+                "start_rng": start,
+                "actions": torch.as_tensor(np.array(actions).reshape(-1, self.action_dim)),
+                "obs": torch.as_tensor(self.obs[i]),
+            }
+            for i, (start, actions) in enumerate(zip(self.episode_start, self.episode_actions))
+        ]
+        return {
+            "step": self.step,
+            "tasks": list(self.tasks),
+            "agent": _to_cpu(self.agent.state_dict()),
+            "optimizers": {k: _to_cpu(o.state_dict()) for k, o in self._optimizers().items()},
+            "generators": [g.get_state() for g in self.gens.gens],
+            "replay": self.replay.state(),
+            "episodes": episodes,
+            "eval_env_rng": [[env_rng_state(e) for e in envs] for envs in self.eval_envs],
+            "last": self.last.tolist(),
+            "checkpoints": [list(c) for c in self.checkpoints],
+            "returns": [list(r) for r in self.returns],
+            "settings": group_settings(self.env_name, self.env_params, self.sched, self.sac),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from `state()` of a group of the same tasks and settings; call `begin` next."""
-        check_resumable(state, self.tasks, group_settings(self.env_name, self.env_params, self.sched, self.sac),
-                        "the state given")
+        check_resumable(
+            state, self.tasks, group_settings(self.env_name, self.env_params, self.sched, self.sac), "the state given"
+        )
         self.agent.load_state_dict(state["agent"])
         for k, opt in self._optimizers().items():
             opt.load_state_dict(state["optimizers"][k])
@@ -422,8 +514,12 @@ class TaskGroup:
             tdir = task_dir(self.data_dir, self.tasks[i])
             write_checkpoint(tdir, ck, parts)
             if self.save_networks:
-                write_networks(tdir, ck, agent.task_state(i), {"obs_dim": self.obs_dim, "action_dim": self.action_dim,
-                                                               "sac": self.sac.to_dict()})
+                write_networks(
+                    tdir,
+                    ck,
+                    agent.task_state(i),
+                    {"obs_dim": self.obs_dim, "action_dim": self.action_dim, "sac": self.sac.to_dict()},
+                )
             self.checkpoints[i].append(ck)
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
             self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
@@ -433,12 +529,24 @@ class TaskGroup:
 
     def _write_meta(self, i: int, complete: bool) -> None:
         sched, task = self.sched, self.tasks[i]
-        meta = {"format_version": FORMAT_VERSION, "env_name": self.env_name, "env_params": self.env_params,
-                "task_idx": task, "task": self.envs[i].unwrapped.get_task(), "obs_dim": self.obs_dim,
-                "action_dim": self.action_dim, "checkpoints": self.checkpoints[i], "schedule": sched.__dict__,
-                "sac": self.sac.to_dict(), "seed": sched.seed, "seeding": SEEDING_VERSION, "complete": complete,
-                "saved_networks": self.save_networks, "versions": running_versions(),
-                "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "env_name": self.env_name,
+            "env_params": self.env_params,
+            "task_idx": task,
+            "task": self.envs[i].unwrapped.get_task(),
+            "obs_dim": self.obs_dim,
+            "action_dim": self.action_dim,
+            "checkpoints": self.checkpoints[i],
+            "schedule": sched.__dict__,
+            "sac": self.sac.to_dict(),
+            "seed": sched.seed,
+            "seeding": SEEDING_VERSION,
+            "complete": complete,
+            "saved_networks": self.save_networks,
+            "versions": running_versions(),
+            "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         write_task_meta(task_dir(self.data_dir, task), meta)
 
 
@@ -463,10 +571,12 @@ def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedu
             continue
         seeding = meta.get("seeding", 1)  # task.json without the record predates rlkit.seeding
         if meta.get("env_name") != env_name or meta.get("schedule") != sched.__dict__ or seeding != SEEDING_VERSION:
-            raise UserError(f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
-                            f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}, seeding version "
-                            f"{seeding}): expected env {env_name!r}, schedule {sched.__dict__}, seeding version "
-                            f"{SEEDING_VERSION}; use another data_dir or remove that folder")
+            raise UserError(
+                f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
+                f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}, seeding version "
+                f"{seeding}): expected env {env_name!r}, schedule {sched.__dict__}, seeding version "
+                f"{SEEDING_VERSION}; use another data_dir or remove that folder"
+            )
     return todo
 
 

@@ -1,4 +1,5 @@
 """Stage 1's progress output: one bar per task, a line per checkpoint, or nothing."""
+
 from __future__ import annotations
 
 import sys
@@ -18,9 +19,16 @@ class TaskBars:
     def __init__(self, tasks: list[int], total: int, mode: str | None = None):
         self.mode = mode or ("bars" if sys.stderr.isatty() else "lines")
         self.tasks = tasks
-        fmt = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"  # fits 80 columns
-        self.bars = [tqdm(total=total, desc=f"{TASK_DIR_PREFIX}{t}", position=i, leave=True, mininterval=1.0, bar_format=fmt)
-                     for i, t in enumerate(tasks)] if self.mode == "bars" else []
+        # fits 80 columns
+        fmt = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+        self.bars = (
+            [
+                tqdm(total=total, desc=f"{TASK_DIR_PREFIX}{t}", position=i, leave=True, mininterval=1.0, bar_format=fmt)
+                for i, t in enumerate(tasks)
+            ]
+            if self.mode == "bars"
+            else []
+        )
 
     def advance(self, steps: int = 1) -> None:
         for bar in self.bars:
@@ -30,8 +38,11 @@ class TaskBars:
         if self.mode == "bars":
             self.bars[i].set_postfix(ckpts=n_written, ret=f"{mean_return:.3g}", refresh=False)
         elif self.mode == "lines":
-            print(f"{TASK_DIR_PREFIX}{self.tasks[i]}: checkpoint {n_written} written, mean return {mean_return:.3g}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{TASK_DIR_PREFIX}{self.tasks[i]}: checkpoint {n_written} written, mean return {mean_return:.3g}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         for bar in self.bars:

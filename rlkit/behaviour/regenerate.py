@@ -20,6 +20,7 @@ episodes). A file of the same settings is the file this run would write, so it i
 regeneration run again with the same arguments resumes, and gives the files of an uninterrupted run. A
 file of other settings (an older seeding version among them) is replaced only with `overwrite`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,8 +55,17 @@ class Job:
     done: bool
 
 
-def regenerate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], n_trj: int | None,
-               checkpoints: list[int] | None, seed: int, overwrite: bool, device: torch.device) -> list[Path]:
+def regenerate(
+    env_name: str,
+    env_params: dict[str, Any],
+    data_dir: Path,
+    tasks: list[int],
+    n_trj: int | None,
+    checkpoints: list[int] | None,
+    seed: int,
+    overwrite: bool,
+    device: torch.device,
+) -> list[Path]:
     """Write `n_trj` more stochastic episodes per (task, checkpoint) (None: as many as the task's
     checkpoints hold, its schedule's num_eval_sample_episodes); returns the files written."""
     if n_trj is not None and n_trj < 1:
@@ -66,13 +76,23 @@ def regenerate(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks:
         todo = [job for job in jobs if not job.done]
         steps = sorted({job.checkpoint for job in jobs})
         span = f"tasks {min(tasks)}..{max(tasks)}" if tasks else "no tasks"
-        print(f"{data_dir}: {span}, checkpoints {steps}: {len(jobs)} files, {len(todo)} to write, "
-              f"{len(jobs) - len(todo)} already written with these settings (kept)")
+        print(
+            f"{data_dir}: {span}, checkpoints {steps}: {len(jobs)} files, {len(todo)} to write, "
+            f"{len(jobs) - len(todo)} already written with these settings (kept)"
+        )
         return [regenerate_one(env_name, env_params, data_dir, job, device) for job in todo]
 
 
-def plan_regeneration(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], n_trj: int | None,
-                      checkpoints: list[int] | None, seed: int, overwrite: bool) -> list[Job]:
+def plan_regeneration(
+    env_name: str,
+    env_params: dict[str, Any],
+    data_dir: Path,
+    tasks: list[int],
+    n_trj: int | None,
+    checkpoints: list[int] | None,
+    seed: int,
+    overwrite: bool,
+) -> list[Job]:
     """Every (task, checkpoint) to regenerate, its network checked; a UserError for anything missing,
     damaged or in the way, before any write. The cheap checks (task.json, which files exist) run for
     every task before the first network is loaded."""
@@ -87,9 +107,13 @@ def plan_regeneration(env_name: str, env_params: dict[str, Any], data_dir: Path,
         dims = check_task_env(env_name, env_params, data_dir, t, meta)
         episodes = n_trj or int(meta.get("schedule", {}).get("num_eval_sample_episodes", 0)) or 1
         for c in steps:
-            settings = {"seed": seed, "seeding": SEEDING_VERSION, "n_trj": episodes,
-                        "networks_sha256": check_networks(tdir, c, dims),
-                        "env_params": json.dumps(env_params, sort_keys=True)}
+            settings = {
+                "seed": seed,
+                "seeding": SEEDING_VERSION,
+                "n_trj": episodes,
+                "networks_sha256": check_networks(tdir, c, dims),
+                "env_params": json.dumps(env_params, sort_keys=True),
+            }
             jobs.append(Job(t, c, settings, already_written(checkpoint_path(tdir, c, extra=True), settings, overwrite)))
     return jobs
 
@@ -97,8 +121,10 @@ def plan_regeneration(env_name: str, env_params: dict[str, Any], data_dir: Path,
 def complete_task_meta(tdir: Path) -> dict[str, Any]:
     meta = read_task_meta(tdir)
     if meta is None or not meta.get("complete"):
-        raise UserError(f"{str(tdir)!r} holds no complete behaviour data: expected a dataset written by "
-                        "policy_train.py (run it without --regenerate first)")
+        raise UserError(
+            f"{str(tdir)!r} holds no complete behaviour data: expected a dataset written by "
+            "policy_train.py (run it without --regenerate first)"
+        )
     return meta
 
 
@@ -107,28 +133,36 @@ def task_checkpoints(tdir: Path, meta: dict[str, Any], chosen: list[int] | None)
     listed and have its network file."""
     listed = [int(c) for c in meta.get("checkpoints", [])]
     if meta.get("saved_networks") is False or not saved_network_steps(tdir):
-        raise UserError(f"{str(tdir)!r} holds no saved behaviour networks (the data has checkpoints {listed}): "
-                        "expected a dataset written with save_networks=true")
+        raise UserError(
+            f"{str(tdir)!r} holds no saved behaviour networks (the data has checkpoints {listed}): "
+            "expected a dataset written with save_networks=true"
+        )
     unknown = [c for c in chosen or [] if c not in listed]
     if unknown:
-        raise UserError(f"checkpoint(s) {unknown} of {str(tdir)!r} are not checkpoints of its data: expected some of "
-                        f"{listed}")
+        raise UserError(
+            f"checkpoint(s) {unknown} of {str(tdir)!r} are not checkpoints of its data: expected some of {listed}"
+        )
     steps = list(dict.fromkeys(chosen or listed))
     for c in steps:
         if not networks_path(tdir, c).is_file():
-            raise UserError(f"missing network file {str(networks_path(tdir, c))!r}: task.json lists checkpoint {c} "
-                            "and says its networks were saved: expected the file (restore it, or choose other "
-                            "--checkpoints)")
+            raise UserError(
+                f"missing network file {str(networks_path(tdir, c))!r}: task.json lists checkpoint {c} "
+                "and says its networks were saved: expected the file (restore it, or choose other "
+                "--checkpoints)"
+            )
     return steps
 
 
-def check_task_env(env_name: str, env_params: dict[str, Any], data_dir: Path, t: int,
-                   meta: dict[str, Any]) -> tuple[int, int]:
+def check_task_env(
+    env_name: str, env_params: dict[str, Any], data_dir: Path, t: int, meta: dict[str, Any]
+) -> tuple[int, int]:
     """The env's (obs, action) dims for task `t`, once its task is checked to be the data's."""
     env = make_task_envs(env_name, env_params, t, [None], dataset=data_dir)[0]
     if meta.get("task") is not None and not same_task(meta["task"], env.unwrapped.get_task()):
-        raise UserError(f"{str(task_dir(data_dir, t) / 'task.json')!r} describes task {meta['task']}, but the config's "
-                        f"env has {env.unwrapped.get_task()}: expected the config the data was written with")
+        raise UserError(
+            f"{str(task_dir(data_dir, t) / 'task.json')!r} describes task {meta['task']}, but the config's "
+            f"env has {env.unwrapped.get_task()}: expected the config the data was written with"
+        )
     return env.observation_space.shape[0], env.action_space.shape[0]
 
 
@@ -139,18 +173,24 @@ def check_networks(tdir: Path, c: int, dims: tuple[int, int]) -> str:
     path = networks_path(tdir, c)
     doc = read_networks(tdir, c)
     if (doc.get("obs_dim"), doc.get("action_dim")) != dims:
-        raise UserError(f"{str(path)!r} holds networks for obs/action dims "
-                        f"{doc.get('obs_dim')}/{doc.get('action_dim')}: expected {dims[0]}/{dims[1]}")
+        raise UserError(
+            f"{str(path)!r} holds networks for obs/action dims "
+            f"{doc.get('obs_dim')}/{doc.get('action_dim')}: expected {dims[0]}/{dims[1]}"
+        )
     try:
         found = {k: tuple(v.shape) for k, v in doc["state"].items()}
         expected = sac_state_shapes(dims, json.dumps(doc["sac"], sort_keys=True))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise UserError(f"{str(path)!r} lacks the networks or SAC settings of a behaviour SAC ({type(e).__name__}: "
-                        f"{e}): expected a network file written by policy_train.py") from None
+        raise UserError(
+            f"{str(path)!r} lacks the networks or SAC settings of a behaviour SAC ({type(e).__name__}: "
+            f"{e}): expected a network file written by policy_train.py"
+        ) from None
     if found != expected:
         wrong = sorted(k for k in found.keys() | expected.keys() if found.get(k) != expected.get(k))
-        raise UserError(f"{str(path)!r} holds tensors {wrong[:3]} of other shapes than its SAC settings give: "
-                        "expected a network file written by policy_train.py")
+        raise UserError(
+            f"{str(path)!r} holds tensors {wrong[:3]} of other shapes than its SAC settings give: "
+            "expected a network file written by policy_train.py"
+        )
     del doc
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -173,8 +213,10 @@ def load_agent(doc: dict[str, Any], path: Path, device: torch.device) -> VectorS
         agent = VectorSAC(1, doc["obs_dim"], doc["action_dim"], SACParams.from_dict(doc["sac"]), 0, device)
         agent.load_state_dict({k: v.to(device) for k, v in doc["state"].items()})
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise UserError(f"{str(path)!r} holds networks that do not fit its SAC settings ({type(e).__name__}): "
-                        "expected a network file written by policy_train.py") from None
+        raise UserError(
+            f"{str(path)!r} holds networks that do not fit its SAC settings ({type(e).__name__}): "
+            "expected a network file written by policy_train.py"
+        ) from None
     return agent
 
 
@@ -196,14 +238,16 @@ def already_written(path: Path, settings: dict[str, Any], overwrite: bool) -> bo
         found = " without a record of the settings that wrote it"
     else:
         found = ", written with " + _settings(recorded, differs)
-    raise UserError(f"{str(path)!r} exists{found}: expected {_settings(settings, differs)} "
-                    "(pass --overwrite to replace it)")
+    raise UserError(
+        f"{str(path)!r} exists{found}: expected {_settings(settings, differs)} (pass --overwrite to replace it)"
+    )
 
 
 def _settings(values: dict[str, Any], keys: list[str]) -> str:
     """Settings as the messages show them: `seed 3, networks sha256 1a2b3c4d5e6f` (the hash's start)."""
-    return ", ".join(f"networks sha256 {str(values.get(k))[:12]}" if k == "networks_sha256" else f"{k} {values.get(k)}"
-                     for k in keys)
+    return ", ".join(
+        f"networks sha256 {str(values.get(k))[:12]}" if k == "networks_sha256" else f"{k} {values.get(k)}" for k in keys
+    )
 
 
 def regenerate_one(env_name: str, env_params: dict[str, Any], data_dir: Path, job: Job, device: torch.device) -> Path:
@@ -214,8 +258,9 @@ def regenerate_one(env_name: str, env_params: dict[str, Any], data_dir: Path, jo
     agent = load_agent(doc, networks_path(tdir, c), device)
     action_dim = doc["action_dim"]
     del doc  # the agent holds its own copy of the networks
-    envs = make_task_envs(env_name, env_params, t, [stream_seed(seed, "regenerate_envs", k) for k in range(n)],
-                          dataset=data_dir)
+    envs = make_task_envs(
+        env_name, env_params, t, [stream_seed(seed, "regenerate_envs", k) for k in range(n)], dataset=data_dir
+    )
     gen = torch_generator(seed, "regenerate_noise", t, c, device=device)
 
     @torch.no_grad()

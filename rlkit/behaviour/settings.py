@@ -1,6 +1,7 @@
 """Stage 1's settings: the hydra SAC configs in `sac_config/` (the reference's pytorch_sac files),
 read into one typed `BehaviourSettings`: the checkpoint `Schedule`, the SAC's `SACParams`, and how
 tasks are grouped and what is saved."""
+
 from __future__ import annotations
 
 import math
@@ -28,6 +29,7 @@ class Schedule:
     `num_seed_steps` steps at which `step // eval_frequency` has grown since the last checkpoint,
     roll out `num_eval_sample_episodes` stochastic and `num_eval_episodes` deterministic episodes
     and write them as checkpoint `(step // eval_frequency) * eval_frequency`."""
+
     num_train_steps: int
     num_seed_steps: int
     eval_frequency: int
@@ -37,10 +39,22 @@ class Schedule:
     seed: int
 
     @staticmethod
-    def from_hydra(cfg) -> "Schedule":
+    def from_hydra(cfg) -> Schedule:
         """The schedule of a SAC config that `check_sac_config` has passed."""
-        return Schedule(*(int(cfg[k]) for k in ("num_train_steps", "num_seed_steps", "eval_frequency", "num_eval_episodes",
-                                                  "num_eval_sample_episodes", "replay_buffer_capacity", "seed")))
+        return Schedule(
+            *(
+                int(cfg[k])
+                for k in (
+                    "num_train_steps",
+                    "num_seed_steps",
+                    "eval_frequency",
+                    "num_eval_episodes",
+                    "num_eval_sample_episodes",
+                    "replay_buffer_capacity",
+                    "seed",
+                )
+            )
+        )
 
     def checkpoint_due(self, steps: int, last: int) -> bool:
         """At an episode boundary after `steps` env steps, with `last` the `step // eval_frequency` of the
@@ -89,9 +103,19 @@ SAC_RANGES: dict[str, str] = {
     "diag_gaussian_actor.params.hidden_dim": ">= 1",
     "diag_gaussian_actor.params.hidden_depth": ">= 1",
 }  # and diag_gaussian_actor.params.log_std_bounds: two finite numbers [lo, hi], lo < hi (`_check_log_std_bounds`)
-SAC_REAL_NUMBERS = frozenset({"agent.params.discount", "agent.params.init_temperature", "agent.params.alpha_lr",
-                              "agent.params.alpha_betas", "agent.params.actor_lr", "agent.params.actor_betas",
-                              "agent.params.critic_lr", "agent.params.critic_betas", "agent.params.critic_tau"})
+SAC_REAL_NUMBERS = frozenset(
+    {
+        "agent.params.discount",
+        "agent.params.init_temperature",
+        "agent.params.alpha_lr",
+        "agent.params.alpha_betas",
+        "agent.params.actor_lr",
+        "agent.params.actor_betas",
+        "agent.params.critic_lr",
+        "agent.params.critic_betas",
+        "agent.params.critic_tau",
+    }
+)
 SAC_OPTIONAL = frozenset({"tasks_per_group", "save_networks"})  # keys the code reads with a default
 
 
@@ -119,7 +143,7 @@ def check_sac_config(cfg) -> None:
 
 
 def _wanted(key: str, spec: str) -> str:
-    """"a whole number >= 1", "a finite number in (0, 1]"."""
+    """ "a whole number >= 1", "a finite number in (0, 1]"."""
     kind = "a finite number" if key in SAC_REAL_NUMBERS else "a whole number"
     return f"{kind} {spec}" if spec.startswith(">") else f"{kind} in {spec}"
 
@@ -141,56 +165,83 @@ def _is_number(v: Any, whole: bool) -> bool:
 
 
 def _check_log_std_bounds(bounds: Any) -> None:
-    if not (isinstance(bounds, list) and len(bounds) == 2 and all(_is_number(b, whole=False) for b in bounds)
-            and bounds[0] < bounds[1]):
-        raise UserError(f"SAC setting diag_gaussian_actor.params.log_std_bounds={bounds!r}: expected two finite "
-                        "numbers [lo, hi] with lo < hi")
+    if not (
+        isinstance(bounds, list)
+        and len(bounds) == 2
+        and all(_is_number(b, whole=False) for b in bounds)
+        and bounds[0] < bounds[1]
+    ):
+        raise UserError(
+            f"SAC setting diag_gaussian_actor.params.log_std_bounds={bounds!r}: expected two finite "
+            "numbers [lo, hi] with lo < hi"
+        )
 
 
 def _check_schedule_order(num_train_steps: int, num_seed_steps: int, eval_frequency: int) -> None:
     """A checkpoint is taken at a step s with num_seed_steps < s < num_train_steps and s >= eval_frequency:
     a schedule without such a step would write a "complete" task of no checkpoints."""
     if num_seed_steps >= num_train_steps - 1:
-        raise UserError(f"SAC setting num_seed_steps={num_seed_steps}: expected < num_train_steps - 1 = "
-                        f"{num_train_steps - 1} (checkpoints come after the random steps, before the last step)")
+        raise UserError(
+            f"SAC setting num_seed_steps={num_seed_steps}: expected < num_train_steps - 1 = "
+            f"{num_train_steps - 1} (checkpoints come after the random steps, before the last step)"
+        )
     if eval_frequency >= num_train_steps:
-        raise UserError(f"SAC setting eval_frequency={eval_frequency}: expected < num_train_steps = {num_train_steps} "
-                        "(the first checkpoint comes at step eval_frequency, before the last step)")
+        raise UserError(
+            f"SAC setting eval_frequency={eval_frequency}: expected < num_train_steps = {num_train_steps} "
+            "(the first checkpoint comes at step eval_frequency, before the last step)"
+        )
 
 
 def sac_params_from_hydra(cfg) -> SACParams:
     p = cfg.agent.params
     c, a = cfg.double_q_critic.params, cfg.diag_gaussian_actor.params
     return SACParams(
-        discount=float(p.discount), init_temperature=float(p.init_temperature), alpha_lr=float(p.alpha_lr),
-        alpha_betas=tuple(p.alpha_betas), actor_lr=float(p.actor_lr), actor_betas=tuple(p.actor_betas),
-        actor_update_frequency=int(p.actor_update_frequency), critic_lr=float(p.critic_lr),
-        critic_betas=tuple(p.critic_betas), critic_tau=float(p.critic_tau),
-        critic_target_update_frequency=int(p.critic_target_update_frequency), batch_size=int(p.batch_size),
-        critic_hidden_dim=int(c.hidden_dim), critic_hidden_depth=int(c.hidden_depth),
-        actor_hidden_dim=int(a.hidden_dim), actor_hidden_depth=int(a.hidden_depth),
-        log_std_bounds=tuple(float(x) for x in a.log_std_bounds))
+        discount=float(p.discount),
+        init_temperature=float(p.init_temperature),
+        alpha_lr=float(p.alpha_lr),
+        alpha_betas=tuple(p.alpha_betas),
+        actor_lr=float(p.actor_lr),
+        actor_betas=tuple(p.actor_betas),
+        actor_update_frequency=int(p.actor_update_frequency),
+        critic_lr=float(p.critic_lr),
+        critic_betas=tuple(p.critic_betas),
+        critic_tau=float(p.critic_tau),
+        critic_target_update_frequency=int(p.critic_target_update_frequency),
+        batch_size=int(p.batch_size),
+        critic_hidden_dim=int(c.hidden_dim),
+        critic_hidden_depth=int(c.hidden_depth),
+        actor_hidden_dim=int(a.hidden_dim),
+        actor_hidden_depth=int(a.hidden_depth),
+        log_std_bounds=tuple(float(x) for x in a.log_std_bounds),
+    )
 
 
 @dataclass(frozen=True)
 class BehaviourSettings:
     """Everything stage 1 reads from a SAC config, checked (`check_sac_config`) and typed."""
+
     schedule: Schedule
     sac: SACParams
     tasks_per_group: int = 1  # tasks trained together as one vectorised SAC (the data does not depend on it)
     save_networks: bool = True  # write networks/step{c}.pt at every checkpoint
-    device: str = "cuda"  # "cuda": the CUDA device when available (--gpu picks one), else the CPU; "cpu": always the CPU
+    device: str = (
+        "cuda"  # "cuda": the CUDA device when available (--gpu picks one), else the CPU; "cpu": always the CPU
+    )
 
     @staticmethod
-    def from_hydra(cfg) -> "BehaviourSettings":
+    def from_hydra(cfg) -> BehaviourSettings:
         """The settings of a SAC config that `check_sac_config` has passed (optional keys at their defaults)."""
         from omegaconf import OmegaConf
 
         group, save = OmegaConf.select(cfg, "tasks_per_group"), OmegaConf.select(cfg, "save_networks")
         device = OmegaConf.select(cfg, "device")
-        return BehaviourSettings(Schedule.from_hydra(cfg), sac_params_from_hydra(cfg),
-                                 1 if group is None else int(group), True if save is None else bool(save),
-                                 "cuda" if device is None else str(device))
+        return BehaviourSettings(
+            Schedule.from_hydra(cfg),
+            sac_params_from_hydra(cfg),
+            1 if group is None else int(group),
+            True if save is None else bool(save),
+            "cuda" if device is None else str(device),
+        )
 
 
 def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:

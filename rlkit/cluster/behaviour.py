@@ -6,6 +6,7 @@ the task from the state it is given to its next checkpoint and returns that chec
 files into `data_dir/goal_idx{i}/` (task.json last) and submits the next segment. A task's data is
 the same as a single-machine run's with the same seed (`tasks_per_group` does not change it).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,15 +14,35 @@ from typing import Any
 
 from rlkit.behaviour.generate import lock_tasks, pending_tasks, train_segment
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
-from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
-                                  capacity, connect, drive, finish, remote, task_resources)
+from rlkit.cluster.engine import (
+    Chain,
+    ClusterOptions,
+    JobRecord,
+    SegmentResult,
+    begin_segment,
+    capacity,
+    connect,
+    drive,
+    finish,
+    remote,
+    scratch_dir,
+    task_resources,
+)
 from rlkit.data.dataset import TASK_DIR_PREFIX, task_dir
 from rlkit.fileio import read_tree, write_tree
 from rlkit.torch.sac.vector_sac import SACParams
 
 
-def behaviour_segment(cpus: float, env_name: str, env_params: dict[str, Any], task: int,
-                      sched: Schedule, sac: SACParams, save_networks: bool, state: dict | None) -> SegmentResult:
+def behaviour_segment(
+    cpus: float,
+    env_name: str,
+    env_params: dict[str, Any],
+    task: int,
+    sched: Schedule,
+    sac: SACParams,
+    save_networks: bool,
+    state: dict | None,
+) -> SegmentResult:
     """On a worker: one segment of one task (see the module doc)."""
     ctx = begin_segment(cpus)
     with scratch_dir("csro-behaviour-") as scratch:
@@ -42,12 +63,22 @@ class TaskChain(Chain):
         write_tree(task_dir(self.data_dir, self.task), result.files, last=("task.json",))
         ck = result.info["checkpoint"]
         if ck is not None:
-            self.out(f"{self.name}: checkpoint {ck} written, mean return {result.info['mean_return']:.3g} "
-                     f"({result.info['node']}, {result.info['seconds']:.1f} s)")
+            self.out(
+                f"{self.name}: checkpoint {ck} written, mean return {result.info['mean_return']:.3g} "
+                f"({result.info['node']}, {result.info['seconds']:.1f} s)"
+            )
 
 
-def generate_on_ray(env_name: str, env_params: dict[str, Any], data_dir: Path, tasks: list[int], sac_config: str,
-                    behaviour: BehaviourSettings, opts: ClusterOptions, out=print) -> list[JobRecord]:
+def generate_on_ray(
+    env_name: str,
+    env_params: dict[str, Any],
+    data_dir: Path,
+    tasks: list[int],
+    sac_config: str,
+    behaviour: BehaviourSettings,
+    opts: ClusterOptions,
+    out=print,
+) -> list[JobRecord]:
     """Stage 1 for `tasks` on Ray: skip the complete ones, train each of the others as one chain of
     segments; print a line per checkpoint and per finished task, then the summary table."""
     sched, sac = behaviour.schedule, behaviour.sac
@@ -57,14 +88,17 @@ def generate_on_ray(env_name: str, env_params: dict[str, Any], data_dir: Path, t
         try:
             resources = task_resources(ray, opts)
             slots = capacity(ray, resources)
-            out(f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+            out(
+                f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
                 f"{len(todo)} to train ({sac_config}) on Ray: {slots} at a time, {resources['num_cpus']:g} CPU and "
-                f"{resources['num_gpus']:g} GPU each -> {data_dir}")
+                f"{resources['num_gpus']:g} GPU each -> {data_dir}"
+            )
             segment = remote(ray, behaviour_segment, resources, opts)
 
             def submit(task, state):
-                return segment.remote(resources["num_cpus"], env_name, env_params, task, sched, sac,
-                                      behaviour.save_networks, state)
+                return segment.remote(
+                    resources["num_cpus"], env_name, env_params, task, sched, sac, behaviour.save_networks, state
+                )
 
             records = drive(ray, [TaskChain(t, data_dir, submit, out) for t in todo], slots, out)
         finally:

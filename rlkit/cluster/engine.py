@@ -12,6 +12,7 @@ result is the same as one uninterrupted run.
 
 Ray is an optional extra: nothing here imports it at module level.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,9 +20,10 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -44,6 +46,7 @@ def require_ray():
 class ClusterOptions:
     """`--ray [ADDRESS]` and its companions. address: "local" (start a Ray instance on this machine),
     "auto" (join the cluster this machine is part of) or HOST:PORT / ray://HOST:PORT."""
+
     address: str = "local"
     cpus_per_task: float | None = None  # default 1
     gpus_per_task: float | None = None  # default 1 when the cluster has GPUs, else 0
@@ -52,8 +55,10 @@ class ClusterOptions:
     def __post_init__(self):
         a = self.address
         if not (a in ("local", "auto") or a.startswith("ray://") or (":" in a and a.rsplit(":", 1)[1].isdigit())):
-            raise UserError(f"--ray {a!r}: expected nothing (a local Ray instance), 'auto' or HOST:PORT "
-                            "(write --ray last, or give its address, when other arguments follow)")
+            raise UserError(
+                f"--ray {a!r}: expected nothing (a local Ray instance), 'auto' or HOST:PORT "
+                "(write --ray last, or give its address, when other arguments follow)"
+            )
         if a not in ("local", "auto") and not 0 < int(a.rsplit(":", 1)[1] or 0) < 65536:
             raise UserError(f"--ray {a}: the port is not in 1..65535: expected HOST:PORT of a running Ray cluster")
         for name in ("cpus_per_task", "gpus_per_task"):
@@ -77,6 +82,7 @@ def connect(opts: ClusterOptions):
     if ray.is_initialized():
         return ray, False
     import logging
+
     quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     try:
         if opts.address == "local":
@@ -88,8 +94,10 @@ def connect(opts: ClusterOptions):
             ray.init(address=opts.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise UserError(f"--ray {opts.address}: could not connect ({first}): expected a running Ray cluster "
-                        "(`ray start --head` on the head node)") from None
+        raise UserError(
+            f"--ray {opts.address}: could not connect ({first}): expected a running Ray cluster "
+            "(`ray start --head` on the head node)"
+        ) from None
     return ray, True
 
 
@@ -98,11 +106,12 @@ def _head_address(address: str) -> str | None:
     the cluster this machine last started or joined (Ray raises ConnectionError when there is none),
     or None where this Ray version does not say (then nothing is probed)."""
     if address.startswith("ray://"):
-        return address[len("ray://"):]
+        return address[len("ray://") :]
     if address != "auto":
         return address
     try:
         from ray._private import services  # present in Ray 2.40 to 2.60
+
         return services.canonicalize_bootstrap_address(address)
     except (ImportError, AttributeError):
         return None
@@ -116,10 +125,13 @@ def probe_head(given: str, head: str, timeout: float = CONNECT_TIMEOUT_S) -> Non
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass
     except (OSError, ValueError) as e:
-        reason = (f"no answer within {timeout:g} s" if isinstance(e, TimeoutError) else
-                  getattr(e, "strerror", None) or str(e))
-        raise UserError(f"--ray {given}: could not connect to {head} ({reason}): expected a running Ray cluster "
-                        "there (`ray start --head` on the head node)") from None
+        reason = (
+            f"no answer within {timeout:g} s" if isinstance(e, TimeoutError) else getattr(e, "strerror", None) or str(e)
+        )
+        raise UserError(
+            f"--ray {given}: could not connect to {head} ({reason}): expected a running Ray cluster "
+            "there (`ray start --head` on the head node)"
+        ) from None
 
 
 def task_resources(ray, opts: ClusterOptions) -> dict[str, float]:
@@ -155,14 +167,21 @@ class WorkerContext:
     started: float = field(default_factory=time.time)
 
     def info(self, **extra: Any) -> dict[str, Any]:
-        return {"attempt": self.attempt, "node_id": self.node_id, "host": self.host, "pid": os.getpid(),
-                "seconds": time.time() - self.started, **extra}
+        return {
+            "attempt": self.attempt,
+            "node_id": self.node_id,
+            "host": self.host,
+            "pid": os.getpid(),
+            "seconds": time.time() - self.started,
+            **extra,
+        }
 
 
 def current_attempt() -> int:
     """Which attempt of the running Ray task this is (1: the first, 2: the first retry, ...). Ray counts
     them but exposes the number only on its core worker (present in 2.40 to 2.60); 1 if it is missing."""
     import ray
+
     core = getattr(ray._private.worker.global_worker, "core_worker", None)
     get = getattr(core, "get_current_task_attempt_number", None)
     return int(get()) + 1 if get is not None else 1
@@ -171,6 +190,7 @@ def current_attempt() -> int:
 def begin_segment(cpus: float) -> WorkerContext:
     """Inside a segment: note the attempt, pick the device Ray assigned, use the CPUs asked for."""
     import ray
+
     attempt = current_attempt()
     keep_freed_memory()  # as the entry points do: a worker process runs many segments
     torch.set_num_threads(max(1, int(cpus)))
@@ -197,6 +217,7 @@ class SegmentResult:
 @dataclass
 class JobRecord:
     """One row of the summary table."""
+
     name: str
     nodes: list[str] = field(default_factory=list)
     seconds: float = 0.0  # sum of its segments' wall time on their workers
@@ -263,14 +284,18 @@ def drive(ray, chains: list[Chain], slots: int, out=print) -> list[JobRecord]:
         if info["node"] not in record.nodes:
             record.nodes.append(info["node"])
         if info["attempt"] > 1:
-            out(f"{chain.name}: segment {record.segments} finished on attempt {info['attempt']} "
-                f"(Ray retried it after its worker was lost)")
+            out(
+                f"{chain.name}: segment {record.segments} finished on attempt {info['attempt']} "
+                f"(Ray retried it after its worker was lost)"
+            )
         chain.apply(result, record)
         if result.state is None:
             record.status = "done"
             done += 1
-            out(f"{chain.name}: done in {record.seconds:.1f} s on {', '.join(record.nodes)}, {record.retries} "
-                f"retries [{done}/{len(chains)}]")
+            out(
+                f"{chain.name}: done in {record.seconds:.1f} s on {', '.join(record.nodes)}, {record.retries} "
+                f"retries [{done}/{len(chains)}]"
+            )
         start()
     return [records[c.name] for c in chains]
 
@@ -285,8 +310,10 @@ def _one_line(e: BaseException) -> str:
 
 def summary_table(records: list[JobRecord], what: str) -> str:
     """The final table: job, node(s), wall time, retries, status."""
-    rows = [(r.name, ", ".join(r.nodes) or "-", f"{r.seconds:.1f}", str(r.retries), str(r.segments), r.status)
-            for r in records]
+    rows = [
+        (r.name, ", ".join(r.nodes) or "-", f"{r.seconds:.1f}", str(r.retries), str(r.segments), r.status)
+        for r in records
+    ]
     head = (what, "node", "wall (s)", "retries", "segments", "status")
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
@@ -298,5 +325,7 @@ def finish(records: list[JobRecord], what: str, out=print) -> None:
     out(summary_table(records, what))
     failed = [r for r in records if r.status != "done"]
     if failed:
-        raise RunFailedError(f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name} {failed[0].status}); "
-                             "what finished is written, and rerunning the command resumes the rest")
+        raise RunFailedError(
+            f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name} {failed[0].status}); "
+            "what finished is written, and rerunning the command resumes the rest"
+        )

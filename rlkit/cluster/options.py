@@ -1,4 +1,5 @@
 """The command-line options both entry points take for Ray (`--ray [ADDRESS]` and its companions)."""
+
 from __future__ import annotations
 
 import click
@@ -9,21 +10,40 @@ from rlkit.errors import UserError
 
 def ray_options(command):
     """Add --ray [ADDRESS], --cpus-per-task, --gpus-per-task and --max-retries to a click command."""
-    for option in reversed([
-        click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-                     help="run on Ray: alone, a local instance; 'auto' joins this machine's cluster; or HOST:PORT"),
-        click.option("--cpus-per-task", type=float, default=None, help="--ray: CPUs per Ray task (default 1)"),
-        click.option("--gpus-per-task", type=float, default=None,
-                     help="--ray: GPUs per Ray task, fractions allowed (default 1 when the cluster has GPUs, else 0)"),
-        click.option("--max-retries", type=int, default=3, show_default=True,
-                     help="--ray: retries of a Ray task whose worker died"),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--ray",
+                "ray_address",
+                is_flag=False,
+                flag_value="local",
+                default=None,
+                metavar="[ADDRESS]",
+                help="run on Ray: alone, a local instance; 'auto' joins this machine's cluster; or HOST:PORT",
+            ),
+            click.option("--cpus-per-task", type=float, default=None, help="--ray: CPUs per Ray task (default 1)"),
+            click.option(
+                "--gpus-per-task",
+                type=float,
+                default=None,
+                help="--ray: GPUs per Ray task, fractions allowed (default 1 when the cluster has GPUs, else 0)",
+            ),
+            click.option(
+                "--max-retries",
+                type=int,
+                default=3,
+                show_default=True,
+                help="--ray: retries of a Ray task whose worker died",
+            ),
+        ]
+    ):
         command = option(command)
     return command
 
 
-def cluster_options(address: str | None, cpus: float | None, gpus: float | None, retries: int,
-                    gpu: int | None = None) -> ClusterOptions | None:
+def cluster_options(
+    address: str | None, cpus: float | None, gpus: float | None, retries: int, gpu: int | None = None
+) -> ClusterOptions | None:
     """The options' `ClusterOptions`, or None without --ray (then the companions must be left out); the
     command's `--gpu`, which Ray replaces with `--gpus-per-task`, must be left out with --ray."""
     if address is None:

@@ -14,6 +14,7 @@ A sweep file is a JSON list of runs, each `{"exp_name": NAME, "overrides": {KEY:
 KEYs as on the command line (`algo_params.use_club` or a unique leaf name such as `use_club`);
 overrides given on the command line apply to every entry first.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,9 +30,22 @@ from typing import Any
 
 import torch
 
-from rlkit.cluster.engine import (Chain, ClusterOptions, JobRecord, SegmentResult, begin_segment, scratch_dir,
-                                  capacity, connect, drive, finish, remote, summary_table, task_resources)
 from rlkit.cli import config_device, parse_list
+from rlkit.cluster.engine import (
+    Chain,
+    ClusterOptions,
+    JobRecord,
+    SegmentResult,
+    begin_segment,
+    capacity,
+    connect,
+    drive,
+    finish,
+    remote,
+    scratch_dir,
+    summary_table,
+    task_resources,
+)
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
@@ -65,13 +79,21 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     except json.JSONDecodeError as e:
         raise UserError(f"--sweep {str(path)!r} is not valid JSON: {e}") from None
     if not isinstance(entries, list) or not entries:
-        raise UserError(f"--sweep {str(path)!r}: expected a non-empty JSON list of {{\"exp_name\": ..., \"overrides\": {{...}}}}")
+        raise UserError(
+            f'--sweep {str(path)!r}: expected a non-empty JSON list of {{"exp_name": ..., "overrides": {{...}}}}'
+        )
     defaults, out = default_dict(), []
     for i, e in enumerate(entries):
-        if not isinstance(e, dict) or not isinstance(e.get("exp_name"), str) or set(e) - {"exp_name", "overrides"} \
-                or not isinstance(e.get("overrides", {}), dict):
-            raise UserError(f"--sweep {str(path)!r} entry {i} ({json.dumps(e)[:80]}): expected "
-                            "{\"exp_name\": NAME, \"overrides\": {KEY: VALUE}}")
+        if (
+            not isinstance(e, dict)
+            or not isinstance(e.get("exp_name"), str)
+            or set(e) - {"exp_name", "overrides"}
+            or not isinstance(e.get("overrides", {}), dict)
+        ):
+            raise UserError(
+                f"--sweep {str(path)!r} entry {i} ({json.dumps(e)[:80]}): expected "
+                '{"exp_name": NAME, "overrides": {KEY: VALUE}}'
+            )
         nested: dict[str, Any] = {}
         for key, value in e.get("overrides", {}).items():
             try:
@@ -85,8 +107,9 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def plan_runs(config: str, overrides: dict[str, Any], seeds: list[int],
-              sweep: list[tuple[str, dict[str, Any]]] | None) -> list[RunPlan]:
+def plan_runs(
+    config: str, overrides: dict[str, Any], seeds: list[int], sweep: list[tuple[str, dict[str, Any]]] | None
+) -> list[RunPlan]:
     """Every (sweep entry, seed) run, with its config checked; without a sweep, one entry of the
     command line's overrides (exp_name: the given one or the config's, else one timestamp for all seeds)."""
     named = sweep is not None
@@ -119,8 +142,13 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
     todo = []
     for p in plans:
         variant = dict(p.cfg.to_dict(), seed=p.seed)
-        done = iterations_done(p.out_dir, variant, p.cfg.algo_params.num_iterations,
-                               "choose another --exp_name (or sweep entry)", recorded_data_print(p.out_dir, p.cfg))
+        done = iterations_done(
+            p.out_dir,
+            variant,
+            p.cfg.algo_params.num_iterations,
+            "choose another --exp_name (or sweep entry)",
+            recorded_data_print(p.out_dir, p.cfg),
+        )
         if done < p.cfg.algo_params.num_iterations:
             todo.append((p, done))
     return todo
@@ -136,8 +164,10 @@ def run_sequential(plans: list[RunPlan], device: torch.device, show_progress: bo
         t0 = time.time()
         with naming(p.name):
             setup = prepare(p.cfg, p.seed, device)
-        out(f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test tasks, "
-            f"device {device} -> {p.out_dir}")
+        out(
+            f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test tasks, "
+            f"device {device} -> {p.out_dir}"
+        )
         MetaTrainer(setup, show_progress=show_progress).run()
         record.seconds, record.segments, record.status = time.time() - t0, 1, "done"
         records.append(record)
@@ -146,8 +176,14 @@ def run_sequential(plans: list[RunPlan], device: torch.device, show_progress: bo
     return records
 
 
-def run_many(config: str, overrides: dict[str, Any], seeds: list[int], sweep_path: str | None,
-             cluster: ClusterOptions | None, show_progress: bool = True) -> list[JobRecord]:
+def run_many(
+    config: str,
+    overrides: dict[str, Any],
+    seeds: list[int],
+    sweep_path: str | None,
+    cluster: ClusterOptions | None,
+    show_progress: bool = True,
+) -> list[JobRecord]:
     """`launch_experiment.py --seeds/--sweep [--ray]`: plan the runs, then train them here one after
     another or on Ray."""
     if sweep_path is not None and overrides.get("util_params", {}).get("exp_name") is not None:
@@ -157,8 +193,7 @@ def run_many(config: str, overrides: dict[str, Any], seeds: list[int], sweep_pat
         return run_on_ray(plans, cluster)
     cfg = plans[0].cfg
     keep_freed_memory()
-    return run_sequential(plans, config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None),
-                          show_progress)
+    return run_sequential(plans, config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None), show_progress)
 
 
 # ---- on Ray ---------------------------------------------------------------------------------------
@@ -175,6 +210,7 @@ def local_dataset(key: str, ref: list) -> Path:
     """On a worker: this node's copy of the dataset `key`, fetched from the object store the first time
     (`ref` is the one-element list holding its ObjectRef, so that Ray does not fetch it for every segment)."""
     import ray
+
     root = Path(tempfile.gettempdir()) / "csro-ray-data" / key
     if not root.is_dir():
         tmp = root.with_name(f".{key}.{os.getpid()}.tmp")
@@ -186,8 +222,9 @@ def local_dataset(key: str, ref: list) -> Path:
     return root
 
 
-def training_segment(cpus: float, cfg_dict: dict, seed: int, run_files: dict[str, bytes],
-                     data_key: str, data_ref: list) -> SegmentResult:
+def training_segment(
+    cpus: float, cfg_dict: dict, seed: int, run_files: dict[str, bytes], data_key: str, data_ref: list
+) -> SegmentResult:
     """On a worker: one iteration of one run, continued from `run_files` (see the module doc)."""
     ctx = begin_segment(cpus)
     data_dir = local_dataset(data_key, data_ref)
@@ -200,8 +237,9 @@ def training_segment(cpus: float, cfg_dict: dict, seed: int, run_files: dict[str
         files = {k: v for k, v in read_tree(out_dir, skip=(".lock",)).items() if run_files.get(k) != v}
         resume = read_tree(out_dir, skip=RESUME_SKIP)
     done = trainer.counters["iteration"] >= setup.cfg.algo_params.num_iterations
-    return SegmentResult(files, None if done else resume,
-                         ctx.info(summary=MetaTrainer.summary(logger.rows[-1]) if logger.rows else ""))
+    return SegmentResult(
+        files, None if done else resume, ctx.info(summary=MetaTrainer.summary(logger.rows[-1]) if logger.rows else "")
+    )
 
 
 class RunChain(Chain):
@@ -230,8 +268,10 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
     try:
         resources = task_resources(ray, opts)
         slots = capacity(ray, resources)
-        out(f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train on Ray: {slots} at a time, "
-            f"{resources['num_cpus']:g} CPU and {resources['num_gpus']:g} GPU each")
+        out(
+            f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train on Ray: {slots} at a time, "
+            f"{resources['num_cpus']:g} CPU and {resources['num_gpus']:g} GPU each"
+        )
         shipped: dict[str, tuple[str, list]] = {}
         for p, _ in todo:
             d = p.cfg.algo_params.data_dir
@@ -242,8 +282,7 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
 
         def submit(plan: RunPlan, run_files: dict[str, bytes]):
             digest, ref = shipped[plan.cfg.algo_params.data_dir]
-            return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files,
-                                  digest, ref)
+            return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files, digest, ref)
 
         with contextlib.ExitStack() as locks:
             for p, _ in todo:

@@ -1,4 +1,5 @@
 """`python -m rlkit.data check DIR | curves DIR | import-legacy SRC DST --allow-pickle | export-legacy SRC DST`."""
+
 from __future__ import annotations
 
 import functools
@@ -20,6 +21,7 @@ def main() -> None:
 def env_dims(env_name: str) -> tuple[int, int]:
     """The (observation, action) sizes of the env `env_name`, built once per name; UserError if unknown."""
     from rlkit.tasks import make_env
+
     env = make_env(env_name, n_tasks=1)
     return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
 
@@ -44,12 +46,16 @@ def check(data_dir: str) -> None:
 @main.command()
 @click.argument("data_dir")
 @click.option("--out", default=None, help="PNG path (default: DATA_DIR/behaviour_curves.png)")
-@click.option("--config", default=None, help="experiment JSON whose env_params give the oracle of a dataset whose "
-                                             "task.json predates recording them")
+@click.option(
+    "--config",
+    default=None,
+    help="experiment JSON whose env_params give the oracle of a dataset whose task.json predates recording them",
+)
 def curves(data_dir: str, out: str | None, config: str | None) -> None:
     """Draw the behaviour policies' returns at every checkpoint, one line per task, with the oracle's."""
     from rlkit.behaviour.curves import write_curves
     from rlkit.config import load_config
+
     env_params = load_config(config).env_params.kwargs() if config else None
     csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
     click.echo(f"wrote {csv_path}")

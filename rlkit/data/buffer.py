@@ -1,4 +1,5 @@
 """MultiTaskBuffer: every task's transitions in one contiguous tensor, sampled without Python loops."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,9 +30,17 @@ class MultiTaskBuffer:
     gather and one slice. `context_reward` differs from `reward` only with sparse rewards.
     """
 
-    def __init__(self, data: dict[int, Trajectories], obs_dim: int, action_dim: int, device: torch.device,
-                 terminal_at_traj_end: bool = True, obs_scale: np.ndarray | None = None,
-                 context_reward_fn=None, capacity: int | None = None):
+    def __init__(
+        self,
+        data: dict[int, Trajectories],
+        obs_dim: int,
+        action_dim: int,
+        device: torch.device,
+        terminal_at_traj_end: bool = True,
+        obs_scale: np.ndarray | None = None,
+        context_reward_fn=None,
+        capacity: int | None = None,
+    ):
         if not data:
             raise UserError("no tasks to load into the buffer")
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
@@ -49,8 +58,11 @@ class MultiTaskBuffer:
             if terminal_at_traj_end:
                 term = np.maximum(term, d.traj_end_mask())
             ctx_r = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
-            rows.append(np.concatenate([obs, d.actions, np.asarray(ctx_r)[:, None], next_obs,
-                                        d.rewards[:, None], term[:, None]], axis=1).astype(dtype))
+            rows.append(
+                np.concatenate(
+                    [obs, d.actions, np.asarray(ctx_r)[:, None], next_obs, d.rewards[:, None], term[:, None]], axis=1
+                ).astype(dtype)
+            )
             sizes.append(len(d))
         self.data = torch.from_numpy(np.concatenate(rows)).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
@@ -72,9 +84,11 @@ class MultiTaskBuffer:
         """`n` transitions per task, uniform with replacement."""
         o, a = self.obs_dim, self.action_dim
         r = self._rows(tasks, n, generator)
-        return RLBatch(r[..., :o], r[..., o:o + a], r[..., -2:-1], r[..., o + a + 1:2 * o + a + 1], r[..., -1:])
+        return RLBatch(r[..., :o], r[..., o : o + a], r[..., -2:-1], r[..., o + a + 1 : 2 * o + a + 1], r[..., -1:])
 
-    def sample_context(self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool) -> torch.Tensor:
+    def sample_context(
+        self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool
+    ) -> torch.Tensor:
         """[T, n, context_dim]: (s, a, r[, s']) rows, uniform with replacement."""
         width = context_width(self.obs_dim, self.action_dim, use_next_obs)
         return self._rows(tasks, n, generator)[..., :width].contiguous()
@@ -95,8 +109,9 @@ class StepSample:
     extra: list[RLBatch]
 
 
-def sample_step(buf: MultiTaskBuffer, task_ids: torch.Tensor, algo_params: AlgoParams,
-                generator: torch.Generator) -> StepSample:
+def sample_step(
+    buf: MultiTaskBuffer, task_ids: torch.Tensor, algo_params: AlgoParams, generator: torch.Generator
+) -> StepSample:
     """One training step's draw, in the order training has always drawn it (tasks, context, batch, extra), so that
     training (`rlkit.experiment.MetaTrainer.step`) and `rlkit.budget` sample alike. `task_ids` are the tasks to
     draw `meta_batch` from: with replacement if `mb_replace`, else a random subset."""
@@ -104,7 +119,7 @@ def sample_step(buf: MultiTaskBuffer, task_ids: torch.Tensor, algo_params: AlgoP
     if a.mb_replace:
         idx = torch.randint(n, (a.meta_batch,), generator=generator, device=task_ids.device)
     else:
-        idx = torch.randperm(n, generator=generator, device=task_ids.device)[:a.meta_batch]
+        idx = torch.randperm(n, generator=generator, device=task_ids.device)[: a.meta_batch]
     tasks = task_ids[idx]
     context = buf.sample_context(tasks, a.embedding_batch_size, generator, a.use_next_obs_in_context)
     batch = buf.sample(tasks, a.batch_size, generator)

@@ -1,10 +1,12 @@
 """`python -m rlkit.data check DATA_DIR`: every task folder checked, going on past each problem."""
+
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, checkpoint_path, task_dirs
 from rlkit.data.load import read_normalizer
@@ -39,20 +41,27 @@ def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> Data
     for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
         meta = _check_task(tdir, env_dims, out)
         written = meta.get("versions", {}) if meta else {}
-        differ = [f"{k} {written[k]}" for k in VERSIONED if isinstance(written, dict) and k in written
-                  and written[k] != running[k]]
+        differ = [
+            f"{k} {written[k]}"
+            for k in VERSIONED
+            if isinstance(written, dict) and k in written and written[k] != running[k]
+        ]
         if differ:
             other_versions.setdefault(", ".join(differ), []).append(idx)
     for differ, tasks in other_versions.items():
         now = ", ".join(f"{k} {running[k]}" for k in VERSIONED)
-        out.warnings.append(f"tasks {tasks} were written with {differ} (this process runs {now}): the data is usable, "
-                            "but a regenerated dataset may differ")
+        out.warnings.append(
+            f"tasks {tasks} were written with {differ} (this process runs {now}): the data is usable, "
+            "but a regenerated dataset may differ"
+        )
     normalizer = root / "normalizer.npz"
     try:
         read_normalizer(root)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        out.problems.append(f"{str(normalizer)!r} is truncated or unreadable ({type(e).__name__}): expected an .npz "
-                            "file holding abs_max")
+        out.problems.append(
+            f"{str(normalizer)!r} is truncated or unreadable ({type(e).__name__}): expected an .npz "
+            "file holding abs_max"
+        )
     return out
 
 
@@ -65,8 +74,13 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
     else:
         problem = f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy"
         if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("checkpoints", []), list)):
-            meta, problem = None, (f"{str(tdir / 'task.json')!r} is not a task description: expected an object "
-                                   "with env_name, task_idx, dims and a list of checkpoints")
+            meta, problem = (
+                None,
+                (
+                    f"{str(tdir / 'task.json')!r} is not a task description: expected an object "
+                    "with env_name, task_idx, dims and a list of checkpoints"
+                ),
+            )
     if meta is None:
         out.problems.append(problem)
         out.lines.append(f"{tdir.name}: no usable task.json")
@@ -77,16 +91,21 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
     unlisted = unlisted_step_files(tdir, steps)
     if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
         written = sorted(set(steps) | {_step_of(p) for p in unlisted})
-        out.problems.append(f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
-                            f"checkpoints {written} written so far): rerun policy_train.py with the same settings "
-                            "to resume it")
+        out.problems.append(
+            f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
+            f"checkpoints {written} written so far): rerun policy_train.py with the same settings "
+            "to resume it"
+        )
     elif unlisted:
         names = [p.name for p in unlisted]
-        out.problems.append(f"{str(tdir)!r} holds step files that task.json does not list: {names} (left by another "
-                            "stage-1 run?)")
+        out.problems.append(
+            f"{str(tdir)!r} holds step files that task.json does not list: {names} (left by another stage-1 run?)"
+        )
     state = "complete" if meta.get("complete") else "INCOMPLETE (interrupted)"
-    out.lines.append(f"{tdir.name}: {meta.get('env_name')} task {meta.get('task_idx')}, {len(steps)} checkpoints, "
-                     f"{n} transitions, {state}")
+    out.lines.append(
+        f"{tdir.name}: {meta.get('env_name')} task {meta.get('task_idx')}, {len(steps)} checkpoints, "
+        f"{n} transitions, {state}"
+    )
     return meta
 
 
@@ -112,8 +131,9 @@ def _check_task_files(tdir: Path, meta: dict[str, Any], steps: list[int], out: D
     return n
 
 
-def _check_file(tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any],
-                out: DatasetCheck) -> int:
+def _check_file(
+    tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any], out: DatasetCheck
+) -> int:
     """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
     other sizes than task.json's another; returns the transitions read."""
     n, dims = 0, (meta.get("obs_dim"), meta.get("action_dim"))
@@ -127,8 +147,10 @@ def _check_file(tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta
             continue
         got = (t.obs.shape[1:], t.actions.shape[1:])
         if None not in dims and got != ((dims[0],), (dims[1],)):
-            out.problems.append(f"{str(checkpoint_path(tdir, step, extra))!r} ({kind}) has observation/action shapes "
-                                f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's")
+            out.problems.append(
+                f"{str(checkpoint_path(tdir, step, extra))!r} ({kind}) has observation/action shapes "
+                f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's"
+            )
         n += len(t)
     return n
 
@@ -144,5 +166,7 @@ def _env_dims_problem(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None
     dims = (meta.get("obs_dim"), meta.get("action_dim"))
     if dims == tuple(expected):
         return None
-    return (f"{str(tdir / 'task.json')!r} says observation/action sizes {dims[0]}/{dims[1]}: expected "
-            f"{expected[0]}/{expected[1]} for {meta.get('env_name')!r} (data of another env?)")
+    return (
+        f"{str(tdir / 'task.json')!r} says observation/action sizes {dims[0]}/{dims[1]}: expected "
+        f"{expected[0]}/{expected[1]} for {meta.get('env_name')!r} (data of another env?)"
+    )

@@ -19,6 +19,7 @@ This module holds the layout's names and `Trajectories`; the files are read and 
 `npz` (step files), `networks` (behaviour networks), `meta` (task.json), `load` (a run's data)
 and `check` (`python -m rlkit.data check`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,14 +54,20 @@ class Trajectories:
     def n_traj(self) -> int:
         return len(self.traj_lengths)
 
-    def first(self, n_traj: int) -> "Trajectories":
+    def first(self, n_traj: int) -> Trajectories:
         """The first `n_traj` episodes."""
         n = int(self.traj_lengths[:n_traj].sum())
-        return Trajectories(self.obs[:n], self.actions[:n], self.rewards[:n], self.next_obs[:n],
-                            self.terminals[:n], self.traj_lengths[:n_traj])
+        return Trajectories(
+            self.obs[:n],
+            self.actions[:n],
+            self.rewards[:n],
+            self.next_obs[:n],
+            self.terminals[:n],
+            self.traj_lengths[:n_traj],
+        )
 
     @staticmethod
-    def concat(parts: list["Trajectories"]) -> "Trajectories":
+    def concat(parts: list[Trajectories]) -> Trajectories:
         return Trajectories(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
 
     def traj_end_mask(self) -> np.ndarray:
@@ -89,14 +96,16 @@ EXTRA_SUFFIX = "_extra"
 def parse_task_dir(tdir: Path) -> int | None:
     """i of a `goal_idx{i}` folder, or None for another name."""
     name = Path(tdir).name
-    digits = name[len(TASK_DIR_PREFIX):]
+    digits = name[len(TASK_DIR_PREFIX) :]
     return int(digits) if name.startswith(TASK_DIR_PREFIX) and digits.isdigit() else None
 
 
 def task_dirs(root: str | Path, expected: str) -> list[tuple[int, Path]]:
     """(i, folder) of every `goal_idx{i}` folder of `root`, by i; none is a UserError ending in `expected`."""
     root = Path(root)
-    found = sorted((i, d) for d in root.glob(f"{TASK_DIR_PREFIX}*") if d.is_dir() and (i := parse_task_dir(d)) is not None)
+    found = sorted(
+        (i, d) for d in root.glob(f"{TASK_DIR_PREFIX}*") if d.is_dir() and (i := parse_task_dir(d)) is not None
+    )
     if not found:
         raise UserError(f"no {TASK_DIR_PREFIX}* folders in {str(root)!r}: expected {expected}")
     return found

@@ -7,13 +7,14 @@ the parameter families) and the arrays of every checkpoint file the run loads (`
 `step{c}_extra.npz`), member by member, so that neither the zip's timestamps nor `task.json`'s write
 time count. The dataset's fingerprint covers the tasks' and the observation normalizer's.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta

@@ -14,6 +14,7 @@ Both commands write a whole new folder: a destination that holds anything is ref
 destination and renamed into place only once complete, so a failure (bad data, a full disk, a
 kill) leaves the destination as it was, and the old tree is deleted only after the new one is in place.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,8 @@ import re
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -46,8 +47,14 @@ def _rows_to_traj(rows: np.ndarray, scale: np.ndarray | None) -> Trajectories:
     if scale is not None:
         obs, nxt = obs * scale, nxt * scale
     n = len(rows)
-    return Trajectories(obs.astype(np.float32), act.astype(np.float32), rew.astype(np.float32),
-                        nxt.astype(np.float32), np.zeros(n, np.float32), np.array([n]))
+    return Trajectories(
+        obs.astype(np.float32),
+        act.astype(np.float32),
+        rew.astype(np.float32),
+        nxt.astype(np.float32),
+        np.zeros(n, np.float32),
+        np.array([n]),
+    )
 
 
 def _read_legacy_file(path: Path, scale: np.ndarray | None) -> Trajectories:
@@ -56,13 +63,17 @@ def _read_legacy_file(path: Path, scale: np.ndarray | None) -> Trajectories:
         rows = np.load(path, allow_pickle=True)
         width = np.asarray(rows[0][0]).size if len(rows) else 0
     except (OSError, ValueError, EOFError, IndexError, TypeError, pickle.UnpicklingError) as e:
-        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a reference "
-                        "trajectory file of rows [obs, action, reward, next_obs]") from None
+        raise UserError(
+            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a reference "
+            "trajectory file of rows [obs, action, reward, next_obs]"
+        ) from None
     if not len(rows):
         raise UserError(f"{str(path)!r} holds no rows: expected a trajectory of rows [obs, action, reward, next_obs]")
     if scale is not None and scale.shape != (width,):
-        raise UserError(f"normalizer.npz holds abs_max of shape {scale.shape}: expected ({width},), the observation "
-                        f"size of {str(path)!r}")
+        raise UserError(
+            f"normalizer.npz holds abs_max of shape {scale.shape}: expected ({width},), the observation "
+            f"size of {str(path)!r}"
+        )
     return _rows_to_traj(rows, scale)
 
 
@@ -71,16 +82,21 @@ def check_destination(src: str | Path, dst: str | Path, overwrite: bool) -> None
     holds anything unless `overwrite` (which replaces it whole)."""
     s, d = Path(src).resolve(), Path(dst).resolve()
     if d == s or s in d.parents:
-        raise UserError(f"destination {str(dst)!r} is the source folder {str(src)!r} or inside it: expected a "
-                        "folder outside the source")
+        raise UserError(
+            f"destination {str(dst)!r} is the source folder {str(src)!r} or inside it: expected a "
+            "folder outside the source"
+        )
     if d in s.parents:
-        raise UserError(f"destination {str(dst)!r} holds the source folder {str(src)!r}: expected a folder outside "
-                        "the source (replacing it would delete the source)")
+        raise UserError(
+            f"destination {str(dst)!r} holds the source folder {str(src)!r}: expected a folder outside "
+            "the source (replacing it would delete the source)"
+        )
     if d.exists() and not d.is_dir():
         raise UserError(f"destination {str(dst)!r} is a file: expected a new or empty folder")
     if d.is_dir() and any(d.iterdir()) and not overwrite:
-        raise UserError(f"destination {str(dst)!r} is not empty: expected a new or empty folder (--overwrite "
-                        "replaces it whole)")
+        raise UserError(
+            f"destination {str(dst)!r} is not empty: expected a new or empty folder (--overwrite replaces it whole)"
+        )
 
 
 def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
@@ -111,25 +127,36 @@ def _dims_problem(path: Path, trajs: Trajectories, expected: tuple[int, int], wh
     got = (trajs.obs.shape[1], trajs.actions.shape[1])
     if got == expected:
         return None
-    return (f"{str(path)!r} holds observations of size {got[0]} and actions of size {got[1]}: expected "
-            f"{expected[0]} and {expected[1]} ({what})")
+    return (
+        f"{str(path)!r} holds observations of size {got[0]} and actions of size {got[1]}: expected "
+        f"{expected[0]} and {expected[1]} ({what})"
+    )
 
 
-def import_legacy(src: str | Path, dst: str | Path, env_name: str, allow_pickle: bool = False,
-                  overwrite: bool = False, env_dims: tuple[int, int] | None = None) -> int:
+def import_legacy(
+    src: str | Path,
+    dst: str | Path,
+    env_name: str,
+    allow_pickle: bool = False,
+    overwrite: bool = False,
+    env_dims: tuple[int, int] | None = None,
+) -> int:
     """Convert every `goal_idx*` folder of `src` into the new folder `dst` (see the module's docstring for
     `overwrite`); returns the number of tasks written. `env_dims`, the env's (observation, action) sizes,
     refuses data of another env before anything is written."""
     if not allow_pickle:
-        raise UserError("the reference's .npy files are pickled object arrays: pass --allow-pickle to load them "
-                        "(only for data you trust)")
+        raise UserError(
+            "the reference's .npy files are pickled object arrays: pass --allow-pickle to load them "
+            "(only for data you trust)"
+        )
     dirs = task_dirs(src, "the reference's offline_dataset/ENV layout")
     check_destination(src, dst, overwrite)
     return build_then_swap(dst, lambda out: _import_tasks(Path(src), out, dirs, env_name, env_dims))
 
 
-def _import_tasks(src: Path, dst: Path, dirs: list[tuple[int, Path]], env_name: str,
-                  env_dims: tuple[int, int] | None) -> int:
+def _import_tasks(
+    src: Path, dst: Path, dirs: list[tuple[int, Path]], env_name: str, env_dims: tuple[int, int] | None
+) -> int:
     scale = read_normalizer(src)
     expected, whose = env_dims, f"those of {env_name!r}: is --env-name right?"
     for task, d in dirs:
@@ -151,9 +178,20 @@ def _import_tasks(src: Path, dst: Path, dirs: list[tuple[int, Path]], env_name: 
                 if trajs:
                     per_kind[kind] = Trajectories.concat(trajs)
             write_checkpoint(out, step, per_kind)
-        write_task_meta(out, {"format_version": FORMAT_VERSION, "env_name": env_name, "task_idx": task,
-                              "task": None, "obs_dim": expected[0], "action_dim": expected[1], "checkpoints": steps,
-                              "source": f"import-legacy {src}", "complete": True})
+        write_task_meta(
+            out,
+            {
+                "format_version": FORMAT_VERSION,
+                "env_name": env_name,
+                "task_idx": task,
+                "task": None,
+                "obs_dim": expected[0],
+                "action_dim": expected[1],
+                "checkpoints": steps,
+                "source": f"import-legacy {src}",
+                "complete": True,
+            },
+        )
     if (src / "normalizer.npz").is_file():
         shutil.copyfile(src / "normalizer.npz", dst / "normalizer.npz")
     return len(dirs)

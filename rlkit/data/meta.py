@@ -1,5 +1,6 @@
 """A task folder's `task.json`: what it records (env, task, dims, checkpoints, package versions,
 "complete") and whether it describes the task it is used as."""
+
 from __future__ import annotations
 
 import functools
@@ -68,8 +69,10 @@ def task_meta_problem(tdir: Path, meta: dict[str, Any], expected_task: dict | No
     """What is wrong with a task folder's task.json for use as task `goal_idx{i}`, or None: it must be
     complete, describe task i (its folder's index), and, given the env's task i, describe that task."""
     if not meta.get("complete"):
-        return (f"{str(tdir / 'task.json')!r} says the task is incomplete: expected a finished stage 1 (rerun "
-                "policy_train.py with the same settings to finish it)")
+        return (
+            f"{str(tdir / 'task.json')!r} says the task is incomplete: expected a finished stage 1 (rerun "
+            "policy_train.py with the same settings to finish it)"
+        )
     return task_identity_problem(tdir, meta, expected_task)
 
 
@@ -78,9 +81,13 @@ def task_identity_problem(tdir: Path, meta: dict[str, Any], expected_task: dict 
     path = tdir / "task.json"
     index = parse_task_dir(tdir)
     if index is not None and meta.get("task_idx", index) != index:
-        return (f"{str(path)!r} describes task {meta.get('task_idx')}: expected task {index}, its folder's index "
-                "(was the folder copied from another task?)")
+        return (
+            f"{str(path)!r} describes task {meta.get('task_idx')}: expected task {index}, its folder's index "
+            "(was the folder copied from another task?)"
+        )
     if expected_task is not None and meta.get("task") is not None and not same_task(meta["task"], expected_task):
-        return (f"{str(path)!r} holds task {meta['task']}: expected the env's task {index}, {expected_task} "
-                "(data written with another n_tasks or task list?)")
+        return (
+            f"{str(path)!r} holds task {meta['task']}: expected the env's task {index}, {expected_task} "
+            "(data written with another n_tasks or task list?)"
+        )
     return None

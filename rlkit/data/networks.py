@@ -1,4 +1,5 @@
 """A task's behaviour networks, `networks/step{c}.pt`: written by stage 1, rerun by `policy_train.py --regenerate`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,6 +24,7 @@ def saved_network_steps(tdir: Path) -> list[int]:
 def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str, Any]) -> Path:
     """One task's networks (a one-task `VectorSAC` state_dict) with `info` (dims, SAC settings)."""
     import torch
+
     path = networks_path(tdir, step)
     doc = {"format": NETWORKS_FORMAT, "step": int(step), "state": state, **info}
     atomic_write(path, lambda f: torch.save(doc, f))
@@ -34,15 +36,20 @@ def read_networks(tdir: Path, step: int) -> dict[str, Any]:
     import pickle
 
     import torch
+
     path = networks_path(tdir, step)
     if not path.is_file():
-        raise UserError(f"missing network file {str(path)!r}: expected one of the checkpoints "
-                        f"{saved_network_steps(tdir)} that have saved networks")
+        raise UserError(
+            f"missing network file {str(path)!r}: expected one of the checkpoints "
+            f"{saved_network_steps(tdir)} that have saved networks"
+        )
     try:
         doc = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a network file "
-                        "written by policy_train.py") from None
+        raise UserError(
+            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a network file "
+            "written by policy_train.py"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != NETWORKS_FORMAT:
         raise UserError(f"{str(path)!r} is not a behaviour network file: expected format {NETWORKS_FORMAT!r}")
     return doc

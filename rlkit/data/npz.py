@@ -3,6 +3,7 @@
 `write_checkpoint`/`read_checkpoint` are the file's two ends; `read_npz` is the fast reader under
 `read_checkpoint`, `read_npz_meta` the reader of what wrote a file (`meta_*` keys).
 """
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,9 @@ from rlkit.fileio import atomic_write
 META_PREFIX = "meta_"  # .npz keys that say what wrote the file (e.g. --regenerate's settings), not episodes
 
 
-def write_checkpoint(tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False,
-                     meta: dict[str, int | str] | None = None) -> Path:
+def write_checkpoint(
+    tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False, meta: dict[str, int | str] | None = None
+) -> Path:
     """Checkpoint `step`'s trajectories; `meta` scalars (what wrote the file) go in as `meta_{key}`
     arrays, which the loaders leave alone (`read_npz_meta` reads them)."""
     arrays: dict[str, np.ndarray] = {f"{META_PREFIX}{k}": np.asarray(v) for k, v in (meta or {}).items()}
@@ -70,10 +72,13 @@ def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
                 continue
             arr = None
             if info.compress_type == zipfile.ZIP_STORED:
-                start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28],
-                                                                 "little") \
-                    + int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
-                arr = _npy_view(memoryview(data)[start:start + info.file_size])
+                start = (
+                    info.header_offset
+                    + 30
+                    + int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+                    + int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+                )
+                arr = _npy_view(memoryview(data)[start : start + info.file_size])
             if arr is None:
                 with z.open(info) as f:
                     arr = np.lib.format.read_array(f, allow_pickle=False)
@@ -86,7 +91,7 @@ def _npy_view(member: memoryview) -> np.ndarray | None:
     if bytes(member[:8]) != b"\x93NUMPY\x01\x00":
         return None
     header_len = int.from_bytes(member[8:10], "little")
-    m = _NPY_HEADER.match(bytes(member[10:10 + header_len]).decode("latin1"))
+    m = _NPY_HEADER.match(bytes(member[10 : 10 + header_len]).decode("latin1"))
     if m is None:
         return None
     shape = tuple(int(d) for d in m.group(2).replace(" ", "").split(",") if d)
@@ -97,14 +102,18 @@ def _npy_view(member: memoryview) -> np.ndarray | None:
     return np.frombuffer(member, dtype=dtype, count=count, offset=10 + header_len).reshape(shape)
 
 
-def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False, extra: bool = False) -> Trajectories | None:
+def read_checkpoint(
+    tdir: Path, step: int, kind: str, missing_ok: bool = False, extra: bool = False
+) -> Trajectories | None:
     """The `kind` trajectories of checkpoint `step` (`extra`: its regenerated file), checked to be whole
     and finite. A missing, truncated or unreadable file, or non-finite values, are one-line errors
     naming the file; `missing_ok` returns None where the file has no trajectories of that kind."""
     path = checkpoint_path(tdir, step, extra)
     if not path.is_file():
-        raise UserError(f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
-                        "(check train_epoch/eval_epoch against the data's checkpoints)")
+        raise UserError(
+            f"missing checkpoint file {str(path)!r}: expected behaviour data for checkpoint {step} "
+            "(check train_epoch/eval_epoch against the data's checkpoints)"
+        )
     try:
         arrays = read_npz(path, [f"{kind}_{f}" for f in FIELDS])
         if f"{kind}_obs" not in arrays:
@@ -113,11 +122,15 @@ def read_checkpoint(tdir: Path, step: int, kind: str, missing_ok: bool = False, 
             raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
         t = Trajectories(*(arrays[f"{kind}_{f}"] for f in FIELDS))
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
-        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
-                        "checkpoint file written by policy_train.py; regenerate that task") from None
+        raise UserError(
+            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
+            "checkpoint file written by policy_train.py; regenerate that task"
+        ) from None
     bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]
     if bad:
         raise UserError(f"{str(path)!r} ({kind}) holds non-finite values in {bad}: expected finite behaviour data")
     if int(t.traj_lengths.sum()) != len(t):
-        raise UserError(f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows")
+        raise UserError(
+            f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows"
+        )
     return t

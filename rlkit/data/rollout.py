@@ -1,9 +1,10 @@
 """Lockstep episodes over a list of envs: the one rollout loop of stage 1's checkpoints and of the
 meta-test. The caller supplies the policy as `act(obs batch, t) -> actions`, so this knows no network."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -41,8 +42,18 @@ class Paths:
 
     def to_trajectories(self, jobs) -> Trajectories:
         """The listed jobs' episodes, flattened back to back."""
-        parts = [Trajectories(self.obs[i, :n], self.actions[i, :n], self.rewards[i, :n], self.next_obs[i, :n],
-                              self.terminals[i, :n], np.array([n])) for i in jobs if (n := self.lengths[i])]
+        parts = [
+            Trajectories(
+                self.obs[i, :n],
+                self.actions[i, :n],
+                self.rewards[i, :n],
+                self.next_obs[i, :n],
+                self.terminals[i, :n],
+                np.array([n]),
+            )
+            for i in jobs
+            if (n := self.lengths[i])
+        ]
         return Trajectories.concat(parts)
 
 
@@ -52,8 +63,14 @@ def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: to
     first = [env.reset()[0] if active[i] else None for i, env in enumerate(envs)]
     obs_dim = next(o for o in first if o is not None).shape[0]
     act_dim = envs[0].action_space.shape[0]
-    P = Paths(np.zeros((E, horizon, obs_dim)), np.zeros((E, horizon, act_dim)), np.zeros((E, horizon)),
-              np.zeros((E, horizon, obs_dim)), np.zeros((E, horizon)), np.zeros(E, dtype=np.int64))
+    P = Paths(
+        np.zeros((E, horizon, obs_dim)),
+        np.zeros((E, horizon, act_dim)),
+        np.zeros((E, horizon)),
+        np.zeros((E, horizon, obs_dim)),
+        np.zeros((E, horizon)),
+        np.zeros(E, dtype=np.int64),
+    )
     obs = np.stack([o if o is not None else np.zeros(obs_dim) for o in first])
     alive = active.copy()
     for t in range(horizon):

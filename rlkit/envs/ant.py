@@ -1,4 +1,5 @@
 """ant-goal and ant-dir on gymnasium's ant.xml (docs/environments.md)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,11 @@ def evenly_spaced_angles(n_tasks: int) -> np.ndarray:
 
 def ant_goals(n_tasks: int, randomize_tasks: bool) -> np.ndarray:
     """Goals on the circle of radius 2; random angles from RandomState(1334) as in the reference."""
-    angles = np.random.RandomState(1334).random_sample(n_tasks) * 2 * np.pi if randomize_tasks \
+    angles = (
+        np.random.RandomState(1334).random_sample(n_tasks) * 2 * np.pi
+        if randomize_tasks
         else evenly_spaced_angles(n_tasks)
+    )
     return 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
 
 
@@ -58,8 +62,9 @@ class AntTaskEnv(MujocoTaskEnv):
 class AntGoalEnv(AntTaskEnv):
     """Reward = -L1(torso xy, goal) - 0.1 |a|^2 - contact cost; obs = qpos, qvel (29)."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
+    ):
         self._goals = ant_goals(n_tasks, bool(randomize_tasks))
         super().__init__([{"goal": g.tolist()} for g in self._goals], max_episode_steps, seed)
 
@@ -83,8 +88,9 @@ class AntDirEnv(AntTaskEnv):
     ctrl_cost_weight = 0.5
     survive_reward = 1.0
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
+    ):
         self._angles = random_directions(n_tasks, 1337) if randomize_tasks else evenly_spaced_angles(n_tasks)
         super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps, seed)
 

@@ -1,13 +1,15 @@
 """The multi-task env interface every task family implements (docs/environments.md)."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
-from gymnasium.utils import seeding
 import numpy as np
+from gymnasium.utils import seeding
 
 from rlkit.errors import UserError
 

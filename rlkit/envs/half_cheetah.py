@@ -1,4 +1,5 @@
 """cheetah-vel and cheetah-dir on gymnasium's half_cheetah.xml (docs/environments.md)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -49,8 +50,9 @@ class HalfCheetahTaskEnv(MujocoTaskEnv):
 class HalfCheetahVelEnv(HalfCheetahTaskEnv):
     """Reward = -|forward velocity - target| - 0.05 |a|^2."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
+    ):
         self._targets = cheetah_velocities(n_tasks, bool(randomize_tasks))
         super().__init__([{"velocity": float(v)} for v in self._targets], max_episode_steps, seed)
 
@@ -65,8 +67,9 @@ class HalfCheetahVelEnv(HalfCheetahTaskEnv):
 class HalfCheetahDirEnv(HalfCheetahTaskEnv):
     """Reward = direction * forward velocity - 0.05 |a|^2."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
+    ):
         self._directions = cheetah_directions(n_tasks, bool(randomize_tasks))
         super().__init__([{"direction": int(d)} for d in self._directions], max_episode_steps, seed)
 

@@ -1,4 +1,5 @@
 """humanoid-dir on gymnasium's humanoid.xml (docs/environments.md)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,9 @@ class HumanoidDirEnv(MujocoTaskEnv):
     contact_forces = True
     position_dims = 2
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
+    ):
         self._angles = random_directions(n_tasks, 1337) if randomize_tasks else evenly_spaced_angles(n_tasks)
         super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps, seed)
         self._mass = self.model.body_mass[:, None].copy()
@@ -40,7 +42,9 @@ class HumanoidDirEnv(MujocoTaskEnv):
 
     def _get_obs(self) -> np.ndarray:
         d = self.data
-        return np.concatenate([d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(), d.qfrc_actuator, d.cfrc_ext.ravel()])
+        return np.concatenate(
+            [d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(), d.qfrc_actuator, d.cfrc_ext.ravel()]
+        )
 
     def _before_step(self) -> np.ndarray:
         return self.mass_center()[:2]

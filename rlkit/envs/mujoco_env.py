@@ -6,13 +6,14 @@ step flagged `info["unstable"]` instead of an exception. A family subclass gives
 asset, the reset noise, `_get_obs`, and `_reward(before, action) -> (r, terminated, info)`
 where `before` is whatever `_before_step()` recorded.
 """
+
 from __future__ import annotations
 
 import copy
 import importlib.util
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ import numpy as np
 from rlkit.envs.base import MultiTaskEnv
 
 # MuJoCo resets a diverging simulation and counts it under these warnings
-_UNSTABLE = [int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL,
-                               mujoco.mjtWarning.mjWARN_BADQACC)]
+_UNSTABLE = [
+    int(w)
+    for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC)
+]
 
 
 def gymnasium_asset(name: str) -> Path:
@@ -34,7 +37,7 @@ def gymnasium_asset(name: str) -> Path:
     return Path(spec.submodule_search_locations[0]) / "envs" / "mujoco" / "assets" / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(xml_path: str) -> mujoco.MjModel:
     """Compile once per process; every env gets its own copy (tasks may edit the model).
 
@@ -96,7 +99,7 @@ class MujocoTaskEnv(MultiTaskEnv):
 
     def position(self) -> np.ndarray:
         """Root position in the world, x or (x, y) (for drawing paths)."""
-        return self.data.qpos[:self.position_dims].copy()
+        return self.data.qpos[: self.position_dims].copy()
 
     def body_xpos(self, name: str) -> np.ndarray:
         """World position of a body's frame (mujoco-py's `get_body_com`), copied."""

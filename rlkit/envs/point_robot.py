@@ -1,4 +1,5 @@
 """Point-robot, sparse-point-robot and point-robot-wind (docs/environments.md)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,9 @@ def point_goals(n_tasks: int, randomize_tasks: bool) -> np.ndarray:
 class PointEnv(MultiTaskEnv):
     """2-D point that moves by its (clipped) action; reward = -distance(new state, goal)."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
-                 seed: int | None = None):
+    def __init__(
+        self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20, seed: int | None = None
+    ):
         goals = point_goals(n_tasks, bool(randomize_tasks))
         super().__init__([{"goal": g.tolist()} for g in goals], max_episode_steps, seed)
         self._goals = goals
@@ -58,8 +60,14 @@ class SparsePointEnv(PointEnv):
     `step` keeps the dense reward and reports the sparse one in `info["sparse_reward"]`.
     """
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
-                 goal_radius: float = 0.2, seed: int | None = None):
+    def __init__(
+        self,
+        n_tasks: int = 2,
+        randomize_tasks: bool = False,
+        max_episode_steps: int = 20,
+        goal_radius: float = 0.2,
+        seed: int | None = None,
+    ):
         super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)
         self.goal_radius = float(goal_radius)
 
@@ -88,8 +96,14 @@ class PointWindEnv(PointEnv):
     is the reference's: the dense reward inside `goal_radius` of the goal and 0 outside, and
     `info["sparse_reward"]` is that plus 1 inside the radius, as the reference reports it."""
 
-    def __init__(self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 20,
-                 goal_radius: float = 0.2, seed: int | None = None):
+    def __init__(
+        self,
+        n_tasks: int = 2,
+        randomize_tasks: bool = False,
+        max_episode_steps: int = 20,
+        goal_radius: float = 0.2,
+        seed: int | None = None,
+    ):
         super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)
         self.goal_radius = float(goal_radius)
         self._winds = wind_vectors(n_tasks)
@@ -108,7 +122,12 @@ class PointWindEnv(PointEnv):
         self._state = self._state + action + self.wind
         reward = -float(np.linalg.norm(self._state - self.goal))
         inside = reward >= -self.goal_radius
-        return self._state.copy(), reward, False, {"sparse_reward": float(self.sparsify_rewards(reward)) + float(inside)}
+        return (
+            self._state.copy(),
+            reward,
+            False,
+            {"sparse_reward": float(self.sparsify_rewards(reward)) + float(inside)},
+        )
 
     def oracle_action(self, obs: np.ndarray) -> np.ndarray:
         """Move by the goal offset less the wind, clipped to the action box (in env units)."""

@@ -1,4 +1,5 @@
 """Action rescaling (the reference's NormalizedBoxEnv) and optional observation scaling."""
+
 from __future__ import annotations
 
 import gymnasium as gym

@@ -1,9 +1,10 @@
 """The meta-test of one iteration: the three protocols on the held-out tasks, `num_evals` runs each."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -20,8 +21,12 @@ from rlkit.torch.csro.agent import CSROAgent
 
 @dataclass
 class EvalResult:
-    scores: dict[str, np.ndarray] = field(default_factory=dict)  # protocol -> [tasks, runs] return of the last scored episode
-    returns: dict[str, list[list[float]]] = field(default_factory=dict)  # protocol -> per job, every scored episode's return
+    scores: dict[str, np.ndarray] = field(
+        default_factory=dict
+    )  # protocol -> [tasks, runs] return of the last scored episode
+    returns: dict[str, list[list[float]]] = field(
+        default_factory=dict
+    )  # protocol -> per job, every scored episode's return
     env_steps: int = 0
     final_z: np.ndarray | None = None  # [L]: z of the last Np job (last test task, last run), as the reference logs
     final_z_std: float = 0.0  # that job's embedding std over its context, mean over dims
@@ -34,9 +39,15 @@ class EvalResult:
         return {k: float(v.mean()) for k, v in self.scores.items()}
 
 
-def make_job_envs(cfg: Config, tasks: list[int], runs: int, seed: int, obs_scale: np.ndarray | None,
-                  data_dir: str | Path | None = None, wrap: Callable[[gym.Env], gym.Env] | None = None
-                  ) -> tuple[list[tuple[int, int]], list[gym.Env]]:
+def make_job_envs(
+    cfg: Config,
+    tasks: list[int],
+    runs: int,
+    seed: int,
+    obs_scale: np.ndarray | None,
+    data_dir: str | Path | None = None,
+    wrap: Callable[[gym.Env], gym.Env] | None = None,
+) -> tuple[list[tuple[int, int]], list[gym.Env]]:
     """The meta-test's jobs (task, run), tasks outer and runs inner, and one env per job: the dataset's env in
     agent units (`make_wrapped_env`; `wrap` adds an outer wrapper), set to its task and seeded by the stream
     `eval_envs` of run r, so run r of every task draws its episode starts from the same generator state."""
@@ -56,23 +67,34 @@ def make_job_envs(cfg: Config, tasks: list[int], runs: int, seed: int, obs_scale
 class EvalStreams:
     """The random streams of one meta-test (`rlkit.seeding`, keyed by the iteration, so a resumed run
     repeats them): the offline protocol's context rows, and Np's random actions and policy samples."""
+
     offline_context: torch.Generator
     np_random: np.random.Generator
     np_policy: torch.Generator
 
     @staticmethod
-    def of(seed: int, iteration: int, device: torch.device) -> "EvalStreams":
-        return EvalStreams(torch_generator(seed, "eval_offline_context", iteration, device=device),
-                           numpy_generator(seed, "eval_np_random", iteration),
-                           torch_generator(seed, "eval_np_policy", iteration, device=device))
+    def of(seed: int, iteration: int, device: torch.device) -> EvalStreams:
+        return EvalStreams(
+            torch_generator(seed, "eval_offline_context", iteration, device=device),
+            numpy_generator(seed, "eval_np_random", iteration),
+            torch_generator(seed, "eval_np_policy", iteration, device=device),
+        )
 
 
 class Evaluator:
     """One env per job (test task, run), seeded by run (`make_job_envs`), kept across iterations; all
     jobs of a protocol advance in lockstep."""
 
-    def __init__(self, cfg: Config, test_tasks: list[int], eval_buffer: MultiTaskBuffer, obs_scale: np.ndarray | None,
-                 seed: int, device: torch.device, data_dir: str | Path | None = None):
+    def __init__(
+        self,
+        cfg: Config,
+        test_tasks: list[int],
+        eval_buffer: MultiTaskBuffer,
+        obs_scale: np.ndarray | None,
+        seed: int,
+        device: torch.device,
+        data_dir: str | Path | None = None,
+    ):
         self.test_tasks, self.eval_buffer, self.seed, self.device = test_tasks, eval_buffer, seed, device
         self.num_evals = cfg.algo_params.num_evals
         self.jobs, self.envs = make_job_envs(cfg, test_tasks, self.num_evals, seed, obs_scale, data_dir)
@@ -98,15 +120,29 @@ class Evaluator:
         streams = EvalStreams.of(self.seed, iteration, dev)
         agent.eval()
         results: dict[str, ProtocolResult] = {
-            "offline": offline_context(agent, self.envs, [t for t, _ in self.jobs], self.eval_buffer, setting, dev,
-                                       streams.offline_context, self.reward_fn),
+            "offline": offline_context(
+                agent,
+                self.envs,
+                [t for t, _ in self.jobs],
+                self.eval_buffer,
+                setting,
+                dev,
+                streams.offline_context,
+                self.reward_fn,
+            ),
             "online": online_prior_context(agent, self.envs, setting, dev, self.reward_fn),
-            "np": nonprior_context(agent, self.envs, setting, dev, streams.np_random, streams.np_policy,
-                                   self.reward_fn),
+            "np": nonprior_context(
+                agent, self.envs, setting, dev, streams.np_random, streams.np_policy, self.reward_fn
+            ),
         }
         agent.train()
         shape = (len(self.test_tasks), self.num_evals)
         scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
         np_result = results["np"]
-        return EvalResult(scores, {k: v.returns for k, v in results.items()},
-                          sum(e.total_steps for e in self.envs) - steps_before, np_result.z[-1], float(np_result.z_std[-1]))
+        return EvalResult(
+            scores,
+            {k: v.returns for k, v in results.items()},
+            sum(e.total_steps for e in self.envs) - steps_before,
+            np_result.z[-1],
+            float(np_result.z_std[-1]),
+        )

@@ -5,6 +5,7 @@ so the policy runs once per step on a [jobs, obs] batch. Each protocol returns a
 `ProtocolResult`: per job, the returns of its scored episodes (the score of a job is the
 last one) and the task latent it ended with.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,10 @@ class _Context:
     def infer(self, jobs: np.ndarray) -> None:
         if not len(jobs):
             return
-        ctxs = [torch.cat(self.parts[i]) if self.parts[i] else torch.zeros(0, self.agent.context_dim, device=self.device)
-                for i in jobs]
+        ctxs = [
+            torch.cat(self.parts[i]) if self.parts[i] else torch.zeros(0, self.agent.context_dim, device=self.device)
+            for i in jobs
+        ]
         self.z[torch.as_tensor(jobs, device=self.device)] = self.agent.infer_z_list(ctxs)
 
     @torch.no_grad()
@@ -77,11 +80,13 @@ def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator:
     @torch.no_grad()
     def act(obs: torch.Tensor, t: int) -> np.ndarray:
         return agent.policy_output(obs, ctx.z, deterministic=deterministic, generator=generator).action.cpu().numpy()
+
     return act
 
 
-def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episode, act_fn,
-                 on_paths=None, score_reward_fn=None) -> list[list[float]]:
+def _scored_loop(
+    envs, setting: EvalSetting, device, before_episode, after_episode, act_fn, on_paths=None, score_reward_fn=None
+) -> list[list[float]]:
     """Run scored episodes until every job has N scored steps; hooks gather context and infer z.
     A scored episode's return sums `score_reward_fn(r)` when given (the sparse reward of a
     sparse-reward env, as the reference scores it), else the env's reward."""
@@ -101,8 +106,17 @@ def _scored_loop(envs, setting: EvalSetting, device, before_episode, after_episo
     return returns
 
 
-def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: MultiTaskBuffer, setting: EvalSetting,
-                    device: torch.device, generator: torch.Generator, reward_fn=None, on_paths=None) -> ProtocolResult:
+def offline_context(
+    agent: CSROAgent,
+    envs: list,
+    tasks: list[int],
+    buffer: MultiTaskBuffer,
+    setting: EvalSetting,
+    device: torch.device,
+    generator: torch.Generator,
+    reward_fn=None,
+    on_paths=None,
+) -> ProtocolResult:
     """Before each scored episode, add H transitions of the task's offline data to the context and infer z.
     (The buffer already holds sparsified context rewards when the run trains on sparse rewards;
     `reward_fn` only scores the episodes.)"""
@@ -115,12 +129,23 @@ def offline_context(agent: CSROAgent, envs: list, tasks: list[int], buffer: Mult
             ctx.add(i, rows[i])
         ctx.infer(np.flatnonzero(active))
 
-    return ctx.result(_scored_loop(envs, setting, device, before, lambda *a: None, _policy_act(agent, ctx, True, None),
-                                   on_paths, score_reward_fn=reward_fn))
+    return ctx.result(
+        _scored_loop(
+            envs,
+            setting,
+            device,
+            before,
+            lambda *a: None,
+            _policy_act(agent, ctx, True, None),
+            on_paths,
+            score_reward_fn=reward_fn,
+        )
+    )
 
 
-def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
-                         context_reward_fn=None, on_paths=None) -> ProtocolResult:
+def online_prior_context(
+    agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device, context_reward_fn=None, on_paths=None
+) -> ProtocolResult:
     """PEARL's protocol: deterministic episodes from the prior z, each added to the context; z is
     re-inferred after every episode once num_exp_traj_eval * H steps are scored."""
     ctx = _Context(agent, len(envs), device)
@@ -129,13 +154,30 @@ def online_prior_context(agent: CSROAgent, envs: list, setting: EvalSetting, dev
         ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
         ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
 
-    return ctx.result(_scored_loop(envs, setting, device, lambda *a: None, after, _policy_act(agent, ctx, True, None),
-                                   on_paths, score_reward_fn=context_reward_fn))
+    return ctx.result(
+        _scored_loop(
+            envs,
+            setting,
+            device,
+            lambda *a: None,
+            after,
+            _policy_act(agent, ctx, True, None),
+            on_paths,
+            score_reward_fn=context_reward_fn,
+        )
+    )
 
 
-def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device,
-                     rng: np.random.Generator, generator: torch.Generator, context_reward_fn=None,
-                     on_paths=None) -> ProtocolResult:
+def nonprior_context(
+    agent: CSROAgent,
+    envs: list,
+    setting: EvalSetting,
+    device: torch.device,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+    context_reward_fn=None,
+    on_paths=None,
+) -> ProtocolResult:
     """CSRO's non-prior collection: before each scored episode, context episodes until at least H new
     context transitions exist (one episode where nothing ends early; on envs that terminate, further
     episodes, as the reference's in-place sampler with `max_samples=H`). An action is uniform in
@@ -166,5 +208,15 @@ def nonprior_context(agent: CSROAgent, envs: list, setting: EvalSetting, device:
     def after(active, scored, paths):
         ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
 
-    return ctx.result(_scored_loop(envs, setting, device, before, after, _policy_act(agent, ctx, True, None), on_paths,
-                                   score_reward_fn=context_reward_fn))
+    return ctx.result(
+        _scored_loop(
+            envs,
+            setting,
+            device,
+            before,
+            after,
+            _policy_act(agent, ctx, True, None),
+            on_paths,
+            score_reward_fn=context_reward_fn,
+        )
+    )

@@ -1,6 +1,29 @@
-from rlkit.logging.columns import (LOSS_COLUMNS, PROTOCOL_BY_KEY, PROTOCOLS, RETURN_COLUMNS, SPREAD_COLUMNS,
-                                   STAT_COLUMNS, TIMING_COLUMNS, Protocol, collapse_warning, progress_row, stats)
+from rlkit.logging.columns import (
+    LOSS_COLUMNS,
+    PROTOCOL_BY_KEY,
+    PROTOCOLS,
+    RETURN_COLUMNS,
+    SPREAD_COLUMNS,
+    STAT_COLUMNS,
+    TIMING_COLUMNS,
+    Protocol,
+    collapse_warning,
+    progress_row,
+    stats,
+)
 from rlkit.logging.logger import RunLogger
 
-__all__ = ["LOSS_COLUMNS", "PROTOCOL_BY_KEY", "PROTOCOLS", "RETURN_COLUMNS", "SPREAD_COLUMNS", "STAT_COLUMNS",
-           "TIMING_COLUMNS", "Protocol", "RunLogger", "collapse_warning", "progress_row", "stats"]
+__all__ = [
+    "LOSS_COLUMNS",
+    "PROTOCOL_BY_KEY",
+    "PROTOCOLS",
+    "RETURN_COLUMNS",
+    "SPREAD_COLUMNS",
+    "STAT_COLUMNS",
+    "TIMING_COLUMNS",
+    "Protocol",
+    "RunLogger",
+    "collapse_warning",
+    "progress_row",
+    "stats",
+]

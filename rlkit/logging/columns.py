@@ -1,20 +1,21 @@
 """The progress.csv columns (docs/data-format.md describes each, and how it differs from the
 reference's): their names, their order, and the one function that builds a row from plain values.
 Also the one registry of the three meta-test protocols, which every other module reads its names from."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
 
-
 @dataclass(frozen=True)
 class Protocol:
     """One meta-test protocol (docs/algorithm.md, "Meta-test") and every name it goes by."""
+
     key: str  # the code's name: the Evaluator's result keys, reproduce's tables
     column: str  # progress.csv column of its mean final-episode return over the test tasks and runs
     name: str  # rlkit.report's name, also the key in reference-seed files (docs/results/*-seeds.json)
@@ -24,12 +25,19 @@ class Protocol:
 
 # the three protocols, in progress.csv column order
 PROTOCOLS = (
-    Protocol("offline", "Average_OfflineReturn_all_test_tasks", "offline context", "offline context",
-             "paths_offline.png"),
-    Protocol("online", "Average_OnlineReturn_all_test_tasks", "online prior context", "online, prior context",
-             "paths_online_prior.png"),
-    Protocol("np", "Average_NpOnlineReturn_all_test_tasks", "non-prior context (Np)", "online, non-prior (Np)",
-             "paths.png"),
+    Protocol(
+        "offline", "Average_OfflineReturn_all_test_tasks", "offline context", "offline context", "paths_offline.png"
+    ),
+    Protocol(
+        "online",
+        "Average_OnlineReturn_all_test_tasks",
+        "online prior context",
+        "online, prior context",
+        "paths_online_prior.png",
+    ),
+    Protocol(
+        "np", "Average_NpOnlineReturn_all_test_tasks", "non-prior context (Np)", "online, non-prior (Np)", "paths.png"
+    ),
 )
 PROTOCOL_BY_KEY = {p.key: p for p in PROTOCOLS}
 
@@ -37,13 +45,26 @@ PROTOCOL_BY_KEY = {p.key: p for p in PROTOCOLS}
 RETURN_COLUMNS = {p.key: p.column for p in PROTOCOLS}
 
 # loss (a `LossRecord` field) -> column of its mean over the iteration's training steps
-LOSS_COLUMNS = {"z_loss": "Z Loss", "club_loss": "Club Loss", "club_model_loss": "Club model Loss", "qf_loss": "QF Loss",
-                "vf_loss": "VF Loss", "policy_loss": "Policy Loss", "dual_critic_loss": "Dual Critic Loss"}
+LOSS_COLUMNS = {
+    "z_loss": "Z Loss",
+    "club_loss": "Club Loss",
+    "club_model_loss": "Club model Loss",
+    "qf_loss": "QF Loss",
+    "vf_loss": "VF Loss",
+    "policy_loss": "Policy Loss",
+    "dual_critic_loss": "Dual Critic Loss",
+}
 
 # column prefix -> `LossRecord` field whose Mean/Std/Max/Min over the last step's batch are logged
-STAT_COLUMNS = {"Q Predictions": "q_predictions", "V Predictions": "v_predictions", "Log Pis": "log_pis",
-                "Policy mu": "policy_mu", "Policy log std": "policy_log_std", "alpha": "alpha",
-                "div_estimate": "div_estimate"}
+STAT_COLUMNS = {
+    "Q Predictions": "q_predictions",
+    "V Predictions": "v_predictions",
+    "Log Pis": "log_pis",
+    "Policy mu": "policy_mu",
+    "Policy log std": "policy_log_std",
+    "alpha": "alpha",
+    "div_estimate": "div_estimate",
+}
 
 # the collapse guard (docs/algorithm.md, "When the tanh encoder collapses"), from the iteration's last step:
 # the across-task std of z over the meta-batch and its ratio to the within-task std (`trainer.task_spread`)
@@ -60,14 +81,26 @@ TIMING_COLUMNS = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)"
 def stats(name: str, values: torch.Tensor | np.ndarray) -> dict[str, float]:
     """`<name> Mean/Std/Max/Min`, as the reference's create_stats_ordered_dict."""
     v = values.detach().float().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, np.float64)
-    return {f"{name} Mean": float(v.mean()), f"{name} Std": float(v.std()),
-            f"{name} Max": float(v.max()), f"{name} Min": float(v.min())}
+    return {
+        f"{name} Mean": float(v.mean()),
+        f"{name} Std": float(v.std()),
+        f"{name} Max": float(v.max()),
+        f"{name} Min": float(v.min()),
+    }
 
 
-def progress_row(counters: Mapping[str, float], times: Mapping[str, float], returns: Mapping[str, float],
-                 z_train: Sequence[float], z_train_std: float, z_eval: Sequence[float], z_eval_std: float,
-                 loss_means: Mapping[str, float], stat_values: Mapping[str, torch.Tensor | np.ndarray],
-                 z_spread: tuple[float, float] = (math.nan, math.nan)) -> dict[str, float]:
+def progress_row(
+    counters: Mapping[str, float],
+    times: Mapping[str, float],
+    returns: Mapping[str, float],
+    z_train: Sequence[float],
+    z_train_std: float,
+    z_eval: Sequence[float],
+    z_eval_std: float,
+    loss_means: Mapping[str, float],
+    stat_values: Mapping[str, torch.Tensor | np.ndarray],
+    z_spread: tuple[float, float] = (math.nan, math.nan),
+) -> dict[str, float]:
     """One progress.csv row, in the column order above.
 
     counters: train_steps, env_steps, rollouts, iteration (done, so `Epoch` is iteration - 1), train_time (total);
@@ -76,10 +109,14 @@ def progress_row(counters: Mapping[str, float], times: Mapping[str, float], retu
     loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values;
     z_spread: the `SPREAD_COLUMNS` values (across-task std of z, spread ratio) of the last step."""
     row: dict[str, float] = {
-        "Number of train steps total": counters["train_steps"], "Number of env steps total": counters["env_steps"],
-        "Number of rollouts total": counters["rollouts"], TIMING_COLUMNS[0]: times["train"],
-        TIMING_COLUMNS[1]: times["eval"], TIMING_COLUMNS[2]: times["epoch"],
-        TIMING_COLUMNS[3]: counters["train_time"], "Epoch": counters["iteration"] - 1,
+        "Number of train steps total": counters["train_steps"],
+        "Number of env steps total": counters["env_steps"],
+        "Number of rollouts total": counters["rollouts"],
+        TIMING_COLUMNS[0]: times["train"],
+        TIMING_COLUMNS[1]: times["eval"],
+        TIMING_COLUMNS[2]: times["epoch"],
+        TIMING_COLUMNS[3]: counters["train_time"],
+        "Epoch": counters["iteration"] - 1,
     }
     for key, name in RETURN_COLUMNS.items():
         row[name] = returns.get(key, 0.0)
@@ -103,5 +140,7 @@ def collapse_warning(row: Mapping[str, float]) -> str | None:
     across, ratio = (row.get(c, math.nan) for c in SPREAD_COLUMNS)
     if math.isnan(across) or math.isnan(ratio) or (ratio >= COLLAPSE_RATIO and across >= COLLAPSE_ACROSS):
         return None
-    return (f"z collapsed (across-task std {across:.2g}, spread ratio {ratio:.2g}; alive: ratio >= {COLLAPSE_RATIO} "
-            f"and std >= {COLLAPSE_ACROSS:g})")
+    return (
+        f"z collapsed (across-task std {across:.2g}, spread ratio {ratio:.2g}; alive: ratio >= {COLLAPSE_RATIO} "
+        f"and std >= {COLLAPSE_ACROSS:g})"
+    )

@@ -1,5 +1,6 @@
 """Run outputs (docs/data-format.md): progress.csv (viskit layout), variant.json, debug.log,
 TensorBoard events, snapshots. Files are replaced atomically; keys never change between rows."""
+
 from __future__ import annotations
 
 import csv
@@ -45,6 +46,7 @@ class RunLogger:
         self._tb = None
         if use_tensorboard:
             from torch.utils.tensorboard import SummaryWriter
+
             self._tb = SummaryWriter(log_dir=str(out_dir / "tb"))
 
     def write_variant(self, variant: dict[str, Any]) -> None:
@@ -68,8 +70,8 @@ class RunLogger:
         if self.keys is None:
             self.keys = list(row)
         elif list(row) != self.keys:
-            added = list(row)[len(self.keys):]
-            if list(row)[:len(self.keys)] != self.keys:
+            added = list(row)[len(self.keys) :]
+            if list(row)[: len(self.keys)] != self.keys:
                 raise RuntimeError(f"progress keys changed: {sorted(set(row) ^ set(self.keys))}")
             # a run resumed by a version that logs more columns (appended last): its earlier rows get NaN there
             for old in self.rows:

@@ -1,7 +1,8 @@
 """`python -m rlkit.reproduce point-robot`: the paper's point-robot experiments as one command.
 
     python -m rlkit.reproduce point-robot [--profile demo|paper|tiny] [--seeds 0,1,2]
-        [--methods CSRO,FOCAL,FOCAL_REPLACE,OFFPEARL,CORRO,UNICORN_SS,UNICORN_SUP] [--gpu G] [--jobs J] [--out output/reproduce]
+        [--methods CSRO,FOCAL,FOCAL_REPLACE,OFFPEARL,CORRO,UNICORN_SS,UNICORN_SUP] [--gpu G] [--jobs J] [--out
+        output/reproduce]
 
 1. Behaviour data, once for every method (stage 1, the profile's SAC config; complete tasks
    are skipped).

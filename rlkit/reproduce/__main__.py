@@ -1,4 +1,5 @@
 """`python -m rlkit.reproduce ENV ...`: the command (see the package's docstring)."""
+
 from __future__ import annotations
 
 import os
@@ -19,18 +20,38 @@ from rlkit.reproduce.plan import ENVS, METHODS, PROFILES, check_existing, run_sp
 @click.argument("env")
 @click.option("--profile", default="demo", show_default=True, help=f"one of {list(PROFILES)}")
 @click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
-@click.option("--methods", default=",".join(METHODS), show_default=True, help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true)")
+@click.option(
+    "--methods",
+    default=",".join(METHODS),
+    show_default=True,
+    help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true)",
+)
 @click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
-@click.option("--capture", is_flag=True,
-              help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README)")
+@click.option(
+    "--capture",
+    is_flag=True,
+    help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README)",
+)
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
 @click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")
 @click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
 @click.option("--results", default="docs/results", show_default=True, help="where the report goes")
 @click.option("--data_dir", default=None, help="behaviour data folder (default: the profile config's data_dir)")
 @click.option("--report-only", is_flag=True, help="write the report from the finished runs; train nothing")
-def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, capture: bool, jobs: int,
-         threads: int | None, out: str, results: str, data_dir: str | None, report_only: bool) -> None:
+def main(
+    env: str,
+    profile: str,
+    seeds: str,
+    methods: str,
+    gpu: int | None,
+    capture: bool,
+    jobs: int,
+    threads: int | None,
+    out: str,
+    results: str,
+    data_dir: str | None,
+    report_only: bool,
+) -> None:
     """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
     if env not in ENVS:
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
@@ -44,6 +65,7 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, capt
         raise UserError(f"--threads {threads}: expected >= 1")
     p = PROFILES[profile]
     from rlkit.torch import graphs
+
     graphs.request_capture(capture)
     device = select_device(gpu)
     print(f"reproduce {env} --profile {profile}: device {device} ({graphs.describe(graphs.capture_on(), device)})")
@@ -59,17 +81,28 @@ def main(env: str, profile: str, seeds: str, methods: str, gpu: int | None, capt
     else:
         cfg = load_config(REPO_ROOT / p.config, specs[0].overrides)
         from rlkit.behaviour import generate, load_sac_config
+
         n = cfg.env_params.n_tasks
-        generate(cfg.env_name, cfg.env_params.kwargs(), Path(cfg.algo_params.data_dir), list(range(n)), p.sac_config,
-                 load_sac_config(p.sac_config, []), device)
-        print(f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "
-              f"{states.count('new')} new")
+        generate(
+            cfg.env_name,
+            cfg.env_params.kwargs(),
+            Path(cfg.algo_params.data_dir),
+            list(range(n)),
+            p.sac_config,
+            load_sac_config(p.sac_config, []),
+            device,
+        )
+        print(
+            f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "
+            f"{states.count('new')} new"
+        )
         if jobs == 1:
             for s in todo:
                 print(train_one(s), flush=True)
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=die_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
+            with ProcessPoolExecutor(
+                max_workers=jobs, mp_context=get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+            ) as pool:
                 for line in pool.map(train_one, todo):
                     print(line, flush=True)
     path = write_report(profile, specs, Path(results), command)

@@ -1,5 +1,6 @@
 """The report, docs/results/point-robot-<profile>.md: the tables, their paragraphs and the figures,
 put together from the finished runs' progress.csv."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,27 +28,62 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
     seeds = sorted({s.seed for s in specs})
     frames0 = next(iter(runs.values()))
     steps = int(frames0[0]["Number of train steps total"].iloc[-1])
-    lines = [f"# Point-robot, {profile} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code", "",
-             f"Made by `{command}` ({p.about}). Methods {', '.join(runs)}; seeds {seeds}; {steps:,} gradient steps "
-             f"per run. A run's final return is the mean of its last {p.final_iterations} iteration(s); the normalised "
-             f"score is (R − R_random) / (R_oracle − R_random) with the oracle ({ref.oracle:.2f}) and uniform-random "
-             f"({ref.random:.2f}) returns of the held-out tasks. Intervals: IQM with rliable's 95% stratified bootstrap; "
-             "gaps with a 95% Student-t interval over seeds. Every number below is read from the runs' progress.csv.",
-             "", "## Table 1: context shift", ""] + table1_markdown(table, ref) + ["", table1_paragraph(table), "",
-             "The paper's point-robot row: FOCAL −4.4 offline vs −14.9 online, OffPEARL −5.1 vs −17.8, CSRO's Np "
-             "return close to its offline one.", "",
-             "## Fig. 3: learning curves", "", f"![learning curves]({curves.name})", "",
-             "Left: each method with the non-prior (Np) collection; middle: online collection from the prior "
-             "(the baselines' own protocol); right: offline context.", "", curves_paragraph(table)]
+    lines = (
+        [
+            f"# Point-robot, {profile} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code",
+            "",
+            f"Made by `{command}` ({p.about}). Methods {', '.join(runs)}; seeds {seeds}; {steps:,} gradient steps "
+            f"per run. A run's final return is the mean of its last {p.final_iterations} iteration(s); the normalised "
+            f"score is (R − R_random) / (R_oracle − R_random) with the oracle ({ref.oracle:.2f}) and uniform-random "
+            f"({ref.random:.2f}) returns of the held-out tasks. Intervals: IQM with rliable's 95% stratified "
+            f"bootstrap; "
+            "gaps with a 95% Student-t interval over seeds. Every number below is read from the runs' progress.csv.",
+            "",
+            "## Table 1: context shift",
+            "",
+        ]
+        + table1_markdown(table, ref)
+        + [
+            "",
+            table1_paragraph(table),
+            "",
+            "The paper's point-robot row: FOCAL −4.4 offline vs −14.9 online, OffPEARL −5.1 vs −17.8, CSRO's Np "
+            "return close to its offline one.",
+            "",
+            "## Fig. 3: learning curves",
+            "",
+            f"![learning curves]({curves.name})",
+            "",
+            "Left: each method with the non-prior (Np) collection; middle: online collection from the prior "
+            "(the baselines' own protocol); right: offline context.",
+            "",
+            curves_paragraph(table),
+        ]
+    )
     cells = ablation(table)
     if cells is not None:
         bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"point-robot, {profile}: min-MI x Np ablation")
-        lines += ["", "## Fig. 4: ablation", "", *ablation_markdown(cells), "", ablation_paragraph(cells), "",
-                  f"![ablation]({bars.name})"]
-    lines += ["", "## Per-seed final returns", "", "| method | protocol | " + " | ".join(f"seed {s}" for s in seeds) + " |",
-              "|---|---|" + "---|" * len(seeds)]
+        lines += [
+            "",
+            "## Fig. 4: ablation",
+            "",
+            *ablation_markdown(cells),
+            "",
+            ablation_paragraph(cells),
+            "",
+            f"![ablation]({bars.name})",
+        ]
+    lines += [
+        "",
+        "## Per-seed final returns",
+        "",
+        "| method | protocol | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+        "|---|---|" + "---|" * len(seeds),
+    ]
     for _, r in table.iterrows():
-        lines.append(f"| {r.method} | {PROTOCOL_BY_KEY[r.protocol].label} | " + " | ".join(f"{v:.2f}" for v in r.finals) + " |")
+        lines.append(
+            f"| {r.method} | {PROTOCOL_BY_KEY[r.protocol].label} | " + " | ".join(f"{v:.2f}" for v in r.finals) + " |"
+        )
     out = results / f"{stem}.md"
     atomic_write_text(out, "\n".join(lines) + "\n")
     return out

@@ -1,4 +1,5 @@
 """The report's PNGs: Fig. 3's learning curves and Fig. 4's ablation bars, in normalised score."""
+
 from __future__ import annotations
 
 import math
@@ -14,14 +15,17 @@ from rlkit.stats import curve_band
 
 def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, title: str) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
     for ax, key in zip(axes, ("np", "online", "offline")):
         col = RETURN_COLUMNS[key]
         for method, frames in runs.items():
-            x, mean, lo, hi = curve_band([f["Number of train steps total"].to_numpy() for f in frames],
-                                         [f[col].to_numpy() for f in frames])
+            x, mean, lo, hi = curve_band(
+                [f["Number of train steps total"].to_numpy() for f in frames], [f[col].to_numpy() for f in frames]
+            )
             ax.plot(x, ref.score(mean), label=f"{method} ({len(frames)} seeds)")
             ax.fill_between(x, ref.score(lo), ref.score(hi), alpha=0.2)
         ax.axhline(1.0, color="k", ls="--", lw=1)
@@ -40,13 +44,17 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
 
 def plot_ablation(cells: dict[str, pd.Series], out: Path, title: str) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4))
     names = list(cells)
     scores = [cells[n].score for n in names]
-    err = [[max(cells[n].score - cells[n].iqm_lo, 0) if not math.isnan(cells[n].iqm_lo) else 0 for n in names],
-           [max(cells[n].iqm_hi - cells[n].score, 0) if not math.isnan(cells[n].iqm_hi) else 0 for n in names]]
+    err = [
+        [max(cells[n].score - cells[n].iqm_lo, 0) if not math.isnan(cells[n].iqm_lo) else 0 for n in names],
+        [max(cells[n].iqm_hi - cells[n].score, 0) if not math.isnan(cells[n].iqm_hi) else 0 for n in names],
+    ]
     ax.bar(range(len(names)), scores, yerr=err, capsize=4, color=["#bbb", "#8ab", "#b98", "#47a"])
     ax.set_xticks(range(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=8)
     ax.set_ylabel("normalised score (bars: mean; whiskers: IQM 95% CI)")

@@ -1,5 +1,6 @@
 """The runs of a reproduction: its profiles, one `RunSpec` per method x seed, the state of each run's
 folder, and training one run (in this process or a pool's)."""
+
 from __future__ import annotations
 
 import sys
@@ -34,11 +35,21 @@ class Profile:
 
 
 PROFILES = {
-    "demo": Profile("configs/demo/point-robot.json", "demo_point", 3,
-                    "the demo profile (README 'Faithful settings and the demo profile'): minutes per run on 2 CPU cores"),
-    "paper": Profile("configs/point-robot.json", "train_point", 3,
-                     "the reference's settings (65 x 1000 steps, 2 x 1024 behaviour SAC): meant for a GPU"),
-    "tiny": Profile("configs/test/point-robot-tiny.json", "tiny_point", 1, "seconds per run, for the tests: not results"),
+    "demo": Profile(
+        "configs/demo/point-robot.json",
+        "demo_point",
+        3,
+        "the demo profile (README 'Faithful settings and the demo profile'): minutes per run on 2 CPU cores",
+    ),
+    "paper": Profile(
+        "configs/point-robot.json",
+        "train_point",
+        3,
+        "the reference's settings (65 x 1000 steps, 2 x 1024 behaviour SAC): meant for a GPU",
+    ),
+    "tiny": Profile(
+        "configs/test/point-robot-tiny.json", "tiny_point", 1, "seconds per run, for the tests: not results"
+    ),
 }
 ENVS = ("point-robot",)
 
@@ -54,19 +65,32 @@ class RunSpec:
     gpu: int | None
 
 
-def run_specs(profile: str, methods: list[str], seeds: list[int], out: Path, threads: int, gpu: int | None,
-              data_dir: Path | None) -> list[RunSpec]:
+def run_specs(
+    profile: str, methods: list[str], seeds: list[int], out: Path, threads: int, gpu: int | None, data_dir: Path | None
+) -> list[RunSpec]:
     p = PROFILES[profile]
     specs = []
     for m in methods:
         algo_type, extra = METHOD_SETTINGS[m]
-        overrides = {"algo_type": algo_type, "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)},
-                     "algo_params": dict(extra.get("algo_params", {}))}
+        overrides = {
+            "algo_type": algo_type,
+            "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)},
+            "algo_params": dict(extra.get("algo_params", {})),
+        }
         if data_dir is not None:
             overrides["algo_params"]["data_dir"] = str(data_dir)
         for s in seeds:
-            specs.append(RunSpec(m, s, str(REPO_ROOT / p.config), overrides, out / ENVS[0] / f"{profile}-{m}" / f"seed{s}",
-                                 threads, gpu))
+            specs.append(
+                RunSpec(
+                    m,
+                    s,
+                    str(REPO_ROOT / p.config),
+                    overrides,
+                    out / ENVS[0] / f"{profile}-{m}" / f"seed{s}",
+                    threads,
+                    gpu,
+                )
+            )
     return specs
 
 
@@ -74,11 +98,16 @@ def check_existing(spec: RunSpec) -> str:
     """'new', 'resume' or 'finished'; a folder of another config, or trained on other data than the config's
     data_dir holds now, is an error naming what differs."""
     from rlkit.run_folder import iterations_done, recorded_data_print
+
     cfg = load_config(spec.config, spec.overrides)
     n = cfg.algo_params.num_iterations
-    done = iterations_done(spec.out_dir, dict(cfg.to_dict(), seed=spec.seed), n,
-                           f"this is the {spec.method} run of this profile; use another --out or remove that folder",
-                           recorded_data_print(spec.out_dir, cfg))
+    done = iterations_done(
+        spec.out_dir,
+        dict(cfg.to_dict(), seed=spec.seed),
+        n,
+        f"this is the {spec.method} run of this profile; use another --out or remove that folder",
+        recorded_data_print(spec.out_dir, cfg),
+    )
     return "new" if done == 0 else "finished" if done >= n else "resume"
 
 
@@ -88,6 +117,7 @@ def train_one(spec: RunSpec) -> str:
 
     from rlkit.experiment import MetaTrainer, prepare
     from rlkit.torch.cpu_kernels import keep_freed_memory
+
     torch.set_num_threads(spec.threads)
     keep_freed_memory()
     cfg = load_config(spec.config, spec.overrides)

@@ -1,5 +1,6 @@
 """The paragraphs that follow the report's tables: which of the paper's claims the numbers support,
 and how firmly their intervals allow; every sentence is read off the tables (`rlkit.reproduce.tables`)."""
+
 from __future__ import annotations
 
 import math
@@ -28,10 +29,12 @@ def table1_paragraph(table: pd.DataFrame) -> str:
     parts = []
     for m in [m for m in ("FOCAL", "OFFPEARL") if m in methods]:
         if m in blind:
-            parts.append(f"{m}'s three protocols give the same return on every seed ({_cell(table, m, 'offline')['mean']:.2f} "
-                         "on average): its z does not depend on the context, so there is no context shift to measure, "
-                         f"and its offline return is far from the paper's ({PAPER_POINT_ROBOT[m][0]}); this baseline "
-                         "is not reproduced at this profile.")
+            parts.append(
+                f"{m}'s three protocols give the same return on every seed ({_cell(table, m, 'offline')['mean']:.2f} "
+                "on average): its z does not depend on the context, so there is no context shift to measure, "
+                f"and its offline return is far from the paper's ({PAPER_POINT_ROBOT[m][0]}); this baseline "
+                "is not reproduced at this profile."
+            )
             continue
         mean, lo, hi = gap(table, m, "online")
         paper_off, paper_on = PAPER_POINT_ROBOT[m]
@@ -43,22 +46,31 @@ def table1_paragraph(table: pd.DataFrame) -> str:
             verdict = "the interval lies below 0: the opposite of the paper"
         else:
             verdict = "the interval includes 0: not established at this number of seeds"
-        parts.append(f"{m} loses {mean:.2f} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}; "
-                     f"paper {paper_off - paper_on:.1f}): {verdict}.")
+        parts.append(
+            f"{m} loses {mean:.2f} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}; "
+            f"paper {paper_off - paper_on:.1f}): {verdict}."
+        )
     if "CSRO" in methods:
         np_gap, lo, hi = gap(table, "CSRO", "np")
         on_gap = gap(table, "CSRO", "online")[0]
         others = {m: gap(table, m, "online")[0] for m in methods if m != "CSRO" and m not in blind}
-        text = (f"CSRO's Np return is {np_gap:.2f} below its offline return (95% CI {_fmt_ci(lo, hi)}), against "
-                f"{on_gap:.2f} with online-prior context")
+        text = (
+            f"CSRO's Np return is {np_gap:.2f} below its offline return (95% CI {_fmt_ci(lo, hi)}), against "
+            f"{on_gap:.2f} with online-prior context"
+        )
         if others:
-            text += (", and the online-prior gaps of the baselines whose z uses its context: "
-                     + ", ".join(f"{m} {v:.2f}" for m, v in others.items()))
+            text += ", and the online-prior gaps of the baselines whose z uses its context: " + ", ".join(
+                f"{m} {v:.2f}" for m, v in others.items()
+            )
         smaller = all(np_gap < v for v in others.values()) if others else None
-        text += (". The paper's claim that CSRO's online (Np) return stays close to its offline one holds here in "
-                 "the sense that the gap is smaller than every baseline's." if smaller else
-                 ". The gap is not smaller than every baseline's, so the paper's claim is not reproduced here."
-                 if smaller is False else ".")
+        text += (
+            ". The paper's claim that CSRO's online (Np) return stays close to its offline one holds here in "
+            "the sense that the gap is smaller than every baseline's."
+            if smaller
+            else ". The gap is not smaller than every baseline's, so the paper's claim is not reproduced here."
+            if smaller is False
+            else "."
+        )
         parts.append(text)
     return " ".join(parts)
 
@@ -67,20 +79,28 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     """Fig. 3's claim: with the same (Np) collection, and with each method's own protocol, CSRO ends highest."""
     methods = list(dict.fromkeys(table.method))
     np_cells = {m: _cell(table, m, "np") for m in methods}
-    text = "Final Np scores (IQM [95% CI]): " + ", ".join(
-        f"{m} {c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)}" for m, c in np_cells.items()) + ". "
+    text = (
+        "Final Np scores (IQM [95% CI]): "
+        + ", ".join(f"{m} {c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)}" for m, c in np_cells.items())
+        + ". "
+    )
     if "CSRO" not in methods or len(methods) < 2:
         return text
     csro = np_cells["CSRO"]
     others = [m for m in methods if m != "CSRO"]
     best = all(csro.score > np_cells[m].score for m in others)
     separated = [m for m in others if not math.isnan(csro.iqm_lo) and csro.iqm_lo > np_cells[m].iqm_hi]
-    text += ("CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score")
-    text += (f"; its interval lies above that of {', '.join(separated)}" if separated else
-             "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds")
+    text += "CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score"
+    text += (
+        f"; its interval lies above that of {', '.join(separated)}"
+        if separated
+        else "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds"
+    )
     own = {m: _cell(table, m, "online").score for m in others}
-    text += (". Against the baselines' own online protocol (prior context), CSRO's Np score "
-             f"{csro.score:.3f} compares with " + ", ".join(f"{m} {v:.3f}" for m, v in own.items()) + ".")
+    text += (
+        ". Against the baselines' own online protocol (prior context), CSRO's Np score "
+        f"{csro.score:.3f} compares with " + ", ".join(f"{m} {v:.3f}" for m, v in own.items()) + "."
+    )
     return text
 
 
@@ -89,11 +109,13 @@ def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
     ci = {k.split(" (")[0]: (v.iqm_lo, v.iqm_hi) for k, v in cells.items()}
-    overlap = not math.isnan(ci["both"][0]) and any(
-        ci["both"][0] <= ci[k][1] for k in ("CLUB only", "Np only"))
+    overlap = not math.isnan(ci["both"][0]) and any(ci["both"][0] <= ci[k][1] for k in ("CLUB only", "Np only"))
     text = f"Mean normalised scores order the four cells as {order}. "
-    text += ("This is the paper's ordering (neither < each half < both)" if holds else
-             "This is not the paper's ordering (neither < each half < both)")
+    text += (
+        "This is the paper's ordering (neither < each half < both)"
+        if holds
+        else "This is not the paper's ordering (neither < each half < both)"
+    )
     if overlap:
         text += ", but the IQM interval of 'both' overlaps that of a single-component cell, so the ordering is not firm"
     return text + "."

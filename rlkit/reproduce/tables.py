@@ -1,5 +1,6 @@
 """The report's numbers: per method and protocol, the runs' final returns, normalised scores with
 their IQM interval, and the offline-minus-protocol gaps; in Table 1's and Fig. 4's markdown form."""
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,19 @@ def final_table(runs: dict[str, list[pd.DataFrame]], last: int, ref: Reference) 
             finals = np.array([f[col].tail(last).mean() for f in frames])
             scores = ref.score(finals)
             iqm, lo, hi = iqm_interval(scores)
-            rows.append({"method": method, "protocol": key, "finals": finals, "mean": finals.mean(),
-                         "std": finals.std(ddof=1) if len(finals) > 1 else 0.0, "score": scores.mean(),
-                         "iqm": iqm, "iqm_lo": lo, "iqm_hi": hi})
+            rows.append(
+                {
+                    "method": method,
+                    "protocol": key,
+                    "finals": finals,
+                    "mean": finals.mean(),
+                    "std": finals.std(ddof=1) if len(finals) > 1 else 0.0,
+                    "score": scores.mean(),
+                    "iqm": iqm,
+                    "iqm_lo": lo,
+                    "iqm_hi": hi,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -50,14 +61,18 @@ def gap(table: pd.DataFrame, method: str, protocol: str) -> tuple[float, float, 
 
 
 def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
-    out = ["| method | protocol | return (mean ± std) | score | IQM score [95% CI] | offline − this protocol [95% CI] |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "| method | protocol | return (mean ± std) | score | IQM score [95% CI] | offline − this protocol [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
     for method in dict.fromkeys(table.method):
         for key in RETURN_COLUMNS:
             c = _cell(table, method, key)
             g = "" if key == "offline" else f"{gap(table, method, key)[0]:.2f} {_fmt_ci(*gap(table, method, key)[1:])}"
-            out.append(f"| {method} | {PROTOCOL_BY_KEY[key].label} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
-                       f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} | {g} |")
+            out.append(
+                f"| {method} | {PROTOCOL_BY_KEY[key].label} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
+                f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} | {g} |"
+            )
     out.append(f"| oracle (scripted) | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
     return out
@@ -67,18 +82,24 @@ def ablation(table: pd.DataFrame) -> dict[str, pd.Series] | None:
     """Fig. 4's cells, from the CSRO (CLUB on) and FOCAL (CLUB off) runs."""
     if not {"CSRO", "FOCAL"} <= set(table.method):
         return None
-    return {"neither (FOCAL, online prior)": _cell(table, "FOCAL", "online"),
-            "CLUB only (CSRO, online prior)": _cell(table, "CSRO", "online"),
-            "Np only (FOCAL, Np)": _cell(table, "FOCAL", "np"),
-            "both (CSRO, Np)": _cell(table, "CSRO", "np")}
+    return {
+        "neither (FOCAL, online prior)": _cell(table, "FOCAL", "online"),
+        "CLUB only (CSRO, online prior)": _cell(table, "CSRO", "online"),
+        "Np only (FOCAL, Np)": _cell(table, "FOCAL", "np"),
+        "both (CSRO, Np)": _cell(table, "CSRO", "np"),
+    }
 
 
 def ablation_markdown(cells: dict[str, pd.Series]) -> list[str]:
-    out = ["| min-MI (CLUB) term | context collection | return (mean ± std) | score | IQM score [95% CI] |",
-           "|---|---|---|---|---|"]
+    out = [
+        "| min-MI (CLUB) term | context collection | return (mean ± std) | score | IQM score [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
     for name, c in cells.items():
         club = "on" if "CSRO" in name else "off"
         coll = "Np" if "Np)" in name else "online prior"
-        out.append(f"| {club} | {coll} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | {c.iqm:.3f} "
-                   f"{_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} |")
+        out.append(
+            f"| {club} | {coll} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | {c.iqm:.3f} "
+            f"{_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} |"
+        )
     return out

@@ -25,6 +25,7 @@ on both paths and in the trainer.
 The switch: `CSRO_CPU_KERNELS=0` in the environment (read once, at first use) or
 `use_cpu_kernels(False)` in the process turns every trick off; on (1) is the default.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -101,9 +102,11 @@ class _HiddenLayer(torch.autograd.Function):
         else:
             grad = torch.ops.aten.threshold_backward.grad_input(grad, y, 0.0, grad_input=grad)
         need_x, need_w, need_b = ctx.needs_input_grad
-        return (grad @ weight.mT if need_x else None,
-                x.mT @ grad if need_w else None,
-                grad.sum(-2, keepdim=True).reshape(ctx.bias_shape) if need_b else None)
+        return (
+            grad @ weight.mT if need_x else None,
+            x.mT @ grad if need_w else None,
+            grad.sum(-2, keepdim=True).reshape(ctx.bias_shape) if need_b else None,
+        )
 
 
 def hidden_layer(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

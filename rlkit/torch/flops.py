@@ -5,10 +5,11 @@ budget in FLOPs, so that a slow machine's wall time explains itself). Only matmu
 counted, forward and backward, as `torch.utils.flop_counter` counts them, plus the oneDNN linear
 layers of `cpu_kernels`, which that counter does not know (it asks that module for their count).
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

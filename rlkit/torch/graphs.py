@@ -27,6 +27,7 @@ The switch: `CSRO_CAPTURE=1` in the environment (read once, at first use), `use_
 process, or the entry scripts' `--capture`; off (0) is the default until a GPU run has shown the CUDA
 tests passing (README, the `--capture` note).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -86,20 +87,43 @@ class HostReadError(RuntimeError):
     """A tensor was read on the host (or a data-dependent shape was asked for) inside `no_host_reads`."""
 
 
-_HOST_READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.numpy, torch.Tensor.cpu, torch.Tensor.__bool__,
-               torch.Tensor.__int__, torch.Tensor.__float__, torch.Tensor.__index__, torch.Tensor.__repr__,
-               torch.Tensor.__str__, torch.Tensor.__format__, torch.Tensor.__array__}
+_HOST_READS = {
+    torch.Tensor.item,
+    torch.Tensor.tolist,
+    torch.Tensor.numpy,
+    torch.Tensor.cpu,
+    torch.Tensor.__bool__,
+    torch.Tensor.__int__,
+    torch.Tensor.__float__,
+    torch.Tensor.__index__,
+    torch.Tensor.__repr__,
+    torch.Tensor.__str__,
+    torch.Tensor.__format__,
+    torch.Tensor.__array__,
+}
 _aten = torch.ops.aten
 # ops that read a value on the host, or size their output by the data (a sync on CUDA)
-_SYNC_OPS = {_aten._local_scalar_dense.default, _aten.is_nonzero.default, _aten.equal.default, _aten.nonzero.default,
-             _aten.masked_select.default, _aten._unique2.default, _aten.unique_dim.default,
-             _aten.unique_consecutive.default, _aten.repeat_interleave.Tensor}
+_SYNC_OPS = {
+    _aten._local_scalar_dense.default,
+    _aten.is_nonzero.default,
+    _aten.equal.default,
+    _aten.nonzero.default,
+    _aten.masked_select.default,
+    _aten._unique2.default,
+    _aten.unique_dim.default,
+    _aten.unique_consecutive.default,
+    _aten.repeat_interleave.Tensor,
+}
 
 
 def _masks_by_data(func, args) -> bool:
     """Indexing with a boolean mask (`t[t > 0]`, `t[mask] = x`): its size depends on the data."""
-    if func not in (_aten.index.Tensor, _aten.index_put.default, _aten.index_put_.default,
-                    _aten._index_put_impl_.default):
+    if func not in (
+        _aten.index.Tensor,
+        _aten.index_put.default,
+        _aten.index_put_.default,
+        _aten._index_put_impl_.default,
+    ):
         return False
     return any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in args[1])
 
@@ -131,8 +155,11 @@ class _DispatchGuard(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if (func in _SYNC_OPS and not (args and id(args[0]) in self.allowed)) or _masks_by_data(func, args) \
-                or _reads_to_host(func, args, kwargs):
+        if (
+            (func in _SYNC_OPS and not (args and id(args[0]) in self.allowed))
+            or _masks_by_data(func, args)
+            or _reads_to_host(func, args, kwargs)
+        ):
             raise HostReadError(f"host synchronisation inside a capturable step: aten op {func}")
         return func(*args, **kwargs)
 
@@ -161,8 +188,12 @@ class no_host_reads:  # noqa: N801 (a context manager, named for the `with` line
 
 def host_step_counters(optimizers: Iterable[torch.optim.Optimizer]) -> list[torch.Tensor]:
     """The optimisers' step counters that live on the CPU (see `no_host_reads`'s `allowed`)."""
-    return [s["step"] for o in optimizers for s in o.state.values()
-            if isinstance(s.get("step"), torch.Tensor) and s["step"].device.type == "cpu"]
+    return [
+        s["step"]
+        for o in optimizers
+        for s in o.state.values()
+        if isinstance(s.get("step"), torch.Tensor) and s["step"].device.type == "cpu"
+    ]
 
 
 # ---- static buffers and device-side sums ---------------------------------------------------------------------
@@ -197,8 +228,10 @@ def _map(fn: Callable[[torch.Tensor], torch.Tensor], tree: Any) -> Any:
 def _copy_into(static: Any, tree: Any) -> None:
     if isinstance(static, torch.Tensor):
         if static.shape != tree.shape:
-            raise ValueError(f"a step input changed shape from {tuple(static.shape)} to {tuple(tree.shape)}: "
-                             "expected the same shapes every step (static buffers)")
+            raise ValueError(
+                f"a step input changed shape from {tuple(static.shape)} to {tuple(tree.shape)}: "
+                "expected the same shapes every step (static buffers)"
+            )
         static.copy_(tree)
     elif dataclasses.is_dataclass(static):
         for f in dataclasses.fields(static):
@@ -252,9 +285,15 @@ class StepRunner:
     step); a step must take the same branches for the same key. `generators`: every generator the
     step draws from, other than CUDA's default; `optimizers`: every optimiser it steps."""
 
-    def __init__(self, step: Callable[[Any, Hashable], Any], device: torch.device, capture: bool,
-                 generators: Sequence[torch.Generator] = (), optimizers: Sequence[torch.optim.Optimizer] = (),
-                 warmup: int = WARMUP_STEPS):
+    def __init__(
+        self,
+        step: Callable[[Any, Hashable], Any],
+        device: torch.device,
+        capture: bool,
+        generators: Sequence[torch.Generator] = (),
+        optimizers: Sequence[torch.optim.Optimizer] = (),
+        warmup: int = WARMUP_STEPS,
+    ):
         self.step_fn, self.device, self.capture = step, torch.device(device), capture
         self.generators, self.optimizers, self.warmup = list(generators), list(optimizers), warmup
         self.graphed = self.capture and self.device.type == "cuda"

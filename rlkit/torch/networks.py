@@ -4,11 +4,12 @@ Initialisation follows the reference (docs/algorithm.md, "Networks"): hidden wei
 with fan = the weight's *output* size (the reference reads `weight.size(0)` of an
 [out, in] matrix), hidden biases 0.1, last layer weights and biases uniform in +-init_w.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -59,8 +60,13 @@ def _maybe_detach(t: torch.Tensor, detach: bool) -> torch.Tensor:
 class MLP(nn.Module):
     """Linear/ReLU stack; `output_activation` applied to the last layer (e.g. torch.tanh)."""
 
-    def __init__(self, sizes: Sequence[int], output_activation=None, init_w: float = 3e-3,
-                 generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        output_activation=None,
+        init_w: float = 3e-3,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
         for layer in self.layers[:-1]:
@@ -89,8 +95,14 @@ class EnsembleMLP(nn.Module):
     stage-1 SAC uses: every weight orthogonal (gain 1, on the [out, in] matrix), every bias 0.
     """
 
-    def __init__(self, members: int, sizes: Sequence[int], init_w: float = 3e-3,
-                 generators: Sequence[torch.Generator] | None = None, init: str = "rlkit"):
+    def __init__(
+        self,
+        members: int,
+        sizes: Sequence[int],
+        init_w: float = 3e-3,
+        generators: Sequence[torch.Generator] | None = None,
+        init: str = "rlkit",
+    ):
         super().__init__()
         if init not in ("rlkit", "orthogonal"):
             raise ValueError(f"init {init!r}: expected 'rlkit' or 'orthogonal'")
@@ -132,8 +144,9 @@ class PolicyOutput:
     pre_tanh: torch.Tensor
 
 
-def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor | None,
-                  exact_log_det: bool = False) -> PolicyOutput:
+def tanh_gaussian(
+    mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor | None, exact_log_det: bool = False
+) -> PolicyOutput:
     """Reparameterised tanh-Gaussian sample; `noise=None` gives the deterministic action tanh(mean).
 
     log pi(a) = log N(u; mean, std) - sum log|d tanh(u)/du|, u the pre-tanh value, with the
@@ -147,7 +160,7 @@ def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor
     if exact_log_det:
         log_det = 2.0 * (math.log(2.0) - pre - F.softplus(-2.0 * pre))
     else:
-        log_det = torch.log(1 - action ** 2 + 1e-6)
+        log_det = torch.log(1 - action**2 + 1e-6)
     log_prob = (gauss - log_det).sum(-1, keepdim=True)
     return PolicyOutput(action, log_prob, mean, log_std, pre)
 
@@ -155,14 +168,21 @@ def tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor, noise: torch.Tensor
 class TanhGaussianPolicy(nn.Module):
     """pi(a | s, z): an MLP trunk with mean and log-std heads (one linear layer of 2|A| outputs)."""
 
-    def __init__(self, input_size: int, action_dim: int, hidden: Sequence[int], generator: torch.Generator | None = None):
+    def __init__(
+        self, input_size: int, action_dim: int, hidden: Sequence[int], generator: torch.Generator | None = None
+    ):
         super().__init__()
         self.action_dim = action_dim
         self.net = MLP([input_size, *hidden, 2 * action_dim], init_w=1e-3, generator=generator)
 
-    def forward(self, x: torch.Tensor, deterministic: bool = False,
-                generator: torch.Generator | None = None) -> PolicyOutput:
+    def forward(
+        self, x: torch.Tensor, deterministic: bool = False, generator: torch.Generator | None = None
+    ) -> PolicyOutput:
         mean, log_std = self.net(x).chunk(2, dim=-1)
         log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
-        noise = None if deterministic else torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        noise = (
+            None
+            if deterministic
+            else torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        )
         return tanh_gaussian(mean, log_std, noise)

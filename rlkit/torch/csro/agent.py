@@ -8,6 +8,7 @@ to sample z during training (the trainer samples; inference here is deterministi
 `test_z_generator` is set, PEARL's sampled z at meta-test). `identity_output` is PEARL's encoder
 (OFFPEARL): no tanh, the mean half (or, without `use_hvar`, the whole output) is the raw last layer.
 """
+
 from __future__ import annotations
 
 import torch
@@ -35,9 +36,18 @@ class CSROAgent(nn.Module):
     """z = mean_j q_phi(c_j) over a task's context transitions (deterministic, no bottleneck), or with
     `use_hvar` the variance-weighted mean of `z_strategy`."""
 
-    def __init__(self, obs_dim: int, action_dim: int, latent_dim: int, context_dim: int, net_size: int,
-                 generator: torch.Generator | None = None, use_hvar: bool = False, z_strategy: str = "mean",
-                 identity_output: bool = False):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        latent_dim: int,
+        context_dim: int,
+        net_size: int,
+        generator: torch.Generator | None = None,
+        use_hvar: bool = False,
+        z_strategy: str = "mean",
+        identity_output: bool = False,
+    ):
         super().__init__()
         self.obs_dim, self.action_dim, self.latent_dim, self.context_dim = obs_dim, action_dim, latent_dim, context_dim
         self.use_hvar, self.z_strategy, self.identity_output = use_hvar, z_strategy, identity_output
@@ -45,8 +55,11 @@ class CSROAgent(nn.Module):
         if use_hvar:  # mean half through tanh (or not, `identity_output`), variance half through softplus
             self.encoder = MLP([context_dim, *ENCODER_HIDDEN, 2 * latent_dim], generator=generator)
         else:
-            self.encoder = MLP([context_dim, *ENCODER_HIDDEN, latent_dim],
-                               output_activation=None if identity_output else torch.tanh, generator=generator)
+            self.encoder = MLP(
+                [context_dim, *ENCODER_HIDDEN, latent_dim],
+                output_activation=None if identity_output else torch.tanh,
+                generator=generator,
+            )
         self.policy = TanhGaussianPolicy(obs_dim + latent_dim, action_dim, [net_size] * 3, generator=generator)
 
     def encode_with_var(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -95,6 +108,7 @@ class CSROAgent(nn.Module):
                 out[i] = self.infer_z(c[None])[0]
         return out
 
-    def policy_output(self, obs: torch.Tensor, z: torch.Tensor, deterministic: bool = False,
-                      generator: torch.Generator | None = None) -> PolicyOutput:
+    def policy_output(
+        self, obs: torch.Tensor, z: torch.Tensor, deterministic: bool = False, generator: torch.Generator | None = None
+    ) -> PolicyOutput:
         return self.policy(torch.cat([obs, z], dim=-1), deterministic=deterministic, generator=generator)

@@ -15,6 +15,7 @@ Stages, by the training step (`CorroEncoder.stage`): with generative negatives t
 the actor-critic and E2 train ("frozen"), CORRO's schedule. With N = 0, E1 keeps training by InfoNCE at
 every step next to the actor-critic and E2 ("joint").
 """
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,7 @@ class CorroSettings:
     cvae_steps: int  # the CVAE's training steps before anything else (0 without generative negatives)
 
     @staticmethod
-    def from_config(cfg: Config) -> "CorroSettings | None":
+    def from_config(cfg: Config) -> CorroSettings | None:
         """None unless `algo_type` is CORRO. `corro_negatives` 'auto' is 'generative' on the dynamics families
         (hopper, walker), 'reward' elsewhere; reward-randomised negatives on a dynamics family are refused."""
         if cfg.algo_type != "CORRO":
@@ -57,11 +58,18 @@ class CorroSettings:
         dynamics = issubclass(env_class(cfg.env_name), RandParamsEnv)
         negatives = a.corro_negatives if a.corro_negatives != "auto" else "generative" if dynamics else "reward"
         if negatives == "reward" and dynamics:
-            raise UserError(f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, "
-                            "not in reward, so reward-randomised negatives cannot tell them apart; expected 'auto' or "
-                            "'generative' (CORRO's CVAE negatives)")
-        return CorroSettings(a.corro_aggregator, a.corro_pretrain_steps, a.corro_reward_std, negatives,
-                             a.corro_cvae_steps if negatives == "generative" else 0)
+            raise UserError(
+                f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, "
+                "not in reward, so reward-randomised negatives cannot tell them apart; expected 'auto' or "
+                "'generative' (CORRO's CVAE negatives)"
+            )
+        return CorroSettings(
+            a.corro_aggregator,
+            a.corro_pretrain_steps,
+            a.corro_reward_std,
+            negatives,
+            a.corro_cvae_steps if negatives == "generative" else 0,
+        )
 
 
 def infonce_loss(q: torch.Tensor, k: torch.Tensor, neg: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -76,8 +84,9 @@ def infonce_loss(q: torch.Tensor, k: torch.Tensor, neg: torch.Tensor, temperatur
     return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long, device=q.device))
 
 
-def reward_randomized_negatives(rows: torch.Tensor, count: int, reward_col: int, std: float,
-                                generator: torch.Generator) -> torch.Tensor:
+def reward_randomized_negatives(
+    rows: torch.Tensor, count: int, reward_col: int, std: float, generator: torch.Generator
+) -> torch.Tensor:
     """[N, C] context rows -> [N, count, C]: each row repeated with its reward (column `reward_col`) replaced by
     r + std * eps, eps ~ N(0, 1); (s, a, s') unchanged (CORRO's `reward_randomize`)."""
     neg = rows.unsqueeze(1).repeat(1, count, 1)
@@ -86,12 +95,19 @@ def reward_randomized_negatives(rows: torch.Tensor, count: int, reward_col: int,
     return neg
 
 
-def cvae_loss(next_obs_pred: torch.Tensor, reward_pred: torch.Tensor, next_obs: torch.Tensor, rewards: torch.Tensor,
-              mean: torch.Tensor, logvar: torch.Tensor, beta: float) -> torch.Tensor:
+def cvae_loss(
+    next_obs_pred: torch.Tensor,
+    reward_pred: torch.Tensor,
+    next_obs: torch.Tensor,
+    rewards: torch.Tensor,
+    mean: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float,
+) -> torch.Tensor:
     """CORRO's CVAE loss: beta * mean_rows KL(N(mean, exp logvar) || N(0, I)) + mean((s'_pred - s')^2)
     + mean((r_pred - r)^2), KL = -0.5 sum_d (1 + logvar - mean^2 - exp logvar).
     mean, logvar: [N, W]; the predictions and targets [N, .]."""
-    kl = -0.5 * (1 + logvar - mean ** 2 - logvar.exp()).sum(dim=-1)
+    kl = -0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(dim=-1)
     return beta * kl.mean() + ((next_obs_pred - next_obs) ** 2).mean() + ((reward_pred - rewards) ** 2).mean()
 
 
@@ -108,7 +124,7 @@ class CVAE(nn.Module):
     def decode(self, sa: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(s, a) rows [..., S + A] and w [..., W] -> (s' [..., S], r [..., 1])."""
         out = self.decoder(torch.cat([sa, w], dim=-1))
-        return out[..., :self.obs_dim], out[..., self.obs_dim:]
+        return out[..., : self.obs_dim], out[..., self.obs_dim :]
 
     def loss(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """`cvae_loss` on (s, a, r, s') rows [..., C], w from the encoder's posterior (reparameterised)."""
@@ -117,7 +133,7 @@ class CVAE(nn.Module):
         mean, logvar = self.encoder(rows).chunk(2, dim=-1)
         w = mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=generator, device=rows.device)
         next_obs, reward = self.decode(rows[:, :sa_dim], w)
-        return cvae_loss(next_obs, reward, rows[:, sa_dim + 1:], rows[:, sa_dim:sa_dim + 1], mean, logvar, CVAE_BETA)
+        return cvae_loss(next_obs, reward, rows[:, sa_dim + 1 :], rows[:, sa_dim : sa_dim + 1], mean, logvar, CVAE_BETA)
 
     @torch.no_grad()
     def negatives(self, rows: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -139,13 +155,23 @@ class CorroEncoder(nn.Module):
     score; None with the mean), the `cvae` of the generative negatives (else None), and `steps`, the training
     steps taken (the stages, saved with the agent)."""
 
-    def __init__(self, obs_dim: int, action_dim: int, context_dim: int, latent_dim: int, settings: CorroSettings,
-                 generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        context_dim: int,
+        latent_dim: int,
+        settings: CorroSettings,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         self.transition = MLP([context_dim, *ENCODER_HIDDEN, latent_dim], generator=generator)
         # initialised like torch's nn.Linear (CORRO's), U(+-1/sqrt(L))
-        self.attention = MLP([latent_dim, 1], init_w=1 / math.sqrt(latent_dim), generator=generator) \
-            if settings.aggregator == "attention" else None
+        self.attention = (
+            MLP([latent_dim, 1], init_w=1 / math.sqrt(latent_dim), generator=generator)
+            if settings.aggregator == "attention"
+            else None
+        )
         self.cvae = CVAE(obs_dim, action_dim, generator) if settings.negatives == "generative" else None
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
@@ -174,8 +200,16 @@ class CorroEncoder(nn.Module):
 class CorroAgent(CSROAgent):
     """CSRO's agent (policy, `infer_z`, `infer_z_list`) with `CorroEncoder` as its encoder."""
 
-    def __init__(self, obs_dim: int, action_dim: int, latent_dim: int, context_dim: int, net_size: int,
-                 settings: CorroSettings, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        latent_dim: int,
+        context_dim: int,
+        net_size: int,
+        settings: CorroSettings,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__(obs_dim, action_dim, latent_dim, context_dim, net_size, generator=generator)
         self.encoder = CorroEncoder(obs_dim, action_dim, context_dim, latent_dim, settings, generator=generator)
 
@@ -186,14 +220,20 @@ class CorroAgent(CSROAgent):
         return self.encoder.aggregate(e)
 
 
-def contrastive_loss(encoder: CorroEncoder, e: torch.Tensor, context: torch.Tensor, reward_col: int,
-                     settings: CorroSettings, generator: torch.Generator) -> torch.Tensor:
+def contrastive_loss(
+    encoder: CorroEncoder,
+    e: torch.Tensor,
+    context: torch.Tensor,
+    reward_col: int,
+    settings: CorroSettings,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """InfoNCE of one step from the step's contexts [T, b, C] and their embeddings e = E1(context) [T, b, L]:
     per task the first n rows are the queries, the next n their positives (rows are i.i.d. draws of the
     task's data), `NEGATIVES` rows with each query's (s, a) and another (r, s') its negatives."""
     T, b, C = context.shape
     n = queries_per_task(T, b)
-    q, k = e[:, :n].reshape(T * n, -1), e[:, n:2 * n].reshape(T * n, -1)
+    q, k = e[:, :n].reshape(T * n, -1), e[:, n : 2 * n].reshape(T * n, -1)
     rows = context[:, :n].reshape(T * n, C)
     if settings.negatives == "generative":
         neg_rows = encoder.cvae.negatives(rows, NEGATIVES, generator)

@@ -1,8 +1,10 @@
-"""CSRO's losses as pure functions of tensors (docs/algorithm.md, "One training step"). Weights are applied by the trainer.
+"""CSRO's losses as pure functions of tensors (docs/algorithm.md, "One training step"). Weights are applied by the
+trainer.
 
 Shapes: T tasks in the meta-batch, b context transitions per task, N = T * batch RL rows,
 L latent dims. `sg` in the docstrings means stop-gradient (the caller detaches).
 """
+
 from __future__ import annotations
 
 import torch
@@ -36,7 +38,7 @@ def kl_to_standard_normal(mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor
     """PEARL's information bottleneck (OFFPEARL): KL(N(mean, var) || N(0, I)) of each task's posterior,
     summed over tasks and dims as PEARL's `compute_kl_div` does:
     sum_{t,d} 0.5 (var_td + mean_td^2 - 1 - log var_td).  mean, var: [T, L]."""
-    return 0.5 * (var + mean ** 2 - 1.0 - torch.log(var)).sum()
+    return 0.5 * (var + mean**2 - 1.0 - torch.log(var)).sum()
 
 
 def task_classification_loss(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -61,8 +63,8 @@ def club_upper_bound(e: torch.Tensor, mu: torch.Tensor, var: torch.Tensor) -> to
     """
     pos = -((e - mu) ** 2 / var).mean()
     m1 = e.mean(dim=1, keepdim=True)
-    m2 = (e ** 2).mean(dim=1, keepdim=True)
-    neg = -((m2 - 2 * mu * m1 + mu ** 2) / var).mean()
+    m2 = (e**2).mean(dim=1, keepdim=True)
+    neg = -((m2 - 2 * mu * m1 + mu**2) / var).mean()
     return pos - neg
 
 
@@ -73,8 +75,9 @@ def club_upper_bound_pairwise(e: torch.Tensor, mu: torch.Tensor, var: torch.Tens
     return pos - neg
 
 
-def q_target(rewards: torch.Tensor, terminals: torch.Tensor, target_v: torch.Tensor,
-             reward_scale: float, discount: float) -> torch.Tensor:
+def q_target(
+    rewards: torch.Tensor, terminals: torch.Tensor, target_v: torch.Tensor, reward_scale: float, discount: float
+) -> torch.Tensor:
     """reward_scale * r + (1 - d) * discount * V_target(s', z)."""
     return reward_scale * rewards + (1.0 - terminals) * discount * target_v
 
@@ -89,10 +92,19 @@ def value_loss(v_pred: torch.Tensor, v_target: torch.Tensor) -> torch.Tensor:
     return ((v_pred - v_target) ** 2).mean()
 
 
-def policy_loss(log_pi: torch.Tensor, min_q: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor, *,
-                mean_reg: float, std_reg: float, max_entropy: bool = True,
-                penalty: torch.Tensor | None = None, pre_tanh: torch.Tensor | None = None,
-                pre_activation_reg: float = 0.0) -> torch.Tensor:
+def policy_loss(
+    log_pi: torch.Tensor,
+    min_q: torch.Tensor,
+    mean: torch.Tensor,
+    log_std: torch.Tensor,
+    *,
+    mean_reg: float,
+    std_reg: float,
+    max_entropy: bool = True,
+    penalty: torch.Tensor | None = None,
+    pre_tanh: torch.Tensor | None = None,
+    pre_activation_reg: float = 0.0,
+) -> torch.Tensor:
     """L_pi (loss 6): mean[log pi - min Q + alpha D_hat] + mean_reg mean(mean^2) + std_reg mean(log_std^2)
     + pre_activation_reg mean_rows(sum_dims pre_tanh^2) (the reference's pre-activation term, weight 0 in
     every shipped config).
@@ -101,9 +113,9 @@ def policy_loss(log_pi: torch.Tensor, min_q: torch.Tensor, mean: torch.Tensor, l
     switches are keyword-only: two of them are 1e-3 in every config, so a swap would pass unseen.
     """
     objective = -min_q + (log_pi if max_entropy else 0.0) + (penalty if penalty is not None else 0.0)
-    loss = objective.mean() + mean_reg * (mean ** 2).mean() + std_reg * (log_std ** 2).mean()
+    loss = objective.mean() + mean_reg * (mean**2).mean() + std_reg * (log_std**2).mean()
     if pre_activation_reg:
-        loss = loss + pre_activation_reg * (pre_tanh ** 2).sum(dim=-1).mean()
+        loss = loss + pre_activation_reg * (pre_tanh**2).sum(dim=-1).mean()
     return loss
 
 
@@ -118,7 +130,7 @@ def interpolation_penalty(values: torch.Tensor, gamma: float = 5.0) -> torch.Ten
     The reference passes c's output at interpolated actions (a penalty on values); a true
     gradient penalty passes dc/da at those actions instead.
     """
-    slope = torch.sqrt(1e-8 + (values ** 2).sum(-1))
+    slope = torch.sqrt(1e-8 + (values**2).sum(-1))
     return gamma * (F.relu(slope - 1.0) ** 2).mean()
 
 
@@ -127,6 +139,8 @@ def dual_critic_loss(div_estimate: torch.Tensor, penalty: torch.Tensor) -> torch
     return -div_estimate.mean() + penalty
 
 
-def alpha_update(alpha: torch.Tensor, div_mean: torch.Tensor, alpha_lr: float, target_divergence: float) -> torch.Tensor:
+def alpha_update(
+    alpha: torch.Tensor, div_mean: torch.Tensor, alpha_lr: float, target_divergence: float
+) -> torch.Tensor:
     """alpha <- alpha + alpha_lr * (mean D_hat - target_divergence) (unclipped; used clipped)."""
     return alpha + alpha_lr * (div_mean - target_divergence)

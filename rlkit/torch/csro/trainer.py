@@ -12,6 +12,7 @@ step is therefore in `train_step` itself, after both of its gradient sources.
 Public surface (what the tests use): `TrainerSettings.from_config`, `train_step`, `latents`,
 `modules`, `optimizers`, `state_dict` / `load_state_dict`, `alpha`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -117,32 +118,50 @@ class TrainerSettings:
     unicorn_beta: float | None = None  # UNICORN_SS: weight of FOCAL's metric next to its decoder's loss
 
     @staticmethod
-    def from_config(cfg: Config, train_tasks: Sequence[int]) -> "TrainerSettings":
+    def from_config(cfg: Config, train_tasks: Sequence[int]) -> TrainerSettings:
         """`train_tasks`: the run's training tasks (`RunSetup.train_tasks`), the CLASSIFIER's classes."""
         hp, algo, ib = cfg.algo_params, cfg.algo_type, pearl_bottleneck(cfg)
         return TrainerSettings(
-            latent_size=cfg.latent_size, net_size=cfg.net_size, use_next_obs_in_context=hp.use_next_obs_in_context,
+            latent_size=cfg.latent_size,
+            net_size=cfg.net_size,
+            use_next_obs_in_context=hp.use_next_obs_in_context,
             use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
             use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
             allow_backward_z=hp.allow_backward_z or algo in ("OFFPEARL", "CORRO"),
             classifier_tasks=tuple(train_tasks) if algo in ("CLASSIFIER", "UNICORN_SUP") else (),
-            use_hvar=hp.use_hvar or ib, z_strategy="poe" if ib else hp.z_strategy,
-            identity_encoder=algo == "OFFPEARL", pearl_kl=ib, kl_lambda=hp.kl_lambda if ib else 0.0,
+            use_hvar=hp.use_hvar or ib,
+            z_strategy="poe" if ib else hp.z_strategy,
+            identity_encoder=algo == "OFFPEARL",
+            pearl_kl=ib,
+            kl_lambda=hp.kl_lambda if ib else 0.0,
             sample_z_at_test=ib and hp.sample_z_at_test,
             z0_share=hp.z0_policy_share if hp.train_z0_policy else None,
-            use_brac=hp.use_brac, value_penalty=hp.use_brac and hp.use_value_penalty,
-            penalty_kind=hp.dual_critic_penalty, train_alpha=hp.use_brac and hp.train_alpha,
-            alpha_init=hp.alpha_init, alpha_max=hp.alpha_max, alpha_lr=hp.alpha_lr,
+            use_brac=hp.use_brac,
+            value_penalty=hp.use_brac and hp.use_value_penalty,
+            penalty_kind=hp.dual_critic_penalty,
+            train_alpha=hp.use_brac and hp.train_alpha,
+            alpha_init=hp.alpha_init,
+            alpha_max=hp.alpha_max,
+            alpha_lr=hp.alpha_lr,
             target_divergence=hp.target_divergence,
-            max_entropy=hp.max_entropy, reward_scale=hp.reward_scale, discount=hp.discount,
+            max_entropy=hp.max_entropy,
+            reward_scale=hp.reward_scale,
+            discount=hp.discount,
             soft_target_tau=hp.soft_target_tau,
-            z_loss_weight=hp.z_loss_weight, club_model_loss_weight=hp.club_model_loss_weight,
-            club_loss_weight=hp.club_loss_weight, policy_mean_reg_weight=hp.policy_mean_reg_weight,
+            z_loss_weight=hp.z_loss_weight,
+            club_model_loss_weight=hp.club_model_loss_weight,
+            club_loss_weight=hp.club_loss_weight,
+            policy_mean_reg_weight=hp.policy_mean_reg_weight,
             policy_std_reg_weight=hp.policy_std_reg_weight,
             policy_pre_activation_weight=hp.policy_pre_activation_weight,
-            context_lr=hp.context_lr, qf_lr=hp.qf_lr, vf_lr=hp.vf_lr, policy_lr=hp.policy_lr, c_lr=hp.c_lr,
+            context_lr=hp.context_lr,
+            qf_lr=hp.qf_lr,
+            vf_lr=hp.vf_lr,
+            policy_lr=hp.policy_lr,
+            c_lr=hp.c_lr,
             corro=corro.CorroSettings.from_config(cfg),
-            unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None)
+            unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -179,8 +198,9 @@ def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[
 def _flat(batch: RLBatch) -> RLBatch:
     """[T, B, .] fields -> [T * B, .] rows."""
     T, B = batch.obs.shape[:2]
-    return RLBatch(*(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs,
-                                                     batch.terminals)))
+    return RLBatch(
+        *(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminals))
+    )
 
 
 class CSROTrainer:
@@ -193,35 +213,53 @@ class CSROTrainer:
         init_gen = torch_generator(seed, "init")  # network initialisation
         context_dim = context_width(obs_dim, action_dim, s.use_next_obs_in_context)
         latent, hidden = s.latent_size, s.net_size
-        self.agent = CSROAgent(obs_dim, action_dim, latent, context_dim, hidden, generator=init_gen,
-                               use_hvar=s.use_hvar, z_strategy=s.z_strategy,
-                               identity_output=s.identity_encoder).to(device)
+        self.agent = CSROAgent(
+            obs_dim,
+            action_dim,
+            latent,
+            context_dim,
+            hidden,
+            generator=init_gen,
+            use_hvar=s.use_hvar,
+            z_strategy=s.z_strategy,
+            identity_output=s.identity_encoder,
+        ).to(device)
         if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
             self.agent.test_z_generator = torch_generator(seed, "test_z", device=device)
         if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
-            self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro,
-                                          init_gen).to(device)
-        self.decoder = unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) \
-            if s.unicorn_beta is not None else None  # UNICORN_SS's (z, s, a) -> (s' - s, r)
-        self.club_net = MLP([obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh,
-                            generator=init_gen).to(device)
-        self.qf = EnsembleMLP(2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
-                              generators=[init_gen, init_gen]).to(device)
+            self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro, init_gen).to(
+                device
+            )
+        self.decoder = (
+            unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) if s.unicorn_beta is not None else None
+        )  # UNICORN_SS's (z, s, a) -> (s' - s, r)
+        self.club_net = MLP(
+            [obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh, generator=init_gen
+        ).to(device)
+        self.qf = EnsembleMLP(
+            2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1], generators=[init_gen, init_gen]
+        ).to(device)
         self.vf = MLP([obs_dim + latent, hidden, hidden, hidden, 1], generator=init_gen).to(device)
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
-        self.dual_critic = MLP([obs_dim + action_dim + latent, hidden, hidden, hidden, 1],
-                               generator=init_gen).to(device) if s.use_brac else None
+        self.dual_critic = (
+            MLP([obs_dim + action_dim + latent, hidden, hidden, hidden, 1], generator=init_gen).to(device)
+            if s.use_brac
+            else None
+        )
         self.alpha_var = torch.tensor(float(s.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
         self.classifier, self.class_of_task = None, None
         if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
             # initialised like torch's nn.Linear, U(+-1/sqrt(L)): rlkit's 3e-3 output init would leave the
             # encoder almost no gradient from the cross-entropy at the start
-            self.classifier = MLP([latent, len(s.classifier_tasks)], init_w=1 / math.sqrt(latent),
-                                  generator=init_gen).to(device)
+            self.classifier = MLP(
+                [latent, len(s.classifier_tasks)], init_w=1 / math.sqrt(latent), generator=init_gen
+            ).to(device)
             self.class_of_task = torch.full((max(s.classifier_tasks) + 1,), -1, dtype=torch.long, device=device)
             self.class_of_task[list(s.classifier_tasks)] = torch.arange(len(s.classifier_tasks), device=device)
+
         def adam(params, lr):  # the fused kernel: same update, ~10 ms less per step here than the for-loop one
             return torch.optim.Adam(params, lr=lr, fused=True)
+
         self.encoder_opt = adam(self._encoder_params(), lr=s.context_lr)
         self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr)
         self.qf_opt = adam(self.qf.parameters(), lr=s.qf_lr)
@@ -231,13 +269,21 @@ class CSROTrainer:
 
     def _encoder_params(self) -> list[nn.Parameter]:
         """What the encoder's optimiser steps: the encoder, and the CLASSIFIER's head or UNICORN_SS's decoder."""
-        return list(self.agent.encoder.parameters()) + (list(self.classifier.parameters()) if self.classifier else []) \
+        return (
+            list(self.agent.encoder.parameters())
+            + (list(self.classifier.parameters()) if self.classifier else [])
             + (list(self.decoder.parameters()) if self.decoder is not None else [])
+        )
 
     # ---- state --------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
-        mods = {"agent": self.agent, "club_net": self.club_net, "qf": self.qf, "vf": self.vf,
-                "target_vf": self.target_vf}
+        mods = {
+            "agent": self.agent,
+            "club_net": self.club_net,
+            "qf": self.qf,
+            "vf": self.vf,
+            "target_vf": self.target_vf,
+        }
         if self.dual_critic is not None:
             mods["dual_critic"] = self.dual_critic
         if self.classifier is not None:
@@ -247,16 +293,24 @@ class CSROTrainer:
         return mods
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        opts = {"encoder": self.encoder_opt, "club": self.club_opt, "qf": self.qf_opt, "vf": self.vf_opt,
-                "policy": self.policy_opt}
+        opts = {
+            "encoder": self.encoder_opt,
+            "club": self.club_opt,
+            "qf": self.qf_opt,
+            "vf": self.vf_opt,
+            "policy": self.policy_opt,
+        }
         if self.c_opt is not None:
             opts["dual_critic"] = self.c_opt
         return opts
 
     def state_dict(self) -> dict:
-        state = {"modules": {k: m.state_dict() for k, m in self.modules().items()},
-                 "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
-                 "alpha": self.alpha_var.detach().cpu(), "generator": self.generator.get_state()}
+        state = {
+            "modules": {k: m.state_dict() for k, m in self.modules().items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
+            "alpha": self.alpha_var.detach().cpu(),
+            "generator": self.generator.get_state(),
+        }
         if self.agent.test_z_generator is not None:
             state["test_z_generator"] = self.agent.test_z_generator.get_state()
         return state
@@ -298,7 +352,7 @@ class CSROTrainer:
         """[T * B, 1]: 0 on the first ceil(z0_share * B) rows of each task's batch (they train with z = 0,
         the prior mean), 1 elsewhere."""
         keep = torch.ones(T, B, 1, device=self.device)
-        keep[:, :math.ceil(self.settings.z0_share * B)] = 0.0
+        keep[:, : math.ceil(self.settings.z0_share * B)] = 0.0
         return keep.reshape(T * B, 1)
 
     # ---- the updates ------------------------------------------------------------------------
@@ -309,8 +363,9 @@ class CSROTrainer:
     def _d_hat(self, obs, a_policy, a_data, z) -> torch.Tensor:
         """D_hat (loss 7) with c's weights as constants: it feeds the policy loss, alpha and the value penalty."""
         n = obs.shape[0]
-        logits = self.dual_critic(torch.cat([obs.repeat(2, 1), torch.cat([a_policy, a_data]), z.repeat(2, 1)], dim=-1),
-                                  frozen=True)
+        logits = self.dual_critic(
+            torch.cat([obs.repeat(2, 1), torch.cat([a_policy, a_data]), z.repeat(2, 1)], dim=-1), frozen=True
+        )
         return losses.kl_dual_estimate(logits[:n], logits[n:])
 
     def _dual_critic_loss(self, obs, a_policy, a_data, z) -> torch.Tensor:
@@ -321,12 +376,13 @@ class CSROTrainer:
         a_int = a_policy + u * (a_data - a_policy)
         if self.settings.penalty_kind == "gradient":
             a_int = a_int.detach().requires_grad_(True)
-        logits = self.dual_critic(torch.cat([obs.repeat(3, 1), torch.cat([a_policy, a_data, a_int]), z.repeat(3, 1)],
-                                            dim=-1))
-        c_int = logits[2 * n:]
+        logits = self.dual_critic(
+            torch.cat([obs.repeat(3, 1), torch.cat([a_policy, a_data, a_int]), z.repeat(3, 1)], dim=-1)
+        )
+        c_int = logits[2 * n :]
         if self.settings.penalty_kind == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
-        d_hat = losses.kl_dual_estimate(logits[:n], logits[n:2 * n])
+        d_hat = losses.kl_dual_estimate(logits[:n], logits[n : 2 * n])
         return losses.dual_critic_loss(d_hat, losses.interpolation_penalty(c_int))
 
     def _update_dual_critic(self, obs, a_policy, a_data, z) -> torch.Tensor:
@@ -336,8 +392,9 @@ class CSROTrainer:
         self.c_opt.step()
         return loss.detach()
 
-    def _fit_dual_critic(self, flat: RLBatch, a_policy: torch.Tensor, z_rows: torch.Tensor,
-                         extra_c_batches: Sequence[RLBatch]) -> torch.Tensor:
+    def _fit_dual_critic(
+        self, flat: RLBatch, a_policy: torch.Tensor, z_rows: torch.Tensor, extra_c_batches: Sequence[RLBatch]
+    ) -> torch.Tensor:
         """`c_iter` steps of c: on this step's batch with its a~, then on each extra batch with fresh
         actions of the policy. Returns the first step's loss."""
         loss = self._update_dual_critic(flat.obs, a_policy, flat.actions, z_rows)
@@ -353,10 +410,11 @@ class CSROTrainer:
             target_v = self.target_vf(torch.cat([next_obs, z_rows], dim=-1))
             return target_v - self.alpha * d_hat if self.settings.value_penalty else target_v
 
-    def _update_club_net(self, context: torch.Tensor,
-                         e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _update_club_net(
+        self, context: torch.Tensor, e: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Fit q_psi(z | s, a) to sg(e) (loss 2); returns the loss and the *updated* net's (mu, var), detached."""
-        sa = context[..., :self.obs_dim + self.action_dim].contiguous()
+        sa = context[..., : self.obs_dim + self.action_dim].contiguous()
         mu, var = self._club_params(sa)
         loss = self.settings.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
         self.club_opt.zero_grad(set_to_none=True)
@@ -370,20 +428,26 @@ class CSROTrainer:
         mu, raw = (t.contiguous() for t in self.club_net(sa).chunk(2, dim=-1))  # strided softplus is ~10x slower
         return mu, F.softplus(raw)
 
-    def _encoder_grads(self, lat: Latents, task_ids: torch.Tensor, mu: torch.Tensor | None,
-                       var: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encoder_grads(
+        self, lat: Latents, task_ids: torch.Tensor, mu: torch.Tensor | None, var: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
         The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
-        every embedding, or with OFFPEARL's bottleneck PEARL's kl_lambda * KL(q(z|c) || N(0, I)) in its place; with `use_hvar` each embedding is classified with Gaussian noise of its own
+        every embedding, or with OFFPEARL's bottleneck PEARL's kl_lambda * KL(q(z|c) || N(0, I)) in its place; with
+        `use_hvar` each embedding is classified with Gaussian noise of its own
         variance (heteroscedastic classification), which is how that objective trains the variance.
         With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
         s, zero = self.settings, torch.zeros((), device=self.device)
         club = s.club_loss_weight * losses.club_upper_bound(lat.e, mu, var) if s.use_club else zero
         if self.classifier is not None:
-            noisy = lat.e if lat.e_var is None else \
-                lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=self.generator, device=lat.e.device)
-            max_mi = s.z_loss_weight * losses.task_classification_loss(self.classifier(noisy),
-                                                                       self.class_of_task[task_ids])
+            noisy = (
+                lat.e
+                if lat.e_var is None
+                else lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=self.generator, device=lat.e.device)
+            )
+            max_mi = s.z_loss_weight * losses.task_classification_loss(
+                self.classifier(noisy), self.class_of_task[task_ids]
+            )
         elif s.use_focal:
             max_mi = s.z_loss_weight * losses.focal_metric_loss(lat.z, task_ids)
         elif s.pearl_kl:  # OFFPEARL's own term, logged as its "Z Loss"
@@ -395,8 +459,9 @@ class CSROTrainer:
             (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return club.detach(), max_mi.detach()
 
-    def _baseline_encoder_grads(self, lat: Latents, task_ids: torch.Tensor, context: torch.Tensor,
-                                flat: RLBatch) -> torch.Tensor:
+    def _baseline_encoder_grads(
+        self, lat: Latents, task_ids: torch.Tensor, context: torch.Tensor, flat: RLBatch
+    ) -> torch.Tensor:
         """Add the gradients of a baseline's own encoder loss to those `_encoder_grads` set; no step. CORRO:
         InfoNCE into E1 only, while its schedule trains E1 (else just measured); UNICORN_SS: the decoder's loss +
         beta x FOCAL's metric into the encoder and the decoder. Returns the loss ("Z Loss")."""
@@ -410,15 +475,17 @@ class CSROTrainer:
                 loss.backward(inputs=list(enc.transition.parameters()))
             enc.steps += 1
             return loss.detach()
-        loss, _ = unicorn.self_supervised_loss(self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.rewards,
-                                               flat.next_obs, s.unicorn_beta)
+        loss, _ = unicorn.self_supervised_loss(
+            self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.rewards, flat.next_obs, s.unicorn_beta
+        )
         loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return loss.detach()
 
     def _corro_loss(self, e: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """CORRO's InfoNCE of this step's contexts [T, b, C] with their embeddings e (r is column |S| + |A|)."""
-        return corro.contrastive_loss(self.agent.encoder, e, context, self.obs_dim + self.action_dim,
-                                      self.settings.corro, self.generator)
+        return corro.contrastive_loss(
+            self.agent.encoder, e, context, self.obs_dim + self.action_dim, self.settings.corro, self.generator
+        )
 
     def _corro_pretrain_step(self, context: torch.Tensor) -> LossRecord:
         """A step of CORRO's first stages: the CVAE's loss steps the CVAE, or InfoNCE steps E1; nothing else
@@ -433,14 +500,28 @@ class CSROTrainer:
         enc.steps += 1
         zero, zeros = torch.zeros((), device=self.device), torch.zeros(1, 1, device=self.device)
         return LossRecord(
-            z_loss=loss.detach(), club_loss=zero, club_model_loss=zero, qf_loss=zero, vf_loss=zero, policy_loss=zero,
-            dual_critic_loss=zero, q_predictions=zeros, v_predictions=zeros, log_pis=zeros, policy_mu=zeros,
-            policy_log_std=zeros, alpha=self.alpha.detach().reshape(1), div_estimate=torch.zeros(1, device=self.device),
-            z_mean=enc.aggregate(e).detach(), z_std=e.detach()[0].std(dim=0).mean(),
-            **self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(), rows=None, critic_rows=None)))
+            z_loss=loss.detach(),
+            club_loss=zero,
+            club_model_loss=zero,
+            qf_loss=zero,
+            vf_loss=zero,
+            policy_loss=zero,
+            dual_critic_loss=zero,
+            q_predictions=zeros,
+            v_predictions=zeros,
+            log_pis=zeros,
+            policy_mu=zeros,
+            policy_log_std=zeros,
+            alpha=self.alpha.detach().reshape(1),
+            div_estimate=torch.zeros(1, device=self.device),
+            z_mean=enc.aggregate(e).detach(),
+            z_std=e.detach()[0].std(dim=0).mean(),
+            **self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(), rows=None, critic_rows=None)),
+        )
 
-    def _update_critics(self, batch: RLBatch, z_rows: torch.Tensor,
-                        target_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _update_critics(
+        self, batch: RLBatch, z_rows: torch.Tensor, target_v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Q1, Q2 step on L_Q (loss 4). With `allow_backward_z`, `z_rows` carries the encoder's graph and
         L_Q's gradient is added to the encoder's too (its step follows in `train_step`)."""
         s = self.settings
@@ -472,17 +553,27 @@ class CSROTrainer:
         """Policy step (loss 6); Q and c are constants in it (`frozen`)."""
         s = self.settings
         penalty = self.alpha.detach() * d_hat if d_hat is not None else None
-        loss = losses.policy_loss(pi.log_prob, min_q_new, pi.mean, pi.log_std, mean_reg=s.policy_mean_reg_weight,
-                                  std_reg=s.policy_std_reg_weight, max_entropy=s.max_entropy, penalty=penalty,
-                                  pre_tanh=pi.pre_tanh, pre_activation_reg=s.policy_pre_activation_weight)
+        loss = losses.policy_loss(
+            pi.log_prob,
+            min_q_new,
+            pi.mean,
+            pi.log_std,
+            mean_reg=s.policy_mean_reg_weight,
+            std_reg=s.policy_std_reg_weight,
+            max_entropy=s.max_entropy,
+            penalty=penalty,
+            pre_tanh=pi.pre_tanh,
+            pre_activation_reg=s.policy_pre_activation_weight,
+        )
         self.policy_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.agent.policy.parameters()))
         self.policy_opt.step()
         return loss.detach()
 
     # ---- the step -----------------------------------------------------------------------------
-    def train_step(self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch,
-                   extra_c_batches: Sequence[RLBatch] = ()) -> LossRecord:
+    def train_step(
+        self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch, extra_c_batches: Sequence[RLBatch] = ()
+    ) -> LossRecord:
         """One gradient step, the losses of docs/algorithm.md in the reference's order. context: [T, b, C];
         batch fields [T, B, .]; `extra_c_batches` feed the 2nd..c_iter-th dual-critic steps (BRAC only)."""
         s, zero = self.settings, torch.zeros((), device=self.device)
@@ -511,12 +602,24 @@ class CSROTrainer:
             self.alpha_var.copy_(new_alpha)  # in place, so that a captured step (rlkit/torch/graphs.py) updates it too
 
         return LossRecord(
-            z_loss=z_loss, club_loss=club_loss, club_model_loss=club_model_loss, qf_loss=qf_loss, vf_loss=vf_loss,
-            policy_loss=pol_loss, dual_critic_loss=c_loss, q_predictions=q_pred, v_predictions=v_pred,
-            log_pis=pi.log_prob.detach(), policy_mu=pi.mean.detach(), policy_log_std=pi.log_std.detach(),
+            z_loss=z_loss,
+            club_loss=club_loss,
+            club_model_loss=club_model_loss,
+            qf_loss=qf_loss,
+            vf_loss=vf_loss,
+            policy_loss=pol_loss,
+            dual_critic_loss=c_loss,
+            q_predictions=q_pred,
+            v_predictions=v_pred,
+            log_pis=pi.log_prob.detach(),
+            policy_mu=pi.mean.detach(),
+            policy_log_std=pi.log_std.detach(),
             alpha=self.alpha.detach().reshape(1),
             div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
-            z_mean=lat.z.detach(), z_std=lat.e.detach()[0].std(dim=0).mean(), **self._spread(lat))
+            z_mean=lat.z.detach(),
+            z_std=lat.e.detach()[0].std(dim=0).mean(),
+            **self._spread(lat),
+        )
 
     @torch.no_grad()
     def _spread(self, lat: Latents) -> dict[str, torch.Tensor]:
@@ -526,7 +629,9 @@ class CSROTrainer:
             nan = torch.full((), float("nan"), device=self.device)
             return {"z_across": nan, "z_spread_ratio": nan}
         var = lat.e_var
-        halves = [self.agent.aggregate(lat.e[:, part], None if var is None else var[:, part])
-                  for part in (slice(0, h), slice(h, 2 * h))]
+        halves = [
+            self.agent.aggregate(lat.e[:, part], None if var is None else var[:, part])
+            for part in (slice(0, h), slice(h, 2 * h))
+        ]
         across, ratio = task_spread(lat.z.detach(), *halves)
         return {"z_across": across, "z_spread_ratio": ratio}

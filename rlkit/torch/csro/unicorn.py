@@ -5,6 +5,7 @@ The encoder (CSRO's, z the mean of its embeddings) learns from a decoder that pr
 stepped with the encoder by one optimiser, as UNICORN's `finetune_encoder_decoder_optimizer`. The
 actor-critic sees sg(z). UNICORN_SUP is the CLASSIFIER objective without CLUB and lives in the trainer.
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,20 +27,32 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.net(torch.cat([z, obs, actions], dim=-1))
-        return out[..., :self.obs_dim], out[..., self.obs_dim:]
+        return out[..., : self.obs_dim], out[..., self.obs_dim :]
 
 
-def decoder_loss(delta_pred: torch.Tensor, reward_pred: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor,
-                 rewards: torch.Tensor) -> torch.Tensor:
+def decoder_loss(
+    delta_pred: torch.Tensor,
+    reward_pred: torch.Tensor,
+    obs: torch.Tensor,
+    next_obs: torch.Tensor,
+    rewards: torch.Tensor,
+) -> torch.Tensor:
     """UNICORN-SS's reconstruction term with squared errors:
     mean((delta_pred - (s' - s))^2) + mean((reward_pred - r)^2), each mean over rows and dims.
     delta_pred, obs, next_obs: [N, S]; reward_pred, rewards: [N, 1]."""
     return ((delta_pred - (next_obs - obs)) ** 2).mean() + ((reward_pred - rewards) ** 2).mean()
 
 
-def self_supervised_loss(decoder: Decoder, z: torch.Tensor, task_ids: torch.Tensor, obs: torch.Tensor,
-                         actions: torch.Tensor, rewards: torch.Tensor, next_obs: torch.Tensor,
-                         beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+def self_supervised_loss(
+    decoder: Decoder,
+    z: torch.Tensor,
+    task_ids: torch.Tensor,
+    obs: torch.Tensor,
+    actions: torch.Tensor,
+    rewards: torch.Tensor,
+    next_obs: torch.Tensor,
+    beta: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """UNICORN-SS's encoder loss decoder_loss + beta * FOCAL metric(z), and the decoder term alone (logged).
     z: [T, L] with the encoder's graph; the transitions [T * B, .] are the step's RL batch, B rows per task."""
     z_rows = z.repeat_interleave(obs.shape[0] // z.shape[0], dim=0)

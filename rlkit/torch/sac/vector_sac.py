@@ -11,6 +11,7 @@ pytorch_sac's initialisation (orthogonal weights, zero biases, for actor and cri
 exact tanh log-det 2 (log 2 - u - softplus(-2u)). The meta-learner of stage 2 uses rlkit's
 initialisation and log(1 - a^2 + 1e-6) instead: the two stages differ in the reference too.
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,7 +49,7 @@ class SACParams:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
     @staticmethod
-    def from_dict(d: dict) -> "SACParams":
+    def from_dict(d: dict) -> SACParams:
         return SACParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
@@ -79,10 +80,13 @@ class VectorSAC(nn.Module):
         init_gens = [torch_generator(seed, "behaviour_init") for _ in range(n_tasks)]  # every task alike, as above
         actor_hidden = [params.actor_hidden_dim] * params.actor_hidden_depth
         critic_hidden = [params.critic_hidden_dim] * params.critic_hidden_depth
-        self.actor = EnsembleMLP(n_tasks, [obs_dim, *actor_hidden, 2 * action_dim], generators=init_gens, init="orthogonal")
+        self.actor = EnsembleMLP(
+            n_tasks, [obs_dim, *actor_hidden, 2 * action_dim], generators=init_gens, init="orthogonal"
+        )
         # critic member q * n + i is Q_{q+1} of task i
-        self.critic = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *critic_hidden, 1], generators=init_gens + init_gens,
-                                  init="orthogonal")
+        self.critic = EnsembleMLP(
+            2 * n_tasks, [obs_dim + action_dim, *critic_hidden, 1], generators=init_gens + init_gens, init="orthogonal"
+        )
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.full((n_tasks, 1, 1), float(torch.tensor(params.init_temperature).log())))
         self.to(device)
