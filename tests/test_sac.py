@@ -497,3 +497,21 @@ def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     report = check_dataset(tmp_path)
     assert len(report.problems) == 1 and "is an interrupted stage-1 task" in report.problems[0]
     assert "checkpoints [100] written so far" in report.problems[0] and "another stage-1 run" not in report.problems[0]
+
+
+def test_a_finished_group_drops_its_state_and_a_killed_write_of_it(tmp_path):
+    """A SIGKILL inside the atomic write of a group's state leaves `.NAME.*.tmp` beside it; once the group is
+    complete both go, and the folder with them, unless another group's state is still in it."""
+    from rlkit.behaviour.generate import drop_resume_state, resume_file
+
+    mine, other = resume_file(tmp_path, [0, 1]), resume_file(tmp_path, [2, 3])
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"state")
+    (mine.parent / f".{mine.name}.abc123.tmp").write_bytes(b"half a state")
+    drop_resume_state(mine)
+    assert not mine.parent.exists()
+    mine.parent.mkdir()
+    other.write_bytes(b"state")
+    (mine.parent / f".{mine.name}.xyz.tmp").write_bytes(b"half")
+    drop_resume_state(mine)
+    assert sorted(p.name for p in mine.parent.iterdir()) == [other.name]

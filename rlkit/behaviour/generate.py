@@ -141,6 +141,17 @@ def _load_state(path: Path, mmap: bool = False) -> dict[str, Any]:
 RESUME_DIR = "stage1_resume"  # DATA_DIR/stage1_resume/: the saved states of part-trained task groups
 
 
+def drop_resume_state(path: Path) -> None:
+    """Remove a finished group's saved state, with the temporary file of a write of it that a kill cut short
+    (`atomic_write`'s `.NAME.*.tmp`; no other process writes this group's state), then the folder once no other
+    group's state is in it."""
+    path.unlink(missing_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
 def resume_file(data_dir: Path, tasks: list[int]) -> Path:
     """Where the state of the group of `tasks` is saved after each of its checkpoints (removed when it is complete)."""
     contiguous = tasks == list(range(tasks[0], tasks[-1] + 1))
@@ -425,9 +436,7 @@ class TaskGroup:
         for i in range(len(self.tasks)):
             self._write_meta(i, complete=True)
         if self.resume_path is not None:
-            self.resume_path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # the folder goes once no other group's state is in it
-                self.resume_path.parent.rmdir()
+            drop_resume_state(self.resume_path)
 
     def state(self) -> dict[str, Any]:
         """All that the rest of training depends on, at any step between two steps of `run`: the SACs with
