@@ -55,6 +55,7 @@ def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     for section in (
         "## Table 1: context shift",
         "## Fig. 3: learning curves",
+        "## Table 2: each baseline with its own protocol and with Np collection",
         "## Fig. 4: ablation",
         "## Per-seed final returns",
     ):
@@ -79,6 +80,14 @@ def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     assert float(mean_std[1]) == pytest.approx(np.mean(finals), abs=0.006)
     assert float(mean_std[2]) == pytest.approx(np.std(finals, ddof=1), abs=0.006)
     assert len(_table_rows(md, "## Fig. 4: ablation")) == 4
+    table2 = _table_rows(md, "## Table 2: each baseline with its own protocol and with Np collection")
+    mean_of = {(r[0], r[1]): r[2].split(" ±")[0] for r in table1}  # Table 1's mean returns
+    assert [r[0] for r in table2] == ["FOCAL"]
+    assert [c.split(" (")[0] for c in table2[0][1:]] == [
+        mean_of["FOCAL", "online, prior context"],
+        mean_of["FOCAL", "online, non-prior (Np)"],
+        mean_of["CSRO", "online, non-prior (Np)"],
+    ]
     assert "paper" in md.split("## Fig. 3")[0] and "ordering" in md
 
 
@@ -227,3 +236,21 @@ def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
         specs["FOCAL_REPLACE"].out_dir.name == "seed0"
         and specs["FOCAL_REPLACE"].out_dir.parent.name == "tiny-FOCAL_REPLACE"
     )
+
+
+def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro():
+    """Table 2's form from known finals: a baseline's online-prior and Np returns beside CSRO's Np return."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table2_markdown
+
+    def frames(values):  # one progress.csv per seed, one row each: offline, online-prior, Np returns
+        return [
+            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
+        ]
+
+    runs = {"CSRO": frames([(-5, -9, -6), (-5, -9, -8)]), "FOCAL": frames([(-5, -15, -12), (-5, -13, -14)])}
+    table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
+    lines = table2_markdown(table)
+    assert lines[2].startswith("| FOCAL | -14.00 (") and "| -13.00 (" in lines[2] and lines[2].count("| -7.00 (") == 1
+    assert len(lines) == 3 and table2_markdown(final_table({"CSRO": runs["CSRO"]}, 1, Reference(-4.0, -20.0))) is None

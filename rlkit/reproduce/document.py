@@ -12,7 +12,14 @@ from rlkit.report import reference_returns
 from rlkit.reproduce.figures import plot_ablation, plot_curves
 from rlkit.reproduce.plan import PROFILES, RunSpec
 from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, table1_paragraph
-from rlkit.reproduce.tables import ablation, ablation_markdown, final_table, load_runs, table1_markdown
+from rlkit.reproduce.tables import (
+    ablation,
+    ablation_markdown,
+    final_table,
+    load_runs,
+    table1_markdown,
+    table2_markdown,
+)
 
 
 def write_report(profile: str, specs: list[RunSpec], results: Path, command: str) -> Path:
@@ -60,6 +67,16 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
             curves_paragraph(table),
         ]
     )
+    table2 = table2_markdown(table)
+    if table2 is not None:
+        lines += [
+            "",
+            "## Table 2: each baseline with its own protocol and with Np collection",
+            "",
+            *table2,
+            "",
+            "Returns (mean over seeds), with the IQM normalised score and its 95% interval in brackets.",
+        ]
     cells = ablation(table)
     if cells is not None:
         bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"point-robot, {profile}: min-MI x Np ablation")

@@ -78,6 +78,26 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
     return out
 
 
+def table2_markdown(table: pd.DataFrame) -> list[str] | None:
+    """Table 2's form: each baseline with its own online protocol (context collected from the prior) next to the
+    same baseline with CSRO's non-prior (Np) collection, against CSRO with Np; returns (mean over seeds) with
+    the normalised IQM score and its interval. None without CSRO or without a baseline."""
+    methods = [m for m in dict.fromkeys(table.method) if m != "CSRO"]
+    if "CSRO" not in set(table.method) or not methods:
+        return None
+
+    def cell(method: str, protocol: str) -> str:
+        c = _cell(table, method, protocol)
+        return f"{c['mean']:.2f} ({c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)})"
+
+    out = [
+        "| baseline | its own protocol: online, prior context | with Np collection | CSRO with Np |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| {m} | {cell(m, 'online')} | {cell(m, 'np')} | {cell('CSRO', 'np')} |" for m in methods]
+    return out
+
+
 def ablation(table: pd.DataFrame) -> dict[str, pd.Series] | None:
     """Fig. 4's cells, from the CSRO (CLUB on) and FOCAL (CLUB off) runs."""
     if not {"CSRO", "FOCAL"} <= set(table.method):
