@@ -72,7 +72,10 @@ def main(
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     specs = run_specs(profile, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None)
     states = [check_existing(s) for s in specs]  # every folder checked before anything trains
-    todo = [s for s, state in zip(specs, states) if state != "finished"]
+    # seed-major: a reproduction stopped part-way has every method on its first seeds, not some methods on all
+    todo = sorted(
+        (s for s, state in zip(specs, states) if state != "finished"), key=lambda s: (s.seed, METHODS.index(s.method))
+    )
     command = f"python -m rlkit.reproduce {env} --profile {profile} --seeds {seeds} --methods {methods}"
     if report_only:
         missing = [f"{s.method} seed {s.seed}" for s in todo]
