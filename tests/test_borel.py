@@ -22,7 +22,7 @@ from rlkit.eval.recurrent import (
     online_prior_context_recurrent,
 )
 from rlkit.experiment import MetaTrainer, prepare
-from rlkit.logging import VAE_COLUMNS
+from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
 from rlkit.torch.csro import borel
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
 from tests.conftest import ROOT, TINY_CONFIG
@@ -434,6 +434,9 @@ def test_belief_spread_by_hand():
     across, ratio = belief_spread(final, torch.tensor([0, 0, 1, 1]))
     within = math.sqrt(((0 - 2) ** 2 + (10 - 14) ** 2) / 2) / 2
     assert across.item() == pytest.approx(5.5) and ratio.item() == pytest.approx(5.5 / within)
+    # a belief blind to its task (the same after every sequence): the guard's warning fires
+    same = belief_spread(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]))
+    assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(same[0]), float(same[1])))))
 
 
 # ---- the keys it reads ----------------------------------------------------------------------------------------
