@@ -538,3 +538,16 @@ def test_tiny_run_of_both_stages_and_resume_in_the_vae_stage(tiny_data, tmp_path
         df.drop(columns=[c for c in df.columns if "Time" in c]),
         (d := pd.read_csv(stopped / "progress.csv")).drop(columns=[c for c in d.columns if "Time" in c]),
     )
+
+
+@pytest.mark.parametrize("brac", [False, True])
+def test_the_learners_step_is_capture_safe(brac):
+    """BOREL's step on hyper-states reads nothing on the host (as every other method's, tests/test_graphs.py)."""
+    from rlkit.torch import graphs
+
+    tr = make_trainer(use_brac=brac)
+    s = hyper_inputs(tr)
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    s = hyper_inputs(tr, seed=1)
+    with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
+        tr.train_step(s.tasks, s.context, s.batch, s.extra)

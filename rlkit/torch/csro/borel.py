@@ -207,6 +207,16 @@ class BeliefEncoder(nn.Module):
         return self.hidden_states(actions[:, None], rewards[:, None], next_obs[:, None], h)[:, 1]
 
 
+def _first_layer(layer: nn.Linear, parts: list[torch.Tensor]) -> torch.Tensor:
+    """relu(layer(cat(parts))) for parts that only broadcast together: the weight's column blocks apply to each
+    part, and the sums broadcast (a belief [N, T+1, 1, L] against steps [N, 1, T, D] without expanding either)."""
+    out, start = layer.bias, 0
+    for x in parts:
+        out = out + F.linear(x, layer.weight[:, start : start + x.shape[-1]])
+        start += x.shape[-1]
+    return F.relu(out)
+
+
 class RewardDecoder(nn.Module):
     """BOReL's `RewardDecoder` (deterministic): (z, ReLU embedding of s'[, of a, of s]) -> [32, 32] ReLU -> r."""
 
@@ -220,11 +230,12 @@ class RewardDecoder(nn.Module):
         self.out = _linear(sizes[-1], 1, generator)
 
     def forward(self, z, next_obs, obs=None, actions=None) -> torch.Tensor:
+        """Inputs [..., .] that broadcast together (see `_first_layer`)."""
         parts = [z, F.relu(self.state_embed(next_obs))]
         if self.reads_sa:
             parts += [F.relu(self.action_embed(actions)), F.relu(self.state_embed(obs))]
-        h = torch.cat(parts, dim=-1)
-        for layer in self.layers:
+        h = _first_layer(self.layers[0], parts)
+        for layer in self.layers[1:]:
             h = F.relu(layer(h))
         return self.out(h)
 
@@ -241,8 +252,9 @@ class StateDecoder(nn.Module):
         self.out = _linear(sizes[-1], obs_dim, generator)
 
     def forward(self, z, obs, actions) -> torch.Tensor:
-        h = torch.cat([z, F.relu(self.state_embed(obs)), F.relu(self.action_embed(actions))], dim=-1)
-        for layer in self.layers:
+        """Inputs [..., .] that broadcast together (see `_first_layer`)."""
+        h = _first_layer(self.layers[0], [z, F.relu(self.state_embed(obs)), F.relu(self.action_embed(actions))])
+        for layer in self.layers[1:]:
             h = F.relu(layer(h))
         return self.out(h)
 
@@ -266,14 +278,9 @@ class BeliefVAE(nn.Module):
         s, a, r, s2 = flat.obs, flat.actions, flat.rewards, flat.next_obs
         mu, logvar = self.encoder(a, r, s2)
         z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=generator, device=mu.device)
-        N = z.shape[0]
-        zz = z[:, :, None].expand(N, T + 1, T, z.shape[-1])
-
-        def each(x):  # [N, T, D] -> [N, T+1, T, D]: every belief decodes every step
-            return x[:, None].expand(N, T + 1, T, x.shape[-1])
-
-        reward_pred = self.reward_decoder(zz, each(s2), each(s), each(a))
-        state_pred = self.state_decoder(zz, each(s), each(a)) if self.state_decoder is not None else None
+        zz = z[:, :, None]  # [N, T+1, 1, L] against the steps [N, 1, T, .]: every belief decodes every step
+        reward_pred = self.reward_decoder(zz, s2[:, None], s[:, None], a[:, None])
+        state_pred = self.state_decoder(zz, s[:, None], a[:, None]) if self.state_decoder is not None else None
         return elbo_terms(
             reward_pred, r, flat.mask, mu, logvar, kl_weight, state_pred, s2 if state_pred is not None else None
         )
