@@ -2,8 +2,8 @@
 
     python benchmarks/paper_cost.py [--envs point-robot,cheetah-vel] [--reps 3] [--markdown FILE]
 
-For every env config in configs/ (the reference's settings): stage 1's and stage 2's matmul FLOPs
-counted as `rlkit.budget` counts them (one real update at the config's sizes, times the number of
+For every env of `rlkit.reproduce` at its `paper` profile (the reference's settings): stage 1's and
+stage 2's matmul FLOPs counted as `rlkit.budget` counts them (one real update at the config's sizes, times the number of
 updates), this machine's measured time of one stage-1 SAC update (one task), one env step and one
 stage-2 training step, their extrapolation to the whole run on this CPU, and an estimate of the
 same on one H100/H200 GPU. The GPU figures are estimates, not measurements: they scale the GPU
@@ -174,19 +174,16 @@ def table(costs: list[EnvCost], probe: float) -> str:
 
 
 @click.command()
-@click.option("--envs", default=None, help="comma-separated env names (default: every configs/*.json)")
+@click.option("--envs", default=None, help="comma-separated env names (default: every env of rlkit.reproduce)")
 @click.option("--reps", default=3, show_default=True, help="timed repetitions per measurement (median)")
 @click.option("--markdown", "markdown", default=None, type=click.Path(), help="also write the table to this file")
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
     from rlkit.fileio import atomic_write_text
+    from rlkit.reproduce.plan import ENV_CONFIGS, profile
     from rlkit.torch.flops import MatmulProbe
 
-    configs = sorted((ROOT / "configs").glob("*.json"))
-    if envs:
-        wanted = set(envs.split(","))
-        import json
-
-        configs = [p for p in configs if json.loads(p.read_text())["env_name"] in wanted]
+    names = envs.split(",") if envs else list(ENV_CONFIGS)
+    configs = [ROOT / profile(name, "paper").config for name in names]  # an unknown env lists the valid ones
     costs = []
     for path in configs:
         c = env_cost(path, reps)

@@ -13,6 +13,7 @@ from that spread, and the bar is held to the seeds' mean and worst, not to one r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,12 @@ PROTOCOLS = {p.name: p.column for p in META_TEST_PROTOCOLS}
 
 @dataclass
 class Reference:
+    """The two ends of the normalised score: `oracle` is its top (score 1), the scripted oracle's return or,
+    for a family without one, the best behaviour return of the data (`top` says which); `random` its bottom."""
+
     oracle: float
     random: float
+    top: str = "oracle (scripted)"
 
     def score(self, r: np.ndarray | float) -> np.ndarray | float:
         return (r - self.random) / (self.oracle - self.random)
@@ -85,6 +90,45 @@ def reference_returns(run: Path) -> Reference | None:
         float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
         float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])),
     )
+
+
+BEST_BEHAVIOUR = "best behaviour checkpoint of the data (no oracle for this family)"
+
+
+def data_reference(run: Path) -> Reference:
+    """`reference_returns` where the family has an oracle; otherwise the top is the data's best behaviour: per
+    held-out task, the best checkpoint's mean deterministic-episode return (scored as the run scores rewards),
+    averaged over the tasks. It says how well the data's best policy did, not what is possible."""
+    ref = reference_returns(run)
+    if ref is not None:
+        return ref
+    from rlkit.behaviour.generate import mean_return
+    from rlkit.data.dataset import task_dirs
+    from rlkit.data.meta import read_task_meta
+    from rlkit.data.npz import read_checkpoint
+
+    cfg = config_from_variant(read_variant(run))
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    reward_fn = scored_reward_fn(cfg, env)
+    _, test = train_eval_split(cfg)
+    dirs = dict(task_dirs(cfg.algo_params.data_dir, "the run's behaviour data"))
+    best = []
+    for t in test:
+        if t not in dirs:
+            raise UserError(
+                f"task {t} has no folder in {cfg.algo_params.data_dir!r}: expected the run's data, whose best "
+                "behaviour is the top of the score for a family without an oracle"
+            )
+        returns = []
+        for c in (read_task_meta(dirs[t]) or {}).get("checkpoints", []):
+            trajs = read_checkpoint(dirs[t], c, "eval", missing_ok=True)
+            if trajs is not None and reward_fn is not None:
+                trajs = dataclasses.replace(trajs, rewards=reward_fn(trajs.rewards))
+            returns.append(mean_return(trajs))
+        best.append(np.nanmax(returns))
+    episodes = max(10, 4000 // env.max_episode_steps)  # 200 for the point robots, 20 for the 200-step bodies
+    rand = float(np.mean([random_return(env, t, episodes=episodes, reward_fn=reward_fn) for t in test]))
+    return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR)
 
 
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:

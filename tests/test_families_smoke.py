@@ -27,28 +27,17 @@ CONFIGS = {
 
 
 def tiny_config(name: str, work) -> str:
-    """The family's shipped config (BRAC, context, weights kept) shrunk to seconds."""
-    cfg = json.loads((ROOT / "configs" / CONFIGS[name]).read_text())
-    assert cfg["env_name"] == name
-    cfg.update(n_train_tasks=1, n_eval_tasks=1, interpolation=False, latent_size=4, net_size=32)
-    cfg["env_params"].update(n_tasks=2, max_episode_steps=50)
-    cfg["algo_params"].update(
-        meta_batch=1,
-        batch_size=32,
-        num_iterations=2,
-        num_train_steps_per_itr=5,
-        num_evals=1,
-        num_steps_per_eval=100,
-        embedding_batch_size=32,
-        embedding_mini_batch_size=32,
-        max_path_length=50,
-        train_epoch=[100, 300, 100],
-        eval_epoch=[100, 300, 100],
-        n_trj=2,
-        data_dir=f"./offline_dataset/{name}-tiny",
-    )
+    """The family's shipped config (BRAC, context, weights kept) shrunk to seconds: the reproduction's tiny
+    profile, written out as a file for the CLIs."""
+    from rlkit.config import load_config
+    from rlkit.reproduce.plan import profile
+
+    p = profile(name, "tiny")
+    assert p.config == f"configs/{CONFIGS[name]}"
+    cfg = load_config(ROOT / p.config, p.overrides)
+    assert cfg.env_name == name
     path = work / f"{name}-tiny.json"
-    path.write_text(json.dumps(cfg))
+    path.write_text(json.dumps(cfg.to_dict()))
     return str(path)
 
 

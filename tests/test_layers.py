@@ -13,6 +13,7 @@ LAYERS = {
     "rlkit.fileio": 0,
     "rlkit.stats": 0,
     "rlkit.seeding": 0,
+    "rlkit.switch": 0,
     "rlkit.config": 1,
     "configs": 1,
     "rlkit.cli": 1,

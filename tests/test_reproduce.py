@@ -108,7 +108,7 @@ def test_rerun_skips_finished_runs(reproduced):
             "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
             "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL']",
         ),
-        ("--profile", "huge", "unknown profile 'huge': expected one of ['demo', 'paper', 'tiny']"),
+        ("--profile", "huge", "unknown profile 'huge' for point-robot: expected one of ['demo', 'paper', 'tiny']"),
         ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
         ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),
         ("--seeds", "0,-1", "--seeds '0,-1': -1 is below 0"),
@@ -224,11 +224,12 @@ def test_workers_die_with_their_parent(tiny_data, tmp_path):
 def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
     """A method names its algo_type and settings: FOCAL_REPLACE is FOCAL sampling tasks with replacement, in a
     folder of its own; the like-for-like FOCAL keeps the CSRO reference's sampling."""
-    from rlkit.config import load_config
     from rlkit.reproduce.plan import METHODS, run_specs
 
-    specs = {s.method: s for s in run_specs("tiny", list(METHODS), [0], tmp_path, 1, None, tmp_path / "data")}
-    cfgs = {m: load_config(s.config, s.overrides) for m, s in specs.items()}
+    specs = {
+        s.method: s for s in run_specs("point-robot", "tiny", list(METHODS), [0], tmp_path, 1, None, tmp_path / "data")
+    }
+    cfgs = {m: s.load_config() for m, s in specs.items()}
     assert cfgs["FOCAL_REPLACE"].algo_type == "FOCAL" and cfgs["FOCAL_REPLACE"].algo_params.mb_replace
     assert cfgs["FOCAL"].algo_type == "FOCAL" and not cfgs["FOCAL"].algo_params.mb_replace
     assert all(c.algo_params.data_dir == str(tmp_path / "data") for c in cfgs.values())
@@ -254,3 +255,58 @@ def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro():
     lines = table2_markdown(table)
     assert lines[2].startswith("| FOCAL | -14.00 (") and "| -13.00 (" in lines[2] and lines[2].count("| -7.00 (") == 1
     assert len(lines) == 3 and table2_markdown(final_table({"CSRO": runs["CSRO"]}, 1, Reference(-4.0, -20.0))) is None
+
+
+@pytest.mark.slow
+def test_a_mujoco_family_end_to_end_with_the_data_as_the_top_of_the_score(tmp_path):
+    """The same command on a family without an oracle (cheetah-vel's tiny profile, seconds): the report's top
+    reference is the best behaviour checkpoint of the held-out task's data, and its numbers are the runs'."""
+    from rlkit.behaviour.curves import behaviour_returns
+
+    args = ["-m", "rlkit.reproduce", "cheetah-vel", "--profile", "tiny", "--seeds", "0", "--methods", "CSRO,FOCAL"]
+    args += ["--out", str(tmp_path / "out"), "--results", str(tmp_path / "results")]
+    proc = run_cli(args, cwd=tmp_path)
+    assert "2 runs: 0 finished, 0 to resume, 2 new" in proc.stdout
+    md = (tmp_path / "results" / "cheetah-vel-tiny.md").read_text()
+    assert (
+        md.startswith("# cheetah-vel, tiny profile")
+        and (tmp_path / "results" / "cheetah-vel-tiny-curves.png").is_file()
+    )
+    # tiny split: task 0 trains, task 1 is held out; its best checkpoint's deterministic return is the top
+    data = behaviour_returns(tmp_path / "offline_dataset" / "cheetah-vel-tiny")
+    top = data[data.task == 1].deterministic_return.max()
+    row = next(r for r in _table_rows(md, "## Table 1: context shift") if r[0].startswith("best behaviour"))
+    assert float(row[2]) == pytest.approx(top, abs=0.006) and row[3] == "1"
+    rows = {(r[0], r[1]): r for r in _table_rows(md, "## Per-seed final returns")}
+    df = pd.read_csv(tmp_path / "out" / "cheetah-vel" / "tiny-FOCAL" / "seed0" / "progress.csv")
+    from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS
+
+    for key, col in RETURN_COLUMNS.items():
+        assert float(rows[("FOCAL", PROTOCOL_BY_KEY[key].label)][2]) == pytest.approx(df[col].iloc[-1], abs=0.006)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "env,profile,message",
+    [
+        ("cheetah-vel", "demo", "unknown profile 'demo' for cheetah-vel: expected one of ['paper', 'tiny']"),
+        ("cheetah-slow", "tiny", "unknown env 'cheetah-slow': expected one of ['point-robot', 'sparse-point-robot'"),
+    ],
+)
+def test_unknown_env_or_profile_lists_the_valid_ones(tmp_path, env, profile, message):
+    proc = run_cli(
+        ["-m", "rlkit.reproduce", env, "--profile", profile, "--out", str(tmp_path)], cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_every_shipped_config_is_an_env_of_the_reproduction():
+    """An env is data: each configs/*.json is one entry of the table, with its paper and tiny profiles."""
+    from rlkit.reproduce.plan import ENV_CONFIGS, profiles
+
+    shipped = {json.loads(p.read_text())["env_name"]: f"configs/{p.name}" for p in (ROOT / "configs").glob("*.json")}
+    assert shipped == ENV_CONFIGS
+    for env in ENV_CONFIGS:
+        table = profiles(env)
+        assert {"paper", "tiny"} <= set(table) and table["paper"].config == ENV_CONFIGS[env]

@@ -423,14 +423,14 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
         "util_params": {"exp_name": "r", "base_log_dir": str(tmp_path / "out")},
     }
     with pytest.raises(UserError, match=r"tasks \[1\] differ"):
-        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
+        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
     overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
-    assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None)) == "finished"
+    assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None)) == "finished"
     (run / "dataset.json").write_text("{not json")
     with pytest.raises(
         UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"
     ):
-        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), overrides, run, 1, None))
+        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
 
 
 @pytest.mark.slow

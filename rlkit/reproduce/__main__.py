@@ -10,15 +10,20 @@ from pathlib import Path
 import click
 
 from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
-from rlkit.config import REPO_ROOT, load_config
 from rlkit.errors import UserError
 from rlkit.reproduce.document import write_report
-from rlkit.reproduce.plan import ENVS, METHODS, PROFILES, check_existing, run_specs, train_one
+from rlkit.reproduce.plan import ENVS, METHODS, check_existing, profile, profiles, run_specs, train_one
 
 
 @click.command()
 @click.argument("env")
-@click.option("--profile", default="demo", show_default=True, help=f"one of {list(PROFILES)}")
+@click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    help="the env's profile (default: its CPU-sized results profile where it has one, else paper): "
+    + "; ".join(f"{e}: {', '.join(profiles(e))}" for e in ENVS),
+)
 @click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
 @click.option(
     "--methods",
@@ -40,7 +45,7 @@ from rlkit.reproduce.plan import ENVS, METHODS, PROFILES, check_existing, run_sp
 @click.option("--report-only", is_flag=True, help="write the report from the finished runs; train nothing")
 def main(
     env: str,
-    profile: str,
+    profile_name: str | None,
     seeds: str,
     methods: str,
     gpu: int | None,
@@ -55,34 +60,35 @@ def main(
     """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
     if env not in ENVS:
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
-    if profile not in PROFILES:
-        raise UserError(f"unknown profile {profile!r}: expected one of {list(PROFILES)}")
+    profile_name = profile_name or next(iter(profiles(env)))
+    p = profile(env, profile_name)
     seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
     method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
     if threads is not None and threads < 1:
         raise UserError(f"--threads {threads}: expected >= 1")
-    p = PROFILES[profile]
     from rlkit.torch import graphs
 
     graphs.request_capture(capture)
     device = select_device(gpu)
-    print(f"reproduce {env} --profile {profile}: device {device} ({graphs.describe(graphs.capture_on(), device)})")
+    print(f"reproduce {env} --profile {profile_name}: device {device} ({graphs.describe(graphs.capture_on(), device)})")
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-    specs = run_specs(profile, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None)
+    specs = run_specs(
+        env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
+    )
     states = [check_existing(s) for s in specs]  # every folder checked before anything trains
     # seed-major: a reproduction stopped part-way has every method on its first seeds, not some methods on all
     todo = sorted(
         (s for s, state in zip(specs, states) if state != "finished"), key=lambda s: (s.seed, METHODS.index(s.method))
     )
-    command = f"python -m rlkit.reproduce {env} --profile {profile} --seeds {seeds} --methods {methods}"
+    command = f"python -m rlkit.reproduce {env} --profile {profile_name} --seeds {seeds} --methods {methods}"
     if report_only:
         missing = [f"{s.method} seed {s.seed}" for s in todo]
         if missing:
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
     else:
-        cfg = load_config(REPO_ROOT / p.config, specs[0].overrides)
+        cfg = specs[0].load_config()
         from rlkit.behaviour import generate, load_sac_config
 
         n = cfg.env_params.n_tasks
@@ -108,7 +114,7 @@ def main(
             ) as pool:
                 for line in pool.map(train_one, todo):
                     print(line, flush=True)
-    path = write_report(profile, specs, Path(results), command)
+    path = write_report(env, profile_name, specs, Path(results), command)
     print(f"wrote {path}")
 
 

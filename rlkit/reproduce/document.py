@@ -1,17 +1,22 @@
-"""The report, docs/results/point-robot-<profile>.md: the tables, their paragraphs and the figures,
+"""The report, docs/results/<env>-<profile>.md: the tables, their paragraphs and the figures,
 put together from the finished runs' progress.csv."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.report import reference_returns
+from rlkit.report import data_reference
 from rlkit.reproduce.figures import plot_ablation, plot_curves
-from rlkit.reproduce.plan import PROFILES, RunSpec
-from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, table1_paragraph
+from rlkit.reproduce.plan import RunSpec, profile
+from rlkit.reproduce.prose import (
+    PAPER_TABLE1,
+    ablation_paragraph,
+    curves_paragraph,
+    paper_row_sentence,
+    table1_paragraph,
+)
 from rlkit.reproduce.tables import (
     ablation,
     ablation_markdown,
@@ -22,29 +27,27 @@ from rlkit.reproduce.tables import (
 )
 
 
-def write_report(profile: str, specs: list[RunSpec], results: Path, command: str) -> Path:
+def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Path, command: str) -> Path:
     runs = load_runs(specs)
-    p = PROFILES[profile]
-    ref = reference_returns(specs[0].out_dir)
-    if ref is None:
-        raise UserError("the env has no oracle: expected point-robot")
+    p = profile(env, profile_name)
+    ref = data_reference(specs[0].out_dir)
     table = final_table(runs, p.final_iterations, ref)
     results.mkdir(parents=True, exist_ok=True)
-    stem = f"point-robot-{profile}"
-    curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"point-robot, {profile} profile")
+    stem = f"{env}-{profile_name}"
+    curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"{env}, {profile_name} profile")
     seeds = sorted({s.seed for s in specs})
     frames0 = next(iter(runs.values()))
     steps = int(frames0[0]["Number of train steps total"].iloc[-1])
     lines = (
         [
-            f"# Point-robot, {profile} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code",
+            f"# {env}, {profile_name} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code",
             "",
             f"Made by `{command}` ({p.about}). Methods {', '.join(runs)}; seeds {seeds}; {steps:,} gradient steps "
             f"per run. A run's final return is the mean of its last {p.final_iterations} iteration(s); the normalised "
-            f"score is (R − R_random) / (R_oracle − R_random) with the oracle ({ref.oracle:.2f}) and uniform-random "
-            f"({ref.random:.2f}) returns of the held-out tasks. Intervals: IQM with rliable's 95% stratified "
-            f"bootstrap; "
-            "gaps with a 95% Student-t interval over seeds. Every number below is read from the runs' progress.csv.",
+            f"score is (R − R_random) / (R_top − R_random), with R_top the {ref.top} ({ref.oracle:.2f}) and "
+            f"R_random the uniform-random return ({ref.random:.2f}), both on the held-out tasks. Intervals: IQM "
+            "with rliable's 95% stratified bootstrap; gaps with a 95% Student-t interval over seeds. Every number "
+            "below is read from the runs' progress.csv.",
             "",
             "## Table 1: context shift",
             "",
@@ -52,10 +55,9 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
         + table1_markdown(table, ref)
         + [
             "",
-            table1_paragraph(table),
+            table1_paragraph(table, PAPER_TABLE1.get(env, {})),
             "",
-            "The paper's point-robot row: FOCAL −4.4 offline vs −14.9 online, OffPEARL −5.1 vs −17.8, CSRO's Np "
-            "return close to its offline one.",
+            paper_row_sentence(env),
             "",
             "## Fig. 3: learning curves",
             "",
@@ -79,7 +81,7 @@ def write_report(profile: str, specs: list[RunSpec], results: Path, command: str
         ]
     cells = ablation(table)
     if cells is not None:
-        bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"point-robot, {profile}: min-MI x Np ablation")
+        bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"{env}, {profile_name}: min-MI x Np ablation")
         lines += [
             "",
             "## Fig. 4: ablation",

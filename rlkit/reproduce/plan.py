@@ -4,11 +4,13 @@ folder, and training one run (in this process or a pool's)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rlkit.behaviour.settings import default_sac_config
 from rlkit.cli import select_device
 from rlkit.config import REPO_ROOT, load_config
+from rlkit.errors import UserError
 
 # A method of the reproduction: its algo_type and the config overrides that make it that method. Each
 # runs on the same data and learner as the others (docs/algorithm.md, "Baselines"); FOCAL_REPLACE is FOCAL
@@ -34,26 +36,103 @@ class Profile:
     sac_config: str  # stage-1 SAC config name
     final_iterations: int  # a run's final return = mean of its last N iterations
     about: str
+    overrides: dict = field(default_factory=dict)  # on top of `config`, under every method's own overrides
 
 
-PROFILES = {
-    "demo": Profile(
-        "configs/demo/point-robot.json",
-        "demo_point",
-        3,
-        "the demo profile (README 'Faithful settings and the demo profile'): minutes per run on 2 CPU cores",
-    ),
-    "paper": Profile(
-        "configs/point-robot.json",
-        "train_point",
-        3,
-        "the reference's settings (65 x 1000 steps, 2 x 1024 behaviour SAC): meant for a GPU",
-    ),
-    "tiny": Profile(
-        "configs/test/point-robot-tiny.json", "tiny_point", 1, "seconds per run, for the tests: not results"
-    ),
+# Every env with a shipped config: its name (the config's env_name) -> that config, the reference's settings.
+# An env is data: the reproduction's code path is the same for all of them.
+ENV_CONFIGS = {
+    "point-robot": "configs/point-robot.json",
+    "sparse-point-robot": "configs/sparse-point-robot.json",
+    "point-robot-wind": "configs/point-robot-wind.json",
+    "cheetah-vel": "configs/cheetah-vel.json",
+    "cheetah-dir": "configs/cheetah-dir.json",
+    "ant-dir": "configs/ant-dir.json",
+    "ant-goal": "configs/ant-goal.json",
+    "humanoid-dir": "configs/humanoid-dir.json",
+    "hopper-rand-params": "configs/hopper_rand_params.json",
+    "walker-rand-params": "configs/walker_rand_params.json",
+    "sparse-walker-rand-params": "configs/sparse-walker-rand-params.json",
 }
-ENVS = ("point-robot",)
+ENVS = tuple(ENV_CONFIGS)
+
+
+def tiny_overrides(env: str) -> dict:
+    """A shipped config shrunk to seconds (2 tasks, 1 + 1 split, 2 iterations of 5 steps, 32-unit networks),
+    the rest (BRAC, context, loss weights) kept: for tests and smoke runs, never for results."""
+    return {
+        "n_train_tasks": 1,
+        "n_eval_tasks": 1,
+        "interpolation": False,
+        "latent_size": 4,
+        "net_size": 32,
+        "env_params": {"n_tasks": 2, "max_episode_steps": 50},
+        "algo_params": {
+            "meta_batch": 1,
+            "batch_size": 32,
+            "num_iterations": 2,
+            "num_train_steps_per_itr": 5,
+            "num_evals": 1,
+            "num_steps_per_eval": 100,
+            "embedding_batch_size": 32,
+            "embedding_mini_batch_size": 32,
+            "max_path_length": 50,
+            "train_epoch": [100, 300, 100],
+            "eval_epoch": [100, 300, 100],
+            "n_trj": 2,
+            "data_dir": f"./offline_dataset/{env}-tiny",
+        },
+    }
+
+
+# Profiles beyond every env's `paper` and `tiny`: a results profile that fits a CPU, where one has been chosen
+# by measurement (its documentation says every setting that differs from the paper and why).
+EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
+    "point-robot": {
+        "demo": Profile(
+            "configs/demo/point-robot.json",
+            "demo_point",
+            3,
+            "the demo profile (README 'Faithful settings and the demo profile'): minutes per run on 2 CPU cores",
+        ),
+        # the tests' tiny data (tests/conftest.py) is generated from this file
+        "tiny": Profile(
+            "configs/test/point-robot-tiny.json", "tiny_point", 1, "seconds per run, for the tests: not results"
+        ),
+    },
+}
+
+
+def profiles(env: str) -> dict[str, Profile]:
+    """ENV's profiles, the default (a CPU-sized results profile where there is one, else `paper`) first."""
+    if env not in ENV_CONFIGS:
+        raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
+    point = "point-robot" in env
+    base = {
+        "paper": Profile(
+            ENV_CONFIGS[env],
+            default_sac_config(env),
+            3,
+            "the reference's settings (its config and behaviour SAC): meant for a GPU",
+        ),
+        "tiny": Profile(
+            ENV_CONFIGS[env],
+            "tiny_point" if point else "tiny_mujoco",
+            1,
+            "seconds per run, for the tests: not results",
+            tiny_overrides(env),
+        ),
+    }
+    extra = EXTRA_PROFILES.get(env, {})
+    merged = base | extra  # an env's own file may replace a derived profile (point-robot's tiny)
+    return {k: merged[k] for k in [*(k for k in extra if k not in base), *base]}
+
+
+def profile(env: str, name: str) -> Profile:
+    table = profiles(env)
+    if name not in table:
+        raise UserError(f"unknown profile {name!r} for {env}: expected one of {list(table)}")
+    return table[name]
 
 
 @dataclass(frozen=True)
@@ -61,22 +140,33 @@ class RunSpec:
     method: str
     seed: int
     config: str
+    profile_overrides: dict
     overrides: dict
     out_dir: Path
     threads: int
     gpu: int | None
 
+    def load_config(self):
+        return load_config(self.config, self.profile_overrides, self.overrides)
+
 
 def run_specs(
-    profile: str, methods: list[str], seeds: list[int], out: Path, threads: int, gpu: int | None, data_dir: Path | None
+    env: str,
+    profile_name: str,
+    methods: list[str],
+    seeds: list[int],
+    out: Path,
+    threads: int,
+    gpu: int | None,
+    data_dir: Path | None,
 ) -> list[RunSpec]:
-    p = PROFILES[profile]
+    p = profile(env, profile_name)
     specs = []
     for m in methods:
         algo_type, extra = METHOD_SETTINGS[m]
         overrides = {
             "algo_type": algo_type,
-            "util_params": {"exp_name": f"{profile}-{m}", "base_log_dir": str(out)},
+            "util_params": {"exp_name": f"{profile_name}-{m}", "base_log_dir": str(out)},
             "algo_params": dict(extra.get("algo_params", {})),
         }
         if data_dir is not None:
@@ -87,8 +177,9 @@ def run_specs(
                     m,
                     s,
                     str(REPO_ROOT / p.config),
+                    p.overrides,
                     overrides,
-                    out / ENVS[0] / f"{profile}-{m}" / f"seed{s}",
+                    out / env / f"{profile_name}-{m}" / f"seed{s}",
                     threads,
                     gpu,
                 )
@@ -101,7 +192,7 @@ def check_existing(spec: RunSpec) -> str:
     data_dir holds now, is an error naming what differs."""
     from rlkit.run_folder import iterations_done, recorded_data_print
 
-    cfg = load_config(spec.config, spec.overrides)
+    cfg = spec.load_config()
     n = cfg.algo_params.num_iterations
     done = iterations_done(
         spec.out_dir,
@@ -122,7 +213,7 @@ def train_one(spec: RunSpec) -> str:
 
     torch.set_num_threads(spec.threads)
     keep_freed_memory()
-    cfg = load_config(spec.config, spec.overrides)
+    cfg = spec.load_config()
     device = select_device(spec.gpu)
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     with open(spec.out_dir / "console.log", "a", buffering=1) as log:

@@ -11,8 +11,21 @@ import pandas as pd
 from rlkit.logging import RETURN_COLUMNS
 from rlkit.reproduce.tables import _cell, _fmt_ci, gap
 
-# The paper's Table 1, point-robot row (returns): offline vs online-prior context
-PAPER_POINT_ROBOT = {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)}
+# The paper's Table 1 (returns, offline vs online-prior context), per env where the paper gives the row
+PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
+    "point-robot": {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)},
+}
+
+
+def paper_row_sentence(env: str) -> str:
+    row = PAPER_TABLE1.get(env)
+    if row is None:
+        return f"This report has no row of the paper's Table 1 for {env} to compare with."
+    return (
+        f"The paper's {env} row: "
+        + ", ".join(f"{m} {off} offline vs {on} online" for m, (off, on) in row.items())
+        + "; CSRO's Np return close to its offline one."
+    )
 
 
 def context_blind(table: pd.DataFrame, method: str) -> bool:
@@ -22,22 +35,22 @@ def context_blind(table: pd.DataFrame, method: str) -> bool:
     return all(np.allclose(finals[0], f, rtol=0, atol=1e-6) for f in finals[1:])
 
 
-def table1_paragraph(table: pd.DataFrame) -> str:
-    """Which of Table 1's claims the numbers support, and how firmly."""
+def table1_paragraph(table: pd.DataFrame, paper: dict[str, tuple[float, float]]) -> str:
+    """Which of Table 1's claims the numbers support, and how firmly; `paper`: the paper's returns of the env
+    (offline, online-prior) per baseline, where it gives them."""
     methods = list(dict.fromkeys(table.method))
     blind = [m for m in methods if context_blind(table, m)]
     parts = []
-    for m in [m for m in ("FOCAL", "OFFPEARL") if m in methods]:
+    for m in [m for m in methods if m != "CSRO"]:  # the paper's Table 1 has FOCAL and OffPEARL; every baseline here
         if m in blind:
             parts.append(
                 f"{m}'s three protocols give the same return on every seed ({_cell(table, m, 'offline')['mean']:.2f} "
-                "on average): its z does not depend on the context, so there is no context shift to measure, "
-                f"and its offline return is far from the paper's ({PAPER_POINT_ROBOT[m][0]}); this baseline "
-                "is not reproduced at this profile."
+                "on average): its z does not depend on the context, so there is no context shift to measure"
+                + (f", and its offline return is far from the paper's ({paper[m][0]})" if m in paper else "")
+                + "; this baseline is not reproduced at this profile."
             )
             continue
         mean, lo, hi = gap(table, m, "online")
-        paper_off, paper_on = PAPER_POINT_ROBOT[m]
         if math.isnan(lo):
             verdict = "one seed, so no interval"
         elif lo > 0:
@@ -47,8 +60,9 @@ def table1_paragraph(table: pd.DataFrame) -> str:
         else:
             verdict = "the interval includes 0: not established at this number of seeds"
         parts.append(
-            f"{m} loses {mean:.2f} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}; "
-            f"paper {paper_off - paper_on:.1f}): {verdict}."
+            f"{m} loses {mean:.2f} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}"
+            + (f"; paper {paper[m][0] - paper[m][1]:.1f}" if m in paper else "")
+            + f"): {verdict}."
         )
     if "CSRO" in methods:
         np_gap, lo, hi = gap(table, "CSRO", "np")

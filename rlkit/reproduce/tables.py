@@ -73,7 +73,7 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
                 f"| {method} | {PROTOCOL_BY_KEY[key].label} | {c['mean']:.2f} ± {c['std']:.2f} | {c.score:.3f} | "
                 f"{c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)} | {g} |"
             )
-    out.append(f"| oracle (scripted) | | {ref.oracle:.2f} | 1 | | |")
+    out.append(f"| {ref.top} | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
     return out
 

@@ -29,33 +29,25 @@ The switch: `CSRO_CPU_KERNELS=0` in the environment (read once, at first use) or
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 
 import torch
 
-from rlkit.errors import UserError
+from rlkit.switch import Switch
 
 ENV_VAR = "CSRO_CPU_KERNELS"
 _ONEDNN_LINEAR = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-_switch: bool | None = None  # None: not decided yet, ENV_VAR decides at first use
+_SWITCH = Switch(ENV_VAR, default=True, on="the CPU kernels", off="plain PyTorch")
 
 
 def use_cpu_kernels(on: bool | None) -> None:
     """Turn the CPU kernels on or off for this process; None goes back to what `CSRO_CPU_KERNELS` says."""
-    global _switch
-    _switch = on
+    _SWITCH.set(on)
 
 
 def cpu_kernels_on() -> bool:
     """Whether the switch is on (`use_cpu_kernels`, else `CSRO_CPU_KERNELS`, default on)."""
-    global _switch
-    if _switch is None:
-        value = os.environ.get(ENV_VAR, "1")
-        if value not in ("0", "1"):
-            raise UserError(f"{ENV_VAR}={value!r}: expected 1 (the CPU kernels, the default) or 0 (plain PyTorch)")
-        _switch = value == "1"
-    return _switch
+    return _SWITCH()
 
 
 def enabled_for(x: torch.Tensor) -> bool:

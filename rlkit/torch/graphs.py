@@ -39,17 +39,16 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from rlkit.errors import UserError
+from rlkit.switch import Switch
 
 ENV_VAR = "CSRO_CAPTURE"
 WARMUP_STEPS = 3
-_switch: bool | None = None  # None: not decided yet, ENV_VAR decides at first use
+_SWITCH = Switch(ENV_VAR, default=False, on="CUDA-graph capture", off="eager steps")
 
 
 def use_capture(on: bool | None) -> None:
     """Turn capture on or off for this process; None goes back to what `CSRO_CAPTURE` says."""
-    global _switch
-    _switch = on
+    _SWITCH.set(on)
 
 
 def request_capture(on: bool) -> None:
@@ -62,13 +61,7 @@ def request_capture(on: bool) -> None:
 
 def capture_on() -> bool:
     """Whether the switch is on (`use_capture`, else `CSRO_CAPTURE`, default off)."""
-    global _switch
-    if _switch is None:
-        value = os.environ.get(ENV_VAR, "0")
-        if value not in ("0", "1"):
-            raise UserError(f"{ENV_VAR}={value!r}: expected 0 (eager steps, the default) or 1 (CUDA-graph capture)")
-        _switch = value == "1"
-    return _switch
+    return _SWITCH()
 
 
 def describe(capture: bool, device: torch.device, named: bool = False) -> str:
