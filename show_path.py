@@ -36,10 +36,12 @@ import torch
 from rand_param_envs import RandParamsEnv
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant, load_config, parse_override_args
+from rlkit.data.sequences import SequenceIndex
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
+from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig
 from rlkit.logging import PROTOCOL_BY_KEY
@@ -167,7 +169,9 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
 
     setting = EvalSetting.from_config(cfg)
     streams = EvalStreams.of(setup.seed, iteration, device)
-    if protocol == "np":
+    if agent.recurrent:  # BOREL: the belief updated at every step, as the Evaluator's recurrent path runs it
+        result = _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, reward_fn, keep, device)
+    elif protocol == "np":
         result = nonprior_context(
             agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn, on_paths=keep
         )
@@ -186,6 +190,30 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
             on_paths=keep,
         )
     return envs, episodes, last_return, result.z
+
+
+def _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, reward_fn, keep, device):
+    a = setup.cfg.algo_params
+    window = a.borel_episodes - 1
+    if protocol == "np":
+        return nonprior_context_recurrent(
+            agent, envs, setting, window, device, streams.np_random, streams.np_policy, reward_fn, on_paths=keep
+        )
+    if protocol == "online":
+        return online_prior_context_recurrent(agent, envs, setting, window, device, reward_fn, on_paths=keep)
+    episodes = SequenceIndex(setup.eval_buffer, 1, a.n_trj, setup.cfg.env_params.max_episode_steps)
+    return offline_context_recurrent(
+        agent,
+        envs,
+        [t for t, _ in jobs],
+        episodes,
+        setting,
+        window,
+        device,
+        streams.offline_context,
+        reward_fn,
+        on_paths=keep,
+    )
 
 
 def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
@@ -258,6 +286,14 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     a = setup.cfg.algo_params
     tasks = torch.as_tensor(setup.test_tasks, device=device)
     gen = torch_generator(setup.seed, "show_path_z", device=device)
+    if agent.recurrent:  # BOREL: the belief mean after one whole offline episode of the task
+        episodes = SequenceIndex(setup.eval_buffer, 1, a.n_trj, setup.cfg.env_params.max_episode_steps)
+        out = []
+        for _ in range(per_task):
+            b = episodes.batch(episodes.sample_ids(tasks, 1, gen)[:, 0])
+            mu, _ = agent.gru(b.actions, b.rewards, b.next_obs)
+            out.append(mu[torch.arange(len(mu), device=device), b.mask.sum(1)])
+        return torch.stack(out, dim=1).cpu().numpy()
     out = [
         agent.infer_z(setup.eval_buffer.sample_context(tasks, a.max_path_length, gen, a.use_next_obs_in_context))
         for _ in range(per_task)

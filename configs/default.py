@@ -105,6 +105,21 @@ default_config = dict(
         corro_negatives="auto",
         corro_cvae_steps=5000,  # >= 1; CORRO, generative negatives: the CVAE's training steps, before anything else
         unicorn_beta=0.15,  # >= 0; UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
+        # >= 1; BOREL: dimension of the belief's mean (BOReL's 5); the learner reads (s, mu, logvar), 2x wider
+        borel_latent_size=5,
+        # >= 1; BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations
+        borel_vae_steps=5000,
+        borel_vae_tasks=8,  # >= 1; BOREL: training tasks per VAE step (BOReL's tasks_batch_size)
+        # >= 1; BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)
+        borel_vae_sequences=8,
+        # >= 0; BOREL: weight of sum_t KL(q_t || q_t-1) next to the reward reconstruction (BOReL's kl_weight)
+        borel_kl_weight=0.05,
+        # >= 1; BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at
+        # meta-test the belief carries over the preceding borel_episodes - 1 context episodes
+        borel_episodes=2,
+        # BOREL: also decode s' from (z, s, a) (BOReL's optional state decoder); null: on for the dynamics families
+        # (hopper, walker), off elsewhere
+        borel_decode_state=None,
         # reference-only:
         # only = algo_params.embedding_batch_size: the reference's recurrent-encoder split of the context; this code
         # reads embedding_batch_size
@@ -131,7 +146,9 @@ default_config = dict(
         debug=False,  # only False: the reference's debug folder is not implemented
         docker=False,  # only False: docker is not supported (nor in the reference)
     ),
-    algo_type="CSRO",  # CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")
+    # CSRO | FOCAL | OFFPEARL | CLASSIFIER | CORRO | UNICORN_SS | UNICORN_SUP | BOREL (docs/algorithm.md, "Baselines",
+    # "Encoder variants")
+    algo_type="CSRO",
     # reference-only:
     seed_list=[0, 1, 2],  # only [0, 1, 2]: the reference's sweep; here --seed or --seeds choose the seeds
 )

@@ -74,6 +74,11 @@ def synthetic_parts(
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, device, seed=seed)
     gen = torch_generator(seed, "batch_sampling", device=device)  # as training draws its meta-batches
     task_ids = torch.arange(n_tasks, device=device)
+    if trainer.settings.borel is not None:  # the learner's step on hyper-state rows (the VAE stage is not counted)
+        width = (len(buf), trainer.agent.latent_dim)
+        beliefs = [torch.as_tensor(rng.normal(size=width), dtype=buf.data.dtype) for _ in range(2)]
+        buf = buf.with_obs_columns(*beliefs)
+        return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen, with_context=False)), trainer
     return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen)), trainer
 
 

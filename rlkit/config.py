@@ -29,7 +29,7 @@ from typing import Any, Union
 from rlkit.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP")
+ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP", "BOREL")
 Z_STRATEGIES = ("mean", "weighted", "poe")
 CORRO_AGGREGATORS = ("attention", "mean")
 CORRO_NEGATIVES = ("auto", "reward", "generative")
@@ -67,10 +67,36 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     ),
     "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
     "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
+    # a recurrent belief VAE trained first, then frozen; the learner reads hyper-states (s, mu, logvar)
+    "BOREL": frozenset(
+        {
+            "borel_latent_size",
+            "borel_vae_steps",
+            "borel_vae_tasks",
+            "borel_vae_sequences",
+            "borel_kl_weight",
+            "borel_episodes",
+            "borel_decode_state",
+        }
+    ),
 }
 METHOD_SPECIFIC_KEYS = frozenset().union(*METHOD_KEYS.values())
 # What an algo_type sets itself, whatever the config says (recorded so in variant.json): CORRO encodes (s, a, r, s')
 METHOD_FORCED: dict[str, dict[str, Any]] = {"CORRO": {"use_next_obs_in_context": True}}
+# Keys of every method that only the mean-pooled encoders read: under these algo_types an override of one is refused
+# like a `METHOD_KEYS` key of another method (BOREL's GRU reads whole ordered episodes, not i.i.d. context rows of
+# embedding_batch_size; its belief updates every step, not after num_exp_traj_eval episodes; it has no z to zero or
+# size: the belief has borel_latent_size dimensions)
+METHOD_IGNORED: dict[str, tuple[str, ...]] = {
+    "BOREL": (
+        "latent_size",
+        "algo_params.embedding_batch_size",
+        "algo_params.use_next_obs_in_context",
+        "algo_params.num_exp_traj_eval",
+        "algo_params.train_z0_policy",
+        "algo_params.z0_policy_share",
+    )
+}
 
 
 def key(default: Any, doc: str, range: str | None = None) -> Any:
@@ -212,6 +238,30 @@ class AlgoParams:
         5000, "CORRO, generative negatives: the CVAE's training steps, before anything else", ">= 1"
     )
     unicorn_beta: float = key(0.15, "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss", ">= 0")
+    borel_latent_size: int = key(
+        5, "BOREL: dimension of the belief's mean (BOReL's 5); the learner reads (s, mu, logvar), 2x wider", ">= 1"
+    )
+    borel_vae_steps: int = key(
+        5000, "BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations", ">= 1"
+    )
+    borel_vae_tasks: int = key(8, "BOREL: training tasks per VAE step (BOReL's tasks_batch_size)", ">= 1")
+    borel_vae_sequences: int = key(
+        8, "BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)", ">= 1"
+    )
+    borel_kl_weight: float = key(
+        0.05, "BOREL: weight of sum_t KL(q_t || q_t-1) next to the reward reconstruction (BOReL's kl_weight)", ">= 0"
+    )
+    borel_episodes: int = key(
+        2,
+        "BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at "
+        "meta-test the belief carries over the preceding borel_episodes - 1 context episodes",
+        ">= 1",
+    )
+    borel_decode_state: bool | None = key(
+        None,
+        "BOREL: also decode s' from (z, s, a) (BOReL's optional state decoder); null: on for the dynamics "
+        "families (hopper, walker), off elsewhere",
+    )
 
 
 @dataclass(frozen=True)
@@ -241,7 +291,9 @@ class Config:
     algo_params: AlgoParams = section(AlgoParams, "training, meta-test and data settings")
     util_params: UtilParams = section(UtilParams, "where a run writes, and on what it runs")
     algo_type: str = key(
-        "CSRO", 'CSRO | FOCAL | OFFPEARL | CLASSIFIER (docs/algorithm.md, "Baselines", "Encoder variants")'
+        "CSRO",
+        "CSRO | FOCAL | OFFPEARL | CLASSIFIER | CORRO | UNICORN_SS | UNICORN_SUP | BOREL (docs/algorithm.md, "
+        '"Baselines", "Encoder variants")',
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -556,6 +608,14 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
             raise UserError(
                 f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
                 f"(expected its default {old!r}; it is read by {_readers(key)})"
+            )
+    for name in METHOD_IGNORED.get(data["algo_type"], ()):
+        path = name.split(".")
+        old, new = (functools.reduce(dict.__getitem__, path, tree) for tree in (given, data))
+        if new != old:
+            raise UserError(
+                f"{name} {new!r}: algo_type {data['algo_type']!r} does not use it (expected its default "
+                f"{old!r}; only the mean-pooled encoders read it)"
             )
 
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.load import load_task_data, read_normalizer
+from rlkit.data.sequences import SequenceIndex
 from rlkit.errors import DivergedError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
@@ -26,6 +27,7 @@ from rlkit.logging import (
     RETURN_COLUMNS,
     SPREAD_COLUMNS,
     STAT_COLUMNS,
+    VAE_COLUMNS,
     RunLogger,
     collapse_warning,
     progress_row,
@@ -34,7 +36,8 @@ from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations
 from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch import graphs
-from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings
+from rlkit.torch.csro import borel
+from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings, belief_spread
 
 
 @dataclass
@@ -54,6 +57,7 @@ class RunSetup:
     action_dim: int
     data_dir: Path  # where the dataset is read from on this machine (the config's data_dir unless moved)
     data_print: dict | None = None  # what the run reads of the dataset, by content (`rlkit.data.fingerprint`)
+    sequences: SequenceIndex | None = None  # BOREL: the training data's ordered sequences (`rlkit.data.sequences`)
 
 
 def experiment_name(cfg: Config) -> str:
@@ -125,6 +129,11 @@ def prepare(
     train_buf, eval_buf = load_buffers(
         cfg, train, test, device, obs_dim, action_dim, obs_scale, reward_fn, env.unwrapped.tasks, data_dir
     )
+    sequences = None
+    if cfg.algo_type == "BOREL":  # whole episodes in order: the files' episode boundaries must cut them
+        a, limit = cfg.algo_params, cfg.env_params.max_episode_steps
+        sequences = SequenceIndex(train_buf, a.borel_episodes, a.n_trj, limit)
+        SequenceIndex(eval_buf, 1, a.n_trj, limit)  # the offline-context protocol's episodes (checked here)
     return RunSetup(
         cfg,
         seed,
@@ -139,6 +148,7 @@ def prepare(
         action_dim,
         data_dir,
         run_data_print(cfg, data_dir),
+        sequences,
     )
 
 
@@ -165,9 +175,16 @@ class MetaTrainer:
         self.runner = graphs.StepRunner(
             self._train_and_sum, dev, self.capture, [self.trainer.generator], list(self.trainer.optimizers().values())
         )
+        # BOREL: its VAE stage's draws, the means of its last steps (`VAE_COLUMNS`), and the relabelled data
+        self.borel = self.trainer.settings.borel
+        self.vae_gen = torch_generator(setup.seed, "borel_vae", device=dev) if self.borel is not None else None
+        self.vae_means = dict.fromkeys(VAE_COLUMNS, float("nan"))
+        self.hyper_buffer: MultiTaskBuffer | None = None
 
     def sample(self):
-        """One step's draw (`sample_step`), on the device."""
+        """One step's draw (`sample_step`), on the device; BOREL's from its hyper-state rows, without a context."""
+        if self.borel is not None:
+            return sample_step(self.hyper_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen, False)
         return sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
 
     def step(self) -> LossRecord:
@@ -189,7 +206,7 @@ class MetaTrainer:
             "eval_env_rng": self.evaluator.rng_states(),
             "seeding": SEEDING_VERSION,
             "ran_on": graphs.describe(self.capture, self.setup.device, named=True),
-        }
+        } | ({"borel": {"vae_gen": self.vae_gen.get_state(), "vae_means": dict(self.vae_means)}} if self.borel else {})
 
     def save(self, final: bool) -> None:
         """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
@@ -213,6 +230,9 @@ class MetaTrainer:
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
             self.evaluator.set_rng_states(state["eval_env_rng"])
         self.counters = state["counters"]
+        if "borel" in state:
+            self.vae_gen.set_state(state["borel"]["vae_gen"])
+            self.vae_means = dict(state["borel"]["vae_means"])
         self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         now = graphs.describe(self.capture, self.setup.device, named=True)
         if state.get("ran_on", now) != now:  # another device or capture setting: fine, but say so
@@ -244,6 +264,9 @@ class MetaTrainer:
             if self.try_resume(logger):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
+            if self.borel is not None:
+                self.vae_stage(logger)
+                self.relabel(logger)
             stop = (
                 a.num_iterations
                 if max_iterations is None
@@ -258,6 +281,54 @@ class MetaTrainer:
                 self.save(final=self.counters["iteration"] == a.num_iterations)
             logger.close()
         return logger
+
+    # ---- BOREL's stage before the iterations -------------------------------------------------------------
+    def vae_stage(self, logger: RunLogger) -> None:
+        """Train BOREL's belief VAE to `borel_vae_steps` steps (none if it has them: a resumed run), in blocks of
+        `num_train_steps_per_itr` steps, each ended by a line in debug.log, TensorBoard scalars and latest.pt (a run
+        stopped in the stage resumes at its last block). A step draws `borel_vae_tasks` distinct training tasks and
+        `borel_vae_sequences` ordered sequences of each (stream `borel_vae`)."""
+        vae, b, dev = self.trainer.agent.encoder, self.borel, self.setup.device
+        n_tasks = len(self.train_tasks)
+        while (done := int(vae.steps)) < b.vae_steps:
+            n, t0 = min(self.cfg.algo_params.num_train_steps_per_itr, b.vae_steps - done), time.time()
+            sums = torch.zeros(4, device=dev)
+            for _ in range(n):
+                pick = torch.randperm(n_tasks, generator=self.vae_gen, device=dev)[: b.vae_tasks]
+                batch = self.setup.sequences.sample(self.train_tasks[pick], b.vae_sequences, self.vae_gen)
+                t = self.trainer.vae_step(batch)
+                sums += torch.stack([t.loss, t.reward, t.state, t.kl])
+            means = (sums / n).tolist()
+            if not np.isfinite(means).all():
+                raise DivergedError(
+                    f"BOREL's VAE diverged at its step {done + n}: a loss is not finite ({means}); lower context_lr "
+                    "(its learning rate) or borel_kl_weight; the stage's last good state is in "
+                    f"{str(self.setup.out_dir)!r}"
+                )
+            self.vae_means = {"steps": float(done + n), **dict(zip(("loss", "reward", "state", "kl"), means))}
+            line = (
+                f"vae {done + n}/{b.vae_steps}: loss {means[0]:.4g} (reward {means[1]:.4g}, state {means[2]:.4g}, "
+                f"kl {means[3]:.4g}) in {time.time() - t0:.1f}s"
+            )
+            logger.info(line)
+            if self.show_progress:
+                print(line)
+            logger.scalars({f"VAE/{VAE_COLUMNS[k]}": v for k, v in self.vae_means.items() if k != "steps"}, done + n)
+            atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(self._state(), f))
+
+    def relabel(self, logger: RunLogger) -> None:
+        """BOREL: relabel every training row as hyper-states (s, mu, logvar) and (s', mu', logvar') by the frozen VAE,
+        once per process (`borel.hyper_state_columns`; the same numbers from the same VAE when a run resumes), and
+        measure its collapse guard on the beliefs after whole sequences (`belief_spread`)."""
+        index = self.setup.sequences
+        before, after, final = borel.hyper_state_columns(self.trainer.agent.gru, index)
+        self.hyper_buffer = self.setup.train_buffer.with_obs_columns(before, after)
+        self.trainer.borel_spread = belief_spread(final, index.task)
+        across, ratio = (float(x) for x in self.trainer.borel_spread)
+        logger.info(
+            f"relabelled {len(self.hyper_buffer)} rows ({len(index)} sequences) as hyper-states; belief after a "
+            f"sequence: across-task std {across:.3g}, spread ratio {ratio:.3g}"
+        )
 
     def _check_resumable(self, variant: dict) -> None:
         """See `iterations_done`."""
@@ -321,6 +392,8 @@ class MetaTrainer:
             {field: getattr(record, field) for field in STAT_COLUMNS.values()},
             z_spread=(float(record.z_across), float(record.z_spread_ratio)),
         )
+        if self.borel is not None:  # its VAE stage's columns, after every other one
+            row.update({VAE_COLUMNS[k]: float(v) for k, v in self.vae_means.items()})
         if a.dump_eval_paths:
             atomic_write_text(self.setup.out_dir / f"eval_returns_itr_{it}.json", json.dumps(result.returns))
         return row

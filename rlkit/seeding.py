@@ -45,6 +45,7 @@ STREAMS: dict[str, Stream] = {
     "budget_data": Stream(8, (), "rlkit.budget's synthetic transitions"),
     "random_return": Stream(9, (), "the uniform-random actions of the reports' random-policy return"),
     "test_z": Stream(16, (), "OFFPEARL's sampled z at meta-test (`sample_z_at_test`)"),
+    "borel_vae": Stream(17, (), "BOREL's VAE stage: each step's training tasks and their ordered sequences"),
     # stage 1: the behaviour SACs (rlkit.behaviour). No task index: every task's SAC draws the same
     # streams, as in the reference, whose one-process-per-task SACs all seeded with the same seed
     "behaviour_init": Stream(10, (), "every task's SAC initialisation"),

@@ -14,11 +14,12 @@ import torch
 from rlkit.config import load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
+from rlkit.data.sequences import SequenceIndex
 from rlkit.experiment import MetaTrainer
 from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS, collapse_warning
 from rlkit.logging.columns import COLLAPSE_RATIO
-from rlkit.torch.csro import losses
-from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, task_spread
+from rlkit.torch.csro import borel, losses
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, task_spread
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 N_TASKS, EPISODES, H = 16, 20, 20
@@ -46,7 +47,10 @@ GUARDED = {
     "CORRO": {},
     "UNICORN_SUP": {},
     "UNICORN_SS": {},
+    "BOREL": {},  # its guard: the belief after a whole sequence (`trainer.belief_spread`), trained as its VAE stage
 }
+# what BOREL refuses to be given (it has no z of latent_size and reads no i.i.d. context)
+BOREL_REFUSES = ("latent_size", "embedding_batch_size", "embedding_mini_batch_size")
 # the CSRO reference's only route to an OffPEARL (tanh encoder trained by the critic alone): it collapses
 REFERENCE_OFFPEARL = {"algo_type": "CSRO", "allow_backward_z": True, "use_FOCAL_cl": False, "use_club": False}
 
@@ -72,8 +76,9 @@ def synthetic_data(seed: int = 0) -> tuple[np.ndarray, dict[int, Trajectories]]:
 
 
 def train(overrides: dict, steps: int, seed: int = 0):
+    sizes = {k: v for k, v in SIZES.items() if overrides.get("algo_type") != "BOREL" or k not in BOREL_REFUSES}
     cfg = load_config(
-        None, parse_override_args([x for k, v in {**SIZES, **overrides}.items() for x in (f"--{k}", json.dumps(v))])
+        None, parse_override_args([x for k, v in {**sizes, **overrides}.items() for x in (f"--{k}", json.dumps(v))])
     )
     goals, data = synthetic_data()
     buf = MultiTaskBuffer(data, 2, 2, torch.device("cpu"))
@@ -82,12 +87,27 @@ def train(overrides: dict, steps: int, seed: int = 0):
     record, threads = None, torch.get_num_threads()
     torch.set_num_threads(1)  # small matrices: a second thread only waits at barriers on a busy host
     try:
-        for _ in range(steps):
-            s = sample_step(buf, tasks, cfg.algo_params, gen)
+        if tr.settings.borel is not None:  # `steps` VAE steps, the relabelling, then a few of the learner's
+            buf = borel_stages(tr, buf, cfg, steps, gen)
+        for _ in range(steps if tr.settings.borel is None else 5):
+            s = sample_step(buf, tasks, cfg.algo_params, gen, with_context=tr.settings.borel is None)
             record = tr.train_step(s.tasks, s.context, s.batch, s.extra)
     finally:
         torch.set_num_threads(threads)
     return tr, buf, goals, record
+
+
+def borel_stages(tr: CSROTrainer, buf: MultiTaskBuffer, cfg, steps: int, gen: torch.Generator) -> MultiTaskBuffer:
+    """BOREL's stages as `rlkit.experiment` runs them: VAE steps on ordered same-task episode pairs, then the
+    relabelled buffer (its hyper-state rows) and the guard's statistic; `tr.sequences` keeps the index for `probe`."""
+    b = tr.settings.borel
+    tr.sequences = SequenceIndex(buf, b.episodes, EPISODES, H)
+    for _ in range(steps):
+        tasks = torch.randperm(N_TASKS, generator=gen)[: b.vae_tasks]
+        tr.vae_step(tr.sequences.sample(tasks, b.vae_sequences, gen))
+    before, after, final = borel.hyper_state_columns(tr.agent.gru, tr.sequences)
+    tr.borel_spread = belief_spread(final, tr.sequences.task)
+    return buf.with_obs_columns(before, after)
 
 
 @torch.no_grad()
@@ -97,13 +117,22 @@ def probe(tr: CSROTrainer, buf: MultiTaskBuffer, goals: np.ndarray, contexts: in
     but one, tested on that one)."""
     gen, tasks = torch.Generator().manual_seed(123), torch.arange(N_TASKS)
     nxt = tr.settings.use_next_obs_in_context  # CORRO reads (s, a, r, s')
-    z = torch.stack([tr.agent.infer_z(buf.sample_context(tasks, b, gen, nxt)) for _ in range(contexts)]).double()
+    if tr.settings.borel is not None:  # BOREL's z: the belief mean after a whole ordered sequence of the task
+        z = torch.stack([final_belief(tr, tr.sequences.sample(tasks, 1, gen)) for _ in range(contexts)]).double()
+    else:
+        z = torch.stack([tr.agent.infer_z(buf.sample_context(tasks, b, gen, nxt)) for _ in range(contexts)]).double()
     across, within = z.mean(0).std(0).mean().item(), z.std(0).mean().item()
     x = torch.cat([z, torch.ones(*z.shape[:2], 1, dtype=z.dtype)], -1)
     y = torch.as_tensor(goals).expand(contexts, -1, -1)
     w = torch.linalg.lstsq(x[:-1].reshape(-1, x.shape[-1]), y[:-1].reshape(-1, 2)).solution
     r2 = 1 - ((x[-1] @ w - y[-1]) ** 2).sum() / ((y[-1] - y[-1].mean(0)) ** 2).sum()
     return {"across": across, "within": within, "r2": r2.item()}
+
+
+def final_belief(tr: CSROTrainer, batch) -> torch.Tensor:
+    """[T, 1, L, W] sequences -> [T, L]: the belief mean after each one."""
+    mu, _ = tr.agent.gru(batch.actions[:, 0], batch.rewards[:, 0], batch.next_obs[:, 0])
+    return mu[torch.arange(len(mu)), batch.mask[:, 0].sum(1)]
 
 
 @pytest.mark.parametrize("algo", list(GUARDED))

@@ -54,6 +54,7 @@ ROOMS = {
         "legacy": 3,
         "buffer": 3,
         "rollout": 3,
+        "sequences": 4,  # ordered episodes of a buffer
         "__main__": 4,
     },
     "rlkit.reproduce": {"plan": 0, "tables": 1, "prose": 2, "figures": 2, "document": 3, "__main__": 4},

@@ -106,7 +106,7 @@ def test_rerun_skips_finished_runs(reproduced):
             "--methods",
             "CSRO,PEARL",
             "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
-            "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP']",
+            "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL']",
         ),
         ("--profile", "huge", "unknown profile 'huge' for point-robot: expected one of ['demo', 'paper', 'tiny']"),
         ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),

@@ -159,7 +159,7 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
         (
             ["--algo_type", "CLASSIFY"],
             "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER', "
-            "'CORRO', 'UNICORN_SS', 'UNICORN_SUP']",
+            "'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL']",
         ),
         (["--z0_policy_share", "0"], "z0_policy_share"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,8 @@ class MultiTaskBuffer:
             raise UserError("no tasks to load into the buffer")
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.task_ids = sorted(data)
+        # each task's episode lengths, in row order (the files' traj_lengths): `rlkit.data.sequences` reads them
+        self.traj_lengths = {t: np.asarray(data[t].traj_lengths, dtype=np.int64) for t in self.task_ids}
         rows, sizes = [], []
         dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
         for t in self.task_ids:
@@ -73,6 +76,27 @@ class MultiTaskBuffer:
 
     def __len__(self) -> int:
         return self.data.shape[0]
+
+    def with_obs_columns(self, obs_extra: torch.Tensor, next_obs_extra: torch.Tensor) -> MultiTaskBuffer:
+        """A copy whose observations are widened by per-row columns: row i's obs becomes (obs_i, obs_extra_i) and its
+        next_obs (next_obs_i, next_obs_extra_i), [N, X] each (BOREL's hyper-states (s, mu, logvar)). The copy samples
+        as this buffer does (same rows, same draws); its contexts hold the widened obs."""
+        o, a = self.obs_dim, self.action_dim
+        d = self.data
+        out = copy.copy(self)
+        out.data = torch.cat(
+            [
+                d[:, :o],
+                obs_extra.to(d),
+                d[:, o : o + a + 1],
+                d[:, o + a + 1 : 2 * o + a + 1],
+                next_obs_extra.to(d),
+                d[:, -2:],
+            ],
+            dim=1,
+        )
+        out.obs_dim = o + obs_extra.shape[1]
+        return out
 
     def _rows(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
         slot = self._slot[tasks]
@@ -104,24 +128,33 @@ class StepSample:
     """What one training step draws: the meta-batch's task ids, their context, the batch and BRAC's extra batches."""
 
     tasks: torch.Tensor
-    context: torch.Tensor
+    context: torch.Tensor | None  # None where the step reads no context (BOREL's learner)
     batch: RLBatch
     extra: list[RLBatch]
 
 
 def sample_step(
-    buf: MultiTaskBuffer, task_ids: torch.Tensor, algo_params: AlgoParams, generator: torch.Generator
+    buf: MultiTaskBuffer,
+    task_ids: torch.Tensor,
+    algo_params: AlgoParams,
+    generator: torch.Generator,
+    with_context: bool = True,
 ) -> StepSample:
     """One training step's draw, in the order training has always drawn it (tasks, context, batch, extra), so that
     training (`rlkit.experiment.MetaTrainer.step`) and `rlkit.budget` sample alike. `task_ids` are the tasks to
-    draw `meta_batch` from: with replacement if `mb_replace`, else a random subset."""
+    draw `meta_batch` from: with replacement if `mb_replace`, else a random subset. Without `with_context` no
+    context is drawn (BOREL's learner reads the belief in its hyper-state rows)."""
     a, n = algo_params, len(task_ids)
     if a.mb_replace:
         idx = torch.randint(n, (a.meta_batch,), generator=generator, device=task_ids.device)
     else:
         idx = torch.randperm(n, generator=generator, device=task_ids.device)[: a.meta_batch]
     tasks = task_ids[idx]
-    context = buf.sample_context(tasks, a.embedding_batch_size, generator, a.use_next_obs_in_context)
+    context = (
+        buf.sample_context(tasks, a.embedding_batch_size, generator, a.use_next_obs_in_context)
+        if with_context
+        else None
+    )
     batch = buf.sample(tasks, a.batch_size, generator)
     extra = [buf.sample(tasks, a.batch_size, generator) for _ in range(a.c_iter - 1)] if a.use_brac else []
     return StepSample(tasks, context, batch, extra)

@@ -12,6 +12,8 @@ import torch
 from rlkit.data.dataset import Trajectories
 
 ActFn = Callable[[torch.Tensor, int], np.ndarray]
+# after every step: (t, the jobs that stepped at t [E] bool, the episode so far); a recurrent belief reads step t there
+StepFn = Callable[[int, np.ndarray, "Paths"], None]
 
 
 @dataclass
@@ -57,8 +59,11 @@ class Paths:
         return Trajectories.concat(parts)
 
 
-def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: torch.device) -> Paths:
-    """Run one episode in every active env, stepping all of them in lockstep."""
+def rollout(
+    envs: list, act: ActFn, horizon: int, active: np.ndarray, device: torch.device, on_step: StepFn | None = None
+) -> Paths:
+    """Run one episode in every active env, stepping all of them in lockstep; `on_step` sees each step's
+    transitions before the next action is chosen."""
     E = len(envs)
     first = [env.reset()[0] if active[i] else None for i, env in enumerate(envs)]
     obs_dim = next(o for o in first if o is not None).shape[0]
@@ -77,6 +82,7 @@ def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: to
         if not alive.any():
             break
         actions = act(torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=device), t)
+        stepped = alive.copy()
         for i in np.flatnonzero(alive):
             nxt, r, terminated, truncated, _ = envs[i].step(actions[i])
             P.obs[i, t], P.actions[i, t], P.rewards[i, t], P.next_obs[i, t] = obs[i], actions[i], r, nxt
@@ -85,4 +91,6 @@ def rollout(envs: list, act: ActFn, horizon: int, active: np.ndarray, device: to
             obs[i] = nxt
             if terminated or truncated:
                 alive[i] = False
+        if on_step is not None:
+            on_step(t, stepped, P)
     return P

@@ -12,8 +12,14 @@ import torch
 
 from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import env_rng_state, set_env_rng_state
 from rlkit.eval.protocols import EvalSetting, ProtocolResult, nonprior_context, offline_context, online_prior_context
+from rlkit.eval.recurrent import (
+    nonprior_context_recurrent,
+    offline_context_recurrent,
+    online_prior_context_recurrent,
+)
 from rlkit.seeding import numpy_generator, stream_seed, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
@@ -100,6 +106,13 @@ class Evaluator:
         self.jobs, self.envs = make_job_envs(cfg, test_tasks, self.num_evals, seed, obs_scale, data_dir)
         self.setting = EvalSetting.from_config(cfg)
         self.reward_fn = scored_reward_fn(cfg, self.envs[0])
+        # a recurrent belief (BOREL): the test data's whole episodes, in order, and how many context episodes
+        # the belief carries over into the next episode
+        self.episodes, self.window = None, 0
+        if cfg.algo_type == "BOREL":
+            a = cfg.algo_params
+            self.episodes = SequenceIndex(eval_buffer, 1, a.n_trj, cfg.env_params.max_episode_steps)
+            self.window = a.borel_episodes - 1
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
@@ -115,11 +128,30 @@ class Evaluator:
     def __call__(self, agent: CSROAgent, iteration: int) -> EvalResult:
         """Run the three protocols once; their draws come from `EvalStreams.of(seed, iteration)`, so resumes
         repeat them (the envs' generators run on across iterations and are saved with the run)."""
-        dev, setting = self.device, self.setting
+        dev = self.device
         steps_before = sum(e.total_steps for e in self.envs)
         streams = EvalStreams.of(self.seed, iteration, dev)
         agent.eval()
-        results: dict[str, ProtocolResult] = {
+        if agent.recurrent:
+            results = self._recurrent(agent, streams)
+        else:
+            results = self._mean_pooled(agent, streams)
+        agent.train()
+        shape = (len(self.test_tasks), self.num_evals)
+        scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
+        np_result = results["np"]
+        return EvalResult(
+            scores,
+            {k: v.returns for k, v in results.items()},
+            sum(e.total_steps for e in self.envs) - steps_before,
+            np_result.z[-1],
+            float(np_result.z_std[-1]),
+        )
+
+    def _mean_pooled(self, agent, streams: EvalStreams) -> dict[str, ProtocolResult]:
+        """The three protocols with z inferred from whole contexts (`rlkit.eval.protocols`)."""
+        dev, setting = self.device, self.setting
+        return {
             "offline": offline_context(
                 agent,
                 self.envs,
@@ -135,14 +167,24 @@ class Evaluator:
                 agent, self.envs, setting, dev, streams.np_random, streams.np_policy, self.reward_fn
             ),
         }
-        agent.train()
-        shape = (len(self.test_tasks), self.num_evals)
-        scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
-        np_result = results["np"]
-        return EvalResult(
-            scores,
-            {k: v.returns for k, v in results.items()},
-            sum(e.total_steps for e in self.envs) - steps_before,
-            np_result.z[-1],
-            float(np_result.z_std[-1]),
-        )
+
+    def _recurrent(self, agent, streams: EvalStreams) -> dict[str, ProtocolResult]:
+        """The three protocols with a belief updated at every step (`rlkit.eval.recurrent`), from the same streams."""
+        dev, setting, w = self.device, self.setting, self.window
+        return {
+            "offline": offline_context_recurrent(
+                agent,
+                self.envs,
+                [t for t, _ in self.jobs],
+                self.episodes,
+                setting,
+                w,
+                dev,
+                streams.offline_context,
+                self.reward_fn,
+            ),
+            "online": online_prior_context_recurrent(agent, self.envs, setting, w, dev, self.reward_fn),
+            "np": nonprior_context_recurrent(
+                agent, self.envs, setting, w, dev, streams.np_random, streams.np_policy, self.reward_fn
+            ),
+        }

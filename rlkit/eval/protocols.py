@@ -1,4 +1,6 @@
-"""The three meta-test protocols (docs/algorithm.md, "Meta-test") over shared lockstep rollout code.
+"""The three meta-test protocols (docs/algorithm.md, "Meta-test") over shared lockstep rollout code, for the
+mean-pooled encoders: z is inferred from a whole context at once and fixed within an episode (a recurrent belief,
+BOREL's, has its own path: `rlkit.eval.recurrent`).
 
 A "job" is one (task, run) pair with its own env; all jobs of a protocol advance together,
 so the policy runs once per step on a [jobs, obs] batch. Each protocol returns a
@@ -85,17 +87,26 @@ def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator:
 
 
 def _scored_loop(
-    envs, setting: EvalSetting, device, before_episode, after_episode, act_fn, on_paths=None, score_reward_fn=None
+    envs,
+    setting: EvalSetting,
+    device,
+    before_episode,
+    after_episode,
+    act_fn,
+    on_paths=None,
+    score_reward_fn=None,
+    on_step=None,
 ) -> list[list[float]]:
-    """Run scored episodes until every job has N scored steps; hooks gather context and infer z.
-    A scored episode's return sums `score_reward_fn(r)` when given (the sparse reward of a
-    sparse-reward env, as the reference scores it), else the env's reward."""
+    """Run scored episodes until every job has N scored steps; hooks gather context and infer z (`on_step`, after
+    every env step: a recurrent belief's update, `rlkit.eval.recurrent`). A scored episode's return sums
+    `score_reward_fn(r)` when given (the sparse reward of a sparse-reward env, as the reference scores it), else
+    the env's reward."""
     n_jobs = len(envs)
     scored = np.zeros(n_jobs, dtype=np.int64)
     returns: list[list[float]] = [[] for _ in range(n_jobs)]
     while (active := scored < setting.num_steps_per_eval).any():
         before_episode(active, scored)
-        paths = rollout(envs, act_fn, setting.max_path_length, active, device)
+        paths = rollout(envs, act_fn, setting.max_path_length, active, device, on_step)
         if on_paths is not None:
             on_paths("scored", paths)
         scored += paths.lengths

@@ -74,6 +74,16 @@ SPREAD_COLUMNS = ("Z Across-Task Std", "Z Spread Ratio")
 # learns, even from the 3e-3 output init, is above it within a few hundred steps)
 COLLAPSE_RATIO, COLLAPSE_ACROSS = 1.5, 1e-4
 
+# BOREL only, appended after every other column: its belief VAE's stage (`rlkit.experiment`), the steps it took and
+# the means of its loss and parts over its last `num_train_steps_per_itr` steps (the VAE is frozen after)
+VAE_COLUMNS = {
+    "steps": "VAE Steps",
+    "loss": "VAE Loss",
+    "reward": "VAE Reward Loss",
+    "state": "VAE State Loss",
+    "kl": "VAE KL",
+}
+
 # wall-clock columns: the only ones that differ between two runs of the same seed
 TIMING_COLUMNS = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 

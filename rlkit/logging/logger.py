@@ -55,6 +55,9 @@ class RunLogger:
     def load_rows(self, n: int) -> None:
         """On resume: keep the first `n` rows of the existing progress.csv."""
         path = self.dir / "progress.csv"
+        if n == 0 and not path.is_file():  # resumed before its first iteration ended (BOREL's VAE stage)
+            self.rows, self.keys = [], None
+            return
         with open(path, newline="") as f:
             rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
         if len(rows) < n:
@@ -86,6 +89,13 @@ class RunLogger:
         if self._tb is not None:
             step = int(row["Epoch"])
             for k, v in row.items():
+                self._tb.add_scalar(k.replace(" ", "_"), v, step)
+            self._tb.flush()
+
+    def scalars(self, values: dict[str, float], step: int) -> None:
+        """TensorBoard scalars outside progress.csv (BOREL's VAE stage, by its step)."""
+        if self._tb is not None:
+            for k, v in values.items():
                 self._tb.add_scalar(k.replace(" ", "_"), v, step)
             self._tb.flush()
 

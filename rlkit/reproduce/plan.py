@@ -24,6 +24,8 @@ METHOD_SETTINGS: dict[str, tuple[str, dict]] = {
     "CORRO": ("CORRO", {}),
     "UNICORN_SS": ("UNICORN_SS", {}),
     "UNICORN_SUP": ("UNICORN_SUP", {}),
+    # added last (issue 25), so that a reproduction begun with the seven methods above keeps their settings and order
+    "BOREL": ("BOREL", {}),
 }
 METHODS = tuple(METHOD_SETTINGS)
 

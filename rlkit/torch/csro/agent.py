@@ -36,6 +36,8 @@ class CSROAgent(nn.Module):
     """z = mean_j q_phi(c_j) over a task's context transitions (deterministic, no bottleneck), or with
     `use_hvar` the variance-weighted mean of `z_strategy`."""
 
+    recurrent = False  # z comes from a whole context at once (mean-pooled); BOREL's agent is recurrent
+
     def __init__(
         self,
         obs_dim: int,

@@ -27,8 +27,9 @@ from torch.nn import functional as F
 
 from rlkit.config import Config, pearl_bottleneck
 from rlkit.data.buffer import RLBatch, context_width
+from rlkit.data.sequences import SequenceBatch
 from rlkit.seeding import torch_generator
-from rlkit.torch.csro import corro, losses, unicorn
+from rlkit.torch.csro import borel, corro, losses, unicorn
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
 
@@ -116,6 +117,7 @@ class TrainerSettings:
     # the baselines with their own encoder objective (rlkit.torch.csro.corro, .unicorn); None under other algo_types
     corro: corro.CorroSettings | None = None
     unicorn_beta: float | None = None  # UNICORN_SS: weight of FOCAL's metric next to its decoder's loss
+    borel: borel.BorelSettings | None = None  # BOREL: the belief VAE; the learner reads hyper-states
 
     @staticmethod
     def from_config(cfg: Config, train_tasks: Sequence[int]) -> TrainerSettings:
@@ -161,6 +163,7 @@ class TrainerSettings:
             c_lr=hp.c_lr,
             corro=corro.CorroSettings.from_config(cfg),
             unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None,
+            borel=borel.BorelSettings.from_config(cfg),
         )
 
 
@@ -195,6 +198,27 @@ def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[
     return across, across / (within + 1e-12)
 
 
+@torch.no_grad()
+def belief_spread(final: torch.Tensor, task: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """BOREL's `task_spread`: `final` [S, L], the belief mean after each whole sequence, `task` [S] its task. z of
+    a task is the mean over its sequences, z_a and z_b over the first and the second half of them; tasks with a
+    single sequence give no within-task estimate and are left out of it (NaN if every task has one)."""
+    z, z_a, z_b = [], [], []
+    for t in torch.unique(task):
+        f = final[task == t]
+        z.append(f.mean(0))
+        h = len(f) // 2
+        if h:
+            z_a.append(f[:h].mean(0)), z_b.append(f[h : 2 * h].mean(0))
+    z = torch.stack(z)
+    if not z_a:
+        nan = torch.full((), float("nan"), device=final.device)
+        return z.std(dim=0, correction=0).mean(), nan
+    across = z.std(dim=0, correction=0).mean()
+    within = ((torch.stack(z_a) - torch.stack(z_b)) ** 2).mean().sqrt() / 2
+    return across, across / (within + 1e-12)
+
+
 def _flat(batch: RLBatch) -> RLBatch:
     """[T, B, .] fields -> [T * B, .] rows."""
     T, B = batch.obs.shape[:2]
@@ -213,17 +237,21 @@ class CSROTrainer:
         init_gen = torch_generator(seed, "init")  # network initialisation
         context_dim = context_width(obs_dim, action_dim, s.use_next_obs_in_context)
         latent, hidden = s.latent_size, s.net_size
-        self.agent = CSROAgent(
-            obs_dim,
-            action_dim,
-            latent,
-            context_dim,
-            hidden,
-            generator=init_gen,
-            use_hvar=s.use_hvar,
-            z_strategy=s.z_strategy,
-            identity_output=s.identity_encoder,
-        ).to(device)
+        if s.borel is not None:  # the policy reads (s, mu, logvar), and so do Q, V and c
+            self.agent = borel.BorelAgent(obs_dim, action_dim, s.borel, hidden, init_gen).to(device)
+            latent = self.agent.latent_dim
+        else:
+            self.agent = CSROAgent(
+                obs_dim,
+                action_dim,
+                latent,
+                context_dim,
+                hidden,
+                generator=init_gen,
+                use_hvar=s.use_hvar,
+                z_strategy=s.z_strategy,
+                identity_output=s.identity_encoder,
+            ).to(device)
         if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
             self.agent.test_z_generator = torch_generator(seed, "test_z", device=device)
         if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
@@ -233,9 +261,13 @@ class CSROTrainer:
         self.decoder = (
             unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) if s.unicorn_beta is not None else None
         )  # UNICORN_SS's (z, s, a) -> (s' - s, r)
-        self.club_net = MLP(
-            [obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh, generator=init_gen
-        ).to(device)
+        self.club_net = (
+            MLP(
+                [obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent], output_activation=torch.tanh, generator=init_gen
+            ).to(device)
+            if s.borel is None
+            else None
+        )
         self.qf = EnsembleMLP(
             2, [obs_dim + action_dim + latent, hidden, hidden, hidden, 1], generators=[init_gen, init_gen]
         ).to(device)
@@ -247,6 +279,10 @@ class CSROTrainer:
             else None
         )
         self.alpha_var = torch.tensor(float(s.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
+        # BOREL's collapse guard: across-task std of the belief after whole training sequences and its ratio to the
+        # within-task std (`rlkit.experiment` sets it once the dataset is relabelled); NaN until then
+        nan = torch.full((), float("nan"), device=device)
+        self.borel_spread: tuple[torch.Tensor, torch.Tensor] = (nan, nan)
         self.classifier, self.class_of_task = None, None
         if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
             # initialised like torch's nn.Linear, U(+-1/sqrt(L)): rlkit's 3e-3 output init would leave the
@@ -261,7 +297,7 @@ class CSROTrainer:
             return torch.optim.Adam(params, lr=lr, fused=True)
 
         self.encoder_opt = adam(self._encoder_params(), lr=s.context_lr)
-        self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr)
+        self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr) if self.club_net is not None else None
         self.qf_opt = adam(self.qf.parameters(), lr=s.qf_lr)
         self.vf_opt = adam(self.vf.parameters(), lr=s.vf_lr)
         self.policy_opt = adam(self.agent.policy.parameters(), lr=s.policy_lr)
@@ -284,6 +320,8 @@ class CSROTrainer:
             "vf": self.vf,
             "target_vf": self.target_vf,
         }
+        if self.club_net is None:  # BOREL
+            del mods["club_net"]
         if self.dual_critic is not None:
             mods["dual_critic"] = self.dual_critic
         if self.classifier is not None:
@@ -300,6 +338,8 @@ class CSROTrainer:
             "vf": self.vf_opt,
             "policy": self.policy_opt,
         }
+        if self.club_opt is None:  # BOREL: "encoder" is the belief VAE's optimiser
+            del opts["club"]
         if self.c_opt is not None:
             opts["dual_critic"] = self.c_opt
         return opts
@@ -577,6 +617,8 @@ class CSROTrainer:
         """One gradient step, the losses of docs/algorithm.md in the reference's order. context: [T, b, C];
         batch fields [T, B, .]; `extra_c_batches` feed the 2nd..c_iter-th dual-critic steps (BRAC only)."""
         s, zero = self.settings, torch.zeros((), device=self.device)
+        if s.borel is not None:  # the learner on hyper-states; the VAE trained before (`vae_step`) and frozen
+            return self._borel_step(batch, extra_c_batches)
         if s.corro is not None and self.agent.encoder.stage(s.corro) in ("cvae", "pretrain"):  # CORRO's first stages
             return self._corro_pretrain_step(context)
         flat = _flat(batch)
@@ -619,6 +661,72 @@ class CSROTrainer:
             z_mean=lat.z.detach(),
             z_std=lat.e.detach()[0].std(dim=0).mean(),
             **self._spread(lat),
+        )
+
+    # ---- BOREL ------------------------------------------------------------------------------------------
+    def vae_step(self, batch: SequenceBatch) -> borel.ElboTerms:
+        """One step of BOREL's belief VAE on ordered sequences [..., T, W]: its negative ELBO (`borel.elbo_terms`)
+        steps the encoder and the decoders (the encoder's optimiser), nothing else."""
+        vae = self.agent.encoder
+        terms = vae.elbo(batch, self.settings.borel.kl_weight, self.generator)
+        self.encoder_opt.zero_grad(set_to_none=True)
+        terms.loss.backward(inputs=list(vae.parameters()))
+        self.encoder_opt.step()
+        vae.steps += 1
+        terms.loss = terms.loss.detach()
+        return terms
+
+    def _hyper(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hyper-state rows [N, S + 2L] -> (s [N, S], the belief (mu, logvar) [N, 2L])."""
+        return x[:, : self.obs_dim], x[:, self.obs_dim :]
+
+    def _borel_step(self, batch: RLBatch, extra_c_batches: Sequence[RLBatch]) -> LossRecord:
+        """The learner's step on hyper-state rows (obs and next_obs are (s, mu_t, logvar_t) and (s', mu_t+1,
+        logvar_t+1), relabelled once by the frozen VAE): losses 7, 4, 5, 6, 8 as `train_step`'s, with each row's
+        belief in place of its task's z. The VAE is in no graph here."""
+        s, zero = self.settings, torch.zeros((), device=self.device)
+        flat = _flat(batch)
+        (obs, z), (next_obs, z_next) = self._hyper(flat.obs), self._hyper(flat.next_obs)
+        pi = self.agent.policy_output(obs, z, generator=self.generator)
+        c_loss, d_hat = zero, None
+        if s.use_brac:  # 7: c_iter steps of c, each extra batch with its own rows' beliefs
+            c_loss = self._update_dual_critic(obs, pi.action, flat.actions, z)
+            for extra in map(_flat, extra_c_batches):
+                e_obs, e_z = self._hyper(extra.obs)
+                with torch.no_grad():
+                    a_extra = self.agent.policy_output(e_obs, e_z, generator=self.generator).action
+                self._update_dual_critic(e_obs, a_extra, extra.actions, e_z)
+            d_hat = self._d_hat(obs, pi.action, flat.actions, z)
+        target_v = self._target_v(next_obs, z_next, d_hat)
+        rows = RLBatch(obs, flat.actions, flat.rewards, next_obs, flat.terminals)
+        qf_loss, q_pred = self._update_critics(rows, z, target_v)  # 4
+        vf_loss, v_pred, min_q_new = self._update_value(obs, z, pi)  # 5
+        pol_loss = self._update_policy(pi, min_q_new, d_hat)  # 6
+        if s.train_alpha:  # 8
+            new_alpha = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
+            self.alpha_var.copy_(new_alpha)
+        T, B = batch.obs.shape[:2]
+        mu = z[:, : s.borel.latent].reshape(T, B, -1)
+        across, ratio = self.borel_spread
+        return LossRecord(
+            z_loss=zero,
+            club_loss=zero,
+            club_model_loss=zero,
+            qf_loss=qf_loss,
+            vf_loss=vf_loss,
+            policy_loss=pol_loss,
+            dual_critic_loss=c_loss,
+            q_predictions=q_pred,
+            v_predictions=v_pred,
+            log_pis=pi.log_prob.detach(),
+            policy_mu=pi.mean.detach(),
+            policy_log_std=pi.log_std.detach(),
+            alpha=self.alpha.detach().reshape(1),
+            div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
+            z_mean=mu.mean(dim=1),  # each task's mean belief over its rows
+            z_std=mu[0].std(dim=0).mean(),
+            z_across=across,
+            z_spread_ratio=ratio,
         )
 
     @torch.no_grad()

@@ -1,0 +1,553 @@
+"""BOREL (docs/algorithm.md, "BOREL"): ordered sequences of the dataset, the ELBO on hand-made tensors, the belief
+against the GRU run by hand (in training, in the relabelling and in the meta-test protocols), which parameters each
+stage moves, the keys it reads, bad data, and a tiny run of both stages with its resume."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rlkit.config import load_config, parse_override_args
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.data.dataset import Trajectories, task_dir
+from rlkit.data.sequences import SequenceIndex
+from rlkit.errors import UserError
+from rlkit.eval import EvalSetting
+from rlkit.eval.recurrent import (
+    nonprior_context_recurrent,
+    offline_context_recurrent,
+    online_prior_context_recurrent,
+)
+from rlkit.experiment import MetaTrainer, prepare
+from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
+from rlkit.torch.csro import borel
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
+from tests.conftest import ROOT, TINY_CONFIG
+from tests.test_eval import envs_for
+from tests.test_gradient_flow import changed, snapshot
+
+OBS, ACT = 2, 2
+DEV = torch.device("cpu")
+
+
+def borel_cfg(**overrides):
+    args = ["--algo_type", "BOREL", "--net_size", "16"]
+    for k, v in overrides.items():
+        args += [f"--{k}", json.dumps(v)]
+    return load_config(None, parse_override_args(args))
+
+
+def make_trainer(seed=0, **overrides) -> CSROTrainer:
+    cfg = borel_cfg(**overrides)
+    return CSROTrainer(TrainerSettings.from_config(cfg, range(30)), OBS, ACT, DEV, seed=seed)
+
+
+def episodes_data(lengths: list[int], tag: float, seed: int = 0) -> Trajectories:
+    """Episodes of the given lengths; obs[:, 0] = tag (the task), obs[:, 1] = the row's index in the task."""
+    n = sum(lengths)
+    rng = np.random.default_rng(seed)
+    obs = np.stack([np.full(n, tag), np.arange(n)], 1).astype(np.float32)
+    act = rng.uniform(-1, 1, (n, ACT)).astype(np.float32)
+    rew = rng.normal(size=n).astype(np.float32)
+    nxt = (obs + rng.normal(size=obs.shape)).astype(np.float32)
+    return Trajectories(obs, act, rew, nxt, np.zeros(n, np.float32), np.asarray(lengths))
+
+
+# ---- ordered sequences ----------------------------------------------------------------------------------------
+
+
+def test_sequences_are_pairs_of_consecutive_episodes_within_a_checkpoint():
+    # task 4: two checkpoints of 3 episodes (block 3), lengths 2, 3, 1 | 2, 2, 3; task 9: one checkpoint of 3
+    buf = MultiTaskBuffer(
+        {4: episodes_data([2, 3, 1, 2, 2, 3], 4), 9: episodes_data([1, 1, 2], 9)}, OBS, ACT, DEV, terminal_at_traj_end=0
+    )
+    index = SequenceIndex(buf, episodes=2, block=3, max_episode_steps=3)
+    # rows of a task are numbered by obs[:, 1]; task 9's start at 13
+    expected = [[0, 1, 2, 3, 4], [5], [6, 7, 8, 9], [10, 11, 12], [13, 14], [15, 16]]
+    got = [index.rows[i, : index.lengths[i]].tolist() for i in range(len(index))]
+    assert got == expected
+    assert index.task.tolist() == [4, 4, 4, 4, 9, 9] and index.max_length == 5
+    b = index.batch(torch.arange(len(index)))
+    assert b.mask.sum(1).tolist() == [5, 1, 4, 3, 2, 2]
+    torch.testing.assert_close(b.obs[0, :5, 1], torch.arange(5.0))  # in order
+    torch.testing.assert_close(b.rewards[0, :5, 0], buf.data[:5, OBS + ACT])
+    # every row in exactly one sequence, at one position
+    covered = torch.cat([index.rows[i, : index.lengths[i]] for i in range(len(index))])
+    assert sorted(covered.tolist()) == list(range(len(buf)))
+    single = SequenceIndex(buf, episodes=1, block=3)  # the episodes themselves
+    assert single.lengths.tolist() == [2, 3, 1, 2, 2, 3, 1, 1, 2]
+
+
+def test_sampled_sequences_are_the_requested_tasks():
+    buf = MultiTaskBuffer({t: episodes_data([3] * 6, t, seed=t) for t in (2, 5, 7)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=2, block=6)
+    b = index.sample(torch.tensor([7, 2]), 5, torch.Generator().manual_seed(0))
+    assert b.rows.shape == (2, 5, 6, buf.data.shape[1]) and b.mask.all()
+    assert (b.obs[0, ..., 0] == 7).all() and (b.obs[1, ..., 0] == 2).all()
+    steps = b.obs[..., 1]
+    assert (steps[..., 1:] - steps[..., :-1] == 1).all() and (steps[..., 0] % 6 == 0).all()  # whole pairs in order
+
+
+@pytest.mark.parametrize(
+    "lengths, limit, message",
+    [
+        ([20, 45], 20, r"task 3: an episode of 45 steps: expected at most env_params.max_episode_steps=20 \(the files"),
+        ([20, 0, 5], 20, r"task 3: the files' episode lengths \[20, 0, 5\]\.\.\. do not cut its 25 rows into episodes"),
+    ],
+)
+def test_data_without_episode_boundaries_is_a_one_line_error(lengths, limit, message):
+    data = episodes_data(lengths, 3)
+    buf = MultiTaskBuffer({3: data}, OBS, ACT, DEV)
+    with pytest.raises(UserError, match=message) as err:
+        SequenceIndex(buf, 2, 50, limit)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_sequences_against_the_files(tiny_data, monkeypatch):
+    """The tiny dataset (6 tasks, checkpoints 100 and 200, n_trj 3): each training sequence is episodes (0, 1) or
+    (2) of one checkpoint's file, read back from the .npz itself, in order."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    setup = prepare(load_config(TINY_CONFIG, {"algo_type": "BOREL"}), 0, DEV)
+    index = setup.sequences
+    scale = setup.obs_scale if setup.obs_scale is not None else 1.0
+    for t in setup.train_tasks:
+        ids = (index.task == t).nonzero()[:, 0]
+        b = index.batch(ids)
+        expected = []
+        for step in (100, 200):
+            with np.load(task_dir(tiny_data, t) / f"step{step}.npz") as z:
+                ends = np.cumsum(z["sample_traj_lengths"][:3])
+                starts = np.concatenate([[0], ends[:-1]])
+                for group in ([0, 1], [2]):
+                    sl = np.concatenate([np.arange(starts[e], ends[e]) for e in group])
+                    expected.append(
+                        np.concatenate(
+                            [
+                                z["sample_obs"][sl] / scale,
+                                z["sample_actions"][sl],
+                                z["sample_rewards"][sl, None],
+                                z["sample_next_obs"][sl] / scale,
+                            ],
+                            1,
+                        )
+                    )
+        assert len(ids) == len(expected) == 4
+        for k, e in enumerate(expected):
+            n = int(b.mask[k].sum())
+            got = torch.cat([b.obs, b.actions, b.rewards, b.next_obs], -1)[k, :n].numpy()
+            np.testing.assert_allclose(got, e, rtol=1e-6, atol=1e-6)
+
+
+# ---- the ELBO, by hand ----------------------------------------------------------------------------------------
+
+
+def elbo_inputs():
+    """Two sequences padded to T = 2 (the second has one real step), latent and state of one dimension."""
+    reward_pred = torch.tensor([[[0.0, 0.0], [1.0, 1.0], [1.0, 2.0]], [[2.0, 50.0], [3.0, 7.0], [9.0, 9.0]]])[..., None]
+    rewards = torch.tensor([[1.0, 2.0], [3.0, 100.0]])[..., None]
+    mask = torch.tensor([[True, True], [True, False]])
+    mu = torch.tensor([[0.0, 1.0, 1.0], [2.0, 0.0, 5.0]])[..., None]
+    logvar = torch.tensor([[0.0, 0.0, math.log(2.0)], [0.0, 0.0, 0.0]])[..., None]
+    return reward_pred, rewards, mask, mu, logvar
+
+
+def test_elbo_by_hand():
+    # rewards: seq 0, t = 0, 1, 2: mean_k of (1, 4), (0, 1), (0, 0) -> 2.5 + 0.5 + 0 = 3; seq 1 (one step, t <= 1):
+    # (2 - 3)^2 + (3 - 3)^2 = 1; padding never counts. Mean over the sequences: 2.
+    # KL: seq 0: KL(N(0,1)||N(0,1)) + KL(N(1,1)||N(0,1)) + KL(N(1,2)||N(1,1)) = 0 + 0.5 + 0.5 (1 - ln 2);
+    # seq 1: KL(N(2,1)||N(0,1)) + KL(N(0,1)||N(2,1)) = 2 + 2
+    kl = ((1 - 0.5 * math.log(2)) + 4) / 2
+    t = borel.elbo_terms(*elbo_inputs(), kl_weight=0.05)
+    assert t.reward.item() == pytest.approx(2.0) and t.kl.item() == pytest.approx(kl, rel=1e-6)
+    assert t.state.item() == 0 and t.loss.item() == pytest.approx(2.0 + 0.05 * kl, rel=1e-6)
+    # the state decoder: seq 0 predicts 0 for s' = 1 (3 beliefs x mean 1), seq 1 predicts 0 for s' = 2 (2 x 4)
+    state_pred, next_obs = torch.zeros(2, 3, 2, 1), torch.tensor([[1.0, 1.0], [2.0, -9.0]])[..., None]
+    t = borel.elbo_terms(*elbo_inputs(), kl_weight=0.05, state_pred=state_pred, next_obs=next_obs)
+    assert t.state.item() == pytest.approx(5.5) and t.loss.item() == pytest.approx(2.0 + 5.5 + 0.05 * kl, rel=1e-6)
+
+
+def test_gaussian_kl_by_hand():
+    mu, lv, mp, lp = (torch.tensor([x]) for x in (1.0, math.log(4.0), -1.0, math.log(2.0)))
+    # 0.5 (ln 2 - ln 4 - 1 + 4 / 2 + (1 + 1)^2 / 2)
+    expected = 0.5 * (math.log(2) - math.log(4) - 1 + 2 + 2)
+    assert borel.gaussian_kl(mu, lv, mp, lp).item() == pytest.approx(expected, rel=1e-6)
+    assert borel.gaussian_kl(mu, lv, mu, lv).item() == 0
+
+
+def test_every_belief_decodes_every_step():
+    """The VAE's ELBO equals `elbo_terms` on predictions of every (belief t, step k) pair, from the same noise."""
+    tr = make_trainer()
+    vae = tr.agent.encoder
+    buf = MultiTaskBuffer({0: episodes_data([3, 2], 0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, 2, 2).batch(torch.tensor([[0]]))
+    got = vae.elbo(b, 0.05, torch.Generator().manual_seed(3))
+    a, r, s2 = b.actions[0], b.rewards[0], b.next_obs[0]
+    mu, logvar = vae.encoder(a, r, s2)
+    z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=torch.Generator().manual_seed(3))
+    pred = torch.stack([torch.stack([vae.reward_decoder(z[:, t], s2[:, k]) for k in range(5)], 1) for t in range(6)], 1)
+    want = borel.elbo_terms(pred, r, b.mask[0], mu, logvar, 0.05)
+    assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
+
+
+# ---- the belief against the GRU by hand -----------------------------------------------------------------------
+
+
+def gru_by_hand(enc: borel.BeliefEncoder, h, a, r, s2):
+    x = torch.cat([torch.relu(enc.action_embed(a)), torch.relu(enc.state_embed(s2)), torch.relu(enc.reward_embed(r))])
+    w_ir, w_iz, w_in = enc.gru.weight_ih_l0.chunk(3)
+    w_hr, w_hz, w_hn = enc.gru.weight_hh_l0.chunk(3)
+    b_ir, b_iz, b_in = enc.gru.bias_ih_l0.chunk(3)
+    b_hr, b_hz, b_hn = enc.gru.bias_hh_l0.chunk(3)
+    rr = torch.sigmoid(w_ir @ x + b_ir + w_hr @ h + b_hr)
+    zz = torch.sigmoid(w_iz @ x + b_iz + w_hz @ h + b_hz)
+    n = torch.tanh(w_in @ x + b_in + rr * (w_hn @ h + b_hn))
+    return (1 - zz) * n + zz * h
+
+
+@torch.no_grad()
+def test_belief_after_k_steps_is_the_gru_run_by_hand():
+    agent = make_trainer().agent
+    enc = agent.gru
+    for p in enc.gru.parameters():  # non-zero biases too
+        p.add_(0.1 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    g = torch.Generator().manual_seed(2)
+    a, r, s2 = torch.rand(6, ACT, generator=g) * 2 - 1, torch.randn(6, 1, generator=g), torch.randn(6, OBS, generator=g)
+    h, by_hand = torch.zeros(borel.GRU_HIDDEN), []
+    for k in range(6):
+        by_hand.append(torch.cat([enc.mu(h), enc.logvar(h)]))
+        h = gru_by_hand(enc, h, a[k], r[k], s2[k])
+    by_hand = torch.stack(by_hand + [torch.cat([enc.mu(h), enc.logvar(h)])])  # beliefs after 0..6 steps
+    mu, logvar = enc(a[None], r[None], s2[None])
+    torch.testing.assert_close(torch.cat([mu, logvar], -1)[0], by_hand, rtol=1e-5, atol=1e-5)
+    rows = torch.cat([a, r, s2], -1)[None]
+    for k in range(7):  # feeding k steps at once, or one by one
+        hk = agent.feed(enc.prior_state(1), rows, torch.tensor([k]))
+        torch.testing.assert_close(agent.belief(hk)[0], by_hand[k], rtol=1e-5, atol=1e-5)
+    h1 = enc.prior_state(1)
+    for k in range(6):
+        h1 = enc.advance(h1, a[k : k + 1], r[k : k + 1], s2[k : k + 1])
+    torch.testing.assert_close(agent.belief(h1)[0], by_hand[6], rtol=1e-5, atol=1e-5)
+    # the relabelling: each row's hyper-state holds the belief before it and after it (one sequence of 6 rows)
+    buf = MultiTaskBuffer(
+        {0: Trajectories(s2.numpy(), a.numpy(), r[:, 0].numpy(), s2.numpy(), np.zeros(6), [4, 2])}, OBS, ACT, DEV
+    )
+    index = SequenceIndex(buf, 2, 2)
+    before, after, final = borel.hyper_state_columns(enc, index)
+    torch.testing.assert_close(before, by_hand[:6], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(after, by_hand[1:], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(final[0], by_hand[6, : enc.latent], rtol=1e-5, atol=1e-5)
+    hyper = buf.with_obs_columns(before, after).sample(torch.tensor([0]), 4, torch.Generator().manual_seed(0))
+    plain = buf.sample(torch.tensor([0]), 4, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(hyper.obs[..., :OBS], plain.obs)
+    torch.testing.assert_close(hyper.next_obs[..., :OBS], plain.next_obs)
+    torch.testing.assert_close(hyper.actions, plain.actions)
+    torch.testing.assert_close(hyper.rewards, plain.rewards)
+
+
+class SpyPolicy:
+    """Wraps an agent's `policy_output`: records the belief each action was chosen with, and whether deterministic."""
+
+    def __init__(self, agent):
+        self.agent, self.seen, self.deterministic = agent, [], []
+        inner = agent.policy_output
+
+        def spy(obs, z, deterministic=False, generator=None):
+            self.seen.append(z.clone())
+            self.deterministic.append(deterministic)
+            return inner(obs, z, deterministic, generator)
+
+        agent.policy_output = spy
+
+
+def replay(agent, rows_list):
+    """The belief after feeding each transition block of `rows_list` in order, from the prior, one step at a time."""
+    enc = agent.gru
+    h = enc.prior_state(1)
+    out = [agent.belief(h)[0]]
+    for rows in rows_list:
+        for x in rows:
+            a, r, s2 = x[None, :ACT], x[None, ACT : ACT + 1], x[None, ACT + 1 :]
+            h = enc.advance(h, a, r, s2)
+            out.append(agent.belief(h)[0])
+    return out
+
+
+SETTING = EvalSetting(num_steps_per_eval=60, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+
+
+def episode_rows(paths, i):
+    n = paths.lengths[i]
+    return torch.as_tensor(
+        np.concatenate([paths.actions[i, :n], paths.rewards[i, :n, None], paths.next_obs[i, :n]], 1),
+        dtype=torch.get_default_dtype(),
+    )
+
+
+@torch.no_grad()
+def test_online_prior_protocol_updates_the_belief_every_step_and_carries_one_episode():
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    scored = []
+    online_prior_context_recurrent(agent, envs_for([0, 3]), SETTING, 1, DEV, on_paths=lambda kind, p: scored.append(p))
+    assert len(scored) == 3 and len(spy.seen) == 60
+    ep = [episode_rows(p, 1) for p in scored]
+    # episode 1 from the prior, updated after every step; episode e from episode e - 1 fed in order
+    want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
+    for t, z in enumerate(spy.seen):
+        torch.testing.assert_close(z[1], want[t], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(spy.seen[0][1], spy.seen[1][1])  # it moved after the first step
+
+
+@torch.no_grad()
+def test_offline_protocol_feeds_an_ordered_offline_episode_then_updates_every_step():
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    buf = MultiTaskBuffer({t: episodes_data([20] * 4, t, seed=t) for t in (0, 3)}, OBS, ACT, DEV)
+    episodes = SequenceIndex(buf, 1, 4)
+    scored = []
+    offline_context_recurrent(
+        agent,
+        envs_for([0, 3]),
+        [0, 3],
+        episodes,
+        SETTING,
+        1,
+        DEV,
+        torch.Generator().manual_seed(5),
+        on_paths=lambda kind, p: scored.append(p),
+    )
+    g = torch.Generator().manual_seed(5)  # the same draws: one offline episode of each job's task per episode
+    for e in range(3):
+        b = episodes.batch(episodes.sample_ids(torch.tensor([0, 3]), 1, g)[:, 0])
+        offline = torch.cat([b.actions, b.rewards, b.next_obs], -1)[1]
+        assert offline.shape[0] == 20 and (b.obs[1, :, 0] == 3).all()
+        assert (b.obs[1, 1:, 1] - b.obs[1, :-1, 1] == 1).all()  # a whole episode, in order
+        want = replay(agent, [offline, episode_rows(scored[e], 1)])[20:40]
+        for t in range(20):
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+
+
+@torch.no_grad()
+def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_posterior():
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    kinds = []
+    nonprior_context_recurrent(
+        agent,
+        envs_for([0, 3]),
+        SETTING,
+        1,
+        DEV,
+        np.random.default_rng(0),
+        torch.Generator().manual_seed(0),
+        on_paths=lambda kind, p: kinds.append((kind, p)),
+    )
+    assert [k for k, _ in kinds] == ["context", "scored"] * 3
+    ctx = [episode_rows(p, 1) for k, p in kinds if k == "context"]
+    scored = [episode_rows(p, 1) for k, p in kinds if k == "scored"]
+    sampled = [z for z, d in zip(spy.seen, spy.deterministic) if not d]
+    acted = [z for z, d in zip(spy.seen, spy.deterministic) if d]
+    # context episodes: uniform random while scored + t < N / 2 = 30 (episode 0 all, episode 1 its first 10 steps),
+    # then the policy's samples with the belief: context episode e starts from context episode e - 1 (in order)
+    assert len(sampled) == 10 + 20 and len(acted) == 60
+    want = replay(agent, [ctx[0], ctx[1]])[30:40] + replay(agent, [ctx[1], ctx[2]])[20:40]
+    for z, w in zip(sampled, want):
+        torch.testing.assert_close(z[1], w, rtol=1e-4, atol=1e-5)
+    # scored episode e acts with the posterior after context episode e, then after each of its own steps
+    for e in range(3):
+        want = replay(agent, [ctx[e], scored[e]])[20:40]
+        for t in range(20):
+            torch.testing.assert_close(acted[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(acted[0][1], replay(agent, [])[0])  # not the prior: the context was read
+
+
+# ---- which parameters each stage moves ------------------------------------------------------------------------
+
+
+def hyper_inputs(tr, T=3, B=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    L2 = tr.agent.latent_dim
+    batch = sample_step(
+        MultiTaskBuffer({t: episodes_data([4] * 5, t, seed=t) for t in range(T)}, OBS, ACT, DEV).with_obs_columns(
+            torch.randn(T * 20, L2, generator=g), torch.randn(T * 20, L2, generator=g)
+        ),
+        torch.arange(T),
+        borel_cfg(meta_batch=T, batch_size=B, n_train_tasks=T, n_eval_tasks=1).algo_params,
+        g,
+        with_context=False,
+    )
+    return batch
+
+
+def test_the_vae_trains_only_on_its_loss_and_the_learner_never_trains_it():
+    tr = make_trainer(borel_decode_state=True)
+    vae = tr.agent.encoder
+    buf = MultiTaskBuffer({t: episodes_data([4] * 6, t, seed=t) for t in range(3)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, 2, 6)
+    before = {k: snapshot(m) for k, m in tr.modules().items()}
+    parts = {n: snapshot(m) for n, m in vae.named_children()}
+    policy = snapshot(tr.agent.policy)
+    terms = tr.vae_step(index.sample(torch.arange(3), 4, torch.Generator().manual_seed(0)))
+    assert terms.reward > 0 and terms.state > 0 and terms.kl > 0 and int(vae.steps) == 1
+    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent"}
+    assert all(changed(m, parts[n]) for n, m in vae.named_children())  # encoder and both decoders
+    assert not changed(tr.agent.policy, policy)
+    # the learner's step: Q, V, the policy; the VAE gets no gradient at all
+    vae_params = snapshot(vae)
+    for p in vae.parameters():
+        p.grad = None
+    s = hyper_inputs(tr)
+    before = {k: snapshot(m) for k, m in tr.modules().items()}
+    rec = tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent", "qf", "vf", "target_vf"}
+    assert not changed(vae, vae_params) and all(p.grad is None for p in vae.parameters())
+    assert changed(tr.agent.policy, policy) and rec.qf_loss > 0 and rec.z_loss == 0
+    assert int(vae.steps) == 1
+
+
+def test_the_learner_reads_each_rows_belief_and_the_next_rows_belief():
+    """Q, V, pi and c read (s, mu_t, logvar_t); the target V reads (s', mu_t+1, logvar_t+1)."""
+    tr = make_trainer(use_brac=True)
+    s = hyper_inputs(tr)
+    seen = {}
+    tr.target_vf.register_forward_hook(lambda m, i, o: seen.__setitem__("target", i[0].clone()))
+    tr.vf.register_forward_hook(lambda m, i, o: seen.__setitem__("vf", i[0].clone()))
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    torch.testing.assert_close(seen["target"], s.batch.next_obs.reshape(-1, OBS + tr.agent.latent_dim))
+    torch.testing.assert_close(seen["vf"], s.batch.obs.reshape(-1, OBS + tr.agent.latent_dim))
+
+
+def test_optimizers_step_every_module_parameter_once():
+    tr = make_trainer(use_brac=True, borel_decode_state=True)
+    stepped = [p for opt in tr.optimizers().values() for group in opt.param_groups for p in group["params"]]
+    trainable = [p for name, m in tr.modules().items() if name != "target_vf" for p in m.parameters()]
+    assert len(stepped) == len({id(p) for p in stepped}) == len(trainable)
+    assert "club_net" not in tr.modules() and "club" not in tr.optimizers()
+
+
+def test_belief_spread_by_hand():
+    final = torch.tensor([[0.0], [2.0], [10.0], [14.0]])  # task 0: 0, 2 (mean 1); task 1: 10, 14 (mean 12)
+    across, ratio = belief_spread(final, torch.tensor([0, 0, 1, 1]))
+    within = math.sqrt(((0 - 2) ** 2 + (10 - 14) ** 2) / 2) / 2
+    assert across.item() == pytest.approx(5.5) and ratio.item() == pytest.approx(5.5 / within)
+    # a belief blind to its task (the same after every sequence): the guard's warning fires
+    same = belief_spread(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]))
+    assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(same[0]), float(same[1])))))
+
+
+# ---- the keys it reads ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("embedding_batch_size", 64), ("use_next_obs_in_context", True), ("num_exp_traj_eval", 2), ("latent_size", 8)],
+)
+def test_mean_pooled_keys_are_refused_under_borel_unless_at_their_value(key, value):
+    name = key if key == "latent_size" else f"algo_params.{key}"
+    with pytest.raises(UserError, match=rf"^{name} .*: algo_type 'BOREL' does not use it \(expected its default "):
+        borel_cfg(**{key: value})
+    # the config file's value is not an override: the demo's embedding_batch_size 128 loads under BOREL
+    cfg = load_config(ROOT / "configs" / "demo" / "point-robot.json", {"algo_type": "BOREL"})
+    assert cfg.algo_params.embedding_batch_size == 128 and cfg.latent_size == 20
+
+
+@pytest.mark.parametrize(
+    "algo, key, value",
+    [("BOREL", "club_loss_weight", "50"), ("BOREL", "use_hvar", "true"), ("CSRO", "borel_kl_weight", "0.1")],
+)
+def test_other_methods_keys_are_refused(algo, key, value):
+    with pytest.raises(UserError, match=rf"^algo_params\.{key} .*: algo_type '{algo}' does not use it"):
+        load_config(None, parse_override_args(["--algo_type", algo, f"--{key}", value]))
+
+
+@pytest.mark.parametrize(
+    "config, decode_state, reads_sa",
+    [
+        ("point-robot.json", False, False),
+        ("point-robot-wind.json", True, False),
+        ("cheetah-vel.json", False, True),
+        ("walker_rand_params.json", True, True),
+    ],
+)
+def test_decoders_by_family(config, decode_state, reads_sa):
+    s = borel.BorelSettings.from_config(load_config(ROOT / "configs" / config, {"algo_type": "BOREL"}))
+    assert (s.decode_state, s.reward_reads_sa, s.latent, s.kl_weight, s.episodes) == (
+        decode_state,
+        reads_sa,
+        5,
+        0.05,
+        2,
+    )
+    assert borel.BorelSettings.from_config(load_config(ROOT / "configs" / config, {})) is None
+
+
+# ---- both stages, end to end ----------------------------------------------------------------------------------
+
+
+def _tiny(tmp_path, name, **algo_params):
+    return load_config(
+        TINY_CONFIG,
+        {
+            "algo_type": "BOREL",
+            "algo_params": {"borel_vae_steps": 15, **algo_params},
+            "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
+        },
+    )
+
+
+@pytest.mark.slow
+def test_tiny_run_of_both_stages_and_resume_in_the_vae_stage(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_data.parent.parent)
+    MetaTrainer(prepare(_tiny(tmp_path, "whole"), 0, DEV), show_progress=False).run()
+    run = tmp_path / "point-robot" / "whole" / "seed0"
+    df = pd.read_csv(run / "progress.csv")
+    assert len(df) == 2 and np.isfinite(df.to_numpy()).all()
+    assert list(df.columns[-len(VAE_COLUMNS) :]) == list(VAE_COLUMNS.values())
+    assert (df["VAE Steps"] == 15).all() and (df["VAE Loss"] > 0).all() and (df["QF Loss"] > 0).all()
+    assert "vae 10/15" in (run / "debug.log").read_text() and "relabelled 480 rows" in (run / "debug.log").read_text()
+    snap = torch.load(run / "snapshots" / "itr_1.pt", weights_only=True)
+    assert int(snap["trainer"]["modules"]["agent"]["encoder.steps"]) == 15  # the VAE is in the snapshots
+
+    # stopped after the VAE stage's first block of 10 steps, then resumed: the same VAE as without the stop
+    trainer = MetaTrainer(prepare(_tiny(tmp_path, "stopped"), 0, DEV), show_progress=False)
+    calls = {"n": 0}
+    step = trainer.trainer.vae_step
+
+    def stop_at_eleven(batch):
+        calls["n"] += 1
+        if calls["n"] == 11:
+            raise KeyboardInterrupt
+        return step(batch)
+
+    trainer.trainer.vae_step = stop_at_eleven
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    stopped = tmp_path / "point-robot" / "stopped" / "seed0"
+    state = torch.load(stopped / "latest.pt", weights_only=True)
+    assert state["counters"]["iteration"] == 0 and int(state["trainer"]["modules"]["agent"]["encoder.steps"]) == 10
+    MetaTrainer(prepare(_tiny(tmp_path, "stopped"), 0, DEV), show_progress=False).run()
+    a = torch.load(run / "latest.pt", weights_only=True)["trainer"]["modules"]["agent"]
+    b = torch.load(stopped / "latest.pt", weights_only=True)["trainer"]["modules"]["agent"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+    pd.testing.assert_frame_equal(
+        df.drop(columns=[c for c in df.columns if "Time" in c]),
+        (d := pd.read_csv(stopped / "progress.csv")).drop(columns=[c for c in d.columns if "Time" in c]),
+    )
+
+
+@pytest.mark.parametrize("brac", [False, True])
+def test_the_learners_step_is_capture_safe(brac):
+    """BOREL's step on hyper-states reads nothing on the host (as every other method's, tests/test_graphs.py)."""
+    from rlkit.torch import graphs
+
+    tr = make_trainer(use_brac=brac)
+    s = hyper_inputs(tr)
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    s = hyper_inputs(tr, seed=1)
+    with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
+        tr.train_step(s.tasks, s.context, s.batch, s.extra)
