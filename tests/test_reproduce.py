@@ -289,7 +289,7 @@ def test_a_mujoco_family_end_to_end_with_the_data_as_the_top_of_the_score(tmp_pa
 @pytest.mark.parametrize(
     "env,profile,message",
     [
-        ("cheetah-vel", "demo", "unknown profile 'demo' for cheetah-vel: expected one of ['paper', 'tiny']"),
+        ("cheetah-vel", "demo", "unknown profile 'demo' for cheetah-vel: expected one of ['cpu', 'paper', 'tiny']"),
         ("cheetah-slow", "tiny", "unknown env 'cheetah-slow': expected one of ['point-robot', 'sparse-point-robot'"),
     ],
 )
@@ -310,3 +310,23 @@ def test_every_shipped_config_is_an_env_of_the_reproduction():
     for env in ENV_CONFIGS:
         table = profiles(env)
         assert {"paper", "tiny"} <= set(table) and table["paper"].config == ENV_CONFIGS[env]
+
+
+def test_every_profile_reads_checkpoints_its_sac_config_writes():
+    """Each profile's stage 2 (train_epoch, eval_epoch, n_trj) asks only for checkpoints and episodes that its
+    stage-1 SAC config writes, and its config and SAC config load: a profile is usable as shipped."""
+    from rlkit.behaviour import load_sac_config
+    from rlkit.config import load_config
+    from rlkit.reproduce.plan import ENV_CONFIGS, profiles
+
+    for env in ENV_CONFIGS:
+        for name, p in profiles(env).items():
+            cfg = load_config(ROOT / p.config, p.overrides)
+            behaviour = load_sac_config(p.sac_config, [])
+            a, sched = cfg.algo_params, behaviour.schedule
+            written = set(sched.expected_checkpoints(cfg.env_params.max_episode_steps))
+            for key in ("train_epoch", "eval_epoch"):
+                wanted = set(range(*getattr(a, key)))
+                assert wanted <= written, (env, name, key, sorted(wanted - written))
+            episodes = sched.num_eval_sample_episodes if a.sample else sched.num_eval_episodes
+            assert a.n_trj <= episodes, (env, name, a.n_trj, episodes)

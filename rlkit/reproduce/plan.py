@@ -100,6 +100,15 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "configs/test/point-robot-tiny.json", "tiny_point", 1, "seconds per run, for the tests: not results"
         ),
     },
+    "cheetah-vel": {
+        "cpu": Profile(
+            "configs/cpu/cheetah-vel.json",
+            "cpu_cheetah",
+            3,
+            "the CPU profile (docs/results/cheetah-vel-cpu-profile.md): behaviour data and CSRO, FOCAL, OFFPEARL "
+            "x 3 seeds in about 1.7 hours on 2 CPU cores",
+        ),
+    },
 }
 
 
