@@ -39,6 +39,18 @@ def test_budget_counts_a_classifier_step():
     assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
 
 
+def test_budget_counts_borels_vae_stage():
+    """BOREL's budget adds its belief-VAE stage: borel_vae_steps steps of the VAE on 8 tasks x 8 sequences, which
+    scale with the sequences per step and not with the learner's sizes."""
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"borel_vae_steps": 300}})
+    b = training_budget(cfg)
+    assert b.stage_steps == 300 and b.stage_flops > 0 and b.steps == 20
+    assert b.total_flops == b.step_flops * b.steps + b.stage_flops * b.stage_steps
+    half = training_budget(load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"borel_vae_sequences": 4}}))
+    assert half.stage_flops == pytest.approx(b.stage_flops / 2, rel=0.02)
+    assert "+ 300 VAE steps x" in describe(b) and training_budget(load_config(TINY_CONFIG)).stage_steps == 0
+
+
 def test_budget_draws_a_step_as_training_does(monkeypatch):
     """The budget's step draws its tasks, context, batch and BRAC batches with training's `sample_step`: from the
     same buffer and generator state they are the same tensors (it once drew a permutation under mb_replace and
