@@ -22,20 +22,30 @@ from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.seeding import numpy_generator, torch_generator
 from rlkit.tasks import make_env
+from rlkit.torch.csro import corro
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from rlkit.torch.flops import MatmulProbe, count_flops
 
 
 @dataclass(frozen=True)
+class Stage:
+    """Steps of a run that are not the learner's full step: BOREL's belief VAE before them, CORRO's CVAE and
+    pretraining steps among them."""
+
+    name: str
+    flops: int  # one step
+    steps: int
+
+
+@dataclass(frozen=True)
 class Budget:
     step_flops: int  # matmul FLOPs of one gradient step (forward + backward)
-    steps: int  # gradient steps of the whole run
-    stage_flops: int = 0  # one step of a stage before the learner's steps (BOREL's belief VAE), if any
-    stage_steps: int = 0
+    steps: int  # the learner's gradient steps of the whole run
+    stages: tuple[Stage, ...] = ()
 
     @property
     def total_flops(self) -> int:
-        return self.step_flops * self.steps + self.stage_flops * self.stage_steps
+        return self.step_flops * self.steps + sum(s.flops * s.steps for s in self.stages)
 
 
 def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
@@ -107,24 +117,46 @@ def synthetic_vae_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 
     return lambda: trainer.vae_step(index.sample(tasks, b.vae_sequences, gen))
 
 
+def _corro_step_at(cfg: Config, step: int) -> Callable[[], object]:
+    """`synthetic_step` with CORRO's encoder at its step `step`, so in the stage it has there ("cvae", ...)."""
+    sample, trainer = synthetic_parts(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)
+    trainer.agent.encoder.steps.fill_(step)
+
+    def one():
+        s = sample()
+        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+
+    return one
+
+
 def training_budget(cfg: Config) -> Budget:
-    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of its
-    stage before the learner's where it has one (BOREL's VAE; CORRO's CVAE and pretraining are not counted yet)."""
+    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of each stage
+    that is not the learner's full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are
+    the first of the run's steps."""
     a = cfg.algo_params
-    step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+    total = a.num_iterations * a.num_train_steps_per_itr
     if cfg.algo_type == "BOREL":
         vae = synthetic_vae_step(cfg, n_tasks=a.borel_vae_tasks, transitions=2000)
-        stage = (count_flops(vae), a.borel_vae_steps)
-    else:
-        stage = (0, 0)
-    return Budget(count_flops(step), a.num_iterations * a.num_train_steps_per_itr, *stage)
+        step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+        return Budget(count_flops(step), total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
+    if cfg.algo_type == "CORRO":
+        c = corro.CorroSettings.from_config(cfg)
+        cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
+        stages = tuple(
+            Stage(name, count_flops(_corro_step_at(cfg, start)), n)
+            for name, start, n in (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))
+            if n > 0
+        )
+        return Budget(count_flops(_corro_step_at(cfg, cvae + pretrain)), total - cvae - pretrain, stages)
+    step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+    return Budget(count_flops(step), total)
 
 
 def describe(budget: Budget, throughput: float | None = None) -> str:
     """One line: the budget, and with a probe, the pure-matmul time it implies on this machine."""
     line = (
         f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP"
-        + (f" + {budget.stage_steps:,} VAE steps x {budget.stage_flops / 1e9:.2f} GFLOP" if budget.stage_steps else "")
+        + "".join(f" + {st.steps:,} {st.name} steps x {st.flops / 1e9:.2f} GFLOP" for st in budget.stages)
         + f" = {budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)"
     )
     if throughput:
