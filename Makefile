@@ -31,7 +31,7 @@ demo: $(VENV)/.installed
 	$(PY) -m rlkit.report $(DEMO_RUNS) --last 3 --against docs/results/point-robot-demo-seeds.json
 	@$(PY) -m rlkit.budget $(DEMO_CONFIG)
 
-# The paper's point-robot experiments (Table 1, Fig. 3, Fig. 4) at the demo profile, 3 methods x 3 seeds,
+# The paper's point-robot experiments (Table 1, Fig. 3, Table 2, Fig. 4) at the demo profile, 8 methods x 3 seeds,
 # two runs at a time -> docs/results/point-robot-demo.md. Resumable: rerun to continue.
 reproduce: $(VENV)/.installed
 	$(PY) -m rlkit.reproduce point-robot --profile demo --seeds 0,1,2 --jobs 2

@@ -22,18 +22,30 @@ from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.seeding import numpy_generator, torch_generator
 from rlkit.tasks import make_env
+from rlkit.torch.csro import corro
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from rlkit.torch.flops import MatmulProbe, count_flops
 
 
 @dataclass(frozen=True)
+class Stage:
+    """Steps of a run that are not the learner's full step: BOREL's belief VAE before them, CORRO's CVAE and
+    pretraining steps among them."""
+
+    name: str
+    flops: int  # one step
+    steps: int
+
+
+@dataclass(frozen=True)
 class Budget:
     step_flops: int  # matmul FLOPs of one gradient step (forward + backward)
-    steps: int  # gradient steps of the whole run
+    steps: int  # the learner's gradient steps of the whole run
+    stages: tuple[Stage, ...] = ()
 
     @property
     def total_flops(self) -> int:
-        return self.step_flops * self.steps
+        return self.step_flops * self.steps + sum(s.flops * s.steps for s in self.stages)
 
 
 def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
@@ -49,11 +61,11 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     return step
 
 
-def synthetic_parts(
+def _synthetic_buffer(
     cfg: Config, n_tasks: int, transitions: int, seed: int = 0, device: torch.device | None = None
-) -> tuple[Callable[[], object], CSROTrainer]:
-    """`synthetic_step`'s two halves on `device` (default the CPU): the draw (`sample_step` on the synthetic
-    buffer) and the trainer."""
+) -> tuple[MultiTaskBuffer, CSROTrainer, np.random.Generator]:
+    """`n_tasks` tasks of `transitions` random transitions of the env's dimensions (20-step episodes), the
+    trainer of `cfg` on `device` (default the CPU), and the generator that drew the data, for any more draws."""
     device = device or torch.device("cpu")
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
@@ -72,9 +84,19 @@ def synthetic_parts(
     }
     buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, device, seed=seed)
+    return buf, trainer, rng
+
+
+def synthetic_parts(
+    cfg: Config, n_tasks: int, transitions: int, seed: int = 0, device: torch.device | None = None
+) -> tuple[Callable[[], object], CSROTrainer]:
+    """`synthetic_step`'s two halves on `device` (default the CPU): the draw (`sample_step` on the synthetic
+    buffer) and the trainer."""
+    device = device or torch.device("cpu")
+    buf, trainer, rng = _synthetic_buffer(cfg, n_tasks, transitions, seed, device)
     gen = torch_generator(seed, "batch_sampling", device=device)  # as training draws its meta-batches
     task_ids = torch.arange(n_tasks, device=device)
-    if trainer.settings.borel is not None:  # the learner's step on hyper-state rows (the VAE stage is not counted)
+    if trainer.settings.borel is not None:  # the learner's step on hyper-state rows (the VAE's: `synthetic_vae_step`)
         width = (len(buf), trainer.agent.latent_dim)
         beliefs = [torch.as_tensor(rng.normal(size=width), dtype=buf.data.dtype) for _ in range(2)]
         buf = buf.with_obs_columns(*beliefs)
@@ -82,18 +104,60 @@ def synthetic_parts(
     return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen)), trainer
 
 
+def synthetic_vae_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
+    """One step of BOREL's belief-VAE stage at `cfg`'s sizes, on the synthetic data of `synthetic_parts` (20-step
+    episodes): `borel_vae_tasks` tasks x `borel_vae_sequences` ordered sequences, as `MetaTrainer.vae_stage` draws."""
+    from rlkit.data.sequences import SequenceIndex
+
+    buf, trainer, _ = _synthetic_buffer(cfg, n_tasks, transitions, seed)
+    b = trainer.settings.borel
+    index = SequenceIndex(buf, b.episodes, cfg.algo_params.n_trj)
+    gen = torch_generator(seed, "borel_vae")
+    tasks = torch.arange(min(n_tasks, b.vae_tasks))
+    return lambda: trainer.vae_step(index.sample(tasks, b.vae_sequences, gen))
+
+
+def _corro_step_at(cfg: Config, step: int) -> Callable[[], object]:
+    """`synthetic_step` with CORRO's encoder at its step `step`, so in the stage it has there ("cvae", ...)."""
+    sample, trainer = synthetic_parts(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)
+    trainer.agent.encoder.steps.fill_(step)
+
+    def one():
+        s = sample()
+        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
+
+    return one
+
+
 def training_budget(cfg: Config) -> Budget:
-    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches)."""
+    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of each stage
+    that is not the learner's full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are
+    the first of the run's steps."""
     a = cfg.algo_params
+    total = a.num_iterations * a.num_train_steps_per_itr
+    if cfg.algo_type == "BOREL":
+        vae = synthetic_vae_step(cfg, n_tasks=a.borel_vae_tasks, transitions=2000)
+        step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+        return Budget(count_flops(step), total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
+    if cfg.algo_type == "CORRO":
+        c = corro.CorroSettings.from_config(cfg)
+        cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
+        stages = tuple(
+            Stage(name, count_flops(_corro_step_at(cfg, start)), n)
+            for name, start, n in (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))
+            if n > 0
+        )
+        return Budget(count_flops(_corro_step_at(cfg, cvae + pretrain)), total - cvae - pretrain, stages)
     step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
-    return Budget(count_flops(step), a.num_iterations * a.num_train_steps_per_itr)
+    return Budget(count_flops(step), total)
 
 
 def describe(budget: Budget, throughput: float | None = None) -> str:
     """One line: the budget, and with a probe, the pure-matmul time it implies on this machine."""
     line = (
-        f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP = "
-        f"{budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)"
+        f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP"
+        + "".join(f" + {st.steps:,} {st.name} steps x {st.flops / 1e9:.2f} GFLOP" for st in budget.stages)
+        + f" = {budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)"
     )
     if throughput:
         line += (

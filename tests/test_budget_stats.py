@@ -39,6 +39,37 @@ def test_budget_counts_a_classifier_step():
     assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
 
 
+def test_budget_counts_borels_vae_stage():
+    """BOREL's budget adds its belief-VAE stage: borel_vae_steps steps of the VAE on 8 tasks x 8 sequences, which
+    scale with the sequences per step and not with the learner's sizes."""
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"borel_vae_steps": 300}})
+    b = training_budget(cfg)
+    (vae,) = b.stages
+    assert vae.steps == 300 and vae.flops > 0 and b.steps == 20
+    assert b.total_flops == b.step_flops * b.steps + vae.flops * vae.steps
+    half = training_budget(load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"borel_vae_sequences": 4}}))
+    assert half.stages[0].flops == pytest.approx(vae.flops / 2, rel=0.02)
+    assert "+ 300 VAE steps x" in describe(b) and training_budget(load_config(TINY_CONFIG)).stages == ()
+
+
+def test_budget_counts_corros_stages_at_their_own_cost():
+    """CORRO's first steps train only the CVAE (generative negatives) or E1 (its pretraining): each counted at its
+    own cost, and the learner's step for the rest of the run's steps (a count at step 0 priced every step as a CVAE
+    step). After pretraining E1 is frozen, so the later steps cost less than the joint schedule's."""
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_type": "CORRO", "algo_params": {"corro_negatives": "generative", "corro_cvae_steps": 5}},
+    )
+    b = training_budget(cfg)
+    assert [(s.name, s.steps) for s in b.stages] == [("CVAE", 5)] and b.steps == 20 - 5
+    assert 0 < b.stages[0].flops < b.step_flops
+    pre = training_budget(load_config(TINY_CONFIG, {"algo_type": "CORRO", "algo_params": {"corro_pretrain_steps": 8}}))
+    assert [(s.name, s.steps) for s in pre.stages] == [("E1 pretraining", 8)] and pre.steps == 12
+    joint = training_budget(load_config(TINY_CONFIG, {"algo_type": "CORRO"}))
+    assert joint.stages == () and joint.steps == 20 and pre.stages[0].flops > 0
+    assert pre.step_flops < joint.step_flops  # E1 frozen: no InfoNCE in the learner's steps
+
+
 def test_budget_draws_a_step_as_training_does(monkeypatch):
     """The budget's step draws its tasks, context, batch and BRAC batches with training's `sample_step`: from the
     same buffer and generator state they are the same tensors (it once drew a permutation under mb_replace and

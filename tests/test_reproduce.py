@@ -330,3 +330,28 @@ def test_every_profile_reads_checkpoints_its_sac_config_writes():
                 assert wanted <= written, (env, name, key, sorted(wanted - written))
             episodes = sched.num_eval_sample_episodes if a.sample else sched.num_eval_episodes
             assert a.n_trj <= episodes, (env, name, a.n_trj, episodes)
+
+
+def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_context_shift():
+    """The collapse guard's flags reach the report: listed per method and seed, and a method flagged on every
+    seed is neither credited with context shift nor compared with CSRO's Np gap."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import collapse_section, table1_paragraph
+    from rlkit.reproduce.tables import final_table
+
+    def frames(values):
+        return [
+            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
+        ]
+
+    runs = {"CSRO": frames([(-5, -9, -6), (-5, -9, -8)]), "BOREL": frames([(-15, -20, -20), (-16, -19, -20)])}
+    table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
+    text = table1_paragraph(table, {}, frozenset({"BOREL"}))
+    assert "BOREL's z is flagged as collapsed on every seed" in text and "context shift reproduced" not in text
+    assert "BOREL 4" not in text.split("CSRO's Np return")[1]  # not among the baselines CSRO's gap is held to
+    assert "BOREL loses 4.00 return from offline to online-prior context" in table1_paragraph(table, {}, frozenset())
+    assert collapse_section({"CSRO": {}, "BOREL": {0: "z collapsed (x)", 1: "z collapsed (y)"}}) == [
+        "- **BOREL**, seeds 0, 1: z collapsed (x)"
+    ]
+    assert collapse_section({"CSRO": {}})[0].startswith("No run's z is flagged")

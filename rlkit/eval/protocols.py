@@ -10,6 +10,7 @@ last one) and the task latent it ended with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,6 +180,22 @@ def online_prior_context(
     )
 
 
+def np_explore(
+    rng: np.random.Generator, n_jobs: int, act_dim: int, random_steps: float, scored: np.ndarray, sample
+) -> Callable[[torch.Tensor, int], np.ndarray]:
+    """CSRO's Np exploration policy for one round of context episodes: a job's action at step t is uniform in
+    [-1, 1] while (its scored steps + t) < `random_steps` (N / 2), else `sample(obs, t)`, the policy's sample."""
+
+    def explore(obs: torch.Tensor, t: int) -> np.ndarray:
+        random = rng.uniform(-1.0, 1.0, size=(n_jobs, act_dim))
+        use_random = (scored + t) < random_steps
+        if use_random.all():
+            return random
+        return np.where(use_random[:, None], random, sample(obs, t))
+
+    return explore
+
+
 def nonprior_context(
     agent: CSROAgent,
     envs: list,
@@ -201,13 +218,7 @@ def nonprior_context(
     act_dim = envs[0].action_space.shape[0]
 
     def before(active, scored):
-        def explore(obs: torch.Tensor, t: int) -> np.ndarray:
-            random = rng.uniform(-1.0, 1.0, size=(len(envs), act_dim))
-            use_random = (scored + t) < setting.num_steps_per_eval / 2
-            if use_random.all():
-                return random
-            return np.where(use_random[:, None], random, sample(obs, t))
-
+        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval / 2, scored, sample)
         collected = np.zeros(len(envs), dtype=np.int64)
         while (need := active & (collected < setting.max_path_length)).any():
             paths = rollout(envs, explore, setting.max_path_length, need, device)

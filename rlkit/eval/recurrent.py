@@ -26,7 +26,7 @@ import torch
 
 from rlkit.data.rollout import Paths, rollout
 from rlkit.data.sequences import SequenceIndex
-from rlkit.eval.protocols import EvalSetting, ProtocolResult, _scored_loop
+from rlkit.eval.protocols import EvalSetting, ProtocolResult, _scored_loop, np_explore
 from rlkit.torch.csro.borel import BorelAgent
 
 
@@ -183,13 +183,7 @@ def nonprior_context_recurrent(
     act_dim = envs[0].action_space.shape[0]
 
     def before(active, scored):
-        def explore(obs: torch.Tensor, t: int) -> np.ndarray:
-            random = rng.uniform(-1.0, 1.0, size=(len(envs), act_dim))
-            use_random = (scored + t) < setting.num_steps_per_eval / 2
-            if use_random.all():
-                return random
-            return np.where(use_random[:, None], random, sample(obs, t))
-
+        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval / 2, scored, sample)
         collected = np.zeros(len(envs), dtype=np.int64)
         while (need := active & (collected < setting.max_path_length)).any():
             belief.start(np.flatnonzero(need))

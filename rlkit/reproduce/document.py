@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from rlkit.fileio import atomic_write_text
-from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.logging import PROTOCOL_BY_KEY, collapse_warning
 from rlkit.report import data_reference
 from rlkit.reproduce.figures import plot_ablation, plot_curves
 from rlkit.reproduce.plan import RunSpec, profile
 from rlkit.reproduce.prose import (
     PAPER_TABLE1,
     ablation_paragraph,
+    collapse_section,
     curves_paragraph,
     paper_row_sentence,
     table1_paragraph,
@@ -29,6 +32,14 @@ from rlkit.reproduce.tables import (
 
 def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Path, command: str) -> Path:
     runs = load_runs(specs)
+    warnings: dict[str, dict[int, str]] = {}
+    for spec in specs:
+        last = pd.read_csv(spec.out_dir / "progress.csv").iloc[-1].to_dict()
+        flag = collapse_warning(last)
+        warnings.setdefault(spec.method, {})
+        if flag:
+            warnings[spec.method][spec.seed] = flag
+    collapsed = frozenset(m for m, w in warnings.items() if len(w) == sum(s.method == m for s in specs))
     p = profile(env, profile_name)
     ref = data_reference(specs[0].out_dir)
     table = final_table(runs, p.final_iterations, ref)
@@ -55,9 +66,14 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
         + table1_markdown(table, ref)
         + [
             "",
-            table1_paragraph(table, PAPER_TABLE1.get(env, {})),
+            table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed),
             "",
             paper_row_sentence(env),
+            "",
+            'The collapse guard (docs/algorithm.md, "When the tanh encoder collapses, and the guard"), at each run\'s '
+            "last iteration:",
+            "",
+            *collapse_section(warnings),
             "",
             "## Fig. 3: learning curves",
             "",

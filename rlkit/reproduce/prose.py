@@ -35,13 +35,23 @@ def context_blind(table: pd.DataFrame, method: str) -> bool:
     return all(np.allclose(finals[0], f, rtol=0, atol=1e-6) for f in finals[1:])
 
 
-def table1_paragraph(table: pd.DataFrame, paper: dict[str, tuple[float, float]]) -> str:
+def table1_paragraph(
+    table: pd.DataFrame, paper: dict[str, tuple[float, float]], collapsed: frozenset[str] = frozenset()
+) -> str:
     """Which of Table 1's claims the numbers support, and how firmly; `paper`: the paper's returns of the env
-    (offline, online-prior) per baseline, where it gives them."""
+    (offline, online-prior) per baseline, where it gives them; `collapsed`: the methods whose z the collapse guard
+    flags on every seed (`collapse_section`)."""
     methods = list(dict.fromkeys(table.method))
     blind = [m for m in methods if context_blind(table, m)]
     parts = []
     for m in [m for m in methods if m != "CSRO"]:  # the paper's Table 1 has FOCAL and OffPEARL; every baseline here
+        if m in collapsed and m not in blind:
+            parts.append(
+                f"{m}'s z is flagged as collapsed on every seed (below): its offline return "
+                f"({_cell(table, m, 'offline')['mean']:.2f}) is already far from the other methods', and its gap "
+                f"({gap(table, m, 'online')[0]:.2f}) measures a task-blind policy, not context shift."
+            )
+            continue
         if m in blind:
             parts.append(
                 f"{m}'s three protocols give the same return on every seed ({_cell(table, m, 'offline')['mean']:.2f} "
@@ -67,14 +77,17 @@ def table1_paragraph(table: pd.DataFrame, paper: dict[str, tuple[float, float]])
     if "CSRO" in methods:
         np_gap, lo, hi = gap(table, "CSRO", "np")
         on_gap = gap(table, "CSRO", "online")[0]
-        others = {m: gap(table, m, "online")[0] for m in methods if m != "CSRO" and m not in blind}
+        others = {
+            m: gap(table, m, "online")[0] for m in methods if m != "CSRO" and m not in blind and m not in collapsed
+        }
         text = (
             f"CSRO's Np return is {np_gap:.2f} below its offline return (95% CI {_fmt_ci(lo, hi)}), against "
             f"{on_gap:.2f} with online-prior context"
         )
         if others:
-            text += ", and the online-prior gaps of the baselines whose z uses its context: " + ", ".join(
-                f"{m} {v:.2f}" for m, v in others.items()
+            text += (
+                ", and the online-prior gaps of the baselines whose z uses its context (not flagged as collapsed): "
+                + ", ".join(f"{m} {v:.2f}" for m, v in others.items())
             )
         smaller = all(np_gap < v for v in others.values()) if others else None
         text += (
@@ -87,6 +100,20 @@ def table1_paragraph(table: pd.DataFrame, paper: dict[str, tuple[float, float]])
         )
         parts.append(text)
     return " ".join(parts)
+
+
+def collapse_section(warnings: dict[str, dict[int, str]]) -> list[str]:
+    """The collapse guard's flags at each run's last iteration (`rlkit.logging.collapse_warning`), per method."""
+    flagged = {m: w for m, w in warnings.items() if w}
+    if not flagged:
+        return [
+            "No run's z is flagged as collapsed at its last iteration (across-task spread of z well above its "
+            "within-task spread on every run)."
+        ]
+    return [
+        f"- **{m}**, seed{'s' if len(w) > 1 else ''} {', '.join(map(str, w))}: {next(iter(w.values()))}"
+        for m, w in flagged.items()
+    ]
 
 
 def curves_paragraph(table: pd.DataFrame) -> str:
