@@ -97,6 +97,23 @@ def _act(agent: BorelAgent, belief: _Belief, deterministic: bool, generator: tor
     return act
 
 
+def _scored(agent, belief: _Belief, envs, setting: EvalSetting, device, before, on_paths, reward_fn) -> ProtocolResult:
+    """The scored episodes of a protocol whose context `before` gathers: deterministic actions with the belief,
+    advanced after every step, nothing done after an episode."""
+    returns = _scored_loop(
+        envs,
+        setting,
+        device,
+        before,
+        lambda *a: None,
+        _act(agent, belief, True, None),
+        on_paths,
+        score_reward_fn=reward_fn,
+        on_step=belief.on_step,
+    )
+    return belief.result(returns)
+
+
 def offline_context_recurrent(
     agent: BorelAgent,
     envs: list,
@@ -124,18 +141,7 @@ def offline_context_recurrent(
             belief.add(i, rows[i, : int(n[i])])
         belief.start(np.flatnonzero(active))
 
-    returns = _scored_loop(
-        envs,
-        setting,
-        device,
-        before,
-        lambda *a: None,
-        _act(agent, belief, True, None),
-        on_paths,
-        score_reward_fn=reward_fn,
-        on_step=belief.on_step,
-    )
-    return belief.result(returns)
+    return _scored(agent, belief, envs, setting, device, before, on_paths, reward_fn)
 
 
 def online_prior_context_recurrent(
@@ -194,15 +200,4 @@ def nonprior_context_recurrent(
             collected += paths.lengths
         belief.start(np.flatnonzero(active))
 
-    returns = _scored_loop(
-        envs,
-        setting,
-        device,
-        before,
-        lambda *a: None,
-        _act(agent, belief, True, None),
-        on_paths,
-        score_reward_fn=context_reward_fn,
-        on_step=belief.on_step,
-    )
-    return belief.result(returns)
+    return _scored(agent, belief, envs, setting, device, before, on_paths, context_reward_fn)
