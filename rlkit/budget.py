@@ -52,7 +52,11 @@ def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -
     """One training step of `cfg`'s trainer (same sizes, same algorithm switches) as a callable, on
     synthetic data of the env's dimensions: `n_tasks` tasks of `transitions` random transitions, the
     meta-batch drawn from them by training's own `sample_step`. For counting and timing steps, not for learning."""
-    sample, trainer = synthetic_parts(cfg, n_tasks, transitions, seed)
+    return _step_of(*synthetic_parts(cfg, n_tasks, transitions, seed))
+
+
+def _step_of(sample: Callable[[], object], trainer: CSROTrainer) -> Callable[[], object]:
+    """A draw and a training step on it, as one callable."""
 
     def step():
         s = sample()
@@ -121,12 +125,7 @@ def _corro_step_at(cfg: Config, step: int) -> Callable[[], object]:
     """`synthetic_step` with CORRO's encoder at its step `step`, so in the stage it has there ("cvae", ...)."""
     sample, trainer = synthetic_parts(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)
     trainer.agent.encoder.steps.fill_(step)
-
-    def one():
-        s = sample()
-        return trainer.train_step(s.tasks, s.context, s.batch, s.extra)
-
-    return one
+    return _step_of(sample, trainer)
 
 
 def training_budget(cfg: Config) -> Budget:

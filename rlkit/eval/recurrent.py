@@ -97,15 +97,17 @@ def _act(agent: BorelAgent, belief: _Belief, deterministic: bool, generator: tor
     return act
 
 
-def _scored(agent, belief: _Belief, envs, setting: EvalSetting, device, before, on_paths, reward_fn) -> ProtocolResult:
-    """The scored episodes of a protocol whose context `before` gathers: deterministic actions with the belief,
-    advanced after every step, nothing done after an episode."""
+def _scored(
+    agent, belief: _Belief, envs, setting: EvalSetting, device, before, on_paths, reward_fn, after=lambda *a: None
+) -> ProtocolResult:
+    """The scored episodes of a protocol whose context `before` (and `after` each episode) gathers: deterministic
+    actions with the belief, advanced after every step."""
     returns = _scored_loop(
         envs,
         setting,
         device,
         before,
-        lambda *a: None,
+        after,
         _act(agent, belief, True, None),
         on_paths,
         score_reward_fn=reward_fn,
@@ -155,18 +157,17 @@ def online_prior_context_recurrent(
 ) -> ProtocolResult:
     """Deterministic scored episodes, the first from the prior; each becomes the job's context for the next."""
     belief = _Belief(agent, len(envs), window, device, context_reward_fn)
-    returns = _scored_loop(
+    return _scored(
+        agent,
+        belief,
         envs,
         setting,
         device,
         lambda active, scored: belief.start(np.flatnonzero(active)),
-        lambda active, scored, paths: belief.add_paths(paths),
-        _act(agent, belief, True, None),
         on_paths,
-        score_reward_fn=context_reward_fn,
-        on_step=belief.on_step,
+        context_reward_fn,
+        after=lambda active, scored, paths: belief.add_paths(paths),
     )
-    return belief.result(returns)
 
 
 def nonprior_context_recurrent(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from rlkit.fileio import atomic_write_text
 from rlkit.logging import PROTOCOL_BY_KEY, collapse_warning
 from rlkit.report import data_reference
@@ -33,12 +31,10 @@ from rlkit.reproduce.tables import (
 def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Path, command: str) -> Path:
     runs = load_runs(specs)
     warnings: dict[str, dict[int, str]] = {}
-    for spec in specs:
-        last = pd.read_csv(spec.out_dir / "progress.csv").iloc[-1].to_dict()
-        flag = collapse_warning(last)
-        warnings.setdefault(spec.method, {})
-        if flag:
-            warnings[spec.method][spec.seed] = flag
+    for method, frames in runs.items():  # load_runs keeps the specs' order within a method
+        seeds = [s.seed for s in specs if s.method == method]
+        flags = {seed: collapse_warning(f.iloc[-1].to_dict()) for seed, f in zip(seeds, frames, strict=True)}
+        warnings[method] = {seed: flag for seed, flag in flags.items() if flag}
     collapsed = frozenset(m for m, w in warnings.items() if len(w) == sum(s.method == m for s in specs))
     p = profile(env, profile_name)
     ref = data_reference(specs[0].out_dir)
