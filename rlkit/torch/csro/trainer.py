@@ -610,6 +610,39 @@ class CSROTrainer:
         self.policy_opt.step()
         return loss.detach()
 
+    def _update_alpha(self, d_hat: torch.Tensor) -> None:
+        """8: BRAC's dual step on alpha, in place so that a captured step (rlkit/torch/graphs.py) updates it too."""
+        s = self.settings
+        self.alpha_var.copy_(
+            losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
+        )
+
+    def _rl_fields(
+        self,
+        qf_loss: torch.Tensor,
+        vf_loss: torch.Tensor,
+        pol_loss: torch.Tensor,
+        c_loss: torch.Tensor,
+        q_pred: torch.Tensor,
+        v_pred: torch.Tensor,
+        pi: PolicyOutput,
+        d_hat: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """The actor-critic part of a step's `LossRecord`, shared by the z step and BOREL's hyper-state step."""
+        return dict(
+            qf_loss=qf_loss,
+            vf_loss=vf_loss,
+            policy_loss=pol_loss,
+            dual_critic_loss=c_loss,
+            q_predictions=q_pred,
+            v_predictions=v_pred,
+            log_pis=pi.log_prob.detach(),
+            policy_mu=pi.mean.detach(),
+            policy_log_std=pi.log_std.detach(),
+            alpha=self.alpha.detach().reshape(1),
+            div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
+        )
+
     # ---- the step -----------------------------------------------------------------------------
     def train_step(
         self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch, extra_c_batches: Sequence[RLBatch] = ()
@@ -640,24 +673,13 @@ class CSROTrainer:
         vf_loss, v_pred, min_q_new = self._update_value(flat.obs, lat.rows, pi)  # 5
         pol_loss = self._update_policy(pi, min_q_new, d_hat)  # 6
         if s.train_alpha:  # 8
-            new_alpha = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
-            self.alpha_var.copy_(new_alpha)  # in place, so that a captured step (rlkit/torch/graphs.py) updates it too
+            self._update_alpha(d_hat)
 
         return LossRecord(
             z_loss=z_loss,
             club_loss=club_loss,
             club_model_loss=club_model_loss,
-            qf_loss=qf_loss,
-            vf_loss=vf_loss,
-            policy_loss=pol_loss,
-            dual_critic_loss=c_loss,
-            q_predictions=q_pred,
-            v_predictions=v_pred,
-            log_pis=pi.log_prob.detach(),
-            policy_mu=pi.mean.detach(),
-            policy_log_std=pi.log_std.detach(),
-            alpha=self.alpha.detach().reshape(1),
-            div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
+            **self._rl_fields(qf_loss, vf_loss, pol_loss, c_loss, q_pred, v_pred, pi, d_hat),
             z_mean=lat.z.detach(),
             z_std=lat.e.detach()[0].std(dim=0).mean(),
             **self._spread(lat),
@@ -703,8 +725,7 @@ class CSROTrainer:
         vf_loss, v_pred, min_q_new = self._update_value(obs, z, pi)  # 5
         pol_loss = self._update_policy(pi, min_q_new, d_hat)  # 6
         if s.train_alpha:  # 8
-            new_alpha = losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
-            self.alpha_var.copy_(new_alpha)
+            self._update_alpha(d_hat)
         T, B = batch.obs.shape[:2]
         mu = z[:, : s.borel.latent].reshape(T, B, -1)
         across, ratio = self.borel_spread
@@ -712,17 +733,7 @@ class CSROTrainer:
             z_loss=zero,
             club_loss=zero,
             club_model_loss=zero,
-            qf_loss=qf_loss,
-            vf_loss=vf_loss,
-            policy_loss=pol_loss,
-            dual_critic_loss=c_loss,
-            q_predictions=q_pred,
-            v_predictions=v_pred,
-            log_pis=pi.log_prob.detach(),
-            policy_mu=pi.mean.detach(),
-            policy_log_std=pi.log_std.detach(),
-            alpha=self.alpha.detach().reshape(1),
-            div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),
+            **self._rl_fields(qf_loss, vf_loss, pol_loss, c_loss, q_pred, v_pred, pi, d_hat),
             z_mean=mu.mean(dim=1),  # each task's mean belief over its rows
             z_std=mu[0].std(dim=0).mean(),
             z_across=across,
