@@ -1,0 +1,65 @@
+"""How far a behaviour dataset's last checkpoints get from random to a competent return, per task.
+
+    python scripts/competent_fraction.py offline_dataset/cheetah-vel-cpu
+
+For each task: (R_last - R_first) / (R_comp - R_first), R_first the first checkpoint's return (the random level),
+R_last the last one's, R_comp the env's competent estimate below; printed for the deterministic and the
+stochastic episodes (`returns.csv`), then the mean and the worst task. Only envs with a written estimate are
+accepted; each estimate is argued in its profile's page under docs/results/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# R_comp per env, from the task parameters of task.json (docs/results/cheetah-vel-cpu-profile.md, "The competent
+# reference": reach v* from rest, then a gait at speed; uncertain by about 15 either way)
+COMPETENT: dict[str, Callable[[dict], float]] = {
+    "cheetah-vel": lambda task: -(10.0 * float(task["velocity"]) + 20.0),
+}
+
+
+def task_fractions(task_dir: Path) -> tuple[int, dict, dict[str, tuple[float, float, float]]]:
+    meta = json.loads((task_dir / "task.json").read_text())
+    env = meta["env_name"]
+    if env not in COMPETENT:
+        raise SystemExit(
+            f"error: env {env!r} in {task_dir}: expected one of {sorted(COMPETENT)} (no competent estimate)"
+        )
+    comp = COMPETENT[env](meta["task"])
+    with open(task_dir / "returns.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) < 2:
+        raise SystemExit(f"error: {task_dir / 'returns.csv'} has {len(rows)} checkpoints: expected at least 2")
+    out = {}
+    for kind in ("deterministic", "stochastic"):
+        first, last = float(rows[0][f"{kind}_return"]), float(rows[-1][f"{kind}_return"])
+        out[kind] = (first, last, (last - first) / (comp - first))
+    return int(meta["task_idx"]), meta["task"], out
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
+        raise SystemExit(f"usage: python scripts/competent_fraction.py DATA_DIR (got {argv!r}: expected one folder)")
+    dirs = sorted(Path(argv[0]).glob("goal_idx*"), key=lambda p: int(p.name.removeprefix("goal_idx")))
+    if not dirs:
+        raise SystemExit(f"error: no goal_idx* folders in {argv[0]!r}: expected a behaviour dataset")
+    fractions: dict[str, list[float]] = {"deterministic": [], "stochastic": []}
+    tasks = [task_fractions(d) for d in dirs]  # every task checked before anything is printed
+    print("task  parameters                 first  last  fraction (deterministic; stochastic)")
+    for idx, task, out in tasks:
+        (f_d, l_d, x_d), (_, l_s, x_s) = out["deterministic"], out["stochastic"]
+        fractions["deterministic"].append(x_d)
+        fractions["stochastic"].append(x_s)
+        params = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in task.items())
+        print(f"{idx:4d}  {params:25s} {f_d:6.0f} {l_d:5.0f}  {x_d:.2f}; {l_s:.0f} {x_s:.2f}")
+    for kind, xs in fractions.items():
+        print(f"{kind}: mean {sum(xs) / len(xs):.3f}, worst {min(xs):.2f} over {len(xs)} tasks")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,54 @@
+"""scripts/competent_fraction.py: the fraction of the way from random to competent, by hand on two tasks."""
+
+import importlib.util
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("competent_fraction", ROOT / "scripts" / "competent_fraction.py")
+competent_fraction = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(competent_fraction)
+
+
+def write_task(root, idx: int, env: str, task: dict, returns: list[tuple[float, float]]) -> None:
+    d = root / f"goal_idx{idx}"
+    d.mkdir(parents=True)
+    (d / "task.json").write_text(json.dumps({"env_name": env, "task_idx": idx, "task": task}))
+    lines = ["checkpoint,stochastic_return,deterministic_return"]
+    lines += [f"{5000 * (i + 1)},{s},{det}" for i, (s, det) in enumerate(returns)]
+    (d / "returns.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_fractions_by_hand(tmp_path, capsys):
+    # v* = 1: R_comp = -30; deterministic -210 -> -48 is (162 / 180) = 0.9; stochastic -230 -> -30 is 1.0
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-100.0, -90.0), (-30.0, -48.0)])
+    # v* = 3: R_comp = -50; deterministic -610 -> -330 is (280 / 560) = 0.5; stochastic -650 -> -350 is 0.5
+    write_task(tmp_path, 1, "cheetah-vel", {"velocity": 3.0}, [(-650.0, -610.0), (-350.0, -330.0)])
+    idx, _, out = competent_fraction.task_fractions(tmp_path / "goal_idx0")
+    assert idx == 0
+    assert out["deterministic"] == pytest.approx((-210.0, -48.0, 0.9))
+    assert out["stochastic"] == pytest.approx((-230.0, -30.0, 1.0))
+    competent_fraction.main([str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "deterministic: mean 0.700, worst 0.50 over 2 tasks" in printed
+    assert "stochastic: mean 0.750, worst 0.50 over 2 tasks" in printed
+
+
+def test_refuses_an_env_without_an_estimate_before_printing(tmp_path, capsys):
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, -48.0)])
+    write_task(tmp_path, 1, "ant-goal", {"goal": [2.0, 0.0]}, [(-600.0, -450.0), (-350.0, -300.0)])
+    with pytest.raises(SystemExit, match="env 'ant-goal'.*expected one of \\['cheetah-vel'\\]"):
+        competent_fraction.main([str(tmp_path)])
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("setup", ["missing", "empty", "one checkpoint"])
+def test_bad_input_is_one_line(tmp_path, setup):
+    if setup == "one checkpoint":
+        write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0)])
+    target = tmp_path / "nope" if setup == "missing" else tmp_path
+    with pytest.raises(SystemExit) as err:
+        competent_fraction.main([str(target)])
+    assert "\n" not in str(err.value) and ("expected" in str(err.value))
