@@ -539,21 +539,12 @@ class CSROTrainer:
         self.encoder_opt.step()
         enc.steps += 1
         zero, zeros = torch.zeros((), device=self.device), torch.zeros(1, 1, device=self.device)
+        no_pi = PolicyOutput(action=zeros, log_prob=zeros, mean=zeros, log_std=zeros, pre_tanh=zeros)
         return LossRecord(
             z_loss=loss.detach(),
             club_loss=zero,
             club_model_loss=zero,
-            qf_loss=zero,
-            vf_loss=zero,
-            policy_loss=zero,
-            dual_critic_loss=zero,
-            q_predictions=zeros,
-            v_predictions=zeros,
-            log_pis=zeros,
-            policy_mu=zeros,
-            policy_log_std=zeros,
-            alpha=self.alpha.detach().reshape(1),
-            div_estimate=torch.zeros(1, device=self.device),
+            **self._rl_fields(zero, zero, zero, zero, zeros, zeros, no_pi, None),  # the learner waits for the encoder
             z_mean=enc.aggregate(e).detach(),
             z_std=e.detach()[0].std(dim=0).mean(),
             **self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(), rows=None, critic_rows=None)),
@@ -628,7 +619,8 @@ class CSROTrainer:
         pi: PolicyOutput,
         d_hat: torch.Tensor | None,
     ) -> dict[str, torch.Tensor]:
-        """The actor-critic part of a step's `LossRecord`, shared by the z step and BOREL's hyper-state step."""
+        """The actor-critic part of a step's `LossRecord`, shared by the z step, BOREL's hyper-state step and
+        CORRO's encoder-only first stages (zeros)."""
         return dict(
             qf_loss=qf_loss,
             vf_loss=vf_loss,
