@@ -51,6 +51,18 @@ def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next
     assert trainer.agent.infer_z(context).shape == (2, cfg.latent_size)  # the encoder takes the rows as they come
 
 
+def test_a_context_of_another_width_is_refused_in_one_line():
+    """Data of another env (or next obs on one side only) reaches the encoder as a named width, not a matmul error."""
+    from rlkit.config import load_config, parse_override_args
+    from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
+
+    cfg = load_config(None, parse_override_args(["--net_size", "8"]))
+    trainer = CSROTrainer(TrainerSettings.from_config(cfg, [3, 7]), 2, 2, torch.device("cpu"), seed=0)
+    with pytest.raises(ValueError, match=r"^context width 7: expected 5 \(obs 2, action 2, reward") as err:
+        trainer.agent.infer_z(torch.zeros(2, 4, 7))
+    assert "\n" not in str(err.value)
+
+
 def test_sampling_covers_the_task_uniformly():
     buf = make()
     rows = buf.sample(torch.tensor([7]), 20000, torch.Generator().manual_seed(1)).obs[0, :, 1]

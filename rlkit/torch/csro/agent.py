@@ -66,6 +66,11 @@ class CSROAgent(nn.Module):
 
     def encode_with_var(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Per-transition embeddings e [T, b, L] and, with `use_hvar`, their variances (else None)."""
+        if context.shape[-1] != self.context_dim:  # a shape, not a value: no host read, capture-safe
+            raise ValueError(
+                f"context width {context.shape[-1]}: expected {self.context_dim} (obs {self.obs_dim}, action "
+                f"{self.action_dim}, reward, and next obs where use_next_obs_in_context), e.g. data of another env"
+            )
         out = self.encoder(context)
         if not self.use_hvar:
             return out, None
