@@ -112,12 +112,13 @@ def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
 
 
 def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
-    """Mean return of uniformly random actions on `task` (bottom of the normalised score)."""
+    """Mean return of uniformly random actions on `task` (bottom of the normalised score). The env's reset
+    noise is seeded too (its first reset), so a report written twice gives the same reference."""
     rng = numpy_generator(seed, "random_return")
     env.reset_task(task)
     totals = []
-    for _ in range(episodes):
-        env.reset()
+    for i in range(episodes):
+        env.reset(seed=seed if i == 0 else None)
         total, done = 0.0, False
         while not done:
             a = rng.uniform(env.action_space.low, env.action_space.high)

@@ -189,3 +189,11 @@ def test_only_rlkit_envs_reaches_into_an_envs_generator():
 
     holders = [str(p.relative_to(ROOT)) for p in SOURCES if "bit_generator.state" in p.read_text()]
     assert holders == ["rlkit/envs/base.py"]
+
+
+def test_random_return_is_the_same_in_every_process_on_a_body_with_reset_noise():
+    """The report's bottom reference: a MuJoCo body's reset noise is seeded with the actions, so a report
+    written twice (or by another process) divides by the same number."""
+    first = random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3)
+    assert random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3) == first
+    assert random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3, seed=1) != first

@@ -355,3 +355,27 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
         "- **BOREL**, seeds 0, 1: z collapsed (x)"
     ]
     assert collapse_section({"CSRO": {}})[0].startswith("No run's z is flagged")
+
+
+def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims():
+    """Every offline score below LEARNED_SCORE: the paragraph says so first, and CSRO's smaller gap is not
+    called the paper's claim; one method above it and the usual verdict comes back."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import LEARNED_SCORE, table1_paragraph
+    from rlkit.reproduce.tables import final_table
+
+    def frames(values):
+        return [
+            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
+        ]
+
+    ref = Reference(oracle=0.0, random=-100.0)  # score = 1 + R / 100
+    weak = {"CSRO": frames([(-70, -72, -71), (-72, -73, -72)]), "FOCAL": frames([(-65, -80, -75), (-66, -79, -74)])}
+    text = table1_paragraph(final_table(weak, 1, ref), {}, frozenset())
+    assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.345")
+    assert "holds here" not in text and "which says nothing here" in text
+    assert LEARNED_SCORE == 0.5
+    learned = {"CSRO": frames([(-20, -22, -21), (-22, -23, -22)]), "FOCAL": weak["FOCAL"]}
+    text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset())
+    assert "No method has learned" not in text and "holds here in the sense" in text
