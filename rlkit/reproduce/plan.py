@@ -106,7 +106,7 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "cpu_cheetah",
             3,
             "the CPU profile (docs/results/cheetah-vel-cpu-profile.md): behaviour data and CSRO, FOCAL, OFFPEARL "
-            "x 3 seeds in about 1.7 hours on 2 CPU cores",
+            "x 3 seeds in about 2 hours on 2 CPU cores; its 15,000 steps leave the learners short of convergence",
         ),
     },
 }
