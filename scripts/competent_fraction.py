@@ -10,11 +10,14 @@ accepted; each estimate is argued in its profile's page under docs/results/.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from rlkit.behaviour.curves import behaviour_returns
+from rlkit.data.dataset import RETURNS_FILE, task_dirs
+from rlkit.data.meta import read_task_meta
+from rlkit.errors import UserError
 
 # R_comp per env, from the task parameters of task.json (docs/results/cheetah-vel-cpu-profile.md, "The competent
 # reference": reach v* from rest, then a gait at speed; uncertain by about 15 either way)
@@ -23,21 +26,23 @@ COMPETENT: dict[str, Callable[[dict], float]] = {
 }
 
 
-def task_fractions(task_dir: Path) -> tuple[int, dict, dict[str, tuple[float, float, float]]]:
-    meta = json.loads((task_dir / "task.json").read_text())
-    env = meta["env_name"]
+def task_fractions(task_dir: Path, table=None) -> tuple[int, dict, dict[str, tuple[float, float, float]]]:
+    """(task index, task parameters, per episode kind (first return, last return, fraction of competent));
+    `table`: the dataset's `behaviour_returns`, read once by the caller (None: read here)."""
+    meta = read_task_meta(task_dir) or {}
+    env = meta.get("env_name")
     if env not in COMPETENT:
         raise SystemExit(
             f"error: env {env!r} in {task_dir}: expected one of {sorted(COMPETENT)} (no competent estimate)"
         )
     comp = COMPETENT[env](meta["task"])
-    with open(task_dir / "returns.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    table = behaviour_returns(task_dir.parent) if table is None else table
+    rows = table[table.task == int(meta["task_idx"])].sort_values("checkpoint")
     if len(rows) < 2:
-        raise SystemExit(f"error: {task_dir / 'returns.csv'} has {len(rows)} checkpoints: expected at least 2")
+        raise SystemExit(f"error: {task_dir / RETURNS_FILE} has {len(rows)} checkpoints: expected at least 2")
     out = {}
     for kind in ("deterministic", "stochastic"):
-        first, last = float(rows[0][f"{kind}_return"]), float(rows[-1][f"{kind}_return"])
+        first, last = float(rows[f"{kind}_return"].iloc[0]), float(rows[f"{kind}_return"].iloc[-1])
         out[kind] = (first, last, (last - first) / (comp - first))
     return int(meta["task_idx"]), meta["task"], out
 
@@ -45,11 +50,13 @@ def task_fractions(task_dir: Path) -> tuple[int, dict, dict[str, tuple[float, fl
 def main(argv: list[str]) -> None:
     if len(argv) != 1 or not Path(argv[0]).is_dir():
         raise SystemExit(f"usage: python scripts/competent_fraction.py DATA_DIR (got {argv!r}: expected one folder)")
-    dirs = sorted(Path(argv[0]).glob("goal_idx*"), key=lambda p: int(p.name.removeprefix("goal_idx")))
-    if not dirs:
-        raise SystemExit(f"error: no goal_idx* folders in {argv[0]!r}: expected a behaviour dataset")
+    try:
+        dirs = [d for _, d in task_dirs(argv[0], "a behaviour dataset")]
+        table = behaviour_returns(argv[0])  # every task's returns.csv, read once
+    except UserError as e:
+        raise SystemExit(f"error: {e}") from None
     fractions: dict[str, list[float]] = {"deterministic": [], "stochastic": []}
-    tasks = [task_fractions(d) for d in dirs]  # every task checked before anything is printed
+    tasks = [task_fractions(d, table) for d in dirs]  # every task checked before anything is printed
     print("task  parameters                 first  last  fraction (deterministic; stochastic)")
     for idx, task, out in tasks:
         (f_d, l_d, x_d), (_, l_s, x_s) = out["deterministic"], out["stochastic"]

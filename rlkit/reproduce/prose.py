@@ -42,12 +42,12 @@ LEARNED_SCORE = 0.5
 
 def not_learned_sentence(table: pd.DataFrame) -> str | None:
     """One sentence when every method's offline score is below `LEARNED_SCORE`, else None."""
-    scores = {m: float(_cell(table, m, "offline").score) for m in dict.fromkeys(table.method)}
-    if max(scores.values()) >= LEARNED_SCORE:
+    best = max(float(_cell(table, m, "offline").score) for m in dict.fromkeys(table.method))
+    if best >= LEARNED_SCORE:
         return None
     return (
         f"**No method has learned the tasks at this profile**: the best offline score is "
-        f"{max(scores.values()):.3f} (below {LEARNED_SCORE}), so every return is far from the top reference and the "
+        f"{best:.3f} (below {LEARNED_SCORE}), so every return is far from the top reference and the "
         "gaps below compare weak policies; they do not test the paper's claims, whichever way they point."
     )
 
