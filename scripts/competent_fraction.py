@@ -3,8 +3,8 @@
     python scripts/competent_fraction.py offline_dataset/cheetah-vel-cpu
 
 For each task: (R_last - R_first) / (R_comp - R_first), R_first the first checkpoint's return (the random level),
-R_last the last one's, R_comp the env's competent estimate below; printed for the deterministic and the
-stochastic episodes (`returns.csv`), then the mean and the worst task. Only envs with a written estimate are
+R_last the last one's, R_comp the env's competent estimate below (cheetah-vel, ant-goal); printed for the
+deterministic and the stochastic episodes (`returns.csv`), then the mean and the worst task. Only envs with a written estimate are
 accepted; each estimate is argued in its profile's page under docs/results/.
 """
 
@@ -19,10 +19,14 @@ from rlkit.data.dataset import RETURNS_FILE, task_dirs
 from rlkit.data.meta import read_task_meta
 from rlkit.errors import UserError
 
-# R_comp per env, from the task parameters of task.json (docs/results/cheetah-vel-cpu-profile.md, "The competent
-# reference": reach v* from rest, then a gait at speed; uncertain by about 15 either way)
+# R_comp per env, from the task parameters of task.json; each is argued in its profile's page, "The competent
+# reference". cheetah-vel (docs/results/cheetah-vel-cpu-profile.md): reach v* from rest, then a gait at speed;
+# uncertain by about 15 either way. ant-goal (docs/results/ant-goal-cpu-profile.md): walk the 2 m to the goal in
+# about 50 steps (an L1 distance summed to about 25 L1_0 on the way, L1_0 the start's), about 30 more while it
+# holds near the goal, about 50 of control; uncertain by about 40.
 COMPETENT: dict[str, Callable[[dict], float]] = {
     "cheetah-vel": lambda task: -(10.0 * float(task["velocity"]) + 20.0),
+    "ant-goal": lambda task: -(25.0 * sum(abs(float(g)) for g in task["goal"]) + 80.0),
 }
 
 

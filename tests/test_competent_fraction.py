@@ -36,10 +36,20 @@ def test_fractions_by_hand(tmp_path, capsys):
     assert "stochastic: mean 0.750, worst 0.50 over 2 tasks" in printed
 
 
+def test_ant_goal_by_hand(tmp_path):
+    # goal (2, 0): L1_0 = 2, R_comp = -(50 + 80) = -130; deterministic -430 -> -280 is 150 / 300 = 0.5
+    write_task(tmp_path, 0, "ant-goal", {"goal": [2.0, 0.0]}, [(-500.0, -430.0), (-300.0, -280.0)])
+    # goal (sqrt 2, -sqrt 2): L1_0 = 2 sqrt 2, R_comp = -(50 sqrt 2 + 80); stochastic -600 -> R_comp is 1.0
+    comp = -(50.0 * 2**0.5 + 80.0)
+    write_task(tmp_path, 1, "ant-goal", {"goal": [2**0.5, -(2**0.5)]}, [(-600.0, -500.0), (comp, -400.0)])
+    assert competent_fraction.task_fractions(tmp_path / "goal_idx0")[2]["deterministic"][2] == pytest.approx(0.5)
+    assert competent_fraction.task_fractions(tmp_path / "goal_idx1")[2]["stochastic"][2] == pytest.approx(1.0)
+
+
 def test_refuses_an_env_without_an_estimate_before_printing(tmp_path, capsys):
     write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, -48.0)])
-    write_task(tmp_path, 1, "ant-goal", {"goal": [2.0, 0.0]}, [(-600.0, -450.0), (-350.0, -300.0)])
-    with pytest.raises(SystemExit, match="env 'ant-goal'.*expected one of \\['cheetah-vel'\\]"):
+    write_task(tmp_path, 1, "humanoid-dir", {"direction": 0.5}, [(-600.0, -450.0), (-350.0, -300.0)])
+    with pytest.raises(SystemExit, match="env 'humanoid-dir'.*expected one of \\['ant-goal', 'cheetah-vel'\\]"):
         competent_fraction.main([str(tmp_path)])
     assert capsys.readouterr().out == ""
 

@@ -106,7 +106,17 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "cpu_cheetah",
             3,
             "the CPU profile (docs/results/cheetah-vel-cpu-profile.md): behaviour data and CSRO, FOCAL, OFFPEARL "
-            "x 3 seeds in about 2 hours on 2 CPU cores; its 15,000 steps leave the learners short of convergence",
+            "x 3 seeds in about 2 hours on 2 CPU cores; stage 2 trains on the checkpoints from 20k on, short of the "
+            "paper's 105,000 steps",
+        ),
+    },
+    "ant-goal": {
+        "cpu": Profile(
+            "configs/cpu/ant-goal.json",
+            "cpu_ant",
+            3,
+            "the CPU profile (docs/results/ant-goal-cpu-profile.md): behaviour data for 40 goals in about 95 min "
+            "on 2 CPU cores, then CSRO, FOCAL, OFFPEARL x 3 seeds; about 3 hours in all (estimated)",
         ),
     },
 }
