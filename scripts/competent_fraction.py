@@ -4,8 +4,8 @@
 
 For each task: (R_last - R_first) / (R_comp - R_first), R_first the first checkpoint's return (the random level),
 R_last the last one's, R_comp the env's competent estimate below (cheetah-vel, ant-goal); printed for the
-deterministic and the stochastic episodes (`returns.csv`), then the mean and the worst task. Only envs with a written estimate are
-accepted; each estimate is argued in its profile's page under docs/results/.
+deterministic and the stochastic episodes (`returns.csv`), then the mean and the worst task. Only envs with a
+written estimate are accepted; each estimate is argued in its profile's page under docs/results/.
 """
 
 from __future__ import annotations
