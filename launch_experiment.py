@@ -108,7 +108,7 @@ def main(
         f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test "
         f"tasks, "
         f"{len(prepared.train_buffer)} train transitions, device {device} "
-        f"({graphs.describe(graphs.capture_on(), device)}) -> {prepared.out_dir}"
+        f"({graphs.describe(graphs.capture_on(), device, fused=graphs.fusion_on())}) -> {prepared.out_dir}"
     )
     MetaTrainer(prepared, show_progress=not no_progress).run()
 

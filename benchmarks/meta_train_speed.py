@@ -1,7 +1,7 @@
 """Seconds per CSRO gradient step and peak memory at the faithful point-robot settings.
 
     python benchmarks/meta_train_speed.py [--steps 20] [--context 1024] [--batch 256] [--meta_batch 16]
-    python benchmarks/meta_train_speed.py --device cuda|cpu [--steps 200]     (eager against captured)
+    python benchmarks/meta_train_speed.py --device cuda|cpu [--steps 200]     (eager against captured, fused)
 
 Each variant runs in its own subprocess (so peak RSS is its own), on synthetic point-robot
 data (30 tasks x 14,000 transitions, as the reference's data), with the reference's sizes:
@@ -10,6 +10,9 @@ latent 20, encoder/CLUB 3 x 200, Q/V/policy 3 x 256.
   plain         the same step with the CPU kernels switched off (rlkit.torch.cpu_kernels: plain PyTorch
                 layers, glibc's default malloc settings)
   naive-club    the same step with the reference's pairwise [T, b, b, L] CLUB negative term
+With `--device`, the variants are instead eager, captured (rlkit/torch/graphs.py), captured-fused (the
+captured step with its losses compiled, `CSRO_FUSE`) and captured-pairwise-club; on the CPU, eager, the
+static-buffer path and the fused step also run in turn in one process, for ratios free of the host's drift.
 Between blocks of steps it probes the machine's dense fp32 matmul throughput (this host's speed
 drifts by +-20% over minutes, so each step is compared with the probes around its block) and
 it counts the step's FLOPs from the layer shapes (torch.utils.flop_counter), then prints three
@@ -120,8 +123,9 @@ def time_steps(step, steps: int, device) -> float:
 
 def capture_variant(variant: str, device_name: str, steps: int, context: int, batch: int, meta_batch: int) -> dict:
     """ms/step (sampling included) of the eager step, the captured step (rlkit/torch/graphs.py; on the CPU its
-    static-buffer path) or the captured step with the reference's pairwise CLUB term; on CUDA also peak
-    memory, kernel launches per step and the GPU's busy share of the step (torch.profiler)."""
+    static-buffer path), the captured step with its losses compiled ("captured-fused") or with the reference's
+    pairwise CLUB term; on CUDA also peak memory, kernel launches per step and the GPU's busy share of the step
+    (torch.profiler)."""
     import torch
 
     from rlkit.budget import synthetic_parts
@@ -143,7 +147,7 @@ def capture_variant(variant: str, device_name: str, steps: int, context: int, ba
             }
         },
     )
-    sample, trainer = synthetic_parts(cfg, 30, 14_000, device=device)
+    sample, trainer = synthetic_parts(cfg, 30, 14_000, device=device, fuse=variant == "captured-fused")
     runner = graphs.StepRunner(
         lambda s, key: trainer.train_step(s.tasks, s.context, s.batch, s.extra),
         device,
@@ -175,8 +179,8 @@ def capture_variant(variant: str, device_name: str, steps: int, context: int, ba
 
 
 def alternating_cpu(steps: int, context: int, batch: int, meta_batch: int) -> dict:
-    """On the CPU, eager and captured (the static-buffer path) steps taken in turn in one process, so that this
-    host's drift over minutes hits both alike: median ms/step of each."""
+    """On the CPU, eager, captured (the static-buffer path) and fused (eager, its losses compiled) steps taken in
+    turn in one process, so that this host's drift over minutes hits them alike: median ms/step of each."""
     import statistics
 
     import torch
@@ -199,8 +203,8 @@ def alternating_cpu(steps: int, context: int, batch: int, meta_batch: int) -> di
         },
     )
     calls = {}
-    for variant in ("eager", "captured"):
-        sample, trainer = synthetic_parts(cfg, 30, 14_000)
+    for variant in ("eager", "captured", "fused"):
+        sample, trainer = synthetic_parts(cfg, 30, 14_000, fuse=variant == "fused")
         runner = graphs.StepRunner(
             lambda s, key, tr=trainer: tr.train_step(s.tasks, s.context, s.batch, s.extra),
             torch.device("cpu"),
@@ -223,11 +227,12 @@ def capture_main(args) -> None:
     if args.device == "cpu":
         r = alternating_cpu(args.steps, args.context, args.batch, args.meta_batch)
         print(
-            f"cpu, eager and captured in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, captured "
-            f"{r['captured']:.1f} ms/step, ratio captured / eager {r['captured'] / r['eager']:.3f}"
+            f"cpu, eager, captured and fused in turn, median of {args.steps}: eager {r['eager']:.1f} ms/step, "
+            f"captured {r['captured']:.1f} ms/step, fused {r['fused']:.1f} ms/step; ratios captured / eager "
+            f"{r['captured'] / r['eager']:.3f}, fused / eager {r['fused'] / r['eager']:.3f}"
         )
     results = []
-    for variant in ("eager", "captured", "captured-pairwise-club"):
+    for variant in ("eager", "captured", "captured-fused", "captured-pairwise-club"):
         out = subprocess.run(
             [
                 sys.executable,
@@ -269,6 +274,8 @@ def capture_main(args) -> None:
             f"ratio captured / eager: {by['captured']['ms'] / by['eager']['ms']:.3f} "
             "(on the CPU: the static-buffer path, which must not be slower than eager)"
         )
+    if "captured" in by and "captured-fused" in by:
+        print(f"ratio captured-fused / captured: {by['captured-fused']['ms'] / by['captured']['ms']:.3f}")
 
 
 def main() -> None:

@@ -66,10 +66,16 @@ def _step_of(sample: Callable[[], object], trainer: CSROTrainer) -> Callable[[],
 
 
 def _synthetic_buffer(
-    cfg: Config, n_tasks: int, transitions: int, seed: int = 0, device: torch.device | None = None
+    cfg: Config,
+    n_tasks: int,
+    transitions: int,
+    seed: int = 0,
+    device: torch.device | None = None,
+    fuse: bool = False,
 ) -> tuple[MultiTaskBuffer, CSROTrainer, np.random.Generator]:
     """`n_tasks` tasks of `transitions` random transitions of the env's dimensions (20-step episodes), the
-    trainer of `cfg` on `device` (default the CPU), and the generator that drew the data, for any more draws."""
+    trainer of `cfg` on `device` (default the CPU; `fuse`: its losses compiled), and the generator that drew the
+    data, for any more draws."""
     device = device or torch.device("cpu")
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
@@ -87,17 +93,23 @@ def _synthetic_buffer(
         for t in range(n_tasks)
     }
     buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
-    trainer = CSROTrainer(TrainerSettings.from_config(cfg, range(n_tasks)), obs_dim, act_dim, device, seed=seed)
+    settings = TrainerSettings.from_config(cfg, range(n_tasks))
+    trainer = CSROTrainer(settings, obs_dim, act_dim, device, seed=seed, fuse=fuse)
     return buf, trainer, rng
 
 
 def synthetic_parts(
-    cfg: Config, n_tasks: int, transitions: int, seed: int = 0, device: torch.device | None = None
+    cfg: Config,
+    n_tasks: int,
+    transitions: int,
+    seed: int = 0,
+    device: torch.device | None = None,
+    fuse: bool = False,
 ) -> tuple[Callable[[], object], CSROTrainer]:
     """`synthetic_step`'s two halves on `device` (default the CPU): the draw (`sample_step` on the synthetic
-    buffer) and the trainer."""
+    buffer) and the trainer (`fuse`: its losses compiled)."""
     device = device or torch.device("cpu")
-    buf, trainer, rng = _synthetic_buffer(cfg, n_tasks, transitions, seed, device)
+    buf, trainer, rng = _synthetic_buffer(cfg, n_tasks, transitions, seed, device, fuse)
     gen = torch_generator(seed, "batch_sampling", device=device)  # as training draws its meta-batches
     task_ids = torch.arange(n_tasks, device=device)
     if trainer.settings.borel is not None:  # the learner's step on hyper-state rows (the VAE's: `synthetic_vae_step`)

@@ -160,7 +160,8 @@ class MetaTrainer:
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
-        self.trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, dev, setup.seed)
+        self.fused = graphs.fusion_on()
+        self.trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, dev, setup.seed, fuse=self.fused)
         if setup.cfg.path_to_weights:
             state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
@@ -205,7 +206,7 @@ class MetaTrainer:
             "counters": dict(self.counters),
             "eval_env_rng": self.evaluator.rng_states(),
             "seeding": SEEDING_VERSION,
-            "ran_on": graphs.describe(self.capture, self.setup.device, named=True),
+            "ran_on": graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused),
         } | ({"borel": {"vae_gen": self.vae_gen.get_state(), "vae_means": dict(self.vae_means)}} if self.borel else {})
 
     def save(self, final: bool) -> None:
@@ -234,7 +235,7 @@ class MetaTrainer:
             self.vae_gen.set_state(state["borel"]["vae_gen"])
             self.vae_means = dict(state["borel"]["vae_means"])
         self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
-        now = graphs.describe(self.capture, self.setup.device, named=True)
+        now = graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused)
         if state.get("ran_on", now) != now:  # another device or capture setting: fine, but say so
             line = f"resuming a run trained on {state['ran_on']} on {now}"
             logger.info(line)
@@ -256,7 +257,8 @@ class MetaTrainer:
             self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
             logger.info(
-                f"device {setup.device} ({graphs.describe(self.capture, setup.device)}), torch threads "
+                f"device {setup.device} ({graphs.describe(self.capture, setup.device, fused=self.fused)}), "
+                f"torch threads "
                 f"{torch.get_num_threads()}; {len(setup.train_tasks)} train tasks {setup.train_tasks}, "
                 f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
                 f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions"

@@ -16,8 +16,9 @@ from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch import graphs
+from rlkit.torch.csro.trainer import CSROTrainer
 from tests.conftest import TINY_CONFIG
-from tests.test_gradient_flow import CLASSIFIER, extra_batches, make_inputs, make_trainer
+from tests.test_gradient_flow import ACT, CLASSIFIER, OBS, extra_batches, make_inputs, make_trainer
 
 CUDA = torch.cuda.is_available()
 STEP_CASES = {
@@ -216,6 +217,82 @@ def test_static_buffers_refuse_another_shape():
     assert buf.fill([torch.ones(2, 3)]) is first and first[0].sum() == 6
     with pytest.raises(ValueError, match=r"changed shape from \(2, 3\) to \(3, 3\)"):
         buf.fill([torch.ones(3, 3)])
+
+
+# ---- fusion: the losses compiled ------------------------------------------------------------------------------
+def _plain_and_fused_steps(n: int, device: str = "cpu", **algo) -> tuple[tuple, tuple]:
+    """n steps of a plain and of a fused trainer from the same seed on the same inputs on `device`: for each, the
+    steps' records and the parameters after them."""
+    from rlkit.data.buffer import RLBatch
+
+    def to(batch: RLBatch) -> RLBatch:
+        return RLBatch(*(f.to(device) for f in vars(batch).values()))
+
+    out = []
+    for fuse in (False, True):
+        settings = make_trainer(**algo).settings
+        tr = CSROTrainer(settings, OBS, ACT, torch.device(device), seed=0, fuse=fuse)
+        tasks, context, batch = make_inputs()
+        extra = [to(b) for b in extra_batches(tr)]
+        steps = [tr.train_step(tasks.to(device), context.to(device), to(batch), extra) for _ in range(n)]
+        out.append(([{k: v.detach().cpu() for k, v in vars(r).items()} for r in steps], _trainer_params(tr)))
+    return out[0], out[1]
+
+
+def _trainer_params(tr) -> list[torch.Tensor]:
+    return [p.detach().cpu().clone() for m in tr.modules().values() for p in m.state_dict().values()]
+
+
+def test_compiled_holds_every_loss_of_the_module():
+    from rlkit.torch.csro import losses
+
+    public = {n for n, f in vars(losses).items() if callable(f) and getattr(f, "__module__", "") == losses.__name__}
+    fused = graphs.compiled(losses)  # torch.compile is lazy: nothing is compiled until a call
+    assert set(vars(fused)) == public and "club_upper_bound" in public
+    assert make_trainer().loss is losses  # plain unless asked
+
+
+@pytest.mark.slow
+def test_a_compiled_loss_equals_the_plain_one():
+    """The CLUB bound compiled (inductor's CPU kernels): the same value and gradient, within float rounding."""
+    from rlkit.torch.csro import losses
+
+    g = torch.Generator().manual_seed(0)
+    e = torch.randn(3, 16, 4, generator=g, requires_grad=True)
+    mu, var = torch.randn(3, 16, 4, generator=g), torch.rand(3, 16, 4, generator=g) + 0.1
+    plain = losses.club_upper_bound(e, mu, var)
+    (grad,) = torch.autograd.grad(plain, e)
+    fused = graphs.compiled(losses).club_upper_bound(e, mu, var)
+    (fused_grad,) = torch.autograd.grad(fused, e)
+    assert torch.allclose(fused, plain, rtol=1e-5, atol=1e-6) and torch.allclose(fused_grad, grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
+def test_fused_step_equals_plain_on_the_cpu(algo):
+    """Every loss of the step compiled (about 30 s of compiling on 2 cores): 5 steps equal the plain ones within
+    float rounding (inductor may sum in another order), every record and parameter."""
+    (plain, p_params), (fused, f_params) = _plain_and_fused_steps(5, "cpu", **algo)
+    for i, (x, y) in enumerate(zip(plain, fused)):
+        for k in x:
+            assert _close(y[k], x[k]), (i, k)
+    assert all(_close(q, p) for p, q in zip(p_params, f_params))
+
+
+def test_fusion_switch_and_the_first_line(monkeypatch):
+    graphs.use_fusion(None)
+    monkeypatch.delenv(graphs.FUSE_ENV_VAR, raising=False)
+    try:
+        assert not graphs.fusion_on()  # off by default
+        graphs.use_fusion(None)
+        monkeypatch.setenv(graphs.FUSE_ENV_VAR, "on")
+        with pytest.raises(UserError, match=r"CSRO_FUSE='on': expected 0 .* or 1"):
+            graphs.fusion_on()
+    finally:
+        graphs.use_fusion(None)
+    cpu = torch.device("cpu")
+    assert graphs.describe(False, cpu, named=True, fused=True) == "cpu, capture off, losses compiled"
+    assert graphs.describe(True, cpu, fused=False) == "capture on (static buffers; no CUDA graph on the CPU)"
 
 
 # ---- on CUDA only --------------------------------------------------------------------------------------------
@@ -419,3 +496,35 @@ def test_a_cuda_runs_optimiser_state_steps_on_the_cpu():
     )
     runner(_sac_batch(sac.batch_size, 1), 1)
     assert not any(g["capturable"] for opt in opts for g in opt.param_groups)
+
+
+@pytest.mark.slow
+@cuda_only
+@pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
+def test_fused_step_equals_plain_on_cuda(algo):
+    """The trainer's losses compiled (Triton kernels on CUDA): 20 steps equal the plain ones within 1e-5."""
+    (plain, p_params), (fused, f_params) = _plain_and_fused_steps(20, "cuda", **algo)
+    for i, (x, y) in enumerate(zip(plain, fused)):
+        for k in x:
+            assert _close(y[k], x[k]), (i, k)
+    assert all(_close(q, p) for p, q in zip(p_params, f_params))
+
+
+@pytest.mark.slow
+@cuda_only
+def test_fused_and_captured_step_replays_like_eager(tiny_data, tmp_path, monkeypatch):
+    """Fusion inside the CUDA graph (the losses compile during the warm-up steps, then the graph records their
+    kernels): 50 steps equal the plain eager ones within 1e-5."""
+    eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, "cuda")
+    graphs.use_fusion(True)
+    try:
+        fused = _meta_trainer(tiny_data, tmp_path, monkeypatch, "fused", True, "cuda")
+    finally:
+        graphs.use_fusion(None)
+    assert fused.fused and fused.trainer.loss is not eager.trainer.loss
+    a, b = _run_steps(eager, 50), _run_steps(fused, 50)
+    assert fused.runner.graphs
+    for i, (x, y) in enumerate(zip(a, b)):
+        for k in x:
+            assert _close(y[k], x[k]), (i, k)
+    assert all(_close(q, p) for p, q in zip(_params(eager), _params(fused)))

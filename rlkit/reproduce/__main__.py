@@ -72,7 +72,8 @@ def main(
 
     graphs.request_capture(capture)
     device = select_device(gpu)
-    print(f"reproduce {env} --profile {profile_name}: device {device} ({graphs.describe(graphs.capture_on(), device)})")
+    how = graphs.describe(graphs.capture_on(), device, fused=graphs.fusion_on())
+    print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None

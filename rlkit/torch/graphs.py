@@ -26,13 +26,23 @@ calls warm up and capture again.
 The switch: `CSRO_CAPTURE=1` in the environment (read once, at first use), `use_capture(True)` in the
 process, or the entry scripts' `--capture`; off (0) is the default until a GPU run has shown the CUDA
 tests passing (README, the `--capture` note).
+
+Fusion, the second trick: inside a captured step every small elementwise op of a loss is still one kernel
+of its own (a replay launches them back to back, but each costs its few microseconds of GPU time).
+`compiled(module)` gives the module's pure loss functions compiled by `torch.compile` (whole-graph, fixed
+shapes), which fuses each loss's elementwise work, forward and backward, into a few kernels; stage 2's
+trainer calls its losses through it when `CSRO_FUSE=1` (or `use_fusion(True)`). Off by default: its GPU
+gain is not measured yet, and compiling costs time at the start (about 30 s per loss on a 2-core CPU).
+The plain functions stay the reference; the tests compare the two.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import torch
@@ -44,6 +54,8 @@ from rlkit.switch import Switch
 ENV_VAR = "CSRO_CAPTURE"
 WARMUP_STEPS = 3
 _SWITCH = Switch(ENV_VAR, default=False, on="CUDA-graph capture", off="eager steps")
+FUSE_ENV_VAR = "CSRO_FUSE"
+_FUSE = Switch(FUSE_ENV_VAR, default=False, on="losses compiled by torch.compile", off="plain losses")
 
 
 def use_capture(on: bool | None) -> None:
@@ -64,15 +76,42 @@ def capture_on() -> bool:
     return _SWITCH()
 
 
-def describe(capture: bool, device: torch.device, named: bool = False) -> str:
-    """What a run's first line says about capture on `device` (`named`: the device first, "cuda:0, capture off")."""
+def use_fusion(on: bool | None) -> None:
+    """Turn fusion (the trainer's losses through `compiled`) on or off here; None: what `CSRO_FUSE` says."""
+    _FUSE.set(on)
+
+
+def fusion_on() -> bool:
+    """Whether stage 2's trainer compiles its losses (`use_fusion`, else `CSRO_FUSE`, default off)."""
+    return _FUSE()
+
+
+def describe(capture: bool, device: torch.device, named: bool = False, fused: bool = False) -> str:
+    """What a run's first line says about capture on `device` (`named`: the device first, "cuda:0, capture off";
+    `fused`: the losses are compiled, ", losses compiled" after it)."""
     if named:
-        return f"{device}, {describe(capture, device)}"
+        return f"{device}, {describe(capture, device, fused=fused)}"
+    if fused:
+        return f"{describe(capture, device)}, losses compiled"
     if not capture:
         return "capture off"
     if device.type == "cuda":
         return "capture on (CUDA graph)"
     return "capture on (static buffers; no CUDA graph on the CPU)"
+
+
+def compiled(module: ModuleType) -> SimpleNamespace:
+    """The public functions defined in `module`, each through `torch.compile(fullgraph=True, dynamic=False)`:
+    one graph per loss and input shape (a step calls each loss with the same shapes every time), no graph
+    breaks allowed. Compilation happens at each loss's first call; on CUDA that is in the warm-up steps, before
+    the step is captured, so the graph records the compiled kernels."""
+    return SimpleNamespace(
+        **{
+            name: torch.compile(fn, fullgraph=True, dynamic=False)
+            for name, fn in vars(module).items()
+            if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+        }
+    )
 
 
 # ---- the capture-safety guard ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from rlkit.config import Config, pearl_bottleneck
 from rlkit.data.buffer import RLBatch, context_width
 from rlkit.data.sequences import SequenceBatch
 from rlkit.seeding import torch_generator
+from rlkit.torch import graphs
 from rlkit.torch.csro import borel, corro, losses, unicorn
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent, product_of_gaussians
 from rlkit.torch.networks import MLP, EnsembleMLP, PolicyOutput
@@ -230,8 +231,19 @@ def _flat(batch: RLBatch) -> RLBatch:
 class CSROTrainer:
     """CSRO's networks and optimisers, and one gradient step over them (`train_step`)."""
 
-    def __init__(self, settings: TrainerSettings, obs_dim: int, action_dim: int, device: torch.device, seed: int):
+    def __init__(
+        self,
+        settings: TrainerSettings,
+        obs_dim: int,
+        action_dim: int,
+        device: torch.device,
+        seed: int,
+        fuse: bool = False,
+    ):
+        """`fuse`: call the losses compiled (`rlkit.torch.graphs.compiled`, the same functions fused into fewer
+        kernels) instead of as plain PyTorch."""
         s = self.settings = settings
+        self.loss = graphs.compiled(losses) if fuse else losses  # every loss of the step is called through this
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.generator = torch_generator(seed, "train_noise", device=device)  # policy noise, BRAC interpolation
         init_gen = torch_generator(seed, "init")  # network initialisation
@@ -406,7 +418,7 @@ class CSROTrainer:
         logits = self.dual_critic(
             torch.cat([obs.repeat(2, 1), torch.cat([a_policy, a_data]), z.repeat(2, 1)], dim=-1), frozen=True
         )
-        return losses.kl_dual_estimate(logits[:n], logits[n:])
+        return self.loss.kl_dual_estimate(logits[:n], logits[n:])
 
     def _dual_critic_loss(self, obs, a_policy, a_data, z) -> torch.Tensor:
         """c's loss (loss 7): -mean D_hat + the interpolation penalty at a_int = a~ + u (a_data - a~),
@@ -422,8 +434,8 @@ class CSROTrainer:
         c_int = logits[2 * n :]
         if self.settings.penalty_kind == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
-        d_hat = losses.kl_dual_estimate(logits[:n], logits[n : 2 * n])
-        return losses.dual_critic_loss(d_hat, losses.interpolation_penalty(c_int))
+        d_hat = self.loss.kl_dual_estimate(logits[:n], logits[n : 2 * n])
+        return self.loss.dual_critic_loss(d_hat, self.loss.interpolation_penalty(c_int))
 
     def _update_dual_critic(self, obs, a_policy, a_data, z) -> torch.Tensor:
         loss = self._dual_critic_loss(obs, a_policy.detach(), a_data, z)
@@ -456,7 +468,7 @@ class CSROTrainer:
         """Fit q_psi(z | s, a) to sg(e) (loss 2); returns the loss and the *updated* net's (mu, var), detached."""
         sa = context[..., : self.obs_dim + self.action_dim].contiguous()
         mu, var = self._club_params(sa)
-        loss = self.settings.club_model_loss_weight * losses.club_estimator_nll(e.detach(), mu, var)
+        loss = self.settings.club_model_loss_weight * self.loss.club_estimator_nll(e.detach(), mu, var)
         self.club_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.club_net.parameters()))
         self.club_opt.step()
@@ -478,20 +490,20 @@ class CSROTrainer:
         variance (heteroscedastic classification), which is how that objective trains the variance.
         With `allow_backward_z` the graph is kept: the critic's backward goes through it next."""
         s, zero = self.settings, torch.zeros((), device=self.device)
-        club = s.club_loss_weight * losses.club_upper_bound(lat.e, mu, var) if s.use_club else zero
+        club = s.club_loss_weight * self.loss.club_upper_bound(lat.e, mu, var) if s.use_club else zero
         if self.classifier is not None:
             noisy = (
                 lat.e
                 if lat.e_var is None
                 else lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=self.generator, device=lat.e.device)
             )
-            max_mi = s.z_loss_weight * losses.task_classification_loss(
+            max_mi = s.z_loss_weight * self.loss.task_classification_loss(
                 self.classifier(noisy), self.class_of_task[task_ids]
             )
         elif s.use_focal:
-            max_mi = s.z_loss_weight * losses.focal_metric_loss(lat.z, task_ids)
+            max_mi = s.z_loss_weight * self.loss.focal_metric_loss(lat.z, task_ids)
         elif s.pearl_kl:  # OFFPEARL's own term, logged as its "Z Loss"
-            max_mi = s.kl_lambda * losses.kl_to_standard_normal(lat.z, lat.z_var)
+            max_mi = s.kl_lambda * self.loss.kl_to_standard_normal(lat.z, lat.z_var)
         else:
             max_mi = zero
         self.encoder_opt.zero_grad(set_to_none=True)
@@ -556,9 +568,9 @@ class CSROTrainer:
         """Q1, Q2 step on L_Q (loss 4). With `allow_backward_z`, `z_rows` carries the encoder's graph and
         L_Q's gradient is added to the encoder's too (its step follows in `train_step`)."""
         s = self.settings
-        target = losses.q_target(batch.rewards, batch.terminals, target_v, s.reward_scale, s.discount)
+        target = self.loss.q_target(batch.rewards, batch.terminals, target_v, s.reward_scale, s.discount)
         q_pred = self._q(batch.obs, batch.actions, z_rows)
-        loss = losses.critic_loss(q_pred, target)
+        loss = self.loss.critic_loss(q_pred, target)
         inputs = list(self.qf.parameters()) + (list(self.agent.encoder.parameters()) if s.allow_backward_z else [])
         self.qf_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=inputs)
@@ -571,7 +583,7 @@ class CSROTrainer:
         min_q_new = self._q(obs, pi.action, z_rows, frozen=True).min(dim=0).values
         v_target = (min_q_new - pi.log_prob if self.settings.max_entropy else min_q_new).detach()
         v_pred = self.vf(torch.cat([obs, z_rows], dim=-1))
-        loss = losses.value_loss(v_pred, v_target)
+        loss = self.loss.value_loss(v_pred, v_target)
         self.vf_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=list(self.vf.parameters()))
         self.vf_opt.step()
@@ -584,7 +596,7 @@ class CSROTrainer:
         """Policy step (loss 6); Q and c are constants in it (`frozen`)."""
         s = self.settings
         penalty = self.alpha.detach() * d_hat if d_hat is not None else None
-        loss = losses.policy_loss(
+        loss = self.loss.policy_loss(
             pi.log_prob,
             min_q_new,
             pi.mean,
@@ -605,7 +617,7 @@ class CSROTrainer:
         """8: BRAC's dual step on alpha, in place so that a captured step (rlkit/torch/graphs.py) updates it too."""
         s = self.settings
         self.alpha_var.copy_(
-            losses.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
+            self.loss.alpha_update(self.alpha_var, d_hat.detach().mean(), s.alpha_lr, s.target_divergence)
         )
 
     def _rl_fields(
