@@ -27,7 +27,14 @@ from rlkit.config import config_from_variant
 from rlkit.errors import UserError
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
 from rlkit.logging import collapse_warning
-from rlkit.tasks import make_env, oracle_return, random_return, scored_reward_fn, train_eval_split
+from rlkit.tasks import (
+    make_env,
+    oracle_return,
+    random_return,
+    scored_reward_fn,
+    train_eval_split,
+    zero_action_return,
+)
 
 # the report's name of each protocol -> its progress.csv column (both from rlkit.logging's registry)
 PROTOCOLS = {p.name: p.column for p in META_TEST_PROTOCOLS}
@@ -36,11 +43,14 @@ PROTOCOLS = {p.name: p.column for p in META_TEST_PROTOCOLS}
 @dataclass
 class Reference:
     """The two ends of the normalised score: `oracle` is its top (score 1), the scripted oracle's return or,
-    for a family without one, the best behaviour return of the data (`top` says which); `random` its bottom."""
+    for a family without one, the best behaviour return of the data (`top` says which); `random` its bottom.
+    `still`, where known, is the zero-action return (`zero_action_return`): not an end of the score, a bar that
+    a policy which has learned anything clears."""
 
     oracle: float
     random: float
     top: str = "oracle (scripted)"
+    still: float | None = None
 
     def score(self, r: np.ndarray | float) -> np.ndarray | float:
         return (r - self.random) / (self.oracle - self.random)
@@ -89,6 +99,7 @@ def reference_returns(run: Path) -> Reference | None:
     return Reference(
         float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
         float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])),
+        still=float(np.mean([zero_action_return(env, t, reward_fn=reward_fn) for t in test])),
     )
 
 
@@ -128,7 +139,8 @@ def data_reference(run: Path) -> Reference:
         best.append(np.nanmax(returns))
     episodes = max(10, 4000 // env.max_episode_steps)  # 200 for the point robots, 20 for the 200-step bodies
     rand = float(np.mean([random_return(env, t, episodes=episodes, reward_fn=reward_fn) for t in test]))
-    return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR)
+    still = float(np.mean([zero_action_return(env, t, reward_fn=reward_fn) for t in test]))
+    return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR, still)
 
 
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
@@ -170,6 +182,8 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
     if ref:
         lines.append(f"{'oracle (scripted)':28s} {ref.oracle:8.2f}          {1.0:8.3f}")
         lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")
+        if ref.still is not None:
+            lines.append(f"{'zero action':28s} {ref.still:8.2f}          {ref.score(ref.still):8.3f}")
     lines.append(
         f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - "
         f"R_random))"

@@ -111,6 +111,24 @@ def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
     return total
 
 
+def zero_action_return(env: MultiTaskEnv, task: int, episodes: int = 3, seed: int = 0, reward_fn=None) -> float:
+    """Mean return of the action at the centre of the action box (zero for the bodies and the point robots: the
+    body does nothing) on `task`, over `episodes` seeded resets. A policy below it has learned nothing that
+    helps: a third reference beside the oracle (or best behaviour) and uniform random."""
+    still = (np.asarray(env.action_space.low) + np.asarray(env.action_space.high)) / 2.0
+    env.reset_task(task)
+    totals = []
+    for i in range(episodes):
+        env.reset(seed=seed + i)
+        total, done = 0.0, False
+        while not done:
+            _, r, terminated, truncated, _ = env.step(still)
+            total += float(reward_fn(r)) if reward_fn is not None else r
+            done = terminated or truncated
+        totals.append(total)
+    return float(np.mean(totals))
+
+
 def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
     """Mean return of uniformly random actions on `task` (bottom of the normalised score). The env's reset
     noise is seeded too (its first reset), so a report written twice gives the same reference."""

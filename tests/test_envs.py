@@ -197,3 +197,19 @@ def test_random_return_is_the_same_in_every_process_on_a_body_with_reset_noise()
     first = random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3)
     assert random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3) == first
     assert random_return(make_env("cheetah-vel", n_tasks=4), 1, episodes=3, seed=1) != first
+
+
+def test_zero_action_return_by_hand():
+    """The third reference: a point robot that does nothing stays at the start, one unit from its goal on the
+    unit circle, for 20 steps (-20); a cheetah that does nothing stands, so it loses its target speed each step
+    (reward -|v - v*| with no control cost), about -200 v* over 200 steps."""
+    from rlkit.tasks import zero_action_return
+
+    env = make_env("point-robot", n_tasks=40, max_episode_steps=20)
+    assert [zero_action_return(env, t) for t in (0, 7, 39)] == pytest.approx([-20.0] * 3, abs=1e-9)
+    cheetah = make_env("cheetah-vel", n_tasks=4)
+    for t in (0, 3):
+        v_star = float(cheetah.tasks[t]["velocity"])
+        r = zero_action_return(cheetah, t, episodes=2)
+        assert r == pytest.approx(-200 * v_star, rel=0.05, abs=2.0), (t, v_star, r)
+        assert zero_action_return(cheetah, t, episodes=2) == r  # seeded resets: the same number every time

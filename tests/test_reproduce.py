@@ -379,3 +379,22 @@ def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims()
     learned = {"CSRO": frames([(-20, -22, -21), (-22, -23, -22)]), "FOCAL": weak["FOCAL"]}
     text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset())
     assert "No method has learned" not in text and "holds here in the sense" in text
+    # above LEARNED_SCORE but not above a body that does nothing (zero action's score 0.85 > best 0.79): not learned
+    text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.85)
+    assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.790, ")
+    assert "not above the zero-action return's score (0.850): no method does better than doing nothing" in text
+    assert "No method has learned" not in table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.5)
+
+
+def test_table1_lists_the_zero_action_return_with_its_score_where_known():
+    """The third reference row: the zero-action return and its score on the run's scale; absent where unknown."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import STILL, final_table, table1_markdown
+
+    frame = pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in (("offline", -10.0), ("online", -12.0), ("np", -11.0))})
+    runs = {"CSRO": [frame, frame.copy()]}
+    ref = Reference(oracle=0.0, random=-100.0, still=-60.0)
+    assert table1_markdown(final_table(runs, 1, ref), ref)[-1] == f"| {STILL} | | -60.00 | 0.400 | | |"
+    ref = Reference(oracle=0.0, random=-100.0)
+    assert not any(STILL in line for line in table1_markdown(final_table(runs, 1, ref), ref))

@@ -62,7 +62,9 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
         + table1_markdown(table, ref)
         + [
             "",
-            table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed),
+            table1_paragraph(
+                table, PAPER_TABLE1.get(env, {}), collapsed, None if ref.still is None else ref.score(ref.still)
+            ),
             "",
             paper_row_sentence(env),
             "",

@@ -40,27 +40,35 @@ def context_blind(table: pd.DataFrame, method: str) -> bool:
 LEARNED_SCORE = 0.5
 
 
-def not_learned_sentence(table: pd.DataFrame) -> str | None:
-    """One sentence when every method's offline score is below `LEARNED_SCORE`, else None."""
+def not_learned_sentence(table: pd.DataFrame, still: float | None = None) -> str | None:
+    """One sentence when every method's offline score is below `LEARNED_SCORE`, or (`still`: the zero-action
+    return's score, where known) not above a body that does nothing; else None."""
     best = max(float(_cell(table, m, "offline").score) for m in dict.fromkeys(table.method))
-    if best >= LEARNED_SCORE:
+    below_still = still is not None and best <= still
+    if best >= LEARNED_SCORE and not below_still:
         return None
+    why = f"{best:.3f} (below {LEARNED_SCORE})" if best < LEARNED_SCORE else f"{best:.3f}"
+    if below_still:
+        why += f", not above the zero-action return's score ({still:.3f}): no method does better than doing nothing"
     return (
-        f"**No method has learned the tasks at this profile**: the best offline score is "
-        f"{best:.3f} (below {LEARNED_SCORE}), so every return is far from the top reference and the "
-        "gaps below compare weak policies; they do not test the paper's claims, whichever way they point."
+        f"**No method has learned the tasks at this profile**: the best offline score is {why}, so every return "
+        "is far from the top reference and the gaps below compare weak policies; they do not test the paper's "
+        "claims, whichever way they point."
     )
 
 
 def table1_paragraph(
-    table: pd.DataFrame, paper: dict[str, tuple[float, float]], collapsed: frozenset[str] = frozenset()
+    table: pd.DataFrame,
+    paper: dict[str, tuple[float, float]],
+    collapsed: frozenset[str] = frozenset(),
+    still: float | None = None,
 ) -> str:
     """Which of Table 1's claims the numbers support, and how firmly; `paper`: the paper's returns of the env
     (offline, online-prior) per baseline, where it gives them; `collapsed`: the methods whose z the collapse guard
-    flags on every seed (`collapse_section`)."""
+    flags on every seed (`collapse_section`); `still`: the zero-action return's score, where known."""
     methods = list(dict.fromkeys(table.method))
     blind = [m for m in methods if context_blind(table, m)]
-    weak = not_learned_sentence(table)
+    weak = not_learned_sentence(table, still)
     parts = [weak] if weak else []
     for m in [m for m in methods if m != "CSRO"]:  # the paper's Table 1 has FOCAL and OffPEARL; every baseline here
         if m in collapsed and m not in blind:

@@ -60,6 +60,9 @@ def gap(table: pd.DataFrame, method: str, protocol: str) -> tuple[float, float, 
     return float(d.mean()), lo, hi
 
 
+STILL = "zero action (the centre of the action box: the body does nothing)"
+
+
 def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
     out = [
         "| method | protocol | return (mean ± std) | score | IQM score [95% CI] | offline − this protocol [95% CI] |",
@@ -75,6 +78,8 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
             )
     out.append(f"| {ref.top} | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
+    if ref.still is not None:
+        out.append(f"| {STILL} | | {ref.still:.2f} | {ref.score(ref.still):.3f} | | |")
     return out
 
 
