@@ -115,8 +115,9 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "configs/cpu/ant-goal.json",
             "cpu_ant",
             3,
-            "the CPU profile (docs/results/ant-goal-cpu-profile.md): behaviour data for 40 goals in about 95 min "
-            "on 2 CPU cores, then CSRO, FOCAL, OFFPEARL x 3 seeds; about 3 hours in all (estimated)",
+            "the CPU profile (docs/results/ant-goal-cpu-profile.md): behaviour data for 40 goals in about 97 min "
+            "on 2 CPU cores, then CSRO, FOCAL, OFFPEARL x 3 seeds in about 75 min; 15,000 of the paper's 210,000 "
+            "steps, too few for any method to beat an ant that does nothing",
         ),
     },
 }
