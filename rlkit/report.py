@@ -55,6 +55,10 @@ class Reference:
     def score(self, r: np.ndarray | float) -> np.ndarray | float:
         return (r - self.random) / (self.oracle - self.random)
 
+    @property
+    def still_score(self) -> float | None:
+        return None if self.still is None else float(self.score(self.still))
+
 
 def find_runs(runs_dir: str | Path) -> list[Path]:
     runs = sorted(p.parent for p in Path(runs_dir).rglob("progress.csv"))
@@ -183,7 +187,7 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
         lines.append(f"{'oracle (scripted)':28s} {ref.oracle:8.2f}          {1.0:8.3f}")
         lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")
         if ref.still is not None:
-            lines.append(f"{'zero action':28s} {ref.still:8.2f}          {ref.score(ref.still):8.3f}")
+            lines.append(f"{'zero action':28s} {ref.still:8.2f}          {ref.still_score:8.3f}")
     lines.append(
         f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - "
         f"R_random))"

@@ -97,18 +97,23 @@ def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
     return list(range(n_train)), list(range(n - n_eval, n))
 
 
+def _episode_return(env: MultiTaskEnv, obs, policy, reward_fn=None) -> float:
+    """Return of one episode from `obs` (the env just reset), acting `policy(obs)` until it ends; `reward_fn`
+    maps each reward first (the sparse reward of a sparse env)."""
+    total, done = 0.0, False
+    while not done:
+        obs, r, terminated, truncated, _ = env.step(policy(obs))
+        total += float(reward_fn(r)) if reward_fn is not None else r
+        done = terminated or truncated
+    return total
+
+
 def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
     """Return of the family's near-optimal scripted policy on `task` (top of the normalised score);
     `reward_fn` maps each reward first (the sparse reward of a sparse env)."""
     env.reset_task(task)
     obs, _ = env.reset()
-    total = 0.0
-    for _ in range(env.max_episode_steps):
-        obs, r, terminated, truncated, _ = env.step(env.oracle_action(obs))
-        total += float(reward_fn(r)) if reward_fn is not None else r
-        if terminated or truncated:
-            break
-    return total
+    return _episode_return(env, obs, env.oracle_action, reward_fn)
 
 
 def zero_action_return(env: MultiTaskEnv, task: int, episodes: int = 3, seed: int = 0, reward_fn=None) -> float:
@@ -117,16 +122,11 @@ def zero_action_return(env: MultiTaskEnv, task: int, episodes: int = 3, seed: in
     helps: a third reference beside the oracle (or best behaviour) and uniform random."""
     still = (np.asarray(env.action_space.low) + np.asarray(env.action_space.high)) / 2.0
     env.reset_task(task)
-    totals = []
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            _, r, terminated, truncated, _ = env.step(still)
-            total += float(reward_fn(r)) if reward_fn is not None else r
-            done = terminated or truncated
-        totals.append(total)
-    return float(np.mean(totals))
+    return float(
+        np.mean(
+            [_episode_return(env, env.reset(seed=seed + i)[0], lambda _: still, reward_fn) for i in range(episodes)]
+        )
+    )
 
 
 def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
@@ -134,14 +134,11 @@ def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int =
     noise is seeded too (its first reset), so a report written twice gives the same reference."""
     rng = numpy_generator(seed, "random_return")
     env.reset_task(task)
-    totals = []
-    for i in range(episodes):
-        env.reset(seed=seed if i == 0 else None)
-        total, done = 0.0, False
-        while not done:
-            a = rng.uniform(env.action_space.low, env.action_space.high)
-            _, r, terminated, truncated, _ = env.step(a)
-            total += float(reward_fn(r)) if reward_fn is not None else r
-            done = terminated or truncated
-        totals.append(total)
+
+    def act(_obs):
+        return rng.uniform(env.action_space.low, env.action_space.high)
+
+    totals = [
+        _episode_return(env, env.reset(seed=seed if i == 0 else None)[0], act, reward_fn) for i in range(episodes)
+    ]
     return float(np.mean(totals))

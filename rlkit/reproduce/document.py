@@ -62,9 +62,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
         + table1_markdown(table, ref)
         + [
             "",
-            table1_paragraph(
-                table, PAPER_TABLE1.get(env, {}), collapsed, None if ref.still is None else ref.score(ref.still)
-            ),
+            table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed, ref.still_score),
             "",
             paper_row_sentence(env),
             "",

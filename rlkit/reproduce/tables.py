@@ -79,7 +79,7 @@ def table1_markdown(table: pd.DataFrame, ref: Reference) -> list[str]:
     out.append(f"| {ref.top} | | {ref.oracle:.2f} | 1 | | |")
     out.append(f"| uniform random | | {ref.random:.2f} | 0 | | |")
     if ref.still is not None:
-        out.append(f"| {STILL} | | {ref.still:.2f} | {ref.score(ref.still):.3f} | | |")
+        out.append(f"| {STILL} | | {ref.still:.2f} | {ref.still_score:.3f} | | |")
     return out
 
 
