@@ -312,6 +312,27 @@ def test_every_shipped_config_is_an_env_of_the_reproduction():
         assert {"paper", "tiny"} <= set(table) and table["paper"].config == ENV_CONFIGS[env]
 
 
+def test_every_method_loads_at_every_profile_with_only_its_own_keys(tmp_path):
+    """A profile sizes every method at once: each method's config takes the profile's sizes it reads and none it
+    does not (BOREL keeps its own latent size and context batch under the tiny overrides; CORRO gets the shrunk
+    CVAE stage and BOREL the shrunk VAE stage, neither the other's), so `--methods` with any of them loads."""
+    from rlkit.reproduce.plan import ENV_CONFIGS, METHODS, profiles, run_specs
+
+    for env in ENV_CONFIGS:
+        for name in profiles(env):
+            cfgs = {
+                s.method: s.load_config() for s in run_specs(env, name, list(METHODS), [0], tmp_path, 1, None, None)
+            }
+            assert set(cfgs) == set(METHODS)
+    cfgs = {
+        s.method: s.load_config() for s in run_specs("cheetah-vel", "tiny", list(METHODS), [0], tmp_path, 1, None, None)
+    }
+    assert cfgs["BOREL"].algo_params.borel_vae_steps == 10 and cfgs["CSRO"].algo_params.borel_vae_steps == 5000
+    assert cfgs["CORRO"].algo_params.corro_cvae_steps == 10 and cfgs["BOREL"].algo_params.corro_cvae_steps == 5000
+    assert cfgs["CSRO"].latent_size == 4 and cfgs["CSRO"].algo_params.embedding_batch_size == 32
+    assert cfgs["BOREL"].latent_size == 20 and cfgs["BOREL"].algo_params.embedding_batch_size == 100
+
+
 def test_every_profile_reads_checkpoints_its_sac_config_writes():
     """Each profile's stage 2 (train_epoch, eval_epoch, n_trj) asks only for checkpoints and episodes that its
     stage-1 SAC config writes, and its config and SAC config load: a profile is usable as shipped."""
