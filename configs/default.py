@@ -112,6 +112,10 @@ default_config = dict(
         borel_vae_tasks=8,  # >= 1; BOREL: training tasks per VAE step (BOReL's tasks_batch_size)
         # >= 1; BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)
         borel_vae_sequences=8,
+        # >= 1; BOREL: beliefs q_t per sequence whose reconstruction is computed at a VAE step, drawn without
+        # replacement and weighted so the sum over t stays unbiased (BOReL's vae_batch_num_elbo_terms, VariBAD's
+        # vae_subsample_elbos); null: all T+1, as BOReL's configs. The VAE step costs O(T^2) without it
+        borel_elbo_terms=None,
         # >= 0; BOREL: weight of sum_t KL(q_t || q_t-1) next to the reward reconstruction (BOReL's kl_weight)
         borel_kl_weight=0.05,
         # >= 1; BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at

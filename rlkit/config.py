@@ -74,6 +74,7 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
             "borel_vae_steps",
             "borel_vae_tasks",
             "borel_vae_sequences",
+            "borel_elbo_terms",
             "borel_kl_weight",
             "borel_episodes",
             "borel_decode_state",
@@ -247,6 +248,13 @@ class AlgoParams:
     borel_vae_tasks: int = key(8, "BOREL: training tasks per VAE step (BOReL's tasks_batch_size)", ">= 1")
     borel_vae_sequences: int = key(
         8, "BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)", ">= 1"
+    )
+    borel_elbo_terms: int | None = key(
+        None,
+        "BOREL: beliefs q_t per sequence whose reconstruction is computed at a VAE step, drawn without replacement "
+        "and weighted so the sum over t stays unbiased (BOReL's vae_batch_num_elbo_terms, VariBAD's "
+        "vae_subsample_elbos); null: all T+1, as BOReL's configs. The VAE step costs O(T^2) without it",
+        ">= 1",
     )
     borel_kl_weight: float = key(
         0.05, "BOREL: weight of sum_t KL(q_t || q_t-1) next to the reward reconstruction (BOReL's kl_weight)", ">= 0"

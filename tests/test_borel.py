@@ -193,6 +193,63 @@ def test_every_belief_decodes_every_step():
     assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
 
 
+def test_elbo_subsample_draws_real_beliefs_with_weights_that_keep_the_sum():
+    """Two sequences padded to T = 4 with 4 and 1 real steps, 3 beliefs drawn: the first sequence's are 3
+    distinct of its 5, each weighted 5/3; the second has only 2 real beliefs, both drawn (weight 1), and one
+    padding belief of weight 0. Over many draws each real belief of the first is drawn 3/5 of the time."""
+    mask = torch.tensor([[True] * 4, [True, False, False, False]])
+    g, counts = torch.Generator().manual_seed(0), torch.zeros(5)
+    for _ in range(2000):
+        index, weight = borel.elbo_subsample(mask, 3, g)
+        assert index.shape == weight.shape == (2, 3) and len(set(index[0].tolist())) == 3
+        assert torch.allclose(weight[0], torch.full((3,), 5 / 3))
+        assert sorted(index[1, :2].tolist()) == [0, 1] and weight[1].tolist() == [1.0, 1.0, 0.0]
+        counts[index[0]] += 1
+    assert torch.allclose(counts / 2000, torch.full((5,), 0.6), atol=0.04)
+
+
+def test_subsampled_elbo_is_the_full_one_on_average_over_the_subsets():
+    """elbo_inputs with 2 of the 3 beliefs decoded: sequence 0 has the 3 subsets {0, 1}, {0, 2}, {1, 2}, weighted
+    3/2: (2.5 + 0.5) 1.5 = 4.5, (2.5 + 0) 1.5 = 3.75, (0.5 + 0) 1.5 = 0.75, mean 3 = its full reward term;
+    sequence 1 decodes its two real beliefs (weight 1): 1. So the mean of the reward term over the subsets is the
+    full one (2), and the KL term is the full one for every subset."""
+    reward_pred, rewards, mask, mu, logvar = elbo_inputs()
+    full = borel.elbo_terms(reward_pred, rewards, mask, mu, logvar, kl_weight=0.05)
+    got = []
+    for subset in ([0, 1], [0, 2], [1, 2]):
+        pred = torch.stack([reward_pred[0, subset], reward_pred[1, [0, 1]]])
+        weight = torch.tensor([[1.5, 1.5], [1.0, 1.0]])
+        t = borel.elbo_terms(pred, rewards, mask, mu, logvar, kl_weight=0.05, belief_weight=weight)
+        assert t.kl.item() == pytest.approx(full.kl.item())
+        got.append(t.reward.item())
+    assert got == pytest.approx([(4.5 + 1) / 2, (3.75 + 1) / 2, (0.75 + 1) / 2])
+    assert sum(got) / 3 == pytest.approx(full.reward.item()) and full.reward.item() == pytest.approx(2.0)
+
+
+def test_vae_decodes_only_the_drawn_beliefs_with_borel_elbo_terms():
+    """With borel_elbo_terms M below T + 1 the VAE's ELBO is `elbo_terms` on the predictions of the beliefs
+    `elbo_subsample` draws after the noise (same generator), weighted; at M >= T + 1 it is the full ELBO and draws
+    nothing more."""
+    buf = MultiTaskBuffer({0: episodes_data([3, 2], 0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, 2, 2).batch(torch.tensor([[0]]))  # one sequence of 5 steps: 6 beliefs
+    a, r, s2 = b.actions[0], b.rewards[0], b.next_obs[0]
+    full = make_trainer().agent.encoder.elbo(b, 0.05, torch.Generator().manual_seed(3))
+    vae = make_trainer(borel_elbo_terms=6).agent.encoder
+    assert vae.elbo(b, 0.05, torch.Generator().manual_seed(3)).loss.item() == pytest.approx(full.loss.item())
+    vae = make_trainer(borel_elbo_terms=2).agent.encoder
+    g = torch.Generator().manual_seed(3)
+    got = vae.elbo(b, 0.05, g)
+    g = torch.Generator().manual_seed(3)
+    mu, logvar = vae.encoder(a, r, s2)
+    z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)
+    index, weight = borel.elbo_subsample(b.mask[0], 2, g)
+    assert weight.tolist() == [[3.0, 3.0]]
+    pred = torch.stack([torch.stack([vae.reward_decoder(z[0, t], s2[0, k]) for k in range(5)]) for t in index[0]])
+    want = borel.elbo_terms(pred[None], r, b.mask[0], mu, logvar, 0.05, belief_weight=weight)
+    assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
+    assert got.loss.item() != pytest.approx(full.loss.item(), rel=1e-3)
+
+
 # ---- the belief against the GRU by hand -----------------------------------------------------------------------
 
 
@@ -457,7 +514,12 @@ def test_mean_pooled_keys_are_refused_under_borel_unless_at_their_value(key, val
 
 @pytest.mark.parametrize(
     "algo, key, value",
-    [("BOREL", "club_loss_weight", "50"), ("BOREL", "use_hvar", "true"), ("CSRO", "borel_kl_weight", "0.1")],
+    [
+        ("BOREL", "club_loss_weight", "50"),
+        ("BOREL", "use_hvar", "true"),
+        ("CSRO", "borel_kl_weight", "0.1"),
+        ("CSRO", "borel_elbo_terms", "32"),
+    ],
 )
 def test_other_methods_keys_are_refused(algo, key, value):
     with pytest.raises(UserError, match=rf"^algo_params\.{key} .*: algo_type '{algo}' does not use it"):

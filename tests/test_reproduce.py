@@ -260,13 +260,15 @@ def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro():
 @pytest.mark.slow
 def test_a_mujoco_family_end_to_end_with_the_data_as_the_top_of_the_score(tmp_path):
     """The same command on a family without an oracle (cheetah-vel's tiny profile, seconds): the report's top
-    reference is the best behaviour checkpoint of the held-out task's data, and its numbers are the runs'."""
+    reference is the best behaviour checkpoint of the held-out task's data, and its numbers are the runs'. BOREL
+    runs too: the profile's sizes reach it only where it reads them."""
     from rlkit.behaviour.curves import behaviour_returns
 
-    args = ["-m", "rlkit.reproduce", "cheetah-vel", "--profile", "tiny", "--seeds", "0", "--methods", "CSRO,FOCAL"]
+    methods = "CSRO,FOCAL,BOREL"
+    args = ["-m", "rlkit.reproduce", "cheetah-vel", "--profile", "tiny", "--seeds", "0", "--methods", methods]
     args += ["--out", str(tmp_path / "out"), "--results", str(tmp_path / "results")]
     proc = run_cli(args, cwd=tmp_path)
-    assert "2 runs: 0 finished, 0 to resume, 2 new" in proc.stdout
+    assert "3 runs: 0 finished, 0 to resume, 3 new" in proc.stdout
     md = (tmp_path / "results" / "cheetah-vel-tiny.md").read_text()
     assert (
         md.startswith("# cheetah-vel, tiny profile")
@@ -283,6 +285,7 @@ def test_a_mujoco_family_end_to_end_with_the_data_as_the_top_of_the_score(tmp_pa
 
     for key, col in RETURN_COLUMNS.items():
         assert float(rows[("FOCAL", PROTOCOL_BY_KEY[key].label)][2]) == pytest.approx(df[col].iloc[-1], abs=0.006)
+    assert any(method == "BOREL" for method, _ in rows)
 
 
 @pytest.mark.slow

@@ -92,6 +92,7 @@ def tiny_overrides(env: str) -> dict:
             "data_dir": f"./offline_dataset/{env}-tiny",
             # methods' own stages, shrunk as the rest (each method gets only its own keys: `_read_by`)
             "borel_vae_steps": 10,
+            "borel_elbo_terms": 10,
             "corro_cvae_steps": 10,
         },
     }
@@ -120,6 +121,10 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "the CPU profile (docs/results/cheetah-vel-cpu-profile.md): behaviour data and CSRO, FOCAL, OFFPEARL "
             "x 3 seeds in about 2 hours on 2 CPU cores; stage 2 trains on the checkpoints from 20k on, short of the "
             "paper's 105,000 steps",
+            # BOREL's VAE step decodes every step of a 400-step sequence from every belief: O(T^2), about 10 s per
+            # step at 8 x 8 sequences on one core. BOReL's cheetah batch (4 tasks) and 10 decoding beliefs per
+            # sequence make it about 0.2 s (docs/results/cheetah-vel-cpu-profile.md, "BOREL")
+            overrides={"algo_params": {"borel_vae_tasks": 4, "borel_elbo_terms": 10}},
         ),
     },
     "ant-goal": {

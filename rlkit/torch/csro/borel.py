@@ -45,6 +45,7 @@ class BorelSettings:
     episodes: int  # episodes of a sequence (BAMDP horizon)
     decode_state: bool  # the state decoder and its loss
     reward_reads_sa: bool  # the reward decoder also reads (s, a) (BOReL's MuJoCo configs), else (z, s') only
+    elbo_terms: int | None = None  # beliefs per sequence that decode at a VAE step (`elbo_subsample`); None: all
 
     @staticmethod
     def from_config(cfg: Config) -> BorelSettings | None:
@@ -64,6 +65,7 @@ class BorelSettings:
             episodes=a.borel_episodes,
             decode_state=dynamics if a.borel_decode_state is None else a.borel_decode_state,
             reward_reads_sa=not issubclass(cls, PointEnv),
+            elbo_terms=a.borel_elbo_terms,
         )
 
 
@@ -102,6 +104,7 @@ def elbo_terms(
     kl_weight: float,
     state_pred: torch.Tensor | None = None,
     next_obs: torch.Tensor | None = None,
+    belief_weight: torch.Tensor | None = None,
 ) -> ElboTerms:
     """BOReL's negative ELBO (no reward relabelling) of N sequences padded to T steps, n_i real ones each.
 
@@ -115,18 +118,40 @@ def elbo_terms(
     loss     = mean_i (reward_i + state_i + kl_weight * kl_i)
 
     (BOReL's `update_step` and `compute_rew_reconstruction_loss`: every belief decodes every step of the
-    sequence, past and future; the squared errors are averaged over the decoded steps k and summed over t.)"""
+    sequence, past and future; the squared errors are averaged over the decoded steps k and summed over t.)
+
+    With `belief_weight` [N, M] (`elbo_subsample`), the predictions are of M drawn beliefs only ([N, M, T, .]) and
+    the sums over t in reward_i and state_i are sum_j w_ij (...)_j, an unbiased estimate of the full sums; kl_i
+    stays over every belief (it costs O(T), the decodes O(T^2))."""
     step = mask.to(reward_pred.dtype)  # [N, T]
     latent = torch.cat([torch.ones_like(step[:, :1]), step], dim=1)  # [N, T+1]: t <= n_i
+    decoded = latent if belief_weight is None else belief_weight  # the weight of each decoding belief
     per_k = step / step.sum(dim=1, keepdim=True)  # the mean over the real steps
-    reward = ((((reward_pred - rewards[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * latent).sum(-1)
+    reward = ((((reward_pred - rewards[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * decoded).sum(-1)
     kl = (sequential_kl(mu, logvar) * latent).sum(-1)
     state = torch.zeros_like(reward)
     if state_pred is not None:
-        state = ((((state_pred - next_obs[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * latent).sum(-1)
+        state = ((((state_pred - next_obs[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * decoded).sum(-1)
     return ElboTerms(
         (reward + state + kl_weight * kl).mean(), reward.detach().mean(), state.detach().mean(), kl.detach().mean()
     )
+
+
+def elbo_subsample(
+    mask: torch.Tensor, m: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw M = min(m, T+1) of each sequence's beliefs to decode: mask [N, T] (n_i real steps) -> (index [N, M] of
+    beliefs t, weight [N, M]). Each draw is a uniform subset of min(m, n_i + 1) of the real beliefs t <= n_i, each
+    weighted (n_i + 1) / min(m, n_i + 1), so that sum_j w_ij f(t_ij) is an unbiased estimate of sum_{t <= n_i} f(t);
+    padding beliefs fill the rest of a short sequence's row with weight 0."""
+    n = mask.sum(dim=1)  # [N]
+    t = torch.arange(mask.shape[1] + 1, device=mask.device)
+    real = t[None] <= n[:, None]  # [N, T+1]
+    keys = torch.rand(real.shape, generator=generator, device=mask.device) + (~real).float()  # real ones first
+    index = keys.argsort(dim=1)[:, :m]
+    drawn = real.gather(1, index).float()
+    weight = drawn * (n + 1)[:, None] / (n + 1).clamp(max=m)[:, None]
+    return index, weight
 
 
 # ---- the networks ---------------------------------------------------------------------------------------------
@@ -269,20 +294,26 @@ class BeliefVAE(nn.Module):
         self.encoder = BeliefEncoder(obs_dim, action_dim, L, generator)
         self.reward_decoder = RewardDecoder(obs_dim, action_dim, L, settings.reward_reads_sa, generator)
         self.state_decoder = StateDecoder(obs_dim, action_dim, L, generator) if settings.decode_state else None
+        self.elbo_terms = settings.elbo_terms
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
     def elbo(self, batch: SequenceBatch, kl_weight: float, generator: torch.Generator) -> ElboTerms:
-        """`elbo_terms` of a batch of sequences [..., T, W], z_t = mu_t + exp(logvar_t / 2) eps (reparameterised)."""
+        """`elbo_terms` of a batch of sequences [..., T, W], z_t = mu_t + exp(logvar_t / 2) eps (reparameterised);
+        with `borel_elbo_terms` below T + 1, only the beliefs `elbo_subsample` draws (after eps) decode."""
         T = batch.rows.shape[-2]
         flat = SequenceBatch(batch.rows.reshape(-1, *batch.rows.shape[-2:]), batch.mask.reshape(-1, T), *_dims(batch))
         s, a, r, s2 = flat.obs, flat.actions, flat.rewards, flat.next_obs
         mu, logvar = self.encoder(a, r, s2)
         z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=generator, device=mu.device)
-        zz = z[:, :, None]  # [N, T+1, 1, L] against the steps [N, 1, T, .]: every belief decodes every step
+        weight = None
+        if self.elbo_terms is not None and self.elbo_terms < T + 1:  # decode from drawn beliefs only
+            index, weight = elbo_subsample(flat.mask, self.elbo_terms, generator)
+            z = z.gather(1, index[..., None].expand(-1, -1, z.shape[-1]))
+        zz = z[:, :, None]  # [N, T+1 (or M), 1, L] against the steps [N, 1, T, .]: each belief decodes every step
         reward_pred = self.reward_decoder(zz, s2[:, None], s[:, None], a[:, None])
         state_pred = self.state_decoder(zz, s[:, None], a[:, None]) if self.state_decoder is not None else None
         return elbo_terms(
-            reward_pred, r, flat.mask, mu, logvar, kl_weight, state_pred, s2 if state_pred is not None else None
+            reward_pred, r, flat.mask, mu, logvar, kl_weight, state_pred, s2 if state_pred is not None else None, weight
         )
 
 
