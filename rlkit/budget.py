@@ -73,7 +73,7 @@ def _synthetic_buffer(
     device: torch.device | None = None,
     fuse: bool = False,
 ) -> tuple[MultiTaskBuffer, CSROTrainer, np.random.Generator]:
-    """`n_tasks` tasks of `transitions` random transitions of the env's dimensions (20-step episodes), the
+    """`n_tasks` tasks of `transitions` random transitions of the env's dimensions (episodes of the env's length), the
     trainer of `cfg` on `device` (default the CPU; `fuse`: its losses compiled), and the generator that drew the
     data, for any more draws."""
     device = device or torch.device("cpu")
@@ -81,6 +81,10 @@ def _synthetic_buffer(
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     rng = numpy_generator(seed, "budget_data")
     n = transitions
+    # episodes of the env's length, as its data holds them (BOREL's sequences are whole episodes: its VAE step's
+    # cost grows with their length squared; the other methods draw rows and do not see it)
+    ep = min(cfg.env_params.max_episode_steps, n)
+    lengths = np.asarray([ep] * (n // ep) + ([n % ep] if n % ep else []))
     data = {
         t: Trajectories(
             rng.normal(size=(n, obs_dim)).astype(np.float32),
@@ -88,7 +92,7 @@ def _synthetic_buffer(
             rng.normal(size=n).astype(np.float32),
             rng.normal(size=(n, obs_dim)).astype(np.float32),
             np.zeros(n, np.float32),
-            np.full(n // 20, 20),
+            lengths,
         )
         for t in range(n_tasks)
     }

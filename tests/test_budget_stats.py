@@ -52,6 +52,20 @@ def test_budget_counts_borels_vae_stage():
     assert "+ 300 VAE steps x" in describe(b) and training_budget(load_config(TINY_CONFIG)).stages == ()
 
 
+def test_synthetic_episodes_have_the_envs_length_and_borel_elbo_terms_cut_the_vae_step():
+    """The budget's synthetic data holds episodes of the env's length (BOREL's sequences are whole episodes, so its
+    VAE step's cost depends on it), a shorter last one for the remainder; decoding from M of a sequence's beliefs
+    costs less than from all of them."""
+    from rlkit.budget import _synthetic_buffer
+
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "env_params": {"max_episode_steps": 30}})
+    buf, _, _ = _synthetic_buffer(cfg, 2, 100)
+    assert buf.traj_lengths[0].tolist() == [30, 30, 30, 10]
+    full = training_budget(cfg).stages[0].flops
+    cut = training_budget(load_config(TINY_CONFIG, cfg.to_dict(), {"algo_params": {"borel_elbo_terms": 4}}))
+    assert 0 < cut.stages[0].flops < full
+
+
 def test_budget_counts_corros_stages_at_their_own_cost():
     """CORRO's first steps train only the CVAE (generative negatives) or E1 (its pretraining): each counted at its
     own cost, and the learner's step for the rest of the run's steps (a count at step 0 priced every step as a CVAE
