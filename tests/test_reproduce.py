@@ -338,14 +338,15 @@ def test_every_method_loads_at_every_profile_with_only_its_own_keys(tmp_path):
 
 def test_every_profile_reads_checkpoints_its_sac_config_writes():
     """Each profile's stage 2 (train_epoch, eval_epoch, n_trj) asks only for checkpoints and episodes that its
-    stage-1 SAC config writes, and its config and SAC config load: a profile is usable as shipped."""
+    stage-1 SAC config writes, and its config and SAC config load: a profile is usable as shipped (its config as
+    the reproduction loads it for a method; the keys checked here are every method's)."""
     from rlkit.behaviour import load_sac_config
-    from rlkit.config import load_config
-    from rlkit.reproduce.plan import ENV_CONFIGS, profiles
+    from rlkit.reproduce.plan import ENV_CONFIGS, profiles, run_specs
 
     for env in ENV_CONFIGS:
         for name, p in profiles(env).items():
-            cfg = load_config(ROOT / p.config, p.overrides)
+            (spec,) = run_specs(env, name, ["CSRO"], [0], ROOT / "output", 1, None, None)
+            cfg = spec.load_config()
             behaviour = load_sac_config(p.sac_config, [])
             a, sched = cfg.algo_params, behaviour.schedule
             written = set(sched.expected_checkpoints(cfg.env_params.max_episode_steps))
