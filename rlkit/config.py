@@ -604,6 +604,26 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     return cfg
 
 
+def overrides_read_by(algo_type: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a tree of overrides meant for every method at once (a reproduction profile's sizes) without the
+    keys `algo_type` does not read, which `_check_method_keys` would refuse: other methods' `METHOD_KEYS`, its
+    `METHOD_IGNORED` keys, and a reference-only key that must equal one of those. Keys absent from the tree are
+    skipped."""
+    unread = [
+        *METHOD_IGNORED.get(algo_type, ()),
+        *(f"algo_params.{k}" for k in sorted(METHOD_SPECIFIC_KEYS - METHOD_KEYS.get(algo_type, frozenset()))),
+    ]
+    tied = [name for name, ref in REFERENCE_ONLY.items() if ref.equals in unread]
+    kept = copy.deepcopy(overrides)
+    for name in (*unread, *tied):
+        *path, leaf = name.split(".")
+        tree = kept
+        for key in path:
+            tree = tree.get(key, {})
+        tree.pop(leaf, None)
+    return kept
+
+
 def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     """Refuse an override of a `METHOD_KEYS` key that `data`'s algo_type does not read (`given`: the values
     before the overrides). An unknown algo_type is left to `_validate`, which lists the valid ones."""

@@ -3,21 +3,13 @@ folder, and training one run (in this process or a pool's)."""
 
 from __future__ import annotations
 
-import copy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlkit.behaviour.settings import default_sac_config
 from rlkit.cli import select_device
-from rlkit.config import (
-    METHOD_IGNORED,
-    METHOD_KEYS,
-    METHOD_SPECIFIC_KEYS,
-    REFERENCE_ONLY,
-    REPO_ROOT,
-    load_config,
-)
+from rlkit.config import REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
 
 # A method of the reproduction: its algo_type and the config overrides that make it that method. Each
@@ -90,7 +82,7 @@ def tiny_overrides(env: str) -> dict:
             "eval_epoch": [100, 300, 100],
             "n_trj": 2,
             "data_dir": f"./offline_dataset/{env}-tiny",
-            # methods' own stages, shrunk as the rest (each method gets only its own keys: `_read_by`)
+            # methods' own stages, shrunk as the rest (each method gets only its own keys: `overrides_read_by`)
             "borel_vae_steps": 10,
             "borel_elbo_terms": 10,
             "corro_cvae_steps": 10,
@@ -214,7 +206,7 @@ def run_specs(
                     m,
                     s,
                     str(REPO_ROOT / p.config),
-                    _read_by(algo_type, p.overrides),
+                    overrides_read_by(algo_type, p.overrides),
                     overrides,
                     out / env / f"{profile_name}-{m}" / f"seed{s}",
                     threads,
@@ -222,26 +214,6 @@ def run_specs(
                 )
             )
     return specs
-
-
-def _read_by(algo_type: str, profile_overrides: dict) -> dict:
-    """A profile's overrides without the keys `algo_type` does not read, which its config would refuse as changed:
-    another method's keys (`METHOD_KEYS`), and under BOREL the mean-pooled encoders' sizes (`METHOD_IGNORED`: its
-    recurrent belief has no z of `latent_size` and no context batch). A profile sizes every method at once; a
-    reference-only key that must equal a dropped key goes with it."""
-    ignored = [
-        *METHOD_IGNORED.get(algo_type, ()),
-        *(f"algo_params.{k}" for k in sorted(METHOD_SPECIFIC_KEYS - METHOD_KEYS.get(algo_type, frozenset()))),
-    ]
-    tied = [name for name, ref in REFERENCE_ONLY.items() if ref.equals in ignored]
-    kept = copy.deepcopy(profile_overrides)
-    for name in (*ignored, *tied):
-        *parents, leaf = name.split(".")
-        tree = kept
-        for key in parents:
-            tree = tree.get(key, {})
-        tree.pop(leaf, None)
-    return kept
 
 
 def check_existing(spec: RunSpec) -> str:
