@@ -104,6 +104,9 @@ default_config = dict(
         # dynamics families (hopper, walker), reward elsewhere
         corro_negatives="auto",
         corro_cvae_steps=5000,  # >= 1; CORRO, generative negatives: the CVAE's training steps, before anything else
+        # CORRO: the transition encoder reads each context column standardised by its mean and std over the training
+        # data (not CORRO's: raw MuJoCo rows keep its InfoNCE at chance for thousands of steps)
+        corro_standardize=False,
         unicorn_beta=0.15,  # >= 0; UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
         # >= 1; BOREL: dimension of the belief's mean (BOReL's 5); the learner reads (s, mu, logvar), 2x wider
         borel_latent_size=5,

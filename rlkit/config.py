@@ -63,7 +63,14 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     ),
     # its own encoder and aggregator; its aggregator always learns through the critic (allow_backward_z is on)
     "CORRO": frozenset(
-        {"corro_aggregator", "corro_pretrain_steps", "corro_reward_std", "corro_negatives", "corro_cvae_steps"}
+        {
+            "corro_aggregator",
+            "corro_pretrain_steps",
+            "corro_reward_std",
+            "corro_negatives",
+            "corro_cvae_steps",
+            "corro_standardize",
+        }
     ),
     "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
     "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
@@ -237,6 +244,11 @@ class AlgoParams:
     )
     corro_cvae_steps: int = key(
         5000, "CORRO, generative negatives: the CVAE's training steps, before anything else", ">= 1"
+    )
+    corro_standardize: bool = key(
+        False,
+        "CORRO: the transition encoder reads each context column standardised by its mean and std over the "
+        "training data (not CORRO's: raw MuJoCo rows keep its InfoNCE at chance for thousands of steps)",
     )
     unicorn_beta: float = key(0.15, "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss", ">= 0")
     borel_latent_size: int = key(

@@ -162,6 +162,10 @@ class MetaTrainer:
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
         self.fused = graphs.fusion_on()
         self.trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, dev, setup.seed, fuse=self.fused)
+        if settings.corro is not None and settings.corro.standardize:  # CORRO's E1 reads standardised rows
+            self.trainer.agent.encoder.set_input_stats(
+                *setup.train_buffer.context_stats(settings.use_next_obs_in_context)
+            )
         if setup.cfg.path_to_weights:
             state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
             self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)

@@ -68,6 +68,24 @@ def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
     assert mean.attention is None and torch.equal(mean.aggregate(e), torch.tensor([[0.5, 0.5]]))
 
 
+def test_corro_standardize_feeds_e1_the_standardised_rows():
+    """With `standardize`, E1 of rows x is the plain encoder (same weights) of (x - mean) / std; the statistics are
+    saved with the agent, and a faithful encoder has none (its checkpoints keep their keys)."""
+    settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="reward", cvae_steps=0)
+    plain = corro.CorroEncoder(2, 0, 5, 2, settings, generator=torch.Generator().manual_seed(0))
+    std_enc = corro.CorroEncoder(
+        2, 0, 5, 2, dataclasses.replace(settings, standardize=True), generator=torch.Generator().manual_seed(0)
+    )
+    mean, std = torch.tensor([1.0, -2.0, 0.0, 3.0, 5.0]), torch.tensor([2.0, 0.5, 1.0, 4.0, 10.0])
+    std_enc.set_input_stats(mean, std)
+    x = torch.randn(3, 4, 5) * 10
+    torch.testing.assert_close(std_enc(x), plain((x - mean) / std))
+    assert not torch.allclose(std_enc(x), plain(x))
+    assert {"input_mean", "input_std"} <= set(std_enc.state_dict()) and "input_mean" not in plain.state_dict()
+    with pytest.raises(ValueError, match="without corro_standardize"):
+        plain.set_input_stats(mean, std)
+
+
 def test_cvae_loss_by_hand():
     s_pred, r_pred, s_true, r_true = (
         torch.tensor([[1.0, 2.0]]),
@@ -389,6 +407,7 @@ def _tiny(tmp_path, algo, **algo_params):
         ("CORRO", {}),
         ("CORRO", {"corro_pretrain_steps": 5}),
         ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 3, "corro_pretrain_steps": 3}),
+        ("CORRO", {"corro_standardize": True}),
         ("UNICORN_SS", {}),
         ("UNICORN_SUP", {}),
     ],
@@ -398,3 +417,13 @@ def test_tiny_run(tiny_data, tmp_path, monkeypatch, algo, extra):
     MetaTrainer(prepare(_tiny(tmp_path, algo, **extra), 0, torch.device("cpu")), show_progress=False).run()
     df = pd.read_csv(tmp_path / "point-robot" / algo / "seed0" / "progress.csv")
     assert len(df) == 1 and np.isfinite(df.to_numpy()).all() and (df["Z Loss"] > 0).all()
+
+
+def test_corro_standardize_takes_the_training_datas_statistics(tiny_data, tmp_path, monkeypatch):
+    """The run's E1 standardises by the training buffer's (s, a, r, s') column statistics, not by the test tasks'."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    setup = prepare(_tiny(tmp_path, "CORRO", corro_standardize=True), 0, torch.device("cpu"))
+    enc = MetaTrainer(setup, show_progress=False).trainer.agent.encoder
+    mean, std = setup.train_buffer.context_stats(use_next_obs=True)
+    assert torch.equal(enc.input_mean, mean) and torch.equal(enc.input_std, std)
+    assert not torch.equal(mean, setup.eval_buffer.context_stats(use_next_obs=True)[0])

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -34,6 +36,20 @@ def test_sample_rows_come_from_the_requested_task():
     torch.testing.assert_close(b.next_obs, b.obs + 100)
     torch.testing.assert_close(b.rewards[..., 0], -b.obs[..., 0])
     assert set(b.obs[1, :, 1].tolist()) <= set(range(10))  # rows of that task only
+
+
+def test_context_stats_by_hand():
+    """Column means and population stds over every row (3 tasks x 10 rows); a constant column's std is 1."""
+    mean, std = make().context_stats(use_next_obs=True)
+    assert mean.shape == std.shape == (2 + 2 + 1 + 2,)
+    torch.testing.assert_close(mean, torch.tensor([6.0, 4.5, 0.6, 0.6, -6.0, 106.0, 104.5]))
+    task_std, row_std = math.sqrt(14 / 3), math.sqrt(8.25)  # of {3, 7, 8} and of 0..9
+    torch.testing.assert_close(
+        std, torch.tensor([task_std, row_std, task_std / 10, task_std / 10, task_std, task_std, row_std])
+    )
+    mean, std = make(tasks=(3,)).context_stats(use_next_obs=False)  # one task: the task columns are constant
+    torch.testing.assert_close(mean, torch.tensor([3.0, 4.5, 0.3, 0.3, -3.0]))
+    torch.testing.assert_close(std, torch.tensor([1.0, row_std, 1.0, 1.0, 1.0]))
 
 
 @pytest.mark.parametrize("use_next_obs", [False, True])

@@ -106,7 +106,8 @@ def test_rerun_skips_finished_runs(reproduced):
             "--methods",
             "CSRO,PEARL",
             "--methods 'CSRO,PEARL': 'PEARL' is unknown; expected comma-separated names from "
-            "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL']",
+            "['CSRO', 'FOCAL', 'FOCAL_REPLACE', 'OFFPEARL', 'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL', "
+            "'CORRO_STD']",
         ),
         ("--profile", "huge", "unknown profile 'huge' for point-robot: expected one of ['demo', 'paper', 'tiny']"),
         ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
@@ -237,6 +238,15 @@ def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
         specs["FOCAL_REPLACE"].out_dir.name == "seed0"
         and specs["FOCAL_REPLACE"].out_dir.parent.name == "tiny-FOCAL_REPLACE"
     )
+    assert cfgs["CORRO_STD"].algo_type == "CORRO" and cfgs["CORRO_STD"].algo_params.corro_standardize
+    assert not cfgs["CORRO"].algo_params.corro_standardize
+
+
+def test_the_default_methods_leave_out_the_opt_in_variant():
+    """`--methods` defaults to every method but CORRO_STD, which steps away from CORRO's code and runs when named."""
+    from rlkit.reproduce.plan import DEFAULT_METHODS, METHODS
+
+    assert DEFAULT_METHODS == tuple(m for m in METHODS if m != "CORRO_STD") and "CORRO_STD" in METHODS
 
 
 def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro():

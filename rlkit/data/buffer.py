@@ -98,6 +98,15 @@ class MultiTaskBuffer:
         out.obs_dim = o + obs_extra.shape[1]
         return out
 
+    def context_stats(self, use_next_obs: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each context column's mean and std over every row of the buffer, [context_dim] each; a constant
+        column's std is 1 (so standardising leaves it centred, not divided by 0)."""
+        width = context_width(self.obs_dim, self.action_dim, use_next_obs)
+        rows = self.data[:, :width].double()
+        mean, std = rows.mean(dim=0), rows.std(dim=0, correction=0)
+        std = torch.where(std > 1e-6, std, torch.ones_like(std))
+        return mean.to(self.data.dtype), std.to(self.data.dtype)
+
     def _rows(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
         slot = self._slot[tasks]
         u = torch.rand(len(tasks), n, generator=generator, device=self.device, dtype=torch.float64)

@@ -1,8 +1,8 @@
 """`python -m rlkit.reproduce ENV`: the paper's experiments on one env as one command.
 
     python -m rlkit.reproduce ENV [--profile NAME] [--seeds 0,1,2]
-        [--methods CSRO,FOCAL,FOCAL_REPLACE,OFFPEARL,CORRO,UNICORN_SS,UNICORN_SUP] [--gpu G] [--jobs J] [--out
-        output/reproduce]
+        [--methods CSRO,FOCAL,FOCAL_REPLACE,OFFPEARL,CORRO,UNICORN_SS,UNICORN_SUP,BOREL[,CORRO_STD]] [--gpu G]
+        [--jobs J] [--out output/reproduce]
 
 ENV is any env with a shipped config (`plan.ENV_CONFIGS`); an env is data, not a branch: its profiles are
 `paper` (its config and the reference's behaviour SAC, meant for a GPU), `tiny` (the same config shrunk to

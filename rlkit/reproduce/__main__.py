@@ -12,7 +12,7 @@ import click
 from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
 from rlkit.errors import UserError
 from rlkit.reproduce.document import write_report
-from rlkit.reproduce.plan import ENVS, METHODS, check_existing, profile, profiles, run_specs, train_one
+from rlkit.reproduce.plan import DEFAULT_METHODS, ENVS, METHODS, check_existing, profile, profiles, run_specs, train_one
 
 
 @click.command()
@@ -27,9 +27,10 @@ from rlkit.reproduce.plan import ENVS, METHODS, check_existing, profile, profile
 @click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated training seeds")
 @click.option(
     "--methods",
-    default=",".join(METHODS),
+    default=",".join(DEFAULT_METHODS),
     show_default=True,
-    help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true)",
+    help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true; "
+    "CORRO_STD, run only when named: CORRO with corro_standardize true)",
 )
 @click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
 @click.option(

@@ -15,7 +15,7 @@ from rlkit.errors import UserError
 # A method of the reproduction: its algo_type and the config overrides that make it that method. Each
 # runs on the same data and learner as the others (docs/algorithm.md, "Baselines"); FOCAL_REPLACE is FOCAL
 # with its own meta-batch sampling (with replacement, so its same-task attraction term acts), beside the
-# like-for-like FOCAL row that samples as the CSRO reference does.
+# like-for-like FOCAL row that samples as the CSRO reference does; CORRO_STD is CORRO with standardised encoder input.
 METHOD_SETTINGS: dict[str, tuple[str, dict]] = {
     "CSRO": ("CSRO", {}),
     "FOCAL": ("FOCAL", {}),
@@ -26,8 +26,13 @@ METHOD_SETTINGS: dict[str, tuple[str, dict]] = {
     "UNICORN_SUP": ("UNICORN_SUP", {}),
     # added last (issue 25), so that a reproduction begun with the seven methods above keeps their settings and order
     "BOREL": ("BOREL", {}),
+    # CORRO whose transition encoder reads standardised context columns (`corro_standardize`; not CORRO's): on raw
+    # MuJoCo rows CORRO's InfoNCE stays at chance through a cpu profile's steps (docs/algorithm.md, "CORRO")
+    "CORRO_STD": ("CORRO", {"algo_params": {"corro_standardize": True}}),
 }
 METHODS = tuple(METHOD_SETTINGS)
+# run only when `--methods` names them: variants that step away from the method's own code
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "CORRO_STD")
 
 
 @dataclass(frozen=True)

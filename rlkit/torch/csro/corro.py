@@ -47,6 +47,7 @@ class CorroSettings:
     reward_std: float  # std of the reward noise of the negatives
     negatives: str  # "reward" (randomised reward) or "generative" (the CVAE's (r, s'))
     cvae_steps: int  # the CVAE's training steps before anything else (0 without generative negatives)
+    standardize: bool = False  # E1 reads (row - mean) / std, the training data's column statistics (not CORRO's)
 
     @staticmethod
     def from_config(cfg: Config) -> CorroSettings | None:
@@ -69,6 +70,7 @@ class CorroSettings:
             a.corro_reward_std,
             negatives,
             a.corro_cvae_steps if negatives == "generative" else 0,
+            a.corro_standardize,
         )
 
 
@@ -174,9 +176,22 @@ class CorroEncoder(nn.Module):
         )
         self.cvae = CVAE(obs_dim, action_dim, generator) if settings.negatives == "generative" else None
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self.standardize = settings.standardize
+        if self.standardize:  # the training data's column statistics (`set_input_stats`), saved with the agent
+            self.register_buffer("input_mean", torch.zeros(context_dim))
+            self.register_buffer("input_std", torch.ones(context_dim))
+
+    def set_input_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """With `standardize`: the per-column mean and std [C] of the training data's context rows."""
+        if not self.standardize:
+            raise ValueError("set_input_stats on a CORRO encoder without corro_standardize")
+        self.input_mean.copy_(mean)
+        self.input_std.copy_(std)
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
-        """E1: rows [..., C] -> unit embeddings [..., L]."""
+        """E1: rows [..., C] -> unit embeddings [..., L] (rows standardised first with `standardize`)."""
+        if self.standardize:
+            context = (context - self.input_mean) / self.input_std
         return F.normalize(self.transition(context), dim=-1)
 
     def aggregate(self, e: torch.Tensor) -> torch.Tensor:
