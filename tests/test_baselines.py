@@ -419,6 +419,7 @@ def test_tiny_run(tiny_data, tmp_path, monkeypatch, algo, extra):
     assert len(df) == 1 and np.isfinite(df.to_numpy()).all() and (df["Z Loss"] > 0).all()
 
 
+@pytest.mark.slow
 def test_corro_standardize_takes_the_training_datas_statistics(tiny_data, tmp_path, monkeypatch):
     """The run's E1 standardises by the training buffer's (s, a, r, s') column statistics, not by the test tasks'."""
     monkeypatch.chdir(tiny_data.parent.parent)
