@@ -70,7 +70,7 @@ def main() -> None:
     t0 = time.time()
     if enc.cvae is not None:
         opt = torch.optim.Adam(enc.cvae.parameters(), lr=lr)
-        for i in range(args.cvae_steps):
+        for _ in range(args.cvae_steps):
             loss = enc.cvae.loss(sample_step(buf, tasks, cfg.algo_params, gen).context, gen)
             opt.zero_grad()
             loss.backward()
