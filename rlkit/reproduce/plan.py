@@ -116,8 +116,8 @@ EXTRA_PROFILES: dict[str, dict[str, Profile]] = {
             "cpu_cheetah",
             3,
             "the CPU profile (docs/results/cheetah-vel-cpu-profile.md): behaviour data and CSRO, FOCAL, OFFPEARL "
-            "x 3 seeds in about 2 hours on 2 CPU cores; stage 2 trains on the checkpoints from 20k on, short of the "
-            "paper's 105,000 steps",
+            "x 3 seeds in about 2 hours on 2 CPU cores, about 3 hours with CORRO and BOREL; stage 2 trains on the "
+            "checkpoints from 20k on, short of the paper's 105,000 steps",
             # BOREL's VAE step decodes every step of a 400-step sequence from every belief: O(T^2), about 10 s per
             # step at 8 x 8 sequences on one core. BOReL's cheetah batch (4 tasks) and 10 decoding beliefs per
             # sequence make it about 0.2 s (docs/results/cheetah-vel-cpu-profile.md, "BOREL")
