@@ -7,7 +7,8 @@ randomised, r + N(0, std^2) (CORRO's `reward_randomize`, for families whose task
 (r, s') decoded from (s, a, w), w ~ N(0, I), by a conditional VAE trained on all training tasks' rows
 (CORRO's `generative`, for the dynamics families). The aggregator E2 (CORRO's
 `SelfAttnEncoder`: a linear score per embedding, softmax over the context, the weighted sum; or the
-plain mean) turns sg(E1) of a context into z and learns through the critic's loss only.
+plain mean) turns sg(E1) of a context into z and learns through the critic's loss only. With
+`corro_standardize` (not CORRO's) E1 reads each context column standardised by the training data's statistics.
 
 Stages, by the training step (`CorroEncoder.stage`): with generative negatives the first
 `corro_cvae_steps` steps train the CVAE alone on the steps' context rows ("cvae"). With
