@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rlkit.config import load_config  # noqa: E402
-from rlkit.data.buffer import sample_step  # noqa: E402
+from rlkit.data.buffer import context_width, sample_step  # noqa: E402
 from rlkit.experiment import prepare  # noqa: E402
 from rlkit.seeding import torch_generator  # noqa: E402
 from rlkit.torch.csro import corro  # noqa: E402
@@ -55,10 +55,12 @@ def main() -> None:
     buf, tasks = setup.train_buffer, torch.as_tensor(setup.train_tasks)
     settings = corro.CorroSettings.from_config(cfg)
     S, A = setup.obs_dim, setup.action_dim
-    context_dim = 2 * S + A + 1
-    enc = corro.CorroEncoder(S, A, context_dim, cfg.latent_size, settings, torch_generator(args.seed, "init"))
+    next_obs = cfg.algo_params.use_next_obs_in_context  # true: CORRO's rows are (s, a, r, s')
+    enc = corro.CorroEncoder(
+        S, A, context_width(S, A, next_obs), cfg.latent_size, settings, torch_generator(args.seed, "init")
+    )
     if args.standardize:
-        enc.set_input_stats(*buf.context_stats(use_next_obs=True))
+        enc.set_input_stats(*buf.context_stats(next_obs))
     gen = torch_generator(args.seed, "batch_sampling")  # the draws as training makes them
     lr = cfg.algo_params.context_lr
     print(
@@ -87,8 +89,8 @@ def main() -> None:
         block.append(loss.item())
         if i % args.every == 0:
             with torch.no_grad():
-                z1 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1)
-                z2 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1)
+                z1 = enc(buf.sample_context(tasks, 100, gen, next_obs)).mean(dim=1)
+                z2 = enc(buf.sample_context(tasks, 100, gen, next_obs)).mean(dim=1)
                 dist = torch.cdist(z1, z2)
                 ident = (dist.argmin(dim=1) == torch.arange(len(tasks))).float().mean().item()
                 ratio = (dist.mean() / dist.diagonal().mean()).item()
