@@ -9,6 +9,7 @@ time to expect and why a run on a slower host takes longer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,14 @@ class Budget:
     @property
     def total_flops(self) -> int:
         return self.step_flops * self.steps + sum(s.flops * s.steps for s in self.stages)
+
+    def summary(self) -> str:
+        """'15,000 steps x 4.83 GFLOP = 72.4 TFLOP', with any stage's steps in the sum."""
+        return (
+            f"{self.steps:,} steps x {self.step_flops / 1e9:.2f} GFLOP"
+            + "".join(f" + {st.steps:,} {st.name} steps x {st.flops / 1e9:.2f} GFLOP" for st in self.stages)
+            + f" = {self.total_flops / 1e12:.1f} TFLOP"
+        )
 
 
 def synthetic_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
@@ -144,16 +153,28 @@ def _corro_step_at(cfg: Config, step: int) -> Callable[[], object]:
     return _step_of(sample, trainer)
 
 
+def learner_step(cfg: Config) -> Callable[[], object]:
+    """The learner's full step of `cfg` (a draw and `train_step`, on synthetic data of the env's dimensions): BOREL's
+    on hyper-state rows, CORRO's with its encoder past its CVAE and pretraining stages. `training_budget` counts it."""
+    a = cfg.algo_params
+    if cfg.algo_type == "CORRO":
+        c = corro.CorroSettings.from_config(cfg)
+        total = a.num_iterations * a.num_train_steps_per_itr
+        cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
+        return _corro_step_at(cfg, cvae + pretrain)
+    return synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+
+
 def training_budget(cfg: Config) -> Budget:
     """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of each stage
     that is not the learner's full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are
     the first of the run's steps."""
     a = cfg.algo_params
     total = a.num_iterations * a.num_train_steps_per_itr
+    step = count_flops(learner_step(cfg))
     if cfg.algo_type == "BOREL":
         vae = synthetic_vae_step(cfg, n_tasks=a.borel_vae_tasks, transitions=2000)
-        step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
-        return Budget(count_flops(step), total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
+        return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
     if cfg.algo_type == "CORRO":
         c = corro.CorroSettings.from_config(cfg)
         cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
@@ -162,18 +183,27 @@ def training_budget(cfg: Config) -> Budget:
             for name, start, n in (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))
             if n > 0
         )
-        return Budget(count_flops(_corro_step_at(cfg, cvae + pretrain)), total - cvae - pretrain, stages)
-    step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
-    return Budget(count_flops(step), total)
+        return Budget(step, total - cvae - pretrain, stages)
+    return Budget(step, total)
+
+
+def step_seconds(step: Callable[[], object], repeats: int = 5, warmup: int = 3) -> float:
+    """Median wall seconds of `step` in this process (its torch threads), after `warmup` untimed calls. A run's FLOPs
+    at this rate estimate its training time here better than the matmul probe does: a step's matrices are small, and
+    how far below the dense peak they run differs between hosts (about 2x between two 2-core hosts of this project)."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
 
 
 def describe(budget: Budget, throughput: float | None = None) -> str:
     """One line: the budget, and with a probe, the pure-matmul time it implies on this machine."""
-    line = (
-        f"training budget: {budget.steps:,} steps x {budget.step_flops / 1e9:.2f} GFLOP"
-        + "".join(f" + {st.steps:,} {st.name} steps x {st.flops / 1e9:.2f} GFLOP" for st in budget.stages)
-        + f" = {budget.total_flops / 1e12:.1f} TFLOP (matmuls, fwd + bwd)"
-    )
+    line = f"training budget: {budget.summary()} (matmuls, fwd + bwd)"
     if throughput:
         line += (
             f"; this machine's dense fp32 matmul: {throughput / 1e9:.0f} GFLOP/s, so at least "

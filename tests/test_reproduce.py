@@ -51,6 +51,7 @@ def _table_rows(md: str, header: str) -> list[list[str]]:
 def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     work, _, first = reproduced
     assert "4 runs: 0 finished, 0 to resume, 4 new" in first.stdout
+    assert "training budget per run" in first.stdout and "a CSRO step timed here" in first.stdout
     md = (work / "results" / "point-robot-tiny.md").read_text()
     for section in (
         "## Table 1: context shift",
@@ -433,3 +434,29 @@ def test_table1_lists_the_zero_action_return_with_its_score_where_known():
     assert table1_markdown(final_table(runs, 1, ref), ref)[-1] == f"| {STILL} | | -60.00 | 0.400 | | |"
     ref = Reference(oracle=0.0, random=-100.0)
     assert not any(STILL in line for line in table1_markdown(final_table(runs, 1, ref), ref))
+
+
+def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_path, monkeypatch):
+    """Each method's budget, the matmul probe, and the training time of the runs to train at the rate of one timed
+    step: their FLOPs over that rate, shared by the jobs (a step of 1,000 s here, so the hours are readable)."""
+    import rlkit.budget
+    from rlkit.budget import training_budget
+    from rlkit.reproduce.plan import budget_lines, run_specs
+
+    monkeypatch.setattr(rlkit.budget, "step_seconds", lambda step, **_: 1000.0)
+    specs = run_specs(
+        "point-robot", "tiny", ["CSRO", "FOCAL"], [0, 1], tmp_path, 1, None, None
+    )  # CSRO 0, 1, FOCAL 0, 1
+    csro, focal = (training_budget(specs[i].load_config()) for i in (0, 2))
+    lines = budget_lines(specs, specs[1:], 2, "cpu")
+    assert lines[:3] == [
+        "training budget per run (matmuls, fwd + bwd):",
+        f"  CSRO: {csro.summary()}",
+        f"  FOCAL: {focal.summary()}",
+    ]
+    hours = (csro.total_flops + 2 * focal.total_flops) / (csro.step_flops / 1000.0) / 2 / 3600
+    estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h of training steps at 2 job", lines[3])
+    assert "this machine's dense fp32 matmul: " in lines[3] and "a CSRO step timed here: 1000000 ms" in lines[3]
+    assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
+    # nothing to train, or runs on a GPU: the budgets and the probe, no CPU timing
+    assert len(budget_lines(specs, [], 2, "cpu")) == 4 and "timed" not in budget_lines(specs, specs, 1, "cuda")[3]

@@ -12,7 +12,17 @@ import click
 from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
 from rlkit.errors import UserError
 from rlkit.reproduce.document import write_report
-from rlkit.reproduce.plan import DEFAULT_METHODS, ENVS, METHODS, check_existing, profile, profiles, run_specs, train_one
+from rlkit.reproduce.plan import (
+    DEFAULT_METHODS,
+    ENVS,
+    METHODS,
+    budget_lines,
+    check_existing,
+    profile,
+    profiles,
+    run_specs,
+    train_one,
+)
 
 
 @click.command()
@@ -90,6 +100,8 @@ def main(
         if missing:
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
     else:
+        for line in budget_lines(specs, todo, jobs, device):
+            print(line, flush=True)
         cfg = specs[0].load_config()
         from rlkit.behaviour import generate, load_sac_config
 

@@ -258,3 +258,39 @@ def train_one(spec: RunSpec) -> str:
         finally:
             sys.stdout = stdout
     return f"{spec.method} seed {spec.seed}: finished -> {spec.out_dir}"
+
+
+def budget_lines(specs: list[RunSpec], todo: list[RunSpec], jobs: int, device) -> list[str]:
+    """What the runs cost, printed before anything trains: each method's training budget in matmul FLOPs
+    (`rlkit.budget`), this machine's dense matmul throughput, and on the CPU one step of the first method timed here
+    (on the runs' threads), with the training time that rate implies for the runs still to train (an estimate: their
+    meta-tests and the behaviour data come on top)."""
+    import torch
+
+    from rlkit.budget import learner_step, step_seconds, training_budget
+    from rlkit.torch.flops import MatmulProbe
+
+    budgets = {}
+    for s in specs:
+        if s.method not in budgets:
+            budgets[s.method] = training_budget(s.load_config())
+    lines = ["training budget per run (matmuls, fwd + bwd):", *(f"  {m}: {b.summary()}" for m, b in budgets.items())]
+    probe = f"this machine's dense fp32 matmul: {MatmulProbe()() / 1e9:.0f} GFLOP/s"
+    if not todo or torch.device(device).type != "cpu":
+        return [*lines, probe]
+    first = todo[0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(first.threads)
+    try:
+        seconds = step_seconds(learner_step(first.load_config()))
+    finally:
+        torch.set_num_threads(threads)
+    rate = budgets[first.method].step_flops / seconds  # FLOP/s of a real step here
+    wall = sum(budgets[s.method].total_flops for s in todo) / rate / min(jobs, len(todo))
+    wall_text = f"{wall / 60:.0f} min" if wall < 5400 else f"{wall / 3600:.1f} h"
+    return [
+        *lines,
+        f"{probe}; a {first.method} step timed here: {seconds * 1e3:.0f} ms on {first.threads} thread(s) "
+        f"({rate / 1e9:.0f} GFLOP/s), so the {len(todo)} run(s) to train need about {wall_text} of training steps at "
+        f"{jobs} job(s) (an estimate: the meta-tests and the behaviour data come on top)",
+    ]
