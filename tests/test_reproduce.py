@@ -42,6 +42,18 @@ def reproduced(tiny_data, tmp_path_factory):
     return work, args, first
 
 
+@pytest.fixture
+def fast_intervals(monkeypatch):
+    """The report's tables with 200 bootstrap draws instead of 5,000 (rliable's bootstrap takes about 1.8 s a row):
+    for the tests of the tables' form and prose below, which assert no interval's bounds."""
+    import functools
+
+    from rlkit.reproduce import tables
+    from rlkit.stats import iqm_interval
+
+    monkeypatch.setattr(tables, "iqm_interval", functools.partial(iqm_interval, reps=200))
+
+
 def _table_rows(md: str, header: str) -> list[list[str]]:
     block = md.split(header, 1)[1].split("\n\n", 2)[1]
     return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()[2:]]
@@ -250,7 +262,7 @@ def test_the_default_methods_leave_out_the_opt_in_variant():
     assert DEFAULT_METHODS == tuple(m for m in METHODS if m != "CORRO_STD") and "CORRO_STD" in METHODS
 
 
-def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro():
+def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro(fast_intervals):
     """Table 2's form from known finals: a baseline's online-prior and Np returns beside CSRO's Np return."""
     from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
@@ -368,7 +380,7 @@ def test_every_profile_reads_checkpoints_its_sac_config_writes():
             assert a.n_trj <= episodes, (env, name, a.n_trj, episodes)
 
 
-def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_context_shift():
+def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_context_shift(fast_intervals):
     """The collapse guard's flags reach the report: listed per method and seed, and a method flagged on every
     seed is neither credited with context shift nor compared with CSRO's Np gap."""
     from rlkit.logging import RETURN_COLUMNS
@@ -393,7 +405,7 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
     assert collapse_section({"CSRO": {}})[0].startswith("No run's z is flagged")
 
 
-def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims():
+def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(fast_intervals):
     """Every offline score below LEARNED_SCORE: the paragraph says so first, and CSRO's smaller gap is not
     called the paper's claim; one method above it and the usual verdict comes back."""
     from rlkit.logging import RETURN_COLUMNS
@@ -422,7 +434,7 @@ def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims()
     assert "No method has learned" not in table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.5)
 
 
-def test_table1_lists_the_zero_action_return_with_its_score_where_known():
+def test_table1_lists_the_zero_action_return_with_its_score_where_known(fast_intervals):
     """The third reference row: the zero-action return and its score on the run's scale; absent where unknown."""
     from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
