@@ -153,16 +153,19 @@ def _corro_step_at(cfg: Config, step: int) -> Callable[[], object]:
     return _step_of(sample, trainer)
 
 
+def _corro_stage_steps(cfg: Config) -> tuple[int, int]:
+    """CORRO's CVAE and E1-pretraining steps within the run's steps (the first of them, in that order)."""
+    a, c = cfg.algo_params, corro.CorroSettings.from_config(cfg)
+    total = a.num_iterations * a.num_train_steps_per_itr
+    return min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
+
+
 def learner_step(cfg: Config) -> Callable[[], object]:
     """The learner's full step of `cfg` (a draw and `train_step`, on synthetic data of the env's dimensions): BOREL's
     on hyper-state rows, CORRO's with its encoder past its CVAE and pretraining stages. `training_budget` counts it."""
-    a = cfg.algo_params
     if cfg.algo_type == "CORRO":
-        c = corro.CorroSettings.from_config(cfg)
-        total = a.num_iterations * a.num_train_steps_per_itr
-        cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
-        return _corro_step_at(cfg, cvae + pretrain)
-    return synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
+        return _corro_step_at(cfg, sum(_corro_stage_steps(cfg)))
+    return synthetic_step(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)
 
 
 def training_budget(cfg: Config) -> Budget:
@@ -176,8 +179,7 @@ def training_budget(cfg: Config) -> Budget:
         vae = synthetic_vae_step(cfg, n_tasks=a.borel_vae_tasks, transitions=2000)
         return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
     if cfg.algo_type == "CORRO":
-        c = corro.CorroSettings.from_config(cfg)
-        cvae, pretrain = min(c.cvae_steps, total), min(c.pretrain_steps, max(total - c.cvae_steps, 0))
+        cvae, pretrain = _corro_stage_steps(cfg)
         stages = tuple(
             Stage(name, count_flops(_corro_step_at(cfg, start)), n)
             for name, start, n in (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))

@@ -456,9 +456,8 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
     from rlkit.reproduce.plan import budget_lines, run_specs
 
     monkeypatch.setattr(rlkit.budget, "step_seconds", lambda step, **_: 1000.0)
-    specs = run_specs(
-        "point-robot", "tiny", ["CSRO", "FOCAL"], [0, 1], tmp_path, 1, None, None
-    )  # CSRO 0, 1, FOCAL 0, 1
+    # in order: CSRO seeds 0 and 1, then FOCAL seeds 0 and 1
+    specs = run_specs("point-robot", "tiny", ["CSRO", "FOCAL"], [0, 1], tmp_path, 1, None, None)
     csro, focal = (training_budget(specs[i].load_config()) for i in (0, 2))
     lines = budget_lines(specs, specs[1:], 2, "cpu")
     assert lines[:3] == [
