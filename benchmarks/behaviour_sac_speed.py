@@ -129,6 +129,8 @@ def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, f
 def main(updates: int, tasks: str, threads: int | None, device: str | None) -> None:
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
+    if device == "cuda" and not torch.cuda.is_available():
+        raise click.UsageError(f"--device cuda, but this torch ({torch.__version__}) sees no CUDA device")
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)

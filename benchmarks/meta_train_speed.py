@@ -293,6 +293,12 @@ def main() -> None:
         help="eager against captured (rlkit/torch/graphs.py) on this device",
     )
     args = p.parse_args()
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"error: --device cuda, but this torch ({torch.__version__}) sees no CUDA device", file=sys.stderr)
+            sys.exit(2)
     if args.device and args.variant:
         print(
             json.dumps(

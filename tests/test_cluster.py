@@ -21,7 +21,7 @@ from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequentia
 from rlkit.config import parse_override_args
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree, write_tree
-from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
 TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 
@@ -178,7 +178,7 @@ def _without_ray(script: str, args: list[str], cwd: Path) -> subprocess.Complete
         capture_output=True,
         text=True,
         timeout=300,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=python_path()),
     )
 
 
@@ -228,7 +228,7 @@ def test_an_address_where_no_cluster_answers_is_one_line_exit_2(tiny_data, scrip
         capture_output=True,
         text=True,
         timeout=120,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=python_path()),
     )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
@@ -313,7 +313,7 @@ def _run_with_a_kill(args: list[str], cwd: Path, title: str) -> str:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=python_path()),
     )
     try:
         _kill_one_segment(proc, title)

@@ -58,7 +58,12 @@ def golden_runs(work: Path, env: dict[str, str] | None = None, dtype: str = "flo
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **PINNED_ENV, **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+            **PINNED_ENV,
+            **(env or {}),
+        },
     )
     if proc.returncode != 0:
         raise AssertionError(f"golden runs failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

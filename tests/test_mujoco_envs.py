@@ -14,7 +14,7 @@ from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
 from rlkit.tasks import ENVS, make_env
-from tests.conftest import ROOT
+from tests.conftest import ROOT, python_path
 
 # env_name -> (observation size, action size), as documented in docs/environments.md
 SIZES = {
@@ -317,7 +317,7 @@ def test_importing_has_no_side_effects():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": python_path()},
     )
     assert out.returncode == 0 and out.stdout.strip() == "ok" and out.stderr == "", out.stderr
 
@@ -334,7 +334,7 @@ def test_families_do_not_import_the_registry():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": python_path()},
     )
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 

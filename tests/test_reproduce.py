@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, python_path, run_cli
 
 METHODS = ("CSRO", "FOCAL")
 
@@ -209,7 +209,7 @@ def test_workers_die_with_their_parent(tiny_data, tmp_path):
             str(tmp_path / "results"),
         ],
         cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=python_path()),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -289,7 +289,7 @@ def _policy_train(work, *extra, **popen):
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, TINY_CONFIG
+    from tests.conftest import ROOT, TINY_CONFIG, python_path
 
     args = [
         sys.executable,
@@ -301,7 +301,7 @@ def _policy_train(work, *extra, **popen):
         "--no-progress",
         *extra,
     ]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=python_path(), OMP_NUM_THREADS="1")
     if popen:
         return subprocess.Popen(args, cwd=work, env=env, **popen)
     return subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)

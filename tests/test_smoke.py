@@ -18,7 +18,7 @@ from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import RETURN_COLUMNS
-from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
 
 @pytest.mark.slow
@@ -612,7 +612,7 @@ def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path
         capture_output=True,
         text=True,
         timeout=600,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        env=dict(os.environ, PYTHONPATH=python_path()),
         preexec_fn=small_files,
     )
     lines = proc.stderr.strip().splitlines()

@@ -1,26 +1,52 @@
 #!/usr/bin/env bash
-# One 10-minute device call: install the carried wheels, run the CUDA tests and the suite's fast part on the GPU,
-# the capture benchmarks, and the point-robot paper-profile reproduction reduced to what fits; everything under $OUT.
+# The GPU checks of the capture work in one device call (or two, by phase): install the carried wheels, run the
+# CUDA tests and the suite's fast part on the GPU, the capture benchmarks, and the point-robot paper-profile
+# reproduction reduced to what fits.
 #
-#     scripts/gpu/check.sh [--dry-run]          (run from the repository root; wheels/ from scripts/gpu/fetch_wheels.sh)
+#     scripts/gpu/check.sh [--dry-run] [PHASE ...]      (run from the repository root; default: every phase)
 #
-# Budget (seconds, each step under its own timeout so that a hang costs only its share): environment 30, install 60,
-# CUDA tests 150 (the fused losses compile to Triton there), suite (the fast part) 90, benchmarks 130 (the
-# captured-fused variant compiles too), reproduction 110: 570 s of the 600. The reproduction is
-# the issue's one command (paper profile, CSRO, seed 0, captured) cut off by its timeout: stage 1 (40 tasks) and
-# stage 2 both resume from their saved states, so carrying $OUT/data and $OUT/reproduce back into later calls
-# finishes it; its logs give the throughput from which the whole run's wall time is estimated.
+# Phases and their timeouts (seconds; each step has its own, so that a hang costs only its share):
+#   setup      environment 20, install 40, imports 20 (always run first, whatever phases are named)
+#   tests      the CUDA tests 120 (the fused losses compile to Triton there); the rest of the suite 120 (the
+#              GPU visible, 14 pytest-xdist workers; Ray's tests left out: the image has no Ray)
+#   bench      meta_train_speed 90 (eager, captured, captured-fused, pairwise), behaviour_sac_speed 40
+#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 100 s; stage 1 (40
+#              tasks) and stage 2 resume from their saved states, and its logs give the throughput from which
+#              the whole run's wall time is estimated
+# All of them: 550 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
+# and no rerun; `check.sh tests bench` (450 s) then `check.sh reproduce` (180 s) leaves room for a fix between
+# them (each call on a fresh machine starts in a minute or two).
+#
+# What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
+# written to a work folder and packed at the end: $OUT/summary.txt (one line per step, the benchmark figures, the
+# tests' last lines) and $OUT/logs.tar.gz (every log, the reproduction's progress.csv, report and first lines).
+#
+# Wheels: WHEELS (default wheels/, from scripts/gpu/fetch_wheels.sh, named in the call's carry). PYTHON: the
+# interpreter (default python3, the machine's, which holds torch).
 set -uo pipefail
 
 dry_run=0
-[ "${1:-}" = "--dry-run" ] && dry_run=1
+phases=()
+for arg in "$@"; do
+    case "$arg" in
+        --dry-run) dry_run=1 ;;
+        setup | tests | bench | reproduce) phases+=("$arg") ;;
+        *) echo "error: unknown argument '$arg': expected --dry-run or phases from setup, tests, bench, reproduce"; exit 2 ;;
+    esac
+done
+[ ${#phases[@]} -eq 0 ] && phases=(tests bench reproduce)
+wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
+
 OUT="${OUT:-/tmp/csro-gpu-out}"
-mkdir -p "$OUT"
+work="${TMPDIR:-/tmp}/csro-gpu-work"
+site="${TMPDIR:-/tmp}/csro-gpu-site"
+wheels="${WHEELS:-wheels}"
 py="${PYTHON:-python3}"
+mkdir -p "$OUT" "$work"
 summary="$OUT/summary.txt"
 : > "$summary"
 
-step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $OUT/NAME.log, a line in summary.txt
+step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $work/NAME.log, a line in summary.txt
     local name="$1" seconds="$2"
     shift 2
     if [ "$dry_run" = 1 ]; then
@@ -29,35 +55,57 @@ step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $OUT
     fi
     local t0 rc
     t0=$(date +%s)
-    timeout "$seconds" "$@" > "$OUT/$name.log" 2>&1
+    timeout "$seconds" "$@" > "$work/$name.log" 2>&1
     rc=$?
     echo "$name: exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$summary"
     return 0
 }
 
-export PYTHONPATH="$PWD" CSRO_CAPTURE=0
-step environment 30 bash -c "nvidia-smi; $py -c 'import sys, torch; print(sys.version); print(torch.__version__, \
+# the carried wheels go into a folder first on PYTHONPATH, not a venv: the machine's python3 is itself a venv
+# holding torch, and a venv made from it would not see torch (install_wheels.py says more)
+export PYTHONPATH="$PWD:$site" CSRO_CAPTURE=0 PYTHONUNBUFFERED=1
+step environment 20 bash -c "nvidia-smi; $py -c 'import sys, torch; print(sys.version); print(torch.__version__, \
 torch.version.cuda, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)'"
-if [ -d wheels ]; then
-    # a venv over the machine's packages (torch) when it can be made, so that nothing is installed system-wide
-    venv="${TMPDIR:-/tmp}/csro-gpu-venv"
-    if [ "$dry_run" = 0 ] && "$py" -m venv --system-site-packages "$venv" > /dev/null 2>&1; then
-        py="$venv/bin/python"
-    fi
-    step install 60 "$py" -m pip install --no-index --find-links wheels --no-deps wheels/*.whl
+if [ -d "$wheels" ]; then
+    step install 40 "$py" scripts/gpu/install_wheels.py "$wheels" "$site"
 else
-    echo "no wheels/ folder: expected scripts/gpu/fetch_wheels.sh's output carried along" | tee -a "$summary"
+    echo "no $wheels/ folder: expected scripts/gpu/fetch_wheels.sh's output carried along" | tee -a "$summary"
 fi
-step cuda-tests 150 "$py" -m pytest -q -p no:cacheprovider tests/test_graphs.py tests/test_gradient_flow.py \
-    -k "not on_the_cpu"
-step suite-fast 90 "$py" -m pytest -q -p no:cacheprovider -x tests/test_losses.py tests/test_networks.py \
-    tests/test_buffer.py tests/test_experiment.py tests/test_layers.py
-step bench-meta-train 90 "$py" benchmarks/meta_train_speed.py --device cuda --steps 200
-step bench-behaviour-sac 40 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 50
-step reproduce-paper 110 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 --gpu 0 \
-    --capture --out "$OUT/reproduce" --results "$OUT/results" --data_dir "$OUT/data"
+step imports 20 "$py" -c "import hydra, mujoco, gymnasium, rliable, pandas, torch, rlkit.experiment, rlkit.report
+print('torch', torch.__version__, 'pandas', pandas.__version__, 'mujoco', mujoco.__version__)"
+
+if wants tests; then
+    step cuda-tests 120 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py tests/test_gradient_flow.py \
+        -k "not on_the_cpu"
+    # the rest of the suite on this Python, the GPU visible (so CUDA is every run's default device), spread
+    # over the machine's cores by pytest-xdist (the image has it; else the fast part alone), one thread each
+    if "$py" -c "import xdist" 2> /dev/null; then
+        step suite 120 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 --dist loadfile \
+            --ignore tests/test_cluster.py --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
+    else
+        step suite 120 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
+            --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
+    fi
+fi
+if wants bench; then
+    step bench-meta-train 90 "$py" benchmarks/meta_train_speed.py --device cuda --steps 200
+    step bench-behaviour-sac 40 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 50
+fi
+if wants reproduce; then
+    step reproduce-paper 100 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
+        --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
+fi
+
 if [ "$dry_run" = 0 ]; then
-    grep -h "ms/step\|updates/s\|ratio" "$OUT"/bench-*.log >> "$summary" 2>/dev/null
-    tail -n 3 "$OUT/cuda-tests.log" "$OUT/suite-fast.log" >> "$summary" 2>/dev/null
+    grep -h "imports\|torch \|ms/step\|updates/s\|ratio\|busy\|launch\|peak" "$work"/imports.log \
+        "$work"/bench-*.log >> "$summary" 2>/dev/null
+    for log in cuda-tests suite reproduce-paper; do
+        [ -f "$work/$log.log" ] && { echo "== $log"; grep -E "passed|failed|error|Error" "$work/$log.log" | tail -n 6; \
+            tail -n 2 "$work/$log.log"; } >> "$summary"
+    done
+    # the logs and the runs' small files (no data, no snapshots), one archive
+    (cd "$work" && find . -maxdepth 1 -name "*.log" -print; \
+        find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
+        -o -name "*.png" \) -size -4M -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
 fi
 echo "done: $summary"

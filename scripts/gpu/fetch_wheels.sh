@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Download HERE (a machine with the network) the wheels that scripts/gpu/check.sh installs on the GPU machine
-# (Python 3.12, Linux x86_64, no network there; torch, and numpy with it, are installed there already).
+# (Python 3.12, Linux x86_64, no network there).
 #
-#     scripts/gpu/fetch_wheels.sh [WHEEL_DIR]        (default: wheels/, ignored by git)
+#     scripts/gpu/fetch_wheels.sh [WHEEL_DIR]        (default: wheels/, ignored by git; carry it in the device call)
 #
-# The set is what stage 1, stage 2, the benchmarks and the CUDA tests import beyond torch and numpy, at the
-# versions the suite passes with here (the venv's `pip freeze`, VENV_PYTHON): about 40 MB, which fits the
-# device call's 64 MiB carry with the working tree. The report's stack (matplotlib, rliable, scipy, statsmodels:
-# ~70 MB more) does not fit; the reduced reproduction stops before its report. One package at a time: a package
-# with no 3.12 wheel on the index is built with `pip wheel` (antlr4-python3-runtime, hydra-core's parser
-# runtime, ships only an sdist; pure Python, so the wheel built here installs on 3.12).
+# The set is what the project imports that the machine's image lacks (DEVELOPERS.md's device notes list the image:
+# torch, numpy, matplotlib, scipy, statsmodels, seaborn, pytest, click, tqdm, tensorboard are there; hydra, MuJoCo,
+# gymnasium and rliable are not), at the versions the suite passes with here (the venv's `pip freeze`,
+# VENV_PYTHON), plus pandas 2 with its time-zone packages in case the image's pandas is 3 (the project needs <3 for
+# rliable's arch). scripts/gpu/install_wheels.py installs there only those missing or refused. One package at a
+# time: a package with no wheel for the Python asked for is built with `pip wheel` (antlr4-python3-runtime,
+# hydra-core's parser runtime, ships only an sdist; pure Python, so the wheel built here installs on 3.12).
+# PY_VERSION=3.11 fetches for this machine's Python instead (a rehearsal of the install here).
 set -euo pipefail
 
 dir="${1:-wheels}"
@@ -17,9 +19,9 @@ pip="${PIP:-python3 -m pip}"
 venv_python="${VENV_PYTHON:-/work/main/.venv/bin/python}"
 mkdir -p "$dir"
 
-names=(hydra-core omegaconf antlr4-python3-runtime pyyaml packaging mujoco mujoco-core mujoco-studio glfw pyopengl
-       gymnasium cloudpickle farama-notifications click tqdm pandas python-dateutil pytz tzdata six
-       pytest iniconfig pluggy pygments)
+py_version="${PY_VERSION:-3.12}"
+names=(hydra-core omegaconf antlr4-python3-runtime mujoco mujoco-core mujoco-studio mujoco-studio-wasm websockets glfw
+       pyopengl gymnasium farama-notifications rliable arch pandas pytz tzdata)
 
 pinned() {  # pinned NAME: NAME==VERSION as the venv has it, else NAME alone
     local line=""
@@ -31,8 +33,8 @@ pinned() {  # pinned NAME: NAME==VERSION as the venv has it, else NAME alone
 
 for name in "${names[@]}"; do
     spec=$(pinned "$name")
-    $pip download --dest "$dir" --python-version 3.12 --platform manylinux2014_x86_64 \
+    $pip download --dest "$dir" --python-version "$py_version" --platform manylinux2014_x86_64 \
         --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --only-binary=:all: \
-        --no-deps --quiet "$spec" || $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
+        --no-deps --quiet "$spec" 2>/dev/null || $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
 done
 du -sh "$dir"

@@ -1,0 +1,85 @@
+"""scripts/gpu: which carried wheels install_wheels.py installs, and check.sh's phases (its dry run)."""
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("install_wheels", ROOT / "scripts" / "gpu" / "install_wheels.py")
+install_wheels = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(install_wheels)
+
+
+def test_wheel_names_are_canonical():
+    assert install_wheels.wheel_name(Path("hydra_core-1.3.8-py3-none-any.whl")) == ("hydra-core", "1.3.8")
+    assert install_wheels.wheel_name(Path("PyOpenGL-3.1.10-py3-none-any.whl")) == ("pyopengl", "3.1.10")
+
+
+def test_the_project_requirements_come_from_pyproject():
+    req = install_wheels.project_requirements()
+    assert req["pandas"] == ">=2.1,<3"
+    assert req["gymnasium"] == ">=1.0"  # the extra dropped
+    assert req["rliable"] == ">=1.2"
+
+
+def test_missing_or_refused_packages_install_and_the_rest_stay():
+    wheels = [
+        Path(f)
+        for f in (
+            "pandas-2.3.3-cp312-cp312-manylinux_2_28_x86_64.whl",
+            "tzdata-2026.6-py2.py3-none-any.whl",
+            "rliable-1.2.0-py3-none-any.whl",
+            "mujoco-4.0.1-py3-none-any.whl",
+        )
+    ]
+    machine = {"pandas": "3.1.1", "tzdata": "2025.1", "mujoco": "3.2.0"}
+    picked = dict(install_wheels.choose(wheels, {"pandas": ">=2.1,<3", "mujoco": ">=3.1"}, machine.get))
+    assert {w.name.split("-")[0] for w in picked} == {"pandas", "rliable"}
+    assert picked[wheels[0]] == "pandas 3.1.1 here, the project needs >=2.1,<3"
+    assert picked[wheels[2]] == "missing here"
+
+
+def test_no_wheels_is_one_line_and_exit_2(tmp_path, capsys):
+    assert install_wheels.main([str(tmp_path), str(tmp_path / "site")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path) in err[0]
+
+
+def check_sh(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "OUT": str(tmp_path / "out"), "TMPDIR": str(tmp_path), "WHEELS": "no-such"}
+    return subprocess.run(
+        ["bash", "scripts/gpu/check.sh", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.slow
+def test_check_sh_dry_run_lists_the_phases_asked_for(tmp_path):
+    every = check_sh("--dry-run", tmp_path=tmp_path)
+    assert every.returncode == 0, every.stderr
+    names = [line.split()[1] for line in every.stdout.splitlines() if line.startswith("[dry-run]")]
+    assert names == [
+        "environment",
+        "imports",
+        "cuda-tests",
+        "suite",
+        "bench-meta-train",
+        "bench-behaviour-sac",
+        "reproduce-paper",
+    ]
+    assert "no no-such/ folder" in every.stdout
+    only = check_sh("--dry-run", "reproduce", tmp_path=tmp_path)
+    names = [line.split()[1] for line in only.stdout.splitlines() if line.startswith("[dry-run]")]
+    assert names == ["environment", "imports", "reproduce-paper"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bad", ["benchmarks", "--fast"])
+def test_check_sh_refuses_an_unknown_phase(tmp_path, bad):
+    out = check_sh("--dry-run", bad, tmp_path=tmp_path)
+    assert out.returncode == 2
+    assert out.stdout.strip().splitlines() == [
+        f"error: unknown argument '{bad}': expected --dry-run or phases from setup, tests, bench, reproduce"
+    ]
