@@ -36,13 +36,15 @@ demo: $(VENV)/.installed
 reproduce: $(VENV)/.installed
 	$(PY) -m rlkit.reproduce point-robot --profile demo --seeds 0,1,2 --jobs 2
 
-# Formatting and lint first (seconds), then every test.
+# Formatting and lint first (seconds), then every test, one pytest-xdist worker per core, each on one thread
+# (two 2-thread workers on 2 cores oversubscribe them); `$(PY) -m pytest` alone runs them in one process.
+PYTEST_PARALLEL = -n auto
 test: $(VENV)/.installed-ray lint
-	$(PY) -m pytest
+	OMP_NUM_THREADS=1 $(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The tests without a subprocess, Ray or a whole-family run (tests marked slow): about 4 minutes on 2 cores.
 test-fast: $(VENV)/.installed lint
-	$(PY) -m pytest -m "not slow"
+	OMP_NUM_THREADS=1 $(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
