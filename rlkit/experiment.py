@@ -33,7 +33,7 @@ from rlkit.logging import (
     progress_row,
 )
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
-from rlkit.seeding import SEEDING_VERSION, torch_generator
+from rlkit.seeding import SEEDING_VERSION, portable_generator_state, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch import graphs
 from rlkit.torch.csro import borel
@@ -192,10 +192,12 @@ class MetaTrainer:
             return sample_step(self.hyper_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen, False)
         return sample_step(self.setup.train_buffer, self.train_tasks, self.cfg.algo_params, self.sample_gen)
 
-    def step(self) -> LossRecord:
+    def step(self, at: int | None = None) -> LossRecord:
         """One training step on a fresh draw, eager or captured (`self.runner`); its losses join `self.sums`.
-        With capture the record's tensors are the graph's static outputs: read them before the next step."""
-        return self.runner(self.sample())
+        With capture the record's tensors are the graph's static outputs: read them before the next step.
+        `at`: the training step this is (`trainer.steps_taken` + i), which pins the step's branch (CORRO's stage)
+        and keys its graph; None: unpinned, one key."""
+        return self.runner(self.sample(), self.trainer.branch(at))
 
     def _train_and_sum(self, s, key=None) -> LossRecord:
         record = self.trainer.train_step(s.tasks, s.context, s.batch, s.extra)
@@ -227,9 +229,12 @@ class MetaTrainer:
         path = self.setup.out_dir / "latest.pt"
         if not path.is_file():
             return False
-        state = torch.load(path, map_location=self.setup.device, weights_only=True)
+        # on the CPU: the generators' states must be CPU tensors, and each load below moves its tensors to the
+        # device of what it loads into (modules, optimisers, alpha)
+        state = torch.load(path, map_location="cpu", weights_only=True)
         if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
             check_seeding(state, path)
+        reseeded = self._fit_generator_states(state)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
@@ -240,12 +245,33 @@ class MetaTrainer:
             self.vae_means = dict(state["borel"]["vae_means"])
         self.runner.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         now = graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused)
-        if state.get("ran_on", now) != now:  # another device or capture setting: fine, but say so
-            line = f"resuming a run trained on {state['ran_on']} on {now}"
+        if state.get("ran_on", now) != now or reseeded:  # another device or capture setting: fine, but say so
+            line = f"resuming a run trained on {state.get('ran_on', 'another device')} on {now}"
+            if reseeded:
+                line += f" (torch generators {', '.join(reseeded)} reseeded: their saved states are another device's)"
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
         return True
+
+    def _fit_generator_states(self, state: dict) -> list[str]:
+        """Each torch generator state in `state` as `set_state` on this run's device takes it: the saved one, or
+        for a run saved on the other device type one of stream `device_change` (`portable_generator_state`).
+        Returns the streams so reseeded."""
+        trainer, iteration, reseeded = state["trainer"], state["counters"]["iteration"], []
+        slots = [
+            (trainer, "generator", self.trainer.generator, "train_noise"),
+            (state, "sample_gen", self.sample_gen, "batch_sampling"),
+        ]
+        if "test_z_generator" in trainer and self.trainer.agent.test_z_generator is not None:
+            slots.append((trainer, "test_z_generator", self.trainer.agent.test_z_generator, "test_z"))
+        if "borel" in state:
+            slots.append((state["borel"], "vae_gen", self.vae_gen, "borel_vae"))
+        for holder, key, gen, stream in slots:
+            holder[key], fits = portable_generator_state(gen, holder[key], self.setup.seed, stream, iteration)
+            if not fits:
+                reseeded.append(stream)
+        return reseeded
 
     # ---- the loop ----------------------------------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> RunLogger:
@@ -372,8 +398,10 @@ class MetaTrainer:
             mininterval=2.0,
         )
         record = None
-        for _ in bar:
-            record = self.step()
+        first = self.trainer.steps_taken()  # CORRO's stages: read once here, not in each step
+        for i in bar:
+            record = self.step(None if first is None else first + i)
+        self.trainer.branch(None)
         sums = self.sums.values
         train_time = time.time() - t0
         self.check_finite(sums, it)

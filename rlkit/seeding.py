@@ -46,6 +46,12 @@ STREAMS: dict[str, Stream] = {
     "random_return": Stream(9, (), "the uniform-random actions of the reports' random-policy return"),
     "test_z": Stream(16, (), "OFFPEARL's sampled z at meta-test (`sample_z_at_test`)"),
     "borel_vae": Stream(17, (), "BOREL's VAE stage: each step's training tasks and their ordered sequences"),
+    "device_change": Stream(
+        18,
+        ("stream", "step"),
+        "stream s's generator from step (or iteration) t on, after a resume on another device type, where the "
+        "saved generator state cannot go (`portable_generator_state`)",
+    ),
     # stage 1: the behaviour SACs (rlkit.behaviour). No task index: every task's SAC draws the same
     # streams, as in the reference, whose one-process-per-task SACs all seeded with the same seed
     "behaviour_init": Stream(10, (), "every task's SAC initialisation"),
@@ -79,3 +85,19 @@ def torch_generator(seed: int, stream: str, *key: int, device: torch.device | st
 def numpy_generator(seed: int, stream: str, *key: int) -> np.random.Generator:
     """A numpy generator seeded with `stream_seed(seed, stream, *key)`."""
     return np.random.default_rng(stream_seed(seed, stream, *key))
+
+
+def portable_generator_state(
+    gen: torch.Generator, saved: torch.Tensor, seed: int, stream: str, step: int
+) -> tuple[torch.Tensor, bool]:
+    """A state for `gen.set_state`: `saved` (a `get_state()` loaded on any device) when it fits `gen`, and True;
+    else, with False, the state of a generator of `gen`'s device seeded from stream `device_change` at
+    (`stream`'s id, `step`). The CPU's generator (Mersenne Twister, 5,056 bytes of state) and CUDA's (Philox, 16
+    bytes) cannot take each other's state, so a run resumed on the other device type draws a new stream from
+    there on, derived from its seed and the step, and the caller says so."""
+    saved = saved.to("cpu", torch.uint8)
+    if saved.numel() == gen.get_state().numel():
+        return saved, True
+    fresh = torch.Generator(device=gen.device)
+    fresh.manual_seed(stream_seed(seed, "device_change", STREAMS[stream].id, step))
+    return fresh.get_state(), False

@@ -269,6 +269,45 @@ def test_optimizers_step_every_module_parameter_once(overrides):
     assert {id(p) for p in stepped} == {id(p) for p in trainable}
 
 
+# ---- capture safety -------------------------------------------------------------------------------------------
+
+GENERATIVE_STAGES = {"algo_type": "CORRO", "corro_negatives": "generative", "corro_cvae_steps": 2}
+
+
+@pytest.mark.parametrize(
+    "overrides, inputs, stages",
+    [
+        ({"algo_type": "CORRO"}, corro_inputs, ["joint"] * 3),
+        (
+            {**GENERATIVE_STAGES, "corro_pretrain_steps": 2},
+            corro_inputs,
+            ["cvae"] * 2 + ["pretrain"] * 2 + ["frozen"] * 2,
+        ),
+        (GENERATIVE_STAGES, corro_inputs, ["cvae"] * 2 + ["joint"] * 2),
+        ({"algo_type": "UNICORN_SS"}, make_inputs, [None] * 3),
+        (SUP, make_inputs, [None] * 3),
+    ],
+    ids=["CORRO", "CORRO-stages", "CORRO-cvae-joint", "UNICORN_SS", "UNICORN_SUP"],
+)
+def test_every_baseline_step_is_capture_safe(overrides, inputs, stages):
+    """Each step, in each of CORRO's stages, reads nothing on the host once its branch is pinned (`branch`: the
+    stage at `steps_taken` + i, read once per iteration), which names the captured graph (the runner's key). A
+    stage's first step runs unguarded: it makes the optimiser state of what it trains (CPU step counters)."""
+    from rlkit.torch import graphs
+
+    tr = make_trainer(**overrides)
+    first = tr.steps_taken()
+    for i, stage in enumerate(stages):
+        assert tr.branch(None if first is None else first + i) == stage
+        if i and stages[i - 1] == stage:
+            with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
+                tr.train_step(*inputs(seed=i), extra_batches(tr))
+        else:
+            tr.train_step(*inputs(seed=i), extra_batches(tr))
+    tr.branch(None)
+    assert tr.steps_taken() in (None, len(stages))
+
+
 # ---- the keys each method reads -------------------------------------------------------------------------------
 
 

@@ -111,7 +111,9 @@ def test_gpu_with_ray_is_one_line_from_both_entry_points(command, capsys):
     ), err
 
 
-def test_cluster_options_are_checked():
+def test_cluster_options_are_checked(monkeypatch):
+    # the options alone, with or without the extra (a missing Ray is its own test, below)
+    monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
     assert cluster_options(None, None, None, 3) is None
     with pytest.raises(UserError, match="--gpus-per-task applies to --ray only"):
         cluster_options(None, None, 0.5, 3)

@@ -115,11 +115,12 @@ def test_brac_alpha_is_updated_and_loaded_in_place():
 
 
 # ---- the static-buffer path equals eager ----------------------------------------------------------------
-def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", **algo):
+def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", algo_type="CSRO", **algo):
     monkeypatch.chdir(tiny_data.parent.parent)
     cfg = load_config(
         TINY_CONFIG,
         {
+            "algo_type": algo_type,
             "algo_params": dict({"num_iterations": 2}, **algo),
             "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
         },
@@ -169,6 +170,27 @@ def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tm
     log = tmp_path / "point-robot" / "parts" / "seed0" / "debug.log"
     if log.is_file():
         assert "capture on (static buffers" in log.read_text()
+
+
+@pytest.mark.slow
+def test_corros_stages_each_key_the_step_and_the_static_path_equals_eager(tiny_data, tmp_path, monkeypatch):
+    """CORRO's stages (CVAE 5 steps, E1 alone 5, then frozen) through 2 iterations of 10 steps: the runner gets each
+    step's stage as its key (one graph per stage on CUDA), and capture's static-buffer path equals eager."""
+    algo = {
+        "algo_type": "CORRO",
+        "corro_negatives": "generative",
+        "corro_cvae_steps": 5,
+        "corro_pretrain_steps": 5,
+    }
+    eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, **algo)
+    eager.run()
+    static = _meta_trainer(tiny_data, tmp_path, monkeypatch, "static", False, **algo)
+    runner, keys = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True), []
+    static.runner = lambda inputs, key=None: (keys.append(key), runner(inputs, key))[1]
+    static.run()
+    assert keys == ["cvae"] * 5 + ["pretrain"] * 5 + ["frozen"] * 10
+    assert static.trainer.steps_taken() == 20 and static.trainer.agent.encoder.pinned_step is None
+    assert all(torch.equal(p, q) for p, q in zip(_params(eager), _params(static)))
 
 
 def test_stage1_static_path_writes_the_same_data(tmp_path):
@@ -314,6 +336,26 @@ def test_captured_step_replays_50_steps_like_eager(tiny_data, tmp_path, monkeypa
     for i, (x, y) in enumerate(zip(a, b)):
         for k in x:
             assert _close(y[k], x[k]), (i, k)
+    assert all(_close(q, p) for p, q in zip(_params(eager), _params(captured)))
+
+
+CORRO_STAGES = {"corro_negatives": "generative", "corro_cvae_steps": 5, "corro_pretrain_steps": 5}
+
+
+@pytest.mark.slow
+@cuda_only
+@pytest.mark.parametrize(
+    "algo_type, algo, keys",
+    [("CORRO", CORRO_STAGES, {"cvae", "pretrain", "frozen"}), ("UNICORN_SUP", {}, {None}), ("BOREL", {}, {None})],
+    ids=["CORRO-stages", "UNICORN_SUP", "BOREL"],
+)
+def test_the_baselines_run_captured_like_eager(tiny_data, tmp_path, monkeypatch, algo_type, algo, keys):
+    """Two iterations of each baseline with its own branches (CORRO's stages: one graph each), captured and eager."""
+    eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, "cuda", algo_type, **algo)
+    eager.run()
+    captured = _meta_trainer(tiny_data, tmp_path, monkeypatch, "captured", True, "cuda", algo_type, **algo)
+    captured.run()
+    assert set(captured.runner.graphs) == keys
     assert all(_close(q, p) for p, q in zip(_params(eager), _params(captured)))
 
 
@@ -478,6 +520,36 @@ def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path,
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
     out = capsys.readouterr().out
     assert "resuming a run trained on cpu, capture off on cpu, capture on (static buffers" in out
+
+
+@pytest.mark.slow
+def test_a_run_saved_on_cuda_resumes_on_the_cpu(tiny_data, tmp_path, monkeypatch, capsys):
+    """latest.pt as a CUDA run writes it (Philox generator states of 16 bytes, capturable optimisers, its device
+    named): resumed on the CPU it trains on, its generators reseeded from stream device_change, and says so."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "moved", "base_log_dir": str(tmp_path)}},
+    )
+    first = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False)
+    first.run(max_iterations=1)
+    latest = first.setup.out_dir / "latest.pt"
+    state = torch.load(latest, weights_only=True)
+    state["trainer"]["generator"] = state["sample_gen"] = torch.zeros(16, dtype=torch.uint8)
+    for opt in state["trainer"]["optimizers"].values():
+        for group in opt["param_groups"]:
+            group["capturable"] = True
+    state["ran_on"] = "cuda:0, capture on (CUDA graph)"
+    torch.save(state, latest)
+    capsys.readouterr()
+    again = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False)
+    again.run()
+    out = capsys.readouterr().out
+    assert (
+        "resuming a run trained on cuda:0, capture on (CUDA graph) on cpu, capture off (torch generators "
+        "train_noise, batch_sampling reseeded: their saved states are another device's)"
+    ) in out
+    assert again.counters["iteration"] == 2
 
 
 def test_a_cuda_runs_optimiser_state_steps_on_the_cpu():

@@ -1,5 +1,6 @@
 """Saved behaviour networks, and more episodes from them without retraining (policy_train.py --regenerate)."""
 
+import dataclasses
 import json
 import shutil
 import weakref
@@ -324,3 +325,19 @@ def test_regenerate_waits_for_no_other_process_on_its_tasks(data):
             regenerate_here(data)
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
     assert len(regenerate_here(data, checkpoints=[200])) == 6 and not list(data.glob("goal_idx*/.lock"))
+
+
+def test_networks_that_do_not_fit_are_one_line_but_out_of_memory_is_not_hidden(monkeypatch, tmp_path):
+    """A file whose networks do not fit its settings is the file's fault (one line); the device running out of
+    memory while building them is not, and goes to the entry point's own message (CUDA out of memory: exit 2)."""
+    sac = load_sac_config("tiny_point", []).sac
+    doc = {"obs_dim": 2, "action_dim": 2, "sac": dataclasses.asdict(sac), "state": {"nothing": torch.zeros(1)}}
+    with pytest.raises(UserError, match=r"holds networks that do not fit its SAC settings \(RuntimeError\)"):
+        regen_module.load_agent(doc, tmp_path / "n.pt", torch.device("cpu"))
+
+    def no_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(regen_module, "VectorSAC", no_memory)
+    with pytest.raises(torch.OutOfMemoryError):
+        regen_module.load_agent(doc, tmp_path / "n.pt", torch.device("cpu"))

@@ -195,6 +195,31 @@ def test_a_state_only_resumes_its_own_tasks(tmp_path):
         group.restore(older)
 
 
+def test_a_state_saved_on_the_other_device_type_resumes_with_reseeded_generators(tmp_path, capsys):
+    """A CUDA group's generator states (Philox, 16 bytes) cannot go into CPU generators: restored on the CPU, every
+    task's generator is seeded alike from stream device_change at the state's step, and a line says so."""
+    from rlkit.behaviour.generate import TaskGroup, train_segment
+    from rlkit.seeding import STREAMS, stream_seed
+
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    state["generators"] = [torch.zeros(16, dtype=torch.uint8) for _ in state["generators"]]  # as CUDA saves them
+    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    capsys.readouterr()
+    group.restore(state)
+    assert capsys.readouterr().out.strip() == (
+        f"tasks 2..2: resumed on cpu at step {state['step']}, their torch generators reseeded "
+        "(their saved states are another device's)"
+    )
+    want = torch.Generator().manual_seed(stream_seed(0, "device_change", STREAMS["behaviour_noise"].id, state["step"]))
+    assert torch.equal(group.gens.gens[0].get_state(), want.get_state())
+    group.begin()
+    group.run(stop_after_checkpoint=True)
+    assert group.step > state["step"]  # and it trains on
+
+
 def test_complete_data_of_other_seed_streams_is_refused(tmp_path):
     """task.json records the version of the streams' derivation (rlkit.seeding): complete tasks written under
     another one (a task.json without it: version 1) are refused, so that a dataset never mixes tasks drawn two ways."""

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.seeding import STREAMS, numpy_generator, stream_seed, torch_generator
+from rlkit.seeding import STREAMS, numpy_generator, portable_generator_state, stream_seed, torch_generator
 from tests.conftest import ROOT
 
 # The indices the code uses, over generous realistic ranges: meta-test runs (num_evals: 2 in the shipped
@@ -19,6 +19,8 @@ KEY_RANGES = {
     "env": range(64),
     "task": range(64),
     "checkpoint": [*range(2000, 5001, 200), *range(50_000, 1_000_001, 50_000)],
+    "stream": range(19),  # device_change: a stream's id, then the iteration or step it resumed at
+    "step": [*range(100), *range(5000, 1_000_001, 5000)],
 }
 SEEDS = range(10)
 
@@ -95,3 +97,25 @@ def test_the_docs_table_lists_every_stream():
     assert {name: int(i) for name, i, _ in rows} == {name: s.id for name, s in STREAMS.items()}
     for name, _, key in rows:
         assert re.findall(r"\w+", key) == list(STREAMS[name].key) or key.strip() == "-" and not STREAMS[name].key
+
+
+def test_a_saved_generator_state_that_fits_comes_back_as_it_was():
+    gen = torch_generator(3, "train_noise")
+    torch.randn(5, generator=gen)
+    saved = gen.get_state()
+    state, fits = portable_generator_state(torch.Generator(), saved, 3, "train_noise", 7)
+    assert fits and torch.equal(state, saved)
+
+
+def test_a_state_of_the_other_device_type_gives_the_device_change_stream():
+    """A CUDA generator's state (Philox: 16 bytes) cannot go into a CPU generator (5,056 bytes) and the
+    reverse: the generator is then seeded from `device_change` at (the stream's id, the step)."""
+    cuda_like = torch.zeros(16, dtype=torch.uint8)
+    gen = torch.Generator()
+    state, fits = portable_generator_state(gen, cuda_like, 3, "batch_sampling", 7)
+    assert not fits
+    gen.set_state(state)
+    want = torch.Generator().manual_seed(stream_seed(3, "device_change", STREAMS["batch_sampling"].id, 7))
+    assert torch.equal(torch.randn(4, generator=gen), torch.randn(4, generator=want))
+    other_step, _ = portable_generator_state(gen, cuda_like, 3, "batch_sampling", 8)
+    assert not torch.equal(other_step, state)

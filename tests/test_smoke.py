@@ -278,11 +278,11 @@ def test_divergence_keeps_the_rows_and_snapshot_before_it(tiny_data, tmp_path, m
     trainer = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False)
     step = trainer.step
 
-    def poisoned_step():
+    def poisoned_step(at=None):
         if trainer.counters["iteration"] == 1:  # the second iteration: a weight of the policy becomes NaN
             with torch.no_grad():
                 next(trainer.trainer.agent.policy.parameters())[0, 0] = float("nan")
-        return step()
+        return step(at)
 
     trainer.step = poisoned_step
     with pytest.raises(DivergedError, match="iteration 1: .* is not finite"):

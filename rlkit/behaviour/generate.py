@@ -32,7 +32,7 @@ from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
-from rlkit.seeding import SEEDING_VERSION, stream_seed
+from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import make_env
 from rlkit.torch import graphs
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
@@ -477,8 +477,16 @@ class TaskGroup:
         self.agent.load_state_dict(state["agent"])
         for k, opt in self._optimizers().items():
             opt.load_state_dict(state["optimizers"][k])
-        for g, s in zip(self.gens.gens, state["generators"]):
-            g.set_state(s)
+        reseeded = False
+        for g, saved in zip(self.gens.gens, state["generators"]):
+            fitted, fits = portable_generator_state(g, saved, self.sched.seed, "behaviour_noise", state["step"])
+            g.set_state(fitted)
+            reseeded |= not fits
+        if reseeded:  # saved on the other device type: every task alike, from stream device_change
+            print(
+                f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.device} at step {state['step']}, their "
+                "torch generators reseeded (their saved states are another device's)"
+            )
         self.updater.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         self.replay.restore(state["replay"])
         self.episode_start = [e["start_rng"] for e in state["episodes"]]

@@ -212,6 +212,8 @@ def load_agent(doc: dict[str, Any], path: Path, device: torch.device) -> VectorS
     try:
         agent = VectorSAC(1, doc["obs_dim"], doc["action_dim"], SACParams.from_dict(doc["sac"]), 0, device)
         agent.load_state_dict({k: v.to(device) for k, v in doc["state"].items()})
+    except torch.OutOfMemoryError:
+        raise  # the device's memory, not the file: the entry point's own one-line message
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise UserError(
             f"{str(path)!r} holds networks that do not fit its SAC settings ({type(e).__name__}): "

@@ -314,7 +314,8 @@ class StepRunner:
     or on static copies of them (`capture=True`), replaying one CUDA graph per `key` on CUDA.
 
     `key` names the step's Python branches (stage 1: whether the actor and the target update this
-    step); a step must take the same branches for the same key. `generators`: every generator the
+    step; stage 2: CORRO's stage, `CSROTrainer.branch`, else None); a step must take the same branches
+    for the same key, and decide them from host values alone. `generators`: every generator the
     step draws from, other than CUDA's default; `optimizers`: every optimiser it steps."""
 
     def __init__(

@@ -177,6 +177,9 @@ class CorroEncoder(nn.Module):
         )
         self.cvae = CVAE(obs_dim, action_dim, generator) if settings.negatives == "generative" else None
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        # the step `stage` reads, pinned on the host by the trainer's `branch` (so the step reads no device
+        # counter, and under capture each stage has its own graph); None: read `steps` (a host read)
+        self.pinned_step: int | None = None
         self.standardize = settings.standardize
         if self.standardize:  # the training data's column statistics (`set_input_stats`), saved with the agent
             self.register_buffer("input_mean", torch.zeros(context_dim))
@@ -205,7 +208,7 @@ class CorroEncoder(nn.Module):
 
     def stage(self, settings: CorroSettings) -> str:
         """This step's stage (module docstring): "cvae", "pretrain", "joint" or "frozen"."""
-        step = int(self.steps)
+        step = int(self.steps) if self.pinned_step is None else self.pinned_step
         if step < settings.cvae_steps:
             return "cvae"
         if step < settings.cvae_steps + settings.pretrain_steps:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -648,6 +648,21 @@ class CSROTrainer:
         )
 
     # ---- the step -----------------------------------------------------------------------------
+    def steps_taken(self) -> int | None:
+        """CORRO's count of training steps (its stages follow it), read on the host: once per iteration, outside
+        the steps; None for the other methods, whose step takes one branch throughout."""
+        return int(self.agent.encoder.steps) if self.settings.corro is not None else None
+
+    def branch(self, step: int | None) -> Hashable:
+        """Pin the Python branch of the next `train_step` to training step `step` (from `steps_taken`) and name
+        it: CORRO's stage there, so that the step reads no device counter and a captured run keeps one graph
+        per stage (`graphs.StepRunner`'s key); None for every other method, or with `step` None (unpinned)."""
+        if self.settings.corro is None:
+            return None
+        enc = self.agent.encoder
+        enc.pinned_step = step
+        return None if step is None else enc.stage(self.settings.corro)
+
     def train_step(
         self, task_ids: torch.Tensor, context: torch.Tensor, batch: RLBatch, extra_c_batches: Sequence[RLBatch] = ()
     ) -> LossRecord:
