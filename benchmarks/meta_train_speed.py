@@ -11,7 +11,9 @@ latent 20, encoder/CLUB 3 x 200, Q/V/policy 3 x 256.
                 layers, glibc's default malloc settings)
   naive-club    the same step with the reference's pairwise [T, b, b, L] CLUB negative term
 With `--device`, the variants are instead eager, captured (rlkit/torch/graphs.py), captured-fused (the
-captured step with its losses compiled, `CSRO_FUSE`) and captured-pairwise-club; on the CPU, eager, the
+captured step with its losses compiled, `CSRO_FUSE`) and captured-pairwise-club (on CUDA also
+eager-plain-adam: the eager step with the optimisers not capturable, which the runner makes them there so
+that eager and captured run one update, to show what that costs); on the CPU, eager, the
 static-buffer path and the fused step also run in turn in one process, for ratios free of the host's drift.
 Between blocks of steps it probes the machine's dense fp32 matmul throughput (this host's speed
 drifts by +-20% over minutes, so each step is compared with the probes around its block) and
@@ -151,10 +153,13 @@ def capture_variant(variant: str, device_name: str, steps: int, context: int, ba
     runner = graphs.StepRunner(
         lambda s, key: trainer.train_step(s.tasks, s.context, s.batch, s.extra),
         device,
-        variant != "eager",
+        not variant.startswith("eager"),
         [trainer.generator],
         list(trainer.optimizers().values()),
     )
+    if variant == "eager-plain-adam":  # what capturable=True costs an eager CUDA step (the runner sets it there)
+        graphs.make_capturable(runner.optimizers, on=False)
+        runner.prepared = True
     out = {
         "variant": variant,
         "ms": 1000 * time_steps(lambda: runner(sample()), steps, device),
@@ -232,7 +237,10 @@ def capture_main(args) -> None:
             f"{r['captured'] / r['eager']:.3f}, fused / eager {r['fused'] / r['eager']:.3f}"
         )
     results = []
-    for variant in ("eager", "captured", "captured-fused", "captured-pairwise-club"):
+    variants = ["eager", "captured", "captured-fused", "captured-pairwise-club"]
+    if args.device == "cuda":
+        variants.insert(1, "eager-plain-adam")
+    for variant in variants:
         out = subprocess.run(
             [
                 sys.executable,
