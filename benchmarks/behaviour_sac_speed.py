@@ -1,7 +1,8 @@
 """Stage 1's SAC update at the faithful point-robot settings on this machine: ms per update per task.
 
     python benchmarks/behaviour_sac_speed.py [--updates 12] [--tasks 1,8]
-    python benchmarks/behaviour_sac_speed.py --device cuda|cpu [--tasks 40] [--updates 50]   (eager against captured)
+    python benchmarks/behaviour_sac_speed.py --device cuda|cpu [--tasks 40] [--updates 50] [--sac_config demo_point]
+                                                                                 (eager against captured)
 
 The update is `VectorSAC.update` (critic step, actor and temperature step, target Polyak) at the
 settings of `rlkit/behaviour/sac_config/train_point.yaml`: 2 x 1024 hidden units for actor and
@@ -73,14 +74,47 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
     }
 
 
-def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, float]:
+def cuda_matmul_probe(device: torch.device, n: int = 40, size: int = 1024, reps: int = 20) -> float:
+    """Batched fp32 matmul throughput (FLOP/s) on the GPU at the update's biggest shape ([n, size, size] @ [n, size,
+    size]: the hidden layer of n tasks' networks over a batch of `size`), under the process's TF32 setting."""
+    a, b = torch.randn(n, size, size, device=device), torch.randn(n, size, size, device=device)
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize(device)
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    torch.cuda.synchronize(device)
+    return 2 * n * size**3 * reps / (time.perf_counter() - t)
+
+
+def update_flops(n: int, sac_config: str, device: torch.device) -> int:
+    """Matmul FLOPs of one update (actor and target branches taken) of a group of n tasks."""
+    from rlkit.behaviour import load_sac_config
+    from rlkit.torch.flops import count_flops
+    from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+
+    sac = load_sac_config(sac_config, []).sac
+    agent, gens = VectorSAC(n, 2, 2, sac, 0, device), TaskGenerators(n, 0, device)
+    B = sac.batch_size
+    batch = {
+        "obs": torch.randn(n, B, 2, device=device),
+        "actions": torch.rand(n, B, 2, device=device),
+        "rewards": -torch.rand(n, B, 1, device=device),
+        "next_obs": torch.randn(n, B, 2, device=device),
+        "not_done": torch.ones(n, B, 1, device=device),
+    }
+    return count_flops(lambda: agent.update(batch, 0, gens))
+
+
+def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: str = "train_point") -> dict[str, float]:
     """Updates per second of a group of n tasks, eager and through `rlkit.torch.graphs.StepRunner` (captured on
     CUDA, its static-buffer path on the CPU); the batch is drawn fresh each update, as stage 1 does."""
     from rlkit.behaviour import load_sac_config
     from rlkit.torch import graphs
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
 
-    sac = load_sac_config("train_point", []).sac
+    sac = load_sac_config(sac_config, []).sac
     B, period = sac.batch_size, math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     out = {}
@@ -126,7 +160,13 @@ def eager_vs_captured(n: int, updates: int, device: torch.device) -> dict[str, f
     type=click.Choice(["cpu", "cuda"]),
     help="eager against captured updates/s on this device (--tasks: the group size, e.g. 40)",
 )
-def main(updates: int, tasks: str, threads: int | None, device: str | None) -> None:
+@click.option(
+    "--sac_config",
+    default="train_point",
+    show_default=True,
+    help="with --device: the SAC settings (demo_point: the demo profile's smaller networks)",
+)
+def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_config: str) -> None:
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
     if device == "cuda" and not torch.cuda.is_available():
@@ -135,14 +175,24 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None) -> N
     if threads:
         torch.set_num_threads(threads)
     if device:
+        dev = torch.device(device)
         for n in (int(x) for x in tasks.split(",")):
-            r = eager_vs_captured(n, updates, torch.device(device))
+            r = eager_vs_captured(n, updates, dev, sac_config)
             print(
-                f"device {device}, {n} tasks vectorised (train_point.yaml: 2 x 1024, batch 1024): eager "
-                f"{r['eager']:.2f} updates/s, captured {r['captured']:.2f} updates/s, ratio "
-                f"{r['captured'] / r['eager']:.2f}x",
+                f"device {device}, {n} tasks vectorised ({sac_config}.yaml): eager {r['eager']:.2f} updates/s, "
+                f"captured {r['captured']:.2f} updates/s, ratio {r['captured'] / r['eager']:.2f}x",
                 flush=True,
             )
+            if dev.type == "cuda":  # how far the update's FLOPs alone let capture go on this GPU
+                flops, peak = update_flops(n, sac_config, dev), cuda_matmul_probe(dev, n)
+                print(
+                    f"  {flops / 1e9:.0f} GFLOP per update; fp32 batched matmul probe {peak / 1e12:.1f} TFLOP/s "
+                    f"(TF32 {'on' if torch.backends.cuda.matmul.allow_tf32 else 'off'}): at most "
+                    f"{peak / flops:.0f} updates/s, so capture can give at most {peak / flops / r['eager']:.1f}x "
+                    f"eager; eager reaches {flops * r['eager'] / peak:.0%} of the probe, captured "
+                    f"{flops * r['captured'] / peak:.0%}",
+                    flush=True,
+                )
         return
     print(f"settings: train_point.yaml (2 x 1024 units, batch 1024), {torch.get_num_threads()} threads, CPU")
     print(

@@ -67,6 +67,7 @@ def test_check_sh_dry_run_lists_the_phases_asked_for(tmp_path):
         "suite",
         "bench-meta-train",
         "bench-behaviour-sac",
+        "bench-behaviour-sac-demo",
         "reproduce-paper",
     ]
     assert "no no-such/ folder" in every.stdout

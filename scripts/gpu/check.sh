@@ -9,12 +9,14 @@
 #   setup      environment 20, install 40, imports 20 (always run first, whatever phases are named)
 #   tests      the CUDA tests 120 (the fused losses compile to Triton there); the rest of the suite 120 (the
 #              GPU visible, 14 pytest-xdist workers; Ray's tests left out: the image has no Ray)
-#   bench      meta_train_speed 90 (eager, captured, captured-fused, pairwise), behaviour_sac_speed 40
-#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 100 s; stage 1 (40
+#   bench      meta_train_speed 90 (eager, captured, captured-fused, pairwise), behaviour_sac_speed 40 at the
+#              faithful settings (train_point: 1.4 TFLOP an update of 40 tasks, so fp32 compute may bound it)
+#              and 20 at the demo's (demo_point: 2.8 GFLOP, launch-bound)
+#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 90 s; stage 1 (40
 #              tasks) and stage 2 resume from their saved states, and its logs give the throughput from which
 #              the whole run's wall time is estimated
-# All of them: 550 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
-# and no rerun; `check.sh tests bench` (450 s) then `check.sh reproduce` (180 s) leaves room for a fix between
+# All of them: 560 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
+# and no rerun; `check.sh tests bench` (470 s) then `check.sh reproduce` (170 s) leaves room for a fix between
 # them (each call on a fresh machine starts in a minute or two).
 #
 # What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
@@ -90,9 +92,11 @@ fi
 if wants bench; then
     step bench-meta-train 90 "$py" benchmarks/meta_train_speed.py --device cuda --steps 200
     step bench-behaviour-sac 40 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 50
+    step bench-behaviour-sac-demo 20 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 100 \
+        --sac_config demo_point
 fi
 if wants reproduce; then
-    step reproduce-paper 100 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
+    step reproduce-paper 90 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
         --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 
