@@ -170,7 +170,8 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
     if device == "cuda" and not torch.cuda.is_available():
-        raise click.UsageError(f"--device cuda, but this torch ({torch.__version__}) sees no CUDA device")
+        print(f"error: --device cuda, but this torch ({torch.__version__}) sees no CUDA device", file=sys.stderr)
+        sys.exit(2)
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)

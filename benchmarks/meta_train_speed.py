@@ -236,11 +236,16 @@ def capture_main(args) -> None:
             f"captured {r['captured']:.1f} ms/step, fused {r['fused']:.1f} ms/step; ratios captured / eager "
             f"{r['captured'] / r['eager']:.3f}, fused / eager {r['fused'] / r['eager']:.3f}"
         )
+    print(
+        f"device {args.device}: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, "
+        f"{args.steps} steps per variant (sampling included)",
+        flush=True,
+    )
     results = []
     variants = ["eager", "captured", "captured-fused", "captured-pairwise-club"]
     if args.device == "cuda":
         variants.insert(1, "eager-plain-adam")
-    for variant in variants:
+    for variant in variants:  # each line printed as its variant ends: a run cut short keeps those done
         out = subprocess.run(
             [
                 sys.executable,
@@ -262,20 +267,16 @@ def capture_main(args) -> None:
             text=True,
         )
         if out.returncode:
-            print(f"{variant}: failed\n{out.stderr.strip()[-2000:]}")
+            print(f"{variant}: failed\n{out.stderr.strip()[-2000:]}", flush=True)
             continue
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(
-        f"device {args.device}: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, "
-        f"{args.steps} steps per variant (sampling included)"
-    )
-    for r in results:
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(r)
         extra = (
             f"  peak {r['peak_gb']:.2f} GB, {r['kernels_per_step']:.0f} kernels/step, GPU busy {r['busy_share']:.0%}"
             if "peak_gb" in r
             else ""
         )
-        print(f"{r['variant']:24s} {r['ms']:9.2f} ms/step  graph: {'yes' if r['graphed'] else 'no'}{extra}")
+        print(f"{r['variant']:24s} {r['ms']:9.2f} ms/step  graph: {'yes' if r['graphed'] else 'no'}{extra}", flush=True)
     by = {r["variant"]: r for r in results}
     if "eager" in by and "captured" in by:
         print(
@@ -284,6 +285,8 @@ def capture_main(args) -> None:
         )
     if "captured" in by and "captured-fused" in by:
         print(f"ratio captured-fused / captured: {by['captured-fused']['ms'] / by['captured']['ms']:.3f}")
+    if "eager" in by and "eager-plain-adam" in by:
+        print(f"ratio eager-plain-adam / eager: {by['eager-plain-adam']['ms'] / by['eager']['ms']:.3f}")
 
 
 def main() -> None:

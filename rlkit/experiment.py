@@ -399,9 +399,11 @@ class MetaTrainer:
         )
         record = None
         first = self.trainer.steps_taken()  # CORRO's stages: read once here, not in each step
-        for i in bar:
-            record = self.step(None if first is None else first + i)
-        self.trainer.branch(None)
+        try:
+            for i in bar:
+                record = self.step(None if first is None else first + i)
+        finally:
+            self.trainer.branch(None)
         sums = self.sums.values
         train_time = time.time() - t0
         self.check_finite(sums, it)

@@ -42,6 +42,18 @@ def test_missing_or_refused_packages_install_and_the_rest_stay():
     assert picked[wheels[2]] == "missing here"
 
 
+def test_two_versions_or_a_wheel_for_another_python_are_refused_before_installing():
+    here = Path("glfw-2.11.0-py2.py3-none-manylinux2014_x86_64.whl")
+    assert install_wheels.refusal([here, Path("rliable-1.2.0-py3-none-any.whl")]) is None
+    two = install_wheels.refusal([Path("pandas-2.3.3-py3-none-any.whl"), Path("pandas-3.0.0-py3-none-any.whl")])
+    assert two == (
+        "two wheels of pandas: pandas-2.3.3-py3-none-any.whl and pandas-3.0.0-py3-none-any.whl: "
+        "expected one version of each"
+    )
+    other = Path("arch-7.2.0-cp27-cp27mu-manylinux1_x86_64.whl")
+    assert install_wheels.refusal([here, other]).startswith(f"{other.name} does not install on this Python")
+
+
 def test_no_wheels_is_one_line_and_exit_2(tmp_path, capsys):
     assert install_wheels.main([str(tmp_path), str(tmp_path / "site")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

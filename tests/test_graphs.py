@@ -382,6 +382,24 @@ def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @cuda_only
+def test_a_cpu_run_resumes_on_cuda(tiny_data, tmp_path, monkeypatch, capsys):
+    """The other direction of test_a_run_saved_on_cuda_resumes_on_the_cpu: a CPU run's Mersenne Twister states
+    (5,056 bytes) into CUDA's Philox generators, reseeded from stream device_change, captured from there on."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "up", "base_log_dir": str(tmp_path)}},
+    )
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
+    capsys.readouterr()
+    again = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
+    again.run()
+    assert "(torch generators train_noise, batch_sampling reseeded" in capsys.readouterr().out
+    assert again.counters["iteration"] == 2 and again.runner.graphs
+
+
+@pytest.mark.slow
+@cuda_only
 def test_capture_off_runs_no_graph(tiny_data, tmp_path, monkeypatch):
     graphs.use_capture(None)
     monkeypatch.delenv(graphs.ENV_VAR, raising=False)

@@ -8,16 +8,17 @@
 # Phases and their timeouts (seconds; each step has its own, so that a hang costs only its share):
 #   setup      environment 20, install 40, imports 20 (always run first, whatever phases are named)
 #   tests      the CUDA tests 120 (the fused losses compile to Triton there); the rest of the suite 120 (the
-#              GPU visible, 14 pytest-xdist workers; Ray's tests left out: the image has no Ray)
-#   bench      meta_train_speed 90 (eager, captured, captured-fused, pairwise), behaviour_sac_speed 40 at the
+#              GPU visible, 14 pytest-xdist workers taking tests one by one; Ray's tests left out: no Ray there)
+#   bench      meta_train_speed 110 (eager, eager-plain-adam, captured, captured-fused, pairwise: each variant's
+#              line printed as it ends, so a timeout keeps those done), behaviour_sac_speed 40 at the
 #              faithful settings (train_point: 1.4 TFLOP an update of 40 tasks, so fp32 compute may bound it)
 #              and 20 at the demo's (demo_point: 2.8 GFLOP, launch-bound)
-#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 90 s; stage 1 (40
-#              tasks) and stage 2 resume from their saved states, and its logs give the throughput from which
-#              the whole run's wall time is estimated
-# All of them: 560 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
-# and no rerun; `check.sh tests bench` (470 s) then `check.sh reproduce` (170 s) leaves room for a fix between
-# them (each call on a fresh machine starts in a minute or two).
+#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 80 s: its logs give
+#              the throughput of each stage, from which the whole run's wall time is estimated (a later call on
+#              the same, still warm, machine resumes it from the work folder; a fresh machine starts it anew)
+# All of them: 570 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
+# and no rerun; `check.sh tests bench` (490 s) then `check.sh reproduce` (160 s) leaves room for a fix between
+# them (each call on a fresh machine starts in a minute or two). Each call drops the logs of the one before.
 #
 # What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
 # written to a work folder and packed at the end: $OUT/summary.txt (one line per step, the benchmark figures, the
@@ -45,6 +46,7 @@ site="${TMPDIR:-/tmp}/csro-gpu-site"
 wheels="${WHEELS:-wheels}"
 py="${PYTHON:-python3}"
 mkdir -p "$OUT" "$work"
+rm -f "$work"/*.log  # a second call on a warm machine: no log of the first one passes for this one's
 summary="$OUT/summary.txt"
 : > "$summary"
 
@@ -66,8 +68,9 @@ step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $wor
 # the carried wheels go into a folder first on PYTHONPATH, not a venv: the machine's python3 is itself a venv
 # holding torch, and a venv made from it would not see torch (install_wheels.py says more)
 export PYTHONPATH="$PWD:$site" CSRO_CAPTURE=0 PYTHONUNBUFFERED=1
-step environment 20 bash -c "nvidia-smi; $py -c 'import sys, torch; print(sys.version); print(torch.__version__, \
-torch.version.cuda, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)'"
+step environment 20 bash -c 'nvidia-smi; "$0" -c "import sys, torch; print(sys.version); print(torch.__version__, \
+torch.version.cuda, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)"' \
+    "$py"
 if [ -d "$wheels" ]; then
     step install 40 "$py" scripts/gpu/install_wheels.py "$wheels" "$site"
 else
@@ -82,7 +85,7 @@ if wants tests; then
     # the rest of the suite on this Python, the GPU visible (so CUDA is every run's default device), spread
     # over the machine's cores by pytest-xdist (the image has it; else the fast part alone), one thread each
     if "$py" -c "import xdist" 2> /dev/null; then
-        step suite 120 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 --dist loadfile \
+        step suite 120 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 \
             --ignore tests/test_cluster.py --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
     else
         step suite 120 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
@@ -90,13 +93,13 @@ if wants tests; then
     fi
 fi
 if wants bench; then
-    step bench-meta-train 90 "$py" benchmarks/meta_train_speed.py --device cuda --steps 200
+    step bench-meta-train 110 "$py" benchmarks/meta_train_speed.py --device cuda --steps 100
     step bench-behaviour-sac 40 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 50
     step bench-behaviour-sac-demo 20 "$py" benchmarks/behaviour_sac_speed.py --device cuda --tasks 40 --updates 100 \
         --sac_config demo_point
 fi
 if wants reproduce; then
-    step reproduce-paper 90 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
+    step reproduce-paper 80 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
         --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 
@@ -110,6 +113,6 @@ if [ "$dry_run" = 0 ]; then
     # the logs and the runs' small files (no data, no snapshots), one archive
     (cd "$work" && find . -maxdepth 1 -name "*.log" -print; \
         find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
-        -o -name "*.png" \) -size -4M -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
+        -o -name "*.png" \) -size -4096k -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
 fi
 echo "done: $summary"

@@ -4,19 +4,19 @@
 #
 #     scripts/gpu/fetch_wheels.sh [WHEEL_DIR]        (default: wheels/, ignored by git; carry it in the device call)
 #
-# The set is what the project imports that the machine's image lacks (DEVELOPERS.md's device notes list the image:
-# torch, numpy, matplotlib, scipy, statsmodels, seaborn, pytest, click, tqdm, tensorboard are there; hydra, MuJoCo,
-# gymnasium and rliable are not), at the versions the suite passes with here (the venv's `pip freeze`,
+# The set is what the project imports that the GPU image this was written for lacks (its package list, as of
+# 2026-11: torch, numpy, matplotlib, scipy, statsmodels, seaborn, pytest, click, tqdm, tensorboard are there;
+# hydra, MuJoCo, gymnasium and rliable are not), at the versions the suite passes with here (the venv's `pip freeze`,
 # VENV_PYTHON), plus pandas 2 with its time-zone packages in case the image's pandas is 3 (the project needs <3 for
 # rliable's arch). scripts/gpu/install_wheels.py installs there only those missing or refused. One package at a
-# time: a package with no wheel for the Python asked for is built with `pip wheel` (antlr4-python3-runtime,
-# hydra-core's parser runtime, ships only an sdist; pure Python, so the wheel built here installs on 3.12).
+# time, binary wheels for the Python asked for; antlr4-python3-runtime (hydra-core's parser runtime) and rliable
+# (here) have only an sdist and are built here with `pip wheel` (pure Python: the wheel installs on any Python 3).
 # PY_VERSION=3.11 fetches for this machine's Python instead (a rehearsal of the install here).
 set -euo pipefail
 
 dir="${1:-wheels}"
 pip="${PIP:-python3 -m pip}"
-venv_python="${VENV_PYTHON:-/work/main/.venv/bin/python}"
+venv_python="${VENV_PYTHON:-$(dirname "$0")/../../.venv/bin/python}"
 mkdir -p "$dir"
 
 py_version="${PY_VERSION:-3.12}"
@@ -31,10 +31,15 @@ pinned() {  # pinned NAME: NAME==VERSION as the venv has it, else NAME alone
     echo "${line:-$1}"
 }
 
+sdist_only=" antlr4-python3-runtime rliable "  # pure Python, no wheel on the index: built here, for any Python 3
 for name in "${names[@]}"; do
     spec=$(pinned "$name")
+    if [[ "$sdist_only" == *" $name "* ]]; then
+        $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
+        continue
+    fi
     $pip download --dest "$dir" --python-version "$py_version" --platform manylinux2014_x86_64 \
         --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --implementation cp --only-binary=:all: \
-        --no-deps --quiet "$spec" 2>/dev/null || $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
+        --no-deps --quiet "$spec"
 done
 du -sh "$dir"

@@ -2,12 +2,14 @@
 
     python3 scripts/gpu/install_wheels.py WHEEL_DIR TARGET      (then PYTHONPATH=TARGET)
 
-The GPU machine's python3 is itself a virtualenv holding torch (DEVELOPERS.md's device notes), so a venv made from
-it with --system-site-packages would see the base interpreter's packages, not torch: the wheels go into a plain
-folder put first on PYTHONPATH instead. A wheel is installed when its distribution is missing here, or when the
-installed version fails pyproject.toml's requirement for it (pandas 3 against `pandas<3`, say); otherwise the
+A GPU image's python3 may itself be a virtualenv holding torch (the one this is written for is), so a venv made
+from it with --system-site-packages would see the base interpreter's packages, not torch: the wheels go into a
+plain folder put first on PYTHONPATH instead. A wheel is installed when its distribution is missing here, or when
+the installed version fails pyproject.toml's requirement for it (pandas 3 against `pandas<3`, say); otherwise the
 machine's own copy is kept, so that nothing already built against its numpy and torch is shadowed. One line per
-wheel says which, and why. Exit 2 when WHEEL_DIR holds no wheel.
+wheel says which, and why. Refused, each in one line and exit 2, before anything is installed: no wheel in
+WHEEL_DIR, two versions of one package, a wheel built for another Python or platform (a fallback `pip wheel` of
+fetch_wheels.sh run with the wrong Python, say), which pip would refuse with the whole install.
 """
 
 from __future__ import annotations
@@ -27,9 +29,33 @@ def canonical(name: str) -> str:
 
 
 def wheel_name(path: Path) -> tuple[str, str]:
-    """(distribution, version) from a wheel's file name (PEP 427: NAME-VERSION-...whl)."""
+    """(distribution, version) from a wheel's file name (PEP 427: NAME-VERSION[-BUILD]-PY-ABI-PLATFORM.whl)."""
     name, version = path.name.split("-")[:2]
     return canonical(name), version
+
+
+def fits_here(path: Path) -> bool:
+    """Whether this interpreter can install the wheel (one of its tags among the interpreter's)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    return not parse_wheel_filename(path.name)[3].isdisjoint(sys_tags())
+
+
+def refusal(wheels: list[Path], fits=fits_here) -> str | None:
+    """Why this set of wheels cannot be installed as a whole, or None."""
+    seen: dict[str, Path] = {}
+    for wheel in wheels:
+        dist, _ = wheel_name(wheel)
+        if dist in seen:
+            return f"two wheels of {dist}: {seen[dist].name} and {wheel.name}: expected one version of each"
+        seen[dist] = wheel
+        if not fits(wheel):
+            return (
+                f"{wheel.name} does not install on this Python ({sys.version.split()[0]}): expected wheels fetched "
+                "for it (fetch_wheels.sh's PY_VERSION)"
+            )
+    return None
 
 
 def project_requirements(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, str]:
@@ -80,6 +106,10 @@ def main(argv: list[str]) -> int:
     wheels = sorted(wheel_dir.glob("*.whl"))
     if not wheels:
         print(f"error: no wheel in {wheel_dir}: expected scripts/gpu/fetch_wheels.sh's output", file=sys.stderr)
+        return 2
+    why_not = refusal(wheels)
+    if why_not:
+        print(f"error: {why_not}", file=sys.stderr)
         return 2
     picked = choose(wheels, project_requirements())
     chosen = {w for w, _ in picked}
