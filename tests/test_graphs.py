@@ -115,9 +115,10 @@ def test_brac_alpha_is_updated_and_loaded_in_place():
 
 
 # ---- the static-buffer path equals eager ----------------------------------------------------------------
-def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", algo_type="CSRO", **algo):
+def _tiny_cfg(tiny_data, tmp_path, monkeypatch, name, algo_type="CSRO", **algo):
+    """The tiny config for 2 iterations, its runs under tmp_path/point-robot/NAME (the data's folder current)."""
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
+    return load_config(
         TINY_CONFIG,
         {
             "algo_type": algo_type,
@@ -125,6 +126,10 @@ def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu",
             "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
         },
     )
+
+
+def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", algo_type="CSRO", **algo):
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, name, algo_type, **algo)
     return MetaTrainer(prepare(cfg, 0, torch.device(device)), show_progress=False, capture=capture)
 
 
@@ -158,11 +163,7 @@ def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tm
     whole = _meta_trainer(tiny_data, tmp_path, monkeypatch, "whole", False)
     whole.runner = graphs.StepRunner(whole._train_and_sum, torch.device("cpu"), True)
     whole.run()
-    monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "parts", "base_log_dir": str(tmp_path)}},
-    )
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "parts")
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run(max_iterations=1)
     parts = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True)
     parts.run()
@@ -362,17 +363,10 @@ def test_the_baselines_run_captured_like_eager(tiny_data, tmp_path, monkeypatch,
 @pytest.mark.slow
 @cuda_only
 def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
-    monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "c", "base_log_dir": str(tmp_path)}},
-    )
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "c")
     whole = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
     whole.run()
-    cfg2 = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "p", "base_log_dir": str(tmp_path)}},
-    )
+    cfg2 = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "p")
     MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True).run(max_iterations=1)
     parts = MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True)
     parts.run()
@@ -385,11 +379,7 @@ def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
 def test_a_cpu_run_resumes_on_cuda(tiny_data, tmp_path, monkeypatch, capsys):
     """The other direction of test_a_run_saved_on_cuda_resumes_on_the_cpu: a CPU run's Mersenne Twister states
     (5,056 bytes) into CUDA's Philox generators, reseeded from stream device_change, captured from there on."""
-    monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "up", "base_log_dir": str(tmp_path)}},
-    )
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "up")
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
     capsys.readouterr()
     again = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
@@ -528,11 +518,7 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
 @pytest.mark.slow
 def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
     """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
-    monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "switch", "base_log_dir": str(tmp_path)}},
-    )
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "switch")
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
     capsys.readouterr()
     MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
@@ -544,11 +530,7 @@ def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path,
 def test_a_run_saved_on_cuda_resumes_on_the_cpu(tiny_data, tmp_path, monkeypatch, capsys):
     """latest.pt as a CUDA run writes it (Philox generator states of 16 bytes, capturable optimisers, its device
     named): resumed on the CPU it trains on, its generators reseeded from stream device_change, and says so."""
-    monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 2}, "util_params": {"exp_name": "moved", "base_log_dir": str(tmp_path)}},
-    )
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "moved")
     first = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False)
     first.run(max_iterations=1)
     latest = first.setup.out_dir / "latest.pt"
