@@ -29,6 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def synthetic_rows(n: int, rows: int, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """n point-robot tasks' worth of `rows` random transitions (obs 2, action 2), as a replay batch holds them."""
+    return {
+        "obs": torch.randn(n, rows, 2, device=device),
+        "actions": torch.rand(n, rows, 2, device=device) * 2 - 1,
+        "rewards": -torch.rand(n, rows, 1, device=device),
+        "next_obs": torch.randn(n, rows, 2, device=device),
+        "not_done": torch.ones(n, rows, 1, device=device),
+    }
+
+
 def time_group(n: int, updates: int, block: int = 4) -> dict:
     from rlkit.behaviour import load_sac_config
     from rlkit.torch.flops import MatmulProbe, count_flops
@@ -38,14 +49,7 @@ def time_group(n: int, updates: int, block: int = 4) -> dict:
     dev = torch.device("cpu")
     agent = VectorSAC(n, 2, 2, sac, 0, dev)
     gens = TaskGenerators(n, 0, dev)
-    B = sac.batch_size
-    batch = {
-        "obs": torch.randn(n, B, 2),
-        "actions": torch.rand(n, B, 2) * 2 - 1,
-        "rewards": -torch.rand(n, B, 1),
-        "next_obs": torch.randn(n, B, 2),
-        "not_done": torch.ones(n, B, 1),
-    }
+    batch = synthetic_rows(n, sac.batch_size)
     step = [0]
 
     def update() -> None:
@@ -96,14 +100,7 @@ def update_flops(n: int, sac_config: str, device: torch.device) -> int:
 
     sac = load_sac_config(sac_config, []).sac
     agent, gens = VectorSAC(n, 2, 2, sac, 0, device), TaskGenerators(n, 0, device)
-    B = sac.batch_size
-    batch = {
-        "obs": torch.randn(n, B, 2, device=device),
-        "actions": torch.rand(n, B, 2, device=device),
-        "rewards": -torch.rand(n, B, 1, device=device),
-        "next_obs": torch.randn(n, B, 2, device=device),
-        "not_done": torch.ones(n, B, 1, device=device),
-    }
+    batch = synthetic_rows(n, sac.batch_size, device)
     return count_flops(lambda: agent.update(batch, 0, gens))
 
 
@@ -120,13 +117,7 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
     out = {}
     for capture in (False, True):
         agent, gens = VectorSAC(n, 2, 2, sac, 0, device), TaskGenerators(n, 0, device)
-        rows = {
-            "obs": torch.randn(n, 4096, 2, device=device),
-            "actions": torch.rand(n, 4096, 2, device=device),
-            "rewards": -torch.rand(n, 4096, 1, device=device),
-            "next_obs": torch.randn(n, 4096, 2, device=device),
-            "not_done": torch.ones(n, 4096, 1, device=device),
-        }
+        rows = synthetic_rows(n, 4096, device)
         runner = graphs.StepRunner(
             lambda batch, key: agent.update(batch, key, gens),  # noqa: B023 (called within this iteration)
             device,
