@@ -158,17 +158,19 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
     help="with --device: the SAC settings (demo_point: the demo profile's smaller networks)",
 )
 def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_config: str) -> None:
+    from rlkit.cli import parse_list
+    from rlkit.errors import UserError
     from rlkit.torch.cpu_kernels import keep_freed_memory
 
     if device == "cuda" and not torch.cuda.is_available():
-        print(f"error: --device cuda, but this torch ({torch.__version__}) sees no CUDA device", file=sys.stderr)
-        sys.exit(2)
+        raise UserError(f"--device cuda, but this torch ({torch.__version__}) sees no CUDA device")
+    sizes = parse_list("--tasks", tasks, minimum=1)
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)
     if device:
         dev = torch.device(device)
-        for n in (int(x) for x in tasks.split(",")):
+        for n in sizes:
             r = eager_vs_captured(n, updates, dev, sac_config)
             print(
                 f"device {device}, {n} tasks vectorised ({sac_config}.yaml): eager {r['eager']:.2f} updates/s, "
@@ -191,7 +193,7 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
         f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
         f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}"
     )
-    for n in (int(x) for x in tasks.split(",")):
+    for n in sizes:
         r = time_group(n, updates)
         achieved = r["flops"] / r["median_s"]
         print(
@@ -207,4 +209,6 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)  # a bad --tasks or --sac_config, or --device cuda without CUDA: one line, exit 2
