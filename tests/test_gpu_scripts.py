@@ -1,4 +1,5 @@
-"""scripts/gpu: which carried wheels install_wheels.py installs, and check.sh's phases (its dry run)."""
+"""scripts/gpu: which carried wheels install_wheels.py installs, check.sh's phases (its dry run), rehearse.sh's
+missing Python."""
 
 import importlib.util
 import subprocess
@@ -96,3 +97,18 @@ def test_check_sh_refuses_an_unknown_phase(tmp_path, bad):
     assert out.stdout.strip().splitlines() == [
         f"error: unknown argument '{bad}': expected --dry-run or phases from setup, tests, bench, reproduce"
     ]
+
+
+@pytest.mark.slow
+def test_rehearse_sh_without_python_3_12_is_one_line_and_exit_2(tmp_path):
+    missing = tmp_path / "python3.12"
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "PYTHON312": str(missing)}
+    out = subprocess.run(
+        ["bash", "scripts/gpu/rehearse.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2
+    assert out.stdout.strip().splitlines() == [
+        f"error: no Python 3.12 ('{missing}'): expected python3.12 on PATH, a pyenv 3.12 or "
+        "PYTHON312=/path/to/python3.12"
+    ]
+    assert not (tmp_path / "csro-image-venv").exists()
