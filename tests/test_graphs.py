@@ -7,6 +7,8 @@ step is compared with eager, resumed, and switched off. The device tests mock CU
 """
 
 import json
+import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -57,6 +59,19 @@ def test_guard_raises_on_each_host_read(read):
     t = torch.ones(3)
     with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
         HOST_READS[read](t)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [lambda t: t.to("cpu"), lambda t: torch.empty(3).copy_(t)],
+    ids=["to_cpu", "copy_into_cpu"],
+)
+def test_guard_raises_on_a_copy_from_another_device_to_the_host(read):
+    """A CUDA tensor copied to the host is a sync; a meta tensor stands in for it here (the guard raises at
+    dispatch, before the copy, which a meta tensor could not make)."""
+    t = torch.ones(3, device="meta")
+    with pytest.raises(graphs.HostReadError, match="aten op aten._to_copy|aten op aten.copy_"), graphs.no_host_reads():
+        read(t)
 
 
 def test_guard_lets_device_work_through():
@@ -150,6 +165,7 @@ def test_static_buffer_path_equals_eager_over_50_steps(tiny_data, tmp_path, monk
     static.runner = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True)  # capture's path, no graph
     a, b = _run_steps(eager, 50), _run_steps(static, 50)
     assert static.runner.buffers.static is not None  # the draws went through the static buffers
+    assert eager.runner.buffers.static is None  # the eager step is left as it was: no copies
     for i, (x, y) in enumerate(zip(a, b)):
         for k in x:
             assert torch.equal(x[k], y[k]), (i, k)
@@ -229,9 +245,20 @@ def test_capture_switch(monkeypatch):
             graphs.capture_on()
         graphs.use_capture(None)
         graphs.request_capture(True)
-        assert graphs.capture_on() and graphs.ENV_VAR in __import__("os").environ
+        assert graphs.capture_on() and os.environ[graphs.ENV_VAR] == "1"  # the processes it starts, too
     finally:
         graphs.use_capture(None)
+
+
+def test_device_sums_add_in_place_and_zero():
+    """What a captured step adds to stays the same tensors (the graph holds them), summed over steps."""
+    sums = graphs.DeviceSums(["a", "b"], torch.device("cpu"))
+    held = dict(sums.values)
+    for a, b in [(1.0, -2.0), (0.5, 4.0), (2.0, 0.25)]:
+        sums.add(SimpleNamespace(a=torch.tensor(a), b=torch.tensor(b), c=torch.tensor(9.0)))
+    assert {k: float(v) for k, v in sums.values.items()} == {"a": 3.5, "b": 2.25}
+    sums.zero_()
+    assert all(sums.values[k] is held[k] and float(held[k]) == 0.0 for k in held)
 
 
 def test_static_buffers_refuse_another_shape():
