@@ -33,9 +33,10 @@ fi
 image_packages=(torch==2.11.0 numpy==2.5.2 pandas==3.1.1 matplotlib scipy statsmodels seaborn pytest pytest-xdist
                 pytest-timeout tensorboard click tqdm pyyaml packaging psutil imageio)
 
-if [ ! -x "$venv/bin/python" ]; then
+if [ ! -f "$venv/.image-packages" ]; then  # the marker comes last: an install cut short is done again
     "$py312" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet "${image_packages[@]}"
+    echo "${image_packages[*]}" > "$venv/.image-packages"
 fi
 "$venv/bin/python" -c "import sys, torch, numpy; print('rehearsal Python', sys.version.split()[0], 'torch', \
 torch.__version__, 'numpy', numpy.__version__)"
@@ -43,7 +44,14 @@ torch.__version__, 'numpy', numpy.__version__)"
 [ -d wheels ] || scripts/gpu/fetch_wheels.sh wheels
 # setup as the device call runs it (the carried wheels into a fresh site folder), then the suite on every core
 rm -rf "$tmp/csro-gpu-site"
-OUT="$tmp/csro-rehearsal-out" PYTHON="$venv/bin/python" bash scripts/gpu/check.sh setup
+out="$tmp/csro-rehearsal-out"
+OUT="$out" PYTHON="$venv/bin/python" bash scripts/gpu/check.sh setup
 cat "$tmp/csro-gpu-work/install.log" "$tmp/csro-gpu-work/imports.log"
+for step in install imports; do  # check.sh goes on past a failed step (a device call should); a rehearsal stops
+    if ! grep -q "^$step: exit 0 " "$out/summary.txt"; then
+        echo "error: check.sh setup's $step step failed: expected 'exit 0' in $out/summary.txt (its log above)"
+        exit 1
+    fi
+done
 PYTHONPATH="$PWD:$tmp/csro-gpu-site" CSRO_CAPTURE=0 OMP_NUM_THREADS=1 \
     "$venv/bin/python" -m pytest -p no:cacheprovider -n auto --ignore tests/test_cluster.py
