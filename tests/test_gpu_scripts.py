@@ -61,11 +61,16 @@ def test_no_wheels_is_one_line_and_exit_2(tmp_path, capsys):
     assert len(err) == 1 and str(tmp_path) in err[0]
 
 
-def check_sh(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "OUT": str(tmp_path / "out"), "TMPDIR": str(tmp_path), "WHEELS": "no-such"}
+def gpu_script(name: str, *args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """scripts/gpu/NAME run from the repository root with a bare PATH, TMPDIR in `tmp_path`, and `env`."""
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), **env}
     return subprocess.run(
-        ["bash", "scripts/gpu/check.sh", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        ["bash", f"scripts/gpu/{name}", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def check_sh(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return gpu_script("check.sh", *args, tmp_path=tmp_path, OUT=str(tmp_path / "out"), WHEELS="no-such")
 
 
 @pytest.mark.slow
@@ -102,10 +107,7 @@ def test_check_sh_refuses_an_unknown_phase(tmp_path, bad):
 @pytest.mark.slow
 def test_rehearse_sh_without_python_3_12_is_one_line_and_exit_2(tmp_path):
     missing = tmp_path / "python3.12"
-    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "PYTHON312": str(missing)}
-    out = subprocess.run(
-        ["bash", "scripts/gpu/rehearse.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    out = gpu_script("rehearse.sh", tmp_path=tmp_path, PYTHON312=str(missing))
     assert out.returncode == 2
     assert out.stdout.strip().splitlines() == [
         f"error: no Python 3.12 ('{missing}'): expected python3.12 on PATH, a pyenv 3.12 or "
