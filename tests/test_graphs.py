@@ -143,9 +143,14 @@ def _tiny_cfg(tiny_data, tmp_path, monkeypatch, name, algo_type="CSRO", **algo):
     )
 
 
-def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", algo_type="CSRO", **algo):
-    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, name, algo_type, **algo)
+def _trainer(cfg, device: str, capture: bool | None) -> MetaTrainer:
+    """A meta-trainer of `cfg`, seed 0, on `device` (a run folder already there is resumed; `capture` None: the
+    switch's default)."""
     return MetaTrainer(prepare(cfg, 0, torch.device(device)), show_progress=False, capture=capture)
+
+
+def _meta_trainer(tiny_data, tmp_path, monkeypatch, name, capture, device="cpu", algo_type="CSRO", **algo):
+    return _trainer(_tiny_cfg(tiny_data, tmp_path, monkeypatch, name, algo_type, **algo), device, capture)
 
 
 def _run_steps(mt: MetaTrainer, n: int) -> list[dict[str, torch.Tensor]]:
@@ -180,8 +185,8 @@ def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tm
     whole.runner = graphs.StepRunner(whole._train_and_sum, torch.device("cpu"), True)
     whole.run()
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "parts")
-    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run(max_iterations=1)
-    parts = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True)
+    _trainer(cfg, "cpu", True).run(max_iterations=1)
+    parts = _trainer(cfg, "cpu", True)
     parts.run()
     assert all(torch.equal(p, q) for p, q in zip(_params(whole), _params(parts)))
     log = tmp_path / "point-robot" / "parts" / "seed0" / "debug.log"
@@ -391,11 +396,11 @@ def test_the_baselines_run_captured_like_eager(tiny_data, tmp_path, monkeypatch,
 @cuda_only
 def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "c")
-    whole = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
+    whole = _trainer(cfg, "cuda", True)
     whole.run()
     cfg2 = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "p")
-    MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True).run(max_iterations=1)
-    parts = MetaTrainer(prepare(cfg2, 0, torch.device("cuda")), show_progress=False, capture=True)
+    _trainer(cfg2, "cuda", True).run(max_iterations=1)
+    parts = _trainer(cfg2, "cuda", True)
     parts.run()
     assert parts.runner.graphs
     assert all(_close(q, p) for p, q in zip(_params(whole), _params(parts)))
@@ -407,9 +412,9 @@ def test_a_cpu_run_resumes_on_cuda(tiny_data, tmp_path, monkeypatch, capsys):
     """The other direction of test_a_run_saved_on_cuda_resumes_on_the_cpu: a CPU run's Mersenne Twister states
     (5,056 bytes) into CUDA's Philox generators, reseeded from stream device_change, captured from there on."""
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "up")
-    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
+    _trainer(cfg, "cpu", False).run(max_iterations=1)
     capsys.readouterr()
-    again = MetaTrainer(prepare(cfg, 0, torch.device("cuda")), show_progress=False, capture=True)
+    again = _trainer(cfg, "cuda", True)
     again.run()
     assert "(torch generators train_noise, batch_sampling reseeded" in capsys.readouterr().out
     assert again.counters["iteration"] == 2 and again.runner.graphs
@@ -546,9 +551,9 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
 def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
     """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "switch")
-    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False).run(max_iterations=1)
+    _trainer(cfg, "cpu", False).run(max_iterations=1)
     capsys.readouterr()
-    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=True).run()
+    _trainer(cfg, "cpu", True).run()
     out = capsys.readouterr().out
     assert "resuming a run trained on cpu, capture off on cpu, capture on (static buffers" in out
 
@@ -558,7 +563,7 @@ def test_a_run_saved_on_cuda_resumes_on_the_cpu(tiny_data, tmp_path, monkeypatch
     """latest.pt as a CUDA run writes it (Philox generator states of 16 bytes, capturable optimisers, its device
     named): resumed on the CPU it trains on, its generators reseeded from stream device_change, and says so."""
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "moved")
-    first = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False)
+    first = _trainer(cfg, "cpu", False)
     first.run(max_iterations=1)
     latest = first.setup.out_dir / "latest.pt"
     state = torch.load(latest, weights_only=True)
@@ -569,7 +574,7 @@ def test_a_run_saved_on_cuda_resumes_on_the_cpu(tiny_data, tmp_path, monkeypatch
     state["ran_on"] = "cuda:0, capture on (CUDA graph)"
     torch.save(state, latest)
     capsys.readouterr()
-    again = MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False, capture=False)
+    again = _trainer(cfg, "cpu", False)
     again.run()
     out = capsys.readouterr().out
     assert (
