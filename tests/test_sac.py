@@ -220,34 +220,106 @@ def test_a_state_saved_on_the_other_device_type_resumes_with_reseeded_generators
     assert group.step > state["step"]  # and it trains on
 
 
-def test_complete_data_of_other_seed_streams_is_refused(tmp_path):
-    """task.json records the version of the streams' derivation (rlkit.seeding): complete tasks written under
-    another one (a task.json without it: version 1) are refused, so that a dataset never mixes tasks drawn two ways."""
-    from rlkit.behaviour.generate import pending_tasks
+def test_complete_data_of_other_settings_is_refused(tmp_path):
+    """task.json records what a task was trained with: complete tasks written with other SAC or env settings,
+    another derivation of the random streams (`rlkit.seeding`; a task.json without the record: version 1) or
+    networks saved where this run saves none (or the reverse) are refused, so that a dataset never mixes two
+    kinds of behaviour data."""
+    from rlkit.behaviour.generate import group_settings, pending_tasks
     from rlkit.data.meta import write_task_meta
 
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
-    train_task_group(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
-        [1],
-        sched,
-        sac,
-        tmp_path,
-        torch.device("cpu"),
-        progress="off",
-    )
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    train_task_group("point-robot", env_params, [1], sched, sac, tmp_path, torch.device("cpu"), progress="off")
+    settings = group_settings("point-robot", env_params, sched, sac, True)
     meta = read_task_meta(task_dir(tmp_path, 1))
-    assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], "point-robot", sched) == [0]
-    del meta["seeding"]
-    write_task_meta(task_dir(tmp_path, 1), meta)
+    assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], settings) == [0]
+    changes = {
+        "seeding": (lambda m: m.pop("seeding"), f"seeding: 1 -> {SEEDING_VERSION}"),
+        "sac": (lambda m: m["sac"].update(batch_size=16), '"batch_size": 16'),
+        "env_params": (lambda m: m["env_params"].update(max_episode_steps=50), '"max_episode_steps": 50'),
+        "networks": (lambda m: m.update(saved_networks=False), "save_networks: false -> true"),
+    }
+    for name, (change, said) in changes.items():
+        changed = json.loads(json.dumps(meta))
+        change(changed)
+        write_task_meta(task_dir(tmp_path, 1), changed)
+        with pytest.raises(UserError) as e:
+            pending_tasks(tmp_path, [0, 1], settings)
+        assert "goal_idx1' holds complete data written with other settings (" in str(e.value), name
+        assert said in str(e.value) and "; use another data_dir or remove that folder" in str(e.value), name
+
+
+def test_a_kill_while_a_group_is_marked_complete_resumes_to_the_same_files(tmp_path, monkeypatch):
+    """`finish` marks the group's tasks complete one by one, then drops its saved state: a kill between two of
+    those writes (or before the drop) leaves complete tasks beside the state of their whole group, which a rerun
+    resumes and finishes, to the files of an uninterrupted run."""
+    from rlkit.behaviour.generate import RESUME_DIR, TaskGroup, generate
+
+    behaviour = load_sac_config("tiny_point", [])
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+
+    def run(data):
+        generate("point-robot", env_params, data, [0, 1, 2], "tiny_point", behaviour, torch.device("cpu"), "off")
+
+    run(tmp_path / "plain")
+    write_meta = TaskGroup._write_meta
+
+    def killed_at_task_1(self, i, complete):
+        if complete and i == 1:
+            raise KeyboardInterrupt("killed")
+        write_meta(self, i, complete)
+
+    monkeypatch.setattr(TaskGroup, "_write_meta", killed_at_task_1)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "killed")
+    monkeypatch.setattr(TaskGroup, "_write_meta", write_meta)
+    assert read_task_meta(task_dir(tmp_path / "killed", 0))["complete"]
+    assert (tmp_path / "killed" / RESUME_DIR).is_dir()
+    run(tmp_path / "killed")
+    assert not (tmp_path / "killed" / RESUME_DIR).exists()
+    _same_data(tmp_path / "plain", tmp_path / "killed")
+
+
+def test_a_schedule_without_an_episode_end_for_a_checkpoint_is_refused(tmp_path):
+    """num_seed_steps=290 passes the settings' own check (290 < 299), but the 20-step episodes end at 280 and
+    300: no checkpoint could come, so the group refuses to start; and a group that ends without a checkpoint
+    (episodes cut short elsewhere) leaves its tasks incomplete."""
+    from rlkit.behaviour.generate import TaskGroup
+
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    late = load_sac_config("tiny_point", ["num_seed_steps=290"])
     with pytest.raises(
         UserError,
-        match=rf"goal_idx1' holds complete data written with other settings .*seeding "
-        rf"version 1\): expected .*seeding version {SEEDING_VERSION}; use another",
+        match=r"num_seed_steps=290, eval_frequency=100, num_train_steps=300: no "
+        r"checkpoint would come, expected an end of the env's 20-step episodes at a step s",
     ):
-        pending_tasks(tmp_path, [0, 1], "point-robot", sched)
+        TaskGroup("point-robot", env_params, [0], late.schedule, late.sac, tmp_path, torch.device("cpu"), "off")
+    assert not task_dir(tmp_path, 0).exists()
+    plain = load_sac_config("tiny_point", [])
+    group = TaskGroup(
+        "point-robot", env_params, [0, 1], plain.schedule, plain.sac, tmp_path, torch.device("cpu"), "off"
+    )
+    group.begin()
+    with pytest.raises(UserError, match=r"tasks \[0, 1\] took no checkpoint in 300 steps .*they stay incomplete"):
+        group.finish()
+    assert not read_task_meta(task_dir(tmp_path, 1))["complete"]
+
+
+def test_a_state_saved_without_networks_does_not_resume_with_them():
+    """The saved networks come at every checkpoint or at none: a state of a run without them resumed with them
+    would write a task.json claiming networks its first checkpoints lack (and the reverse). A state saved before
+    the record resumes either way."""
+    from rlkit.behaviour.generate import check_resumable, group_settings
+
+    behaviour = load_sac_config("tiny_point", [])
+    saved = group_settings("point-robot", {"n_tasks": 6}, behaviour.schedule, behaviour.sac, False)
+    wanted = dict(saved, save_networks=True)
+    with pytest.raises(UserError, match=r"part-trained with other settings \(save_networks: False -> True\)"):
+        check_resumable({"tasks": [0], "settings": saved}, [0], wanted, "the state")
+    older = {k: v for k, v in saved.items() if k != "save_networks"}
+    check_resumable({"tasks": [0], "settings": older}, [0], wanted, "the state")
 
 
 def _same_data(a, b):

@@ -53,9 +53,9 @@ def generate(
     `behaviour` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
     fail before anything else."""
     sched, sac, group = behaviour.schedule, behaviour.sac, behaviour.tasks_per_group
-    settings = group_settings(env_name, env_params, sched, sac)
+    settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
     with lock_tasks(data_dir, tasks):
-        todo = pending_tasks(data_dir, tasks, env_name, sched)
+        todo = pending_tasks(data_dir, tasks, settings)
         parts = [todo[start : start + group] for start in range(0, len(todo), group)]
         saved = [saved_step(data_dir, part, settings) for part in parts]  # every saved state checked before training
         steps = ", ".join(
@@ -73,9 +73,12 @@ def generate(
             g.train()
 
 
-def group_settings(env_name: str, env_params: dict[str, Any], sched: Schedule, sac: SACParams) -> dict[str, Any]:
-    """What a saved state may only be resumed with (plain values, as task.json records them), the derivation
-    of its random streams (`rlkit.seeding`) included."""
+def group_settings(
+    env_name: str, env_params: dict[str, Any], sched: Schedule, sac: SACParams, save_networks: bool
+) -> dict[str, Any]:
+    """What a saved state may only be resumed with, and a complete task only be kept beside new ones with
+    (plain values, as task.json records them): the derivation of its random streams (`rlkit.seeding`) and
+    whether its checkpoints' networks are saved included."""
     return json.loads(
         json.dumps(
             {
@@ -84,6 +87,7 @@ def group_settings(env_name: str, env_params: dict[str, Any], sched: Schedule, s
                 "schedule": dict(sched.__dict__),
                 "sac": sac.to_dict(),
                 "seeding": SEEDING_VERSION,
+                "save_networks": bool(save_networks),
             }
         )
     )
@@ -94,6 +98,8 @@ def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str,
     if state.get("tasks") != list(tasks):
         raise _other_grouping(source, state.get("tasks"), tasks)
     theirs = json.loads(json.dumps(state.get("settings")))
+    if isinstance(theirs, dict) and "save_networks" not in theirs:  # saved before the record: resumed either way
+        theirs["save_networks"] = settings["save_networks"]
     if theirs != settings:
         diff = [
             f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]
@@ -320,6 +326,7 @@ class TaskGroup:
             make_task_envs(env_name, env_params, t, [stream_seed(sched.seed, "behaviour_env")])[0] for t in tasks
         ]
         self.obs_dim, self.action_dim = self.envs[0].observation_space.shape[0], self.envs[0].action_space.shape[0]
+        _check_checkpoints_come(sched, self.envs[0].max_episode_steps)
         self.gens = TaskGenerators(n, sched.seed, device)
         self.agent = VectorSAC(n, self.obs_dim, self.action_dim, sac, sched.seed, device)
         self.replay = TaskReplay(n, sched.replay_buffer_capacity, self.obs_dim, self.action_dim, device)
@@ -433,6 +440,13 @@ class TaskGroup:
     def finish(self) -> None:
         """Mark every task complete (its `task.json` is the last file written), then drop the saved state."""
         self.bars.close()
+        none = [t for t, c in zip(self.tasks, self.checkpoints) if not c]
+        if none:  # episodes cut short by the env ended away from every step a checkpoint could come at
+            raise UserError(
+                f"tasks {none} took no checkpoint in {self.sched.num_train_steps} steps (num_seed_steps="
+                f"{self.sched.num_seed_steps}, eval_frequency={self.sched.eval_frequency}): expected a schedule "
+                "whose window between them and num_train_steps holds an episode end; they stay incomplete"
+            )
         for i in range(len(self.tasks)):
             self._write_meta(i, complete=True)
         if self.resume_path is not None:
@@ -466,14 +480,12 @@ class TaskGroup:
             "last": self.last.tolist(),
             "checkpoints": [list(c) for c in self.checkpoints],
             "returns": [list(r) for r in self.returns],
-            "settings": group_settings(self.env_name, self.env_params, self.sched, self.sac),
+            "settings": self.settings(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from `state()` of a group of the same tasks and settings; call `begin` next."""
-        check_resumable(
-            state, self.tasks, group_settings(self.env_name, self.env_params, self.sched, self.sac), "the state given"
-        )
+        check_resumable(state, self.tasks, self.settings(), "the state given")
         self.agent.load_state_dict(state["agent"])
         for k, opt in self._optimizers().items():
             opt.load_state_dict(state["optimizers"][k])
@@ -497,6 +509,9 @@ class TaskGroup:
                 set_env_rng_state(env, s)
         self.step, self.last = state["step"], np.array(state["last"], dtype=np.int64)
         self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
+
+    def settings(self) -> dict[str, Any]:
+        return group_settings(self.env_name, self.env_params, self.sched, self.sac, self.save_networks)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"actor": self.agent.actor_opt, "critic": self.agent.critic_opt, "alpha": self.agent.alpha_opt}
@@ -567,6 +582,18 @@ class TaskGroup:
         write_task_meta(task_dir(self.data_dir, task), meta)
 
 
+def _check_checkpoints_come(sched: Schedule, episode_length: int) -> None:
+    """A UserError unless full-length episodes end at a step a checkpoint comes at (`Schedule.checkpoint_due`):
+    else the run would write a "complete" task of no checkpoints."""
+    if not sched.expected_checkpoints(episode_length):
+        raise UserError(
+            f"SAC settings num_seed_steps={sched.num_seed_steps}, eval_frequency={sched.eval_frequency}, "
+            f"num_train_steps={sched.num_train_steps}: no checkpoint would come, expected an end of the env's "
+            f"{episode_length}-step episodes at a step s with num_seed_steps < s < num_train_steps and "
+            "s >= eval_frequency"
+        )
+
+
 def _to_cpu(tree):
     """A copy of a nest of dicts/lists whose tensors are on the CPU."""
     if isinstance(tree, torch.Tensor):
@@ -578,23 +605,35 @@ def _to_cpu(tree):
     return tree
 
 
-def pending_tasks(data_dir: Path, tasks: list[int], env_name: str, sched: Schedule) -> list[int]:
-    """Tasks without a complete dataset; a complete one written with other settings is an error."""
+def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> list[int]:
+    """Tasks without a complete dataset, and complete ones whose group's saved state is still there (a run
+    cut short while `finish` marked its tasks complete: resuming that group finishes them all again). A
+    complete task written with other `settings` (`group_settings`) is an error: kept beside new tasks, it
+    would make one dataset of two kinds of behaviour data."""
+    held = set().union(*(_tasks_of(p.stem) for p in (Path(data_dir) / RESUME_DIR).glob("tasks*.pt")))
     todo = []
     for t in tasks:
         meta = read_task_meta(task_dir(data_dir, t))
-        if meta is None or not meta.get("complete"):
+        if meta is None or not meta.get("complete") or t in held:
             todo.append(t)
             continue
-        seeding = meta.get("seeding", 1)  # task.json without the record predates rlkit.seeding
-        if meta.get("env_name") != env_name or meta.get("schedule") != sched.__dict__ or seeding != SEEDING_VERSION:
+        diff = _recorded_differences(meta, settings)
+        if diff:
             raise UserError(
                 f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
-                f"(env {meta.get('env_name')!r}, schedule {meta.get('schedule')}, seeding version "
-                f"{seeding}): expected env {env_name!r}, schedule {sched.__dict__}, seeding version "
-                f"{SEEDING_VERSION}; use another data_dir or remove that folder"
+                f"({'; '.join(diff)}): expected this run's settings for every task of a dataset; use another "
+                "data_dir or remove that folder"
             )
     return todo
+
+
+def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """`key: recorded -> wanted` for each of `settings` that a task.json records otherwise (a task.json without
+    the seeding record predates `rlkit.seeding`: version 1; one without another record cannot differ in it)."""
+    recorded = {k: meta[k] for k in settings if k in meta} | {"seeding": meta.get("seeding", 1)}
+    if "saved_networks" in meta:
+        recorded["save_networks"] = meta["saved_networks"]
+    return [f"{k}: {json.dumps(v)} -> {json.dumps(settings[k])}" for k, v in recorded.items() if v != settings[k]]
 
 
 def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:

@@ -178,8 +178,9 @@ def _check_log_std_bounds(bounds: Any) -> None:
 
 
 def _check_schedule_order(num_train_steps: int, num_seed_steps: int, eval_frequency: int) -> None:
-    """A checkpoint is taken at a step s with num_seed_steps < s < num_train_steps and s >= eval_frequency:
-    a schedule without such a step would write a "complete" task of no checkpoints."""
+    """A checkpoint is taken at an episode end s with num_seed_steps < s < num_train_steps and s >= eval_frequency:
+    a schedule without such a step would write a "complete" task of no checkpoints. Whether an episode ends at
+    one depends on the env's episode length, which `TaskGroup` checks once its envs exist."""
     if num_seed_steps >= num_train_steps - 1:
         raise UserError(
             f"SAC setting num_seed_steps={num_seed_steps}: expected < num_train_steps - 1 = "

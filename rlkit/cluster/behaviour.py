@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rlkit.behaviour.generate import lock_tasks, pending_tasks, train_segment
+from rlkit.behaviour.generate import group_settings, lock_tasks, pending_tasks, train_segment
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.cluster.engine import (
     Chain,
@@ -83,7 +83,7 @@ def generate_on_ray(
     segments; print a line per checkpoint and per finished task, then the summary table."""
     sched, sac = behaviour.schedule, behaviour.sac
     with lock_tasks(data_dir, tasks):  # the driver writes the files: it holds the tasks
-        todo = pending_tasks(data_dir, tasks, env_name, sched)
+        todo = pending_tasks(data_dir, tasks, group_settings(env_name, env_params, sched, sac, behaviour.save_networks))
         ray, started = connect(opts)
         try:
             resources = task_resources(ray, opts)
