@@ -283,6 +283,11 @@ class AlgoParams:
         "families (hopper, walker), off elsewhere",
     )
 
+    @property
+    def data_kind(self) -> str:
+        """Which episodes of each checkpoint file a run reads (`sample`): "sample" or "eval"."""
+        return "sample" if self.sample else "eval"
+
 
 @dataclass(frozen=True)
 class UtilParams:

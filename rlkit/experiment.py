@@ -83,7 +83,7 @@ def load_buffers(
     data_dir: Path,
 ) -> tuple[MultiTaskBuffer, MultiTaskBuffer]:
     a = cfg.algo_params
-    kind = "sample" if a.sample else "eval"
+    kind = a.data_kind
 
     def load(tasks, epochs):
         data = {

@@ -72,7 +72,7 @@ def run_data_print(cfg: Config, data_dir: Path | None = None) -> dict | None:
     train, test = train_eval_split(cfg)
     a = cfg.algo_params
     steps = {t: range(*a.train_epoch) for t in train} | {t: range(*a.eval_epoch) for t in test}
-    return dataset_fingerprint(Path(a.data_dir if data_dir is None else data_dir), steps)
+    return dataset_fingerprint(Path(a.data_dir if data_dir is None else data_dir), steps, (a.data_kind, a.n_trj))
 
 
 def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:

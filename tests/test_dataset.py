@@ -425,3 +425,37 @@ def test_import_legacy_refuses_data_of_another_env(tmp_path):
         cwd=ROOT,
     )
     assert run_cli(["-m", "rlkit.data", "check", str(back)], cwd=ROOT).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"[1]", r"task.json' holds a JSON list: expected an object \(the task record\)"),
+        (b"\xff\xfe{", r"task.json' is not valid JSON \(.*codec.*\): expected the task record stage 1 writes"),
+        (b"{", r"task.json' is not valid JSON \(.*\): expected the task record stage 1 writes"),
+    ],
+)
+def test_a_damaged_task_json_is_one_line_for_loading_and_check(tmp_path, content, match):
+    from rlkit.data.meta import read_task_meta
+
+    write_task(tmp_path, 0)
+    (task_dir(tmp_path, 0) / "task.json").write_bytes(content)
+    with pytest.raises(UserError, match=match):
+        read_task_meta(task_dir(tmp_path, 0))
+    with pytest.raises(UserError, match=match):
+        load_task_data(tmp_path, 0, [100], "sample", 3, "point-robot", 2, 2)
+
+
+def test_extras_a_run_does_not_read_leave_its_fingerprint_alone(tmp_path):
+    """`step{c}_extra.npz` written after a run of n_trj=3 (its step files hold 3 episodes) is not read by that
+    run, so resuming it is not refused as "other data"; a run of n_trj=5 reads it, and its fingerprint changes
+    with it."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path, 0)
+    before = {n: dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", n)) for n in (3, 5)}
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": make_trajs(2, seed=9)}, extra=True)
+    after = {n: dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", n)) for n in (3, 5)}
+    assert after[3] == before[3] and after[5] != before[5]
+    assert load_task_data(tmp_path, 0, [200], "sample", 3, "point-robot", 2, 2).n_traj == 3
+    assert load_task_data(tmp_path, 0, [200], "sample", 5, "point-robot", 2, 2).n_traj == 5

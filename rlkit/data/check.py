@@ -73,7 +73,7 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
         meta, problem = None, str(e)
     else:
         problem = f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy"
-        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("checkpoints", []), list)):
+        if meta is not None and not isinstance(meta.get("checkpoints", []), list):  # read_task_meta: an object
             meta, problem = (
                 None,
                 (

@@ -3,9 +3,10 @@
 A run is tied to its data by what the data holds, not where it lies: the same data under another path
 resumes, other data under the same path is refused. The fingerprint of a task is a sha256 over what
 meta-training reads of it: its task description (`task.json`'s env and task, and `task_params.json` of
-the parameter families) and the arrays of every checkpoint file the run loads (`step{c}.npz` and its
-`step{c}_extra.npz`), member by member, so that neither the zip's timestamps nor `task.json`'s write
-time count. The dataset's fingerprint covers the tasks' and the observation normalizer's.
+the parameter families) and the arrays of every checkpoint file the run loads (`step{c}.npz`, and its
+`step{c}_extra.npz` where the run reads it: its `step{c}.npz` holds fewer than the run's `n_trj` episodes),
+member by member, so that neither the zip's timestamps nor `task.json`'s write time count. The dataset's
+fingerprint covers the tasks' and the observation normalizer's.
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta
 
 NORMALIZER_FILE = "normalizer.npz"
 
 
-def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int]) -> str | None:
-    """sha256 of what a run reads of task `task` at checkpoints `steps`; None where a file is missing."""
+def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int], reads: tuple[str, int]) -> str | None:
+    """sha256 of what a run reads of task `task` at checkpoints `steps`, `reads` being its (kind, n_trj):
+    `rlkit.data.load.load_task_data` reads a checkpoint's extra file only where its step file holds fewer than
+    n_trj episodes of that kind, so extras written later for longer runs leave this one's fingerprint alone.
+    None where a file is missing."""
     tdir = task_dir(data_dir, task)
     meta = read_task_meta(tdir)
     if meta is None:
@@ -39,16 +45,19 @@ def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int]) -> s
             return None
         _add_npz(h, path)
         extra = checkpoint_path(tdir, step, extra=True)
-        if extra.is_file():
+        if extra.is_file() and _episodes(path, reads[0]) < reads[1]:
             _add_npz(h, extra)
     return h.hexdigest()
 
 
-def dataset_fingerprint(data_dir: str | Path, steps_by_task: dict[int, Iterable[int]]) -> dict | None:
-    """{"digest": sha256 of the whole, "tasks": {task: sha256}} of what a run reads; None where a file is missing."""
+def dataset_fingerprint(
+    data_dir: str | Path, steps_by_task: dict[int, Iterable[int]], reads: tuple[str, int]
+) -> dict | None:
+    """{"digest": sha256 of the whole, "tasks": {task: sha256}} of what a run reads (`task_fingerprint`); None
+    where a file is missing."""
     tasks = {}
     for task, steps in sorted(steps_by_task.items()):
-        print_ = task_fingerprint(data_dir, task, steps)
+        print_ = task_fingerprint(data_dir, task, steps, reads)
         if print_ is None:
             return None
         tasks[str(task)] = print_
@@ -63,6 +72,15 @@ def differing_tasks(a: dict, b: dict) -> list[int]:
     """Tasks whose fingerprints differ between two `dataset_fingerprint`s (one lacks it counts as differing)."""
     keys = set(a.get("tasks", {})) | set(b.get("tasks", {}))
     return sorted(int(k) for k in keys if a.get("tasks", {}).get(k) != b.get("tasks", {}).get(k))
+
+
+def _episodes(path: Path, kind: str) -> int:
+    """How many `kind` episodes a checkpoint file holds (its `traj_lengths` member alone is read; 0 if none)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return len(z[f"{kind}_traj_lengths"]) if f"{kind}_traj_lengths" in z.files else 0
+    except (OSError, ValueError, zipfile.BadZipFile):  # unreadable: loading it gives the error that names it
+        return 0
 
 
 def _add_npz(h, path: Path) -> None:

@@ -49,9 +49,12 @@ def read_task_meta(tdir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise UserError(f"{str(path)!r} is not valid JSON: {e}") from None
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{str(path)!r} is not valid JSON ({e}): expected the task record stage 1 writes") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"{str(path)!r} holds a JSON {type(meta).__name__}: expected an object (the task record)")
+    return meta
 
 
 def same_task(a: Any, b: Any) -> bool:
