@@ -1,20 +1,26 @@
 """`python -m rlkit.report RUNS_DIR`: the three protocols' final returns next to the oracle and random.
 
 Reads every progress.csv under RUNS_DIR and groups the runs into experiments: runs whose
-variant.json are equal apart from the seed. Per experiment it takes the mean of the last
-`--last` iterations of each run and prints mean +- std over its runs with the normalised score
-(R - R_random) / (R_oracle - R_random), where the oracle and random returns are computed on
-the experiment's own held-out tasks (with the sparse reward where the runs score it). With
-several seeds, rliable's IQM with a 95% stratified-bootstrap interval is added. Runs of
-different configs are never pooled. `--against FILE` prints each run's scores next to a file of
-reference seeds (`make demo` uses docs/results/point-robot-demo-seeds.json): one run is one draw
-from that spread, and the bar is held to the seeds' mean and worst, not to one run.
+variant.json differ in nothing that changes what they compute (the seed, paths, devices and
+num_iterations aside, as `rlkit.run_folder.config_differences` compares a resumed run) and that
+read the same data (by content where the run recorded it). Per experiment it takes the mean of
+the last `--last` iterations of each run (every run must have that many) and prints mean +- std
+over its runs with the normalised score (R - R_random) / (R_oracle - R_random), where the
+oracle and random returns are computed on the experiment's own held-out tasks (with the sparse
+reward where the runs score it). With several seeds, rliable's IQM with a 95% stratified-bootstrap
+interval is added. Runs of different configs are never pooled. `--against FILE` prints each
+run's scores next to a file of reference seeds (`make demo` uses
+docs/results/point-robot-demo-seeds.json): one run is one draw from that spread, and the bar is
+held to the seeds' mean and worst, not to one run; runs of another config file than the seeds',
+or of a family without a scripted oracle, are refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from rlkit.config import config_from_variant
 from rlkit.errors import UserError
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
 from rlkit.logging import collapse_warning
+from rlkit.run_folder import DATA_PRINT_FILE, config_differences
 from rlkit.tasks import (
     make_env,
     oracle_return,
@@ -77,14 +84,36 @@ def read_variant(run: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def trained_on(run: Path, cfg_data_dir: str) -> str:
+    """What data a run read: the digest of its `DATA_PRINT_FILE` (by content), or for a run written before it
+    was kept, its resolved data_dir."""
+    path = run / DATA_PRINT_FILE
+    if not path.is_file():
+        return f"path {Path(cfg_data_dir).resolve()}"
+    try:
+        return f"digest {json.loads(path.read_text())['digest']}"
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise UserError(
+            f"{str(path)!r} holds no data digest: expected the fingerprint a run writes (a JSON object with 'digest')"
+        ) from None
+
+
 def group_runs(runs: list[Path]) -> list[list[Path]]:
-    """Runs grouped into experiments: equal variant.json apart from the seed, in first-seen order."""
-    groups: dict[str, list[Path]] = {}
+    """Runs grouped into experiments, in first-seen order: no `config_differences` (the seed, paths, devices and
+    num_iterations compute nothing; a seed run on another device or continued longer is the same experiment)
+    and the same data (`trained_on`)."""
+    groups: list[tuple[dict, str, list[Path]]] = []
     for run in runs:
         # through the config, so that a key added since a run was written counts as its default
         variant = config_from_variant(read_variant(run)).to_dict()
-        groups.setdefault(json.dumps(variant, sort_keys=True), []).append(run)
-    return list(groups.values())
+        data = trained_on(run, variant["algo_params"]["data_dir"])
+        for first, first_data, members in groups:
+            if data == first_data and not config_differences(first, variant):
+                members.append(run)
+                break
+        else:
+            groups.append((variant, data, [run]))
+    return [members for _, _, members in groups]
 
 
 def describe_groups(groups: list[list[Path]]) -> str:
@@ -148,9 +177,16 @@ def data_reference(run: Path) -> Reference:
 
 
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
+    """Per run, the mean of its last `last` rows of each protocol; a run with fewer rows is a UserError, not
+    averaged over what it has (runs averaged over different windows would not compare)."""
     rows = []
     for run in runs:
         df = pd.read_csv(run / "progress.csv")
+        if len(df) < last:
+            raise UserError(
+                f"{str(run)!r} has {len(df)} progress rows: expected at least --last {last}, so that every run "
+                "averages the same number of iterations"
+            )
         rows.append(
             {name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()}
             | {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])}
@@ -188,10 +224,9 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
         lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")
         if ref.still is not None:
             lines.append(f"{'zero action':28s} {ref.still:8.2f}          {ref.still_score:8.3f}")
-    lines.append(
-        f"({len(table)} run(s), {int(table['train steps'].max())} train steps; score = (R - R_random) / (R_oracle - "
-        f"R_random))"
-    )
+    lo, hi = int(table["train steps"].min()), int(table["train steps"].max())
+    steps = f"{hi}" if lo == hi else f"{lo}-{hi}"  # runs of one config stopped or continued at different lengths
+    lines.append(f"({len(table)} run(s), {steps} train steps; score = (R - R_random) / (R_oracle - R_random))")
     return "\n".join(lines)
 
 
@@ -212,14 +247,50 @@ def read_spread(path: str | Path) -> dict:
         doc = json.loads(Path(path).read_text())
         seeds = {s: {name: float(r[name]) for name in PROTOCOLS} for s, r in doc["seeds"].items()}
         bar = doc["bar"]
-        if not seeds or bar["protocol"] not in PROTOCOLS:
+        if not seeds or bar["protocol"] not in PROTOCOLS or not isinstance(doc["config"], str):
             raise ValueError
-        return {"seeds": seeds, "last": int(doc["last"]), "bar": bar, "config": doc.get("config", "?")}
+        spread = {"seeds": seeds, "last": int(doc["last"]), "bar": bar, "config": doc["config"]}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UserError(
-            f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar), "
+            f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar, config), "
             f"as docs/results/point-robot-demo-seeds.json ({type(e).__name__})"
         ) from None
+    for key in ("each_at_least", "mean_at_least"):
+        value = bar.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise UserError(
+                f"--against {str(path)!r}: bar.{key} {'missing' if key not in bar else repr(value)}: expected a "
+                "number, the normalised score the bar holds the seeds to"
+            )
+    return spread
+
+
+def same_config_file(recorded: str, named: str) -> bool:
+    """Whether a run's util_params.config_file is the config file a seeds file names: the same file from here,
+    or a path ending in the named one (a run records the path it was launched with, absolute or relative to
+    where it was launched; a seeds file names it relative to the repository)."""
+    a, b = Path(os.path.normpath(recorded)), Path(os.path.normpath(named))
+    return a.resolve() == b.resolve() or a.parts[-len(b.parts) :] == b.parts
+
+
+def check_against(groups: list[list[Path]], spread: dict, against: str) -> None:
+    """A UserError, before anything is printed, unless every run can be held to the seeds: configured from
+    their config file (runs that predate util_params.config_file are taken to be) and of a family with a
+    scripted oracle (the seeds are compared by normalised score, whose top it is)."""
+    for runs in groups:
+        for run in runs:
+            recorded = read_variant(run).get("util_params", {}).get("config_file") or spread["config"]
+            if not same_config_file(recorded, spread["config"]):
+                raise UserError(
+                    f"--against {against!r} holds seeds of {spread['config']!r}: expected runs of that config, "
+                    f"{str(run)!r} was configured from {recorded!r}"
+                )
+        cfg = config_from_variant(read_variant(runs[0]))
+        if not make_env(cfg.env_name, **cfg.env_params.kwargs()).has_oracle:
+            raise UserError(
+                f"--against {against!r}: {str(runs[0])!r} is a {cfg.env_name} run, a family without a scripted "
+                "oracle: expected a family with one, the top of the score the seeds are compared by"
+            )
 
 
 def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str]:
@@ -264,12 +335,14 @@ def main(runs_dir: str, last: int, against: str | None) -> None:
             f"--last {last} with --against {against!r}: expected --last {spread['last']}, as its seeds average"
         )
     groups = group_runs(find_runs(runs_dir))
+    if spread:
+        check_against(groups, spread, against)
+    tables = [final_returns(runs, last) for runs in groups]  # every run's rows checked before anything is printed
     if len(groups) > 1:
         click.echo(f"{len(groups)} experiments with different configs, reported separately: {describe_groups(groups)}")
-    for k, runs in enumerate(groups):
+    for k, (runs, table) in enumerate(zip(groups, tables)):
         if len(groups) > 1:
             click.echo(f"\n== experiment {k + 1}: {describe_groups([runs])}")
-        table = final_returns(runs, last)
         ref = reference_returns(runs[0])
         click.echo(format_table(table, ref))
         for line in collapse_lines(runs):
@@ -277,7 +350,7 @@ def main(runs_dir: str, last: int, against: str | None) -> None:
         if ref and len(table) > 1:
             for line in iqm_lines(table, ref):
                 click.echo(line)
-        if spread and ref:
+        if spread:  # `check_against`: every family here has an oracle
             for line in against_lines(table, ref, spread):
                 click.echo(line)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from rlkit.config import load_config
+from rlkit.errors import UserError
 from rlkit.report import PROTOCOLS, final_returns, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
@@ -14,11 +15,14 @@ from tests.conftest import ROOT, TINY_CONFIG, run_cli
 COLS = list(PROTOCOLS.values())
 
 
-def make_run(folder, seed: int, returns: list[list[float]], **algo) -> None:
-    """A run folder with the tiny config's variant and one progress row per entry of `returns`."""
+def make_run(folder, seed: int, returns: list[list[float]], util: dict | None = None, **algo) -> None:
+    """A run folder with the tiny config's variant (`util` and `algo` set in its util_params and algo_params)
+    and one progress row per entry of `returns`."""
     folder.mkdir(parents=True)
     cfg = load_config(TINY_CONFIG, {"algo_params": algo} if algo else None)
-    (folder / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=seed)))
+    variant = dict(cfg.to_dict(), seed=seed)
+    variant["util_params"].update(util or {})
+    (folder / "variant.json").write_text(json.dumps(variant))
     rows = [
         {"Number of train steps total": 10 * (i + 1), "Epoch": i, **dict(zip(COLS, r))} for i, r in enumerate(returns)
     ]
@@ -88,6 +92,39 @@ def test_plot_keeps_each_run_over_its_own_length(runs):
     assert lo.tolist() == [1, 2, 3] and hi.tolist() == [3, 4, 3]
 
 
+def test_runs_differing_only_in_where_they_ran_are_one_experiment(tmp_path):
+    """The keys `rlkit.run_folder` does not compare on resume (devices, paths, num_iterations) and values that
+    mean the same (`use_information_bottleneck` false or null outside OFFPEARL) do not split an experiment."""
+    make_run(tmp_path / "a" / "seed0", 0, [[-4, -14, -6]])
+    elsewhere = {"use_gpu": False, "gpu_id": 1, "base_log_dir": "/elsewhere", "config_file": "/x/tiny.json"}
+    make_run(tmp_path / "a" / "seed1", 1, [[-8, -12, -10]] * 2, elsewhere, num_iterations=5)
+    make_run(tmp_path / "a" / "seed2", 2, [[-8, -12, -10]], use_information_bottleneck=False)
+    assert [len(g) for g in group_runs(find_runs(tmp_path))] == [3]
+
+
+def test_runs_on_other_data_are_other_experiments(tmp_path):
+    """Data is compared by content where the runs recorded it (dataset.json), else by its path."""
+    for seed, digest, data_dir in [(0, "d1", "/data/one"), (1, "d1", "/data/moved"), (2, "d2", "/data/one")]:
+        make_run(tmp_path / "a" / f"seed{seed}", seed, [[-4, -14, -6]], data_dir=data_dir)
+        (tmp_path / "a" / f"seed{seed}" / "dataset.json").write_text(json.dumps({"digest": digest}))
+    make_run(tmp_path / "b" / "seed0", 0, [[-4, -14, -6]], data_dir="/data/one")  # no dataset.json
+    make_run(tmp_path / "b" / "seed1", 1, [[-4, -14, -6]], data_dir="/data/two")
+    groups = group_runs(find_runs(tmp_path))
+    assert [[r.relative_to(tmp_path).as_posix() for r in g] for g in groups] == [
+        ["a/seed0", "a/seed1"],
+        ["a/seed2"],
+        ["b/seed0"],
+        ["b/seed1"],
+    ]
+
+
+def test_last_beyond_a_runs_rows_is_an_error(runs):
+    """Every run averages the same number of iterations: a run with fewer rows than --last is refused, by name."""
+    with pytest.raises(UserError, match=r"seed1' has 2 progress rows: expected at least --last 3, so that"):
+        final_returns(find_runs(runs), last=3)
+    assert len(final_returns(find_runs(runs), last=2)) == 2
+
+
 def test_report_table_known_numbers(runs):
     from rlkit.report import Reference, format_table, iqm_lines
 
@@ -96,7 +133,8 @@ def test_report_table_known_numbers(runs):
     lines = format_table(table, ref).splitlines()
     assert lines[1].split() == ["offline", "context", "-6.00", "+-", "2.00", "0.700"]  # scores 0.8 and 0.6
     assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.00", "0.600"]
-    assert lines[-1].startswith("(2 run(s), 30 train steps;")
+    assert lines[-1].startswith("(2 run(s), 20-30 train steps;")  # seed 1 stopped one iteration earlier
+    assert format_table(table[:1], ref).splitlines()[-1].startswith("(1 run(s), 30 train steps;")
     iqm = iqm_lines(table, ref)[0].split()
     assert iqm[:5] == ["IQM", "score", "offline", "context", "0.700"]  # two runs: the IQM is their mean
 
@@ -137,7 +175,7 @@ def test_report_against_reference_seeds(runs, tmp_path):
     spread = {
         "seeds": seeds,
         "last": 2,
-        "config": "c.json",
+        "config": "configs/test/point-robot-tiny.json",
         "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7},
     }
     table = final_returns(find_runs(runs), last=2)[:1]  # seed 0: offline -5, online -15, Np -7
@@ -147,9 +185,62 @@ def test_report_against_reference_seeds(runs, tmp_path):
     path = tmp_path / "seeds.json"
     path.write_text(json.dumps(spread))
     proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT)
-    assert "against 2 reference seeds of c.json" in proc.stdout
+    assert "against 2 reference seeds of configs/test/point-robot-tiny.json" in proc.stdout
     bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "3", "--against", str(path)], cwd=ROOT, check=False)
     assert bad.returncode == 2 and "expected --last 2" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     path.write_text("{}")
     bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT, check=False)
     assert bad.returncode == 2 and "reference seeds" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+SEEDS = {
+    "seeds": {"0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6}},
+    "last": 1,
+    "config": "configs/test/point-robot-tiny.json",
+    "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7},
+}
+
+
+@pytest.mark.parametrize(
+    "bar, error",
+    [
+        ({"mean_at_least": 0.8}, r"bar.each_at_least missing: expected a number, the normalised score"),
+        ({"each_at_least": "0.7", "mean_at_least": 0.8}, r"bar.each_at_least '0.7': expected a number"),
+        ({"each_at_least": 0.7, "mean_at_least": True}, r"bar.mean_at_least True: expected a number"),
+    ],
+)
+def test_read_spread_refuses_a_bar_without_numbers(tmp_path, bar, error):
+    from rlkit.report import read_spread
+
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(dict(SEEDS, bar={"protocol": "non-prior context (Np)", **bar})))
+    with pytest.raises(UserError, match=error):
+        read_spread(path)
+
+
+def test_same_config_file_is_robust_to_where_the_run_was_launched():
+    from rlkit.report import same_config_file
+
+    named = "configs/demo/point-robot.json"
+    assert same_config_file("/home/u/csro/configs/demo/point-robot.json", named)
+    assert same_config_file("./configs/demo/point-robot.json", named)
+    assert same_config_file(str(ROOT / named), named)
+    assert not same_config_file("configs/point-robot.json", named)
+    assert not same_config_file("/home/u/csro/configs/test/point-robot.json", named)
+
+
+def test_against_refuses_runs_of_another_config_or_without_an_oracle(runs, tmp_path):
+    """--against holds runs to seeds of one config file by normalised score: a run of another config file,
+    or of a family without a scripted oracle (no top for the score), is refused before anything is printed."""
+    from rlkit.report import check_against
+
+    groups = group_runs(find_runs(runs))
+    check_against(groups, SEEDS, "s.json")  # the tiny config's runs, recorded by absolute path
+    with pytest.raises(UserError, match=r"holds seeds of 'configs/demo/point-robot.json': expected runs of that"):
+        check_against(groups, dict(SEEDS, config="configs/demo/point-robot.json"), "s.json")
+    cheetah = tmp_path / "cv" / "seed0"
+    cheetah.mkdir(parents=True)
+    variant = dict(load_config(ROOT / "configs" / "cheetah-vel.json").to_dict(), seed=0)
+    (cheetah / "variant.json").write_text(json.dumps(variant))
+    with pytest.raises(UserError, match=r"seed0' is a cheetah-vel run, a family without a scripted oracle"):
+        check_against([[cheetah]], dict(SEEDS, config="configs/cheetah-vel.json"), "s.json")
