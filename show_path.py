@@ -373,6 +373,11 @@ def main(
     kinds = FigureCanvasBase.get_supported_filetypes()
     if out is not None and Path(out).suffix[1:] not in ("", *kinds):
         raise UserError(f"--out {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
+    if out is not None and Path(out).is_dir():  # refused before the protocols run, not when the first figure is saved
+        raise UserError(
+            f"--out {out!r} is a folder: expected the path of the Np figure, such as "
+            f"{str(Path(out) / PROTOCOL_BY_KEY['np'].paths_file)!r} (the others are written beside it)"
+        )
     path = Path(target)
     if path.is_dir():
         if ctx.args or exp_name:

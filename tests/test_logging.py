@@ -137,6 +137,19 @@ def test_resume_with_missing_rows_is_an_error(tmp_path):
         RunLogger(tmp_path, use_tensorboard=False).load_rows(2)
 
 
+def test_resume_without_progress_csv_is_an_error(tmp_path):
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(make_row(1))
+    log.close()
+    (tmp_path / "progress.csv").unlink()  # latest.pt says 1 iteration was done; its row is gone
+    with pytest.raises(UserError, match=r"progress.csv' not found: expected at least 1 rows to resume"):
+        RunLogger(tmp_path, use_tensorboard=False).load_rows(1)
+    fresh = RunLogger(tmp_path, use_tensorboard=False)
+    fresh.load_rows(0)  # a snapshot saved before its first iteration ended: nothing to keep, no error
+    assert fresh.rows == [] and fresh.keys is None
+    fresh.close()
+
+
 def test_tensorboard_gets_every_column(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

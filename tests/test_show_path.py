@@ -129,6 +129,18 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
         CliRunner().invoke(show_path.main, [str(run), "--out", "paths.foo"], catch_exceptions=False)
 
 
+def test_show_path_refuses_a_folder_as_out_before_drawing(tmp_path):
+    """--out names the Np figure's file: an existing folder is refused up front, not after every protocol ran."""
+    import show_path
+    from rlkit.errors import UserError
+
+    (tmp_path / "figs").mkdir()
+    with pytest.raises(
+        UserError, match=r"--out '.*figs' is a folder: expected the path of the Np figure, such as '.*paths.png'"
+    ):
+        CliRunner().invoke(show_path.main, [str(tmp_path), "--out", str(tmp_path / "figs")], catch_exceptions=False)
+
+
 def test_readme_show_path_examples_name_the_config_their_run_was_trained_with():
     """Each show_path.py example of the README in the config form has a launch_experiment.py command in the
     README with the same config file and --exp_name, so it finds the run and draws it as written."""

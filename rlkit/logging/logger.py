@@ -58,6 +58,10 @@ class RunLogger:
         if n == 0 and not path.is_file():  # resumed before its first iteration ended (BOREL's VAE stage)
             self.rows, self.keys = [], None
             return
+        if not path.is_file():  # the snapshot says n iterations were done; their rows are gone
+            raise UserError(
+                f"{str(path)!r} not found: expected at least {n} rows to resume (latest.pt has done {n} iterations)"
+            )
         with open(path, newline="") as f:
             rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
         if len(rows) < n:
