@@ -65,15 +65,20 @@ def load_task_params(path: str | Path, env_name: str, reference: TaskParams) -> 
     """Read a task file written by `save_task_params`, checking the env and every shape."""
     try:
         doc = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as e:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UserError(f"cannot read task file {str(path)!r}: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != TASK_FILE_FORMAT:
         raise UserError(f"task file {str(path)!r} is not a rand-params task file: expected format {TASK_FILE_FORMAT!r}")
     if doc.get("env_name") != env_name:
         raise UserError(f"task file {str(path)!r} is for env {doc.get('env_name')!r}: expected {env_name!r}")
+    if not isinstance(doc.get("params"), dict):
+        raise UserError(f"task file {str(path)!r} has no 'params' object: expected one with {sorted(reference)}")
     params = {}
     for name, ref in reference.items():
-        value = np.asarray(doc["params"].get(name, []), dtype=np.float64)
+        try:
+            value = np.asarray(doc["params"].get(name, []), dtype=np.float64)
+        except (TypeError, ValueError):  # not numbers: the shape check below names it
+            value = np.asarray([])
         if value.shape != ref.shape or not np.isfinite(value).all():
             raise UserError(
                 f"task file {str(path)!r}: {name} has shape {value.shape}: expected finite values of shape {ref.shape}"

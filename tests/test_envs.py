@@ -98,6 +98,15 @@ def test_non_finite_action_rejected():
         env.step(np.array([np.nan, 0.0]))
 
 
+@pytest.mark.parametrize("name", ["point-robot", "hopper-rand-params"])
+def test_an_action_of_another_shape_is_refused_not_broadcast(name):
+    """numpy would add a 1-element action to both coordinates, or write it into every actuator."""
+    env = make_env(name, n_tasks=2)
+    env.reset_task(0)
+    with pytest.raises(ValueError, match=rf"action of shape \(1,\): expected \({env.action_space.shape[0]},\)"):
+        env.step(np.array([0.5]))
+
+
 def test_unknown_env_lists_known():
     with pytest.raises(UserError, match="point-robot"):
         make_env("no-such-env")

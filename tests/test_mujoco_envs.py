@@ -267,6 +267,17 @@ def test_task_params_save_and_restore(tmp_path):
     )
     with pytest.raises(UserError, match="body_mass has shape"):
         fresh.load_task(0, tmp_path / "bad.json")
+    head = '{"format": "csro-rand-params/1", "env_name": "walker-rand-params"'
+    for body, match in [
+        ("}", r"bad.json' has no 'params' object: expected one with \['body_inertia', 'body_mass'"),
+        (', "params": {"body_mass": "heavy"}}', r"body_mass has shape \(0,\): expected finite values of shape"),
+    ]:
+        (tmp_path / "bad.json").write_text(head + body)
+        with pytest.raises(UserError, match=match):
+            fresh.load_task(0, tmp_path / "bad.json")
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(UserError, match=r"cannot read task file .*bad.json"):
+        fresh.load_task(0, tmp_path / "bad.json")
 
 
 def test_rand_params_need_sampled_tasks():

@@ -72,6 +72,8 @@ class MultiTaskEnv(gym.Env):
 
     def step(self, action):
         action = np.asarray(action, dtype=np.float64)
+        if action.shape != self.action_space.shape:  # numpy would broadcast it into every actuator
+            raise ValueError(f"action of shape {action.shape}: expected {self.action_space.shape}")
         # a @ a is finite for every finite action short of |a| ~ 1e154; only then the exact test runs
         if not math.isfinite(action @ action) and not np.isfinite(action).all():
             raise UserError(f"non-finite action {action.tolist()}: expected finite numbers")
