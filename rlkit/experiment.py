@@ -7,6 +7,7 @@ anything is written; `MetaTrainer(setup).run()` trains, evaluates and logs, resu
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.data.sequences import SequenceIndex
-from rlkit.errors import DivergedError
+from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
 from rlkit.logging import (
@@ -167,8 +168,7 @@ class MetaTrainer:
                 *setup.train_buffer.context_stats(settings.use_next_obs_in_context)
             )
         if setup.cfg.path_to_weights:
-            state = torch.load(setup.cfg.path_to_weights, map_location=dev, weights_only=True)
-            self.trainer.load_state_dict(state["trainer"] if "trainer" in state else state, with_optimizers=False)
+            self._load_weights(setup.cfg.path_to_weights)
         self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
         self.evaluator = Evaluator(
@@ -224,6 +224,22 @@ class MetaTrainer:
         if epoch % self.cfg.algo_params.snapshot_gap == 0 or final:
             atomic_write(out_dir / "snapshots" / f"itr_{epoch}.pt", lambda f: torch.save(state, f))
         atomic_write(out_dir / "latest.pt", lambda f: torch.save(state, f))
+
+    def _load_weights(self, path: str) -> None:
+        """Start from the networks of `path_to_weights` (a run's latest.pt, or its trainer state), read without
+        pickle; a file that cannot be read or does not fit this config's networks is one line naming it."""
+        wanted = "expected a run's latest.pt (or its trainer state) of the same env, algo_type and network sizes"
+        try:
+            state = torch.load(path, map_location=self.setup.device, weights_only=True)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+            raise UserError(f"path_to_weights {path!r} cannot be read ({type(e).__name__}): {wanted}") from None
+        if isinstance(state, dict) and "trainer" in state:
+            state = state["trainer"]
+        try:
+            self.trainer.load_state_dict(state, with_optimizers=False)
+        except (KeyError, TypeError, RuntimeError) as e:
+            first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+            raise UserError(f"path_to_weights {path!r} does not fit this run's networks ({first}): {wanted}") from None
 
     def try_resume(self, logger: RunLogger) -> bool:
         path = self.setup.out_dir / "latest.pt"
@@ -373,12 +389,14 @@ class MetaTrainer:
         )
 
     def _record_data(self, logger: RunLogger) -> None:
-        """Write `dataset.json` (the data's fingerprint and where it was read) unless the run folder has it, which
-        `_check_resumable` has compared; a run written before it was kept gets the data it resumes on."""
+        """Write `dataset.json` (the data's fingerprint and where it was read) unless the run resumes one that has
+        it, which `_check_resumable` has compared; a run written before it was kept gets the data it resumes on. A
+        folder without a snapshot holds a run that is replaced, so the fingerprint of its first start is too."""
         path = self.setup.out_dir / DATA_PRINT_FILE
-        if path.is_file() or self.setup.data_print is None:
+        resumed = (self.setup.out_dir / "latest.pt").is_file()
+        if self.setup.data_print is None or (resumed and path.is_file()):
             return
-        if (self.setup.out_dir / "latest.pt").is_file():
+        if resumed:
             logger.info(
                 f"{DATA_PRINT_FILE} is missing (a run written before it was kept): recording the data it resumes on"
             )

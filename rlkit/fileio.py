@@ -4,6 +4,7 @@ reader (or a run killed mid-write) sees either the old file or the new one, neve
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -110,32 +111,50 @@ class FolderLock:
         self.path, self.busy = Path(folder) / ".lock", busy
 
     def __enter__(self) -> FolderLock:
+        """Take the lock: the file appears whole (a hard link of a written temporary file), so no process
+        reads it half-written and takes it for stale; a stale one is moved aside under a name of this
+        process and removed only if it is still the dead owner's (else it is put back: another process took
+        it over first)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                host, pid = self._owner()
+        me = f"{os.getpid()} {socket.gethostname()}"
+        mine = self.path.with_name(f".lock.{os.getpid()}.tmp")
+        mine.write_text(me)
+        try:
+            for _ in range(4):
+                try:
+                    os.link(mine, self.path)
+                    return self
+                except FileExistsError:
+                    owner = self._owner()
+                host, pid = owner
                 if pid is not None and (host != socket.gethostname() or _alive(pid)):
                     where = (
                         ""
                         if host == socket.gethostname()
                         else f" on host {host} (remove {str(self.path)!r} if that process is gone)"
                     )
-                    raise UserError(
-                        self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()} {socket.gethostname()}")
-            return self
+                    raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where)
+                self._remove_stale(owner)
+        finally:
+            mine.unlink(missing_ok=True)
         raise UserError(f"could not take the lock {str(self.path)!r}: expected to be able to write its folder")
 
-    def _owner(self) -> tuple[str, int | None]:
+    def _remove_stale(self, owner: tuple[str, int | None]) -> None:
+        """Remove the lock of the gone `owner`, unless another process replaced it since it was read."""
+        aside = self.path.with_name(f".lock.{os.getpid()}.stale")
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:  # removed meanwhile by another process taking it over
+            return
+        if self._owner(aside) != owner:  # a fresh lock, taken over in between: give it back
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, self.path)
+        aside.unlink(missing_ok=True)
+
+    def _owner(self, path: Path | None = None) -> tuple[str, int | None]:
         """(host, pid) of the lock's holder; a lock written before the host was recorded is this host's."""
         try:
-            pid, _, host = self.path.read_text().strip().partition(" ")
+            pid, _, host = (path or self.path).read_text().strip().partition(" ")
             return host or socket.gethostname(), int(pid or "-1")
         except (OSError, ValueError):
             return socket.gethostname(), None

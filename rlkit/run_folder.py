@@ -104,7 +104,11 @@ def iterations_done(
     path, latest = out_dir / "variant.json", out_dir / "latest.pt"
     if not path.is_file() or not latest.is_file():
         return 0
-    diff = config_differences(json.loads(path.read_text()), variant)
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{str(path)!r} is not valid JSON ({e}): expected the config the run wrote; {hint}") from None
+    diff = config_differences(recorded, variant)
     if diff:
         raise UserError(
             f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "

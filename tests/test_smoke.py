@@ -431,6 +431,18 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
         UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"
     ):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
+    variant = (run / "variant.json").read_bytes()
+    (run / "variant.json").write_bytes(b"\xff{")
+    with pytest.raises(UserError, match=r"variant.json' is not valid JSON .*: expected the config the run wrote"):
+        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
+    (run / "variant.json").write_bytes(variant)
+    # a run killed before its first snapshot left its fingerprint: the run that replaces it records its own data
+    (run / "latest.pt").unlink()
+    (run / "dataset.json").write_text(json.dumps({"digest": "of a", "tasks": {}, "data_dir": str(tmp_path / "a")}))
+    MetaTrainer(prepare(cfg("b", 1), 0, torch.device("cpu")), show_progress=False).run()
+    assert json.loads((run / "dataset.json").read_text())["data_dir"] == str(tmp_path / "b")
+    MetaTrainer(prepare(cfg("b", 2), 0, torch.device("cpu")), show_progress=False).run()  # resumes on b
+    assert len(pd.read_csv(run / "progress.csv")) == 2
 
 
 @pytest.mark.slow
@@ -580,6 +592,30 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
 
 
+def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one(tmp_path, monkeypatch):
+    """Two processes starting at once: the lock file appears with its owner written (never empty, which read
+    as a stale lock), and a process that read a dead owner just before another took the lock over gives that
+    lock back instead of removing it; a dead owner's lock is taken over; nothing is left beside it."""
+    import socket
+
+    from rlkit.fileio import FolderLock
+
+    host, dead = socket.gethostname(), 2**22 + 7  # above Linux's largest pid: no such process
+    lock = tmp_path / ".lock"
+    lock.write_text(f"{dead} {host}")
+    with FolderLock(tmp_path, "busy {pid}"):
+        assert lock.read_text() == f"{os.getpid()} {host}"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+    assert not lock.exists()
+    lock.write_text(f"{os.getpid()} {host}")  # taken over, by a live process, after this one read a dead owner
+    real_owner = FolderLock._owner
+    reads = iter([(host, dead)])
+    monkeypatch.setattr(FolderLock, "_owner", lambda self, path=None: next(reads, None) or real_owner(self, path))
+    with pytest.raises(UserError, match=f"busy {os.getpid()}"):
+        FolderLock(tmp_path, "busy {pid}").__enter__()
+    assert lock.read_text() == f"{os.getpid()} {host}" and sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
 @pytest.mark.slow
 def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path):
     """A real refusal from the kernel: a file size limit (ulimit -f) below a snapshot's size makes torch.save
@@ -693,3 +729,32 @@ def test_a_figure_into_a_read_only_folder_is_one_line_and_nothing(tmp_path, read
         atomic_savefig(fig, read_only_folder / "paths.png")
     plt.close(fig)
     assert e.value.filename == str(read_only_folder / "paths.png") and not any(read_only_folder.iterdir())
+
+
+@pytest.mark.slow
+def test_path_to_weights_starts_from_a_runs_networks_and_bad_files_are_one_line(tiny_data, tmp_path, monkeypatch):
+    """path_to_weights: a run's latest.pt gives the new run its networks (not its optimisers); a missing or
+    damaged file, or weights of other network sizes, is one line naming the file."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+
+    def setup(name, **top):
+        overrides = {"algo_params": {"num_iterations": 1}, "util_params": {"exp_name": name}} | top
+        overrides["util_params"]["base_log_dir"] = str(tmp_path / "out")
+        return prepare(load_config(TINY_CONFIG, overrides), 0, torch.device("cpu"))
+
+    MetaTrainer(setup("first"), show_progress=False).run()
+    weights = tmp_path / "out" / "point-robot" / "first" / "seed0" / "latest.pt"
+    saved = torch.load(weights, weights_only=True)["trainer"]["modules"]
+    started = MetaTrainer(setup("second", path_to_weights=str(weights)), show_progress=False)
+    for name, module in started.trainer.modules().items():
+        for key, value in module.state_dict().items():
+            torch.testing.assert_close(value, saved[name][key], rtol=0, atol=0)
+    (tmp_path / "garbage.pt").write_text("garbage")
+    net = load_config(TINY_CONFIG).net_size
+    for path, top, match in [
+        (tmp_path / "none.pt", {}, r"none.pt' cannot be read \(FileNotFoundError\): expected a run's latest.pt"),
+        (tmp_path / "garbage.pt", {}, r"garbage.pt' cannot be read \(UnpicklingError\)"),
+        (weights, {"net_size": net * 2}, r"latest.pt' does not fit this run's networks \(.*size mismatch"),
+    ]:
+        with pytest.raises(UserError, match=match):
+            MetaTrainer(setup("third", path_to_weights=str(path), **top), show_progress=False)
