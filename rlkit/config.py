@@ -606,9 +606,14 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
                 f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json"
             )
         try:
-            _merge(data, json.loads(path.read_text()))
-        except json.JSONDecodeError as e:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+        if not isinstance(doc, dict):
+            raise UserError(
+                f"config file {str(path)!r} holds a JSON {type(doc).__name__}: expected an object of config keys"
+            )
+        _merge(data, doc)
         data["util_params"]["config_file"] = str(path)
     given = copy.deepcopy(data)
     for tree in overrides:

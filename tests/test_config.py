@@ -59,6 +59,21 @@ def test_missing_config_file():
         load_config("nope.json")
 
 
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"[]", r"c.json' holds a JSON list: expected an object of config keys"),
+        (b'"x"', r"c.json' holds a JSON str: expected an object of config keys"),
+        (b'{"env_name": "point\xff"}', r"c.json' is not valid JSON: .*codec"),
+        (b'{"env_name": ', r"c.json' is not valid JSON: Expecting value"),
+    ],
+)
+def test_a_config_file_that_is_not_a_json_object_is_one_line(tmp_path, content, match):
+    (tmp_path / "c.json").write_bytes(content)
+    with pytest.raises(UserError, match=match):
+        load_config(tmp_path / "c.json")
+
+
 def test_override_needs_value():
     with pytest.raises(UserError, match="has no value"):
         parse_override_args(["--seed"])
