@@ -22,7 +22,8 @@ worker dies is retried (`--max-retries`) from the task's last checkpoint. Needs 
 more stochastic episodes per (task, checkpoint) into `goal_idx{i}/step{c}_extra.npz` (default: all
 checkpoints that task.json lists, as many episodes as the data's own checkpoints hold), the same for
 the same `--seed`. An existing file written with the same settings is kept (so a killed regeneration
-resumes); one of other settings is replaced only with `--overwrite`.
+resumes); one of other settings is replaced only with `--overwrite`. SAC overrides but `device=` are refused
+with it: the networks roll out with the settings they were trained with.
 """
 
 from __future__ import annotations
@@ -115,7 +116,14 @@ def main(
     config = config_opt or (positional[0] if positional else None)
     if config is None:
         raise UserError("no config: expected --config configs/ENV.json")
-    if seed is not None and not regenerate:
+    if regenerate:  # the saved networks roll out as they were trained: a SAC override would change nothing
+        unused = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "device"]
+        if unused:
+            raise UserError(
+                f"{unused[0]!r} with --regenerate: expected no SAC overrides but device= (the saved networks roll "
+                "out with the settings they were trained with; --seed S sets the episodes' seed)"
+            )
+    elif seed is not None:
         overrides = with_seed(overrides, seed)
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)

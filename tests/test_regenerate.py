@@ -106,6 +106,17 @@ def test_regenerate_writes_more_episodes_deterministically(data, tmp_path):
     assert run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).returncode == 0
 
 
+@pytest.mark.parametrize("override", ["seed=5", "agent.params.batch_size=64"])
+def test_regenerate_refuses_sac_overrides_it_would_ignore(override):
+    """`seed=5` with --regenerate rolled out seed 0's episodes: the SAC overrides train, --seed S seeds these."""
+    from click.testing import CliRunner
+
+    from policy_train import main
+
+    with pytest.raises(UserError, match=rf"'{override}' with --regenerate: expected no SAC overrides but device="):
+        CliRunner().invoke(main, ["--config", str(TINY_CONFIG), "--regenerate", override], catch_exceptions=False)
+
+
 @pytest.mark.slow
 def test_regenerate_bad_input_writes_nothing(data, tmp_path):
     proc = regen(tmp_path, "--checkpoints", "200,300", check=False)
