@@ -47,7 +47,8 @@ default_config = dict(
         policy_pre_activation_weight=0.0,
         replay_buffer_size=200000,  # >= 1; per-task capacity; loading more transitions is an error
         reward_scale=100.0,  # > 0; multiplies r in the Q target
-        sparse_rewards=False,  # train on sparsified rewards (sparse-point-robot)
+        # sparsified rewards in the context and the meta-test scores (the RL batch keeps the dense reward)
+        sparse_rewards=False,
         # OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, product of
         # Gaussians, sampled z, KL to N(0, I)); false = PEARL's deterministic one (z = mean of L identity outputs, no
         # KL). Another algo_type: null or false (z is deterministic)

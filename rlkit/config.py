@@ -159,7 +159,9 @@ class AlgoParams:
     )
     replay_buffer_size: int = key(200000, "per-task capacity; loading more transitions is an error", ">= 1")
     reward_scale: float = key(100.0, "multiplies r in the Q target", "> 0")
-    sparse_rewards: bool = key(False, "train on sparsified rewards (sparse-point-robot)")
+    sparse_rewards: bool = key(
+        False, "sparsified rewards in the context and the meta-test scores (the RL batch keeps the dense reward)"
+    )
     use_information_bottleneck: bool | None = key(
         None,
         "OFFPEARL only: null or true = PEARL's probabilistic encoder (identity 2L output, softplus variance, "
