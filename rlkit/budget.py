@@ -135,7 +135,8 @@ def synthetic_parts(
 
 def synthetic_vae_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
     """One step of BOREL's belief-VAE stage at `cfg`'s sizes, on the synthetic data of `synthetic_parts` (20-step
-    episodes): `borel_vae_tasks` tasks x `borel_vae_sequences` ordered sequences, as `MetaTrainer.vae_stage` draws."""
+    episodes) of `n_tasks` training tasks: min(`n_tasks`, `borel_vae_tasks`) tasks x `borel_vae_sequences` ordered
+    sequences, as `MetaTrainer.vae_stage` draws."""
     from rlkit.data.sequences import SequenceIndex
 
     buf, trainer, _ = _synthetic_buffer(cfg, n_tasks, transitions, seed)
@@ -176,7 +177,7 @@ def training_budget(cfg: Config) -> Budget:
     total = a.num_iterations * a.num_train_steps_per_itr
     step = count_flops(learner_step(cfg))
     if cfg.algo_type == "BOREL":
-        vae = synthetic_vae_step(cfg, n_tasks=a.borel_vae_tasks, transitions=2000)
+        vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=2000)  # draws min(that, vae_tasks)
         return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
     if cfg.algo_type == "CORRO":
         cvae, pretrain = _corro_stage_steps(cfg)

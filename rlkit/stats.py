@@ -29,14 +29,21 @@ def iqm_interval(scores: np.ndarray, reps: int = 5000, seed: int = 0) -> tuple[f
     if len(scores) < 2:
         v = float(scores.mean())
         return v, math.nan, math.nan
-    with warnings.catch_warnings():  # arch deprecates the RandomState that rliable hands it
-        warnings.simplefilter("ignore", FutureWarning)
-        point, ci = rly.get_interval_estimates(
-            {"m": scores},
-            lambda x: np.array([metrics.aggregate_iqm(x)]),
-            reps=reps,
-            random_state=np.random.RandomState(seed),
-        )
+    # rliable's StratifiedBootstrap draws its resamples from numpy's global generator, whatever random_state it is
+    # given: that generator is seeded here, and put back after, so that the interval depends on `seed` alone
+    outside = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():  # arch deprecates the RandomState that rliable hands it
+            warnings.simplefilter("ignore", FutureWarning)
+            point, ci = rly.get_interval_estimates(
+                {"m": scores},
+                lambda x: np.array([metrics.aggregate_iqm(x)]),
+                reps=reps,
+                random_state=np.random.RandomState(seed),
+            )
+    finally:
+        np.random.set_state(outside)
     return float(point["m"][0]), float(ci["m"][0][0]), float(ci["m"][1][0])
 
 
