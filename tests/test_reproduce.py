@@ -471,3 +471,47 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
     assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
     # nothing to train, or runs on a GPU: the budgets and the probe, no CPU timing
     assert len(budget_lines(specs, [], 2, "cpu")) == 4 and "timed" not in budget_lines(specs, specs, 1, "cuda")[3]
+
+
+def _cells(spec: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """A final table of Np and online cells: method -> (IQM, lo, hi) of both protocols (score = IQM)."""
+    return pd.DataFrame(
+        [
+            {"method": m, "protocol": p, "score": iqm, "iqm": iqm, "iqm_lo": lo, "iqm_hi": hi}
+            for m, (iqm, lo, hi) in spec.items()
+            for p in ("np", "online")
+        ]
+    )
+
+
+def test_fig3_paragraph_says_on_which_side_each_interval_lies():
+    """CSRO's interval above one baseline's, below another's, overlapping a third's: each said as it is; an
+    interval entirely below is not "overlaps", and one seed (no interval) is not compared."""
+    from rlkit.reproduce.prose import curves_paragraph
+
+    nan = float("nan")
+    text = curves_paragraph(
+        _cells(
+            {"CSRO": (0.5, 0.45, 0.55), "FOCAL": (0.2, 0.1, 0.3), "BOREL": (0.9, 0.8, 0.95), "CORRO": (0.5, 0.4, 0.6)}
+        )
+    )
+    assert "its interval lies above that of FOCAL, lies below that of BOREL, overlaps that of CORRO." in text
+    below = curves_paragraph(_cells({"CSRO": (0.19, 0.18, 0.2), "FOCAL": (0.89, 0.88, 0.9)}))
+    assert "lies below that of FOCAL" in below and "overlaps" not in below
+    both = curves_paragraph(_cells({"CSRO": (0.5, 0.4, 0.6), "FOCAL": (0.45, 0.35, 0.55)}))
+    assert "its interval overlaps every baseline's, so the ranking is not established" in both
+    one_seed = curves_paragraph(_cells({"CSRO": (0.5, nan, nan), "FOCAL": (0.2, nan, nan)}))
+    assert "no interval to compare with FOCAL" in one_seed and "overlaps" not in one_seed
+
+
+def test_fig4_paragraph_calls_intervals_apart_when_both_lies_below():
+    from rlkit.reproduce.prose import ablation_paragraph
+
+    def cell(iqm, lo, hi):
+        return pd.Series({"score": iqm, "iqm": iqm, "iqm_lo": lo, "iqm_hi": hi})
+
+    cells = {"neither": cell(0.1, 0.05, 0.15), "CLUB only": cell(0.89, 0.88, 0.9), "Np only": cell(0.79, 0.78, 0.8)}
+    apart = ablation_paragraph({**cells, "both": cell(0.19, 0.18, 0.2)})
+    assert "This is not the paper's ordering" in apart and "overlaps" not in apart
+    close = ablation_paragraph({**cells, "both": cell(0.85, 0.82, 0.95)})
+    assert "the IQM interval of 'both' overlaps that of a single-component cell" in close

@@ -159,13 +159,20 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     csro = np_cells["CSRO"]
     others = [m for m in methods if m != "CSRO"]
     best = all(csro.score > np_cells[m].score for m in others)
-    separated = [m for m in others if not math.isnan(csro.iqm_lo) and csro.iqm_lo > np_cells[m].iqm_hi]
     text += "CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score"
-    text += (
-        f"; its interval lies above that of {', '.join(separated)}"
-        if separated
-        else "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds"
-    )
+    side = {m: _side(csro, np_cells[m]) for m in others}
+    if all(v == "overlaps" for v in side.values()):
+        text += "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds"
+    else:
+        parts = [
+            f"{word} that of {', '.join(ms)}"
+            for word in ("lies above", "lies below", "overlaps")
+            if (ms := [m for m, v in side.items() if v == word])
+        ]
+        unknown = [m for m, v in side.items() if v is None]
+        text += f"; its interval {', '.join(parts)}" if parts else ""
+        if unknown:
+            text += f"; with fewer than two seeds there is no interval to compare with {', '.join(unknown)}"
     own = {m: _cell(table, m, "online").score for m in others}
     text += (
         ". Against the baselines' own online protocol (prior context), CSRO's Np score "
@@ -174,12 +181,22 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     return text
 
 
+def _side(a: pd.Series, b: pd.Series) -> str | None:
+    """Where cell `a`'s IQM interval lies against cell `b`'s: "lies above", "lies below", "overlaps", or None where
+    either has no interval (one seed)."""
+    if math.isnan(a.iqm_lo) or math.isnan(b.iqm_lo):
+        return None
+    if a.iqm_lo > b.iqm_hi:
+        return "lies above"
+    return "lies below" if a.iqm_hi < b.iqm_lo else "overlaps"
+
+
 def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
     s = {k.split(" (")[0]: v.score for k, v in cells.items()}
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
-    ci = {k.split(" (")[0]: (v.iqm_lo, v.iqm_hi) for k, v in cells.items()}
-    overlap = not math.isnan(ci["both"][0]) and any(ci["both"][0] <= ci[k][1] for k in ("CLUB only", "Np only"))
+    cell = {k.split(" (")[0]: v for k, v in cells.items()}
+    overlap = any(_side(cell["both"], cell[k]) == "overlaps" for k in ("CLUB only", "Np only"))
     text = f"Mean normalised scores order the four cells as {order}. "
     text += (
         "This is the paper's ordering (neither < each half < both)"
