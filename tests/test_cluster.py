@@ -127,6 +127,11 @@ def test_cluster_options_are_checked(monkeypatch):
         ({"gpus_per_task": -1}, ">= 0"),
         ({"address": "head:99999"}, "port is not in 1..65535"),
         ({"address": "head:0"}, "1..65535"),
+        ({"address": "ray://head"}, "expected nothing"),  # was int('//head'): a ValueError traceback
+        ({"address": "ray://head:abc"}, "expected nothing"),
+        ({"address": "ray://"}, "expected nothing"),
+        ({"address": ":6379"}, "expected nothing"),
+        ({"address": "ray://head:70000"}, "port is not in 1..65535"),
         ({"cpus_per_task": 0}, "positive"),
         ({"max_retries": -1}, ">= 0"),
     ]:

@@ -54,12 +54,13 @@ class ClusterOptions:
 
     def __post_init__(self):
         a = self.address
-        if not (a in ("local", "auto") or a.startswith("ray://") or (":" in a and a.rsplit(":", 1)[1].isdigit())):
+        host, _, port = a.removeprefix("ray://").rpartition(":")
+        if a not in ("local", "auto") and not (host and port.isdigit()):
             raise UserError(
-                f"--ray {a!r}: expected nothing (a local Ray instance), 'auto' or HOST:PORT "
+                f"--ray {a!r}: expected nothing (a local Ray instance), 'auto', HOST:PORT or ray://HOST:PORT "
                 "(write --ray last, or give its address, when other arguments follow)"
             )
-        if a not in ("local", "auto") and not 0 < int(a.rsplit(":", 1)[1] or 0) < 65536:
+        if a not in ("local", "auto") and not 0 < int(port) < 65536:
             raise UserError(f"--ray {a}: the port is not in 1..65535: expected HOST:PORT of a running Ray cluster")
         for name in ("cpus_per_task", "gpus_per_task"):
             value = getattr(self, name)
