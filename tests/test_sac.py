@@ -255,7 +255,7 @@ def test_a_kill_while_a_group_is_marked_complete_resumes_to_the_same_files(tmp_p
     """`finish` marks the group's tasks complete one by one, then drops its saved state: a kill between two of
     those writes (or before the drop) leaves complete tasks beside the state of their whole group, which a rerun
     resumes and finishes, to the files of an uninterrupted run."""
-    from rlkit.behaviour.generate import RESUME_DIR, TaskGroup, generate
+    from rlkit.behaviour.generate import RESUME_DIR, TaskGroup, generate, group_settings, pending_tasks
 
     behaviour = load_sac_config("tiny_point", [])
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
@@ -277,6 +277,10 @@ def test_a_kill_while_a_group_is_marked_complete_resumes_to_the_same_files(tmp_p
     monkeypatch.setattr(TaskGroup, "_write_meta", write_meta)
     assert read_task_meta(task_dir(tmp_path / "killed", 0))["complete"]
     assert (tmp_path / "killed" / RESUME_DIR).is_dir()
+    settings = group_settings("point-robot", env_params, behaviour.schedule, behaviour.sac, True)
+    assert pending_tasks(tmp_path / "killed", [0, 1, 2], settings) == [0, 1, 2]
+    # Ray's segments never read the saved state: for them task 0 is complete (else every rerun retrained it)
+    assert pending_tasks(tmp_path / "killed", [0, 1, 2], settings, resumes=False) == [1, 2]
     run(tmp_path / "killed")
     assert not (tmp_path / "killed" / RESUME_DIR).exists()
     _same_data(tmp_path / "plain", tmp_path / "killed")

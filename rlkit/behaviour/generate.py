@@ -605,12 +605,14 @@ def _to_cpu(tree):
     return tree
 
 
-def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> list[int]:
-    """Tasks without a complete dataset, and complete ones whose group's saved state is still there (a run
-    cut short while `finish` marked its tasks complete: resuming that group finishes them all again). A
-    complete task written with other `settings` (`group_settings`) is an error: kept beside new tasks, it
-    would make one dataset of two kinds of behaviour data."""
-    held = set().union(*(_tasks_of(p.stem) for p in (Path(data_dir) / RESUME_DIR).glob("tasks*.pt")))
+def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], resumes: bool = True) -> list[int]:
+    """Tasks without a complete dataset and, for a run that `resumes` saved group states, complete ones whose
+    group's saved state is still there (a run cut short while `finish` marked its tasks complete: resuming that
+    group finishes them all again; a run that never reads those states, Ray's, counts them complete). A complete
+    task written with other `settings` (`group_settings`) is an error: kept beside new tasks, it would make one
+    dataset of two kinds of behaviour data."""
+    saved = (Path(data_dir) / RESUME_DIR).glob("tasks*.pt") if resumes else ()
+    held = set().union(*(_tasks_of(p.stem) for p in saved))
     todo = []
     for t in tasks:
         meta = read_task_meta(task_dir(data_dir, t))

@@ -83,7 +83,8 @@ def generate_on_ray(
     segments; print a line per checkpoint and per finished task, then the summary table."""
     sched, sac = behaviour.schedule, behaviour.sac
     with lock_tasks(data_dir, tasks):  # the driver writes the files: it holds the tasks
-        todo = pending_tasks(data_dir, tasks, group_settings(env_name, env_params, sched, sac, behaviour.save_networks))
+        settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
+        todo = pending_tasks(data_dir, tasks, settings, resumes=False)  # segments carry their states, not files
         ray, started = connect(opts)
         try:
             resources = task_resources(ray, opts)
