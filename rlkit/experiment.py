@@ -400,7 +400,8 @@ class MetaTrainer:
             logger.info(
                 f"{DATA_PRINT_FILE} is missing (a run written before it was kept): recording the data it resumes on"
             )
-        doc = dict(self.setup.data_print, data_dir=str(self.setup.data_dir))
+        # the config's data_dir: where the data is, not a cluster worker's copy of it (`prepare`'s data_dir)
+        doc = dict(self.setup.data_print, data_dir=str(self.cfg.algo_params.data_dir))
         atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
     def iteration(self, logger: RunLogger) -> dict[str, float]:

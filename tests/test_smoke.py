@@ -446,6 +446,20 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_run_on_a_copy_of_the_data_records_where_the_data_is(tiny_data, tmp_path, monkeypatch):
+    """A cluster worker reads its node's copy of the data (`prepare`'s data_dir): dataset.json names the config's
+    data_dir, where the data is, not that copy, with the same digest as a run on the data itself."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    shutil.copytree(tiny_data, tmp_path / "copy")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 1}, "util_params": {"exp_name": "r"}})
+    copied = prepare(cfg, 0, torch.device("cpu"), data_dir=tmp_path / "copy", out_dir=tmp_path / "run")
+    MetaTrainer(copied, show_progress=False).run()
+    record = json.loads((tmp_path / "run" / "dataset.json").read_text())
+    assert record["data_dir"] == cfg.algo_params.data_dir
+    assert record["digest"] == prepare(cfg, 0, torch.device("cpu"), out_dir=tmp_path / "other").data_print["digest"]
+
+
+@pytest.mark.slow
 def test_gpu_minus_one_is_the_cpu(tiny_data, tmp_path, monkeypatch):
     """The reference's users write --gpu -1 for the CPU."""
     from click.testing import CliRunner
