@@ -726,10 +726,13 @@ def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value
 def resolve_key(data: dict[str, Any], key: str) -> str:
     """The dotted path of `key` in the nested default dict (`num_iterations` -> `algo_params.num_iterations`).
     A leaf name found in more than one place (`randomize_tasks`: top level and `env_params`) is an
-    error listing the dotted names to choose from."""
+    error listing the dotted names to choose from; a top-level key of such a name is set in the config file, since
+    its own name is the ambiguous one."""
     if "." in key:
         return key
-    hits = ([key] if key in data else []) + [f"{k}.{key}" for k, v in data.items() if isinstance(v, dict) and key in v]
+    nested = [f"{k}.{key}" for k, v in data.items() if isinstance(v, dict) and key in v]
+    hits = ([key] if key in data else []) + nested
     if len(hits) > 1:
-        raise UserError(f"override --{key} is ambiguous: expected one of {['--' + h for h in hits]}")
+        top = f", or the top-level {key} in the config file (--{key} names both)" if key in data else ""
+        raise UserError(f"override --{key} is ambiguous: expected one of {['--' + h for h in nested]}{top}")
     return hits[0] if hits else key

@@ -279,8 +279,8 @@ def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
 def test_ambiguous_leaf_name_is_refused():
     with pytest.raises(
         UserError,
-        match=r"--randomize_tasks is ambiguous: expected one of \['--randomize_tasks', "
-        r"'--env_params.randomize_tasks'\]",
+        match=r"--randomize_tasks is ambiguous: expected one of \['--env_params.randomize_tasks'\], or the "
+        r"top-level randomize_tasks in the config file \(--randomize_tasks names both\)$",
     ):
         parse_override_args(["--randomize_tasks", "true"])
     assert parse_override_args(["--env_params.randomize_tasks", "true"]) == {"env_params": {"randomize_tasks": True}}
