@@ -17,10 +17,9 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta
+from rlkit.data.npz import read_npz
 
 NORMALIZER_FILE = "normalizer.npz"
 
@@ -45,7 +44,8 @@ def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int], read
             return None
         _add_npz(h, path)
         extra = checkpoint_path(tdir, step, extra=True)
-        if extra.is_file() and _episodes(path, reads[0]) < reads[1]:
+        lengths = f"{reads[0]}_traj_lengths"  # one per episode of that kind in the step file
+        if extra.is_file() and len(read_npz(path, [lengths]).get(lengths, ())) < reads[1]:
             _add_npz(h, extra)
     return h.hexdigest()
 
@@ -72,15 +72,6 @@ def differing_tasks(a: dict, b: dict) -> list[int]:
     """Tasks whose fingerprints differ between two `dataset_fingerprint`s (one lacks it counts as differing)."""
     keys = set(a.get("tasks", {})) | set(b.get("tasks", {}))
     return sorted(int(k) for k in keys if a.get("tasks", {}).get(k) != b.get("tasks", {}).get(k))
-
-
-def _episodes(path: Path, kind: str) -> int:
-    """How many `kind` episodes a checkpoint file holds (its `traj_lengths` member alone is read; 0 if none)."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return len(z[f"{kind}_traj_lengths"]) if f"{kind}_traj_lengths" in z.files else 0
-    except (OSError, ValueError, zipfile.BadZipFile):  # unreadable: loading it gives the error that names it
-        return 0
 
 
 def _add_npz(h, path: Path) -> None:
