@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from rlkit.errors import UserError
+from rlkit.fileio import read_json_object
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP", "BOREL")
@@ -607,14 +608,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
             raise UserError(
                 f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json"
             )
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise UserError(f"config file {str(path)!r} is not valid JSON: {e}") from None
-        if not isinstance(doc, dict):
-            raise UserError(
-                f"config file {str(path)!r} holds a JSON {type(doc).__name__}: expected an object of config keys"
-            )
+        doc = read_json_object(path, "config keys, as in configs/point-robot.json", label=f"config file {str(path)!r}")
         _merge(data, doc)
         data["util_params"]["config_file"] = str(path)
     given = copy.deepcopy(data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import json
 import os
 import socket
 import tempfile
@@ -71,6 +72,22 @@ def atomic_savefig(fig, path: str | Path, **kwargs) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def read_json_object(path: str | Path, expected: str, *, label: str | None = None) -> dict:
+    """The JSON object `path` holds. A file that cannot be read, is not UTF-8 JSON or holds another JSON
+    value is a one-line UserError naming it (as `label`, by default its quoted path) and what was `expected`."""
+    path = Path(path)
+    name = repr(str(path)) if label is None else label
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UserError(f"{name} cannot be read ({e.strerror or e}): expected {expected}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{name} is not valid JSON ({e}): expected {expected}") from None
+    if not isinstance(doc, dict):
+        raise UserError(f"{name} holds a JSON {type(doc).__name__}: expected an object, {expected}")
+    return doc
 
 
 def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:

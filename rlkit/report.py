@@ -31,9 +31,10 @@ import pandas as pd
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
 from rlkit.errors import UserError
+from rlkit.fileio import read_json_object
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
 from rlkit.logging import collapse_warning
-from rlkit.run_folder import DATA_PRINT_FILE, config_differences
+from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print
 from rlkit.tasks import (
     make_env,
     oracle_return,
@@ -81,7 +82,7 @@ def read_variant(run: Path) -> dict:
             f"{str(run)!r} has a progress.csv but no variant.json: expected a run folder written by "
             "launch_experiment.py"
         )
-    return json.loads(path.read_text())
+    return read_json_object(path, "the config a run of launch_experiment.py writes")
 
 
 def trained_on(run: Path, cfg_data_dir: str) -> str:
@@ -90,12 +91,7 @@ def trained_on(run: Path, cfg_data_dir: str) -> str:
     path = run / DATA_PRINT_FILE
     if not path.is_file():
         return f"path {Path(cfg_data_dir).resolve()}"
-    try:
-        return f"digest {json.loads(path.read_text())['digest']}"
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise UserError(
-            f"{str(path)!r} holds no data digest: expected the fingerprint a run writes (a JSON object with 'digest')"
-        ) from None
+    return f"digest {read_data_print(path)['digest']}"
 
 
 def group_runs(runs: list[Path]) -> list[list[Path]]:

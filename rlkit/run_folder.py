@@ -15,7 +15,7 @@ import torch
 from rlkit.config import REFERENCE_ONLY, Config, default_dict
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock
+from rlkit.fileio import FolderLock, read_json_object
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
@@ -80,6 +80,16 @@ def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
     return run_data_print(cfg) if (out_dir / DATA_PRINT_FILE).is_file() else None
 
 
+def read_data_print(path: Path, hint: str = "") -> dict:
+    """A run folder's recorded fingerprint (`DATA_PRINT_FILE`): a JSON object with a string 'digest'; else a
+    UserError naming the file and ending in `hint`."""
+    expected = "the data fingerprint a run writes, with a 'digest'" + (f"; {hint}" if hint else "")
+    doc = read_json_object(path, expected)
+    if not isinstance(doc.get("digest"), str):
+        raise UserError(f"{str(path)!r} holds no data digest: expected {expected}")
+    return doc
+
+
 def check_seeding(state: dict, path: Path) -> None:
     """A UserError unless the saved run `state` (read from `path`) derived its random streams as this code does
     (`rlkit.seeding.SEEDING_VERSION`; states without the record predate it, version 1): resuming one would go
@@ -104,10 +114,7 @@ def iterations_done(
     path, latest = out_dir / "variant.json", out_dir / "latest.pt"
     if not path.is_file() or not latest.is_file():
         return 0
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{str(path)!r} is not valid JSON ({e}): expected the config the run wrote; {hint}") from None
+    recorded = read_json_object(path, f"the config the run wrote; {hint}")
     diff = config_differences(recorded, variant)
     if diff:
         raise UserError(
@@ -116,12 +123,7 @@ def iterations_done(
         )
     recorded = out_dir / DATA_PRINT_FILE
     if data_print is not None and recorded.is_file():
-        try:
-            old = json.loads(recorded.read_text())
-        except json.JSONDecodeError as e:
-            raise UserError(
-                f"{str(recorded)!r} is not valid JSON ({e}): expected the data fingerprint the run wrote; {hint}"
-            ) from None
+        old = read_data_print(recorded, hint)
         if old.get("digest") != data_print["digest"]:
             tasks = differing_tasks(old, data_print)
             raise UserError(

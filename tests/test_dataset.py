@@ -430,9 +430,9 @@ def test_import_legacy_refuses_data_of_another_env(tmp_path):
 @pytest.mark.parametrize(
     "content,match",
     [
-        (b"[1]", r"task.json' holds a JSON list: expected an object \(the task record\)"),
-        (b"\xff\xfe{", r"task.json' is not valid JSON \(.*codec.*\): expected the task record stage 1 writes"),
-        (b"{", r"task.json' is not valid JSON \(.*\): expected the task record stage 1 writes"),
+        (b"[1]", r"task.json' holds a JSON list: expected an object, the task record stage 1 writes$"),
+        (b"\xff\xfe{", r"task.json' is not valid JSON \(.*codec.*\): expected the task record stage 1 writes$"),
+        (b"{", r"task.json' is not valid JSON \(.*\): expected the task record stage 1 writes$"),
     ],
 )
 def test_a_damaged_task_json_is_one_line_for_loading_and_check(tmp_path, content, match):
@@ -459,3 +459,21 @@ def test_extras_a_run_does_not_read_leave_its_fingerprint_alone(tmp_path):
     assert after[3] == before[3] and after[5] != before[5]
     assert load_task_data(tmp_path, 0, [200], "sample", 3, "point-robot", 2, 2).n_traj == 3
     assert load_task_data(tmp_path, 0, [200], "sample", 5, "point-robot", 2, 2).n_traj == 5
+
+
+def test_task_parameters_count_in_the_fingerprint_and_a_damaged_file_is_one_line(tmp_path):
+    """A parameter family's task file is part of what a run reads: other parameters are other data, and a file
+    that is not a JSON object stops the comparison with one line naming it."""
+    from rlkit.data.dataset import TASK_PARAMS_FILE
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path, 0)
+    params = task_dir(tmp_path, 0) / TASK_PARAMS_FILE
+    prints = []
+    for mass in (1.0, 2.0):
+        params.write_text(f'{{"params": {{"body_mass": [{mass}]}}}}')
+        prints.append(dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))["digest"])
+    assert prints[0] != prints[1]
+    params.write_bytes(b'{"params": ')
+    with pytest.raises(UserError, match=r"task_params.json' is not valid JSON \(.*\): expected the task parameters"):
+        dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))

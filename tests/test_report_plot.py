@@ -118,6 +118,21 @@ def test_runs_on_other_data_are_other_experiments(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    "name,content,match",
+    [
+        ("variant.json", b"{", r"variant.json' is not valid JSON \(.*\): expected the config a run of launch_"),
+        ("variant.json", b"[]", r"variant.json' holds a JSON list: expected an object, the config a run of launch_"),
+        ("dataset.json", b"\xff", r"dataset.json' is not valid JSON \(.*codec.*\): expected the data fingerprint"),
+        ("dataset.json", b'{"digest": 1}', r"dataset.json' holds no data digest: expected the data fingerprint"),
+    ],
+)
+def test_a_damaged_run_record_is_one_line_naming_it(runs, name, content, match):
+    (runs / "point-robot" / "exp" / "seed1" / name).write_bytes(content)
+    with pytest.raises(UserError, match=match):
+        group_runs(find_runs(runs))
+
+
 def test_last_beyond_a_runs_rows_is_an_error(runs):
     """Every run averages the same number of iterations: a run with fewer rows than --last is refused, by name."""
     with pytest.raises(UserError, match=r"seed1' has 2 progress rows: expected at least --last 3, so that"):

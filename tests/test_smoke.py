@@ -4,6 +4,7 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -426,15 +427,21 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
         check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
     overrides["algo_params"]["data_dir"] = str(tmp_path / "a")
     assert check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None)) == "finished"
-    (run / "dataset.json").write_text("{not json")
-    with pytest.raises(
-        UserError, match=r"dataset.json' is not valid JSON .*: expected the data fingerprint the run wrote"
-    ):
-        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
+    record = (run / "dataset.json").read_bytes()
+    for damaged, problem in [
+        (b"{not json", "is not valid JSON .*"),
+        (b"[1]", "holds a JSON list: expected an object, "),
+        (b'{"tasks": {}}', "holds no data digest: expected "),
+    ]:
+        (run / "dataset.json").write_bytes(damaged)
+        with pytest.raises(UserError, match=f"dataset.json' {problem}the data fingerprint a run writes"):
+            check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
+    (run / "dataset.json").write_bytes(record)
     variant = (run / "variant.json").read_bytes()
-    (run / "variant.json").write_bytes(b"\xff{")
-    with pytest.raises(UserError, match=r"variant.json' is not valid JSON .*: expected the config the run wrote"):
-        check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
+    for damaged, problem in [(b"\xff{", "is not valid JSON .*"), (b'"r"', "holds a JSON str: expected an object, ")]:
+        (run / "variant.json").write_bytes(damaged)
+        with pytest.raises(UserError, match=f"variant.json' {problem}the config the run wrote"):
+            check_existing(RunSpec("CSRO", 0, str(TINY_CONFIG), {}, overrides, run, 1, None))
     (run / "variant.json").write_bytes(variant)
     # a run killed before its first snapshot left its fingerprint: the run that replaces it records its own data
     (run / "latest.pt").unlink()
@@ -604,6 +611,30 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
         fileio.atomic_write(path, lambda f: torch.save({"x": torch.zeros(10_000)}, f))
     assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(path))
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        (None, r"cannot be read \(Is a directory\): expected the record"),
+        (b"{", r"is not valid JSON \(Expecting property name.*\): expected the record"),
+        (b"\xff", r"is not valid JSON \(.*codec.*\): expected the record"),
+        (b"[1, 2]", r"holds a JSON list: expected an object, the record"),
+        (b"null", r"holds a JSON NoneType: expected an object, the record"),
+    ],
+)
+def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, problem):
+    from rlkit.fileio import read_json_object
+
+    path = tmp_path / "r.json"
+    path.mkdir() if content is None else path.write_bytes(content)
+    with pytest.raises(UserError, match=rf"^{re.escape(repr(str(path)))} {problem}$"):
+        read_json_object(path, "the record")
+    with pytest.raises(UserError, match=rf"^the file {problem}$"):
+        read_json_object(path, "the record", label="the file")
+    if content is not None:
+        path.write_bytes(b'{"a": [1]}')
+        assert read_json_object(path, "the record") == {"a": [1]}
 
 
 def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from pathlib import Path
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_npz
+from rlkit.fileio import read_json_object
 
 NORMALIZER_FILE = "normalizer.npz"
 
@@ -37,7 +38,7 @@ def task_fingerprint(data_dir: str | Path, task: int, steps: Iterable[int], read
     h.update(_canonical({"env_name": meta.get("env_name"), "task": meta.get("task")}))
     params = tdir / TASK_PARAMS_FILE
     if params.is_file():
-        h.update(_canonical(json.loads(params.read_text())))
+        h.update(_canonical(read_json_object(params, "the task parameters stage 1 writes")))
     for step in steps:
         path = checkpoint_path(tdir, step)
         if not path.is_file():

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from rlkit.data.dataset import parse_task_dir
-from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text
+from rlkit.fileio import atomic_write_text, read_json_object
 
 VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version can change the data
 
@@ -48,13 +47,7 @@ def read_task_meta(tdir: Path) -> dict[str, Any] | None:
     path = tdir / "task.json"
     if not path.is_file():
         return None
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{str(path)!r} is not valid JSON ({e}): expected the task record stage 1 writes") from None
-    if not isinstance(meta, dict):
-        raise UserError(f"{str(path)!r} holds a JSON {type(meta).__name__}: expected an object (the task record)")
-    return meta
+    return read_json_object(path, "the task record stage 1 writes")
 
 
 def same_task(a: Any, b: Any) -> bool:
