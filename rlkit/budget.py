@@ -36,6 +36,7 @@ class Stage:
     name: str
     flops: int  # one step
     steps: int
+    before_run: bool = False  # BOREL's VAE: done before the run's first training step, not among them
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,18 @@ class Budget:
     @property
     def total_flops(self) -> int:
         return self.step_flops * self.steps + sum(s.flops * s.steps for s in self.stages)
+
+    def flops_after(self, done_steps: int) -> int:
+        """What is left of `total_flops` for a run that has done `done_steps` of its training steps: the stages
+        among them come first (CORRO's), a stage before the run (BOREL's VAE) is done once one step is."""
+        left, out = done_steps, 0
+        for st in self.stages:
+            if st.before_run:
+                out += 0 if done_steps > 0 else st.flops * st.steps
+            else:
+                out += st.flops * max(st.steps - left, 0)
+                left = max(left - st.steps, 0)
+        return out + self.step_flops * max(self.steps - left, 0)
 
     def summary(self) -> str:
         """'15,000 steps x 4.83 GFLOP = 72.4 TFLOP', with any stage's steps in the sum."""
@@ -178,7 +191,7 @@ def training_budget(cfg: Config) -> Budget:
     step = count_flops(learner_step(cfg))
     if cfg.algo_type == "BOREL":
         vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=2000)  # draws min(that, vae_tasks)
-        return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps),))
+        return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps, before_run=True),))
     if cfg.algo_type == "CORRO":
         cvae, pretrain = _corro_stage_steps(cfg)
         stages = tuple(

@@ -56,6 +56,20 @@ def test_budget_counts_borels_vae_stage():
     assert "+ 300 VAE steps x" in describe(b) and training_budget(load_config(TINY_CONFIG)).stages == ()
 
 
+def test_what_is_left_of_a_budget_after_some_steps():
+    """Stages among the run's steps (CORRO's) are its first steps; a stage before the run (BOREL's VAE) is done once
+    the run has a step; nothing is negative past the end."""
+    from rlkit.budget import Stage
+
+    corro = Budget(10, 100, (Stage("CVAE", 3, 20), Stage("E1 pretraining", 5, 30)))  # 100 + 50 steps in all
+    assert corro.flops_after(0) == corro.total_flops == 10 * 100 + 3 * 20 + 5 * 30
+    assert corro.flops_after(25) == 10 * 100 + 5 * 25  # the CVAE's 20 and 5 of pretraining done
+    assert corro.flops_after(60) == 10 * 90
+    assert corro.flops_after(150) == corro.flops_after(400) == 0
+    borel = Budget(10, 100, (Stage("VAE", 7, 50, before_run=True),))
+    assert borel.flops_after(0) == 10 * 100 + 7 * 50 and borel.flops_after(40) == 10 * 60
+
+
 def test_synthetic_episodes_have_the_envs_length_and_borel_elbo_terms_cut_the_vae_step():
     """The budget's synthetic data holds episodes of the env's length (BOREL's sequences are whole episodes, so its
     VAE step's cost depends on it), a shorter last one for the remainder; decoding from M of a sequence's beliefs

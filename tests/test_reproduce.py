@@ -469,6 +469,11 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
     estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h of training steps at 2 job", lines[3])
     assert "this machine's dense fp32 matmul: " in lines[3] and "a CSRO step timed here: 1000000 ms" in lines[3]
     assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
+    # the first CSRO run has done 1 of its 2 iterations: half its steps are left
+    lines = budget_lines(specs, specs[:3], 2, "cpu", done=[1, 0, 0])
+    left = (csro.total_flops / 2 + csro.total_flops + focal.total_flops) / (csro.step_flops / 1000.0) / 2 / 3600
+    estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h", lines[3])
+    assert estimate and float(estimate[1]) == pytest.approx(left, abs=0.051)
     # nothing to train, or runs on a GPU: the budgets and the probe, no CPU timing
     assert len(budget_lines(specs, [], 2, "cpu")) == 4 and "timed" not in budget_lines(specs, specs, 1, "cuda")[3]
 

@@ -17,10 +17,11 @@ from rlkit.reproduce.plan import (
     ENVS,
     METHODS,
     budget_lines,
-    check_existing,
+    iterations_of,
     profile,
     profiles,
     run_specs,
+    run_state,
     train_one,
 )
 
@@ -89,18 +90,21 @@ def main(
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
     )
-    states = [check_existing(s) for s in specs]  # every folder checked before anything trains
+    progress = [iterations_of(s) for s in specs]  # every folder checked before anything trains
+    states = [run_state(*p) for p in progress]
     # seed-major: a reproduction stopped part-way has every method on its first seeds, not some methods on all
-    todo = sorted(
-        (s for s, state in zip(specs, states) if state != "finished"), key=lambda s: (s.seed, METHODS.index(s.method))
+    order = sorted(
+        (i for i, state in enumerate(states) if state != "finished"),
+        key=lambda i: (specs[i].seed, METHODS.index(specs[i].method)),
     )
+    todo, done = [specs[i] for i in order], [progress[i][0] for i in order]
     command = f"python -m rlkit.reproduce {env} --profile {profile_name} --seeds {seeds} --methods {methods}"
     if report_only:
         missing = [f"{s.method} seed {s.seed}" for s in todo]
         if missing:
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
     else:
-        for line in budget_lines(specs, todo, jobs, device):
+        for line in budget_lines(specs, todo, jobs, device, done):
             print(line, flush=True)
         cfg = specs[0].load_config()
         from rlkit.behaviour import generate, load_sac_config

@@ -224,6 +224,16 @@ def run_specs(
 def check_existing(spec: RunSpec) -> str:
     """'new', 'resume' or 'finished'; a folder of another config, or trained on other data than the config's
     data_dir holds now, is an error naming what differs."""
+    return run_state(*iterations_of(spec))
+
+
+def run_state(done: int, n: int) -> str:
+    """'new', 'resume' or 'finished': a run of `n` iterations whose folder holds `done`."""
+    return "new" if done == 0 else "finished" if done >= n else "resume"
+
+
+def iterations_of(spec: RunSpec) -> tuple[int, int]:
+    """(iterations its folder holds, iterations of the run), as `check_existing` checks the folder."""
     from rlkit.run_folder import iterations_done, recorded_data_print
 
     cfg = spec.load_config()
@@ -235,7 +245,7 @@ def check_existing(spec: RunSpec) -> str:
         f"this is the {spec.method} run of this profile; use another --out or remove that folder",
         recorded_data_print(spec.out_dir, cfg),
     )
-    return "new" if done == 0 else "finished" if done >= n else "resume"
+    return done, n
 
 
 def train_one(spec: RunSpec) -> str:
@@ -260,11 +270,13 @@ def train_one(spec: RunSpec) -> str:
     return f"{spec.method} seed {spec.seed}: finished -> {spec.out_dir}"
 
 
-def budget_lines(specs: list[RunSpec], todo: list[RunSpec], jobs: int, device) -> list[str]:
+def budget_lines(
+    specs: list[RunSpec], todo: list[RunSpec], jobs: int, device, done: list[int] | None = None
+) -> list[str]:
     """What the runs cost, printed before anything trains: each method's training budget in matmul FLOPs
     (`rlkit.budget`), this machine's dense matmul throughput, and on the CPU one step of the first method timed here
-    (on the runs' threads), with the training time that rate implies for the runs still to train (an estimate: their
-    meta-tests and the behaviour data come on top)."""
+    (on the runs' threads), with the training time that rate implies for what the runs to train have left (`done`:
+    the iterations each has done, default none; an estimate: their meta-tests and the behaviour data come on top)."""
     import torch
 
     from rlkit.budget import learner_step, step_seconds, training_budget
@@ -286,7 +298,12 @@ def budget_lines(specs: list[RunSpec], todo: list[RunSpec], jobs: int, device) -
     finally:
         torch.set_num_threads(threads)
     rate = budgets[first.method].step_flops / seconds  # FLOP/s of a real step here
-    wall = sum(budgets[s.method].total_flops for s in todo) / rate / min(jobs, len(todo))
+    done = done or [0] * len(todo)
+    left = [
+        budgets[s.method].flops_after(d * s.load_config().algo_params.num_train_steps_per_itr)
+        for s, d in zip(todo, done, strict=True)
+    ]
+    wall = sum(left) / rate / min(jobs, len(todo))
     wall_text = f"{wall / 60:.0f} min" if wall < 5400 else f"{wall / 3600:.1f} h"
     return [
         *lines,
