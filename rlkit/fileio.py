@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import io
 import json
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Callable
@@ -144,7 +146,7 @@ class FolderLock:
                 except FileExistsError:
                     owner = self._owner()
                 host, pid = owner
-                if pid is not None and (host != socket.gethostname() or _alive(pid)):
+                if pid is not None and (host != socket.gethostname() or process_alive(pid)):
                     where = (
                         ""
                         if host == socket.gethostname()
@@ -181,7 +183,8 @@ class FolderLock:
             self.path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this host exists."""
     if pid <= 0:
         return False
     try:
@@ -191,3 +194,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
+    """Remove `parent/{prefix}{pid}-*`, the scratch of processes of this host that no longer exist (a killed
+    process never cleans up after itself); returns what was removed. Scratch of a live process stays."""
+    removed = []
+    for path in Path(parent).glob(f"{glob.escape(prefix)}*-*"):
+        pid = path.name[len(prefix) :].partition("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -27,6 +27,61 @@ TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total
 
 
 # ---- small pieces ---------------------------------------------------------------------------------
+def _dead_pid() -> int:
+    """The id of a process of this host that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
+    from rlkit.fileio import remove_orphans
+
+    dead = _dead_pid()
+    for name in [f"csro-run-{dead}-abc", f"csro-run-{os.getpid()}-def", f"other-{dead}-x", "csro-run-old"]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "latest.pt").write_bytes(b"x")
+    (tmp_path / f"csro-run-{dead}-file").write_bytes(b"y")
+    assert sorted(p.name for p in remove_orphans(tmp_path, "csro-run-")) == [
+        f"csro-run-{dead}-abc",
+        f"csro-run-{dead}-file",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"csro-run-{os.getpid()}-def",
+        "csro-run-old",
+        f"other-{dead}-x",
+    ]
+
+
+def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_path, monkeypatch):
+    """A worker's copy of a dataset: written whole or not at all (a failed fetch leaves nothing, a killed worker's
+    half copy is removed by the next), reused while used, and copies no segment used for a day are removed."""
+    import rlkit.cluster.runs as runs
+
+    files = {"goal_idx0/task.json": b"{}", "goal_idx0/step100.npz": b"x"}
+    fetched = []
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: fetched.append(ref) or ref))
+    cache = tmp_path / "cache"
+    (cache / f".part-{_dead_pid()}-k0").mkdir(parents=True)  # a killed worker's half copy
+    (cache / "old").mkdir()
+    os.utime(cache / "old", (time.time() - runs.DATA_CACHE_IDLE_S - 60,) * 2)
+    (cache / "recent").mkdir()
+    root = runs.local_dataset("k1", [files], cache)
+    assert root == cache / "k1" and read_tree(root) == files and len(fetched) == 1
+    assert sorted(p.name for p in cache.iterdir()) == ["k1", "recent"]
+    os.utime(root, (0, 0))
+    assert runs.local_dataset("k1", [files], cache) == root and len(fetched) == 1  # reused, not fetched again
+    assert time.time() - root.stat().st_mtime < 60  # and marked used
+
+    def refused(ref):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=refused))
+    with pytest.raises(OSError, match="No space"):
+        runs.local_dataset("k2", [files], cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["k1", "recent"]
+
+
 def test_read_and_write_tree_round_trip_and_order(tmp_path):
     files = {"a/task.json": b"{}", "a/step100.npz": b"x", "b.txt": b"y"}
     write_tree(tmp_path / "t", files, last=("task.json",))

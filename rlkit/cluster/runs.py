@@ -49,7 +49,7 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_tree, write_tree
+from rlkit.fileio import read_tree, remove_orphans, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -206,19 +206,36 @@ def dataset_files(data_dir: Path) -> tuple[str, dict[str, bytes]]:
     return h.hexdigest()[:24], files
 
 
-def local_dataset(key: str, ref: list) -> Path:
-    """On a worker: this node's copy of the dataset `key`, fetched from the object store the first time
-    (`ref` is the one-element list holding its ObjectRef, so that Ray does not fetch it for every segment)."""
+DATA_CACHE_IDLE_S = 24 * 3600  # a node's copy of a dataset no segment has used for this long is removed
+
+
+def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
+    """On a worker: this node's copy of the dataset `key` under `cache` (default TMPDIR/csro-ray-data), fetched
+    from the object store the first time (`ref` is the one-element list holding its ObjectRef, so that Ray does
+    not fetch it for every segment). Each use marks the copy used; a new copy removes the copies of other
+    datasets unused for `DATA_CACHE_IDLE_S` and the half-written copies of killed workers."""
     import ray
 
-    root = Path(tempfile.gettempdir()) / "csro-ray-data" / key
+    cache = cache or Path(tempfile.gettempdir()) / "csro-ray-data"
+    root = cache / key
     if not root.is_dir():
-        tmp = root.with_name(f".{key}.{os.getpid()}.tmp")
-        write_tree(tmp, ray.get(ref[0]))
+        cache.mkdir(parents=True, exist_ok=True)
+        remove_orphans(cache, ".part-")
+        for old in cache.iterdir():
+            if old.is_dir() and not old.name.startswith(".") and time.time() - old.stat().st_mtime > DATA_CACHE_IDLE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        tmp = cache / f".part-{os.getpid()}-{key}"
         try:
+            write_tree(tmp, ray.get(ref[0]))
             os.rename(tmp, root)
-        except OSError:  # another worker on this node was first
+        except OSError:  # another worker on this node was first, or the copy failed (then it is raised below)
             shutil.rmtree(tmp, ignore_errors=True)
+            if not root.is_dir():
+                raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    os.utime(root)  # used now
     return root
 
 

@@ -114,7 +114,8 @@ class MultiTaskBuffer:
         return self.data[idx]
 
     def sample(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> RLBatch:
-        """`n` transitions per task, uniform with replacement."""
+        """`n` transitions per task, uniform with replacement. `tasks` must be among `task_ids` (not checked here:
+        a check would cost a host sync per step on a GPU; the trainer draws them from the tasks it loaded)."""
         o, a = self.obs_dim, self.action_dim
         r = self._rows(tasks, n, generator)
         return RLBatch(r[..., :o], r[..., o : o + a], r[..., -2:-1], r[..., o + a + 1 : 2 * o + a + 1], r[..., -1:])
