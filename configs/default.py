@@ -84,7 +84,7 @@ default_config = dict(
         # embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; needs use_hvar), "poe" (product of
         # Gaussians, sampled in training; needs use_hvar)
         z_strategy="mean",
-        allow_eval=True,  # run the meta-test every iteration
+        allow_eval=True,  # run the meta-test every iteration (false: its progress columns are nan)
         # draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO reference's setting (no
         # two rows share a task, so FOCAL's same-task attraction term is 0); true: FOCAL's own setting (repeated tasks,
         # the attraction term acts)

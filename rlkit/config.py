@@ -209,7 +209,7 @@ class AlgoParams:
         'embeddings -> z: "mean" (the reference), "weighted" (inverse-variance mean; '
         'needs use_hvar), "poe" (product of Gaussians, sampled in training; needs use_hvar)',
     )
-    allow_eval: bool = key(True, "run the meta-test every iteration")
+    allow_eval: bool = key(True, "run the meta-test every iteration (false: its progress columns are nan)")
     mb_replace: bool = key(
         False,
         "draw the meta-batch of tasks with replacement, for every algo_type. false: the CSRO "

@@ -7,6 +7,7 @@ anything is written; `MetaTrainer(setup).run()` trains, evaluates and logs, resu
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from rlkit.logging import (
     VAE_COLUMNS,
     RunLogger,
     collapse_warning,
+    meta_test_columns,
     progress_row,
 )
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
@@ -322,7 +324,7 @@ class MetaTrainer:
             )
             while self.counters["iteration"] < stop:
                 row = self.iteration(logger)
-                logger.record(row)
+                logger.record(row, unmeasured=() if a.allow_eval else meta_test_columns(row))
                 summary = self.summary(row)
                 logger.info(summary)
                 print(summary)
@@ -441,7 +443,7 @@ class MetaTrainer:
             result.mean_returns(),
             z_train,
             float(record.z_std),
-            result.final_z if result.final_z is not None else np.zeros_like(z_train),
+            result.final_z if result.final_z is not None else np.full_like(z_train, np.nan),
             result.final_z_std,
             {k: float(v) / a.num_train_steps_per_itr for k, v in sums.items()},
             {field: getattr(record, field) for field in STAT_COLUMNS.values()},
@@ -485,8 +487,13 @@ class MetaTrainer:
         ret = {k: row[c] for k, c in RETURN_COLUMNS.items()}
         ratio = row.get(SPREAD_COLUMNS[1], float("nan"))  # absent in rows written before the collapse guard
         warning = collapse_warning(row)
+        returns = (
+            "no meta-test (allow_eval false)"
+            if all(math.isnan(r) for r in ret.values())
+            else f"offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
+        )
         return (
-            f"itr {int(row['Epoch'])}: offline {ret['offline']:.2f}  online {ret['online']:.2f}  np {ret['np']:.2f}"
+            f"itr {int(row['Epoch'])}: {returns}"
             f"  | qf {row['QF Loss']:.3g} club {row['Club Loss']:.3g} z {row['Z Loss']:.3g} spread {ratio:.3g}"
             f" | train {row['Train Time (s)']:.1f}s eval {row['(Previous) Eval Time (s)']:.1f}s"
             + (f"  !! {warning}" if warning else "")

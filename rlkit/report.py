@@ -172,6 +172,17 @@ def data_reference(run: Path) -> Reference:
     return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR, still)
 
 
+def check_meta_tested(progress: pd.DataFrame, run: str | Path) -> None:
+    """A UserError unless every row of `run`'s progress holds its meta-test returns: a run trained with
+    `allow_eval` false has none (nan), and its rows must not be averaged as if it had."""
+    missing = progress[list(PROTOCOLS.values())].isna().any(axis=1)
+    if missing.any():
+        raise UserError(
+            f"{str(run)!r} has {int(missing.sum())} progress row(s) without meta-test returns (trained with "
+            "allow_eval false): expected runs that meta-tested every iteration"
+        )
+
+
 def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
     """Per run, the mean of its last `last` rows of each protocol; a run with fewer rows is a UserError, not
     averaged over what it has (runs averaged over different windows would not compare)."""
@@ -183,6 +194,7 @@ def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
                 f"{str(run)!r} has {len(df)} progress rows: expected at least --last {last}, so that every run "
                 "averages the same number of iterations"
             )
+        check_meta_tested(df, run)
         rows.append(
             {name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()}
             | {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])}

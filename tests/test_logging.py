@@ -36,7 +36,7 @@ def make_row(iteration: int, offline: float = -5.0, latent: int = 2) -> dict[str
     return progress_row(
         counters,
         {"train": 1.5, "eval": 0.5, "epoch": 2.0},
-        {"offline": offline, "np": -7.0},
+        {"offline": offline, "online": -6.0, "np": -7.0},
         [0.1] * latent,
         0.2,
         [0.3] * latent,
@@ -72,7 +72,7 @@ def test_row_columns_and_values():
     assert cols[-2:] == ["Z Across-Task Std", "Z Spread Ratio"]  # the collapse guard, last
     assert (row["Z Across-Task Std"], row["Z Spread Ratio"]) == (0.5, 3.0)
     assert row["Epoch"] == 2 and row["Number of train steps total"] == 30 and row["Total Train Time (s)"] == 4.5
-    assert row[RETURN_COLUMNS["offline"]] == -5 and row[RETURN_COLUMNS["online"]] == 0  # a protocol not run logs 0
+    assert row[RETURN_COLUMNS["offline"]] == -5 and row[RETURN_COLUMNS["online"]] == -6
     assert row["Club Loss"] == 1.0  # LOSS_COLUMNS' second key
     assert (
         row["Q Predictions Mean"],
@@ -103,6 +103,36 @@ def test_non_finite_row_is_refused_and_the_file_kept(tmp_path):
     with pytest.raises(FloatingPointError, match="Average_OfflineReturn_all_test_tasks"):
         log.record(make_row(2, offline=float("nan")))
     assert (tmp_path / "progress.csv").read_text() == before
+    log.close()
+
+
+def test_a_row_without_meta_test_holds_nan_there_and_only_there_nan_is_accepted(tmp_path):
+    """A row of a run with the meta-test off: its returns and eval z are nan (not 0); the logger takes nan in the
+    columns named unmeasured and nowhere else, and never an infinity."""
+    from rlkit.logging import meta_test_columns
+
+    row = progress_row(
+        {"train_steps": 10, "env_steps": 0, "rollouts": 0, "iteration": 1, "train_time": 1.0},
+        {"train": 1.0, "eval": 0.0, "epoch": 1.0},
+        {},
+        [0.1, 0.2],
+        0.2,
+        [math.nan, math.nan],
+        math.nan,
+        {k: 1.0 for k in LOSS_COLUMNS},
+        {field: torch.arange(4.0) for field in STAT_COLUMNS.values()},
+    )
+    unmeasured = meta_test_columns(row)
+    assert unmeasured == [*RETURN_COLUMNS.values(), "Z mean eval0", "Z mean eval1", "Z variance eval"]
+    assert all(math.isnan(row[k]) for k in unmeasured)
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    with pytest.raises(FloatingPointError, match="Average_OfflineReturn"):
+        log.record(row)
+    log.record(row, unmeasured=unmeasured)
+    with pytest.raises(FloatingPointError, match="QF Loss"):
+        log.record(dict(row, **{"QF Loss": math.nan}), unmeasured=unmeasured)
+    with pytest.raises(FloatingPointError, match="Z variance eval"):
+        log.record(dict(row, **{"Z variance eval": math.inf}), unmeasured=unmeasured)
     log.close()
 
 

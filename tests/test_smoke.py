@@ -18,7 +18,7 @@ import torch
 from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
-from rlkit.logging import RETURN_COLUMNS
+from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
 
@@ -126,6 +126,35 @@ def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
     assert "non-prior context (Np)" in proc.stdout and "oracle" in proc.stdout
     run_cli(["-m", "rlkit.plot", str(tmp_path), "--out", str(tmp_path / "curve.png")], cwd=work)
     assert (tmp_path / "curve.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, tmp_path, monkeypatch):
+    """With allow_eval false no meta-test runs: its columns are nan (not 0, which the report scored above the
+    oracle), the run resumes, and report refuses it in one line."""
+    from rlkit.logging import meta_test_columns
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    for iterations in (1, 2):
+        cfg = load_config(
+            TINY_CONFIG,
+            {
+                "algo_params": {"num_iterations": iterations, "allow_eval": False},
+                "util_params": {"exp_name": "noeval", "base_log_dir": str(tmp_path)},
+            },
+        )
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "point-robot" / "noeval" / "seed0"
+    df = pd.read_csv(run / "progress.csv")
+    tested = meta_test_columns(df.columns)
+    assert len(df) == 2 and set(RETURN_COLUMNS.values()) < set(tested) and "Z variance eval" in tested
+    assert df[tested].isna().all().all() and np.isfinite(df.drop(columns=tested + list(SPREAD_COLUMNS))).all().all()
+    assert "itr 1: no meta-test (allow_eval false)" in (run / "debug.log").read_text()
+    proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and proc.stderr.strip().endswith(
+        "has 2 progress row(s) without meta-test returns (trained with allow_eval false): expected runs that "
+        "meta-tested every iteration"
+    )
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ class EvalResult:
     )  # protocol -> per job, every scored episode's return
     env_steps: int = 0
     final_z: np.ndarray | None = None  # [L]: z of the last Np job (last test task, last run), as the reference logs
-    final_z_std: float = 0.0  # that job's embedding std over its context, mean over dims
+    final_z_std: float = math.nan  # that job's embedding std over its context, mean over dims (nan: no meta-test)
 
     @property
     def rollouts(self) -> int:

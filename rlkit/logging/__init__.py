@@ -9,6 +9,7 @@ from rlkit.logging.columns import (
     VAE_COLUMNS,
     Protocol,
     collapse_warning,
+    meta_test_columns,
     progress_row,
     stats,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Protocol",
     "RunLogger",
     "collapse_warning",
+    "meta_test_columns",
     "progress_row",
     "stats",
 ]

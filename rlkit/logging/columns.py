@@ -114,7 +114,8 @@ def progress_row(
     """One progress.csv row, in the column order above.
 
     counters: train_steps, env_steps, rollouts, iteration (done, so `Epoch` is iteration - 1), train_time (total);
-    times: train, eval, epoch (this iteration's seconds); returns: protocol -> mean return (absent: 0);
+    times: train, eval, epoch (this iteration's seconds); returns: protocol -> mean return (absent: nan, no
+    meta-test ran: `allow_eval` false);
     z_train: z of the first training task of the last step; z_eval: z of the last Np job;
     loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values;
     z_spread: the `SPREAD_COLUMNS` values (across-task std of z, spread ratio) of the last step."""
@@ -129,7 +130,7 @@ def progress_row(
         "Epoch": counters["iteration"] - 1,
     }
     for key, name in RETURN_COLUMNS.items():
-        row[name] = returns.get(key, 0.0)
+        row[name] = returns.get(key, math.nan)
     for i, v in enumerate(z_train):
         row[f"Z mean train{i}"] = v
     row["Z variance train"] = z_train_std
@@ -154,3 +155,8 @@ def collapse_warning(row: Mapping[str, float]) -> str | None:
         f"z collapsed (across-task std {across:.2g}, spread ratio {ratio:.2g}; alive: ratio >= {COLLAPSE_RATIO} "
         f"and std >= {COLLAPSE_ACROSS:g})"
     )
+
+
+def meta_test_columns(row: Mapping[str, float]) -> list[str]:
+    """The columns of `row` the meta-test fills (returns, its z): NaN where it did not run (`allow_eval` false)."""
+    return [k for k in row if k in RETURN_COLUMNS.values() or k.startswith("Z mean eval") or k == "Z variance eval"]

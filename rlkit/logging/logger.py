@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,14 @@ class RunLogger:
         self.rows = rows[:n]
         self.keys = list(rows[0]) if rows else None
 
-    def record(self, row: dict[str, float]) -> None:
-        bad = [k for k, v in row.items() if not math.isfinite(v) and k not in SPREAD_COLUMNS]  # NaN: not measured
+    def record(self, row: dict[str, float], unmeasured: Collection[str] = ()) -> None:
+        """Append `row`; a non-finite value is a divergence, except NaN in a column not measured: the spread columns,
+        or those named in `unmeasured` (`meta_test_columns` of a run with the meta-test off)."""
+        bad = [
+            k
+            for k, v in row.items()
+            if not math.isfinite(v) and not (math.isnan(v) and (k in SPREAD_COLUMNS or k in unmeasured))
+        ]
         if bad:
             self.log.info("non-finite progress values: %s", bad)
             raise FloatingPointError(f"non-finite progress values in {bad}: training diverged")
