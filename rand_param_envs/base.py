@@ -90,6 +90,7 @@ def load_task_params(path: str | Path, env_name: str, reference: TaskParams) -> 
 class RandParamsEnv(MujocoTaskEnv):
     """A MuJoCo body whose dynamics change per task; the reward is the same for all tasks."""
 
+    tasks_differ_in = "dynamics"
     env_name = ""
     frame_skip = 4  # the reference's RandomEnv always passes 4
     qpos_noise = 0.005

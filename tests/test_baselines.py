@@ -399,6 +399,7 @@ def test_bad_corro_values_are_one_line(overrides, message):
     [
         ("hopper_rand_params.json", "auto", "generative"),
         ("walker_rand_params.json", "auto", "generative"),
+        ("point-robot-wind.json", "auto", "generative"),  # one goal for every task: only the wind differs
         ("point-robot.json", "auto", "reward"),
         ("cheetah-vel.json", "auto", "reward"),
         ("point-robot.json", "generative", "generative"),
@@ -411,14 +412,14 @@ def test_corro_negatives_by_family(config, negatives, resolved):
     assert settings.negatives == resolved and settings.cvae_steps == (5000 if resolved == "generative" else 0)
 
 
-def test_reward_negatives_on_a_dynamics_family_are_refused():
-    cfg = load_config(
-        ROOT / "configs" / "hopper_rand_params.json",
-        {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}},
-    )
+@pytest.mark.parametrize(
+    "config, env", [("hopper_rand_params.json", "hopper-rand-params"), ("point-robot-wind.json", "point-robot-wind")]
+)
+def test_reward_negatives_on_a_dynamics_family_are_refused(config, env):
+    cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
     with pytest.raises(
         UserError,
-        match=r"^algo_params\.corro_negatives 'reward' on 'hopper-rand-params': its tasks "
+        match=rf"^algo_params\.corro_negatives 'reward' on '{env}': its tasks "
         r"differ in dynamics.*expected 'auto' or 'generative'",
     ) as err:
         TrainerSettings.from_config(cfg, range(30))

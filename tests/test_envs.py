@@ -222,3 +222,24 @@ def test_zero_action_return_by_hand():
         r = zero_action_return(cheetah, t, episodes=2)
         assert r == pytest.approx(-200 * v_star, rel=0.05, abs=2.0), (t, v_star, r)
         assert zero_action_return(cheetah, t, episodes=2) == r  # seeded resets: the same number every time
+
+
+@pytest.mark.parametrize("env_name", ["point-robot", "sparse-point-robot", "point-robot-wind"])
+def test_a_point_familys_declared_task_difference_is_what_its_tasks_do(env_name):
+    """`tasks_differ_in` (which CORRO's negatives and BOREL's state decoder follow) says what tells two tasks
+    apart: from the same state and action, "reward" tasks reach the same next state with other rewards,
+    "dynamics" tasks other next states, scored by one reward function of the next state."""
+    from rlkit.tasks import env_class
+
+    env = make_env(env_name, n_tasks=4)
+    steps = []
+    for task in (0, 1):
+        env.reset_task(task)
+        env.reset()
+        steps.append(env.step(np.array([0.05, 0.03]))[:2])
+    (s0, r0), (s1, r1) = steps
+    kind = env_class(env_name).tasks_differ_in
+    assert kind == ("dynamics" if env_name == "point-robot-wind" else "reward")
+    assert (np.allclose(s0, s1), r0 == r1) == ((True, False) if kind == "reward" else (False, False))
+    if kind == "dynamics":  # the same reward function: distance to the one goal
+        assert np.allclose(env.goal, make_env(env_name, n_tasks=4).goal)

@@ -39,6 +39,9 @@ class MultiTaskEnv(gym.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
+    # what tells the tasks apart: "reward" (goals, directions) or "dynamics" (body parameters, wind), which
+    # decides what a method may learn the task from (CORRO's negatives, BOREL's state decoder)
+    tasks_differ_in: str = "reward"
 
     def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
         self.tasks = tasks

@@ -96,6 +96,8 @@ class PointWindEnv(PointEnv):
     is the reference's: the dense reward inside `goal_radius` of the goal and 0 outside, and
     `info["sparse_reward"]` is that plus 1 inside the radius, as the reference reports it."""
 
+    tasks_differ_in = "dynamics"
+
     def __init__(
         self,
         n_tasks: int = 2,

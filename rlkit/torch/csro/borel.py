@@ -23,10 +23,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rand_param_envs.base import RandParamsEnv
 from rlkit.config import Config
 from rlkit.data.sequences import SequenceBatch, SequenceIndex
-from rlkit.envs.point_robot import PointEnv, PointWindEnv
+from rlkit.envs.point_robot import PointEnv
 from rlkit.tasks import env_class
 from rlkit.torch.networks import PolicyOutput, TanhGaussianPolicy
 
@@ -55,7 +54,7 @@ class BorelSettings:
         if cfg.algo_type != "BOREL":
             return None
         a, cls = cfg.algo_params, env_class(cfg.env_name)
-        dynamics = issubclass(cls, (RandParamsEnv, PointWindEnv))
+        dynamics = cls.tasks_differ_in == "dynamics"
         return BorelSettings(
             latent=a.borel_latent_size,
             vae_steps=a.borel_vae_steps,

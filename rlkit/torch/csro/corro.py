@@ -26,7 +26,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rand_param_envs.base import RandParamsEnv
 from rlkit.config import Config
 from rlkit.errors import UserError
 from rlkit.tasks import env_class
@@ -52,12 +51,13 @@ class CorroSettings:
 
     @staticmethod
     def from_config(cfg: Config) -> CorroSettings | None:
-        """None unless `algo_type` is CORRO. `corro_negatives` 'auto' is 'generative' on the dynamics families
-        (hopper, walker), 'reward' elsewhere; reward-randomised negatives on a dynamics family are refused."""
+        """None unless `algo_type` is CORRO. `corro_negatives` 'auto' is 'generative' on the families whose tasks
+        differ in dynamics (hopper, walker, point-robot-wind), 'reward' elsewhere; reward-randomised negatives on
+        such a family are refused."""
         if cfg.algo_type != "CORRO":
             return None
         a = cfg.algo_params
-        dynamics = issubclass(env_class(cfg.env_name), RandParamsEnv)
+        dynamics = env_class(cfg.env_name).tasks_differ_in == "dynamics"
         negatives = a.corro_negatives if a.corro_negatives != "auto" else "generative" if dynamics else "reward"
         if negatives == "reward" and dynamics:
             raise UserError(
