@@ -243,6 +243,20 @@ def test_unicorn_ss_moves_encoder_and_decoder_not_through_the_critic():
     assert rec.club_loss.item() == 0.0 and rec.z_loss.item() > 0
 
 
+def test_unicorn_ss_decodes_the_reward_the_context_carries(monkeypatch):
+    """Under sparse_rewards the encoder reads the sparse reward; UNICORN's decoder reconstructs the context's
+    transitions, so it predicts that reward too, not the dense one the critic learns."""
+    tr = make_trainer(algo_type="UNICORN_SS")
+    tasks, context, batch = make_inputs()
+    batch = dataclasses.replace(batch, context_rewards=(batch.rewards > 0).to(batch.rewards.dtype))
+    seen = []
+    real = unicorn.self_supervised_loss
+    monkeypatch.setattr(unicorn, "self_supervised_loss", lambda *a: seen.append(a[5]) or real(*a))
+    tr.train_step(tasks, context, batch)
+    (rewards,) = seen
+    torch.testing.assert_close(rewards, batch.context_rewards.reshape(-1, 1))
+
+
 def test_unicorn_sup_is_the_classifier_without_club():
     cfg = load_config(None, parse_override_args(["--algo_type", "UNICORN_SUP"]))
     settings = TrainerSettings.from_config(cfg, [4, 1, 7])

@@ -109,4 +109,5 @@ def test_obs_scale_and_sparse_context_reward():
     c = buf.sample_context(torch.tensor([4]), 8, torch.Generator().manual_seed(0), use_next_obs=False)
     torch.testing.assert_close(c[0, :, 0], torch.full((8,), 2.0))
     assert (c[0, :, 4] == 0).all()
-    assert (buf.sample(torch.tensor([4]), 8, torch.Generator()).rewards == -4).all()
+    batch = buf.sample(torch.tensor([4]), 8, torch.Generator())
+    assert (batch.rewards == -4).all() and (batch.context_rewards == 0).all()  # the critic's reward and the context's

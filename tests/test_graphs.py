@@ -281,7 +281,7 @@ def _plain_and_fused_steps(n: int, device: str = "cpu", **algo) -> tuple[tuple, 
     from rlkit.data.buffer import RLBatch
 
     def to(batch: RLBatch) -> RLBatch:
-        return RLBatch(*(f.to(device) for f in vars(batch).values()))
+        return RLBatch(*(None if f is None else f.to(device) for f in vars(batch).values()))
 
     out = []
     for fuse in (False, True):

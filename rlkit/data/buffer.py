@@ -19,9 +19,16 @@ class RLBatch:
 
     obs: torch.Tensor
     actions: torch.Tensor
-    rewards: torch.Tensor
+    rewards: torch.Tensor  # the dense reward, which the critic learns
     next_obs: torch.Tensor
     terminals: torch.Tensor
+    # the reward a context row of the same transition carries (the sparse one under `sparse_rewards`); a buffer's
+    # batches have it, a batch built by hand may leave it out (then it is `rewards`)
+    context_rewards: torch.Tensor | None = None
+
+    @property
+    def context_reward(self) -> torch.Tensor:
+        return self.rewards if self.context_rewards is None else self.context_rewards
 
 
 class MultiTaskBuffer:
@@ -118,7 +125,14 @@ class MultiTaskBuffer:
         a check would cost a host sync per step on a GPU; the trainer draws them from the tasks it loaded)."""
         o, a = self.obs_dim, self.action_dim
         r = self._rows(tasks, n, generator)
-        return RLBatch(r[..., :o], r[..., o : o + a], r[..., -2:-1], r[..., o + a + 1 : 2 * o + a + 1], r[..., -1:])
+        return RLBatch(
+            r[..., :o],
+            r[..., o : o + a],
+            r[..., -2:-1],
+            r[..., o + a + 1 : 2 * o + a + 1],
+            r[..., -1:],
+            r[..., o + a : o + a + 1],
+        )
 
     def sample_context(
         self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool

@@ -223,9 +223,7 @@ def belief_spread(final: torch.Tensor, task: torch.Tensor) -> tuple[torch.Tensor
 def _flat(batch: RLBatch) -> RLBatch:
     """[T, B, .] fields -> [T * B, .] rows."""
     T, B = batch.obs.shape[:2]
-    return RLBatch(
-        *(x.reshape(T * B, -1) for x in (batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminals))
-    )
+    return RLBatch(*(None if x is None else x.reshape(T * B, -1) for x in vars(batch).values()))
 
 
 class CSROTrainer:
@@ -527,8 +525,8 @@ class CSROTrainer:
                 loss.backward(inputs=list(enc.transition.parameters()))
             enc.steps += 1
             return loss.detach()
-        loss, _ = unicorn.self_supervised_loss(
-            self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.rewards, flat.next_obs, s.unicorn_beta
+        loss, _ = unicorn.self_supervised_loss(  # the reward the encoder reads: the sparse one under sparse_rewards
+            self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.context_reward, flat.next_obs, s.unicorn_beta
         )
         loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
         return loss.detach()
