@@ -372,7 +372,7 @@ class MetaTrainer:
         measure its collapse guard on the beliefs after whole sequences (`belief_spread`)."""
         index = self.setup.sequences
         before, after, final = borel.hyper_state_columns(self.trainer.agent.gru, index)
-        self.hyper_buffer = self.setup.train_buffer.with_obs_columns(before, after)
+        self.hyper_buffer = borel.hyper_state_buffer(self.setup.train_buffer, index, before, after)
         self.trainer.borel_spread = belief_spread(final, index.task)
         across, ratio = (float(x) for x in self.trainer.borel_spread)
         logger.info(

@@ -305,6 +305,28 @@ def test_belief_after_k_steps_is_the_gru_run_by_hand():
     torch.testing.assert_close(hyper.rewards, plain.rewards)
 
 
+def test_the_learners_rows_join_a_sequences_episodes_into_one_bamdp_rollout():
+    """Episodes (0, 1) and (2, 3) of 3 steps are two sequences: the last row of episodes 0 and 2 leads to the next
+    episode's first hyper-state and is not terminal (BOReL's rollouts go on there); the sequences' last rows keep
+    their own next state and terminal, and every other cell is the plain relabelling's."""
+    buf = MultiTaskBuffer({0: episodes_data([3] * 4, 0.0)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=2, block=4)
+    g = torch.Generator().manual_seed(0)
+    before, after = torch.randn(12, 4, generator=g), torch.randn(12, 4, generator=g)
+    after[:-1] = before[1:]  # a sequence's beliefs run on: the belief after a row is the one before the next
+    plain = buf.with_obs_columns(before, after)
+    data = borel.hyper_state_buffer(buf, index, before, after).data
+    o, a = plain.obs_dim, plain.action_dim
+    next_obs, terminal = slice(o + a + 1, 2 * o + a + 1), -1
+    for row, follow in [(2, 3), (8, 9)]:
+        torch.testing.assert_close(data[row, next_obs], plain.data[follow, :o])
+        assert data[row, terminal] == 0 and plain.data[row, terminal] == 1
+    same = torch.ones_like(data, dtype=torch.bool)
+    same[[2, 8], next_obs], same[[2, 8], terminal] = False, False
+    assert torch.equal(data[same], plain.data[same]) and data[[5, 11], terminal].tolist() == [1.0, 1.0]
+    assert buf.data.shape[1] == plain.data.shape[1] - 8  # the data buffer itself is left as it was
+
+
 class SpyPolicy:
     """Wraps an agent's `policy_output`: records the belief each action was chosen with, and whether deterministic."""
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from rlkit.config import Config
+from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.sequences import SequenceBatch, SequenceIndex
 from rlkit.envs.point_robot import PointEnv
 from rlkit.tasks import env_class
@@ -349,6 +351,28 @@ def hyper_state_columns(
     if torch.isnan(before).any() or torch.isnan(after).any():
         raise RuntimeError("a buffer row is in no sequence: the sequence index does not cover the buffer")
     return before, after, final
+
+
+def hyper_state_buffer(
+    buf: MultiTaskBuffer, index: SequenceIndex, before: torch.Tensor, after: torch.Tensor
+) -> MultiTaskBuffer:
+    """The learner's rows: `buf` (what `index` reads) with every row's obs widened by its belief before it and its
+    next_obs by the belief after it (`hyper_state_columns`), and the episodes of a sequence joined into one BAMDP
+    rollout, as BOReL's data holds them: the last row of every episode but the sequence's last is not terminal and
+    leads to the next episode's first hyper-state (BOReL's wrapper resets the env there and goes on, and marks only
+    goal states terminal), so a value learned in one episode counts what the next one earns with what was learned."""
+    out = buf.with_obs_columns(before, after)
+    ends = torch.zeros(len(buf), dtype=torch.bool)
+    for slot, t in enumerate(buf.task_ids):
+        ends[int(buf.offsets[slot]) + torch.as_tensor(np.cumsum(buf.traj_lengths[t]) - 1)] = True
+    ends = ends.to(index.rows.device)
+    cur, nxt = index.rows[:, :-1], index.rows[:, 1:]
+    inside = torch.arange(1, index.max_length, device=cur.device) < index.lengths[:, None]  # step k + 1 is real
+    join = inside & ends[cur]
+    o, a = out.obs_dim, out.action_dim
+    out.data[cur[join], o + a + 1 : 2 * o + a + 1] = out.data[nxt[join], :o]
+    out.data[cur[join], -1] = 0.0
+    return out
 
 
 class BorelAgent(nn.Module):
