@@ -586,6 +586,25 @@ def _pop_reference_only(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _carry_reference_only(given: dict[str, Any], data: dict[str, Any], overrides: tuple) -> None:
+    """A reference-only key that must equal another (`ReferenceOnly.equals`) and equals it in the file follows an
+    override of that key which leaves it alone (`--embedding_batch_size 256` on a config that sets both to 1024)."""
+
+    def get(tree: dict, name: str) -> Any:
+        for part in name.split("."):
+            if not isinstance(tree, dict) or part not in tree:
+                return None
+            tree = tree[part]
+        return tree
+
+    for name, ref in REFERENCE_ONLY.items():
+        if ref.equals is None or any(get(tree or {}, name) is not None for tree in overrides):
+            continue
+        if get(given, name) == get(given, ref.equals) and get(data, ref.equals) != get(given, ref.equals):
+            *path, leaf = name.split(".")
+            functools.reduce(dict.__getitem__, path, data)[leaf] = get(data, ref.equals)
+
+
 def _check_reference_only(cfg: Config, name: str, value: Any) -> None:
     """A reference-only key must hold the one value that means what this code does (see `ReferenceOnly`)."""
     ref = REFERENCE_ONLY[name]
@@ -614,6 +633,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     given = copy.deepcopy(data)
     for tree in overrides:
         _merge(data, tree or {})
+    _carry_reference_only(given, data, overrides)
     _check_method_keys(given, data)
     given_reference_only = _pop_reference_only(data)
     cfg = _built(data)

@@ -337,6 +337,24 @@ def test_a_reference_only_key_at_a_value_this_code_would_ignore_is_refused(overr
     assert str(info.value).endswith("a reference-only key, docs/reference-differences.md)")
 
 
+def test_an_override_of_the_context_size_carries_the_reference_only_key_along(tmp_path):
+    """The shipped configs set embedding_mini_batch_size = embedding_batch_size (1024): `--embedding_batch_size 256`
+    alone is a smaller context, not a refusal; the reference-only key given beside it must still agree, and a file
+    whose two keys disagree is refused whatever the overrides."""
+    point = ROOT / "configs" / "point-robot.json"
+    assert (
+        load_config(point, parse_override_args(["--embedding_batch_size", "256"])).algo_params.embedding_batch_size
+        == 256
+    )
+    with pytest.raises(UserError, match=r"^algo_params\.embedding_mini_batch_size 512: expected 256 \(= "):
+        load_config(point, {"algo_params": {"embedding_batch_size": 256, "embedding_mini_batch_size": 512}})
+    doc = json.loads(point.read_text())
+    doc["algo_params"]["embedding_mini_batch_size"] = 64
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"^algo_params\.embedding_mini_batch_size 64: expected 256 \(= "):
+        load_config(tmp_path / "c.json", {"algo_params": {"embedding_batch_size": 256}})
+
+
 def test_reference_only_keys_load_at_their_value_and_leave_the_config():
     """The reference's files set them (num_tasks_sample, read nowhere, at 5 or 10); none is part of `Config`."""
     from rlkit.config import REFERENCE_ONLY
