@@ -21,6 +21,7 @@ from rlkit.config import Config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.data.sequences import SequenceIndex
+from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
 from rlkit.fileio import atomic_write, atomic_write_text
@@ -124,8 +125,9 @@ def prepare(
     folder elsewhere on this machine than the config says (a cluster worker's local copies); like the
     device, they are not part of the config, so variant.json does not change with them."""
     data_dir = Path(cfg.algo_params.data_dir if data_dir is None else data_dir)
-    obs_scale = read_normalizer(data_dir)
-    env = make_wrapped_env(cfg, obs_scale, data_dir)
+    env = make_wrapped_env(cfg, None, data_dir)
+    obs_scale = read_normalizer(data_dir, env.observation_space.shape[0], f"the observation size of {cfg.env_name!r}")
+    env = NormalizedBoxEnv(env.env, obs_scale=obs_scale)  # the same env, its observations divided by the scale
     obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     train, test = train_eval_split(cfg)
     reward_fn = scored_reward_fn(cfg, env)

@@ -144,7 +144,7 @@ def data_reference(run: Path) -> Reference:
         return ref
     from rlkit.behaviour.generate import mean_return
     from rlkit.data.dataset import task_dirs
-    from rlkit.data.meta import read_task_meta
+    from rlkit.data.meta import listed_checkpoints, read_task_meta
     from rlkit.data.npz import read_checkpoint
 
     cfg = config_from_variant(read_variant(run))
@@ -160,7 +160,7 @@ def data_reference(run: Path) -> Reference:
                 "behaviour is the top of the score for a family without an oracle"
             )
         returns = []
-        for c in (read_task_meta(dirs[t]) or {}).get("checkpoints", []):
+        for c in listed_checkpoints(dirs[t], read_task_meta(dirs[t]) or {}):
             trajs = read_checkpoint(dirs[t], c, "eval", missing_ok=True)
             if trajs is not None and reward_fn is not None:
                 trajs = dataclasses.replace(trajs, rewards=reward_fn(trajs.rewards))

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -288,6 +290,10 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
         ("truncated task.json", 1),
         ("no task.json", 1),
         ("other env's sizes", 1),
+        ("checkpoints [null]", 1),
+        ("checkpoints ['abc']", 1),
+        ("env_name a list", 1),
+        ("normalizer of another size", 1),
         ("no such folder", 2),
         ("no goal_idx folders", 2),
     ],
@@ -310,6 +316,14 @@ def test_check_exit_codes(tmp_path, case, code):
         (d / "task.json").unlink()
     elif case == "other env's sizes":
         write_task_meta(d, dict(read_task_meta(d), env_name="cheetah-vel"))
+    elif case == "checkpoints [null]":
+        write_task_meta(d, dict(read_task_meta(d), checkpoints=[None]))
+    elif case == "checkpoints ['abc']":
+        write_task_meta(d, dict(read_task_meta(d), checkpoints=["abc"]))
+    elif case == "env_name a list":
+        write_task_meta(d, dict(read_task_meta(d), env_name=["point-robot"]))
+    elif case == "normalizer of another size":
+        np.savez(data / "normalizer.npz", abs_max=np.ones(3))
     elif case == "no such folder":
         data = tmp_path / "missing"
     elif case == "no goal_idx folders":
@@ -321,6 +335,23 @@ def test_check_exit_codes(tmp_path, case, code):
         assert proc.stderr.count("problem: ") == 1 and "goal_idx1: point-robot task 1" in proc.stdout
     if case == "other env's sizes":
         assert "says observation/action sizes 2/2: expected 20/6 for 'cheetah-vel'" in proc.stderr
+    if case.startswith("checkpoints"):
+        assert re.search(
+            r"problem: '.*goal_idx0/task\.json' lists checkpoint (None|'abc') among \[(None|'abc')\]: "
+            r"expected whole numbers >= 0",
+            proc.stderr,
+        ), proc.stderr
+    if case == "env_name a list":
+        assert re.search(
+            r"problem: '.*goal_idx0/task\.json' has env_name \['point-robot'\]: expected an env name", proc.stderr
+        ), proc.stderr
+    if case == "normalizer of another size":
+        assert re.search(
+            r"problem: '.*normalizer\.npz' holds abs_max of shape \(3,\): expected \(2,\), the "
+            r"observation size of 'point-robot'$",
+            proc.stderr,
+            re.M,
+        ), proc.stderr
     if code == 2:
         assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
 
@@ -477,3 +508,271 @@ def test_task_parameters_count_in_the_fingerprint_and_a_damaged_file_is_one_line
     params.write_bytes(b'{"params": ')
     with pytest.raises(UserError, match=r"task_params.json' is not valid JSON \(.*\): expected the task parameters"):
         dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
+
+
+NORMALIZER_DAMAGE = {
+    "no abs_max": (
+        lambda p: np.savez(p, absmax=np.ones(2)),
+        r"has no abs_max \(it holds \['absmax'\]\): expected an \.npz file holding abs_max",
+    ),
+    "truncated": (
+        lambda p: p.write_bytes(b"PK\x03\x04 not a whole zip"),
+        r"is truncated or unreadable \(BadZipFile: .*\): expected an \.npz file holding abs_max",
+    ),
+    "bare .npy": (
+        lambda p: np.save(open(p, "wb"), np.ones(2)),
+        r"is truncated or unreadable \(ValueError: not an \.npz archive\): expected an \.npz file holding abs_max",
+    ),
+    "other size": (
+        lambda p: np.savez(p, abs_max=np.ones(3)),
+        r"holds abs_max of shape \(3,\): expected \(2,\), the (env's )?observation size",
+    ),
+    "2-D": (lambda p: np.savez(p, abs_max=np.ones((1, 2))), r"holds abs_max of shape \(1, 2\): expected \(2,\)"),
+    "nan": (
+        lambda p: np.savez(p, abs_max=np.array([1.0, np.nan])),
+        r"holds non-finite or negative abs_max values \[nan\]: expected an \.npz file holding abs_max, one finite "
+        r"value >= 0 per observation entry",
+    ),
+    "negative": (
+        lambda p: np.savez(p, abs_max=np.array([-2.0, 1.0])),
+        r"holds non-finite or negative abs_max values \[-2\.0\]: expected .* one finite value >= 0",
+    ),
+    "strings": (lambda p: np.savez(p, abs_max=np.array(["a", "b"])), r"holds abs_max of type <U1: expected"),
+}
+
+
+@pytest.mark.parametrize("damage", list(NORMALIZER_DAMAGE))
+def test_a_bad_normalizer_is_one_line_naming_it_for_every_reader(tmp_path, damage):
+    """A normalizer.npz without abs_max, truncated, of another size than the observations, or holding NaN, negative
+    or non-numbers: one line naming it from the reader, check (a problem line; the tasks still checked), export and
+    import (nothing written), instead of a KeyError/BadZipFile traceback or a broadcast error in the buffer."""
+    write_fn, match = NORMALIZER_DAMAGE[damage]
+    ours, legacy = tmp_path / "ours", tmp_path / "legacy"
+    write_task(ours, 0)
+    export_legacy(ours, legacy)
+    for root in (ours, legacy):
+        write_fn(root / "normalizer.npz")
+    named = r"^'.*ours/normalizer\.npz' " + match
+    with pytest.raises(UserError, match=named):
+        from rlkit.data.load import read_normalizer
+
+        read_normalizer(ours, 2)
+    report = check_dataset(ours)  # the size: task.json's obs_dim
+    assert len(report.problems) == 1 and re.search(named, report.problems[0]), report.problems
+    assert report.lines[0].startswith("goal_idx0: point-robot task 0, 2 checkpoints")
+    with pytest.raises(UserError, match=named):
+        export_legacy(ours, tmp_path / "exported")
+    with pytest.raises(UserError, match=r"^'.*legacy/normalizer\.npz' " + match):
+        import_legacy(legacy, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not (tmp_path / "exported").exists() and not (tmp_path / "back").exists()
+
+
+def test_prepare_refuses_a_normalizer_of_another_size_than_the_env_s(tmp_path):
+    """Meta-training checks abs_max against the env's observation size before anything is loaded or written,
+    instead of a broadcast error deep in the buffer."""
+    import torch
+
+    from rlkit.config import load_config
+    from rlkit.experiment import prepare
+    from tests.conftest import TINY_CONFIG
+
+    for t in range(6):
+        write_task(tmp_path, t)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
+    cfg = load_config(
+        TINY_CONFIG, {"algo_params": {"data_dir": str(tmp_path)}, "util_params": {"base_log_dir": str(tmp_path)}}
+    )
+    with pytest.raises(
+        UserError,
+        match=r"^'.*normalizer\.npz' holds abs_max of shape \(3,\): expected \(2,\), the observation size of "
+        r"'point-robot'$",
+    ):
+        prepare(cfg, 0, torch.device("cpu"))
+    assert not (tmp_path / "point-robot").exists()
+
+
+def write_raw_checkpoint(tdir, step, **changes):
+    """step{step}.npz as write_checkpoint writes make_trajs(), its sample arrays replaced by `changes`."""
+    t = make_trajs(seed=step)
+    arrays = {f"sample_{f}": getattr(t, f) for f in ("obs", "actions", "rewards", "next_obs", "terminals")}
+    arrays["sample_traj_lengths"] = t.traj_lengths.astype(np.int64)
+    arrays.update({f"sample_{k}": v for k, v in changes.items()})
+    np.savez(tdir / f"step{step}.npz", **arrays)
+
+
+@pytest.mark.parametrize(
+    "changes,match",
+    [
+        (dict(obs=np.zeros((11, 2), np.float32)), r"sample_obs has 11 rows: expected 12, one per transition"),
+        (dict(terminals=np.zeros(13, np.float32)), r"sample_terminals has 13 rows: expected 12"),
+        (dict(actions=np.zeros(12, np.float32)), r"sample_actions has shape \(12,\): expected a 2-D array"),
+        (dict(rewards=np.zeros((12, 1), np.float32)), r"sample_rewards has shape \(12, 1\): expected a 1-D array"),
+        (dict(next_obs=np.zeros((12, 3), np.float32)), r"sample_next_obs has rows of 3 values: expected 2"),
+        (
+            dict(traj_lengths=np.array([4, 0, 8])),
+            r"sample_traj_lengths holds episode lengths \[0\]: expected lengths >= 1",
+        ),
+        (dict(traj_lengths=np.array([8, -4, 8])), r"sample_traj_lengths holds episode lengths \[-4\]: expected"),
+        (
+            dict(traj_lengths=np.array([4.0, 4, 4])),
+            r"sample_traj_lengths holds float64 values .*: expected a 1-D array",
+        ),
+        (dict(obs=np.array([["a", "b"]] * 12)), r"sample_obs holds <U1 values: expected numbers"),
+    ],
+)
+def test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field(tmp_path, changes, match):
+    """Arrays of differing lengths, of another ndim, episode lengths < 1 (summing right): refused by the reader,
+    one line naming the file and the field, for loading (instead of a concatenate/IndexError traceback in
+    meta-training) and for check (a problem line, the other tasks still checked)."""
+    write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
+    write_raw_checkpoint(task_dir(tmp_path, 0), 200, **changes)
+    named = r"^'.*goal_idx0/step200\.npz' \(sample\): " + match
+    with pytest.raises(UserError, match=named):
+        read_checkpoint(task_dir(tmp_path, 0), 200, "sample")
+    with pytest.raises(UserError, match=named):
+        load_task_data(tmp_path, 0, [100, 200], "sample", 2, "point-robot", 2, 2)
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and re.search(named, report.problems[0]), report.problems
+    assert len(report.lines) == 2 and report.lines[1].startswith("goal_idx1: point-robot task 1, 2 checkpoints")
+
+
+def test_an_extra_file_of_other_sizes_is_one_line_for_loading(tmp_path):
+    """Regenerated episodes of another observation size than the step file's: named, not a concatenate error."""
+    write_task(tmp_path, 0)
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": make_trajs(2, obs_dim=3, seed=9)}, extra=True)
+    with pytest.raises(
+        UserError, match=r"^'.*step200_extra\.npz' has observation size \(3,\) and action size \(2,\): expected \(2,\)"
+    ):
+        load_task_data(tmp_path, 0, [200], "sample", 5, "point-robot", 2, 2)
+
+
+@pytest.mark.parametrize(
+    "changes,match",
+    [
+        (dict(checkpoints=[None]), r"lists checkpoint None among \[None\]: expected whole numbers >= 0"),
+        (dict(checkpoints=["abc"]), r"lists checkpoint 'abc' among \['abc'\]: expected whole numbers >= 0"),
+        (dict(checkpoints=[100, 200.5]), r"lists checkpoint 200\.5 among \[100, 200\.5\]: expected whole numbers"),
+        (dict(checkpoints=[[100]]), r"lists checkpoint \[100\] among \[\[100\]\]: expected whole numbers"),
+        (dict(checkpoints=[True]), r"lists checkpoint True among \[True\]: expected whole numbers"),
+        (dict(checkpoints=[-100]), r"lists checkpoint -100 among \[-100\]: expected whole numbers >= 0"),
+        (dict(checkpoints=100), r"has checkpoints 100: expected a list of checkpoint steps"),
+        (dict(env_name=["point-robot"]), r"has env_name \['point-robot'\]: expected an env name, a string"),
+        (dict(env_name={"a": 1}), r"has env_name \{'a': 1\}: expected an env name, a string"),
+    ],
+)
+def test_a_task_json_of_unusable_checkpoints_or_env_name_is_one_line(tmp_path, changes, match):
+    """checkpoints [null] / ["abc"] / an env_name list: check reports one problem line naming task.json and goes
+    on to the other tasks (instead of a TypeError at int(step) or an unhashable env name in the env-size cache);
+    loading and export stop with the same line."""
+    import functools
+
+    from rlkit.data.meta import read_task_meta
+
+    d = write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
+    write_task_meta(d, dict(read_task_meta(d), **changes))
+    named = r"^'.*goal_idx0/task\.json' " + match
+    report = check_dataset(tmp_path, functools.cache(lambda name: (2, 2)))  # cached by name, as the CLI's
+    assert len(report.problems) == 1 and re.search(named, report.problems[0]), report.problems
+    assert report.lines == [
+        "goal_idx0: no usable task.json",
+        "goal_idx1: point-robot task 1, 2 checkpoints, 32 transitions, complete",
+    ]
+    with pytest.raises(UserError, match=named):
+        load_task_data(tmp_path, 0, [100], "sample", 2, "point-robot", 2, 2)
+    with pytest.raises(UserError, match=named):
+        export_legacy(tmp_path, tmp_path.parent / f"{tmp_path.name}-exported")
+
+
+def save_legacy_rows(path, rows):
+    """A reference trajectory file: an object array of `rows`, as the reference's np.save(np.array(trj))."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = np.empty(len(rows), dtype=object)
+    arr[:] = [list(r) for r in rows]
+    np.save(path, arr, allow_pickle=True)
+
+
+def legacy_row(obs=(0.1, 0.2), act=(0.3, -0.4), rew=1.0, nxt=(0.2, 0.3)):
+    return [np.array(obs), np.array(act), rew, np.array(nxt)]
+
+
+@pytest.mark.parametrize(
+    "rows,match",
+    [
+        (
+            [legacy_row(), legacy_row(obs=(0.1, 0.2, 0.3))],
+            r"holds observations of sizes \[2, 3\]: expected one size \(>= 1\) in every row",
+        ),
+        ([legacy_row(), legacy_row()[:3]], r"row 1 holds 3 entries: expected 4, a reference trajectory file of rows"),
+        ([legacy_row(rew=None)], r"holds non-finite values in \['rewards'\] \(NaN, inf, None or beyond float32's"),
+        ([legacy_row(), legacy_row(rew=float("nan"))], r"holds non-finite values in \['rewards'\]"),
+        ([legacy_row(nxt=(np.inf, 0.0))], r"holds non-finite values in \['next_obs'\]"),
+        ([legacy_row(obs=(1e39, 0.0))], r"holds non-finite values in \['obs'\] \(NaN, inf, None or beyond float32's"),
+        ([legacy_row(rew=np.array([1.0, 2.0]))], r"holds rewards of sizes \[2\]: expected one number per row"),
+        ([legacy_row(act=("a", "b"))], r"row 0 is not \[obs, action, reward, next_obs\] of numbers \(ValueError"),
+        ([legacy_row(nxt=(0.1, 0.2, 0.3))], r"holds observations of size 2 and next observations of size 3"),
+    ],
+)
+def test_import_legacy_refuses_malformed_rows_in_one_line(tmp_path, rows, match):
+    """Rows of differing widths, too few entries, a None/NaN/inf value: one line naming the file (nothing
+    written), instead of an np.stack/IndexError/TypeError traceback or NaN imported silently."""
+    src, dst = tmp_path / "legacy", tmp_path / "back"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 3)
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample1_step100.npy", rows)
+    with pytest.raises(UserError, match=r"^'.*goal_idx0/trj_evalsample1_step100\.npy' " + match):
+        import_legacy(src, dst, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not dst.exists() and beside(dst) == []
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample1_step100.npy", [legacy_row(rew=2.5)] * 2)
+    import_legacy(src, dst, "point-robot", allow_pickle=True, env_dims=(2, 2))  # well-formed rows import
+    t = read_checkpoint(task_dir(dst, 0), 100, "sample")
+    assert t.traj_lengths.tolist() == [3, 2] and t.rewards.tolist() == [1.0] * 3 + [2.5] * 2
+
+
+def test_export_legacy_writes_the_extra_episodes_and_import_round_trips_them(tmp_path):
+    """A checkpoint's step{c}_extra.npz episodes are exported too, k numbered on from its step file's own, so
+    export -> import keeps every episode and a run of n_trj needing them reads the same data from either."""
+    ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
+    d = write_task(ours, 0)
+    extra = make_trajs(2, length=5, seed=9)
+    write_checkpoint(d, 200, {"sample": extra}, extra=True)
+    np.savez(ours / "normalizer.npz", abs_max=np.array([2.0, 4.0]))
+    export_legacy(ours, legacy)
+    names = sorted(p.name for p in (legacy / "goal_idx0").iterdir())
+    assert [n for n in names if n.endswith("_step200.npy")] == ["trj_eval0_step200.npy"] + [
+        f"trj_evalsample{k}_step200.npy" for k in range(5)
+    ]
+    assert "trj_evalsample3_step100.npy" not in names  # checkpoint 100 has no extra file
+    rows = np.load(legacy / "goal_idx0" / "trj_evalsample4_step200.npy", allow_pickle=True)
+    assert len(rows) == 5
+    np.testing.assert_allclose(rows[0][0], extra.obs[5] / (np.array([2.0, 4.0]) + 1e-8), rtol=1e-6)
+    import_legacy(legacy, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    for step, n in ((100, 3), (200, 5)):
+        a = load_task_data(ours, 0, [step], "sample", n, "point-robot", 2, 2)
+        b = load_task_data(back, 0, [step], "sample", n, "point-robot", 2, 2)
+        assert b.n_traj == n
+        np.testing.assert_array_equal(a.traj_lengths, b.traj_lengths)
+        for f in ("obs", "actions", "rewards", "next_obs"):
+            np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line(tmp_path):
+    """Through the CLIs: a truncated normalizer.npz (export and import) and a file of ragged rows (import) are
+    one line naming the file, exit 2, no traceback, nothing written."""
+    ours, legacy = tmp_path / "ours", tmp_path / "legacy"
+    write_task(ours, 0)
+    export_legacy(ours, legacy)
+    (ours / "normalizer.npz").write_bytes(b"PK\x03\x04")
+    proc = run_cli(["-m", "rlkit.data", "export-legacy", str(ours), str(tmp_path / "ex")], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert re.match(r"error: '.*ours/normalizer\.npz' is truncated or unreadable \(BadZipFile", proc.stderr)
+    save_legacy_rows(legacy / "goal_idx0" / "trj_evalsample1_step100.npy", [legacy_row(), legacy_row(act=(1.0,))])
+    args = ["-m", "rlkit.data", "import-legacy", str(legacy), str(tmp_path / "im"), "--env-name", "point-robot"]
+    proc = run_cli([*args, "--allow-pickle"], cwd=ROOT, check=False)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert re.match(
+        r"error: '.*goal_idx0/trj_evalsample1_step100\.npy' holds actions of sizes \[1, 2\]: expected one size",
+        proc.stderr,
+    )
+    assert not (tmp_path / "ex").exists() and not (tmp_path / "im").exists()

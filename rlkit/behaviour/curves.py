@@ -12,7 +12,7 @@ import pandas as pd
 
 from rlkit.behaviour.generate import mean_return
 from rlkit.data.dataset import RETURNS_FILE, task_dirs
-from rlkit.data.meta import read_task_meta
+from rlkit.data.meta import listed_checkpoints, read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write, atomic_write_text
@@ -37,7 +37,7 @@ def behaviour_returns(data_dir: str | Path) -> pd.DataFrame:
                     mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),
                     mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True)),
                 )
-                for c in meta.get("checkpoints", [])
+                for c in listed_checkpoints(tdir, meta)
             ]
             df = pd.DataFrame(rows, columns=COLUMNS[1:])
         frames.append(df.assign(task=idx)[COLUMNS])

@@ -35,7 +35,7 @@ import torch
 
 from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
 from rlkit.data.dataset import checkpoint_path, task_dir
-from rlkit.data.meta import read_task_meta, same_task
+from rlkit.data.meta import listed_checkpoints, read_task_meta, same_task
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps
 from rlkit.data.npz import read_npz_meta, write_checkpoint
 from rlkit.data.rollout import rollout
@@ -131,7 +131,7 @@ def complete_task_meta(tdir: Path) -> dict[str, Any]:
 def task_checkpoints(tdir: Path, meta: dict[str, Any], chosen: list[int] | None) -> list[int]:
     """The checkpoints of a task to regenerate: `chosen`, or every one task.json lists; each must be
     listed and have its network file."""
-    listed = [int(c) for c in meta.get("checkpoints", [])]
+    listed = listed_checkpoints(tdir, meta)
     if meta.get("saved_networks") is False or not saved_network_steps(tdir):
         raise UserError(
             f"{str(tdir)!r} holds no saved behaviour networks (the data has checkpoints {listed}): "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, checkpoint_path, task_dirs
 from rlkit.data.load import read_normalizer
-from rlkit.data.meta import VERSIONED, read_task_meta, running_versions, task_identity_problem
+from rlkit.data.meta import VERSIONED, read_task_meta, running_versions, task_identity_problem, task_record_problem
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 
@@ -37,9 +36,12 @@ def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> Data
         raise UserError(f"no such folder {str(root)!r}: expected a dataset folder written by policy_train.py")
     out = DatasetCheck()
     other_versions: dict[str, list[int]] = {}
+    obs_sizes: dict[int, str] = {}  # the tasks' observation sizes -> whose the first one is
     running = running_versions()
     for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
         meta = _check_task(tdir, env_dims, out)
+        if meta is not None and (size := _obs_size(tdir, meta, env_dims)) is not None:
+            obs_sizes.setdefault(*size)
         written = meta.get("versions", {}) if meta else {}
         differ = [
             f"{k} {written[k]}"
@@ -54,15 +56,26 @@ def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> Data
             f"tasks {tasks} were written with {differ} (this process runs {now}): the data is usable, "
             "but a regenerated dataset may differ"
         )
-    normalizer = root / "normalizer.npz"
+    # the normaliser must fit the tasks' one observation size (tasks of several sizes are problems of their own)
+    size, whose = next(iter(obs_sizes.items())) if len(obs_sizes) == 1 else (None, "")
     try:
-        read_normalizer(root)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        out.problems.append(
-            f"{str(normalizer)!r} is truncated or unreadable ({type(e).__name__}): expected an .npz "
-            "file holding abs_max"
-        )
+        read_normalizer(root, size, whose)
+    except UserError as e:
+        out.problems.append(str(e))
     return out
+
+
+def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tuple[int, str] | None:
+    """A task's observation size and whose it is: its env's (given `env_dims`), else task.json's; None if unknown."""
+    if env_dims is not None and isinstance(meta.get("env_name"), str):
+        try:
+            return env_dims(meta["env_name"])[0], f"the observation size of {meta['env_name']!r}"
+        except UserError:
+            pass  # an unknown env (a problem line of its own where task.json gives sizes): task.json's size
+    size = meta.get("obs_dim")
+    if type(size) is int and size >= 1:
+        return size, f"the observation size {str(tdir / 'task.json')!r} gives"
+    return None
 
 
 def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict[str, Any] | None:
@@ -73,14 +86,8 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
         meta, problem = None, str(e)
     else:
         problem = f"{str(tdir)!r} has no task.json: expected a dataset written by policy_train.py or import-legacy"
-        if meta is not None and not isinstance(meta.get("checkpoints", []), list):  # read_task_meta: an object
-            meta, problem = (
-                None,
-                (
-                    f"{str(tdir / 'task.json')!r} is not a task description: expected an object "
-                    "with env_name, task_idx, dims and a list of checkpoints"
-                ),
-            )
+        if meta is not None and (bad := task_record_problem(tdir, meta)):  # checkpoints or env_name of other types
+            meta, problem = None, bad
     if meta is None:
         out.problems.append(problem)
         out.lines.append(f"{tdir.name}: no usable task.json")

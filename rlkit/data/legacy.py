@@ -9,6 +9,12 @@ Normalisation: with `normalizer.npz` in the source, the reference's files hold o
 already divided by `abs_max + 1e-8`; the import multiplies them back (our files hold raw
 observations) and copies the normalizer, so loader and env divide the same way again.
 
+Export writes every episode of each listed checkpoint: `step{c}.npz`'s as k = 0, 1, ..., then those of its
+`step{c}_extra.npz` (`policy_train.py --regenerate`) numbered on from there, so an import of the export
+holds them all, in the order the loader reads them. The reference's rows hold no done flag, so the import
+writes every terminal 0: an episode that ends early may have ended by termination or by another length limit
+the reference's collection used, and the loader's `terminal_at_traj_end` marks every episode's end alike.
+
 Both commands write a whole new folder: a destination that holds anything is refused unless
 `overwrite`, which replaces it whole. The new tree is built in a temporary folder beside the
 destination and renamed into place only once complete, so a failure (bad data, a full disk, a
@@ -28,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.data.dataset import FORMAT_VERSION, Trajectories, task_dir, task_dirs
+from rlkit.data.dataset import FORMAT_VERSION, Trajectories, checkpoint_path, task_dir, task_dirs
 from rlkit.data.load import read_normalizer
-from rlkit.data.meta import read_task_meta, write_task_meta
+from rlkit.data.meta import listed_checkpoints, read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
 
@@ -39,42 +45,84 @@ _KIND = {"evalsample": "sample", "eval": "eval"}
 _PREFIX = {v: k for k, v in _KIND.items()}
 
 
-def _rows_to_traj(rows: np.ndarray, scale: np.ndarray | None) -> Trajectories:
-    obs = np.stack([np.asarray(r[0], dtype=np.float64).ravel() for r in rows])
-    act = np.stack([np.asarray(r[1], dtype=np.float64).ravel() for r in rows])
-    rew = np.array([float(np.asarray(r[2]).ravel()[0]) for r in rows])
-    nxt = np.stack([np.asarray(r[3], dtype=np.float64).ravel() for r in rows])
-    if scale is not None:
-        obs, nxt = obs * scale, nxt * scale
-    n = len(rows)
-    return Trajectories(
-        obs.astype(np.float32),
-        act.astype(np.float32),
-        rew.astype(np.float32),
-        nxt.astype(np.float32),
-        np.zeros(n, np.float32),
-        np.array([n]),
-    )
+_ROWS = "a reference trajectory file of rows [obs, action, reward, next_obs]"
 
 
-def _read_legacy_file(path: Path, scale: np.ndarray | None) -> Trajectories:
-    """One reference trajectory file (rows [obs, action, reward, next_obs]), observations multiplied by `scale`."""
+def _rows_to_traj(path: Path, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(obs, actions, rewards, next_obs) of a reference file's `rows`, float64, one row per transition; rows of
+    another layout are a one-line UserError naming `path`."""
+    cols: list[list[np.ndarray]] = [[], [], [], []]
+    j = 0
+    try:
+        for j, r in enumerate(rows):
+            if len(r) != 4:
+                raise UserError(f"{str(path)!r} row {j} holds {len(r)} entries: expected 4, {_ROWS}")
+            for c in range(4):
+                cols[c].append(np.asarray(r[c], dtype=np.float64).ravel())  # (None becomes NaN: refused below)
+    except (ValueError, TypeError, IndexError, KeyError) as e:
+        raise UserError(
+            f"{str(path)!r} row {j} is not [obs, action, reward, next_obs] of numbers ({type(e).__name__}: {e}): "
+            f"expected {_ROWS}"
+        ) from None
+    for c, name in enumerate(("observations", "actions", "rewards", "next observations")):
+        sizes = sorted({len(v) for v in cols[c]})
+        if sizes != ([1] if name == "rewards" else sizes[:1]) or sizes[0] < 1:
+            what = "one number per row" if name == "rewards" else "one size (>= 1) in every row"
+            raise UserError(f"{str(path)!r} holds {name} of sizes {sizes}: expected {what} ({_ROWS})")
+    obs, act, rew, nxt = (np.stack(c) for c in cols)
+    if obs.shape[1] != nxt.shape[1]:
+        raise UserError(
+            f"{str(path)!r} holds observations of size {obs.shape[1]} and next observations of size "
+            f"{nxt.shape[1]}: expected one size ({_ROWS})"
+        )
+    return obs, act, rew[:, 0], nxt
+
+
+def _read_legacy_file(path: Path) -> tuple[np.ndarray, ...]:
+    """One reference trajectory file (rows [obs, action, reward, next_obs]) as float64 (obs, actions, rewards,
+    next_obs); a file that cannot be read, or holds rows of another layout, is a one-line UserError naming it."""
     try:
         rows = np.load(path, allow_pickle=True)
-        width = np.asarray(rows[0][0]).size if len(rows) else 0
+        n = len(rows)
     except (OSError, ValueError, EOFError, IndexError, TypeError, pickle.UnpicklingError) as e:
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a reference "
             "trajectory file of rows [obs, action, reward, next_obs]"
         ) from None
-    if not len(rows):
+    if not n:
         raise UserError(f"{str(path)!r} holds no rows: expected a trajectory of rows [obs, action, reward, next_obs]")
-    if scale is not None and scale.shape != (width,):
-        raise UserError(
-            f"normalizer.npz holds abs_max of shape {scale.shape}: expected ({width},), the observation "
-            f"size of {str(path)!r}"
+    return _rows_to_traj(path, rows)
+
+
+def _to_trajectories(path: Path, arrays: tuple[np.ndarray, ...], scale: np.ndarray | None, src: Path) -> Trajectories:
+    """One episode of our format from a reference file's float64 arrays: observations multiplied by `scale`
+    (SRC's normalizer: its size must be theirs), float32, every value finite (NaN, inf, a None entry and
+    values beyond float32's range are refused, naming the file)."""
+    obs, act, rew, nxt = arrays
+    if scale is not None:
+        if scale.shape != (obs.shape[1],):
+            raise UserError(
+                f"{str(src / 'normalizer.npz')!r} holds abs_max of shape {scale.shape}: expected "
+                f"({obs.shape[1]},), the observation size of {str(path)!r}"
+            )
+        obs, nxt = obs * scale, nxt * scale
+    n = len(rew)
+    with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf: refused below
+        t = Trajectories(
+            obs.astype(np.float32),
+            act.astype(np.float32),
+            rew.astype(np.float32),
+            nxt.astype(np.float32),
+            np.zeros(n, np.float32),  # the reference's rows hold no done flag (the module's docstring)
+            np.array([n]),
         )
-    return _rows_to_traj(rows, scale)
+    bad = [f for f in ("obs", "actions", "rewards", "next_obs") if not np.isfinite(getattr(t, f)).all()]
+    if bad:
+        raise UserError(
+            f"{str(path)!r} holds non-finite values in {bad} (NaN, inf, None or beyond float32's range): "
+            "expected finite numbers"
+        )
+    return t
 
 
 def check_destination(src: str | Path, dst: str | Path, overwrite: bool) -> None:
@@ -122,9 +170,10 @@ def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
     return result
 
 
-def _dims_problem(path: Path, trajs: Trajectories, expected: tuple[int, int], what: str) -> str | None:
-    """A line saying that `trajs` (read from `path`) do not have the (obs, action) sizes `expected`, or None."""
-    got = (trajs.obs.shape[1], trajs.actions.shape[1])
+def _dims_problem(path: Path, arrays: tuple[np.ndarray, ...], expected: tuple[int, int], what: str) -> str | None:
+    """A line saying that the (obs, actions, ...) `arrays` read from `path` do not have the (obs, action) sizes
+    `expected`, or None."""
+    got = (arrays[0].shape[1], arrays[1].shape[1])
     if got == expected:
         return None
     return (
@@ -157,7 +206,10 @@ def import_legacy(
 def _import_tasks(
     src: Path, dst: Path, dirs: list[tuple[int, Path]], env_name: str, env_dims: tuple[int, int] | None
 ) -> int:
-    scale = read_normalizer(src)
+    if env_dims is None:  # every file's observation size is checked against abs_max's as it is read
+        scale = read_normalizer(src)
+    else:
+        scale = read_normalizer(src, env_dims[0], f"the observation size of {env_name!r}")
     expected, whose = env_dims, f"those of {env_name!r}: is --env-name right?"
     for task, d in dirs:
         files = _legacy_files(d)
@@ -168,13 +220,14 @@ def _import_tasks(
             for kind in ("sample", "eval"):
                 trajs = []
                 for _, path in sorted(files.get((kind, step), [])):
-                    trajs.append(_read_legacy_file(path, scale))
+                    arrays = _read_legacy_file(path)
                     if expected is None:  # no env given: every file must match the first one read
-                        expected = (trajs[-1].obs.shape[1], trajs[-1].actions.shape[1])
+                        expected = (arrays[0].shape[1], arrays[1].shape[1])
                         whose = f"those of {str(path)!r}"
-                    problem = _dims_problem(path, trajs[-1], expected, whose)
+                    problem = _dims_problem(path, arrays, expected, whose)
                     if problem:
                         raise UserError(problem)
+                    trajs.append(_to_trajectories(path, arrays, scale, src))
                 if trajs:
                     per_kind[kind] = Trajectories.concat(trajs)
             write_checkpoint(out, step, per_kind)
@@ -218,27 +271,53 @@ def export_legacy(src: str | Path, dst: str | Path, overwrite: bool = False) -> 
 
 
 def _export_tasks(src: Path, dst: Path, dirs: list[tuple[int, Path]]) -> int:
-    scale = read_normalizer(src)
+    metas = []
     for _, d in dirs:
         meta = read_task_meta(d)
         if meta is None:
             raise UserError(f"{str(d)!r} has no task.json: expected a dataset written by policy_train.py")
+        metas.append((d, meta, listed_checkpoints(d, meta)))
+    # abs_max must have the tasks' observation size (task.json's; each file's own is checked as it is divided)
+    sizes = {m["obs_dim"]: d for d, m, _ in metas if type(m.get("obs_dim")) is int}
+    if len(sizes) == 1:
+        size, d = next(iter(sizes.items()))
+        scale = read_normalizer(src, size, f"the observation size {str(d / 'task.json')!r} gives")
+    else:
+        scale = read_normalizer(src)
+    for d, _, steps in metas:
         out = dst / d.name
         out.mkdir(parents=True, exist_ok=True)
-        for step in meta["checkpoints"]:
+        for step in steps:
             for kind in ("sample", "eval"):
                 t = read_checkpoint(d, step, kind, missing_ok=True)
-                if t is None:
-                    continue
-                starts = np.concatenate([[0], np.cumsum(t.traj_lengths)[:-1]])
-                for k, (s, n) in enumerate(zip(starts, t.traj_lengths)):
-                    rows = np.empty((int(n), 4), dtype=object)
-                    for j in range(int(n)):
-                        o, no = t.obs[s + j].astype(np.float64), t.next_obs[s + j].astype(np.float64)
-                        if scale is not None:
-                            o, no = o / scale, no / scale
-                        rows[j] = [o, t.actions[s + j].astype(np.float64), float(t.rewards[s + j]), no]
-                    np.save(out / f"trj_{_PREFIX[kind]}{k}_step{step}.npy", rows, allow_pickle=True)
+                n = _export_episodes(t, out, kind, step, 0, scale, checkpoint_path(d, step), src)
+                if checkpoint_path(d, step, extra=True).is_file():  # regenerated episodes: k numbered on
+                    more = read_checkpoint(d, step, kind, missing_ok=True, extra=True)
+                    _export_episodes(more, out, kind, step, n, scale, checkpoint_path(d, step, extra=True), src)
     if (src / "normalizer.npz").is_file():
         shutil.copyfile(src / "normalizer.npz", dst / "normalizer.npz")
     return len(dirs)
+
+
+def _export_episodes(
+    t: Trajectories | None, out: Path, kind: str, step: int, first: int, scale: np.ndarray | None, path: Path, src: Path
+) -> int:
+    """Write `t`'s episodes (read from `path`) as `trj_{prefix}{k}_step{step}.npy`, k from `first` on, observations
+    divided by `scale`; returns the k after the last one written (`first` for no trajectories)."""
+    if t is None:
+        return first
+    if scale is not None and scale.shape != (t.obs.shape[1],):
+        raise UserError(
+            f"{str(src / 'normalizer.npz')!r} holds abs_max of shape {scale.shape}: expected ({t.obs.shape[1]},), "
+            f"the observation size of {str(path)!r}"
+        )
+    starts = np.concatenate([[0], np.cumsum(t.traj_lengths)[:-1]])
+    for k, (s, n) in enumerate(zip(starts, t.traj_lengths), start=first):
+        rows = np.empty((int(n), 4), dtype=object)
+        for j in range(int(n)):
+            o, no = t.obs[s + j].astype(np.float64), t.next_obs[s + j].astype(np.float64)
+            if scale is not None:
+                o, no = o / scale, no / scale
+            rows[j] = [o, t.actions[s + j].astype(np.float64), float(t.rewards[s + j]), no]
+        np.save(out / f"trj_{_PREFIX[kind]}{k}_step{step}.npy", rows, allow_pickle=True)
+    return first + t.n_traj

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from rlkit.data.dataset import TASK_PARAMS_FILE, Trajectories, checkpoint_path, task_dir
-from rlkit.data.meta import read_task_meta, task_meta_problem
+from rlkit.data.meta import listed_checkpoints, read_task_meta, task_meta_problem
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 
@@ -29,13 +31,44 @@ def restore_dataset_tasks(env, data_dir: str | Path) -> int:
     return restored
 
 
-def read_normalizer(data_dir: str | Path) -> np.ndarray | None:
-    """`abs_max + 1e-8` if DATA_DIR/normalizer.npz exists, else None."""
+NORMALIZER_EXPECTED = "an .npz file holding abs_max, one finite value >= 0 per observation entry"
+
+
+def read_normalizer(
+    data_dir: str | Path, obs_dim: int | None = None, what: str = "the env's observation size"
+) -> np.ndarray | None:
+    """`abs_max + 1e-8` if DATA_DIR/normalizer.npz exists, else None. A file that cannot be read, lacks
+    `abs_max`, or holds anything but one finite value >= 0 per observation entry (shape `(obs_dim,)` given
+    `obs_dim`, `what` says whose size that is; else any 1-D shape) is a one-line UserError naming it."""
     path = Path(data_dir) / "normalizer.npz"
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        return z["abs_max"].astype(np.float64) + 1e-8
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):  # a bare .npy under this name
+            raise ValueError("not an .npz archive")
+        with z:
+            if "abs_max" not in z.files:
+                raise UserError(
+                    f"{str(path)!r} has no abs_max (it holds {sorted(z.files)}): expected {NORMALIZER_EXPECTED}"
+                )
+            abs_max = z["abs_max"]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        raise UserError(
+            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected {NORMALIZER_EXPECTED}"
+        ) from None
+    if abs_max.dtype.kind not in "biuf":
+        raise UserError(f"{str(path)!r} holds abs_max of type {abs_max.dtype}: expected {NORMALIZER_EXPECTED}")
+    if abs_max.ndim != 1 or (obs_dim is not None and abs_max.shape != (obs_dim,)):
+        size = f"({obs_dim},), {what}" if obs_dim is not None else "one dimension, one value per observation entry"
+        raise UserError(f"{str(path)!r} holds abs_max of shape {abs_max.shape}: expected {size}")
+    abs_max = abs_max.astype(np.float64)
+    if not np.isfinite(abs_max).all() or (abs_max < 0).any():
+        bad = [float(v) for v in abs_max if not (np.isfinite(v) and v >= 0)]
+        raise UserError(
+            f"{str(path)!r} holds non-finite or negative abs_max values {bad[:5]}: expected {NORMALIZER_EXPECTED}"
+        )
+    return abs_max + 1e-8
 
 
 def load_task_data(
@@ -62,6 +95,7 @@ def load_task_data(
         raise UserError(
             f"{str(tdir / 'task.json')!r} is missing: expected a dataset written by policy_train.py or import-legacy"
         )
+    listed = set(listed_checkpoints(tdir, meta))  # (also: an env_name that is not a string is one line)
     if meta.get("env_name") != env_name:
         raise UserError(f"dataset {str(tdir)!r} is for env {meta.get('env_name')!r}: expected {env_name!r}")
     if "obs_dim" in meta and (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
@@ -72,7 +106,6 @@ def load_task_data(
     problem = task_meta_problem(tdir, meta, expected_task)
     if problem:
         raise UserError(problem)
-    listed = set(meta.get("checkpoints", []))
     parts = []
     for step in steps:
         t = read_checkpoint(tdir, step, kind)
@@ -82,14 +115,12 @@ def load_task_data(
                 f"({sorted(listed)}): expected only files of the run that wrote task.json (a file left by "
                 "another stage-1 run?)"
             )
-        if t.obs.ndim != 2 or t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:
-            raise UserError(
-                f"{str(checkpoint_path(tdir, step))!r} has observation size {t.obs.shape[1:]} and action size "
-                f"{t.actions.shape[1:]}: expected ({obs_dim},) and ({action_dim},) for {env_name!r}"
-            )
+        _check_sizes(checkpoint_path(tdir, step), t, obs_dim, action_dim, env_name)
         if t.n_traj < n_trj and checkpoint_path(tdir, step, extra=True).is_file():
             more = read_checkpoint(tdir, step, kind, missing_ok=True, extra=True)
-            t = Trajectories.concat([t, more]) if more is not None else t
+            if more is not None:
+                _check_sizes(checkpoint_path(tdir, step, extra=True), more, obs_dim, action_dim, env_name)
+                t = Trajectories.concat([t, more])
         if t.n_traj < n_trj:
             raise UserError(
                 f"{str(checkpoint_path(tdir, step))!r} holds {t.n_traj} {kind} trajectories: expected at least "
@@ -99,3 +130,12 @@ def load_task_data(
     if not parts:
         raise UserError(f"no checkpoints selected for task {task_idx}: the epoch range is empty")
     return Trajectories.concat(parts)
+
+
+def _check_sizes(path: Path, t: Trajectories, obs_dim: int, action_dim: int, env_name: str) -> None:
+    """One line naming `path` where its trajectories' observation or action size is not the env's."""
+    if t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:
+        raise UserError(
+            f"{str(path)!r} has observation size {t.obs.shape[1:]} and action size "
+            f"{t.actions.shape[1:]}: expected ({obs_dim},) and ({action_dim},) for {env_name!r}"
+        )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rlkit.data.dataset import parse_task_dir
+from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text, read_json_object
 
 VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version can change the data
@@ -87,3 +88,36 @@ def task_identity_problem(tdir: Path, meta: dict[str, Any], expected_task: dict 
             "(data written with another n_tasks or task list?)"
         )
     return None
+
+
+def task_record_problem(tdir: Path, meta: dict[str, Any]) -> str | None:
+    """A line naming a field of task.json that its readers cannot use, or None: `checkpoints` (where given)
+    must be a list of whole numbers >= 0, `env_name` (where given) a string."""
+    path = str(tdir / "task.json")
+    steps = meta.get("checkpoints", [])
+    if not isinstance(steps, list):
+        return f"{path!r} has checkpoints {_short(steps)}: expected a list of checkpoint steps, whole numbers >= 0"
+    bad = [c for c in steps if type(c) is not int or c < 0]  # (json's true/false are not checkpoints)
+    if bad:
+        return (
+            f"{path!r} lists checkpoint {_short(bad[0])} among {_short(steps)}: expected whole numbers >= 0, "
+            "the steps of the task's step files"
+        )
+    if "env_name" in meta and not isinstance(meta["env_name"], str):
+        return f"{path!r} has env_name {_short(meta['env_name'])}: expected an env name, a string such as 'point-robot'"
+    return None
+
+
+def listed_checkpoints(tdir: Path, meta: dict[str, Any]) -> list[int]:
+    """The checkpoints task.json lists ([] where it lists none); a UserError naming it where they, or its
+    env_name, are not of a usable type (`task_record_problem`)."""
+    problem = task_record_problem(tdir, meta)
+    if problem:
+        raise UserError(problem)
+    return list(meta.get("checkpoints", []))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """repr(value), cut to `limit` characters (a damaged file may hold long values)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -105,9 +105,11 @@ def _npy_view(member: memoryview) -> np.ndarray | None:
 def read_checkpoint(
     tdir: Path, step: int, kind: str, missing_ok: bool = False, extra: bool = False
 ) -> Trajectories | None:
-    """The `kind` trajectories of checkpoint `step` (`extra`: its regenerated file), checked to be whole
-    and finite. A missing, truncated or unreadable file, or non-finite values, are one-line errors
-    naming the file; `missing_ok` returns None where the file has no trajectories of that kind."""
+    """The `kind` trajectories of checkpoint `step` (`extra`: its regenerated file), checked to be whole,
+    finite and one row per transition (`_layout_problem`). A missing, truncated or unreadable file, arrays of
+    other shapes or row counts, episode lengths < 1 or not adding up, or non-finite values, are one-line
+    errors naming the file (and the field); `missing_ok` returns None where the file has no trajectories of
+    that kind."""
     path = checkpoint_path(tdir, step, extra)
     if not path.is_file():
         raise UserError(
@@ -126,6 +128,9 @@ def read_checkpoint(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
             "checkpoint file written by policy_train.py; regenerate that task"
         ) from None
+    problem = _layout_problem(t, kind)
+    if problem:
+        raise UserError(f"{str(path)!r} ({kind}): {problem}")
     bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]
     if bad:
         raise UserError(f"{str(path)!r} ({kind}) holds non-finite values in {bad}: expected finite behaviour data")
@@ -134,3 +139,34 @@ def read_checkpoint(
             f"{str(path)!r} ({kind}): episode lengths sum to {int(t.traj_lengths.sum())}, expected {len(t)} rows"
         )
     return t
+
+
+# the fields of one row per transition and their ndim, rewards (which set the number of rows) first
+_PER = {"rewards": 1, "obs": 2, "actions": 2, "next_obs": 2, "terminals": 1}
+
+
+def _layout_problem(t: Trajectories, kind: str) -> str | None:
+    """What keeps `t` from being one row per transition (numbers; obs, actions and next_obs 2-D, rewards and
+    terminals 1-D, each with as many rows as rewards; next_obs as wide as obs) with 1-D whole-number episode
+    lengths >= 1, or None."""
+    n = len(t.rewards) if t.rewards.ndim == 1 else 0  # (a rewards array of another ndim is refused first)
+    for f, ndim in _PER.items():
+        v = getattr(t, f)
+        if v.dtype.kind not in "biuf":
+            return f"{kind}_{f} holds {v.dtype} values: expected numbers"
+        if v.ndim != ndim:
+            rows = "rows of numbers, one per transition" if ndim == 2 else "one number per transition"
+            return f"{kind}_{f} has shape {v.shape}: expected a {ndim}-D array, {rows}"
+        if len(v) != n:
+            return f"{kind}_{f} has {len(v)} rows: expected {n}, one per transition as {kind}_rewards has"
+    if t.next_obs.shape[1] != t.obs.shape[1]:
+        return f"{kind}_next_obs has rows of {t.next_obs.shape[1]} values: expected {t.obs.shape[1]}, as {kind}_obs has"
+    lengths = t.traj_lengths
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1:
+        return (
+            f"{kind}_traj_lengths holds {lengths.dtype} values of shape {lengths.shape}: expected a 1-D array of "
+            "whole numbers, one episode length each"
+        )
+    if (lengths < 1).any():
+        return f"{kind}_traj_lengths holds episode lengths {lengths[lengths < 1][:5].tolist()}: expected lengths >= 1"
+    return None
