@@ -97,6 +97,11 @@ class RandParamsEnv(MujocoTaskEnv):
     qvel_noise = 0.005
     qvel_noise_uniform = True
 
+    def _as_the_reference(self, model: mujoco.MjModel) -> None:
+        """The reference's rand-params assets (its vendored gym's hopper.xml and walker2d.xml) step at 0.004 s, where
+        gymnasium's step at 0.002: with frame skip 4 an action lasts 16 ms, as in the reference, not 8."""
+        model.opt.timestep = 0.004
+
     def __init__(
         self,
         n_tasks: int = 2,

@@ -196,7 +196,7 @@ def test_rand_params_reward_and_termination(name):
     qpos, qvel = _hand_state(env, rng)
     qpos[1:3] = [1.25, 0.0]  # upright: height 1.25, angle 0
     before, obs, r, terminated, _ = _step_from(env, qpos, qvel, a)
-    expected = (env.data.qpos[0] - before["qpos"][0]) / (0.002 * 4) + 1.0 - 1e-3 * np.sum(a**2)
+    expected = (env.data.qpos[0] - before["qpos"][0]) / (0.004 * 4) + 1.0 - 1e-3 * np.sum(a**2)  # the reference's dt
     assert r == pytest.approx(expected, rel=1e-12) and not terminated
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], np.clip(env.data.qvel, -10, 10)]))
     fallen = qpos.copy()
@@ -234,9 +234,13 @@ def test_rand_params_sampling_matches_the_reference_recipe():
     [("hopper-rand-params", "Hopper-v5", "hopper.xml"), ("walker-rand-params", "Walker2d-v5", "walker2d.xml")],
 )
 def test_unit_multipliers_reproduce_the_unmodified_model(name, gym_id, asset):
+    """With unit multipliers the env is gymnasium's, stepped at the reference's model timestep (0.004 s, its vendored
+    gym's assets; gymnasium's are 0.002 s): an action lasts 4 x 0.004 s."""
     ours = _env(name)
     ours.set_task_params(0, ours.init_params)
     plain = gym.make(gym_id, xml_file=str(gymnasium_asset(asset))).unwrapped
+    assert plain.model.opt.timestep == 0.002 and ours.dt == 0.016
+    plain.model.opt.timestep = 0.004
     ours.reset_task(0)
     ours.reset(seed=0)
     plain.reset(seed=0)
@@ -246,7 +250,7 @@ def test_unit_multipliers_reproduce_the_unmodified_model(name, gym_id, asset):
     for a in np.random.default_rng(6).uniform(-1, 1, size=(20, SIZES[name][1])):
         o1, r1, *_ = ours.step(a)
         o2, r2, *_ = plain.step(a)
-        np.testing.assert_allclose(o1, o2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(o1, o2, rtol=1e-9, atol=1e-12)  # (rewards: gymnasium v5's differ, by hand below)
 
 
 def test_task_params_save_and_restore(tmp_path):
@@ -389,3 +393,17 @@ def test_sparse_walker_is_the_walker_with_the_references_sparse_reward():
         if t1:
             break
     np.testing.assert_array_equal(sparse.sparsify_rewards(np.array([0.49, 0.5, 2.0, -1.0])), [0.0, 0.5, 2.0, 0.0])
+
+
+def test_the_models_are_the_references_where_gymnasiums_assets_differ():
+    """Hopper and walker step at the reference's 0.004 s (gymnasium's assets: 0.002 s), humanoid's left hip reaches
+    -120 degrees (gymnasium's: -110); everything else is gymnasium's asset as it is."""
+    for name in ("hopper-rand-params", "walker-rand-params"):
+        assert _env(name).model.opt.timestep == 0.004
+    humanoid, plain = _env("humanoid-dir"), gym.make("Humanoid-v5").unwrapped
+    hip = humanoid.model.joint("left_hip_y").id
+    np.testing.assert_allclose(np.rad2deg(humanoid.model.jnt_range[hip]), [-120.0, 20.0])
+    np.testing.assert_allclose(np.rad2deg(plain.model.jnt_range[hip]), [-110.0, 20.0])
+    other = np.arange(humanoid.model.njnt) != hip
+    np.testing.assert_array_equal(humanoid.model.jnt_range[other], plain.model.jnt_range[other])
+    assert humanoid.model.opt.timestep == plain.model.opt.timestep

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mujoco
 import numpy as np
 
 from rlkit.envs.ant import evenly_spaced_angles, random_directions
@@ -25,6 +26,11 @@ class HumanoidDirEnv(MujocoTaskEnv):
     qvel_noise_uniform = True
     contact_forces = True
     position_dims = 2
+
+    def _as_the_reference(self, model: mujoco.MjModel) -> None:
+        """The left hip's y range is [-120, 20] degrees in the asset of the reference's gym (0.15; gymnasium's, since
+        gym 0.21, has [-110, 20])."""
+        model.jnt_range[model.joint("left_hip_y").id] = np.deg2rad([-120.0, 20.0])
 
     def __init__(
         self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None

@@ -69,6 +69,7 @@ class MujocoTaskEnv(MultiTaskEnv):
     def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
         super().__init__(tasks, max_episode_steps, seed)
         self.model = copy.deepcopy(_compiled(str(gymnasium_asset(self.asset))))
+        self._as_the_reference(self.model)
         self.data = mujoco.MjData(self.model)
         self.init_qpos = self.data.qpos.copy()
         self.init_qvel = self.data.qvel.copy()
@@ -79,6 +80,10 @@ class MujocoTaskEnv(MultiTaskEnv):
         self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
         self._last_obs = self._get_obs()
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=self._last_obs.shape, dtype=np.float64)
+
+    def _as_the_reference(self, model: mujoco.MjModel) -> None:
+        """Make gymnasium's compiled asset the one the reference simulated where the two differ (nothing by
+        default; docs/environments.md lists each change)."""
 
     # physics ---------------------------------------------------------------------------
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
