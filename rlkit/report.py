@@ -144,11 +144,13 @@ def data_reference(run: Path) -> Reference:
         return ref
     from rlkit.behaviour.generate import mean_return
     from rlkit.data.dataset import task_dirs
+    from rlkit.data.load import restore_dataset_tasks
     from rlkit.data.meta import listed_checkpoints, read_task_meta
     from rlkit.data.npz import read_checkpoint
 
     cfg = config_from_variant(read_variant(run))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    restore_dataset_tasks(env, cfg.algo_params.data_dir)  # a parameter family's tasks as the data holds them
     reward_fn = scored_reward_fn(cfg, env)
     _, test = train_eval_split(cfg)
     dirs = dict(task_dirs(cfg.algo_params.data_dir, "the run's behaviour data"))
