@@ -91,6 +91,7 @@ class RandParamsEnv(MujocoTaskEnv):
     """A MuJoCo body whose dynamics change per task; the reward is the same for all tasks."""
 
     tasks_differ_in = "dynamics"
+    physics_version = 2  # 1: gymnasium's 0.002 s assets, before the reference's 0.004 s (`_as_the_reference`)
     env_name = ""
     frame_skip = 4  # the reference's RandomEnv always passes 4
     qpos_noise = 0.005

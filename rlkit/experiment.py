@@ -38,7 +38,7 @@ from rlkit.logging import (
 )
 from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, torch_generator
-from rlkit.tasks import make_wrapped_env, scored_reward_fn, train_eval_split
+from rlkit.tasks import env_class, make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch import graphs
 from rlkit.torch.csro import borel
 from rlkit.torch.csro.trainer import CSROTrainer, LossRecord, TrainerSettings, belief_spread
@@ -101,6 +101,7 @@ def load_buffers(
                 obs_dim,
                 action_dim,
                 expected_task=env_tasks[t],
+                physics_version=env_class(cfg.env_name).physics_version,
             )
             for t in tasks
         }

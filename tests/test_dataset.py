@@ -776,3 +776,32 @@ def test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line(tmp_path):
         proc.stderr,
     )
     assert not (tmp_path / "ex").exists() and not (tmp_path / "im").exists()
+
+
+def test_data_of_an_older_physics_is_refused_by_loading_and_regenerate(tmp_path):
+    """A family whose simulation changed (`physics_version`: hopper and walker at the reference's timestep, humanoid's
+    hip range) refuses stage-1 data written before, whose task.json records the older version or none (version 1);
+    imported reference data is not versioned."""
+    import json
+
+    from rlkit.behaviour.regenerate import check_task_env
+    from rlkit.data.meta import physics_problem
+    from rlkit.tasks import env_class
+
+    assert env_class("hopper-rand-params").physics_version == env_class("humanoid-dir").physics_version == 2
+    assert env_class("point-robot").physics_version == 1
+    tdir = tmp_path / "goal_idx0"
+    assert physics_problem(tdir, {"env_name": "point-robot"}, 1) is None
+    assert physics_problem(tdir, {"env_name": "x", "source": "import-legacy /r"}, 2) is None
+    message = physics_problem(tdir, {"env_name": "hopper-rand-params", "physics": 1}, 2)
+    assert message.endswith(
+        "task.json' was written with 'hopper-rand-params''s physics version 1: expected 2, this code's (the family's "
+        "simulation changed since: docs/environments.md); write the data again with policy_train.py"
+    )
+    write_task(tmp_path, 0)
+    assert load_task_data(tmp_path, 0, [100], "sample", 3, "point-robot", 2, 2, physics_version=1).n_traj == 3
+    with pytest.raises(UserError, match=r"physics version 1: expected 2"):
+        load_task_data(tmp_path, 0, [100], "sample", 3, "point-robot", 2, 2, physics_version=2)
+    meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
+    with pytest.raises(UserError, match=r"'hopper-rand-params''s physics version 1: expected 2"):
+        check_task_env("hopper-rand-params", {"n_tasks": 2}, tmp_path, 0, dict(meta, env_name="hopper-rand-params"))

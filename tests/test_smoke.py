@@ -29,6 +29,7 @@ def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
     assert len(lines) == 6 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)
     meta = json.loads((tiny_data / "goal_idx4" / "task.json").read_text())
     assert meta["task"]["goal"] == pytest.approx([np.cos(np.pi * 4 / 5), np.sin(np.pi * 4 / 5)])
+    assert meta["physics"] == 1  # point-robot's physics never changed
 
 
 @pytest.mark.slow

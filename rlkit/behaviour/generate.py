@@ -33,7 +33,7 @@ from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
-from rlkit.tasks import make_env
+from rlkit.tasks import env_class, make_env
 from rlkit.torch import graphs
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
@@ -87,6 +87,7 @@ def group_settings(
                 "schedule": dict(sched.__dict__),
                 "sac": sac.to_dict(),
                 "seeding": SEEDING_VERSION,
+                "physics": env_class(env_name).physics_version,
                 "save_networks": bool(save_networks),
             }
         )
@@ -100,6 +101,8 @@ def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str,
     theirs = json.loads(json.dumps(state.get("settings")))
     if isinstance(theirs, dict) and "save_networks" not in theirs:  # saved before the record: resumed either way
         theirs["save_networks"] = settings["save_networks"]
+    if isinstance(theirs, dict) and "physics" not in theirs:  # saved before the record: the first physics
+        theirs["physics"] = 1
     if theirs != settings:
         diff = [
             f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]
@@ -574,6 +577,7 @@ class TaskGroup:
             "sac": self.sac.to_dict(),
             "seed": sched.seed,
             "seeding": SEEDING_VERSION,
+            "physics": env_class(self.env_name).physics_version,
             "complete": complete,
             "saved_networks": self.save_networks,
             "versions": running_versions(),
@@ -632,7 +636,10 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
 def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     """`key: recorded -> wanted` for each of `settings` that a task.json records otherwise (a task.json without
     the seeding record predates `rlkit.seeding`: version 1; one without another record cannot differ in it)."""
-    recorded = {k: meta[k] for k in settings if k in meta} | {"seeding": meta.get("seeding", 1)}
+    recorded = {k: meta[k] for k in settings if k in meta} | {
+        "seeding": meta.get("seeding", 1),
+        "physics": meta.get("physics", 1),
+    }
     if "saved_networks" in meta:
         recorded["save_networks"] = meta["saved_networks"]
     return [f"{k}: {json.dumps(v)} -> {json.dumps(settings[k])}" for k, v in recorded.items() if v != settings[k]]

@@ -35,7 +35,7 @@ import torch
 
 from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
 from rlkit.data.dataset import checkpoint_path, task_dir
-from rlkit.data.meta import listed_checkpoints, read_task_meta, same_task
+from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, same_task
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps
 from rlkit.data.npz import read_npz_meta, write_checkpoint
 from rlkit.data.rollout import rollout
@@ -158,6 +158,9 @@ def check_task_env(
 ) -> tuple[int, int]:
     """The env's (obs, action) dims for task `t`, once its task is checked to be the data's."""
     env = make_task_envs(env_name, env_params, t, [None], dataset=data_dir)[0]
+    problem = physics_problem(task_dir(data_dir, t), meta, env.unwrapped.physics_version)
+    if problem:
+        raise UserError(problem)
     if meta.get("task") is not None and not same_task(meta["task"], env.unwrapped.get_task()):
         raise UserError(
             f"{str(task_dir(data_dir, t) / 'task.json')!r} describes task {meta['task']}, but the config's "

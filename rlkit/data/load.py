@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from rlkit.data.dataset import TASK_PARAMS_FILE, Trajectories, checkpoint_path, task_dir
-from rlkit.data.meta import listed_checkpoints, read_task_meta, task_meta_problem
+from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, task_meta_problem
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 
@@ -81,6 +81,7 @@ def load_task_data(
     obs_dim: int,
     action_dim: int,
     expected_task: dict | None = None,
+    physics_version: int | None = None,
 ) -> Trajectories:
     """The first `n_trj` episodes of `kind` at each checkpoint in `steps`, checked against the env (and,
     given `expected_task`, against the env's description of task `task_idx`)."""
@@ -103,7 +104,9 @@ def load_task_data(
             f"dataset {str(tdir)!r} has obs/action dims {meta.get('obs_dim')}/{meta.get('action_dim')}: "
             f"expected {obs_dim}/{action_dim} for {env_name!r}"
         )
-    problem = task_meta_problem(tdir, meta, expected_task)
+    problem = task_meta_problem(tdir, meta, expected_task) or (
+        None if physics_version is None else physics_problem(tdir, meta, physics_version)
+    )
     if problem:
         raise UserError(problem)
     parts = []

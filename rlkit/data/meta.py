@@ -108,6 +108,22 @@ def task_record_problem(tdir: Path, meta: dict[str, Any]) -> str | None:
     return None
 
 
+def physics_problem(tdir: Path, meta: dict[str, Any], physics_version: int) -> str | None:
+    """A line where stage 1 wrote the task with another version of its env's physics (`MultiTaskEnv.physics_version`;
+    a task.json without the record is version 1) than this code's, or None. Imported data (the reference's, whose
+    physics each family now matches) is not versioned."""
+    if "source" in meta:
+        return None
+    recorded = meta.get("physics", 1)
+    if recorded == physics_version:
+        return None
+    return (
+        f"{str(tdir / 'task.json')!r} was written with {meta.get('env_name')!r}'s physics version {recorded}: "
+        f"expected {physics_version}, this code's (the family's simulation changed since: docs/environments.md); "
+        "write the data again with policy_train.py"
+    )
+
+
 def listed_checkpoints(tdir: Path, meta: dict[str, Any]) -> list[int]:
     """The checkpoints task.json lists ([] where it lists none); a UserError naming it where they, or its
     env_name, are not of a usable type (`task_record_problem`)."""

@@ -42,6 +42,9 @@ class MultiTaskEnv(gym.Env):
     # what tells the tasks apart: "reward" (goals, directions) or "dynamics" (body parameters, wind), which
     # decides what a method may learn the task from (CORRO's negatives, BOREL's state decoder)
     tasks_differ_in: str = "reward"
+    # the version of what the family simulates: raised when a change of this code changes its physics, so that
+    # data written before (stage 1 records it in task.json as "physics") is refused rather than mixed with it
+    physics_version: int = 1
 
     def __init__(self, tasks: list[dict[str, Any]], max_episode_steps: int, seed: int | None = None):
         self.tasks = tasks

@@ -20,6 +20,7 @@ class HumanoidDirEnv(MujocoTaskEnv):
     """
 
     asset = "humanoid.xml"
+    physics_version = 2  # 1: gymnasium's hip range, before the reference's (`_as_the_reference`)
     frame_skip = 5
     qpos_noise = 0.01
     qvel_noise = 0.01
