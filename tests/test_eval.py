@@ -39,7 +39,7 @@ def envs_for(tasks):
 def test_rollout_lockstep_matches_single_env():
     envs = envs_for([1, 5])
     actions = np.random.default_rng(0).uniform(-1, 1, (20, 2, 2))
-    p = rollout(envs, lambda obs, t: actions[t], 20, np.ones(2, bool), DEV)
+    p = rollout(envs, lambda obs, t, alive: actions[t], 20, np.ones(2, bool), DEV)
     assert list(p.lengths) == [20, 20]
     single = envs_for([5])[0]
     single.reset()

@@ -77,6 +77,31 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd):
     assert not np.allclose(a.rewards, c.rewards)
 
 
+@pytest.mark.slow
+def test_a_tasks_data_is_its_own_in_any_group_where_episodes_end_early(tmp_path):
+    """Hopper's episodes end when it falls, so a checkpoint's episodes differ in length: task 0's data, every
+    checkpoint of it, is the same alone and in a group of 8, bit for bit (a group rolled out its due tasks until
+    the last of them ended, drawing every due task's noise at every step, so a task's later data depended on the
+    others' falls)."""
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=600", "save_networks=false"])
+    params, device = {"n_tasks": 8, "max_episode_steps": 200}, torch.device("cpu")
+    for folder, tasks in (("alone", [0]), ("group", list(range(8)))):
+        train_task_group(
+            "hopper-rand-params", params, tasks, behaviour.schedule, behaviour.sac, tmp_path / folder, device, "off"
+        )
+    alone, group = task_dir(tmp_path / "alone", 0), task_dir(tmp_path / "group", 0)
+    checkpoints = read_task_meta(alone)["checkpoints"]
+    assert len(checkpoints) >= 3 and read_task_meta(group)["checkpoints"] == checkpoints
+    lengths = set()
+    for c in checkpoints:
+        for kind in ("sample", "eval"):
+            a, b = read_checkpoint(alone, c, kind), read_checkpoint(group, c, kind)
+            lengths.update(a.traj_lengths.tolist())
+            for field in ("obs", "actions", "rewards", "traj_lengths"):
+                np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert len(lengths) > 1  # the episodes did end early, at different steps
+
+
 def test_one_progress_bar_per_task_showing_its_checkpoints():
     from rlkit.behaviour.progress import TaskBars
 

@@ -529,11 +529,14 @@ class TaskGroup:
         deterministic = np.tile(np.arange(k) >= k_sample, len(due))
 
         @torch.no_grad()
-        def act(obs: torch.Tensor, t: int) -> np.ndarray:
+        def act(obs: torch.Tensor, t: int, alive: np.ndarray) -> np.ndarray:
             x = torch.zeros(agent.n, k, obs.shape[-1], device=device)
             x[due] = obs.view(len(due), k, -1)
             noise = torch.zeros(agent.n, k, n_act, device=device)
-            noise[due] = self.gens.randn(k, n_act, subset=due)
+            # noise only for the tasks with an episode under way, as each draws when rolled out alone: a task's
+            # draws (and so all its later data) never depend on how long the other due tasks' episodes run
+            live = [i for j, i in enumerate(due) if alive[j * k : (j + 1) * k].any()]
+            noise[live] = self.gens.randn(k, n_act, subset=live)
             stochastic = agent.policy(x, noise).action[due].reshape(-1, n_act)
             mean_action = agent.policy(x, None).action[due].reshape(-1, n_act)
             return np.where(deterministic[:, None], mean_action.cpu().numpy(), stochastic.cpu().numpy())

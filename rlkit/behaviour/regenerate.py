@@ -269,7 +269,7 @@ def regenerate_one(env_name: str, env_params: dict[str, Any], data_dir: Path, jo
     gen = torch_generator(seed, "regenerate_noise", t, c, device=device)
 
     @torch.no_grad()
-    def act(obs: torch.Tensor, step: int) -> np.ndarray:
+    def act(obs: torch.Tensor, step: int, alive: np.ndarray) -> np.ndarray:
         noise = torch.randn(1, len(envs), action_dim, generator=gen, device=device)
         return agent.policy(obs[None], noise).action[0].cpu().numpy()
 

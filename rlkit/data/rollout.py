@@ -1,5 +1,6 @@
 """Lockstep episodes over a list of envs: the one rollout loop of stage 1's checkpoints and of the
-meta-test. The caller supplies the policy as `act(obs batch, t) -> actions`, so this knows no network."""
+meta-test. The caller supplies the policy as `act(obs batch, t, alive) -> actions` (`alive`: the jobs whose
+episode is under way at t; the others' actions are not used), so this knows no network."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 
 from rlkit.data.dataset import Trajectories
 
-ActFn = Callable[[torch.Tensor, int], np.ndarray]
+ActFn = Callable[[torch.Tensor, int, np.ndarray], np.ndarray]
 # after every step: (t, the jobs that stepped at t [E] bool, the episode so far); a recurrent belief reads step t there
 StepFn = Callable[[int, np.ndarray, "Paths"], None]
 
@@ -81,7 +82,7 @@ def rollout(
     for t in range(horizon):
         if not alive.any():
             break
-        actions = act(torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=device), t)
+        actions = act(torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=device), t, alive.copy())
         stepped = alive.copy()
         for i in np.flatnonzero(alive):
             nxt, r, terminated, truncated, _ = envs[i].step(actions[i])

@@ -81,7 +81,7 @@ class _Context:
 
 def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator: torch.Generator | None):
     @torch.no_grad()
-    def act(obs: torch.Tensor, t: int) -> np.ndarray:
+    def act(obs: torch.Tensor, t: int, alive: np.ndarray) -> np.ndarray:
         return agent.policy_output(obs, ctx.z, deterministic=deterministic, generator=generator).action.cpu().numpy()
 
     return act
@@ -182,16 +182,17 @@ def online_prior_context(
 
 def np_explore(
     rng: np.random.Generator, n_jobs: int, act_dim: int, random_steps: float, scored: np.ndarray, sample
-) -> Callable[[torch.Tensor, int], np.ndarray]:
+) -> Callable[[torch.Tensor, int, np.ndarray], np.ndarray]:
     """CSRO's Np exploration policy for one round of context episodes: a job's action at step t is uniform in
-    [-1, 1] while (its scored steps + t) < `random_steps` (N / 2), else `sample(obs, t)`, the policy's sample."""
+    [-1, 1] while (its scored steps + t) < `random_steps` (N / 2), else `sample(obs, t, alive)`, the policy's
+    sample."""
 
-    def explore(obs: torch.Tensor, t: int) -> np.ndarray:
+    def explore(obs: torch.Tensor, t: int, alive: np.ndarray) -> np.ndarray:
         random = rng.uniform(-1.0, 1.0, size=(n_jobs, act_dim))
         use_random = (scored + t) < random_steps
         if use_random.all():
             return random
-        return np.where(use_random[:, None], random, sample(obs, t))
+        return np.where(use_random[:, None], random, sample(obs, t, alive))
 
     return explore
 

@@ -91,7 +91,7 @@ class _Belief:
 
 def _act(agent: BorelAgent, belief: _Belief, deterministic: bool, generator: torch.Generator | None):
     @torch.no_grad()
-    def act(obs: torch.Tensor, t: int) -> np.ndarray:
+    def act(obs: torch.Tensor, t: int, alive: np.ndarray) -> np.ndarray:
         return agent.policy_output(obs, belief.z, deterministic, generator).action.cpu().numpy()
 
     return act
