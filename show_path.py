@@ -43,7 +43,7 @@ from rlkit.errors import UserError
 from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
 from rlkit.experiment import RunSetup, output_dir, prepare
-from rlkit.fileio import atomic_savefig
+from rlkit.fileio import atomic_savefig, read_json_object
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.run_folder import config_differences
 from rlkit.seeding import torch_generator
@@ -108,7 +108,7 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}")
-    variant = json.loads(variant_path.read_text())
+    variant = read_json_object(variant_path, "the config a run of launch_experiment.py writes")
     seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
@@ -120,9 +120,15 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
     state = torch.load(snap, map_location=device, weights_only=True)
+    done = int(state["counters"]["iteration"])
+    if done < 1:  # BOREL's latest.pt during its VAE stage: no policy trained yet
+        raise UserError(
+            f"{str(snap)!r} holds no finished iteration (a BOREL run in its VAE stage): expected a snapshot of a "
+            "run with at least one iteration done"
+        )
     trainer.load_state_dict(state["trainer"], with_optimizers=False)
     trainer.agent.eval()
-    return setup, trainer, int(state["counters"]["iteration"]) - 1
+    return setup, trainer, done - 1
 
 
 class PositionRecorder(gym.Wrapper):

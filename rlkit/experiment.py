@@ -429,8 +429,8 @@ class MetaTrainer:
         finally:
             self.trainer.branch(None)
         sums = self.sums.values
+        self.check_finite(sums, it)  # the iteration's one host sync: on a GPU its queued steps end here
         train_time = time.time() - t0
-        self.check_finite(sums, it)
         self.counters["train_steps"] += a.num_train_steps_per_itr
         self.counters["train_time"] += train_time
         t1 = time.time()

@@ -7,6 +7,8 @@ import os
 
 from rlkit.errors import UserError
 
+_ALL: list[Switch] = []  # every switch made (one per speed trick)
+
 
 class Switch:
     """On or off for this process: what `set` said, else the environment variable `name` ("1" on, "0" off;
@@ -15,6 +17,7 @@ class Switch:
     def __init__(self, name: str, default: bool, on: str, off: str):
         self.name, self.default, self.on, self.off = name, default, on, off
         self._value: bool | None = None  # None: not decided yet, the environment decides at first use
+        _ALL.append(self)
 
     def set(self, on: bool | None) -> None:
         """Turn it on or off for this process; None goes back to what the environment says."""
@@ -30,3 +33,9 @@ class Switch:
                 )
             self._value = value == "1"
         return self._value
+
+
+def process_switches() -> dict[str, str]:
+    """Every switch as this process has it, as environment variables ("1" or "0"): what a process started elsewhere
+    (a Ray worker on another node, which does not inherit this environment) is given to run as this one does."""
+    return {s.name: "1" if s() else "0" for s in _ALL}

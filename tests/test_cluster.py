@@ -32,6 +32,22 @@ def _dead_pid() -> int:
     return int(Path("/proc/sys/kernel/pid_max").read_text())
 
 
+def test_the_workers_get_the_drivers_speed_switches(monkeypatch):
+    """Workers on other nodes do not inherit the driver's environment: `--capture` and the CSRO_* switches travel
+    with the job as its runtime environment, each as the driver has it."""
+    import rlkit.cluster.engine as engine
+    from rlkit.torch import cpu_kernels, graphs
+
+    calls = []
+    fake = SimpleNamespace(is_initialized=lambda: False, init=lambda **kw: calls.append(kw))
+    monkeypatch.setattr(engine, "require_ray", lambda: fake)
+    monkeypatch.setattr(graphs._SWITCH, "_value", True)  # as `--capture` sets it
+    monkeypatch.setattr(cpu_kernels._SWITCH, "_value", False)
+    engine.connect(ClusterOptions(address="local"))
+    env = calls[0]["runtime_env"]["env_vars"]
+    assert env[graphs.ENV_VAR] == "1" and env[cpu_kernels.ENV_VAR] == "0" and env[graphs.FUSE_ENV_VAR] in "01"
+
+
 def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
     from rlkit.fileio import remove_orphans
 

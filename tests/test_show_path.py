@@ -129,6 +129,20 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
         CliRunner().invoke(show_path.main, [str(run), "--out", "paths.foo"], catch_exceptions=False)
 
 
+@pytest.mark.slow
+def test_show_path_on_a_borel_run_before_its_first_iteration_is_one_line(tiny_data, tmp_path):
+    """BOREL writes latest.pt through its VAE stage, before any iteration: nothing to draw yet, said in one line."""
+    from rlkit.errors import UserError
+    from show_path import load_run
+
+    args = ["--algo_type", "BOREL", "--borel_vae_steps", "20", "--data_dir", str(tiny_data)]
+    cfg = load_config(TINY_CONFIG, parse_override_args([*args, "--base_log_dir", str(tmp_path), "--exp_name", "vae"]))
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run(max_iterations=0)
+    run = tmp_path / "point-robot" / "vae" / "seed0"
+    with pytest.raises(UserError, match=r"latest.pt' holds no finished iteration \(a BOREL run in its VAE stage\)"):
+        load_run(run, None, torch.device("cpu"))
+
+
 def test_show_path_refuses_a_folder_as_out_before_drawing(tmp_path):
     """--out names the Np figure's file: an existing folder is refused up front, not after every protocol ran."""
     import show_path

@@ -85,7 +85,16 @@ def connect(opts: ClusterOptions):
         return ray, False
     import logging
 
-    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    from rlkit.switch import process_switches
+    from rlkit.torch import graphs  # noqa: F401 (its switches, capture and fusion, are among those sent)
+
+    # the workers run as this process does: its speed switches (--capture, CSRO_FUSE, ...) travel with the job
+    quiet = dict(
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+        runtime_env={"env_vars": process_switches()},
+    )
     try:
         if opts.address == "local":
             ray.init(**quiet)
