@@ -110,9 +110,22 @@ def iterations_done(
     It may only be continued with the same config (`config_differences`) and, given `data_print`, the same
     data by content (`dataset.json`); `num_iterations` may only grow past the iterations it has done;
     otherwise a UserError ending in `hint`. A folder without a snapshot (a run that failed before its
-    first iteration ended) holds nothing to continue, so a new run replaces it."""
+    first iteration ended) holds nothing to continue, so a new run replaces it; one whose resume files were lost
+    (trained iterations without latest.pt, or latest.pt without the variant.json that says its config) is
+    refused rather than replaced or continued unchecked."""
     path, latest = out_dir / "variant.json", out_dir / "latest.pt"
-    if not path.is_file() or not latest.is_file():
+    if latest.is_file() and not path.is_file():
+        raise UserError(
+            f"{str(out_dir)!r} holds latest.pt but no variant.json, so its config cannot be checked: expected both "
+            f"to resume; {hint}"
+        )
+    if not latest.is_file():
+        snapshots = sorted(p.name for p in (out_dir / "snapshots").glob("itr_*.pt"))
+        if snapshots:
+            raise UserError(
+                f"{str(out_dir)!r} holds trained iterations ({', '.join(snapshots[-3:])}) but no latest.pt: expected "
+                f"latest.pt to resume them, not a new run over them; {hint}"
+            )
         return 0
     recorded = read_json_object(path, f"the config the run wrote; {hint}")
     diff = config_differences(recorded, variant)

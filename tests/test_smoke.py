@@ -388,6 +388,17 @@ def test_a_run_without_snapshot_is_replaced(tiny_data, tmp_path, monkeypatch):
     MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
     assert json.loads((run / "variant.json").read_text())["algo_params"]["discount"] == 0.9
     assert len(pd.read_csv(run / "progress.csv")) == 1 and not (run / ".lock").exists()
+    # a trained run whose resume files were lost is refused, neither replaced nor continued unchecked
+    variant = (run / "variant.json").read_bytes()
+    (run / "variant.json").unlink()
+    with pytest.raises(UserError, match=r"holds latest.pt but no variant.json, so its config cannot be checked"):
+        MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
+    (run / "variant.json").write_bytes(variant)
+    (run / "latest.pt").unlink()
+    before = (run / "progress.csv").read_bytes()
+    with pytest.raises(UserError, match=r"holds trained iterations \(itr_0.pt\) but no latest.pt"):
+        MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
+    assert (run / "progress.csv").read_bytes() == before
 
 
 @pytest.mark.slow
