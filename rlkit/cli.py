@@ -26,6 +26,9 @@ WRITE_HINTS = {
     errno.EACCES: "expected a path this user may write (and read)",
     errno.EPERM: "expected a path this user may write (and read)",
     errno.EROFS: "expected a folder on a writable filesystem",
+    errno.ENOTDIR: "expected a folder there, not a file",
+    errno.EISDIR: "expected a file there, not a folder",
+    errno.ENAMETOOLONG: "expected a shorter name (an --exp_name or path of fewer characters)",
 }
 
 
@@ -44,7 +47,9 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         where = f"{str(e.filename)!r}: " if e.filename else ""
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
-    except torch.OutOfMemoryError as e:
+    except (torch.OutOfMemoryError, RuntimeError) as e:
+        if not isinstance(e, torch.OutOfMemoryError) and "can't allocate memory" not in str(e):
+            raise  # (the CPU allocator's out-of-memory is a plain RuntimeError)
         what = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
         print(
             f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "

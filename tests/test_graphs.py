@@ -531,20 +531,32 @@ def test_the_shipped_configs_ask_for_the_gpu():
 
 # ---- bad circumstances ------------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_out_of_memory_is_one_line_naming_the_settings_to_lower(capsys):
+@pytest.mark.parametrize(
+    "error, first",
+    [
+        (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail"), "CUDA out of memory"),
+        (
+            RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
+            "can't allocate",
+        ),
+    ],
+)
+def test_out_of_memory_is_one_line_naming_the_settings_to_lower(error, first, capsys):
     import click
 
     from rlkit.cli import run_cli
 
     @click.command()
     def oom():
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+        raise error
 
     with pytest.raises(SystemExit) as exit_info:
         run_cli(oom, [])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
-    assert "CUDA out of memory" in err and "meta_batch, embedding_batch_size or batch_size" in err
+    assert first in err and "meta_batch, embedding_batch_size or batch_size" in err
+    with pytest.raises(RuntimeError, match="another"):  # any other RuntimeError is a bug: its traceback stays
+        run_cli(click.command()(lambda: (_ for _ in ()).throw(RuntimeError("another"))), [])
 
 
 @pytest.mark.slow

@@ -599,7 +599,19 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
 
 
 # ---- writes the system refuses: one line naming the path, exit 2, nothing half-written -----------------
-@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EFBIG])
+@pytest.mark.parametrize(
+    "code",
+    [
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EACCES,
+        errno.EROFS,
+        errno.EFBIG,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+    ],
+)
 def test_a_refused_write_is_one_line_naming_the_path(code, capsys):
     import click
 
