@@ -142,6 +142,7 @@ class FolderLock:
             for _ in range(4):
                 try:
                     os.link(mine, self.path)
+                    self._remove_unfinished_writes()
                     return self
                 except FileExistsError:
                     owner = self._owner()
@@ -157,6 +158,13 @@ class FolderLock:
         finally:
             mine.unlink(missing_ok=True)
         raise UserError(f"could not take the lock {str(self.path)!r}: expected to be able to write its folder")
+
+    def _remove_unfinished_writes(self) -> None:
+        """With the folder ours, the temporary files of `atomic_write`s a killed process left in it (and in its
+        subfolders) can only be its own: they are removed. Other contenders' lock files are not touched."""
+        for path in self.path.parent.rglob(".*.tmp"):
+            if not path.name.startswith(".lock.") and path.is_file():
+                path.unlink(missing_ok=True)
 
     def _remove_stale(self, owner: tuple[str, int | None]) -> None:
         """Remove the lock of the gone `owner`, unless another process replaced it since it was read."""

@@ -690,6 +690,20 @@ def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, prob
         assert read_json_object(path, "the record") == {"a": [1]}
 
 
+def test_taking_a_folder_removes_the_half_writes_a_killed_process_left(tmp_path):
+    """kill -9 during an atomic write leaves `.NAME.XXXX.tmp` behind; the next process to hold the folder removes
+    such files (its own and its subfolders'), keeps every other file and other contenders' lock files."""
+    from rlkit.fileio import FolderLock
+
+    (tmp_path / "snapshots").mkdir()
+    left = [tmp_path / ".latest.pt.ab12.tmp", tmp_path / "snapshots" / ".itr_3.pt.cd34.tmp"]
+    kept = [tmp_path / "latest.pt", tmp_path / "snapshots" / "itr_2.pt", tmp_path / ".lock.999.tmp"]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    with FolderLock(tmp_path, "busy {pid}"):
+        assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+
+
 def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one(tmp_path, monkeypatch):
     """Two processes starting at once: the lock file appears with its owner written (never empty, which read
     as a stale lock), and a process that read a dead owner just before another took the lock over gives that
