@@ -43,7 +43,7 @@ from rlkit.errors import UserError
 from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
 from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
 from rlkit.experiment import RunSetup, output_dir, prepare
-from rlkit.fileio import atomic_savefig, read_json_object
+from rlkit.fileio import atomic_savefig, read_json_object, read_state
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.run_folder import config_differences
 from rlkit.seeding import torch_generator
@@ -119,7 +119,7 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
     setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
-    state = torch.load(snap, map_location=device, weights_only=True)
+    state = read_state(snap, "a snapshot launch_experiment.py wrote", map_location=device)
     done = int(state["counters"]["iteration"])
     if done < 1:  # BOREL's latest.pt during its VAE stage: no policy trained yet
         raise UserError(

@@ -24,7 +24,7 @@ from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import atomic_write, atomic_write_text
+from rlkit.fileio import atomic_write, atomic_write_text, read_state
 from rlkit.logging import (
     LOSS_COLUMNS,
     RETURN_COLUMNS,
@@ -252,7 +252,7 @@ class MetaTrainer:
             return False
         # on the CPU: the generators' states must be CPU tensors, and each load below moves its tensors to the
         # device of what it loads into (modules, optimisers, alpha)
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_state(path, "the state the run saved (remove the run folder, or use another --exp_name)")
         if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
             check_seeding(state, path)
         reseeded = self._fit_generator_states(state)

@@ -15,7 +15,7 @@ import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rlkit.errors import UserError
 
@@ -90,6 +90,19 @@ def read_json_object(path: str | Path, expected: str, *, label: str | None = Non
     if not isinstance(doc, dict):
         raise UserError(f"{name} holds a JSON {type(doc).__name__}: expected an object, {expected}")
     return doc
+
+
+def read_state(path: str | Path, expected: str, map_location: Any = "cpu") -> Any:
+    """What `torch.save` wrote to `path`, read without running code (`weights_only`); a truncated, damaged or
+    code-carrying file is a one-line UserError naming it and what was `expected`."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected {expected}") from None
 
 
 def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from rlkit.config import REFERENCE_ONLY, Config, default_dict
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, read_json_object
+from rlkit.fileio import FolderLock, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
@@ -144,7 +142,7 @@ def iterations_done(
                 f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
                 f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}"
             )
-    done = torch.load(latest, map_location="cpu", weights_only=True)["counters"]["iteration"]
+    done = read_state(latest, f"the state the run saved; {hint}")["counters"]["iteration"]
     if done > num_iterations:
         raise UserError(
             f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "

@@ -486,6 +486,7 @@ def test_a_run_is_tied_to_its_data_by_content(tiny_data, tmp_path, monkeypatch):
     (run / "variant.json").write_bytes(variant)
     # a run killed before its first snapshot left its fingerprint: the run that replaces it records its own data
     (run / "latest.pt").unlink()
+    shutil.rmtree(run / "snapshots")  # (such a run has no snapshot: one without latest.pt is refused, above)
     (run / "dataset.json").write_text(json.dumps({"digest": "of a", "tasks": {}, "data_dir": str(tmp_path / "a")}))
     MetaTrainer(prepare(cfg("b", 1), 0, torch.device("cpu")), show_progress=False).run()
     assert json.loads((run / "dataset.json").read_text())["data_dir"] == str(tmp_path / "b")
@@ -688,6 +689,20 @@ def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, prob
     if content is not None:
         path.write_bytes(b'{"a": [1]}')
         assert read_json_object(path, "the record") == {"a": [1]}
+
+
+def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_path):
+    import pickle
+
+    from rlkit.fileio import read_state
+
+    torch.save({"counters": {"iteration": 2}}, tmp_path / "latest.pt")
+    assert read_state(tmp_path / "latest.pt", "a state")["counters"]["iteration"] == 2
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "latest.pt").read_bytes()[:40])
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps(os.system))  # would call os.system if unpickled freely
+    for name in ("cut.pt", "evil.pt"):
+        with pytest.raises(UserError, match=rf"^'.*{name}' is truncated or unreadable \(\w+\): expected a state$"):
+            read_state(tmp_path / name, "a state")
 
 
 def test_taking_a_folder_removes_the_half_writes_a_killed_process_left(tmp_path):
