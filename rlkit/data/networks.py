@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write
+from rlkit.fileio import atomic_write, read_state
 
 NETWORKS_DIR = "networks"
 NETWORKS_FORMAT = "csro-behaviour-networks/1"
@@ -33,23 +33,13 @@ def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str,
 
 def read_networks(tdir: Path, step: int) -> dict[str, Any]:
     """What `write_networks` wrote, loaded without unpickling code (`weights_only=True`)."""
-    import pickle
-
-    import torch
-
     path = networks_path(tdir, step)
     if not path.is_file():
         raise UserError(
             f"missing network file {str(path)!r}: expected one of the checkpoints "
             f"{saved_network_steps(tdir)} that have saved networks"
         )
-    try:
-        doc = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-        raise UserError(
-            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a network file "
-            "written by policy_train.py"
-        ) from None
+    doc = read_state(path, "a network file written by policy_train.py")
     if not isinstance(doc, dict) or doc.get("format") != NETWORKS_FORMAT:
         raise UserError(f"{str(path)!r} is not a behaviour network file: expected format {NETWORKS_FORMAT!r}")
     return doc
