@@ -18,7 +18,7 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import check_gpu, config_device, run_cli
+from rlkit.cli import THREADS, check_gpu, config_device, run_cli
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args
@@ -49,7 +49,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 @click.option(
     "--threads",
     default=None,
-    type=click.IntRange(min=1),
+    type=THREADS,
     help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)",
 )
 @click.option("--seeds", default=None, help="several runs, e.g. 0,1,2 (instead of --seed)")

@@ -35,7 +35,7 @@ import torch
 
 from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
-from rlkit.cli import parse_list, run_cli, select_device
+from rlkit.cli import THREADS, parse_list, run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import load_config
@@ -66,7 +66,7 @@ __all__ = ["main", "load_sac_config"]
 @click.option(
     "--threads",
     default=None,
-    type=click.IntRange(min=1),
+    type=THREADS,
     help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)",
 )
 @click.option(

@@ -144,7 +144,12 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
 @click.command()
 @click.option("--updates", default=12, show_default=True, help="timed updates per group size")
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
-@click.option("--threads", default=None, type=int, help="torch threads (default: torch's)")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1, 1024),
+    help="torch threads (default: torch's; at most 1024, as rlkit.cli.THREADS)",
+)
 @click.option(
     "--device",
     default=None,

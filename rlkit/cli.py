@@ -10,12 +10,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 import torch
 
 from rlkit.errors import UserError
+
+# --threads: torch's thread pool; far above any machine's cores, the OpenMP runtime fails to start its threads
+# and the process dies with a segmentation fault (seen at 100,000,000; 4096 still starts).
+MAX_THREADS = 1024
+THREADS = click.IntRange(1, MAX_THREADS)
 
 # What to do about a write the system refuses (`rlkit.fileio.WRITE_REFUSED`): bad circumstances in the
 # user's sense (exit 2), not a bug in this code.
@@ -115,6 +121,22 @@ def _list_entry(
     if minimum is not None and value < minimum:
         raise refuse(f"{value} is below {minimum}")
     return value
+
+
+def writable_folder(option: str, path: Path) -> None:
+    """Check, before a long command starts, that the folder an option names (`--results`, written last) is one
+    it will be able to create or write: a file in its place, or a folder this user may not write, is a
+    one-line UserError now instead of a refused write at the end."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == path else f"is under {str(existing)!r}, a file"
+        raise UserError(f"{option} {str(path)!r} {what}: expected a folder (or a path where one can be made)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"{option} {str(path)!r}: {str(existing)!r} is not writable: expected a folder this user may write"
+        )
 
 
 def check_gpu(gpu: int | None) -> int | None:

@@ -530,6 +530,18 @@ def _validate(cfg: Config) -> None:
             f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/' or '..'), "
             "so that the run stays under base_log_dir/env_name/",
         ),
+        *[
+            (
+                value is None or value.strip() != "",
+                f"{name} {value!r}: expected a path (an empty one would be the current folder, where stage 1 "
+                "would write its task folders)",
+            )
+            for name, value in [
+                ("algo_params.data_dir", a.data_dir),
+                ("util_params.base_log_dir", cfg.util_params.base_log_dir),
+                ("path_to_weights", cfg.path_to_weights),
+            ]
+        ],
         (
             a.corro_aggregator in CORRO_AGGREGATORS,
             f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}",
@@ -624,9 +636,8 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     if json_path is not None:
         path = Path(json_path)
         if not path.is_file():
-            raise UserError(
-                f"config file {str(path)!r} not found: expected a JSON file such as configs/point-robot.json"
-            )
+            what = "is a folder" if path.is_dir() else "not found"
+            raise UserError(f"config file {str(path)!r} {what}: expected a JSON file such as configs/point-robot.json")
         doc = read_json_object(path, "config keys, as in configs/point-robot.json", label=f"config file {str(path)!r}")
         _merge(data, doc)
         data["util_params"]["config_file"] = str(path)
@@ -717,6 +728,7 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
     defaults = default_dict()
     if len(args) % 2:
         raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs")
+    given: dict[str, str] = {}
     for flag, raw in zip(args[::2], args[1::2]):
         if not flag.startswith("--") or len(flag) < 3:
             raise UserError(f"override {flag!r}: expected --KEY VALUE (e.g. --algo_params.num_iterations 2)")
@@ -724,6 +736,10 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = {"True": True, "False": False, "None": None}.get(raw, raw)
+        dotted = resolve_key(defaults, flag[2:])
+        if dotted in given:  # (one of the two values would be dropped without a word)
+            raise UserError(f"override {flag} {raw} after {given[dotted]}: expected each key once ({dotted})")
+        given[dotted] = f"{flag} {raw}"
         set_override(out, defaults, flag[2:], value)
     return out
 
@@ -731,9 +747,12 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
 def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value: Any) -> None:
     """Put one override into the nested dict `tree` under `key`'s dotted path in `defaults` (see `resolve_key`):
     the command line's --KEY VALUE and a sweep file's {KEY: VALUE} name keys alike."""
-    keys = resolve_key(defaults, key).split(".")
+    dotted = resolve_key(defaults, key)
+    keys = dotted.split(".")
     for k in keys[:-1]:
         tree = tree.setdefault(k, {})
+    if keys[-1] in tree:  # (as `--use_club` and `--algo_params.use_club`: one value would be dropped)
+        raise UserError(f"override {key!r} sets {dotted} a second time: expected each key once")
     tree[keys[-1]] = value
 
 

@@ -76,17 +76,40 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def read_json_object(path: str | Path, expected: str, *, label: str | None = None) -> dict:
-    """The JSON object `path` holds. A file that cannot be read, is not UTF-8 JSON or holds another JSON
-    value is a one-line UserError naming it (as `label`, by default its quoted path) and what was `expected`."""
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """json's object hook: a key set twice in one object (json keeps the last, silently) is refused."""
+    seen: dict = {}
+    for k, v in pairs:
+        if k in seen:
+            raise _RepeatedKey(k)
+        seen[k] = v
+    return seen
+
+
+def read_json(path: str | Path, expected: str, *, label: str | None = None) -> Any:
+    """The JSON value `path` holds. A file that cannot be read, is not UTF-8 JSON or sets a key twice in one
+    object (json would keep the last one without a word) is a one-line UserError naming it (as `label`, by
+    default its quoted path) and what was `expected`."""
     path = Path(path)
     name = repr(str(path)) if label is None else label
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except OSError as e:
         raise UserError(f"{name} cannot be read ({e.strerror or e}): expected {expected}") from None
+    except _RepeatedKey as e:
+        raise UserError(f"{name} sets the key {e.args[0]!r} twice: expected each key once, {expected}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UserError(f"{name} is not valid JSON ({e}): expected {expected}") from None
+
+
+def read_json_object(path: str | Path, expected: str, *, label: str | None = None) -> dict:
+    """The JSON object `path` holds (`read_json`); another JSON value is a one-line UserError too."""
+    name = repr(str(path)) if label is None else label
+    doc = read_json(path, expected, label=name)
     if not isinstance(doc, dict):
         raise UserError(f"{name} holds a JSON {type(doc).__name__}: expected an object, {expected}")
     return doc

@@ -147,12 +147,16 @@ def test_seeds_and_sweep_files(tmp_path):
         ([{"name": "a"}], "entry 0"),
         ([{"exp_name": "a"}, {"exp_name": "a"}], "repeat"),
         ([{"exp_name": "a", "overrides": {"randomize_tasks": 1}}], "ambiguous"),
+        ([{"exp_name": "a", "overrides": {"use_club": False, "algo_params.use_club": True}}], "a second time"),
     ]:
         sweep.write_text(json.dumps(bad))
         with pytest.raises(UserError, match=match):
             load_sweep(sweep)
     with pytest.raises(UserError, match="not found"):
         load_sweep(tmp_path / "nope.json")
+    sweep.write_text('[{"exp_name": "a", "exp_name": "b"}]')
+    with pytest.raises(UserError, match=r"sweep.json' sets the key 'exp_name' twice: expected each key once"):
+        load_sweep(sweep)
     sweep.write_text(json.dumps([{"exp_name": "a"}, {"exp_name": "b", "overrides": {"randomize_tasks": 1}}]))
     with pytest.raises(UserError, match=r"entry 1 \('b'\): override --randomize_tasks is ambiguous"):
         load_sweep(sweep)

@@ -77,6 +77,13 @@ def test_a_config_file_that_is_not_a_json_object_is_one_line(tmp_path, content, 
         load_config(tmp_path / "c.json")
 
 
+def test_a_config_path_that_is_a_folder_or_missing_says_which(tmp_path):
+    with pytest.raises(UserError, match=r"^config file '.*' is a folder: expected a JSON file such as configs/"):
+        load_config(tmp_path)
+    with pytest.raises(UserError, match=r"^config file '.*nope.json' not found: expected a JSON file such as configs/"):
+        load_config(tmp_path / "nope.json")
+
+
 def test_override_needs_value():
     with pytest.raises(UserError, match="has no value"):
         parse_override_args(["--seed"])
@@ -401,3 +408,43 @@ def test_every_reference_only_key_is_documented():
     table = text[start : text.index("\n## ", start + 1)]
     missing = [name for name in REFERENCE_ONLY if f"`{name}`" not in table and f"`{name.split('.')[-1]}`" not in table]
     assert not missing, f"docs/reference-differences.md, 'Reference-only config keys', does not list {missing}"
+
+
+@pytest.mark.parametrize("entry", ["launch_experiment", "policy_train", "rlkit.reproduce.__main__"])
+def test_threads_far_above_any_machine_is_one_line_not_a_segfault(entry, capsys):
+    """torch.set_num_threads(100_000_000) killed the process (OpenMP could not start its threads: SIGSEGV)."""
+    import importlib
+
+    from rlkit.cli import MAX_THREADS
+    from rlkit.cli import run_cli as run_command
+
+    args = {"launch_experiment": [str(ROOT / "configs" / "point-robot.json")], "policy_train": ["--config", "x.json"]}
+    command = importlib.import_module(entry).main
+    with pytest.raises(SystemExit) as exit_:
+        run_command(command, [*args.get(entry, ["point-robot"]), "--threads", "100000000"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1, err
+    assert "100000000" in err[0] and f"1<=x<={MAX_THREADS}" in err[0]
+
+
+def test_a_key_given_twice_is_refused_not_last_wins(tmp_path):
+    """json and the override parser kept the last of two values without a word: a config with two env_name
+    keys trained the second env; `--num_iterations 2 ... --algo_params.num_iterations 3` ran 3."""
+    with pytest.raises(UserError, match=r"^override --algo_params.num_iterations 3 after --num_iterations 2: expected"):
+        parse_override_args(["--num_iterations", "2", "--algo_params.num_iterations", "3"])
+    with pytest.raises(UserError, match=r"^override --seed_list \[2\] after --seed_list \[1\]: expected each key once"):
+        parse_override_args(["--seed_list", "[1]", "--seed_list", "[2]"])
+    path = tmp_path / "c.json"
+    path.write_text('{"env_name": "point-robot", "algo_params": {"batch_size": 8, "batch_size": 16}}')
+    with pytest.raises(UserError, match=r"^config file '.*c.json' sets the key 'batch_size' twice: expected each key"):
+        load_config(path)
+    assert parse_override_args(["--num_iterations", "2", "--batch_size", "3"]) == {
+        "algo_params": {"num_iterations": 2, "batch_size": 3}
+    }
+
+
+@pytest.mark.parametrize("key", ["data_dir", "base_log_dir", "path_to_weights"])
+def test_an_empty_path_is_refused(key):
+    """`"data_dir": ""` had stage 1 write goal_idx* folders into the current folder."""
+    with pytest.raises(UserError, match=rf"^[a-z_.]*{key} ' ': expected a path \(an empty one would be the current"):
+        load_config(None, parse_override_args([f"--{key}", " "]))

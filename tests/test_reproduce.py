@@ -327,6 +327,28 @@ def test_unknown_env_or_profile_lists_the_valid_ones(tmp_path, env, profile, mes
     assert not any(tmp_path.iterdir())
 
 
+def test_empty_options_and_unwritable_folders_are_refused_before_anything_runs(tmp_path, capsys):
+    """--profile '' trained the default profile; --results naming a file failed only after every run had
+    trained (the report is written last)."""
+    from rlkit.cli import run_cli as run_in_process
+    from rlkit.reproduce.__main__ import main
+
+    (tmp_path / "f").write_text("x")
+    out = ["--out", str(tmp_path / "runs")]
+    for args, said in [
+        (["--profile", ""], "--profile '': expected a name or path; leave the option out for its default"),
+        (["--data_dir", " "], "--data_dir ' ': expected a name or path; leave the option out"),
+        (["--results", str(tmp_path / "f")], "f' is a file: expected a folder (or a path where one can be made)"),
+        (["--results", str(tmp_path / "f" / "r")], "/r' is under '"),
+        (["--out", str(tmp_path / "f" / "o")], "/o' is under '"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            run_in_process(main, ["point-robot", *out, *args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 2 and len(err) == 1 and said in err[0], (args, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
 def test_every_shipped_config_is_an_env_of_the_reproduction():
     """An env is data: each configs/*.json is one entry of the table, with its paper and tiny profiles."""
     from rlkit.reproduce.plan import ENV_CONFIGS, profiles
@@ -520,3 +542,4 @@ def test_fig4_paragraph_calls_intervals_apart_when_both_lies_below():
     assert "This is not the paper's ordering" in apart and "overlaps" not in apart
     close = ablation_paragraph({**cells, "both": cell(0.85, 0.82, 0.95)})
     assert "the IQM interval of 'both' overlaps that of a single-component cell" in close
+

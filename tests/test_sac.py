@@ -1,6 +1,7 @@
 """Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -41,6 +42,10 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
 def test_bad_hydra_override_is_one_line_error():
     with pytest.raises(UserError, match="bad SAC override"):
         load_sac_config("train_point", ["no_such_key=3"])
+    for added in ["+no_such_key=3", "++agent.params.batch_sise=16", "+agent.params={x: 1}"]:  # read by nothing
+        with pytest.raises(UserError, match=rf"^SAC override '{re.escape(added)}' adds [a-z_.]+, which no setting of"):
+            load_sac_config("train_point", [added])
+    assert load_sac_config("train_point", ["++agent.params.batch_size=16"]).sac.batch_size == 16
     with pytest.raises(UserError, match="unknown --sac_config"):
         load_sac_config("nope", [])
 

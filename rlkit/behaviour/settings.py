@@ -250,6 +250,18 @@ def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:
     return BehaviourSettings.from_hydra(compose_sac_config(name, overrides))
 
 
+def _leaf_keys(cfg) -> set[str]:
+    """The dotted names of a composed config's settings (`agent.params.batch_size`, ...)."""
+    from omegaconf import OmegaConf
+
+    def walk(node: Any, prefix: str) -> set[str]:
+        if isinstance(node, dict):
+            return set().union(*(walk(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix[:-1]}
+        return {prefix[:-1]}
+
+    return walk(OmegaConf.to_container(cfg, resolve=False), "")
+
+
 def compose_sac_config(name: str, overrides: list[str]):
     """The hydra config SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides, every value checked
     (`check_sac_config`); a bad name or override is a one-line UserError."""
@@ -263,6 +275,13 @@ def compose_sac_config(name: str, overrides: list[str]):
     try:
         with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)
+            added = sorted(_leaf_keys(cfg) - _leaf_keys(compose(config_name=name)))
+        if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
+            given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
+            raise UserError(
+                f"SAC override {(given or overrides)[0]!r} adds {added[0]}, which no setting "
+                f"of {name}.yaml reads: expected one of its keys, e.g. agent.params.batch_size=256"
+            )
         check_sac_config(cfg)
         return cfg
     except (HydraException, OmegaConfBaseException, ValueError) as e:

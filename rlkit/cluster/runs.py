@@ -49,7 +49,7 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_tree, remove_orphans, write_tree
+from rlkit.fileio import read_json, read_tree, remove_orphans, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -72,12 +72,9 @@ def parse_seeds(text: str) -> list[int]:
 def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     """[(exp_name, nested overrides)] of a sweep file (see the module doc)."""
     path = Path(path)
-    try:
-        entries = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"--sweep {str(path)!r} not found: expected a JSON file listing runs") from None
-    except json.JSONDecodeError as e:
-        raise UserError(f"--sweep {str(path)!r} is not valid JSON: {e}") from None
+    if not path.is_file():
+        raise UserError(f"--sweep {str(path)!r} not found: expected a JSON file listing runs")
+    entries = read_json(path, "a JSON list of runs", label=f"--sweep {str(path)!r}")
     if not isinstance(entries, list) or not entries:
         raise UserError(
             f'--sweep {str(path)!r}: expected a non-empty JSON list of {{"exp_name": ..., "overrides": {{...}}}}'

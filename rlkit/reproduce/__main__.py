@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rlkit.cli import die_with_parent, parse_list, run_cli, select_device
+from rlkit.cli import THREADS, die_with_parent, parse_list, run_cli, select_device, writable_folder
 from rlkit.errors import UserError
 from rlkit.reproduce.document import write_report
 from rlkit.reproduce.plan import (
@@ -50,7 +50,7 @@ from rlkit.reproduce.plan import (
     help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README)",
 )
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
-@click.option("--threads", default=None, type=int, help="torch threads per run (default: cores / jobs)")
+@click.option("--threads", default=None, type=THREADS, help="torch threads per run (default: cores / jobs)")
 @click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
 @click.option("--results", default="docs/results", show_default=True, help="where the report goes")
 @click.option("--data_dir", default=None, help="behaviour data folder (default: the profile config's data_dir)")
@@ -72,14 +72,22 @@ def main(
     """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
     if env not in ENVS:
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
-    profile_name = profile_name or next(iter(profiles(env)))
+    for option, value in [
+        ("--profile", profile_name),
+        ("--data_dir", data_dir),
+        ("--out", out),
+        ("--results", results),
+    ]:
+        if value is not None and not value.strip():  # (not the default: a typo, or an unset shell variable)
+            raise UserError(f"{option} {value!r}: expected a name or path; leave the option out for its default")
+    for option, value in [("--out", out), ("--results", results)]:
+        writable_folder(option, Path(value))
+    profile_name = profile_name if profile_name is not None else next(iter(profiles(env)))
     p = profile(env, profile_name)
     seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
     method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
-    if threads is not None and threads < 1:
-        raise UserError(f"--threads {threads}: expected >= 1")
     from rlkit.torch import graphs
 
     graphs.request_capture(capture)
