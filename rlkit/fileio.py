@@ -115,15 +115,16 @@ def read_json_object(path: str | Path, expected: str, *, label: str | None = Non
     return doc
 
 
-def read_state(path: str | Path, expected: str, map_location: Any = "cpu") -> Any:
-    """What `torch.save` wrote to `path`, read without running code (`weights_only`); a truncated, damaged or
-    code-carrying file is a one-line UserError naming it and what was `expected`."""
+def read_state(path: str | Path, expected: str, map_location: Any = "cpu", mmap: bool = False) -> Any:
+    """What `torch.save` wrote to `path`, read without running code (`weights_only`; `mmap`: its tensors mapped
+    from the file, read only where used); a truncated, damaged or code-carrying file is a one-line UserError
+    naming it and what was `expected`."""
     import pickle
 
     import torch
 
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
         raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected {expected}") from None
 
@@ -164,16 +165,24 @@ class FolderLock:
 
     def __init__(self, folder: str | Path, busy: str):
         self.path, self.busy = Path(folder) / ".lock", busy
+        self._made: list[Path] = []
 
     def __enter__(self) -> FolderLock:
         """Take the lock: the file appears whole (a hard link of a written temporary file), so no process
         reads it half-written and takes it for stale; a stale one is moved aside under a name of this
         process and removed only if it is still the dead owner's (else it is put back: another process took
         it over first)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         me = f"{os.getpid()} {socket.gethostname()}"
         mine = self.path.with_name(f".lock.{os.getpid()}.tmp")
-        mine.write_text(me)
+        for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
+            self._made = _missing_folders(self.path.parent)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                mine.write_text(me)
+                break
+            except FileNotFoundError:
+                if attempt == 3:
+                    raise
         try:
             for _ in range(4):
                 try:
@@ -223,8 +232,22 @@ class FolderLock:
             return socket.gethostname(), None
 
     def __exit__(self, *exc) -> None:
+        """Release the lock; the folders taking it created are removed again while they are empty (a run
+        refused after taking its lock, as stage 1 for tasks of other settings, leaves no empty folder)."""
         if self._owner() == (socket.gethostname(), os.getpid()):
             self.path.unlink(missing_ok=True)
+            for folder in self._made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and its ancestors that do not exist, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def process_alive(pid: int) -> bool:

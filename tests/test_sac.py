@@ -1,5 +1,6 @@
 """Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
 
+import contextlib
 import json
 import re
 
@@ -9,6 +10,7 @@ import torch
 
 from policy_train import load_sac_config
 from rlkit.behaviour import split_tasks, train_task_group
+from rlkit.behaviour.generate import lock_tasks
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
@@ -279,6 +281,44 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
             pending_tasks(tmp_path, [0, 1], settings)
         assert "goal_idx1' holds complete data written with other settings (" in str(e.value), name
         assert said in str(e.value) and "; use another data_dir or remove that folder" in str(e.value), name
+
+
+def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
+    """Taking the tasks' locks created goal_idx{i}/ for every task of the part; a run then refused (a complete
+    task of other settings) left those folders empty behind it, and a fresh data_dir empty too."""
+    from rlkit.behaviour.generate import generate
+    from rlkit.data.meta import write_task_meta
+
+    behaviour = load_sac_config("tiny_point", [])
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    data = tmp_path / "data"
+    train_task_group("point-robot", env_params, [1], behaviour.schedule, behaviour.sac, data, torch.device("cpu"))
+    meta = read_task_meta(task_dir(data, 1))
+    write_task_meta(task_dir(data, 1), {**meta, "env_params": {**meta["env_params"], "n_tasks": 5}})
+    before = sorted(p.relative_to(data) for p in data.rglob("*"))
+    with pytest.raises(UserError, match="goal_idx1' holds complete data written with other settings"):
+        generate("point-robot", env_params, data, [0, 1, 2, 3], "tiny_point", behaviour, torch.device("cpu"))
+    assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
+    fresh = tmp_path / "fresh" / "point-robot"
+    with pytest.raises(UserError, match="other settings"):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(lock_tasks(fresh, [0, 1]))
+            raise UserError("other settings")
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_a_damaged_stage_1_state_is_one_line_before_anything_trains(tmp_path):
+    from rlkit.behaviour.generate import generate, resume_file
+
+    behaviour = load_sac_config("tiny_point", ["tasks_per_group=2"])
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    state = resume_file(tmp_path, [0, 1])
+    state.parent.mkdir(parents=True)
+    for content in [b"", b"garbage", b"PK\x03\x04 cut"]:
+        state.write_bytes(content)
+        with pytest.raises(UserError, match=r"tasks0-1.pt' is truncated or unreadable \(\w+\): expected a stage-1 st"):
+            generate("point-robot", env_params, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["stage1_resume"]
 
 
 def test_a_kill_while_a_group_is_marked_complete_resumes_to_the_same_files(tmp_path, monkeypatch):

@@ -141,6 +141,10 @@ def test_show_path_on_a_borel_run_before_its_first_iteration_is_one_line(tiny_da
     run = tmp_path / "point-robot" / "vae" / "seed0"
     with pytest.raises(UserError, match=r"latest.pt' holds no finished iteration \(a BOREL run in its VAE stage\)"):
         load_run(run, None, torch.device("cpu"))
+    from rlkit.reproduce.plan import RunSpec, check_existing  # and `rlkit.reproduce` resumes it (it said "new")
+
+    overrides = parse_override_args([*args, "--base_log_dir", str(tmp_path), "--exp_name", "vae"])
+    assert check_existing(RunSpec("BOREL", 0, str(TINY_CONFIG), {}, overrides, run, 1, None)) == "resume"
 
 
 def test_show_path_refuses_a_folder_as_out_before_drawing(tmp_path):

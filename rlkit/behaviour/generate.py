@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_state
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import env_class, make_env
 from rlkit.torch import graphs
@@ -138,13 +137,7 @@ def saved_step(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> in
 
 
 def _load_state(path: Path, mmap: bool = False) -> dict[str, Any]:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
-        raise UserError(
-            f"{str(path)!r} is unreadable ({type(e).__name__}): expected a stage-1 state; remove it to "
-            "train these tasks from their start"
-        ) from None
+    return read_state(path, "a stage-1 state; remove it to train these tasks from their start", mmap=mmap)
 
 
 RESUME_DIR = "stage1_resume"  # DATA_DIR/stage1_resume/: the saved states of part-trained task groups

@@ -227,13 +227,15 @@ def check_existing(spec: RunSpec) -> str:
     return run_state(*iterations_of(spec))
 
 
-def run_state(done: int, n: int) -> str:
-    """'new', 'resume' or 'finished': a run of `n` iterations whose folder holds `done`."""
-    return "new" if done == 0 else "finished" if done >= n else "resume"
+def run_state(done: int, n: int, started: bool = False) -> str:
+    """'new', 'resume' or 'finished': a run of `n` iterations whose folder holds `done`, `started` if it holds a
+    snapshot (a BOREL run stopped in its VAE stage has one at 0 iterations)."""
+    return "finished" if done >= n else "resume" if done > 0 or started else "new"
 
 
-def iterations_of(spec: RunSpec) -> tuple[int, int]:
-    """(iterations its folder holds, iterations of the run), as `check_existing` checks the folder."""
+def iterations_of(spec: RunSpec) -> tuple[int, int, bool]:
+    """(iterations its folder holds, iterations of the run, whether it holds a snapshot to resume), as
+    `check_existing` checks the folder."""
     from rlkit.run_folder import iterations_done, recorded_data_print
 
     cfg = spec.load_config()
@@ -245,7 +247,7 @@ def iterations_of(spec: RunSpec) -> tuple[int, int]:
         f"this is the {spec.method} run of this profile; use another --out or remove that folder",
         recorded_data_print(spec.out_dir, cfg),
     )
-    return done, n
+    return done, n, (spec.out_dir / "latest.pt").is_file()
 
 
 def train_one(spec: RunSpec) -> str:
