@@ -15,9 +15,12 @@ import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rlkit.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # errnos of a write the system refuses: a full disk or quota, a file over the size limit, no permission,
 # a read-only filesystem
@@ -127,6 +130,63 @@ def read_state(path: str | Path, expected: str, map_location: Any = "cpu", mmap:
         return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
         raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected {expected}") from None
+
+
+def read_csv_table(
+    path: str | Path, expected: str, columns: tuple[str, ...] = (), *, integers: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The table of numbers a CSV file holds (a header, then rows of as many cells), as floats (`integers`: its
+    columns of whole numbers, as ints). A file that cannot be read, is not UTF-8 CSV, has no rows, lacks one of
+    `columns` or holds a cell that is not a number is a one-line UserError naming it (its line and column) and
+    what was `expected`. A cell may be nan (a value not measured), except in `integers`; never infinite."""
+    import csv
+
+    import numpy as np
+    import pandas as pd
+
+    name = repr(str(path))
+
+    def refuse(problem: str) -> UserError:
+        return UserError(f"{name} {problem}: expected {expected}")
+
+    try:
+        reader = csv.reader(io.StringIO(Path(path).read_bytes().decode("utf-8-sig"), newline=""))
+        header = next(reader, None)
+        if header is None:
+            raise refuse("is empty")
+        rows = [(reader.line_num, row) for row in reader if row]  # (a blank line is no row)
+    except OSError as e:
+        raise refuse(f"cannot be read ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise refuse(f"is not UTF-8 text (byte {e.start}: {e.reason})") from None
+    except csv.Error as e:
+        raise refuse(f"is not valid CSV ({e})") from None
+    shown = repr(",".join(header))
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    if len(set(header)) < len(header):
+        twice = next(col for k, col in enumerate(header) if col in header[:k])
+        raise refuse(f"names the column {twice!r} twice in its header {shown}")
+    for col in columns:
+        if col not in header:
+            raise refuse(f"has no column {col!r} (its header: {shown})")
+    if not rows:
+        raise refuse("has a header but no rows")
+    values = np.empty((len(rows), len(header)))
+    for i, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise refuse(f"line {line} has {len(row)} cells: expected {len(header)}, one per column of its header")
+        for j, (col, cell) in enumerate(zip(header, row)):
+            whole = col in integers
+            try:
+                values[i, j] = float(cell)
+                if np.isinf(values[i, j]) or (whole and not values[i, j].is_integer()):
+                    raise ValueError
+            except ValueError:
+                what = "a whole number" if whole else "a finite number (or nan)"
+                cell = cell if len(cell) <= 40 else cell[:37] + "..."
+                raise refuse(f"line {line}, column {col!r}: {cell!r} is not {what}") from None
+    table = pd.DataFrame(values, columns=header)
+    return table.astype(dict.fromkeys([c for c in integers if c in header], "int64"))
 
 
 def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:

@@ -17,14 +17,22 @@ import pandas as pd
 from rlkit.cli import run_cli
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
-from rlkit.report import PROTOCOLS, describe_groups, find_runs, group_runs, reference_returns
+from rlkit.logging import TRAIN_STEPS
+from rlkit.report import (
+    PROTOCOLS,
+    describe_groups,
+    find_runs,
+    group_runs,
+    read_progress,
+    reference_returns,
+)
 from rlkit.stats import curve_band
 
 
 def learning_curves(frames: list[pd.DataFrame]) -> dict[str, tuple[np.ndarray, ...]]:
     """Per protocol, (train steps, mean, mean - std, mean + std) over the runs' progress tables; a run
     that stopped early counts up to where it stopped."""
-    xs = [f["Number of train steps total"].to_numpy() for f in frames]
+    xs = [f[TRAIN_STEPS].to_numpy() for f in frames]
     return {name: curve_band(xs, [f[col].to_numpy() for f in frames], band="std") for name, col in PROTOCOLS.items()}
 
 
@@ -40,7 +48,7 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
             f"the runs hold {len(groups)} experiments with different configs ({describe_groups(groups)}): "
             "expected one experiment; plot each experiment folder separately"
         )
-    frames = [pd.read_csv(r / "progress.csv") for r in runs]
+    frames = [read_progress(r) for r in runs]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, (x, mean, lo, hi) in learning_curves(frames).items():
         ax.plot(x, mean, label=name)

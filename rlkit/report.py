@@ -31,9 +31,9 @@ import pandas as pd
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant
 from rlkit.errors import UserError
-from rlkit.fileio import read_json_object
+from rlkit.fileio import read_csv_table, read_json_object
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
-from rlkit.logging import collapse_warning
+from rlkit.logging import TRAIN_STEPS, collapse_warning
 from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print
 from rlkit.tasks import (
     make_env,
@@ -174,6 +174,18 @@ def data_reference(run: Path) -> Reference:
     return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR, still)
 
 
+def read_progress(run: Path) -> pd.DataFrame:
+    """A run's progress.csv, one row per iteration; a damaged one (not a CSV table of numbers, no rows, without
+    the train steps or a protocol's column) is a one-line UserError naming it. Its nan cells (a value not
+    measured) are kept."""
+    return read_csv_table(
+        Path(run) / "progress.csv",
+        "the progress.csv launch_experiment.py writes (a header, then a row of numbers per iteration)",
+        (TRAIN_STEPS, *PROTOCOLS.values()),
+        integers=(TRAIN_STEPS,),
+    )
+
+
 def check_meta_tested(progress: pd.DataFrame, run: str | Path) -> None:
     """A UserError unless every row of `run`'s progress holds its meta-test returns: a run trained with
     `allow_eval` false has none (nan), and its rows must not be averaged as if it had."""
@@ -190,7 +202,7 @@ def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
     averaged over what it has (runs averaged over different windows would not compare)."""
     rows = []
     for run in runs:
-        df = pd.read_csv(run / "progress.csv")
+        df = read_progress(run)
         if len(df) < last:
             raise UserError(
                 f"{str(run)!r} has {len(df)} progress rows: expected at least --last {last}, so that every run "
@@ -199,7 +211,7 @@ def final_returns(runs: list[Path], last: int) -> pd.DataFrame:
         check_meta_tested(df, run)
         rows.append(
             {name: df[col].tail(last).mean() for name, col in PROTOCOLS.items()}
-            | {"run": str(run), "iterations": len(df), "train steps": int(df["Number of train steps total"].iloc[-1])}
+            | {"run": str(run), "iterations": len(df), "train steps": int(df[TRAIN_STEPS].iloc[-1])}
         )
     return pd.DataFrame(rows)
 
@@ -210,7 +222,7 @@ def collapse_lines(runs: list[Path]) -> list[str]:
     context makes them identical): such a run's returns say nothing about context shift."""
     out = []
     for run in runs:
-        last = pd.read_csv(run / "progress.csv").iloc[-1].to_dict()
+        last = read_progress(run).iloc[-1].to_dict()
         warning = collapse_warning(last)
         if warning:
             out.append(f"warning: {run}: {warning} at its last iteration")

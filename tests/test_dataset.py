@@ -280,6 +280,85 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
     assert len(report.problems) == 2 and "INCOMPLETE" in report.lines[1]
 
 
+@pytest.mark.parametrize("listed", [(), (100,)])
+def test_check_line_of_an_interrupted_task_counts_the_checkpoints_written(tmp_path, listed):
+    """An interrupted task's line counts (and reads) the checkpoints written so far, listed in task.json or not,
+    as its problem line does: not the 0 checkpoints of a task.json written when the run began."""
+    write_task(tmp_path, 0)
+    interrupt(write_task(tmp_path, 1), listed)
+    report = check_dataset(tmp_path)
+    assert report.lines[1] == "goal_idx1: point-robot task 1, 2 checkpoints, 32 transitions, INCOMPLETE (interrupted)"
+    assert [p for p in report.problems if "checkpoints [100, 200] written so far" in p]
+
+
+RETURNS_HEADER = b"checkpoint,stochastic_return,deterministic_return\n"
+# a returns.csv as policy_train.py writes it: nan where a checkpoint has no episodes of a kind
+GOOD_RETURNS = RETURNS_HEADER + b"100,-3.5,nan\n200,-2.0,-1.5\n"
+DAMAGED_RETURNS = {
+    "binary junk": (b"PK\x03\x04\x14\x00\x08\x00\xff\xfe", r"' is not UTF-8 text \(byte 8: invalid start byte\)"),
+    "empty": (b"", r"' is empty"),
+    "header only": (RETURNS_HEADER, r"' has a header but no rows"),
+    "missing column": (
+        b"checkpoint,stochastic_return\n100,1.5\n",
+        r"' has no column 'deterministic_return' \(its header: 'checkpoint,stochastic_return'\)",
+    ),
+    "non-numeric": (
+        RETURNS_HEADER + b"100,-3.5,1.5\n200,abc,1.5\n",
+        r"' line 3, column 'stochastic_return': 'abc' is not a finite number \(or nan\)",
+    ),
+    "fractional checkpoint": (
+        RETURNS_HEADER + b"100.5,1,1\n",
+        r"' line 2, column 'checkpoint': '100.5' is not a whole",
+    ),
+    "ragged row": (RETURNS_HEADER + b"100,1,1,7\n", r"' line 2 has 4 cells: expected 3, one per column of its header"),
+}
+RETURNS_EXPECTED = (
+    ": expected the returns.csv policy_train.py writes (checkpoint,stochastic_return,deterministic_return, "
+    "then a row of numbers per checkpoint)"
+)
+
+
+@pytest.mark.parametrize("damage", DAMAGED_RETURNS)
+def test_check_reports_a_damaged_returns_csv(tmp_path, damage):
+    """A returns.csv that is not the table policy_train.py writes is a problem line naming it and what is wrong, the
+    other tasks still checked; nan cells (a checkpoint without episodes of a kind) are not a problem."""
+    content, match = DAMAGED_RETURNS[damage]
+    (write_task(tmp_path, 0) / "returns.csv").write_bytes(GOOD_RETURNS)
+    (write_task(tmp_path, 1) / "returns.csv").write_bytes(content)
+    report = check_dataset(tmp_path)
+    path = task_dir(tmp_path, 1) / "returns.csv"
+    assert len(report.problems) == 1, report.problems
+    assert report.problems[0].startswith(repr(str(path))) and report.problems[0].endswith(RETURNS_EXPECTED)
+    assert re.search(match, report.problems[0]) and "\n" not in report.problems[0]
+    assert [line.split(",")[0] for line in report.lines] == [
+        "goal_idx0: point-robot task 0",
+        "goal_idx1: point-robot task 1",
+    ]
+
+
+@pytest.mark.parametrize("damage", DAMAGED_RETURNS)
+def test_curves_of_a_damaged_returns_csv_is_one_line_naming_it(tmp_path, capsys, damage):
+    """`python -m rlkit.data curves` on a damaged returns.csv: one line naming it and the problem, exit 2, nothing
+    written; the same data with a good returns.csv (nan cells in it) draws."""
+    from rlkit.cli import run_cli as run_command
+    from rlkit.data.__main__ import main as data_cli
+
+    content, match = DAMAGED_RETURNS[damage]
+    (write_task(tmp_path, 0) / "returns.csv").write_bytes(GOOD_RETURNS)
+    (write_task(tmp_path, 1) / "returns.csv").write_bytes(content)
+    with pytest.raises(SystemExit) as exit_:
+        run_command(data_cli, ["curves", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1, err
+    path = task_dir(tmp_path, 1) / "returns.csv"
+    assert err[0].startswith(f"error: {str(path)!r}") and err[0].endswith(RETURNS_EXPECTED)
+    assert re.search(match, err[0]), err[0]
+    assert not (tmp_path / "behaviour_curves.png").exists() and not (tmp_path / "behaviour_returns.csv").exists()
+    (task_dir(tmp_path, 1) / "returns.csv").write_bytes(GOOD_RETURNS)
+    run_command(data_cli, ["curves", str(tmp_path)])
+    assert (tmp_path / "behaviour_curves.png").is_file()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "case,code",

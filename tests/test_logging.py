@@ -167,6 +167,26 @@ def test_resume_with_missing_rows_is_an_error(tmp_path):
         RunLogger(tmp_path, use_tensorboard=False).load_rows(2)
 
 
+@pytest.mark.parametrize(
+    "damaged,said",
+    [
+        (b"\xff\xfe", r"is not UTF-8 text"),
+        (b"", r"is empty"),
+        (b"Epoch,x\n1,abc\n", r"line 2, column 'x': 'abc' is not a finite number"),
+        (b"Epoch,x\n1,2,3\n", r"line 2 has 3 cells: expected 2"),
+    ],
+)
+def test_resume_on_a_damaged_progress_csv_is_one_line(tmp_path, damaged, said):
+    """A damaged progress.csv gave the resume a ValueError or UnicodeDecodeError traceback."""
+    (tmp_path / "progress.csv").write_bytes(damaged)
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    with pytest.raises(
+        UserError, match=rf"^'.*progress.csv' {said}.*expected the progress.csv this run wrote, at least 1"
+    ):
+        log.load_rows(1)
+    log.close()
+
+
 def test_resume_without_progress_csv_is_an_error(tmp_path):
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(make_row(1))

@@ -1,6 +1,7 @@
 """rlkit.report and rlkit.plot on hand-made run folders with known answers."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -131,6 +132,89 @@ def test_a_damaged_run_record_is_one_line_naming_it(runs, name, content, match):
     (runs / "point-robot" / "exp" / "seed1" / name).write_bytes(content)
     with pytest.raises(UserError, match=match):
         group_runs(find_runs(runs))
+
+
+def _junk(text: str) -> bytes:
+    return b"PK\x03\x04\x14\x00\x08\x00\xff\xfe"
+
+
+def _header_only(text: str) -> bytes:
+    return text.splitlines()[0].encode() + b"\n"
+
+
+def _without_online(text: str) -> bytes:
+    return "\n".join(",".join(r.split(",")[:3] + r.split(",")[4:]) for r in text.splitlines()).encode()
+
+
+def _cell(row: int, col: int, value: str):
+    def change(text: str) -> bytes:
+        rows = [r.split(",") for r in text.splitlines()]
+        rows[row][col] = value
+        return "\n".join(",".join(r) for r in rows).encode() + b"\n"
+
+    return change
+
+
+# seed1's progress.csv: "Number of train steps total,Epoch,<offline>,<online>,<Np>", then 2 rows
+DAMAGED_PROGRESS = {
+    "binary junk": (_junk, r"' is not UTF-8 text \(byte 8: invalid start byte\)"),
+    "empty": (lambda text: b"", r"' is empty"),
+    "header only": (_header_only, r"' has a header but no rows"),
+    "missing column": (
+        _without_online,
+        r"' has no column 'Average_OnlineReturn_all_test_tasks' \(its header: 'Number of train steps total,Epoch,",
+    ),
+    "non-numeric": (
+        _cell(2, 2, "abc"),
+        r"' line 3, column 'Average_OfflineReturn_all_test_tasks': 'abc' is not a finite number \(or nan\)",
+    ),
+    "infinite": (_cell(1, 4, "inf"), r"' line 2, column 'Average_NpOnlineReturn_all_test_tasks': 'inf' is not a fin"),
+    "train steps nan": (_cell(2, 0, "nan"), r"' line 3, column 'Number of train steps total': 'nan' is not a whole"),
+    "ragged row": (_cell(2, 4, "-10,7"), r"' line 3 has 6 cells: expected 5, one per column of its header"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_PROGRESS)
+@pytest.mark.parametrize("module", ["report", "plot"])
+def test_a_damaged_progress_csv_is_one_line_naming_it(runs, capsys, module, damage):
+    """rlkit.report and rlkit.plot on a run whose progress.csv is not the table launch_experiment.py writes: one
+    line naming the file, the line and column, what is wrong and what was expected; exit 2, nothing written."""
+    import importlib
+
+    from rlkit.cli import run_cli as run_command
+
+    change, match = DAMAGED_PROGRESS[damage]
+    path = runs / "point-robot" / "exp" / "seed1" / "progress.csv"
+    path.write_bytes(change(path.read_text()))
+    args = [str(runs)] + (["--out", str(runs / "c.png")] if module == "plot" else [])
+    with pytest.raises(SystemExit) as exit_:
+        run_command(importlib.import_module(f"rlkit.{module}").main, args)
+    out = capsys.readouterr()
+    err = out.err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and out.out == "", err
+    assert err[0].startswith(f"error: {str(path)!r}") and re.search(match, err[0]), err[0]
+    assert err[0].endswith(
+        ": expected the progress.csv launch_experiment.py writes (a header, then a row of numbers per iteration)"
+    )
+    assert not (runs / "c.png").exists()
+
+
+def test_nan_cells_of_a_progress_csv_are_read_as_before(runs):
+    """A progress.csv's nan cells (columns not measured, such as the z spread before it is estimated) are read as
+    nan, as pandas reads them, and do not stop the report; nan returns are still refused by `check_meta_tested`."""
+    from rlkit.report import read_progress
+
+    path = runs / "point-robot" / "exp" / "seed1" / "progress.csv"
+    text = path.read_text().splitlines()
+    path.write_text("\n".join([text[0] + ",Z spread ratio", text[1] + ",nan", text[2] + ",0.5"]) + "\n")
+    table = read_progress(path.parent)
+    expected = pd.read_csv(path)
+    assert list(table.columns) == list(expected.columns) and table["Number of train steps total"].dtype == np.int64
+    np.testing.assert_array_equal(table.to_numpy(float), expected.to_numpy(float))
+    assert final_returns(find_runs(runs), last=2)["offline context"].tolist() == [-5.0, -10.0]
+    path.write_text("\n".join([text[0], text[1], ",".join(text[2].split(",")[:2] + ["nan"] * 3)]) + "\n")
+    with pytest.raises(UserError, match=r"seed1' has 1 progress row\(s\) without meta-test returns"):
+        final_returns(find_runs(runs), last=2)
 
 
 def test_last_beyond_a_runs_rows_is_an_error(runs):

@@ -543,3 +543,13 @@ def test_fig4_paragraph_calls_intervals_apart_when_both_lies_below():
     close = ablation_paragraph({**cells, "both": cell(0.85, 0.82, 0.95)})
     assert "the IQM interval of 'both' overlaps that of a single-component cell" in close
 
+
+def test_the_report_of_a_damaged_progress_csv_is_one_line(tmp_path):
+    """`load_runs` read progress.csv with pandas: a damaged file was a traceback at the report's end."""
+    from rlkit.errors import UserError
+    from rlkit.reproduce.plan import RunSpec
+    from rlkit.reproduce.tables import load_runs
+
+    (tmp_path / "progress.csv").write_bytes(b"\xff\x00junk")
+    with pytest.raises(UserError, match=r"^'.*progress.csv' is not UTF-8 text .*: expected the progress.csv launch_"):
+        load_runs([RunSpec("CSRO", 0, "c.json", {}, {}, tmp_path, 1, None)])

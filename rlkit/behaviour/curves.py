@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from rlkit.behaviour.generate import mean_return
-from rlkit.data.dataset import RETURNS_FILE, task_dirs
+from rlkit.data.dataset import RETURNS_COLUMNS, RETURNS_FILE, read_returns, task_dirs
 from rlkit.data.meta import listed_checkpoints, read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write, atomic_write_text
 from rlkit.tasks import make_env, oracle_return
 
-COLUMNS = ["task", "checkpoint", "stochastic_return", "deterministic_return"]
+COLUMNS = ["task", *RETURNS_COLUMNS]
 
 
 def behaviour_returns(data_dir: str | Path) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def behaviour_returns(data_dir: str | Path) -> pd.DataFrame:
     for idx, tdir in task_dirs(data_dir, "a dataset written by policy_train.py"):
         path = tdir / RETURNS_FILE
         if path.is_file():
-            df = pd.read_csv(path)
+            df = read_returns(path)
         else:
             meta = read_task_meta(tdir) or {}
             rows = [

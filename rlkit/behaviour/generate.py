@@ -22,7 +22,7 @@ import torch
 
 from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
-from rlkit.data.dataset import FORMAT_VERSION, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, task_dir
+from rlkit.data.dataset import FORMAT_VERSION, RETURNS_COLUMNS, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, task_dir
 from rlkit.data.load import restore_dataset_tasks
 from rlkit.data.meta import read_task_meta, running_versions, write_task_meta
 from rlkit.data.networks import write_networks
@@ -269,7 +269,7 @@ def make_task_envs(
     return envs
 
 
-RETURNS_HEADER = "checkpoint,stochastic_return,deterministic_return"
+RETURNS_HEADER = ",".join(RETURNS_COLUMNS)
 
 
 class TaskReplay:

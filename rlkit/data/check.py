@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, checkpoint_path, task_dirs
+from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, RETURNS_FILE, checkpoint_path, read_returns, task_dirs
 from rlkit.data.load import read_normalizer
 from rlkit.data.meta import VERSIONED, read_task_meta, running_versions, task_identity_problem, task_record_problem
 from rlkit.data.npz import read_checkpoint
@@ -26,11 +26,11 @@ EnvDims = Callable[[str], tuple[int, int]]  # env_name -> (observation size, act
 
 def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> DatasetCheck:
     """Check every task folder of DATA_DIR and go on past each problem: one summary line per task, the
-    problems (a missing, damaged or non-finite file, named; an interrupted stage-1 task; a task.json of
-    another task; sizes other than task.json's or, given `env_dims`, the env's; step files that a
-    complete task.json does not list) and warnings (written with other versions of torch, mujoco,
-    gymnasium or numpy than this process runs). Only bad arguments raise UserError: no such folder, or
-    no goal_idx* folders in it."""
+    problems (a missing, damaged or non-finite file, named; a returns.csv that is not a table of numbers; an
+    interrupted stage-1 task; a task.json of another task; sizes other than task.json's or, given `env_dims`, the
+    env's; step files that a complete task.json does not list) and warnings (written with other versions of
+    torch, mujoco, gymnasium or numpy than this process runs). Only bad arguments raise UserError: no such
+    folder, or no goal_idx* folders in it."""
     root = Path(data_dir)
     if not root.is_dir():
         raise UserError(f"no such folder {str(root)!r}: expected a dataset folder written by policy_train.py")
@@ -80,6 +80,11 @@ def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tup
 
 def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict[str, Any] | None:
     """Check one task folder into `out` (its line, its problems); returns its task.json, None if unusable."""
+    if (tdir / RETURNS_FILE).is_file():
+        try:
+            read_returns(tdir / RETURNS_FILE)
+        except UserError as e:
+            out.problems.append(str(e))
     try:
         meta = read_task_meta(tdir)
     except UserError as e:
@@ -93,14 +98,15 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
         out.lines.append(f"{tdir.name}: no usable task.json")
         return None
     steps = meta.get("checkpoints", [])
-    n = _check_task_files(tdir, meta, steps, out)
-    out.problems += [p for p in (_env_dims_problem(tdir, meta, env_dims), task_identity_problem(tdir, meta)) if p]
     unlisted = unlisted_step_files(tdir, steps)
     if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
-        written = sorted(set(steps) | {_step_of(p) for p in unlisted})
+        steps = sorted(set(steps) | {_step_of(p) for p in unlisted})  # the checkpoints written so far
+    n = _check_task_files(tdir, meta, steps, out)
+    out.problems += [p for p in (_env_dims_problem(tdir, meta, env_dims), task_identity_problem(tdir, meta)) if p]
+    if not meta.get("complete"):
         out.problems.append(
             f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
-            f"checkpoints {written} written so far): rerun policy_train.py with the same settings "
+            f"checkpoints {steps} written so far): rerun policy_train.py with the same settings "
             "to resume it"
         )
     elif unlisted:

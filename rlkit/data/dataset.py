@@ -24,15 +24,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rlkit.errors import UserError
+from rlkit.fileio import read_csv_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT_VERSION = 1
 KINDS = ("sample", "eval")
 TASK_PARAMS_FILE = "task_params.json"
 RETURNS_FILE = "returns.csv"  # per task: mean stochastic and deterministic return of every checkpoint
+RETURNS_COLUMNS = ("checkpoint", "stochastic_return", "deterministic_return")  # its header
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
 
 
@@ -109,3 +115,14 @@ def task_dirs(root: str | Path, expected: str) -> list[tuple[int, Path]]:
     if not found:
         raise UserError(f"no {TASK_DIR_PREFIX}* folders in {str(root)!r}: expected {expected}")
     return found
+
+
+def read_returns(path: Path) -> pd.DataFrame:
+    """A task's returns.csv (`RETURNS_COLUMNS`, a row per checkpoint; nan where a checkpoint has no episodes of
+    a kind), as `rlkit.behaviour.curves` draws it; a damaged one is a one-line UserError naming it."""
+    return read_csv_table(
+        path,
+        f"the returns.csv policy_train.py writes ({','.join(RETURNS_COLUMNS)}, then a row of numbers per checkpoint)",
+        RETURNS_COLUMNS,
+        integers=("checkpoint",),
+    )

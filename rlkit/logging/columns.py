@@ -85,6 +85,7 @@ VAE_COLUMNS = {
 }
 
 # wall-clock columns: the only ones that differ between two runs of the same seed
+TRAIN_STEPS = "Number of train steps total"  # the x axis of every curve
 TIMING_COLUMNS = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 
 
@@ -120,7 +121,7 @@ def progress_row(
     loss_means: `LOSS_COLUMNS` key -> mean; stat_values: `STAT_COLUMNS` field -> values;
     z_spread: the `SPREAD_COLUMNS` values (across-task std of z, spread ratio) of the last step."""
     row: dict[str, float] = {
-        "Number of train steps total": counters["train_steps"],
+        TRAIN_STEPS: counters["train_steps"],
         "Number of env steps total": counters["env_steps"],
         "Number of rollouts total": counters["rollouts"],
         TIMING_COLUMNS[0]: times["train"],

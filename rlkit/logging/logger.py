@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text
+from rlkit.fileio import atomic_write_text, read_csv_table
 from rlkit.logging.columns import SPREAD_COLUMNS
 
 
@@ -56,19 +56,17 @@ class RunLogger:
     def load_rows(self, n: int) -> None:
         """On resume: keep the first `n` rows of the existing progress.csv."""
         path = self.dir / "progress.csv"
-        if n == 0 and not path.is_file():  # resumed before its first iteration ended (BOREL's VAE stage)
+        if n == 0:  # resumed before its first iteration ended (BOREL's VAE stage): no row to keep
             self.rows, self.keys = [], None
             return
+        wanted = f"at least {n} rows to resume (latest.pt has done {n} iterations)"
         if not path.is_file():  # the snapshot says n iterations were done; their rows are gone
-            raise UserError(
-                f"{str(path)!r} not found: expected at least {n} rows to resume (latest.pt has done {n} iterations)"
-            )
-        with open(path, newline="") as f:
-            rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
-        if len(rows) < n:
-            raise UserError(f"{str(path)!r} has {len(rows)} rows: expected at least {n} to resume")
-        self.rows = rows[:n]
-        self.keys = list(rows[0]) if rows else None
+            raise UserError(f"{str(path)!r} not found: expected {wanted}")
+        table = read_csv_table(path, f"the progress.csv this run wrote, {wanted}")
+        if len(table) < n:
+            raise UserError(f"{str(path)!r} has {len(table)} rows: expected at least {n} to resume")
+        self.rows = [{k: float(v) for k, v in r.items()} for r in table.iloc[:n].to_dict("records")]
+        self.keys = list(table.columns)
 
     def record(self, row: dict[str, float], unmeasured: Collection[str] = ()) -> None:
         """Append `row`; a non-finite value is a divergence, except NaN in a column not measured: the spread columns,

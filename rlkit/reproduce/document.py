@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rlkit.fileio import atomic_write_text
-from rlkit.logging import PROTOCOL_BY_KEY, collapse_warning
+from rlkit.logging import PROTOCOL_BY_KEY, TRAIN_STEPS, collapse_warning
 from rlkit.report import data_reference
 from rlkit.reproduce.figures import plot_ablation, plot_curves
 from rlkit.reproduce.plan import RunSpec, profile
@@ -44,7 +44,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"{env}, {profile_name} profile")
     seeds = sorted({s.seed for s in specs})
     frames0 = next(iter(runs.values()))
-    steps = int(frames0[0]["Number of train steps total"].iloc[-1])
+    steps = int(frames0[0][TRAIN_STEPS].iloc[-1])
     lines = (
         [
             f"# {env}, {profile_name} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rlkit.fileio import atomic_savefig
-from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS
+from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS, TRAIN_STEPS
 from rlkit.report import Reference
 from rlkit.stats import curve_band
 
@@ -24,7 +24,7 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
         col = RETURN_COLUMNS[key]
         for method, frames in runs.items():
             x, mean, lo, hi = curve_band(
-                [f["Number of train steps total"].to_numpy() for f in frames], [f[col].to_numpy() for f in frames]
+                [f[TRAIN_STEPS].to_numpy() for f in frames], [f[col].to_numpy() for f in frames]
             )
             ax.plot(x, ref.score(mean), label=f"{method} ({len(frames)} seeds)")
             ax.fill_between(x, ref.score(lo), ref.score(hi), alpha=0.2)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS
-from rlkit.report import Reference, check_meta_tested
+from rlkit.report import Reference, check_meta_tested, read_progress
 from rlkit.reproduce.plan import RunSpec
 from rlkit.stats import iqm_interval, t_interval
 
@@ -17,7 +17,7 @@ from rlkit.stats import iqm_interval, t_interval
 def load_runs(specs: list[RunSpec]) -> dict[str, list[pd.DataFrame]]:
     runs: dict[str, list[pd.DataFrame]] = {}
     for s in specs:
-        progress = pd.read_csv(s.out_dir / "progress.csv")
+        progress = read_progress(s.out_dir)
         check_meta_tested(progress, s.out_dir)
         runs.setdefault(s.method, []).append(progress)
     return runs
