@@ -142,7 +142,9 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
 
 
 @click.command()
-@click.option("--updates", default=12, show_default=True, help="timed updates per group size")
+@click.option(
+    "--updates", default=12, show_default=True, type=click.IntRange(min=1), help="timed updates per group size"
+)
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
 @click.option(
     "--threads",

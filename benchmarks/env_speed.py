@@ -63,8 +63,10 @@ def plain(name: str):
 
 
 @click.command()
-@click.option("--steps", default=1000, show_default=True, help="env steps per measurement")
-@click.option("--rounds", default=15, show_default=True, help="alternating measurements per env")
+@click.option("--steps", default=1000, show_default=True, type=click.IntRange(min=1), help="env steps per measurement")
+@click.option(
+    "--rounds", default=15, show_default=True, type=click.IntRange(min=1), help="alternating measurements per env"
+)
 def main(steps: int, rounds: int) -> None:
     rng = np.random.default_rng(0)
     print(

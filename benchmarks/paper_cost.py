@@ -175,7 +175,13 @@ def table(costs: list[EnvCost], probe: float) -> str:
 
 @click.command()
 @click.option("--envs", default=None, help="comma-separated env names (default: every env of rlkit.reproduce)")
-@click.option("--reps", default=3, show_default=True, help="timed repetitions per measurement (median)")
+@click.option(
+    "--reps",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="timed repetitions per measurement (median)",
+)
 @click.option("--markdown", "markdown", default=None, type=click.Path(), help="also write the table to this file")
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
     from rlkit.fileio import atomic_write_text
