@@ -241,3 +241,50 @@ def test_show_path_repeats_the_meta_test_of_its_snapshot():
         np.testing.assert_array_equal(drawn, scores[protocol].ravel())
     other = show_path.run_protocol(setup, agent, "np", 2, DEV, 4)[2]
     assert not np.array_equal(other, scores["np"].ravel())
+
+
+class SampledZSpy(SpyAgent):
+    """PEARL's sampled meta-test z (OFFPEARL with sample_z_at_test): records the z of every policy call."""
+
+    def __init__(self):
+        CSROAgent.__init__(
+            self, 2, 2, 3, 5, 16, generator=torch.Generator().manual_seed(0), use_hvar=True, z_strategy="poe"
+        )
+        self.inferred, self.used = [], []
+        self.test_z_generator = torch.Generator().manual_seed(1)
+
+    def policy_output(self, obs, z, deterministic=False, generator=None):
+        if not self.used or not torch.equal(self.used[-1][1], z):
+            self.used.append((deterministic, z.clone()))
+        return super().policy_output(obs, z, deterministic=deterministic, generator=generator)
+
+
+def test_a_sampled_z_is_drawn_anew_for_every_episode_as_pearls_sampler_does():
+    """PEARL's sampler calls sample_z after every trajectory: a fresh draw from the prior before the first
+    inference, else from the posterior of the context last inferred from. z was drawn once per job and kept
+    until the next inference: the num_exp_traj_eval episodes before it shared one prior sample, and Np's
+    context and scored episodes one posterior sample."""
+    agent = SampledZSpy()
+    setting = EvalSetting(num_steps_per_eval=80, max_path_length=20, num_exp_traj_eval=2, use_next_obs_in_context=False)
+    online_prior_context(agent, envs_for([0, 3]), setting, DEV)
+    assert len(agent.used) == 4  # a new z in each of the 4 episodes (the first two: two prior samples)
+    assert agent.inferred == [[40, 40], [60, 60], [80, 80]]  # none before num_exp_traj_eval episodes
+    assert all(abs(float(z.abs().max())) < 10 for _, z in agent.used)
+
+    agent = SampledZSpy()
+    nonprior_context(agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0))
+    # context episodes 1 and 2 act at random throughout (scored steps + t < N / 2), so the policy first acts in
+    # context episode 3; from there a scored episode acts with a new draw, not its context episode's z
+    assert [deterministic for deterministic, _ in agent.used] == [True, True] + [False, True] * 3
+    # the draw after a context episode is from the posterior of the context inferred from before it
+    assert agent.inferred == [
+        [20, 20],
+        [20, 20],
+        [40, 40],
+        [40, 40],
+        [60, 60],
+        [60, 60],
+        [80, 80],
+        [80, 80],
+        [100, 100],
+    ]

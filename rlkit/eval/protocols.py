@@ -49,6 +49,7 @@ class _Context:
         self.agent, self.device = agent, device
         self.parts: list[list[torch.Tensor]] = [[] for _ in range(n_jobs)]
         self.z = agent.prior_z(n_jobs).to(device)  # the prior (its mean 0, or a sample with PEARL's sampled z)
+        self.read = np.full(n_jobs, -1)  # per job, the context parts its last inference read (-1: none, the prior)
 
     def add(self, i: int, rows: np.ndarray | torch.Tensor) -> None:
         self.parts[i].append(torch.as_tensor(rows, dtype=torch.get_default_dtype(), device=self.device))
@@ -59,14 +60,30 @@ class _Context:
                 self.add(i, paths.context(i, use_next_obs, reward_fn))
 
     @torch.no_grad()
-    def infer(self, jobs: np.ndarray) -> None:
+    def infer(self, jobs: np.ndarray, parts: list[int] | None = None) -> None:
+        """z of `jobs` from their context (`parts`: from its first parts[k] parts only)."""
         if not len(jobs):
             return
+        parts = [len(self.parts[i]) for i in jobs] if parts is None else parts
         ctxs = [
-            torch.cat(self.parts[i]) if self.parts[i] else torch.zeros(0, self.agent.context_dim, device=self.device)
-            for i in jobs
+            torch.cat(self.parts[i][:n]) if n else torch.zeros(0, self.agent.context_dim, device=self.device)
+            for i, n in zip(jobs, parts, strict=True)
         ]
         self.z[torch.as_tensor(jobs, device=self.device)] = self.agent.infer_z_list(ctxs)
+        self.read[jobs] = parts
+
+    @torch.no_grad()
+    def resample(self, jobs: np.ndarray) -> None:
+        """PEARL's `sample_z` after every trajectory (its sampler's `resample=1`): with a sampled z
+        (`test_z_generator`, OFFPEARL), each job of `jobs` draws a new z from what its z was drawn from, the prior
+        N(0, I) before its first inference, else the posterior of the context its last inference read (not
+        the context added since, which only the next inference reads). With z the posterior mean: nothing."""
+        if getattr(self.agent, "test_z_generator", None) is None or not len(jobs):
+            return
+        prior, posterior = jobs[self.read[jobs] < 0], jobs[self.read[jobs] >= 0]
+        if len(prior):
+            self.z[torch.as_tensor(prior, device=self.device)] = self.agent.prior_z(len(prior)).to(self.device)
+        self.infer(posterior, [int(self.read[i]) for i in posterior])
 
     @torch.no_grad()
     def result(self, returns: list[list[float]]) -> ProtocolResult:
@@ -164,7 +181,9 @@ def online_prior_context(
 
     def after(active, scored, paths):
         ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
-        ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
+        infer = active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)
+        ctx.resample(np.flatnonzero(active & ~infer))
+        ctx.infer(np.flatnonzero(infer))
 
     return ctx.result(
         _scored_loop(
@@ -226,10 +245,13 @@ def nonprior_context(
             if on_paths is not None:
                 on_paths("context", paths)
             ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+            ctx.resample(np.flatnonzero(need))
             collected += paths.lengths
 
     def after(active, scored, paths):
-        ctx.infer(np.flatnonzero(active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)))
+        infer = active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)
+        ctx.resample(np.flatnonzero(active & ~infer))
+        ctx.infer(np.flatnonzero(infer))
 
     return ctx.result(
         _scored_loop(
