@@ -1,9 +1,9 @@
 """`python -m rlkit.plot RUNS_DIR [--out FILE]`: learning curves of the three meta-test protocols.
 
 One line per protocol, mean over the runs (seeds) found under RUNS_DIR, shaded +- std, with
-the oracle and uniform-random returns as horizontal references where the env has them. Each
-run counts over its own length. RUNS_DIR must hold one experiment (runs of one config apart
-from the seed); runs of different configs are refused rather than averaged.
+the oracle and uniform-random returns as horizontal references where the env has them. The
+curves end where the shortest run ends (`rlkit.stats.curve_band`). RUNS_DIR must hold one experiment
+(runs of one config apart from the seed); runs of different configs are refused rather than averaged.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from rlkit.stats import curve_band
 
 
 def learning_curves(frames: list[pd.DataFrame]) -> dict[str, tuple[np.ndarray, ...]]:
-    """Per protocol, (train steps, mean, mean - std, mean + std) over the runs' progress tables; a run
-    that stopped early counts up to where it stopped."""
+    """Per protocol, (train steps, mean, mean - std, mean + std) over the runs' progress tables, over the
+    iterations every run reached."""
     xs = [f[TRAIN_STEPS].to_numpy() for f in frames]
     return {name: curve_band(xs, [f[col].to_numpy() for f in frames], band="std") for name, col in PROTOCOLS.items()}
 

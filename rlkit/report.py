@@ -60,6 +60,13 @@ class Reference:
     top: str = "oracle (scripted)"
     still: float | None = None
 
+    def __post_init__(self):
+        if not self.oracle > self.random:  # (else every score would have its sign flipped, or be infinite)
+            raise UserError(
+                f"reference returns {self.top} {self.oracle} and uniform random {self.random}: expected the top "
+                "above random for a normalised score"
+            )
+
     def score(self, r: np.ndarray | float) -> np.ndarray | float:
         return (r - self.random) / (self.oracle - self.random)
 
@@ -240,7 +247,8 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
     for name in PROTOCOLS:
         r = table[name].to_numpy()
         s = f"{ref.score(r).mean():8.3f}" if ref else f"{'-':>8s}"
-        lines.append(f"{name:28s} {r.mean():8.2f} +- {r.std():5.2f} {s}")
+        spread = f"{r.std(ddof=1):5.2f}" if len(r) > 1 else "  n/a"  # (one run: no spread)
+        lines.append(f"{name:28s} {r.mean():8.2f} +- {spread} {s}")
     if ref:
         lines.append(f"{'oracle (scripted)':28s} {ref.oracle:8.2f}          {1.0:8.3f}")
         lines.append(f"{'uniform random':28s} {ref.random:8.2f}          {0.0:8.3f}")

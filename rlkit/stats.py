@@ -48,19 +48,18 @@ def iqm_interval(scores: np.ndarray, reps: int = 5000, seed: int = 0) -> tuple[f
 
 
 def curve_band(xs: list[np.ndarray], ys: list[np.ndarray], band: str = "t95"):
-    """Mean curve over runs, each over its own length: (x, mean, lo, hi) on the longest run's x.
-    At each index the statistics use the runs that reached it; `band` is "t95" (95% Student-t
-    interval of the mean) or "std" (+- one standard deviation); a single run gives lo = hi = mean."""
-    n = max(len(y) for y in ys)
-    x = next(x for x in xs if len(x) == n)
-    mean, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    for i in range(n):
-        vals = np.array([y[i] for y in ys if len(y) > i], dtype=float)
-        mean[i] = vals.mean()
-        if len(vals) < 2:
-            lo[i] = hi[i] = mean[i]
-        elif band == "std":
-            lo[i], hi[i] = mean[i] - vals.std(), mean[i] + vals.std()
-        else:
-            lo[i], hi[i] = t_interval(vals)
+    """Mean curve over runs: (x, mean, lo, hi) over the iterations every run reached (a run continued longer
+    adds no point that the others lack: a tail averaged over fewer runs would change its meaning where it
+    starts). `band` is "t95" (95% Student-t interval of the mean) or "std" (+- the standard deviation over
+    runs, ddof 1); a single run gives lo = hi = mean."""
+    n = min(len(y) for y in ys)
+    x = np.asarray(xs[0][:n])
+    vals = np.array([np.asarray(y[:n], dtype=float) for y in ys])  # [runs, n]
+    mean = vals.mean(axis=0)
+    if len(vals) < 2:
+        return x, mean, mean.copy(), mean.copy()
+    if band == "std":
+        std = vals.std(axis=0, ddof=1)
+        return x, mean, mean - std, mean + std
+    lo, hi = np.array([t_interval(vals[:, i]) for i in range(n)]).T
     return x, mean, lo, hi

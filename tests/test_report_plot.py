@@ -46,6 +46,16 @@ def test_final_returns_average_the_last_iterations_of_each_run(runs):
     assert table["iterations"].tolist() == [3, 2]
 
 
+def test_a_reference_whose_top_is_not_above_random_is_refused():
+    """oracle == random divided by zero; a top below random flipped the sign of every score without a word."""
+    from rlkit.errors import UserError
+    from rlkit.report import Reference
+
+    for oracle, random in [(-10.0, -10.0), (-20.0, -10.0)]:
+        with pytest.raises(UserError, match=r"^reference returns oracle \(scripted\) -[12]0.0 and uniform random"):
+            Reference(oracle=oracle, random=random)
+
+
 def test_reference_returns_are_the_tiny_configs_held_out_tasks(runs):
     ref = reference_returns(find_runs(runs)[0])
     assert ref.oracle > -5 and ref.random < -15
@@ -83,14 +93,19 @@ def test_report_rejects_last_zero(runs):
 
 
 @pytest.mark.slow
-def test_plot_keeps_each_run_over_its_own_length(runs):
+def test_plot_curves_end_where_the_shortest_run_ends(runs):
+    """A tail averaged over the runs that reached it (one, here) changed what the curve meant where it began,
+    and its band collapsed to the line; the band is +- the std over runs with ddof 1."""
     proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT)
     assert (runs / "c.png").stat().st_size > 5000, proc.stdout
     x, mean, lo, hi = curve_band(
         [np.array([10, 20, 30]), np.array([10, 20])], [np.array([1.0, 2, 3]), np.array([3.0, 4])], band="std"
     )
-    assert x.tolist() == [10, 20, 30] and mean.tolist() == [2, 3, 3]  # the third point: the one run that reached it
-    assert lo.tolist() == [1, 2, 3] and hi.tolist() == [3, 4, 3]
+    assert x.tolist() == [10, 20] and mean.tolist() == [2, 3]
+    np.testing.assert_allclose(hi - mean, [np.sqrt(2), np.sqrt(2)])
+    np.testing.assert_allclose(mean - lo, [np.sqrt(2), np.sqrt(2)])
+    x, mean, lo, hi = curve_band([np.array([10, 20])], [np.array([1.0, 2])])
+    assert x.tolist() == [10, 20] and lo.tolist() == hi.tolist() == mean.tolist() == [1, 2]
 
 
 def test_runs_differing_only_in_where_they_ran_are_one_experiment(tmp_path):
@@ -230,10 +245,11 @@ def test_report_table_known_numbers(runs):
     table = final_returns(find_runs(runs), last=1)  # offline -4 and -8, Np -6 and -10
     ref = Reference(oracle=0.0, random=-20.0)
     lines = format_table(table, ref).splitlines()
-    assert lines[1].split() == ["offline", "context", "-6.00", "+-", "2.00", "0.700"]  # scores 0.8 and 0.6
-    assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.00", "0.600"]
+    assert lines[1].split() == ["offline", "context", "-6.00", "+-", "2.83", "0.700"]  # scores 0.8 and 0.6; ddof 1
+    assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.83", "0.600"]
     assert lines[-1].startswith("(2 run(s), 20-30 train steps;")  # seed 1 stopped one iteration earlier
-    assert format_table(table[:1], ref).splitlines()[-1].startswith("(1 run(s), 30 train steps;")
+    one = format_table(table[:1], ref).splitlines()
+    assert one[-1].startswith("(1 run(s), 30 train steps;") and one[1].split()[2:5] == ["-4.00", "+-", "n/a"]
     iqm = iqm_lines(table, ref)[0].split()
     assert iqm[:5] == ["IQM", "score", "offline", "context", "0.700"]  # two runs: the IQM is their mean
 
@@ -242,9 +258,9 @@ def test_learning_curves_known_numbers(runs):
     from rlkit.plot import learning_curves
 
     frames = [pd.read_csv(r / "progress.csv") for r in find_runs(runs)]
-    x, mean, lo, hi = learning_curves(frames)["offline context"]
-    assert x.tolist() == [10, 20, 30] and mean.tolist() == [-11, -7, -4]
-    assert lo.tolist() == [-12, -8, -4] and hi.tolist() == [-10, -6, -4]
+    x, mean, lo, hi = learning_curves(frames)["offline context"]  # seed 1 stopped one iteration earlier
+    assert x.tolist() == [10, 20] and mean.tolist() == [-11, -7]
+    np.testing.assert_allclose(hi - mean, [np.sqrt(2), np.sqrt(2)])  # std of (-10, -12) and (-6, -8), ddof 1
 
 
 def test_demo_reference_seeds_are_the_readmes_table():
