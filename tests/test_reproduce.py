@@ -419,8 +419,12 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
     table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
     text = table1_paragraph(table, {}, frozenset({"BOREL"}))
     assert "BOREL's z is flagged as collapsed on every seed" in text and "context shift reproduced" not in text
-    assert "BOREL 4" not in text.split("CSRO's Np return")[1]  # not among the baselines CSRO's gap is held to
+    assert "BOREL" not in text.split("CSRO loses")[1]  # not among the baselines CSRO's gap is held to
     assert "BOREL loses 4.00 return from offline to online-prior context" in table1_paragraph(table, {}, frozenset())
+    # CSRO itself collapsed (or context-blind): its small gap is no evidence for the paper's claim
+    own = table1_paragraph(table, {}, frozenset({"CSRO"}))
+    assert "CSRO's z is flagged as collapsed on every seed, so its gaps measure no use of context" in own
+    assert "holds here" not in own
     assert collapse_section({"CSRO": {}, "BOREL": {0: "z collapsed (x)", 1: "z collapsed (y)"}}) == [
         "- **BOREL**, seeds 0, 1: z collapsed (x)"
     ]
@@ -444,16 +448,34 @@ def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(f
     weak = {"CSRO": frames([(-70, -72, -71), (-72, -73, -72)]), "FOCAL": frames([(-65, -80, -75), (-66, -79, -74)])}
     text = table1_paragraph(final_table(weak, 1, ref), {}, frozenset())
     assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.345")
-    assert "holds here" not in text and "which says nothing here" in text
+    assert "holds here" not in text and "between weak policies (above), these say nothing" in text
+    assert "context shift reproduced" not in text and "FOCAL loses 14.00 return" in text  # FOCAL's gap excludes 0
     assert LEARNED_SCORE == 0.5
     learned = {"CSRO": frames([(-20, -22, -21), (-22, -23, -22)]), "FOCAL": weak["FOCAL"]}
     text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset())
-    assert "No method has learned" not in text and "holds here in the sense" in text
+    assert "No method has learned" not in text and "Every interval lies above 0: the paper's claim" in text
     # above LEARNED_SCORE but not above a body that does nothing (zero action's score 0.85 > best 0.79): not learned
     text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.85)
     assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.790, ")
     assert "not above the zero-action return's score (0.850): no method does better than doing nothing" in text
     assert "No method has learned" not in table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.5)
+
+
+def test_one_seed_has_no_spread_and_a_run_shorter_than_the_window_is_refused(fast_intervals):
+    """One seed printed "± 0.00", a spread it does not have; a run with fewer rows than --last was averaged over
+    what it had, unlike the other runs (`rlkit.report` refused it already)."""
+    from rlkit.errors import UserError
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    frame = pd.DataFrame({RETURN_COLUMNS[k]: [v, v] for k, v in (("offline", -10.0), ("online", -12.0), ("np", -11.0))})
+    ref = Reference(oracle=0.0, random=-100.0)
+    assert "| CSRO | offline context | -10.00 ± n/a (1 seed) | 0.900 |" in "\n".join(
+        table1_markdown(final_table({"CSRO": [frame]}, 1, ref), ref)
+    )
+    with pytest.raises(UserError, match=r"^CSRO has a run of 2 progress rows: expected at least the last 3 that"):
+        final_table({"CSRO": [frame, pd.concat([frame, frame])]}, 3, ref)
 
 
 def test_table1_lists_the_zero_action_return_with_its_score_where_known(fast_intervals):
@@ -500,48 +522,59 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
     assert len(budget_lines(specs, [], 2, "cpu")) == 4 and "timed" not in budget_lines(specs, specs, 1, "cuda")[3]
 
 
-def _cells(spec: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
-    """A final table of Np and online cells: method -> (IQM, lo, hi) of both protocols (score = IQM)."""
-    return pd.DataFrame(
-        [
-            {"method": m, "protocol": p, "score": iqm, "iqm": iqm, "iqm_lo": lo, "iqm_hi": hi}
-            for m, (iqm, lo, hi) in spec.items()
-            for p in ("np", "online")
-        ]
-    )
+def _np_table(finals: dict[str, list[float]]) -> pd.DataFrame:
+    """A final table of Np and online cells from per-seed final returns (score = return / 10 + 1)."""
+    rows = []
+    for m, f in finals.items():
+        f = np.array(f, dtype=float)
+        for p in ("np", "online"):
+            rows.append({"method": m, "protocol": p, "finals": f, "score": (f / 10 + 1).mean(), "iqm": 0.0})
+            rows[-1].update(iqm_lo=float("nan"), iqm_hi=float("nan"))
+    return pd.DataFrame(rows)
 
 
-def test_fig3_paragraph_says_on_which_side_each_interval_lies():
-    """CSRO's interval above one baseline's, below another's, overlapping a third's: each said as it is; an
-    interval entirely below is not "overlaps", and one seed (no interval) is not compared."""
+def test_fig3_paragraph_ranks_by_the_per_seed_difference():
+    """CSRO above one baseline, below another, not established against a third, each read off the 95% t-interval
+    of the per-seed difference; two methods whose seeds barely separate (CSRO's worst above FOCAL's best, as on the
+    point-robot demo) are not established as ranked; one seed is not compared."""
     from rlkit.reproduce.prose import curves_paragraph
 
-    nan = float("nan")
     text = curves_paragraph(
-        _cells(
-            {"CSRO": (0.5, 0.45, 0.55), "FOCAL": (0.2, 0.1, 0.3), "BOREL": (0.9, 0.8, 0.95), "CORRO": (0.5, 0.4, 0.6)}
+        _np_table(
+            {
+                "CSRO": [-5.0, -6.0, -5.5],
+                "FOCAL": [-9.0, -9.8, -9.4],
+                "BOREL": [-1.0, -2.1, -1.4],
+                "CORRO": [-3.0, -9.0, -5.0],
+            }
         )
     )
-    assert "its interval lies above that of FOCAL, lies below that of BOREL, overlaps that of CORRO." in text
-    below = curves_paragraph(_cells({"CSRO": (0.19, 0.18, 0.2), "FOCAL": (0.89, 0.88, 0.9)}))
-    assert "lies below that of FOCAL" in below and "overlaps" not in below
-    both = curves_paragraph(_cells({"CSRO": (0.5, 0.4, 0.6), "FOCAL": (0.45, 0.35, 0.55)}))
-    assert "its interval overlaps every baseline's, so the ranking is not established" in both
-    one_seed = curves_paragraph(_cells({"CSRO": (0.5, nan, nan), "FOCAL": (0.2, nan, nan)}))
-    assert "no interval to compare with FOCAL" in one_seed and "overlaps" not in one_seed
+    assert "its Np return minus each baseline's, paired by seed (95% CI): FOCAL 3.90 [" in text
+    assert text.endswith(": above FOCAL; below BOREL; not established against CORRO. " + text.split(". ", 2)[-1])
+    close = curves_paragraph(_np_table({"CSRO": [-7.0, -5.5, -9.36], "FOCAL": [-9.46, -12.0, -11.2]}))
+    assert "not established against FOCAL (the ranking is not established at this number of seeds)" in close
+    one_seed = curves_paragraph(_np_table({"CSRO": [-5.0], "FOCAL": [-9.0]}))
+    assert "with one seed there is no interval, so the ranking is not tested" in one_seed and "above" not in one_seed
 
 
-def test_fig4_paragraph_calls_intervals_apart_when_both_lies_below():
+def test_fig4_paragraph_reads_the_ordering_off_per_seed_differences():
     from rlkit.reproduce.prose import ablation_paragraph
 
-    def cell(iqm, lo, hi):
-        return pd.Series({"score": iqm, "iqm": iqm, "iqm_lo": lo, "iqm_hi": hi})
+    def cell(finals):
+        f = np.array(finals, dtype=float)
+        return pd.Series({"score": (f / 10 + 1).mean(), "finals": f})
 
-    cells = {"neither": cell(0.1, 0.05, 0.15), "CLUB only": cell(0.89, 0.88, 0.9), "Np only": cell(0.79, 0.78, 0.8)}
-    apart = ablation_paragraph({**cells, "both": cell(0.19, 0.18, 0.2)})
-    assert "This is not the paper's ordering" in apart and "overlaps" not in apart
-    close = ablation_paragraph({**cells, "both": cell(0.85, 0.82, 0.95)})
-    assert "the IQM interval of 'both' overlaps that of a single-component cell" in close
+    cells = {
+        "neither": cell([-9, -9.5, -8.5]),
+        "CLUB only": cell([-1.1, -1.2, -1.0]),
+        "Np only": cell([-2, -2.2, -2.1]),
+    }
+    apart = ablation_paragraph({**cells, "both": cell([-8.1, -8.2, -8.0])})
+    assert "This is not the paper's ordering" in apart and "an interval including 0 or below it" in apart
+    firm = ablation_paragraph({**cells, "both": cell([-0.5, -0.4, -0.6])})
+    assert "This is the paper's ordering" in firm and "not firm" not in firm and "CLUB only 0.60 [" in firm
+    close = ablation_paragraph({**cells, "both": cell([-0.5, -1.5, -1.0])})
+    assert "This is the paper's ordering" in close and "so the ordering is not firm" in close
 
 
 def test_the_report_of_a_damaged_progress_csv_is_one_line(tmp_path):
@@ -553,3 +586,22 @@ def test_the_report_of_a_damaged_progress_csv_is_one_line(tmp_path):
     (tmp_path / "progress.csv").write_bytes(b"\xff\x00junk")
     with pytest.raises(UserError, match=r"^'.*progress.csv' is not UTF-8 text .*: expected the progress.csv launch_"):
         load_runs([RunSpec("CSRO", 0, "c.json", {}, {}, tmp_path, 1, None)])
+
+
+@pytest.mark.parametrize(
+    "report",
+    ["point-robot-demo.md", "cheetah-vel-cpu.md", "ant-goal-cpu.md", "cheetah-vel-cpu-5seeds/cheetah-vel-cpu.md"],
+)
+def test_the_results_reports_say_what_the_prose_code_reads_off_their_own_numbers(report):
+    """Each report's verdict paragraphs are those the current prose code writes from the report's per-seed
+    returns (`scripts/reread_report_prose.py`), so no conclusion of an older rule stays in docs/results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reread", ROOT / "scripts" / "reread_report_prose.py")
+    reread = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reread)
+    path = ROOT / "docs" / "results" / report
+    lines = path.read_text().splitlines()
+    date = re.search(r"re-read on (\d{4}-\d\d-\d\d)", lines[4])
+    assert date, "a report written before the paired-difference verdicts, never re-read"
+    assert reread.reread(path, date[1]) == lines

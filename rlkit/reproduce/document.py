@@ -53,8 +53,9 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             f"per run. A run's final return is the mean of its last {p.final_iterations} iteration(s); the normalised "
             f"score is (R − R_random) / (R_top − R_random), with R_top the {ref.top} ({ref.oracle:.2f}) and "
             f"R_random the uniform-random return ({ref.random:.2f}), both on the held-out tasks. Intervals: IQM "
-            "with rliable's 95% stratified bootstrap; gaps with a 95% Student-t interval over seeds. Every number "
-            "below is read from the runs' progress.csv.",
+            "with rliable's 95% stratified bootstrap (shown; with 3 seeds it covers far less than 95%); gaps and "
+            "every comparison the paragraphs make with a 95% Student-t interval of the per-seed differences (the "
+            "runs of one seed paired). Every number below is read from the runs' progress.csv.",
             "",
             "## Table 1: context shift",
             "",

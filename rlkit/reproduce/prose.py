@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rlkit.logging import RETURN_COLUMNS
-from rlkit.reproduce.tables import _cell, _fmt_ci, gap
+from rlkit.reproduce.tables import _cell, _fmt_ci, gap, gap_per_seed, paired_difference
 
 # The paper's Table 1 (returns, offline vs online-prior context), per env where the paper gives the row
 PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
@@ -89,6 +89,8 @@ def table1_paragraph(
         mean, lo, hi = gap(table, m, "online")
         if math.isnan(lo):
             verdict = "one seed, so no interval"
+        elif weak:
+            verdict = f"the interval {'includes' if lo <= 0 <= hi else 'excludes'} 0, between weak policies (above)"
         elif lo > 0:
             verdict = "the interval excludes 0: context shift reproduced"
         elif hi < 0:
@@ -101,34 +103,48 @@ def table1_paragraph(
             + f"): {verdict}."
         )
     if "CSRO" in methods:
-        np_gap, lo, hi = gap(table, "CSRO", "np")
-        on_gap = gap(table, "CSRO", "online")[0]
-        others = {
-            m: gap(table, m, "online")[0] for m in methods if m != "CSRO" and m not in blind and m not in collapsed
-        }
-        text = (
-            f"CSRO's Np return is {np_gap:.2f} below its offline return (95% CI {_fmt_ci(lo, hi)}), against "
-            f"{on_gap:.2f} with online-prior context"
-        )
-        if others:
-            text += (
-                ", and the online-prior gaps of the baselines whose z uses its context (not flagged as collapsed): "
-                + ", ".join(f"{m} {v:.2f}" for m, v in others.items())
-            )
-        smaller = all(np_gap < v for v in others.values()) if others else None
-        text += (
-            ". The gap is smaller than every baseline's in the means, which says nothing here (no method has "
-            "learned the tasks, above)."
-            if smaller and weak
-            else ". The paper's claim that CSRO's online (Np) return stays close to its offline one holds here in "
-            "the sense that the gap is smaller than every baseline's."
-            if smaller
-            else ". The gap is not smaller than every baseline's, so the paper's claim is not reproduced here."
-            if smaller is False
-            else "."
-        )
-        parts.append(text)
+        parts.append(_csro_gap_sentence(table, methods, blind, collapsed, bool(weak)))
     return " ".join(parts)
+
+
+def _csro_gap_sentence(
+    table: pd.DataFrame, methods: list[str], blind: list[str], collapsed: frozenset[str], weak: bool
+) -> str:
+    """Table 1's claim: CSRO loses less return from offline to Np than each baseline from offline to its own online
+    protocol, judged per baseline by the per-seed difference of the two losses (its 95% t-interval above 0)."""
+    if "CSRO" in blind or "CSRO" in collapsed:
+        why = "gives the same return in its three protocols" if "CSRO" in blind else "is flagged as collapsed"
+        return f"CSRO's z {why} on every seed, so its gaps measure no use of context: the paper's claim is not tested."
+    np_gap, lo, hi = gap(table, "CSRO", "np")
+    on_gap = gap(table, "CSRO", "online")[0]
+    text = (
+        f"CSRO loses {np_gap:.2f} return from offline to Np (95% CI {_fmt_ci(lo, hi)}), and {on_gap:.2f} with "
+        "online-prior context"
+    )
+    others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]
+    if not others:
+        return text + "; no baseline whose z uses its context to compare with."
+    diffs = {m: paired_difference(gap_per_seed(table, m, "online") - gap_per_seed(table, "CSRO", "np")) for m in others}
+    text += ". Each baseline's online-prior loss minus CSRO's Np loss, paired by seed (95% CI): " + ", ".join(
+        f"{m} {d:.2f} {_fmt_ci(lo, hi)}" for m, (d, lo, hi) in diffs.items()
+    )
+    if any(math.isnan(lo) for _, lo, _ in diffs.values()):
+        return text + "; with one seed there is no interval, so the paper's claim is not tested."
+    if weak:
+        return text + "; between weak policies (above), these say nothing about the paper's claim."
+    larger = [m for m, (_, _, hi) in diffs.items() if hi < 0]
+    unsettled = [m for m, (_, lo, hi) in diffs.items() if lo <= 0 <= hi]
+    if larger:
+        return text + f". CSRO loses more than {', '.join(larger)}: the paper's claim is not reproduced here."
+    if unsettled:
+        return (
+            text + f". Against {', '.join(unsettled)} the interval includes 0: the paper's claim that CSRO's Np return "
+            "stays closer to its offline one is not established at this number of seeds."
+        )
+    return (
+        text + ". Every interval lies above 0: the paper's claim that CSRO's Np return stays closer to its offline one "
+        "than the baselines' online returns to theirs holds here."
+    )
 
 
 def collapse_section(warnings: dict[str, dict[int, str]]) -> list[str]:
@@ -160,19 +176,21 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     others = [m for m in methods if m != "CSRO"]
     best = all(csro.score > np_cells[m].score for m in others)
     text += "CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score"
-    side = {m: _side(csro, np_cells[m]) for m in others}
-    if all(v == "overlaps" for v in side.values()):
-        text += "; its interval overlaps every baseline's, so the ranking is not established at this number of seeds"
+    diffs = {m: paired_difference(csro.finals - np_cells[m].finals) for m in others}
+    text += "; its Np return minus each baseline's, paired by seed (95% CI): " + ", ".join(
+        f"{m} {d:.2f} {_fmt_ci(lo, hi)}" for m, (d, lo, hi) in diffs.items()
+    )
+    if any(math.isnan(lo) for _, lo, _ in diffs.values()):
+        text += "; with one seed there is no interval, so the ranking is not tested"
     else:
-        parts = [
-            f"{word} that of {', '.join(ms)}"
-            for word in ("lies above", "lies below", "overlaps")
-            if (ms := [m for m, v in side.items() if v == word])
-        ]
-        unknown = [m for m, v in side.items() if v is None]
-        text += f"; its interval {', '.join(parts)}" if parts else ""
-        if unknown:
-            text += f"; with fewer than two seeds there is no interval to compare with {', '.join(unknown)}"
+        said = {
+            "above": [m for m, (_, lo, _) in diffs.items() if lo > 0],
+            "below": [m for m, (_, _, hi) in diffs.items() if hi < 0],
+            "not established against": [m for m, (_, lo, hi) in diffs.items() if lo <= 0 <= hi],
+        }
+        text += ": " + "; ".join(f"{word} {', '.join(ms)}" for word, ms in said.items() if ms)
+        if not said["above"] and not said["below"]:
+            text += " (the ranking is not established at this number of seeds)"
     own = {m: _cell(table, m, "online").score for m in others}
     text += (
         ". Against the baselines' own online protocol (prior context), CSRO's Np score "
@@ -181,28 +199,23 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     return text
 
 
-def _side(a: pd.Series, b: pd.Series) -> str | None:
-    """Where cell `a`'s IQM interval lies against cell `b`'s: "lies above", "lies below", "overlaps", or None where
-    either has no interval (one seed)."""
-    if math.isnan(a.iqm_lo) or math.isnan(b.iqm_lo):
-        return None
-    if a.iqm_lo > b.iqm_hi:
-        return "lies above"
-    return "lies below" if a.iqm_hi < b.iqm_lo else "overlaps"
-
-
 def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
     s = {k.split(" (")[0]: v.score for k, v in cells.items()}
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
     cell = {k.split(" (")[0]: v for k, v in cells.items()}
-    overlap = any(_side(cell["both"], cell[k]) == "overlaps" for k in ("CLUB only", "Np only"))
+    diffs = {k: paired_difference(cell["both"].finals - cell[k].finals) for k in ("CLUB only", "Np only")}
     text = f"Mean normalised scores order the four cells as {order}. "
     text += (
         "This is the paper's ordering (neither < each half < both)"
         if holds
         else "This is not the paper's ordering (neither < each half < both)"
     )
-    if overlap:
-        text += ", but the IQM interval of 'both' overlaps that of a single-component cell, so the ordering is not firm"
+    text += "; 'both' minus each single-component cell, paired by seed (95% CI): " + ", ".join(
+        f"{k} {d:.2f} {_fmt_ci(lo, hi)}" for k, (d, lo, hi) in diffs.items()
+    )
+    if any(math.isnan(lo) for _, lo, _ in diffs.values()):
+        text += ", with one seed no interval, so the ordering is not tested"
+    elif any(lo <= 0 for _, lo, _ in diffs.values()):
+        text += ", an interval including 0 or below it, so the ordering is not firm"
     return text + "."
