@@ -605,3 +605,26 @@ def test_the_results_reports_say_what_the_prose_code_reads_off_their_own_numbers
     date = re.search(r"re-read on (\d{4}-\d\d-\d\d)", lines[4])
     assert date, "a report written before the paired-difference verdicts, never re-read"
     assert reread.reread(path, date[1]) == lines
+
+
+def test_fig4_whiskers_are_the_t_interval_of_each_mean_bar(tmp_path, monkeypatch):
+    """The bars are means; the whiskers were IQM intervals, which from 4 seeds on need not hold the bar."""
+    import matplotlib.axes
+
+    from rlkit.report import Reference
+    from rlkit.reproduce.figures import plot_ablation
+    from rlkit.stats import t_interval
+
+    drawn = {}
+    real_bar = matplotlib.axes.Axes.bar
+    monkeypatch.setattr(matplotlib.axes.Axes, "bar", lambda ax, x, h, **kw: drawn.update(kw, h=h) or real_bar(ax, x, h))
+    ref = Reference(oracle=0.0, random=-10.0)
+    finals = {"neither": [-9.0, -8.0, -7.0, -1.0], "CLUB only": [-5, -6, -4, -5], "Np only": [-3, -3, -2, -4]}
+    finals["both"] = [-1.0, -2.0, -1.5, -9.0]
+    cells = {k: pd.Series({"score": ref.score(np.array(v)).mean(), "finals": np.array(v)}) for k, v in finals.items()}
+    assert plot_ablation(cells, ref, tmp_path / "a.png", "t").stat().st_size > 5000
+    for k, v in enumerate(finals.values()):
+        lo, hi = t_interval(ref.score(np.array(v)))
+        assert drawn["h"][k] - drawn["yerr"][0][k] == pytest.approx(lo) and drawn["h"][k] + drawn["yerr"][1][
+            k
+        ] == pytest.approx(hi)

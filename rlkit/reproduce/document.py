@@ -94,7 +94,9 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
         ]
     cells = ablation(table)
     if cells is not None:
-        bars = plot_ablation(cells, results / f"{stem}-ablation.png", f"{env}, {profile_name}: min-MI x Np ablation")
+        bars = plot_ablation(
+            cells, ref, results / f"{stem}-ablation.png", f"{env}, {profile_name}: min-MI x Np ablation"
+        )
         lines += [
             "",
             "## Fig. 4: ablation",

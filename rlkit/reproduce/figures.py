@@ -10,7 +10,7 @@ import pandas as pd
 from rlkit.fileio import atomic_savefig
 from rlkit.logging import PROTOCOL_BY_KEY, RETURN_COLUMNS, TRAIN_STEPS
 from rlkit.report import Reference
-from rlkit.stats import curve_band
+from rlkit.stats import curve_band, t_interval
 
 
 def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, title: str) -> Path:
@@ -42,7 +42,9 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
     return out
 
 
-def plot_ablation(cells: dict[str, pd.Series], out: Path, title: str) -> Path:
+def plot_ablation(cells: dict[str, pd.Series], ref: Reference, out: Path, title: str) -> Path:
+    """Fig. 4's bars: each cell's mean normalised score with the 95% Student-t interval of that mean over seeds
+    (an IQM interval around a mean bar could leave the bar, from 4 seeds on; one seed: no whisker)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,13 +53,14 @@ def plot_ablation(cells: dict[str, pd.Series], out: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     names = list(cells)
     scores = [cells[n].score for n in names]
+    bands = [t_interval(ref.score(cells[n].finals)) for n in names]
     err = [
-        [max(cells[n].score - cells[n].iqm_lo, 0) if not math.isnan(cells[n].iqm_lo) else 0 for n in names],
-        [max(cells[n].iqm_hi - cells[n].score, 0) if not math.isnan(cells[n].iqm_hi) else 0 for n in names],
+        [0.0 if math.isnan(lo) else s - lo for s, (lo, _) in zip(scores, bands)],
+        [0.0 if math.isnan(hi) else hi - s for s, (_, hi) in zip(scores, bands)],
     ]
     ax.bar(range(len(names)), scores, yerr=err, capsize=4, color=["#bbb", "#8ab", "#b98", "#47a"])
     ax.set_xticks(range(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=8)
-    ax.set_ylabel("normalised score (bars: mean; whiskers: IQM 95% CI)")
+    ax.set_ylabel("normalised score (bars: mean; whiskers: 95% t-interval)")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
