@@ -543,6 +543,11 @@ def _validate(cfg: Config) -> None:
             ]
         ],
         (
+            cfg.algo_type != "CORRO" or a.embedding_batch_size >= 2,
+            f"algo_params.embedding_batch_size {a.embedding_batch_size} with algo_type CORRO: expected >= 2 (CORRO's "
+            "positive for a context row is another row of the same task's context)",
+        ),
+        (
             a.corro_aggregator in CORRO_AGGREGATORS,
             f"algo_params.corro_aggregator {a.corro_aggregator!r}: expected one of {list(CORRO_AGGREGATORS)}",
         ),
