@@ -289,25 +289,16 @@ def capture_main(args) -> None:
         print(f"ratio eager-plain-adam / eager: {by['eager-plain-adam']['ms'] / by['eager']['ms']:.3f}")
 
 
-def positive(text: str) -> int:
-    """argparse type: a whole number >= 1 (0 or less would time nothing and divide by zero)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: expected >= 1")
-    return value
-
-
 def main() -> None:
+    from rlkit.cli import positive_int
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=positive, default=20)
-    p.add_argument("--context", type=positive, default=1024)
-    p.add_argument("--batch", type=positive, default=256)
-    p.add_argument("--meta_batch", type=positive, default=16)
+    p.add_argument("--steps", type=positive_int, default=20)
+    p.add_argument("--context", type=positive_int, default=1024)
+    p.add_argument("--batch", type=positive_int, default=256)
+    p.add_argument("--meta_batch", type=positive_int, default=16)
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--naive_steps", type=positive, default=5)
+    p.add_argument("--naive_steps", type=positive_int, default=5)
     p.add_argument(
         "--device",
         default=None,

@@ -33,22 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def positive(text: str) -> int:
-    """argparse type: a whole number >= 1 (0 or less would time nothing and divide by zero)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: expected >= 1")
-    return value
-
-
 def main() -> None:
+    from rlkit.cli import positive_int
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", type=positive, default=8)
-    ap.add_argument("--steps", type=positive, default=1000)
-    ap.add_argument("--rounds", type=positive, default=3, help="rounds of all variants (medians are reported)")
+    ap.add_argument("--tasks", type=positive_int, default=8)
+    ap.add_argument("--steps", type=positive_int, default=1000)
+    ap.add_argument("--rounds", type=positive_int, default=3, help="rounds of all variants (medians are reported)")
     args = ap.parse_args()
 
     import ray

@@ -123,6 +123,20 @@ def _list_entry(
     return value
 
 
+def positive_int(text: str) -> int:
+    """argparse type of a count (the benchmarks' --steps, --rounds): a whole number >= 1; 0 would time nothing
+    and divide by zero."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: expected >= 1")
+    return value
+
+
 def writable_folder(option: str, path: Path) -> None:
     """Check, before a long command starts, that the folder an option names (`--results`, written last) is one
     it will be able to create or write: a file in its place, or a folder this user may not write, is a
