@@ -236,8 +236,8 @@ class FolderLock:
         mine = self.path.with_name(f".lock.{os.getpid()}.tmp")
         for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
             self._made = _missing_folders(self.path.parent)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 mine.write_text(me)
                 break
             except FileNotFoundError:

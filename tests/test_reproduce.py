@@ -628,3 +628,45 @@ def test_fig4_whiskers_are_the_t_interval_of_each_mean_bar(tmp_path, monkeypatch
         assert drawn["h"][k] - drawn["yerr"][0][k] == pytest.approx(lo) and drawn["h"][k] + drawn["yerr"][1][
             k
         ] == pytest.approx(hi)
+
+
+def test_report_only_does_not_ask_for_a_writable_out(tmp_path, monkeypatch, capsys):
+    """--report-only reads the runs under --out (archived ones may be read-only); only --results is written."""
+    import rlkit.reproduce.__main__ as entry
+    from rlkit.cli import run_cli as run_command
+
+    checked = []
+    monkeypatch.setattr(entry, "writable_folder", lambda option, path: checked.append(option))
+    with pytest.raises(SystemExit):
+        run_command(
+            entry.main,
+            [
+                "point-robot",
+                "--profile",
+                "tiny",
+                "--seeds",
+                "0",
+                "--methods",
+                "CSRO",
+                "--out",
+                str(tmp_path / "runs"),
+                "--results",
+                str(tmp_path / "r"),
+                "--report-only",
+            ],
+        )
+    assert checked == ["--results"] and "runs not finished" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_command(
+            entry.main, ["point-robot", "--profile", "tiny", "--out", str(tmp_path / "f" / "x"), "--threads", "0"]
+        )
+    assert checked == ["--results"]  # (a bad option is refused before any folder is checked)
+
+
+def test_cells_of_different_seed_counts_are_not_paired():
+    from rlkit.errors import UserError
+    from rlkit.reproduce.tables import seed_difference
+
+    np.testing.assert_array_equal(seed_difference(np.array([3.0, 2.0]), np.array([1.0, 1.0])), [2.0, 1.0])
+    with pytest.raises(UserError, match=r"^3 and 1 seeds: expected the same seeds for every method, to pair them"):
+        seed_difference(np.array([1.0, 2.0, 3.0]), np.array([1.0]))  # (numpy would broadcast the one seed)

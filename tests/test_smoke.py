@@ -719,6 +719,32 @@ def test_taking_a_folder_removes_the_half_writes_a_killed_process_left(tmp_path)
         assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
 
 
+def test_a_lock_leaves_no_folder_it_made_and_survives_a_parent_removed_meanwhile(tmp_path, monkeypatch):
+    """Folders made to take a lock are removed on release while empty (kept once written to); another holder's
+    release may remove an empty parent while this one makes its folder: the lock is taken all the same."""
+    import os
+
+    from rlkit.fileio import FolderLock
+
+    with FolderLock(tmp_path / "a" / "b", "busy {pid}"):
+        assert (tmp_path / "a" / "b" / ".lock").is_file()
+    assert not (tmp_path / "a").exists()
+    with FolderLock(tmp_path / "a" / "b", "busy {pid}"):
+        (tmp_path / "a" / "b" / "data.npz").write_bytes(b"x")
+    assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["data.npz"]
+    real_mkdir, removed = os.mkdir, []
+
+    def racing_mkdir(path, mode=0o777):
+        real_mkdir(path, mode)
+        if str(path).endswith("data") and not removed:  # the other holder's release, just after this one made it
+            removed.append(path)
+            os.rmdir(path)
+
+    monkeypatch.setattr(os, "mkdir", racing_mkdir)
+    with FolderLock(tmp_path / "data" / "goal_idx3", "busy {pid}"):
+        assert removed and (tmp_path / "data" / "goal_idx3" / ".lock").is_file()
+
+
 def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one(tmp_path, monkeypatch):
     """Two processes starting at once: the lock file appears with its owner written (never empty, which read
     as a stale lock), and a process that read a dead owner just before another took the lock over gives that

@@ -80,8 +80,9 @@ def main(
     ]:
         if value is not None and not value.strip():  # (not the default: a typo, or an unset shell variable)
             raise UserError(f"{option} {value!r}: expected a name or path; leave the option out for its default")
-    for option, value in [("--out", out), ("--results", results)]:
-        writable_folder(option, Path(value))
+    writable_folder("--results", Path(results))
+    if not report_only:  # (--report-only reads the runs under --out, which may be read-only, archived ones)
+        writable_folder("--out", Path(out))
     profile_name = profile_name if profile_name is not None else next(iter(profiles(env)))
     p = profile(env, profile_name)
     seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))

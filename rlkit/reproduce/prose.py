@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rlkit.logging import RETURN_COLUMNS
-from rlkit.reproduce.tables import _cell, _fmt_ci, gap, gap_per_seed, paired_difference
+from rlkit.reproduce.tables import _cell, _fmt_ci, gap, gap_per_seed, paired_difference, seed_difference
 
 # The paper's Table 1 (returns, offline vs online-prior context), per env where the paper gives the row
 PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
@@ -124,7 +124,10 @@ def _csro_gap_sentence(
     others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]
     if not others:
         return text + "; no baseline whose z uses its context to compare with."
-    diffs = {m: paired_difference(gap_per_seed(table, m, "online") - gap_per_seed(table, "CSRO", "np")) for m in others}
+    diffs = {
+        m: paired_difference(seed_difference(gap_per_seed(table, m, "online"), gap_per_seed(table, "CSRO", "np")))
+        for m in others
+    }
     text += ". Each baseline's online-prior loss minus CSRO's Np loss, paired by seed (95% CI): " + ", ".join(
         f"{m} {d:.2f} {_fmt_ci(lo, hi)}" for m, (d, lo, hi) in diffs.items()
     )
@@ -176,7 +179,7 @@ def curves_paragraph(table: pd.DataFrame) -> str:
     others = [m for m in methods if m != "CSRO"]
     best = all(csro.score > np_cells[m].score for m in others)
     text += "CSRO has the highest mean Np score" if best else "CSRO does not have the highest mean Np score"
-    diffs = {m: paired_difference(csro.finals - np_cells[m].finals) for m in others}
+    diffs = {m: paired_difference(seed_difference(csro.finals, np_cells[m].finals)) for m in others}
     text += "; its Np return minus each baseline's, paired by seed (95% CI): " + ", ".join(
         f"{m} {d:.2f} {_fmt_ci(lo, hi)}" for m, (d, lo, hi) in diffs.items()
     )
@@ -204,7 +207,9 @@ def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
     cell = {k.split(" (")[0]: v for k, v in cells.items()}
-    diffs = {k: paired_difference(cell["both"].finals - cell[k].finals) for k in ("CLUB only", "Np only")}
+    diffs = {
+        k: paired_difference(seed_difference(cell["both"].finals, cell[k].finals)) for k in ("CLUB only", "Np only")
+    }
     text = f"Mean normalised scores order the four cells as {order}. "
     text += (
         "This is the paper's ordering (neither < each half < both)"

@@ -75,9 +75,16 @@ def paired_difference(d: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(d)), lo, hi
 
 
+def seed_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b per seed, for two cells of the same seeds in the same order (`paired_difference`)."""
+    if len(a) != len(b):
+        raise UserError(f"{len(a)} and {len(b)} seeds: expected the same seeds for every method, to pair them")
+    return np.asarray(a) - np.asarray(b)
+
+
 def gap_per_seed(table: pd.DataFrame, method: str, protocol: str) -> np.ndarray:
     """Offline minus `protocol` return of `method`, per seed: what it loses to context shift."""
-    return _cell(table, method, "offline").finals - _cell(table, method, protocol).finals
+    return seed_difference(_cell(table, method, "offline").finals, _cell(table, method, protocol).finals)
 
 
 def gap(table: pd.DataFrame, method: str, protocol: str) -> tuple[float, float, float]:
