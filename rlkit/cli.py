@@ -17,6 +17,7 @@ import click
 import torch
 
 from rlkit.errors import UserError
+from rlkit.fileio import missing_folders
 
 # --threads: torch's thread pool; far above any machine's cores, the OpenMP runtime fails to start its threads
 # and the process dies with a segmentation fault (seen at 100,000,000; 4096 still starts).
@@ -141,9 +142,8 @@ def writable_folder(option: str, path: Path) -> None:
     """Check, before a long command starts, that the folder an option names (`--results`, written last) is one
     it will be able to create or write: a file in its place, or a folder this user may not write, is a
     one-line UserError now instead of a refused write at the end."""
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    missing = missing_folders(path)
+    existing = missing[-1].parent if missing else path  # the nearest folder (or file) that exists
     if not existing.is_dir():
         what = "is a file" if existing == path else f"is under {str(existing)!r}, a file"
         raise UserError(f"{option} {str(path)!r} {what}: expected a folder (or a path where one can be made)")

@@ -235,7 +235,7 @@ class FolderLock:
         me = f"{os.getpid()} {socket.gethostname()}"
         mine = self.path.with_name(f".lock.{os.getpid()}.tmp")
         for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
-            self._made = _missing_folders(self.path.parent)
+            self._made = missing_folders(self.path.parent)
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 mine.write_text(me)
@@ -301,7 +301,7 @@ class FolderLock:
                     folder.rmdir()
 
 
-def _missing_folders(folder: Path) -> list[Path]:
+def missing_folders(folder: Path) -> list[Path]:
     """`folder` and its ancestors that do not exist, deepest first."""
     missing = []
     while not folder.exists() and folder != folder.parent:

@@ -124,10 +124,8 @@ def _csro_gap_sentence(
     others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]
     if not others:
         return text + "; no baseline whose z uses its context to compare with."
-    diffs = {
-        m: paired_difference(seed_difference(gap_per_seed(table, m, "online"), gap_per_seed(table, "CSRO", "np")))
-        for m in others
-    }
+    csro_loss = gap_per_seed(table, "CSRO", "np")
+    diffs = {m: paired_difference(seed_difference(gap_per_seed(table, m, "online"), csro_loss)) for m in others}
     text += ". Each baseline's online-prior loss minus CSRO's Np loss, paired by seed (95% CI): " + ", ".join(
         f"{m} {d:.2f} {_fmt_ci(lo, hi)}" for m, (d, lo, hi) in diffs.items()
     )

@@ -28,13 +28,13 @@ def final_table(runs: dict[str, list[pd.DataFrame]], last: int, ref: Reference) 
     """One row per (method, protocol): per-seed final returns and their summaries."""
     rows = []
     for method, frames in runs.items():
+        short = [len(f) for f in frames if len(f) < last]
+        if short:
+            raise UserError(
+                f"{method} has a run of {short[0]} progress rows: expected at least the last {last} that every "
+                "run's final return averages"
+            )
         for key, col in RETURN_COLUMNS.items():
-            short = [len(f) for f in frames if len(f) < last]
-            if short:
-                raise UserError(
-                    f"{method} has a run of {short[0]} progress rows: expected at least the last {last} that every "
-                    "run's final return averages"
-                )
             finals = np.array([f[col].tail(last).mean() for f in frames])
             scores = ref.score(finals)
             iqm, lo, hi = iqm_interval(scores)
