@@ -95,6 +95,25 @@ def test_check_sh_dry_run_lists_the_phases_asked_for(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "env, seconds",
+    [
+        ({}, {80}),
+        ({"REPRODUCE_SECONDS": "300"}, {300}),
+        ({"CALL_SECONDS": "200"}, {188, 189, 190}),
+        ({"CALL_SECONDS": "20"}, {30}),
+    ],
+    ids=["default", "asked", "what-the-call-left", "at-least-30"],
+)
+def test_check_sh_gives_the_reproduction_its_limit(tmp_path, env, seconds):
+    """The reproduction's limit: 80 s, REPRODUCE_SECONDS, or with CALL_SECONDS what the steps before it left of
+    the call (10 s kept for packing; a dry run's steps take none, but a second may tick), at least 30 s."""
+    out = gpu_script("check.sh", "--dry-run", "reproduce", tmp_path=tmp_path, OUT=str(tmp_path / "o"), **env)
+    (line,) = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] reproduce-paper")]
+    assert int(line.split("(timeout ")[1].split("s)")[0]) in seconds, line
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["benchmarks", "--fast"])
 def test_check_sh_refuses_an_unknown_phase(tmp_path, bad):
     out = check_sh("--dry-run", bad, tmp_path=tmp_path)

@@ -7,18 +7,24 @@
 #
 # Phases and their timeouts (seconds; each step has its own, so that a hang costs only its share):
 #   setup      environment 20, install 40, imports 20 (always run first, whatever phases are named)
-#   tests      the CUDA tests 120 (the fused losses compile to Triton there); the rest of the suite 120 (the
-#              GPU visible, 14 pytest-xdist workers taking tests one by one; Ray's tests left out: no Ray there)
+#   tests      the CUDA tests 240 (the fused losses and BOREL compile to Triton there: 122 s on an H200 with a
+#              warm compile cache, past 120 s on a cold one); the rest of the suite 150 (115 s on an H200; the GPU
+#              visible, 14 pytest-xdist workers taking tests one by one; Ray's tests left out: no Ray there)
 #   bench      meta_train_speed 110 (eager, eager-plain-adam, captured, captured-fused, pairwise: each variant's
 #              line printed as it ends, so a timeout keeps those done), behaviour_sac_speed 40 at the
 #              faithful settings (train_point: 1.4 TFLOP an update of 40 tasks, so fp32 compute may bound it)
 #              and 20 at the demo's (demo_point: 2.8 GFLOP, launch-bound)
-#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 80 s: its logs give
+#   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 80 s (REPRODUCE_SECONDS
+#              sets another limit; CALL_SECONDS, the call's own limit less a margin, gives it what the steps
+#              before it left of that instead, at least 30 s): its logs give
 #              the throughput of each stage, from which the whole run's wall time is estimated (a later call on
 #              the same, still warm, machine resumes it from the work folder; a fresh machine starts it anew)
-# All of them: 570 s, for a call with timeout_s 590. With 15 minutes of device time a session has one such call
-# and no rerun; `check.sh tests bench` (490 s) then `check.sh reproduce` (160 s) leaves room for a fix between
-# them (each call on a fresh machine starts in a minute or two). Each call drops the logs of the one before.
+# All of them: about 720 s, more than one 10-minute call. With 15 minutes of device time (a session's), the
+# 2026-12-04 H200 session ran every phase in one call (CALL_SECONDS=572, timeout_s 590: 562 s, the machine's start
+# and its 4 phases; the CUDA tests were cut off then), the CUDA tests again (127 s) and `REPRODUCE_SECONDS=118
+# check.sh reproduce` on the same warm machine, each call issued within its 30 s of warmth: 870 s in all. With
+# the limits now: `CALL_SECONDS=572 check.sh tests bench reproduce` leaves the reproduction what the rest did not
+# use; `check.sh tests` (470 s) then `check.sh bench reproduce` splits it. Each call drops the logs of the one before.
 #
 # What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
 # written to a work folder and packed at the end: $OUT/summary.txt (one line per step, the benchmark figures, the
@@ -27,6 +33,7 @@
 # Wheels: WHEELS (default wheels/, from scripts/gpu/fetch_wheels.sh, named in the call's carry). PYTHON: the
 # interpreter (default python3, the machine's, which holds torch).
 set -uo pipefail
+started=$(date +%s)
 
 dry_run=0
 phases=()
@@ -67,7 +74,8 @@ step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $wor
 
 # the carried wheels go into a folder first on PYTHONPATH, not a venv: the machine's python3 is itself a venv
 # holding torch, and a venv made from it would not see torch (install_wheels.py says more)
-export PYTHONPATH="$PWD:$site" CSRO_CAPTURE=0 PYTHONUNBUFFERED=1
+export PYTHONPATH="$PWD:$site" PYTHONUNBUFFERED=1
+unset CSRO_CAPTURE  # capture as a GPU user gets it: on for CUDA runs (the tests set it where they compare)
 step environment 20 bash -c 'nvidia-smi; "$0" -c "import sys, torch; print(sys.version); print(torch.__version__, \
 torch.version.cuda, torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)"' \
     "$py"
@@ -80,15 +88,15 @@ step imports 20 "$py" -c "import hydra, mujoco, gymnasium, rliable, pandas, torc
 print('torch', torch.__version__, 'pandas', pandas.__version__, 'mujoco', mujoco.__version__)"
 
 if wants tests; then
-    step cuda-tests 120 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py tests/test_gradient_flow.py \
+    step cuda-tests 240 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py tests/test_gradient_flow.py \
         -k "not on_the_cpu"
     # the rest of the suite on this Python, the GPU visible (so CUDA is every run's default device), spread
     # over the machine's cores by pytest-xdist (the image has it; else the fast part alone), one thread each
     if "$py" -c "import xdist" 2> /dev/null; then
-        step suite 120 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 \
+        step suite 150 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 \
             --ignore tests/test_cluster.py --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
     else
-        step suite 120 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
+        step suite 150 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
             --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
     fi
 fi
@@ -99,7 +107,12 @@ if wants bench; then
         --sac_config demo_point
 fi
 if wants reproduce; then
-    step reproduce-paper 80 "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
+    seconds="${REPRODUCE_SECONDS:-80}"
+    if [ -z "${REPRODUCE_SECONDS:-}" ] && [ -n "${CALL_SECONDS:-}" ]; then  # what is left, packing's 10 s kept
+        seconds=$(( CALL_SECONDS - ($(date +%s) - started) - 10 ))
+        [ "$seconds" -lt 30 ] && seconds=30
+    fi
+    step reproduce-paper "$seconds" "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
         --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 

@@ -53,5 +53,5 @@ for step in install imports; do  # check.sh goes on past a failed step (a device
         exit 1
     fi
 done
-PYTHONPATH="$PWD:$tmp/csro-gpu-site" CSRO_CAPTURE=0 OMP_NUM_THREADS=1 \
+PYTHONPATH="$PWD:$tmp/csro-gpu-site" OMP_NUM_THREADS=1 \
     "$venv/bin/python" -m pytest -p no:cacheprovider -n auto --ignore tests/test_cluster.py
