@@ -84,7 +84,9 @@ def _compute(work: Path, dtype: str) -> None:
 
     os.chdir(work)
     policy_train.main.main(
-        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--no-progress"], standalone_mode=False
+        # the golden numbers are the CPU's: stage 1 too stays there on a machine with CUDA (its default there)
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--no-progress", "--gpu", "-1"],
+        standalone_mode=False,
     )
     for name, overrides in GOLDEN_RUNS.items():
         overrides = json.loads(json.dumps(overrides))

@@ -98,7 +98,8 @@ def test_stage2_cli_outputs(tiny_data, tmp_path, monkeypatch):
     assert variant["seed"] == 1 and variant["algo_params"]["meta_batch"] == 4
     assert list((run / "tb").glob("events.*"))
     debug = (run / "debug.log").read_text()
-    assert '"meta_batch": 4' in debug and "device cpu" in debug and "itr 1: offline" in debug
+    device = "device cuda:0" if torch.cuda.is_available() else "device cpu"  # --gpu 0, as asked, or the CPU
+    assert '"meta_batch": 4' in debug and device in debug and "itr 1: offline" in debug
     snaps = sorted(p.name for p in (run / "snapshots").glob("*.pt"))
     assert snaps == ["itr_0.pt", "itr_1.pt"]  # named by the progress row's Epoch
     state = torch.load(run / "snapshots" / "itr_1.pt", weights_only=True)

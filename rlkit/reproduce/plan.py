@@ -276,7 +276,7 @@ def budget_lines(
     specs: list[RunSpec], todo: list[RunSpec], jobs: int, device, done: list[int] | None = None
 ) -> list[str]:
     """What the runs cost, printed before anything trains: each method's training budget in matmul FLOPs
-    (`rlkit.budget`), this machine's dense matmul throughput, and on the CPU one step of the first method timed here
+    (`rlkit.budget`), this machine's dense CPU matmul throughput, and on the CPU one step of the first method timed here
     (on the runs' threads), with the training time that rate implies for what the runs to train have left (`done`:
     the iterations each has done, default none; an estimate: their meta-tests and the behaviour data come on top)."""
     import torch
@@ -290,7 +290,9 @@ def budget_lines(
             budgets[s.method] = training_budget(s.load_config())
     lines = ["training budget per run (matmuls, fwd + bwd):", *(f"  {m}: {b.summary()}" for m, b in budgets.items())]
     probe = f"this machine's dense fp32 matmul: {MatmulProbe()() / 1e9:.0f} GFLOP/s"
-    if not todo or torch.device(device).type != "cpu":
+    if torch.device(device).type != "cpu":  # the probe and a timed step are the CPU's: no estimate for the device
+        return [*lines, f"{probe} on the CPU; the runs train on {device}, where no step is timed (no estimate)"]
+    if not todo:
         return [*lines, probe]
     first = todo[0]
     threads = torch.get_num_threads()
