@@ -39,9 +39,9 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
     help="CUDA device (-1: the CPU; default: the config's use_gpu, CUDA device 0 when available)",
 )
 @click.option(
-    "--capture",
-    is_flag=True,
-    help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)",
+    "--capture/--eager",
+    default=None,
+    help="CUDA-graph capture of the training step, or eager steps (default: CSRO_CAPTURE, else capture on CUDA only)",
 )
 @click.option("--docker", is_flag=True, hidden=True)
 @click.option("--debug", is_flag=True, help="accepted for the reference's command lines")
@@ -64,7 +64,7 @@ def main(
     seed: int,
     exp_name: str | None,
     gpu: int | None,
-    capture: bool,
+    capture: bool | None,
     docker: bool,
     debug: bool,
     no_progress: bool,
@@ -108,7 +108,7 @@ def main(
         f"{cfg.algo_type} on {cfg.env_name}: {len(prepared.train_tasks)} train / {len(prepared.test_tasks)} test "
         f"tasks, "
         f"{len(prepared.train_buffer)} train transitions, device {device} "
-        f"({graphs.describe(graphs.capture_on(), device, fused=graphs.fusion_on())}) -> {prepared.out_dir}"
+        f"({graphs.describe(graphs.capture_on(device), device, fused=graphs.fusion_on())}) -> {prepared.out_dir}"
     )
     MetaTrainer(prepared, show_progress=not no_progress).run()
 

@@ -58,9 +58,9 @@ __all__ = ["main", "load_sac_config"]
     help="CUDA device (-1: the CPU; default: CUDA device 0 when available, unless the SAC config says device: cpu)",
 )
 @click.option(
-    "--capture",
-    is_flag=True,
-    help="CUDA-graph capture of the training step (off by default until checked on a GPU; README)",
+    "--capture/--eager",
+    default=None,
+    help="CUDA-graph capture of the training step, or eager steps (default: CSRO_CAPTURE, else capture on CUDA only)",
 )
 @click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
 @click.option(
@@ -95,7 +95,7 @@ def main(
     split: int,
     split_idx: int,
     gpu: int | None,
-    capture: bool,
+    capture: bool | None,
     sac_config: str | None,
     threads: int | None,
     no_progress: bool,
@@ -139,7 +139,7 @@ def main(
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
     print(
         f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({len(tasks)} tasks): device {device} "
-        f"({graphs.describe(graphs.capture_on(), device)})"
+        f"({graphs.describe(graphs.capture_on(device), device)})"
     )
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
         print(

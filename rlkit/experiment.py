@@ -180,7 +180,7 @@ class MetaTrainer:
             setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev, setup.data_dir
         )
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
-        self.capture = graphs.capture_on() if capture is None else capture
+        self.capture = graphs.capture_on(dev) if capture is None else capture
         self.sums = graphs.DeviceSums(LossRecord.SCALARS, dev)  # the iteration's losses, on the device
         self.runner = graphs.StepRunner(
             self._train_and_sum, dev, self.capture, [self.trainer.generator], list(self.trainer.optimizers().values())

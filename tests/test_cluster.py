@@ -41,10 +41,18 @@ def test_the_workers_get_the_drivers_speed_switches(monkeypatch):
     calls = []
     fake = SimpleNamespace(is_initialized=lambda: False, init=lambda **kw: calls.append(kw))
     monkeypatch.setattr(engine, "require_ray", lambda: fake)
-    monkeypatch.setattr(graphs._SWITCH, "_value", True)  # as `--capture` sets it
-    monkeypatch.setattr(cpu_kernels._SWITCH, "_value", False)
-    engine.connect(ClusterOptions(address="local"))
-    env = calls[0]["runtime_env"]["env_vars"]
+    monkeypatch.delenv(graphs.ENV_VAR, raising=False)
+    try:
+        graphs.use_capture(None)  # unset: left out, each worker decides for its own device
+        engine.connect(ClusterOptions(address="local"))
+        assert graphs.ENV_VAR not in calls[-1]["runtime_env"]["env_vars"]
+        graphs.use_capture(True)  # as `--capture` sets it
+        cpu_kernels.use_cpu_kernels(False)
+        engine.connect(ClusterOptions(address="local"))
+    finally:
+        graphs.use_capture(None)
+        cpu_kernels.use_cpu_kernels(None)
+    env = calls[-1]["runtime_env"]["env_vars"]
     assert env[graphs.ENV_VAR] == "1" and env[cpu_kernels.ENV_VAR] == "0" and env[graphs.FUSE_ENV_VAR] in "01"
 
 

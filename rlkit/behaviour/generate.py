@@ -331,7 +331,7 @@ class TaskGroup:
         self.updater = graphs.StepRunner(
             lambda batch, key: self.agent.update(batch, key, self.gens),
             device,
-            graphs.capture_on(),
+            graphs.capture_on(device),
             self.gens.gens,
             list(self._optimizers().values()),
         )

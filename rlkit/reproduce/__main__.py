@@ -45,9 +45,9 @@ from rlkit.reproduce.plan import (
 )
 @click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
 @click.option(
-    "--capture",
-    is_flag=True,
-    help="CUDA-graph capture of the training steps (off by default until checked on a GPU; README)",
+    "--capture/--eager",
+    default=None,
+    help="CUDA-graph capture of the training steps, or eager steps (default: CSRO_CAPTURE, else capture on CUDA only)",
 )
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
 @click.option("--threads", default=None, type=THREADS, help="torch threads per run (default: cores / jobs)")
@@ -61,7 +61,7 @@ def main(
     seeds: str,
     methods: str,
     gpu: int | None,
-    capture: bool,
+    capture: bool | None,
     jobs: int,
     threads: int | None,
     out: str,
@@ -93,7 +93,7 @@ def main(
 
     graphs.request_capture(capture)
     device = select_device(gpu)
-    how = graphs.describe(graphs.capture_on(), device, fused=graphs.fusion_on())
+    how = graphs.describe(graphs.capture_on(device), device, fused=graphs.fusion_on())
     print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     specs = run_specs(

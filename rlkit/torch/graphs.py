@@ -23,9 +23,11 @@ A load that replaces tensors the graph reads (an optimiser's `load_state_dict` d
 generator (`set_state`) must be followed by `StepRunner.reset`, which drops the graphs: the next
 calls warm up and capture again.
 
-The switch: `CSRO_CAPTURE=1` in the environment (read once, at first use), `use_capture(True)` in the
-process, or the entry scripts' `--capture`; off (0) is the default until a GPU run has shown the CUDA
-tests passing (README, the `--capture` note).
+The switch: unset, capture is on for a run on CUDA and off on the CPU (where it would only copy the draws into
+static buffers: no graph); `CSRO_CAPTURE=1` or `0` in the environment (read once, at first use),
+`use_capture(True/False)` in the process, or the entry scripts' `--capture` / `--eager` decide it for either device.
+The CUDA default is on since an H200 ran the CUDA tests (captured against eager over 50 steps, every algo_type,
+resume) passing (docs/results/point-robot-gpu.md).
 
 Fusion, the second trick: inside a captured step every small elementwise op of a loss is still one kernel
 of its own (a replay launches them back to back, but each costs its few microseconds of GPU time).
@@ -53,7 +55,7 @@ from rlkit.switch import Switch
 
 ENV_VAR = "CSRO_CAPTURE"
 WARMUP_STEPS = 3
-_SWITCH = Switch(ENV_VAR, default=False, on="CUDA-graph capture", off="eager steps")
+_SWITCH = Switch(ENV_VAR, None, on="CUDA-graph capture", off="eager steps", unset="capture on CUDA, eager on the CPU")
 FUSE_ENV_VAR = "CSRO_FUSE"
 _FUSE = Switch(FUSE_ENV_VAR, default=False, on="losses compiled by torch.compile", off="plain losses")
 
@@ -63,17 +65,18 @@ def use_capture(on: bool | None) -> None:
     _SWITCH.set(on)
 
 
-def request_capture(on: bool) -> None:
-    """An entry script's `--capture`: turn capture on here and in the processes this one starts (through the
-    environment); without the flag, leave the switch as `CSRO_CAPTURE` says."""
-    if on:
-        os.environ[ENV_VAR] = "1"
-        use_capture(True)
+def request_capture(on: bool | None) -> None:
+    """An entry script's `--capture` (True) or `--eager` (False): turn capture on or off here and in the processes
+    this one starts (through the environment); without either flag (None), leave the switch as `CSRO_CAPTURE` says."""
+    if on is not None:
+        os.environ[ENV_VAR] = "1" if on else "0"
+        use_capture(on)
 
 
-def capture_on() -> bool:
-    """Whether the switch is on (`use_capture`, else `CSRO_CAPTURE`, default off)."""
-    return _SWITCH()
+def capture_on(device: torch.device | str) -> bool:
+    """Whether a step on `device` is captured: as `use_capture` or `CSRO_CAPTURE` say, else on CUDA only."""
+    on = _SWITCH()
+    return torch.device(device).type == "cuda" if on is None else on
 
 
 def use_fusion(on: bool | None) -> None:
