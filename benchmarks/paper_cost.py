@@ -7,10 +7,11 @@ stage 2's matmul FLOPs counted as `rlkit.budget` counts them (one real update at
 updates), this machine's measured time of one stage-1 SAC update (one task), one env step and one
 stage-2 training step, their extrapolation to the whole run on this CPU, and an estimate of the
 same on one H100/H200 GPU. The GPU figures are estimates, not measurements: they scale the GPU
-step times measured on an H100 for this code (DEVELOPERS' issue on the GPU path: the faithful
-point-robot CSRO step, 38.9 GFLOP, 13.8-18 ms eager, of which 3.2 ms kernel time; stage 1 at the
-demo profile, 40 tasks of 2 x 128 units, 55 updates/s, launch-bound) by FLOPs, with the env steps
-of stage 1 on the host's CPU at the rate measured here. Stage 2's meta-test episodes are not
+step times measured on an H200 for this code, captured as CUDA runs are by default
+(docs/results/point-robot-gpu.md: the faithful point-robot CSRO step, 38.9 GFLOP, 3.34 ms with the GPU
+86% busy; stage 1 of 40 tasks vectorised at the faithful 2 x 1024 sizes, 1,381 GFLOP an update at 25.9
+updates/s, fp32 compute-bound, and at the demo's sizes 749 updates/s, launch-bound) by FLOPs, with the
+env steps of stage 1 on the host's CPU at the rate measured here. Stage 2's meta-test episodes are not
 counted (a few percent of a run at the paper's settings).
 """
 
@@ -29,10 +30,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# H100 figures measured for this code (see the module docstring); the GPU columns derive from these.
-GPU_STEP2_EAGER_S = 0.016  # launch-bound CSRO step, eager (13.8-18 ms measured)
-GPU_STEP2_KERNEL_FLOPS_PER_S = 38.9e9 / 3.2e-3  # 38.9 GFLOP in 3.2 ms of kernel time: about 12 TFLOP/s
-GPU_STEP1_LAUNCH_S = 1 / 55  # stage-1 update of a vectorised group, launch-bound (40 small tasks: 55 updates/s)
+# H200 figures measured for this code, captured (see the module docstring); the GPU columns derive from these.
+GPU_STEP2_FLOOR_S = 3.34e-3  # the point-robot CSRO step captured, sampling included
+GPU_STEP2_KERNEL_FLOPS_PER_S = 38.9e9 / (0.86 * 3.34e-3)  # 38.9 GFLOP in the step's busy 86%: about 13.5 TFLOP/s
+GPU_STEP1_FLOPS_PER_S = 1381e9 * 25.9  # stage 1 at 2 x 1024, batch 1024, fp32: about 35.8 TFLOP/s
+GPU_STEP1_LAUNCH_S = 1 / 749  # stage-1 update of a vectorised group, captured, at the demo's small sizes
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,9 @@ class EnvCost:
     @property
     def gpu_hours(self) -> tuple[float, float]:
         """Estimates: all tasks as one vectorised group per update, env steps on the CPU at the measured rate."""
-        update = max(GPU_STEP1_LAUNCH_S, self.tasks * self.stage1_flops_per_update / GPU_STEP2_KERNEL_FLOPS_PER_S)
+        update = max(GPU_STEP1_LAUNCH_S, self.tasks * self.stage1_flops_per_update / GPU_STEP1_FLOPS_PER_S)
         s1 = self.stage1_updates * update + self.tasks * self.stage1_env_steps * self.t_env_s
-        step = max(GPU_STEP2_EAGER_S, self.stage2_flops_per_step / GPU_STEP2_KERNEL_FLOPS_PER_S)
+        step = max(GPU_STEP2_FLOOR_S, self.stage2_flops_per_step / GPU_STEP2_KERNEL_FLOPS_PER_S)
         return s1 / 3600, self.stage2_steps * step / 3600
 
 

@@ -33,9 +33,10 @@ Fusion, the second trick: inside a captured step every small elementwise op of a
 of its own (a replay launches them back to back, but each costs its few microseconds of GPU time).
 `compiled(module)` gives the module's pure loss functions compiled by `torch.compile` (whole-graph, fixed
 shapes), which fuses each loss's elementwise work, forward and backward, into a few kernels; stage 2's
-trainer calls its losses through it when `CSRO_FUSE=1` (or `use_fusion(True)`). Off by default: its GPU
-gain is not measured yet, and compiling costs time at the start (about 30 s per loss on a 2-core CPU).
-The plain functions stay the reference; the tests compare the two.
+trainer calls its losses through it when `CSRO_FUSE=1` (or `use_fusion(True)`). Off by default: on an
+H200 it took the captured step from 3.34 to 3.10 ms, against compiling at the start of a run (about 30 s per
+loss on a 2-core CPU), and its kernels sum in another order, so a fused run matches a plain one to float
+rounding, not step for step. The plain functions stay the reference; the tests compare the two.
 """
 
 from __future__ import annotations
