@@ -252,6 +252,30 @@ def test_a_state_saved_on_the_other_device_type_resumes_with_reseeded_generators
     assert group.step > state["step"]  # and it trains on
 
 
+def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path, capsys):
+    """Captured and eager updates agree to float rounding, not bit for bit: a group resumed with the other
+    setting (or on the other device) trains on, with one line naming both."""
+    from rlkit.behaviour.generate import TaskGroup, train_segment
+
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    assert state["ran_on"] == "cpu, capture off"
+    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    capsys.readouterr()
+    group.restore(state)
+    assert capsys.readouterr().out == ""  # the same: nothing to say
+    group.restore(dict(state, ran_on="cpu, capture on (static buffers; no CUDA graph on the CPU)"))
+    assert capsys.readouterr().out.strip() == (
+        f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture on (static buffers; no CUDA "
+        "graph on the CPU), now cpu, capture off"
+    )
+    older = {k: v for k, v in state.items() if k != "ran_on"}  # saved before the record: nothing said
+    group.restore(older)
+    assert capsys.readouterr().out == ""
+
+
 def test_complete_data_of_other_settings_is_refused(tmp_path):
     """task.json records what a task was trained with: complete tasks written with other SAC or env settings,
     another derivation of the random streams (`rlkit.seeding`; a task.json without the record: version 1) or

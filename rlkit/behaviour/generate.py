@@ -477,6 +477,7 @@ class TaskGroup:
             "checkpoints": [list(c) for c in self.checkpoints],
             "returns": [list(r) for r in self.returns],
             "settings": self.settings(),
+            "ran_on": self._ran_on(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -490,10 +491,15 @@ class TaskGroup:
             fitted, fits = portable_generator_state(g, saved, self.sched.seed, "behaviour_noise", state["step"])
             g.set_state(fitted)
             reseeded |= not fits
+        now = self._ran_on()
+        ran_on = state.get("ran_on", now)  # absent in states saved before it was kept
+        notes = [f"trained on {ran_on}, now {now}"] if ran_on != now else []  # another device or capture setting
         if reseeded:  # saved on the other device type: every task alike, from stream device_change
+            notes.append("their torch generators reseeded (their saved states are another device's)")
+        if notes:
             print(
-                f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.device} at step {state['step']}, their "
-                "torch generators reseeded (their saved states are another device's)"
+                f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.device} at step {state['step']}, "
+                + ", ".join(notes)
             )
         self.updater.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
         self.replay.restore(state["replay"])
@@ -508,6 +514,11 @@ class TaskGroup:
 
     def settings(self) -> dict[str, Any]:
         return group_settings(self.env_name, self.env_params, self.sched, self.sac, self.save_networks)
+
+    def _ran_on(self) -> str:
+        """The device and capture setting, as a state records them: a resume on others says so (captured and
+        eager updates agree to float rounding, not bit for bit)."""
+        return graphs.describe(self.updater.capture, self.device, named=True)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"actor": self.agent.actor_opt, "critic": self.agent.critic_opt, "alpha": self.agent.alpha_opt}
