@@ -162,7 +162,8 @@ class MetaTrainer:
     """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
 
     def __init__(self, setup: RunSetup, show_progress: bool = True, capture: bool | None = None):
-        """`capture`: run the step through a CUDA graph (`rlkit.torch.graphs`; None: its switch, off by default)."""
+        """`capture`: run the step through a CUDA graph (`rlkit.torch.graphs`; None: its switch, whose default is
+        on for a CUDA device and off on the CPU)."""
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
