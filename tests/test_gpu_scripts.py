@@ -101,16 +101,27 @@ def test_check_sh_dry_run_lists_the_phases_asked_for(tmp_path):
         ({}, {80}),
         ({"REPRODUCE_SECONDS": "300"}, {300}),
         ({"CALL_SECONDS": "200"}, {188, 189, 190}),
-        ({"CALL_SECONDS": "20"}, {30}),
+        ({"CALL_SECONDS": "200", "REPRODUCE_SECONDS": "500"}, {188, 189, 190}),
     ],
-    ids=["default", "asked", "what-the-call-left", "at-least-30"],
+    ids=["default", "asked", "what-the-call-left", "capped-by-the-call"],
 )
 def test_check_sh_gives_the_reproduction_its_limit(tmp_path, env, seconds):
     """The reproduction's limit: 80 s, REPRODUCE_SECONDS, or with CALL_SECONDS what the steps before it left of
-    the call (10 s kept for packing; a dry run's steps take none, but a second may tick), at least 30 s."""
+    the call (10 s kept for packing; a dry run's steps take none, but a second may tick), never more than that."""
     out = gpu_script("check.sh", "--dry-run", "reproduce", tmp_path=tmp_path, OUT=str(tmp_path / "o"), **env)
     (line,) = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] reproduce-paper")]
     assert int(line.split("(timeout ")[1].split("s)")[0]) in seconds, line
+
+
+@pytest.mark.slow
+def test_check_sh_cuts_every_step_to_the_calls_time_and_skips_past_it(tmp_path):
+    """With CALL_SECONDS every step's timeout is at most what is left of the call (the CUDA tests' 240 s cut to
+    about 90 of 100), and a step with under 5 s left is skipped with a line, so that the logs are packed in time."""
+    out = gpu_script("check.sh", "--dry-run", "tests", tmp_path=tmp_path, OUT=str(tmp_path / "o"), CALL_SECONDS="100")
+    (line,) = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] cuda-tests")]
+    assert int(line.split("(timeout ")[1].split("s)")[0]) in {88, 89, 90}, line
+    spent = gpu_script("check.sh", "--dry-run", "tests", tmp_path=tmp_path, OUT=str(tmp_path / "o"), CALL_SECONDS="12")
+    assert "cuda-tests: skipped, CALL_SECONDS=12 spent" in spent.stdout and "[dry-run] cuda-tests" not in spent.stdout
 
 
 @pytest.mark.slow

@@ -15,8 +15,7 @@
 #              faithful settings (train_point: 1.4 TFLOP an update of 40 tasks, so fp32 compute may bound it)
 #              and 20 at the demo's (demo_point: 2.8 GFLOP, launch-bound)
 #   reproduce  the issue's one command (paper profile, CSRO, seed 0, captured) cut off at 80 s (REPRODUCE_SECONDS
-#              sets another limit; CALL_SECONDS, the call's own limit less a margin, gives it what the steps
-#              before it left of that instead, at least 30 s): its logs give
+#              sets another limit; with CALL_SECONDS instead, it gets what the steps before it left): its logs give
 #              the throughput of each stage, from which the whole run's wall time is estimated (a later call on
 #              the same, still warm, machine resumes it from the work folder; a fresh machine starts it anew)
 # All of them: about 720 s, more than one 10-minute call. With 15 minutes of device time (a session's), the
@@ -29,6 +28,9 @@
 # What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
 # written to a work folder and packed at the end: $OUT/summary.txt (one line per step, the benchmark figures, the
 # tests' last lines) and $OUT/logs.tar.gz (every log, the reproduction's progress.csv, report and first lines).
+#
+# CALL_SECONDS: the device call's own limit less a margin; every step's timeout is cut to what is left of it
+# (10 s kept for packing the logs), and a step with under 5 s left is skipped, so that the call ends with its logs.
 #
 # Wheels: WHEELS (default wheels/, from scripts/gpu/fetch_wheels.sh, named in the call's carry). PYTHON: the
 # interpreter (default python3, the machine's, which holds torch).
@@ -60,6 +62,14 @@ summary="$OUT/summary.txt"
 step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $work/NAME.log, a line in summary.txt
     local name="$1" seconds="$2"
     shift 2
+    if [ -n "${CALL_SECONDS:-}" ]; then  # no step outlasts the call: it would be killed before the logs are packed
+        local left=$(( CALL_SECONDS - ($(date +%s) - started) - 10 ))
+        if [ "$left" -lt 5 ]; then
+            echo "$name: skipped, CALL_SECONDS=$CALL_SECONDS spent" | tee -a "$summary"
+            return 0
+        fi
+        [ "$seconds" -gt "$left" ] && seconds=$left
+    fi
     if [ "$dry_run" = 1 ]; then
         echo "[dry-run] $name (timeout ${seconds}s): $*" | tee -a "$summary"
         return 0
@@ -108,10 +118,8 @@ if wants bench; then
 fi
 if wants reproduce; then
     seconds="${REPRODUCE_SECONDS:-80}"
-    if [ -z "${REPRODUCE_SECONDS:-}" ] && [ -n "${CALL_SECONDS:-}" ]; then  # what is left, packing's 10 s kept
-        seconds=$(( CALL_SECONDS - ($(date +%s) - started) - 10 ))
-        [ "$seconds" -lt 30 ] && seconds=30
-    fi
+    # with CALL_SECONDS and no REPRODUCE_SECONDS: whatever the call has left (`step` caps it to that)
+    [ -z "${REPRODUCE_SECONDS:-}" ] && [ -n "${CALL_SECONDS:-}" ] && seconds=$CALL_SECONDS
     step reproduce-paper "$seconds" "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
         --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
