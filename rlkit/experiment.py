@@ -176,6 +176,7 @@ class MetaTrainer:
         if setup.cfg.path_to_weights:
             self._load_weights(setup.cfg.path_to_weights)
         self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
+        setup.train_buffer.require(setup.train_tasks, "training tasks")
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
         self.evaluator = Evaluator(
             setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev, setup.data_dir

@@ -6,6 +6,7 @@ import torch
 
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.dataset import Trajectories
+from rlkit.errors import UserError
 
 
 def tagged(task: int, n_traj: int = 2, length: int = 5) -> Trajectories:
@@ -111,3 +112,60 @@ def test_obs_scale_and_sparse_context_reward():
     assert (c[0, :, 4] == 0).all()
     batch = buf.sample(torch.tensor([4]), 8, torch.Generator())
     assert (batch.rewards == -4).all() and (batch.context_rewards == 0).all()  # the critic's reward and the context's
+
+
+def test_an_id_not_loaded_fails_to_index_instead_of_reading_another_tasks_rows():
+    """Ids 0 and 5 lie below the largest loaded id (8): they once mapped to slot -1, the last task's rows."""
+    buf = make()
+    g = torch.Generator().manual_seed(0)
+    for task in (0, 5, 9):
+        with pytest.raises(IndexError):
+            buf.sample(torch.tensor([3, task]), 4, g)
+    buf.require([3, 8], "test tasks")  # all loaded: nothing to say
+    with pytest.raises(
+        UserError,
+        match=r"^test tasks \[5, 9\] are not in the loaded data: expected tasks among "
+        r"\[3, 7, 8\]$",
+    ):
+        buf.require([3, 5, 9], "test tasks")
+
+
+@pytest.mark.slow
+def test_each_buffer_holds_its_own_tasks_from_its_own_checkpoint_window(tiny_data, tmp_path, monkeypatch):
+    """train_epoch and eval_epoch are two windows of checkpoints (the tiny data has 100 and 200): the training
+    buffer holds the training tasks' rows of the first, the eval buffer the test tasks' rows of the second."""
+    from rlkit.config import load_config
+    from rlkit.experiment import prepare
+    from tests.conftest import TINY_CONFIG
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(
+        TINY_CONFIG,
+        {
+            "algo_params": {"train_epoch": [100, 200, 100], "eval_epoch": [200, 300, 100]},
+            "util_params": {"base_log_dir": str(tmp_path)},
+        },
+    )
+    setup = prepare(cfg, 0, torch.device("cpu"))
+    assert setup.train_buffer.task_ids == setup.train_tasks and setup.eval_buffer.task_ids == setup.test_tasks
+    for buf, tasks, step, other in (
+        (setup.train_buffer, setup.train_tasks, 100, 200),
+        (setup.eval_buffer, setup.test_tasks, 200, 100),
+    ):
+        first = 0
+        for t in tasks:
+            want, not_this = (_scaled_obs(tiny_data, t, s, cfg, setup) for s in (step, other))
+            got = buf.data[first : first + len(want), : setup.obs_dim].double()
+            torch.testing.assert_close(got, want.double(), rtol=1e-6, atol=1e-6)
+            assert not torch.allclose(got, not_this.double()[: len(got)])
+            first += len(want)
+        assert first == len(buf)
+
+
+def _scaled_obs(data_dir, task: int, step: int, cfg, setup) -> torch.Tensor:
+    """Task `task`'s observations at checkpoint `step` as the run's buffers hold them (divided by its obs scale)."""
+    from rlkit.data.load import load_task_data
+
+    a = cfg.algo_params
+    d = load_task_data(data_dir, task, [step], a.data_kind, a.n_trj, cfg.env_name, setup.obs_dim, setup.action_dim)
+    return torch.as_tensor(d.obs / (setup.obs_scale if setup.obs_scale is not None else 1.0))

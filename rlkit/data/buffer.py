@@ -77,9 +77,20 @@ class MultiTaskBuffer:
         self.data = torch.from_numpy(np.concatenate(rows)).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
         self.offsets = torch.tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long, device=device)
-        slot = torch.full((max(self.task_ids) + 1,), -1, dtype=torch.long)
+        # task id -> its slot; an id not loaded gets len(task_ids), past every slot, so that indexing with it fails
+        # (an IndexError on the CPU) instead of reading, as -1 would, the last task's rows
+        slot = torch.full((max(self.task_ids) + 1,), len(self.task_ids), dtype=torch.long)
         slot[self.task_ids] = torch.arange(len(self.task_ids))
         self._slot = slot.to(device)
+
+    def require(self, tasks: list[int], what: str) -> None:
+        """A UserError naming the ids of `tasks` this buffer does not hold (`what`: whose tasks they are); checked
+        once where a run fixes its tasks, since `sample` checks nothing per step."""
+        missing = sorted(set(tasks) - set(self.task_ids))
+        if missing:
+            raise UserError(
+                f"{what} {missing} are not in the loaded data: expected tasks among {sorted(self.task_ids)}"
+            )
 
     def __len__(self) -> int:
         return self.data.shape[0]
@@ -121,8 +132,9 @@ class MultiTaskBuffer:
         return self.data[idx]
 
     def sample(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> RLBatch:
-        """`n` transitions per task, uniform with replacement. `tasks` must be among `task_ids` (not checked here:
-        a check would cost a host sync per step on a GPU; the trainer draws them from the tasks it loaded)."""
+        """`n` transitions per task, uniform with replacement. `tasks` must be among `task_ids` (`require` checks
+        them once; a check here would cost a host sync per step on a GPU; another id fails to index, on the CPU as
+        an IndexError)."""
         o, a = self.obs_dim, self.action_dim
         r = self._rows(tasks, n, generator)
         return RLBatch(

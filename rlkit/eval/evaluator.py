@@ -102,6 +102,8 @@ class Evaluator:
         device: torch.device,
         data_dir: str | Path | None = None,
     ):
+        if eval_buffer is not None:  # (tests that run no offline protocol give none)
+            eval_buffer.require(test_tasks, "test tasks")
         self.test_tasks, self.eval_buffer, self.seed, self.device = test_tasks, eval_buffer, seed, device
         self.num_evals = cfg.algo_params.num_evals
         self.jobs, self.envs = make_job_envs(cfg, test_tasks, self.num_evals, seed, obs_scale, data_dir)
