@@ -7,7 +7,14 @@ The second form is the reference's: the same arguments as `launch_experiment.py`
 output/ENV/NAME/seed{S}/. Each key given on the command line (and, when CONFIG is not the file
 the run was trained from, each key CONFIG sets) must agree with that run's variant.json (paths and
 devices aside), else the differing keys are named with both values; every other setting is the
-run's own, so overrides the run was trained with need not be repeated.
+run's own, so overrides the run was trained with need not be repeated; `--data_dir` there reads a dataset
+that has moved since.
+
+Each protocol runs the meta-test of the snapshot's iteration again: its random streams, the run's
+`num_evals` jobs per task (`--runs` sets another count, which draws other episodes) and the
+Evaluator's protocol order, so that on envs whose resets draw nothing (the point robots) the
+returns are those of progress.csv; the figures show each task's first run. (Not repeated: OFFPEARL's
+z draws with `sample_z_at_test`, whose generator runs on across a run's meta-tests.)
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
 writes into the run folder:
@@ -18,7 +25,7 @@ writes into the run folder:
   target velocity's line for cheetah-vel. Np's context episodes are gray (random actions) then
   orange (posterior samples); the last scored episode is blue, its return in the legend.
 - `z_pca.png` (and `z_tsne.png` when scikit-learn is installed): the task latents z inferred from
-  offline-data contexts and at the end of each online protocol (several runs per task), one
+  offline-data contexts and at the end of each online protocol (every run of each task), one
   colour per task, projected together: contexts whose z drifts away from the offline ones are
   context shift (the paper's Fig. 5).
 """
@@ -71,7 +78,7 @@ def find_run(config: str, seed: int, overrides: dict) -> Path:
             f"no run in {str(run)!r}: expected a folder written by launch_experiment.py "
             f"(found {there or 'nothing'} in {str(exp_root if exp_root.is_dir() else env_root)!r})"
         )
-    variant = json.loads((run / "variant.json").read_text())
+    variant = read_json_object(run / "variant.json", "the config a run of launch_experiment.py writes")
     diff = run_contradictions(variant, cfg.to_dict(), overrides, config)
     if diff:
         raise UserError(
@@ -102,9 +109,12 @@ def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup, CSROTrainer, int]:
+def load_run(
+    run: Path, itr: int | None, device: torch.device, data_dir: Path | None = None
+) -> tuple[RunSetup, CSROTrainer, int]:
     """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
-    (whose meta-test `run_protocol` repeats the streams of)."""
+    (whose meta-test `run_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
+    where not the run's config's (`--data_dir` of the config form)."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}")
@@ -116,11 +126,17 @@ def load_run(run: Path, itr: int | None, device: torch.device) -> tuple[RunSetup
             f"snapshot {str(snap)!r} not found: expected one of "
             f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}"
         )
-    setup = prepare(cfg, seed, device)  # the held-out tasks' data, for the offline-context protocol
+    setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
     state = read_state(snap, "a snapshot launch_experiment.py wrote", map_location=device)
-    done = int(state["counters"]["iteration"])
+    counters = state.get("counters") if isinstance(state, dict) else None
+    if not isinstance(counters, dict) or "iteration" not in counters or "trainer" not in state:
+        raise UserError(
+            f"{str(snap)!r} is not a snapshot of a run: expected a dict with the trainer's state and "
+            "counters.iteration, as launch_experiment.py writes"
+        )
+    done = int(counters["iteration"])
     if done < 1:  # BOREL's latest.pt during its VAE stage: no policy trained yet
         raise UserError(
             f"{str(snap)!r} holds no finished iteration (a BOREL run in its VAE stage): expected a snapshot of a "
@@ -350,11 +366,14 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
 @click.argument("target")
 @click.option("--itr", default=None, type=int, help="snapshot iteration (default: the latest)")
 @click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="config form: the run's seed")
+@click.option("--seed", default=None, type=click.IntRange(min=0), help="config form: the run's seed (default 0)")
 @click.option("--exp_name", default=None, help="config form: the run's --exp_name")
 @click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
 @click.option(
-    "--runs", default=3, show_default=True, type=click.IntRange(min=1), help="online runs per task for the z picture"
+    "--runs",
+    default=None,
+    type=click.IntRange(min=1),
+    help="runs per task of each protocol (default: the run's num_evals, so that they repeat its meta-test)",
 )
 @click.pass_context
 def main(
@@ -362,10 +381,10 @@ def main(
     target: str,
     itr: int | None,
     out: str | None,
-    seed: int,
+    seed: int | None,
     exp_name: str | None,
     gpu: int | None,
-    runs: int,
+    runs: int | None,
 ) -> None:
     """Draw a run: TARGET is its folder, or the config it was trained with (then --seed, --exp_name, overrides)."""
     import matplotlib
@@ -384,19 +403,26 @@ def main(
             f"--out {out!r} is a folder: expected the path of the Np figure, such as "
             f"{str(Path(out) / PROTOCOL_BY_KEY['np'].paths_file)!r} (the others are written beside it)"
         )
-    path = Path(target)
+    path, data_dir = Path(target), None
     if path.is_dir():
-        if ctx.args or exp_name:
+        given = (
+            ctx.args
+            + ([f"--exp_name {exp_name}"] if exp_name else [])
+            + ([f"--seed {seed}"] if seed is not None else [])
+        )
+        if given:
             raise UserError(
-                f"a run folder and config arguments {ctx.args + ([exp_name] if exp_name else [])}: "
-                "expected either RUN_DIR alone or the config form"
+                f"a run folder and config arguments {given}: expected either RUN_DIR alone (its seed is the "
+                "folder's) or the config form"
             )
         run = path
     elif path.is_file():
         overrides = parse_override_args(list(ctx.args))
         if exp_name is not None:
             overrides.setdefault("util_params", {})["exp_name"] = exp_name
-        run = find_run(target, seed, overrides)
+        run = find_run(target, seed or 0, overrides)
+        given_data = overrides.get("algo_params", {}).get("data_dir")
+        data_dir = Path(given_data) if given_data else None  # the dataset moved: read it where it is now
     else:
         raise UserError(
             f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
@@ -404,14 +430,16 @@ def main(
         )
     device = select_device(gpu)
     click.echo(f"show_path {run}: device {device}")
-    setup, trainer, iteration = load_run(run, itr, device)
+    setup, trainer, iteration = load_run(run, itr, device, data_dir)
     agent = trainer.agent
+    runs = runs or setup.cfg.algo_params.num_evals  # as many jobs as the meta-test: its draws are shared by them
     np_out = Path(out) if out else run / PROTOCOL_BY_KEY["np"].paths_file
-    zs = {"offline": offline_z(setup, agent, runs, device)}
-    for protocol in ("np", "offline", "online"):
-        n = 1 if protocol == "offline" else runs
-        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, n, device, iteration)
-        pick = np.arange(0, len(envs), 1 if protocol == "offline" else runs)  # the first run of each task
+    if not np_out.suffix:
+        np_out = np_out.with_suffix(".png")
+    zs = {}
+    for protocol in ("offline", "online", "np"):  # the Evaluator's order
+        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, runs, device, iteration)
+        pick = np.arange(0, len(envs), runs)  # the first run of each task
         target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_BY_KEY[protocol].paths_file)
         draw_paths(
             setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick], target_path, plt
@@ -419,6 +447,7 @@ def main(
         click.echo(f"wrote {target_path}")
         if protocol != "offline":
             zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)
+    zs = {"offline": offline_z(setup, agent, runs, device), **zs}  # after the protocols: it draws nothing of theirs
     for p in draw_z(setup, zs, runs, np_out.parent, plt):
         click.echo(f"wrote {p}")
 

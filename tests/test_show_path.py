@@ -204,3 +204,59 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
     written = show_path.draw_z(setup, zs, 3, tmp_path, plt)
     assert [p.name for p in written] == ["z_pca.png", "z_tsne.png"] and calls == [(2, 17, 0)]
     assert all(p.stat().st_size > 10_000 for p in written)
+
+
+@pytest.mark.slow
+def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp_path, monkeypatch):
+    """Without --runs the command runs each protocol with the run's num_evals jobs, in the Evaluator's order (the
+    draws are shared by the jobs, so another count gives other episodes): on the point robot, whose resets draw
+    nothing, each protocol's mean return is the one progress.csv holds for the snapshot's iteration. The dataset
+    moved and named by --data_dir (config form) is read where it is now."""
+    import shutil
+
+    import pandas as pd
+
+    import show_path
+    from rlkit.logging.columns import PROTOCOL_BY_KEY
+
+    common = ["--base_log_dir", str(tmp_path / "output"), "--num_iterations", "1", "--num_evals", "2"]
+    cfg = load_config(TINY_CONFIG, parse_override_args(["--data_dir", str(tiny_data), *common, "--exp_name", "m"]))
+    MetaTrainer(prepare(cfg, 3, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "output" / "point-robot" / "m" / "seed3"
+    moved = tmp_path / "moved"
+    shutil.move(str(tiny_data), moved)
+    calls, real = [], show_path.run_protocol
+
+    def recorded(setup, agent, protocol, runs, device, iteration):
+        out = real(setup, agent, protocol, runs, device, iteration)
+        calls.append((protocol, runs, float(out[2].mean())))
+        return out
+
+    monkeypatch.setattr(show_path, "run_protocol", recorded)
+    try:
+        args = [str(TINY_CONFIG), "--seed", "3", "--exp_name", "m", "--data_dir", str(moved), *common]
+        result = CliRunner().invoke(show_path.main, args, catch_exceptions=False)
+    finally:
+        shutil.move(str(moved), tiny_data)  # the module's other tests read it there
+    assert result.exit_code == 0, result.output
+    assert [(p, r) for p, r, _ in calls] == [("offline", 2), ("online", 2), ("np", 2)]
+    row = pd.read_csv(run / "progress.csv").iloc[-1]
+    for protocol, _, mean in calls:
+        assert mean == pytest.approx(row[PROTOCOL_BY_KEY[protocol].column], rel=1e-6), protocol
+
+    # a snapshot that is not one (a file saved by something else under its name): one line, not a KeyError
+    torch.save({"trainer": {}}, run / "latest.pt")
+    result = CliRunner().invoke(show_path.main, [str(run)])
+    assert result.exit_code != 0 and "is not a snapshot of a run: expected a dict" in str(result.exception)
+
+
+def test_show_path_refuses_a_seed_with_a_run_folder(tmp_path):
+    """A run folder has its own seed: --seed beside it would be ignored, so it is refused."""
+    import show_path
+
+    run = tmp_path / "run"
+    run.mkdir()
+    result = CliRunner().invoke(show_path.main, [str(run), "--seed", "5"])
+    assert result.exit_code != 0 and "['--seed 5']: expected either RUN_DIR alone (its seed is the folder's)" in str(
+        result.exception
+    )
