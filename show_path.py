@@ -13,8 +13,8 @@ that has moved since.
 Each protocol runs the meta-test of the snapshot's iteration again: its random streams, the run's
 `num_evals` jobs per task (`--runs` sets another count, which draws other episodes) and the
 Evaluator's protocol order, so that on envs whose resets draw nothing (the point robots) the
-returns are those of progress.csv; the figures show each task's first run. (Not repeated: OFFPEARL's
-z draws with `sample_z_at_test`, whose generator runs on across a run's meta-tests.)
+returns are those of progress.csv (OFFPEARL's sampled z with `sample_z_at_test` too: its stream is
+keyed by the iteration); the figures show each task's first run.
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
 writes into the run folder:
@@ -48,6 +48,7 @@ from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
 from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
+from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object, read_state
@@ -437,6 +438,7 @@ def main(
     if not np_out.suffix:
         np_out = np_out.with_suffix(".png")
     zs = {}
+    seed_meta_test_z(agent, setup.seed, iteration)  # OFFPEARL's sampled z: the meta-test's draws, run on in order
     for protocol in ("offline", "online", "np"):  # the Evaluator's order
         envs, episodes, last_return, z = run_protocol(setup, agent, protocol, runs, device, iteration)
         pick = np.arange(0, len(envs), runs)  # the first run of each task

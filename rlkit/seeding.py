@@ -44,7 +44,7 @@ STREAMS: dict[str, Stream] = {
     "show_path_z": Stream(7, (), "show_path.py's offline-data contexts for the z picture"),
     "budget_data": Stream(8, (), "rlkit.budget's synthetic transitions"),
     "random_return": Stream(9, (), "the uniform-random actions of the reports' random-policy return"),
-    "test_z": Stream(16, (), "OFFPEARL's sampled z at meta-test (`sample_z_at_test`)"),
+    "test_z": Stream(16, ("iteration",), "OFFPEARL's sampled z at the meta-test of iteration i (`sample_z_at_test`)"),
     "borel_vae": Stream(17, (), "BOREL's VAE stage: each step's training tasks and their ordered sequences"),
     "device_change": Stream(
         18,

@@ -288,3 +288,40 @@ def test_a_sampled_z_is_drawn_anew_for_every_episode_as_pearls_sampler_does():
         [80, 80],
         [100, 100],
     ]
+
+
+def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_it_again():
+    """OFFPEARL's sampled z (sample_z_at_test): the Evaluator seeds its generator for each meta-test by the
+    iteration (stream test_z), wherever it stood, so a resumed run draws that meta-test's z again, and show_path.py,
+    seeding it alike and running the protocols in the Evaluator's order, draws the very same z."""
+    from types import SimpleNamespace
+
+    import show_path
+    from rlkit.config import load_config
+    from rlkit.eval import Evaluator
+    from rlkit.eval.evaluator import seed_meta_test_z
+    from tests.conftest import ROOT
+
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+    )
+    buffer = make_buffer(tasks=(2, 6))
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
+
+    def meta_test_z(agent, iteration, start):
+        agent.used.clear()
+        agent.test_z_generator.manual_seed(start)  # wherever the generator stands before it
+        Evaluator(cfg, [2, 6], buffer, None, seed=5, device=DEV)(agent, iteration)
+        return [z for _, z in agent.used]
+
+    agent = SampledZSpy()
+    third = meta_test_z(agent, 3, 0)
+    assert len(third) > 4
+    assert all(torch.equal(a, b) for a, b in zip(third, meta_test_z(agent, 3, 123), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(third, meta_test_z(agent, 4, 0)))
+    agent.used.clear()
+    agent.test_z_generator.manual_seed(7)
+    seed_meta_test_z(agent, 5, 3)
+    for protocol in ("offline", "online", "np"):
+        show_path.run_protocol(setup, agent, protocol, 2, DEV, 3)
+    assert all(torch.equal(a, b) for a, b in zip(third, [z for _, z in agent.used], strict=True))

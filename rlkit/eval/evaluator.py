@@ -88,6 +88,14 @@ class EvalStreams:
         )
 
 
+def seed_meta_test_z(agent, seed: int, iteration: int) -> None:
+    """OFFPEARL's sampled meta-test z (`sample_z_at_test`): its generator seeded for the meta-test of `iteration`
+    (stream test_z), so that a resumed run and show_path.py draw that meta-test's z again; no-op for other agents."""
+    gen = getattr(agent, "test_z_generator", None)
+    if gen is not None:
+        gen.manual_seed(stream_seed(seed, "test_z", iteration))
+
+
 class Evaluator:
     """One env per job (test task, run), seeded by run (`make_job_envs`), kept across iterations; all
     jobs of a protocol advance in lockstep."""
@@ -134,6 +142,7 @@ class Evaluator:
         dev = self.device
         steps_before = sum(e.total_steps for e in self.envs)
         streams = EvalStreams.of(self.seed, iteration, dev)
+        seed_meta_test_z(agent, self.seed, iteration)
         agent.eval()
         if agent.recurrent:
             results = self._recurrent(agent, streams)

@@ -262,8 +262,9 @@ class CSROTrainer:
                 z_strategy=s.z_strategy,
                 identity_output=s.identity_encoder,
             ).to(device)
-        if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone
-            self.agent.test_z_generator = torch_generator(seed, "test_z", device=device)
+        if s.sample_z_at_test:  # its own stream, so that sampling at meta-test leaves training's draws alone;
+            # reseeded at each meta-test by its iteration (`rlkit.eval.evaluator.seed_meta_test_z`)
+            self.agent.test_z_generator = torch_generator(seed, "test_z", 0, device=device)
         if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
             self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro, init_gen).to(
                 device
