@@ -22,8 +22,8 @@ writes into the run folder:
   episodes of each protocol. Bodies that move in the plane (point robots, ant, humanoid) are
   drawn as x-y paths with the start, the goal point (and a sparse env's goal radius) or
   direction; planar bodies (cheetah, hopper, walker) as forward position over time, with the
-  target velocity's line for cheetah-vel. Np's context episodes are gray (random actions) then
-  orange (posterior samples); the last scored episode is blue, its return in the legend.
+  target velocity's line for cheetah-vel. Np's context steps are gray where they act at random
+  and orange where the policy samples them; the last scored episode is blue, its return in the legend.
 - `z_pca.png` (and `z_tsne.png` when scikit-learn is installed): the task latents z inferred from
   offline-data contexts and at the end of each online protocol (every run of each task), one
   colour per task, projected together: contexts whose z drifts away from the offline ones are
@@ -181,16 +181,28 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
     episodes: list[list[tuple[str, np.ndarray]]] = [[] for _ in jobs]
     last_return = np.zeros(len(jobs))
     reward_fn = scored_reward_fn(cfg, envs[0])
+    setting = EvalSetting.from_config(cfg)
+    scored_steps = np.zeros(len(jobs))  # per job, as Np's exploration counts them
 
     def keep(kind, paths):  # called right after each batch of episodes
         returns = paths.returns(reward_fn)
         for i, env in enumerate(envs):
-            if paths.lengths[i]:
-                episodes[i].append((kind, np.array(env.episode)))
-                if kind == "scored":
-                    last_return[i] = returns[i]
+            if not paths.lengths[i]:
+                continue
+            path = np.array(env.episode)  # [steps + 1, d]
+            if kind == "context" and protocol == "np":  # random while scored steps + t < N / 2 (`np_explore`)
+                k = int(np.clip(np.ceil(setting.num_steps_per_eval / 2 - scored_steps[i]), 0, len(path) - 1))
+                # the episode twice, each part's points alone (NaN elsewhere: not drawn; steps stay aligned)
+                random_part, policy_part = path.astype(float), path.astype(float)
+                random_part[k + 1 :], policy_part[:k] = np.nan, np.nan
+                episodes[i] += [("context-random", random_part)] if k else []
+                episodes[i] += [("context", policy_part)] if k < len(path) - 1 else []
+            else:
+                episodes[i].append((kind, path))
+            if kind == "scored":
+                last_return[i] = returns[i]
+                scored_steps[i] += paths.lengths[i]
 
-    setting = EvalSetting.from_config(cfg)
     streams = EvalStreams.of(setup.seed, iteration, device)
     if agent.recurrent:  # BOREL: the belief updated at every step, as the Evaluator's recurrent path runs it
         result = _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, reward_fn, keep, device)
@@ -241,13 +253,12 @@ def _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, re
 
 def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
     goal = env.unwrapped.goal
-    contexts = [p for kind, p in episodes if kind == "context"]
+    contexts = [(kind, p) for kind, p in episodes if kind in ("context", "context-random")]
     scored = [p for kind, p in episodes if kind == "scored"][-1]
-    half = len(contexts) // 2
     planar = scored.shape[1] == 1
-    for k, p in enumerate(contexts):
+    for kind, p in contexts:  # Np's random steps gray, its policy's orange (an episode can hold both)
         xy = (np.arange(len(p)), p[:, 0]) if planar else (p[:, 0], p[:, 1])
-        ax.plot(*xy, color="tab:gray" if k < half else "tab:orange", lw=0.6, alpha=0.6)
+        ax.plot(*xy, color="tab:gray" if kind == "context-random" else "tab:orange", lw=0.6, alpha=0.6)
     xy = (np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])
     ax.plot(*xy, color="tab:blue", lw=2, label=f"return {last_return:.2f}")
     family = env.unwrapped

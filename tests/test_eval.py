@@ -325,3 +325,30 @@ def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_i
     for protocol in ("offline", "online", "np"):
         show_path.run_protocol(setup, agent, protocol, 2, DEV, 3)
     assert all(torch.equal(a, b) for a, b in zip(third, [z for _, z in agent.used], strict=True))
+
+
+def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
+    """Np acts at random while (scored steps + t) < N / 2: with N = 60 and episodes of 20 steps the first context
+    episode is random, and after the first scored episode (20 steps) the next one is random for its first 10
+    steps only; show_path keeps each context episode whole, its random and policy steps as two aligned parts."""
+    from types import SimpleNamespace
+
+    import show_path
+    from rlkit.config import load_config
+    from tests.conftest import ROOT
+
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 1, "num_steps_per_eval": 60}}
+    )
+    buffer = make_buffer(tasks=(2, 6))
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
+    _, episodes, _, _ = show_path.run_protocol(setup, SpyAgent(), "np", 1, DEV, 3)
+    for job in episodes:
+        kinds = [kind for kind, _ in job]
+        assert kinds[:4] == ["context-random", "scored", "context-random", "context"], kinds
+        random_steps = [int(np.isfinite(p[:, 0]).sum()) - 1 for kind, p in job if kind == "context-random"]
+        assert random_steps[:2] == [20, 10] and all(n == 0 for n in random_steps[2:])
+        random_part, policy_part = job[2][1], job[3][1]
+        assert len(random_part) == len(policy_part) == 21  # aligned: the same episode's 21 positions
+        both = np.isfinite(random_part[:, 0]) & np.isfinite(policy_part[:, 0])
+        assert both.sum() == 1 and both[10]  # they meet at step 10
