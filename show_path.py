@@ -17,7 +17,7 @@ returns are those of progress.csv (OFFPEARL's sampled z with `sample_z_at_test` 
 keyed by the iteration); the figures show each task's first run.
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
-writes into the run folder:
+writes into the run folder (with `--itr N`, each name ending `_itrN`: paths_itr3.png, ...):
 - `paths.png` (Np), `paths_offline.png`, `paths_online_prior.png`: per held-out task, the
   episodes of each protocol. Bodies that move in the plane (point robots, ant, humanoid) are
   drawn as x-y paths with the start, the goal point (and a sparse env's goal radius) or
@@ -335,7 +335,7 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     return torch.stack(out, dim=1).cpu().numpy()
 
 
-def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path, plt) -> list[Path]:
+def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path, plt, tag: str = "") -> list[Path]:
     """z of every source in one 2-D projection (PCA, and t-SNE with scikit-learn), a panel per source."""
     names = {k: "offline data" if k == "offline" else PROTOCOL_BY_KEY[k].label for k in zs}
     tasks = setup.test_tasks
@@ -368,7 +368,7 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
             fontsize=9,
         )
         fig.tight_layout()
-        path = atomic_savefig(fig, out_dir / f"z_{kind}.png", dpi=120)
+        path = atomic_savefig(fig, out_dir / f"z_{kind}{tag}.png", dpi=120)
         plt.close(fig)
         written.append(path)
     return written
@@ -445,7 +445,12 @@ def main(
     setup, trainer, iteration = load_run(run, itr, device, data_dir)
     agent = trainer.agent
     runs = runs or setup.cfg.algo_params.num_evals  # as many jobs as the meta-test: its draws are shared by them
-    np_out = Path(out) if out else run / PROTOCOL_BY_KEY["np"].paths_file
+    tag = "" if itr is None else f"_itr{itr}"  # another snapshot's figures beside the latest's, not over them
+
+    def named(file: str) -> str:
+        return f"{Path(file).stem}{tag}{Path(file).suffix}"
+
+    np_out = Path(out) if out else run / named(PROTOCOL_BY_KEY["np"].paths_file)
     if not np_out.suffix:
         np_out = np_out.with_suffix(".png")
     zs = {}
@@ -453,7 +458,7 @@ def main(
     for protocol in ("offline", "online", "np"):  # the Evaluator's order
         envs, episodes, last_return, z = run_protocol(setup, agent, protocol, runs, device, iteration)
         pick = np.arange(0, len(envs), runs)  # the first run of each task
-        target_path = np_out if protocol == "np" else np_out.with_name(PROTOCOL_BY_KEY[protocol].paths_file)
+        target_path = np_out if protocol == "np" else np_out.with_name(named(PROTOCOL_BY_KEY[protocol].paths_file))
         draw_paths(
             setup, protocol, [envs[i] for i in pick], [episodes[i] for i in pick], last_return[pick], target_path, plt
         )
@@ -461,7 +466,7 @@ def main(
         if protocol != "offline":
             zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)
     zs = {"offline": offline_z(setup, agent, runs, device), **zs}  # after the protocols: it draws nothing of theirs
-    for p in draw_z(setup, zs, runs, np_out.parent, plt):
+    for p in draw_z(setup, zs, runs, np_out.parent, plt, tag):
         click.echo(f"wrote {p}")
 
 

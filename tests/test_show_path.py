@@ -244,6 +244,12 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
     for protocol, _, mean in calls:
         assert mean == pytest.approx(row[PROTOCOL_BY_KEY[protocol].column], rel=1e-6), protocol
 
+    # another snapshot's figures go beside the latest's, named by its iteration, not over them
+    latest = (run / "paths.png").read_bytes()
+    result = CliRunner().invoke(show_path.main, [str(run), "--itr", "0"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert all(f"wrote {run / f.replace('.png', '_itr0.png')}" in result.output for f in FILES)
+    assert (run / "paths.png").read_bytes() == latest
     # a snapshot that is not one (a file saved by something else under its name): one line, not a KeyError
     torch.save({"trainer": {}}, run / "latest.pt")
     result = CliRunner().invoke(show_path.main, [str(run)])
