@@ -17,7 +17,7 @@ returns are those of progress.csv (OFFPEARL's sampled z with `sample_z_at_test` 
 keyed by the iteration); the figures show each task's first run.
 
 Loads the run's variant.json and a snapshot (`--itr N`, default the latest; weights_only) and
-writes into the run folder (with `--itr N`, each name ending `_itrN`: paths_itr3.png, ...):
+writes into the run folder (with `--itr N` and no `--out`, each name ending `_itrN`: paths_itr3.png, ...):
 - `paths.png` (Np), `paths_offline.png`, `paths_online_prior.png`: per held-out task, the
   episodes of each protocol. Bodies that move in the plane (point robots, ant, humanoid) are
   drawn as x-y paths with the start, the goal point (and a sparse env's goal radius) or
@@ -53,7 +53,7 @@ from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_rec
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object, read_state
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.run_folder import config_differences
+from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print
 from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
@@ -128,6 +128,13 @@ def load_run(
             f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}"
         )
     setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
+    if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # a moved dataset: the run's, by content
+        trained_on = read_data_print(run / DATA_PRINT_FILE)
+        if setup.data_print is None or setup.data_print.get("digest") != trained_on["digest"]:
+            raise UserError(
+                f"--data_dir {str(data_dir)!r} holds other data than {str(run)!r} was trained on (its "
+                f"{DATA_PRINT_FILE}, read from {trained_on.get('data_dir')!r}): expected that dataset, moved"
+            )
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
     state = read_state(snap, "a snapshot launch_experiment.py wrote", map_location=device)
@@ -445,7 +452,8 @@ def main(
     setup, trainer, iteration = load_run(run, itr, device, data_dir)
     agent = trainer.agent
     runs = runs or setup.cfg.algo_params.num_evals  # as many jobs as the meta-test: its draws are shared by them
-    tag = "" if itr is None else f"_itr{itr}"  # another snapshot's figures beside the latest's, not over them
+    # another snapshot's figures beside the latest's in the run folder, not over them (--out: where the user says)
+    tag = "" if itr is None or out is not None else f"_itr{itr}"
 
     def named(file: str) -> str:
         return f"{Path(file).stem}{tag}{Path(file).suffix}"

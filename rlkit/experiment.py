@@ -219,6 +219,7 @@ class MetaTrainer:
             "counters": dict(self.counters),
             "eval_env_rng": self.evaluator.rng_states(),
             "seeding": SEEDING_VERSION,
+            "test_z_by_iteration": True,  # stream test_z keyed by the iteration (since 2026-12-04)
             "ran_on": graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused),
         } | ({"borel": {"vae_gen": self.vae_gen.get_state(), "vae_means": dict(self.vae_means)}} if self.borel else {})
 
@@ -257,6 +258,12 @@ class MetaTrainer:
         state = read_state(path, "the state the run saved (remove the run folder, or use another --exp_name)")
         if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
             check_seeding(state, path)
+            if self.trainer.agent.test_z_generator is not None and not state.get("test_z_by_iteration"):
+                raise UserError(  # its meta-tests' sampled z so far came from one stream run on: a run of neither
+                    f"{str(path)!r} was saved by a sample_z_at_test run whose meta-test z came from one stream run "
+                    "on across meta-tests (before 2026-12-04; now one per iteration): expected a run started by "
+                    "this version; finish it with the version that started it, or choose another --exp_name"
+                )
         reseeded = self._fit_generator_states(state)
         self.trainer.load_state_dict(state["trainer"])
         self.sample_gen.set_state(state["sample_gen"])

@@ -330,11 +330,13 @@ def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_i
 def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
     """Np acts at random while (scored steps + t) < N / 2: with N = 60 and episodes of 20 steps the first context
     episode is random, and after the first scored episode (20 steps) the next one is random for its first 10
-    steps only; show_path keeps each context episode whole, its random and policy steps as two aligned parts."""
+    steps only (each episode checked against what np_explore itself does); show_path keeps each context episode
+    whole, its random and policy steps as two aligned parts."""
     from types import SimpleNamespace
 
     import show_path
     from rlkit.config import load_config
+    from rlkit.eval.protocols import np_explore
     from tests.conftest import ROOT
 
     cfg = load_config(
@@ -342,12 +344,27 @@ def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
     )
     buffer = make_buffer(tasks=(2, 6))
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
+
+    def explored(scored: int, steps: int) -> int:  # the random steps np_explore itself takes in such an episode
+        explore = np_explore(np.random.default_rng(0), 1, 2, 30, np.array([scored]), lambda *_: np.full((1, 2), 5.0))
+        return sum(bool((explore(None, t, np.ones(1, bool)) != 5.0).all()) for t in range(steps))
+
     _, episodes, _, _ = show_path.run_protocol(setup, SpyAgent(), "np", 1, DEV, 3)
     for job in episodes:
         kinds = [kind for kind, _ in job]
         assert kinds[:4] == ["context-random", "scored", "context-random", "context"], kinds
-        random_steps = [int(np.isfinite(p[:, 0]).sum()) - 1 for kind, p in job if kind == "context-random"]
-        assert random_steps[:2] == [20, 10] and all(n == 0 for n in random_steps[2:])
+        scored, i, random_steps = 0, 0, []
+        while i < len(job):  # each episode's drawn random steps against np_explore's own choice
+            kind, p = job[i]
+            if kind == "scored":
+                scored, i = scored + len(p) - 1, i + 1
+                continue
+            random = int(np.isfinite(p[:, 0]).sum()) - 1 if kind == "context-random" else 0
+            assert random == explored(scored, len(p) - 1), (i, scored)
+            random_steps.append(random)
+            split = kind == "context-random" and i + 1 < len(job) and np.isnan(job[i + 1][1][0, 0])  # its policy part
+            i += 2 if split else 1
+        assert random_steps[:2] == [20, 10]
         random_part, policy_part = job[2][1], job[3][1]
         assert len(random_part) == len(policy_part) == 21  # aligned: the same episode's 21 positions
         both = np.isfinite(random_part[:, 0]) & np.isfinite(policy_part[:, 0])

@@ -240,6 +240,13 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
         shutil.move(str(moved), tiny_data)  # the module's other tests read it there
     assert result.exit_code == 0, result.output
     assert [(p, r) for p, r, _ in calls] == [("offline", 2), ("online", 2), ("np", 2)]
+    import rlkit.experiment  # another dataset under --data_dir (another fingerprint): refused, not drawn
+
+    with monkeypatch.context() as m:
+        m.setattr(rlkit.experiment, "run_data_print", lambda *a: {"digest": "another"})
+        other = [str(TINY_CONFIG), "--seed", "3", "--exp_name", "m", "--data_dir", str(tiny_data), *common]
+        result = CliRunner().invoke(show_path.main, other)
+    assert result.exit_code != 0 and "holds other data than" in str(result.exception)
     row = pd.read_csv(run / "progress.csv").iloc[-1]
     for protocol, _, mean in calls:
         assert mean == pytest.approx(row[PROTOCOL_BY_KEY[protocol].column], rel=1e-6), protocol

@@ -212,6 +212,35 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
         run(2)
 
 
+@pytest.mark.slow
+def test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resumed(tiny_data, tmp_path, monkeypatch):
+    """OFFPEARL with sample_z_at_test: a state without the record that stream test_z is keyed by the iteration drew
+    its meta-test z from one stream run on; it is refused, as a run of other seed streams is. Other runs resume."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+
+    def run(iterations, name, **algo):
+        cfg = load_config(
+            TINY_CONFIG,
+            {
+                "algo_type": "OFFPEARL" if algo else "CSRO",
+                "algo_params": {"num_iterations": iterations, **algo},
+                "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
+            },
+        )
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+
+    sampled = {"use_information_bottleneck": True, "sample_z_at_test": True}
+    for name, algo in (("sampled", sampled), ("plain", {})):
+        run(1, name, **algo)
+        latest = tmp_path / "point-robot" / name / "seed0" / "latest.pt"
+        state = torch.load(latest, weights_only=True)
+        del state["test_z_by_iteration"]
+        torch.save(state, latest)
+    run(2, "plain")  # nothing sampled: resumed
+    with pytest.raises(UserError, match=r"latest.pt' was saved by a sample_z_at_test run whose meta-test z came"):
+        run(2, "sampled", **sampled)
+
+
 def _error(args, cwd):
     proc = run_cli(args, cwd=cwd, check=False)
     lines = proc.stderr.strip().splitlines()

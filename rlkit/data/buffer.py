@@ -86,7 +86,7 @@ class MultiTaskBuffer:
     def require(self, tasks: list[int], what: str) -> None:
         """A UserError naming the ids of `tasks` this buffer does not hold (`what`: whose tasks they are); checked
         once where a run fixes its tasks, since `sample` checks nothing per step."""
-        missing = sorted(set(tasks) - set(self.task_ids))
+        missing = sorted(int(t) for t in set(tasks) - set(self.task_ids))  # (numpy ints printed as plain ones)
         if missing:
             raise UserError(
                 f"{what} {missing} are not in the loaded data: expected tasks among {sorted(self.task_ids)}"
