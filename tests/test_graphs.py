@@ -322,19 +322,24 @@ def test_static_buffers_refuse_another_shape():
 
 
 # ---- fusion: the losses compiled ------------------------------------------------------------------------------
-def _trainer_steps(n: int, device: str, fuse: bool, **algo) -> tuple[list, list]:
-    """n steps of a trainer (fused or plain) from seed 0 on the same inputs on `device`: the steps' records and
-    the parameters after them."""
+def _step_inputs(tr: CSROTrainer, device: str) -> tuple:
+    """`make_inputs`' tasks, context and batch, and the trainer's extra batches, on `device`: `train_step`'s
+    arguments."""
     from rlkit.data.buffer import RLBatch
 
     def to(batch: RLBatch) -> RLBatch:
         return RLBatch(*(None if f is None else f.to(device) for f in vars(batch).values()))
 
-    settings = make_trainer(**algo).settings
-    tr = CSROTrainer(settings, OBS, ACT, torch.device(device), seed=0, fuse=fuse)
     tasks, context, batch = make_inputs()
-    extra = [to(b) for b in extra_batches(tr)]
-    steps = [tr.train_step(tasks.to(device), context.to(device), to(batch), extra) for _ in range(n)]
+    return tasks.to(device), context.to(device), to(batch), [to(b) for b in extra_batches(tr)]
+
+
+def _trainer_steps(n: int, device: str, fuse: bool, **algo) -> tuple[list, list]:
+    """n steps of a trainer (fused or plain) from seed 0 on the same inputs on `device`: the steps' records and
+    the parameters after them."""
+    tr = CSROTrainer(make_trainer(**algo).settings, OBS, ACT, torch.device(device), seed=0, fuse=fuse)
+    inputs = _step_inputs(tr, device)
+    steps = [tr.train_step(*inputs) for _ in range(n)]
     return [{k: v.detach().cpu() for k, v in vars(r).items()} for r in steps], _trainer_params(tr)
 
 
@@ -347,7 +352,6 @@ def _plain_and_fused_steps(n: int, device: str = "cpu", **algo) -> tuple[tuple, 
 def _loss_calls(device: str, **algo) -> list[tuple[str, tuple, dict]]:
     """Every loss call of one plain step on `device` (name, positional and keyword arguments, tensors copied):
     the inputs a step really gives each loss."""
-    from rlkit.data.buffer import RLBatch
     from rlkit.torch.csro import losses
 
     calls = []
@@ -362,10 +366,7 @@ def _loss_calls(device: str, **algo) -> list[tuple[str, tuple, dict]]:
 
     tr = CSROTrainer(make_trainer(**algo).settings, OBS, ACT, torch.device(device), seed=0)
     tr.loss = SimpleNamespace(**{name: recorded(name, getattr(losses, name)) for name in vars(graphs.compiled(losses))})
-    tasks, context, batch = make_inputs()
-    extra = [RLBatch(*(None if f is None else f.to(device) for f in vars(b).values())) for b in extra_batches(tr)]
-    batch = RLBatch(*(None if f is None else f.to(device) for f in vars(batch).values()))
-    tr.train_step(tasks.to(device), context.to(device), batch, extra)
+    tr.train_step(*_step_inputs(tr, device))
     return calls
 
 
