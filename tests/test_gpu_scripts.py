@@ -114,6 +114,16 @@ def test_check_sh_gives_the_reproduction_its_limit(tmp_path, env, seconds):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("var, value", [("CALL_SECONDS", "10m"), ("REPRODUCE_SECONDS", "0"), ("CALL_SECONDS", "x")])
+def test_check_sh_refuses_a_limit_that_is_not_a_number_of_seconds(tmp_path, var, value):
+    out = gpu_script("check.sh", "--dry-run", tmp_path=tmp_path, OUT=str(tmp_path / "o"), **{var: value})
+    assert out.returncode == 2
+    assert out.stdout.strip().splitlines() == [
+        f"error: {var}='{value}': expected a whole number of seconds, at least 1"
+    ]
+
+
+@pytest.mark.slow
 def test_check_sh_cuts_every_step_to_the_calls_time_and_skips_past_it(tmp_path):
     """With CALL_SECONDS every step's timeout is at most what is left of the call (the CUDA tests' 240 s cut to
     about 90 of 100), and a step with under 5 s left is skipped with a line, so that the logs are packed in time."""

@@ -47,6 +47,12 @@ for arg in "$@"; do
     esac
 done
 [ ${#phases[@]} -eq 0 ] && phases=(tests bench reproduce)
+for var in CALL_SECONDS REPRODUCE_SECONDS; do  # (bash arithmetic would read a word as a variable, 0)
+    value="${!var:-}"
+    if [ -n "$value" ] && ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
+        echo "error: $var='$value': expected a whole number of seconds, at least 1"; exit 2
+    fi
+done
 wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
 
 OUT="${OUT:-/tmp/csro-gpu-out}"
