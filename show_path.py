@@ -53,7 +53,7 @@ from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_rec
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object, read_state
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print
+from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print, snapshot_names
 from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
@@ -123,10 +123,7 @@ def load_run(
     seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
-        raise UserError(
-            f"snapshot {str(snap)!r} not found: expected one of "
-            f"{sorted(p.name for p in (run / 'snapshots').glob('*.pt'))}"
-        )
+        raise UserError(f"snapshot {str(snap)!r} not found: expected one of {snapshot_names(run)}")
     setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
     if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # a moved dataset: the run's, by content
         trained_on = read_data_print(run / DATA_PRINT_FILE)

@@ -82,9 +82,9 @@ def _median_time(fn, reps: int) -> float:
     return statistics.median(times)
 
 
-def stage1_cost(env_name: str, env, reps: int) -> tuple[int, int, int, float, float]:
+def stage1_cost(env_name: str, env, horizon: int, reps: int) -> tuple[int, int, int, float, float]:
     """(updates per task, env steps per task, FLOPs of one update of one task, s per update, s per env step)
-    at the reference's SAC config for this env."""
+    at the reference's SAC config for this env, whose episodes are `horizon` steps (`max_episode_steps`)."""
     from rlkit.behaviour import load_sac_config
     from rlkit.behaviour.settings import default_sac_config
     from rlkit.torch.flops import count_flops
@@ -111,7 +111,6 @@ def stage1_cost(env_name: str, env, reps: int) -> tuple[int, int, int, float, fl
 
     flops = count_flops(update)
     t_update = _median_time(update, reps)
-    horizon = env.spec.max_episode_steps if env.spec and env.spec.max_episode_steps else 200
     rollout = len(sched.expected_checkpoints(horizon)) * (sched.num_eval_episodes + sched.num_eval_sample_episodes)
     env_steps = sched.num_train_steps + rollout * horizon
     return sched.num_train_steps - sched.num_seed_steps, env_steps, flops, t_update, _env_step_time(env)
@@ -137,7 +136,7 @@ def env_cost(config: Path, reps: int) -> EnvCost:
 
     cfg = load_config(config)
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
-    updates, env_steps, flops1, t_update, t_env = stage1_cost(cfg.env_name, env, reps)
+    updates, env_steps, flops1, t_update, t_env = stage1_cost(cfg.env_name, env, cfg.env_params.max_episode_steps, reps)
     a = cfg.algo_params
     step = synthetic_step(cfg, n_tasks=a.meta_batch, transitions=2000)
     return EnvCost(

@@ -9,8 +9,9 @@ time to expect and why a run on a slower host takes longer.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import click
@@ -147,9 +148,9 @@ def synthetic_parts(
 
 
 def synthetic_vae_step(cfg: Config, n_tasks: int, transitions: int, seed: int = 0) -> Callable[[], object]:
-    """One step of BOREL's belief-VAE stage at `cfg`'s sizes, on the synthetic data of `synthetic_parts` (20-step
-    episodes) of `n_tasks` training tasks: min(`n_tasks`, `borel_vae_tasks`) tasks x `borel_vae_sequences` ordered
-    sequences, as `MetaTrainer.vae_stage` draws."""
+    """One step of BOREL's belief-VAE stage at `cfg`'s sizes, on the synthetic data of `synthetic_parts` (episodes
+    of the env's `max_episode_steps`) of `n_tasks` training tasks: min(`n_tasks`, `borel_vae_tasks`) tasks x
+    `borel_vae_sequences` ordered sequences, as `MetaTrainer.vae_stage` draws."""
     from rlkit.data.sequences import SequenceIndex
 
     buf, trainer, _ = _synthetic_buffer(cfg, n_tasks, transitions, seed)
@@ -215,6 +216,20 @@ def step_seconds(step: Callable[[], object], repeats: int = 5, warmup: int = 3) 
         step()
         times.append(time.perf_counter() - t)
     return float(np.median(times))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS says, else the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def makespan(durations: Sequence[float], slots: int) -> float:
+    """Wall time of runs lasting `durations`, taken in order, each started as soon as one of `slots` workers is free
+    (as a pool of processes takes them): 3 equal runs on 2 workers take 2 runs' time, not 1.5."""
+    free = [0.0] * max(1, slots)
+    for d in durations:
+        free[free.index(min(free))] += d
+    return max(free)
 
 
 def describe(budget: Budget, throughput: float | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,15 +224,32 @@ class MetaTrainer:
             "ran_on": graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused),
         } | ({"borel": {"vae_gen": self.vae_gen.get_state(), "vae_means": dict(self.vae_means)}} if self.borel else {})
 
-    def save(self, final: bool) -> None:
-        """latest.pt always; snapshots/itr_{n}.pt after iteration n (the progress row with `Epoch` n) when
-        n is a multiple of snapshot_gap, and after the last iteration (the reference's numbering)."""
-        epoch = self.counters["iteration"] - 1
+    def _snapshot_due(self, iteration: int) -> Path | None:
+        """snapshots/itr_{n}.pt, due after iteration n (the progress row with `Epoch` n = `iteration` - 1) when n is a
+        multiple of snapshot_gap or the run's last (the reference's numbering); None when none is due."""
+        epoch = iteration - 1
+        if epoch >= 0 and (
+            epoch % self.cfg.algo_params.snapshot_gap == 0 or iteration == self.cfg.algo_params.num_iterations
+        ):
+            return self.setup.out_dir / "snapshots" / f"itr_{epoch}.pt"
+        return None
+
+    def save(self) -> None:
+        """latest.pt always, then the snapshot due (`_snapshot_due`): latest.pt first, so that a kill between the two
+        leaves the state to resume from, and the resume writes the missing snapshot from it (`_restore_snapshot`)."""
         state = self._state()
-        out_dir = self.setup.out_dir
-        if epoch % self.cfg.algo_params.snapshot_gap == 0 or final:
-            atomic_write(out_dir / "snapshots" / f"itr_{epoch}.pt", lambda f: torch.save(state, f))
-        atomic_write(out_dir / "latest.pt", lambda f: torch.save(state, f))
+        atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(state, f))
+        snapshot = self._snapshot_due(self.counters["iteration"])
+        if snapshot is not None:
+            atomic_write(snapshot, lambda f: torch.save(state, f))
+
+    def _restore_snapshot(self, latest: Path) -> None:
+        """The snapshot due at latest.pt's iteration, if a kill after latest.pt was written left it unwritten: a copy
+        of latest.pt, the same state."""
+        snapshot = self._snapshot_due(self.counters["iteration"])
+        if snapshot is not None and not snapshot.is_file():
+            with latest.open("rb") as src:
+                atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
 
     def _load_weights(self, path: str) -> None:
         """Start from the networks of `path_to_weights` (a run's latest.pt, or its trainer state), read without
@@ -282,6 +300,7 @@ class MetaTrainer:
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
+        self._restore_snapshot(path)
         return True
 
     def _fit_generator_states(self, state: dict) -> list[str]:
@@ -340,7 +359,7 @@ class MetaTrainer:
                 summary = self.summary(row)
                 logger.info(summary)
                 print(summary)
-                self.save(final=self.counters["iteration"] == a.num_iterations)
+                self.save()
             logger.close()
         return logger
 

@@ -118,7 +118,7 @@ def iterations_done(
             f"to resume; {hint}"
         )
     if not latest.is_file():
-        snapshots = sorted(p.name for p in (out_dir / "snapshots").glob("itr_*.pt"))
+        snapshots = snapshot_names(out_dir)
         if snapshots:
             raise UserError(
                 f"{str(out_dir)!r} holds trained iterations ({', '.join(snapshots[-3:])}) but no latest.pt: expected "
@@ -149,6 +149,17 @@ def iterations_done(
             f"to continue it (got {num_iterations}); {hint}"
         )
     return done
+
+
+def snapshot_names(out_dir: Path) -> list[str]:
+    """The names of a run folder's snapshots/*.pt, itr_{n}.pt in the order of n (itr_2 before itr_10), any other
+    name after them."""
+
+    def order(path: Path) -> tuple[int, str]:
+        n = path.stem.removeprefix("itr_")
+        return (int(n), "") if path.stem.startswith("itr_") and n.isdigit() else (1 << 62, path.name)
+
+    return [p.name for p in sorted((out_dir / "snapshots").glob("*.pt"), key=order)]
 
 
 class RunLock(FolderLock):

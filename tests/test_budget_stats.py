@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import rlkit.budget
-from rlkit.budget import Budget, describe, synthetic_step, training_budget
+from rlkit.budget import Budget, describe, makespan, synthetic_step, training_budget
 from rlkit.config import load_config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.seeding import torch_generator
@@ -123,6 +123,14 @@ def test_budget_draws_a_step_as_training_does(monkeypatch):
     torch.testing.assert_close(context, want.context)
     torch.testing.assert_close(batch.obs, want.batch.obs)
     assert len(extra) == 2 and all(torch.equal(e.obs, w.obs) for e, w in zip(extra, want.extra))
+
+
+def test_makespan_takes_runs_in_order_on_the_first_free_worker():
+    assert makespan([1.0, 1.0, 1.0], 2) == 2.0  # not 1.5: a run is not split between workers
+    assert makespan([3.0, 1.0, 1.0], 2) == 3.0  # both short runs on the second worker, beside the long one
+    assert makespan([1.0, 3.0, 1.0], 2) == 3.0
+    assert makespan([1.0, 1.0, 3.0], 2) == 4.0  # taken in order: the long run starts when a worker is free
+    assert makespan([2.0, 1.0], 5) == 2.0 and makespan([2.0, 1.0], 1) == 3.0 and makespan([], 2) == 0.0
 
 
 def test_budget_line_names_flops_and_throughput():

@@ -19,7 +19,7 @@ from rlkit.experiment import MetaTrainer
 from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS, collapse_warning
 from rlkit.logging.columns import COLLAPSE_RATIO
 from rlkit.torch.csro import borel, losses
-from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, task_spread
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, rows_std, task_spread
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 N_TASKS, EPISODES, H = 16, 20, 20
@@ -151,6 +151,14 @@ def test_the_guard_fires_on_the_reference_offpearl_route():
     p = probe(tr, buf, goals)
     assert p["r2"] < 0.2, p
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(record.z_across), float(record.z_spread_ratio)))))
+
+
+def test_rows_std_by_hand_and_zero_for_one_row():
+    """`Z variance train`: the std over a context's rows (n - 1 in the denominator, as the reference's torch.std),
+    mean over dims; a one-row context has no spread: 0, as `Z variance eval`, not the NaN of torch.std."""
+    e = torch.tensor([[0.0, 1.0], [2.0, 5.0]])
+    assert rows_std(e).item() == pytest.approx((2**0.5 + 8**0.5) / 2)  # stds sqrt(2) and sqrt(8)
+    assert rows_std(e[:1]).item() == 0.0
 
 
 def test_task_spread_by_hand():

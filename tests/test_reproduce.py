@@ -496,12 +496,14 @@ def test_table1_lists_the_zero_action_return_with_its_score_where_known(fast_int
 
 def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_path, monkeypatch):
     """Each method's budget, the matmul probe, and the training time of the runs to train at the rate of one timed
-    step: their FLOPs over that rate, shared by the jobs (a step of 1,000 s here, so the hours are readable)."""
+    step: their FLOPs over that rate, taken in order by the jobs (a step of 1,000 s here, so the hours are
+    readable; 2 cores, runs of 1 thread)."""
     import rlkit.budget
     from rlkit.budget import training_budget
     from rlkit.reproduce.plan import budget_lines, run_specs
 
     monkeypatch.setattr(rlkit.budget, "step_seconds", lambda step, **_: 1000.0)
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
     # in order: CSRO seeds 0 and 1, then FOCAL seeds 0 and 1
     specs = run_specs("point-robot", "tiny", ["CSRO", "FOCAL"], [0, 1], tmp_path, 1, None, None)
     csro, focal = (training_budget(specs[i].load_config()) for i in (0, 2))
@@ -511,15 +513,23 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
         f"  CSRO: {csro.summary()}",
         f"  FOCAL: {focal.summary()}",
     ]
-    hours = (csro.total_flops + 2 * focal.total_flops) / (csro.step_flops / 1000.0) / 2 / 3600
+    c, f = (b.total_flops / (csro.step_flops / 1000.0) / 3600 for b in (csro, focal))  # hours of a whole run
+    # CSRO seed 1 and FOCAL seed 0 at once, then FOCAL seed 1 after the one that ends first
+    hours = max(c, 2 * f) if f < c else c + f
     estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h of training steps at 2 job", lines[3])
     assert "this machine's dense fp32 matmul: " in lines[3] and "a CSRO step timed here: 1000000 ms" in lines[3]
     assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
-    # the first CSRO run has done 1 of its 2 iterations: half its steps are left
+    assert "counted as" not in lines[3]
+    # the first CSRO run has done 1 of its 2 iterations: half its steps are left (CSRO c/2 and CSRO c at once, then
+    # FOCAL after the half run)
     lines = budget_lines(specs, specs[:3], 2, "cpu", done=[1, 0, 0])
-    left = (csro.total_flops / 2 + csro.total_flops + focal.total_flops) / (csro.step_flops / 1000.0) / 2 / 3600
     estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h", lines[3])
-    assert estimate and float(estimate[1]) == pytest.approx(left, abs=0.051)
+    assert estimate and float(estimate[1]) == pytest.approx(max(c, c / 2 + f), abs=0.051)
+    # 4 jobs on 2 cores run no faster than 2: the same estimate, and the line says why
+    lines = budget_lines(specs, specs[:3], 4, "cpu", done=[1, 0, 0])
+    estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h", lines[3])
+    assert estimate and float(estimate[1]) == pytest.approx(max(c, c / 2 + f), abs=0.051)
+    assert "4 jobs x 1 thread(s) on 2 cores: counted as 2 at once" in lines[3]
     # nothing to train, or runs on a GPU: the budgets and the probe, no CPU timing (the probe said to be the CPU's)
     assert len(budget_lines(specs, [], 2, "cpu")) == 4 and "timed here" not in budget_lines(specs, [], 2, "cpu")[3]
     on_gpu = budget_lines(specs, specs, 1, "cuda:0")[3]

@@ -432,6 +432,44 @@ def test_a_run_without_snapshot_is_replaced(tiny_data, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_kill_between_latest_and_its_snapshot_resumes_and_writes_the_snapshot(tiny_data, tmp_path, monkeypatch):
+    """latest.pt is written before the snapshot of its iteration: a kill between the two (here at the first
+    iteration's) leaves a run that resumes, and the resume writes the snapshot from latest.pt."""
+    import rlkit.experiment
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    run = tmp_path / "point-robot" / "r" / "seed0"
+    write = rlkit.experiment.atomic_write
+
+    def killed_at_a_snapshot(path, fn):
+        if os.path.basename(os.path.dirname(path)) == "snapshots":
+            raise KeyboardInterrupt
+        write(path, fn)
+
+    monkeypatch.setattr(rlkit.experiment, "atomic_write", killed_at_a_snapshot)
+    with pytest.raises(KeyboardInterrupt):
+        MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=2), 0, torch.device("cpu")), show_progress=False).run()
+    assert (run / "latest.pt").is_file() and not (run / "snapshots" / "itr_0.pt").exists()
+    latest = (run / "latest.pt").read_bytes()
+    monkeypatch.setattr(rlkit.experiment, "atomic_write", write)
+    MetaTrainer(prepare(_tiny(tmp_path, "r", num_iterations=2), 0, torch.device("cpu")), show_progress=False).run()
+    assert (run / "snapshots" / "itr_0.pt").read_bytes() == latest  # the state latest.pt held after iteration 0
+    assert (run / "snapshots" / "itr_1.pt").is_file() and len(pd.read_csv(run / "progress.csv")) == 2
+
+
+@pytest.mark.slow
+def test_a_context_of_one_transition_trains(tiny_data, tmp_path, monkeypatch):
+    """embedding_batch_size 1 (valid: >= 1) trains and logs a finite row; its `Z variance train` is 0, not the NaN
+    that would stop the run as diverged."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    MetaTrainer(
+        prepare(_tiny(tmp_path, "one", embedding_batch_size=1), 0, torch.device("cpu")), show_progress=False
+    ).run()
+    row = pd.read_csv(tmp_path / "point-robot" / "one" / "seed0" / "progress.csv").iloc[0]
+    assert row["Z variance train"] == 0.0 and np.isfinite(row.drop(list(SPREAD_COLUMNS)).to_numpy(float)).all()
+
+
+@pytest.mark.slow
 def test_one_process_per_run_folder(tiny_data, tmp_path, monkeypatch):
     import subprocess
     import sys

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from rlkit.errors import UserError
+from rlkit.errors import DivergedError, UserError
 from rlkit.fileio import atomic_write_text, read_csv_table
 from rlkit.logging.columns import SPREAD_COLUMNS
 
@@ -78,7 +78,11 @@ class RunLogger:
         ]
         if bad:
             self.log.info("non-finite progress values: %s", bad)
-            raise FloatingPointError(f"non-finite progress values in {bad}: training diverged")
+            epoch = row.get("Epoch", len(self.rows))
+            raise DivergedError(
+                f"non-finite progress values in {bad} at iteration {epoch:g}: training diverged; the rows and "
+                f"snapshots of the iterations before it are kept in {str(self.dir)!r}"
+            )
         if self.keys is None:
             self.keys = list(row)
         elif list(row) != self.keys:

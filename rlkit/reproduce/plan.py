@@ -278,10 +278,12 @@ def budget_lines(
     """What the runs cost, printed before anything trains: each method's training budget in matmul FLOPs
     (`rlkit.budget`), this machine's dense CPU matmul throughput, and on the CPU one step of the first method timed here
     (on the runs' threads), with the training time that rate implies for what the runs to train have left (`done`:
-    the iterations each has done, default none; an estimate: their meta-tests and the behaviour data come on top)."""
+    the iterations each has done, default none), taken in order by `jobs` workers (no more at once than the cores
+    hold at the runs' threads; `rlkit.budget.makespan`). An estimate: the meta-tests and the behaviour data come on
+    top."""
     import torch
 
-    from rlkit.budget import learner_step, step_seconds, training_budget
+    from rlkit.budget import learner_step, makespan, step_seconds, training_budget, usable_cores
     from rlkit.torch.flops import MatmulProbe
 
     budgets = {}
@@ -307,11 +309,19 @@ def budget_lines(
         budgets[s.method].flops_after(d * s.load_config().algo_params.num_train_steps_per_itr)
         for s, d in zip(todo, done, strict=True)
     ]
-    wall = sum(left) / rate / min(jobs, len(todo))
+    # runs at once: the jobs, as far as the cores hold their threads (more share the cores, no faster in all)
+    cores = usable_cores()
+    slots = min(jobs, len(todo), max(1, cores // first.threads))
+    wall = makespan([f / rate for f in left], slots)
     wall_text = f"{wall / 60:.0f} min" if wall < 5400 else f"{wall / 3600:.1f} h"
+    shared = (
+        f"; {jobs} jobs x {first.threads} thread(s) on {cores} cores: counted as {slots} at once"
+        if jobs * first.threads > cores
+        else ""
+    )
     return [
         *lines,
         f"{probe}; a {first.method} step timed here: {seconds * 1e3:.0f} ms on {first.threads} thread(s) "
         f"({rate / 1e9:.0f} GFLOP/s), so the {len(todo)} run(s) to train need about {wall_text} of training steps at "
-        f"{jobs} job(s) (an estimate: the meta-tests and the behaviour data come on top)",
+        f"{jobs} job(s) (an estimate{shared}: the meta-tests and the behaviour data come on top)",
     ]

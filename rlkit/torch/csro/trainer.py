@@ -188,6 +188,12 @@ class Latents:
     z_var: torch.Tensor | None = None
 
 
+def rows_std(e: torch.Tensor) -> torch.Tensor:
+    """The reference's `Z variance train` (a std): of the embeddings [N, L] of one task's context, over its rows,
+    mean over dims; 0 for a context of one row, as the meta-test's `Z variance eval` (N is a shape: no sync)."""
+    return e.std(dim=0).mean() if e.shape[0] > 1 else e.new_zeros(())
+
+
 def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The collapse guard's statistic (docs/algorithm.md, "When the tanh encoder collapses"): `across`, the std
     over the meta-batch's tasks of z [T, L], mean over dims, and its ratio to the within-task std of z, estimated
@@ -557,7 +563,7 @@ class CSROTrainer:
             club_model_loss=zero,
             **self._rl_fields(zero, zero, zero, zero, zeros, zeros, no_pi, None),  # the learner waits for the encoder
             z_mean=enc.aggregate(e).detach(),
-            z_std=e.detach()[0].std(dim=0).mean(),
+            z_std=rows_std(e.detach()[0]),
             **self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(), rows=None, critic_rows=None)),
         )
 
@@ -699,7 +705,7 @@ class CSROTrainer:
             club_model_loss=club_model_loss,
             **self._rl_fields(qf_loss, vf_loss, pol_loss, c_loss, q_pred, v_pred, pi, d_hat),
             z_mean=lat.z.detach(),
-            z_std=lat.e.detach()[0].std(dim=0).mean(),
+            z_std=rows_std(lat.e.detach()[0]),
             **self._spread(lat),
         )
 
@@ -753,7 +759,7 @@ class CSROTrainer:
             club_model_loss=zero,
             **self._rl_fields(qf_loss, vf_loss, pol_loss, c_loss, q_pred, v_pred, pi, d_hat),
             z_mean=mu.mean(dim=1),  # each task's mean belief over its rows
-            z_std=mu[0].std(dim=0).mean(),
+            z_std=rows_std(mu[0]),
             z_across=across,
             z_spread_ratio=ratio,
         )
