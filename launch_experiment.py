@@ -85,7 +85,7 @@ def main(
         overrides.setdefault("util_params", {}).update(
             {"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}
         )
-    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu)
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
     if threads:
         torch.set_num_threads(threads)
     if seeds is not None or sweep is not None or cluster is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import pickle
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,15 @@ from rlkit.logging import (
     meta_test_columns,
     progress_row,
 )
-from rlkit.run_folder import DATA_PRINT_FILE, RunLock, check_seeding, iterations_done, run_data_print
+from rlkit.run_folder import (
+    DATA_PRINT_FILE,
+    RunLock,
+    check_seeding,
+    iterations_done,
+    restore_snapshot,
+    run_data_print,
+    snapshot_due,
+)
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, torch_generator
 from rlkit.tasks import env_class, make_wrapped_env, scored_reward_fn, train_eval_split
 from rlkit.torch import graphs
@@ -162,9 +169,12 @@ def prepare(
 class MetaTrainer:
     """The iteration loop: sample, `train_step`, evaluate, log, snapshot; resumable from latest.pt."""
 
-    def __init__(self, setup: RunSetup, show_progress: bool = True, capture: bool | None = None):
+    def __init__(
+        self, setup: RunSetup, show_progress: bool = True, capture: bool | None = None, weights_file: Path | None = None
+    ):
         """`capture`: run the step through a CUDA graph (`rlkit.torch.graphs`; None: its switch, whose default is
-        on for a CUDA device and off on the CPU)."""
+        on for a CUDA device and off on the CPU). `weights_file`: where to read `path_to_weights`'s networks from,
+        where that path is not on this machine (a Ray worker's copy of the driver's file)."""
         self.setup, self.cfg, self.show_progress = setup, setup.cfg, show_progress
         dev = setup.device
         settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)
@@ -175,7 +185,7 @@ class MetaTrainer:
                 *setup.train_buffer.context_stats(settings.use_next_obs_in_context)
             )
         if setup.cfg.path_to_weights:
-            self._load_weights(setup.cfg.path_to_weights)
+            self._load_weights(setup.cfg.path_to_weights, weights_file)
         self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         setup.train_buffer.require(setup.train_tasks, "training tasks")
         self.train_tasks = torch.as_tensor(setup.train_tasks, device=dev)
@@ -224,39 +234,22 @@ class MetaTrainer:
             "ran_on": graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused),
         } | ({"borel": {"vae_gen": self.vae_gen.get_state(), "vae_means": dict(self.vae_means)}} if self.borel else {})
 
-    def _snapshot_due(self, iteration: int) -> Path | None:
-        """snapshots/itr_{n}.pt, due after iteration n (the progress row with `Epoch` n = `iteration` - 1) when n is a
-        multiple of snapshot_gap or the run's last (the reference's numbering); None when none is due."""
-        epoch = iteration - 1
-        if epoch >= 0 and (
-            epoch % self.cfg.algo_params.snapshot_gap == 0 or iteration == self.cfg.algo_params.num_iterations
-        ):
-            return self.setup.out_dir / "snapshots" / f"itr_{epoch}.pt"
-        return None
-
     def save(self) -> None:
-        """latest.pt always, then the snapshot due (`_snapshot_due`): latest.pt first, so that a kill between the two
-        leaves the state to resume from, and the resume writes the missing snapshot from it (`_restore_snapshot`)."""
+        """latest.pt always, then the snapshot due (`snapshot_due`): latest.pt first, so that a kill between the two
+        leaves the state to resume from, and the resume writes the missing snapshot from it (`restore_snapshot`)."""
         state = self._state()
         atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(state, f))
-        snapshot = self._snapshot_due(self.counters["iteration"])
+        snapshot = snapshot_due(self.setup.out_dir, self.cfg, self.counters["iteration"])
         if snapshot is not None:
             atomic_write(snapshot, lambda f: torch.save(state, f))
 
-    def _restore_snapshot(self, latest: Path) -> None:
-        """The snapshot due at latest.pt's iteration, if a kill after latest.pt was written left it unwritten: a copy
-        of latest.pt, the same state."""
-        snapshot = self._snapshot_due(self.counters["iteration"])
-        if snapshot is not None and not snapshot.is_file():
-            with latest.open("rb") as src:
-                atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
-
-    def _load_weights(self, path: str) -> None:
-        """Start from the networks of `path_to_weights` (a run's latest.pt, or its trainer state), read without
-        pickle; a file that cannot be read or does not fit this config's networks is one line naming it."""
+    def _load_weights(self, path: str, copy: Path | None = None) -> None:
+        """Start from the networks of `path_to_weights` (a run's latest.pt, or its trainer state; read from `copy`
+        if given), read without pickle; a file that cannot be read or does not fit this config's networks is one line
+        naming it."""
         wanted = "expected a run's latest.pt (or its trainer state) of the same env, algo_type and network sizes"
         try:
-            state = torch.load(path, map_location=self.setup.device, weights_only=True)
+            state = torch.load(copy or path, map_location=self.setup.device, weights_only=True)
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
             raise UserError(f"path_to_weights {path!r} cannot be read ({type(e).__name__}): {wanted}") from None
         if isinstance(state, dict) and "trainer" in state:
@@ -267,7 +260,9 @@ class MetaTrainer:
             first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
             raise UserError(f"path_to_weights {path!r} does not fit this run's networks ({first}): {wanted}") from None
 
-    def try_resume(self, logger: RunLogger) -> bool:
+    def try_resume(self, logger: RunLogger, restore_snapshots: bool = True) -> bool:
+        """Continue from latest.pt, if there is one (`restore_snapshots`: and write the snapshot of its iteration if a
+        kill left it unwritten; False in a Ray segment, whose scratch folder holds no snapshots)."""
         path = self.setup.out_dir / "latest.pt"
         if not path.is_file():
             return False
@@ -300,7 +295,8 @@ class MetaTrainer:
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
-        self._restore_snapshot(path)
+        if restore_snapshots:
+            restore_snapshot(self.setup.out_dir, self.cfg, self.counters["iteration"])
         return True
 
     def _fit_generator_states(self, state: dict) -> list[str]:
@@ -323,9 +319,10 @@ class MetaTrainer:
         return reseeded
 
     # ---- the loop ----------------------------------------------------------------------------------
-    def run(self, max_iterations: int | None = None) -> RunLogger:
+    def run(self, max_iterations: int | None = None, restore_snapshots: bool = True) -> RunLogger:
         """Train to `num_iterations`, resuming from latest.pt; with `max_iterations`, stop after that many
-        iterations of this call (a cluster worker runs one at a time)."""
+        iterations of this call (a cluster worker runs one at a time, with `restore_snapshots` False: see
+        `try_resume`)."""
         a, setup = self.cfg.algo_params, self.setup
         variant = dict(setup.cfg.to_dict(), seed=setup.seed)
         setup.out_dir.mkdir(parents=True, exist_ok=True)
@@ -342,7 +339,7 @@ class MetaTrainer:
                 f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
                 f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions"
             )
-            if self.try_resume(logger):
+            if self.try_resume(logger, restore_snapshots):
                 logger.info(f"resumed at iteration {self.counters['iteration']}")
                 print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
             if self.borel is not None:

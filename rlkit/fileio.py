@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fnmatch
 import glob
 import io
 import json
@@ -206,13 +207,18 @@ def read_tree(root: str | Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
 
 
 def write_tree(root: str | Path, files: dict[str, bytes], last: tuple[str, ...] = ()) -> None:
-    """Write `read_tree`'s form under `root`, each file atomically; files whose name is in `last` are
-    written after all the others (the file that marks the rest as complete goes last)."""
+    """Write `read_tree`'s form under `root`, each file atomically; the files that `last`'s patterns match (a path
+    relative to `root` or a glob of one: "task.json", "snapshots/*") are written after all the others, in the order
+    of `last` (the file that marks the rest as complete goes last)."""
     root = Path(root)
     for rel in files:
         if Path(rel).is_absolute() or ".." in Path(rel).parts:
             raise ValueError(f"{rel!r} is not a path inside {str(root)!r}")
-    for rel in sorted(files, key=lambda r: Path(r).name in last):
+
+    def order(rel: str) -> int:
+        return next((i + 1 for i, pattern in enumerate(last) if fnmatch.fnmatchcase(rel, pattern)), 0)
+
+    for rel in sorted(files, key=order):
         atomic_write(root / rel, lambda f, data=files[rel]: f.write(data))
 
 

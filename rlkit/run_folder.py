@@ -8,12 +8,13 @@ process out of a folder while one trains it. Used by `rlkit.experiment`, `rlkit.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from rlkit.config import REFERENCE_ONLY, Config, default_dict
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, read_json_object, read_state
+from rlkit.fileio import FolderLock, atomic_write, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
@@ -149,6 +150,26 @@ def iterations_done(
             f"to continue it (got {num_iterations}); {hint}"
         )
     return done
+
+
+def snapshot_due(out_dir: Path, cfg: Config, iteration: int) -> Path | None:
+    """snapshots/itr_{n}.pt, due once a run has done `iteration` iterations (after the progress row with `Epoch`
+    n = `iteration` - 1) when n is a multiple of snapshot_gap or the run's last (the reference's numbering); None
+    when none is due."""
+    epoch, a = iteration - 1, cfg.algo_params
+    if epoch >= 0 and (epoch % a.snapshot_gap == 0 or iteration == a.num_iterations):
+        return out_dir / "snapshots" / f"itr_{epoch}.pt"
+    return None
+
+
+def restore_snapshot(out_dir: Path, cfg: Config, iteration: int) -> None:
+    """Write the snapshot due at latest.pt's `iteration` if it is missing: a run writes latest.pt before that
+    snapshot (so that a kill between the two leaves the state to resume from), and the snapshot is the same state,
+    so a copy of latest.pt."""
+    snapshot = snapshot_due(out_dir, cfg, iteration)
+    if snapshot is not None and not snapshot.is_file():
+        with (out_dir / "latest.pt").open("rb") as src:
+            atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
 
 
 def snapshot_names(out_dir: Path) -> list[str]:

@@ -1,6 +1,7 @@
 """Scale-out (rlkit.cluster): --seeds/--sweep, and both stages on a local Ray instance, with a worker
 killed mid-task: the results must equal the single-machine ones."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources
+from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources, task_slots
 from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
 from rlkit.config import parse_override_args
@@ -23,6 +24,10 @@ from rlkit.errors import UserError
 from rlkit.fileio import read_tree, write_tree
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
+# the tests that start Ray (`make test` installs the extra; a plain `pytest` without it skips them, not fails)
+needs_ray = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None, reason="needs the ray extra (pip install -e '.[ray]')"
+)
 TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 
 
@@ -124,6 +129,11 @@ def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
     monkeypatch.setattr(fileio, "atomic_write", lambda path, fn: (order.append(Path(path).name), real(path, fn)))
     write_tree(tmp_path, {"task.json": b"{}", "z.npz": b"", "a.npz": b""}, last=("task.json",))
     assert order[-1] == "task.json" and sorted(order[:-1]) == ["a.npz", "z.npz"]
+    # a run's segment: its row and events, then latest.pt, then the snapshot (MetaTrainer.save's order)
+    order.clear()
+    files = {"snapshots/itr_3.pt": b"s", "latest.pt": b"l", "progress.csv": b"p", "tb/events": b"e"}
+    write_tree(tmp_path / "run", files, last=("latest.pt", "snapshots/*"))
+    assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order[:2]) == ["events", "progress.csv"]
 
 
 @pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x", "0,,1", "0,"])
@@ -201,6 +211,8 @@ def test_cluster_options_are_checked(monkeypatch):
     assert cluster_options("auto", 2, 0.5, 1) == ClusterOptions("auto", 2, 0.5, 1)
     with pytest.raises(UserError, match=r"^--gpu 0 with --ray: expected --gpus-per-task instead"):
         cluster_options("auto", None, None, 3, gpu=0)
+    with pytest.raises(UserError, match=r"^--threads 2 with --ray: expected --cpus-per-task instead"):
+        cluster_options("local", None, None, 3, threads=2)
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
     for kwargs, match in [
@@ -214,15 +226,23 @@ def test_cluster_options_are_checked(monkeypatch):
         ({"address": ":6379"}, "expected nothing"),
         ({"address": "ray://head:70000"}, "port is not in 1..65535"),
         ({"cpus_per_task": 0}, "positive"),
+        ({"cpus_per_task": 0.00001}, r"--cpus-per-task 1e-05: expected 0 or at least 0.0001"),
+        ({"gpus_per_task": 0.00005}, r"--gpus-per-task 5e-05: expected 0 or at least 0.0001"),
         ({"max_retries": -1}, ">= 0"),
     ]:
         with pytest.raises(UserError, match=match):
             ClusterOptions(**kwargs)
 
 
-def _cluster(**resources):
-    """A stand-in for the `ray` module as far as resources go: a cluster with these totals."""
-    return SimpleNamespace(cluster_resources=lambda: dict(resources))
+def _cluster(*nodes: dict[str, float], **resources):
+    """A stand-in for the `ray` module as far as resources go: a cluster of these nodes' resources (or of one node
+    with `resources`), and a dead node that holds everything (Ray lists nodes that left, not alive)."""
+    nodes = nodes or (resources,)
+    dead = {"Alive": False, "Resources": {"CPU": 1000.0, "GPU": 1000.0}}
+    totals = {k: sum(n.get(k, 0) for n in nodes) for k in ("CPU", "GPU") if any(k in n for n in nodes)}
+    return SimpleNamespace(
+        cluster_resources=lambda: totals, nodes=lambda: [*({"Alive": True, "Resources": n} for n in nodes), dead]
+    )
 
 
 def test_resources_per_task_and_how_many_run_at_once():
@@ -235,9 +255,48 @@ def test_resources_per_task_and_how_many_run_at_once():
     assert capacity(gpus, task_resources(gpus, ClusterOptions(gpus_per_task=0.5))) == 8
     assert capacity(gpus, task_resources(gpus, ClusterOptions(cpus_per_task=4, gpus_per_task=0.5))) == 4  # CPUs bind
     assert task_resources(gpus, ClusterOptions(gpus_per_task=0)) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    # a config that runs on the CPU (SAC device: cpu, use_gpu: 0) asks for no GPU, unless --gpus-per-task says so
+    assert task_resources(gpus, ClusterOptions(), on_cpu=True) == {"num_cpus": 1.0, "num_gpus": 0.0}
+    assert task_resources(gpus, ClusterOptions(gpus_per_task=0.5), on_cpu=True)["num_gpus"] == 0.5
     with pytest.raises(UserError, match="--gpus-per-task 1: the Ray cluster has no GPUs"):
         task_resources(cpu_only, ClusterOptions(gpus_per_task=1))
-    assert capacity(_cluster(CPU=1), {"num_cpus": 2.0, "num_gpus": 0.0}) == 1  # at least one
+    # a task runs on one node: two nodes of 3 CPUs hold one task of 2 CPUs each, not 3
+    assert capacity(_cluster({"CPU": 3.0}, {"CPU": 3.0}), {"num_cpus": 2.0, "num_gpus": 0.0}) == 2
+    assert capacity(_cluster({"CPU": 8.0}, {"CPU": 8.0, "GPU": 1.0}), {"num_cpus": 1.0, "num_gpus": 1.0}) == 1
+
+
+def test_a_task_no_node_holds_is_refused_on_a_local_instance_and_said_on_a_cluster():
+    """Ray would wait forever for it: on the local instance a one-line error, on a cluster (an autoscaler may add
+    such a node) a line, and one slot."""
+    small, asked = _cluster(CPU=2.0), {"num_cpus": 3.0, "num_gpus": 0.0}
+    assert capacity(small, asked) == 0
+    with pytest.raises(
+        UserError,
+        match=r"--cpus-per-task 3 and --gpus-per-task 0: no node of the local Ray instance holds one task \(its "
+        r"largest node has 2 CPUs and 0 GPUs\): expected at most that",
+    ):
+        task_slots(small, asked, ClusterOptions())
+    said = []
+    assert task_slots(small, asked, ClusterOptions("auto"), out=said.append) == 1
+    assert said == [
+        "--cpus-per-task 3 and --gpus-per-task 0: no node of the Ray cluster holds one task now (its largest node has "
+        "2 CPUs and 0 GPUs); the tasks wait until such a node joins"
+    ]
+    assert task_slots(small, {"num_cpus": 1.0, "num_gpus": 0.0}, ClusterOptions()) == 2
+
+
+def test_a_plain_runs_saved_group_state_of_tasks_ray_would_train_is_refused(tmp_path):
+    """Ray trains each task from its start; a plain run's state left beside its finished data would make the next
+    plain run train those tasks again, so the user decides first (finish with the plain command, or remove it)."""
+    from rlkit.cluster.behaviour import refuse_saved_groups
+
+    saved = tmp_path / "stage1_resume" / "tasks0-5.pt"
+    saved.parent.mkdir()
+    saved.write_bytes(b"")
+    refuse_saved_groups(tmp_path, [6, 7])  # other tasks: nothing in the way
+    with pytest.raises(UserError, match=r"tasks0-5.pt' holds an interrupted plain run's state of tasks \[4, 5\]"):
+        refuse_saved_groups(tmp_path, [4, 5, 6])
+    refuse_saved_groups(tmp_path / "none", [0])  # no saved states at all
 
 
 def test_summary_table():
@@ -302,6 +361,7 @@ def _closed_port() -> int:
         ("launch_experiment.py", "ray://bogus.invalid:10001"),
     ],
 )
+@needs_ray
 def test_an_address_where_no_cluster_answers_is_one_line_exit_2(tiny_data, script, address):
     """Ray itself would wait many minutes for such an address; the probe answers in seconds."""
     address = address.format(port=_closed_port())
@@ -340,14 +400,38 @@ def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_
         "point-robot/focal/seed0",
         "point-robot/focal/seed3",
     ]
-    records = run_sequential(plans[:3], torch.device("cpu"), show_progress=False)
+    records = run_sequential(plans[:3], show_progress=False)
     assert [r.status for r in records] == ["done"] * 3
     assert len(pd.read_csv(tmp_path / "point-robot" / "csro" / "seed3" / "progress.csv")) == 1
     variant = json.loads((tmp_path / "point-robot" / "focal" / "seed0" / "variant.json").read_text())
     assert variant["algo_type"] == "FOCAL" and variant["seed"] == 0 and variant["algo_params"]["num_iterations"] == 2
     capsys.readouterr()
-    run_sequential(plans, torch.device("cpu"), show_progress=False)
+    run_sequential(plans, show_progress=False)
     assert "4 runs: 3 finished, 1 to train" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_command(tiny_data, tmp_path, monkeypatch):
+    """As on Ray: a run that fails on our side is marked, the next ones train, and the command fails after the
+    table, naming the run."""
+    from rlkit.errors import RunFailedError
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    sweep = [("bad", {"path_to_weights": str(tmp_path / "missing.pt")}), ("good", {})]
+    base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_iterations": 1}}
+    said = []
+    with pytest.raises(RunFailedError, match=r"1 of 2 runs failed \(point-robot/bad/seed0 failed: path_to_weights"):
+        run_sequential(plan_runs(str(TINY_CONFIG), base, [0], sweep), show_progress=False, out=said.append)
+    assert len(pd.read_csv(tmp_path / "point-robot" / "good" / "seed0" / "progress.csv")) == 1
+    assert any(line.startswith("point-robot/bad/seed0: FAILED (path_to_weights") for line in said)
+    assert said[-1].split()[-2:] == ["1", "done"] and "failed: path_to_weights" in said[-1].splitlines()[2]
+
+
+def test_a_sweep_entry_naming_exp_name_among_its_overrides_is_refused(tmp_path):
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps([{"exp_name": "a", "overrides": {"exp_name": "zzz"}}]))
+    with pytest.raises(UserError, match=r"entry 0 \('a'\): exp_name among its overrides: expected it only as"):
+        load_sweep(path)
 
 
 def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
@@ -423,6 +507,7 @@ def _dataset_files(data_dir: Path) -> dict[str, object]:
 
 
 @pytest.mark.slow
+@needs_ray
 def test_stage1_on_ray_survives_a_killed_worker_and_equals_the_plain_run(tiny_data, tmp_path):
     out = _run_with_a_kill(
         [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"],
@@ -439,17 +524,20 @@ def test_stage1_on_ray_survives_a_killed_worker_and_equals_the_plain_run(tiny_da
 
 
 @pytest.mark.slow
+@needs_ray
 def test_seeds_on_ray_survive_a_killed_worker_and_equal_the_sequential_runs(tiny_data, tmp_path, monkeypatch):
     work = tiny_data.parent.parent
-    common = [str(TINY_CONFIG), "--seeds", "0,1", "--threads", "1", "--no-progress"]
-    out = _run_with_a_kill(
+    common = [str(TINY_CONFIG), "--seeds", "0,1", "--no-progress"]
+    out = _run_with_a_kill(  # (a Ray task's threads are its --cpus-per-task, default 1)
         [str(ROOT / "launch_experiment.py"), *common, "--exp_name", "ray", "--base_log_dir", str(tmp_path), "--ray"],
         work,
         "training_segment",
     )
     assert "(Ray retried it after its worker was lost)" in out and out.count(" itr ") == 4, out
     run_cli(
-        [str(ROOT / "launch_experiment.py"), *common, "--exp_name", "seq", "--base_log_dir", str(tmp_path)], cwd=work
+        [str(ROOT / "launch_experiment.py"), *common, "--threads", "1", "--exp_name", "seq", "--base_log_dir"]
+        + [str(tmp_path)],
+        cwd=work,
     )
     for seed in (0, 1):
         ray_run, seq_run = (tmp_path / "point-robot" / name / f"seed{seed}" for name in ("ray", "seq"))

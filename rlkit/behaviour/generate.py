@@ -127,8 +127,8 @@ def saved_step(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> in
     mix two runs' checkpoints in one task). Read memory-mapped: only the few values checked leave the disk."""
     mine = resume_file(data_dir, tasks)
     for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
-        if path != mine and _tasks_of(path.stem) & set(tasks):
-            raise _other_grouping(repr(str(path)), sorted(_tasks_of(path.stem)), tasks)
+        if path != mine and saved_group_tasks(path.stem) & set(tasks):
+            raise _other_grouping(repr(str(path)), sorted(saved_group_tasks(path.stem)), tasks)
     if not mine.is_file():
         return None
     state = _load_state(mine, mmap=True)
@@ -161,7 +161,8 @@ def resume_file(data_dir: Path, tasks: list[int]) -> Path:
     return Path(data_dir) / RESUME_DIR / f"{name}.pt"
 
 
-def _tasks_of(stem: str) -> set[int]:
+def saved_group_tasks(stem: str) -> set[int]:
+    """The tasks of a saved group state, from its file's stem (`resume_file`'s names: tasks3-7, tasks-1_4_9)."""
     if stem.startswith("tasks-"):
         return {int(t) for t in stem[len("tasks-") :].split("_") if t.isdigit()}
     first, _, last = stem[len("tasks") :].partition("-")
@@ -623,7 +624,7 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
     task written with other `settings` (`group_settings`) is an error: kept beside new tasks, it would make one
     dataset of two kinds of behaviour data."""
     saved = (Path(data_dir) / RESUME_DIR).glob("tasks*.pt") if resumes else ()
-    held = set().union(*(_tasks_of(p.stem) for p in saved))
+    held = set().union(*(saved_group_tasks(p.stem) for p in saved))
     todo = []
     for t in tasks:
         meta = read_task_meta(task_dir(data_dir, t))

@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rlkit.behaviour.generate import group_settings, lock_tasks, pending_tasks, train_segment
+from rlkit.behaviour.generate import (
+    RESUME_DIR,
+    group_settings,
+    lock_tasks,
+    pending_tasks,
+    saved_group_tasks,
+    train_segment,
+)
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.cluster.engine import (
     Chain,
@@ -20,15 +27,16 @@ from rlkit.cluster.engine import (
     JobRecord,
     SegmentResult,
     begin_segment,
-    capacity,
     connect,
     drive,
     finish,
     remote,
     scratch_dir,
     task_resources,
+    task_slots,
 )
 from rlkit.data.dataset import TASK_DIR_PREFIX, task_dir
+from rlkit.errors import UserError
 from rlkit.fileio import read_tree, write_tree
 from rlkit.torch.sac.vector_sac import SACParams
 
@@ -69,6 +77,20 @@ class TaskChain(Chain):
             )
 
 
+def refuse_saved_groups(data_dir: Path, todo: list[int]) -> None:
+    """A UserError if a plain run's saved group state (`resume_file`, left by an interrupted `policy_train.py`
+    without --ray) holds tasks this run would train: Ray trains each task from its start, and the state, left
+    behind, would make a later plain run train those tasks again over the finished data. The user chooses: finish
+    them with the plain command, or remove the state."""
+    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
+        held = sorted(saved_group_tasks(path.stem) & set(todo))
+        if held:
+            raise UserError(
+                f"{str(path)!r} holds an interrupted plain run's state of tasks {held}: expected it finished "
+                "first (policy_train.py without --ray resumes it) or removed (then Ray trains them from their start)"
+            )
+
+
 def generate_on_ray(
     env_name: str,
     env_params: dict[str, Any],
@@ -85,10 +107,11 @@ def generate_on_ray(
     with lock_tasks(data_dir, tasks):  # the driver writes the files: it holds the tasks
         settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
         todo = pending_tasks(data_dir, tasks, settings, resumes=False)  # segments carry their states, not files
+        refuse_saved_groups(data_dir, todo)
         ray, started = connect(opts)
         try:
-            resources = task_resources(ray, opts)
-            slots = capacity(ray, resources)
+            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")
+            slots = task_slots(ray, resources, opts, out)
             out(
                 f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
                 f"{len(todo)} to train ({sac_config}) on Ray: {slots} at a time, {resources['num_cpus']:g} CPU and "

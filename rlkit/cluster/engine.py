@@ -67,6 +67,10 @@ class ClusterOptions:
             value = getattr(self, name)
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise UserError(f"--{name.replace('_', '-')} {value}: expected a number >= 0")
+            if value and value < 0.0001:  # Ray's own floor (its ValueError would come as a traceback at submission)
+                raise UserError(
+                    f"--{name.replace('_', '-')} {value:g}: expected 0 or at least 0.0001 (Ray's smallest unit)"
+                )
         if self.cpus_per_task == 0:
             raise UserError("--cpus-per-task 0: expected a positive number of CPUs (fractions allowed)")
         if self.max_retries < 0:
@@ -96,8 +100,8 @@ def connect(opts: ClusterOptions):
         runtime_env={"env_vars": process_switches()},
     )
     try:
-        if opts.address == "local":
-            ray.init(**quiet)
+        if opts.address == "local":  # a new instance here, never RAY_ADDRESS's or the one `ray start` left running
+            ray.init(address="local", **quiet)
         else:
             head = _head_address(opts.address)
             if head is not None:
@@ -145,22 +149,46 @@ def probe_head(given: str, head: str, timeout: float = CONNECT_TIMEOUT_S) -> Non
         ) from None
 
 
-def task_resources(ray, opts: ClusterOptions) -> dict[str, float]:
-    """Ray resources of one segment: a GPU (or `--gpus-per-task`) when the cluster has GPUs, else CPUs."""
+def task_resources(ray, opts: ClusterOptions, on_cpu: bool = False) -> dict[str, float]:
+    """Ray resources of one segment: `--gpus-per-task` GPUs if given, else one when the cluster has GPUs and the
+    config does not run on the CPU (`on_cpu`: stage 1's SAC `device: cpu`, stage 2's `use_gpu: 0`), else none;
+    `--cpus-per-task` CPUs (default 1)."""
     total_gpus = ray.cluster_resources().get("GPU", 0)
-    gpus = opts.gpus_per_task if opts.gpus_per_task is not None else (1.0 if total_gpus else 0.0)
+    default = 1.0 if total_gpus and not on_cpu else 0.0
+    gpus = opts.gpus_per_task if opts.gpus_per_task is not None else default
     if gpus > 0 and not total_gpus:
         raise UserError(f"--gpus-per-task {gpus}: the Ray cluster has no GPUs; expected 0 or a cluster with GPUs")
     return {"num_cpus": opts.cpus_per_task or 1.0, "num_gpus": gpus}
 
 
 def capacity(ray, resources: dict[str, float]) -> int:
-    """How many segments the cluster runs at once (at least 1)."""
-    total = ray.cluster_resources()
-    fits = [total.get("CPU", 0) / resources["num_cpus"]]
-    if resources["num_gpus"]:
-        fits.append(total.get("GPU", 0) / resources["num_gpus"])
-    return max(1, int(min(fits) + 1e-9))
+    """How many segments the cluster's live nodes run at once: on each node, as many as its CPUs and GPUs hold (a task
+    runs on one node), summed; 0 when no node holds one."""
+
+    def fits(node: dict[str, float]) -> int:
+        per = [node.get("CPU", 0) / resources["num_cpus"]]
+        if resources["num_gpus"]:
+            per.append(node.get("GPU", 0) / resources["num_gpus"])
+        return int(min(per) + 1e-9)
+
+    return sum(fits(n["Resources"]) for n in ray.nodes() if n.get("Alive", True))
+
+
+def task_slots(ray, resources: dict[str, float], opts: ClusterOptions, out=print) -> int:
+    """`capacity`, at least 1. A task no node holds would wait forever on Ray: on a local instance that is a
+    UserError naming the request and the largest node; on a cluster, where an autoscaler may add such a node, a
+    line saying so."""
+    n = capacity(ray, resources)
+    if n:
+        return n
+    nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive", True)]
+    big = max(nodes, key=lambda r: (r.get("GPU", 0), r.get("CPU", 0)), default={})
+    asked = f"--cpus-per-task {resources['num_cpus']:g} and --gpus-per-task {resources['num_gpus']:g}"
+    largest = f"its largest node has {big.get('CPU', 0):g} CPUs and {big.get('GPU', 0):g} GPUs"
+    if opts.address == "local":
+        raise UserError(f"{asked}: no node of the local Ray instance holds one task ({largest}): expected at most that")
+    out(f"{asked}: no node of the Ray cluster holds one task now ({largest}); the tasks wait until such a node joins")
+    return 1
 
 
 def remote(ray, fn: Callable, resources: dict[str, float], opts: ClusterOptions):

@@ -42,10 +42,16 @@ def ray_options(command):
 
 
 def cluster_options(
-    address: str | None, cpus: float | None, gpus: float | None, retries: int, gpu: int | None = None
+    address: str | None,
+    cpus: float | None,
+    gpus: float | None,
+    retries: int,
+    gpu: int | None = None,
+    threads: int | None = None,
 ) -> ClusterOptions | None:
     """The options' `ClusterOptions`, or None without --ray (then the companions must be left out); the
-    command's `--gpu`, which Ray replaces with `--gpus-per-task`, must be left out with --ray."""
+    command's `--gpu` and `--threads`, which Ray replaces with `--gpus-per-task` and `--cpus-per-task`, must be left
+    out with --ray."""
     if address is None:
         given = [name for name, v in (("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v is not None]
         if given or retries != 3:
@@ -53,6 +59,10 @@ def cluster_options(
         return None
     if gpu is not None:
         raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
+    if threads is not None:
+        raise UserError(
+            f"--threads {threads} with --ray: expected --cpus-per-task instead (a Ray task's threads are its CPUs)"
+        )
     options = ClusterOptions(address, cpus, gpus, retries)
     require_ray()  # a missing extra is said before anything is loaded
     return options

@@ -3,16 +3,19 @@
 The runs are every (sweep entry, seed) pair; each writes the usual `output/ENV/EXP/seed{S}/` on this
 machine. Without `--ray` they train one after another in this process. With `--ray`, each run is a
 chain of one-iteration segments: a worker receives the run folder's resume files (latest.pt,
-progress.csv, variant.json, debug.log) and, once per node, the dataset; it continues the run for one
-iteration with `MetaTrainer` exactly as a resumed local run does, and returns the files that
-changed (the new row, snapshot, TensorBoard events file, latest.pt), which the driver writes
-(latest.pt last). A run whose worker dies is retried by Ray from the same files, i.e. from its
-latest snapshot; since a resumed run continues exactly, the run folder ends as a single-machine
-run's would, timing columns and TensorBoard file names aside.
+progress.csv, variant.json, debug.log), once per node the dataset, and the run's `path_to_weights` file
+if it has one; it continues the run for one iteration with `MetaTrainer` exactly as a resumed local run
+does, and returns the files that changed (the new row, snapshot, TensorBoard events file, latest.pt),
+which the driver writes (the row and events, then latest.pt, then the snapshot: `MetaTrainer.save`'s
+order). A run whose worker dies is retried by Ray from the same files, i.e. from its latest state; since
+a resumed run continues exactly, the run folder ends as a single-machine run's would, timing columns and
+TensorBoard file names aside. Either way a run that fails on our side is marked failed, the others go
+on, and the command fails after the summary table.
 
 A sweep file is a JSON list of runs, each `{"exp_name": NAME, "overrides": {KEY: VALUE, ...}}` with
-KEYs as on the command line (`algo_params.use_club` or a unique leaf name such as `use_club`);
-overrides given on the command line apply to every entry first.
+KEYs as on the command line (`algo_params.use_club` or a unique leaf name such as `use_club`; not
+exp_name, which the entry's own key gives); overrides given on the command line apply to every entry
+first.
 """
 
 from __future__ import annotations
@@ -37,20 +40,19 @@ from rlkit.cluster.engine import (
     JobRecord,
     SegmentResult,
     begin_segment,
-    capacity,
     connect,
     drive,
     finish,
     remote,
     scratch_dir,
-    summary_table,
     task_resources,
+    task_slots,
 )
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_json, read_tree, remove_orphans, write_tree
-from rlkit.run_folder import RunLock, iterations_done, recorded_data_print
+from rlkit.fileio import read_json, read_state, read_tree, remove_orphans, write_tree
+from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_snapshot
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -97,6 +99,11 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
                 set_override(nested, defaults, key, value)
             except UserError as err:
                 raise UserError(f"--sweep {str(path)!r} entry {i} ({e['exp_name']!r}): {err}") from None
+        if "exp_name" in nested.get("util_params", {}):  # (the entry's own exp_name names its folder)
+            raise UserError(
+                f"--sweep {str(path)!r} entry {i} ({e['exp_name']!r}): exp_name among its overrides: expected it "
+                'only as the entry\'s "exp_name"'
+            )
         out.append((e["exp_name"], nested))
     names = [n for n, _ in out]
     if len(set(names)) != len(names):
@@ -151,25 +158,33 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
     return todo
 
 
-def run_sequential(plans: list[RunPlan], device: torch.device, show_progress: bool, out=print) -> list[JobRecord]:
-    """The runs one after another in this process, then the summary table."""
+def run_sequential(plans: list[RunPlan], show_progress: bool, out=print) -> list[JobRecord]:
+    """The runs one after another in this process, each on the device its config says, then the summary table. A
+    run that fails on our side (bad input found late, a divergence: a UserError) is marked failed and the others go
+    on, as on Ray; the command then fails after the table (`finish`)."""
     todo = check_plans(plans)
     out(f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train, one after another")
     records = []
-    for p, _ in todo:
+    for i, (p, _) in enumerate(todo):
         record = JobRecord(p.name, nodes=["this machine"])
-        t0 = time.time()
-        with naming(p.name):
-            setup = prepare(p.cfg, p.seed, device)
-        out(
-            f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test tasks, "
-            f"device {device} -> {p.out_dir}"
-        )
-        MetaTrainer(setup, show_progress=show_progress).run()
-        record.seconds, record.segments, record.status = time.time() - t0, 1, "done"
         records.append(record)
+        t0 = time.time()
+        device = config_device(p.cfg.util_params.use_gpu, p.cfg.util_params.gpu_id, None)
+        try:
+            setup = prepare(p.cfg, p.seed, device)
+            out(
+                f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test "
+                f"tasks, device {device} -> {p.out_dir}"
+            )
+            MetaTrainer(setup, show_progress=show_progress).run()
+        except UserError as e:
+            record.status = f"failed: {e}"
+            out(f"{p.name}: FAILED ({e}) [{i + 1}/{len(todo)}]")
+        else:
+            record.status = "done"
+        record.seconds, record.segments = time.time() - t0, 1
     if records:
-        out(summary_table(records, "run"))
+        finish(records, "run", out)
     return records
 
 
@@ -188,9 +203,8 @@ def run_many(
     plans = plan_runs(config, overrides, seeds, load_sweep(sweep_path) if sweep_path is not None else None)
     if cluster is not None:
         return run_on_ray(plans, cluster)
-    cfg = plans[0].cfg
     keep_freed_memory()
-    return run_sequential(plans, config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None), show_progress)
+    return run_sequential(plans, show_progress)
 
 
 # ---- on Ray ---------------------------------------------------------------------------------------
@@ -237,17 +251,30 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
 
 
 def training_segment(
-    cpus: float, cfg_dict: dict, seed: int, run_files: dict[str, bytes], data_key: str, data_ref: list
+    cpus: float,
+    cfg_dict: dict,
+    seed: int,
+    run_files: dict[str, bytes],
+    data_key: str,
+    data_ref: list,
+    weights_ref: list | None = None,
 ) -> SegmentResult:
-    """On a worker: one iteration of one run, continued from `run_files` (see the module doc)."""
+    """On a worker: one iteration of one run, continued from `run_files` (see the module doc); `weights_ref`: the
+    one-element list holding the ObjectRef of the bytes of the run's `path_to_weights`, a file of the driver's."""
+    import ray
+
     ctx = begin_segment(cpus)
     data_dir = local_dataset(data_key, data_ref)
     with scratch_dir("csro-run-") as scratch:
         out_dir = Path(scratch) / "run"
         write_tree(out_dir, run_files)
+        weights = None
+        if weights_ref is not None:
+            weights = Path(scratch) / "path_to_weights.pt"
+            weights.write_bytes(ray.get(weights_ref[0]))
         setup = prepare(config_from_variant(cfg_dict), seed, ctx.device, data_dir=data_dir, out_dir=out_dir)
-        trainer = MetaTrainer(setup, show_progress=False)
-        logger = trainer.run(max_iterations=1)
+        trainer = MetaTrainer(setup, show_progress=False, weights_file=weights)
+        logger = trainer.run(max_iterations=1, restore_snapshots=False)  # (the driver restores them: RunChain)
         files = {k: v for k, v in read_tree(out_dir, skip=(".lock",)).items() if run_files.get(k) != v}
         resume = read_tree(out_dir, skip=RESUME_SKIP)
     done = trainer.counters["iteration"] >= setup.cfg.algo_params.num_iterations
@@ -261,10 +288,17 @@ class RunChain(Chain):
         self.plan, self.submit_fn, self.out, self.name = plan, submit_fn, out, plan.name
 
     def submit(self, state):  # a run's state is its resume files: first from the run folder, then from the last link
-        return self.submit_fn(self.plan, read_tree(self.plan.out_dir, skip=RESUME_SKIP) if state is None else state)
+        if state is None:
+            latest = self.plan.out_dir / "latest.pt"
+            if latest.is_file():  # the snapshot a kill after latest.pt left unwritten (as a plain resume does)
+                iteration = read_state(latest, "the state the run saved")["counters"]["iteration"]
+                restore_snapshot(self.plan.out_dir, self.plan.cfg, iteration)
+            state = read_tree(self.plan.out_dir, skip=RESUME_SKIP)
+        return self.submit_fn(self.plan, state)
 
     def apply(self, result: SegmentResult, record: JobRecord) -> None:
-        write_tree(self.plan.out_dir, result.files, last=("latest.pt",))
+        # the row, events and eval returns, then latest.pt, then the snapshot: MetaTrainer.save's order
+        write_tree(self.plan.out_dir, result.files, last=("latest.pt", "snapshots/*"))
         self.out(f"{self.name} {result.info['summary']} ({result.info['node']}, {result.info['seconds']:.1f} s)")
 
 
@@ -276,27 +310,33 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
         key = json.dumps(p.cfg.to_dict(), sort_keys=True)
         if key not in checked:
             with naming(p.name):
-                prepare(p.cfg, p.seed, torch.device("cpu"))
+                setup = prepare(p.cfg, p.seed, torch.device("cpu"))
+                if p.cfg.path_to_weights:  # read here, and sent to the workers (which may not see this file)
+                    MetaTrainer(setup, show_progress=False)
             checked.add(key)
     ray, started = connect(opts)
     try:
-        resources = task_resources(ray, opts)
-        slots = capacity(ray, resources)
+        resources = task_resources(ray, opts, on_cpu=not any(p.cfg.util_params.use_gpu for p, _ in todo))
+        slots = task_slots(ray, resources, opts, out)
         out(
             f"{len(plans)} runs: {len(plans) - len(todo)} finished, {len(todo)} to train on Ray: {slots} at a time, "
             f"{resources['num_cpus']:g} CPU and {resources['num_gpus']:g} GPU each"
         )
         shipped: dict[str, tuple[str, list]] = {}
+        weights: dict[str, list] = {}
         for p, _ in todo:
-            d = p.cfg.algo_params.data_dir
+            d, w = p.cfg.algo_params.data_dir, p.cfg.path_to_weights
             if d not in shipped:
                 digest, files = dataset_files(Path(d))
                 shipped[d] = (digest, [ray.put(files)])
+            if w and w not in weights:
+                weights[w] = [ray.put(Path(w).read_bytes())]
         segment = remote(ray, training_segment, resources, opts)
 
         def submit(plan: RunPlan, run_files: dict[str, bytes]):
             digest, ref = shipped[plan.cfg.algo_params.data_dir]
-            return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files, digest, ref)
+            w = weights.get(plan.cfg.path_to_weights) if plan.cfg.path_to_weights else None
+            return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files, digest, ref, w)
 
         with contextlib.ExitStack() as locks:
             for p, _ in todo:
