@@ -16,7 +16,15 @@ import pandas as pd
 import pytest
 import torch
 
-from rlkit.cluster.engine import ClusterOptions, JobRecord, capacity, summary_table, task_resources, task_slots
+from rlkit.cluster.engine import (
+    ClusterOptions,
+    JobRecord,
+    WorkerContext,
+    capacity,
+    summary_table,
+    task_resources,
+    task_slots,
+)
 from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
 from rlkit.config import parse_override_args
@@ -107,6 +115,43 @@ def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_pa
     with pytest.raises(OSError, match="No space"):
         runs.local_dataset("k2", [files], cache)
     assert sorted(p.name for p in cache.iterdir()) == ["k1", "recent"]
+
+
+@pytest.mark.slow
+def test_a_segment_reads_path_to_weights_from_the_bytes_the_driver_sent(tiny_data, tmp_path, monkeypatch):
+    """A worker need not see the driver's files: a run's path_to_weights reaches it as bytes, as the dataset does
+    (here no file is at that path on the "worker"); the networks it starts from are that file's."""
+    import tempfile
+
+    import rlkit.cluster.runs as runs
+    from rlkit.config import load_config
+    from rlkit.experiment import MetaTrainer, prepare
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the node's dataset cache
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    worker = WorkerContext(1, torch.device("cpu"), "node", "host")
+    monkeypatch.setattr(runs, "begin_segment", lambda cpus: worker)
+    base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_iterations": 1}}
+    first = load_config(TINY_CONFIG, base, {"util_params": {"exp_name": "first"}})
+    MetaTrainer(prepare(first, 0, torch.device("cpu")), show_progress=False).run()
+    weights = (tmp_path / "point-robot" / "first" / "seed0" / "latest.pt").read_bytes()
+    cfg = load_config(TINY_CONFIG, base, {"util_params": {"exp_name": "w"}, "path_to_weights": "/driver/only.pt"})
+    digest, files = runs.dataset_files(Path(cfg.algo_params.data_dir))
+    seen = []
+    real = MetaTrainer._load_weights
+
+    def load(self, path, copy=None):  # (the copy is read before the segment's scratch folder goes)
+        seen.append((path, copy.read_bytes() if copy is not None else None))
+        real(self, path, copy)
+
+    monkeypatch.setattr(MetaTrainer, "_load_weights", load)
+    result = runs.training_segment(1.0, cfg.to_dict(), 0, {}, digest, [files], [weights])
+    assert result.state is None and "progress.csv" in result.files  # its one iteration trained
+    assert seen[0] == ("/driver/only.pt", weights)  # the config's path named, the driver's bytes read
+    with pytest.raises(UserError, match=r"path_to_weights '/driver/only.pt' cannot be read"):  # without the bytes
+        runs.training_segment(1.0, cfg.to_dict(), 0, {}, digest, [files])
 
 
 def test_read_and_write_tree_round_trip_and_order(tmp_path):
