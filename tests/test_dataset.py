@@ -137,6 +137,24 @@ def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
     assert (back / "normalizer.npz").is_file()
 
 
+def test_export_legacy_carries_task_params_and_refuses_what_training_would_refuse(tmp_path):
+    """The reference's layout records neither a task's completeness nor its physics version, so an export of an
+    interrupted task, or of data of another physics, would come back usable: both are refused. A parameter family's
+    task_params.json goes there and back."""
+    src = tmp_path / "ours"
+    d = write_task(src, 0)
+    (d / "task_params.json").write_text('{"body_mass": [1.0, 2.0]}')
+    export_legacy(src, tmp_path / "legacy", physics=lambda env: 1)
+    import_legacy(tmp_path / "legacy", tmp_path / "back", "point-robot", allow_pickle=True)
+    assert (task_dir(tmp_path / "back", 0) / "task_params.json").read_text() == '{"body_mass": [1.0, 2.0]}'
+    with pytest.raises(UserError, match=r"'s physics version 1: expected 2, this code's"):
+        export_legacy(src, tmp_path / "legacy2", physics=lambda env: 2)
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100], "complete": False})
+    with pytest.raises(UserError, match=r"goal_idx0' is an interrupted stage-1 task .*: expected complete tasks"):
+        export_legacy(src, tmp_path / "legacy3")
+    assert not (tmp_path / "legacy2").exists() and not (tmp_path / "legacy3").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "delete", "nan"])
 def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
@@ -318,12 +336,28 @@ RETURNS_EXPECTED = (
 )
 
 
+def write_task_with_returns(root, t):
+    """A task whose checkpoint 100 has no deterministic episodes, with the returns.csv stage 1 writes for it (the mean
+    return of each checkpoint's episodes of each kind, nan for none)."""
+    d = write_task(root, t)
+    write_checkpoint(d, 100, {"sample": make_trajs(seed=100 + t)})
+    rows = []
+    for step in (100, 200):
+        means = []
+        for kind in ("sample", "eval"):
+            trajs = read_checkpoint(d, step, kind, missing_ok=True)
+            means.append("nan" if trajs is None else repr(float(trajs.rewards.sum()) / trajs.n_traj))
+        rows.append(f"{step},{means[0]},{means[1]}\n".encode())
+    (d / "returns.csv").write_bytes(RETURNS_HEADER + b"".join(rows))
+    return d
+
+
 @pytest.mark.parametrize("damage", DAMAGED_RETURNS)
 def test_check_reports_a_damaged_returns_csv(tmp_path, damage):
     """A returns.csv that is not the table policy_train.py writes is a problem line naming it and what is wrong, the
     other tasks still checked; nan cells (a checkpoint without episodes of a kind) are not a problem."""
     content, match = DAMAGED_RETURNS[damage]
-    (write_task(tmp_path, 0) / "returns.csv").write_bytes(GOOD_RETURNS)
+    write_task_with_returns(tmp_path, 0)
     (write_task(tmp_path, 1) / "returns.csv").write_bytes(content)
     report = check_dataset(tmp_path)
     path = task_dir(tmp_path, 1) / "returns.csv"
@@ -334,6 +368,43 @@ def test_check_reports_a_damaged_returns_csv(tmp_path, damage):
         "goal_idx0: point-robot task 0",
         "goal_idx1: point-robot task 1",
     ]
+
+
+def test_check_reports_a_returns_csv_that_is_not_the_step_files(tmp_path):
+    """returns.csv is drawn in place of the step files (`curves`): one of other checkpoints than task.json's, or of a
+    mean return the episodes do not give, is a problem line naming it; the step files' own returns pass."""
+    good = write_task_with_returns(tmp_path, 0)
+    assert check_dataset(tmp_path).problems == []
+    text = (good / "returns.csv").read_text()
+    (good / "returns.csv").write_text(text.replace("200,", "300,"))
+    assert check_dataset(tmp_path).problems == [
+        f"{str(good / 'returns.csv')!r} lists checkpoints [100, 300]: expected task.json's [100, 200] (a stale or "
+        "foreign file?)"
+    ]
+    lines = text.splitlines()
+    step, sample, det = lines[2].split(",")
+    (good / "returns.csv").write_text("\n".join([*lines[:2], f"{step},{float(sample) + 1},{det}"]) + "\n")
+    (problem,) = check_dataset(tmp_path).problems
+    assert problem.startswith(f"{str(good / 'returns.csv')!r} says stochastic_return ") and problem.endswith(
+        "at checkpoint 200: expected " + f"{float(sample):.6g}, the mean return of that step file's 'sample' episodes"
+    )
+
+
+def test_check_reports_an_empty_step_file_a_bad_task_params_json_and_another_physics(tmp_path):
+    """What would stop training later: a step file of no episodes, a task_params.json that is not a JSON object, data
+    of another physics version than the env's (given the env's version, as `python -m rlkit.data check` gives it)."""
+    d = write_task(tmp_path, 0)
+    write_checkpoint(d, 200, {})
+    (d / "task_params.json").write_text("{not json")
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f"{str(d / 'task_params.json')!r} is not valid JSON")
+    assert problems[1] == f"{str(d / 'step200.npz')!r} holds no trajectories: expected 'sample' or 'eval' episodes"
+    write_task(tmp_path, 0)  # whole again; task.json says no physics version: 1
+    (d / "task_params.json").unlink()
+    assert check_dataset(tmp_path, physics=lambda env: 1).problems == []
+    (problem,) = check_dataset(tmp_path, physics=lambda env: 2).problems
+    assert "'point-robot''s physics version 1: expected 2, this code's" in problem
 
 
 @pytest.mark.parametrize("damage", DAMAGED_RETURNS)

@@ -26,13 +26,21 @@ def env_dims(env_name: str) -> tuple[int, int]:
     return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
 
 
+@functools.cache
+def physics_version(env_name: str) -> int:
+    """The physics version of the env `env_name`'s family (`MultiTaskEnv.physics_version`); UserError if unknown."""
+    from rlkit.tasks import make_env
+
+    return int(make_env(env_name, n_tasks=1).unwrapped.physics_version)
+
+
 @main.command()
 @click.argument("data_dir")
 def check(data_dir: str) -> None:
     """Validate every goal_idx* folder of DATA_DIR, print a line per task and go on past each problem.
     Exit 0: usable (warnings, such as data written with other package versions, do not fail); 1: problems
     found in the dataset, one line each; 2: bad arguments (no such folder, no goal_idx* folders in it)."""
-    report = check_dataset(data_dir, env_dims)
+    report = check_dataset(data_dir, env_dims, physics_version)
     for line in report.lines:
         click.echo(line)
     for warning in report.warnings:
@@ -81,7 +89,7 @@ def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite:
 @click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
 def export_cmd(src: str, dst: str, overwrite: bool) -> None:
     """Write the dataset in SRC in the reference's trj_*.npy layout to the new folder DST."""
-    n = export_legacy(src, dst, overwrite=overwrite)
+    n = export_legacy(src, dst, overwrite=overwrite, physics=physics_version)
     click.echo(f"exported {n} tasks into {dst}")
 
 

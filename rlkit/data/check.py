@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlkit.data.dataset import EXTRA_SUFFIX, KINDS, RETURNS_FILE, checkpoint_path, read_returns, task_dirs
+import numpy as np
+import pandas as pd
+
+from rlkit.data.dataset import (
+    EXTRA_SUFFIX,
+    KINDS,
+    RETURNS_FILE,
+    TASK_PARAMS_FILE,
+    checkpoint_path,
+    read_returns,
+    task_dirs,
+)
 from rlkit.data.load import read_normalizer
-from rlkit.data.meta import VERSIONED, read_task_meta, running_versions, task_identity_problem, task_record_problem
+from rlkit.data.meta import (
+    VERSIONED,
+    physics_problem,
+    read_task_meta,
+    running_versions,
+    task_identity_problem,
+    task_record_problem,
+)
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
+from rlkit.fileio import read_json_object
 
 
 @dataclass
@@ -22,13 +42,18 @@ class DatasetCheck:
 
 
 EnvDims = Callable[[str], tuple[int, int]]  # env_name -> (observation size, action size); UserError if unknown
+PhysicsVersion = Callable[[str], int]  # env_name -> its family's physics version (`MultiTaskEnv.physics_version`)
 
 
-def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> DatasetCheck:
+def check_dataset(
+    data_dir: str | Path, env_dims: EnvDims | None = None, physics: PhysicsVersion | None = None
+) -> DatasetCheck:
     """Check every task folder of DATA_DIR and go on past each problem: one summary line per task, the
-    problems (a missing, damaged or non-finite file, named; a returns.csv that is not a table of numbers; an
-    interrupted stage-1 task; a task.json of another task; sizes other than task.json's or, given `env_dims`, the
-    env's; step files that a complete task.json does not list) and warnings (written with other versions of
+    problems (a missing, damaged or non-finite file, named; a step file of no episodes; a returns.csv that is not a
+    table of numbers, or not the step files' checkpoints and mean returns; a task_params.json that is not a JSON
+    object; an interrupted stage-1 task; a task.json of another task; sizes other than task.json's or, given
+    `env_dims`, the env's; given `physics`, data of another physics version than the env's; step files that a
+    complete task.json does not list) and warnings (written with other versions of
     torch, mujoco, gymnasium or numpy than this process runs). Only bad arguments raise UserError: no such
     folder, or no goal_idx* folders in it."""
     root = Path(data_dir)
@@ -39,7 +64,7 @@ def check_dataset(data_dir: str | Path, env_dims: EnvDims | None = None) -> Data
     obs_sizes: dict[int, str] = {}  # the tasks' observation sizes -> whose the first one is
     running = running_versions()
     for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
-        meta = _check_task(tdir, env_dims, out)
+        meta = _check_task(tdir, env_dims, out, physics)
         if meta is not None and (size := _obs_size(tdir, meta, env_dims)) is not None:
             obs_sizes.setdefault(*size)
         written = meta.get("versions", {}) if meta else {}
@@ -78,11 +103,19 @@ def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tup
     return None
 
 
-def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict[str, Any] | None:
+def _check_task(
+    tdir: Path, env_dims: EnvDims | None, out: DatasetCheck, physics: PhysicsVersion | None = None
+) -> dict[str, Any] | None:
     """Check one task folder into `out` (its line, its problems); returns its task.json, None if unusable."""
+    returns = None
     if (tdir / RETURNS_FILE).is_file():
         try:
-            read_returns(tdir / RETURNS_FILE)
+            returns = read_returns(tdir / RETURNS_FILE)
+        except UserError as e:
+            out.problems.append(str(e))
+    if (tdir / TASK_PARAMS_FILE).is_file():  # a parameter family's task: what meta-training restores it from
+        try:
+            read_json_object(tdir / TASK_PARAMS_FILE, "the task's model parameters that stage 1 writes")
         except UserError as e:
             out.problems.append(str(e))
     try:
@@ -101,8 +134,17 @@ def _check_task(tdir: Path, env_dims: EnvDims | None, out: DatasetCheck) -> dict
     unlisted = unlisted_step_files(tdir, steps)
     if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
         steps = sorted(set(steps) | {_step_of(p) for p in unlisted})  # the checkpoints written so far
-    n = _check_task_files(tdir, meta, steps, out)
+    n, means = _check_task_files(tdir, meta, steps, out)
     out.problems += [p for p in (_env_dims_problem(tdir, meta, env_dims), task_identity_problem(tdir, meta)) if p]
+    if physics is not None and isinstance(meta.get("env_name"), str):
+        try:
+            version = physics(meta["env_name"])
+        except UserError:
+            version = None  # an unknown env: _env_dims_problem's line says so
+        if version is not None and (problem := physics_problem(tdir, meta, version)):
+            out.problems.append(problem)
+    if returns is not None and meta.get("complete"):
+        out.problems += _returns_problems(tdir / RETURNS_FILE, returns, steps, means)
     if not meta.get("complete"):
         out.problems.append(
             f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
@@ -133,31 +175,36 @@ def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:
     return sorted(p for p in tdir.glob("step*.npz") if (c := _step_of(p)) is not None and c not in steps)
 
 
-def _check_task_files(tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck) -> int:
-    """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`;
-    returns the transitions read."""
-    n = 0
+def _check_task_files(
+    tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck
+) -> tuple[int, dict[int, dict[str, float]]]:
+    """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`; returns the
+    transitions read and, per checkpoint, the mean episode return of each kind its step file holds."""
+    n, means = 0, {}
     for step in steps:
-        n += _check_file(tdir, step, KINDS, False, meta, out)
+        read, means[step] = _check_file(tdir, step, KINDS, False, meta, out)
+        n += read
         if checkpoint_path(tdir, step, extra=True).is_file():
-            n += _check_file(tdir, step, ("sample",), True, meta, out)  # regenerated episodes are stochastic
-    return n
+            n += _check_file(tdir, step, KINDS, True, meta, out)[0]  # regenerated episodes (stochastic: sample)
+    return n, means
 
 
 def _check_file(
     tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any], out: DatasetCheck
-) -> int:
+) -> tuple[int, dict[str, float]]:
     """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
-    other sizes than task.json's another; returns the transitions read."""
-    n, dims = 0, (meta.get("obs_dim"), meta.get("action_dim"))
+    other sizes than task.json's another, a step file of no trajectories at all a third; returns the transitions
+    read and the mean episode return of each kind found."""
+    n, dims, means = 0, (meta.get("obs_dim"), meta.get("action_dim")), {}
     for kind in kinds:
         try:
-            t = read_checkpoint(tdir, step, kind, missing_ok=not extra, extra=extra)
+            t = read_checkpoint(tdir, step, kind, missing_ok=True, extra=extra)
         except UserError as e:
             out.problems.append(str(e))
-            return n
+            return n, means
         if t is None:
             continue
+        means[kind] = float(t.rewards.astype(np.float64).sum()) / max(t.n_traj, 1)
         got = (t.obs.shape[1:], t.actions.shape[1:])
         if None not in dims and got != ((dims[0],), (dims[1],)):
             out.problems.append(
@@ -165,7 +212,37 @@ def _check_file(
                 f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's"
             )
         n += len(t)
-    return n
+    if not means:  # the loader would fail on it ("has no 'sample' trajectories")
+        out.problems.append(
+            f"{str(checkpoint_path(tdir, step, extra))!r} holds no trajectories: expected "
+            f"{' or '.join(map(repr, kinds))} episodes"
+        )
+    return n, means
+
+
+# returns.csv against the step files: stage 1 writes each row from the episodes it saves (float32 rewards summed)
+_RETURN_COLUMNS = {"sample": "stochastic_return", "eval": "deterministic_return"}
+
+
+def _returns_problems(
+    path: Path, returns: pd.DataFrame, steps: list[int], means: dict[int, dict[str, float]]
+) -> list[str]:
+    """Lines where a complete task's returns.csv is not its step files' (`rlkit.behaviour.curves` draws it in their
+    place): other checkpoints than task.json's, or a mean return that its checkpoint's episodes do not give."""
+    listed = [int(c) for c in returns["checkpoint"]]
+    if sorted(listed) != sorted(steps):
+        return [f"{str(path)!r} lists checkpoints {listed}: expected task.json's {steps} (a stale or foreign file?)"]
+    out = []
+    for row in returns.itertuples(index=False):
+        for kind, column in _RETURN_COLUMNS.items():
+            said, got = float(getattr(row, column)), means[int(row.checkpoint)].get(kind, math.nan)
+            if not (math.isnan(said) and math.isnan(got)) and not math.isclose(said, got, rel_tol=1e-4, abs_tol=1e-3):
+                out.append(
+                    f"{str(path)!r} says {column} {said:.6g} at checkpoint {int(row.checkpoint)}: expected "
+                    f"{got:.6g}, the mean return of that step file's {kind!r} episodes"
+                )
+                return out  # (one line per file: a stale file differs everywhere)
+    return out
 
 
 def _env_dims_problem(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> str | None:

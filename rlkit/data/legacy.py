@@ -15,6 +15,10 @@ holds them all, in the order the loader reads them. The reference's rows hold no
 writes every terminal 0: an episode that ends early may have ended by termination or by another length limit
 the reference's collection used, and the loader's `terminal_at_traj_end` marks every episode's end alike.
 
+A task's `task_params.json` (the parameter families' model parameters) is copied both ways. Export writes only
+what this code would train on, since the reference's layout cannot say otherwise: an interrupted task, or (given
+the env's physics version, as `python -m rlkit.data export-legacy` gives it) data of another physics, is refused.
+
 Both commands write a whole new folder: a destination that holds anything is refused unless
 `overwrite`, which replaces it whole. The new tree is built in a temporary folder beside the
 destination and renamed into place only once complete, so a failure (bad data, a full disk, a
@@ -34,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.data.dataset import FORMAT_VERSION, Trajectories, checkpoint_path, task_dir, task_dirs
+from rlkit.data.dataset import FORMAT_VERSION, TASK_PARAMS_FILE, Trajectories, checkpoint_path, task_dir, task_dirs
 from rlkit.data.load import read_normalizer
-from rlkit.data.meta import listed_checkpoints, read_task_meta, write_task_meta
+from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
 
@@ -231,6 +235,8 @@ def _import_tasks(
                 if trajs:
                     per_kind[kind] = Trajectories.concat(trajs)
             write_checkpoint(out, step, per_kind)
+        if (d / TASK_PARAMS_FILE).is_file():  # (an export of this project's data of a parameter family)
+            shutil.copyfile(d / TASK_PARAMS_FILE, out / TASK_PARAMS_FILE)
         write_task_meta(
             out,
             {
@@ -262,21 +268,35 @@ def _legacy_files(tdir: Path) -> dict[tuple[str, int], list[tuple[int, Path]]]:
     return files
 
 
-def export_legacy(src: str | Path, dst: str | Path, overwrite: bool = False) -> int:
+def export_legacy(
+    src: str | Path, dst: str | Path, overwrite: bool = False, physics: Callable[[str], int] | None = None
+) -> int:
     """Write our dataset in the reference's per-trajectory layout (observations divided if normalised) into
-    the new folder `dst` (see the module's docstring for `overwrite`)."""
+    the new folder `dst` (see the module's docstring for `overwrite`). Only data this code would train on is
+    exported: complete tasks and, given `physics` (env_name -> its family's physics version), of this physics; the
+    reference's layout records neither, so an import of the export could not tell."""
     dirs = task_dirs(src, "a dataset written by policy_train.py")
     check_destination(src, dst, overwrite)
-    return build_then_swap(dst, lambda out: _export_tasks(Path(src), out, dirs))
+    return build_then_swap(dst, lambda out: _export_tasks(Path(src), out, dirs, physics))
 
 
-def _export_tasks(src: Path, dst: Path, dirs: list[tuple[int, Path]]) -> int:
+def _export_tasks(
+    src: Path, dst: Path, dirs: list[tuple[int, Path]], physics: Callable[[str], int] | None = None
+) -> int:
     metas = []
     for _, d in dirs:
         meta = read_task_meta(d)
         if meta is None:
             raise UserError(f"{str(d)!r} has no task.json: expected a dataset written by policy_train.py")
-        metas.append((d, meta, listed_checkpoints(d, meta)))
+        steps = listed_checkpoints(d, meta)
+        if not meta.get("complete"):
+            raise UserError(
+                f"{str(d)!r} is an interrupted stage-1 task (task.json says complete: false): expected complete "
+                "tasks to export (rerun policy_train.py with the same settings to finish it)"
+            )
+        if physics is not None and (problem := physics_problem(d, meta, physics(meta["env_name"]))):
+            raise UserError(problem)
+        metas.append((d, meta, steps))
     # abs_max must have the tasks' observation size (task.json's; each file's own is checked as it is divided)
     sizes = {m["obs_dim"]: d for d, m, _ in metas if type(m.get("obs_dim")) is int}
     if len(sizes) == 1:
@@ -287,6 +307,8 @@ def _export_tasks(src: Path, dst: Path, dirs: list[tuple[int, Path]]) -> int:
     for d, _, steps in metas:
         out = dst / d.name
         out.mkdir(parents=True, exist_ok=True)
+        if (d / TASK_PARAMS_FILE).is_file():  # a parameter family's task: what meta-training restores it from
+            shutil.copyfile(d / TASK_PARAMS_FILE, out / TASK_PARAMS_FILE)
         for step in steps:
             for kind in ("sample", "eval"):
                 t = read_checkpoint(d, step, kind, missing_ok=True)
