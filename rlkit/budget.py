@@ -53,14 +53,19 @@ class Budget:
     def flops_after(self, done_steps: int) -> int:
         """What is left of `total_flops` for a run that has done `done_steps` of its training steps: the stages
         among them come first (CORRO's), a stage before the run (BOREL's VAE) is done once one step is."""
-        left, out = done_steps, 0
-        for st in self.stages:
+        return int(self.left_after(done_steps, self.step_flops, [st.flops for st in self.stages]))
+
+    def left_after(self, done_steps: int, step_cost: float, stage_costs: Sequence[float]) -> float:
+        """`flops_after` in another unit: the learner's step costs `step_cost`, a step of `stages[i]` `stage_costs[i]`
+        (seconds each, as `step_seconds` times them: a GRU's FLOPs run slower than an MLP's)."""
+        left, out = done_steps, 0.0
+        for st, cost in zip(self.stages, stage_costs, strict=True):
             if st.before_run:
-                out += 0 if done_steps > 0 else st.flops * st.steps
+                out += 0 if done_steps > 0 else cost * st.steps
             else:
-                out += st.flops * max(st.steps - left, 0)
+                out += cost * max(st.steps - left, 0)
                 left = max(left - st.steps, 0)
-        return out + self.step_flops * max(self.steps - left, 0)
+        return out + step_cost * max(self.steps - left, 0)
 
     def summary(self) -> str:
         """'15,000 steps x 4.83 GFLOP = 72.4 TFLOP', with any stage's steps in the sum."""
@@ -183,25 +188,33 @@ def learner_step(cfg: Config) -> Callable[[], object]:
     return synthetic_step(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)
 
 
-def training_budget(cfg: Config) -> Budget:
-    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of each stage
-    that is not the learner's full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are
-    the first of the run's steps."""
+def stage_steps(cfg: Config) -> list[tuple[str, Callable[[], object], int, bool]]:
+    """(name, one step as a callable, steps, before the run) of each stage of `cfg`'s run that is not the learner's
+    full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are the first of the run's."""
     a = cfg.algo_params
-    total = a.num_iterations * a.num_train_steps_per_itr
-    step = count_flops(learner_step(cfg))
     if cfg.algo_type == "BOREL":
         vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=2000)  # draws min(that, vae_tasks)
-        return Budget(step, total, (Stage("VAE", count_flops(vae), a.borel_vae_steps, before_run=True),))
+        return [("VAE", vae, a.borel_vae_steps, True)]
     if cfg.algo_type == "CORRO":
         cvae, pretrain = _corro_stage_steps(cfg)
-        stages = tuple(
-            Stage(name, count_flops(_corro_step_at(cfg, start)), n)
-            for name, start, n in (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))
-            if n > 0
-        )
-        return Budget(step, total - cvae - pretrain, stages)
-    return Budget(step, total)
+        stages = (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))
+        return [(name, _corro_step_at(cfg, start), n, False) for name, start, n in stages if n > 0]
+    return []
+
+
+def training_budget(cfg: Config) -> Budget:
+    """Count one training step of `cfg`'s trainer (same sizes, same algorithm switches), and one step of each stage
+    that is not the learner's full step (`stage_steps`)."""
+    a = cfg.algo_params
+    total = a.num_iterations * a.num_train_steps_per_itr
+    stages = tuple(Stage(name, count_flops(fn), n, before) for name, fn, n, before in stage_steps(cfg))
+    return Budget(count_flops(learner_step(cfg)), total - sum(st.steps for st in stages if not st.before_run), stages)
+
+
+def timed_steps(cfg: Config) -> tuple[float, list[float]]:
+    """Seconds of one learner step of `cfg` here, and of one step of each of its `stage_steps`, in this process's
+    threads (`step_seconds`): what `Budget.left_after` turns into a run's training time."""
+    return step_seconds(learner_step(cfg)), [step_seconds(fn) for _, fn, _, _ in stage_steps(cfg)]
 
 
 def step_seconds(step: Callable[[], object], repeats: int = 5, warmup: int = 3) -> float:

@@ -68,6 +68,9 @@ def test_what_is_left_of_a_budget_after_some_steps():
     assert corro.flops_after(150) == corro.flops_after(400) == 0
     borel = Budget(10, 100, (Stage("VAE", 7, 50, before_run=True),))
     assert borel.flops_after(0) == 10 * 100 + 7 * 50 and borel.flops_after(40) == 10 * 60
+    # the same in seconds, each kind of step at its own timed cost (a VAE step may run slower per FLOP)
+    assert borel.left_after(0, 0.5, [2.0]) == 0.5 * 100 + 2.0 * 50 and borel.left_after(40, 0.5, [2.0]) == 0.5 * 60
+    assert corro.left_after(25, 1.0, [4.0, 3.0]) == 1.0 * 100 + 3.0 * 25
 
 
 def test_synthetic_episodes_have_the_envs_length_and_borel_elbo_terms_cut_the_vae_step():

@@ -494,10 +494,29 @@ def test_table1_lists_the_zero_action_return_with_its_score_where_known(fast_int
     assert not any(STILL in line for line in table1_markdown(final_table(runs, 1, ref), ref))
 
 
+def test_a_borel_runs_cost_counts_its_vae_steps_at_their_own_time(tmp_path, monkeypatch):
+    """BOREL's GRU VAE runs at another rate per FLOP than its learner's step (slower on cheetah-vel): each is
+    timed, and the run's time is its VAE steps at the one plus its learner steps at the other."""
+    import rlkit.budget
+    from rlkit.budget import training_budget
+    from rlkit.reproduce.plan import budget_lines, run_specs
+
+    times = iter([1000.0, 3000.0])  # the learner's step, then the VAE's
+    monkeypatch.setattr(rlkit.budget, "step_seconds", lambda step, **_: next(times))
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
+    specs = run_specs("point-robot", "tiny", ["BOREL"], [0], tmp_path, 1, None, None)
+    b = training_budget(specs[0].load_config())
+    line = budget_lines(specs, specs, 1, "cpu")[-1]
+    assert "BOREL 1000000 ms (" in line and ", its VAE step 3000000 ms (" in line
+    hours = (b.steps * 1000.0 + b.stages[0].steps * 3000.0) / 3600
+    estimate = re.search(r"the 1 run\(s\) to train need about ([\d.]+) h", line)
+    assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
+
+
 def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_path, monkeypatch):
-    """Each method's budget, the matmul probe, and the training time of the runs to train at the rate of one timed
-    step: their FLOPs over that rate, taken in order by the jobs (a step of 1,000 s here, so the hours are
-    readable; 2 cores, runs of 1 thread)."""
+    """Each method's budget, the matmul probe, and the training time of the runs to train from each method's timed
+    step: their steps at that time, taken in order by the jobs (every step 1,000 s here, so the hours are readable;
+    2 cores, runs of 1 thread)."""
     import rlkit.budget
     from rlkit.budget import training_budget
     from rlkit.reproduce.plan import budget_lines, run_specs
@@ -513,11 +532,15 @@ def test_the_runs_cost_is_printed_from_their_flops_and_a_step_timed_here(tmp_pat
         f"  CSRO: {csro.summary()}",
         f"  FOCAL: {focal.summary()}",
     ]
-    c, f = (b.total_flops / (csro.step_flops / 1000.0) / 3600 for b in (csro, focal))  # hours of a whole run
+    c, f = (b.steps * 1000.0 / 3600 for b in (csro, focal))  # hours of a whole run
     # CSRO seed 1 and FOCAL seed 0 at once, then FOCAL seed 1 after the one that ends first
     hours = max(c, 2 * f) if f < c else c + f
     estimate = re.search(r"the 3 run\(s\) to train need about ([\d.]+) h of training steps at 2 job", lines[3])
-    assert "this machine's dense fp32 matmul: " in lines[3] and "a CSRO step timed here: 1000000 ms" in lines[3]
+    assert (
+        "this machine's dense fp32 matmul: " in lines[3]
+        and "steps timed here on 1 thread(s): CSRO 1000000 ms (" in lines[3]
+    )
+    assert "), FOCAL 1000000 ms (" in lines[3]
     assert estimate and float(estimate[1]) == pytest.approx(hours, abs=0.051)
     assert "counted as" not in lines[3]
     # the first CSRO run has done 1 of its 2 iterations: half its steps are left (CSRO c/2 and CSRO c at once, then

@@ -276,14 +276,14 @@ def budget_lines(
     specs: list[RunSpec], todo: list[RunSpec], jobs: int, device, done: list[int] | None = None
 ) -> list[str]:
     """What the runs cost, printed before anything trains: each method's training budget in matmul FLOPs
-    (`rlkit.budget`), this machine's dense CPU matmul throughput, and on the CPU one step of the first method timed here
-    (on the runs' threads), with the training time that rate implies for what the runs to train have left (`done`:
-    the iterations each has done, default none), taken in order by `jobs` workers (no more at once than the cores
-    hold at the runs' threads; `rlkit.budget.makespan`). An estimate: the meta-tests and the behaviour data come on
-    top."""
+    (`rlkit.budget`), this machine's dense CPU matmul throughput, and on the CPU one step of each method to train and
+    of each of its stages (BOREL's VAE, CORRO's), timed here on the runs' threads, with the training time those imply
+    for what the runs to train have left (`done`: the iterations each has done, default none), taken in order by
+    `jobs` workers (no more at once than the cores hold at the runs' threads; `rlkit.budget.makespan`). An estimate:
+    the meta-tests and the behaviour data come on top."""
     import torch
 
-    from rlkit.budget import learner_step, makespan, step_seconds, training_budget, usable_cores
+    from rlkit.budget import makespan, timed_steps, training_budget, usable_cores
     from rlkit.torch.flops import MatmulProbe
 
     budgets = {}
@@ -299,29 +299,39 @@ def budget_lines(
     first = todo[0]
     threads = torch.get_num_threads()
     torch.set_num_threads(first.threads)
+    timed: dict[str, tuple[float, list[float]]] = {}  # method -> its steps' seconds (learner, each stage)
     try:
-        seconds = step_seconds(learner_step(first.load_config()))
+        for s in todo:
+            if s.method not in timed:
+                timed[s.method] = timed_steps(s.load_config())
     finally:
         torch.set_num_threads(threads)
-    rate = budgets[first.method].step_flops / seconds  # FLOP/s of a real step here
     done = done or [0] * len(todo)
     left = [
-        budgets[s.method].flops_after(d * s.load_config().algo_params.num_train_steps_per_itr)
+        budgets[s.method].left_after(d * s.load_config().algo_params.num_train_steps_per_itr, *timed[s.method])
         for s, d in zip(todo, done, strict=True)
     ]
     # runs at once: the jobs, as far as the cores hold their threads (more share the cores, no faster in all)
     cores = usable_cores()
     slots = min(jobs, len(todo), max(1, cores // first.threads))
-    wall = makespan([f / rate for f in left], slots)
+    wall = makespan(left, slots)
     wall_text = f"{wall / 60:.0f} min" if wall < 5400 else f"{wall / 3600:.1f} h"
     shared = (
         f"; {jobs} jobs x {first.threads} thread(s) on {cores} cores: counted as {slots} at once"
         if jobs * first.threads > cores
         else ""
     )
+    steps = ", ".join(
+        f"{m} {t * 1e3:.0f} ms ({budgets[m].step_flops / t / 1e9:.0f} GFLOP/s)"
+        + "".join(
+            f", its {st.name} step {c * 1e3:.0f} ms ({st.flops / c / 1e9:.0f} GFLOP/s)"
+            for st, c in zip(budgets[m].stages, cs, strict=True)
+        )
+        for m, (t, cs) in timed.items()
+    )
     return [
         *lines,
-        f"{probe}; a {first.method} step timed here: {seconds * 1e3:.0f} ms on {first.threads} thread(s) "
-        f"({rate / 1e9:.0f} GFLOP/s), so the {len(todo)} run(s) to train need about {wall_text} of training steps at "
-        f"{jobs} job(s) (an estimate{shared}: the meta-tests and the behaviour data come on top)",
+        f"{probe}; steps timed here on {first.threads} thread(s): {steps}; so the {len(todo)} run(s) to train need "
+        f"about {wall_text} of training steps at {jobs} job(s) (an estimate{shared}: the meta-tests and the behaviour "
+        "data come on top)",
     ]
