@@ -21,7 +21,7 @@ import torch
 from rlkit.cli import THREADS, check_gpu, config_device, run_cli
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
-from rlkit.config import load_config, parse_override_args
+from rlkit.config import load_config, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch import graphs
@@ -79,12 +79,11 @@ def main(
     overrides = parse_override_args(list(ctx.args))
     graphs.request_capture(capture)
     if exp_name is not None:
-        overrides.setdefault("util_params", {})["exp_name"] = exp_name
+        set_option(overrides, "util_params.exp_name", exp_name, f"--exp_name {exp_name}")
     if gpu is not None:  # -1: the CPU
         cuda = check_gpu(gpu)
-        overrides.setdefault("util_params", {}).update(
-            {"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}
-        )
+        for key, value in ({"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}).items():
+            set_option(overrides, f"util_params.{key}", value, f"--gpu {gpu}")
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
     if threads:
         torch.set_num_threads(threads)

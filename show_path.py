@@ -42,7 +42,7 @@ import torch
 
 from rand_param_envs import RandParamsEnv
 from rlkit.cli import run_cli
-from rlkit.config import config_from_variant, load_config, parse_override_args
+from rlkit.config import config_from_variant, load_config, parse_override_args, set_option
 from rlkit.data.sequences import SequenceIndex
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
@@ -435,7 +435,7 @@ def main(
     elif path.is_file():
         overrides = parse_override_args(list(ctx.args))
         if exp_name is not None:
-            overrides.setdefault("util_params", {})["exp_name"] = exp_name
+            set_option(overrides, "util_params.exp_name", exp_name, f"--exp_name {exp_name}")
         run = find_run(target, seed or 0, overrides)
         given_data = overrides.get("algo_params", {}).get("data_dir")
         data_dir = Path(given_data) if given_data else None  # the dataset moved: read it where it is now

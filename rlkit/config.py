@@ -108,6 +108,24 @@ METHOD_IGNORED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Keys read only when a switch of algo_params is on: under the switch off an override of one is refused (it would be
+# ignored), as `METHOD_KEYS` of another method are. A config file may still set them (the reference's do).
+SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
+    "use_brac": (
+        "use_value_penalty",
+        "train_alpha",
+        "alpha_init",
+        "alpha_max",
+        "alpha_lr",
+        "target_divergence",
+        "dual_critic_penalty",
+        "c_lr",
+        "c_iter",
+    ),
+    "train_z0_policy": ("z0_policy_share",),
+}
+
+
 def key(default: Any, doc: str, range: str | None = None) -> Any:
     """The one declaration of a config key: its default, what it does, and for a number its valid range
     ("[a, b]" closed, "(a, b]" open at a, ">= a" / "> a" unbounded above; checked when a config is built)."""
@@ -653,6 +671,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     _check_method_keys(given, data)
     given_reference_only = _pop_reference_only(data)
     cfg = _built(data)
+    _check_switched_keys(given, data)  # (after the values' own checks, which name a bad value better)
     for name, value in given_reference_only.items():
         _check_reference_only(cfg, name, value)
     return cfg
@@ -701,6 +720,21 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
             )
 
 
+def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
+    """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off (`given`: the values before the
+    overrides)."""
+    a, before = data["algo_params"], given["algo_params"]
+    for switch, keys in SWITCHED_KEYS.items():
+        if a[switch] in (True, 1):  # (0/1 are bools in a config; another value is refused later)
+            continue
+        for key in keys:
+            if a[key] != before[key]:
+                raise UserError(
+                    f"algo_params.{key} {a[key]!r} with {switch} false: expected its value {before[key]!r} (only "
+                    f"read with {switch} true; set --{switch} true to use it)"
+                )
+
+
 def _readers(key: str) -> str:
     return ", ".join(m for m, keys in METHOD_KEYS.items() if key in keys)
 
@@ -747,6 +781,18 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
         given[dotted] = f"{flag} {raw}"
         set_override(out, defaults, flag[2:], value)
     return out
+
+
+def set_option(tree: dict[str, Any], dotted: str, value: Any, option: str) -> None:
+    """Put what a command's own option (`option`, as given: "--exp_name a") sets into the overrides `tree` at the
+    dotted key `dotted`; a UserError if an override already sets that key (one of the two would be dropped)."""
+    *path, leaf = dotted.split(".")
+    node = tree
+    for part in path:
+        node = node.setdefault(part, {})
+    if leaf in node:
+        raise UserError(f"{option} and --{dotted} {json.dumps(node[leaf])}: expected one of them (both set {dotted})")
+    node[leaf] = value
 
 
 def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value: Any) -> None:

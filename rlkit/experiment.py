@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import atomic_write, atomic_write_text, read_state
+from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text, read_state
 from rlkit.logging import (
     LOSS_COLUMNS,
     RETURN_COLUMNS,
@@ -250,7 +249,7 @@ class MetaTrainer:
         wanted = "expected a run's latest.pt (or its trainer state) of the same env, algo_type and network sizes"
         try:
             state = torch.load(copy or path, map_location=self.setup.device, weights_only=True)
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+        except TORCH_LOAD_ERRORS as e:
             raise UserError(f"path_to_weights {path!r} cannot be read ({type(e).__name__}): {wanted}") from None
         if isinstance(state, dict) and "trainer" in state:
             state = state["trainer"]

@@ -11,6 +11,7 @@ import glob
 import io
 import json
 import os
+import pickle
 import shutil
 import socket
 import tempfile
@@ -119,17 +120,29 @@ def read_json_object(path: str | Path, expected: str, *, label: str | None = Non
     return doc
 
 
+# what torch.load raises on a file that is not a whole state torch.save wrote (its weights-only unpickler also raises
+# KeyError, IndexError, ValueError or TypeError on text or another format: `echo hello > latest.pt`)
+TORCH_LOAD_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    RuntimeError,
+    EOFError,
+    pickle.UnpicklingError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+)
+
+
 def read_state(path: str | Path, expected: str, map_location: Any = "cpu", mmap: bool = False) -> Any:
     """What `torch.save` wrote to `path`, read without running code (`weights_only`; `mmap`: its tensors mapped
     from the file, read only where used); a truncated, damaged or code-carrying file is a one-line UserError
     naming it and what was `expected`."""
-    import pickle
-
     import torch
 
     try:
         return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as e:
+    except TORCH_LOAD_ERRORS as e:
         raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected {expected}") from None
 
 

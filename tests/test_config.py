@@ -1,5 +1,6 @@
 import importlib.util
 import json
+import re
 
 import pytest
 
@@ -448,3 +449,37 @@ def test_an_empty_path_is_refused(key):
     """`"data_dir": ""` had stage 1 write goal_idx* folders into the current folder."""
     with pytest.raises(UserError, match=rf"^[a-z_.]*{key} ' ': expected a path \(an empty one would be the current"):
         load_config(None, parse_override_args([f"--{key}", " "]))
+
+
+@pytest.mark.parametrize(
+    "args,said",
+    [
+        (["--exp_name", "a", "--util_params.exp_name", "b"], '--exp_name a and --util_params.exp_name "b"'),
+        (["--gpu", "-1", "--use_gpu", "true"], "--gpu -1 and --util_params.use_gpu true"),
+    ],
+)
+def test_an_option_and_an_override_of_the_same_key_are_refused(args, said, capsys):
+    """`--exp_name a --util_params.exp_name b` ran into folder a without a word: one of them would be dropped."""
+    import launch_experiment
+    from rlkit.cli import run_cli as run_command
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(launch_experiment.main, [str(ROOT / "configs" / "test" / "point-robot-tiny.json"), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err[-1].startswith(f"error: {said}: expected one of them"), err
+
+
+def test_an_override_of_a_key_its_switch_leaves_unread_is_refused():
+    """BRAC's keys are read only with use_brac, z0_policy_share only with train_z0_policy: an override of one with
+    its switch off would be ignored without a word; with the switch on, or from the config file, it is taken."""
+    tiny = ROOT / "configs" / "test" / "point-robot-tiny.json"
+    for args, said in [
+        (["--c_iter", "7"], "algo_params.c_iter 7 with use_brac false: expected its value 3"),
+        (["--dual_critic_penalty", "gradient"], "algo_params.dual_critic_penalty 'gradient' with use_brac false"),
+        (["--z0_policy_share", "0.5"], "algo_params.z0_policy_share 0.5 with train_z0_policy false"),
+    ]:
+        with pytest.raises(UserError, match=f"^{re.escape(said)}"):
+            load_config(tiny, {"algo_params": {"use_brac": False}}, parse_override_args(args))
+    cfg = load_config(tiny, parse_override_args(["--use_brac", "true", "--c_iter", "7"]))
+    assert cfg.algo_params.c_iter == 7
+    assert load_config(tiny, parse_override_args(["--train_z0_policy", "1", "--z0_policy_share", "0.5"]))

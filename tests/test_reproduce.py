@@ -64,7 +64,7 @@ def _table_rows(md: str, header: str) -> list[list[str]]:
 def test_report_structure_and_numbers_come_from_the_runs(reproduced):
     work, _, first = reproduced
     assert "4 runs: 0 finished, 0 to resume, 4 new" in first.stdout
-    timed = "where no step is timed" if torch.cuda.is_available() else "a CSRO step timed here"  # the runs' device
+    timed = "where no step is timed" if torch.cuda.is_available() else "steps timed here on "  # the runs' device
     assert "training budget per run" in first.stdout and timed in first.stdout
     md = (work / "results" / "point-robot-tiny.md").read_text()
     for section in (

@@ -768,7 +768,9 @@ def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_
     assert read_state(tmp_path / "latest.pt", "a state")["counters"]["iteration"] == 2
     (tmp_path / "cut.pt").write_bytes((tmp_path / "latest.pt").read_bytes()[:40])
     (tmp_path / "evil.pt").write_bytes(pickle.dumps(os.system))  # would call os.system if unpickled freely
-    for name in ("cut.pt", "evil.pt"):
+    (tmp_path / "text.pt").write_text("hello\n")  # torch's weights-only unpickler: KeyError
+    (tmp_path / "table.pt").write_text("Epoch,QF Loss\n0,1.5\n")  # (IndexError)
+    for name in ("cut.pt", "evil.pt", "text.pt", "table.pt"):
         with pytest.raises(UserError, match=rf"^'.*{name}' is truncated or unreadable \(\w+\): expected a state$"):
             read_state(tmp_path / name, "a state")
 

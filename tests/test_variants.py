@@ -66,7 +66,6 @@ def test_classifier_classes_are_the_training_tasks_given():
                 "penalty_kind": "value",
             },
         ),
-        (["--use_value_penalty", "true"], {"value_penalty": False, "train_alpha": False}),  # BRAC's switches need BRAC
         (["--use_brac", "true", "--use_value_penalty", "true"], {"value_penalty": True, "train_alpha": True}),
         (["--train_z0_policy", "true", "--z0_policy_share", "0.5"], {"z0_share": 0.5}),
         (["--algo_type", "OFFPEARL"], {"allow_backward_z": True, "use_focal": False, "use_club": False}),
@@ -76,6 +75,15 @@ def test_classifier_classes_are_the_training_tasks_given():
 def test_settings_resolve_each_switch_once(overrides, resolved):
     settings = TrainerSettings.from_config(load_config(None, parse_override_args(overrides)), range(30))
     assert {k: getattr(settings, k) for k in resolved} == resolved
+
+
+def test_brac_keys_a_config_file_sets_without_brac_resolve_off(tmp_path):
+    """BRAC's switches need BRAC: a config file may set them with use_brac false (an override of one is refused,
+    `SWITCHED_KEYS`), and the trainer leaves them off."""
+    path = tmp_path / "c.json"
+    path.write_text('{"algo_params": {"use_value_penalty": true, "use_brac": false}}')
+    settings = TrainerSettings.from_config(load_config(path), range(30))
+    assert (settings.use_brac, settings.value_penalty, settings.train_alpha) == (False, False, False)
 
 
 def test_classifier_alone_moves_the_encoder():
