@@ -30,6 +30,7 @@ from rlkit.errors import UserError
 from rlkit.fileio import read_json_object
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+MAX_INT = 2**31 - 1  # the largest count a config may give (sizes and counts past it overflow torch's int32 indexing)
 ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP", "BOREL")
 Z_STRATEGIES = ("mean", "weighted", "poe")
 CORRO_AGGREGATORS = ("attention", "mean")
@@ -455,6 +456,8 @@ def _coerce(name: str, value: Any, tp: Any) -> Any:
         raise UserError(f"config key {name!r} must be true/false (or 0/1), got {value!r}")
     if tp is int:
         if type(value) is int or (type(value) is float and value.is_integer()):
+            if abs(value) > MAX_INT:  # (1e30 passed its range and overflowed torch deep inside a run)
+                raise UserError(f"config key {name!r} {value:g}: expected at most {MAX_INT:,} (a count torch can hold)")
             return int(value)
         raise UserError(f"config key {name!r} must be an integer, got {value!r}")
     if tp is float:

@@ -483,3 +483,14 @@ def test_an_override_of_a_key_its_switch_leaves_unread_is_refused():
     cfg = load_config(tiny, parse_override_args(["--use_brac", "true", "--c_iter", "7"]))
     assert cfg.algo_params.c_iter == 7
     assert load_config(tiny, parse_override_args(["--train_z0_policy", "1", "--z0_policy_share", "0.5"]))
+
+
+def test_a_count_too_large_for_torch_is_one_line_before_anything_runs():
+    """`--batch_size 1e30` passed its range (>= 1) and overflowed torch inside the first iteration."""
+    from rlkit.behaviour import load_sac_config
+
+    with pytest.raises(UserError, match=r"^config key 'algo_params.batch_size' 1e\+30: expected at most 2,147,483,647"):
+        load_config(None, parse_override_args(["--batch_size", "1e30"]))
+    assert load_config(None, parse_override_args(["--batch_size", str(2**31 - 1)])).algo_params.batch_size == 2**31 - 1
+    with pytest.raises(UserError, match=r"^SAC setting agent.params.batch_size=1e\+30: expected at most 2,147,483,647"):
+        load_sac_config("tiny_point", ["agent.params.batch_size=1e30"])

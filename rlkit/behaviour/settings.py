@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlkit.config import in_range
+from rlkit.config import MAX_INT, in_range
 from rlkit.errors import UserError
 from rlkit.torch.sac.vector_sac import SACParams
 
@@ -156,6 +156,8 @@ def _check_sac_value(key: str, value: Any, spec: str) -> None:
     for v in value if pair else [value]:
         if not _is_number(v, whole=key not in SAC_REAL_NUMBERS) or not in_range(v, spec):
             raise UserError(f"SAC setting {key}={value!r}: expected {'each ' if pair else ''}{_wanted(key, spec)}")
+        if key not in SAC_REAL_NUMBERS and abs(v) > MAX_INT:
+            raise UserError(f"SAC setting {key}={value!r}: expected at most {MAX_INT:,} (a count torch can hold)")
 
 
 def _is_number(v: Any, whole: bool) -> bool:
