@@ -591,6 +591,23 @@ def _validate(cfg: Config) -> None:
             "ignores the variance, so nothing would train it)",
         ),
         (
+            a.max_path_length <= cfg.env_params.max_episode_steps,
+            f"algo_params.max_path_length {a.max_path_length}: expected <= env_params.max_episode_steps "
+            f"{cfg.env_params.max_episode_steps} (the env ends every episode there, so the online protocols would "
+            "wait for steps that never come)",
+        ),
+        (
+            a.num_steps_per_eval >= a.max_path_length,
+            f"algo_params.num_steps_per_eval {a.num_steps_per_eval}: expected >= max_path_length {a.max_path_length} "
+            "(a meta-test scores whole episodes)",
+        ),
+        (
+            cfg.algo_type == "BOREL" or a.num_exp_traj_eval * a.max_path_length < a.num_steps_per_eval,
+            f"algo_params.num_exp_traj_eval {a.num_exp_traj_eval} x max_path_length {a.max_path_length}: expected "
+            f"below num_steps_per_eval {a.num_steps_per_eval} (z is first inferred online after that many scored "
+            "steps; at or past them the online protocols score the prior z only)",
+        ),
+        (
             a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
             f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace",
         ),

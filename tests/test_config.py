@@ -494,3 +494,18 @@ def test_a_count_too_large_for_torch_is_one_line_before_anything_runs():
     assert load_config(None, parse_override_args(["--batch_size", str(2**31 - 1)])).algo_params.batch_size == 2**31 - 1
     with pytest.raises(UserError, match=r"^SAC setting agent.params.batch_size=1e\+30: expected at most 2,147,483,647"):
         load_sac_config("tiny_point", ["agent.params.batch_size=1e30"])
+
+
+@pytest.mark.parametrize(
+    "args,said",
+    [
+        (["--max_path_length", "21"], "algo_params.max_path_length 21: expected <= env_params.max_episode_steps 20"),
+        (["--num_steps_per_eval", "19"], "algo_params.num_steps_per_eval 19: expected >= max_path_length 20"),
+        (["--num_exp_traj_eval", "30"], "algo_params.num_exp_traj_eval 30 x max_path_length 20: expected below"),
+    ],
+)
+def test_meta_test_sizes_that_cannot_work_together_are_refused(args, said):
+    """Each gave a meta-test whose online protocols silently scored the prior z only (z is first inferred after
+    num_exp_traj_eval x max_path_length scored steps, and an episode never outlasts the env's limit)."""
+    with pytest.raises(UserError, match=f"^{re.escape(said)}"):
+        load_config(ROOT / "configs" / "point-robot.json", parse_override_args(args))

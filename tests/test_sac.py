@@ -50,6 +50,9 @@ def test_bad_hydra_override_is_one_line_error():
     assert load_sac_config("train_point", ["++agent.params.batch_size=16"]).sac.batch_size == 16
     with pytest.raises(UserError, match="unknown --sac_config"):
         load_sac_config("nope", [])
+    # hydra keeps the last of two values of a key without a word
+    with pytest.raises(UserError, match=r"^SAC override 'seed=2' after 'seed=1': expected each key once \(seed\)$"):
+        load_sac_config("train_point", ["seed=1", "seed=2"])
 
 
 @pytest.mark.parametrize("n,split", [(40, 8), (40, 3), (7, 2), (3, 5)])

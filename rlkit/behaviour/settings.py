@@ -274,6 +274,12 @@ def compose_sac_config(name: str, overrides: list[str]):
     if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
         names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
         raise UserError(f"unknown --sac_config {name!r}: expected one of {names}")
+    seen: dict[str, str] = {}
+    for o in overrides:  # (hydra keeps the last of `seed=1 seed=2` without a word)
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key in seen:
+            raise UserError(f"SAC override {o!r} after {seen[key]!r}: expected each key once ({key})")
+        seen[key] = o
     try:
         with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)

@@ -80,6 +80,7 @@ def tiny_overrides(env: str) -> dict:
             "num_train_steps_per_itr": 5,
             "num_evals": 1,
             "num_steps_per_eval": 100,
+            "num_exp_traj_eval": 1,  # z inferred online after the first 50-step episode, before scoring ends
             "embedding_batch_size": 32,
             "embedding_mini_batch_size": 32,
             "max_path_length": 50,
