@@ -279,7 +279,13 @@ def read_spread(path: str | Path) -> dict:
         bar = doc["bar"]
         if not seeds or bar["protocol"] not in PROTOCOLS or not isinstance(doc["config"], str):
             raise ValueError
-        spread = {"seeds": seeds, "last": int(doc["last"]), "bar": bar, "config": doc["config"]}
+        last = doc["last"]
+        if isinstance(last, bool) or not isinstance(last, int) or last < 1:  # (2.9 was cut to 2, 0 passed here)
+            raise UserError(
+                f"--against {str(path)!r}: last {last!r}: expected a whole number >= 1, the iterations each seed's "
+                "final return averages"
+            )
+        spread = {"seeds": seeds, "last": last, "bar": bar, "config": doc["config"]}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UserError(
             f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar, config), "

@@ -407,6 +407,23 @@ def test_check_reports_an_empty_step_file_a_bad_task_params_json_and_another_phy
     assert "'point-robot''s physics version 1: expected 2, this code's" in problem
 
 
+@pytest.mark.parametrize(
+    "out,said", [("FOLDER", "is a folder: expected a PNG path such as"), ("", "--out '': expected")]
+)
+def test_curves_out_that_is_a_folder_or_empty_is_one_line_before_anything_is_written(tmp_path, capsys, out, said):
+    """`--out FOLDER` named a temporary file after behaviour_returns.csv was written; `--out ''` meant the default."""
+    from rlkit.cli import run_cli as run_command
+    from rlkit.data.__main__ import main as data_cli
+
+    write_task(tmp_path / "data", 0)
+    (tmp_path / "FOLDER").mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        run_command(data_cli, ["curves", str(tmp_path / "data"), "--out", str(tmp_path / out) if out else ""])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and said in err[0], err
+    assert not (tmp_path / "data" / "behaviour_returns.csv").exists()
+
+
 @pytest.mark.parametrize("damage", DAMAGED_RETURNS)
 def test_curves_of_a_damaged_returns_csv_is_one_line_naming_it(tmp_path, capsys, damage):
     """`python -m rlkit.data curves` on a damaged returns.csv: one line naming it and the problem, exit 2, nothing

@@ -333,6 +333,17 @@ def test_read_spread_refuses_a_bar_without_numbers(tmp_path, bar, error):
         read_spread(path)
 
 
+@pytest.mark.parametrize("last", [0, -1, 2.9, "3", True])
+def test_read_spread_refuses_a_last_that_is_not_a_count_of_iterations(tmp_path, last):
+    """A seeds file's `last` of 0 was taken, to be refused as `--last 0` after advice to pass it; 2.9 was cut to 2."""
+    from rlkit.report import read_spread
+
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(dict(SEEDS, last=last)))
+    with pytest.raises(UserError, match=rf"seeds.json': last {re.escape(repr(last))}: expected a whole number >= 1"):
+        read_spread(path)
+
+
 def test_same_config_file_is_robust_to_where_the_run_was_launched():
     from rlkit.report import same_config_file
 

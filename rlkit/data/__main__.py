@@ -10,6 +10,7 @@ import click
 from rlkit.cli import run_cli
 from rlkit.data.check import check_dataset
 from rlkit.data.legacy import export_legacy, import_legacy
+from rlkit.errors import UserError
 
 
 @click.group()
@@ -64,6 +65,11 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
     from rlkit.behaviour.curves import write_curves
     from rlkit.config import load_config
 
+    if out is not None:  # checked before anything is drawn or written
+        if not out.strip():
+            raise UserError("--out '': expected a PNG path (leave --out out for DATA_DIR/behaviour_curves.png)")
+        if Path(out).is_dir():
+            raise UserError(f"--out {out!r} is a folder: expected a PNG path such as {str(Path(out) / 'curves.png')!r}")
     env_params = load_config(config).env_params.kwargs() if config else None
     csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
     click.echo(f"wrote {csv_path}")
