@@ -9,6 +9,7 @@ observation normaliser (docs/data-format.md).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def env_class(env_name: str) -> type[MultiTaskEnv]:
 def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
     """The raw multi-task env (env units); wrap in `NormalizedBoxEnv` to act in [-1, 1]."""
     cls = env_class(env_name)
+    accepted = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        for key in env_params:
+            if key not in accepted:  # (goal_radius is sparse-point-robot's only)
+                known = sorted(k for k in accepted if k != "self")
+                raise UserError(f"env_params.{key} for {env_name!r}: expected only keys it takes, {known}")
     try:
         return cls(**env_params)
     except TypeError as e:

@@ -509,3 +509,13 @@ def test_meta_test_sizes_that_cannot_work_together_are_refused(args, said):
     num_exp_traj_eval x max_path_length scored steps, and an episode never outlasts the env's limit)."""
     with pytest.raises(UserError, match=f"^{re.escape(said)}"):
         load_config(ROOT / "configs" / "point-robot.json", parse_override_args(args))
+
+
+def test_an_env_param_the_env_does_not_take_and_a_padded_exp_name_are_one_line():
+    from rlkit.tasks import make_env
+
+    with pytest.raises(UserError, match=r"^env_params.goal_radius for 'point-robot': expected only keys it takes, \["):
+        make_env("point-robot", goal_radius=0.5)
+    assert make_env("sparse-point-robot", goal_radius=0.5)
+    with pytest.raises(UserError, match=r"^util_params.exp_name ' ': expected a plain folder name"):
+        load_config(None, parse_override_args(["--exp_name", " "]))
