@@ -787,6 +787,10 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     defaults = default_dict()
+    joined = next((a for a in args if a.startswith("--") and "=" in a), None)
+    if joined is not None:  # (`--num_iterations=2` took the next word as its value, or left the last without one)
+        key, _, value = joined.partition("=")
+        raise UserError(f"override {joined!r}: expected --KEY VALUE with a space ({key} {value})")
     if len(args) % 2:
         raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs")
     given: dict[str, str] = {}

@@ -472,6 +472,11 @@ def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_comma
     assert said[-1].split()[-2:] == ["1", "done"] and "failed: path_to_weights" in said[-1].splitlines()[2]
 
 
+def test_a_sweep_path_that_is_a_folder_says_so(tmp_path):
+    with pytest.raises(UserError, match=r"^--sweep '.*' is a folder: expected a JSON file listing runs"):
+        load_sweep(tmp_path)
+
+
 def test_a_sweep_entry_naming_exp_name_among_its_overrides_is_refused(tmp_path):
     path = tmp_path / "sweep.json"
     path.write_text(json.dumps([{"exp_name": "a", "overrides": {"exp_name": "zzz"}}]))

@@ -519,3 +519,10 @@ def test_an_env_param_the_env_does_not_take_and_a_padded_exp_name_are_one_line()
     assert make_env("sparse-point-robot", goal_radius=0.5)
     with pytest.raises(UserError, match=r"^util_params.exp_name ' ': expected a plain folder name"):
         load_config(None, parse_override_args(["--exp_name", " "]))
+
+
+def test_an_override_written_with_an_equals_sign_is_named():
+    """`--num_iterations=2 --foo 1` blamed '1' for having no value."""
+    with pytest.raises(UserError, match=r"^override '--num_iterations=2': expected --KEY VALUE with a space"):
+        parse_override_args(["--num_iterations=2", "--foo", "1"])
+    assert parse_override_args(["--data_dir", "a=b"]) == {"algo_params": {"data_dir": "a=b"}}

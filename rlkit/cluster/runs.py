@@ -75,7 +75,8 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     """[(exp_name, nested overrides)] of a sweep file (see the module doc)."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"--sweep {str(path)!r} not found: expected a JSON file listing runs")
+        what = "is a folder" if path.is_dir() else "not found"
+        raise UserError(f"--sweep {str(path)!r} {what}: expected a JSON file listing runs")
     entries = read_json(path, "a JSON list of runs", label=f"--sweep {str(path)!r}")
     if not isinstance(entries, list) or not entries:
         raise UserError(
