@@ -322,7 +322,7 @@ class MetaTrainer:
         """Train to `num_iterations`, resuming from latest.pt; with `max_iterations`, stop after that many
         iterations of this call (a cluster worker runs one at a time, with `restore_snapshots` False: see
         `try_resume`)."""
-        a, setup = self.cfg.algo_params, self.setup
+        setup = self.setup
         variant = dict(setup.cfg.to_dict(), seed=setup.seed)
         setup.out_dir.mkdir(parents=True, exist_ok=True)
         with RunLock(setup.out_dir):
@@ -338,26 +338,32 @@ class MetaTrainer:
                 f"{len(setup.train_buffer)} transitions; {len(setup.test_tasks)} test tasks "
                 f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions"
             )
-            if self.try_resume(logger, restore_snapshots):
-                logger.info(f"resumed at iteration {self.counters['iteration']}")
-                print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
-            if self.borel is not None:
-                self.vae_stage(logger)
-                self.relabel(logger)
-            stop = (
-                a.num_iterations
-                if max_iterations is None
-                else min(a.num_iterations, self.counters["iteration"] + max_iterations)
-            )
-            while self.counters["iteration"] < stop:
-                row = self.iteration(logger)
-                logger.record(row, unmeasured=() if a.allow_eval else meta_test_columns(row))
-                summary = self.summary(row)
-                logger.info(summary)
-                print(summary)
-                self.save()
-            logger.close()
+            try:  # (the log file and TensorBoard writer closed on every way out: runs of one process follow)
+                self._train(logger, max_iterations, restore_snapshots)
+            finally:
+                logger.close()
         return logger
+
+    def _train(self, logger: RunLogger, max_iterations: int | None, restore_snapshots: bool) -> None:
+        a, setup = self.cfg.algo_params, self.setup
+        if self.try_resume(logger, restore_snapshots):
+            logger.info(f"resumed at iteration {self.counters['iteration']}")
+            print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
+        if self.borel is not None:
+            self.vae_stage(logger)
+            self.relabel(logger)
+        stop = (
+            a.num_iterations
+            if max_iterations is None
+            else min(a.num_iterations, self.counters["iteration"] + max_iterations)
+        )
+        while self.counters["iteration"] < stop:
+            row = self.iteration(logger)
+            logger.record(row, unmeasured=() if a.allow_eval else meta_test_columns(row))
+            summary = self.summary(row)
+            logger.info(summary)
+            print(summary)
+            self.save()
 
     # ---- BOREL's stage before the iterations -------------------------------------------------------------
     def vae_stage(self, logger: RunLogger) -> None:

@@ -458,6 +458,30 @@ def test_a_kill_between_latest_and_its_snapshot_resumes_and_writes_the_snapshot(
 
 
 @pytest.mark.slow
+def test_a_run_that_fails_closes_its_log_and_tensorboard_writer(tiny_data, tmp_path, monkeypatch):
+    """A diverged run in a process that goes on (--seeds, a sweep, a notebook) leaves no open debug.log handler or
+    TensorBoard writer behind."""
+    import logging
+
+    from rlkit.errors import DivergedError
+    from rlkit.logging import RunLogger
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    closed = []
+    real = RunLogger.close
+    monkeypatch.setattr(RunLogger, "close", lambda self: (closed.append(self.dir), real(self)))
+
+    def diverge(self, logger):
+        raise DivergedError("training diverged at iteration 0")
+
+    monkeypatch.setattr(MetaTrainer, "iteration", diverge)
+    with pytest.raises(DivergedError):
+        MetaTrainer(prepare(_tiny(tmp_path, "d"), 0, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "point-robot" / "d" / "seed0"
+    assert closed == [run] and logging.getLogger(f"csro.{run}").handlers == []
+
+
+@pytest.mark.slow
 def test_a_context_of_one_transition_trains(tiny_data, tmp_path, monkeypatch):
     """embedding_batch_size 1 (valid: >= 1) trains and logs a finite row; its `Z variance train` is 0, not the NaN
     that would stop the run as diverged."""
