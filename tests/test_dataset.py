@@ -972,3 +972,17 @@ def test_data_of_an_older_physics_is_refused_by_loading_and_regenerate(tmp_path)
     meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
     with pytest.raises(UserError, match=r"'hopper-rand-params''s physics version 1: expected 2"):
         check_task_env("hopper-rand-params", {"n_tasks": 2}, tmp_path, 0, dict(meta, env_name="hopper-rand-params"))
+
+
+def test_only_canonical_task_folder_names_are_tasks():
+    """goal_idx01 is not task 1's folder (the loader reads goal_idx1): counted as task 1 beside it, check and import
+    would merge the two; a non-ASCII digit made int() fail."""
+    from rlkit.data.dataset import parse_task_dir
+
+    assert [parse_task_dir(n) for n in ("goal_idx0", "goal_idx12", "goal_idx01", "goal_idx\u0661", "goal_idx")] == [
+        0,
+        12,
+        None,
+        None,
+        None,
+    ]

@@ -100,10 +100,13 @@ EXTRA_SUFFIX = "_extra"
 
 
 def parse_task_dir(tdir: Path) -> int | None:
-    """i of a `goal_idx{i}` folder, or None for another name."""
+    """i of a `goal_idx{i}` folder, or None for another name (`goal_idx01` too: it is not task 1's folder, which the
+    loader reads, and read as task 1 beside it the two would merge)."""
     name = Path(tdir).name
     digits = name[len(TASK_DIR_PREFIX) :]
-    return int(digits) if name.startswith(TASK_DIR_PREFIX) and digits.isdigit() else None
+    if not (name.startswith(TASK_DIR_PREFIX) and digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits) if str(int(digits)) == digits else None
 
 
 def task_dirs(root: str | Path, expected: str) -> list[tuple[int, Path]]:
