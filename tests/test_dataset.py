@@ -986,3 +986,29 @@ def test_only_canonical_task_folder_names_are_tasks():
         None,
         None,
     ]
+
+
+def test_terminals_other_than_0_or_1_or_inside_an_episode_are_one_line(tmp_path):
+    """docs/data-format.md: a terminal is 0 or 1, and 1 only where the env ended an episode (its last row)."""
+    d = write_task(tmp_path, 0)
+    t = make_trajs(seed=100)
+    ends = np.cumsum(t.traj_lengths) - 1
+    at_end = t.terminals.copy()
+    at_end[ends[0]] = 1.0
+    write_checkpoint(d, 100, {"sample": Trajectories(t.obs, t.actions, t.rewards, t.next_obs, at_end, t.traj_lengths)})
+    assert read_checkpoint(d, 100, "sample").terminals[ends[0]] == 1.0  # an episode the env ended
+    for terminals, said in [
+        (np.where(np.arange(len(t)) == 1, 0.5, 0.0), r"\(sample\): sample_terminals holds \[0.5\]: expected 0 or 1"),
+        (np.where(np.arange(len(t)) == 1, 1.0, 0.0), r"sample_terminals is 1 at row 1, inside an episode"),
+    ]:
+        write_checkpoint(
+            d,
+            100,
+            {
+                "sample": Trajectories(
+                    t.obs, t.actions, t.rewards, t.next_obs, terminals.astype(np.float32), t.traj_lengths
+                )
+            },
+        )
+        with pytest.raises(UserError, match=said):
+            read_checkpoint(d, 100, "sample")

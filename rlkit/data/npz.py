@@ -169,4 +169,14 @@ def _layout_problem(t: Trajectories, kind: str) -> str | None:
         )
     if (lengths < 1).any():
         return f"{kind}_traj_lengths holds episode lengths {lengths[lengths < 1][:5].tolist()}: expected lengths >= 1"
+    terminals = t.terminals
+    if not np.isin(terminals, (0, 1)).all():
+        odd = np.unique(terminals[~np.isin(terminals, (0, 1))])[:5].tolist()
+        return f"{kind}_terminals holds {odd}: expected 0 or 1 (1 where the env ended an episode)"
+    if int(lengths.sum()) == n:  # (lengths that do not add up are refused on their own)
+        inside = np.ones(n, dtype=bool)
+        inside[np.cumsum(lengths) - 1] = False  # each episode's last row may be terminal, no other
+        if (terminals[inside] != 0).any():
+            row = int(np.flatnonzero(inside & (terminals != 0))[0])
+            return f"{kind}_terminals is 1 at row {row}, inside an episode: expected 1 only at an episode's last row"
     return None
