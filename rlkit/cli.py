@@ -54,6 +54,9 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         where = f"{str(e.filename)!r}: " if e.filename else ""
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click's Abort is a RuntimeError: before that)
+        print("interrupted: rerunning the same command resumes from the last saved state", file=sys.stderr)
+        sys.exit(130)
     except (torch.OutOfMemoryError, RuntimeError) as e:
         if not isinstance(e, torch.OutOfMemoryError) and "can't allocate memory" not in str(e):
             raise  # (the CPU allocator's out-of-memory is a plain RuntimeError)
@@ -64,9 +67,7 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+
     except click.ClickException as e:
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)
@@ -191,6 +192,13 @@ def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None) -> torch.dev
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def pool_worker(parent: int) -> None:
+    """The initializer of a pool's worker process: it ends with its parent (`die_with_parent`) and ignores Ctrl-C,
+    which the parent alone handles (it then cancels the queued work and ends the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
 
 
 def die_with_parent(parent: int) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from rlkit.errors import UserError
 from tests.conftest import ROOT, python_path, run_cli
 
 METHODS = ("CSRO", "FOCAL")
@@ -233,6 +234,47 @@ def test_workers_die_with_their_parent(tiny_data, tmp_path):
         if proc.poll() is None:
             proc.kill()
         for w in workers:  # only the workers of this test, should they still run
+            if _state(w) not in (None, "Z"):
+                os.kill(w, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path):
+    """SIGINT reached every worker, each sent it back as its run's result, and the pool started and finished one
+    more whole run before the driver exited: the workers now leave Ctrl-C to the driver, which cancels the queued
+    runs and ends the running ones (they resume from their latest snapshots)."""
+    args = ["point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", "CSRO,FOCAL", "--jobs", "2"]
+    args += ["--threads", "1", "--data_dir", str(tiny_data), "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rlkit.reproduce", *args, "--results", str(tmp_path / "results")],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=python_path()),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while len(workers) < 2 and time.time() < deadline and proc.poll() is None:
+            workers = _pool_workers(proc.pid)
+            time.sleep(0.05)
+        assert len(workers) == 2, "the two pool workers were not seen"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        t0 = time.time()
+        _, err = proc.communicate(timeout=60)
+        assert time.time() - t0 < 20 and proc.returncode == 130, err
+        assert err.strip().splitlines() == ["interrupted: rerunning the same command resumes from the last saved state"]
+        assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived the interrupt"
+        assert not (tmp_path / "results" / "point-robot-tiny.md").exists()
+        # seed-major: seed 0's two runs were under way; the queued seed-1 runs never started
+        assert not list((tmp_path / "out" / "point-robot").glob("tiny-*/seed1")), err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in workers:
             if _state(w) not in (None, "Z"):
                 os.kill(w, signal.SIGKILL)
 
@@ -709,3 +751,27 @@ def test_cells_of_different_seed_counts_are_not_paired():
     np.testing.assert_array_equal(seed_difference(np.array([3.0, 2.0]), np.array([1.0, 1.0])), [2.0, 1.0])
     with pytest.raises(UserError, match=r"^3 and 1 seeds: expected the same seeds for every method, to pair them"):
         seed_difference(np.array([1.0, 2.0, 3.0]), np.array([1.0]))  # (numpy would broadcast the one seed)
+
+
+def _train_or_fail(spec) -> str:
+    """A stand-in for `train_one` (module-level, so a spawned worker can import it): seed 1 diverges."""
+    if spec.seed == 1:
+        raise UserError("training diverged at iteration 3")
+    return f"{spec.method} seed {spec.seed}: finished"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_run_of_a_reproduction_leaves_the_others_to_train(jobs, capsys):
+    """One run that diverges stopped every run after it (and, deterministic, again on every rerun): now it is one
+    line, the others train, and the command fails after them."""
+    from types import SimpleNamespace
+
+    from rlkit.reproduce.__main__ import train_all
+
+    todo = [SimpleNamespace(method="CSRO", seed=s) for s in range(3)]
+    failed = train_all(todo, jobs, train=_train_or_fail)
+    assert failed == ["CSRO seed 1: training diverged at iteration 3"]
+    out = capsys.readouterr().out
+    assert "CSRO seed 0: finished" in out and "CSRO seed 2: finished" in out
+    assert "CSRO seed 1: FAILED (training diverged at iteration 3)" in out

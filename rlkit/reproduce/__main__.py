@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
 import click
 
-from rlkit.cli import THREADS, die_with_parent, parse_list, run_cli, select_device, writable_folder
-from rlkit.errors import UserError
+from rlkit.cli import THREADS, parse_list, pool_worker, run_cli, select_device, writable_folder
+from rlkit.errors import RunFailedError, UserError
 from rlkit.reproduce.document import write_report
 from rlkit.reproduce.plan import (
     DEFAULT_METHODS,
@@ -132,17 +133,62 @@ def main(
             f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "
             f"{states.count('new')} new"
         )
-        if jobs == 1:
-            for s in todo:
-                print(train_one(s), flush=True)
-        else:
-            with ProcessPoolExecutor(
-                max_workers=jobs, mp_context=get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
-            ) as pool:
-                for line in pool.map(train_one, todo):
-                    print(line, flush=True)
+        failed = train_all(todo, jobs)
+        if failed:
+            raise RunFailedError(
+                f"{len(failed)} of {len(todo)} runs failed ({failed[0]}); the others are trained and kept, no report "
+                "is written, and rerunning the command resumes"
+            )
     path = write_report(env, profile_name, specs, Path(results), command)
     print(f"wrote {path}")
+
+
+def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
+    """Train `todo` (`train`: `train_one`) here (`jobs` 1) or in `jobs` worker processes, a line as each ends; a
+    run that fails on our side (a UserError: diverged, bad data) is one line and the others go on. Returns the
+    failures' lines. Ctrl-C stops at once: the workers ignore SIGINT (the driver alone handles it), queued runs are
+    cancelled and running ones killed (each resumes from its latest snapshot)."""
+    failed: list[str] = []
+
+    def ended(spec, error: BaseException | None, line: str | None = None) -> None:
+        if error is None:
+            print(line, flush=True)
+            return
+        if isinstance(error, BrokenProcessPool):
+            raise UserError(
+                f"{spec.method} seed {spec.seed}: a worker process ended abruptly (killed, or out of memory?); "
+                "rerunning the command resumes every run from its latest snapshot"
+            ) from None
+        if not isinstance(error, UserError):
+            raise error
+        failed.append(f"{spec.method} seed {spec.seed}: {error}")
+        print(f"{spec.method} seed {spec.seed}: FAILED ({error})", flush=True)
+
+    if jobs == 1:
+        for spec in todo:
+            try:
+                line = train(spec)
+            except UserError as e:
+                ended(spec, e)
+            else:
+                ended(spec, None, line)
+        return failed
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("spawn"), initializer=pool_worker, initargs=(os.getpid(),)
+    )
+    try:
+        futures = {pool.submit(train, spec): spec for spec in todo}
+        for future in as_completed(futures):
+            error = future.exception()
+            ended(futures[future], error, None if error else future.result())
+    except BaseException:
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # (CPython's; shutdown forgets them)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:  # running runs resume from their latest snapshots
+            process.kill()
+        raise
+    pool.shutdown()
+    return failed
 
 
 if __name__ == "__main__":
