@@ -205,7 +205,7 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
     from tests.conftest import ROOT
 
     cfg = load_config(
-        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 20}}
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
     )
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=None)
     envs = show_path.run_protocol(setup, SpyAgent(), "online", 2, DEV, 0)[0]  # point-robot resets draw nothing
@@ -214,7 +214,7 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
     assert [env_rng_state(e) for e in envs] == evaluator.rng_states()
     assert env_rng_state(envs[0]) == env_rng_state(envs[2]) != env_rng_state(envs[1])
     assert evaluator.setting == EvalSetting(
-        20, cfg.algo_params.max_path_length, cfg.algo_params.num_exp_traj_eval, cfg.algo_params.use_next_obs_in_context
+        40, cfg.algo_params.max_path_length, cfg.algo_params.num_exp_traj_eval, cfg.algo_params.use_next_obs_in_context
     )
 
 

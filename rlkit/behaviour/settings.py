@@ -156,7 +156,7 @@ def _check_sac_value(key: str, value: Any, spec: str) -> None:
     for v in value if pair else [value]:
         if not _is_number(v, whole=key not in SAC_REAL_NUMBERS) or not in_range(v, spec):
             raise UserError(f"SAC setting {key}={value!r}: expected {'each ' if pair else ''}{_wanted(key, spec)}")
-        if key not in SAC_REAL_NUMBERS and abs(v) > MAX_INT:
+        if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) > MAX_INT:  # (a bounded range says more)
             raise UserError(f"SAC setting {key}={value!r}: expected at most {MAX_INT:,} (a count torch can hold)")
 
 
