@@ -775,3 +775,21 @@ def test_a_failed_run_of_a_reproduction_leaves_the_others_to_train(jobs, capsys)
     out = capsys.readouterr().out
     assert "CSRO seed 0: finished" in out and "CSRO seed 2: finished" in out
     assert "CSRO seed 1: FAILED (training diverged at iteration 3)" in out
+
+
+def test_a_report_of_other_methods_or_seeds_is_not_replaced(tmp_path):
+    """The README's five-seed CSRO command wrote docs/results/point-robot-demo.md over the eight-method report: a
+    report is replaced only by one of the same methods and seeds, checked before anything trains."""
+    from rlkit.reproduce.__main__ import check_report_target
+
+    shipped = ROOT / "docs" / "results" / "point-robot-demo.md"
+    methods = ["CSRO", "FOCAL", "FOCAL_REPLACE", "OFFPEARL", "CORRO", "UNICORN_SS", "UNICORN_SUP", "BOREL"]
+    check_report_target(shipped, methods, [2, 0, 1])  # the same runs: replaced (order does not matter)
+    check_report_target(tmp_path / "none.md", ["CSRO"], [0])  # no report yet
+    with pytest.raises(
+        UserError, match=r"point-robot-demo.md' is a report of methods \['BOREL', .*and seeds \[0, 1, 2\]: "
+    ):
+        check_report_target(shipped, ["CSRO"], [0, 1, 2, 3, 4])
+    (tmp_path / "old.md").write_text("# a report without its Methods line\n")
+    with pytest.raises(UserError, match=r"old.md' is a report of another form: expected one of methods \['CSRO'\]"):
+        check_report_target(tmp_path / "old.md", ["CSRO"], [0])

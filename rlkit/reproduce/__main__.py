@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -90,13 +91,16 @@ def main(
     method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
+    check_report_target(Path(results) / f"{env}-{profile_name}.md", method_list, seed_list)  # before any training
     from rlkit.torch import graphs
 
     graphs.request_capture(capture)
     device = select_device(gpu)
     how = graphs.describe(graphs.capture_on(device), device, fused=graphs.fusion_on())
     print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
-    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    from rlkit.budget import usable_cores
+
+    threads = threads or max(1, usable_cores() // jobs)  # (the cores this process may use: taskset, slurm)
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
     )
@@ -108,7 +112,15 @@ def main(
         key=lambda i: (specs[i].seed, METHODS.index(specs[i].method)),
     )
     todo, done = [specs[i] for i in order], [progress[i][0] for i in order]
-    command = f"python -m rlkit.reproduce {env} --profile {profile_name} --seeds {seeds} --methods {methods}"
+    command = f"python -m rlkit.reproduce {env} --profile {profile_name} --seeds {seeds} --methods {methods}" + "".join(
+        f" {option} {value}"
+        for option, value, default in [
+            ("--out", out, "output/reproduce"),
+            ("--results", results, "docs/results"),
+            ("--data_dir", data_dir, None),
+        ]
+        if value != default
+    )  # (the report's "Made by" line: every option that says where things are)
     if report_only:
         missing = [f"{s.method} seed {s.seed}" for s in todo]
         if missing:
@@ -141,6 +153,25 @@ def main(
             )
     path = write_report(env, profile_name, specs, Path(results), command)
     print(f"wrote {path}")
+
+
+_MADE_FOR = re.compile(r"Methods (.+?); seeds \[([\d, ]*)\]")
+
+
+def check_report_target(path: Path, methods: list[str], seeds: list[int]) -> None:
+    """A UserError if `path`, the report this command would write, holds one of other methods or seeds (its "Methods
+    ...; seeds [...]" line), or one of another form: replacing it would lose a report (the README's five-seed CSRO
+    command would have replaced the eight-method demo report)."""
+    if not path.is_file():
+        return
+    found = _MADE_FOR.search(path.read_text(errors="replace"))
+    made = (sorted(found[1].split(", ")), sorted(int(x) for x in found[2].split(",") if x.strip())) if found else None
+    if made != (sorted(methods), sorted(seeds)):
+        what = f"of methods {made[0]} and seeds {made[1]}" if made else "of another form"
+        raise UserError(
+            f"{str(path)!r} is a report {what}: expected one of methods {sorted(methods)} and seeds {sorted(seeds)} "
+            "to replace it; choose another --results folder (or remove that report)"
+        )
 
 
 def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
