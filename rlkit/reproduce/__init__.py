@@ -17,7 +17,8 @@ the best behaviour checkpoint of the held-out tasks' data, and the report says s
    is skipped, an interrupted one resumes from its latest.pt; a folder holding a run of another
    config is an error before anything trains. `--jobs J` trains J runs at once, each in its own
    process with cores/J threads.
-3. The report, docs/results/ENV-<profile>.md (or `--results`), with three PNGs:
+3. The report, docs/results/ENV-<profile>.md (or `--results`; one of other methods or seeds is not replaced),
+   with two PNGs (the curves, and the ablation where its runs are there):
    - Table 1's form: per method, the final return of the three meta-test protocols (mean of the
      last `final_iterations` iterations of a run; mean +- std over seeds), the normalised score
      (random 0, oracle 1) with its IQM and 95% stratified-bootstrap interval (rliable), and the
