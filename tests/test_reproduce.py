@@ -793,3 +793,24 @@ def test_a_report_of_other_methods_or_seeds_is_not_replaced(tmp_path):
     (tmp_path / "old.md").write_text("# a report without its Methods line\n")
     with pytest.raises(UserError, match=r"old.md' is a report of another form: expected one of methods \['CSRO'\]"):
         check_report_target(tmp_path / "old.md", ["CSRO"], [0])
+
+
+def test_a_report_of_runs_trained_on_different_data_is_refused(tmp_path):
+    """A finished run kept from before the data was made again (another host, a deleted folder) would sit in one
+    table with runs of the new data: the report compares methods on one dataset."""
+    from types import SimpleNamespace
+
+    from rlkit.reproduce.document import same_data
+
+    specs = []
+    for i, digest in enumerate(["a" * 24, "a" * 24, "b" * 24]):
+        out = tmp_path / f"run{i}"
+        out.mkdir()
+        (out / "dataset.json").write_text(json.dumps({"digest": digest}))
+        specs.append(SimpleNamespace(method="CSRO", seed=i, out_dir=out))
+    same_data(specs[:2])
+    same_data([*specs[:2], SimpleNamespace(method="FOCAL", seed=0, out_dir=tmp_path / "unrecorded")])
+    with pytest.raises(
+        UserError, match=r"^the runs were trained on different data \(CSRO seed 0, CSRO seed 1 on data "
+    ):
+        same_data(specs)

@@ -100,7 +100,10 @@ def main(
     print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
     from rlkit.budget import usable_cores
 
-    threads = threads or max(1, usable_cores() // jobs)  # (the cores this process may use: taskset, slurm)
+    given_threads, threads = (
+        threads,
+        threads or max(1, usable_cores() // jobs),
+    )  # (the cores this process may use: taskset, slurm)
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
     )
@@ -132,6 +135,9 @@ def main(
         from rlkit.behaviour import generate, load_sac_config
 
         n = cfg.env_params.n_tasks
+        import torch
+
+        torch.set_num_threads(given_threads or usable_cores())  # stage 1 runs here alone: --threads, else every core
         generate(
             cfg.env_name,
             cfg.env_params.kwargs(),

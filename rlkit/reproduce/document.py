@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
 from rlkit.logging import PROTOCOL_BY_KEY, TRAIN_STEPS, collapse_warning
 from rlkit.report import data_reference
@@ -26,9 +27,27 @@ from rlkit.reproduce.tables import (
     table1_markdown,
     table2_markdown,
 )
+from rlkit.run_folder import DATA_PRINT_FILE, read_data_print
+
+
+def same_data(specs: list[RunSpec]) -> None:
+    """A UserError unless every run that recorded its data (`dataset.json`) was trained on the same data by content:
+    a report compares methods on one dataset (a run kept from before the data was made again may differ)."""
+    digests: dict[str, list[str]] = {}
+    for s in specs:
+        if (s.out_dir / DATA_PRINT_FILE).is_file():
+            digest = read_data_print(s.out_dir / DATA_PRINT_FILE)["digest"]
+            digests.setdefault(digest, []).append(f"{s.method} seed {s.seed}")
+    if len(digests) > 1:
+        groups = "; ".join(f"{', '.join(runs)} on data {d[:12]}" for d, runs in digests.items())
+        raise UserError(
+            f"the runs were trained on different data ({groups}): expected one dataset for a report; retrain the "
+            "runs of the other data (remove their folders) or use another --out"
+        )
 
 
 def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Path, command: str) -> Path:
+    same_data(specs)
     runs = load_runs(specs)
     warnings: dict[str, dict[int, str]] = {}
     for method, frames in runs.items():  # load_runs keeps the specs' order within a method
