@@ -52,7 +52,12 @@ from rlkit.reproduce.plan import (
     help="CUDA-graph capture of the training steps, or eager steps (default: CSRO_CAPTURE, else capture on CUDA only)",
 )
 @click.option("--jobs", default=1, show_default=True, help="runs trained at once, each in its own process")
-@click.option("--threads", default=None, type=THREADS, help="torch threads per run (default: cores / jobs)")
+@click.option(
+    "--threads",
+    default=None,
+    type=THREADS,
+    help="torch threads per run and for stage 1 (default: cores / jobs; stage 1 every core)",
+)
 @click.option("--out", default="output/reproduce", show_default=True, help="where the runs go")
 @click.option("--results", default="docs/results", show_default=True, help="where the report goes")
 @click.option("--data_dir", default=None, help="behaviour data folder (default: the profile config's data_dir)")
