@@ -55,7 +55,7 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
     except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click's Abort is a RuntimeError: before that)
-        print("interrupted: rerunning the same command resumes from the last saved state", file=sys.stderr)
+        print("interrupted (every file is written whole; a training command resumes when rerun)", file=sys.stderr)
         sys.exit(130)
     except (torch.OutOfMemoryError, RuntimeError) as e:
         if not isinstance(e, torch.OutOfMemoryError) and "can't allocate memory" not in str(e):

@@ -457,7 +457,7 @@ def _coerce(name: str, value: Any, tp: Any) -> Any:
     if tp is int:
         if type(value) is int or (type(value) is float and value.is_integer()):
             if abs(value) > MAX_INT:  # (1e30 passed its range and overflowed torch deep inside a run)
-                raise UserError(f"config key {name!r} {value:g}: expected at most {MAX_INT:,} (a count torch can hold)")
+                raise UserError(f"config key {name!r} {value!r}: expected at most {MAX_INT:,} (a count torch can hold)")
             return int(value)
         raise UserError(f"config key {name!r} must be an integer, got {value!r}")
     if tp is float:
@@ -531,7 +531,32 @@ def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
     return checks
 
 
-def _validate(cfg: Config) -> None:
+def _meta_test_size_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """Sizes of the meta-test that cannot work together (checked for a config being loaded to run, not for a run's
+    variant.json read back: runs made before these checks stay readable)."""
+    a = cfg.algo_params
+    return [
+        (
+            a.max_path_length <= cfg.env_params.max_episode_steps,
+            f"algo_params.max_path_length {a.max_path_length}: expected <= env_params.max_episode_steps "
+            f"{cfg.env_params.max_episode_steps} (the env ends every episode there, so the online protocols would "
+            "wait for steps that never come)",
+        ),
+        (
+            a.num_steps_per_eval >= a.max_path_length,
+            f"algo_params.num_steps_per_eval {a.num_steps_per_eval}: expected >= max_path_length {a.max_path_length} "
+            "(a meta-test scores whole episodes)",
+        ),
+        (
+            cfg.algo_type == "BOREL" or a.num_exp_traj_eval * a.max_path_length < a.num_steps_per_eval,
+            f"algo_params.num_exp_traj_eval {a.num_exp_traj_eval} x max_path_length {a.max_path_length}: expected "
+            f"below num_steps_per_eval {a.num_steps_per_eval} (z is first inferred online after that many scored "
+            "steps; at or past them the online protocols score the prior z only)",
+        ),
+    ]
+
+
+def _validate(cfg: Config, new: bool = True) -> None:
     a = cfg.algo_params
     checks = [
         (cfg.algo_type in ALGO_TYPES, f"algo_type {cfg.algo_type!r}: expected one of {list(ALGO_TYPES)}"),
@@ -593,28 +618,11 @@ def _validate(cfg: Config) -> None:
             "ignores the variance, so nothing would train it)",
         ),
         (
-            a.max_path_length <= cfg.env_params.max_episode_steps,
-            f"algo_params.max_path_length {a.max_path_length}: expected <= env_params.max_episode_steps "
-            f"{cfg.env_params.max_episode_steps} (the env ends every episode there, so the online protocols would "
-            "wait for steps that never come)",
-        ),
-        (
-            a.num_steps_per_eval >= a.max_path_length,
-            f"algo_params.num_steps_per_eval {a.num_steps_per_eval}: expected >= max_path_length {a.max_path_length} "
-            "(a meta-test scores whole episodes)",
-        ),
-        (
-            cfg.algo_type == "BOREL" or a.num_exp_traj_eval * a.max_path_length < a.num_steps_per_eval,
-            f"algo_params.num_exp_traj_eval {a.num_exp_traj_eval} x max_path_length {a.max_path_length}: expected "
-            f"below num_steps_per_eval {a.num_steps_per_eval} (z is first inferred online after that many scored "
-            "steps; at or past them the online protocols score the prior z only)",
-        ),
-        (
             a.mb_replace or a.meta_batch <= cfg.n_train_tasks,
             f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace",
         ),
     ]
-    checks += _pearl_checks(cfg)
+    checks += _pearl_checks(cfg) + (_meta_test_size_checks(cfg) if new else [])
     for ok, message in checks:
         if not ok:
             raise UserError(message)
@@ -764,19 +772,20 @@ def _readers(key: str) -> str:
 def config_from_variant(variant: dict[str, Any]) -> Config:
     """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key). A variant
     written before the reference-only keys left `Config` holds them at whatever value it ran with, which
-    the run ignored: they are dropped unchecked."""
+    the run ignored: they are dropped unchecked. The checks added since a run could have been made
+    (`_meta_test_size_checks`) are not applied: the run is read as it was made."""
     data = _merge(default_dict(), {k: v for k, v in variant.items() if k != "seed"})
     _pop_reference_only(data)
-    return _built(data)
+    return _built(data, new=False)
 
 
-def _built(data: dict[str, Any]) -> Config:
+def _built(data: dict[str, Any], new: bool = True) -> Config:
     """The checked `Config` of a merged tree, with what its algo_type sets itself (`METHOD_FORCED`)."""
     cfg = _build(Config, data)
     forced = METHOD_FORCED.get(cfg.algo_type)
     if forced:
         cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, **forced))
-    _validate(cfg)
+    _validate(cfg, new)
     return cfg
 
 

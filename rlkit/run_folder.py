@@ -172,6 +172,19 @@ def restore_snapshot(out_dir: Path, cfg: Config, iteration: int) -> None:
             atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
 
 
+def restore_finished(out_dir: Path, cfg: Config, done: int) -> None:
+    """`restore_snapshot` for a run that has done all its `done` iterations, which no resume will touch again (a kill
+    after its last latest.pt left its last snapshot unwritten), under the run's lock, where the folder can be
+    written."""
+    snapshot = snapshot_due(out_dir, cfg, done)
+    if snapshot is not None and not snapshot.is_file() and (out_dir / "latest.pt").is_file():
+        try:
+            with RunLock(out_dir):
+                restore_snapshot(out_dir, cfg, done)
+        except OSError:  # a read-only archive of runs (`--report-only` reads such): left as it is
+            pass
+
+
 def snapshot_names(out_dir: Path) -> list[str]:
     """The names of a run folder's snapshots/*.pt, itr_{n}.pt in the order of n (itr_2 before itr_10), any other
     name after them."""

@@ -437,7 +437,10 @@ def test_an_address_where_no_cluster_answers_is_one_line_exit_2(tiny_data, scrip
 def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tiny_data.parent.parent)
     sweep = [("csro", {"algo_params": {"num_iterations": 1}}), ("focal", {"algo_type": "FOCAL"})]
-    base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_train_steps_per_itr": 5}}
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path), "use_gpu": False},
+        "algo_params": {"num_train_steps_per_itr": 5},
+    }
     plans = plan_runs(str(TINY_CONFIG), base, [0, 3], sweep)
     assert [p.name for p in plans] == [
         "point-robot/csro/seed0",
@@ -463,13 +466,29 @@ def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_comma
 
     monkeypatch.chdir(tiny_data.parent.parent)
     sweep = [("bad", {"path_to_weights": str(tmp_path / "missing.pt")}), ("good", {})]
-    base = {"util_params": {"base_log_dir": str(tmp_path)}, "algo_params": {"num_iterations": 1}}
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}, "algo_params": {"num_iterations": 1}}
     said = []
     with pytest.raises(RunFailedError, match=r"1 of 2 runs failed \(point-robot/bad/seed0 failed: path_to_weights"):
         run_sequential(plan_runs(str(TINY_CONFIG), base, [0], sweep), show_progress=False, out=said.append)
     assert len(pd.read_csv(tmp_path / "point-robot" / "good" / "seed0" / "progress.csv")) == 1
     assert any(line.startswith("point-robot/bad/seed0: FAILED (path_to_weights") for line in said)
     assert said[-1].split()[-2:] == ["1", "done"] and "failed: path_to_weights" in said[-1].splitlines()[2]
+
+
+@pytest.mark.slow
+def test_a_finished_run_whose_last_snapshot_a_kill_left_unwritten_gets_it(tiny_data, tmp_path, monkeypatch):
+    """No resume touches a finished run again, so the check before training writes its last snapshot from
+    latest.pt (the same state) when a kill came between the two."""
+    from rlkit.cluster.runs import check_plans
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}, "algo_params": {"num_iterations": 1}}
+    plans = plan_runs(str(TINY_CONFIG), base, [0], [("done", {})])
+    run_sequential(plans, show_progress=False)
+    snapshot = plans[0].out_dir / "snapshots" / "itr_0.pt"
+    snapshot.unlink()
+    assert check_plans(plans) == []  # finished: nothing to train
+    assert snapshot.read_bytes() == (plans[0].out_dir / "latest.pt").read_bytes()
 
 
 def test_a_sweep_path_that_is_a_folder_says_so(tmp_path):

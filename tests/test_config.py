@@ -526,3 +526,15 @@ def test_an_override_written_with_an_equals_sign_is_named():
     with pytest.raises(UserError, match=r"^override '--num_iterations=2': expected --KEY VALUE with a space"):
         parse_override_args(["--num_iterations=2", "--foo", "1"])
     assert parse_override_args(["--data_dir", "a=b"]) == {"algo_params": {"data_dir": "a=b"}}
+
+
+def test_a_variant_of_a_run_made_before_the_meta_test_size_checks_is_still_read():
+    """report and show_path read a run's variant.json: a run of the old MuJoCo tiny profile (2 x 50 = 100 scored
+    steps) stays readable, though a new run of those sizes is refused."""
+    from rlkit.config import config_from_variant
+
+    old = json.loads(json.dumps(load_config(None).to_dict()))
+    old["algo_params"].update(num_steps_per_eval=100, max_path_length=20, num_exp_traj_eval=5)
+    assert config_from_variant(old).algo_params.num_exp_traj_eval == 5
+    with pytest.raises(UserError, match=r"num_exp_traj_eval 5 x max_path_length 20: expected below"):
+        load_config(None, {"algo_params": {"num_steps_per_eval": 100, "num_exp_traj_eval": 5}})

@@ -384,6 +384,10 @@ def test_check_reports_a_returns_csv_that_is_not_the_step_files(tmp_path):
     lines = text.splitlines()
     step, sample, det = lines[2].split(",")
     (good / "returns.csv").write_text("\n".join([*lines[:2], f"{step},{float(sample) + 1},{det}"]) + "\n")
+    step200 = (good / "step200.npz").read_bytes()
+    (good / "step200.npz").write_bytes(step200[:200])  # a damaged step file is its own line, not a returns one too
+    assert [p for p in check_dataset(tmp_path).problems if "returns.csv" in p] == []
+    (good / "step200.npz").write_bytes(step200)
     (problem,) = check_dataset(tmp_path).problems
     assert problem.startswith(f"{str(good / 'returns.csv')!r} says stochastic_return ") and problem.endswith(
         "at checkpoint 200: expected " + f"{float(sample):.6g}, the mean return of that step file's 'sample' episodes"

@@ -52,7 +52,7 @@ from rlkit.config import Config, config_from_variant, default_dict, load_config,
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import read_json, read_state, read_tree, remove_orphans, write_tree
-from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_snapshot
+from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_finished, restore_snapshot
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -156,6 +156,8 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
         )
         if done < p.cfg.algo_params.num_iterations:
             todo.append((p, done))
+        else:
+            restore_finished(p.out_dir, p.cfg, done)
     return todo
 
 

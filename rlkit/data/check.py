@@ -177,7 +177,7 @@ def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:
 
 def _check_task_files(
     tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck
-) -> tuple[int, dict[int, dict[str, float]]]:
+) -> tuple[int, dict[int, dict[str, float] | None]]:
     """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`; returns the
     transitions read and, per checkpoint, the mean episode return of each kind its step file holds."""
     n, means = 0, {}
@@ -191,17 +191,17 @@ def _check_task_files(
 
 def _check_file(
     tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any], out: DatasetCheck
-) -> tuple[int, dict[str, float]]:
+) -> tuple[int, dict[str, float] | None]:
     """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
     other sizes than task.json's another, a step file of no trajectories at all a third; returns the transitions
-    read and the mean episode return of each kind found."""
+    read and the mean episode return of each kind found (None for a file that could not be read)."""
     n, dims, means = 0, (meta.get("obs_dim"), meta.get("action_dim")), {}
     for kind in kinds:
         try:
             t = read_checkpoint(tdir, step, kind, missing_ok=True, extra=extra)
         except UserError as e:
             out.problems.append(str(e))
-            return n, means
+            return n, None  # (its returns cannot be checked: one line for the file is enough)
         if t is None:
             continue
         means[kind] = float(t.rewards.astype(np.float64).sum()) / max(t.n_traj, 1)
@@ -225,7 +225,7 @@ _RETURN_COLUMNS = {"sample": "stochastic_return", "eval": "deterministic_return"
 
 
 def _returns_problems(
-    path: Path, returns: pd.DataFrame, steps: list[int], means: dict[int, dict[str, float]]
+    path: Path, returns: pd.DataFrame, steps: list[int], means: dict[int, dict[str, float] | None]
 ) -> list[str]:
     """Lines where a complete task's returns.csv is not its step files' (`rlkit.behaviour.curves` draws it in their
     place): other checkpoints than task.json's, or a mean return that its checkpoint's episodes do not give."""
@@ -234,6 +234,8 @@ def _returns_problems(
         return [f"{str(path)!r} lists checkpoints {listed}: expected task.json's {steps} (a stale or foreign file?)"]
     out = []
     for row in returns.itertuples(index=False):
+        if means[int(row.checkpoint)] is None:  # a damaged step file, its own problem line
+            continue
         for kind, column in _RETURN_COLUMNS.items():
             said, got = float(getattr(row, column)), means[int(row.checkpoint)].get(kind, math.nan)
             if not (math.isnan(said) and math.isnan(got)) and not math.isclose(said, got, rel_tol=1e-4, abs_tol=1e-3):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -196,11 +197,6 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
         if error is None:
             print(line, flush=True)
             return
-        if isinstance(error, BrokenProcessPool):
-            raise UserError(
-                f"{spec.method} seed {spec.seed}: a worker process ended abruptly (killed, or out of memory?); "
-                "rerunning the command resumes every run from its latest snapshot"
-            ) from None
         if not isinstance(error, UserError):
             raise error
         failed.append(f"{spec.method} seed {spec.seed}: {error}")
@@ -219,9 +215,25 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
         max_workers=jobs, mp_context=get_context("spawn"), initializer=pool_worker, initargs=(os.getpid(),)
     )
     try:
-        futures = {pool.submit(train, spec): spec for spec in todo}
+        # the workers start while the runs are submitted: with SIGINT ignored here meanwhile they start ignoring it
+        # (a spawned Python keeps an ignored SIGINT), so a Ctrl-C while one still imports is not its traceback
+        default = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            futures = {pool.submit(train, spec): spec for spec in todo}
+        finally:
+            signal.signal(signal.SIGINT, default)
         for future in as_completed(futures):
             error = future.exception()
+            if isinstance(error, BrokenProcessPool):  # every unfinished run fails alike: which worker died is unknown
+                lost = [
+                    f"{sp.method} seed {sp.seed}"
+                    for f, sp in futures.items()
+                    if not f.done() or isinstance(f.exception(), BrokenProcessPool)
+                ]
+                raise RunFailedError(
+                    f"a worker process ended abruptly (killed, or out of memory?) while runs {lost} were under way or "
+                    "queued; rerunning the command resumes each from its latest snapshot"
+                ) from None
             ended(futures[future], error, None if error else future.result())
     except BaseException:
         workers = list((getattr(pool, "_processes", None) or {}).values())  # (CPython's; shutdown forgets them)
