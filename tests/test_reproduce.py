@@ -1,5 +1,6 @@
 """`python -m rlkit.reproduce`: the tiny profile end to end, resumption, and bad input."""
 
+import contextlib
 import json
 import os
 import re
@@ -183,67 +184,10 @@ def _pool_workers(parent: int) -> list[int]:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_workers_die_with_their_parent(tiny_data, tmp_path):
-    """SIGKILL gives `--jobs 2` no chance to stop its workers: they must end by themselves, not go on
-    training the queued runs with parent 1."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rlkit.reproduce",
-            "point-robot",
-            "--profile",
-            "tiny",
-            "--seeds",
-            "0,1",
-            "--methods",
-            "CSRO,FOCAL",
-            "--jobs",
-            "2",
-            "--threads",
-            "1",
-            "--data_dir",
-            str(tiny_data),
-            "--out",
-            str(tmp_path / "out"),
-            "--results",
-            str(tmp_path / "results"),
-        ],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=python_path()),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers: list[int] = []
-    try:
-        deadline = time.time() + 120
-        while len(workers) < 2 and time.time() < deadline and proc.poll() is None:
-            workers = _pool_workers(proc.pid)
-            time.sleep(0.05)
-        assert len(workers) == 2, "the two pool workers were not seen"
-        time.sleep(1.0)  # let them get to work
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        deadline = time.time() + 30
-        while any(_state(w) not in (None, "Z") for w in workers) and time.time() < deadline:
-            time.sleep(0.1)
-        assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived their parent"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        for w in workers:  # only the workers of this test, should they still run
-            if _state(w) not in (None, "Z"):
-                os.kill(w, signal.SIGKILL)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path):
-    """SIGINT reached every worker, each sent it back as its run's result, and the pool started and finished one
-    more whole run before the driver exited: the workers now leave Ctrl-C to the driver, which cancels the queued
-    runs and ends the running ones (they resume from their latest snapshots)."""
+@contextlib.contextmanager
+def _reproduction_with_two_workers(tiny_data, tmp_path):
+    """A tiny `--jobs 2` reproduction of 4 runs, once its two pool workers are seen at work: (the process, the
+    workers' pids); on the way out whatever still runs of it is killed."""
     args = ["point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", "CSRO,FOCAL", "--jobs", "2"]
     args += ["--threads", "1", "--data_dir", str(tiny_data), "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(
@@ -261,7 +205,37 @@ def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path
             workers = _pool_workers(proc.pid)
             time.sleep(0.05)
         assert len(workers) == 2, "the two pool workers were not seen"
-        time.sleep(1.0)
+        time.sleep(1.0)  # let them get to work
+        yield proc, workers
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in workers:  # only the workers of this test, should they still run
+            if _state(w) not in (None, "Z"):
+                os.kill(w, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_die_with_their_parent(tiny_data, tmp_path):
+    """SIGKILL gives `--jobs 2` no chance to stop its workers: they must end by themselves, not go on
+    training the queued runs with parent 1."""
+    with _reproduction_with_two_workers(tiny_data, tmp_path) as (proc, workers):
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 30
+        while any(_state(w) not in (None, "Z") for w in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived their parent"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path):
+    """SIGINT reached every worker, each sent it back as its run's result, and the pool started and finished one
+    more whole run before the driver exited: the workers now leave Ctrl-C to the driver, which cancels the queued
+    runs and ends the running ones (they resume from their latest snapshots)."""
+    with _reproduction_with_two_workers(tiny_data, tmp_path) as (proc, workers):
         proc.send_signal(signal.SIGINT)
         t0 = time.time()
         _, err = proc.communicate(timeout=60)
@@ -276,12 +250,6 @@ def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path
         assert not (tmp_path / "results" / "point-robot-tiny.md").exists()
         # seed-major: seed 0's two runs were under way; the queued seed-1 runs never started
         assert not list((tmp_path / "out" / "point-robot").glob("tiny-*/seed1")), err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        for w in workers:
-            if _state(w) not in (None, "Z"):
-                os.kill(w, signal.SIGKILL)
 
 
 def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
