@@ -294,7 +294,9 @@ class RunChain(Chain):
         if state is None:
             latest = self.plan.out_dir / "latest.pt"
             if latest.is_file():  # the snapshot a kill after latest.pt left unwritten (as a plain resume does)
-                iteration = read_state(latest, "the state the run saved")["counters"]["iteration"]
+                iteration = read_state(latest, "the state the run saved", mmap=True)["counters"][
+                    "iteration"
+                ]  # (no copy)
                 restore_snapshot(self.plan.out_dir, self.plan.cfg, iteration)
             state = read_tree(self.plan.out_dir, skip=RESUME_SKIP)
         return self.submit_fn(self.plan, state)
