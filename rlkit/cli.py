@@ -67,7 +67,6 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-
     except click.ClickException as e:
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)

@@ -261,7 +261,8 @@ class MetaTrainer:
 
     def try_resume(self, logger: RunLogger, restore_snapshots: bool = True) -> bool:
         """Continue from latest.pt, if there is one (`restore_snapshots`: and write the snapshot of its iteration if a
-        kill left it unwritten; False in a Ray segment, whose scratch folder holds no snapshots)."""
+        kill left it unwritten; False in a Ray segment, whose scratch folder holds no snapshots: the driver restores
+        them)."""
         path = self.setup.out_dir / "latest.pt"
         if not path.is_file():
             return False

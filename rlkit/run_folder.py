@@ -172,10 +172,10 @@ def restore_snapshot(out_dir: Path, cfg: Config, iteration: int) -> None:
             atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
 
 
-def restore_finished(out_dir: Path, cfg: Config, done: int) -> None:
-    """`restore_snapshot` for a run that has done all its `done` iterations, which no resume will touch again (a kill
-    after its last latest.pt left its last snapshot unwritten), under the run's lock, where the folder can be
-    written."""
+def restore_missing_snapshot(out_dir: Path, cfg: Config, done: int) -> None:
+    """`restore_snapshot` for a run folder whose latest.pt has done `done` iterations, checked before anything trains
+    (a finished run no resume touches again; a Ray segment's worker holds no snapshots to restore), under the run's
+    lock, where the folder can be written."""
     snapshot = snapshot_due(out_dir, cfg, done)
     if snapshot is not None and not snapshot.is_file() and (out_dir / "latest.pt").is_file():
         try:

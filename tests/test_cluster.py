@@ -477,8 +477,8 @@ def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_comma
 
 @pytest.mark.slow
 def test_a_finished_run_whose_last_snapshot_a_kill_left_unwritten_gets_it(tiny_data, tmp_path, monkeypatch):
-    """No resume touches a finished run again, so the check before training writes its last snapshot from
-    latest.pt (the same state) when a kill came between the two."""
+    """No resume touches a finished run again (nor a Ray worker's scratch copy of a run to continue), so the check
+    before training writes a snapshot from latest.pt (the same state) when a kill came between the two."""
     from rlkit.cluster.runs import check_plans
 
     monkeypatch.chdir(tiny_data.parent.parent)
@@ -488,6 +488,11 @@ def test_a_finished_run_whose_last_snapshot_a_kill_left_unwritten_gets_it(tiny_d
     snapshot = plans[0].out_dir / "snapshots" / "itr_0.pt"
     snapshot.unlink()
     assert check_plans(plans) == []  # finished: nothing to train
+    assert snapshot.read_bytes() == (plans[0].out_dir / "latest.pt").read_bytes()
+    # a run to continue gets it too, before a Ray worker (whose scratch folder holds no snapshots) continues it
+    snapshot.unlink()
+    longer = plan_runs(str(TINY_CONFIG), base, [0], [("done", {"algo_params": {"num_iterations": 2}})])
+    assert [(p.name, done) for p, done in check_plans(longer)] == [(longer[0].name, 1)]
     assert snapshot.read_bytes() == (plans[0].out_dir / "latest.pt").read_bytes()
 
 

@@ -51,8 +51,8 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_json, read_state, read_tree, remove_orphans, write_tree
-from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_finished, restore_snapshot
+from rlkit.fileio import read_json, read_tree, remove_orphans, write_tree
+from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -154,10 +154,10 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
             "choose another --exp_name (or sweep entry)",
             recorded_data_print(p.out_dir, p.cfg),
         )
+        if done > 0:  # (the snapshot a kill after latest.pt left unwritten: as a plain resume writes it)
+            restore_missing_snapshot(p.out_dir, p.cfg, done)
         if done < p.cfg.algo_params.num_iterations:
             todo.append((p, done))
-        else:
-            restore_finished(p.out_dir, p.cfg, done)
     return todo
 
 
@@ -277,7 +277,7 @@ def training_segment(
             weights.write_bytes(ray.get(weights_ref[0]))
         setup = prepare(config_from_variant(cfg_dict), seed, ctx.device, data_dir=data_dir, out_dir=out_dir)
         trainer = MetaTrainer(setup, show_progress=False, weights_file=weights)
-        logger = trainer.run(max_iterations=1, restore_snapshots=False)  # (the driver restores them: RunChain)
+        logger = trainer.run(max_iterations=1, restore_snapshots=False)  # (the driver restores them: check_plans)
         files = {k: v for k, v in read_tree(out_dir, skip=(".lock",)).items() if run_files.get(k) != v}
         resume = read_tree(out_dir, skip=RESUME_SKIP)
     done = trainer.counters["iteration"] >= setup.cfg.algo_params.num_iterations
@@ -291,13 +291,7 @@ class RunChain(Chain):
         self.plan, self.submit_fn, self.out, self.name = plan, submit_fn, out, plan.name
 
     def submit(self, state):  # a run's state is its resume files: first from the run folder, then from the last link
-        if state is None:
-            latest = self.plan.out_dir / "latest.pt"
-            if latest.is_file():  # the snapshot a kill after latest.pt left unwritten (as a plain resume does)
-                iteration = read_state(latest, "the state the run saved", mmap=True)["counters"][
-                    "iteration"
-                ]  # (no copy)
-                restore_snapshot(self.plan.out_dir, self.plan.cfg, iteration)
+        if state is None:  # (check_plans restored a snapshot a kill left unwritten)
             state = read_tree(self.plan.out_dir, skip=RESUME_SKIP)
         return self.submit_fn(self.plan, state)
 

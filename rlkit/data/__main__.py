@@ -27,12 +27,12 @@ def env_dims(env_name: str) -> tuple[int, int]:
     return int(env.observation_space.shape[0]), int(env.action_space.shape[0])
 
 
-@functools.cache
 def physics_version(env_name: str) -> int:
-    """The physics version of the env `env_name`'s family (`MultiTaskEnv.physics_version`); UserError if unknown."""
-    from rlkit.tasks import make_env
+    """The physics version of the env `env_name`'s family (`MultiTaskEnv.physics_version`, a class attribute: no env
+    is built); UserError if unknown."""
+    from rlkit.tasks import env_class
 
-    return int(make_env(env_name, n_tasks=1).unwrapped.physics_version)
+    return int(env_class(env_name).physics_version)
 
 
 @main.command()

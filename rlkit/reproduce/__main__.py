@@ -106,10 +106,8 @@ def main(
     print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
     from rlkit.budget import usable_cores
 
-    given_threads, threads = (
-        threads,
-        threads or max(1, usable_cores() // jobs),
-    )  # (the cores this process may use: taskset, slurm)
+    given_threads = threads
+    threads = threads or max(1, usable_cores() // jobs)  # (the cores this process may use: taskset, slurm)
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
     )

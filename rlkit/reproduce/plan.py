@@ -237,7 +237,7 @@ def run_state(done: int, n: int, started: bool = False) -> str:
 def iterations_of(spec: RunSpec) -> tuple[int, int, bool]:
     """(iterations its folder holds, iterations of the run, whether it holds a snapshot to resume), as
     `check_existing` checks the folder."""
-    from rlkit.run_folder import iterations_done, recorded_data_print, restore_finished
+    from rlkit.run_folder import iterations_done, recorded_data_print, restore_missing_snapshot
 
     cfg = spec.load_config()
     n = cfg.algo_params.num_iterations
@@ -248,8 +248,8 @@ def iterations_of(spec: RunSpec) -> tuple[int, int, bool]:
         f"this is the {spec.method} run of this profile; use another --out or remove that folder",
         recorded_data_print(spec.out_dir, cfg),
     )
-    if done == n:
-        restore_finished(spec.out_dir, cfg, done)
+    if done == n:  # (an unfinished run's resume restores it itself)
+        restore_missing_snapshot(spec.out_dir, cfg, done)
     return done, n, (spec.out_dir / "latest.pt").is_file()
 
 
