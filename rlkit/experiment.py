@@ -40,6 +40,7 @@ from rlkit.run_folder import (
     RunLock,
     check_seeding,
     iterations_done,
+    record_code,
     restore_snapshot,
     run_data_print,
     snapshot_due,
@@ -347,9 +348,14 @@ class MetaTrainer:
 
     def _train(self, logger: RunLogger, max_iterations: int | None, restore_snapshots: bool) -> None:
         a, setup = self.cfg.algo_params, self.setup
-        if self.try_resume(logger, restore_snapshots):
+        resumed = self.try_resume(logger, restore_snapshots)
+        if resumed:
             logger.info(f"resumed at iteration {self.counters['iteration']}")
             print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
+        if self.counters["iteration"] < a.num_iterations:  # (a finished run trains nothing: no code to record)
+            device = graphs.describe(self.capture, setup.device, named=True, fused=self.fused)
+            code = record_code(setup.out_dir, self.counters["iteration"], device, resumed)
+            logger.info(f"code {code['revision'] or 'not a git checkout'}, versions {json.dumps(code['versions'])}")
         if self.borel is not None:
             self.vae_stage(logger)
             self.relabel(logger)

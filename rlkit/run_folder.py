@@ -13,8 +13,9 @@ from pathlib import Path
 
 from rlkit.config import REFERENCE_ONLY, Config, default_dict
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
+from rlkit.data.meta import running_versions, source_revision
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, atomic_write, read_json_object, read_state
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
@@ -87,6 +88,38 @@ def read_data_print(path: Path, hint: str = "") -> dict:
     if not isinstance(doc.get("digest"), str):
         raise UserError(f"{str(path)!r} holds no data digest: expected {expected}")
     return doc
+
+
+CODE_FILE = "code.json"  # in a run folder: the code, packages and device that trained it, from which iteration
+
+
+def record_code(out_dir: Path, iteration: int, device: str, resumed: bool) -> dict:
+    """Add what trains the run from `iteration` on (git commit of the source, package versions, `device`) to
+    `CODE_FILE`'s list "trained_with" where it differs from the list's last entry (a resumed run on the same code
+    adds nothing; a run started anew in the folder, not `resumed`, starts the list). Returns that entry."""
+    path = out_dir / CODE_FILE
+    entry = {"from_iteration": iteration, "revision": source_revision(), "versions": running_versions()}
+    entry["device"] = device
+    kept = []
+    if resumed and path.is_file():
+        kept = read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
+        if not isinstance(kept, list):
+            raise UserError(f"{str(path)!r}: 'trained_with' is not a list: expected the list {CODE_FILE} keeps")
+    same = {k: v for k, v in entry.items() if k != "from_iteration"}
+    if kept and isinstance(kept[-1], dict) and {k: kept[-1].get(k) for k in same} == same:
+        return entry
+    doc = {"trained_with": [*kept, entry]}
+    atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return entry
+
+
+def read_code_record(out_dir: Path) -> list[dict]:
+    """`CODE_FILE`'s "trained_with" list ([] for a run written before it was kept)."""
+    path = out_dir / CODE_FILE
+    if not path.is_file():
+        return []
+    kept = read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
+    return [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
 
 
 def check_seeding(state: dict, path: Path) -> None:

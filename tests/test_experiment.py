@@ -72,3 +72,55 @@ def test_a_run_written_when_the_bottleneck_default_was_false_still_resumes():
         old = json.loads(json.dumps(new))
         old["algo_params"]["use_information_bottleneck"] = False
         assert (config_differences(old, new) == []) == same, algo
+
+
+def test_a_run_folder_records_each_code_that_trains_it(tmp_path, monkeypatch):
+    """code.json lists what trained a run from which iteration: a resume on the same code and device adds nothing,
+    other package versions or another device add an entry, a run started anew starts the list."""
+    import rlkit.run_folder as rf
+    from rlkit.errors import UserError
+
+    versions = {"torch": "2.13.0", "numpy": "2.0"}
+    monkeypatch.setattr(rf, "running_versions", lambda: dict(versions))
+    monkeypatch.setattr(rf, "source_revision", lambda: "abc+modified")
+
+    def listed():
+        return [(e["from_iteration"], e["device"], e["versions"]["torch"]) for e in rf.read_code_record(tmp_path)]
+
+    assert rf.read_code_record(tmp_path) == []
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
+    rf.record_code(tmp_path, 3, "cpu, eager", resumed=True)
+    assert listed() == [(0, "cpu, eager", "2.13.0")]
+    assert rf.read_code_record(tmp_path)[0]["revision"] == "abc+modified"
+    versions["torch"] = "2.14.0"
+    rf.record_code(tmp_path, 5, "cpu, eager", resumed=True)
+    rf.record_code(tmp_path, 7, "cuda:0 (H200), captured", resumed=True)
+    assert listed() == [
+        (0, "cpu, eager", "2.13.0"),
+        (5, "cpu, eager", "2.14.0"),
+        (7, "cuda:0 (H200), captured", "2.14.0"),
+    ]
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)  # a run replaced in the folder
+    assert listed() == [(0, "cpu, eager", "2.14.0")]
+    (tmp_path / "code.json").write_text('{"trained_with": 3}')
+    with pytest.raises(UserError, match=r"code.json'.*'trained_with' is not a list"):
+        rf.record_code(tmp_path, 1, "cpu, eager", resumed=True)
+
+
+def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
+    from rlkit.data import meta
+
+    meta.source_revision.cache_clear()
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+        if head.returncode == 0:
+            assert meta.source_revision().removesuffix("+modified") == head.stdout.strip()
+        meta.source_revision.cache_clear()
+
+        def no_git(*args, **kwargs):
+            raise FileNotFoundError("git")
+
+        monkeypatch.setattr(meta.subprocess, "run", no_git)
+        assert meta.source_revision() is None  # no git: unknown, not an error
+    finally:
+        meta.source_revision.cache_clear()

@@ -813,3 +813,31 @@ def test_a_killed_worker_is_one_line_naming_the_runs_it_took_down():
         match=r"^a worker process ended abruptly \(killed, or out of memory\?\) while runs \[.*'CSRO seed 1'",
     ):
         train_all(todo, 2, train=_train_or_die)
+
+
+def test_the_report_says_which_code_trained_its_runs(tmp_path):
+    from types import SimpleNamespace
+
+    from rlkit.reproduce.document import code_sentence
+
+    def run(name, *entries):
+        out = tmp_path / name
+        out.mkdir()
+        if entries:
+            (out / "code.json").write_text(json.dumps({"trained_with": list(entries)}))
+        return SimpleNamespace(method=name.split("-")[0], seed=int(name[-1]), out_dir=out)
+
+    a = {"from_iteration": 0, "revision": "abc", "versions": {"torch": "2.13.0"}, "device": "cpu, eager"}
+    b = dict(a, revision="def", from_iteration=4)
+    one, two = run("CSRO-0", a), run("FOCAL-0", dict(a, device="cuda:0, captured"))
+    assert code_sentence([one, two]) == "Trained by git abc (torch 2.13.0)."
+    mixed = run("CSRO-1", a, b)
+    assert code_sentence([one, mixed]) == (
+        "Trained by several versions: git abc (torch 2.13.0): CSRO seed 0, CSRO seed 1; "
+        "git def (torch 2.13.0): CSRO seed 1 from iteration 4."
+    )
+    old = run("FOCAL-1")
+    assert code_sentence([one, old]) == (
+        "Trained by git abc (torch 2.13.0) (the other runs). Not recorded (runs from before code.json was kept): "
+        "FOCAL seed 1."
+    )

@@ -179,6 +179,17 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     run("resumed", 1)
     resumed = run("resumed", 2)
     pd.testing.assert_frame_equal(straight, resumed)
+    from rlkit.data.meta import running_versions, source_revision
+
+    record = json.loads((tmp_path / "point-robot" / "resumed" / "seed0" / "code.json").read_text())["trained_with"]
+    assert record == [
+        {
+            "from_iteration": 0,
+            "revision": source_revision(),
+            "versions": running_versions(),
+            "device": "cpu, capture off",
+        }
+    ]  # the resume on the same code added nothing
 
 
 @pytest.mark.slow

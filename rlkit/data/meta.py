@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,28 @@ def _versions() -> dict[str, str]:
     for name in VERSIONED:
         out[name] = metadata.version(name) if _installed(name) else "absent"
     return out
+
+
+@functools.cache  # one git call a process: its source does not change under it
+def source_revision() -> str | None:
+    """The git commit of the source tree this process imported rlkit from, "+modified" after it when tracked files
+    differ from it; None where that tree is no git checkout (an installed wheel) or git cannot say."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode or status.returncode:
+        return None
+    return head.stdout.strip() + ("+modified" if status.stdout.strip() else "")
 
 
 def _installed(name: str) -> bool:

@@ -27,7 +27,35 @@ from rlkit.reproduce.tables import (
     table1_markdown,
     table2_markdown,
 )
-from rlkit.run_folder import DATA_PRINT_FILE, read_data_print
+from rlkit.run_folder import DATA_PRINT_FILE, read_code_record, read_data_print
+
+
+def code_sentence(specs: list[RunSpec]) -> str:
+    """Which code trained the runs (each run's `code.json`): one sentence naming the git commit and package
+    versions when they agree, else each version and the runs (from which iteration) it trained."""
+    users: dict[str, list[str]] = {}
+    unrecorded = []
+    for s in specs:
+        record = read_code_record(s.out_dir)
+        if not record:
+            unrecorded.append(f"{s.method} seed {s.seed}")
+        for e in record:
+            versions = ", ".join(f"{k} {v}" for k, v in sorted(e.get("versions", {}).items()))
+            code = f"git {e['revision']}" if e.get("revision") else "code from no git checkout"
+            users.setdefault(f"{code} ({versions})", []).append(
+                f"{s.method} seed {s.seed}"
+                + (f" from iteration {e['from_iteration']}" if e.get("from_iteration") else "")
+            )
+    parts = []
+    if len(users) == 1:
+        parts.append(f"Trained by {next(iter(users))}" + (" (the other runs)" if unrecorded else "") + ".")
+    elif users:
+        parts.append(
+            "Trained by several versions: " + "; ".join(f"{c}: {', '.join(r)}" for c, r in users.items()) + "."
+        )
+    if unrecorded:
+        parts.append(f"Not recorded (runs from before code.json was kept): {', '.join(unrecorded)}.")
+    return " ".join(parts)
 
 
 def same_data(specs: list[RunSpec]) -> None:
@@ -75,6 +103,8 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             "with rliable's 95% stratified bootstrap (shown; with 3 seeds it covers far less than 95%); gaps and "
             "every comparison the paragraphs make with a 95% Student-t interval of the per-seed differences (the "
             "runs of one seed paired). Every number below is read from the runs' progress.csv.",
+            "",
+            code_sentence(specs),
             "",
             "## Table 1: context shift",
             "",
