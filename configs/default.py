@@ -113,7 +113,9 @@ default_config = dict(
         borel_latent_size=5,
         # >= 1; BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations
         borel_vae_steps=5000,
-        borel_vae_tasks=8,  # >= 1; BOREL: training tasks per VAE step (BOReL's tasks_batch_size)
+        # >= 1; BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size); all n_train_tasks where there
+        # are fewer
+        borel_vae_tasks=8,
         # >= 1; BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)
         borel_vae_sequences=8,
         # >= 1; BOREL: beliefs q_t per sequence whose reconstruction is computed at a VAE step, drawn without
@@ -122,7 +124,7 @@ default_config = dict(
         borel_elbo_terms=None,
         # >= 0; BOREL: weight of sum_t KL(q_t || q_t-1) next to the reward reconstruction (BOReL's kl_weight)
         borel_kl_weight=0.05,
-        # >= 1; BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at
+        # >= 2; BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at
         # meta-test the belief carries over the preceding borel_episodes - 1 context episodes
         borel_episodes=2,
         # BOREL: also decode s' from (z, s, a) (BOReL's optional state decoder); null: on for the dynamics families

@@ -279,7 +279,12 @@ class AlgoParams:
     borel_vae_steps: int = key(
         5000, "BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations", ">= 1"
     )
-    borel_vae_tasks: int = key(8, "BOREL: training tasks per VAE step (BOReL's tasks_batch_size)", ">= 1")
+    borel_vae_tasks: int = key(
+        8,
+        "BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size); all n_train_tasks where there are "
+        "fewer",
+        ">= 1",
+    )
     borel_vae_sequences: int = key(
         8, "BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)", ">= 1"
     )
@@ -297,7 +302,7 @@ class AlgoParams:
         2,
         "BOREL: episodes of a task in one ordered sequence, the BAMDP horizon (BOReL's max_rollouts_per_task); at "
         "meta-test the belief carries over the preceding borel_episodes - 1 context episodes",
-        ">= 1",
+        ">= 2",
     )
     borel_decode_state: bool | None = key(
         None,
@@ -594,6 +599,11 @@ def _validate(cfg: Config, new: bool = True) -> None:
             cfg.algo_type != "CORRO" or a.embedding_batch_size >= 2,
             f"algo_params.embedding_batch_size {a.embedding_batch_size} with algo_type CORRO: expected >= 2 (CORRO's "
             "positive for a context row is another row of the same task's context)",
+        ),
+        (
+            a.borel_episodes >= 2,
+            f"algo_params.borel_episodes {a.borel_episodes}: expected >= 2 (BOREL's offline and Np meta-tests feed "
+            "the belief the preceding borel_episodes - 1 context episodes: with 1 they would read no context)",
         ),
         (
             a.corro_aggregator in CORRO_AGGREGATORS,

@@ -635,3 +635,19 @@ def test_the_learners_step_is_capture_safe(brac):
     s = hyper_inputs(tr, seed=1)
     with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
         tr.train_step(s.tasks, s.context, s.batch, s.extra)
+
+
+def test_one_episode_sequences_are_refused_in_one_line():
+    """With borel_episodes 1 the offline and Np meta-tests would feed the belief no context episode (a window of
+    0): every protocol would be the online one from the prior."""
+    with pytest.raises(UserError, match=r"^algo_params.borel_episodes 1: expected >= 2 \(BOREL's offline and Np"):
+        borel_cfg(borel_episodes=1)
+    assert borel_cfg(borel_episodes=3).algo_params.borel_episodes == 3
+
+
+def test_an_evaluator_without_offline_data_keeps_the_beliefs_window():
+    from rlkit.eval import Evaluator
+
+    cfg = borel_cfg(borel_episodes=3, n_train_tasks=2, n_eval_tasks=2, meta_batch=2)
+    evaluator = Evaluator(cfg, [2, 3], None, None, seed=5, device=torch.device("cpu"))
+    assert evaluator.window == 2 and evaluator.episodes is None

@@ -46,6 +46,18 @@ def test_club_bound_linear_form_equals_pairwise(shape):
     assert fast.item() == pytest.approx(pair.item(), rel=1e-10, abs=1e-12)
 
 
+def test_club_bound_keeps_its_digits_when_the_encoder_collapses():
+    """Near collapse (embeddings within 1e-3 of their CLUB means, which sit at 1) the bound is a tiny difference:
+    the float32 linear form must still give it to the pairwise float64 value's leading digits, not rounding."""
+    g = torch.Generator().manual_seed(0)
+    mu = 1 + 1e-3 * torch.randn(2, 512, 20, generator=g, dtype=torch.float64)
+    e = mu + 1e-3 * torch.randn(2, 512, 20, generator=g, dtype=torch.float64)
+    var = torch.full_like(e, 0.5)
+    exact = losses.club_upper_bound_pairwise(e, mu, var).item()
+    fast32 = losses.club_upper_bound(e.float(), mu.float(), var.float()).item()
+    assert fast32 == pytest.approx(exact, rel=1e-3)
+
+
 def test_club_bound_by_hand():
     # one task, two transitions, one dim, var 1: pos = -mean((e-mu)^2), neg = -mean over all (j, k)
     e, mu, var = torch.tensor([[[1.0], [3.0]]]), torch.tensor([[[0.0], [1.0]]]), torch.ones(1, 2, 1)

@@ -122,8 +122,9 @@ class Evaluator:
         self.episodes, self.window = None, 0
         if cfg.algo_type == "BOREL":
             a = cfg.algo_params
-            self.episodes = SequenceIndex(eval_buffer, 1, a.n_trj, cfg.env_params.max_episode_steps)
             self.window = a.borel_episodes - 1
+            if eval_buffer is not None:  # (none: a caller that runs no offline protocol)
+                self.episodes = SequenceIndex(eval_buffer, 1, a.n_trj, cfg.env_params.max_episode_steps)
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""

@@ -90,9 +90,11 @@ class EnsembleMLP(nn.Module):
     """`members` independent MLPs evaluated as batched matmuls: [M, N, in] -> [M, N, out].
 
     A [N, in] input is shared by all members. With `init="rlkit"` (the CSRO networks) member m is
-    initialised exactly like an `MLP` (with `generators[m]` if given), so an ensemble of one equals
-    a plain MLP. `init="orthogonal"` is pytorch_sac's `utils.weight_init`, which the reference's
-    stage-1 SAC uses: every weight orthogonal (gain 1, on the [out, in] matrix), every bias 0.
+    initialised as an `MLP` is (with `generators[m]` if given): the same bounds and the same number of
+    draws, but filled into the [in, out] layout, so an ensemble of one holds an MLP's values in another
+    arrangement (kept so: changing it would change every run's initial weights). `init="orthogonal"` is
+    pytorch_sac's `utils.weight_init`, which the reference's stage-1 SAC uses: every weight orthogonal (gain 1,
+    on the [out, in] matrix), every bias 0.
     """
 
     def __init__(

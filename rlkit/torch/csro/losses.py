@@ -59,12 +59,14 @@ def club_upper_bound(e: torch.Tensor, mu: torch.Tensor, var: torch.Tensor) -> to
 
     pos = -mean_{j,d} (e_tj - mu_tj)^2 / var_tj;  neg = -mean_{j,k,d} (e_tk - mu_tj)^2 / var_tj,
     averaged over tasks, returns mean_t (pos - neg). The pair mean is exact in O(b):
-    mean_k (e_tk - mu)^2 = m2 - 2 mu m1 + mu^2 with m1, m2 the first two moments of e_t.
+    mean_k (e_tk - mu)^2 = (m1 - mu)^2 + v with m1 the mean of e_t and v its (biased) variance, each summing
+    small terms, so the bound keeps its digits when e collapses onto mu (the form m2 - 2 mu m1 + mu^2 cancels
+    large terms there and can change sign in float32).
     """
     pos = -((e - mu) ** 2 / var).mean()
     m1 = e.mean(dim=1, keepdim=True)
-    m2 = (e**2).mean(dim=1, keepdim=True)
-    neg = -((m2 - 2 * mu * m1 + mu**2) / var).mean()
+    v = ((e - m1) ** 2).mean(dim=1, keepdim=True)
+    neg = -(((m1 - mu) ** 2 + v) / var).mean()
     return pos - neg
 
 
