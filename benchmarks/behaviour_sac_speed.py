@@ -40,12 +40,12 @@ def synthetic_rows(n: int, rows: int, device: torch.device | str = "cpu") -> dic
     }
 
 
-def time_group(n: int, updates: int, block: int = 4) -> dict:
+def time_group(n: int, updates: int, block: int = 4, sac_config: str = "train_point") -> dict:
     from rlkit.behaviour import load_sac_config
     from rlkit.torch.flops import MatmulProbe, count_flops
     from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
 
-    sac = load_sac_config("train_point", []).sac
+    sac = load_sac_config(sac_config, []).sac
     dev = torch.device("cpu")
     agent = VectorSAC(n, 2, 2, sac, 0, dev)
     gens = TaskGenerators(n, 0, dev)
@@ -162,7 +162,7 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
     "--sac_config",
     default="train_point",
     show_default=True,
-    help="with --device: the SAC settings (demo_point: the demo profile's smaller networks)",
+    help="the SAC settings (demo_point: the demo profile's smaller networks)",
 )
 def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_config: str) -> None:
     from rlkit.cli import parse_list
@@ -195,13 +195,19 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
                     flush=True,
                 )
         return
-    print(f"settings: train_point.yaml (2 x 1024 units, batch 1024), {torch.get_num_threads()} threads, CPU")
+    from rlkit.behaviour import load_sac_config
+
+    sac = load_sac_config(sac_config, []).sac
+    units = f"{sac.actor_hidden_depth} x {sac.actor_hidden_dim}"
+    print(
+        f"settings: {sac_config}.yaml ({units} units, batch {sac.batch_size}), {torch.get_num_threads()} threads, CPU"
+    )
     print(
         f"{'tasks':>5s} {'median ms/update':>17s} {'ms per task':>12s} {'GFLOP/task':>11s} {'GFLOP/s':>8s} "
         f"{'matmul probe':>13s} {'share':>6s} {'ms/task at 100% of probe':>25s}"
     )
     for n in sizes:
-        r = time_group(n, updates)
+        r = time_group(n, updates, sac_config=sac_config)
         achieved = r["flops"] / r["median_s"]
         print(
             f"{n:5d} {r['median_s'] * 1e3:17.1f} {r['median_s'] * 1e3 / n:12.1f} {r['flops'] / n / 1e9:11.1f} "
@@ -210,8 +216,12 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
             flush=True,
         )
     print(
-        "target: <= 70 ms per update per task (the reference: about 141 ms on this kind of 2-core CPU); the last "
-        "column is the floor this machine's best matmul probe sets for the update's FLOPs"
+        (
+            "target: <= 70 ms per update per task (the reference: about 141 ms on this kind of 2-core CPU); "
+            if sac_config == "train_point"
+            else ""
+        )
+        + "the last column is the floor this machine's best matmul probe sets for the update's FLOPs"
     )
 
 

@@ -23,12 +23,11 @@ two loaders and the median is reported. Target: ours at least 20x faster.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import resource
+import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -158,25 +157,30 @@ def child(which: str, data_dir: str) -> None:
     import torch  # noqa: F401
 
     import rlkit.experiment  # noqa: F401
+    from rlkit.cli import peak_rss_mb
 
     before = rss_mb()  # the peak so far may be above the current RSS; the growth is measured from the larger
-    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_before = peak_rss_mb()
     seconds, rows = (load_ours if which == "ours" else load_reference)(Path(data_dir))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(
         json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mb": peak, "rss_before_mb": max(before, peak_before)})
     )
 
 
+def layout_source(data_dir: Path) -> dict:
+    """What the reference layout under --work was exported from: the dataset's folder and a digest of its files'
+    names, sizes and modification times (data made again in the same folder is another dataset)."""
+    files = sorted(p for p in data_dir.glob("goal_idx*/*") if p.is_file())
+    listing = "\n".join(f"{p.relative_to(data_dir)} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files)
+    return {"source": str(data_dir.resolve()), "files": hashlib.sha256(listing.encode()).hexdigest()}
+
+
 def measure(which: str, data_dir: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", which, str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from rlkit.cli import child_json
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return child_json([__file__, "--child", which, str(data_dir)], f"loading {str(data_dir)!r} ({which})", env)
 
 
 @click.command()
@@ -189,16 +193,25 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
         child(*child_args)
         return
     from rlkit.data.legacy import export_legacy
+    from rlkit.errors import UserError
+    from rlkit.fileio import atomic_write_text
 
     work_dir = Path(work)
     ours = Path(data_dir) if data_dir else work_dir / "ours"
+    if data_dir and not (ours / "goal_idx39" / "task.json").is_file():
+        raise UserError(f"--data_dir {data_dir!r} has no goal_idx39/task.json: expected a 40-task dataset of ours")
     if not data_dir and not (ours / "goal_idx39" / "task.json").is_file():
         print(f"synthesising a faithful-shape 40-task dataset in {ours} ...")
         synthesize(ours)
     legacy = work_dir / "reference-layout"
-    if not (legacy / "goal_idx39").is_dir():
-        print(f"writing the reference's layout to {legacy} (export-legacy) ...")
+    source = layout_source(ours)
+    marker = legacy / "exported-from.json"
+    if not marker.is_file() or json.loads(marker.read_text()) != source:  # another dataset's export, or none
+        if legacy.exists():
+            shutil.rmtree(legacy)
+        print(f"writing the reference's layout of {ours} to {legacy} (export-legacy) ...")
         export_legacy(ours, legacy)
+        atomic_write_text(marker, json.dumps(source) + "\n")
     n_files = sum(1 for _ in legacy.rglob("trj_evalsample*_step*.npy"))
     results = {"ours": [], "reference": []}
     for r in range(rounds):
@@ -216,7 +229,8 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
     med = {k: statistics.median(m["seconds"] for m in v) for k, v in results.items()}
     grow = {k: statistics.median(m["peak_rss_mb"] - m["rss_before_mb"] for m in v) for k, v in results.items()}
     print(
-        f"\nreference layout: {n_files} stochastic-episode files; ours: "
+        f"\nreference layout: {n_files} stochastic-episode files (the loader reads those of the checkpoints in "
+        "train_epoch and eval_epoch); ours: "
         f"{len(list(ours.glob('goal_idx*/step*.npz')))} files"
     )
     print(f"{'loader':10s} {'median s':>9s} {'peak RSS growth MB':>19s}")
@@ -229,4 +243,6 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -65,6 +64,7 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
     the caches, so the step right after it is run untimed."""
     import torch
 
+    from rlkit.cli import peak_rss_mb
     from rlkit.torch.cpu_kernels import use_cpu_kernels
     from rlkit.torch.csro import losses
     from rlkit.torch.flops import MatmulProbe, count_flops
@@ -99,7 +99,7 @@ def run_variant(variant: str, steps: int, context: int, batch: int, meta_batch: 
         "variant": variant,
         "median_s": times[len(times) // 2],
         "min_s": times[0],
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "peak_rss_gb": peak_rss_mb() / 1024,
         "flops": flops,
         "threads": torch.get_num_threads(),
         "peak_flops": max(peaks),
@@ -290,7 +290,7 @@ def capture_main(args) -> None:
 
 
 def main() -> None:
-    from rlkit.cli import positive_int
+    from rlkit.cli import child_json, positive_int
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=positive_int, default=20)
@@ -328,28 +328,9 @@ def main() -> None:
         return
     results = {}
     for variant in ("ours", "plain", "naive-club"):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--variant",
-                variant,
-                "--steps",
-                str(args.steps),
-                "--naive_steps",
-                str(args.naive_steps),
-                "--context",
-                str(args.context),
-                "--batch",
-                str(args.batch),
-                "--meta_batch",
-                str(args.meta_batch),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+        args_ = ["--steps", str(args.steps), "--naive_steps", str(args.naive_steps), "--context", str(args.context)]
+        args_ += ["--batch", str(args.batch), "--meta_batch", str(args.meta_batch)]
+        results[variant] = child_json([__file__, "--variant", variant, *args_], f"the {variant} variant's process")
     ours = results["ours"]
     print(
         f"settings: meta_batch {args.meta_batch}, context {args.context}, batch {args.batch}, latent 20, "
@@ -382,4 +363,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

@@ -185,12 +185,13 @@ def table(costs: list[EnvCost], probe: float) -> str:
 )
 @click.option("--markdown", "markdown", default=None, type=click.Path(), help="also write the table to this file")
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
+    from rlkit.cli import parse_list
     from rlkit.fileio import atomic_write_text
     from rlkit.reproduce.plan import ENV_CONFIGS, profile
     from rlkit.torch.flops import MatmulProbe
 
-    names = envs.split(",") if envs else list(ENV_CONFIGS)
-    configs = [ROOT / profile(name, "paper").config for name in names]  # an unknown env lists the valid ones
+    names = parse_list("--envs", envs, choices=list(ENV_CONFIGS), duplicates="drop") if envs else list(ENV_CONFIGS)
+    configs = [ROOT / profile(name, "paper").config for name in names]
     costs = []
     for path in configs:
         c = env_cost(path, reps)
@@ -207,4 +208,6 @@ def main(envs: str | None, reps: int, markdown: str | None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

@@ -16,9 +16,6 @@ import contextlib
 import io
 import json
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -66,20 +63,37 @@ def child(data_dir: str) -> None:
     import torch
 
     from rlkit.behaviour.regenerate import regenerate
+    from rlkit.cli import peak_rss_mb
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mb()
     with contextlib.redirect_stdout(io.StringIO()):
         written = regenerate("point-robot", ENV_PARAMS, Path(data_dir), [0], 1, None, 0, True, torch.device("cpu"))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"files": len(written), "peak_rss_after_imports_mb": before, "peak_rss_mb": peak}))
+    peak = peak_rss_mb()
+    import rlkit
+
+    print(
+        json.dumps(
+            {
+                "files": len(written),
+                "peak_rss_after_imports_mb": before,
+                "peak_rss_mb": peak,
+                "rlkit": str(Path(rlkit.__file__).resolve().parent),
+            }
+        )
+    )
 
 
 def measure(data_dir: Path, code: Path) -> dict:
+    """One regeneration of `data_dir` in a fresh process importing rlkit from `code` (checked: an installed rlkit
+    would otherwise answer for a wrong path)."""
+    from rlkit.cli import child_json
+    from rlkit.errors import UserError
+
     env = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS="1")
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(data_dir)], capture_output=True, text=True, check=True, env=env
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    r = child_json([__file__, "--child", str(data_dir)], f"regenerating {str(data_dir)!r}", env)
+    if Path(r["rlkit"]) != (code / "rlkit").resolve():
+        raise UserError(f"--code {str(code)!r}: the child imported rlkit from {r['rlkit']!r}, not from that checkout")
+    return r
 
 
 @click.command()
@@ -91,11 +105,20 @@ def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
     if child_dir:
         child(child_dir)
         return
-    for n in [int(x) for x in networks.split(",")]:
+    from rlkit.cli import parse_list
+    from rlkit.errors import UserError
+
+    if not (Path(code) / "rlkit" / "__init__.py").is_file():
+        raise UserError(f"--code {code!r} has no rlkit/__init__.py: expected a checkout of this project")
+    for n in parse_list("--networks", networks, minimum=1):
         data_dir = Path(work) / f"networks{n}"
         if not (data_dir / "goal_idx0" / "task.json").is_file():
             synthesize(data_dir, n)
+        for old in (data_dir / "goal_idx0").glob("step*_extra.npz"):  # a rerun's: regeneration would keep them
+            old.unlink()
         r = measure(data_dir, Path(code))
+        if r["files"] != n:
+            raise UserError(f"{str(data_dir)!r}: {r['files']} files regenerated, expected {n} (one per network)")
         print(
             f"{n:3d} networks ({r['files']} files written): peak RSS {r['peak_rss_mb']:.0f} MB, "
             f"{r['peak_rss_mb'] - r['peak_rss_after_imports_mb']:+.0f} MB over the peak after imports "
@@ -104,4 +127,6 @@ def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

@@ -42,7 +42,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=positive_int, default=3, help="rounds of all variants (medians are reported)")
     args = ap.parse_args()
 
-    import ray
+    from rlkit.cluster.engine import INSTALL_HINT
+    from rlkit.errors import UserError
+
+    try:
+        import ray
+    except ImportError:
+        raise UserError(
+            f"this benchmark needs Ray, which is not installed here: expected `{INSTALL_HINT}` first"
+        ) from None
     import torch
 
     from rlkit.behaviour import generate, load_sac_config
@@ -173,4 +181,6 @@ def _warm_up() -> int:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

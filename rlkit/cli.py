@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -40,11 +42,15 @@ WRITE_HINTS = {
 
 
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
-    """Run a click command; a `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes
-    one line on stderr and its exit code. A refused write names the path; the writers are atomic
-    (`rlkit.fileio`), so nothing half-written stays behind, and an interrupted run resumes."""
+    """Run a click command (or a plain `main()` that parses its own arguments: the argparse benchmarks); a
+    `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes one line on stderr and its exit
+    code. A refused write names the path; the writers are atomic (`rlkit.fileio`), so nothing half-written stays
+    behind, and an interrupted run resumes."""
     try:
-        command.main(args=args, standalone_mode=False)
+        if isinstance(command, click.Command):
+            command.main(args=args, standalone_mode=False)
+        else:
+            command()
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
@@ -122,6 +128,40 @@ def _list_entry(
     if minimum is not None and value < minimum:
         raise refuse(f"{value} is below {minimum}")
     return value
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB: Linux's VmHWM, which a new program starts afresh
+    (`getrusage`'s ru_maxrss keeps the parent's peak across fork and exec, so a benchmark's child would report
+    its parent's when that is higher); ru_maxrss elsewhere."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def child_json(args: Sequence[str], what: str, env: dict[str, str] | None = None) -> dict:
+    """Run `python ARGS` (a benchmark's measurement, in a process of its own) and return the JSON object it prints
+    last; a child that fails or prints none is a UserError naming `what` and the child's last line of stderr."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode == 0 and lines:
+        try:
+            result = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            result = None
+        if isinstance(result, dict):
+            return result
+    said = out.stderr.strip().splitlines()
+    why = said[-1] if said else f"no error message, and no JSON object on its last line of output ({lines[-1:]})"
+    raise UserError(f"{what} failed (exit {out.returncode}): {why}")
 
 
 def positive_int(text: str) -> int:

@@ -69,10 +69,15 @@ def _os_error(e: BaseException) -> OSError | None:
 
 
 def atomic_savefig(fig, path: str | Path, **kwargs) -> Path:
-    """A matplotlib figure saved atomically, in the format its suffix names (png by default)."""
+    """A matplotlib figure saved atomically, in the format its suffix names (png by default; a suffix matplotlib
+    cannot write is a one-line UserError)."""
     path = Path(path)
+    kind = path.suffix[1:].lower() or "png"
+    supported = fig.canvas.get_supported_filetypes()
+    if kind not in supported:
+        raise UserError(f"{str(path)!r}: figures are written as {', '.join(sorted(supported))}, not {kind!r}")
     buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix[1:] or "png", **kwargs)
+    fig.savefig(buf, format=kind, **kwargs)
     atomic_write(path, lambda f: f.write(buf.getvalue()))
     return path
 

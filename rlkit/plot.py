@@ -20,6 +20,7 @@ from rlkit.fileio import atomic_savefig
 from rlkit.logging import TRAIN_STEPS
 from rlkit.report import (
     PROTOCOLS,
+    check_meta_tested,
     describe_groups,
     find_runs,
     group_runs,
@@ -49,9 +50,11 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
             "expected one experiment; plot each experiment folder separately"
         )
     frames = [read_progress(r) for r in runs]
+    for run, frame in zip(runs, frames, strict=True):
+        check_meta_tested(frame, run)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, (x, mean, lo, hi) in learning_curves(frames).items():
-        ax.plot(x, mean, label=name)
+        ax.plot(x, mean, label=name, marker="o" if len(x) == 1 else None)  # (one iteration: a line of one point)
         if len(frames) > 1:
             ax.fill_between(x, lo, hi, alpha=0.2)
     ref = reference_returns(runs[0])

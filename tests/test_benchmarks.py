@@ -51,3 +51,51 @@ def test_click_benchmarks_refuse_counts_below_one(name, option):
     command = _module(name).main
     with pytest.raises(click.BadParameter, match="0 is not in the range"):
         command.main(args=[option, "0"], standalone_mode=False)
+
+
+@pytest.mark.parametrize("family", ["hopper-rand-params", "cheetah-vel"])
+def test_env_speed_steps_the_same_physics_and_its_check_can_see_a_difference(family):
+    """The plain env runs at our timestep (gymnasium's Hopper steps at 0.002 s, the reference's at 0.004 s), so after
+    the same actions both hold the same state; the compared state is the last action's, not a fresh reset's."""
+    import numpy as np
+
+    bench = _module("env_speed")
+    ours = bench.ours(family)
+    plain = bench.plain(family, ours.unwrapped.model.opt.timestep)
+    actions = np.random.default_rng(0).uniform(-1, 1, size=(200, ours.action_space.shape[0]))
+    low, high = plain.action_space.low, plain.action_space.high
+    _, q_ours = bench.steps_per_second(ours, actions)
+    _, q_plain = bench.steps_per_second(plain, low + (actions + 1) * 0.5 * (high - low))
+    np.testing.assert_allclose(q_ours, q_plain, rtol=1e-6, atol=1e-8)
+    _, q_other = bench.steps_per_second(plain, low + (actions[::-1] + 1) * 0.5 * (high - low))
+    assert not np.allclose(q_ours, q_other, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.slow
+def test_a_measurement_child_returns_its_json_or_one_line_naming_its_failure():
+    from rlkit.cli import child_json
+    from rlkit.errors import UserError
+
+    assert child_json(["-c", "print('warming up'); print('{\"ms\": 3.1}')"], "the probe") == {"ms": 3.1}
+    failing = "import sys; print('a warning', file=sys.stderr); sys.exit('holds no saved behaviour networks')"
+    with pytest.raises(UserError, match=r"^the probe failed \(exit 1\): holds no saved behaviour networks$"):
+        child_json(["-c", failing], "the probe")
+    with pytest.raises(UserError, match=r"^the probe failed \(exit 0\): no error message, and no JSON object"):
+        child_json(["-c", "print('done')"], "the probe")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+def test_a_childs_peak_memory_is_its_own_not_its_parents():
+    """getrusage's ru_maxrss survives fork and exec: a child of a parent that peaked higher reported the parent's
+    peak as its own (benchmarks/regenerate_memory.py). `peak_rss_mb` reads the child's own."""
+    import numpy as np
+
+    from rlkit.cli import child_json, peak_rss_mb
+
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MiB touched in this process
+    parent = peak_rss_mb()
+    code = "import json; from rlkit.cli import peak_rss_mb; print(json.dumps({'peak': peak_rss_mb()}))"
+    child = child_json(["-c", code], "the child")["peak"]
+    del ballast
+    assert parent > 400 and child < parent - 300, (parent, child)

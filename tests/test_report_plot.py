@@ -370,3 +370,36 @@ def test_against_refuses_runs_of_another_config_or_without_an_oracle(runs, tmp_p
     (cheetah / "variant.json").write_text(json.dumps(variant))
     with pytest.raises(UserError, match=r"seed0' is a cheetah-vel run, a family without a scripted oracle"):
         check_against([[cheetah]], dict(SEEDS, config="configs/cheetah-vel.json"), "s.json")
+
+
+def test_plot_refuses_runs_without_meta_test_returns_and_figure_kinds_it_cannot_write(runs, tmp_path):
+    """A run trained with allow_eval false gave a plot with no curve (rlkit.report refused it); an unknown suffix
+    was matplotlib's traceback."""
+    from rlkit.plot import plot_runs
+
+    nan = float("nan")
+    make_run(tmp_path / "quiet" / "x" / "seed0", 0, [[nan, nan, nan], [nan, nan, nan]])
+    progress = tmp_path / "quiet" / "x" / "seed0" / "progress.csv"
+    progress.write_text(pd.read_csv(progress).to_csv(index=False, na_rep="nan"))  # as RunLogger writes nan
+    with pytest.raises(UserError, match=r"seed0' has 2 progress row\(s\) without meta-test returns"):
+        plot_runs(find_runs(tmp_path / "quiet"), tmp_path / "q.png")
+    assert not (tmp_path / "q.png").exists()
+    with pytest.raises(UserError, match=r"c.xyz': figures are written as .*png.*, not 'xyz'$"):
+        plot_runs(find_runs(runs / "point-robot"), runs / "c.xyz")
+    assert not (runs / "c.xyz").exists()
+
+
+def test_a_plot_of_one_iteration_marks_its_point(tmp_path, monkeypatch):
+    """A line of one point and no marker draws nothing: runs of one iteration gave an empty plot."""
+    import matplotlib.axes
+
+    from rlkit.plot import plot_runs
+
+    make_run(tmp_path / "one" / "x" / "seed0", 0, [[-5, -6, -7]])
+    markers = []
+    plot = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(
+        matplotlib.axes.Axes, "plot", lambda ax, *a, **k: markers.append(k.get("marker")) or plot(ax, *a, **k)
+    )
+    plot_runs(find_runs(tmp_path / "one"), tmp_path / "one.png")
+    assert markers == ["o", "o", "o"] and (tmp_path / "one.png").is_file()
