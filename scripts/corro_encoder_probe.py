@@ -25,23 +25,41 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rlkit.cli import positive_int  # noqa: E402
 from rlkit.config import load_config  # noqa: E402
 from rlkit.data.buffer import context_width, sample_step  # noqa: E402
+from rlkit.errors import UserError  # noqa: E402
 from rlkit.experiment import prepare  # noqa: E402
 from rlkit.seeding import torch_generator  # noqa: E402
 from rlkit.torch.csro import corro  # noqa: E402
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The probe's options; a count below 1 is refused in one line (exit 2): `--every 0` divided by zero, and
+    `--cvae-steps 0` left no CVAE loss to print."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("config")
     p.add_argument("--negatives", choices=["reward", "generative"], default="reward")
     p.add_argument("--standardize", action="store_true", help="corro_standardize: standardised context columns")
-    p.add_argument("--steps", type=int, default=5000)
-    p.add_argument("--cvae-steps", type=int, default=2000)
-    p.add_argument("--every", type=int, default=500)
+    p.add_argument("--steps", type=positive_int, default=5000)
+    p.add_argument("--cvae-steps", type=positive_int, default=2000)
+    p.add_argument("--every", type=positive_int, default=500)
     p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """A bad config (missing, not YAML, a wrong key) is one line and its exit code, as the project's CLIs give it."""
+    args = parse_args(argv)
+    try:
+        probe(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+
+
+def probe(args: argparse.Namespace) -> None:
+    """Train E1 as the module says, printing each block's figures."""
     torch.set_num_threads(1)
 
     cfg = load_config(

@@ -20,6 +20,7 @@ say why in the commit message.
 
 import argparse
 import json
+import math
 import platform
 import sys
 import tempfile
@@ -31,6 +32,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rlkit.fileio import atomic_write_text  # noqa: E402
 from tests.test_golden import GOLDEN_RUNS, TOLERANCES, golden_path, golden_runs  # noqa: E402
 
 ABS_FLOOR, REL_FLOOR = 1e-9, 1e-6
@@ -88,11 +90,29 @@ def spreads(work: Path, variants: dict, dtype: str) -> tuple[dict[str, pd.DataFr
     return base, out
 
 
-def main() -> None:
+def margin(text: str) -> float:
+    """argparse type of --margin: a finite number > 0. NaN would make every tolerance NaN (json writes it, and no
+    difference is ever within NaN), 0 or less leaves only the floor (the variants ignored), inf passes anything."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number > 0")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--margin", type=float, default=100.0, help="tolerance = margin x the variants' largest spread")
+    parser.add_argument(
+        "--margin", type=margin, default=100.0, help="tolerance = margin x the variants' largest spread"
+    )
     parser.add_argument("--float32", action="store_true", help="also measure (and print) the float32 spread")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     h = host()
     ran = {v: env for v, (env, flag) in VARIANTS.items() if flag is None or flag in h["_all"]}
     skipped = [v for v in VARIANTS if v not in ran]
@@ -116,7 +136,7 @@ def main() -> None:
     for name in GOLDEN_RUNS:
         g, s = golden[name], spread[name]
         tol = np.maximum(args.margin * s, ABS_FLOOR + REL_FLOOR * g.abs().max())
-        g.to_csv(golden_path(name), index=False)
+        atomic_write_text(golden_path(name), g.to_csv(index=False))
         doc["runs"][name] = {c: float(tol[c]) for c in g.columns}
         doc["spread"][name] = {c: float(s[c]) for c in g.columns}
         moves = g.diff().abs().iloc[1:].min()
@@ -130,7 +150,7 @@ def main() -> None:
         print(
             f"  largest spread: float64 {s.max():.3g}" + (f", float32 {spread32[name].max():.3g}" if spread32 else "")
         )
-    TOLERANCES.write_text(json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(TOLERANCES, json.dumps(doc, indent=1) + "\n")
     print(f"wrote {TOLERANCES}")
 
 

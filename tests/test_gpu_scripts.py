@@ -3,6 +3,8 @@ missing Python."""
 
 import importlib.util
 import subprocess
+import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -69,8 +71,15 @@ def gpu_script(name: str, *args: str, tmp_path: Path, **env: str) -> subprocess.
     )
 
 
-def check_sh(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    return gpu_script("check.sh", *args, tmp_path=tmp_path, OUT=str(tmp_path / "out"), WHEELS="no-such")
+def check_sh(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """check.sh without wheels (no install step, whether or not this checkout has wheels/)."""
+    return gpu_script("check.sh", *args, tmp_path=tmp_path, OUT=str(tmp_path / "out"), WHEELS="no-such", **env)
+
+
+def timeouts(out: subprocess.CompletedProcess) -> dict[str, int]:
+    """The steps a dry run lists, with their timeouts."""
+    lines = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] ")]
+    return {x.split()[1]: int(x.split("(timeout ")[1].split("s)")[0]) for x in lines}
 
 
 @pytest.mark.slow
@@ -100,17 +109,17 @@ def test_check_sh_dry_run_lists_the_phases_asked_for(tmp_path):
     [
         ({}, {80}),
         ({"REPRODUCE_SECONDS": "300"}, {300}),
-        ({"CALL_SECONDS": "200"}, {188, 189, 190}),
-        ({"CALL_SECONDS": "200", "REPRODUCE_SECONDS": "500"}, {188, 189, 190}),
+        ({"CALL_SECONDS": "200"}, {144, 145}),
+        ({"CALL_SECONDS": "200", "REPRODUCE_SECONDS": "500"}, {144, 145}),
     ],
     ids=["default", "asked", "what-the-call-left", "capped-by-the-call"],
 )
 def test_check_sh_gives_the_reproduction_its_limit(tmp_path, env, seconds):
     """The reproduction's limit: 80 s, REPRODUCE_SECONDS, or with CALL_SECONDS what the steps before it left of
-    the call (10 s kept for packing; a dry run's steps take none, but a second may tick), never more than that."""
-    out = gpu_script("check.sh", "--dry-run", "reproduce", tmp_path=tmp_path, OUT=str(tmp_path / "o"), **env)
-    (line,) = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] reproduce-paper")]
-    assert int(line.split("(timeout ")[1].split("s)")[0]) in seconds, line
+    the call (the setup's 20 + 20 s, as a dry run counts them; 10 s kept for packing and 5 for a timeout's kill; a
+    second may tick), never more than that."""
+    out = check_sh("--dry-run", "reproduce", tmp_path=tmp_path, **env)
+    assert timeouts(out)["reproduce-paper"] in seconds, out.stdout
 
 
 @pytest.mark.slow
@@ -126,12 +135,67 @@ def test_check_sh_refuses_a_limit_that_is_not_a_number_of_seconds(tmp_path, var,
 @pytest.mark.slow
 def test_check_sh_cuts_every_step_to_the_calls_time_and_skips_past_it(tmp_path):
     """With CALL_SECONDS every step's timeout is at most what is left of the call (the CUDA tests' 240 s cut to
-    about 90 of 100), and a step with under 5 s left is skipped with a line, so that the logs are packed in time."""
-    out = gpu_script("check.sh", "--dry-run", "tests", tmp_path=tmp_path, OUT=str(tmp_path / "o"), CALL_SECONDS="100")
-    (line,) = [x for x in out.stdout.splitlines() if x.startswith("[dry-run] cuda-tests")]
-    assert int(line.split("(timeout ")[1].split("s)")[0]) in {88, 89, 90}, line
-    spent = gpu_script("check.sh", "--dry-run", "tests", tmp_path=tmp_path, OUT=str(tmp_path / "o"), CALL_SECONDS="12")
+    about 45 of 100, after the setup's 40), and a step with under 5 s left is skipped with a line, so that the logs
+    are packed in time."""
+    out = check_sh("--dry-run", "tests", tmp_path=tmp_path, CALL_SECONDS="100")
+    assert timeouts(out)["cuda-tests"] in {44, 45}, out.stdout
+    spent = check_sh("--dry-run", "tests", tmp_path=tmp_path, CALL_SECONDS="12")
     assert "cuda-tests: skipped, CALL_SECONDS=12 spent" in spent.stdout and "[dry-run] cuda-tests" not in spent.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", [300, 572])
+def test_check_sh_dry_run_counts_the_calls_time_down_as_a_real_run_does(tmp_path, call):
+    """A dry run's steps take no time, yet it lists the timeouts a real run would set if each step ran to its
+    timeout: together they fit in the call (less 10 s for packing and 5 for a timeout's kill), the step that meets
+    the end gets what is left, and the steps after it are skipped."""
+    out = check_sh("--dry-run", tmp_path=tmp_path, CALL_SECONDS=str(call))
+    listed = timeouts(out)
+    assert sum(listed.values()) <= call - 15, out.stdout
+    *before, last = listed.values()
+    assert last < 240 and call - 15 - sum(before) - last in {0, 1}, out.stdout  # (a second may tick)
+    assert "reproduce-paper: skipped" in out.stdout
+
+
+def fake_python(tmp_path: Path, body: str) -> str:
+    """An executable that stands in for the GPU machine's python3 (`$*`: its arguments)."""
+    path = tmp_path / "python3"
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rc", [0, 3])
+def test_check_sh_exits_with_the_worst_steps_status_after_writing_what_comes_back(tmp_path, rc):
+    """A device call's exit status says whether its checks passed; summary.txt and logs.tar.gz are written first."""
+    out = check_sh("setup", tmp_path=tmp_path, PYTHON=fake_python(tmp_path, f"echo ran $*; exit {rc}"))
+    assert out.returncode == rc, out.stdout + out.stderr
+    summary = (tmp_path / "out" / "summary.txt").read_text()
+    assert f"environment: exit {rc} after " in summary and f"imports: exit {rc} after " in summary
+    with tarfile.open(tmp_path / "out" / "logs.tar.gz") as logs:
+        assert {"./environment.log", "./imports.log"} <= set(logs.getnames())
+
+
+@pytest.mark.slow
+def test_check_sh_counts_the_reproductions_cut_off_as_planned(tmp_path):
+    """The reproduction is meant to end at its limit (124): the call still exits 0 when the rest passed."""
+    python = fake_python(tmp_path, 'case "$*" in *rlkit.reproduce*) sleep 30 ;; esac')
+    out = check_sh("reproduce", tmp_path=tmp_path, PYTHON=python, REPRODUCE_SECONDS="1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "reproduce-paper: exit 124 after 1 s (cut off at its limit, as planned)" in out.stdout
+
+
+@pytest.mark.slow
+def test_check_sh_kills_a_step_that_ignores_its_timeout(tmp_path):
+    """A step that ignores timeout's SIGTERM is killed 5 s later (exit 137), not waited for past the call's end:
+    the imports step gets 21 - 15 = 6 s, a step that would hang for 40 s is gone after 11, and the call exits 137."""
+    python = fake_python(tmp_path, "case \"$*\" in *hydra*) trap '' TERM; sleep 40 ;; esac")
+    t0 = time.monotonic()
+    out = check_sh("setup", tmp_path=tmp_path, PYTHON=python, CALL_SECONDS="21")
+    assert time.monotonic() - t0 < 25, out.stdout
+    assert out.returncode == 137, out.stdout + out.stderr
+    assert "imports: exit 137 after " in out.stdout
 
 
 @pytest.mark.slow

@@ -30,7 +30,13 @@
 # tests' last lines) and $OUT/logs.tar.gz (every log, the reproduction's progress.csv, report and first lines).
 #
 # CALL_SECONDS: the device call's own limit less a margin; every step's timeout is cut to what is left of it
-# (10 s kept for packing the logs), and a step with under 5 s left is skipped, so that the call ends with its logs.
+# (10 s kept for packing the logs, 5 more for the SIGKILL that follows a timeout's SIGTERM when a step ignores it),
+# and a step with under 5 s left is skipped, so that the call ends with its logs. --dry-run lists the steps and
+# their timeouts as a real run would set them if every step ran to its timeout (its clock counts each one's).
+#
+# Exit status: 0 when every step that ran exited 0, else the worst (highest) step's: 124 a timeout, 137 a step
+# killed after it; the reproduction's cut-off (124 or 137) is meant and counts as 0. It comes after summary.txt
+# and logs.tar.gz are written, so a failed call brings back all they hold (summary.txt names the failed steps).
 #
 # Wheels: WHEELS (default wheels/, from scripts/gpu/fetch_wheels.sh, named in the call's carry). PYTHON: the
 # interpreter (default python3, the machine's, which holds torch).
@@ -65,11 +71,19 @@ rm -f "$work"/*.log  # a second call on a warm machine: no log of the first one 
 summary="$OUT/summary.txt"
 : > "$summary"
 
-step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $work/NAME.log, a line in summary.txt
+kill_after=5  # a step still running this long after its timeout's SIGTERM gets SIGKILL (a hang that ignores TERM)
+dry_spent=0   # a dry run's clock: the seconds its steps would have taken had each run to its timeout
+worst=0       # the worst exit status of a step, the script's own at the end
+elapsed() { echo $(( $(date +%s) - started + dry_spent )); }
+
+step() {  # step [--cut-off] NAME SECONDS COMMAND...: run it under a timeout, output to $work/NAME.log, a line in
+    # summary.txt; --cut-off: the timeout is the step's planned end, not a failure
+    local cut_off=0
+    [ "$1" = --cut-off ] && { cut_off=1; shift; }
     local name="$1" seconds="$2"
     shift 2
     if [ -n "${CALL_SECONDS:-}" ]; then  # no step outlasts the call: it would be killed before the logs are packed
-        local left=$(( CALL_SECONDS - ($(date +%s) - started) - 10 ))
+        local left=$(( CALL_SECONDS - $(elapsed) - 10 - kill_after ))
         if [ "$left" -lt 5 ]; then
             echo "$name: skipped, CALL_SECONDS=$CALL_SECONDS spent" | tee -a "$summary"
             return 0
@@ -78,13 +92,19 @@ step() {  # step NAME SECONDS COMMAND...: run it under a timeout, output to $wor
     fi
     if [ "$dry_run" = 1 ]; then
         echo "[dry-run] $name (timeout ${seconds}s): $*" | tee -a "$summary"
+        dry_spent=$(( dry_spent + seconds ))
         return 0
     fi
-    local t0 rc
+    local t0 rc note=""
     t0=$(date +%s)
-    timeout "$seconds" "$@" > "$work/$name.log" 2>&1
+    timeout -k "$kill_after" "$seconds" "$@" > "$work/$name.log" 2>&1
     rc=$?
-    echo "$name: exit $rc after $(( $(date +%s) - t0 )) s" | tee -a "$summary"
+    if [ "$cut_off" = 1 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
+        note=" (cut off at its limit, as planned)"
+    elif [ "$rc" -gt "$worst" ]; then
+        worst=$rc
+    fi
+    echo "$name: exit $rc after $(( $(date +%s) - t0 )) s$note" | tee -a "$summary"
     return 0
 }
 
@@ -126,8 +146,8 @@ if wants reproduce; then
     seconds="${REPRODUCE_SECONDS:-80}"
     # with CALL_SECONDS and no REPRODUCE_SECONDS: whatever the call has left (`step` caps it to that)
     [ -z "${REPRODUCE_SECONDS:-}" ] && [ -n "${CALL_SECONDS:-}" ] && seconds=$CALL_SECONDS
-    step reproduce-paper "$seconds" "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO --seeds 0 \
-        --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
+    step --cut-off reproduce-paper "$seconds" "$py" -m rlkit.reproduce point-robot --profile paper --methods CSRO \
+        --seeds 0 --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 
 if [ "$dry_run" = 0 ]; then
@@ -142,4 +162,5 @@ if [ "$dry_run" = 0 ]; then
         find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
         -o -name "*.png" \) -size -4096k -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
 fi
-echo "done: $summary"
+echo "done: $summary (worst step exit status: $worst)"
+exit "$worst"

@@ -45,7 +45,7 @@ torch.__version__, 'numpy', numpy.__version__)"
 # setup as the device call runs it (the carried wheels into a fresh site folder), then the suite on every core
 rm -rf "$tmp/csro-gpu-site"
 out="$tmp/csro-rehearsal-out"
-OUT="$out" PYTHON="$venv/bin/python" bash scripts/gpu/check.sh setup
+OUT="$out" PYTHON="$venv/bin/python" bash scripts/gpu/check.sh setup || true  # (its steps are checked below)
 cat "$tmp/csro-gpu-work/install.log" "$tmp/csro-gpu-work/imports.log"
 for step in install imports; do  # check.sh goes on past a failed step (a device call should); a rehearsal stops
     if ! grep -q "^$step: exit 0 " "$out/summary.txt"; then
