@@ -27,10 +27,12 @@ from rlkit.errors import UserError  # noqa: E402
 from rlkit.fileio import atomic_write_text  # noqa: E402
 from rlkit.logging import PROTOCOL_BY_KEY  # noqa: E402
 from rlkit.report import Reference  # noqa: E402
+from rlkit.reproduce.document import intervals_sentence  # noqa: E402
 from rlkit.reproduce.prose import (  # noqa: E402
     PAPER_TABLE1,
     ablation_paragraph,
     curves_paragraph,
+    not_learned_sentence,
     table1_paragraph,
 )
 from rlkit.reproduce.tables import STILL, ablation  # noqa: E402
@@ -41,11 +43,7 @@ NOTE = (
     "runs were not retrained, and every table and figure is as they wrote it.*"
 )
 OLD_INTERVALS = "Intervals: IQM with rliable's 95% stratified bootstrap; gaps with a 95% Student-t interval over seeds."
-NEW_INTERVALS = (
-    "Intervals: IQM with rliable's 95% stratified bootstrap (shown; with 3 seeds it covers far less than 95%); gaps "
-    "and every comparison the paragraphs make with a 95% Student-t interval of the per-seed differences (the runs of "
-    "one seed paired)."
-)
+WRITTEN_INTERVALS = re.compile(r"Intervals: IQM with rliable's 95% stratified bootstrap \(shown; .*? paired\)\.")
 
 
 def _rows(lines: list[str], heading: str) -> list[list[str]]:
@@ -106,12 +104,15 @@ def reread(path: Path, date: str) -> list[str]:
     j = next(k for k in range(j, len(new)) if not new[k].startswith("|")) + 1  # the paragraph after the table
     new[j] = table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed, ref.still_score)
     k = next(k for k in range(new.index("## Fig. 3: learning curves"), len(new)) if new[k].startswith("Final Np"))
-    new[k] = curves_paragraph(table)
+    weak = not_learned_sentence(table, ref.still_score) is not None
+    new[k] = curves_paragraph(table, weak)
     cells = ablation(table)
     if cells is not None:
         a = next(k for k in range(new.index("## Fig. 4: ablation"), len(new)) if new[k].startswith("Mean normalised"))
-        new[a] = ablation_paragraph(cells)
-    new[2] = new[2].replace(OLD_INTERVALS, NEW_INTERVALS)
+        new[a] = ablation_paragraph(cells, weak)
+    n_seeds = len(table.finals.iloc[0])
+    for written in (OLD_INTERVALS, *WRITTEN_INTERVALS.findall(new[2])):  # the sentence of either earlier form
+        new[2] = new[2].replace(written, intervals_sentence(n_seeds))
     if new[4].startswith(NOTE[:40]):  # re-read before: the note says when it was last
         new[4] = NOTE.format(date=date)
     else:

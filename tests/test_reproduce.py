@@ -841,3 +841,68 @@ def test_the_report_says_which_code_trained_its_runs(tmp_path):
         "Trained by git abc (torch 2.13.0) (the other runs). Not recorded (runs from before code.json was kept): "
         "FOCAL seed 1."
     )
+
+
+def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
+    """A gain is not a negative loss; a collapsed method's offline return is given, not called far from the others'
+    (CORRO's in cheetah-vel-cpu was within BOREL's spread); a context-blind method's is set beside the paper's, not
+    judged; and when no method has learned, Fig. 3's and Fig. 4's paragraphs say so too."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, table1_paragraph
+    from rlkit.reproduce.tables import ablation, final_table
+
+    def frames(values):
+        return [
+            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
+        ]
+
+    runs = {
+        "CSRO": frames([(-5, -4, -6), (-5, -3, -6)]),
+        "FOCAL": frames([(-5, -4, -6), (-5, -3, -7)]),  # as good offline as CSRO, and collapsed
+        "OFFPEARL": frames([(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]),  # context-blind at the paper's offline return
+    }
+    table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
+    text = table1_paragraph(table, {"OFFPEARL": (-4.4, -17.8)}, frozenset({"FOCAL"}))
+    assert "far from" not in text
+    assert (
+        "FOCAL's z is flagged as collapsed on every seed (below): its gap from offline to online-prior context " in text
+    )
+    assert "(the paper's offline return: -4.4); this baseline is not reproduced" in text
+    assert "CSRO gains 1.50 return from offline to online-prior" not in text and "and gains 1.50 with online" in text
+    assert "FOCAL gains" not in table1_paragraph(table, {}, frozenset({"FOCAL"}))  # (collapsed: no verdict sentence)
+    assert "FOCAL gains 1.50 return from offline to online-prior context" in table1_paragraph(table, {}, frozenset())
+    weak = final_table(runs, 1, Reference(oracle=100.0, random=-20.0))  # every offline score about 0.13
+    assert curves_paragraph(weak, weak=True).endswith("this does not test the paper's claim.")
+    assert not curves_paragraph(table).endswith("this does not test the paper's claim.")
+    cells = ablation(weak)
+    assert ablation_paragraph(cells, weak=True).endswith("this does not test the paper's claim.")
+    assert not ablation_paragraph(cells).endswith("this does not test the paper's claim.")
+
+
+def test_a_report_of_runs_of_different_lengths_is_refused(tmp_path):
+    """Each run's final return averages its own last rows: a run continued further would be read elsewhere."""
+    from types import SimpleNamespace
+
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.reproduce.tables import load_runs
+
+    specs = []
+    for seed, rows in enumerate([3, 3, 5]):
+        out = tmp_path / f"seed{seed}"
+        out.mkdir()
+        frame = pd.DataFrame({"Number of train steps total": range(rows), "Epoch": range(rows)})
+        for col in RETURN_COLUMNS.values():
+            frame[col] = -5.0
+        frame.to_csv(out / "progress.csv", index=False)
+        specs.append(SimpleNamespace(method="CSRO", seed=seed, out_dir=out))
+    assert [len(f) for f in load_runs(specs[:2])["CSRO"]] == [3, 3]
+    with pytest.raises(UserError, match=r"^the runs hold different numbers of iterations \(3 in CSRO seed 0, CSRO "):
+        load_runs(specs)
+
+
+def test_the_intervals_sentence_counts_the_seeds():
+    from rlkit.reproduce.document import intervals_sentence
+
+    assert "(shown; with 3 seeds it covers far less than 95%)" in intervals_sentence(3)
+    assert "(shown; with 5 seeds it covers less than 95%)" in intervals_sentence(5)

@@ -16,6 +16,7 @@ from rlkit.reproduce.prose import (
     ablation_paragraph,
     collapse_section,
     curves_paragraph,
+    not_learned_sentence,
     paper_row_sentence,
     table1_paragraph,
 )
@@ -28,6 +29,16 @@ from rlkit.reproduce.tables import (
     table2_markdown,
 )
 from rlkit.run_folder import DATA_PRINT_FILE, read_code_record, read_data_print
+
+
+def intervals_sentence(n_seeds: int) -> str:
+    """How the report's intervals are made, and how far to trust the bootstrap's at `n_seeds` seeds."""
+    cover = "far less than 95%" if n_seeds <= 3 else "less than 95%"
+    return (
+        f"Intervals: IQM with rliable's 95% stratified bootstrap (shown; with {n_seeds} seed"
+        f"{'s' if n_seeds != 1 else ''} it covers {cover}); gaps and every comparison the paragraphs make with a "
+        "95% Student-t interval of the per-seed differences (the runs of one seed paired)."
+    )
 
 
 def code_sentence(specs: list[RunSpec]) -> str:
@@ -86,6 +97,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     p = profile(env, profile_name)
     ref = data_reference(specs[0].out_dir)
     table = final_table(runs, p.final_iterations, ref)
+    weak = not_learned_sentence(table, ref.still_score) is not None
     results.mkdir(parents=True, exist_ok=True)
     stem = f"{env}-{profile_name}"
     curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"{env}, {profile_name} profile")
@@ -99,10 +111,8 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             f"Made by `{command}` ({p.about}). Methods {', '.join(runs)}; seeds {seeds}; {steps:,} gradient steps "
             f"per run. A run's final return is the mean of its last {p.final_iterations} iteration(s); the normalised "
             f"score is (R − R_random) / (R_top − R_random), with R_top the {ref.top} ({ref.oracle:.2f}) and "
-            f"R_random the uniform-random return ({ref.random:.2f}), both on the held-out tasks. Intervals: IQM "
-            "with rliable's 95% stratified bootstrap (shown; with 3 seeds it covers far less than 95%); gaps and "
-            "every comparison the paragraphs make with a 95% Student-t interval of the per-seed differences (the "
-            "runs of one seed paired). Every number below is read from the runs' progress.csv.",
+            f"R_random the uniform-random return ({ref.random:.2f}), both on the held-out tasks. "
+            f"{intervals_sentence(len(seeds))} Every number below is read from the runs' progress.csv.",
             "",
             code_sentence(specs),
             "",
@@ -128,7 +138,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             "Left: each method with the non-prior (Np) collection; middle: online collection from the prior "
             "(the baselines' own protocol); right: offline context.",
             "",
-            curves_paragraph(table),
+            curves_paragraph(table, weak),
         ]
     )
     table2 = table2_markdown(table)
@@ -152,7 +162,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             "",
             *ablation_markdown(cells),
             "",
-            ablation_paragraph(cells),
+            ablation_paragraph(cells, weak),
             "",
             f"![ablation]({bars.name})",
         ]

@@ -28,6 +28,11 @@ def paper_row_sentence(env: str) -> str:
     )
 
 
+def _change(gap: float) -> str:
+    """A gap (offline return minus another protocol's) as what the other protocol does to the return."""
+    return f"loses {gap:.2f}" if gap >= 0 else f"gains {-gap:.2f}"
+
+
 def context_blind(table: pd.DataFrame, method: str) -> bool:
     """True when the three protocols give the same final return on every seed: the method's z does not
     depend on its context at all (e.g. a saturated encoder), so context shift cannot show."""
@@ -73,16 +78,16 @@ def table1_paragraph(
     for m in [m for m in methods if m != "CSRO"]:  # the paper's Table 1 has FOCAL and OffPEARL; every baseline here
         if m in collapsed and m not in blind:
             parts.append(
-                f"{m}'s z is flagged as collapsed on every seed (below): its offline return "
-                f"({_cell(table, m, 'offline')['mean']:.2f}) is already far from the other methods', and its gap "
-                f"({gap(table, m, 'online')[0]:.2f}) measures a task-blind policy, not context shift."
+                f"{m}'s z is flagged as collapsed on every seed (below): its gap from offline to online-prior context "
+                f"({gap(table, m, 'online')[0]:.2f}; offline return {_cell(table, m, 'offline')['mean']:.2f}) "
+                "measures a task-blind policy, not context shift."
             )
             continue
         if m in blind:
             parts.append(
                 f"{m}'s three protocols give the same return on every seed ({_cell(table, m, 'offline')['mean']:.2f} "
                 "on average): its z does not depend on the context, so there is no context shift to measure"
-                + (f", and its offline return is far from the paper's ({paper[m][0]})" if m in paper else "")
+                + (f" (the paper's offline return: {paper[m][0]})" if m in paper else "")
                 + "; this baseline is not reproduced at this profile."
             )
             continue
@@ -94,11 +99,11 @@ def table1_paragraph(
         elif lo > 0:
             verdict = "the interval excludes 0: context shift reproduced"
         elif hi < 0:
-            verdict = "the interval lies below 0: the opposite of the paper"
+            verdict = "the interval lies below 0: the opposite of context shift"
         else:
             verdict = "the interval includes 0: not established at this number of seeds"
         parts.append(
-            f"{m} loses {mean:.2f} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}"
+            f"{m} {_change(mean)} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}"
             + (f"; paper {paper[m][0] - paper[m][1]:.1f}" if m in paper else "")
             + f"): {verdict}."
         )
@@ -118,7 +123,7 @@ def _csro_gap_sentence(
     np_gap, lo, hi = gap(table, "CSRO", "np")
     on_gap = gap(table, "CSRO", "online")[0]
     text = (
-        f"CSRO loses {np_gap:.2f} return from offline to Np (95% CI {_fmt_ci(lo, hi)}), and {on_gap:.2f} with "
+        f"CSRO {_change(np_gap)} return from offline to Np (95% CI {_fmt_ci(lo, hi)}), and {_change(on_gap)} with "
         "online-prior context"
     )
     others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]
@@ -162,8 +167,12 @@ def collapse_section(warnings: dict[str, dict[int, str]]) -> list[str]:
     ]
 
 
-def curves_paragraph(table: pd.DataFrame) -> str:
-    """Fig. 3's claim: with the same (Np) collection, and with each method's own protocol, CSRO ends highest."""
+WEAK_CAVEAT = " No method has learned the tasks (Table 1's paragraph): this does not test the paper's claim."
+
+
+def curves_paragraph(table: pd.DataFrame, weak: bool = False) -> str:
+    """Fig. 3's claim: with the same (Np) collection, and with each method's own protocol, CSRO ends highest
+    (`weak`: no method has learned the tasks, `not_learned_sentence`, which the paragraph then says)."""
     methods = list(dict.fromkeys(table.method))
     np_cells = {m: _cell(table, m, "np") for m in methods}
     text = (
@@ -197,10 +206,11 @@ def curves_paragraph(table: pd.DataFrame) -> str:
         ". Against the baselines' own online protocol (prior context), CSRO's Np score "
         f"{csro.score:.3f} compares with " + ", ".join(f"{m} {v:.3f}" for m, v in own.items()) + "."
     )
-    return text
+    return text + (WEAK_CAVEAT if weak else "")
 
 
-def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
+def ablation_paragraph(cells: dict[str, pd.Series], weak: bool = False) -> str:
+    """Fig. 4's claim: each of min-MI and Np collection helps, and both most (`weak`: as `curves_paragraph`)."""
     s = {k.split(" (")[0]: v.score for k, v in cells.items()}
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
@@ -221,4 +231,4 @@ def ablation_paragraph(cells: dict[str, pd.Series]) -> str:
         text += ", with one seed no interval, so the ordering is not tested"
     elif any(lo <= 0 for _, lo, _ in diffs.values()):
         text += ", an interval including 0 or below it, so the ordering is not firm"
-    return text + "."
+    return text + "." + (WEAK_CAVEAT if weak else "")

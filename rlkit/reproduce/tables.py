@@ -16,11 +16,21 @@ from rlkit.stats import iqm_interval, t_interval
 
 
 def load_runs(specs: list[RunSpec]) -> dict[str, list[pd.DataFrame]]:
+    """Each method's runs' progress tables, in the specs' order; runs of different lengths are a UserError (each
+    run's final return averages its own last rows, so a run continued further would be read at another point)."""
     runs: dict[str, list[pd.DataFrame]] = {}
+    lengths: dict[int, list[str]] = {}
     for s in specs:
         progress = read_progress(s.out_dir)
         check_meta_tested(progress, s.out_dir)
         runs.setdefault(s.method, []).append(progress)
+        lengths.setdefault(len(progress), []).append(f"{s.method} seed {s.seed}")
+    if len(lengths) > 1:
+        told = "; ".join(f"{n} in {', '.join(who)}" for n, who in sorted(lengths.items()))
+        raise UserError(
+            f"the runs hold different numbers of iterations ({told}): expected runs of one length, whose final "
+            "returns average the same iterations; finish the shorter ones or report the others apart (--results)"
+        )
     return runs
 
 
