@@ -107,6 +107,7 @@ def test_a_run_folder_records_each_code_that_trains_it(tmp_path, monkeypatch):
         rf.record_code(tmp_path, 1, "cpu, eager", resumed=True)
 
 
+@pytest.mark.slow
 def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
     from rlkit.data import meta
 

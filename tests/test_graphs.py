@@ -402,11 +402,14 @@ def test_a_compiled_loss_equals_the_plain_one():
 @pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
 def test_fused_step_equals_plain_on_the_cpu(algo):
     """Every loss of the step compiled (about 30 s of compiling on 2 cores): 5 steps equal the plain ones within
-    float rounding (inductor may sum in another order), every record and parameter."""
+    float rounding (inductor may sum in another order), every record and parameter. A record's rounding is judged
+    against its size over the 5 steps: CLUB's bound starts as a difference of near-equal terms (4e-7 at step 0, 4e-5
+    by step 4), whose float32 rounding is 1e-4 of it there however it is summed."""
     (plain, p_params), (fused, f_params) = _plain_and_fused_steps(5, "cpu", **algo)
-    for i, (x, y) in enumerate(zip(plain, fused)):
-        for k in x:
-            assert _close(y[k], x[k]), (i, k)
+    for k in plain[0]:
+        scale = max(float(x[k].abs().max()) for x in plain)
+        for i, (x, y) in enumerate(zip(plain, fused)):
+            assert torch.allclose(y[k], x[k], rtol=1e-5, atol=1e-5 * max(scale, 1e-6)), (i, k)
     assert all(_close(q, p) for p, q in zip(p_params, f_params))
 
 
