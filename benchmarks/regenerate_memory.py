@@ -59,11 +59,17 @@ def synthesize(data_dir: Path, n: int) -> None:
     )
 
 
+def peak_rss_mb() -> float:
+    """The child's own peak RSS (Linux's VmHWM, which exec starts afresh; getrusage's ru_maxrss carries the parent's
+    across exec). Here, not imported from rlkit: the child imports only what it measures from --code's checkout."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+
+
 def child(data_dir: str) -> None:
     import torch
 
     from rlkit.behaviour.regenerate import regenerate
-    from rlkit.cli import peak_rss_mb
 
     before = peak_rss_mb()
     with contextlib.redirect_stdout(io.StringIO()):

@@ -354,8 +354,12 @@ class MetaTrainer:
             print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
         if self.counters["iteration"] < a.num_iterations:  # (a finished run trains nothing: no code to record)
             device = graphs.describe(self.capture, setup.device, named=True, fused=self.fused)
-            code = record_code(setup.out_dir, self.counters["iteration"], device, resumed)
-            logger.info(f"code {code['revision'] or 'not a git checkout'}, versions {json.dumps(code['versions'])}")
+            stage = None
+            if resumed and self.borel is not None and int(self.trainer.agent.encoder.steps) < self.borel.vae_steps:
+                stage = f"VAE step {int(self.trainer.agent.encoder.steps)}"
+            code = record_code(setup.out_dir, self.counters["iteration"], device, resumed, stage)
+            revision = code["revision"] or "unknown (not a git checkout, or git could not say)"
+            logger.info(f"code {revision}, versions {json.dumps(code['versions'])}")
         if self.borel is not None:
             self.vae_stage(logger)
             self.relabel(logger)

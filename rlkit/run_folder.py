@@ -93,19 +93,22 @@ def read_data_print(path: Path, hint: str = "") -> dict:
 CODE_FILE = "code.json"  # in a run folder: the code, packages and device that trained it, from which iteration
 
 
-def record_code(out_dir: Path, iteration: int, device: str, resumed: bool) -> dict:
+def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage: str | None = None) -> dict:
     """Add what trains the run from `iteration` on (git commit of the source, package versions, `device`) to
     `CODE_FILE`'s list "trained_with" where it differs from the list's last entry (a resumed run on the same code
-    adds nothing; a run started anew in the folder, not `resumed`, starts the list). Returns that entry."""
+    adds nothing; a run started anew in the folder, not `resumed`, starts the list); `stage`: where in a stage
+    before the iterations it resumes (BOREL's "VAE step 1200"). Returns that entry."""
     path = out_dir / CODE_FILE
     entry = {"from_iteration": iteration, "revision": source_revision(), "versions": running_versions()}
     entry["device"] = device
+    if stage is not None:
+        entry["from_stage"] = stage
     kept = []
     if resumed and path.is_file():
         kept = read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
         if not isinstance(kept, list):
             raise UserError(f"{str(path)!r}: 'trained_with' is not a list: expected the list {CODE_FILE} keeps")
-    same = {k: v for k, v in entry.items() if k != "from_iteration"}
+    same = {k: v for k, v in entry.items() if k not in ("from_iteration", "from_stage")}
     if kept and isinstance(kept[-1], dict) and {k: kept[-1].get(k) for k in same} == same:
         return entry
     doc = {"trained_with": [*kept, entry]}

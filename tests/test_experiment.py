@@ -102,6 +102,11 @@ def test_a_run_folder_records_each_code_that_trains_it(tmp_path, monkeypatch):
     ]
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)  # a run replaced in the folder
     assert listed() == [(0, "cpu, eager", "2.14.0")]
+    versions["torch"] = "2.15.0"  # resumed in BOREL's VAE stage: where, besides iteration 0
+    assert (
+        rf.record_code(tmp_path, 0, "cpu, eager", resumed=True, stage="VAE step 1200")["from_stage"] == "VAE step 1200"
+    )
+    assert rf.read_code_record(tmp_path)[-1]["from_stage"] == "VAE step 1200"
     (tmp_path / "code.json").write_text('{"trained_with": 3}')
     with pytest.raises(UserError, match=r"code.json'.*'trained_with' is not a list"):
         rf.record_code(tmp_path, 1, "cpu, eager", resumed=True)

@@ -2,6 +2,7 @@
 missing Python."""
 
 import importlib.util
+import re
 import subprocess
 import tarfile
 import time
@@ -167,10 +168,11 @@ def fake_python(tmp_path: Path, body: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rc", [0, 3])
-def test_check_sh_exits_with_the_worst_steps_status_after_writing_what_comes_back(tmp_path, rc):
-    """A device call's exit status says whether its checks passed; summary.txt and logs.tar.gz are written first."""
+def test_check_sh_exits_1_when_a_step_failed_after_writing_what_comes_back(tmp_path, rc):
+    """A device call's exit status says whether its checks passed (1, never a step's 124 or 137, which the device
+    tool reads as the call's own timeout); summary.txt, with each step's status, and logs.tar.gz are written first."""
     out = check_sh("setup", tmp_path=tmp_path, PYTHON=fake_python(tmp_path, f"echo ran $*; exit {rc}"))
-    assert out.returncode == rc, out.stdout + out.stderr
+    assert out.returncode == (rc != 0), out.stdout + out.stderr
     summary = (tmp_path / "out" / "summary.txt").read_text()
     assert f"environment: exit {rc} after " in summary and f"imports: exit {rc} after " in summary
     with tarfile.open(tmp_path / "out" / "logs.tar.gz") as logs:
@@ -183,18 +185,18 @@ def test_check_sh_counts_the_reproductions_cut_off_as_planned(tmp_path):
     python = fake_python(tmp_path, 'case "$*" in *rlkit.reproduce*) sleep 30 ;; esac')
     out = check_sh("reproduce", tmp_path=tmp_path, PYTHON=python, REPRODUCE_SECONDS="1")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "reproduce-paper: exit 124 after 1 s (cut off at its limit, as planned)" in out.stdout
+    assert re.search(r"reproduce-paper: exit 124 after \d+ s \(cut off at its limit, as planned\)", out.stdout)
 
 
 @pytest.mark.slow
 def test_check_sh_kills_a_step_that_ignores_its_timeout(tmp_path):
     """A step that ignores timeout's SIGTERM is killed 5 s later (exit 137), not waited for past the call's end:
-    the imports step gets 21 - 15 = 6 s, a step that would hang for 40 s is gone after 11, and the call exits 137."""
+    the imports step gets 21 - 15 = 6 s, a step that would hang for 40 s is gone after 11, and the call exits 1."""
     python = fake_python(tmp_path, "case \"$*\" in *hydra*) trap '' TERM; sleep 40 ;; esac")
     t0 = time.monotonic()
     out = check_sh("setup", tmp_path=tmp_path, PYTHON=python, CALL_SECONDS="21")
     assert time.monotonic() - t0 < 25, out.stdout
-    assert out.returncode == 137, out.stdout + out.stderr
+    assert out.returncode == 1, out.stdout + out.stderr
     assert "imports: exit 137 after " in out.stdout
 
 

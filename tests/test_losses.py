@@ -55,7 +55,7 @@ def test_club_bound_keeps_its_digits_when_the_encoder_collapses():
     var = torch.full_like(e, 0.5)
     exact = losses.club_upper_bound_pairwise(e, mu, var).item()
     fast32 = losses.club_upper_bound(e.float(), mu.float(), var.float()).item()
-    assert fast32 == pytest.approx(exact, rel=1e-3)
+    assert fast32 == pytest.approx(exact, rel=1e-5)  # (the moment form m2 - 2 mu m1 + mu^2: 1e-3 off here)
 
 
 def test_club_bound_by_hand():

@@ -830,17 +830,26 @@ def test_the_report_says_which_code_trained_its_runs(tmp_path):
     a = {"from_iteration": 0, "revision": "abc", "versions": {"torch": "2.13.0"}, "device": "cpu, eager"}
     b = dict(a, revision="def", from_iteration=4)
     one, two = run("CSRO-0", a), run("FOCAL-0", dict(a, device="cuda:0, captured"))
-    assert code_sentence([one, two]) == "Trained by git abc (torch 2.13.0)."
+    assert code_sentence([one, two]) == "Every run was trained by git abc (torch 2.13.0)."
     mixed = run("CSRO-1", a, b)
     assert code_sentence([one, mixed]) == (
-        "Trained by several versions: git abc (torch 2.13.0): CSRO seed 0, CSRO seed 1; "
-        "git def (torch 2.13.0): CSRO seed 1 from iteration 4."
+        "Trained by git abc (torch 2.13.0): CSRO seed 0, CSRO seed 1; git def (torch 2.13.0): CSRO seed 1 from "
+        "iteration 4."
     )
     old = run("FOCAL-1")
     assert code_sentence([one, old]) == (
-        "Trained by git abc (torch 2.13.0) (the other runs). Not recorded (runs from before code.json was kept): "
+        "Trained by git abc (torch 2.13.0): CSRO seed 0. Not recorded (trained before code.json was kept): "
         "FOCAL seed 1."
     )
+    # a run resumed when code.json first came: its iterations before are not claimed; a BOREL resume in its VAE stage
+    late = run("OFFPEARL-0", dict(a, from_iteration=5))
+    vae = run("BOREL-0", a, dict(b, from_iteration=0, from_stage="VAE step 1200"))
+    assert code_sentence([one, late, vae]) == (
+        "Trained by git abc (torch 2.13.0): CSRO seed 0, OFFPEARL seed 0 from iteration 5, BOREL seed 0; git def "
+        "(torch 2.13.0): BOREL seed 0 from VAE step 1200. Not recorded (trained before code.json was kept): OFFPEARL "
+        "seed 0 before iteration 5."
+    )
+    assert "unknown revision" in code_sentence([run("CSRO-2", dict(a, revision=None))])
 
 
 def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -36,17 +37,22 @@ def _versions() -> dict[str, str]:
 @functools.cache  # one git call a process: its source does not change under it
 def source_revision() -> str | None:
     """The git commit of the source tree this process imported rlkit from, "+modified" after it when tracked files
-    differ from it; None where that tree is no git checkout (an installed wheel) or git cannot say."""
+    differ from it; None where that tree is no git checkout (an installed wheel) or git cannot say (not installed,
+    or refusing the folder)."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")  # `git status` takes no index lock a user's git could meet
     try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, env=env
+        )
         status = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             timeout=10,
+            env=env,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -42,30 +42,30 @@ def intervals_sentence(n_seeds: int) -> str:
 
 
 def code_sentence(specs: list[RunSpec]) -> str:
-    """Which code trained the runs (each run's `code.json`): one sentence naming the git commit and package
-    versions when they agree, else each version and the runs (from which iteration) it trained."""
+    """Which code trained the runs (each run's `code.json`): the git commit and package versions, once when every
+    run was trained by one from its start, else each version with the runs (and from where) it trained, and what
+    no record covers (runs, or their parts, trained before code.json was kept)."""
+
+    def start(e: dict) -> str | None:  # where an entry's code took over, None at the run's very start
+        return e.get("from_stage") or (f"iteration {e['from_iteration']}" if e.get("from_iteration", 0) else None)
+
     users: dict[str, list[str]] = {}
     unrecorded = []
     for s in specs:
-        record = read_code_record(s.out_dir)
-        if not record:
-            unrecorded.append(f"{s.method} seed {s.seed}")
+        record, run = read_code_record(s.out_dir), f"{s.method} seed {s.seed}"
+        if not record or start(record[0]):
+            unrecorded.append(run + (f" before {start(record[0])}" if record else ""))
         for e in record:
             versions = ", ".join(f"{k} {v}" for k, v in sorted(e.get("versions", {}).items()))
-            code = f"git {e['revision']}" if e.get("revision") else "code from no git checkout"
-            users.setdefault(f"{code} ({versions})", []).append(
-                f"{s.method} seed {s.seed}"
-                + (f" from iteration {e['from_iteration']}" if e.get("from_iteration") else "")
-            )
+            code = f"git {e['revision']}" if e.get("revision") else "code of unknown revision"
+            users.setdefault(f"{code} ({versions})", []).append(run + (f" from {start(e)}" if start(e) else ""))
     parts = []
-    if len(users) == 1:
-        parts.append(f"Trained by {next(iter(users))}" + (" (the other runs)" if unrecorded else "") + ".")
+    if len(users) == 1 and not unrecorded:
+        parts.append(f"Every run was trained by {next(iter(users))}.")
     elif users:
-        parts.append(
-            "Trained by several versions: " + "; ".join(f"{c}: {', '.join(r)}" for c, r in users.items()) + "."
-        )
+        parts.append("Trained by " + "; ".join(f"{c}: {', '.join(r)}" for c, r in users.items()) + ".")
     if unrecorded:
-        parts.append(f"Not recorded (runs from before code.json was kept): {', '.join(unrecorded)}.")
+        parts.append(f"Not recorded (trained before code.json was kept): {', '.join(unrecorded)}.")
     return " ".join(parts)
 
 

@@ -103,8 +103,8 @@ def table1_paragraph(
         else:
             verdict = "the interval includes 0: not established at this number of seeds"
         parts.append(
-            f"{m} {_change(mean)} return from offline to online-prior context (95% CI {_fmt_ci(lo, hi)}"
-            + (f"; paper {paper[m][0] - paper[m][1]:.1f}" if m in paper else "")
+            f"{m} {_change(mean)} return from offline to online-prior context (95% CI of the loss {_fmt_ci(lo, hi)}"
+            + (f"; the paper's loss {paper[m][0] - paper[m][1]:.1f}" if m in paper else "")
             + f"): {verdict}."
         )
     if "CSRO" in methods:
@@ -123,7 +123,8 @@ def _csro_gap_sentence(
     np_gap, lo, hi = gap(table, "CSRO", "np")
     on_gap = gap(table, "CSRO", "online")[0]
     text = (
-        f"CSRO {_change(np_gap)} return from offline to Np (95% CI {_fmt_ci(lo, hi)}), and {_change(on_gap)} with "
+        f"CSRO {_change(np_gap)} return from offline to Np (95% CI of the loss {_fmt_ci(lo, hi)}), and "
+        f"{_change(on_gap)} with "
         "online-prior context"
     )
     others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]

@@ -34,9 +34,11 @@
 # and a step with under 5 s left is skipped, so that the call ends with its logs. --dry-run lists the steps and
 # their timeouts as a real run would set them if every step ran to its timeout (its clock counts each one's).
 #
-# Exit status: 0 when every step that ran exited 0, else the worst (highest) step's: 124 a timeout, 137 a step
-# killed after it; the reproduction's cut-off (124 or 137) is meant and counts as 0. It comes after summary.txt
-# and logs.tar.gz are written, so a failed call brings back all they hold (summary.txt names the failed steps).
+# Exit status: 0 when every step that ran exited 0 (the reproduction's cut-off at its limit, 124 or 137, is meant
+# and counts as 0), else 1; each step's own status (124 a timeout, 137 a step killed after it) is in summary.txt.
+# Never 124 or 137 itself: the device tool reads those as the whole call having run past its limit. It comes after
+# summary.txt and logs.tar.gz are written, so a failed call brings back all they hold. A step skipped because
+# CALL_SECONDS ran out is named in summary.txt and does not fail the call.
 #
 # Wheels: WHEELS (default wheels/, from scripts/gpu/fetch_wheels.sh, named in the call's carry). PYTHON: the
 # interpreter (default python3, the machine's, which holds torch).
@@ -73,7 +75,7 @@ summary="$OUT/summary.txt"
 
 kill_after=5  # a step still running this long after its timeout's SIGTERM gets SIGKILL (a hang that ignores TERM)
 dry_spent=0   # a dry run's clock: the seconds its steps would have taken had each run to its timeout
-worst=0       # the worst exit status of a step, the script's own at the end
+failed=0      # 1 once a step has failed: the script's own status at the end
 elapsed() { echo $(( $(date +%s) - started + dry_spent )); }
 
 step() {  # step [--cut-off] NAME SECONDS COMMAND...: run it under a timeout, output to $work/NAME.log, a line in
@@ -101,8 +103,8 @@ step() {  # step [--cut-off] NAME SECONDS COMMAND...: run it under a timeout, ou
     rc=$?
     if [ "$cut_off" = 1 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
         note=" (cut off at its limit, as planned)"
-    elif [ "$rc" -gt "$worst" ]; then
-        worst=$rc
+    elif [ "$rc" != 0 ]; then
+        failed=1
     fi
     echo "$name: exit $rc after $(( $(date +%s) - t0 )) s$note" | tee -a "$summary"
     return 0
@@ -162,5 +164,5 @@ if [ "$dry_run" = 0 ]; then
         find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
         -o -name "*.png" \) -size -4096k -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
 fi
-echo "done: $summary (worst step exit status: $worst)"
-exit "$worst"
+echo "done: $summary ($([ "$failed" = 1 ] && echo "a step failed: exit 1" || echo "every step that ran passed"))"
+exit "$failed"
