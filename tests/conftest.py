@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,6 +19,16 @@ def python_path() -> str:
     """PYTHONPATH for a child Python: the repository first, then whatever this one was given (on the GPU
     machine, the folder the carried wheels are installed into: scripts/gpu/check.sh)."""
     return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
+def load_file(relative: str, name: str) -> ModuleType:
+    """A script or benchmark of the repository (`scripts/...py`, `benchmarks/...py`: no package) imported by its path,
+    registered as `name` (its dataclasses look their module up in sys.modules)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,20 +1,15 @@
 """The benchmarks' own command lines: a count of 0 timed nothing and divided by zero; now refused up front."""
 
-import importlib.util
 import sys
 
 import click
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import load_file
 
 
 def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclasses look their module up there)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(f"benchmarks/{name}.py", f"bench_{name}")
 
 
 @pytest.mark.parametrize(

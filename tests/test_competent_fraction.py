@@ -1,15 +1,12 @@
 """scripts/competent_fraction.py: the fraction of the way from random to competent, by hand on two tasks."""
 
-import importlib.util
 import json
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import load_file
 
-spec = importlib.util.spec_from_file_location("competent_fraction", ROOT / "scripts" / "competent_fraction.py")
-competent_fraction = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(competent_fraction)
+competent_fraction = load_file("scripts/competent_fraction.py", "competent_fraction")
 
 
 def write_task(root, idx: int, env: str, task: dict, returns: list[tuple[float, float]]) -> None:

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import re
 
@@ -6,7 +5,7 @@ import pytest
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_file
 
 
 def test_reference_point_config_loads():
@@ -299,10 +298,7 @@ def test_ambiguous_leaf_name_is_refused():
 
 # ---- one declaration per key: configs/default.py, the reference-only keys ---------------------------------------
 def _default_listing_module():
-    spec = importlib.util.spec_from_file_location("write_default_config", ROOT / "scripts" / "write_default_config.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("scripts/write_default_config.py", "write_default_config")
 
 
 def test_default_py_is_the_listing_of_the_declared_keys():

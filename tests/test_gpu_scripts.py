@@ -1,7 +1,6 @@
 """scripts/gpu: which carried wheels install_wheels.py installs, check.sh's phases (its dry run), rehearse.sh's
 missing Python."""
 
-import importlib.util
 import re
 import subprocess
 import tarfile
@@ -10,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_file
 
-spec = importlib.util.spec_from_file_location("install_wheels", ROOT / "scripts" / "gpu" / "install_wheels.py")
-install_wheels = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(install_wheels)
+install_wheels = load_file("scripts/gpu/install_wheels.py", "install_wheels")
 
 
 def test_wheel_names_are_canonical():

@@ -3,7 +3,6 @@
 The script itself runs the slow suite once per mutation; this checks in a second that no patch names
 something that has gone and that none has become a no-op (a renamed setting, an update no longer called)."""
 
-import importlib.util
 import sys
 import textwrap
 import types
@@ -13,12 +12,10 @@ import torch
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.tasks import train_eval_split
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_file
 from tests.test_gradient_flow import make_inputs
 
-spec = importlib.util.spec_from_file_location("mutation_check", ROOT / "scripts" / "mutation_check.py")
-mutation_check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mutation_check)
+mutation_check = load_file("scripts/mutation_check.py", "mutation_check")
 
 
 def trainer_module(patch: str) -> types.ModuleType:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from tests.conftest import ROOT, python_path, run_cli
+from tests.conftest import ROOT, load_file, python_path, run_cli
 
 METHODS = ("CSRO", "FOCAL")
 
@@ -649,11 +649,8 @@ def test_the_report_of_a_damaged_progress_csv_is_one_line(tmp_path):
 def test_the_results_reports_say_what_the_prose_code_reads_off_their_own_numbers(report):
     """Each report's verdict paragraphs are those the current prose code writes from the report's per-seed
     returns (`scripts/reread_report_prose.py`), so no conclusion of an older rule stays in docs/results."""
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location("reread", ROOT / "scripts" / "reread_report_prose.py")
-    reread = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reread)
+    reread = load_file("scripts/reread_report_prose.py", "reread")
     path = ROOT / "docs" / "results" / report
     lines = path.read_text().splitlines()
     date = re.search(r"re-read on (\d{4}-\d\d-\d\d)", lines[4])

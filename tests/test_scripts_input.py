@@ -1,21 +1,16 @@
 """The scripts' own command lines: bad input (a missing report, a folder, a count of 0, a NaN margin) is one line on
 stderr and exit 2, not a traceback; a report re-read with --write is replaced whole (atomically)."""
 
-import importlib.util
 import shutil
 import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_file
 
 
 def _module(name: str):
-    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclasses look their module up there)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(f"scripts/{name}.py", f"script_{name}")
 
 
 def _refused(main, argv: list[str], monkeypatch, capsys, usage: bool = False) -> str:
