@@ -36,7 +36,19 @@ def test_sample_rows_come_from_the_requested_task():
     torch.testing.assert_close(b.obs[..., 0], torch.tensor([8.0, 3.0, 8.0])[:, None].expand(3, 64))
     torch.testing.assert_close(b.next_obs, b.obs + 100)
     torch.testing.assert_close(b.rewards[..., 0], -b.obs[..., 0])
-    assert set(b.obs[1, :, 1].tolist()) <= set(range(10))  # rows of that task only
+
+
+def test_each_task_is_sampled_over_its_own_rows_independently_of_the_others():
+    """Tasks of different sizes (2, 5 and 9 episodes of 5 steps): a task's rows are drawn from all of its own rows
+    and no others, and two tasks of one meta-batch draw their own offsets (one draw for all would pair them)."""
+    sizes = {3: 2, 7: 5, 8: 9}
+    buf = MultiTaskBuffer({t: tagged(t, n) for t, n in sizes.items()}, 2, 2, torch.device("cpu"))
+    b = buf.sample(torch.tensor([8, 3, 7, 8]), 4000, torch.Generator().manual_seed(0))
+    for i, task in enumerate([8, 3, 7, 8]):
+        assert set(b.obs[i, :, 0].tolist()) == {task}
+        assert set(b.obs[i, :, 1].long().tolist()) == set(range(5 * sizes[task])), task
+    assert not torch.equal(b.obs[0, :, 1], b.obs[3, :, 1])  # task 8 twice: two draws
+    assert not torch.equal(b.obs[1, :, 1], b.obs[2, :, 1] % 10)  # tasks 3 and 7: their own offsets
 
 
 def test_context_stats_by_hand():

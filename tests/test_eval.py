@@ -21,9 +21,11 @@ class SpyAgent(CSROAgent):
     def __init__(self):
         super().__init__(2, 2, 3, 5, 16, generator=torch.Generator().manual_seed(0))
         self.inferred: list[list[int]] = []
+        self.contexts: list[list[torch.Tensor]] = []
 
     def infer_z_list(self, contexts):
         self.inferred.append([len(c) for c in contexts])
+        self.contexts.append([c.clone() for c in contexts])
         return super().infer_z_list(contexts)
 
 
@@ -95,6 +97,9 @@ def test_offline_context_adds_h_transitions_before_each_episode():
     ).returns
     assert [len(r) for r in returns] == [5, 5]
     assert agent.inferred == [[20, 20], [40, 40], [60, 60], [80, 80], [100, 100]]
+    for contexts in agent.contexts:  # each job reads its own task's offline rows (the buffer tags obs[0] and -r)
+        for job, task in enumerate([2, 6]):
+            assert set(contexts[job][:, 0].tolist()) == {task} and set(contexts[job][:, 4].tolist()) == {-task}
 
 
 def test_prior_is_zero_before_any_context():
@@ -250,7 +255,7 @@ class SampledZSpy(SpyAgent):
         CSROAgent.__init__(
             self, 2, 2, 3, 5, 16, generator=torch.Generator().manual_seed(0), use_hvar=True, z_strategy="poe"
         )
-        self.inferred, self.used = [], []
+        self.inferred, self.contexts, self.used = [], [], []
         self.test_z_generator = torch.Generator().manual_seed(1)
 
     def policy_output(self, obs, z, deterministic=False, generator=None):
