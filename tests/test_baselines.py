@@ -492,3 +492,47 @@ def test_corro_with_a_one_row_context_is_refused_in_one_line():
     with pytest.raises(UserError, match=r"^algo_params.embedding_batch_size 1 with algo_type CORRO: expected >= 2"):
         load_config(None, parse_override_args(["--algo_type", "CORRO", "--embedding_batch_size", "1"]))
     assert load_config(None, parse_override_args(["--embedding_batch_size", "1"])).algo_params.embedding_batch_size == 1
+
+
+TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "algo_type, algo",
+    [
+        ("FOCAL", {}),
+        ("OFFPEARL", {}),
+        ("OFFPEARL", {"sample_z_at_test": True}),
+        ("CLASSIFIER", {}),
+        ("UNICORN_SS", {}),
+        ("UNICORN_SUP", {}),
+        ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 5, "corro_pretrain_steps": 5}),
+        ("BOREL", {"borel_vae_steps": 5}),
+    ],
+    ids=["FOCAL", "OFFPEARL", "OFFPEARL-sampled-z", "CLASSIFIER", "UNICORN_SS", "UNICORN_SUP", "CORRO", "BOREL"],
+)
+def test_each_method_resumed_after_an_iteration_equals_a_run_straight_through(
+    tiny_data, tmp_path, monkeypatch, algo_type, algo
+):
+    """Exact resume for every method, not only CSRO: a run stopped after its first iteration and resumed ends with
+    the parameters and progress rows (timing aside) of one run straight through (CORRO resumes inside its stages,
+    OFFPEARL's sampled meta-test z on its own stream)."""
+    from tests.test_graphs import _params, _tiny_cfg, _trainer
+
+    straight = _trainer(_tiny_cfg(tiny_data, tmp_path, monkeypatch, "straight", algo_type, **algo), "cpu", False)
+    straight.run()
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "parts", algo_type, **algo)
+    _trainer(cfg, "cpu", False).run(max_iterations=1)
+    parts, iterations = _trainer(cfg, "cpu", False), []
+    one_iteration = parts.iteration
+    parts.iteration = lambda logger: (iterations.append(parts.counters["iteration"]), one_iteration(logger))[1]
+    parts.run()
+    assert iterations == [1]  # it resumed (a restart from scratch would also end equal)
+    assert all(torch.equal(p, q) for p, q in zip(_params(straight), _params(parts)))
+    rows = [
+        pd.read_csv(tmp_path / "point-robot" / n / "seed0" / "progress.csv").drop(columns=TIMING)
+        for n in ("straight", "parts")
+    ]
+    assert len(rows[0]) == 2
+    pd.testing.assert_frame_equal(*rows)

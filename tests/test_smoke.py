@@ -179,6 +179,8 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     run("resumed", 1)
     resumed = run("resumed", 2)
     pd.testing.assert_frame_equal(straight, resumed)
+    log = (tmp_path / "point-robot" / "resumed" / "seed0" / "debug.log").read_text()
+    assert "resumed at iteration 1" in log  # (a restart from scratch would also end equal)
     from rlkit.data.meta import running_versions, source_revision
 
     record = json.loads((tmp_path / "point-robot" / "resumed" / "seed0" / "code.json").read_text())["trained_with"]
