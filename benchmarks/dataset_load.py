@@ -198,9 +198,9 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
 
     work_dir = Path(work)
     ours = Path(data_dir) if data_dir else work_dir / "ours"
-    if data_dir and not (ours / "goal_idx39" / "task.json").is_file():
-        raise UserError(f"--data_dir {data_dir!r} has no goal_idx39/task.json: expected a 40-task dataset of ours")
-    if not data_dir and not (ours / "goal_idx39" / "task.json").is_file():
+    if not (ours / "goal_idx39" / "task.json").is_file():
+        if data_dir:
+            raise UserError(f"--data_dir {data_dir!r} has no goal_idx39/task.json: expected a 40-task dataset of ours")
         print(f"synthesising a faithful-shape 40-task dataset in {ours} ...")
         synthesize(ours)
     legacy = work_dir / "reference-layout"

@@ -42,15 +42,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=positive_int, default=3, help="rounds of all variants (medians are reported)")
     args = ap.parse_args()
 
-    from rlkit.cluster.engine import INSTALL_HINT
-    from rlkit.errors import UserError
+    from rlkit.cluster.engine import require_ray
 
-    try:
-        import ray
-    except ImportError:
-        raise UserError(
-            f"this benchmark needs Ray, which is not installed here: expected `{INSTALL_HINT}` first"
-        ) from None
+    ray = require_ray("this benchmark")
     import torch
 
     from rlkit.behaviour import generate, load_sac_config

@@ -353,13 +353,7 @@ class MetaTrainer:
             logger.info(f"resumed at iteration {self.counters['iteration']}")
             print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
         if self.counters["iteration"] < a.num_iterations:  # (a finished run trains nothing: no code to record)
-            device = graphs.describe(self.capture, setup.device, named=True, fused=self.fused)
-            stage = None
-            if resumed and self.borel is not None and int(self.trainer.agent.encoder.steps) < self.borel.vae_steps:
-                stage = f"VAE step {int(self.trainer.agent.encoder.steps)}"
-            code = record_code(setup.out_dir, self.counters["iteration"], device, resumed, stage)
-            revision = code["revision"] or "unknown (not a git checkout, or git could not say)"
-            logger.info(f"code {revision}, versions {json.dumps(code['versions'])}")
+            self._record_code(logger, resumed)
         if self.borel is not None:
             self.vae_stage(logger)
             self.relabel(logger)
@@ -375,6 +369,17 @@ class MetaTrainer:
             logger.info(summary)
             print(summary)
             self.save()
+
+    def _record_code(self, logger: RunLogger, resumed: bool) -> None:
+        """code.json's entry for what trains the run from here (`record_code`; a BOREL run resumed inside its VAE
+        stage says at which VAE step), and its line in debug.log."""
+        vae_steps = int(self.trainer.agent.encoder.steps) if self.borel is not None else None
+        in_vae = resumed and vae_steps is not None and vae_steps < self.borel.vae_steps
+        device = graphs.describe(self.capture, self.setup.device, named=True, fused=self.fused)
+        stage = f"VAE step {vae_steps}" if in_vae else None
+        code = record_code(self.setup.out_dir, self.counters["iteration"], device, resumed, stage)
+        revision = code["revision"] or "unknown (not a git checkout, or git could not say)"
+        logger.info(f"code {revision}, versions {json.dumps(code['versions'])}")
 
     # ---- BOREL's stage before the iterations -------------------------------------------------------------
     def vae_stage(self, logger: RunLogger) -> None:

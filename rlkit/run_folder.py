@@ -99,8 +99,12 @@ def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage
     adds nothing; a run started anew in the folder, not `resumed`, starts the list); `stage`: where in a stage
     before the iterations it resumes (BOREL's "VAE step 1200"). Returns that entry."""
     path = out_dir / CODE_FILE
-    entry = {"from_iteration": iteration, "revision": source_revision(), "versions": running_versions()}
-    entry["device"] = device
+    entry = {
+        "from_iteration": iteration,
+        "revision": source_revision(),
+        "versions": running_versions(),
+        "device": device,
+    }
     if stage is not None:
         entry["from_stage"] = stage
     kept = []

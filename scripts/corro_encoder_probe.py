@@ -25,10 +25,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rlkit.cli import positive_int  # noqa: E402
+from rlkit.cli import positive_int, run_cli  # noqa: E402
 from rlkit.config import load_config  # noqa: E402
 from rlkit.data.buffer import context_width, sample_step  # noqa: E402
-from rlkit.errors import UserError  # noqa: E402
 from rlkit.experiment import prepare  # noqa: E402
 from rlkit.seeding import torch_generator  # noqa: E402
 from rlkit.torch.csro import corro  # noqa: E402
@@ -49,13 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """A bad config (missing, not YAML, a wrong key) is one line and its exit code, as the project's CLIs give it."""
+    """A bad config (missing, not YAML, a wrong key) is one line and its exit code, as the project's CLIs give it
+    (`rlkit.cli.run_cli`)."""
     args = parse_args(argv)
-    try:
-        probe(args)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(e.exit_code)
+    run_cli(lambda: probe(args))
 
 
 def probe(args: argparse.Namespace) -> None:

@@ -15,7 +15,6 @@ import difflib
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rlkit.cli import run_cli  # noqa: E402
 from rlkit.errors import UserError  # noqa: E402
 from rlkit.fileio import atomic_write_text  # noqa: E402
 from rlkit.logging import PROTOCOL_BY_KEY  # noqa: E402
@@ -124,34 +124,37 @@ USAGE = "python scripts/reread_report_prose.py docs/results/REPORT.md [--write]"
 EXPECTED = "expected a report of rlkit.reproduce such as docs/results/point-robot-demo.md"
 
 
-def refuse(message: str) -> NoReturn:
-    """Bad input (no report, a folder, a file that is not a report, a write the system refuses): one line, exit 2."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+    """Bad input (no report, a folder, a file that is not a report, a write the system refuses): one line, exit 2
+    (`rlkit.cli.run_cli`)."""
+    run_cli(lambda: _main(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> None:
     args = [a for a in argv if a != "--write"]
     if len(args) != 1:
-        refuse(f"got {args!r}: expected one report; usage: {USAGE}")
+        raise UserError(f"got {args!r}: expected one report; usage: {USAGE}")
     path = Path(args[0])
     try:  # read here first: reread() would fail on a missing path or a folder with a traceback
         old = path.read_text().splitlines()
     except OSError as e:
-        refuse(f"{str(path)!r} cannot be read ({e.strerror or e}): {EXPECTED}")
+        raise UserError(f"{str(path)!r} cannot be read ({e.strerror or e}): {EXPECTED}") from None
     except UnicodeDecodeError:
-        refuse(f"{str(path)!r} is not text: {EXPECTED}")
+        raise UserError(f"{str(path)!r} is not text: {EXPECTED}") from None
     try:
         new = reread(path, pd.Timestamp.now().strftime("%Y-%m-%d"))
     except (UserError, ValueError, StopIteration, KeyError, IndexError) as e:
-        refuse(f"{str(path)!r} is not a report of rlkit.reproduce ({type(e).__name__}: {e}): {EXPECTED}")
+        raise UserError(
+            f"{str(path)!r} is not a report of rlkit.reproduce ({type(e).__name__}: {e}): {EXPECTED}"
+        ) from None
     sys.stdout.writelines(difflib.unified_diff([x + "\n" for x in old], [x + "\n" for x in new], str(path), "re-read"))
     if "--write" in argv:
         try:  # atomic: a report is never left half-written
             atomic_write_text(path, "\n".join(new) + "\n")
         except OSError as e:
-            refuse(f"{str(path)!r} cannot be written ({e.strerror or e}): expected a report this user may write")
+            raise UserError(
+                f"{str(path)!r} cannot be written ({e.strerror or e}): expected a report this user may write"
+            ) from None
 
 
 if __name__ == "__main__":

@@ -34,12 +34,14 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 INSTALL_HINT = "pip install -e '.[ray]'"
 
 
-def require_ray():
-    """The `ray` module, or a one-line error saying how to install it."""
+def require_ray(needed_by: str = "--ray"):
+    """The `ray` module, or a one-line error saying that `needed_by` needs it and how to install it."""
     try:
         import ray
     except ImportError:
-        raise UserError(f"--ray needs Ray, which is not installed here: expected `{INSTALL_HINT}` first") from None
+        raise UserError(
+            f"{needed_by} needs Ray, which is not installed here: expected `{INSTALL_HINT}` first"
+        ) from None
     return ray
 
 

@@ -43,17 +43,12 @@ def source_revision() -> str | None:
     if not (root / ".git").exists():
         return None
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")  # `git status` takes no index lock a user's git could meet
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, env=env)
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, env=env
-        )
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-        )
+        head, status = git("rev-parse", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     if head.returncode or status.returncode:

@@ -124,8 +124,7 @@ def _csro_gap_sentence(
     on_gap = gap(table, "CSRO", "online")[0]
     text = (
         f"CSRO {_change(np_gap)} return from offline to Np (95% CI of the loss {_fmt_ci(lo, hi)}), and "
-        f"{_change(on_gap)} with "
-        "online-prior context"
+        f"{_change(on_gap)} with online-prior context"
     )
     others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]
     if not others:
