@@ -6,6 +6,7 @@ path that capture replays gives the same numbers as the eager step. Where CUDA e
 step is compared with eager, resumed, and switched off. The device tests mock CUDA as available or not.
 """
 
+import contextlib
 import json
 import os
 from types import SimpleNamespace
@@ -319,6 +320,61 @@ def test_static_buffers_refuse_another_shape():
     assert buf.fill([torch.ones(2, 3)]) is first and first[0].sum() == 6
     with pytest.raises(ValueError, match=r"changed shape from \(2, 3\) to \(3, 3\)"):
         buf.fill([torch.ones(3, 3)])
+
+
+def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monkeypatch):
+    """`--gpu 1`: every CUDA call of the runner happens with cuda:1 current, and the capture on a stream of cuda:1.
+    A capture records only the current device's streams: taken with cuda:0 current, a step on cuda:1 runs once,
+    unrecorded, and every replay does nothing. (CUDA faked: this host has no GPU; only the device bookkeeping
+    is checked.)"""
+    current, seen = [0], []
+
+    class Stream:
+        def __init__(self, device=None):
+            self.index = current[0] if device is None else torch.device(device).index
+
+        def wait_stream(self, other):
+            seen.append(("wait", self.index, other.index, current[0]))
+
+    @contextlib.contextmanager
+    def device(d):
+        before, current[0] = current[0], torch.device(d).index
+        try:
+            yield
+        finally:
+            current[0] = before
+
+    @contextlib.contextmanager
+    def stream(s):
+        seen.append(("stream", s.index, current[0]))
+        yield
+
+    class Graph:
+        def register_generator_state(self, gen):
+            seen.append(("register", current[0]))
+
+        def replay(self):
+            seen.append(("replay", current[0]))
+
+    @contextlib.contextmanager
+    def capture(graph, pool=None, stream=None):
+        seen.append(("capture", None if stream is None else stream.index, current[0]))
+        yield
+
+    for name, fake in dict(
+        Stream=Stream, current_stream=Stream, device=device, stream=stream, CUDAGraph=Graph, graph=capture
+    ).items():
+        monkeypatch.setattr(torch.cuda, name, fake)
+    steps = []
+    runner = graphs.StepRunner(
+        lambda s, k: steps.append(current[0]), torch.device("cuda:1"), True, [torch.Generator()], warmup=1
+    )
+    for _ in range(3):  # warm-up, capture (and its first replay), replay
+        runner(torch.zeros(2))
+    assert steps == [1, 1]  # the warm-up's step and the captured one, both with cuda:1 current
+    assert ("capture", 1, 1) in seen and ("register", 1) in seen, seen
+    assert all(e[-1] == 1 for e in seen), seen  # nothing with cuda:0 current
+    assert seen.count(("replay", 1)) == 2 and current[0] == 0
 
 
 # ---- fusion: the losses compiled ------------------------------------------------------------------------------

@@ -353,14 +353,17 @@ class StepRunner:
         static = self.buffers.fill(inputs)
         if not self.graphed:
             return self.step_fn(static, key)
-        if key in self.graphs:
-            graph, out = self.graphs[key]
-            graph.replay()
-            return out
-        if self.warm.get(key, 0) < self.warmup:
-            self.warm[key] = self.warm.get(key, 0) + 1
-            return self._on_side_stream(lambda: self.step_fn(static, key))
-        return self._capture(static, key)
+        # the run's GPU current throughout: a capture records the current device's streams only, so a step on
+        # cuda:1 captured with cuda:0 current would run once, unrecorded, and replay as nothing
+        with torch.cuda.device(self.device):
+            if key in self.graphs:
+                graph, out = self.graphs[key]
+                graph.replay()
+                return out
+            if self.warm.get(key, 0) < self.warmup:
+                self.warm[key] = self.warm.get(key, 0) + 1
+                return self._on_side_stream(lambda: self.step_fn(static, key))
+            return self._capture(static, key)
 
     def _on_side_stream(self, fn: Callable[[], Any]) -> Any:
         """Warm-up: run `fn` on a side stream (what CUDA graphs ask for before capture)."""
@@ -377,7 +380,8 @@ class StepRunner:
         graph = torch.cuda.CUDAGraph()
         for gen in self.generators:
             graph.register_generator_state(gen)
-        with torch.cuda.graph(graph):
+        # a stream of the run's device (torch.cuda.graph's own default is made once, on whichever device was current)
+        with torch.cuda.graph(graph, stream=torch.cuda.Stream(self.device)):
             out = self.step_fn(static, key)
         self.graphs[key] = (graph, out)
         graph.replay()
