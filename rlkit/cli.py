@@ -41,6 +41,23 @@ WRITE_HINTS = {
 }
 
 
+_OOM_TEXT = ("out of memory", "can't allocate memory", "CUBLAS_STATUS_ALLOC_FAILED")
+
+
+def out_of_memory(e: BaseException) -> BaseException | None:
+    """The out-of-memory error in `e` or the errors it was raised from or during, or None. Besides
+    `torch.OutOfMemoryError` (the caching allocator) and `MemoryError` (numpy), memory runs out as plain
+    RuntimeErrors: the CPU allocator's "can't allocate memory", CUDA's "CUDA error: out of memory" (a graph's
+    instantiation, the driver), cuBLAS's workspace, and torch.compile or a capture wrapping one of these."""
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (torch.OutOfMemoryError, MemoryError)) or any(t in str(e) for t in _OOM_TEXT):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     """Run a click command (or a plain `main()` that parses its own arguments: the argparse benchmarks); a
     `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes one line on stderr and its exit
@@ -63,13 +80,15 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click's Abort is a RuntimeError: before that)
         print("interrupted (every file is written whole; a training command resumes when rerun)", file=sys.stderr)
         sys.exit(130)
-    except (torch.OutOfMemoryError, RuntimeError) as e:
-        if not isinstance(e, torch.OutOfMemoryError) and "can't allocate memory" not in str(e):
-            raise  # (the CPU allocator's out-of-memory is a plain RuntimeError)
-        what = str(e).strip().splitlines()[0] if str(e).strip() else "out of memory"
+    except (RuntimeError, MemoryError) as e:
+        cause = out_of_memory(e)
+        if cause is None:
+            raise
+        what = str(cause).strip().splitlines()[0] if str(cause).strip() else "out of memory"
         print(
             f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
-            "batch_size (stage 1: agent.params.batch_size or tasks_per_group); the last snapshot is kept",
+            "batch_size (stage 1: agent.params.batch_size, replay_buffer_capacity or tasks_per_group), or run with "
+            "--eager (a captured step holds about twice the GPU memory); what was last saved is kept",
             file=sys.stderr,
         )
         sys.exit(2)

@@ -701,6 +701,25 @@ def test_the_shipped_configs_ask_for_the_gpu():
 
 
 # ---- bad circumstances ------------------------------------------------------------------------------------------
+def _raised_from(cause: BaseException, message: str) -> RuntimeError:
+    """A RuntimeError raised `from cause` (as torch.compile wraps an error in BackendCompilerFailed)."""
+    try:
+        raise RuntimeError(message) from cause
+    except RuntimeError as e:
+        return e
+
+
+def _raised_during(context: BaseException, message: str) -> RuntimeError:
+    """A RuntimeError raised while handling `context` (as a capture's end fails after an OOM inside it)."""
+    try:
+        try:
+            raise context
+        except type(context):
+            raise RuntimeError(message)  # noqa: B904 (the implicit context is the point)
+    except RuntimeError as e:
+        return e
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "error, first",
@@ -710,6 +729,11 @@ def test_the_shipped_configs_ask_for_the_gpu():
             RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
             "can't allocate",
         ),
+        (torch.AcceleratorError("CUDA error: out of memory\nSearch for `cudaErrorMemoryAllocation'"), "CUDA error"),
+        (RuntimeError("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`"), "CUBLAS"),
+        (MemoryError("Unable to allocate 7.45 GiB for an array with shape (2000000000,)"), "Unable to allocate"),
+        (_raised_from(torch.OutOfMemoryError("CUDA out of memory. Tried 1 GiB"), "backend compiler failed"), "Tried"),
+        (_raised_during(torch.OutOfMemoryError("CUDA out of memory. Tried 2 GiB"), "capture invalidated"), "Tried"),
     ],
 )
 def test_out_of_memory_is_one_line_naming_the_settings_to_lower(error, first, capsys):
@@ -725,7 +749,8 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(error, first, ca
         run_cli(oom, [])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
-    assert first in err and "meta_batch, embedding_batch_size or batch_size" in err
+    assert first in err and "meta_batch, embedding_batch_size or batch_size" in err and "--eager" in err
+    assert "replay_buffer_capacity" in err  # stage 1's buffer is allocated whole at the start
     with pytest.raises(RuntimeError, match="another"):  # any other RuntimeError is a bug: its traceback stays
         run_cli(click.command()(lambda: (_ for _ in ()).throw(RuntimeError("another"))), [])
 
