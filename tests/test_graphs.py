@@ -240,6 +240,39 @@ def test_stage1_static_path_writes_the_same_data(tmp_path):
         assert a == b
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("capture", [False, True], ids=["eager", "capture"])
+def test_a_dropped_owner_of_a_runner_is_freed_at_once(tiny_data, tmp_path, monkeypatch, capture):
+    """A stage-1 task group and a stage-2 trainer are freed when the last name for them goes, without waiting for a
+    cycle collection (on a GPU their replay buffers, networks and graphs' memory pools would stay allocated while
+    the next group or run allocates its own): their step runner must not hold them in a reference cycle."""
+    import gc
+    import weakref
+
+    from rlkit.behaviour import load_sac_config
+    from rlkit.behaviour.generate import TaskGroup
+
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    graphs.use_capture(capture)
+    try:
+        group = TaskGroup(
+            "point-robot", params, [1, 2], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"), "off"
+        )
+        trainer = _meta_trainer(tiny_data, tmp_path, monkeypatch, "freed", capture)
+        trainer.step()
+        gc.collect()
+        gc.disable()
+        try:
+            refs = [weakref.ref(group), weakref.ref(trainer)]
+            del group, trainer
+            assert [r() is None for r in refs] == [True, True]
+        finally:
+            gc.enable()
+    finally:
+        graphs.use_capture(None)
+
+
 def _unset_capture_env(monkeypatch) -> None:
     """CSRO_CAPTURE unset for the test, and put back as it was after it (`request_capture` writes it directly)."""
     graphs.use_capture(None)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ def generate(
             if g.resume_path.is_file():
                 g.restore(_load_state(g.resume_path))
             g.train()
+            del g  # freed here (it is in no reference cycle), before the next group allocates its own
 
 
 def group_settings(
@@ -330,7 +332,7 @@ class TaskGroup:
         # the update, eager or captured (`rlkit.torch.graphs`); its key is the step modulo the period of its branches
         self.update_period = math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)
         self.updater = graphs.StepRunner(
-            lambda batch, key: self.agent.update(batch, key, self.gens),
+            self._update,
             device,
             graphs.capture_on(device),
             self.gens.gens,
@@ -520,6 +522,10 @@ class TaskGroup:
         """The device and capture setting, as a state records them: a resume on others says so (captured and
         eager updates agree to float rounding, not bit for bit)."""
         return graphs.describe(self.updater.capture, self.device, named=True)
+
+    def _update(self, batch: Any, key: Hashable) -> Any:
+        """One vectorised SAC update on `batch` (the step `self.updater` runs, eager or captured)."""
+        return self.agent.update(batch, key, self.gens)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"actor": self.agent.actor_opt, "critic": self.agent.critic_opt, "alpha": self.agent.alpha_opt}

@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -331,11 +332,17 @@ class StepRunner:
         optimizers: Sequence[torch.optim.Optimizer] = (),
         warmup: int = WARMUP_STEPS,
     ):
-        self.step_fn, self.device, self.capture = step, torch.device(device), capture
+        # a method of the runner's owner is held weakly: owner -> runner -> owner would be a reference cycle, which
+        # keeps a dropped owner (its replay buffers, networks, graphs' memory pools) alive until a cycle collection
+        self._step = weakref.WeakMethod(step) if inspect.ismethod(step) else lambda: step
+        self.device, self.capture = torch.device(device), capture
         self.generators, self.optimizers, self.warmup = list(generators), list(optimizers), warmup
         self.graphed = self.capture and self.device.type == "cuda"
         self.buffers = StaticBuffers()
         self.reset()
+
+    def step_fn(self, inputs: Any, key: Hashable) -> Any:
+        return self._step()(inputs, key)
 
     def reset(self) -> None:
         """Drop every graph (after a load replaced tensors or generator states they read): warm up and capture anew."""
