@@ -91,8 +91,18 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     ),
 }
 METHOD_SPECIFIC_KEYS = frozenset().union(*METHOD_KEYS.values())
-# What an algo_type sets itself, whatever the config says (recorded so in variant.json): CORRO encodes (s, a, r, s')
-METHOD_FORCED: dict[str, dict[str, Any]] = {"CORRO": {"use_next_obs_in_context": True}}
+# What an algo_type sets itself (recorded so in variant.json; a config may give the key its default or this value,
+# nothing else): CORRO encodes (s, a, r, s'); its aggregator and OFFPEARL's encoder learn through the critic
+METHOD_FORCED: dict[str, dict[str, Any]] = {
+    "CORRO": {"use_next_obs_in_context": True, "allow_backward_z": True},
+    "OFFPEARL": {"allow_backward_z": True},
+}
+# ... and what OFFPEARL's information bottleneck sets: PEARL's encoder has a variance head and multiplies the
+# transitions' Gaussians
+PEARL_FORCED: dict[str, Any] = {"use_hvar": True, "z_strategy": "poe"}
+# PEARL's kl_lambda where its config for the env differs from its default 0.1 (oyster's configs/ant-goal.json and
+# sparse-point-robot.json): OFFPEARL's value there unless a config or override sets one
+PEARL_KL_LAMBDA: dict[str, float] = {"ant-goal": 1.0, "sparse-point-robot": 1.0}
 # Keys of every method that only the mean-pooled encoders read: under these algo_types an override of one is refused
 # like a `METHOD_KEYS` key of another method (BOREL's GRU reads whole ordered episodes, not i.i.d. context rows of
 # embedding_batch_size; its belief updates every step, not after num_exp_traj_eval episodes; it has no z to zero or
@@ -124,7 +134,12 @@ SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
         "c_iter",
     ),
     "train_z0_policy": ("z0_policy_share",),
+    "use_club": ("club_loss_weight", "club_model_loss_weight"),
+    "use_FOCAL_cl": ("z_loss_weight",),
 }
+# Switches that gate their keys under some algo_types only (CLASSIFIER and UNICORN_SUP read z_loss_weight as their
+# cross-entropy's weight, whatever use_FOCAL_cl says)
+SWITCH_SCOPE: dict[str, tuple[str, ...]] = {"use_FOCAL_cl": ("CSRO", "FOCAL")}
 
 
 def key(default: Any, doc: str, range: str | None = None) -> Any:
@@ -238,8 +253,9 @@ class AlgoParams:
     snapshot_gap: int = key(5, "keep snapshots/itr_{n}.pt every n iterations (and the last)", ">= 1")
     kl_lambda: float = key(
         0.1,
-        "OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)) (PEARL's "
-        "0.1); must stay at 0.1 elsewhere (nothing reads it)",
+        "OFFPEARL's bottleneck: weight of sum_tasks,dims KL(q(z|c) || N(0, I)); unless set, PEARL's value for "
+        "the env (1.0 on ant-goal and sparse-point-robot, as its configs; 0.1, its default, elsewhere); must "
+        "stay at 0.1 elsewhere (nothing reads it)",
         ">= 0",
     )
     sample_z_at_test: bool = key(
@@ -524,15 +540,6 @@ def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
             f"algo_params.sample_z_at_test true without {where}: expected false (only a posterior can be sampled)",
         ),
     ]
-    if ib:  # PEARL's encoder fixes the variance head and the product of Gaussians itself
-        checks += [
-            (
-                getattr(a, k) == getattr(default, k),
-                f"algo_params.{k} {getattr(a, k)!r} with OFFPEARL's "
-                f"information bottleneck: expected the default {getattr(default, k)!r} (PEARL's encoder sets it)",
-            )
-            for k in ("use_hvar", "z_strategy")
-        ]
     return checks
 
 
@@ -707,6 +714,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     given = copy.deepcopy(data)
     for tree in overrides:
         _merge(data, tree or {})
+    _pearl_kl_lambda(data, [doc if json_path is not None else {}, *(t or {} for t in overrides)])
     _carry_reference_only(given, data, overrides)
     _check_method_keys(given, data)
     given_reference_only = _pop_reference_only(data)
@@ -715,6 +723,17 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     for name, value in given_reference_only.items():
         _check_reference_only(cfg, name, value)
     return cfg
+
+
+def _pearl_kl_lambda(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
+    """OFFPEARL with its bottleneck and no kl_lambda in the config file or the overrides (`trees`): PEARL's value for
+    the env (`PEARL_KL_LAMBDA`), as PEARL's own config for it would set."""
+    a = data["algo_params"]
+    if data["algo_type"] != "OFFPEARL" or a["use_information_bottleneck"] is False:
+        return
+    if any("kl_lambda" in (t.get("algo_params") or {}) for t in trees):
+        return
+    a["kl_lambda"] = PEARL_KL_LAMBDA.get(data["env_name"], a["kl_lambda"])
 
 
 def overrides_read_by(algo_type: str, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -767,6 +786,8 @@ def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     for switch, keys in SWITCHED_KEYS.items():
         if a[switch] in (True, 1):  # (0/1 are bools in a config; another value is refused later)
             continue
+        if data["algo_type"] not in SWITCH_SCOPE.get(switch, (data["algo_type"],)):
+            continue
         for key in keys:
             if a[key] != before[key]:
                 raise UserError(
@@ -792,11 +813,25 @@ def config_from_variant(variant: dict[str, Any]) -> Config:
 def _built(data: dict[str, Any], new: bool = True) -> Config:
     """The checked `Config` of a merged tree, with what its algo_type sets itself (`METHOD_FORCED`)."""
     cfg = _build(Config, data)
-    forced = METHOD_FORCED.get(cfg.algo_type)
+    forced = method_forced(cfg)
+    default = AlgoParams()
+    for k, v in forced.items():
+        given = getattr(cfg.algo_params, k)
+        if given not in (v, getattr(default, k)):
+            why = "OFFPEARL's information bottleneck" if k in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
+            raise UserError(
+                f"algo_params.{k} {given!r} with {why}: expected {v!r} or the default {getattr(default, k)!r} "
+                f"(it sets {v!r} itself)"
+            )
     if forced:
         cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, **forced))
     _validate(cfg, new)
     return cfg
+
+
+def method_forced(cfg: Config) -> dict[str, Any]:
+    """The algo_params keys `cfg`'s method sets itself (`METHOD_FORCED`, and `PEARL_FORCED` under the bottleneck)."""
+    return METHOD_FORCED.get(cfg.algo_type, {}) | (PEARL_FORCED if pearl_bottleneck(cfg) else {})
 
 
 def parse_override_args(args: list[str]) -> dict[str, Any]:

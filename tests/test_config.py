@@ -465,7 +465,7 @@ def test_an_option_and_an_override_of_the_same_key_are_refused(args, said, capsy
     assert exit_.value.code == 2 and err[-1].startswith(f"error: {said}: expected one of them"), err
 
 
-def test_an_override_of_a_key_its_switch_leaves_unread_is_refused():
+def test_an_override_of_a_key_its_switch_leaves_unread_is_refused(tmp_path):
     """BRAC's keys are read only with use_brac, z0_policy_share only with train_z0_policy: an override of one with
     its switch off would be ignored without a word; with the switch on, or from the config file, it is taken."""
     tiny = ROOT / "configs" / "test" / "point-robot-tiny.json"
@@ -479,6 +479,27 @@ def test_an_override_of_a_key_its_switch_leaves_unread_is_refused():
     cfg = load_config(tiny, parse_override_args(["--use_brac", "true", "--c_iter", "7"]))
     assert cfg.algo_params.c_iter == 7
     assert load_config(tiny, parse_override_args(["--train_z0_policy", "1", "--z0_policy_share", "0.5"]))
+    # the MI terms' weights without their term
+    for args, said in [
+        (["--use_club", "false", "--club_loss_weight", "50"], "algo_params.club_loss_weight 50 with use_club false"),
+        (
+            ["--algo_type", "CLASSIFIER", "--use_club", "false", "--club_model_loss_weight", "7"],
+            "algo_params.club_model_loss",
+        ),
+        (["--use_FOCAL_cl", "false", "--z_loss_weight", "3"], "algo_params.z_loss_weight 3 with use_FOCAL_cl false"),
+        (["--algo_type", "FOCAL", "--use_FOCAL_cl", "false", "--z_loss_weight", "3"], "algo_params.z_loss_weight"),
+    ]:
+        with pytest.raises(UserError, match=f"^{re.escape(said)}"):
+            load_config(tiny, parse_override_args(args))
+    # CLASSIFIER and UNICORN_SUP weigh their cross-entropy with z_loss_weight whatever use_FOCAL_cl says (a config
+    # file may set it false: those methods do not read it)
+    path = tmp_path / "no-focal.json"
+    data = json.loads(tiny.read_text())
+    data["algo_params"]["use_FOCAL_cl"] = False
+    path.write_text(json.dumps(data))
+    for algo in ("CLASSIFIER", "UNICORN_SUP"):
+        cfg = load_config(path, parse_override_args(["--algo_type", algo, "--z_loss_weight", "3"]))
+        assert cfg.algo_params.z_loss_weight == 3
 
 
 def test_a_count_too_large_for_torch_is_one_line_before_anything_runs():

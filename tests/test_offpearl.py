@@ -2,12 +2,14 @@
 settings it resolves to, the encoder's output, which parameters the KL moves, where the live posterior sample
 goes, the meta-test z (posterior mean, or PEARL's sample), and the keys refused where they mean nothing."""
 
+import dataclasses
 import io
+import json
 
 import pytest
 import torch
 
-from rlkit.config import load_config, parse_override_args
+from rlkit.config import config_from_variant, load_config, parse_override_args
 from rlkit.errors import UserError
 from rlkit.torch.csro.agent import MIN_VARIANCE, inverse_variance_mean, product_of_gaussians
 from rlkit.torch.csro.trainer import TrainerSettings
@@ -153,8 +155,9 @@ def test_pearls_sampled_meta_test_z_is_an_option():
         ),
         (["--sample_z_at_test", "true"], "algo_params.sample_z_at_test true without the information bottleneck"),
         (
-            ["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
-            "algo_params.use_hvar True with OFFPEARL's information bottleneck: expected the default False",
+            ["--algo_type", "OFFPEARL", "--z_strategy", "weighted"],
+            "algo_params.z_strategy 'weighted' with OFFPEARL's information bottleneck: expected 'poe' or the default "
+            "'mean' (it sets 'poe' itself)",
         ),
         (["--algo_type", "OFFPEARL", "--kl_lambda", "-1"], "algo_params.kl_lambda -1.0: expected a value in >= 0"),
     ],
@@ -163,6 +166,46 @@ def test_pearl_keys_are_refused_where_they_mean_nothing(overrides, message):
     with pytest.raises(UserError) as info:
         load_config(None, parse_override_args(overrides))
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "config, args, expected",
+    [
+        ("ant-goal.json", [], 1.0),  # PEARL's configs/ant-goal.json
+        ("sparse-point-robot.json", [], 1.0),  # and sparse-point-robot.json
+        ("point-robot.json", [], 0.1),  # PEARL's default elsewhere
+        ("cheetah-vel.json", [], 0.1),
+        ("ant-goal.json", ["--kl_lambda", "0.1"], 0.1),  # a value given wins, even PEARL's default
+        ("ant-goal.json", ["--kl_lambda", "0.3"], 0.3),
+    ],
+)
+def test_offpearls_kl_weight_is_pearls_for_the_env_unless_given(config, args, expected):
+    """PEARL's kl_lambda is 1.0 on ant-goal and sparse-point-robot (its configs), 0.1 elsewhere; variant.json records
+    the value used."""
+    from tests.conftest import ROOT
+
+    cfg = load_config(ROOT / "configs" / config, parse_override_args(["--algo_type", "OFFPEARL", *args]))
+    assert cfg.algo_params.kl_lambda == expected
+    assert TrainerSettings.from_config(cfg, range(30)).kl_lambda == expected
+    for algo in (["--algo_type", "CSRO"], ["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"]):
+        assert load_config(ROOT / "configs" / config, parse_override_args(algo)).algo_params.kl_lambda == 0.1
+
+
+def test_what_offpearl_and_corro_set_themselves_is_what_the_config_records():
+    """variant.json is `dataclasses.asdict(cfg)`: it must hold the switches the trainer runs with, not the defaults
+    it overrode (OFFPEARL's z came out recorded as 'mean' without a variance head, run as 'poe' with one)."""
+    for args, expected in [
+        (["--algo_type", "OFFPEARL"], (True, True, "poe", False)),
+        (["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"], (True, False, "mean", False)),
+        (["--algo_type", "CORRO"], (True, False, "mean", True)),
+        (["--algo_type", "FOCAL"], (False, False, "mean", False)),
+    ]:
+        cfg = load_config(None, parse_override_args(args))
+        a, s = cfg.algo_params, TrainerSettings.from_config(cfg, range(30))
+        assert (a.allow_backward_z, a.use_hvar, a.z_strategy, a.use_next_obs_in_context) == expected, args
+        assert (s.allow_backward_z, s.use_hvar, s.z_strategy) == expected[:3], args
+        again = config_from_variant(json.loads(json.dumps(dataclasses.asdict(cfg))))  # read back from variant.json
+        assert again == cfg, args
 
 
 def test_offpearl_without_the_bottleneck_still_accepts_the_defaults():

@@ -1015,6 +1015,12 @@ def test_path_to_weights_starts_from_a_runs_networks_and_bad_files_are_one_line(
         (tmp_path / "none.pt", {}, r"none.pt' cannot be read \(FileNotFoundError\): expected a run's latest.pt"),
         (tmp_path / "garbage.pt", {}, r"garbage.pt' cannot be read \(UnpicklingError\)"),
         (weights, {"net_size": net * 2}, r"latest.pt' does not fit this run's networks \(.*size mismatch"),
+        (  # the same shapes, another function: CSRO's tanh encoder read as OFFPEARL's identity one
+            weights,
+            {"algo_type": "OFFPEARL", "algo_params": {"num_iterations": 1, "use_information_bottleneck": False}},
+            r"latest.pt' does not fit this run's networks \(its encoder's last layer was trained through tanh, this "
+            r"run's goes through identity\)",
+        ),
     ]:
         with pytest.raises(UserError, match=match):
             MetaTrainer(setup("third", path_to_weights=str(path), **top), show_progress=False)

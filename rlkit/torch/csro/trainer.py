@@ -130,10 +130,10 @@ class TrainerSettings:
             use_next_obs_in_context=hp.use_next_obs_in_context,
             use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
             use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
-            allow_backward_z=hp.allow_backward_z or algo in ("OFFPEARL", "CORRO"),
+            allow_backward_z=hp.allow_backward_z,  # (OFFPEARL and CORRO set it: rlkit.config.METHOD_FORCED)
             classifier_tasks=tuple(train_tasks) if algo in ("CLASSIFIER", "UNICORN_SUP") else (),
-            use_hvar=hp.use_hvar or ib,
-            z_strategy="poe" if ib else hp.z_strategy,
+            use_hvar=hp.use_hvar,  # (with the bottleneck, True and "poe": rlkit.config.PEARL_FORCED)
+            z_strategy=hp.z_strategy,
             identity_encoder=algo == "OFFPEARL",
             pearl_kl=ib,
             kl_lambda=hp.kl_lambda if ib else 0.0,
@@ -367,12 +367,26 @@ class CSROTrainer:
             "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
             "alpha": self.alpha_var.detach().cpu(),
             "generator": self.generator.get_state(),
+            "encoder_output": self.encoder_output,
         }
         if self.agent.test_z_generator is not None:
             state["test_z_generator"] = self.agent.test_z_generator.get_state()
         return state
 
+    @property
+    def encoder_output(self) -> str:
+        """What the encoder's last layer goes through: "identity" (OFFPEARL, PEARL's encoder) or "tanh"; weights
+        trained through one read through the other are another function with the same shapes."""
+        return "identity" if self.settings.identity_encoder else "tanh"
+
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
+        """A state of `state_dict`; one whose encoder output differs (`encoder_output`) is a RuntimeError. (States
+        saved before the record have none: they are read as they are.)"""
+        saved = state.get("encoder_output", self.encoder_output)
+        if saved != self.encoder_output:
+            raise RuntimeError(
+                f"its encoder's last layer was trained through {saved}, this run's goes through {self.encoder_output}"
+            )
         for k, m in self.modules().items():
             m.load_state_dict(state["modules"][k])
         self.alpha_var.copy_(state["alpha"])  # in place: a captured step reads this tensor
