@@ -297,6 +297,25 @@ def test_an_extra_file_of_other_seed_streams_is_not_kept(data):
 
 
 @pytest.mark.slow
+def test_an_extra_file_names_a_gpu_it_was_written_on(data):
+    """CUDA draws the noise from another generator and runs the policy in its own arithmetic: a file written there
+    records the device, so a CPU rerun does not keep it as its own, nor a CUDA rerun a CPU file. (Planned only:
+    planning allocates nothing on the device.)"""
+    cfg = load_config(TINY_CONFIG)
+    regenerate_here(data, seed=5, checkpoints=[200])
+
+    def plan(device):
+        return regen_module.plan_regeneration(
+            cfg.env_name, cfg.env_params.kwargs(), data, [3], 2, [200], 5, False, torch.device(device)
+        )
+
+    assert [job.done for job in plan("cpu")] == [True] and "device" not in plan("cpu")[0].settings
+    refused = r"step200_extra.npz' exists, written with device None: expected device cuda \(pass --overwrite"
+    with pytest.raises(UserError, match=refused):
+        plan("cuda")
+
+
+@pytest.mark.slow
 def test_curves_of_the_behaviour_policies(data, tmp_path):
     from rlkit.behaviour.curves import behaviour_returns
     from rlkit.tasks import make_env, oracle_return

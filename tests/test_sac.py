@@ -408,6 +408,81 @@ def test_a_schedule_without_an_episode_end_for_a_checkpoint_is_refused(tmp_path)
     assert not read_task_meta(task_dir(tmp_path, 1))["complete"]
 
 
+def test_a_task_without_a_checkpoint_does_not_hold_back_the_rest_of_its_group(tmp_path):
+    """Of a group that ends with one task lacking a checkpoint, the others are marked complete and the saved state
+    is dropped (a rerun from it would train to the same end); the error names both."""
+    from rlkit.behaviour.generate import TaskGroup, resume_file
+
+    plain = load_sac_config("tiny_point", [])
+    group = TaskGroup(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        [0, 1],
+        plain.schedule,
+        plain.sac,
+        tmp_path,
+        torch.device("cpu"),
+        "off",
+    )
+    group.resume_path = resume_file(tmp_path, [0, 1])
+    group.resume_path.parent.mkdir(parents=True, exist_ok=True)
+    group.resume_path.write_bytes(b"a saved state")
+    group.begin()
+    assert not group.run()
+    group.checkpoints[1] = []  # as if task 1's episodes had ended away from every checkpoint step
+    with pytest.raises(
+        UserError, match=r"tasks \[1\] took no checkpoint .*stay incomplete .*tasks \[0\] of their group are"
+    ):
+        group.finish()
+    assert read_task_meta(task_dir(tmp_path, 0))["complete"] and not read_task_meta(task_dir(tmp_path, 1))["complete"]
+    assert not group.resume_path.exists()
+
+
+def test_a_saved_state_holds_the_replay_rows_it_has_not_the_whole_buffer():
+    """`TaskReplay.state` of 2 tasks holding 3 rows of a 10,000-row buffer: torch.save writes those rows (a slice
+    of a CPU tensor is a view of its whole storage, which torch.save writes whole)."""
+    import io
+
+    from rlkit.behaviour.generate import TaskReplay
+
+    replay = TaskReplay(2, 10_000, 3, 2, torch.device("cpu"))
+    for i in range(3):
+        replay.add(
+            obs=np.full((2, 3), i),
+            actions=np.zeros((2, 2)),
+            rewards=np.ones(2),
+            next_obs=np.ones((2, 3)),
+            not_done=np.ones(2),
+        )
+    buf = io.BytesIO()
+    torch.save(replay.state(), buf)
+    assert buf.tell() < 20_000  # 2 x 3 rows of 9 floats, and the file's own structure; whole buffers: 720 kB
+    again = TaskReplay(2, 10_000, 3, 2, torch.device("cpu"))
+    buf.seek(0)
+    again.restore(torch.load(buf, weights_only=True))
+    assert all(torch.equal(again.data[k], replay.data[k]) for k in replay.data) and again.size == 3
+
+
+def test_curves_skip_a_task_still_training(tmp_path):
+    """`curves --config` while stage 1 runs: a task folder without task.json yet (locked, not trained) is skipped,
+    as it is without --config (it raised KeyError 'env_name')."""
+    from rlkit.behaviour.curves import oracle_returns
+
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    train_task_group(
+        "point-robot",
+        params,
+        [0],
+        load_sac_config("tiny_point", []).schedule,
+        load_sac_config("tiny_point", []).sac,
+        tmp_path,
+        torch.device("cpu"),
+    )
+    task_dir(tmp_path, 1).mkdir()
+    (task_dir(tmp_path, 1) / ".lock").write_text("")
+    assert list(oracle_returns(tmp_path, params)) == [0]
+
+
 def test_a_state_saved_without_networks_does_not_resume_with_them():
     """The saved networks come at every checkpoint or at none: a state of a run without them resumed with them
     would write a task.json claiming networks its first checkpoints lack (and the reverse). A state saved before

@@ -57,7 +57,7 @@ def oracle_returns(data_dir: str | Path, env_params: dict | None = None) -> dict
     for idx, tdir in task_dirs(data_dir, "a dataset written by policy_train.py"):
         meta = read_task_meta(tdir) or {}
         params = meta.get("env_params", env_params)
-        if params is None:
+        if params is None or "env_name" not in meta:  # (a task still training has no task.json yet)
             continue
         env = make_env(meta["env_name"], **params)
         if not env.has_oracle:

@@ -290,7 +290,13 @@ class TaskReplay:
         self.size = min(self.size + 1, self.capacity)
 
     def state(self) -> dict[str, Any]:
-        return {"size": self.size, "ptr": self.ptr, "rows": {k: v[:, : self.size].cpu() for k, v in self.data.items()}}
+        """The rows held, copied out (a slice of a CPU buffer is a view of all of it, which torch.save would write
+        whole: the full capacity at every checkpoint, however few rows are held)."""
+        rows = {
+            k: v[:, : self.size].to("cpu", copy=True, memory_format=torch.contiguous_format)
+            for k, v in self.data.items()
+        }
+        return {"size": self.size, "ptr": self.ptr, "rows": rows}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.size, self.ptr = int(state["size"]), int(state["ptr"])
@@ -437,19 +443,24 @@ class TaskGroup:
         return self.step < sched.num_train_steps
 
     def finish(self) -> None:
-        """Mark every task complete (its `task.json` is the last file written), then drop the saved state."""
+        """Mark every task complete (its `task.json` is the last file written), then drop the saved state. A task
+        that took no checkpoint stays incomplete, and is a UserError after the others are marked complete and the
+        state dropped (a rerun from it would train to the same end: the schedule has to change)."""
         self.bars.close()
         none = [t for t, c in zip(self.tasks, self.checkpoints) if not c]
+        for i, c in enumerate(self.checkpoints):
+            if c:
+                self._write_meta(i, complete=True)
+        if self.resume_path is not None:
+            drop_resume_state(self.resume_path)
         if none:  # episodes cut short by the env ended away from every step a checkpoint could come at
+            done = [t for t in self.tasks if t not in none]
             raise UserError(
                 f"tasks {none} took no checkpoint in {self.sched.num_train_steps} steps (num_seed_steps="
                 f"{self.sched.num_seed_steps}, eval_frequency={self.sched.eval_frequency}): expected a schedule "
-                "whose window between them and num_train_steps holds an episode end; they stay incomplete"
+                "whose window between them and num_train_steps holds an episode end; they stay incomplete (rerun "
+                f"them with another schedule){f', tasks {done} of their group are complete' if done else ''}"
             )
-        for i in range(len(self.tasks)):
-            self._write_meta(i, complete=True)
-        if self.resume_path is not None:
-            drop_resume_state(self.resume_path)
 
     def state(self) -> dict[str, Any]:
         """All that the rest of training depends on, at any step between two steps of `run`: the SACs with

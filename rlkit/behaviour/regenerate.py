@@ -72,7 +72,7 @@ def regenerate(
         raise UserError(f"--n_trj {n_trj}: expected at least 1 episode")
     existing = [t for t in tasks if task_dir(data_dir, t).is_dir()]  # a missing one is refused by the plan
     with lock_tasks(data_dir, existing):  # not beside a stage-1 process or another regeneration of these tasks
-        jobs = plan_regeneration(env_name, env_params, data_dir, tasks, n_trj, checkpoints, seed, overwrite)
+        jobs = plan_regeneration(env_name, env_params, data_dir, tasks, n_trj, checkpoints, seed, overwrite, device)
         todo = [job for job in jobs if not job.done]
         steps = sorted({job.checkpoint for job in jobs})
         span = f"tasks {min(tasks)}..{max(tasks)}" if tasks else "no tasks"
@@ -92,10 +92,13 @@ def plan_regeneration(
     checkpoints: list[int] | None,
     seed: int,
     overwrite: bool,
+    device: torch.device,
 ) -> list[Job]:
     """Every (task, checkpoint) to regenerate, its network checked; a UserError for anything missing,
     damaged or in the way, before any write. The cheap checks (task.json, which files exist) run for
-    every task before the first network is loaded."""
+    every task before the first network is loaded. A file's settings name the device where it is not the CPU: the
+    noise stream and the policy's arithmetic are the device's, so a CUDA file is not a CPU file of the same seed
+    (CPU files record no device, as those written before the record)."""
     chosen = {}
     for t in tasks:
         tdir = task_dir(data_dir, t)
@@ -113,7 +116,7 @@ def plan_regeneration(
                 "n_trj": episodes,
                 "networks_sha256": check_networks(tdir, c, dims),
                 "env_params": json.dumps(env_params, sort_keys=True),
-            }
+            } | ({"device": device.type} if device.type != "cpu" else {})
             jobs.append(Job(t, c, settings, already_written(checkpoint_path(tdir, c, extra=True), settings, overwrite)))
     return jobs
 
