@@ -130,7 +130,7 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
             idx = gens.randint(4096, B)[..., None]
             runner({k: torch.gather(v, 1, idx.expand(-1, -1, v.shape[-1])) for k, v in rows.items()}, step % period)
 
-        for step in range(2 * period + 5):  # warm-up and capture of each branch
+        for step in range((graphs.WARMUP_STEPS + 1) * period):  # each branch's warm-up steps and its capture
             update(step)
         sync()
         t = time.perf_counter()

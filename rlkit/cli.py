@@ -219,26 +219,27 @@ def check_gpu(gpu: int | None) -> int | None:
     return None if gpu is None or gpu == -1 else gpu
 
 
-def select_device(gpu: int | None, asked: bool = True) -> torch.device:
+def select_device(gpu: int | None, asked: bool = True, quiet: bool = False) -> torch.device:
     """The run's device. `gpu` None: CUDA device 0 when CUDA is available (as the reference's `use_gpu: 1`
     and `device: cuda` do), else the CPU; -1: the CPU; G >= 0: cuda:G. A G beyond the visible devices is
     one line, then cuda:0; CUDA asked for (`asked`: by --gpu, not by a config default) where there is none
-    is one line, then the CPU."""
+    is one line, then the CPU. `quiet`: no line (a command's runs, after the command has said it once)."""
     if gpu is not None and gpu < -1:
         raise UserError(f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU")
     if gpu == -1:
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        if gpu is not None and asked:
+        if gpu is not None and asked and not quiet:
             print(f"note: --gpu {gpu} asked for CUDA, which is not available here; running on the CPU", file=sys.stderr)
         return torch.device("cpu")
     count = torch.cuda.device_count()
     if gpu is not None and gpu >= count:
-        print(
-            f"note: --gpu {gpu}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
-            f"(0 to {count - 1}); running on cuda:0",
-            file=sys.stderr,
-        )
+        if not quiet:
+            print(
+                f"note: --gpu {gpu}: this machine has {count} CUDA device{'s' if count > 1 else ''} "
+                f"(0 to {count - 1}); running on cuda:0",
+                file=sys.stderr,
+            )
         return torch.device("cuda:0")
     return torch.device(f"cuda:{gpu or 0}")
 

@@ -591,6 +591,52 @@ def test_the_baselines_run_captured_like_eager(tiny_data, tmp_path, monkeypatch,
     assert all(_close(q, p) for p, q in zip(_params(eager), _params(captured)))
 
 
+def _checkpoints_close(a_dir, b_dir, tasks, rtol=1e-4, atol=1e-4) -> None:
+    """Every checkpoint file of `tasks` in two datasets holds the same arrays, to float rounding."""
+    from rlkit.data.dataset import task_dir
+
+    for t in tasks:
+        names = sorted(p.name for p in task_dir(a_dir, t).glob("step*.npz"))
+        assert names and names == sorted(p.name for p in task_dir(b_dir, t).glob("step*.npz")), t
+        for name in names:
+            with np.load(task_dir(a_dir, t) / name) as x, np.load(task_dir(b_dir, t) / name) as y:
+                assert sorted(x.files) == sorted(y.files)
+                for k in x.files:
+                    np.testing.assert_allclose(x[k], y[k], rtol=rtol, atol=atol, err_msg=f"task {t} {name} {k}")
+
+
+@pytest.mark.slow
+@cuda_only
+def test_stage1_captured_on_cuda_trains_like_eager_and_resumes(tmp_path):
+    """Stage 1 on CUDA: a group of 2 tasks captured (its two branch graphs, 2 generators registered, eager draws
+    between replays) writes the data the eager group writes, to float rounding; and a task trained captured in
+    segments through saved states (a resume reloads optimisers and generators, so the graphs are captured anew)
+    writes what it writes in one go."""
+    from rlkit.behaviour import load_sac_config, train_task_group
+    from rlkit.behaviour.generate import train_segment
+
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=300"])
+    sched, sac, cuda = behaviour.schedule, behaviour.sac, torch.device("cuda")
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    try:
+        for name, capture in (("eager", False), ("captured", True)):
+            graphs.use_capture(capture)
+            train_task_group("point-robot", params, [1, 2], sched, sac, tmp_path / name, cuda, "off")
+        _checkpoints_close(tmp_path / "eager", tmp_path / "captured", [1, 2])
+        graphs.use_capture(True)
+        train_task_group("point-robot", params, [1], sched, sac, tmp_path / "whole", cuda, "off")
+        state, segments = None, 0
+        while True:
+            state = train_segment("point-robot", params, 1, sched, sac, tmp_path / "parts", cuda, True, state).state
+            segments += 1
+            if state is None:
+                break
+        assert segments > 1
+        _checkpoints_close(tmp_path / "whole", tmp_path / "parts", [1])
+    finally:
+        graphs.use_capture(None)
+
+
 @pytest.mark.slow
 @cuda_only
 def test_captured_run_resumes(tiny_data, tmp_path, monkeypatch):
@@ -659,6 +705,21 @@ def test_select_device(monkeypatch, capsys, count, gpu, expected, note):
     assert select_device(gpu) == torch.device(expected)
     err = capsys.readouterr().err
     assert (note in err and len(err.strip().splitlines()) == 1) if note else err == ""
+
+
+def test_a_reproductions_runs_do_not_repeat_the_gpu_note(monkeypatch, capsys, tmp_path):
+    """`rlkit.reproduce ... --gpu 3` on a one-GPU machine: the command says so once; each run it trains (in this
+    process or a worker) takes cuda:0 without saying it again."""
+    import rlkit.experiment
+    from rlkit.reproduce.plan import RunSpec, train_one
+
+    _mock_cuda(monkeypatch, 1)
+    seen = []
+    monkeypatch.setattr(rlkit.experiment, "prepare", lambda cfg, seed, device: seen.append(device))
+    monkeypatch.setattr(rlkit.experiment, "MetaTrainer", lambda setup, show_progress: SimpleNamespace(run=lambda: 0))
+    for seed in (0, 1):
+        train_one(RunSpec("CSRO", seed, str(TINY_CONFIG), {}, {}, tmp_path / str(seed), 1, 3))
+    assert seen == [torch.device("cuda:0")] * 2 and capsys.readouterr().err == ""
 
 
 def _entry_devices(monkeypatch, tmp_path, module, args):

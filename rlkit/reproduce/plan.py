@@ -263,7 +263,7 @@ def train_one(spec: RunSpec) -> str:
     torch.set_num_threads(spec.threads)
     keep_freed_memory()
     cfg = spec.load_config()
-    device = select_device(spec.gpu)
+    device = select_device(spec.gpu, quiet=True)  # (the command said once what --gpu gave)
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     with open(spec.out_dir / "console.log", "a", buffering=1) as log:
         stdout = sys.stdout

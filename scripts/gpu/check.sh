@@ -126,16 +126,15 @@ step imports 20 "$py" -c "import hydra, mujoco, gymnasium, rliable, pandas, torc
 print('torch', torch.__version__, 'pandas', pandas.__version__, 'mujoco', mujoco.__version__)"
 
 if wants tests; then
-    step cuda-tests 240 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py tests/test_gradient_flow.py \
-        -k "not on_the_cpu"
+    step cuda-tests 240 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py -k "not on_the_cpu"
     # the rest of the suite on this Python, the GPU visible (so CUDA is every run's default device), spread
     # over the machine's cores by pytest-xdist (the image has it; else the fast part alone), one thread each
     if "$py" -c "import xdist" 2> /dev/null; then
         step suite 150 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 \
-            --ignore tests/test_cluster.py --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
+            --ignore tests/test_cluster.py --ignore tests/test_graphs.py
     else
         step suite 150 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
-            --ignore tests/test_graphs.py --ignore tests/test_gradient_flow.py
+            --ignore tests/test_graphs.py
     fi
 fi
 if wants bench; then
