@@ -21,7 +21,8 @@ default_config = dict(
         n_tasks=40,  # >= 1; number of tasks of the family; goal_idx{i} always means the same task
         randomize_tasks=False,  # shuffle the family's task list (seeded, deterministic)
         max_episode_steps=20,  # >= 1; the env's own time limit
-        goal_radius=None,  # > 0; sparse-point-robot only: radius of the sparse reward
+        # > 0; the sparse families' (sparse-*, point-robot-wind) radius of the sparse reward, read with sparse_rewards
+        goal_radius=None,
     ),
     algo_params=dict(  # training, meta-test and data settings
         meta_batch=16,  # >= 1; tasks per gradient step
@@ -140,8 +141,8 @@ default_config = dict(
         update_post_train=1,  # only 1: PEARL's online context resampling; read nowhere in the reference either
         dropout=0.1,  # only 0.1: the encoder has no dropout; read nowhere in the reference either
         recurrent=False,  # only False: permutation-invariant encoder only
-        # only True: the CLUB net's input is (s, a), the only form the reference's configs use and this code implements
-        club_use_sa=True,
+        # any value: the CLUB net's input is (s, a), the only form the reference's configs use and this code implements
+        club_use_sa=False,
         divergence_name="kl",  # only "kl": BRAC's divergence: only the KL is implemented
         save_replay_buffer=False,  # only False: snapshots hold the networks and optimisers only
         save_algorithm=False,  # only False: snapshots hold the networks and optimisers only

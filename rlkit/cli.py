@@ -54,7 +54,7 @@ def out_of_memory(e: BaseException) -> BaseException | None:
         seen.add(id(e))
         if isinstance(e, (torch.OutOfMemoryError, MemoryError)) or any(t in str(e) for t in _OOM_TEXT):
             return e
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
     return None
 
 
@@ -87,8 +87,8 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         what = str(cause).strip().splitlines()[0] if str(cause).strip() else "out of memory"
         print(
             f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
-            "batch_size (stage 1: agent.params.batch_size, replay_buffer_capacity or tasks_per_group), or run with "
-            "--eager (a captured step holds about twice the GPU memory); what was last saved is kept",
+            "batch_size (stage 1: agent.params.batch_size, replay_buffer_capacity or tasks_per_group), or on a GPU run "
+            "with --eager (a captured step holds about twice the memory); what was last saved is kept",
             file=sys.stderr,
         )
         sys.exit(2)

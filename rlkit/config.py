@@ -22,6 +22,7 @@ import json
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Union
@@ -136,6 +137,10 @@ SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
     "train_z0_policy": ("z0_policy_share",),
     "use_club": ("club_loss_weight", "club_model_loss_weight"),
     "use_FOCAL_cl": ("z_loss_weight",),
+    "train_alpha": ("alpha_lr", "target_divergence"),
+    # without a meta-test (its progress columns nan) nothing reads how it would run
+    "allow_eval": ("num_evals", "num_steps_per_eval", "num_exp_traj_eval", "dump_eval_paths", "sample_z_at_test"),
+    "sparse_rewards": ("env_params.goal_radius",),  # the radius of the sparse reward, which only it reads
 }
 # Switches that gate their keys under some algo_types only (CLASSIFIER and UNICORN_SUP read z_loss_weight as their
 # cross-entropy's weight, whatever use_FOCAL_cl says)
@@ -161,7 +166,11 @@ class EnvParams:
     n_tasks: int = key(40, "number of tasks of the family; goal_idx{i} always means the same task", ">= 1")
     randomize_tasks: bool = key(False, "shuffle the family's task list (seeded, deterministic)")
     max_episode_steps: int = key(20, "the env's own time limit", ">= 1")
-    goal_radius: float | None = key(None, "sparse-point-robot only: radius of the sparse reward", "> 0")
+    goal_radius: float | None = key(
+        None,
+        "the sparse families' (sparse-*, point-robot-wind) radius of the sparse reward, read with sparse_rewards",
+        "> 0",
+    )
 
     def kwargs(self) -> dict[str, Any]:
         """Arguments for `make_env` (keys left at None are not passed)."""
@@ -378,6 +387,20 @@ class ReferenceOnly:
     why: str
     equals: str | None = None
     any_value: bool = False
+    refuse: Callable[[Config, Any], str | None] | None = None  # a value that means something else with this config
+
+
+def _club_input(cfg: Config, club_use_sa: bool) -> str | None:
+    """The reference's CLUB net reads (s, a) with club_use_sa, else (s, a, r) when the context holds next
+    observations (its launch_experiment.py 59-62); this code's reads (s, a) only."""
+    a = cfg.algo_params
+    club = cfg.algo_type in ("CSRO", "CLASSIFIER") and a.use_club
+    if club and a.use_next_obs_in_context and not club_use_sa:
+        return (
+            "with use_next_obs_in_context true the reference's CLUB net reads (s, a, r), which this code does not "
+            "implement (its reads (s, a)): expected true"
+        )
+    return None
 
 
 # The reference-only keys (docs/reference-differences.md, "Reference-only config keys"), by dotted name.
@@ -399,7 +422,10 @@ REFERENCE_ONLY: dict[str, ReferenceOnly] = {
     "algo_params.dropout": ReferenceOnly(0.1, "the encoder has no dropout; read nowhere in the reference either"),
     "algo_params.recurrent": ReferenceOnly(False, "permutation-invariant encoder only"),
     "algo_params.club_use_sa": ReferenceOnly(
-        True, "the CLUB net's input is (s, a), the only form the reference's configs use and this code implements"
+        False,  # the reference's default; without next observations in the context false means (s, a) too
+        "the CLUB net's input is (s, a), the only form the reference's configs use and this code implements",
+        any_value=True,
+        refuse=_club_input,
     ),
     "algo_params.divergence_name": ReferenceOnly("kl", "BRAC's divergence: only the KL is implemented"),
     "algo_params.save_replay_buffer": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
@@ -568,6 +594,28 @@ def _meta_test_size_checks(cfg: Config) -> list[tuple[bool, str]]:
     ]
 
 
+def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """Settings that would make a part of the run do nothing (checked for a config being loaded to run): BRAC's
+    alpha starting above its clip; CSRO and FOCAL with no term of their own on the encoder and z detached from the
+    critic (nothing trains the encoder, and z stays its random initialisation)."""
+    a = cfg.algo_params
+    terms = a.use_FOCAL_cl or (cfg.algo_type == "CSRO" and a.use_club)
+    return [
+        (
+            not a.use_brac or a.alpha_init <= a.alpha_max,
+            f"algo_params.alpha_init {a.alpha_init} above alpha_max {a.alpha_max}: expected alpha_init <= alpha_max "
+            "(BRAC's alpha is used clipped to [0, alpha_max], so it would start at alpha_max)",
+        ),
+        (
+            cfg.algo_type not in ("CSRO", "FOCAL") or terms or a.allow_backward_z,
+            f"algo_type {cfg.algo_type!r} with use_FOCAL_cl false"
+            + (" and use_club false" if cfg.algo_type == "CSRO" else "")
+            + " and allow_backward_z false: expected one of them true (nothing would train the encoder: z would "
+            "stay its random initialisation)",
+        ),
+    ]
+
+
 def _validate(cfg: Config, new: bool = True) -> None:
     a = cfg.algo_params
     checks = [
@@ -639,7 +687,7 @@ def _validate(cfg: Config, new: bool = True) -> None:
             f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace",
         ),
     ]
-    checks += _pearl_checks(cfg) + (_meta_test_size_checks(cfg) if new else [])
+    checks += _pearl_checks(cfg) + (_meta_test_size_checks(cfg) + _inert_settings_checks(cfg) if new else [])
     for ok, message in checks:
         if not ok:
             raise UserError(message)
@@ -692,6 +740,11 @@ def _check_reference_only(cfg: Config, name: str, value: Any) -> None:
     ref = REFERENCE_ONLY[name]
     value = _coerce(name, value, list[int] if isinstance(ref.default, list) else type(ref.default))
     want = _leaf(cfg, ref.equals) if ref.equals else ref.default
+    problem = ref.refuse(cfg, value) if ref.refuse else None
+    if problem:
+        raise UserError(
+            f"{name} {_shown(value)}: {problem} ({ref.why}; a reference-only key, docs/reference-differences.md)"
+        )
     if not ref.any_value and value != want:
         same = f"= {ref.equals}; " if ref.equals else ""
         raise UserError(
@@ -719,6 +772,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     _check_method_keys(given, data)
     given_reference_only = _pop_reference_only(data)
     cfg = _built(data)
+    _check_forced_overrides(cfg, overrides, given["util_params"]["config_file"])
     _check_switched_keys(given, data)  # (after the values' own checks, which name a bad value better)
     for name, value in given_reference_only.items():
         _check_reference_only(cfg, name, value)
@@ -728,8 +782,8 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
 def _pearl_kl_lambda(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
     """OFFPEARL with its bottleneck and no kl_lambda in the config file or the overrides (`trees`): PEARL's value for
     the env (`PEARL_KL_LAMBDA`), as PEARL's own config for it would set."""
-    a = data["algo_params"]
-    if data["algo_type"] != "OFFPEARL" or a["use_information_bottleneck"] is False:
+    a, ib = data["algo_params"], data["algo_params"]["use_information_bottleneck"]
+    if data["algo_type"] != "OFFPEARL" or (ib is not None and not ib):  # (null: on; false or 0: off)
         return
     if any("kl_lambda" in (t.get("algo_params") or {}) for t in trees):
         return
@@ -762,9 +816,10 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     used = METHOD_KEYS.get(data["algo_type"])
     if used is None:
         return
+    forced = METHOD_FORCED.get(data["algo_type"], {})
     for key in sorted(METHOD_SPECIFIC_KEYS - used):
         old, new = given["algo_params"][key], data["algo_params"][key]
-        if new != old:
+        if new != old and new != forced.get(key, old):  # (the value the method sets itself is what it runs with)
             raise UserError(
                 f"algo_params.{key} {new!r}: algo_type {data['algo_type']!r} does not use it "
                 f"(expected its default {old!r}; it is read by {_readers(key)})"
@@ -779,19 +834,41 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
             )
 
 
+def _check_forced_overrides(cfg: Config, overrides: tuple, config_file: str | None) -> None:
+    """Refuse an override of a key `cfg`'s method sets itself (`method_forced`) to another value than the one it
+    sets, its default included (a config file may give the default: the reference's say allow_backward_z false);
+    and an override of `util_params.config_file`, which names the file the keys came from (`config_file`), to
+    another file."""
+    forced = method_forced(cfg)
+    for tree in overrides:
+        a = (tree or {}).get("algo_params") or {}
+        for k, v in forced.items():
+            if k in a and a[k] != v:
+                why = "OFFPEARL's information bottleneck" if k in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
+                raise UserError(f"algo_params.{k} {a[k]!r} with {why}: expected {v!r} or no override (it sets {v!r})")
+        named = ((tree or {}).get("util_params") or {}).get("config_file", config_file)
+        if named != config_file:
+            raise UserError(
+                f"util_params.config_file {named!r} given as an override: expected the config file as the command's "
+                "argument (the key records where the run's keys came from)"
+            )
+
+
 def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off (`given`: the values before the
     overrides)."""
-    a, before = data["algo_params"], given["algo_params"]
+    a = data["algo_params"]
     for switch, keys in SWITCHED_KEYS.items():
         if a[switch] in (True, 1):  # (0/1 are bools in a config; another value is refused later)
             continue
         if data["algo_type"] not in SWITCH_SCOPE.get(switch, (data["algo_type"],)):
             continue
         for key in keys:
-            if a[key] != before[key]:
+            path = key.split(".") if "." in key else ["algo_params", key]  # (a key of another section: dotted)
+            old, new = (functools.reduce(dict.__getitem__, path, tree) for tree in (given, data))
+            if new != old:
                 raise UserError(
-                    f"algo_params.{key} {a[key]!r} with {switch} false: expected its value {before[key]!r} (only "
+                    f"{'.'.join(path)} {new!r} with {switch} false: expected its value {old!r} (only "
                     f"read with {switch} true; set --{switch} true to use it)"
                 )
 
@@ -831,7 +908,12 @@ def _built(data: dict[str, Any], new: bool = True) -> Config:
 
 def method_forced(cfg: Config) -> dict[str, Any]:
     """The algo_params keys `cfg`'s method sets itself (`METHOD_FORCED`, and `PEARL_FORCED` under the bottleneck)."""
-    return METHOD_FORCED.get(cfg.algo_type, {}) | (PEARL_FORCED if pearl_bottleneck(cfg) else {})
+    return forced_keys(cfg.algo_type, pearl_bottleneck(cfg))
+
+
+def forced_keys(algo_type: str, bottleneck: bool) -> dict[str, Any]:
+    """The algo_params keys `algo_type` sets itself, `bottleneck`: with OFFPEARL's information bottleneck."""
+    return METHOD_FORCED.get(algo_type, {}) | (PEARL_FORCED if bottleneck else {})
 
 
 def parse_override_args(args: list[str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from rlkit.config import REFERENCE_ONLY, Config, default_dict
+from rlkit.config import REFERENCE_ONLY, Config, default_dict, forced_keys
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.data.meta import running_versions, source_revision
 from rlkit.errors import UserError
@@ -55,11 +55,16 @@ def config_differences(old: dict, new: dict) -> list[str]:
 
 def _same_meaning(variant: dict) -> dict:
     """A JSON copy of `variant` with values that mean the same written alike: `use_information_bottleneck`
-    false outside OFFPEARL is null (a deterministic z either way; runs written when its default was false)."""
+    false outside OFFPEARL is null (a deterministic z either way; runs written when its default was false); the
+    keys a method sets itself hold what it sets (`rlkit.config.forced_keys`: variants written before 2026-12-04
+    recorded their defaults, which the run did not use)."""
     out = json.loads(json.dumps(variant))
-    algo = out.get("algo_params", {})
-    if out.get("algo_type", "CSRO") != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
+    algo = out.setdefault("algo_params", {})
+    algo_type = out.get("algo_type", "CSRO")
+    if algo_type != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
         algo["use_information_bottleneck"] = None
+    ib = algo.get("use_information_bottleneck")
+    algo.update(forced_keys(algo_type, algo_type == "OFFPEARL" and (ib is None or bool(ib))))
     return out
 
 

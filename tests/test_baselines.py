@@ -336,7 +336,7 @@ def test_method_key_table_names_real_keys_and_every_algo_type():
     [
         ("CORRO", "club_loss_weight", "50", "CSRO, CLASSIFIER"),
         ("CORRO", "use_hvar", "true", "CSRO, FOCAL, OFFPEARL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
-        ("CORRO", "allow_backward_z", "true", "CSRO, FOCAL, CLASSIFIER, UNICORN_SS, UNICORN_SUP"),
+        ("CORRO", "use_FOCAL_cl", "false", "CSRO, FOCAL"),
         ("UNICORN_SS", "z_loss_weight", "3", "CSRO, FOCAL, CLASSIFIER, UNICORN_SUP"),
         ("UNICORN_SUP", "use_club", "false", "CSRO, CLASSIFIER"),
         ("FOCAL", "club_loss_weight", "50", "CSRO, CLASSIFIER"),

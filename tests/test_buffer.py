@@ -72,7 +72,10 @@ def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next
     from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
     cfg = load_config(
-        None, parse_override_args(["--use_next_obs_in_context", str(use_next_obs).lower(), "--net_size", "8"])
+        None,
+        parse_override_args(
+            ["--use_next_obs_in_context", str(use_next_obs).lower(), "--club_use_sa", "true", "--net_size", "8"]
+        ),
     )
     trainer = CSROTrainer(TrainerSettings.from_config(cfg, [3, 7]), 2, 2, torch.device("cpu"), seed=0)
     context = make().sample_context(torch.tensor([3, 7]), 4, torch.Generator().manual_seed(0), use_next_obs)

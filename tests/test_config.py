@@ -232,7 +232,6 @@ def test_shipped_configs_hold_the_reference_hyperparameters(name):
 @pytest.mark.parametrize(
     "key,value,message",
     [
-        ("club_use_sa", False, "algo_params.club_use_sa false: expected true"),
         (
             "policy_pre_activation_weight",
             -0.1,
@@ -243,6 +242,21 @@ def test_shipped_configs_hold_the_reference_hyperparameters(name):
 def test_unimplemented_reference_keys_are_rejected(key, value, message):
     with pytest.raises(UserError, match=message):
         load_config(None, {"algo_params": {key: value}})
+
+
+def test_club_use_sa_false_is_refused_only_where_the_reference_would_read_s_a_r():
+    """The reference's CLUB net reads (s, a) with club_use_sa, else (s, a, r) when the context holds next
+    observations; this code's reads (s, a): its default false (the reference's) means (s, a) without next
+    observations, and is refused with them where a CLUB net is trained."""
+    on = {"use_next_obs_in_context": True}
+    assert load_config(None, {"algo_params": {"club_use_sa": False}})  # (s, a) in both
+    with pytest.raises(UserError, match=r"^algo_params.club_use_sa false: with use_next_obs_in_context true the "):
+        load_config(None, {"algo_params": on})  # the reference's default, false
+    for ok in ({**on, "club_use_sa": True}, {**on, "use_club": False}):
+        assert load_config(None, {"algo_params": ok})
+    assert load_config(None, {"algo_type": "FOCAL", "algo_params": on})  # no CLUB net
+    with pytest.raises(UserError, match=r"^algo_params.club_use_sa false: with use_next_obs"):
+        load_config(None, {"algo_type": "CLASSIFIER", "algo_params": on})
 
 
 @pytest.mark.parametrize("name", ["../../x", "a/b", "..", "/abs"])
@@ -397,6 +411,70 @@ def test_an_old_variant_with_reference_only_keys_still_loads_and_compares_equal(
     assert set(default_dict()["algo_params"]) > set(cfg.to_dict()["algo_params"])
 
 
+@pytest.mark.parametrize(
+    "algo, recorded",
+    [
+        ("CORRO", {"allow_backward_z": False}),
+        ("OFFPEARL", {"allow_backward_z": False, "use_hvar": False, "z_strategy": "mean"}),
+    ],
+)
+def test_a_variant_that_recorded_the_defaults_a_method_overrides_is_the_same_config(algo, recorded):
+    """Before 2026-12-04 variant.json held the defaults of the keys CORRO and OFFPEARL set themselves (what the
+    trainer overrode): such a run folder resumes, and its report is read, as the same config as today's."""
+    from rlkit.config import config_from_variant
+    from rlkit.run_folder import config_differences
+
+    cfg = load_config(ROOT / "configs" / "cheetah-vel.json", {"algo_type": algo})
+    old = json.loads(json.dumps(cfg.to_dict()))
+    old["algo_params"].update(recorded)
+    assert config_differences(old, cfg.to_dict()) == []
+    assert config_from_variant(old) == cfg
+    changed = json.loads(json.dumps(cfg.to_dict()))
+    changed["algo_params"]["z_loss_weight"] = 3.0  # a difference is still one
+    assert config_differences(changed, cfg.to_dict()) == ["algo_params.z_loss_weight: 3.0 -> 10.0"]
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["--algo_type", "CORRO", "--use_next_obs_in_context", "false"],
+            "algo_params.use_next_obs_in_context False with algo_type 'CORRO': expected True or no override",
+        ),
+        (["--algo_type", "OFFPEARL", "--allow_backward_z", "false"], "algo_params.allow_backward_z False with"),
+        (
+            ["--algo_type", "OFFPEARL", "--use_hvar", "false", "--z_strategy", "mean"],
+            "algo_params.use_hvar False with OFFPEARL's information bottleneck: expected True",
+        ),
+        (
+            ["--config_file", "configs/cheetah-vel.json"],
+            "util_params.config_file 'configs/cheetah-vel.json' given as an",
+        ),
+        (
+            ["--use_FOCAL_cl", "false", "--use_club", "false"],
+            "algo_type 'CSRO' with use_FOCAL_cl false and use_club "
+            "false and allow_backward_z false: expected one of them true (nothing would train the encoder",
+        ),
+        (
+            ["--algo_type", "FOCAL", "--use_FOCAL_cl", "false"],
+            "algo_type 'FOCAL' with use_FOCAL_cl false and allow_backward_z false",
+        ),
+        (["--use_brac", "true", "--alpha_max", "100"], "algo_params.alpha_init 500.0 above alpha_max 100.0"),
+    ],
+)
+def test_an_override_that_would_be_dropped_or_train_nothing_is_refused(args, said):
+    """What a method sets itself, overridden to another value (its default included: those overrides were dropped
+    without a word); the file a config came from; an encoder nothing trains."""
+    with pytest.raises(UserError, match=f"^{re.escape(said)}"):
+        load_config(ROOT / "configs" / "point-robot.json", parse_override_args(args))
+    for ok in (
+        ["--algo_type", "CORRO", "--use_next_obs_in_context", "true", "--allow_backward_z", "true"],
+        ["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
+        ["--use_FOCAL_cl", "false", "--use_club", "false", "--allow_backward_z", "true"],  # the critic trains it
+    ):
+        assert load_config(ROOT / "configs" / "point-robot.json", parse_override_args(ok))
+
+
 def test_every_reference_only_key_is_documented():
     from rlkit.config import REFERENCE_ONLY
 
@@ -487,7 +565,16 @@ def test_an_override_of_a_key_its_switch_leaves_unread_is_refused(tmp_path):
             "algo_params.club_model_loss",
         ),
         (["--use_FOCAL_cl", "false", "--z_loss_weight", "3"], "algo_params.z_loss_weight 3 with use_FOCAL_cl false"),
-        (["--algo_type", "FOCAL", "--use_FOCAL_cl", "false", "--z_loss_weight", "3"], "algo_params.z_loss_weight"),
+        (
+            ["--algo_type", "FOCAL", "--use_FOCAL_cl", "false", "--allow_backward_z", "true", "--z_loss_weight", "3"],
+            "algo_params.z_loss_weight",
+        ),
+        (
+            ["--use_brac", "true", "--train_alpha", "false", "--alpha_lr", "5"],
+            "algo_params.alpha_lr 5 with train_alpha",
+        ),
+        (["--allow_eval", "false", "--num_evals", "7"], "algo_params.num_evals 7 with allow_eval false"),
+        (["--env_params.goal_radius", "0.5"], "env_params.goal_radius 0.5 with sparse_rewards false: expected its"),
     ]:
         with pytest.raises(UserError, match=f"^{re.escape(said)}"):
             load_config(tiny, parse_override_args(args))

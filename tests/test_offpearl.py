@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from rlkit.config import config_from_variant, load_config, parse_override_args
+from rlkit.config import config_from_variant, load_config, parse_override_args, pearl_bottleneck
 from rlkit.errors import UserError
 from rlkit.torch.csro.agent import MIN_VARIANCE, inverse_variance_mean, product_of_gaussians
 from rlkit.torch.csro.trainer import TrainerSettings
@@ -177,6 +177,7 @@ def test_pearl_keys_are_refused_where_they_mean_nothing(overrides, message):
         ("cheetah-vel.json", [], 0.1),
         ("ant-goal.json", ["--kl_lambda", "0.1"], 0.1),  # a value given wins, even PEARL's default
         ("ant-goal.json", ["--kl_lambda", "0.3"], 0.3),
+        ("ant-goal.json", ["--use_information_bottleneck", "0"], 0.1),  # 0 is false: no bottleneck, no KL weight
     ],
 )
 def test_offpearls_kl_weight_is_pearls_for_the_env_unless_given(config, args, expected):
@@ -186,7 +187,7 @@ def test_offpearls_kl_weight_is_pearls_for_the_env_unless_given(config, args, ex
 
     cfg = load_config(ROOT / "configs" / config, parse_override_args(["--algo_type", "OFFPEARL", *args]))
     assert cfg.algo_params.kl_lambda == expected
-    assert TrainerSettings.from_config(cfg, range(30)).kl_lambda == expected
+    assert TrainerSettings.from_config(cfg, range(30)).kl_lambda == (expected if pearl_bottleneck(cfg) else 0.0)
     for algo in (["--algo_type", "CSRO"], ["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false"]):
         assert load_config(ROOT / "configs" / config, parse_override_args(algo)).algo_params.kl_lambda == 0.1
 

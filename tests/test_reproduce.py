@@ -158,6 +158,17 @@ def test_folder_of_another_config_is_refused_and_kept(reproduced, tmp_path):
         )
         assert len(proc.stderr.strip().splitlines()) == 1
         assert (run / "progress.csv").read_bytes() == before
+        # a report of the finished runs reads it as it was made, and says so
+        results = tmp_path / "results"
+        report_args = [*args[: args.index("--results")], "--results", str(results), "--report-only"]
+        run_cli(report_args, cwd=work)
+        text = (results / "point-robot-tiny.md").read_text()
+        assert (
+            "Runs of another config than this profile's today, read as they were made (as made -> today): CSRO seed 1 "
+            "(algo_params.discount: 0.5 -> 0.9)." in text
+        )
+        assert "Runs of another config" not in (work / "results" / "point-robot-tiny.md").read_text()
+        assert (run / "progress.csv").read_bytes() == before
     finally:
         variant["algo_params"]["discount"] = 0.9
         (run / "variant.json").write_text(json.dumps(variant))

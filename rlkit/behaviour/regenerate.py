@@ -15,10 +15,11 @@ then is anything written, each file from its network loaded again: memory holds 
 is one line before the first write.
 
 Each extra file records what wrote it (`meta_seed`, `meta_seeding`: the version of the streams' derivation,
-`meta_n_trj`, `meta_networks_sha256` of the network file, `meta_env_params`; the loaders read only the
-episodes). A file of the same settings is the file this run would write, so it is kept: a killed
-regeneration run again with the same arguments resumes, and gives the files of an uninterrupted run. A
-file of other settings (an older seeding version among them) is replaced only with `overwrite`.
+`meta_n_trj`, `meta_networks_sha256` of the network file, `meta_env_params`, and `meta_device` for a file
+written on a GPU; the loaders read only the episodes). A file of the same settings is the file this run would
+write, so it is kept: a killed regeneration run again with the same arguments resumes, and gives the files of an
+uninterrupted run. A file of other settings (an older seeding version among them) is replaced only with
+`overwrite`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
+from rlkit.cli import out_of_memory
 from rlkit.data.dataset import checkpoint_path, task_dir
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, same_task
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps
@@ -218,9 +220,9 @@ def load_agent(doc: dict[str, Any], path: Path, device: torch.device) -> VectorS
     try:
         agent = VectorSAC(1, doc["obs_dim"], doc["action_dim"], SACParams.from_dict(doc["sac"]), 0, device)
         agent.load_state_dict({k: v.to(device) for k, v in doc["state"].items()})
-    except torch.OutOfMemoryError:
-        raise  # the device's memory, not the file: the entry point's own one-line message
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        if out_of_memory(e):
+            raise  # the device's memory, not the file: the entry point's own one-line message
         raise UserError(
             f"{str(path)!r} holds networks that do not fit its SAC settings ({type(e).__name__}): "
             "expected a network file written by policy_train.py"

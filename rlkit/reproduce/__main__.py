@@ -111,7 +111,7 @@ def main(
     specs = run_specs(
         env, profile_name, method_list, seed_list, Path(out), threads, gpu, Path(data_dir) if data_dir else None
     )
-    progress = [iterations_of(s) for s in specs]  # every folder checked before anything trains
+    progress = [iterations_of(s, as_made=report_only) for s in specs]  # every folder checked before anything trains
     states = [run_state(*p) for p in progress]
     # seed-major: a reproduction stopped part-way has every method on its first seeds, not some methods on all
     order = sorted(

@@ -69,6 +69,27 @@ def code_sentence(specs: list[RunSpec]) -> str:
     return " ".join(parts)
 
 
+def config_sentence(specs: list[RunSpec]) -> str | None:
+    """The runs whose config (variant.json) differs from what the profile gives today, with the differences (a
+    report of finished runs reads them as they were made, `iterations_of(as_made=True)`); None when none does."""
+    from rlkit.fileio import read_json_object
+    from rlkit.run_folder import config_differences
+
+    differing: dict[tuple[str, str], list[str]] = {}
+    for s in specs:
+        made = read_json_object(s.out_dir / "variant.json", "the config the run wrote")
+        diff = "; ".join(config_differences(made, dict(s.load_config().to_dict(), seed=s.seed)))
+        if diff:
+            differing.setdefault((s.method, diff), []).append(str(s.seed))
+    if not differing:
+        return None
+    runs = "; ".join(
+        f"{method} seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)} ({diff})"
+        for (method, diff), seeds in differing.items()
+    )
+    return f"Runs of another config than this profile's today, read as they were made (as made -> today): {runs}."
+
+
 def same_data(specs: list[RunSpec]) -> None:
     """A UserError unless every run that recorded its data (`dataset.json`) was trained on the same data by content:
     a report compares methods on one dataset (a run kept from before the data was made again may differ)."""
@@ -104,6 +125,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     seeds = sorted({s.seed for s in specs})
     frames0 = next(iter(runs.values()))
     steps = int(frames0[0][TRAIN_STEPS].iloc[-1])
+    other_config = config_sentence(specs)
     lines = (
         [
             f"# {env}, {profile_name} profile: the paper's Table 1, Fig. 3 and Fig. 4 on this code",
@@ -116,6 +138,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             "",
             code_sentence(specs),
             "",
+            *([other_config, ""] if other_config else []),
             "## Table 1: context shift",
             "",
         ]

@@ -234,16 +234,23 @@ def run_state(done: int, n: int, started: bool = False) -> str:
     return "finished" if done >= n else "resume" if done > 0 or started else "new"
 
 
-def iterations_of(spec: RunSpec) -> tuple[int, int, bool]:
+def iterations_of(spec: RunSpec, as_made: bool = False) -> tuple[int, int, bool]:
     """(iterations its folder holds, iterations of the run, whether it holds a snapshot to resume), as
-    `check_existing` checks the folder."""
+    `check_existing` checks the folder. `as_made` (a report of finished runs): a folder of another config than the
+    profile's today is read as it was made (the report names the differences, `config_sentence`), not refused."""
+    from rlkit.fileio import read_json_object
     from rlkit.run_folder import iterations_done, recorded_data_print, restore_missing_snapshot
 
     cfg = spec.load_config()
     n = cfg.algo_params.num_iterations
+    variant = dict(cfg.to_dict(), seed=spec.seed)
+    recorded = spec.out_dir / "variant.json"
+    if as_made and recorded.is_file():
+        variant = read_json_object(recorded, "the config the run wrote")
+        variant["algo_params"] = dict(variant.get("algo_params", {}), num_iterations=n)
     done = iterations_done(
         spec.out_dir,
-        dict(cfg.to_dict(), seed=spec.seed),
+        variant,
         n,
         f"this is the {spec.method} run of this profile; use another --out or remove that folder",
         recorded_data_print(spec.out_dir, cfg),

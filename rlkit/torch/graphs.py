@@ -342,7 +342,10 @@ class StepRunner:
         self.reset()
 
     def step_fn(self, inputs: Any, key: Hashable) -> Any:
-        return self._step()(inputs, key)
+        step = self._step()
+        if step is None:
+            raise ReferenceError("the step's owner was freed: build a StepRunner from a method of an object kept alive")
+        return step(inputs, key)
 
     def reset(self) -> None:
         """Drop every graph (after a load replaced tensors or generator states they read): warm up and capture anew."""
