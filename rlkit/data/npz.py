@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import zipfile
@@ -96,7 +97,7 @@ def _npy_view(member: memoryview) -> np.ndarray | None:
         return None
     shape = tuple(int(d) for d in m.group(2).replace(" ", "").split(",") if d)
     dtype = np.dtype(m.group(1))
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     if 10 + header_len + count * dtype.itemsize != len(member):
         return None
     return np.frombuffer(member, dtype=dtype, count=count, offset=10 + header_len).reshape(shape)
