@@ -89,6 +89,12 @@ def scored_reward_fn(cfg: Config, env: gym.Env) -> Callable[[np.ndarray | float]
     return fn
 
 
+def check_env_settings(cfg: Config) -> None:
+    """The config's env built with its env_params, and its sparse reward where `sparse_rewards` asks for one: a
+    one-line UserError naming the key, found before any run starts (a Ray sweep would find it in a worker)."""
+    scored_reward_fn(cfg, make_env(cfg.env_name, **cfg.env_params.kwargs()))
+
+
 def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
     """docs/algorithm.md, "Task split": interpolation spreads the test tasks; otherwise the last ones (or a seeded
     choice)."""

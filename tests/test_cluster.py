@@ -496,6 +496,31 @@ def test_a_finished_run_whose_last_snapshot_a_kill_left_unwritten_gets_it(tiny_d
     assert snapshot.read_bytes() == (plans[0].out_dir / "latest.pt").read_bytes()
 
 
+@pytest.mark.parametrize(
+    "entry, said",
+    [
+        (
+            {"env_params": {"goal_radius": 0.5}, "algo_params": {"sparse_rewards": True}},
+            r"^env_params.goal_radius for 'point-robot': expected only keys it takes",
+        ),
+        (
+            {"algo_params": {"sparse_rewards": True}},
+            r"^algo_params.sparse_rewards is set but 'point-robot' has no sparse",
+        ),
+    ],
+)
+def test_a_sweep_entry_its_env_cannot_run_is_refused_before_any_run(tmp_path, entry, said):
+    """A sweep of several runs: an entry whose env settings cannot be built is one line before the first run trains
+    (on Ray it surfaced in a worker, after the others had started)."""
+    from rlkit.cluster.runs import check_plans
+
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}}
+    plans = plan_runs(str(TINY_CONFIG), base, [0], [("good", {}), ("bad", entry)])
+    with pytest.raises(UserError, match=said):
+        check_plans(plans)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_sweep_path_that_is_a_folder_says_so(tmp_path):
     with pytest.raises(UserError, match=r"^--sweep '.*' is a folder: expected a JSON file listing runs"):
         load_sweep(tmp_path)

@@ -53,6 +53,7 @@ from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import read_json, read_tree, remove_orphans, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
+from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 RESUME_SKIP = ("snapshots", "tb", ".lock")  # outputs only: a worker does not need them to continue a run
@@ -142,10 +143,15 @@ def naming(what: str | None):
 
 
 def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
-    """(plan, iterations done) of every run, with each run folder checked (same config to continue,
-    `num_iterations` not below what it did) before anything trains; finished runs are left out."""
-    todo = []
+    """(plan, iterations done) of every run, with each run's env settings (`check_env_settings`) and folder checked
+    (same config to continue, `num_iterations` not below what it did) before anything trains; finished runs are
+    left out."""
+    todo, envs = [], set()
     for p in plans:
+        env = (p.cfg.env_name, json.dumps(p.cfg.env_params.kwargs(), sort_keys=True), p.cfg.algo_params.sparse_rewards)
+        if env not in envs:  # each env setting once (a MuJoCo env takes a few tens of ms to build)
+            check_env_settings(p.cfg)
+            envs.add(env)
         variant = dict(p.cfg.to_dict(), seed=p.seed)
         done = iterations_done(
             p.out_dir,
