@@ -141,7 +141,8 @@ default_config = dict(
         update_post_train=1,  # only 1: PEARL's online context resampling; read nowhere in the reference either
         dropout=0.1,  # only 0.1: the encoder has no dropout; read nowhere in the reference either
         recurrent=False,  # only False: permutation-invariant encoder only
-        # any value: the CLUB net's input is (s, a), the only form the reference's configs use and this code implements
+        # true, or false where the context holds no next observations or no CLUB net is trained: the CLUB net's input is
+        # (s, a), the only form the reference's configs use and this code implements
         club_use_sa=False,
         divergence_name="kl",  # only "kl": BRAC's divergence: only the KL is implemented
         save_replay_buffer=False,  # only False: snapshots hold the networks and optimisers only

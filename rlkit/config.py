@@ -139,7 +139,14 @@ SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
     "use_FOCAL_cl": ("z_loss_weight",),
     "train_alpha": ("alpha_lr", "target_divergence"),
     # without a meta-test (its progress columns nan) nothing reads how it would run
-    "allow_eval": ("num_evals", "num_steps_per_eval", "num_exp_traj_eval", "dump_eval_paths", "sample_z_at_test"),
+    "allow_eval": (
+        "num_evals",
+        "num_steps_per_eval",
+        "num_exp_traj_eval",
+        "max_path_length",
+        "dump_eval_paths",
+        "sample_z_at_test",
+    ),
     "sparse_rewards": ("env_params.goal_radius",),  # the radius of the sparse reward, which only it reads
 }
 # Switches that gate their keys under some algo_types only (CLASSIFIER and UNICORN_SUP read z_loss_weight as their
@@ -388,6 +395,7 @@ class ReferenceOnly:
     equals: str | None = None
     any_value: bool = False
     refuse: Callable[[Config, Any], str | None] | None = None  # a value that means something else with this config
+    accepted: str = ""  # with `refuse`: the values accepted, in words (configs/default.py's comment)
 
 
 def _club_input(cfg: Config, club_use_sa: bool) -> str | None:
@@ -426,6 +434,7 @@ REFERENCE_ONLY: dict[str, ReferenceOnly] = {
         "the CLUB net's input is (s, a), the only form the reference's configs use and this code implements",
         any_value=True,
         refuse=_club_input,
+        accepted="true, or false where the context holds no next observations or no CLUB net is trained",
     ),
     "algo_params.divergence_name": ReferenceOnly("kl", "BRAC's divergence: only the KL is implemented"),
     "algo_params.save_replay_buffer": ReferenceOnly(False, "snapshots hold the networks and optimisers only"),
@@ -595,17 +604,12 @@ def _meta_test_size_checks(cfg: Config) -> list[tuple[bool, str]]:
 
 
 def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
-    """Settings that would make a part of the run do nothing (checked for a config being loaded to run): BRAC's
-    alpha starting above its clip; CSRO and FOCAL with no term of their own on the encoder and z detached from the
-    critic (nothing trains the encoder, and z stays its random initialisation)."""
+    """Settings that would make a part of the run do nothing (checked for a config being loaded to run): CSRO and
+    FOCAL with no term of their own on the encoder and z detached from the critic (nothing trains the encoder, and z
+    stays its random initialisation)."""
     a = cfg.algo_params
     terms = a.use_FOCAL_cl or (cfg.algo_type == "CSRO" and a.use_club)
     return [
-        (
-            not a.use_brac or a.alpha_init <= a.alpha_max,
-            f"algo_params.alpha_init {a.alpha_init} above alpha_max {a.alpha_max}: expected alpha_init <= alpha_max "
-            "(BRAC's alpha is used clipped to [0, alpha_max], so it would start at alpha_max)",
-        ),
         (
             cfg.algo_type not in ("CSRO", "FOCAL") or terms or a.allow_backward_z,
             f"algo_type {cfg.algo_type!r} with use_FOCAL_cl false"
@@ -854,6 +858,19 @@ def _check_forced_overrides(cfg: Config, overrides: tuple, config_file: str | No
             )
 
 
+def switched_off_keys(tree: dict[str, Any]) -> list[str]:
+    """The dotted keys of a config tree (a variant) that a switch of it leaves unread (`SWITCHED_KEYS`, within
+    `SWITCH_SCOPE`); a switch the tree lacks counts as at its default."""
+    a, default = tree.get("algo_params", {}), AlgoParams()
+    algo = tree.get("algo_type", "CSRO")
+    return [
+        key if "." in key else f"algo_params.{key}"
+        for switch, keys in SWITCHED_KEYS.items()
+        if a.get(switch, getattr(default, switch)) not in (True, 1) and algo in SWITCH_SCOPE.get(switch, (algo,))
+        for key in keys
+    ]
+
+
 def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off (`given`: the values before the
     overrides)."""
@@ -881,7 +898,7 @@ def config_from_variant(variant: dict[str, Any]) -> Config:
     """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key). A variant
     written before the reference-only keys left `Config` holds them at whatever value it ran with, which
     the run ignored: they are dropped unchecked. The checks added since a run could have been made
-    (`_meta_test_size_checks`) are not applied: the run is read as it was made."""
+    (`_meta_test_size_checks`, `_inert_settings_checks`) are not applied: the run is read as it was made."""
     data = _merge(default_dict(), {k: v for k, v in variant.items() if k != "seed"})
     _pop_reference_only(data)
     return _built(data, new=False)

@@ -52,6 +52,8 @@ def _entry(indent: str, name: str, value: str, comment: str) -> list[str]:
 
 
 def _reference_only_comment(ref: ReferenceOnly) -> str:
+    if ref.accepted:
+        return f"{ref.accepted}: {ref.why}"
     if ref.any_value:
         return f"any value: {ref.why}"
     return f"only {'= ' + ref.equals if ref.equals else _value(ref.default)}: {ref.why}"

@@ -501,11 +501,11 @@ def test_a_finished_run_whose_last_snapshot_a_kill_left_unwritten_gets_it(tiny_d
     [
         (
             {"env_params": {"goal_radius": 0.5}, "algo_params": {"sparse_rewards": True}},
-            r"^env_params.goal_radius for 'point-robot': expected only keys it takes",
+            r"^point-robot/bad/seed0: env_params.goal_radius for 'point-robot': expected only keys it takes",
         ),
         (
             {"algo_params": {"sparse_rewards": True}},
-            r"^algo_params.sparse_rewards is set but 'point-robot' has no sparse",
+            r"^point-robot/bad/seed0: algo_params.sparse_rewards is set but 'point-robot' has no sparse",
         ),
     ],
 )

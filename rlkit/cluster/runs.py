@@ -149,8 +149,9 @@ def check_plans(plans: list[RunPlan]) -> list[tuple[RunPlan, int]]:
     todo, envs = [], set()
     for p in plans:
         env = (p.cfg.env_name, json.dumps(p.cfg.env_params.kwargs(), sort_keys=True), p.cfg.algo_params.sparse_rewards)
-        if env not in envs:  # each env setting once (a MuJoCo env takes a few tens of ms to build)
-            check_env_settings(p.cfg)
+        if env not in envs:  # each env setting once
+            with naming(p.name):
+                check_env_settings(p.cfg)
             envs.add(env)
         variant = dict(p.cfg.to_dict(), seed=p.seed)
         done = iterations_done(
