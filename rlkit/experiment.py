@@ -269,7 +269,11 @@ class MetaTrainer:
             return False
         # on the CPU: the generators' states must be CPU tensors, and each load below moves its tensors to the
         # device of what it loads into (modules, optimisers, alpha)
-        state = read_state(path, "the state the run saved (remove the run folder, or use another --exp_name)")
+        state = read_state(
+            path,
+            "the state the run saved (copy its last snapshots/itr_N.pt over it to resume from that iteration, "
+            "remove the run folder, or use another --exp_name)",
+        )
         if state["counters"]["iteration"] < self.cfg.algo_params.num_iterations:  # a finished run resumes nothing
             check_seeding(state, path)
             if self.trainer.agent.test_z_generator is not None and not state.get("test_z_by_iteration"):
@@ -296,6 +300,8 @@ class MetaTrainer:
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
+        # (a VAE block's scalars are logged, then latest.pt saved: the point at the saved step stays)
+        logger.resume_at(self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None)
         if restore_snapshots:
             restore_snapshot(self.setup.out_dir, self.cfg, self.counters["iteration"])
         return True

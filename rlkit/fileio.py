@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pickle
+import secrets
 import shutil
 import socket
 import tempfile
@@ -47,6 +48,8 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        tmp = None
+        fsync_folder(path.parent)  # the rename itself survives a crash only once the folder is synced
     except BaseException as e:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
@@ -54,6 +57,21 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
         if refused is None:
             raise
         raise OSError(refused.errno, refused.strerror, str(path)) from e
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Flush a folder's entries (a rename, a new file's name) to the disk; a file system that cannot sync a folder
+    (some network ones) is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _os_error(e: BaseException) -> OSError | None:
@@ -241,11 +259,12 @@ def write_tree(root: str | Path, files: dict[str, bytes], last: tuple[str, ...] 
 
 
 class FolderLock:
-    """`FOLDER/.lock` holding the host and pid of the process that writes the folder (a run folder, a
-    behaviour task's folder): a second process is refused with `busy` (a message that may name
-    `{folder}`, `{host}` and `{pid}`). A lock left by a process of this host that no longer exists is
-    taken over; one of another host (a shared file system) is refused, since its process cannot be
-    seen from here, with the hint to remove the file once that process is gone."""
+    """`FOLDER/.lock` holding the pid and host of the process that writes the folder (a run folder, a
+    behaviour task's folder), and where the system says, its identity (`process_identity`): a second process is
+    refused with `busy` (a message that may name `{folder}`, `{host}` and `{pid}`). A lock left by a process of
+    this host that no longer exists (or whose pid another process has taken since) is taken over; one of another
+    host (a shared file system), or of this host name in another container or boot, is refused, since its process
+    cannot be seen from here, with the hint to remove the file once that process is gone."""
 
     def __init__(self, folder: str | Path, busy: str):
         self.path, self.busy = Path(folder) / ".lock", busy
@@ -256,8 +275,8 @@ class FolderLock:
         reads it half-written and takes it for stale; a stale one is moved aside under a name of this
         process and removed only if it is still the dead owner's (else it is put back: another process took
         it over first)."""
-        me = f"{os.getpid()} {socket.gethostname()}"
-        mine = self.path.with_name(f".lock.{os.getpid()}.tmp")
+        me = f"{os.getpid()} {socket.gethostname()} {process_identity(os.getpid())}".strip()
+        mine = self.path.with_name(f".lock.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # (pids repeat across containers)
         for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
             self._made = missing_folders(self.path.parent)
             try:
@@ -275,13 +294,12 @@ class FolderLock:
                     return self
                 except FileExistsError:
                     owner = self._owner()
-                host, pid = owner
-                if pid is not None and (host != socket.gethostname() or process_alive(pid)):
-                    where = (
-                        ""
-                        if host == socket.gethostname()
-                        else f" on host {host} (remove {str(self.path)!r} if that process is gone)"
-                    )
+                host, pid, ident = owner
+                here = host == socket.gethostname() and same_process_space(ident)
+                if pid is not None and (not here or identity_alive(pid, ident)):
+                    elsewhere = "" if host == socket.gethostname() else f"host {host}"
+                    elsewhere = elsewhere or "this host name in another container or boot"
+                    where = "" if here else f" on {elsewhere} (remove {str(self.path)!r} if that process is gone)"
                     raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where)
                 self._remove_stale(owner)
         finally:
@@ -295,7 +313,7 @@ class FolderLock:
             if not path.name.startswith(".lock.") and path.is_file():
                 path.unlink(missing_ok=True)
 
-    def _remove_stale(self, owner: tuple[str, int | None]) -> None:
+    def _remove_stale(self, owner: tuple[str, int | None, str]) -> None:
         """Remove the lock of the gone `owner`, unless another process replaced it since it was read."""
         aside = self.path.with_name(f".lock.{os.getpid()}.stale")
         try:
@@ -307,18 +325,19 @@ class FolderLock:
                 os.link(aside, self.path)
         aside.unlink(missing_ok=True)
 
-    def _owner(self, path: Path | None = None) -> tuple[str, int | None]:
-        """(host, pid) of the lock's holder; a lock written before the host was recorded is this host's."""
+    def _owner(self, path: Path | None = None) -> tuple[str, int | None, str]:
+        """(host, pid, identity) of the lock's holder; a lock written before the host was recorded is this host's,
+        one written before the identity was recorded has "" (its pid alone is checked)."""
         try:
-            pid, _, host = (path or self.path).read_text().strip().partition(" ")
-            return host or socket.gethostname(), int(pid or "-1")
+            pid, host, ident = ((path or self.path).read_text().split() + ["", "", ""])[:3]
+            return host or socket.gethostname(), int(pid or "-1"), ident
         except (OSError, ValueError):
-            return socket.gethostname(), None
+            return socket.gethostname(), None, ""
 
     def __exit__(self, *exc) -> None:
         """Release the lock; the folders taking it created are removed again while they are empty (a run
         refused after taking its lock, as stage 1 for tasks of other settings, leaves no empty folder)."""
-        if self._owner() == (socket.gethostname(), os.getpid()):
+        if self._owner() == (socket.gethostname(), os.getpid(), process_identity(os.getpid())):
             self.path.unlink(missing_ok=True)
             for folder in self._made:
                 with contextlib.suppress(OSError):
@@ -332,6 +351,35 @@ def missing_folders(folder: Path) -> list[Path]:
         missing.append(folder)
         folder = folder.parent
     return missing
+
+
+def process_identity(pid: int) -> str:
+    """ "BOOT/PIDNS/START" for process `pid` of this system: the kernel's boot id, this process's pid namespace and
+    `pid`'s start time (clock ticks since boot), which tell a pid of another container or boot, or a pid reused
+    since, from the same process; "" where /proc does not say (another system: pids are compared alone)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid").replace("pid:", "").strip("[]")
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22, starttime
+    except (OSError, IndexError):
+        return ""
+    return f"{boot}/{namespace}/{start}"
+
+
+def same_process_space(ident: str) -> bool:
+    """Whether a lock's `process_identity` is of this boot and pid namespace (where its pid means the same process
+    as here); a lock without one (written before it was recorded) is taken to be."""
+    mine = process_identity(os.getpid())
+    return not ident or not mine or ident.split("/")[:2] == mine.split("/")[:2]
+
+
+def identity_alive(pid: int, ident: str) -> bool:
+    """Whether the process a lock names (pid, `process_identity`) still runs: the pid exists and, where its start time
+    was recorded and can be read, started then (not a later process given the same pid)."""
+    if not process_alive(pid):
+        return False
+    now = process_identity(pid)
+    return not ident or not now or ident.split("/")[2:] == now.split("/")[2:]
 
 
 def process_alive(pid: int) -> bool:

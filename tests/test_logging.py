@@ -161,6 +161,33 @@ def test_resume_keeps_the_rows_done_and_writes_no_duplicate(tmp_path):
     assert df[RETURN_COLUMNS["offline"]].tolist() == [-5, -5, -1, -5]
 
 
+def test_tensorboard_after_a_resume_holds_each_step_once(tmp_path):
+    """Killed after its third row but before its snapshot (2 iterations saved), the resumed run logs Epoch 2 again:
+    a reader sees the resumed run's value only, and every earlier step once. BOREL's VAE scalars, on their own step
+    scale, are purged from the first step not saved."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+    log = RunLogger(tmp_path)
+    for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):
+        log.record(make_row(it, offline=v))
+    log.scalars({"VAE/loss": 1.0}, 100)
+    log.scalars({"VAE/loss": 0.5}, 200)  # logged, then the kill before its latest.pt
+    log.close()
+    resumed = RunLogger(tmp_path)
+    resumed.load_rows(2)
+    resumed.resume_at(2, vae_step=101)
+    resumed.scalars({"VAE/loss": 0.7}, 200)
+    resumed.record(make_row(3, offline=-1.0))
+    resumed.close()
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+    vae = EventAccumulator(str(tmp_path / "tb" / "vae"))
+    vae.Reload()
+    assert [(e.step, e.value) for e in vae.Scalars("VAE/loss")] == [(100, 1.0), (200, pytest.approx(0.7))]
+
+
 def test_resume_with_missing_rows_is_an_error(tmp_path):
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(make_row(1))

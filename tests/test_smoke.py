@@ -772,6 +772,25 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
 
 
+def test_an_atomic_write_syncs_the_file_then_its_folder(tmp_path, monkeypatch):
+    """The data reach the disk before the rename, and the rename (the folder's entry) after it: without the folder's
+    sync a crash could leave neither the old file nor the new one on some file systems."""
+    import stat
+
+    import rlkit.fileio as fileio
+
+    synced, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def fsync(fd):
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(fileio.os, "fsync", fsync)
+    monkeypatch.setattr(fileio.os, "replace", lambda a, b: synced.append("rename") or real_replace(a, b))
+    fileio.atomic_write(tmp_path / "sub" / "x.bin", lambda f: f.write(b"data"))
+    assert synced == ["file", "rename", "folder"] and (tmp_path / "sub" / "x.bin").read_bytes() == b"data"
+
+
 @pytest.mark.parametrize(
     "content,problem",
     [
@@ -819,7 +838,7 @@ def test_taking_a_folder_removes_the_half_writes_a_killed_process_left(tmp_path)
 
     (tmp_path / "snapshots").mkdir()
     left = [tmp_path / ".latest.pt.ab12.tmp", tmp_path / "snapshots" / ".itr_3.pt.cd34.tmp"]
-    kept = [tmp_path / "latest.pt", tmp_path / "snapshots" / "itr_2.pt", tmp_path / ".lock.999.tmp"]
+    kept = [tmp_path / "latest.pt", tmp_path / "snapshots" / "itr_2.pt", tmp_path / ".lock.999.ab12cd34.tmp"]
     for path in left + kept:
         path.write_bytes(b"x")
     with FolderLock(tmp_path, "busy {pid}"):
@@ -858,22 +877,45 @@ def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one
     lock back instead of removing it; a dead owner's lock is taken over; nothing is left beside it."""
     import socket
 
-    from rlkit.fileio import FolderLock
+    from rlkit.fileio import FolderLock, process_identity
 
     host, dead = socket.gethostname(), 2**22 + 7  # above Linux's largest pid: no such process
+    me = f"{os.getpid()} {host} {process_identity(os.getpid())}"
     lock = tmp_path / ".lock"
     lock.write_text(f"{dead} {host}")
     with FolderLock(tmp_path, "busy {pid}"):
-        assert lock.read_text() == f"{os.getpid()} {host}"
+        assert lock.read_text() == me
         assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
     assert not lock.exists()
-    lock.write_text(f"{os.getpid()} {host}")  # taken over, by a live process, after this one read a dead owner
+    lock.write_text(me)  # taken over, by a live process, after this one read a dead owner
     real_owner = FolderLock._owner
-    reads = iter([(host, dead)])
+    reads = iter([(host, dead, "")])
     monkeypatch.setattr(FolderLock, "_owner", lambda self, path=None: next(reads, None) or real_owner(self, path))
     with pytest.raises(UserError, match=f"busy {os.getpid()}"):
         FolderLock(tmp_path, "busy {pid}").__enter__()
-    assert lock.read_text() == f"{os.getpid()} {host}" and sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+    assert lock.read_text() == me and sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
+def test_a_lock_of_this_host_name_in_another_container_is_refused_and_a_reused_pid_is_not_its_owner(tmp_path):
+    """Containers sharing a host name (--net=host) do not share pids: a lock written in another pid namespace (or
+    boot) cannot be judged from here and is refused with the hint to remove it, where its pid read as this
+    container's let a second process take a live lock over; a lock whose pid now belongs to a process started later
+    (a restarted container's pid 1, a reused pid) is stale and taken over."""
+    import socket
+
+    from rlkit.fileio import FolderLock, process_identity
+
+    host, lock = socket.gethostname(), tmp_path / ".lock"
+    boot, namespace, start = process_identity(os.getpid()).split("/")
+    lock.write_text(f"{os.getpid()} {host} {boot}/4026599999/{start}")  # this pid, in another namespace
+    with pytest.raises(
+        UserError, match=r"^busy: .* on this host name in another container or boot \(remove '.*\.lock'"
+    ):
+        FolderLock(tmp_path, "busy: {pid}").__enter__()
+    lock.write_text(f"{os.getpid()} {host} {boot}/{namespace}/{int(start) - 1}")  # this pid, an earlier process
+    with FolderLock(tmp_path, "busy {pid}"):
+        assert lock.read_text() == f"{os.getpid()} {host} {process_identity(os.getpid())}"
+    assert not lock.exists()
 
 
 @pytest.mark.slow

@@ -44,11 +44,28 @@ class RunLogger:
             handler = _FailingFileHandler(out_dir / "debug.log")
             handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
             self.log.addHandler(handler)
-        self._tb = None
-        if use_tensorboard:
+        # TensorBoard writers, made at their first scalar: by iteration (progress.csv's rows) in tb/, BOREL's VAE stage
+        # by its own step in tb/vae/ (two step scales: a resume's purge of one must leave the other alone)
+        self.use_tensorboard = use_tensorboard
+        self._writers: dict[str, Any] = {}
+        self._purge: dict[str, int] = {}
+
+    def _tb(self, which: str = "") -> Any:
+        if which not in self._writers:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._tb = SummaryWriter(log_dir=str(out_dir / "tb"))
+            folder = self.dir / "tb" / which if which else self.dir / "tb"
+            self._writers[which] = SummaryWriter(log_dir=str(folder), purge_step=self._purge.get(which))
+        return self._writers[which]
+
+    def resume_at(self, iteration: int, vae_step: int | None = None) -> None:
+        """A resume from `iteration` iterations (the next row's Epoch; BOREL: `vae_step`, the first VAE step not yet
+        saved): TensorBoard readers drop what an interrupted process logged from there on (a kill between a row and
+        latest.pt logged a step that the resumed run logs again), as progress.csv keeps only the rows latest.pt
+        accounts for."""
+        self._purge[""] = iteration
+        if vae_step is not None:
+            self._purge["vae"] = vae_step
 
     def write_variant(self, variant: dict[str, Any]) -> None:
         atomic_write_text(self.dir / "variant.json", json.dumps(variant, indent=2, sort_keys=True) + "\n")
@@ -99,25 +116,26 @@ class RunLogger:
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_text(self.dir / "progress.csv", buf.getvalue())
-        if self._tb is not None:
-            step = int(row["Epoch"])
+        if self.use_tensorboard:
+            step, tb = int(row["Epoch"]), self._tb()
             for k, v in row.items():
-                self._tb.add_scalar(k.replace(" ", "_"), v, step)
-            self._tb.flush()
+                tb.add_scalar(k.replace(" ", "_"), v, step)
+            tb.flush()
 
     def scalars(self, values: dict[str, float], step: int) -> None:
         """TensorBoard scalars outside progress.csv (BOREL's VAE stage, by its step)."""
-        if self._tb is not None:
+        if self.use_tensorboard:
+            tb = self._tb("vae")
             for k, v in values.items():
-                self._tb.add_scalar(k.replace(" ", "_"), v, step)
-            self._tb.flush()
+                tb.add_scalar(k.replace(" ", "_"), v, step)
+            tb.flush()
 
     def info(self, message: str) -> None:
         self.log.info(message)
 
     def close(self) -> None:
-        if self._tb is not None:
-            self._tb.close()
+        for tb in self._writers.values():
+            tb.close()
         for h in list(self.log.handlers):
             h.close()
             self.log.removeHandler(h)
