@@ -138,9 +138,9 @@ SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
     "use_club": ("club_loss_weight", "club_model_loss_weight"),
     "use_FOCAL_cl": ("z_loss_weight",),
     "train_alpha": ("alpha_lr", "target_divergence"),
-    # without a meta-test (its progress columns nan) nothing reads how it would run
+    # without a meta-test (its progress columns nan) nothing reads how it would run (num_evals aside: the evaluator's
+    # env streams, saved in latest.pt, are one per test task and run whether it runs or not)
     "allow_eval": (
-        "num_evals",
         "num_steps_per_eval",
         "num_exp_traj_eval",
         "max_path_length",

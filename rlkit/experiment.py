@@ -300,8 +300,12 @@ class MetaTrainer:
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
-        # (a VAE block's scalars are logged, then latest.pt saved: the point at the saved step stays)
-        logger.resume_at(self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None)
+        if restore_snapshots:  # (a Ray segment's scratch: a killed segment's files never come back; and its event
+            # files, copied back beside the earlier segments', are read in name order, which a purge would depend on)
+            # a VAE block's scalars are logged, then latest.pt saved: the point at the saved step stays
+            logger.resume_at(
+                self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None
+            )
         if restore_snapshots:
             restore_snapshot(self.setup.out_dir, self.cfg, self.counters["iteration"])
         return True

@@ -269,13 +269,14 @@ class FolderLock:
     def __init__(self, folder: str | Path, busy: str):
         self.path, self.busy = Path(folder) / ".lock", busy
         self._made: list[Path] = []
+        self._me = ""
 
     def __enter__(self) -> FolderLock:
         """Take the lock: the file appears whole (a hard link of a written temporary file), so no process
         reads it half-written and takes it for stale; a stale one is moved aside under a name of this
         process and removed only if it is still the dead owner's (else it is put back: another process took
         it over first)."""
-        me = f"{os.getpid()} {socket.gethostname()} {process_identity(os.getpid())}".strip()
+        me = self._me = f"{os.getpid()} {socket.gethostname()} {process_identity(os.getpid())}".strip()
         mine = self.path.with_name(f".lock.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # (pids repeat across containers)
         for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
             self._made = missing_folders(self.path.parent)
@@ -337,7 +338,11 @@ class FolderLock:
     def __exit__(self, *exc) -> None:
         """Release the lock; the folders taking it created are removed again while they are empty (a run
         refused after taking its lock, as stage 1 for tasks of other settings, leaves no empty folder)."""
-        if self._owner() == (socket.gethostname(), os.getpid(), process_identity(os.getpid())):
+        try:
+            held = self.path.read_text() == self._me  # (what __enter__ wrote: /proc is not asked again)
+        except OSError:
+            held = False
+        if held:
             self.path.unlink(missing_ok=True)
             for folder in self._made:
                 with contextlib.suppress(OSError):
@@ -358,6 +363,8 @@ def process_identity(pid: int) -> str:
     `pid`'s start time (clock ticks since boot), which tell a pid of another container or boot, or a pid reused
     since, from the same process; "" where /proc does not say (another system: pids are compared alone)."""
     try:
+        if os.readlink("/proc/self") != str(os.getpid()):  # a /proc of another pid namespace: its pids are not ours
+            return ""
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
         namespace = os.readlink("/proc/self/ns/pid").replace("pid:", "").strip("[]")
         start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22, starttime

@@ -437,7 +437,11 @@ def test_a_variant_that_recorded_the_defaults_a_method_overrides_is_the_same_con
 
 @pytest.mark.parametrize(
     "switch, key, value",
-    [("allow_eval", "num_evals", 5), ("use_brac", "c_iter", 7), ("sparse_rewards", "env_params.goal_radius", 0.5)],
+    [
+        ("allow_eval", "num_steps_per_eval", 60),
+        ("use_brac", "c_iter", 7),
+        ("sparse_rewards", "env_params.goal_radius", 0.5),
+    ],
 )
 def test_a_run_made_with_an_override_its_switch_left_unread_still_resumes(switch, key, value):
     """Before 2026-12-04 such an override was accepted (and ignored): the run's variant.json holds it. Its config
@@ -451,6 +455,9 @@ def test_a_run_made_with_an_override_its_switch_left_unread_still_resumes(switch
     assert config_differences(made, today) == []
     made["algo_params"][switch] = True  # the switch itself is a difference
     assert f"algo_params.{switch}: true -> false" in config_differences(made, today)
+    if switch == "allow_eval":  # num_evals sizes the evaluator's saved env streams, meta-test or not
+        made["algo_params"].update(allow_eval=False, num_evals=1)
+        assert config_differences(made, today) == ["algo_params.num_evals: 1 -> 2"]
 
 
 @pytest.mark.parametrize(
@@ -591,7 +598,7 @@ def test_an_override_of_a_key_its_switch_leaves_unread_is_refused(tmp_path):
             ["--use_brac", "true", "--train_alpha", "false", "--alpha_lr", "5"],
             "algo_params.alpha_lr 5 with train_alpha",
         ),
-        (["--allow_eval", "false", "--num_evals", "7"], "algo_params.num_evals 7 with allow_eval false"),
+        (["--allow_eval", "false", "--num_steps_per_eval", "60"], "algo_params.num_steps_per_eval 60 with allow_eval"),
         (["--env_params.goal_radius", "0.5"], "env_params.goal_radius 0.5 with sparse_rewards false: expected its"),
     ]:
         with pytest.raises(UserError, match=f"^{re.escape(said)}"):

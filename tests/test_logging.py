@@ -188,6 +188,25 @@ def test_tensorboard_after_a_resume_holds_each_step_once(tmp_path):
     assert [(e.step, e.value) for e in vae.Scalars("VAE/loss")] == [(100, 1.0), (200, pytest.approx(0.7))]
 
 
+def test_a_borel_run_that_logged_its_vae_in_tb_keeps_that_curve_after_a_resume(tmp_path):
+    """BOREL runs made before tb/vae/ logged VAE/* in tb/ on the VAE's step scale: a purge from the iteration there
+    would hide the whole VAE curve, so such a run's tb/ is not purged."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter
+
+    old = SummaryWriter(log_dir=str(tmp_path / "tb"))  # the layout before
+    for step in (100, 200):
+        old.add_scalar("VAE/loss", 1.0, step)
+    old.close()
+    resumed = RunLogger(tmp_path)
+    resumed.resume_at(3, vae_step=201)
+    resumed.record(make_row(4))
+    resumed.close()
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("VAE/loss")] == [100, 200]
+
+
 def test_resume_with_missing_rows_is_an_error(tmp_path):
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(make_row(1))

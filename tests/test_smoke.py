@@ -896,6 +896,16 @@ def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one
     assert lock.read_text() == me and sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
 
 
+def test_a_lock_is_released_by_what_it_wrote_whatever_proc_says_at_exit(tmp_path, monkeypatch):
+    """The release compares the lock file with what the holder wrote, not with an identity computed again (/proc
+    unreadable at exit, out of file descriptors: the lock stayed and refused its own process)."""
+    import rlkit.fileio as fileio
+
+    with fileio.FolderLock(tmp_path / "run", "busy {pid}"):
+        monkeypatch.setattr(fileio, "process_identity", lambda pid: "")
+    assert not (tmp_path / "run").exists()  # the lock and the folder it made, gone
+
+
 def test_a_lock_of_this_host_name_in_another_container_is_refused_and_a_reused_pid_is_not_its_owner(tmp_path):
     """Containers sharing a host name (--net=host) do not share pids: a lock written in another pid namespace (or
     boot) cannot be judged from here and is refused with the hint to remove it, where its pid read as this

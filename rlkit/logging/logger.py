@@ -63,7 +63,9 @@ class RunLogger:
         saved): TensorBoard readers drop what an interrupted process logged from there on (a kill between a row and
         latest.pt logged a step that the resumed run logs again), as progress.csv keeps only the rows latest.pt
         accounts for."""
-        self._purge[""] = iteration
+        legacy_vae = vae_step is not None and not (self.dir / "tb" / "vae").is_dir()
+        if not legacy_vae:  # (a BOREL run made before tb/vae/ logged its VAE steps in tb/: a purge there hides them)
+            self._purge[""] = iteration
         if vae_step is not None:
             self._purge["vae"] = vae_step
 
