@@ -1016,3 +1016,45 @@ def test_terminals_other_than_0_or_1_or_inside_an_episode_are_one_line(tmp_path)
         )
         with pytest.raises(UserError, match=said):
             read_checkpoint(d, 100, "sample")
+
+
+def test_a_folder_swapped_in_is_on_the_disk_before_the_old_one_goes(tmp_path, monkeypatch):
+    """import/export --overwrite builds the new folder beside the old one and swaps it in: every new file is synced
+    before the swap (else a crash could leave the old copy deleted and the new one's files empty), and a failed swap
+    says where both copies are."""
+    import os
+
+    import rlkit.data.legacy as legacy
+
+    dst = tmp_path / "data"
+    dst.mkdir()
+    (dst / "old.txt").write_text("old")
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def build(folder):
+        (folder / "sub").mkdir()
+        for name in ("a.npz", "sub/b.npz"):
+            (folder / name).write_bytes(b"new")
+        return 2
+
+    def fsync(fd):
+        events.append(("sync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    monkeypatch.setattr(legacy.os, "fsync", fsync)
+    monkeypatch.setattr(
+        legacy.os, "replace", lambda a, b: events.append(("replace", os.path.basename(b))) or real_replace(a, b)
+    )
+    assert legacy.build_then_swap(dst, build) == 2
+    first_swap = events.index(("replace", "data"))
+    assert {("sync", "a.npz"), ("sync", "b.npz")} <= set(events[:first_swap])
+    assert sorted(p.name for p in dst.rglob("*")) == ["a.npz", "b.npz", "sub"]
+
+    def failing(a, b):
+        if os.path.basename(b) == "data":
+            raise OSError(28, "No space left on device")
+        real_replace(a, b)
+
+    monkeypatch.setattr(legacy.os, "replace", failing)
+    with pytest.raises(OSError, match=r"the new copy is at '.*\.new'; the previous '.*data' is at '.*\.old'"):
+        legacy.build_then_swap(dst, build)

@@ -43,6 +43,7 @@ from rlkit.data.load import read_normalizer
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
+from rlkit.fileio import fsync_folder
 
 _PATTERN = re.compile(r"^trj_(evalsample|eval)(\d+)_step(\d+)\.npy$")
 _KIND = {"evalsample": "sample", "eval": "eval"}
@@ -154,7 +155,9 @@ def check_destination(src: str | Path, dst: str | Path, overwrite: bool) -> None
 def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
     """`build(folder)` into a new temporary folder beside `dst`, then put that folder at `dst` (an existing
     `dst` is moved aside first and deleted last); returns what `build` returns. A failure in `build`
-    removes the temporary folder and leaves `dst` untouched."""
+    removes the temporary folder and leaves `dst` untouched. The new tree is synced to the disk before the swap and
+    the parent after it, so a crash never leaves the old copy deleted and the new one unwritten; a failed swap
+    names where the old copy is."""
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".new"))
@@ -164,14 +167,32 @@ def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
+    sync_tree(new)
     old = None
     if dst.exists():
         old = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".old"))
         os.replace(dst, old)  # onto the empty folder mkdtemp made
-    os.replace(new, dst)
+    try:
+        os.replace(new, dst)
+    except OSError as e:
+        kept = f"; the previous {str(dst)!r} is at {str(old)!r}" if old is not None else ""
+        raise OSError(e.errno, f"{e.strerror} (the new copy is at {str(new)!r}{kept})", str(dst)) from e
+    fsync_folder(dst.parent)
     if old is not None:
         shutil.rmtree(old)
     return result
+
+
+def sync_tree(root: Path) -> None:
+    """Flush every file and folder under `root` (and `root`) to the disk."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_folder(folder)
 
 
 def _dims_problem(path: Path, arrays: tuple[np.ndarray, ...], expected: tuple[int, int], what: str) -> str | None:
