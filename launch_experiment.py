@@ -28,7 +28,11 @@ from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    epilog="Any config key is an override: --KEY VALUE after CONFIG (--num_iterations 2, --algo_params.batch_size "
+    "128, --use_brac true); configs/default.py lists every key with its range.",
+)
 @click.argument("config", type=click.Path())
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")

@@ -46,7 +46,11 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
 __all__ = ["main", "load_sac_config"]
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@click.command(
+    context_settings={"ignore_unknown_options": True},
+    epilog="SAC settings are overrides KEY=VALUE after the options (num_train_steps=400, agent.params.batch_size="
+    "512, seed=1), as in rlkit/behaviour/sac_config/*.yaml; the experiment's keys come from --config.",
+)
 @click.argument("args", nargs=-1)
 @click.option("--config", "config_opt", default=None, help="experiment JSON, e.g. configs/point-robot.json")
 @click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")

@@ -483,7 +483,7 @@ def _merge(base: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[
     for key, value in new.items():
         name = f"{prefix}{key}"
         if key not in base:
-            raise UserError(f"unknown config key {name!r}: expected one of {sorted(base)}")
+            raise UserError(_unknown_key(name, base))
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise UserError(f"config key {name!r} must be an object of keys, got {value!r}")
@@ -491,6 +491,30 @@ def _merge(base: dict[str, Any], new: dict[str, Any], prefix: str = "") -> dict[
         else:
             base[key] = value
     return base
+
+
+def _unknown_key(name: str, base: dict[str, Any]) -> str:
+    """The line refusing the unknown dotted key `name` (`base`: the keys where it was looked up): the keys of the
+    whole config whose last part is closest to its last part (an override may name a key by either), within its
+    section when it names one, then the keys that level has (all of them when few)."""
+    import difflib
+
+    section, _, leaf = name.rpartition(".")
+    paths = [p for p in _leaf_paths(default_dict()) if not section or p.rpartition(".")[0] == section]
+    near = difflib.get_close_matches(leaf, [p.rpartition(".")[2] for p in paths], n=2, cutoff=0.8)
+    close = [p for p in paths if p.rpartition(".")[2] in near]
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    keys = sorted(base)
+    shown = keys if len(keys) <= 16 else [*keys[:16], "..."]
+    return f"unknown config key {name!r}: {hint}expected one of {shown} (configs/default.py lists every key)"
+
+
+def _leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    """Every dotted key of a nested config tree that holds a value (not a section)."""
+    out = []
+    for k, v in tree.items():
+        out += _leaf_paths(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+    return out
 
 
 def _coerce(name: str, value: Any, tp: Any) -> Any:
@@ -944,6 +968,10 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
     if joined is not None:  # (`--num_iterations=2` took the next word as its value, or left the last without one)
         key, _, value = joined.partition("=")
         raise UserError(f"override {joined!r}: expected --KEY VALUE with a space ({key} {value})")
+    hydra = next((a for a in args if not a.startswith("-") and "=" in a and a.partition("=")[0].isidentifier()), None)
+    if hydra is not None and len(args) % 2:  # (stage 1's SAC form, KEY=VALUE)
+        key, _, value = hydra.partition("=")
+        raise UserError(f"override {hydra!r}: expected --{key} {value} (KEY=VALUE is stage 1's SAC settings' form)")
     if len(args) % 2:
         raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs")
     given: dict[str, str] = {}

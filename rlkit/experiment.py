@@ -360,8 +360,15 @@ class MetaTrainer:
         a, setup = self.cfg.algo_params, self.setup
         resumed = self.try_resume(logger, restore_snapshots)
         if resumed:
-            logger.info(f"resumed at iteration {self.counters['iteration']}")
-            print(f"resuming {setup.out_dir} at iteration {self.counters['iteration']}")
+            done = self.counters["iteration"]
+            logger.info(f"resumed at iteration {done}")
+            if done >= a.num_iterations:
+                print(
+                    f"{setup.out_dir} is already complete ({done}/{a.num_iterations} iterations): nothing to train "
+                    "(raise --num_iterations to continue it)"
+                )
+            else:
+                print(f"resuming {setup.out_dir} at iteration {done}")
         if self.counters["iteration"] < a.num_iterations:  # (a finished run trains nothing: no code to record)
             self._record_code(logger, resumed)
         if self.borel is not None:

@@ -53,10 +53,24 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
     except BaseException as e:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if not isinstance(e, KeyboardInterrupt) and _in_chain(e, KeyboardInterrupt):
+            # Ctrl-C inside the writer, which reported it as its own failure (torch.save: "unexpected pos" RuntimeError)
+            raise KeyboardInterrupt from e
         refused = _os_error(e)
         if refused is None:
             raise
         raise OSError(refused.errno, refused.strerror, str(path)) from e
+
+
+def _in_chain(e: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether `e`, or an error it was raised from or while handling, is a `kind`."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, kind):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def fsync_folder(folder: str | Path) -> None:

@@ -850,6 +850,19 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(error, first, ca
 
 
 @pytest.mark.slow
+def test_a_finished_run_run_again_says_it_is_complete(tiny_data, tmp_path, monkeypatch, capsys):
+    """The same command again over a finished run trains nothing and says so (it said "resuming ... at iteration
+    2" and ended, which read as if it had gone on)."""
+    cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "done")
+    _trainer(cfg, "cpu", False).run()
+    capsys.readouterr()
+    _trainer(cfg, "cpu", False).run()
+    out = capsys.readouterr().out
+    assert "is already complete (2/2 iterations): nothing to train (raise --num_iterations" in out
+    assert "resuming" not in out
+
+
+@pytest.mark.slow
 def test_a_run_resumed_with_another_capture_setting_says_so(tiny_data, tmp_path, monkeypatch, capsys):
     """(On a GPU the same line names the other device: a CUDA run resumed on the CPU, or the reverse.)"""
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "switch")

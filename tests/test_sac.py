@@ -42,8 +42,14 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
 
 
 def test_bad_hydra_override_is_one_line_error():
-    with pytest.raises(UserError, match="bad SAC override"):
+    with pytest.raises(
+        UserError,
+        match=r"^bad SAC override in \['no_such_key=3'\]: Could not override 'no_such_key': "
+        r"expected one of train_point.yaml's keys, e.g. agent.params.batch_size=256$",
+    ):
         load_sac_config("train_point", ["no_such_key=3"])
+    with pytest.raises(UserError, match=r": did you mean num_train_steps\? expected one of train_point.yaml's keys"):
+        load_sac_config("train_point", ["num_train_step=400"])  # a typo: the closest key named
     for added in ["+no_such_key=3", "++agent.params.batch_sise=16", "+agent.params={x: 1}"]:  # read by nothing
         with pytest.raises(UserError, match=rf"^SAC override '{re.escape(added)}' adds [a-z_.]+, which no setting of"):
             load_sac_config("train_point", [added])
@@ -233,11 +239,11 @@ def test_a_state_only_resumes_its_own_tasks(tmp_path):
         group.restore(state)
     other = load_sac_config("tiny_point", ["seed=4"]).schedule
     group = TaskGroup("point-robot", params, [2], other, sac, tmp_path, torch.device("cpu"), "off")
-    with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule: .*'seed': 0.* -> "):
+    with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule.seed: 0 -> 4\)"):
         group.restore(state)
     group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
     older = dict(state, settings={k: v for k, v in state["settings"].items() if k != "seeding"})  # before the record
-    with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: None -> {SEEDING_VERSION}\)"):
+    with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: null -> {SEEDING_VERSION}\)"):
         group.restore(older)
 
 
@@ -307,8 +313,11 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
     assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], settings) == [0]
     changes = {
         "seeding": (lambda m: m.pop("seeding"), f"seeding: 1 -> {SEEDING_VERSION}"),
-        "sac": (lambda m: m["sac"].update(batch_size=16), '"batch_size": 16'),
-        "env_params": (lambda m: m["env_params"].update(max_episode_steps=50), '"max_episode_steps": 50'),
+        "sac": (lambda m: m["sac"].update(batch_size=16), "sac.batch_size: 16 -> "),
+        "env_params": (
+            lambda m: m["env_params"].update(max_episode_steps=50),
+            "env_params.max_episode_steps: 50 -> 20",
+        ),
         "networks": (lambda m: m.update(saved_networks=False), "save_networks: false -> true"),
     }
     for name, (change, said) in changes.items():
@@ -318,7 +327,7 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
         with pytest.raises(UserError) as e:
             pending_tasks(tmp_path, [0, 1], settings)
         assert "goal_idx1' holds complete data written with other settings (" in str(e.value), name
-        assert said in str(e.value) and "; use another data_dir or remove that folder" in str(e.value), name
+        assert said in str(e.value) and "; set another algo_params.data_dir in the config, or remove" in str(e.value)
 
 
 def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
@@ -503,7 +512,7 @@ def test_a_state_saved_without_networks_does_not_resume_with_them():
     behaviour = load_sac_config("tiny_point", [])
     saved = group_settings("point-robot", {"n_tasks": 6}, behaviour.schedule, behaviour.sac, False)
     wanted = dict(saved, save_networks=True)
-    with pytest.raises(UserError, match=r"part-trained with other settings \(save_networks: False -> True\)"):
+    with pytest.raises(UserError, match=r"part-trained with other settings \(save_networks: false -> true\)"):
         check_resumable({"tasks": [0], "settings": saved}, [0], wanted, "the state")
     older = {k: v for k, v in saved.items() if k != "save_networks"}
     check_resumable({"tasks": [0], "settings": older}, [0], wanted, "the state")
@@ -657,7 +666,9 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
     resume_file(data, group.tasks).parent.mkdir(parents=True)
     torch.save(group.state(), resume_file(data, group.tasks))
     proc = _policy_train(tmp_path, "seed=3")
-    assert proc.returncode == 2 and "part-trained with other settings (schedule: " in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "part-trained with other settings (schedule.seed: 0 -> 3)" in proc.stderr, (
+        proc.stderr
+    )
     proc = _policy_train(tmp_path, "tasks_per_group=3")
     assert (
         proc.returncode == 2

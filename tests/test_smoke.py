@@ -269,7 +269,12 @@ def _error(args, cwd):
         (["--data_dir", "./nowhere"], "missing dataset folder"),
         (["--env_name", "sparse-point-robot"], "is for env 'point-robot'"),
         (["--env_name", "cheetah-nope"], "unknown env_name 'cheetah-nope'"),
-        (["--meta_bach", "3"], "unknown config key 'meta_bach'"),
+        (["--meta_bach", "3"], "unknown config key 'meta_bach': did you mean 'algo_params.meta_batch'?"),
+        (
+            ["--algo_params.num_iteration", "2"],
+            "'algo_params.num_iteration': did you mean 'algo_params.num_iterations'?",
+        ),
+        (["num_iterations=1"], "override 'num_iterations=1': expected --num_iterations 1 (KEY=VALUE is stage 1's"),
         (["--num_iterations", "abc"], "'algo_params.num_iterations' must be an integer"),
         (["--sparse_rewards", "true"], "algo_params.sparse_rewards is set but 'point-robot' has no sparse reward"),
         (["--train_epoch", "[100,300,0]"], "algo_params.train_epoch [100, 300, 0]: expected [start, stop, step] with"),
@@ -770,6 +775,32 @@ def test_a_full_disk_during_torch_save_names_the_file_and_leaves_the_old_one(tmp
         fileio.atomic_write(path, lambda f: torch.save({"x": torch.zeros(10_000)}, f))
     assert (e.value.errno, e.value.filename) == (errno.ENOSPC, str(path))
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
+
+
+def test_ctrl_c_inside_torch_save_is_an_interrupt_and_leaves_the_old_file(tmp_path):
+    """torch.save reports a KeyboardInterrupt in its write as a RuntimeError ("unexpected pos"): the command then
+    ended in a traceback instead of its one "interrupted" line. The atomic writer raises it as the interrupt."""
+    import click
+
+    import rlkit.fileio as fileio
+    from rlkit.cli import run_cli
+
+    path = tmp_path / "latest.pt"
+    path.write_bytes(b"the previous state")
+
+    def save(f):  # as torch.save's writer reports a Ctrl-C that arrived during its write (seen on this host)
+        f.write(b"part of a state")
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1906176 vs 1906064")  # noqa: B904
+
+    with pytest.raises(KeyboardInterrupt):
+        fileio.atomic_write(path, save)
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(click.command()(lambda: fileio.atomic_write(path, save)), [])
+    assert exit_info.value.code == 130
 
 
 def test_an_atomic_write_syncs_the_file_then_its_folder(tmp_path, monkeypatch):

@@ -105,9 +105,7 @@ def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str,
     if isinstance(theirs, dict) and "physics" not in theirs:  # saved before the record: the first physics
         theirs["physics"] = 1
     if theirs != settings:
-        diff = [
-            f"{k}: {theirs.get(k)} -> {settings[k]}" for k in settings if theirs is None or theirs.get(k) != settings[k]
-        ]
+        diff = setting_differences(theirs if isinstance(theirs, dict) else {}, settings)
         raise UserError(
             f"{source} holds tasks {list(tasks)} part-trained with other settings ({'; '.join(diff)}): "
             "expected the same settings to resume them, or remove that file to train those tasks "
@@ -652,8 +650,8 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
         if diff:
             raise UserError(
                 f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
-                f"({'; '.join(diff)}): expected this run's settings for every task of a dataset; use another "
-                "data_dir or remove that folder"
+                f"({'; '.join(diff)}): expected this run's settings for every task of a dataset; set another "
+                "algo_params.data_dir in the config, or remove that folder"
             )
     return todo
 
@@ -667,7 +665,20 @@ def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> lis
     }
     if "saved_networks" in meta:
         recorded["save_networks"] = meta["saved_networks"]
-    return [f"{k}: {json.dumps(v)} -> {json.dumps(settings[k])}" for k, v in recorded.items() if v != settings[k]]
+    return setting_differences(recorded, settings)
+
+
+def setting_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """`key: old -> new` for each setting of `new` that `old` holds otherwise, nested settings by their dotted name
+    (`schedule.num_train_steps: 300 -> 400`, not the two whole schedules)."""
+    out = []
+    for k, v in new.items():
+        was = old.get(k)
+        if isinstance(v, dict) and isinstance(was, dict):
+            out += setting_differences(was, v, f"{prefix}{k}.")
+        elif was != v:
+            out.append(f"{prefix}{k}: {json.dumps(was)} -> {json.dumps(v)}")
+    return out
 
 
 def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:

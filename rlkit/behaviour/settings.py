@@ -294,4 +294,23 @@ def compose_sac_config(name: str, overrides: list[str]):
         return cfg
     except (HydraException, OmegaConfBaseException, ValueError) as e:
         first = str(e).strip().splitlines()[0]
-        raise UserError(f"bad SAC override in {overrides}: {first}") from None
+        hint = _unknown_sac_key_hint(name, first)
+        raise UserError(f"bad SAC override in {overrides}: {first.rstrip('.') if hint else first}{hint}") from None
+
+
+def _unknown_sac_key_hint(name: str, message: str) -> str:
+    """Where hydra's message is that a key does not exist ("Could not override 'KEY'"): what was expected, with the
+    closest keys of the composed SAC config `name` (a typo's likely meaning)."""
+    import difflib
+    import re
+
+    from hydra import compose, initialize_config_dir
+
+    unknown = re.search(r"Could not override '([^']+)'", message)
+    if unknown is None:
+        return ""
+    with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+        keys = sorted(_leaf_keys(compose(config_name=name)))
+    near = difflib.get_close_matches(unknown[1], keys, n=2, cutoff=0.75)
+    mean = f"did you mean {' or '.join(near)}? " if near else ""
+    return f": {mean}expected one of {name}.yaml's keys, e.g. agent.params.batch_size=256"
