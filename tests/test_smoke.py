@@ -783,7 +783,7 @@ def test_ctrl_c_inside_torch_save_is_an_interrupt_and_leaves_the_old_file(tmp_pa
     import click
 
     import rlkit.fileio as fileio
-    from rlkit.cli import run_cli
+    from rlkit.cli import run_cli as run_command  # (in this process: no child)
 
     path = tmp_path / "latest.pt"
     path.write_bytes(b"the previous state")
@@ -799,7 +799,7 @@ def test_ctrl_c_inside_torch_save_is_an_interrupt_and_leaves_the_old_file(tmp_pa
         fileio.atomic_write(path, save)
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"] and path.read_bytes() == b"the previous state"
     with pytest.raises(SystemExit) as exit_info:
-        run_cli(click.command()(lambda: fileio.atomic_write(path, save)), [])
+        run_command(click.command()(lambda: fileio.atomic_write(path, save)), [])
     assert exit_info.value.code == 130
 
 
