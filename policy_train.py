@@ -141,8 +141,9 @@ def main(
     if threads:
         torch.set_num_threads(threads)
     tasks = split_tasks(cfg.env_params.n_tasks, split, split_idx)
+    count = f"{len(tasks)} task{'s' if len(tasks) != 1 else ''}"
     print(
-        f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({len(tasks)} tasks): device {device} "
+        f"stage 1 on {cfg.env_name}, part {split_idx} of {split} ({count}): device {device} "
         f"({graphs.describe(graphs.capture_on(device), device)})"
     )
     if not tasks:  # more parts than tasks: this part has nothing to train, which is not an error
