@@ -118,7 +118,9 @@ def load_run(
     where not the run's config's (`--data_dir` of the config form)."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
-        raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}")
+        seeds = sorted(p.parent.name for p in run.glob("seed*/variant.json"))  # (an experiment folder: its runs)
+        inside = f" (it holds the runs {', '.join(seeds)}: name one, e.g. {str(run / seeds[0])!r})" if seeds else ""
+        raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}{inside}")
     variant = read_json_object(variant_path, "the config a run of launch_experiment.py writes")
     seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"

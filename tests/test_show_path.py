@@ -273,3 +273,19 @@ def test_show_path_refuses_a_seed_with_a_run_folder(tmp_path):
     assert result.exit_code != 0 and "['--seed 5']: expected either RUN_DIR alone (its seed is the folder's)" in str(
         result.exception
     )
+
+
+def test_show_path_on_an_experiment_folder_names_its_runs(tmp_path):
+    """`show_path.py output/ENV/EXP` (a seed short): the one line names the run folders inside it."""
+    import show_path
+    from rlkit.errors import UserError
+
+    for seed in (0, 1):
+        (tmp_path / "smoke" / f"seed{seed}").mkdir(parents=True)
+        (tmp_path / "smoke" / f"seed{seed}" / "variant.json").write_text("{}")
+    with pytest.raises(
+        UserError,
+        match=r"'.*smoke' has no variant.json: expected a run folder .* \(it holds the runs "
+        r"seed0, seed1: name one, e.g. '.*smoke/seed0'\)$",
+    ):
+        show_path.load_run(tmp_path / "smoke", None, torch.device("cpu"))
