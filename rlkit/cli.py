@@ -19,7 +19,7 @@ import click
 import torch
 
 from rlkit.errors import UserError
-from rlkit.fileio import missing_folders
+from rlkit.fileio import error_chain, missing_folders
 
 # --threads: torch's thread pool; far above any machine's cores, the OpenMP runtime fails to start its threads
 # and the process dies with a segmentation fault (seen at 100,000,000; 4096 still starts).
@@ -49,13 +49,14 @@ def out_of_memory(e: BaseException) -> BaseException | None:
     `torch.OutOfMemoryError` (the caching allocator) and `MemoryError` (numpy), memory runs out as plain
     RuntimeErrors: the CPU allocator's "can't allocate memory", CUDA's "CUDA error: out of memory" (a graph's
     instantiation, the driver), cuBLAS's workspace, and torch.compile or a capture wrapping one of these."""
-    seen: set[int] = set()
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, (torch.OutOfMemoryError, MemoryError)) or any(t in str(e) for t in _OOM_TEXT):
-            return e
-        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
-    return None
+    return next(
+        (
+            x
+            for x in error_chain(e, suppressed=False)
+            if isinstance(x, (torch.OutOfMemoryError, MemoryError)) or any(t in str(x) for t in _OOM_TEXT)
+        ),
+        None,
+    )
 
 
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:

@@ -575,7 +575,12 @@ def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
 def pearl_bottleneck(cfg: Config) -> bool:
     """Whether the run uses PEARL's information bottleneck (docs/algorithm.md, "OFFPEARL"): OFFPEARL with
     `use_information_bottleneck` true or null (PEARL's default); never another algo_type."""
-    return cfg.algo_type == "OFFPEARL" and cfg.algo_params.use_information_bottleneck is not False
+    return _bottleneck(cfg.algo_type, cfg.algo_params.use_information_bottleneck)
+
+
+def _bottleneck(algo_type: str, use_information_bottleneck: Any) -> bool:
+    """`pearl_bottleneck` of a config tree's values: null (PEARL's default) is on, false or 0 off."""
+    return algo_type == "OFFPEARL" and (use_information_bottleneck is None or bool(use_information_bottleneck))
 
 
 def _pearl_checks(cfg: Config) -> list[tuple[bool, str]]:
@@ -810,8 +815,8 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
 def _pearl_kl_lambda(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
     """OFFPEARL with its bottleneck and no kl_lambda in the config file or the overrides (`trees`): PEARL's value for
     the env (`PEARL_KL_LAMBDA`), as PEARL's own config for it would set."""
-    a, ib = data["algo_params"], data["algo_params"]["use_information_bottleneck"]
-    if data["algo_type"] != "OFFPEARL" or (ib is not None and not ib):  # (null: on; false or 0: off)
+    a = data["algo_params"]
+    if not _bottleneck(data["algo_type"], a["use_information_bottleneck"]):
         return
     if any("kl_lambda" in (t.get("algo_params") or {}) for t in trees):
         return
@@ -872,8 +877,9 @@ def _check_forced_overrides(cfg: Config, overrides: tuple, config_file: str | No
         a = (tree or {}).get("algo_params") or {}
         for k, v in forced.items():
             if k in a and a[k] != v:
-                why = "OFFPEARL's information bottleneck" if k in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
-                raise UserError(f"algo_params.{k} {a[k]!r} with {why}: expected {v!r} or no override (it sets {v!r})")
+                raise UserError(
+                    f"algo_params.{k} {a[k]!r} with {_setter(cfg, k)}: expected {v!r} or no override (it sets {v!r})"
+                )
         named = ((tree or {}).get("util_params") or {}).get("config_file", config_file)
         if named != config_file:
             raise UserError(
@@ -882,13 +888,13 @@ def _check_forced_overrides(cfg: Config, overrides: tuple, config_file: str | No
             )
 
 
-def switched_off_keys(tree: dict[str, Any]) -> list[str]:
-    """The dotted keys of a config tree (a variant) that a switch of it leaves unread (`SWITCHED_KEYS`, within
-    `SWITCH_SCOPE`); a switch the tree lacks counts as at its default."""
+def switched_off(tree: dict[str, Any]) -> list[tuple[str, str]]:
+    """(switch, dotted key) for each key of a config tree (a variant) that a switch of it leaves unread
+    (`SWITCHED_KEYS`, within `SWITCH_SCOPE`; 0/1 are bools in a config); a switch the tree lacks is at its default."""
     a, default = tree.get("algo_params", {}), AlgoParams()
     algo = tree.get("algo_type", "CSRO")
     return [
-        key if "." in key else f"algo_params.{key}"
+        (switch, key if "." in key else f"algo_params.{key}")  # (a key of another section is given dotted)
         for switch, keys in SWITCHED_KEYS.items()
         if a.get(switch, getattr(default, switch)) not in (True, 1) and algo in SWITCH_SCOPE.get(switch, (algo,))
         for key in keys
@@ -898,20 +904,13 @@ def switched_off_keys(tree: dict[str, Any]) -> list[str]:
 def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off (`given`: the values before the
     overrides)."""
-    a = data["algo_params"]
-    for switch, keys in SWITCHED_KEYS.items():
-        if a[switch] in (True, 1):  # (0/1 are bools in a config; another value is refused later)
-            continue
-        if data["algo_type"] not in SWITCH_SCOPE.get(switch, (data["algo_type"],)):
-            continue
-        for key in keys:
-            path = key.split(".") if "." in key else ["algo_params", key]  # (a key of another section: dotted)
-            old, new = (functools.reduce(dict.__getitem__, path, tree) for tree in (given, data))
-            if new != old:
-                raise UserError(
-                    f"{'.'.join(path)} {new!r} with {switch} false: expected its value {old!r} (only "
-                    f"read with {switch} true; set --{switch} true to use it)"
-                )
+    for switch, key in switched_off(data):
+        old, new = (functools.reduce(dict.__getitem__, key.split("."), tree) for tree in (given, data))
+        if new != old:
+            raise UserError(
+                f"{key} {new!r} with {switch} false: expected its value {old!r} (only "
+                f"read with {switch} true; set --{switch} true to use it)"
+            )
 
 
 def _readers(key: str) -> str:
@@ -936,10 +935,9 @@ def _built(data: dict[str, Any], new: bool = True) -> Config:
     for k, v in forced.items():
         given = getattr(cfg.algo_params, k)
         if given not in (v, getattr(default, k)):
-            why = "OFFPEARL's information bottleneck" if k in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
             raise UserError(
-                f"algo_params.{k} {given!r} with {why}: expected {v!r} or the default {getattr(default, k)!r} "
-                f"(it sets {v!r} itself)"
+                f"algo_params.{k} {given!r} with {_setter(cfg, k)}: expected {v!r} or the default "
+                f"{getattr(default, k)!r} (it sets {v!r} itself)"
             )
     if forced:
         cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, **forced))
@@ -949,12 +947,19 @@ def _built(data: dict[str, Any], new: bool = True) -> Config:
 
 def method_forced(cfg: Config) -> dict[str, Any]:
     """The algo_params keys `cfg`'s method sets itself (`METHOD_FORCED`, and `PEARL_FORCED` under the bottleneck)."""
-    return forced_keys(cfg.algo_type, pearl_bottleneck(cfg))
+    return forced_keys(cfg.algo_type, cfg.algo_params.use_information_bottleneck)
 
 
-def forced_keys(algo_type: str, bottleneck: bool) -> dict[str, Any]:
-    """The algo_params keys `algo_type` sets itself, `bottleneck`: with OFFPEARL's information bottleneck."""
-    return METHOD_FORCED.get(algo_type, {}) | (PEARL_FORCED if bottleneck else {})
+def forced_keys(algo_type: str, use_information_bottleneck: Any) -> dict[str, Any]:
+    """`method_forced` of a config tree's algo_type and use_information_bottleneck value (a variant.json's)."""
+    return METHOD_FORCED.get(algo_type, {}) | (
+        PEARL_FORCED if _bottleneck(algo_type, use_information_bottleneck) else {}
+    )
+
+
+def _setter(cfg: Config, key: str) -> str:
+    """What sets the forced `key` of `cfg`, as the refusals name it."""
+    return "OFFPEARL's information bottleneck" if key in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
 
 
 def parse_override_args(args: list[str]) -> dict[str, Any]:

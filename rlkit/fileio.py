@@ -16,7 +16,7 @@ import secrets
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -62,15 +62,19 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
         raise OSError(refused.errno, refused.strerror, str(path)) from e
 
 
-def _in_chain(e: BaseException | None, kind: type[BaseException]) -> bool:
+def _in_chain(e: BaseException, kind: type[BaseException]) -> bool:
     """Whether `e`, or an error it was raised from or while handling, is a `kind`."""
+    return any(isinstance(x, kind) for x in error_chain(e))
+
+
+def error_chain(e: BaseException | None, suppressed: bool = True) -> Iterator[BaseException]:
+    """`e`, then the error it was raised from or while handling, and so on (`suppressed` False: not past a
+    `raise ... from None`, whose context was hidden on purpose)."""
     seen = set()
     while e is not None and id(e) not in seen:
-        if isinstance(e, kind):
-            return True
+        yield e
         seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
+        e = e.__cause__ or (None if e.__suppress_context__ and not suppressed else e.__context__)
 
 
 def fsync_folder(folder: str | Path) -> None:
@@ -91,13 +95,7 @@ def fsync_folder(folder: str | Path) -> None:
 def _os_error(e: BaseException) -> OSError | None:
     """The refused write behind `e` (an OSError with an errno of `WRITE_REFUSED`): `e` itself, or the
     one it was raised while handling (its cause or context)."""
-    seen = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, OSError) and e.errno in WRITE_REFUSED:
-            return e
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return None
+    return next((x for x in error_chain(e) if isinstance(x, OSError) and x.errno in WRITE_REFUSED), None)
 
 
 def atomic_savefig(fig, path: str | Path, **kwargs) -> Path:

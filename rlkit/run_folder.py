@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from rlkit.config import REFERENCE_ONLY, Config, default_dict, forced_keys, switched_off_keys
+from rlkit.config import REFERENCE_ONLY, Config, default_dict, forced_keys, switched_off
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.data.meta import running_versions, source_revision
 from rlkit.errors import UserError
@@ -59,15 +59,14 @@ def _same_meaning(variant: dict) -> dict:
     false outside OFFPEARL is null (a deterministic z either way; runs written when its default was false); the
     keys a method sets itself hold what it sets (`rlkit.config.forced_keys`: variants written before 2026-12-04
     recorded their defaults, which the run did not use); the keys a switch left unread are null
-    (`rlkit.config.switched_off_keys`: before 2026-12-04 an override of one was accepted, and ignored)."""
+    (`rlkit.config.switched_off`: before 2026-12-04 an override of one was accepted, and ignored)."""
     out = json.loads(json.dumps(variant))
     algo = out.setdefault("algo_params", {})
     algo_type = out.get("algo_type", "CSRO")
     if algo_type != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
         algo["use_information_bottleneck"] = None
-    ib = algo.get("use_information_bottleneck")
-    algo.update(forced_keys(algo_type, algo_type == "OFFPEARL" and (ib is None or bool(ib))))
-    for key in switched_off_keys(out):  # read by nothing: any value means the same (runs made before the refusal)
+    algo.update(forced_keys(algo_type, algo.get("use_information_bottleneck")))
+    for _, key in switched_off(out):  # read by nothing: any value means the same (runs made before the refusal)
         *path, leaf = key.split(".")
         functools.reduce(lambda tree, part: tree.setdefault(part, {}), path, out)[leaf] = None
     return out
