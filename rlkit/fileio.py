@@ -43,7 +43,7 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; data and logs are meant to be shared
+            os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600: the mode open() would give, shared or not
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())
@@ -75,6 +75,22 @@ def error_chain(e: BaseException | None, suppressed: bool = True) -> Iterator[Ba
         yield e
         seen.add(id(e))
         e = e.__cause__ or (None if e.__suppress_context__ and not suppressed else e.__context__)
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (/proc/self/status), else set and put
+    back at once. Files and folders made through temporary ones (mkstemp 0600, mkdtemp 0700) get the mode a plain
+    open() or mkdir() would: 0644 and 0755 under the usual umask 022, private under 077."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fsync_folder(folder: str | Path) -> None:

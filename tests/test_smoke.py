@@ -822,6 +822,27 @@ def test_an_atomic_write_syncs_the_file_then_its_folder(tmp_path, monkeypatch):
     assert synced == ["file", "rename", "folder"] and (tmp_path / "sub" / "x.bin").read_bytes() == b"data"
 
 
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002], ids=oct)
+def test_written_files_and_swapped_folders_get_the_mode_the_umask_gives(tmp_path, mask):
+    """An atomic write (through mkstemp, 0600) and a folder built then swapped in (through mkdtemp, 0700) get the mode
+    open() and mkdir() would give under the umask: shared under 022, private under 077 (0644 and 0755 whatever the
+    umask shared a private user's data)."""
+    import stat
+
+    import rlkit.data.legacy as legacy
+    import rlkit.fileio as fileio
+
+    old = os.umask(mask)
+    try:
+        assert fileio.umask() == mask and os.umask(mask) == mask  # (read without being changed)
+        fileio.atomic_write(tmp_path / "x.bin", lambda f: f.write(b"data"))
+        legacy.build_then_swap(tmp_path / "built", lambda folder: 0)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.bin").stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "built").stat().st_mode) == 0o777 & ~mask
+
+
 @pytest.mark.parametrize(
     "content,problem",
     [

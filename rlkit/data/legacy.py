@@ -43,7 +43,7 @@ from rlkit.data.load import read_normalizer
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
-from rlkit.fileio import fsync_folder
+from rlkit.fileio import fsync_folder, umask
 
 _PATTERN = re.compile(r"^trj_(evalsample|eval)(\d+)_step(\d+)\.npy$")
 _KIND = {"evalsample": "sample", "eval": "eval"}
@@ -162,7 +162,7 @@ def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
     dst.parent.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".new"))
     try:
-        os.chmod(new, 0o755)  # mkdtemp makes 0700; datasets are meant to be shared
+        os.chmod(new, 0o777 & ~umask())  # mkdtemp makes 0700: the mode mkdir() would give, shared or not
         result = build(new)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
