@@ -291,9 +291,33 @@ def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path
         f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture on (static buffers; no CUDA "
         "graph on the CPU), now cpu, capture off"
     )
-    older = {k: v for k, v in state.items() if k != "ran_on"}  # saved before the record: nothing said
+    older = {k: v for k, v in state.items() if k not in ("ran_on", "trained_on")}  # saved before the records
     group.restore(older)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == ""  # nothing said
+
+
+def test_task_json_records_each_device_and_capture_setting_the_task_trained_with(tmp_path):
+    """Data trained on CUDA is not the CPU data of the same seed: task.json names where its task trained, one entry
+    more for a resume on another device or capture setting."""
+    from rlkit.behaviour.generate import TaskGroup, train_segment
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.meta import read_task_meta
+
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    assert state["trained_on"] == ["cpu, capture off"]
+    assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == ["cpu, capture off"]
+    cuda = "cuda:0, capture on (CUDA graph)"
+    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    group.restore(dict(state, ran_on=cuda, trained_on=[cuda]))
+    group.begin()
+    group.run(stop_after_checkpoint=True)
+    assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [cuda, "cpu, capture off"]
+    assert group.state()["trained_on"] == [cuda, "cpu, capture off"]
+    group.restore({k: v for k, v in state.items() if k != "trained_on"})  # saved before the record: its ran_on
+    assert group.trained_on == ["cpu, capture off"]
 
 
 def test_complete_data_of_other_settings_is_refused(tmp_path):

@@ -342,6 +342,7 @@ class TaskGroup:
             self.gens.gens,
             list(self._optimizers().values()),
         )
+        self.trained_on = [self._ran_on()]  # each device and capture setting the tasks trained on, a resume adding one
         n_roll = sched.num_eval_sample_episodes + sched.num_eval_episodes
         eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]
         self.eval_envs = [make_task_envs(env_name, env_params, t, eval_seeds) for t in tasks]
@@ -490,6 +491,7 @@ class TaskGroup:
             "returns": [list(r) for r in self.returns],
             "settings": self.settings(),
             "ran_on": self._ran_on(),
+            "trained_on": list(self.trained_on),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -508,6 +510,8 @@ class TaskGroup:
         notes = [f"trained on {ran_on}, now {now}"] if ran_on != now else []  # another device or capture setting
         if reseeded:  # saved on the other device type: every task alike, from stream device_change
             notes.append("their torch generators reseeded (their saved states are another device's)")
+        earlier = state.get("trained_on", [ran_on])  # (kept since 2026-12-04)
+        self.trained_on = earlier + ([now] if earlier[-1] != now else [])
         if notes:
             print(
                 f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.device} at step {state['step']}, "
@@ -603,6 +607,7 @@ class TaskGroup:
             "physics": env_class(self.env_name).physics_version,
             "complete": complete,
             "saved_networks": self.save_networks,
+            "trained_on": self.trained_on,
             "versions": running_versions(),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
