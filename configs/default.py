@@ -115,8 +115,8 @@ default_config = dict(
         borel_latent_size=5,
         # >= 1; BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations
         borel_vae_steps=5000,
-        # >= 1; BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size); all n_train_tasks where there
-        # are fewer
+        # >= 1; BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size: unless set, 4 on the MuJoCo
+        # families, as its cheetah and ant configs, 8 on the point-robot ones); all n_train_tasks where there are fewer
         borel_vae_tasks=8,
         # >= 1; BOREL: ordered sequences per task per VAE step (BOReL's vae_batch_num_rollouts_per_task)
         borel_vae_sequences=8,
@@ -130,7 +130,7 @@ default_config = dict(
         # meta-test the belief carries over the preceding borel_episodes - 1 context episodes
         borel_episodes=2,
         # BOREL: also decode s' from (z, s, a) (BOReL's optional state decoder); null: on for the dynamics families
-        # (hopper, walker), off elsewhere
+        # (hopper, walker, point-robot-wind), off elsewhere
         borel_decode_state=None,
         # reference-only:
         # only = algo_params.embedding_batch_size: the reference's recurrent-encoder split of the context; this code

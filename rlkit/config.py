@@ -104,6 +104,11 @@ PEARL_FORCED: dict[str, Any] = {"use_hvar": True, "z_strategy": "poe"}
 # PEARL's kl_lambda where its config for the env differs from its default 0.1 (oyster's configs/ant-goal.json and
 # sparse-point-robot.json): OFFPEARL's value there unless a config or override sets one
 PEARL_KL_LAMBDA: dict[str, float] = {"ant-goal": 1.0, "sparse-point-robot": 1.0}
+# The point-robot families (rlkit.tasks' PointEnv ones; tests/test_config.py checks the list against the registry):
+# BOREL's tasks per VAE step is BOReL's there, 8 (vae_config/args_point_robot_sparse.py), and 4 on the MuJoCo
+# families (its args_cheetah_vel.py and args_ant_semicircle_sparse.py), unless a config or override sets one
+POINT_FAMILIES = ("point-robot", "sparse-point-robot", "point-robot-wind")
+BOREL_MUJOCO_VAE_TASKS = 4
 # Keys of every method that only the mean-pooled encoders read: under these algo_types an override of one is refused
 # like a `METHOD_KEYS` key of another method (BOREL's GRU reads whole ordered episodes, not i.i.d. context rows of
 # embedding_batch_size; its belief updates every step, not after num_exp_traj_eval episodes; it has no z to zero or
@@ -313,7 +318,8 @@ class AlgoParams:
     )
     borel_vae_tasks: int = key(
         8,
-        "BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size); all n_train_tasks where there are "
+        "BOREL: distinct training tasks per VAE step (BOReL's tasks_batch_size: unless set, 4 on the MuJoCo "
+        "families, as its cheetah and ant configs, 8 on the point-robot ones); all n_train_tasks where there are "
         "fewer",
         ">= 1",
     )
@@ -339,7 +345,7 @@ class AlgoParams:
     borel_decode_state: bool | None = key(
         None,
         "BOREL: also decode s' from (z, s, a) (BOReL's optional state decoder); null: on for the dynamics "
-        "families (hopper, walker), off elsewhere",
+        "families (hopper, walker, point-robot-wind), off elsewhere",
     )
 
     @property
@@ -800,7 +806,7 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     given = copy.deepcopy(data)
     for tree in overrides:
         _merge(data, tree or {})
-    _pearl_kl_lambda(data, [doc if json_path is not None else {}, *(t or {} for t in overrides)])
+    _per_env_defaults(data, [doc if json_path is not None else {}, *(t or {} for t in overrides)])
     _carry_reference_only(given, data, overrides)
     _check_method_keys(given, data)
     given_reference_only = _pop_reference_only(data)
@@ -812,15 +818,19 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     return cfg
 
 
-def _pearl_kl_lambda(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
-    """OFFPEARL with its bottleneck and no kl_lambda in the config file or the overrides (`trees`): PEARL's value for
-    the env (`PEARL_KL_LAMBDA`), as PEARL's own config for it would set."""
+def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
+    """The values a baseline's own config for the env sets, where neither the config file nor the overrides
+    (`trees`) set the key: OFFPEARL's kl_lambda with its bottleneck, PEARL's for the env (`PEARL_KL_LAMBDA`);
+    BOREL's borel_vae_tasks, BOReL's for the family (8 on `POINT_FAMILIES`, `BOREL_MUJOCO_VAE_TASKS` elsewhere)."""
     a = data["algo_params"]
-    if not _bottleneck(data["algo_type"], a["use_information_bottleneck"]):
-        return
-    if any("kl_lambda" in (t.get("algo_params") or {}) for t in trees):
-        return
-    a["kl_lambda"] = PEARL_KL_LAMBDA.get(data["env_name"], a["kl_lambda"])
+
+    def unset(key: str) -> bool:
+        return not any(key in (t.get("algo_params") or {}) for t in trees)
+
+    if _bottleneck(data["algo_type"], a["use_information_bottleneck"]) and unset("kl_lambda"):
+        a["kl_lambda"] = PEARL_KL_LAMBDA.get(data["env_name"], a["kl_lambda"])
+    if data["algo_type"] == "BOREL" and unset("borel_vae_tasks") and data["env_name"] not in POINT_FAMILIES:
+        a["borel_vae_tasks"] = BOREL_MUJOCO_VAE_TASKS
 
 
 def overrides_read_by(algo_type: str, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -193,6 +193,19 @@ def test_every_belief_decodes_every_step():
     assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
 
 
+def test_a_float64_vae_computes_its_elbo_under_the_float32_default():
+    """The GRU's first hidden state takes the modules' dtype, not torch's default: a VAE cast to float64 (to check
+    its gradients, say) gives the float32 ELBO to float32 rounding instead of a dtype error."""
+    import dataclasses
+
+    vae = make_trainer().agent.encoder
+    buf = MultiTaskBuffer({0: episodes_data([3, 2], 0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, 2, 2).batch(torch.tensor([[0]]))
+    want = vae.elbo(b, 0.05, torch.Generator().manual_seed(3)).loss
+    got = vae.double().elbo(dataclasses.replace(b, rows=b.rows.double()), 0.05, torch.Generator().manual_seed(3)).loss
+    assert got.dtype == torch.float64 and got.item() == pytest.approx(want.item(), rel=1e-6)
+
+
 def test_elbo_subsample_draws_real_beliefs_with_weights_that_keep_the_sum():
     """Two sequences padded to T = 4 with 4 and 1 real steps, 3 beliefs drawn: the first sequence's are 3
     distinct of its 5, each weighted 5/3; the second has only 2 real beliefs, both drawn (weight 1), and one
@@ -567,6 +580,36 @@ def test_decoders_by_family(config, decode_state, reads_sa):
         2,
     )
     assert borel.BorelSettings.from_config(load_config(ROOT / "configs" / config, {})) is None
+
+
+@pytest.mark.parametrize(
+    "config, overrides, tasks",
+    [
+        ("point-robot.json", {}, 8),  # BOReL's args_point_robot_sparse.py
+        ("sparse-point-robot.json", {}, 8),
+        ("point-robot-wind.json", {}, 8),
+        ("cheetah-vel.json", {}, 4),  # its args_cheetah_vel.py
+        ("ant-goal.json", {}, 4),  # and args_ant_semicircle_sparse.py
+        ("walker_rand_params.json", {}, 4),
+        ("cheetah-vel.json", {"borel_vae_tasks": 8}, 8),  # a value given wins, the key's default included
+        ("point-robot.json", {"borel_vae_tasks": 3}, 3),
+    ],
+)
+def test_tasks_per_vae_step_are_borels_for_the_family_unless_given(config, overrides, tasks):
+    """BOReL draws 8 tasks per VAE step on its point-robot config and 4 on its cheetah and ant ones; variant.json
+    records the value used (it was 8 on every family)."""
+    cfg = load_config(ROOT / "configs" / config, {"algo_type": "BOREL", "algo_params": overrides})
+    assert cfg.algo_params.borel_vae_tasks == tasks
+    assert borel.BorelSettings.from_config(cfg).vae_tasks == tasks
+    assert load_config(ROOT / "configs" / config, {}).algo_params.borel_vae_tasks == 8  # other methods: untouched
+
+
+def test_the_point_robot_families_are_the_registrys():
+    from rlkit.config import POINT_FAMILIES
+    from rlkit.envs.point_robot import PointEnv
+    from rlkit.tasks import ENVS, env_class
+
+    assert set(POINT_FAMILIES) == {name for name in ENVS if issubclass(env_class(name), PointEnv)}
 
 
 # ---- both stages, end to end ----------------------------------------------------------------------------------

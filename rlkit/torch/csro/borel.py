@@ -203,7 +203,8 @@ class BeliefEncoder(nn.Module):
 
     def prior_state(self, n: int, device: torch.device | None = None) -> torch.Tensor:
         """[n, 128] zeros: the hidden state before any step."""
-        return torch.zeros(n, GRU_HIDDEN, device=device if device is not None else self.mu.weight.device)
+        w = self.mu.weight
+        return torch.zeros(n, GRU_HIDDEN, dtype=w.dtype, device=device if device is not None else w.device)
 
     def heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Hidden states [..., 128] -> (mu, logvar) [..., L]."""
@@ -358,9 +359,11 @@ def hyper_state_buffer(
 ) -> MultiTaskBuffer:
     """The learner's rows: `buf` (what `index` reads) with every row's obs widened by its belief before it and its
     next_obs by the belief after it (`hyper_state_columns`), and the episodes of a sequence joined into one BAMDP
-    rollout, as BOReL's data holds them: the last row of every episode but the sequence's last is not terminal and
-    leads to the next episode's first hyper-state (BOReL's wrapper resets the env there and goes on, and marks only
-    goal states terminal), so a value learned in one episode counts what the next one earns with what was learned."""
+    rollout, as BOReL's wrapper runs one (it resets the env there and goes on): the last row of every episode but the
+    sequence's last is not terminal and leads to the next episode's first hyper-state, its reset state, so a value
+    learned in one episode counts what the next one earns with what was learned. (BOReL's stored data differ at the
+    join, docs/algorithm.md, "BOREL": its next episode starts from the last one's final state, and its goal states
+    are terminal.)"""
     out = buf.with_obs_columns(before, after)
     ends = torch.zeros(len(buf), dtype=torch.bool)
     for slot, t in enumerate(buf.task_ids):
