@@ -641,7 +641,8 @@ def _meta_test_size_checks(cfg: Config) -> list[tuple[bool, str]]:
 def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
     """Settings that would make a part of the run do nothing (checked for a config being loaded to run): CSRO and
     FOCAL with no term of their own on the encoder and z detached from the critic (nothing trains the encoder, and z
-    stays its random initialisation)."""
+    stays its random initialisation), or with a variance head and neither FOCAL's metric nor the critic to train
+    it."""
     a = cfg.algo_params
     terms = a.use_FOCAL_cl or (cfg.algo_type == "CSRO" and a.use_club)
     return [
@@ -651,6 +652,12 @@ def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
             + (" and use_club false" if cfg.algo_type == "CSRO" else "")
             + " and allow_backward_z false: expected one of them true (nothing would train the encoder: z would "
             "stay its random initialisation)",
+        ),
+        (
+            cfg.algo_type not in ("CSRO", "FOCAL") or not a.use_hvar or a.use_FOCAL_cl or a.allow_backward_z,
+            f"algo_params.use_hvar true with algo_type {cfg.algo_type!r}, use_FOCAL_cl false and allow_backward_z "
+            "false: expected one of them true or use_hvar false (CLUB reads the embeddings' means only: nothing "
+            "would train the variance head)",
         ),
     ]
 

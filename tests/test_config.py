@@ -485,6 +485,14 @@ def test_a_run_made_with_an_override_its_switch_left_unread_still_resumes(switch
             ["--algo_type", "FOCAL", "--use_FOCAL_cl", "false"],
             "algo_type 'FOCAL' with use_FOCAL_cl false and allow_backward_z false",
         ),
+        (  # CLUB reads the embeddings' means: nothing would train the variance head
+            ["--use_hvar", "true", "--z_strategy", "weighted", "--use_FOCAL_cl", "false"],
+            "algo_params.use_hvar true with algo_type 'CSRO', use_FOCAL_cl false and allow_backward_z false",
+        ),
+        (
+            ["--use_hvar", "true", "--z_strategy", "poe", "--use_FOCAL_cl", "false"],
+            "algo_params.use_hvar true with algo_type 'CSRO', use_FOCAL_cl false and allow_backward_z false",
+        ),
     ],
 )
 def test_an_override_that_would_be_dropped_or_train_nothing_is_refused(args, said):
@@ -496,6 +504,9 @@ def test_an_override_that_would_be_dropped_or_train_nothing_is_refused(args, sai
         ["--algo_type", "CORRO", "--use_next_obs_in_context", "true", "--allow_backward_z", "true"],
         ["--algo_type", "OFFPEARL", "--use_hvar", "true", "--z_strategy", "poe"],
         ["--use_FOCAL_cl", "false", "--use_club", "false", "--allow_backward_z", "true"],  # the critic trains it
+        ["--use_hvar", "true", "--z_strategy", "poe"],  # FOCAL's metric trains the variances' ratios
+        ["--use_hvar", "true", "--z_strategy", "poe", "--use_FOCAL_cl", "false", "--allow_backward_z", "true"],
+        ["--algo_type", "CLASSIFIER", "--use_hvar", "true", "--z_strategy", "weighted"],  # its classifier trains it
     ):
         assert load_config(ROOT / "configs" / "point-robot.json", parse_override_args(ok))
 
