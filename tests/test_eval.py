@@ -89,6 +89,69 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
                 assert not np.allclose(acts[:, t], draw)  # sampled from the posterior policy
 
 
+class ZSpy(SpyAgent):
+    """Records the z of every policy call, and for each rollout (closed by the protocol's `on_paths`) the z its
+    first call acted with."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls, self.episodes = [], []
+
+    def policy_output(self, obs, z, deterministic=False, generator=None):
+        self.calls.append(z.clone())
+        return super().policy_output(obs, z, deterministic=deterministic, generator=generator)
+
+    def on_paths(self, kind, paths):
+        if kind == "scored":
+            self.episodes.append(self.calls[0] if self.calls else None)
+        self.calls = []
+
+
+def test_np_scores_each_episode_with_the_z_of_the_context_episodes_before_it():
+    """The reference's Np loop (rl_algorithm.py, collect_paths with the non-prior sampler): scored episode k acts
+    with z inferred after scored episode k - 1 from context episodes 1..k - 1, the first with the prior z = 0;
+    the context episode collected just before it is read by the next inference only."""
+    agent = ZSpy()
+    nonprior_context(
+        agent,
+        envs_for([2, 6]),
+        SETTING,
+        DEV,
+        np.random.default_rng(0),
+        torch.Generator().manual_seed(0),
+        on_paths=agent.on_paths,
+    )
+    assert len(agent.episodes) == 5 and torch.equal(agent.episodes[0], torch.zeros(2, 3))
+    for k in range(1, 5):
+        want = agent.infer_z(torch.stack(agent.contexts[k - 1]))  # the k-th inference: context episodes 1..k
+        assert [len(c) for c in agent.contexts[k - 1]] == [20 * k, 20 * k]
+        torch.testing.assert_close(agent.episodes[k], want, rtol=0, atol=0)
+
+
+def test_a_protocols_result_is_the_posterior_mean_of_the_last_inference_and_its_contexts_spread():
+    """`Z mean eval` and `Z variance eval` (the reference's z_means and z_vars, a std) describe the last inference:
+    the posterior mean (with PEARL's sampled z too, not the sample acted with) and the spread of the embeddings of
+    the context it read, not of context added after it; 0 and 0 for a job that never inferred."""
+    agent = SampledZSpy()
+    setting = EvalSetting(num_steps_per_eval=80, max_path_length=20, num_exp_traj_eval=2, use_next_obs_in_context=False)
+    result = online_prior_context(agent, envs_for([0, 3]), setting, DEV)
+    last = torch.stack(agent.contexts[-1])  # [2 jobs, 80, C]: every episode's rows
+    e, var = agent.encode_with_var(last)
+    np.testing.assert_allclose(result.z, agent.aggregate(e, var).detach().numpy(), rtol=1e-6)
+    assert not np.allclose(result.z, agent.used[-1][1].numpy())  # the last episode acted with a sample
+    np.testing.assert_allclose(result.z_std, e.std(dim=1).mean(dim=-1).detach().numpy(), rtol=1e-6)
+
+    never = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=3, use_next_obs_in_context=False)
+    result = online_prior_context(SampledZSpy(), envs_for([0, 3]), never, DEV)  # 2 episodes, inference after 3
+    assert not result.z.any() and not result.z_std.any()
+
+    agent = SpyAgent()  # Np: its last context episode is read by the last inference
+    result = nonprior_context(
+        agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0)
+    )
+    np.testing.assert_allclose(result.z, agent.infer_z(torch.stack(agent.contexts[-1])).detach().numpy(), rtol=1e-6)
+
+
 def test_offline_context_adds_h_transitions_before_each_episode():
     agent = SpyAgent()
     buf = make_buffer(tasks=(2, 6))

@@ -25,8 +25,8 @@ from rlkit.torch.csro.agent import CSROAgent
 @dataclass
 class ProtocolResult:
     returns: list[list[float]]  # per job, every scored episode's return, in order
-    z: np.ndarray  # [jobs, L]: the last z each job inferred (0, the prior, if it never inferred)
-    z_std: np.ndarray  # [jobs]: std over that job's context of the per-transition embeddings, mean over dims
+    z: np.ndarray  # [jobs, L]: the mean of the last z each job inferred (0, the prior's, if it never inferred)
+    z_std: np.ndarray  # [jobs]: std over the context of that inference of the per-transition embeddings, mean over dims
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,24 @@ class _Context:
 
     @torch.no_grad()
     def result(self, returns: list[list[float]]) -> ProtocolResult:
-        """The returns with each job's final z and the spread of its context's embeddings (the
-        reference's `Z mean eval` / `Z variance eval`, which is a std)."""
+        """The returns with, per job, the posterior mean of its last inference and the spread of the embeddings of
+        the context it read (the reference's `Z mean eval`, its agent's z_means, and `Z variance eval`, its z_vars,
+        a std; both 0 for a job that never inferred, as after its `clear_z`). With PEARL's sampled z the mean, not
+        the sample the job acted with."""
+        z = self.z.cpu().numpy().copy()
         std = np.zeros(len(self.parts))
+        sampled = getattr(self.agent, "test_z_generator", None) is not None
         for i, parts in enumerate(self.parts):
-            if parts and sum(len(p) for p in parts) > 1:
-                std[i] = float(self.agent.encode(torch.cat(parts)).std(dim=0).mean())
-        return ProtocolResult(returns, self.z.cpu().numpy().copy(), std)
+            read = parts[: max(int(self.read[i]), 0)]
+            if not read:
+                z[i] = 0.0
+                continue
+            e, var = self.agent.encode_with_var(torch.cat(read)[None])
+            if sampled:
+                z[i] = self.agent.aggregate(e, var)[0].cpu().numpy()
+            if e.shape[1] > 1:
+                std[i] = float(e[0].std(dim=0).mean())
+        return ProtocolResult(returns, z, std)
 
 
 def _policy_act(agent: CSROAgent, ctx: _Context, deterministic: bool, generator: torch.Generator | None):
