@@ -161,6 +161,31 @@ def test_resume_keeps_the_rows_done_and_writes_no_duplicate(tmp_path):
     assert df[RETURN_COLUMNS["offline"]].tolist() == [-5, -5, -1, -5]
 
 
+def test_a_resumed_writers_events_are_read_after_the_interrupted_ones(tmp_path, monkeypatch):
+    """Readers take event files in name order (SECOND.HOST.PID.N): in the same second the writer numbers 9 and 10
+    compare as text, "10" first, so the resumed file's purge came before the steps it was to drop (seen in the
+    suite, whose workers make many writers). The resumed writer now opens in a later second."""
+    import tensorboard.summary.writer.event_file_writer as event_file_writer
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monkeypatch.setattr(event_file_writer, "_global_uid", event_file_writer.AtomicCounter(9))
+    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+    log = RunLogger(tmp_path)
+    for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):
+        log.record(make_row(it, offline=v))
+    log.close()
+    resumed = RunLogger(tmp_path)
+    resumed.load_rows(2)
+    resumed.resume_at(2)
+    resumed.record(make_row(3, offline=-1.0))
+    resumed.close()
+    names = sorted(f.name for f in (tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert [n.rsplit(".", 1)[1] for n in names] == ["9", "10"]  # the interrupted writer's file first
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+
+
 def test_tensorboard_after_a_resume_holds_each_step_once(tmp_path):
     """Killed after its third row but before its snapshot (2 iterations saved), the resumed run logs Epoch 2 again:
     a reader sees the resumed run's value only, and every earlier step once. BOREL's VAE scalars, on their own step

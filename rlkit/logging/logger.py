@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import sys
+import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,21 @@ class _FailingFileHandler(logging.FileHandler):
         if isinstance(error, OSError):
             raise OSError(error.errno, error.strerror, self.baseFilename) from error
         super().handleError(record)
+
+
+def _wait_past_events(folder: Path) -> None:
+    """Wait, if need be, until the clock's second is past that of every event file in `folder`. Readers take a
+    folder's files in name order, events.out.tfevents.SECOND.HOST.PID.N: within one second the order falls to the
+    pid and writer number, compared as text ("10" before "9"), so a resumed writer's file, with the purge that drops
+    what the interrupted one logged past the resume, could be read first and purge nothing."""
+    seconds = []
+    for f in folder.glob("events.out.tfevents.*"):
+        field = f.name.split(".")[3]
+        if field.isdigit():
+            seconds.append(int(field))
+    if seconds:
+        while time.time() < max(seconds) + 1:
+            time.sleep(0.05)
 
 
 class RunLogger:
@@ -55,6 +71,7 @@ class RunLogger:
             from torch.utils.tensorboard import SummaryWriter
 
             folder = self.dir / "tb" / which if which else self.dir / "tb"
+            _wait_past_events(folder)
             self._writers[which] = SummaryWriter(log_dir=str(folder), purge_step=self._purge.get(which))
         return self._writers[which]
 
