@@ -154,9 +154,13 @@ SWITCHED_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "sparse_rewards": ("env_params.goal_radius",),  # the radius of the sparse reward, which only it reads
 }
-# Switches that gate their keys under some algo_types only (CLASSIFIER and UNICORN_SUP read z_loss_weight as their
-# cross-entropy's weight, whatever use_FOCAL_cl says)
-SWITCH_SCOPE: dict[str, tuple[str, ...]] = {"use_FOCAL_cl": ("CSRO", "FOCAL")}
+# A switch that is itself a method's key gates its keys under the methods that read it (`METHOD_KEYS`) only:
+# CLASSIFIER and UNICORN_SUP read z_loss_weight as their cross-entropy's weight, whatever use_FOCAL_cl says
+SWITCH_SCOPE: dict[str, tuple[str, ...]] = {
+    switch: tuple(m for m, keys in METHOD_KEYS.items() if switch in keys)
+    for switch in SWITCHED_KEYS
+    if switch in METHOD_SPECIFIC_KEYS
+}
 
 
 def key(default: Any, doc: str, range: str | None = None) -> Any:
@@ -382,8 +386,7 @@ class Config:
     util_params: UtilParams = section(UtilParams, "where a run writes, and on what it runs")
     algo_type: str = key(
         "CSRO",
-        "CSRO | FOCAL | OFFPEARL | CLASSIFIER | CORRO | UNICORN_SS | UNICORN_SUP | BOREL (docs/algorithm.md, "
-        '"Baselines", "Encoder variants")',
+        " | ".join(ALGO_TYPES) + ' (docs/algorithm.md, "Baselines", "Encoder variants")',
     )
 
     def to_dict(self) -> dict[str, Any]:

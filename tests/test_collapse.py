@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from rlkit.config import load_config, parse_override_args
+from rlkit.config import ALGO_TYPES, load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.data.sequences import SequenceIndex
@@ -133,6 +133,12 @@ def final_belief(tr: CSROTrainer, batch) -> torch.Tensor:
     """[T, 1, L, W] sequences -> [T, L]: the belief mean after each one."""
     mu, _ = tr.agent.gru(batch.actions[:, 0], batch.rewards[:, 0], batch.next_obs[:, 0])
     return mu[torch.arange(len(mu)), batch.mask[:, 0].sum(1)]
+
+
+def test_every_method_is_guarded():
+    """A method added to ALGO_TYPES gets this file's check that its encoder learns a context-dependent z: one wired
+    into the config but not into the trainer's encoder objective ran with z at its random initialisation."""
+    assert set(GUARDED) == set(ALGO_TYPES), "add the new algo_type to GUARDED"
 
 
 @pytest.mark.parametrize("algo", list(GUARDED))
