@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -481,7 +482,7 @@ class MetaTrainer:
             range(a.num_train_steps_per_itr),
             desc=f"itr {it}",
             leave=False,
-            disable=not self.show_progress,
+            disable=not (self.show_progress and sys.stderr.isatty()),  # (into a file it leaves "\r" residue)
             mininterval=2.0,
         )
         record = None

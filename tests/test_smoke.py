@@ -159,6 +159,19 @@ def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, 
     )
 
 
+def test_the_iteration_bar_is_drawn_on_a_terminal_only(tiny_data, tmp_path, monkeypatch, capsys):
+    """Output into a file (not a terminal) gets each iteration's summary line without the bar's carriage-return
+    residue ("itr 0:   0%|   | 0/10" before every line)."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_params": {"num_iterations": 1}, "util_params": {"exp_name": "bar", "base_log_dir": str(tmp_path)}},
+    )
+    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=True).run()
+    out, err = capsys.readouterr()
+    assert "itr 0:" in out and "itr 0" not in err and "\r" not in out + err
+
+
 @pytest.mark.slow
 def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tiny_data.parent.parent)
