@@ -119,8 +119,25 @@ def group_runs(runs: list[Path]) -> list[list[Path]]:
     return [members for _, _, members in groups]
 
 
-def describe_groups(groups: list[list[Path]]) -> str:
-    return "; ".join(f"{len(g)} run(s) in {sorted({str(r.parent) for r in g})}" for g in groups)
+def describe_groups(groups: list[list[Path]], shown: int = 3) -> str:
+    """Each group's runs and folders; from the second on, what sets it apart from the first (its first `shown`
+    config differences, or its data)."""
+    first = None
+    parts = []
+    for g in groups:
+        variant = config_from_variant(read_variant(g[0])).to_dict()
+        text = f"{len(g)} run(s) in {sorted({str(r.parent) for r in g})}"
+        if first is None:
+            first = variant, trained_on(g[0], variant["algo_params"]["data_dir"])
+        else:
+            diffs = config_differences(first[0], variant)
+            if diffs:
+                more = f", and {len(diffs) - shown} more" if len(diffs) > shown else ""
+                text += f" (against the first: {', '.join(diffs[:shown])}{more})"
+            else:
+                text += f" (the first's config on other data: {trained_on(g[0], variant['algo_params']['data_dir'])})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def reference_returns(run: Path) -> Reference | None:

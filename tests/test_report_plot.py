@@ -9,7 +9,7 @@ import pytest
 
 from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.report import PROTOCOLS, final_returns, find_runs, group_runs, reference_returns
+from rlkit.report import PROTOCOLS, describe_groups, final_returns, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
@@ -78,6 +78,8 @@ def test_runs_of_different_configs_are_grouped_apart(runs):
     make_run(runs / "point-robot" / "other" / "seed0", 0, [[-5, -5, -5]], discount=0.5)
     groups = group_runs(find_runs(runs))
     assert [len(g) for g in groups] == [2, 1]
+    text = describe_groups(groups)  # what sets a group apart, not only its folder
+    assert text.endswith("other'] (against the first: algo_params.discount: 0.9 -> 0.5)"), text
     proc = run_cli(["-m", "rlkit.report", str(runs)], cwd=ROOT)
     assert "2 experiments with different configs, reported separately" in proc.stdout
     assert proc.stdout.count("oracle (scripted)") == 2
