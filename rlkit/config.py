@@ -108,6 +108,11 @@ PEARL_KL_LAMBDA: dict[str, float] = {"ant-goal": 1.0, "sparse-point-robot": 1.0}
 # BOREL's tasks per VAE step is BOReL's there, 8 (vae_config/args_point_robot_sparse.py), and 4 on the MuJoCo
 # families (its args_cheetah_vel.py and args_ant_semicircle_sparse.py), unless a config or override sets one
 POINT_FAMILIES = ("point-robot", "sparse-point-robot", "point-robot-wind")
+# The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_config.py):
+# CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (rlkit.torch.csro.corro.CorroSettings)
+DYNAMICS_FAMILIES = ("point-robot-wind", "hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params")
+# the CORRO key each kind of negatives alone reads: under the other kind an override of it is refused
+CORRO_NEGATIVES_KEYS = {"reward": ("corro_reward_std",), "generative": ("corro_cvae_steps",)}
 BOREL_MUJOCO_VAE_TASKS = 4
 # Keys of every method that only the mean-pooled encoders read: under these algo_types an override of one is refused
 # like a `METHOD_KEYS` key of another method (BOREL's GRU reads whole ordered episodes, not i.i.d. context rows of
@@ -843,14 +848,22 @@ def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None
         a["borel_vae_tasks"] = BOREL_MUJOCO_VAE_TASKS
 
 
-def overrides_read_by(algo_type: str, overrides: dict[str, Any]) -> dict[str, Any]:
+def overrides_read_by(algo_type: str, overrides: dict[str, Any], env_name: str | None = None) -> dict[str, Any]:
     """A copy of a tree of overrides meant for every method at once (a reproduction profile's sizes) without the
     keys `algo_type` does not read, which `_check_method_keys` would refuse: other methods' `METHOD_KEYS`, its
-    `METHOD_IGNORED` keys, and a reference-only key that must equal one of those. Keys absent from the tree are
-    skipped."""
+    `METHOD_IGNORED` keys, and a reference-only key that must equal one of those; on `env_name`, CORRO's key of the
+    negatives it does not draw (`CORRO_NEGATIVES_KEYS`). Keys absent from the tree are skipped."""
+    tree = {"algo_type": algo_type, "algo_params": overrides.get("algo_params", {})}
+    kind = corro_negatives_kind(tree | ({"env_name": env_name} if env_name else {}))
     unread = [
         *METHOD_IGNORED.get(algo_type, ()),
         *(f"algo_params.{k}" for k in sorted(METHOD_SPECIFIC_KEYS - METHOD_KEYS.get(algo_type, frozenset()))),
+        *(
+            f"algo_params.{k}"
+            for other, keys in CORRO_NEGATIVES_KEYS.items()
+            if kind not in (None, other)
+            for k in keys
+        ),
     ]
     tied = [name for name, ref in REFERENCE_ONLY.items() if ref.equals in unread]
     kept = copy.deepcopy(overrides)
@@ -913,24 +926,50 @@ def switched_off(tree: dict[str, Any]) -> list[tuple[str, str]]:
     (`SWITCHED_KEYS`, within `SWITCH_SCOPE`; 0/1 are bools in a config); a switch the tree lacks is at its default."""
     a, default = tree.get("algo_params", {}), AlgoParams()
     algo = tree.get("algo_type", "CSRO")
-    return [
+    off = [
         (switch, key if "." in key else f"algo_params.{key}")  # (a key of another section is given dotted)
         for switch, keys in SWITCHED_KEYS.items()
         if a.get(switch, getattr(default, switch)) not in (True, 1) and algo in SWITCH_SCOPE.get(switch, (algo,))
         for key in keys
     ]
+    kind = corro_negatives_kind(tree)
+    return off + [
+        ("corro_negatives", f"algo_params.{key}")
+        for other, keys in CORRO_NEGATIVES_KEYS.items()
+        if kind not in (None, other)
+        for key in keys
+    ]
+
+
+def corro_negatives_kind(tree: dict[str, Any]) -> str | None:
+    """The negatives a config tree's CORRO draws, 'reward' or 'generative' (`corro_negatives`, its 'auto' resolved
+    by the env family); None under other algo_types."""
+    if tree.get("algo_type", "CSRO") != "CORRO":
+        return None
+    given = tree.get("algo_params", {}).get("corro_negatives", AlgoParams().corro_negatives)
+    if given != "auto":
+        return given
+    return "generative" if tree.get("env_name", Config().env_name) in DYNAMICS_FAMILIES else "reward"
 
 
 def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
-    """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off (`given`: the values before the
-    overrides)."""
+    """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off, or of a CORRO key its kind of
+    negatives does not read (`CORRO_NEGATIVES_KEYS`) (`given`: the values before the overrides)."""
     for switch, key in switched_off(data):
         old, new = (functools.reduce(dict.__getitem__, key.split("."), tree) for tree in (given, data))
-        if new != old:
+        if new == old:
+            continue
+        if switch == "corro_negatives":
+            kind, given = corro_negatives_kind(data), data["algo_params"]["corro_negatives"]
+            how = f"corro_negatives {given!r}" + (f" on {data['env_name']!r}" if given == "auto" else "")
             raise UserError(
-                f"{key} {new!r} with {switch} false: expected its value {old!r} (only "
-                f"read with {switch} true; set --{switch} true to use it)"
+                f"{key} {new!r} with {kind} negatives ({how}): expected its value {old!r} (only read with "
+                f"{'reward' if kind == 'generative' else 'generative'} negatives)"
             )
+        raise UserError(
+            f"{key} {new!r} with {switch} false: expected its value {old!r} (only "
+            f"read with {switch} true; set --{switch} true to use it)"
+        )
 
 
 def _readers(key: str) -> str:

@@ -3,6 +3,7 @@ UNICORN_SUP. Their losses on hand-made tensors, which parameters each update mov
 a tiny end-to-end run each, and that z stays context dependent after a few hundred steps on the tests' data."""
 
 import dataclasses
+import json
 import math
 
 import numpy as np
@@ -384,6 +385,53 @@ def test_keys_the_method_reads_and_the_config_files_values_are_accepted():
     )
     # cheetah-vel's file sets CSRO's club_loss_weight 10: a baseline runs on the same file
     assert load_config(ROOT / "configs" / "cheetah-vel.json", {"algo_type": "CORRO"}).algo_params.club_loss_weight == 10
+
+
+@pytest.mark.parametrize(
+    "config, args, message",
+    [
+        (  # point-robot: 'auto' draws reward-randomised negatives, and no CVAE trains
+            "point-robot.json",
+            ["--corro_cvae_steps", "100"],
+            "algo_params.corro_cvae_steps 100 with reward negatives (corro_negatives 'auto' on 'point-robot'): "
+            "expected its value 5000 (only read with generative negatives)",
+        ),
+        (
+            "point-robot.json",
+            ["--corro_negatives", "generative", "--corro_reward_std", "0.3"],
+            "algo_params.corro_reward_std 0.3 with generative negatives (corro_negatives 'generative'): expected "
+            "its value 0.5 (only read with reward negatives)",
+        ),
+        (  # a dynamics family: 'auto' is generative there
+            "walker_rand_params.json",
+            ["--corro_reward_std", "0.2"],
+            "algo_params.corro_reward_std 0.2 with generative negatives (corro_negatives 'auto' on "
+            "'walker-rand-params'): expected its value 0.5 (only read with reward negatives)",
+        ),
+    ],
+)
+def test_corro_keys_of_the_negatives_it_does_not_draw_are_refused(config, args, message):
+    """corro_cvae_steps is read with generative negatives only, corro_reward_std with reward ones only: an override
+    of the other kind's key was accepted and did nothing. A run made with one before still resumes."""
+    from rlkit.config import config_from_variant
+    from rlkit.run_folder import config_differences
+
+    with pytest.raises(UserError) as info:
+        load_config(ROOT / "configs" / config, parse_override_args(["--algo_type", "CORRO", *args]))
+    assert str(info.value) == message
+    for ok in (["--corro_negatives", "generative", "--corro_cvae_steps", "100"], ["--corro_reward_std", "0.3"]):
+        assert load_config(ROOT / "configs" / "point-robot.json", parse_override_args(["--algo_type", "CORRO", *ok]))
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_type": "CORRO"})
+    old = json.loads(json.dumps(cfg.to_dict()))
+    old["algo_params"]["corro_cvae_steps"] = 100  # accepted, and unread, before the refusal
+    assert config_differences(old, cfg.to_dict()) == [] and config_from_variant(old).algo_params.corro_cvae_steps == 100
+
+
+def test_the_dynamics_families_are_the_registrys():
+    from rlkit.config import DYNAMICS_FAMILIES
+    from rlkit.tasks import ENVS, env_class
+
+    assert set(DYNAMICS_FAMILIES) == {name for name in ENVS if env_class(name).tasks_differ_in == "dynamics"}
 
 
 def test_corro_reads_next_observations():

@@ -404,7 +404,10 @@ def test_every_method_loads_at_every_profile_with_only_its_own_keys(tmp_path):
         s.method: s.load_config() for s in run_specs("cheetah-vel", "tiny", list(METHODS), [0], tmp_path, 1, None, None)
     }
     assert cfgs["BOREL"].algo_params.borel_vae_steps == 10 and cfgs["CSRO"].algo_params.borel_vae_steps == 5000
-    assert cfgs["CORRO"].algo_params.corro_cvae_steps == 10 and cfgs["BOREL"].algo_params.corro_cvae_steps == 5000
+    # CORRO's CVAE steps shrink where it draws generative negatives (the dynamics families), else stay unread
+    assert cfgs["CORRO"].algo_params.corro_cvae_steps == 5000 and cfgs["BOREL"].algo_params.corro_cvae_steps == 5000
+    walker = run_specs("walker-rand-params", "tiny", ["CORRO"], [0], tmp_path, 1, None, None)[0].load_config()
+    assert walker.algo_params.corro_cvae_steps == 10
     assert cfgs["CSRO"].latent_size == 4 and cfgs["CSRO"].algo_params.embedding_batch_size == 32
     assert cfgs["BOREL"].latent_size == 20 and cfgs["BOREL"].algo_params.embedding_batch_size == 100
 
