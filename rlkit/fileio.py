@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import fnmatch
 import glob
 import io
@@ -343,7 +344,25 @@ class FolderLock:
                 path.unlink(missing_ok=True)
 
     def _remove_stale(self, owner: tuple[str, int | None, str]) -> None:
-        """Remove the lock of the gone `owner`, unless another process replaced it since it was read."""
+        """Remove the lock of the gone `owner`, unless another process replaced it since it was read: under an
+        exclusive flock of the folder, which every removal of a stale lock takes, the owner is read again and the
+        file removed only if it is still the gone one's. (Moving the file aside and putting back one that was
+        not left a window: a third process could take the lock in it, and the lock put back was lost, two processes
+        holding it.) Where the file system has no flock, the move-aside alone."""
+        try:
+            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if self._owner() == owner:
+                    self.path.unlink(missing_ok=True)
+                return
+            except OSError:  # (no flock here)
+                pass
+            finally:
+                os.close(fd)  # (releases the flock)
         aside = self.path.with_name(f".lock.{os.getpid()}.stale")
         try:
             os.rename(self.path, aside)

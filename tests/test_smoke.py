@@ -961,6 +961,29 @@ def test_a_lock_is_whole_when_it_appears_and_a_takeover_never_removes_a_live_one
     assert lock.read_text() == me and sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
 
 
+def test_a_stale_lock_removal_never_takes_away_a_lock_another_process_holds(tmp_path, monkeypatch):
+    """Three processes at a dead owner's lock: A takes it over; B, which read the dead owner before, must leave A's
+    lock alone even when C tries to take the lock meanwhile. Moving the lock aside to check it, B let C's link in,
+    failed to put A's back, and A and C both held the folder."""
+    import socket
+
+    import rlkit.fileio as fileio
+
+    host, dead = socket.gethostname(), 2**22 + 7  # above Linux's largest pid: no such process
+    lock = tmp_path / ".lock"
+    lock.write_text(f"{os.getpid()} {host} A")  # A's, taken over after B read the dead owner
+    real_rename = os.rename
+
+    def rename_then_c_links(src, dst):  # C's link lands in the window the move-aside opens
+        real_rename(src, dst)
+        if src == str(lock) or src == lock:
+            lock.write_text(f"{os.getpid()} {host} C")
+
+    monkeypatch.setattr(fileio.os, "rename", rename_then_c_links)
+    fileio.FolderLock(tmp_path, "busy {pid}")._remove_stale((host, dead, ""))
+    assert lock.read_text() == f"{os.getpid()} {host} A"
+
+
 def test_a_lock_is_released_by_what_it_wrote_whatever_proc_says_at_exit(tmp_path, monkeypatch):
     """The release compares the lock file with what the holder wrote, not with an identity computed again (/proc
     unreadable at exit, out of file descriptors: the lock stayed and refused its own process)."""
