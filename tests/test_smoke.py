@@ -159,6 +159,7 @@ def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, 
     )
 
 
+@pytest.mark.slow
 def test_the_iteration_bar_is_drawn_on_a_terminal_only(tiny_data, tmp_path, monkeypatch, capsys):
     """Output into a file (not a terminal) gets each iteration's summary line without the bar's carriage-return
     residue ("itr 0:   0%|   | 0/10" before every line)."""
