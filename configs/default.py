@@ -102,9 +102,9 @@ default_config = dict(
         # >= 0; CORRO: 0 trains its transition encoder with the actor-critic at every step; N > 0 is CORRO's schedule:
         # the transition encoder alone for N steps, then frozen
         corro_pretrain_steps=0,
-        corro_reward_std=0.5,  # > 0; CORRO: std of the reward noise of its negatives, r + N(0, std^2)
+        corro_reward_std=0.5,  # > 0; CORRO, reward negatives: std of the reward noise of its negatives, r + N(0, std^2)
         # CORRO: "reward" (r + noise), "generative" (a CVAE's (r, s') given (s, a)), or "auto": generative on the
-        # dynamics families (hopper, walker), reward elsewhere
+        # dynamics families (hopper, walker, point-robot-wind), reward elsewhere
         corro_negatives="auto",
         corro_cvae_steps=5000,  # >= 1; CORRO, generative negatives: the CVAE's training steps, before anything else
         # CORRO: the transition encoder reads each context column standardised by its mean and std over the training

@@ -303,11 +303,13 @@ class AlgoParams:
         "frozen",
         ">= 0",
     )
-    corro_reward_std: float = key(0.5, "CORRO: std of the reward noise of its negatives, r + N(0, std^2)", "> 0")
+    corro_reward_std: float = key(
+        0.5, "CORRO, reward negatives: std of the reward noise of its negatives, r + N(0, std^2)", "> 0"
+    )
     corro_negatives: str = key(
         "auto",
         'CORRO: "reward" (r + noise), "generative" (a CVAE\'s (r, s\') given (s, a)), '
-        'or "auto": generative on the dynamics families (hopper, walker), reward '
+        'or "auto": generative on the dynamics families (hopper, walker, point-robot-wind), reward '
         "elsewhere",
     )
     corro_cvae_steps: int = key(
@@ -848,13 +850,16 @@ def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None
         a["borel_vae_tasks"] = BOREL_MUJOCO_VAE_TASKS
 
 
-def overrides_read_by(algo_type: str, overrides: dict[str, Any], env_name: str | None = None) -> dict[str, Any]:
+def overrides_read_by(
+    algo_type: str, overrides: dict[str, Any], env_name: str, method: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A copy of a tree of overrides meant for every method at once (a reproduction profile's sizes) without the
     keys `algo_type` does not read, which `_check_method_keys` would refuse: other methods' `METHOD_KEYS`, its
     `METHOD_IGNORED` keys, and a reference-only key that must equal one of those; on `env_name`, CORRO's key of the
-    negatives it does not draw (`CORRO_NEGATIVES_KEYS`). Keys absent from the tree are skipped."""
-    tree = {"algo_type": algo_type, "algo_params": overrides.get("algo_params", {})}
-    kind = corro_negatives_kind(tree | ({"env_name": env_name} if env_name else {}))
+    negatives it does not draw (`CORRO_NEGATIVES_KEYS`; its kind read from the overrides, then the `method`'s own
+    tree of overrides, which comes after them). Keys absent from the tree are skipped."""
+    algo = {**overrides.get("algo_params", {}), **(method or {}).get("algo_params", {})}
+    kind = corro_negatives_kind({"algo_type": algo_type, "env_name": env_name, "algo_params": algo})
     unread = [
         *METHOD_IGNORED.get(algo_type, ()),
         *(f"algo_params.{k}" for k in sorted(METHOD_SPECIFIC_KEYS - METHOD_KEYS.get(algo_type, frozenset()))),
@@ -960,8 +965,8 @@ def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
         if new == old:
             continue
         if switch == "corro_negatives":
-            kind, given = corro_negatives_kind(data), data["algo_params"]["corro_negatives"]
-            how = f"corro_negatives {given!r}" + (f" on {data['env_name']!r}" if given == "auto" else "")
+            kind, setting = corro_negatives_kind(data), data["algo_params"]["corro_negatives"]
+            how = f"corro_negatives {setting!r}" + (f" on {data['env_name']!r}" if setting == "auto" else "")
             raise UserError(
                 f"{key} {new!r} with {kind} negatives ({how}): expected its value {old!r} (only read with "
                 f"{'reward' if kind == 'generative' else 'generative'} negatives)"

@@ -59,13 +59,17 @@ def _same_meaning(variant: dict) -> dict:
     false outside OFFPEARL is null (a deterministic z either way; runs written when its default was false); the
     keys a method sets itself hold what it sets (`rlkit.config.forced_keys`: variants written before 2026-12-04
     recorded their defaults, which the run did not use); the keys a switch left unread are null
-    (`rlkit.config.switched_off`: before 2026-12-04 an override of one was accepted, and ignored)."""
+    (`rlkit.config.switched_off`: before 2026-12-04 an override of one was accepted, and ignored); BOREL's
+    borel_vae_tasks is at most n_train_tasks, the tasks a VAE step can draw (its MuJoCo default went from 8 to 4 on
+    2026-12-04: a run of fewer training tasks drew them all either way)."""
     out = json.loads(json.dumps(variant))
     algo = out.setdefault("algo_params", {})
     algo_type = out.get("algo_type", "CSRO")
     if algo_type != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
         algo["use_information_bottleneck"] = None
     algo.update(forced_keys(algo_type, algo.get("use_information_bottleneck")))
+    if algo_type == "BOREL" and isinstance(algo.get("borel_vae_tasks"), int):  # as many tasks as there are, at most
+        algo["borel_vae_tasks"] = min(algo["borel_vae_tasks"], out.get("n_train_tasks", Config().n_train_tasks))
     for _, key in switched_off(out):  # read by nothing: any value means the same (runs made before the refusal)
         *path, leaf = key.split(".")
         functools.reduce(lambda tree, part: tree.setdefault(part, {}), path, out)[leaf] = None

@@ -425,6 +425,14 @@ def test_corro_keys_of_the_negatives_it_does_not_draw_are_refused(config, args, 
     old = json.loads(json.dumps(cfg.to_dict()))
     old["algo_params"]["corro_cvae_steps"] = 100  # accepted, and unread, before the refusal
     assert config_differences(old, cfg.to_dict()) == [] and config_from_variant(old).algo_params.corro_cvae_steps == 100
+    # a reproduction profile's shrunk CVAE steps reach CORRO where it draws generative negatives only
+    from rlkit.config import overrides_read_by
+
+    shrunk = {"algo_params": {"corro_cvae_steps": 10, "corro_reward_std": 0.3}}
+    assert overrides_read_by("CORRO", shrunk, "point-robot") == {"algo_params": {"corro_reward_std": 0.3}}
+    assert overrides_read_by("CORRO", shrunk, "walker-rand-params") == {"algo_params": {"corro_cvae_steps": 10}}
+    generative = {"algo_params": {"corro_negatives": "generative"}}  # a method's own setting, after the profile's
+    assert overrides_read_by("CORRO", shrunk, "point-robot", generative) == {"algo_params": {"corro_cvae_steps": 10}}
 
 
 def test_the_dynamics_families_are_the_registrys():

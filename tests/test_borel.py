@@ -604,6 +604,21 @@ def test_tasks_per_vae_step_are_borels_for_the_family_unless_given(config, overr
     assert load_config(ROOT / "configs" / config, {}).algo_params.borel_vae_tasks == 8  # other methods: untouched
 
 
+def test_a_run_folder_of_the_old_default_resumes_where_it_drew_every_task_either_way():
+    """Before 2026-12-04 BOREL's variant recorded 8 tasks per VAE step on every family: where the run has no more
+    than 4 training tasks (the tiny profile's 1) it drew them all, as now, and resumes; with more it drew 8, a real
+    difference."""
+    from rlkit.run_folder import config_differences
+
+    for n_train, same in ((1, True), (4, True), (30, False)):
+        tree = {"algo_type": "BOREL", "n_train_tasks": n_train, "algo_params": {"mb_replace": True}}
+        cfg = load_config(ROOT / "configs" / "cheetah-vel.json", tree)
+        old = json.loads(json.dumps(cfg.to_dict()))
+        old["algo_params"]["borel_vae_tasks"] = 8
+        diffs = config_differences(old, cfg.to_dict())
+        assert diffs == ([] if same else ["algo_params.borel_vae_tasks: 8 -> 4"]), n_train
+
+
 def test_the_point_robot_families_are_the_registrys():
     from rlkit.config import POINT_FAMILIES
     from rlkit.envs.point_robot import PointEnv

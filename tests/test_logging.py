@@ -186,6 +186,18 @@ def test_a_resumed_writers_events_are_read_after_the_interrupted_ones(tmp_path, 
     assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
 
 
+def test_an_event_file_of_a_clock_ahead_costs_at_most_a_second(tmp_path):
+    """A file named by a clock an hour ahead (another host on a shared file system) is no hour's wait."""
+    import time
+
+    from rlkit.logging.logger import _wait_past_events
+
+    (tmp_path / f"events.out.tfevents.{int(time.time()) + 3600}.other.1.0").write_bytes(b"")
+    t0 = time.monotonic()
+    _wait_past_events(tmp_path)
+    assert time.monotonic() - t0 < 1.5
+
+
 def test_tensorboard_after_a_resume_holds_each_step_once(tmp_path):
     """Killed after its third row but before its snapshot (2 iterations saved), the resumed run logs Epoch 2 again:
     a reader sees the resumed run's value only, and every earlier step once. BOREL's VAE scalars, on their own step

@@ -5,7 +5,7 @@ BOREL's, has its own path: `rlkit.eval.recurrent`).
 A "job" is one (task, run) pair with its own env; all jobs of a protocol advance together,
 so the policy runs once per step on a [jobs, obs] batch. Each protocol returns a
 `ProtocolResult`: per job, the returns of its scored episodes (the score of a job is the
-last one) and the task latent it ended with.
+last one) and the posterior mean of its last inference of z.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ def run_specs(
                     m,
                     s,
                     str(REPO_ROOT / p.config),
-                    overrides_read_by(algo_type, p.overrides, env),
+                    overrides_read_by(algo_type, p.overrides, env, extra),
                     overrides,
                     out / env / f"{profile_name}-{m}" / f"seed{s}",
                     threads,
