@@ -142,17 +142,18 @@ def describe_groups(groups: list[list[Path]], shown: int = 3) -> str:
 
 def reference_returns(run: Path) -> Reference | None:
     """Oracle and uniform-random returns averaged over the run's held-out tasks (None if the env has no oracle);
-    summed over sparse rewards where the run scores them (`sparse_rewards`)."""
+    summed over sparse rewards where the run scores them (`sparse_rewards`), over the run's meta-test episodes
+    (`max_path_length` steps, which may be fewer than the env's)."""
     cfg = config_from_variant(read_variant(run))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     if not env.has_oracle:
         return None
-    reward_fn = scored_reward_fn(cfg, env)
+    reward_fn, h = scored_reward_fn(cfg, env), cfg.algo_params.max_path_length
     _, test = train_eval_split(cfg)
     return Reference(
-        float(np.mean([oracle_return(env, t, reward_fn) for t in test])),
-        float(np.mean([random_return(env, t, reward_fn=reward_fn) for t in test])),
-        still=float(np.mean([zero_action_return(env, t, reward_fn=reward_fn) for t in test])),
+        float(np.mean([oracle_return(env, t, reward_fn, horizon=h) for t in test])),
+        float(np.mean([random_return(env, t, reward_fn=reward_fn, horizon=h) for t in test])),
+        still=float(np.mean([zero_action_return(env, t, reward_fn=reward_fn, horizon=h) for t in test])),
     )
 
 
@@ -162,7 +163,8 @@ BEST_BEHAVIOUR = "best behaviour checkpoint of the data (no oracle for this fami
 def data_reference(run: Path) -> Reference:
     """`reference_returns` where the family has an oracle; otherwise the top is the data's best behaviour: per
     held-out task, the best checkpoint's mean deterministic-episode return (scored as the run scores rewards),
-    averaged over the tasks. It says how well the data's best policy did, not what is possible."""
+    averaged over the tasks, each episode's return over its first `max_path_length` steps, as the run's meta-test
+    scores. It says how well the data's best policy did, not what is possible."""
     ref = reference_returns(run)
     if ref is not None:
         return ref
@@ -190,11 +192,12 @@ def data_reference(run: Path) -> Reference:
             trajs = read_checkpoint(dirs[t], c, "eval", missing_ok=True)
             if trajs is not None and reward_fn is not None:
                 trajs = dataclasses.replace(trajs, rewards=reward_fn(trajs.rewards))
-            returns.append(mean_return(trajs))
+            returns.append(mean_return(trajs, cfg.algo_params.max_path_length))
         best.append(np.nanmax(returns))
     episodes = max(10, 4000 // env.max_episode_steps)  # 200 for the point robots, 20 for the 200-step bodies
-    rand = float(np.mean([random_return(env, t, episodes=episodes, reward_fn=reward_fn) for t in test]))
-    still = float(np.mean([zero_action_return(env, t, reward_fn=reward_fn) for t in test]))
+    h = cfg.algo_params.max_path_length
+    rand = float(np.mean([random_return(env, t, episodes=episodes, reward_fn=reward_fn, horizon=h) for t in test]))
+    still = float(np.mean([zero_action_return(env, t, reward_fn=reward_fn, horizon=h) for t in test]))
     return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR, still)
 
 

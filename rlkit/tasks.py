@@ -110,26 +110,30 @@ def train_eval_split(cfg: Config) -> tuple[list[int], list[int]]:
     return list(range(n_train)), list(range(n - n_eval, n))
 
 
-def _episode_return(env: MultiTaskEnv, obs, policy, reward_fn=None) -> float:
-    """Return of one episode from `obs` (the env just reset), acting `policy(obs)` until it ends; `reward_fn`
-    maps each reward first (the sparse reward of a sparse env)."""
-    total, done = 0.0, False
+def _episode_return(env: MultiTaskEnv, obs, policy, reward_fn=None, horizon: int | None = None) -> float:
+    """Return of one episode from `obs` (the env just reset), acting `policy(obs)` until it ends, or after
+    `horizon` steps (a meta-test's max_path_length, shorter than the env's episodes); `reward_fn` maps each reward
+    first (the sparse reward of a sparse env)."""
+    total, done, steps = 0.0, False, 0
     while not done:
         obs, r, terminated, truncated, _ = env.step(policy(obs))
         total += float(reward_fn(r)) if reward_fn is not None else r
-        done = terminated or truncated
+        steps += 1
+        done = terminated or truncated or steps == horizon
     return total
 
 
-def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None) -> float:
+def oracle_return(env: MultiTaskEnv, task: int, reward_fn=None, horizon: int | None = None) -> float:
     """Return of the family's near-optimal scripted policy on `task` (top of the normalised score);
-    `reward_fn` maps each reward first (the sparse reward of a sparse env)."""
+    `reward_fn` maps each reward first (the sparse reward of a sparse env); `horizon`: episodes cut there."""
     env.reset_task(task)
     obs, _ = env.reset()
-    return _episode_return(env, obs, env.oracle_action, reward_fn)
+    return _episode_return(env, obs, env.oracle_action, reward_fn, horizon)
 
 
-def zero_action_return(env: MultiTaskEnv, task: int, episodes: int = 3, seed: int = 0, reward_fn=None) -> float:
+def zero_action_return(
+    env: MultiTaskEnv, task: int, episodes: int = 3, seed: int = 0, reward_fn=None, horizon: int | None = None
+) -> float:
     """Mean return of the action at the centre of the action box (zero for the bodies and the point robots: the
     body does nothing) on `task`, over `episodes` seeded resets. A policy below it has learned nothing that
     helps: a third reference beside the oracle (or best behaviour) and uniform random."""
@@ -137,12 +141,17 @@ def zero_action_return(env: MultiTaskEnv, task: int, episodes: int = 3, seed: in
     env.reset_task(task)
     return float(
         np.mean(
-            [_episode_return(env, env.reset(seed=seed + i)[0], lambda _: still, reward_fn) for i in range(episodes)]
+            [
+                _episode_return(env, env.reset(seed=seed + i)[0], lambda _: still, reward_fn, horizon)
+                for i in range(episodes)
+            ]
         )
     )
 
 
-def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None) -> float:
+def random_return(
+    env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None, horizon: int | None = None
+) -> float:
     """Mean return of uniformly random actions on `task` (bottom of the normalised score). The env's reset
     noise is seeded too (its first reset), so a report written twice gives the same reference."""
     rng = numpy_generator(seed, "random_return")
@@ -152,6 +161,7 @@ def random_return(env: MultiTaskEnv, task: int, episodes: int = 200, seed: int =
         return rng.uniform(env.action_space.low, env.action_space.high)
 
     totals = [
-        _episode_return(env, env.reset(seed=seed if i == 0 else None)[0], act, reward_fn) for i in range(episodes)
+        _episode_return(env, env.reset(seed=seed if i == 0 else None)[0], act, reward_fn, horizon)
+        for i in range(episodes)
     ]
     return float(np.mean(totals))

@@ -62,6 +62,34 @@ def test_reference_returns_are_the_tiny_configs_held_out_tasks(runs):
     assert ref.score(ref.oracle) == 1 and ref.score(ref.random) == 0
 
 
+def test_references_are_scored_over_the_runs_meta_test_episodes(tmp_path):
+    """A run whose meta-test episodes are shorter than the env's (max_path_length 10 of 20) is scored against
+    references over 10 steps too: over the env's 20 a policy that does nothing scored about 0.5 (its return
+    over 10 steps against random's over 20). Zero actions keep the point still: the same reward every step."""
+    make_run(tmp_path / "full" / "seed0", 0, [[1, 0, 2]])
+    make_run(tmp_path / "half" / "seed0", 0, [[1, 0, 2]], max_path_length=10)
+    full, half = (reference_returns(tmp_path / name / "seed0") for name in ("full", "half"))
+    assert half.still == pytest.approx(full.still / 2, rel=1e-9)
+    assert half.oracle >= full.oracle and half.random > full.random  # (the oracle is at its goal by step 10)
+    assert abs(half.score(half.still) - full.score(full.still)) < 0.1  # doing nothing scores alike
+
+
+def test_mean_return_over_a_horizon_by_hand():
+    from rlkit.behaviour.generate import mean_return
+    from rlkit.data.dataset import Trajectories
+
+    rewards = np.array([1.0, 2.0, 3.0, 10.0, 20.0], np.float32)  # episodes of 3 and 2 steps
+    trajs = Trajectories(
+        np.zeros((5, 2), np.float32),
+        np.zeros((5, 2), np.float32),
+        rewards,
+        np.zeros((5, 2), np.float32),
+        np.zeros(5, np.float32),
+        np.array([3, 2]),
+    )
+    assert mean_return(trajs) == 18.0 and mean_return(trajs, 2) == (3.0 + 30.0) / 2 and mean_return(trajs, 5) == 18.0
+
+
 def test_sparse_runs_are_referenced_on_the_sparse_reward(tmp_path):
     make_run(tmp_path / "s" / "seed0", 0, [[1, 0, 2]])
     variant = json.loads((tmp_path / "s" / "seed0" / "variant.json").read_text())

@@ -246,11 +246,16 @@ def train_segment(
     )
 
 
-def mean_return(trajs: Trajectories | None) -> float:
-    """Mean episode return of a checkpoint's episodes (nan if there are none)."""
+def mean_return(trajs: Trajectories | None, horizon: int | None = None) -> float:
+    """Mean episode return of a checkpoint's episodes (nan if there are none); `horizon`: of each episode's first
+    `horizon` steps."""
     if trajs is None or not len(trajs.traj_lengths):
         return float("nan")
-    return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
+    if horizon is None:
+        return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
+    starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:-1]])
+    rewards = np.asarray(trajs.rewards).reshape(-1)
+    return float(np.mean([rewards[s : s + min(n, horizon)].sum() for s, n in zip(starts, trajs.traj_lengths)]))
 
 
 def make_task_envs(
