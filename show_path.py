@@ -268,6 +268,8 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
     xy = (np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])
     ax.plot(*xy, color="tab:blue", lw=2, label=f"return {last_return:.2f}")
     family = env.unwrapped
+    if isinstance(family, PointEnv):  # every goal of the family, the start and the paths drawn, in view
+        lims = _point_limits(family, [p for _, p in contexts] + [scored])
     if planar:
         if isinstance(family, HalfCheetahVelEnv):  # the target velocity's path from the start
             t = np.arange(len(scored))
@@ -279,7 +281,7 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
             ax.plot(*goal, "o", color="tab:red", ms=5, label="goal")
             if hasattr(family, "goal_radius"):
                 ax.add_patch(plt.Circle(goal, family.goal_radius, color="tab:red", fill=False, lw=0.8, ls="--"))
-            ax.set_xlim(-1.3, 1.3), ax.set_ylim(-0.4, 1.3), ax.set_aspect("equal")
+            ax.set_xlim(*lims[0]), ax.set_ylim(*lims[1]), ax.set_aspect("equal")
         elif np.ndim(goal) == 1:  # a goal position
             ax.plot(*goal, "o", color="tab:red", ms=8, label="goal")
             ax.set_aspect("equal", adjustable="datalim")
@@ -293,6 +295,14 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
     ax.set_title(f"task {task}{goal_text}", fontsize=7)
     ax.legend(fontsize=5, loc="best")
     ax.tick_params(labelsize=6)
+
+
+def _point_limits(family: PointEnv, paths: list[np.ndarray], pad: float = 0.3) -> list[tuple[float, float]]:
+    """x and y limits of a point-robot panel: the family's goals, the origin and the paths, `pad` around them (the
+    point-robot's [-1.3, 1.3] x [-0.3, 1.3] where its paths stay near its goals; a family of farther goals, or a
+    path that leaves them, in view)."""
+    points = np.concatenate([np.array([t["goal"] for t in family.tasks]), np.zeros((1, 2)), *paths])
+    return [(float(points[:, k].min()) - pad, float(points[:, k].max()) + pad) for k in (0, 1)]
 
 
 def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path: Path, plt) -> Path:

@@ -1,5 +1,6 @@
 """show_path.py in both forms on tiny runs of every algo_type and of the reference README's combination."""
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -289,3 +290,19 @@ def test_show_path_on_an_experiment_folder_names_its_runs(tmp_path):
         r"seed0, seed1: name one, e.g. '.*smoke/seed0'\)$",
     ):
         show_path.load_run(tmp_path / "smoke", None, torch.device("cpu"))
+
+
+def test_a_point_robot_panel_shows_every_goal_and_the_whole_path():
+    """The panel's limits were fixed at point-robot's [-1.3, 1.3] x [-0.4, 1.3]: a family of farther goals, or a
+    path below y = -0.4, was drawn off the axes without a word."""
+    import show_path
+    from rlkit.envs.point_robot import PointEnv
+
+    family = PointEnv(n_tasks=5)
+    inside = np.array([[0.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(show_path._point_limits(family, [inside]), [(-1.3, 1.3), (-0.3, 1.3)], atol=1e-12)
+    below = np.array([[0.0, 0.0], [0.2, -1.0]])
+    np.testing.assert_allclose(show_path._point_limits(family, [inside, below])[1], (-1.3, 1.3), atol=1e-12)
+    far = PointEnv(n_tasks=5)
+    far.tasks = [{"goal": [2 * x for x in t["goal"]]} for t in far.tasks]  # a family of goals at radius 2
+    np.testing.assert_allclose(show_path._point_limits(far, [inside]), [(-2.3, 2.3), (-0.3, 2.3)], atol=1e-12)
