@@ -104,11 +104,11 @@ PEARL_FORCED: dict[str, Any] = {"use_hvar": True, "z_strategy": "poe"}
 # PEARL's kl_lambda where its config for the env differs from its default 0.1 (oyster's configs/ant-goal.json and
 # sparse-point-robot.json): OFFPEARL's value there unless a config or override sets one
 PEARL_KL_LAMBDA: dict[str, float] = {"ant-goal": 1.0, "sparse-point-robot": 1.0}
-# The point-robot families (rlkit.tasks' PointEnv ones; tests/test_config.py checks the list against the registry):
+# The point-robot families (rlkit.tasks' PointEnv ones; tests/test_borel.py checks the list against the registry):
 # BOREL's tasks per VAE step is BOReL's there, 8 (vae_config/args_point_robot_sparse.py), and 4 on the MuJoCo
 # families (its args_cheetah_vel.py and args_ant_semicircle_sparse.py), unless a config or override sets one
 POINT_FAMILIES = ("point-robot", "sparse-point-robot", "point-robot-wind")
-# The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_config.py):
+# The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_baselines.py):
 # CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (rlkit.torch.csro.corro.CorroSettings)
 DYNAMICS_FAMILIES = ("point-robot-wind", "hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params")
 # the CORRO key each kind of negatives alone reads: under the other kind an override of it is refused

@@ -439,7 +439,8 @@ def test_the_dynamics_families_are_the_registrys():
     from rlkit.config import DYNAMICS_FAMILIES
     from rlkit.tasks import ENVS, env_class
 
-    assert set(DYNAMICS_FAMILIES) == {name for name in ENVS if env_class(name).tasks_differ_in == "dynamics"}
+    dynamics = {name for name in ENVS if env_class(name).tasks_differ_in == "dynamics"}
+    assert set(DYNAMICS_FAMILIES) == dynamics, f"rlkit.config.DYNAMICS_FAMILIES: expected {sorted(dynamics)}"
 
 
 def test_corro_reads_next_observations():

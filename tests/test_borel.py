@@ -624,7 +624,8 @@ def test_the_point_robot_families_are_the_registrys():
     from rlkit.envs.point_robot import PointEnv
     from rlkit.tasks import ENVS, env_class
 
-    assert set(POINT_FAMILIES) == {name for name in ENVS if issubclass(env_class(name), PointEnv)}
+    point = {name for name in ENVS if issubclass(env_class(name), PointEnv)}
+    assert set(POINT_FAMILIES) == point, f"rlkit.config.POINT_FAMILIES: expected {sorted(point)}"
 
 
 # ---- both stages, end to end ----------------------------------------------------------------------------------

@@ -155,7 +155,10 @@ CAPABILITIES = {
 def test_every_family_declares_its_capabilities_on_the_base_class():
     from rlkit.tasks import ENVS
 
-    assert set(CAPABILITIES) == set(ENVS)
+    assert set(CAPABILITIES) == set(ENVS), (
+        f"add {sorted(set(ENVS) - set(CAPABILITIES))} to CAPABILITIES (sparse, oracle, task files), as the family's "
+        "class declares them"
+    )
     for name, (sparse, oracle, task_files) in CAPABILITIES.items():
         env = make_env(name, n_tasks=2)
         fn = env.sparse_reward_fn()

@@ -2,28 +2,22 @@
 hundred SAC steps, 2 iterations."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from rlkit.config import POINT_FAMILIES
 from rlkit.logging import RETURN_COLUMNS
+from rlkit.reproduce.plan import ENV_CONFIGS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # both stages of every family: seconds each
 
-CONFIGS = {
-    "cheetah-vel": "cheetah-vel.json",
-    "cheetah-dir": "cheetah-dir.json",
-    "ant-goal": "ant-goal.json",
-    "ant-dir": "ant-dir.json",
-    "humanoid-dir": "humanoid-dir.json",
-    "hopper-rand-params": "hopper_rand_params.json",
-    "walker-rand-params": "walker_rand_params.json",
-    "sparse-walker-rand-params": "sparse-walker-rand-params.json",
-    "point-robot-wind": "point-robot-wind.json",
-}
+# every family of the reproduction's registry, as a new one joins it (point-robot: test_smoke)
+CONFIGS = {env: Path(config).name for env, config in ENV_CONFIGS.items() if env != "point-robot"}
 
 
 def _merged(base: dict, over: dict) -> dict:
@@ -63,7 +57,7 @@ def test_both_stages_run_on_every_family(name, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)  # the configs' data_dir and output folders are relative
     config = tiny_config(name, tmp_path)
-    sac_config = "tiny_point" if "point" in name else "tiny_mujoco"
+    sac_config = "tiny_point" if name in POINT_FAMILIES else "tiny_mujoco"
     invoke(policy_train.main, ["--config", config, "--sac_config", sac_config, "--no-progress"])
     data = tmp_path / "offline_dataset" / f"{name}-tiny"
     lines = invoke(data_cli, ["check", str(data)]).strip().splitlines()

@@ -25,8 +25,19 @@ SIZES = {
     "humanoid-dir": (376, 17),
     "hopper-rand-params": (11, 3),
     "walker-rand-params": (17, 6),
+    "sparse-walker-rand-params": (17, 6),
 }
 FAMILIES = sorted(SIZES)
+
+
+def test_every_mujoco_family_is_checked_here():
+    """A family added to the registry gets this file's checks (spaces, determinism, task lists, bad actions) once
+    its sizes are written in SIZES, as docs/environments.md documents them."""
+    from rlkit.envs.point_robot import PointEnv
+    from rlkit.tasks import env_class
+
+    mujoco = {name for name in ENVS if not issubclass(env_class(name), PointEnv)}
+    assert set(SIZES) == mujoco, f"add {sorted(mujoco - set(SIZES))} to SIZES (observation size, action size)"
 
 
 def _env(name, n_tasks=5, randomize=False):

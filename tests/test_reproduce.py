@@ -382,7 +382,7 @@ def test_every_shipped_config_is_an_env_of_the_reproduction():
     from rlkit.reproduce.plan import ENV_CONFIGS, profiles
 
     shipped = {json.loads(p.read_text())["env_name"]: f"configs/{p.name}" for p in (ROOT / "configs").glob("*.json")}
-    assert shipped == ENV_CONFIGS
+    assert shipped == ENV_CONFIGS, "each configs/*.json is one entry of rlkit.reproduce.plan.ENV_CONFIGS"
     for env in ENV_CONFIGS:
         table = profiles(env)
         assert {"paper", "tiny"} <= set(table) and table["paper"].config == ENV_CONFIGS[env]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlkit.config import MAX_INT, in_range
+from rlkit.config import MAX_INT, POINT_FAMILIES, in_range
 from rlkit.errors import UserError
 from rlkit.torch.sac.vector_sac import SACParams
 
@@ -18,7 +18,7 @@ SAC_CONFIG_DIR = Path(__file__).resolve().parent / "sac_config"
 
 def default_sac_config(env_name: str) -> str:
     """The reference's choice: train_point.yaml for the point robots, train.yaml for the MuJoCo families."""
-    return "train_point" if "point-robot" in env_name else "train"
+    return "train_point" if env_name in POINT_FAMILIES else "train"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rlkit.behaviour.settings import default_sac_config
 from rlkit.cli import select_device
-from rlkit.config import REPO_ROOT, load_config, overrides_read_by
+from rlkit.config import POINT_FAMILIES, REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
 
 # A method of the reproduction: its algo_type and the config overrides that make it that method. Each
@@ -142,7 +142,7 @@ def profiles(env: str) -> dict[str, Profile]:
     """ENV's profiles, the default (a CPU-sized results profile where there is one, else `paper`) first."""
     if env not in ENV_CONFIGS:
         raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
-    point = "point-robot" in env
+    point = env in POINT_FAMILIES
     base = {
         "paper": Profile(
             ENV_CONFIGS[env],
