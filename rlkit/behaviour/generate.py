@@ -251,7 +251,7 @@ def mean_return(trajs: Trajectories | None, horizon: int | None = None) -> float
     `horizon` steps."""
     if trajs is None or not len(trajs.traj_lengths):
         return float("nan")
-    if horizon is None:
+    if horizon is None or trajs.traj_lengths.max() <= horizon:
         return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
     starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:-1]])
     rewards = np.asarray(trajs.rewards).reshape(-1)
