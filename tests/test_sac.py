@@ -41,6 +41,27 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
         point.tasks_per_group = 2
 
 
+def test_a_sac_config_file_setting_a_key_nothing_reads_is_refused(tmp_path, monkeypatch):
+    """A researcher's own SAC yaml with a typo (num_train_step) trained at the default's step count without a
+    word: its keys must be the reference's (train.yaml's and train_point.yaml's), as an override's must."""
+    import shutil
+
+    import rlkit.behaviour.settings as settings
+
+    folder = tmp_path / "sac_config"
+    shutil.copytree(settings.SAC_CONFIG_DIR, folder)
+    (folder / "mine.yaml").write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_step: 600\n")
+    (folder / "fine.yaml").write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
+    monkeypatch.setattr(settings, "SAC_CONFIG_DIR", folder)
+    with pytest.raises(UserError) as info:
+        load_sac_config("mine", [])
+    assert str(info.value) == (
+        "mine.yaml sets num_train_step, which no setting reads: did you mean num_train_steps? expected the keys of "
+        "train.yaml and train_point.yaml (the reference's)"
+    )
+    assert load_sac_config("fine", []).schedule.num_train_steps == 600
+
+
 def test_bad_hydra_override_is_one_line_error():
     with pytest.raises(
         UserError,

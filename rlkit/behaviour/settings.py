@@ -283,7 +283,19 @@ def compose_sac_config(name: str, overrides: list[str]):
     try:
         with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)
-            added = sorted(_leaf_keys(cfg) - _leaf_keys(compose(config_name=name)))
+            own = _leaf_keys(compose(config_name=name))
+            known = _leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point"))
+            added = sorted(_leaf_keys(cfg) - own)
+        unknown = sorted(own - known)
+        if unknown:  # (a key the file sets that no setting reads, a typo of one: the setting keeps its default)
+            import difflib
+
+            near = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.75)
+            raise UserError(
+                f"{name}.yaml sets {unknown[0]}, which no setting reads: "
+                + (f"did you mean {near[0]}? " if near else "")
+                + "expected the keys of train.yaml and train_point.yaml (the reference's)"
+            )
         if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
             given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
             raise UserError(
