@@ -66,7 +66,12 @@ __all__ = ["main", "load_sac_config"]
     default=None,
     help="CUDA-graph capture of the training step, or eager steps (default: CSRO_CAPTURE, else capture on CUDA only)",
 )
-@click.option("--sac_config", default=None, help="SAC config name (default: train_point for point envs, else train)")
+@click.option(
+    "--sac_config",
+    default=None,
+    help="SAC config: a name of rlkit/behaviour/sac_config/ (default: train_point for the point-robot families, else "
+    "train) or a path to a .yaml file of one's own, which may build on those (defaults: [train_point, _self_])",
+)
 @click.option(
     "--threads",
     default=None,

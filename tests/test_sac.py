@@ -41,25 +41,27 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
         point.tasks_per_group = 2
 
 
-def test_a_sac_config_file_setting_a_key_nothing_reads_is_refused(tmp_path, monkeypatch):
-    """A researcher's own SAC yaml with a typo (num_train_step) trained at the default's step count without a
-    word: its keys must be the reference's (train.yaml's and train_point.yaml's), as an override's must."""
-    import shutil
-
-    import rlkit.behaviour.settings as settings
-
-    folder = tmp_path / "sac_config"
-    shutil.copytree(settings.SAC_CONFIG_DIR, folder)
-    (folder / "mine.yaml").write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_step: 600\n")
-    (folder / "fine.yaml").write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
-    monkeypatch.setattr(settings, "SAC_CONFIG_DIR", folder)
+def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_checked(tmp_path):
+    """A researcher's SAC yaml lives outside the installed package (`--sac_config PATH.yaml`), its defaults naming the
+    package's files; one setting a key nothing reads (a typo: num_train_step trained the default's steps without
+    a word) is refused, as an override's is."""
+    mine, typo = tmp_path / "mine.yaml", tmp_path / "typo.yaml"
+    mine.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
+    typo.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_step: 600\n")
+    settings = load_sac_config(str(mine), ["seed=3"])
+    assert (settings.schedule.num_train_steps, settings.schedule.seed, settings.sac.batch_size) == (600, 3, 32)
     with pytest.raises(UserError) as info:
-        load_sac_config("mine", [])
+        load_sac_config(str(typo), [])
     assert str(info.value) == (
-        "mine.yaml sets num_train_step, which no setting reads: did you mean num_train_steps? expected the keys of "
-        "train.yaml and train_point.yaml (the reference's)"
+        "typo.yaml sets num_train_step, which no setting reads: did you mean num_train_steps? expected the keys of "
+        "the package's train.yaml and train_point.yaml"
     )
-    assert load_sac_config("fine", []).schedule.num_train_steps == 600
+    clash = tmp_path / "tiny_point.yaml"
+    clash.write_text("num_train_steps: 600\n")
+    with pytest.raises(UserError, match=r"has the name of the package's tiny_point.yaml: expected another file name"):
+        load_sac_config(str(clash), [])
+    with pytest.raises(UserError, match=r"^--sac_config '.*nope.yaml' not found: expected a SAC config file"):
+        load_sac_config(str(tmp_path / "nope.yaml"), [])
 
 
 def test_bad_hydra_override_is_one_line_error():

@@ -4,7 +4,11 @@ tasks are grouped and what is saved."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,16 +268,45 @@ def _leaf_keys(cfg) -> set[str]:
     return walk(OmegaConf.to_container(cfg, resolve=False), "")
 
 
+@contextlib.contextmanager
+def _sac_config_dir(name: str) -> Iterator[tuple[Path, str]]:
+    """(folder, config name) to compose `name` from: SAC_CONFIG_DIR and NAME, or for a path to a yaml file of
+    one's own (kept outside the installed package), a temporary copy of SAC_CONFIG_DIR holding that file too, so
+    that its `defaults` can name the package's files (`- train_point`, `- agent: sac`)."""
+    if not name.endswith((".yaml", ".yml")):
+        if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
+            names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
+            raise UserError(f"unknown --sac_config {name!r}: expected one of {names}, or a path to a .yaml file")
+        yield SAC_CONFIG_DIR, name
+        return
+    path = Path(name)
+    if not path.is_file():
+        raise UserError(f"--sac_config {name!r} not found: expected a SAC config file, or a name of {SAC_CONFIG_DIR}")
+    if (SAC_CONFIG_DIR / f"{path.stem}.yaml").is_file():
+        raise UserError(
+            f"--sac_config {name!r} has the name of the package's {path.stem}.yaml: expected another file name "
+            "(its defaults may build on that one)"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "sac_config"
+        shutil.copytree(SAC_CONFIG_DIR, folder)
+        shutil.copyfile(path, folder / f"{path.stem}.yaml")
+        yield folder, path.stem
+
+
 def compose_sac_config(name: str, overrides: list[str]):
-    """The hydra config SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides, every value checked
-    (`check_sac_config`); a bad name or override is a one-line UserError."""
+    """The hydra config SAC_CONFIG_DIR/NAME.yaml, or a yaml file of one's own (`name` a path, `_sac_config_dir`),
+    with hydra `KEY=VALUE` overrides, every value checked (`check_sac_config`); a bad name or override is a
+    one-line UserError."""
+    with _sac_config_dir(name) as (folder, config_name):
+        return _compose_sac_config(folder, config_name, overrides)
+
+
+def _compose_sac_config(folder: Path, name: str, overrides: list[str]):
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
-        names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
-        raise UserError(f"unknown --sac_config {name!r}: expected one of {names}")
     seen: dict[str, str] = {}
     for o in overrides:  # (hydra keeps the last of `seed=1 seed=2` without a word)
         key = o.split("=", 1)[0].lstrip("+~")
@@ -281,7 +314,7 @@ def compose_sac_config(name: str, overrides: list[str]):
             raise UserError(f"SAC override {o!r} after {seen[key]!r}: expected each key once ({key})")
         seen[key] = o
     try:
-        with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+        with initialize_config_dir(config_dir=str(folder), version_base=None):
             cfg = compose(config_name=name, overrides=overrides)
             own = _leaf_keys(compose(config_name=name))
             known = _leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point"))
@@ -294,7 +327,7 @@ def compose_sac_config(name: str, overrides: list[str]):
             raise UserError(
                 f"{name}.yaml sets {unknown[0]}, which no setting reads: "
                 + (f"did you mean {near[0]}? " if near else "")
-                + "expected the keys of train.yaml and train_point.yaml (the reference's)"
+                + "expected the keys of the package's train.yaml and train_point.yaml"
             )
         if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
             given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
@@ -306,11 +339,11 @@ def compose_sac_config(name: str, overrides: list[str]):
         return cfg
     except (HydraException, OmegaConfBaseException, ValueError) as e:
         first = str(e).strip().splitlines()[0]
-        hint = _unknown_sac_key_hint(name, first)
+        hint = _unknown_sac_key_hint(folder, name, first)
         raise UserError(f"bad SAC override in {overrides}: {first.rstrip('.') if hint else first}{hint}") from None
 
 
-def _unknown_sac_key_hint(name: str, message: str) -> str:
+def _unknown_sac_key_hint(folder: Path, name: str, message: str) -> str:
     """Where hydra's message is that a key does not exist ("Could not override 'KEY'"): what was expected, with the
     closest keys of the composed SAC config `name` (a typo's likely meaning)."""
     import difflib
@@ -321,7 +354,7 @@ def _unknown_sac_key_hint(name: str, message: str) -> str:
     unknown = re.search(r"Could not override '([^']+)'", message)
     if unknown is None:
         return ""
-    with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+    with initialize_config_dir(config_dir=str(folder), version_base=None):
         keys = sorted(_leaf_keys(compose(config_name=name)))
     near = difflib.get_close_matches(unknown[1], keys, n=2, cutoff=0.75)
     mean = f"did you mean {' or '.join(near)}? " if near else ""
