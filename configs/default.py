@@ -110,7 +110,12 @@ default_config = dict(
         # CORRO: the transition encoder reads each context column standardised by its mean and std over the training
         # data (not CORRO's: raw MuJoCo rows keep its InfoNCE at chance for thousands of steps)
         corro_standardize=False,
-        unicorn_beta=0.15,  # >= 0; UNICORN_SS: weight of FOCAL's metric next to the decoder's loss
+        # >= 0; UNICORN_SS: weight of FOCAL's metric next to the decoder's loss (UNICORN's beta_encoder: unless set, its
+        # value for the env, 0.01 on cheetah-dir, 1.5 on hopper, 0.7 on walker, 0.15 elsewhere)
+        unicorn_beta=0.15,
+        # >= 1; UNICORN_SS: width of its decoder's two hidden layers (UNICORN's aggregator_hidden_size: unless set, 128
+        # on hopper and walker, as its configs, 64 elsewhere)
+        unicorn_decoder_hidden=64,
         # >= 1; BOREL: dimension of the belief's mean (BOReL's 5); the learner reads (s, mu, logvar), 2x wider
         borel_latent_size=5,
         # >= 1; BOREL: the belief VAE's training steps, a stage of its own before the learner's iterations

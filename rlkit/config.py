@@ -75,7 +75,7 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
             "corro_standardize",
         }
     ),
-    "UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),
+    "UNICORN_SS": frozenset({"unicorn_beta", "unicorn_decoder_hidden", "allow_backward_z", *_ENCODER_VARIANTS}),
     "UNICORN_SUP": frozenset({"z_loss_weight", "allow_backward_z", *_ENCODER_VARIANTS}),  # CLASSIFIER without CLUB
     # a recurrent belief VAE trained first, then frozen; the learner reads hyper-states (s, mu, logvar)
     "BOREL": frozenset(
@@ -108,6 +108,20 @@ PEARL_KL_LAMBDA: dict[str, float] = {"ant-goal": 1.0, "sparse-point-robot": 1.0}
 # BOREL's tasks per VAE step is BOReL's there, 8 (vae_config/args_point_robot_sparse.py), and 4 on the MuJoCo
 # families (its args_cheetah_vel.py and args_ant_semicircle_sparse.py), unless a config or override sets one
 POINT_FAMILIES = ("point-robot", "sparse-point-robot", "point-robot-wind")
+# UNICORN's per-env settings where they differ from the keys' defaults (its offline_rl_config/args_*.py: beta_encoder
+# 0.15 and aggregator_hidden_size 64 on cheetah-vel and ant-dir): UNICORN_SS's values there unless a config or
+# override sets one (sparse-walker: its walker's)
+UNICORN_BETA: dict[str, float] = {
+    "cheetah-dir": 0.01,
+    "hopper-rand-params": 1.5,
+    "walker-rand-params": 0.7,
+    "sparse-walker-rand-params": 0.7,
+}
+UNICORN_DECODER_HIDDEN: dict[str, int] = {
+    "hopper-rand-params": 128,
+    "walker-rand-params": 128,
+    "sparse-walker-rand-params": 128,
+}
 # The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_baselines.py):
 # CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (rlkit.torch.csro.corro.CorroSettings)
 DYNAMICS_FAMILIES = ("point-robot-wind", "hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params")
@@ -320,7 +334,18 @@ class AlgoParams:
         "CORRO: the transition encoder reads each context column standardised by its mean and std over the "
         "training data (not CORRO's: raw MuJoCo rows keep its InfoNCE at chance for thousands of steps)",
     )
-    unicorn_beta: float = key(0.15, "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss", ">= 0")
+    unicorn_beta: float = key(
+        0.15,
+        "UNICORN_SS: weight of FOCAL's metric next to the decoder's loss (UNICORN's beta_encoder: unless set, its "
+        "value for the env, 0.01 on cheetah-dir, 1.5 on hopper, 0.7 on walker, 0.15 elsewhere)",
+        ">= 0",
+    )
+    unicorn_decoder_hidden: int = key(
+        64,
+        "UNICORN_SS: width of its decoder's two hidden layers (UNICORN's aggregator_hidden_size: unless set, 128 on "
+        "hopper and walker, as its configs, 64 elsewhere)",
+        ">= 1",
+    )
     borel_latent_size: int = key(
         5, "BOREL: dimension of the belief's mean (BOReL's 5); the learner reads (s, mu, logvar), 2x wider", ">= 1"
     )
@@ -838,7 +863,9 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
 def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:
     """The values a baseline's own config for the env sets, where neither the config file nor the overrides
     (`trees`) set the key: OFFPEARL's kl_lambda with its bottleneck, PEARL's for the env (`PEARL_KL_LAMBDA`);
-    BOREL's borel_vae_tasks, BOReL's for the family (8 on `POINT_FAMILIES`, `BOREL_MUJOCO_VAE_TASKS` elsewhere)."""
+    BOREL's borel_vae_tasks, BOReL's for the family (8 on `POINT_FAMILIES`, `BOREL_MUJOCO_VAE_TASKS` elsewhere);
+    UNICORN_SS's unicorn_beta and unicorn_decoder_hidden, UNICORN's for the env (`UNICORN_BETA`,
+    `UNICORN_DECODER_HIDDEN`)."""
     a = data["algo_params"]
 
     def unset(key: str) -> bool:
@@ -848,6 +875,10 @@ def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None
         a["kl_lambda"] = PEARL_KL_LAMBDA.get(data["env_name"], a["kl_lambda"])
     if data["algo_type"] == "BOREL" and unset("borel_vae_tasks") and data["env_name"] not in POINT_FAMILIES:
         a["borel_vae_tasks"] = BOREL_MUJOCO_VAE_TASKS
+    if data["algo_type"] == "UNICORN_SS":
+        for key, table in (("unicorn_beta", UNICORN_BETA), ("unicorn_decoder_hidden", UNICORN_DECODER_HIDDEN)):
+            if unset(key):
+                a[key] = table.get(data["env_name"], a[key])
 
 
 def overrides_read_by(

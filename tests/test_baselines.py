@@ -15,7 +15,7 @@ from rlkit.config import ALGO_TYPES, METHOD_KEYS, AlgoParams, load_config, parse
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch.csro import corro, losses, unicorn
-from rlkit.torch.csro.trainer import TrainerSettings
+from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from tests.conftest import ROOT, TINY_CONFIG
 from tests.test_gradient_flow import OBS, changed, extra_batches, make_inputs, make_trainer, snapshot, step_timeline
 
@@ -256,6 +256,30 @@ def test_unicorn_ss_decodes_the_reward_the_context_carries(monkeypatch):
     tr.train_step(tasks, context, batch)
     (rewards,) = seen
     torch.testing.assert_close(rewards, batch.context_rewards.reshape(-1, 1))
+
+
+@pytest.mark.parametrize(
+    "config, beta, hidden",
+    [  # UNICORN's offline_rl_config/args_*.py: beta_encoder and aggregator_hidden_size
+        ("cheetah-vel.json", 0.15, 64),
+        ("ant-dir.json", 0.15, 64),
+        ("cheetah-dir.json", 0.01, 64),
+        ("hopper_rand_params.json", 1.5, 128),
+        ("walker_rand_params.json", 0.7, 128),
+        ("point-robot.json", 0.15, 64),  # no UNICORN config: the keys' defaults
+    ],
+)
+def test_unicorn_ss_takes_unicorns_settings_for_the_env_unless_given(config, beta, hidden):
+    """UNICORN sets beta_encoder and its decoder's width per env; they were 0.15 and 64 everywhere (15x its weight
+    on cheetah-dir, a tenth of it on hopper). variant.json records the values used, and a value given wins."""
+    cfg = load_config(ROOT / "configs" / config, parse_override_args(["--algo_type", "UNICORN_SS"]))
+    assert (cfg.algo_params.unicorn_beta, cfg.algo_params.unicorn_decoder_hidden) == (beta, hidden)
+    tr = CSROTrainer(TrainerSettings.from_config(cfg, range(30)), 3, 2, torch.device("cpu"), seed=0)
+    weights = [tuple(p.shape) for p in tr.decoder.parameters() if p.dim() == 2]  # z, s, a -> h -> h -> s', r
+    assert tr.settings.unicorn_beta == beta and weights[1] == (hidden, hidden) and hidden in weights[0]
+    given = ["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.15", "--unicorn_decoder_hidden", "64"]
+    assert load_config(ROOT / "configs" / config, parse_override_args(given)).algo_params.unicorn_beta == 0.15
+    assert load_config(ROOT / "configs" / config, {}).algo_params.unicorn_beta == 0.15  # other methods: untouched
 
 
 def test_unicorn_sup_is_the_classifier_without_club():

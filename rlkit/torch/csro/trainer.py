@@ -118,6 +118,7 @@ class TrainerSettings:
     # the baselines with their own encoder objective (rlkit.torch.csro.corro, .unicorn); None under other algo_types
     corro: corro.CorroSettings | None = None
     unicorn_beta: float | None = None  # UNICORN_SS: weight of FOCAL's metric next to its decoder's loss
+    unicorn_hidden: int = unicorn.DECODER_HIDDEN  # UNICORN_SS: width of its decoder's two hidden layers
     borel: borel.BorelSettings | None = None  # BOREL: the belief VAE; the learner reads hyper-states
 
     @staticmethod
@@ -164,6 +165,7 @@ class TrainerSettings:
             c_lr=hp.c_lr,
             corro=corro.CorroSettings.from_config(cfg),
             unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None,
+            unicorn_hidden=hp.unicorn_decoder_hidden,
             borel=borel.BorelSettings.from_config(cfg),
         )
 
@@ -276,7 +278,9 @@ class CSROTrainer:
                 device
             )
         self.decoder = (
-            unicorn.Decoder(latent, obs_dim, action_dim, init_gen).to(device) if s.unicorn_beta is not None else None
+            unicorn.Decoder(latent, obs_dim, action_dim, init_gen, s.unicorn_hidden).to(device)
+            if s.unicorn_beta is not None
+            else None
         )  # UNICORN_SS's (z, s, a) -> (s' - s, r)
         self.club_net = (
             MLP(

@@ -14,16 +14,23 @@ from torch import nn
 from rlkit.torch.csro import losses
 from rlkit.torch.networks import MLP
 
-DECODER_HIDDEN = (64, 64)  # UNICORN's FOCALDecoder: num_layers 2 of aggregator_hidden_size 64
+DECODER_HIDDEN = 64  # UNICORN's FOCALDecoder: num_layers 2 of aggregator_hidden_size (64; 128 on hopper, walker)
 
 
 class Decoder(nn.Module):
     """(z, s, a) -> (predicted s' - s, predicted r): one MLP with |S| + 1 outputs."""
 
-    def __init__(self, latent_dim: int, obs_dim: int, action_dim: int, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        latent_dim: int,
+        obs_dim: int,
+        action_dim: int,
+        generator: torch.Generator | None = None,
+        hidden: int = DECODER_HIDDEN,
+    ):
         super().__init__()
         self.obs_dim = obs_dim
-        self.net = MLP([latent_dim + obs_dim + action_dim, *DECODER_HIDDEN, obs_dim + 1], generator=generator)
+        self.net = MLP([latent_dim + obs_dim + action_dim, hidden, hidden, obs_dim + 1], generator=generator)
 
     def forward(self, z: torch.Tensor, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.net(torch.cat([z, obs, actions], dim=-1))
@@ -53,7 +60,7 @@ def self_supervised_loss(
     next_obs: torch.Tensor,
     beta: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """UNICORN-SS's encoder loss decoder_loss + beta * FOCAL metric(z), and the decoder term alone (logged).
+    """UNICORN-SS's encoder loss decoder_loss + beta * FOCAL metric(z), and the decoder term alone.
     z: [T, L] with the encoder's graph; the transitions [T * B, .] are the step's RL batch, B rows per task."""
     z_rows = z.repeat_interleave(obs.shape[0] // z.shape[0], dim=0)
     recon = decoder_loss(*decoder(z_rows, obs, actions), obs, next_obs, rewards)
