@@ -175,6 +175,9 @@ def test_task_spread_by_hand():
     assert across.item() == pytest.approx(0.5) and ratio.item() == pytest.approx(0.5 / within)
     const = torch.ones(3, 2)
     assert task_spread(const, const, const)[1].item() == 0  # one constant z: collapsed
+    one = torch.ones(1, 2)  # a meta-batch of one task: nothing to measure, not a collapse
+    assert all(math.isnan(v.item()) for v in task_spread(one, one, one))
+    assert all(math.isnan(v.item()) for v in belief_spread(torch.randn(4, 2), torch.zeros(4, dtype=torch.long)))
 
 
 def test_a_saturated_encoder_is_flagged_in_the_step_the_row_and_the_summary():

@@ -407,7 +407,7 @@ def test_every_method_loads_at_every_profile_with_only_its_own_keys(tmp_path):
     # CORRO's CVAE steps shrink where it draws generative negatives (the dynamics families), else stay unread
     assert cfgs["CORRO"].algo_params.corro_cvae_steps == 5000 and cfgs["BOREL"].algo_params.corro_cvae_steps == 5000
     walker = run_specs("walker-rand-params", "tiny", ["CORRO"], [0], tmp_path, 1, None, None)[0].load_config()
-    assert walker.algo_params.corro_cvae_steps == 10
+    assert walker.algo_params.corro_cvae_steps == 4
     assert cfgs["CSRO"].latent_size == 4 and cfgs["CSRO"].algo_params.embedding_batch_size == 32
     assert cfgs["BOREL"].latent_size == 20 and cfgs["BOREL"].algo_params.embedding_batch_size == 100
 
@@ -460,6 +460,13 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
         "- **BOREL**, seeds 0, 1: z collapsed (x)"
     ]
     assert collapse_section({"CSRO": {}})[0].startswith("No run's z is flagged")
+    # a tiny profile's meta-batch of one task has no spread to measure: not a collapse, and said so
+    assert collapse_section({"CSRO": {}}, 2, 2)[0].startswith("The guard measured nothing")
+    assert collapse_section({"CSRO": {}}, 1, 2) == [
+        "No run's z is flagged as collapsed at its last iteration (across-task spread of z well above its "
+        "within-task spread on every run measured).",
+        "1 of the 2 runs had no spread to measure (one task, or one sequence a task).",
+    ]
 
 
 def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(fast_intervals):

@@ -3,11 +3,12 @@ put together from the finished runs' progress.csv."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
-from rlkit.logging import PROTOCOL_BY_KEY, TRAIN_STEPS, collapse_warning
+from rlkit.logging import PROTOCOL_BY_KEY, SPREAD_COLUMNS, TRAIN_STEPS, collapse_warning
 from rlkit.report import data_reference
 from rlkit.reproduce.figures import plot_ablation, plot_curves
 from rlkit.reproduce.plan import RunSpec, profile
@@ -110,7 +111,9 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     same_data(specs)
     runs = load_runs(specs)
     warnings: dict[str, dict[int, str]] = {}
+    unmeasured = 0  # runs whose last row has no spread (a meta-batch of one task)
     for method, frames in runs.items():  # load_runs keeps the specs' order within a method
+        unmeasured += sum(math.isnan(f.iloc[-1].get(SPREAD_COLUMNS[1], 0.0)) for f in frames)
         seeds = [s.seed for s in specs if s.method == method]
         flags = {seed: collapse_warning(f.iloc[-1].to_dict()) for seed, f in zip(seeds, frames, strict=True)}
         warnings[method] = {seed: flag for seed, flag in flags.items() if flag}
@@ -152,7 +155,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
             'The collapse guard (docs/algorithm.md, "When the tanh encoder collapses, and the guard"), at each run\'s '
             "last iteration:",
             "",
-            *collapse_section(warnings),
+            *collapse_section(warnings, unmeasured, len(specs)),
             "",
             "## Fig. 3: learning curves",
             "",

@@ -153,18 +153,30 @@ def _csro_gap_sentence(
     )
 
 
-def collapse_section(warnings: dict[str, dict[int, str]]) -> list[str]:
-    """The collapse guard's flags at each run's last iteration (`rlkit.logging.collapse_warning`), per method."""
+def collapse_section(warnings: dict[str, dict[int, str]], unmeasured: int = 0, runs: int = 0) -> list[str]:
+    """The collapse guard's flags at each run's last iteration (`rlkit.logging.collapse_warning`), per method;
+    `unmeasured` of the `runs` had no spread to measure (NaN: one task in a meta-batch, or BOREL's one sequence a
+    task)."""
+    if runs and unmeasured == runs:
+        return [
+            "The guard measured nothing: z's spread across tasks needs two tasks (and BOREL's within a task two "
+            "sequences of it), and no run had them (its columns are NaN)."
+        ]
     flagged = {m: w for m, w in warnings.items() if w}
+    note = (
+        [f"{unmeasured} of the {runs} runs had no spread to measure (one task, or one sequence a task)."]
+        if unmeasured
+        else []
+    )
     if not flagged:
         return [
             "No run's z is flagged as collapsed at its last iteration (across-task spread of z well above its "
-            "within-task spread on every run)."
-        ]
+            f"within-task spread on every run{' measured' if unmeasured else ''})."
+        ] + note
     return [
         f"- **{m}**, seed{'s' if len(w) > 1 else ''} {', '.join(map(str, w))}: {next(iter(w.values()))}"
         for m, w in flagged.items()
-    ]
+    ] + note
 
 
 WEAK_CAVEAT = " No method has learned the tasks (Table 1's paragraph): this does not test the paper's claim."

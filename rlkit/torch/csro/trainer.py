@@ -201,7 +201,11 @@ def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[
     over the meta-batch's tasks of z [T, L], mean over dims, and its ratio to the within-task std of z, estimated
     from z_a and z_b [T, L], the same tasks' z from the two halves of each context: z ~ (z_a + z_b) / 2, so
     within = rms(z_a - z_b) / 2. A z that carries its task has a ratio well above 1; a context-blind z (one
-    constant vector, or noise that ignores the task) has one near or below 1 (0 when z is exactly constant)."""
+    constant vector, or noise that ignores the task) has one near or below 1 (0 when z is exactly constant).
+    Both NaN for a meta-batch of one task: no spread across tasks to measure (a shape: no host read)."""
+    if z.shape[0] < 2:
+        nan = torch.full((), float("nan"), device=z.device)
+        return nan, nan
     across = z.std(dim=0, correction=0).mean()
     within = ((z_a - z_b) ** 2).mean().sqrt() / 2
     return across, across / (within + 1e-12)
@@ -211,7 +215,8 @@ def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[
 def belief_spread(final: torch.Tensor, task: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """BOREL's `task_spread`: `final` [S, L], the belief mean after each whole sequence, `task` [S] its task. z of
     a task is the mean over its sequences, z_a and z_b over the first and the second half of them; tasks with a
-    single sequence give no within-task estimate and are left out of it (NaN if every task has one)."""
+    single sequence give no within-task estimate and are left out of it (NaN if every task has one); both NaN with
+    one task."""
     z, z_a, z_b = [], [], []
     for t in torch.unique(task):
         f = final[task == t]
@@ -220,6 +225,9 @@ def belief_spread(final: torch.Tensor, task: torch.Tensor) -> tuple[torch.Tensor
         if h:
             z_a.append(f[:h].mean(0)), z_b.append(f[h : 2 * h].mean(0))
     z = torch.stack(z)
+    if len(z) < 2:
+        nan = torch.full((), float("nan"), device=final.device)
+        return nan, nan
     if not z_a:
         nan = torch.full((), float("nan"), device=final.device)
         return z.std(dim=0, correction=0).mean(), nan
