@@ -38,19 +38,21 @@ NOT_COMPARED = {
 def config_differences(old: dict, new: dict) -> list[str]:
     """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
     (`num_iterations` may grow; paths and devices may change). A key the old variant lacks counts as
-    its default: runs written before a key existed still resume when the key keeps its default."""
+    its default: runs written before a key existed still resume when the key keeps its default. Values are
+    compared as `_same_meaning` writes them and shown as the variants hold them; `algo_type` first."""
     out = []
 
-    def walk(a, b, defaults, prefix):
-        for k in sorted(set(a) | set(b)):
+    def walk(a, b, a_raw, b_raw, defaults, prefix):
+        for k in sorted(set(a) | set(b), key=lambda k: (k != "algo_type", k)):
             name = f"{prefix}{k}"
             x, y = a.get(k, defaults.get(k)), b.get(k, defaults.get(k))
+            x_raw, y_raw = a_raw.get(k, defaults.get(k)), b_raw.get(k, defaults.get(k))
             if isinstance(x, dict) and isinstance(y, dict):
-                walk(x, y, defaults.get(k, {}), name + ".")
+                walk(x, y, x_raw or {}, y_raw or {}, defaults.get(k, {}), name + ".")
             elif x != y and name not in NOT_COMPARED:
-                out.append(f"{name}: {json.dumps(x)} -> {json.dumps(y)}")
+                out.append(f"{name}: {json.dumps(x_raw)} -> {json.dumps(y_raw)}")
 
-    walk(_same_meaning(old), _same_meaning(new), default_dict(), "")
+    walk(_same_meaning(old), _same_meaning(new), old, new, default_dict(), "")
     return out
 
 

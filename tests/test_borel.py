@@ -619,6 +619,19 @@ def test_a_run_folder_of_the_old_default_resumes_where_it_drew_every_task_either
         assert diffs == ([] if same else ["algo_params.borel_vae_tasks: 8 -> 4"]), n_train
 
 
+def test_differences_are_shown_as_the_variants_hold_them_algo_type_first():
+    """Compared as normalised (BOREL's tasks per VAE step at most its training tasks), shown as recorded: a report
+    grouping a CSRO run with a BOREL one said 'borel_vae_tasks: 8 -> 1' for a variant holding 4, and put algo_type
+    after the keys it sorted before it."""
+    from rlkit.run_folder import config_differences
+
+    tree = {"n_train_tasks": 1, "algo_params": {"mb_replace": True}}
+    csro = load_config(ROOT / "configs" / "cheetah-vel.json", tree).to_dict()
+    ours = load_config(ROOT / "configs" / "cheetah-vel.json", {**tree, "algo_type": "BOREL"}).to_dict()
+    diffs = config_differences(csro, ours)
+    assert diffs[0] == 'algo_type: "CSRO" -> "BOREL"' and "algo_params.borel_vae_tasks: 8 -> 4" in diffs
+
+
 def test_the_point_robot_families_are_the_registrys():
     from rlkit.config import POINT_FAMILIES
     from rlkit.envs.point_robot import PointEnv
