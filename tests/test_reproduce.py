@@ -497,6 +497,11 @@ def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(f
     assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.790, ")
     assert "not above the zero-action return's score (0.850): no method does better than doing nothing" in text
     assert "No method has learned" not in table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=0.5)
+    # doing nothing scores above the top reference (a best behaviour worse than standing still, a tiny profile's):
+    # the scale itself says nothing of learning, whatever the methods score on it
+    text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=29.4)
+    assert text.startswith("**The normalised score does not measure learning at this profile**: doing nothing scores")
+    assert "holds here" not in text
 
 
 def test_one_seed_has_no_spread_and_a_run_shorter_than_the_window_is_refused(fast_intervals):

@@ -47,7 +47,14 @@ LEARNED_SCORE = 0.5
 
 def not_learned_sentence(table: pd.DataFrame, still: float | None = None) -> str | None:
     """One sentence when every method's offline score is below `LEARNED_SCORE`, or (`still`: the zero-action
-    return's score, where known) not above a body that does nothing; else None."""
+    return's score, where known) not above a body that does nothing, or when doing nothing scores above the top
+    reference itself (a scale whose top is worse than standing still says nothing of learning); else None."""
+    if still is not None and still >= 1:
+        return (
+            f"**The normalised score does not measure learning at this profile**: doing nothing scores {still:.3f}, "
+            "above the top reference (1), so the data's best policy does worse than standing still; the gaps below "
+            "compare policies on that scale and do not test the paper's claims, whichever way they point."
+        )
     best = max(float(_cell(table, m, "offline").score) for m in dict.fromkeys(table.method))
     below_still = still is not None and best <= still
     if best >= LEARNED_SCORE and not below_still:
