@@ -33,7 +33,7 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
         ax.set_title(PROTOCOL_BY_KEY[key].label)
         ax.set_xlabel("gradient steps")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"normalised score (random 0, {ref.top.split(' (')[0]} 1)")
+    axes[0].set_ylabel(f"normalised score\n(random 0, {ref.top.split(' (')[0]} 1)")  # (two lines: a long top fits)
     axes[0].legend(fontsize=8)
     fig.suptitle(f"{title}: mean and 95% band over seeds")
     fig.tight_layout()
