@@ -857,7 +857,20 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     _check_switched_keys(given, data)  # (after the values' own checks, which name a bad value better)
     for name, value in given_reference_only.items():
         _check_reference_only(cfg, name, value)
-    return cfg
+    return _resolved_by_family(cfg)
+
+
+def _resolved_by_family(cfg: Config) -> Config:
+    """`cfg` with the settings its env family decides written as they run, so that variant.json records them:
+    CORRO's corro_negatives 'auto' (`corro_negatives_kind`) and BOREL's borel_decode_state null (on for
+    `DYNAMICS_FAMILIES`). (A run folder that recorded 'auto' or null compares equal: `run_folder._same_meaning`.)"""
+    a = cfg.algo_params
+    if cfg.algo_type == "CORRO" and a.corro_negatives == "auto":
+        kind = corro_negatives_kind({"algo_type": "CORRO", "env_name": cfg.env_name, "algo_params": {}})
+        a = dataclasses.replace(a, corro_negatives=kind)
+    if cfg.algo_type == "BOREL" and a.borel_decode_state is None:
+        a = dataclasses.replace(a, borel_decode_state=cfg.env_name in DYNAMICS_FAMILIES)
+    return cfg if a is cfg.algo_params else dataclasses.replace(cfg, algo_params=a)
 
 
 def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None:

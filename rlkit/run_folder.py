@@ -12,7 +12,15 @@ import json
 import shutil
 from pathlib import Path
 
-from rlkit.config import REFERENCE_ONLY, Config, default_dict, forced_keys, switched_off
+from rlkit.config import (
+    DYNAMICS_FAMILIES,
+    REFERENCE_ONLY,
+    Config,
+    corro_negatives_kind,
+    default_dict,
+    forced_keys,
+    switched_off,
+)
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.data.meta import running_versions, source_revision
 from rlkit.errors import UserError
@@ -63,13 +71,18 @@ def _same_meaning(variant: dict) -> dict:
     recorded their defaults, which the run did not use); the keys a switch left unread are null
     (`rlkit.config.switched_off`: before 2026-12-04 an override of one was accepted, and ignored); BOREL's
     borel_vae_tasks is at most n_train_tasks, the tasks a VAE step can draw (its MuJoCo default went from 8 to 4 on
-    2026-12-04: a run of fewer training tasks drew them all either way)."""
+    2026-12-04: a run of fewer training tasks drew them all either way); CORRO's corro_negatives 'auto' and BOREL's
+    borel_decode_state null are what the family made of them (recorded so before 2026-12-04)."""
     out = json.loads(json.dumps(variant))
     algo = out.setdefault("algo_params", {})
     algo_type = out.get("algo_type", "CSRO")
     if algo_type != "OFFPEARL" and algo.get("use_information_bottleneck") is False:
         algo["use_information_bottleneck"] = None
     algo.update(forced_keys(algo_type, algo.get("use_information_bottleneck")))
+    if algo_type == "CORRO" and algo.get("corro_negatives", "auto") == "auto":  # (recorded so before 2026-12-04)
+        algo["corro_negatives"] = corro_negatives_kind(out)
+    if algo_type == "BOREL" and algo.get("borel_decode_state") is None:
+        algo["borel_decode_state"] = out.get("env_name", Config().env_name) in DYNAMICS_FAMILIES
     if algo_type == "BOREL" and isinstance(algo.get("borel_vae_tasks"), int):  # as many tasks as there are, at most
         algo["borel_vae_tasks"] = min(algo["borel_vae_tasks"], out.get("n_train_tasks", Config().n_train_tasks))
     for _, key in switched_off(out):  # read by nothing: any value means the same (runs made before the refusal)

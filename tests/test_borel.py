@@ -632,6 +632,28 @@ def test_differences_are_shown_as_the_variants_hold_them_algo_type_first():
     assert diffs[0] == 'algo_type: "CSRO" -> "BOREL"' and "algo_params.borel_vae_tasks: 8 -> 4" in diffs
 
 
+@pytest.mark.parametrize(
+    "config, algo, key, resolved",
+    [
+        ("walker_rand_params.json", "BOREL", "borel_decode_state", True),
+        ("cheetah-vel.json", "BOREL", "borel_decode_state", False),
+        ("hopper_rand_params.json", "CORRO", "corro_negatives", "generative"),
+        ("point-robot.json", "CORRO", "corro_negatives", "reward"),
+    ],
+)
+def test_what_the_family_decides_is_recorded_as_it_runs(config, algo, key, resolved):
+    """variant.json recorded CORRO's negatives 'auto' and BOREL's state decoder null: what ran was in the code
+    only. A run folder that recorded them so still compares equal."""
+    from rlkit.run_folder import config_differences
+
+    cfg = load_config(ROOT / "configs" / config, {"algo_type": algo})
+    assert getattr(cfg.algo_params, key) == resolved
+    old = json.loads(json.dumps(cfg.to_dict()))
+    old["algo_params"][key] = "auto" if key == "corro_negatives" else None
+    assert config_differences(old, cfg.to_dict()) == []
+    assert load_config(ROOT / "configs" / config, {}).to_dict()["algo_params"][key] in ("auto", None)  # other methods
+
+
 def test_the_point_robot_families_are_the_registrys():
     from rlkit.config import POINT_FAMILIES
     from rlkit.envs.point_robot import PointEnv
