@@ -21,9 +21,10 @@ import click
 import gymnasium as gym
 import numpy as np
 
+from rand_param_envs import RandParamsEnv
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.mujoco_env import gymnasium_asset
-from rlkit.tasks import make_env
+from rlkit.tasks import env_class, make_env
 
 # family -> (gymnasium id, asset); the plain env's episode limit is set to the family's 200 steps
 BODIES = {
@@ -50,7 +51,8 @@ def steps_per_second(env, actions: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def ours(name: str):
-    task_env = make_env(name, n_tasks=40, randomize_tasks=name.endswith("rand-params"), max_episode_steps=10**9)
+    parameters = issubclass(env_class(name), RandParamsEnv)  # (its tasks are drawn only with randomize_tasks)
+    task_env = make_env(name, n_tasks=40, randomize_tasks=parameters, max_episode_steps=10**9)
     if hasattr(task_env, "set_task_params"):
         task_env.set_task_params(1, task_env.init_params)  # the plain body's physics
     env = NormalizedBoxEnv(task_env)

@@ -13,7 +13,7 @@ import rand_param_envs
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
-from rlkit.tasks import ENVS, make_env
+from rlkit.tasks import ENVS, env_class, make_env
 from tests.conftest import ROOT, python_path
 
 # env_name -> (observation size, action size), as documented in docs/environments.md
@@ -40,10 +40,13 @@ def test_every_mujoco_family_is_checked_here():
     assert set(SIZES) == mujoco, f"add {sorted(mujoco - set(SIZES))} to SIZES (observation size, action size)"
 
 
+def _parameter_family(name: str) -> bool:
+    """A family of random body parameters (rand_param_envs), which draws its tasks only with randomize_tasks."""
+    return issubclass(env_class(name), rand_param_envs.RandParamsEnv)
+
+
 def _env(name, n_tasks=5, randomize=False):
-    return make_env(
-        name, n_tasks=n_tasks, randomize_tasks=randomize or name.endswith("rand-params"), max_episode_steps=200
-    )
+    return make_env(name, n_tasks=n_tasks, randomize_tasks=randomize or _parameter_family(name), max_episode_steps=200)
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -109,7 +112,7 @@ def test_same_task_seed_and_actions_give_the_same_trajectory(name, seeded_at):
             make_env(
                 name,
                 n_tasks=5,
-                randomize_tasks=name.endswith("rand-params"),
+                randomize_tasks=_parameter_family(name),
                 seed=7 if seeded_at == "constructor" else None,
             )
         )
