@@ -62,6 +62,18 @@ def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_c
         load_sac_config(str(clash), [])
     with pytest.raises(UserError, match=r"^--sac_config '.*nope.yaml' not found: expected a SAC config file"):
         load_sac_config(str(tmp_path / "nope.yaml"), [])
+    bad, beside = tmp_path / "bad.yaml", tmp_path / "beside.yaml"
+    bad.write_text("a: : 1\n")  # a YAML error: one line naming the file, not its temporary copy
+    beside.write_text("defaults:\n  - my_base\n  - _self_\n")  # a file beside it, which is not searched
+    with pytest.raises(
+        UserError, match=rf"^SAC config '{re.escape(str(bad))}' does not load: mapping values .*bad.yaml"
+    ):
+        load_sac_config(str(bad), [])
+    with pytest.raises(UserError) as info:
+        load_sac_config(str(beside), [])
+    assert "Could not load 'my_base'" in str(info.value) and str(info.value).endswith(
+        "(its defaults may name the package's SAC configs, not files beside it)"
+    )
 
 
 def test_bad_hydra_override_is_one_line_error():

@@ -299,7 +299,26 @@ def compose_sac_config(name: str, overrides: list[str]):
     with hydra `KEY=VALUE` overrides, every value checked (`check_sac_config`); a bad name or override is a
     one-line UserError."""
     with _sac_config_dir(name) as (folder, config_name):
+        _check_sac_file(folder, config_name, name)
         return _compose_sac_config(folder, config_name, overrides)
+
+
+def _check_sac_file(folder: Path, name: str, label: str) -> None:
+    """The SAC config `name` of `folder` composes alone; else a one-line UserError naming it as `label` (the
+    user's path for a file of one's own, whose temporary copy is not named)."""
+    import yaml
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(folder), version_base=None):
+            compose(config_name=name)
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError, ValueError) as e:
+        first = " ".join(str(e).split()).replace(str(folder / f"{name}.yaml"), label).split(" Config search path")[0]
+        missing = "Could not load" in first and label != name
+        own = " (its defaults may name the package's SAC configs, not files beside it)" if missing else ""
+        raise UserError(f"SAC config {label!r} does not load: {first[:300]}{own}") from None
 
 
 def _compose_sac_config(folder: Path, name: str, overrides: list[str]):
