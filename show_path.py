@@ -301,6 +301,7 @@ def _point_limits(family: PointEnv, paths: list[np.ndarray], pad: float = 0.3) -
     """x and y limits of a point-robot panel: the family's goals, the origin and the paths, `pad` around them (the
     point-robot's [-1.3, 1.3] x [-0.3, 1.3] where its paths stay near its goals; a family of farther goals, or a
     path that leaves them, in view)."""
+    pad = max(pad, float(getattr(family, "goal_radius", 0.0) or 0.0) + 0.05)  # (a sparse goal's circle in view)
     points = np.concatenate([np.array([t["goal"] for t in family.tasks]), np.zeros((1, 2)), *paths])
     return [(float(points[:, k].min()) - pad, float(points[:, k].max()) + pad) for k in (0, 1)]
 

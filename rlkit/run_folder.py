@@ -58,7 +58,10 @@ def config_differences(old: dict, new: dict) -> list[str]:
             if isinstance(x, dict) and isinstance(y, dict):
                 walk(x, y, x_raw or {}, y_raw or {}, defaults.get(k, {}), name + ".")
             elif x != y and name not in NOT_COMPARED:
-                out.append(f"{name}: {json.dumps(x_raw)} -> {json.dumps(y_raw)}")
+                shown = f"{json.dumps(x_raw)} -> {json.dumps(y_raw)}"
+                if x_raw == y_raw:  # the same value read otherwise (unread on one side, capped by the task count)
+                    shown += f" (read as {json.dumps(x)} -> {json.dumps(y)})"
+                out.append(f"{name}: {shown}")
 
     walk(_same_meaning(old), _same_meaning(new), old, new, default_dict(), "")
     return out

@@ -31,6 +31,7 @@ from rlkit.reproduce.document import intervals_sentence  # noqa: E402
 from rlkit.reproduce.prose import (  # noqa: E402
     PAPER_TABLE1,
     ablation_paragraph,
+    caveat,
     curves_paragraph,
     not_learned_sentence,
     table1_paragraph,
@@ -104,7 +105,7 @@ def reread(path: Path, date: str) -> list[str]:
     j = next(k for k in range(j, len(new)) if not new[k].startswith("|")) + 1  # the paragraph after the table
     new[j] = table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed, ref.still_score)
     k = next(k for k in range(new.index("## Fig. 3: learning curves"), len(new)) if new[k].startswith("Final Np"))
-    weak = not_learned_sentence(table, ref.still_score) is not None
+    weak = caveat(not_learned_sentence(table, ref.still_score))
     new[k] = curves_paragraph(table, weak)
     cells = ablation(table)
     if cells is not None:

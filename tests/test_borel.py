@@ -630,6 +630,9 @@ def test_differences_are_shown_as_the_variants_hold_them_algo_type_first():
     ours = load_config(ROOT / "configs" / "cheetah-vel.json", {**tree, "algo_type": "BOREL"}).to_dict()
     diffs = config_differences(csro, ours)
     assert diffs[0] == 'algo_type: "CSRO" -> "BOREL"' and "algo_params.borel_vae_tasks: 8 -> 4" in diffs
+    # the same recorded value that reads otherwise (at most the training tasks) says how it reads
+    two = load_config(ROOT / "configs" / "cheetah-vel.json", {**tree, "algo_type": "BOREL", "n_train_tasks": 2})
+    assert "algo_params.borel_vae_tasks: 4 -> 4 (read as 1 -> 2)" in config_differences(ours, two.to_dict())
 
 
 @pytest.mark.parametrize(

@@ -881,7 +881,15 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
     judged; and when no method has learned, Fig. 3's and Fig. 4's paragraphs say so too."""
     from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
-    from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, table1_paragraph
+    from rlkit.reproduce.prose import (
+        SCALE_CAVEAT,
+        WEAK_CAVEAT,
+        ablation_paragraph,
+        caveat,
+        curves_paragraph,
+        not_learned_sentence,
+        table1_paragraph,
+    )
     from rlkit.reproduce.tables import ablation, final_table
 
     def frames(values):
@@ -905,10 +913,17 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
     assert "FOCAL gains" not in table1_paragraph(table, {}, frozenset({"FOCAL"}))  # (collapsed: no verdict sentence)
     assert "FOCAL gains 1.50 return from offline to online-prior context" in table1_paragraph(table, {}, frozenset())
     weak = final_table(runs, 1, Reference(oracle=100.0, random=-20.0))  # every offline score about 0.13
-    assert curves_paragraph(weak, weak=True).endswith("this does not test the paper's claim.")
+    assert curves_paragraph(weak, weak=WEAK_CAVEAT).endswith(
+        "No method has learned the tasks (Table 1's paragraph): this does not test the paper's claim."
+    )
+    assert curves_paragraph(weak, weak=SCALE_CAVEAT).endswith(
+        "does not measure learning here (Table 1's paragraph): this does not test the paper's claim."
+    )
     assert not curves_paragraph(table).endswith("this does not test the paper's claim.")
     cells = ablation(weak)
-    assert ablation_paragraph(cells, weak=True).endswith("this does not test the paper's claim.")
+    assert ablation_paragraph(cells, weak=WEAK_CAVEAT).endswith("this does not test the paper's claim.")
+    assert caveat(None) == "" and caveat(not_learned_sentence(weak, 29.4)) == SCALE_CAVEAT
+    assert caveat(not_learned_sentence(weak)) == WEAK_CAVEAT
     assert not ablation_paragraph(cells).endswith("this does not test the paper's claim.")
 
 

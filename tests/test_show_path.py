@@ -296,7 +296,7 @@ def test_a_point_robot_panel_shows_every_goal_and_the_whole_path():
     """The panel's limits were fixed at point-robot's [-1.3, 1.3] x [-0.4, 1.3]: a family of farther goals, or a
     path below y = -0.4, was drawn off the axes without a word."""
     import show_path
-    from rlkit.envs.point_robot import PointEnv
+    from rlkit.envs.point_robot import PointEnv, SparsePointEnv
 
     family = PointEnv(n_tasks=5)
     inside = np.array([[0.0, 0.0], [0.5, 0.5]])
@@ -306,3 +306,5 @@ def test_a_point_robot_panel_shows_every_goal_and_the_whole_path():
     far = PointEnv(n_tasks=5)
     far.tasks = [{"goal": [2 * x for x in t["goal"]]} for t in far.tasks]  # a family of goals at radius 2
     np.testing.assert_allclose(show_path._point_limits(far, [inside]), [(-2.3, 2.3), (-0.3, 2.3)], atol=1e-12)
+    sparse = SparsePointEnv(n_tasks=5, goal_radius=0.5)  # its goals' circles in view too
+    np.testing.assert_allclose(show_path._point_limits(sparse, [inside]), [(-1.55, 1.55), (-0.55, 1.55)], atol=1e-12)

@@ -15,6 +15,7 @@ from rlkit.reproduce.plan import RunSpec, profile
 from rlkit.reproduce.prose import (
     PAPER_TABLE1,
     ablation_paragraph,
+    caveat,
     collapse_section,
     curves_paragraph,
     not_learned_sentence,
@@ -121,7 +122,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     p = profile(env, profile_name)
     ref = data_reference(specs[0].out_dir)
     table = final_table(runs, p.final_iterations, ref)
-    weak = not_learned_sentence(table, ref.still_score) is not None
+    weak = caveat(not_learned_sentence(table, ref.still_score))
     results.mkdir(parents=True, exist_ok=True)
     stem = f"{env}-{profile_name}"
     curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"{env}, {profile_name} profile")

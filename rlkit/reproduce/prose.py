@@ -51,7 +51,7 @@ def not_learned_sentence(table: pd.DataFrame, still: float | None = None) -> str
     reference itself (a scale whose top is worse than standing still says nothing of learning); else None."""
     if still is not None and still >= 1:
         return (
-            f"**The normalised score does not measure learning at this profile**: doing nothing scores {still:.3f}, "
+            f"{SCALE_PREFIX} at this profile**: doing nothing scores {still:.3f}, "
             "above the top reference (1), so the data's best policy does worse than standing still; the gaps below "
             "compare policies on that scale and do not test the paper's claims, whichever way they point."
         )
@@ -102,7 +102,7 @@ def table1_paragraph(
         if math.isnan(lo):
             verdict = "one seed, so no interval"
         elif weak:
-            verdict = f"the interval {'includes' if lo <= 0 <= hi else 'excludes'} 0, between weak policies (above)"
+            verdict = f"the interval {'includes' if lo <= 0 <= hi else 'excludes'} 0, {_weak_words(weak)} (above)"
         elif lo > 0:
             verdict = "the interval excludes 0: context shift reproduced"
         elif hi < 0:
@@ -115,12 +115,12 @@ def table1_paragraph(
             + f"): {verdict}."
         )
     if "CSRO" in methods:
-        parts.append(_csro_gap_sentence(table, methods, blind, collapsed, bool(weak)))
+        parts.append(_csro_gap_sentence(table, methods, blind, collapsed, weak))
     return " ".join(parts)
 
 
 def _csro_gap_sentence(
-    table: pd.DataFrame, methods: list[str], blind: list[str], collapsed: frozenset[str], weak: bool
+    table: pd.DataFrame, methods: list[str], blind: list[str], collapsed: frozenset[str], weak: str | None
 ) -> str:
     """Table 1's claim: CSRO loses less return from offline to Np than each baseline from offline to its own online
     protocol, judged per baseline by the per-seed difference of the two losses (its 95% t-interval above 0)."""
@@ -144,7 +144,7 @@ def _csro_gap_sentence(
     if any(math.isnan(lo) for _, lo, _ in diffs.values()):
         return text + "; with one seed there is no interval, so the paper's claim is not tested."
     if weak:
-        return text + "; between weak policies (above), these say nothing about the paper's claim."
+        return text + f"; {_weak_words(weak)} (above), these say nothing about the paper's claim."
     larger = [m for m, (_, _, hi) in diffs.items() if hi < 0]
     unsettled = [m for m, (_, lo, hi) in diffs.items() if lo <= 0 <= hi]
     if larger:
@@ -187,11 +187,31 @@ def collapse_section(warnings: dict[str, dict[int, str]], unmeasured: int = 0, r
 
 
 WEAK_CAVEAT = " No method has learned the tasks (Table 1's paragraph): this does not test the paper's claim."
+SCALE_PREFIX = "**The normalised score does not measure learning"
+SCALE_CAVEAT = (
+    " The normalised score does not measure learning here (Table 1's paragraph): this does not test the paper's claim."
+)
 
 
-def curves_paragraph(table: pd.DataFrame, weak: bool = False) -> str:
+def caveat(sentence: str | None) -> str:
+    """The caveat the curves and ablation paragraphs end in after `not_learned_sentence`'s `sentence` ("": none)."""
+    if not sentence:
+        return ""
+    return SCALE_CAVEAT if sentence.startswith(SCALE_PREFIX) else WEAK_CAVEAT
+
+
+def _weak_words(sentence: str | None) -> str:
+    """How Table 1's verdicts name the policies they compare after `not_learned_sentence`'s `sentence`."""
+    return (
+        "on a score that does not measure learning"
+        if (sentence or "").startswith(SCALE_PREFIX)
+        else ("between weak policies")
+    )
+
+
+def curves_paragraph(table: pd.DataFrame, weak: str = "") -> str:
     """Fig. 3's claim: with the same (Np) collection, and with each method's own protocol, CSRO ends highest
-    (`weak`: no method has learned the tasks, `not_learned_sentence`, which the paragraph then says)."""
+    (`weak`: the `caveat` to end in where no method has learned the tasks, `not_learned_sentence`)."""
     methods = list(dict.fromkeys(table.method))
     np_cells = {m: _cell(table, m, "np") for m in methods}
     text = (
@@ -225,10 +245,10 @@ def curves_paragraph(table: pd.DataFrame, weak: bool = False) -> str:
         ". Against the baselines' own online protocol (prior context), CSRO's Np score "
         f"{csro.score:.3f} compares with " + ", ".join(f"{m} {v:.3f}" for m, v in own.items()) + "."
     )
-    return text + (WEAK_CAVEAT if weak else "")
+    return text + weak
 
 
-def ablation_paragraph(cells: dict[str, pd.Series], weak: bool = False) -> str:
+def ablation_paragraph(cells: dict[str, pd.Series], weak: str = "") -> str:
     """Fig. 4's claim: each of min-MI and Np collection helps, and both most (`weak`: as `curves_paragraph`)."""
     s = {k.split(" (")[0]: v.score for k, v in cells.items()}
     order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
@@ -250,4 +270,4 @@ def ablation_paragraph(cells: dict[str, pd.Series], weak: bool = False) -> str:
         text += ", with one seed no interval, so the ordering is not tested"
     elif any(lo <= 0 for _, lo, _ in diffs.values()):
         text += ", an interval including 0 or below it, so the ordering is not firm"
-    return text + "." + (WEAK_CAVEAT if weak else "")
+    return text + "." + weak
