@@ -38,6 +38,12 @@ def envs_for(tasks):
     return out
 
 
+def np_run(agent, on_paths=None):
+    """The Np protocol on tasks 2 and 6 with SETTING and fixed streams."""
+    rng, gen = np.random.default_rng(0), torch.Generator().manual_seed(0)
+    return nonprior_context(agent, envs_for([2, 6]), SETTING, DEV, rng, gen, on_paths=on_paths)
+
+
 def test_rollout_lockstep_matches_single_env():
     envs = envs_for([1, 5])
     actions = np.random.default_rng(0).uniform(-1, 1, (20, 2, 2))
@@ -64,15 +70,7 @@ def test_nonprior_context_random_first_half_and_scored_not_in_context():
     def record(kind, paths):
         kinds.append((kind, paths.actions.copy()))
 
-    returns = nonprior_context(
-        agent,
-        envs_for([2, 6]),
-        SETTING,
-        DEV,
-        np.random.default_rng(0),
-        torch.Generator().manual_seed(0),
-        on_paths=record,
-    ).returns
+    returns = np_run(agent, on_paths=record).returns
     assert [len(r) for r in returns] == [5, 5]
     assert [k for k, _ in kinds] == ["context", "scored"] * 5
     # context only holds the context episodes: 20, 40, ... transitions
@@ -112,15 +110,7 @@ def test_np_scores_each_episode_with_the_z_of_the_context_episodes_before_it():
     with z inferred after scored episode k - 1 from context episodes 1..k - 1, the first with the prior z = 0;
     the context episode collected just before it is read by the next inference only."""
     agent = ZSpy()
-    nonprior_context(
-        agent,
-        envs_for([2, 6]),
-        SETTING,
-        DEV,
-        np.random.default_rng(0),
-        torch.Generator().manual_seed(0),
-        on_paths=agent.on_paths,
-    )
+    np_run(agent, on_paths=agent.on_paths)
     assert len(agent.episodes) == 5 and torch.equal(agent.episodes[0], torch.zeros(2, 3))
     for k in range(1, 5):
         want = agent.infer_z(torch.stack(agent.contexts[k - 1]))  # the k-th inference: context episodes 1..k
@@ -146,9 +136,7 @@ def test_a_protocols_result_is_the_posterior_mean_of_the_last_inference_and_its_
     assert not result.z.any() and not result.z_std.any()
 
     agent = SpyAgent()  # Np: its last context episode is read by the last inference
-    result = nonprior_context(
-        agent, envs_for([2, 6]), SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0)
-    )
+    result = np_run(agent)
     np.testing.assert_allclose(result.z, agent.infer_z(torch.stack(agent.contexts[-1])).detach().numpy(), rtol=1e-6)
 
 
