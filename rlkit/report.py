@@ -18,6 +18,7 @@ or of a family without a scripted oracle, are refused.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rlkit.cli import run_cli
-from rlkit.config import config_from_variant
+from rlkit.config import REPO_ROOT, config_from_variant, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import read_csv_table, read_json_object
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
@@ -321,6 +322,17 @@ def read_spread(path: str | Path) -> dict:
     return spread
 
 
+# the settings that decide what a return is: held against reference seeds, a run must share them
+SCORED_AS = (
+    "env_name",
+    "env_params",
+    "n_train_tasks",
+    "n_eval_tasks",
+    "algo_params.max_path_length",
+    "algo_params.sparse_rewards",
+)
+
+
 def same_config_file(recorded: str, named: str) -> bool:
     """Whether a run's util_params.config_file is the config file a seeds file names: the same file from here,
     or a path ending in the named one (a run records the path it was launched with, absolute or relative to
@@ -331,16 +343,32 @@ def same_config_file(recorded: str, named: str) -> bool:
 
 def check_against(groups: list[list[Path]], spread: dict, against: str) -> None:
     """A UserError, before anything is printed, unless every run can be held to the seeds: configured from
-    their config file (runs that predate util_params.config_file are taken to be) and of a family with a
+    their config file (runs that predate util_params.config_file are taken to be), scored as its seeds were (the
+    same family, tasks, held-out split, meta-test episode length and reward: `SCORED_AS`), and of a family with a
     scripted oracle (the seeds are compared by normalised score, whose top it is)."""
+    seeds_cfg = None
+    path = Path(spread["config"])
+    if not path.is_absolute() and (REPO_ROOT / path).is_file():
+        seeds_cfg = load_config(REPO_ROOT / path).to_dict()
     for runs in groups:
         for run in runs:
-            recorded = read_variant(run).get("util_params", {}).get("config_file") or spread["config"]
+            variant = read_variant(run)
+            recorded = variant.get("util_params", {}).get("config_file") or spread["config"]
             if not same_config_file(recorded, spread["config"]):
                 raise UserError(
                     f"--against {against!r} holds seeds of {spread['config']!r}: expected runs of that config, "
                     f"{str(run)!r} was configured from {recorded!r}"
                 )
+            ran = config_from_variant(variant).to_dict()
+            for key in SCORED_AS if seeds_cfg is not None else ():
+                mine, theirs = (
+                    functools.reduce(lambda t, k: t.get(k, {}), key.split("."), c) for c in (ran, seeds_cfg)
+                )
+                if mine != theirs:
+                    raise UserError(
+                        f"--against {against!r}: {str(run)!r} has {key} {json.dumps(mine)}: expected the seeds' "
+                        f"{json.dumps(theirs)} (their returns are scored so)"
+                    )
         cfg = config_from_variant(read_variant(runs[0]))
         if not make_env(cfg.env_name, **cfg.env_params.kwargs()).has_oracle:
             raise UserError(

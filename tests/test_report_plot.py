@@ -338,6 +338,19 @@ def test_report_against_reference_seeds(runs, tmp_path):
     assert bad.returncode == 2 and "reference seeds" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_runs_scored_otherwise_than_the_seeds_are_not_held_to_them(runs, tmp_path):
+    """A run of the seeds' config file with shorter meta-test episodes returns less per episode: held to seeds
+    scored over the config's episodes it read as worse (or better) for that alone."""
+    from rlkit.errors import UserError
+    from rlkit.report import check_against
+
+    check_against([find_runs(runs)], SEEDS, "seeds.json")  # the tiny config's runs: scored as their seeds
+    short = tmp_path / "short"
+    make_run(short / "seed0", 0, [[-5, -15, -6]], max_path_length=10)
+    with pytest.raises(UserError, match=r"has algo_params.max_path_length 10: expected the seeds' 20"):
+        check_against([find_runs(short)], SEEDS, "seeds.json")
+
+
 SEEDS = {
     "seeds": {"0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6}},
     "last": 1,
