@@ -380,7 +380,8 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path,
             ax.set_title(f"z from {names[source]}", fontsize=9)
             ax.grid(alpha=0.3)
         fig.suptitle(
-            f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out tasks "
+            f"{setup.cfg.env_name} ({setup.cfg.algo_type}): task latents of the {len(tasks)} held-out "
+            f"task{'s' if len(tasks) != 1 else ''} "
             f"(colour = task), {kind.upper()} of all panels together",
             fontsize=9,
         )

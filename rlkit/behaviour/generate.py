@@ -62,7 +62,7 @@ def generate(
             f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved) if step is not None
         )
         print(
-            f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
+            f"{env_name}: tasks {tasks[0]}..{tasks[-1]}, {len(tasks) - len(todo)} already complete, "
             f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}"
         )
         for part in parts:  # one group in memory at a time (its replay buffers are allocated whole)
