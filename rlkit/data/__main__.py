@@ -84,7 +84,9 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
 @click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
 def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite: bool) -> None:
     """Convert the reference's trj_*.npy layout in SRC to this project's format in the new folder DST,
-    refusing data whose sizes are not the env's."""
+    refusing data whose sizes are not the env's. With a normalizer.npz in SRC its observations are taken to be
+    divided by its abs_max already, as the reference's learner expects (docs/reference-differences.md), and are
+    multiplied back; raw files with a normalizer added beside them would be scaled wrongly."""
     n = import_legacy(src, dst, env_name, allow_pickle=allow_pickle, overwrite=overwrite, env_dims=env_dims(env_name))
     click.echo(f"imported {n} tasks into {dst}")
 
