@@ -590,16 +590,34 @@ TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total
         ("UNICORN_SS", {}),
         ("UNICORN_SUP", {}),
         ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 5, "corro_pretrain_steps": 5}),
+        # stopped inside the CVAE stage (step 10 of 12), the resumed iteration crossing both stage boundaries
+        ("CORRO", {"corro_negatives": "generative", "corro_cvae_steps": 12, "corro_pretrain_steps": 5}),
         ("BOREL", {"borel_vae_steps": 5}),
+        ("CSRO", {"use_brac": True}),
+        ("CSRO", {"train_z0_policy": True}),
+        ("CSRO", {"use_hvar": True, "z_strategy": "poe"}),
     ],
-    ids=["FOCAL", "OFFPEARL", "OFFPEARL-sampled-z", "CLASSIFIER", "UNICORN_SS", "UNICORN_SUP", "CORRO", "BOREL"],
+    ids=[
+        "FOCAL",
+        "OFFPEARL",
+        "OFFPEARL-sampled-z",
+        "CLASSIFIER",
+        "UNICORN_SS",
+        "UNICORN_SUP",
+        "CORRO",
+        "CORRO-inside-a-stage",
+        "BOREL",
+        "CSRO-BRAC",
+        "CSRO-z0-policy",
+        "CSRO-poe",
+    ],
 )
 def test_each_method_resumed_after_an_iteration_equals_a_run_straight_through(
     tiny_data, tmp_path, monkeypatch, algo_type, algo
 ):
     """Exact resume for every method, not only CSRO: a run stopped after its first iteration and resumed ends with
-    the parameters and progress rows (timing aside) of one run straight through (CORRO resumes inside its stages,
-    OFFPEARL's sampled meta-test z on its own stream)."""
+    the whole saved state (parameters, optimisers, generators, counters; timing aside) and the progress rows of
+    one run straight through (CORRO resumes inside its stages, OFFPEARL's sampled meta-test z on its own stream)."""
     from tests.test_graphs import _params, _tiny_cfg, _trainer
 
     straight = _trainer(_tiny_cfg(tiny_data, tmp_path, monkeypatch, "straight", algo_type, **algo), "cpu", False)
@@ -618,3 +636,23 @@ def test_each_method_resumed_after_an_iteration_equals_a_run_straight_through(
     ]
     assert len(rows[0]) == 2
     pd.testing.assert_frame_equal(*rows)
+    saved = [
+        torch.load(tmp_path / "point-robot" / n / "seed0" / "latest.pt", weights_only=True)
+        for n in ("straight", "parts")
+    ]
+    assert _differences(*saved) == []
+
+
+def _differences(a, b, path: str = "") -> list[str]:
+    """Where two saved states differ (tensors exactly, other values by ==), keys naming a time aside."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(set(a) ^ set(b))}"]
+        return [d for k in a if "time" not in str(k) for d in _differences(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            return [f"{path}: lengths {len(a)} and {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return [] if a.shape == b.shape and torch.equal(a, b) else [path]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
