@@ -5,7 +5,10 @@ tasks are grouped and what is saved."""
 from __future__ import annotations
 
 import contextlib
+import difflib
+import functools
 import math
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -296,32 +299,26 @@ def _sac_config_dir(name: str) -> Iterator[tuple[Path, str]]:
 
 def compose_sac_config(name: str, overrides: list[str]):
     """The hydra config SAC_CONFIG_DIR/NAME.yaml, or a yaml file of one's own (`name` a path, `_sac_config_dir`),
-    with hydra `KEY=VALUE` overrides, every value checked (`check_sac_config`); a bad name or override is a
+    with hydra `KEY=VALUE` overrides, every value checked (`check_sac_config`); a bad file, name or override is a
     one-line UserError."""
     with _sac_config_dir(name) as (folder, config_name):
-        _check_sac_file(folder, config_name, name)
-        return _compose_sac_config(folder, config_name, overrides)
+        return _compose_sac_config(folder, config_name, name, overrides)
 
 
-def _check_sac_file(folder: Path, name: str, label: str) -> None:
-    """The SAC config `name` of `folder` composes alone; else a one-line UserError naming it as `label` (the
-    user's path for a file of one's own, whose temporary copy is not named)."""
-    import yaml
+@functools.cache
+def _reference_keys() -> frozenset[str]:
+    """The settings' keys: those of the package's train.yaml and train_point.yaml (the reference's files)."""
     from hydra import compose, initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
-    try:
-        with initialize_config_dir(config_dir=str(folder), version_base=None):
-            compose(config_name=name)
-    except (HydraException, OmegaConfBaseException, yaml.YAMLError, ValueError) as e:
-        first = " ".join(str(e).split()).replace(str(folder / f"{name}.yaml"), label).split(" Config search path")[0]
-        missing = "Could not load" in first and label != name
-        own = " (its defaults may name the package's SAC configs, not files beside it)" if missing else ""
-        raise UserError(f"SAC config {label!r} does not load: {first[:300]}{own}") from None
+    with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
+        return frozenset(_leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point")))
 
 
-def _compose_sac_config(folder: Path, name: str, overrides: list[str]):
+def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str]):
+    """`compose_sac_config` of the config `name` of `folder`, named `label` in messages (the user's path for a file
+    of one's own, whose temporary copy is not named): the file alone must load and set only the settings' keys,
+    then the overrides must name its keys and give valid values."""
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -332,49 +329,47 @@ def _compose_sac_config(folder: Path, name: str, overrides: list[str]):
         if key in seen:
             raise UserError(f"SAC override {o!r} after {seen[key]!r}: expected each key once ({key})")
         seen[key] = o
-    try:
-        with initialize_config_dir(config_dir=str(folder), version_base=None):
-            cfg = compose(config_name=name, overrides=overrides)
+    known = _reference_keys()
+    with initialize_config_dir(config_dir=str(folder), version_base=None):
+        try:
             own = _leaf_keys(compose(config_name=name))
-            known = _leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point"))
-            added = sorted(_leaf_keys(cfg) - own)
+        except (HydraException, OmegaConfBaseException, yaml.YAMLError, ValueError) as e:
+            first = " ".join(str(e).split()).replace(str(folder / f"{name}.yaml"), label)
+            first = first.split(" Config search path")[0]
+            missing = "Could not load" in first and label != name
+            beside = " (its defaults may name the package's SAC configs, not files beside it)" if missing else ""
+            raise UserError(f"SAC config {label!r} does not load: {first[:300]}{beside}") from None
         unknown = sorted(own - known)
         if unknown:  # (a key the file sets that no setting reads, a typo of one: the setting keeps its default)
-            import difflib
-
             near = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.75)
             raise UserError(
                 f"{name}.yaml sets {unknown[0]}, which no setting reads: "
                 + (f"did you mean {near[0]}? " if near else "")
                 + "expected the keys of the package's train.yaml and train_point.yaml"
             )
-        if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
-            given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
-            raise UserError(
-                f"SAC override {(given or overrides)[0]!r} adds {added[0]}, which no setting "
-                f"of {name}.yaml reads: expected one of its keys, e.g. agent.params.batch_size=256"
-            )
-        check_sac_config(cfg)
-        return cfg
-    except (HydraException, OmegaConfBaseException, ValueError) as e:
-        first = str(e).strip().splitlines()[0]
-        hint = _unknown_sac_key_hint(folder, name, first)
-        raise UserError(f"bad SAC override in {overrides}: {first.rstrip('.') if hint else first}{hint}") from None
+        try:
+            cfg = compose(config_name=name, overrides=overrides)
+            added = sorted(_leaf_keys(cfg) - own)
+            if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
+                given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
+                raise UserError(
+                    f"SAC override {(given or overrides)[0]!r} adds {added[0]}, which no setting "
+                    f"of {name}.yaml reads: expected one of its keys, e.g. agent.params.batch_size=256"
+                )
+            check_sac_config(cfg)
+            return cfg
+        except (HydraException, OmegaConfBaseException, ValueError) as e:
+            first = str(e).strip().splitlines()[0]
+            hint = _unknown_sac_key_hint(own, name, first)
+            raise UserError(f"bad SAC override in {overrides}: {first.rstrip('.') if hint else first}{hint}") from None
 
 
-def _unknown_sac_key_hint(folder: Path, name: str, message: str) -> str:
+def _unknown_sac_key_hint(keys: set[str], name: str, message: str) -> str:
     """Where hydra's message is that a key does not exist ("Could not override 'KEY'"): what was expected, with the
-    closest keys of the composed SAC config `name` (a typo's likely meaning)."""
-    import difflib
-    import re
-
-    from hydra import compose, initialize_config_dir
-
+    closest of the SAC config `name`'s `keys` (a typo's likely meaning)."""
     unknown = re.search(r"Could not override '([^']+)'", message)
     if unknown is None:
         return ""
-    with initialize_config_dir(config_dir=str(folder), version_base=None):
-        keys = sorted(_leaf_keys(compose(config_name=name)))
-    near = difflib.get_close_matches(unknown[1], keys, n=2, cutoff=0.75)
+    near = difflib.get_close_matches(unknown[1], sorted(keys), n=2, cutoff=0.75)
     mean = f"did you mean {' or '.join(near)}? " if near else ""
     return f": {mean}expected one of {name}.yaml's keys, e.g. agent.params.batch_size=256"
