@@ -94,19 +94,26 @@ def umask() -> int:
     return mask
 
 
-def fsync_folder(folder: str | Path) -> None:
-    """Flush a folder's entries (a rename, a new file's name) to the disk; a file system that cannot sync a folder
-    (some network ones) is left as it is."""
+@contextlib.contextmanager
+def _folder_fd(folder: str | Path) -> Iterator[int | None]:
+    """A descriptor of `folder` for fsync or flock, closed after (None where the folder cannot be opened)."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
+        yield None
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        yield fd
     finally:
         os.close(fd)
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Flush a folder's entries (a rename, a new file's name) to the disk; a file system that cannot sync a folder
+    (some network ones) is left as it is."""
+    with _folder_fd(folder) as fd, contextlib.suppress(OSError):
+        if fd is not None:
+            os.fsync(fd)
 
 
 def _os_error(e: BaseException) -> OSError | None:
@@ -349,20 +356,15 @@ class FolderLock:
         file removed only if it is still the gone one's. (Moving the file aside and putting back one that was
         not left a window: a third process could take the lock in it, and the lock put back was lost, two processes
         holding it.) Where the file system has no flock, the move-aside alone."""
-        try:
-            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            fd = None
-        if fd is not None:
+        with _folder_fd(self.path.parent) as fd:  # (closing it releases the flock)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                if self._owner() == owner:
-                    self.path.unlink(missing_ok=True)
-                return
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    if self._owner() == owner:
+                        self.path.unlink(missing_ok=True)
+                    return
             except OSError:  # (no flock here)
                 pass
-            finally:
-                os.close(fd)  # (releases the flock)
         aside = self.path.with_name(f".lock.{os.getpid()}.stale")
         try:
             os.rename(self.path, aside)
