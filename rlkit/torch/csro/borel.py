@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config
+from rlkit.config import DYNAMICS_FAMILIES, Config
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.sequences import SequenceBatch, SequenceIndex
 from rlkit.envs.point_robot import PointEnv
@@ -56,7 +56,7 @@ class BorelSettings:
         if cfg.algo_type != "BOREL":
             return None
         a, cls = cfg.algo_params, env_class(cfg.env_name)
-        dynamics = cls.tasks_differ_in == "dynamics"
+        dynamics = cfg.env_name in DYNAMICS_FAMILIES  # (a config loaded to run has its null resolved already)
         return BorelSettings(
             latent=a.borel_latent_size,
             vae_steps=a.borel_vae_steps,

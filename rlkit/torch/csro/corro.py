@@ -26,9 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config
+from rlkit.config import DYNAMICS_FAMILIES, Config, corro_negatives_kind
 from rlkit.errors import UserError
-from rlkit.tasks import env_class
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
 from rlkit.torch.networks import MLP
 
@@ -57,9 +56,9 @@ class CorroSettings:
         if cfg.algo_type != "CORRO":
             return None
         a = cfg.algo_params
-        dynamics = env_class(cfg.env_name).tasks_differ_in == "dynamics"
-        negatives = a.corro_negatives if a.corro_negatives != "auto" else "generative" if dynamics else "reward"
-        if negatives == "reward" and dynamics:
+        tree = {"algo_type": "CORRO", "env_name": cfg.env_name, "algo_params": {"corro_negatives": a.corro_negatives}}
+        negatives = corro_negatives_kind(tree)  # (a config loaded to run has 'auto' resolved already)
+        if negatives == "reward" and cfg.env_name in DYNAMICS_FAMILIES:
             raise UserError(
                 f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, "
                 "not in reward, so reward-randomised negatives cannot tell them apart; expected 'auto' or "
