@@ -202,11 +202,9 @@ def caveat(sentence: str | None) -> str:
 
 def _weak_words(sentence: str | None) -> str:
     """How Table 1's verdicts name the policies they compare after `not_learned_sentence`'s `sentence`."""
-    return (
-        "on a score that does not measure learning"
-        if (sentence or "").startswith(SCALE_PREFIX)
-        else ("between weak policies")
-    )
+    if (sentence or "").startswith(SCALE_PREFIX):
+        return "on a score that does not measure learning"
+    return "between weak policies"
 
 
 def curves_paragraph(table: pd.DataFrame, weak: str = "") -> str:
