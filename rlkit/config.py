@@ -750,6 +750,14 @@ def _validate(cfg: Config, new: bool = True) -> None:
             f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}",
         ),
         (
+            cfg.algo_type != "CORRO"
+            or corro_negatives_of(cfg.env_name, a.corro_negatives) != "reward"
+            or cfg.env_name not in DYNAMICS_FAMILIES,
+            f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, not in reward, "
+            "so reward-randomised negatives cannot tell them apart; expected 'auto' or 'generative' (CORRO's CVAE "
+            "negatives)",
+        ),
+        (
             a.z_strategy in Z_STRATEGIES,
             f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}",
         ),
@@ -862,14 +870,14 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
 
 def _resolved_by_family(cfg: Config) -> Config:
     """`cfg` with the settings its env family decides written as they run, so that variant.json records them:
-    CORRO's corro_negatives 'auto' (`corro_negatives_kind`) and BOREL's borel_decode_state null (on for
-    `DYNAMICS_FAMILIES`). (A run folder that recorded 'auto' or null compares equal: `run_folder._same_meaning`.)"""
+    CORRO's corro_negatives 'auto' (`corro_negatives_of`) and BOREL's borel_decode_state null
+    (`borel_decode_state_of`). (A run folder that recorded 'auto' or null compares equal:
+    `run_folder._same_meaning`.)"""
     a = cfg.algo_params
     if cfg.algo_type == "CORRO" and a.corro_negatives == "auto":
-        kind = corro_negatives_kind({"algo_type": "CORRO", "env_name": cfg.env_name, "algo_params": {}})
-        a = dataclasses.replace(a, corro_negatives=kind)
+        a = dataclasses.replace(a, corro_negatives=corro_negatives_of(cfg.env_name, a.corro_negatives))
     if cfg.algo_type == "BOREL" and a.borel_decode_state is None:
-        a = dataclasses.replace(a, borel_decode_state=cfg.env_name in DYNAMICS_FAMILIES)
+        a = dataclasses.replace(a, borel_decode_state=borel_decode_state_of(cfg.env_name, a.borel_decode_state))
     return cfg if a is cfg.algo_params else dataclasses.replace(cfg, algo_params=a)
 
 
@@ -990,15 +998,27 @@ def switched_off(tree: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def corro_negatives_of(env_name: str, given: str) -> str:
+    """The negatives CORRO draws on `env_name` for its `corro_negatives` `given`: 'auto' is 'generative' on the
+    families whose tasks differ in dynamics (`DYNAMICS_FAMILIES`), 'reward' elsewhere; any other value is itself."""
+    if given != "auto":
+        return given
+    return "generative" if env_name in DYNAMICS_FAMILIES else "reward"
+
+
+def borel_decode_state_of(env_name: str, given: bool | None) -> bool:
+    """Whether BOREL decodes the state on `env_name` for its `borel_decode_state` `given`: null is on for the
+    families whose tasks differ in dynamics (`DYNAMICS_FAMILIES`); true or false is itself."""
+    return env_name in DYNAMICS_FAMILIES if given is None else given
+
+
 def corro_negatives_kind(tree: dict[str, Any]) -> str | None:
-    """The negatives a config tree's CORRO draws, 'reward' or 'generative' (`corro_negatives`, its 'auto' resolved
-    by the env family); None under other algo_types."""
+    """The negatives a config tree's CORRO draws, 'reward' or 'generative' (`corro_negatives_of`); None under
+    other algo_types."""
     if tree.get("algo_type", "CSRO") != "CORRO":
         return None
     given = tree.get("algo_params", {}).get("corro_negatives", AlgoParams().corro_negatives)
-    if given != "auto":
-        return given
-    return "generative" if tree.get("env_name", Config().env_name) in DYNAMICS_FAMILIES else "reward"
+    return corro_negatives_of(tree.get("env_name", Config().env_name), given)
 
 
 def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 from rlkit.config import (
-    DYNAMICS_FAMILIES,
     REFERENCE_ONLY,
     Config,
+    borel_decode_state_of,
     corro_negatives_kind,
     default_dict,
     forced_keys,
@@ -85,7 +85,7 @@ def _same_meaning(variant: dict) -> dict:
     if algo_type == "CORRO" and algo.get("corro_negatives", "auto") == "auto":  # (recorded so before 2026-12-04)
         algo["corro_negatives"] = corro_negatives_kind(out)
     if algo_type == "BOREL" and algo.get("borel_decode_state") is None:
-        algo["borel_decode_state"] = out.get("env_name", Config().env_name) in DYNAMICS_FAMILIES
+        algo["borel_decode_state"] = borel_decode_state_of(out.get("env_name", Config().env_name), None)
     if algo_type == "BOREL" and isinstance(algo.get("borel_vae_tasks"), int):  # as many tasks as there are, at most
         algo["borel_vae_tasks"] = min(algo["borel_vae_tasks"], out.get("n_train_tasks", Config().n_train_tasks))
     for _, key in switched_off(out):  # read by nothing: any value means the same (runs made before the refusal)

@@ -512,13 +512,13 @@ def test_corro_negatives_by_family(config, negatives, resolved):
     "config, env", [("hopper_rand_params.json", "hopper-rand-params"), ("point-robot-wind.json", "point-robot-wind")]
 )
 def test_reward_negatives_on_a_dynamics_family_are_refused(config, env):
-    cfg = load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
+    """At load, before the data is read (a launch, show_path and reproduce's plan all refuse it)."""
     with pytest.raises(
         UserError,
         match=rf"^algo_params\.corro_negatives 'reward' on '{env}': its tasks "
         r"differ in dynamics.*expected 'auto' or 'generative'",
     ) as err:
-        TrainerSettings.from_config(cfg, range(30))
+        load_config(ROOT / "configs" / config, {"algo_type": "CORRO", "algo_params": {"corro_negatives": "reward"}})
     assert "\n" not in str(err.value)
 
 

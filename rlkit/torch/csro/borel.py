@@ -24,11 +24,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import DYNAMICS_FAMILIES, Config
+from rlkit.config import POINT_FAMILIES, Config, borel_decode_state_of
 from rlkit.data.buffer import MultiTaskBuffer
 from rlkit.data.sequences import SequenceBatch, SequenceIndex
-from rlkit.envs.point_robot import PointEnv
-from rlkit.tasks import env_class
 from rlkit.torch.networks import PolicyOutput, TanhGaussianPolicy
 
 STATE_EMBED, ACTION_EMBED, REWARD_EMBED = 32, 16, 16  # BOReL's state/action/reward_embedding_size
@@ -50,13 +48,12 @@ class BorelSettings:
 
     @staticmethod
     def from_config(cfg: Config) -> BorelSettings | None:
-        """None unless `algo_type` is BOREL. `borel_decode_state` null is on for the families whose tasks differ in
-        dynamics (hopper, walker, point-robot-wind); the reward decoder reads (s, a) beside s' outside the
-        point-robot families (BOReL's cheetah config), s' alone on them (its point-robot config)."""
+        """None unless `algo_type` is BOREL. `borel_decode_state` null is the env family's choice
+        (`rlkit.config.borel_decode_state_of`); the reward decoder reads (s, a) beside s' outside the point-robot
+        families (BOReL's cheetah config), s' alone on them (its point-robot config)."""
         if cfg.algo_type != "BOREL":
             return None
-        a, cls = cfg.algo_params, env_class(cfg.env_name)
-        dynamics = cfg.env_name in DYNAMICS_FAMILIES  # (a config loaded to run has its null resolved already)
+        a = cfg.algo_params
         return BorelSettings(
             latent=a.borel_latent_size,
             vae_steps=a.borel_vae_steps,
@@ -64,8 +61,9 @@ class BorelSettings:
             vae_sequences=a.borel_vae_sequences,
             kl_weight=a.borel_kl_weight,
             episodes=a.borel_episodes,
-            decode_state=dynamics if a.borel_decode_state is None else a.borel_decode_state,
-            reward_reads_sa=not issubclass(cls, PointEnv),
+            # (a config loaded to run has its null resolved already)
+            decode_state=borel_decode_state_of(cfg.env_name, a.borel_decode_state),
+            reward_reads_sa=cfg.env_name not in POINT_FAMILIES,
             elbo_terms=a.borel_elbo_terms,
         )
 

@@ -26,8 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import DYNAMICS_FAMILIES, Config, corro_negatives_kind
-from rlkit.errors import UserError
+from rlkit.config import Config, corro_negatives_of
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
 from rlkit.torch.networks import MLP
 
@@ -50,20 +49,12 @@ class CorroSettings:
 
     @staticmethod
     def from_config(cfg: Config) -> CorroSettings | None:
-        """None unless `algo_type` is CORRO. `corro_negatives` 'auto' is 'generative' on the families whose tasks
-        differ in dynamics (hopper, walker, point-robot-wind), 'reward' elsewhere; reward-randomised negatives on
-        such a family are refused."""
+        """None unless `algo_type` is CORRO. `corro_negatives` 'auto' is the env family's kind
+        (`rlkit.config.corro_negatives_of`; reward-randomised negatives on a dynamics family are refused at load)."""
         if cfg.algo_type != "CORRO":
             return None
         a = cfg.algo_params
-        tree = {"algo_type": "CORRO", "env_name": cfg.env_name, "algo_params": {"corro_negatives": a.corro_negatives}}
-        negatives = corro_negatives_kind(tree)  # (a config loaded to run has 'auto' resolved already)
-        if negatives == "reward" and cfg.env_name in DYNAMICS_FAMILIES:
-            raise UserError(
-                f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, "
-                "not in reward, so reward-randomised negatives cannot tell them apart; expected 'auto' or "
-                "'generative' (CORRO's CVAE negatives)"
-            )
+        negatives = corro_negatives_of(cfg.env_name, a.corro_negatives)  # (a config loaded to run has it resolved)
         return CorroSettings(
             a.corro_aggregator,
             a.corro_pretrain_steps,
