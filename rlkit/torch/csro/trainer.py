@@ -9,15 +9,17 @@ each `_update_*` builds gradients for exactly the parameters of the optimiser it
 with `allow_backward_z` the critic's backward also adds to the encoder's gradient. The encoder's
 step is therefore in `train_step` itself, after both of its gradient sources.
 
-Public surface (what the tests use): `TrainerSettings.from_config`, `train_step`, `latents`,
-`modules`, `optimizers`, `state_dict` / `load_state_dict`, `alpha`.
+Public surface (what `rlkit.experiment`, `rlkit.budget` and the tests use): `TrainerSettings.from_config`,
+`train_step`, `vae_step` (BOREL), `steps_taken`, `branch`, `latents`, `modules`, `optimizers`, `state_dict` /
+`load_state_dict`, `alpha`, `borel_spread`; the functions `task_spread`, `belief_spread`, `rows_std`, and
+`LossRecord` (its `SCALARS` are the logged means).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -196,6 +198,11 @@ def rows_std(e: torch.Tensor) -> torch.Tensor:
     return e.std(dim=0).mean() if e.shape[0] > 1 else e.new_zeros(())
 
 
+def _nan(device: torch.device) -> torch.Tensor:
+    """A NaN scalar on `device`: a statistic with nothing to measure (no host read)."""
+    return torch.full((), float("nan"), device=device)
+
+
 def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The collapse guard's statistic (docs/algorithm.md, "When the tanh encoder collapses"): `across`, the std
     over the meta-batch's tasks of z [T, L], mean over dims, and its ratio to the within-task std of z, estimated
@@ -204,8 +211,7 @@ def task_spread(z: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> tuple[
     constant vector, or noise that ignores the task) has one near or below 1 (0 when z is exactly constant).
     Both NaN for a meta-batch of one task: no spread across tasks to measure (a shape: no host read)."""
     if z.shape[0] < 2:
-        nan = torch.full((), float("nan"), device=z.device)
-        return nan, nan
+        return _nan(z.device), _nan(z.device)
     across = z.std(dim=0, correction=0).mean()
     within = ((z_a - z_b) ** 2).mean().sqrt() / 2
     return across, across / (within + 1e-12)
@@ -225,15 +231,9 @@ def belief_spread(final: torch.Tensor, task: torch.Tensor) -> tuple[torch.Tensor
         if h:
             z_a.append(f[:h].mean(0)), z_b.append(f[h : 2 * h].mean(0))
     z = torch.stack(z)
-    if len(z) < 2:
-        nan = torch.full((), float("nan"), device=final.device)
-        return nan, nan
-    if not z_a:
-        nan = torch.full((), float("nan"), device=final.device)
-        return z.std(dim=0, correction=0).mean(), nan
-    across = z.std(dim=0, correction=0).mean()
-    within = ((torch.stack(z_a) - torch.stack(z_b)) ** 2).mean().sqrt() / 2
-    return across, across / (within + 1e-12)
+    if len(z) >= 2 and not z_a:
+        return z.std(dim=0, correction=0).mean(), _nan(final.device)
+    return task_spread(z, *((torch.stack(z_a), torch.stack(z_b)) if z_a else (z, z)))
 
 
 def _flat(batch: RLBatch) -> RLBatch:
@@ -310,8 +310,7 @@ class CSROTrainer:
         self.alpha_var = torch.tensor(float(s.alpha_init), device=device)  # BRAC alpha (the reference's _alpha_var)
         # BOREL's collapse guard: across-task std of the belief after whole training sequences and its ratio to the
         # within-task std (`rlkit.experiment` sets it once the dataset is relabelled); NaN until then
-        nan = torch.full((), float("nan"), device=device)
-        self.borel_spread: tuple[torch.Tensor, torch.Tensor] = (nan, nan)
+        self.borel_spread: tuple[torch.Tensor, torch.Tensor] = (_nan(device), _nan(device))
         self.classifier, self.class_of_task = None, None
         if s.classifier_tasks:  # a linear head on each embedding; classes are the training tasks in order
             # initialised like torch's nn.Linear, U(+-1/sqrt(L)): rlkit's 3e-3 output init would leave the
@@ -476,15 +475,20 @@ class CSROTrainer:
         return loss.detach()
 
     def _fit_dual_critic(
-        self, flat: RLBatch, a_policy: torch.Tensor, z_rows: torch.Tensor, extra_c_batches: Sequence[RLBatch]
+        self,
+        obs: torch.Tensor,
+        a_policy: torch.Tensor,
+        actions: torch.Tensor,
+        z: torch.Tensor,
+        extras: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
     ) -> torch.Tensor:
-        """`c_iter` steps of c: on this step's batch with its a~, then on each extra batch with fresh
-        actions of the policy. Returns the first step's loss."""
-        loss = self._update_dual_critic(flat.obs, a_policy, flat.actions, z_rows)
-        for extra in map(_flat, extra_c_batches):
+        """`c_iter` steps of c: on this step's rows with their a~, then on each extra batch's rows (obs, z, data
+        actions) with fresh actions of the policy. Returns the first step's loss."""
+        loss = self._update_dual_critic(obs, a_policy, actions, z)
+        for e_obs, e_z, e_actions in extras:
             with torch.no_grad():
-                a_extra = self.agent.policy_output(extra.obs, z_rows, generator=self.generator).action
-            self._update_dual_critic(extra.obs, a_extra, extra.actions, z_rows)
+                a_extra = self.agent.policy_output(e_obs, e_z, generator=self.generator).action
+            self._update_dual_critic(e_obs, a_extra, e_actions, e_z)
         return loss
 
     def _target_v(self, next_obs: torch.Tensor, z_rows: torch.Tensor, d_hat: torch.Tensor | None) -> torch.Tensor:
@@ -514,7 +518,7 @@ class CSROTrainer:
     def _encoder_grads(
         self, lat: Latents, task_ids: torch.Tensor, mu: torch.Tensor | None, var: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Set the encoder's gradients to those of its own losses, min MI (3) + max MI (1); no step.
+        """Add the gradients of the encoder's own losses, min MI (3) + max MI (1), to its (zeroed) ones; no step.
         The max-MI term is FOCAL's distance metric on z, or with CLASSIFIER the task-id cross-entropy of
         every embedding, or with OFFPEARL's bottleneck PEARL's kl_lambda * KL(q(z|c) || N(0, I)) in its place; with
         `use_hvar` each embedding is classified with Gaussian noise of its own
@@ -528,19 +532,19 @@ class CSROTrainer:
                 if lat.e_var is None
                 else lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=self.generator, device=lat.e.device)
             )
-            max_mi = s.z_loss_weight * self.loss.task_classification_loss(
+            z_loss = s.z_loss_weight * self.loss.task_classification_loss(
                 self.classifier(noisy), self.class_of_task[task_ids]
             )
         elif s.use_focal:
-            max_mi = s.z_loss_weight * self.loss.focal_metric_loss(lat.z, task_ids)
-        elif s.pearl_kl:  # OFFPEARL's own term, logged as its "Z Loss"
-            max_mi = s.kl_lambda * self.loss.kl_to_standard_normal(lat.z, lat.z_var)
+            z_loss = s.z_loss_weight * self.loss.focal_metric_loss(lat.z, task_ids)
+        elif s.pearl_kl:  # OFFPEARL's own term in its place
+            z_loss = s.kl_lambda * self.loss.kl_to_standard_normal(lat.z, lat.z_var)
         else:
-            max_mi = zero
-        self.encoder_opt.zero_grad(set_to_none=True)
-        if s.use_club or s.use_focal or self.classifier is not None or s.pearl_kl:
-            (club + max_mi).backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
-        return club.detach(), max_mi.detach()
+            z_loss = zero
+        loss = club + z_loss
+        if loss.requires_grad:  # (a graph's flag, not a host read: no term at all leaves the zeros)
+            loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)
+        return club.detach(), z_loss.detach()
 
     def _baseline_encoder_grads(
         self, lat: Latents, task_ids: torch.Tensor, context: torch.Tensor, flat: RLBatch
@@ -710,11 +714,13 @@ class CSROTrainer:
 
         c_loss, d_hat = zero, None
         if s.use_brac:  # 7: c_iter steps of the dual critic, then D_hat from the fitted c
-            c_loss = self._fit_dual_critic(flat, pi.action, lat.rows, extra_c_batches)
+            extras = ((e.obs, lat.rows, e.actions) for e in map(_flat, extra_c_batches))
+            c_loss = self._fit_dual_critic(flat.obs, pi.action, flat.actions, lat.rows, extras)
             d_hat = self._d_hat(flat.obs, pi.action, flat.actions, lat.rows)
         target_v = self._target_v(flat.next_obs, lat.rows, d_hat)
 
         club_model_loss, mu, var = self._update_club_net(context, lat.e) if s.use_club else (zero, None, None)  # 2
+        self.encoder_opt.zero_grad(set_to_none=True)  # its gradients come from 3 + 1 or a baseline's (+ 4)
         club_loss, z_loss = self._encoder_grads(lat, task_ids, mu, var)  # 3 + 1
         if s.corro is not None or s.unicorn_beta is not None:  # in place of 1: CORRO's InfoNCE, UNICORN_SS's decoder
             z_loss = self._baseline_encoder_grads(lat, task_ids, context, flat)
@@ -762,12 +768,8 @@ class CSROTrainer:
         pi = self.agent.policy_output(obs, z, generator=self.generator)
         c_loss, d_hat = zero, None
         if s.use_brac:  # 7: c_iter steps of c, each extra batch with its own rows' beliefs
-            c_loss = self._update_dual_critic(obs, pi.action, flat.actions, z)
-            for extra in map(_flat, extra_c_batches):
-                e_obs, e_z = self._hyper(extra.obs)
-                with torch.no_grad():
-                    a_extra = self.agent.policy_output(e_obs, e_z, generator=self.generator).action
-                self._update_dual_critic(e_obs, a_extra, extra.actions, e_z)
+            extras = ((*self._hyper(e.obs), e.actions) for e in map(_flat, extra_c_batches))
+            c_loss = self._fit_dual_critic(obs, pi.action, flat.actions, z, extras)
             d_hat = self._d_hat(obs, pi.action, flat.actions, z)
         target_v = self._target_v(next_obs, z_next, d_hat)
         rows = RLBatch(obs, flat.actions, flat.rewards, next_obs, flat.terminals)
@@ -795,8 +797,7 @@ class CSROTrainer:
         """`task_spread` of this step's z, the halves aggregated as z is (no device sync)."""
         h = lat.e.shape[1] // 2
         if h == 0:  # one context transition: no within-task estimate
-            nan = torch.full((), float("nan"), device=self.device)
-            return {"z_across": nan, "z_spread_ratio": nan}
+            return {"z_across": _nan(self.device), "z_spread_ratio": _nan(self.device)}
         var = lat.e_var
         halves = [
             self.agent.aggregate(lat.e[:, part], None if var is None else var[:, part])
