@@ -123,6 +123,7 @@ def load_buffers(
             obs_scale,
             context_reward_fn=reward_fn,
             capacity=a.replay_buffer_size,
+            release=True,
         )
 
     return load(train, a.train_epoch), load(test, a.eval_epoch)

@@ -129,6 +129,70 @@ def test_obs_scale_and_sparse_context_reward():
     assert (batch.rewards == -4).all() and (batch.context_rewards == 0).all()  # the critic's reward and the context's
 
 
+def _random_task(seed: int, n_traj: int = 3, length: int = 40) -> Trajectories:
+    rng = np.random.default_rng(seed)
+    n = n_traj * length
+    f = lambda *shape: rng.normal(size=shape).astype(np.float32)  # noqa: E731
+    return Trajectories(f(n, 3), f(n, 2), f(n), f(n, 3), (rng.random(n) < 0.1).astype(np.float32), [length] * n_traj)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("scaled", [False, True])
+def test_rows_are_the_fields_concatenated_in_float64_and_rounded_once(dtype, scaled):
+    """The buffer writes each column in place; its rows equal the plain rule, every field widened to float64,
+    observations divided there, concatenated and rounded once to torch's default dtype."""
+    data = {t: _random_task(t) for t in (2, 0, 5)}
+    scale = np.array([3.0, 0.7, 1e-3]) if scaled else None
+    sparse = lambda r: np.where(r > 0.5, r, 0.0)  # noqa: E731
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        buf = MultiTaskBuffer(data, 3, 2, torch.device("cpu"), obs_scale=scale, context_reward_fn=sparse)
+    finally:
+        torch.set_default_dtype(prev)
+    expected = []
+    for t in (0, 2, 5):
+        d = data[t]
+        obs, next_obs = (x.astype(np.float64) / (1.0 if scale is None else scale) for x in (d.obs, d.next_obs))
+        term = np.maximum(d.terminals.astype(np.float64), d.traj_end_mask())
+        cols = [obs, d.actions, sparse(d.rewards)[:, None], next_obs, d.rewards[:, None], term[:, None]]
+        expected.append(np.concatenate([c.astype(np.float64) for c in cols], axis=1))
+    want = torch.from_numpy(np.concatenate(expected).astype(torch.empty(0, dtype=dtype).numpy().dtype))
+    assert buf.data.dtype == dtype and torch.equal(buf.data, want)
+
+
+def test_release_empties_the_loaders_dict_and_changes_nothing_else():
+    kept = {t: _random_task(t) for t in (1, 4)}
+    given = dict(kept)
+    released = MultiTaskBuffer(given, 3, 2, torch.device("cpu"), release=True)
+    assert given == {}
+    plain = MultiTaskBuffer(kept, 3, 2, torch.device("cpu"))
+    assert sorted(kept) == [1, 4]  # without release the caller's dict is left as it was
+    assert torch.equal(released.data, plain.data) and released.traj_lengths.keys() == plain.traj_lengths.keys()
+
+
+def test_a_released_load_peaks_near_one_copy_of_the_data():
+    """Memory, not time: building the buffer from the loader's dict allocates the buffer and about one task's
+    temporaries beyond it (a list of per-task rows and their concatenation held the data twice, more in
+    float64)."""
+    import gc
+    import tracemalloc
+
+    data = {t: _random_task(t, n_traj=50, length=200) for t in range(6)}  # 6 x 10,000 rows of 11 columns
+    one_task = sum(a.nbytes for a in (data[0].obs, data[0].actions, data[0].rewards, data[0].next_obs))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        buf = MultiTaskBuffer(data, 3, 2, torch.device("cpu"), obs_scale=np.full(3, 2.0), release=True)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    rows_bytes = buf.data.numel() * buf.data.element_size()
+    assert peak <= rows_bytes + 2 * one_task, (peak, rows_bytes, one_task)
+
+
 def test_an_id_not_loaded_fails_to_index_instead_of_reading_another_tasks_rows():
     """Ids 0 and 5 lie below the largest loaded id (8): they once mapped to slot -1, the last task's rows."""
     buf = make()

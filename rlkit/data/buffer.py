@@ -48,33 +48,41 @@ class MultiTaskBuffer:
         obs_scale: np.ndarray | None = None,
         context_reward_fn=None,
         capacity: int | None = None,
+        release: bool = False,
     ):
+        """`data`: task id -> its transitions. `release`: drop each task from `data` once its rows are copied (the
+        loader's own dict), so that a load peaks at the buffer plus one task's transitions, not two full copies."""
         if not data:
             raise UserError("no tasks to load into the buffer")
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         self.task_ids = sorted(data)
         # each task's episode lengths, in row order (the files' traj_lengths): `rlkit.data.sequences` reads them
         self.traj_lengths = {t: np.asarray(data[t].traj_lengths, dtype=np.int64) for t in self.task_ids}
-        rows, sizes = [], []
+        sizes = [len(data[t]) for t in self.task_ids]
+        for t, n in zip(self.task_ids, sizes):
+            if capacity is not None and n > capacity:
+                raise UserError(f"task {t} has {n} transitions: expected at most replay_buffer_size={capacity}")
+        o, a = obs_dim, action_dim
         dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
-        for t in self.task_ids:
-            d = data[t]
-            if capacity is not None and len(d) > capacity:
-                raise UserError(f"task {t} has {len(d)} transitions: expected at most replay_buffer_size={capacity}")
-            obs, next_obs = d.obs.astype(np.float64), d.next_obs.astype(np.float64)
-            if obs_scale is not None:
-                obs, next_obs = obs / obs_scale, next_obs / obs_scale
-            term = d.terminals.astype(np.float64)
-            if terminal_at_traj_end:
-                term = np.maximum(term, d.traj_end_mask())
-            ctx_r = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
-            rows.append(
-                np.concatenate(
-                    [obs, d.actions, np.asarray(ctx_r)[:, None], next_obs, d.rewards[:, None], term[:, None]], axis=1
-                ).astype(dtype)
-            )
-            sizes.append(len(d))
-        self.data = torch.from_numpy(np.concatenate(rows)).to(device)
+        # every task's rows written in place (a row list and its concatenation would hold the data twice); each
+        # column rounds to `dtype` once, as it is assigned
+        rows = np.empty((sum(sizes), 2 * o + a + 3), dtype=dtype)
+        start = 0
+        for t, n in zip(self.task_ids, sizes):
+            d, block = data[t], rows[start : start + n]
+            start += n
+            if obs_scale is None:
+                block[:, :o], block[:, o + a + 1 : 2 * o + a + 1] = d.obs, d.next_obs
+            else:  # divided in float64, as the reference's normaliser
+                block[:, :o] = d.obs.astype(np.float64) / obs_scale
+                block[:, o + a + 1 : 2 * o + a + 1] = d.next_obs.astype(np.float64) / obs_scale
+            block[:, o : o + a] = d.actions
+            block[:, o + a] = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
+            block[:, -2] = d.rewards
+            block[:, -1] = np.maximum(d.terminals, d.traj_end_mask()) if terminal_at_traj_end else d.terminals
+            if release:
+                del d, block, data[t]
+        self.data = torch.from_numpy(rows).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
         self.offsets = torch.tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long, device=device)
         # task id -> its slot; an id not loaded gets len(task_ids), past every slot, so that indexing with it fails
