@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +60,41 @@ def out_of_memory(e: BaseException) -> BaseException | None:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cluster's preemption or requeue, `docker stop`, `kill`) raised where the process stands, so that it
+    ends as Ctrl-C does (`sigterm_unwinds`): every `with` block unwinds, and a run's lock is released for the job
+    that resumes it, on whichever host (a lock left behind on another host is refused there)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Within: SIGTERM raises `Terminated` (in the main thread, the only one signals reach; elsewhere a no-op);
+    after: the handler before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     """Run a click command (or a plain `main()` that parses its own arguments: the argparse benchmarks); a
     `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes one line on stderr and its exit
     code. A refused write names the path; the writers are atomic (`rlkit.fileio`), so nothing half-written stays
-    behind, and an interrupted run resumes."""
+    behind, and an interrupted run resumes. Ctrl-C exits 130, SIGTERM 143 (`Terminated`), each with one line."""
     try:
-        if isinstance(command, click.Command):
-            command.main(args=args, standalone_mode=False)
-        else:
-            command()
+        with sigterm_unwinds():
+            if isinstance(command, click.Command):
+                command.main(args=args, standalone_mode=False)
+            else:
+                command()
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
@@ -78,7 +104,14 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         where = f"{str(e.filename)!r}: " if e.filename else ""
         print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
         sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl-C (click's Abort is a RuntimeError: before that)
+    except (click.exceptions.Abort, KeyboardInterrupt) as e:  # (click's Abort is a RuntimeError: before that)
+        # Ctrl-C, or SIGTERM (`Terminated`; a click command turns either into its Abort, raised from it)
+        if isinstance(next((x for x in error_chain(e) if not isinstance(x, click.exceptions.Abort)), None), Terminated):
+            print(
+                "terminated (SIGTERM; every file is written whole; a training command resumes when rerun)",
+                file=sys.stderr,
+            )
+            sys.exit(128 + signal.SIGTERM)
         print("interrupted (every file is written whole; a training command resumes when rerun)", file=sys.stderr)
         sys.exit(130)
     except (RuntimeError, MemoryError) as e:
@@ -251,14 +284,55 @@ def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None) -> torch.dev
     return select_device(gpu_id if use_gpu else -1, asked=gpu_flag is not None and gpu_flag != -1)
 
 
+# seconds a pool worker is given to end its run after SIGTERM (it releases the run's lock) before SIGKILL
+WORKER_GRACE_SECONDS = 10.0
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def pool_worker(parent: int) -> None:
-    """The initializer of a pool's worker process: it ends with its parent (`die_with_parent`) and ignores Ctrl-C,
-    which the parent alone handles (it then cancels the queued work and ends the workers itself)."""
+    """The initializer of a pool's worker process: it ends with its parent (`die_with_parent`), ignores Ctrl-C,
+    which the parent alone handles (it then cancels the queued work and ends the workers itself, `stop_workers`),
+    and takes SIGTERM as the parent's word to stop (`run_in_worker`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_sigterm)
     die_with_parent(parent)
+
+
+# a pool worker's state: whether a run is under way (`run_in_worker`), and whether SIGTERM came
+_WORKER = {"running": False, "terminated": False}
+
+
+def _worker_sigterm(signum: int, frame: Any) -> None:
+    _WORKER["terminated"] = True
+    if _WORKER["running"]:
+        raise Terminated()
+
+
+def run_in_worker(train: Callable[[Any], Any], spec: Any) -> Any:
+    """`train(spec)` in a pool worker (`pool_worker`): SIGTERM unwinds a run under way as Ctrl-C would (its lock is
+    released, its files are whole) and makes every run still queued to this worker end at once, untrained, so
+    that the worker waits for the pool's end and exits normally (killed, it left its runs' locks behind)."""
+    if _WORKER["terminated"]:
+        raise Terminated()
+    _WORKER["running"] = True
+    try:
+        return train(spec)
+    finally:
+        _WORKER["running"] = False
+
+
+def stop_workers(workers: list, grace: float = WORKER_GRACE_SECONDS) -> None:
+    """End the pool's worker processes: SIGTERM, which a running run turns into an unwinding (`run_in_worker`: its
+    lock is released, its files are whole), then SIGKILL for any still alive after `grace` seconds. Running runs
+    resume from their latest snapshots."""
+    for process in workers:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def die_with_parent(parent: int) -> None:

@@ -54,18 +54,15 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
     except BaseException as e:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        if not isinstance(e, KeyboardInterrupt) and _in_chain(e, KeyboardInterrupt):
-            # Ctrl-C inside the writer, which reported it as its own failure (torch.save: "unexpected pos" RuntimeError)
-            raise KeyboardInterrupt from e
+        interrupt = next((x for x in error_chain(e) if isinstance(x, KeyboardInterrupt)), None)
+        if interrupt is not None and interrupt is not e:
+            # Ctrl-C (or SIGTERM, `rlkit.cli.Terminated`) inside the writer, which reported it as its own failure
+            # (torch.save: "unexpected pos" RuntimeError): raised again as what it was
+            raise type(interrupt)() from e
         refused = _os_error(e)
         if refused is None:
             raise
         raise OSError(refused.errno, refused.strerror, str(path)) from e
-
-
-def _in_chain(e: BaseException, kind: type[BaseException]) -> bool:
-    """Whether `e`, or an error it was raised from or while handling, is a `kind`."""
-    return any(isinstance(x, kind) for x in error_chain(e))
 
 
 def error_chain(e: BaseException | None, suppressed: bool = True) -> Iterator[BaseException]:
@@ -336,8 +333,12 @@ class FolderLock:
                 if pid is not None and (not here or identity_alive(pid, ident)):
                     elsewhere = "" if host == socket.gethostname() else f"host {host}"
                     elsewhere = elsewhere or "this host name in another container or boot"
-                    where = "" if here else f" on {elsewhere} (remove {str(self.path)!r} if that process is gone)"
-                    raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=pid) + where)
+                    shown, hint = (
+                        (pid, "")
+                        if here
+                        else (f"{pid} on {elsewhere}", f" (remove {str(self.path)!r} if that process is gone)")
+                    )
+                    raise UserError(self.busy.format(folder=str(self.path.parent), host=host, pid=shown) + hint)
                 self._remove_stale(owner)
         finally:
             mine.unlink(missing_ok=True)

@@ -197,8 +197,8 @@ def _pool_workers(parent: int) -> list[int]:
 
 @contextlib.contextmanager
 def _reproduction_with_two_workers(tiny_data, tmp_path):
-    """A tiny `--jobs 2` reproduction of 4 runs, once its two pool workers are seen at work: (the process, the
-    workers' pids); on the way out whatever still runs of it is killed."""
+    """A tiny `--jobs 2` reproduction of 4 runs, once its two pool workers are seen at work (each run holding its
+    lock): (the process, the workers' pids); on the way out whatever still runs of it is killed."""
     args = ["point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", "CSRO,FOCAL", "--jobs", "2"]
     args += ["--threads", "1", "--data_dir", str(tiny_data), "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(
@@ -216,7 +216,9 @@ def _reproduction_with_two_workers(tiny_data, tmp_path):
             workers = _pool_workers(proc.pid)
             time.sleep(0.05)
         assert len(workers) == 2, "the two pool workers were not seen"
-        time.sleep(1.0)  # let them get to work
+        while len(list((tmp_path / "out").rglob(".lock"))) < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # let them get to work: each run has taken its folder's lock
+        assert len(list((tmp_path / "out").rglob(".lock"))) == 2, "the two runs were not seen at work"
         yield proc, workers
     finally:
         if proc.poll() is None:
@@ -242,21 +244,32 @@ def test_workers_die_with_their_parent(tiny_data, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_ctrl_c_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path):
+@pytest.mark.parametrize(
+    "signum, code, line",
+    [
+        (signal.SIGINT, 130, "interrupted (every file is written whole; a training command resumes when rerun)"),
+        (
+            signal.SIGTERM,
+            143,
+            "terminated (SIGTERM; every file is written whole; a training command resumes when rerun)",
+        ),
+    ],
+)
+def test_ctrl_c_or_sigterm_stops_a_reproduction_of_several_jobs_at_once(tiny_data, tmp_path, signum, code, line):
     """SIGINT reached every worker, each sent it back as its run's result, and the pool started and finished one
     more whole run before the driver exited: the workers now leave Ctrl-C to the driver, which cancels the queued
-    runs and ends the running ones (they resume from their latest snapshots)."""
+    runs and ends the running ones (they resume from their latest snapshots). SIGTERM (a cluster's preemption) ends
+    the command alike. The running runs unwind: their locks are released (killed, they left them behind, and a
+    requeued job on another host was refused)."""
     with _reproduction_with_two_workers(tiny_data, tmp_path) as (proc, workers):
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         t0 = time.time()
         _, err = proc.communicate(timeout=60)
-        assert time.time() - t0 < 20 and proc.returncode == 130, err
+        assert time.time() - t0 < 20 and proc.returncode == code, err
         # (the workers may warn on the same stderr; no traceback from any of them)
-        assert (
-            err.strip().splitlines()[-1]
-            == "interrupted (every file is written whole; a training command resumes when rerun)"
-        )
+        assert err.strip().splitlines()[-1] == line
         assert "Traceback" not in err, err
+        assert not list((tmp_path / "out").rglob(".lock")), "a worker's run lock was left behind"
         assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived the interrupt"
         assert not (tmp_path / "results" / "point-robot-tiny.md").exists()
         # seed-major: seed 0's two runs were under way; the queued seed-1 runs never started

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import click
 
-from rlkit.cli import THREADS, parse_list, pool_worker, run_cli, select_device, writable_folder
+from rlkit.cli import (
+    THREADS,
+    parse_list,
+    pool_worker,
+    run_cli,
+    run_in_worker,
+    select_device,
+    stop_workers,
+    writable_folder,
+)
 from rlkit.errors import RunFailedError, UserError
 from rlkit.reproduce.document import write_report
 from rlkit.reproduce.plan import (
@@ -187,8 +196,8 @@ def check_report_target(path: Path, methods: list[str], seeds: list[int]) -> Non
 def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
     """Train `todo` (`train`: `train_one`) here (`jobs` 1) or in `jobs` worker processes, a line as each ends; a
     run that fails on our side (a UserError: diverged, bad data) is one line and the others go on. Returns the
-    failures' lines. Ctrl-C stops at once: the workers ignore SIGINT (the driver alone handles it), queued runs are
-    cancelled and running ones killed (each resumes from its latest snapshot)."""
+    failures' lines. Ctrl-C or SIGTERM stops at once: the workers ignore SIGINT (the driver alone handles it), queued
+    runs are cancelled and running ones ended (`stop_workers`; each resumes from its latest snapshot)."""
     failed: list[str] = []
 
     def ended(spec, error: BaseException | None, line: str | None = None) -> None:
@@ -217,7 +226,7 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
         # (a spawned Python keeps an ignored SIGINT), so a Ctrl-C while one still imports is not its traceback
         default = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            futures = {pool.submit(train, spec): spec for spec in todo}
+            futures = {pool.submit(run_in_worker, train, spec): spec for spec in todo}
         finally:
             signal.signal(signal.SIGINT, default)
         for future in as_completed(futures):
@@ -236,8 +245,8 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
     except BaseException:
         workers = list((getattr(pool, "_processes", None) or {}).values())  # (CPython's; shutdown forgets them)
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:  # running runs resume from their latest snapshots
-            process.kill()
+        stop_workers(workers)
+        pool.shutdown(wait=True)  # (the workers gone, this returns at once; the pool's queues are closed before exit)
         raise
     pool.shutdown()
     return failed
