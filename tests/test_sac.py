@@ -262,6 +262,45 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
     assert plain.keys() == chain.keys() and plain == chain  # npz, networks and returns.csv, byte for byte
 
 
+def test_finite_tasks_names_the_task_of_each_non_finite_network():
+    """Critic member q * n + i is Q_{q+1} of task i: a NaN in task 1's second critic, then in task 2's temperature."""
+    from rlkit.torch.sac.vector_sac import VectorSAC
+
+    sac = load_sac_config("tiny_point", []).sac
+    agent = VectorSAC(3, 2, 2, sac, 0, torch.device("cpu"))
+    assert agent.finite_tasks().tolist() == [True, True, True]
+    with torch.no_grad():
+        next(agent.critic.parameters())[3 + 1].view(-1)[0] = float("nan")
+        assert agent.finite_tasks().tolist() == [True, False, True]
+        agent.log_alpha[2] = float("inf")
+    assert agent.finite_tasks().tolist() == [True, False, False]
+
+
+def test_a_diverged_stage_1_is_one_line_and_keeps_what_it_wrote_before(tmp_path):
+    """Stage 1 had no divergence check: NaN networks were written as a checkpoint's networks and as the saved state,
+    which every rerun resumed from and failed on. Now the step that finds them (a non-finite action, or networks at
+    a checkpoint) is a DivergedError (exit 3) naming the tasks, and nothing of it is written."""
+    from rlkit.behaviour.generate import TaskGroup
+    from rlkit.errors import DivergedError
+    from rlkit.fileio import read_tree
+
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    group = TaskGroup("point-robot", params, [1, 4], sched, sac, tmp_path / "data", torch.device("cpu"), "off")
+    group.resume_path = tmp_path / "state.pt"
+    group.begin()
+    assert group.run(stop_after_checkpoint=True)
+    written, state = read_tree(tmp_path / "data"), group.resume_path.read_bytes()
+    with torch.no_grad():  # task 4's critic: the actor follows it into NaN at its next update
+        next(group.agent.critic.parameters())[1].fill_(float("nan"))
+    with pytest.raises(DivergedError, match=r"^stage 1 diverged at step \d+ in tasks \[4\]: their ") as err:
+        group.run()
+    assert "checkpoints and the saved state written before it are kept" in str(err.value)
+    assert "\n" not in str(err.value) and err.value.exit_code == 3
+    assert read_tree(tmp_path / "data") == written and group.resume_path.read_bytes() == state
+
+
 def test_a_state_only_resumes_its_own_tasks(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, train_segment
 
@@ -800,6 +839,7 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
     for key, value in [
         ("agent.params.discount", 1.0),
         ("agent.params.critic_tau", 1.0),
+        ("agent.params.critic_lr", 1.0),
         ("num_eval_episodes", 0),
         ("agent.params.actor_betas", [0.0, 0.0]),
         ("seed", 4294967295),
@@ -821,6 +861,7 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
         (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
         (["save_networks=2"], r"save_networks=2: expected true or false"),
         (["agent.params.actor_betas=[0.9]"], r"actor_betas=\[0.9\]: expected a list of two"),
+        (["agent.params.critic_lr=1e38"], r"critic_lr=1e\+38: expected a finite number in \(0, 1\]"),  # (a traceback)
     ],
 )
 def test_sac_settings_checked_together(overrides, match):

@@ -30,7 +30,7 @@ from rlkit.data.networks import write_networks
 from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
-from rlkit.errors import UserError
+from rlkit.errors import DivergedError, UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_state
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import env_class, make_env
@@ -420,6 +420,8 @@ class TaskGroup:
                 self.updater(self.replay.sample(self.sac.batch_size, self.gens), step % self.update_period)
             else:
                 action = self.gens.uniform(1, self.action_dim)[:, 0].cpu().numpy()
+            if not np.isfinite(action).all():  # (on the host already: no sync)
+                self._diverged(step, ~np.isfinite(action).all(axis=1), "their policies gave a non-finite action")
             next_obs, rewards, not_done, ended = [], [], [], []
             for i, env in enumerate(envs):
                 self.episode_actions[i].append(action[i].copy())
@@ -437,6 +439,9 @@ class TaskGroup:
             steps = self.step = step + 1
             due = [i for i in range(n) if ended[i] and sched.checkpoint_due(steps, self.last[i])]
             if due:
+                finite = self.agent.finite_tasks().numpy()
+                if not finite.all():  # nothing of it is written: the checkpoints and the saved state before stay
+                    self._diverged(steps, ~finite, "their networks are not finite")
                 self._checkpoint(due, steps)
             for i in np.flatnonzero(ended):
                 obs[i] = self._new_episode(i)
@@ -445,6 +450,15 @@ class TaskGroup:
             if due and stop_after_checkpoint and all(ended):
                 return True
         return self.step < sched.num_train_steps
+
+    def _diverged(self, step: int, bad: np.ndarray, what: str) -> None:
+        """A `DivergedError` naming the tasks (`bad`: a mask over the group) whose training diverged at `step`."""
+        tasks = [self.tasks[i] for i in np.flatnonzero(bad)]
+        kept = "the checkpoints" + (" and the saved state" if self.resume_path is not None else "")
+        raise DivergedError(
+            f"stage 1 diverged at step {step} in tasks {tasks}: {what}; {kept} written before it are kept (expected "
+            "finite training: lower agent.params.critic_lr, actor_lr or alpha_lr)"
+        )
 
     def finish(self) -> None:
         """Mark every task complete (its `task.json` is the last file written), then drop the saved state. A task

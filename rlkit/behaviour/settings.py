@@ -95,12 +95,14 @@ SAC_RANGES: dict[str, str] = {
     "tasks_per_group": ">= 1",
     "agent.params.discount": "(0, 1]",
     "agent.params.init_temperature": "> 0",
-    "agent.params.alpha_lr": "> 0",
+    # the learning rates: Adam moves each weight by about lr a step; a huge one overflowed float32 inside Adam's
+    # update (a traceback, where a diverged run is one line)
+    "agent.params.alpha_lr": "(0, 1]",
     "agent.params.alpha_betas": "[0, 1)",
-    "agent.params.actor_lr": "> 0",
+    "agent.params.actor_lr": "(0, 1]",
     "agent.params.actor_betas": "[0, 1)",
     "agent.params.actor_update_frequency": ">= 1",
-    "agent.params.critic_lr": "> 0",
+    "agent.params.critic_lr": "(0, 1]",
     "agent.params.critic_betas": "[0, 1)",
     "agent.params.critic_tau": "(0, 1]",
     "agent.params.critic_target_update_frequency": ">= 1",

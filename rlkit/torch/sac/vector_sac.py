@@ -101,6 +101,15 @@ class VectorSAC(nn.Module):
         rows = {"actor": [i], "critic": [i, self.n + i], "critic_target": [i, self.n + i], "log_alpha": [i]}
         return {k: v[rows[k.split(".")[0]]].detach().clone().cpu() for k, v in self.state_dict().items()}
 
+    def finite_tasks(self) -> torch.Tensor:
+        """[n] bool: whether all of task i's networks (actor, twin critics, target critics, temperature) are
+        finite (a host read of n values, for a checkpoint)."""
+        ok = torch.ones(self.n, dtype=torch.bool, device=self.log_alpha.device)
+        for name, v in self.state_dict().items():
+            finite = torch.isfinite(v.reshape(v.shape[0], -1)).all(dim=1)
+            ok &= finite[: self.n] & finite[self.n :] if name.startswith("critic") else finite
+        return ok.cpu()
+
     def policy(self, obs: torch.Tensor, noise: torch.Tensor | None) -> PolicyOutput:
         """obs [n, B, o] -> actions [n, B, A]; noise [n, B, A] or None (deterministic)."""
         mean, raw = self.actor(obs).chunk(2, dim=-1)
