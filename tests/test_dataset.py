@@ -156,15 +156,26 @@ def test_export_legacy_carries_task_params_and_refuses_what_training_would_refus
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage", ["truncate", "delete", "nan"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "nan"])
 def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
     """The loader names the damaged file instead of a BadZipFile/FileNotFoundError traceback; check reports
-    it as a problem naming it and goes on checking the other tasks (exit 1, not 2)."""
+    it as a problem naming it and goes on checking the other tasks (exit 1, not 2). A flipped byte in an array's
+    data was read as a (finite, wrong) number by the loader, then a traceback from the run's fingerprint."""
+    import zipfile
+
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
     path = task_dir(tmp_path, 0) / "step200.npz"
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:200])
+    elif damage == "flip":  # the last byte of sample_obs's data: its CRC-32 no longer matches
+        raw = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("sample_obs.npy")
+        o = info.header_offset
+        start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
+        raw[start + info.file_size - 1] ^= 0xFF
+        path.write_bytes(raw)
     elif damage == "delete":
         path.unlink()
     else:
@@ -173,6 +184,7 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
         write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": t})
     expected = {
         "truncate": "truncated or unreadable",
+        "flip": "truncated or unreadable (BadZipFile: Bad CRC-32 for file 'sample_obs.npy')",
         "delete": "missing checkpoint file",
         "nan": "non-finite values in ['rewards']",
     }
@@ -185,6 +197,21 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
     proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 1 and proc.stderr.count("problem: ") == 1 and "step200.npz" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "goal_idx1:" in proc.stdout
+
+
+def test_a_damaged_file_in_a_fingerprint_is_one_line_naming_it(tmp_path):
+    import hashlib
+
+    from rlkit.data.fingerprint import _add_npz
+
+    path = tmp_path / "normalizer.npz"
+    np.savez(path, abs_max=np.arange(64, dtype=np.float64))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 3] ^= 0xFF  # inside abs_max's data
+    path.write_bytes(raw)
+    with pytest.raises(UserError, match=r"normalizer\.npz' is truncated or unreadable \(BadZipFile: Bad CRC-32") as e:
+        _add_npz(hashlib.sha256(), path)
+    assert "\n" not in str(e.value)
 
 
 def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):

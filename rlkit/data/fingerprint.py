@@ -20,6 +20,7 @@ from pathlib import Path
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_npz
+from rlkit.errors import UserError
 from rlkit.fileio import read_json_object
 
 NORMALIZER_FILE = "normalizer.npz"
@@ -76,11 +77,18 @@ def differing_tasks(a: dict, b: dict) -> list[int]:
 
 
 def _add_npz(h, path: Path) -> None:
-    """The members of an .npz (names and .npy bytes: header and data), not the zip around them."""
-    with zipfile.ZipFile(path) as z:
-        for name in sorted(z.namelist()):
-            h.update(name.encode() + b"\0")
-            h.update(z.read(name))
+    """The members of an .npz (names and .npy bytes: header and data), not the zip around them; a damaged file is a
+    one-line UserError naming it."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(z.namelist()):
+                h.update(name.encode() + b"\0")
+                h.update(z.read(name))
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise UserError(
+            f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete .npz file "
+            "(a checkpoint written by policy_train.py: regenerate that task)"
+        ) from None
 
 
 def _canonical(obj) -> bytes:
