@@ -38,7 +38,9 @@ default_config = dict(
         policy_lr=0.0003,  # > 0; policy learning rate
         qf_lr=0.0003,  # > 0; Q1, Q2 learning rate
         vf_lr=0.0003,  # > 0; V learning rate
-        context_lr=0.0003,  # > 0; encoder and CLUB net learning rate
+        # > 0; learning rate of the encoder, the CLUB net and a method's own encoder parts (CLASSIFIER's head,
+        # UNICORN_SS's decoder, CORRO's CVAE, BOREL's VAE)
+        context_lr=0.0003,
         c_lr=0.0001,  # > 0; BRAC dual critic learning rate
         alpha_lr=1.0,  # >= 0; BRAC alpha step size
         c_iter=3,  # >= 1; dual-critic steps per training step
@@ -72,13 +74,14 @@ default_config = dict(
         # "value": the reference's penalty on c's output; "gradient": a true gradient penalty
         dual_critic_penalty="value",
         max_entropy=True,  # subtract log pi in the V target and add it to the policy loss
-        z_loss_weight=10.0,  # >= 0; FOCAL distance-metric loss weight (max MI)
+        # >= 0; weight of the max-MI term: FOCAL's distance metric, or CLASSIFIER's and UNICORN_SUP's cross-entropy
+        z_loss_weight=10.0,
         club_model_loss_weight=10.0,  # >= 0; CLUB net fit weight
         club_loss_weight=25.0,  # >= 0; CLUB upper bound weight (min MI)
-        use_FOCAL_cl=True,  # use the max-MI term
+        use_FOCAL_cl=True,  # use FOCAL's distance metric as the max-MI term (CSRO, FOCAL)
         use_club=True,  # use the min-MI term
         use_next_obs_in_context=False,  # context = (s, a, r, s') instead of (s, a, r)
-        allow_backward_z=False,  # let the critic loss train the encoder (OFFPEARL)
+        allow_backward_z=False,  # let the critic loss train the encoder (OFFPEARL and CORRO force it on)
         train_z0_policy=False,  # also train the actor and critics with z = 0 (the prior mean) on a share of every batch
         z0_policy_share=0.25,  # (0, 1]; that share: the first ceil(share * batch_size) rows of each task's batch
         use_hvar=False,  # the encoder also outputs a per-transition variance (heteroscedastic)

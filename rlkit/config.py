@@ -123,7 +123,7 @@ UNICORN_DECODER_HIDDEN: dict[str, int] = {
     "sparse-walker-rand-params": 128,
 }
 # The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_baselines.py):
-# CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (rlkit.torch.csro.corro.CorroSettings)
+# CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (`corro_negatives_of`)
 DYNAMICS_FAMILIES = ("point-robot-wind", "hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params")
 # the CORRO key each kind of negatives alone reads: under the other kind an override of it is refused
 CORRO_NEGATIVES_KEYS = {"reward": ("corro_reward_std",), "generative": ("corro_cvae_steps",)}
@@ -227,7 +227,12 @@ class AlgoParams:
     policy_lr: float = key(3e-4, "policy learning rate", "> 0")
     qf_lr: float = key(3e-4, "Q1, Q2 learning rate", "> 0")
     vf_lr: float = key(3e-4, "V learning rate", "> 0")
-    context_lr: float = key(3e-4, "encoder and CLUB net learning rate", "> 0")
+    context_lr: float = key(
+        3e-4,
+        "learning rate of the encoder, the CLUB net and a method's own encoder parts (CLASSIFIER's head, UNICORN_SS's "
+        "decoder, CORRO's CVAE, BOREL's VAE)",
+        "> 0",
+    )
     c_lr: float = key(1e-4, "BRAC dual critic learning rate", "> 0")
     alpha_lr: float = key(1.0, "BRAC alpha step size", ">= 0")
     c_iter: int = key(3, "dual-critic steps per training step", ">= 1")
@@ -267,13 +272,17 @@ class AlgoParams:
         "value", '"value": the reference\'s penalty on c\'s output; "gradient": a true gradient penalty'
     )
     max_entropy: bool = key(True, "subtract log pi in the V target and add it to the policy loss")
-    z_loss_weight: float = key(10.0, "FOCAL distance-metric loss weight (max MI)", ">= 0")
+    z_loss_weight: float = key(
+        10.0,
+        "weight of the max-MI term: FOCAL's distance metric, or CLASSIFIER's and UNICORN_SUP's cross-entropy",
+        ">= 0",
+    )
     club_model_loss_weight: float = key(10.0, "CLUB net fit weight", ">= 0")
     club_loss_weight: float = key(25.0, "CLUB upper bound weight (min MI)", ">= 0")
-    use_FOCAL_cl: bool = key(True, "use the max-MI term")
+    use_FOCAL_cl: bool = key(True, "use FOCAL's distance metric as the max-MI term (CSRO, FOCAL)")
     use_club: bool = key(True, "use the min-MI term")
     use_next_obs_in_context: bool = key(False, "context = (s, a, r, s') instead of (s, a, r)")
-    allow_backward_z: bool = key(False, "let the critic loss train the encoder (OFFPEARL)")
+    allow_backward_z: bool = key(False, "let the critic loss train the encoder (OFFPEARL and CORRO force it on)")
     # Encoder variants (extensions; docs/algorithm.md, "Encoder variants"). The defaults are CSRO's.
     train_z0_policy: bool = key(
         False, "also train the actor and critics with z = 0 (the prior mean) on a share of every batch"
