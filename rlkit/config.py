@@ -92,6 +92,13 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
     ),
 }
 METHOD_SPECIFIC_KEYS = frozenset().union(*METHOD_KEYS.values())
+
+
+def reads(algo_type: str, key: str) -> bool:
+    """Whether `algo_type` reads `algo_params.key` (`METHOD_KEYS`: a key of no method's list is everyone's)."""
+    return key not in METHOD_SPECIFIC_KEYS or key in METHOD_KEYS.get(algo_type, frozenset())
+
+
 # What an algo_type sets itself (recorded so in variant.json; a config may give the key its default or this value,
 # nothing else): CORRO encodes (s, a, r, s'); its aggregator and OFFPEARL's encoder learn through the critic
 METHOD_FORCED: dict[str, dict[str, Any]] = {
@@ -452,7 +459,7 @@ def _club_input(cfg: Config, club_use_sa: bool) -> str | None:
     """The reference's CLUB net reads (s, a) with club_use_sa, else (s, a, r) when the context holds next
     observations (its launch_experiment.py 59-62); this code's reads (s, a) only."""
     a = cfg.algo_params
-    club = cfg.algo_type in ("CSRO", "CLASSIFIER") and a.use_club
+    club = reads(cfg.algo_type, "use_club") and a.use_club
     if club and a.use_next_obs_in_context and not club_use_sa:
         return (
             "with use_next_obs_in_context true the reference's CLUB net reads (s, a, r), which this code does not "
@@ -688,17 +695,20 @@ def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
     stays its random initialisation), or with a variance head and neither FOCAL's metric nor the critic to train
     it."""
     a = cfg.algo_params
-    terms = a.use_FOCAL_cl or (cfg.algo_type == "CSRO" and a.use_club)
+    club = reads(cfg.algo_type, "use_club")
+    # the methods that read use_FOCAL_cl (CSRO, FOCAL) train their encoder by it and CLUB alone; the others by their own
+    own_loss = not reads(cfg.algo_type, "use_FOCAL_cl")
+    terms = a.use_FOCAL_cl or (club and a.use_club)
     return [
         (
-            cfg.algo_type not in ("CSRO", "FOCAL") or terms or a.allow_backward_z,
+            own_loss or terms or a.allow_backward_z,
             f"algo_type {cfg.algo_type!r} with use_FOCAL_cl false"
-            + (" and use_club false" if cfg.algo_type == "CSRO" else "")
+            + (" and use_club false" if club else "")
             + " and allow_backward_z false: expected one of them true (nothing would train the encoder: z would "
             "stay its random initialisation)",
         ),
         (
-            cfg.algo_type not in ("CSRO", "FOCAL") or not a.use_hvar or a.use_FOCAL_cl or a.allow_backward_z,
+            own_loss or not a.use_hvar or a.use_FOCAL_cl or a.allow_backward_z,
             f"algo_params.use_hvar true with algo_type {cfg.algo_type!r}, use_FOCAL_cl false and allow_backward_z "
             "false: expected one of them true or use_hvar false (CLUB reads the embeddings' means only: nothing "
             "would train the variance head)",

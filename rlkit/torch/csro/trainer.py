@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config, pearl_bottleneck
+from rlkit.config import Config, pearl_bottleneck, reads
 from rlkit.data.buffer import RLBatch, context_width
 from rlkit.data.sequences import SequenceBatch
 from rlkit.seeding import torch_generator
@@ -131,8 +131,8 @@ class TrainerSettings:
             latent_size=cfg.latent_size,
             net_size=cfg.net_size,
             use_next_obs_in_context=hp.use_next_obs_in_context,
-            use_focal=hp.use_FOCAL_cl and algo in ("CSRO", "FOCAL"),
-            use_club=hp.use_club and algo in ("CSRO", "CLASSIFIER"),
+            use_focal=hp.use_FOCAL_cl and reads(algo, "use_FOCAL_cl"),
+            use_club=hp.use_club and reads(algo, "use_club"),
             allow_backward_z=hp.allow_backward_z,  # (OFFPEARL and CORRO set it: rlkit.config.METHOD_FORCED)
             classifier_tasks=tuple(train_tasks) if algo in ("CLASSIFIER", "UNICORN_SUP") else (),
             use_hvar=hp.use_hvar,  # (with the bottleneck, True and "poe": rlkit.config.PEARL_FORCED)
@@ -166,7 +166,7 @@ class TrainerSettings:
             policy_lr=hp.policy_lr,
             c_lr=hp.c_lr,
             corro=corro.CorroSettings.from_config(cfg),
-            unicorn_beta=hp.unicorn_beta if algo == "UNICORN_SS" else None,
+            unicorn_beta=hp.unicorn_beta if reads(algo, "unicorn_beta") else None,
             unicorn_hidden=hp.unicorn_decoder_hidden,
             borel=borel.BorelSettings.from_config(cfg),
         )
@@ -282,6 +282,8 @@ class CSROTrainer:
             # reseeded at each meta-test by its iteration (`rlkit.eval.evaluator.seed_meta_test_z`)
             self.agent.test_z_generator = torch_generator(seed, "test_z", 0, device=device)
         if s.corro is not None:  # CORRO's transition encoder and aggregator in place of q_phi
+            # (built after the CSROAgent above drew its weights from init_gen, which stays so: a seed's CORRO networks
+            # are then those of the runs published with this code; sample_z_at_test is OFFPEARL's alone)
             self.agent = corro.CorroAgent(obs_dim, action_dim, latent, context_dim, hidden, s.corro, init_gen).to(
                 device
             )
