@@ -783,7 +783,7 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
         ("num_eval_sample_episodes=0", "SAC setting num_eval_sample_episodes=0: expected a whole number >= 1"),
         ("num_seed_steps=400", "SAC setting num_seed_steps=400: expected < num_train_steps - 1 = 299"),
         ("seed=-1", "SAC setting seed=-1: expected a whole number in [0, 4294967295]"),
-        ("agent.params.critic_lr=inf", "SAC setting agent.params.critic_lr=inf: expected a finite number > 0"),
+        ("agent.params.critic_lr=inf", "SAC setting agent.params.critic_lr=inf: expected a finite number in (0, 1]"),
     ],
 )
 def test_stage1_value_that_gives_useless_data_is_one_line_and_writes_nothing(tmp_path, override, expected):
