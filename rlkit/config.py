@@ -502,13 +502,26 @@ REFERENCE_ONLY: dict[str, ReferenceOnly] = {
 }
 
 
+def at(tree: dict[str, Any], dotted: str) -> Any:
+    """The value at the dotted key `dotted` of a nested dict (a KeyError where a level is missing)."""
+    return functools.reduce(dict.__getitem__, dotted.split("."), tree)
+
+
+def parent_of(tree: dict[str, Any], dotted: str, create: bool = False) -> tuple[dict[str, Any], str]:
+    """(the dict that holds the dotted key's last part, that part); `create`: missing levels are made, else a
+    KeyError."""
+    *path, leaf = dotted.split(".")
+    step = (lambda node, part: node.setdefault(part, {})) if create else dict.__getitem__
+    return functools.reduce(step, path, tree), leaf
+
+
 def default_dict() -> dict[str, Any]:
     """Every key at its default, as the nested tree that JSON files and overrides are merged into
     (the reference-only keys included, so that they load)."""
     data = Config().to_dict()
     for name, ref in REFERENCE_ONLY.items():
-        *path, leaf = name.split(".")
-        functools.reduce(dict.__getitem__, path, data)[leaf] = copy.deepcopy(ref.default)
+        node, leaf = parent_of(data, name)
+        node[leaf] = copy.deepcopy(ref.default)
     return data
 
 
@@ -819,8 +832,8 @@ def _pop_reference_only(data: dict[str, Any]) -> dict[str, Any]:
     """Take the `REFERENCE_ONLY` keys out of the merged tree `data`: dotted name -> the value given."""
     out = {}
     for name in REFERENCE_ONLY:
-        *path, leaf = name.split(".")
-        out[name] = functools.reduce(dict.__getitem__, path, data).pop(leaf)
+        node, leaf = parent_of(data, name)
+        out[name] = node.pop(leaf)
     return out
 
 
@@ -839,8 +852,8 @@ def _carry_reference_only(given: dict[str, Any], data: dict[str, Any], overrides
         if ref.equals is None or any(get(tree or {}, name) is not None for tree in overrides):
             continue
         if get(given, name) == get(given, ref.equals) and get(data, ref.equals) != get(given, ref.equals):
-            *path, leaf = name.split(".")
-            functools.reduce(dict.__getitem__, path, data)[leaf] = get(data, ref.equals)
+            node, leaf = parent_of(data, name)
+            node[leaf] = get(data, ref.equals)
 
 
 def _check_reference_only(cfg: Config, name: str, value: Any) -> None:
@@ -967,8 +980,7 @@ def _check_method_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
                 f"(expected its default {old!r}; it is read by {_readers(key)})"
             )
     for name in METHOD_IGNORED.get(data["algo_type"], ()):
-        path = name.split(".")
-        old, new = (functools.reduce(dict.__getitem__, path, tree) for tree in (given, data))
+        old, new = at(given, name), at(data, name)
         if new != old:
             raise UserError(
                 f"{name} {new!r}: algo_type {data['algo_type']!r} does not use it (expected its default "
@@ -1044,7 +1056,7 @@ def _check_switched_keys(given: dict[str, Any], data: dict[str, Any]) -> None:
     """Refuse an override of a `SWITCHED_KEYS` key whose switch `data` leaves off, or of a CORRO key its kind of
     negatives does not read (`CORRO_NEGATIVES_KEYS`) (`given`: the values before the overrides)."""
     for switch, key in switched_off(data):
-        old, new = (functools.reduce(dict.__getitem__, key.split("."), tree) for tree in (given, data))
+        old, new = at(given, key), at(data, key)
         if new == old:
             continue
         if switch == "corro_negatives":
@@ -1145,10 +1157,7 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
 def set_option(tree: dict[str, Any], dotted: str, value: Any, option: str) -> None:
     """Put what a command's own option (`option`, as given: "--exp_name a") sets into the overrides `tree` at the
     dotted key `dotted`; a UserError if an override already sets that key (one of the two would be dropped)."""
-    *path, leaf = dotted.split(".")
-    node = tree
-    for part in path:
-        node = node.setdefault(part, {})
+    node, leaf = parent_of(tree, dotted, create=True)
     if leaf in node:
         raise UserError(f"{option} and --{dotted} {json.dumps(node[leaf])}: expected one of them (both set {dotted})")
     node[leaf] = value
@@ -1158,12 +1167,10 @@ def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value
     """Put one override into the nested dict `tree` under `key`'s dotted path in `defaults` (see `resolve_key`):
     the command line's --KEY VALUE and a sweep file's {KEY: VALUE} name keys alike."""
     dotted = resolve_key(defaults, key)
-    keys = dotted.split(".")
-    for k in keys[:-1]:
-        tree = tree.setdefault(k, {})
-    if keys[-1] in tree:  # (as `--use_club` and `--algo_params.use_club`: one value would be dropped)
+    node, leaf = parent_of(tree, dotted, create=True)
+    if leaf in node:  # (as `--use_club` and `--algo_params.use_club`: one value would be dropped)
         raise UserError(f"override {key!r} sets {dotted} a second time: expected each key once")
-    tree[keys[-1]] = value
+    node[leaf] = value
 
 
 def resolve_key(data: dict[str, Any], key: str) -> str:

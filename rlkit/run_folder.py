@@ -7,7 +7,6 @@ process out of a folder while one trains it. Used by `rlkit.experiment`, `rlkit.
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 from pathlib import Path
@@ -19,6 +18,7 @@ from rlkit.config import (
     corro_negatives_kind,
     default_dict,
     forced_keys,
+    parent_of,
     switched_off,
 )
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
@@ -89,8 +89,8 @@ def _same_meaning(variant: dict) -> dict:
     if algo_type == "BOREL" and isinstance(algo.get("borel_vae_tasks"), int):  # as many tasks as there are, at most
         algo["borel_vae_tasks"] = min(algo["borel_vae_tasks"], out.get("n_train_tasks", Config().n_train_tasks))
     for _, key in switched_off(out):  # read by nothing: any value means the same (runs made before the refusal)
-        *path, leaf = key.split(".")
-        functools.reduce(lambda tree, part: tree.setdefault(part, {}), path, out)[leaf] = None
+        node, leaf = parent_of(out, key, create=True)
+        node[leaf] = None
     return out
 
 
