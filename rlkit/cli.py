@@ -67,6 +67,9 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:
+    # once: a second SIGTERM (a scheduler signals a whole process group, then the parent its workers) must not cut
+    # the unwinding short, the lock's release included; `sigterm_unwinds` puts the handler before back
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()
 
 
@@ -80,8 +83,8 @@ def sigterm_unwinds() -> Iterator[None]:
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    finally:  # (None: a handler installed from C, which Python cannot put back; the default is what it had)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
@@ -305,7 +308,8 @@ _WORKER = {"running": False, "terminated": False}
 
 def _worker_sigterm(signum: int, frame: Any) -> None:
     _WORKER["terminated"] = True
-    if _WORKER["running"]:
+    if _WORKER["running"]:  # once per run (as `_raise_terminated`): a second SIGTERM lets the unwinding finish
+        _WORKER["running"] = False
         raise Terminated()
 
 

@@ -729,6 +729,22 @@ def _inert_settings_checks(cfg: Config) -> list[tuple[bool, str]]:
     ]
 
 
+def _family_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """What the env family rules out (checked for a config being loaded to run; a run made before a family was
+    counted among `DYNAMICS_FAMILIES` resumes as it was made)."""
+    a = cfg.algo_params
+    return [
+        (
+            cfg.algo_type != "CORRO"
+            or corro_negatives_of(cfg.env_name, a.corro_negatives) != "reward"
+            or cfg.env_name not in DYNAMICS_FAMILIES,
+            f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, not in reward, "
+            "so reward-randomised negatives cannot tell them apart; expected 'auto' or 'generative' (CORRO's CVAE "
+            "negatives)",
+        ),
+    ]
+
+
 def _validate(cfg: Config, new: bool = True) -> None:
     a = cfg.algo_params
     checks = [
@@ -782,14 +798,6 @@ def _validate(cfg: Config, new: bool = True) -> None:
             f"algo_params.corro_negatives {a.corro_negatives!r}: expected one of {list(CORRO_NEGATIVES)}",
         ),
         (
-            cfg.algo_type != "CORRO"
-            or corro_negatives_of(cfg.env_name, a.corro_negatives) != "reward"
-            or cfg.env_name not in DYNAMICS_FAMILIES,
-            f"algo_params.corro_negatives 'reward' on {cfg.env_name!r}: its tasks differ in dynamics, not in reward, "
-            "so reward-randomised negatives cannot tell them apart; expected 'auto' or 'generative' (CORRO's CVAE "
-            "negatives)",
-        ),
-        (
             a.z_strategy in Z_STRATEGIES,
             f"algo_params.z_strategy {a.z_strategy!r}: expected one of {list(Z_STRATEGIES)}",
         ),
@@ -808,7 +816,8 @@ def _validate(cfg: Config, new: bool = True) -> None:
             f"algo_params.meta_batch {a.meta_batch}: expected <= n_train_tasks {cfg.n_train_tasks} without mb_replace",
         ),
     ]
-    checks += _pearl_checks(cfg) + (_meta_test_size_checks(cfg) + _inert_settings_checks(cfg) if new else [])
+    checks += _pearl_checks(cfg)
+    checks += _meta_test_size_checks(cfg) + _inert_settings_checks(cfg) + _family_checks(cfg) if new else []
     for ok, message in checks:
         if not ok:
             raise UserError(message)
@@ -1080,7 +1089,8 @@ def config_from_variant(variant: dict[str, Any]) -> Config:
     """The `Config` of a run's variant.json (its `seed` entry, if any, is not a config key). A variant
     written before the reference-only keys left `Config` holds them at whatever value it ran with, which
     the run ignored: they are dropped unchecked. The checks added since a run could have been made
-    (`_meta_test_size_checks`, `_inert_settings_checks`) are not applied: the run is read as it was made."""
+    (`_meta_test_size_checks`, `_inert_settings_checks`, `_family_checks`) are not applied: the run is read as it
+    was made."""
     data = _merge(default_dict(), {k: v for k, v in variant.items() if k != "seed"})
     _pop_reference_only(data)
     return _built(data, new=False)

@@ -324,10 +324,15 @@ class FolderLock:
             for _ in range(4):
                 try:
                     os.link(mine, self.path)
-                    self._remove_unfinished_writes()
-                    return self
                 except FileExistsError:
                     owner = self._owner()
+                else:
+                    try:
+                        self._remove_unfinished_writes()
+                    except BaseException:  # (Ctrl-C or SIGTERM here: the lock is ours, and no `with` releases it)
+                        self.__exit__(None, None, None)
+                        raise
+                    return self
                 host, pid, ident = owner
                 here = host == socket.gethostname() and same_process_space(ident)
                 if pid is not None and (not here or identity_alive(pid, ident)):

@@ -522,6 +522,17 @@ def test_reward_negatives_on_a_dynamics_family_are_refused(config, env):
     assert "\n" not in str(err.value)
 
 
+def test_a_run_made_before_its_family_counted_as_dynamics_is_still_read():
+    """point-robot-wind joined the dynamics families on 2026-12-04: a CORRO run recorded with reward negatives there
+    before is read (report, show_path, resume) as it was made, as every check added since a run was made."""
+    from rlkit.config import config_from_variant
+
+    cfg = load_config(ROOT / "configs" / "point-robot-wind.json", {"algo_type": "CORRO"})
+    old = cfg.to_dict()
+    old["algo_params"]["corro_negatives"] = "reward"
+    assert config_from_variant(old).algo_params.corro_negatives == "reward"
+
+
 # ---- end to end, and z after a few hundred steps -------------------------------------------------------------
 
 

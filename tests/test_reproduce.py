@@ -216,9 +216,11 @@ def _reproduction_with_two_workers(tiny_data, tmp_path):
             workers = _pool_workers(proc.pid)
             time.sleep(0.05)
         assert len(workers) == 2, "the two pool workers were not seen"
-        while len(list((tmp_path / "out").rglob(".lock"))) < 2 and time.time() < deadline and proc.poll() is None:
+        locks = 0
+        while locks < 2 and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)  # let them get to work: each run has taken its folder's lock
-        assert len(list((tmp_path / "out").rglob(".lock"))) == 2, "the two runs were not seen at work"
+            locks = len(list((tmp_path / "out").rglob(".lock")))
+        assert locks == 2, "the two runs were not seen at work"
         yield proc, workers
     finally:
         if proc.poll() is None:

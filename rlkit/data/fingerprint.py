@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -84,10 +85,11 @@ def _add_npz(h, path: Path) -> None:
             for name in sorted(z.namelist()):
                 h.update(name.encode() + b"\0")
                 h.update(z.read(name))
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        remedy = "copy it again from the dataset's source" if path.name == NORMALIZER_FILE else "regenerate that task"
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete .npz file "
-            "(a checkpoint written by policy_train.py: regenerate that task)"
+            f"({remedy})"
         ) from None
 
 
