@@ -87,6 +87,19 @@ def sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+@contextlib.contextmanager
+def sigterm_kept() -> Iterator[None]:
+    """Around a library call that installs a SIGTERM handler of its own (Ray's init: a `sys.exit`): where this
+    process raised `Terminated` on SIGTERM (`sigterm_unwinds`), it does so again after, so that a run still ends in
+    its one line and exit 143 (the unwinding runs the library's exit hooks as its `sys.exit` would)."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if previous is _raise_terminated and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     """Run a click command (or a plain `main()` that parses its own arguments: the argparse benchmarks); a
     `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes one line on stderr and its exit

@@ -69,6 +69,27 @@ def test_the_workers_get_the_drivers_speed_switches(monkeypatch):
     assert env[graphs.ENV_VAR] == "1" and env[cpu_kernels.ENV_VAR] == "0" and env[graphs.FUSE_ENV_VAR] in "01"
 
 
+def test_rays_init_leaves_the_commands_sigterm_handler_in_place(monkeypatch):
+    """Ray's init installs a SIGTERM handler of its own (a sys.exit, checked on ray 2): under `--ray` a SIGTERM then
+    ended the command without its line and exit 143. The command's handler is put back after the init."""
+    import threading
+
+    import rlkit.cluster.engine as engine
+    from rlkit.cli import sigterm_unwinds
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are set from the main thread only")
+
+    def init(**kw):  # as ray.init does
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))
+
+    monkeypatch.setattr(engine, "require_ray", lambda: SimpleNamespace(is_initialized=lambda: False, init=init))
+    with sigterm_unwinds():
+        ours = signal.getsignal(signal.SIGTERM)
+        engine.connect(ClusterOptions(address="local"))
+        assert signal.getsignal(signal.SIGTERM) is ours
+
+
 def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
     from rlkit.fileio import remove_orphans
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from rlkit.cli import sigterm_kept
 from rlkit.errors import RunFailedError, UserError
 from rlkit.fileio import remove_orphans
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -102,13 +103,14 @@ def connect(opts: ClusterOptions):
         runtime_env={"env_vars": process_switches()},
     )
     try:
-        if opts.address == "local":  # a new instance here, never RAY_ADDRESS's or the one `ray start` left running
-            ray.init(address="local", **quiet)
-        else:
-            head = _head_address(opts.address)
-            if head is not None:
-                probe_head(opts.address, head)
-            ray.init(address=opts.address, **quiet)
+        with sigterm_kept():  # (Ray's init puts its own SIGTERM handler in place of the command's)
+            if opts.address == "local":  # a new instance here, never RAY_ADDRESS's or the one `ray start` left running
+                ray.init(address="local", **quiet)
+            else:
+                head = _head_address(opts.address)
+                if head is not None:
+                    probe_head(opts.address, head)
+                ray.init(address=opts.address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise UserError(
