@@ -25,7 +25,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from rlkit.errors import UserError
 from rlkit.fileio import read_json_object
@@ -33,7 +33,11 @@ from rlkit.fileio import read_json_object
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_INT = 2**31 - 1  # the largest count a config may give (sizes and counts past it overflow torch's int32 indexing)
 ALGO_TYPES = ("CSRO", "FOCAL", "OFFPEARL", "CLASSIFIER", "CORRO", "UNICORN_SS", "UNICORN_SUP", "BOREL")
-Z_STRATEGIES = ("mean", "weighted", "poe")
+# the values of two keys, as types (the trainer's settings) and as the tuples the checks read
+ZStrategy = Literal["mean", "weighted", "poe"]
+Z_STRATEGIES: tuple[str, ...] = typing.get_args(ZStrategy)
+DualCriticPenalty = Literal["value", "gradient"]
+DUAL_CRITIC_PENALTIES: tuple[str, ...] = typing.get_args(DualCriticPenalty)
 CORRO_AGGREGATORS = ("attention", "mean")
 CORRO_NEGATIVES = ("auto", "reward", "generative")
 # The method-specific keys (algo_params) each algo_type reads (docs/algorithm.md, "Baselines and variants"). A key
@@ -756,8 +760,8 @@ def _validate(cfg: Config, new: bool = True) -> None:
         ),
         *[_epoch_check(f"algo_params.{k}", getattr(a, k)) for k in ("train_epoch", "eval_epoch")],
         (
-            a.dual_critic_penalty in ("value", "gradient"),
-            f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected 'value' or 'gradient'",
+            a.dual_critic_penalty in DUAL_CRITIC_PENALTIES,
+            f"algo_params.dual_critic_penalty {a.dual_critic_penalty!r}: expected one of {list(DUAL_CRITIC_PENALTIES)}",
         ),
         (
             cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name)

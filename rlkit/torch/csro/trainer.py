@@ -21,13 +21,12 @@ import copy
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config, pearl_bottleneck, reads
+from rlkit.config import Config, DualCriticPenalty, ZStrategy, pearl_bottleneck, reads
 from rlkit.data.buffer import RLBatch, context_width
 from rlkit.data.sequences import SequenceBatch
 from rlkit.seeding import torch_generator
@@ -65,10 +64,6 @@ class LossRecord:
     SCALARS = ("z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss")
 
 
-ZStrategy = Literal["mean", "weighted", "poe"]
-PenaltyKind = Literal["value", "gradient"]
-
-
 @dataclass(frozen=True)
 class TrainerSettings:
     """Everything `CSROTrainer` reads, resolved once from the config and `algo_type` by `from_config`."""
@@ -93,7 +88,7 @@ class TrainerSettings:
     # BRAC, losses 7 and 8
     use_brac: bool
     value_penalty: bool  # V_target(s') - alpha D_hat (BRAC with use_value_penalty)
-    penalty_kind: PenaltyKind  # c's interpolation penalty on its values (the reference) or its gradients
+    penalty_kind: DualCriticPenalty  # c's interpolation penalty on its values (the reference) or its gradients
     train_alpha: bool  # alpha follows D_hat (BRAC with train_alpha)
     alpha_init: float
     alpha_max: float
