@@ -214,7 +214,7 @@ class ReferenceStep:
     def __init__(self, tr: CSROTrainer):
         s = self.s = tr.settings
         # what the port implements: the reference's value penalty, no z = 0 rows, no classifier head
-        assert s.penalty_kind == "value" and s.z0_share is None and not s.classifier_tasks
+        assert s.dual_critic_penalty == "value" and s.z0_share is None and not s.classifier_tasks
         self.obs_dim, self.action_dim, self.latent_dim = tr.obs_dim, tr.action_dim, s.latent_size
         nets = reference_networks(tr)
         self.context_encoder, self.policy = nets["context_encoder"], nets["policy"]

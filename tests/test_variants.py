@@ -63,7 +63,7 @@ def test_classifier_classes_are_the_training_tasks_given():
                 "value_penalty": False,
                 "train_alpha": False,
                 "z0_share": None,
-                "penalty_kind": "value",
+                "dual_critic_penalty": "value",
             },
         ),
         (["--use_brac", "true", "--use_value_penalty", "true"], {"value_penalty": True, "train_alpha": True}),

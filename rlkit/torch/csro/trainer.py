@@ -88,7 +88,7 @@ class TrainerSettings:
     # BRAC, losses 7 and 8
     use_brac: bool
     value_penalty: bool  # V_target(s') - alpha D_hat (BRAC with use_value_penalty)
-    penalty_kind: DualCriticPenalty  # c's interpolation penalty on its values (the reference) or its gradients
+    dual_critic_penalty: DualCriticPenalty  # c's interpolation penalty on its values (the reference) or its gradients
     train_alpha: bool  # alpha follows D_hat (BRAC with train_alpha)
     alpha_init: float
     alpha_max: float
@@ -115,7 +115,7 @@ class TrainerSettings:
     # the baselines with their own encoder objective (rlkit.torch.csro.corro, .unicorn); None under other algo_types
     corro: corro.CorroSettings | None = None
     unicorn_beta: float | None = None  # UNICORN_SS: weight of FOCAL's metric next to its decoder's loss
-    unicorn_hidden: int = unicorn.DECODER_HIDDEN  # UNICORN_SS: width of its decoder's two hidden layers
+    unicorn_decoder_hidden: int = unicorn.DECODER_HIDDEN  # UNICORN_SS: width of its decoder's two hidden layers
     borel: borel.BorelSettings | None = None  # BOREL: the belief VAE; the learner reads hyper-states
 
     @staticmethod
@@ -139,7 +139,7 @@ class TrainerSettings:
             z0_share=hp.z0_policy_share if hp.train_z0_policy else None,
             use_brac=hp.use_brac,
             value_penalty=hp.use_brac and hp.use_value_penalty,
-            penalty_kind=hp.dual_critic_penalty,
+            dual_critic_penalty=hp.dual_critic_penalty,
             train_alpha=hp.use_brac and hp.train_alpha,
             alpha_init=hp.alpha_init,
             alpha_max=hp.alpha_max,
@@ -162,7 +162,7 @@ class TrainerSettings:
             c_lr=hp.c_lr,
             corro=corro.CorroSettings.from_config(cfg),
             unicorn_beta=hp.unicorn_beta if reads(algo, "unicorn_beta") else None,
-            unicorn_hidden=hp.unicorn_decoder_hidden,
+            unicorn_decoder_hidden=hp.unicorn_decoder_hidden,
             borel=borel.BorelSettings.from_config(cfg),
         )
 
@@ -283,7 +283,7 @@ class CSROTrainer:
                 device
             )
         self.decoder = (
-            unicorn.Decoder(latent, obs_dim, action_dim, init_gen, s.unicorn_hidden).to(device)
+            unicorn.Decoder(latent, obs_dim, action_dim, init_gen, s.unicorn_decoder_hidden).to(device)
             if s.unicorn_beta is not None
             else None
         )  # UNICORN_SS's (z, s, a) -> (s' - s, r)
@@ -453,13 +453,13 @@ class CSROTrainer:
         n = obs.shape[0]
         u = torch.rand(n, 1, generator=self.generator, device=obs.device)
         a_int = a_policy + u * (a_data - a_policy)
-        if self.settings.penalty_kind == "gradient":
+        if self.settings.dual_critic_penalty == "gradient":
             a_int = a_int.detach().requires_grad_(True)
         logits = self.dual_critic(
             torch.cat([obs.repeat(3, 1), torch.cat([a_policy, a_data, a_int]), z.repeat(3, 1)], dim=-1)
         )
         c_int = logits[2 * n :]
-        if self.settings.penalty_kind == "gradient":
+        if self.settings.dual_critic_penalty == "gradient":
             (c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)
         d_hat = self.loss.kl_dual_estimate(logits[:n], logits[n : 2 * n])
         return self.loss.dual_critic_loss(d_hat, self.loss.interpolation_penalty(c_int))
