@@ -315,28 +315,50 @@ def pool_worker(parent: int) -> None:
     die_with_parent(parent)
 
 
-# a pool worker's state: whether a run is under way (`run_in_worker`), and whether SIGTERM came
-_WORKER = {"running": False, "terminated": False}
+# a pool worker's state: "idle" (waiting for work), "running" a run, or "unwinding" one after SIGTERM
+# (`run_in_worker`), and whether SIGTERM came
+_WORKER = {"state": "idle", "terminated": False}
 
 
 def _worker_sigterm(signum: int, frame: Any) -> None:
     _WORKER["terminated"] = True
-    if _WORKER["running"]:  # once per run (as `_raise_terminated`): a second SIGTERM lets the unwinding finish
-        _WORKER["running"] = False
+    if _WORKER["state"] == "running":  # once per run: a second SIGTERM (as `_raise_terminated`) lets it unwind
+        _WORKER["state"] = "unwinding"
         raise Terminated()
+    if _WORKER["state"] == "idle":  # waiting for work: the worker ends as at the pool's end (its finalizers run)
+        sys.exit(128 + signal.SIGTERM)
 
 
 def run_in_worker(train: Callable[[Any], Any], spec: Any) -> Any:
-    """`train(spec)` in a pool worker (`pool_worker`): SIGTERM unwinds a run under way as Ctrl-C would (its lock is
-    released, its files are whole) and makes every run still queued to this worker end at once, untrained, so
-    that the worker waits for the pool's end and exits normally (killed, it left its runs' locks behind)."""
-    if _WORKER["terminated"]:
-        raise Terminated()
-    _WORKER["running"] = True
+    """`train(spec)` in a pool worker (`pool_worker`). SIGTERM (the parent's `stop_workers`, a scheduler's signal to
+    the whole process group, or the pool itself when another worker died) unwinds a run under way as Ctrl-C would
+    (its lock is released, its files are whole), then ends the worker (`_end_worker`): killed, it left its runs'
+    locks behind; left waiting for more work, a pool that joins its workers would wait for ever."""
     try:
-        return train(spec)
-    finally:
-        _WORKER["running"] = False
+        if _WORKER["terminated"]:
+            raise Terminated()
+        _WORKER["state"] = "running"
+        try:
+            return train(spec)
+        finally:
+            if _WORKER["state"] == "running":
+                _WORKER["state"] = "idle"
+    except (Terminated, SystemExit):  # (SystemExit: the handler's, had SIGTERM come just before the run began)
+        _WORKER["state"] = "unwinding"
+        _end_worker()
+
+
+def _end_worker() -> None:
+    """End this pool worker from inside a run, where the pool's loop would catch a SystemExit and wait for more
+    work: multiprocessing's exit finalizers first (what a normal exit runs: a shared semaphore is unregistered, or
+    the resource tracker warns of it as leaked), then `os._exit`."""
+    import multiprocessing.util
+
+    finish = getattr(multiprocessing.util, "_exit_function", None)  # (CPython's; without it only the warning)
+    if finish is not None:
+        with contextlib.suppress(Exception):
+            finish()
+    os._exit(128 + signal.SIGTERM)
 
 
 def stop_workers(workers: list, grace: float = WORKER_GRACE_SECONDS) -> None:

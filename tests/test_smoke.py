@@ -848,11 +848,12 @@ def test_sigterm_ends_a_command_as_ctrl_c_does_and_releases_its_lock(tmp_path, c
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys):
+def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys, monkeypatch):
     """A scheduler signals a whole process group, and the parent then signals its workers: a second SIGTERM arrived
     while the first one's unwinding was under way and raised again inside it (a lock's release cut short). SIGTERM
     is taken once, in a command (`run_cli`) and in a pool worker's run (`run_in_worker`)."""
     import threading
+    import time
 
     import rlkit.cli as cli
 
@@ -863,8 +864,7 @@ def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys):
     def train(_spec=None):
         try:
             os.kill(os.getpid(), signal.SIGTERM)
-            while True:  # (the handler runs at once, in this thread)
-                pass
+            time.sleep(10)  # (the handler runs at once, in this thread)
         finally:
             os.kill(os.getpid(), signal.SIGTERM)  # the second one, during the cleanup
             cleaned.append(True)
@@ -872,17 +872,29 @@ def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.run_cli(train)
     assert exit_info.value.code == 143 and cleaned == [True]
+
+    class Ended(Exception):
+        pass
+
+    def end_worker():  # (in a pool worker: multiprocessing's finalizers, then os._exit)
+        raise Ended
+
+    monkeypatch.setattr(cli, "_end_worker", end_worker)
     before = signal.signal(signal.SIGTERM, cli._worker_sigterm)  # as `pool_worker` sets it
     try:
-        with pytest.raises(cli.Terminated):
+        with pytest.raises(Ended):  # the run unwound, then the worker ends
             cli.run_in_worker(train, None)
-        assert cleaned == [True, True] and cli._WORKER == {"running": False, "terminated": True}
-        with pytest.raises(cli.Terminated):  # a run queued to the stopped worker ends untrained
+        assert cleaned == [True, True] and cli._WORKER == {"state": "unwinding", "terminated": True}
+        with pytest.raises(Ended):  # a run that reached the stopped worker ends it untrained
             cli.run_in_worker(lambda spec: cleaned.append("trained"), None)
         assert cleaned == [True, True]
+        cli._WORKER["state"] = "idle"
+        with pytest.raises(SystemExit):  # SIGTERM to a worker waiting for work: it ends (the pool may join it)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
     finally:
         signal.signal(signal.SIGTERM, before)
-        cli._WORKER.update(running=False, terminated=False)
+        cli._WORKER.update(state="idle", terminated=False)
 
 
 def test_an_interrupt_while_a_lock_is_being_taken_releases_it(tmp_path, monkeypatch):
