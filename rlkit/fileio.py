@@ -27,8 +27,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # errnos of a write the system refuses: a full disk or quota, a file over the size limit, no permission,
-# a read-only filesystem
-WRITE_REFUSED = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS)
+# a read-only filesystem, a folder where the file should be (or a file where a folder should)
+WRITE_REFUSED = (
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.EISDIR,
+    errno.ENOTDIR,
+)
 
 
 def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> None:
@@ -41,8 +50,7 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
     path = Path(path)
     tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _temporary_beside(path)
         with os.fdopen(fd, "wb") as f:
             os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600: the mode open() would give, shared or not
             write_fn(f)
@@ -63,6 +71,20 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
         if refused is None:
             raise
         raise OSError(refused.errno, refused.strerror, str(path)) from e
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in `path`'s folder, made if needed. Another process may remove the folder once empty
+    (a stage-1 part that finished its last group removes `stage1_resume/`) between its making and the file's:
+    made again, as `FolderLock` does."""
+    for attempt in range(4):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except FileNotFoundError:
+            if attempt == 3:
+                raise
+    return -1, ""  # (not reached: the fourth failure is raised)
 
 
 def error_chain(e: BaseException | None, suppressed: bool = True) -> Iterator[BaseException]:

@@ -753,6 +753,39 @@ def test_a_refused_write_is_one_line_naming_the_path(code, capsys):
     assert err[0].startswith(f"error: '/data/run/latest.pt': {os.strerror(code)}: expected ")
 
 
+def test_an_atomic_write_onto_a_folder_names_the_path_not_its_temporary_file(tmp_path):
+    """`--markdown DIR`: the rename's IsADirectoryError named the temporary file (in the folder above), after the
+    whole measurement; it names the path written, as every refused write does."""
+    import rlkit.fileio as fileio
+
+    (tmp_path / "report.md").mkdir()
+    with pytest.raises(OSError) as e:
+        fileio.atomic_write_text(tmp_path / "report.md", "text")
+    assert e.value.errno == errno.EISDIR and e.value.filename == str(tmp_path / "report.md")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]  # no temporary file left
+
+
+def test_an_atomic_write_makes_its_folder_again_if_another_process_removed_it(tmp_path, monkeypatch):
+    """Two stage-1 parts share stage1_resume/: the one that finishes its last group removes the folder once empty,
+    which could fall between the other's making it and making its temporary file there (a FileNotFoundError
+    traceback, the group's state unsaved)."""
+    import tempfile
+
+    import rlkit.fileio as fileio
+
+    real, calls = tempfile.mkstemp, []
+
+    def mkstemp(**kw):
+        calls.append(kw["dir"])
+        if len(calls) == 1:
+            os.rmdir(kw["dir"])  # the other part's `drop_resume_state`, just then
+        return real(**kw)
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", mkstemp)
+    fileio.atomic_write_text(tmp_path / "stage1_resume" / "tasks0-5.pt", "state")
+    assert len(calls) == 2 and (tmp_path / "stage1_resume" / "tasks0-5.pt").read_text() == "state"
+
+
 class _DiskFullAfter(io.RawIOBase):
     """A file descriptor on a disk with `room` bytes left: a write beyond them fails with ENOSPC."""
 
