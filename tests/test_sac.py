@@ -428,6 +428,33 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
         assert said in str(e.value) and "; set another algo_params.data_dir in the config, or remove" in str(e.value)
 
 
+def test_parts_of_one_dataset_trained_with_other_settings_are_refused(tmp_path):
+    """Two --split parts with different settings (a re-submitted array job with another override) made one mixed
+    dataset that nothing flagged: a part compared its own tasks only. The other parts' tasks, complete or still
+    training, are compared too."""
+    from rlkit.behaviour.generate import group_settings, pending_tasks
+    from rlkit.data.meta import write_task_meta
+
+    behaviour = load_sac_config("tiny_point", [])
+    sched, sac = behaviour.schedule, behaviour.sac
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    train_task_group("point-robot", env_params, [4], sched, sac, tmp_path, torch.device("cpu"), progress="off")
+    settings = group_settings("point-robot", env_params, sched, sac, True)
+    assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]  # the other part's task 4: the same settings
+    meta = read_task_meta(task_dir(tmp_path, 4))
+    for complete in (True, False):  # finished, or still training (its task.json is written as it begins)
+        write_task_meta(
+            task_dir(tmp_path, 4), dict(meta, seed=7, complete=complete, sac=dict(meta["sac"], batch_size=64))
+        )
+        with pytest.raises(
+            UserError, match=r"goal_idx4' holds .*written with other settings \(.*sac\.batch_size: 64 ->"
+        ):
+            pending_tasks(tmp_path, [0, 1, 2], settings)
+    (task_dir(tmp_path, 5)).mkdir()  # a part that has only taken its lock: nothing recorded yet, nothing to compare
+    write_task_meta(task_dir(tmp_path, 4), meta)
+    assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]
+
+
 def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
     """Taking the tasks' locks created goal_idx{i}/ for every task of the part; a run then refused (a complete
     task of other settings) left those folders empty behind it, and a fresh data_dir empty too."""

@@ -23,7 +23,16 @@ import torch
 
 from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
-from rlkit.data.dataset import FORMAT_VERSION, RETURNS_COLUMNS, RETURNS_FILE, TASK_PARAMS_FILE, Trajectories, task_dir
+from rlkit.data.dataset import (
+    FORMAT_VERSION,
+    RETURNS_COLUMNS,
+    RETURNS_FILE,
+    TASK_DIR_PREFIX,
+    TASK_PARAMS_FILE,
+    Trajectories,
+    parse_task_dir,
+    task_dir,
+)
 from rlkit.data.load import restore_dataset_tasks
 from rlkit.data.meta import read_task_meta, running_versions, write_task_meta
 from rlkit.data.networks import write_networks
@@ -660,8 +669,9 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
     """Tasks without a complete dataset and, for a run that `resumes` saved group states, complete ones whose
     group's saved state is still there (a run cut short while `finish` marked its tasks complete: resuming that
     group finishes them all again; a run that never reads those states, Ray's, counts them complete). A complete
-    task written with other `settings` (`group_settings`) is an error: kept beside new tasks, it would make one
-    dataset of two kinds of behaviour data."""
+    task written with other `settings` (`group_settings`), or any task of the dataset outside `tasks` (another
+    --split part's, complete or under way), is an error: kept beside new tasks, it would make one dataset of two
+    kinds of behaviour data."""
     saved = (Path(data_dir) / RESUME_DIR).glob("tasks*.pt") if resumes else ()
     held = set().union(*(saved_group_tasks(p.stem) for p in saved))
     todo = []
@@ -670,14 +680,26 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
         if meta is None or not meta.get("complete") or t in held:
             todo.append(t)
             continue
-        diff = _recorded_differences(meta, settings)
-        if diff:
-            raise UserError(
-                f"{str(task_dir(data_dir, t))!r} holds complete data written with other settings "
-                f"({'; '.join(diff)}): expected this run's settings for every task of a dataset; set another "
-                "algo_params.data_dir in the config, or remove that folder"
-            )
+        _refuse_other_settings(data_dir, t, meta, settings)
+    # the dataset's other tasks, complete or under way (another --split part records its settings as it begins)
+    others = [t for t in (parse_task_dir(d) for d in Path(data_dir).glob(f"{TASK_DIR_PREFIX}*")) if t is not None]
+    for t in sorted(set(others) - set(tasks)):
+        meta = read_task_meta(task_dir(data_dir, t))
+        if meta is not None:
+            _refuse_other_settings(data_dir, t, meta, settings)
     return todo
+
+
+def _refuse_other_settings(data_dir: Path, task: int, meta: dict[str, Any], settings: dict[str, Any]) -> None:
+    """A UserError if task `task`'s task.json (`meta`) records other `settings` than this run's."""
+    diff = _recorded_differences(meta, settings)
+    if diff:
+        state = "complete data" if meta.get("complete") else "data (still being trained, or interrupted)"
+        raise UserError(
+            f"{str(task_dir(data_dir, task))!r} holds {state} written with other settings ({'; '.join(diff)}): "
+            "expected this run's settings for every task of a dataset (every --split part alike); set another "
+            "algo_params.data_dir in the config, or remove that folder"
+        )
 
 
 def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
