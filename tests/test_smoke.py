@@ -889,6 +889,7 @@ def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys, mon
     import time
 
     import rlkit.cli as cli
+    from rlkit.cli import run_cli as run_command  # (in this process: no child)
 
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
@@ -903,7 +904,7 @@ def test_a_second_sigterm_does_not_cut_the_unwinding_short(tmp_path, capsys, mon
             cleaned.append(True)
 
     with pytest.raises(SystemExit) as exit_info:
-        cli.run_cli(train)
+        run_command(train)
     assert exit_info.value.code == 143 and cleaned == [True]
 
     class Ended(Exception):
