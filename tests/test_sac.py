@@ -628,6 +628,27 @@ def test_curves_skip_a_task_still_training(tmp_path):
     assert list(oracle_returns(tmp_path, params)) == [0]
 
 
+def test_curves_drawn_while_stage_1_runs_say_which_tasks_are_not_complete(tmp_path):
+    """`curves` during stage 1 drew the tasks trained so far, as far as they were, and said nothing: a later look at
+    the csv or the figure took them for the finished data."""
+    from click.testing import CliRunner
+
+    from rlkit.data.__main__ import main
+    from rlkit.data.meta import write_task_meta
+
+    params, behaviour = {"n_tasks": 6, "max_episode_steps": 20}, load_sac_config("tiny_point", [])
+    train_task_group("point-robot", params, [0, 3], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"))
+    result = CliRunner().invoke(main, ["curves", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0 and "note:" not in result.output
+    meta = read_task_meta(task_dir(tmp_path, 3))
+    write_task_meta(task_dir(tmp_path, 3), dict(meta, complete=False))  # as while it trains
+    result = CliRunner().invoke(main, ["curves", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0 and result.output.strip().splitlines()[-1] == (
+        "note: tasks [3] are not complete (still training, or interrupted): their curves end at the last checkpoint "
+        "written so far"
+    )
+
+
 def test_a_state_saved_without_networks_does_not_resume_with_them():
     """The saved networks come at every checkpoint or at none: a state of a run without them resumed with them
     would write a task.json claiming networks its first checkpoints lack (and the reverse). A state saved before

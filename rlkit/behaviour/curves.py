@@ -50,6 +50,16 @@ def behaviour_returns(data_dir: str | Path) -> pd.DataFrame:
     return out
 
 
+def unfinished_tasks(data_dir: str | Path) -> list[int]:
+    """The tasks whose task.json does not say complete (still training, or interrupted): their curves end at the
+    last checkpoint written so far."""
+    return [
+        idx
+        for idx, tdir in task_dirs(data_dir, "a dataset written by policy_train.py")
+        if not (read_task_meta(tdir) or {}).get("complete")
+    ]
+
+
 def oracle_returns(data_dir: str | Path, env_params: dict | None = None) -> dict[int, float]:
     """Per task, the scripted oracle's return, where the family has an oracle and the env's parameters are
     known: from task.json (recorded since env_params was added) or, for older datasets, `env_params`."""

@@ -62,7 +62,7 @@ def check(data_dir: str) -> None:
 )
 def curves(data_dir: str, out: str | None, config: str | None) -> None:
     """Draw the behaviour policies' returns at every checkpoint, one line per task, with the oracle's."""
-    from rlkit.behaviour.curves import write_curves
+    from rlkit.behaviour.curves import unfinished_tasks, write_curves
     from rlkit.config import load_config
 
     if out is not None:  # checked before anything is drawn or written
@@ -74,6 +74,12 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
     csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
     click.echo(f"wrote {csv_path}")
     click.echo(f"wrote {png}")
+    unfinished = unfinished_tasks(data_dir)
+    if unfinished:  # (drawn while stage 1 runs: a look at the data so far)
+        click.echo(
+            f"note: tasks {unfinished} are not complete (still training, or interrupted): their curves end at the "
+            "last checkpoint written so far"
+        )
 
 
 @main.command("import-legacy")
