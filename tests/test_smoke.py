@@ -670,9 +670,12 @@ def test_stage1_seed_is_the_sac_seed(tmp_path):
     line = _error([*stage1, "--seed", "5", "seed=6"], cwd=tmp_path)
     assert "--seed 5 and seed=6: expected one of them" in line and not (tmp_path / "offline_dataset").exists()
     run_cli([*stage1, "--seed", "5", "seed=5", "--split", "6", "--split_idx", "0", "--no-progress"], cwd=tmp_path)
-    run_cli([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path)
-    data = tmp_path / "offline_dataset" / "point-robot-tiny"
-    assert [json.loads((data / f"goal_idx{t}" / "task.json").read_text())["seed"] for t in (0, 1)] == [5, 7]
+    line = _error([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path)
+    assert "goal_idx0' holds complete data written with other settings (schedule.seed: 5 -> 7)" in line  # one dataset
+    (tmp_path / "other").mkdir()
+    run_cli([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path / "other")
+    data = [tmp_path / d / "offline_dataset" / "point-robot-tiny" for d in ("", "other")]
+    assert [json.loads((data[t] / f"goal_idx{t}" / "task.json").read_text())["seed"] for t in (0, 1)] == [5, 7]
 
 
 @pytest.mark.slow
