@@ -426,6 +426,20 @@ class FolderLock:
                     folder.rmdir()
 
 
+def lock_holder(folder: str | Path) -> str | None:
+    """Who holds `folder`'s `FolderLock`, as "pid N" (this host) or "pid N on host H", or None: no lock, or one whose
+    process is gone (a lock of another host, or of another container, cannot be told gone from here: named)."""
+    lock = FolderLock(folder, "")
+    if not lock.path.is_file():
+        return None
+    host, pid, ident = lock._owner()
+    if pid is None:
+        return None
+    if host == socket.gethostname() and same_process_space(ident):
+        return f"pid {pid}" if identity_alive(pid, ident) else None
+    return f"pid {pid} on host {host}"
+
+
 def missing_folders(folder: Path) -> list[Path]:
     """`folder` and its ancestors that do not exist, deepest first."""
     missing = []

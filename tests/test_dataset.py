@@ -331,6 +331,30 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
     assert len(report.problems) == 2 and "INCOMPLETE" in report.lines[1]
 
 
+def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
+    """check and stage 2, run while stage 1 writes a task (its lock held by a live process), called it interrupted
+    and advised a rerun, which the lock would refuse: they say it is being written, by whom, and to wait."""
+    import os
+
+    from rlkit.data.meta import read_task_meta, task_meta_problem
+    from rlkit.fileio import FolderLock
+
+    write_task(tmp_path, 0)
+    tdir = write_task(tmp_path, 1)
+    interrupt(tdir)
+    with FolderLock(tdir, "busy {pid}"):  # held by this (live) test process
+        report = check_dataset(tmp_path)
+        problem = task_meta_problem(tdir, read_task_meta(tdir))
+    task1 = [p for p in report.problems if "goal_idx1" in p]
+    assert task1 == [
+        f"{str(tdir)!r} is being written by stage 1 (pid {os.getpid()}; checkpoints [100, 200] written so far): wait "
+        "for it to finish"
+    ]
+    assert report.lines[1].endswith("INCOMPLETE (being written)")
+    assert problem.endswith(f"(stage 1 is writing it now: pid {os.getpid()}; wait for it to finish)")
+    assert "is an interrupted stage-1 task" in next(p for p in check_dataset(tmp_path).problems if "goal_idx1" in p)
+
+
 @pytest.mark.parametrize("listed", [(), (100,)])
 def test_check_line_of_an_interrupted_task_counts_the_checkpoints_written(tmp_path, listed):
     """An interrupted task's line counts (and reads) the checkpoints written so far, listed in task.json or not,

@@ -31,7 +31,7 @@ from rlkit.data.meta import (
 )
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
-from rlkit.fileio import read_json_object
+from rlkit.fileio import lock_holder, read_json_object
 
 
 @dataclass
@@ -145,9 +145,13 @@ def _check_task(
             out.problems.append(problem)
     if returns is not None and meta.get("complete"):
         out.problems += _returns_problems(tdir / RETURNS_FILE, returns, steps, means)
+    holder = None if meta.get("complete") else lock_holder(tdir)  # (a task under way holds its lock)
     if not meta.get("complete"):
         out.problems.append(
-            f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
+            f"{str(tdir)!r} is being written by stage 1 ({holder}; checkpoints {steps} written so far): wait for it "
+            "to finish"
+            if holder
+            else f"{str(tdir)!r} is an interrupted stage-1 task (task.json says complete: false; "
             f"checkpoints {steps} written so far): rerun policy_train.py with the same settings "
             "to resume it"
         )
@@ -156,7 +160,9 @@ def _check_task(
         out.problems.append(
             f"{str(tdir)!r} holds step files that task.json does not list: {names} (left by another stage-1 run?)"
         )
-    state = "complete" if meta.get("complete") else "INCOMPLETE (interrupted)"
+    state = (
+        "complete" if meta.get("complete") else "INCOMPLETE (being written)" if holder else "INCOMPLETE (interrupted)"
+    )
     out.lines.append(
         f"{tdir.name}: {meta.get('env_name')} task {meta.get('task_idx')}, {len(steps)} checkpoints, "
         f"{n} transitions, {state}"

@@ -16,7 +16,7 @@ import numpy as np
 
 from rlkit.data.dataset import parse_task_dir
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text, read_json_object
+from rlkit.fileio import atomic_write_text, lock_holder, read_json_object
 
 VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version can change the data
 
@@ -90,9 +90,11 @@ def task_meta_problem(tdir: Path, meta: dict[str, Any], expected_task: dict | No
     """What is wrong with a task folder's task.json for use as task `goal_idx{i}`, or None: it must be
     complete, describe task i (its folder's index), and, given the env's task i, describe that task."""
     if not meta.get("complete"):
-        return (
-            f"{str(tdir / 'task.json')!r} says the task is incomplete: expected a finished stage 1 (rerun "
-            "policy_train.py with the same settings to finish it)"
+        holder = lock_holder(tdir)
+        return f"{str(tdir / 'task.json')!r} says the task is incomplete: expected a finished stage 1 " + (
+            f"(stage 1 is writing it now: {holder}; wait for it to finish)"
+            if holder
+            else "(rerun policy_train.py with the same settings to finish it)"
         )
     return task_identity_problem(tdir, meta, expected_task)
 
