@@ -44,15 +44,38 @@ def test_missing_or_refused_packages_install_and_the_rest_stay():
 
 
 def test_two_versions_or_a_wheel_for_another_python_are_refused_before_installing():
-    here = Path("glfw-2.11.0-py2.py3-none-manylinux2014_x86_64.whl")
-    assert install_wheels.refusal([here, Path("rliable-1.2.0-py3-none-any.whl")]) is None
-    two = install_wheels.refusal([Path("pandas-2.3.3-py3-none-any.whl"), Path("pandas-3.0.0-py3-none-any.whl")])
+    here, needs = Path("glfw-2.11.0-py2.py3-none-manylinux2014_x86_64.whl"), {"pandas": ">=2.1,<3"}
+    assert install_wheels.refusal([here, Path("rliable-1.2.0-py3-none-any.whl")], needs) is None
+    two = install_wheels.refusal([Path("pandas-2.3.3-py3-none-any.whl"), Path("pandas-2.3.0-py3-none-any.whl")], needs)
     assert two == (
-        "two wheels of pandas: pandas-2.3.3-py3-none-any.whl and pandas-3.0.0-py3-none-any.whl: "
+        "two wheels of pandas: pandas-2.3.3-py3-none-any.whl and pandas-2.3.0-py3-none-any.whl: "
         "expected one version of each"
     )
     other = Path("arch-7.2.0-cp27-cp27mu-manylinux1_x86_64.whl")
-    assert install_wheels.refusal([here, other]).startswith(f"{other.name} does not install on this Python")
+    assert install_wheels.refusal([here, other], needs).startswith(f"{other.name} does not install on this Python")
+
+
+def test_a_wheel_the_project_refuses_or_a_name_no_wheel_has_is_refused_before_installing():
+    """A wheel fetched without the project's pins (pandas 3, which the project refuses) was installed "to replace"
+    the machine's pandas 3; a file named like no wheel was a traceback."""
+    needs = {"pandas": ">=2.1,<3"}
+    three = install_wheels.refusal([Path("pandas-3.1.1-cp312-cp312-manylinux_2_28_x86_64.whl")], needs)
+    assert three.startswith("pandas-3.1.1-cp312-cp312-manylinux_2_28_x86_64.whl: the project needs pandas >=2.1,<3:")
+    for name in ("notawheel.whl", "foo-1.0.whl"):
+        line = install_wheels.refusal([Path(name)], needs)
+        assert line.startswith(f"{name} is not a wheel's file name (") and "expected NAME-VERSION" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("venv", ["none", "/usr/bin/python3"])
+def test_fetch_wheels_without_the_venvs_versions_fetches_nothing(tmp_path, venv):
+    """Without the venv (or a package in it) the newest of each was fetched, unpinned: a set the suite never passed
+    with (hydra-core's parser runtime failed to import on the GPU machine)."""
+    python = str(tmp_path / venv) if venv == "none" else venv
+    proc = gpu_script("fetch_wheels.sh", str(tmp_path / "wheels"), tmp_path=tmp_path, VENV_PYTHON=python, PIP="false")
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and err[0].startswith("error: ") and python in err[0], proc.stderr
+    assert not (tmp_path / "wheels").exists()
 
 
 def test_no_wheels_is_one_line_and_exit_2(tmp_path, capsys):

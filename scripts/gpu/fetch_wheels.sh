@@ -17,23 +17,37 @@ set -euo pipefail
 dir="${1:-wheels}"
 pip="${PIP:-python3 -m pip}"
 venv_python="${VENV_PYTHON:-$(dirname "$0")/../../.venv/bin/python}"
-mkdir -p "$dir"
 
 py_version="${PY_VERSION:-3.12}"
 names=(hydra-core omegaconf antlr4-python3-runtime mujoco mujoco-core mujoco-studio mujoco-studio-wasm websockets glfw
        pyopengl gymnasium farama-notifications rliable arch pandas pytz tzdata)
 
-pinned() {  # pinned NAME: NAME==VERSION as the venv has it, else NAME alone
-    local line=""
-    if [ -x "$venv_python" ]; then
-        line=$("$venv_python" -m pip freeze 2>/dev/null | tr '_' '-' | grep -i "^$1==" || true)
+# the versions are the venv's: without it (or without a package in it) the newest would be fetched, a set the suite
+# never passed with (hydra-core's antlr 4.13 parser runtime fails to import, arch 8 breaks rliable)
+if [ ! -x "$venv_python" ]; then
+    echo "error: no venv Python '$venv_python' to pin the wheels' versions: expected 'make install' run in this" \
+        "checkout, or VENV_PYTHON=/path/to/its/python" >&2
+    exit 2
+fi
+frozen=$("$venv_python" -m pip freeze 2>/dev/null | tr '_' '-')
+pinned() {  # pinned NAME: NAME==VERSION as the venv has it
+    local line
+    line=$(grep -i "^$1==" <<< "$frozen" || true)
+    if [ -z "$line" ]; then
+        echo "error: $1 is not installed in the venv '$venv_python': expected 'make install' (the versions to pin)" >&2
+        exit 2
     fi
-    echo "${line:-$1}"
+    echo "$line"
 }
 
+specs=()
+for name in "${names[@]}"; do  # every version first: a missing one stops before anything is fetched
+    specs+=("$(pinned "$name")") || exit 2
+done
+mkdir -p "$dir"
 sdist_only=" antlr4-python3-runtime rliable "  # pure Python, no wheel on the index: built here, for any Python 3
-for name in "${names[@]}"; do
-    spec=$(pinned "$name")
+for i in "${!names[@]}"; do
+    name="${names[$i]}" spec="${specs[$i]}"
     if [[ "$sdist_only" == *" $name "* ]]; then
         $pip wheel --no-deps --quiet --wheel-dir "$dir" "$spec"
         continue

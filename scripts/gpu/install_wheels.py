@@ -8,7 +8,8 @@ plain folder put first on PYTHONPATH instead. A wheel is installed when its dist
 the installed version fails pyproject.toml's requirement for it (pandas 3 against `pandas<3`, say); otherwise the
 machine's own copy is kept, so that nothing already built against its numpy and torch is shadowed. One line per
 wheel says which, and why. Refused, each in one line and exit 2, before anything is installed: no wheel in
-WHEEL_DIR, two versions of one package, a wheel built for another Python or platform (a fallback `pip wheel` of
+WHEEL_DIR, a file name that is not a wheel's, two versions of one package, a wheel of a version the project refuses
+(one fetched without this project's pins), a wheel built for another Python or platform (a fallback `pip wheel` of
 fetch_wheels.sh run with the wrong Python, say), which pip would refuse with the whole install.
 """
 
@@ -29,9 +30,15 @@ def canonical(name: str) -> str:
 
 
 def wheel_name(path: Path) -> tuple[str, str]:
-    """(distribution, version) from a wheel's file name (PEP 427: NAME-VERSION[-BUILD]-PY-ABI-PLATFORM.whl)."""
-    name, version = path.name.split("-")[:2]
-    return canonical(name), version
+    """(distribution, version) from a wheel's file name (PEP 427: NAME-VERSION[-BUILD]-PY-ABI-PLATFORM.whl); a
+    ValueError for a name that is not a wheel's."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        name, version = parse_wheel_filename(path.name)[:2]
+    except InvalidWheelFilename as e:
+        raise ValueError(f"{path.name} is not a wheel's file name ({e})") from None
+    return canonical(name), str(version)
 
 
 def fits_here(path: Path) -> bool:
@@ -42,11 +49,20 @@ def fits_here(path: Path) -> bool:
     return not parse_wheel_filename(path.name)[3].isdisjoint(sys_tags())
 
 
-def refusal(wheels: list[Path], fits=fits_here) -> str | None:
-    """Why this set of wheels cannot be installed as a whole, or None."""
+def refusal(wheels: list[Path], requirements: dict[str, str], fits=fits_here) -> str | None:
+    """Why this set of wheels cannot be installed as a whole, or None: a file name that is not a wheel's, two
+    versions of one package, a wheel of a version the project refuses, or one for another Python."""
     seen: dict[str, Path] = {}
     for wheel in wheels:
-        dist, _ = wheel_name(wheel)
+        try:
+            dist, version = wheel_name(wheel)
+        except ValueError as e:
+            return f"{e}: expected NAME-VERSION-PYTHON-ABI-PLATFORM.whl (PEP 427)"
+        if not accepts(requirements.get(dist, ""), version):
+            return (
+                f"{wheel.name}: the project needs {dist} {requirements[dist]}: expected wheels fetched by "
+                "fetch_wheels.sh from a venv of this project (the versions the suite passes with)"
+            )
         if dist in seen:
             return f"two wheels of {dist}: {seen[dist].name} and {wheel.name}: expected one version of each"
         seen[dist] = wheel
@@ -107,11 +123,12 @@ def main(argv: list[str]) -> int:
     if not wheels:
         print(f"error: no wheel in {wheel_dir}: expected scripts/gpu/fetch_wheels.sh's output", file=sys.stderr)
         return 2
-    why_not = refusal(wheels)
+    requirements = project_requirements()
+    why_not = refusal(wheels, requirements)
     if why_not:
         print(f"error: {why_not}", file=sys.stderr)
         return 2
-    picked = choose(wheels, project_requirements())
+    picked = choose(wheels, requirements)
     chosen = {w for w, _ in picked}
     for wheel in wheels:
         dist, version = wheel_name(wheel)
