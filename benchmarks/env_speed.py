@@ -103,4 +103,6 @@ def main(steps: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from rlkit.cli import run_cli
+
+    run_cli(main)

@@ -183,7 +183,9 @@ def table(costs: list[EnvCost], probe: float) -> str:
     type=click.IntRange(min=1),
     help="timed repetitions per measurement (median)",
 )
-@click.option("--markdown", "markdown", default=None, type=click.Path(), help="also write the table to this file")
+@click.option(
+    "--markdown", "markdown", default=None, type=click.Path(dir_okay=False), help="also write the table to this file"
+)
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
     from rlkit.cli import parse_list
     from rlkit.fileio import atomic_write_text

@@ -42,12 +42,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=positive_int, default=3, help="rounds of all variants (medians are reported)")
     args = ap.parse_args()
 
+    from rlkit.behaviour import load_sac_config
     from rlkit.cluster.engine import require_ray
+    from rlkit.errors import UserError
+
+    try:  # a --steps that tiny_point refuses, said before Ray starts
+        load_sac_config("tiny_point", [f"num_train_steps={args.steps}"])
+    except UserError as e:
+        raise UserError(f"--steps {args.steps}: {e}") from None
 
     ray = require_ray("this benchmark")
     import torch
 
-    from rlkit.behaviour import generate, load_sac_config
+    from rlkit.behaviour import generate
     from rlkit.cluster.behaviour import generate_on_ray
     from rlkit.cluster.engine import ClusterOptions
     from rlkit.fileio import read_tree

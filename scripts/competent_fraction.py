@@ -15,9 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rlkit.behaviour.curves import behaviour_returns
+from rlkit.cli import run_cli
 from rlkit.data.dataset import RETURNS_FILE, task_dirs
 from rlkit.data.meta import read_task_meta
 from rlkit.errors import UserError
+
+USAGE = "scripts/competent_fraction.py DATA_DIR"
 
 # R_comp per env, from the task parameters of task.json; each is argued in its profile's page, "The competent
 # reference". cheetah-vel (docs/results/cheetah-vel-cpu-profile.md): reach v* from rest, then a gait at speed;
@@ -36,14 +39,12 @@ def task_fractions(task_dir: Path, table=None) -> tuple[int, dict, dict[str, tup
     meta = read_task_meta(task_dir) or {}
     env = meta.get("env_name")
     if env not in COMPETENT:
-        raise SystemExit(
-            f"error: env {env!r} in {task_dir}: expected one of {sorted(COMPETENT)} (no competent estimate)"
-        )
+        raise UserError(f"env {env!r} in {task_dir}: expected one of {sorted(COMPETENT)} (no competent estimate)")
     comp = COMPETENT[env](meta["task"])
     table = behaviour_returns(task_dir.parent) if table is None else table
     rows = table[table.task == int(meta["task_idx"])].sort_values("checkpoint")
     if len(rows) < 2:
-        raise SystemExit(f"error: {task_dir / RETURNS_FILE} has {len(rows)} checkpoints: expected at least 2")
+        raise UserError(f"{task_dir / RETURNS_FILE} has {len(rows)} checkpoints: expected at least 2")
     out = {}
     for kind in ("deterministic", "stochastic"):
         first, last = float(rows[f"{kind}_return"].iloc[0]), float(rows[f"{kind}_return"].iloc[-1])
@@ -52,13 +53,14 @@ def task_fractions(task_dir: Path, table=None) -> tuple[int, dict, dict[str, tup
 
 
 def main(argv: list[str]) -> None:
+    """The table of every task; bad input is a UserError (one line, exit 2 through `rlkit.cli.run_cli`)."""
+    if argv in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     if len(argv) != 1 or not Path(argv[0]).is_dir():
-        raise SystemExit(f"usage: python scripts/competent_fraction.py DATA_DIR (got {argv!r}: expected one folder)")
-    try:
-        dirs = [d for _, d in task_dirs(argv[0], "a behaviour dataset")]
-        table = behaviour_returns(argv[0])  # every task's returns.csv, read once
-    except UserError as e:
-        raise SystemExit(f"error: {e}") from None
+        raise UserError(f"arguments {argv!r}: expected one folder, the dataset (python {USAGE})")
+    dirs = [d for _, d in task_dirs(argv[0], "a behaviour dataset")]
+    table = behaviour_returns(argv[0])  # every task's returns.csv, read once
     fractions: dict[str, list[float]] = {"deterministic": [], "stochastic": []}
     tasks = [task_fractions(d, table) for d in dirs]  # every task checked before anything is printed
     print("task  parameters                 first  last  fraction (deterministic; stochastic)")
@@ -73,4 +75,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_cli(lambda: main(sys.argv[1:]))

@@ -1,6 +1,6 @@
 """Does CORRO's transition encoder E1 learn on a dataset? E1 alone, trained by its InfoNCE on training draws.
 
-    python scripts/corro_encoder_probe.py CONFIG [--negatives reward|generative] [--standardize]
+    python scripts/corro_encoder_probe.py CONFIG [--negatives auto|reward|generative] [--standardize]
         [--steps 5000] [--cvae-steps 2000] [--every 500] [--seed 0]
 
 Builds the run's training buffer from CONFIG (as `launch_experiment.py` would, algo_type CORRO), then steps E1
@@ -38,7 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     `--cvae-steps 0` left no CVAE loss to print."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("config")
-    p.add_argument("--negatives", choices=["reward", "generative"], default="reward")
+    # auto: the family's kind, as a run of CONFIG would draw (reward-randomised ones are refused on a dynamics family)
+    p.add_argument("--negatives", choices=["auto", "reward", "generative"], default="auto")
     p.add_argument("--standardize", action="store_true", help="corro_standardize: standardised context columns")
     p.add_argument("--steps", type=positive_int, default=5000)
     p.add_argument("--cvae-steps", type=positive_int, default=2000)
@@ -54,17 +55,17 @@ def main(argv: list[str] | None = None) -> None:
     run_cli(lambda: probe(args))
 
 
+def probe_config(args: argparse.Namespace):
+    """CONFIG as a CORRO run of it, with the probe's negatives and standardisation."""
+    overrides = {"corro_negatives": args.negatives, "corro_standardize": args.standardize}
+    return load_config(args.config, {"algo_type": "CORRO", "algo_params": overrides})
+
+
 def probe(args: argparse.Namespace) -> None:
     """Train E1 as the module says, printing each block's figures."""
     torch.set_num_threads(1)
 
-    cfg = load_config(
-        args.config,
-        {
-            "algo_type": "CORRO",
-            "algo_params": {"corro_negatives": args.negatives, "corro_standardize": args.standardize},
-        },
-    )
+    cfg = probe_config(args)
     setup = prepare(cfg, args.seed, torch.device("cpu"))
     buf, tasks = setup.train_buffer, torch.as_tensor(setup.train_tasks)
     settings = corro.CorroSettings.from_config(cfg)
@@ -78,7 +79,7 @@ def probe(args: argparse.Namespace) -> None:
     gen = torch_generator(args.seed, "batch_sampling")  # the draws as training makes them
     lr = cfg.algo_params.context_lr
     print(
-        f"{args.config}: {len(tasks)} training tasks, negatives {args.negatives}, "
+        f"{args.config}: {len(tasks)} training tasks, negatives {settings.negatives}, "
         f"standardize {args.standardize}, E1 lr {lr}; InfoNCE chance {math.log(1 + corro.NEGATIVES):.3f}, "
         f"task identification chance {1 / len(tasks):.3f}",
         flush=True,

@@ -115,10 +115,24 @@ def run_tests(repo: Path, tests: list[str]) -> tuple[int, list[str]]:
     return proc.returncode, failed
 
 
+def repo_relative(parser: argparse.ArgumentParser, tests: list[str]) -> list[str]:
+    """Each --tests entry (a path, with an optional ::test) as a path inside the repository, where the mutated
+    copies hold it: an absolute one ran the tests of this checkout, not the copy's (every mutation MISSED)."""
+    out = []
+    for entry in tests:
+        path, sep, rest = entry.partition("::")
+        full = (ROOT / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
+        if not full.exists() or not full.is_relative_to(ROOT):
+            parser.error(f"--tests {entry!r}: expected a test file or folder of this repository ({ROOT})")
+        out.append(str(full.relative_to(ROOT)) + sep + rest)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", nargs="+", default=DEFAULT_TESTS)
     args = parser.parse_args()
+    args.tests = repo_relative(parser, args.tests)
     missed = []
     for name, mutation in [("none (the code as it is)", None), *MUTATIONS.items()]:
         with tempfile.TemporaryDirectory() as tmp:

@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str]) -> None:
+    if argv in (["-h"], ["--help"]):
+        print(f"usage: {USAGE}")
+        return
     args = [a for a in argv if a != "--write"]
     if len(args) != 1:
         raise UserError(f"got {args!r}: expected one report; usage: {USAGE}")

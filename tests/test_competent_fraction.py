@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from rlkit.errors import UserError
 from tests.conftest import load_file
 
 competent_fraction = load_file("scripts/competent_fraction.py", "competent_fraction")
@@ -46,7 +47,7 @@ def test_ant_goal_by_hand(tmp_path):
 def test_refuses_an_env_without_an_estimate_before_printing(tmp_path, capsys):
     write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, -48.0)])
     write_task(tmp_path, 1, "humanoid-dir", {"direction": 0.5}, [(-600.0, -450.0), (-350.0, -300.0)])
-    with pytest.raises(SystemExit, match="env 'humanoid-dir'.*expected one of \\['ant-goal', 'cheetah-vel'\\]"):
+    with pytest.raises(UserError, match="env 'humanoid-dir'.*expected one of \\['ant-goal', 'cheetah-vel'\\]"):
         competent_fraction.main([str(tmp_path)])
     assert capsys.readouterr().out == ""
 
@@ -56,6 +57,17 @@ def test_bad_input_is_one_line(tmp_path, setup):
     if setup == "one checkpoint":
         write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0)])
     target = tmp_path / "nope" if setup == "missing" else tmp_path
-    with pytest.raises(SystemExit) as err:
+    with pytest.raises(UserError) as err:
         competent_fraction.main([str(target)])
     assert "\n" not in str(err.value) and ("expected" in str(err.value))
+
+
+def test_bad_input_exits_2_and_help_prints_the_usage(tmp_path, capsys):
+    """It exited 1 (a SystemExit of its message), and took --help for a folder."""
+    from rlkit.cli import run_cli as run_command  # (in this process: no child)
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_command(lambda: competent_fraction.main([str(tmp_path / "nope")]))
+    assert exit_info.value.code == 2 and capsys.readouterr().err.startswith("error: arguments [")
+    competent_fraction.main(["--help"])
+    assert "python scripts/competent_fraction.py offline_dataset/" in capsys.readouterr().out

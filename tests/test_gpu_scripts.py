@@ -70,7 +70,7 @@ def test_a_wheel_the_project_refuses_or_a_name_no_wheel_has_is_refused_before_in
 @pytest.mark.parametrize("venv", ["none", "/usr/bin/python3"])
 def test_fetch_wheels_without_the_venvs_versions_fetches_nothing(tmp_path, venv):
     """Without the venv (or a package in it) the newest of each was fetched, unpinned: a set the suite never passed
-    with (hydra-core's parser runtime failed to import on the GPU machine)."""
+    with (hydra-core's parser runtime failed to import in a rehearsal of the GPU machine)."""
     python = str(tmp_path / venv) if venv == "none" else venv
     proc = gpu_script("fetch_wheels.sh", str(tmp_path / "wheels"), tmp_path=tmp_path, VENV_PYTHON=python, PIP="false")
     err = proc.stderr.strip().splitlines()

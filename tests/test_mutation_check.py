@@ -43,3 +43,19 @@ def one_step(module: types.ModuleType) -> dict[str, list[torch.Tensor]]:
 def test_each_mutation_applies_and_changes_one_step(name):
     plain, mutated = one_step(trainer_module("")), one_step(trainer_module(mutation_check.MUTATIONS[name]))
     assert any(not torch.equal(p, q) for k in plain for p, q in zip(plain[k], mutated[k])), name
+
+
+def test_tests_given_by_absolute_path_run_in_the_mutated_copy_and_a_bad_one_is_named(capsys):
+    """`--tests /abs/tests/x.py` ran this checkout's tests, not the mutated copy's: every mutation MISSED."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    given = [str(ROOT / "tests" / "test_losses.py") + "::test_x", "tests/test_gradient_flow.py"]
+    assert mutation_check.repo_relative(parser, given) == [
+        "tests/test_losses.py::test_x",
+        "tests/test_gradient_flow.py",
+    ]
+    for bad in ("tests/no_such.py", "/tmp"):
+        with pytest.raises(SystemExit) as e:
+            mutation_check.repo_relative(parser, [bad])
+        assert e.value.code == 2 and f"--tests {bad!r}: expected a test file or folder" in capsys.readouterr().err

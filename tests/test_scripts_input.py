@@ -1,6 +1,7 @@
 """The scripts' own command lines: bad input (a missing report, a folder, a count of 0, a NaN margin) is one line on
 stderr and exit 2, not a traceback; a report re-read with --write is replaced whole (atomically)."""
 
+import os
 import shutil
 import sys
 
@@ -74,6 +75,17 @@ def test_corro_encoder_probe_names_a_missing_config_in_one_line(tmp_path, monkey
     assert line.startswith("error: ") and str(config) in line, line
 
 
+@pytest.mark.parametrize("config, kind", [("hopper_rand_params.json", "generative"), ("cheetah-vel.json", "reward")])
+def test_corro_encoder_probe_draws_the_negatives_a_run_of_the_config_draws(config, kind):
+    """Its default was 'reward', which a dynamics family refuses: the probe could not run hopper or walker as is."""
+    from rlkit.torch.csro import corro
+    from tests.conftest import ROOT
+
+    probe = _module("corro_encoder_probe")
+    cfg = probe.probe_config(probe.parse_args([str(ROOT / "configs" / config)]))
+    assert corro.CorroSettings.from_config(cfg).negatives == kind
+
+
 class _WouldTrain(Exception):
     pass
 
@@ -93,3 +105,28 @@ def test_update_golden_refuses_a_margin_that_is_not_a_finite_number_above_zero(m
 
 def test_update_golden_takes_a_finite_margin_above_zero():
     assert _module("update_golden").parse_args(["--margin", "2.5"]).margin == 2.5
+
+
+def test_reread_report_prose_help_prints_its_usage(capsys):
+    """`--help` was taken for a report's path ('--help' cannot be read)."""
+    _module("reread_report_prose").main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: python scripts/reread_report_prose.py docs/results/")
+
+
+@pytest.mark.slow
+def test_write_default_config_takes_no_arguments_and_writes_nothing_with_one(tmp_path):
+    """`--help` (or a stray word) rewrote configs/default.py and exited 0."""
+    import subprocess
+
+    from tests.conftest import ROOT, python_path
+
+    before = (ROOT / "configs" / "default.py").stat().st_mtime_ns
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "write_default_config.py"), "--help"],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=python_path()),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("usage: python scripts/write_default_config.py")
+    assert (ROOT / "configs" / "default.py").stat().st_mtime_ns == before
