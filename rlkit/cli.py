@@ -161,7 +161,11 @@ def parse_list(
     an integer below `minimum`. A repeated entry is kept (`duplicates="keep"`), dropped ("drop") or an error
     ("refuse"). Every error is one line naming the option, the bad entry and what was expected (+ `hint`)."""
     if choices is None:
-        expected = "comma-separated integers" + (f" >= {minimum}" if minimum is not None else "") + " such as 0,1,2"
+        first = max(minimum or 0, 0)  # (an example the option accepts: `--tasks` starts at 1)
+        example = ",".join(str(first + i) for i in range(3))
+        expected = (
+            "comma-separated integers" + (f" >= {minimum}" if minimum is not None else "") + f" such as {example}"
+        )
     else:
         expected = f"comma-separated names from {list(choices)}"
     expected += ", each once" if duplicates == "refuse" else ""

@@ -696,6 +696,7 @@ def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
         ("0,,1", {}, "--x '0,,1': entry 2 is empty; expected comma-separated integers such as 0,1,2"),
         ("1,x", {}, "--x '1,x': 'x' is not an integer; expected comma-separated integers such as 0,1,2"),
         ("0,-1", {"minimum": 0}, "--x '0,-1': -1 is below 0; expected comma-separated integers >= 0 such as 0,1,2"),
+        ("0", {"minimum": 1}, "--x '0': 0 is below 1; expected comma-separated integers >= 1 such as 1,2,3"),
         (
             "1,0,1",
             {"duplicates": "refuse"},
