@@ -94,3 +94,27 @@ def test_a_childs_peak_memory_is_its_own_not_its_parents():
     child = child_json(["-c", code], "the child")["peak"]
     del ballast
     assert parent > 400 and child < parent - 300, (parent, child)
+
+
+def test_a_failed_capture_variant_fails_the_benchmark_after_the_others_print(monkeypatch, capsys):
+    """A variant that failed printed 'failed' and the benchmark still exited 0: a device call's summary counted the
+    benchmark as passed."""
+    import argparse
+    import json
+    import subprocess
+
+    bench = _module("meta_train_speed")
+
+    def run(cmd, **kw):
+        variant = cmd[cmd.index("--variant") + 1]
+        if variant == "captured":
+            return subprocess.CompletedProcess(cmd, 1, "", "RuntimeError: CUDA error")
+        return subprocess.CompletedProcess(cmd, 0, json.dumps({"variant": variant, "ms": 3.0, "graphed": True}), "")
+
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    args = argparse.Namespace(device="cuda", steps=1, context=8, batch=4, meta_batch=2)
+    with pytest.raises(SystemExit) as e:
+        bench.capture_main(args)
+    out, err = capsys.readouterr()
+    assert e.value.code == 1 and "captured: failed" in out and "captured-fused" in out
+    assert err.strip() == "error: variants ['captured'] failed: expected every variant to run (their errors above)"
