@@ -101,15 +101,15 @@ def test_a_failed_capture_variant_fails_the_benchmark_after_the_others_print(mon
     benchmark as passed."""
     import argparse
     import json
-    import subprocess
+    from types import SimpleNamespace
 
     bench = _module("meta_train_speed")
 
-    def run(cmd, **kw):
+    def run(cmd, **kw):  # (no child: each variant's answer as its subprocess would give it)
         variant = cmd[cmd.index("--variant") + 1]
         if variant == "captured":
-            return subprocess.CompletedProcess(cmd, 1, "", "RuntimeError: CUDA error")
-        return subprocess.CompletedProcess(cmd, 0, json.dumps({"variant": variant, "ms": 3.0, "graphed": True}), "")
+            return SimpleNamespace(returncode=1, stdout="", stderr="RuntimeError: CUDA error")
+        return SimpleNamespace(returncode=0, stdout=json.dumps({"variant": variant, "ms": 3.0, "graphed": True}))
 
     monkeypatch.setattr(bench.subprocess, "run", run)
     args = argparse.Namespace(device="cuda", steps=1, context=8, batch=4, meta_batch=2)
