@@ -78,7 +78,10 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     (a stage-1 part that finished its last group removes `stage1_resume/`) between its making and the file's:
     made again, as `FolderLock` does."""
     for attempt in range(4):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # (a file where the folder should be: refused as a write, naming the path)
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
         try:
             return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         except FileNotFoundError:
@@ -437,7 +440,7 @@ def lock_holder(folder: str | Path) -> str | None:
         return None
     if host == socket.gethostname() and same_process_space(ident):
         return f"pid {pid}" if identity_alive(pid, ident) else None
-    return f"pid {pid} on host {host}"
+    return f"pid {pid} on host {host}, which cannot be checked from here: remove {str(lock.path)!r} if it is gone"
 
 
 def missing_folders(folder: Path) -> list[Path]:

@@ -353,6 +353,9 @@ def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
     assert report.lines[1].endswith("INCOMPLETE (being written)")
     assert problem.endswith(f"(stage 1 is writing it now: pid {os.getpid()}; wait for it to finish)")
     assert "is an interrupted stage-1 task" in next(p for p in check_dataset(tmp_path).problems if "goal_idx1" in p)
+    (tdir / ".lock").write_text("4242 node17 1/2/3")  # left by a job on another host: it cannot be told gone here
+    line = next(p for p in check_dataset(tmp_path).problems if "goal_idx1" in p)
+    assert f"pid 4242 on host node17, which cannot be checked from here: remove {str(tdir / '.lock')!r} if" in line
 
 
 @pytest.mark.parametrize("listed", [(), (100,)])

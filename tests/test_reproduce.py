@@ -853,6 +853,27 @@ def test_a_killed_worker_is_one_line_naming_the_runs_it_took_down():
         train_all(todo, 2, train=_train_or_die)
 
 
+def _train_or_be_stopped(spec) -> str:
+    """A stand-in for `train_one` whose seed-1 worker sends back an interrupt as its run's error (as a worker stopped
+    by SIGTERM while it sent a finished run's result: the pool's loop catches it and sends it on)."""
+    if spec.seed == 1:
+        raise KeyboardInterrupt
+    return f"{spec.method} seed {spec.seed}: finished"
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_as_it_answered_is_one_line_naming_its_run():
+    """Such an error was raised again in the driver as it came (an exit 143 without a line, or an interrupt)."""
+    from types import SimpleNamespace
+
+    from rlkit.errors import RunFailedError
+    from rlkit.reproduce.__main__ import train_all
+
+    todo = [SimpleNamespace(method="CSRO", seed=s) for s in range(2)]
+    with pytest.raises(RunFailedError, match=r"^CSRO seed 1: its worker process was stopped \(KeyboardInterrupt\); "):
+        train_all(todo, 2, train=_train_or_be_stopped)
+
+
 def test_the_report_says_which_code_trained_its_runs(tmp_path):
     from types import SimpleNamespace
 

@@ -450,6 +450,9 @@ def test_parts_of_one_dataset_trained_with_other_settings_are_refused(tmp_path):
             UserError, match=r"goal_idx4' holds .*written with other settings \(.*sac\.batch_size: 64 ->"
         ):
             pending_tasks(tmp_path, [0, 1, 2], settings)
+    older = {k: v for k, v in meta.items() if k not in ("sac", "saved_networks")}  # a task.json without those records
+    write_task_meta(task_dir(tmp_path, 4), older)
+    assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]  # (they were 'sac: null -> {...}' differences)
     (task_dir(tmp_path, 5)).mkdir()  # a part that has only taken its lock: nothing recorded yet, nothing to compare
     write_task_meta(task_dir(tmp_path, 4), meta)
     assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]

@@ -767,6 +767,10 @@ def test_an_atomic_write_onto_a_folder_names_the_path_not_its_temporary_file(tmp
         fileio.atomic_write_text(tmp_path / "report.md", "text")
     assert e.value.errno == errno.EISDIR and e.value.filename == str(tmp_path / "report.md")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]  # no temporary file left
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(OSError) as e:  # a file where its folder should be (a FileExistsError traceback)
+        fileio.atomic_write_text(tmp_path / "afile" / "x.txt", "text")
+    assert e.value.errno == errno.ENOTDIR and e.value.filename == str(tmp_path / "afile" / "x.txt")
 
 
 def test_an_atomic_write_makes_its_folder_again_if_another_process_removed_it(tmp_path, monkeypatch):

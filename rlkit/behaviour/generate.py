@@ -681,7 +681,8 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
             todo.append(t)
             continue
         _refuse_other_settings(data_dir, t, meta, settings)
-    # the dataset's other tasks, complete or under way (another --split part records its settings as it begins)
+    # the dataset's other tasks, complete or under way (a --split part's group records its settings as it begins:
+    # a group not yet begun, or begun in the same instant, is not seen)
     others = [t for t in (parse_task_dir(d) for d in Path(data_dir).glob(f"{TASK_DIR_PREFIX}*")) if t is not None]
     for t in sorted(set(others) - set(tasks)):
         meta = read_task_meta(task_dir(data_dir, t))
@@ -711,7 +712,7 @@ def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> lis
     }
     if "saved_networks" in meta:
         recorded["save_networks"] = meta["saved_networks"]
-    return setting_differences(recorded, settings)
+    return setting_differences(recorded, {k: v for k, v in settings.items() if k in recorded})
 
 
 def setting_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

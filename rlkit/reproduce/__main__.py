@@ -204,6 +204,11 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
         if error is None:
             print(line, flush=True)
             return
+        if isinstance(error, (SystemExit, KeyboardInterrupt)):  # (a worker stopped by a signal as it sent a result)
+            raise RunFailedError(
+                f"{spec.method} seed {spec.seed}: its worker process was stopped ({type(error).__name__}); rerunning "
+                "the command resumes every run from its latest snapshot"
+            ) from None
         if not isinstance(error, UserError):
             raise error
         failed.append(f"{spec.method} seed {spec.seed}: {error}")

@@ -29,7 +29,7 @@ if [ ! -x "$venv_python" ]; then
         "checkout, or VENV_PYTHON=/path/to/its/python" >&2
     exit 2
 fi
-frozen=$("$venv_python" -m pip freeze 2>/dev/null | tr '_' '-')
+frozen=$("$venv_python" -m pip freeze 2>/dev/null | tr '_' '-' || true)  # (no pip there: each package is missing)
 pinned() {  # pinned NAME: NAME==VERSION as the venv has it
     local line
     line=$(grep -i "^$1==" <<< "$frozen" || true)
