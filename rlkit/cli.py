@@ -122,14 +122,12 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         sys.exit(2)
     except (click.exceptions.Abort, KeyboardInterrupt) as e:  # (click's Abort is a RuntimeError: before that)
         # Ctrl-C, or SIGTERM (`Terminated`; a click command turns either into its Abort, raised from it)
+        resumes = "every file is written whole; a training command resumes when rerun"
         if isinstance(next((x for x in error_chain(e) if not isinstance(x, click.exceptions.Abort)), None), Terminated):
-            print(
-                "terminated (SIGTERM; every file is written whole; a training command resumes when rerun)",
-                file=sys.stderr,
-            )
+            print(f"terminated (SIGTERM; {resumes})", file=sys.stderr)
             sys.exit(128 + signal.SIGTERM)
-        print("interrupted (every file is written whole; a training command resumes when rerun)", file=sys.stderr)
-        sys.exit(130)
+        print(f"interrupted ({resumes})", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
     except (RuntimeError, MemoryError) as e:
         cause = out_of_memory(e)
         if cause is None:
