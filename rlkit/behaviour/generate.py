@@ -668,10 +668,10 @@ def _to_cpu(tree):
 def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], resumes: bool = True) -> list[int]:
     """Tasks without a complete dataset and, for a run that `resumes` saved group states, complete ones whose
     group's saved state is still there (a run cut short while `finish` marked its tasks complete: resuming that
-    group finishes them all again; a run that never reads those states, Ray's, counts them complete). A complete
-    task written with other `settings` (`group_settings`), or any task of the dataset outside `tasks` (another
-    --split part's, complete or under way), is an error: kept beside new tasks, it would make one dataset of two
-    kinds of behaviour data."""
+    group finishes them all again; a run that never reads those states, Ray's, counts them complete). A task
+    written with other `settings` (`group_settings`) is an error, a complete one of `tasks` or any other of the
+    dataset (another --split part's, complete or under way): kept beside new tasks, it would make one dataset of
+    two kinds of behaviour data."""
     saved = (Path(data_dir) / RESUME_DIR).glob("tasks*.pt") if resumes else ()
     held = set().union(*(saved_group_tasks(p.stem) for p in saved))
     todo = []
