@@ -331,6 +331,25 @@ def test_check_reports_an_interrupted_task_once_as_resumable(tmp_path):
     assert len(report.problems) == 2 and "INCOMPLETE" in report.lines[1]
 
 
+def test_check_names_a_task_of_other_stage_1_settings(tmp_path):
+    """A dataset whose parts were trained with other settings (made before stage 1 compared them across --split
+    parts) was reported clean: each task was checked alone."""
+    from rlkit.data.meta import read_task_meta
+
+    first, other = write_task(tmp_path, 0), write_task(tmp_path, 1)
+    for d in (first, other):  # (as stage 1 records them)
+        write_task_meta(d, dict(read_task_meta(d), schedule={"seed": 0, "num_train_steps": 300}, seeding=2))
+    meta = read_task_meta(other)
+    write_task_meta(other, dict(meta, schedule=dict(meta["schedule"], seed=7)))
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and report.problems[0].startswith(
+        f"{str(other)!r} was written with other stage-1 settings than goal_idx0 (schedule.seed: "
+    )
+    assert check_dataset(tmp_path).problems == report.problems
+    write_task_meta(other, meta)
+    assert check_dataset(tmp_path).problems == []
+
+
 def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
     """check and stage 2, run while stage 1 writes a task (its lock held by a live process), called it interrupted
     and advised a rerun, which the lock would refuse: they say it is being written, by whom, and to wait."""
@@ -562,10 +581,12 @@ def test_check_exit_codes(tmp_path, case, code):
         data.mkdir()
     proc = run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT, check=False)
     assert proc.returncode == code and "Traceback" not in proc.stderr, proc.stderr
-    if code == 1:
-        assert proc.stderr.count("problem: ") == 1 and "goal_idx1: point-robot task 1" in proc.stdout
+    if code == 1:  # (a task of another env is also a task of other settings than its dataset's first)
+        problems = 2 if case == "other env's sizes" else 1
+        assert proc.stderr.count("problem: ") == problems and "goal_idx1: point-robot task 1" in proc.stdout
     if case == "other env's sizes":
         assert "says observation/action sizes 2/2: expected 20/6 for 'cheetah-vel'" in proc.stderr
+        assert "goal_idx1' was written with other stage-1 settings than goal_idx0 (env_name: " in proc.stderr
     if case.startswith("checkpoints"):
         assert re.search(
             r"problem: '.*goal_idx0/task\.json' lists checkpoint (None|'abc') among \[(None|'abc')\]: "

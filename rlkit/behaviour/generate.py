@@ -34,7 +34,7 @@ from rlkit.data.dataset import (
     task_dir,
 )
 from rlkit.data.load import restore_dataset_tasks
-from rlkit.data.meta import read_task_meta, running_versions, write_task_meta
+from rlkit.data.meta import read_task_meta, running_versions, setting_differences, write_task_meta
 from rlkit.data.networks import write_networks
 from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
@@ -713,19 +713,6 @@ def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> lis
     if "saved_networks" in meta:
         recorded["save_networks"] = meta["saved_networks"]
     return setting_differences(recorded, {k: v for k, v in settings.items() if k in recorded})
-
-
-def setting_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
-    """`key: old -> new` for each setting of `new` that `old` holds otherwise, nested settings by their dotted name
-    (`schedule.num_train_steps: 300 -> 400`, not the two whole schedules)."""
-    out = []
-    for k, v in new.items():
-        was = old.get(k)
-        if isinstance(v, dict) and isinstance(was, dict):
-            out += setting_differences(was, v, f"{prefix}{k}.")
-        elif was != v:
-            out.append(f"{prefix}{k}: {json.dumps(was)} -> {json.dumps(v)}")
-    return out
 
 
 def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:

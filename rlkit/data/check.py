@@ -26,6 +26,7 @@ from rlkit.data.meta import (
     physics_problem,
     read_task_meta,
     running_versions,
+    setting_differences,
     task_identity_problem,
     task_record_problem,
 )
@@ -41,6 +42,9 @@ class DatasetCheck:
     warnings: list[str] = field(default_factory=list)  # what may make results differ, e.g. other package versions
 
 
+# what task.json records of the settings its task was trained with, which every task of a dataset shares
+SETTINGS_RECORDS = ("env_name", "env_params", "schedule", "sac", "seeding", "physics", "saved_networks")
+
 EnvDims = Callable[[str], tuple[int, int]]  # env_name -> (observation size, action size); UserError if unknown
 PhysicsVersion = Callable[[str], int]  # env_name -> its family's physics version (`MultiTaskEnv.physics_version`)
 
@@ -53,9 +57,9 @@ def check_dataset(
     table of numbers, or not the step files' checkpoints and mean returns; a task_params.json that is not a JSON
     object; an interrupted stage-1 task; a task.json of another task; sizes other than task.json's or, given
     `env_dims`, the env's; given `physics`, data of another physics version than the env's; step files that a
-    complete task.json does not list) and warnings (written with other versions of
-    torch, mujoco, gymnasium or numpy than this process runs). Only bad arguments raise UserError: no such
-    folder, or no goal_idx* folders in it."""
+    complete task.json does not list; a task trained with other stage-1 settings than the first) and warnings
+    (written with other versions of torch, mujoco, gymnasium or numpy than this process runs). Only bad arguments
+    raise UserError: no such folder, or no goal_idx* folders in it."""
     root = Path(data_dir)
     if not root.is_dir():
         raise UserError(f"no such folder {str(root)!r}: expected a dataset folder written by policy_train.py")
@@ -63,8 +67,19 @@ def check_dataset(
     other_versions: dict[str, list[int]] = {}
     obs_sizes: dict[int, str] = {}  # the tasks' observation sizes -> whose the first one is
     running = running_versions()
+    first: tuple[int, dict[str, Any]] | None = None  # the first task's stage-1 settings, which every other's must be
     for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
         meta = _check_task(tdir, env_dims, out, physics)
+        if meta is not None:
+            settings = {k: meta[k] for k in SETTINGS_RECORDS if k in meta}
+            if first is None:
+                first = idx, settings
+            elif diff := setting_differences(first[1], {k: v for k, v in settings.items() if k in first[1]}):
+                out.problems.append(
+                    f"{str(tdir)!r} was written with other stage-1 settings than goal_idx{first[0]} "
+                    f"({'; '.join(diff)}): expected one set for every task of a dataset (a --split part run with "
+                    "other settings?)"
+                )
         if meta is not None and (size := _obs_size(tdir, meta, env_dims)) is not None:
             obs_sizes.setdefault(*size)
         written = meta.get("versions", {}) if meta else {}

@@ -163,3 +163,16 @@ def _short(value: Any, limit: int = 80) -> str:
     """repr(value), cut to `limit` characters (a damaged file may hold long values)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def setting_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """`key: old -> new` for each setting of `new` that `old` holds otherwise, nested settings by their dotted name
+    (`schedule.num_train_steps: 300 -> 400`, not the two whole schedules)."""
+    out = []
+    for k, v in new.items():
+        was = old.get(k)
+        if isinstance(v, dict) and isinstance(was, dict):
+            out += setting_differences(was, v, f"{prefix}{k}.")
+        elif was != v:
+            out.append(f"{prefix}{k}: {json.dumps(was)} -> {json.dumps(v)}")
+    return out
