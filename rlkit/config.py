@@ -960,12 +960,7 @@ def overrides_read_by(
     unread = [
         *METHOD_IGNORED.get(algo_type, ()),
         *(f"algo_params.{k}" for k in sorted(METHOD_SPECIFIC_KEYS - METHOD_KEYS.get(algo_type, frozenset()))),
-        *(
-            f"algo_params.{k}"
-            for other, keys in CORRO_NEGATIVES_KEYS.items()
-            if kind not in (None, other)
-            for k in keys
-        ),
+        *corro_unread_keys(kind),
     ]
     tied = [name for name, ref in REFERENCE_ONLY.items() if ref.equals in unread]
     kept = copy.deepcopy(overrides)
@@ -1033,9 +1028,14 @@ def switched_off(tree: dict[str, Any]) -> list[tuple[str, str]]:
         if a.get(switch, getattr(default, switch)) not in (True, 1) and algo in SWITCH_SCOPE.get(switch, (algo,))
         for key in keys
     ]
-    kind = corro_negatives_kind(tree)
-    return off + [
-        ("corro_negatives", f"algo_params.{key}")
+    return off + [("corro_negatives", key) for key in corro_unread_keys(corro_negatives_kind(tree))]
+
+
+def corro_unread_keys(kind: str | None) -> list[str]:
+    """The dotted CORRO keys that its `kind` of negatives does not read (`CORRO_NEGATIVES_KEYS`; none for None,
+    another algo_type)."""
+    return [
+        f"algo_params.{key}"
         for other, keys in CORRO_NEGATIVES_KEYS.items()
         if kind not in (None, other)
         for key in keys
