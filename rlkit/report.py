@@ -18,7 +18,6 @@ or of a family without a scripted oracle, are refused.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import os
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rlkit.cli import run_cli
-from rlkit.config import REPO_ROOT, config_from_variant, load_config
+from rlkit.config import REPO_ROOT, at, config_from_variant, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import read_csv_table, read_json_object
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
@@ -361,9 +360,7 @@ def check_against(groups: list[list[Path]], spread: dict, against: str) -> None:
                 )
             ran = config_from_variant(variant).to_dict()
             for key in SCORED_AS if seeds_cfg is not None else ():
-                mine, theirs = (
-                    functools.reduce(lambda t, k: t.get(k, {}), key.split("."), c) for c in (ran, seeds_cfg)
-                )
+                mine, theirs = at(ran, key), at(seeds_cfg, key)  # (whole configs: every key is there)
                 if mine != theirs:
                     raise UserError(
                         f"--against {against!r}: {str(run)!r} has {key} {json.dumps(mine)}: expected the seeds' "
