@@ -73,6 +73,27 @@ def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> No
         raise OSError(refused.errno, refused.strerror, str(path)) from e
 
 
+def create_once(path: str | Path, text: str) -> bool:
+    """Write `text` to `path` unless a file is there: True if this call created it. The file appears whole (a hard
+    link of a written temporary file, which fails where one exists), so of processes creating it in the same
+    instant exactly one does, and the others read its text, never half of it."""
+    path = Path(path)
+    if path.exists():
+        return False
+    mine = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        atomic_write_text(mine, text)
+        try:
+            os.link(mine, path)
+        except FileExistsError:
+            return False
+        fsync_folder(path.parent)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(mine)
+
+
 def _temporary_beside(path: Path) -> tuple[int, str]:
     """A new temporary file in `path`'s folder, made if needed. Another process may remove the folder once empty
     (a stage-1 part that finished its last group removes `stage1_resume/`) between its making and the file's:

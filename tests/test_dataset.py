@@ -350,6 +350,35 @@ def test_check_names_a_task_of_other_stage_1_settings(tmp_path):
     assert check_dataset(tmp_path).problems == []
 
 
+def test_check_compares_every_task_with_the_settings_the_dataset_records(tmp_path):
+    """Where stage 1 recorded the dataset's settings (stage1_settings.json), every task is compared with them, the
+    first task too (it was the reference, so a first task of other settings named all the others); a record that
+    cannot be read is a problem of its own, and the tasks are then compared with the first."""
+    import json
+
+    from rlkit.data.meta import read_task_meta
+
+    tasks = [write_task(tmp_path, i) for i in (0, 1)]
+    for d in tasks:
+        write_task_meta(d, dict(read_task_meta(d), schedule={"seed": 0}, seeding=2, saved_networks=True))
+    meta = read_task_meta(tasks[0])
+    recorded = {k: meta[k] for k in ("env_name", "env_params", "schedule", "seeding") if k in meta}
+    record = tmp_path / "stage1_settings.json"
+    record.write_text(json.dumps(dict(recorded, schedule={"seed": 7}, save_networks=False)))
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 2 and all(
+        p.startswith(
+            f"{str(d)!r} was written with other stage-1 settings than {str(record)!r} records "
+            "(schedule.seed: 7 -> 0; saved_networks: false -> true)"
+        )
+        for p, d in zip(problems, tasks)
+    )
+    record.write_text(json.dumps(dict(recorded, save_networks=True)))
+    assert check_dataset(tmp_path).problems == []
+    record.write_text("{")
+    assert [p.split(" is not valid JSON")[0] for p in check_dataset(tmp_path).problems] == [repr(str(record))]
+
+
 def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
     """check and stage 2, run while stage 1 writes a task (its lock held by a live process), called it interrupted
     and advised a rerun, which the lock would refuse: they say it is being written, by whom, and to wait."""

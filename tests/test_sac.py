@@ -458,6 +458,55 @@ def test_parts_of_one_dataset_trained_with_other_settings_are_refused(tmp_path):
     assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]
 
 
+def test_parts_beginning_in_the_same_instant_with_other_settings_are_refused(tmp_path):
+    """A task.json records its settings only as its group begins: a --split part of other settings that began in
+    the same instant as another (a Slurm array re-submitted with an override, every element at once) saw nothing
+    and trained, making one mixed dataset. The first part to begin records the settings for the dataset, created
+    once and whole; a part of other settings is then refused before it writes anything, one of the same ones
+    trains."""
+    from rlkit.behaviour.generate import generate, group_settings
+
+    env_params = {"n_tasks": 6, "max_episode_steps": 20}
+    data = tmp_path / "point-robot"
+    first = load_sac_config("tiny_point", [])  # part 0 has begun: recorded the settings, no task.json yet
+    data.mkdir()
+    (data / "stage1_settings.json").write_text(
+        json.dumps(group_settings("point-robot", env_params, first.schedule, first.sac, first.save_networks))
+    )
+    other = load_sac_config("tiny_point", ["agent.params.batch_size=16"])
+    with pytest.raises(UserError) as e:
+        generate("point-robot", env_params, data, [3, 4, 5], "tiny_point", other, torch.device("cpu"), "off")
+    said = str(e.value)
+    assert "stage1_settings.json' records other stage-1 settings for this dataset (sac.batch_size: " in said
+    assert "-> 16): expected this run's settings for every task of a dataset (every --split part alike)" in said
+    assert "\n" not in said and sorted(p.name for p in data.iterdir()) == ["stage1_settings.json"]
+    generate("point-robot", env_params, data, [3], "tiny_point", first, torch.device("cpu"), "off")
+    assert read_task_meta(task_dir(data, 3))["complete"]
+
+
+def test_the_dataset_settings_are_created_once_and_whole(tmp_path, monkeypatch):
+    """`create_once`: of two processes creating the file in the same instant (both saw none), the second keeps the
+    first one's text and leaves no temporary file; `claim_dataset_settings` records this run's settings in a new
+    dataset and accepts them again."""
+    from pathlib import Path
+
+    from rlkit.behaviour.generate import claim_dataset_settings, group_settings
+    from rlkit.fileio import create_once
+
+    path = tmp_path / "d" / "settings.json"
+    assert create_once(path, "first") and path.read_text() == "first"
+    assert not create_once(path, "second")
+    monkeypatch.setattr(Path, "exists", lambda self: False)  # the second process checked before the first linked
+    assert not create_once(path, "second")
+    monkeypatch.undo()
+    assert path.read_text() == "first" and sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+    behaviour = load_sac_config("tiny_point", [])
+    settings = group_settings("point-robot", {"n_tasks": 6}, behaviour.schedule, behaviour.sac, True)
+    claim_dataset_settings(tmp_path / "data", settings)
+    claim_dataset_settings(tmp_path / "data", settings)
+    assert json.loads((tmp_path / "data" / "stage1_settings.json").read_text()) == settings
+
+
 def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
     """Taking the tasks' locks created goal_idx{i}/ for every task of the part; a run then refused (a complete
     task of other settings) left those folders empty behind it, and a fresh data_dir empty too."""

@@ -27,6 +27,7 @@ from rlkit.data.dataset import (
     FORMAT_VERSION,
     RETURNS_COLUMNS,
     RETURNS_FILE,
+    SETTINGS_FILE,
     TASK_DIR_PREFIX,
     TASK_PARAMS_FILE,
     Trajectories,
@@ -40,7 +41,7 @@ from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import DivergedError, UserError
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_state
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, create_once, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import env_class, make_env
 from rlkit.torch import graphs
@@ -67,6 +68,7 @@ def generate(
         todo = pending_tasks(data_dir, tasks, settings)
         parts = [todo[start : start + group] for start in range(0, len(todo), group)]
         saved = [saved_step(data_dir, part, settings) for part in parts]  # every saved state checked before training
+        claim_dataset_settings(data_dir, settings)
         steps = ", ".join(
             f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved) if step is not None
         )
@@ -682,13 +684,31 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
             continue
         _refuse_other_settings(data_dir, t, meta, settings)
     # the dataset's other tasks, complete or under way (a --split part's group records its settings as it begins:
-    # a group not yet begun, or begun in the same instant, is not seen)
+    # a group not yet begun, or begun in the same instant, is not seen here, but in `claim_dataset_settings`)
     others = [t for t in (parse_task_dir(d) for d in Path(data_dir).glob(f"{TASK_DIR_PREFIX}*")) if t is not None]
     for t in sorted(set(others) - set(tasks)):
         meta = read_task_meta(task_dir(data_dir, t))
         if meta is not None:
             _refuse_other_settings(data_dir, t, meta, settings)
     return todo
+
+
+def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
+    """Record `settings` as the dataset's (DATA_DIR/stage1_settings.json), or refuse them if it records others. A
+    task.json records its settings only as its group begins, so two --split parts beginning in the same instant
+    did not see each other's: the file is created once, whole (`create_once`), and the second part compares with
+    it. Called once `pending_tasks` has passed (its checks name the task folders of a dataset that predates the file)
+    and the saved states too, so that a refused run leaves no file behind."""
+    path = Path(data_dir) / SETTINGS_FILE
+    create_once(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    recorded = read_json_object(path, "the stage-1 settings of every task of the dataset, as policy_train.py wrote")
+    diff = _recorded_differences(recorded, settings)
+    if diff:
+        raise UserError(
+            f"{str(path)!r} records other stage-1 settings for this dataset ({'; '.join(diff)}): expected this "
+            "run's settings for every task of a dataset (every --split part alike); set another "
+            "algo_params.data_dir in the config, or remove that dataset folder"
+        )
 
 
 def _refuse_other_settings(data_dir: Path, task: int, meta: dict[str, Any], settings: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from rlkit.behaviour.generate import (
     RESUME_DIR,
+    claim_dataset_settings,
     group_settings,
     lock_tasks,
     pending_tasks,
@@ -108,6 +109,7 @@ def generate_on_ray(
         settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
         todo = pending_tasks(data_dir, tasks, settings, resumes=False)  # segments carry their states, not files
         refuse_saved_groups(data_dir, todo)
+        claim_dataset_settings(data_dir, settings)
         ray, started = connect(opts)
         try:
             resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")

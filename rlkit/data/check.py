@@ -15,6 +15,7 @@ from rlkit.data.dataset import (
     EXTRA_SUFFIX,
     KINDS,
     RETURNS_FILE,
+    SETTINGS_FILE,
     TASK_PARAMS_FILE,
     checkpoint_path,
     read_returns,
@@ -67,16 +68,17 @@ def check_dataset(
     other_versions: dict[str, list[int]] = {}
     obs_sizes: dict[int, str] = {}  # the tasks' observation sizes -> whose the first one is
     running = running_versions()
-    first: tuple[int, dict[str, Any]] | None = None  # the first task's stage-1 settings, which every other's must be
+    # the stage-1 settings every task's must be (whose, then they): the dataset's record, else the first task's
+    first = _recorded_settings(root, out)
     for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
         meta = _check_task(tdir, env_dims, out, physics)
         if meta is not None:
             settings = {k: meta[k] for k in SETTINGS_RECORDS if k in meta}
             if first is None:
-                first = idx, settings
+                first = f"goal_idx{idx}", settings
             elif diff := setting_differences(first[1], {k: v for k, v in settings.items() if k in first[1]}):
                 out.problems.append(
-                    f"{str(tdir)!r} was written with other stage-1 settings than goal_idx{first[0]} "
+                    f"{str(tdir)!r} was written with other stage-1 settings than {first[0]} "
                     f"({'; '.join(diff)}): expected one set for every task of a dataset (a --split part run with "
                     "other settings?)"
                 )
@@ -103,6 +105,24 @@ def check_dataset(
     except UserError as e:
         out.problems.append(str(e))
     return out
+
+
+def _recorded_settings(root: Path, out: DatasetCheck) -> tuple[str, dict[str, Any]] | None:
+    """The stage-1 settings DATA_DIR/stage1_settings.json records, by task.json's names (`SETTINGS_RECORDS`), and
+    whose they are; None where there is no such file (a dataset that predates it), or a problem in `out` where it
+    cannot be read."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    try:
+        doc = read_json_object(path, "the stage-1 settings of every task of the dataset, as policy_train.py wrote")
+    except UserError as e:
+        out.problems.append(str(e))
+        return None
+    records = {k: doc[k] for k in SETTINGS_RECORDS if k in doc}
+    if "save_networks" in doc:  # (task.json says whether its networks were saved: "saved_networks")
+        records["saved_networks"] = doc["save_networks"]
+    return f"{str(path)!r} records", records
 
 
 def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tuple[int, str] | None:

@@ -9,6 +9,9 @@ DATA_DIR/goal_idx{i}/
                        (deterministic, the reference's trj_eval)
     task_params.json   (parameter families only) the task's model parameters, written by
                        rand_param_envs.save_task_params; meta-training restores the task from it
+DATA_DIR/stage1_settings.json   the stage-1 settings every task is trained with (env and its parameters, SAC,
+                       schedule, seeding, physics, networks saved), created by the first stage-1 run to begin
+                       (once, whole): a run or --split part of other settings is refused
 DATA_DIR/normalizer.npz (optional, key abs_max): observations are divided by abs_max + 1e-8
                        when loading and when acting. Files always store raw observations.
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 KINDS = ("sample", "eval")
 TASK_PARAMS_FILE = "task_params.json"
+SETTINGS_FILE = "stage1_settings.json"  # DATA_DIR/: the stage-1 settings of every task (`group_settings`)
 RETURNS_FILE = "returns.csv"  # per task: mean stochastic and deterministic return of every checkpoint
 RETURNS_COLUMNS = ("checkpoint", "stochastic_return", "deterministic_return")  # its header
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
