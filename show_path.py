@@ -51,9 +51,9 @@ from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context
 from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
 from rlkit.experiment import RunSetup, output_dir, prepare
-from rlkit.fileio import atomic_savefig, read_json_object, read_state
+from rlkit.fileio import atomic_savefig, read_json_object
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print, snapshot_names
+from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print, read_run_state, snapshot_names
 from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
@@ -136,14 +136,8 @@ def load_run(
             )
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
-    state = read_state(snap, "a snapshot launch_experiment.py wrote", map_location=device)
-    counters = state.get("counters") if isinstance(state, dict) else None
-    if not isinstance(counters, dict) or "iteration" not in counters or "trainer" not in state:
-        raise UserError(
-            f"{str(snap)!r} is not a snapshot of a run: expected a dict with the trainer's state and "
-            "counters.iteration, as launch_experiment.py writes"
-        )
-    done = int(counters["iteration"])
+    state = read_run_state(snap, "a snapshot launch_experiment.py wrote", map_location=device)
+    done = state["counters"]["iteration"]
     if done < 1:  # BOREL's latest.pt during its VAE stage: no policy trained yet
         raise UserError(
             f"{str(snap)!r} holds no finished iteration (a BOREL run in its VAE stage): expected a snapshot of a "

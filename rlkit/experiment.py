@@ -24,7 +24,7 @@ from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text, read_state
+from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text
 from rlkit.logging import (
     LOSS_COLUMNS,
     RETURN_COLUMNS,
@@ -41,6 +41,7 @@ from rlkit.run_folder import (
     RunLock,
     check_seeding,
     iterations_done,
+    read_run_state,
     record_code,
     restore_snapshot,
     run_data_print,
@@ -271,7 +272,7 @@ class MetaTrainer:
             return False
         # on the CPU: the generators' states must be CPU tensors, and each load below moves its tensors to the
         # device of what it loads into (modules, optimisers, alpha)
-        state = read_state(
+        state = read_run_state(
             path,
             "the state the run saved (copy its last snapshots/itr_N.pt over it to resume from that iteration, "
             "remove the run folder, or use another --exp_name)",
@@ -308,7 +309,6 @@ class MetaTrainer:
             logger.resume_at(
                 self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None
             )
-        if restore_snapshots:
             restore_snapshot(self.setup.out_dir, self.cfg, self.counters["iteration"])
         return True
 

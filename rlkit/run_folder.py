@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from rlkit.config import (
     REFERENCE_ONLY,
@@ -214,13 +215,27 @@ def iterations_done(
                 f"holds now ({f'tasks {tasks} differ' if tasks else 'the normalizer differs'}; it was read "
                 f"from {old.get('data_dir')!r}): expected the same data to resume; {hint}"
             )
-    done = read_state(latest, f"the state the run saved; {hint}")["counters"]["iteration"]
+    done = read_run_state(latest, f"the state the run saved; {hint}")["counters"]["iteration"]
     if done > num_iterations:
         raise UserError(
             f"{str(out_dir)!r} has done {done} iterations: expected num_iterations >= {done} "
             f"to continue it (got {num_iterations}); {hint}"
         )
     return done
+
+
+def read_run_state(path: Path, expected: str, map_location: Any = "cpu") -> dict[str, Any]:
+    """A run's saved state (latest.pt, snapshots/itr_N.pt), read by `read_state`; a torch file of something else
+    (a stage-1 state, a bare state_dict copied there) is a one-line UserError naming it and what was `expected`,
+    where indexing it would have raised a KeyError."""
+    state = read_state(path, expected, map_location=map_location)
+    counters = state.get("counters") if isinstance(state, dict) else None
+    if not isinstance(counters, dict) or type(counters.get("iteration")) is not int or "trainer" not in state:
+        raise UserError(
+            f"{str(path)!r} is not the state of a run (no trainer state and counters.iteration, which "
+            f"launch_experiment.py saves): expected {expected}"
+        )
+    return state
 
 
 def snapshot_due(out_dir: Path, cfg: Config, iteration: int) -> Path | None:

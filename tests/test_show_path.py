@@ -261,7 +261,9 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
     # a snapshot that is not one (a file saved by something else under its name): one line, not a KeyError
     torch.save({"trainer": {}}, run / "latest.pt")
     result = CliRunner().invoke(show_path.main, [str(run)])
-    assert result.exit_code != 0 and "is not a snapshot of a run: expected a dict" in str(result.exception)
+    assert result.exit_code != 0 and "latest.pt' is not the state of a run (no trainer state and counters" in str(
+        result.exception
+    )
 
 
 def test_show_path_refuses_a_seed_with_a_run_folder(tmp_path):

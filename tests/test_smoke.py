@@ -240,6 +240,34 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
 
 
 @pytest.mark.slow
+def test_a_latest_pt_that_is_not_a_run_state_is_one_line(tiny_data, tmp_path, monkeypatch):
+    """A torch file of something else under latest.pt (a stage-1 state, a bare state_dict copied there) was a
+    KeyError traceback on resume, where its iterations are counted: one line naming the file."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+
+    def run(iterations):
+        cfg = load_config(
+            TINY_CONFIG,
+            {
+                "algo_params": {"num_iterations": iterations},
+                "util_params": {"exp_name": "other", "base_log_dir": str(tmp_path)},
+            },
+        )
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+
+    run(1)
+    latest = tmp_path / "point-robot" / "other" / "seed0" / "latest.pt"
+    for other in ({"tasks": [0, 1], "step": 100}, {"counters": {"iteration": 1}}, [1, 2]):
+        torch.save(other, latest)
+        with pytest.raises(UserError) as e:
+            run(2)
+        assert str(e.value).startswith(
+            f"{str(latest)!r} is not the state of a run (no trainer state and counters.iteration, which "
+            "launch_experiment.py saves): expected the state the run saved; "
+        )
+
+
+@pytest.mark.slow
 def test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resumed(tiny_data, tmp_path, monkeypatch):
     """OFFPEARL with sample_z_at_test: a state without the record that stream test_z is keyed by the iteration drew
     its meta-test z from one stream run on; it is refused, as a run of other seed streams is. Other runs resume."""
