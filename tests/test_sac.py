@@ -317,7 +317,7 @@ def test_a_state_only_resumes_its_own_tasks(tmp_path):
         group.restore(state)
     group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
     older = dict(state, settings={k: v for k, v in state["settings"].items() if k != "seeding"})  # before the record
-    with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: null -> {SEEDING_VERSION}\)"):
+    with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: 1 -> {SEEDING_VERSION}\)"):
         group.restore(older)
 
 

@@ -106,6 +106,11 @@ def group_settings(
     )
 
 
+# what a task.json or saved state written before a record was kept holds: the first derivation of the random streams
+# and the first physics of the env family
+_OLD_RECORDS = {"seeding": 1, "physics": 1}
+
+
 def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str, Any], source: str) -> None:
     """A UserError, naming `source`, unless `state` is of `tasks` trained with `settings`."""
     if state.get("tasks") != list(tasks):
@@ -113,8 +118,8 @@ def check_resumable(state: dict[str, Any], tasks: list[int], settings: dict[str,
     theirs = json.loads(json.dumps(state.get("settings")))
     if isinstance(theirs, dict) and "save_networks" not in theirs:  # saved before the record: resumed either way
         theirs["save_networks"] = settings["save_networks"]
-    if isinstance(theirs, dict) and "physics" not in theirs:  # saved before the record: the first physics
-        theirs["physics"] = 1
+    if isinstance(theirs, dict):  # saved before the records: the first seeding and physics
+        theirs = _OLD_RECORDS | theirs
     if theirs != settings:
         diff = setting_differences(theirs if isinstance(theirs, dict) else {}, settings)
         raise UserError(
@@ -726,10 +731,7 @@ def _refuse_other_settings(data_dir: Path, task: int, meta: dict[str, Any], sett
 def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     """`key: recorded -> wanted` for each of `settings` that a task.json records otherwise (a task.json without
     the seeding record predates `rlkit.seeding`: version 1; one without another record cannot differ in it)."""
-    recorded = {k: meta[k] for k in settings if k in meta} | {
-        "seeding": meta.get("seeding", 1),
-        "physics": meta.get("physics", 1),
-    }
+    recorded = {k: meta[k] for k in settings if k in meta} | {k: meta.get(k, v) for k, v in _OLD_RECORDS.items()}
     if "saved_networks" in meta:
         recorded["save_networks"] = meta["saved_networks"]
     return setting_differences(recorded, {k: v for k, v in settings.items() if k in recorded})
