@@ -168,8 +168,7 @@ def data_reference(run: Path) -> Reference:
     ref = reference_returns(run)
     if ref is not None:
         return ref
-    from rlkit.behaviour.generate import mean_return
-    from rlkit.data.dataset import task_dirs
+    from rlkit.data.dataset import mean_return, task_dirs
     from rlkit.data.load import restore_dataset_tasks
     from rlkit.data.meta import listed_checkpoints, read_task_meta
     from rlkit.data.npz import read_checkpoint

@@ -75,8 +75,7 @@ def test_references_are_scored_over_the_runs_meta_test_episodes(tmp_path):
 
 
 def test_mean_return_over_a_horizon_by_hand():
-    from rlkit.behaviour.generate import mean_return
-    from rlkit.data.dataset import Trajectories
+    from rlkit.data.dataset import Trajectories, mean_return
 
     rewards = np.array([1.0, 2.0, 3.0, 10.0, 20.0], np.float32)  # episodes of 3 and 2 steps
     trajs = Trajectories(

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rlkit.behaviour.generate import mean_return
-from rlkit.data.dataset import RETURNS_COLUMNS, RETURNS_FILE, read_returns, task_dirs
+from rlkit.data.dataset import RETURNS_COLUMNS, RETURNS_FILE, mean_return, read_returns, task_dirs
 from rlkit.data.meta import listed_checkpoints, read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError

@@ -30,7 +30,7 @@ from rlkit.data.dataset import (
     SETTINGS_FILE,
     TASK_DIR_PREFIX,
     TASK_PARAMS_FILE,
-    Trajectories,
+    mean_return,
     parse_task_dir,
     task_dir,
 )
@@ -260,18 +260,6 @@ def train_segment(
         group.last_return[0] if wrote else float("nan"),
         group.state() if more else None,
     )
-
-
-def mean_return(trajs: Trajectories | None, horizon: int | None = None) -> float:
-    """Mean episode return of a checkpoint's episodes (nan if there are none); `horizon`: of each episode's first
-    `horizon` steps."""
-    if trajs is None or not len(trajs.traj_lengths):
-        return float("nan")
-    if horizon is None or trajs.traj_lengths.max() <= horizon:
-        return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
-    starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:-1]])
-    rewards = np.asarray(trajs.rewards).reshape(-1)
-    return float(np.mean([rewards[s : s + min(n, horizon)].sum() for s, n in zip(starts, trajs.traj_lengths)]))
 
 
 def make_task_envs(

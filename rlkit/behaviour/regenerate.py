@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from rlkit.behaviour.generate import lock_tasks, make_task_envs, mean_return
+from rlkit.behaviour.generate import lock_tasks, make_task_envs
 from rlkit.cli import out_of_memory
-from rlkit.data.dataset import checkpoint_path, task_dir
+from rlkit.data.dataset import checkpoint_path, mean_return, task_dir
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, same_task
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps
 from rlkit.data.npz import read_npz_meta, write_checkpoint

@@ -90,6 +90,18 @@ class Trajectories:
 TASK_DIR_PREFIX = "goal_idx"
 
 
+def mean_return(trajs: Trajectories | None, horizon: int | None = None) -> float:
+    """Mean episode return of a checkpoint's episodes (nan if there are none); `horizon`: of each episode's first
+    `horizon` steps."""
+    if trajs is None or not len(trajs.traj_lengths):
+        return float("nan")
+    if horizon is None or trajs.traj_lengths.max() <= horizon:
+        return float(trajs.rewards.sum()) / len(trajs.traj_lengths)
+    starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:-1]])
+    rewards = np.asarray(trajs.rewards).reshape(-1)
+    return float(np.mean([rewards[s : s + min(n, horizon)].sum() for s, n in zip(starts, trajs.traj_lengths)]))
+
+
 def task_dir(data_dir: str | Path, task_idx: int) -> Path:
     return Path(data_dir) / f"{TASK_DIR_PREFIX}{task_idx}"
 
