@@ -43,13 +43,12 @@ import torch
 from rand_param_envs import RandParamsEnv
 from rlkit.cli import run_cli
 from rlkit.config import config_from_variant, load_config, parse_override_args, set_option
-from rlkit.data.sequences import SequenceIndex
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
-from rlkit.eval import EvalSetting, EvalStreams, make_job_envs, nonprior_context, offline_context, online_prior_context
-from rlkit.eval.evaluator import seed_meta_test_z
-from rlkit.eval.recurrent import nonprior_context_recurrent, offline_context_recurrent, online_prior_context_recurrent
+from rlkit.eval import EvalSetting, EvalStreams, make_job_envs
+from rlkit.eval.evaluator import Belief, run_protocol, seed_meta_test_z
+from rlkit.eval.protocols import np_random_steps
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object
 from rlkit.logging import PROTOCOL_BY_KEY
@@ -114,7 +113,7 @@ def load_run(
     run: Path, itr: int | None, device: torch.device, data_dir: Path | None = None
 ) -> tuple[RunSetup, CSROTrainer, int]:
     """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
-    (whose meta-test `run_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
+    (whose meta-test `record_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
     where not the run's config's (`--data_dir` of the config form)."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
@@ -169,7 +168,7 @@ class PositionRecorder(gym.Wrapper):
         return getattr(self.env, name)
 
 
-def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, iteration: int):
+def record_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, iteration: int):
     """One protocol on every held-out task, `runs` jobs per task: per job its episodes' positions as
     (kind, [T+1, d]), the last scored return, and the final z. The envs and the protocol's draws are those
     of the meta-test of `iteration` (`make_job_envs`, `EvalStreams`): on envs whose resets draw nothing
@@ -190,8 +189,8 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
             if not paths.lengths[i]:
                 continue
             path = np.array(env.episode)  # [steps + 1, d]
-            if kind == "context" and protocol == "np":  # random while scored steps + t < N / 2 (`np_explore`)
-                k = int(np.clip(np.ceil(setting.num_steps_per_eval / 2 - scored_steps[i]), 0, len(path) - 1))
+            if kind == "context" and protocol == "np":  # its first steps random (`np_explore`)
+                k = int(np.clip(np_random_steps(scored_steps[i], setting.num_steps_per_eval), 0, len(path) - 1))
                 # the episode twice, each part's points alone (NaN elsewhere: not drawn; steps stay aligned)
                 random_part, policy_part = path.astype(float), path.astype(float)
                 random_part[k + 1 :], policy_part[:k] = np.nan, np.nan
@@ -204,51 +203,12 @@ def run_protocol(setup: RunSetup, agent, protocol: str, runs: int, device, itera
                 scored_steps[i] += paths.lengths[i]
 
     streams = EvalStreams.of(setup.seed, iteration, device)
-    if agent.recurrent:  # BOREL: the belief updated at every step, as the Evaluator's recurrent path runs it
-        result = _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, reward_fn, keep, device)
-    elif protocol == "np":
-        result = nonprior_context(
-            agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn, on_paths=keep
-        )
-    elif protocol == "online":
-        result = online_prior_context(agent, envs, setting, device, reward_fn, on_paths=keep)
-    else:
-        result = offline_context(
-            agent,
-            envs,
-            [t for t, _ in jobs],
-            setup.eval_buffer,
-            setting,
-            device,
-            streams.offline_context,
-            reward_fn,
-            on_paths=keep,
-        )
-    return envs, episodes, last_return, result.z
-
-
-def _recurrent_protocol(setup, agent, protocol, jobs, envs, setting, streams, reward_fn, keep, device):
-    a = setup.cfg.algo_params
-    window = a.borel_episodes - 1
-    if protocol == "np":
-        return nonprior_context_recurrent(
-            agent, envs, setting, window, device, streams.np_random, streams.np_policy, reward_fn, on_paths=keep
-        )
-    if protocol == "online":
-        return online_prior_context_recurrent(agent, envs, setting, window, device, reward_fn, on_paths=keep)
-    episodes = SequenceIndex(setup.eval_buffer, 1, a.n_trj, setup.cfg.env_params.max_episode_steps)
-    return offline_context_recurrent(
-        agent,
-        envs,
-        [t for t, _ in jobs],
-        episodes,
-        setting,
-        window,
-        device,
-        streams.offline_context,
-        reward_fn,
-        on_paths=keep,
+    belief = Belief.of(cfg, setup.eval_buffer) if agent.recurrent else None  # (BOREL's, as the Evaluator's)
+    tasks = [t for t, _ in jobs]
+    result = run_protocol(
+        protocol, agent, envs, tasks, setting, streams, reward_fn, device, setup.eval_buffer, belief, on_paths=keep
     )
+    return envs, episodes, last_return, result.z
 
 
 def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
@@ -332,7 +292,7 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     tasks = torch.as_tensor(setup.test_tasks, device=device)
     gen = torch_generator(setup.seed, "show_path_z", device=device)
     if agent.recurrent:  # BOREL: the belief mean after one whole offline episode of the task
-        episodes = SequenceIndex(setup.eval_buffer, 1, a.n_trj, setup.cfg.env_params.max_episode_steps)
+        episodes = Belief.of(setup.cfg, setup.eval_buffer).episodes
         out = []
         for _ in range(per_task):
             b = episodes.batch(episodes.sample_ids(tasks, 1, gen)[:, 0])
@@ -346,7 +306,7 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     return torch.stack(out, dim=1).cpu().numpy()
 
 
-def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], runs: int, out_dir: Path, plt, tag: str = "") -> list[Path]:
+def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], out_dir: Path, plt, tag: str = "") -> list[Path]:
     """z of every source in one 2-D projection (PCA, and t-SNE with scikit-learn), a panel per source."""
     names = {k: "offline data" if k == "offline" else PROTOCOL_BY_KEY[k].label for k in zs}
     tasks = setup.test_tasks
@@ -469,7 +429,7 @@ def main(
     zs = {}
     seed_meta_test_z(agent, setup.seed, iteration)  # OFFPEARL's sampled z: the meta-test's draws, run on in order
     for protocol in ("offline", "online", "np"):  # the Evaluator's order
-        envs, episodes, last_return, z = run_protocol(setup, agent, protocol, runs, device, iteration)
+        envs, episodes, last_return, z = record_protocol(setup, agent, protocol, runs, device, iteration)
         pick = np.arange(0, len(envs), runs)  # the first run of each task
         target_path = np_out if protocol == "np" else np_out.with_name(named(PROTOCOL_BY_KEY[protocol].paths_file))
         draw_paths(
@@ -479,7 +439,7 @@ def main(
         if protocol != "offline":
             zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)
     zs = {"offline": offline_z(setup, agent, runs, device), **zs}  # after the protocols: it draws nothing of theirs
-    for p in draw_z(setup, zs, runs, np_out.parent, plt, tag):
+    for p in draw_z(setup, zs, np_out.parent, plt, tag):
         click.echo(f"wrote {p}")
 
 

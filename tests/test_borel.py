@@ -747,4 +747,4 @@ def test_an_evaluator_without_offline_data_keeps_the_beliefs_window():
 
     cfg = borel_cfg(borel_episodes=3, n_train_tasks=2, n_eval_tasks=2, meta_batch=2)
     evaluator = Evaluator(cfg, [2, 3], None, None, seed=5, device=torch.device("cpu"))
-    assert evaluator.window == 2 and evaluator.episodes is None
+    assert evaluator.belief.window == 2 and evaluator.belief.episodes is None

@@ -202,7 +202,7 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
     )
     rng = np.random.default_rng(0)
     zs = {k: rng.normal(size=(2, 3, 4)) for k in ("offline", "np", "online")}
-    written = show_path.draw_z(setup, zs, 3, tmp_path, plt)
+    written = show_path.draw_z(setup, zs, tmp_path, plt)
     assert [p.name for p in written] == ["z_pca.png", "z_tsne.png"] and calls == [(2, 17, 0)]
     assert all(p.stat().st_size > 10_000 for p in written)
 
@@ -226,14 +226,14 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
     run = tmp_path / "output" / "point-robot" / "m" / "seed3"
     moved = tmp_path / "moved"
     shutil.move(str(tiny_data), moved)
-    calls, real = [], show_path.run_protocol
+    calls, real = [], show_path.record_protocol
 
     def recorded(setup, agent, protocol, runs, device, iteration):
         out = real(setup, agent, protocol, runs, device, iteration)
         calls.append((protocol, runs, float(out[2].mean())))
         return out
 
-    monkeypatch.setattr(show_path, "run_protocol", recorded)
+    monkeypatch.setattr(show_path, "record_protocol", recorded)
     try:
         args = [str(TINY_CONFIG), "--seed", "3", "--exp_name", "m", "--data_dir", str(moved), *common]
         result = CliRunner().invoke(show_path.main, args, catch_exceptions=False)

@@ -96,6 +96,73 @@ def seed_meta_test_z(agent, seed: int, iteration: int) -> None:
         gen.manual_seed(stream_seed(seed, "test_z", iteration))
 
 
+PROTOCOLS = ("offline", "online", "np")  # the meta-test's protocols, in the order each meta-test runs them
+
+
+@dataclass
+class Belief:
+    """What a recurrent belief (BOREL's) reads besides the agent: the test data's whole episodes in order (the
+    offline protocol's context), and how many context episodes it carries over into the next episode."""
+
+    episodes: SequenceIndex | None
+    window: int
+
+    @staticmethod
+    def of(cfg: Config, eval_buffer: MultiTaskBuffer | None) -> Belief:
+        """BOREL's, of `cfg` and the test tasks' buffer (None: no episodes, for a caller that runs no offline
+        protocol)."""
+        a = cfg.algo_params
+        episodes = (
+            None if eval_buffer is None else SequenceIndex(eval_buffer, 1, a.n_trj, cfg.env_params.max_episode_steps)
+        )
+        return Belief(episodes, a.borel_episodes - 1)
+
+
+def run_protocol(
+    protocol: str,
+    agent: CSROAgent,
+    envs: list[gym.Env],
+    tasks: list[int],
+    setting: EvalSetting,
+    streams: EvalStreams,
+    reward_fn,
+    device: torch.device,
+    buffer: MultiTaskBuffer | None = None,
+    belief: Belief | None = None,
+    on_paths=None,
+) -> ProtocolResult:
+    """One protocol of `PROTOCOLS` on `envs` (job i on task `tasks[i]`), with z inferred from whole contexts
+    (`rlkit.eval.protocols`; the offline protocol's from `buffer`) or, for a recurrent agent, by a belief updated
+    at every step (`rlkit.eval.recurrent`; `belief` its inputs). Its draws come from `streams`; `on_paths` is called
+    after each batch of episodes (show_path.py draws them). The one place that calls the protocols: the meta-test
+    and show_path.py's figures run the same."""
+    if agent.recurrent:
+        if belief is None:
+            raise ValueError("a recurrent agent's protocols need its Belief")
+        w = belief.window
+        if protocol == "offline":
+            gen = streams.offline_context
+            return offline_context_recurrent(
+                agent, envs, tasks, belief.episodes, setting, w, device, gen, reward_fn, on_paths=on_paths
+            )
+        if protocol == "online":
+            return online_prior_context_recurrent(agent, envs, setting, w, device, reward_fn, on_paths=on_paths)
+        if protocol == "np":
+            return nonprior_context_recurrent(
+                agent, envs, setting, w, device, streams.np_random, streams.np_policy, reward_fn, on_paths=on_paths
+            )
+    elif protocol == "offline":
+        gen = streams.offline_context
+        return offline_context(agent, envs, tasks, buffer, setting, device, gen, reward_fn, on_paths=on_paths)
+    elif protocol == "online":
+        return online_prior_context(agent, envs, setting, device, reward_fn, on_paths=on_paths)
+    elif protocol == "np":
+        return nonprior_context(
+            agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn, on_paths=on_paths
+        )
+    raise ValueError(f"protocol {protocol!r}: expected one of {PROTOCOLS}")
+
+
 class Evaluator:
     """One env per job (test task, run), seeded by run (`make_job_envs`), kept across iterations; all
     jobs of a protocol advance in lockstep."""
@@ -117,14 +184,7 @@ class Evaluator:
         self.jobs, self.envs = make_job_envs(cfg, test_tasks, self.num_evals, seed, obs_scale, data_dir)
         self.setting = EvalSetting.from_config(cfg)
         self.reward_fn = scored_reward_fn(cfg, self.envs[0])
-        # a recurrent belief (BOREL): the test data's whole episodes, in order, and how many context episodes
-        # the belief carries over into the next episode
-        self.episodes, self.window = None, 0
-        if cfg.algo_type == "BOREL":
-            a = cfg.algo_params
-            self.window = a.borel_episodes - 1
-            if eval_buffer is not None:  # (none: a caller that runs no offline protocol)
-                self.episodes = SequenceIndex(eval_buffer, 1, a.n_trj, cfg.env_params.max_episode_steps)
+        self.belief = Belief.of(cfg, eval_buffer) if cfg.algo_type == "BOREL" else None  # (a recurrent belief)
 
     def rng_states(self) -> list[dict]:
         """Each job env's numpy generator (episode starts draw from it, and it runs on across iterations)."""
@@ -145,10 +205,13 @@ class Evaluator:
         streams = EvalStreams.of(self.seed, iteration, dev)
         seed_meta_test_z(agent, self.seed, iteration)
         agent.eval()
-        if agent.recurrent:
-            results = self._recurrent(agent, streams)
-        else:
-            results = self._mean_pooled(agent, streams)
+        tasks = [t for t, _ in self.jobs]
+        results = {
+            p: run_protocol(
+                p, agent, self.envs, tasks, self.setting, streams, self.reward_fn, dev, self.eval_buffer, self.belief
+            )
+            for p in PROTOCOLS
+        }
         agent.train()
         shape = (len(self.test_tasks), self.num_evals)
         scores = {k: np.array([r[-1] for r in v.returns]).reshape(shape) for k, v in results.items()}
@@ -160,44 +223,3 @@ class Evaluator:
             np_result.z[-1],
             float(np_result.z_std[-1]),
         )
-
-    def _mean_pooled(self, agent, streams: EvalStreams) -> dict[str, ProtocolResult]:
-        """The three protocols with z inferred from whole contexts (`rlkit.eval.protocols`)."""
-        dev, setting = self.device, self.setting
-        return {
-            "offline": offline_context(
-                agent,
-                self.envs,
-                [t for t, _ in self.jobs],
-                self.eval_buffer,
-                setting,
-                dev,
-                streams.offline_context,
-                self.reward_fn,
-            ),
-            "online": online_prior_context(agent, self.envs, setting, dev, self.reward_fn),
-            "np": nonprior_context(
-                agent, self.envs, setting, dev, streams.np_random, streams.np_policy, self.reward_fn
-            ),
-        }
-
-    def _recurrent(self, agent, streams: EvalStreams) -> dict[str, ProtocolResult]:
-        """The three protocols with a belief updated at every step (`rlkit.eval.recurrent`), from the same streams."""
-        dev, setting, w = self.device, self.setting, self.window
-        return {
-            "offline": offline_context_recurrent(
-                agent,
-                self.envs,
-                [t for t, _ in self.jobs],
-                self.episodes,
-                setting,
-                w,
-                dev,
-                streams.offline_context,
-                self.reward_fn,
-            ),
-            "online": online_prior_context_recurrent(agent, self.envs, setting, w, dev, self.reward_fn),
-            "np": nonprior_context_recurrent(
-                agent, self.envs, setting, w, dev, streams.np_random, streams.np_policy, self.reward_fn
-            ),
-        }

@@ -210,16 +210,21 @@ def online_prior_context(
     )
 
 
+def np_random_steps(scored: np.ndarray, num_steps_per_eval: int) -> np.ndarray:
+    """Per job, how many first steps of its next context episode CSRO's Np exploration takes at random: the steps
+    t with (its `scored` steps + t) < N / 2, N = num_steps_per_eval (0 or less: none)."""
+    return np.ceil(num_steps_per_eval / 2 - scored)
+
+
 def np_explore(
-    rng: np.random.Generator, n_jobs: int, act_dim: int, random_steps: float, scored: np.ndarray, sample
+    rng: np.random.Generator, n_jobs: int, act_dim: int, num_steps_per_eval: int, scored: np.ndarray, sample
 ) -> Callable[[torch.Tensor, int, np.ndarray], np.ndarray]:
     """CSRO's Np exploration policy for one round of context episodes: a job's action at step t is uniform in
-    [-1, 1] while (its scored steps + t) < `random_steps` (N / 2), else `sample(obs, t, alive)`, the policy's
-    sample."""
+    [-1, 1] for its first `np_random_steps` steps, else `sample(obs, t, alive)`, the policy's sample."""
 
     def explore(obs: torch.Tensor, t: int, alive: np.ndarray) -> np.ndarray:
         random = rng.uniform(-1.0, 1.0, size=(n_jobs, act_dim))
-        use_random = (scored + t) < random_steps
+        use_random = t < np_random_steps(scored, num_steps_per_eval)
         if use_random.all():
             return random
         return np.where(use_random[:, None], random, sample(obs, t, alive))
@@ -249,7 +254,7 @@ def nonprior_context(
     act_dim = envs[0].action_space.shape[0]
 
     def before(active, scored):
-        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval / 2, scored, sample)
+        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval, scored, sample)
         collected = np.zeros(len(envs), dtype=np.int64)
         while (need := active & (collected < setting.max_path_length)).any():
             paths = rollout(envs, explore, setting.max_path_length, need, device)

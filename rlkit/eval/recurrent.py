@@ -190,7 +190,7 @@ def nonprior_context_recurrent(
     act_dim = envs[0].action_space.shape[0]
 
     def before(active, scored):
-        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval / 2, scored, sample)
+        explore = np_explore(rng, len(envs), act_dim, setting.num_steps_per_eval, scored, sample)
         collected = np.zeros(len(envs), dtype=np.int64)
         while (need := active & (collected < setting.max_path_length)).any():
             belief.start(np.flatnonzero(need))
