@@ -15,7 +15,8 @@ train tasks' and 10 test tasks' episodes of checkpoints 2200..4800 (`train_epoch
 
 Without `--data_dir`, a dataset of the faithful shape (40 tasks, checkpoints 2000..4800 every
 200, 50 stochastic + 1 deterministic episodes of 20 steps) is synthesised once under `--work`
-(load time does not depend on the values), and `export-legacy` writes the reference's layout
+(load time does not depend on the values; each next observation is the next step's, as in stage 1's data,
+since the buffer stores an observation once), and `export-legacy` writes the reference's layout
 beside it. Each measurement runs in a fresh process, after its imports, and reports the load's
 wall time and the growth of the process's peak RSS during the load; the rounds alternate the
 two loaders and the median is reported. Target: ours at least 20x faster.
@@ -50,11 +51,14 @@ def synthesize(ours: Path) -> None:
 
     def episodes(n: int) -> Trajectories:
         rows = n * 20
+        obs, next_obs = rng.normal(size=(rows, 2)).astype(np.float32), rng.normal(size=(rows, 2)).astype(np.float32)
+        within = np.arange(rows) % 20 != 19  # a step's next observation is the next step's, as in stage 1's data
+        next_obs[within] = obs[1:][within[:-1]]
         return Trajectories(
-            rng.normal(size=(rows, 2)).astype(np.float32),
+            obs,
             rng.uniform(-1, 1, (rows, 2)).astype(np.float32),
             -rng.uniform(0, 2, rows).astype(np.float32),
-            rng.normal(size=(rows, 2)).astype(np.float32),
+            next_obs,
             np.zeros(rows, np.float32),
             np.full(n, 20),
         )
@@ -197,7 +201,9 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
     from rlkit.fileio import atomic_write_text
 
     work_dir = Path(work)
-    ours = Path(data_dir) if data_dir else work_dir / "ours"
+    # (the synthetic episodes are chained, each next observation the next step's, since the buffer stores an
+    # observation once: data synthesised before, unchained, would load larger than stage 1's; made again)
+    ours = Path(data_dir) if data_dir else work_dir / "ours-chained"
     if not (ours / "goal_idx39" / "task.json").is_file():
         if data_dir:
             raise UserError(f"--data_dir {data_dir!r} has no goal_idx39/task.json: expected a 40-task dataset of ours")

@@ -73,7 +73,7 @@ def test_sequences_are_pairs_of_consecutive_episodes_within_a_checkpoint():
     b = index.batch(torch.arange(len(index)))
     assert b.mask.sum(1).tolist() == [5, 1, 4, 3, 2, 2]
     torch.testing.assert_close(b.obs[0, :5, 1], torch.arange(5.0))  # in order
-    torch.testing.assert_close(b.rewards[0, :5, 0], buf.data[:5, OBS + ACT])
+    torch.testing.assert_close(b.rewards[0, :5, 0], buf.transitions()[:5, OBS + ACT])
     # every row in exactly one sequence, at one position
     covered = torch.cat([index.rows[i, : index.lengths[i]] for i in range(len(index))])
     assert sorted(covered.tolist()) == list(range(len(buf)))
@@ -85,7 +85,7 @@ def test_sampled_sequences_are_the_requested_tasks():
     buf = MultiTaskBuffer({t: episodes_data([3] * 6, t, seed=t) for t in (2, 5, 7)}, OBS, ACT, DEV)
     index = SequenceIndex(buf, episodes=2, block=6)
     b = index.sample(torch.tensor([7, 2]), 5, torch.Generator().manual_seed(0))
-    assert b.rows.shape == (2, 5, 6, buf.data.shape[1]) and b.mask.all()
+    assert b.rows.shape == (2, 5, 6, 2 * OBS + ACT + 3) and b.mask.all()
     assert (b.obs[0, ..., 0] == 7).all() and (b.obs[1, ..., 0] == 2).all()
     steps = b.obs[..., 1]
     assert (steps[..., 1:] - steps[..., :-1] == 1).all() and (steps[..., 0] % 6 == 0).all()  # whole pairs in order
@@ -328,16 +328,17 @@ def test_the_learners_rows_join_a_sequences_episodes_into_one_bamdp_rollout():
     before, after = torch.randn(12, 4, generator=g), torch.randn(12, 4, generator=g)
     after[:-1] = before[1:]  # a sequence's beliefs run on: the belief after a row is the one before the next
     plain = buf.with_obs_columns(before, after)
-    data = borel.hyper_state_buffer(buf, index, before, after).data
+    kept, kept_next = buf.transitions(), buf.next_row.clone()
+    data = borel.hyper_state_buffer(buf, index, before, after).transitions()
     o, a = plain.obs_dim, plain.action_dim
     next_obs, terminal = slice(o + a + 1, 2 * o + a + 1), -1
     for row, follow in [(2, 3), (8, 9)]:
-        torch.testing.assert_close(data[row, next_obs], plain.data[follow, :o])
-        assert data[row, terminal] == 0 and plain.data[row, terminal] == 1
+        torch.testing.assert_close(data[row, next_obs], plain.transitions()[follow, :o])
+        assert data[row, terminal] == 0 and plain.transitions()[row, terminal] == 1
     same = torch.ones_like(data, dtype=torch.bool)
     same[[2, 8], next_obs], same[[2, 8], terminal] = False, False
-    assert torch.equal(data[same], plain.data[same]) and data[[5, 11], terminal].tolist() == [1.0, 1.0]
-    assert buf.data.shape[1] == plain.data.shape[1] - 8  # the data buffer itself is left as it was
+    assert torch.equal(data[same], plain.transitions()[same]) and data[[5, 11], terminal].tolist() == [1.0, 1.0]
+    assert torch.equal(buf.transitions(), kept) and torch.equal(buf.next_row, kept_next)  # left as it was
 
 
 class SpyPolicy:

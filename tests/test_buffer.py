@@ -136,6 +136,90 @@ def _random_task(seed: int, n_traj: int = 3, length: int = 40) -> Trajectories:
     return Trajectories(f(n, 3), f(n, 2), f(n), f(n, 3), (rng.random(n) < 0.1).astype(np.float32), [length] * n_traj)
 
 
+def _chained_task(seed: int, n_traj: int = 3, length: int = 40) -> Trajectories:
+    """`_random_task` whose next observations are the next step's observations within each episode, as stage 1
+    writes them (an episode's last one is its own)."""
+    d = _random_task(seed, n_traj, length)
+    within = np.ones(len(d), dtype=bool)
+    within[np.cumsum(d.traj_lengths) - 1] = False
+    d.next_obs[within] = d.obs[1:][within[:-1]]
+    return d
+
+
+def _plain_rows(data: dict[int, Trajectories]) -> torch.Tensor:
+    """Every transition as one row [obs, action, reward, next_obs, reward, terminal] (the layout before each
+    observation was stored once), tasks in id order, float32."""
+    rows = []
+    for t in sorted(data):
+        d = data[t]
+        term = np.maximum(d.terminals, d.traj_end_mask())
+        cols = [d.obs, d.actions, d.rewards[:, None], d.next_obs, d.rewards[:, None], term[:, None]]
+        rows.append(np.concatenate([c.astype(np.float32) for c in cols], axis=1))
+    return torch.from_numpy(np.concatenate(rows))
+
+
+def test_each_observation_is_stored_once_and_every_draw_is_the_plain_rows():
+    """A next observation that is the next step's observation (bit for bit) is read from that step's row; the others
+    (each episode's last, a break inside an episode, -0.0 against 0.0) get a row of their own after the
+    transitions. The batches and contexts drawn are those the plain rows (next_obs beside obs) give, bit for bit:
+    the same draws from the same generator."""
+    data = {t: _chained_task(t, n_traj=3, length=40) for t in (6, 2)}
+    data[6].next_obs[10] += 1.0  # a break inside an episode
+    data[2].obs[21, 0], data[2].next_obs[20, 0] = 0.0, -0.0  # equal numbers, other bits
+    buf = MultiTaskBuffer({t: Trajectories(**vars(d)) for t, d in data.items()}, 3, 2, torch.device("cpu"))
+    n, ends = 240, 2 * 3 + 2  # 3 episodes a task, and the two breaks
+    assert len(buf) == n and buf.data.shape == (n + ends, 3 + 2 + 3)
+    assert buf.next_row[:5].tolist() == [1, 2, 3, 4, 5] and buf.next_row[39] >= n  # an episode's end: its own row
+    plain = _plain_rows(data)
+    assert torch.equal(buf.transitions(), plain)
+    g, ref = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    tasks = torch.tensor([6, 2, 6])
+    for _ in range(3):
+        batch = buf.sample(tasks, 50, g)
+        rows = plain[
+            buf.offsets[buf._slot[tasks], None] + (torch.rand(3, 50, generator=ref, dtype=torch.float64) * 120).long()
+        ]
+        for got, want in [
+            (batch.obs, rows[..., :3]),
+            (batch.actions, rows[..., 3:5]),
+            (batch.context_rewards, rows[..., 5:6]),
+            (batch.next_obs, rows[..., 6:9]),
+            (batch.rewards, rows[..., 9:10]),
+            (batch.terminals, rows[..., 10:]),
+        ]:
+            assert torch.equal(got, want)
+        for use_next_obs, width in ((False, 6), (True, 9)):
+            context = buf.sample_context(tasks, 20, g, use_next_obs)
+            rows = plain[
+                buf.offsets[buf._slot[tasks], None]
+                + (torch.rand(3, 20, generator=ref, dtype=torch.float64) * 120).long()
+            ]
+            assert context.is_contiguous() and torch.equal(context, rows[..., :width])
+    for use_next_obs, width in ((False, 6), (True, 9)):
+        mean, std = buf.context_stats(use_next_obs)
+        cols = plain[:, :width].double()
+        assert torch.equal(mean, cols.mean(0).float()) and torch.equal(std, cols.std(0, correction=0).float())
+
+
+def test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits_agree():
+    """`with_obs_columns`: the widened transitions are the plain ones widened, whatever the new columns; a next
+    observation stays the next row's where the row's new next columns are that row's new columns (BOREL's belief
+    after a step is the one before the next), and gets a row of its own elsewhere."""
+    data = {4: _chained_task(4, n_traj=2, length=6)}
+    buf = MultiTaskBuffer(data, 3, 2, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    before, after = torch.randn(12, 2, generator=g), torch.randn(12, 2, generator=g)
+    after[:-1] = before[1:]
+    after[3] += 1.0  # one row whose new next columns are not the next row's
+    wide = buf.with_obs_columns(before, after)
+    plain = buf.transitions()
+    want = torch.cat([plain[:, :3], before, plain[:, 3:9], after, plain[:, 9:]], dim=1)
+    assert torch.equal(wide.transitions(), want) and wide.obs_dim == 5
+    assert wide.data.shape[0] == buf.data.shape[0] + 1 and wide.next_row[3] == buf.data.shape[0]
+    assert torch.equal(wide.next_row[:3], buf.next_row[:3])  # the other rows still read the next row
+    assert torch.equal(buf.transitions(), plain)  # the buffer itself is left as it was
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("scaled", [False, True])
 def test_rows_are_the_fields_concatenated_in_float64_and_rounded_once(dtype, scaled):
@@ -158,7 +242,7 @@ def test_rows_are_the_fields_concatenated_in_float64_and_rounded_once(dtype, sca
         cols = [obs, d.actions, sparse(d.rewards)[:, None], next_obs, d.rewards[:, None], term[:, None]]
         expected.append(np.concatenate([c.astype(np.float64) for c in cols], axis=1))
     want = torch.from_numpy(np.concatenate(expected).astype(torch.empty(0, dtype=dtype).numpy().dtype))
-    assert buf.data.dtype == dtype and torch.equal(buf.data, want)
+    assert buf.data.dtype == dtype and torch.equal(buf.transitions(), want)
 
 
 def test_release_empties_the_loaders_dict_and_changes_nothing_else():
@@ -168,7 +252,8 @@ def test_release_empties_the_loaders_dict_and_changes_nothing_else():
     assert given == {}
     plain = MultiTaskBuffer(kept, 3, 2, torch.device("cpu"))
     assert sorted(kept) == [1, 4]  # without release the caller's dict is left as it was
-    assert torch.equal(released.data, plain.data) and released.traj_lengths.keys() == plain.traj_lengths.keys()
+    assert torch.equal(released.data, plain.data) and torch.equal(released.next_row, plain.next_row)
+    assert released.traj_lengths.keys() == plain.traj_lengths.keys()
 
 
 def test_a_released_load_peaks_near_one_copy_of_the_data():
@@ -178,7 +263,7 @@ def test_a_released_load_peaks_near_one_copy_of_the_data():
     import gc
     import tracemalloc
 
-    data = {t: _random_task(t, n_traj=50, length=200) for t in range(6)}  # 6 x 10,000 rows of 11 columns
+    data = {t: _chained_task(t, n_traj=50, length=200) for t in range(6)}  # 6 x 10,000 transitions
     one_task = sum(a.nbytes for a in (data[0].obs, data[0].actions, data[0].rewards, data[0].next_obs))
     gc.collect()
     tracemalloc.start()
@@ -189,7 +274,7 @@ def test_a_released_load_peaks_near_one_copy_of_the_data():
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    rows_bytes = buf.data.numel() * buf.data.element_size()
+    rows_bytes = buf.data.numel() * buf.data.element_size() + buf.next_row.numel() * buf.next_row.element_size()
     assert peak <= rows_bytes + 2 * one_task, (peak, rows_bytes, one_task)
 
 
@@ -234,7 +319,7 @@ def test_each_buffer_holds_its_own_tasks_from_its_own_checkpoint_window(tiny_dat
         first = 0
         for t in tasks:
             want, not_this = (_scaled_obs(tiny_data, t, s, cfg, setup) for s in (step, other))
-            got = buf.data[first : first + len(want), : setup.obs_dim].double()
+            got = buf.transitions()[first : first + len(want), : setup.obs_dim].double()
             torch.testing.assert_close(got, want.double(), rtol=1e-6, atol=1e-6)
             assert not torch.allclose(got, not_this.double()[: len(got)])
             first += len(want)

@@ -32,10 +32,14 @@ class RLBatch:
 
 
 class MultiTaskBuffer:
-    """Rows are `[obs, action, context_reward, next_obs, reward, terminal]`, all tasks back to back.
+    """Every task's transitions in one tensor `data`, all tasks back to back, each observation stored once.
 
-    The context is a prefix of a row: (s, a, r) or (s, a, r, s'), so sampling a context is one
-    gather and one slice. `context_reward` differs from `reward` only with sparse rewards.
+    Row i of the first `len(self)` rows is transition i, `[obs, action, context_reward, reward, terminal]`; its
+    next observation is the obs of row `next_row[i]`: row i + 1 where the data says so bit for bit (within an
+    episode of stage 1's data it always does: the next step starts where this one ended), else one of the rows
+    after the transitions that hold only such an observation (an episode's last one, in their obs columns). The
+    context is (s, a, r) or (s, a, r, s'): a prefix of a row, and s' from its next row. `context_reward` differs
+    from `reward` only with sparse rewards. `transitions` gives the rows with next_obs in place, to read in order.
     """
 
     def __init__(
@@ -64,25 +68,36 @@ class MultiTaskBuffer:
                 raise UserError(f"task {t} has {n} transitions: expected at most replay_buffer_size={capacity}")
         o, a = obs_dim, action_dim
         dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
+        chained = [_chained(data[t]) for t in self.task_ids]  # where a next_obs is the next row's obs
+        n_rows, n_ends = sum(sizes), sum(int((~c).sum()) for c in chained)
         # every task's rows written in place (a row list and its concatenation would hold the data twice); each
         # column rounds to `dtype` once, as it is assigned
-        rows = np.empty((sum(sizes), 2 * o + a + 3), dtype=dtype)
-        start = 0
-        for t, n in zip(self.task_ids, sizes):
+        rows = np.empty((n_rows + n_ends, o + a + 3), dtype=dtype)
+        index_dtype = np.int32 if n_rows + n_ends < 2**31 else np.int64  # (torch indexes with either)
+        next_row = np.empty(n_rows, dtype=index_dtype)
+        start, end = 0, n_rows
+        for t, n, c in zip(self.task_ids, sizes, chained):
             d, block = data[t], rows[start : start + n]
-            start += n
+            ends = np.flatnonzero(~c)
+            follow = start + 1 + np.arange(n)
+            follow[ends] = end + np.arange(len(ends))
+            next_row[start : start + n] = follow
+            tail = rows[end : end + len(ends)]
             if obs_scale is None:
-                block[:, :o], block[:, o + a + 1 : 2 * o + a + 1] = d.obs, d.next_obs
+                block[:, :o], tail[:, :o] = d.obs, d.next_obs[ends]
             else:  # divided in float64, as the reference's normaliser
                 block[:, :o] = d.obs.astype(np.float64) / obs_scale
-                block[:, o + a + 1 : 2 * o + a + 1] = d.next_obs.astype(np.float64) / obs_scale
+                tail[:, :o] = d.next_obs[ends].astype(np.float64) / obs_scale
+            tail[:, o:] = 0.0
             block[:, o : o + a] = d.actions
             block[:, o + a] = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
             block[:, -2] = d.rewards
             block[:, -1] = np.maximum(d.terminals, d.traj_end_mask()) if terminal_at_traj_end else d.terminals
+            start, end = start + n, end + len(ends)
             if release:
-                del d, block, data[t]
+                del d, block, tail, data[t]
         self.data = torch.from_numpy(rows).to(device)
+        self.next_row = torch.from_numpy(next_row).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
         self.offsets = torch.tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long, device=device)
         # task id -> its slot; an id not loaded gets len(task_ids), past every slot, so that indexing with it fails
@@ -101,55 +116,82 @@ class MultiTaskBuffer:
             )
 
     def __len__(self) -> int:
-        return self.data.shape[0]
+        """The number of transitions (the rows after them hold only next observations)."""
+        return self.next_row.shape[0]
+
+    def transitions(self, idx: torch.Tensor | None = None) -> torch.Tensor:
+        """The transitions `idx` (any shape [...]; all by default) as whole rows [..., 2 obs_dim + action_dim + 3]:
+        `[obs, action, context_reward, next_obs, reward, terminal]`, the layout `rlkit.data.sequences` reads."""
+        o, a = self.obs_dim, self.action_dim
+        if idx is None:
+            idx = torch.arange(len(self), device=self.data.device)
+        r = self.data[idx]
+        return torch.cat([r[..., : o + a + 1], self._next_obs(idx), r[..., -2:]], dim=-1)
 
     def with_obs_columns(self, obs_extra: torch.Tensor, next_obs_extra: torch.Tensor) -> MultiTaskBuffer:
         """A copy whose observations are widened by per-row columns: row i's obs becomes (obs_i, obs_extra_i) and its
         next_obs (next_obs_i, next_obs_extra_i), [N, X] each (BOREL's hyper-states (s, mu, logvar)). The copy samples
-        as this buffer does (same rows, same draws); its contexts hold the widened obs."""
-        o, a = self.obs_dim, self.action_dim
-        d = self.data
+        as this buffer does (same rows, same draws); its contexts hold the widened obs. A next observation stays
+        another row's obs where that row's new columns are bit for bit its own next ones (within BOREL's sequences,
+        the belief after a step is the belief before the next); elsewhere it gets a row of its own."""
+        o, a, n, d = self.obs_dim, self.action_dim, len(self), self.data
+        obs_extra, next_obs_extra = obs_extra.to(d), next_obs_extra.to(d)
+        x = obs_extra.shape[1]
+        follow = self.next_row
+        chained = follow < n
+        split = chained.clone()
+        split[chained] = ~_same_bits(obs_extra[follow[chained]], next_obs_extra[chained])
+        split = split.nonzero().squeeze(1)  # rows whose widened next obs is no longer another row's obs
+        ended = (~chained).nonzero().squeeze(1)  # rows whose next obs has a row of its own
+        old = d.shape[0]
         out = copy.copy(self)
-        out.data = torch.cat(
-            [
-                d[:, :o],
-                obs_extra.to(d),
-                d[:, o : o + a + 1],
-                d[:, o + a + 1 : 2 * o + a + 1],
-                next_obs_extra.to(d),
-                d[:, -2:],
-            ],
-            dim=1,
-        )
-        out.obs_dim = o + obs_extra.shape[1]
+        out.data = torch.zeros(old + len(split), o + x + a + 3, dtype=d.dtype, device=d.device)
+        out.data[:old, :o] = d[:, :o]
+        out.data[old:, :o] = d[follow[split], :o]
+        out.data[:n, o : o + x] = obs_extra
+        out.data[follow[ended], o : o + x] = next_obs_extra[ended]
+        out.data[old:, o : o + x] = next_obs_extra[split]
+        out.data[:old, o + x :] = d[:, o:]
+        out.next_row = follow.to(torch.int64 if old + len(split) >= 2**31 else follow.dtype, copy=True)
+        out.next_row[split] = old + torch.arange(len(split), device=d.device, dtype=out.next_row.dtype)
+        out.obs_dim = o + x
         return out
 
     def context_stats(self, use_next_obs: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each context column's mean and std over every row of the buffer, [context_dim] each; a constant
+        """Each context column's mean and std over every transition of the buffer, [context_dim] each; a constant
         column's std is 1 (so standardising leaves it centred, not divided by 0)."""
-        width = context_width(self.obs_dim, self.action_dim, use_next_obs)
-        rows = self.data[:, :width].double()
+        o, a = self.obs_dim, self.action_dim
+        rows = torch.empty(len(self), context_width(o, a, use_next_obs), dtype=torch.float64, device=self.device)
+        rows[:, : o + a + 1] = self.data[: len(self), : o + a + 1]
+        if use_next_obs:
+            rows[:, o + a + 1 :] = self._next_obs(None)
         mean, std = rows.mean(dim=0), rows.std(dim=0, correction=0)
         std = torch.where(std > 1e-6, std, torch.ones_like(std))
         return mean.to(self.data.dtype), std.to(self.data.dtype)
 
-    def _rows(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    def _draw(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+        """[T, n] transitions, `n` of each task of `tasks`, uniform with replacement."""
         slot = self._slot[tasks]
         u = torch.rand(len(tasks), n, generator=generator, device=self.device, dtype=torch.float64)
-        idx = self.offsets[slot, None] + (u * self.sizes[slot, None]).long()
-        return self.data[idx]
+        return self.offsets[slot, None] + (u * self.sizes[slot, None]).long()
+
+    def _next_obs(self, idx: torch.Tensor | None) -> torch.Tensor:
+        """The next observations of the transitions `idx` (None: of all), [..., obs_dim]."""
+        follow = self.next_row if idx is None else self.next_row[idx]
+        return self.data[follow, : self.obs_dim]
 
     def sample(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> RLBatch:
         """`n` transitions per task, uniform with replacement. `tasks` must be among `task_ids` (`require` checks
         them once; a check here would cost a host sync per step on a GPU; another id fails to index, on the CPU as
         an IndexError)."""
         o, a = self.obs_dim, self.action_dim
-        r = self._rows(tasks, n, generator)
+        idx = self._draw(tasks, n, generator)
+        r = self.data[idx]
         return RLBatch(
             r[..., :o],
             r[..., o : o + a],
             r[..., -2:-1],
-            r[..., o + a + 1 : 2 * o + a + 1],
+            self._next_obs(idx),
             r[..., -1:],
             r[..., o + a : o + a + 1],
         )
@@ -158,8 +200,28 @@ class MultiTaskBuffer:
         self, tasks: torch.Tensor, n: int, generator: torch.Generator, use_next_obs: bool
     ) -> torch.Tensor:
         """[T, n, context_dim]: (s, a, r[, s']) rows, uniform with replacement."""
-        width = context_width(self.obs_dim, self.action_dim, use_next_obs)
-        return self._rows(tasks, n, generator)[..., :width].contiguous()
+        o, a = self.obs_dim, self.action_dim
+        idx = self._draw(tasks, n, generator)
+        if use_next_obs:
+            return torch.cat([self.data[idx, : o + a + 1], self._next_obs(idx)], dim=-1)
+        return self.data[idx, : o + a + 1]
+
+
+def _chained(d: Trajectories) -> np.ndarray:
+    """[n]: True where transition k's next_obs is transition k + 1's obs bit for bit (so stored once); never at the
+    last one."""
+    out = np.zeros(len(d), dtype=bool)
+    if len(d) > 1 and d.obs.dtype == d.next_obs.dtype:
+        unsigned = f"u{d.obs.dtype.itemsize}"  # (bits compared: -0.0 is not 0.0, and a NaN is itself)
+        nxt, obs = np.ascontiguousarray(d.next_obs[:-1]), np.ascontiguousarray(d.obs[1:])
+        out[:-1] = (nxt.view(unsigned) == obs.view(unsigned)).all(axis=1)
+    return out
+
+
+def _same_bits(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """[N]: True where rows of `a` and `b` [N, X] (of one float dtype) are equal bit for bit."""
+    as_int = {torch.float32: torch.int32, torch.float64: torch.int64}[a.dtype]
+    return (a.view(as_int) == b.view(as_int)).all(dim=1)
 
 
 def context_width(obs_dim: int, action_dim: int, use_next_obs: bool) -> int:

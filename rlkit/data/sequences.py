@@ -22,8 +22,8 @@ from rlkit.errors import UserError
 
 @dataclass
 class SequenceBatch:
-    """Ordered buffer rows, padded: `rows` [..., L, W] (the buffer's row layout), `mask` [..., L] (True on a real
-    step; a sequence's steps come first, padding after)."""
+    """Ordered transitions, padded: `rows` [..., L, W] (`MultiTaskBuffer.transitions`' layout), `mask` [..., L]
+    (True on a real step; a sequence's steps come first, padding after)."""
 
     rows: torch.Tensor
     mask: torch.Tensor
@@ -95,7 +95,7 @@ class SequenceIndex:
         """The sequences `ids` (any shape [...]) as a `SequenceBatch` [..., L, W]."""
         b = self.buffer
         steps = torch.arange(self.max_length, device=ids.device)
-        return SequenceBatch(b.data[self.rows[ids]], steps < self.lengths[ids, None], b.obs_dim, b.action_dim)
+        return SequenceBatch(b.transitions(self.rows[ids]), steps < self.lengths[ids, None], b.obs_dim, b.action_dim)
 
     def sample_ids(self, tasks: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
         """[T, n] sequence ids: `n` of each task's sequences, uniform with replacement."""

@@ -370,8 +370,7 @@ def hyper_state_buffer(
     cur, nxt = index.rows[:, :-1], index.rows[:, 1:]
     inside = torch.arange(1, index.max_length, device=cur.device) < index.lengths[:, None]  # step k + 1 is real
     join = inside & ends[cur]
-    o, a = out.obs_dim, out.action_dim
-    out.data[cur[join], o + a + 1 : 2 * o + a + 1] = out.data[nxt[join], :o]
+    out.next_row[cur[join]] = nxt[join].to(out.next_row.dtype)  # (the copy's own index: `buf`'s is left as it was)
     out.data[cur[join], -1] = 0.0
     return out
 
