@@ -42,7 +42,7 @@ import torch
 
 from rand_param_envs import RandParamsEnv
 from rlkit.cli import run_cli
-from rlkit.config import config_from_variant, load_config, parse_override_args, set_option
+from rlkit.config import config_from_variant, leaf_paths, load_config, parse_override_args, set_option
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
@@ -94,19 +94,11 @@ def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: s
     (variant.json's util_params.config_file; runs that predate it are taken to be), the file's own
     keys too. Everything else the drawing takes from variant.json, so a run trained with more
     overrides than the command repeats is found."""
-    given = set(_leaf_keys(overrides))
+    given = set(leaf_paths(overrides))
     trained_from = variant.get("util_params", {}).get("config_file") or config
     if Path(trained_from).resolve() != Path(config).resolve():
-        given |= set(_leaf_keys(json.loads(Path(config).read_text())))
+        given |= set(leaf_paths(json.loads(Path(config).read_text())))
     return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
-
-
-def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
-    """The dotted names of a nested dict's leaves."""
-    out = []
-    for k, v in tree.items():
-        out += _leaf_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
-    return out
 
 
 def load_run(

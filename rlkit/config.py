@@ -574,7 +574,7 @@ def _unknown_key(name: str, base: dict[str, Any]) -> str:
     import difflib
 
     section, _, leaf = name.rpartition(".")
-    paths = [p for p in _leaf_paths(default_dict()) if not section or p.rpartition(".")[0] == section]
+    paths = [p for p in leaf_paths(default_dict()) if not section or p.rpartition(".")[0] == section]
     near = difflib.get_close_matches(leaf, [p.rpartition(".")[2] for p in paths], n=2, cutoff=0.8)
     close = [p for p in paths if p.rpartition(".")[2] in near]
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
@@ -583,11 +583,11 @@ def _unknown_key(name: str, base: dict[str, Any]) -> str:
     return f"unknown config key {name!r}: {hint}expected one of {shown} (configs/default.py lists every key)"
 
 
-def _leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+def leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
     """Every dotted key of a nested config tree that holds a value (not a section)."""
     out = []
     for k, v in tree.items():
-        out += _leaf_paths(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+        out += leaf_paths(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
     return out
 
 
