@@ -142,9 +142,9 @@ def saved_step(data_dir: Path, tasks: list[int], settings: dict[str, Any]) -> in
     `settings`; a saved state of another group holding some of these tasks is refused (resuming it later would
     mix two runs' checkpoints in one task). Read memory-mapped: only the few values checked leave the disk."""
     mine = resume_file(data_dir, tasks)
-    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
-        if path != mine and saved_group_tasks(path.stem) & set(tasks):
-            raise _other_grouping(repr(str(path)), sorted(saved_group_tasks(path.stem)), tasks)
+    for path, held in saved_groups(data_dir):
+        if path != mine and held & set(tasks):
+            raise _other_grouping(repr(str(path)), sorted(held), tasks)
     if not mine.is_file():
         return None
     state = _load_state(mine, mmap=True)
@@ -175,6 +175,11 @@ def resume_file(data_dir: Path, tasks: list[int]) -> Path:
     contiguous = tasks == list(range(tasks[0], tasks[-1] + 1))
     name = f"tasks{tasks[0]}-{tasks[-1]}" if contiguous else "tasks-" + "_".join(map(str, tasks))
     return Path(data_dir) / RESUME_DIR / f"{name}.pt"
+
+
+def saved_groups(data_dir: Path) -> list[tuple[Path, set[int]]]:
+    """Every saved group state of the dataset (DATA_DIR/stage1_resume/), in name order, with its tasks."""
+    return [(p, saved_group_tasks(p.stem)) for p in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt"))]
 
 
 def saved_group_tasks(stem: str) -> set[int]:
@@ -613,23 +618,18 @@ class TaskGroup:
             self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])
 
     def _write_meta(self, i: int, complete: bool) -> None:
-        sched, task = self.sched, self.tasks[i]
+        task, settings = self.tasks[i], self.settings()  # (env, schedule, SAC, seeding, physics: `group_settings`)
         meta = {
             "format_version": FORMAT_VERSION,
-            "env_name": self.env_name,
-            "env_params": self.env_params,
+            **{k: v for k, v in settings.items() if k != "save_networks"},
+            "saved_networks": settings["save_networks"],  # (task.json's name for it)
             "task_idx": task,
             "task": self.envs[i].unwrapped.get_task(),
             "obs_dim": self.obs_dim,
             "action_dim": self.action_dim,
             "checkpoints": self.checkpoints[i],
-            "schedule": sched.__dict__,
-            "sac": self.sac.to_dict(),
-            "seed": sched.seed,
-            "seeding": SEEDING_VERSION,
-            "physics": env_class(self.env_name).physics_version,
+            "seed": self.sched.seed,
             "complete": complete,
-            "saved_networks": self.save_networks,
             "trained_on": self.trained_on,
             "versions": running_versions(),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -667,8 +667,7 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
     written with other `settings` (`group_settings`) is an error, a complete one of `tasks` or any other of the
     dataset (another --split part's, complete or under way): kept beside new tasks, it would make one dataset of
     two kinds of behaviour data."""
-    saved = (Path(data_dir) / RESUME_DIR).glob("tasks*.pt") if resumes else ()
-    held = set().union(*(saved_group_tasks(p.stem) for p in saved))
+    held = set().union(*(group for _, group in saved_groups(data_dir))) if resumes else set()
     todo = []
     for t in tasks:
         meta = read_task_meta(task_dir(data_dir, t))

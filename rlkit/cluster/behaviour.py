@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.behaviour.generate import (
-    RESUME_DIR,
     claim_dataset_settings,
     group_settings,
     lock_tasks,
     pending_tasks,
-    saved_group_tasks,
+    saved_groups,
     train_segment,
 )
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
@@ -83,8 +82,8 @@ def refuse_saved_groups(data_dir: Path, todo: list[int]) -> None:
     without --ray) holds tasks this run would train: Ray trains each task from its start, and the state, left
     behind, would make a later plain run train those tasks again over the finished data. The user chooses: finish
     them with the plain command, or remove the state."""
-    for path in sorted((Path(data_dir) / RESUME_DIR).glob("tasks*.pt")):
-        held = sorted(saved_group_tasks(path.stem) & set(todo))
+    for path, group in saved_groups(data_dir):
+        held = sorted(group & set(todo))
         if held:
             raise UserError(
                 f"{str(path)!r} holds an interrupted plain run's state of tasks {held}: expected it finished "
