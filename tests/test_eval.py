@@ -204,7 +204,7 @@ def test_sparse_env_scores_sparse_returns():
     sparsify = envs[0].unwrapped.sparsify_rewards
     agent = SpyAgent()
     dense = online_prior_context(agent, envs, SETTING, DEV).returns
-    sparse = online_prior_context(agent, envs, SETTING, DEV, context_reward_fn=sparsify).returns
+    sparse = online_prior_context(agent, envs, SETTING, DEV, reward_fn=sparsify).returns
     assert all(r < 0 for job in dense for r in job)  # the untrained policy stays far from the goal
     assert all(r == 0 for job in sparse for r in job)
 

@@ -146,6 +146,20 @@ def _scored_loop(
     return returns
 
 
+def _scored(ctx: _Context, envs, setting: EvalSetting, device, before, after, on_paths, reward_fn) -> ProtocolResult:
+    """`_scored_loop` with the deterministic policy on the jobs' z (`ctx`), its returns with `ctx`'s z."""
+    act = _policy_act(ctx.agent, ctx, True, None)
+    return ctx.result(_scored_loop(envs, setting, device, before, after, act, on_paths, score_reward_fn=reward_fn))
+
+
+def _reinfer_or_resample(ctx: _Context, active: np.ndarray, scored: np.ndarray, setting: EvalSetting) -> None:
+    """After a scored episode: z re-inferred for the active jobs with num_exp_traj_eval * H steps scored, z
+    resampled (PEARL's sampled z) for the others."""
+    infer = active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)
+    ctx.resample(np.flatnonzero(active & ~infer))
+    ctx.infer(np.flatnonzero(infer))
+
+
 def offline_context(
     agent: CSROAgent,
     envs: list,
@@ -169,45 +183,22 @@ def offline_context(
             ctx.add(i, rows[i])
         ctx.infer(np.flatnonzero(active))
 
-    return ctx.result(
-        _scored_loop(
-            envs,
-            setting,
-            device,
-            before,
-            lambda *a: None,
-            _policy_act(agent, ctx, True, None),
-            on_paths,
-            score_reward_fn=reward_fn,
-        )
-    )
+    return _scored(ctx, envs, setting, device, before, lambda *a: None, on_paths, reward_fn)
 
 
 def online_prior_context(
-    agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device, context_reward_fn=None, on_paths=None
+    agent: CSROAgent, envs: list, setting: EvalSetting, device: torch.device, reward_fn=None, on_paths=None
 ) -> ProtocolResult:
     """PEARL's protocol: deterministic episodes from the prior z, each added to the context; z is
-    re-inferred after every episode once num_exp_traj_eval * H steps are scored."""
+    re-inferred after every episode once num_exp_traj_eval * H steps are scored. `reward_fn`: the reward the
+    context holds and the episodes are scored by (the sparse one of a sparse-reward env), else the env's."""
     ctx = _Context(agent, len(envs), device)
 
     def after(active, scored, paths):
-        ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
-        infer = active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)
-        ctx.resample(np.flatnonzero(active & ~infer))
-        ctx.infer(np.flatnonzero(infer))
+        ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)
+        _reinfer_or_resample(ctx, active, scored, setting)
 
-    return ctx.result(
-        _scored_loop(
-            envs,
-            setting,
-            device,
-            lambda *a: None,
-            after,
-            _policy_act(agent, ctx, True, None),
-            on_paths,
-            score_reward_fn=context_reward_fn,
-        )
-    )
+    return _scored(ctx, envs, setting, device, lambda *a: None, after, on_paths, reward_fn)
 
 
 def np_random_steps(scored: np.ndarray, num_steps_per_eval: int) -> np.ndarray:
@@ -239,7 +230,7 @@ def nonprior_context(
     device: torch.device,
     rng: np.random.Generator,
     generator: torch.Generator,
-    context_reward_fn=None,
+    reward_fn=None,
     on_paths=None,
 ) -> ProtocolResult:
     """CSRO's non-prior collection: before each scored episode, context episodes until at least H new
@@ -247,8 +238,9 @@ def nonprior_context(
     episodes, as the reference's in-place sampler with `max_samples=H`). An action is uniform in
     [-1, 1] while (scored steps + step in its episode) < N / 2 and sampled from the policy with the
     current z after; z is re-inferred after each scored episode once num_exp_traj_eval * H steps
-    are scored. Scored episodes are deterministic and not added to the context. `on_paths(kind, paths)`,
-    if given, sees every "context" and "scored" episode batch (for drawing)."""
+    are scored. Scored episodes are deterministic and not added to the context. `reward_fn` as in
+    `online_prior_context`; `on_paths(kind, paths)`, if given, sees every "context" and "scored" episode batch
+    (for drawing)."""
     ctx = _Context(agent, len(envs), device)
     sample = _policy_act(agent, ctx, False, generator)
     act_dim = envs[0].action_space.shape[0]
@@ -260,24 +252,11 @@ def nonprior_context(
             paths = rollout(envs, explore, setting.max_path_length, need, device)
             if on_paths is not None:
                 on_paths("context", paths)
-            ctx.add_paths(paths, setting.use_next_obs_in_context, context_reward_fn)
+            ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)
             ctx.resample(np.flatnonzero(need))
             collected += paths.lengths
 
     def after(active, scored, paths):
-        infer = active & (scored >= setting.num_exp_traj_eval * setting.max_path_length)
-        ctx.resample(np.flatnonzero(active & ~infer))
-        ctx.infer(np.flatnonzero(infer))
+        _reinfer_or_resample(ctx, active, scored, setting)
 
-    return ctx.result(
-        _scored_loop(
-            envs,
-            setting,
-            device,
-            before,
-            after,
-            _policy_act(agent, ctx, True, None),
-            on_paths,
-            score_reward_fn=context_reward_fn,
-        )
-    )
+    return _scored(ctx, envs, setting, device, before, after, on_paths, reward_fn)

@@ -152,11 +152,11 @@ def online_prior_context_recurrent(
     setting: EvalSetting,
     window: int,
     device: torch.device,
-    context_reward_fn=None,
+    reward_fn=None,
     on_paths=None,
 ) -> ProtocolResult:
     """Deterministic scored episodes, the first from the prior; each becomes the job's context for the next."""
-    belief = _Belief(agent, len(envs), window, device, context_reward_fn)
+    belief = _Belief(agent, len(envs), window, device, reward_fn)
     return _scored(
         agent,
         belief,
@@ -165,7 +165,7 @@ def online_prior_context_recurrent(
         device,
         lambda active, scored: belief.start(np.flatnonzero(active)),
         on_paths,
-        context_reward_fn,
+        reward_fn,
         after=lambda active, scored, paths: belief.add_paths(paths),
     )
 
@@ -178,14 +178,14 @@ def nonprior_context_recurrent(
     device: torch.device,
     rng: np.random.Generator,
     generator: torch.Generator,
-    context_reward_fn=None,
+    reward_fn=None,
     on_paths=None,
 ) -> ProtocolResult:
     """`protocols.nonprior_context`'s collection with a recurrent belief: before each scored episode, exploration
     episodes until H new context transitions exist, each fed to the GRU step by step as it is collected and then
     kept as context; an action is uniform in [-1, 1] while (scored steps + step) < N / 2, else sampled from the
     policy with the current belief. The scored episode starts from the belief after the last context episode(s)."""
-    belief = _Belief(agent, len(envs), window, device, context_reward_fn)
+    belief = _Belief(agent, len(envs), window, device, reward_fn)
     sample = _act(agent, belief, False, generator)
     act_dim = envs[0].action_space.shape[0]
 
@@ -201,4 +201,4 @@ def nonprior_context_recurrent(
             collected += paths.lengths
         belief.start(np.flatnonzero(active))
 
-    return _scored(agent, belief, envs, setting, device, before, on_paths, context_reward_fn)
+    return _scored(agent, belief, envs, setting, device, before, on_paths, reward_fn)
