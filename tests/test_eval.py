@@ -254,7 +254,7 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
     by the job's index)."""
     from types import SimpleNamespace
 
-    import show_path
+    from rlkit import show
     from rlkit.config import load_config
     from rlkit.envs import env_rng_state
     from rlkit.eval import Evaluator
@@ -264,7 +264,7 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
         ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
     )
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=None)
-    envs = show_path.record_protocol(setup, SpyAgent(), "online", 2, DEV, 0)[0]  # point-robot resets draw nothing
+    envs = show.record_protocol(setup, SpyAgent(), "online", 2, DEV, 0)[0]  # point-robot resets draw nothing
     evaluator = Evaluator(cfg, [2, 6], None, None, seed=5, device=DEV)
     assert [e.unwrapped.task_idx for e in envs] == [t for t, _ in evaluator.jobs] == [2, 2, 6, 6]
     assert [env_rng_state(e) for e in envs] == evaluator.rng_states()
@@ -280,7 +280,7 @@ def test_show_path_repeats_the_meta_test_of_its_snapshot():
     episodes are the meta-test's; another iteration's draws give other Np episodes."""
     from types import SimpleNamespace
 
-    import show_path
+    from rlkit import show
     from rlkit.config import load_config
     from rlkit.eval import Evaluator
     from tests.conftest import ROOT
@@ -293,9 +293,9 @@ def test_show_path_repeats_the_meta_test_of_its_snapshot():
     agent = SpyAgent()
     scores = Evaluator(cfg, [2, 6], buffer, None, seed=5, device=DEV)(agent, 3).scores
     for protocol in ("np", "offline"):
-        drawn = show_path.record_protocol(setup, agent, protocol, 2, DEV, 3)[2]
+        drawn = show.record_protocol(setup, agent, protocol, 2, DEV, 3)[2]
         np.testing.assert_array_equal(drawn, scores[protocol].ravel())
-    other = show_path.record_protocol(setup, agent, "np", 2, DEV, 4)[2]
+    other = show.record_protocol(setup, agent, "np", 2, DEV, 4)[2]
     assert not np.array_equal(other, scores["np"].ravel())
 
 
@@ -352,7 +352,7 @@ def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_i
     seeding it alike and running the protocols in the Evaluator's order, draws the very same z."""
     from types import SimpleNamespace
 
-    import show_path
+    from rlkit import show
     from rlkit.config import load_config
     from rlkit.eval import Evaluator
     from rlkit.eval.evaluator import seed_meta_test_z
@@ -379,7 +379,7 @@ def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_i
     agent.test_z_generator.manual_seed(7)
     seed_meta_test_z(agent, 5, 3)
     for protocol in ("offline", "online", "np"):
-        show_path.record_protocol(setup, agent, protocol, 2, DEV, 3)
+        show.record_protocol(setup, agent, protocol, 2, DEV, 3)
     assert all(torch.equal(a, b) for a, b in zip(third, [z for _, z in agent.used], strict=True))
 
 
@@ -390,7 +390,7 @@ def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
     whole, its random and policy steps as two aligned parts."""
     from types import SimpleNamespace
 
-    import show_path
+    from rlkit import show
     from rlkit.config import load_config
     from rlkit.eval.protocols import np_explore
     from tests.conftest import ROOT
@@ -405,7 +405,7 @@ def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
         explore = np_explore(np.random.default_rng(0), 1, 2, 60, np.array([scored]), lambda *_: np.full((1, 2), 5.0))
         return sum(bool((explore(None, t, np.ones(1, bool)) != 5.0).all()) for t in range(steps))
 
-    _, episodes, _, _ = show_path.record_protocol(setup, SpyAgent(), "np", 1, DEV, 3)
+    _, episodes, _, _ = show.record_protocol(setup, SpyAgent(), "np", 1, DEV, 3)
     for job in episodes:
         kinds = [kind for kind, _ in job]
         assert kinds[:4] == ["context-random", "scored", "context-random", "context"], kinds

@@ -30,6 +30,7 @@ LAYERS = {
     "rlkit.budget": 9,
     "rlkit.report": 9,
     "rlkit.plot": 9,
+    "rlkit.show": 9,  # show_path.py's library, over a run's setup and trainer
     "rlkit.reproduce": 9,
     "rlkit.cluster": 9,
     "rlkit.data.__main__": 10,  # `python -m rlkit.data`: an entry point

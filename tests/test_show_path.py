@@ -5,6 +5,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from rlkit import show
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 from tests.conftest import ROOT, TINY_CONFIG
@@ -103,25 +104,23 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
     ).run()
     run = tmp_path / "output" / "point-robot" / "x" / "seed0"
     assert json.loads((run / "variant.json").read_text())["util_params"]["config_file"] == str(TINY_CONFIG)
-    assert show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x"])) == run
+    assert show.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x"])) == run
     assert (
-        show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"]))
+        show.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"]))
         == run
     )
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 8\): expected the arguments"):
-        show_path.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "8"]))
+        show.find_run(str(TINY_CONFIG), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "8"]))
     copy = tmp_path / "same.json"  # another file with the same values is compared key by key
     copy.write_text(TINY_CONFIG.read_text())
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32\)"):
-        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
-    assert (
-        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"])) == run
-    )
+        show.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
+    assert show.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x", "--batch_size", "16"])) == run
     other = json.loads(TINY_CONFIG.read_text())
     other["net_size"] = 64
     copy.write_text(json.dumps(other))
     with pytest.raises(UserError, match=r"\(algo_params.batch_size: 16 -> 32; net_size: 32 -> 64\)"):
-        show_path.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
+        show.find_run(str(copy), 0, parse_override_args(common + ["--exp_name", "x"]))
     result = CliRunner().invoke(
         show_path.main, [str(TINY_CONFIG), "--exp_name", "x", "--runs", "1", *common], catch_exceptions=False
     )
@@ -134,7 +133,7 @@ def test_show_path_config_form_needs_only_the_keys_it_compares(tiny_data, tmp_pa
 def test_show_path_on_a_borel_run_before_its_first_iteration_is_one_line(tiny_data, tmp_path):
     """BOREL writes latest.pt through its VAE stage, before any iteration: nothing to draw yet, said in one line."""
     from rlkit.errors import UserError
-    from show_path import load_run
+    from rlkit.show import load_run
 
     args = ["--algo_type", "BOREL", "--borel_vae_steps", "20", "--data_dir", str(tiny_data)]
     cfg = load_config(TINY_CONFIG, parse_override_args([*args, "--base_log_dir", str(tmp_path), "--exp_name", "vae"]))
@@ -182,8 +181,6 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import show_path
-
     calls = []
 
     class TSNE:
@@ -202,7 +199,7 @@ def test_z_picture_adds_tsne_when_scikit_learn_is_there(tmp_path, monkeypatch):
     )
     rng = np.random.default_rng(0)
     zs = {k: rng.normal(size=(2, 3, 4)) for k in ("offline", "np", "online")}
-    written = show_path.draw_z(setup, zs, tmp_path, plt)
+    written = show.draw_z(setup, zs, tmp_path, plt)
     assert [p.name for p in written] == ["z_pca.png", "z_tsne.png"] and calls == [(2, 17, 0)]
     assert all(p.stat().st_size > 10_000 for p in written)
 
@@ -280,7 +277,6 @@ def test_show_path_refuses_a_seed_with_a_run_folder(tmp_path):
 
 def test_show_path_on_an_experiment_folder_names_its_runs(tmp_path):
     """`show_path.py output/ENV/EXP` (a seed short): the one line names the run folders inside it."""
-    import show_path
     from rlkit.errors import UserError
 
     for seed in (0, 1):
@@ -291,22 +287,21 @@ def test_show_path_on_an_experiment_folder_names_its_runs(tmp_path):
         match=r"'.*smoke' has no variant.json: expected a run folder .* \(it holds the runs "
         r"seed0, seed1: name one, e.g. '.*smoke/seed0'\)$",
     ):
-        show_path.load_run(tmp_path / "smoke", None, torch.device("cpu"))
+        show.load_run(tmp_path / "smoke", None, torch.device("cpu"))
 
 
 def test_a_point_robot_panel_shows_every_goal_and_the_whole_path():
     """The panel's limits were fixed at point-robot's [-1.3, 1.3] x [-0.4, 1.3]: a family of farther goals, or a
     path below y = -0.4, was drawn off the axes without a word."""
-    import show_path
     from rlkit.envs.point_robot import PointEnv, SparsePointEnv
 
     family = PointEnv(n_tasks=5)
     inside = np.array([[0.0, 0.0], [0.5, 0.5]])
-    np.testing.assert_allclose(show_path._point_limits(family, [inside]), [(-1.3, 1.3), (-0.3, 1.3)], atol=1e-12)
+    np.testing.assert_allclose(show._point_limits(family, [inside]), [(-1.3, 1.3), (-0.3, 1.3)], atol=1e-12)
     below = np.array([[0.0, 0.0], [0.2, -1.0]])
-    np.testing.assert_allclose(show_path._point_limits(family, [inside, below])[1], (-1.3, 1.3), atol=1e-12)
+    np.testing.assert_allclose(show._point_limits(family, [inside, below])[1], (-1.3, 1.3), atol=1e-12)
     far = PointEnv(n_tasks=5)
     far.tasks = [{"goal": [2 * x for x in t["goal"]]} for t in far.tasks]  # a family of goals at radius 2
-    np.testing.assert_allclose(show_path._point_limits(far, [inside]), [(-2.3, 2.3), (-0.3, 2.3)], atol=1e-12)
+    np.testing.assert_allclose(show._point_limits(far, [inside]), [(-2.3, 2.3), (-0.3, 2.3)], atol=1e-12)
     sparse = SparsePointEnv(n_tasks=5, goal_radius=0.5)  # its goals' circles in view too
-    np.testing.assert_allclose(show_path._point_limits(sparse, [inside]), [(-1.55, 1.55), (-0.55, 1.55)], atol=1e-12)
+    np.testing.assert_allclose(show._point_limits(sparse, [inside]), [(-1.55, 1.55), (-0.55, 1.55)], atol=1e-12)
