@@ -150,8 +150,10 @@ def synthetic_parts(
     task_ids = torch.arange(n_tasks, device=device)
     if trainer.settings.borel is not None:  # the learner's step on hyper-state rows (the VAE's: `synthetic_vae_step`)
         width = (len(buf), trainer.agent.latent_dim)
-        beliefs = [torch.as_tensor(rng.normal(size=width), dtype=buf.data.dtype) for _ in range(2)]
-        buf = buf.with_obs_columns(*beliefs)
+        before, after = [torch.as_tensor(rng.normal(size=width), dtype=buf.data.dtype) for _ in range(2)]
+        chained = buf.next_row < len(buf)  # the belief after a step is the one before the next, as in real rows
+        after[chained] = before[buf.next_row[chained].long()]
+        buf = buf.with_obs_columns(before, after)
         return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen, with_context=False)), trainer
     return (lambda: sample_step(buf, task_ids, cfg.algo_params, gen)), trainer
 

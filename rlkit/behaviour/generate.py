@@ -699,7 +699,8 @@ def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
         raise UserError(
             f"{str(path)!r} records other stage-1 settings for this dataset ({'; '.join(diff)}): expected this "
             "run's settings for every task of a dataset (every --split part alike); set another "
-            "algo_params.data_dir in the config, or remove that dataset folder"
+            "algo_params.data_dir in the config, or remove that file if no task of the dataset has begun training "
+            "(else the dataset folder)"
         )
 
 

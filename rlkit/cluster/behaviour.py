@@ -108,9 +108,9 @@ def generate_on_ray(
         settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
         todo = pending_tasks(data_dir, tasks, settings, resumes=False)  # segments carry their states, not files
         refuse_saved_groups(data_dir, todo)
-        claim_dataset_settings(data_dir, settings)
         ray, started = connect(opts)
         try:
+            claim_dataset_settings(data_dir, settings)  # (once Ray is there: a failed connect records nothing)
             resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")
             slots = task_slots(ray, resources, opts, out)
             out(

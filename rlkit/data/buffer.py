@@ -220,7 +220,7 @@ def _chained(d: Trajectories) -> np.ndarray:
 
 def _same_bits(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """[N]: True where rows of `a` and `b` [N, X] (of one float dtype) are equal bit for bit."""
-    as_int = {torch.float32: torch.int32, torch.float64: torch.int64}[a.dtype]
+    as_int = {2: torch.int16, 4: torch.int32, 8: torch.int64}[a.element_size()]
     return (a.view(as_int) == b.view(as_int)).all(dim=1)
 
 

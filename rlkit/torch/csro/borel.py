@@ -370,7 +370,8 @@ def hyper_state_buffer(
     cur, nxt = index.rows[:, :-1], index.rows[:, 1:]
     inside = torch.arange(1, index.max_length, device=cur.device) < index.lengths[:, None]  # step k + 1 is real
     join = inside & ends[cur]
-    out.next_row[cur[join]] = nxt[join].to(out.next_row.dtype)  # (the copy's own index: `buf`'s is left as it was)
+    # (the copy's own index: `buf`'s is left as it was; the rows that held those rows' own next obs go unread)
+    out.next_row[cur[join]] = nxt[join].to(out.next_row.dtype)
     out.data[cur[join], -1] = 0.0
     return out
 
