@@ -40,6 +40,8 @@ def test_argparse_benchmarks_refuse_counts_below_one(name, args, monkeypatch, ca
         ("env_speed", "--rounds"),
         ("paper_cost", "--reps"),
         ("dataset_load", "--rounds"),
+        ("stage2_load_memory", "--rounds"),
+        ("stage2_load_memory", "--train"),
     ],
 )
 def test_click_benchmarks_refuse_counts_below_one(name, option):
@@ -118,3 +120,20 @@ def test_a_failed_capture_variant_fails_the_benchmark_after_the_others_print(mon
     out, err = capsys.readouterr()
     assert e.value.code == 1 and "captured: failed" in out and "captured-fused" in out
     assert err.strip() == "error: variants ['captured'] failed: expected every variant to run (their errors above)"
+
+
+def test_the_load_memory_benchmark_loads_chained_data_into_one_row_per_transition_and_an_end_row(tmp_path, capsys):
+    """stage2_load_memory's data is stage 1's shape (chained episodes), so its buffers hold one row per transition
+    and one per episode end: the layout whose memory docs/paper-cost.md estimates."""
+    import json
+
+    bench = _module("stage2_load_memory")
+    bench.synthesize("point-robot", tmp_path, 2)
+    bench.child("point-robot", str(tmp_path), 1, 1)
+    m = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    cfg = bench._config("point-robot")
+    episodes = len(range(*cfg.algo_params.train_epoch)) * cfg.algo_params.n_trj  # of each task (one window each)
+    length = cfg.env_params.max_episode_steps
+    assert m["transitions"] == 2 * episodes * length
+    assert m["buffers_mb"] * 2**20 == 2 * episodes * (length + 1) * (2 + 2 + 3) * 4 + m["transitions"] * 4
+    assert m["files_mb"] * 2**20 == m["transitions"] * (2 * 2 + 2 + 3) * 4 and m["estimate_mb"] > m["files_mb"] / 2
