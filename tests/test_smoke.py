@@ -208,6 +208,16 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
     ]  # the resume on the same code added nothing
 
 
+def _train_tiny(base, exp_name: str, iterations: int, algo_type: str = "CSRO", **algo) -> None:
+    """A run of the tiny config (in the tiny data's folder) to `iterations`, under BASE/point-robot/EXP_NAME."""
+    overrides = {
+        "algo_type": algo_type,
+        "algo_params": {"num_iterations": iterations, **algo},
+        "util_params": {"exp_name": exp_name, "base_log_dir": str(base)},
+    }
+    MetaTrainer(prepare(load_config(TINY_CONFIG, overrides), 0, torch.device("cpu")), show_progress=False).run()
+
+
 @pytest.mark.slow
 def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeypatch):
     """latest.pt records the seeding version (rlkit.seeding): a run saved under another derivation of its
@@ -216,14 +226,7 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
     monkeypatch.chdir(tiny_data.parent.parent)
 
     def run(iterations):
-        cfg = load_config(
-            TINY_CONFIG,
-            {
-                "algo_params": {"num_iterations": iterations},
-                "util_params": {"exp_name": "old", "base_log_dir": str(tmp_path)},
-            },
-        )
-        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+        _train_tiny(tmp_path, "old", iterations)
 
     run(1)
     latest = tmp_path / "point-robot" / "old" / "seed0" / "latest.pt"
@@ -246,14 +249,7 @@ def test_a_latest_pt_that_is_not_a_run_state_is_one_line(tiny_data, tmp_path, mo
     monkeypatch.chdir(tiny_data.parent.parent)
 
     def run(iterations):
-        cfg = load_config(
-            TINY_CONFIG,
-            {
-                "algo_params": {"num_iterations": iterations},
-                "util_params": {"exp_name": "other", "base_log_dir": str(tmp_path)},
-            },
-        )
-        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+        _train_tiny(tmp_path, "other", iterations)
 
     run(1)
     latest = tmp_path / "point-robot" / "other" / "seed0" / "latest.pt"
@@ -274,15 +270,7 @@ def test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resum
     monkeypatch.chdir(tiny_data.parent.parent)
 
     def run(iterations, name, **algo):
-        cfg = load_config(
-            TINY_CONFIG,
-            {
-                "algo_type": "OFFPEARL" if algo else "CSRO",
-                "algo_params": {"num_iterations": iterations, **algo},
-                "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)},
-            },
-        )
-        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+        _train_tiny(tmp_path, name, iterations, algo_type="OFFPEARL" if algo else "CSRO", **algo)
 
     sampled = {"use_information_bottleneck": True, "sample_z_at_test": True}
     for name, algo in (("sampled", sampled), ("plain", {})):
