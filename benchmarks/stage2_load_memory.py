@@ -8,9 +8,10 @@ deterministic episode) is synthesised once under `--work`: random values, the ep
 writes them (each next observation the next step's), since the buffer stores an observation once. Each round a
 fresh process loads it as meta-training does (`rlkit.experiment.load_buffers`, after its imports) and reports the
 growth of its peak RSS during the load and the buffers' bytes, beside the estimate docs/paper-cost.md applies to
-every env at its full size: the larger of (the training split's files + one task's) and (the training buffer +
-the test split's files + one task's); a split is read whole before its buffer is built, and a task's checkpoints
-are concatenated as it is read. The ratio measured / estimate is what the docs' 1.1x covers.
+every env at its full size: the larger of (the training split's arrays + one task's) and (the training buffer +
+the test split's arrays + one task's); a split is read whole (obs, action, reward, next_obs, terminal: 2 |S| + |A|
++ 2 numbers a transition) before its buffer is built, and a task's checkpoints are concatenated as it is read.
+The ratio measured / estimate is what the docs' factor (`FACTOR`) covers. Sizes in MiB.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ("point-robot", "cheetah-vel", "cheetah-dir", "ant-dir", "ant-goal", "humanoid-dir")  # task = goal, no files
+FACTOR = 1.2  # docs/paper-cost.md's estimate: the rule below times this (measured 1.17x on ant-dir, 1.07x before)
 
 
 def _config(env: str, data_dir: Path | None = None):
@@ -88,7 +90,7 @@ def child(env_name: str, data_dir: str, n_train: int, n_test: int) -> None:
     seconds, peak = time.perf_counter() - t0, peak_rss_mb()
     mb = 2**20
     sizes = [b.data.numel() * b.data.element_size() + b.next_row.numel() * b.next_row.element_size() for b in bufs]
-    file_bytes = [len(b) * (2 * o + a + 3) * 4 for b in bufs]  # a split's arrays as read: next_obs included
+    file_bytes = [len(b) * (2 * o + a + 2) * 4 for b in bufs]  # a split's arrays as read: next_obs included
     one = file_bytes[0] / n_train
     estimate = max(file_bytes[0] + one, sizes[0] + file_bytes[1] + one) / mb
     print(
@@ -119,10 +121,23 @@ def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child
     if child_args:
         child(child_args[0], child_args[1], int(child_args[2]), int(child_args[3]))
         return
+    from rlkit.errors import UserError
+    from rlkit.tasks import make_env
+
+    cfg = _config(env_name)
+    n_tasks = len(make_env(cfg.env_name, **cfg.env_params.kwargs()).tasks)
+    if n_train + n_test > n_tasks:
+        raise UserError(
+            f"--train {n_train} + --test {n_test} = {n_train + n_test} tasks: expected at most {n_tasks}, "
+            f"{env_name}'s tasks at the paper profile"
+        )
     data_dir = Path(work) / f"{env_name}-{n_train + n_test}-tasks"
     if not (data_dir / f"goal_idx{n_train + n_test - 1}" / "task.json").is_file():
         print(f"synthesising {n_train + n_test} {env_name} tasks of the paper's per-task shape in {data_dir} ...")
-        synthesize(env_name, data_dir, n_train + n_test)
+        try:
+            synthesize(env_name, data_dir, n_train + n_test)
+        except OSError as e:
+            raise UserError(f"--work {work!r}: {e.strerror or e} ({e.filename}): expected a folder to write") from None
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     args = [__file__, "--child", env_name, str(data_dir), str(n_train), str(n_test)]
     results = []
@@ -130,16 +145,16 @@ def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child
         m = child_json(args, f"loading {str(data_dir)!r}", env)
         results.append(m)
         print(
-            f"round {r}: {m['seconds']:.2f} s, {m['transitions']} transitions ({m['files_mb']:.0f} MB as read), "
-            f"+{m['growth_mb']:.0f} MB peak RSS during the load (from {m['rss_before_mb']:.0f} MB), buffers "
-            f"{m['buffers_mb']:.0f} MB",
+            f"round {r}: {m['seconds']:.2f} s, {m['transitions']} transitions ({m['files_mb']:.0f} MiB as read), "
+            f"+{m['growth_mb']:.0f} MiB peak RSS during the load (from {m['rss_before_mb']:.0f} MiB), buffers "
+            f"{m['buffers_mb']:.0f} MiB",
             flush=True,
         )
     growth = statistics.median(m["growth_mb"] for m in results)
     estimate = results[0]["estimate_mb"]
     print(
-        f"median growth {growth:.0f} MB; the docs' estimate before its 1.1x: {estimate:.0f} MB; "
-        f"measured / estimate {growth / estimate:.2f}x"
+        f"median growth {growth:.0f} MiB; the docs' rule before its {FACTOR}x: {estimate:.0f} MiB; "
+        f"measured / rule {growth / estimate:.2f}x"
     )
 
 

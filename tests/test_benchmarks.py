@@ -124,16 +124,50 @@ def test_a_failed_capture_variant_fails_the_benchmark_after_the_others_print(mon
 
 def test_the_load_memory_benchmark_loads_chained_data_into_one_row_per_transition_and_an_end_row(tmp_path, capsys):
     """stage2_load_memory's data is stage 1's shape (chained episodes), so its buffers hold one row per transition
-    and one per episode end: the layout whose memory docs/paper-cost.md estimates."""
+    and one per episode end, the layout whose memory docs/paper-cost.md estimates; its estimate is the docs' rule
+    on the arrays the loader really holds."""
     import json
+
+    from rlkit.data.load import load_task_data
 
     bench = _module("stage2_load_memory")
     bench.synthesize("point-robot", tmp_path, 2)
     bench.child("point-robot", str(tmp_path), 1, 1)
     m = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     cfg = bench._config("point-robot")
-    episodes = len(range(*cfg.algo_params.train_epoch)) * cfg.algo_params.n_trj  # of each task (one window each)
-    length = cfg.env_params.max_episode_steps
+    a = cfg.algo_params
+    episodes = len(range(*a.train_epoch)) * a.n_trj  # of each task (one window each)
+    length, mib = cfg.env_params.max_episode_steps, 2**20
     assert m["transitions"] == 2 * episodes * length
-    assert m["buffers_mb"] * 2**20 == 2 * episodes * (length + 1) * (2 + 2 + 3) * 4 + m["transitions"] * 4
-    assert m["files_mb"] * 2**20 == m["transitions"] * (2 * 2 + 2 + 3) * 4 and m["estimate_mb"] > m["files_mb"] / 2
+    buffers = [episodes * (length + 1) * (2 + 2 + 3) * 4 + episodes * length * 4] * 2  # rows + end rows, int32 index
+    assert m["buffers_mb"] * mib == sum(buffers)
+    read = [
+        load_task_data(tmp_path, t, range(*w), a.data_kind, a.n_trj, "point-robot", 2, 2)
+        for t, w in ((0, a.train_epoch), (1, a.eval_epoch))
+    ]
+    arrays = [sum(getattr(d, f).nbytes for f in ("obs", "actions", "rewards", "next_obs", "terminals")) for d in read]
+    assert m["files_mb"] * mib == sum(arrays)
+    assert m["estimate_mb"] * mib == max(arrays[0] + arrays[0], buffers[0] + arrays[1] + arrays[0])
+
+
+def test_the_load_memory_benchmark_refuses_more_tasks_than_the_env_has_before_writing(tmp_path):
+    from rlkit.errors import UserError
+
+    command = _module("stage2_load_memory").main
+    args = ["--env", "point-robot", "--train", "39", "--test", "2", "--work", str(tmp_path)]
+    with pytest.raises(UserError, match=r"^--train 39 \+ --test 2 = 41 tasks: expected at most 40, point-robot's"):
+        command.main(args=args, standalone_mode=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_load_memory_benchmark_runs_and_reuses_its_dataset(tmp_path, capsys):
+    """The command end to end (a child process per round) on point-robot, twice: the second run loads the dataset
+    the first synthesised."""
+    command = _module("stage2_load_memory").main
+    args = ["--env", "point-robot", "--train", "1", "--test", "1", "--work", str(tmp_path), "--rounds", "1"]
+    for synthesised in (True, False):
+        command.main(args=args, standalone_mode=False)
+        out = capsys.readouterr().out
+        assert ("synthesising 2 point-robot tasks" in out) == synthesised
+        assert "round 0: " in out and "MiB peak RSS during the load" in out and "measured / rule " in out

@@ -32,14 +32,16 @@ class RLBatch:
 
 
 class MultiTaskBuffer:
-    """Every task's transitions in one tensor `data`, all tasks back to back, each observation stored once.
+    """Every task's transitions in one tensor `data`, each observation stored once.
 
-    Row i of the first `len(self)` rows is transition i, `[obs, action, context_reward, reward, terminal]`; its
-    next observation is the obs of row `next_row[i]`: row i + 1 where the data says so bit for bit (within an
-    episode of stage 1's data it always does: the next step starts where this one ended), else one of the rows
-    after the transitions that hold only such an observation (an episode's last one, in their obs columns). The
-    context is (s, a, r) or (s, a, r, s'): a prefix of a row, and s' from its next row. `context_reward` differs
-    from `reward` only with sparse rewards. `transitions` gives the rows with next_obs in place, to read in order.
+    `data` has N + E rows. Rows 0..N-1 (N = `len(self)`) are the transitions of all tasks back to back, in
+    `task_ids` order, each `[obs, action, context_reward, reward, terminal]`. Rows N.. are E end rows, one for each
+    transition whose next_obs is not bit for bit the next row's obs (in stage 1's data, each episode's last
+    transition): an end row holds that next_obs in its obs columns and zeros elsewhere. `next_row[i]` (int32; int64
+    past 2**31 rows) is the row whose obs is transition i's next_obs: i + 1 inside an episode, else its end row.
+
+    The context is (s, a, r) or (s, a, r, s'): a prefix of a row, and s' from its next row. `context_reward` differs
+    from `reward` only with sparse rewards. `transitions` gives whole rows, next_obs in place, to read in order.
     """
 
     def __init__(
