@@ -264,6 +264,8 @@ def test_ctrl_c_or_sigterm_stops_a_reproduction_of_several_jobs_at_once(tiny_dat
     the command alike. The running runs unwind: their locks are released (killed, they left them behind, and a
     requeued job on another host was refused)."""
     with _reproduction_with_two_workers(tiny_data, tmp_path) as (proc, workers):
+        runs = tmp_path / "out" / "point-robot"
+        begun = set(runs.glob("tiny-*/seed*"))  # (seed 0's two, or one of them done and a seed-1 run begun)
         proc.send_signal(signum)
         t0 = time.time()
         _, err = proc.communicate(timeout=60)
@@ -274,8 +276,10 @@ def test_ctrl_c_or_sigterm_stops_a_reproduction_of_several_jobs_at_once(tiny_dat
         assert not list((tmp_path / "out").rglob(".lock")), "a worker's run lock was left behind"
         assert all(_state(w) in (None, "Z") for w in workers), f"workers {workers} outlived the interrupt"
         assert not (tmp_path / "results" / "point-robot-tiny.md").exists()
-        # seed-major: seed 0's two runs were under way; the queued seed-1 runs never started
-        assert not list((tmp_path / "out" / "point-robot").glob("tiny-*/seed1")), err
+        # the queued runs never started: no run folder but those begun before the signal (a tiny run can end before
+        # the other worker's begins, so which runs were under way is not fixed)
+        assert set(runs.glob("tiny-*/seed*")) <= begun, err
+        assert len(begun) < 4, "every run had begun: nothing was queued"
 
 
 def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
