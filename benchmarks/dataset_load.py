@@ -181,9 +181,9 @@ def layout_source(data_dir: Path) -> dict:
 
 
 def measure(which: str, data_dir: Path) -> dict:
-    from rlkit.cli import child_json
+    from rlkit.cli import child_env, child_json
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_env(ROOT)
     return child_json([__file__, "--child", which, str(data_dir)], f"loading {str(data_dir)!r} ({which})", env)
 
 

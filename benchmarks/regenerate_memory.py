@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 from pathlib import Path
 
 import click
@@ -92,10 +91,10 @@ def child(data_dir: str) -> None:
 def measure(data_dir: Path, code: Path) -> dict:
     """One regeneration of `data_dir` in a fresh process importing rlkit from `code` (checked: an installed rlkit
     would otherwise answer for a wrong path)."""
-    from rlkit.cli import child_json
+    from rlkit.cli import child_env, child_json
     from rlkit.errors import UserError
 
-    env = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS="1")
+    env = child_env(code, OMP_NUM_THREADS="1")
     r = child_json([__file__, "--child", str(data_dir)], f"regenerating {str(data_dir)!r}", env)
     if Path(r["rlkit"]) != (code / "rlkit").resolve():
         raise UserError(f"--code {str(code)!r}: the child imported rlkit from {r['rlkit']!r}, not from that checkout")

@@ -17,7 +17,6 @@ The ratio measured / estimate is what the docs' factor (`FACTOR`) covers. Sizes 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -116,7 +115,7 @@ def child(env_name: str, data_dir: str, n_train: int, n_test: int) -> None:
 @click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--child", "child_args", nargs=4, default=None, hidden=True)
 def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child_args) -> None:
-    from rlkit.cli import child_json
+    from rlkit.cli import child_env, child_json
 
     if child_args:
         child(child_args[0], child_args[1], int(child_args[2]), int(child_args[3]))
@@ -138,7 +137,7 @@ def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child
             synthesize(env_name, data_dir, n_train + n_test)
         except OSError as e:
             raise UserError(f"--work {work!r}: {e.strerror or e} ({e.filename}): expected a folder to write") from None
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_env(ROOT)
     args = [__file__, "--child", env_name, str(data_dir), str(n_train), str(n_test)]
     results = []
     for r in range(rounds):

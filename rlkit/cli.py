@@ -218,6 +218,14 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+def child_env(first: str | Path, **extra: str) -> dict[str, str]:
+    """The environment for a benchmark's or script's child Python: this one's, with `first` (a checkout) put before
+    PYTHONPATH, not in its place: on the GPU machine PYTHONPATH also holds the carried wheels (scripts/gpu/check.sh),
+    which a child without them cannot import."""
+    path = os.pathsep.join(p for p in (str(first), os.environ.get("PYTHONPATH", "")) if p)
+    return dict(os.environ, PYTHONPATH=path, **extra)
+
+
 def child_json(args: Sequence[str], what: str, env: dict[str, str] | None = None) -> dict:
     """Run `python ARGS` (a benchmark's measurement, in a process of its own) and return the JSON object it prints
     last; a child that fails or prints none is a UserError naming `what` and the child's last line of stderr."""

@@ -17,13 +17,14 @@ copy is run first and must pass.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+
+from rlkit.cli import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = "rlkit/torch/csro/trainer.py"
@@ -96,7 +97,7 @@ def apply(repo: Path, name: str, patch: str) -> None:
         cwd=repo,
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(repo)),
+        env=child_env(repo),
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -107,7 +108,7 @@ def run_tests(repo: Path, tests: list[str]) -> tuple[int, list[str]]:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", *tests],
         cwd=repo,
-        env=dict(os.environ, PYTHONPATH=str(repo)),
+        env=child_env(repo),
         capture_output=True,
         text=True,
     )

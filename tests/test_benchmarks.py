@@ -171,3 +171,17 @@ def test_the_load_memory_benchmark_runs_and_reuses_its_dataset(tmp_path, capsys)
         out = capsys.readouterr().out
         assert ("synthesising 2 point-robot tasks" in out) == synthesised
         assert "round 0: " in out and "MiB peak RSS during the load" in out and "measured / rule " in out
+
+
+def test_a_childs_python_path_puts_the_checkout_first_and_keeps_the_rest(monkeypatch, tmp_path):
+    """The benchmarks' children were given PYTHONPATH=ROOT alone: on the GPU machine, where PYTHONPATH also holds the
+    carried wheels (scripts/gpu/check.sh), a child could not import gymnasium."""
+    import os
+
+    from rlkit.cli import child_env
+
+    monkeypatch.setenv("PYTHONPATH", "/site")
+    env = child_env(tmp_path, OMP_NUM_THREADS="1")
+    assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path), "/site"]) and env["OMP_NUM_THREADS"] == "1"
+    monkeypatch.delenv("PYTHONPATH")
+    assert child_env(tmp_path)["PYTHONPATH"] == str(tmp_path)
