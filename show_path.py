@@ -40,7 +40,7 @@ import numpy as np
 from rlkit.cli import run_cli
 from rlkit.config import parse_override_args, set_option
 from rlkit.errors import UserError
-from rlkit.eval.evaluator import PROTOCOLS, seed_meta_test_z
+from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.show import draw_paths, draw_z, find_run, load_run, offline_z, record_protocol
 
@@ -127,7 +127,7 @@ def main(
         np_out = np_out.with_suffix(".png")
     zs = {}
     seed_meta_test_z(agent, setup.seed, iteration)  # OFFPEARL's sampled z: the meta-test's draws, run on in order
-    for protocol in PROTOCOLS:  # the Evaluator's order
+    for protocol in PROTOCOL_BY_KEY:  # the Evaluator's order
         envs, episodes, last_return, z = record_protocol(setup, agent, protocol, runs, device, iteration)
         pick = np.arange(0, len(envs), runs)  # the first run of each task
         target_path = np_out if protocol == "np" else np_out.with_name(named(PROTOCOL_BY_KEY[protocol].paths_file))

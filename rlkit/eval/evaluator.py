@@ -21,6 +21,7 @@ from rlkit.eval.recurrent import (
     offline_context_recurrent,
     online_prior_context_recurrent,
 )
+from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.seeding import numpy_generator, stream_seed, torch_generator
 from rlkit.tasks import make_wrapped_env, scored_reward_fn
 from rlkit.torch.csro.agent import CSROAgent
@@ -96,9 +97,6 @@ def seed_meta_test_z(agent, seed: int, iteration: int) -> None:
         gen.manual_seed(stream_seed(seed, "test_z", iteration))
 
 
-PROTOCOLS = ("offline", "online", "np")  # the meta-test's protocols, in the order each meta-test runs them
-
-
 @dataclass
 class Belief:
     """What a recurrent belief (BOREL's) reads besides the agent: the test data's whole episodes in order (the
@@ -131,11 +129,11 @@ def run_protocol(
     belief: Belief | None = None,
     on_paths=None,
 ) -> ProtocolResult:
-    """One protocol of `PROTOCOLS` on `envs` (job i on task `tasks[i]`), with z inferred from whole contexts
-    (`rlkit.eval.protocols`; the offline protocol's from `buffer`) or, for a recurrent agent, by a belief updated
-    at every step (`rlkit.eval.recurrent`; `belief` its inputs). Its draws come from `streams`; `on_paths` is called
-    after each batch of episodes (show_path.py draws them). The one place that calls the protocols: the meta-test
-    and show_path.py's figures run the same."""
+    """One protocol (a key of `rlkit.logging.PROTOCOL_BY_KEY`) on `envs` (job i on task `tasks[i]`), with z
+    inferred from whole contexts (`rlkit.eval.protocols`; the offline protocol's from `buffer`) or, for a recurrent
+    agent, by a belief updated at every step (`rlkit.eval.recurrent`; `belief` its inputs). Its draws come from
+    `streams`; `on_paths` is called after each batch of episodes (show_path.py draws them). The one place that
+    calls the protocols: the meta-test and show_path.py's figures run the same."""
     if agent.recurrent:
         if belief is None:
             raise ValueError("a recurrent agent's protocols need its Belief")
@@ -160,7 +158,7 @@ def run_protocol(
         return nonprior_context(
             agent, envs, setting, device, streams.np_random, streams.np_policy, reward_fn, on_paths=on_paths
         )
-    raise ValueError(f"protocol {protocol!r}: expected one of {PROTOCOLS}")
+    raise ValueError(f"protocol {protocol!r}: expected one of {list(PROTOCOL_BY_KEY)}")
 
 
 class Evaluator:
@@ -210,7 +208,7 @@ class Evaluator:
             p: run_protocol(
                 p, agent, self.envs, tasks, self.setting, streams, self.reward_fn, dev, self.eval_buffer, self.belief
             )
-            for p in PROTOCOLS
+            for p in PROTOCOL_BY_KEY  # (the registry's order: offline, online, Np)
         }
         agent.train()
         shape = (len(self.test_tasks), self.num_evals)
