@@ -100,21 +100,26 @@ def load_buffers(
     kind = a.data_kind
 
     def load(tasks, epochs):
-        data = {
-            t: load_task_data(
-                data_dir,
+        # one task at a time: each is made into the buffer's rows before the next is read (the split's files whole,
+        # next observations included, held about twice the rows)
+        data = (
+            (
                 t,
-                range(*epochs),
-                kind,
-                a.n_trj,
-                cfg.env_name,
-                obs_dim,
-                action_dim,
-                expected_task=env_tasks[t],
-                physics_version=env_class(cfg.env_name).physics_version,
+                load_task_data(
+                    data_dir,
+                    t,
+                    range(*epochs),
+                    kind,
+                    a.n_trj,
+                    cfg.env_name,
+                    obs_dim,
+                    action_dim,
+                    expected_task=env_tasks[t],
+                    physics_version=env_class(cfg.env_name).physics_version,
+                ),
             )
             for t in tasks
-        }
+        )
         return MultiTaskBuffer(
             data,
             obs_dim,
@@ -124,7 +129,6 @@ def load_buffers(
             obs_scale,
             context_reward_fn=reward_fn,
             capacity=a.replay_buffer_size,
-            release=True,
         )
 
     return load(train, a.train_epoch), load(test, a.eval_epoch)

@@ -201,6 +201,31 @@ def test_each_observation_is_stored_once_and_every_draw_is_the_plain_rows():
         assert torch.equal(mean, cols.mean(0).float()) and torch.equal(std, cols.std(0, correction=0).float())
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tasks_given_one_at_a_time_make_the_same_buffer_as_a_dict(dtype):
+    """The loader hands the buffer (task, transitions) pairs from a generator, each made into rows before the next
+    is read: the same array, index, sizes and episodes as from a dict of every task, whatever order the ids come in;
+    a task given twice is refused."""
+    data = {t: _chained_task(t, n_traj=3, length=7) for t in (5, 1, 3)}
+    data[3].next_obs[4] += 1.0  # a break inside an episode: an end row of its own
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        kw = dict(obs_scale=np.array([3.0, 0.7, 1e-3]), context_reward_fn=lambda r: np.where(r > 0.5, r, 0.0))
+        whole = MultiTaskBuffer(dict(data), 3, 2, torch.device("cpu"), **kw)
+        streamed = MultiTaskBuffer(((t, data[t]) for t in (5, 1, 3)), 3, 2, torch.device("cpu"), **kw)
+        with pytest.raises(ValueError, match="task 1 given twice"):
+            MultiTaskBuffer(iter([(1, data[1]), (1, data[1])]), 3, 2, torch.device("cpu"))
+        with pytest.raises(UserError, match="no tasks to load"):
+            MultiTaskBuffer(iter([]), 3, 2, torch.device("cpu"))
+    finally:
+        torch.set_default_dtype(prev)
+    assert streamed.task_ids == whole.task_ids == [1, 3, 5] and streamed.data.dtype == dtype
+    for name in ("data", "next_row", "sizes", "offsets", "_slot"):
+        assert torch.equal(getattr(streamed, name), getattr(whole, name)), name
+    assert all(np.array_equal(streamed.traj_lengths[t], whole.traj_lengths[t]) for t in whole.task_ids)
+
+
 def test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits_agree():
     """`with_obs_columns`: the widened transitions are the plain ones widened, whatever the new columns; a next
     observation stays the next row's where the row's new next columns are that row's new columns (BOREL's belief

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ class MultiTaskBuffer:
 
     def __init__(
         self,
-        data: dict[int, Trajectories],
+        data: Mapping[int, Trajectories] | Iterable[tuple[int, Trajectories]],
         obs_dim: int,
         action_dim: int,
         device: torch.device,
@@ -56,35 +57,22 @@ class MultiTaskBuffer:
         capacity: int | None = None,
         release: bool = False,
     ):
-        """`data`: task id -> its transitions. `release`: drop each task from `data` once its rows are copied (the
-        loader's own dict), so that a load peaks at the buffer plus one task's transitions, not two full copies."""
-        if not data:
-            raise UserError("no tasks to load into the buffer")
-        self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
-        self.task_ids = sorted(data)
-        # each task's episode lengths, in row order (the files' traj_lengths): `rlkit.data.sequences` reads them
-        self.traj_lengths = {t: np.asarray(data[t].traj_lengths, dtype=np.int64) for t in self.task_ids}
-        sizes = [len(data[t]) for t in self.task_ids]
-        for t, n in zip(self.task_ids, sizes):
-            if capacity is not None and n > capacity:
-                raise UserError(f"task {t} has {n} transitions: expected at most replay_buffer_size={capacity}")
+        """`data`: task id -> its transitions, or (task id, transitions) pairs read one at a time (a loader's
+        generator: each task is made into its rows before the next is read, so that a load holds the rows and one
+        task's transitions, not every task's transitions before the rows are built). `release`: drop each task from
+        a dict `data` once its rows are copied (the loader's own dict), so that a load peaks at the rows plus one
+        task's transitions, not two full copies."""
         o, a = obs_dim, action_dim
+        self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
-        chained = [_chained(data[t]) for t in self.task_ids]  # where a next_obs is the next row's obs
-        n_rows, n_ends = sum(sizes), sum(int((~c).sum()) for c in chained)
-        # every task's rows written in place (a row list and its concatenation would hold the data twice); each
-        # column rounds to `dtype` once, as it is assigned
-        rows = np.empty((n_rows + n_ends, o + a + 3), dtype=dtype)
-        index_dtype = np.int32 if n_rows + n_ends < 2**31 else np.int64  # (torch indexes with either)
-        next_row = np.empty(n_rows, dtype=index_dtype)
-        start, end = 0, n_rows
-        for t, n, c in zip(self.task_ids, sizes, chained):
-            d, block = data[t], rows[start : start + n]
-            ends = np.flatnonzero(~c)
-            follow = start + 1 + np.arange(n)
-            follow[ends] = end + np.arange(len(ends))
-            next_row[start : start + n] = follow
-            tail = rows[end : end + len(ends)]
+        width = o + a + 3
+
+        def fill(t: int, d: Trajectories, chained: np.ndarray, block: np.ndarray, tail: np.ndarray) -> np.ndarray:
+            """Task `t`'s rows into `block` [n, width] and its end rows into `tail` [ends, width], each column
+            rounded to `dtype` once, as it is assigned; returns the transitions with an end row."""
+            if capacity is not None and len(d) > capacity:
+                raise UserError(f"task {t} has {len(d)} transitions: expected at most replay_buffer_size={capacity}")
+            ends = np.flatnonzero(~chained)
             if obs_scale is None:
                 block[:, :o], tail[:, :o] = d.obs, d.next_obs[ends]
             else:  # divided in float64, as the reference's normaliser
@@ -95,9 +83,45 @@ class MultiTaskBuffer:
             block[:, o + a] = d.rewards if context_reward_fn is None else context_reward_fn(d.rewards)
             block[:, -2] = d.rewards
             block[:, -1] = np.maximum(d.terminals, d.traj_end_mask()) if terminal_at_traj_end else d.terminals
-            start, end = start + n, end + len(ends)
-            if release:
-                del d, block, tail, data[t]
+            return ends
+
+        if isinstance(data, Mapping):  # every task at hand: its rows written in place into the buffer's array
+            task_ids = sorted(data)
+            self.traj_lengths = {t: np.asarray(data[t].traj_lengths, dtype=np.int64) for t in task_ids}
+            sizes = [len(data[t]) for t in task_ids]
+            chained = [_chained(data[t]) for t in task_ids]  # where a next_obs is the next row's obs
+            rows, next_row = _allocate(sizes, [int((~c).sum()) for c in chained], width, dtype)
+            start, end = 0, sum(sizes)
+            for t, n, c in zip(task_ids, sizes, chained):
+                block, tail = rows[start : start + n], rows[end : end + int((~c).sum())]
+                ends = fill(t, data[t], c, block, tail)
+                next_row[start : start + n] = _follow(n, start, ends, end)
+                start, end = start + n, end + len(ends)
+                if release:
+                    del data[t]
+        else:  # one task at a time: its rows made at once, then copied into the buffer's array and dropped
+            parts = {}
+            for t, d in data:
+                if t in parts:
+                    raise ValueError(f"task {t} given twice")
+                c = _chained(d)
+                block, tail = np.empty((len(d), width), dtype), np.empty((int((~c).sum()), width), dtype)
+                parts[t] = (block, tail, fill(t, d, c, block, tail), np.asarray(d.traj_lengths, dtype=np.int64))
+                del d
+            task_ids = sorted(parts)
+            self.traj_lengths = {t: parts[t][3] for t in task_ids}
+            sizes = [len(parts[t][0]) for t in task_ids]
+            rows, next_row = _allocate(sizes, [len(parts[t][1]) for t in task_ids], width, dtype)
+            start, end = 0, sum(sizes)
+            for t, n in zip(task_ids, sizes):
+                block, tail, ends, _ = parts.pop(t)
+                rows[start : start + n], rows[end : end + len(ends)] = block, tail
+                next_row[start : start + n] = _follow(n, start, ends, end)
+                start, end = start + n, end + len(ends)
+                del block, tail
+        if not task_ids:
+            raise UserError("no tasks to load into the buffer")
+        self.task_ids = task_ids
         self.data = torch.from_numpy(rows).to(device)
         self.next_row = torch.from_numpy(next_row).to(device)
         self.sizes = torch.tensor(sizes, dtype=torch.float64, device=device)
@@ -207,6 +231,22 @@ class MultiTaskBuffer:
         if use_next_obs:
             return torch.cat([self.data[idx, : o + a + 1], self._next_obs(idx)], dim=-1)
         return self.data[idx, : o + a + 1]
+
+
+def _allocate(sizes: list[int], ends: list[int], width: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The buffer's array, its transitions' rows then their end rows (written in place, never zeroed: every cell is
+    assigned), and the next-row index (int32 while the rows fit; torch indexes with either)."""
+    n_rows, n_ends = sum(sizes), sum(ends)
+    index_dtype = np.int32 if n_rows + n_ends < 2**31 else np.int64
+    return np.empty((n_rows + n_ends, width), dtype=dtype), np.empty(n_rows, dtype=index_dtype)
+
+
+def _follow(n: int, start: int, ends: np.ndarray, end: int) -> np.ndarray:
+    """The next rows of a task's `n` transitions at rows `start`..: the next one, or for the transitions `ends` (local
+    indices) the end rows from `end` on, in order."""
+    follow = start + 1 + np.arange(n)
+    follow[ends] = end + np.arange(len(ends))
+    return follow
 
 
 def _chained(d: Trajectories) -> np.ndarray:
