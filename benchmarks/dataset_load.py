@@ -52,8 +52,6 @@ def synthesize(ours: Path) -> None:
     def episodes(n: int) -> Trajectories:
         rows = n * 20
         obs, next_obs = rng.normal(size=(rows, 2)).astype(np.float32), rng.normal(size=(rows, 2)).astype(np.float32)
-        within = np.arange(rows) % 20 != 19  # a step's next observation is the next step's, as in stage 1's data
-        next_obs[within] = obs[1:][within[:-1]]
         return Trajectories(
             obs,
             rng.uniform(-1, 1, (rows, 2)).astype(np.float32),
@@ -61,7 +59,7 @@ def synthesize(ours: Path) -> None:
             next_obs,
             np.zeros(rows, np.float32),
             np.full(n, 20),
-        )
+        ).chained()  # a step's next observation is the next step's, as in stage 1's data
 
     for t in range(40):
         for c in steps:

@@ -52,12 +52,9 @@ def synthesize(env_name: str, data_dir: Path, n_tasks: int) -> None:
     def episodes(k: int) -> Trajectories:
         n = k * length
         obs, next_obs = rng.normal(size=(n, o)).astype(np.float32), rng.normal(size=(n, o)).astype(np.float32)
-        within = np.arange(n) % length != length - 1
-        next_obs[within] = obs[1:][within[:-1]]
         actions = rng.uniform(-1, 1, (n, a)).astype(np.float32)
-        return Trajectories(
-            obs, actions, rng.normal(size=n).astype(np.float32), next_obs, np.zeros(n, np.float32), np.full(k, length)
-        )
+        rewards = rng.normal(size=n).astype(np.float32)
+        return Trajectories(obs, actions, rewards, next_obs, np.zeros(n, np.float32), np.full(k, length)).chained()
 
     for t in range(n_tasks):
         for c in steps:

@@ -124,10 +124,8 @@ def _synthetic_buffer(
         )
         for t in range(n_tasks)
     }
-    within = np.ones(n, dtype=bool)  # a step's next obs is the next step's obs within an episode, as in real data
-    within[np.cumsum(lengths) - 1] = False
-    for d in data.values():
-        d.next_obs[within] = d.obs[1:][within[:-1]]
+    for d in data.values():  # a step's next obs is the next step's obs within an episode, as in real data
+        d.chained()
     buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
     settings = TrainerSettings.from_config(cfg, range(n_tasks))
     trainer = CSROTrainer(settings, obs_dim, act_dim, device, seed=seed, fuse=fuse)

@@ -139,11 +139,7 @@ def _random_task(seed: int, n_traj: int = 3, length: int = 40) -> Trajectories:
 def _chained_task(seed: int, n_traj: int = 3, length: int = 40) -> Trajectories:
     """`_random_task` whose next observations are the next step's observations within each episode, as stage 1
     writes them (an episode's last one is its own)."""
-    d = _random_task(seed, n_traj, length)
-    within = np.ones(len(d), dtype=bool)
-    within[np.cumsum(d.traj_lengths) - 1] = False
-    d.next_obs[within] = d.obs[1:][within[:-1]]
-    return d
+    return _random_task(seed, n_traj, length).chained()
 
 
 def _plain_rows(data: dict[int, Trajectories]) -> torch.Tensor:

@@ -1168,3 +1168,11 @@ def test_a_folder_swapped_in_is_on_the_disk_before_the_old_one_goes(tmp_path, mo
     monkeypatch.setattr(legacy.os, "replace", failing)
     with pytest.raises(OSError, match=r"the new copy is at '.*\.new'; the previous '.*data' is at '.*\.old'"):
         legacy.build_then_swap(dst, build)
+
+
+def test_chained_episodes_take_the_next_steps_obs_inside_an_episode_only():
+    """Synthetic data as stage 1 writes it: episodes of 2 and 3 steps; rows 0, 2 and 3 lead to the next row's obs,
+    each episode's last row (1 and 4) keeps its own next obs."""
+    obs = np.arange(10, dtype=np.float32).reshape(5, 2)
+    d = Trajectories(obs, np.zeros((5, 1)), np.zeros(5), -obs, np.zeros(5), np.array([2, 3])).chained()
+    np.testing.assert_array_equal(d.next_obs, [[2, 3], [-2, -3], [6, 7], [8, 9], [-8, -9]])

@@ -86,6 +86,13 @@ class Trajectories:
         mask[np.cumsum(self.traj_lengths) - 1] = 1.0
         return mask
 
+    def chained(self) -> Trajectories:
+        """These episodes with every next_obs inside an episode set to the next step's obs (in place), as stage 1
+        writes them: for synthetic data (the benchmarks, `rlkit.budget`), whose rows are drawn one by one."""
+        inside = np.flatnonzero(self.traj_end_mask()[:-1] == 0)
+        self.next_obs[inside] = self.obs[inside + 1]
+        return self
+
 
 TASK_DIR_PREFIX = "goal_idx"
 
