@@ -35,13 +35,19 @@ from rlkit.data.dataset import (
     task_dir,
 )
 from rlkit.data.load import restore_dataset_tasks
-from rlkit.data.meta import read_task_meta, running_versions, setting_differences, write_task_meta
+from rlkit.data.meta import (
+    read_dataset_settings,
+    read_task_meta,
+    running_versions,
+    setting_differences,
+    write_task_meta,
+)
 from rlkit.data.networks import write_networks
 from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import DivergedError, UserError
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, create_once, read_json_object, read_state
+from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, create_once, read_state
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import env_class, make_env
 from rlkit.torch import graphs
@@ -693,8 +699,8 @@ def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
     and the saved states too, so that a refused run leaves no file behind."""
     path = Path(data_dir) / SETTINGS_FILE
     create_once(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
-    recorded = read_json_object(path, "the stage-1 settings of every task of the dataset, as policy_train.py wrote")
-    diff = _recorded_differences(recorded, settings)
+    recorded = read_dataset_settings(data_dir)  # (None only if removed in between: nothing recorded to differ)
+    diff = [] if recorded is None else _recorded_differences(recorded, settings)
     if diff:
         raise UserError(
             f"{str(path)!r} records other stage-1 settings for this dataset ({'; '.join(diff)}): expected this "

@@ -25,6 +25,7 @@ from rlkit.data.load import read_normalizer
 from rlkit.data.meta import (
     VERSIONED,
     physics_problem,
+    read_dataset_settings,
     read_task_meta,
     running_versions,
     setting_differences,
@@ -111,18 +112,17 @@ def _recorded_settings(root: Path, out: DatasetCheck) -> tuple[str, dict[str, An
     """The stage-1 settings DATA_DIR/stage1_settings.json records, by task.json's names (`SETTINGS_RECORDS`), and
     whose they are; None where there is no such file (a dataset that predates it), or a problem in `out` where it
     cannot be read."""
-    path = root / SETTINGS_FILE
-    if not path.is_file():
-        return None
     try:
-        doc = read_json_object(path, "the stage-1 settings of every task of the dataset, as policy_train.py wrote")
+        doc = read_dataset_settings(root)
     except UserError as e:
         out.problems.append(str(e))
+        return None
+    if doc is None:
         return None
     records = {k: doc[k] for k in SETTINGS_RECORDS if k in doc}
     if "save_networks" in doc:  # (task.json says whether its networks were saved: "saved_networks")
         records["saved_networks"] = doc["save_networks"]
-    return f"{str(path)!r} records", records
+    return f"{str(root / SETTINGS_FILE)!r} records", records
 
 
 def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tuple[int, str] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rlkit.data.dataset import parse_task_dir
+from rlkit.data.dataset import SETTINGS_FILE, parse_task_dir
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text, lock_holder, read_json_object
 
@@ -73,6 +73,15 @@ def read_task_meta(tdir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return read_json_object(path, "the task record stage 1 writes")
+
+
+def read_dataset_settings(data_dir: Path) -> dict[str, Any] | None:
+    """DATA_DIR/stage1_settings.json (`group_settings`, recorded by the first stage-1 run to begin), None where there
+    is none; a file that is not a JSON object is a one-line UserError naming it."""
+    path = Path(data_dir) / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    return read_json_object(path, "the stage-1 settings of every task of the dataset, as policy_train.py wrote")
 
 
 def same_task(a: Any, b: Any) -> bool:
