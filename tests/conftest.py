@@ -16,9 +16,11 @@ TINY_CONFIG = ROOT / "configs" / "test" / "point-robot-tiny.json"
 
 
 def python_path() -> str:
-    """PYTHONPATH for a child Python: the repository first, then whatever this one was given (on the GPU
-    machine, the folder the carried wheels are installed into: scripts/gpu/check.sh)."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    """PYTHONPATH for a child Python: the repository first, then whatever this one was given (`rlkit.cli.child_env`;
+    on the GPU machine, the folder the carried wheels are installed into: scripts/gpu/check.sh)."""
+    from rlkit.cli import child_env
+
+    return child_env(ROOT)["PYTHONPATH"]
 
 
 def load_file(relative: str, name: str) -> ModuleType:
