@@ -60,8 +60,8 @@ class MultiTaskBuffer:
         """`data`: task id -> its transitions, or (task id, transitions) pairs read one at a time (a loader's
         generator: each task is made into its rows before the next is read, so that a load holds the rows and one
         task's transitions, not every task's transitions before the rows are built). `release`: drop each task from
-        a dict `data` once its rows are copied (the loader's own dict), so that a load peaks at the rows plus one
-        task's transitions, not two full copies."""
+        a dict `data` once its rows are copied (a dict its caller no longer needs), so that building peaks at the
+        rows plus one task's transitions, not two full copies."""
         o, a = obs_dim, action_dim
         self.obs_dim, self.action_dim, self.device = obs_dim, action_dim, device
         dtype = torch.empty(0).numpy().dtype  # torch's default dtype: float32 unless the caller chose float64
