@@ -346,8 +346,6 @@ class MetaTrainer:
         with RunLock(setup.out_dir):
             self._check_resumable(variant)
             logger = RunLogger(setup.out_dir)
-            logger.write_variant(variant)
-            self._record_data(logger)
             logger.info(f"config {json.dumps(variant, sort_keys=True)}")
             logger.info(
                 f"device {setup.device} ({graphs.describe(self.capture, setup.device, fused=self.fused)}), "
@@ -357,14 +355,18 @@ class MetaTrainer:
                 f"{setup.test_tasks}, {len(setup.eval_buffer)} transitions"
             )
             try:  # (the log file and TensorBoard writer closed on every way out: runs of one process follow)
-                self._train(logger, max_iterations, restore_snapshots)
+                self._train(logger, variant, max_iterations, restore_snapshots)
             finally:
                 logger.close()
         return logger
 
-    def _train(self, logger: RunLogger, max_iterations: int | None, restore_snapshots: bool) -> None:
+    def _train(self, logger: RunLogger, variant: dict, max_iterations: int | None, restore_snapshots: bool) -> None:
         a, setup = self.cfg.algo_params, self.setup
         resumed = self.try_resume(logger, restore_snapshots)
+        # written once the resume has read what it continues (a damaged progress.csv, a state of other seed streams
+        # is refused before): a refused resume leaves the folder's config as the run it holds was trained with
+        logger.write_variant(variant)
+        self._record_data(logger)
         if resumed:
             done = self.counters["iteration"]
             logger.info(f"resumed at iteration {done}")

@@ -379,6 +379,29 @@ def test_check_compares_every_task_with_the_settings_the_dataset_records(tmp_pat
     assert [p.split(" is not valid JSON")[0] for p in check_dataset(tmp_path).problems] == [repr(str(record))]
 
 
+def test_check_names_the_tasks_of_the_recorded_n_tasks_that_have_no_folder(tmp_path):
+    """A --split part not run (or failed) leaves tasks without a folder: check said "complete" for the others and
+    exit 0, and stage 2 then refused the dataset. The n_tasks that stage1_settings.json records names them (a file
+    where a task's folder should be counts as none); a dataset without the record is checked as before."""
+    import json
+
+    for t in (0, 2):
+        write_task(tmp_path, t)
+    (tmp_path / "goal_idx1").write_text("not a folder")
+    assert check_dataset(tmp_path).problems == []  # (no record: which tasks it should hold is not known)
+    record = tmp_path / "stage1_settings.json"
+    record.write_text(json.dumps({"env_name": "point-robot", "env_params": {"n_tasks": 4}}))
+    assert check_dataset(tmp_path).problems == [
+        f"{str(tmp_path)!r} has no task folder for 2 of the 4 tasks that stage1_settings.json records "
+        "(env_params.n_tasks 4): goal_idx1, goal_idx3; expected goal_idx0..goal_idx3 (a --split part not run, or "
+        "one that failed? rerun it)"
+    ]
+    (tmp_path / "goal_idx1").unlink()
+    for t in (1, 3):
+        write_task(tmp_path, t)
+    assert check_dataset(tmp_path).problems == []
+
+
 def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
     """check and stage 2, run while stage 1 writes a task (its lock held by a live process), called it interrupted
     and advised a rerun, which the lock would refuse: they say it is being written, by whom, and to wait."""

@@ -243,6 +243,22 @@ def test_a_run_of_other_seed_streams_is_not_resumed(tiny_data, tmp_path, monkeyp
 
 
 @pytest.mark.slow
+def test_a_refused_resume_leaves_the_run_folder_as_it_was(tiny_data, tmp_path, monkeypatch):
+    """A resume refused once it reads what it continues (here a progress.csv without its rows) rewrote variant.json
+    first (num_iterations 1 -> 2): the folder then named a config it never trained. Its files stay as they were."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    _train_tiny(tmp_path, "damaged", 1)
+    run = tmp_path / "point-robot" / "damaged" / "seed0"
+    progress = run / "progress.csv"
+    progress.write_text(progress.read_text().splitlines()[0] + "\n")
+    kept = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != "debug.log"}
+    assert {"variant.json", "dataset.json", "latest.pt"} <= set(kept)
+    with pytest.raises(UserError, match=r"progress.csv' has a header but no rows"):
+        _train_tiny(tmp_path, "damaged", 2)
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != "debug.log"} == kept
+
+
+@pytest.mark.slow
 def test_a_latest_pt_that_is_not_a_run_state_is_one_line(tiny_data, tmp_path, monkeypatch):
     """A torch file of something else under latest.pt (a stage-1 state, a bare state_dict copied there) was a
     KeyError traceback on resume, where its iterations are counted: one line naming the file."""

@@ -16,6 +16,7 @@ from rlkit.data.dataset import (
     KINDS,
     RETURNS_FILE,
     SETTINGS_FILE,
+    TASK_DIR_PREFIX,
     TASK_PARAMS_FILE,
     checkpoint_path,
     read_returns,
@@ -59,7 +60,8 @@ def check_dataset(
     table of numbers, or not the step files' checkpoints and mean returns; a task_params.json that is not a JSON
     object; an interrupted stage-1 task; a task.json of another task; sizes other than task.json's or, given
     `env_dims`, the env's; given `physics`, data of another physics version than the env's; step files that a
-    complete task.json does not list; a task trained with other stage-1 settings than the first) and warnings
+    complete task.json does not list; a task trained with other stage-1 settings than the first; the tasks of the
+    n_tasks that stage1_settings.json records without a folder) and warnings
     (written with other versions of torch, mujoco, gymnasium or numpy than this process runs). Only bad arguments
     raise UserError: no such folder, or no goal_idx* folders in it."""
     root = Path(data_dir)
@@ -71,7 +73,10 @@ def check_dataset(
     running = running_versions()
     # the stage-1 settings every task's must be (whose, then they): the dataset's record, else the first task's
     first = _recorded_settings(root, out)
-    for idx, tdir in task_dirs(root, "a dataset written by policy_train.py"):
+    found = task_dirs(root, "a dataset written by policy_train.py")
+    if first is not None and (problem := _missing_tasks(root, first[1], [idx for idx, _ in found])):
+        out.problems.append(problem)
+    for idx, tdir in found:
         meta = _check_task(tdir, env_dims, out, physics)
         if meta is not None:
             settings = {k: meta[k] for k in SETTINGS_RECORDS if k in meta}
@@ -123,6 +128,25 @@ def _recorded_settings(root: Path, out: DatasetCheck) -> tuple[str, dict[str, An
     if "save_networks" in doc:  # (task.json says whether its networks were saved: "saved_networks")
         records["saved_networks"] = doc["save_networks"]
     return f"{str(root / SETTINGS_FILE)!r} records", records
+
+
+def _missing_tasks(root: Path, recorded: dict[str, Any], found: list[int]) -> str | None:
+    """A line naming the tasks of the recorded `env_params.n_tasks` (stage 1 trains tasks 0..n_tasks-1, split
+    over its parts) that have no folder, or None: a --split part that was not run, or failed, leaves such a gap,
+    which stage 2 would refuse."""
+    params = recorded.get("env_params")
+    n = params.get("n_tasks") if isinstance(params, dict) else None
+    if type(n) is not int or n < 1:
+        return None
+    missing = sorted(set(range(n)) - set(found))
+    if not missing:
+        return None
+    shown = ", ".join(f"{TASK_DIR_PREFIX}{i}" for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    return (
+        f"{str(root)!r} has no task folder for {len(missing)} of the {n} tasks that {SETTINGS_FILE} records "
+        f"(env_params.n_tasks {n}): {shown}; expected {TASK_DIR_PREFIX}0..{TASK_DIR_PREFIX}{n - 1} (a --split part "
+        "not run, or one that failed? rerun it)"
+    )
 
 
 def _obs_size(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> tuple[int, str] | None:
