@@ -38,6 +38,7 @@ WRITE_HINTS = {
     errno.EROFS: "expected a folder on a writable filesystem",
     errno.ENOTDIR: "expected a folder there, not a file",
     errno.EISDIR: "expected a file there, not a folder",
+    errno.EEXIST: "expected a folder there, not a file",  # (mkdir(exist_ok=True) where a file has the folder's name)
     errno.ENAMETOOLONG: "expected a shorter name (an --exp_name or path of fewer characters)",
 }
 

@@ -770,6 +770,7 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
         errno.EFBIG,
         errno.ENOTDIR,
         errno.EISDIR,
+        errno.EEXIST,
         errno.ENAMETOOLONG,
     ],
 )
@@ -787,6 +788,27 @@ def test_a_refused_write_is_one_line_naming_the_path(code, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1, err
     assert err[0].startswith(f"error: '/data/run/latest.pt': {os.strerror(code)}: expected ")
+
+
+def test_a_file_where_a_folder_is_made_is_one_line_naming_it(tmp_path, capsys):
+    """A file named as a run folder (or its tb/, or a task folder) that a command makes: mkdir(exist_ok=True) raises
+    FileExistsError, which was a traceback."""
+    import click
+
+    from rlkit.cli import run_cli as run_command
+
+    (tmp_path / "seed0").write_text("")
+
+    @click.command()
+    def make():
+        (tmp_path / "seed0").mkdir(parents=True, exist_ok=True)
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(make, [])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err == [
+        f"error: {str(tmp_path / 'seed0')!r}: {os.strerror(errno.EEXIST)}: expected a folder there, not a file"
+    ]
 
 
 def test_an_atomic_write_onto_a_folder_names_the_path_not_its_temporary_file(tmp_path):
