@@ -294,6 +294,9 @@ def read_spread(path: str | Path) -> dict:
     protocol, how many iterations they average, and the bar a set of seeds is held to."""
     try:
         doc = json.loads(Path(path).read_text())
+        objects = (doc, doc["seeds"], doc["bar"])  # (the objects it reads by name: a list or string is no seeds file)
+        if not all(isinstance(x, dict) for x in objects) or not all(isinstance(r, dict) for r in doc["seeds"].values()):
+            raise TypeError
         seeds = {s: {name: float(r[name]) for name in PROTOCOLS} for s, r in doc["seeds"].items()}
         bar = doc["bar"]
         if not seeds or bar["protocol"] not in PROTOCOLS or not isinstance(doc["config"], str):

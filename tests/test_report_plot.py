@@ -375,6 +375,19 @@ def test_read_spread_refuses_a_bar_without_numbers(tmp_path, bar, error):
         read_spread(path)
 
 
+@pytest.mark.parametrize(
+    "doc", [[1], dict(SEEDS, seeds="x"), dict(SEEDS, seeds=["0"]), dict(SEEDS, bar="x"), dict(SEEDS, seeds={"0": 1})]
+)
+def test_read_spread_refuses_a_file_whose_parts_are_not_objects(tmp_path, doc):
+    """`"seeds": "x"` was an AttributeError traceback ('str' object has no attribute 'items')."""
+    from rlkit.report import read_spread
+
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"seeds.json': expected a JSON file of reference seeds \(seeds, last, bar"):
+        read_spread(path)
+
+
 @pytest.mark.parametrize("last", [0, -1, 2.9, "3", True])
 def test_read_spread_refuses_a_last_that_is_not_a_count_of_iterations(tmp_path, last):
     """A seeds file's `last` of 0 was taken, to be refused as `--last 0` after advice to pass it; 2.9 was cut to 2."""
