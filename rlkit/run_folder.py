@@ -48,8 +48,12 @@ def config_differences(old: dict, new: dict) -> list[str]:
     """'dotted.key: old -> new' for every leaf in which two variants differ, `NOT_COMPARED` aside
     (`num_iterations` may grow; paths and devices may change). A key the old variant lacks counts as
     its default: runs written before a key existed still resume when the key keeps its default. Values are
-    compared as `_same_meaning` writes them and shown as the variants hold them; `algo_type` first."""
-    out = []
+    compared as `_same_meaning` writes them and shown as the variants hold them; `algo_type` first. A key of the
+    same value that a switch which differs leaves unread on one side is named on the switch's line, not a line of
+    its own (a run resumed without its --use_brac true listed BRAC's nine settings before the switch itself)."""
+    out: list[tuple[str, str]] = []  # (dotted key, its line)
+    unread = {key: switch for side in (old, new) for switch, key in switched_off(side)}
+    follows: dict[str, list[str]] = {}  # switch -> the keys of equal values it alone makes differ
 
     def walk(a, b, a_raw, b_raw, defaults, prefix):
         for k in sorted(set(a) | set(b), key=lambda k: (k != "algo_type", k)):
@@ -62,10 +66,19 @@ def config_differences(old: dict, new: dict) -> list[str]:
                 shown = f"{json.dumps(x_raw)} -> {json.dumps(y_raw)}"
                 if x_raw == y_raw:  # the same value read otherwise (unread on one side, capped by the task count)
                     shown += f" (read as {json.dumps(x)} -> {json.dumps(y)})"
-                out.append(f"{name}: {shown}")
+                    if None in (x, y) and name in unread:
+                        follows.setdefault(unread[name], []).append(name.removeprefix("algo_params."))
+                out.append((name, f"{name}: {shown}"))
 
     walk(_same_meaning(old), _same_meaning(new), old, new, default_dict(), "")
-    return out
+    shown = {name for name, _ in out}
+    switches = {f"algo_params.{switch}": keys for switch, keys in follows.items() if f"algo_params.{switch}" in shown}
+    folded = {f"algo_params.{key}" for keys in switches.values() for key in keys}
+    return [
+        line + (f" (so {', '.join(switches[name])} are read on one side only)" if name in switches else "")
+        for name, line in out
+        if name not in folded
+    ]
 
 
 def _same_meaning(variant: dict) -> dict:

@@ -454,10 +454,28 @@ def test_a_run_made_with_an_override_its_switch_left_unread_still_resumes(switch
     functools.reduce(dict.__getitem__, path, made)[leaf] = value
     assert config_differences(made, today) == []
     made["algo_params"][switch] = True  # the switch itself is a difference
-    assert f"algo_params.{switch}: true -> false" in config_differences(made, today)
+    assert any(d.startswith(f"algo_params.{switch}: true -> false") for d in config_differences(made, today))
     if switch == "allow_eval":  # num_evals sizes the evaluator's saved env streams, meta-test or not
         made["algo_params"].update(allow_eval=False, num_evals=1)
         assert config_differences(made, today) == ["algo_params.num_evals: 1 -> 2"]
+
+
+def test_a_switch_that_differs_names_the_settings_it_leaves_unread_on_its_own_line():
+    """A run of --use_brac true resumed without it listed nine lines such as 'alpha_init: 500.0 -> 500.0 (read as
+    500.0 -> null)' before the one difference made: the keys of equal values that the switch alone makes unread
+    on one side are named on its line; a key of another value stays a line of its own."""
+    from rlkit.run_folder import config_differences
+
+    plain = load_config(ROOT / "configs" / "point-robot.json", {}).to_dict()
+    brac = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {"use_brac": True}}).to_dict()
+    assert config_differences(brac, plain) == [
+        "algo_params.use_brac: true -> false (so alpha_init, alpha_lr, alpha_max, c_iter, c_lr, dual_critic_penalty, "
+        "target_divergence, train_alpha, use_value_penalty are read on one side only)"
+    ]
+    brac["algo_params"]["c_iter"] = 7
+    diffs = config_differences(brac, plain)
+    assert diffs[0] == "algo_params.c_iter: 7 -> 3" and diffs[1].startswith("algo_params.use_brac: true -> false (so")
+    assert len(diffs) == 2 and "c_iter" not in diffs[1]
 
 
 @pytest.mark.parametrize(
