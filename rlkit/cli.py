@@ -101,6 +101,35 @@ def sigterm_kept() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+def refuse_repeated_options(command: click.Command, args: list[str]) -> None:
+    """A UserError for an option of one value given twice (`--seed 0 --seed 1`), which click settles silently by
+    the last (a group's and then its subcommand's). Flags and options taken several times are left."""
+    valued = {  # each option that takes a value, by each of its names
+        name: p
+        for p in command.params
+        if isinstance(p, click.Option) and not (p.count or p.is_flag)
+        for name in p.opts + p.secondary_opts
+    }
+    seen: dict[str, str] = {}  # parameter -> its value
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            return
+        if isinstance(command, click.Group) and token in command.commands:
+            return refuse_repeated_options(command.commands[token], list(tokens))
+        name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        param = valued.get(name)
+        if param is None:
+            continue
+        given = [value] if eq else []  # (`--pair=a b`: click reads the rest of its values after it)
+        value = " ".join(given + [next(tokens, "") for _ in range(max(param.nargs, 1) - len(given))])
+        if param.multiple:
+            continue
+        if param.name in seen:
+            raise UserError(f"{name} given twice ({seen[param.name]}, then {value}): expected it once")
+        seen[param.name] = value
+
+
 def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     """Run a click command (or a plain `main()` that parses its own arguments: the argparse benchmarks); a
     `UserError`, a refused write (`WRITE_HINTS`) or a click usage error becomes one line on stderr and its exit
@@ -109,6 +138,7 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
     try:
         with sigterm_unwinds():
             if isinstance(command, click.Command):
+                refuse_repeated_options(command, sys.argv[1:] if args is None else args)
                 command.main(args=args, standalone_mode=False)
             else:
                 command()

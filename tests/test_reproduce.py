@@ -134,10 +134,9 @@ def test_rerun_skips_finished_runs(reproduced):
     ],
 )
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
+    given = {"--profile": "tiny", "--out": str(tmp_path), flag: value}  # (an option given twice is refused)
     proc = run_cli(
-        ["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", flag, value, "--out", str(tmp_path)],
-        cwd=tmp_path,
-        check=False,
+        ["-m", "rlkit.reproduce", "point-robot", *[x for kv in given.items() for x in kv]], cwd=tmp_path, check=False
     )
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
@@ -381,7 +380,6 @@ def test_empty_options_and_unwritable_folders_are_refused_before_anything_runs(t
     from rlkit.reproduce.__main__ import main
 
     (tmp_path / "f").write_text("x")
-    out = ["--out", str(tmp_path / "runs")]
     for args, said in [
         (["--profile", ""], "--profile '': expected a name or path; leave the option out for its default"),
         (["--data_dir", " "], "--data_dir ' ': expected a name or path; leave the option out"),
@@ -389,6 +387,7 @@ def test_empty_options_and_unwritable_folders_are_refused_before_anything_runs(t
         (["--results", str(tmp_path / "f" / "r")], "/r' is under '"),
         (["--out", str(tmp_path / "f" / "o")], "/o' is under '"),
     ]:
+        out = [] if "--out" in args else ["--out", str(tmp_path / "runs")]
         with pytest.raises(SystemExit) as exit_:
             run_in_process(main, ["point-robot", *out, *args])
         err = capsys.readouterr().err.strip().splitlines()

@@ -759,6 +759,66 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
     assert parse_list("--x", "B,A,B", choices=("A", "B"), duplicates="drop") == ["B", "A"]
 
 
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--seed", "0", "--seed", "1"], "--seed given twice (0, then 1): expected it once"),
+        (["--seed=0", "-s", "2"], "-s given twice (0, then 2): expected it once"),
+        (["--pair", "a", "b", "--pair=c", "d"], "--pair given twice (a b, then c d): expected it once"),
+        (["--pair", "a", "b", "--many", "--pair"], None),  # (a value that is an option's name is a value)
+        (["--flag", "--flag", "--many", "1", "--many", "2", "--seed", "3"], None),
+        (["--seed", "1", "--", "--seed", "2"], None),
+        (["--num_iterations", "2", "--seed", "1"], None),  # (an override of another command's: not its option)
+        (["sub", "--out", "a", "--out", "b"], "--out given twice (a, then b): expected it once"),
+        (["--seed", "1", "sub", "--seed", "2"], None),  # (the group's --seed, then the subcommand's own)
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_refused(args, said):
+    """click takes the last of `--seed 0 --seed 1` silently (config overrides given twice were refused already)."""
+    import click
+
+    from rlkit.cli import refuse_repeated_options
+
+    @click.group()
+    @click.option("--seed", "-s")
+    @click.option("--pair", nargs=2)
+    @click.option("--flag", is_flag=True)
+    @click.option("--many", multiple=True)
+    def group(**_):
+        pass
+
+    @group.command()
+    @click.option("--out")
+    @click.option("--seed")
+    def sub(**_):
+        pass
+
+    if said is None:
+        refuse_repeated_options(group, args)
+    else:
+        with pytest.raises(UserError) as e:
+            refuse_repeated_options(group, args)
+        assert str(e.value) == said
+
+
+def test_a_command_given_an_option_twice_runs_nothing(capsys):
+    import click
+
+    from rlkit.cli import run_cli as run_command
+
+    ran = []
+
+    @click.command()
+    @click.option("--seed", type=int)
+    def train(seed):
+        ran.append(seed)
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(train, ["--seed", "0", "--seed", "1"])
+    assert exit_.value.code == 2 and ran == []
+    assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
+
+
 # ---- writes the system refuses: one line naming the path, exit 2, nothing half-written -----------------
 @pytest.mark.parametrize(
     "code",
