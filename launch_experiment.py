@@ -82,6 +82,8 @@ def main(
 ) -> None:
     overrides = parse_override_args(list(ctx.args))
     graphs.request_capture(capture)
+    if exp_name is not None and not exp_name.strip():  # (a typo, or an unset shell variable)
+        raise UserError(f"--exp_name {exp_name!r}: expected a name; leave the option out for a timestamped folder")
     if exp_name is not None:
         set_option(overrides, "util_params.exp_name", exp_name, f"--exp_name {exp_name}")
     if gpu is not None:  # -1: the CPU

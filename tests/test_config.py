@@ -597,6 +597,25 @@ def test_an_option_and_an_override_of_the_same_key_are_refused(args, said, capsy
     assert exit_.value.code == 2 and err[-1].startswith(f"error: {said}: expected one of them"), err
 
 
+@pytest.mark.parametrize("name", ["", " "])
+def test_an_empty_exp_name_option_is_refused(name, capsys, tmp_path, monkeypatch):
+    """`--exp_name "$NAME"` with NAME unset trained into a new timestamped folder instead of resuming NAME's run (the
+    config's empty exp_name still means a timestamp)."""
+    import launch_experiment
+    from rlkit.cli import run_cli as run_command
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        run_command(
+            launch_experiment.main, [str(ROOT / "configs" / "test" / "point-robot-tiny.json"), "--exp_name", name]
+        )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err == [
+        f"error: --exp_name {name!r}: expected a name; leave the option out for a timestamped folder"
+    ]
+    assert not any(tmp_path.iterdir())
+
+
 def test_an_override_of_a_key_its_switch_leaves_unread_is_refused(tmp_path):
     """BRAC's keys are read only with use_brac, z0_policy_share only with train_z0_policy: an override of one with
     its switch off would be ignored without a word; with the switch on, or from the config file, it is taken."""
