@@ -56,6 +56,13 @@ def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_c
         "typo.yaml sets num_train_step, which no setting reads: did you mean num_train_steps? expected the keys of "
         "the package's train.yaml and train_point.yaml"
     )
+    empty, section = tmp_path / "empty.yaml", tmp_path / "section.yaml"
+    empty.write_text("")  # (said "sets , which no setting reads")
+    section.write_text("agent: {}\n")
+    with pytest.raises(UserError, match=rf"^SAC config '{re.escape(str(empty))}' sets nothing: expected the keys of"):
+        load_sac_config(str(empty), [])
+    with pytest.raises(UserError, match=r"^section.yaml sets agent, which no setting reads"):
+        load_sac_config(str(section), [])
     clash = tmp_path / "tiny_point.yaml"
     clash.write_text("num_train_steps: 600\n")
     with pytest.raises(UserError, match=r"has the name of the package's tiny_point.yaml: expected another file name"):

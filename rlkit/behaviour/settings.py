@@ -267,7 +267,9 @@ def _leaf_keys(cfg) -> set[str]:
 
     def walk(node: Any, prefix: str) -> set[str]:
         if isinstance(node, dict):
-            return set().union(*(walk(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix[:-1]}
+            if not node:  # an empty section is a setting of its own; an empty file sets nothing
+                return {prefix[:-1]} if prefix else set()
+            return set().union(*(walk(v, f"{prefix}{k}.") for k, v in node.items()))
         return {prefix[:-1]}
 
     return walk(OmegaConf.to_container(cfg, resolve=False), "")
@@ -341,6 +343,11 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
             missing = "Could not load" in first and label != name
             beside = " (its defaults may name the package's SAC configs, not files beside it)" if missing else ""
             raise UserError(f"SAC config {label!r} does not load: {first[:300]}{beside}") from None
+        if not own:
+            raise UserError(
+                f"SAC config {label!r} sets nothing: expected the keys of the package's train.yaml and "
+                "train_point.yaml (or defaults naming one of them)"
+            )
         unknown = sorted(own - known)
         if unknown:  # (a key the file sets that no setting reads, a typo of one: the setting keeps its default)
             near = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.75)
