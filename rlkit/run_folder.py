@@ -198,6 +198,8 @@ def iterations_done(
     (trained iterations without latest.pt, or latest.pt without the variant.json that says its config) is
     refused rather than replaced or continued unchecked."""
     path, latest = out_dir / "variant.json", out_dir / "latest.pt"
+    if latest.exists() and not latest.is_file():
+        raise UserError(f"{str(latest)!r} is not a file: expected the state the run saved, or nothing there; {hint}")
     if latest.is_file() and not path.is_file():
         raise UserError(
             f"{str(out_dir)!r} holds latest.pt but no variant.json, so its config cannot be checked: expected both "

@@ -493,6 +493,10 @@ def test_a_run_without_snapshot_is_replaced(tiny_data, tmp_path, monkeypatch):
     with pytest.raises(UserError, match=r"holds trained iterations \(itr_0.pt\) but no latest.pt"):
         MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
     assert (run / "progress.csv").read_bytes() == before
+    (run / "latest.pt").mkdir()  # (said "but no latest.pt")
+    with pytest.raises(UserError, match=r"latest.pt' is not a file: expected the state the run saved, or nothing"):
+        MetaTrainer(prepare(_tiny(tmp_path, "r"), 0, torch.device("cpu")), show_progress=False).run()
+    assert (run / "progress.csv").read_bytes() == before
 
 
 @pytest.mark.slow
