@@ -76,6 +76,8 @@ class Reference:
 
 
 def find_runs(runs_dir: str | Path) -> list[Path]:
+    if not Path(runs_dir).exists():
+        raise UserError(f"{str(runs_dir)!r} not found: expected a run folder such as output/ENV/EXP")
     runs = sorted(p.parent for p in Path(runs_dir).rglob("progress.csv"))
     if not runs:
         raise UserError(f"no progress.csv under {str(runs_dir)!r}: expected a run folder such as output/ENV/EXP")

@@ -388,6 +388,21 @@ def test_read_spread_refuses_a_file_whose_parts_are_not_objects(tmp_path, doc):
         read_spread(path)
 
 
+def test_a_path_that_is_not_there_is_called_not_found(tmp_path):
+    """report, plot and the behaviour curves said "no progress.csv under" (or "no goal_idx* folders in") a path
+    that does not exist, as if it were an empty folder."""
+    from rlkit.data.dataset import task_dirs
+    from rlkit.report import find_runs
+
+    nope = tmp_path / "nope"
+    with pytest.raises(UserError, match=rf"^{re.escape(repr(str(nope)))} not found: expected a run folder such as"):
+        find_runs(nope)
+    with pytest.raises(UserError, match=rf"^{re.escape(repr(str(nope)))} not found: expected a dataset"):
+        task_dirs(nope, "a dataset")
+    with pytest.raises(UserError, match=r"^no progress.csv under"):  # (an empty folder: as it was)
+        find_runs(tmp_path)
+
+
 @pytest.mark.parametrize("last", [0, -1, 2.9, "3", True])
 def test_read_spread_refuses_a_last_that_is_not_a_count_of_iterations(tmp_path, last):
     """A seeds file's `last` of 0 was taken, to be refused as `--last 0` after advice to pass it; 2.9 was cut to 2."""

@@ -135,6 +135,8 @@ def parse_task_dir(tdir: Path) -> int | None:
 def task_dirs(root: str | Path, expected: str) -> list[tuple[int, Path]]:
     """(i, folder) of every `goal_idx{i}` folder of `root`, by i; none is a UserError ending in `expected`."""
     root = Path(root)
+    if not root.exists():
+        raise UserError(f"{str(root)!r} not found: expected {expected}")
     found = sorted(
         (i, d) for d in root.glob(f"{TASK_DIR_PREFIX}*") if d.is_dir() and (i := parse_task_dir(d)) is not None
     )
