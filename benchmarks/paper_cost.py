@@ -187,12 +187,16 @@ def table(costs: list[EnvCost], probe: float) -> str:
     "--markdown", "markdown", default=None, type=click.Path(dir_okay=False), help="also write the table to this file"
 )
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
-    from rlkit.cli import parse_list
+    from rlkit.cli import parse_list, writable_folder
     from rlkit.fileio import atomic_write_text
     from rlkit.reproduce.plan import ENV_CONFIGS, profile
     from rlkit.torch.flops import MatmulProbe
 
-    names = parse_list("--envs", envs, choices=list(ENV_CONFIGS), duplicates="drop") if envs else list(ENV_CONFIGS)
+    # (--envs '' is refused as an empty entry, not read as every env; --markdown checked before the measurements)
+    names = parse_list("--envs", envs, choices=list(ENV_CONFIGS), duplicates="drop") if envs is not None else None
+    names = list(ENV_CONFIGS) if names is None else names
+    if markdown:
+        writable_folder("--markdown", Path(markdown).absolute().parent)
     configs = [ROOT / profile(name, "paper").config for name in names]
     costs = []
     for path in configs:

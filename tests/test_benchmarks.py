@@ -50,6 +50,21 @@ def test_click_benchmarks_refuse_counts_below_one(name, option):
         command.main(args=[option, "0"], standalone_mode=False)
 
 
+def test_paper_cost_refuses_an_empty_env_list_and_an_unwritable_table_before_measuring(tmp_path, monkeypatch):
+    """`--envs ''` measured every env (an hour); a --markdown under a file was refused only after the measurements."""
+    from rlkit.errors import UserError
+
+    bench = _module("paper_cost")
+    monkeypatch.setattr(bench, "env_cost", lambda *a: pytest.fail("measured before the arguments were checked"))
+    with pytest.raises(UserError, match=r"^--envs '': the list is empty"):
+        bench.main.main(args=["--envs", ""], standalone_mode=False)
+    (tmp_path / "f").write_text("")
+    with pytest.raises(UserError, match=r"^--markdown '.*f' is a file: expected a folder"):
+        bench.main.main(
+            args=["--envs", "point-robot", "--markdown", str(tmp_path / "f" / "t.md")], standalone_mode=False
+        )
+
+
 @pytest.mark.parametrize("family", ["hopper-rand-params", "cheetah-vel"])
 def test_env_speed_steps_the_same_physics_and_its_check_can_see_a_difference(family):
     """The plain env runs at our timestep (gymnasium's Hopper steps at 0.002 s, the reference's at 0.004 s), so after
