@@ -294,9 +294,9 @@ def capture_main(args) -> None:
 
 
 def main() -> None:
-    from rlkit.cli import child_json, positive_int
+    from rlkit.cli import argument_parser, child_json, positive_int
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argument_parser(__doc__.splitlines()[0])
     p.add_argument("--steps", type=positive_int, default=20)
     p.add_argument("--context", type=positive_int, default=1024)
     p.add_argument("--batch", type=positive_int, default=256)

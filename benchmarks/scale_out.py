@@ -21,7 +21,6 @@ are those of the medians:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -34,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from rlkit.cli import positive_int
+    from rlkit.cli import argument_parser, positive_int
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argument_parser(__doc__.split("\n")[0])
     ap.add_argument("--tasks", type=positive_int, default=8)
     ap.add_argument("--steps", type=positive_int, default=1000)
     ap.add_argument("--rounds", type=positive_int, default=3, help="rounds of all variants (medians are reported)")

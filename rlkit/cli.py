@@ -274,6 +274,18 @@ def child_json(args: Sequence[str], what: str, env: dict[str, str] | None = None
     raise UserError(f"{what} failed (exit {out.returncode}): {why}")
 
 
+def argument_parser(description: str):
+    """An `argparse.ArgumentParser` (the benchmarks' and scripts' own) whose bad arguments are one line, `error:
+    argument --steps: ...` and exit 2, as the click commands' are (argparse prints its usage first)."""
+    import argparse
+
+    class OneLine(argparse.ArgumentParser):
+        def error(self, message: str):
+            self.exit(2, f"error: {message}\n")
+
+    return OneLine(description=description)
+
+
 def positive_int(text: str) -> int:
     """argparse type of a count (the benchmarks' --steps, --rounds): a whole number >= 1; 0 would time nothing
     and divide by zero."""

@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rlkit.cli import positive_int, run_cli  # noqa: E402
+from rlkit.cli import argument_parser, positive_int, run_cli  # noqa: E402
 from rlkit.config import load_config  # noqa: E402
 from rlkit.data.buffer import context_width, sample_step  # noqa: E402
 from rlkit.experiment import prepare  # noqa: E402
@@ -36,7 +36,7 @@ from rlkit.torch.csro import corro  # noqa: E402
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The probe's options; a count below 1 is refused in one line (exit 2): `--every 0` divided by zero, and
     `--cvae-steps 0` left no CVAE loss to print."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argument_parser(__doc__.splitlines()[0])
     p.add_argument("config")
     # auto: the family's kind, as a run of CONFIG would draw (reward-randomised ones are refused on a dynamics family)
     p.add_argument("--negatives", choices=["auto", "reward", "generative"], default="auto")

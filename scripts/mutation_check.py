@@ -24,7 +24,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from rlkit.cli import child_env
+from rlkit.cli import argument_parser, child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = "rlkit/torch/csro/trainer.py"
@@ -130,7 +130,7 @@ def repo_relative(parser: argparse.ArgumentParser, tests: list[str]) -> list[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--tests", nargs="+", default=DEFAULT_TESTS)
     args = parser.parse_args()
     args.tests = repo_relative(parser, args.tests)

@@ -32,6 +32,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rlkit.cli import argument_parser  # noqa: E402
 from rlkit.fileio import atomic_write_text  # noqa: E402
 from tests.test_golden import GOLDEN_RUNS, TOLERANCES, golden_path, golden_runs  # noqa: E402
 
@@ -103,7 +104,7 @@ def margin(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--margin", type=margin, default=100.0, help="tolerance = margin x the variants' largest spread"
     )

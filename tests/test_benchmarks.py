@@ -27,7 +27,7 @@ def test_argparse_benchmarks_refuse_counts_below_one(name, args, monkeypatch, ca
     with pytest.raises(SystemExit) as exit_:
         _module(name).main()
     err = capsys.readouterr().err.strip().splitlines()
-    assert exit_.value.code == 2 and f"error: argument {args[0]}: " in err[-1], err
+    assert exit_.value.code == 2 and len(err) == 1 and err[0].startswith(f"error: argument {args[0]}: "), err
     assert "expected >= 1" in err[-1] or "is not a whole number" in err[-1]
 
 
