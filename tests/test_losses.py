@@ -35,6 +35,14 @@ def test_club_estimator_nll_by_hand():
     e, mu, var = torch.tensor([[[1.0]]]), torch.tensor([[[0.0]]]), torch.tensor([[[2.0]]])
     expected = 1 / 4 + 0.5 * math.log(2.0)
     assert losses.club_estimator_nll(e, mu, var).item() == pytest.approx(expected, rel=1e-6)
+    # a mean over every element [T, b, L] (one element alone would not tell it from a sum)
+    e, mu, var = (
+        torch.tensor([[[1.0, 0.0]], [[2.0, 1.0]]]),
+        torch.zeros(2, 1, 2),
+        torch.tensor([[[2.0, 1.0]], [[1.0, 1.0]]]),
+    )
+    terms = [1 / 4 + 0.5 * math.log(2.0), 0.0, 4 / 2, 1 / 2]
+    assert losses.club_estimator_nll(e, mu, var).item() == pytest.approx(sum(terms) / 4, rel=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(1, 2, 1), (3, 7, 4), (2, 16, 5)])
@@ -98,11 +106,14 @@ def test_kl_dual_estimate_and_penalties():
     assert losses.kl_dual_estimate(lp, lb).item() == pytest.approx(expected, rel=1e-6)
     values = torch.tensor([[0.5], [-3.0], [2.0]])  # |c| - 1 -> 0, 2, 1
     assert losses.interpolation_penalty(values).item() == pytest.approx(5 * (0 + 4 + 1) / 3, rel=1e-6)
+    rows = torch.tensor([[0.6, 0.8], [3.0, 4.0]])  # the gradient penalty's [N, |A|]: each row's norm, 1 and 5
+    assert losses.interpolation_penalty(rows, gamma=2.0).item() == pytest.approx(2 * (0 + 16) / 2, rel=1e-6)
     assert losses.dual_critic_loss(torch.tensor([1.0, 3.0]), torch.tensor(0.5)).item() == pytest.approx(-1.5)
 
 
 def test_alpha_update():
     assert losses.alpha_update(torch.tensor(50.0), torch.tensor(0.15), 1.0, 0.05).item() == pytest.approx(50.1)
+    assert losses.alpha_update(torch.tensor(50.0), torch.tensor(0.15), 0.5, 0.05).item() == pytest.approx(50.05)
 
 
 def test_policy_pre_activation_term():
@@ -126,3 +137,36 @@ def test_kl_to_standard_normal_by_hand():
     prior = torch.distributions.Normal(torch.zeros(4), torch.ones(4))
     by_torch = torch.distributions.kl_divergence(post, prior).sum()  # as PEARL's compute_kl_div
     assert losses.kl_to_standard_normal(mean, var).item() == pytest.approx(by_torch.item(), rel=1e-5)
+
+
+def test_the_gradient_penalty_reads_each_rows_own_dc_da():
+    """BRAC's true gradient penalty (dual_critic_penalty "gradient"): the penalty of dc/da at each row's own
+    interpolated action, a_int = a~ + u (a_data - a~), u ~ U(0, 1) from the trainer's generator; computed here row
+    by row. (A sum over rows before the gradient is what makes each row's dc/da its own; a mean scaled them all by
+    1/N, a penalty that vanished, and nothing checked its value.)"""
+    from tests.test_gradient_flow import ACT, OBS, make_trainer
+
+    tr = make_trainer(use_brac=True, dual_critic_penalty="gradient")
+    with torch.no_grad():  # steeper than at initialisation (|dc/da| ~1e-4), so that it passes 1 in some rows
+        for layer, scale in zip(tr.dual_critic.layers, (4.0, 4.0, 4.0, 1000.0)):
+            layer.weight.mul_(scale)
+    g = torch.Generator().manual_seed(5)
+    n, latent = 6, tr.agent.latent_dim
+    obs, z = torch.randn(n, OBS, generator=g), torch.randn(n, latent, generator=g)
+    a_policy, a_data = torch.rand(n, ACT, generator=g) * 2 - 1, torch.rand(n, ACT, generator=g) * 2 - 1
+    state = tr.generator.get_state()
+    got = tr._dual_critic_loss(obs, a_policy, a_data, z)
+    tr.generator.set_state(state)
+    u = torch.rand(n, 1, generator=tr.generator)
+    a_int = a_policy + u * (a_data - a_policy)
+    grads = []
+    for i in range(n):  # dc/da at row i alone
+        a = a_int[i : i + 1].clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(tr.dual_critic(torch.cat([obs[i : i + 1], a, z[i : i + 1]], -1)).sum(), a)
+        grads.append(grad[0])
+    norm = torch.sqrt(1e-8 + (torch.stack(grads) ** 2).sum(-1))
+    penalty = 5.0 * (F.relu(norm - 1.0) ** 2).mean()
+    c = lambda a: tr.dual_critic(torch.cat([obs, a, z], -1))  # noqa: E731
+    expected = -losses.kl_dual_estimate(c(a_policy), c(a_data)).mean() + penalty
+    assert penalty.item() > 0.01  # (a penalty that bites: the check would not see it scaled otherwise)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
