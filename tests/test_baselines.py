@@ -69,6 +69,56 @@ def test_corro_encoder_is_unit_norm_and_aggregates_by_attention_by_hand():
     assert mean.attention is None and torch.equal(mean.aggregate(e), torch.tensor([[0.5, 0.5]]))
 
 
+def test_corro_contrastive_loss_pairs_each_query_with_its_positive_and_its_own_negatives(monkeypatch):
+    """CORRO's InfoNCE of one step, by hand: per task, query i is context row i, its positive row n + i (another draw
+    of the task's data), its negatives rows with query i's own (s, a) (what the negative sampler is given), all at
+    temperature 0.1. (`infonce_loss` alone is tested by hand; which rows went where was not: a positive equal to
+    the query, negatives of the positives' (s, a) or a temperature of 1 passed every test.)"""
+    settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="reward", cvae_steps=0)
+    enc = corro.CorroEncoder(2, 2, 7, 3, settings, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    T, b, C = 2, 6, 7
+    n = corro.queries_per_task(T, b)
+    context = torch.randn(T, b, C, generator=g)
+    negatives = torch.randn(T * n, corro.NEGATIVES, C, generator=g)
+    given = []
+
+    def sampler(rows, count, reward_col, std, generator):
+        given.append(rows.clone())
+        return negatives
+
+    monkeypatch.setattr(corro, "reward_randomized_negatives", sampler)
+    e = enc(context)
+    got = corro.contrastive_loss(enc, e, context, 4, settings, torch.Generator())
+    assert torch.equal(given[0], context[:, :n].reshape(T * n, C))  # each query's own row: its (s, a)
+    neg_e = enc(negatives)
+    terms = []
+    for t in range(T):
+        for i in range(n):
+            q, k = e[t, i], e[t, n + i]
+            logits = torch.cat([(q * k).sum()[None], neg_e[t * n + i] @ q]) / 0.1
+            terms.append(torch.logsumexp(logits, 0) - logits[0])
+    assert corro.TEMPERATURE == 0.1 and n == 3
+    torch.testing.assert_close(got, torch.stack(terms).mean())
+
+
+def test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation():
+    """`CVAE.loss` on (s, a, r, s') rows: w = mean + exp(logvar / 2) eps (eps from the generator), the decoder fed
+    (s, a, w), and the targets r (the column after (s, a)) and s' (the columns after r), by hand."""
+    enc = corro.CVAE(2, 1, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # a posterior far from N(0, 1): a std of exp(logvar) would differ from exp(logvar / 2)
+        enc.encoder.layers[-1].bias.copy_(torch.tensor([0.5] * corro.CVAE_LATENT + [1.5] * corro.CVAE_LATENT))
+    rows = torch.randn(2, 4, 2 + 1 + 1 + 2, generator=torch.Generator().manual_seed(1))
+    got = enc.loss(rows, torch.Generator().manual_seed(7))
+    flat = rows.reshape(8, 6)
+    mean, logvar = enc.encoder(flat).chunk(2, dim=-1)
+    eps = torch.randn(mean.shape, generator=torch.Generator().manual_seed(7))
+    s_pred, r_pred = enc.decode(flat[:, :3], mean + torch.exp(logvar / 2) * eps)
+    kl = -0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(-1)
+    expected = 0.2 * kl.mean() + ((s_pred - flat[:, 4:]) ** 2).mean() + ((r_pred - flat[:, 3:4]) ** 2).mean()
+    torch.testing.assert_close(got, expected)
+
+
 def test_corro_standardize_feeds_e1_the_standardised_rows():
     """With `standardize`, E1 of rows x is the plain encoder (same weights) of (x - mean) / std; the statistics are
     saved with the agent, and a faithful encoder has none (its checkpoints keep their keys)."""
