@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.nn import functional as F
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
@@ -191,6 +192,55 @@ def test_every_belief_decodes_every_step():
     pred = torch.stack([torch.stack([vae.reward_decoder(z[:, t], s2[:, k]) for k in range(5)], 1) for t in range(6)], 1)
     want = borel.elbo_terms(pred, r, b.mask[0], mu, logvar, 0.05)
     assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
+
+
+def test_the_mujoco_decoders_read_s_a_and_s_prime_by_hand():
+    """BOReL's reward decoder with (s, a) (its MuJoCo configs): the first layer reads [z, relu(E_s s'), relu(E_a a),
+    relu(E_s s)] (one state embedding for s' and s), then [32, 32] ReLU -> r; the state decoder [z, relu(E_s s),
+    relu(E_a a)] -> s'. By hand, with s and s' apart (a swap of them passed every test)."""
+    g = torch.Generator().manual_seed(0)
+    rd = borel.RewardDecoder(3, 2, 4, reads_sa=True, generator=g)
+    sd = borel.StateDecoder(3, 2, 4, generator=g)
+    z, s, a, s2 = (torch.randn(5, d, generator=g) for d in (4, 3, 2, 3))
+
+    def mlp(layers, out, x):
+        for layer in layers:
+            x = F.relu(layer(x))
+        return out(x)
+
+    emb = lambda lin, x: F.relu(lin(x))  # noqa: E731
+    want_r = mlp(
+        rd.layers, rd.out, torch.cat([z, emb(rd.state_embed, s2), emb(rd.action_embed, a), emb(rd.state_embed, s)], -1)
+    )
+    want_s = mlp(sd.layers, sd.out, torch.cat([z, emb(sd.state_embed, s), emb(sd.action_embed, a)], -1))
+    torch.testing.assert_close(rd(z, s2, s, a), want_r)
+    torch.testing.assert_close(sd(z, s, a), want_s)
+
+
+def test_every_belief_decodes_every_step_from_s_and_a_and_predicts_s_prime():
+    """As above with the MuJoCo decoders: the reward decoder reads (z_t, s'_k, s_k, a_k), the state decoder predicts
+    s'_k from (z_t, s_k, a_k), its target s'_k."""
+    import dataclasses
+
+    settings = dataclasses.replace(make_trainer().settings.borel, decode_state=True, reward_reads_sa=True)
+    vae = borel.BeliefVAE(OBS, ACT, settings, torch.Generator().manual_seed(0))
+    buf = MultiTaskBuffer({0: episodes_data([3, 2], 0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, 2, 2).batch(torch.tensor([[0]]))
+    got = vae.elbo(b, 0.05, torch.Generator().manual_seed(3))
+    s, a, r, s2 = b.obs[0], b.actions[0], b.rewards[0], b.next_obs[0]
+    mu, logvar = vae.encoder(a, r, s2)
+    z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=torch.Generator().manual_seed(3))
+    steps = range(s.shape[1])
+    pred = torch.stack(
+        [torch.stack([vae.reward_decoder(z[:, t], s2[:, k], s[:, k], a[:, k]) for k in steps], 1) for t in range(6)], 1
+    )
+    state = torch.stack(
+        [torch.stack([vae.state_decoder(z[:, t], s[:, k], a[:, k]) for k in steps], 1) for t in range(6)], 1
+    )
+    want = borel.elbo_terms(pred, r, b.mask[0], mu, logvar, 0.05, state, s2)
+    assert want.state.item() > 0
+    assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
+    assert got.state.item() == pytest.approx(want.state.item(), rel=1e-5)
 
 
 def test_a_float64_vae_computes_its_elbo_under_the_float32_default():
