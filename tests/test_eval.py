@@ -425,3 +425,31 @@ def test_show_path_colours_nps_random_steps_not_half_its_context_episodes():
         assert len(random_part) == len(policy_part) == 21  # aligned: the same episode's 21 positions
         both = np.isfinite(random_part[:, 0]) & np.isfinite(policy_part[:, 0])
         assert both.sum() == 1 and both[10]  # they meet at step 10
+
+
+def test_np_explores_at_random_while_fewer_than_half_the_steps_are_scored():
+    """Np's first context episodes take step t at random while (steps scored so far + t) < N / 2: with N odd, half
+    a step counts (t < 50.5 is 51 steps of 0..50), and a job past N / 2 takes none."""
+    from rlkit.eval.protocols import np_random_steps
+
+    scored = np.array([0, 10, 50, 60])
+    assert np_random_steps(scored, 100).tolist() == [50, 40, 0, -10]
+    assert np_random_steps(scored, 101).tolist() == [51, 41, 1, -9]
+
+
+def test_the_meta_tests_logged_z_is_the_last_np_jobs():
+    """`Z mean eval` (`final_z`) is the reference's: the z of the last Np job (last test task, last run) after its
+    last inference, Np running last; another protocol's last z (online, prior context, differs here) passed."""
+    from rlkit.config import load_config
+    from rlkit.eval import Evaluator
+    from tests.conftest import ROOT
+
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+    )
+    agent = SpyAgent()
+    result = Evaluator(cfg, [2, 6], make_buffer(tasks=(2, 6)), None, seed=5, device=DEV)(agent, 3)
+    last = agent.infer_z(torch.stack(agent.contexts[-1]))[-1].detach().numpy()  # Np's last inference, its last job
+    np.testing.assert_allclose(result.final_z, last, rtol=1e-6)
+    online = online_prior_context(SpyAgent(), envs_for([2, 2, 6, 6]), EvalSetting.from_config(cfg), DEV)
+    assert not np.allclose(result.final_z, online.z[-1])
