@@ -308,6 +308,39 @@ def test_demo_reference_seeds_are_the_readmes_table():
     assert spread["bar"] == {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7}
 
 
+def test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread():
+    """"inside their spread" is between the seeds' worst and best score: a run above the best is outside too."""
+    from rlkit.report import PROTOCOLS, Reference, against_lines
+
+    spread = dict(SEEDS, seeds={"0": dict.fromkeys(PROTOCOLS, -6.0), "1": dict.fromkeys(PROTOCOLS, -10.0)})
+    ref = Reference(oracle=0.0, random=-20.0)  # the seeds score 0.5 .. 0.7
+    said = {}
+    for np_return in (-12.0, -8.0, -2.0):  # scores 0.4, 0.6, 0.9
+        table = pd.DataFrame([dict.fromkeys(PROTOCOLS, np_return)])
+        said[np_return] = against_lines(table, ref, spread)[-1].split("this run is ")[1]
+    assert said == {
+        -12.0: "outside their spread, below the per-seed bar",
+        -8.0: "inside their spread, below the per-seed bar",
+        -2.0: "outside their spread",
+    }
+
+
+def test_only_three_equal_protocol_returns_are_flagged(tmp_path):
+    """A run whose three protocols return one value at its last iteration is flagged (its z ignores its context);
+    two equal and one other is an ordinary run."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import collapse_lines
+
+    flagged = {}
+    for name, returns in {"same": (-5.0, -5.0, -5.0), "two": (-5.0, -5.0, -3.0), "other": (-3.0, -5.0, -5.0)}.items():
+        run = tmp_path / name
+        run.mkdir()
+        row = {"Number of train steps total": 10, "Epoch": 0, **dict(zip(RETURN_COLUMNS.values(), returns))}
+        pd.DataFrame([row]).to_csv(run / "progress.csv", index=False)
+        flagged[name] = [line for line in collapse_lines([run]) if "return the same value" in line]
+    assert len(flagged["same"]) == 1 and flagged["two"] == flagged["other"] == []
+
+
 @pytest.mark.slow
 def test_report_against_reference_seeds(runs, tmp_path):
     from rlkit.report import Reference, against_lines
