@@ -265,3 +265,23 @@ def test_focal_terms_by_hand():
     pos, neg = losses.focal_metric_terms(z, torch.tensor([0, 0, 1]))  # one same pair (D = 1), two others (4, 9)
     assert pos.item() == pytest.approx(math.sqrt(1 + 1e-3) / 1.001)
     assert neg.item() == pytest.approx((1 / 4.1 + 1 / 9.1) / 2.001)
+
+
+@pytest.mark.parametrize("b", [8, 9])
+def test_the_step_spread_compares_the_disjoint_halves_of_each_context(b):
+    """The logged spread ratio's within-task part is from z of the first and of the second half of each context
+    (rows 0..h-1 and h..2h-1, h = b // 2; an odd last row left out), aggregated as z is: overlapping halves
+    would share rows and understate the within-task spread, so the guard would warn less."""
+    from tests.test_gradient_flow import make_trainer
+
+    tr = make_trainer()
+    context = torch.randn(4, b, 5, generator=torch.Generator().manual_seed(b))
+    lat = tr.latents(context, rows_per_task=2)
+    h = b // 2
+    halves = [
+        tr.agent.aggregate(*tr.agent.encode_with_var(context[:, part])) for part in (slice(0, h), slice(h, 2 * h))
+    ]
+    across, ratio = task_spread(lat.z.detach(), *halves)
+    got = tr._spread(lat)
+    torch.testing.assert_close(got["z_across"], across)
+    torch.testing.assert_close(got["z_spread_ratio"], ratio)
