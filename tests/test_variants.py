@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
@@ -175,6 +176,32 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
 def test_combinations_that_cannot_work_are_refused(overrides, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace("[", r"\[")):
         load_config(None, parse_override_args(overrides))
+
+
+def test_classifier_with_hvar_classifies_embeddings_with_noise_of_their_own_std():
+    """Heteroscedastic classification, by hand: each embedding e_j is classified as e_j + sqrt(var_j) * eps (eps from
+    the trainer's generator), weighted by z_loss_weight (a noise scaled by the variance itself passed)."""
+    tr = make_trainer(
+        algo_type="CLASSIFIER",
+        use_club=False,
+        use_hvar=True,
+        z_strategy="weighted",
+        n_train_tasks=3,
+        n_eval_tasks=1,
+        meta_batch=3,
+        interpolation=False,
+    )
+    tasks, context, _ = make_inputs()
+    lat = tr.latents(context, rows_per_task=1)
+    state = tr.generator.get_state()
+    _, z_loss = tr._encoder_grads(lat, tasks, None, None)
+    tr.generator.set_state(state)
+    noisy = lat.e + lat.e_var.sqrt() * torch.randn(lat.e.shape, generator=tr.generator)
+    logits = tr.classifier(noisy)  # [T, b, classes]: every embedding labelled with its task's class
+    labels = tr.class_of_task[tasks][:, None].expand(logits.shape[:2])
+    want = tr.settings.z_loss_weight * F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+    assert not torch.allclose(lat.e_var.sqrt(), lat.e_var, rtol=0.05)
+    torch.testing.assert_close(z_loss, want.detach())
 
 
 def test_classifier_trains_the_variance_through_noisy_embeddings():
