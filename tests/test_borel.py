@@ -799,3 +799,27 @@ def test_an_evaluator_without_offline_data_keeps_the_beliefs_window():
     cfg = borel_cfg(borel_episodes=3, n_train_tasks=2, n_eval_tasks=2, meta_batch=2)
     evaluator = Evaluator(cfg, [2, 3], None, None, seed=5, device=torch.device("cpu"))
     assert evaluator.belief.window == 2 and evaluator.belief.episodes is None
+
+
+def test_the_learners_logged_belief_is_each_tasks_mean_of_its_rows_mu():
+    """BOREL's `Z mean train` is each task's mean over its rows of the belief mean mu (the hyper-state's first L
+    columns after s, not logvar), its `Z variance train` the std over the first task's rows (the rows' mu, mean
+    over dims)."""
+    from rlkit.data.buffer import RLBatch
+    from rlkit.torch.csro.trainer import rows_std
+
+    tr = make_trainer()
+    L, T, B = tr.settings.borel.latent, 3, 4
+    g = torch.Generator().manual_seed(0)
+    obs, next_obs = (torch.randn(T, B, OBS + 2 * L, generator=g) for _ in range(2))
+    batch = RLBatch(
+        obs,
+        torch.rand(T, B, ACT, generator=g) * 2 - 1,
+        torch.randn(T, B, 1, generator=g),
+        next_obs,
+        torch.zeros(T, B, 1),
+    )
+    rec = tr.train_step(torch.arange(T), torch.zeros(T, 1, 1), batch)
+    mu = obs[..., OBS : OBS + L]
+    torch.testing.assert_close(rec.z_mean, mu.mean(dim=1))
+    torch.testing.assert_close(rec.z_std, rows_std(mu[0]))

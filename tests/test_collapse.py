@@ -285,3 +285,17 @@ def test_the_step_spread_compares_the_disjoint_halves_of_each_context(b):
     got = tr._spread(lat)
     torch.testing.assert_close(got["z_across"], across)
     torch.testing.assert_close(got["z_spread_ratio"], ratio)
+
+
+def test_the_logged_z_variance_train_is_the_first_tasks_embedding_std():
+    """`Z variance train` (the reference's z_vars, a std): over the first meta-batch task's context rows of its
+    embeddings before the step, mean over dims (`rows_std`), and `Z mean train` the tasks' z."""
+    from tests.test_gradient_flow import make_inputs, make_trainer
+
+    tr = make_trainer()
+    tasks, context, batch = make_inputs()
+    e, var = tr.agent.encode_with_var(context)
+    z = tr.agent.aggregate(e, var)
+    rec = tr.train_step(tasks, context, batch)
+    torch.testing.assert_close(rec.z_std, rows_std(e.detach()[0]))
+    torch.testing.assert_close(rec.z_mean, z.detach())

@@ -309,7 +309,7 @@ def test_demo_reference_seeds_are_the_readmes_table():
 
 
 def test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread():
-    """"inside their spread" is between the seeds' worst and best score: a run above the best is outside too."""
+    """The verdict "inside their spread" means between the seeds' worst and best: a run above the best is outside."""
     from rlkit.report import PROTOCOLS, Reference, against_lines
 
     spread = dict(SEEDS, seeds={"0": dict.fromkeys(PROTOCOLS, -6.0), "1": dict.fromkeys(PROTOCOLS, -10.0)})
