@@ -207,6 +207,10 @@ def _reproduction_with_two_workers(tiny_data, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C's default, as a command typed at a terminal has it: a test run started in the background of a shell
+        # without job control (`pytest ... &` in a script, some CI runners) inherits SIGINT ignored, and so would
+        # the reproduction, which then trained on through the SIGINT of the test below and exited 0
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     workers: list[int] = []
     try:
