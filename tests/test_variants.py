@@ -178,19 +178,23 @@ def test_combinations_that_cannot_work_are_refused(overrides, message):
         load_config(None, parse_override_args(overrides))
 
 
+# CLASSIFIER with heteroscedastic embeddings and CLUB off: only the classification trains the variance half
+CLASSIFIER_HVAR = dict(
+    algo_type="CLASSIFIER",
+    use_club=False,
+    use_hvar=True,
+    z_strategy="weighted",
+    n_train_tasks=3,
+    n_eval_tasks=1,
+    meta_batch=3,
+    interpolation=False,
+)
+
+
 def test_classifier_with_hvar_classifies_embeddings_with_noise_of_their_own_std():
     """Heteroscedastic classification, by hand: each embedding e_j is classified as e_j + sqrt(var_j) * eps (eps from
     the trainer's generator), weighted by z_loss_weight (a noise scaled by the variance itself passed)."""
-    tr = make_trainer(
-        algo_type="CLASSIFIER",
-        use_club=False,
-        use_hvar=True,
-        z_strategy="weighted",
-        n_train_tasks=3,
-        n_eval_tasks=1,
-        meta_batch=3,
-        interpolation=False,
-    )
+    tr = make_trainer(**CLASSIFIER_HVAR)
     tasks, context, _ = make_inputs()
     lat = tr.latents(context, rows_per_task=1)
     state = tr.generator.get_state()
@@ -207,16 +211,7 @@ def test_classifier_with_hvar_classifies_embeddings_with_noise_of_their_own_std(
 def test_classifier_trains_the_variance_through_noisy_embeddings():
     """CLASSIFIER's objective is per transition; with use_hvar it classifies e_j + s_j * noise, so the
     variance half of the encoder's last layer learns from it too (CLUB off: nothing else could)."""
-    tr = make_trainer(
-        algo_type="CLASSIFIER",
-        use_club=False,
-        use_hvar=True,
-        z_strategy="weighted",
-        n_train_tasks=3,
-        n_eval_tasks=1,
-        meta_batch=3,
-        interpolation=False,
-    )
+    tr = make_trainer(**CLASSIFIER_HVAR)
     tasks, context, batch = make_inputs()
     w_var = tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1].detach().clone()
     tr.train_step(tasks, context, batch)
