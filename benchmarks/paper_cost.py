@@ -188,6 +188,7 @@ def table(costs: list[EnvCost], probe: float) -> str:
 )
 def main(envs: str | None, reps: int, markdown: str | None) -> None:
     from rlkit.cli import parse_list, writable_folder
+    from rlkit.errors import UserError
     from rlkit.fileio import atomic_write_text
     from rlkit.reproduce.plan import ENV_CONFIGS, profile
     from rlkit.torch.flops import MatmulProbe
@@ -195,6 +196,8 @@ def main(envs: str | None, reps: int, markdown: str | None) -> None:
     # (--envs '' is refused as an empty entry, not read as every env; --markdown checked before the measurements)
     names = parse_list("--envs", envs, choices=list(ENV_CONFIGS), duplicates="drop") if envs is not None else None
     names = list(ENV_CONFIGS) if names is None else names
+    if markdown is not None and not markdown.strip():  # (an unset shell variable: an hour measured, nothing written)
+        raise UserError(f"--markdown {markdown!r}: expected a file path; leave the option out to print the table only")
     if markdown:
         writable_folder("--markdown", Path(markdown).absolute().parent)
     configs = [ROOT / profile(name, "paper").config for name in names]

@@ -111,18 +111,23 @@ def refuse_repeated_options(command: click.Command, args: list[str]) -> None:
         for name in p.opts + p.secondary_opts
     }
     seen: dict[str, str] = {}  # parameter -> its value
-    tokens = iter(args)
-    for token in tokens:
+    i = 0
+    while i < len(args):
+        token, i = args[i], i + 1
         if token == "--":
             return
         if isinstance(command, click.Group) and token in command.commands:
-            return refuse_repeated_options(command.commands[token], list(tokens))
+            return refuse_repeated_options(command.commands[token], args[i:])
         name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
         param = valued.get(name)
         if param is None:
             continue
         given = [value] if eq else []  # (`--pair=a b`: click reads the rest of its values after it)
-        value = " ".join(given + [next(tokens, "") for _ in range(max(param.nargs, 1) - len(given))])
+        wanted = max(param.nargs, 1) - len(given)
+        if getattr(param, "_flag_needs_value", False) and not eq and (i == len(args) or args[i][:1] == "-"):
+            wanted, given = 0, [str(param.flag_value)]  # (`--ray` alone, its value optional: click takes none)
+        value = " ".join(given + list(args[i : i + wanted]))
+        i += wanted
         if param.multiple:
             continue
         if param.name in seen:

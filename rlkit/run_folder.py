@@ -67,17 +67,20 @@ def config_differences(old: dict, new: dict) -> list[str]:
                 if x_raw == y_raw:  # the same value read otherwise (unread on one side, capped by the task count)
                     shown += f" (read as {json.dumps(x)} -> {json.dumps(y)})"
                     if None in (x, y) and name in unread:
-                        follows.setdefault(unread[name], []).append(name.removeprefix("algo_params."))
+                        follows.setdefault(unread[name], []).append(name)
                 out.append((name, f"{name}: {shown}"))
 
     walk(_same_meaning(old), _same_meaning(new), old, new, default_dict(), "")
     shown = {name for name, _ in out}
     switches = {f"algo_params.{switch}": keys for switch, keys in follows.items() if f"algo_params.{switch}" in shown}
-    folded = {f"algo_params.{key}" for keys in switches.values() for key in keys}
+    folded = {key for keys in switches.values() for key in keys}
+
+    def unread_note(keys: list[str]) -> str:
+        names = ", ".join(k.removeprefix("algo_params.") for k in keys)
+        return f" (so {names} {'is' if len(keys) == 1 else 'are'} read on one side only)"
+
     return [
-        line + (f" (so {', '.join(switches[name])} are read on one side only)" if name in switches else "")
-        for name, line in out
-        if name not in folded
+        line + (unread_note(switches[name]) if name in switches else "") for name, line in out if name not in folded
     ]
 
 

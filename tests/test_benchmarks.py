@@ -58,6 +58,8 @@ def test_paper_cost_refuses_an_empty_env_list_and_an_unwritable_table_before_mea
     monkeypatch.setattr(bench, "env_cost", lambda *a: pytest.fail("measured before the arguments were checked"))
     with pytest.raises(UserError, match=r"^--envs '': the list is empty"):
         bench.main.main(args=["--envs", ""], standalone_mode=False)
+    with pytest.raises(UserError, match=r"^--markdown '': expected a file path"):
+        bench.main.main(args=["--envs", "point-robot", "--markdown", ""], standalone_mode=False)
     (tmp_path / "f").write_text("")
     with pytest.raises(UserError, match=r"^--markdown '.*f' is a file: expected a folder"):
         bench.main.main(

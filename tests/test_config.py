@@ -472,6 +472,12 @@ def test_a_switch_that_differs_names_the_settings_it_leaves_unread_on_its_own_li
         "algo_params.use_brac: true -> false (so alpha_init, alpha_lr, alpha_max, c_iter, c_lr, dual_critic_penalty, "
         "target_divergence, train_alpha, use_value_penalty are read on one side only)"
     ]
+    sparse = load_config(ROOT / "configs" / "sparse-point-robot.json", {}).to_dict()  # a key of another section
+    dense = json.loads(json.dumps(sparse))
+    dense["algo_params"]["sparse_rewards"] = False
+    assert config_differences(sparse, dense) == [
+        "algo_params.sparse_rewards: true -> false (so env_params.goal_radius is read on one side only)"
+    ]
     brac["algo_params"]["c_iter"] = 7
     diffs = config_differences(brac, plain)
     assert diffs[0] == "algo_params.c_iter: 7 -> 3" and diffs[1].startswith("algo_params.use_brac: true -> false (so")

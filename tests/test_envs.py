@@ -181,8 +181,9 @@ def test_sparse_rewards_on_a_dense_env_is_one_line_naming_it():
         scored_reward_fn(dense, env)
     assert scored_reward_fn(load_config(ROOT / "configs" / "point-robot.json"), env) is None
     sparse = load_config(ROOT / "configs" / "sparse-point-robot.json")
-    fn = scored_reward_fn(sparse, NormalizedBoxEnv(make_env("sparse-point-robot", n_tasks=2)))
-    radius = sparse.env_params.goal_radius  # inside it the dense reward (minus the distance) shifted by 1, else 0
+    env = NormalizedBoxEnv(make_env("sparse-point-robot", n_tasks=2))
+    fn = scored_reward_fn(sparse, env)
+    radius = env.unwrapped.goal_radius  # inside it the dense reward (minus the distance) shifted by 1, else 0
     np.testing.assert_allclose(fn(np.array([-0.1, -radius, -radius - 0.01, -3.0])), [0.9, 1 - radius, 0.0, 0.0])
 
 

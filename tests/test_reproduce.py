@@ -200,18 +200,25 @@ def _reproduction_with_two_workers(tiny_data, tmp_path):
     lock): (the process, the workers' pids); on the way out whatever still runs of it is killed."""
     args = ["point-robot", "--profile", "tiny", "--seeds", "0,1", "--methods", "CSRO,FOCAL", "--jobs", "2"]
     args += ["--threads", "1", "--data_dir", str(tiny_data), "--out", str(tmp_path / "out")]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rlkit.reproduce", *args, "--results", str(tmp_path / "results")],
-        cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=python_path()),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C's default, as a command typed at a terminal has it: a test run started in the background of a shell
-        # without job control (`pytest ... &` in a script, some CI runners) inherits SIGINT ignored, and so would
-        # the reproduction, which then trained on through the SIGINT of the test below and exited 0
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    # Ctrl-C's default for the reproduction, as a command typed at a terminal has it: a test run started in the
+    # background of a shell without job control (`pytest ... &` in a script, some CI runners) inherits SIGINT ignored,
+    # and so would the reproduction, which then trained on through the SIGINT of the test below and exited 0. (A
+    # handler of this process's is reset to the default at exec; an ignored signal stays ignored.)
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rlkit.reproduce", *args, "--results", str(tmp_path / "results")],
+            cwd=tmp_path,
+            env=dict(os.environ, PYTHONPATH=python_path()),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     workers: list[int] = []
     try:
         deadline = time.time() + 120

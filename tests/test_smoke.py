@@ -775,6 +775,9 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
         (["--num_iterations", "2", "--seed", "1"], None),  # (an override of another command's: not its option)
         (["sub", "--out", "a", "--out", "b"], "--out given twice (a, then b): expected it once"),
         (["--seed", "1", "sub", "--seed", "2"], None),  # (the group's --seed, then the subcommand's own)
+        (["--ray", "--seed", "1", "--seed", "2"], "--seed given twice (1, then 2): expected it once"),
+        (["--ray", "--ray", "auto"], "--ray given twice (local, then auto): expected it once"),
+        (["--ray", "auto", "--seed", "1"], None),
     ],
 )
 def test_an_option_of_one_value_given_twice_is_refused(args, said):
@@ -788,6 +791,7 @@ def test_an_option_of_one_value_given_twice_is_refused(args, said):
     @click.option("--pair", nargs=2)
     @click.option("--flag", is_flag=True)
     @click.option("--many", multiple=True)
+    @click.option("--ray", is_flag=False, flag_value="local", default=None)  # (a value that may be left out)
     def group(**_):
         pass
 

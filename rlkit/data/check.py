@@ -133,7 +133,7 @@ def _recorded_settings(root: Path, out: DatasetCheck) -> tuple[str, dict[str, An
 def _missing_tasks(root: Path, recorded: dict[str, Any], found: list[int]) -> str | None:
     """A line naming the tasks of the recorded `env_params.n_tasks` (stage 1 trains tasks 0..n_tasks-1, split
     over its parts) that have no folder, or None: a --split part that was not run, or failed, leaves such a gap,
-    which stage 2 would refuse."""
+    which stage 2 refuses when its config reads one of those tasks."""
     params = recorded.get("env_params")
     n = params.get("n_tasks") if isinstance(params, dict) else None
     if type(n) is not int or n < 1:
