@@ -281,12 +281,24 @@ def child_json(args: Sequence[str], what: str, env: dict[str, str] | None = None
 
 def argument_parser(description: str):
     """An `argparse.ArgumentParser` (the benchmarks' and scripts' own) whose bad arguments are one line, `error:
-    argument --steps: ...` and exit 2, as the click commands' are (argparse prints its usage first)."""
+    argument --steps: ...` and exit 2, as the click commands' are (argparse prints its usage first); an option of
+    one value given twice is one of them (argparse keeps the last, as click does: `refuse_repeated_options`)."""
     import argparse
 
     class OneLine(argparse.ArgumentParser):
         def error(self, message: str):
             self.exit(2, f"error: {message}\n")
+
+        def parse_known_args(self, args=None, namespace=None):
+            args = sys.argv[1:] if args is None else list(args)
+            seen = set()
+            for token in args[: args.index("--")] if "--" in args else args:
+                action = self._option_string_actions.get(token.split("=", 1)[0] if token.startswith("--") else token)
+                if type(action) is argparse._StoreAction:  # (a value each time: not append, count or a flag)
+                    if action.dest in seen:
+                        self.error(f"argument {token.split('=', 1)[0]}: given twice: expected it once")
+                    seen.add(action.dest)
+            return super().parse_known_args(args, namespace)
 
     return OneLine(description=description)
 

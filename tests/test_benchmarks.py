@@ -50,6 +50,15 @@ def test_click_benchmarks_refuse_counts_below_one(name, option):
         command.main(args=[option, "0"], standalone_mode=False)
 
 
+def test_argparse_benchmarks_refuse_an_option_given_twice(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["meta_train_speed.py", "--steps", "3", "--batch", "8", "--steps=4"])
+    with pytest.raises(SystemExit) as exit_:
+        _module("meta_train_speed").main()
+    assert (
+        exit_.value.code == 2 and capsys.readouterr().err == "error: argument --steps: given twice: expected it once\n"
+    )
+
+
 def test_paper_cost_refuses_an_empty_env_list_and_an_unwritable_table_before_measuring(tmp_path, monkeypatch):
     """`--envs ''` measured every env (an hour); a --markdown under a file was refused only after the measurements."""
     from rlkit.errors import UserError
