@@ -366,7 +366,7 @@ class MetaTrainer:
         # written once the resume has read what it continues (a damaged progress.csv, a state of other seed streams
         # is refused before): a refused resume leaves the folder's config as the run it holds was trained with
         logger.write_variant(variant)
-        self._record_data(logger)
+        self._record_data(logger, resumed)
         if resumed:
             done = self.counters["iteration"]
             logger.info(f"resumed at iteration {done}")
@@ -464,12 +464,11 @@ class MetaTrainer:
             self.setup.data_print,
         )
 
-    def _record_data(self, logger: RunLogger) -> None:
+    def _record_data(self, logger: RunLogger, resumed: bool) -> None:
         """Write `dataset.json` (the data's fingerprint and where it was read) unless the run resumes one that has
         it, which `_check_resumable` has compared; a run written before it was kept gets the data it resumes on. A
         folder without a snapshot holds a run that is replaced, so the fingerprint of its first start is too."""
         path = self.setup.out_dir / DATA_PRINT_FILE
-        resumed = (self.setup.out_dir / "latest.pt").is_file()
         if self.setup.data_print is None or (resumed and path.is_file()):
             return
         if resumed:
