@@ -102,15 +102,24 @@ def sigterm_kept() -> Iterator[None]:
 
 
 def refuse_repeated_options(command: click.Command, args: list[str]) -> None:
-    """A UserError for an option of one value given twice (`--seed 0 --seed 1`), which click settles silently by
-    the last (a group's and then its subcommand's). Flags and options taken several times are left."""
+    """A UserError for an option of one value given twice (`--seed 0 --seed 1`), or both sides of an on/off pair
+    (`--capture --eager`), which click settles silently by the last (a group's and then its subcommand's). A flag
+    given twice the same way and options taken several times are left."""
     valued = {  # each option that takes a value, by each of its names
         name: p
         for p in command.params
         if isinstance(p, click.Option) and not (p.count or p.is_flag)
         for name in p.opts + p.secondary_opts
     }
+    sides = {  # each side of an on/off pair (`--capture/--eager`) by its names: (the pair, its side)
+        name: (p.name, side)
+        for p in command.params
+        if isinstance(p, click.Option) and p.is_flag and p.secondary_opts
+        for side, names in ((True, p.opts), (False, p.secondary_opts))
+        for name in names
+    }
     seen: dict[str, str] = {}  # parameter -> its value
+    switched: dict[str | None, tuple[bool, str]] = {}  # pair -> the side given first, by the name it was given
     i = 0
     while i < len(args):
         token, i = args[i], i + 1
@@ -119,6 +128,12 @@ def refuse_repeated_options(command: click.Command, args: list[str]) -> None:
         if isinstance(command, click.Group) and token in command.commands:
             return refuse_repeated_options(command.commands[token], args[i:])
         name, eq, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if token in sides:
+            pair, side = sides[token]
+            first = switched.setdefault(pair, (side, token))
+            if first[0] != side:
+                raise UserError(f"{first[1]} and {token} both given: expected one of them")
+            continue
         param = valued.get(name)
         if param is None:
             continue

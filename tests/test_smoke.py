@@ -778,6 +778,11 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
         (["--ray", "--seed", "1", "--seed", "2"], "--seed given twice (1, then 2): expected it once"),
         (["--ray", "--ray", "auto"], "--ray given twice (local, then auto): expected it once"),
         (["--ray", "auto", "--seed", "1"], None),
+        (["--capture", "--seed", "1", "--eager"], "--capture and --eager both given: expected one of them"),
+        (["--eager", "--capture"], "--eager and --capture both given: expected one of them"),
+        (["-e", "sub", "--capture"], None),  # (the group's pair, then the subcommand's own)
+        (["--eager", "--eager", "-e"], None),  # (the same side again says nothing new)
+        (["sub", "--capture", "--no-capture"], "--capture and --no-capture both given: expected one of them"),
     ],
 )
 def test_an_option_of_one_value_given_twice_is_refused(args, said):
@@ -792,12 +797,14 @@ def test_an_option_of_one_value_given_twice_is_refused(args, said):
     @click.option("--flag", is_flag=True)
     @click.option("--many", multiple=True)
     @click.option("--ray", is_flag=False, flag_value="local", default=None)  # (a value that may be left out)
+    @click.option("--capture/--eager", "-c/-e", default=None)
     def group(**_):
         pass
 
     @group.command()
     @click.option("--out")
     @click.option("--seed")
+    @click.option("--capture/--no-capture", default=None)
     def sub(**_):
         pass
 
