@@ -202,8 +202,13 @@ class MetaTrainer:
         self.counters = {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
         self.capture = graphs.capture_on(dev) if capture is None else capture
         self.sums = graphs.DeviceSums(LossRecord.SCALARS, dev)  # the iteration's losses, on the device
-        self.runner = graphs.StepRunner(
-            self._train_and_sum, dev, self.capture, [self.trainer.generator], list(self.trainer.optimizers().values())
+        self.runner = graphs.StepRunner(  # (its keys, CORRO's stages, follow one another: a finished one's graph goes)
+            self._train_and_sum,
+            dev,
+            self.capture,
+            [self.trainer.generator],
+            list(self.trainer.optimizers().values()),
+            keys_return=False,
         )
         # BOREL: its VAE stage's draws, the means of its last steps (`VAE_COLUMNS`), and the relabelled data
         self.borel = self.trainer.settings.borel

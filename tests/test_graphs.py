@@ -208,6 +208,7 @@ def test_corros_stages_each_key_the_step_and_the_static_path_equals_eager(tiny_d
     eager = _meta_trainer(tiny_data, tmp_path, monkeypatch, "eager", False, **algo)
     eager.run()
     static = _meta_trainer(tiny_data, tmp_path, monkeypatch, "static", False, **algo)
+    assert not static.runner.keys_return  # (a finished stage's graph is dropped: tested below with CUDA faked)
     runner, keys = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True), []
     static.runner = lambda inputs, key=None: (keys.append(key), runner(inputs, key))[1]
     static.run()
@@ -355,11 +356,9 @@ def test_static_buffers_refuse_another_shape():
         buf.fill([torch.ones(3, 3)])
 
 
-def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monkeypatch):
-    """`--gpu 1`: every CUDA call of the runner happens with cuda:1 current, and the capture on a stream of cuda:1.
-    A capture records only the current device's streams: taken with cuda:0 current, a step on cuda:1 runs once,
-    unrecorded, and every replay does nothing. (CUDA faked: this host has no GPU; only the device bookkeeping
-    is checked.)"""
+def _fake_cuda(monkeypatch) -> tuple[list[int], list[tuple]]:
+    """torch.cuda's streams, devices, graphs and capture faked (this host has no GPU): the current device's index
+    (`current[0]`) and what each call did, with the device current then (`seen`)."""
     current, seen = [0], []
 
     class Stream:
@@ -398,6 +397,15 @@ def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monk
         Stream=Stream, current_stream=Stream, device=device, stream=stream, CUDAGraph=Graph, graph=capture
     ).items():
         monkeypatch.setattr(torch.cuda, name, fake)
+    return current, seen
+
+
+def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monkeypatch):
+    """`--gpu 1`: every CUDA call of the runner happens with cuda:1 current, and the capture on a stream of cuda:1.
+    A capture records only the current device's streams: taken with cuda:0 current, a step on cuda:1 runs once,
+    unrecorded, and every replay does nothing. (CUDA faked: this host has no GPU; only the device bookkeeping
+    is checked.)"""
+    current, seen = _fake_cuda(monkeypatch)
     steps = []
     runner = graphs.StepRunner(
         lambda s, k: steps.append(current[0]), torch.device("cuda:1"), True, [torch.Generator()], warmup=1
@@ -408,6 +416,23 @@ def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monk
     assert ("capture", 1, 1) in seen and ("register", 1) in seen, seen
     assert all(e[-1] == 1 for e in seen), seen  # nothing with cuda:0 current
     assert seen.count(("replay", 1)) == 2 and current[0] == 0
+
+
+@pytest.mark.parametrize("keys_return", [True, False])
+def test_a_finished_stages_graph_is_dropped_when_keys_do_not_return(monkeypatch, keys_return):
+    """CORRO's stages follow one another: with `keys_return` False (stage 2's runner) a stage's graph, and the
+    GPU memory it holds, goes when the next stage begins; with True (stage 1's keys recur) every graph stays."""
+    _fake_cuda(monkeypatch)
+    ran = []
+    runner = graphs.StepRunner(
+        lambda s, k: ran.append(k), torch.device("cuda:0"), True, warmup=1, keys_return=keys_return
+    )
+    for key in ["cvae"] * 3 + ["pretrain"] * 3:  # each: warm-up, capture (and its first replay), replay
+        runner(torch.zeros(2), key)
+        assert key in runner.graphs or runner.warm[key] == 1
+    assert ran == ["cvae", "cvae", "pretrain", "pretrain"]  # (a replay runs no Python)
+    assert sorted(runner.graphs) == (["cvae", "pretrain"] if keys_return else ["pretrain"])
+    assert sorted(runner.warm) == (["cvae", "pretrain"] if keys_return else ["pretrain"])
 
 
 # ---- fusion: the losses compiled ------------------------------------------------------------------------------

@@ -321,7 +321,9 @@ class StepRunner:
     `key` names the step's Python branches (stage 1: whether the actor and the target update this
     step; stage 2: CORRO's stage, `CSROTrainer.branch`, else None); a step must take the same branches
     for the same key, and decide them from host values alone. `generators`: every generator the
-    step draws from, other than CUDA's default; `optimizers`: every optimiser it steps."""
+    step draws from, other than CUDA's default; `optimizers`: every optimiser it steps. `keys_return` False: a
+    key once left is not seen again (CORRO's stages follow one another), so its graph, and the GPU memory pool the
+    graph holds, is dropped when the next key begins."""
 
     def __init__(
         self,
@@ -331,12 +333,14 @@ class StepRunner:
         generators: Sequence[torch.Generator] = (),
         optimizers: Sequence[torch.optim.Optimizer] = (),
         warmup: int = WARMUP_STEPS,
+        keys_return: bool = True,
     ):
         # a method of the runner's owner is held weakly: owner -> runner -> owner would be a reference cycle, which
         # keeps a dropped owner (its replay buffers, networks, graphs' memory pools) alive until a cycle collection
         self._step = weakref.WeakMethod(step) if inspect.ismethod(step) else lambda: step
         self.device, self.capture = torch.device(device), capture
         self.generators, self.optimizers, self.warmup = list(generators), list(optimizers), warmup
+        self.keys_return = keys_return
         self.graphed = self.capture and self.device.type == "cuda"
         self.buffers = StaticBuffers()
         self.reset()
@@ -354,6 +358,9 @@ class StepRunner:
         self.prepared = False  # make_capturable done since the last load
 
     def __call__(self, inputs: Any, key: Hashable = None) -> Any:
+        if not self.keys_return and key not in self.warm:  # a new key: the ones before it are done with
+            self.graphs.clear()
+            self.warm = {key: 0}
         if not self.prepared:
             # on CUDA the optimisers are capturable captured or not, so that both run the same update
             make_capturable(self.optimizers, on=self.device.type == "cuda")
