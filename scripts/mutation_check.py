@@ -12,6 +12,11 @@ is given); the swapped order patches the two `_update_*` methods. Before the tes
 module must import (a patch naming something that no longer exists fails there, with its name).
 A mutation the tests do not fail on is reported as MISSED and the script exits 1. The unmutated
 copy is run first and must pass.
+
+The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the encoder
+variants and the meta-test: each replaces one piece of source text (found exactly once, else the script
+stops naming it) and runs only the tests written to catch it, so a test weakened later is found here.
+`--only patches` or `--only edits` runs one kind (the patches on `--tests`, each edit on its own tests).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from rlkit.cli import argument_parser, child_env
@@ -76,6 +82,93 @@ MUTATIONS = {
 DEFAULT_TESTS = ["tests/test_golden.py", "tests/test_losses.py", "tests/test_gradient_flow.py", "tests/test_smoke.py"]
 
 
+@dataclass(frozen=True)
+class Edit:
+    """`old`, found once in `path`, replaced by `new`; `tests` (files or ::tests) must fail on it."""
+
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+LOSSES, TRAINER_PY, CORRO = "rlkit/torch/csro/losses.py", TRAINER, "rlkit/torch/csro/corro.py"
+EDITS = {
+    "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
+        TRAINER_PY,
+        "torch.autograd.grad(c_int.sum(), a_int",
+        "torch.autograd.grad(c_int.mean(), a_int",
+        ("tests/test_losses.py::test_the_gradient_penalty_reads_each_rows_own_dc_da",),
+    ),
+    "the interpolation penalty's norm as a mean over the columns": Edit(
+        LOSSES,
+        "slope = torch.sqrt(1e-8 + (values**2).sum(-1))",
+        "slope = torch.sqrt(1e-8 + (values**2).mean(-1))",
+        ("tests/test_losses.py",),
+    ),
+    "alpha's update without alpha_lr": Edit(
+        LOSSES,
+        "return alpha + alpha_lr * (div_mean - target_divergence)",
+        "return alpha + (div_mean - target_divergence)",
+        ("tests/test_losses.py::test_alpha_update",),
+    ),
+    "CLUB's estimator NLL summed, not averaged": Edit(
+        LOSSES,
+        "return ((e - mu) ** 2 / (2 * var) + 0.5 * torch.log(var)).mean()",
+        "return ((e - mu) ** 2 / (2 * var) + 0.5 * torch.log(var)).sum()",
+        ("tests/test_losses.py::test_club_estimator_nll_by_hand",),
+    ),
+    "CORRO's positives are the queries themselves": Edit(
+        CORRO,
+        "e[:, n : 2 * n].reshape(T * n, -1)",
+        "e[:, :n].reshape(T * n, -1)",
+        ("tests/test_baselines.py",),
+    ),
+    "CORRO's negatives built from the positives' (s, a)": Edit(
+        CORRO,
+        "rows = context[:, :n].reshape(T * n, C)",
+        "rows = context[:, n : 2 * n].reshape(T * n, C)",
+        ("tests/test_baselines.py",),
+    ),
+    "CORRO's InfoNCE at temperature 1": Edit(
+        CORRO,
+        "return infonce_loss(q, k, encoder(neg_rows), TEMPERATURE)",
+        "return infonce_loss(q, k, encoder(neg_rows), 1.0)",
+        ("tests/test_baselines.py",),
+    ),
+    "the CVAE's w drawn with the variance for the std": Edit(
+        CORRO,
+        "w = mean + (0.5 * logvar).exp() * torch.randn(",
+        "w = mean + logvar.exp() * torch.randn(",
+        ("tests/test_baselines.py",),
+    ),
+    "BOReL's reward decoder reads s where it reads s'": Edit(
+        "rlkit/torch/csro/borel.py",
+        "reward_pred = self.reward_decoder(zz, s2[:, None], s[:, None], a[:, None])",
+        "reward_pred = self.reward_decoder(zz, s[:, None], s2[:, None], a[:, None])",
+        ("tests/test_borel.py",),
+    ),
+    "CLASSIFIER's hvar noise scaled by the variance, not the std": Edit(
+        TRAINER_PY,
+        "else lat.e + lat.e_var.sqrt() * torch.randn(",
+        "else lat.e + lat.e_var * torch.randn(",
+        ("tests/test_variants.py",),
+    ),
+    "the spread's second half overlaps the first": Edit(
+        TRAINER_PY,
+        "for part in (slice(0, h), slice(h, 2 * h))",
+        "for part in (slice(0, h), slice(h - 1, 2 * h - 1))",
+        ("tests/test_collapse.py",),
+    ),
+    "Np explores at random for floor(N / 2) steps": Edit(
+        "rlkit/eval/protocols.py",
+        "return np.ceil(num_steps_per_eval / 2 - scored)",
+        "return np.floor(num_steps_per_eval / 2 - scored)",
+        ("tests/test_eval.py",),
+    ),
+}
+
+
 def copy_repo(dst: Path) -> None:
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -102,6 +195,17 @@ def apply(repo: Path, name: str, patch: str) -> None:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise SystemExit(f"mutation {name!r} does not apply to {TRAINER}: {last}")
+
+
+def apply_edit(repo: Path, name: str, edit: Edit) -> None:
+    """Replace `edit.old`, which must occur exactly once, in the copy's `edit.path`."""
+    path = repo / edit.path
+    text = path.read_text()
+    if text.count(edit.old) != 1:
+        raise SystemExit(
+            f"edit {name!r} does not apply: {edit.old!r} occurs {text.count(edit.old)} times in {edit.path}"
+        )
+    path.write_text(text.replace(edit.old, edit.new))
 
 
 def run_tests(repo: Path, tests: list[str]) -> tuple[int, list[str]]:
@@ -131,17 +235,26 @@ def repo_relative(parser: argparse.ArgumentParser, tests: list[str]) -> list[str
 
 def main() -> None:
     parser = argument_parser(__doc__.splitlines()[0])
-    parser.add_argument("--tests", nargs="+", default=DEFAULT_TESTS)
+    parser.add_argument("--tests", nargs="+", default=DEFAULT_TESTS, help="the tests the patches run")
+    parser.add_argument(
+        "--only", choices=("patches", "edits"), default=None, help="one kind of mutation (default: both)"
+    )
     args = parser.parse_args()
     args.tests = repo_relative(parser, args.tests)
+    patches = [(name, patch, args.tests) for name, patch in MUTATIONS.items()] if args.only != "edits" else []
+    edits = [(name, edit, list(edit.tests)) for name, edit in EDITS.items()] if args.only != "patches" else []
+    every_test = (args.tests if patches else []) + [t for _, _, tests in edits for t in tests]
+    plain = ("none (the code as it is)", None, list(dict.fromkeys(every_test)))  # (it must pass them all first)
     missed = []
-    for name, mutation in [("none (the code as it is)", None), *MUTATIONS.items()]:
+    for name, mutation, tests in [plain, *patches, *edits]:
         with tempfile.TemporaryDirectory() as tmp:
             repo = Path(tmp)
             copy_repo(repo)
-            if mutation:
+            if isinstance(mutation, Edit):
+                apply_edit(repo, name, mutation)
+            elif mutation:
                 apply(repo, name, mutation)
-            rc, failed = run_tests(repo, args.tests)
+            rc, failed = run_tests(repo, tests)
         if mutation is None:
             print(f"{name}: {'passes' if rc == 0 else 'FAILS: ' + ', '.join(failed)}", flush=True)
             if rc != 0:

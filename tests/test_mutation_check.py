@@ -59,3 +59,22 @@ def test_tests_given_by_absolute_path_run_in_the_mutated_copy_and_a_bad_one_is_n
         with pytest.raises(SystemExit) as e:
             mutation_check.repo_relative(parser, [bad])
         assert e.value.code == 2 and f"--tests {bad!r}: expected a test file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(mutation_check.EDITS))
+def test_each_edit_applies_once_and_names_tests_that_exist(name, tmp_path):
+    edit = mutation_check.EDITS[name]
+    (tmp_path / edit.path).parent.mkdir(parents=True)
+    (tmp_path / edit.path).write_text((ROOT / edit.path).read_text())
+    mutation_check.apply_edit(tmp_path, name, edit)
+    assert (tmp_path / edit.path).read_text() != (ROOT / edit.path).read_text() and edit.new != edit.old
+    for test in edit.tests:
+        path, _, function = test.partition("::")
+        assert (ROOT / path).is_file() and f"def {function}(" * bool(function) in (ROOT / path).read_text(), test
+
+
+def test_an_edit_whose_text_has_gone_is_named(tmp_path):
+    edit = mutation_check.Edit("a.py", "x = 1", "x = 2", ())
+    (tmp_path / "a.py").write_text("x = 1\nx = 1\n")
+    with pytest.raises(SystemExit, match=r"edit 'e' does not apply: 'x = 1' occurs 2 times in a.py"):
+        mutation_check.apply_edit(tmp_path, "e", edit)
