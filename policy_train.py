@@ -8,7 +8,7 @@
 `--split N --split_idx K` trains part K of N near-equal parts of the tasks; with more parts than
 tasks some parts are empty, and such a part says so and exits 0. Trailing KEY=VALUE are hydra overrides of the SAC
 config (rlkit/behaviour/sac_config/),
-e.g. `num_train_steps=400 agent.params.batch_size=64`. `--seed S` is the behaviour SAC's seed, the
+e.g. `num_train_steps=4000 agent.params.batch_size=64`. `--seed S` is the behaviour SAC's seed, the
 same as the `seed=S` override (default: the SAC config's, 0). Data goes to the config's
 algo_params.data_dir; tasks whose data is complete are skipped, so a rerun resumes.
 
@@ -48,7 +48,7 @@ __all__ = ["main", "load_sac_config"]
 
 @click.command(
     context_settings={"ignore_unknown_options": True},
-    epilog="SAC settings are overrides KEY=VALUE after the options (num_train_steps=400, agent.params.batch_size="
+    epilog="SAC settings are overrides KEY=VALUE after the options (num_train_steps=4000, agent.params.batch_size="
     "512, seed=1), as in rlkit/behaviour/sac_config/*.yaml; the experiment's keys come from --config.",
 )
 @click.argument("args", nargs=-1)

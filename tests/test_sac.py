@@ -977,6 +977,19 @@ def test_sac_settings_checked_together(overrides, match):
         load_sac_config("tiny_point", overrides)
 
 
+def test_the_documented_example_overrides_are_accepted_by_the_default_sac_config():
+    """The README's and policy_train.py's example `KEY=VALUE`s, on `train_point.yaml` (`num_train_steps=400` was
+    refused there: its 2,000 random steps leave no checkpoint)."""
+    import policy_train
+    from tests.conftest import ROOT
+
+    texts = [(ROOT / "README.md").read_text(), policy_train.__doc__]
+    examples = {m for text in texts for m in re.findall(r"e\.g\. `(num_train_steps=\S+ agent\.params\.\S+)`", text)}
+    assert len(examples) == 1, examples  # (one example, the same in both)
+    behaviour = load_sac_config("train_point", examples.pop().split())
+    assert behaviour.schedule.num_train_steps == 4000 and behaviour.sac.batch_size == 64
+
+
 def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     """A task stopped after its first checkpoint (what a kill then leaves: its step file, task.json not yet
     complete) is one problem for `check`: an interrupted task that a rerun resumes."""
