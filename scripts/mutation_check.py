@@ -93,6 +93,11 @@ class Edit:
 
 
 LOSSES, TRAINER_PY, CORRO = "rlkit/torch/csro/losses.py", TRAINER, "rlkit/torch/csro/corro.py"
+ENVS_TESTS, MUJOCO_TESTS = "tests/test_envs.py", "tests/test_mujoco_envs.py"
+GENERATE = "rlkit/behaviour/generate.py"
+STAGE1_TEST = (
+    "tests/test_sac.py::test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_from_the_seed_steps"
+)
 EDITS = {
     "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
         TRAINER_PY,
@@ -165,6 +170,105 @@ EDITS = {
         "return np.ceil(num_steps_per_eval / 2 - scored)",
         "return np.floor(num_steps_per_eval / 2 - scored)",
         ("tests/test_eval.py",),
+    ),
+    "randomised point-robot goals permuted by another seed": Edit(
+        "rlkit/envs/point_robot.py",
+        "RandomState(1337).permutation(n_tasks)",
+        "RandomState(1334).permutation(n_tasks)",
+        (f"{ENVS_TESTS}::test_goals_on_upper_half_circle_deterministic",),
+    ),
+    "point-robot-wind's oracle adds the wind instead of cancelling it": Edit(
+        "rlkit/envs/point_robot.py",
+        "self.goal - obs - self.wind,",
+        "self.goal - obs + self.wind,",
+        (f"{ENVS_TESTS}::test_point_robot_wind_formulas",),
+    ),
+    "humanoid's impact cost capped at 1, not 10": Edit(
+        "rlkit/envs/humanoid.py",
+        "float(np.sum(np.square(self.data.cfrc_ext))), 10.0)",
+        "float(np.sum(np.square(self.data.cfrc_ext))), 1.0)",
+        (f"{MUJOCO_TESTS}::test_humanoid_dir_reward_and_termination",),
+    ),
+    "an unstable step returns MuJoCo's reset state, not the last valid observation": Edit(
+        "rlkit/envs/mujoco_env.py",
+        'return self._last_obs, 0.0, True, {"unstable": True}',
+        'return obs, 0.0, True, {"unstable": True}',
+        (f"{MUJOCO_TESTS}::test_unstable_simulation_ends_the_episode_with_a_flag",),
+    ),
+    "the wrapper's reset returns the unscaled observation": Edit(
+        "rlkit/envs/wrappers.py",
+        "return self._obs(obs), info",
+        "return obs, info",
+        (f"{ENVS_TESTS}::test_normalized_box_env_scales_the_observations_of_reset_and_reset_task_too",),
+    ),
+    "the wrapper's reset_task returns the unscaled observation": Edit(
+        "rlkit/envs/wrappers.py",
+        "return self._obs(self.env.unwrapped.reset_task(idx))",
+        "return self.env.unwrapped.reset_task(idx)",
+        (f"{ENVS_TESTS}::test_normalized_box_env_scales_the_observations_of_reset_and_reset_task_too",),
+    ),
+    "the plain split tests the tasks right after the training ones": Edit(
+        "rlkit/tasks.py",
+        "list(range(n - n_eval, n))",
+        "list(range(n_train, n_train + n_eval))",
+        ("tests/test_experiment.py::test_splits_of_fewer_tasks_than_n_tasks_by_hand",),
+    ),
+    "the randomised split tests every task it does not train on": Edit(
+        "rlkit/tasks.py",
+        "[t for t in range(n) if t not in train][:n_eval]",
+        "[t for t in range(n) if t not in train]",
+        ("tests/test_experiment.py::test_splits_of_fewer_tasks_than_n_tasks_by_hand",),
+    ),
+    "the zero-action reference repeats one start": Edit(
+        "rlkit/tasks.py",
+        "env.reset(seed=seed + i)[0], lambda _: still",
+        "env.reset(seed=seed)[0], lambda _: still",
+        (f"{ENVS_TESTS}::test_zero_action_return_by_hand",),
+    ),
+    "rollouts mark a time limit as terminal": Edit(
+        "rlkit/data/rollout.py",
+        "P.terminals[i, t] = float(terminated)",
+        "P.terminals[i, t] = float(terminated or truncated)",
+        ("tests/test_eval.py::test_rollouts_mark_terminations_not_time_limits_as_terminal",),
+    ),
+    "flattened rollouts lose their terminal flags": Edit(
+        "rlkit/data/rollout.py",
+        "                self.terminals[i, :n],\n",
+        "                np.zeros(n),\n",
+        ("tests/test_eval.py::test_rollouts_mark_terminations_not_time_limits_as_terminal",),
+    ),
+    "the online protocol's context holds the dense reward on a sparse env": Edit(
+        "rlkit/eval/protocols.py",
+        "paths):\n        ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)",
+        "paths):\n        ctx.add_paths(paths, setting.use_next_obs_in_context, None)",
+        ("tests/test_eval.py::test_sparse_env_scores_sparse_returns",),
+    ),
+    "the offline protocol's context without s' when the config asks for it": Edit(
+        "rlkit/eval/protocols.py",
+        "setting.max_path_length, generator, setting.use_next_obs_in_context)",
+        "setting.max_path_length, generator, False)",
+        ("tests/test_eval.py::test_offline_context_holds_next_obs_with_use_next_obs_in_context",),
+    ),
+    "BOREL never samples a task's last sequence": Edit(
+        "rlkit/data/sequences.py",
+        "(u * self.count[slot, None]).long()",
+        "(u * (self.count[slot, None] - 1)).long()",
+        ("tests/test_borel.py::test_sequences_are_sampled_uniformly_each_of_a_tasks_last_included",),
+    ),
+    "a checkpoint's mean return per row, not per episode": Edit(
+        "rlkit/data/dataset.py",
+        "return float(trajs.rewards.sum()) / len(trajs.traj_lengths)",
+        "return float(trajs.rewards.sum()) / len(trajs)",
+        ("tests/test_report_plot.py::test_mean_return_over_a_horizon_by_hand",),
+    ),
+    "stage 1 marks a time limit as terminal": Edit(
+        GENERATE, "0.0 if terminated else 1.0", "0.0 if terminated or truncated else 1.0", (STAGE1_TEST,)
+    ),
+    "stage 1 samples its replay over the capacity, unwritten rows included": Edit(
+        GENERATE, "gens.randint(self.size, batch_size)", "gens.randint(self.capacity, batch_size)", (STAGE1_TEST,)
+    ),
+    "stage 1's updates start a step after num_seed_steps": Edit(
+        GENERATE, "if step >= sched.num_seed_steps:", "if step > sched.num_seed_steps:", (STAGE1_TEST,)
     ),
 }
 

@@ -92,6 +92,18 @@ def test_sampled_sequences_are_the_requested_tasks():
     assert (steps[..., 1:] - steps[..., :-1] == 1).all() and (steps[..., 0] % 6 == 0).all()  # whole pairs in order
 
 
+def test_sequences_are_sampled_uniformly_each_of_a_tasks_last_included():
+    """Task 3's four one-episode sequences and task 8's two, 4,000 draws each: every sequence of each task about
+    equally often (a draw scaled to count - 1 never reached a task's last sequence)."""
+    buf = MultiTaskBuffer({3: episodes_data([2] * 4, 3), 8: episodes_data([3] * 2, 8)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=1, block=4)
+    ids = index.sample_ids(torch.tensor([3, 8]), 4000, torch.Generator().manual_seed(0))
+    assert index.task[ids[0]].eq(3).all() and index.task[ids[1]].eq(8).all()
+    assert (torch.bincount(ids[0], minlength=6)[:4] > 850).all() and (
+        torch.bincount(ids[1], minlength=6)[4:] > 1800
+    ).all()
+
+
 @pytest.mark.parametrize(
     "lengths, limit, message",
     [

@@ -19,6 +19,8 @@ def test_goals_on_upper_half_circle_deterministic():
     np.testing.assert_allclose(g[-1], [-1, 0], atol=1e-12)
     np.testing.assert_array_equal(point_goals(40, True), point_goals(40, True))
     assert not np.array_equal(point_goals(40, True), g)
+    # randomize_tasks: the reference's draw, the plain goals permuted by RandomState(1337)
+    np.testing.assert_array_equal(point_goals(40, True), g[np.random.RandomState(1337).permutation(40)])
 
 
 def test_randomize_does_not_touch_global_rng():
@@ -67,6 +69,20 @@ def test_normalized_box_env_rescales_and_clips():
     np.testing.assert_allclose(obs, [0.1, -0.05])
     obs, *_ = env.step(np.array([3.0, 0.0]))  # clipped to the box
     np.testing.assert_allclose(obs, [0.2, -0.05])
+
+
+def test_normalized_box_env_scales_the_observations_of_reset_and_reset_task_too():
+    """With a dataset's `normalizer.npz` every observation the wrapper gives is divided by it, the episode's first
+    included (a point robot starts at the origin, where no scale shows: a cheetah starts elsewhere)."""
+    scale = np.full(20, 4.0)
+    raw, _ = make_env("cheetah-vel", n_tasks=2).reset(seed=3)
+    obs, _ = NormalizedBoxEnv(make_env("cheetah-vel", n_tasks=2), obs_scale=scale).reset(seed=3)
+    assert np.abs(raw).max() > 0
+    np.testing.assert_allclose(obs, raw / 4.0, rtol=1e-15)
+    raw_first = make_env("cheetah-vel", n_tasks=2, seed=0).reset_task(1)
+    first = NormalizedBoxEnv(make_env("cheetah-vel", n_tasks=2, seed=0), obs_scale=scale).reset_task(1)
+    assert np.abs(raw_first).max() > 0
+    np.testing.assert_allclose(first, raw_first / 4.0, rtol=1e-15)
 
 
 def test_oracle_returns_match_spec():
@@ -134,6 +150,10 @@ def test_point_robot_wind_formulas():
     for _ in range(20):
         obs, r, _, _, info = env.step(env.oracle_action(obs))
     assert r > -0.2 and info["sparse_reward"] == pytest.approx(r + 1.0)
+    # within one step of the goal the oracle cancels the wind exactly, so it ends on the goal (against the wind
+    # added instead, it would settle 2 |wind| away, inside the radius)
+    np.testing.assert_allclose(env.oracle_action(np.array([0.95, 0.02])), np.array([0.05, -0.02]) - winds[7])
+    assert r == pytest.approx(0.0, abs=1e-12)
 
 
 # env_name -> (has a sparse reward, has a scripted oracle, describes its tasks in task files)
@@ -228,6 +248,9 @@ def test_zero_action_return_by_hand():
         r = zero_action_return(cheetah, t, episodes=2)
         assert r == pytest.approx(-200 * v_star, rel=0.05, abs=2.0), (t, v_star, r)
         assert zero_action_return(cheetah, t, episodes=2) == r  # seeded resets: the same number every time
+    # episode i starts from reset(seed=seed + i): two episodes are the mean of two seeds' starts, not one start twice
+    r0, r1 = (zero_action_return(cheetah, 1, episodes=1, seed=s) for s in (0, 1))
+    assert r0 != r1 and zero_action_return(cheetah, 1, episodes=2, seed=0) == pytest.approx((r0 + r1) / 2, rel=1e-12)
 
 
 @pytest.mark.parametrize("env_name", ["point-robot", "sparse-point-robot", "point-robot-wind"])

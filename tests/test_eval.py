@@ -207,6 +207,51 @@ def test_sparse_env_scores_sparse_returns():
     sparse = online_prior_context(agent, envs, SETTING, DEV, reward_fn=sparsify).returns
     assert all(r < 0 for job in dense for r in job)  # the untrained policy stays far from the goal
     assert all(r == 0 for job in sparse for r in job)
+    # and z is inferred from the sparse reward too (the context's reward column), online and with Np
+    for protocol in (
+        lambda a: online_prior_context(a, envs, SETTING, DEV, reward_fn=sparsify),
+        lambda a: nonprior_context(
+            a, envs, SETTING, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0), reward_fn=sparsify
+        ),
+    ):
+        spy = SpyAgent()
+        protocol(spy)
+        assert spy.contexts and all((c[:, 4] == 0).all() for contexts in spy.contexts for c in contexts)
+
+
+def test_rollouts_mark_terminations_not_time_limits_as_terminal():
+    """A time limit (point-robot, 3 steps) is not terminal; an episode that ends itself (`EarlyEndPoint`, at its
+    7th step) is, on its last step alone, and the flattened episodes keep both as they are."""
+    envs = [
+        NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)),
+        NormalizedBoxEnv(EarlyEndPoint(n_tasks=8)),
+    ]
+    for e in envs:
+        e.reset_task(2)
+    p = rollout(envs, lambda obs, t, alive: np.zeros((2, 2)), 10, np.ones(2, bool), DEV)
+    assert p.lengths.tolist() == [3, 7]
+    assert p.terminals[0].tolist() == [0.0] * 10 and p.terminals[1].tolist() == [0.0] * 6 + [1.0] + [0.0] * 3
+    flat = p.to_trajectories([0, 1])
+    assert flat.terminals.tolist() == [0.0] * 9 + [1.0] and flat.traj_lengths.tolist() == [3, 7]
+
+
+def test_offline_context_holds_next_obs_with_use_next_obs_in_context():
+    """(s, a, r, s') rows when the config asks: the buffer's tagged rows have s' = s + 100."""
+    from rlkit.torch.csro.agent import CSROAgent
+
+    class WideSpy(SpyAgent):
+        def __init__(self):
+            CSROAgent.__init__(self, 2, 2, 3, 7, 16, generator=torch.Generator().manual_seed(0))
+            self.inferred, self.contexts = [], []
+
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=True)
+    agent = WideSpy()
+    buf = make_buffer(tasks=(2, 6))
+    offline_context(agent, envs_for([2, 6]), [2, 6], buf, setting, DEV, torch.Generator().manual_seed(0))
+    assert agent.contexts and all(c.shape[1] == 7 for contexts in agent.contexts for c in contexts)
+    for contexts in agent.contexts:
+        for c in contexts:
+            torch.testing.assert_close(c[:, 5:], c[:, :2] + 100)
 
 
 def test_sparse_returns_ignore_padding_of_short_episodes():

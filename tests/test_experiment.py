@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -31,6 +32,15 @@ def test_plain_split_takes_the_last_tasks():
 def test_randomized_split_is_seeded_and_disjoint():
     a, b = split(randomize_tasks=True), split(randomize_tasks=True)
     assert a == b and len(a[0]) == 30 and len(a[1]) == 10 and not set(a[0]) & set(a[1])
+
+
+def test_splits_of_fewer_tasks_than_n_tasks_by_hand():
+    """20 train + 5 test of 40 tasks (30 + 10 hides these): the plain split tests the last 5 (35-39, not 20-24);
+    the randomised one trains on RandomState(1337)'s 20 and tests on the first 5 of the rest (not all 20)."""
+    assert split(n_train_tasks=20, n_eval_tasks=5, interpolation=False) == (list(range(20)), list(range(35, 40)))
+    train = sorted(np.random.RandomState(1337).choice(40, 20, replace=False).tolist())
+    rest = [t for t in range(40) if t not in train]
+    assert split(n_train_tasks=20, n_eval_tasks=5, randomize_tasks=True) == (train, rest[:5])
 
 
 def test_gpu_request_without_cuda_falls_back_with_a_note(capsys):

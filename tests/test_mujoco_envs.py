@@ -201,6 +201,12 @@ def test_humanoid_dir_reward_and_termination():
         obs, np.concatenate([d.qpos[2:], d.qvel, d.cinert.ravel(), d.cvel.ravel(), d.qfrc_actuator, d.cfrc_ext.ravel()])
     )
     assert _step_from(env, *_hand_state(env, rng, z=0.8), a)[3]
+    # the impact cost 0.5e-6 sum(cfrc_ext^2), capped at 10: contact forces set by hand (84 entries), no motion
+    env.data.ctrl[:] = 0.2
+    for force, impact in ((100.0, 0.5e-6 * 100.0**2 * 84), (1e3, 10.0)):
+        env.data.cfrc_ext[:] = force
+        reward = env._reward(env.mass_center()[:2], env.data.ctrl)[0]
+        assert reward == pytest.approx(5.0 - 0.1 * 17 * 0.2**2 - impact, rel=1e-12), (force, impact)
 
 
 @pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
@@ -322,7 +328,7 @@ def test_unstable_simulation_ends_the_episode_with_a_flag(name, tmp_path, monkey
     env.set_state(env.data.qpos, np.full(env.model.nv, 1e12))  # beyond MuJoCo's stability limit
     obs2, r, terminated, truncated, info = env.step(np.zeros(SIZES[name][1]))
     assert terminated and info.get("unstable") and r == 0.0
-    assert np.isfinite(obs2).all()
+    np.testing.assert_array_equal(obs2, obs)  # the last valid observation (not MuJoCo's reset state)
     obs3, _ = env.reset()  # the next episode is normal again
     assert np.isfinite(obs3).all() and not env.step(np.zeros(SIZES[name][1]))[4].get("unstable")
 

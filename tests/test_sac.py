@@ -1030,3 +1030,23 @@ def test_a_finished_group_drops_its_state_and_a_killed_write_of_it(tmp_path):
     (mine.parent / f".{mine.name}.xyz.tmp").write_bytes(b"half")
     drop_resume_state(mine)
     assert sorted(p.name for p in mine.parent.iterdir()) == [other.name]
+
+
+def test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_from_the_seed_steps(tmp_path):
+    """pytorch_sac's rules for the behaviour SAC, which only the golden runs caught before: a time limit is not
+    terminal (the point robot's episodes only truncate, every 20 steps: not_done is 1 on every row); a batch holds
+    only rows written (130 of a capacity of 1000: an unwritten row has not_done 0); the first update is at step
+    num_seed_steps (100) and then one per step."""
+    from rlkit.behaviour.generate import TaskGroup
+
+    behaviour = load_sac_config("tiny_point", ["replay_buffer_capacity=1000"])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    group = TaskGroup("point-robot", params, [1, 2], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"))
+    updates, update = [], group.updater
+    group.updater = lambda batch, key: (updates.append(group.step), update(batch, key))[1]
+    group.begin()
+    group.run(stop_at_step=130)
+    assert updates == list(range(100, 130))
+    assert group.replay.size == 130 and (group.replay.data["not_done"][:, :130] == 1).all()
+    batch = group.replay.sample(4096, group.gens)
+    assert (batch["not_done"] == 1).all()
