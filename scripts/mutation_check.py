@@ -95,6 +95,24 @@ class Edit:
 LOSSES, TRAINER_PY, CORRO = "rlkit/torch/csro/losses.py", TRAINER, "rlkit/torch/csro/corro.py"
 ENVS_TESTS, MUJOCO_TESTS = "tests/test_envs.py", "tests/test_mujoco_envs.py"
 GENERATE = "rlkit/behaviour/generate.py"
+REPORT, TABLES, PROSE, DOCUMENT = (
+    "rlkit/report.py",
+    "rlkit/reproduce/tables.py",
+    "rlkit/reproduce/prose.py",
+    "rlkit/reproduce/document.py",
+)
+BUDGET_TESTS, REPORT_TESTS, REPRODUCE_TESTS = (
+    "tests/test_budget_stats.py",
+    "tests/test_report_plot.py",
+    "tests/test_reproduce.py",
+)
+AGAINST_TEST = f"{REPORT_TESTS}::test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread"
+TABLE1_TEST = f"{REPRODUCE_TESTS}::test_table1s_scores_are_the_mean_of_the_seeds_and_the_iqm_is_of_scores"
+FIG3_TEST = f"{REPRODUCE_TESTS}::test_fig3s_panels_plot_their_own_protocol_with_a_95_percent_t_band"
+LEARNED_TEST = f"{REPRODUCE_TESTS}::test_the_learned_verdict_at_its_boundaries"
+REPORT_FLAGS_TEST = (
+    f"{REPRODUCE_TESTS}::test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window"
+)
 STAGE1_TEST = (
     "tests/test_sac.py::test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_from_the_seed_steps"
 )
@@ -269,6 +287,106 @@ EDITS = {
     ),
     "stage 1's updates start a step after num_seed_steps": Edit(
         GENERATE, "if step >= sched.num_seed_steps:", "if step > sched.num_seed_steps:", (STAGE1_TEST,)
+    ),
+    # the report's numbers (rlkit.report, rlkit.reproduce, rlkit.stats, rlkit.budget)
+    "a curve's line is the median of the runs": Edit(
+        "rlkit/stats.py",
+        "mean = vals.mean(axis=0)",
+        "mean = np.median(vals, axis=0)",
+        (f"{BUDGET_TESTS}::test_a_curves_line_is_the_mean_of_three_runs_and_its_band_their_std",),
+    ),
+    "BOREL's VAE counted as left until the run's second step": Edit(
+        "rlkit/budget.py",
+        "0 if done_steps > 0 else",
+        "0 if done_steps > 1 else",
+        (f"{BUDGET_TESTS}::test_a_stage_before_the_run_is_done_once_one_step_is",),
+    ),
+    "a spread ratio at the threshold flagged as collapsed": Edit(
+        "rlkit/logging/columns.py",
+        "(ratio >= COLLAPSE_RATIO and",
+        "(ratio > COLLAPSE_RATIO and",
+        ("tests/test_collapse.py::test_a_spread_ratio_at_the_threshold_is_alive",),
+    ),
+    "rlkit.report's final return is the median of the last rows": Edit(
+        REPORT,
+        "{name: df[col].tail(last).mean() for",
+        "{name: df[col].tail(last).median() for",
+        (f"{REPORT_TESTS}::test_final_returns_average_the_last_iterations_of_each_run",),
+    ),
+    "rlkit.report's score column is the median of the runs' scores": Edit(
+        REPORT,
+        's = f"{ref.score(r).mean():8.3f}"',
+        's = f"{np.median(ref.score(r)):8.3f}"',
+        (f"{REPORT_TESTS}::test_the_report_table_of_three_runs_by_hand",),
+    ),
+    "rlkit.report prints no IQM lines for two runs": Edit(
+        REPORT,
+        "if ref and len(table) > 1:",
+        "if ref and len(table) > 2:",
+        (f"{REPORT_TESTS}::test_the_report_table_of_three_runs_by_hand",),
+    ),
+    "runs are 'inside the seeds' spread' when any one is": Edit(
+        REPORT,
+        "inside = all(scores.min() <= m <= scores.max() for m in mine)",
+        "inside = any(scores.min() <= m <= scores.max() for m in mine)",
+        (AGAINST_TEST,),
+    ),
+    "the per-seed bar read from mean_at_least": Edit(
+        REPORT,
+        'all(m >= bar["each_at_least"] for m in mine)',
+        'all(m >= bar["mean_at_least"] for m in mine)',
+        (AGAINST_TEST,),
+    ),
+    "a row missing one protocol's return averaged without it": Edit(
+        REPORT,
+        "[list(PROTOCOLS.values())].isna().any(axis=1)",
+        "[list(PROTOCOLS.values())].isna().all(axis=1)",
+        (f"{REPORT_TESTS}::test_a_row_missing_one_protocols_return_is_refused_not_averaged",),
+    ),
+    "the collapse flags read a run's first row": Edit(
+        REPORT,
+        "last = read_progress(run).iloc[-1].to_dict()",
+        "last = read_progress(run).iloc[0].to_dict()",
+        (f"{REPORT_TESTS}::test_the_collapse_flags_read_a_runs_last_row",),
+    ),
+    "Table 1's final return is the median of the last rows": Edit(
+        TABLES, "f[col].tail(last).mean() for f in frames", "f[col].tail(last).median() for f in frames", (TABLE1_TEST,)
+    ),
+    "Table 1's score is the median of the seeds'": Edit(
+        TABLES, '"score": scores.mean(),', '"score": np.median(scores),', (TABLE1_TEST,)
+    ),
+    "Table 1's IQM of the returns, not the scores": Edit(
+        TABLES, "iqm, lo, hi = iqm_interval(scores)", "iqm, lo, hi = iqm_interval(finals)", (TABLE1_TEST,)
+    ),
+    "every Fig. 3 panel plots the Np column": Edit(
+        "rlkit/reproduce/figures.py", "col = RETURN_COLUMNS[key]", 'col = RETURN_COLUMNS["np"]', (FIG3_TEST,)
+    ),
+    "Fig. 3's band is +- one std, not the 95% interval": Edit(
+        "rlkit/reproduce/figures.py",
+        "[f[col].to_numpy() for f in frames]\n",
+        '[f[col].to_numpy() for f in frames], band="std"\n',
+        (FIG3_TEST,),
+    ),
+    "a best score equal to doing nothing's counts as learned": Edit(
+        PROSE, "still is not None and best <= still", "still is not None and best < still", (LEARNED_TEST,)
+    ),
+    "a best score of exactly LEARNED_SCORE counts as not learned": Edit(
+        PROSE, "if best >= LEARNED_SCORE and", "if best > LEARNED_SCORE and", (LEARNED_TEST,)
+    ),
+    "a method flagged on one seed counts as collapsed on every seed": Edit(
+        DOCUMENT, "if len(w) == sum(s.method == m for s in specs))", "if len(w) >= 1)", (REPORT_FLAGS_TEST,)
+    ),
+    "the collapse flags given to the wrong seeds": Edit(
+        DOCUMENT,
+        "seeds = [s.seed for s in specs if s.method == method]",
+        "seeds = sorted((s.seed for s in specs if s.method == method), reverse=True)",
+        (REPORT_FLAGS_TEST,),
+    ),
+    "the reproduction's report ignores the profile's final window": Edit(
+        DOCUMENT,
+        "table = final_table(runs, p.final_iterations, ref)",
+        "table = final_table(runs, 1, ref)",
+        (REPORT_FLAGS_TEST,),
     ),
 }
 

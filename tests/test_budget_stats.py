@@ -167,3 +167,24 @@ def test_iqm_interval_depends_on_its_seed_alone_and_leaves_numpys_generator_alon
         assert np.array_equal(np.random.get_state()[1], before)
     assert len(intervals) == 1
     assert len({iqm_interval(x, reps=500, seed=s) for s in range(4)}) > 1  # the seed does choose the resamples
+
+
+def test_a_curves_line_is_the_mean_of_three_runs_and_its_band_their_std():
+    """Three runs (two at 0, one at 3 then 6): the mean 1, 2 (their median would be 0, 0), the band mean +- std
+    with ddof 1: sqrt(3), sqrt(12)."""
+    from rlkit.stats import curve_band
+
+    zeros = np.zeros(2)
+    _, mean, lo, hi = curve_band([np.array([10, 20])] * 3, [zeros, zeros, np.array([3.0, 6.0])], band="std")
+    np.testing.assert_allclose(mean, [1.0, 2.0])
+    np.testing.assert_allclose(hi - mean, [math.sqrt(3), math.sqrt(12)])
+    np.testing.assert_allclose(mean - lo, [math.sqrt(3), math.sqrt(12)])
+
+
+def test_a_stage_before_the_run_is_done_once_one_step_is():
+    """BOREL's VAE stage (7 FLOPs a step, 50 steps, before the run's 100 steps of 10): after the first run step only
+    the 99 steps left count (990); counting the VAE again until step 2 gave 1,340."""
+    from rlkit.budget import Stage
+
+    budget = Budget(10, 100, (Stage("VAE", 7, 50, before_run=True),))
+    assert budget.flops_after(0) == 10 * 100 + 7 * 50 and budget.flops_after(1) == 10 * 99

@@ -299,3 +299,8 @@ def test_the_logged_z_variance_train_is_the_first_tasks_embedding_std():
     rec = tr.train_step(tasks, context, batch)
     torch.testing.assert_close(rec.z_std, rows_std(e.detach()[0]))
     torch.testing.assert_close(rec.z_mean, z.detach())
+
+
+def test_a_spread_ratio_at_the_threshold_is_alive():
+    """COLLAPSE_RATIO is the least ratio of a live z (with an across-task spread above the floor): at it, no flag."""
+    assert collapse_warning({SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: COLLAPSE_RATIO}) is None

@@ -44,6 +44,8 @@ def test_final_returns_average_the_last_iterations_of_each_run(runs):
     assert table["offline context"].tolist() == [(-6 - 4) / 2, (-12 - 8) / 2]
     assert table["online prior context"].tolist() == [(-16 - 14) / 2, (-18 - 12) / 2]
     assert table["iterations"].tolist() == [3, 2]
+    # three rows (-10, -6, -4): their mean -20/3, not their median -6 (`make demo` reports --last 3)
+    assert final_returns(found[:1], last=3)["offline context"].tolist() == [pytest.approx(-20 / 3)]
 
 
 def test_a_reference_whose_top_is_not_above_random_is_refused():
@@ -323,6 +325,14 @@ def test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread():
         -8.0: "inside their spread, below the per-seed bar",
         -2.0: "outside their spread",
     }
+    # two runs, one inside (0.6) and one above (0.9): not inside; one at 0.75, above each_at_least (0.7) but below
+    # mean_at_least (0.8): not below the per-seed bar
+    assert against_lines(pd.DataFrame(dict.fromkeys(PROTOCOLS, [-8.0, -2.0])), ref, spread)[-1].endswith(
+        "this run is outside their spread, below the per-seed bar"
+    )
+    assert against_lines(pd.DataFrame([dict.fromkeys(PROTOCOLS, -5.0)]), ref, spread)[-1].endswith(
+        "this run is outside their spread"
+    )
 
 
 def test_only_three_equal_protocol_returns_are_flagged(tmp_path):
@@ -506,3 +516,43 @@ def test_a_plot_of_one_iteration_marks_its_point(tmp_path, monkeypatch):
     )
     plot_runs(find_runs(tmp_path / "one"), tmp_path / "one.png")
     assert markers == ["o", "o", "o"] and (tmp_path / "one.png").is_file()
+
+
+def test_the_report_table_of_three_runs_by_hand(tmp_path):
+    """Returns -4, -8, -14 of three seeds on the 0 .. -20 scale: mean -8.67, std 5.03, score the mean of 0.8, 0.6,
+    0.3 (0.567; their median 0.600); the command prints the three protocols' IQM lines for two runs or more."""
+    from click.testing import CliRunner
+
+    from rlkit.report import Reference, format_table, main
+
+    table = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -8.0, -14.0]) | {"train steps": [30] * 3})
+    assert format_table(table, Reference(0.0, -20.0)).splitlines()[1].split() == [
+        "offline", "context", "-8.67", "+-", "5.03", "0.567"
+    ]  # fmt: skip
+    make_run(tmp_path / "exp" / "seed0", 0, [[-4, -14, -6]])
+    make_run(tmp_path / "exp" / "seed1", 1, [[-8, -12, -10]])
+    out = CliRunner().invoke(main, [str(tmp_path)]).output
+    assert sum(line.startswith("IQM score ") for line in out.splitlines()) == 3, out
+
+
+def test_a_row_missing_one_protocols_return_is_refused_not_averaged(tmp_path):
+    """A progress row with the Np return missing (nan) among measured ones: pandas' mean would skip it silently and
+    average that protocol over fewer rows than the others."""
+    make_run(tmp_path / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
+    path = tmp_path / "seed0" / "progress.csv"
+    path.write_text(path.read_text().replace(",-15\n", ",nan\n"))
+    with pytest.raises(UserError, match="has 1 progress row"):
+        final_returns([tmp_path / "seed0"], last=2)
+
+
+def test_the_collapse_flags_read_a_runs_last_row(tmp_path):
+    """A run alive at its first iteration and collapsed at its last (spread 0, three equal returns): both flags."""
+    from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS
+    from rlkit.report import collapse_lines
+
+    alive = {**dict(zip(RETURN_COLUMNS.values(), (-3.0, -4.0, -5.0))), SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: 3.0}
+    dead = {**dict.fromkeys(RETURN_COLUMNS.values(), -5.0), SPREAD_COLUMNS[0]: 0.0, SPREAD_COLUMNS[1]: 0.0}
+    (tmp_path / "r").mkdir()
+    rows = [{"Number of train steps total": 10 * (i + 1), "Epoch": i, **r} for i, r in enumerate([alive, dead])]
+    pd.DataFrame(rows).to_csv(tmp_path / "r" / "progress.csv", index=False)
+    assert len(collapse_lines([tmp_path / "r"])) == 2

@@ -45,6 +45,19 @@ def reproduced(tiny_data, tmp_path_factory):
     return work, args, first
 
 
+def progress_frames(seeds: list) -> list[pd.DataFrame]:
+    """One progress.csv frame per seed from its (offline, online-prior, Np) returns: a tuple (one row) or a list of
+    tuples (one row each, 10 train steps apart)."""
+    from rlkit.logging import RETURN_COLUMNS, TRAIN_STEPS
+
+    out = []
+    for rows in seeds:
+        rows = [rows] if isinstance(rows, tuple) else rows
+        cols = {RETURN_COLUMNS[k]: [float(r[j]) for r in rows] for j, k in enumerate(("offline", "online", "np"))}
+        out.append(pd.DataFrame({TRAIN_STEPS: [10 * (i + 1) for i in range(len(rows))], **cols}))
+    return out
+
+
 @pytest.fixture
 def fast_intervals(monkeypatch):
     """The report's tables with 200 bootstrap draws instead of 5,000 (rliable's bootstrap takes about 1.8 s a row):
@@ -321,16 +334,13 @@ def test_the_default_methods_leave_out_the_opt_in_variant():
 
 def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro(fast_intervals):
     """Table 2's form from known finals: a baseline's online-prior and Np returns beside CSRO's Np return."""
-    from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
     from rlkit.reproduce.tables import final_table, table2_markdown
 
-    def frames(values):  # one progress.csv per seed, one row each: offline, online-prior, Np returns
-        return [
-            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
-        ]
-
-    runs = {"CSRO": frames([(-5, -9, -6), (-5, -9, -8)]), "FOCAL": frames([(-5, -15, -12), (-5, -13, -14)])}
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
+    }
     table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
     lines = table2_markdown(table)
     assert lines[2].startswith("| FOCAL | -14.00 (") and "| -13.00 (" in lines[2] and lines[2].count("| -7.00 (") == 1
@@ -465,17 +475,14 @@ def test_every_profile_reads_checkpoints_its_sac_config_writes():
 def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_context_shift(fast_intervals):
     """The collapse guard's flags reach the report: listed per method and seed, and a method flagged on every
     seed is neither credited with context shift nor compared with CSRO's Np gap."""
-    from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
     from rlkit.reproduce.prose import collapse_section, table1_paragraph
     from rlkit.reproduce.tables import final_table
 
-    def frames(values):
-        return [
-            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
-        ]
-
-    runs = {"CSRO": frames([(-5, -9, -6), (-5, -9, -8)]), "BOREL": frames([(-15, -20, -20), (-16, -19, -20)])}
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "BOREL": progress_frames([(-15, -20, -20), (-16, -19, -20)]),
+    }
     table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
     text = table1_paragraph(table, {}, frozenset({"BOREL"}))
     assert "BOREL's z is flagged as collapsed on every seed" in text and "context shift reproduced" not in text
@@ -501,24 +508,21 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
 def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(fast_intervals):
     """Every offline score below LEARNED_SCORE: the paragraph says so first, and CSRO's smaller gap is not
     called the paper's claim; one method above it and the usual verdict comes back."""
-    from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
     from rlkit.reproduce.prose import LEARNED_SCORE, table1_paragraph
     from rlkit.reproduce.tables import final_table
 
-    def frames(values):
-        return [
-            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
-        ]
-
     ref = Reference(oracle=0.0, random=-100.0)  # score = 1 + R / 100
-    weak = {"CSRO": frames([(-70, -72, -71), (-72, -73, -72)]), "FOCAL": frames([(-65, -80, -75), (-66, -79, -74)])}
+    weak = {
+        "CSRO": progress_frames([(-70, -72, -71), (-72, -73, -72)]),
+        "FOCAL": progress_frames([(-65, -80, -75), (-66, -79, -74)]),
+    }
     text = table1_paragraph(final_table(weak, 1, ref), {}, frozenset())
     assert text.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.345")
     assert "holds here" not in text and "between weak policies (above), these say nothing" in text
     assert "context shift reproduced" not in text and "FOCAL loses 14.00 return" in text  # FOCAL's gap excludes 0
     assert LEARNED_SCORE == 0.5
-    learned = {"CSRO": frames([(-20, -22, -21), (-22, -23, -22)]), "FOCAL": weak["FOCAL"]}
+    learned = {"CSRO": progress_frames([(-20, -22, -21), (-22, -23, -22)]), "FOCAL": weak["FOCAL"]}
     text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset())
     assert "No method has learned" not in text and "Every interval lies above 0: the paper's claim" in text
     # above LEARNED_SCORE but not above a body that does nothing (zero action's score 0.85 > best 0.79): not learned
@@ -929,7 +933,6 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
     """A gain is not a negative loss; a collapsed method's offline return is given, not called far from the others'
     (CORRO's in cheetah-vel-cpu was within BOREL's spread); a context-blind method's is set beside the paper's, not
     judged; and when no method has learned, Fig. 3's and Fig. 4's paragraphs say so too."""
-    from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import Reference
     from rlkit.reproduce.prose import (
         SCALE_CAVEAT,
@@ -942,15 +945,12 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
     )
     from rlkit.reproduce.tables import ablation, final_table
 
-    def frames(values):
-        return [
-            pd.DataFrame({RETURN_COLUMNS[k]: [v] for k, v in zip(("offline", "online", "np"), seed)}) for seed in values
-        ]
-
     runs = {
-        "CSRO": frames([(-5, -4, -6), (-5, -3, -6)]),
-        "FOCAL": frames([(-5, -4, -6), (-5, -3, -7)]),  # as good offline as CSRO, and collapsed
-        "OFFPEARL": frames([(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]),  # context-blind at the paper's offline return
+        "CSRO": progress_frames([(-5, -4, -6), (-5, -3, -6)]),
+        "FOCAL": progress_frames([(-5, -4, -6), (-5, -3, -7)]),  # as good offline as CSRO, and collapsed
+        "OFFPEARL": progress_frames(
+            [(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]
+        ),  # context-blind at the paper's offline return
     }
     table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
     text = table1_paragraph(table, {"OFFPEARL": (-4.4, -17.8)}, frozenset({"FOCAL"}))
@@ -1003,3 +1003,94 @@ def test_the_intervals_sentence_counts_the_seeds():
 
     assert "(shown; with 3 seeds it covers far less than 95%)" in intervals_sentence(3)
     assert "(shown; with 5 seeds it covers less than 95%)" in intervals_sentence(5)
+
+
+# ---- the report's numbers by hand (a mutation audit: two seeds and one row hid the median for the mean, the IQM of
+# raw returns, a panel plotting another protocol, boundary comparisons and per-seed flags) -------------------------
+def test_table1s_scores_are_the_mean_of_the_seeds_and_the_iqm_is_of_scores(fast_intervals):
+    """Three seeds' offline returns -4, -8, -14 on the 0 .. -20 scale: score the mean of 0.8, 0.6, 0.3 (0.567; the
+    median 0.6); two seeds' (-4, -8): IQM 0.7, of the scores (of the returns it would be -6); a seed's final return
+    the mean of its last 3 rows (-10, -6, -4: -20/3; the median -6)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import _cell, final_table
+
+    ref = Reference(0.0, -20.0)
+    three = final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6), (-14, -9, -6)])}, 1, ref)
+    assert _cell(three, "CSRO", "offline").score == pytest.approx((0.8 + 0.6 + 0.3) / 3)
+    two = _cell(final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref), "CSRO", "offline")
+    assert two.iqm == pytest.approx(0.7) and two.iqm_lo <= 0.7 <= two.iqm_hi
+    rows = [(-10, -9, -6), (-6, -9, -6), (-4, -9, -6)]
+    last3 = _cell(final_table({"CSRO": progress_frames([rows, rows])}, 3, ref), "CSRO", "offline")
+    np.testing.assert_allclose(last3.finals, [-20 / 3, -20 / 3])
+
+
+def test_fig3s_panels_plot_their_own_protocol_with_a_95_percent_t_band(tmp_path, monkeypatch):
+    """Two seeds whose protocols differ (offline -4, online -12, Np -8 and -12): the panels, Np then online then
+    offline, plot scores 0.5, 0.4, 0.8; the Np band is t(0.975, 1) x sd / sqrt(2) = 12.706 x 0.1414 / 1.414."""
+    import matplotlib.axes
+
+    from rlkit.report import Reference
+    from rlkit.reproduce.figures import plot_curves
+
+    lines, bands = [], []
+    plot, fill = matplotlib.axes.Axes.plot, matplotlib.axes.Axes.fill_between
+    monkeypatch.setattr(
+        matplotlib.axes.Axes, "plot", lambda ax, x, y, *a, **k: lines.append(list(y)) or plot(ax, x, y, *a, **k)
+    )
+    monkeypatch.setattr(
+        matplotlib.axes.Axes,
+        "fill_between",
+        lambda ax, x, lo, hi, **k: bands.append((list(lo), list(hi))) or fill(ax, x, lo, hi, **k),
+    )
+    runs = {"CSRO": progress_frames([[(-4, -12, -8)] * 2, [(-4, -12, -12)] * 2])}
+    plot_curves(runs, Reference(0.0, -20.0), tmp_path / "curves.png", "t")
+    np.testing.assert_allclose(lines, [[0.5, 0.5], [0.4, 0.4], [0.8, 0.8]])
+    half = 12.706204736174707 * 0.1  # t(0.975, 1) x sd of 0.6, 0.4 (0.1414) / sqrt(2)
+    np.testing.assert_allclose(bands[0], [[0.5 - half] * 2, [0.5 + half] * 2])
+
+
+def test_the_learned_verdict_at_its_boundaries(fast_intervals):
+    """A best offline score of exactly LEARNED_SCORE (0.5) has learned; one equal to the zero-action return's score
+    has not (not above doing nothing)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import not_learned_sentence
+    from rlkit.reproduce.tables import _cell, final_table
+
+    ref = Reference(0.0, -100.0)  # score = 1 + R / 100
+    assert not_learned_sentence(final_table({"CSRO": progress_frames([(-50, -60, -55)] * 2)}, 1, ref)) is None
+    table = final_table({"CSRO": progress_frames([(-20, -22, -21), (-22, -23, -22)])}, 1, ref)
+    best = float(_cell(table, "CSRO", "offline").score)  # 0.79
+    assert "not above the zero-action return's score (0.790)" in not_learned_sentence(table, best)
+
+
+def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window(tmp_path, monkeypatch):
+    """FOCAL collapsed on seed 0 only: listed as seed 0's, and not collapsed on every seed (its gaps still count);
+    the finals average the profile's last 2 iterations ((-10 - 6) / 2, (-9 - 5) / 2), not the last one."""
+    from types import SimpleNamespace
+
+    from rlkit.logging import SPREAD_COLUMNS
+    from rlkit.report import Reference
+    from rlkit.reproduce import document
+
+    def run(rows, alive):
+        frame = progress_frames([rows])[0]
+        frame[SPREAD_COLUMNS[0]], frame[SPREAD_COLUMNS[1]] = (0.3, 3.0) if alive else (0.0, 0.0)
+        return frame
+
+    runs = {
+        "CSRO": [run([(-9, -9, -9), (-5, -9, -6)], True), run([(-9, -9, -9), (-5, -9, -8)], True)],
+        "FOCAL": [run([(-10, -15, -12), (-6, -15, -12)], False), run([(-9, -13, -14), (-5, -13, -14)], True)],
+    }
+    specs = [SimpleNamespace(method=m, seed=s, out_dir=tmp_path / f"{m}{s}") for m in runs for s in (0, 1)]
+    collapsed, paragraph = [], document.table1_paragraph
+    monkeypatch.setattr(document, "same_data", lambda specs: None)
+    monkeypatch.setattr(document, "load_runs", lambda specs: runs)
+    monkeypatch.setattr(document, "data_reference", lambda out_dir: Reference(-4.0, -20.0))
+    monkeypatch.setattr(document, "profile", lambda env, name: SimpleNamespace(final_iterations=2, about="t"))
+    monkeypatch.setattr(document, "code_sentence", lambda specs: "")
+    monkeypatch.setattr(document, "config_sentence", lambda specs: None)
+    monkeypatch.setattr(document, "table1_paragraph", lambda t, p, c, s: collapsed.append(c) or paragraph(t, p, c, s))
+    md = document.write_report("point-robot", "tiny", specs, tmp_path / "results", "cmd").read_text()
+    assert collapsed == [frozenset()]
+    assert "- **FOCAL**, seed 0: z collapsed" in md
+    assert "| FOCAL | offline context | -8.00 | -7.00 |" in md
