@@ -215,13 +215,14 @@ def read_progress(run: Path) -> pd.DataFrame:
 
 
 def check_meta_tested(progress: pd.DataFrame, run: str | Path) -> None:
-    """A UserError unless every row of `run`'s progress holds its meta-test returns: a run trained with
-    `allow_eval` false has none (nan), and its rows must not be averaged as if it had."""
+    """A UserError unless every row of `run`'s progress holds its three meta-test returns: a run trained with
+    `allow_eval` false has none (nan), and its rows must not be averaged as if it had; nor a row missing one
+    (pandas' mean would skip it, averaging that protocol over fewer rows than the others)."""
     missing = progress[list(PROTOCOLS.values())].isna().any(axis=1)
     if missing.any():
         raise UserError(
-            f"{str(run)!r} has {int(missing.sum())} progress row(s) without meta-test returns (trained with "
-            "allow_eval false): expected runs that meta-tested every iteration"
+            f"{str(run)!r} has {int(missing.sum())} progress row(s) without all three meta-test returns (a run "
+            "trained with allow_eval false has none): expected runs that meta-tested every iteration"
         )
 
 

@@ -1,7 +1,7 @@
 """Does the test suite catch a change to the algorithm? Apply mutations, each to a fresh copy of the
 repository, and run the tests that guard the training step on it.
 
-    python scripts/mutation_check.py [--tests tests/test_golden.py ...]
+    python scripts/mutation_check.py [--tests tests/test_golden.py ...] [--only patches|edits]
 
 Each mutation is a plausible slip (a discount, the order of two updates, a loss weight, a target
 rate). It patches functions, not source lines: its code is appended to the trainer's module in the
@@ -13,10 +13,12 @@ module must import (a patch naming something that no longer exists fails there, 
 A mutation the tests do not fail on is reported as MISSED and the script exits 1. The unmutated
 copy is run first and must pass.
 
-The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the encoder
-variants and the meta-test: each replaces one piece of source text (found exactly once, else the script
-stops naming it) and runs only the tests written to catch it, so a test weakened later is found here.
-`--only patches` or `--only edits` runs one kind (the patches on `--tests`, each edit on its own tests).
+The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the envs, the
+data and meta-test paths, stage 1's replay and the report's numbers: each replaces one piece of source text
+(found exactly once, else the script stops naming it) and runs only the tests written to catch it, so a test
+weakened later is found here. `--only patches` or `--only edits` runs one kind (the patches on `--tests`, each
+edit on its own tests). A mutation counts as caught only by a failing test: tests that do not import or
+collect under it stop the script.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ class Edit:
 
 
 LOSSES, TRAINER_PY, CORRO = "rlkit/torch/csro/losses.py", TRAINER, "rlkit/torch/csro/corro.py"
+CORRO_CONTRASTIVE_TEST = (
+    "tests/test_baselines.py::test_corro_contrastive_loss_pairs_each_query_with_its_positive_and_its_own_negatives"
+)
 ENVS_TESTS, MUJOCO_TESTS = "tests/test_envs.py", "tests/test_mujoco_envs.py"
 GENERATE = "rlkit/behaviour/generate.py"
 REPORT, TABLES, PROSE, DOCUMENT = (
@@ -127,7 +132,7 @@ EDITS = {
         LOSSES,
         "slope = torch.sqrt(1e-8 + (values**2).sum(-1))",
         "slope = torch.sqrt(1e-8 + (values**2).mean(-1))",
-        ("tests/test_losses.py",),
+        ("tests/test_losses.py::test_kl_dual_estimate_and_penalties",),
     ),
     "alpha's update without alpha_lr": Edit(
         LOSSES,
@@ -145,49 +150,51 @@ EDITS = {
         CORRO,
         "e[:, n : 2 * n].reshape(T * n, -1)",
         "e[:, :n].reshape(T * n, -1)",
-        ("tests/test_baselines.py",),
+        (CORRO_CONTRASTIVE_TEST,),
     ),
     "CORRO's negatives built from the positives' (s, a)": Edit(
         CORRO,
         "rows = context[:, :n].reshape(T * n, C)",
         "rows = context[:, n : 2 * n].reshape(T * n, C)",
-        ("tests/test_baselines.py",),
+        (CORRO_CONTRASTIVE_TEST,),
     ),
     "CORRO's InfoNCE at temperature 1": Edit(
         CORRO,
         "return infonce_loss(q, k, encoder(neg_rows), TEMPERATURE)",
         "return infonce_loss(q, k, encoder(neg_rows), 1.0)",
-        ("tests/test_baselines.py",),
+        (CORRO_CONTRASTIVE_TEST,),
     ),
     "the CVAE's w drawn with the variance for the std": Edit(
         CORRO,
         "w = mean + (0.5 * logvar).exp() * torch.randn(",
         "w = mean + logvar.exp() * torch.randn(",
-        ("tests/test_baselines.py",),
+        (
+            "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
+        ),
     ),
     "BOReL's reward decoder reads s where it reads s'": Edit(
         "rlkit/torch/csro/borel.py",
         "reward_pred = self.reward_decoder(zz, s2[:, None], s[:, None], a[:, None])",
         "reward_pred = self.reward_decoder(zz, s[:, None], s2[:, None], a[:, None])",
-        ("tests/test_borel.py",),
+        ("tests/test_borel.py::test_every_belief_decodes_every_step_from_s_and_a_and_predicts_s_prime",),
     ),
     "CLASSIFIER's hvar noise scaled by the variance, not the std": Edit(
         TRAINER_PY,
         "else lat.e + lat.e_var.sqrt() * torch.randn(",
         "else lat.e + lat.e_var * torch.randn(",
-        ("tests/test_variants.py",),
+        ("tests/test_variants.py::test_classifier_with_hvar_classifies_embeddings_with_noise_of_their_own_std",),
     ),
     "the spread's second half overlaps the first": Edit(
         TRAINER_PY,
         "for part in (slice(0, h), slice(h, 2 * h))",
         "for part in (slice(0, h), slice(h - 1, 2 * h - 1))",
-        ("tests/test_collapse.py",),
+        ("tests/test_collapse.py::test_the_step_spread_compares_the_disjoint_halves_of_each_context",),
     ),
     "Np explores at random for floor(N / 2) steps": Edit(
         "rlkit/eval/protocols.py",
         "return np.ceil(num_steps_per_eval / 2 - scored)",
         "return np.floor(num_steps_per_eval / 2 - scored)",
-        ("tests/test_eval.py",),
+        ("tests/test_eval.py::test_np_explores_at_random_while_fewer_than_half_the_steps_are_scored",),
     ),
     "randomised point-robot goals permuted by another seed": Edit(
         "rlkit/envs/point_robot.py",
@@ -261,6 +268,12 @@ EDITS = {
         "paths):\n        ctx.add_paths(paths, setting.use_next_obs_in_context, None)",
         ("tests/test_eval.py::test_sparse_env_scores_sparse_returns",),
     ),
+    "Np's context holds the dense reward on a sparse env": Edit(
+        "rlkit/eval/protocols.py",
+        "ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)\n            ctx.resample",
+        "ctx.add_paths(paths, setting.use_next_obs_in_context, None)\n            ctx.resample",
+        ("tests/test_eval.py::test_sparse_env_scores_sparse_returns",),
+    ),
     "the offline protocol's context without s' when the config asks for it": Edit(
         "rlkit/eval/protocols.py",
         "setting.max_path_length, generator, setting.use_next_obs_in_context)",
@@ -299,7 +312,7 @@ EDITS = {
         "rlkit/budget.py",
         "0 if done_steps > 0 else",
         "0 if done_steps > 1 else",
-        (f"{BUDGET_TESTS}::test_a_stage_before_the_run_is_done_once_one_step_is",),
+        (f"{BUDGET_TESTS}::test_what_is_left_of_a_budget_after_some_steps",),
     ),
     "a spread ratio at the threshold flagged as collapsed": Edit(
         "rlkit/logging/columns.py",
@@ -425,7 +438,8 @@ def apply_edit(repo: Path, name: str, edit: Edit) -> None:
     text = path.read_text()
     if text.count(edit.old) != 1:
         raise SystemExit(
-            f"edit {name!r} does not apply: {edit.old!r} occurs {text.count(edit.old)} times in {edit.path}"
+            f"edit {name!r} does not apply: {edit.old!r} occurs {text.count(edit.old)} times in {edit.path}: "
+            "expected it once"
         )
     path.write_text(text.replace(edit.old, edit.new))
 
@@ -462,6 +476,8 @@ def main() -> None:
         "--only", choices=("patches", "edits"), default=None, help="one kind of mutation (default: both)"
     )
     args = parser.parse_args()
+    if args.only == "edits" and args.tests != DEFAULT_TESTS:
+        parser.error("--tests with --only edits: expected no --tests (each edit runs its own tests)")
     args.tests = repo_relative(parser, args.tests)
     patches = [(name, patch, args.tests) for name, patch in MUTATIONS.items()] if args.only != "edits" else []
     edits = [(name, edit, list(edit.tests)) for name, edit in EDITS.items()] if args.only != "patches" else []
@@ -482,13 +498,12 @@ def main() -> None:
             if rc != 0:
                 raise SystemExit("the unmutated code must pass first")
             continue
-        caught = rc != 0
-        if not caught:
+        if rc not in (0, 1) or (rc == 1 and not failed):  # (2: the tests did not import or collect; 5: none ran)
+            raise SystemExit(f"{name}: pytest exited {rc} without a failing test: expected the mutated code to run")
+        if rc == 0:
             missed.append(name)
-        print(
-            f"{name}: {'caught by ' + str(len(failed)) + ' test(s): ' + ', '.join(failed) if caught else 'MISSED'}",
-            flush=True,
-        )
+        said = f"caught by {len(failed)} test(s): {', '.join(failed)}" if rc else "MISSED"
+        print(f"{name}: {said}", flush=True)
     raise SystemExit(1 if missed else 0)
 
 

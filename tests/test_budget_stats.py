@@ -68,6 +68,7 @@ def test_what_is_left_of_a_budget_after_some_steps():
     assert corro.flops_after(150) == corro.flops_after(400) == 0
     borel = Budget(10, 100, (Stage("VAE", 7, 50, before_run=True),))
     assert borel.flops_after(0) == 10 * 100 + 7 * 50 and borel.flops_after(40) == 10 * 60
+    assert borel.flops_after(1) == 10 * 99  # the VAE done once one run step is (counted until step 2, 1,340)
     # the same in seconds, each kind of step at its own timed cost (a VAE step may run slower per FLOP)
     assert borel.left_after(0, 0.5, [2.0]) == 0.5 * 100 + 2.0 * 50 and borel.left_after(40, 0.5, [2.0]) == 0.5 * 60
     assert corro.left_after(25, 1.0, [4.0, 3.0]) == 1.0 * 100 + 3.0 * 25
@@ -179,12 +180,3 @@ def test_a_curves_line_is_the_mean_of_three_runs_and_its_band_their_std():
     np.testing.assert_allclose(mean, [1.0, 2.0])
     np.testing.assert_allclose(hi - mean, [math.sqrt(3), math.sqrt(12)])
     np.testing.assert_allclose(mean - lo, [math.sqrt(3), math.sqrt(12)])
-
-
-def test_a_stage_before_the_run_is_done_once_one_step_is():
-    """BOREL's VAE stage (7 FLOPs a step, 50 steps, before the run's 100 steps of 10): after the first run step only
-    the 99 steps left count (990); counting the VAE again until step 2 gave 1,340."""
-    from rlkit.budget import Stage
-
-    budget = Budget(10, 100, (Stage("VAE", 7, 50, before_run=True),))
-    assert budget.flops_after(0) == 10 * 100 + 7 * 50 and budget.flops_after(1) == 10 * 99

@@ -209,7 +209,7 @@ def test_corros_stages_each_key_the_step_and_the_static_path_equals_eager(tiny_d
     eager.run()
     static = _meta_trainer(tiny_data, tmp_path, monkeypatch, "static", False, **algo)
     assert not static.runner.keys_return  # (a finished stage's graph is dropped: tested below with CUDA faked)
-    runner, keys = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True), []
+    runner, keys = graphs.StepRunner(static._train_and_sum, torch.device("cpu"), True, keys_return=False), []
     static.runner = lambda inputs, key=None: (keys.append(key), runner(inputs, key))[1]
     static.run()
     assert keys == ["cvae"] * 5 + ["pretrain"] * 5 + ["frozen"] * 10

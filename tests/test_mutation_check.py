@@ -76,5 +76,5 @@ def test_each_edit_applies_once_and_names_tests_that_exist(name, tmp_path):
 def test_an_edit_whose_text_has_gone_is_named(tmp_path):
     edit = mutation_check.Edit("a.py", "x = 1", "x = 2", ())
     (tmp_path / "a.py").write_text("x = 1\nx = 1\n")
-    with pytest.raises(SystemExit, match=r"edit 'e' does not apply: 'x = 1' occurs 2 times in a.py"):
+    with pytest.raises(SystemExit, match=r"edit 'e' does not apply: 'x = 1' occurs 2 times in a.py: expected it once"):
         mutation_check.apply_edit(tmp_path, "e", edit)

@@ -948,9 +948,8 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
     runs = {
         "CSRO": progress_frames([(-5, -4, -6), (-5, -3, -6)]),
         "FOCAL": progress_frames([(-5, -4, -6), (-5, -3, -7)]),  # as good offline as CSRO, and collapsed
-        "OFFPEARL": progress_frames(
-            [(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]
-        ),  # context-blind at the paper's offline return
+        # context-blind at the paper's offline return
+        "OFFPEARL": progress_frames([(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]),
     }
     table = final_table(runs, 1, Reference(oracle=-4.0, random=-20.0))
     text = table1_paragraph(table, {"OFFPEARL": (-4.4, -17.8)}, frozenset({"FOCAL"}))
@@ -1063,7 +1062,9 @@ def test_the_learned_verdict_at_its_boundaries(fast_intervals):
     assert "not above the zero-action return's score (0.790)" in not_learned_sentence(table, best)
 
 
-def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window(tmp_path, monkeypatch):
+def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window(
+    tmp_path, monkeypatch, fast_intervals
+):
     """FOCAL collapsed on seed 0 only: listed as seed 0's, and not collapsed on every seed (its gaps still count);
     the finals average the profile's last 2 iterations ((-10 - 6) / 2, (-9 - 5) / 2), not the last one."""
     from types import SimpleNamespace

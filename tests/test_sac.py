@@ -983,10 +983,10 @@ def test_the_documented_example_overrides_are_accepted_by_the_default_sac_config
     import policy_train
     from tests.conftest import ROOT
 
-    texts = [(ROOT / "README.md").read_text(), policy_train.__doc__]
-    examples = {m for text in texts for m in re.findall(r"e\.g\. `(num_train_steps=\S+ agent\.params\.\S+)`", text)}
-    assert len(examples) == 1, examples  # (one example, the same in both)
-    behaviour = load_sac_config("train_point", examples.pop().split())
+    pattern = r"e\.g\. `(num_train_steps=\S+ agent\.params\.\S+)`"
+    readme, doc = (re.findall(pattern, text) for text in ((ROOT / "README.md").read_text(), policy_train.__doc__))
+    assert len(readme) == 1 and readme == doc, (readme, doc)  # one example, the same in both
+    behaviour = load_sac_config("train_point", readme[0].split())
     assert behaviour.schedule.num_train_steps == 4000 and behaviour.sac.batch_size == 64
 
 

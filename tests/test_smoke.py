@@ -154,8 +154,8 @@ def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, 
     assert "itr 1: no meta-test (allow_eval false)" in (run / "debug.log").read_text()
     proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and proc.stderr.strip().endswith(
-        "has 2 progress row(s) without meta-test returns (trained with allow_eval false): expected runs that "
-        "meta-tested every iteration"
+        "has 2 progress row(s) without all three meta-test returns (a run trained with allow_eval false has none): "
+        "expected runs that meta-tested every iteration"
     )
 
 

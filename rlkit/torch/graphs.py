@@ -323,7 +323,7 @@ class StepRunner:
     for the same key, and decide them from host values alone. `generators`: every generator the
     step draws from, other than CUDA's default; `optimizers`: every optimiser it steps. `keys_return` False: a
     key once left is not seen again (CORRO's stages follow one another), so its graph, and the GPU memory pool the
-    graph holds, is dropped when the next key begins."""
+    graph holds, is dropped when the next key begins (a key that came back would be warmed up and captured again)."""
 
     def __init__(
         self,

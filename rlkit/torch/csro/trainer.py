@@ -687,8 +687,9 @@ class CSROTrainer:
 
     def branch(self, step: int | None) -> Hashable:
         """Pin the Python branch of the next `train_step` to training step `step` (from `steps_taken`) and name
-        it: CORRO's stage there, so that the step reads no device counter and a captured run keeps one graph
-        per stage (`graphs.StepRunner`'s key); None for every other method, or with `step` None (unpinned)."""
+        it: CORRO's stage there, so that the step reads no device counter and a captured run captures one graph
+        per stage (`graphs.StepRunner`'s key; a finished stage's is dropped); None for every other method, or with
+        `step` None (unpinned)."""
         if self.settings.corro is None:
             return None
         enc = self.agent.encoder
