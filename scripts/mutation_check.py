@@ -115,6 +115,7 @@ AGAINST_TEST = f"{REPORT_TESTS}::test_a_run_above_or_below_the_reference_seeds_i
 TABLE1_TEST = f"{REPRODUCE_TESTS}::test_table1s_scores_are_the_mean_of_the_seeds_and_the_iqm_is_of_scores"
 FIG3_TEST = f"{REPRODUCE_TESTS}::test_fig3s_panels_plot_their_own_protocol_with_a_95_percent_t_band"
 LEARNED_TEST = f"{REPRODUCE_TESTS}::test_the_learned_verdict_at_its_boundaries"
+BOREL_EXTRAS_TEST = "tests/test_borel.py::test_borel_extra_dual_critic_steps_read_the_extra_batches_rows_and_beliefs"
 REPORT_FLAGS_TEST = (
     f"{REPRODUCE_TESTS}::test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window"
 )
@@ -400,6 +401,79 @@ EDITS = {
         "table = final_table(runs, p.final_iterations, ref)",
         "table = final_table(runs, 1, ref)",
         (REPORT_FLAGS_TEST,),
+    ),
+    # the training step's non-default switches (BRAC's alpha and extra batches, BOREL's learner, hvar, UNICORN_SS)
+    "BRAC's alpha trained whenever BRAC is on, train_alpha false included": Edit(
+        TRAINER_PY,
+        "        if s.train_alpha:  # 8\n            self._update_alpha(d_hat)\n\n        return",
+        "        if s.use_brac:  # 8\n            self._update_alpha(d_hat)\n\n        return",
+        ("tests/test_gradient_flow.py::test_brac_keeps_alpha_at_its_init_without_train_alpha",),
+    ),
+    "BOREL's alpha trained whenever BRAC is on": Edit(
+        TRAINER_PY,
+        "        if s.train_alpha:  # 8\n            self._update_alpha(d_hat)\n        T, B",
+        "        if s.use_brac:  # 8\n            self._update_alpha(d_hat)\n        T, B",
+        ("tests/test_borel.py::test_borel_brac_keeps_alpha_at_its_init_without_train_alpha",),
+    ),
+    "the interpolation penalty cut from the dual critic's graph": Edit(
+        TRAINER_PY,
+        "self.loss.interpolation_penalty(c_int))",
+        "self.loss.interpolation_penalty(c_int.detach()))",
+        ("tests/test_gradient_flow.py::test_the_interpolation_penalty_trains_the_dual_critic_by_hand",),
+    ),
+    "the critic learns the context's (sparse) reward": Edit(
+        TRAINER_PY,
+        "target = self.loss.q_target(batch.rewards, batch.terminals",
+        "target = self.loss.q_target(batch.context_reward, batch.terminals",
+        ("tests/test_gradient_flow.py::test_the_critic_learns_the_dense_reward_not_the_context_reward",),
+    ),
+    "BOREL's critic learns the context's (sparse) reward": Edit(
+        TRAINER_PY,
+        "rows = RLBatch(obs, flat.actions, flat.rewards, next_obs, flat.terminals)",
+        "rows = RLBatch(obs, flat.actions, flat.context_reward, next_obs, flat.terminals)",
+        ("tests/test_borel.py::test_borels_critic_learns_the_dense_reward_not_the_context_reward",),
+    ),
+    "BOREL's extra dual-critic steps read the main batch's states and beliefs": Edit(
+        TRAINER_PY,
+        "extras = ((*self._hyper(e.obs), e.actions) for e in map(_flat, extra_c_batches))",
+        "extras = ((obs, z, e.actions) for e in map(_flat, extra_c_batches))",
+        (BOREL_EXTRAS_TEST,),
+    ),
+    "the extra dual-critic steps read the main batch's z": Edit(
+        TRAINER_PY,
+        "self._update_dual_critic(e_obs, a_extra, e_actions, e_z)",
+        "self._update_dual_critic(e_obs, a_extra, e_actions, z)",
+        (BOREL_EXTRAS_TEST,),
+    ),
+    "the extra BRAC batches are the batch again": Edit(
+        "rlkit/data/buffer.py",
+        "extra = [buf.sample(tasks, a.batch_size, generator) for _ in range(a.c_iter - 1)]",
+        "extra = [batch for _ in range(a.c_iter - 1)]",
+        ("tests/test_buffer.py::test_a_step_draws_each_extra_brac_batch_after_the_batch",),
+    ),
+    "sample_z_at_test without the bottleneck accepted under OFFPEARL": Edit(
+        "rlkit/config.py",
+        "ib or not a.sample_z_at_test,",
+        'cfg.algo_type == "OFFPEARL" or not a.sample_z_at_test,',
+        ("tests/test_offpearl.py::test_pearl_keys_are_refused_where_they_mean_nothing",),
+    ),
+    "target_divergence accepted with train_alpha false": Edit(
+        "rlkit/config.py",
+        '    "train_alpha": ("alpha_lr", "target_divergence"),\n',
+        '    "train_alpha": ("alpha_lr",),\n',
+        ("tests/test_config.py::test_an_override_of_a_key_its_switch_leaves_unread_is_refused",),
+    ),
+    "the spread's halves weighed with the first half's variances": Edit(
+        TRAINER_PY,
+        "None if var is None else var[:, part])",
+        "None if var is None else var[:, slice(0, h)])",
+        ("tests/test_collapse.py::test_the_step_spread_weighs_each_half_by_its_own_variances_by_hand",),
+    ),
+    "UNICORN_SS frees the encoder's graph before the critic's backward": Edit(
+        TRAINER_PY,
+        "retain_graph=s.allow_backward_z)\n        return loss.detach()",
+        "retain_graph=False)\n        return loss.detach()",
+        ("tests/test_baselines.py::test_unicorn_ss_with_allow_backward_z_adds_the_critics_gradient_to_the_encoder",),
     ),
 }
 

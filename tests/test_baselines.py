@@ -294,6 +294,17 @@ def test_unicorn_ss_moves_encoder_and_decoder_not_through_the_critic():
     assert rec.club_loss.item() == 0.0 and rec.z_loss.item() > 0
 
 
+def test_unicorn_ss_with_allow_backward_z_adds_the_critics_gradient_to_the_encoder():
+    """allow_backward_z: the critic's loss reaches the encoder too (its graph kept through the decoder's backward),
+    so one step moves the encoder otherwise than without it."""
+    encoders = []
+    for backward_z in (False, True):
+        tr = make_trainer(algo_type="UNICORN_SS", allow_backward_z=backward_z)
+        tr.train_step(*make_inputs())
+        encoders.append(snapshot(tr.agent.encoder))
+    assert any(not torch.equal(p, q) for p, q in zip(*encoders, strict=True))
+
+
 def test_unicorn_ss_decodes_the_reward_the_context_carries(monkeypatch):
     """Under sparse_rewards the encoder reads the sparse reward; UNICORN's decoder reconstructs the context's
     transitions, so it predicts that reward too, not the dense one the critic learns."""

@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from rlkit.config import load_config, parse_override_args
-from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.data.buffer import MultiTaskBuffer, RLBatch, sample_step
 from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.sequences import SequenceIndex
 from rlkit.errors import UserError
@@ -523,7 +523,7 @@ def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_poste
 # ---- which parameters each stage moves ------------------------------------------------------------------------
 
 
-def hyper_inputs(tr, T=3, B=5, seed=0):
+def hyper_inputs(tr, T=3, B=5, seed=0, **overrides):
     g = torch.Generator().manual_seed(seed)
     L2 = tr.agent.latent_dim
     batch = sample_step(
@@ -531,7 +531,7 @@ def hyper_inputs(tr, T=3, B=5, seed=0):
             torch.randn(T * 20, L2, generator=g), torch.randn(T * 20, L2, generator=g)
         ),
         torch.arange(T),
-        borel_cfg(meta_batch=T, batch_size=B, n_train_tasks=T, n_eval_tasks=1).algo_params,
+        borel_cfg(meta_batch=T, batch_size=B, n_train_tasks=T, n_eval_tasks=1, **overrides).algo_params,
         g,
         with_context=False,
     )
@@ -835,3 +835,46 @@ def test_the_learners_logged_belief_is_each_tasks_mean_of_its_rows_mu():
     mu = obs[..., OBS : OBS + L]
     torch.testing.assert_close(rec.z_mean, mu.mean(dim=1))
     torch.testing.assert_close(rec.z_std, rows_std(mu[0]))
+
+
+# ---- BRAC under BOREL (a mutation audit of the non-default switches: no step test had BOREL's extra batches) -------
+def test_borel_brac_keeps_alpha_at_its_init_without_train_alpha():
+    tr = make_trainer(use_brac=True, train_alpha=False, alpha_init=2.5)
+    s = hyper_inputs(tr, use_brac=True)
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    assert tr.alpha_var.item() == 2.5
+
+
+def test_borel_extra_dual_critic_steps_read_the_extra_batches_rows_and_beliefs():
+    """c_iter 3: the dual critic's 2nd and 3rd steps read each extra batch's own s, hyper-state belief and data
+    actions (not the main batch's), as CSRO's read each extra batch's rows."""
+    tr = make_trainer(use_brac=True)
+    s = hyper_inputs(tr, use_brac=True)
+    assert len(s.extra) == 2
+    seen = []
+    tr.dual_critic.register_forward_hook(lambda module, inputs, out: seen.append(inputs[0].detach().clone()))
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    for call, extra in enumerate(s.extra, start=1):  # calls: c's step on the batch, one per extra batch, then D_hat
+        rows = extra.obs.reshape(-1, extra.obs.shape[-1])  # s then the belief columns
+        n = rows.shape[0]
+        torch.testing.assert_close(seen[call][:n, :OBS], rows[:, :OBS], rtol=0, atol=0)
+        torch.testing.assert_close(seen[call][:n, OBS + ACT :], rows[:, OBS:], rtol=0, atol=0)
+        torch.testing.assert_close(
+            seen[call][n : 2 * n, OBS : OBS + ACT], extra.actions.reshape(n, ACT), rtol=0, atol=0
+        )
+
+
+def test_borels_critic_learns_the_dense_reward_not_the_context_reward():
+    """Under sparse_rewards a batch's context_rewards differ from its rewards: BOREL's learner reads the rewards
+    alone (its beliefs come from the VAE), so the step is the same with context_rewards 100 above them."""
+    records = []
+    for shift in (None, 100.0):
+        tr = make_trainer(use_brac=True)
+        s = hyper_inputs(tr, use_brac=True)
+        b = s.batch
+        batch = RLBatch(
+            b.obs, b.actions, b.rewards, b.next_obs, b.terminals, None if shift is None else b.rewards + shift
+        )
+        records.append(tr.train_step(s.tasks, s.context, batch, s.extra))
+    assert torch.equal(records[0].qf_loss, records[1].qf_loss)
+    assert torch.equal(records[0].policy_loss, records[1].policy_loss)

@@ -354,3 +354,39 @@ def _scaled_obs(data_dir, task: int, step: int, cfg, setup) -> torch.Tensor:
     a = cfg.algo_params
     d = load_task_data(data_dir, task, [step], a.data_kind, a.n_trj, cfg.env_name, setup.obs_dim, setup.action_dim)
     return torch.as_tensor(d.obs / (setup.obs_scale if setup.obs_scale is not None else 1.0))
+
+
+def test_a_step_draws_each_extra_brac_batch_after_the_batch():
+    """c_iter 3: the tasks, the context, the batch, then two extra batches, each a draw of its own from the same
+    generator in that order (not the batch again)."""
+    from rlkit.config import load_config, parse_override_args
+    from rlkit.data.buffer import sample_step
+
+    T = 3
+    buf = MultiTaskBuffer({t: tagged(t, n_traj=5, length=4) for t in range(T)}, 2, 2, torch.device("cpu"))
+    overrides = [
+        "--use_brac",
+        "true",
+        "--c_iter",
+        "3",
+        "--meta_batch",
+        "3",
+        "--n_train_tasks",
+        "3",
+        "--n_eval_tasks",
+        "1",
+    ]
+    a = load_config(None, parse_override_args(overrides)).algo_params
+    tasks = torch.arange(T)
+    step = sample_step(buf, tasks, a, torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)
+    perm = tasks[torch.randperm(T, generator=g)[: a.meta_batch]]
+    context = buf.sample_context(perm, a.embedding_batch_size, g, a.use_next_obs_in_context)
+    batch = buf.sample(perm, a.batch_size, g)
+    extra = [buf.sample(perm, a.batch_size, g) for _ in range(2)]
+    assert (
+        torch.equal(step.tasks, perm) and torch.equal(step.context, context) and torch.equal(step.batch.obs, batch.obs)
+    )
+    assert len(step.extra) == 2 and not torch.equal(step.extra[0].obs, step.batch.obs)
+    for got, want in zip(step.extra, extra, strict=True):
+        assert torch.equal(got.obs, want.obs) and torch.equal(got.actions, want.actions)

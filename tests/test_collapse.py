@@ -304,3 +304,19 @@ def test_the_logged_z_variance_train_is_the_first_tasks_embedding_std():
 def test_a_spread_ratio_at_the_threshold_is_alive():
     """COLLAPSE_RATIO is the least ratio of a live z (with an across-task spread above the floor): at it, no flag."""
     assert collapse_warning({SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: COLLAPSE_RATIO}) is None
+
+
+def test_the_step_spread_weighs_each_half_by_its_own_variances_by_hand():
+    """use_hvar, z weighted by inverse variance, halves of 2 rows, L = 1: task 0 e = 0, 2 | 4, 8 with variances
+    1, 1 | 1, 3 gives z_a = 1 and z_b = (4 + 8/3) / (4/3) = 5; task 1 is 10 throughout. With z = (2.6, 10): across
+    the std of 2.6 and 10, 3.7; within sqrt(((1 - 5)^2 + 0) / 2) / 2 = sqrt(2); the ratio 3.7 / sqrt(2) (both halves
+    weighed with the first half's variances would give 2.09)."""
+    from rlkit.torch.csro.trainer import Latents
+    from tests.test_gradient_flow import make_trainer
+
+    tr = make_trainer(use_hvar=True, z_strategy="weighted", latent_size=1)
+    e = torch.tensor([[0.0, 2, 4, 8], [10, 10, 10, 10]])[..., None]
+    var = torch.tensor([[1.0, 1, 1, 3], [1, 1, 1, 1]])[..., None]
+    spread = tr._spread(Latents(e=e, e_var=var, z=torch.tensor([[2.6], [10.0]]), rows=None, critic_rows=None))
+    assert spread["z_across"].item() == pytest.approx(3.7)
+    assert spread["z_spread_ratio"].item() == pytest.approx(3.7 / math.sqrt(2))

@@ -652,6 +652,10 @@ def test_an_override_of_a_key_its_switch_leaves_unread_is_refused(tmp_path):
             ["--use_brac", "true", "--train_alpha", "false", "--alpha_lr", "5"],
             "algo_params.alpha_lr 5 with train_alpha",
         ),
+        (
+            ["--use_brac", "true", "--train_alpha", "false", "--target_divergence", "0.5"],
+            "algo_params.target_divergence 0.5 with train_alpha false",
+        ),
         (["--allow_eval", "false", "--num_steps_per_eval", "60"], "algo_params.num_steps_per_eval 60 with allow_eval"),
         (["--env_params.goal_radius", "0.5"], "env_params.goal_radius 0.5 with sparse_rewards false: expected its"),
     ]:

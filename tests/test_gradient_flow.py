@@ -189,3 +189,47 @@ def test_state_dict_round_trip_continues_the_same_steps(overrides):
     assert all(torch.equal(x, y) for x, y in zip(vars(rec_a).values(), vars(rec_b).values()))
     for name, m in a.modules().items():
         assert not changed(b.modules()[name], snapshot(m)), name
+
+
+# ---- BRAC's switches by hand (a mutation audit of the non-default switches) ---------------------------------------
+def test_brac_keeps_alpha_at_its_init_without_train_alpha():
+    tr = make_trainer(use_brac=True, train_alpha=False, alpha_init=2.5)
+    tr.train_step(*make_inputs(), extra_batches(tr))
+    assert tr.alpha_var.item() == 2.5
+    tr = make_trainer(use_brac=True, alpha_init=2.5)  # and it moves with train_alpha (the default)
+    tr.train_step(*make_inputs(), extra_batches(tr))
+    assert tr.alpha_var.item() != 2.5
+
+
+def test_the_interpolation_penalty_trains_the_dual_critic_by_hand():
+    """c = 3 everywhere (its last layer: zero weights, bias 3), where the penalty acts (|c| > 1): d loss / d bias is
+    d(-mean D_hat)/db + d penalty/db, with D_hat = -softplus(c_data) + log(softplus(c_policy) + 1e-8) + 1 and the
+    penalty 5 mean((sqrt(1e-8 + c_int^2) - 1)^2): sigma(3) - sigma(3) / softplus(3) + 10 (s - 1) 3 / s with
+    s = sqrt(1e-8 + 9), 0.640 + 20.0 (a penalty cut from the graph leaves 0.640)."""
+    import math
+
+    tr = make_trainer(use_brac=True)
+    last = [m for m in tr.dual_critic.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_(), last.bias.fill_(3.0)
+    _, _, batch = make_inputs()
+    obs, actions = batch.obs.reshape(-1, 2), batch.actions.reshape(-1, 2)
+    loss = tr._dual_critic_loss(obs, -actions, actions, torch.zeros(obs.shape[0], 4))
+    (grad,) = torch.autograd.grad(loss, last.bias)
+    sigma, softplus, s = 1 / (1 + math.exp(-3.0)), math.log1p(math.exp(3.0)), math.sqrt(1e-8 + 9.0)
+    assert grad.item() == pytest.approx(sigma - sigma / (softplus + 1e-8) + 10 * (s - 1) * 3.0 / s, rel=1e-5)
+
+
+def test_the_critic_learns_the_dense_reward_not_the_context_reward():
+    """Under sparse_rewards a batch's context_rewards differ from its rewards; outside UNICORN_SS's decoder no part
+    of the step reads them: the step is the same with context_rewards 100 above the rewards."""
+    records = []
+    for shift in (None, 100.0):
+        tr = make_trainer(use_brac=True)
+        tasks, context, b = make_inputs()
+        batch = RLBatch(
+            b.obs, b.actions, b.rewards, b.next_obs, b.terminals, None if shift is None else b.rewards + shift
+        )
+        records.append(tr.train_step(tasks, context, batch, extra_batches(tr)))
+    assert torch.equal(records[0].qf_loss, records[1].qf_loss)
+    assert torch.equal(records[0].policy_loss, records[1].policy_loss)

@@ -155,6 +155,10 @@ def test_pearls_sampled_meta_test_z_is_an_option():
         ),
         (["--sample_z_at_test", "true"], "algo_params.sample_z_at_test true without the information bottleneck"),
         (
+            ["--algo_type", "OFFPEARL", "--use_information_bottleneck", "false", "--sample_z_at_test", "true"],
+            "algo_params.sample_z_at_test true without the information bottleneck",
+        ),
+        (
             ["--algo_type", "OFFPEARL", "--z_strategy", "weighted"],
             "algo_params.z_strategy 'weighted' with OFFPEARL's information bottleneck: expected 'poe' or the default "
             "'mean' (it sets 'poe' itself)",
