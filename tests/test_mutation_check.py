@@ -68,13 +68,12 @@ def test_each_edit_applies_once_and_names_tests_that_exist(name, tmp_path):
     (tmp_path / edit.path).write_text((ROOT / edit.path).read_text())
     mutation_check.apply_edit(tmp_path, name, edit)
     assert (tmp_path / edit.path).read_text() != (ROOT / edit.path).read_text() and edit.new != edit.old
-    for test in edit.tests:
-        path, _, function = test.partition("::")
-        assert (ROOT / path).is_file() and f"def {function}(" * bool(function) in (ROOT / path).read_text(), test
+    path, _, function = edit.test.partition("::")
+    assert (ROOT / path).is_file() and function and f"def {function}(" in (ROOT / path).read_text(), edit.test
 
 
 def test_an_edit_whose_text_has_gone_is_named(tmp_path):
-    edit = mutation_check.Edit("a.py", "x = 1", "x = 2", ())
+    edit = mutation_check.Edit("a.py", "x = 1", "x = 2", "tests/test_a.py::test_a")
     (tmp_path / "a.py").write_text("x = 1\nx = 1\n")
     with pytest.raises(SystemExit, match=r"edit 'e' does not apply: 'x = 1' occurs 2 times in a.py: expected it once"):
         mutation_check.apply_edit(tmp_path, "e", edit)
