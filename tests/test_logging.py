@@ -352,3 +352,10 @@ def test_a_run_resumed_by_a_version_with_more_columns_gets_nan_in_its_earlier_ro
     df = pd.read_csv(tmp_path / "progress.csv")
     assert list(df.columns) == list(make_row(2)) and df["Epoch"].tolist() == [0, 1]
     assert df[SPREAD_COLUMNS[0]].isna().tolist() == [True, False] and df[SPREAD_COLUMNS[1]].iloc[1] == 3.0
+
+
+def test_a_file_where_the_tensorboard_folder_goes_is_refused_before_any_row(tmp_path):
+    (tmp_path / "tb").write_text("not a folder")
+    with pytest.raises(UserError, match="tb' is a file: expected the run's TensorBoard folder"):
+        RunLogger(tmp_path)
+    RunLogger(tmp_path, use_tensorboard=False).close()  # (a run without TensorBoard never writes there)

@@ -52,6 +52,9 @@ class RunLogger:
     def __init__(self, out_dir: Path, use_tensorboard: bool = True):
         self.dir = out_dir
         self.dir.mkdir(parents=True, exist_ok=True)
+        tb = out_dir / "tb"
+        if use_tensorboard and tb.exists() and not tb.is_dir():  # found now, not after the first iteration's training
+            raise UserError(f"{str(tb)!r} is a file: expected the run's TensorBoard folder there (move the file away)")
         self.rows: list[dict[str, float]] = []
         self.keys: list[str] | None = None
         self.log = logging.getLogger(f"csro.{out_dir}")
