@@ -122,6 +122,16 @@ REPORT_FLAGS_TEST = (
 STAGE1_TEST = (
     "tests/test_sac.py::test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_from_the_seed_steps"
 )
+DATA_CHECK, FINGERPRINT, LEGACY, NPZ, LOAD, DATASET, DATA_MAIN = (
+    "rlkit/data/check.py",
+    "rlkit/data/fingerprint.py",
+    "rlkit/data/legacy.py",
+    "rlkit/data/npz.py",
+    "rlkit/data/load.py",
+    "rlkit/data/dataset.py",
+    "rlkit/data/__main__.py",
+)
+DATASET_TESTS = "tests/test_dataset.py::"
 EDITS = {
     "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
         TRAINER_PY,
@@ -472,6 +482,196 @@ EDITS = {
         "retain_graph=s.allow_backward_z)\n        return loss.detach()",
         "retain_graph=False)\n        return loss.detach()",
         "tests/test_baselines.py::test_unicorn_ss_with_allow_backward_z_adds_the_critics_gradient_to_the_encoder",
+    ),
+    # the audit of the dataset code (session 23)
+    "a replaced normalizer.npz outside the data fingerprint": Edit(
+        FINGERPRINT,
+        "    if normalizer.is_file():\n        _add_npz(h, normalizer)",
+        "    if normalizer.is_dir():\n        _add_npz(h, normalizer)",
+        DATASET_TESTS + "test_fingerprint_covers_the_normalizer",
+    ),
+    "NaN in next_obs or actions read as data": Edit(
+        NPZ,
+        "bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]",
+        "bad = [f for f in FIELDS[:3] if not np.isfinite(getattr(t, f)).all()]",
+        DATASET_TESTS + "test_non_finite_next_observations_are_refused",
+    ),
+    "episode lengths covering fewer rows than the file's accepted": Edit(
+        NPZ,
+        "    if int(t.traj_lengths.sum()) != len(t):",
+        "    if int(t.traj_lengths.sum()) > len(t):",
+        DATASET_TESTS + "test_episode_lengths_that_sum_to_fewer_rows_are_refused",
+    ),
+    "a normalizer entry of 0 divided by as it is": Edit(
+        LOAD,
+        "    return abs_max + 1e-8",
+        "    return abs_max",
+        DATASET_TESTS + "test_a_normalizer_entry_of_zero_is_accepted_and_kept_off_zero",
+    ),
+    "a normalizer entry of 0 refused": Edit(
+        LOAD,
+        "if not np.isfinite(abs_max).all() or (abs_max < 0).any():",
+        "if not np.isfinite(abs_max).all() or (abs_max <= 0).any():",
+        DATASET_TESTS + "test_a_normalizer_entry_of_zero_is_accepted_and_kept_off_zero",
+    ),
+    "the family's last task not restored from its task file": Edit(
+        LOAD,
+        "    for i in range(len(env.tasks)):",
+        "    for i in range(len(env.tasks) - 1):",
+        DATASET_TESTS + "test_restore_dataset_tasks_restores_every_task_file",
+    ),
+    "export-legacy without the physics check": Edit(
+        DATA_MAIN,
+        "    n = export_legacy(src, dst, overwrite=overwrite, physics=physics_version)",
+        "    n = export_legacy(src, dst, overwrite=overwrite)",
+        DATASET_TESTS + "test_export_legacy_cli_refuses_data_of_another_physics",
+    ),
+    "check without the physics check": Edit(
+        DATA_MAIN,
+        "    report = check_dataset(data_dir, env_dims, physics_version)",
+        "    report = check_dataset(data_dir, env_dims)",
+        DATASET_TESTS + "test_check_cli_refuses_data_of_another_physics",
+    ),
+    "check exiting 0 on problems beside a warning": Edit(
+        DATA_MAIN,
+        "    if report.problems:\n        raise SystemExit(1)",
+        "    if report.problems and not report.warnings:\n        raise SystemExit(1)",
+        DATASET_TESTS + "test_check_cli_exits_1_on_problems_even_with_warnings",
+    ),
+    "check reading step100_backup.npz as a step file": Edit(
+        DATA_CHECK,
+        'path.suffix == ".npz" and digits.isdigit() else None',
+        'path.suffix == ".npz" else None',
+        DATASET_TESTS + "test_check_leaves_a_stray_step_named_file_alone",
+    ),
+    "check skipping the extra episode files": Edit(
+        DATA_CHECK,
+        "if checkpoint_path(tdir, step, extra=True).is_file():",
+        "if checkpoint_path(tdir, step, extra=True).is_dir():",
+        DATASET_TESTS + "test_check_reads_a_damaged_extra_file",
+    ),
+    "check comparing only the observation size with the env's": Edit(
+        DATA_CHECK,
+        "    if dims == tuple(expected):",
+        "    if dims[0] == expected[0]:",
+        DATASET_TESTS + "test_check_flags_an_action_size_other_than_the_envs",
+    ),
+    "an eval run's fingerprint counting the stochastic episodes": Edit(
+        FINGERPRINT,
+        'lengths = f"{reads[0]}_traj_lengths"',
+        'lengths = "sample_traj_lengths"',
+        DATASET_TESTS + "test_fingerprint_of_an_eval_run_counts_the_eval_episodes",
+    ),
+    "import-legacy comparing only the observation size with the env's": Edit(
+        LEGACY,
+        "    if got == expected:\n        return None",
+        "    if got[0] == expected[0]:\n        return None",
+        DATASET_TESTS + "test_import_legacy_refuses_another_action_size_than_the_envs",
+    ),
+    "import-legacy recording the two sizes swapped": Edit(
+        LEGACY,
+        '"obs_dim": expected[0],\n                "action_dim": expected[1],',
+        '"obs_dim": expected[1],\n                "action_dim": expected[0],',
+        DATASET_TESTS + "test_import_legacy_records_observation_and_action_sizes_in_their_places",
+    ),
+    "a short episode's return summing the next episode's rewards": Edit(
+        DATASET,
+        "rewards[s : s + min(n, horizon)].sum()",
+        "rewards[s : s + horizon].sum()",
+        DATASET_TESTS + "test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards",
+    ),
+    "an interrupted task's returns.csv compared": Edit(
+        DATA_CHECK,
+        '    if returns is not None and meta.get("complete"):',
+        "    if returns is not None:",
+        DATASET_TESTS + "test_check_does_not_compare_an_interrupted_tasks_returns_csv",
+    ),
+    "returns.csv's nan beside episodes accepted": Edit(
+        DATA_CHECK,
+        "if not (math.isnan(said) and math.isnan(got)) and",
+        "if not (math.isnan(said) and math.isnan(got)) or",
+        DATASET_TESTS + "test_check_flags_a_returns_csv_that_says_nan_where_there_are_episodes",
+    ),
+    "the task description outside the fingerprint": Edit(
+        FINGERPRINT, '"task": meta.get("task")}', "}", DATASET_TESTS + "test_fingerprint_covers_the_task_description"
+    ),
+    "a step file without the kind read as missing": Edit(
+        NPZ,
+        "            if missing_ok:\n                return None",
+        "            if True:\n                return None",
+        DATASET_TESTS + "test_a_step_file_without_the_kind_a_run_reads_is_one_line",
+    ),
+    "an extra file of another action size loaded": Edit(
+        LOAD,
+        "if t.obs.shape[1] != obs_dim or t.actions.shape[1] != action_dim:",
+        "if t.obs.shape[1] != obs_dim:",
+        DATASET_TESTS + "test_an_extra_file_of_another_action_size_is_one_line_for_loading",
+    ),
+    "a stale returns.csv one line per row": Edit(
+        DATA_CHECK,
+        "                return out  # (one line per file: a stale file differs everywhere)",
+        "                pass",
+        DATASET_TESTS + "test_check_names_a_stale_returns_csv_in_one_line",
+    ),
+    "the normalizer not checked at observation size 1": Edit(
+        DATA_CHECK,
+        "    if type(size) is int and size >= 1:",
+        "    if type(size) is int and size > 1:",
+        DATASET_TESTS + "test_check_compares_the_normalizer_with_an_observation_size_of_one",
+    ),
+    "a missing step file left out of the fingerprint": Edit(
+        FINGERPRINT,
+        "        if not path.is_file():\n            return None",
+        "        if not path.is_file():\n            continue",
+        DATASET_TESTS + "test_fingerprint_of_a_missing_step_file_is_none",
+    ),
+    "a damaged deflate stream a traceback": Edit(
+        FINGERPRINT,
+        "except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:",
+        "except (OSError, EOFError, zipfile.BadZipFile) as e:",
+        DATASET_TESTS + "test_a_damaged_deflate_stream_in_a_fingerprinted_file_is_one_line",
+    ),
+    "a missing task left out of the fingerprint": Edit(
+        FINGERPRINT,
+        "        if print_ is None:\n            return None",
+        "        if print_ is None:\n            continue",
+        DATASET_TESTS + "test_fingerprint_of_a_missing_task_is_none",
+    ),
+    "legacy rows of five entries read as four": Edit(
+        LEGACY,
+        "            if len(r) != 4:",
+        "            if len(r) < 4:",
+        DATASET_TESTS + "test_import_legacy_refuses_rows_of_five_entries",
+    ),
+    "an empty legacy file a traceback": Edit(
+        LEGACY,
+        '    if not n:\n        raise UserError(f"{str(path)!r} holds no rows',
+        '    if False:\n        raise UserError(f"{str(path)!r} holds no rows',
+        DATASET_TESTS + "test_import_legacy_refuses_an_empty_trajectory_file_in_one_line",
+    ),
+    "a legacy destination that is a file not refused first": Edit(
+        LEGACY,
+        "    if d.exists() and not d.is_dir():",
+        "    if False:",
+        DATASET_TESTS + "test_legacy_destination_that_is_a_file_is_refused_before_anything_is_built",
+    ),
+    "the swapped-in folder's parent not synced": Edit(
+        LEGACY,
+        "    fsync_folder(dst.parent)\n    if old is not None:",
+        "    if old is not None:",
+        DATASET_TESTS + "test_the_swapped_in_folder_is_made_durable_by_syncing_its_parent",
+    ),
+    "legacy observations of size 0 imported": Edit(
+        LEGACY,
+        'if sizes != ([1] if name == "rewards" else sizes[:1]) or sizes[0] < 1:',
+        'if sizes != ([1] if name == "rewards" else sizes[:1]):',
+        DATASET_TESTS + "test_import_legacy_refuses_observations_of_size_zero",
+    ),
+    "the normalizer held to the first of several observation sizes": Edit(
+        DATA_CHECK,
+        'next(iter(obs_sizes.items())) if len(obs_sizes) == 1 else (None, "")',
+        'next(iter(obs_sizes.items())) if len(obs_sizes) >= 1 else (None, "")',
+        DATASET_TESTS + "test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes",
     ),
 }
 

@@ -1,3 +1,4 @@
+import os
 import re
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 from rlkit.data.check import check_dataset
 from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.legacy import export_legacy, import_legacy
-from rlkit.data.load import load_task_data
-from rlkit.data.meta import write_task_meta
+from rlkit.data.load import load_task_data, read_normalizer
+from rlkit.data.meta import read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
 from tests.conftest import ROOT, run_cli
@@ -26,19 +27,21 @@ def make_trajs(n_traj=3, length=4, obs_dim=2, act_dim=2, seed=0):
     )
 
 
-def write_task(root, t, steps=(100, 200), env_name="point-robot", obs_dim=2):
+def write_task(root, t, steps=(100, 200), env_name="point-robot", obs_dim=2, act_dim=2):
     d = task_dir(root, t)
     for s in steps:
-        write_checkpoint(
-            d, s, {"sample": make_trajs(seed=s + t, obs_dim=obs_dim), "eval": make_trajs(1, seed=s, obs_dim=obs_dim)}
-        )
+        kinds = {
+            "sample": make_trajs(seed=s + t, obs_dim=obs_dim, act_dim=act_dim),
+            "eval": make_trajs(1, seed=s, obs_dim=obs_dim, act_dim=act_dim),
+        }
+        write_checkpoint(d, s, kinds)
     write_task_meta(
         d,
         {
             "env_name": env_name,
             "task_idx": t,
             "obs_dim": obs_dim,
-            "action_dim": 2,
+            "action_dim": act_dim,
             "checkpoints": list(steps),
             "complete": True,
         },
@@ -1199,3 +1202,414 @@ def test_chained_episodes_take_the_next_steps_obs_inside_an_episode_only():
     obs = np.arange(10, dtype=np.float32).reshape(5, 2)
     d = Trajectories(obs, np.zeros((5, 1)), np.zeros(5), -obs, np.zeros(5), np.array([2, 3])).chained()
     np.testing.assert_array_equal(d.next_obs, [[2, 3], [-2, -3], [6, 7], [8, 9], [-8, -9]])
+
+
+# The mutation audit of rlkit/data (session 23): each test below fails under a one-line slip that every other test
+# passed (scripts/mutation_check.py EDITS).
+
+
+def write_returns(d, steps=(100, 200)):
+    """The returns.csv stage 1 writes for task folder `d` (mean return of each kind's episodes, nan for none)."""
+    rows = ["checkpoint,stochastic_return,deterministic_return"]
+    for step in steps:
+        means = []
+        for kind in ("sample", "eval"):
+            t = read_checkpoint(d, step, kind, missing_ok=True)
+            means.append("nan" if t is None else repr(float(t.rewards.astype(np.float64).sum()) / t.n_traj))
+        rows.append(f"{step},{means[0]},{means[1]}")
+    (d / "returns.csv").write_text("\n".join(rows) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------- check.py
+
+
+def test_check_leaves_a_stray_step_named_file_alone(tmp_path):
+    """C07: a file such as step100_backup.npz is not a step file; check must not crash on int('100_backup')."""
+    d = write_task(tmp_path, 0)
+    (d / "step100_backup.npz").write_bytes((d / "step100.npz").read_bytes())
+    report = check_dataset(tmp_path)
+    assert report.problems == [] and report.lines[0].endswith("complete")
+
+
+def test_check_reads_a_damaged_extra_file(tmp_path):
+    """C08: a truncated step{c}_extra.npz (read by runs of a larger n_trj) is a problem line naming it."""
+    d = write_task(tmp_path, 0)
+    extra = write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
+    assert check_dataset(tmp_path).problems == []
+    assert "32 transitions" not in check_dataset(tmp_path).lines[0]  # the extra's 8 transitions are counted
+    extra.write_bytes(extra.read_bytes()[:200])
+    (problem,) = check_dataset(tmp_path).problems
+    assert "step200_extra.npz" in problem and "truncated or unreadable" in problem
+
+
+def test_check_accepts_files_whose_action_size_differs_from_the_observation_size(tmp_path):
+    """C10 (caught today only by the slow tests/test_families_smoke.py; this is a fast guard): task.json obs 3 /
+    action 2 and files of those shapes are usable: no problem line."""
+    write_task(tmp_path, 0, obs_dim=3, act_dim=2)
+    report = check_dataset(tmp_path)
+    assert report.problems == [], report.problems
+
+
+def test_check_flags_an_action_size_other_than_the_envs(tmp_path):
+    """C13: task.json (and the files) say action size 2 while the env's is 3: data of another env."""
+    write_task(tmp_path, 0)
+    problems = check_dataset(tmp_path, env_dims=lambda name: (2, 3)).problems
+    assert any("says observation/action sizes 2/2: expected 2/3" in p for p in problems), problems
+
+
+def test_check_flags_a_returns_csv_that_says_nan_where_there_are_episodes(tmp_path):
+    """C11: returns.csv says no deterministic return (nan) at a checkpoint whose step file holds eval episodes."""
+    d = write_task(tmp_path, 0)
+    write_returns(d)
+    assert check_dataset(tmp_path).problems == []
+    lines = (d / "returns.csv").read_text().splitlines()
+    step, sample, _ = lines[2].split(",")
+    (d / "returns.csv").write_text("\n".join([*lines[:2], f"{step},{sample},nan"]) + "\n")
+    (problem,) = check_dataset(tmp_path).problems
+    assert "says deterministic_return nan at checkpoint 200" in problem
+
+
+def test_check_names_a_stale_returns_csv_in_one_line(tmp_path):
+    """C12: a returns.csv wrong at every checkpoint is one problem line, not one per row."""
+    d = write_task(tmp_path, 0)
+    write_returns(d)
+    lines = (d / "returns.csv").read_text().splitlines()
+    rows = [f"{c},{float(s) + 5},{e}" for c, s, e in (line.split(",") for line in lines[1:])]
+    (d / "returns.csv").write_text("\n".join([lines[0], *rows]) + "\n")
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 1 and "returns.csv" in problems[0], problems
+
+
+def test_check_does_not_compare_an_interrupted_tasks_returns_csv(tmp_path):
+    """C05: an interrupted task is one problem line (rerun to resume it), not also a returns.csv line about the
+    checkpoints it has not finished."""
+    write_task(tmp_path, 0)
+    d = write_task(tmp_path, 1)
+    write_returns(d, steps=(100,))
+    write_task_meta(d, dict(read_task_meta(d), complete=False, checkpoints=[100]))
+    problems = [p for p in check_dataset(tmp_path).problems if "goal_idx1" in p]
+    assert len(problems) == 1 and "interrupted stage-1 task" in problems[0], problems
+
+
+def test_check_compares_the_normalizer_with_an_observation_size_of_one(tmp_path):
+    """C15: tasks of observation size 1 and a normalizer of 2 entries: the normalizer is a problem."""
+    write_task(tmp_path, 0, obs_dim=1)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(2))
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 1 and "holds abs_max of shape (2,): expected (1,)" in problems[0], problems
+
+
+def test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes(tmp_path):
+    """C03: tasks of sizes 2 and 3 (without env_dims no size is the env's): the normalizer is checked for shape only,
+    not against the first task's size."""
+    write_task(tmp_path, 0, obs_dim=2)
+    write_task(tmp_path, 1, obs_dim=3)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
+    assert [p for p in check_dataset(tmp_path).problems if "normalizer" in p] == []
+
+
+# ----------------------------------------------------------------------------------------------- fingerprint.py
+
+
+def test_fingerprint_covers_the_task_description(tmp_path):
+    """F01: the same episodes under a task.json describing another task are other data."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    d = write_task(tmp_path, 0)
+    write_task_meta(d, dict(read_task_meta(d), task={"goal": [0.5, 0.5]}))
+    before = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
+    write_task_meta(d, dict(read_task_meta(d), task={"goal": [0.6, 0.5]}))
+    after = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
+    assert before["digest"] != after["digest"] and before["tasks"]["0"] != after["tasks"]["0"]
+
+
+def test_fingerprint_of_a_missing_step_file_is_none(tmp_path):
+    """F02: a checkpoint the run reads that has no file gives no fingerprint (not the digest of the others)."""
+    from rlkit.data.fingerprint import dataset_fingerprint, task_fingerprint
+
+    write_task(tmp_path, 0)
+    assert task_fingerprint(tmp_path, 0, [100, 300], ("sample", 3)) is None
+    assert dataset_fingerprint(tmp_path, {0: [100, 300]}, ("sample", 3)) is None
+
+
+def test_fingerprint_of_an_eval_run_counts_the_eval_episodes(tmp_path):
+    """F03: a run reading 'eval' episodes (1 per step file here) with n_trj 2 reads the extra file, so its fingerprint
+    changes with it; a run of n_trj 1 does not read it."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path, 0)  # 3 sample, 1 eval episodes per checkpoint
+    before = {n: dataset_fingerprint(tmp_path, {0: [200]}, ("eval", n)) for n in (1, 2)}
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"eval": make_trajs(2, seed=9)}, extra=True)
+    after = {n: dataset_fingerprint(tmp_path, {0: [200]}, ("eval", n)) for n in (1, 2)}
+    assert after[1] == before[1] and after[2] != before[2]
+    assert load_task_data(tmp_path, 0, [200], "eval", 2, "point-robot", 2, 2).n_traj == 2
+
+
+def test_fingerprint_covers_the_normalizer(tmp_path):
+    """F05: another normalizer.npz is other data (observations divided by other values)."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path, 0)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.array([1.0, 2.0]))
+    a = dataset_fingerprint(tmp_path, {0: [100]}, ("sample", 3))
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.array([1.0, 3.0]))
+    b = dataset_fingerprint(tmp_path, {0: [100]}, ("sample", 3))
+    assert a["tasks"] == b["tasks"] and a["digest"] != b["digest"]
+
+
+def test_fingerprint_of_a_missing_task_is_none(tmp_path):
+    """F09: a task the run reads that has no folder (or no task.json) gives no dataset fingerprint, not the digest of
+    the tasks that are there."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path, 0)
+    assert dataset_fingerprint(tmp_path, {0: [100]}, ("sample", 3)) is not None
+    assert dataset_fingerprint(tmp_path, {0: [100], 1: [100]}, ("sample", 3)) is None
+
+
+def test_a_damaged_deflate_stream_in_a_fingerprinted_file_is_one_line(tmp_path):
+    """F06: a compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is invalid raises
+    zlib.error inside zipfile: one UserError naming the file, not a zlib traceback."""
+    import hashlib
+    import zipfile
+
+    from rlkit.data.fingerprint import _add_npz
+
+    path = tmp_path / "normalizer.npz"
+    np.savez_compressed(path, abs_max=np.arange(4096, dtype=np.float64))
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("abs_max.npy")
+    o = info.header_offset
+    start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
+    raw[start] |= 0x06  # the first deflate block's type 3: invalid ("invalid block type")
+    path.write_bytes(raw)
+    with pytest.raises(UserError, match=r"normalizer\.npz' is truncated or unreadable \(error: "):
+        _add_npz(hashlib.sha256(), path)
+
+
+# ----------------------------------------------------------------------------------------------- legacy.py
+
+
+def test_import_legacy_refuses_rows_of_five_entries(tmp_path):
+    """L01: rows [obs, action, reward, next_obs, done] are another layout: refused, not read as their first four."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row() + [0.0]] * 2)
+    with pytest.raises(UserError, match=r"row 0 holds 5 entries: expected 4"):
+        import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not (tmp_path / "back").exists()
+
+
+def test_import_legacy_refuses_an_empty_trajectory_file_in_one_line(tmp_path):
+    """L02: a reference file of no rows is a UserError naming it, not an IndexError traceback."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample1_step100.npy", [])
+    with pytest.raises(UserError, match=r"trj_evalsample1_step100\.npy' holds no rows"):
+        import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+
+
+def test_import_legacy_refuses_observations_of_size_zero(tmp_path):
+    """L12: rows whose observations are empty arrays (no env given) are refused, not imported as obs_dim 0."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row(obs=(), nxt=())] * 2)
+    with pytest.raises(UserError, match=r"holds observations of sizes \[0\]: expected one size \(>= 1\)"):
+        import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True)
+    assert not (tmp_path / "back").exists()
+
+
+def test_import_legacy_refuses_another_action_size_than_the_envs(tmp_path):
+    """L07: files of action size 2 imported for an env of action size 3 are refused before anything is written."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    with pytest.raises(UserError, match=r"holds observations of size 2 and actions of size 2: expected 2 and 3"):
+        import_legacy(src, tmp_path / "back", "x-env", allow_pickle=True, env_dims=(2, 3))
+    assert not (tmp_path / "back").exists()
+
+
+def test_import_legacy_records_observation_and_action_sizes_in_their_places(tmp_path):
+    """L09: data of 3-wide observations and 2-wide actions: task.json says obs_dim 3, action_dim 2, and loads."""
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    row = legacy_row(obs=(0.1, 0.2, 0.3), nxt=(0.2, 0.3, 0.4))
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [row] * 2)
+    import_legacy(src, back, "x-env", allow_pickle=True)
+    meta = read_task_meta(task_dir(back, 0))
+    assert (meta["obs_dim"], meta["action_dim"]) == (3, 2)
+    assert load_task_data(back, 0, [100], "sample", 1, "x-env", 3, 2).obs.shape == (2, 3)
+
+
+def test_legacy_destination_that_is_a_file_is_refused_before_anything_is_built(tmp_path):
+    """L04: a destination that is a file is one UserError, no temporary folder left beside it."""
+    src = tmp_path / "src"
+    write_task(src, 0)
+    dst = tmp_path / "out"
+    dst.write_text("a file")
+    with pytest.raises(UserError, match=r"is a file: expected a new or empty folder"):
+        export_legacy(src, dst, overwrite=True)
+    assert dst.read_text() == "a file"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
+def test_the_swapped_in_folder_is_made_durable_by_syncing_its_parent(tmp_path, monkeypatch):
+    """L05: after the rename into place, the parent folder is synced (else a crash can lose the rename after the
+    old copy is deleted)."""
+    import rlkit.data.legacy as legacy
+
+    dst = tmp_path / "data"
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("sync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(legacy.os, "fsync", fsync)
+    monkeypatch.setattr(legacy.os, "replace", lambda a, b: events.append(("replace", str(b))) or real_replace(a, b))
+    legacy.build_then_swap(dst, lambda folder: (folder / "a.npz").write_bytes(b"new"))
+    swap = events.index(("replace", str(dst)))
+    assert ("sync", str(tmp_path)) in events[swap + 1 :], events
+
+
+# ----------------------------------------------------------------------------------------------- npz.py
+
+
+def test_non_finite_next_observations_are_refused(tmp_path):
+    """N02: NaN in next_obs (and in terminals) is refused like NaN in rewards, naming the field."""
+    t = make_trajs(seed=3)
+    t.next_obs[2, 1] = np.nan
+    write_checkpoint(tmp_path, 100, {"sample": t})
+    with pytest.raises(UserError, match=r"non-finite values in \['next_obs'\]"):
+        read_checkpoint(tmp_path, 100, "sample")
+    t = make_trajs(seed=3)
+    t.actions[0, 0] = np.inf
+    write_checkpoint(tmp_path, 100, {"sample": t})
+    with pytest.raises(UserError, match=r"non-finite values in \['actions'\]"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_episode_lengths_that_sum_to_fewer_rows_are_refused(tmp_path):
+    """N03: traj_lengths [4, 4, 3] over 12 rows: the episodes do not cover the rows, refused naming the file."""
+    t = make_trajs(seed=3)
+    t.traj_lengths = np.array([4, 4, 3])
+    write_checkpoint(tmp_path, 100, {"sample": t})
+    with pytest.raises(UserError, match=r"step100\.npz' \(sample\): episode lengths sum to 11, expected 12 rows"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_a_terminal_on_the_last_row_of_the_last_episode_is_accepted(tmp_path):
+    """N04 (caught today only by the slow tests/test_families_smoke.py, where hopper's last episode ends by
+    termination; this is a fast guard): the env may end the last episode too: a terminal at the file's last row is
+    an episode end."""
+    t = make_trajs(seed=3)
+    t.terminals[-1] = 1.0
+    write_checkpoint(tmp_path, 100, {"sample": t})
+    assert read_checkpoint(tmp_path, 100, "sample").terminals[-1] == 1.0
+
+
+def test_a_step_file_without_the_kind_a_run_reads_is_one_line(tmp_path):
+    """N08: a step file with eval episodes only, read for 'sample' without missing_ok, is a UserError naming it."""
+    write_checkpoint(tmp_path, 100, {"eval": make_trajs(1)})
+    with pytest.raises(UserError, match=r"step100\.npz' has no 'sample' trajectories"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+# ----------------------------------------------------------------------------------------------- load.py
+
+
+def test_a_normalizer_entry_of_zero_is_accepted_and_kept_off_zero(tmp_path):
+    """D01/D02: an observation entry that never moves has abs_max 0: accepted (docs: values >= 0), and the divisor
+    is abs_max + 1e-8, never 0 (else the loader divides by zero: inf/NaN observations)."""
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.array([0.0, 2.0]))
+    scale = read_normalizer(tmp_path, 2)
+    assert scale.dtype == np.float64 and (scale > 0).all()
+    np.testing.assert_array_equal(scale, np.array([0.0, 2.0]) + 1e-8)
+
+
+def test_an_extra_file_of_another_action_size_is_one_line_for_loading(tmp_path):
+    """D03: regenerated episodes of another action size than the env's: named, not a concatenate error."""
+    write_task(tmp_path, 0)
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": make_trajs(2, act_dim=3, seed=9)}, extra=True)
+    with pytest.raises(UserError, match=r"step200_extra\.npz' has observation size \(2,\) and action size \(3,\)"):
+        load_task_data(tmp_path, 0, [200], "sample", 5, "point-robot", 2, 2)
+
+
+def test_restore_dataset_tasks_restores_every_task_file(tmp_path):
+    """D04: every task of the env whose folder holds task_params.json is restored, the last one too."""
+    from rlkit.data.dataset import TASK_PARAMS_FILE
+    from rlkit.data.load import restore_dataset_tasks
+
+    class Env:
+        supports_task_files = True
+        tasks = [None] * 3
+
+        def __init__(self):
+            self.loaded = []
+
+        def load_task(self, i, path):
+            self.loaded.append((i, path.parent.name))
+
+    for i in range(3):
+        task_dir(tmp_path, i).mkdir(parents=True)
+        (task_dir(tmp_path, i) / TASK_PARAMS_FILE).write_text("{}")
+    env = Env()
+    assert restore_dataset_tasks(env, tmp_path) == 3
+    assert env.loaded == [(0, "goal_idx0"), (1, "goal_idx1"), (2, "goal_idx2")]
+
+
+# ----------------------------------------------------------------------------------------------- dataset.py
+
+
+def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
+    """S01: an episode shorter than the horizon (ended by the env) sums its own rewards only, not the next one's."""
+    from rlkit.data.dataset import mean_return
+
+    rewards = np.array([1.0, 10.0, 20.0, 30.0, 40.0], np.float32)  # episodes of 1 and 4 steps
+    z = np.zeros((5, 2), np.float32)
+    trajs = Trajectories(z, z, rewards, z, np.zeros(5, np.float32), np.array([1, 4]))
+    assert mean_return(trajs, 2) == (1.0 + (10.0 + 20.0)) / 2
+
+
+# ----------------------------------------------------------------------------------------------- __main__.py
+
+
+def _cli(args, capsys):
+    from rlkit.cli import run_cli
+    from rlkit.data.__main__ import main as data_cli
+
+    code = 0
+    try:
+        run_cli(data_cli, args)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_check_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch):
+    """M01: `python -m rlkit.data check` compares every task's physics version with its env family's."""
+    import rlkit.data.__main__ as cli
+
+    write_task(tmp_path, 0)  # task.json records no physics: version 1
+    monkeypatch.setattr(cli, "physics_version", lambda name: 2)
+    code, _, err = _cli(["check", str(tmp_path)], capsys)
+    assert code == 1 and "physics version 1: expected 2" in err, err
+
+
+def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch):
+    """M02: `python -m rlkit.data export-legacy` refuses data of another physics than the env family's."""
+    import rlkit.data.__main__ as cli
+
+    write_task(tmp_path / "src", 0)
+    monkeypatch.setattr(cli, "physics_version", lambda name: 2)
+    code, _, err = _cli(["export-legacy", str(tmp_path / "src"), str(tmp_path / "out")], capsys)
+    assert code == 2 and "physics version 1: expected 2" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
+    """M03: a warning (other package versions) does not hide a problem (an interrupted task): exit 1."""
+    d0 = write_task(tmp_path, 0)
+    write_task_meta(d0, dict(read_task_meta(d0), versions={"torch": "0.1"}))
+    d1 = write_task(tmp_path, 1)
+    write_task_meta(d1, dict(read_task_meta(d1), complete=False))
+    code, _, err = _cli(["check", str(tmp_path)], capsys)
+    assert code == 1 and "warning: " in err and "problem: " in err, err
