@@ -132,6 +132,23 @@ DATA_CHECK, FINGERPRINT, LEGACY, NPZ, LOAD, DATASET, DATA_MAIN = (
     "rlkit/data/__main__.py",
 )
 DATASET_TESTS = "tests/test_dataset.py::"
+BEHAVIOUR_SETTINGS, REGENERATE, CURVES, TASKS = (
+    "rlkit/behaviour/settings.py",
+    "rlkit/behaviour/regenerate.py",
+    "rlkit/behaviour/curves.py",
+    "rlkit/tasks.py",
+)
+SHOW, SHOW_PATH, CLUSTER_OPTIONS, CLUSTER_BEHAVIOUR = (
+    "rlkit/show.py",
+    "show_path.py",
+    "rlkit/cluster/options.py",
+    "rlkit/cluster/behaviour.py",
+)
+BEHAVIOUR_TESTS, SHOW_TESTS, CLUSTER_TESTS = (
+    "tests/test_behaviour_outputs.py::",
+    "tests/test_show_path.py::",
+    "tests/test_cluster.py::",
+)
 EDITS = {
     "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
         TRAINER_PY,
@@ -672,6 +689,133 @@ EDITS = {
         'next(iter(obs_sizes.items())) if len(obs_sizes) == 1 else (None, "")',
         'next(iter(obs_sizes.items())) if len(obs_sizes) >= 1 else (None, "")',
         DATASET_TESTS + "test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes",
+    ),
+    # the audit of stage 1's outputs, the reference returns, show_path and the cluster options (session 23)
+    "a checkpoint's mean return from its deterministic episodes": Edit(
+        GENERATE,
+        "self.last_return[i] = ret_sample if k_sample else ret_mean_action",
+        "self.last_return[i] = ret_mean_action if k_sample else ret_sample",
+        BEHAVIOUR_TESTS + "test_a_segments_mean_return_is_its_stochastic_episodes",
+    ),
+    "a checkpoint's rollouts all from one seeded start": Edit(
+        GENERATE,
+        'eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]',
+        'eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", 0) for k in range(n_roll)]',
+        BEHAVIOUR_TESTS + "test_a_checkpoints_episodes_start_from_their_own_seeded_states",
+    ),
+    "stage 1's full replay buffer one row short": Edit(
+        GENERATE,
+        "self.size = min(self.size + 1, self.capacity)",
+        "self.size = min(self.size + 1, self.capacity - 1)",
+        BEHAVIOUR_TESTS + "test_a_full_replay_buffer_holds_and_samples_its_last_capacity_rows",
+    ),
+    "the actor's depth from the critic's": Edit(
+        BEHAVIOUR_SETTINGS,
+        "actor_hidden_depth=int(a.hidden_depth),",
+        "actor_hidden_depth=int(c.hidden_depth),",
+        BEHAVIOUR_TESTS + "test_each_sac_setting_reaches_its_own_field",
+    ),
+    "the temperature's betas from the actor's": Edit(
+        BEHAVIOUR_SETTINGS,
+        "alpha_betas=tuple(p.alpha_betas),",
+        "alpha_betas=tuple(p.actor_betas),",
+        BEHAVIOUR_TESTS + "test_each_sac_setting_reaches_its_own_field",
+    ),
+    "regeneration's default count the deterministic one": Edit(
+        REGENERATE,
+        'episodes = n_trj or int(meta.get("schedule", {}).get("num_eval_sample_episodes", 0)) or 1',
+        'episodes = n_trj or int(meta.get("schedule", {}).get("num_eval_episodes", 0)) or 1',
+        BEHAVIOUR_TESTS + "test_regeneration_without_n_trj_writes_as_many_episodes_as_a_checkpoint_holds",
+    ),
+    "regenerated episodes all from one seeded start": Edit(
+        REGENERATE,
+        '[stream_seed(seed, "regenerate_envs", k) for k in range(n)]',
+        '[stream_seed(seed, "regenerate_envs", 0) for k in range(n)]',
+        BEHAVIOUR_TESTS + "test_regenerated_episodes_start_from_their_own_seeded_states",
+    ),
+    "an interrupted task regenerated": Edit(
+        REGENERATE,
+        'if meta is None or not meta.get("complete"):',
+        "if meta is None:",
+        BEHAVIOUR_TESTS + "test_regeneration_refuses_a_task_that_is_not_complete",
+    ),
+    "regeneration under a config of other tasks": Edit(
+        REGENERATE,
+        'if meta.get("task") is not None and not same_task(meta["task"], env.unwrapped.get_task()):',
+        'if meta.get("task") is None and not same_task(meta["task"], env.unwrapped.get_task()):',
+        BEHAVIOUR_TESTS + "test_regeneration_refuses_a_config_whose_env_has_other_tasks",
+    ),
+    "the curves' panels one column off": Edit(
+        CURVES,
+        'zip(axes, COLUMNS[2:], ("stochastic policy", "deterministic policy"))',
+        'zip(axes, COLUMNS[1:], ("stochastic policy", "deterministic policy"))',
+        BEHAVIOUR_TESTS + "test_behaviour_curves_plot_each_tasks_own_returns_in_their_own_panel",
+    ),
+    "a curve's rows by the task's position, not its id": Edit(
+        CURVES,
+        'd = df[df["task"] == t]',
+        'd = df[df["task"] == k]',
+        BEHAVIOUR_TESTS + "test_behaviour_curves_plot_each_tasks_own_returns_in_their_own_panel",
+    ),
+    "every random-return episode seeded alike": Edit(
+        TASKS,
+        "_episode_return(env, env.reset(seed=seed if i == 0 else None)[0], act, reward_fn, horizon)",
+        "_episode_return(env, env.reset(seed=seed)[0], act, reward_fn, horizon)",
+        BEHAVIOUR_TESTS + "test_random_return_seeds_the_first_reset_only",
+    ),
+    "reference returns scored on the dense reward": Edit(
+        TASKS,
+        "total += float(reward_fn(r)) if reward_fn is not None else r",
+        "total += r",
+        BEHAVIOUR_TESTS + "test_reference_returns_score_the_reward_they_are_given",
+    ),
+    "show_path drawing the first jobs, not each task's first run": Edit(
+        SHOW_PATH,
+        "pick = np.arange(0, len(envs), runs)",
+        "pick = np.arange(len(setup.test_tasks))",
+        SHOW_TESTS + "test_show_path_draws_each_protocols_first_runs_into_its_own_figure",
+    ),
+    "a panel drawing the first scored episode": Edit(
+        SHOW,
+        'scored = [p for kind, p in episodes if kind == "scored"][-1]',
+        'scored = [p for kind, p in episodes if kind == "scored"][0]',
+        SHOW_TESTS + "test_a_panel_draws_the_last_scored_episode_as_x_y",
+    ),
+    "load_run's iteration one past the snapshot's": Edit(
+        SHOW,
+        "return setup, trainer, done - 1",
+        "return setup, trainer, done",
+        SHOW_TESTS + "test_load_run_gives_the_iteration_whose_meta_test_the_snapshot_holds",
+    ),
+    "the z picture's colours task-interleaved": Edit(
+        SHOW,
+        "labels = np.concatenate([np.repeat(np.arange(len(tasks)), z.shape[1]) for z in zs.values()])",
+        "labels = np.concatenate([np.tile(np.arange(len(tasks)), z.shape[1]) for z in zs.values()])",
+        SHOW_TESTS + "test_the_z_picture_colours_each_point_by_its_task",
+    ),
+    "show_path's z regrouped run-major": Edit(
+        SHOW_PATH,
+        "zs[protocol] = z.reshape(len(setup.test_tasks), runs, -1)",
+        "zs[protocol] = z.reshape(runs, len(setup.test_tasks), -1).transpose(1, 0, 2)",
+        SHOW_TESTS + "test_show_path_draws_each_protocols_first_runs_into_its_own_figure",
+    ),
+    "a panel's point robot drawn as (y, x)": Edit(
+        SHOW,
+        "xy = (np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 0], scored[:, 1])",
+        "xy = (np.arange(len(scored)), scored[:, 0]) if planar else (scored[:, 1], scored[:, 0])",
+        SHOW_TESTS + "test_a_panel_draws_the_last_scored_episode_as_x_y",
+    ),
+    "--max-retries without --ray ignored": Edit(
+        CLUSTER_OPTIONS,
+        "if given or retries != 3:",
+        "if given:",
+        CLUSTER_TESTS + "test_max_retries_without_ray_is_refused",
+    ),
+    "the Ray driver writing task.json before a segment's other files": Edit(
+        CLUSTER_BEHAVIOUR,
+        'write_tree(task_dir(self.data_dir, self.task), result.files, last=("task.json",))',
+        "write_tree(task_dir(self.data_dir, self.task), result.files)",
+        CLUSTER_TESTS + "test_the_ray_driver_writes_a_segments_task_json_after_its_other_files",
     ),
 }
 

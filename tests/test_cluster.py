@@ -28,6 +28,7 @@ from rlkit.cluster.engine import (
 from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
 from rlkit.config import parse_override_args
+from rlkit.data.dataset import task_dir
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree, write_tree
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
@@ -687,3 +688,34 @@ def _assert_same(a, b, path="state"):
             _assert_same(x, y, f"{path}[{i}]")
     else:
         assert a == b, path
+
+
+# ------------------------------------------------------------------- cluster/options.py and cluster/behaviour.py
+def test_max_retries_without_ray_is_refused():
+    """--max-retries, like --cpus-per-task and --gpus-per-task, applies to --ray only: given without it, the command
+    says so rather than running plainly with the option silently ignored."""
+    from rlkit.cluster.options import cluster_options
+    from rlkit.errors import UserError
+
+    assert cluster_options(None, None, None, 3) is None  # the default, not given
+    with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
+        cluster_options(None, None, None, 5)
+
+
+def test_the_ray_driver_writes_a_segments_task_json_after_its_other_files(tmp_path, monkeypatch):
+    """The driver writes a segment's files into goal_idx{i}/ with task.json last: killed in between, the folder
+    never holds a task.json listing a checkpoint whose episodes or networks are not there yet."""
+    import rlkit.fileio as fileio
+    from rlkit.cluster.behaviour import TaskChain
+    from rlkit.cluster.engine import JobRecord, SegmentResult
+
+    order, real = [], fileio.atomic_write
+    monkeypatch.setattr(fileio, "atomic_write", lambda path, fn: (order.append(Path(path).name), real(path, fn)))
+    files = {"task.json": b"{}", "returns.csv": b"c\n", "step100.npz": b"n", "networks/step100.pt": b"p"}
+    out = []
+    chain = TaskChain(4, tmp_path, None, out.append)
+    result = SegmentResult(files, None, {"checkpoint": 100, "mean_return": -3.0, "node": "n1", "seconds": 1.0})
+    chain.apply(result, JobRecord("goal_idx4"))
+    assert order[-1] == "task.json" and sorted(order) == sorted(Path(f).name for f in files)
+    assert (task_dir(tmp_path, 4) / "networks" / "step100.pt").read_bytes() == b"p"
+    assert out == ["goal_idx4: checkpoint 100 written, mean return -3 (n1, 1.0 s)"]

@@ -1,11 +1,17 @@
 """show_path.py in both forms on tiny runs of every algo_type and of the reference README's combination."""
 
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
+from policy_train import load_sac_config
 from rlkit import show
+from rlkit.behaviour import train_task_group
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 from tests.conftest import ROOT, TINY_CONFIG
@@ -305,3 +311,150 @@ def test_a_point_robot_panel_shows_every_goal_and_the_whole_path():
     np.testing.assert_allclose(show._point_limits(far, [inside]), [(-2.3, 2.3), (-0.3, 2.3)], atol=1e-12)
     sparse = SparsePointEnv(n_tasks=5, goal_radius=0.5)  # its goals' circles in view too
     np.testing.assert_allclose(show._point_limits(sparse, [inside]), [(-1.55, 1.55), (-0.55, 1.55)], atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------- show.py / show_path.py
+def test_show_path_draws_each_protocols_first_runs_into_its_own_figure(tmp_path, monkeypatch):
+    """show_path.py writes each protocol's episodes into that protocol's figure (Np's into paths.png), drawing the
+    first run of each held-out task (jobs are task-major: task i's runs are jobs i*runs ... i*runs+runs-1), and
+    hands draw_z each protocol's z as [task, run, L] in that same job order."""
+    from click.testing import CliRunner
+
+    import show_path
+    from rlkit.logging import PROTOCOL_BY_KEY
+
+    tasks, runs = [3, 7, 9], 2
+    setup = SimpleNamespace(test_tasks=tasks, seed=0, cfg=SimpleNamespace(algo_params=SimpleNamespace(num_evals=runs)))
+    monkeypatch.setattr(
+        show_path, "load_run", lambda run, itr, device, data_dir: (setup, SimpleNamespace(agent=None), 4)
+    )
+    monkeypatch.setattr(show_path, "seed_meta_test_z", lambda agent, seed, iteration: None)
+    jobs = [(t, r) for t in tasks for r in range(runs)]
+    zs_of = {}
+
+    def record(setup_, agent, protocol, runs_, device, iteration):
+        assert runs_ == runs
+        envs = [f"{protocol}:{t}:{r}" for t, r in jobs]
+        z = np.array([[list(PROTOCOL_BY_KEY).index(protocol), t, r] for t, r in jobs], dtype=float)
+        zs_of[protocol] = z
+        return envs, [[("scored", e)] for e in envs], np.arange(len(jobs), dtype=float), z
+
+    drawn = {}
+
+    def draw(setup_, protocol, envs, episodes, last_return, path, plt):
+        drawn[protocol] = (list(envs), [e[0][1] for e in episodes], np.asarray(last_return).tolist(), Path(path).name)
+        return path
+
+    given = {}
+    monkeypatch.setattr(show_path, "record_protocol", record)
+    monkeypatch.setattr(show_path, "draw_paths", draw)
+    monkeypatch.setattr(
+        show_path, "offline_z", lambda setup_, agent, per_task, device: np.zeros((len(tasks), per_task, 3))
+    )
+    monkeypatch.setattr(show_path, "draw_z", lambda setup_, zs, out_dir, plt, tag="": given.update(zs) or [])
+    run = tmp_path / "run"
+    run.mkdir()
+    result = CliRunner().invoke(show_path.main, [str(run), "--gpu", "-1"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert set(drawn) == set(PROTOCOL_BY_KEY)
+    for protocol, (envs, episodes, last_return, name) in drawn.items():
+        assert name == PROTOCOL_BY_KEY[protocol].paths_file
+        assert envs == episodes == [f"{protocol}:{t}:0" for t in tasks]
+        assert last_return == [float(i * runs) for i in range(len(tasks))]
+    assert drawn["np"][3] == "paths.png"
+    for protocol in PROTOCOL_BY_KEY:
+        if protocol == "offline":
+            continue
+        z = given[protocol]
+        assert z.shape == (len(tasks), runs, 3)
+        for i in range(len(tasks)):
+            for r in range(runs):
+                assert z[i, r].tolist() == zs_of[protocol][i * runs + r].tolist()
+
+
+def _point_panel(episodes):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.envs.point_robot import PointEnv
+    from rlkit.show import draw_task
+
+    env = PointEnv(n_tasks=3)
+    env.reset_task(1)
+    fig, ax = plt.subplots()
+    draw_task(ax, env, episodes, -1.25, 1, plt)
+    blue = [line for line in ax.lines if line.get_color() == "tab:blue"]
+    plt.close(fig)
+    return blue
+
+
+def test_a_panel_draws_the_last_scored_episode_as_x_y():
+    """A point-robot panel draws the last scored episode (the one whose return the legend gives) in blue, its x
+    along the horizontal axis and its y along the vertical one."""
+    first = np.array([[0.0, 0.0], [0.1, 0.05], [0.2, 0.1]])
+    last = np.array([[0.0, 0.0], [-0.3, 0.6], [-0.5, 0.9]])
+    context = np.array([[0.0, 0.0], [0.4, 0.2], [0.6, 0.3]])
+    (blue,) = _point_panel([("context", context), ("scored", first), ("scored", last)])
+    np.testing.assert_array_equal(blue.get_xdata(), last[:, 0])
+    np.testing.assert_array_equal(blue.get_ydata(), last[:, 1])
+    assert blue.get_label() == "return -1.25"
+
+
+def test_the_z_picture_colours_each_point_by_its_task(tmp_path, monkeypatch):
+    """draw_z colours each z by its held-out task: the zs of a source are [task, run, L], so the colours of a panel's
+    points run task by task (task 0's runs, then task 1's ...)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    from rlkit.show import draw_z
+
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # PCA only
+    colours, real = [], Axes.scatter
+    monkeypatch.setattr(
+        Axes,
+        "scatter",
+        lambda self, x, y, c=None, **kw: (colours.append(np.asarray(c)), real(self, x, y, c=c, **kw))[1],
+    )
+    setup = SimpleNamespace(test_tasks=[3, 7, 9], cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    rng = np.random.default_rng(0)
+    zs = {"offline": rng.normal(size=(3, 2, 4)), "np": rng.normal(size=(3, 2, 4))}
+    written = draw_z(setup, zs, tmp_path, plt)
+    assert [p.name for p in written] == ["z_pca.png"] and len(colours) == 2
+    for c in colours:
+        np.testing.assert_allclose(c, np.array([0, 0, 1, 1, 2, 2]) / 2)
+
+
+def test_load_run_gives_the_iteration_whose_meta_test_the_snapshot_holds(tmp_path):
+    """load_run returns the iteration a snapshot was saved after, counted as the Evaluator counts it (the first
+    iteration is 0): show_path.py repeats that iteration's meta-test streams (EvalStreams.of(seed, iteration)), so one
+    off draws another meta-test than the one progress.csv reports for the snapshot."""
+    from rlkit.config import load_config
+    from rlkit.experiment import MetaTrainer, prepare
+    from rlkit.show import load_run
+    from tests.conftest import TINY_CONFIG
+
+    data = tmp_path / "data"
+    behaviour = load_sac_config("tiny_point", ["save_networks=false"])
+    train_task_group(
+        "point-robot",
+        {"n_tasks": 6, "max_episode_steps": 20},
+        list(range(6)),
+        behaviour.schedule,
+        behaviour.sac,
+        data,
+        torch.device("cpu"),
+        "off",
+    )
+    overrides = {
+        "algo_params": {"data_dir": str(data), "num_iterations": 2},
+        "util_params": {"exp_name": "it", "base_log_dir": str(tmp_path / "output")},
+    }
+    MetaTrainer(prepare(load_config(TINY_CONFIG, overrides), 0, torch.device("cpu")), show_progress=False).run()
+    run = tmp_path / "output" / "point-robot" / "it" / "seed0"
+    assert load_run(run, None, torch.device("cpu"))[2] == 1  # latest.pt: after iterations 0 and 1
+    assert load_run(run, 0, torch.device("cpu"))[2] == 0  # snapshots/itr_0.pt: after iteration 0

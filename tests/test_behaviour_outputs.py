@@ -1,0 +1,347 @@
+"""What stage 1 writes and what reads it back, each piece by hand: a checkpoint's returns and seeded episode
+starts, the replay buffer past its capacity, the SAC settings, regeneration's episodes, checks and hashes, the
+behaviour curves and the reference returns. (A mutation audit found each of these slips passing every other test;
+scripts/mutation_check.py's EDITS keeps them caught.)"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from policy_train import load_sac_config
+from rlkit.behaviour import train_task_group
+from rlkit.data.dataset import task_dir
+from rlkit.data.meta import read_task_meta
+from rlkit.data.npz import read_checkpoint
+
+POINT = {"n_tasks": 6, "max_episode_steps": 20}
+CPU = torch.device("cpu")
+
+
+# ----------------------------------------------------------------------------------------- generate.py (stage 1)
+def test_a_segments_mean_return_is_its_stochastic_episodes(tmp_path):
+    """`Segment.mean_return` (what the Ray driver prints per checkpoint) and the progress line are the mean return of
+    the checkpoint's stochastic episodes, returns.csv's stochastic_return column, not that of the deterministic ones."""
+    from rlkit.behaviour.generate import train_segment
+    from rlkit.data.dataset import read_returns
+
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=200", "num_eval_episodes=1"])
+    seg = train_segment("point-robot", POINT, 2, behaviour.schedule, behaviour.sac, tmp_path, CPU, False, None)
+    assert seg.checkpoint == 100
+    row = read_returns(task_dir(tmp_path, 2) / "returns.csv").set_index("checkpoint").loc[100]
+    assert (
+        row["stochastic_return"] != row["deterministic_return"]
+    )  # (the two kinds of episodes differ, so the check means something)
+    assert seg.mean_return == pytest.approx(row["stochastic_return"])
+
+
+def test_a_checkpoints_episodes_start_from_their_own_seeded_states(tmp_path):
+    """On a body whose reset draws a random start (cheetah), a checkpoint's k episodes each start from their own
+    seeded state (stream behaviour_eval_envs of (seed, k)): k copies of one start would make k episodes of one."""
+    behaviour = load_sac_config(
+        "tiny_mujoco", ["num_train_steps=100", "eval_frequency=60", "num_seed_steps=50", "save_networks=false"]
+    )
+    train_task_group(
+        "cheetah-vel",
+        {"n_tasks": 2, "max_episode_steps": 30},
+        [0],
+        behaviour.schedule,
+        behaviour.sac,
+        tmp_path,
+        CPU,
+        "off",
+    )
+    tdir = task_dir(tmp_path, 0)
+    (c,) = read_task_meta(tdir)["checkpoints"]
+    sample, det = read_checkpoint(tdir, c, "sample"), read_checkpoint(tdir, c, "eval")
+    starts = [sample.obs[0], sample.obs[int(sample.traj_lengths[0])], det.obs[0]]  # first obs of each episode
+    assert len(sample.traj_lengths) == 2
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not np.allclose(starts[i], starts[j])
+
+
+def test_a_full_replay_buffer_holds_and_samples_its_last_capacity_rows():
+    """Once more rows than its capacity came, a task's replay buffer holds exactly the last `capacity` rows, samples
+    every one of them, and its saved state carries them all (a resume then equals an uninterrupted run)."""
+    from rlkit.behaviour.generate import TaskReplay
+    from rlkit.torch.sac.vector_sac import TaskGenerators
+
+    replay = TaskReplay(1, 4, 1, 1, CPU)
+    for i in range(6):  # rows 0..5 into 4 slots: rows 2..5 remain
+        replay.add(
+            obs=np.full((1, 1), i),
+            actions=np.zeros((1, 1)),
+            rewards=np.ones(1),
+            next_obs=np.ones((1, 1)),
+            not_done=np.ones(1),
+        )
+    assert replay.size == 4
+    assert sorted(replay.state()["rows"]["obs"][0, :, 0].tolist()) == [2.0, 3.0, 4.0, 5.0]
+    drawn = replay.sample(400, TaskGenerators(1, 0, CPU))["obs"][0, :, 0]
+    assert set(drawn.tolist()) == {2.0, 3.0, 4.0, 5.0}
+
+
+def test_a_saved_group_states_file_name_gives_back_its_tasks(tmp_path):
+    """`saved_group_tasks` reads `resume_file`'s names back (tasks3-7 holds tasks 3..7, the last included), so that
+    the complete tasks of an interrupted group are resumed, and a Ray run refuses every task of the state."""
+    from rlkit.behaviour.generate import resume_file, saved_group_tasks
+
+    for tasks in ([3, 4, 5, 6, 7], [0], [1, 4, 9]):
+        assert saved_group_tasks(resume_file(tmp_path, tasks).stem) == set(tasks)
+
+
+# --------------------------------------------------------------------------------------------------- settings.py
+def test_each_sac_setting_reaches_its_own_field():
+    """Every SAC setting of the config reaches its own SACParams field, even where the shipped files give two
+    settings the same value (the actor's and the critic's depth, the temperature's and the actor's betas)."""
+    sac = load_sac_config(
+        "train_point",
+        [
+            "diag_gaussian_actor.params.hidden_depth=3",
+            "double_q_critic.params.hidden_depth=1",
+            "diag_gaussian_actor.params.hidden_dim=48",
+            "double_q_critic.params.hidden_dim=40",
+            "agent.params.alpha_betas=[0.5,0.9]",
+            "agent.params.actor_betas=[0.8,0.99]",
+            "agent.params.critic_betas=[0.7,0.95]",
+            "agent.params.alpha_lr=0.0002",
+            "agent.params.actor_lr=0.0003",
+            "agent.params.critic_lr=0.0004",
+            "agent.params.actor_update_frequency=2",
+            "agent.params.critic_target_update_frequency=3",
+        ],
+    ).sac
+    assert (sac.actor_hidden_depth, sac.critic_hidden_depth, sac.actor_hidden_dim, sac.critic_hidden_dim) == (
+        3,
+        1,
+        48,
+        40,
+    )
+    assert (sac.alpha_betas, sac.actor_betas, sac.critic_betas) == ((0.5, 0.9), (0.8, 0.99), (0.7, 0.95))
+    assert (sac.alpha_lr, sac.actor_lr, sac.critic_lr) == (0.0002, 0.0003, 0.0004)
+    assert (sac.actor_update_frequency, sac.critic_target_update_frequency) == (2, 3)
+
+
+# ------------------------------------------------------------------------------------------------- regenerate.py
+@pytest.fixture(scope="module")
+def point_pair(tmp_path_factory):
+    """Tasks 0 and 1 of the point robot, checkpoints 100 and 200 with their networks (a few seconds)."""
+    root = tmp_path_factory.mktemp("pair")
+    behaviour = load_sac_config("tiny_point", [])
+    train_task_group("point-robot", POINT, [0, 1], behaviour.schedule, behaviour.sac, root / "data", CPU, "off")
+    return root / "data"
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_regeneration_without_n_trj_writes_as_many_episodes_as_a_checkpoint_holds(point_pair, tmp_path):
+    """Without --n_trj each extra file holds the checkpoint's own count of stochastic episodes (the schedule's
+    num_eval_sample_episodes: 3 for tiny_point), not the deterministic count."""
+    from rlkit.behaviour.regenerate import regenerate
+
+    data = _copy(point_pair, tmp_path / "data")
+    regenerate("point-robot", POINT, data, [1], None, [200], 0, False, CPU)
+    extra = read_checkpoint(task_dir(data, 1), 200, "sample", extra=True)
+    assert extra.n_traj == read_checkpoint(task_dir(data, 1), 200, "sample").n_traj == 3
+
+
+def test_regenerated_episodes_start_from_their_own_seeded_states(tmp_path):
+    """On a body whose reset draws a random start (cheetah), the regenerated episodes of a checkpoint each start from
+    their own state (env k reset from stream regenerate_envs of (seed, k)), not n copies of one start."""
+    from rlkit.behaviour.regenerate import regenerate
+
+    params = {"n_tasks": 2, "max_episode_steps": 30}
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=100", "eval_frequency=60", "num_seed_steps=50"])
+    train_task_group("cheetah-vel", params, [0], behaviour.schedule, behaviour.sac, tmp_path, CPU, "off")
+    (c,) = read_task_meta(task_dir(tmp_path, 0))["checkpoints"]
+    regenerate("cheetah-vel", params, tmp_path, [0], 2, [c], 0, False, CPU)
+    extra = read_checkpoint(task_dir(tmp_path, 0), c, "sample", extra=True)
+    assert extra.n_traj == 2
+    assert not np.allclose(extra.obs[0], extra.obs[int(extra.traj_lengths[0])])
+
+
+def test_regeneration_refuses_a_task_that_is_not_complete(point_pair, tmp_path):
+    """A task whose task.json does not say complete (interrupted, or still training elsewhere) is refused in one line
+    before anything is written: its saved networks are not yet those of a finished behaviour dataset."""
+    from rlkit.behaviour.regenerate import regenerate
+    from rlkit.data.meta import write_task_meta
+    from rlkit.errors import UserError
+
+    data = _copy(point_pair, tmp_path / "data")
+    write_task_meta(task_dir(data, 1), dict(read_task_meta(task_dir(data, 1)), complete=False))
+    with pytest.raises(UserError, match=r"goal_idx1' holds no complete behaviour data"):
+        regenerate("point-robot", POINT, data, [0, 1], 2, [100], 0, False, CPU)
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+
+
+def test_regeneration_refuses_a_config_whose_env_has_other_tasks(point_pair, tmp_path):
+    """Regenerating with env_params that give the tasks other goals than the data's (n_tasks 5 spreads the point
+    robot's goals otherwise than 6) is refused before any write: the extra episodes would be of another task."""
+    from rlkit.behaviour.regenerate import regenerate
+    from rlkit.errors import UserError
+
+    data = _copy(point_pair, tmp_path / "data")
+    with pytest.raises(UserError, match=r"goal_idx1/task.json' describes task .* but the config's env has"):
+        regenerate("point-robot", {"n_tasks": 5, "max_episode_steps": 20}, data, [1], 2, [100], 0, False, CPU)
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+
+
+def test_regeneration_records_the_hash_of_each_checkpoints_own_network_file(point_pair):
+    """Each (task, checkpoint)'s extra file records the SHA-256 of that checkpoint's own network file, so that a
+    network file replaced since is seen (an extra file of another checkpoint's hash is never the file to keep)."""
+    from rlkit.behaviour.regenerate import plan_regeneration
+    from rlkit.data.networks import networks_path
+
+    jobs = plan_regeneration("point-robot", POINT, point_pair, [0, 1], 2, None, 0, False, CPU)
+    assert sorted((j.task, j.checkpoint) for j in jobs) == [(0, 100), (0, 200), (1, 100), (1, 200)]
+    for j in jobs:
+        want = hashlib.sha256(networks_path(task_dir(point_pair, j.task), j.checkpoint).read_bytes()).hexdigest()
+        assert j.settings["networks_sha256"] == want
+
+
+def test_a_second_regeneration_of_the_same_settings_keeps_every_file(point_pair, tmp_path):
+    """Run again with the same settings, a regeneration of two checkpoints keeps both files (each compared with the
+    settings of its own checkpoint's extra file, not another checkpoint's)."""
+    from rlkit.behaviour.regenerate import regenerate
+
+    data = _copy(point_pair, tmp_path / "data")
+    assert len(regenerate("point-robot", POINT, data, [0], 2, None, 0, False, CPU)) == 2
+    before = {p.name: p.read_bytes() for p in task_dir(data, 0).glob("step*_extra.npz")}
+    assert regenerate("point-robot", POINT, data, [0], 2, None, 0, False, CPU) == []
+    assert {p.name: p.read_bytes() for p in task_dir(data, 0).glob("step*_extra.npz")} == before
+
+
+# ----------------------------------------------------------------------------------------------------- curves.py
+def _recorded_plot_calls(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.axes import Axes
+
+    calls, real = [], Axes.plot
+
+    def plot(self, *args, **kwargs):
+        calls.append((self, [np.asarray(a, dtype=float) for a in args[:2]]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", plot)
+    return calls
+
+
+def test_behaviour_curves_plot_each_tasks_own_returns_in_their_own_panel(tmp_path, monkeypatch):
+    """The left panel draws each task's stochastic returns, the right one its deterministic returns, against the
+    checkpoints, one line per task (tasks named 2 and 5 here: a task's line is its own rows)."""
+    from rlkit.behaviour.curves import plot_curves
+
+    df = pd.DataFrame(
+        {
+            "task": [2, 2, 5, 5],
+            "checkpoint": [100, 200, 100, 200],
+            "stochastic_return": [-10.0, -8.0, -30.0, -20.0],
+            "deterministic_return": [-9.0, -7.0, -25.0, -15.0],
+        }
+    )
+    calls = _recorded_plot_calls(monkeypatch)
+    plot_curves(df, {}, tmp_path / "curves.png", "t")
+    assert (
+        len(calls) == 4 and calls[0][0] is calls[1][0] and calls[2][0] is calls[3][0] and calls[0][0] is not calls[2][0]
+    )
+    lines = [(xy[0].tolist(), xy[1].tolist()) for _, xy in calls]
+    assert lines == [
+        ([100, 200], [-10.0, -8.0]),
+        ([100, 200], [-30.0, -20.0]),
+        ([100, 200], [-9.0, -7.0]),
+        ([100, 200], [-25.0, -15.0]),
+    ]
+    assert (tmp_path / "curves.png").is_file()
+
+
+def test_oracle_returns_are_each_tasks_own(tmp_path):
+    """`oracle_returns` gives each task the oracle's return on that task (point-robot-wind's winds differ,
+    so do their oracle returns), the reference line of the behaviour curves and the csv's oracle_return column."""
+    from rlkit.behaviour.curves import oracle_returns
+    from rlkit.data.meta import write_task_meta
+    from rlkit.tasks import make_env, oracle_return
+
+    params = {"n_tasks": 3, "max_episode_steps": 20}
+    for t in range(3):
+        task_dir(tmp_path, t).mkdir()
+        write_task_meta(task_dir(tmp_path, t), {"env_name": "point-robot-wind", "env_params": params, "complete": True})
+    got = oracle_returns(tmp_path)
+    want = {t: oracle_return(make_env("point-robot-wind", **params), t) for t in range(3)}
+    assert len(set(want.values())) == 3 and got == pytest.approx(want)
+
+
+def test_the_curves_csv_gives_each_row_its_tasks_oracle_return(tmp_path, monkeypatch):
+    """behaviour_returns.csv's oracle_return column is the oracle return of each row's task."""
+    import rlkit.behaviour.curves as curves
+
+    df = pd.DataFrame(
+        {
+            "task": [3, 3, 4],
+            "checkpoint": [100, 200, 100],
+            "stochastic_return": [1.0, 2.0, 3.0],
+            "deterministic_return": [1.5, 2.5, 3.5],
+        }
+    )
+    monkeypatch.setattr(curves, "behaviour_returns", lambda data_dir: df)
+    monkeypatch.setattr(curves, "oracle_returns", lambda data_dir, env_params=None: {3: -1.0, 4: -2.0})
+    monkeypatch.setattr(curves, "plot_curves", lambda df, oracle, out, title: out)
+    csv_path, _ = curves.write_curves(tmp_path)
+    table = pd.read_csv(csv_path)
+    assert table["oracle_return"].tolist() == [-1.0, -1.0, -2.0]
+
+
+# ------------------------------------------------------------------------------------------------------ tasks.py
+def test_reference_returns_score_the_reward_they_are_given():
+    """oracle_return (and the other references) sum `reward_fn` of each reward where one is given: a sparse env's
+    normalised score is bounded by its sparse oracle return, not by the dense one."""
+    from rlkit.tasks import make_env, oracle_return, random_return, zero_action_return
+
+    env = make_env("sparse-point-robot", n_tasks=4, max_episode_steps=20)
+    fn = env.sparse_reward_fn()
+    env.reset_task(1)
+    obs, _ = env.reset()
+    total, done = 0.0, False
+    while not done:
+        obs, r, terminated, truncated, _ = env.step(env.oracle_action(obs))
+        total += float(fn(r))
+        done = terminated or truncated
+    assert oracle_return(env, 1, reward_fn=fn) == pytest.approx(total)
+    assert total != pytest.approx(oracle_return(env, 1))  # (the dense return is another number)
+    assert zero_action_return(env, 1, episodes=1, reward_fn=fn) == pytest.approx(20 * float(fn(-1.0)))
+    assert random_return(env, 1, episodes=3, reward_fn=fn) != pytest.approx(random_return(env, 1, episodes=3))
+
+
+def test_random_return_seeds_the_first_reset_only():
+    """random_return seeds the env's first reset; the later episodes start where its generator has gone on (seeding
+    every reset alike gave every episode the same start on a body with reset noise: 200 episodes of one start)."""
+    from rlkit.seeding import numpy_generator
+    from rlkit.tasks import make_env, random_return
+
+    env = make_env("cheetah-vel", n_tasks=4, max_episode_steps=20)
+    rng = numpy_generator(0, "random_return")
+    env.reset_task(1)
+    returns, starts = [], []
+    for i in range(3):
+        obs, _ = env.reset(seed=0 if i == 0 else None)
+        starts.append(obs)
+        total = 0.0
+        for _ in range(5):
+            obs, r, *_ = env.step(rng.uniform(env.action_space.low, env.action_space.high))
+            total += r
+        returns.append(total)
+    assert not np.allclose(starts[0], starts[1])
+    got = random_return(make_env("cheetah-vel", n_tasks=4, max_episode_steps=20), 1, episodes=3, seed=0, horizon=5)
+    assert got == pytest.approx(np.mean(returns), rel=1e-12)
