@@ -14,11 +14,11 @@ A mutation the tests do not fail on is reported as MISSED and the script exits 1
 copy is run first and must pass.
 
 The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the envs, the
-data and meta-test paths, stage 1's replay and the report's numbers: each replaces one piece of source text
-(found exactly once, else the script stops naming it) and runs only the tests written to catch it, so a test
-weakened later is found here. `--only patches` or `--only edits` runs one kind (the patches on `--tests`, each
-edit on its own tests). A mutation counts as caught only by a failing test: tests that do not import or
-collect under it stop the script.
+data and meta-test paths, stage 1's replay and outputs, the report's numbers, the dataset's checks and the run
+folders: each replaces one piece of source text (found exactly once, else the script stops naming it) and runs only
+the tests written to catch it, so a test weakened later is found here. `--only patches` or `--only edits` runs one
+kind (the patches on `--tests`, each edit on its own tests). A mutation counts as caught only by a failing test:
+tests that do not import or collect under it stop the script.
 """
 
 from __future__ import annotations
@@ -149,6 +149,14 @@ BEHAVIOUR_TESTS, SHOW_TESTS, CLUSTER_TESTS = (
     "tests/test_show_path.py::",
     "tests/test_cluster.py::",
 )
+FILEIO, RUN_FOLDER, LOGGER, EXPERIMENT, SWITCH = (
+    "rlkit/fileio.py",
+    "rlkit/run_folder.py",
+    "rlkit/logging/logger.py",
+    "rlkit/experiment.py",
+    "rlkit/switch.py",
+)
+RUN_FOLDER_TESTS = "tests/test_run_folder.py::"
 EDITS = {
     "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
         TRAINER_PY,
@@ -816,6 +824,115 @@ EDITS = {
         'write_tree(task_dir(self.data_dir, self.task), result.files, last=("task.json",))',
         "write_tree(task_dir(self.data_dir, self.task), result.files)",
         CLUSTER_TESTS + "test_the_ray_driver_writes_a_segments_task_json_after_its_other_files",
+    ),
+    # the audit of run folders, their files, snapshots and resume (session 23)
+    "read_tree dropping every dotted or .tmp file, not only unfinished writes": Edit(
+        FILEIO,
+        'and not (rel.name.startswith(".") and rel.name.endswith(".tmp"))',
+        'and not (rel.name.startswith(".") or rel.name.endswith(".tmp"))',
+        RUN_FOLDER_TESTS + "test_read_tree_drops_only_unfinished_atomic_writes",
+    ),
+    "an infinite progress.csv cell resumed": Edit(
+        FILEIO,
+        "if np.isinf(values[i, j]) or (whole and not values[i, j].is_integer()):",
+        "if whole and not values[i, j].is_integer():",
+        RUN_FOLDER_TESTS + "test_a_progress_csv_with_an_infinite_cell_is_refused_on_resume",
+    ),
+    "a progress.csv row of too few cells resumed": Edit(
+        FILEIO,
+        "        if len(row) != len(header):",
+        "        if len(row) > len(header):",
+        RUN_FOLDER_TESTS + "test_a_progress_csv_row_with_too_few_cells_is_refused_on_resume",
+    ),
+    "lock_holder naming a process that reuses the pid": Edit(
+        FILEIO,
+        'return f"pid {pid}" if identity_alive(pid, ident) else None',
+        'return f"pid {pid}" if process_alive(pid) else None',
+        RUN_FOLDER_TESTS + "test_lock_holder_does_not_name_a_process_that_only_reuses_the_pid",
+    ),
+    "snapshots due by the iteration count, not the Epoch": Edit(
+        RUN_FOLDER,
+        "epoch % a.snapshot_gap == 0",
+        "iteration % a.snapshot_gap == 0",
+        RUN_FOLDER_TESTS + "test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration",
+    ),
+    "the last snapshot due one iteration late": Edit(
+        RUN_FOLDER,
+        "or iteration == a.num_iterations)",
+        "or epoch == a.num_iterations)",
+        RUN_FOLDER_TESTS + "test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration",
+    ),
+    "a run whose snapshot is there locked to check it": Edit(
+        RUN_FOLDER,
+        'if snapshot is not None and not snapshot.is_file() and (out_dir / "latest.pt").is_file():',
+        'if snapshot is not None and (out_dir / "latest.pt").is_file():',
+        RUN_FOLDER_TESTS + "test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it",
+    ),
+    "snapshot names in text order": Edit(
+        RUN_FOLDER,
+        'return [p.name for p in sorted((out_dir / "snapshots").glob("*.pt"), key=order)]',
+        'return [p.name for p in sorted((out_dir / "snapshots").glob("*.pt"))]',
+        RUN_FOLDER_TESTS + "test_snapshot_names_are_in_iteration_order",
+    ),
+    "a resume on another GPU refused as another config": Edit(
+        RUN_FOLDER,
+        '    "util_params.gpu_id",\n',
+        "",
+        RUN_FOLDER_TESTS + "test_a_run_resumes_on_another_gpu_or_from_another_folder",
+    ),
+    "progress.csv rewritten in place": Edit(
+        LOGGER,
+        'atomic_write_text(self.dir / "progress.csv", buf.getvalue())',
+        '(self.dir / "progress.csv").write_text(buf.getvalue())',
+        RUN_FOLDER_TESTS + "test_progress_csv_is_replaced_whole_so_an_open_reader_sees_the_old_file",
+    ),
+    "a resumed progress.csv's columns forgotten": Edit(
+        LOGGER,
+        "        self.keys = list(table.columns)",
+        "        self.keys = None",
+        RUN_FOLDER_TESTS + "test_a_run_resumed_by_a_version_with_more_columns_keeps_its_values_and_resumes_again",
+    ),
+    "a resumed run's added columns one too many": Edit(
+        LOGGER,
+        "added = list(row)[len(self.keys) :]",
+        "added = list(row)[len(self.keys) - 1 :]",
+        RUN_FOLDER_TESTS + "test_a_run_resumed_by_a_version_with_more_columns_keeps_its_values_and_resumes_again",
+    ),
+    "a switch reading its variable at every use": Edit(
+        SWITCH,
+        "            self._read = True",
+        "            pass",
+        RUN_FOLDER_TESTS + "test_a_switch_reads_its_environment_variable_once",
+    ),
+    "generators reseeded alike at every resume across device types": Edit(
+        EXPERIMENT,
+        "holder[key], self.setup.seed, stream, iteration)",
+        "holder[key], self.setup.seed, stream, 0)",
+        RUN_FOLDER_TESTS + "test_generators_saved_on_the_other_device_type_are_reseeded_by_the_resume_iteration",
+    ),
+    "a segment's max_iterations counted from 0": Edit(
+        EXPERIMENT,
+        'else min(a.num_iterations, self.counters["iteration"] + max_iterations)',
+        "else min(a.num_iterations, max_iterations)",
+        RUN_FOLDER_TESTS + "test_a_segment_of_max_iterations_continues_from_where_the_run_stands",
+    ),
+    "a replaced run keeping the failed start's dataset.json": Edit(
+        EXPERIMENT,
+        "if self.setup.data_print is None or (resumed and path.is_file()):",
+        "if self.setup.data_print is None or path.is_file():",
+        RUN_FOLDER_TESTS + "test_a_new_run_in_a_folder_without_snapshot_records_the_data_it_reads_now",
+    ),
+    "latest.pt written in place": Edit(
+        EXPERIMENT,
+        'atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(state, f))',
+        'torch.save(state, self.setup.out_dir / "latest.pt")',
+        RUN_FOLDER_TESTS + "test_a_save_that_fails_midway_keeps_the_previous_latest_pt",
+    ),
+    "a finished run's rerun recording its code": Edit(
+        EXPERIMENT,
+        'if self.counters["iteration"] < a.num_iterations:  # (a finished run',
+        'if self.counters["iteration"] <= a.num_iterations:  # (a finished run',
+        RUN_FOLDER_TESTS + "test_a_finished_run_that_is_rerun_records_no_code",
     ),
 }
 

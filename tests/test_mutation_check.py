@@ -64,7 +64,7 @@ def test_tests_given_by_absolute_path_run_in_the_mutated_copy_and_a_bad_one_is_n
 @pytest.mark.parametrize("name", list(mutation_check.EDITS))
 def test_each_edit_applies_once_and_names_tests_that_exist(name, tmp_path):
     edit = mutation_check.EDITS[name]
-    (tmp_path / edit.path).parent.mkdir(parents=True)
+    (tmp_path / edit.path).parent.mkdir(parents=True, exist_ok=True)  # (show_path.py: the root itself)
     (tmp_path / edit.path).write_text((ROOT / edit.path).read_text())
     mutation_check.apply_edit(tmp_path, name, edit)
     assert (tmp_path / edit.path).read_text() != (ROOT / edit.path).read_text() and edit.new != edit.old

@@ -1,0 +1,369 @@
+"""Run folders, their files, snapshots and resume, each piece by hand: what read_tree ships, progress.csv's damage
+refused and its atomic replacement, a reused pid's lock, snapshot names and due iterations, generator states across
+device types, switches read once, the config keys a resume may change, dataset.json, an interrupted save, a
+segment's iterations. (A mutation audit found each of these slips passing every other test; scripts/mutation_check.py's
+EDITS keeps them caught.)"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+
+import pandas as pd
+import pytest
+
+from rlkit.errors import UserError
+from rlkit.logging import RunLogger
+
+
+def test_read_tree_drops_only_unfinished_atomic_writes(tmp_path):
+    """Mutation F08: `.tmp` files of unfinished atomic writes are dotted *and* end in .tmp; a hidden file or a
+    plain `*.tmp` file is data and is shipped (cluster segments copy run and task folders with read_tree)."""
+    from rlkit.fileio import read_tree
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").write_bytes(b"h")
+    (tmp_path / "sub" / "notes.tmp").write_bytes(b"n")
+    (tmp_path / "sub" / ".latest.pt.ab12cd.tmp").write_bytes(b"x")
+    (tmp_path / "a.txt").write_bytes(b"a")
+    assert read_tree(tmp_path) == {".hidden": b"h", "a.txt": b"a", "sub/notes.tmp": b"n"}
+
+
+def test_a_progress_csv_with_an_infinite_cell_is_refused_on_resume(tmp_path):
+    """Mutation F19: an infinite value in a progress.csv (never written by the logger, which refuses it as a
+    divergence) is damage, refused in one line rather than resumed into every later curve and report."""
+    (tmp_path / "progress.csv").write_text("Epoch,x\n0,1.5\n1,inf\n")
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    with pytest.raises(UserError, match=r"line 3, column 'x': 'inf' is not a finite number"):
+        log.load_rows(2)
+    log.close()
+
+
+def test_a_progress_csv_row_with_too_few_cells_is_refused_on_resume(tmp_path):
+    """Mutation F20: a row cut short (a hand edit, a truncated copy) has fewer cells than the header; read_csv_table
+    filled the missing ones from uninitialised memory (np.empty) instead of refusing the file."""
+    (tmp_path / "progress.csv").write_text("Epoch,x,y\n0,1.0,2.0\n1,3.0\n")
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    with pytest.raises(UserError, match=r"line 3 has 2 cells: expected 3"):
+        log.load_rows(2)
+    log.close()
+
+
+def test_lock_holder_does_not_name_a_process_that_only_reuses_the_pid(tmp_path):
+    """Mutation F21: a lock whose pid now belongs to a process started later (a reused pid) is stale: `lock_holder`
+    (what `rlkit.data check` and the dataset's meta say is under way) reports nobody, as `FolderLock` takes it over."""
+    from rlkit.fileio import lock_holder, process_identity
+
+    ident = process_identity(os.getpid())
+    if not ident:
+        pytest.skip("no /proc identity on this system")
+    boot, namespace, start = ident.split("/")
+    lock, host = tmp_path / ".lock", socket.gethostname()
+    lock.write_text(f"{os.getpid()} {host} {boot}/{namespace}/{int(start) - 1}")  # this pid, an earlier process
+    assert lock_holder(tmp_path) is None
+    lock.write_text(f"{os.getpid()} {host} {ident}")  # this very process
+    assert lock_holder(tmp_path) == f"pid {os.getpid()}"
+
+
+def test_a_folder_with_a_single_snapshot_but_no_latest_pt_is_refused_not_replaced(tmp_path):
+    """Mutation R02: a run folder holding trained iterations (even just snapshots/itr_0.pt) without latest.pt is
+    refused; a new run over it would overwrite the snapshot, progress.csv and variant.json of the run it holds."""
+    from rlkit.run_folder import iterations_done
+
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "snapshots" / "itr_0.pt").write_bytes(b"a state")
+    with pytest.raises(UserError, match=r"holds trained iterations \(itr_0.pt\) but no latest.pt.*; the hint$"):
+        iterations_done(tmp_path, {}, 5, "the hint")
+    (tmp_path / "snapshots" / "itr_0.pt").unlink()
+    assert iterations_done(tmp_path, {}, 5, "the hint") == 0  # nothing trained: a new run replaces it
+
+
+def test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it(tmp_path):
+    """Mutation R06: `restore_missing_snapshot` (reproduce's and the cluster's check of every run before training)
+    takes the run's lock only when the snapshot is missing; with it there, a run that another process is training
+    right now (its lock held) is left alone instead of ending the whole command as 'being trained by another
+    process'."""
+    from rlkit.config import Config
+    from rlkit.run_folder import RunLock, restore_missing_snapshot, snapshot_due
+
+    cfg = Config()
+    snapshot = snapshot_due(tmp_path, cfg, 1)  # after iteration 1 (Epoch 0): itr_0.pt
+    assert snapshot is not None
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_bytes(b"the state")
+    (tmp_path / "latest.pt").write_bytes(b"the state")
+    with RunLock(tmp_path):  # held: a run of this folder is training (here: this very process)
+        restore_missing_snapshot(tmp_path, cfg, 1)
+    assert snapshot.read_bytes() == b"the state"
+
+
+def test_snapshot_names_are_in_iteration_order(tmp_path):
+    """Mutation R07: itr_2 before itr_10 (text order puts itr_10 first), other names after; the refusal of a folder
+    without latest.pt names the last three by this order, and show_path lists them so."""
+    from rlkit.run_folder import snapshot_names
+
+    (tmp_path / "snapshots").mkdir()
+    for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt"):
+        (tmp_path / "snapshots" / name).write_bytes(b"x")
+    assert snapshot_names(tmp_path) == ["itr_0.pt", "itr_2.pt", "itr_10.pt", "best.pt"]
+
+
+def _row(epoch: float, **extra: float) -> dict[str, float]:
+    return {"Epoch": float(epoch), "a": 10.0 + epoch, **extra}
+
+
+def test_progress_csv_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_path):
+    """Mutation L04: progress.csv is written atomically (a new file renamed over the old): a reader that opened it
+    (a plotting script, a `tail`) reads the rows as they were, never a file truncated and half rewritten, and a kill
+    mid-write leaves the previous rows rather than a cut file the resume refuses."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(_row(0))
+    path = tmp_path / "progress.csv"
+    before = path.read_text()
+    with open(path) as reader:
+        log.record(_row(1))
+        assert reader.read() == before
+    log.close()
+    assert pd.read_csv(path)["Epoch"].tolist() == [0, 1]
+
+
+def test_a_run_resumed_by_a_version_with_more_columns_keeps_its_values_and_resumes_again(tmp_path):
+    """Mutations L09 and L10: resuming a run whose progress.csv predates a column appends the column with NaN in
+    the earlier rows; the earlier rows keep every value they had (L10 blanked the last old column), the file holds
+    'nan' (L09 wrote empty cells, which the next resume refuses), and a resume of a row of other columns is
+    refused."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.record(_row(0))
+    log.close()
+    resumed = RunLogger(tmp_path, use_tensorboard=False)
+    resumed.load_rows(1)
+    resumed.record(_row(1, b=3.0))
+    resumed.close()
+    assert (tmp_path / "progress.csv").read_text().splitlines() == ["Epoch,a,b", "0.0,10.0,nan", "1.0,11.0,3.0"]
+    again = RunLogger(tmp_path, use_tensorboard=False)
+    again.load_rows(2)
+    assert again.rows[0]["a"] == 10.0 and math.isnan(again.rows[0]["b"]) and again.rows[1] == _row(1, b=3.0)
+    with pytest.raises(RuntimeError, match="progress keys changed"):
+        again.record({"a": 12.0, "Epoch": 2.0, "b": 1.0})
+    again.close()
+
+
+def test_generators_saved_on_the_other_device_type_are_reseeded_by_the_resume_iteration():
+    """Mutation E07: a run resumed on the other device type (a CUDA state in a CPU run) draws each torch stream from
+    `device_change` at (the stream's id, the iteration it resumed at): resumes at different iterations must not
+    repeat the same draws."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from rlkit.experiment import MetaTrainer
+    from rlkit.seeding import STREAMS, stream_seed
+
+    def resume_at(iteration):
+        fake = SimpleNamespace(
+            trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=None)),
+            sample_gen=torch.Generator(),
+            setup=SimpleNamespace(seed=3),
+            vae_gen=None,
+        )
+        cuda_like = torch.zeros(16, dtype=torch.uint8)
+        state = {
+            "trainer": {"generator": cuda_like},
+            "sample_gen": cuda_like.clone(),
+            "counters": {"iteration": iteration},
+        }
+        assert MetaTrainer._fit_generator_states(fake, state) == ["train_noise", "batch_sampling"]
+        return state
+
+    state = resume_at(7)
+    for holder, key, stream in (
+        (state["trainer"], "generator", "train_noise"),
+        (state, "sample_gen", "batch_sampling"),
+    ):
+        want = torch.Generator().manual_seed(stream_seed(3, "device_change", STREAMS[stream].id, 7)).get_state()
+        assert torch.equal(holder[key], want), stream
+    assert not torch.equal(resume_at(8)["sample_gen"], state["sample_gen"])
+
+
+def test_a_switch_reads_its_environment_variable_once():
+    """Mutation W02: a switch is decided at first use and stays so for the process (a run does not change speed
+    trick halfway because something set the variable for a child); `set(None)` goes back to the environment."""
+    from rlkit.switch import _ALL, Switch
+
+    name = "CSRO_AUDIT_TEST_SWITCH"
+    switch = Switch(name, default=False, on="on", off="off")
+    try:
+        os.environ[name] = "1"
+        assert switch() is True
+        os.environ[name] = "0"
+        assert switch() is True  # read once
+        switch.set(None)
+        assert switch() is False  # the environment again, as it is now
+        switch.set(True)
+        assert switch() is True
+    finally:
+        os.environ.pop(name, None)
+        _ALL.remove(switch)
+
+
+def test_a_run_resumes_on_another_gpu_or_from_another_folder():
+    """Mutation R13 (and its kin for the other NOT_COMPARED keys): where a run executes is not what it computes; a
+    run trained on GPU 0 resumes on GPU 1 (a cluster's free card), on the CPU, or moved under another base folder."""
+    import copy
+
+    from rlkit.config import Config
+    from rlkit.run_folder import config_differences
+
+    old = Config().to_dict()
+    new = copy.deepcopy(old)
+    new["util_params"].update(gpu_id=old["util_params"]["gpu_id"] + 1, use_gpu=not old["util_params"]["use_gpu"])
+    new["util_params"]["base_log_dir"] = "/elsewhere/output"
+    new["algo_params"]["num_iterations"] = old["algo_params"]["num_iterations"] + 10
+    assert config_differences(old, new) == []
+    new["algo_params"]["snapshot_gap"] = old["algo_params"]["snapshot_gap"] + 1
+    assert config_differences(old, new) == [
+        f"algo_params.snapshot_gap: {old['algo_params']['snapshot_gap']} -> {new['algo_params']['snapshot_gap']}"
+    ]
+
+
+def test_a_new_run_in_a_folder_without_snapshot_records_the_data_it_reads_now(tmp_path):
+    """Mutation E09: a folder without latest.pt holds a run that failed before its first iteration and is replaced;
+    its dataset.json (the fingerprint of the data of that first start) is replaced too, so that a later resume is
+    compared with the data this run trained on, not refused (or accepted) against another dataset's."""
+    import json
+    from types import SimpleNamespace
+
+    from rlkit.experiment import MetaTrainer
+
+    (tmp_path / "dataset.json").write_text(json.dumps({"digest": "the failed start's data", "data_dir": "old"}))
+    fake = SimpleNamespace(
+        setup=SimpleNamespace(out_dir=tmp_path, data_print={"digest": "this run's data"}),
+        cfg=SimpleNamespace(algo_params=SimpleNamespace(data_dir="new")),
+    )
+    MetaTrainer._record_data(fake, None, resumed=False)
+    assert json.loads((tmp_path / "dataset.json").read_text()) == {"digest": "this run's data", "data_dir": "new"}
+    fake.setup.data_print = {"digest": "other"}  # a resume keeps what the run was trained on (compared before)
+    MetaTrainer._record_data(fake, None, resumed=True)
+    assert json.loads((tmp_path / "dataset.json").read_text())["digest"] == "this run's data"
+
+
+def test_a_save_that_fails_midway_keeps_the_previous_latest_pt(tmp_path, monkeypatch):
+    """Mutation E10: latest.pt is written atomically; a full disk (or a kill) in the middle of torch.save leaves
+    the previous state to resume from, not a truncated latest.pt that makes the whole run unresumable."""
+    import errno
+    from types import SimpleNamespace
+
+    import torch
+
+    from rlkit.config import Config
+    from rlkit.experiment import MetaTrainer
+
+    def failing_save(obj, f):
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "wb") as fh:
+                fh.write(b"part of a state")
+        else:
+            f.write(b"part of a state")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    latest = tmp_path / "latest.pt"
+    latest.write_bytes(b"the previous state")
+    monkeypatch.setattr(torch, "save", failing_save)
+    fake = SimpleNamespace(
+        _state=lambda: {"x": 1}, setup=SimpleNamespace(out_dir=tmp_path), cfg=Config(), counters={"iteration": 3}
+    )
+    with pytest.raises(OSError):
+        MetaTrainer.save(fake)
+    assert latest.read_bytes() == b"the previous state"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pt"]
+
+
+def _fake_trainer(tmp_path, num_iterations: int, resume_at: int):
+    """A MetaTrainer without networks or data: `_train`'s loop alone, resuming at `resume_at` iterations."""
+    from types import SimpleNamespace
+
+    from rlkit.experiment import MetaTrainer
+
+    t = object.__new__(MetaTrainer)
+    t.cfg = SimpleNamespace(algo_params=SimpleNamespace(num_iterations=num_iterations, allow_eval=True))
+    t.setup = SimpleNamespace(out_dir=tmp_path)
+    t.counters = {"iteration": 0}
+    t.borel = None
+    calls = {"saved": [], "code": []}
+
+    def try_resume(logger, restore_snapshots):
+        t.counters["iteration"] = resume_at
+        return resume_at > 0
+
+    def iteration(logger):
+        t.counters["iteration"] += 1
+        return {"Epoch": float(t.counters["iteration"] - 1)}
+
+    t.try_resume, t.iteration, t.summary = try_resume, iteration, lambda row: "summary"
+    t._record_data = lambda logger, resumed: None
+    t._record_code = lambda logger, resumed: calls["code"].append(t.counters["iteration"])
+    t.save = lambda: calls["saved"].append(t.counters["iteration"])
+    logger = SimpleNamespace(write_variant=lambda v: None, info=lambda m: None, record=lambda row, unmeasured=(): None)
+    return t, logger, calls
+
+
+def test_a_segment_of_max_iterations_continues_from_where_the_run_stands(tmp_path, capsys):
+    """Mutation E08: a cluster worker runs `run(max_iterations=1)` per segment: each segment trains one iteration
+    more from the resumed one (3 after 2 done), not up to iteration 1 (nothing once the first segment is done, so
+    the chain never ends)."""
+    t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=2)
+    t._train(logger, {}, 1, False)
+    assert calls["saved"] == [3]
+    t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=4)
+    t._train(logger, {}, 3, False)
+    assert calls["saved"] == [5]  # never past num_iterations
+
+
+def test_a_finished_run_that_is_rerun_records_no_code(tmp_path, capsys):
+    """Mutation E13: rerunning a finished run trains nothing, so code.json gains no entry (one would claim that the
+    code of the rerun trained it from its last iteration on); an unfinished one records the code that continues it."""
+    t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=5)
+    t._train(logger, {}, None, False)
+    assert calls == {"saved": [], "code": []} and "already complete" in capsys.readouterr().out
+    t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=4)
+    t._train(logger, {}, None, False)
+    assert calls == {"saved": [5], "code": [4]}
+
+
+def test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration(tmp_path):
+    """Mutations R03 and R04: with snapshot_gap 5 and 12 iterations, snapshots/itr_N.pt (N the progress row's Epoch)
+    are written at Epochs 0, 5, 10 (the reference's numbering, which show_path's --itr and reproduce name) and at the
+    last, 11: the trained policy the run ends with. The suite's configs use snapshot_gap 1, where every iteration
+    is due and neither slip shows."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import snapshot_due
+
+    cfg = load_config(None, {"algo_params": {"snapshot_gap": 5, "num_iterations": 12}})
+    due = {it: snapshot_due(tmp_path, cfg, it) for it in range(0, 13)}
+    assert {it: p.name for it, p in due.items() if p is not None} == {
+        1: "itr_0.pt",
+        6: "itr_5.pt",
+        11: "itr_10.pt",
+        12: "itr_11.pt",
+    }
+    assert due[12] == tmp_path / "snapshots" / "itr_11.pt"
+
+
+def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
+    """Mutation R09: a resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a
+    GPU, then resumed on the CPU again lists three entries (the last resume on the CPU is not folded into the first
+    entry, which left the GPU named for every iteration after 3), and a second resume on the CPU adds nothing."""
+    import rlkit.run_folder as rf
+
+    monkeypatch.setattr(rf, "running_versions", lambda: {"torch": "2.13.0"})
+    monkeypatch.setattr(rf, "source_revision", lambda: "abc")
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
+    rf.record_code(tmp_path, 3, "cuda:0 (H100), captured", resumed=True)
+    rf.record_code(tmp_path, 6, "cpu, eager", resumed=True)
+    rf.record_code(tmp_path, 8, "cpu, eager", resumed=True)
+    assert [(e["from_iteration"], e["device"]) for e in rf.read_code_record(tmp_path)] == [
+        (0, "cpu, eager"),
+        (3, "cuda:0 (H100), captured"),
+        (6, "cpu, eager"),
+    ]
