@@ -1572,12 +1572,12 @@ def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
 
 
 def _cli(args, capsys):
-    from rlkit.cli import run_cli
+    from rlkit.cli import run_cli as run_command  # (in this process: no child)
     from rlkit.data.__main__ import main as data_cli
 
     code = 0
     try:
-        run_cli(data_cli, args)
+        run_command(data_cli, args)
     except SystemExit as e:
         code = e.code
     out = capsys.readouterr()
