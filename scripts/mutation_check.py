@@ -836,13 +836,13 @@ EDITS = {
         FILEIO,
         "if np.isinf(values[i, j]) or (whole and not values[i, j].is_integer()):",
         "if whole and not values[i, j].is_integer():",
-        RUN_FOLDER_TESTS + "test_a_progress_csv_with_an_infinite_cell_is_refused_on_resume",
+        "tests/test_logging.py::test_resume_on_a_damaged_progress_csv_is_one_line",
     ),
     "a progress.csv row of too few cells resumed": Edit(
         FILEIO,
         "        if len(row) != len(header):",
         "        if len(row) > len(header):",
-        RUN_FOLDER_TESTS + "test_a_progress_csv_row_with_too_few_cells_is_refused_on_resume",
+        "tests/test_logging.py::test_resume_on_a_damaged_progress_csv_is_one_line",
     ),
     "lock_holder naming a process that reuses the pid": Edit(
         FILEIO,

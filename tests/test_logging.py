@@ -259,6 +259,8 @@ def test_resume_with_missing_rows_is_an_error(tmp_path):
         (b"", r"is empty"),
         (b"Epoch,x\n1,abc\n", r"line 2, column 'x': 'abc' is not a finite number"),
         (b"Epoch,x\n1,2,3\n", r"line 2 has 3 cells: expected 2"),
+        (b"Epoch,x,y\n1,3.0\n", r"line 2 has 2 cells: expected 3"),  # (read_csv_table filled the cell it lacks)
+        (b"Epoch,x\n1,inf\n", r"line 2, column 'x': 'inf' is not a finite number"),  # (the logger writes none)
     ],
 )
 def test_resume_on_a_damaged_progress_csv_is_one_line(tmp_path, damaged, said):
