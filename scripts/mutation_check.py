@@ -862,6 +862,12 @@ EDITS = {
         "or epoch == a.num_iterations)",
         RUN_FOLDER_TESTS + "test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration",
     ),
+    "a resume compared with code.json's first entry, not its last": Edit(
+        RUN_FOLDER,
+        "{k: kept[-1].get(k) for k in same} == same",
+        "{k: kept[0].get(k) for k in same} == same",
+        RUN_FOLDER_TESTS + "test_code_json_records_a_return_to_an_earlier_device",
+    ),
     "a run whose snapshot is there locked to check it": Edit(
         RUN_FOLDER,
         'if snapshot is not None and not snapshot.is_file() and (out_dir / "latest.pt").is_file():',
