@@ -138,11 +138,12 @@ BEHAVIOUR_SETTINGS, REGENERATE, CURVES, TASKS = (
     "rlkit/behaviour/curves.py",
     "rlkit/tasks.py",
 )
-SHOW, SHOW_PATH, CLUSTER_OPTIONS, CLUSTER_BEHAVIOUR = (
+SHOW, SHOW_PATH, CLUSTER_OPTIONS, CLUSTER_BEHAVIOUR, CLUSTER_ENGINE = (
     "rlkit/show.py",
     "show_path.py",
     "rlkit/cluster/options.py",
     "rlkit/cluster/behaviour.py",
+    "rlkit/cluster/engine.py",
 )
 BEHAVIOUR_TESTS, SHOW_TESTS, CLUSTER_TESTS = (
     "tests/test_behaviour_outputs.py::",
@@ -939,6 +940,24 @@ EDITS = {
         'if self.counters["iteration"] < a.num_iterations:  # (a finished run',
         'if self.counters["iteration"] <= a.num_iterations:  # (a finished run',
         RUN_FOLDER_TESTS + "test_a_finished_run_that_is_rerun_records_no_code",
+    ),
+    "the Ray driver keeping only as many jobs under way as the cluster runs at once": Edit(
+        CLUSTER_ENGINE,
+        "while queue and len(running) < slots + 1:",
+        "while queue and len(running) < slots:",
+        CLUSTER_TESTS + "test_the_ray_driver_keeps_one_job_more_than_the_slots_under_way_and_sums_each_jobs_segments",
+    ),
+    "the Ray driver counting a segment's first attempt as a retry": Edit(
+        CLUSTER_ENGINE,
+        'record.retries += info["attempt"] - 1',
+        'record.retries += info["attempt"]',
+        CLUSTER_TESTS + "test_the_ray_driver_keeps_one_job_more_than_the_slots_under_way_and_sums_each_jobs_segments",
+    ),
+    "a failed job freeing no place for a queued one": Edit(
+        CLUSTER_ENGINE,
+        'out(f"{chain.name}: FAILED ({record.status[8:]}) [{done}/{len(chains)}]")\n            start()',
+        'out(f"{chain.name}: FAILED ({record.status[8:]}) [{done}/{len(chains)}]")',
+        CLUSTER_TESTS + "test_the_ray_driver_keeps_one_job_more_than_the_slots_under_way_and_sums_each_jobs_segments",
     ),
 }
 

@@ -17,10 +17,13 @@ import pytest
 import torch
 
 from rlkit.cluster.engine import (
+    Chain,
     ClusterOptions,
     JobRecord,
+    SegmentResult,
     WorkerContext,
     capacity,
+    drive,
     summary_table,
     task_resources,
     task_slots,
@@ -364,6 +367,91 @@ def test_a_plain_runs_saved_group_state_of_tasks_ray_would_train_is_refused(tmp_
     with pytest.raises(UserError, match=r"tasks0-5.pt' holds an interrupted plain run's state of tasks \[4, 5\]"):
         refuse_saved_groups(tmp_path, [4, 5, 6])
     refuse_saved_groups(tmp_path / "none", [0])  # no saved states at all
+
+
+class _FakeRay:
+    """Enough of Ray for `drive`: a submitted segment is a ref whose result is ready at once; `wait` hands back the
+    oldest ref still pending, so the order is fixed and every step of the driver can be followed."""
+
+    def __init__(self):
+        self.pending: list[object] = []  # refs in the order they were submitted
+        self.results: dict[object, object] = {}
+        self.most_in_flight = 0
+        self.log: list[str] = []
+
+    def submit(self, result_or_error) -> object:
+        ref = object()
+        self.pending.append(ref)
+        self.results[ref] = result_or_error
+        self.most_in_flight = max(self.most_in_flight, len(self.pending))
+        return ref
+
+    def wait(self, refs, num_returns):
+        assert num_returns == 1 and set(refs) == set(self.pending)
+        return [self.pending[0]], self.pending[1:]
+
+    def get(self, ref):
+        self.pending.remove(ref)
+        result = self.results.pop(ref)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def nodes(self):
+        return [
+            {"NodeID": "n1" * 8, "NodeManagerAddress": "10.0.0.1"},
+            {"NodeID": "n2" * 8, "NodeManagerAddress": "10.0.0.2"},
+        ]
+
+
+class _ScriptedChain(Chain):
+    """A job of `len(script)` segments; `script[k]`: (node, attempt) of segment k, or an exception it fails with."""
+
+    def __init__(self, ray: _FakeRay, name: str, script: list):
+        self.ray, self.name, self.script = ray, name, script
+
+    def submit(self, state):
+        k = 0 if state is None else state
+        step = self.script[k]
+        self.ray.log.append(f"submit {self.name} {k}")
+        if isinstance(step, Exception):
+            return self.ray.submit(step)
+        node, attempt = step
+        info = {"attempt": attempt, "node_id": node * 8, "host": f"host-{node}", "seconds": 1.5}
+        state = k + 1 if k + 1 < len(self.script) else None
+        return self.ray.submit(SegmentResult({f"seg{k}": b""}, state, info))
+
+    def apply(self, result, record):
+        self.ray.log.append(f"write {self.name} {sorted(result.files)[0][3:]}")
+
+
+def test_the_ray_driver_keeps_one_job_more_than_the_slots_under_way_and_sums_each_jobs_segments():
+    """`drive` on a stand-in for Ray: with 2 slots, 3 jobs are under way and a fourth starts only when one ends; a
+    job's next segment is submitted before the last one's files are written; a failed job ends alone, the others
+    finish; each record sums its segments' time, counts Ray's retries (attempt 2 is one retry) and names each node
+    once; the records come back in the jobs' order, not the order they finished."""
+    ray = _FakeRay()
+    chains = [
+        _ScriptedChain(ray, "a", [("n1", 1), ("n2", 2), ("n1", 1)]),
+        _ScriptedChain(ray, "b", [RuntimeError("worker died\nfor good")]),
+        _ScriptedChain(ray, "c", [("n2", 1)]),
+        _ScriptedChain(ray, "d", [("n1", 3), ("n1", 1)]),
+    ]
+    lines = []
+    records = drive(ray, chains, slots=2, out=lines.append)
+    assert ray.most_in_flight == 3 and not ray.pending
+    # d waits for a place: a's next segment takes the one a's first left, and b's failure frees one
+    assert ray.log[:6] == ["submit a 0", "submit b 0", "submit c 0", "submit a 1", "write a 0", "submit d 0"]
+    assert [r.name for r in records] == ["a", "b", "c", "d"]
+    a, b, c, d = records
+    assert (a.status, a.segments, a.seconds, a.retries) == ("done", 3, 4.5, 1)
+    assert a.nodes == ["host-n1 (10.0.0.1)", "host-n2 (10.0.0.2)"]
+    assert b.status == "failed: RuntimeError: for good" and b.segments == 0
+    assert (c.status, c.segments, c.nodes) == ("done", 1, ["host-n2 (10.0.0.2)"])
+    assert (d.status, d.segments, d.retries) == ("done", 2, 2)
+    assert "d: segment 1 finished on attempt 3 (Ray retried it after its worker was lost)" in lines
+    assert lines[-1] == "d: done in 3.0 s on host-n1 (10.0.0.1), 2 retries [4/4]"
+    assert sum("FAILED" in line for line in lines) == 1
 
 
 def test_summary_table():
