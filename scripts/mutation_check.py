@@ -138,12 +138,13 @@ BEHAVIOUR_SETTINGS, REGENERATE, CURVES, TASKS = (
     "rlkit/behaviour/curves.py",
     "rlkit/tasks.py",
 )
-SHOW, SHOW_PATH, CLUSTER_OPTIONS, CLUSTER_BEHAVIOUR, CLUSTER_ENGINE = (
+SHOW, SHOW_PATH, CLUSTER_OPTIONS, CLUSTER_BEHAVIOUR, CLUSTER_ENGINE, CLUSTER_RUNS = (
     "rlkit/show.py",
     "show_path.py",
     "rlkit/cluster/options.py",
     "rlkit/cluster/behaviour.py",
     "rlkit/cluster/engine.py",
+    "rlkit/cluster/runs.py",
 )
 BEHAVIOUR_TESTS, SHOW_TESTS, CLUSTER_TESTS = (
     "tests/test_behaviour_outputs.py::",
@@ -958,6 +959,18 @@ EDITS = {
         'out(f"{chain.name}: FAILED ({record.status[8:]}) [{done}/{len(chains)}]")\n            start()',
         'out(f"{chain.name}: FAILED ({record.status[8:]}) [{done}/{len(chains)}]")',
         CLUSTER_TESTS + "test_the_ray_driver_keeps_one_job_more_than_the_slots_under_way_and_sums_each_jobs_segments",
+    ),
+    "a node's dataset key from the files' bytes alone (the same files under other tasks share it)": Edit(
+        CLUSTER_RUNS,
+        'h.update(rel.encode() + b"\\0" + len(data).to_bytes(8, "little") + data)',
+        "h.update(data)",
+        CLUSTER_TESTS + "test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends",
+    ),
+    "a node's dataset key without a mark between a file's name and its bytes": Edit(
+        CLUSTER_RUNS,
+        'h.update(rel.encode() + b"\\0" + len(data).to_bytes(8, "little") + data)',
+        "h.update(rel.encode() + data)",
+        CLUSTER_TESTS + "test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends",
     ),
 }
 

@@ -142,6 +142,32 @@ def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_pa
     assert sorted(p.name for p in cache.iterdir()) == ["k1", "recent"]
 
 
+def test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends(tmp_path):
+    """The key that names a node's copy of a dataset (`dataset_files`) differs for datasets that differ in what stage 2
+    reads: a byte of a file, the same files under other task folders, a byte moved across two files or between a
+    file's name and its bytes; the behaviour networks, which are not sent, change nothing. A key shared by two
+    datasets would train a worker on the other one."""
+    from rlkit.cluster.runs import dataset_files
+
+    def key(files: dict[str, bytes]) -> str:
+        root = tmp_path / f"d{len(list(tmp_path.iterdir()))}"
+        write_tree(root, files)
+        digest, sent = dataset_files(root)
+        assert sent == {k: v for k, v in files.items() if "/networks/" not in k}
+        return digest
+
+    base = {"goal_idx0/step100.npz": b"ab", "goal_idx0/step200.npz": b"c"}
+    keys = [
+        key(base),
+        key({**base, "goal_idx0/step200.npz": b"d"}),
+        key({"goal_idx1/step100.npz": b"ab", "goal_idx1/step200.npz": b"c"}),
+        key({"goal_idx0/step100.npz": b"a", "goal_idx0/step200.npz": b"bc"}),
+        key({"goal_idx0/step100.npza": b"b", "goal_idx0/step200.npz": b"c"}),
+    ]
+    assert len(set(keys)) == len(keys)
+    assert key({**base, "goal_idx0/networks/step100.pt": b"weights"}) == keys[0]
+
+
 @pytest.mark.slow
 def test_a_segment_reads_path_to_weights_from_the_bytes_the_driver_sent(tiny_data, tmp_path, monkeypatch):
     """A worker need not see the driver's files: a run's path_to_weights reaches it as bytes, as the dataset does
