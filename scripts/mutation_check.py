@@ -972,6 +972,13 @@ EDITS = {
         "h.update(rel.encode() + data)",
         CLUSTER_TESTS + "test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends",
     ),
+    "the Ray driver writing a run's snapshot before its latest.pt": Edit(
+        CLUSTER_RUNS,
+        'last=("latest.pt", "snapshots/*")',
+        'last=("snapshots/*", "latest.pt")',
+        CLUSTER_TESTS
+        + "test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iterations_other_files",
+    ),
 }
 
 

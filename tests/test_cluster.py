@@ -833,3 +833,29 @@ def test_the_ray_driver_writes_a_segments_task_json_after_its_other_files(tmp_pa
     assert order[-1] == "task.json" and sorted(order) == sorted(Path(f).name for f in files)
     assert (task_dir(tmp_path, 4) / "networks" / "step100.pt").read_bytes() == b"p"
     assert out == ["goal_idx4: checkpoint 100 written, mean return -3 (n1, 1.0 s)"]
+
+
+def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iterations_other_files(
+    tmp_path, monkeypatch
+):
+    """A run's segment is written as `MetaTrainer.save` writes an iteration: its row, events and eval returns, then
+    latest.pt, then the snapshot. Killed in between, the folder never holds a latest.pt (which a resume continues
+    from) or a snapshot ahead of the progress.csv row of its iteration."""
+    import rlkit.fileio as fileio
+    from rlkit.cluster.runs import RunChain, RunPlan
+
+    order, real = [], fileio.atomic_write
+    monkeypatch.setattr(fileio, "atomic_write", lambda path, fn: (order.append(Path(path).name), real(path, fn)))
+    files = {
+        "snapshots/itr_3.pt": b"s",
+        "latest.pt": b"l",
+        "progress.csv": b"Epoch\n3\n",
+        "eval_returns_itr_3.json": b"{}",
+        "tb/events.out.tfevents.1.host": b"e",
+    }
+    out = []
+    chain = RunChain(RunPlan("point-robot/x/seed0", None, 0, tmp_path), None, out.append)
+    chain.apply(SegmentResult(files, None, {"summary": "iteration 3", "node": "n1", "seconds": 2.0}), JobRecord("x"))
+    assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order) == sorted(Path(f).name for f in files)
+    assert read_tree(tmp_path) == files
+    assert out == ["point-robot/x/seed0 iteration 3 (n1, 2.0 s)"]
