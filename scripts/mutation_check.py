@@ -159,6 +159,19 @@ FILEIO, RUN_FOLDER, LOGGER, EXPERIMENT, SWITCH = (
     "rlkit/switch.py",
 )
 RUN_FOLDER_TESTS = "tests/test_run_folder.py::"
+CONFIG_PY, PLAN, BUDGET, COLUMNS = (
+    "rlkit/config.py",
+    "rlkit/reproduce/plan.py",
+    "rlkit/budget.py",
+    "rlkit/logging/columns.py",
+)
+CONFIG_TESTS, PLAN_TESTS, BUDGET_CASES, LOGGING_TESTS, META_TRAINER_TESTS = (
+    "tests/test_config.py::",
+    f"{REPRODUCE_TESTS}::",
+    f"{BUDGET_TESTS}::",
+    "tests/test_logging.py::",
+    "tests/test_meta_trainer.py::",
+)
 EDITS = {
     "BRAC's gradient penalty from the batch mean of c (each row's dc/da scaled by 1/N)": Edit(
         TRAINER_PY,
@@ -978,6 +991,216 @@ EDITS = {
         'last=("snapshots/*", "latest.pt")',
         CLUSTER_TESTS
         + "test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iterations_other_files",
+    ),
+    "the env-steps column holding the rollouts": Edit(
+        COLUMNS,
+        '"Number of env steps total": counters["env_steps"],',
+        '"Number of env steps total": counters["rollouts"],',
+        LOGGING_TESTS + "test_each_counter_and_timer_lands_in_its_own_column",
+    ),
+    "Epoch Time holding the training time": Edit(
+        COLUMNS,
+        'TIMING_COLUMNS[2]: times["epoch"],',
+        'TIMING_COLUMNS[2]: times["train"],',
+        LOGGING_TESTS + "test_each_counter_and_timer_lands_in_its_own_column",
+    ),
+    "a belief without a within-task estimate called collapsed": Edit(
+        COLUMNS,
+        "if math.isnan(across) or math.isnan(ratio) or (ratio",
+        "if math.isnan(across) and math.isnan(ratio) or (ratio",
+        LOGGING_TESTS + "test_a_belief_without_a_within_task_estimate_is_not_called_collapsed",
+    ),
+    "an unset switch without a default read again at each use": Edit(
+        SWITCH,
+        "        if not self._read:",
+        "        if self._value is None:",
+        RUN_FOLDER_TESTS + "test_a_switch_without_default_left_unset_stays_undecided_for_the_process",
+    ),
+    "the test tasks read from train_epoch's checkpoints": Edit(
+        EXPERIMENT,
+        "return load(train, a.train_epoch), load(test, a.eval_epoch)",
+        "return load(train, a.train_epoch), load(test, a.train_epoch)",
+        META_TRAINER_TESTS + "test_test_tasks_are_read_from_the_eval_epoch_checkpoints",
+    ),
+    "eval_returns_itr_N.json named one iteration late": Edit(
+        EXPERIMENT,
+        'self.setup.out_dir / f"eval_returns_itr_{it}.json"',
+        'self.setup.out_dir / f"eval_returns_itr_{it + 1}.json"',
+        META_TRAINER_TESTS + "test_an_iterations_eval_returns_file_is_named_by_its_progress_rows_epoch",
+    ),
+    "Epoch Time measured from the end of training": Edit(
+        EXPERIMENT,
+        '"epoch": time.time() - t0}',
+        '"epoch": time.time() - t1}',
+        META_TRAINER_TESTS + "test_an_iterations_epoch_time_covers_its_training_and_its_meta_test",
+    ),
+    "Total Train Time holding the last iteration's only": Edit(
+        EXPERIMENT,
+        'self.counters["train_time"] += train_time',
+        'self.counters["train_time"] = train_time',
+        META_TRAINER_TESTS + "test_total_train_time_adds_up_over_the_iterations",
+    ),
+    "BOREL's last VAE block averaged over a full block's steps": Edit(
+        EXPERIMENT,
+        "means = (sums / n).tolist()",
+        "means = (sums / self.cfg.algo_params.num_train_steps_per_itr).tolist()",
+        META_TRAINER_TESTS + "test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_means",
+    ),
+    "BOREL's VAE blocks logged at the step they begin at": Edit(
+        EXPERIMENT,
+        'if k != "steps"}, done + n)',
+        'if k != "steps"}, done)',
+        META_TRAINER_TESTS + "test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_means",
+    ),
+    "a resume not handing the meta-test's env generators back": Edit(
+        EXPERIMENT,
+        'if "eval_env_rng" in state:',
+        'if "eval_env_rng" not in state:',
+        META_TRAINER_TESTS + "test_a_resume_continues_the_meta_tests_env_generators",
+    ),
+    "a resume dropping TensorBoard's last saved iteration": Edit(
+        EXPERIMENT,
+        '            logger.resume_at(\n                self.counters["iteration"],',
+        '            logger.resume_at(\n                self.counters["iteration"] - 1,',
+        META_TRAINER_TESTS + "test_tensorboard_after_a_resume_keeps_the_last_saved_iteration_once",
+    ),
+    "a resume keeping the killed process's progress.csv row": Edit(
+        EXPERIMENT,
+        'logger.load_rows(self.counters["iteration"])',
+        'logger.load_rows(self.counters["iteration"] + 1)',
+        META_TRAINER_TESTS + "test_tensorboard_after_a_resume_keeps_the_last_saved_iteration_once",
+    ),
+    "the sampled test z reseeded on the policy noise's stream after a device change": Edit(
+        EXPERIMENT,
+        'self.trainer.agent.test_z_generator, "test_z"))',
+        'self.trainer.agent.test_z_generator, "train_noise"))',
+        META_TRAINER_TESTS + "test_generators_reseeded_after_a_device_change_draw_distinct_streams",
+    ),
+    "a worker fingerprinting the config's data_dir, not its copy": Edit(
+        EXPERIMENT,
+        "        run_data_print(cfg, data_dir),",
+        "        run_data_print(cfg, Path(cfg.algo_params.data_dir)),",
+        CLUSTER_TESTS + "test_a_worker_fingerprints_the_copy_it_reads_where_the_configs_data_dir_is_not_on_its_node",
+    ),
+    "a fractional count truncated": Edit(
+        CONFIG_PY,
+        "if type(value) is int or (type(value) is float and value.is_integer()):",
+        "if type(value) is int or type(value) is float:",
+        CONFIG_TESTS + "test_a_fractional_count_is_refused_not_truncated",
+    ),
+    "a checkpoint range from 0 refused": Edit(
+        CONFIG_PY,
+        "epochs[0] >= 0 and epochs[2] > 0",
+        "epochs[0] > 0 and epochs[2] > 0",
+        CONFIG_TESTS + "test_checkpoint_zero_may_start_the_range",
+    ),
+    "an empty checkpoint range accepted": Edit(
+        CONFIG_PY,
+        "epochs[2] > 0 and epochs[0] < epochs[1]",
+        "epochs[2] > 0 and epochs[0] <= epochs[1]",
+        CONFIG_TESTS + "test_an_empty_checkpoint_range_is_refused",
+    ),
+    "a meta-test of one scored episode refused": Edit(
+        CONFIG_PY,
+        "a.num_steps_per_eval >= a.max_path_length,",
+        "a.num_steps_per_eval > a.max_path_length,",
+        CONFIG_TESTS + "test_a_meta_test_of_one_scored_episode_with_online_inference_from_the_start_loads",
+    ),
+    "a config file's per-env key replaced by the method's default": Edit(
+        CONFIG_PY,
+        "_per_env_defaults(data, [doc if json_path is not None else {}, *(t or {} for t in overrides)])",
+        "_per_env_defaults(data, [*(t or {} for t in overrides)])",
+        CONFIG_TESTS + "test_a_value_the_config_file_sets_beats_the_methods_per_env_default",
+    ),
+    "None on the command line read as a string": Edit(
+        CONFIG_PY,
+        '{"True": True, "False": False, "None": None}.get(raw, raw)',
+        '{"True": True, "False": False}.get(raw, raw)',
+        CONFIG_TESTS + "test_python_style_none_on_the_command_line_is_null",
+    ),
+    "an explicit borel_decode_state false read as unset": Edit(
+        CONFIG_PY,
+        "return env_name in DYNAMICS_FAMILIES if given is None else given",
+        "return env_name in DYNAMICS_FAMILIES if not given else given",
+        CONFIG_TESTS + "test_borel_decode_state_false_on_a_dynamics_family_is_kept",
+    ),
+    "a config not recording its file": Edit(
+        CONFIG_PY,
+        '        data["util_params"]["config_file"] = str(path)\n',
+        "",
+        CONFIG_TESTS + "test_a_config_records_the_file_it_was_loaded_from",
+    ),
+    "the paper profile before an env's CPU-sized one": Edit(
+        PLAN,
+        "return {k: merged[k] for k in [*(k for k in extra if k not in base), *base]}",
+        "return {k: merged[k] for k in [*base, *(k for k in extra if k not in base)]}",
+        PLAN_TESTS + "test_the_default_profile_is_the_cpu_sized_results_profile_where_an_env_has_one",
+    ),
+    "point-robot's tiny profile replaced by the derived one": Edit(
+        PLAN,
+        "merged = base | extra",
+        "merged = extra | base",
+        PLAN_TESTS + "test_point_robots_tiny_profile_is_the_file_the_tests_data_comes_from",
+    ),
+    "two methods of one algo_type in one folder": Edit(
+        PLAN,
+        '"exp_name": f"{profile_name}-{m}"',
+        '"exp_name": f"{profile_name}-{algo_type}"',
+        PLAN_TESTS + "test_every_run_writes_into_the_folder_the_plan_checks_and_no_two_share_one",
+    ),
+    "a run stopped in its VAE stage counted as new": Edit(
+        PLAN,
+        '"resume" if done > 0 or started else "new"',
+        '"resume" if done > 0 else "new"',
+        PLAN_TESTS + "test_a_run_holding_all_its_iterations_is_finished_and_one_stopped_in_its_vae_stage_resumes",
+    ),
+    "a finished run trained again": Edit(
+        PLAN,
+        'return "finished" if done >= n else',
+        'return "finished" if done > n else',
+        PLAN_TESTS + "test_a_run_holding_all_its_iterations_is_finished_and_one_stopped_in_its_vae_stage_resumes",
+    ),
+    "runs of several threads counted one per core": Edit(
+        PLAN,
+        "slots = min(jobs, len(todo), max(1, cores // first.threads))",
+        "slots = min(jobs, len(todo), max(1, cores))",
+        PLAN_TESTS + "test_runs_of_several_threads_each_are_counted_as_the_cores_hold_them",
+    ),
+    "the point robots' profiles on the MuJoCo SAC settings": Edit(
+        PLAN,
+        "point = env in POINT_FAMILIES",
+        "point = env not in POINT_FAMILIES",
+        PLAN_TESTS + "test_every_profiles_behaviour_schedule_is_built_on_its_env_familys_sac_settings",
+    ),
+    "a run folder compared without its seed": Edit(
+        PLAN,
+        "variant = dict(cfg.to_dict(), seed=spec.seed)",
+        "variant = cfg.to_dict()",
+        PLAN_TESTS + "test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_seed_is_refused",
+    ),
+    "CORRO's CVAE stage not cut at the run's end": Edit(
+        BUDGET,
+        "return min(c.cvae_steps, total), min",
+        "return c.cvae_steps, min",
+        BUDGET_CASES + "test_corros_stages_never_count_more_steps_than_the_run_has",
+    ),
+    "CORRO's pretraining not cut where the CVAE leaves off": Edit(
+        BUDGET,
+        "min(c.pretrain_steps, max(total - c.cvae_steps, 0))",
+        "min(c.pretrain_steps, total)",
+        BUDGET_CASES + "test_corros_stages_never_count_more_steps_than_the_run_has",
+    ),
+    "BOREL's VAE step priced on the meta-batch": Edit(
+        BUDGET,
+        "vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=2000)",
+        "vae = synthetic_vae_step(cfg, n_tasks=cfg.algo_params.meta_batch, transitions=2000)",
+        BUDGET_CASES + "test_borels_vae_step_is_counted_on_the_runs_training_tasks_not_its_meta_batch",
+    ),
+    "CORRO's pretraining priced as CVAE steps": Edit(
+        BUDGET,
+        'stages = (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))',
+        'stages = (("CVAE", 0, cvae), ("E1 pretraining", 0, pretrain))',
+        BUDGET_CASES + "test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps",
     ),
 }
 

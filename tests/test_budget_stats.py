@@ -180,3 +180,46 @@ def test_a_curves_line_is_the_mean_of_three_runs_and_its_band_their_std():
     np.testing.assert_allclose(mean, [1.0, 2.0])
     np.testing.assert_allclose(hi - mean, [math.sqrt(3), math.sqrt(12)])
     np.testing.assert_allclose(mean - lo, [math.sqrt(3), math.sqrt(12)])
+
+
+def _corro(**algo):
+    return load_config(TINY_CONFIG, {"algo_type": "CORRO", "algo_params": {"corro_negatives": "generative", **algo}})
+
+
+def test_corros_stages_never_count_more_steps_than_the_run_has():
+    """Mutations Q04 (`min(cvae_steps, total)` dropped) and Q03 (pretraining capped by the run's steps, not by what
+    the CVAE leaves). The tiny run has 2 x 10 = 20 steps: a 5000-step CVAE stage (the default) or a CVAE plus
+    pretraining longer than the run must be cut at the run's end, so the stages and the learner's steps add up to
+    the run's 20 steps and none is negative."""
+    for algo, stages in [
+        ({}, [("CVAE", 20)]),  # default corro_cvae_steps 5000: the whole run is CVAE steps
+        ({"corro_cvae_steps": 5, "corro_pretrain_steps": 30}, [("CVAE", 5), ("E1 pretraining", 15)]),
+        ({"corro_cvae_steps": 12, "corro_pretrain_steps": 5}, [("CVAE", 12), ("E1 pretraining", 5)]),
+    ]:
+        b = training_budget(_corro(**algo))
+        assert [(s.name, s.steps) for s in b.stages] == stages, algo
+        assert b.steps >= 0 and b.steps + sum(s.steps for s in b.stages) == 20, algo
+        assert b.flops_after(0) == b.total_flops and b.flops_after(20) == 0
+
+
+def test_borels_vae_step_is_counted_on_the_runs_training_tasks_not_its_meta_batch():
+    """Mutation Q09: the VAE stage counted on meta_batch tasks. BOREL's VAE step draws min(n_train_tasks,
+    borel_vae_tasks) tasks, whatever the learner's meta-batch: a run of 4 training tasks with a meta-batch of 1
+    costs the same per VAE step as one with a meta-batch of 4."""
+    cfg = {"algo_type": "BOREL", "algo_params": {"borel_vae_tasks": 4}}
+    full = training_budget(load_config(TINY_CONFIG, cfg)).stages[0].flops
+    small_batch = load_config(TINY_CONFIG, cfg, {"algo_params": {"meta_batch": 1}})
+    assert training_budget(small_batch).stages[0].flops == pytest.approx(full, rel=0.02)
+
+
+def test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps():
+    """Mutation Q23: the E1-pretraining stage counted at step 0 (where CORRO's encoder is in its CVAE stage). With
+    generative negatives and pretraining, the pretraining steps train E1 by InfoNCE on CVAE-made negatives: each
+    costs at least an E1 pretraining step with reward negatives (the same E1, no CVAE to draw from) and far more
+    than a step of the CVAE alone."""
+    both = training_budget(_corro(corro_cvae_steps=5, corro_pretrain_steps=5))
+    cvae, pre = both.stages
+    assert (cvae.name, pre.name) == ("CVAE", "E1 pretraining")
+    reward_negatives = {"algo_type": "CORRO", "algo_params": {"corro_pretrain_steps": 5}}
+    (reward_pre,) = training_budget(load_config(TINY_CONFIG, reward_negatives)).stages
+    assert pre.flops >= reward_pre.flops > cvae.flops

@@ -859,3 +859,24 @@ def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iter
     assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order) == sorted(Path(f).name for f in files)
     assert read_tree(tmp_path) == files
     assert out == ["point-robot/x/seed0 iteration 3 (n1, 2.0 s)"]
+
+
+@pytest.mark.slow
+def test_a_worker_fingerprints_the_copy_it_reads_where_the_configs_data_dir_is_not_on_its_node(
+    tiny_data, tmp_path, monkeypatch
+):
+    """Mutation E44: `prepare` fingerprints the data it reads (`data_dir`, a worker's local copy). E44 fingerprinted
+    the config's data_dir instead: on a node without that folder the fingerprint is None, so the worker neither
+    records dataset.json nor compares the data a resumed segment trains on with the data the run began on."""
+    import shutil
+
+    from rlkit.config import load_config
+    from rlkit.experiment import prepare
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    shutil.copytree(tiny_data, tmp_path / "node-copy")
+    on_driver = prepare(load_config(TINY_CONFIG), 0, torch.device("cpu"), out_dir=tmp_path / "driver")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"data_dir": str(tmp_path / "only-on-the-driver")}})
+    on_worker = prepare(cfg, 0, torch.device("cpu"), data_dir=tmp_path / "node-copy", out_dir=tmp_path / "worker")
+    assert on_worker.data_print is not None
+    assert on_worker.data_print["digest"] == on_driver.data_print["digest"]

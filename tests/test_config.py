@@ -725,3 +725,101 @@ def test_a_variant_of_a_run_made_before_the_meta_test_size_checks_is_still_read(
     assert config_from_variant(old).algo_params.num_exp_traj_eval == 5
     with pytest.raises(UserError, match=r"num_exp_traj_eval 5 x max_path_length 20: expected below"):
         load_config(None, {"algo_params": {"num_steps_per_eval": 100, "num_exp_traj_eval": 5}})
+
+
+POINT = ROOT / "configs" / "point-robot.json"
+
+
+def test_a_fractional_count_is_refused_not_truncated():
+    """Mutation B07: `_coerce` accepting any float for an int key. `--num_iterations 2.5` must be a one-line error
+    naming the key, not a run of 2 iterations; a whole number written as a float (1e3, 2.0) is still that count."""
+    with pytest.raises(UserError, match=r"^config key 'algo_params.num_iterations' must be an integer, got 2.5$"):
+        load_config(POINT, parse_override_args(["--num_iterations", "2.5"]))
+    with pytest.raises(UserError, match=r"'algo_params.batch_size' must be an integer"):
+        load_config(POINT, {"algo_params": {"batch_size": 31.5}})
+    cfg = load_config(POINT, parse_override_args(["--num_iterations", "2.0", "--batch_size", "1e2"]))
+    assert (cfg.algo_params.num_iterations, cfg.algo_params.batch_size) == (2, 100)
+
+
+def test_checkpoint_zero_may_start_the_range():
+    """Mutation B11: `_epoch_check` with `start > 0`. The check's own message says 0 <= start: a range of checkpoints
+    from 0 (the untrained behaviour policy's data) is a valid setting and must load."""
+    cfg = load_config(POINT, {"algo_params": {"train_epoch": [0, 400, 200], "eval_epoch": [0, 200, 100]}})
+    assert list(range(*cfg.algo_params.train_epoch)) == [0, 200]
+    assert list(range(*cfg.algo_params.eval_epoch)) == [0, 100]
+
+
+@pytest.mark.parametrize("key", ["train_epoch", "eval_epoch"])
+def test_an_empty_checkpoint_range_is_refused(key):
+    """Mutation B12: `_epoch_check` with `start <= stop`. [2200, 2200, 200] names no checkpoint at all: a run would
+    read no data for its tasks; it must be a one-line error naming the key."""
+    with pytest.raises(UserError, match=rf"^algo_params.{key} \[2200, 2200, 200\]: expected \[start, stop, step\]"):
+        load_config(POINT, {"algo_params": {key: [2200, 2200, 200]}})
+
+
+def test_a_meta_test_of_one_scored_episode_with_online_inference_from_the_start_loads():
+    """Mutation B17: `num_steps_per_eval > max_path_length`. With num_exp_traj_eval 0 (z inferred online from the
+    first step) a meta-test of exactly one episode (num_steps_per_eval = max_path_length) works and must load."""
+    cfg = load_config(POINT, parse_override_args(["--num_exp_traj_eval", "0", "--num_steps_per_eval", "20"]))
+    assert (cfg.algo_params.num_steps_per_eval, cfg.algo_params.max_path_length) == (20, 20)
+
+
+@pytest.mark.parametrize(
+    "config, algo_type, key, value",
+    [
+        ("ant-goal.json", "OFFPEARL", "kl_lambda", 0.3),  # PEARL's ant-goal value (1.0) must not replace it
+        ("cheetah-vel.json", "BOREL", "borel_vae_tasks", 6),  # nor BOReL's MuJoCo value (4)
+        ("cheetah-dir.json", "UNICORN_SS", "unicorn_beta", 0.5),  # nor UNICORN's cheetah-dir value (0.01)
+        ("hopper_rand_params.json", "UNICORN_SS", "unicorn_decoder_hidden", 32),  # nor its hopper value (128)
+    ],
+)
+def test_a_value_the_config_file_sets_beats_the_methods_per_env_default(tmp_path, config, algo_type, key, value):
+    """Mutation B26: `_per_env_defaults` told only of the overrides, not of the config file. A researcher's own
+    config file that sets a per-env key (kl_lambda, borel_vae_tasks, unicorn_*) must run with that value: the
+    baseline's per-env default applies only where neither the file nor an override sets the key."""
+    doc = json.loads((ROOT / "configs" / config).read_text())
+    doc["algo_type"] = algo_type
+    doc.setdefault("algo_params", {})[key] = value
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    assert getattr(load_config(path).algo_params, key) == value
+    # (the same value given as an override was already honoured)
+    overridden = load_config(ROOT / "configs" / config, {"algo_type": algo_type, "algo_params": {key: value}})
+    assert getattr(overridden.algo_params, key) == value
+
+
+def test_python_style_none_on_the_command_line_is_null():
+    """Mutation B28: `None` dropped from the bare words parse_override_args reads as Python literals. As True and
+    False are, `--path_to_weights None` must mean no weights (null), not a snapshot file named 'None'."""
+    assert parse_override_args(["--path_to_weights", "None"]) == {"path_to_weights": None}
+    assert load_config(POINT, parse_override_args(["--path_to_weights", "None"])).path_to_weights is None
+    cfg = load_config(POINT, parse_override_args(["--algo_type", "BOREL", "--borel_elbo_terms", "None"]))
+    assert cfg.algo_params.borel_elbo_terms is None
+
+
+@pytest.mark.parametrize("config", ["hopper_rand_params.json", "walker_rand_params.json", "point-robot-wind.json"])
+def test_borel_decode_state_false_on_a_dynamics_family_is_kept(config):
+    """Mutation B37: `borel_decode_state_of` reading a given false as unset (`not given`). On the dynamics families
+    null means decode the state; an explicit false (an ablation) must be what the trainer runs (BOREL's settings:
+    no state decoder) and what variant.json records."""
+    from rlkit.torch.csro.borel import BorelSettings
+
+    args = ["--algo_type", "BOREL", "--borel_decode_state", "false"]
+    cfg = load_config(ROOT / "configs" / config, parse_override_args(args))
+    assert cfg.algo_params.borel_decode_state is False
+    assert BorelSettings.from_config(cfg).decode_state is False
+    default = load_config(ROOT / "configs" / config, parse_override_args(["--algo_type", "BOREL"]))
+    assert default.algo_params.borel_decode_state is True  # (null: the family's own, on)
+
+
+def test_a_config_records_the_file_it_was_loaded_from(tmp_path):
+    """Mutation B69: the loader no longer setting util_params.config_file. variant.json must say which JSON file a
+    run's keys came from (show_path compares it), and an override naming another file stays refused."""
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"env_name": "point-robot", "algo_params": {"num_iterations": 3}}))
+    cfg = load_config(path)
+    assert cfg.util_params.config_file == str(path) and cfg.to_dict()["util_params"]["config_file"] == str(path)
+    assert load_config(POINT).util_params.config_file == str(POINT)
+    assert load_config(None).util_params.config_file == ""  # (no file: nothing to name)
+    with pytest.raises(UserError, match=r"^util_params.config_file 'other.json' given as an override"):
+        load_config(path, {"util_params": {"config_file": "other.json"}})

@@ -18,6 +18,7 @@ from rlkit.logging import (
     STAT_COLUMNS,
     TIMING_COLUMNS,
     RunLogger,
+    collapse_warning,
     progress_row,
 )
 from tests.conftest import ROOT
@@ -361,3 +362,40 @@ def test_a_file_where_the_tensorboard_folder_goes_is_refused_before_any_row(tmp_
     with pytest.raises(UserError, match="tb' is a file: expected the run's TensorBoard folder"):
         RunLogger(tmp_path)
     RunLogger(tmp_path, use_tensorboard=False).close()  # (a run without TensorBoard never writes there)
+
+
+def test_each_counter_and_timer_lands_in_its_own_column():
+    """Mutations A01 and A06: 'Number of env steps total' holds the env steps (A01 wrote the rollouts there), and
+    'Epoch Time (s)' the whole iteration's seconds (A06 wrote the training time there, hiding the meta-test's cost).
+    Every value given is distinct, so a column filled from the wrong counter or timer shows."""
+    counters = {"train_steps": 100, "env_steps": 4000, "rollouts": 30, "iteration": 5, "train_time": 77.0}
+    times = {"train": 11.0, "eval": 22.0, "epoch": 34.0}
+    row = progress_row(
+        counters,
+        times,
+        {"offline": -1.0, "online": -2.0, "np": -3.0},
+        [0.1, 0.2],
+        0.3,
+        [0.4, 0.5],
+        0.6,
+        {k: 1.0 for k in LOSS_COLUMNS},
+        {field: torch.arange(4.0) for field in STAT_COLUMNS.values()},
+    )
+    assert row["Number of train steps total"] == 100
+    assert row["Number of env steps total"] == 4000
+    assert row["Number of rollouts total"] == 30
+    train, evaluation, epoch, total = TIMING_COLUMNS
+    assert (row[train], row[evaluation], row[epoch], row[total]) == (11.0, 22.0, 34.0, 77.0)
+
+
+def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
+    """Mutation A10: BOREL with one sequence per task has an across-task spread but no within-task estimate (its
+    ratio is nan, `belief_spread`); such a row is not judged, as the docstring says. A10 (`and` for `or`) flagged it
+    as 'z collapsed' on every row, in the summary line, the report and reproduce's collapse flags."""
+    from rlkit.torch.csro.trainer import belief_spread
+
+    final = torch.tensor([[0.0, 1.0], [5.0, -2.0], [9.0, 4.0]])  # one belief per task, well spread across tasks
+    across, ratio = (float(x) for x in belief_spread(final, torch.tensor([0, 1, 2])))
+    assert math.isfinite(across) and across > 1 and math.isnan(ratio)
+    assert collapse_warning(dict(zip(SPREAD_COLUMNS, (across, ratio)))) is None
+    assert collapse_warning(dict(zip(SPREAD_COLUMNS, (math.nan, 3.0)))) is None

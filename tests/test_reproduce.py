@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from tests.conftest import ROOT, load_file, python_path, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, load_file, python_path, run_cli
 
 METHODS = ("CSRO", "FOCAL")
 
@@ -1095,3 +1095,115 @@ def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_wi
     assert collapsed == [frozenset()]
     assert "- **FOCAL**, seed 0: z collapsed" in md
     assert "| FOCAL | offline context | -8.00 | -7.00 |" in md
+
+
+def test_the_default_profile_is_the_cpu_sized_results_profile_where_an_env_has_one():
+    """Mutation P03: `profiles` listing `paper` and `tiny` first. `python -m rlkit.reproduce ENV` without --profile
+    takes the first profile: on an env with a CPU-sized results profile (cheetah-vel's and ant-goal's cpu,
+    point-robot's demo) that one, else the reference's `paper`; never the seconds-long `tiny`, which is not results."""
+    from rlkit.reproduce.plan import ENVS, profiles
+
+    expected_default = {"cheetah-vel": "cpu", "ant-goal": "cpu", "point-robot": "demo"}
+    for env in ENVS:
+        first = next(iter(profiles(env)))
+        assert first == expected_default.get(env, "paper"), env
+
+
+def test_point_robots_tiny_profile_is_the_file_the_tests_data_comes_from():
+    """Mutation P04: `base | extra` turned round, so the derived tiny profile replaced point-robot's own. Its
+    tiny profile must be configs/test/point-robot-tiny.json with the tiny_point SAC schedule, the config the
+    suite's shared tiny data (tests/conftest.py) is generated from, so a tiny reproduction reads that data."""
+    from rlkit.reproduce.plan import EXTRA_PROFILES, profile
+
+    p = profile("point-robot", "tiny")
+    assert (ROOT / p.config).resolve() == TINY_CONFIG.resolve()
+    assert p.sac_config == "tiny_point" and p.overrides == {}
+    assert p is EXTRA_PROFILES["point-robot"]["tiny"]
+
+
+def test_every_run_writes_into_the_folder_the_plan_checks_and_no_two_share_one(tmp_path):
+    """Mutation P08: exp_name from the algo_type rather than the method. The folder a run trains into
+    (`rlkit.experiment.output_dir` of its config) must be the `out_dir` the plan checks, resumes and reports from,
+    and FOCAL / FOCAL_REPLACE, CORRO / CORRO_STD (same algo_type) must not write into one folder."""
+    from rlkit.experiment import output_dir
+    from rlkit.reproduce.plan import METHODS, run_specs  # (all the plan's methods, not this file's two)
+
+    specs = run_specs("point-robot", "tiny", list(METHODS), [0, 1], tmp_path, 1, None, None)
+    for s in specs:
+        assert output_dir(s.load_config(), s.seed) == s.out_dir, s.method
+    assert len({s.out_dir for s in specs}) == len(specs) == 2 * len(METHODS)
+
+
+def test_a_run_holding_all_its_iterations_is_finished_and_one_stopped_in_its_vae_stage_resumes():
+    """Mutations P13 (`done > n`) and P12 (`started` ignored). A folder holding all n iterations is 'finished'
+    (a rerun must not train it again, and --report-only accepts it); a BOREL run stopped in its VAE stage holds a
+    snapshot at 0 iterations and is resumed, not counted as new."""
+    from rlkit.reproduce.plan import run_state
+
+    assert run_state(5, 5) == "finished" and run_state(6, 5) == "finished"
+    assert run_state(4, 5) == "resume" and run_state(0, 5) == "new"
+    assert run_state(0, 5, started=True) == "resume"
+
+
+def test_runs_of_several_threads_each_are_counted_as_the_cores_hold_them(tmp_path, monkeypatch):
+    """Mutation P15: slots = the cores, not the cores over the runs' threads. Two runs of 2 threads each on 2 cores
+    run one at a time as far as the estimate goes: 2 jobs must be estimated at two runs' time, not one."""
+    import rlkit.budget
+    from rlkit.budget import training_budget
+    from rlkit.reproduce.plan import budget_lines, run_specs
+
+    monkeypatch.setattr(rlkit.budget, "step_seconds", lambda step, **_: 1000.0)
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
+    specs = run_specs("point-robot", "tiny", ["CSRO"], [0, 1], tmp_path, 2, None, None)
+    one_run_hours = training_budget(specs[0].load_config()).steps * 1000.0 / 3600
+    line = budget_lines(specs, specs, 2, "cpu")[-1]
+    estimate = re.search(r"the 2 run\(s\) to train need about ([\d.]+) h", line)
+    assert estimate and float(estimate[1]) == pytest.approx(2 * one_run_hours, abs=0.051)
+    assert "2 jobs x 2 thread(s) on 2 cores: counted as 1 at once" in line
+
+
+def test_every_profiles_behaviour_schedule_is_built_on_its_env_familys_sac_settings():
+    """Mutation P21: `point = env not in POINT_FAMILIES`, so the point robots' tiny profiles took the MuJoCo tiny
+    schedule. Stage 1 of any profile must train the behaviour SAC with its family's settings: the profile's SAC
+    config is the reference's for the family (train_point.yaml for the point robots, train.yaml for MuJoCo) or a
+    schedule whose hydra defaults start from it."""
+    import yaml
+
+    from rlkit.behaviour.settings import SAC_CONFIG_DIR, default_sac_config
+    from rlkit.reproduce.plan import ENVS, profiles
+
+    for env in ENVS:
+        family = default_sac_config(env)
+        for name, p in profiles(env).items():
+            if p.sac_config == family:
+                continue
+            doc = yaml.safe_load((SAC_CONFIG_DIR / f"{p.sac_config}.yaml").read_text())
+            assert doc["defaults"][0] == family, (env, name, p.sac_config)
+
+
+def _fake_run_folder(out_dir, variant, iteration):
+    """What a stopped run leaves: variant.json (its config and seed, as `rlkit.experiment` writes it) and latest.pt
+    with its iteration counter."""
+    import json
+
+    import torch
+
+    out_dir.mkdir(parents=True)
+    (out_dir / "variant.json").write_text(json.dumps(variant))
+    torch.save({"counters": {"iteration": iteration}, "trainer": {}}, out_dir / "latest.pt")
+
+
+def test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_seed_is_refused(tmp_path):
+    """Mutation P26: the plan compares a folder's variant.json without the seed. The run the trainer wrote (its
+    config plus `seed`) must be read as the same run, so a rerun resumes it; a folder holding another seed's run
+    (copied or misplaced) is refused, naming the seed."""
+    from rlkit.errors import UserError
+    from rlkit.reproduce.plan import check_existing, iterations_of, run_specs
+
+    spec0, spec1 = run_specs("point-robot", "tiny", ["CSRO"], [0, 1], tmp_path, 1, None, None)
+    variant = dict(spec0.load_config().to_dict(), seed=0)
+    _fake_run_folder(spec0.out_dir, variant, 1)
+    assert iterations_of(spec0) == (1, 2, True) and check_existing(spec0) == "resume"
+    _fake_run_folder(spec1.out_dir, variant, 1)  # seed 0's run in seed 1's folder
+    with pytest.raises(UserError, match=r"holds a run of another config \(seed: 0 -> 1\)"):
+        check_existing(spec1)

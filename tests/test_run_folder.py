@@ -347,3 +347,24 @@ def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
         (3, "cuda:0 (H100), captured"),
         (6, "cpu, eager"),
     ]
+
+
+def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():
+    """Mutation D07: a switch without a default (CUDA-graph capture) that the environment left unset is decided at
+    first use like any other: 'unset', the caller's choice per device, for the whole process. D07 re-read the
+    environment at every use while unset, so a variable set later (for a child process) turned capture on or off
+    halfway through this process's runs."""
+    from rlkit.switch import _ALL, Switch
+
+    name = "CSRO_TEST_SWITCH_NO_DEFAULT"
+    os.environ.pop(name, None)
+    switch = Switch(name, None, on="on", off="off", unset="the caller decides")
+    try:
+        assert switch() is None
+        os.environ[name] = "1"
+        assert switch() is None  # decided at first use: unset
+        switch.set(None)
+        assert switch() is True  # back to the environment, as it is now
+    finally:
+        os.environ.pop(name, None)
+        _ALL.remove(switch)
