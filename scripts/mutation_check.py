@@ -159,6 +159,12 @@ FILEIO, RUN_FOLDER, LOGGER, EXPERIMENT, SWITCH = (
     "rlkit/switch.py",
 )
 RUN_FOLDER_TESTS = "tests/test_run_folder.py::"
+EVALUATOR, RECURRENT, AGENT, UNICORN = (
+    "rlkit/eval/evaluator.py",
+    "rlkit/eval/recurrent.py",
+    "rlkit/torch/csro/agent.py",
+    "rlkit/torch/csro/unicorn.py",
+)
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1201,6 +1207,126 @@ EDITS = {
         'stages = (("CVAE", 0, cvae), ("E1 pretraining", cvae, pretrain))',
         'stages = (("CVAE", 0, cvae), ("E1 pretraining", 0, pretrain))',
         BUDGET_CASES + "test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps",
+    ),
+    "a sparse run's meta-test scored with the dense reward": Edit(
+        EVALUATOR,
+        "self.reward_fn = scored_reward_fn(cfg, self.envs[0])",
+        "self.reward_fn = None",
+        "tests/test_evaluator.py::test_a_sparse_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "the online protocol scoring the dense reward on a sparse run": Edit(
+        EVALUATOR,
+        "        return online_prior_context(agent, envs, setting, device, reward_fn, on_paths=on_paths)",
+        "        return online_prior_context(agent, envs, setting, device, None, on_paths=on_paths)",
+        "tests/test_evaluator.py::test_a_sparse_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "the offline protocol scoring the dense reward on a sparse run": Edit(
+        EVALUATOR,
+        "return offline_context(agent, envs, tasks, buffer, setting, device, gen, reward_fn, on_paths=on_paths)",
+        "return offline_context(agent, envs, tasks, buffer, setting, device, gen, None, on_paths=on_paths)",
+        "tests/test_evaluator.py::test_a_sparse_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "BOREL's offline protocol scoring the dense reward on a sparse run": Edit(
+        EVALUATOR,
+        "agent, envs, tasks, belief.episodes, setting, w, device, gen, reward_fn, on_paths=on_paths",
+        "agent, envs, tasks, belief.episodes, setting, w, device, gen, None, on_paths=on_paths",
+        "tests/test_evaluator.py::test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "BOREL's online protocol scoring the dense reward on a sparse run": Edit(
+        EVALUATOR,
+        "return online_prior_context_recurrent(agent, envs, setting, w, device, reward_fn, on_paths=on_paths)",
+        "return online_prior_context_recurrent(agent, envs, setting, w, device, None, on_paths=on_paths)",
+        "tests/test_evaluator.py::test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "BOREL's Np protocol scoring the dense reward on a sparse run": Edit(
+        EVALUATOR,
+        "w, device, streams.np_random, streams.np_policy, reward_fn, on_paths=on_paths",
+        "w, device, streams.np_random, streams.np_policy, None, on_paths=on_paths",
+        "tests/test_evaluator.py::test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward",
+    ),
+    "BOREL's offline context of borel_episodes episodes, not one": Edit(
+        EVALUATOR,
+        "SequenceIndex(eval_buffer, 1, a.n_trj",
+        "SequenceIndex(eval_buffer, a.borel_episodes, a.n_trj",
+        "tests/test_evaluator.py::test_borels_offline_context_is_one_whole_offline_episode",
+    ),
+    "every meta-test drawing the same sampled z": Edit(
+        EVALUATOR,
+        'gen.manual_seed(stream_seed(seed, "test_z", iteration))',
+        'gen.manual_seed(stream_seed(seed, "test_z", 0))',
+        "tests/test_evaluator.py::test_each_meta_test_draws_its_own_sampled_z",
+    ),
+    "BOREL's online belief fed the last episode's dense rewards on a sparse run": Edit(
+        RECURRENT,
+        "            r = paths.rewards[i, :n] if self.reward_fn is None else self.reward_fn(paths.rewards[i, :n])",
+        "            r = paths.rewards[i, :n]",
+        "tests/test_borel.py::test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context",
+    ),
+    "BOREL's online belief fed each step's dense reward on a sparse run": Edit(
+        RECURRENT,
+        "        r = paths.rewards[jobs, t] if self.reward_fn is None else self.reward_fn(paths.rewards[jobs, t])",
+        "        r = paths.rewards[jobs, t]",
+        "tests/test_borel.py::test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context",
+    ),
+    "a short offline context episode fed with its padding": Edit(
+        RECURRENT,
+        "            belief.add(i, rows[i, : int(n[i])])",
+        "            belief.add(i, rows[i])",
+        "tests/test_borel.py::test_a_short_offline_episode_is_fed_without_its_padding",
+    ),
+    "BOREL's offline scored steps fed the dense reward on a sparse run": Edit(
+        RECURRENT,
+        'as the online protocols do.)"""\n    belief = _Belief(agent, len(envs), window, device, reward_fn)',
+        'as the online protocols do.)"""\n    belief = _Belief(agent, len(envs), window, device)',
+        "tests/test_borel.py::test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored",
+    ),
+    "a recurrent protocol's z_std reported as the variance": Edit(
+        RECURRENT,
+        "return ProtocolResult(returns, mu.cpu().numpy().copy(), (0.5 * logvar).exp().mean(dim=1).cpu().numpy())",
+        "return ProtocolResult(returns, mu.cpu().numpy().copy(), logvar.exp().mean(dim=1).cpu().numpy())",
+        "tests/test_borel.py::test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std",
+    ),
+    "a recurrent protocol's z and log-variance swapped": Edit(
+        RECURRENT,
+        "mu, logvar = self.z[:, :L], self.z[:, L:]",
+        "mu, logvar = self.z[:, L:], self.z[:, :L]",
+        "tests/test_borel.py::test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std",
+    ),
+    "PEARL's sampled test z drawn around 0, not the posterior mean": Edit(
+        AGENT,
+        "        return z + post_var.sqrt() * torch.randn(",
+        "        return post_var.sqrt() * torch.randn(",
+        "tests/test_offpearl.py::test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean",
+    ),
+    "a batch of only empty contexts sent to the encoder's mean": Edit(
+        AGENT,
+        "        if len(lengths) == 1 and 0 not in lengths:",
+        "        if len(lengths) == 1:",
+        "tests/test_variants.py::test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior",
+    ),
+    "a one-transition context given the prior": Edit(
+        AGENT,
+        "            if len(c):",
+        "            if len(c) > 1:",
+        "tests/test_variants.py::test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior",
+    ),
+    "UNICORN's reward reconstruction summed over rows": Edit(
+        UNICORN,
+        "((reward_pred - rewards) ** 2).mean()",
+        "((reward_pred - rewards) ** 2).sum()",
+        "tests/test_baselines.py::test_decoder_loss_averages_over_rows_by_hand",
+    ),
+    "UNICORN's metric term detached from z": Edit(
+        UNICORN,
+        "return recon + beta * losses.focal_metric_loss(z, task_ids), recon.detach()",
+        "return recon + beta * losses.focal_metric_loss(z.detach(), task_ids), recon.detach()",
+        "tests/test_baselines.py::test_both_terms_of_the_loss_reach_z",
+    ),
+    "UNICORN's decoder reading a detached z": Edit(
+        UNICORN,
+        "out = self.net(torch.cat([z, obs, actions], dim=-1))",
+        "out = self.net(torch.cat([z.detach(), obs, actions], dim=-1))",
+        "tests/test_baselines.py::test_both_terms_of_the_loss_reach_z",
     ),
 }
 

@@ -728,3 +728,38 @@ def _differences(a, b, path: str = "") -> list[str]:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         return [] if a.shape == b.shape and torch.equal(a, b) else [path]
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def test_decoder_loss_averages_over_rows_by_hand():
+    """Mutation U04: each term of mean((D_s - (s' - s))^2) + mean((D_r - r)^2) is a mean over rows and dims; U04
+    summed the reward term, so its weight grew with the batch size (B rows per task) against the state term and
+    unicorn_beta x the metric. tests/test_baselines.py's by-hand case has one row, where a sum is the mean.
+    By hand, two rows: s' - s = (1, 0), (0, 0) against D_s = 0: state mean (1 + 0 + 0 + 0) / 4 = 0.25;
+    r = 2, 0 against D_r = 0: reward mean (4 + 0) / 2 = 2; total 2.25."""
+    zeros2, zeros1 = torch.zeros(2, 2), torch.zeros(2, 1)
+    next_obs, rewards = torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.tensor([[2.0], [0.0]])
+    assert unicorn.decoder_loss(zeros2, zeros1, zeros2, next_obs, rewards).item() == pytest.approx(2.25)
+
+
+def test_both_terms_of_the_loss_reach_z():
+    """Mutations U02 and U05: UNICORN-SS trains the encoder on the decoder's reconstruction AND on unicorn_beta x
+    FOCAL's metric; the gradient with respect to z must carry both. U05 detached z at the decoder's input and U02
+    at the metric, so the encoder silently learned from one term only (the method run would be another one).
+    By hand: with beta 0 the gradient is the reconstruction's alone (non-zero); adding beta = 1 adds exactly the
+    metric's own gradient."""
+    g = torch.Generator().manual_seed(0)
+    dec = unicorn.Decoder(latent_dim=3, obs_dim=2, action_dim=2, generator=g)
+    z0, ids = torch.randn(2, 3, generator=g), torch.tensor([0, 1])
+    obs, act, r, nxt = (torch.randn(4, d, generator=g) for d in (2, 2, 1, 2))  # 2 rows per task
+
+    def grad_of_z(beta: float) -> torch.Tensor:
+        z = z0.clone().requires_grad_(True)
+        total, _ = unicorn.self_supervised_loss(dec, z, ids, obs, act, r, nxt, beta=beta)
+        return torch.autograd.grad(total, z)[0]
+
+    z = z0.clone().requires_grad_(True)
+    metric = torch.autograd.grad(losses.focal_metric_loss(z, ids), z)[0]
+    assert metric.abs().sum() > 0
+    recon = grad_of_z(0.0)
+    assert recon.abs().sum() > 0
+    torch.testing.assert_close(grad_of_z(1.0) - recon, metric, rtol=1e-4, atol=1e-6)

@@ -24,6 +24,7 @@ from rlkit.eval.recurrent import (
 )
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
+from rlkit.tasks import make_env
 from rlkit.torch.csro import borel
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
 from tests.conftest import ROOT, TINY_CONFIG
@@ -878,3 +879,116 @@ def test_borels_critic_learns_the_dense_reward_not_the_context_reward():
         records.append(tr.train_step(s.tasks, s.context, batch, s.extra))
     assert torch.equal(records[0].qf_loss, records[1].qf_loss)
     assert torch.equal(records[0].policy_loss, records[1].policy_loss)
+
+
+SPARSIFY = make_env("sparse-point-robot", n_tasks=8, goal_radius=0.2).sparsify_rewards
+
+
+def sparse_rows(rows: torch.Tensor) -> torch.Tensor:
+    """(a, r, s') rows with r replaced by the sparse reward (0 outside the goal's radius, r + 1 inside)."""
+    out = rows.clone()
+    out[:, ACT] = torch.as_tensor(SPARSIFY(rows[:, ACT].numpy()), dtype=rows.dtype)
+    return out
+
+
+@torch.no_grad()
+def test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context():
+    """Mutations R02 and R03: on a sparse run the belief must read the reward the VAE was trained on, the sparse
+    one (docs/algorithm.md, BOREL's ELBO uses the context rewards, sparse with `sparse_rewards`), both at each step
+    of an episode (R03 fed the dense r_t to the GRU's step) and from the previous episode carried as context (R02
+    kept its dense rewards). A belief fed dense rewards is off-distribution, so the sparse BOReL numbers would be
+    wrong. By hand: episode e acts from the prior fed sparse(episode e - 1), then each of its own sparse steps."""
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    scored = []
+    online_prior_context_recurrent(
+        agent, envs_for([0, 3]), SETTING, 1, DEV, reward_fn=SPARSIFY, on_paths=lambda kind, p: scored.append(p)
+    )
+    assert len(scored) == 3 and len(spy.seen) == 60
+    dense = [episode_rows(p, 1) for p in scored]
+    ep = [sparse_rows(rows) for rows in dense]
+    assert not torch.equal(ep[0], dense[0])  # the untrained policy stays outside the radius: 0 instead of -dist
+    want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
+    for t, z in enumerate(spy.seen):
+        torch.testing.assert_close(z[1], want[t], rtol=1e-4, atol=1e-5)
+
+
+def run_offline(agent, lengths: list[int], reward_fn=None):
+    """The offline protocol on tasks 0 and 3 whose data are episodes of `lengths`; returns the scored paths and,
+    per scored episode, job 1's offline context episode drawn as the protocol draws it (same generator seed)."""
+    buf = MultiTaskBuffer({t: episodes_data(lengths, t, seed=t) for t in (0, 3)}, OBS, ACT, DEV)
+    episodes = SequenceIndex(buf, 1, len(lengths))
+    scored = []
+    offline_context_recurrent(
+        agent,
+        envs_for([0, 3]),
+        [0, 3],
+        episodes,
+        SETTING,
+        1,
+        DEV,
+        torch.Generator().manual_seed(5),
+        reward_fn=reward_fn,
+        on_paths=lambda kind, p: scored.append(p),
+    )
+    g = torch.Generator().manual_seed(5)
+    contexts = []
+    for _ in scored:
+        b = episodes.batch(episodes.sample_ids(torch.tensor([0, 3]), 1, g)[:, 0])
+        n = int(b.mask[1].sum())
+        contexts.append(torch.cat([b.actions, b.rewards, b.next_obs], -1)[1, :n])  # its n real rows, in order
+    return scored, contexts
+
+
+@torch.no_grad()
+def test_a_short_offline_episode_is_fed_without_its_padding():
+    """Mutation R07: an offline context episode shorter than the longest sequence (MuJoCo episodes that end
+    early) must be fed to the GRU as its n real rows; R07 fed the whole padded row block (the last row repeated up
+    to the longest episode), so the belief read transitions that never happened. By hand: with episodes of 20, 7,
+    13 and 20 steps, scored step t acts with the belief after the drawn episode's n rows and t scored steps."""
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    scored, contexts = run_offline(agent, [20, 7, 13, 20])
+    assert any(len(c) < 20 for c in contexts)  # the draws include a short episode
+    for e, ctx in enumerate(contexts):
+        n = len(ctx)
+        want = replay(agent, [ctx, episode_rows(scored[e], 1)])[n : n + 20]
+        for t in range(20):
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+
+
+@torch.no_grad()
+def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored():
+    """Mutation R10: in the offline protocol the context episode is read as the buffer holds it (its rewards are
+    already the run's context rewards) and the scored episode's own steps must read the sparse reward on a sparse
+    run, as in the online protocols; R10 built the offline belief without the reward map, so its scored steps
+    fed the dense reward to the GRU and BOReL's offline-context returns came from an off-distribution belief."""
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    scored, contexts = run_offline(agent, [20] * 4, reward_fn=SPARSIFY)
+    for e, ctx in enumerate(contexts):
+        own = sparse_rows(episode_rows(scored[e], 1))
+        assert not torch.equal(own, episode_rows(scored[e], 1))
+        want = replay(agent, [ctx, own])[20:40]
+        for t in range(20):
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+
+
+@torch.no_grad()
+def test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std():
+    """Mutations R05 and R06: a recurrent protocol's result (logged as `Z mean eval` / `Z variance eval`) is each
+    job's last belief: z its mean mu, z_std the mean over dims of its standard deviation exp(logvar / 2) (module
+    docstring of rlkit/eval/recurrent.py). R05 reported exp(logvar), the variance; R06 swapped mu and logvar.
+    By hand: the last belief of job j is the prior fed its second scored episode, then its third's 20 steps."""
+    agent = make_trainer().agent
+    agent.gru.logvar.bias.add_(1.0)  # logvar near 1, not 0: the std exp(1/2) and the variance exp(1) far apart
+    scored = []
+    result = online_prior_context_recurrent(
+        agent, envs_for([0, 3]), SETTING, 1, DEV, on_paths=lambda kind, p: scored.append(p)
+    )
+    L = agent.latent_dim // 2
+    for j in range(2):
+        last = replay(agent, [episode_rows(scored[1], j), episode_rows(scored[2], j)])[-1]
+        mu, logvar = last[:L], last[L:]
+        np.testing.assert_allclose(result.z[j], mu.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(result.z_std[j], float(torch.exp(0.5 * logvar).mean()), rtol=1e-4, atol=1e-6)

@@ -5,13 +5,14 @@ goes, the meta-test z (posterior mean, or PEARL's sample), and the keys refused 
 import dataclasses
 import io
 import json
+import math
 
 import pytest
 import torch
 
 from rlkit.config import config_from_variant, load_config, parse_override_args, pearl_bottleneck
 from rlkit.errors import UserError
-from rlkit.torch.csro.agent import MIN_VARIANCE, inverse_variance_mean, product_of_gaussians
+from rlkit.torch.csro.agent import MIN_VARIANCE, CSROAgent, inverse_variance_mean, product_of_gaussians
 from rlkit.torch.csro.trainer import TrainerSettings
 from tests.test_gradient_flow import changed, make_inputs, make_trainer, snapshot
 from tests.test_variants import z_inputs_of_one_step
@@ -219,3 +220,46 @@ def test_offpearl_without_the_bottleneck_still_accepts_the_defaults():
         ["--use_information_bottleneck", "false"],
     ):
         load_config(None, parse_override_args(args))
+
+
+L, C = 3, 5  # latent and context widths of the hand-made encoders below
+
+
+L, C = 3, 5
+
+
+def constant_encoder(agent: CSROAgent, mean: float, var: float | None = None) -> None:
+    """The encoder's last layer zeroed and its bias set: every transition embeds to `mean` in every dim (and, with
+    use_hvar, to the variance `var`: softplus(raw) = var for raw = log(exp(var) - 1))."""
+    last = agent.encoder.layers[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias[:L] = mean
+        if var is not None:
+            last.bias[L:] = math.log(math.expm1(var))
+
+
+def test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean():
+    """Mutation A06: with `sample_z_at_test` (OFFPEARL) the meta-test z is a sample of the product-of-Gaussians
+    posterior, mean + sqrt(var) * eps (PEARL's sample_z); A06 dropped the mean (z = sqrt(var) * eps), so the policy
+    acted on noise around 0 whatever the context said, and OFFPEARL's meta-test would not depend on the task. By
+    hand: b = 4 transitions each N(2, 0.5) give the posterior N(2, 0.5 / 4) in every dim."""
+    agent = CSROAgent(
+        2,
+        2,
+        L,
+        C,
+        16,
+        generator=torch.Generator().manual_seed(0),
+        use_hvar=True,
+        z_strategy="poe",
+        identity_output=True,
+    )
+    constant_encoder(agent, 2.0, 0.5)
+    context = torch.randn(1, 4, C, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(agent.infer_z(context), torch.full((1, L), 2.0))  # the posterior mean
+        agent.test_z_generator = torch.Generator().manual_seed(2)
+        samples = torch.cat([agent.infer_z(context) for _ in range(4000)])
+    torch.testing.assert_close(samples.mean(0), torch.full((L,), 2.0), atol=0.03, rtol=0)
+    torch.testing.assert_close(samples.var(0), torch.full((L,), 0.125), atol=0, rtol=0.1)

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from rlkit.config import load_config, parse_override_args
 from rlkit.errors import UserError
 from rlkit.torch.csro import losses
-from rlkit.torch.csro.agent import inverse_variance_mean, product_of_gaussians
+from rlkit.torch.csro.agent import CSROAgent, inverse_variance_mean, product_of_gaussians
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from tests.test_gradient_flow import changed, make_inputs, make_trainer, snapshot
 
@@ -216,3 +216,22 @@ def test_classifier_trains_the_variance_through_noisy_embeddings():
     w_var = tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1].detach().clone()
     tr.train_step(tasks, context, batch)
     assert not torch.equal(tr.agent.encoder.layers[-1].weight.chunk(2, dim=0)[1], w_var)
+
+
+def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior():
+    """Mutations A09 and A12: `infer_z_list` takes contexts of different lengths; each non-empty one gets the mean
+    of its own embeddings, an empty one the prior mean 0 (docstring). A12 gave a one-transition context the prior
+    (a job whose only context episode ended after one step would act as if it had seen nothing), A09 sent a batch
+    of only empty contexts to the encoder's mean over zero rows (NaN z). By hand: the mean of one embedding is that
+    embedding; of three rows, their average."""
+    L, C = 3, 5  # latent and context widths
+    agent = CSROAgent(2, 2, L, C, 16, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    one, three = torch.randn(1, C, generator=g), torch.randn(3, C, generator=g)
+    with torch.no_grad():
+        e1, e3 = agent.encode(one), agent.encode(three)
+        z = agent.infer_z_list([one, torch.zeros(0, C), three])
+        torch.testing.assert_close(z[0], e1[0])
+        assert torch.equal(z[1], torch.zeros(L))
+        torch.testing.assert_close(z[2], (e3[0] + e3[1] + e3[2]) / 3)
+        assert torch.equal(agent.infer_z_list([torch.zeros(0, C), torch.zeros(0, C)]), torch.zeros(2, L))

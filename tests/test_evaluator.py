@@ -1,0 +1,121 @@
+"""What the Evaluator wires into the protocols (rlkit/eval/evaluator.py): the reward the meta-test scores and
+feeds back as context on a sparse-reward env, for the mean-pooled agents and BOREL's recurrent belief, and the
+offline episodes BOREL's belief reads."""
+
+import numpy as np
+import torch
+
+from rlkit.config import load_config
+from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.eval import Evaluator
+from rlkit.eval.evaluator import Belief
+from tests.conftest import ROOT
+from tests.test_borel import ACT, OBS, episodes_data, make_trainer
+from tests.test_buffer import make as make_buffer
+from tests.test_eval import SpyAgent
+
+DEV = torch.device("cpu")
+TASKS = [2, 6]
+EVAL = {"num_evals": 1, "num_steps_per_eval": 40}  # 2 scored episodes of 20 steps per job and protocol
+
+
+def standing_still(policy) -> None:
+    """The policy's last layer zeroed: mean 0, so the deterministic (scored) action is tanh(0) = 0 and the point
+    stays at its start, the origin, for the whole scored episode."""
+    with torch.no_grad():
+        last = policy.net.layers[-1]
+        last.weight.zero_()
+        last.bias.zero_()
+
+
+def goal_distances(ev: Evaluator) -> list[float]:
+    """Per job, the distance of its env's goal from the origin, where the point starts."""
+    return [float(np.linalg.norm(env.unwrapped.goal)) for env in ev.envs]
+
+
+def all_returns(result) -> dict[str, list[float]]:
+    return {k: [r for job in v for r in job] for k, v in result.returns.items()}
+
+
+def test_a_sparse_run_scores_every_protocol_with_the_sparse_reward():
+    """Mutations C08, C13 and C14: with `sparse_rewards` (sparse-point-robot.json) the meta-test must score the
+    sparse reward (0 outside the goal's 0.2 radius), as the reference and the paper's sparse results do, in every
+    protocol. C08 dropped the Evaluator's reward map (scored_reward_fn -> None), C13 and C14 dropped it from the
+    online and the offline protocol alone: the logged returns then became the dense -distance sums, a different
+    benchmark under the same name. By hand: a policy that stands still at the origin, 1 from every goal, earns
+    20 x (-1) = -20 dense per episode and 0 sparse."""
+    agent = SpyAgent()
+    standing_still(agent.policy)
+    sparse_cfg = load_config(ROOT / "configs" / "sparse-point-robot.json", {"algo_params": EVAL})
+    ev = Evaluator(sparse_cfg, TASKS, make_buffer(tasks=tuple(TASKS)), None, seed=5, device=DEV)
+    assert all(d > 0.2 for d in goal_distances(ev))  # outside the sparse reward's radius
+    returns = all_returns(ev(agent, 1))
+    assert set(returns) == {"offline", "online", "np"}
+    for protocol, rs in returns.items():
+        assert len(rs) == 4 and all(r == 0.0 for r in rs), (protocol, rs)
+    # the same standing agent on the dense config (the teeth of the check): 20 steps at distance |goal| each
+    dense_cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": EVAL})
+    ev = Evaluator(dense_cfg, TASKS, make_buffer(tasks=tuple(TASKS)), None, seed=5, device=DEV)
+    want = [-20 * d for d in goal_distances(ev) for _ in range(2)]  # jobs (task, run): 2 scored episodes each
+    for protocol, rs in all_returns(ev(agent, 1)).items():
+        np.testing.assert_allclose(rs, want, rtol=1e-5, err_msg=protocol)
+
+
+def borel_sparse_evaluator():
+    cfg = load_config(ROOT / "configs" / "sparse-point-robot.json", {"algo_type": "BOREL", "algo_params": EVAL})
+    buffer = MultiTaskBuffer({t: episodes_data([20] * 4, t, seed=t) for t in TASKS}, OBS, ACT, DEV)
+    return Evaluator(cfg, TASKS, buffer, None, seed=5, device=DEV)
+
+
+def test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward():
+    """Mutations C11, C12 and C15: BOREL's recurrent protocols must score (and feed the belief) the sparse reward on
+    a sparse run like every other method; C11 (offline), C12 (online) and C15 (Np) passed None instead of the
+    Evaluator's reward map, so BOReL's sparse results would be dense returns, not comparable with the other
+    methods' columns.
+    By hand: a policy standing still at the origin earns 0 sparse (|goal| = 1 > 0.2) per scored episode."""
+    ev = borel_sparse_evaluator()
+    assert all(d > 0.2 for d in goal_distances(ev))
+    agent = make_trainer().agent
+    standing_still(agent.policy)
+    returns = all_returns(ev(agent, 1))
+    assert set(returns) == {"offline", "online", "np"}
+    for protocol, rs in returns.items():
+        assert len(rs) == 4 and all(r == 0.0 for r in rs), (protocol, rs)
+
+
+def test_borels_offline_context_is_one_whole_offline_episode():
+    """Mutation C07: BOREL's offline protocol feeds the belief ONE whole offline episode of the test task before
+    each scored episode (docs/algorithm.md, "BOREL", Meta-test), so its episode index must hold single episodes.
+    C07 built it of borel_episodes (2) consecutive episodes, so the belief read two episodes and a scored episode
+    became the third of a 2-episode BAMDP the VAE was never trained on. By hand: a task of episodes of 20, 7, 13
+    and 20 steps gives 4 sequences of exactly those lengths, each starting where its episode starts."""
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_type": "BOREL"})
+    buffer = MultiTaskBuffer({t: episodes_data([20, 7, 13, 20], t, seed=t) for t in TASKS}, OBS, ACT, DEV)
+    belief = Belief.of(cfg, buffer)
+    assert belief.window == 1
+    episodes = belief.episodes
+    assert episodes.lengths.tolist() == [20, 7, 13, 20] * 2
+    starts = episodes.rows[:, 0] - torch.repeat_interleave(torch.tensor([0, 60]), 4)
+    assert starts.tolist() == [0, 20, 27, 40] * 2
+
+
+def test_each_meta_test_draws_its_own_sampled_z():
+    """Mutation C10: OFFPEARL's sampled meta-test z (`sample_z_at_test`) is seeded per meta-test by its iteration
+    (stream test_z), so a resumed run repeats a meta-test's draws and different meta-tests draw independently; C10
+    keyed the stream by a constant, so every iteration's meta-test reused the very same noise, and the learning
+    curve's meta-test noise was one draw repeated instead of independent draws. By hand: the same iteration gives
+    the same prior samples wherever the generator stood; iterations 3 and 4 give different ones."""
+    from rlkit.eval.evaluator import seed_meta_test_z
+    from tests.test_eval import SampledZSpy
+
+    agent = SampledZSpy()
+
+    def prior_draws(iteration: int, start: int) -> torch.Tensor:
+        agent.test_z_generator.manual_seed(start)  # wherever the generator stands before the meta-test
+        seed_meta_test_z(agent, 5, iteration)
+        return agent.prior_z(4)
+
+    third = prior_draws(3, 0)
+    assert torch.equal(third, prior_draws(3, 123))
+    assert not torch.equal(third, prior_draws(4, 0))
+    assert not torch.equal(prior_draws(4, 0), prior_draws(5, 0))
