@@ -13,12 +13,14 @@ module must import (a patch naming something that no longer exists fails there, 
 A mutation the tests do not fail on is reported as MISSED and the script exits 1. The unmutated
 copy is run first and must pass.
 
-The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the envs, the
-data and meta-test paths, stage 1's replay and outputs, the report's numbers, the dataset's checks and the run
-folders: each replaces one piece of source text (found exactly once, else the script stops naming it) and runs only
-the tests written to catch it, so a test weakened later is found here. `--only patches` or `--only edits` runs one
-kind (the patches on `--tests`, each edit on its own tests). A mutation counts as caught only by a failing test:
-tests that do not import or collect under it stop the script.
+The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the envs (their task
+lists, resets and healthy ranges), the data and meta-test paths (the sparse reward each protocol scores, BOREL's
+belief), the encoders, stage 1's replay and outputs, the report's numbers, the dataset's checks, the run folders
+and resume, the config's checks, the reproduction plan, the budget and the Ray driver: each replaces one piece of
+source text (found exactly once, else the script stops naming it) and runs only the tests written to catch it, so
+a test weakened later is found here. `--only patches` or `--only edits` runs one kind (the patches on `--tests`,
+each edit on its own tests). A mutation counts as caught only by a failing test: tests that do not import or
+collect under it stop the script.
 """
 
 from __future__ import annotations
@@ -164,6 +166,15 @@ EVALUATOR, RECURRENT, AGENT, UNICORN = (
     "rlkit/eval/recurrent.py",
     "rlkit/torch/csro/agent.py",
     "rlkit/torch/csro/unicorn.py",
+)
+NETWORKS, HALF_CHEETAH, ANT, HOPPER, WALKER, RAND_PARAMS, DATA_META = (
+    "rlkit/torch/networks.py",
+    "rlkit/envs/half_cheetah.py",
+    "rlkit/envs/ant.py",
+    "rand_param_envs/hopper_rand_params.py",
+    "rand_param_envs/walker2d_rand_params.py",
+    "rand_param_envs/base.py",
+    "rlkit/data/meta.py",
 )
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
@@ -1327,6 +1338,108 @@ EDITS = {
         "out = self.net(torch.cat([z, obs, actions], dim=-1))",
         "out = self.net(torch.cat([z.detach(), obs, actions], dim=-1))",
         "tests/test_baselines.py::test_both_terms_of_the_loss_reach_z",
+    ),
+    "the policy's log-std floor at -2, not -20": Edit(
+        NETWORKS,
+        "LOG_STD_MIN, LOG_STD_MAX = -20.0, 0.0",
+        "LOG_STD_MIN, LOG_STD_MAX = -2.0, 0.0",
+        "tests/test_networks.py::test_policy_log_std_clamped_below_at_minus_20",
+    ),
+    "the policy's log-std without its floor": Edit(
+        NETWORKS,
+        "log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)",
+        "log_std = log_std.clamp(max=LOG_STD_MAX)",
+        "tests/test_networks.py::test_policy_log_std_clamped_below_at_minus_20",
+    ),
+    "cheetah-dir's random directions in {-1, 0}": Edit(
+        HALF_CHEETAH,
+        "return 2 * np.random.RandomState(1337).binomial(1, 0.5, size=n_tasks) - 1",
+        "return np.random.RandomState(1337).binomial(1, 0.5, size=n_tasks) - 1",
+        "tests/test_mujoco_envs.py::test_random_cheetah_directions_are_plus_or_minus_one_coin_flips",
+    ),
+    "ant-dir's random directions of another seed": Edit(
+        ANT,
+        "random_directions(n_tasks, 1337)",
+        "random_directions(n_tasks, 1334)",
+        "tests/test_mujoco_envs.py::test_random_ant_directions_come_from_random_state_1337",
+    ),
+    "rand-params' log_scale_limit not passed on": Edit(
+        RAND_PARAMS,
+        "multipliers = sample_multipliers(shapes, n_tasks, log_scale_limit)",
+        "multipliers = sample_multipliers(shapes, n_tasks)",
+        "tests/test_mujoco_envs.py::test_rand_params_log_scale_limit_bounds_every_multiplier",
+    ),
+    "a rand-params task's masses without mj_setConst": Edit(
+        RAND_PARAMS,
+        "    mujoco.mj_setConst(model, data)",
+        "    pass",
+        "tests/test_mujoco_envs.py::test_a_tasks_derived_masses_are_its_own",
+    ),
+    "rand-params' reset velocities Gaussian": Edit(
+        RAND_PARAMS,
+        "    qvel_noise_uniform = True",
+        "    qvel_noise_uniform = False",
+        "tests/test_mujoco_envs.py::test_reset_noise_is_uniform_within_0_005",
+    ),
+    "rand-params' reset positions noised ten times more": Edit(
+        RAND_PARAMS,
+        "    qpos_noise = 0.005",
+        "    qpos_noise = 0.05",
+        "tests/test_mujoco_envs.py::test_reset_noise_is_uniform_within_0_005",
+    ),
+    "a hopper fallen backwards kept alive": Edit(
+        HOPPER,
+        "abs(angle) < 0.2",
+        "angle < 0.2",
+        "tests/test_mujoco_envs.py::test_hopper_ends_when_tilted_backwards_too",
+    ),
+    "the hopper ending at the walker's height": Edit(
+        HOPPER,
+        "and height > 0.7 and",
+        "and height > 0.8 and",
+        "tests/test_mujoco_envs.py::test_hopper_height_bound_is_0_7",
+    ),
+    "the hopper's state bound at 10, not 100": Edit(
+        HOPPER,
+        "(np.abs(s[2:]) < 100).all()",
+        "(np.abs(s[2:]) < 10).all()",
+        "tests/test_mujoco_envs.py::test_hopper_velocities_up_to_100_are_healthy",
+    ),
+    "a walker thrown above height 2 kept alive": Edit(
+        WALKER,
+        "return bool(0.8 < height < 2.0 and",
+        "return bool(0.8 < height and",
+        "tests/test_mujoco_envs.py::test_walker_healthy_range_is_open_on_both_sides",
+    ),
+    "a walker fallen backwards kept alive": Edit(
+        WALKER,
+        "and -1.0 < angle < 1.0)",
+        "and angle < 1.0)",
+        "tests/test_mujoco_envs.py::test_walker_healthy_range_is_open_on_both_sides",
+    ),
+    "the walker ending at the hopper's height": Edit(
+        WALKER,
+        "return bool(0.8 < height < 2.0 and",
+        "return bool(0.7 < height < 2.0 and",
+        "tests/test_mujoco_envs.py::test_walker_healthy_range_is_open_on_both_sides",
+    ),
+    "task.json's targets matched to 1 %": Edit(
+        DATA_META,
+        "return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))",
+        "return bool(np.isclose(a, b, rtol=1e-2, atol=1e-9))",
+        "tests/test_dataset.py::test_cheetah_targets_of_another_task_count_are_another_task",
+    ),
+    "task.json's lists matched on their common prefix": Edit(
+        DATA_META,
+        "return len(a) == len(b) and all(same_task(x, y) for x, y in zip(a, b))",
+        "return all(same_task(x, y) for x, y in zip(a, b))",
+        "tests/test_dataset.py::test_lists_of_other_lengths_and_dicts_of_other_keys_differ",
+    ),
+    "task.json's records matched without their keys": Edit(
+        DATA_META,
+        "return a.keys() == b.keys() and all(same_task(a[k], b[k]) for k in a)",
+        "return all(same_task(a[k], b.get(k)) for k in a)",
+        "tests/test_dataset.py::test_lists_of_other_lengths_and_dicts_of_other_keys_differ",
     ),
 }
 

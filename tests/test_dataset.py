@@ -8,8 +8,9 @@ from rlkit.data.check import check_dataset
 from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.legacy import export_legacy, import_legacy
 from rlkit.data.load import load_task_data, read_normalizer
-from rlkit.data.meta import read_task_meta, write_task_meta
+from rlkit.data.meta import read_task_meta, same_task, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
+from rlkit.envs.half_cheetah import cheetah_velocities
 from rlkit.errors import UserError
 from tests.conftest import ROOT, run_cli
 
@@ -1613,3 +1614,24 @@ def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
     write_task_meta(d1, dict(read_task_meta(d1), complete=False))
     code, _, err = _cli(["check", str(tmp_path)], capsys)
     assert code == 1 and "warning: " in err and "problem: " in err, err
+
+
+def test_cheetah_targets_of_another_task_count_are_another_task():
+    """Mutation D40: the tolerance `rtol=1e-6` -> `1e-2`. cheetah-vel's task 1 of 40 tasks is 1 + 2/39 = 1.05128
+    and of 41 tasks 1 + 2/40 = 1.05 (linspace(1, 3, n), docs/environments.md): 0.12 % apart. Data written with
+    another n_tasks must be refused, not trained on as if its targets were this config's."""
+    a, b = cheetah_velocities(40, False)[1], cheetah_velocities(41, False)[1]
+    assert abs(a - (1 + 2 / 39)) < 1e-12 and abs(b - 1.05) < 1e-12
+    assert not same_task({"velocity": float(a)}, {"velocity": float(b)})
+    assert same_task({"velocity": float(a)}, {"velocity": float(np.float32(a))})  # float32 rounding: the same
+
+
+def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
+    """Mutations D37 (`len(a) == len(b) and` dropped: zip compares the common prefix only) and D38 (the key
+    check dropped). A rand-params task of another model (one body more) or a task record with an extra field
+    shares a prefix with the env's task, but it is another task."""
+    assert same_task([1.0, 2.0], [1.0, 2.0])
+    assert not same_task([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert not same_task({"body_mass": [1.0, 2.0]}, {"body_mass": [1.0, 2.0, 0.5]})
+    assert not same_task({"goal": 1.0}, {"goal": 1.0, "wind": [0.01, 0.0]})
+    assert not same_task({"goal": 1.0, "wind": [0.01, 0.0]}, {"goal": 1.0})

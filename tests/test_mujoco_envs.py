@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import rand_param_envs
+from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.errors import UserError
@@ -427,3 +428,143 @@ def test_the_models_are_the_references_where_gymnasiums_assets_differ():
     other = np.arange(humanoid.model.njnt) != hip
     np.testing.assert_array_equal(humanoid.model.jnt_range[other], plain.model.jnt_range[other])
     assert humanoid.model.opt.timestep == plain.model.opt.timestep
+
+
+def test_random_cheetah_directions_are_plus_or_minus_one_coin_flips():
+    """Mutation D22: `2 * RandomState(1337).binomial(1, 0.5) - 1` -> `binomial(1, 0.5) - 1`. cheetah-dir's
+    directions are d in {-1, +1}; the slip gives {-1, 0}, and a task of direction 0 rewards standing still."""
+    env = make_env("cheetah-dir", n_tasks=20, randomize_tasks=True, max_episode_steps=200)
+    directions = [t["direction"] for t in env.tasks]
+    assert set(directions) == {-1, 1}
+    flips = np.random.RandomState(1337).binomial(1, 0.5, size=20)
+    assert directions == [1 if f else -1 for f in flips]
+
+
+def test_random_ant_directions_come_from_random_state_1337():
+    """Mutation D23: `random_directions(n_tasks, 1337)` -> another seed. ant-dir's random direction angles are
+    RandomState(1337).uniform(0, 2 pi) (docs/environments.md: "ours use RandomState(1337)"); another seed
+    silently gives `goal_idx{i}` another task than the one a dataset was written for."""
+    env = make_env("ant-dir", n_tasks=6, randomize_tasks=True, max_episode_steps=200)
+    expected = np.random.RandomState(1337).uniform(0.0, 2 * np.pi, size=6)
+    np.testing.assert_allclose([t["goal"] for t in env.tasks], expected, rtol=1e-12)
+
+
+def test_rand_params_log_scale_limit_bounds_every_multiplier():
+    """Mutation D32: the constructor's `log_scale_limit` not passed on to `sample_multipliers` (so always 3).
+    Each multiplier is base^u with u uniform in [-limit, limit]: with limit 0.5, every parameter stays within
+    base^+-0.5 of the unmodified model's (1.5^0.5 = 1.22), where the default limit 3 reaches 1.5^3 = 3.4."""
+    env = HopperRandParamsEnv(n_tasks=4, log_scale_limit=0.5)
+    for params in env.task_params:
+        for name, base in [("body_mass", 1.5), ("body_inertia", 1.5), ("dof_damping", 1.3), ("geom_friction", 1.5)]:
+            ref = env.init_params[name]
+            nonzero = ref != 0
+            ratio = params[name][nonzero] / ref[nonzero]
+            bound = base**0.5
+            assert np.all(ratio <= bound * (1 + 1e-12)) and np.all(ratio >= (1 - 1e-12) / bound), name
+
+
+@pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
+def test_a_tasks_derived_masses_are_its_own(name):
+    """Mutation D45: `mujoco.mj_setConst(model, data)` dropped from `apply_params`. MuJoCo precomputes each body's
+    subtree mass (and the constraint solver's inverse weights) at compile time; new body masses without
+    mj_setConst leave the world's subtree mass at the unmodified model's total, so the centre-of-mass frames and
+    the contact regularisation are those of another body than the task's. The world body's subtree mass is,
+    by hand, the sum of all body masses of the task (and of the task switched to, and back)."""
+    env = make_env(name, n_tasks=3, randomize_tasks=True, max_episode_steps=200)
+    for task in (1, 2, 1, 0):
+        env.reset_task(task)
+        total = float(np.sum(env.task_params[task]["body_mass"]))
+        assert abs(total - float(np.sum(env.init_params["body_mass"]))) > 1e-3  # the task's masses do differ
+        assert env.model.body_subtreemass[0] == pytest.approx(total, rel=1e-12)
+        env.reset(seed=0)
+
+
+@pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
+def test_reset_noise_is_uniform_within_0_005(name):
+    """Mutations D54 (`qvel_noise_uniform = True` -> False: Gaussian velocities of std 0.005) and D55
+    (`qpos_noise = 0.005` -> 0.05). Either changes the start-state distribution of every stage-1 episode, so the
+    offline data no longer starts where the reference's does. Over 200 resets every offset lies within 0.005, and
+    the largest reaches above 0.0045 (a uniform draw of 200 x 6 elements does, with certainty to 1e-50)."""
+    env = make_env(name, n_tasks=2, randomize_tasks=True, max_episode_steps=200, seed=3)
+    env.reset_task(0)
+    qpos_off, qvel_off = [], []
+    for _ in range(200):
+        env.reset()
+        qpos_off.append(env.data.qpos - env.init_qpos)
+        qvel_off.append(env.data.qvel - env.init_qvel)
+    for off in (np.abs(qpos_off), np.abs(qvel_off)):
+        assert off.max() <= 0.005
+        assert off.max() > 0.0045
+
+
+# ---- the rand-params families' healthy ranges (docs/environments.md), each bound on both sides, on states set
+# by hand (no step: the condition is on the state itself, as the reference's `step` evaluates it after the frame skip)
+def _terminated_at(env, height: float, angle: float, qvel: np.ndarray | None = None) -> bool:
+    """Whether the env calls the state (init pose at `height`, torso `angle`, velocities `qvel`) unhealthy."""
+    qpos = env.init_qpos.copy()
+    qpos[1:3] = [height, angle]
+    env.set_state(qpos, np.zeros(env.model.nv) if qvel is None else qvel)
+    return not env._healthy()
+
+
+def test_hopper_ends_when_tilted_backwards_too():
+    """Mutation D24: `abs(angle) < 0.2` -> `angle < 0.2`. The documented condition is |angle| >= 0.2: a hopper
+    leaning back by 0.5 rad has fallen exactly as one leaning forward. Without the abs, backward falls never end
+    the episode, so stage 1's data holds long stretches of a fallen hopper earning the +1 alive bonus."""
+    env = _env("hopper-rand-params")
+    env.reset_task(0)
+    env.reset(seed=0)
+    assert not _terminated_at(env, 1.25, 0.0)
+    assert not _terminated_at(env, 1.25, -0.19) and not _terminated_at(env, 1.25, 0.19)
+    assert _terminated_at(env, 1.25, 0.5)
+    assert _terminated_at(env, 1.25, -0.5)  # backwards
+
+
+def test_hopper_height_bound_is_0_7():
+    """Mutation D56: `height > 0.7` -> `height > 0.8` (the walker's bound copied). The hopper ends at
+    height <= 0.7 (docs/environments.md); at 0.75 it is still healthy, at 0.65 it has fallen."""
+    env = _env("hopper-rand-params")
+    env.reset_task(0)
+    env.reset(seed=0)
+    assert not _terminated_at(env, 0.75, 0.0)
+    assert _terminated_at(env, 0.65, 0.0)
+
+
+def test_hopper_velocities_up_to_100_are_healthy():
+    """Mutation D28: `(np.abs(s[2:]) < 100)` -> `< 10`. The documented bound is |state[2:]| >= 100 (gymnasium's
+    healthy_state_range): a joint swinging at 50 rad/s is still a healthy hopper; a tighter bound cuts
+    ordinary fast hops short and changes every dataset's episode lengths."""
+    env = _env("hopper-rand-params")
+    env.reset_task(0)
+    env.reset(seed=0)
+    qvel = np.zeros(env.model.nv)
+    qvel[3] = 50.0  # a joint velocity (state[2:] = qpos[2:], qvel)
+    assert not _terminated_at(env, 1.25, 0.0, qvel)
+    qvel[3] = 150.0
+    assert _terminated_at(env, 1.25, 0.0, qvel)
+
+
+@pytest.mark.parametrize(
+    "height,angle,ends",
+    [
+        (1.25, 0.0, False),
+        (0.5, 0.0, True),  # fallen
+        (0.75, 0.0, True),  # D57: below 0.8 (the hopper's 0.7 would keep it)
+        (0.85, 0.0, False),
+        (1.9, 0.0, False),
+        (2.5, 0.0, True),  # D25: above 2, out of the documented (0.8, 2)
+        (1.25, 0.9, False),
+        (1.25, -0.9, False),
+        (1.25, 1.5, True),
+        (1.25, -1.5, True),  # D26: tilted backwards, out of the documented (-1, 1)
+    ],
+)
+def test_walker_healthy_range_is_open_on_both_sides(height, angle, ends):
+    """Mutations D57 (`0.8 < height` -> `0.7 < height`), D25 (`0.8 < height < 2.0` -> `0.8 < height`) and D26
+    (`-1.0 < angle < 1.0` -> `angle < 1.0`): the walker ends when the height leaves (0.8, 2) or the angle leaves
+    (-1, 1) (docs/environments.md); each moved or dropped side lets an unhealthy walker (low, thrown up, fallen
+    backwards) keep collecting the alive bonus."""
+    env = _env("walker-rand-params")
+    env.reset_task(0)
+    env.reset(seed=0)
+    assert _terminated_at(env, height, angle) == ends

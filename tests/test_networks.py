@@ -195,3 +195,17 @@ def test_frozen_forward_same_value_gradient_to_input_only(kernels, net):
     net(x, frozen=True).sum().backward()
     torch.testing.assert_close(x.grad, gx)
     assert all(p.grad is None for p in net.parameters())
+
+
+@pytest.mark.parametrize("bias,expected", [(-50.0, -20.0), (-10.0, -10.0), (50.0, 0.0)])
+def test_policy_log_std_clamped_below_at_minus_20(bias, expected):
+    """Mutations D18 (LOG_STD_MIN -20 -> -2) and D21 (the clamp's lower bound dropped). The existing test raises
+    the log-std head only; a head pushed to -50 must read -20 (std e^-20), one at -10 must pass unclamped
+    (a lower floor would keep the meta-policy from ever becoming nearly deterministic; no floor lets log pi
+    reach +inf and the losses NaN)."""
+    pol = TanhGaussianPolicy(3, 2, [8])
+    with torch.no_grad():
+        pol.net.layers[-1].weight.zero_()
+        pol.net.layers[-1].bias.fill_(bias)
+    out = pol(torch.zeros(1, 3), deterministic=True)
+    torch.testing.assert_close(out.log_std, torch.full((1, 2), expected))
