@@ -176,6 +176,7 @@ NETWORKS, HALF_CHEETAH, ANT, HOPPER, WALKER, RAND_PARAMS, DATA_META = (
     "rand_param_envs/base.py",
     "rlkit/data/meta.py",
 )
+BOREL_PY, SEQUENCES, ROLLOUT = "rlkit/torch/csro/borel.py", "rlkit/data/sequences.py", "rlkit/data/rollout.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1440,6 +1441,60 @@ EDITS = {
         "return a.keys() == b.keys() and all(same_task(a[k], b[k]) for k in a)",
         "return all(same_task(a[k], b.get(k)) for k in a)",
         "tests/test_dataset.py::test_lists_of_other_lengths_and_dicts_of_other_keys_differ",
+    ),
+    "a short sequence's last row joined to its padding": Edit(
+        BOREL_PY,
+        "< index.lengths[:, None]  # step k + 1 is real",
+        "<= index.lengths[:, None]  # step k + 1 is real",
+        "tests/test_borel.py::test_a_shorter_sequences_last_row_keeps_its_own_next_state_and_its_terminal",
+    ),
+    "BOREL's join past a sequence's last real row": Edit(
+        BOREL_PY,
+        "join = inside & ends[cur]",
+        "join = ends[cur]",
+        "tests/test_borel.py::test_a_shorter_sequences_last_row_keeps_its_own_next_state_and_its_terminal",
+    ),
+    "BOREL's subsampled state term weighted by every real belief": Edit(
+        BOREL_PY,
+        "state = ((((state_pred - next_obs[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * decoded).sum(-1)",
+        "state = ((((state_pred - next_obs[:, None]) ** 2).sum(-1) * per_k[:, None]).sum(-1) * latent).sum(-1)",
+        "tests/test_borel.py::test_subsampled_beliefs_weight_the_state_term_as_the_reward_term",
+    ),
+    "BOREL's ELBO counting the padding of short sequences": Edit(
+        BOREL_PY,
+        "batch.mask.reshape(-1, T), *_dims(batch))",
+        "torch.ones_like(batch.mask.reshape(-1, T)), *_dims(batch))",
+        "tests/test_borel.py::test_the_vaes_elbo_ignores_what_the_padding_of_a_short_sequence_holds",
+    ),
+    "BOREL's reward reconstruction not training the encoder": Edit(
+        BOREL_PY,
+        "reward_pred = self.reward_decoder(zz, s2[:, None]",
+        "reward_pred = self.reward_decoder(zz.detach(), s2[:, None]",
+        "tests/test_borel.py::test_the_reward_reconstruction_trains_the_belief_encoder",
+    ),
+    "BOREL's sequences reading the dense reward on a sparse run": Edit(
+        SEQUENCES,
+        "return self.rows[..., o + a : o + a + 1]",
+        "return self.rows[..., -2:-1]",
+        "tests/test_borel.py::test_the_vae_reads_the_context_reward_of_its_sequences_the_sparse_one_on_a_sparse_run",
+    ),
+    "on_step not shown the last step of an ending episode": Edit(
+        ROLLOUT,
+        "stepped = alive.copy()",
+        "stepped = alive",
+        "tests/test_eval.py::test_on_step_sees_the_last_step_of_an_episode_that_ends",
+    ),
+    "the policy acting on the reset observation all episode": Edit(
+        ROLLOUT,
+        "            obs[i] = nxt\n",
+        "",
+        "tests/test_eval.py::test_the_policy_acts_on_the_current_observation_and_episodes_chain",
+    ),
+    "an online context row's s' the step's own s": Edit(
+        ROLLOUT,
+        "parts.append(self.next_obs[i, :n])",
+        "parts.append(self.obs[i, :n])",
+        "tests/test_eval.py::test_an_online_context_row_is_s_a_r_s_prime_of_its_step",
     ),
 }
 

@@ -992,3 +992,110 @@ def test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std():
         mu, logvar = last[:L], last[L:]
         np.testing.assert_allclose(result.z[j], mu.numpy(), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(result.z_std[j], float(torch.exp(0.5 * logvar).mean()), rtol=1e-4, atol=1e-6)
+
+
+def test_a_shorter_sequences_last_row_keeps_its_own_next_state_and_its_terminal():
+    """Mutations E08 (`inside = ... <= index.lengths`) and E20 (`join = ends[cur]`, no `inside`): the join of a
+    sequence's episodes must stop at the sequence's last real row, also in a sequence shorter than the longest one,
+    whose padding repeats that last row. Otherwise the last row of every short sequence (an odd checkpoint's last
+    episode, or any pair of short episodes) is joined to its own padding copy: it loses its terminal and its next
+    hyper-state becomes its own state, a self-loop the critic bootstraps from, so BOREL's values are wrong.
+
+    Task 0: one checkpoint (block 3) of episodes of 3, 3 and 2 steps, episodes 2: sequences rows 0..5 (episodes 0
+    and 1) and rows 6..7 (episode 2 alone, padded to 6). By the docs: the last row of episode 0 (row 2) is not
+    terminal and leads to row 3's hyper-state; rows 5 and 7 end their sequences, terminal, each with its own next
+    state (s'_k, belief after k)."""
+    data = episodes_data([3, 3, 2], 0.0)
+    buf = MultiTaskBuffer({0: data}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=2, block=3)
+    assert index.lengths.tolist() == [6, 2] and index.max_length == 6
+    g = torch.Generator().manual_seed(0)
+    before, after = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g)
+    after[:-1] = before[1:]  # within the data the belief after a row is the one before the next
+    rows = borel.hyper_state_buffer(buf, index, before, after).transitions()
+    o = OBS + 4
+    next_obs, terminal = slice(o + ACT + 1, 2 * o + ACT + 1), -1
+    assert rows[:, terminal].tolist() == [0, 0, 0, 0, 0, 1, 0, 1]
+    # row 2 -> row 3's (s, belief before 3); rows 5 and 7 -> their own (s', belief after)
+    torch.testing.assert_close(rows[2, next_obs], torch.cat([torch.as_tensor(data.obs[3]), before[3]]))
+    for k in (5, 7):
+        torch.testing.assert_close(rows[k, next_obs], torch.cat([torch.as_tensor(data.next_obs[k]), after[k]]))
+
+
+def test_subsampled_beliefs_weight_the_state_term_as_the_reward_term():
+    """Mutation E19 (the state term multiplied by `latent`, every real belief, in place of `decoded`, the drawn
+    beliefs' weights): with `borel_elbo_terms` M below T + 1 and the state decoder (hopper, walker,
+    point-robot-wind), the state reconstruction must be sum_j w_j mean_k |s_hat_jk - s'_k|^2 over the M drawn
+    beliefs, as the reward term (docs: "M draws ... weights each (n + 1) / M"); else the state term is not the
+    unbiased estimate the docs promise (the slip fails to broadcast, or drops the weights at M = 1).
+
+    elbo_inputs, M = 2. Sequence 0 (2 steps, s' = 1, 1) draws beliefs {0, 2}, weight 3/2 each; their state
+    predictions (0, 0) and (3, 1): errors mean(1, 1) = 1 and mean(4, 0) = 2 -> 1.5 (1 + 2) = 4.5. Sequence 1 (one
+    step, s' = 2) draws its two beliefs, weight 1: predictions 0 and 1 at its real step (its padding step predicts
+    50, never counted) -> 4 + 1 = 5. Mean over the sequences 4.75. Reward term (the existing subset test): sequence
+    0 subset {0, 2}: 1.5 (2.5 + 0) = 3.75, sequence 1: 1 -> 2.375."""
+    reward_pred, rewards, mask, mu, logvar = elbo_inputs()
+    pred = torch.stack([reward_pred[0, [0, 2]], reward_pred[1, [0, 1]]])
+    weight = torch.tensor([[1.5, 1.5], [1.0, 1.0]])
+    state_pred = torch.tensor([[[0.0, 0.0], [3.0, 1.0]], [[0.0, 50.0], [1.0, 50.0]]])[..., None]  # [N, M, T, 1]
+    next_obs = torch.tensor([[1.0, 1.0], [2.0, -9.0]])[..., None]
+    t = borel.elbo_terms(pred, rewards, mask, mu, logvar, 0.05, state_pred, next_obs, belief_weight=weight)
+    kl = ((1 - 0.5 * math.log(2)) + 4) / 2  # test_elbo_by_hand's: over every belief
+    assert t.state.item() == pytest.approx(4.75)
+    assert t.reward.item() == pytest.approx(2.375)
+    assert t.loss.item() == pytest.approx(2.375 + 4.75 + 0.05 * kl, rel=1e-6)
+
+
+def test_the_vae_reads_the_context_reward_of_its_sequences_the_sparse_one_on_a_sparse_run():
+    """Mutation S06 (`SequenceBatch.rewards` reading the row's dense reward column): the VAE's ELBO, the hyper-state
+    relabelling and the meta-test all read the context reward, sparse with `sparse_rewards` (docs: "The rewards
+    are the context rewards (the sparse ones with `sparse_rewards`)"), and the meta-test feeds the belief sparse
+    rewards; a VAE trained and relabelled on dense rewards is off-distribution at meta-test and the sparse BOREL
+    numbers are wrong. A buffer whose context reward is 1 where the dense reward is positive, else 0: each
+    sequence's rewards are those 0/1 values, in order."""
+    data = episodes_data([3, 2, 4], 5.0)
+    buf = MultiTaskBuffer({5: data}, OBS, ACT, DEV, context_reward_fn=lambda r: (r > 0).astype(np.float32))
+    index = SequenceIndex(buf, episodes=2, block=3)
+    b = index.batch(torch.arange(len(index)))
+    want = (data.rewards > 0).astype(np.float32)
+    assert 0 < want.sum() < len(want)  # both kinds present, and the dense rewards are not 0/1
+    got = torch.cat([b.rewards[i, : index.lengths[i], 0] for i in range(len(index))])
+    assert got.tolist() == want.tolist()
+    # and the VAE's step reads them: the ELBO is unchanged when only the dense column changes
+    vae = borel.BeliefVAE(OBS, ACT, borel.BorelSettings(5, 1, 1, 1, 0.05, 2, False, False), torch.Generator())
+    loss = vae.elbo(b, 0.05, torch.Generator().manual_seed(0)).loss
+    buf.data[: len(buf), -2] += 10.0
+    assert vae.elbo(index.batch(torch.arange(len(index))), 0.05, torch.Generator().manual_seed(0)).loss == loss
+
+
+def test_the_vaes_elbo_ignores_what_the_padding_of_a_short_sequence_holds():
+    """Mutation E25 (`BeliefVAE.elbo` passing an all-True mask to `elbo_terms`): a batch's sequences are padded to
+    the longest, and padded steps must never count (docs: "for a sequence of n steps ... mean_{k<n}", sum over
+    t <= n). Otherwise every short sequence (an odd checkpoint's last episode, early-terminating hopper/walker/ant
+    episodes) trains the VAE on copies of its last transition and on beliefs past its end. Sequences of 6 and 2
+    steps, the second padded to 6: the ELBO, from the same noise, is the same whatever its 4 padding rows hold."""
+    buf = MultiTaskBuffer({0: episodes_data([3, 3, 2], 0.0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, episodes=2, block=3).batch(torch.tensor([[0, 1]]))
+    assert b.mask[0].sum(1).tolist() == [6, 2]
+    vae = borel.BeliefVAE(OBS, ACT, borel.BorelSettings(5, 1, 1, 1, 0.05, 2, True, True), torch.Generator())
+    loss = vae.elbo(b, 0.05, torch.Generator().manual_seed(0))
+    rows = b.rows.clone()
+    rows[0, 1, 2:] = 7.0  # other padding: not the last row repeated
+    other = vae.elbo(type(b)(rows, b.mask, OBS, ACT), 0.05, torch.Generator().manual_seed(0))
+    for part in ("loss", "reward", "state", "kl"):
+        assert getattr(other, part).item() == pytest.approx(getattr(loss, part).item(), rel=1e-6), part
+
+
+def test_the_reward_reconstruction_trains_the_belief_encoder():
+    """Mutation E26 (the reward decoder fed `zz.detach()`): z_t is a reparameterised sample of q_t, so the reward
+    reconstruction's gradient reaches the GRU and the mu/logvar heads (docs: stage 1 steps "the encoder and
+    decoders" on the ELBO); detached, the encoder learns from the KL alone, which pulls every belief to the prior,
+    and BOREL's beliefs carry no task information. With kl_weight 0 and no state decoder the loss is the reward
+    term alone, and it must give the encoder's GRU and both heads a gradient."""
+    buf = MultiTaskBuffer({0: episodes_data([3, 3], 0.0)}, OBS, ACT, DEV)
+    b = SequenceIndex(buf, episodes=2, block=2).batch(torch.tensor([[0]]))
+    vae = borel.BeliefVAE(OBS, ACT, borel.BorelSettings(5, 1, 1, 1, 0.0, 2, False, False), torch.Generator())
+    vae.elbo(b, 0.0, torch.Generator().manual_seed(0)).loss.backward()
+    enc = vae.encoder
+    for name, p in [("gru", enc.gru.weight_ih_l0), ("mu", enc.mu.weight), ("logvar", enc.logvar.weight)]:
+        assert p.grad is not None and p.grad.abs().sum() > 0, name

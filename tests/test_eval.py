@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from rlkit.data.rollout import rollout
+from rlkit.data.rollout import Paths, rollout
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
@@ -498,3 +498,62 @@ def test_the_meta_tests_logged_z_is_the_last_np_jobs():
     np.testing.assert_allclose(result.final_z, last, rtol=1e-6)
     online = online_prior_context(SpyAgent(), envs_for([2, 2, 6, 6]), EvalSetting.from_config(cfg), DEV)
     assert not np.allclose(result.final_z, online.z[-1])
+
+
+def test_on_step_sees_the_last_step_of_an_episode_that_ends():
+    """Mutation R01 (`stepped = alive`, not a copy): `on_step` must see every job that stepped at t, also one whose
+    episode ended at t (a time limit or a termination). BOREL's meta-test belief advances in `on_step`; a slip drops
+    each episode's last transition from it, so the final belief (Z mean eval, Z variance eval) is the one before the
+    last step. Job 0 has a 3-step time limit, job 1 terminates at its 7th step: they step at t = 0..2 and 0..6."""
+    envs = [
+        NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)),
+        NormalizedBoxEnv(EarlyEndPoint(n_tasks=8)),
+    ]
+    for e in envs:
+        e.reset_task(2)
+    seen = []
+    record = lambda t, stepped, paths: seen.append(stepped.copy())  # noqa: E731
+    rollout(envs, lambda obs, t, alive: np.zeros((2, 2)), 10, np.ones(2, bool), DEV, record)
+    seen = np.array(seen)
+    assert np.flatnonzero(seen[:, 0]).tolist() == [0, 1, 2]
+    assert np.flatnonzero(seen[:, 1]).tolist() == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_the_policy_acts_on_the_current_observation_and_episodes_chain():
+    """Mutation R06 (the loop forgets `obs[i] = nxt`): step t's obs is step t - 1's next obs, and `act` is given
+    it; otherwise the policy acts on the reset state for the whole episode and stage 1's data hold the first obs
+    in every row. Checked against one env stepped by hand with the same actions (point-robot, task 5)."""
+    actions = np.random.default_rng(0).uniform(-1, 1, (6, 2, 2))
+    given = []
+
+    def act(obs, t, alive):
+        given.append(obs.numpy().copy())
+        return actions[t]
+
+    p = rollout(envs_for([1, 5]), act, 6, np.ones(2, bool), DEV)
+    single = envs_for([5])[0]
+    obs = [single.reset()[0]]
+    for t in range(6):
+        obs.append(single.step(actions[t, 1])[0])
+    np.testing.assert_allclose(p.obs[1], np.array(obs[:-1]), rtol=1e-6)
+    np.testing.assert_allclose(p.next_obs[1], np.array(obs[1:]), rtol=1e-6)
+    np.testing.assert_allclose(np.array(given)[:, 1], np.array(obs[:-1]), rtol=1e-5)
+
+
+def test_an_online_context_row_is_s_a_r_s_prime_of_its_step():
+    """Mutation R07 (`Paths.context` appending obs in place of next_obs): with `use_next_obs_in_context` (CORRO,
+    whose meta-test collects (s, a, r, s') rows) an online context row is (s_t, a_t, r_t, s_{t+1}); a slip gives
+    s' = s and the encoder reads no transition at all. Hand-made paths, 3 of 4 steps real: s = t, a = 10 + t,
+    r = 20 + t, s' = 100 + t."""
+    t = np.arange(4.0)
+    p = Paths(
+        obs=t[None, :, None].copy(),
+        actions=(10 + t)[None, :, None],
+        rewards=(20 + t)[None],
+        next_obs=(100 + t)[None, :, None],
+        terminals=np.zeros((1, 4)),
+        lengths=np.array([3]),
+    )
+    assert p.context(0, True).tolist() == [[0, 10, 20, 100], [1, 11, 21, 101], [2, 12, 22, 102]]
+    assert p.context(0, False).tolist() == [[0, 10, 20], [1, 11, 21], [2, 12, 22]]
+    assert p.context(0, True, reward_fn=lambda r: r * 0)[:, 2].tolist() == [0, 0, 0]
