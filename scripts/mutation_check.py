@@ -15,12 +15,12 @@ copy is run first and must pass.
 
 The edits (`EDITS`) are slips that once passed every test, found by hand audits of the losses, the envs (their task
 lists, resets and healthy ranges), the data and meta-test paths (the sparse reward each protocol scores, BOREL's
-belief), the encoders, stage 1's replay and outputs, the report's numbers, the dataset's checks, the run folders
-and resume, the config's checks, the reproduction plan, the budget and the Ray driver: each replaces one piece of
-source text (found exactly once, else the script stops naming it) and runs only the tests written to catch it, so
-a test weakened later is found here. `--only patches` or `--only edits` runs one kind (the patches on `--tests`,
-each edit on its own tests). A mutation counts as caught only by a failing test: tests that do not import or
-collect under it stop the script.
+belief), the encoders, stage 1's replay and outputs, the report's numbers and figure, the dataset's checks, the run
+folders and resume, the config's checks, the reproduction plan and command, the budget, the device a run gets, the
+capture boundary and the Ray driver: each replaces one piece of source text (found exactly once, else the script
+stops naming it) and runs only the tests written to catch it, so a test weakened later is found here. `--only
+patches` or `--only edits` runs one kind (the patches on `--tests`, each edit on its own tests). A mutation counts
+as caught only by a failing test: tests that do not import or collect under it stop the script.
 """
 
 from __future__ import annotations
@@ -177,6 +177,13 @@ NETWORKS, HALF_CHEETAH, ANT, HOPPER, WALKER, RAND_PARAMS, DATA_META = (
     "rlkit/data/meta.py",
 )
 BOREL_PY, SEQUENCES, ROLLOUT = "rlkit/torch/csro/borel.py", "rlkit/data/sequences.py", "rlkit/data/rollout.py"
+CLI, GRAPHS, REPRODUCE_MAIN, PLOT, PROGRESS = (
+    "rlkit/cli.py",
+    "rlkit/torch/graphs.py",
+    "rlkit/reproduce/__main__.py",
+    "rlkit/plot.py",
+    "rlkit/behaviour/progress.py",
+)
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1495,6 +1502,126 @@ EDITS = {
         "parts.append(self.next_obs[i, :n])",
         "parts.append(self.obs[i, :n])",
         "tests/test_eval.py::test_an_online_context_row_is_s_a_r_s_prime_of_its_step",
+    ),
+    "--gpu 0 read as the CPU": Edit(
+        CLI,
+        "return None if gpu is None or gpu == -1 else gpu",
+        "return None if gpu is None or gpu <= 0 else gpu",
+        "tests/test_graphs.py::test_gpu_zero_is_the_first_cuda_device_not_the_cpu",
+    ),
+    "--gpu N on a machine of N GPUs given cuda:N": Edit(
+        CLI,
+        "if gpu is not None and gpu >= count:",
+        "if gpu is not None and gpu > count:",
+        "tests/test_graphs.py::test_a_gpu_number_equal_to_the_device_count_is_beyond_the_devices",
+    ),
+    "a config's use_gpu read as --gpu asked": Edit(
+        CLI,
+        "asked=gpu_flag is not None and gpu_flag != -1)",
+        "asked=True)",
+        "tests/test_graphs.py::test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing",
+    ),
+    "a command leaving SIG_DFL for the SIGTERM handler it found": Edit(
+        CLI,
+        "signal.SIG_DFL if previous is None else previous",
+        "signal.SIG_DFL",
+        "tests/test_cli.py::test_a_command_puts_back_the_sigterm_handler_it_found",
+    ),
+    "an output folder two levels below an existing one refused": Edit(
+        CLI,
+        "existing = missing[-1].parent if missing else path",
+        "existing = missing[0].parent if missing else path",
+        "tests/test_cli.py::test_a_folder_several_levels_below_an_existing_one_is_accepted",
+    ),
+    "a captured step captured without an eager warm-up": Edit(
+        GRAPHS,
+        "WARMUP_STEPS = 3",
+        "WARMUP_STEPS = 0",
+        "tests/test_graphs.py::test_a_captured_step_is_warmed_up_eagerly_before_its_first_capture_by_default",
+    ),
+    "the static buffers the caller's first tensors": Edit(
+        GRAPHS,
+        "self.static = _map(lambda t: t.detach().clone(), tree)",
+        "self.static = _map(lambda t: t.detach(), tree)",
+        "tests/test_graphs.py::test_static_buffers_are_their_own_memory_and_leave_the_callers_tensors_alone",
+    ),
+    "a step given fewer inputs than its buffers hold": Edit(
+        GRAPHS,
+        "if len(static) != len(tree):",
+        "if len(static) < len(tree):",
+        "tests/test_graphs.py::test_static_buffers_refuse_a_list_of_another_length",
+    ),
+    "an eager CUDA run's optimisers not capturable": Edit(
+        GRAPHS,
+        'make_capturable(self.optimizers, on=self.device.type == "cuda")',
+        "make_capturable(self.optimizers, on=self.graphed)",
+        "tests/test_graphs.py::test_an_eager_cuda_steps_optimisers_are_capturable_as_a_captured_steps_are",
+    ),
+    "a reset after a load not setting the optimisers again": Edit(
+        GRAPHS,
+        "self.prepared = False  # make_capturable done since the last load",
+        'self.prepared = getattr(self, "prepared", False)  # make_capturable done since the last load',
+        "tests/test_graphs.py::test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device_again",
+    ),
+    "--jobs 0 accepted": Edit(
+        REPRODUCE_MAIN,
+        "    if jobs < 1:",
+        "    if jobs < 0:",
+        "tests/test_reproduce_command.py::test_jobs_below_one_is_one_line_and_trains_nothing",
+    ),
+    "a reproduction's runs method by method": Edit(
+        REPRODUCE_MAIN,
+        "key=lambda i: (specs[i].seed, METHODS.index(specs[i].method)),",
+        "key=lambda i: (METHODS.index(specs[i].method), specs[i].seed),",
+        "tests/test_reproduce_command.py::test_stopped_runs_are_resumed_and_the_runs_go_seed_by_seed",
+    ),
+    "a reproduction never resuming its stopped runs": Edit(
+        REPRODUCE_MAIN,
+        'if state != "finished"),',
+        'if state == "new"),',
+        "tests/test_reproduce_command.py::test_stopped_runs_are_resumed_and_the_runs_go_seed_by_seed",
+    ),
+    "the report's command without --data_dir": Edit(
+        REPRODUCE_MAIN,
+        '            ("--data_dir", data_dir, None),\n',
+        "",
+        "tests/test_reproduce_command.py::test_the_reports_command_line_names_the_data_the_runs_trained_on",
+    ),
+    "a seed given twice planned twice": Edit(
+        REPRODUCE_MAIN,
+        'parse_list("--seeds", seeds, minimum=0, duplicates="drop")',
+        'parse_list("--seeds", seeds, minimum=0)',
+        "tests/test_reproduce_command.py::test_a_seed_given_twice_is_one_run",
+    ),
+    "no --profile running the paper profile": Edit(
+        REPRODUCE_MAIN,
+        "else next(iter(profiles(env)))",
+        'else "paper"',
+        "tests/test_reproduce_command.py::test_without_profile_the_command_runs_the_envs_default_profile",
+    ),
+    "the figure without its oracle and random lines": Edit(
+        PLOT,
+        "    ref = reference_returns(runs[0])",
+        "    ref = None",
+        "tests/test_report_plot.py::test_the_figures_reference_lines_are_the_oracle_and_the_random_returns",
+    ),
+    "the random line drawn at the oracle's return": Edit(
+        PLOT,
+        'ax.axhline(ref.random, color="gray"',
+        'ax.axhline(ref.oracle, color="gray"',
+        "tests/test_report_plot.py::test_the_figures_reference_lines_are_the_oracle_and_the_random_returns",
+    ),
+    "a checkpoint line naming its task's place in the group": Edit(
+        PROGRESS,
+        "{TASK_DIR_PREFIX}{self.tasks[i]}: checkpoint",
+        "{TASK_DIR_PREFIX}{i}: checkpoint",
+        "tests/test_behaviour_outputs.py::test_a_checkpoint_line_names_its_own_task",
+    ),
+    "progress bars written into log files": Edit(
+        PROGRESS,
+        'self.mode = mode or ("bars" if sys.stderr.isatty() else "lines")',
+        'self.mode = mode or "bars"',
+        "tests/test_behaviour_outputs.py::test_progress_off_a_terminal_is_plain_lines",
     ),
 }
 

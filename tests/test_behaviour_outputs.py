@@ -345,3 +345,29 @@ def test_random_return_seeds_the_first_reset_only():
     assert not np.allclose(starts[0], starts[1])
     got = random_return(make_env("cheetah-vel", n_tasks=4, max_episode_steps=20), 1, episodes=3, seed=0, horizon=5)
     assert got == pytest.approx(np.mean(returns), rel=1e-12)
+
+
+def test_a_checkpoint_line_names_its_own_task(capsys):
+    """Mutation Q01: the "lines" mode named a task by its position in the group (`goal_idx{i}`) instead of its
+    index. A group of tasks 3 and 7 logged "goal_idx1" for task 7, so a researcher reading a log (or a cluster
+    job's output) looks for the checkpoint in the wrong task folder, goal_idx7 being where it was written."""
+    from rlkit.behaviour.progress import TaskBars
+
+    bars = TaskBars([3, 7], total=10, mode="lines")
+    bars.checkpoint(1, 2, -5.25)
+    bars.close()
+    assert capsys.readouterr().err.splitlines() == ["goal_idx7: checkpoint 2 written, mean return -5.25"]
+
+
+def test_progress_off_a_terminal_is_plain_lines(capsys):
+    """Mutation Q02: the default mode became "bars" everywhere. Off a terminal (a log file, a batch job's output)
+    tqdm bars write cursor escapes and a redraw per update into the log; the class docstring: `mode=None` picks
+    "bars" on a terminal and "lines" otherwise. (pytest's captured stderr is not a terminal.)"""
+    from rlkit.behaviour.progress import TaskBars
+
+    bars = TaskBars([0, 1], total=10)
+    bars.advance(3)
+    bars.checkpoint(0, 1, 2.5)
+    bars.close()
+    assert bars.mode == "lines" and bars.bars == []
+    assert capsys.readouterr().err == "goal_idx0: checkpoint 1 written, mean return 2.5\n"

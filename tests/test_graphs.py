@@ -1034,3 +1034,123 @@ def test_fused_and_captured_step_replays_like_eager(tiny_data, tmp_path, monkeyp
         for k in x:
             assert _close(y[k], x[k]), (i, k)
     assert all(_close(q, p) for p, q in zip(_params(eager), _params(fused)))
+
+
+def test_gpu_zero_is_the_first_cuda_device_not_the_cpu(monkeypatch, tmp_path):
+    """Mutation F01: `check_gpu` read --gpu 0 as the CPU (`gpu <= 0` for `gpu == -1`). A researcher who asks for
+    the first GPU would silently train on the CPU. --gpu G >= 0 is the CUDA device G; only -1 is the CPU."""
+    import launch_experiment
+    from rlkit.cli import check_gpu
+
+    assert check_gpu(0) == 0 and check_gpu(2) == 2
+    assert check_gpu(-1) is None and check_gpu(None) is None
+    _mock_cuda(monkeypatch, 2)
+    device, _ = _entry_devices(monkeypatch, tmp_path, launch_experiment, [str(TINY_CONFIG), "--gpu", "0"])
+    assert device == torch.device("cuda:0")
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_gpu_number_equal_to_the_device_count_is_beyond_the_devices(monkeypatch, capsys, count):
+    """Mutation F03: `gpu > count` for `gpu >= count`. A machine of `count` GPUs numbers them 0 .. count-1, so
+    --gpu count names no device: the run must fall back to cuda:0 with its note, not ask for cuda:count (which
+    fails as soon as a tensor is put there)."""
+    from rlkit.cli import select_device
+
+    _mock_cuda(monkeypatch, count)
+    assert select_device(count) == torch.device("cuda:0")
+    err = capsys.readouterr().err
+    assert f"--gpu {count}: this machine has {count} CUDA device" in err and "running on cuda:0" in err
+
+
+def test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing(monkeypatch, capsys):
+    """Mutation F04: `config_device` passed asked=True whatever --gpu said. Every shipped config has use_gpu 1, so on
+    a CPU machine every stage-2 run without --gpu would print "--gpu 0 asked for CUDA" although no --gpu was
+    given; `config_device`'s docstring: "a note only when --gpu asked"."""
+    from rlkit.cli import config_device
+
+    _mock_cuda(monkeypatch, 0)
+    assert config_device(True, 0, None) == torch.device("cpu")
+    assert capsys.readouterr().err == ""
+    assert config_device(True, 0, 0) == torch.device("cpu")  # --gpu 0 given: the note, once
+    assert "--gpu 0 asked for CUDA" in capsys.readouterr().err
+
+
+def test_static_buffers_are_their_own_memory_and_leave_the_callers_tensors_alone():
+    """Mutation G06: the first fill kept the caller's tensors (`t.detach()`) instead of copies. Every later fill then
+    writes into what the first step was given: a sampled batch the caller still holds, or a view of a replay
+    buffer, is overwritten with later samples, silently corrupting data the run reads again."""
+    first_inputs = [torch.zeros(2, 3), {"x": torch.arange(4.0)}]
+    buf = graphs.StaticBuffers()
+    static = buf.fill(first_inputs)
+    buf.fill([torch.ones(2, 3), {"x": torch.full((4,), 7.0)}])
+    assert static[0].sum() == 6 and static[1]["x"].tolist() == [7.0] * 4  # the buffers hold the latest inputs
+    assert first_inputs[0].sum() == 0 and first_inputs[1]["x"].tolist() == [0.0, 1.0, 2.0, 3.0]  # untouched
+
+
+def test_static_buffers_refuse_a_list_of_another_length():
+    """Mutation G07: the length check became `len(static) < len(tree)`, so a step given fewer inputs than before was
+    zipped silently and read the previous step's leftovers in the buffers it was not given (a captured graph keeps
+    reading them). Another length is another step: refused, as another shape is."""
+    buf = graphs.StaticBuffers()
+    buf.fill([torch.zeros(2), torch.zeros(2)])
+    with pytest.raises(ValueError, match="changed length from 2 to 1"):
+        buf.fill([torch.ones(2)])
+    with pytest.raises(ValueError, match="changed length from 2 to 3"):
+        buf.fill([torch.ones(2)] * 3)
+
+
+def test_a_captured_step_is_warmed_up_eagerly_before_its_first_capture_by_default(monkeypatch):
+    """Mutation G03: WARMUP_STEPS = 0. CUDA graphs need the step run eagerly on a side stream before it is captured
+    (lazy initialisation: cuBLAS workspaces, optimiser state, autograd buffers, which a capture may not allocate
+    or records wrongly); the module's docstring: "the first `warmup` calls run eagerly on a side stream ..., the
+    next one captures". A runner built without `warmup` must still warm up at least once. (CUDA faked.)"""
+    current, seen = _fake_cuda(monkeypatch)
+    steps = []
+    runner = graphs.StepRunner(lambda s, k: steps.append(len(seen)), torch.device("cuda:0"), True)
+    runner(torch.zeros(2))
+    assert steps and not runner.graphs and not any(e[0] == "capture" for e in seen), seen
+    assert any(e[0] == "stream" for e in seen)  # on a side stream
+    for _ in range(10):
+        runner(torch.zeros(2))
+    assert list(runner.graphs) == [None]  # captured in the end
+
+
+def test_an_eager_cuda_steps_optimisers_are_capturable_as_a_captured_steps_are():
+    """Mutation G09: `make_capturable(..., on=self.graphed)` for `on=self.device.type == "cuda"`. With --eager on a
+    GPU the optimisers would run Adam's other (non-capturable) update, so an eager and a captured run of the same
+    seed, which the project compares step for step, would not run the same update; and a run resumed with the
+    other setting would change algorithm mid-run."""
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    runner = graphs.StepRunner(lambda s, k: None, torch.device("cuda:0"), False, optimizers=[opt])
+    runner(torch.zeros(2))  # (eager: no CUDA call is made)
+    assert all(g["capturable"] is True for g in opt.param_groups)
+    cpu_opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(3))], lr=1e-3)
+    graphs.StepRunner(lambda s, k: None, torch.device("cpu"), True, optimizers=[cpu_opt])(torch.zeros(2))
+    assert all(g["capturable"] is False for g in cpu_opt.param_groups)  # (Adam refuses capturable on the CPU)
+
+
+def test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device_again():
+    """Mutation G14: `reset` kept `prepared` instead of clearing it. A runner that has stepped, then has its
+    optimisers' state loaded (`load_state_dict` brings back the saved groups' `capturable`: True from a CUDA run),
+    then `reset` as the module docstring asks, must set what its device needs before the next step: a CPU
+    optimiser left capturable is refused by Adam's for-each update (test_graphs'
+    test_a_cuda_runs_optimiser_state_steps_on_the_cpu covers a load before the first step only)."""
+    param = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.Adam([param], lr=1e-3)
+
+    def step(inputs, key):
+        opt.zero_grad()
+        (param * inputs).sum().backward()
+        opt.step()
+
+    runner = graphs.StepRunner(step, torch.device("cpu"), False, optimizers=[opt])
+    runner(torch.ones(3))
+    state = opt.state_dict()
+    for group in state["param_groups"]:
+        group["capturable"] = True  # as a CUDA run saves it
+    opt.load_state_dict(state)
+    runner.reset()
+    runner(torch.ones(3))
+    assert not any(g["capturable"] for g in opt.param_groups)
+    assert torch.all(param < 0)  # two Adam steps on a gradient of ones: each moves every entry down by about lr

@@ -560,3 +560,31 @@ def test_the_collapse_flags_read_a_runs_last_row(tmp_path):
     rows = [{"Number of train steps total": 10 * (i + 1), "Epoch": i, **r} for i, r in enumerate([alive, dead])]
     pd.DataFrame(rows).to_csv(tmp_path / "r" / "progress.csv", index=False)
     assert len(collapse_lines([tmp_path / "r"])) == 2
+
+
+def test_the_figures_reference_lines_are_the_oracle_and_the_random_returns(tmp_path, monkeypatch):
+    """Mutations P04 and P05: the oracle / uniform-random lines were left out (P04), or the random line was drawn at
+    the oracle's return under the random label (P05). A reader places the learning curves between these two lines
+    (the module docstring: "the oracle and uniform-random returns as horizontal references"), so a line at the
+    wrong height misstates how far a method is from solving the tasks. The tiny config's held-out tasks: oracle
+    above -5, random below -15 (test_report_plot's reference test)."""
+    import matplotlib.axes
+
+    from rlkit.plot import plot_runs
+
+    make_run(tmp_path / "point-robot" / "exp" / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
+    make_run(tmp_path / "point-robot" / "exp" / "seed1", 1, [[-12, -18, -13], [-8, -12, -10]])
+    lines = {}  # label (without its number) -> height
+    axhline = matplotlib.axes.Axes.axhline
+
+    def recorded(ax, y=0, *a, **k):
+        lines[k.get("label", "").split(" (")[0]] = y
+        return axhline(ax, y, *a, **k)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "axhline", recorded)
+    runs = find_runs(tmp_path)
+    plot_runs(runs, tmp_path / "c.png")
+    ref = reference_returns(runs[0])
+    assert ref.oracle > -5 and ref.random < -15
+    assert lines == {"oracle": ref.oracle, "uniform random": ref.random}
+    assert (tmp_path / "c.png").is_file()
