@@ -184,6 +184,7 @@ CLI, GRAPHS, REPRODUCE_MAIN, PLOT, PROGRESS = (
     "rlkit/plot.py",
     "rlkit/behaviour/progress.py",
 )
+FLOPS = "rlkit/torch/flops.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1622,6 +1623,78 @@ EDITS = {
         'self.mode = mode or ("bars" if sys.stderr.isatty() else "lines")',
         'self.mode = mode or "bars"',
         "tests/test_behaviour_outputs.py::test_progress_off_a_terminal_is_plain_lines",
+    ),
+    "a lock released though another process took it meanwhile": Edit(
+        FILEIO,
+        "held = self.path.read_text() == self._me",
+        "held = self.path.exists()",
+        "tests/test_run_folder.py::test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first",
+    ),
+    "a lock naming pid 0 held forever": Edit(
+        FILEIO,
+        "if pid <= 0:",
+        "if pid < 0:",
+        "tests/test_run_folder.py::test_a_lock_naming_pid_0_is_held_by_no_process",
+    ),
+    "a new lock holder removing another contender's lock file": Edit(
+        FILEIO,
+        'if not path.name.startswith(".lock.") and path.is_file():',
+        "if path.is_file():",
+        "tests/test_run_folder.py::test_taking_a_lock_leaves_other_contenders_half_taken_lock_files",
+    ),
+    "create_once not syncing the folder after its link": Edit(
+        FILEIO,
+        "        fsync_folder(path.parent)\n        return True",
+        "        return True",
+        "tests/test_run_folder.py::test_create_once_syncs_the_folder_after_linking_the_file",
+    ),
+    "a csv naming a column twice read": Edit(
+        FILEIO,
+        "if len(set(header)) < len(header):",
+        "if len(set(header)) < len(header) - 1:",
+        "tests/test_run_folder.py::test_a_csv_whose_header_names_a_column_twice_is_refused",
+    ),
+    "two tied protocols around another called a collapse": Edit(
+        REPORT,
+        "if all(r == returns[0] for r in returns[1:]):",
+        "if all(r == returns[0] for r in returns[2:]):",
+        "tests/test_report_plot.py::test_two_tied_protocols_around_a_different_one_are_not_a_collapse",
+    ),
+    "a run tying a reference seed called outside their spread": Edit(
+        REPORT,
+        "inside = all(scores.min() <= m <= scores.max() for m in mine)",
+        "inside = all(scores.min() < m < scores.max() for m in mine)",
+        "tests/test_report_plot.py::test_a_run_that_ties_the_worst_or_best_reference_seed_is_inside_their_spread",
+    ),
+    "--last below the seeds' window accepted with --against": Edit(
+        REPORT,
+        'if spread and spread["last"] != last:',
+        'if spread and spread["last"] < last:',
+        "tests/test_report_plot.py::test_report_against_seeds_refuses_a_last_below_theirs_too",
+    ),
+    "a dense run held to seeds scored on the sparse reward": Edit(
+        REPORT,
+        '    "algo_params.sparse_rewards",\n',
+        "",
+        "tests/test_report_plot.py::test_a_dense_run_is_not_held_to_seeds_scored_on_the_sparse_reward",
+    ),
+    "paths.png without its last row of tasks": Edit(
+        SHOW,
+        "rows = (len(tasks) + cols - 1) // cols",
+        "rows = len(tasks) // cols",
+        "tests/test_show_path.py::test_show_paths_figure_has_a_panel_for_every_held_out_task",
+    ),
+    "the interpolation split training on every non-test task": Edit(
+        TASKS,
+        "return [t for t in range(n) if t not in test][:n_train], test",
+        "return [t for t in range(n) if t not in test], test",
+        "tests/test_experiment.py::test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand",
+    ),
+    "the matmul probe counting one FLOP per multiply-add": Edit(
+        FLOPS,
+        "best = max(best, 2 * a.shape[0] * a.shape[1] * b.shape[1]",
+        "best = max(best, a.shape[0] * a.shape[1] * b.shape[1]",
+        "tests/test_networks.py::test_the_matmul_probe_counts_two_flops_per_multiply_add",
     ),
 }
 

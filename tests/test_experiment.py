@@ -140,3 +140,15 @@ def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
         assert meta.source_revision() is None  # no git: unknown, not an error
     finally:
         meta.source_revision.cache_clear()
+
+
+def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand():
+    """Mutation H37: docs/algorithm.md, "Task split": with interpolation, train = the first `n_train_tasks` of the
+    tasks that are not test tasks. 20 train + 5 test of point-robot's 40 tasks: gap int(20 / 5) + 1 = 5, test tasks
+    2, 7, 12, 17, 22; train the first 20 of the other 35 (not all 35: a run would train on more tasks than asked)."""
+    from rlkit.tasks import train_eval_split
+
+    config = load_config(ROOT / "configs" / "point-robot.json", {"n_train_tasks": 20, "n_eval_tasks": 5})
+    train, test = train_eval_split(config)
+    assert test == [2, 7, 12, 17, 22]
+    assert train == [0, 1, 3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24]

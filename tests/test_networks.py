@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -209,3 +210,17 @@ def test_policy_log_std_clamped_below_at_minus_20(bias, expected):
         pol.net.layers[-1].bias.fill_(bias)
     out = pol(torch.zeros(1, 3), deterministic=True)
     torch.testing.assert_close(out.log_std, torch.full((1, 2), expected))
+
+
+def test_the_matmul_probe_counts_two_flops_per_multiply_add(monkeypatch):
+    """Mutation H44: an [n, k] @ [k, m] product is n * m dot products of k multiply-adds, 2 n k m FLOPs (as
+    torch.utils.flop_counter counts the training step the probe is compared with). A 6x5 @ 5x4 product is 240
+    FLOPs; once in 0.5 s (a clock stepping 0.5 s per read), 480 FLOP/s, the best of the probe's shapes. Counted once
+    per multiply-add, every "% of the matmul peak" would read twice as high."""
+    import rlkit.torch.flops as flops
+
+    monkeypatch.setattr(flops.MatmulProbe, "SHAPES", [(4, 3, 2), (6, 5, 4)])  # (small: 48 and 240 FLOPs)
+    probe = flops.MatmulProbe()
+    clock = itertools.count(0.0, 0.5)
+    monkeypatch.setattr(flops.time, "perf_counter", lambda: next(clock))
+    assert probe(reps=1) == pytest.approx(480.0)

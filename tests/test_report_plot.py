@@ -588,3 +588,83 @@ def test_the_figures_reference_lines_are_the_oracle_and_the_random_returns(tmp_p
     assert ref.oracle > -5 and ref.random < -15
     assert lines == {"oracle": ref.oracle, "uniform random": ref.random}
     assert (tmp_path / "c.png").is_file()
+
+
+TWO_SEEDS = {
+    "seeds": {"0": dict.fromkeys(PROTOCOLS, -6.0), "1": dict.fromkeys(PROTOCOLS, -10.0)},
+    "last": 2,
+    "config": "configs/test/point-robot-tiny.json",
+    "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7},
+}
+
+
+def write_flat_run(folder, config, overrides=None, util=None, rows=3):
+    """A run folder of `config` (with `overrides`) holding `rows` progress rows of returns -8."""
+    folder.mkdir(parents=True)
+    variant = dict(load_config(config, overrides).to_dict(), seed=0)
+    variant["util_params"].update(util or {})
+    (folder / "variant.json").write_text(json.dumps(variant))
+    returns = dict.fromkeys(PROTOCOLS.values(), -8.0)
+    progress = [{"Number of train steps total": 10 * (i + 1), "Epoch": i, **returns} for i in range(rows)]
+    pd.DataFrame(progress).to_csv(folder / "progress.csv", index=False)
+    return folder
+
+
+def test_a_run_that_ties_the_worst_or_best_reference_seed_is_inside_their_spread():
+    """Mutation H26: "inside their spread" is between the seeds' worst and best, both included. On the 0 .. -20
+    scale the seeds' returns -10 and -6 score 0.5 and 0.7; a rerun of either seed that returns exactly its return
+    (a deterministic host repeats it) is one of them, hence inside, not "outside their spread"."""
+    from rlkit.report import Reference, against_lines
+
+    ref = Reference(oracle=0.0, random=-20.0)
+    for tie in (-10.0, -6.0):
+        verdict = against_lines(pd.DataFrame([dict.fromkeys(PROTOCOLS, tie)]), ref, TWO_SEEDS)[-1]
+        assert verdict.split("this run is ")[1].startswith("inside their spread"), verdict
+
+
+def test_report_against_seeds_refuses_a_last_below_theirs_too(tmp_path):
+    """Mutation H27: runs are held to reference seeds only over the same window: `--last 1` against seeds that
+    average their last 2 iterations compares one iteration's return (noisier, often lower early on) with a 2-iteration
+    mean; it is refused like a longer window."""
+    from click.testing import CliRunner
+
+    from rlkit.report import main
+
+    write_flat_run(tmp_path / "runs" / "exp" / "seed0", TINY_CONFIG)
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(TWO_SEEDS))
+    for last in ("1", "3"):
+        result = CliRunner().invoke(main, [str(tmp_path / "runs"), "--last", last, "--against", str(path)])
+        assert isinstance(result.exception, UserError), (last, result.output)
+        assert f"--last {last} with --against" in str(result.exception) and "expected --last 2" in str(result.exception)
+
+
+def test_a_dense_run_is_not_held_to_seeds_scored_on_the_sparse_reward(tmp_path):
+    """Mutation H29: a run's returns compare with the seeds' only if both score the same reward. Seeds of
+    configs/sparse-point-robot.json sum the sparse reward (0 or 1 per step), a run of that file with sparse_rewards
+    off sums the dense one (negative distances): its normalised score says nothing about theirs, so it is refused."""
+    from rlkit.report import check_against
+
+    config = "configs/sparse-point-robot.json"
+    seeds = dict(TWO_SEEDS, config=config)
+    util = {"config_file": config}
+    same = write_flat_run(tmp_path / "same" / "seed0", ROOT / config, util=util)
+    check_against([[same]], seeds, "seeds.json")  # the seeds' own settings: held to them
+    dense = write_flat_run(
+        tmp_path / "dense" / "seed0", ROOT / config, {"algo_params": {"sparse_rewards": False}}, util
+    )
+    with pytest.raises(UserError, match=r"has algo_params.sparse_rewards .*: expected the seeds' "):
+        check_against([[dense]], seeds, "seeds.json")
+
+
+def test_two_tied_protocols_around_a_different_one_are_not_a_collapse(tmp_path):
+    """Mutation H23: the flag "its z does not depend on the context" needs all three protocols equal; offline and Np
+    equal (-5) with the online one different (-3) is an ordinary run, in any position of the three."""
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.report import collapse_lines
+
+    run = tmp_path / "r"
+    run.mkdir()
+    row = {"Number of train steps total": 10, "Epoch": 0, **dict(zip(RETURN_COLUMNS.values(), (-5.0, -3.0, -5.0)))}
+    pd.DataFrame([row]).to_csv(run / "progress.csv", index=False)
+    assert [line for line in collapse_lines([run]) if "return the same value" in line] == []

@@ -368,3 +368,74 @@ def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():
     finally:
         os.environ.pop(name, None)
         _ALL.remove(switch)
+
+
+def test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first(tmp_path):
+    """Mutation H06: the release removes `.lock` only if it still holds what this holder wrote. The busy message tells
+    the user to remove a lock they believe stale; if a second process then takes the folder, the first one's exit
+    must leave the second's lock alone, or a third process writes the run folder beside the second."""
+    from rlkit.fileio import FolderLock
+
+    lock = tmp_path / ".lock"
+    other = f"{os.getpid() + 1} {socket.gethostname()} another-process"
+    with FolderLock(tmp_path, "busy {pid}"):
+        lock.unlink()  # the user removed it, believing its process gone
+        lock.write_text(other)  # and a second process took the folder
+    assert lock.is_file() and lock.read_text() == other
+
+
+def test_taking_a_lock_leaves_other_contenders_half_taken_lock_files(tmp_path):
+    """Mutation H09: the new holder removes the temporary files killed writers left in its folder, but not another
+    contender's `.lock.PID.X.tmp`, which that contender is about to hard-link as `.lock` (removed, its link fails
+    with a FileNotFoundError traceback instead of the one-line "busy" message)."""
+    from rlkit.fileio import FolderLock
+
+    contender = tmp_path / f".lock.{os.getpid() + 1}.ab12cd34.tmp"
+    contender.write_text("contender")
+    unfinished = tmp_path / ".progress.csv.x1y2.tmp"  # an atomic write a killed run left: removed
+    unfinished.write_text("half")
+    with FolderLock(tmp_path, "busy {pid}"):
+        assert contender.is_file() and contender.read_text() == "contender"
+        assert not unfinished.exists()
+
+
+def test_create_once_syncs_the_folder_after_linking_the_file(tmp_path, monkeypatch):
+    """Mutation H10: `create_once` makes the file by a hard link; like an atomic write's rename, the new name
+    survives a crash only once the folder is synced after it. Without that, a dataset's settings.json that the call
+    said it created can vanish at a power cut while the data written after it stays."""
+    import rlkit.fileio as fileio
+
+    events, real_link, real_sync = [], os.link, fileio.fsync_folder
+    monkeypatch.setattr(fileio.os, "link", lambda a, b: events.append(("link", str(b))) or real_link(a, b))
+    monkeypatch.setattr(fileio, "fsync_folder", lambda f: events.append(("sync", str(f))) or real_sync(f))
+    path = tmp_path / "settings.json"
+    assert fileio.create_once(path, "{}")
+    link = events.index(("link", str(path)))
+    assert ("sync", str(tmp_path)) in events[link + 1 :], events
+
+
+def test_a_csv_whose_header_names_a_column_twice_is_refused(tmp_path):
+    """Mutation H12: a progress.csv naming a column twice (two versions' columns appended together) is a one-line
+    error: read as a table, pandas gives two columns under that name, and the report would average the wrong one
+    or fail with a traceback."""
+    from rlkit.fileio import read_csv_table
+
+    path = tmp_path / "progress.csv"
+    path.write_text("Epoch,a,b,a\n0,1,2,3\n")
+    with pytest.raises(UserError, match=r"names the column 'a' twice in its header"):
+        read_csv_table(path, "a progress.csv")
+    path.write_text("Epoch,a,b\n0,1,2\n")  # the same table without the repeat is read
+    assert read_csv_table(path, "a progress.csv")["b"].tolist() == [2.0]
+
+
+def test_a_lock_naming_pid_0_is_held_by_no_process(tmp_path):
+    """Mutation H08: pid 0 is no process (os.kill(0, 0) signals the caller's own process group and succeeds), so a
+    lock file naming it (a damaged or hand-edited one) is held by nobody: reported as free and taken over, not
+    refusing the run folder forever."""
+    from rlkit.fileio import FolderLock, lock_holder, process_alive
+
+    assert not process_alive(0)
+    (tmp_path / ".lock").write_text(f"0 {socket.gethostname()}")
+    assert lock_holder(tmp_path) is None
+    with FolderLock(tmp_path, "busy {pid}"):
+        assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())

@@ -458,3 +458,22 @@ def test_load_run_gives_the_iteration_whose_meta_test_the_snapshot_holds(tmp_pat
     run = tmp_path / "output" / "point-robot" / "it" / "seed0"
     assert load_run(run, None, torch.device("cpu"))[2] == 1  # latest.pt: after iterations 0 and 1
     assert load_run(run, 0, torch.device("cpu"))[2] == 0  # snapshots/itr_0.pt: after iteration 0
+
+
+def test_show_paths_figure_has_a_panel_for_every_held_out_task(tmp_path, monkeypatch):
+    """Mutation H31: paths.png lays the held-out tasks out 5 to a row; 7 tasks need 2 rows (5 + 2), and each of the
+    7 tasks gets its panel: with 1 row the last 2 tasks were left out of the figure without a word."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import rlkit.show as show
+
+    tasks = [0, 5, 10, 15, 20, 25, 30]
+    drawn = []
+    monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: drawn.append(task))
+    setup = SimpleNamespace(test_tasks=tasks, cfg=SimpleNamespace(env_name="point-robot", algo_type="csro"))
+    n = len(tasks)
+    show.draw_paths(setup, "np", [None] * n, [[]] * n, [0.0] * n, tmp_path / "paths.png", plt)
+    assert drawn == tasks and (tmp_path / "paths.png").is_file()
