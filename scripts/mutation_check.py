@@ -1696,6 +1696,108 @@ EDITS = {
         "best = max(best, a.shape[0] * a.shape[1] * b.shape[1]",
         "tests/test_networks.py::test_the_matmul_probe_counts_two_flops_per_multiply_add",
     ),
+    "BRAC's gradient penalty with dc/da outside the graph": Edit(
+        TRAINER_PY,
+        "(c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=True)",
+        "(c_int,) = torch.autograd.grad(c_int.sum(), a_int, create_graph=False)",
+        "tests/test_training_step.py::test_a_step_with_the_gradient_penalty_runs_and_moves_the_dual_critic",
+    ),
+    "BRAC's gradient penalty not training c": Edit(
+        TRAINER_PY,
+        "a_int, create_graph=True)\n",
+        "a_int, create_graph=True)\n            c_int = c_int.detach()\n",
+        "tests/test_training_step.py::test_the_gradient_penalty_trains_the_dual_critic",
+    ),
+    "the logged alpha the unclipped one": Edit(
+        TRAINER_PY,
+        "alpha=self.alpha.detach().reshape(1),",
+        "alpha=self.alpha_var.detach().reshape(1),",
+        "tests/test_training_step.py::test_the_logged_alpha_is_the_clipped_alpha_the_step_uses",
+    ),
+    "the CLUB net stepped at qf_lr": Edit(
+        TRAINER_PY,
+        "self.club_opt = adam(self.club_net.parameters(), lr=s.context_lr)",
+        "self.club_opt = adam(self.club_net.parameters(), lr=s.qf_lr)",
+        "tests/test_training_step.py::test_each_optimiser_steps_at_the_learning_rate_its_key_names",
+    ),
+    "CLASSIFIER's classes the task ids": Edit(
+        TRAINER_PY,
+        "self.classifier(noisy), self.class_of_task[task_ids]",
+        "self.classifier(noisy), task_ids",
+        "tests/test_training_step.py::test_classifiers_step_scores_each_embedding_against_its_tasks_class",
+    ),
+    "UNICORN_SS's decoder given s' for s": Edit(
+        TRAINER_PY,
+        "self.decoder, lat.z, task_ids, flat.obs, flat.actions, flat.context_reward, flat.next_obs, s.unicorn_beta",
+        "self.decoder, lat.z, task_ids, flat.next_obs, flat.actions, flat.context_reward, flat.obs, s.unicorn_beta",
+        "tests/test_training_step.py::test_unicorn_ss_step_decodes_s_prime_minus_s_from_the_rows_s_and_a",
+    ),
+    "CORRO's pretraining stepping on accumulated gradients": Edit(
+        TRAINER_PY,
+        "        self.encoder_opt.zero_grad(set_to_none=True)\n        loss.backward(inputs=list((enc.cvae",
+        "        loss.backward(inputs=list((enc.cvae",
+        "tests/test_training_step.py::test_corros_pretraining_steps_on_each_steps_own_infonce_gradient",
+    ),
+    "BOREL's VAE stepping on accumulated gradients": Edit(
+        TRAINER_PY,
+        "        self.encoder_opt.zero_grad(set_to_none=True)\n        terms.loss.backward(",
+        "        terms.loss.backward(",
+        "tests/test_training_step.py::test_borels_vae_steps_on_each_steps_own_elbo_gradient",
+    ),
+    "BOREL's spread halves unequal": Edit(
+        TRAINER_PY,
+        "z_a.append(f[:h].mean(0)), z_b.append(f[h : 2 * h].mean(0))",
+        "z_a.append(f[:h].mean(0)), z_b.append(f[h:].mean(0))",
+        "tests/test_training_step.py::test_belief_spread_compares_two_equal_halves_of_a_tasks_sequences",
+    ),
+    "BOREL's spread across tasks with the n - 1 std": Edit(
+        TRAINER_PY,
+        "return z.std(dim=0, correction=0).mean(), _nan(final.device)",
+        "return z.std(dim=0).mean(), _nan(final.device)",
+        "tests/test_training_step.py::test_belief_spread_with_one_sequence_a_task_is_the_population_std_across_tasks",
+    ),
+    "CORRO's attention score initialised at 1/L": Edit(
+        CORRO,
+        "MLP([latent_dim, 1], init_w=1 / math.sqrt(latent_dim), generator=generator)",
+        "MLP([latent_dim, 1], init_w=1 / latent_dim, generator=generator)",
+        "tests/test_training_step.py::test_corros_attention_score_starts_like_torchs_linear",
+    ),
+    "CORRO's negatives randomising the last action": Edit(
+        TRAINER_PY,
+        "self.agent.encoder, e, context, self.obs_dim + self.action_dim, self.settings.corro, self.generator",
+        "self.agent.encoder, e, context, self.obs_dim + self.action_dim - 1, self.settings.corro, self.generator",
+        "tests/test_baselines.py::test_corros_step_randomises_the_reward_column_of_its_negatives",
+    ),
+    "CORRO's pretraining logging the plain mean as z": Edit(
+        TRAINER_PY,
+        "z_mean=enc.aggregate(e).detach(),",
+        "z_mean=e.detach().mean(dim=-2),",
+        "tests/test_baselines.py::test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes",
+    ),
+    "CORRO's pretraining logging z_std across tasks": Edit(
+        TRAINER_PY,
+        "z_std=rows_std(e.detach()[0]),",
+        "z_std=rows_std(e.detach()[:, 0]),",
+        "tests/test_baselines.py::test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes",
+    ),
+    "CORRO's queries per task rounded down": Edit(
+        CORRO,
+        "return min(math.ceil(QUERIES / tasks), context_size // 2)",
+        "return min(QUERIES // tasks, context_size // 2)",
+        "tests/test_baselines.py::test_corro_draws_at_least_its_64_queries_a_step",
+    ),
+    "BOREL's D_hat reading the next row's belief": Edit(
+        TRAINER_PY,
+        "d_hat = self._d_hat(obs, pi.action, flat.actions, z)",
+        "d_hat = self._d_hat(obs, pi.action, flat.actions, z_next)",
+        "tests/test_borel.py::test_borels_dual_critic_and_d_hat_read_each_rows_own_belief",
+    ),
+    "BOREL's dual critic fitted on the next row's belief": Edit(
+        TRAINER_PY,
+        "c_loss = self._fit_dual_critic(obs, pi.action, flat.actions, z, extras)",
+        "c_loss = self._fit_dual_critic(obs, pi.action, flat.actions, z_next, extras)",
+        "tests/test_borel.py::test_borels_dual_critic_and_d_hat_read_each_rows_own_belief",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.nn import functional as F
 
 from rlkit.config import ALGO_TYPES, METHOD_KEYS, AlgoParams, load_config, parse_override_args
 from rlkit.errors import UserError
@@ -17,7 +18,16 @@ from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch.csro import corro, losses, unicorn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 from tests.conftest import ROOT, TINY_CONFIG
-from tests.test_gradient_flow import OBS, changed, extra_batches, make_inputs, make_trainer, snapshot, step_timeline
+from tests.test_gradient_flow import (
+    ACT,
+    OBS,
+    changed,
+    extra_batches,
+    make_inputs,
+    make_trainer,
+    snapshot,
+    step_timeline,
+)
 
 SUP = {"algo_type": "UNICORN_SUP", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
 
@@ -763,3 +773,60 @@ def test_both_terms_of_the_loss_reach_z():
     recon = grad_of_z(0.0)
     assert recon.abs().sum() > 0
     torch.testing.assert_close(grad_of_z(1.0) - recon, metric, rtol=1e-4, atol=1e-6)
+
+
+def test_corros_step_randomises_the_reward_column_of_its_negatives(monkeypatch):
+    """Mutation G35: the trainer hands InfoNCE the wrong reward column (|S| + |A| - 1, the last action). CORRO's
+    reward-randomised negatives (docs/algorithm.md, "CORRO"; CORRO's `reward_randomize`) keep a query's (s, a, s')
+    and change its r, so that E1 must tell tasks apart by their rewards; with the column off by one the negatives
+    differ in an action instead, and E1 learns nothing about the task. The tests of `contrastive_loss` pass the
+    column themselves; this one takes the trainer's step and reads what the sampler was given and gave back."""
+    made = []
+    original = corro.reward_randomized_negatives
+
+    def recording(rows, count, reward_col, std, generator):
+        out = original(rows, count, reward_col, std, generator)
+        made.append((rows.clone(), out.clone()))
+        return out
+
+    monkeypatch.setattr(corro, "reward_randomized_negatives", recording)
+    tr = make_trainer(algo_type="CORRO")
+    assert tr.settings.corro.negatives == "reward"
+    tr.train_step(*corro_inputs())
+    assert made
+    rows, negatives = made[0]
+    differs = (negatives != rows[:, None, :]).any(dim=0).any(dim=0)  # [C]: the columns any negative changes
+    reward_col = OBS + ACT  # context rows are (s, a, r, s')
+    assert differs.tolist() == [c == reward_col for c in range(rows.shape[-1])]
+
+
+def test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes():
+    """Mutations G27 and G45: CORRO's pretraining steps log z as the plain mean of the embeddings (G27), or their
+    `Z variance train` across the tasks' first rows instead of across the first task's context (G45; the record's
+    z_std: the std of the first task's embeddings over its context rows, mean over dims). z is E2(sg E1(c)), the
+    attention-weighted sum (docs/algorithm.md, "CORRO"; corro.py's module docstring), in every stage: the z that the
+    later stages and meta-test read. A logged `Z mean train` of another function would show a z the agent never
+    uses for the first `corro_pretrain_steps` steps. By hand: e = normalise(E1(c)), weights = softmax over the
+    context of E2's score, z = sum of weights * e, before the step moves E1."""
+    tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=2)
+    enc = tr.agent.encoder
+    tasks, context, batch = corro_inputs()
+    with torch.no_grad():
+        e = F.normalize(enc.transition(context), dim=-1)
+        weights = torch.softmax(enc.attention(e), dim=1)  # [T, b, 1]
+        expected = (weights * e).sum(dim=1)
+    assert not torch.allclose(expected, e.mean(dim=1), atol=1e-6)  # (the attention's weights are not uniform)
+    record = tr.train_step(tasks, context, batch)
+    assert record.qf_loss.item() == 0.0  # the encoder-only stage
+    torch.testing.assert_close(record.z_mean, expected)
+    torch.testing.assert_close(record.z_std, e[0].std(dim=0).mean())
+
+
+def test_corro_draws_at_least_its_64_queries_a_step():
+    """Mutation G10: the queries per task rounded down. CORRO's contrastive batch is 64 queries
+    (`QUERIES`, CORRO's contrastive_batch_size); split over T tasks each gets ceil(64 / T), so that the step has at
+    least 64 (3 tasks: 22 each, 66), capped at half the context (each query needs its own positive)."""
+    assert corro.queries_per_task(3, 100) == 22
+    assert corro.queries_per_task(5, 100) == 13
+    assert corro.queries_per_task(64, 100) == 1
+    assert corro.queries_per_task(3, 10) == 5  # half the context

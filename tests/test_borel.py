@@ -1099,3 +1099,25 @@ def test_the_reward_reconstruction_trains_the_belief_encoder():
     enc = vae.encoder
     for name, p in [("gru", enc.gru.weight_ih_l0), ("mu", enc.mu.weight), ("logvar", enc.logvar.weight)]:
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_borels_dual_critic_and_d_hat_read_each_rows_own_belief():
+    """Mutations G72, G73: under BOREL with BRAC, D_hat (G72) or c's fit on the step's rows (G73) reads the next row's
+    belief (mu_t+1, logvar_t+1) in place of the row's own. c(s, a, b) estimates the divergence of pi(.|s, b) from
+    the data's actions at the hyper-state (s, b_t) the policy acted in (docs/algorithm.md, "BOREL": the learner on
+    hyper-states, each row's belief in place of its task's z); the next belief belongs to s' and is the target V's
+    alone. tests/test_borel.py checks V and the target V but not c, whose docstring says it reads (s, mu_t,
+    logvar_t). c's first call of the step fits it on (a~, a_data, a_int) of the step's rows, its last gives
+    D_hat on (a~, a_data): both must carry each row's own s and belief."""
+    tr = make_trainer(use_brac=True)
+    s = hyper_inputs(tr)
+    calls = []
+    tr.dual_critic.register_forward_hook(lambda m, i, o: calls.append(i[0].detach().clone()))
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    rows = s.batch.obs.reshape(-1, OBS + tr.agent.latent_dim)  # (s, mu_t, logvar_t)
+    state, belief = rows[:, :OBS], rows[:, OBS:]
+    fit, d_hat = calls[0], calls[-1]
+    assert len(fit) == 3 * len(rows) and len(d_hat) == 2 * len(rows)
+    for got, k in ((fit, 3), (d_hat, 2)):
+        torch.testing.assert_close(got[:, :OBS], state.repeat(k, 1))
+        torch.testing.assert_close(got[:, OBS + ACT :], belief.repeat(k, 1))
