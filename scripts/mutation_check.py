@@ -185,6 +185,13 @@ CLI, GRAPHS, REPRODUCE_MAIN, PLOT, PROGRESS = (
     "rlkit/behaviour/progress.py",
 )
 FLOPS = "rlkit/torch/flops.py"
+EVAL_PROTOCOLS, POINT_ROBOT, WRAPPERS, MUJOCO_ENV, HUMANOID = (
+    "rlkit/eval/protocols.py",
+    "rlkit/envs/point_robot.py",
+    "rlkit/envs/wrappers.py",
+    "rlkit/envs/mujoco_env.py",
+    "rlkit/envs/humanoid.py",
+)
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1797,6 +1804,72 @@ EDITS = {
         "c_loss = self._fit_dual_critic(obs, pi.action, flat.actions, z, extras)",
         "c_loss = self._fit_dual_critic(obs, pi.action, flat.actions, z_next, extras)",
         "tests/test_borel.py::test_borels_dual_critic_and_d_hat_read_each_rows_own_belief",
+    ),
+    "a finished job scored again while others go on": Edit(
+        EVAL_PROTOCOLS,
+        "        for i in np.flatnonzero(active):\n            returns[i].append(",
+        "        for i in range(n_jobs):\n            returns[i].append(",
+        "tests/test_eval.py::test_a_job_that_is_done_scores_no_further_episodes_while_others_go_on",
+    ),
+    "Np collecting context for jobs that have enough": Edit(
+        EVAL_PROTOCOLS,
+        "rollout(envs, explore, setting.max_path_length, need, device)",
+        "rollout(envs, explore, setting.max_path_length, active, device)",
+        "tests/test_eval.py::test_np_collects_context_only_for_the_jobs_that_still_need_it",
+    ),
+    "Np exploring at random for the whole batch": Edit(
+        EVAL_PROTOCOLS,
+        "if use_random.all():",
+        "if use_random.any():",
+        "tests/test_eval.py::test_np_decides_random_or_policy_per_job_not_for_the_whole_batch",
+    ),
+    "sparse-point-robot's goal radius widened": Edit(
+        POINT_ROBOT,
+        "        self.goal_radius = float(goal_radius)\n\n    def sparsify_rewards",
+        "        self.goal_radius = float(goal_radius) + 0.1\n\n    def sparsify_rewards",
+        "tests/test_envs.py::test_sparse_point_robots_default_goal_radius_is_0_2",
+    ),
+    "point-robot ignoring randomize_tasks": Edit(
+        POINT_ROBOT,
+        "goals = point_goals(n_tasks, bool(randomize_tasks))",
+        "goals = point_goals(n_tasks, False)",
+        "tests/test_envs.py::test_point_robots_randomize_tasks_permutes_the_goals_with_random_state_1337",
+    ),
+    "the wrapper not counting env steps": Edit(
+        WRAPPERS,
+        "self.total_steps += 1",
+        "self.total_steps += 0",
+        "tests/test_envs.py::test_the_wrapper_counts_every_env_step_it_takes",
+    ),
+    "the wrapper's step observations unscaled": Edit(
+        WRAPPERS,
+        "return self._obs(obs), r, terminated, truncated, info",
+        "return obs, r, terminated, truncated, info",
+        "tests/test_mujoco_envs.py::test_normalized_box_env_scales_the_observations_of_step",
+    ),
+    "MuJoCo reset noise on qpos one-sided": Edit(
+        MUJOCO_ENV,
+        "rng.uniform(-self.qpos_noise, self.qpos_noise, size=self.model.nq)",
+        "rng.uniform(0.0, self.qpos_noise, size=self.model.nq)",
+        "tests/test_mujoco_envs.py::test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1",
+    ),
+    "MuJoCo reset noise on qvel uniform, not normal": Edit(
+        MUJOCO_ENV,
+        "self.qvel_noise * rng.standard_normal(self.model.nv)",
+        "self.qvel_noise * rng.uniform(-1, 1, self.model.nv)",
+        "tests/test_mujoco_envs.py::test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1",
+    ),
+    "an unstable step returning the episode's first observation": Edit(
+        MUJOCO_ENV,
+        "        self._last_obs = obs\n",
+        "",
+        "tests/test_mujoco_envs.py::test_an_unstable_step_mid_episode_returns_the_previous_steps_observation",
+    ),
+    "humanoid-dir's reset noise ten times wider": Edit(
+        HUMANOID,
+        "    qpos_noise = 0.01",
+        "    qpos_noise = 0.1",
+        "tests/test_mujoco_envs.py::test_humanoid_reset_noise_is_uniform_within_0_01",
     ),
 }
 

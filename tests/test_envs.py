@@ -272,3 +272,44 @@ def test_a_point_familys_declared_task_difference_is_what_its_tasks_do(env_name)
     assert (np.allclose(s0, s1), r0 == r1) == ((True, False) if kind == "reward" else (False, False))
     if kind == "dynamics":  # the same reward function: distance to the one goal
         assert np.allclose(env.goal, make_env(env_name, n_tasks=4).goal)
+
+
+def test_the_wrapper_counts_every_env_step_it_takes():
+    """Mutation I-W4: `NormalizedBoxEnv.total_steps` not incremented per step. The evaluator logs the env steps
+    of a meta-test as the change of the wrappers' total_steps; a broken counter logs 0 (or a wrong count)
+    environment steps. By hand: 5 steps -> 5, a reset does not count."""
+    env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
+    env.reset_task(0)
+    for _ in range(3):
+        env.step(np.zeros(2))
+    env.reset()
+    for _ in range(2):
+        env.step(np.zeros(2))
+    assert env.total_steps == 5
+
+
+def test_sparse_point_robots_default_goal_radius_is_0_2():
+    """Mutation I-E5c: sparse-point-robot's default `goal_radius` changed from 0.2 (docs/environments.md: "`r + 1`
+    inside `goal_radius` (0.2) of the goal"). A config that does not set the radius gets the default, and a
+    wider radius makes the sparse task easier and its scores incomparable. By hand: at distance 0.25 the sparse
+    reward is 0, at 0.15 it is 1 - 0.15 = 0.85."""
+    env = make_env("sparse-point-robot", n_tasks=2)
+    assert env.goal_radius == pytest.approx(0.2)
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.25, -0.15])), [0.0, 0.85])
+
+
+def test_point_robots_randomize_tasks_permutes_the_goals_with_random_state_1337():
+    """Mutation I-E9: `PointEnv` ignoring its `randomize_tasks` (building the unpermuted goal list). Docs: goals at
+    angles linspace(0, pi, n_tasks), and `randomize_tasks` permutes them with RandomState(1337); an env that
+    ignores the flag trains and tests on other goals than `goal_idx{i}` names. The permutation is derived here
+    from the docs, not from `point_goals`."""
+    n = 8
+    angles = np.linspace(0, np.pi, n)[np.random.RandomState(1337).permutation(n)]
+    for name in ("point-robot", "sparse-point-robot"):
+        env = make_env(name, n_tasks=n, randomize_tasks=1)
+        got = []
+        for t in range(n):
+            env.reset_task(t)
+            got.append(env.goal.copy())
+        np.testing.assert_allclose(got, np.stack([np.cos(angles), np.sin(angles)], axis=1), atol=1e-12)
+        assert not np.allclose(got, np.stack([np.cos(np.linspace(0, np.pi, n)), np.sin(np.linspace(0, np.pi, n))], 1))

@@ -557,3 +557,111 @@ def test_an_online_context_row_is_s_a_r_s_prime_of_its_step():
     assert p.context(0, True).tolist() == [[0, 10, 20, 100], [1, 11, 21, 101], [2, 12, 22, 102]]
     assert p.context(0, False).tolist() == [[0, 10, 20], [1, 11, 21], [2, 12, 22]]
     assert p.context(0, True, reward_fn=lambda r: r * 0)[:, 2].tolist() == [0, 0, 0]
+
+
+class EndsEarlyOnTask2(PointEnv):
+    """Point-robot whose episodes terminate after 7 steps on task 2 only (as a hopper falls on one task and not on
+    another); on any other task they run the full horizon."""
+
+    def _step_state(self, action):
+        obs, r, _, info = super()._step_state(action)
+        return obs, r, self.task_idx == 2 and self._t + 1 >= 7, info
+
+
+def _envs():
+    out = []
+    for t in (2, 6):
+        e = NormalizedBoxEnv(EndsEarlyOnTask2(n_tasks=8))
+        e.reset_task(t)
+        out.append(e)
+    return out
+
+
+def test_a_job_that_is_done_scores_no_further_episodes_while_others_go_on():
+    """Mutation I-P2: `_scored_loop` appending a return for every job after each lockstep round (`range(n_jobs)`)
+    instead of only for the jobs still active. A job whose N steps are already scored then gets the empty
+    episode's return 0.0 appended for every round the slower jobs still run, and since a job's score is its LAST
+    return, every fast-finishing job (one with full-length episodes, beside a job whose episodes end early, as on
+    hopper, walker or ant) would be scored 0: a point-robot return is never 0, so the table would be wrong.
+
+    By hand: N = 40, H = 20. Task 6's episodes last 20 steps: 2 scored episodes. Task 2's end after 7 steps:
+    ceil(40 / 7) = 6 scored episodes. Every point-robot step reward is minus a distance, so every return < 0."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    for run in (
+        lambda: online_prior_context(SpyAgent(), _envs(), setting, DEV),
+        lambda: nonprior_context(
+            SpyAgent(), _envs(), setting, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0)
+        ),
+    ):
+        returns = run().returns
+        assert [len(r) for r in returns] == [6, 2]
+        assert all(r < 0 for job in returns for r in job)  # no empty (0-return) episode was scored
+
+
+def test_np_collects_context_only_for_the_jobs_that_still_need_it():
+    """Mutation I-P27: Np's context loop rolling out every active job (`active`) instead of only the jobs that still
+    have fewer than H new context transitions (`need`). A job whose one full-length context episode already gave
+    H transitions would then collect further context episodes whenever a job beside it (whose episodes end early)
+    needs more: its z is inferred from more context than the protocol (the reference's in-place sampler with
+    max_samples=H) gives it, and its result depends on which tasks share its batch.
+
+    By hand: N = 40, H = 20. Task 6 (full 20-step episodes): 2 scored episodes, each after exactly one 20-step
+    context episode: 40 context steps. Task 2 (episodes end after 7 steps): 6 scored episodes, each after three
+    7-step context episodes (21 >= 20): 126 context steps."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    context = np.zeros(2, dtype=np.int64)
+
+    def on_paths(kind, paths):
+        if kind == "context":
+            context[:] += paths.lengths
+
+    nonprior_context(
+        SpyAgent(), _envs(), setting, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0), on_paths=on_paths
+    )
+    assert list(context) == [126, 40]
+
+
+class ConstantPolicyAgent(SpyAgent):
+    """Its policy always acts 0.5 in every dimension: an action that a uniform draw gives with probability 0, so
+    a context step shows whether it was the policy's or Np's random exploration."""
+
+    def policy_output(self, obs, z, deterministic=False, generator=None):
+        out = super().policy_output(obs, z, deterministic=deterministic, generator=generator)
+        out.action = torch.full_like(out.action, 0.5)
+        return out
+
+
+def test_np_decides_random_or_policy_per_job_not_for_the_whole_batch():
+    """Mutation I-P32: `np_explore` returning the random actions for every job as soon as ANY job of the lockstep
+    batch is still in its random phase (`use_random.any()` for `.all()`). Np's rule is per job: a step is uniform
+    iff (that job's scored steps + t) < N / 2 (docs/algorithm.md). With the slip, a job past N / 2 explores at
+    random whenever a batch-mate (one whose episodes end early) is not, so its context, and z, depend on the other
+    tasks in the batch.
+
+    By hand: N = 40 (N / 2 = 20), H = 20. Task 6 (20-step episodes): before its 2nd scored episode 20 steps are
+    scored, so all 20 steps of its 2nd context episode are the policy's. Meanwhile task 2 (7-step episodes, 7
+    steps scored) takes uniform actions for t < 13, i.e. all 7 steps of each of its context episodes."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    batches = []
+
+    def on_paths(kind, paths):
+        if kind == "context":
+            batches.append((paths.lengths.copy(), paths.actions.copy()))
+
+    nonprior_context(
+        ConstantPolicyAgent(),
+        _envs(),
+        setting,
+        DEV,
+        np.random.default_rng(0),
+        torch.Generator().manual_seed(0),
+        on_paths=on_paths,
+    )
+    task6 = [acts[1, : n[1]] for n, acts in batches if n[1]]  # task 6's context episodes, in order
+    assert len(task6) == 2 and all(len(a) == 20 for a in task6)
+    assert not (task6[0] == 0.5).any()  # first: scored 0 + t < 20 for every t: all uniform
+    assert (task6[1] == 0.5).all()  # second: 20 scored + t >= 20: all the policy's
+    # task 2's context episodes before its 2nd scored episode (7 scored; 7 + t < 20 for t < 7): all uniform
+    task2 = [acts[0, : n[0]] for n, acts in batches if n[0]]
+    assert len(task2) == 6 * 3
+    assert all(not (a == 0.5).any() for a in task2[3:6])

@@ -568,3 +568,83 @@ def test_walker_healthy_range_is_open_on_both_sides(height, angle, ends):
     env.reset_task(0)
     env.reset(seed=0)
     assert _terminated_at(env, height, angle) == ends
+
+
+def test_an_unstable_step_mid_episode_returns_the_previous_steps_observation(tmp_path, monkeypatch):
+    """Mutation I-M6: `_step_state` forgetting `self._last_obs = obs` after a valid step. An unstable step must end
+    the episode on the last VALID observation (docs: "the last valid observation"), i.e. the one the previous step
+    returned; without the update it returns the episode's first observation, so the final transition of an
+    unstable episode in collected data would jump back to the start. The existing test only makes the very first
+    step unstable, where the two coincide; here a normal step comes first."""
+    monkeypatch.chdir(tmp_path)  # MuJoCo logs its instability warning to ./MUJOCO_LOG.TXT
+    env = make_env("cheetah-vel", n_tasks=2)
+    env.reset_task(0)
+    first, _ = env.reset(seed=0)
+    obs1, _, terminated, _, info = env.step(np.full(6, 0.5))
+    assert not terminated and not info.get("unstable")
+    assert not np.allclose(obs1, first)  # the step moved the body
+    env.set_state(env.data.qpos, np.full(env.model.nv, 1e12))  # beyond MuJoCo's stability limit
+    obs2, r, terminated, _, info = env.step(np.zeros(6))
+    assert terminated and info.get("unstable") and r == 0.0
+    np.testing.assert_array_equal(obs2, obs1)
+
+
+def _reset_offsets(name, n=300):
+    env = make_env(name, n_tasks=2)
+    env.reset_task(0)
+    dq, dv = [], []
+    for seed in range(n):
+        env.reset(seed=seed)
+        dq.append(env.data.qpos - env.init_qpos)
+        dv.append(env.data.qvel - env.init_qvel)
+    return np.array(dq), np.array(dv)
+
+
+def test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1():
+    """Mutation I-M3: the reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
+    reference's) starts at init_qpos + U(-0.1, 0.1) per coordinate; one-sided noise shifts every start (the
+    body tilted one way), so episode starts, and every return, differ systematically from the reference's.
+    By hand: 300 draws of U(-0.1, 0.1) per coordinate reach below -0.05 and above 0.05, mean near 0."""
+    dq, _ = _reset_offsets("cheetah-vel")
+    assert np.abs(dq).max() <= 0.1
+    assert (dq.min(axis=0) < -0.05).all() and (dq.max(axis=0) > 0.05).all()
+    assert np.abs(dq.mean(axis=0)).max() < 0.02  # sd of the mean of 300 U(-.1, .1): 0.0033
+
+
+def test_humanoid_reset_noise_is_uniform_within_0_01():
+    """Mutation I-H8: humanoid-dir's reset noise scale changed from 0.01 (the reference's HumanoidEnv: qpos and qvel
+    each + U(-0.01, 0.01)) to another value, e.g. 0.1: ten times wider starts, a different task distribution
+    than the reference's. By hand: all offsets within 0.01, and 300 uniform draws come close to both bounds."""
+    dq, dv = _reset_offsets("humanoid-dir")
+    for d in (dq, dv):
+        assert np.abs(d).max() <= 0.01
+        assert d.max() > 0.009 and d.min() < -0.009
+
+
+def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
+    """Mutation I-M11: the reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
+    HalfCheetah, the reference's, and `MujocoTaskEnv`'s documented `qvel += qvel_noise * N(0, 1)` when not
+    `qvel_noise_uniform`). The start distribution would be narrower than the reference's. By hand: 0.1 * N(0, 1)
+    has sd 0.1 (a uniform on [-0.1, 0.1]: 0.058) and exceeds 0.1 in absolute value with probability 0.32 (the
+    uniform never)."""
+    _, dv = _reset_offsets("cheetah-vel")
+    assert 0.09 < dv.std() < 0.11
+    assert 0.25 < (np.abs(dv) > 0.1).mean() < 0.39
+
+
+def test_normalized_box_env_scales_the_observations_of_step():
+    """Mutation I-W6: `NormalizedBoxEnv.step` returning the env's raw observation instead of dividing it by
+    `obs_scale`. The offline data (and so everything the encoder and policy learned from) is divided by the
+    dataset's normalizer; a meta-test whose steps are unscaled feeds the agent observations on another scale
+    from the second step of every episode on. By hand: the same seed and actions through a wrapper with scale 4
+    give exactly the raw observations / 4 at every step."""
+    scale = np.full(20, 4.0)
+    raw_env = make_env("cheetah-vel", n_tasks=2)
+    env = NormalizedBoxEnv(make_env("cheetah-vel", n_tasks=2), obs_scale=scale)
+    raw_env.reset(seed=3)
+    env.reset(seed=3)
+    for a in np.random.default_rng(0).uniform(-1, 1, (3, 6)):
+        raw = raw_env.step(a)[0]  # cheetah's action box is [-1, 1]: the wrapper's rescaling is the identity
+        obs = env.step(a)[0]
+        assert np.abs(raw).max() > 0
+        np.testing.assert_allclose(obs, raw / 4.0, rtol=1e-12)
