@@ -192,6 +192,7 @@ EVAL_PROTOCOLS, POINT_ROBOT, WRAPPERS, MUJOCO_ENV, HUMANOID = (
     "rlkit/envs/mujoco_env.py",
     "rlkit/envs/humanoid.py",
 )
+POLICY_TRAIN = "policy_train.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1870,6 +1871,72 @@ EDITS = {
         "    qpos_noise = 0.01",
         "    qpos_noise = 0.1",
         "tests/test_mujoco_envs.py::test_humanoid_reset_noise_is_uniform_within_0_01",
+    ),
+    "every group's resume state under one file": Edit(
+        GENERATE,
+        "g.resume_path = resume_file(data_dir, part)",
+        "g.resume_path = resume_file(data_dir, tasks)",
+        "tests/test_behaviour_runs.py::test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it",
+    ),
+    "a wrapped replay buffer resumed writing past its end": Edit(
+        GENERATE,
+        'self.size, self.ptr = int(state["size"]), int(state["ptr"])',
+        'self.size, self.ptr = int(state["size"]), int(state["size"])',
+        "tests/test_behaviour_runs.py::test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row",
+    ),
+    "stage 1's update period the max of its frequencies, not their lcm": Edit(
+        GENERATE,
+        "self.update_period = math.lcm(",
+        "self.update_period = max(",
+        "tests/test_behaviour_runs.py::test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_steps",
+    ),
+    "every task.json listing the group's first task's checkpoints": Edit(
+        GENERATE,
+        '"checkpoints": self.checkpoints[i],',
+        '"checkpoints": self.checkpoints[0],',
+        "tests/test_behaviour_runs.py::test_each_tasks_json_lists_its_own_checkpoints_in_a_group_whose_episodes_end_early",
+    ),
+    "a rerun regrouping complete tasks": Edit(
+        GENERATE,
+        "parts = [todo[start : start + group] for start",
+        "parts = [tasks[start : start + group] for start",
+        "tests/test_behaviour_runs.py::test_a_rerun_trains_only_the_tasks_that_are_not_complete",
+    ),
+    "a checkpoint at the last random step": Edit(
+        BEHAVIOUR_SETTINGS,
+        "return self.num_seed_steps < steps < self.num_train_steps and",
+        "return self.num_seed_steps <= steps < self.num_train_steps and",
+        "tests/test_behaviour_runs.py::test_the_first_checkpoint_comes_only_after_more_than_the_seed_steps",
+    ),
+    "a seed= override of another value accepted beside an equal one": Edit(
+        POLICY_TRAIN,
+        "if any(g.strip() != str(seed) for g in given):",
+        "if all(g.strip() != str(seed) for g in given):",
+        "tests/test_behaviour_runs.py::test_a_seed_override_other_than_seed_is_refused_even_beside_an_equal_one",
+    ),
+    "--overwrite without --regenerate starting stage 1": Edit(
+        POLICY_TRAIN,
+        "if any(v is not None for v in (n_trj, checkpoints)) or overwrite:",
+        "if any(v is not None for v in (n_trj, checkpoints)):",
+        "tests/test_behaviour_runs.py::test_overwrite_without_regenerate_is_refused_before_training",
+    ),
+    "stage 1's device from the SAC config inverted": Edit(
+        POLICY_TRAIN,
+        '(-1 if behaviour.device == "cpu" else None)',
+        '(-1 if behaviour.device != "cpu" else None)',
+        "tests/test_behaviour_runs.py::test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_so",
+    ),
+    "stage 1 on Ray asking GPUs for CPU SACs": Edit(
+        CLUSTER_BEHAVIOUR,
+        'on_cpu=behaviour.device == "cpu"',
+        'on_cpu=behaviour.device != "cpu"',
+        "tests/test_behaviour_runs.py::test_stage1_on_ray_asks_a_gpu_per_task_only_for_a_sac_that_runs_on_one",
+    ),
+    "the oracle returns stopping at a task not begun": Edit(
+        CURVES,
+        "no task.json yet)\n            continue",
+        "no task.json yet)\n            break",
+        "tests/test_behaviour_runs.py::test_the_oracle_returns_go_on_past_a_task_that_has_not_begun",
     ),
 }
 
