@@ -462,24 +462,10 @@ def test_online_prior_protocol_updates_the_belief_every_step_and_carries_one_epi
 def test_offline_protocol_feeds_an_ordered_offline_episode_then_updates_every_step():
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
-    buf = MultiTaskBuffer({t: episodes_data([20] * 4, t, seed=t) for t in (0, 3)}, OBS, ACT, DEV)
-    episodes = SequenceIndex(buf, 1, 4)
-    scored = []
-    offline_context_recurrent(
-        agent,
-        envs_for([0, 3]),
-        [0, 3],
-        episodes,
-        SETTING,
-        1,
-        DEV,
-        torch.Generator().manual_seed(5),
-        on_paths=lambda kind, p: scored.append(p),
-    )
-    g = torch.Generator().manual_seed(5)  # the same draws: one offline episode of each job's task per episode
-    for e in range(3):
-        b = episodes.batch(episodes.sample_ids(torch.tensor([0, 3]), 1, g)[:, 0])
-        offline = torch.cat([b.actions, b.rewards, b.next_obs], -1)[1]
+    scored, draws = run_offline(agent, [20] * 4)
+    assert len(draws) == 3
+    for e, b in enumerate(draws):  # the same draws: one offline episode of each job's task per episode
+        offline = context_rows(b, 1)
         assert offline.shape[0] == 20 and (b.obs[1, :, 0] == 3).all()
         assert (b.obs[1, 1:, 1] - b.obs[1, :-1, 1] == 1).all()  # a whole episode, in order
         want = replay(agent, [offline, episode_rows(scored[e], 1)])[20:40]
@@ -914,8 +900,9 @@ def test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context():
 
 
 def run_offline(agent, lengths: list[int], reward_fn=None):
-    """The offline protocol on tasks 0 and 3 whose data are episodes of `lengths`; returns the scored paths and,
-    per scored episode, job 1's offline context episode drawn as the protocol draws it (same generator seed)."""
+    """The offline protocol on tasks 0 and 3 whose data are episodes of `lengths`; returns the scored paths and, per
+    scored episode, the offline context episodes it drew (a SequenceBatch of the two jobs, drawn again here with the
+    protocol's generator seed)."""
     buf = MultiTaskBuffer({t: episodes_data(lengths, t, seed=t) for t in (0, 3)}, OBS, ACT, DEV)
     episodes = SequenceIndex(buf, 1, len(lengths))
     scored = []
@@ -932,12 +919,14 @@ def run_offline(agent, lengths: list[int], reward_fn=None):
         on_paths=lambda kind, p: scored.append(p),
     )
     g = torch.Generator().manual_seed(5)
-    contexts = []
-    for _ in scored:
-        b = episodes.batch(episodes.sample_ids(torch.tensor([0, 3]), 1, g)[:, 0])
-        n = int(b.mask[1].sum())
-        contexts.append(torch.cat([b.actions, b.rewards, b.next_obs], -1)[1, :n])  # its n real rows, in order
-    return scored, contexts
+    draws = [episodes.batch(episodes.sample_ids(torch.tensor([0, 3]), 1, g)[:, 0]) for _ in scored]
+    return scored, draws
+
+
+def context_rows(b, job: int) -> torch.Tensor:
+    """Job `job`'s drawn offline episode as the belief reads it: its n real (a, r, s') rows, in order."""
+    n = int(b.mask[job].sum())
+    return torch.cat([b.actions, b.rewards, b.next_obs], -1)[job, :n]
 
 
 @torch.no_grad()
@@ -948,7 +937,8 @@ def test_a_short_offline_episode_is_fed_without_its_padding():
     13 and 20 steps, scored step t acts with the belief after the drawn episode's n rows and t scored steps."""
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
-    scored, contexts = run_offline(agent, [20, 7, 13, 20])
+    scored, draws = run_offline(agent, [20, 7, 13, 20])
+    contexts = [context_rows(b, 1) for b in draws]
     assert any(len(c) < 20 for c in contexts)  # the draws include a short episode
     for e, ctx in enumerate(contexts):
         n = len(ctx)
@@ -965,7 +955,8 @@ def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored()
     fed the dense reward to the GRU and BOReL's offline-context returns came from an off-distribution belief."""
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
-    scored, contexts = run_offline(agent, [20] * 4, reward_fn=SPARSIFY)
+    scored, draws = run_offline(agent, [20] * 4, reward_fn=SPARSIFY)
+    contexts = [context_rows(b, 1) for b in draws]
     for e, ctx in enumerate(contexts):
         own = sparse_rows(episode_rows(scored[e], 1))
         assert not torch.equal(own, episode_rows(scored[e], 1))

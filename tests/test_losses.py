@@ -139,21 +139,30 @@ def test_kl_to_standard_normal_by_hand():
     assert losses.kl_to_standard_normal(mean, var).item() == pytest.approx(by_torch.item(), rel=1e-5)
 
 
-def test_the_gradient_penalty_reads_each_rows_own_dc_da():
-    """BRAC's true gradient penalty (dual_critic_penalty "gradient"): the penalty of dc/da at each row's own
-    interpolated action, a_int = a~ + u (a_data - a~), u ~ U(0, 1) from the trainer's generator; computed here row
-    by row. (A sum over rows before the gradient is what makes each row's dc/da its own; a mean scaled them all by
-    1/N, a penalty that vanished, and nothing checked its value.)"""
+def gradient_penalty_case():
+    """A BRAC trainer with the true gradient penalty whose dual critic c is steeper than at initialisation (|dc/da|
+    ~1e-4 there), so that |dc/da| passes 1 in some rows and the penalty bites, and 6 rows (s, z, a~, a_data) to
+    evaluate c's loss on: (trainer, obs, z, a_policy, a_data)."""
     from tests.test_gradient_flow import ACT, OBS, make_trainer
 
     tr = make_trainer(use_brac=True, dual_critic_penalty="gradient")
-    with torch.no_grad():  # steeper than at initialisation (|dc/da| ~1e-4), so that it passes 1 in some rows
+    with torch.no_grad():
         for layer, scale in zip(tr.dual_critic.layers, (4.0, 4.0, 4.0, 1000.0)):
             layer.weight.mul_(scale)
     g = torch.Generator().manual_seed(5)
     n, latent = 6, tr.agent.latent_dim
     obs, z = torch.randn(n, OBS, generator=g), torch.randn(n, latent, generator=g)
     a_policy, a_data = torch.rand(n, ACT, generator=g) * 2 - 1, torch.rand(n, ACT, generator=g) * 2 - 1
+    return tr, obs, z, a_policy, a_data
+
+
+def test_the_gradient_penalty_reads_each_rows_own_dc_da():
+    """BRAC's true gradient penalty (dual_critic_penalty "gradient"): the penalty of dc/da at each row's own
+    interpolated action, a_int = a~ + u (a_data - a~), u ~ U(0, 1) from the trainer's generator; computed here row
+    by row. (A sum over rows before the gradient is what makes each row's dc/da its own; a mean scaled them all by
+    1/N, a penalty that vanished, and nothing checked its value.)"""
+    tr, obs, z, a_policy, a_data = gradient_penalty_case()
+    n = len(obs)
     state = tr.generator.get_state()
     got = tr._dual_critic_loss(obs, a_policy, a_data, z)
     tr.generator.set_state(state)

@@ -19,6 +19,7 @@ from tests.test_baselines import corro_inputs
 from tests.test_borel import episodes_data
 from tests.test_borel import make_trainer as borel_trainer
 from tests.test_gradient_flow import ACT, OBS, extra_batches, make_inputs, make_trainer
+from tests.test_losses import gradient_penalty_case
 
 
 def test_the_gradient_penalty_trains_the_dual_critic():
@@ -27,14 +28,8 @@ def test_the_gradient_penalty_trains_the_dual_critic():
     penalty that should keep c 1-Lipschitz in a (BRAC's `dual_critic_penalty: gradient`, docs/algorithm.md loss 7)
     stops training c at all, and c's D_hat grows without bound. Here c's loss is rebuilt by hand (dc/da row by row,
     kept in the graph) and its gradient on c's weights, penalty included, must equal the step's."""
-    tr = make_trainer(use_brac=True, dual_critic_penalty="gradient")
-    with torch.no_grad():  # steeper than at initialisation, so that |dc/da| passes 1 in some rows (the penalty bites)
-        for layer, scale in zip(tr.dual_critic.layers, (4.0, 4.0, 4.0, 1000.0)):
-            layer.weight.mul_(scale)
-    g = torch.Generator().manual_seed(5)
-    n, latent = 6, tr.agent.latent_dim
-    obs, z = torch.randn(n, OBS, generator=g), torch.randn(n, latent, generator=g)
-    a_policy, a_data = torch.rand(n, ACT, generator=g) * 2 - 1, torch.rand(n, ACT, generator=g) * 2 - 1
+    tr, obs, z, a_policy, a_data = gradient_penalty_case()
+    n = len(obs)
     params = list(tr.dual_critic.parameters())
 
     state = tr.generator.get_state()
