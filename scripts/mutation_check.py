@@ -1882,7 +1882,7 @@ EDITS = {
         GENERATE,
         'self.size, self.ptr = int(state["size"]), int(state["ptr"])',
         'self.size, self.ptr = int(state["size"]), int(state["size"])',
-        "tests/test_behaviour_runs.py::test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row",
+        BEHAVIOUR_TESTS + "test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row",
     ),
     "stage 1's update period the max of its frequencies, not their lcm": Edit(
         GENERATE,

@@ -66,6 +66,20 @@ def test_a_checkpoints_episodes_start_from_their_own_seeded_states(tmp_path):
             assert not np.allclose(starts[i], starts[j])
 
 
+def add_marked_row(replay, mark: float) -> None:
+    """Add one row to every task of `replay` (a `TaskReplay`) whose observation is `mark` in every dim, so that where
+    each row landed can be read back; its other fields are constant."""
+    n, _, obs_dim = replay.data["obs"].shape
+    action_dim = replay.data["actions"].shape[-1]
+    replay.add(
+        obs=np.full((n, obs_dim), mark),
+        actions=np.zeros((n, action_dim)),
+        rewards=np.ones(n),
+        next_obs=np.ones((n, obs_dim)),
+        not_done=np.ones(n),
+    )
+
+
 def test_a_full_replay_buffer_holds_and_samples_its_last_capacity_rows():
     """Once more rows than its capacity came, a task's replay buffer holds exactly the last `capacity` rows, samples
     every one of them, and its saved state carries them all (a resume then equals an uninterrupted run)."""
@@ -74,17 +88,31 @@ def test_a_full_replay_buffer_holds_and_samples_its_last_capacity_rows():
 
     replay = TaskReplay(1, 4, 1, 1, CPU)
     for i in range(6):  # rows 0..5 into 4 slots: rows 2..5 remain
-        replay.add(
-            obs=np.full((1, 1), i),
-            actions=np.zeros((1, 1)),
-            rewards=np.ones(1),
-            next_obs=np.ones((1, 1)),
-            not_done=np.ones(1),
-        )
+        add_marked_row(replay, i)
     assert replay.size == 4
     assert sorted(replay.state()["rows"]["obs"][0, :, 0].tolist()) == [2.0, 3.0, 4.0, 5.0]
     drawn = replay.sample(400, TaskGenerators(1, 0, CPU))["obs"][0, :, 0]
     assert set(drawn.tolist()) == {2.0, 3.0, 4.0, 5.0}
+
+
+def test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row():
+    """Mutation J03: `TaskReplay.restore` setting the write pointer from the saved size instead of the saved pointer.
+    A buffer of capacity 3 after 5 rows holds rows 3, 4, 2 and next overwrites row 2 (its oldest); restored from its
+    state it must go on the same way, else a resumed stage 1 (num_train_steps > replay_buffer_capacity) writes past
+    the end of the buffer or over the wrong row, and its data is not that of an uninterrupted run."""
+    from rlkit.behaviour.generate import TaskReplay
+
+    plain = TaskReplay(1, 3, 2, 1, CPU)
+    for i in range(5):
+        add_marked_row(plain, i)
+    resumed = TaskReplay(1, 3, 2, 1, CPU)
+    resumed.restore(plain.state())
+    assert resumed.ptr == plain.ptr == 2  # slot 2 holds row 2, the oldest: the next row goes there
+    add_marked_row(plain, 5)
+    add_marked_row(resumed, 5)  # row 5 replaces row 2, the oldest held
+    held = sorted(resumed.data["obs"][0, :, 0].tolist())
+    assert held == [3.0, 4.0, 5.0]
+    assert torch.equal(resumed.data["obs"], plain.data["obs"])
 
 
 def test_a_saved_group_states_file_name_gives_back_its_tasks(tmp_path):

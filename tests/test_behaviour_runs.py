@@ -1,50 +1,21 @@
 """Stage 1 (rlkit/behaviour, policy_train.py) beyond tests/test_sac.py: the schedule's first checkpoint and update
-periods, a wrapped replay buffer's resume, each task's checkpoint list, the resume of a run of several groups, the
-seed and device a run gets (plain and on Ray), --overwrite without --regenerate, the oracle returns of a partial
-dataset."""
+periods, each task's checkpoint list, the resume of a run of several groups, the seed and device a run gets (plain
+and on Ray), --overwrite without --regenerate, the oracle returns of a partial dataset. (The replay buffer's own
+tests are in tests/test_behaviour_outputs.py.)"""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 from rlkit.behaviour import load_sac_config
-from rlkit.behaviour.generate import TaskGroup, TaskReplay
+from rlkit.behaviour.generate import TaskGroup
 from rlkit.behaviour.settings import Schedule
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.errors import UserError
 
 POINT = {"n_tasks": 6, "max_episode_steps": 20}
-
-
-def _add(replay: TaskReplay, i: int) -> None:
-    replay.add(
-        obs=np.full((1, 2), i),
-        actions=np.zeros((1, 1)),
-        rewards=np.ones(1),
-        next_obs=np.ones((1, 2)),
-        not_done=np.ones(1),
-    )
-
-
-def test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row():
-    """Mutation J03: `TaskReplay.restore` setting the write pointer from the saved size instead of the saved pointer.
-    A buffer of capacity 3 after 5 rows holds rows 3, 4, 2 and next overwrites row 2 (its oldest); restored from its
-    state it must go on the same way, else a resumed stage 1 (num_train_steps > replay_buffer_capacity) writes past
-    the end of the buffer or over the wrong row, and its data is not that of an uninterrupted run."""
-    plain = TaskReplay(1, 3, 2, 1, torch.device("cpu"))
-    for i in range(5):
-        _add(plain, i)
-    resumed = TaskReplay(1, 3, 2, 1, torch.device("cpu"))
-    resumed.restore(plain.state())
-    assert resumed.ptr == plain.ptr == 2  # slot 2 holds row 2, the oldest: the next row goes there
-    _add(plain, 5)
-    _add(resumed, 5)  # row 5 replaces row 2, the oldest held
-    held = sorted(resumed.data["obs"][0, :, 0].tolist())
-    assert held == [3.0, 4.0, 5.0]
-    assert torch.equal(resumed.data["obs"], plain.data["obs"])
 
 
 def test_the_first_checkpoint_comes_only_after_more_than_the_seed_steps():

@@ -648,16 +648,11 @@ def test_a_saved_state_holds_the_replay_rows_it_has_not_the_whole_buffer():
     import io
 
     from rlkit.behaviour.generate import TaskReplay
+    from tests.test_behaviour_outputs import add_marked_row
 
     replay = TaskReplay(2, 10_000, 3, 2, torch.device("cpu"))
     for i in range(3):
-        replay.add(
-            obs=np.full((2, 3), i),
-            actions=np.zeros((2, 2)),
-            rewards=np.ones(2),
-            next_obs=np.ones((2, 3)),
-            not_done=np.ones(2),
-        )
+        add_marked_row(replay, i)
     buf = io.BytesIO()
     torch.save(replay.state(), buf)
     assert buf.tell() < 20_000  # 2 x 3 rows of 9 floats, and the file's own structure; whole buffers: 720 kB
