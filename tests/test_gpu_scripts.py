@@ -168,11 +168,13 @@ def test_check_sh_cuts_every_step_to_the_calls_time_and_skips_past_it(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("call", [300, 572])
+@pytest.mark.parametrize("call", [290, 572])
 def test_check_sh_dry_run_counts_the_calls_time_down_as_a_real_run_does(tmp_path, call):
     """A dry run's steps take no time, yet it lists the timeouts a real run would set if each step ran to its
     timeout: together they fit in the call (less 10 s for packing and 5 for a timeout's kill), the step that meets
-    the end gets what is left, and the steps after it are skipped."""
+    the end gets what is left, and the steps after it are skipped. (Not a call of 300: after the setup's 40 s and
+    the CUDA tests' full 240 exactly the 5 s a step needs are left, so a second ticking during the dry run decided
+    whether the suite step was listed with 5 s or skipped, and the test failed whenever one ticked.)"""
     out = check_sh("--dry-run", tmp_path=tmp_path, CALL_SECONDS=str(call))
     listed = timeouts(out)
     assert sum(listed.values()) <= call - 15, out.stdout
