@@ -156,7 +156,7 @@ def _warm_up() -> int:
     import torch
 
     from rlkit.behaviour import load_sac_config
-    from rlkit.behaviour.generate import train_segment
+    from rlkit.behaviour.generate import Stage1Spec, train_segment
 
     torch.set_num_threads(1)
     behaviour = load_sac_config("tiny_point", [])
@@ -165,17 +165,9 @@ def _warm_up() -> int:
     with tempfile.TemporaryDirectory(prefix="csro-warm-up-") as scratch:
         state = None
         while True:
-            state = train_segment(
-                "point-robot",
-                {"n_tasks": 1, "max_episode_steps": 20},
-                0,
-                sched,
-                sac,
-                Path(scratch),
-                torch.device("cpu"),
-                True,
-                state,
-            ).state
+            point = {"n_tasks": 1, "max_episode_steps": 20}
+            spec = Stage1Spec("point-robot", point, sched, sac, Path(scratch), torch.device("cpu"))
+            state = train_segment(spec, 0, state).state
             if state is None:
                 return os.getpid()
 

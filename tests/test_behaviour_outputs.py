@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from policy_train import load_sac_config
-from rlkit.behaviour import train_task_group
+from rlkit.behaviour import Stage1Spec, train_task_group
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
@@ -31,7 +31,9 @@ def test_a_segments_mean_return_is_its_stochastic_episodes(tmp_path):
     from rlkit.data.dataset import read_returns
 
     behaviour = load_sac_config("tiny_point", ["num_train_steps=200", "num_eval_episodes=1"])
-    seg = train_segment("point-robot", POINT, 2, behaviour.schedule, behaviour.sac, tmp_path, CPU, False, None)
+    seg = train_segment(
+        Stage1Spec("point-robot", POINT, behaviour.schedule, behaviour.sac, tmp_path, CPU, save_networks=False), 2, None
+    )
     assert seg.checkpoint == 100
     row = read_returns(task_dir(tmp_path, 2) / "returns.csv").set_index("checkpoint").loc[100]
     assert (
@@ -47,13 +49,10 @@ def test_a_checkpoints_episodes_start_from_their_own_seeded_states(tmp_path):
         "tiny_mujoco", ["num_train_steps=100", "eval_frequency=60", "num_seed_steps=50", "save_networks=false"]
     )
     train_task_group(
-        "cheetah-vel",
-        {"n_tasks": 2, "max_episode_steps": 30},
+        Stage1Spec(
+            "cheetah-vel", {"n_tasks": 2, "max_episode_steps": 30}, behaviour.schedule, behaviour.sac, tmp_path, CPU
+        ),
         [0],
-        behaviour.schedule,
-        behaviour.sac,
-        tmp_path,
-        CPU,
         "off",
     )
     tdir = task_dir(tmp_path, 0)
@@ -162,7 +161,9 @@ def point_pair(tmp_path_factory):
     """Tasks 0 and 1 of the point robot, checkpoints 100 and 200 with their networks (a few seconds)."""
     root = tmp_path_factory.mktemp("pair")
     behaviour = load_sac_config("tiny_point", [])
-    train_task_group("point-robot", POINT, [0, 1], behaviour.schedule, behaviour.sac, root / "data", CPU, "off")
+    train_task_group(
+        Stage1Spec("point-robot", POINT, behaviour.schedule, behaviour.sac, root / "data", CPU), [0, 1], "off"
+    )
     return root / "data"
 
 
@@ -191,7 +192,7 @@ def test_regenerated_episodes_start_from_their_own_seeded_states(tmp_path):
 
     params = {"n_tasks": 2, "max_episode_steps": 30}
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=100", "eval_frequency=60", "num_seed_steps=50"])
-    train_task_group("cheetah-vel", params, [0], behaviour.schedule, behaviour.sac, tmp_path, CPU, "off")
+    train_task_group(Stage1Spec("cheetah-vel", params, behaviour.schedule, behaviour.sac, tmp_path, CPU), [0], "off")
     (c,) = read_task_meta(task_dir(tmp_path, 0))["checkpoints"]
     regenerate("cheetah-vel", params, tmp_path, [0], 2, [c], 0, False, CPU)
     extra = read_checkpoint(task_dir(tmp_path, 0), c, "sample", extra=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rlkit.behaviour import load_sac_config
+from rlkit.behaviour import Stage1Spec, load_sac_config
 from rlkit.behaviour.generate import TaskGroup
 from rlkit.behaviour.settings import Schedule
 from rlkit.data.dataset import task_dir
@@ -52,15 +52,11 @@ def test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_ste
         ],
     )
     group = TaskGroup(
-        "point-robot",
-        POINT,
+        Stage1Spec(
+            "point-robot", POINT, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"), save_networks=False
+        ),
         [0],
-        behaviour.schedule,
-        behaviour.sac,
-        tmp_path,
-        torch.device("cpu"),
         "off",
-        save_networks=False,
     )
     steps, updated = [], []
     step_fn = group.agent.actor_opt.step
@@ -93,15 +89,17 @@ def test_each_tasks_json_lists_its_own_checkpoints_in_a_group_whose_episodes_end
     from rlkit.behaviour import train_task_group
 
     train_task_group(
-        "hopper-rand-params",
-        {"n_tasks": 4, "max_episode_steps": 200},
+        Stage1Spec(
+            "hopper-rand-params",
+            {"n_tasks": 4, "max_episode_steps": 200},
+            behaviour.schedule,
+            behaviour.sac,
+            tmp_path,
+            torch.device("cpu"),
+            save_networks=False,
+        ),
         [0, 1, 2, 3],
-        behaviour.schedule,
-        behaviour.sac,
-        tmp_path,
-        torch.device("cpu"),
         "off",
-        save_networks=False,
     )
     lists = []
     for t in range(4):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from rlkit.behaviour import Stage1Spec
 from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
@@ -227,10 +228,14 @@ def test_stage1_static_path_writes_the_same_data(tmp_path):
     behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
-    train_task_group("point-robot", params, [1, 2], sched, sac, tmp_path / "eager", torch.device("cpu"), "off")
+    train_task_group(
+        Stage1Spec("point-robot", params, sched, sac, tmp_path / "eager", torch.device("cpu")), [1, 2], "off"
+    )
     graphs.use_capture(True)
     try:
-        group = TaskGroup("point-robot", params, [1, 2], sched, sac, tmp_path / "static", torch.device("cpu"), "off")
+        group = TaskGroup(
+            Stage1Spec("point-robot", params, sched, sac, tmp_path / "static", torch.device("cpu")), [1, 2], "off"
+        )
         assert group.updater.capture
         group.train()
     finally:
@@ -258,7 +263,9 @@ def test_a_dropped_owner_of_a_runner_is_freed_at_once(tiny_data, tmp_path, monke
     graphs.use_capture(capture)
     try:
         group = TaskGroup(
-            "point-robot", params, [1, 2], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"), "off"
+            Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu")),
+            [1, 2],
+            "off",
         )
         trainer = _meta_trainer(tiny_data, tmp_path, monkeypatch, "freed", capture)
         trainer.step()
@@ -646,13 +653,15 @@ def test_stage1_captured_on_cuda_trains_like_eager_and_resumes(tmp_path):
     try:
         for name, capture in (("eager", False), ("captured", True)):
             graphs.use_capture(capture)
-            train_task_group("point-robot", params, [1, 2], sched, sac, tmp_path / name, cuda, "off")
+            train_task_group(Stage1Spec("point-robot", params, sched, sac, tmp_path / name, cuda), [1, 2], "off")
         _checkpoints_close(tmp_path / "eager", tmp_path / "captured", [1, 2])
         graphs.use_capture(True)
-        train_task_group("point-robot", params, [1], sched, sac, tmp_path / "whole", cuda, "off")
+        train_task_group(Stage1Spec("point-robot", params, sched, sac, tmp_path / "whole", cuda), [1], "off")
         state, segments = None, 0
         while True:
-            state = train_segment("point-robot", params, 1, sched, sac, tmp_path / "parts", cuda, True, state).state
+            state = train_segment(
+                Stage1Spec("point-robot", params, sched, sac, tmp_path / "parts", cuda), 1, state
+            ).state
             segments += 1
             if state is None:
                 break

@@ -11,7 +11,7 @@ import torch
 
 import rlkit.behaviour.regenerate as regen_module
 from policy_train import load_sac_config
-from rlkit.behaviour import train_task_group
+from rlkit.behaviour import Stage1Spec, train_task_group
 from rlkit.config import load_config
 from rlkit.data.dataset import task_dir
 from rlkit.data.load import load_task_data
@@ -30,14 +30,9 @@ def test_saved_networks_are_the_checkpoints_policy(tmp_path):
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     train_task_group(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
+        Stage1Spec("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, sched, sac, tmp_path, torch.device("cpu")),
         [0, 2],
-        sched,
-        sac,
-        tmp_path,
-        torch.device("cpu"),
-        progress="off",
+        "off",
     )
     tdir = task_dir(tmp_path, 2)
     assert saved_network_steps(tdir) == sched.expected_checkpoints(20) == [100, 200]

@@ -1,21 +1,31 @@
 """Stage 1: checkpoint schedule, per-task independence of the vectorised SAC, --split."""
 
 import contextlib
+import dataclasses
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from policy_train import load_sac_config
-from rlkit.behaviour import split_tasks, train_task_group
+from rlkit.behaviour import Stage1Spec, split_tasks, train_task_group
 from rlkit.behaviour.generate import lock_tasks
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.seeding import SEEDING_VERSION
+
+
+def point_spec(data_dir: Path, overrides: list[str] | None = None) -> Stage1Spec:
+    """The stage 1 most of these tests train: `tiny_point` with `overrides`, on 6 point-robot tasks of 20-step
+    episodes, on the CPU, into `data_dir`."""
+    behaviour = load_sac_config("tiny_point", overrides or [])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    return Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, data_dir, torch.device("cpu"))
 
 
 def test_reference_point_schedule():
@@ -130,9 +140,9 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd, device):
     behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 6, "max_episode_steps": 20}
-    train_task_group("point-robot", params, [2], sched, sac, tmp_path / "alone", torch.device(device))
+    train_task_group(Stage1Spec("point-robot", params, sched, sac, tmp_path / "alone", torch.device(device)), [2])
     capfd.readouterr()
-    train_task_group("point-robot", params, [0, 2, 5], sched, sac, tmp_path / "group", torch.device(device))
+    train_task_group(Stage1Spec("point-robot", params, sched, sac, tmp_path / "group", torch.device(device)), [0, 2, 5])
     lines = capfd.readouterr().err  # not a terminal: a plain line per checkpoint, no cursor escapes
     assert all(f"goal_idx{t}: checkpoint 1 written, mean return " in lines for t in (0, 2, 5)) and "\x1b[" not in lines
     meta = read_task_meta(task_dir(tmp_path / "alone", 2))
@@ -156,7 +166,9 @@ def test_a_tasks_data_is_its_own_in_any_group_where_episodes_end_early(tmp_path)
     params, device = {"n_tasks": 8, "max_episode_steps": 200}, torch.device("cpu")
     for folder, tasks in (("alone", [0]), ("group", list(range(8)))):
         train_task_group(
-            "hopper-rand-params", params, tasks, behaviour.schedule, behaviour.sac, tmp_path / folder, device, "off"
+            Stage1Spec("hopper-rand-params", params, behaviour.schedule, behaviour.sac, tmp_path / folder, device),
+            tasks,
+            "off",
         )
     alone, group = task_dir(tmp_path / "alone", 0), task_dir(tmp_path / "group", 0)
     checkpoints = read_task_meta(alone)["checkpoints"]
@@ -225,18 +237,7 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
 
 
 def test_no_progress_prints_nothing_per_task(capfd, tmp_path):
-    behaviour = load_sac_config("tiny_point", ["num_train_steps=200"])
-    sched, sac = behaviour.schedule, behaviour.sac
-    train_task_group(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
-        [1],
-        sched,
-        sac,
-        tmp_path,
-        torch.device("cpu"),
-        progress="off",
-    )
+    train_task_group(point_spec(tmp_path, ["num_train_steps=200"]), [1], "off")
     assert "goal_idx" not in capfd.readouterr().err
 
 
@@ -251,10 +252,12 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=260", "eval_frequency=60", "num_seed_steps=50"])
     sched, sac = behaviour.schedule, behaviour.sac
     params = {"n_tasks": 3, "max_episode_steps": 30}
-    train_task_group("cheetah-vel", params, [1], sched, sac, tmp_path / "plain", torch.device("cpu"), "off")
+    train_task_group(Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "plain", torch.device("cpu")), [1], "off")
     state, written = None, []
     while True:
-        seg = train_segment("cheetah-vel", params, 1, sched, sac, tmp_path / "chain", torch.device("cpu"), True, state)
+        seg = train_segment(
+            Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "chain", torch.device("cpu")), 1, state
+        )
         written.append(seg.checkpoint)
         if seg.state is None:
             break
@@ -291,10 +294,7 @@ def test_a_diverged_stage_1_is_one_line_and_keeps_what_it_wrote_before(tmp_path)
     from rlkit.errors import DivergedError
     from rlkit.fileio import read_tree
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    params = {"n_tasks": 6, "max_episode_steps": 20}
-    group = TaskGroup("point-robot", params, [1, 4], sched, sac, tmp_path / "data", torch.device("cpu"), "off")
+    group = TaskGroup(point_spec(tmp_path / "data"), [1, 4], "off")
     group.resume_path = tmp_path / "state.pt"
     group.begin()
     assert group.run(stop_after_checkpoint=True)
@@ -311,18 +311,16 @@ def test_a_diverged_stage_1_is_one_line_and_keeps_what_it_wrote_before(tmp_path)
 def test_a_state_only_resumes_its_own_tasks(tmp_path):
     from rlkit.behaviour.generate import TaskGroup, train_segment
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    params = {"n_tasks": 6, "max_episode_steps": 20}
-    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
-    group = TaskGroup("point-robot", params, [3], sched, sac, tmp_path, torch.device("cpu"), "off")
+    spec = point_spec(tmp_path)
+    state = train_segment(spec, 2).state
+    group = TaskGroup(spec, [3], "off")
     with pytest.raises(UserError, match=r"holds part-trained tasks \[2\], and this run groups tasks \[3\]"):
         group.restore(state)
     other = load_sac_config("tiny_point", ["seed=4"]).schedule
-    group = TaskGroup("point-robot", params, [2], other, sac, tmp_path, torch.device("cpu"), "off")
+    group = TaskGroup(dataclasses.replace(spec, sched=other), [2], "off")
     with pytest.raises(UserError, match=r"tasks \[2\] part-trained with other settings \(schedule.seed: 0 -> 4\)"):
         group.restore(state)
-    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    group = TaskGroup(spec, [2], "off")
     older = dict(state, settings={k: v for k, v in state["settings"].items() if k != "seeding"})  # before the record
     with pytest.raises(UserError, match=rf"part-trained with other settings \(seeding: 1 -> {SEEDING_VERSION}\)"):
         group.restore(older)
@@ -334,12 +332,10 @@ def test_a_state_saved_on_the_other_device_type_resumes_with_reseeded_generators
     from rlkit.behaviour.generate import TaskGroup, train_segment
     from rlkit.seeding import STREAMS, stream_seed
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    params = {"n_tasks": 6, "max_episode_steps": 20}
-    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    spec = point_spec(tmp_path)
+    state = train_segment(spec, 2).state
     state["generators"] = [torch.zeros(16, dtype=torch.uint8) for _ in state["generators"]]  # as CUDA saves them
-    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    group = TaskGroup(spec, [2], "off")
     capsys.readouterr()
     group.restore(state)
     assert capsys.readouterr().out.strip() == (
@@ -358,12 +354,10 @@ def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path
     setting (or on the other device) trains on, with one line naming both."""
     from rlkit.behaviour.generate import TaskGroup, train_segment
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    params = {"n_tasks": 6, "max_episode_steps": 20}
-    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    spec = point_spec(tmp_path)
+    state = train_segment(spec, 2).state
     assert state["ran_on"] == "cpu, capture off"
-    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    group = TaskGroup(spec, [2], "off")
     capsys.readouterr()
     group.restore(state)
     assert capsys.readouterr().out == ""  # the same: nothing to say
@@ -384,14 +378,12 @@ def test_task_json_records_each_device_and_capture_setting_the_task_trained_with
     from rlkit.data.dataset import task_dir
     from rlkit.data.meta import read_task_meta
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    params = {"n_tasks": 6, "max_episode_steps": 20}
-    state = train_segment("point-robot", params, 2, sched, sac, tmp_path, torch.device("cpu"), True, None).state
+    spec = point_spec(tmp_path)
+    state = train_segment(spec, 2).state
     assert state["trained_on"] == ["cpu, capture off"]
     assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == ["cpu, capture off"]
     cuda = "cuda:0, capture on (CUDA graph)"
-    group = TaskGroup("point-robot", params, [2], sched, sac, tmp_path, torch.device("cpu"), "off")
+    group = TaskGroup(spec, [2], "off")
     group.restore(dict(state, ran_on=cuda, trained_on=[cuda]))
     group.begin()
     group.run(stop_after_checkpoint=True)
@@ -406,14 +398,12 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
     another derivation of the random streams (`rlkit.seeding`; a task.json without the record: version 1) or
     networks saved where this run saves none (or the reverse) are refused, so that a dataset never mixes two
     kinds of behaviour data."""
-    from rlkit.behaviour.generate import group_settings, pending_tasks
+    from rlkit.behaviour.generate import pending_tasks
     from rlkit.data.meta import write_task_meta
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    env_params = {"n_tasks": 6, "max_episode_steps": 20}
-    train_task_group("point-robot", env_params, [1], sched, sac, tmp_path, torch.device("cpu"), progress="off")
-    settings = group_settings("point-robot", env_params, sched, sac, True)
+    spec = point_spec(tmp_path)
+    train_task_group(spec, [1], "off")
+    settings = spec.settings()
     meta = read_task_meta(task_dir(tmp_path, 1))
     assert meta["seeding"] == SEEDING_VERSION and pending_tasks(tmp_path, [0, 1], settings) == [0]
     changes = {
@@ -439,14 +429,12 @@ def test_parts_of_one_dataset_trained_with_other_settings_are_refused(tmp_path):
     """Two --split parts with different settings (a re-submitted array job with another override) made one mixed
     dataset that nothing flagged: a part compared its own tasks only. The other parts' tasks, complete or still
     training, are compared too."""
-    from rlkit.behaviour.generate import group_settings, pending_tasks
+    from rlkit.behaviour.generate import pending_tasks
     from rlkit.data.meta import write_task_meta
 
-    behaviour = load_sac_config("tiny_point", [])
-    sched, sac = behaviour.schedule, behaviour.sac
-    env_params = {"n_tasks": 6, "max_episode_steps": 20}
-    train_task_group("point-robot", env_params, [4], sched, sac, tmp_path, torch.device("cpu"), progress="off")
-    settings = group_settings("point-robot", env_params, sched, sac, True)
+    spec = point_spec(tmp_path)
+    train_task_group(spec, [4], "off")
+    settings = spec.settings()
     assert pending_tasks(tmp_path, [0, 1, 2], settings) == [0, 1, 2]  # the other part's task 4: the same settings
     meta = read_task_meta(task_dir(tmp_path, 4))
     for complete in (True, False):  # finished, or still training (its task.json is written as it begins)
@@ -523,7 +511,9 @@ def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
     behaviour = load_sac_config("tiny_point", [])
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
     data = tmp_path / "data"
-    train_task_group("point-robot", env_params, [1], behaviour.schedule, behaviour.sac, data, torch.device("cpu"))
+    train_task_group(
+        Stage1Spec("point-robot", env_params, behaviour.schedule, behaviour.sac, data, torch.device("cpu")), [1]
+    )
     meta = read_task_meta(task_dir(data, 1))
     write_task_meta(task_dir(data, 1), {**meta, "env_params": {**meta["env_params"], "n_tasks": 5}})
     before = sorted(p.relative_to(data) for p in data.rglob("*"))
@@ -600,11 +590,13 @@ def test_a_schedule_without_an_episode_end_for_a_checkpoint_is_refused(tmp_path)
         match=r"num_seed_steps=290, eval_frequency=100, num_train_steps=300: no "
         r"checkpoint would come, expected an end of the env's 20-step episodes at a step s",
     ):
-        TaskGroup("point-robot", env_params, [0], late.schedule, late.sac, tmp_path, torch.device("cpu"), "off")
+        TaskGroup(
+            Stage1Spec("point-robot", env_params, late.schedule, late.sac, tmp_path, torch.device("cpu")), [0], "off"
+        )
     assert not task_dir(tmp_path, 0).exists()
     plain = load_sac_config("tiny_point", [])
     group = TaskGroup(
-        "point-robot", env_params, [0, 1], plain.schedule, plain.sac, tmp_path, torch.device("cpu"), "off"
+        Stage1Spec("point-robot", env_params, plain.schedule, plain.sac, tmp_path, torch.device("cpu")), [0, 1], "off"
     )
     group.begin()
     with pytest.raises(UserError, match=r"tasks \[0, 1\] took no checkpoint in 300 steps .*they stay incomplete"):
@@ -619,13 +611,15 @@ def test_a_task_without_a_checkpoint_does_not_hold_back_the_rest_of_its_group(tm
 
     plain = load_sac_config("tiny_point", [])
     group = TaskGroup(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
+        Stage1Spec(
+            "point-robot",
+            {"n_tasks": 6, "max_episode_steps": 20},
+            plain.schedule,
+            plain.sac,
+            tmp_path,
+            torch.device("cpu"),
+        ),
         [0, 1],
-        plain.schedule,
-        plain.sac,
-        tmp_path,
-        torch.device("cpu"),
         "off",
     )
     group.resume_path = resume_file(tmp_path, [0, 1])
@@ -669,13 +663,15 @@ def test_curves_skip_a_task_still_training(tmp_path):
 
     params = {"n_tasks": 6, "max_episode_steps": 20}
     train_task_group(
-        "point-robot",
-        params,
+        Stage1Spec(
+            "point-robot",
+            params,
+            load_sac_config("tiny_point", []).schedule,
+            load_sac_config("tiny_point", []).sac,
+            tmp_path,
+            torch.device("cpu"),
+        ),
         [0],
-        load_sac_config("tiny_point", []).schedule,
-        load_sac_config("tiny_point", []).sac,
-        tmp_path,
-        torch.device("cpu"),
     )
     task_dir(tmp_path, 1).mkdir()
     (task_dir(tmp_path, 1) / ".lock").write_text("")
@@ -691,7 +687,9 @@ def test_curves_drawn_while_stage_1_runs_say_which_tasks_are_not_complete(tmp_pa
     from rlkit.data.meta import write_task_meta
 
     params, behaviour = {"n_tasks": 6, "max_episode_steps": 20}, load_sac_config("tiny_point", [])
-    train_task_group("point-robot", params, [0, 3], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"))
+    train_task_group(
+        Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu")), [0, 3]
+    )
     result = CliRunner().invoke(main, ["curves", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0 and "note:" not in result.output
     meta = read_task_meta(task_dir(tmp_path, 3))
@@ -745,8 +743,8 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
     sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 3, "max_episode_steps": 30}, torch.device("cpu")
-    train_task_group("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "plain", cpu, "off")
-    first = TaskGroup("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "resumed", cpu, "off")
+    train_task_group(Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "plain", cpu), [0, 2], "off")
+    first = TaskGroup(Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "resumed", cpu), [0, 2], "off")
     first.begin()
     assert first.run(stop_at_step=105)
     buf = io.BytesIO()
@@ -754,7 +752,7 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     buf.seek(0)
     state = torch.load(buf, weights_only=True)
     assert [len(e["actions"]) for e in state["episodes"]] == [15, 15]
-    second = TaskGroup("cheetah-vel", params, [0, 2], sched, sac, tmp_path / "resumed", cpu, "off")
+    second = TaskGroup(Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "resumed", cpu), [0, 2], "off")
     second.restore(state)
     second.train()
     _same_data(tmp_path / "plain", tmp_path / "resumed")
@@ -766,12 +764,12 @@ def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 6, "max_episode_steps": 20}, torch.device("cpu")
-    group = TaskGroup("point-robot", params, [1], sched, sac, tmp_path, cpu, "off")
+    group = TaskGroup(Stage1Spec("point-robot", params, sched, sac, tmp_path, cpu), [1], "off")
     group.begin()
     group.run(stop_at_step=30)
     state = group.state()
     state["episodes"][0]["actions"][3] += 0.01  # not the actions that led to the saved observation
-    again = TaskGroup("point-robot", params, [1], sched, sac, tmp_path, cpu, "off")
+    again = TaskGroup(Stage1Spec("point-robot", params, sched, sac, tmp_path, cpu), [1], "off")
     again.restore(state)
     with pytest.raises(UserError, match="replaying its episode \\(10 steps\\) gave another observation"):
         again.begin()
@@ -852,13 +850,15 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
     sched, sac = behaviour.schedule, behaviour.sac
     data = tmp_path / "offline_dataset" / "point-robot-tiny"
     group = TaskGroup(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0},
+        Stage1Spec(
+            "point-robot",
+            {"n_tasks": 6, "max_episode_steps": 20, "randomize_tasks": 0},
+            sched,
+            sac,
+            data,
+            torch.device("cpu"),
+        ),
         list(range(6)),
-        sched,
-        sac,
-        data,
-        torch.device("cpu"),
         "off",
     )
     group.begin()
@@ -994,14 +994,16 @@ def test_check_calls_a_task_stopped_after_a_checkpoint_interrupted(tmp_path):
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
     train_segment(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
+        Stage1Spec(
+            "point-robot",
+            {"n_tasks": 6, "max_episode_steps": 20},
+            sched,
+            sac,
+            tmp_path,
+            torch.device("cpu"),
+            save_networks=False,
+        ),
         2,
-        sched,
-        sac,
-        tmp_path,
-        torch.device("cpu"),
-        False,
         None,
     )
     report = check_dataset(tmp_path)
@@ -1036,7 +1038,9 @@ def test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_
 
     behaviour = load_sac_config("tiny_point", ["replay_buffer_capacity=1000"])
     params = {"n_tasks": 6, "max_episode_steps": 20}
-    group = TaskGroup("point-robot", params, [1, 2], behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"))
+    group = TaskGroup(
+        Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu")), [1, 2]
+    )
     updates, update = [], group.updater
     group.updater = lambda batch, key: (updates.append(group.step), update(batch, key))[1]
     group.begin()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from policy_train import load_sac_config
 from rlkit import show
-from rlkit.behaviour import train_task_group
+from rlkit.behaviour import Stage1Spec, train_task_group
 from rlkit.config import load_config, parse_override_args
 from rlkit.experiment import MetaTrainer, prepare
 from tests.conftest import ROOT, TINY_CONFIG
@@ -441,13 +441,15 @@ def test_load_run_gives_the_iteration_whose_meta_test_the_snapshot_holds(tmp_pat
     data = tmp_path / "data"
     behaviour = load_sac_config("tiny_point", ["save_networks=false"])
     train_task_group(
-        "point-robot",
-        {"n_tasks": 6, "max_episode_steps": 20},
+        Stage1Spec(
+            "point-robot",
+            {"n_tasks": 6, "max_episode_steps": 20},
+            behaviour.schedule,
+            behaviour.sac,
+            data,
+            torch.device("cpu"),
+        ),
         list(range(6)),
-        behaviour.schedule,
-        behaviour.sac,
-        data,
-        torch.device("cpu"),
         "off",
     )
     overrides = {

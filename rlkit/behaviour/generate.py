@@ -54,6 +54,25 @@ from rlkit.torch import graphs
 from rlkit.torch.sac.vector_sac import SACParams, TaskGenerators, VectorSAC
 
 
+@dataclass(frozen=True)
+class Stage1Spec:
+    """What every task group of one stage-1 run trains with and writes to (`TaskGroup`, `train_task_group`,
+    `train_segment`): the env family and its parameters, the schedule, the SAC's settings, the dataset folder,
+    the device, and whether each checkpoint's networks are saved."""
+
+    env_name: str
+    env_params: dict[str, Any]
+    sched: Schedule
+    sac: SACParams
+    data_dir: Path
+    device: torch.device
+    save_networks: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        """`group_settings` of this run: what its saved states and complete tasks are checked against."""
+        return group_settings(self.env_name, self.env_params, self.sched, self.sac, self.save_networks)
+
+
 def generate(
     env_name: str,
     env_params: dict[str, Any],
@@ -68,8 +87,10 @@ def generate(
     group resuming from its saved state (`resume_file`) where an earlier run was interrupted.
     `behaviour` is `load_sac_config(sac_config, overrides)`, loaded by the caller so that bad overrides
     fail before anything else."""
-    sched, sac, group = behaviour.schedule, behaviour.sac, behaviour.tasks_per_group
-    settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
+    spec = Stage1Spec(
+        env_name, env_params, behaviour.schedule, behaviour.sac, data_dir, device, behaviour.save_networks
+    )
+    settings, group = spec.settings(), behaviour.tasks_per_group
     with lock_tasks(data_dir, tasks):
         todo = pending_tasks(data_dir, tasks, settings)
         parts = [todo[start : start + group] for start in range(0, len(todo), group)]
@@ -83,7 +104,7 @@ def generate(
             f"{len(todo)} to train ({sac_config}){f', resuming {steps}' if steps else ''} -> {data_dir}"
         )
         for part in parts:  # one group in memory at a time (its replay buffers are allocated whole)
-            g = TaskGroup(env_name, env_params, part, sched, sac, data_dir, device, progress, behaviour.save_networks)
+            g = TaskGroup(spec, part, progress)
             g.resume_path = resume_file(data_dir, part)
             if g.resume_path.is_file():
                 g.restore(_load_state(g.resume_path))
@@ -216,19 +237,9 @@ def lock_tasks(data_dir: Path, tasks: list[int]) -> contextlib.ExitStack:
     return stack
 
 
-def train_task_group(
-    env_name: str,
-    env_params: dict[str, Any],
-    tasks: list[int],
-    sched: Schedule,
-    sac: SACParams,
-    data_dir: Path,
-    device: torch.device,
-    progress: str | None = None,
-    save_networks: bool = True,
-) -> None:
+def train_task_group(spec: Stage1Spec, tasks: list[int], progress: str | None = None) -> None:
     """Train the behaviour SACs of `tasks` together and write each task's checkpoints as they come."""
-    TaskGroup(env_name, env_params, tasks, sched, sac, data_dir, device, progress, save_networks).train()
+    TaskGroup(spec, tasks, progress).train()
 
 
 @dataclass
@@ -241,22 +252,12 @@ class Segment:
     state: dict[str, Any] | None
 
 
-def train_segment(
-    env_name: str,
-    env_params: dict[str, Any],
-    task: int,
-    sched: Schedule,
-    sac: SACParams,
-    data_dir: Path,
-    device: torch.device,
-    save_networks: bool = True,
-    state: dict[str, Any] | None = None,
-) -> Segment:
+def train_segment(spec: Stage1Spec, task: int, state: dict[str, Any] | None = None) -> Segment:
     """Train one task from `state` (None: from the start) until it has written its next checkpoint, or
-    to the end, writing into `data_dir` exactly what `train_task_group` writes. Chaining segments
+    to the end, writing into `spec.data_dir` exactly what `train_task_group` writes. Chaining segments
     through their states gives the same files as one uninterrupted run; this is how a task moves
     between machines (`rlkit.cluster`) and resumes from its last checkpoint after a lost worker."""
-    group = TaskGroup(env_name, env_params, [task], sched, sac, data_dir, device, "off", save_networks)
+    group = TaskGroup(spec, [task], "off")
     done_before = 0
     if state is not None:
         group.restore(state)
@@ -330,20 +331,9 @@ class TaskGroup:
     """A group of tasks trained in lockstep: their envs, their SACs (one `VectorSAC`), replay buffers,
     random streams, and the checkpoints each has written so far."""
 
-    def __init__(
-        self,
-        env_name: str,
-        env_params: dict[str, Any],
-        tasks: list[int],
-        sched: Schedule,
-        sac: SACParams,
-        data_dir: Path,
-        device: torch.device,
-        progress: str | None = None,
-        save_networks: bool = True,
-    ):
-        self.env_name, self.env_params, self.tasks, self.sched, self.sac = env_name, env_params, tasks, sched, sac
-        self.data_dir, self.device, self.progress, self.save_networks = data_dir, device, progress, save_networks
+    def __init__(self, spec: Stage1Spec, tasks: list[int], progress: str | None = None):
+        self.spec, self.tasks, self.progress = spec, tasks, progress
+        env_name, env_params, sched, sac, device = spec.env_name, spec.env_params, spec.sched, spec.sac, spec.device
         n = len(tasks)
         self.envs = [
             make_task_envs(env_name, env_params, t, [stream_seed(sched.seed, "behaviour_env")])[0] for t in tasks
@@ -389,12 +379,12 @@ class TaskGroup:
         for i, t in enumerate(self.tasks):
             self._write_meta(i, complete=False)
             if self.envs[i].unwrapped.supports_task_files:  # parameter families: the dataset describes its own task
-                self.envs[i].unwrapped.save_task(t, task_dir(self.data_dir, t) / TASK_PARAMS_FILE)
+                self.envs[i].unwrapped.save_task(t, task_dir(self.spec.data_dir, t) / TASK_PARAMS_FILE)
         if self.episode_start[0] is None:
             self.obs = np.stack([self._new_episode(i) for i in range(len(self.tasks))])
         else:
             self.obs = np.stack([self._replay_episode(i) for i in range(len(self.tasks))])
-        self.bars = TaskBars(self.tasks, self.sched.num_train_steps, self.progress)
+        self.bars = TaskBars(self.tasks, self.spec.sched.num_train_steps, self.progress)
         self.bars.advance(self.step)
 
     def _new_episode(self, i: int) -> np.ndarray:
@@ -423,16 +413,16 @@ class TaskGroup:
         (if set). With `stop_after_checkpoint`, return True right after a checkpoint written when every
         task of the group has just ended an episode (always so for one task); with `stop_at_step`, return
         True once `self.step` reaches it. Returns False when training has reached its last step."""
-        sched, envs, n = self.sched, self.envs, len(self.tasks)
+        sched, envs, n = self.spec.sched, self.envs, len(self.tasks)
         obs = self.obs
         last = sched.num_train_steps if stop_at_step is None else min(stop_at_step, sched.num_train_steps)
         for step in range(self.step, last):
             self.bars.advance()
             if step >= sched.num_seed_steps:
                 with torch.no_grad():
-                    o = torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=self.device)[:, None]
+                    o = torch.as_tensor(obs, dtype=torch.get_default_dtype(), device=self.spec.device)[:, None]
                     action = self.agent.policy(o, self.gens.randn(1, self.action_dim)).action[:, 0].cpu().numpy()
-                self.updater(self.replay.sample(self.sac.batch_size, self.gens), step % self.update_period)
+                self.updater(self.replay.sample(self.spec.sac.batch_size, self.gens), step % self.update_period)
             else:
                 action = self.gens.uniform(1, self.action_dim)[:, 0].cpu().numpy()
             if not np.isfinite(action).all():  # (on the host already: no sync)
@@ -488,9 +478,10 @@ class TaskGroup:
             drop_resume_state(self.resume_path)
         if none:  # episodes cut short by the env ended away from every step a checkpoint could come at
             done = [t for t in self.tasks if t not in none]
+            sched = self.spec.sched
             raise UserError(
-                f"tasks {none} took no checkpoint in {self.sched.num_train_steps} steps (num_seed_steps="
-                f"{self.sched.num_seed_steps}, eval_frequency={self.sched.eval_frequency}): expected a schedule "
+                f"tasks {none} took no checkpoint in {sched.num_train_steps} steps (num_seed_steps="
+                f"{sched.num_seed_steps}, eval_frequency={sched.eval_frequency}): expected a schedule "
                 "whose window between them and num_train_steps holds an episode end; they stay incomplete (rerun "
                 f"them with another schedule){f', tasks {done} of their group are complete' if done else ''}"
             )
@@ -536,7 +527,7 @@ class TaskGroup:
             opt.load_state_dict(state["optimizers"][k])
         reseeded = False
         for g, saved in zip(self.gens.gens, state["generators"]):
-            fitted, fits = portable_generator_state(g, saved, self.sched.seed, "behaviour_noise", state["step"])
+            fitted, fits = portable_generator_state(g, saved, self.spec.sched.seed, "behaviour_noise", state["step"])
             g.set_state(fitted)
             reseeded |= not fits
         now = self._ran_on()
@@ -548,7 +539,7 @@ class TaskGroup:
         self.trained_on = earlier + ([now] if earlier[-1] != now else [])
         if notes:
             print(
-                f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.device} at step {state['step']}, "
+                f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.spec.device} at step {state['step']}, "
                 + ", ".join(notes)
             )
         self.updater.reset()  # the optimisers' state tensors and the generators were replaced: capture anew
@@ -563,12 +554,12 @@ class TaskGroup:
         self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
 
     def settings(self) -> dict[str, Any]:
-        return group_settings(self.env_name, self.env_params, self.sched, self.sac, self.save_networks)
+        return self.spec.settings()
 
     def _ran_on(self) -> str:
         """The device and capture setting, as a state records them: a resume on others says so (captured and
         eager updates agree to float rounding, not bit for bit)."""
-        return graphs.describe(self.updater.capture, self.device, named=True)
+        return graphs.describe(self.updater.capture, self.spec.device, named=True)
 
     def _update(self, batch: Any, key: Hashable) -> Any:
         """One vectorised SAC update on `batch` (the step `self.updater` runs, eager or captured)."""
@@ -579,7 +570,7 @@ class TaskGroup:
 
     def _checkpoint(self, due: list[int], steps: int) -> None:
         """Roll out the due tasks' policies (stochastic, then deterministic episodes) and save them."""
-        sched, agent, device = self.sched, self.agent, self.device
+        sched, agent, device = self.spec.sched, self.agent, self.spec.device
         k_sample = sched.num_eval_sample_episodes
         flat = [e for i in due for e in self.eval_envs[i]]
         k = len(self.eval_envs[due[0]])
@@ -607,14 +598,14 @@ class TaskGroup:
             parts = {"sample": paths.to_trajectories(jobs[:k_sample])} if k_sample else {}
             if sched.num_eval_episodes:
                 parts["eval"] = paths.to_trajectories(jobs[k_sample:])
-            tdir = task_dir(self.data_dir, self.tasks[i])
+            tdir = task_dir(self.spec.data_dir, self.tasks[i])
             write_checkpoint(tdir, ck, parts)
-            if self.save_networks:
+            if self.spec.save_networks:
                 write_networks(
                     tdir,
                     ck,
                     agent.task_state(i),
-                    {"obs_dim": self.obs_dim, "action_dim": self.action_dim, "sac": self.sac.to_dict()},
+                    {"obs_dim": self.obs_dim, "action_dim": self.action_dim, "sac": self.spec.sac.to_dict()},
                 )
             self.checkpoints[i].append(ck)
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
@@ -634,13 +625,13 @@ class TaskGroup:
             "obs_dim": self.obs_dim,
             "action_dim": self.action_dim,
             "checkpoints": self.checkpoints[i],
-            "seed": self.sched.seed,
+            "seed": self.spec.sched.seed,
             "complete": complete,
             "trained_on": self.trained_on,
             "versions": running_versions(),
             "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        write_task_meta(task_dir(self.data_dir, task), meta)
+        write_task_meta(task_dir(self.spec.data_dir, task), meta)
 
 
 def _check_checkpoints_come(sched: Schedule, episode_length: int) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.behaviour.generate import (
+    Stage1Spec,
     claim_dataset_settings,
     group_settings,
     lock_tasks,
@@ -54,7 +55,8 @@ def behaviour_segment(
     """On a worker: one segment of one task (see the module doc)."""
     ctx = begin_segment(cpus)
     with scratch_dir("csro-behaviour-") as scratch:
-        seg = train_segment(env_name, env_params, task, sched, sac, Path(scratch), ctx.device, save_networks, state)
+        spec = Stage1Spec(env_name, env_params, sched, sac, Path(scratch), ctx.device, save_networks)
+        seg = train_segment(spec, task, state)
         files = read_tree(task_dir(scratch, task))
     return SegmentResult(files, seg.state, ctx.info(checkpoint=seg.checkpoint, mean_return=seg.mean_return))
 
