@@ -193,6 +193,8 @@ EVAL_PROTOCOLS, POINT_ROBOT, WRAPPERS, MUJOCO_ENV, HUMANOID = (
     "rlkit/envs/humanoid.py",
 )
 POLICY_TRAIN = "policy_train.py"
+LAUNCH = "launch_experiment.py"
+COMPETENT = "scripts/competent_fraction.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -1937,6 +1939,84 @@ EDITS = {
         "no task.json yet)\n            continue",
         "no task.json yet)\n            break",
         "tests/test_behaviour_runs.py::test_the_oracle_returns_go_on_past_a_task_that_has_not_begun",
+    ),
+    "--seed not reaching a single run": Edit(
+        LAUNCH,
+        "prepared = prepare(cfg, seed, device)",
+        "prepared = prepare(cfg, 0, device)",
+        "tests/test_launch_experiment.py::test_the_seed_option_is_the_seed_of_the_single_run",
+    ),
+    "a sweep's entries at seed 0": Edit(
+        LAUNCH,
+        "parse_seeds(seeds) if seeds is not None else [seed]",
+        "parse_seeds(seeds) if seeds is not None else [0]",
+        "tests/test_launch_experiment.py::test_a_sweep_without_seeds_runs_each_entry_at_the_seed_option",
+    ),
+    "--sweep alone one plain run": Edit(
+        LAUNCH,
+        "if seeds is not None or sweep is not None or cluster is not None:",
+        "if seeds is not None or cluster is not None:",
+        "tests/test_launch_experiment.py::test_a_sweep_without_seeds_runs_each_entry_at_the_seed_option",
+    ),
+    "--sweep not handed to run_many": Edit(
+        LAUNCH,
+        "            sweep,\n            cluster,",
+        "            None,\n            cluster,",
+        "tests/test_launch_experiment.py::test_a_sweep_without_seeds_runs_each_entry_at_the_seed_option",
+    ),
+    "--seed and --seeds check inverted": Edit(
+        LAUNCH,
+        'ctx.get_parameter_source("seed") != click',
+        'ctx.get_parameter_source("seed") == click',
+        "tests/test_launch_experiment.py::test_seeds_alone_run_each_seed_and_with_seed_are_refused",
+    ),
+    "--gpu G recorded and run as GPU 0": Edit(
+        LAUNCH,
+        '"gpu_id": cuda}',
+        '"gpu_id": 0}',
+        "tests/test_launch_experiment.py::test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config",
+    ),
+    "--gpu without CUDA silently on the CPU": Edit(
+        LAUNCH,
+        "cfg.util_params.gpu_id, gpu)",
+        "cfg.util_params.gpu_id, None)",
+        "tests/test_launch_experiment.py::test_gpu_asked_for_where_there_is_no_cuda_says_so",
+    ),
+    "--threads ignored": Edit(
+        LAUNCH,
+        "    if threads:\n        torch.set_num_threads(threads)",
+        "    if False:\n        torch.set_num_threads(threads)",
+        "tests/test_launch_experiment.py::test_threads_option_sets_torchs_threads_before_the_run",
+    ),
+    "the env name outside the fingerprint": Edit(
+        FINGERPRINT,
+        '{"env_name": meta.get("env_name"), "task"',
+        '{"task"',
+        DATASET_TESTS + "test_the_same_episodes_under_another_env_are_other_data",
+    ),
+    "the step files outside the fingerprint": Edit(
+        FINGERPRINT,
+        "        _add_npz(h, path)\n",
+        "\n",
+        DATASET_TESTS + "test_one_reward_changed_in_a_step_file_changes_the_fingerprint",
+    ),
+    "the differing tasks those that agree": Edit(
+        FINGERPRINT,
+        'if a.get("tasks", {}).get(k) != b.get("tasks", {}).get(k)',
+        'if a.get("tasks", {}).get(k) == b.get("tasks", {}).get(k)',
+        DATASET_TESTS + "test_differing_tasks_names_changed_added_and_removed_tasks",
+    ),
+    "a task on one side only not differing": Edit(
+        FINGERPRINT,
+        'set(a.get("tasks", {})) | set(b.get("tasks", {}))',
+        'set(a.get("tasks", {})) & set(b.get("tasks", {}))',
+        DATASET_TESTS + "test_differing_tasks_names_changed_added_and_removed_tasks",
+    ),
+    "competent_fraction reading one of two folders": Edit(
+        COMPETENT,
+        "if len(argv) != 1 or not Path(argv[0]).is_dir():",
+        "if len(argv) < 1 or not Path(argv[0]).is_dir():",
+        "tests/test_competent_fraction.py::test_competent_fraction_refuses_a_second_folder",
     ),
 }
 

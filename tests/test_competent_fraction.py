@@ -71,3 +71,12 @@ def test_bad_input_exits_2_and_help_prints_the_usage(tmp_path, capsys):
     assert exit_info.value.code == 2 and capsys.readouterr().err.startswith("error: arguments [")
     competent_fraction.main(["--help"])
     assert "python scripts/competent_fraction.py offline_dataset/" in capsys.readouterr().out
+
+
+def test_competent_fraction_refuses_a_second_folder(tmp_path):
+    """Mutation L47: `len(argv) < 1` took `DATA_A DATA_B` and printed DATA_A's table alone: the researcher comparing
+    two datasets reads one of them twice."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(UserError, match=r"^arguments \[.*\]: expected one folder, the dataset"):
+        competent_fraction.main([str(tmp_path / "a"), str(tmp_path / "b")])

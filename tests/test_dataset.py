@@ -1635,3 +1635,42 @@ def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
     assert not same_task({"body_mass": [1.0, 2.0]}, {"body_mass": [1.0, 2.0, 0.5]})
     assert not same_task({"goal": 1.0}, {"goal": 1.0, "wind": [0.01, 0.0]})
     assert not same_task({"goal": 1.0, "wind": [0.01, 0.0]}, {"goal": 1.0})
+
+
+def test_one_reward_changed_in_a_step_file_changes_the_fingerprint(tmp_path):
+    """Mutations L22, L24: a fingerprint that left the step files out, or read only each member's first bytes (the
+    .npy header: names, dtype, shape), let a run resume on data whose episodes were rewritten with other values of the
+    same shape, mixing two datasets in one run without a word."""
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.fingerprint import dataset_fingerprint
+    from rlkit.data.npz import write_checkpoint
+
+    write_task(tmp_path, 0)
+    before = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
+    trajs = make_trajs(seed=200)  # what write_task wrote at checkpoint 200, but for the last reward
+    trajs.rewards[-1] += np.float32(1.0)
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": trajs, "eval": make_trajs(1, seed=200)})
+    after = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
+    assert before["tasks"]["0"] != after["tasks"]["0"] and before["digest"] != after["digest"]
+
+
+def test_differing_tasks_names_changed_added_and_removed_tasks():
+    """Mutations L28, L29: the tasks named in "trained on other data ... (tasks [..] differ)" were those that agree,
+    or left out a task present on one side only (which then read "the normalizer differs")."""
+    from rlkit.data.fingerprint import differing_tasks
+
+    old = {"digest": "x", "tasks": {"0": "a", "1": "b", "3": "e"}}
+    new = {"digest": "y", "tasks": {"0": "a", "1": "c", "2": "d"}}
+    assert differing_tasks(old, new) == [1, 2, 3]
+    assert differing_tasks(old, old) == []
+
+
+def test_the_same_episodes_under_another_env_are_other_data(tmp_path):
+    """Mutation L20: the env name left out of the task's fingerprint: a point-robot run resumed on a sparse-point-robot
+    dataset of the same arrays (its rewards meaning another thing) without a word."""
+    from rlkit.data.fingerprint import dataset_fingerprint
+
+    write_task(tmp_path / "a", 0, env_name="point-robot")
+    write_task(tmp_path / "b", 0, env_name="sparse-point-robot")
+    a, b = (dataset_fingerprint(tmp_path / d, {0: [100, 200]}, ("sample", 3)) for d in "ab")
+    assert a["tasks"]["0"] != b["tasks"]["0"] and a["digest"] != b["digest"]
