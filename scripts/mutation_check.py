@@ -195,6 +195,9 @@ EVAL_PROTOCOLS, POINT_ROBOT, WRAPPERS, MUJOCO_ENV, HUMANOID = (
 POLICY_TRAIN = "policy_train.py"
 LAUNCH = "launch_experiment.py"
 COMPETENT = "scripts/competent_fraction.py"
+UPDATE_GOLDEN = "scripts/update_golden.py"
+WRITE_DEFAULT_CONFIG = "scripts/write_default_config.py"
+REREAD_PROSE = "scripts/reread_report_prose.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -2017,6 +2020,156 @@ EDITS = {
         "if len(argv) != 1 or not Path(argv[0]).is_dir():",
         "if len(argv) < 1 or not Path(argv[0]).is_dir():",
         "tests/test_competent_fraction.py::test_competent_fraction_refuses_a_second_folder",
+    ),
+    "update_golden's spread a mean of the differences": Edit(
+        UPDATE_GOLDEN,
+        "spread = np.maximum(spread, (f[name] - base[name]).abs().max())",
+        "spread = np.maximum(spread, (f[name] - base[name]).abs().mean())",
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden's spread signed": Edit(
+        UPDATE_GOLDEN,
+        "spread = np.maximum(spread, (f[name] - base[name]).abs().max())",
+        "spread = np.maximum(spread, (f[name] - base[name]).max())",
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden's base frame the last variant's": Edit(
+        UPDATE_GOLDEN,
+        'base = frames["default"]',
+        "base = frames[list(frames)[-1]]",
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden's tolerance floor dropped": Edit(
+        UPDATE_GOLDEN,
+        "tol = np.maximum(args.margin * s, ABS_FLOOR + REL_FLOOR * g.abs().max())",
+        "tol = args.margin * s",
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden running variants this CPU lacks": Edit(
+        UPDATE_GOLDEN,
+        'ran = {v: env for v, (env, flag) in VARIANTS.items() if flag is None or flag in h["_all"]}',
+        "ran = {v: env for v, (env, flag) in VARIANTS.items()}",
+        "tests/test_update_golden.py::test_update_golden_records_the_host_margin_floor_and_the_variants_run_and_skipped",
+    ),
+    "update_golden's golden file float32": Edit(
+        UPDATE_GOLDEN,
+        'golden, spread = spreads(Path(tmp), ran, "float64")',
+        'golden, spread = spreads(Path(tmp), ran, "float32")',
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden writing a golden file in place": Edit(
+        UPDATE_GOLDEN,
+        "atomic_write_text(golden_path(name), g.to_csv(index=False))",
+        "golden_path(name).write_text(g.to_csv(index=False))",
+        "tests/test_update_golden.py::test_update_golden_writes_each_runs_default_kernel_float64_frame_whole_as_its_golden_file",
+    ),
+    "update_golden's tolerance the bare spread": Edit(
+        UPDATE_GOLDEN,
+        'doc["runs"][name] = {c: float(tol[c]) for c in g.columns}',
+        'doc["runs"][name] = {c: float(s[c]) for c in g.columns}',
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden's runs not in the dtype asked": Edit(
+        UPDATE_GOLDEN,
+        "frames = {v: golden_runs(work / dtype / v, env, dtype) for v, env in variants.items()}",
+        "frames = {v: golden_runs(work / dtype / v, env) for v, env in variants.items()}",
+        "tests/test_update_golden.py::test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor",
+    ),
+    "update_golden's golden file rounded": Edit(
+        UPDATE_GOLDEN,
+        "atomic_write_text(golden_path(name), g.to_csv(index=False))",
+        'atomic_write_text(golden_path(name), g.to_csv(index=False, float_format="%.6g"))',
+        "tests/test_update_golden.py::test_update_golden_writes_each_runs_default_kernel_float64_frame_whole_as_its_golden_file",
+    ),
+    "imported legacy episodes ending in a terminal": Edit(
+        LEGACY,
+        "            np.zeros(n, np.float32),  # the reference",
+        "            np.eye(1, n, n - 1, dtype=np.float32)[0],  # the reference",
+        DATASET_TESTS + "test_import_legacy_marks_no_terminal_not_even_at_an_episodes_end",
+    ),
+    "legacy episodes in file-name order": Edit(
+        LEGACY,
+        "                for _, path in sorted(files.get((kind, step), [])):",
+        "                for _, path in sorted(files.get((kind, step), []), key=lambda kp: str(kp[1])):",
+        DATASET_TESTS + "test_import_legacy_keeps_episodes_in_the_order_of_their_number_past_nine",
+    ),
+    "legacy export's episode starts from the first length": Edit(
+        LEGACY,
+        "    starts = np.concatenate([[0], np.cumsum(t.traj_lengths)[:-1]])",
+        "    starts = np.cumsum(t.traj_lengths) - t.traj_lengths[0]",
+        DATASET_TESTS + "test_export_legacy_splits_episodes_of_different_lengths_at_their_own_boundaries",
+    ),
+    "a legacy normalizer of the wrong size broadcast": Edit(
+        LEGACY,
+        "        if scale.shape != (obs.shape[1],):",
+        "        if False:",
+        DATASET_TESTS + "test_import_legacy_without_an_env_refuses_a_normalizer_of_another_size_than_the_observations",
+    ),
+    "legacy tasks of other sizes accepted without an env": Edit(
+        LEGACY,
+        "    for task, d in dirs:\n        files = _legacy_files(d)",
+        "    for task, d in dirs:\n        expected = env_dims\n        files = _legacy_files(d)",
+        DATASET_TESTS + "test_import_legacy_without_an_env_refuses_tasks_of_different_sizes",
+    ),
+    "non-finite legacy actions imported": Edit(
+        LEGACY,
+        'bad = [f for f in ("obs", "actions", "rewards", "next_obs") if',
+        'bad = [f for f in ("obs", "rewards", "next_obs") if',
+        DATASET_TESTS + "test_import_legacy_refuses_non_finite_actions",
+    ),
+    "a legacy overwrite deleting the old folder first": Edit(
+        LEGACY,
+        "        os.replace(dst, old)  # onto the empty folder mkdtemp made",
+        "        shutil.rmtree(dst)",
+        DATASET_TESTS + "test_a_failed_swap_keeps_the_previous_folder_where_it_says",
+    ),
+    "imported tasks recorded as task 0": Edit(
+        LEGACY,
+        '                "task_idx": task,',
+        '                "task_idx": 0,',
+        DATASET_TESTS + "test_import_legacy_records_each_tasks_own_index",
+    ),
+    "legacy file names matched unanchored": Edit(
+        LEGACY,
+        '_PATTERN = re.compile(r"^trj_(evalsample|eval)(\\d+)_step(\\d+)\\.npy$")',
+        '_PATTERN = re.compile(r"trj_(evalsample|eval)(\\d+)_step(\\d+)\\.npy")',
+        DATASET_TESTS + "test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_them",
+    ),
+    "configs/default.py written in place": Edit(
+        WRITE_DEFAULT_CONFIG,
+        "    atomic_write_text(DEFAULT_CONFIG_PATH, listing())",
+        "    DEFAULT_CONFIG_PATH.write_text(listing())",
+        "tests/test_scripts_input.py::test_write_default_config_writes_the_listing_atomically",
+    ),
+    "a method collapsed on some seeds read as collapsed": Edit(
+        REREAD_PROSE,
+        '        if m and len(m[2].split(",")) == n_seeds:',
+        "        if m:",
+        "tests/test_scripts_input.py::test_reread_counts_a_method_collapsed_only_where_every_seed_is",
+    ),
+    "a stale intervals sentence kept": Edit(
+        REREAD_PROSE,
+        "    for written in (OLD_INTERVALS, *WRITTEN_INTERVALS.findall(new[2])):",
+        "    for written in (OLD_INTERVALS,):",
+        "tests/test_scripts_input.py::test_reread_replaces_an_intervals_sentence_of_the_written_form",
+    ),
+    "the zero-action reference dropped from the re-read": Edit(
+        REREAD_PROSE,
+        "    still = next((float(r[2]) for r in refs if r[0] == STILL), None)",
+        "    still = None",
+        "tests/test_scripts_input.py::test_reread_reads_the_zero_action_reference_into_the_verdict",
+    ),
+    "a report without its Fig. 3 paragraph a traceback": Edit(
+        REREAD_PROSE,
+        "    except (UserError, ValueError, StopIteration, KeyError, IndexError) as e:",
+        "    except (UserError, ValueError, KeyError, IndexError) as e:",
+        "tests/test_scripts_input.py::test_reread_report_prose_refuses_a_report_without_its_fig3_paragraph_in_one_line",
+    ),
+    "reread_report_prose reading one of two reports": Edit(
+        REREAD_PROSE,
+        "    if len(args) != 1:",
+        "    if len(args) < 1:",
+        "tests/test_scripts_input.py::test_reread_report_prose_refuses_two_reports",
     ),
 }
 

@@ -1,5 +1,6 @@
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1674,3 +1675,179 @@ def test_the_same_episodes_under_another_env_are_other_data(tmp_path):
     write_task(tmp_path / "b", 0, env_name="sparse-point-robot")
     a, b = (dataset_fingerprint(tmp_path / d, {0: [100, 200]}, ("sample", 3)) for d in "ab")
     assert a["tasks"]["0"] != b["tasks"]["0"] and a["digest"] != b["digest"]
+
+
+def test_import_legacy_marks_no_terminal_not_even_at_an_episodes_end(tmp_path):
+    """Mutation M31: the reference's rows hold no done flag, so every imported terminal is 0 (docs/data-format.md;
+    the loader's terminal_at_traj_end decides the ends alike). A terminal of 1 at each episode's last row would
+    cut the critic's bootstrap there: Q-learning on imported data would treat every time limit as a death."""
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.legacy import import_legacy
+    from rlkit.data.npz import read_checkpoint
+
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 3)
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample1_step100.npy", [legacy_row()] * 2)
+    import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    t = read_checkpoint(task_dir(tmp_path / "back", 0), 100, "sample")
+    assert t.traj_lengths.tolist() == [3, 2]
+    assert t.terminals.tolist() == [0.0] * 5
+
+
+def test_import_legacy_keeps_episodes_in_the_order_of_their_number_past_nine(tmp_path):
+    """Mutation M32: episodes k = 0..11 are read in the order of k (0, 1, 2, ..., 10, 11), not of their file names
+    (0, 1, 10, 11, 2, ...): the loader takes a run's n_trj episodes from the front, so a name order would train on
+    other episodes than the reference's first n_trj."""
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.legacy import import_legacy
+    from rlkit.data.npz import read_checkpoint
+
+    src = tmp_path / "legacy"
+    for k in range(12):
+        save_legacy_rows(src / "goal_idx0" / f"trj_evalsample{k}_step100.npy", [legacy_row(rew=float(k))] * 2)
+    import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    t = read_checkpoint(task_dir(tmp_path / "back", 0), 100, "sample")
+    assert t.rewards.tolist() == [float(k) for k in range(12) for _ in range(2)]
+
+
+def test_export_legacy_splits_episodes_of_different_lengths_at_their_own_boundaries(tmp_path):
+    """Mutation M39: a checkpoint's episodes of lengths 3, 5 and 2 are exported as files of those rows; episode
+    starts taken from the first episode's length would shift every later file's rows into its neighbour's (and
+    off the end), silently, since make_trajs' equal lengths hide it."""
+    from rlkit.data.dataset import Trajectories, task_dir
+    from rlkit.data.legacy import export_legacy, import_legacy
+    from rlkit.data.meta import write_task_meta
+    from rlkit.data.npz import read_checkpoint, write_checkpoint
+
+    ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
+    lengths = [3, 5, 2]
+    n = sum(lengths)
+    rng = np.random.default_rng(0)
+    t = Trajectories(
+        rng.normal(size=(n, 2)).astype(np.float32),
+        rng.uniform(-1, 1, (n, 2)).astype(np.float32),
+        np.arange(n, dtype=np.float32),
+        rng.normal(size=(n, 2)).astype(np.float32),
+        np.zeros(n, np.float32),
+        np.array(lengths),
+    )
+    d = task_dir(ours, 0)
+    write_checkpoint(d, 100, {"sample": t})
+    meta = {"env_name": "point-robot", "task_idx": 0, "obs_dim": 2, "action_dim": 2, "checkpoints": [100]}
+    write_task_meta(d, {**meta, "complete": True})
+    export_legacy(ours, legacy)
+    for k, (start, length) in enumerate(zip([0, 3, 8], lengths)):
+        rows = np.load(legacy / "goal_idx0" / f"trj_evalsample{k}_step100.npy", allow_pickle=True)
+        assert [r[2] for r in rows] == list(range(start, start + length))
+    import_legacy(legacy, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    b = read_checkpoint(task_dir(back, 0), 100, "sample")
+    assert b.traj_lengths.tolist() == lengths
+    for f in ("obs", "actions", "rewards", "next_obs"):
+        np.testing.assert_array_equal(getattr(b, f), getattr(t, f))
+
+
+def test_import_legacy_without_an_env_refuses_a_normalizer_of_another_size_than_the_observations(tmp_path):
+    """Mutation M46: with no env given (the Python API's default), abs_max of one entry beside 2-wide observations is
+    refused naming both; unchecked it broadcasts, and every observation entry is multiplied by the first one's
+    scale, silently."""
+    from rlkit.data.legacy import import_legacy
+    from rlkit.errors import UserError
+
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    np.savez(src / "normalizer.npz", abs_max=np.array([3.0]))
+    with pytest.raises(UserError, match=r"normalizer\.npz' holds abs_max of shape \(1,\): expected \(2,\), the obs"):
+        import_legacy(src, back, "point-robot", allow_pickle=True)
+    assert not back.exists() and beside(back) == []
+
+
+def test_import_legacy_without_an_env_refuses_tasks_of_different_sizes(tmp_path):
+    """Mutation M47: with no env given, every file of every task must have the first file's sizes: task 1 of
+    3-wide observations beside task 0's 2-wide ones is refused, not imported as a dataset that no env can load
+    whole (each task.json recording its own size)."""
+    from rlkit.data.legacy import import_legacy
+    from rlkit.errors import UserError
+
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    wide = legacy_row(obs=(0.1, 0.2, 0.3), nxt=(0.2, 0.3, 0.4))
+    save_legacy_rows(src / "goal_idx1" / "trj_evalsample0_step100.npy", [wide] * 2)
+    with pytest.raises(
+        UserError,
+        match=r"goal_idx1/trj_evalsample0_step100\.npy' holds observations of size 3 and actions of size 2: "
+        r"expected 2 and 2 \(those of '.*goal_idx0/trj_evalsample0_step100\.npy'\)",
+    ):
+        import_legacy(src, back, "x-env", allow_pickle=True)
+    assert not back.exists() and beside(back) == []
+
+
+def test_import_legacy_refuses_non_finite_actions(tmp_path):
+    """Mutation M49: an action of inf (or NaN, or beyond float32's range) is refused naming the file, like the
+    observations, rewards and next observations: imported, it would reach the BRAC/CLUB losses as NaN."""
+    from rlkit.data.legacy import import_legacy
+    from rlkit.errors import UserError
+
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    for act in ((np.inf, 0.0), (1e39, 0.0), (np.nan, 0.0)):
+        save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row(), legacy_row(act=act)])
+        with pytest.raises(UserError, match=r"trj_evalsample0_step100\.npy' holds non-finite values in \['actions'\]"):
+            import_legacy(src, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+        assert not back.exists() and beside(back) == []
+
+
+def test_a_failed_swap_keeps_the_previous_folder_where_it_says(tmp_path, monkeypatch):
+    """Mutation M50: `--overwrite` moves the old destination aside (never deletes it) before the new one is renamed
+    into place: if that rename fails (a full disk, a kill), the previous dataset is whole at the path the error
+    names, not gone with the new one still beside it."""
+    import re
+
+    import rlkit.data.legacy as legacy
+
+    dst = tmp_path / "data"
+    dst.mkdir()
+    (dst / "old.txt").write_text("old")
+    real_replace = os.replace
+
+    def failing(a, b):
+        if os.path.basename(b) == "data":
+            raise OSError(28, "No space left on device")
+        real_replace(a, b)
+
+    monkeypatch.setattr(legacy.os, "replace", failing)
+    with pytest.raises(OSError) as failure:
+        legacy.build_then_swap(dst, lambda folder: (folder / "new.txt").write_text("new"))
+    old = re.search(r"the previous '.*data' is at '(.*\.old)'", str(failure.value)).group(1)
+    assert (Path(old) / "old.txt").read_text() == "old"
+
+
+def test_import_legacy_records_each_tasks_own_index(tmp_path):
+    """Mutation M55: goal_idx3's task.json says task_idx 3: a task.json naming another task (0) is a record of the
+    wrong goal (check, the regenerate and resume paths read it)."""
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.legacy import import_legacy
+    from rlkit.data.meta import read_task_meta
+
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    for t in (0, 3):
+        save_legacy_rows(src / f"goal_idx{t}" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    import_legacy(src, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert [read_task_meta(task_dir(back, t))["task_idx"] for t in (0, 3)] == [0, 3]
+
+
+def test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_them(tmp_path):
+    """Mutation M59: a backup (`trj_evalsample0_step100.npy.orig`) or another file whose name only contains a
+    trajectory file's (`old_trj_evalsample0_step100.npy`) is not imported: read as episode 0 again, the task
+    would hold a duplicate or stale episode."""
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.legacy import import_legacy
+    from rlkit.data.npz import read_checkpoint
+
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    folder = src / "goal_idx0"
+    save_legacy_rows(folder / "trj_evalsample0_step100.npy", [legacy_row(rew=1.0)] * 2)
+    save_legacy_rows(folder / "old_trj_evalsample0_step100.npy", [legacy_row(rew=7.0)] * 3)
+    save_legacy_rows(folder / "x.npy", [legacy_row(rew=8.0)] * 3)
+    (folder / "x.npy").rename(folder / "trj_evalsample0_step100.npy.orig")
+    import_legacy(src, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    t = read_checkpoint(task_dir(back, 0), 100, "sample")
+    assert t.traj_lengths.tolist() == [2] and t.rewards.tolist() == [1.0, 1.0]

@@ -4,6 +4,7 @@ stderr and exit 2, not a traceback; a report re-read with --write is replaced wh
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,88 @@ def test_write_default_config_takes_no_arguments_and_writes_nothing_with_one(tmp
     )
     assert proc.returncode == 2 and proc.stderr.startswith("usage: python scripts/write_default_config.py")
     assert (ROOT / "configs" / "default.py").stat().st_mtime_ns == before
+
+
+def test_write_default_config_writes_the_listing_atomically(monkeypatch, capsys):
+    """Mutation M63: `python scripts/write_default_config.py` replaces configs/default.py through atomic_write_text
+    (a temporary file renamed into place): written in place, a kill halfway leaves a truncated default.py, which
+    every config load imports. (The write is stood in for here: the committed file is not touched.)"""
+    import runpy
+
+    import rlkit.fileio
+
+    written = []
+    monkeypatch.setattr(rlkit.fileio, "atomic_write_text", lambda path, text: written.append((Path(path), text)))
+    monkeypatch.setattr(sys, "argv", ["write_default_config.py"])
+    namespace = runpy.run_path(str(ROOT / "scripts" / "write_default_config.py"), run_name="__main__")
+    assert written == [(ROOT / "configs" / "default.py", namespace["listing"]())]
+    assert capsys.readouterr().out == "wrote configs/default.py\n"
+
+
+def test_reread_counts_a_method_collapsed_only_where_every_seed_is(tmp_path):
+    """Mutation M69: a method whose z collapsed on seeds 0 and 1 of 3 is not a collapsed method for Table 1's
+    verdict (the report's rule: flags on every seed); counting it would re-read the verdict as if it had."""
+    reread = _module("reread_report_prose")
+    lines = (ROOT / "docs" / "results" / "point-robot-demo.md").read_text().splitlines()
+    assert reread.table_of(lines)[2] == frozenset({"BOREL"})  # seeds 0, 1, 2 of 3
+    partial = [line.replace("- **BOREL**, seeds 0, 1, 2:", "- **BOREL**, seeds 0, 1:") for line in lines]
+    assert partial != lines
+    assert reread.table_of(partial)[2] == frozenset()
+
+
+def test_reread_replaces_an_intervals_sentence_of_the_written_form(tmp_path):
+    """Mutation M73: the header's intervals sentence of the current form (`(shown; ...paired).`) as an older code
+    wrote it is replaced by today's; kept, the report would state another coverage than its intervals have."""
+    import re
+
+    reread = _module("reread_report_prose")
+    original = ROOT / "docs" / "results" / "point-robot-demo.md"
+    lines = original.read_text().splitlines()
+    date = re.search(r"re-read on (\d{4}-\d\d-\d\d)", lines[4])[1]
+    sentence = reread.WRITTEN_INTERVALS.search(lines[2])[0]
+    stale = "Intervals: IQM with rliable's 95% stratified bootstrap (shown; an older wording, seeds paired)."
+    assert reread.WRITTEN_INTERVALS.fullmatch(stale)
+    path = tmp_path / "point-robot-demo.md"
+    path.write_text("\n".join([*lines[:2], lines[2].replace(sentence, stale), *lines[3:]]) + "\n")
+    assert reread.reread(path, date) == lines
+
+
+def test_reread_reads_the_zero_action_reference_into_the_verdict(tmp_path):
+    """Mutation M74: the Table 1 row of the zero-action return is the `still` reference: where doing nothing scores
+    above the top reference, the re-read verdict must say so (a scale whose top is worse than standing still
+    says nothing of learning), not call the methods' scores learned or not on that scale alone."""
+    import re
+
+    reread = _module("reread_report_prose")
+    lines = (ROOT / "docs" / "results" / "cheetah-vel-cpu.md").read_text().splitlines()
+    date = re.search(r"re-read on (\d{4}-\d\d-\d\d)", lines[4])[1]
+    (row,) = [i for i, line in enumerate(lines) if line.startswith(f"| {reread.STILL} |")]
+    cells = lines[row].split("|")
+    cells[3] = " 10000.00 "  # far above the top reference's return
+    lines[row] = "|".join(cells)
+    path = tmp_path / "cheetah-vel-cpu.md"
+    path.write_text("\n".join(lines) + "\n")
+    assert reread.table_of(lines)[1].still_score > 1
+    assert any("doing nothing scores" in line for line in reread.reread(path, date))
+
+
+def test_reread_report_prose_refuses_a_report_without_its_fig3_paragraph_in_one_line(tmp_path, monkeypatch, capsys):
+    """Mutation M75: a report whose tables are there but whose Fig. 3 paragraph is not (next() finds no line) is one
+    line naming it, exit 2, not a StopIteration traceback."""
+    lines = (ROOT / "docs" / "results" / "point-robot-demo.md").read_text().splitlines()
+    path = tmp_path / "point-robot-demo.md"
+    path.write_text("\n".join(line for line in lines if not line.startswith("Final Np")) + "\n")
+    line = _refused(_module("reread_report_prose").main, [str(path)], monkeypatch, capsys)
+    assert line.startswith(f"error: {str(path)!r} is not a report of rlkit.reproduce (StopIteration"), line
+
+
+def test_reread_report_prose_refuses_two_reports(tmp_path, monkeypatch, capsys):
+    """Mutation M76: `reread_report_prose.py A.md B.md --write` is refused (it re-reads one report); taking the first
+    and dropping the second silently leaves B unread while the command looks done."""
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    for p in (a, b):
+        p.write_text((ROOT / "docs" / "results" / "point-robot-demo.md").read_text())
+    before = a.read_text()
+    line = _refused(_module("reread_report_prose").main, [str(a), str(b), "--write"], monkeypatch, capsys)
+    assert line.startswith(f"error: got {[str(a), str(b)]!r}: expected one report"), line
+    assert a.read_text() == before
