@@ -102,11 +102,12 @@ CORRO_CONTRASTIVE_TEST = (
 )
 ENVS_TESTS, MUJOCO_TESTS = "tests/test_envs.py", "tests/test_mujoco_envs.py"
 GENERATE = "rlkit/behaviour/generate.py"
-REPORT, TABLES, PROSE, DOCUMENT = (
+REPORT, TABLES, PROSE, DOCUMENT, FIGURES = (
     "rlkit/report.py",
     "rlkit/reproduce/tables.py",
     "rlkit/reproduce/prose.py",
     "rlkit/reproduce/document.py",
+    "rlkit/reproduce/figures.py",
 )
 BUDGET_TESTS, REPORT_TESTS, REPRODUCE_TESTS = (
     "tests/test_budget_stats.py",
@@ -460,10 +461,10 @@ EDITS = {
         TABLES, "iqm, lo, hi = iqm_interval(scores)", "iqm, lo, hi = iqm_interval(finals)", TABLE1_TEST
     ),
     "every Fig. 3 panel plots the Np column": Edit(
-        "rlkit/reproduce/figures.py", "col = RETURN_COLUMNS[key]", 'col = RETURN_COLUMNS["np"]', FIG3_TEST
+        FIGURES, "col = RETURN_COLUMNS[key]", 'col = RETURN_COLUMNS["np"]', FIG3_TEST
     ),
     "Fig. 3's band is +- one std, not the 95% interval": Edit(
-        "rlkit/reproduce/figures.py",
+        FIGURES,
         "[f[col].to_numpy() for f in frames]\n",
         '[f[col].to_numpy() for f in frames], band="std"\n',
         FIG3_TEST,
@@ -2170,6 +2171,216 @@ EDITS = {
         "    if len(args) != 1:",
         "    if len(args) < 1:",
         "tests/test_scripts_input.py::test_reread_report_prose_refuses_two_reports",
+    ),
+    "Table 1's finals from each run's first rows": Edit(
+        TABLES,
+        "finals = np.array([f[col].tail(last).mean() for f in frames])",
+        "finals = np.array([f[col].head(last).mean() for f in frames])",
+        "tests/test_reproduce.py::test_a_table_final_return_averages_the_last_rows_of_each_run_not_the_first",
+    ),
+    "Table 1's std with ddof 0": Edit(
+        TABLES,
+        "finals.std(ddof=1) if len(finals) > 1",
+        "finals.std(ddof=0) if len(finals) > 1",
+        "tests/test_reproduce.py::test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds",
+    ),
+    "two seeds printed without a std": Edit(
+        TABLES,
+        "if len(finals) > 1 else math.nan",
+        "if len(finals) > 2 else math.nan",
+        "tests/test_reproduce.py::test_a_table_row_of_two_seeds_has_a_spread",
+    ),
+    "Table 1's mean the median": Edit(
+        TABLES,
+        '"mean": finals.mean(),',
+        '"mean": np.median(finals),',
+        "tests/test_reproduce.py::test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds",
+    ),
+    "the IQM interval's upper bound the IQM": Edit(
+        TABLES,
+        '"iqm_hi": hi,',
+        '"iqm_hi": iqm,',
+        "tests/test_reproduce.py::test_a_table_iqm_interval_is_the_bootstraps_own_bounds",
+    ),
+    "Table 1's std to one decimal": Edit(
+        TABLES,
+        'return "n/a (1 seed)" if math.isnan(std) else f"{std:.2f}"',
+        'return "n/a (1 seed)" if math.isnan(std) else f"{std:.1f}"',
+        "tests/test_reproduce.py::test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds",
+    ),
+    "Table 1's gap column sign flipped": Edit(
+        TABLES,
+        'f"{gap(table, method, key)[0]:.2f} {_fmt_ci',
+        'f"{-gap(table, method, key)[0]:.2f} {_fmt_ci',
+        "tests/test_reproduce.py::test_a_table_gap_column_is_offline_minus_the_protocol",
+    ),
+    "Table 1's score column the IQM": Edit(
+        TABLES,
+        '{c.score:.3f} | "\n',
+        '{c.iqm:.3f} | "\n',
+        "tests/test_reproduce.py::test_a_table_score_column_is_the_mean_score_beside_the_iqm",
+    ),
+    "the top reference row printing the random return": Edit(
+        TABLES,
+        'out.append(f"| {ref.top} | | {ref.oracle:.2f} | 1 | | |")',
+        'out.append(f"| {ref.top} | | {ref.random:.2f} | 1 | | |")',
+        "tests/test_reproduce.py::test_a_table_reference_rows_give_the_top_and_random_returns",
+    ),
+    "the ablation table's CLUB column by name CLUB": Edit(
+        TABLES,
+        'club = "on" if "CSRO" in name else "off"',
+        'club = "on" if "CLUB" in name else "off"',
+        "tests/test_reproduce.py::test_a_table_of_the_ablation_names_each_cells_club_term_and_collection",
+    ),
+    "the ablation table's collection column read off prior": Edit(
+        TABLES,
+        'coll = "Np" if "Np)" in name else "online prior"',
+        'coll = "Np" if "prior)" in name else "online prior"',
+        "tests/test_reproduce.py::test_a_table_of_the_ablation_names_each_cells_club_term_and_collection",
+    ),
+    "a zero gap read as a gain": Edit(
+        PROSE,
+        'return f"loses {gap:.2f}" if gap >= 0 else f"gains {-gap:.2f}"',
+        'return f"loses {gap:.2f}" if gap > 0 else f"gains {-gap:.2f}"',
+        "tests/test_reproduce.py::test_a_baseline_whose_online_return_equals_its_offline_one_loses_nothing",
+    ),
+    "context-blindness judged from two protocols": Edit(
+        PROSE,
+        "for f in finals[1:])",
+        "for f in finals[2:])",
+        "tests/test_reproduce.py::test_a_baseline_with_the_same_offline_and_np_returns_is_not_called_context_blind",
+    ),
+    "a zero-action score of exactly 1 read as meaningful": Edit(
+        PROSE,
+        "if still is not None and still >= 1:",
+        "if still is not None and still > 1:",
+        "tests/test_reproduce.py::test_doing_nothing_scoring_exactly_the_top_reference_makes_the_score_say_nothing",
+    ),
+    "a context-blind collapsed baseline called collapsed": Edit(
+        PROSE,
+        "if m in collapsed and m not in blind:",
+        "if m in collapsed:",
+        "tests/test_reproduce.py::test_a_context_blind_baseline_also_flagged_collapsed_is_said_to_be_context_blind",
+    ),
+    "an interval touching 0 said to exclude it": Edit(
+        PROSE,
+        "verdict = f\"the interval {'includes' if lo <= 0 <= hi else 'excludes'} 0",
+        "verdict = f\"the interval {'includes' if lo < 0 < hi else 'excludes'} 0",
+        "tests/test_reproduce.py::test_a_baseline_whose_online_return_equals_its_offline_one_loses_nothing",
+    ),
+    "CSRO below a baseline called no ranking": Edit(
+        PROSE,
+        'if not said["above"] and not said["below"]:',
+        'if not said["above"]:',
+        "tests/test_reproduce.py::test_csro_below_a_baseline_is_a_ranking_established_even_with_none_above",
+    ),
+    "Fig. 4's ordering held with both below one half": Edit(
+        PROSE,
+        'holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]',
+        'holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and min(s["CLUB only"], s["Np only"]) < s["both"]',
+        "tests/test_reproduce.py::test_fig4_paragraph_is_not_the_papers_ordering_when_both_lies_below_one_half",
+    ),
+    "a report listing runs of their own seed as another config": Edit(
+        DOCUMENT,
+        'diff = "; ".join(config_differences(made, dict(s.load_config().to_dict(), seed=s.seed)))',
+        'diff = "; ".join(config_differences(made, dict(s.load_config().to_dict())))',
+        "tests/test_reproduce.py::test_a_report_names_the_runs_config_differences_but_not_their_own_seed",
+    ),
+    "the unmeasured runs counted at their first row": Edit(
+        DOCUMENT,
+        "unmeasured += sum(math.isnan(f.iloc[-1].get(SPREAD_COLUMNS[1], math.nan)) for f in frames)",
+        "unmeasured += sum(math.isnan(f.iloc[0].get(SPREAD_COLUMNS[1], math.nan)) for f in frames)",
+        "tests/test_reproduce.py::test_a_report_counts_the_unmeasured_runs_at_their_last_row",
+    ),
+    "the report's collapse flags from each run's first row": Edit(
+        DOCUMENT,
+        "flags = {seed: collapse_warning(f.iloc[-1].to_dict())",
+        "flags = {seed: collapse_warning(f.iloc[0].to_dict())",
+        "tests/test_reproduce.py::test_a_report_flags_collapse_at_each_runs_last_row",
+    ),
+    "the report's gradient steps from the first row": Edit(
+        DOCUMENT,
+        "steps = int(frames0[0][TRAIN_STEPS].iloc[-1])",
+        "steps = int(frames0[0][TRAIN_STEPS].iloc[0])",
+        "tests/test_reproduce.py::test_a_report_gives_the_gradient_steps_of_the_runs_last_row",
+    ),
+    "the collapse section counting methods as runs": Edit(
+        DOCUMENT,
+        "*collapse_section(warnings, unmeasured, len(specs)),",
+        "*collapse_section(warnings, unmeasured, len(runs)),",
+        "tests/test_reproduce.py::test_a_report_counts_the_unmeasured_runs_at_their_last_row",
+    ),
+    "the not-learned caveat without the zero-action score": Edit(
+        DOCUMENT,
+        "weak = caveat(not_learned_sentence(table, ref.still_score))",
+        "weak = caveat(not_learned_sentence(table))",
+        "tests/test_reproduce.py::test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standing_still",
+    ),
+    "Table 1's verdict without the zero-action score": Edit(
+        DOCUMENT,
+        "table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed, ref.still_score),",
+        "table1_paragraph(table, PAPER_TABLE1.get(env, {}), collapsed, None),",
+        "tests/test_reproduce.py::test_a_report_reads_table1s_verdict_against_the_zero_action_return",
+    ),
+    "per-seed returns sorted": Edit(
+        DOCUMENT,
+        '" | ".join(f"{v:.2f}" for v in r.finals)',
+        '" | ".join(f"{v:.2f}" for v in sorted(r.finals))',
+        "tests/test_reproduce.py::test_a_reports_per_seed_returns_stay_in_seed_order",
+    ),
+    "Fig. 3's paragraph without the caveat": Edit(
+        DOCUMENT,
+        "curves_paragraph(table, weak),",
+        "curves_paragraph(table),",
+        "tests/test_reproduce.py::test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standing_still",
+    ),
+    "Fig. 4's paragraph without the caveat": Edit(
+        DOCUMENT,
+        "ablation_paragraph(cells, weak),",
+        "ablation_paragraph(cells),",
+        "tests/test_reproduce.py::test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standing_still",
+    ),
+    "Fig. 3's legend counting methods as seeds": Edit(
+        FIGURES,
+        'label=f"{method} ({len(frames)} seeds)"',
+        'label=f"{method} ({len(runs)} seeds)"',
+        "tests/test_reproduce.py::test_fig3_panels_are_titled_by_their_protocol_and_its_legend_counts_each_methods_seeds",
+    ),
+    "Fig. 3's top reference line at 0.5": Edit(
+        FIGURES,
+        'ax.axhline(1.0, color="k", ls="--", lw=1)',
+        'ax.axhline(0.5, color="k", ls="--", lw=1)',
+        "tests/test_reproduce.py::test_fig3_curves_run_over_gradient_steps_with_the_top_reference_at_score_1",
+    ),
+    "Fig. 3's x axis in rows": Edit(
+        FIGURES,
+        "[f[TRAIN_STEPS].to_numpy() for f in frames]",
+        "[f.index.to_numpy() for f in frames]",
+        "tests/test_reproduce.py::test_fig3_curves_run_over_gradient_steps_with_the_top_reference_at_score_1",
+    ),
+    "every Fig. 3 panel titled Np": Edit(
+        FIGURES,
+        "ax.set_title(PROTOCOL_BY_KEY[key].label)",
+        'ax.set_title(PROTOCOL_BY_KEY["np"].label)',
+        "tests/test_reproduce.py::test_fig3_panels_are_titled_by_their_protocol_and_its_legend_counts_each_methods_seeds",
+    ),
+    "Fig. 3's y label with the scale reversed": Edit(
+        FIGURES,
+        "axes[0].set_ylabel(f\"normalised score\\n(random 0, {ref.top.split(' (')[0]} 1)\")",
+        "axes[0].set_ylabel(f\"normalised score\\n(random 1, {ref.top.split(' (')[0]} 0)\")",
+        "tests/test_reproduce.py::test_fig3_says_its_scale_and_band",
+    ),
+    "Fig. 3's title calling its band a std": Edit(
+        FIGURES,
+        'fig.suptitle(f"{title}: mean and 95% band over seeds")',
+        'fig.suptitle(f"{title}: mean and std band over seeds")',
+        "tests/test_reproduce.py::test_fig3_says_its_scale_and_band",
+    ),
+    "a run older than the spread columns read as measured": Edit(
+        DOCUMENT,
+        "f.iloc[-1].get(SPREAD_COLUMNS[1], math.nan)",
+        "f.iloc[-1].get(SPREAD_COLUMNS[1], 0.0)",
+        "tests/test_reproduce.py::test_a_report_of_runs_older_than_the_spread_columns_says_the_guard_measured_nothing",
     ),
 }
 

@@ -501,7 +501,8 @@ def test_a_method_collapsed_on_every_seed_is_named_and_its_gap_not_read_as_conte
     assert collapse_section({"CSRO": {}}, 1, 2) == [
         "No run's z is flagged as collapsed at its last iteration (across-task spread of z well above its "
         "within-task spread on every run measured).",
-        "1 of the 2 runs had no spread to measure (one task, or one sequence a task).",
+        "1 of the 2 runs had no spread to measure (one task, one sequence a task, or a progress.csv older than the "
+        "spread columns).",
     ]
 
 
@@ -1207,3 +1208,433 @@ def test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_s
     _fake_run_folder(spec1.out_dir, variant, 1)  # seed 0's run in seed 1's folder
     with pytest.raises(UserError, match=r"holds a run of another config \(seed: 0 -> 1\)"):
         check_existing(spec1)
+
+
+# ---- tables.py -----------------------------------------------------------------------------------------------
+def test_a_table_final_return_averages_the_last_rows_of_each_run_not_the_first(fast_intervals):
+    """Mutation K03: a run's final return read off its first `last` rows (head) instead of its last (tail): a
+    researcher would report the returns of the untrained start. Rows -20, -10, -6 with a window of 2: -8 (the
+    first two would give -15)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import _cell, final_table
+
+    rows = [(-20, -9, -6), (-10, -9, -6), (-6, -9, -6)]
+    table = final_table({"CSRO": progress_frames([rows, rows])}, 2, Reference(0.0, -20.0))
+    np.testing.assert_allclose(_cell(table, "CSRO", "offline").finals, [-8.0, -8.0])
+
+
+def test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds(fast_intervals):
+    """Mutation K04/K06/K08: Table 1's "mean ± std" cell of seeds -4, -8, -14 is -8.67 ± 5.03 (std with ddof 1;
+    ddof 0 would print 4.11, the median -8.00, one decimal 5.0)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    ref = Reference(0.0, -20.0)
+    table = final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6), (-14, -9, -6)])}, 1, ref)
+    assert table1_markdown(table, ref)[2].startswith("| CSRO | offline context | -8.67 ± 5.03 | 0.567 | ")
+
+
+def test_a_table_row_of_two_seeds_has_a_spread(fast_intervals):
+    """Mutation K05: two seeds (-4, -8) printed "n/a (1 seed)" for their std, hiding a spread of 2.83."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import _cell, final_table, table1_markdown
+
+    ref = Reference(0.0, -20.0)
+    table = final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref)
+    assert _cell(table, "CSRO", "offline")["std"] == pytest.approx(np.sqrt(8.0))
+    assert table1_markdown(table, ref)[2].startswith("| CSRO | offline context | -6.00 ± 2.83 | 0.700 | ")
+
+
+def test_a_table_mean_return_of_three_seeds_is_their_mean_not_the_median(fast_intervals):
+    """Mutation K06: the "mean" return of seeds -4, -8, -14 is -26/3 (the median would be -8); two seeds, whose
+    median is their mean, hid it."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import _cell, final_table
+
+    table = final_table(
+        {"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6), (-14, -9, -6)])}, 1, Reference(0.0, -20.0)
+    )
+    assert _cell(table, "CSRO", "offline")["mean"] == pytest.approx(-26 / 3)
+
+
+def test_a_table_iqm_interval_is_the_bootstraps_own_bounds(fast_intervals):
+    """Mutation K07: the IQM interval's upper bound replaced by the IQM itself (the interval then never reaches above
+    the point): the cell holds exactly what `iqm_interval` gives for the seeds' scores, 0.8 and 0.6."""
+    from rlkit.report import Reference
+    from rlkit.reproduce import tables
+
+    c = tables._cell(
+        tables.final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, Reference(0.0, -20.0)),
+        "CSRO",
+        "offline",
+    )
+    iqm, lo, hi = tables.iqm_interval(np.array([0.8, 0.6]))
+    assert (c.iqm, c.iqm_lo, c.iqm_hi) == pytest.approx((iqm, lo, hi)) and lo < iqm < hi
+
+
+def test_a_table_gap_column_is_offline_minus_the_protocol(fast_intervals):
+    """Mutation K11: Table 1's "offline − this protocol" column printed with its sign flipped: offline -4 and -8,
+    online-prior -9 and -12: a loss of 4.50 (t-interval of 5 and 4: 4.5 ± 12.706 x 0.5), not -4.50."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    ref = Reference(0.0, -20.0)
+    table = final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -12, -6)])}, 1, ref)
+    online = table1_markdown(table, ref)[3]
+    assert online.startswith("| CSRO | online, prior context | -10.50 ± 2.12 | 0.475 | ")
+    assert online.endswith("| 4.50 [-1.85, 10.85] |")
+
+
+def test_a_table_score_column_is_the_mean_score_beside_the_iqm(fast_intervals):
+    """Mutation K12: Table 1's score column printed the IQM: four seeds' scores 0.8, 0.6, 0.3, 0.9 have mean 0.650
+    and IQM 0.700 (three seeds or fewer, whose IQM is their mean, hid it)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    ref = Reference(0.0, -20.0)
+    seeds = [(-4, -9, -6), (-8, -9, -6), (-14, -9, -6), (-2, -9, -6)]
+    row = table1_markdown(final_table({"CSRO": progress_frames(seeds)}, 1, ref), ref)[2]
+    assert row.startswith("| CSRO | offline context | -7.00 ± 5.29 | 0.650 | 0.700 [")
+
+
+def test_a_table_reference_rows_give_the_top_and_random_returns(fast_intervals):
+    """Mutation K13: the top reference's row printed the random return: score 1 is -4.00 here, score 0 -20.00."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    ref = Reference(-4.0, -20.0)
+    lines = table1_markdown(final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref), ref)
+    assert lines[-2:] == ["| oracle (scripted) | | -4.00 | 1 | | |", "| uniform random | | -20.00 | 0 | | |"]
+
+
+def test_a_table_of_the_ablation_names_each_cells_club_term_and_collection(fast_intervals):
+    """Mutation K16/K17: Fig. 4's table said which cell had the CLUB term and which the Np collection from the cell's
+    name; "both (CSRO, Np)" read as CLUB off, or the collections swapped, mislabels the ablation."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import ablation, ablation_markdown, final_table
+
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
+    }
+    lines = ablation_markdown(ablation(final_table(runs, 1, Reference(-4.0, -20.0))))
+    cells = [[c.strip() for c in line.strip("|").split("|")][:3] for line in lines[2:]]
+    assert cells == [
+        ["off", "online prior", "-14.00 ± 1.41"],
+        ["on", "online prior", "-9.00 ± 0.00"],
+        ["off", "Np", "-13.00 ± 1.41"],
+        ["on", "Np", "-7.00 ± 1.41"],
+    ]
+
+
+# ---- prose.py ------------------------------------------------------------------------------------------------
+def test_a_baseline_whose_online_return_equals_its_offline_one_loses_nothing(fast_intervals):
+    """Mutation K20/K25: per-seed gaps of exactly 0 (online-prior return = offline return on every seed, Np
+    different, so not context-blind): "loses 0.00", not "gains -0.00"; and, where no method has learned, its
+    interval [0, 0] includes 0 (not "excludes 0")."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import table1_paragraph
+    from rlkit.reproduce.tables import final_table
+
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-6, -6, -12), (-7, -7, -14)]),
+    }
+    text = table1_paragraph(final_table(runs, 1, Reference(-4.0, -20.0)), {}, frozenset())
+    assert "FOCAL loses 0.00 return from offline to online-prior context (95% CI of the loss [0.00, 0.00])" in text
+    weak = table1_paragraph(final_table(runs, 1, Reference(100.0, -20.0)), {}, frozenset())  # every score < 0.2
+    assert (
+        "FOCAL loses 0.00 return from offline to online-prior context (95% CI of the loss [0.00, 0.00]): the "
+        "interval includes 0, between weak policies (above)." in weak
+    )
+
+
+def test_a_baseline_with_the_same_offline_and_np_returns_is_not_called_context_blind(fast_intervals):
+    """Mutation K21: context-blind compared the offline return with the Np one only: FOCAL at -5 and -6 offline and
+    Np but -9 and -10 online-prior uses its context (it loses 4.00 to context shift, on both seeds), and is not
+    written off as "not reproduced at this profile"."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import context_blind, table1_paragraph
+    from rlkit.reproduce.tables import final_table
+
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-5, -9, -5), (-6, -10, -6)]),
+    }
+    table = final_table(runs, 1, Reference(-4.0, -20.0))
+    assert not context_blind(table, "FOCAL")
+    text = table1_paragraph(table, {}, frozenset())
+    assert "FOCAL loses 4.00 return from offline to online-prior context" in text and "not reproduced" not in text
+
+
+def test_doing_nothing_scoring_exactly_the_top_reference_makes_the_score_say_nothing(fast_intervals):
+    """Mutation K22: a zero-action score of exactly 1 (standing still as good as the top reference) is the scale
+    that does not measure learning, as any score above 1 is."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import SCALE_PREFIX, not_learned_sentence
+    from rlkit.reproduce.tables import final_table
+
+    table = final_table({"CSRO": progress_frames([(-20, -22, -21), (-22, -23, -22)])}, 1, Reference(0.0, -100.0))
+    assert not_learned_sentence(table, 1.0).startswith(SCALE_PREFIX + " at this profile**: doing nothing scores 1.000")
+
+
+def test_a_context_blind_baseline_also_flagged_collapsed_is_said_to_be_context_blind(fast_intervals):
+    """Mutation K24: a method whose three protocols give the same return on every seed is context-blind, whatever
+    the collapse flags say: its sentence sets its return beside the paper's, not a "gap" it does not have."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import table1_paragraph
+    from rlkit.reproduce.tables import final_table
+
+    runs = {
+        "CSRO": progress_frames([(-5, -4, -6), (-5, -3, -6)]),
+        "OFFPEARL": progress_frames([(-4.4, -4.4, -4.4), (-4.4, -4.4, -4.4)]),
+    }
+    text = table1_paragraph(
+        final_table(runs, 1, Reference(-4.0, -20.0)), {"OFFPEARL": (-4.4, -17.8)}, frozenset({"OFFPEARL"})
+    )
+    assert "OFFPEARL's three protocols give the same return on every seed (-4.40 on average)" in text
+    assert "OFFPEARL's z is flagged as collapsed" not in text
+
+
+def test_csro_below_a_baseline_is_a_ranking_established_even_with_none_above():
+    """Mutation K32: CSRO firmly below BOREL and above no baseline: the paragraph said the ranking was "not
+    established" whenever CSRO was above none, though its being below is established."""
+    from rlkit.reproduce.prose import curves_paragraph
+
+    text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0, -5.5], "BOREL": [-1.0, -2.1, -1.4]}))
+    assert ": below BOREL. Against the baselines' own online protocol" in text
+    assert "not established" not in text
+
+
+def test_fig4_paragraph_is_not_the_papers_ordering_when_both_lies_below_one_half():
+    """Mutation K33: 'both' (score 0.7) above the CLUB-only cell (0.5) but below the Np-only one (0.9) is not the
+    paper's ordering neither < each half < both (max of the halves, not their min, must lie below 'both')."""
+    from rlkit.reproduce.prose import ablation_paragraph
+
+    def cell(finals):
+        f = np.array(finals, dtype=float)
+        return pd.Series({"score": (f / 10 + 1).mean(), "finals": f})
+
+    text = ablation_paragraph(
+        {
+            "neither": cell([-9.0, -9.1, -8.9]),
+            "CLUB only": cell([-5.0, -5.1, -4.9]),
+            "Np only": cell([-1.0, -1.1, -0.9]),
+            "both": cell([-3.0, -3.1, -2.9]),
+        }
+    )
+    assert (
+        "Mean normalised scores order the four cells as neither (0.100) < CLUB only (0.500) < both (0.700) < "
+        "Np only (0.900). This is not the paper's ordering" in text
+    )
+
+
+# ---- document.py ---------------------------------------------------------------------------------------------
+def _spread(frame, rows):
+    """Set the z-spread columns of `frame` row by row: "alive" (spread measured, well above collapse), "dead"
+    (collapsed) or "nan" (nothing to measure, as one task per meta-batch gives)."""
+    from rlkit.logging import SPREAD_COLUMNS
+
+    values = {"alive": (0.3, 3.0), "dead": (0.0, 0.0), "nan": (float("nan"), float("nan"))}
+    frame[SPREAD_COLUMNS[0]] = [values[r][0] for r in rows]
+    frame[SPREAD_COLUMNS[1]] = [values[r][1] for r in rows]
+    return frame
+
+
+def _report(tmp_path, monkeypatch, runs, ref, final_iterations=1):
+    """`write_report`'s markdown for in-memory runs {method: [frame per seed 0, 1, ...]}, as
+    test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window builds it."""
+    from types import SimpleNamespace
+
+    from rlkit.reproduce import document
+
+    specs = [SimpleNamespace(method=m, seed=s, out_dir=tmp_path / f"{m}{s}") for m in runs for s in range(len(runs[m]))]
+    monkeypatch.setattr(document, "same_data", lambda specs: None)
+    monkeypatch.setattr(document, "load_runs", lambda specs: runs)
+    monkeypatch.setattr(document, "data_reference", lambda out_dir: ref)
+    monkeypatch.setattr(
+        document, "profile", lambda env, name: SimpleNamespace(final_iterations=final_iterations, about="t")
+    )
+    monkeypatch.setattr(document, "code_sentence", lambda specs: "")
+    monkeypatch.setattr(document, "config_sentence", lambda specs: None)
+    return document.write_report("point-robot", "tiny", specs, tmp_path / "results", "cmd").read_text()
+
+
+def _two_methods(first="alive", last="alive"):
+    """CSRO and FOCAL, two seeds, two rows each (train steps 10 and 20), z spread `first` then `last` on every run."""
+    rows = {
+        "CSRO": [[(-9, -9, -9), (-5, -9, -6)], [(-9, -9, -9), (-5, -9, -8)]],
+        "FOCAL": [[(-10, -15, -12), (-6, -15, -12)], [(-9, -13, -14), (-5, -13, -14)]],
+    }
+    return {m: [_spread(progress_frames([r])[0], [first, last]) for r in seeds] for m, seeds in rows.items()}
+
+
+def test_a_report_names_the_runs_config_differences_but_not_their_own_seed(tmp_path):
+    """Mutation K40: every run but the config's own seed was listed as "of another config" (its seed differing from
+    the profile's config), burying the runs whose config really changed."""
+    from rlkit.fileio import atomic_write_text
+    from rlkit.reproduce.document import config_sentence
+    from rlkit.reproduce.plan import run_specs
+
+    specs = run_specs("point-robot", "tiny", ["CSRO"], [3, 4], tmp_path, 1, None, None)
+    for s in specs:
+        s.out_dir.mkdir(parents=True)
+        made = dict(s.load_config().to_dict(), seed=s.seed)
+        atomic_write_text(s.out_dir / "variant.json", __import__("json").dumps(made))
+    assert config_sentence(specs) is None
+
+
+def test_a_report_counts_the_unmeasured_runs_at_their_last_row(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K41: the runs "with no spread to measure" counted at their first row: runs whose first row had no
+    spread yet but whose last row measured it were said to have none."""
+    from rlkit.report import Reference
+
+    md = _report(tmp_path, monkeypatch, _two_methods(first="nan", last="alive"), Reference(-4.0, -20.0))
+    assert "No run's z is flagged as collapsed at its last iteration" in md and "no spread to measure" not in md
+    md = _report(tmp_path, monkeypatch, _two_methods(first="alive", last="nan"), Reference(-4.0, -20.0))
+    assert "The guard measured nothing" in md
+
+
+def test_a_report_flags_collapse_at_each_runs_last_row(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K42: the report's collapse flags read each run's first row: z collapsed at the start (as at the
+    3e-3 output init) but alive at the end was flagged on every seed, and the method's gaps dismissed."""
+    from rlkit.report import Reference
+
+    md = _report(tmp_path, monkeypatch, _two_methods(first="dead", last="alive"), Reference(-4.0, -20.0))
+    assert "No run's z is flagged as collapsed at its last iteration" in md and "flagged as collapsed on" not in md
+    md = _report(tmp_path, monkeypatch, _two_methods(first="alive", last="dead"), Reference(-4.0, -20.0))
+    assert "- **FOCAL**, seeds 0, 1: z collapsed" in md
+
+
+def test_a_report_gives_the_gradient_steps_of_the_runs_last_row(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K43: the header's "gradient steps per run" read off the first row (10) instead of the last (20)."""
+    from rlkit.report import Reference
+
+    md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
+    assert "; seeds [0, 1]; 20 gradient steps per run." in md
+
+
+def test_a_report_of_runs_without_any_spread_says_the_guard_measured_nothing(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K44: the collapse section told the number of methods as the number of runs: 4 unmeasured runs of 2
+    methods read "4 of the 2 runs had no spread" instead of the guard measuring nothing."""
+    from rlkit.report import Reference
+
+    md = _report(tmp_path, monkeypatch, _two_methods(first="nan", last="nan"), Reference(-4.0, -20.0))
+    assert "The guard measured nothing" in md and "of the 2 runs" not in md
+
+
+def test_a_report_of_runs_older_than_the_spread_columns_says_the_guard_measured_nothing(
+    tmp_path, monkeypatch, fast_intervals
+):
+    """A progress.csv written before the z-spread columns existed has nothing the guard could measure: the report
+    says so (and counts such runs beside measured ones), where it read the missing ratio as 0, a measured one, and
+    said every run's z was measured well above collapse (`--report-only` on archived runs)."""
+    from rlkit.report import Reference
+
+    old = {m: [progress_frames([r])[0] for r in (rows[0], rows[1])] for m, rows in _OLD_ROWS.items()}
+    md = _report(tmp_path, monkeypatch, old, Reference(-4.0, -20.0))
+    assert "The guard measured nothing" in md and "No run's z is flagged" not in md
+    mixed = {"CSRO": _two_methods()["CSRO"], "FOCAL": old["FOCAL"]}
+    md = _report(tmp_path, monkeypatch, mixed, Reference(-4.0, -20.0))
+    assert "on every run measured)" in md and "2 of the 4 runs had no spread to measure" in md
+
+
+_OLD_ROWS = {  # two seeds of two rows each, written without the spread columns
+    "CSRO": [[(-9, -9, -9), (-5, -9, -6)], [(-9, -9, -9), (-5, -9, -8)]],
+    "FOCAL": [[(-10, -15, -12), (-6, -15, -12)], [(-9, -13, -14), (-5, -13, -14)]],
+}
+
+
+def _below_still(tmp_path, monkeypatch):
+    """Every method above LEARNED_SCORE (CSRO 0.95, FOCAL 0.945 offline on the 0 .. -100 scale) but not above doing
+    nothing (zero action's return -1: score 0.99)."""
+    from rlkit.report import Reference
+
+    rows = {
+        "CSRO": [[(-9, -9, -9), (-5, -9, -6)], [(-9, -9, -9), (-5, -9, -8)]],
+        "FOCAL": [[(-10, -15, -12), (-6, -15, -12)], [(-9, -13, -14), (-5, -13, -14)]],
+    }
+    runs = {m: [_spread(progress_frames([r])[0], ["alive", "alive"]) for r in seeds] for m, seeds in rows.items()}
+    return _report(tmp_path, monkeypatch, runs, Reference(0.0, -100.0, still=-1.0))
+
+
+def test_a_report_reads_table1s_verdict_against_the_zero_action_return(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K46: the report's Table 1 paragraph was not given the zero-action score: policies no better than a
+    body doing nothing were read as having learned (and their gaps as the paper's claims)."""
+    md = _below_still(tmp_path, monkeypatch)
+    para = md.split("## Table 1: context shift")[1].split("\n\n")[2]
+    assert para.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.950, not")
+
+
+def test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standing_still(
+    tmp_path, monkeypatch, fast_intervals
+):
+    """Mutation K45/K49/K50: Fig. 3's and Fig. 4's paragraphs must end in the not-learned caveat when the best policy
+    is no better than doing nothing (K45: the caveat computed without the zero-action score; K49/K50: not passed to
+    the curves or ablation paragraph)."""
+    from rlkit.reproduce.prose import WEAK_CAVEAT
+
+    md = _below_still(tmp_path, monkeypatch)
+    curves = next(line for line in md.splitlines() if line.startswith("Final Np scores"))
+    ablation = next(line for line in md.splitlines() if line.startswith("Mean normalised scores order"))
+    assert curves.endswith(WEAK_CAVEAT) and ablation.endswith(WEAK_CAVEAT)
+
+
+def test_a_reports_per_seed_returns_stay_in_seed_order(tmp_path, monkeypatch, fast_intervals):
+    """Mutation K47: the per-seed table's returns sorted rather than given seed by seed under their seed's column:
+    CSRO's offline returns -5 (seed 0) and -9 (seed 1), FOCAL's Np returns -12 and -14."""
+    from rlkit.report import Reference
+
+    rows = {
+        "CSRO": [[(-5, -9, -6)], [(-9, -9, -8)]],
+        "FOCAL": [[(-10, -15, -12)], [(-9, -13, -14)]],
+    }
+    runs = {m: [_spread(progress_frames([r])[0], ["alive"]) for r in seeds] for m, seeds in rows.items()}
+    md = _report(tmp_path, monkeypatch, runs, Reference(-4.0, -20.0))
+    assert "| CSRO | offline context | -5.00 | -9.00 |" in md
+    assert "| FOCAL | online, non-prior (Np) | -12.00 | -14.00 |" in md
+
+
+# ---- figures.py ----------------------------------------------------------------------------------------------
+def _curves_figure(tmp_path, monkeypatch):
+    """Fig. 3 of CSRO (3 seeds) and FOCAL (2 seeds), two rows each at train steps 10 and 20, as drawn (the figure
+    `plot_curves` saves, kept instead of written)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce import figures
+
+    saved = []
+    monkeypatch.setattr(figures, "atomic_savefig", lambda fig, out, **kw: saved.append(fig))
+    runs = {
+        "CSRO": progress_frames([[(-4, -12, -8)] * 2, [(-4, -12, -12)] * 2, [(-4, -12, -10)] * 2]),
+        "FOCAL": progress_frames([[(-6, -14, -10)] * 2, [(-6, -14, -12)] * 2]),
+    }
+    figures.plot_curves(runs, Reference(0.0, -20.0), tmp_path / "curves.png", "t")
+    return saved[0]
+
+
+def test_fig3_panels_are_titled_by_their_protocol_and_its_legend_counts_each_methods_seeds(tmp_path, monkeypatch):
+    """Mutation K51/K55: every panel titled as the Np one, or the legend giving the number of methods (2) as each
+    method's seeds (CSRO 3, FOCAL 2)."""
+    fig = _curves_figure(tmp_path, monkeypatch)
+    assert [ax.get_title() for ax in fig.axes] == ["online, non-prior (Np)", "online, prior context", "offline context"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["CSRO (3 seeds)", "FOCAL (2 seeds)"]
+
+
+def test_fig3_curves_run_over_gradient_steps_with_the_top_reference_at_score_1(tmp_path, monkeypatch):
+    """Mutation K52/K53: the curves' x the row index (0, 1) instead of the gradient steps (10, 20), or the dashed
+    top-reference line drawn at another score than 1 (the random one dotted at 0)."""
+    fig = _curves_figure(tmp_path, monkeypatch)
+    for ax in fig.axes:
+        curves = [line for line in ax.lines if line.get_label().endswith("seeds)")]
+        assert len(curves) == 2 and all(list(line.get_xdata()) == [10, 20] for line in curves)
+        dashed = [list(line.get_ydata()) for line in ax.lines if line.get_linestyle() == "--"]
+        dotted = [list(line.get_ydata()) for line in ax.lines if line.get_linestyle() == ":"]
+        assert dashed == [[1.0, 1.0]] and dotted == [[0.0, 0.0]]
+
+
+def test_fig3_says_its_scale_and_band(tmp_path, monkeypatch):
+    """Mutation K56/K57: the y label gives the score's ends (random 0, the top reference 1) and the title the band
+    drawn (the 95% interval), as the report's text reads them."""
+    fig = _curves_figure(tmp_path, monkeypatch)
+    assert fig.axes[0].get_ylabel() == "normalised score\n(random 0, oracle 1)"
+    assert fig.get_suptitle() == "t: mean and 95% band over seeds"

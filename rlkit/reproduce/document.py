@@ -112,9 +112,9 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     same_data(specs)
     runs = load_runs(specs)
     warnings: dict[str, dict[int, str]] = {}
-    unmeasured = 0  # runs whose last row has no spread (a meta-batch of one task)
+    unmeasured = 0  # runs whose last row has no spread (a meta-batch of one task; a run older than the columns)
     for method, frames in runs.items():  # load_runs keeps the specs' order within a method
-        unmeasured += sum(math.isnan(f.iloc[-1].get(SPREAD_COLUMNS[1], 0.0)) for f in frames)
+        unmeasured += sum(math.isnan(f.iloc[-1].get(SPREAD_COLUMNS[1], math.nan)) for f in frames)
         seeds = [s.seed for s in specs if s.method == method]
         flags = {seed: collapse_warning(f.iloc[-1].to_dict()) for seed, f in zip(seeds, frames, strict=True)}
         warnings[method] = {seed: flag for seed, flag in flags.items() if flag}

@@ -163,15 +163,19 @@ def _csro_gap_sentence(
 def collapse_section(warnings: dict[str, dict[int, str]], unmeasured: int = 0, runs: int = 0) -> list[str]:
     """The collapse guard's flags at each run's last iteration (`rlkit.logging.collapse_warning`), per method;
     `unmeasured` of the `runs` had no spread to measure (NaN: one task in a meta-batch, or BOREL's one sequence a
-    task)."""
+    task; or no spread columns: a progress.csv written before they existed)."""
     if runs and unmeasured == runs:
         return [
             "The guard measured nothing: z's spread across tasks needs two tasks (and BOREL's within a task two "
-            "sequences of it), and no run had them (its columns are NaN)."
+            "sequences of it), and no run had them (its columns are NaN, or absent from a progress.csv older than "
+            "them)."
         ]
     flagged = {m: w for m, w in warnings.items() if w}
     note = (
-        [f"{unmeasured} of the {runs} runs had no spread to measure (one task, or one sequence a task)."]
+        [
+            f"{unmeasured} of the {runs} runs had no spread to measure (one task, one sequence a task, or a "
+            "progress.csv older than the spread columns)."
+        ]
         if unmeasured
         else []
     )
