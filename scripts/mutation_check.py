@@ -2382,6 +2382,54 @@ EDITS = {
         "f.iloc[-1].get(SPREAD_COLUMNS[1], 0.0)",
         "tests/test_reproduce.py::test_a_report_of_runs_older_than_the_spread_columns_says_the_guard_measured_nothing",
     ),
+    "a paired difference the median of the seeds": Edit(
+        TABLES,
+        "return float(np.mean(d)), lo, hi",
+        "return float(np.median(d)), lo, hi",
+        "tests/test_reproduce_prose.py::test_a_paired_difference_is_the_mean_of_the_seeds_not_their_median",
+    ),
+    "the paper's loss online minus offline": Edit(
+        PROSE,
+        "{paper[m][0] - paper[m][1]:.1f}",
+        "{paper[m][1] - paper[m][0]:.1f}",
+        "tests/test_reproduce_prose.py::test_the_papers_loss_is_its_offline_return_minus_its_online_one",
+    ),
+    "CSRO's Np loss taken off the online prior": Edit(
+        PROSE,
+        'np_gap, lo, hi = gap(table, "CSRO", "np")',
+        'np_gap, lo, hi = gap(table, "CSRO", "online")',
+        "tests/test_reproduce_prose.py::test_csros_np_loss_is_offline_minus_np_not_minus_online",
+    ),
+    "a loss interval's lower end deciding loses more": Edit(
+        PROSE,
+        "larger = [m for m, (_, _, hi) in diffs.items() if hi < 0]",
+        "larger = [m for m, (_, lo, _) in diffs.items() if lo < 0]",
+        "tests/test_reproduce_prose.py::test_an_interval_straddling_0_leaves_the_claim_open_not_reversed",
+    ),
+    "the baselines' loss taken off Np": Edit(
+        PROSE,
+        'diffs = {m: paired_difference(seed_difference(gap_per_seed(table, m, "online"), csro_loss)) for m in others}',
+        'diffs = {m: paired_difference(seed_difference(gap_per_seed(table, m, "np"), csro_loss)) for m in others}',
+        "tests/test_reproduce_prose.py::test_csros_claim_compares_each_baselines_online_loss_with_csros_np_loss",
+    ),
+    "CSRO called highest above any baseline": Edit(
+        PROSE,
+        "best = all(csro.score > np_cells[m].score for m in others)",
+        "best = any(csro.score > np_cells[m].score for m in others)",
+        "tests/test_reproduce_prose.py::test_csro_is_called_highest_only_above_every_baseline",
+    ),
+    "the baselines' own score taken off Np": Edit(
+        PROSE,
+        'own = {m: _cell(table, m, "online").score for m in others}',
+        'own = {m: _cell(table, m, "np").score for m in others}',
+        "tests/test_reproduce_prose.py::test_fig3_sets_csros_np_score_beside_the_baselines_own_online_score",
+    ),
+    "the paper's FOCAL returns swapped": Edit(
+        PROSE,
+        '"FOCAL": (-4.4, -14.9)',
+        '"FOCAL": (-14.9, -4.4)',
+        "tests/test_reproduce_prose.py::test_the_papers_loss_is_its_offline_return_minus_its_online_one",
+    ),
 }
 
 

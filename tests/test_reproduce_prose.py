@@ -1,0 +1,232 @@
+"""The report's tables and prose by hand, for the slips that only the committed reports' re-read caught before
+(tests/test_reproduce.py's test_the_results_reports_say_what_the_prose_code_reads_off_their_own_numbers):
+regenerating docs/results with such a slip in place (`scripts/reread_report_prose.py --write`) would put it into
+the docs and make that re-read pass again. Each test states the numbers a researcher should read, worked by hand."""
+
+import numpy as np
+import pytest
+
+from tests.test_reproduce import _np_table, fast_intervals, progress_frames  # noqa: F401
+
+# every test here with the report tables' 200-draw bootstrap (`fast_intervals`): none asserts an IQM interval's bounds
+pytestmark = pytest.mark.usefixtures("fast_intervals")
+
+# Two seeds: CSRO loses 1 and 3 to Np collection (offline -5, Np -6 and -8) and 4 to online-prior context; FOCAL
+# loses 10 and 7 to its own online-prior protocol (-15, -13) and 7 and 8 to Np (-12, -14). On the 0 .. -20 scale
+# (score = 1 + R / 20) every offline score is 0.75 or 0.70: learned (above 0.5).
+TWO_SEEDS = {
+    "CSRO": [(-5, -9, -6), (-5, -9, -8)],
+    "FOCAL": [(-5, -15, -12), (-6, -13, -14)],
+}
+T1 = 12.706204736174694  # t(0.975, 1): two seeds' 95% half-width is T1 x sd / sqrt(2)
+T2 = 4.302652729749462  # t(0.975, 2)
+
+
+def _table(seeds, ref=None):
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table
+
+    return final_table({m: progress_frames(s) for m, s in seeds.items()}, 1, ref or Reference(0.0, -20.0))
+
+
+# ---- tables.py -------------------------------------------------------------------------------------------------
+def test_a_loss_interval_is_printed_with_its_own_upper_bound():
+    """Mutation K09: every interval printed as [lo, lo] (its lower bound twice): a researcher would read a loss of
+    4.50 (seeds 5 and 4) as known to the hundredth, [-1.85, -1.85], and below 0, where its 95% t-interval is
+    4.5 -+ 12.706 x 0.7071 / 1.4142 = 4.5 -+ 6.353 = [-1.85, 10.85] (it includes 0). The same in Table 1's gap
+    column, the prose, and `_fmt_ci` at 3 digits (the IQM cells)."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.prose import table1_paragraph
+    from rlkit.reproduce.tables import _fmt_ci, final_table, table1_markdown
+
+    ref = Reference(0.0, -20.0)
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-4, -9, -6), (-8, -12, -6)]),  # online-prior losses 5 and 4
+    }
+    table = final_table(runs, 1, ref)
+    assert table1_markdown(table, ref)[6].endswith("| 4.50 [-1.85, 10.85] |")  # FOCAL, online-prior row
+    text = table1_paragraph(table, {}, frozenset())
+    assert (
+        "FOCAL loses 4.50 return from offline to online-prior context (95% CI of the loss [-1.85, 10.85]): the "
+        "interval includes 0: not established at this number of seeds." in text
+    )
+    assert _fmt_ci(0.25, 0.75, 3) == "[0.250, 0.750]" and _fmt_ci(float("nan"), float("nan")) == "n/a (1 seed)"
+
+
+def test_a_paired_difference_is_the_mean_of_the_seeds_not_their_median():
+    """Mutation K10: the per-seed difference summarised by its median: FOCAL losing 1, 2 and 6 to online-prior
+    context (offline -5, online -6, -7, -11) loses 3.00 on average, not 2.00 (the median); two seeds, whose median
+    is their mean, hid it. Its interval: 3 -+ 4.3027 x sd (sqrt 7 = 2.6458) / sqrt 3 = 3 -+ 6.572 = [-3.57, 9.57]."""
+    from rlkit.reproduce.prose import table1_paragraph
+    from rlkit.reproduce.tables import gap, paired_difference
+
+    d, lo, hi = paired_difference(np.array([1.0, 2.0, 6.0]))
+    assert d == pytest.approx(3.0) and (lo, hi) == pytest.approx((3 - T2 * np.sqrt(7 / 3), 3 + T2 * np.sqrt(7 / 3)))
+    table = _table(
+        {
+            "CSRO": [(-5, -9, -6), (-5, -9, -8), (-5, -9, -7)],
+            "FOCAL": [(-5, -6, -8), (-5, -7, -8), (-5, -11, -9)],
+        }
+    )
+    assert gap(table, "FOCAL", "online")[0] == pytest.approx(3.0)
+    assert (
+        "FOCAL loses 3.00 return from offline to online-prior context (95% CI of the loss [-3.57, 9.57])"
+        in table1_paragraph(table, {}, frozenset())
+    )
+
+
+def test_the_ablation_cells_are_the_runs_of_their_club_term_and_collection():
+    """Mutation K14/K15: Fig. 4's four cells are FOCAL online-prior (neither), CSRO online-prior (CLUB only), FOCAL
+    Np (Np only) and CSRO Np (both). Mean returns here -14, -9, -13, -7: reading FOCAL's online-prior runs for "Np
+    only" (K14) would show -14, Np collection doing nothing for FOCAL; CSRO's Np runs for "CLUB only" (K15) would show
+    -7, the CLUB term alone as good as both components."""
+    from rlkit.reproduce.tables import ablation, ablation_markdown
+
+    cells = ablation(_table(TWO_SEEDS))
+    assert {k: c["mean"] for k, c in cells.items()} == {
+        "neither (FOCAL, online prior)": pytest.approx(-14.0),
+        "CLUB only (CSRO, online prior)": pytest.approx(-9.0),
+        "Np only (FOCAL, Np)": pytest.approx(-13.0),
+        "both (CSRO, Np)": pytest.approx(-7.0),
+    }
+    np.testing.assert_allclose(cells["Np only (FOCAL, Np)"].finals, [-12.0, -14.0])
+    np.testing.assert_allclose(cells["CLUB only (CSRO, online prior)"].finals, [-9.0, -9.0])
+    rows = [[c.strip() for c in line.strip("|").split("|")][:4] for line in ablation_markdown(cells)[2:]]
+    assert rows == [  # score = 1 + mean / 20
+        ["off", "online prior", "-14.00 ± 1.41", "0.300"],
+        ["on", "online prior", "-9.00 ± 0.00", "0.550"],
+        ["off", "Np", "-13.00 ± 1.41", "0.350"],
+        ["on", "Np", "-7.00 ± 1.41", "0.650"],
+    ]
+
+
+# ---- prose.py: Table 1 ---------------------------------------------------------------------------------------------
+def test_the_papers_loss_is_its_offline_return_minus_its_online_one():
+    """Mutation K26/K36: the paper's point-robot Table 1 has FOCAL at -4.4 offline and -14.9 with online-prior
+    context (OffPEARL -5.1 and -17.8): a loss of -4.4 - (-14.9) = 10.5 (12.7 for OffPEARL). K26 printed it as
+    online minus offline, -10.5, and K36 swapped FOCAL's two returns: either way a researcher would read that the
+    paper's FOCAL gained return under context shift, the opposite of the claim the paper makes."""
+    from rlkit.reproduce.prose import PAPER_TABLE1, paper_row_sentence, table1_paragraph
+
+    assert PAPER_TABLE1["point-robot"] == {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)}
+    assert paper_row_sentence("point-robot") == (
+        "The paper's point-robot row: FOCAL -4.4 offline vs -14.9 online, OFFPEARL -5.1 offline vs -17.8 online; "
+        "CSRO's Np return close to its offline one."
+    )
+    table = _table({**TWO_SEEDS, "OFFPEARL": [(-5, -9, -7), (-6, -12, -7)]})
+    text = table1_paragraph(table, PAPER_TABLE1["point-robot"], frozenset())
+    # FOCAL loses 10 and 7 (mean 8.5, half-width 12.706 x 2.1213 / 1.4142 = 19.06); OffPEARL 4 and 6 (5 -+ 12.71)
+    assert (
+        "FOCAL loses 8.50 return from offline to online-prior context (95% CI of the loss [-10.56, 27.56]; the "
+        "paper's loss 10.5): the interval includes 0" in text
+    )
+    assert (
+        "OFFPEARL loses 5.00 return from offline to online-prior context (95% CI of the loss [-7.71, 17.71]; the "
+        "paper's loss 12.7)" in text
+    )
+    assert "paper's loss -" not in text
+
+
+def test_csros_np_loss_is_offline_minus_np_not_minus_online():
+    """Mutation K27: CSRO's headline loss read off its online-prior runs: CSRO at offline -5 loses 1 and 3 to Np
+    collection (Np -6, -8): 2.00, 95% CI 2 -+ 12.706 x 1.4142 / 1.4142 = [-10.71, 14.71]; and 4.00 on both seeds to
+    online-prior context (-9). K27 would print a Np loss of 4.00 [4.00, 4.00], twice CSRO's real loss and as if
+    exact."""
+    from rlkit.reproduce.prose import table1_paragraph
+
+    text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
+    assert (
+        "CSRO loses 2.00 return from offline to Np (95% CI of the loss [-10.71, 14.71]), and loses 4.00 with "
+        "online-prior context. " in text
+    )
+
+
+def test_csros_claim_compares_each_baselines_online_loss_with_csros_np_loss():
+    """Mutation K29: the baselines' loss taken from their Np runs instead of their own (online-prior) protocol.
+    FOCAL loses 10 and 7 to online-prior context, CSRO 1 and 3 to Np: per-seed differences 9 and 4, mean 6.50,
+    95% CI 6.5 -+ 12.706 x 3.5355 / 1.4142 = 6.5 -+ 31.77 = [-25.27, 38.27]. FOCAL's Np losses (7 and 8) would give
+    6 and 5: 5.50 [-0.85, 11.85], a comparison the paper does not make (Table 1 sets each baseline in its own
+    protocol against CSRO with Np)."""
+    from rlkit.reproduce.prose import table1_paragraph
+
+    text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
+    assert (
+        "Each baseline's online-prior loss minus CSRO's Np loss, paired by seed (95% CI): FOCAL 6.50 [-25.27, 38.27]"
+        in text
+    )
+
+
+def test_an_interval_straddling_0_leaves_the_claim_open_not_reversed():
+    """Mutation K28: "CSRO loses more than <baseline>" read off the interval's lower bound below 0 instead of its
+    upper bound below 0: FOCAL's online-prior loss minus CSRO's Np loss, 6.50 [-25.27, 38.27] (seeds 9 and 4, as
+    above), includes 0: not established, where K28 would tell a researcher the paper's claim is refuted ("not
+    reproduced here"). An interval wholly below 0 is still "loses more": FOCAL losing 0 on three seeds against CSRO's
+    Np losses 4, 6, 5 gives differences -4, -6, -5: -5 -+ 4.3027 x 1 / 1.732 = [-7.48, -2.52]."""
+    from rlkit.reproduce.prose import table1_paragraph
+
+    text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
+    assert text.endswith(
+        "FOCAL 6.50 [-25.27, 38.27]. Against FOCAL the interval includes 0: the paper's claim that CSRO's Np return "
+        "stays closer to its offline one is not established at this number of seeds."
+    )
+    assert "CSRO loses more than" not in text
+    below = _table(
+        {
+            "CSRO": [(-5, -9, -9), (-5, -9, -11), (-5, -9, -10)],  # Np losses 4, 6, 5
+            "FOCAL": [(-5, -5, -8), (-6, -6, -8), (-4, -4, -9)],  # online-prior losses 0, 0, 0 (Np differs)
+        }
+    )
+    assert table1_paragraph(below, {}, frozenset()).endswith(
+        "FOCAL -5.00 [-7.48, -2.52]. CSRO loses more than FOCAL: the paper's claim is not reproduced here."
+    )
+
+
+# ---- prose.py: Fig. 3 and Fig. 4 -----------------------------------------------------------------------------------
+def test_csro_is_called_highest_only_above_every_baseline():
+    """Mutation K30: "CSRO has the highest mean Np score" when it beat any baseline instead of all: mean Np returns
+    CSRO -5.5, FOCAL -9.4, BOREL -1.5 (scores 1 + R / 10: 0.45, 0.06, 0.85): BOREL is highest, and a researcher
+    would read the paper's Fig. 3 ranking as reproduced."""
+    from rlkit.reproduce.prose import curves_paragraph
+
+    three = {"CSRO": [-5.0, -6.0, -5.5], "FOCAL": [-9.0, -9.8, -9.4], "BOREL": [-1.0, -2.1, -1.4]}
+    assert "CSRO does not have the highest mean Np score; its Np return minus" in curves_paragraph(_np_table(three))
+    del three["BOREL"]
+    assert "CSRO has the highest mean Np score; its Np return minus" in curves_paragraph(_np_table(three))
+
+
+def test_fig3_sets_csros_np_score_beside_the_baselines_own_online_score():
+    """Mutation K31: the sentence "Against the baselines' own online protocol (prior context)" printed the
+    baselines' Np scores: CSRO's Np score (returns -6, -8 on the 0 .. -20 scale) is 0.650 against FOCAL's online-prior
+    0.300 (returns -15, -13); FOCAL's Np score, 0.350 (-12, -14), is not its own protocol's."""
+    from rlkit.reproduce.prose import curves_paragraph
+
+    assert (
+        "Against the baselines' own online protocol (prior context), CSRO's Np score 0.650 compares with FOCAL 0.300."
+        in curves_paragraph(_table(TWO_SEEDS))
+    )
+
+
+def test_fig4_orders_its_cells_by_score_not_by_name():
+    """Mutation K34: Fig. 4's "order the four cells as" sorted by the cells' names: scores neither 0.300, Np only
+    0.350, CLUB only 0.550, both 0.650 (mean returns -14, -13, -9, -7 on the 0 .. -20 scale) read in that order;
+    by name a researcher would read "CLUB only (0.550) < Np only (0.350) < both (0.650) < neither (0.300)"."""
+    from rlkit.reproduce.prose import ablation_paragraph
+    from rlkit.reproduce.tables import ablation
+
+    assert ablation_paragraph(ablation(_table(TWO_SEEDS))).startswith(
+        "Mean normalised scores order the four cells as neither (0.300) < Np only (0.350) < CLUB only (0.550) < "
+        "both (0.650). This is the paper's ordering"
+    )
+
+
+# ---- document.py ---------------------------------------------------------------------------------------------------
+def test_the_bootstrap_of_three_seeds_is_said_to_cover_far_less_than_95_percent():
+    """Mutation K39: three seeds (the paper's count, and the demo report's) said to cover "less than 95%" like five:
+    the IQM of 3 values is their mean, and a percentile bootstrap of 3 undercovers badly, so the report must say
+    "far less"; from 4 seeds on it says "less than 95%"."""
+    from rlkit.reproduce.document import intervals_sentence
+
+    assert "(shown; with 2 seeds it covers far less than 95%)" in intervals_sentence(2)
+    assert "(shown; with 3 seeds it covers far less than 95%)" in intervals_sentence(3)
+    assert "(shown; with 4 seeds it covers less than 95%)" in intervals_sentence(4)
