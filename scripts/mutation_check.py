@@ -195,6 +195,7 @@ EVAL_PROTOCOLS, POINT_ROBOT, WRAPPERS, MUJOCO_ENV, HUMANOID = (
 )
 POLICY_TRAIN = "policy_train.py"
 LAUNCH = "launch_experiment.py"
+CPU_KERNELS = "rlkit/torch/cpu_kernels.py"
 COMPETENT = "scripts/competent_fraction.py"
 UPDATE_GOLDEN = "scripts/update_golden.py"
 WRITE_DEFAULT_CONFIG = "scripts/write_default_config.py"
@@ -2429,6 +2430,174 @@ EDITS = {
         '"FOCAL": (-4.4, -14.9)',
         '"FOCAL": (-14.9, -4.4)',
         "tests/test_reproduce_prose.py::test_the_papers_loss_is_its_offline_return_minus_its_online_one",
+    ),
+    "a fraction of a GPU asked of a cluster without GPUs": Edit(
+        CLUSTER_ENGINE,
+        "if gpus > 0 and not total_gpus:",
+        "if gpus >= 1 and not total_gpus:",
+        "tests/test_cluster.py::test_a_fraction_of_a_gpu_on_a_cluster_without_gpus_is_refused",
+    ),
+    "a cluster given by its address refused like the local one": Edit(
+        CLUSTER_ENGINE,
+        'if opts.address == "local":\n        raise UserError',
+        'if opts.address != "auto":\n        raise UserError',
+        "tests/test_cluster.py::test_a_task_no_node_holds_waits_on_a_cluster_given_by_its_address",
+    ),
+    "Ray's retries not max_retries": Edit(
+        CLUSTER_ENGINE,
+        "max_retries=opts.max_retries, retry_exceptions=False",
+        "max_retries=3, retry_exceptions=False",
+        "tests/test_cluster.py::test_a_segment_is_retried_as_often_as_max_retries_says_and_never_for_our_own_errors",
+    ),
+    "our own errors retried by Ray": Edit(
+        CLUSTER_ENGINE,
+        "max_retries=opts.max_retries, retry_exceptions=False",
+        "max_retries=opts.max_retries, retry_exceptions=True",
+        "tests/test_cluster.py::test_a_segment_is_retried_as_often_as_max_retries_says_and_never_for_our_own_errors",
+    ),
+    "a segment not on the CPUs it asked for": Edit(
+        CLUSTER_ENGINE,
+        "torch.set_num_threads(max(1, int(cpus)))",
+        "torch.set_num_threads(int(cpus))",
+        "tests/test_cluster.py::test_a_segment_uses_the_cpus_it_asked_for_and_a_fraction_of_one_runs_on_one_thread",
+    ),
+    "a segment on a GPU Ray did not give it": Edit(
+        CLUSTER_ENGINE,
+        'device = torch.device("cuda:0") if gpus and torch.cuda.is_available() else torch.device("cpu")',
+        'device = torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")',
+        "tests/test_cluster.py::test_a_segment_runs_on_a_gpu_only_when_ray_gave_it_one",
+    ),
+    "a segment's attempt counted from zero": Edit(
+        CLUSTER_ENGINE,
+        "return int(get()) + 1 if get is not None else 1",
+        "return int(get()) if get is not None else 1",
+        "tests/test_cluster.py::test_a_segments_attempt_counts_from_one",
+    ),
+    "a segment's seconds the clock time": Edit(
+        CLUSTER_ENGINE,
+        '"seconds": time.time() - self.started,',
+        '"seconds": time.time(),',
+        "tests/test_cluster.py::test_a_segments_info_reports_its_own_attempt_and_its_wall_time",
+    ),
+    "every segment reported as attempt 1": Edit(
+        CLUSTER_ENGINE,
+        '"attempt": self.attempt,',
+        '"attempt": 1,',
+        "tests/test_cluster.py::test_a_segments_info_reports_its_own_attempt_and_its_wall_time",
+    ),
+    "every segment said to be a retry": Edit(
+        CLUSTER_ENGINE,
+        'if info["attempt"] > 1:',
+        'if info["attempt"] >= 1:',
+        "tests/test_cluster.py::test_the_ray_driver_says_a_retry_only_for_a_segment_ray_reran",
+    ),
+    "a segment's non-RuntimeError crashing the driver": Edit(
+        CLUSTER_ENGINE,
+        "except Exception as e:  # noqa: BLE001",
+        "except RuntimeError as e:  # noqa: BLE001",
+        "tests/test_cluster.py::test_any_error_of_a_segment_ends_its_job_and_the_others_finish",
+    ),
+    "a node that joined later not labelled": Edit(
+        CLUSTER_ENGINE,
+        'if info["node_id"] not in addresses:',
+        "if not addresses:",
+        "tests/test_cluster.py::test_the_ray_driver_labels_a_node_that_joined_after_the_first_segment",
+    ),
+    "a failed segment's UserError not its line": Edit(
+        CLUSTER_ENGINE,
+        "if isinstance(cause, UserError):\n        return str(cause)",
+        "if isinstance(cause, UserError):\n        pass",
+        "tests/test_cluster.py::test_a_failed_segments_line_names_its_own_error",
+    ),
+    "a failed segment's cause dropped": Edit(
+        CLUSTER_ENGINE,
+        'cause = getattr(e, "cause", None)',
+        "cause = None",
+        "tests/test_cluster.py::test_a_failed_segments_line_names_its_own_error",
+    ),
+    "one failed job not failing the command": Edit(
+        CLUSTER_ENGINE,
+        "    if failed:\n        raise RunFailedError",
+        "    if len(failed) > 1:\n        raise RunFailedError",
+        "tests/test_cluster.py::test_one_failed_job_fails_the_command_naming_it",
+    ),
+    "an existing Ray connection shut down": Edit(
+        CLUSTER_ENGINE,
+        "if ray.is_initialized():\n        return ray, False",
+        "if ray.is_initialized():\n        return ray, True",
+        "tests/test_cluster.py::test_a_process_already_connected_to_ray_keeps_its_connection",
+    ),
+    "--ray local joining RAY_ADDRESS's cluster": Edit(
+        CLUSTER_ENGINE,
+        'ray.init(address="local", **quiet)',
+        "ray.init(**quiet)",
+        "tests/test_cluster.py::test_a_local_instance_is_a_new_one_whatever_ray_address_says",
+    ),
+    "the head probed only without an address": Edit(
+        CLUSTER_ENGINE,
+        "if head is not None:\n                    probe_head(opts.address, head)",
+        "if head is None:\n                    probe_head(opts.address, head)",
+        "tests/test_cluster.py::test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it",
+    ),
+    "a ray:// address probed with its prefix": Edit(
+        CLUSTER_ENGINE,
+        'return address[len("ray://") :]',
+        "return address",
+        "tests/test_cluster.py::test_a_ray_client_address_is_probed_at_its_host_and_port",
+    ),
+    "a ConnectionError from Ray a traceback": Edit(
+        CLUSTER_ENGINE,
+        "except (ConnectionError, RuntimeError, ValueError) as e:",
+        "except (RuntimeError, ValueError) as e:",
+        "tests/test_cluster.py::test_a_connection_error_from_ray_is_one_line",
+    ),
+    "killed workers' scratch folders kept": Edit(
+        CLUSTER_ENGINE,
+        "    remove_orphans(parent, prefix)\n",
+        "\n",
+        "tests/test_cluster.py::test_a_new_scratch_folder_removes_the_scratch_of_killed_workers",
+    ),
+    "the summary table's columns as wide as their heads": Edit(
+        CLUSTER_ENGINE,
+        "widths = [max(len(x) for x in col) for col in zip(head, *rows)]",
+        "widths = [len(col[0]) for col in zip(head, *rows)]",
+        "tests/test_cluster.py::test_the_summary_tables_columns_line_up",
+    ),
+    "--max-retries 0 refused": Edit(
+        CLUSTER_ENGINE,
+        "if self.max_retries < 0:",
+        "if self.max_retries <= 0:",
+        "tests/test_cluster.py::test_max_retries_zero_is_accepted",
+    ),
+    "the failure message naming the first job": Edit(
+        CLUSTER_ENGINE,
+        'f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name} {failed[0].status}); "',
+        'f"{len(failed)} of {len(records)} {what}s failed ({records[0].name} {records[0].status}); "',
+        "tests/test_cluster.py::test_one_failed_job_fails_the_command_naming_it",
+    ),
+    "float64 layers sent to oneDNN": Edit(
+        CPU_KERNELS,
+        "if _ONEDNN_LINEAR and x.dtype == torch.float32:",
+        "if _ONEDNN_LINEAR:",
+        "tests/test_networks.py::test_a_float64_hidden_layer_on_the_cpu_kernels_matches_plain_ops",
+    ),
+    "the glibc thresholds swapped": Edit(
+        CPU_KERNELS,
+        "(_M_MMAP_THRESHOLD, 256 << 20), (_M_TRIM_THRESHOLD, 1 << 30)",
+        "(_M_TRIM_THRESHOLD, 256 << 20), (_M_MMAP_THRESHOLD, 1 << 30)",
+        "tests/test_networks.py::test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value",
+    ),
+    "M_MMAP_MAX set for M_MMAP_THRESHOLD": Edit(
+        CPU_KERNELS,
+        "_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3",
+        "_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -4",
+        "tests/test_networks.py::test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value",
+    ),
+    "the glibc settings stopping at the first refusal": Edit(
+        CPU_KERNELS,
+        "return all([mallopt(key, value) == 1 for key, value in settings])",
+        "return all(mallopt(key, value) == 1 for key, value in settings)",
+        "tests/test_networks.py::test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value",
     ),
 }
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
+import rlkit.cluster.engine as engine
 from rlkit.cluster.engine import (
     Chain,
     ClusterOptions,
@@ -24,6 +26,7 @@ from rlkit.cluster.engine import (
     WorkerContext,
     capacity,
     drive,
+    finish,
     summary_table,
     task_resources,
     task_slots,
@@ -32,7 +35,7 @@ from rlkit.cluster.options import cluster_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
 from rlkit.config import parse_override_args
 from rlkit.data.dataset import task_dir
-from rlkit.errors import UserError
+from rlkit.errors import RunFailedError, UserError
 from rlkit.fileio import read_tree, write_tree
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
@@ -52,7 +55,6 @@ def _dead_pid() -> int:
 def test_the_workers_get_the_drivers_speed_switches(monkeypatch):
     """Workers on other nodes do not inherit the driver's environment: `--capture` and the CSRO_* switches travel
     with the job as its runtime environment, each as the driver has it."""
-    import rlkit.cluster.engine as engine
     from rlkit.torch import cpu_kernels, graphs
 
     calls = []
@@ -78,7 +80,6 @@ def test_rays_init_leaves_the_commands_sigterm_handler_in_place(monkeypatch):
     ended the command without its line and exit 143. The command's handler is put back after the init."""
     import threading
 
-    import rlkit.cluster.engine as engine
     from rlkit.cli import sigterm_unwinds
 
     if threading.current_thread() is not threading.main_thread():
@@ -598,7 +599,6 @@ def test_sweep_runs_every_entry_and_seed_and_skips_finished_ones(tiny_data, tmp_
 def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_command(tiny_data, tmp_path, monkeypatch):
     """As on Ray: a run that fails on our side is marked, the next ones train, and the command fails after the
     table, naming the run."""
-    from rlkit.errors import RunFailedError
 
     monkeypatch.chdir(tiny_data.parent.parent)
     sweep = [("bad", {"path_to_weights": str(tmp_path / "missing.pt")}), ("good", {})]
@@ -880,3 +880,305 @@ def test_a_worker_fingerprints_the_copy_it_reads_where_the_configs_data_dir_is_n
     on_worker = prepare(cfg, 0, torch.device("cpu"), data_dir=tmp_path / "node-copy", out_dir=tmp_path / "worker")
     assert on_worker.data_print is not None
     assert on_worker.data_print["digest"] == on_driver.data_print["digest"]
+
+
+# ---- resources ------------------------------------------------------------------------------------
+def test_a_fraction_of_a_gpu_on_a_cluster_without_gpus_is_refused():
+    """Mutation N04: `task_resources` refusing only `--gpus-per-task` of 1 or more on a cluster without GPUs. A
+    researcher asking for half a GPU per task (two SACs per card) on a CPU-only cluster got no error: every task asked
+    Ray for a GPU no node has, and the command waited forever instead of saying so."""
+    cpu_only = _cluster(CPU=16)
+    for gpus in (0.5, 0.0001):
+        with pytest.raises(UserError, match=rf"--gpus-per-task {gpus}: the Ray cluster has no GPUs"):
+            task_resources(cpu_only, ClusterOptions(gpus_per_task=gpus))
+
+
+def test_a_task_no_node_holds_waits_on_a_cluster_given_by_its_address():
+    """Mutation N07: `task_slots` refusing every address but 'auto' (`!= "auto"` for `== "local"`). A cluster joined
+    as HOST:PORT or ray://HOST:PORT, whose autoscaler adds the node such a task needs, was refused as if it were the
+    local instance; only the local instance, whose nodes are all there, refuses."""
+    small, asked = _cluster(CPU=2.0), {"num_cpus": 3.0, "num_gpus": 0.0}
+    for address in ("10.0.0.1:6379", "ray://head:10001", "auto"):
+        said = []
+        assert task_slots(small, asked, ClusterOptions(address), out=said.append) == 1
+        assert len(said) == 1 and "the tasks wait until such a node joins" in said[0]
+
+
+class _RemoteRecorder:
+    """Enough of `ray` for `engine.remote`: records the options a task is given."""
+
+    def __init__(self):
+        self.options = None
+
+    def remote(self, fn):
+        return SimpleNamespace(options=lambda **kw: setattr(self, "options", kw) or ("task", fn, kw))
+
+
+@pytest.mark.parametrize("retries", [0, 1, 7])
+def test_a_segment_is_retried_as_often_as_max_retries_says_and_never_for_our_own_errors(retries):
+    """Mutations N08, N09: `remote` giving Ray a fixed `max_retries=3`, or `retry_exceptions=True`. With the first,
+    `--max-retries` is ignored (0, to see a flaky node fail at once, still retries; 7 on a preemptible cluster gives
+    up after 3); with the second, an error of our own code (bad input, a divergence) is rerun `max_retries` times
+    on the cluster before the job is marked failed."""
+    ray = _RemoteRecorder()
+    resources = {"num_cpus": 2.0, "num_gpus": 0.5}
+    engine.remote(ray, len, resources, ClusterOptions(max_retries=retries))
+    assert ray.options == {"num_cpus": 2.0, "num_gpus": 0.5, "max_retries": retries, "retry_exceptions": False}
+
+
+def test_max_retries_zero_is_accepted():
+    """Mutation N28: `ClusterOptions` refusing `--max-retries 0` (`<= 0` for `< 0`): a researcher who wants a lost
+    worker to fail its job at once (no retries) was refused a valid setting."""
+    assert ClusterOptions(max_retries=0).max_retries == 0
+
+
+# ---- worker side ----------------------------------------------------------------------------------
+def _fake_ray_module(monkeypatch, gpu_ids=(), attempt_number=None):
+    """`ray` as `begin_segment` and `current_attempt` see it inside a task: its core worker's attempt number (None:
+    a Ray version without it), the GPU ids Ray assigned, the node id."""
+    core = None if attempt_number is None else SimpleNamespace(get_current_task_attempt_number=lambda: attempt_number)
+    fake = SimpleNamespace(
+        _private=SimpleNamespace(worker=SimpleNamespace(global_worker=SimpleNamespace(core_worker=core))),
+        get_gpu_ids=lambda: list(gpu_ids),
+        get_runtime_context=lambda: SimpleNamespace(get_node_id=lambda: "node-1"),
+    )
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    return fake
+
+
+@pytest.mark.parametrize("ray_number, attempt", [(0, 1), (1, 2), (3, 4), (None, 1)])
+def test_a_segments_attempt_counts_from_one(monkeypatch, ray_number, attempt):
+    """Mutation N12: `current_attempt` returning Ray's 0-based attempt number as it is. The first attempt of every
+    segment then counted as attempt 0: the summary table showed -1 retries per segment (and a real retry as none),
+    so a researcher could not see which jobs lost workers."""
+    _fake_ray_module(monkeypatch, attempt_number=ray_number)
+    assert engine.current_attempt() == attempt
+
+
+@pytest.mark.parametrize("cpus, threads", [(0.5, 1), (1.0, 1), (3.0, 3), (2.5, 2)])
+def test_a_segment_uses_the_cpus_it_asked_for_and_a_fraction_of_one_runs_on_one_thread(monkeypatch, cpus, threads):
+    """Mutation N10: `begin_segment` setting `torch.set_num_threads(int(cpus))` without its floor of 1. With
+    `--cpus-per-task 0.5` (two tasks per core) every segment failed at its start (set_num_threads(0) raises), so
+    every job of the command was marked failed."""
+    _fake_ray_module(monkeypatch, attempt_number=0)
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)  # (process-wide: not this test's business)
+    before = torch.get_num_threads()
+    try:
+        worker = engine.begin_segment(cpus)
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
+    assert (worker.attempt, worker.node_id, worker.device) == (1, "node-1", torch.device("cpu"))
+
+
+@pytest.mark.parametrize("gpu_ids, device", [((), "cpu"), ((3,), "cuda:0")])
+def test_a_segment_runs_on_a_gpu_only_when_ray_gave_it_one(monkeypatch, gpu_ids, device):
+    """Mutation N11: `begin_segment` picking cuda:0 whenever CUDA is available, not only when Ray assigned the task a
+    GPU. A task asked with `--gpus-per-task 0` (or a config on the CPU) on a GPU node then trained on a card Ray had
+    given to another task: two jobs on one GPU, out of memory or slowed, against what was asked."""
+    _fake_ray_module(monkeypatch, gpu_ids=gpu_ids, attempt_number=0)
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    before = torch.get_num_threads()
+    try:
+        assert engine.begin_segment(1.0).device == torch.device(device)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_segments_info_reports_its_own_attempt_and_its_wall_time(monkeypatch):
+    """Mutations N13, N14: `WorkerContext.info` reporting the clock's time instead of the time since the segment
+    began, or attempt 1 always. The summary table's wall seconds then were the epoch time (about 1.8e9 per
+    segment), or it showed 0 retries for jobs whose workers Ray had lost and rerun."""
+    worker = engine.WorkerContext(3, torch.device("cpu"), "node-1", "host-a", started=1000.0)
+    with monkeypatch.context() as m:
+        m.setattr(engine.time, "time", lambda: 1012.5)
+        info = worker.info(checkpoint=100)
+    assert info["seconds"] == 12.5 and info["attempt"] == 3
+    assert (info["node_id"], info["host"], info["pid"], info["checkpoint"]) == ("node-1", "host-a", os.getpid(), 100)
+
+
+def test_a_new_scratch_folder_removes_the_scratch_of_killed_workers(tmp_path, monkeypatch):
+    """Mutation N26: `scratch_dir` without its `remove_orphans`. A worker killed mid-segment (what Ray's retries are
+    for) never removes its scratch folder, which lives in /dev/shm: memory the node never gets back, until a long
+    command's nodes run out of it. The next segment on the node removes it; a live process's scratch stays."""
+    monkeypatch.setattr(engine.os, "access", lambda path, mode: False)  # no /dev/shm to write: the temp folder
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead, live = tmp_path / f"csro-seg-{_dead_pid()}-abc", tmp_path / f"csro-seg-{os.getpid()}-def"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "latest.pt").write_bytes(b"x")
+    with engine.scratch_dir("csro-seg-") as scratch:
+        assert os.path.basename(scratch).startswith(f"csro-seg-{os.getpid()}-")
+        assert not dead.exists() and live.exists()
+
+
+# ---- the driver -----------------------------------------------------------------------------------
+def test_the_ray_driver_says_a_retry_only_for_a_segment_ray_reran():
+    """Mutation N15: `drive` printing "Ray retried it after its worker was lost" for every segment (`>= 1` for `> 1`).
+    A researcher reading the progress lines would believe every segment lost its worker."""
+    ray = _FakeRay()
+    chains = [_ScriptedChain(ray, "a", [("n1", 1), ("n2", 2), ("n1", 1)]), _ScriptedChain(ray, "b", [("n1", 1)])]
+    lines = []
+    drive(ray, chains, slots=1, out=lines.append)
+    assert [line for line in lines if "retried" in line] == [
+        "a: segment 2 finished on attempt 2 (Ray retried it after its worker was lost)"
+    ]
+
+
+class _WorkerCrashed(Exception):
+    """As Ray's own errors are (ray.exceptions.RayError and its WorkerCrashedError, ObjectLostError, ...): an
+    Exception that is not a RuntimeError."""
+
+
+def test_any_error_of_a_segment_ends_its_job_and_the_others_finish():
+    """Mutation N16: `drive` catching only RuntimeError from `ray.get`. Ray's own errors for a segment that ran out
+    of retries (WorkerCrashedError, ObjectLostError, a task's ValueError) are not RuntimeErrors: the first one ended
+    the whole driver with a traceback, and the other jobs' segments under way were lost, with no summary table."""
+    ray = _FakeRay()
+    chains = [
+        _ScriptedChain(ray, "a", [("n1", 1), _WorkerCrashed("the worker died 4 times")]),
+        _ScriptedChain(ray, "b", [ValueError("bad value")]),
+        _ScriptedChain(ray, "c", [("n2", 1), ("n2", 1)]),
+    ]
+    lines = []
+    records = drive(ray, chains, slots=1, out=lines.append)
+    a, b, c = records
+    assert a.status == "failed: _WorkerCrashed: the worker died 4 times" and a.segments == 1
+    assert b.status == "failed: ValueError: bad value"
+    assert (c.status, c.segments) == ("done", 2) and lines[-1].endswith("[3/3]")
+
+
+class _TaskError(Exception):
+    """As Ray's RayTaskError is: its text is the worker's traceback, `cause` the task's own exception."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"ray::segment() (pid=1, ip=10.0.0.2)\nTraceback (most recent call last):\n  ...\n{cause!r}")
+        self.cause = cause
+
+
+def test_a_failed_segments_line_names_its_own_error():
+    """Mutations N18, N19: `_one_line` ignoring the task's own exception (`cause`), or not printing a UserError's
+    message as it is. A job that failed on bad input showed "UserError: ..." or Ray's wrapper type and the last
+    line of a traceback instead of the one-line message the plain command prints."""
+    ray = _FakeRay()
+    chains = [
+        _ScriptedChain(ray, "a", [_TaskError(UserError("path_to_weights 'x.pt' cannot be read: expected a file"))]),
+        _ScriptedChain(ray, "b", [_TaskError(ValueError("loss is nan\nat iteration 3"))]),
+    ]
+    lines = []
+    a, b = drive(ray, chains, slots=1, out=lines.append)
+    assert a.status == "failed: path_to_weights 'x.pt' cannot be read: expected a file"
+    assert b.status == "failed: ValueError: at iteration 3"
+    assert lines[0] == "a: FAILED (path_to_weights 'x.pt' cannot be read: expected a file) [1/2]"
+
+
+def test_the_ray_driver_labels_a_node_that_joined_after_the_first_segment():
+    """Mutation N17: `drive` looking the nodes' addresses up only once (`if not addresses`). A node that joined the
+    cluster later (an autoscaler's, a replaced preempted one) was labelled by a piece of its id, not its address, in
+    the progress lines and the summary table."""
+
+    class GrowingCluster(_FakeRay):
+        def nodes(self):  # node n3 joins once the first segment's files are written
+            first = super().nodes()[:1]
+            joined = [{"NodeID": "n3" * 8, "NodeManagerAddress": "10.0.0.3"}] if "write a 0" in self.log else []
+            return first + joined
+
+    ray = GrowingCluster()
+    (record,) = drive(ray, [_ScriptedChain(ray, "a", [("n1", 1), ("n3", 1)])], slots=1, out=lambda line: None)
+    assert record.nodes == ["host-n1 (10.0.0.1)", "host-n3 (10.0.0.3)"]
+
+
+# ---- the summary and the command's end ------------------------------------------------------------
+def test_one_failed_job_fails_the_command_naming_it():
+    """Mutations N20, N29: `finish` failing the command only when more than one job failed, or naming the first job
+    instead of the first failed one. With one task or seed failed the command exited 0 after its table (a script
+    or a cluster scheduler then took the results as complete); or its error named a job that had finished."""
+    records = [
+        JobRecord("goal_idx0", ["n1"], 1.0, 0, 2, "done"),
+        JobRecord("goal_idx1", ["n1"], 1.0, 0, 1, "failed: ValueError: boom"),
+        JobRecord("goal_idx2", ["n2"], 1.0, 0, 2, "done"),
+    ]
+    said = []
+    with pytest.raises(RunFailedError, match=r"^1 of 3 tasks failed \(goal_idx1 failed: ValueError: boom\)"):
+        finish(records, "task", out=said.append)
+    assert said == [summary_table(records, "task")]
+    finish([records[0], records[2]], "task", out=said.append)  # all done: no error
+
+
+def test_the_summary_tables_columns_line_up():
+    """Mutation N27: `summary_table` sizing each column by its header only. A long job name or node list pushed the
+    rest of its row to the right, so a researcher reading the table saw wall times under the retries header."""
+    records = [
+        JobRecord("point-robot/a-long-experiment/seed0", ["host-a (10.0.0.1)", "host-b (10.0.0.2)"], 1234.5, 2, 30),
+        JobRecord("x", [], 1.0, 0, 1, "done"),
+    ]
+    lines = summary_table(records, "run").splitlines()
+    starts = [lines[0].index(h) for h in ("node", "wall (s)", "retries", "segments", "status")]
+    for line, row in zip(lines[2:], records):
+        for start, value in zip(starts, [", ".join(row.nodes) or "-", f"{row.seconds:.1f}", str(row.retries)]):
+            assert line[start:].startswith(value), (line, value)
+
+
+# ---- connecting -----------------------------------------------------------------------------------
+def _fake_ray(monkeypatch, initialized=False, error=None):
+    calls = []
+
+    def init(**kw):
+        calls.append(kw)
+        if error is not None:
+            raise error
+
+    monkeypatch.setattr(engine, "require_ray", lambda: SimpleNamespace(is_initialized=lambda: initialized, init=init))
+    return calls
+
+
+def test_a_process_already_connected_to_ray_keeps_its_connection(monkeypatch):
+    """Mutation N21: `connect` saying it started the connection a process already had. The stage then shut Ray down
+    at its end (`if started: ray.shutdown()`), under the caller that had connected it (a notebook, a script running
+    both stages): its next Ray call failed."""
+    calls = _fake_ray(monkeypatch, initialized=True)
+    ray, started = engine.connect(ClusterOptions("local"))
+    assert started is False and calls == []
+
+
+def test_a_local_instance_is_a_new_one_whatever_ray_address_says(monkeypatch):
+    """Mutation N22: `connect` calling `ray.init()` without `address="local"` for `--ray` alone. Ray then joins the
+    cluster RAY_ADDRESS names, or the one `ray start` left running: the jobs ran there, on resources not counted for
+    them, instead of on a new instance on this machine."""
+    calls = _fake_ray(monkeypatch)
+    assert engine.connect(ClusterOptions("local"))[1] is True
+    assert calls[0]["address"] == "local"
+
+
+def test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it(monkeypatch):
+    """Mutation N23: `connect` probing the head only when its address is unknown (`is None` for `is not None`). Ray
+    itself waits many minutes for an address where nothing answers: the command hung instead of one line."""
+    calls = _fake_ray(monkeypatch)
+    port = _closed_port()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        head = address.removeprefix("ray://")
+        with pytest.raises(UserError, match=rf"^--ray {address}: could not connect to {head} \("):
+            engine.connect(ClusterOptions(address))
+    assert calls == []
+
+
+def test_a_ray_client_address_is_probed_at_its_host_and_port(monkeypatch):
+    """Mutation N24: `_head_address` keeping the ray:// prefix. The probe then looked for a host named 'ray://HOST':
+    every ray://HOST:PORT address, of a cluster that answers, was refused as unreachable."""
+    calls = _fake_ray(monkeypatch)
+    with socket.socket() as head:
+        head.bind(("127.0.0.1", 0))
+        head.listen()
+        address = f"ray://127.0.0.1:{head.getsockname()[1]}"
+        assert engine.connect(ClusterOptions(address))[1] is True
+    assert calls[0]["address"] == address
+
+
+def test_a_connection_error_from_ray_is_one_line(monkeypatch):
+    """Mutation N25: `connect` not catching ConnectionError. Ray raises it for 'auto' where this machine is part of
+    no cluster: the command ended with Ray's traceback instead of a line saying what is expected."""
+    _fake_ray(monkeypatch, error=ConnectionError("Could not find any running Ray instance.\nPlease specify one."))
+    said = r"^--ray local: could not connect \(Could not find any running Ray instance\.\): expected a running"
+    with pytest.raises(UserError, match=said):
+        engine.connect(ClusterOptions("local"))

@@ -1,5 +1,6 @@
 import itertools
 import math
+import sys
 
 import pytest
 import torch
@@ -224,3 +225,53 @@ def test_the_matmul_probe_counts_two_flops_per_multiply_add(monkeypatch):
     clock = itertools.count(0.0, 0.5)
     monkeypatch.setattr(flops.time, "perf_counter", lambda: next(clock))
     assert probe(reps=1) == pytest.approx(480.0)
+
+
+class _FakeLibc:
+    def __init__(self, answers=None):
+        self.calls, self.answers = [], answers or {}
+
+    def mallopt(self, key, value):
+        self.calls.append((key, value))
+        return self.answers.get(key, 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value(monkeypatch):
+    """Mutations N35, N36, N37: `keep_freed_memory` giving the values to the wrong settings, naming M_MMAP_MAX (-4)
+    for M_MMAP_THRESHOLD (-3), or stopping at the first setting glibc refuses. The process then paged-faulted on
+    fresh mmap pages every step (the 6-14 ms per step the setting is there to save) while reporting it applied, or
+    returned memory to the OS at a 256 MB trim threshold. glibc's ids: M_TRIM_THRESHOLD -1, M_TOP_PAD -2,
+    M_MMAP_THRESHOLD -3."""
+    import ctypes
+
+    libc = _FakeLibc()
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: libc)
+    cpu_kernels.use_cpu_kernels(True)
+    try:
+        assert cpu_kernels.keep_freed_memory() is True
+        assert sorted(libc.calls) == sorted([(-3, 256 << 20), (-1, 1 << 30), (-2, 64 << 20)])
+        refusing = _FakeLibc(answers={-3: 0})  # one refused: False, and the others are still applied
+        monkeypatch.setattr(ctypes, "CDLL", lambda name: refusing)
+        assert cpu_kernels.keep_freed_memory() is False and len(refusing.calls) == 3
+        cpu_kernels.use_cpu_kernels(False)  # switched off: nothing is set
+        off = _FakeLibc()
+        monkeypatch.setattr(ctypes, "CDLL", lambda name: off)
+        assert cpu_kernels.keep_freed_memory() is False and off.calls == []
+    finally:
+        cpu_kernels.use_cpu_kernels(None)
+
+
+def test_a_float64_hidden_layer_on_the_cpu_kernels_matches_plain_ops():
+    """Mutation N31: `_hidden_forward` sending every dtype to the oneDNN linear, not float32 only. oneDNN refuses
+    float64: a network in double precision (`net.double()`, for a gradient check) failed with a RuntimeError from
+    inside oneDNN whenever the CPU kernels were on (the default)."""
+    g = torch.Generator().manual_seed(0)
+    x, w, b = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((8, 3), (3, 5), (5,)))
+    cpu_kernels.use_cpu_kernels(True)
+    try:
+        y = cpu_kernels.hidden_layer(x, w, b)
+    finally:
+        cpu_kernels.use_cpu_kernels(None)
+    assert y.dtype == torch.float64
+    torch.testing.assert_close(y, torch.relu(x @ w + b))
