@@ -1480,7 +1480,7 @@ def test_a_report_names_the_runs_config_differences_but_not_their_own_seed(tmp_p
     for s in specs:
         s.out_dir.mkdir(parents=True)
         made = dict(s.load_config().to_dict(), seed=s.seed)
-        atomic_write_text(s.out_dir / "variant.json", __import__("json").dumps(made))
+        atomic_write_text(s.out_dir / "variant.json", json.dumps(made))
     assert config_sentence(specs) is None
 
 
