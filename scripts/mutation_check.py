@@ -200,6 +200,7 @@ COMPETENT = "scripts/competent_fraction.py"
 UPDATE_GOLDEN = "scripts/update_golden.py"
 WRITE_DEFAULT_CONFIG = "scripts/write_default_config.py"
 REREAD_PROSE = "scripts/reread_report_prose.py"
+STATS = "rlkit/stats.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -2598,6 +2599,102 @@ EDITS = {
         "return all([mallopt(key, value) == 1 for key, value in settings])",
         "return all(mallopt(key, value) == 1 for key, value in settings)",
         "tests/test_networks.py::test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value",
+    ),
+    "every point of a curve's t band the first iteration's": Edit(
+        STATS,
+        "t_interval(vals[:, i])",
+        "t_interval(vals[:, 0])",
+        "tests/test_budget_stats.py::test_a_curves_t_band_at_each_iteration_is_the_interval_of_that_iterations_runs",
+    ),
+    "the IQM bootstrap's resamples fixed": Edit(
+        STATS,
+        "reps=reps,",
+        "reps=200,",
+        "tests/test_budget_stats.py::test_an_iqm_interval_draws_as_many_bootstrap_resamples_as_asked",
+    ),
+    "a step's seconds the mean of its timed calls": Edit(
+        BUDGET,
+        "return float(np.median(times))",
+        "return float(np.mean(times))",
+        "tests/test_budget_stats.py::test_a_steps_seconds_are_the_median_of_its_timed_calls_after_the_warmup",
+    ),
+    "usable cores the machine's count": Edit(
+        BUDGET,
+        "return len(os.sched_getaffinity(0)) if",
+        "return os.cpu_count() if",
+        "tests/test_budget_stats.py::test_usable_cores_are_this_processs_affinity_not_the_machines_count",
+    ),
+    "a step timed without its warm-up calls": Edit(
+        BUDGET,
+        "    for _ in range(warmup):\n        step()\n",
+        "    pass\n",
+        "tests/test_budget_stats.py::test_a_steps_seconds_are_the_median_of_its_timed_calls_after_the_warmup",
+    ),
+    "check printing no line per task": Edit(
+        DATA_MAIN,
+        "    for line in report.lines:\n        click.echo(line)\n",
+        "    pass\n",
+        DATASET_TESTS + "test_check_cli_prints_a_line_per_task",
+    ),
+    "curves --config ignored": Edit(
+        DATA_MAIN,
+        "env_params = load_config(config).env_params.kwargs() if config else None",
+        "env_params = None",
+        DATASET_TESTS + "test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_params",
+    ),
+    "curves --out ignored": Edit(
+        DATA_MAIN,
+        "write_curves(data_dir, Path(out) if out else None, env_params)",
+        "write_curves(data_dir, None, env_params)",
+        DATASET_TESTS + "test_curves_cli_writes_the_figure_where_out_says",
+    ),
+    "import-legacy unpickling without --allow-pickle": Edit(
+        DATA_MAIN,
+        "allow_pickle=allow_pickle, overwrite",
+        "allow_pickle=True, overwrite",
+        DATASET_TESTS + "test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing",
+    ),
+    "import-legacy overwriting without --overwrite": Edit(
+        DATA_MAIN,
+        "overwrite=overwrite, env_dims=env_dims(env_name)",
+        "overwrite=True, env_dims=env_dims(env_name)",
+        DATASET_TESTS + "test_legacy_clis_keep_a_non_empty_destination_without_overwrite",
+    ),
+    "import-legacy not checking the env's sizes": Edit(
+        DATA_MAIN,
+        "env_dims=env_dims(env_name))",
+        "env_dims=None)",
+        DATASET_TESTS + "test_import_legacy_cli_refuses_data_of_another_envs_sizes",
+    ),
+    "export-legacy overwriting without --overwrite": Edit(
+        DATA_MAIN,
+        "overwrite=overwrite, physics=physics_version",
+        "overwrite=True, physics=physics_version",
+        DATASET_TESTS + "test_legacy_clis_keep_a_non_empty_destination_without_overwrite",
+    ),
+    "the data CLI's env sizes swapped": Edit(
+        DATA_MAIN,
+        "return int(env.observation_space.shape[0]), int(env.action_space.shape[0])",
+        "return int(env.action_space.shape[0]), int(env.observation_space.shape[0])",
+        DATASET_TESTS + "test_the_data_clis_env_sizes_are_observation_then_action",
+    ),
+    "the data CLI's physics version always 1": Edit(
+        DATA_MAIN,
+        "return int(env_class(env_name).physics_version)",
+        "return 1",
+        DATASET_TESTS + "test_the_data_clis_physics_version_is_the_env_familys",
+    ),
+    "check not given the env's sizes": Edit(
+        DATA_MAIN,
+        "check_dataset(data_dir, env_dims, physics_version)",
+        "check_dataset(data_dir, None, physics_version)",
+        DATASET_TESTS + "test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs",
+    ),
+    "curves' note on unfinished tasks inverted": Edit(
+        DATA_MAIN,
+        "    if unfinished:  #",
+        "    if not unfinished:  #",
+        DATASET_TESTS + "test_curves_cli_notes_the_tasks_still_being_written",
     ),
 }
 

@@ -11,7 +11,7 @@ from rlkit.budget import Budget, describe, makespan, synthetic_step, training_bu
 from rlkit.config import load_config
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.seeding import torch_generator
-from rlkit.stats import iqm_interval, t_interval
+from rlkit.stats import curve_band, iqm_interval, t_interval
 from rlkit.torch.csro.trainer import CSROTrainer
 from tests.conftest import TINY_CONFIG
 
@@ -223,3 +223,67 @@ def test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps():
     reward_negatives = {"algo_type": "CORRO", "algo_params": {"corro_pretrain_steps": 5}}
     (reward_pre,) = training_budget(load_config(TINY_CONFIG, reward_negatives)).stages
     assert pre.flops >= reward_pre.flops > cvae.flops
+
+
+T_975_1 = 12.706204736174707  # scipy.stats.t.ppf(0.975, 1): two runs, one degree of freedom
+
+
+def test_a_curves_t_band_at_each_iteration_is_the_interval_of_that_iterations_runs():
+    """Mutation P11: `t_interval(vals[:, i])` -> `t_interval(vals[:, 0])`: every point of a learning curve's 95% band
+    would be the band of its first iteration. Two runs at (0, 0) and (2, 6): at the first iteration the mean is 1,
+    sd sqrt(2), half-width t(0.975, 1) * sqrt(2) / sqrt(2) = 12.706; at the second the mean 3, sd sqrt(18),
+    half-width 12.706 * 3 = 38.119 (not the first's 12.706 around 3)."""
+    x, mean, lo, hi = curve_band([np.array([10, 20])] * 2, [np.array([0.0, 0.0]), np.array([2.0, 6.0])])
+    np.testing.assert_allclose(x, [10, 20])
+    np.testing.assert_allclose(mean, [1.0, 3.0])
+    np.testing.assert_allclose(hi - mean, [T_975_1, 3 * T_975_1])
+    np.testing.assert_allclose(mean - lo, [T_975_1, 3 * T_975_1])
+
+
+def test_an_iqm_interval_draws_as_many_bootstrap_resamples_as_asked():
+    """Mutation P13: `reps=reps` -> `reps=200` in the call to rliable: the interval would be drawn from a fixed number
+    of resamples whatever the caller asks (Table 1's default 5000 among them). Two runs scoring 0 and 1: a resample's
+    IQM (the mean of two) is 0, 0.5 or 1 with chances 1/4, 1/2, 1/4. One resample gives one value, so a zero-width
+    interval at it; 5000 of them hold both 0 and 1 (the chance that none is 0 is 0.75 ** 5000), so 0 to 1."""
+    point, lo, hi = iqm_interval(np.array([0.0, 1.0]), reps=1)
+    assert point == 0.5 and lo == hi and lo in (0.0, 0.5, 1.0)
+    assert iqm_interval(np.array([0.0, 1.0]), reps=5000) == (0.5, 0.0, 1.0)
+
+
+def _fake_clock(monkeypatch, durations):
+    """A step that takes `durations` in turn on a fake `time.perf_counter` (nothing is timed for real); returns it."""
+    from types import SimpleNamespace
+
+    import rlkit.budget
+
+    now = [0.0]
+    left = list(durations)
+    monkeypatch.setattr(rlkit.budget, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+
+    def step():
+        now[0] += left.pop(0)
+
+    return step, left
+
+
+def test_a_steps_seconds_are_the_median_of_its_timed_calls_after_the_warmup(monkeypatch):
+    """Mutations P29 (`np.median(times)` -> `np.mean`) and P32 (the warmup calls dropped). Three warmup calls of
+    100 s (a first call's compilation and caches), then five of 1, 2, 3, 4 and 50 s (one disturbed by another
+    process): the median is 3 s. The mean, 12 s, would make a run's training time 4x too long; timing the warmup
+    calls as well, the median of 100, 100, 100, 1, 2 is 100 s."""
+    from rlkit.budget import step_seconds
+
+    step, left = _fake_clock(monkeypatch, [100.0, 100.0, 100.0, 1.0, 2.0, 3.0, 4.0, 50.0])
+    assert step_seconds(step, repeats=5, warmup=3) == 3.0
+    assert left == []  # 3 + 5 calls, no more
+
+
+def test_usable_cores_are_this_processs_affinity_not_the_machines_count(monkeypatch):
+    """Mutation P30: `len(os.sched_getaffinity(0))` -> `os.cpu_count()`: on a 16-core machine where this process may
+    run on 2 of them (a container's cpuset, taskset), the plan would count 16 workers and promise 8x too short a
+    wall time (`makespan` of its runs on 16 slots, not 2)."""
+    import rlkit.budget
+
+    monkeypatch.setattr(rlkit.budget.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(rlkit.budget.os, "cpu_count", lambda: 16)
+    assert rlkit.budget.usable_cores() == 2
