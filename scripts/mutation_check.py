@@ -201,6 +201,7 @@ UPDATE_GOLDEN = "scripts/update_golden.py"
 WRITE_DEFAULT_CONFIG = "scripts/write_default_config.py"
 REREAD_PROSE = "scripts/reread_report_prose.py"
 STATS = "rlkit/stats.py"
+SEEDING = "rlkit/seeding.py"
 CONFIG_PY, PLAN, BUDGET, COLUMNS = (
     "rlkit/config.py",
     "rlkit/reproduce/plan.py",
@@ -2695,6 +2696,156 @@ EDITS = {
         "    if unfinished:  #",
         "    if not unfinished:  #",
         DATASET_TESTS + "test_curves_cli_notes_the_tasks_still_being_written",
+    ),
+    "a CPU generator state fitting a CUDA generator": Edit(
+        SEEDING,
+        "if saved.numel() == gen.get_state().numel():",
+        "if saved.numel() >= gen.get_state().numel():",
+        "tests/test_seeding.py::test_a_cpu_state_does_not_fit_a_cuda_generator",
+    ),
+    "cheetah-dir built as the velocity family": Edit(
+        TASKS,
+        '"cheetah-dir": HalfCheetahDirEnv',
+        '"cheetah-dir": HalfCheetahVelEnv',
+        "tests/test_envs.py::test_each_env_name_builds_the_family_of_its_tasks",
+    ),
+    "a moved dataset's task files read from the config's folder": Edit(
+        TASKS,
+        "restore_dataset_tasks(env, cfg.algo_params.data_dir if data_dir is None else data_dir)",
+        "restore_dataset_tasks(env, cfg.algo_params.data_dir)",
+        "tests/test_envs.py::test_a_moved_datasets_task_files_are_restored_from_where_it_is_now",
+    ),
+    "the oracle return past the meta-test's horizon": Edit(
+        TASKS,
+        "return _episode_return(env, obs, env.oracle_action, reward_fn, horizon)",
+        "return _episode_return(env, obs, env.oracle_action, reward_fn, None)",
+        "tests/test_envs.py::test_the_oracle_return_is_cut_at_the_meta_tests_horizon",
+    ),
+    "one test task's interpolation split the plain one": Edit(
+        TASKS,
+        "if cfg.interpolation:",
+        "if cfg.interpolation and n_eval > 1:",
+        "tests/test_envs.py::test_the_interpolation_split_of_one_test_task_tests_the_middle_one",
+    ),
+    "ant-goal and ant-dir swapped": Edit(
+        TASKS,
+        '"ant-goal": AntGoalEnv,\n    "ant-dir": AntDirEnv,',
+        '"ant-goal": AntDirEnv,\n    "ant-dir": AntGoalEnv,',
+        "tests/test_envs.py::test_each_env_name_builds_the_family_of_its_tasks",
+    ),
+    "show_path re-running iteration 0's meta-test streams": Edit(
+        SHOW,
+        "streams = EvalStreams.of(setup.seed, iteration, device)",
+        "streams = EvalStreams.of(setup.seed, 0, device)",
+        "tests/test_show_path.py::test_record_protocol_repeats_the_meta_test_of_its_iteration_on_the_held_out_tasks",
+    ),
+    "show_path's z contexts seeded with 0": Edit(
+        SHOW,
+        'gen = torch_generator(setup.seed, "show_path_z", device=device)',
+        'gen = torch_generator(0, "show_path_z", device=device)',
+        "tests/test_show_path.py::test_offline_z_draws_the_held_out_tasks_contexts_from_the_runs_stream",
+    ),
+    "show_path loading a run with seed 0": Edit(
+        SHOW,
+        'seed, cfg = variant.get("seed", 0), config_from_variant(variant)',
+        "seed, cfg = 0, config_from_variant(variant)",
+        "tests/test_show_path.py::test_load_run_prepares_the_run_with_its_own_seed",
+    ),
+    "show_path scoring a sparse run on the dense reward": Edit(
+        SHOW,
+        "reward_fn = scored_reward_fn(cfg, envs[0])",
+        "reward_fn = None",
+        "tests/test_show_path.py::test_record_protocol_scores_a_sparse_run_on_its_sparse_reward",
+    ),
+    "show_path's Np split ignoring the steps scored": Edit(
+        SHOW,
+        "scored_steps[i] += paths.lengths[i]",
+        "scored_steps[i] += 0",
+        "tests/test_show_path.py::test_nps_drawing_splits_each_context_episode_at_its_random_steps",
+    ),
+    "every paths panel showing task 0's return": Edit(
+        SHOW,
+        "draw_task(ax, envs[i], episodes[i], last_return[i], t, plt)",
+        "draw_task(ax, envs[i], episodes[i], last_return[0], t, plt)",
+        "tests/test_show_path.py::test_each_paths_panel_gives_its_own_tasks_last_return",
+    ),
+    "the z picture's PCA onto the wrong axes": Edit(
+        SHOW,
+        'projections = {"pca": centred @ vt[:2].T}',
+        'projections = {"pca": centred @ vt[1:3].T}',
+        "tests/test_show_path.py::test_the_z_picture_projects_each_source_onto_the_two_main_axes",
+    ),
+    "every z panel drawing the first source's points": Edit(
+        SHOW,
+        "part, lab = xy[start : start + n], labels[start : start + n]",
+        "part, lab = xy[:n], labels[start : start + n]",
+        "tests/test_show_path.py::test_the_z_picture_projects_each_source_onto_the_two_main_axes",
+    ),
+    "show_path's z contexts without next observations": Edit(
+        SHOW,
+        "a.max_path_length, gen, a.use_next_obs_in_context))",
+        "a.max_path_length, gen, False))",
+        "tests/test_show_path.py::test_offline_z_draws_the_held_out_tasks_contexts_from_the_runs_stream",
+    ),
+    "BOREL's offline z the prior": Edit(
+        SHOW,
+        "out.append(mu[torch.arange(len(mu), device=device), b.mask.sum(1)])",
+        "out.append(mu[:, 0])",
+        "tests/test_show_path.py::test_borels_offline_z_is_the_belief_after_the_whole_episode",
+    ),
+    "show_path giving a recurrent agent no belief": Edit(
+        SHOW,
+        "belief = Belief.of(cfg, setup.eval_buffer) if agent.recurrent else None",
+        "belief = None",
+        "tests/test_show_path.py::test_record_protocol_gives_a_recurrent_agent_its_belief",
+    ),
+    "the learning curve drawn at its upper band": Edit(
+        PLOT,
+        "ax.plot(x, mean, label=name,",
+        "ax.plot(x, hi, label=name,",
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "the learning curve's band from its mean": Edit(
+        PLOT,
+        "ax.fill_between(x, lo, hi, alpha=0.2)",
+        "ax.fill_between(x, lo, mean, alpha=0.2)",
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "no band for two runs": Edit(
+        PLOT,
+        "if len(frames) > 1:",
+        "if len(frames) > 2:",
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "the learning curve's y label the training tasks": Edit(
+        PLOT,
+        'ax.set_ylabel("return on held-out tasks")',
+        'ax.set_ylabel("return on training tasks")',
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "the learning curve's title counting one run": Edit(
+        PLOT,
+        'ax.set_title(f"{runs[0].parent.parent.name}: {len(frames)} run(s)")',
+        'ax.set_title(f"{runs[0].parent.parent.name}: 1 run(s)")',
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "the oracle line labelled with the random return": Edit(
+        PLOT,
+        'label=f"oracle ({ref.oracle:.2f})"',
+        'label=f"oracle ({ref.random:.2f})"',
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
+    "the learning curve's default file name": Edit(
+        PLOT,
+        'Path(runs_dir) / "learning_curve.png"',
+        'Path(runs_dir) / "report.png"',
+        "tests/test_report_plot.py::test_plot_writes_learning_curve_png_in_the_runs_folder_by_default",
+    ),
+    "the learning curve's x axis in iterations": Edit(
+        PLOT,
+        'ax.set_xlabel("gradient steps")',
+        'ax.set_xlabel("iterations")',
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
     ),
 }
 

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
+from rlkit.config import load_config
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.point_robot import point_goals
 from rlkit.errors import UserError
 from rlkit.tasks import make_env, oracle_return, random_return
+from tests.conftest import ROOT
 
 HELD_OUT = list(range(2, 40, 4))
 ORACLE = [-4.39, -3.64, -3.05, -3.75, -4.43, -4.32, -3.54, -3.10, -3.86, -4.47]
@@ -313,3 +315,79 @@ def test_point_robots_randomize_tasks_permutes_the_goals_with_random_state_1337(
             got.append(env.goal.copy())
         np.testing.assert_allclose(got, np.stack([np.cos(angles), np.sin(angles)], axis=1), atol=1e-12)
         assert not np.allclose(got, np.stack([np.cos(np.linspace(0, np.pi, n)), np.sin(np.linspace(0, np.pi, n))], 1))
+
+
+def test_each_env_name_builds_the_family_of_its_tasks():
+    """Mutations Q28 and Q35: the registry mapped cheetah-dir to the velocity family (Q28), or swapped ant-goal's
+    and ant-dir's families (Q35); every test built the env of each family by its class or by another name, so a
+    run of `--env_name cheetah-dir` trained and was scored on target velocities without a word.
+    docs/environments.md: cheetah-vel's tasks are target velocities, cheetah-dir's directions -1/+1, ant-goal's
+    goal positions, ant-dir's and humanoid-dir's direction angles."""
+    from rlkit.tasks import make_env
+
+    assert [t["direction"] for t in make_env("cheetah-dir", n_tasks=4).tasks] == [-1, 1, -1, 1]
+    assert all("velocity" in t for t in make_env("cheetah-vel", n_tasks=2).tasks)
+    assert np.shape(make_env("ant-goal", n_tasks=2).goal) == (2,)
+    for name in ("ant-dir", "humanoid-dir"):
+        env = make_env(name, n_tasks=4)
+        assert np.ndim(env.goal) == 0
+        assert [t["goal"] for t in env.tasks] == pytest.approx([0.0, np.pi / 2, np.pi, 3 * np.pi / 2])
+
+
+def test_a_moved_datasets_task_files_are_restored_from_where_it_is_now(tmp_path):
+    """Mutation Q30: make_wrapped_env restored a parameter family's tasks from the config's
+    `algo_params.data_dir` even where `data_dir` named where the dataset is now (show_path.py's and
+    `--data_dir`'s moved dataset): there no task file was found, and the run was meta-tested on the family's
+    freshly sampled hopper bodies instead of the ones its data was collected on, without a word."""
+    from rlkit.data.dataset import TASK_PARAMS_FILE, task_dir
+    from rlkit.tasks import make_env, make_wrapped_env
+
+    written = make_env("hopper-rand-params", n_tasks=2)
+    written.set_task_params(1, {k: 2.0 * np.asarray(v) for k, v in written.task_params[1].items()})
+    moved = tmp_path / "moved"
+    for t in range(2):
+        task_dir(moved, t).mkdir(parents=True)
+        written.save_task(t, task_dir(moved, t) / TASK_PARAMS_FILE)
+    cfg = load_config(
+        ROOT / "configs" / "hopper_rand_params.json",
+        {
+            "n_train_tasks": 1,
+            "n_eval_tasks": 1,
+            "env_params": {"n_tasks": 2},
+            "algo_params": {"data_dir": str(tmp_path / "where_it_was"), "meta_batch": 1, "num_tasks_sample": 1},
+        },
+    )
+    env = make_wrapped_env(cfg, None, data_dir=moved)
+    assert env.unwrapped.tasks == written.tasks
+    assert env.unwrapped.tasks[1] != make_env("hopper-rand-params", n_tasks=2).tasks[1]
+
+
+def test_the_oracle_return_is_cut_at_the_meta_tests_horizon():
+    """Mutation Q31: oracle_return summed the whole episode whatever `horizon` it was given: a run whose meta-test
+    episodes are shorter than the env's (max_path_length < max_episode_steps) was scored against an oracle of
+    another number of steps, the top of its normalised score misplaced. The point robot's oracle is still on its
+    way to the goal (reward < 0) after 5 steps."""
+    from rlkit.tasks import make_env, oracle_return
+
+    env = make_env("point-robot", n_tasks=4, max_episode_steps=20)
+    env.reset_task(1)
+    obs, _ = env.reset()
+    total = 0.0
+    for _ in range(5):
+        obs, r, *_ = env.step(env.oracle_action(obs))
+        total += r
+    got = oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1, horizon=5)
+    assert got == pytest.approx(total, rel=1e-12)
+    assert got != pytest.approx(oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1))
+
+
+def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
+    """Mutation Q34: docs/algorithm.md, "Task split": with interpolation, gap int(n_train / n_eval) + 1 and the test
+    tasks range(0, n, gap) + int(gap / 2). One test task of point-robot's 40 with 30 train: gap 31, test task 15,
+    train the first 30 of the rest (not the plain split's last task, 39, an extrapolation)."""
+    from rlkit.tasks import train_eval_split
+
+    config = load_config(ROOT / "configs" / "point-robot.json", {"n_train_tasks": 30, "n_eval_tasks": 1})
+    train, test = train_eval_split(config)
+    assert test == [15]
+    assert train == [t for t in range(31) if t != 15]

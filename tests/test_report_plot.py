@@ -668,3 +668,60 @@ def test_two_tied_protocols_around_a_different_one_are_not_a_collapse(tmp_path):
     row = {"Number of train steps total": 10, "Epoch": 0, **dict(zip(RETURN_COLUMNS.values(), (-5.0, -3.0, -5.0)))}
     pd.DataFrame([row]).to_csv(run / "progress.csv", index=False)
     assert [line for line in collapse_lines([run]) if "return the same value" in line] == []
+
+
+def test_the_learning_curve_figure_by_hand(tmp_path, monkeypatch):
+    """Mutations Q62-Q68, Q70, Q71, Q73: rlkit.plot's figure, by hand, for two seeds of two iterations (10 and 20 train
+    steps): each protocol's line is its mean over the seeds at each step, under its own name, shaded from mean - std
+    to mean + std (ddof 1); the axes say gradient steps and return on held-out tasks, the title the env and the
+    number of runs. Under the slips every test of learning_curves passed while the figure drew one seed's numbers
+    (Q62, Q68), the upper edge of the band as the line (Q63), half the band (Q64), no band for two seeds (Q65),
+    another protocol's column under a protocol's name (Q71), or said training tasks, one run or iterations (Q66,
+    Q67, Q73), or the random return's number in the oracle line's label (Q70)."""
+    import matplotlib.axes
+
+    import rlkit.plot
+    from rlkit.report import PROTOCOLS, find_runs, reference_returns
+
+    make_run(tmp_path / "point-robot" / "exp" / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
+    make_run(tmp_path / "point-robot" / "exp" / "seed1", 1, [[-12, -18, -13], [-8, -12, -10]])
+    bands, figures = [], []
+    fill_between = matplotlib.axes.Axes.fill_between
+
+    def recorded(ax, x, lo, hi, *a, **k):
+        bands.append((np.asarray(x).tolist(), np.asarray(lo), np.asarray(hi)))
+        return fill_between(ax, x, lo, hi, *a, **k)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "fill_between", recorded)
+    monkeypatch.setattr(rlkit.plot, "atomic_savefig", lambda fig, out, dpi: figures.append(fig))
+    rlkit.plot.plot_runs(find_runs(tmp_path), tmp_path / "c.png")
+    (ax,) = figures[0].axes
+    lines = {line.get_label(): line for line in ax.lines if line.get_label() in PROTOCOLS}
+    want = {  # protocol -> (mean, std) at 10 and 20 steps
+        name: (np.mean(v, axis=0), np.std(v, axis=0, ddof=1))
+        for name, v in zip(
+            PROTOCOLS, np.array([[[-10, -6], [-12, -8]], [[-20, -16], [-18, -12]], [[-15, -8], [-13, -10]]])
+        )
+    }
+    assert list(lines) == list(PROTOCOLS) and len(bands) == len(PROTOCOLS)
+    for (name, (mean, std)), (x, lo, hi) in zip(want.items(), bands):
+        assert lines[name].get_xdata().tolist() == [10, 20] and x == [10, 20]
+        np.testing.assert_allclose(lines[name].get_ydata(), mean)
+        np.testing.assert_allclose(lo, mean - std)
+        np.testing.assert_allclose(hi, mean + std)
+    assert ax.get_xlabel() == "gradient steps" and ax.get_ylabel() == "return on held-out tasks"
+    assert ax.get_title() == "point-robot: 2 run(s)"
+    ref = reference_returns(find_runs(tmp_path)[0])
+    references = [line.get_label() for line in ax.lines if line.get_label() not in PROTOCOLS]
+    assert references == [f"oracle ({ref.oracle:.2f})", f"uniform random ({ref.random:.2f})"]
+
+
+def test_plot_writes_learning_curve_png_in_the_runs_folder_by_default(tmp_path):
+    """Mutation Q72: without --out the figure is RUNS_DIR/learning_curve.png (the option's help, the README)."""
+    from click.testing import CliRunner
+
+    from rlkit.plot import main
+
+    make_run(tmp_path / "point-robot" / "exp" / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
+    result = CliRunner().invoke(main, [str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0 and (tmp_path / "learning_curve.png").is_file(), result.output

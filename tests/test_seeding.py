@@ -1,6 +1,7 @@
 """Named random streams (rlkit/seeding.py): distinct seeds for every stream, index and run seed."""
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -119,3 +120,18 @@ def test_a_state_of_the_other_device_type_gives_the_device_change_stream():
     assert torch.equal(torch.randn(4, generator=gen), torch.randn(4, generator=want))
     other_step, _ = portable_generator_state(gen, cuda_like, 3, "batch_sampling", 8)
     assert not torch.equal(other_step, state)
+
+
+def test_a_cpu_state_does_not_fit_a_cuda_generator():
+    """Mutation Q07: a saved generator state fits a generator only with as many bytes as its own; a check of
+    `>=` took a CPU generator's 5,056-byte state as fitting a CUDA generator's 16 (Philox), so a run saved on the
+    CPU and resumed on a GPU did not draw the `device_change` stream it should (set_state then fails, or a state of
+    another generator type is loaded). The CUDA generator is stood in for by one whose state has 16 bytes."""
+    from rlkit.seeding import STREAMS, portable_generator_state, stream_seed, torch_generator
+
+    cuda_like = SimpleNamespace(get_state=lambda: torch.zeros(16, dtype=torch.uint8), device=torch.device("cpu"))
+    cpu_state = torch_generator(3, "batch_sampling").get_state()
+    state, fits = portable_generator_state(cuda_like, cpu_state, 3, "batch_sampling", 7)
+    assert not fits
+    want = torch.Generator().manual_seed(stream_seed(3, "device_change", STREAMS["batch_sampling"].id, 7))
+    assert torch.equal(state, want.get_state())

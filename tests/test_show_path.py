@@ -479,3 +479,256 @@ def test_show_paths_figure_has_a_panel_for_every_held_out_task(tmp_path, monkeyp
     n = len(tasks)
     show.draw_paths(setup, "np", [None] * n, [[]] * n, [0.0] * n, tmp_path / "paths.png", plt)
     assert drawn == tasks and (tmp_path / "paths.png").is_file()
+
+
+def test_record_protocol_repeats_the_meta_test_of_its_iteration_on_the_held_out_tasks(monkeypatch):
+    """Mutation Q40: record_protocol drew the streams of iteration 0's meta-test (EvalStreams.of(seed, 0)) whatever
+    iteration the snapshot holds: show_path.py drew episodes of another meta-test than the one progress.csv
+    reports for the snapshot. Its jobs are the held-out tasks', task-major, each env set to its task."""
+    import rlkit.show as show
+    from rlkit.eval import EvalStreams
+
+    cfg = load_config(TINY_CONFIG)
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 3], train_tasks=[0, 1, 4, 5], seed=3, obs_scale=None,
+                            data_dir=None, eval_buffer=None)  # fmt: skip
+    got = {}
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, *args, **kwargs):
+        got.update(protocol=protocol, tasks=tasks, envs=envs, streams=streams)
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 2, torch.device("cpu"), 4)
+    assert got["protocol"] == "np" and got["tasks"] == [2, 2, 3, 3]
+    assert [env.unwrapped.task_idx for env in got["envs"]] == [2, 2, 3, 3]
+    want, other = EvalStreams.of(3, 4, torch.device("cpu")), EvalStreams.of(3, 0, torch.device("cpu"))
+    streams = got["streams"]
+    assert torch.equal(streams.offline_context.get_state(), want.offline_context.get_state())
+    assert torch.equal(streams.np_policy.get_state(), want.np_policy.get_state())
+    assert streams.np_random.random() == want.np_random.random()
+    assert not torch.equal(want.np_policy.get_state(), other.np_policy.get_state())
+
+
+class _Paths:
+    """What record_protocol's `on_paths` reads of a batch of episodes: per job its length and scored return."""
+
+    def __init__(self, lengths):
+        self.lengths = list(lengths)
+
+    def returns(self, reward_fn):
+        return np.zeros(len(self.lengths))
+
+
+def _walk(env, steps: int) -> None:
+    env.reset()
+    for _ in range(steps):
+        env.step(np.full(env.action_space.shape, 0.5))
+
+
+def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch):
+    """Mutations Q47 and Q48: paths.png draws an Np context episode's first np_random_steps steps gray (random) and
+    the rest orange (the policy's); those steps are ceil(N / 2 - the job's scored steps so far). Not counting the
+    scored steps (Q47) drew a whole 10-step context episode as random after 15 scored steps of N = 40 (5 random);
+    blanking the random part from point k (Q48) dropped its last step. Points 0 .. k are the random part's."""
+    import rlkit.show as show
+
+    cfg = load_config(TINY_CONFIG)
+    assert cfg.algo_params.num_steps_per_eval == 40
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
+                            data_dir=None, eval_buffer=None)  # fmt: skip
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief, on_paths):
+        _walk(envs[0], 3)
+        on_paths("scored", _Paths([15]))  # 15 scored steps so far
+        _walk(envs[0], 10)
+        on_paths("context", _Paths([10]))  # then ceil(40 / 2 - 15) = 5 random steps
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    _, episodes, _, _ = show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 1, torch.device("cpu"), 0)
+    (kinds, parts) = zip(*episodes[0])
+    assert kinds == ("scored", "context-random", "context")
+    random_part, policy_part = parts[1], parts[2]
+    assert np.isfinite(random_part[:, 0]).tolist() == [True] * 6 + [False] * 5
+    assert np.isfinite(policy_part[:, 0]).tolist() == [False] * 5 + [True] * 6
+
+
+def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):
+    """Mutation Q46: record_protocol handed the protocol no reward map (the dense reward) on a run of
+    `sparse_rewards`: show_path.py's legends gave the dense returns of a run its progress.csv scores sparse."""
+    import rlkit.show as show
+    from rlkit.tasks import make_env
+
+    cfg = load_config(
+        TINY_CONFIG,
+        {"env_name": "sparse-point-robot", "env_params": {"goal_radius": 0.2}, "algo_params": {"sparse_rewards": 1}},
+    )
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[4, 5], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
+                            data_dir=None, eval_buffer=None)  # fmt: skip
+    got = {}
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, *args, **kwargs):
+        got["reward_fn"] = reward_fn
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    show.record_protocol(setup, SimpleNamespace(recurrent=False), "online", 1, torch.device("cpu"), 0)
+    want = make_env("sparse-point-robot", n_tasks=6, goal_radius=0.2).sparse_reward_fn()
+    assert got["reward_fn"] is not None
+    rewards = np.array([-1.0, -0.5, -0.1, -0.05])
+    np.testing.assert_array_equal(got["reward_fn"](rewards), want(rewards))
+
+
+def test_offline_z_draws_the_held_out_tasks_contexts_from_the_runs_stream():
+    """Mutations Q42, Q43 and Q55: show_path.py's z picture infers z from contexts of each held-out task's offline data
+    drawn by stream show_path_z of the run's seed. Seeding it with 0 whatever the run's seed (Q42) drew the same
+    contexts for every seed; drawing them from the training tasks (Q43) pictured the latents of other tasks
+    under the held-out tasks' colours; contexts without s' (Q55) are not what an encoder of
+    `use_next_obs_in_context` reads."""
+    from rlkit.seeding import torch_generator
+    from rlkit.show import offline_z
+
+    calls = []
+
+    def sample_context(tasks, n, gen, use_next_obs):
+        calls.append((tasks.tolist(), n, gen.get_state().clone(), use_next_obs))
+        torch.rand(1, generator=gen)
+        return torch.zeros(len(tasks), n, 5)
+
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"use_next_obs_in_context": True, "club_use_sa": True}})
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[4, 5], train_tasks=[0, 1, 2, 3], seed=3,
+                            eval_buffer=SimpleNamespace(sample_context=sample_context))  # fmt: skip
+    agent = SimpleNamespace(recurrent=False, infer_z=lambda context: torch.ones(context.shape[0], 3))
+    z = offline_z(setup, agent, 2, torch.device("cpu"))
+    assert z.shape == (2, 2, 3)
+    assert [c[0] for c in calls] == [[4, 5], [4, 5]] and calls[0][1] == cfg.algo_params.max_path_length
+    assert torch.equal(calls[0][2], torch_generator(3, "show_path_z").get_state())
+    assert [c[3] for c in calls] == [True, True]  # (the contexts the run's encoder was trained on: with s')
+
+
+class _Prepared(Exception):
+    pass
+
+
+def test_load_run_prepares_the_run_with_its_own_seed(tmp_path, monkeypatch):
+    """Mutation Q45: load_run took seed 0 whatever seed variant.json records: show_path.py on seed 3's run repeated
+    its meta-test with seed 0's streams (env resets, Np's draws, the offline contexts), not the ones progress.csv
+    reports."""
+    import json
+
+    import rlkit.show as show
+
+    run = tmp_path / "seed3"
+    run.mkdir()
+    (run / "variant.json").write_text(json.dumps(dict(load_config(TINY_CONFIG).to_dict(), seed=3)))
+    (run / "latest.pt").write_bytes(b"")
+    seeds = []
+
+    def prepare(cfg, seed, device, data_dir=None):
+        seeds.append(seed)
+        raise _Prepared
+
+    monkeypatch.setattr(show, "prepare", prepare)
+    with pytest.raises(_Prepared):
+        show.load_run(run, None, torch.device("cpu"))
+    assert seeds == [3]
+
+
+def test_each_paths_panel_gives_its_own_tasks_last_return(tmp_path, monkeypatch):
+    """Mutation Q49: draw_paths handed every panel the first task's last return: each held-out task's legend in
+    paths.png showed task 0's return, so a task solved and one failed read alike."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import rlkit.show as show
+
+    tasks, returns = [3, 7, 9], [-1.5, -7.25, -20.0]
+    drawn = []
+    monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: drawn.append((task, ret)))
+    setup = SimpleNamespace(test_tasks=tasks, cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    show.draw_paths(setup, "np", [None] * 3, [[]] * 3, np.array(returns), tmp_path / "paths.png", plt)
+    assert drawn == list(zip(tasks, returns))
+
+
+def test_the_z_picture_projects_each_source_onto_the_two_main_axes(tmp_path, monkeypatch):
+    """Mutations Q52 and Q53: z_pca.png projects every source's z onto the first two principal axes of all of them
+    together, a panel per source. Projecting onto the second and third axes (Q52) drew the picture along the
+    directions of least spread; slicing every panel from the first source's points (Q53) drew the offline data's
+    z in every panel under the other protocols' titles. Here z varies along its first entry most (+-4 and +-2),
+    along its second less (+-1, +-0.5), not at all along the others: the panels' x and y are those two entries."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    from rlkit.show import draw_z
+
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # PCA only
+    drawn, real = [], Axes.scatter
+    monkeypatch.setattr(
+        Axes,
+        "scatter",
+        lambda self, x, y, **kw: (drawn.append((np.asarray(x), np.asarray(y))), real(self, x, y, **kw))[1],
+    )
+
+    def source(a, b):  # [task, run, L]: task 0 at +a, task 1 at -a; runs at +-b
+        return np.array([[[s * a, r * b, 0.0, 0.0] for r in (1, -1)] for s in (1, -1)])
+
+    zs = {"offline": source(4.0, 1.0), "np": source(2.0, 0.5)}
+    setup = SimpleNamespace(test_tasks=[3, 7], cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    draw_z(setup, zs, tmp_path, plt)
+    assert len(drawn) == 2
+    for (x, y), z in zip(drawn, zs.values()):
+        np.testing.assert_allclose(np.abs(x), np.abs(z[..., 0]).ravel(), atol=1e-9)
+        np.testing.assert_allclose(np.abs(y), np.abs(z[..., 1]).ravel(), atol=1e-9)
+
+
+def test_borels_offline_z_is_the_belief_after_the_whole_episode(monkeypatch):
+    """Mutation Q56: BOREL's z from offline data is its belief mean after one whole offline episode of the task, the
+    GRU's output at the episode's length (its mask's sum); taking the output before any step (index 0) pictured the
+    prior belief, the same for every task."""
+    import rlkit.show as show
+
+    lengths = torch.tensor([3, 5])
+    batch = SimpleNamespace(actions=torch.zeros(2, 5, 1), rewards=torch.zeros(2, 5, 1), next_obs=torch.zeros(2, 5, 2),
+                            mask=torch.arange(5)[None, :] < lengths[:, None])  # fmt: skip
+    episodes = SimpleNamespace(sample_ids=lambda tasks, n, gen: torch.zeros(len(tasks), n, dtype=torch.long),
+                               batch=lambda ids: batch)  # fmt: skip
+    monkeypatch.setattr(show, "Belief", SimpleNamespace(of=lambda cfg, buffer: SimpleNamespace(episodes=episodes)))
+    mu = torch.arange(2 * 6 * 3, dtype=torch.float32).reshape(2, 6, 3)  # [episode, step 0 .. 5, L]
+    agent = SimpleNamespace(recurrent=True, gru=lambda a, r, o: (mu, None))
+    setup = SimpleNamespace(cfg=load_config(TINY_CONFIG), test_tasks=[4, 5], seed=0, eval_buffer=None)
+    z = show.offline_z(setup, agent, 2, torch.device("cpu"))
+    assert z.shape == (2, 2, 3)
+    for i in range(2):
+        for r in range(2):
+            np.testing.assert_array_equal(z[i, r], mu[i, lengths[i]].numpy())
+
+
+def test_record_protocol_gives_a_recurrent_agent_its_belief(monkeypatch):
+    """Mutation Q58: record_protocol handed a recurrent agent (BOREL's) no Belief: the protocols read the test data's
+    whole episodes and the carried-over context episodes from it, as the Evaluator hands them
+    (`Belief.of(cfg, eval_buffer)`), so show_path.py repeated another meta-test than the run's, or none."""
+    import rlkit.show as show
+
+    cfg = load_config(TINY_CONFIG)
+    belief = object()
+    monkeypatch.setattr(
+        show, "Belief", SimpleNamespace(of=lambda cfg_, buffer: belief if buffer == "test data" else None)
+    )
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
+                            data_dir=None, eval_buffer="test data")  # fmt: skip
+    got = {}
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief_, **kw):
+        got.update(buffer=buffer, belief=belief_)
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    show.record_protocol(setup, SimpleNamespace(recurrent=True), "offline", 1, torch.device("cpu"), 0)
+    assert got == {"buffer": "test data", "belief": belief}
+    show.record_protocol(setup, SimpleNamespace(recurrent=False), "offline", 1, torch.device("cpu"), 0)
+    assert got == {"buffer": "test data", "belief": None}
