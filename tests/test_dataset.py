@@ -1854,20 +1854,6 @@ def test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_the
     assert t.traj_lengths.tolist() == [2] and t.rewards.tolist() == [1.0, 1.0]
 
 
-def _data_cli(args, capsys):
-    """`python -m rlkit.data ARGS` in this process: (exit code, stdout, stderr)."""
-    from rlkit.cli import run_cli as run_command
-    from rlkit.data.__main__ import main as data_cli
-
-    code = 0
-    try:
-        run_command(data_cli, args)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
     """Mutation P35: `check`'s per-task lines dropped: a researcher checking a dataset would see nothing of what it
     holds. write_task's task: 2 checkpoints, each 3 sample episodes of 4 steps + 1 eval episode of 4 = 16, so 32
@@ -1875,7 +1861,7 @@ def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
 
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
-    code, out, err = _data_cli(["check", str(tmp_path)], capsys)
+    code, out, err = _cli(["check", str(tmp_path)], capsys)
     assert code == 0 and err == "", err
     assert out.splitlines() == [
         f"goal_idx{t}: point-robot task {t}, 2 checkpoints, 32 transitions, complete" for t in (0, 1)
@@ -1887,7 +1873,7 @@ def test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs(tmp_
     compare the recorded sizes with the env's, and pass point-robot data of 3 observations (point-robot's are 2)."""
 
     write_task(tmp_path, 0, obs_dim=3)
-    code, _, err = _data_cli(["check", str(tmp_path)], capsys)
+    code, _, err = _cli(["check", str(tmp_path)], capsys)
     assert code == 1 and "problem: " in err, err
 
 
@@ -1916,10 +1902,10 @@ def test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing(tm
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
     args = ["import-legacy", str(tmp_path / "legacy"), str(tmp_path / "back"), "--env-name", "point-robot"]
-    code, _, err = _data_cli(args, capsys)
+    code, _, err = _cli(args, capsys)
     assert code == 2 and len(err.splitlines()) == 1 and "pickle" in err, err
     assert not (tmp_path / "back").exists()
-    code, out, _ = _data_cli([*args, "--allow-pickle"], capsys)
+    code, out, _ = _cli([*args, "--allow-pickle"], capsys)
     assert code == 0 and out.strip() == f"imported 1 tasks into {tmp_path / 'back'}"
 
 
@@ -1930,7 +1916,7 @@ def test_import_legacy_cli_refuses_data_of_another_envs_sizes(tmp_path, capsys):
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
     args = ["import-legacy", str(tmp_path / "legacy"), str(tmp_path / "back"), "--env-name", "cheetah-vel"]
-    code, _, err = _data_cli([*args, "--allow-pickle"], capsys)
+    code, _, err = _cli([*args, "--allow-pickle"], capsys)
     assert code == 2 and "expected 20 and 6" in err, err
     assert not (tmp_path / "back").exists()
 
@@ -1948,10 +1934,10 @@ def test_legacy_clis_keep_a_non_empty_destination_without_overwrite(tmp_path, ca
     write_task(dst, 5)
     before = read_tree(dst)
     extra = ["--env-name", "point-robot", "--allow-pickle"] if command == "import-legacy" else []
-    code, _, err = _data_cli([command, str(src), str(dst), *extra], capsys)
+    code, _, err = _cli([command, str(src), str(dst), *extra], capsys)
     assert code == 2 and "is not empty" in err, err
     assert read_tree(dst) == before
-    code, _, err = _data_cli([command, str(src), str(dst), *extra, "--overwrite"], capsys)
+    code, _, err = _cli([command, str(src), str(dst), *extra, "--overwrite"], capsys)
     assert code == 0 and sorted(p.name for p in dst.iterdir()) == ["goal_idx0"], err
 
 
@@ -1959,7 +1945,7 @@ def test_curves_cli_writes_the_figure_where_out_says(tmp_path, capsys):
     """Mutation P38: `--out` ignored: the figure would go to DATA_DIR/behaviour_curves.png, not where asked."""
 
     (write_task(tmp_path / "data", 0) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, out, err = _data_cli(["curves", str(tmp_path / "data"), "--out", str(tmp_path / "fig.png")], capsys)
+    code, out, err = _cli(["curves", str(tmp_path / "data"), "--out", str(tmp_path / "fig.png")], capsys)
     assert code == 0, err
     assert (tmp_path / "fig.png").is_file() and not (tmp_path / "data" / "behaviour_curves.png").exists()
     assert out.splitlines()[1] == f"wrote {tmp_path / 'fig.png'}"
@@ -1976,10 +1962,10 @@ def test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_param
     from tests.conftest import TINY_CONFIG
 
     (write_task(tmp_path, 0) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, _, err = _data_cli(["curves", str(tmp_path)], capsys)
+    code, _, err = _cli(["curves", str(tmp_path)], capsys)
     assert code == 0, err
     assert pd.read_csv(tmp_path / "behaviour_returns.csv")["oracle_return"].isna().all()
-    code, _, err = _data_cli(["curves", str(tmp_path), "--config", str(TINY_CONFIG)], capsys)
+    code, _, err = _cli(["curves", str(tmp_path), "--config", str(TINY_CONFIG)], capsys)
     assert code == 0, err
     want = oracle_returns(tmp_path, load_config(TINY_CONFIG).env_params.kwargs())[0]
     assert math.isfinite(want)
@@ -1993,9 +1979,9 @@ def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
 
     for t in (0, 1):
         (write_task(tmp_path, t) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, out, _ = _data_cli(["curves", str(tmp_path)], capsys)
+    code, out, _ = _cli(["curves", str(tmp_path)], capsys)
     assert code == 0 and "note:" not in out
     d1 = tmp_path / "goal_idx1"
     write_task_meta(d1, dict(read_task_meta(d1), complete=False))
-    code, out, _ = _data_cli(["curves", str(tmp_path)], capsys)
+    code, out, _ = _cli(["curves", str(tmp_path)], capsys)
     assert code == 0 and out.splitlines()[-1].startswith("note: tasks [1] are not complete"), out

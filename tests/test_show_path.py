@@ -402,9 +402,9 @@ def test_a_panel_draws_the_last_scored_episode_as_x_y():
     assert blue.get_label() == "return -1.25"
 
 
-def test_the_z_picture_colours_each_point_by_its_task(tmp_path, monkeypatch):
-    """draw_z colours each z by its held-out task: the zs of a source are [task, run, L], so the colours of a panel's
-    points run task by task (task 0's runs, then task 1's ...)."""
+def _draw_z_recording(monkeypatch, record):
+    """`rlkit.show.draw_z` and pyplot on the Agg backend, PCA only (no sklearn), every `Axes.scatter` call handing its
+    x, y and colours to `record` before it draws."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -413,13 +413,22 @@ def test_the_z_picture_colours_each_point_by_its_task(tmp_path, monkeypatch):
 
     from rlkit.show import draw_z
 
-    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # PCA only
-    colours, real = [], Axes.scatter
-    monkeypatch.setattr(
-        Axes,
-        "scatter",
-        lambda self, x, y, c=None, **kw: (colours.append(np.asarray(c)), real(self, x, y, c=c, **kw))[1],
-    )
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)
+    real = Axes.scatter
+
+    def scatter(self, x, y, c=None, **kw):
+        record(x, y, c)
+        return real(self, x, y, c=c, **kw)
+
+    monkeypatch.setattr(Axes, "scatter", scatter)
+    return draw_z, plt
+
+
+def test_the_z_picture_colours_each_point_by_its_task(tmp_path, monkeypatch):
+    """draw_z colours each z by its held-out task: the zs of a source are [task, run, L], so the colours of a panel's
+    points run task by task (task 0's runs, then task 1's ...)."""
+    colours = []
+    draw_z, plt = _draw_z_recording(monkeypatch, lambda x, y, c: colours.append(np.asarray(c)))
     setup = SimpleNamespace(test_tasks=[3, 7, 9], cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
     rng = np.random.default_rng(0)
     zs = {"offline": rng.normal(size=(3, 2, 4)), "np": rng.normal(size=(3, 2, 4))}
@@ -658,21 +667,8 @@ def test_the_z_picture_projects_each_source_onto_the_two_main_axes(tmp_path, mon
     directions of least spread; slicing every panel from the first source's points (Q53) drew the offline data's
     z in every panel under the other protocols' titles. Here z varies along its first entry most (+-4 and +-2),
     along its second less (+-1, +-0.5), not at all along the others: the panels' x and y are those two entries."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.axes import Axes
-
-    from rlkit.show import draw_z
-
-    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # PCA only
-    drawn, real = [], Axes.scatter
-    monkeypatch.setattr(
-        Axes,
-        "scatter",
-        lambda self, x, y, **kw: (drawn.append((np.asarray(x), np.asarray(y))), real(self, x, y, **kw))[1],
-    )
+    drawn = []
+    draw_z, plt = _draw_z_recording(monkeypatch, lambda x, y, c: drawn.append((np.asarray(x), np.asarray(y))))
 
     def source(a, b):  # [task, run, L]: task 0 at +a, task 1 at -a; runs at +-b
         return np.array([[[s * a, r * b, 0.0, 0.0] for r in (1, -1)] for s in (1, -1)])
