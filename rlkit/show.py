@@ -203,7 +203,7 @@ def draw_task(ax, env, episodes, last_return: float, task: int, plt) -> None:
         elif np.ndim(goal) == 1:  # a goal position
             ax.plot(*goal, "o", color="tab:red", ms=8, label="goal")
             ax.set_aspect("equal", adjustable="datalim")
-        else:  # a direction angle: a red ray from the start
+        else:  # a direction angle: a red ray from the origin (the body starts within reset noise of it)
             reach = max(1.0, float(np.abs(scored).max()))
             ax.plot(
                 [0, reach * np.cos(goal)], [0, reach * np.sin(goal)], "--", color="tab:red", lw=1, label="direction"

@@ -2847,6 +2847,12 @@ EDITS = {
         'ax.set_xlabel("iterations")',
         "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
     ),
+    "competent_fraction's first and last in the rows' order": Edit(
+        COMPETENT,
+        'rows = table[table.task == int(meta["task_idx"])].sort_values("checkpoint")',
+        'rows = table[table.task == int(meta["task_idx"])]',
+        "tests/test_competent_fraction.py::test_first_and_last_go_by_checkpoint_not_by_the_order_of_the_rows",
+    ),
 }
 
 

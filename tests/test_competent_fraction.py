@@ -80,3 +80,15 @@ def test_competent_fraction_refuses_a_second_folder(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(UserError, match=r"^arguments \[.*\]: expected one folder, the dataset"):
         competent_fraction.main([str(tmp_path / "a"), str(tmp_path / "b")])
+
+
+def test_first_and_last_go_by_checkpoint_not_by_the_order_of_the_rows(tmp_path):
+    """Mutation L41: without the sort, a returns.csv whose rows are not in checkpoint order (joined by hand from two
+    runs, say) gave its first row as the random level and its last row as the final return."""
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-100.0, -90.0), (-30.0, -48.0)])
+    path = tmp_path / "goal_idx0" / "returns.csv"
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, rows[2], rows[0], rows[1]]) + "\n")  # checkpoints 15000, 5000, 10000
+    out = competent_fraction.task_fractions(tmp_path / "goal_idx0")[2]
+    assert out["deterministic"] == pytest.approx((-210.0, -48.0, 0.9))
+    assert out["stochastic"] == pytest.approx((-230.0, -30.0, 1.0))
