@@ -1198,6 +1198,8 @@ def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, prob
         assert read_json_object(path, "the record") == {"a": [1]}
 
 
+# torch warns of the pickle protocol of the code-carrying file it then refuses
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_path):
     import pickle
 
