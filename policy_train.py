@@ -161,7 +161,15 @@ def main(
     if regenerate:
         chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None
         regenerate_episodes(
-            cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, n_trj, chosen, seed or 0, overwrite, device
+            cfg.env_name,
+            cfg.env_params.kwargs(),
+            data_dir,
+            tasks,
+            n_trj=n_trj,
+            checkpoints=chosen,
+            seed=seed or 0,
+            overwrite=overwrite,
+            device=device,
         )
         return
     if any(v is not None for v in (n_trj, checkpoints)) or overwrite:

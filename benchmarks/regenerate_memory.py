@@ -72,7 +72,18 @@ def child(data_dir: str) -> None:
 
     before = peak_rss_mb()
     with contextlib.redirect_stdout(io.StringIO()):
-        written = regenerate("point-robot", ENV_PARAMS, Path(data_dir), [0], 1, None, 0, True, torch.device("cpu"))
+        # (every one by keyword: an older checkout's positional parameters, without defaults, take them too)
+        written = regenerate(
+            "point-robot",
+            ENV_PARAMS,
+            Path(data_dir),
+            [0],
+            n_trj=1,
+            checkpoints=None,
+            seed=0,
+            overwrite=True,
+            device=torch.device("cpu"),
+        )
     peak = peak_rss_mb()
     import rlkit
 

@@ -180,7 +180,7 @@ def test_regeneration_without_n_trj_writes_as_many_episodes_as_a_checkpoint_hold
     from rlkit.behaviour.regenerate import regenerate
 
     data = _copy(point_pair, tmp_path / "data")
-    regenerate("point-robot", POINT, data, [1], None, [200], 0, False, CPU)
+    regenerate("point-robot", POINT, data, [1], checkpoints=[200])
     extra = read_checkpoint(task_dir(data, 1), 200, "sample", extra=True)
     assert extra.n_traj == read_checkpoint(task_dir(data, 1), 200, "sample").n_traj == 3
 
@@ -194,7 +194,7 @@ def test_regenerated_episodes_start_from_their_own_seeded_states(tmp_path):
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=100", "eval_frequency=60", "num_seed_steps=50"])
     train_task_group(Stage1Spec("cheetah-vel", params, behaviour.schedule, behaviour.sac, tmp_path, CPU), [0], "off")
     (c,) = read_task_meta(task_dir(tmp_path, 0))["checkpoints"]
-    regenerate("cheetah-vel", params, tmp_path, [0], 2, [c], 0, False, CPU)
+    regenerate("cheetah-vel", params, tmp_path, [0], n_trj=2, checkpoints=[c])
     extra = read_checkpoint(task_dir(tmp_path, 0), c, "sample", extra=True)
     assert extra.n_traj == 2
     assert not np.allclose(extra.obs[0], extra.obs[int(extra.traj_lengths[0])])
@@ -210,7 +210,7 @@ def test_regeneration_refuses_a_task_that_is_not_complete(point_pair, tmp_path):
     data = _copy(point_pair, tmp_path / "data")
     write_task_meta(task_dir(data, 1), dict(read_task_meta(task_dir(data, 1)), complete=False))
     with pytest.raises(UserError, match=r"goal_idx1' holds no complete behaviour data"):
-        regenerate("point-robot", POINT, data, [0, 1], 2, [100], 0, False, CPU)
+        regenerate("point-robot", POINT, data, [0, 1], n_trj=2, checkpoints=[100])
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
 
 
@@ -222,7 +222,7 @@ def test_regeneration_refuses_a_config_whose_env_has_other_tasks(point_pair, tmp
 
     data = _copy(point_pair, tmp_path / "data")
     with pytest.raises(UserError, match=r"goal_idx1/task.json' describes task .* but the config's env has"):
-        regenerate("point-robot", {"n_tasks": 5, "max_episode_steps": 20}, data, [1], 2, [100], 0, False, CPU)
+        regenerate("point-robot", {"n_tasks": 5, "max_episode_steps": 20}, data, [1], n_trj=2, checkpoints=[100])
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
 
 
@@ -232,7 +232,7 @@ def test_regeneration_records_the_hash_of_each_checkpoints_own_network_file(poin
     from rlkit.behaviour.regenerate import plan_regeneration
     from rlkit.data.networks import networks_path
 
-    jobs = plan_regeneration("point-robot", POINT, point_pair, [0, 1], 2, None, 0, False, CPU)
+    jobs = plan_regeneration("point-robot", POINT, point_pair, [0, 1], n_trj=2)
     assert sorted((j.task, j.checkpoint) for j in jobs) == [(0, 100), (0, 200), (1, 100), (1, 200)]
     for j in jobs:
         want = hashlib.sha256(networks_path(task_dir(point_pair, j.task), j.checkpoint).read_bytes()).hexdigest()
@@ -245,9 +245,9 @@ def test_a_second_regeneration_of_the_same_settings_keeps_every_file(point_pair,
     from rlkit.behaviour.regenerate import regenerate
 
     data = _copy(point_pair, tmp_path / "data")
-    assert len(regenerate("point-robot", POINT, data, [0], 2, None, 0, False, CPU)) == 2
+    assert len(regenerate("point-robot", POINT, data, [0], n_trj=2)) == 2
     before = {p.name: p.read_bytes() for p in task_dir(data, 0).glob("step*_extra.npz")}
-    assert regenerate("point-robot", POINT, data, [0], 2, None, 0, False, CPU) == []
+    assert regenerate("point-robot", POINT, data, [0], n_trj=2) == []
     assert {p.name: p.read_bytes() for p in task_dir(data, 0).glob("step*_extra.npz")} == before
 
 

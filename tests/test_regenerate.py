@@ -180,11 +180,10 @@ def regenerate_here(data, seed=0, n_trj=2, overwrite=False, checkpoints=None):
         cfg.env_params.kwargs(),
         data,
         list(range(6)),
-        n_trj,
-        checkpoints,
-        seed,
-        overwrite,
-        torch.device("cpu"),
+        n_trj=n_trj,
+        checkpoints=checkpoints,
+        seed=seed,
+        overwrite=overwrite,
     )
 
 
@@ -301,7 +300,14 @@ def test_an_extra_file_names_a_gpu_it_was_written_on(data):
 
     def plan(device):
         return regen_module.plan_regeneration(
-            cfg.env_name, cfg.env_params.kwargs(), data, [3], 2, [200], 5, False, torch.device(device)
+            cfg.env_name,
+            cfg.env_params.kwargs(),
+            data,
+            [3],
+            n_trj=2,
+            checkpoints=[200],
+            seed=5,
+            device=torch.device(device),
         )
 
     assert [job.done for job in plan("cpu")] == [True] and "device" not in plan("cpu")[0].settings

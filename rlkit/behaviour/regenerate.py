@@ -45,6 +45,8 @@ from rlkit.errors import UserError
 from rlkit.seeding import SEEDING_VERSION, stream_seed, torch_generator
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
 
+CPU = torch.device("cpu")
+
 
 @dataclass(frozen=True)
 class Job:
@@ -62,19 +64,32 @@ def regenerate(
     env_params: dict[str, Any],
     data_dir: Path,
     tasks: list[int],
-    n_trj: int | None,
-    checkpoints: list[int] | None,
-    seed: int,
-    overwrite: bool,
-    device: torch.device,
+    *,
+    n_trj: int | None = None,
+    checkpoints: list[int] | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    device: torch.device = CPU,
 ) -> list[Path]:
     """Write `n_trj` more stochastic episodes per (task, checkpoint) (None: as many as the task's
-    checkpoints hold, its schedule's num_eval_sample_episodes); returns the files written."""
+    checkpoints hold, its schedule's num_eval_sample_episodes) of the chosen `checkpoints` (None: every one
+    task.json lists), from the episodes' `seed`, replacing files of other settings only with `overwrite`;
+    returns the files written."""
     if n_trj is not None and n_trj < 1:
         raise UserError(f"--n_trj {n_trj}: expected at least 1 episode")
     existing = [t for t in tasks if task_dir(data_dir, t).is_dir()]  # a missing one is refused by the plan
     with lock_tasks(data_dir, existing):  # not beside a stage-1 process or another regeneration of these tasks
-        jobs = plan_regeneration(env_name, env_params, data_dir, tasks, n_trj, checkpoints, seed, overwrite, device)
+        jobs = plan_regeneration(
+            env_name,
+            env_params,
+            data_dir,
+            tasks,
+            n_trj=n_trj,
+            checkpoints=checkpoints,
+            seed=seed,
+            overwrite=overwrite,
+            device=device,
+        )
         todo = [job for job in jobs if not job.done]
         steps = sorted({job.checkpoint for job in jobs})
         span = f"tasks {min(tasks)}..{max(tasks)}" if tasks else "no tasks"
@@ -90,11 +105,12 @@ def plan_regeneration(
     env_params: dict[str, Any],
     data_dir: Path,
     tasks: list[int],
-    n_trj: int | None,
-    checkpoints: list[int] | None,
-    seed: int,
-    overwrite: bool,
-    device: torch.device,
+    *,
+    n_trj: int | None = None,
+    checkpoints: list[int] | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    device: torch.device = CPU,
 ) -> list[Job]:
     """Every (task, checkpoint) to regenerate, its network checked; a UserError for anything missing,
     damaged or in the way, before any write. The cheap checks (task.json, which files exist) run for
