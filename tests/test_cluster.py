@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import click
 import pandas as pd
 import pytest
 import torch
+from click.testing import CliRunner
 
 import rlkit.cluster.engine as engine
 from rlkit.cluster.engine import (
@@ -1182,3 +1184,328 @@ def test_a_connection_error_from_ray_is_one_line(monkeypatch):
     said = r"^--ray local: could not connect \(Could not find any running Ray instance\.\): expected a running"
     with pytest.raises(UserError, match=said):
         engine.connect(ClusterOptions("local"))
+
+
+# ---- cluster/options.py ---------------------------------------------------------------------------
+def _parsed_ray_options(args: list[str]) -> dict:
+    """The values a command decorated with `ray_options` receives for `args` (as launch_experiment.py's and
+    policy_train.py's `main` receive them)."""
+    from rlkit.cluster.options import ray_options
+
+    got = {}
+
+    @click.command()
+    @ray_options
+    def command(**kwargs):
+        got.update(kwargs)
+
+    result = CliRunner().invoke(command, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return got
+
+
+def test_ray_options_parse_as_their_help_says():
+    """Mutations RO01, RO02, RO07: `--ray` alone is a local instance (not 'auto', which needs a running cluster), the
+    retries default to 3 (the value `cluster_options` takes for "not given": another default refused every plain
+    run), and --gpus-per-task takes a fraction of a GPU."""
+    from rlkit.cluster.options import cluster_options
+
+    plain = _parsed_ray_options([])
+    assert plain == {"ray_address": None, "cpus_per_task": None, "gpus_per_task": None, "max_retries": 3}
+    assert (
+        cluster_options(*(plain[k] for k in ("ray_address", "cpus_per_task", "gpus_per_task", "max_retries"))) is None
+    )
+    assert _parsed_ray_options(["--ray"])["ray_address"] == "local"
+    assert _parsed_ray_options(["--ray", "auto"])["ray_address"] == "auto"
+    assert _parsed_ray_options(["--ray", "--gpus-per-task", "0.5"])["gpus_per_task"] == 0.5
+    assert _parsed_ray_options(["--ray", "--cpus-per-task", "1.5"])["cpus_per_task"] == 1.5
+
+
+def test_any_max_retries_given_without_ray_is_refused_even_below_the_default():
+    """Mutation RO03: --max-retries 0 (or 1, 2) without --ray is refused like --max-retries 5; accepting the values
+    below the default ran the command plainly with the option silently ignored."""
+    from rlkit.cluster.options import cluster_options
+
+    for retries in (0, 1, 2, 5):
+        with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
+            cluster_options(None, None, None, retries)
+
+
+def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
+    """Mutation RO04: `--gpus-per-task 0` (a CPU-only Ray run) or `--cpus-per-task 0` given without --ray is refused
+    as any other value is: 0 is given, not left out."""
+    from rlkit.cluster.options import cluster_options
+
+    with pytest.raises(UserError, match=r"^--gpus-per-task applies to --ray only"):
+        cluster_options(None, None, 0.0, 3)
+    with pytest.raises(UserError, match=r"^--cpus-per-task, --gpus-per-task applies to --ray only"):
+        cluster_options(None, 0.0, 0.0, 3)
+
+
+# ---- cluster/runs.py: sweep files and plans ---------------------------------------------------------
+def test_a_sweep_entry_with_a_key_besides_exp_name_and_overrides_is_refused(tmp_path):
+    """Mutation RR04: an entry's misspelt "overrides" ("overide") is refused, naming the entry; accepted, the run
+    trained with none of the overrides its author meant, under the entry's name."""
+    from rlkit.cluster.runs import load_sweep
+
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps([{"exp_name": "a", "overide": {"use_club": False}}]))
+    with pytest.raises(UserError, match=r"entry 0 .*expected \{\"exp_name\": NAME, \"overrides\": \{KEY: VALUE\}\}$"):
+        load_sweep(sweep)
+
+
+def test_a_sweep_entry_whose_overrides_are_not_an_object_is_one_line(tmp_path):
+    """Mutation RR05: "overrides" given as a list (of flags, say) is a one-line UserError naming the entry, not an
+    AttributeError traceback from reading it as a dict."""
+    from rlkit.cluster.runs import load_sweep
+
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps([{"exp_name": "a", "overrides": ["--use_club", "false"]}]))
+    with pytest.raises(UserError, match=r"entry 0 .*expected \{\"exp_name\": NAME"):
+        load_sweep(sweep)
+
+
+def test_a_sweep_entrys_overrides_win_over_the_command_lines():
+    """Mutation RR09 (caught before only by a slow test): the command line's overrides apply to every entry first,
+    then the entry's own, so an entry that sets a key the command line set too trains with the entry's value."""
+    from rlkit.cluster.runs import plan_runs
+    from tests.conftest import TINY_CONFIG
+
+    overrides = {"algo_params": {"num_iterations": 5, "snapshot_gap": 2}}
+    plans = plan_runs(str(TINY_CONFIG), overrides, [0], [("short", {"algo_params": {"num_iterations": 1}})])
+    assert plans[0].cfg.algo_params.num_iterations == 1 and plans[0].cfg.algo_params.snapshot_gap == 2
+
+
+def _trained_run_folder(plan, iterations: int, digest: str | None = None) -> None:
+    """`plan`'s run folder as a run of its config leaves it after `iterations` iterations (variant.json, a latest.pt
+    holding the counters and a trainer state; dataset.json of `digest` if given), without training anything."""
+    import torch
+
+    plan.out_dir.mkdir(parents=True)
+    (plan.out_dir / "variant.json").write_text(json.dumps(dict(plan.cfg.to_dict(), seed=plan.seed)))
+    torch.save({"counters": {"iteration": iterations}, "trainer": {}}, plan.out_dir / "latest.pt")
+    if digest is not None:
+        (plan.out_dir / "dataset.json").write_text(json.dumps({"digest": digest, "data_dir": "then", "tasks": {}}))
+
+
+def test_the_check_before_a_sweep_trains_refuses_a_run_folder_trained_on_other_data(tmp_path, monkeypatch):
+    """Mutation RR17: `check_plans` compares each run folder's dataset.json with the data its config reads now, so a
+    sweep whose data changed under a half-trained run stops before anything trains (on Ray: before a worker finds
+    it, after the other runs started). Without the comparison, the run was only refused later, by its own
+    segment."""
+    import rlkit.run_folder as rf
+    from rlkit.cluster.runs import check_plans, plan_runs
+    from tests.conftest import TINY_CONFIG
+
+    monkeypatch.setattr(rf, "dataset_fingerprint", lambda data_dir, steps, reads: {"digest": "now", "tasks": {}})
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}, "algo_params": {"num_iterations": 3}}
+    plans = plan_runs(str(TINY_CONFIG), base, [0], [("same", {}), ("other", {"algo_params": {"snapshot_gap": 2}})])
+    _trained_run_folder(plans[0], 1, digest="now")
+    assert [(p.name, done) for p, done in check_plans(plans)] == [(plans[0].name, 1), (plans[1].name, 0)]
+    _trained_run_folder(plans[1], 1, digest="then")
+    with pytest.raises(UserError, match=r"seed0' was trained on other data than .*expected the same data to resume"):
+        check_plans(plans)
+
+
+def test_runs_one_after_another_train_on_the_gpu_each_config_names(tmp_path, monkeypatch, capsys):
+    """Mutation RR19: `--seeds`/`--sweep` without Ray trains each run on its config's device, CUDA device `gpu_id`
+    (a sweep entry may put a run on another card), as a `--seed` run does; not always cuda:0. (CUDA is faked
+    present, with 4 devices; `prepare` stops each run once it has the device.)"""
+    import torch
+
+    import rlkit.cluster.runs as runs
+    from rlkit.errors import RunFailedError
+    from tests.conftest import TINY_CONFIG
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    devices = []
+
+    def prepare(cfg, seed, device, **kwargs):
+        devices.append(str(device))
+        raise UserError("stopped here")
+
+    monkeypatch.setattr(runs, "prepare", prepare)
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": True}}
+    sweep = [
+        ("a", {"util_params": {"gpu_id": 2}}),
+        ("b", {"util_params": {"gpu_id": 0}}),
+        ("c", {"util_params": {"use_gpu": False, "gpu_id": 3}}),
+    ]
+    with pytest.raises(RunFailedError, match="3 of 3 runs failed"):
+        runs.run_sequential(runs.plan_runs(str(TINY_CONFIG), base, [0], sweep), show_progress=False, out=lambda s: None)
+    assert devices == ["cuda:2", "cuda:0", "cpu"]
+
+
+# ---- cluster/runs.py: the Ray driver ----------------------------------------------------------------
+def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
+    """Mutation RR29: a run's first Ray segment receives the files a resume reads (latest.pt, progress.csv,
+    variant.json, debug.log, ...), not its snapshots and TensorBoard files (the largest, which no worker needs) nor
+    the driver's `.lock` (which, written into the worker's scratch folder, names a live process of the driver's
+    host: the segment's own lock refused the run as "being trained by another process")."""
+    from rlkit.cluster.runs import RunChain, RunPlan
+    from rlkit.fileio import write_tree
+
+    resume = {
+        "latest.pt": b"l",
+        "progress.csv": b"Epoch\n0\n",
+        "variant.json": b"{}",
+        "debug.log": b"d",
+        "dataset.json": b"{}",
+        "code.json": b"{}",
+    }
+    write_tree(tmp_path, {**resume, "snapshots/itr_0.pt": b"s", "tb/events.out.tfevents.1.host": b"e"})
+    (tmp_path / ".lock").write_text(f"{os.getpid()} host")
+    sent = []
+    chain = RunChain(RunPlan("point-robot/x/seed0", None, 0, tmp_path), lambda plan, files: sent.append(files), print)
+    chain.submit(None)
+    assert sent == [resume]
+    chain.submit({"latest.pt": b"the last segment's"})  # later links: the files the last segment returned
+    assert sent[-1] == {"latest.pt": b"the last segment's"}
+
+
+def _fake_ray_driver(monkeypatch, tmp_path, *, gpus: float = 0, started: bool = True):
+    """`run_on_ray`'s Ray replaced: a cluster of 8 CPUs and `gpus` GPUs that `connect` joins (`started`: as a new
+    connection), whose tasks are recorded, not run; `drive` submits each chain's first segment and reports it done.
+    Returns what happened: calls to connect/shutdown, the resources asked per task, the segments submitted."""
+    import rlkit.cluster.runs as runs
+    from rlkit.cluster.engine import JobRecord
+
+    seen = {"connect": 0, "shutdown": 0, "resources": None, "segments": []}
+    totals = {"CPU": 8.0, **({"GPU": gpus} if gpus else {})}
+    ray = SimpleNamespace(
+        cluster_resources=lambda: totals,
+        nodes=lambda: [{"Alive": True, "Resources": totals}],
+        put=lambda value: ("ref", value),
+        shutdown=lambda: seen.__setitem__("shutdown", seen["shutdown"] + 1),
+    )
+
+    def connect(opts):
+        seen["connect"] += 1
+        return ray, started
+
+    def remote(ray_, fn, resources, opts):
+        seen["resources"] = resources
+        return SimpleNamespace(remote=lambda *args: seen["segments"].append(args))
+
+    def drive(ray_, chains, slots, out):
+        for chain in chains:
+            chain.submit(None)
+        return [JobRecord(c.name, status="done") for c in chains]
+
+    monkeypatch.setattr(runs, "connect", connect)
+    monkeypatch.setattr(runs, "remote", remote)
+    monkeypatch.setattr(runs, "drive", drive)
+    data = tmp_path / "data"
+    (data / "goal_idx0").mkdir(parents=True)
+    (data / "goal_idx0" / "step100.npz").write_bytes(b"x")
+    return seen, data
+
+
+def test_bad_input_of_a_ray_sweep_is_one_line_before_ray_is_joined(tmp_path, monkeypatch):
+    """Mutation RR30: the Ray driver prepares each distinct config once before it joins Ray, so that a run whose data
+    is missing (here the second entry's) fails the command at once, naming the run, instead of in a worker after the
+    other runs have started."""
+    from rlkit.cluster.engine import ClusterOptions
+    from rlkit.cluster.runs import plan_runs, run_on_ray
+    from tests.conftest import TINY_CONFIG
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)  # (the tiny config's data_dir is relative: nothing there)
+    base = {"util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False}}
+    sweep = [("missing", {})]
+    with pytest.raises(UserError, match=r"^point-robot/missing/seed0: missing dataset folder"):
+        run_on_ray(plan_runs(str(TINY_CONFIG), base, [0], sweep), ClusterOptions("local"), out=lambda s: None)
+    assert seen["connect"] == 0 and seen["segments"] == []
+
+
+def test_a_ray_sweep_asks_a_gpu_per_task_when_any_of_its_runs_trains_on_one(tmp_path, monkeypatch):
+    """Mutation RR31: one resource request serves every run of the command, so a sweep with a run of
+    `use_gpu: true` asks a GPU per task even beside CPU runs (asking none, the GPU run trained on a worker Ray
+    gave no GPU: on the CPU); a sweep of CPU runs only asks none on a GPU cluster."""
+    import rlkit.cluster.runs as runs
+    from rlkit.cluster.engine import ClusterOptions
+    from tests.conftest import TINY_CONFIG
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path, gpus=2)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+    base = {"util_params": {"base_log_dir": str(tmp_path / "out")}, "algo_params": {"data_dir": str(data)}}
+    mixed = [("gpu", {"util_params": {"use_gpu": True}}), ("cpu", {"util_params": {"use_gpu": False}})]
+    records = runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0], mixed), ClusterOptions("local"), out=print)
+    assert [r.status for r in records] == ["done", "done"] and len(seen["segments"]) == 2
+    assert seen["resources"] == {"num_cpus": 1.0, "num_gpus": 1.0}
+    cpu_only = [("cpu2", {"util_params": {"use_gpu": False}})]
+    runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0], cpu_only), ClusterOptions("local"), out=print)
+    assert seen["resources"] == {"num_cpus": 1.0, "num_gpus": 0.0}
+
+
+def test_the_ray_driver_shuts_down_only_a_ray_it_started(tmp_path, monkeypatch):
+    """Mutation RR32: a Ray instance the command started is shut down at its end; one the process was already
+    connected to (a notebook, a script running both stages) is left running for its next call."""
+    import rlkit.cluster.runs as runs
+    from rlkit.cluster.engine import ClusterOptions
+    from tests.conftest import TINY_CONFIG
+
+    base = {"util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False}}
+    for started, shutdowns in ((True, 1), (False, 0)):
+        seen, data = _fake_ray_driver(monkeypatch, tmp_path / str(started), started=started)
+        monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+        sweep = [(f"s{started}", {"algo_params": {"data_dir": str(data)}})]
+        runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0], sweep), ClusterOptions("local"), out=lambda s: None)
+        assert seen["shutdown"] == shutdowns, started
+
+
+def test_exp_name_with_a_sweep_is_refused(tmp_path, monkeypatch):
+    """Mutation RR22: `--exp_name` (an override of util_params.exp_name) together with `--sweep` is refused, since
+    each entry's exp_name names its folder; looked up at the top level of the nested overrides, it never matched,
+    so the given --exp_name was silently ignored."""
+    from rlkit.cluster.runs import run_many
+    from tests.conftest import TINY_CONFIG
+
+    monkeypatch.chdir(tmp_path)  # (no data here: a run the slip let through fails at once, training nothing)
+    sweep = tmp_path / "sweep.json"
+    sweep.write_text(json.dumps([{"exp_name": "a"}]))
+    with pytest.raises(UserError, match=r"^--exp_name and --sweep together: expected the sweep file's entries"):
+        run_many(str(TINY_CONFIG), {"util_params": {"exp_name": "mine"}}, [0], str(sweep), None)
+
+
+def test_a_nodes_dataset_cache_leaves_a_live_workers_copy_in_progress_alone(tmp_path, monkeypatch):
+    """Mutation RR23: the cache removes a dataset copy no segment used for a day and the half copies of killed
+    workers, but never a live worker's half copy (`.part-PID-KEY`, however old its folder's time): removed under
+    it, that worker's copy failed midway."""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    cache = tmp_path / "cache"
+    live = cache / f".part-{os.getpid()}-k0"  # another thread of this (live) process copying dataset k0
+    (live / "goal_idx0").mkdir(parents=True)
+    long_ago = time.time() - 2 * runs.DATA_CACHE_IDLE_S
+    os.utime(live, (long_ago, long_ago))
+    runs.local_dataset("k1", [{"goal_idx0/step100.npz": b"x"}], cache)
+    assert sorted(p.name for p in cache.iterdir()) == [live.name, "k1"]
+
+
+def test_a_nodes_dataset_copy_that_fails_midway_leaves_no_half_copy(tmp_path, monkeypatch):
+    """Mutations RR24, RR25: a copy that fails after its first files are written (a full disk: an OSError; Ctrl-C or
+    a cancelled task: a BaseException) removes its half-written `.part-` folder before the error goes on; left, it
+    stayed on the node's disk for as long as its process lived (a Ray worker serves many segments)."""
+    import rlkit.cluster.runs as runs
+
+    class FailsAtTheSecondFile(dict):
+        def __init__(self, error):
+            super().__init__({"goal_idx0/step100.npz": b"a", "goal_idx0/step200.npz": b"b"})
+            self.error = error
+
+        def __getitem__(self, key):
+            if key == "goal_idx0/step200.npz":
+                raise self.error
+            return super().__getitem__(key)
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="No space"):
+        runs.local_dataset("k1", [FailsAtTheSecondFile(OSError(28, "No space left on device"))], cache)
+    assert list(cache.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt):
+        runs.local_dataset("k1", [FailsAtTheSecondFile(KeyboardInterrupt())], cache)
+    assert list(cache.iterdir()) == []

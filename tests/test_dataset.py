@@ -1,3 +1,4 @@
+import json
 import math
 import os
 import re
@@ -11,7 +12,7 @@ from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.legacy import export_legacy, import_legacy
 from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.data.meta import read_task_meta, same_task, write_task_meta
-from rlkit.data.npz import read_checkpoint, write_checkpoint
+from rlkit.data.npz import read_checkpoint, read_npz_meta, write_checkpoint
 from rlkit.envs.half_cheetah import cheetah_velocities
 from rlkit.errors import UserError
 from tests.conftest import ROOT, run_cli
@@ -161,27 +162,33 @@ def test_export_legacy_carries_task_params_and_refuses_what_training_would_refus
     assert not (tmp_path / "legacy2").exists() and not (tmp_path / "legacy3").exists()
 
 
+def flip_last_byte(path, member):
+    """Flip the last byte of `member`'s data in the .npz at `path`: its CRC-32 no longer matches."""
+    import zipfile
+
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    o = info.header_offset
+    start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
+    raw[start + info.file_size - 1] ^= 0xFF
+    path.write_bytes(raw)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "nan"])
 def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
     """The loader names the damaged file instead of a BadZipFile/FileNotFoundError traceback; check reports
     it as a problem naming it and goes on checking the other tasks (exit 1, not 2). A flipped byte in an array's
     data was read as a (finite, wrong) number by the loader, then a traceback from the run's fingerprint."""
-    import zipfile
 
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
     path = task_dir(tmp_path, 0) / "step200.npz"
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:200])
-    elif damage == "flip":  # the last byte of sample_obs's data: its CRC-32 no longer matches
-        raw = bytearray(path.read_bytes())
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("sample_obs.npy")
-        o = info.header_offset
-        start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
-        raw[start + info.file_size - 1] ^= 0xFF
-        path.write_bytes(raw)
+    elif damage == "flip":
+        flip_last_byte(path, "sample_obs.npy")
     elif damage == "delete":
         path.unlink()
     else:
@@ -1311,6 +1318,85 @@ def test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes(
     assert [p for p in check_dataset(tmp_path).problems if "normalizer" in p] == []
 
 
+def test_check_shows_ten_missing_tasks_without_an_ellipsis(tmp_path):
+    """Mutation SS29: the line names up to ten missing task folders in full; exactly ten is not cut short with ',
+    ...'."""
+    write_task(tmp_path, 0)
+    record = {"env_name": "point-robot", "env_params": {"n_tasks": 11}}
+    (tmp_path / "stage1_settings.json").write_text(json.dumps(record))
+    (problem,) = check_dataset(tmp_path).problems
+    assert problem.endswith(
+        "has no task folder for 10 of the 11 tasks that stage1_settings.json records (env_params.n_tasks 11): "
+        + ", ".join(f"goal_idx{i}" for i in range(1, 11))
+        + "; expected goal_idx0..goal_idx10 (a --split part not run, or one that failed? rerun it)"
+    ), problem
+
+
+def test_check_compares_only_the_settings_the_dataset_records(tmp_path):
+    """Mutation SS30: a stage1_settings.json that records fewer settings than task.json (written before one was
+    recorded, e.g. without seeding) holds the tasks to what it records: no task is of other settings for what it
+    does not say."""
+    tasks = [write_task(tmp_path, i) for i in (0, 1)]
+    for d in tasks:
+        write_task_meta(d, dict(read_task_meta(d), schedule={"seed": 0}, seeding=2))
+    (tmp_path / "stage1_settings.json").write_text(json.dumps({"env_name": "point-robot", "schedule": {"seed": 0}}))
+    assert check_dataset(tmp_path).problems == []
+
+
+def test_check_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size(tmp_path):
+    """Mutation SS33: an env of observation size 2 and action size 3 (env_dims is observation, then action), a
+    normalizer of 2 entries: usable."""
+    write_task(tmp_path, 0, obs_dim=2, act_dim=3)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(2))
+    assert check_dataset(tmp_path, env_dims=lambda name: (2, 3)).problems == []
+
+
+def _unknown_env(name):
+    raise UserError(f"unknown env {name!r}")
+
+
+def test_check_of_an_unknown_env_names_it_and_holds_the_normalizer_to_task_json(tmp_path):
+    """Mutations SS34, SS39: env_dims does not know the task's env: a problem line names it, and the normalizer is
+    still compared with the observation size task.json gives."""
+    write_task(tmp_path, 0, env_name="no-such-env")
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
+    problems = check_dataset(tmp_path, env_dims=_unknown_env).problems
+    assert any("task.json' names env 'no-such-env': unknown env 'no-such-env'" in p for p in problems), problems
+    assert any(
+        "normalizer.npz' holds abs_max of shape (3,): expected (2,), the observation size" in p and "task.json" in p
+        for p in problems
+    ), problems
+
+
+def test_check_accepts_a_task_json_without_sizes(tmp_path):
+    """Mutations SS36, SS38: a task.json without obs_dim/action_dim (the loader checks the files against the env
+    alone): check compares no file with sizes it does not have, with or without env_dims."""
+    d = write_task(tmp_path, 0)
+    meta = read_task_meta(d)
+    write_task_meta(d, {k: v for k, v in meta.items() if k not in ("obs_dim", "action_dim")})
+    assert check_dataset(tmp_path).problems == []
+    assert check_dataset(tmp_path, env_dims=lambda name: (2, 2)).problems == []
+
+
+def test_check_flags_a_returns_csv_that_lists_a_checkpoint_twice(tmp_path):
+    """Mutation SS37: returns.csv of rows 100, 200, 200 for task.json's [100, 200]: not the step files' table."""
+    d = write_task(tmp_path, 0)
+    write_returns(d)
+    lines = (d / "returns.csv").read_text().splitlines()
+    (d / "returns.csv").write_text("\n".join([*lines, lines[-1]]) + "\n")
+    (problem,) = check_dataset(tmp_path).problems
+    assert "returns.csv' lists checkpoints [100, 200, 200]: expected task.json's [100, 200]" in problem
+
+
+def test_check_names_an_extra_file_of_a_checkpoint_task_json_does_not_list(tmp_path):
+    """Mutation SS40: step300_extra.npz beside a task of checkpoints [100, 200] (left by another run): named as an
+    unlisted step file."""
+    d = write_task(tmp_path, 0)
+    write_checkpoint(d, 300, {"sample": make_trajs(2, seed=9)}, extra=True)
+    (problem,) = check_dataset(tmp_path).problems
+    assert "holds step files that task.json does not list: ['step300_extra.npz']" in problem
+
+
 # ----------------------------------------------------------------------------------------------- fingerprint.py
 
 
@@ -1515,6 +1601,96 @@ def test_a_step_file_without_the_kind_a_run_reads_is_one_line(tmp_path):
         read_checkpoint(tmp_path, 100, "sample")
 
 
+def test_a_checkpoint_of_an_unknown_kind_is_refused_and_not_written(tmp_path):
+    """Mutation SS01: a kind other than sample/eval (a typo) would write a file no loader reads: refused, nothing
+    written."""
+    with pytest.raises(ValueError, match=r"unknown trajectory kind 'samples'"):
+        write_checkpoint(tmp_path, 100, {"samples": make_trajs()})
+    assert not (tmp_path / "step100.npz").exists()
+
+
+def test_a_truncated_extra_file_is_one_line_for_regenerate(tmp_path):
+    """Mutation SS03: a truncated step{c}_extra.npz (a zip cut short: BadZipFile) has no readable record:
+    read_npz_meta says None, and regenerate names the file ("cannot be read") instead of a zipfile traceback;
+    --overwrite replaces it."""
+    from rlkit.behaviour.regenerate import already_written
+
+    path = write_checkpoint(tmp_path, 100, {"sample": make_trajs()}, extra=True, meta={"seed": 3})
+    assert read_npz_meta(path) == {"seed": 3}
+    path.write_bytes(path.read_bytes()[:200])
+    assert read_npz_meta(path) is None
+    with pytest.raises(UserError, match=r"step100_extra\.npz' exists but cannot be read: expected seed 3"):
+        already_written(path, {"seed": 3}, overwrite=False)
+    assert already_written(path, {"seed": 3}, overwrite=True) is False
+
+
+def test_the_record_of_an_extra_file_is_read_without_unpickling(tmp_path):
+    """Mutation SS04: the data files are pickle-free; a meta_* member holding a pickled object is not unpickled
+    (that runs code the file carries): the record is unreadable, None, and junk that is not an .npz is None too, not
+    a traceback."""
+    path = tmp_path / "step100_extra.npz"
+    np.savez(path, meta_seed=np.array([{"seed": 3}], dtype=object))
+    assert read_npz_meta(path) is None
+    path.write_bytes(b"not an npz archive at all")
+    assert read_npz_meta(path) is None
+
+
+def test_a_flipped_byte_in_a_step_files_data_is_one_line_from_the_fast_reader(tmp_path):
+    """Mutation SS05 (caught today only by the slow test_damaged_step_file_is_a_one_line_error_naming_it[flip]; a
+    fast guard): the fast reader checks each member's CRC-32 as zipfile does, so a flipped byte in sample_obs's data
+    is refused naming the member, not read as a (finite, wrong) number."""
+    path = write_checkpoint(tmp_path, 100, {"sample": make_trajs()})
+    flip_last_byte(path, "sample_obs.npy")
+    with pytest.raises(UserError, match=r"step100\.npz' is truncated or unreadable \(BadZipFile: Bad CRC-32 for file "):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_a_step_file_missing_one_field_is_one_line_naming_it(tmp_path):
+    """Mutation SS09: a step file with sample_obs but without sample_terminals: one line naming the file and the
+    missing key, for the reader and for check, not a KeyError traceback."""
+    t = make_trajs()
+    d = write_task(tmp_path, 0)
+    np.savez(d / "step200.npz", **{f"sample_{f}": getattr(t, f) for f in ("obs", "actions", "rewards", "next_obs")})
+    named = r"step200\.npz' is truncated or unreadable \(KeyError: 'sample_terminals'\)"
+    with pytest.raises(UserError, match=named):
+        read_checkpoint(d, 200, "sample")
+    (problem,) = check_dataset(tmp_path).problems
+    assert re.search(named, problem), problem
+
+
+def test_a_step_file_of_0_d_rewards_is_one_line_naming_the_field(tmp_path):
+    """Mutation SS11: rewards saved as a 0-d array (one number, not one per transition): refused naming the field,
+    not a `len() of unsized object` traceback."""
+    write_raw_checkpoint(tmp_path, 100, rewards=np.float32(1.0))
+    with pytest.raises(UserError, match=r"step100\.npz' \(sample\): sample_rewards has shape \(\): expected a 1-D"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_next_observations_narrower_than_the_observations_are_one_line(tmp_path):
+    """Mutation SS12: next_obs rows of 1 value beside obs rows of 2: refused as next_obs rows of 3 are (the reader
+    compared only with `>`, the buffer would fail on it later)."""
+    write_raw_checkpoint(tmp_path, 100, next_obs=np.zeros((12, 1), np.float32))
+    with pytest.raises(UserError, match=r"\(sample\): sample_next_obs has rows of 1 values: expected 2, as sample_obs"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_episode_lengths_of_two_dimensions_are_one_line(tmp_path):
+    """Mutation SS13: traj_lengths [[4, 4, 4]] sums to the rows but is not a 1-D list of lengths (n_traj would be
+    1)."""
+    write_raw_checkpoint(tmp_path, 100, traj_lengths=np.array([[4, 4, 4]]))
+    with pytest.raises(UserError, match=r"sample_traj_lengths holds int64 values of shape \(1, 3\): expected a 1-D"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_a_terminal_inside_an_episode_is_named_by_its_first_row(tmp_path):
+    """Mutation SS15: terminals at rows 1 and 5 (both inside episodes of 4): the line names the first, row 1."""
+    terminals = np.zeros(12, np.float32)
+    terminals[[1, 5]] = 1.0
+    write_raw_checkpoint(tmp_path, 100, terminals=terminals)
+    with pytest.raises(UserError, match=r"sample_terminals is 1 at row 1, inside an episode"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
 # ----------------------------------------------------------------------------------------------- load.py
 
 
@@ -1558,6 +1734,100 @@ def test_restore_dataset_tasks_restores_every_task_file(tmp_path):
     assert env.loaded == [(0, "goal_idx0"), (1, "goal_idx1"), (2, "goal_idx2")]
 
 
+def test_a_compressed_normalizer_of_a_damaged_deflate_stream_is_one_line(tmp_path):
+    """Mutation SS20: a compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is
+    invalid raises zlib.error inside zipfile: the reader names the file in one line, as the fingerprint does."""
+    import zipfile
+
+    path = tmp_path / "normalizer.npz"
+    np.savez_compressed(path, abs_max=np.arange(4096, dtype=np.float64))
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        o = z.getinfo("abs_max.npy").header_offset
+    start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
+    raw[start] |= 0x06  # the first deflate block's type 3: invalid
+    path.write_bytes(raw)
+    with pytest.raises(UserError, match=r"normalizer\.npz' is truncated or unreadable \(error: "):
+        read_normalizer(tmp_path, 4096)
+
+
+def test_a_normalizer_of_two_dimensions_is_refused_without_an_observation_size(tmp_path):
+    """Mutation SS22: without a size to hold it to (tasks of several sizes, import-legacy without an env), abs_max
+    must still be one value per observation entry: a (2, 3) array is refused, for the reader and for check."""
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones((2, 3)))
+    said = r"holds abs_max of shape \(2, 3\): expected one dimension, one value per observation entry"
+    with pytest.raises(UserError, match=said):
+        read_normalizer(tmp_path)
+    write_task(tmp_path, 0, obs_dim=2)
+    write_task(tmp_path, 1, obs_dim=3)
+    assert [p for p in check_dataset(tmp_path).problems if re.search(said, p)], check_dataset(tmp_path).problems
+
+
+def test_loading_refuses_a_task_json_of_another_action_size_than_the_envs(tmp_path):
+    """Mutation SS23: task.json says action size 3 for the env's 2 (its step files say 2): a record of another env's
+    data, refused naming both sizes, as another observation size is."""
+    d = write_task(tmp_path, 0)
+    write_task_meta(d, dict(read_task_meta(d), action_dim=3))
+    with pytest.raises(UserError, match=r"has obs/action dims 2/3: expected 2/2 for 'point-robot'"):
+        load_task_data(tmp_path, 0, [100], "sample", 2, "point-robot", 2, 2)
+
+
+def test_an_extra_file_without_the_kind_a_run_reads_leaves_the_n_trj_line(tmp_path):
+    """Mutation SS24: the extra file (regenerated sample episodes) holds no eval episodes: an eval run asking for
+    more than the step file's is told the step file holds too few (the extra file is read with missing_ok)."""
+    d = write_task(tmp_path, 0)
+    write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
+    with pytest.raises(UserError, match=r"step200\.npz' holds 1 eval trajectories: expected at least n_trj=2"):
+        load_task_data(tmp_path, 0, [200], "eval", 2, "point-robot", 2, 2)
+
+
+def test_too_few_deterministic_episodes_are_not_sent_to_regenerate(tmp_path):
+    """--regenerate writes stochastic episodes only, so a run reading the deterministic ones (algo_params.sample
+    false) that finds too few is told to lower n_trj or read the stochastic ones; it was told to run --regenerate,
+    which could not help. A run reading the stochastic ones is still told that --regenerate writes more."""
+    write_task(tmp_path, 0)
+    with pytest.raises(
+        UserError,
+        match=r"holds 1 eval trajectories: expected at least n_trj=2 \(a smaller n_trj, or the "
+        r"stochastic episodes \(algo_params.sample true\), of which policy_train.py --regenerate writes more\)$",
+    ):
+        load_task_data(tmp_path, 0, [100], "eval", 2, "point-robot", 2, 2)
+    with pytest.raises(
+        UserError,
+        match=r"holds 3 sample trajectories: expected at least n_trj=4 \(policy_train.py "
+        r"--regenerate --n_trj K writes more from the saved policies\)$",
+    ):
+        load_task_data(tmp_path, 0, [100], "sample", 4, "point-robot", 2, 2)
+
+
+def test_loading_refuses_a_checkpoint_one_episode_short_of_n_trj(tmp_path):
+    """Mutation SS26: step files of 3 sample episodes and n_trj=4: refused, not 3 episodes given for 4."""
+    write_task(tmp_path, 0)
+    with pytest.raises(UserError, match=r"step100\.npz' holds 3 sample trajectories: expected at least n_trj=4"):
+        load_task_data(tmp_path, 0, [100], "sample", 4, "point-robot", 2, 2)
+    assert load_task_data(tmp_path, 0, [100], "sample", 3, "point-robot", 2, 2).n_traj == 3
+
+
+def test_loading_an_empty_epoch_range_is_one_line(tmp_path):
+    """Mutation SS27: no checkpoint selected (train_epoch/eval_epoch of an empty range): one line, not a concatenate
+    error."""
+    write_task(tmp_path, 0)
+    with pytest.raises(UserError, match=r"no checkpoints selected for task 0: the epoch range is empty"):
+        load_task_data(tmp_path, 0, [], "sample", 2, "point-robot", 2, 2)
+
+
+def test_an_extra_file_is_not_read_when_the_step_file_holds_n_trj_episodes(tmp_path):
+    """Mutation SS28: the loader appends the extra file only where n_trj asks for more (docs): a damaged extra file
+    does not stop a run that reads the step file's episodes only."""
+    d = write_task(tmp_path, 0)
+    extra = write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
+    extra.write_bytes(extra.read_bytes()[:200])
+    data = load_task_data(tmp_path, 0, [200], "sample", 3, "point-robot", 2, 2)
+    np.testing.assert_array_equal(data.obs, make_trajs(seed=200).obs)
+    with pytest.raises(UserError, match=r"step200_extra\.npz' is truncated or unreadable"):
+        load_task_data(tmp_path, 0, [200], "sample", 4, "point-robot", 2, 2)
+
+
 # ----------------------------------------------------------------------------------------------- dataset.py
 
 
@@ -1569,6 +1839,16 @@ def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
     z = np.zeros((5, 2), np.float32)
     trajs = Trajectories(z, z, rewards, z, np.zeros(5, np.float32), np.array([1, 4]))
     assert mean_return(trajs, 2) == (1.0 + (10.0 + 20.0)) / 2
+
+
+def test_mean_return_of_a_checkpoint_of_no_episodes_is_nan():
+    """Mutation SS47: a kind written with no episodes (0 rows, no lengths: a valid step file) has no mean return,
+    nan as for a missing kind, with or without a horizon: not a ZeroDivisionError."""
+    from rlkit.data.dataset import mean_return
+
+    z = np.zeros((0, 2), np.float32)
+    empty = Trajectories(z, z, np.zeros(0, np.float32), z, np.zeros(0, np.float32), np.zeros(0, np.int64))
+    assert math.isnan(mean_return(empty)) and math.isnan(mean_return(empty, 5)) and math.isnan(mean_return(None))
 
 
 # ----------------------------------------------------------------------------------------------- __main__.py

@@ -6,6 +6,7 @@ EDITS keeps them caught.)"""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -330,14 +331,21 @@ def test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_las
     assert due[12] == tmp_path / "snapshots" / "itr_11.pt"
 
 
-def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
-    """Mutation R09: a resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a
-    GPU, then resumed on the CPU again lists three entries (the last resume on the CPU is not folded into the first
-    entry, which left the GPU named for every iteration after 3), and a second resume on the CPU adds nothing."""
+def _one_code(monkeypatch):
+    """rlkit.run_folder with the code's record fixed (torch 2.13.0, revision abc): entries of code.json then differ
+    only in what a test gives `record_code`."""
     import rlkit.run_folder as rf
 
     monkeypatch.setattr(rf, "running_versions", lambda: {"torch": "2.13.0"})
     monkeypatch.setattr(rf, "source_revision", lambda: "abc")
+    return rf
+
+
+def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
+    """Mutation R09: a resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a
+    GPU, then resumed on the CPU again lists three entries (the last resume on the CPU is not folded into the first
+    entry, which left the GPU named for every iteration after 3), and a second resume on the CPU adds nothing."""
+    rf = _one_code(monkeypatch)
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
     rf.record_code(tmp_path, 3, "cuda:0 (H100), captured", resumed=True)
     rf.record_code(tmp_path, 6, "cpu, eager", resumed=True)
@@ -439,3 +447,182 @@ def test_a_lock_naming_pid_0_is_held_by_no_process(tmp_path):
     assert lock_holder(tmp_path) is None
     with FolderLock(tmp_path, "busy {pid}"):
         assert (tmp_path / ".lock").read_text().split()[0] == str(os.getpid())
+
+
+# ---- run_folder.py ----------------------------------------------------------------------------------
+def test_a_run_resumes_from_a_copy_of_its_config_file_elsewhere(tmp_path):
+    """Mutation RF02: util_params.config_file records the path the config was read from (`load_config` sets it); the
+    same config read from a copy at another path (the repository moved, a relative path from another folder)
+    computes the same run, so the run resumes rather than being refused as another config."""
+    import shutil
+
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+    from tests.conftest import TINY_CONFIG
+
+    copy = tmp_path / "moved" / "tiny.json"
+    copy.parent.mkdir()
+    shutil.copyfile(TINY_CONFIG, copy)
+    old, new = load_config(TINY_CONFIG).to_dict(), load_config(copy).to_dict()
+    assert old["util_params"]["config_file"] != new["util_params"]["config_file"]
+    assert config_differences(old, new) == []
+
+
+def test_a_runs_data_fingerprint_covers_the_test_tasks_at_the_eval_epoch_checkpoints(monkeypatch):
+    """Mutation RF11: dataset.json fingerprints what the run reads: the train tasks' checkpoints of `train_epoch`
+    and the test tasks' of `eval_epoch` (`load_data` reads the test tasks there), so other data at the test tasks'
+    eval checkpoints refuses a resume; fingerprinting the test tasks at `train_epoch` missed it."""
+    import rlkit.run_folder as rf
+    from rlkit.config import load_config
+    from rlkit.tasks import train_eval_split
+    from tests.conftest import TINY_CONFIG
+
+    read = {}
+    monkeypatch.setattr(rf, "dataset_fingerprint", lambda data_dir, steps, reads: read.update(steps) or {"digest": ""})
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"train_epoch": [100, 200, 100], "eval_epoch": [200, 300, 100]}})
+    rf.run_data_print(cfg)
+    train, test = train_eval_split(cfg)
+    assert train and test
+    assert {t: list(read[t]) for t in train} == {t: [100] for t in train}
+    assert {t: list(read[t]) for t in test} == {t: [200] for t in test}
+
+
+def test_a_resume_in_the_same_stage_step_on_the_same_code_adds_no_code_entry(tmp_path, monkeypatch):
+    """Mutation RF14: where a resume happens (`from_stage`, BOREL's "VAE step 1200"), like the iteration, is not
+    what trained it: a run resumed twice in its VAE stage on the same code and device keeps one entry."""
+    rf = _one_code(monkeypatch)
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=False, stage="VAE step 0")
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=True, stage="VAE step 1200")
+    rf.record_code(tmp_path, 3, "cpu, eager", resumed=True)
+    assert [(e["from_iteration"], e.get("from_stage")) for e in rf.read_code_record(tmp_path)] == [(0, "VAE step 0")]
+
+
+def test_a_state_saved_by_a_newer_seeding_version_is_not_resumed(tmp_path):
+    """Mutation RF19: a state whose streams were derived another way is refused whichever way the versions differ:
+    one saved by a newer version (a checkout gone back) is a run of neither derivation as much as an older one."""
+    from rlkit.run_folder import check_seeding
+    from rlkit.seeding import SEEDING_VERSION
+
+    check_seeding({"seeding": SEEDING_VERSION}, tmp_path / "latest.pt")
+    for version in (SEEDING_VERSION - 1, SEEDING_VERSION + 1):
+        with pytest.raises(UserError, match=rf"seeding version {version}, this code's {SEEDING_VERSION}"):
+            check_seeding({"seeding": version}, tmp_path / "latest.pt")
+
+
+def test_a_folder_of_snapshots_without_latest_pt_names_its_last_three(tmp_path):
+    """Mutation RF22: the refusal of a folder of trained iterations without latest.pt names its last three snapshots
+    in iteration order (where it stands), not its first three."""
+    from rlkit.run_folder import iterations_done
+
+    (tmp_path / "snapshots").mkdir()
+    for n in (0, 1, 2, 5, 10):
+        (tmp_path / "snapshots" / f"itr_{n}.pt").write_bytes(b"a state")
+    with pytest.raises(UserError, match=r"holds trained iterations \(itr_2.pt, itr_5.pt, itr_10.pt\) but no latest"):
+        iterations_done(tmp_path, {}, 20, "the hint")
+
+
+def test_a_variant_without_algo_type_is_read_as_a_csro_run():
+    """Mutation RF07: a variant.json that predates algo_type holds a CSRO run (the default): it resumes as one, its
+    keys compared as CSRO's (use_information_bottleneck false means null outside OFFPEARL), not as another
+    method's."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+
+    new = load_config(None).to_dict()
+    assert new["algo_type"] == "CSRO"
+    old = json.loads(json.dumps(new))
+    del old["algo_type"]
+    old["algo_params"]["use_information_bottleneck"] = False  # as variants of that time recorded it
+    assert config_differences(old, new) == []
+
+
+def test_a_corro_run_written_before_corro_negatives_existed_resumes():
+    """Mutation RF08: a CORRO variant.json without corro_negatives (written before the key) made the negatives its
+    env's 'auto' kind gives, which a variant now records ("reward" on point-robot): it resumes, not refused as
+    another config."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+
+    new = load_config(None, {"algo_type": "CORRO"}).to_dict()
+    assert new["algo_params"]["corro_negatives"] == "reward"
+    old = json.loads(json.dumps(new))
+    del old["algo_params"]["corro_negatives"]
+    assert config_differences(old, new) == []
+
+
+def test_a_dataset_json_whose_digest_is_not_a_string_is_one_line(tmp_path):
+    """Mutation RF13: dataset.json's digest must be a string; a damaged file holding a number (or a list) is a
+    one-line UserError naming the file, not a digest compared as if it were one."""
+    from rlkit.run_folder import read_data_print
+
+    path = tmp_path / "dataset.json"
+    path.write_text(json.dumps({"digest": "abc", "data_dir": "d"}))
+    assert read_data_print(path)["digest"] == "abc"
+    for bad in (5, ["abc"]):
+        path.write_text(json.dumps({"digest": bad}))
+        with pytest.raises(UserError, match=r"dataset.json' holds no data digest: expected .*; the hint$"):
+            read_data_print(path, "the hint")
+
+
+def test_a_code_json_whose_last_entry_is_damaged_gets_a_new_entry(tmp_path, monkeypatch):
+    """Mutation RF15: a code.json whose last "trained_with" entry is not an object (a damaged or hand-edited file)
+    is not compared with: the resume records its code as a new entry instead of failing with an AttributeError."""
+    rf = _one_code(monkeypatch)
+    (tmp_path / "code.json").write_text(json.dumps({"trained_with": ["damaged"]}))
+    rf.record_code(tmp_path, 4, "cpu, eager", resumed=True)
+    assert [e["from_iteration"] for e in rf.read_code_record(tmp_path)] == [4]
+
+
+def test_code_json_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_path, monkeypatch):
+    """Mutation RF16: code.json is written atomically (a new file renamed over the old), like progress.csv: a kill
+    mid-write leaves the previous record, not a cut file that every later resume refuses as damaged JSON."""
+    rf = _one_code(monkeypatch)
+    rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
+    path = tmp_path / "code.json"
+    before = path.read_text()
+    with open(path) as reader:
+        rf.record_code(tmp_path, 3, "cuda:0 (H100), eager", resumed=True)
+        assert reader.read() == before
+    assert len(rf.read_code_record(tmp_path)) == 2
+
+
+def test_read_code_record_lists_only_the_entries_that_are_objects(tmp_path):
+    """Mutation RF17: `read_code_record` (what the report and show_path read) gives the "trained_with" entries that
+    are objects, leaving out damaged ones, so that its readers' `entry["device"]` never meets a string."""
+    from rlkit.run_folder import read_code_record
+
+    (tmp_path / "code.json").write_text(json.dumps({"trained_with": ["damaged", {"from_iteration": 0}, 3]}))
+    assert read_code_record(tmp_path) == [{"from_iteration": 0}]
+
+
+def test_a_state_without_a_seeding_record_is_of_version_1_and_not_resumed(tmp_path):
+    """Mutation RF18: a saved state without the "seeding" record predates it (version 1, another derivation of the
+    streams) and is refused, not taken for one of this code's version."""
+    from rlkit.run_folder import check_seeding
+    from rlkit.seeding import SEEDING_VERSION
+
+    assert SEEDING_VERSION != 1
+    with pytest.raises(UserError, match=rf"seeding version 1, this code's {SEEDING_VERSION}"):
+        check_seeding({"counters": {"iteration": 2}}, tmp_path / "latest.pt")
+
+
+def test_a_latest_pt_that_is_a_folder_is_refused_not_replaced(tmp_path):
+    """Mutation RF20: a folder named latest.pt in a run folder (a bad copy, an unpacked archive) is one line naming
+    it, before anything trains; taken for "no latest.pt", a new run replaced the folder's run and failed only at its
+    first save, renaming its state over the folder."""
+    from rlkit.run_folder import iterations_done
+
+    (tmp_path / "latest.pt").mkdir()
+    with pytest.raises(UserError, match=r"latest.pt' is not a file: expected the state the run saved, or nothing"):
+        iterations_done(tmp_path, {}, 5, "the hint")
+
+
+def test_a_latest_pt_without_variant_json_is_refused_saying_so(tmp_path):
+    """Mutation RF21: a run folder holding latest.pt without the variant.json that says its config (a partial copy)
+    is refused naming both, before the variant is read; with the check skipped, the refusal was variant.json's own
+    (a missing file), which hides that a state is there to resume."""
+    from rlkit.run_folder import iterations_done
+
+    (tmp_path / "latest.pt").write_bytes(b"a state")
+    with pytest.raises(UserError, match=r"holds latest.pt but no variant.json, so its config cannot be checked: "):
+        iterations_done(tmp_path, {}, 5, "the hint")

@@ -125,9 +125,15 @@ def load_task_data(
                 _check_sizes(checkpoint_path(tdir, step, extra=True), more, obs_dim, action_dim, env_name)
                 t = Trajectories.concat([t, more])
         if t.n_traj < n_trj:
+            more_from = (  # (--regenerate writes stochastic episodes only: no more deterministic ones)
+                "policy_train.py --regenerate --n_trj K writes more from the saved policies"
+                if kind == "sample"
+                else "a smaller n_trj, or the stochastic episodes (algo_params.sample true), of which policy_train.py "
+                "--regenerate writes more"
+            )
             raise UserError(
                 f"{str(checkpoint_path(tdir, step))!r} holds {t.n_traj} {kind} trajectories: expected at least "
-                f"n_trj={n_trj} (policy_train.py --regenerate --n_trj K writes more from the saved policies)"
+                f"n_trj={n_trj} ({more_from})"
             )
         parts.append(t.first(n_trj))
     if not parts:
