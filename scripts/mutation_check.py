@@ -3201,6 +3201,72 @@ EDITS = {
         "if trajs is None:",
         DATASET_TESTS + "test_mean_return_of_a_checkpoint_of_no_episodes_is_nan",
     ),
+    "a top-level unknown key a KeyError traceback": Edit(
+        CONFIG_PY,
+        "        if key not in base:\n",
+        "        if key not in base and prefix:\n",
+        "tests/test_config.py::" + "test_a_misspelt_top_level_key_is_one_line_naming_the_key_it_likely_means",
+    ),
+    "an unknown top-level key without its likely dotted key": Edit(
+        CONFIG_PY,
+        'paths = [p for p in leaf_paths(default_dict()) if not section or p.rpartition(".")[0] == section]',
+        'paths = [p for p in leaf_paths(default_dict()) if p.rpartition(".")[0] == section]',
+        "tests/test_config.py::" + "test_a_misspelt_top_level_key_is_one_line_naming_the_key_it_likely_means",
+    ),
+    "the profile's kind of CORRO negatives over the method's": Edit(
+        CONFIG_PY,
+        'algo = {**overrides.get("algo_params", {}), **(method or {}).get("algo_params", {})}',
+        'algo = {**(method or {}).get("algo_params", {}), **overrides.get("algo_params", {})}',
+        "tests/test_config.py::" + "test_a_methods_own_kind_of_negatives_beats_the_profiles_in_what_reaches_corro",
+    ),
+    "CORRO's keys unread in other methods' runs": Edit(
+        CONFIG_PY,
+        "if kind not in (None, other)",
+        "if kind != other",
+        "tests/test_config.py::" + "test_corros_keys_in_another_methods_run_are_compared_like_any_other_methods_keys",
+    ),
+    "BOREL accepting train_z0_policy": Edit(
+        CONFIG_PY,
+        '        "algo_params.train_z0_policy",\n',
+        "",
+        "tests/test_borel.py::" + "test_borel_refuses_training_its_policy_with_a_zero_z_it_does_not_have",
+    ),
+    "a stage-1 seed past 32 bits accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '"seed": "[0, 4294967295]",',
+        '"seed": "[0, 4294967296]",',
+        "tests/test_sac.py::" + "test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused",
+    ),
+    "an Adam beta of 1 accepted for the SAC temperature": Edit(
+        BEHAVIOUR_SETTINGS,
+        '"agent.params.alpha_betas": "[0, 1)",',
+        '"agent.params.alpha_betas": "[0, 1]",',
+        "tests/test_sac.py::" + "test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused",
+    ),
+    "a SAC discount of 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '"agent.params.discount": "(0, 1]",',
+        '"agent.params.discount": "[0, 1]",',
+        "tests/test_sac.py::" + "test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused",
+    ),
+    "equal log_std_bounds accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        "and bounds[0] < bounds[1]",
+        "and bounds[0] <= bounds[1]",
+        "tests/test_sac.py::" + "test_equal_log_std_bounds_are_refused",
+    ),
+    "an unknown key's listing not cut at 16": Edit(
+        CONFIG_PY,
+        'shown = keys if len(keys) <= 16 else [*keys[:16], "..."]',
+        "shown = keys",
+        "tests/test_config.py::" + "test_an_unknown_key_of_a_large_section_lists_only_its_first_keys",
+    ),
+    "sample_z_at_test accepted without a meta-test": Edit(
+        CONFIG_PY,
+        '        "sample_z_at_test",\n    ),',
+        "    ),",
+        "tests/test_config.py::" + "test_sampling_z_at_a_meta_test_that_does_not_run_is_refused",
+    ),
 }
 
 

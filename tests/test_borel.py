@@ -1112,3 +1112,16 @@ def test_borels_dual_critic_and_d_hat_read_each_rows_own_belief():
     for got, k in ((fit, 3), (d_hat, 2)):
         torch.testing.assert_close(got[:, :OBS], state.repeat(k, 1))
         torch.testing.assert_close(got[:, OBS + ACT :], belief.repeat(k, 1))
+
+
+def test_borel_refuses_training_its_policy_with_a_zero_z_it_does_not_have():
+    """Mutation TT54: BOREL's learner reads a belief, not a z: `--train_z0_policy true` would be ignored, so it is
+    refused like the other keys only the mean-pooled encoders read; with z0_policy_share too, the first such key is
+    named."""
+    with pytest.raises(
+        UserError, match=r"^algo_params.train_z0_policy True: algo_type 'BOREL' does not use it \(expected its default "
+    ):
+        borel_cfg(train_z0_policy=True)
+    with pytest.raises(UserError, match=r"^algo_params.train_z0_policy True: algo_type 'BOREL' does not use it"):
+        borel_cfg(train_z0_policy=True, z0_policy_share=0.5)
+    assert borel_cfg(train_z0_policy=False).algo_params.train_z0_policy is False

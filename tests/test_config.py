@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from rlkit.config import load_config, parse_override_args
+from rlkit.config import load_config, overrides_read_by, parse_override_args
 from rlkit.errors import UserError
 from tests.conftest import ROOT, load_file
 
@@ -823,3 +823,72 @@ def test_a_config_records_the_file_it_was_loaded_from(tmp_path):
     assert load_config(None).util_params.config_file == ""  # (no file: nothing to name)
     with pytest.raises(UserError, match=r"^util_params.config_file 'other.json' given as an override"):
         load_config(path, {"util_params": {"config_file": "other.json"}})
+
+
+def test_a_misspelt_top_level_key_is_one_line_naming_the_key_it_likely_means(tmp_path):
+    """Mutations TT04, TT06 (caught before only by a slow subprocess test): A misspelt top-level key (`env_nmae` in
+    a config file) and a misspelt leaf name on the command line (`--meta_bach`, which no section holds, so it is
+    looked up at the top level) are refused in one line that names the dotted key of the whole config closest to it."""
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"env_nmae": "cheetah-vel"}))
+    with pytest.raises(UserError, match=r"^unknown config key 'env_nmae': did you mean 'env_name'\? expected one of "):
+        load_config(path)
+    with pytest.raises(UserError, match=r"^unknown config key 'meta_bach': did you mean 'algo_params.meta_batch'\? "):
+        load_config(ROOT / "configs" / "point-robot.json", parse_override_args(["--meta_bach", "3"]))
+
+
+def test_a_methods_own_kind_of_negatives_beats_the_profiles_in_what_reaches_corro():
+    """Mutation TT31: `overrides_read_by` reads CORRO's kind of negatives from the profile's overrides, then the
+    method's own tree, which is applied after them: the method's kind decides which of CORRO's keys it is given."""
+    profile = {"algo_params": {"corro_negatives": "reward", "corro_cvae_steps": 10, "corro_reward_std": 0.3}}
+    generative = {"algo_params": {"corro_negatives": "generative"}}
+    kept = overrides_read_by("CORRO", profile, "point-robot", generative)
+    assert kept == {"algo_params": {"corro_negatives": "reward", "corro_cvae_steps": 10}}
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_type": "CORRO"}, kept, generative)
+    assert (cfg.algo_params.corro_negatives, cfg.algo_params.corro_cvae_steps) == ("generative", 10)
+
+
+def test_corros_keys_in_another_methods_run_are_compared_like_any_other_methods_keys(tmp_path):
+    """Mutation TT39: CORRO's kind of negatives leaves one of its keys unread only under CORRO (`corro_unread_keys`
+    of no kind is none): a CSRO run whose config file gave corro_reward_std another value differs from one at the
+    default, as one whose file gave unicorn_beta another value does."""
+    from rlkit.run_folder import config_differences
+
+    def variant(algo_params):
+        path = tmp_path / "c.json"
+        path.write_text(json.dumps({"algo_params": algo_params}))
+        return load_config(path).to_dict()
+
+    base = variant({})
+    assert config_differences(base, variant({"corro_reward_std": 0.3, "unicorn_beta": 0.2})) == [
+        "algo_params.corro_reward_std: 0.5 -> 0.3",
+        "algo_params.unicorn_beta: 0.15 -> 0.2",
+    ]
+    assert config_differences(base, variant({"corro_cvae_steps": 7})) == ["algo_params.corro_cvae_steps: 5000 -> 7"]
+
+
+def test_sampling_z_at_a_meta_test_that_does_not_run_is_refused():
+    """Mutation TT112: With allow_eval false no meta-test runs, so OFFPEARL's sample_z_at_test would be ignored: an
+    override of it is refused like the meta-test's other settings."""
+    args = ["--algo_type", "OFFPEARL", "--allow_eval", "false", "--sample_z_at_test", "true"]
+    with pytest.raises(
+        UserError, match=r"^algo_params.sample_z_at_test True with allow_eval false: expected its value False \(only "
+    ):
+        load_config(ROOT / "configs" / "point-robot.json", parse_override_args(args))
+    cfg = load_config(ROOT / "configs" / "point-robot.json", parse_override_args(args[:2] + args[4:]))
+    assert cfg.algo_params.sample_z_at_test is True
+
+
+def test_an_unknown_key_of_a_large_section_lists_only_its_first_keys():
+    """Mutation TT101: The refusal of an unknown key stays one readable line: a section of many keys (algo_params)
+    shows its first 16 and '...', pointing to configs/default.py for the rest; the top level, of fewer, shows them
+    all."""
+    with pytest.raises(UserError) as info:
+        load_config(None, parse_override_args(["--algo_params.meta_bach", "3"]))
+    message = str(info.value)
+    assert message.startswith("unknown config key 'algo_params.meta_bach': did you mean 'algo_params.meta_batch'? ")
+    listed = message.split("expected one of [")[1].split("]")[0].split(", ")
+    assert len(listed) == 17 and listed[-1] == "'...'" and "'c_lr'" in listed and "'meta_batch'" not in listed
+    assert message.endswith("(configs/default.py lists every key)")
+    with pytest.raises(UserError, match=r"expected one of \['algo_params', .*'util_params'\] \(configs/default.py"):
+        load_config(None, parse_override_args(["--meta_bach", "3"]))

@@ -1049,3 +1049,41 @@ def test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_
     assert group.replay.size == 130 and (group.replay.data["not_done"][:, :130] == 1).all()
     batch = group.replay.sample(4096, group.gens)
     assert (batch["not_done"] == 1).all()
+
+
+def test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused():
+    """Mutations TT65, TT66, TT67: The SAC settings' own bounds (not only that a range is enforced): discount 0
+    would train a critic of the immediate reward only, an Adam beta of 1 divides by 1 - beta^t = 0, and a seed must
+    fit gymnasium's 32 bits. The bounds just inside are accepted."""
+    for override, said in [
+        ("agent.params.discount=0", r"agent.params.discount=0: expected a finite number in \(0, 1\]"),
+        (
+            "agent.params.alpha_betas=[0.9,1.0]",
+            r"agent.params.alpha_betas=\[0.9, 1.0\]: expected each a finite number in \[0, 1\)",
+        ),
+        (
+            "agent.params.critic_betas=[1.0,0.999]",
+            r"agent.params.critic_betas=\[1.0, 0.999\]: expected each a finite number",
+        ),
+        ("seed=4294967296", r"seed=4294967296: expected a whole number in \[0, 4294967295\]"),
+    ]:
+        with pytest.raises(UserError, match=rf"^SAC setting {said}"):
+            load_sac_config("tiny_point", [override])
+    ok = load_sac_config("tiny_point", ["agent.params.discount=1e-6", "agent.params.alpha_betas=[0.0,0.999]"])
+    assert ok.sac.discount == 1e-6 and ok.sac.alpha_betas == (0.0, 0.999)
+
+
+def test_equal_log_std_bounds_are_refused():
+    """Mutation TT71: The actor's log std is squashed into [lo, hi]: with lo = hi its std could not move, so equal
+    bounds are refused as reversed ones are."""
+    with pytest.raises(
+        UserError,
+        match=r"^SAC setting diag_gaussian_actor.params.log_std_bounds=\[-2, -2\]: expected two finite numbers",
+    ):
+        load_sac_config("tiny_point", ["diag_gaussian_actor.params.log_std_bounds=[-2,-2]"])
+    assert load_sac_config(
+        "tiny_point", ["diag_gaussian_actor.params.log_std_bounds=[-2,-1.5]"]
+    ).sac.log_std_bounds == (
+        -2.0,
+        -1.5,
+    )
