@@ -234,16 +234,16 @@ def _reproduction_with_two_workers(tiny_data, tmp_path):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     workers: list[int] = []
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300  # (120 s was too short on 2 cores shared with two other pytest processes)
         while len(workers) < 2 and time.time() < deadline and proc.poll() is None:
             workers = _pool_workers(proc.pid)
             time.sleep(0.05)
-        assert len(workers) == 2, "the two pool workers were not seen"
+        assert len(workers) == 2, f"the two pool workers were not seen (the reproduction's exit status: {proc.poll()})"
         locks = 0
         while locks < 2 and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)  # let them get to work: each run has taken its folder's lock
             locks = len(list((tmp_path / "out").rglob(".lock")))
-        assert locks == 2, "the two runs were not seen at work"
+        assert locks == 2, f"the two runs were not seen at work (the reproduction's exit status: {proc.poll()})"
         yield proc, workers
     finally:
         if proc.poll() is None:
