@@ -3267,6 +3267,315 @@ EDITS = {
         "    ),",
         "tests/test_config.py::" + "test_sampling_z_at_a_meta_test_that_does_not_run_is_refused",
     ),
+    "policy_train taking a positional config beside --config": Edit(
+        POLICY_TRAIN,
+        "if len(positional) > 1 or (positional and config_opt):",
+        "if len(positional) > 1:",
+        "tests/test_behaviour_runs.py::" + "test_a_positional_config_beside_config_is_refused",
+    ),
+    "policy_train's --seed 0 dropped": Edit(
+        POLICY_TRAIN,
+        "    elif seed is not None:\n        overrides = with_seed(overrides, seed)",
+        "    elif seed:\n        overrides = with_seed(overrides, seed)",
+        "tests/test_behaviour_runs.py::" + "test_seed_0_beside_a_seed_override_of_another_value_is_refused",
+    ),
+    "--regenerate with --ray accepted": Edit(
+        POLICY_TRAIN,
+        "if cluster and regenerate:",
+        "if cluster and not regenerate:",
+        "tests/test_behaviour_runs.py::" + "test_regenerate_on_ray_is_refused",
+    ),
+    "policy_train's --gpu 0 taken as no --gpu": Edit(
+        POLICY_TRAIN,
+        "device = select_device(gpu if gpu is not None else",
+        "device = select_device(gpu if gpu else",
+        "tests/test_graphs.py::" + "test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu",
+    ),
+    "policy_train's --capture/--eager not handed to the switch": Edit(
+        POLICY_TRAIN,
+        "graphs.request_capture(capture)",
+        "graphs.request_capture(None)",
+        "tests/test_graphs.py::" + "test_stage1_eager_turns_capture_off_on_cuda",
+    ),
+    "policy_train ignoring --threads": Edit(
+        POLICY_TRAIN,
+        "        torch.set_num_threads(threads)",
+        "        pass",
+        "tests/test_behaviour_runs.py::" + "test_stage1_threads_sets_torchs_thread_count",
+    ),
+    "an empty --split part training anyway": Edit(
+        POLICY_TRAIN,
+        "    if not tasks:  # more parts",
+        "    if tasks is None:  # more parts",
+        "tests/test_behaviour_runs.py::" + "test_a_part_without_tasks_says_so_and_trains_nothing",
+    ),
+    "--checkpoints '' taken as every checkpoint": Edit(
+        POLICY_TRAIN,
+        "chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None",
+        "chosen = parse_checkpoints(checkpoints) if checkpoints else None",
+        "tests/test_behaviour_runs.py::" + "test_regenerate_with_an_empty_checkpoint_list_is_refused",
+    ),
+    "--n_trj not reaching the regeneration": Edit(
+        POLICY_TRAIN,
+        "            n_trj=n_trj,",
+        "            n_trj=None,",
+        "tests/test_behaviour_runs.py::" + "test_regenerate_hands_its_options_to_the_regeneration",
+    ),
+    "--overwrite not reaching the regeneration": Edit(
+        POLICY_TRAIN,
+        "            overwrite=overwrite,",
+        "            overwrite=False,",
+        "tests/test_behaviour_runs.py::" + "test_regenerate_hands_its_options_to_the_regeneration",
+    ),
+    "--no-progress inverted": Edit(
+        POLICY_TRAIN,
+        '"off" if no_progress else None',
+        'None if no_progress else "off"',
+        "tests/test_behaviour_runs.py::" + "test_no_progress_turns_stage_1s_progress_off",
+    ),
+    "with_seed dropping the seed override": Edit(
+        POLICY_TRAIN,
+        'return [*overrides, f"seed={seed}"]',
+        "return overrides",
+        "tests/test_behaviour_runs.py::" + "test_a_seed_reaches_the_behaviour_sac",
+    ),
+    "show_path's run-folder form accepting --seed 0": Edit(
+        SHOW_PATH,
+        '+ ([f"--seed {seed}"] if seed is not None else [])',
+        '+ ([f"--seed {seed}"] if seed else [])',
+        "tests/test_show_path.py::" + "test_show_path_refuses_seed_0_with_a_run_folder",
+    ),
+    "show_path's run-folder form accepting --exp_name": Edit(
+        SHOW_PATH,
+        '+ ([f"--exp_name {exp_name}"] if exp_name else [])',
+        "+ []",
+        "tests/test_show_path.py::" + "test_show_path_refuses_an_exp_name_with_a_run_folder",
+    ),
+    "show_path's config form finding seed 0's run": Edit(
+        SHOW_PATH,
+        "run = find_run(target, seed or 0, overrides)",
+        "run = find_run(target, 0, overrides)",
+        "tests/test_show_path.py::" + "test_show_path_config_form_finds_the_run_of_its_seed_and_reads_a_moved_dataset",
+    ),
+    "show_path's config form ignoring a moved dataset": Edit(
+        SHOW_PATH,
+        'given_data = overrides.get("algo_params", {}).get("data_dir")',
+        'given_data = overrides.get("util_params", {}).get("data_dir")',
+        "tests/test_show_path.py::" + "test_show_path_config_form_finds_the_run_of_its_seed_and_reads_a_moved_dataset",
+    ),
+    "show_path tagging --out's names with _itrN": Edit(
+        SHOW_PATH,
+        'tag = "" if itr is None or out is not None else f"_itr{itr}"',
+        'tag = "" if itr is None else f"_itr{itr}"',
+        "tests/test_show_path.py::" + "test_show_path_out_with_itr_writes_its_figures_under_the_names_given",
+    ),
+    "show_path's --out without a suffix not made .png": Edit(
+        SHOW_PATH,
+        "if not np_out.suffix:",
+        "if np_out.suffix:",
+        "tests/test_show_path.py::" + "test_show_path_out_without_a_suffix_is_written_as_png",
+    ),
+    "show_path seeding the sampled z of iteration 0": Edit(
+        SHOW_PATH,
+        "seed_meta_test_z(agent, setup.seed, iteration)",
+        "seed_meta_test_z(agent, setup.seed, 0)",
+        "tests/test_show_path.py::" + "test_show_path_seeds_the_sampled_z_of_the_snapshots_iteration",
+    ),
+    "show_path ignoring --gpu": Edit(
+        SHOW_PATH,
+        "device = select_device(gpu)",
+        "device = select_device(None)",
+        "tests/test_show_path.py::" + "test_show_path_gpu_reaches_the_runs_loading",
+    ),
+    "show_path inferring one offline z per task": Edit(
+        SHOW_PATH,
+        'zs = {"offline": offline_z(setup, agent, runs, device), **zs}',
+        'zs = {"offline": offline_z(setup, agent, 1, device), **zs}',
+        "tests/test_show_path.py::" + "test_show_path_infers_as_many_offline_z_per_task_as_runs",
+    ),
+    "an unnamed run's name cut to the minute": Edit(
+        EXPERIMENT,
+        'return cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M_%S")',
+        'return cfg.util_params.exp_name or time.strftime("%Y_%m_%d_%H_%M")',
+        "tests/test_cluster.py::" + "test_an_unnamed_experiment_is_named_by_the_time_to_the_second",
+    ),
+    "the reseeded-generators line missing on a device change": Edit(
+        EXPERIMENT,
+        'if state.get("ran_on", now) != now or reseeded:',
+        'if state.get("ran_on", now) != now:',
+        "tests/test_meta_trainer.py::"
+        + "test_a_resume_of_a_state_saved_on_the_other_device_type_says_which_generators_were_reseeded",
+    ),
+    "the VAE curve purged at the saved step itself": Edit(
+        EXPERIMENT,
+        "int(self.trainer.agent.encoder.steps) + 1 if self.borel else None",
+        "int(self.trainer.agent.encoder.steps) if self.borel else None",
+        "tests/test_meta_trainer.py::" + "test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point",
+    ),
+    "a segment run always restoring snapshots": Edit(
+        EXPERIMENT,
+        "self._train(logger, variant, max_iterations, restore_snapshots)",
+        "self._train(logger, variant, max_iterations, True)",
+        "tests/test_run_folder.py::" + "test_a_segment_run_hands_its_no_snapshot_restoring_to_the_resume",
+    ),
+    "the meta-test's columns unmeasured in the wrong runs": Edit(
+        EXPERIMENT,
+        "unmeasured=() if a.allow_eval else meta_test_columns(row)",
+        "unmeasured=meta_test_columns(row) if a.allow_eval else ()",
+        "tests/test_run_folder.py::"
+        + "test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_return",
+    ),
+    "a new BOREL run marked as resumed in its VAE stage": Edit(
+        EXPERIMENT,
+        "in_vae = resumed and vae_steps is not None and",
+        "in_vae = vae_steps is not None and",
+        "tests/test_run_folder.py::" + "test_a_new_borel_run_records_no_vae_stage_in_its_code_record",
+    ),
+    "the VAE stage's divergence check of all losses": Edit(
+        EXPERIMENT,
+        "if not np.isfinite(means).all():",
+        "if not np.isfinite(means).any():",
+        "tests/test_meta_trainer.py::" + "test_borels_vae_stage_stops_at_a_block_with_any_loss_not_finite",
+    ),
+    "every step of an iteration pinned to its first": Edit(
+        EXPERIMENT,
+        "record = self.step(None if first is None else first + i)",
+        "record = self.step(None if first is None else first)",
+        "tests/test_meta_trainer.py::" + "test_each_step_of_an_iteration_is_pinned_to_its_own_training_step",
+    ),
+    "the train-step counter not adding up": Edit(
+        EXPERIMENT,
+        'self.counters["train_steps"] += a.num_train_steps_per_itr',
+        'self.counters["train_steps"] = a.num_train_steps_per_itr',
+        "tests/test_meta_trainer.py::" + "test_the_step_counters_add_up_over_the_iterations",
+    ),
+    "the env-step counter not adding up": Edit(
+        EXPERIMENT,
+        'self.counters["env_steps"] += result.env_steps',
+        'self.counters["env_steps"] = result.env_steps',
+        "tests/test_meta_trainer.py::" + "test_the_step_counters_add_up_over_the_iterations",
+    ),
+    "no meta-test's final z filled with zeros": Edit(
+        EXPERIMENT,
+        "else np.full_like(z_train, np.nan),",
+        "else np.zeros_like(z_train),",
+        "tests/test_meta_trainer.py::" + "test_an_iteration_without_meta_test_leaves_the_meta_tests_z_columns_nan",
+    ),
+    "check_finite's loss/parameter split off by one": Edit(
+        EXPERIMENT,
+        "if first < len(names)",
+        "if first <= len(names)",
+        "tests/test_meta_trainer.py::" + "test_a_diverged_parameter_under_finite_losses_is_one_line_naming_its_network",
+    ),
+    "the divergence line naming the last non-finite value": Edit(
+        EXPERIMENT,
+        "first = int(np.flatnonzero(~flags)[0])",
+        "first = int(np.flatnonzero(~flags)[-1])",
+        "tests/test_meta_trainer.py::" + "test_divergence_names_the_first_loss_that_is_not_finite",
+    ),
+    "BOREL's VAE drawing from the batch stream": Edit(
+        EXPERIMENT,
+        'self.vae_gen = torch_generator(setup.seed, "borel_vae", device=dev)',
+        'self.vae_gen = torch_generator(setup.seed, "batch_sampling", device=dev)',
+        "tests/test_borel.py::" + "test_borels_vae_draws_its_own_stream",
+    ),
+    "BOREL's VAE lines printed without progress": Edit(
+        EXPERIMENT,
+        "if self.show_progress:\n                print(line)",
+        "if not self.show_progress:\n                print(line)",
+        "tests/test_meta_trainer.py::" + "test_borels_vae_lines_are_printed_only_with_progress",
+    ),
+    "a rerun retraining a saved group from step 0": Edit(
+        GENERATE,
+        "            if g.resume_path.is_file():",
+        "            if False:",
+        "tests/test_behaviour_runs.py::"
+        + "test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_step_0",
+    ),
+    "a state saved before the networks record taken as with networks": Edit(
+        GENERATE,
+        'theirs["save_networks"] = settings["save_networks"]',
+        'theirs["save_networks"] = True',
+        "tests/test_sac.py::" + "test_a_state_saved_before_the_networks_record_resumes_in_a_run_without_networks",
+    ),
+    "a finished segment still returning a state": Edit(
+        GENERATE,
+        "        group.state() if more else None,",
+        "        group.state(),",
+        "tests/test_sac.py::" + "test_a_chain_of_segments_ends_with_a_segment_that_returns_no_state",
+    ),
+    "networks gone non-finite before a checkpoint written": Edit(
+        GENERATE,
+        "                if not finite.all():",
+        "                if False:",
+        "tests/test_sac.py::" + "test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_written",
+    ),
+    "a finished segment's chain never ending": Edit(
+        GENERATE,
+        "        return self.step < sched.num_train_steps",
+        "        return self.step <= sched.num_train_steps",
+        "tests/test_sac.py::" + "test_a_chain_of_segments_ends_with_a_segment_that_returns_no_state",
+    ),
+    "a stage 1 of no deterministic episodes rolling them out": Edit(
+        GENERATE,
+        "            if sched.num_eval_episodes:",
+        "            if True:",
+        "tests/test_behaviour_outputs.py::"
+        + "test_a_stage1_without_deterministic_episodes_writes_checkpoints_of_stochastic_ones_only",
+    ),
+    "the networks record's sizes swapped": Edit(
+        GENERATE,
+        '{"obs_dim": self.obs_dim, "action_dim": self.action_dim, "sac"',
+        '{"obs_dim": self.action_dim, "action_dim": self.obs_dim, "sac"',
+        "tests/test_behaviour_outputs.py::"
+        + "test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes",
+    ),
+    "task.json's observation and action sizes swapped": Edit(
+        GENERATE,
+        '            "obs_dim": self.obs_dim,\n            "action_dim": self.action_dim,\n            "checkpoints"',
+        '            "obs_dim": self.action_dim,\n            "action_dim": self.obs_dim,\n            "checkpoints"',
+        "tests/test_behaviour_outputs.py::"
+        + "test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes",
+    ),
+    "a parameter family's task_params.json not written": Edit(
+        GENERATE,
+        "            if self.envs[i].unwrapped.supports_task_files:",
+        "            if False:",
+        "tests/test_behaviour_outputs.py::" + "test_a_parameter_familys_task_folders_describe_their_own_tasks",
+    ),
+    "curves of no checkpoint an empty table": Edit(
+        CURVES,
+        "    if out.empty:",
+        "    if False:",
+        "tests/test_behaviour_outputs.py::"
+        + "test_curves_of_a_stage1_that_has_not_written_its_first_checkpoint_are_one_line",
+    ),
+    "the oracle returns from --config's env_params over the task's": Edit(
+        CURVES,
+        'params = meta.get("env_params", env_params)',
+        'params = env_params or meta.get("env_params")',
+        "tests/test_behaviour_runs.py::"
+        + "test_the_oracle_returns_use_the_env_params_a_task_recorded_over_the_ones_given",
+    ),
+    "the oracle line at the best task's return": Edit(
+        CURVES,
+        "                values.mean(),",
+        "                values.max(),",
+        "tests/test_behaviour_outputs.py::"
+        + "test_behaviour_curves_draw_the_oracle_line_at_the_tasks_mean_oracle_return",
+    ),
+    "Ray segments always saving networks": Edit(
+        CLUSTER_BEHAVIOUR,
+        "env_name, env_params, task, sched, sac, behaviour.save_networks, state",
+        "env_name, env_params, task, sched, sac, True, state",
+        "tests/test_behaviour_runs.py::" + "test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so",
+    ),
+    "Ray retraining complete tasks": Edit(
+        CLUSTER_BEHAVIOUR,
+        "[TaskChain(t, data_dir, submit, out) for t in todo]",
+        "[TaskChain(t, data_dir, submit, out) for t in tasks]",
+        "tests/test_behaviour_runs.py::" + "test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete",
+    ),
 }
 
 

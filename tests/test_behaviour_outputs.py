@@ -15,9 +15,11 @@ import torch
 
 from policy_train import load_sac_config
 from rlkit.behaviour import Stage1Spec, train_task_group
+from rlkit.behaviour.generate import TaskGroup
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
+from rlkit.errors import UserError
 
 POINT = {"n_tasks": 6, "max_episode_steps": 20}
 CPU = torch.device("cpu")
@@ -400,3 +402,118 @@ def test_progress_off_a_terminal_is_plain_lines(capsys):
     bars.close()
     assert bars.mode == "lines" and bars.bars == []
     assert capsys.readouterr().err == "goal_idx0: checkpoint 1 written, mean return 2.5\n"
+
+
+def test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes(tmp_path):
+    """Mutations V24 and V25: the networks' info (`write_networks`) or task.json recording the observation size as
+    the action size and the reverse. Every test env of stage 1 but the MuJoCo ones has 2 and 2, so no test saw it.
+    For cheetah-vel (20 observations, 6 actions) the records must say so: regeneration rebuilds the saved policy
+    from the networks' dims, and stage 2 and the dataset checks read task.json's; with the slip a cheetah dataset's
+    networks cannot be loaded back into a policy and its task.json disagrees with its episodes."""
+    from rlkit.behaviour import Stage1Spec, train_task_group
+    from rlkit.data.networks import read_networks
+    from rlkit.tasks import make_env
+
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=130", "eval_frequency=60", "num_seed_steps=50"])
+    params = {"n_tasks": 3, "max_episode_steps": 30}
+    spec = Stage1Spec("cheetah-vel", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"))
+    train_task_group(spec, [1], "off")
+    env = make_env("cheetah-vel", **params)
+    dims = (env.observation_space.shape[0], env.action_space.shape[0])
+    assert dims[0] != dims[1]
+    meta = read_task_meta(task_dir(tmp_path, 1))
+    assert (meta["obs_dim"], meta["action_dim"]) == dims
+    networks = read_networks(task_dir(tmp_path, 1), meta["checkpoints"][0])
+    assert (networks["obs_dim"], networks["action_dim"]) == dims
+
+
+def test_a_stage1_without_deterministic_episodes_writes_checkpoints_of_stochastic_ones_only(tmp_path):
+    """Mutation V23: `_checkpoint` rolling out the deterministic part whether or not the schedule asks for any (`if
+    sched.num_eval_episodes:` dropped). num_eval_episodes=0 is a valid setting (">= 0": only stage 2's sample=0
+    reads those episodes); with the slip every such run crashes at its first checkpoint (an empty concatenation), so
+    no dataset without deterministic episodes can be written."""
+    from rlkit.behaviour import train_task_group
+    from rlkit.data.npz import read_checkpoint
+    from tests.test_sac import point_spec
+
+    train_task_group(point_spec(tmp_path, ["num_eval_episodes=0"]), [1], "off")
+    tdir = task_dir(tmp_path, 1)
+    meta = read_task_meta(tdir)
+    assert meta["complete"] and meta["checkpoints"] == [100, 200]
+    for c in meta["checkpoints"]:
+        assert read_checkpoint(tdir, c, "eval", missing_ok=True) is None
+        assert len(read_checkpoint(tdir, c, "sample").traj_lengths) == meta["schedule"]["num_eval_sample_episodes"]
+    lines = (tdir / "returns.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["100", "200"]
+    assert all(line.endswith(",nan") for line in lines[1:])
+
+
+def test_a_parameter_familys_task_folders_describe_their_own_tasks(tmp_path):
+    """Mutation V31: `TaskGroup.begin` never writing a parameter family's task_params.json (`if
+    self.envs[i].unwrapped.supports_task_files:` dropped). The dataset must describe its own tasks (the model
+    parameters each task's data was collected under): meta-training, regeneration and `rlkit.data check` restore
+    them from there (`restore_dataset_tasks`), and export-legacy carries the file. With the slip a hopper-rand-params
+    dataset has no task files, so everything downstream silently falls back on whatever tasks the env samples now."""
+    from rlkit.behaviour import Stage1Spec
+    from rlkit.data.dataset import TASK_PARAMS_FILE
+    from rlkit.data.load import restore_dataset_tasks
+    from rlkit.tasks import make_env
+
+    behaviour = load_sac_config("tiny_mujoco", ["save_networks=false"])
+    params = {"n_tasks": 4, "max_episode_steps": 30}
+    spec = Stage1Spec(
+        "hopper-rand-params", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"), False
+    )
+    TaskGroup(spec, [1, 3], "off").begin()  # (the files are written as the group begins, before any step)
+    assert all((task_dir(tmp_path, t) / TASK_PARAMS_FILE).is_file() for t in (1, 3))
+    assert not task_dir(tmp_path, 0).exists()
+    env = make_env("hopper-rand-params", **params)
+    assert restore_dataset_tasks(env, tmp_path) == 2
+
+
+def test_behaviour_curves_draw_the_oracle_line_at_the_tasks_mean_oracle_return(tmp_path, monkeypatch):
+    """Mutation V37: `plot_curves` drawing the oracle line at the best task's oracle return (`values.max()`) instead
+    of the mean over tasks that its label ("oracle, mean over tasks (min to max)") says. With tasks whose oracle
+    returns are -4 and -8, both panels' line must be at -6; with the slip the behaviour data looks further from the
+    oracle than it is."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from rlkit.behaviour.curves import plot_curves
+
+    lines, real = [], Axes.axhline
+
+    def axhline(self, y=0, *args, **kwargs):
+        lines.append((y, kwargs.get("label")))
+        return real(self, y, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "axhline", axhline)
+    df = pd.DataFrame(
+        {
+            "task": [2, 2, 5, 5],
+            "checkpoint": [100, 200, 100, 200],
+            "stochastic_return": [-10.0, -8.0, -30.0, -20.0],
+            "deterministic_return": [-9.0, -7.0, -25.0, -15.0],
+        }
+    )
+    plot_curves(df, {2: -4.0, 5: -8.0}, tmp_path / "curves.png", "t")
+    assert lines == [(-6.0, "oracle, mean over tasks (-8 to -4)")] * 2
+
+
+def test_curves_of_a_stage1_that_has_not_written_its_first_checkpoint_are_one_line(tmp_path):
+    """Mutation V35: `behaviour_returns` returning an empty table instead of its UserError when no task has a
+    checkpoint yet (`if out.empty:` dropped). A user drawing curves while stage 1 is still before its first
+    checkpoint must be told so ("is policy_train.py still at its first one?"); with the slip `rlkit.data curves`
+    writes an empty behaviour_returns.csv and an empty figure and reports success."""
+    from rlkit.behaviour.curves import behaviour_returns, write_curves
+    from tests.test_sac import point_spec
+
+    TaskGroup(point_spec(tmp_path), [0, 1], "off").begin()  # task.json (incomplete, no checkpoints) as training begins
+    assert read_task_meta(task_dir(tmp_path, 0))["checkpoints"] == []
+    for draw in (behaviour_returns, write_curves):
+        with pytest.raises(UserError, match=r"no checkpoints in .*: expected a dataset with at least one written"):
+            draw(tmp_path)
+    assert not (tmp_path / "behaviour_returns.csv").exists() and not (tmp_path / "behaviour_curves.png").exists()

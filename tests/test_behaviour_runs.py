@@ -14,6 +14,7 @@ from rlkit.behaviour.settings import Schedule
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.errors import UserError
+from tests.conftest import TINY_CONFIG
 
 POINT = {"n_tasks": 6, "max_episode_steps": 20}
 
@@ -127,17 +128,11 @@ def test_overwrite_without_regenerate_is_refused_before_training(tmp_path, monke
     """Mutation J22: `--overwrite` dropped from the "applies to --regenerate only" check. `policy_train.py --overwrite`
     (a user who forgot --regenerate) must exit 2 with one line, not start a stage-1 training run; the command
     trains nothing (stage 1 is patched to fail the test if reached)."""
-    import policy_train
-    from rlkit.cli import run_cli as run_command
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(policy_train, "generate", lambda *a, **k: pytest.fail("stage 1 started"))
-    from tests.conftest import TINY_CONFIG
-
-    with pytest.raises(SystemExit) as e:
-        run_command(policy_train.main, ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--overwrite"])
-    assert e.value.code == 2
-    assert "apply to --regenerate only" in capsys.readouterr().err
+    args = ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--overwrite"]
+    code, err = _policy_train_here(
+        monkeypatch, tmp_path, capsys, args, generate=lambda *a, **k: pytest.fail("stage 1 started")
+    )
+    assert code == 2 and "apply to --regenerate only" in err
 
 
 def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_path, monkeypatch, capsys):
@@ -245,7 +240,6 @@ def test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_
     config names), and device: cpu runs go to the GPU."""
     import policy_train
     from rlkit.cli import run_cli as run_command
-    from tests.conftest import TINY_CONFIG
 
     asked = []
 
@@ -280,3 +274,315 @@ def test_the_oracle_returns_go_on_past_a_task_that_has_not_begun(tmp_path):
     got = oracle_returns(tmp_path)
     env = make_env("point-robot-wind", **params)
     assert got == pytest.approx({0: oracle_return(env, 0), 2: oracle_return(env, 2)})
+
+
+def _policy_train_here(monkeypatch, tmp_path, capsys, args, **patches):
+    """policy_train.main through `run_cli` in tmp_path, with its stage-1 / regeneration entry points patched:
+    (exit code or None, stderr)."""
+    import policy_train
+    from rlkit.cli import run_cli as run_command
+
+    monkeypatch.chdir(tmp_path)
+    for name, fn in patches.items():
+        monkeypatch.setattr(policy_train, name, fn)
+    code = None
+    try:
+        run_command(policy_train.main, args)
+    except SystemExit as e:
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+def test_a_positional_config_beside_config_is_refused(tmp_path, monkeypatch, capsys):
+    """Mutation U01: policy_train.py accepting `CONFIG --config OTHER` (the `positional and config_opt` check
+    dropped). Two configs on one command line: one of them would be silently ignored (--config wins) and stage 1
+    would write the data of a config the user may not have meant; it must be one line, exit 2, nothing trained."""
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        [str(TINY_CONFIG), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
+        generate=lambda *a, **k: pytest.fail("stage 1 started"),
+    )
+    assert code == 2 and "unexpected arguments" in err and "expected one config path" in err
+
+
+def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, monkeypatch, capsys):
+    """Mutation U02: `--seed S` applied only when S is truthy (`elif seed:`). `--seed 0 seed=3` must be refused like
+    any other pair of different seeds (policy_train.py's doc: `--seed S` is the same as `seed=S`); with the slip
+    --seed 0 is dropped and the run trains with seed 3, and a user's own SAC config with another seed ignores
+    `--seed 0` altogether."""
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--seed", "0", "seed=3"],
+        generate=lambda *a, **k: pytest.fail("stage 1 started"),
+    )
+    assert code == 2 and "--seed 0 and seed=3" in err
+
+
+def test_seed_0_reaches_the_behaviour_sac_over_a_sac_config_of_another_seed(tmp_path, monkeypatch, capsys):
+    """Mutation U02 (second face): a SAC config of one's own whose seed is 7, run with `--seed 0`, must train with
+    seed 0 (the --seed option overrides the SAC config's seed); with `elif seed:` it trains with seed 7."""
+    own = tmp_path / "mine.yaml"
+    own.write_text("defaults:\n  - tiny_point\n  - _self_\nseed: 7\n")
+    seen = {}
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", str(own), "--seed", "0", "--gpu", "-1"],
+        generate=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(seed=behaviour.schedule.seed),
+    )
+    assert code is None, err
+    assert seen == {"seed": 0}
+
+
+def test_a_seed_reaches_the_behaviour_sac(tmp_path, monkeypatch, capsys):
+    """Mutation U14: `with_seed` returning the overrides without `seed=S` when none names the seed. `--seed 5` is the
+    behaviour SAC's seed (policy_train.py's doc); with the slip every seed of a sweep trains seed 0's data."""
+    seen = {}
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--seed", "5", "--gpu", "-1"],
+        generate=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(seed=behaviour.schedule.seed),
+    )
+    assert code is None, err
+    assert seen == {"seed": 5}
+
+
+def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
+    """Mutation U04: the `--ray` / `--regenerate` check inverted (`cluster and not regenerate`). `--regenerate --ray`
+    must be one line (regeneration runs on this machine only), not a regeneration that ignores --ray; and a plain
+    `--ray` run must not be refused with that line (inverted, every stage-1 run on Ray is)."""
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--regenerate", "--ray"],
+        regenerate_episodes=lambda *a, **k: pytest.fail("regenerated"),
+    )
+    assert code == 2 and "--regenerate runs on this machine only" in err
+    ray_runs = []
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"],
+        generate_on_ray=lambda *a, **k: ray_runs.append(a[3]),
+        generate=lambda *a, **k: pytest.fail("stage 1 started on this machine"),
+    )
+    assert code is None, err
+    assert ray_runs == [list(range(6))]
+
+
+def test_stage1_threads_sets_torchs_thread_count(tmp_path, monkeypatch, capsys):
+    """Mutation U07: policy_train.py ignoring `--threads` (its `torch.set_num_threads` dropped). `--threads 1` (on a
+    busy host 2-3x faster, its help says) must be the thread count stage 1 trains with."""
+    before, seen = torch.get_num_threads(), {}
+    torch.set_num_threads(2)
+    try:
+        code, err = _policy_train_here(
+            monkeypatch,
+            tmp_path,
+            capsys,
+            ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--threads", "1", "--gpu", "-1"],
+            generate=lambda *a, **k: seen.update(threads=torch.get_num_threads()),
+        )
+    finally:
+        torch.set_num_threads(before)
+    assert code is None, err
+    assert seen == {"threads": 1}
+
+
+def test_a_part_without_tasks_says_so_and_trains_nothing(tmp_path, monkeypatch, capsys):
+    """Mutation U09: the empty-part exit dropped (`if tasks is None:`). The tiny config's 6 tasks in 7 parts: part 3
+    holds none and must say so and exit 0 (policy_train.py's doc) without starting stage 1 on no tasks."""
+    import policy_train
+    from rlkit.cli import run_cli as run_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(policy_train, "generate", lambda *a, **k: pytest.fail("stage 1 started on no tasks"))
+    run_command(
+        policy_train.main,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--split", "7", "--split_idx", "3", "--gpu", "-1"],
+    )
+    assert "part 3 of 7 holds no tasks (6 tasks in 7 parts): nothing to do" in capsys.readouterr().out
+
+
+def test_regenerate_hands_its_options_to_the_regeneration(tmp_path, monkeypatch, capsys):
+    """Mutations U11, U12: `--n_trj` and `--overwrite` not reaching the regeneration (`n_trj=None`,
+    `overwrite=False`). `--regenerate --n_trj 3 --checkpoints 100,200 --seed 4 --overwrite` must regenerate 3
+    episodes per checkpoint of 100 and 200 from seed 4, replacing files of other settings; with the slips it writes
+    as many episodes as the data holds, or refuses to replace the files the user asked it to.
+    (tests/test_regenerate.py.)"""
+    seen = {}
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--regenerate", "--n_trj", "3", "--checkpoints", "100,200", "--seed", "4"]
+        + ["--overwrite", "--gpu", "-1"],
+        regenerate_episodes=lambda env, kw, data_dir, tasks, **k: seen.update(tasks=tasks, **k),
+    )
+    assert code is None, err
+    assert seen == {
+        "tasks": list(range(6)),
+        "n_trj": 3,
+        "checkpoints": [100, 200],
+        "seed": 4,
+        "overwrite": True,
+        "device": torch.device("cpu"),
+    }
+
+
+def test_regenerate_with_an_empty_checkpoint_list_is_refused(tmp_path, monkeypatch, capsys):
+    """Mutation U10: `--checkpoints ''` taken as no --checkpoints (`if checkpoints else None`). `parse_checkpoints`'s
+    doc: an empty entry is an error, not "every checkpoint": a script whose list came out empty must not
+    regenerate every saved checkpoint (tests/test_regenerate.py)."""
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--regenerate", "--checkpoints", "", "--gpu", "-1"],
+        regenerate_episodes=lambda *a, **k: pytest.fail("every checkpoint regenerated"),
+    )
+    assert code == 2 and "--checkpoints '': the list is empty" in err
+
+
+def test_no_progress_turns_stage_1s_progress_off(tmp_path, monkeypatch, capsys):
+    """Mutation U13: `--no-progress` inverted (`None if no_progress else "off"`). `--no-progress` must hand stage 1
+    "off" (no output), and a run without it the default (None: bars on a terminal, a line per checkpoint otherwise);
+    inverted, every plain run is silent for hours and --no-progress prints."""
+    seen = []
+    for extra in (["--no-progress"], []):
+        code, err = _policy_train_here(
+            monkeypatch,
+            tmp_path,
+            capsys,
+            ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--gpu", "-1", *extra],
+            generate=lambda *a, **k: seen.append(a[7]),
+        )
+        assert code is None, err
+    assert seen == ["off", None]
+
+
+def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_step_0(tmp_path, monkeypatch):
+    """Mutation V01: `generate` not restoring a group whose saved state is there (`if g.resume_path.is_file():`
+    dropped). The module doc: an interrupted run resumes the others from their group's last saved state. With the
+    slip the rerun still says "resuming ... at step N" but trains the group again from step 0: the whole of an
+    interrupted stage 1 (hours per group at the shipped settings) is redone, and its resume record is a lie."""
+    from rlkit.behaviour import generate
+
+    behaviour = load_sac_config("tiny_point", ["tasks_per_group=2", "save_networks=false"])
+    finish, run = TaskGroup.finish, TaskGroup.run
+
+    def killed(self):
+        raise KeyboardInterrupt  # after the last checkpoint and its saved state, before the tasks are marked complete
+
+    monkeypatch.setattr(TaskGroup, "finish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+    saved = torch.load(next((tmp_path / "stage1_resume").glob("*.pt")), weights_only=True)["step"]
+    assert saved > 0
+    monkeypatch.setattr(TaskGroup, "finish", finish)
+    started = []
+
+    def recording(self, *args, **kwargs):
+        started.append(self.step)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(TaskGroup, "run", recording)
+    generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+    assert started == [saved]
+    assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
+
+
+def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides):
+    """`generate_on_ray` of `tasks` (tiny_point with `overrides`) on a stand-in for a Ray cluster this process was
+    already connected to: what it submitted (each segment's arguments) and the chains it drove, then the lines it
+    printed. The segments are not run."""
+    import rlkit.cluster.behaviour as ray_stage1
+    from rlkit.cluster.engine import ClusterOptions
+
+    seen = {"submitted": [], "chains": []}
+
+    class Cluster:  # a cluster of one node of 4 CPUs, joined before (connect's started is False)
+        def cluster_resources(self):
+            return {"CPU": 4.0}
+
+    class Segment:
+        def remote(self, *args):
+            seen["submitted"].append(args)
+            return object()
+
+    def drive(ray, chains, slots, out):
+        for chain in chains:
+            seen["chains"].append(chain.name)
+            chain.submit(None)
+        return []
+
+    monkeypatch.setattr(ray_stage1, "connect", lambda opts: (Cluster(), False))
+    monkeypatch.setattr(ray_stage1, "task_slots", lambda ray, resources, opts, out: 1)
+    monkeypatch.setattr(ray_stage1, "remote", lambda ray, fn, resources, opts: Segment())
+    monkeypatch.setattr(ray_stage1, "drive", drive)
+    behaviour = load_sac_config("tiny_point", overrides)
+    lines = []
+    ray_stage1.generate_on_ray(
+        "point-robot", POINT, tmp_path, tasks, "tiny_point", behaviour, ClusterOptions(), out=lines.append
+    )
+    return seen, lines
+
+
+def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(tmp_path, monkeypatch):
+    """Mutation V41: `generate_on_ray` submitting every segment with save_networks=True instead of the SAC config's
+    `save_networks`. With save_networks=false the dataset records "saved_networks": false (stage1_settings.json),
+    but with the slip each Ray segment writes networks anyway (about as large as the episodes, per checkpoint)
+    and its task.json says saved_networks true: a dataset of two settings that later plain runs refuse."""
+    seen, _ = _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"])
+    assert len(seen["submitted"]) == 2
+    assert [args[3] for args in seen["submitted"]] == [0, 1]  # (cpus, env_name, env_params, task, ...)
+    assert [args[6] for args in seen["submitted"]] == [False, False]  # (..., sched, sac, save_networks, state)
+    seen, _ = _stage1_on_a_fake_ray(tmp_path / "with", monkeypatch, [0], [])
+    assert seen["submitted"][0][6] is True
+
+
+def test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypatch):
+    """Mutation V42: `generate_on_ray` driving a chain for every task of the part (`for t in tasks`) instead of the
+    pending ones (`todo`). policy_train.py's doc: a rerun skips complete tasks. With the slip a rerun on Ray retrains
+    a complete task from its start (its finished data overwritten checkpoint by checkpoint, and marked incomplete
+    meanwhile), while the line it prints says that task is already complete."""
+    from rlkit.behaviour import Stage1Spec, train_task_group
+
+    behaviour = load_sac_config("tiny_point", ["save_networks=false"])
+    spec = Stage1Spec(
+        "point-robot", POINT, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu"), save_networks=False
+    )
+    train_task_group(spec, [0], "off")
+    seen, lines = _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"])
+    assert "1 already complete, 1 to train" in lines[0]
+    assert seen["chains"] == ["goal_idx1"] and [args[3] for args in seen["submitted"]] == [1]
+
+
+def test_the_oracle_returns_use_the_env_params_a_task_recorded_over_the_ones_given(tmp_path):
+    """Mutation V36: `oracle_returns` preferring the `env_params` given (the config's, for datasets older than the
+    record) over the ones task.json records (`env_params or meta.get("env_params")`). The doc: from task.json where
+    recorded, `env_params` only for older datasets. With the slip, curves drawn with a config whose episode length
+    differs from the dataset's put the oracle line (and behaviour_returns.csv's oracle_return) at another horizon's
+    return, so the behaviour data looks far from (or past) the oracle."""
+    from rlkit.behaviour.curves import oracle_returns
+    from rlkit.data.meta import write_task_meta
+    from rlkit.tasks import make_env, oracle_return
+
+    recorded, other = {"n_tasks": 3, "max_episode_steps": 20}, {"n_tasks": 3, "max_episode_steps": 5}
+    for t in (0, 1):
+        task_dir(tmp_path, t).mkdir()
+        write_task_meta(
+            task_dir(tmp_path, t), {"env_name": "point-robot-wind", "env_params": recorded, "complete": True}
+        )
+    want = {t: oracle_return(make_env("point-robot-wind", **recorded), t) for t in (0, 1)}
+    assert want != pytest.approx({t: oracle_return(make_env("point-robot-wind", **other), t) for t in (0, 1)})
+    assert oracle_returns(tmp_path, other) == pytest.approx(want)

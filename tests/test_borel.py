@@ -1125,3 +1125,24 @@ def test_borel_refuses_training_its_policy_with_a_zero_z_it_does_not_have():
     with pytest.raises(UserError, match=r"^algo_params.train_z0_policy True: algo_type 'BOREL' does not use it"):
         borel_cfg(train_z0_policy=True, z0_policy_share=0.5)
     assert borel_cfg(train_z0_policy=False).algo_params.train_z0_policy is False
+
+
+@pytest.mark.slow
+def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
+    """Mutation U53: BOREL's VAE stage drawing from the batch sampler's stream (`"batch_sampling"` for
+    `"borel_vae"`). Every consumer of randomness has a stream of its own (docs' table of streams, rlkit.seeding):
+    with the slip the VAE's task and sequence picks repeat the draws of the training batches exactly, a correlation
+    between the two stages that the stream table rules out. (tests/test_borel.py.)"""
+    from rlkit.config import load_config
+    from rlkit.experiment import MetaTrainer, prepare
+    from rlkit.seeding import torch_generator
+
+    monkeypatch.chdir(tiny_data.parent.parent)
+    cfg = load_config(
+        TINY_CONFIG,
+        {"algo_type": "BOREL", "util_params": {"exp_name": "b", "base_log_dir": str(tmp_path)}},
+    )
+    t = MetaTrainer(prepare(cfg, 5, torch.device("cpu")), show_progress=False)
+    own, sampler = torch.rand(8, generator=t.vae_gen), torch.rand(8, generator=t.sample_gen)
+    assert torch.equal(own, torch.rand(8, generator=torch_generator(5, "borel_vae")))
+    assert not torch.equal(own, sampler)

@@ -1509,3 +1509,21 @@ def test_a_nodes_dataset_copy_that_fails_midway_leaves_no_half_copy(tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         runs.local_dataset("k1", [FailsAtTheSecondFile(KeyboardInterrupt())], cache)
     assert list(cache.iterdir()) == []
+
+
+def test_an_unnamed_experiment_is_named_by_the_time_to_the_second():
+    """Mutation U29: the name of a run without exp_name cut to the minute (`%Y_%m_%d_%H_%M`). The reference names
+    such a run output/ENV/YYYY_MM_DD_HH_MM_SS/seed{S}; to the minute, two runs of one config and seed started within
+    the same minute (a quick retry, a script's loop) share a folder, and the second resumes or is refused by the
+    first. (tests/test_cluster.py, beside the exp_name test of `experiment_name`.)"""
+    import re
+    import time
+
+    from rlkit.config import load_config
+    from rlkit.experiment import experiment_name
+
+    cfg = load_config(TINY_CONFIG, {"util_params": {"exp_name": "", "base_log_dir": "out"}})
+    before = time.strftime("%Y_%m_%d_%H_%M_%S")
+    name = experiment_name(cfg)
+    after = time.strftime("%Y_%m_%d_%H_%M_%S")
+    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d", name) and before <= name <= after

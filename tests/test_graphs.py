@@ -1163,3 +1163,42 @@ def test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device
     runner(torch.ones(3))
     assert not any(g["capturable"] for g in opt.param_groups)
     assert torch.all(param < 0)  # two Adam steps on a gradient of ones: each moves every entry down by about lr
+
+
+def test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu(monkeypatch, tmp_path):
+    """Mutation U05: policy_train.py taking `--gpu 0` as no --gpu (`gpu if gpu else ...`). The --gpu help: -1 the
+    CPU, G a CUDA device, the SAC config's `device: cpu` only a default. With the slip `--gpu 0 device=cpu` (or any
+    SAC config of one's own that says cpu) trains on the CPU although CUDA device 0 was asked for.
+    (tests/test_graphs.py, beside test_stage1_device_default.)"""
+    import policy_train
+
+    _mock_cuda(monkeypatch, 2)
+    _unset_capture_env(monkeypatch)
+    device, _ = _entry_devices(
+        monkeypatch,
+        tmp_path,
+        policy_train,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--gpu", "0", "device=cpu"],
+    )
+    assert device == torch.device("cuda:0")
+
+
+def test_stage1_eager_turns_capture_off_on_cuda(monkeypatch, tmp_path):
+    """Mutation U06: policy_train.py not handing `--capture/--eager` to the switch (`request_capture(None)`). On
+    CUDA capture is the default; `--eager` (the cure for a captured step that runs out of memory, which run_cli's
+    out-of-memory line recommends) must turn it off for stage 1, and its first line must say so.
+    (tests/test_graphs.py, beside test_the_entry_scripts_flags_reach_the_switch.)"""
+    import policy_train
+    from rlkit.torch import graphs
+
+    _mock_cuda(monkeypatch, 1)
+    _unset_capture_env(monkeypatch)
+    try:
+        device, out = _entry_devices(
+            monkeypatch, tmp_path, policy_train, ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--eager"]
+        )
+        assert device == torch.device("cuda:0")
+        assert "device cuda:0 (capture off)" in out.splitlines()[0]
+        assert graphs.capture_on("cuda") is False
+    finally:
+        graphs.use_capture(None)

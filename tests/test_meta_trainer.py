@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from rlkit.config import load_config
@@ -118,17 +119,14 @@ def test_total_train_time_adds_up_over_the_iterations(tmp_path, monkeypatch):
     assert [r["Total Train Time (s)"] for r in rows] == [40.0, 50.0]
 
 
-def test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_means(tmp_path):
-    """Mutation E46: each block of BOREL's VAE stage is logged to TensorBoard at the VAE step it ends at (the step
-    debug.log's 'vae N/M' line names, and the one a resume's purge counts from); E46 logged it at the step it began
-    at, shifting the whole VAE curve one block left. Mutation E33: a block's means are over its own steps, the last,
-    shorter block included (E33 divided that block's sums by num_train_steps_per_itr)."""
+def _vae_trainer(tmp_path, losses):
+    """test_meta_trainer's stand-in of BOREL's VAE stage: 10 VAE steps in blocks of 4, step s's losses `losses(s)`
+    (loss, reward, state, kl); returns it, the debug.log lines and the TensorBoard points."""
     steps = torch.zeros((), dtype=torch.long)
 
     def vae_step(batch):
         steps.add_(1)
-        s = float(steps)  # each step's losses: its own number, so a block's mean is the mean of its step numbers
-        return SimpleNamespace(loss=torch.tensor(s), reward=torch.tensor(s), state=torch.tensor(s), kl=torch.tensor(s))
+        return SimpleNamespace(**dict(zip(("loss", "reward", "state", "kl"), map(torch.tensor, losses(int(steps))))))
 
     t = object.__new__(MetaTrainer)
     t.trainer = SimpleNamespace(agent=SimpleNamespace(encoder=SimpleNamespace(steps=steps)), vae_step=vae_step)
@@ -143,9 +141,18 @@ def test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_me
     logger = SimpleNamespace(
         info=lines.append, scalars=lambda values, step: points.append((step, values["VAE/VAE Loss"]))
     )
+    return t, logger, lines, points
+
+
+def test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_means(tmp_path):
+    """Mutation E46: each block of BOREL's VAE stage is logged to TensorBoard at the VAE step it ends at (the step
+    debug.log's 'vae N/M' line names, and the one a resume's purge counts from); E46 logged it at the step it began
+    at, shifting the whole VAE curve one block left. Mutation E33: a block's means are over its own steps, the last,
+    shorter block included (E33 divided that block's sums by num_train_steps_per_itr)."""
+    t, logger, lines, points = _vae_trainer(tmp_path, lambda s: (s, s, s, s))  # each step's losses: its number
     t.vae_stage(logger)
     assert [line.split(":")[0] for line in lines] == ["vae 4/10", "vae 8/10", "vae 10/10"]
-    assert points == [(4, 2.5), (8, 6.5), (10, 9.5)]  # steps 1-4, 5-8, 9-10
+    assert points == [(4, 2.5), (8, 6.5), (10, 9.5)]  # steps 1-4, 5-8, 9-10: each block's mean VAE loss
     assert t.vae_means["steps"] == 10.0 and t.vae_means["loss"] == 9.5
 
 
@@ -253,3 +260,184 @@ def test_generators_reseeded_after_a_device_change_draw_distinct_streams():
         g.set_state(s)
         draws.append(torch.randn(4, generator=g))
     assert not any(torch.equal(draws[i], draws[j]) for i in range(3) for j in range(i + 1, 3))
+
+
+def _resume_lines(tmp_path, monkeypatch, state_edit):
+    """try_resume of test_meta_trainer's stand-in MetaTrainer on a latest.pt changed by `state_edit`: the lines it
+    printed and logged."""
+    from rlkit.logging import RunLogger
+
+    t, _, _ = _resumable(tmp_path, 0, [])  # saved before its first row: no progress.csv to keep
+    state = torch.load(tmp_path / "latest.pt", weights_only=False)
+    state_edit(state)
+    torch.save(state, tmp_path / "latest.pt")
+    lines = []
+    logger = RunLogger(tmp_path)
+    monkeypatch.setattr(logger, "info", lines.append)
+    try:
+        assert t.try_resume(logger, restore_snapshots=False)
+    finally:
+        logger.close()
+    return lines
+
+
+def test_a_resume_of_a_state_saved_on_the_other_device_type_says_which_generators_were_reseeded(
+    tmp_path, monkeypatch, capsys
+):
+    """Mutation U37: the resume's line about another device dropped where only the generators tell
+    (`ran_on != now or reseeded` cut to `ran_on != now`). A latest.pt saved before `ran_on` was kept, on CUDA (its
+    generator states are CUDA's, 16 bytes), resumed on the CPU: its draws cannot continue and are reseeded
+    (`portable_generator_state`), so the resumed run does not equal a run straight through; the user must be told
+    which generators were reseeded, in debug.log and on the terminal."""
+
+    def from_cuda(state):
+        state["sample_gen"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA generator's state
+        state.pop("ran_on", None)
+
+    lines = _resume_lines(tmp_path, monkeypatch, from_cuda)
+    said = [line for line in lines if "reseeded" in line]
+    assert len(said) == 1 and "torch generators batch_sampling reseeded" in said[0]
+    assert said[0] in capsys.readouterr().out
+
+
+def test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point(tmp_path):
+    """Mutation U38: the VAE curve's purge at the saved VAE step itself (`encoder.steps`, not `+ 1`). A BOREL run
+    logs a VAE block's TensorBoard point, then saves latest.pt; killed after logging the block ending at step 10 but
+    before saving it, it resumes at step 8: readers must drop step 10 (logged again by the resumed run) and keep
+    steps 4 and 8. With the slip the point of step 8, which latest.pt accounts for and nothing logs again, vanishes
+    from the VAE curves."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from rlkit.logging import RunLogger
+
+    log = RunLogger(tmp_path)
+    for step, loss in ((4, 1.0), (8, 2.0), (10, 3.0)):
+        log.scalars({"VAE/Loss": loss}, step)
+    log.close()
+    t, _, _ = _resumable(tmp_path, 0, [])
+    state = torch.load(tmp_path / "latest.pt", weights_only=False)
+    vae_gen = torch.Generator()
+    state["borel"] = {"vae_gen": vae_gen.get_state(), "vae_means": {"steps": 8.0}}
+    torch.save(state, tmp_path / "latest.pt")
+    from types import SimpleNamespace
+
+    t.borel, t.vae_gen = SimpleNamespace(vae_steps=20), torch.Generator()
+    t.trainer.agent.encoder = SimpleNamespace(steps=torch.tensor(8))
+    resumed = RunLogger(tmp_path)
+    assert t.try_resume(resumed)
+    resumed.scalars({"VAE/Loss": 3.5}, 10)  # the block ending at step 10 again, as the resumed run computes it
+    resumed.close()
+    acc = EventAccumulator(str(tmp_path / "tb" / "vae"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("VAE/Loss")] == [(4, 1.0), (8, 2.0), (10, 3.5)]
+
+
+def test_borels_vae_stage_stops_at_a_block_with_any_loss_not_finite(tmp_path):
+    """Mutation U43: the VAE stage's divergence check passing while any of its four losses is finite (`.any()` for
+    `.all()`). A KL that became NaN at step 6 (the reward, state and total still finite numbers is enough to show
+    it) must stop the stage with one line at the block it happened in, before that block is saved to latest.pt;
+    with the slip the stage trains on and saves a VAE of NaN weights, and the run fails later, far from the cause."""
+    from rlkit.errors import DivergedError
+
+    t, logger, lines, points = _vae_trainer(tmp_path, lambda s: (1.0, 1.0, 1.0, float("nan") if s == 6 else 1.0))
+    with pytest.raises(DivergedError, match=r"BOREL's VAE diverged at its step 8: a loss is not finite"):
+        t.vae_stage(logger)
+    assert points == [(4, 1.0)]  # the first block only: the diverged one is neither logged nor saved
+    assert torch.load(tmp_path / "latest.pt") == {"vae_steps": 4}
+
+
+def test_the_step_counters_add_up_over_the_iterations(tmp_path, monkeypatch):
+    """Mutations U46, U47: 'Number of train steps total' and 'Number of env steps total' holding the last
+    iteration's count only (`=` for `+=`). They count every step so far (a resumed run's included: latest.pt's
+    counters); with the slips the x axis of every curve drawn against steps folds back onto one iteration. Resumed at
+    40 train steps, two iterations of 5 steps and 60 meta-test env steps each: 45 then 50, 60 then 120."""
+    from rlkit.logging.columns import TRAIN_STEPS
+
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    rows = [t.iteration(None) for _ in range(2)]
+    assert [r[TRAIN_STEPS] for r in rows] == [45, 50]
+    assert [r["Number of env steps total"] for r in rows] == [60, 120]
+
+
+def test_an_iteration_without_meta_test_leaves_the_meta_tests_z_columns_nan(tmp_path, monkeypatch):
+    """Mutation U48: the meta-test's final z filled with zeros where none ran (`np.zeros_like` for NaN). With
+    allow_eval false 'Z mean eval' is not measured and must be NaN like the returns (`meta_test_columns`); with the
+    slip progress.csv holds a z of exactly 0 that reads as a measured belief at the prior's centre, and the collapse
+    guard's eval columns compare against it."""
+    import math
+
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    t.cfg.algo_params.allow_eval = False
+    row = t.iteration(None)
+    z_eval = {k: v for k, v in row.items() if k.startswith("Z mean eval")}
+    assert len(z_eval) == 2 and all(math.isnan(v) for v in z_eval.values())
+    assert not any(math.isnan(v) for k, v in row.items() if k.startswith("Z mean train"))
+
+
+def _finite_checker(sums, params):
+    """A MetaTrainer stand-in whose iteration summed `sums` (loss name -> value) and whose networks hold `params`
+    (module name -> tensor), for `check_finite`."""
+    from types import SimpleNamespace
+
+    from rlkit.experiment import MetaTrainer
+
+    t = object.__new__(MetaTrainer)
+    modules = {name: torch.nn.ParameterList([torch.nn.Parameter(p)]) for name, p in params.items()}
+    t.trainer = SimpleNamespace(modules=lambda: modules)
+    t.setup = SimpleNamespace(out_dir="out")
+    return t, {k: torch.tensor(v) for k, v in sums.items()}
+
+
+def test_a_diverged_parameter_under_finite_losses_is_one_line_naming_its_network():
+    """Mutation U49: the loss/parameter split of `check_finite`'s message off by one (`first <= len(names)`). Losses
+    all finite and the first network's weights NaN (an optimiser step that overflowed after the losses were summed)
+    must raise the one-line DivergedError naming that network; with the slip it indexes past the losses and the run
+    ends in an IndexError traceback instead of exit 3 with its advice."""
+    from rlkit.errors import DivergedError
+
+    t, sums = _finite_checker(
+        {"qf_loss": 1.0, "vf_loss": 2.0}, {"qf1": torch.tensor([float("nan")]), "policy": torch.ones(1)}
+    )
+    with pytest.raises(DivergedError, match=r"training diverged at iteration 7: a parameter of 'qf1' is not finite"):
+        t.check_finite(sums, 7)
+
+
+def test_divergence_names_the_first_loss_that_is_not_finite():
+    """Mutation U50: the divergence line naming the last non-finite value (`[-1]`) instead of the first. A NaN QF loss
+    spreads to the V loss and then to every network; the line must name the QF loss, where the trouble shows
+    first in the step's order (losses before parameters), not the last network it reached."""
+    from rlkit.errors import DivergedError
+    from rlkit.logging import LOSS_COLUMNS
+
+    nan = float("nan")
+    t, sums = _finite_checker(
+        {"qf_loss": nan, "vf_loss": nan}, {"qf1": torch.tensor([nan]), "policy": torch.tensor([nan])}
+    )
+    with pytest.raises(DivergedError, match=rf"loss {LOSS_COLUMNS['qf_loss']!r} is not finite"):
+        t.check_finite(sums, 7)
+
+
+def test_borels_vae_lines_are_printed_only_with_progress(tmp_path, capsys):
+    """Mutation U54: the VAE stage's progress lines printed exactly when progress is off (`if not
+    self.show_progress`). `--no-progress` (a cluster worker, a script's log) must print no 'vae N/M' lines, and a
+    run with progress must print each block's line (debug.log has them either way)."""
+    for show, printed in ((False, []), (True, ["vae 4/10", "vae 8/10", "vae 10/10"])):
+        t, logger, lines, _ = _vae_trainer(tmp_path, lambda s: (1.0, 1.0, 1.0, 1.0))
+        t.show_progress = show
+        t.vae_stage(logger)
+        assert [line.split(":")[0] for line in lines] == ["vae 4/10", "vae 8/10", "vae 10/10"]
+        assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()] == printed
+
+
+def test_each_step_of_an_iteration_is_pinned_to_its_own_training_step(tmp_path, monkeypatch):
+    """Mutation U45: every step of an iteration pinned to the iteration's first training step (`first` for
+    `first + i`). CORRO's stages follow the training step (`trainer.branch(at)`): a stage due at step 12 must begin at
+    step 12, also when an iteration runs steps 10-14; with the slip the whole iteration runs as step 10 (the stage
+    starts an iteration late, and a captured step reuses step 10's graph for all five)."""
+
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    step, pinned = t.step, []
+    t.step = lambda at=None: pinned.append(at) or step(at)
+    t.trainer.steps_taken = lambda: 10
+    t.iteration(None)
+    assert pinned == [10, 11, 12, 13, 14]

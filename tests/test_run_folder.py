@@ -13,6 +13,7 @@ import socket
 
 import pandas as pd
 import pytest
+import torch
 
 from rlkit.errors import UserError
 from rlkit.logging import RunLogger
@@ -626,3 +627,118 @@ def test_a_latest_pt_without_variant_json_is_refused_saying_so(tmp_path):
     (tmp_path / "latest.pt").write_bytes(b"a state")
     with pytest.raises(UserError, match=r"holds latest.pt but no variant.json, so its config cannot be checked: "):
         iterations_done(tmp_path, {}, 5, "the hint")
+
+
+def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_return(tmp_path, capsys):
+    """Mutation U41: the meta-test's columns let through as unmeasured in the wrong runs (`meta_test_columns(row) if
+    allow_eval else ()`). With allow_eval false the meta-test does not run and its columns are NaN: the run must
+    write its rows (the summary says "no meta-test"); with the slip its first row is refused as not finite and
+    every allow_eval-false run dies after its first iteration. With allow_eval true a NaN return is a fault that
+    must stop the run, not a row of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
+    import math
+
+    import pandas as pd
+
+    from rlkit.errors import DivergedError
+    from rlkit.logging import RETURN_COLUMNS, RunLogger
+    from tests.test_logging import make_row
+
+    def row_without_meta_test(n):
+        return {k: (math.nan if k in RETURN_COLUMNS.values() else v) for k, v in make_row(n).items()}
+
+    t, _, calls = _fake_trainer(tmp_path, num_iterations=2, resume_at=0)
+    t.cfg.algo_params.allow_eval = False
+    t.iteration = lambda logger: (
+        t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
+        row_without_meta_test(t.counters["iteration"]),
+    )[1]
+    logger = RunLogger(tmp_path)
+    try:
+        t._train(logger, {}, None, False)
+    finally:
+        logger.close()
+    assert calls["saved"] == [1, 2]
+    df = pd.read_csv(tmp_path / "progress.csv")
+    assert len(df) == 2 and df[RETURN_COLUMNS["offline"]].isna().all()
+
+    other = tmp_path / "with_meta_test"
+    other.mkdir()
+    t, _, calls = _fake_trainer(other, num_iterations=2, resume_at=0)
+    t.iteration = lambda logger: (
+        t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
+        row_without_meta_test(t.counters["iteration"]),
+    )[1]
+    logger = RunLogger(other)
+    try:
+        with pytest.raises(DivergedError, match=r"non-finite progress values in \['Average_OfflineReturn"):
+            t._train(logger, {}, None, False)
+    finally:
+        logger.close()
+    assert calls["saved"] == []
+
+
+def test_a_new_borel_run_records_no_vae_stage_in_its_code_record(tmp_path, monkeypatch):
+    """Mutation U42: code.json's "resumed inside the VAE stage" mark given to a run that did not resume
+    (`resumed and` dropped). A BOREL run started anew is at VAE step 0: its code.json entry must say no stage (it
+    trains everything from the start); with the slip it says "VAE step 0" as if it had resumed there, and a resumed
+    one is still marked. (tests/test_run_folder.py, beside the code-record tests.)"""
+    import json
+    from types import SimpleNamespace
+
+    from rlkit.experiment import MetaTrainer
+    from rlkit.run_folder import CODE_FILE
+
+    t = object.__new__(MetaTrainer)
+    t.borel = SimpleNamespace(vae_steps=10)
+    t.trainer = SimpleNamespace(agent=SimpleNamespace(encoder=SimpleNamespace(steps=torch.tensor(0))))
+    t.setup = SimpleNamespace(out_dir=tmp_path, device=torch.device("cpu"))
+    t.capture, t.fused, t.counters = False, False, {"iteration": 0}
+    logger = SimpleNamespace(info=lambda m: None)
+    t._record_code(logger, resumed=False)
+    first = json.loads((tmp_path / CODE_FILE).read_text())["trained_with"]
+    assert len(first) == 1 and "from_stage" not in first[0]
+    t.trainer.agent.encoder.steps = torch.tensor(4)
+    monkeypatch.setattr("rlkit.run_folder.source_revision", lambda: "another")  # so that the entry differs
+    t._record_code(logger, resumed=True)
+    entries = json.loads((tmp_path / CODE_FILE).read_text())["trained_with"]
+    assert entries[-1].get("from_stage") == "VAE step 4"
+
+
+def test_a_segment_run_hands_its_no_snapshot_restoring_to_the_resume(tmp_path, monkeypatch):
+    """Mutation U40: `run` always resuming with `restore_snapshots` True. A Ray segment runs
+    `run(max_iterations=1, restore_snapshots=False)` in a scratch folder: its resume must neither write snapshots
+    there nor purge TensorBoard (the driver restores them, and its event files are read beside the earlier
+    segments' in name order); with the slip every segment restores and purges in its scratch.
+    (tests/test_run_folder.py, with its `_fake_trainer`.)"""
+    from types import SimpleNamespace
+
+    t, _, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=2)
+    asked = []
+    resume = t.try_resume
+    t.try_resume = lambda logger, restore_snapshots: (
+        asked.append(restore_snapshots) or resume(logger, restore_snapshots)
+    )
+    t.setup = SimpleNamespace(
+        out_dir=tmp_path,
+        cfg=SimpleNamespace(to_dict=lambda: {}),
+        seed=0,
+        device=torch.device("cpu"),
+        train_tasks=[0],
+        train_buffer=[],
+        test_tasks=[1],
+        eval_buffer=[],
+    )
+    t._check_resumable = lambda variant: None
+    t.capture, t.fused = False, False
+    t.iteration = lambda logger: (t.counters.__setitem__("iteration", t.counters["iteration"] + 1), None)[1]
+    import rlkit.experiment as experiment
+
+    class Logger(experiment.RunLogger):  # the stand-in iterations' rows are not recorded
+        def record(self, row, unmeasured=()):
+            pass
+
+    monkeypatch.setattr(experiment, "RunLogger", Logger)
+    t.run(max_iterations=1, restore_snapshots=False)
+    t.run(max_iterations=1)
+    assert asked == [False, True]
+    assert calls["saved"] == [3, 3]

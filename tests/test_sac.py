@@ -12,7 +12,7 @@ import torch
 
 from policy_train import load_sac_config
 from rlkit.behaviour import Stage1Spec, split_tasks, train_task_group
-from rlkit.behaviour.generate import lock_tasks
+from rlkit.behaviour.generate import TaskGroup, lock_tasks
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
@@ -254,7 +254,7 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
     params = {"n_tasks": 3, "max_episode_steps": 30}
     train_task_group(Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "plain", torch.device("cpu")), [1], "off")
     state, written = None, []
-    while True:
+    for _ in range(10):  # (bounded: a segment that never ends its chain fails here instead of hanging the suite)
         seg = train_segment(
             Stage1Spec("cheetah-vel", params, sched, sac, tmp_path / "chain", torch.device("cpu")), 1, state
         )
@@ -1087,3 +1087,61 @@ def test_equal_log_std_bounds_are_refused():
         -2.0,
         -1.5,
     )
+
+
+def test_a_state_saved_before_the_networks_record_resumes_in_a_run_without_networks():
+    """Mutation V04: `check_resumable` taking a state saved before the save_networks record as one of a run *with*
+    networks (`theirs["save_networks"] = True`) instead of one of this run's setting. Such a state resumes either way
+    (test_sac's `test_a_state_saved_without_networks_does_not_resume_with_them`); with the slip a run with
+    save_networks=false refuses to resume it, and the user is told to throw the part-trained tasks away."""
+    from rlkit.behaviour.generate import check_resumable, group_settings
+
+    behaviour = load_sac_config("tiny_point", [])
+    wanted = group_settings("point-robot", {"n_tasks": 6}, behaviour.schedule, behaviour.sac, False)
+    older = {k: v for k, v in wanted.items() if k != "save_networks"}
+    check_resumable({"tasks": [0], "settings": older}, [0], wanted, "the state")  # no UserError
+
+
+def test_a_chain_of_segments_ends_with_a_segment_that_returns_no_state(tmp_path):
+    """Mutation V11: `train_segment` returning the group's state after the last step too (`group.state()` for
+    `group.state() if more else None`). Its doc and `Segment`'s: the state to continue from is None once the task is
+    complete, which is how the Ray driver knows a task's chain has ended. With the slip every Ray task submits
+    segments forever (each rewriting task.json as incomplete, then complete); test_sac's chained-segments test
+    loops forever instead of failing, so this one bounds the chain: tiny_point's 300 steps are 2 checkpoints, so
+    3 segments."""
+    from rlkit.behaviour.generate import train_segment
+
+    spec, state, written = point_spec(tmp_path), None, []
+    for _ in range(6):
+        seg = train_segment(spec, 2, state)
+        written.append(seg.checkpoint)
+        state = seg.state
+        if state is None:
+            break
+    if state is not None:
+        pytest.fail(f"the segments still returned a state after writing {written}")
+    assert written == [100, 200, None]
+    assert read_task_meta(task_dir(tmp_path, 2))["complete"]
+
+
+def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_written(tmp_path):
+    """Mutation V17: `TaskGroup.run` rolling out a due checkpoint without checking the networks first (`if not
+    finite.all():` dropped). The step before checkpoint 100 (at step 120) task 4's target critic turns NaN: its
+    update that step makes its critic and actor NaN, while the action it took was still finite. The checkpoint must
+    be refused as a divergence (DivergedError, exit 3, naming task 4 and the learning rates to lower, nothing
+    written); with the slip the checkpoint's rollout of the NaN policy runs, and the user gets the env's "non-finite
+    action" UserError (exit 2) naming neither the task nor the cause (an env that took NaN actions would have its
+    NaN episodes and networks written as behaviour data)."""
+    from rlkit.errors import DivergedError
+    from rlkit.fileio import read_tree
+
+    group = TaskGroup(point_spec(tmp_path / "data"), [1, 4], "off")
+    group.begin()
+    assert group.run(stop_at_step=119) and group.step == 119
+    written = read_tree(tmp_path / "data")
+    with torch.no_grad():
+        group.agent.critic_target.biases[2][1].fill_(float("nan"))  # task 4's (the group's second) target critic
+    with pytest.raises(DivergedError, match=r"^stage 1 diverged at step 120 in tasks \[4\]: their networks are not"):
+        group.run()
+    assert read_tree(tmp_path / "data") == written
+    assert not list((tmp_path / "data").glob("goal_idx*/step*"))

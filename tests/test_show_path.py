@@ -728,3 +728,159 @@ def test_record_protocol_gives_a_recurrent_agent_its_belief(monkeypatch):
     assert got == {"buffer": "test data", "belief": belief}
     show.record_protocol(setup, SimpleNamespace(recurrent=False), "offline", 1, torch.device("cpu"), 0)
     assert got == {"buffer": "test data", "belief": None}
+
+
+def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, iteration=4):
+    """show_path.main on a run folder tmp_path/run (or the config form) with the run's loading, the protocols and the
+    drawing replaced by recorders (as in test_show_path_draws_each_protocols_first_runs_into_its_own_figure):
+    (click result, what each stage was handed)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from click.testing import CliRunner
+
+    import show_path
+
+    seen = {"paths": {}, "z": {}}
+    setup = SimpleNamespace(
+        test_tasks=list(tasks), seed=0, cfg=SimpleNamespace(algo_params=SimpleNamespace(num_evals=runs))
+    )
+
+    def load_run(run, itr, device, data_dir):
+        seen.update(run=run, itr=itr, device=device, data_dir=data_dir)
+        return setup, SimpleNamespace(agent="agent"), iteration
+
+    def record(setup_, agent, protocol, runs_, device, iteration_):
+        seen.setdefault("runs", []).append(runs_)
+        n = len(tasks) * runs_
+        return [protocol] * n, [[("scored", protocol)]] * n, np.zeros(n), np.zeros((n, 5))
+
+    def draw(setup_, protocol, envs, episodes, last_return, path, plt):
+        seen["paths"][protocol] = path
+
+    def draw_z(setup_, zs, out_dir, plt, tag=""):
+        seen["z"] = {"zs": {k: v.shape for k, v in zs.items()}, "out_dir": out_dir, "tag": tag}
+        return []
+
+    monkeypatch.setattr(show_path, "load_run", load_run)
+    monkeypatch.setattr(
+        show_path, "seed_meta_test_z", lambda agent, seed, it: seen.update(meta_test_z=(agent, seed, it))
+    )
+    monkeypatch.setattr(show_path, "record_protocol", record)
+    monkeypatch.setattr(show_path, "draw_paths", draw)
+    monkeypatch.setattr(
+        show_path, "offline_z", lambda setup_, agent, per_task, device: np.zeros((len(tasks), per_task, 5))
+    )
+    monkeypatch.setattr(show_path, "draw_z", draw_z)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    return CliRunner().invoke(show_path.main, args), seen
+
+
+def test_show_path_refuses_seed_0_with_a_run_folder(tmp_path, monkeypatch):
+    """Mutation U18: the run-folder form's check of --seed testing its truth (`if seed`) rather than its presence.
+    `show_path.py RUN --seed 0` must be refused like any --seed there (a run folder has its own seed, which may be 3:
+    --seed 0 would be silently ignored and the user would believe they drew seed 0)."""
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--seed", "0"])
+    assert result.exit_code != 0 and "['--seed 0']: expected either RUN_DIR alone" in str(result.exception)
+    assert "run" not in seen
+
+
+def test_show_path_refuses_an_exp_name_with_a_run_folder(tmp_path, monkeypatch):
+    """Mutation U19: --exp_name left out of the run-folder form's check. `show_path.py RUN --exp_name other` names
+    another run than the folder: it must be refused in one line, not draw RUN while the user asked for `other`."""
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--exp_name", "other"])
+    assert result.exit_code != 0 and "['--exp_name other']: expected either RUN_DIR alone" in str(result.exception)
+    assert "run" not in seen
+
+
+def test_show_path_config_form_finds_the_run_of_its_seed_and_reads_a_moved_dataset(tmp_path, monkeypatch):
+    """Mutations U20, U21: the config form looking for seed 0's run whatever --seed says (`find_run(target, 0,
+    ...)`), or not handing `--data_dir` to the run's loading (read from another key). `CONFIG --seed 2 --exp_name m
+    --data_dir D` must draw output/ENV/m/seed2 and read its dataset from D (the module doc: `--data_dir` reads a
+    dataset that has moved since); with the slips it draws seed 0's run, or fails on the dataset's old place."""
+    import show_path
+
+    found = []
+
+    def find_run(target, seed, overrides):
+        found.append((target, seed, overrides["util_params"]["exp_name"]))
+        return tmp_path / "run"
+
+    monkeypatch.setattr(show_path, "find_run", find_run)
+    moved = tmp_path / "moved"
+    args = [str(TINY_CONFIG), "--seed", "2", "--exp_name", "m", "--data_dir", str(moved), "--gpu", "-1"]
+    result, seen = _show_path_faked(monkeypatch, tmp_path, args)
+    assert result.exit_code == 0, result.output
+    assert found == [(str(TINY_CONFIG), 2, "m")]
+    assert seen["run"] == tmp_path / "run" and seen["data_dir"] == moved
+
+
+def test_show_path_out_with_itr_writes_its_figures_under_the_names_given(tmp_path, monkeypatch):
+    """Mutation U22: the `_itrN` tag added with `--out` too (`itr is None or out is not None` cut to `itr is None`).
+    The module doc: with `--itr N` and no `--out` each name ends `_itrN`; with `--out` the figures go where the user
+    says: the Np figure at --out, the others beside it under their own names (paths_offline.png, z_pca.png...)."""
+    out = tmp_path / "figs" / "mine.png"
+    (tmp_path / "figs").mkdir()
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--itr", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert seen["itr"] == 3
+    assert {p: _file_name(v) for p, v in seen["paths"].items()} == {
+        "offline": "paths_offline.png",
+        "online": "paths_online_prior.png",
+        "np": "mine.png",
+    }
+    assert seen["z"]["tag"] == "" and seen["z"]["out_dir"] == tmp_path / "figs"
+
+
+def _file_name(p) -> str:
+    from pathlib import Path
+
+    return Path(p).name
+
+
+def test_show_path_out_without_a_suffix_is_written_as_png(tmp_path, monkeypatch):
+    """Mutation U24: the suffix test inverted (`if np_out.suffix:`). `--out figs/mine` (no suffix, which the --out
+    check accepts) must write figs/mine.png, the others beside it; with the slip the Np figure is a file without a
+    suffix (no viewer opens it as a picture)."""
+    (tmp_path / "figs").mkdir()
+    result, seen = _show_path_faked(
+        monkeypatch, tmp_path, [str(tmp_path / "run"), "--out", str(tmp_path / "figs/mine")]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen["paths"]["np"] == tmp_path / "figs" / "mine.png"
+    assert seen["paths"]["offline"] == tmp_path / "figs" / "paths_offline.png"
+
+
+def test_show_path_seeds_the_sampled_z_of_the_snapshots_iteration(tmp_path, monkeypatch):
+    """Mutation U25: show_path seeding OFFPEARL's sampled test z as iteration 0's (`seed_meta_test_z(agent, seed,
+    0)`). The module doc: each protocol runs the meta-test of the snapshot's iteration again, OFFPEARL's sampled z
+    too (its stream is keyed by the iteration); with the slip a snapshot of iteration 4 is drawn with iteration 0's
+    z, not the episodes whose returns progress.csv holds."""
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run")], iteration=4)
+    assert result.exit_code == 0, result.output
+    assert seen["meta_test_z"] == ("agent", 0, 4)
+
+
+def test_show_path_gpu_reaches_the_runs_loading(tmp_path, monkeypatch):
+    """Mutation U27: show_path ignoring --gpu (`select_device(None)`). On a machine of two GPUs `--gpu 1` must load
+    and roll the run out on cuda:1 (and `--gpu -1` on the CPU), not on cuda:0 beside another job.
+    (The CUDA calls are mocked as in tests/test_graphs.py.)"""
+    from tests.test_graphs import _mock_cuda
+
+    _mock_cuda(monkeypatch, 2)
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--gpu", "1"])
+    assert result.exit_code == 0, result.output
+    assert seen["device"] == torch.device("cuda:1")
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--gpu", "-1"])
+    assert seen["device"] == torch.device("cpu")
+
+
+def test_show_path_infers_as_many_offline_z_per_task_as_runs(tmp_path, monkeypatch):
+    """Mutation U28: the offline z inferred once per task (`offline_z(setup, agent, 1, device)`). The z picture
+    compares offline-context z with the online protocols' z, every run of each task (module doc): with `--runs 3`
+    each source holds 3 per task; with the slip the offline cloud holds one point per task against three of each
+    online protocol, so the picture of context shift understates the offline spread."""
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--runs", "3"], runs=2)
+    assert result.exit_code == 0, result.output
+    assert seen["runs"] == [3, 3, 3]
+    assert seen["z"]["zs"] == {"offline": (3, 3, 5), "online": (3, 3, 5), "np": (3, 3, 5)}
