@@ -410,7 +410,6 @@ def test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes(
     For cheetah-vel (20 observations, 6 actions) the records must say so: regeneration rebuilds the saved policy
     from the networks' dims, and stage 2 and the dataset checks read task.json's; with the slip a cheetah dataset's
     networks cannot be loaded back into a policy and its task.json disagrees with its episodes."""
-    from rlkit.behaviour import Stage1Spec, train_task_group
     from rlkit.data.networks import read_networks
     from rlkit.tasks import make_env
 
@@ -432,8 +431,6 @@ def test_a_stage1_without_deterministic_episodes_writes_checkpoints_of_stochasti
     sched.num_eval_episodes:` dropped). num_eval_episodes=0 is a valid setting (">= 0": only stage 2's sample=0
     reads those episodes); with the slip every such run crashes at its first checkpoint (an empty concatenation), so
     no dataset without deterministic episodes can be written."""
-    from rlkit.behaviour import train_task_group
-    from rlkit.data.npz import read_checkpoint
     from tests.test_sac import point_spec
 
     train_task_group(point_spec(tmp_path, ["num_eval_episodes=0"]), [1], "off")
@@ -454,7 +451,6 @@ def test_a_parameter_familys_task_folders_describe_their_own_tasks(tmp_path):
     parameters each task's data was collected under): meta-training, regeneration and `rlkit.data check` restore
     them from there (`restore_dataset_tasks`), and export-legacy carries the file. With the slip a hopper-rand-params
     dataset has no task files, so everything downstream silently falls back on whatever tasks the env samples now."""
-    from rlkit.behaviour import Stage1Spec
     from rlkit.data.dataset import TASK_PARAMS_FILE
     from rlkit.data.load import restore_dataset_tasks
     from rlkit.tasks import make_env
@@ -479,7 +475,6 @@ def test_behaviour_curves_draw_the_oracle_line_at_the_tasks_mean_oracle_return(t
     import matplotlib
 
     matplotlib.use("Agg")
-    import pandas as pd
     from matplotlib.axes import Axes
 
     from rlkit.behaviour.curves import plot_curves

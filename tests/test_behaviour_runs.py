@@ -555,7 +555,7 @@ def test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete(tmp_path, mon
     pending ones (`todo`). policy_train.py's doc: a rerun skips complete tasks. With the slip a rerun on Ray retrains
     a complete task from its start (its finished data overwritten checkpoint by checkpoint, and marked incomplete
     meanwhile), while the line it prints says that task is already complete."""
-    from rlkit.behaviour import Stage1Spec, train_task_group
+    from rlkit.behaviour import train_task_group
 
     behaviour = load_sac_config("tiny_point", ["save_networks=false"])
     spec = Stage1Spec(

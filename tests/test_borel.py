@@ -1133,8 +1133,6 @@ def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
     `"borel_vae"`). Every consumer of randomness has a stream of its own (docs' table of streams, rlkit.seeding):
     with the slip the VAE's task and sequence picks repeat the draws of the training batches exactly, a correlation
     between the two stages that the stream table rules out. (tests/test_borel.py.)"""
-    from rlkit.config import load_config
-    from rlkit.experiment import MetaTrainer, prepare
     from rlkit.seeding import torch_generator
 
     monkeypatch.chdir(tiny_data.parent.parent)

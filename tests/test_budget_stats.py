@@ -254,8 +254,6 @@ def _fake_clock(monkeypatch, durations):
     """A step that takes `durations` in turn on a fake `time.perf_counter` (nothing is timed for real); returns it."""
     from types import SimpleNamespace
 
-    import rlkit.budget
-
     now = [0.0]
     left = list(durations)
     monkeypatch.setattr(rlkit.budget, "time", SimpleNamespace(perf_counter=lambda: now[0]))
@@ -282,8 +280,6 @@ def test_usable_cores_are_this_processs_affinity_not_the_machines_count(monkeypa
     """Mutation P30: `len(os.sched_getaffinity(0))` -> `os.cpu_count()`: on a 16-core machine where this process may
     run on 2 of them (a container's cpuset, taskset), the plan would count 16 workers and promise 8x too short a
     wall time (`makespan` of its runs on 16 slots, not 2)."""
-    import rlkit.budget
-
     monkeypatch.setattr(rlkit.budget.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(rlkit.budget.os, "cpu_count", lambda: 16)
     assert rlkit.budget.usable_cores() == 2

@@ -1208,8 +1208,6 @@ def test_ray_options_parse_as_their_help_says():
     """Mutations RO01, RO02, RO07: `--ray` alone is a local instance (not 'auto', which needs a running cluster), the
     retries default to 3 (the value `cluster_options` takes for "not given": another default refused every plain
     run), and --gpus-per-task takes a fraction of a GPU."""
-    from rlkit.cluster.options import cluster_options
-
     plain = _parsed_ray_options([])
     assert plain == {"ray_address": None, "cpus_per_task": None, "gpus_per_task": None, "max_retries": 3}
     assert (
@@ -1224,8 +1222,6 @@ def test_ray_options_parse_as_their_help_says():
 def test_any_max_retries_given_without_ray_is_refused_even_below_the_default():
     """Mutation RO03: --max-retries 0 (or 1, 2) without --ray is refused like --max-retries 5; accepting the values
     below the default ran the command plainly with the option silently ignored."""
-    from rlkit.cluster.options import cluster_options
-
     for retries in (0, 1, 2, 5):
         with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
             cluster_options(None, None, None, retries)
@@ -1234,8 +1230,6 @@ def test_any_max_retries_given_without_ray_is_refused_even_below_the_default():
 def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
     """Mutation RO04: `--gpus-per-task 0` (a CPU-only Ray run) or `--cpus-per-task 0` given without --ray is refused
     as any other value is: 0 is given, not left out."""
-    from rlkit.cluster.options import cluster_options
-
     with pytest.raises(UserError, match=r"^--gpus-per-task applies to --ray only"):
         cluster_options(None, None, 0.0, 3)
     with pytest.raises(UserError, match=r"^--cpus-per-task, --gpus-per-task applies to --ray only"):
@@ -1246,8 +1240,6 @@ def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
 def test_a_sweep_entry_with_a_key_besides_exp_name_and_overrides_is_refused(tmp_path):
     """Mutation RR04: an entry's misspelt "overrides" ("overide") is refused, naming the entry; accepted, the run
     trained with none of the overrides its author meant, under the entry's name."""
-    from rlkit.cluster.runs import load_sweep
-
     sweep = tmp_path / "sweep.json"
     sweep.write_text(json.dumps([{"exp_name": "a", "overide": {"use_club": False}}]))
     with pytest.raises(UserError, match=r"entry 0 .*expected \{\"exp_name\": NAME, \"overrides\": \{KEY: VALUE\}\}$"):
@@ -1257,8 +1249,6 @@ def test_a_sweep_entry_with_a_key_besides_exp_name_and_overrides_is_refused(tmp_
 def test_a_sweep_entry_whose_overrides_are_not_an_object_is_one_line(tmp_path):
     """Mutation RR05: "overrides" given as a list (of flags, say) is a one-line UserError naming the entry, not an
     AttributeError traceback from reading it as a dict."""
-    from rlkit.cluster.runs import load_sweep
-
     sweep = tmp_path / "sweep.json"
     sweep.write_text(json.dumps([{"exp_name": "a", "overrides": ["--use_club", "false"]}]))
     with pytest.raises(UserError, match=r"entry 0 .*expected \{\"exp_name\": NAME"):
@@ -1268,9 +1258,6 @@ def test_a_sweep_entry_whose_overrides_are_not_an_object_is_one_line(tmp_path):
 def test_a_sweep_entrys_overrides_win_over_the_command_lines():
     """Mutation RR09 (caught before only by a slow test): the command line's overrides apply to every entry first,
     then the entry's own, so an entry that sets a key the command line set too trains with the entry's value."""
-    from rlkit.cluster.runs import plan_runs
-    from tests.conftest import TINY_CONFIG
-
     overrides = {"algo_params": {"num_iterations": 5, "snapshot_gap": 2}}
     plans = plan_runs(str(TINY_CONFIG), overrides, [0], [("short", {"algo_params": {"num_iterations": 1}})])
     assert plans[0].cfg.algo_params.num_iterations == 1 and plans[0].cfg.algo_params.snapshot_gap == 2
@@ -1279,8 +1266,6 @@ def test_a_sweep_entrys_overrides_win_over_the_command_lines():
 def _trained_run_folder(plan, iterations: int, digest: str | None = None) -> None:
     """`plan`'s run folder as a run of its config leaves it after `iterations` iterations (variant.json, a latest.pt
     holding the counters and a trainer state; dataset.json of `digest` if given), without training anything."""
-    import torch
-
     plan.out_dir.mkdir(parents=True)
     (plan.out_dir / "variant.json").write_text(json.dumps(dict(plan.cfg.to_dict(), seed=plan.seed)))
     torch.save({"counters": {"iteration": iterations}, "trainer": {}}, plan.out_dir / "latest.pt")
@@ -1294,8 +1279,7 @@ def test_the_check_before_a_sweep_trains_refuses_a_run_folder_trained_on_other_d
     it, after the other runs started). Without the comparison, the run was only refused later, by its own
     segment."""
     import rlkit.run_folder as rf
-    from rlkit.cluster.runs import check_plans, plan_runs
-    from tests.conftest import TINY_CONFIG
+    from rlkit.cluster.runs import check_plans
 
     monkeypatch.setattr(rf, "dataset_fingerprint", lambda data_dir, steps, reads: {"digest": "now", "tasks": {}})
     base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}, "algo_params": {"num_iterations": 3}}
@@ -1311,11 +1295,7 @@ def test_runs_one_after_another_train_on_the_gpu_each_config_names(tmp_path, mon
     """Mutation RR19: `--seeds`/`--sweep` without Ray trains each run on its config's device, CUDA device `gpu_id`
     (a sweep entry may put a run on another card), as a `--seed` run does; not always cuda:0. (CUDA is faked
     present, with 4 devices; `prepare` stops each run once it has the device.)"""
-    import torch
-
     import rlkit.cluster.runs as runs
-    from rlkit.errors import RunFailedError
-    from tests.conftest import TINY_CONFIG
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
@@ -1344,7 +1324,6 @@ def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
     the driver's `.lock` (which, written into the worker's scratch folder, names a live process of the driver's
     host: the segment's own lock refused the run as "being trained by another process")."""
     from rlkit.cluster.runs import RunChain, RunPlan
-    from rlkit.fileio import write_tree
 
     resume = {
         "latest.pt": b"l",
@@ -1369,7 +1348,6 @@ def _fake_ray_driver(monkeypatch, tmp_path, *, gpus: float = 0, started: bool = 
     connection), whose tasks are recorded, not run; `drive` submits each chain's first segment and reports it done.
     Returns what happened: calls to connect/shutdown, the resources asked per task, the segments submitted."""
     import rlkit.cluster.runs as runs
-    from rlkit.cluster.engine import JobRecord
 
     seen = {"connect": 0, "shutdown": 0, "resources": None, "segments": []}
     totals = {"CPU": 8.0, **({"GPU": gpus} if gpus else {})}
@@ -1406,9 +1384,7 @@ def test_bad_input_of_a_ray_sweep_is_one_line_before_ray_is_joined(tmp_path, mon
     """Mutation RR30: the Ray driver prepares each distinct config once before it joins Ray, so that a run whose data
     is missing (here the second entry's) fails the command at once, naming the run, instead of in a worker after the
     other runs have started."""
-    from rlkit.cluster.engine import ClusterOptions
-    from rlkit.cluster.runs import plan_runs, run_on_ray
-    from tests.conftest import TINY_CONFIG
+    from rlkit.cluster.runs import run_on_ray
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)  # (the tiny config's data_dir is relative: nothing there)
@@ -1424,8 +1400,6 @@ def test_a_ray_sweep_asks_a_gpu_per_task_when_any_of_its_runs_trains_on_one(tmp_
     `use_gpu: true` asks a GPU per task even beside CPU runs (asking none, the GPU run trained on a worker Ray
     gave no GPU: on the CPU); a sweep of CPU runs only asks none on a GPU cluster."""
     import rlkit.cluster.runs as runs
-    from rlkit.cluster.engine import ClusterOptions
-    from tests.conftest import TINY_CONFIG
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path, gpus=2)
     monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
@@ -1443,8 +1417,6 @@ def test_the_ray_driver_shuts_down_only_a_ray_it_started(tmp_path, monkeypatch):
     """Mutation RR32: a Ray instance the command started is shut down at its end; one the process was already
     connected to (a notebook, a script running both stages) is left running for its next call."""
     import rlkit.cluster.runs as runs
-    from rlkit.cluster.engine import ClusterOptions
-    from tests.conftest import TINY_CONFIG
 
     base = {"util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False}}
     for started, shutdowns in ((True, 1), (False, 0)):
@@ -1460,7 +1432,6 @@ def test_exp_name_with_a_sweep_is_refused(tmp_path, monkeypatch):
     each entry's exp_name names its folder; looked up at the top level of the nested overrides, it never matched,
     so the given --exp_name was silently ignored."""
     from rlkit.cluster.runs import run_many
-    from tests.conftest import TINY_CONFIG
 
     monkeypatch.chdir(tmp_path)  # (no data here: a run the slip let through fails at once, training nothing)
     sweep = tmp_path / "sweep.json"
@@ -1517,7 +1488,6 @@ def test_an_unnamed_experiment_is_named_by_the_time_to_the_second():
     the same minute (a quick retry, a script's loop) share a folder, and the second resumes or is refused by the
     first. (tests/test_cluster.py, beside the exp_name test of `experiment_name`.)"""
     import re
-    import time
 
     from rlkit.config import load_config
     from rlkit.experiment import experiment_name

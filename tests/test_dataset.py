@@ -2255,8 +2255,6 @@ def test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_param
 def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
     """Mutation P46: `if unfinished:` -> `if not unfinished:`: a figure drawn while stage 1 still runs would not say
     that its curves end early (and a finished dataset would be said not to be complete)."""
-    from rlkit.data.meta import read_task_meta, write_task_meta
-
     for t in (0, 1):
         (write_task(tmp_path, t) / "returns.csv").write_bytes(GOOD_RETURNS)
     code, out, _ = _cli(["curves", str(tmp_path)], capsys)

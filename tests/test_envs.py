@@ -323,8 +323,6 @@ def test_each_env_name_builds_the_family_of_its_tasks():
     run of `--env_name cheetah-dir` trained and was scored on target velocities without a word.
     docs/environments.md: cheetah-vel's tasks are target velocities, cheetah-dir's directions -1/+1, ant-goal's
     goal positions, ant-dir's and humanoid-dir's direction angles."""
-    from rlkit.tasks import make_env
-
     assert [t["direction"] for t in make_env("cheetah-dir", n_tasks=4).tasks] == [-1, 1, -1, 1]
     assert all("velocity" in t for t in make_env("cheetah-vel", n_tasks=2).tasks)
     assert np.shape(make_env("ant-goal", n_tasks=2).goal) == (2,)
@@ -340,7 +338,7 @@ def test_a_moved_datasets_task_files_are_restored_from_where_it_is_now(tmp_path)
     `--data_dir`'s moved dataset): there no task file was found, and the run was meta-tested on the family's
     freshly sampled hopper bodies instead of the ones its data was collected on, without a word."""
     from rlkit.data.dataset import TASK_PARAMS_FILE, task_dir
-    from rlkit.tasks import make_env, make_wrapped_env
+    from rlkit.tasks import make_wrapped_env
 
     written = make_env("hopper-rand-params", n_tasks=2)
     written.set_task_params(1, {k: 2.0 * np.asarray(v) for k, v in written.task_params[1].items()})
@@ -367,8 +365,6 @@ def test_the_oracle_return_is_cut_at_the_meta_tests_horizon():
     episodes are shorter than the env's (max_path_length < max_episode_steps) was scored against an oracle of
     another number of steps, the top of its normalised score misplaced. The point robot's oracle is still on its
     way to the goal (reward < 0) after 5 steps."""
-    from rlkit.tasks import make_env, oracle_return
-
     env = make_env("point-robot", n_tasks=4, max_episode_steps=20)
     env.reset_task(1)
     obs, _ = env.reset()

@@ -1189,7 +1189,6 @@ def test_stage1_eager_turns_capture_off_on_cuda(monkeypatch, tmp_path):
     out-of-memory line recommends) must turn it off for stage 1, and its first line must say so.
     (tests/test_graphs.py, beside test_the_entry_scripts_flags_reach_the_switch.)"""
     import policy_train
-    from rlkit.torch import graphs
 
     _mock_cuda(monkeypatch, 1)
     _unset_capture_env(monkeypatch)

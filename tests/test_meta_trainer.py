@@ -265,8 +265,6 @@ def test_generators_reseeded_after_a_device_change_draw_distinct_streams():
 def _resume_lines(tmp_path, monkeypatch, state_edit):
     """try_resume of test_meta_trainer's stand-in MetaTrainer on a latest.pt changed by `state_edit`: the lines it
     printed and logged."""
-    from rlkit.logging import RunLogger
-
     t, _, _ = _resumable(tmp_path, 0, [])  # saved before its first row: no progress.csv to keep
     state = torch.load(tmp_path / "latest.pt", weights_only=False)
     state_edit(state)
@@ -308,8 +306,6 @@ def test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point(tmp_
     from the VAE curves."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from rlkit.logging import RunLogger
-
     log = RunLogger(tmp_path)
     for step, loss in ((4, 1.0), (8, 2.0), (10, 3.0)):
         log.scalars({"VAE/Loss": loss}, step)
@@ -319,7 +315,6 @@ def test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point(tmp_
     vae_gen = torch.Generator()
     state["borel"] = {"vae_gen": vae_gen.get_state(), "vae_means": {"steps": 8.0}}
     torch.save(state, tmp_path / "latest.pt")
-    from types import SimpleNamespace
 
     t.borel, t.vae_gen = SimpleNamespace(vae_steps=20), torch.Generator()
     t.trainer.agent.encoder = SimpleNamespace(steps=torch.tensor(8))
@@ -377,9 +372,6 @@ def test_an_iteration_without_meta_test_leaves_the_meta_tests_z_columns_nan(tmp_
 def _finite_checker(sums, params):
     """A MetaTrainer stand-in whose iteration summed `sums` (loss name -> value) and whose networks hold `params`
     (module name -> tensor), for `check_finite`."""
-    from types import SimpleNamespace
-
-    from rlkit.experiment import MetaTrainer
 
     t = object.__new__(MetaTrainer)
     modules = {name: torch.nn.ParameterList([torch.nn.Parameter(p)]) for name, p in params.items()}

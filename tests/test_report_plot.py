@@ -681,7 +681,6 @@ def test_the_learning_curve_figure_by_hand(tmp_path, monkeypatch):
     import matplotlib.axes
 
     import rlkit.plot
-    from rlkit.report import PROTOCOLS, find_runs, reference_returns
 
     make_run(tmp_path / "point-robot" / "exp" / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
     make_run(tmp_path / "point-robot" / "exp" / "seed1", 1, [[-12, -18, -13], [-8, -12, -10]])

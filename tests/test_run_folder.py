@@ -635,46 +635,39 @@ def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_r
     write its rows (the summary says "no meta-test"); with the slip its first row is refused as not finite and
     every allow_eval-false run dies after its first iteration. With allow_eval true a NaN return is a fault that
     must stop the run, not a row of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
-    import math
-
-    import pandas as pd
-
     from rlkit.errors import DivergedError
-    from rlkit.logging import RETURN_COLUMNS, RunLogger
+    from rlkit.logging import RETURN_COLUMNS
     from tests.test_logging import make_row
 
-    def row_without_meta_test(n):
-        return {k: (math.nan if k in RETURN_COLUMNS.values() else v) for k, v in make_row(n).items()}
+    def train_rows_without_meta_test(folder, allow_eval, saved):
+        """Two iterations whose rows hold NaN returns, as a run without a meta-test writes them; `saved` gets the
+        iterations whose state was saved."""
+        folder.mkdir(exist_ok=True)
+        t, _, calls = _fake_trainer(folder, num_iterations=2, resume_at=0)
+        calls["saved"] = saved
+        t.cfg.algo_params.allow_eval = allow_eval
+        t.iteration = lambda logger: (
+            t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
+            {
+                k: (math.nan if k in RETURN_COLUMNS.values() else v)
+                for k, v in make_row(t.counters["iteration"]).items()
+            },
+        )[1]
+        logger = RunLogger(folder)
+        try:
+            t._train(logger, {}, None, False)
+        finally:
+            logger.close()
 
-    t, _, calls = _fake_trainer(tmp_path, num_iterations=2, resume_at=0)
-    t.cfg.algo_params.allow_eval = False
-    t.iteration = lambda logger: (
-        t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
-        row_without_meta_test(t.counters["iteration"]),
-    )[1]
-    logger = RunLogger(tmp_path)
-    try:
-        t._train(logger, {}, None, False)
-    finally:
-        logger.close()
-    assert calls["saved"] == [1, 2]
+    saved = []
+    train_rows_without_meta_test(tmp_path, False, saved)
+    assert saved == [1, 2]
     df = pd.read_csv(tmp_path / "progress.csv")
     assert len(df) == 2 and df[RETURN_COLUMNS["offline"]].isna().all()
-
-    other = tmp_path / "with_meta_test"
-    other.mkdir()
-    t, _, calls = _fake_trainer(other, num_iterations=2, resume_at=0)
-    t.iteration = lambda logger: (
-        t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
-        row_without_meta_test(t.counters["iteration"]),
-    )[1]
-    logger = RunLogger(other)
-    try:
-        with pytest.raises(DivergedError, match=r"non-finite progress values in \['Average_OfflineReturn"):
-            t._train(logger, {}, None, False)
-    finally:
-        logger.close()
-    assert calls["saved"] == []
+    saved = []
+    with pytest.raises(DivergedError, match=r"non-finite progress values in \['Average_OfflineReturn"):
+        train_rows_without_meta_test(tmp_path / "with_meta_test", True, saved)
+    assert saved == []
 
 
 def test_a_new_borel_run_records_no_vae_stage_in_its_code_record(tmp_path, monkeypatch):
@@ -682,7 +675,6 @@ def test_a_new_borel_run_records_no_vae_stage_in_its_code_record(tmp_path, monke
     (`resumed and` dropped). A BOREL run started anew is at VAE step 0: its code.json entry must say no stage (it
     trains everything from the start); with the slip it says "VAE step 0" as if it had resumed there, and a resumed
     one is still marked. (tests/test_run_folder.py, beside the code-record tests.)"""
-    import json
     from types import SimpleNamespace
 
     from rlkit.experiment import MetaTrainer

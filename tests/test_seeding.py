@@ -127,8 +127,6 @@ def test_a_cpu_state_does_not_fit_a_cuda_generator():
     `>=` took a CPU generator's 5,056-byte state as fitting a CUDA generator's 16 (Philox), so a run saved on the
     CPU and resumed on a GPU did not draw the `device_change` stream it should (set_state then fails, or a state of
     another generator type is loaded). The CUDA generator is stood in for by one whose state has 16 bytes."""
-    from rlkit.seeding import STREAMS, portable_generator_state, stream_seed, torch_generator
-
     cuda_like = SimpleNamespace(get_state=lambda: torch.zeros(16, dtype=torch.uint8), device=torch.device("cpu"))
     cpu_state = torch_generator(3, "batch_sampling").get_state()
     state, fits = portable_generator_state(cuda_like, cpu_state, 3, "batch_sampling", 7)

@@ -734,10 +734,6 @@ def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, itera
     """show_path.main on a run folder tmp_path/run (or the config form) with the run's loading, the protocols and the
     drawing replaced by recorders (as in test_show_path_draws_each_protocols_first_runs_into_its_own_figure):
     (click result, what each stage was handed)."""
-    from types import SimpleNamespace
-
-    import numpy as np
-    from click.testing import CliRunner
 
     import show_path
 
@@ -833,7 +829,6 @@ def test_show_path_out_with_itr_writes_its_figures_under_the_names_given(tmp_pat
 
 
 def _file_name(p) -> str:
-    from pathlib import Path
 
     return Path(p).name
 
