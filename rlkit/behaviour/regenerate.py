@@ -227,7 +227,7 @@ def check_networks(tdir: Path, c: int, dims: tuple[int, int]) -> str:
 def sac_state_shapes(dims: tuple[int, int], sac_json: str) -> dict[str, tuple[int, ...]]:
     """Name -> shape of every tensor of a one-task SAC (dims, SAC settings as JSON); a SAC is built once
     per kind (about a second at the faithful sizes) rather than once per network file."""
-    agent = VectorSAC(1, *dims, SACParams.from_dict(json.loads(sac_json)), 0, torch.device("cpu"))
+    agent = VectorSAC(1, *dims, SACParams.from_dict(json.loads(sac_json)), 0, CPU)
     return {k: tuple(v.shape) for k, v in agent.state_dict().items()}
 
 
