@@ -78,7 +78,7 @@ def main(
     ray_address: str | None,
     cpus_per_task: float | None,
     gpus_per_task: float | None,
-    max_retries: int,
+    max_retries: int | None,
 ) -> None:
     overrides = parse_override_args(list(ctx.args))
     graphs.request_capture(capture)

@@ -116,7 +116,7 @@ def main(
     ray_address: str | None,
     cpus_per_task: float | None,
     gpus_per_task: float | None,
-    max_retries: int,
+    max_retries: int | None,
 ) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]

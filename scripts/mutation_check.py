@@ -873,8 +873,8 @@ EDITS = {
     ),
     "--max-retries without --ray ignored": Edit(
         CLUSTER_OPTIONS,
-        "if given or retries != 3:",
-        "if given:",
+        ', ("--max-retries", retries))',
+        ")",
         CLUSTER_TESTS + "test_max_retries_without_ray_is_refused",
     ),
     "the Ray driver writing task.json before a segment's other files": Edit(
@@ -2939,8 +2939,8 @@ EDITS = {
     ),
     "--max-retries defaulting to 2": Edit(
         CLUSTER_OPTIONS,
-        "                default=3,\n",
-        "                default=2,\n",
+        "ClusterOptions.max_retries if retries is None else retries",
+        "2 if retries is None else retries",
         CLUSTER_TESTS + "test_ray_options_parse_as_their_help_says",
     ),
     "--gpus-per-task a whole number": Edit(
@@ -2949,16 +2949,16 @@ EDITS = {
         '"--gpus-per-task",\n                type=int,',
         CLUSTER_TESTS + "test_ray_options_parse_as_their_help_says",
     ),
-    "--max-retries below 3 without --ray accepted": Edit(
+    "--max-retries 3 given without --ray accepted": Edit(
         CLUSTER_OPTIONS,
-        "if given or retries != 3:",
-        "if given or retries > 3:",
-        CLUSTER_TESTS + "test_any_max_retries_given_without_ray_is_refused_even_below_the_default",
+        "given = [name for name, v in companions if v is not None]",
+        "given = [name for name, v in companions if v is not None and v != 3]",
+        CLUSTER_TESTS + "test_any_max_retries_given_without_ray_is_refused_even_the_default",
     ),
     "a zero --cpus/--gpus-per-task without --ray accepted": Edit(
         CLUSTER_OPTIONS,
-        '(("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v is not None]',
-        '(("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v]',
+        "given = [name for name, v in companions if v is not None]",
+        "given = [name for name, v in companions if v]",
         CLUSTER_TESTS + "test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused",
     ),
     "a resume refused for its config file's path": Edit(

@@ -304,14 +304,14 @@ def test_gpu_with_ray_is_one_line_from_both_entry_points(command, capsys):
 def test_cluster_options_are_checked(monkeypatch):
     # the options alone, with or without the extra (a missing Ray is its own test, below)
     monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
-    assert cluster_options(None, None, None, 3) is None
+    assert cluster_options(None, None, None, None) is None
     with pytest.raises(UserError, match="--gpus-per-task applies to --ray only"):
-        cluster_options(None, None, 0.5, 3)
+        cluster_options(None, None, 0.5, None)
     assert cluster_options("auto", 2, 0.5, 1) == ClusterOptions("auto", 2, 0.5, 1)
     with pytest.raises(UserError, match=r"^--gpu 0 with --ray: expected --gpus-per-task instead"):
-        cluster_options("auto", None, None, 3, gpu=0)
+        cluster_options("auto", None, None, None, gpu=0)
     with pytest.raises(UserError, match=r"^--threads 2 with --ray: expected --cpus-per-task instead"):
-        cluster_options("local", None, None, 3, threads=2)
+        cluster_options("local", None, None, None, threads=2)
     for address in ("10.0.0.1:6379", "ray://head:10001", "local"):
         ClusterOptions(address)
     for kwargs, match in [
@@ -813,7 +813,7 @@ def test_max_retries_without_ray_is_refused():
     from rlkit.cluster.options import cluster_options
     from rlkit.errors import UserError
 
-    assert cluster_options(None, None, None, 3) is None  # the default, not given
+    assert cluster_options(None, None, None, None) is None  # not given
     with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
         cluster_options(None, None, None, 5)
 
@@ -1204,25 +1204,28 @@ def _parsed_ray_options(args: list[str]) -> dict:
     return got
 
 
-def test_ray_options_parse_as_their_help_says():
+def test_ray_options_parse_as_their_help_says(monkeypatch):
     """Mutations RO01, RO02, RO07: `--ray` alone is a local instance (not 'auto', which needs a running cluster), the
-    retries default to 3 (the value `cluster_options` takes for "not given": another default refused every plain
-    run), and --gpus-per-task takes a fraction of a GPU."""
+    retries are None when not given (so a plain run passes `cluster_options`) and 3 on Ray then, and --gpus-per-task
+    takes a fraction of a GPU."""
+    monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
+    names = ("ray_address", "cpus_per_task", "gpus_per_task", "max_retries")
     plain = _parsed_ray_options([])
-    assert plain == {"ray_address": None, "cpus_per_task": None, "gpus_per_task": None, "max_retries": 3}
-    assert (
-        cluster_options(*(plain[k] for k in ("ray_address", "cpus_per_task", "gpus_per_task", "max_retries"))) is None
-    )
+    assert plain == {"ray_address": None, "cpus_per_task": None, "gpus_per_task": None, "max_retries": None}
+    assert cluster_options(*(plain[k] for k in names)) is None
+    on_ray = _parsed_ray_options(["--ray"])
+    assert cluster_options(*(on_ray[k] for k in names)) == ClusterOptions("local", None, None, 3)
+    assert cluster_options(*(_parsed_ray_options(["--max-retries", "0", "--ray"])[k] for k in names)).max_retries == 0
     assert _parsed_ray_options(["--ray"])["ray_address"] == "local"
     assert _parsed_ray_options(["--ray", "auto"])["ray_address"] == "auto"
     assert _parsed_ray_options(["--ray", "--gpus-per-task", "0.5"])["gpus_per_task"] == 0.5
     assert _parsed_ray_options(["--ray", "--cpus-per-task", "1.5"])["cpus_per_task"] == 1.5
 
 
-def test_any_max_retries_given_without_ray_is_refused_even_below_the_default():
-    """Mutation RO03: --max-retries 0 (or 1, 2) without --ray is refused like --max-retries 5; accepting the values
-    below the default ran the command plainly with the option silently ignored."""
-    for retries in (0, 1, 2, 5):
+def test_any_max_retries_given_without_ray_is_refused_even_the_default():
+    """Mutation RO03: --max-retries 0 (or 1, 2, or 3, Ray's default, given) without --ray is refused like
+    --max-retries 5; accepting some values ran the command plainly with the option silently ignored."""
+    for retries in (0, 1, 2, 3, 5):
         with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
             cluster_options(None, None, None, retries)
 
@@ -1231,9 +1234,9 @@ def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
     """Mutation RO04: `--gpus-per-task 0` (a CPU-only Ray run) or `--cpus-per-task 0` given without --ray is refused
     as any other value is: 0 is given, not left out."""
     with pytest.raises(UserError, match=r"^--gpus-per-task applies to --ray only"):
-        cluster_options(None, None, 0.0, 3)
-    with pytest.raises(UserError, match=r"^--cpus-per-task, --gpus-per-task applies to --ray only"):
-        cluster_options(None, 0.0, 0.0, 3)
+        cluster_options(None, None, 0.0, None)
+    with pytest.raises(UserError, match=r"^--cpus-per-task, --gpus-per-task apply to --ray only"):
+        cluster_options(None, 0.0, 0.0, None)
 
 
 # ---- cluster/runs.py: sweep files and plans ---------------------------------------------------------

@@ -31,9 +31,8 @@ def ray_options(command):
             click.option(
                 "--max-retries",
                 type=int,
-                default=3,
-                show_default=True,
-                help="--ray: retries of a Ray task whose worker died",
+                default=None,
+                help="--ray: retries of a Ray task whose worker died (default 3)",
             ),
         ]
     ):
@@ -45,17 +44,19 @@ def cluster_options(
     address: str | None,
     cpus: float | None,
     gpus: float | None,
-    retries: int,
+    retries: int | None,
     gpu: int | None = None,
     threads: int | None = None,
 ) -> ClusterOptions | None:
-    """The options' `ClusterOptions`, or None without --ray (then the companions must be left out); the
-    command's `--gpu` and `--threads`, which Ray replaces with `--gpus-per-task` and `--cpus-per-task`, must be left
-    out with --ray."""
+    """The options' `ClusterOptions`, or None without --ray (then the companions, None when not given, must be left
+    out); the command's `--gpu` and `--threads`, which Ray replaces with `--gpus-per-task` and `--cpus-per-task`, must
+    be left out with --ray."""
     if address is None:
-        given = [name for name, v in (("--cpus-per-task", cpus), ("--gpus-per-task", gpus)) if v is not None]
-        if given or retries != 3:
-            raise UserError(f"{', '.join(given) or '--max-retries'} applies to --ray only: expected --ray with it")
+        companions = (("--cpus-per-task", cpus), ("--gpus-per-task", gpus), ("--max-retries", retries))
+        given = [name for name, v in companions if v is not None]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise UserError(f"{', '.join(given)} {verb} to --ray only: expected --ray with it")
         return None
     if gpu is not None:
         raise UserError(f"--gpu {gpu} with --ray: expected --gpus-per-task instead (Ray gives each task its GPU)")
@@ -63,6 +64,6 @@ def cluster_options(
         raise UserError(
             f"--threads {threads} with --ray: expected --cpus-per-task instead (a Ray task's threads are its CPUs)"
         )
-    options = ClusterOptions(address, cpus, gpus, retries)
+    options = ClusterOptions(address, cpus, gpus, ClusterOptions.max_retries if retries is None else retries)
     require_ray()  # a missing extra is said before anything is loaded
     return options
