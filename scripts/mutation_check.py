@@ -178,6 +178,7 @@ NETWORKS, HALF_CHEETAH, ANT, HOPPER, WALKER, RAND_PARAMS, DATA_META = (
     "rlkit/data/meta.py",
 )
 BOREL_PY, SEQUENCES, ROLLOUT = "rlkit/torch/csro/borel.py", "rlkit/data/sequences.py", "rlkit/data/rollout.py"
+BUFFER = "rlkit/data/buffer.py"
 CLI, GRAPHS, REPRODUCE_MAIN, PLOT, PROGRESS = (
     "rlkit/cli.py",
     "rlkit/torch/graphs.py",
@@ -537,7 +538,7 @@ EDITS = {
         BOREL_EXTRAS_TEST,
     ),
     "the extra BRAC batches are the batch again": Edit(
-        "rlkit/data/buffer.py",
+        BUFFER,
         "extra = [buf.sample(tasks, a.batch_size, generator) for _ in range(a.c_iter - 1)]",
         "extra = [batch for _ in range(a.c_iter - 1)]",
         "tests/test_buffer.py::test_a_step_draws_each_extra_brac_batch_after_the_batch",
@@ -3575,6 +3576,60 @@ EDITS = {
         "[TaskChain(t, data_dir, submit, out) for t in todo]",
         "[TaskChain(t, data_dir, submit, out) for t in tasks]",
         "tests/test_behaviour_runs.py::" + "test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete",
+    ),
+    "a task of exactly replay_buffer_size transitions refused": Edit(
+        BUFFER,
+        "len(d) > capacity:",
+        "len(d) >= capacity:",
+        "tests/test_buffer.py::test_a_task_of_exactly_replay_buffer_size_transitions_fits_and_one_more_is_refused",
+    ),
+    "a widened next observation shared where any new column agrees": Edit(
+        BUFFER,
+        "return (a.view(as_int) == b.view(as_int)).all(dim=1)",
+        "return (a.view(as_int) == b.view(as_int)).any(dim=1)",
+        "tests/test_buffer.py::test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_just_one",
+    ),
+    "a step's meta-batch drawn among the task positions, not the training ids": Edit(
+        BUFFER,
+        "    tasks = task_ids[idx]\n",
+        "    tasks = idx\n",
+        "tests/test_buffer.py::test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions",
+    ),
+    "BOREL's policy reading (z, s)": Edit(
+        BOREL_PY,
+        "return self.policy(torch.cat([obs, z], dim=-1)",
+        "return self.policy(torch.cat([z, obs], dim=-1)",
+        "tests/test_borel.py::test_borels_policy_reads_s_then_mu_then_logvar",
+    ),
+    "BOREL's policy with two hidden layers": Edit(
+        BOREL_PY,
+        "obs_dim + self.latent_dim, action_dim, [net_size] * 3,",
+        "obs_dim + self.latent_dim, action_dim, [net_size] * 2,",
+        "tests/test_borel.py::test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_input",
+    ),
+    "episode lengths not summing to a task's rows accepted": Edit(
+        SEQUENCES,
+        "if len(lengths) == 0 or int(lengths.sum()) != rows or",
+        "if len(lengths) == 0 or",
+        "tests/test_borel.py::test_episode_lengths_that_do_not_sum_to_a_tasks_rows_are_a_one_line_error",
+    ),
+    "BOREL's relabelling chunks reading the first sequences' rows": Edit(
+        BOREL_PY,
+        "        rows = index.rows[ids]\n",
+        "        rows = index.rows[: len(ids)]\n",
+        "tests/test_borel.py::test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belief",
+    ),
+    "a rollout resetting the inactive jobs' envs too": Edit(
+        ROLLOUT,
+        "first = [env.reset()[0] if active[i] else None for i, env in enumerate(envs)]",
+        "first = [env.reset()[0] for i, env in enumerate(envs)]",
+        "tests/test_eval.py::test_a_rollout_resets_only_the_active_jobs_envs",
+    ),
+    "a rollout asking for actions after every episode ended": Edit(
+        ROLLOUT,
+        "        if not alive.any():\n            break\n",
+        "",
+        "tests/test_eval.py::test_a_rollout_asks_for_no_actions_once_every_episode_has_ended",
     ),
 }
 

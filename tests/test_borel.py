@@ -26,6 +26,8 @@ from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
 from rlkit.tasks import make_env
 from rlkit.torch.csro import borel
+from rlkit.torch.csro.agent import CSROAgent
+from rlkit.torch.csro.borel import BorelAgent, BorelSettings
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
 from tests.conftest import ROOT, TINY_CONFIG
 from tests.test_eval import envs_for
@@ -109,7 +111,8 @@ def test_sequences_are_sampled_uniformly_each_of_a_tasks_last_included():
     "lengths, limit, message",
     [
         ([20, 45], 20, r"task 3: an episode of 45 steps: expected at most env_params.max_episode_steps=20 \(the files"),
-        ([20, 0, 5], 20, r"task 3: the files' episode lengths \[20, 0, 5\]\.\.\. do not cut its 25 rows into episodes"),
+        ([20, 0, 5], 20, r"task 3: the files' episode lengths \[20, 0, 5\] do not cut its 25 rows into episodes"),
+        ([20, 0, 1, 1, 1, 1, 1, 0, 0], 20, r"episode lengths \[20, 0, 1, 1, 1, 1, 1, 0\]\.\.\. do not cut its 25 rows"),
     ],
 )
 def test_data_without_episode_boundaries_is_a_one_line_error(lengths, limit, message):
@@ -1144,3 +1147,63 @@ def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
     own, sampler = torch.rand(8, generator=t.vae_gen), torch.rand(8, generator=t.sample_gen)
     assert torch.equal(own, torch.rand(8, generator=torch_generator(5, "borel_vae")))
     assert not torch.equal(own, sampler)
+
+
+def test_borels_policy_reads_s_then_mu_then_logvar():
+    """Mutation Y51: BOREL's policy input is the hyper-state (s, mu, logvar) in that order (docs/algorithm.md,
+    "Learner"; a saved snapshot's first-layer columns mean that), not (mu, logvar, s)."""
+
+    settings = BorelSettings.from_config(borel_cfg())
+    agent = BorelAgent(2, 2, settings, 16, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # (an output layer of O(1) weights: its init of 1e-3 makes every action near 0)
+        agent.policy.net.layers[-1].weight.normal_(generator=g)
+    obs, z = torch.randn(4, 2, generator=g), torch.randn(4, 2 * settings.latent, generator=g)
+    got = agent.policy_output(obs, z, deterministic=True).action
+    mean = agent.policy.net(torch.cat([obs, z[:, : settings.latent], z[:, settings.latent :]], dim=1))[:, :2]
+    torch.testing.assert_close(got, torch.tanh(mean))
+
+
+def test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_input():
+    """Mutation Y52: BOREL's policy is the network every method's learner trains (3 hidden layers of net_size, as
+    CSROAgent's), its input widened from (s, z) to (s, mu, logvar)."""
+
+    settings = BorelSettings.from_config(borel_cfg())
+    L = settings.latent
+    agent = BorelAgent(3, 2, settings, 16, torch.Generator().manual_seed(0))
+    shapes = [tuple(layer.weight.shape) for layer in agent.policy.net.layers]
+    assert shapes == [(16, 3 + 2 * L), (16, 16), (16, 16), (4, 16)]
+    csro = CSROAgent(3, 2, 2 * L, 5, 16, generator=torch.Generator().manual_seed(0))
+    assert [tuple(layer.weight.shape) for layer in csro.policy.net.layers] == shapes
+
+
+@pytest.mark.parametrize("lengths", [[10, 10], [10, 20]])
+def test_episode_lengths_that_do_not_sum_to_a_tasks_rows_are_a_one_line_error(lengths):
+    """Mutation Y79: a task's episode lengths must sum to its rows (25 here): fewer leave rows in no sequence,
+    more make a sequence read past the task's rows into the next task's."""
+
+    data = episodes_data([10, 15], 3)
+    data.traj_lengths = np.asarray(lengths)
+    buf = MultiTaskBuffer({3: data, 4: episodes_data([10, 15], 4)}, 2, 2, DEV, terminal_at_traj_end=False)
+    with pytest.raises(
+        UserError,
+        match=rf"task 3: the files' episode lengths \[{lengths[0]}, {lengths[1]}\] "
+        r"do not cut its 25 rows into episodes",
+    ) as err:
+        SequenceIndex(buf, 2, 50, 20)
+    assert "\n" not in str(err.value)
+
+
+def test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belief():
+    """Mutation Y86: `hyper_state_columns` relabels the sequences `chunk` at a time (2048 in a run, more sequences
+    than that in a paper run's data): each chunk writes the beliefs of its own sequences' rows, so chunks of 2 give
+    what one chunk gives (two tasks, 3 sequences of unequal lengths)."""
+
+    enc = make_trainer().agent.gru
+    buf = MultiTaskBuffer({1: episodes_data([3, 2, 4, 1], 1), 6: episodes_data([2, 3], 6, seed=1)}, 2, 2, DEV)
+    index = SequenceIndex(buf, 2, 4)
+    assert len(index) == 3
+    whole = borel.hyper_state_columns(enc, index)
+    for chunk in (1, 2):
+        for got, want in zip(borel.hyper_state_columns(enc, index, chunk=chunk), whole, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.config import load_config, parse_override_args
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.errors import UserError
 
@@ -68,7 +69,6 @@ def test_context_stats_by_hand():
 @pytest.mark.parametrize("use_next_obs", [False, True])
 def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next_obs):
     """One `context_width` sizes both ends: the sampled (s, a, r[, s']) rows and the trainer's encoder input."""
-    from rlkit.config import load_config, parse_override_args
     from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
     cfg = load_config(
@@ -85,7 +85,6 @@ def test_the_encoder_reads_context_rows_of_the_width_the_buffer_samples(use_next
 
 def test_a_context_of_another_width_is_refused_in_one_line():
     """Data of another env (or next obs on one side only) reaches the encoder as a named width, not a matmul error."""
-    from rlkit.config import load_config, parse_override_args
     from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
     cfg = load_config(None, parse_override_args(["--net_size", "8"]))
@@ -359,8 +358,6 @@ def _scaled_obs(data_dir, task: int, step: int, cfg, setup) -> torch.Tensor:
 def test_a_step_draws_each_extra_brac_batch_after_the_batch():
     """c_iter 3: the tasks, the context, the batch, then two extra batches, each a draw of its own from the same
     generator in that order (not the batch again)."""
-    from rlkit.config import load_config, parse_override_args
-    from rlkit.data.buffer import sample_step
 
     T = 3
     buf = MultiTaskBuffer({t: tagged(t, n_traj=5, length=4) for t in range(T)}, 2, 2, torch.device("cpu"))
@@ -390,3 +387,52 @@ def test_a_step_draws_each_extra_brac_batch_after_the_batch():
     assert len(step.extra) == 2 and not torch.equal(step.extra[0].obs, step.batch.obs)
     for got, want in zip(step.extra, extra, strict=True):
         assert torch.equal(got.obs, want.obs) and torch.equal(got.actions, want.actions)
+
+
+def test_a_task_of_exactly_replay_buffer_size_transitions_fits_and_one_more_is_refused():
+    """Mutation Y05: `capacity` (replay_buffer_size) is the most transitions a task may hold, that many included."""
+    data = {3: tagged(3, n_traj=2, length=5)}  # 10 transitions
+    buf = MultiTaskBuffer(dict(data), 2, 2, torch.device("cpu"), capacity=10)
+    assert len(buf) == 10
+    with pytest.raises(UserError, match="task 3 has 10 transitions: expected at most replay_buffer_size=9"):
+        MultiTaskBuffer(dict(data), 2, 2, torch.device("cpu"), capacity=9)
+
+
+def test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_just_one():
+    """Mutation Y25: a row whose new next columns differ from the next row's new columns in one column of two gets
+    a next observation of its own (bit equality over all columns, not any)."""
+    buf = MultiTaskBuffer({4: _chained_task(4, n_traj=2, length=6)}, 3, 2, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    before = torch.randn(12, 2, generator=g)
+    after = torch.empty(12, 2)
+    after[:-1] = before[1:]
+    after[-1] = torch.randn(2, generator=g)
+    after[3, 1] += 1.0  # only the second new column differs from row 4's
+    wide = buf.with_obs_columns(before, after)
+    plain = buf.transitions()
+    want = torch.cat([plain[:, :3], before, plain[:, 3:9], after, plain[:, 9:]], dim=1)
+    assert torch.equal(wide.transitions(), want)
+    assert wide.data.shape[0] == buf.data.shape[0] + 1 and int(wide.next_row[3]) == buf.data.shape[0]
+    assert torch.equal(wide.transitions()[3, 3 + 2 + 2 + 1 + 3 :][:2], after[3])
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions(replace):
+    """Mutation Y70: `sample_step` draws the meta-batch's tasks from the ids it is given (the training tasks, which
+    `interpolation` or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1."""
+
+    buf = MultiTaskBuffer(
+        {t: tagged(t) for t in range(12)}, 2, 2, torch.device("cpu")
+    )  # every id loaded: a slip reads no error
+    args = ["--meta_batch", "3", "--n_train_tasks", "3", "--n_eval_tasks", "1", "--mb_replace", str(replace).lower()]
+    a = load_config(None, parse_override_args(args)).algo_params
+    train = torch.tensor([5, 9, 11])
+    g = torch.Generator().manual_seed(0)
+    seen = set()
+    for _ in range(20):
+        step = sample_step(buf, train, a, g)
+        seen |= set(step.tasks.tolist())
+        # every row drawn for slot i is a row of task tasks[i] (tagged: obs[..., 0] is the task id)
+        assert torch.equal(step.batch.obs[..., 0], step.tasks[:, None].float().expand(-1, a.batch_size))
+        assert torch.equal(step.context[..., 0], step.tasks[:, None].float().expand(-1, a.embedding_batch_size))
+    assert seen == {5, 9, 11}

@@ -665,3 +665,42 @@ def test_np_decides_random_or_policy_per_job_not_for_the_whole_batch():
     task2 = [acts[0, : n[0]] for n, acts in batches if n[0]]
     assert len(task2) == 6 * 3
     assert all(not (a == 0.5).any() for a in task2[3:6])
+
+
+def test_a_rollout_resets_only_the_active_jobs_envs():
+    """Mutation Y64: `rollout` resets and steps only the active jobs' envs; an inactive job's env (a job done with
+    its episodes, or with enough Np context while others collect) is left as it is, so its next episode does not
+    depend on which other jobs ran meanwhile (a reset draws the MuJoCo envs' reset noise from the env's stream)."""
+
+    envs = envs_for([1, 5, 6])
+    resets = [0, 0, 0]
+    for i, e in enumerate(envs):
+        inner = e.reset
+
+        def counted(*args, _i=i, _inner=inner, **kw):
+            resets[_i] += 1
+            return _inner(*args, **kw)
+
+        e.reset = counted
+    p = rollout(envs, lambda obs, t, alive: np.zeros((3, 2)), 4, np.array([True, False, True]), DEV)
+    assert resets == [1, 0, 1]
+    assert p.lengths.tolist() == [4, 0, 4]
+
+
+def test_a_rollout_asks_for_no_actions_once_every_episode_has_ended():
+    """Mutation Y81: the lockstep loop stops when no job is alive: `act` (whose sampling policy or random actions
+    draw from the protocol's streams) is not called for steps no env takes, nor `on_step` shown them. Point-robot
+    with a 3-step time limit, horizon 10."""
+
+    envs = [NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)) for _ in range(2)]
+    for e in envs:
+        e.reset_task(2)
+    asked, shown = [], []
+
+    def act(obs, t, alive):
+        asked.append(t)
+        return np.zeros((2, 2))
+
+    p = rollout(envs, act, 10, np.ones(2, bool), DEV, lambda t, stepped, paths: shown.append(t))
+    assert p.lengths.tolist() == [3, 3]
+    assert asked == [0, 1, 2] and shown == [0, 1, 2]

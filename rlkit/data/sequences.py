@@ -112,8 +112,9 @@ def _check_boundaries(task: int, lengths: np.ndarray, rows: int, max_episode_ste
     """The episode boundaries of a task's data must cut it into real episodes: lengths >= 1 summing to its rows, none
     longer than the env's time limit (a longer one is several episodes whose boundaries the files do not mark)."""
     if len(lengths) == 0 or int(lengths.sum()) != rows or (lengths < 1).any():
+        shown = str(lengths.tolist()[:8]) + ("..." if len(lengths) > 8 else "")
         raise UserError(
-            f"task {task}: the files' episode lengths {lengths.tolist()[:8]}... do not cut its {rows} rows into "
+            f"task {task}: the files' episode lengths {shown} do not cut its {rows} rows into "
             "episodes of at least one step: expected ordered episodes (traj_lengths) to read them in order"
         )
     if max_episode_steps is not None and int(lengths.max()) > max_episode_steps:
