@@ -830,3 +830,61 @@ def test_corro_draws_at_least_its_64_queries_a_step():
     assert corro.queries_per_task(5, 100) == 13
     assert corro.queries_per_task(64, 100) == 1
     assert corro.queries_per_task(3, 10) == 5  # half the context
+
+
+def _negatives_per_query(monkeypatch, overrides, steps):
+    """The number of negatives each query of InfoNCE met in `steps` training steps of a CORRO trainer."""
+    seen = []
+    original = corro.infonce_loss
+
+    def recording(q, k, neg, temperature):
+        seen.append((q.shape[0], neg.shape[:2]))
+        return original(q, k, neg, temperature)
+
+    monkeypatch.setattr(corro, "infonce_loss", recording)
+    tr = make_trainer(**{"algo_type": "CORRO", **overrides})
+    for i in range(steps):
+        tr.train_step(*corro_inputs(seed=i))
+    return seen
+
+
+def test_corros_infonce_gives_each_query_16_negatives(monkeypatch):
+    """Mutation W64: CORRO's `NEGATIVES` (its n_negative_per_positive) is 16 (docs/algorithm.md, "CORRO"; corro.py's
+    module docstring): each query's InfoNCE row is its positive and 16 negatives, with the reward-randomised and
+    with the CVAE's negatives. The tests of `contrastive_loss` read the count from the module, so a changed
+    constant passed them."""
+    for overrides, steps in (({}, 1), (GENERATIVE_STAGES, 3)):  # (the CVAE's two steps come first)
+        seen = _negatives_per_query(monkeypatch, overrides, steps)
+        assert seen, overrides
+        for n, shape in seen:
+            assert tuple(shape) == (n, 16), overrides
+
+
+def test_corros_cvae_is_initialised_from_the_seeded_generator_not_the_global_rng():
+    """Mutation W68: the CVAE of CORRO's generative negatives built without the trainer's `init` generator, so its
+    weights come from torch's global RNG: two runs of one seed start from different CVAEs (and the global RNG's
+    state at that point is whatever ran before). Every network of the trainer is drawn from its seeded init stream
+    (rlkit.seeding); here the same generator seed under two global seeds must give identical encoders."""
+    settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="generative", cvae_steps=2)
+
+    def build(global_seed):
+        with torch.random.fork_rng():
+            torch.manual_seed(global_seed)
+            return corro.CorroEncoder(2, 2, 7, 4, settings, generator=torch.Generator().manual_seed(0))
+
+    a, b = build(1), build(2)
+    assert a.cvae is not None
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.equal(p, q), name
+
+
+def test_corro_standardize_from_the_config_reaches_the_trainers_encoder():
+    """Mutation W93: `CorroSettings.from_config` drops `corro_standardize`, so the key loads and is then ignored
+    (caught only by the slow tiny run in tests/test_baselines.py). The fast tests build the settings by hand; here the
+    key goes through the config: the trainer's E1 standardises (it holds the column statistics to fill), and without
+    the key it does not."""
+    on = make_trainer(algo_type="CORRO", corro_standardize=True)
+    assert on.settings.corro.standardize and on.agent.encoder.standardize
+    assert hasattr(on.agent.encoder, "input_mean") and hasattr(on.agent.encoder, "input_std")
+    off = make_trainer(algo_type="CORRO")
+    assert not off.settings.corro.standardize and not off.agent.encoder.standardize

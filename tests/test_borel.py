@@ -1207,3 +1207,24 @@ def test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belie
     for chunk in (1, 2):
         for got, want in zip(borel.hyper_state_columns(enc, index, chunk=chunk), whole, strict=True):
             torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_borels_policy_and_critics_read_each_rows_own_belief_not_the_next_rows():
+    """Mutations W90, W92: BOReL's learner step (`_borel_step`) gives the policy (W90) or the twin critics (W92) the
+    belief after the row's transition (mu_t+1, logvar_t+1, the next_obs columns) instead of the belief the row's
+    action was taken under (mu_t, logvar_t, the obs columns): pi(a | s, b_t) and Q(s, a, b_t), as the BAMDP's
+    hyper-state says (docs/algorithm.md, "BOREL"). tests/test_borel.py checks what V and the target V read; this
+    checks the policy's first input and the critics' first (their own update's) input of the step by hand."""
+    tr = make_trainer()  # no BRAC: the policy runs once, on the step's rows
+    s = hyper_inputs(tr)
+    seen = {"policy": [], "qf": []}
+    tr.agent.policy.register_forward_hook(lambda m, i, o: seen["policy"].append(i[0].clone()))
+    tr.qf.register_forward_hook(lambda m, i, o: seen["qf"].append(i[0].clone()))
+    tr.train_step(s.tasks, s.context, s.batch, s.extra)
+    width = OBS + tr.agent.latent_dim
+    obs, next_obs = s.batch.obs.reshape(-1, width), s.batch.next_obs.reshape(-1, width)
+    actions = s.batch.actions.reshape(len(obs), -1)
+    assert not torch.allclose(obs[:, OBS:], next_obs[:, OBS:])  # (the two beliefs differ)
+    torch.testing.assert_close(seen["policy"][0], obs)
+    # the critics' update first (Q(s, a, b_t) on the data actions), then min Q for V and pi on a~
+    torch.testing.assert_close(seen["qf"][0], torch.cat([obs[:, :OBS], actions, obs[:, OBS:]], dim=-1))

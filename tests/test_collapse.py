@@ -320,3 +320,12 @@ def test_the_step_spread_weighs_each_half_by_its_own_variances_by_hand():
     spread = tr._spread(Latents(e=e, e_var=var, z=torch.tensor([[2.6], [10.0]]), rows=None, critic_rows=None))
     assert spread["z_across"].item() == pytest.approx(3.7)
     assert spread["z_spread_ratio"].item() == pytest.approx(3.7 / math.sqrt(2))
+
+
+def test_belief_spread_of_a_single_task_with_a_single_sequence_is_nan_not_zero():
+    """Mutation W09: `belief_spread` with one task that has one sequence returns NaN for both statistics (its
+    docstring: "both NaN with one task"; a meta-batch of one task has no spread to measure, not a collapse),
+    not an across-task std of 0 that reads as a collapsed belief."""
+    across, ratio = belief_spread(torch.tensor([[0.5, -1.0]]), torch.tensor([3]))
+    assert math.isnan(across.item())
+    assert math.isnan(ratio.item())

@@ -233,3 +233,41 @@ def test_the_critic_learns_the_dense_reward_not_the_context_reward():
         records.append(tr.train_step(tasks, context, batch, extra_batches(tr)))
     assert torch.equal(records[0].qf_loss, records[1].qf_loss)
     assert torch.equal(records[0].policy_loss, records[1].policy_loss)
+
+
+def test_loading_weights_without_optimizers_keeps_the_fresh_optimisers_and_this_seeds_noise_stream():
+    """Mutation W19: `load_state_dict(state, with_optimizers=False)` (path_to_weights, show_path) also loads the
+    saved run's Adam moments and training-noise generator. A run started from another run's networks takes their
+    weights only (tests/test_smoke.py's slow path_to_weights test says "not its optimisers" but compares the
+    modules alone): its optimisers start empty and its noise stream is its own seed's."""
+    a = make_trainer(use_brac=True)
+    a.train_step(*make_inputs(), extra_batches(a))
+    b = make_trainer(seed=1, use_brac=True)
+    own_noise = b.generator.get_state().clone()
+    b.load_state_dict(a.state_dict(), with_optimizers=False)
+    for name, m in a.modules().items():
+        for p, q in zip(m.parameters(), b.modules()[name].parameters()):
+            assert torch.equal(p, q), name
+    assert all(len(opt.state) == 0 for opt in b.optimizers().values())
+    assert torch.equal(b.generator.get_state(), own_noise)
+    assert any(len(opt.state) > 0 for opt in a.optimizers().values())  # (there were moments to copy)
+
+
+def test_a_resume_continues_brac_alpha_from_its_unclipped_value():
+    """Mutation W75: the trainer's state saves the clipped alpha (`alpha`, used in the losses) in place of the dual
+    variable `alpha_var` it updates. BRAC's alpha follows D_hat unclipped (losses.alpha_update: "unclipped; used
+    clipped"), so a run resumed while alpha_var is outside [0, alpha_max] would restart the dual ascent from the
+    clip and train on another alpha than the run that never stopped. By hand: alpha_init 0, alpha_lr 1 and a target
+    divergence of 1000 take alpha_var to about -1000 in one step (used as 0); the resumed trainer must hold that
+    value and take the same next step."""
+    a = make_trainer(use_brac=True, alpha_init=0.0, target_divergence=1000.0)
+    a.train_step(*make_inputs(), extra_batches(a))
+    assert a.alpha_var.item() < -900 and a.alpha.item() == 0.0
+    b = make_trainer(seed=1, use_brac=True, alpha_init=0.0, target_divergence=1000.0)
+    b.load_state_dict(a.state_dict())
+    assert b.alpha_var.item() == a.alpha_var.item()
+    inputs = make_inputs(seed=3)
+    a.train_step(*inputs, extra_batches(a))
+    b.train_step(*inputs, extra_batches(b))
+    assert a.alpha_var.item() < -1800
+    assert b.alpha_var.item() == a.alpha_var.item()

@@ -263,3 +263,20 @@ def test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean():
         samples = torch.cat([agent.infer_z(context) for _ in range(4000)])
     torch.testing.assert_close(samples.mean(0), torch.full((L,), 2.0), atol=0.03, rtol=0)
     torch.testing.assert_close(samples.var(0), torch.full((L,), 0.125), atol=0, rtol=0.1)
+
+
+def test_a_state_saved_before_the_encoder_output_record_loads_under_offpearl():
+    """Mutation W91: a trainer state without the `encoder_output` record (saved before it existed) is read as it is
+    (`load_state_dict`'s docstring), under OFFPEARL's identity encoder too; taking a missing record for "tanh" refuses
+    every such OFFPEARL state. A state that does name another output is still refused."""
+    a = make_trainer(algo_type="OFFPEARL")
+    assert a.encoder_output == "identity"
+    state = a.state_dict()
+    del state["encoder_output"]
+    b = make_trainer(seed=1, algo_type="OFFPEARL")
+    b.load_state_dict(state)
+    for p, q in zip(a.agent.encoder.parameters(), b.agent.encoder.parameters()):
+        assert torch.equal(p, q)
+    state["encoder_output"] = "tanh"
+    with pytest.raises(RuntimeError, match="trained through tanh"):
+        b.load_state_dict(state)
