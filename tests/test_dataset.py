@@ -11,7 +11,17 @@ from rlkit.data.check import check_dataset
 from rlkit.data.dataset import Trajectories, task_dir
 from rlkit.data.legacy import export_legacy, import_legacy
 from rlkit.data.load import load_task_data, read_normalizer
-from rlkit.data.meta import read_task_meta, same_task, write_task_meta
+from rlkit.data.meta import (
+    listed_checkpoints,
+    read_task_meta,
+    running_versions,
+    same_task,
+    setting_differences,
+    task_identity_problem,
+    task_meta_problem,
+    task_record_problem,
+    write_task_meta,
+)
 from rlkit.data.npz import read_checkpoint, read_npz_meta, write_checkpoint
 from rlkit.envs.half_cheetah import cheetah_velocities
 from rlkit.errors import UserError
@@ -2263,3 +2273,70 @@ def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
     write_task_meta(d1, dict(read_task_meta(d1), complete=False))
     code, out, _ = _cli(["curves", str(tmp_path)], capsys)
     assert code == 0 and out.splitlines()[-1].startswith("note: tasks [1] are not complete"), out
+
+
+def test_a_dataset_records_the_version_of_every_package_that_can_change_its_data():
+    """Mutation X60: task.json's "versions" name csro, python and each of torch, mujoco, gymnasium and numpy."""
+    assert set(running_versions()) == {"csro", "python", "torch", "mujoco", "gymnasium", "numpy"}
+
+
+def test_running_versions_is_a_fresh_dict_each_call():
+    """Mutation X61: a caller changing the versions it was given (a record it fills in) does not change what the
+    next caller gets (the lookup is cached)."""
+    first = running_versions()
+    torch_version = first["torch"]
+    first["torch"] = "changed"
+    first["extra"] = "x"
+    again = running_versions()
+    assert again["torch"] == torch_version and "extra" not in again
+
+
+def test_a_task_json_without_complete_is_an_incomplete_task(tmp_path):
+    """Mutation X62: a task.json that does not say "complete" (stage 1 writes it as false until the task is done) is
+    refused as incomplete, not taken as finished."""
+    tdir = tmp_path / "goal_idx2"
+    tdir.mkdir()
+    problem = task_meta_problem(tdir, {"task_idx": 2, "env_name": "point-robot"})
+    assert problem is not None and "says the task is incomplete" in problem
+    assert task_meta_problem(tdir, {"task_idx": 2, "complete": True}) is None
+
+
+def test_a_task_json_without_a_task_is_not_checked_against_the_envs_task(tmp_path):
+    """Mutation X63: task.json files that record no "task" (older ones, imported data) are not refused for it;
+    one that records another task is."""
+    tdir = tmp_path / "goal_idx1"
+    assert task_identity_problem(tdir, {"task_idx": 1}, {"goal": [0.5, 0.25]}) is None
+    assert task_identity_problem(tdir, {"task_idx": 1, "task": {"goal": [0.5, 0.25]}}, {"goal": [0.5, 0.25]}) is None
+    problem = task_identity_problem(tdir, {"task_idx": 1, "task": {"goal": [0.5, 0.3]}}, {"goal": [0.5, 0.25]})
+    assert problem is not None and "expected the env's task 1" in problem
+
+
+def test_a_task_json_listing_no_checkpoints_has_none_and_no_problem(tmp_path):
+    """Mutation X64: `checkpoints` is optional: a task.json without it lists no checkpoint (a task not yet at its
+    first) and is no problem."""
+    tdir = tmp_path / "goal_idx0"
+    assert task_record_problem(tdir, {"env_name": "point-robot"}) is None
+    assert listed_checkpoints(tdir, {"env_name": "point-robot"}) == []
+    assert listed_checkpoints(tdir, {"checkpoints": [100, 200]}) == [100, 200]
+
+
+def test_nested_setting_differences_are_named_by_their_whole_dotted_path():
+    """Mutation X67: a setting two levels down is named by its whole path (`a.b.c`), not from its parent on."""
+    old = {"a": {"b": {"c": 1, "d": 2}}, "e": 3}
+    new = {"a": {"b": {"c": 1, "d": 5}}, "e": 3}
+    assert setting_differences(old, new) == ["a.b.d: 2 -> 5"]
+
+
+def test_a_task_json_whose_env_name_is_null_is_a_problem(tmp_path):
+    """Mutation X70: `"env_name": null` is no env name: task_record_problem names it (only a missing key is let
+    through)."""
+    problem = task_record_problem(tmp_path / "goal_idx0", {"env_name": None, "checkpoints": [100]})
+    assert problem is not None and "has env_name None: expected an env name" in problem
+
+
+def test_same_task_compares_tuples_and_lists_element_by_element():
+    """Mutation X71: a tuple (as an env may give a task's values) and a list (as json reads them back) of the same
+    numbers are the same task, to 1e-6 relative, as two lists are."""
+    assert same_task([0.5, 0.25], (0.5, 0.25))
+    assert same_task((1.0, 2.0), (1.0 + 1e-9, 2.0))
+    assert not same_task((1.0, 2.0), [1.0, 2.1])

@@ -1,6 +1,7 @@
 """Task split (docs/algorithm.md, "Task split") and device selection."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import torch
 
 from rlkit.cli import select_device
 from rlkit.config import load_config
+from rlkit.data import meta
 from rlkit.tasks import train_eval_split
 from tests.conftest import ROOT
 
@@ -152,3 +154,32 @@ def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand(
     train, test = train_eval_split(config)
     assert test == [2, 7, 12, 17, 22]
     assert train == [0, 1, 3, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24]
+
+
+@pytest.mark.slow  # (it runs git)
+def test_the_source_revision_says_modified_for_changed_tracked_files_only(tmp_path, monkeypatch):
+    """Mutation X69: the revision is the checkout's commit, with "+modified" once a tracked file differs from it (an
+    untracked file does not count). A throw-away git checkout stands in for the source tree."""
+    root = tmp_path / "src"
+    (root / "rlkit" / "data").mkdir(parents=True)
+    tracked = root / "rlkit" / "data" / "meta.py"
+    tracked.write_text("x = 1\n")
+
+    who = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b"}
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env={**os.environ, **who})
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "one")
+    head = git("rev-parse", "HEAD")
+    monkeypatch.setattr(meta, "__file__", str(tracked))
+    revision = meta.source_revision.__wrapped__  # (the cached one is this process's own checkout)
+    assert revision() == head
+    (root / "untracked.txt").write_text("new\n")
+    assert revision() == head
+    tracked.write_text("x = 2\n")
+    assert revision() == head + "+modified"

@@ -17,6 +17,7 @@ import torch
 
 from rlkit.behaviour import Stage1Spec
 from rlkit.config import load_config
+from rlkit.data.buffer import RLBatch
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch import graphs
@@ -1201,3 +1202,139 @@ def test_stage1_eager_turns_capture_off_on_cuda(monkeypatch, tmp_path):
         assert graphs.capture_on("cuda") is False
     finally:
         graphs.use_capture(None)
+
+
+def test_the_guard_raises_on_equal_masked_select_and_unique():
+    """Mutation X05-X07: `torch.equal`, `masked_select` and `unique` read the data on the host (or size their
+    output by it), so each raises under `no_host_reads`."""
+    t = torch.ones(3)
+    for read in (
+        lambda: torch.equal(t, t),
+        lambda: torch.masked_select(t, t > 0),
+        lambda: torch.unique(t),
+    ):
+        with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
+            read()
+
+
+def test_the_guard_raises_on_allclose_and_bincount():
+    """`torch.allclose` returns a Python bool and `bincount` sizes its output by the largest value: on CUDA each
+    waits for the device, so each raises under `no_host_reads` (on the CPU neither goes through a host-read op the
+    guard would otherwise see)."""
+    t = torch.tensor([1, 2, 2])
+    for read in (lambda: torch.allclose(t.float(), t.float()), lambda: torch.bincount(t)):
+        with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
+            read()
+
+
+def test_the_guard_raises_on_a_boolean_mask_assignment():
+    """Mutation X08: `t[mask] = x` (index_put_ with a boolean index) is data-dependent, so it raises under
+    `no_host_reads`."""
+    t = torch.ones(3)
+    with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
+        t[t > 0] = 2.0
+
+
+def test_the_guard_lets_integer_indexing_of_a_later_dimension_through():
+    """Mutation X09: `t[:, idx]` (an index list with a None for the sliced dimension) is no data-sized op: it runs
+    under `no_host_reads` and gives the columns asked for."""
+    t = torch.arange(6.0).view(2, 3)
+    idx = torch.tensor([2, 0])
+    with graphs.no_host_reads():
+        out = t[:, idx]
+        t[:, idx] = torch.zeros(2, 2)
+    assert out.tolist() == [[2.0, 0.0], [5.0, 3.0]]
+    assert t.tolist() == [[0.0, 1.0, 0.0], [0.0, 4.0, 0.0]]
+
+
+def test_host_step_counters_leave_out_counters_on_another_device():
+    """Mutation X13: only the optimisers' step counters on the CPU are allowed host reads; a counter kept on another
+    device (a meta tensor stands in for CUDA) is not among them."""
+    p, q = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.Adam([p, q])
+    cpu_step, other_step = torch.tensor(1.0), torch.zeros((), device="meta")
+    opt.state[p]["step"], opt.state[q]["step"] = cpu_step, other_step
+    got = graphs.host_step_counters([opt])
+    assert len(got) == 1 and got[0] is cpu_step
+
+
+def test_a_request_after_the_switch_was_read_turns_capture_on_and_off_here(monkeypatch):
+    """Mutation X02: `--capture` / `--eager` decide this process's capture even where the switch has already been
+    read from the environment."""
+    monkeypatch.delenv(graphs.ENV_VAR, raising=False)
+    graphs.use_capture(None)
+    try:
+        assert graphs.capture_on("cpu") is False  # the switch read (unset: eager on the CPU)
+        graphs.request_capture(True)
+        assert graphs.capture_on("cpu") is True
+        graphs.request_capture(False)
+        assert graphs.capture_on("cuda") is False
+    finally:
+        graphs.use_capture(None)
+        monkeypatch.delenv(graphs.ENV_VAR, raising=False)
+
+
+def test_capture_on_the_cpu_runs_the_step_on_the_static_buffers():
+    """Mutation X21: with capture on the CPU the step is given the runner's static buffers (refilled in place each
+    call), not the freshly drawn inputs."""
+    got = []
+    runner = graphs.StepRunner(lambda s, k: got.append(s), torch.device("cpu"), True)
+    first, second = [torch.zeros(2)], [torch.ones(2)]
+    runner(first)
+    runner(second)
+    assert got[0] is got[1] is runner.buffers.static
+    assert got[0] is not first and got[0][0] is not first[0] and got[0][0].tolist() == [1.0, 1.0]
+
+
+def test_a_warm_up_on_the_side_stream_waits_for_the_current_stream_and_is_waited_for(monkeypatch):
+    """Mutation X23, X24: a warm-up step on its side stream first waits for the current stream's work, and the
+    current stream then waits for the side stream (CUDA faked: each stream is named by its device index, so the
+    two waits are told apart by their order around the step)."""
+    _, seen = _fake_cuda(monkeypatch)
+    runner = graphs.StepRunner(lambda s, k: seen.append(("step",)), torch.device("cuda:0"), True, warmup=1)
+    runner(torch.zeros(2))
+    events = [e[0] for e in seen]
+    assert events == ["wait", "stream", "step", "wait"], seen
+
+
+def test_static_buffers_of_a_dataclass_are_refilled_in_place_and_leave_the_callers_tensors_alone():
+    """Mutation X14, X16: an `RLBatch`-like dataclass's fields are copied into buffers of their own on the first fill
+    and refilled in place later (a graph keeps reading the same tensors; the caller's batches stay untouched)."""
+
+    def batch(v: float) -> RLBatch:
+        return RLBatch(*(None if f is None else torch.full_like(f, v) for f in vars(make_inputs()[2]).values()))
+
+    first = batch(0.0)
+    buf = graphs.StaticBuffers()
+    static = buf.fill(first)
+    held = {k: v for k, v in vars(static).items() if v is not None}
+    assert held and all(v is not getattr(first, k) for k, v in held.items())
+    buf.fill(batch(5.0))
+    assert buf.static is static and all(getattr(static, k) is v for k, v in held.items())  # the same tensors
+    assert all(v.eq(5.0).all() for v in held.values())  # holding the latest batch
+    assert all(getattr(first, k).eq(0.0).all() for k in held)  # the first batch untouched
+
+
+def test_static_buffers_of_a_dict_are_refilled_in_place():
+    """Mutation X17: a dict's tensors (stage 1's batch) are refilled in place, so the step (a graph) keeps reading
+    the same buffer tensors, never the caller's."""
+    buf = graphs.StaticBuffers()
+    first = {"obs": torch.zeros(2, 3), "rewards": torch.zeros(2, 1)}
+    static = buf.fill(first)
+    held = dict(static)
+    later = {"obs": torch.ones(2, 3), "rewards": torch.full((2, 1), 4.0)}
+    buf.fill(later)
+    assert all(static[k] is held[k] and static[k] is not later[k] for k in held)
+    assert static["obs"].sum() == 6 and static["rewards"].sum() == 8 and first["obs"].sum() == 0
+
+
+def test_make_capturable_moves_each_step_counter_to_its_parameters_device():
+    """Mutation X19: with `on`, a step counter on another device than its parameter (a CPU counter of a meta
+    parameter stands in for a CUDA one) is moved to the parameter's device, and the groups become capturable."""
+    p = torch.nn.Parameter(torch.zeros(2, device="meta"))
+    opt = torch.optim.Adam([p])
+    opt.state[p]["step"] = torch.tensor(3.0)
+    graphs.make_capturable([opt], on=True)
+    assert opt.state[p]["step"].device.type == "meta" and opt.param_groups[0]["capturable"] is True
+    graphs.make_capturable([opt], on=False)
+    assert opt.param_groups[0]["capturable"] is False

@@ -275,3 +275,20 @@ def test_a_float64_hidden_layer_on_the_cpu_kernels_matches_plain_ops():
         cpu_kernels.use_cpu_kernels(None)
     assert y.dtype == torch.float64
     torch.testing.assert_close(y, torch.relu(x @ w + b))
+
+
+def test_an_mlps_and_an_ensembles_last_layer_default_to_the_references_3e_3():
+    """Mutation X52, X53, X59: without `init_w` the last layer's weights and biases are uniform in +-3e-3 (rlkit's
+    default, not the hidden layers' init): within 3e-3, and of 800 weights most beyond 1e-3."""
+    mlp = MLP([5, 16, 50], generator=torch.Generator().manual_seed(0))
+    ens = EnsembleMLP(1, [5, 16, 50], generators=[torch.Generator().manual_seed(0)])
+    for w, b in ((mlp.layers[-1].weight, mlp.layers[-1].bias), (ens.weights[-1], ens.biases[-1])):
+        assert w.abs().max() <= 3e-3 and b.abs().max() <= 3e-3
+        assert w.abs().max() > 2e-3 and (w.abs() > 1e-3).float().mean() > 0.5
+
+
+def test_an_ensemble_of_an_unknown_init_is_refused():
+    """Mutation X73: `init` other than "rlkit" or "orthogonal" (a typo) is a ValueError naming it, not silently
+    rlkit's initialisation."""
+    with pytest.raises(ValueError, match="init 'Orthogonal': expected 'rlkit' or 'orthogonal'"):
+        EnsembleMLP(2, [3, 4], init="Orthogonal")

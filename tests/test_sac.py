@@ -17,7 +17,9 @@ from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
-from rlkit.seeding import SEEDING_VERSION
+from rlkit.seeding import SEEDING_VERSION, torch_generator
+from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+from tests.test_behaviour_reference import _params
 
 
 def point_spec(data_dir: Path, overrides: list[str] | None = None) -> Stage1Spec:
@@ -1145,3 +1147,50 @@ def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_writte
         group.run()
     assert read_tree(tmp_path / "data") == written
     assert not list((tmp_path / "data").glob("goal_idx*/step*"))
+
+
+def test_sac_params_go_to_json_and_back_unchanged():
+    """Mutation X28, X29: `to_dict` writes the tuples as lists (what json reads back), and `from_dict` of it gives
+    the same, hashable settings again (tuples, not lists)."""
+
+    p = _params(2)
+    d = p.to_dict()
+    assert d["actor_betas"] == [0.8, 0.99] and d["log_std_bounds"] == [-5.0, 2.0]
+    assert d == json.loads(json.dumps(d))
+    back = type(p).from_dict(json.loads(json.dumps(d)))
+    assert back == p and back.alpha_betas == (0.5, 0.999) and hash(back) == hash(p)
+
+
+def test_stage1_actor_weights_are_pytorch_sacs_orthogonal_draws_of_the_out_in_matrices():
+    """Mutation X51: each stage-1 weight is `nn.init.orthogonal_` of the [out, in] matrix (as pytorch_sac's
+    nn.Linear holds it), drawn layer after layer from the task's `behaviour_init` generator; an [in, out] draw is
+    another matrix."""
+    sac = load_sac_config("tiny_point", []).sac
+    agent = VectorSAC(1, 3, 2, sac, seed=5, device=torch.device("cpu"))
+    gen = torch_generator(5, "behaviour_init")
+    sizes = [3, *[sac.actor_hidden_dim] * sac.actor_hidden_depth, 4]
+    assert len(agent.actor.weights) == len(sizes) - 1
+    for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+        expected = torch.nn.init.orthogonal_(torch.empty(o, i), generator=gen)
+        torch.testing.assert_close(agent.actor.weights[k][0].T, expected, atol=0, rtol=0)
+
+
+def test_stage1_noise_is_each_tasks_own_behaviour_noise_stream_of_the_seed():
+    """Mutation X27: every task's stage-1 draws come from stream "behaviour_noise" of the seed (the same for each
+    task, as the reference's one-process-per-task SACs), not from the initialisation's stream."""
+    gens = TaskGenerators(2, 7, torch.device("cpu"))
+    expected = torch.randn(4, 3, generator=torch_generator(7, "behaviour_noise"))
+    got = gens.randn(4, 3)
+    torch.testing.assert_close(got, torch.stack([expected, expected]), atol=0, rtol=0)
+
+
+def test_stage1_actor_and_critic_take_their_own_hidden_sizes():
+    """Mutation X78, X79: the actor is `actor_hidden_depth` layers of `actor_hidden_dim`, the twin critics
+    `critic_hidden_depth` layers of `critic_hidden_dim`, each from its own settings."""
+
+    p = dataclasses.replace(
+        _params(1), actor_hidden_dim=6, actor_hidden_depth=1, critic_hidden_dim=5, critic_hidden_depth=3
+    )
+    agent = VectorSAC(2, 3, 2, p, seed=0, device=torch.device("cpu"))
+    assert [tuple(w.shape) for w in agent.actor.weights] == [(2, 3, 6), (2, 6, 4)]
+    assert [tuple(w.shape) for w in agent.critic.weights] == [(4, 5, 5), (4, 5, 5), (4, 5, 5), (4, 5, 1)]

@@ -144,6 +144,8 @@ _SYNC_OPS = {
     _aten._local_scalar_dense.default,
     _aten.is_nonzero.default,
     _aten.equal.default,
+    _aten.allclose.default,  # (a Python bool)
+    _aten.bincount.default,  # (as long as the largest value)
     _aten.nonzero.default,
     _aten.masked_select.default,
     _aten._unique2.default,
