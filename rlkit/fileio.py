@@ -16,6 +16,7 @@ import pickle
 import secrets
 import shutil
 import socket
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -223,7 +224,8 @@ def read_json_object(path: str | Path, expected: str, *, label: str | None = Non
 
 
 # what torch.load raises on a file that is not a whole state torch.save wrote (its weights-only unpickler also raises
-# KeyError, IndexError, ValueError or TypeError on text or another format: `echo hello > latest.pt`)
+# KeyError, IndexError, ValueError or TypeError on text or another format: `echo hello > latest.pt`; struct.error on
+# a file whose first byte is pickle's 8-byte float opcode `G`, as a GIF's is)
 TORCH_LOAD_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     RuntimeError,
@@ -233,6 +235,7 @@ TORCH_LOAD_ERRORS: tuple[type[BaseException], ...] = (
     IndexError,
     ValueError,
     TypeError,
+    struct.error,
 )
 
 

@@ -650,8 +650,6 @@ def test_corro_standardize_takes_the_training_datas_statistics(tiny_data, tmp_pa
 
 def test_corro_with_a_one_row_context_is_refused_in_one_line():
     """CORRO's positive is another row of the task's context: with one row it reshaped 0 elements at its first step."""
-    from rlkit.config import load_config, parse_override_args
-    from rlkit.errors import UserError
 
     with pytest.raises(UserError, match=r"^algo_params.embedding_batch_size 1 with algo_type CORRO: expected >= 2"):
         load_config(None, parse_override_args(["--algo_type", "CORRO", "--embedding_batch_size", "1"]))

@@ -1,10 +1,13 @@
 """The benchmarks' own command lines: a count of 0 timed nothing and divided by zero; now refused up front."""
 
+import io
 import sys
+from types import SimpleNamespace
 
 import click
 import pytest
 
+from rlkit.errors import UserError
 from tests.conftest import load_file
 
 
@@ -129,7 +132,6 @@ def test_a_failed_capture_variant_fails_the_benchmark_after_the_others_print(mon
     benchmark as passed."""
     import argparse
     import json
-    from types import SimpleNamespace
 
     bench = _module("meta_train_speed")
 
@@ -211,3 +213,39 @@ def test_a_childs_python_path_puts_the_checkout_first_and_keeps_the_rest(monkeyp
     assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path), "/site"]) and env["OMP_NUM_THREADS"] == "1"
     monkeypatch.delenv("PYTHONPATH")
     assert child_env(tmp_path)["PYTHONPATH"] == str(tmp_path)
+
+
+def test_peak_memory_is_linuxs_vmhwm_in_mebibytes(monkeypatch):
+    """Mutation Z17: peak_rss_mb reads VmHWM (kB) from /proc/self/status and divides by 1024 (MiB), not 1000."""
+    import rlkit.cli as cli
+
+    status = "Name:\tpython\nVmPeak:\t 9999 kB\nVmHWM:\t    3072 kB\nVmRSS:\t    1000 kB\n"
+
+    def fake_open(path, *args, **kwargs):
+        assert path == "/proc/self/status"
+        return io.StringIO(status)
+
+    monkeypatch.setattr(cli, "open", fake_open, raising=False)
+    assert cli.peak_rss_mb() == 3.0  # 3072 kB = 3 MiB
+
+
+def test_a_measurement_child_is_read_by_its_exit_code_its_last_stdout_line_and_its_last_stderr_line(monkeypatch):
+    """Mutations Z19, Z20, Z21: child_json takes the JSON object of the last line of a child that exited 0, and a
+    child that failed is a UserError with its exit code and the last line of its stderr (the error, not a warning),
+    though it printed a JSON line before failing. (The child is faked: the slow test runs real ones.)"""
+    import rlkit.cli as cli
+
+    outputs = {
+        "ok": (0, '{"first": 1}\n{"ms": 3.1}\n', "a warning\n"),
+        "failing": (4, '{"ms": 1.0}\n', "a warning\nthe error\n"),
+    }
+
+    def run(cmd, **kwargs):
+        assert cmd[0] == sys.executable and kwargs["capture_output"] and kwargs["text"]
+        code, out, err = outputs[cmd[-1]]
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    monkeypatch.setattr("rlkit.cli.subprocess.run", run)
+    assert cli.child_json(["probe.py", "ok"], "the probe") == {"ms": 3.1}
+    with pytest.raises(UserError, match=r"^the probe failed \(exit 4\): the error$"):
+        cli.child_json(["probe.py", "failing"], "the probe")

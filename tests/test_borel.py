@@ -807,7 +807,6 @@ def test_the_learners_logged_belief_is_each_tasks_mean_of_its_rows_mu():
     """BOREL's `Z mean train` is each task's mean over its rows of the belief mean mu (the hyper-state's first L
     columns after s, not logvar), its `Z variance train` the std over the first task's rows (the rows' mu, mean
     over dims)."""
-    from rlkit.data.buffer import RLBatch
     from rlkit.torch.csro.trainer import rows_std
 
     tr = make_trainer()

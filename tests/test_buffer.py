@@ -318,7 +318,6 @@ def test_an_id_not_loaded_fails_to_index_instead_of_reading_another_tasks_rows()
 def test_each_buffer_holds_its_own_tasks_from_its_own_checkpoint_window(tiny_data, tmp_path, monkeypatch):
     """train_epoch and eval_epoch are two windows of checkpoints (the tiny data has 100 and 200): the training
     buffer holds the training tasks' rows of the first, the eval buffer the test tasks' rows of the second."""
-    from rlkit.config import load_config
     from rlkit.experiment import prepare
     from tests.conftest import TINY_CONFIG
 

@@ -38,13 +38,14 @@ from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequentia
 from rlkit.config import parse_override_args
 from rlkit.data.dataset import task_dir
 from rlkit.errors import RunFailedError, UserError
-from rlkit.fileio import read_tree, write_tree
+from rlkit.fileio import read_tree, remove_orphans, write_tree
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
 # the tests that start Ray (`make test` installs the extra; a plain `pytest` without it skips them, not fails)
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None, reason="needs the ray extra (pip install -e '.[ray]')"
 )
+
 TIMING = ["Train Time (s)", "(Previous) Eval Time (s)", "Epoch Time (s)", "Total Train Time (s)"]
 
 
@@ -98,7 +99,6 @@ def test_rays_init_leaves_the_commands_sigterm_handler_in_place(monkeypatch):
 
 
 def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
-    from rlkit.fileio import remove_orphans
 
     dead = _dead_pid()
     for name in [f"csro-run-{dead}-abc", f"csro-run-{os.getpid()}-def", f"other-{dead}-x", "csro-run-old"]:
@@ -175,7 +175,6 @@ def test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends(tmp_path):
 def test_a_segment_reads_path_to_weights_from_the_bytes_the_driver_sent(tiny_data, tmp_path, monkeypatch):
     """A worker need not see the driver's files: a run's path_to_weights reaches it as bytes, as the dataset does
     (here no file is at that path on the "worker"); the networks it starts from are that file's."""
-    import tempfile
 
     import rlkit.cluster.runs as runs
     from rlkit.config import load_config
@@ -810,8 +809,6 @@ def _assert_same(a, b, path="state"):
 def test_max_retries_without_ray_is_refused():
     """--max-retries, like --cpus-per-task and --gpus-per-task, applies to --ray only: given without it, the command
     says so rather than running plainly with the option silently ignored."""
-    from rlkit.cluster.options import cluster_options
-    from rlkit.errors import UserError
 
     assert cluster_options(None, None, None, None) is None  # not given
     with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
@@ -1500,3 +1497,50 @@ def test_an_unnamed_experiment_is_named_by_the_time_to_the_second():
     name = experiment_name(cfg)
     after = time.strftime("%Y_%m_%d_%H_%M_%S")
     assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d", name) and before <= name <= after
+
+
+def test_an_unfinished_atomic_write_is_a_dotted_tmp_file_that_read_tree_leaves_out(tmp_path):
+    """Mutation Z43: atomic_write's temporary file is `.NAME.XXXX.tmp` beside the file, the form read_tree leaves out
+    and FolderLock removes as a killed writer's; without the leading dot a tree read (a run folder copied to the
+    cluster's storage) during a write, or after a kill, would hold the half-written file under a name of its own."""
+    import rlkit.fileio as fileio
+
+    (tmp_path / "done.txt").write_text("whole")
+    seen = {}
+
+    def write(f):
+        seen["tree"] = sorted(fileio.read_tree(tmp_path))
+        seen["names"] = sorted(p.name for p in tmp_path.iterdir())
+        f.write(b"new")
+
+    fileio.atomic_write(tmp_path / "x.bin", write)
+    assert seen["tree"] == ["done.txt"]
+    (temporary,) = [n for n in seen["names"] if n != "done.txt"]
+    assert temporary.startswith(".x.bin.") and temporary.endswith(".tmp")
+    assert sorted(fileio.read_tree(tmp_path)) == ["done.txt", "x.bin"]
+
+
+def test_read_tree_lists_the_files_in_sorted_order_whatever_the_folders_order(tmp_path):
+    """Mutation Z57: read_tree walks the folder sorted, so the dataset digest the cluster keys its node copies by
+    (`dataset_files`, which hashes the files in read_tree's order) is the same for the same files in any folder,
+    whatever order the file system lists them in."""
+    names = [f"{c}{i}.bin" for i in range(8) for c in "zyxab"]
+    for name in names:  # made in an order that is not sorted, some in a subfolder
+        (tmp_path / ("sub" if name.startswith("y") else "") / name).parent.mkdir(exist_ok=True)
+        (tmp_path / ("sub" if name.startswith("y") else "") / name).write_bytes(name.encode())
+    expected = sorted(f"sub/{n}" if n.startswith("y") else n for n in names)
+    assert list(read_tree(tmp_path)) == expected
+
+
+def test_the_scratch_of_a_killed_process_that_is_a_link_to_a_folder_is_removed_and_its_target_kept(tmp_path):
+    """Mutation Z80: remove_orphans removes a dead process's scratch that is a symbolic link as a file (the link
+    itself): rmtree refuses a link, silently under ignore_errors, and the link would stay though reported removed."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    link = scratch / f"csro-run-{_dead_pid()}-abc"
+    link.symlink_to(target, target_is_directory=True)
+    assert remove_orphans(scratch, "csro-run-") == [link]
+    assert list(scratch.iterdir()) == [] and (target / "keep.txt").read_text() == "x"

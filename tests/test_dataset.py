@@ -245,7 +245,6 @@ def test_a_damaged_file_in_a_fingerprint_is_one_line_naming_it(tmp_path):
 
 def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
     """A copied folder, another task list, an unfinished task, a step file of another run: each named in one line."""
-    import json
     import shutil
 
     write_task(tmp_path, 0)
@@ -290,9 +289,6 @@ def test_load_and_check_catch_wrong_incomplete_or_mixed_tasks(tmp_path):
 
 @pytest.mark.slow
 def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
-    import json
-
-    from tests.conftest import ROOT, run_cli
 
     write_task(tmp_path, 0)
     meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
@@ -329,7 +325,6 @@ def test_fast_npz_reader_equals_np_load(tmp_path, save):
 
 def interrupt(tdir, listed=()):
     """task.json as a stage-1 run killed mid-task leaves it: incomplete, listing `listed` of its step files."""
-    import json
 
     meta = json.loads((tdir / "task.json").read_text())
     meta.update(complete=False, checkpoints=list(listed))
@@ -377,7 +372,6 @@ def test_check_compares_every_task_with_the_settings_the_dataset_records(tmp_pat
     """Where stage 1 recorded the dataset's settings (stage1_settings.json), every task is compared with them, the
     first task too (it was the reference, so a first task of other settings named all the others); a record that
     cannot be read is a problem of its own, and the tasks are then compared with the first."""
-    import json
 
     from rlkit.data.meta import read_task_meta
 
@@ -406,7 +400,6 @@ def test_check_names_the_tasks_of_the_recorded_n_tasks_that_have_no_folder(tmp_p
     """A --split part not run (or failed) leaves tasks without a folder: check said "complete" for the others and
     exit 0, and stage 2 then refused the dataset. The n_tasks that stage1_settings.json records names them (a file
     where a task's folder should be counts as none); a dataset without the record is checked as before."""
-    import json
 
     for t in (0, 2):
         write_task(tmp_path, t)
@@ -428,7 +421,6 @@ def test_check_names_the_tasks_of_the_recorded_n_tasks_that_have_no_folder(tmp_p
 def test_a_task_stage_1_is_writing_now_is_called_so_not_interrupted(tmp_path):
     """check and stage 2, run while stage 1 writes a task (its lock held by a live process), called it interrupted
     and advised a rerun, which the lock would refuse: they say it is being written, by whom, and to wait."""
-    import os
 
     from rlkit.data.meta import read_task_meta, task_meta_problem
     from rlkit.fileio import FolderLock
@@ -881,8 +873,6 @@ def test_a_bad_normalizer_is_one_line_naming_it_for_every_reader(tmp_path, damag
         write_fn(root / "normalizer.npz")
     named = r"^'.*ours/normalizer\.npz' " + match
     with pytest.raises(UserError, match=named):
-        from rlkit.data.load import read_normalizer
-
         read_normalizer(ours, 2)
     report = check_dataset(ours)  # the size: task.json's obs_dim
     assert len(report.problems) == 1 and re.search(named, report.problems[0]), report.problems
@@ -1109,7 +1099,6 @@ def test_data_of_an_older_physics_is_refused_by_loading_and_regenerate(tmp_path)
     """A family whose simulation changed (`physics_version`: hopper and walker at the reference's timestep, humanoid's
     hip range) refuses stage-1 data written before, whose task.json records the older version or none (version 1);
     imported reference data is not versioned."""
-    import json
 
     from rlkit.behaviour.regenerate import check_task_env
     from rlkit.data.meta import physics_problem
@@ -1178,7 +1167,6 @@ def test_a_folder_swapped_in_is_on_the_disk_before_the_old_one_goes(tmp_path, mo
     """import/export --overwrite builds the new folder beside the old one and swaps it in: every new file is synced
     before the swap (else a crash could leave the old copy deleted and the new one's files empty), and a failed swap
     says where both copies are."""
-    import os
 
     import rlkit.data.legacy as legacy
 
@@ -1933,9 +1921,7 @@ def test_one_reward_changed_in_a_step_file_changes_the_fingerprint(tmp_path):
     """Mutations L22, L24: a fingerprint that left the step files out, or read only each member's first bytes (the
     .npy header: names, dtype, shape), let a run resume on data whose episodes were rewritten with other values of the
     same shape, mixing two datasets in one run without a word."""
-    from rlkit.data.dataset import task_dir
     from rlkit.data.fingerprint import dataset_fingerprint
-    from rlkit.data.npz import write_checkpoint
 
     write_task(tmp_path, 0)
     before = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 3))
@@ -1972,9 +1958,6 @@ def test_import_legacy_marks_no_terminal_not_even_at_an_episodes_end(tmp_path):
     """Mutation M31: the reference's rows hold no done flag, so every imported terminal is 0 (docs/data-format.md;
     the loader's terminal_at_traj_end decides the ends alike). A terminal of 1 at each episode's last row would
     cut the critic's bootstrap there: Q-learning on imported data would treat every time limit as a death."""
-    from rlkit.data.dataset import task_dir
-    from rlkit.data.legacy import import_legacy
-    from rlkit.data.npz import read_checkpoint
 
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 3)
@@ -1989,9 +1972,6 @@ def test_import_legacy_keeps_episodes_in_the_order_of_their_number_past_nine(tmp
     """Mutation M32: episodes k = 0..11 are read in the order of k (0, 1, 2, ..., 10, 11), not of their file names
     (0, 1, 10, 11, 2, ...): the loader takes a run's n_trj episodes from the front, so a name order would train on
     other episodes than the reference's first n_trj."""
-    from rlkit.data.dataset import task_dir
-    from rlkit.data.legacy import import_legacy
-    from rlkit.data.npz import read_checkpoint
 
     src = tmp_path / "legacy"
     for k in range(12):
@@ -2005,10 +1985,7 @@ def test_export_legacy_splits_episodes_of_different_lengths_at_their_own_boundar
     """Mutation M39: a checkpoint's episodes of lengths 3, 5 and 2 are exported as files of those rows; episode
     starts taken from the first episode's length would shift every later file's rows into its neighbour's (and
     off the end), silently, since make_trajs' equal lengths hide it."""
-    from rlkit.data.dataset import Trajectories, task_dir
-    from rlkit.data.legacy import export_legacy, import_legacy
     from rlkit.data.meta import write_task_meta
-    from rlkit.data.npz import read_checkpoint, write_checkpoint
 
     ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
     lengths = [3, 5, 2]
@@ -2041,8 +2018,6 @@ def test_import_legacy_without_an_env_refuses_a_normalizer_of_another_size_than_
     """Mutation M46: with no env given (the Python API's default), abs_max of one entry beside 2-wide observations is
     refused naming both; unchecked it broadcasts, and every observation entry is multiplied by the first one's
     scale, silently."""
-    from rlkit.data.legacy import import_legacy
-    from rlkit.errors import UserError
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
@@ -2056,8 +2031,6 @@ def test_import_legacy_without_an_env_refuses_tasks_of_different_sizes(tmp_path)
     """Mutation M47: with no env given, every file of every task must have the first file's sizes: task 1 of
     3-wide observations beside task 0's 2-wide ones is refused, not imported as a dataset that no env can load
     whole (each task.json recording its own size)."""
-    from rlkit.data.legacy import import_legacy
-    from rlkit.errors import UserError
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
@@ -2075,8 +2048,6 @@ def test_import_legacy_without_an_env_refuses_tasks_of_different_sizes(tmp_path)
 def test_import_legacy_refuses_non_finite_actions(tmp_path):
     """Mutation M49: an action of inf (or NaN, or beyond float32's range) is refused naming the file, like the
     observations, rewards and next observations: imported, it would reach the BRAC/CLUB losses as NaN."""
-    from rlkit.data.legacy import import_legacy
-    from rlkit.errors import UserError
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     for act in ((np.inf, 0.0), (1e39, 0.0), (np.nan, 0.0)):
@@ -2090,7 +2061,6 @@ def test_a_failed_swap_keeps_the_previous_folder_where_it_says(tmp_path, monkeyp
     """Mutation M50: `--overwrite` moves the old destination aside (never deletes it) before the new one is renamed
     into place: if that rename fails (a full disk, a kill), the previous dataset is whole at the path the error
     names, not gone with the new one still beside it."""
-    import re
 
     import rlkit.data.legacy as legacy
 
@@ -2114,8 +2084,6 @@ def test_a_failed_swap_keeps_the_previous_folder_where_it_says(tmp_path, monkeyp
 def test_import_legacy_records_each_tasks_own_index(tmp_path):
     """Mutation M55: goal_idx3's task.json says task_idx 3: a task.json naming another task (0) is a record of the
     wrong goal (check, the regenerate and resume paths read it)."""
-    from rlkit.data.dataset import task_dir
-    from rlkit.data.legacy import import_legacy
     from rlkit.data.meta import read_task_meta
 
     src, back = tmp_path / "legacy", tmp_path / "back"
@@ -2129,9 +2097,6 @@ def test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_the
     """Mutation M59: a backup (`trj_evalsample0_step100.npy.orig`) or another file whose name only contains a
     trajectory file's (`old_trj_evalsample0_step100.npy`) is not imported: read as episode 0 again, the task
     would hold a duplicate or stale episode."""
-    from rlkit.data.dataset import task_dir
-    from rlkit.data.legacy import import_legacy
-    from rlkit.data.npz import read_checkpoint
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     folder = src / "goal_idx0"

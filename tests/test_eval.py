@@ -237,7 +237,6 @@ def test_rollouts_mark_terminations_not_time_limits_as_terminal():
 
 def test_offline_context_holds_next_obs_with_use_next_obs_in_context():
     """(s, a, r, s') rows when the config asks: the buffer's tagged rows have s' = s + 100."""
-    from rlkit.torch.csro.agent import CSROAgent
 
     class WideSpy(SpyAgent):
         def __init__(self):
@@ -255,7 +254,6 @@ def test_offline_context_holds_next_obs_with_use_next_obs_in_context():
 
 
 def test_sparse_returns_ignore_padding_of_short_episodes():
-    from rlkit.data.rollout import Paths
 
     rewards = np.array([[-0.1, -0.1, 0.0, 0.0], [-1.0, -0.15, -0.05, -0.5]])
     p = Paths(

@@ -62,7 +62,6 @@ def test_keep_freed_memory_takes_effect_on_glibc():
 
 
 def test_a_key_added_since_a_run_was_written_counts_as_its_default():
-    from rlkit.config import load_config
     from rlkit.run_folder import config_differences
 
     new = load_config(None).to_dict()
@@ -76,7 +75,6 @@ def test_a_key_added_since_a_run_was_written_counts_as_its_default():
 def test_a_run_written_when_the_bottleneck_default_was_false_still_resumes():
     """use_information_bottleneck's default became null (OFFPEARL's bottleneck on); false means the same outside
     OFFPEARL, so those runs resume, while an OFFPEARL run of the old false (no bottleneck) is another config."""
-    from rlkit.config import load_config
     from rlkit.run_folder import config_differences
 
     for algo, same in (("CSRO", True), ("FOCAL", True), ("OFFPEARL", False)):
@@ -126,7 +124,6 @@ def test_a_run_folder_records_each_code_that_trains_it(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
-    from rlkit.data import meta
 
     meta.source_revision.cache_clear()
     try:
@@ -148,7 +145,6 @@ def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand(
     """Mutation H37: docs/algorithm.md, "Task split": with interpolation, train = the first `n_train_tasks` of the
     tasks that are not test tasks. 20 train + 5 test of point-robot's 40 tasks: gap int(20 / 5) + 1 = 5, test tasks
     2, 7, 12, 17, 22; train the first 20 of the other 35 (not all 35: a run would train on more tasks than asked)."""
-    from rlkit.tasks import train_eval_split
 
     config = load_config(ROOT / "configs" / "point-robot.json", {"n_train_tasks": 20, "n_eval_tasks": 5})
     train, test = train_eval_split(config)

@@ -447,7 +447,6 @@ def test_a_finished_stages_graph_is_dropped_when_keys_do_not_return(monkeypatch,
 def _step_inputs(tr: CSROTrainer, device: str) -> tuple:
     """`make_inputs`' tasks, context and batch, and the trainer's extra batches, on `device`: `train_step`'s
     arguments."""
-    from rlkit.data.buffer import RLBatch
 
     def to(batch: RLBatch) -> RLBatch:
         return RLBatch(*(None if f is None else f.to(device) for f in vars(batch).values()))

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rlkit.errors import DivergedError, UserError
+from rlkit.fileio import read_csv_table
 from rlkit.logging import (
     LOSS_COLUMNS,
     PROTOCOL_BY_KEY,
@@ -399,3 +400,13 @@ def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
     assert math.isfinite(across) and across > 1 and math.isnan(ratio)
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (across, ratio)))) is None
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (math.nan, 3.0)))) is None
+
+
+def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_path):
+    """Mutations Z52, Z53: read_csv_table decodes utf-8-sig (a spreadsheet's CSV starts with a byte order mark, which
+    would otherwise become part of the first column's name) and skips blank lines (a trailing empty line is no row)."""
+    path = tmp_path / "progress.csv"
+    path.write_bytes("Epoch,Return\r\n0,1.5\r\n\r\n1,2.5\r\n\r\n".encode("utf-8-sig"))
+    table = read_csv_table(path, "a progress table", ("Epoch", "Return"), integers=("Epoch",))
+    assert list(table.columns) == ["Epoch", "Return"]
+    assert table["Epoch"].tolist() == [0, 1] and table["Return"].tolist() == [1.5, 2.5]

@@ -3,12 +3,14 @@
 import json
 import re
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
 from rlkit.config import load_config
 from rlkit.errors import UserError
+from rlkit.fileio import atomic_savefig
 from rlkit.report import PROTOCOLS, describe_groups, final_returns, find_runs, group_runs, reference_returns
 from rlkit.stats import curve_band
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
@@ -50,7 +52,6 @@ def test_final_returns_average_the_last_iterations_of_each_run(runs):
 
 def test_a_reference_whose_top_is_not_above_random_is_refused():
     """oracle == random divided by zero; a top below random flipped the sign of every score without a word."""
-    from rlkit.errors import UserError
     from rlkit.report import Reference
 
     for oracle, random in [(-10.0, -10.0), (-20.0, -10.0)]:
@@ -383,7 +384,6 @@ def test_report_against_reference_seeds(runs, tmp_path):
 def test_runs_scored_otherwise_than_the_seeds_are_not_held_to_them(runs, tmp_path):
     """A run of the seeds' config file with shorter meta-test episodes returns less per episode: held to seeds
     scored over the config's episodes it read as worse (or better) for that alone."""
-    from rlkit.errors import UserError
     from rlkit.report import check_against
 
     check_against([find_runs(runs)], SEEDS, "seeds.json")  # the tiny config's runs: scored as their seeds
@@ -435,7 +435,6 @@ def test_a_path_that_is_not_there_is_called_not_found(tmp_path):
     """report, plot and the behaviour curves said "no progress.csv under" (or "no goal_idx* folders in") a path
     that does not exist, as if it were an empty folder."""
     from rlkit.data.dataset import task_dirs
-    from rlkit.report import find_runs
 
     nope = tmp_path / "nope"
     with pytest.raises(UserError, match=rf"^{re.escape(repr(str(nope)))} not found: expected a run folder such as"):
@@ -724,3 +723,21 @@ def test_plot_writes_learning_curve_png_in_the_runs_folder_by_default(tmp_path):
     make_run(tmp_path / "point-robot" / "exp" / "seed0", 0, [[-10, -20, -15], [-6, -16, -8]])
     result = CliRunner().invoke(main, [str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0 and (tmp_path / "learning_curve.png").is_file(), result.output
+
+
+def test_a_figure_is_written_in_the_format_its_suffix_names_in_any_case(tmp_path):
+    """Mutations Z47, Z48: atomic_savefig writes the format its path's suffix names, read in any case: `fig.PNG` is a
+    PNG (not refused as a format matplotlib cannot write) and `fig.Pdf` a PDF (not matplotlib's default, PNG bytes
+    under a .pdf name)."""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    try:
+        ax.plot([0, 1], [0, 1])
+        atomic_savefig(fig, tmp_path / "fig.PNG")
+        atomic_savefig(fig, tmp_path / "fig.Pdf")
+    finally:
+        plt.close(fig)
+    assert (tmp_path / "fig.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "fig.Pdf").read_bytes()[:5] == b"%PDF-"

@@ -10,13 +10,17 @@ import json
 import math
 import os
 import socket
+import stat
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
 from rlkit.errors import UserError
+from rlkit.fileio import FolderLock, error_chain, lock_holder, process_identity, read_state
 from rlkit.logging import RunLogger
+from tests.test_cluster import _dead_pid
 
 
 def test_read_tree_drops_only_unfinished_atomic_writes(tmp_path):
@@ -35,7 +39,6 @@ def test_read_tree_drops_only_unfinished_atomic_writes(tmp_path):
 def test_lock_holder_does_not_name_a_process_that_only_reuses_the_pid(tmp_path):
     """Mutation F21: a lock whose pid now belongs to a process started later (a reused pid) is stale: `lock_holder`
     (what `rlkit.data check` and the dataset's meta say is under way) reports nobody, as `FolderLock` takes it over."""
-    from rlkit.fileio import lock_holder, process_identity
 
     ident = process_identity(os.getpid())
     if not ident:
@@ -137,8 +140,6 @@ def test_generators_saved_on_the_other_device_type_are_reseeded_by_the_resume_it
     repeat the same draws."""
     from types import SimpleNamespace
 
-    import torch
-
     from rlkit.experiment import MetaTrainer
     from rlkit.seeding import STREAMS, stream_seed
 
@@ -213,7 +214,6 @@ def test_a_new_run_in_a_folder_without_snapshot_records_the_data_it_reads_now(tm
     """Mutation E09: a folder without latest.pt holds a run that failed before its first iteration and is replaced;
     its dataset.json (the fingerprint of the data of that first start) is replaced too, so that a later resume is
     compared with the data this run trained on, not refused (or accepted) against another dataset's."""
-    import json
     from types import SimpleNamespace
 
     from rlkit.experiment import MetaTrainer
@@ -235,8 +235,6 @@ def test_a_save_that_fails_midway_keeps_the_previous_latest_pt(tmp_path, monkeyp
     the previous state to resume from, not a truncated latest.pt that makes the whole run unresumable."""
     import errno
     from types import SimpleNamespace
-
-    import torch
 
     from rlkit.config import Config
     from rlkit.experiment import MetaTrainer
@@ -383,7 +381,6 @@ def test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first(
     """Mutation H06: the release removes `.lock` only if it still holds what this holder wrote. The busy message tells
     the user to remove a lock they believe stale; if a second process then takes the folder, the first one's exit
     must leave the second's lock alone, or a third process writes the run folder beside the second."""
-    from rlkit.fileio import FolderLock
 
     lock = tmp_path / ".lock"
     other = f"{os.getpid() + 1} {socket.gethostname()} another-process"
@@ -397,7 +394,6 @@ def test_taking_a_lock_leaves_other_contenders_half_taken_lock_files(tmp_path):
     """Mutation H09: the new holder removes the temporary files killed writers left in its folder, but not another
     contender's `.lock.PID.X.tmp`, which that contender is about to hard-link as `.lock` (removed, its link fails
     with a FileNotFoundError traceback instead of the one-line "busy" message)."""
-    from rlkit.fileio import FolderLock
 
     contender = tmp_path / f".lock.{os.getpid() + 1}.ab12cd34.tmp"
     contender.write_text("contender")
@@ -734,3 +730,158 @@ def test_a_segment_run_hands_its_no_snapshot_restoring_to_the_resume(tmp_path, m
     t.run(max_iterations=1)
     assert asked == [False, True]
     assert calls["saved"] == [3, 3]
+
+
+def test_an_atomic_write_syncs_every_byte_written_not_only_what_left_the_buffer(tmp_path, monkeypatch):
+    """Mutation Z37: atomic_write flushes Python's buffer before the fsync, so the fsync covers the whole file. Without
+    the flush a small file (held in the buffer until close) is synced empty, and a crash after the rename can leave an
+    empty file under the name."""
+    import rlkit.fileio as fileio
+
+    sizes, real_fsync = [], os.fsync
+
+    def fsync(fd):
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode):
+            sizes.append(st.st_size)
+        real_fsync(fd)
+
+    monkeypatch.setattr(fileio.os, "fsync", fsync)
+    fileio.atomic_write(tmp_path / "x.bin", lambda f: f.write(b"twelve bytes"))
+    assert sizes == [12] and (tmp_path / "x.bin").read_bytes() == b"twelve bytes"
+
+
+def test_a_folder_removed_four_times_under_a_write_is_the_file_not_found_error_after_four_tries(tmp_path, monkeypatch):
+    """Mutation Z42: _temporary_beside makes the folder again when another process removed it before the temporary
+    file was made, four times, and raises the fourth FileNotFoundError (not a bad-descriptor error from a file
+    descriptor of -1, which names no path)."""
+    import rlkit.fileio as fileio
+
+    tries = []
+
+    def mkstemp(**kwargs):
+        tries.append(kwargs["dir"])
+        raise FileNotFoundError(2, "No such file or directory", str(kwargs["dir"]))
+
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(FileNotFoundError):
+        fileio.atomic_write(tmp_path / "sub" / "x.bin", lambda f: f.write(b"x"))
+    assert tries == [tmp_path / "sub"] * 4
+
+
+def test_error_chain_walks_past_a_raise_from_none_unless_told_not_to():
+    """Mutation Z44: error_chain(e) follows the hidden context of `raise ... from None` by default (an interrupt or
+    a refused write inside a writer that re-raised its own error `from None` is still found); only
+    `suppressed=False` (out_of_memory's) stops there."""
+    try:
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError:
+            raise RuntimeError("writer failed") from None
+    except RuntimeError as e:
+        outer = e
+    inner = outer.__context__
+    assert isinstance(inner, OSError)
+    assert list(error_chain(outer)) == [outer, inner]
+    assert list(error_chain(outer, suppressed=False)) == [outer]
+
+
+class _Carried:
+    """A class of this module: a state holding one is code, which a weights-only read refuses."""
+
+
+def test_a_state_file_the_weights_only_reader_finds_malformed_is_one_line(tmp_path):
+    """Mutation Z50: read_state turns every error torch.load's weights-only reader raises on a damaged file into a
+    one-line UserError, the TypeError included (a pickle that makes a dict key of a list: `}]K\\x01s.`)."""
+    path = tmp_path / "latest.pt"
+    path.write_bytes(b"}]K\x01s.")
+    with pytest.raises(UserError, match=r"latest\.pt' is truncated or unreadable \(TypeError\): expected a snapshot$"):
+        read_state(path, "a snapshot")
+
+
+def test_a_state_file_that_starts_like_a_gif_is_one_line(tmp_path):
+    """Audit Z's one real slip: a state or network file whose first byte is `G` (pickle's 8-byte float opcode, as a
+    GIF saved under a .pt name begins) made torch.load raise struct.error, which came through as a traceback."""
+    path = tmp_path / "latest.pt"
+    path.write_bytes(b"GIF89a")
+    with pytest.raises(UserError, match=r"latest\.pt' is truncated or unreadable \(error\): expected a snapshot$"):
+        read_state(path, "a snapshot")
+
+
+def test_a_state_file_that_carries_code_is_refused_not_run(tmp_path):
+    """Mutation Z51: read_state reads with torch.load's weights_only, so a file holding an object of any class (code
+    that unpickling would import and run) is a one-line UserError, not loaded."""
+
+    path = tmp_path / "latest.pt"
+    torch.save({"weights": torch.zeros(2), "extra": _Carried()}, path)
+    with pytest.raises(UserError, match=r"is truncated or unreadable \(UnpicklingError\): expected a snapshot$"):
+        read_state(path, "a snapshot")
+    torch.save({"weights": torch.ones(2)}, tmp_path / "plain.pt")
+    assert read_state(tmp_path / "plain.pt", "a snapshot")["weights"].tolist() == [1.0, 1.0]
+
+
+def test_a_lock_of_another_host_without_an_identity_is_refused_though_its_pid_is_free_here(tmp_path):
+    """Mutation Z63: FolderLock checks a lock's pid on this host only when the lock is this host's. A lock written
+    on another host (a shared file system) without a process identity (an older lock file, or a system without
+    /proc) names a process that cannot be seen from here: refused, not taken over because that pid is free here."""
+    (tmp_path / ".lock").write_text(f"{_dead_pid()} another-host")
+    with pytest.raises(UserError, match=r"on host another-host .*remove .*\.lock' if that process is gone\)$"):
+        with FolderLock(tmp_path, "{folder} is in use by pid {pid}"):
+            pass
+    assert (tmp_path / ".lock").read_text().endswith(" another-host")
+
+
+def test_a_lock_file_holding_only_a_pid_is_this_hosts(tmp_path):
+    """Mutation Z65: a lock written before the host was recorded (only a pid) is this host's: taken over when that
+    pid is gone, named as this host's "pid N" by lock_holder when it runs (not as a process on a host named '')."""
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / ".lock").write_text(str(_dead_pid()))
+    with FolderLock(tmp_path / "a", "{folder} is in use by pid {pid}"):
+        assert (tmp_path / "a" / ".lock").read_text().split()[0] == str(os.getpid())
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".lock").write_text(str(os.getpid()))
+    assert lock_holder(tmp_path / "b") == f"pid {os.getpid()}"
+
+
+def test_a_process_identity_holds_its_start_time_which_does_not_change_as_it_runs():
+    """Mutation Z69: process_identity's last part is /proc/PID/stat's field 22 (starttime), which stays the same
+    for the life of the process; another field (24, its resident size) changes as it allocates, and a live lock
+    holder would then look like a reused pid whose lock may be taken over."""
+
+    before = process_identity(os.getpid())
+    if not before:
+        pytest.skip("no /proc here")
+    fields = Path(f"/proc/{os.getpid()}/stat").read_text().split()  # (this Python's name has no space)
+    assert before.split("/")[2] == fields[21]  # field 22, counted from 1
+    ballast = bytearray(64 * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched: the resident size grows by 64 MiB
+    assert process_identity(os.getpid()) == before
+    del ballast
+
+
+def test_a_process_that_this_user_may_not_signal_is_alive(monkeypatch):
+    """Mutation Z71: process_alive asks with signal 0; "not permitted" (another user's process) means the pid exists,
+    so a lock held by another user's live process is refused, not taken over as stale. Only "no such process" is
+    gone."""
+    import rlkit.fileio as fileio
+
+    def kill(pid, sig):
+        assert sig == 0
+        raise PermissionError(1, "Operation not permitted") if pid == 4321 else ProcessLookupError(3, "No such process")
+
+    monkeypatch.setattr(fileio.os, "kill", kill)
+    assert fileio.process_alive(4321) is True
+    assert fileio.process_alive(4322) is False
+
+
+def test_lock_holder_names_another_hosts_lock_though_its_pid_is_free_here(tmp_path):
+    """Mutation Z77: lock_holder checks a lock's pid on this host only when the lock is this host's. Another host's
+    lock without a process identity names a process that cannot be seen from here: named with the hint to remove it,
+    not reported as no holder because that pid is free here."""
+    pid = _dead_pid()
+    (tmp_path / ".lock").write_text(f"{pid} another-host")
+    assert lock_holder(tmp_path) == (
+        f"pid {pid} on host another-host, which cannot be checked from here: remove {str(tmp_path / '.lock')!r} if it "
+        "is gone"
+    )

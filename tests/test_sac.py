@@ -40,7 +40,6 @@ def test_reference_point_schedule():
 def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
     """load_sac_config resolves the optional keys once (tasks_per_group 1 and save_networks true where a file
     leaves them out); nothing downstream reads the hydra config."""
-    import dataclasses
 
     from rlkit.behaviour import BehaviourSettings
 
@@ -200,7 +199,6 @@ def test_one_progress_bar_per_task_showing_its_checkpoints():
 
 def test_behaviour_sac_uses_pytorch_sac_init():
     """Stage 1 as the reference's pytorch_sac: orthogonal weights (gain 1) and zero biases, actor and critics."""
-    from rlkit.torch.sac.vector_sac import VectorSAC
 
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(3, 2, 2, sac, seed=0, device=torch.device("cpu"))
@@ -219,8 +217,6 @@ def test_behaviour_sac_log_prob_is_exact_squashed_gaussian():
     """pytorch_sac's SquashedNormal: the exact tanh log-det, not log(1 - a^2 + 1e-6)."""
     from torch.distributions import Normal, TransformedDistribution
     from torch.distributions.transforms import TanhTransform
-
-    from rlkit.torch.sac.vector_sac import VectorSAC
 
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(2, 2, 2, sac, seed=0, device=torch.device("cpu"))
@@ -276,7 +272,6 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
 
 def test_finite_tasks_names_the_task_of_each_non_finite_network():
     """Critic member q * n + i is Q_{q+1} of task i: a NaN in task 1's second critic, then in task 2's temperature."""
-    from rlkit.torch.sac.vector_sac import VectorSAC
 
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(3, 2, 2, sac, 0, torch.device("cpu"))
@@ -292,7 +287,6 @@ def test_a_diverged_stage_1_is_one_line_and_keeps_what_it_wrote_before(tmp_path)
     """Stage 1 had no divergence check: NaN networks were written as a checkpoint's networks and as the saved state,
     which every rerun resumed from and failed on. Now the step that finds them (a non-finite action, or networks at
     a checkpoint) is a DivergedError (exit 3) naming the tasks, and nothing of it is written."""
-    from rlkit.behaviour.generate import TaskGroup
     from rlkit.errors import DivergedError
     from rlkit.fileio import read_tree
 
@@ -377,8 +371,6 @@ def test_task_json_records_each_device_and_capture_setting_the_task_trained_with
     """Data trained on CUDA is not the CPU data of the same seed: task.json names where its task trained, one entry
     more for a resume on another device or capture setting."""
     from rlkit.behaviour.generate import TaskGroup, train_segment
-    from rlkit.data.dataset import task_dir
-    from rlkit.data.meta import read_task_meta
 
     spec = point_spec(tmp_path)
     state = train_segment(spec, 2).state
@@ -485,7 +477,6 @@ def test_the_dataset_settings_are_created_once_and_whole(tmp_path, monkeypatch):
     """`create_once`: of two processes creating the file in the same instant (both saw none), the second keeps the
     first one's text and leaves no temporary file; `claim_dataset_settings` records this run's settings in a new
     dataset and accepts them again."""
-    from pathlib import Path
 
     from rlkit.behaviour.generate import claim_dataset_settings, group_settings
     from rlkit.fileio import create_once
@@ -583,7 +574,6 @@ def test_a_schedule_without_an_episode_end_for_a_checkpoint_is_refused(tmp_path)
     """num_seed_steps=290 passes the settings' own check (290 < 299), but the 20-step episodes end at 280 and
     300: no checkpoint could come, so the group refuses to start; and a group that ends without a checkpoint
     (episodes cut short elsewhere) leaves its tasks incomplete."""
-    from rlkit.behaviour.generate import TaskGroup
 
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
     late = load_sac_config("tiny_point", ["num_seed_steps=290"])
@@ -740,8 +730,6 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     rebuilt by replaying their actions."""
     import io
 
-    from rlkit.behaviour.generate import TaskGroup
-
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=200", "eval_frequency=60", "num_seed_steps=50"])
     sched, sac = behaviour.schedule, behaviour.sac
     params, cpu = {"n_tasks": 3, "max_episode_steps": 30}, torch.device("cpu")
@@ -761,7 +749,6 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
 
 
 def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
-    from rlkit.behaviour.generate import TaskGroup
 
     behaviour = load_sac_config("tiny_point", [])
     sched, sac = behaviour.schedule, behaviour.sac
@@ -1036,7 +1023,6 @@ def test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_
     terminal (the point robot's episodes only truncate, every 20 steps: not_done is 1 on every row); a batch holds
     only rows written (130 of a capacity of 1000: an unwritten row has not_done 0); the first update is at step
     num_seed_steps (100) and then one per step."""
-    from rlkit.behaviour.generate import TaskGroup
 
     behaviour = load_sac_config("tiny_point", ["replay_buffer_capacity=1000"])
     params = {"n_tasks": 6, "max_episode_steps": 20}
