@@ -329,3 +329,15 @@ def test_belief_spread_of_a_single_task_with_a_single_sequence_is_nan_not_zero()
     across, ratio = belief_spread(torch.tensor([[0.5, -1.0]]), torch.tensor([3]))
     assert math.isnan(across.item())
     assert math.isnan(ratio.item())
+
+
+def test_the_collapse_thresholds_are_the_documented_ratio_1_5_and_across_task_std_1e_4():
+    """Mutations AB60 (COLLAPSE_ACROSS 1e-3) and AB61 (COLLAPSE_RATIO 1.2): docs/algorithm.md ("When the tanh encoder
+    collapses") flags a row below ratio 1.5 or below an across-task std of 1e-4; at either threshold it is alive.
+    The suite's threshold tests read the constants themselves, so a changed constant moved the flag unseen."""
+
+    def flagged(across, ratio):
+        return collapse_warning(dict(zip(SPREAD_COLUMNS, (across, ratio)))) is not None
+
+    assert not flagged(0.3, 1.5) and flagged(0.3, 1.49) and flagged(0.3, 1.3)
+    assert not flagged(1e-4, 3.0) and not flagged(5e-4, 3.0) and flagged(9.9e-5, 3.0)

@@ -3,12 +3,14 @@
 import numpy as np
 import torch
 
+from rlkit.config import load_config
 from rlkit.data.rollout import Paths, rollout
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.eval import EvalSetting, nonprior_context, offline_context, online_prior_context
 from rlkit.tasks import make_env
 from rlkit.torch.csro.agent import CSROAgent
+from tests.conftest import ROOT
 from tests.test_buffer import make as make_buffer
 
 DEV = torch.device("cpu")
@@ -702,3 +704,113 @@ def test_a_rollout_asks_for_no_actions_once_every_episode_has_ended():
     p = rollout(envs, act, 10, np.ones(2, bool), DEV, lambda t, stepped, paths: shown.append(t))
     assert p.lengths.tolist() == [3, 3]
     assert asked == [0, 1, 2] and shown == [0, 1, 2]
+
+
+def _point_envs(tasks, max_episode_steps=20):
+    """Point-robot job envs (8 tasks, the env's time limit `max_episode_steps`) set to `tasks`."""
+    out = []
+    for t in tasks:
+        e = NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=max_episode_steps))
+        e.reset_task(t)
+        out.append(e)
+    return out
+
+
+def test_a_sampled_z_redrawn_after_a_context_episode_reads_the_context_of_the_last_inference():
+    """Mutation AB03: `_Context.infer` with `parts` reading the first parts[k] parts of a job's context (the context
+    its last inference read), not the last parts[k] (`[-n:]`). PEARL's resample after an Np context episode draws z
+    from the posterior of the context inferred from before it: the same rows, in the same order, as that inference.
+
+    By hand (N = 100, H = 20, num_exp_traj_eval 1, two jobs): the inferences alternate between the one after scored
+    episode k (context episodes 1..k) and the redraw after context episode k + 1 (again episodes 1..k)."""
+    agent = SampledZSpy()
+    setting = EvalSetting(
+        num_steps_per_eval=100, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False
+    )
+    nonprior_context(
+        agent, _point_envs([2, 6]), setting, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0)
+    )
+    assert agent.inferred == [[20 * k, 20 * k] for k in (1, 1, 2, 2, 3, 3, 4, 4, 5)]
+    for k in range(0, 8, 2):  # each redraw (odd position) reads exactly the rows of the inference before it
+        for job in range(2):
+            assert torch.equal(agent.contexts[k + 1][job], agent.contexts[k][job])
+
+
+def test_a_scored_episode_is_cut_at_the_meta_tests_horizon_not_at_the_envs_time_limit():
+    """Mutation AB09: `_scored_loop` rolling out each scored episode for up to N = num_steps_per_eval steps instead
+    of H = max_path_length. The config lets H be below the env's own limit (max_path_length <= max_episode_steps);
+    the env then ends nothing at H, and only the protocol's horizon does.
+
+    By hand: the env's time limit 20, H = 10, N = 40: 4 scored episodes of 10 steps per job (the slip: 2 of 20)."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=10, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    lengths = []
+    agent = SpyAgent()
+    online_prior_context(
+        agent, _point_envs([0, 3]), setting, DEV, on_paths=lambda k, p: lengths.append(list(p.lengths))
+    )
+    assert lengths == [[10, 10]] * 4
+    assert agent.inferred == [[10, 10], [20, 20], [30, 30], [40, 40]]
+
+
+def test_a_job_that_is_done_is_neither_inferred_nor_redrawn_while_others_go_on():
+    """Mutations AB10 (`ctx.resample` of every job without an inference, `~infer`, not only the active ones) and
+    AB11 (`infer` without `active &`): after its N steps are scored a job's z is final; it takes no further
+    inference and, with PEARL's sampled z, no further draw (each draws from the shared test_z generator, so a done
+    job's draws would change the z of the jobs still running).
+
+    By hand: N = 40, H = 20, num_exp_traj_eval 1; job 0 (task 2) has 7-step episodes, 6 scored; job 1 (task 6)
+    20-step ones, 2 scored. Online context = the scored episodes: job 1 infers after rounds 1 and 2 (20, 40 rows);
+    job 0 once 20 steps are scored, after rounds 3..6 (21, 28, 35, 42 rows), when job 1 is done. Before its first
+    inference job 0 redraws from the prior, which encodes nothing."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    for agent in (SpyAgent(), SampledZSpy()):
+        online_prior_context(agent, _envs(), setting, DEV)
+        assert agent.inferred == [[20], [40], [21], [28], [35], [42]]
+
+
+def test_np_redraws_no_z_for_a_job_with_its_context_while_a_batch_mate_collects_more():
+    """Mutation AB14: Np's context loop redrawing PEARL's sampled z after each context round for every active job
+    (`active`) instead of the jobs that collected in that round (`need`). A job whose one 20-step episode gave H
+    transitions would draw again for every further round its batch-mate (7-step episodes) needs.
+
+    By hand (N = 40, H = 20, num_exp_traj_eval 1; job 0 task 2: 7-step episodes, 3 context episodes (21 rows) per
+    scored one; job 1 task 6: one 20-step context episode per scored one). Redraws from the prior encode nothing.
+    Round 1: job 1 infers after its scored episode (20 rows). Round 2: job 1 redraws after its context episode from
+    its last inference (20 rows), infers after scoring (40). Rounds 3..6 (job 1 done): job 0 infers after scoring
+    from its 9, 12, 15, 18 context episodes (63, 84, 105, 126 rows), each inference but the last followed by three
+    redraws (one per context episode) from it."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    agent = SampledZSpy()
+    nonprior_context(agent, _envs(), setting, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0))
+    want = [[20], [20], [40]] + [[63]] * 4 + [[84]] * 4 + [[105]] * 4 + [[126]]
+    assert agent.inferred == want
+
+
+def test_the_eval_setting_reads_each_of_its_keys_from_the_config():
+    """Mutation AB16: `EvalSetting.from_config` with num_exp_traj_eval fixed at 1 (its default, which every config
+    of the suite keeps). Each field from its own key: N = 100, H = 10, num_exp_traj_eval 3, s' in the context."""
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json",
+        {
+            "algo_params": {
+                "num_steps_per_eval": 100,
+                "max_path_length": 10,
+                "num_exp_traj_eval": 3,
+                "use_next_obs_in_context": True,
+                "club_use_sa": True,
+            }
+        },
+    )
+    assert EvalSetting.from_config(cfg) == EvalSetting(100, 10, 3, True)
+
+
+def test_a_sampled_z_acts_in_the_first_episode_with_a_draw_from_the_prior():
+    """Mutation AB17: `_Context` starting every job at z = 0 (the prior's mean) instead of `agent.prior_z`. With
+    PEARL's sampled z (OFFPEARL's sample_z_at_test) the first episode, before any context, acts with a draw from
+    N(0, I), the first draw of the test_z generator: torch.randn(jobs, L) from its seed."""
+    agent = SampledZSpy()  # test_z generator seeded 1, L = 3
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
+    online_prior_context(agent, _point_envs([0, 3]), setting, DEV)
+    deterministic, first = agent.used[0]
+    assert deterministic
+    torch.testing.assert_close(first, torch.randn(2, 3, generator=torch.Generator().manual_seed(1)), rtol=0, atol=0)

@@ -3,12 +3,14 @@ feeds back as context on a sparse-reward env, for the mean-pooled agents and BOR
 offline episodes BOREL's belief reads."""
 
 import numpy as np
+import pytest
 import torch
 
 from rlkit.config import load_config
 from rlkit.data.buffer import MultiTaskBuffer
+from rlkit.errors import UserError
 from rlkit.eval import Evaluator
-from rlkit.eval.evaluator import Belief
+from rlkit.eval.evaluator import Belief, EvalResult, EvalStreams
 from tests.conftest import ROOT
 from tests.test_borel import ACT, OBS, episodes_data, make_trainer
 from tests.test_buffer import make as make_buffer
@@ -119,3 +121,100 @@ def test_each_meta_test_draws_its_own_sampled_z():
     assert torch.equal(third, prior_draws(3, 123))
     assert not torch.equal(third, prior_draws(4, 0))
     assert not torch.equal(prior_draws(4, 0), prior_draws(5, 0))
+
+
+def test_each_meta_tests_streams_are_keyed_by_its_iteration():
+    """Mutation AB21 (and the caught AB20, AB22): `EvalStreams.of` keys the offline protocol's context rows, Np's
+    random actions and Np's policy samples by the iteration, so a resumed run repeats a meta-test's draws and two
+    meta-tests draw independently. AB21 keyed the offline context stream by 0: every meta-test of a run read the
+    very same offline rows. Same seed and iteration: the same first draws; iterations 3 and 4: different ones."""
+
+    def draws(iteration: int, seed: int = 5):
+        s = EvalStreams.of(seed, iteration, DEV)
+        return (
+            torch.rand(4, generator=s.offline_context),
+            torch.as_tensor(s.np_random.uniform(size=4)),
+            torch.rand(4, generator=s.np_policy),
+        )
+
+    third, again, fourth, other_seed = draws(3), draws(3), draws(4), draws(3, seed=6)
+    for k, name in enumerate(("offline context", "Np random", "Np policy")):
+        assert torch.equal(third[k], again[k]), name
+        assert not torch.equal(third[k], fourth[k]), name
+        assert not torch.equal(third[k], other_seed[k]), name
+    assert len({tuple(d.tolist()) for d in third}) == 3  # three streams, not one
+
+
+def test_borels_offline_episodes_are_bounded_by_the_envs_time_limit_not_the_meta_tests_horizon():
+    """Mutation AB23: `Belief.of` checking the test data's episodes against max_path_length (the meta-test's H)
+    instead of env_params.max_episode_steps (the env's time limit, the longest episode the data can hold). The config
+    lets H be below the time limit; the offline episodes are then longer than H and the check refused good data.
+    By hand: H = 10, the time limit 20, episodes of 20, 7, 13 and 20 steps: 4 sequences of those lengths."""
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json",
+        {"algo_type": "BOREL", "algo_params": {"max_path_length": 10}, "env_params": {"max_episode_steps": 20}},
+    )
+    buffer = MultiTaskBuffer({t: episodes_data([20, 7, 13, 20], t, seed=t) for t in TASKS}, OBS, ACT, DEV)
+    assert Belief.of(cfg, buffer).episodes.lengths.tolist() == [20, 7, 13, 20] * len(TASKS)
+
+
+def _point_evaluator(buffer=None, num_evals=2):
+
+    cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": num_evals}})
+    return Evaluator(cfg, [2, 6], buffer, None, seed=5, device=DEV)
+
+
+def test_an_evaluator_refuses_test_data_without_its_test_tasks():
+    """Mutation AB24: the Evaluator not checking that its buffer holds every test task (`eval_buffer.require`). The
+    offline protocol's `sample_context` checks nothing per step, so a missing task would be read as another task's
+    rows or fail deep inside the first meta-test; the check names the missing ids at construction."""
+    with pytest.raises(UserError, match=r"test tasks \[6\] are not in the loaded data"):
+        _point_evaluator(make_buffer(tasks=(2, 3)))
+
+
+def test_an_evaluator_refuses_fewer_env_states_than_it_has_job_envs():
+    """Mutation AB25: `set_rng_states` accepting fewer states than job envs (`>` for `!=`): zip would restore the
+    first envs only and leave the others at their fresh generators, so a resumed meta-test silently differs from a
+    straight run. 2 test tasks x 2 runs = 4 job envs; 3 or 5 states are refused, 4 restore."""
+    ev = _point_evaluator()
+    states = ev.rng_states()
+    assert len(states) == 4
+    for wrong in (states[:3], states + states[:1]):
+        with pytest.raises(ValueError, match=f"{len(wrong)} env states for 4 evaluation envs"):
+            ev.set_rng_states(wrong)
+    ev.set_rng_states(states)
+
+
+def _meta_test_with_spy():
+    """One meta-test of a point-robot Evaluator (tasks 2 and 6, 2 runs, N = 40, H = 20) with a SpyAgent."""
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+    )
+    agent = SpyAgent()
+    return agent, Evaluator(cfg, [2, 6], make_buffer(tasks=(2, 6)), None, seed=5, device=DEV)(agent, 3)
+
+
+def test_the_meta_tests_logged_z_std_is_the_last_np_jobs():
+    """Mutation AB28: `Z variance eval` (`final_z_std`) read from the FIRST Np job (`z_std[0]`) while `Z mean eval`
+    (`final_z`) is the LAST job's: the two columns would describe different jobs. Both are the last job's (last
+    test task, last run): the std over its last context of the per-transition embeddings, mean over dims."""
+    agent, result = _meta_test_with_spy()
+    last_contexts = agent.contexts[-1]  # Np runs last: its last inference, one context per job
+    assert len(last_contexts) == 4
+
+    def spread(ctx):
+        with torch.no_grad():
+            e, _ = agent.encode_with_var(ctx[None])
+        return float(e[0].std(dim=0).mean())
+
+    assert result.final_z_std == pytest.approx(spread(last_contexts[-1]), rel=1e-6)
+    assert abs(spread(last_contexts[0]) - spread(last_contexts[-1])) > 1e-6  # the first job's differs
+
+
+def test_the_meta_tests_rollouts_count_every_scored_episode():
+    """Mutation AB30: `EvalResult.rollouts` (the `Number of rollouts total` column's increment) counting the jobs
+    (`len(v)`) instead of their scored episodes. By hand: 3 protocols x 4 jobs (2 tasks x 2 runs) x N / H = 2
+    scored episodes = 24 (the slip: 12); and a result of jobs with 3 and 1 episodes counts 4."""
+    assert EvalResult(returns={"online": [[-1.0, -2.0, -3.0], [-4.0]]}).rollouts == 4
+    _, result = _meta_test_with_spy()
+    assert result.rollouts == 24

@@ -2,11 +2,13 @@
 
 import json
 import math
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rlkit.errors import DivergedError, UserError
 from rlkit.fileio import read_csv_table
@@ -18,6 +20,7 @@ from rlkit.logging import (
     SPREAD_COLUMNS,
     STAT_COLUMNS,
     TIMING_COLUMNS,
+    VAE_COLUMNS,
     RunLogger,
     collapse_warning,
     progress_row,
@@ -410,3 +413,113 @@ def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_p
     table = read_csv_table(path, "a progress table", ("Epoch", "Return"), integers=("Epoch",))
     assert list(table.columns) == ["Epoch", "Return"]
     assert table["Epoch"].tolist() == [0, 1] and table["Return"].tolist() == [1.5, 2.5]
+
+
+def test_a_run_without_tensorboard_writes_no_vae_scalars_either(tmp_path):
+    """Mutation AB52: `RunLogger.scalars` (BOREL's VAE-stage scalars) writing TensorBoard events whatever
+    `use_tensorboard` says (`if True`): a run with TensorBoard off would still make tb/vae/ and its event files (and
+    import TensorBoard). With it off, scalars and rows leave no tb/ at all."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.scalars({"VAE/loss": 1.0}, 100)
+    log.record(make_row(1))
+    log.close()
+    assert not (tmp_path / "tb").exists()
+    assert (tmp_path / "progress.csv").is_file()
+
+
+def test_two_loggers_of_one_run_folder_write_each_debug_line_once(tmp_path):
+    """Mutation AB46: `RunLogger` adding a debug.log handler whether or not the folder's logger (one per folder,
+    by name) has one (`if True`). A second RunLogger of the same folder in one process, before the first is closed,
+    would double every debug.log line from then on. One message, one line."""
+    first = RunLogger(tmp_path, use_tensorboard=False)
+    second = RunLogger(tmp_path, use_tensorboard=False)
+    second.info("resumed at iteration 2")
+    first.close()
+    second.close()
+    lines = (tmp_path / "debug.log").read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == ["resumed at iteration 2"]
+
+
+def _row_with_distinct_values():
+    """A progress row whose every loss and every statistic field holds its own value (1, 2, ...)."""
+    losses = ["z_loss", "club_loss", "club_model_loss", "qf_loss", "vf_loss", "policy_loss", "dual_critic_loss"]
+    fields = ["q_predictions", "v_predictions", "log_pis", "policy_mu", "policy_log_std", "alpha", "div_estimate"]
+    counters = {"train_steps": 100, "env_steps": 4000, "rollouts": 30, "iteration": 5, "train_time": 77.0}
+    row = progress_row(
+        counters,
+        {"train": 11.0, "eval": 22.0, "epoch": 34.0},
+        {"offline": -1.0, "online": -2.0, "np": -3.0},
+        [0.1, 0.2],
+        0.3,
+        [0.4, 0.5],
+        0.6,
+        {k: float(i + 1) for i, k in enumerate(losses)},
+        {f: torch.full((4,), float(10 * (i + 1))) for i, f in enumerate(fields)},
+    )
+    return row
+
+
+def test_each_loss_lands_in_the_column_of_its_reference_name():
+    """Mutation AB58: a loss column misspelt (`Dual critic Loss`): viskit, the report and the golden files read the
+    reference's names (docs/data-format.md). Each loss, given its own value, is found under its name."""
+    row = _row_with_distinct_values()
+    names = ["Z Loss", "Club Loss", "Club model Loss", "QF Loss", "VF Loss", "Policy Loss", "Dual Critic Loss"]
+    assert [row[n] for n in names] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+def test_each_statistic_column_reads_its_own_field():
+    """Mutation AB59: `alpha Mean/Std/Max/Min` filled from the div_estimate field (`"alpha": "div_estimate"`), so
+    BRAC's alpha column would repeat the divergence estimate. Each field, a constant of its own, is found under its
+    column prefix (docs/data-format.md)."""
+    row = _row_with_distinct_values()
+    prefixes = ["Q Predictions", "V Predictions", "Log Pis", "Policy mu", "Policy log std", "alpha", "div_estimate"]
+    for i, prefix in enumerate(prefixes):
+        want = float(10 * (i + 1))
+        assert [row[f"{prefix} {s}"] for s in ("Mean", "Max", "Min")] == [want] * 3, prefix
+        assert row[f"{prefix} Std"] == 0.0
+
+
+def test_each_vae_part_has_the_column_of_its_own_name():
+    """Mutation AB62: BOREL's VAE columns with the reward and state parts swapped (`"reward": "VAE State Loss"`),
+    so progress.csv and TensorBoard would show the reward reconstruction loss as the state one. The keys are the
+    parts `experiment.vae_stage` logs (loss, reward, state, kl: `trainer.vae_step`'s fields), the names
+    docs/data-format.md's."""
+    assert VAE_COLUMNS == {
+        "steps": "VAE Steps",
+        "loss": "VAE Loss",
+        "reward": "VAE Reward Loss",
+        "state": "VAE State Loss",
+        "kl": "VAE KL",
+    }
+
+
+def test_a_resume_purges_a_vae_block_of_one_step_logged_after_the_saved_step(tmp_path):
+    """Mutation AB73: `resume_at` purging the VAE curve from one step after `vae_step` (the first step not saved). A
+    block of one VAE step (num_train_steps_per_itr 1) logged at saved + 1 before the kill would stay beside the
+    resumed run's value of that step. By hand: saved at 100, the killed process logged 101; resumed from 101."""
+
+    log = RunLogger(tmp_path)
+    log.scalars({"VAE/loss": 1.0}, 100)
+    log.scalars({"VAE/loss": 0.5}, 101)  # logged, then the kill before its latest.pt
+    log.close()
+    resumed = RunLogger(tmp_path)
+    resumed.resume_at(0, vae_step=101)
+    resumed.scalars({"VAE/loss": 0.25}, 101)
+    resumed.close()
+    vae = EventAccumulator(str(tmp_path / "tb" / "vae"))
+    vae.Reload()
+    assert [(e.step, e.value) for e in vae.Scalars("VAE/loss")] == [(100, 1.0), (101, 0.25)]
+
+
+def test_closing_a_logger_stops_its_tensorboard_writers(tmp_path):
+    """Mutation AB76: `RunLogger.close` not closing its TensorBoard writers. Each writer keeps a writer thread (and
+    its queue) alive after the run: a process that runs many runs (a cluster worker, the test suite) gathers them.
+    The run's two writers (tb/ and tb/vae/) start a thread each; after close none of them is left."""
+
+    before = set(threading.enumerate())
+    log = RunLogger(tmp_path)
+    log.record(make_row(1))
+    log.scalars({"VAE/loss": 1.0}, 100)
+    assert len(set(threading.enumerate()) - before) == 2  # (the check sees them while they run)
+    log.close()
+    assert [t for t in set(threading.enumerate()) - before if t.is_alive()] == []
