@@ -194,6 +194,12 @@ def data_reference(run: Path) -> Reference:
             if trajs is not None and reward_fn is not None:
                 trajs = dataclasses.replace(trajs, rewards=reward_fn(trajs.rewards))
             returns.append(mean_return(trajs, cfg.algo_params.max_path_length))
+        if not np.isfinite(returns).any():  # (no task.json, no checkpoint listed, or none with eval episodes)
+            raise UserError(
+                f"task {t} in {cfg.algo_params.data_dir!r} has no deterministic (eval) episodes at a checkpoint its "
+                "task.json lists: expected the run's data, whose best behaviour is the top of the score for a "
+                "family without an oracle"
+            )
         best.append(np.nanmax(returns))
     episodes = max(10, 4000 // env.max_episode_steps)  # 200 for the point robots, 20 for the 200-step bodies
     h = cfg.algo_params.max_path_length

@@ -1,18 +1,43 @@
 """rlkit.report and rlkit.plot on hand-made run folders with known answers."""
 
+import functools
 import json
 import re
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
-from rlkit.config import load_config
+import rlkit.report
+import rlkit.stats
+from rlkit.config import config_from_variant, load_config
+from rlkit.data.dataset import Trajectories
+from rlkit.data.meta import write_task_meta
+from rlkit.data.npz import write_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
-from rlkit.report import PROTOCOLS, describe_groups, final_returns, find_runs, group_runs, reference_returns
+from rlkit.report import (
+    BEST_BEHAVIOUR,
+    PROTOCOLS,
+    Reference,
+    against_lines,
+    check_against,
+    data_reference,
+    describe_groups,
+    final_returns,
+    find_runs,
+    group_runs,
+    main,
+    read_spread,
+    read_variant,
+    reference_returns,
+)
+from rlkit.reproduce.plan import run_specs
 from rlkit.stats import curve_band
+from rlkit.tasks import make_env, oracle_return, random_return, zero_action_return
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
 
 COLS = list(PROTOCOLS.values())
@@ -741,3 +766,221 @@ def test_a_figure_is_written_in_the_format_its_suffix_names_in_any_case(tmp_path
         plt.close(fig)
     assert (tmp_path / "fig.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "fig.Pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def _episodes(rewards_per_episode: list[list[float]]):
+    """Trajectories of the given episodes (obs/actions of the walker's sizes, zeros: only the rewards matter)."""
+    rewards = np.concatenate([np.asarray(r, np.float32) for r in rewards_per_episode])
+    n = len(rewards)
+    return Trajectories(
+        np.zeros((n, 17), np.float32),
+        np.zeros((n, 6), np.float32),
+        rewards,
+        np.zeros((n, 17), np.float32),
+        np.zeros(n, np.float32),
+        np.array([len(r) for r in rewards_per_episode], np.int64),
+    )
+
+
+def _sparse_walker_run(tmp_path: Path):
+    """A sparse-walker-rand-params run of the tiny profile (tasks 0 | 1 split: held-out task 1) scored over 10-step
+    meta-test episodes, and its data: each task's eval episodes of 20 steps at checkpoints 100 and 200, and task 1's
+    body file holding task 0's body. Returns (run folder, its config, the env as the config builds it)."""
+    data = tmp_path / "data"
+    (spec,) = run_specs("sparse-walker-rand-params", "tiny", ["CSRO"], [0], tmp_path / "out", 1, None, data)
+    cfg = load_config(spec.config, spec.profile_overrides, spec.overrides, {"algo_params": {"max_path_length": 10}})
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    # task 1 (held out): checkpoint 100's steps alternate 0.2 and 1.8 (the sparse reward keeps 1.8, >= 0.5), checkpoint
+    # 200's are 0.4 (sparse 0) for 10 steps, then 3.0; task 0 (trained on): every step 2.0
+    ckpts = {
+        1: {100: [[0.2, 1.8] * 10] * 2, 200: [[0.4] * 10 + [3.0] * 10] * 2},
+        0: {100: [[2.0] * 20] * 2, 200: [[2.0] * 20] * 2},
+    }
+    for task, by_ckpt in ckpts.items():
+        tdir = data / f"goal_idx{task}"
+        tdir.mkdir(parents=True)
+        write_task_meta(tdir, {"task_idx": task, "checkpoints": sorted(by_ckpt), "complete": True})
+        for c, episodes in by_ckpt.items():
+            write_checkpoint(tdir, c, {"eval": _episodes(episodes)})
+    env.save_task(0, data / "goal_idx0" / "task_params.json")
+    env.save_task(0, data / "goal_idx1" / "task_params.json")  # the data's task 1 is the config's task 0's body
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "variant.json").write_text(json.dumps(dict(cfg.to_dict(), seed=0)))
+    return run, cfg, env
+
+
+def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkpoint_on_the_scored_reward(tmp_path):
+    """Mutation AA09/AA11/AA12/AA13: data_reference's top is, per held-out task, the best checkpoint's mean
+    deterministic-episode return, each episode summed over its first max_path_length steps on the reward the run
+    scores (here the sparse one). By hand: held-out task 1's checkpoint 100 sums 5 x 1.8 = 9 over 10 steps (dense 10,
+    20 steps 18), checkpoint 200 sums 0 (dense 4, 20 steps 30); the best is 9 (their mean 4.5; task 0's data 20)."""
+    run, _, _ = _sparse_walker_run(tmp_path)
+    ref = data_reference(run)
+    assert ref.top == BEST_BEHAVIOUR
+    assert ref.oracle == pytest.approx(9.0)
+
+
+def test_the_bottom_of_a_family_without_an_oracle_is_scored_on_the_bodies_the_data_was_written_with(tmp_path):
+    """Mutation AA10/AA14: data_reference's uniform-random and zero-action returns are those of the held-out task as
+    the data describes it (a parameter family's bodies come from the dataset's task files, `restore_dataset_tasks`),
+    over the run's 10-step meta-test episodes on its sparse reward, the random one over max(10, 4000 // 50) = 80
+    episodes. Task 1's file here holds task 0's body: its references are task 0's of the config's env."""
+    run, _, env = _sparse_walker_run(tmp_path)
+    ref = data_reference(run)
+    sparse = env.sparse_reward_fn()
+    want_random = random_return(env, 0, episodes=80, reward_fn=sparse, horizon=10)
+    want_still = zero_action_return(env, 0, reward_fn=sparse, horizon=10)
+    assert ref.random == pytest.approx(want_random, rel=1e-9)
+    assert ref.still == pytest.approx(want_still, rel=1e-9)
+
+
+def test_runs_that_name_one_data_folder_by_different_spellings_are_one_experiment(tmp_path, monkeypatch):
+    """Mutation AA02: a run without dataset.json is placed by its data_dir resolved, not by how the path was spelt:
+    "./offline_dataset/x", "offline_dataset/x" and its absolute path (from where the report runs) are one folder,
+    so the three seeds are one experiment; another folder is another."""
+    monkeypatch.chdir(tmp_path)
+    for seed, data_dir in enumerate(
+        ["./offline_dataset/x", "offline_dataset/x", str(tmp_path / "offline_dataset" / "x")]
+    ):
+        make_run(tmp_path / "a" / f"seed{seed}", seed, [[-4, -14, -6]], data_dir=data_dir)
+    make_run(tmp_path / "b" / "seed0", 0, [[-4, -14, -6]], data_dir="./offline_dataset/y")
+    groups = group_runs(find_runs(tmp_path))
+    assert [[r.relative_to(tmp_path).as_posix() for r in g] for g in groups] == [
+        ["a/seed0", "a/seed1", "a/seed2"],
+        ["b/seed0"],
+    ]
+
+
+def test_the_references_are_the_held_out_tasks_own_returns_over_the_runs_meta_test_episodes(tmp_path):
+    """Mutation AA05/AA06/AA07: the tiny config (6 tasks, 4 + 2, interpolated) holds out tasks 1 and 4 (gap
+    int(4 / 2) + 1 = 3: 0 + 1, 3 + 1); a run scored over 5-step meta-test episodes (of the env's 20) is referenced
+    by the mean over those two tasks of the oracle's, uniform random's and the zero action's returns, each over 5
+    steps, not over the training tasks or the env's whole episodes (the oracle is still on its way to the goal at
+    step 5: its 5-step return is above its whole episode's)."""
+    make_run(tmp_path / "r" / "seed0", 0, [[1, 0, 2]], max_path_length=5)
+    run = tmp_path / "r" / "seed0"
+    cfg = config_from_variant(read_variant(run))
+    env = make_env(cfg.env_name, **cfg.env_params.kwargs())
+    held_out = [1, 4]
+    ref = reference_returns(run)
+    assert ref.oracle == pytest.approx(np.mean([oracle_return(env, t, horizon=5) for t in held_out]), rel=1e-12)
+    assert ref.random == pytest.approx(np.mean([random_return(env, t, horizon=5) for t in held_out]), rel=1e-12)
+    assert ref.still == pytest.approx(np.mean([zero_action_return(env, t, horizon=5) for t in held_out]), rel=1e-12)
+    assert ref.oracle > np.mean([oracle_return(env, t) for t in held_out])  # (the horizon matters here)
+
+
+def _seeds_file(tmp_path, **changes) -> Path:
+
+    doc = json.loads(json.dumps(SEEDS))
+    for key, value in changes.items():
+        if key.startswith("bar_"):
+            doc["bar"][key[4:]] = value
+        else:
+            doc[key] = value
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"bar_protocol": "Np"},  # (not a protocol's name: against_lines would look it up in every seed)
+        {"seeds": {}},  # (no seeds: no spread to hold a run to)
+    ],
+)
+def test_read_spread_refuses_a_bar_of_no_protocol_or_a_file_of_no_seeds(tmp_path, changes):
+    """Mutation AA19/AA20: a seeds file whose bar names no protocol of the report, or that holds no seeds, is the
+    one-line error naming the file's expected form, not a KeyError or numpy's "zero-size array" traceback later."""
+    with pytest.raises(UserError, match=r"seeds.json': expected a JSON file of reference seeds \(seeds, last, bar"):
+        read_spread(_seeds_file(tmp_path, **changes))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_read_spread_refuses_a_bar_that_is_not_a_finite_number(tmp_path, value):
+    """Mutation AA21: json reads NaN and Infinity; a bar of nan is met by no score (every run "below the per-seed
+    bar") and one of inf likewise: refused as not a number."""
+    with pytest.raises(UserError, match=r"bar.each_at_least (nan|inf): expected a number, the normalised score"):
+        read_spread(_seeds_file(tmp_path, bar_each_at_least=value))
+
+
+def test_a_run_older_than_config_file_is_taken_to_be_of_the_seeds_config(tmp_path):
+    """Mutation AA22: a run whose variant.json predates util_params.config_file (no record of the file it was
+    configured from) is taken to be of the seeds' config, as check_against's docstring says, and held to them."""
+    make_run(tmp_path / "old" / "seed0", 0, [[-5, -15, -6]])
+    path = tmp_path / "old" / "seed0" / "variant.json"
+    variant = json.loads(path.read_text())
+    del variant["util_params"]["config_file"]
+    path.write_text(json.dumps(variant))
+    check_against(group_runs(find_runs(tmp_path)), SEEDS, "seeds.json")  # no error
+    make_run(tmp_path / "other" / "seed0", 0, [[-5, -15, -6]], {"config_file": "configs/point-robot.json"})
+    with pytest.raises(UserError, match=r"expected runs of that config, .*configured from 'configs/point-robot.json'"):
+        check_against([find_runs(tmp_path / "other")], SEEDS, "seeds.json")
+
+
+def test_each_protocols_line_against_the_seeds_gives_that_protocols_spread(tmp_path):
+    """Mutation AA23: the line of each protocol sets the run's score beside the seeds' scores of that protocol. On
+    the 0 .. -20 scale the seeds' offline returns -5, -3 score 0.75, 0.85; online -15, -13: 0.25, 0.35; Np -6, -10:
+    0.7, 0.5."""
+    spread = {
+        "seeds": {
+            "0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6},
+            "1": {"offline context": -3, "online prior context": -13, "non-prior context (Np)": -10},
+        },
+        "last": 1,
+        "config": "configs/test/point-robot-tiny.json",
+        "bar": {"protocol": "non-prior context (Np)", "mean_at_least": 0.8, "each_at_least": 0.7},
+    }
+    table = pd.DataFrame([{"offline context": -4.0, "online prior context": -14.0, "non-prior context (Np)": -8.0}])
+    lines = against_lines(table, Reference(0.0, -20.0), spread)
+    assert [line.split("reference seeds ")[1] for line in lines[1:4]] == [
+        "0.750 .. 0.850 (mean 0.800); this run 0.800",
+        "0.250 .. 0.350 (mean 0.300); this run 0.300",
+        "0.500 .. 0.700 (mean 0.600); this run 0.600",
+    ]
+
+
+def _invoke_report(args: list[str], monkeypatch):
+
+    monkeypatch.setattr(rlkit.stats, "iqm_interval", functools.partial(rlkit.stats.iqm_interval, reps=200))  # (fast)
+    return CliRunner().invoke(main, args)
+
+
+def test_the_report_flags_every_collapsed_run_not_only_the_first(tmp_path, monkeypatch):
+    """Mutation AA25: the command prints the collapse warning of each run of an experiment whose three protocols
+    return one value at its last iteration: seed 1 here (seed 0 is an ordinary run)."""
+    make_run(tmp_path / "exp" / "seed0", 0, [[-4, -14, -6]])
+    make_run(tmp_path / "exp" / "seed1", 1, [[-8, -8, -8]])
+    monkeypatch.setattr(rlkit.report, "reference_returns", lambda run: None)  # (fast: no references, no IQM)
+    result = _invoke_report([str(tmp_path)], monkeypatch)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "seed1: the three protocols return the same value (-8.00)" in warnings[0]
+
+
+def test_against_seeds_of_another_config_is_refused_before_anything_is_printed(tmp_path, monkeypatch):
+    """Mutation AA26: `--against` first checks every run can be held to the seeds (`check_against`): runs of the tiny
+    config against seeds of configs/point-robot.json are refused, and no table is printed."""
+    make_run(tmp_path / "runs" / "exp" / "seed0", 0, [[-4, -14, -6]])
+    seeds = _seeds_file(tmp_path, config="configs/point-robot.json")
+    result = _invoke_report([str(tmp_path / "runs"), "--against", str(seeds)], monkeypatch)
+    assert isinstance(result.exception, UserError), result.output
+    assert "holds seeds of 'configs/point-robot.json': expected runs of that config" in str(result.exception)
+    assert result.output == ""
+
+
+@pytest.mark.parametrize("damage", ["no task.json", "no eval episodes"])
+def test_a_held_out_task_without_eval_episodes_is_one_line_for_the_data_reference(tmp_path, damage):
+    """Audit AA's robustness gap: a held-out task whose folder lost its task.json (np.nanmax of no checkpoint: numpy's
+    zero-size ValueError as a traceback) or whose listed checkpoints hold no eval episodes (a top of nan, then a
+    misleading "expected the top above random") is one line naming the task and what the reference needs."""
+    run, cfg, _ = _sparse_walker_run(tmp_path)
+    held_out = tmp_path / "data" / "goal_idx1"
+    if damage == "no task.json":
+        (held_out / "task.json").unlink()
+    else:
+        for c in (100, 200):
+            write_checkpoint(held_out, c, {"sample": _episodes([[1.0] * 20])})
+    with pytest.raises(UserError, match=r"^task 1 in '.*data' has no deterministic \(eval\) episodes at a checkpoint"):
+        data_reference(run)

@@ -1,6 +1,7 @@
 """`python -m rlkit.reproduce`: the tiny profile end to end, resumption, and bad input."""
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -9,13 +10,29 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+import rlkit.budget
+import rlkit.experiment
+import rlkit.reproduce.plan as plan
+import rlkit.torch.flops
 from rlkit.errors import UserError
+from rlkit.report import read_spread
+from rlkit.reproduce.__main__ import train_all
+from rlkit.reproduce.plan import (
+    ENVS,
+    METHOD_SETTINGS,
+    budget_lines,
+    iterations_of,
+    profile,
+    profiles,
+    run_specs,
+)
 from tests.conftest import ROOT, TINY_CONFIG, load_file, python_path, run_cli
 
 METHODS = ("CSRO", "FOCAL")
@@ -1638,3 +1655,181 @@ def test_fig3_says_its_scale_and_band(tmp_path, monkeypatch):
     fig = _curves_figure(tmp_path, monkeypatch)
     assert fig.axes[0].get_ylabel() == "normalised score\n(random 0, oracle 1)"
     assert fig.get_suptitle() == "t: mean and 95% band over seeds"
+
+
+def test_each_method_of_the_reproduction_trains_its_own_algo_type(tmp_path):
+    """Mutation AA30/AA31: a method's row of the report is trained by its own learner: every method is the algo_type
+    of its name except the two variants, FOCAL_REPLACE (FOCAL) and CORRO_STD (CORRO). A method run as another (the
+    UNICORN_SUP row trained by UNICORN_SS's learner) would print that other method's numbers under its name."""
+    want = {
+        "CSRO": "CSRO",
+        "FOCAL": "FOCAL",
+        "FOCAL_REPLACE": "FOCAL",
+        "OFFPEARL": "OFFPEARL",
+        "CORRO": "CORRO",
+        "UNICORN_SS": "UNICORN_SS",
+        "UNICORN_SUP": "UNICORN_SUP",
+        "BOREL": "BOREL",
+        "CORRO_STD": "CORRO",
+    }
+    assert set(plan.METHODS) == set(want)
+    for env in ("point-robot", "cheetah-vel"):
+        specs = run_specs(env, "tiny", list(plan.METHODS), [0], tmp_path, 1, None, None)
+        assert {s.method: s.load_config().algo_type for s in specs} == want, env
+
+
+def test_a_tiny_profile_writes_its_own_data_folder_not_the_papers(tmp_path):
+    """Mutation AA32: the tiny profile (seconds per run, "never for results") generates and reads
+    ./offline_dataset/ENV-tiny: were it the paper profile's data_dir, `python -m rlkit.reproduce ENV --profile tiny`
+    would write its 2-task toy data into (or train on) the folder the paper's runs use."""
+    for env in ENVS:
+        (tiny,) = run_specs(env, "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
+        (paper,) = run_specs(env, "paper", ["CSRO"], [0], tmp_path, 1, None, None)
+        tiny_dir, paper_dir = tiny.load_config().algo_params.data_dir, paper.load_config().algo_params.data_dir
+        assert tiny_dir != paper_dir, env
+        if profiles(env)["tiny"].overrides:  # (point-robot's tiny is a file of its own: configs/test/...)
+            assert tiny_dir == f"./offline_dataset/{env}-tiny", env
+
+
+def test_the_demo_profile_averages_as_many_iterations_as_the_seeds_it_is_held_to():
+    """Mutation AA34: `make demo` holds a demo run to docs/results/point-robot-demo-seeds.json, whose seeds are the
+    mean of their last 3 iterations (`rlkit.report --against` refuses another --last); the demo profile's final
+    return (its reproduction report) must average the same 3 iterations."""
+    spread = read_spread(ROOT / "docs" / "results" / "point-robot-demo-seeds.json")
+    assert spread["last"] == 3
+    assert profile("point-robot", "demo").final_iterations == spread["last"]
+    assert spread["config"] == profile("point-robot", "demo").config
+
+
+def test_data_dir_given_to_the_reproduction_wins_over_the_profiles_own(tmp_path):
+    """Mutation AA36: a run's config is the profile's file, then the profile's overrides, then the command's (its
+    method, exp_name, out and --data_dir), each over the one before. The tiny profile of cheetah-vel names its own
+    data_dir; --data_dir must still be the folder the runs train on."""
+    data = tmp_path / "my_data"
+    for method in ("CSRO", "FOCAL_REPLACE"):
+        (spec,) = run_specs("cheetah-vel", "tiny", [method], [0], tmp_path / "out", 1, None, data)
+        cfg = spec.load_config()
+        assert cfg.algo_params.data_dir == str(data), method
+        assert cfg.util_params.exp_name == f"tiny-{method}" and cfg.util_params.base_log_dir == str(tmp_path / "out")
+
+
+def test_one_plans_data_dir_does_not_leak_into_the_next_plan(tmp_path):
+    """Mutation AA37: the plan's overrides for a method are its own copy: planned once with --data_dir X, a method with
+    settings of its own (FOCAL_REPLACE, CORRO_STD) kept X in METHOD_SETTINGS, and a later plan without --data_dir
+    trained it on X instead of the profile's data (and the methods' table said X)."""
+
+    before = copy.deepcopy(METHOD_SETTINGS)
+    run_specs("point-robot", "tiny", ["FOCAL_REPLACE", "CORRO_STD"], [0], tmp_path, 1, None, tmp_path / "elsewhere")
+    assert METHOD_SETTINGS == before
+    for spec in run_specs("point-robot", "tiny", ["FOCAL_REPLACE", "CORRO_STD"], [0], tmp_path, 1, None, None):
+        assert spec.load_config().algo_params.data_dir == "./offline_dataset/point-robot-tiny", spec.method
+
+
+def test_a_plan_made_from_another_folder_loads_the_repositorys_config(tmp_path, monkeypatch):
+    """Mutation AA38: a run's config file is named by its path in the repository, so that the command works from any
+    folder (the README runs it from the checkout, a cluster job from its own)."""
+    monkeypatch.chdir(tmp_path)
+    (spec,) = run_specs("point-robot", "demo", ["CSRO"], [0], tmp_path, 1, None, None)
+    assert Path(spec.config) == ROOT / "configs" / "demo" / "point-robot.json"
+    assert spec.load_config().env_name == "point-robot"
+
+
+def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_its_console_log(tmp_path, monkeypatch):
+    """Mutation AA42/AA43/AA45/AA46: `train_one` (what each job runs) prepares the run with its own seed (a seed-1
+    folder trained as seed 0 repeats seed 0's numbers), on the device its --gpu names, with the torch threads the
+    plan gave it (cores / jobs: more oversubscribe the cores), and appends to OUT_DIR/console.log: a resumed run keeps
+    the log of its first part."""
+    import rlkit.reproduce.plan as plan
+
+    seen = {}
+
+    class Trainer:
+        def __init__(self, setup, show_progress=True):
+            seen["setup"], seen["show_progress"] = setup, show_progress
+
+        def run(self):
+            seen["threads"] = torch.get_num_threads()
+            print("the second part")
+
+    monkeypatch.setattr(rlkit.experiment, "prepare", lambda cfg, seed, device: ("setup", cfg.env_name, seed, device))
+    monkeypatch.setattr(rlkit.experiment, "MetaTrainer", Trainer)
+    monkeypatch.setattr(plan, "select_device", lambda gpu, quiet=False: f"device of --gpu {gpu}")
+    (spec,) = plan.run_specs("point-robot", "tiny", ["CSRO"], [3], tmp_path, 2, 1, None)
+    spec.out_dir.mkdir(parents=True)
+    (spec.out_dir / "console.log").write_text("the first part\n")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        line = plan.train_one(spec)
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == {
+        "setup": ("setup", "point-robot", 3, "device of --gpu 1"),
+        "show_progress": False,
+        "threads": 2,
+    }
+    assert (spec.out_dir / "console.log").read_text() == "the first part\nthe second part\n"
+    assert line == f"CSRO seed 3: finished -> {spec.out_dir}"
+
+
+def test_the_cost_estimate_leaves_this_processs_torch_threads_as_they_were(tmp_path, monkeypatch):
+    """Mutation AA44: `budget_lines` times each method's step on the runs' threads (2 here), then sets torch's
+    threads back: the command goes on to stage 1 and the runs on the threads it chose, not the estimate's."""
+
+    timed_on = []
+    monkeypatch.setattr(rlkit.budget, "timed_steps", lambda cfg: timed_on.append(torch.get_num_threads()) or (1.0, []))
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
+    monkeypatch.setattr(rlkit.torch.flops, "MatmulProbe", lambda: lambda: 1e11)  # (fast: no throughput probe)
+    budget = SimpleNamespace(summary=lambda: "1 GFLOP", left_after=lambda steps, t, cs: 60.0, step_flops=1e9, stages=[])
+    monkeypatch.setattr(rlkit.budget, "training_budget", lambda cfg: budget)  # (fast: no FLOP count)
+    specs = run_specs("point-robot", "tiny", ["FOCAL"], [0], tmp_path, 2, None, None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        lines = budget_lines(specs, specs, 1, "cpu")
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)
+    assert timed_on == [2] and "steps timed here on 2 thread(s)" in lines[-1]
+    assert after == 1
+
+
+def test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_pt(tmp_path):
+    """Mutation AA41: a finished run (2 of the tiny profile's 2 iterations) killed between writing latest.pt and its
+    last snapshot is not resumed again, so the plan's check of it restores that snapshot (snapshots/itr_1.pt, Epoch
+    1, snapshot_gap 1) as a copy of latest.pt; the report and rlkit.show read the snapshots."""
+    (spec,) = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
+    _fake_run_folder(spec.out_dir, dict(spec.load_config().to_dict(), seed=0), 2)
+    assert iterations_of(spec) == (2, 2, True)
+    snapshot = spec.out_dir / "snapshots" / "itr_1.pt"
+    assert snapshot.is_file() and snapshot.read_bytes() == (spec.out_dir / "latest.pt").read_bytes()
+
+
+def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop(capsys):
+    """Mutation AA60: `train_all` with one job (in this process) returns the line of each run that failed with a
+    UserError (diverged, bad data) after training the others: the command raises on it, so that no report is written
+    without that run. (tests/test_reproduce.py's test of this is marked slow for its two-job case; this one needs no
+    process.)"""
+
+    def train(spec):
+        if spec.seed == 1:
+            raise UserError("training diverged at iteration 3")
+        return f"{spec.method} seed {spec.seed}: finished"
+
+    todo = [SimpleNamespace(method="CSRO", seed=s) for s in range(3)]
+    assert train_all(todo, 1, train=train) == ["CSRO seed 1: training diverged at iteration 3"]
+    assert capsys.readouterr().out.splitlines() == [
+        "CSRO seed 0: finished",
+        "CSRO seed 1: FAILED (training diverged at iteration 3)",
+        "CSRO seed 2: finished",
+    ]
+
+
+def test_borel_at_the_cheetah_cpu_profile_has_the_vae_sizes_the_profile_was_measured_at(tmp_path):
+    """Mutation AA35: docs/results/cheetah-vel-cpu-profile.md ("BOREL at this profile needed a cheaper VAE step")
+    gives BOREL, and only BOREL, borel_vae_tasks 4 (BOReL's cheetah value) and borel_elbo_terms 10: the 0.2 s VAE step
+    and the profile's "about 3 hours with CORRO and BOREL" are measured at those sizes."""
+    specs = {s.method: s for s in run_specs("cheetah-vel", "cpu", ["BOREL", "CSRO"], [0], tmp_path, 1, None, None)}
+    borel = specs["BOREL"].load_config().algo_params
+    assert (borel.borel_vae_tasks, borel.borel_elbo_terms) == (4, 10)
+    assert specs["CSRO"].profile_overrides.get("algo_params", {}) == {}  # (BOREL's sizes only)

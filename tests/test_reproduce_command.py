@@ -10,7 +10,9 @@ import pytest
 import torch
 
 import rlkit.behaviour
+import rlkit.budget
 import rlkit.reproduce.__main__ as entry
+import rlkit.torch.graphs
 from rlkit.cli import run_cli as run_command
 
 N = 10  # iterations of every run here
@@ -108,3 +110,145 @@ def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, 
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], profile=())
     assert seen["profile"] == "demo" and "--profile demo" in seen["command"]
     assert "reproduce point-robot --profile demo:" in capsys.readouterr().out
+
+
+def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, cores: int = 4) -> dict:
+    """`python -m rlkit.reproduce point-robot --profile tiny --out RUNS --results RESULTS ARGS` in this process, its
+    heavy parts stood in for (as tests/test_reproduce_command.py does), on a machine of `cores` usable cores; `done`:
+    iterations done of 10 per (method, seed). Returns what each part was given."""
+    import rlkit.reproduce.__main__ as entry
+
+    seen: dict = {"as_made": set()}
+    done = done or {}
+
+    def iterations_of(spec, as_made=False):
+        seen["as_made"].add(as_made)
+        return done.get((spec.method, spec.seed), 0), 10, False
+
+    def generate(env_name, env_params, data_dir, tasks, sac_name, sac_cfg, device):
+        seen["generate"] = dict(
+            data_dir=data_dir, tasks=tasks, sac=sac_name, threads=torch.get_num_threads(), device=device
+        )
+
+    def train_all(todo, jobs):
+        seen["todo"] = [(s.method, s.seed) for s in todo]
+        return []
+
+    def write_report(env, prof, specs, results, command):
+        seen["specs"] = specs
+        return results / "r.md"
+
+    capture = rlkit.torch.graphs.request_capture
+
+    def request_capture(on):
+        seen["capture"] = on
+        capture(on)
+
+    monkeypatch.setattr(rlkit.torch.graphs, "request_capture", request_capture)
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: cores)
+    monkeypatch.setattr(entry, "iterations_of", iterations_of)
+    monkeypatch.setattr(
+        entry, "budget_lines", lambda specs, todo, jobs, device, done: seen.update(budget_done=done) or []
+    )
+    monkeypatch.setattr(rlkit.behaviour, "generate", generate)
+    monkeypatch.setattr(entry, "train_all", train_all)
+    monkeypatch.setattr(entry, "write_report", write_report)
+    threads = torch.get_num_threads()
+    try:
+        run_command(
+            entry.main,
+            ["point-robot", "--profile", "tiny", "--gpu", "-1", "--out", str(tmp_path / "runs"),
+             "--results", str(tmp_path / "results"), *args],
+        )  # fmt: skip
+    finally:
+        capture(None)
+        torch.set_num_threads(threads)
+    return seen
+
+
+def test_the_report_lists_each_methods_seeds_in_order_whatever_order_seeds_gives(monkeypatch, tmp_path):
+    """Mutation AA50: `--seeds 2,0,1` plans seeds 0, 1, 2: the report's per-seed columns and lines go by seed (its
+    tables pair methods seed by seed), not in the order the option listed them."""
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "2,0,1", "--methods", "CSRO,FOCAL"])
+    assert [(s.method, s.seed) for s in seen["specs"]] == [
+        ("CSRO", 0), ("CSRO", 1), ("CSRO", 2), ("FOCAL", 0), ("FOCAL", 1), ("FOCAL", 2)
+    ]  # fmt: skip
+
+
+def test_a_method_given_twice_is_planned_once(monkeypatch, tmp_path):
+    """Mutation AA51: `--methods CSRO,FOCAL,CSRO` planned CSRO's runs twice: one folder trained by two runs at once
+    and its returns counted twice in the report's tables."""
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO,FOCAL,CSRO"])
+    assert seen["todo"] == [("CSRO", 0), ("FOCAL", 0)]
+    assert [s.method for s in seen["specs"]] == ["CSRO", "FOCAL"]
+
+
+def test_the_report_the_command_would_replace_is_checked_before_anything_trains(monkeypatch, tmp_path, capsys):
+    """Mutation AA52: the command writes RESULTS/ENV-PROFILE.md; a report of other methods already there is refused
+    before stage 1 or any run, so that it is not replaced (the check of another file name let it through)."""
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "point-robot-tiny.md").write_text("Methods CSRO, FOCAL; seeds [0, 1, 2]\n")
+    with pytest.raises(SystemExit) as exit_:
+        _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "point-robot-tiny.md' is a report of methods ['CSRO', 'FOCAL']" in err, err
+
+
+def test_eager_and_capture_reach_the_cuda_graph_switch(monkeypatch, tmp_path):
+    """Mutation AA53: --eager / --capture are handed to `graphs.request_capture` (False / True); without either the
+    default (None: CSRO_CAPTURE, else capture on CUDA only)."""
+    for flag, want in (("--eager", False), ("--capture", True), (None, None)):
+        seen = _command(
+            monkeypatch, tmp_path / str(flag), ["--seeds", "0", "--methods", "CSRO", *([flag] if flag else [])]
+        )
+        assert seen["capture"] is want, flag
+
+
+def test_runs_share_the_cores_between_the_jobs_and_stage_1_takes_them_all(monkeypatch, tmp_path):
+    """Mutation AA54/AA55: without --threads each run gets cores // jobs threads (4 cores, 2 jobs: 2 each; every run
+    of 4 threads would oversubscribe the cores twice over), and stage 1, which runs alone before them, every core
+    (4); with --threads 3 both take 3."""
+    seen = _command(monkeypatch, tmp_path / "a", ["--seeds", "0,1", "--methods", "CSRO", "--jobs", "2"], cores=4)
+    assert [s.threads for s in seen["specs"]] == [2, 2] and seen["generate"]["threads"] == 4
+    seen = _command(monkeypatch, tmp_path / "b", ["--seeds", "0", "--methods", "CSRO", "--threads", "3"], cores=4)
+    assert [s.threads for s in seen["specs"]] == [3] and seen["generate"]["threads"] == 3
+
+
+def test_data_dir_is_where_stage_1_writes_and_every_run_reads(monkeypatch, tmp_path):
+    """Mutation AA56/AA59: --data_dir is the folder stage 1 generates every task of the config into (the tiny
+    point-robot's 6 tasks: 0 .. 5) and the runs train on."""
+    data = tmp_path / "my_data"
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO,FOCAL", "--data_dir", str(data)])
+    assert seen["generate"]["data_dir"] == data and seen["generate"]["tasks"] == [0, 1, 2, 3, 4, 5]
+    assert [s.load_config().algo_params.data_dir for s in seen["specs"]] == [str(data)] * 2
+
+
+def test_report_only_reads_the_folders_as_they_were_made(monkeypatch, tmp_path):
+    """Mutation AA57: --report-only checks the finished folders `as_made` (a report of archived runs of an older
+    profile names their differences), training checks them against today's profile."""
+    done = {("CSRO", 0): 10}
+    seen = _command(monkeypatch, tmp_path / "a", ["--seeds", "0", "--methods", "CSRO", "--report-only"], done)
+    assert seen["as_made"] == {True} and "todo" not in seen and [s.seed for s in seen["specs"]] == [0]
+    seen = _command(monkeypatch, tmp_path / "b", ["--seeds", "0", "--methods", "CSRO"], done)
+    assert seen["as_made"] == {False}
+
+
+def test_the_cost_estimate_is_given_the_iterations_each_run_to_train_has_done(monkeypatch, tmp_path):
+    """Mutation AA58: the estimate counts what the runs to train have left: CSRO seed 0 has done 4 of 10 iterations,
+    FOCAL seed 0 none (CSRO seed 1, finished, is not trained), in the order they train (seed-major)."""
+    done = {("CSRO", 0): 4, ("CSRO", 1): 10}
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0,1", "--methods", "CSRO,FOCAL"], done)
+    assert seen["todo"] == [("CSRO", 0), ("FOCAL", 0), ("FOCAL", 1)]
+    assert seen["budget_done"] == [4, 0, 0]
+
+
+def test_stage_1_generates_the_data_on_the_device_the_runs_train_on(monkeypatch, tmp_path):
+    """Mutation AA61: stage 1 (the behaviour SACs) runs on the device --gpu gives (cuda:0 here, stood in for: nothing
+    runs on it), as the runs do, not on the CPU."""
+    import rlkit.reproduce.__main__ as entry
+
+    monkeypatch.setattr(entry, "select_device", lambda gpu: torch.device("cuda", 0))
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"])
+    assert seen["generate"]["device"] == torch.device("cuda", 0)
+    assert seen["generate"]["sac"] == "tiny_point"
