@@ -41,6 +41,22 @@ def run_cli(args: list[str], cwd: Path, check: bool = True) -> subprocess.Comple
     return proc
 
 
+@pytest.fixture(autouse=True)
+def _capture_switch_as_found():
+    """An entry point run in-process with --capture or --eager sets this process's switch and CSRO_CAPTURE (for the
+    processes it would start); both are put back after each test, so no later test on the same worker trains under
+    another switch (a leaked --capture once made test_resume_continues_exactly record 'capture on')."""
+    before = os.environ.get("CSRO_CAPTURE")
+    yield
+    if before is None:
+        os.environ.pop("CSRO_CAPTURE", None)
+    else:
+        os.environ["CSRO_CAPTURE"] = before
+    graphs = sys.modules.get("rlkit.torch.graphs")
+    if graphs is not None:
+        graphs.use_capture(None)
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     """6 point-robot tasks, checkpoints 100 and 200, 3 stochastic + 1 deterministic episodes each."""

@@ -1260,8 +1260,7 @@ def test_host_step_counters_leave_out_counters_on_another_device():
 def test_a_request_after_the_switch_was_read_turns_capture_on_and_off_here(monkeypatch):
     """Mutation X02: `--capture` / `--eager` decide this process's capture even where the switch has already been
     read from the environment."""
-    monkeypatch.delenv(graphs.ENV_VAR, raising=False)
-    graphs.use_capture(None)
+    _unset_capture_env(monkeypatch)
     try:
         assert graphs.capture_on("cpu") is False  # the switch read (unset: eager on the CPU)
         graphs.request_capture(True)
@@ -1270,7 +1269,6 @@ def test_a_request_after_the_switch_was_read_turns_capture_on_and_off_here(monke
         assert graphs.capture_on("cuda") is False
     finally:
         graphs.use_capture(None)
-        monkeypatch.delenv(graphs.ENV_VAR, raising=False)
 
 
 def test_capture_on_the_cpu_runs_the_step_on_the_static_buffers():

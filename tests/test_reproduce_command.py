@@ -138,11 +138,8 @@ def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, c
         seen["specs"] = specs
         return results / "r.md"
 
-    capture = rlkit.torch.graphs.request_capture
-
-    def request_capture(on):
+    def request_capture(on):  # (recorded only: the real one would set this process's switch for later tests)
         seen["capture"] = on
-        capture(on)
 
     monkeypatch.setattr(rlkit.torch.graphs, "request_capture", request_capture)
     monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: cores)
@@ -161,7 +158,6 @@ def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, c
              "--results", str(tmp_path / "results"), *args],
         )  # fmt: skip
     finally:
-        capture(None)
         torch.set_num_threads(threads)
     return seen
 
