@@ -3990,13 +3990,13 @@ EDITS = {
         FILEIO,
         "    TypeError,\n    struct.error,\n",
         "    struct.error,\n",
-        "tests/test_run_folder.py::test_a_state_file_the_weights_only_reader_finds_malformed_is_one_line",
+        "tests/test_smoke.py::test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing",
     ),
     "a state file read with code allowed": Edit(
         FILEIO,
         "weights_only=True",
         "weights_only=False",
-        "tests/test_run_folder.py::test_a_state_file_that_carries_code_is_refused_not_run",
+        "tests/test_smoke.py::test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing",
     ),
     "a csv's byte order mark kept": Edit(
         FILEIO,
@@ -4056,7 +4056,7 @@ EDITS = {
         FILEIO,
         "    struct.error,\n)",
         "\n)",
-        "tests/test_run_folder.py::test_a_state_file_that_starts_like_a_gif_is_one_line",
+        "tests/test_smoke.py::test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing",
     ),
     "a sampled z's redraw reading the newest context parts": Edit(
         EVAL_PROTOCOLS,

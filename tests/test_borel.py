@@ -1151,7 +1151,6 @@ def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
 def test_borels_policy_reads_s_then_mu_then_logvar():
     """Mutation Y51: BOREL's policy input is the hyper-state (s, mu, logvar) in that order (docs/algorithm.md,
     "Learner"; a saved snapshot's first-layer columns mean that), not (mu, logvar, s)."""
-
     settings = BorelSettings.from_config(borel_cfg())
     agent = BorelAgent(2, 2, settings, 16, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
@@ -1166,7 +1165,6 @@ def test_borels_policy_reads_s_then_mu_then_logvar():
 def test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_input():
     """Mutation Y52: BOREL's policy is the network every method's learner trains (3 hidden layers of net_size, as
     CSROAgent's), its input widened from (s, z) to (s, mu, logvar)."""
-
     settings = BorelSettings.from_config(borel_cfg())
     L = settings.latent
     agent = BorelAgent(3, 2, settings, 16, torch.Generator().manual_seed(0))
@@ -1180,7 +1178,6 @@ def test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_inp
 def test_episode_lengths_that_do_not_sum_to_a_tasks_rows_are_a_one_line_error(lengths):
     """Mutation Y79: a task's episode lengths must sum to its rows (25 here): fewer leave rows in no sequence,
     more make a sequence read past the task's rows into the next task's."""
-
     data = episodes_data([10, 15], 3)
     data.traj_lengths = np.asarray(lengths)
     buf = MultiTaskBuffer({3: data, 4: episodes_data([10, 15], 4)}, 2, 2, DEV, terminal_at_traj_end=False)
@@ -1197,7 +1194,6 @@ def test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belie
     """Mutation Y86: `hyper_state_columns` relabels the sequences `chunk` at a time (2048 in a run, more sequences
     than that in a paper run's data): each chunk writes the beliefs of its own sequences' rows, so chunks of 2 give
     what one chunk gives (two tasks, 3 sequences of unequal lengths)."""
-
     enc = make_trainer().agent.gru
     buf = MultiTaskBuffer({1: episodes_data([3, 2, 4, 1], 1), 6: episodes_data([2, 3], 6, seed=1)}, 2, 2, DEV)
     index = SequenceIndex(buf, 2, 4)

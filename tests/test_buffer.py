@@ -419,7 +419,6 @@ def test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_jus
 def test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions(replace):
     """Mutation Y70: `sample_step` draws the meta-batch's tasks from the ids it is given (the training tasks, which
     `interpolation` or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1."""
-
     buf = MultiTaskBuffer(
         {t: tagged(t) for t in range(12)}, 2, 2, torch.device("cpu")
     )  # every id loaded: a slip reads no error

@@ -671,7 +671,6 @@ def test_a_rollout_resets_only_the_active_jobs_envs():
     """Mutation Y64: `rollout` resets and steps only the active jobs' envs; an inactive job's env (a job done with
     its episodes, or with enough Np context while others collect) is left as it is, so its next episode does not
     depend on which other jobs ran meanwhile (a reset draws the MuJoCo envs' reset noise from the env's stream)."""
-
     envs = envs_for([1, 5, 6])
     resets = [0, 0, 0]
     for i, e in enumerate(envs):
@@ -691,7 +690,6 @@ def test_a_rollout_asks_for_no_actions_once_every_episode_has_ended():
     """Mutation Y81: the lockstep loop stops when no job is alive: `act` (whose sampling policy or random actions
     draw from the protocol's streams) is not called for steps no env takes, nor `on_step` shown them. Point-robot
     with a 3-step time limit, horizon 10."""
-
     envs = [NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)) for _ in range(2)]
     for e in envs:
         e.reset_task(2)

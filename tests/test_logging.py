@@ -497,7 +497,6 @@ def test_a_resume_purges_a_vae_block_of_one_step_logged_after_the_saved_step(tmp
     """Mutation AB73: `resume_at` purging the VAE curve from one step after `vae_step` (the first step not saved). A
     block of one VAE step (num_train_steps_per_itr 1) logged at saved + 1 before the kill would stay beside the
     resumed run's value of that step. By hand: saved at 100, the killed process logged 101; resumed from 101."""
-
     log = RunLogger(tmp_path)
     log.scalars({"VAE/loss": 1.0}, 100)
     log.scalars({"VAE/loss": 0.5}, 101)  # logged, then the kill before its latest.pt
@@ -515,7 +514,6 @@ def test_closing_a_logger_stops_its_tensorboard_writers(tmp_path):
     """Mutation AB76: `RunLogger.close` not closing its TensorBoard writers. Each writer keeps a writer thread (and
     its queue) alive after the run: a process that runs many runs (a cluster worker, the test suite) gathers them.
     The run's two writers (tb/ and tb/vae/) start a thread each; after close none of them is left."""
-
     before = set(threading.enumerate())
     log = RunLogger(tmp_path)
     log.record(make_row(1))

@@ -1717,7 +1717,6 @@ def test_one_plans_data_dir_does_not_leak_into_the_next_plan(tmp_path):
     """Mutation AA37: the plan's overrides for a method are its own copy: planned once with --data_dir X, a method with
     settings of its own (FOCAL_REPLACE, CORRO_STD) kept X in METHOD_SETTINGS, and a later plan without --data_dir
     trained it on X instead of the profile's data (and the methods' table said X)."""
-
     before = copy.deepcopy(METHOD_SETTINGS)
     run_specs("point-robot", "tiny", ["FOCAL_REPLACE", "CORRO_STD"], [0], tmp_path, 1, None, tmp_path / "elsewhere")
     assert METHOD_SETTINGS == before
@@ -1775,7 +1774,6 @@ def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_i
 def test_the_cost_estimate_leaves_this_processs_torch_threads_as_they_were(tmp_path, monkeypatch):
     """Mutation AA44: `budget_lines` times each method's step on the runs' threads (2 here), then sets torch's
     threads back: the command goes on to stage 1 and the runs on the threads it chose, not the estimate's."""
-
     timed_on = []
     monkeypatch.setattr(rlkit.budget, "timed_steps", lambda cfg: timed_on.append(torch.get_num_threads()) or (1.0, []))
     monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, error_chain, lock_holder, process_identity, read_state
+from rlkit.fileio import FolderLock, error_chain, lock_holder, process_identity
 from rlkit.logging import RunLogger
 from tests.test_cluster import _dead_pid
 
@@ -786,40 +786,6 @@ def test_error_chain_walks_past_a_raise_from_none_unless_told_not_to():
     assert list(error_chain(outer, suppressed=False)) == [outer]
 
 
-class _Carried:
-    """A class of this module: a state holding one is code, which a weights-only read refuses."""
-
-
-def test_a_state_file_the_weights_only_reader_finds_malformed_is_one_line(tmp_path):
-    """Mutation Z50: read_state turns every error torch.load's weights-only reader raises on a damaged file into a
-    one-line UserError, the TypeError included (a pickle that makes a dict key of a list: `}]K\\x01s.`)."""
-    path = tmp_path / "latest.pt"
-    path.write_bytes(b"}]K\x01s.")
-    with pytest.raises(UserError, match=r"latest\.pt' is truncated or unreadable \(TypeError\): expected a snapshot$"):
-        read_state(path, "a snapshot")
-
-
-def test_a_state_file_that_starts_like_a_gif_is_one_line(tmp_path):
-    """Audit Z's one real slip: a state or network file whose first byte is `G` (pickle's 8-byte float opcode, as a
-    GIF saved under a .pt name begins) made torch.load raise struct.error, which came through as a traceback."""
-    path = tmp_path / "latest.pt"
-    path.write_bytes(b"GIF89a")
-    with pytest.raises(UserError, match=r"latest\.pt' is truncated or unreadable \(error\): expected a snapshot$"):
-        read_state(path, "a snapshot")
-
-
-def test_a_state_file_that_carries_code_is_refused_not_run(tmp_path):
-    """Mutation Z51: read_state reads with torch.load's weights_only, so a file holding an object of any class (code
-    that unpickling would import and run) is a one-line UserError, not loaded."""
-
-    path = tmp_path / "latest.pt"
-    torch.save({"weights": torch.zeros(2), "extra": _Carried()}, path)
-    with pytest.raises(UserError, match=r"is truncated or unreadable \(UnpicklingError\): expected a snapshot$"):
-        read_state(path, "a snapshot")
-    torch.save({"weights": torch.ones(2)}, tmp_path / "plain.pt")
-    assert read_state(tmp_path / "plain.pt", "a snapshot")["weights"].tolist() == [1.0, 1.0]
-
-
 def test_a_lock_of_another_host_without_an_identity_is_refused_though_its_pid_is_free_here(tmp_path):
     """Mutation Z63: FolderLock checks a lock's pid on this host only when the lock is this host's. A lock written
     on another host (a shared file system) without a process identity (an older lock file, or a system without
@@ -834,7 +800,6 @@ def test_a_lock_of_another_host_without_an_identity_is_refused_though_its_pid_is
 def test_a_lock_file_holding_only_a_pid_is_this_hosts(tmp_path):
     """Mutation Z65: a lock written before the host was recorded (only a pid) is this host's: taken over when that
     pid is gone, named as this host's "pid N" by lock_holder when it runs (not as a process on a host named '')."""
-
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / ".lock").write_text(str(_dead_pid()))
     with FolderLock(tmp_path / "a", "{folder} is in use by pid {pid}"):
@@ -848,7 +813,6 @@ def test_a_process_identity_holds_its_start_time_which_does_not_change_as_it_run
     """Mutation Z69: process_identity's last part is /proc/PID/stat's field 22 (starttime), which stays the same
     for the life of the process; another field (24, its resident size) changes as it allocates, and a live lock
     holder would then look like a reused pid whose lock may be taken over."""
-
     before = process_identity(os.getpid())
     if not before:
         pytest.skip("no /proc here")

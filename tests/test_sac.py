@@ -1138,7 +1138,6 @@ def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_writte
 def test_sac_params_go_to_json_and_back_unchanged():
     """Mutation X28, X29: `to_dict` writes the tuples as lists (what json reads back), and `from_dict` of it gives
     the same, hashable settings again (tuples, not lists)."""
-
     p = _params(2)
     d = p.to_dict()
     assert d["actor_betas"] == [0.8, 0.99] and d["log_std_bounds"] == [-5.0, 2.0]
@@ -1173,7 +1172,6 @@ def test_stage1_noise_is_each_tasks_own_behaviour_noise_stream_of_the_seed():
 def test_stage1_actor_and_critic_take_their_own_hidden_sizes():
     """Mutation X78, X79: the actor is `actor_hidden_depth` layers of `actor_hidden_dim`, the twin critics
     `critic_hidden_depth` layers of `critic_hidden_dim`, each from its own settings."""
-
     p = dataclasses.replace(
         _params(1), actor_hidden_dim=6, actor_hidden_depth=1, critic_hidden_dim=5, critic_hidden_depth=3
     )

@@ -1201,7 +1201,12 @@ def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, prob
 # torch warns of the pickle protocol of the code-carrying file it then refuses
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_path):
+    """Every error torch.load's weights-only reader raises on a damaged file is one line (mutations Z50, and audit Z's
+    struct.error: a file starting with pickle's 8-byte float opcode `G`, as a GIF does), and a file holding an object
+    of a class outside the allowed ones is refused, not loaded (mutation Z51: a raw pickle fails on torch's magic
+    number either way; a torch.save'd object loads when read without weights_only)."""
     import pickle
+    from pathlib import PurePosixPath
 
     from rlkit.fileio import read_state
 
@@ -1211,8 +1216,13 @@ def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_
     (tmp_path / "evil.pt").write_bytes(pickle.dumps(os.system))  # would call os.system if unpickled freely
     (tmp_path / "text.pt").write_text("hello\n")  # torch's weights-only unpickler: KeyError
     (tmp_path / "table.pt").write_text("Epoch,QF Loss\n0,1.5\n")  # (IndexError)
-    for name in ("cut.pt", "evil.pt", "text.pt", "table.pt"):
-        with pytest.raises(UserError, match=rf"^'.*{name}' is truncated or unreadable \(\w+\): expected a state$"):
+    (tmp_path / "key.pt").write_bytes(b"}]K\x01s.")  # a dict keyed by a list
+    (tmp_path / "gif.pt").write_bytes(b"GIF89a")
+    torch.save({"weights": torch.zeros(2), "path": PurePosixPath("x")}, tmp_path / "object.pt")
+    kinds = {"key.pt": "TypeError", "gif.pt": "error", "object.pt": "UnpicklingError"}  # (struct.error is "error")
+    for name in ("cut.pt", "evil.pt", "text.pt", "table.pt", *kinds):
+        kind = kinds.get(name, r"\w+")
+        with pytest.raises(UserError, match=rf"^'.*{name}' is truncated or unreadable \({kind}\): expected a state$"):
             read_state(tmp_path / name, "a state")
 
 
