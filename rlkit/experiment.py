@@ -24,7 +24,7 @@ from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text
+from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text, error_kind
 from rlkit.logging import (
     LOSS_COLUMNS,
     RETURN_COLUMNS,
@@ -263,7 +263,7 @@ class MetaTrainer:
         try:
             state = torch.load(copy or path, map_location=self.setup.device, weights_only=True)
         except TORCH_LOAD_ERRORS as e:
-            raise UserError(f"path_to_weights {path!r} cannot be read ({type(e).__name__}): {wanted}") from None
+            raise UserError(f"path_to_weights {path!r} cannot be read ({error_kind(e)}): {wanted}") from None
         if isinstance(state, dict) and "trainer" in state:
             state = state["trainer"]
         try:

@@ -239,6 +239,13 @@ TORCH_LOAD_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def error_kind(e: BaseException) -> str:
+    """The name an error message gives `e`'s type: its class name, module-qualified where the name alone says
+    nothing (struct's exception class is called `error`)."""
+    kind = type(e).__name__
+    return f"{type(e).__module__}.{kind}" if kind == "error" else kind
+
+
 def read_state(path: str | Path, expected: str, map_location: Any = "cpu", mmap: bool = False) -> Any:
     """What `torch.save` wrote to `path`, read without running code (`weights_only`; `mmap`: its tensors mapped
     from the file, read only where used); a truncated, damaged or code-carrying file is a one-line UserError
@@ -248,7 +255,7 @@ def read_state(path: str | Path, expected: str, map_location: Any = "cpu", mmap:
     try:
         return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except TORCH_LOAD_ERRORS as e:
-        raise UserError(f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected {expected}") from None
+        raise UserError(f"{str(path)!r} is truncated or unreadable ({error_kind(e)}): expected {expected}") from None
 
 
 def read_csv_table(

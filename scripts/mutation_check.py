@@ -4472,6 +4472,18 @@ EDITS = {
         "        if False:",
         "tests/test_report_plot.py::test_a_held_out_task_without_eval_episodes_is_one_line_for_the_data_reference",
     ),
+    "rollout with no active job not refused": Edit(
+        ROLLOUT,
+        "    if len(active) != E or not np.any(active):\n",
+        "    if len(active) != E:\n",
+        "tests/test_eval.py::test_a_rollout_with_no_active_job_or_a_mask_of_another_length_is_refused_in_one_line",
+    ),
+    "struct.error named 'error' in a one-line message": Edit(
+        FILEIO,
+        '    return f"{type(e).__module__}.{kind}" if kind == "error" else kind\n',
+        "    return kind\n",
+        "tests/test_smoke.py::test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing",
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """The three meta-test protocols: episode counts, context contents, when z is inferred."""
 
 import numpy as np
+import pytest
 import torch
 
 from rlkit.config import load_config
@@ -684,6 +685,16 @@ def test_a_rollout_resets_only_the_active_jobs_envs():
     p = rollout(envs, lambda obs, t, alive: np.zeros((3, 2)), 4, np.array([True, False, True]), DEV)
     assert resets == [1, 0, 1]
     assert p.lengths.tolist() == [4, 0, 4]
+
+
+def test_a_rollout_with_no_active_job_or_a_mask_of_another_length_is_refused_in_one_line():
+    """Every caller loops while some job is active; a rollout asked to run none (or given a mask that does not
+    match the envs) is a clear ValueError naming the mask, not a StopIteration from looking for a first
+    observation, and no env is reset."""
+    envs = envs_for([1, 5])
+    for mask in (np.zeros(2, bool), np.ones(3, bool)):
+        with pytest.raises(ValueError, match=r"^rollout: active must mark at least one of the 2 envs, got \["):
+            rollout(envs, lambda obs, t, alive: np.zeros((2, 2)), 4, mask, DEV)
 
 
 def test_a_rollout_asks_for_no_actions_once_every_episode_has_ended():

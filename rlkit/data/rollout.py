@@ -66,6 +66,8 @@ def rollout(
     """Run one episode in every active env, stepping all of them in lockstep; `on_step` sees each step's
     transitions before the next action is chosen."""
     E = len(envs)
+    if len(active) != E or not np.any(active):
+        raise ValueError(f"rollout: active must mark at least one of the {E} envs, got {np.asarray(active).tolist()}")
     first = [env.reset()[0] if active[i] else None for i, env in enumerate(envs)]
     obs_dim = next(o for o in first if o is not None).shape[0]
     act_dim = envs[0].action_space.shape[0]
