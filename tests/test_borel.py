@@ -457,7 +457,7 @@ def test_online_prior_protocol_updates_the_belief_every_step_and_carries_one_epi
     # episode 1 from the prior, updated after every step; episode e from episode e - 1 fed in order
     want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
     for t, z in enumerate(spy.seen):
-        torch.testing.assert_close(z[1], want[t], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(z[1], want[t], rtol=1e-6, atol=1e-6)
     assert not torch.allclose(spy.seen[0][1], spy.seen[1][1])  # it moved after the first step
 
 
@@ -473,7 +473,7 @@ def test_offline_protocol_feeds_an_ordered_offline_episode_then_updates_every_st
         assert (b.obs[1, 1:, 1] - b.obs[1, :-1, 1] == 1).all()  # a whole episode, in order
         want = replay(agent, [offline, episode_rows(scored[e], 1)])[20:40]
         for t in range(20):
-            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-6, atol=1e-6)
 
 
 @torch.no_grad()
@@ -501,12 +501,12 @@ def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_poste
     assert len(sampled) == 10 + 20 and len(acted) == 60
     want = replay(agent, [ctx[0], ctx[1]])[30:40] + replay(agent, [ctx[1], ctx[2]])[20:40]
     for z, w in zip(sampled, want):
-        torch.testing.assert_close(z[1], w, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(z[1], w, rtol=1e-6, atol=1e-6)
     # scored episode e acts with the posterior after context episode e, then after each of its own steps
     for e in range(3):
         want = replay(agent, [ctx[e], scored[e]])[20:40]
         for t in range(20):
-            torch.testing.assert_close(acted[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(acted[20 * e + t][1], want[t], rtol=1e-6, atol=1e-6)
     assert not torch.allclose(acted[0][1], replay(agent, [])[0])  # not the prior: the context was read
 
 
@@ -898,7 +898,7 @@ def test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context():
     assert not torch.equal(ep[0], dense[0])  # the untrained policy stays outside the radius: 0 instead of -dist
     want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
     for t, z in enumerate(spy.seen):
-        torch.testing.assert_close(z[1], want[t], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(z[1], want[t], rtol=1e-6, atol=1e-6)
 
 
 def run_offline(agent, lengths: list[int], reward_fn=None):
@@ -946,7 +946,7 @@ def test_a_short_offline_episode_is_fed_without_its_padding():
         n = len(ctx)
         want = replay(agent, [ctx, episode_rows(scored[e], 1)])[n : n + 20]
         for t in range(20):
-            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-6, atol=1e-6)
 
 
 @torch.no_grad()
@@ -964,7 +964,7 @@ def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored()
         assert not torch.equal(own, episode_rows(scored[e], 1))
         want = replay(agent, [ctx, own])[20:40]
         for t in range(20):
-            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-6, atol=1e-6)
 
 
 @torch.no_grad()
@@ -983,7 +983,7 @@ def test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std():
     for j in range(2):
         last = replay(agent, [episode_rows(scored[1], j), episode_rows(scored[2], j)])[-1]
         mu, logvar = last[:L], last[L:]
-        np.testing.assert_allclose(result.z[j], mu.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(result.z[j], mu.numpy(), rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(result.z_std[j], float(torch.exp(0.5 * logvar).mean()), rtol=1e-4, atol=1e-6)
 
 
@@ -1252,7 +1252,7 @@ def test_borels_np_keeps_a_jobs_context_episode_while_a_batch_mate_collects_more
     assert [n.tolist() for n, _ in context[:3]] == [[7, 20], [7, 0], [7, 0]]  # job 1 idle in rounds 2 and 3
     first_scored = [z for z, d in zip(spy.seen, spy.deterministic) if d][0]
     want = replay(agent, [episode_rows(context[0][1], 1)])[20]
-    torch.testing.assert_close(first_scored[1], want, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(first_scored[1], want, rtol=1e-6, atol=1e-6)
     assert not torch.allclose(want, replay(agent, [])[0])  # the context moved it from the prior
 
 
