@@ -4484,6 +4484,12 @@ EDITS = {
         "    return kind\n",
         "tests/test_smoke.py::test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing",
     ),
+    "a BOREL belief carrying one context episode more than its window": Edit(
+        RECURRENT,
+        "[-self.window :]",
+        "[-(self.window + 1) :]",
+        "tests/test_borel.py::test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context",
+    ),
 }
 
 
