@@ -5,6 +5,7 @@ scripts/mutation_check.py's EDITS keeps them caught.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -16,10 +17,14 @@ import torch
 from policy_train import load_sac_config
 from rlkit.behaviour import Stage1Spec, train_task_group
 from rlkit.behaviour.generate import TaskGroup
+from rlkit.behaviour.regenerate import already_written, check_networks, regenerate
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
-from rlkit.data.npz import read_checkpoint
+from rlkit.data.networks import write_networks
+from rlkit.data.npz import read_checkpoint, read_npz_meta
 from rlkit.errors import UserError
+from rlkit.fileio import FolderLock
+from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
 
 POINT = {"n_tasks": 6, "max_episode_steps": 20}
 CPU = torch.device("cpu")
@@ -512,3 +517,85 @@ def test_curves_of_a_stage1_that_has_not_written_its_first_checkpoint_are_one_li
         with pytest.raises(UserError, match=r"no checkpoints in .*: expected a dataset with at least one written"):
             draw(tmp_path)
     assert not (tmp_path / "behaviour_returns.csv").exists() and not (tmp_path / "behaviour_curves.png").exists()
+
+
+def test_regenerating_zero_episodes_is_refused_before_anything_is_read(tmp_path):
+    """Mutation AD55: `regenerate` refusing only a negative n_trj. `n_trj=0` (an API caller's; the command line's
+    IntRange refuses it there) was then taken as "not given" (`n_trj or ...`): every checkpoint got its default count
+    of episodes written, not an error."""
+    with pytest.raises(UserError, match=r"^--n_trj 0: expected at least 1 episode$"):
+        regenerate("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, tmp_path / "none", [0], n_trj=0)
+
+
+def test_regeneration_rolls_out_on_the_device_it_was_planned_for(tmp_path, monkeypatch):
+    """Mutation AD58: `regenerate` writing each planned file on the CPU whatever its device. A CUDA regeneration then
+    rolled out CPU episodes into files whose settings say `device: cuda`, so a later CPU run refused its own files
+    and a CUDA rerun kept CPU episodes as its own. (Planned and written are stand-ins: no GPU needed.)"""
+    import rlkit.behaviour.regenerate as regen_module
+
+    job = regen_module.Job(0, 100, {"seed": 0, "device": "cuda"}, done=False)
+    monkeypatch.setattr(regen_module, "plan_regeneration", lambda *a, **k: [job])
+    used = []
+    monkeypatch.setattr(regen_module, "regenerate_one", lambda env, params, data, j, device: used.append(device))
+    regen_module.regenerate("point-robot", {}, tmp_path, [0], device=torch.device("cuda"))
+    assert used == [torch.device("cuda")]
+
+
+def test_regeneration_holds_its_tasks_locks_against_another_process(point_pair, tmp_path):  # noqa: F811
+    """Mutation AD56: `regenerate` taking no task locks (`lock_tasks(data_dir, [])`). A regeneration beside a stage-1
+    process (or another regeneration) writing the same task folder was not refused, and the two could interleave their
+    files in it."""
+    data = _copy(point_pair, tmp_path / "data")
+    with FolderLock(data / "goal_idx1", "busy"):  # held by this (live) process, as another's would be
+        with pytest.raises(UserError, match=r"goal_idx1' is being written by another stage-1 process"):
+            regenerate("point-robot", POINT, data, [0, 1], n_trj=1, checkpoints=[100])
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+
+
+def test_regenerated_episodes_are_the_seeds_own_and_overwrite_replaces_another_seeds_file(
+    point_pair,  # noqa: F811
+    tmp_path,
+):
+    """Mutations AD59, AD61, AD69: a regeneration recording (and so rolling out with) seed 0 whatever `seed` says,
+    ignoring `overwrite` when it plans, or drawing the policy noise from torch's global generator instead of stream
+    regenerate_noise. The same seed must give the same file byte for byte in two datasets, the file must record its
+    seed, and `overwrite` with another seed must replace it with other episodes."""
+    a, b = _copy(point_pair, tmp_path / "a"), _copy(point_pair, tmp_path / "b")
+    (pa,) = regenerate("point-robot", POINT, a, [0], n_trj=2, checkpoints=[100], seed=3)
+    torch.randn(5)  # (the global generator moves on between the two runs, as it would between two processes)
+    (pb,) = regenerate("point-robot", POINT, b, [0], n_trj=2, checkpoints=[100], seed=3)
+    assert pa.read_bytes() == pb.read_bytes()
+    assert read_npz_meta(pa)["seed"] == 3
+    seed3 = read_checkpoint(task_dir(b, 0), 100, "sample", extra=True).actions
+    assert regenerate("point-robot", POINT, b, [0], n_trj=2, checkpoints=[100], seed=4, overwrite=True) == [pb]
+    assert read_npz_meta(pb)["seed"] == 4
+    assert not (read_checkpoint(task_dir(b, 0), 100, "sample", extra=True).actions == seed3).all()
+
+
+def test_a_network_file_of_other_env_dims_is_named_by_its_dims(tmp_path):
+    """Mutation AD65: `check_networks` without its obs/action dims check. A network file of another env (3 observations
+    where the config's env has 2) was then refused only as "tensors ... of other shapes than its SAC settings give",
+    which blames the file's SAC settings rather than saying that the config's env is not the data's."""
+
+    sac = dataclasses.asdict(load_sac_config("tiny_point", []).sac)
+    state = VectorSAC(1, 3, 2, SACParams.from_dict(sac), 0, torch.device("cpu")).state_dict()
+    write_networks(tmp_path, 100, state, {"obs_dim": 3, "action_dim": 2, "sac": sac})
+    with pytest.raises(UserError, match=r"step100.pt' holds networks for obs/action dims 3/2: expected 2/2$"):
+        check_networks(tmp_path, 100, (2, 2))
+    assert len(check_networks(tmp_path, 100, (3, 2))) == 64  # the file's own dims: its SHA-256
+
+
+def test_an_extra_file_written_on_a_gpu_is_refused_on_the_cpu_naming_the_device(tmp_path):
+    """Mutation AD73: `already_written` listing as different only the keys this run's settings hold. A file written on
+    CUDA (it records `device`) met by a CPU rerun (whose settings record none) was refused with an empty account:
+    "written with : expected  (pass --overwrite ...)"."""
+    import numpy as np
+
+    path = tmp_path / "step100_extra.npz"
+    with open(path, "wb") as f:
+        np.savez(f, meta_seed=np.array(0), meta_device=np.array("cuda"))
+    with pytest.raises(
+        UserError, match=r"step100_extra.npz' exists, written with device cuda: expected device None \(pass --overwrite"
+    ):
+        already_written(path, {"seed": 0}, overwrite=False)
+    assert already_written(path, {"seed": 0, "device": "cuda"}, overwrite=False) is True

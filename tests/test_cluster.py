@@ -33,12 +33,13 @@ from rlkit.cluster.engine import (
     task_resources,
     task_slots,
 )
-from rlkit.cluster.options import cluster_options
+from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequential
-from rlkit.config import parse_override_args
+from rlkit.config import load_config, parse_override_args
 from rlkit.data.dataset import task_dir
 from rlkit.errors import RunFailedError, UserError
 from rlkit.fileio import read_tree, remove_orphans, write_tree
+from rlkit.run_folder import RunLock
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
 # the tests that start Ray (`make test` installs the extra; a plain `pytest` without it skips them, not fails)
@@ -1544,3 +1545,274 @@ def test_the_scratch_of_a_killed_process_that_is_a_link_to_a_folder_is_removed_a
     link.symlink_to(target, target_is_directory=True)
     assert remove_orphans(scratch, "csro-run-") == [link]
     assert list(scratch.iterdir()) == [] and (target / "keep.txt").read_text() == "x"
+
+
+def test_an_ipv6_head_address_in_brackets_is_accepted():
+    """Mutation AD01: `ClusterOptions` splitting HOST:PORT at the first colon (`partition`) instead of the last. An
+    IPv6 head, written `[::1]:6379` or `ray://[fe80::1]:10001`, was then refused as not HOST:PORT."""
+    for address in ("[::1]:6379", "ray://[fe80::1]:10001", "[2001:db8::7]:6379"):
+        assert ClusterOptions(address).address == address
+
+
+def test_an_ipv6_head_is_probed_at_its_address_without_brackets(monkeypatch):
+    """Mutations AD09, AD10: `probe_head` keeping the brackets of `[::1]` (socket's resolver knows no host '[::1]'),
+    or splitting HOST:PORT at the first colon. The probe of an IPv6 cluster's head must connect to ('::1', 6379)."""
+    seen = []
+
+    class Connection:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def create_connection(address, timeout):
+        seen.append((address, timeout))
+        return Connection()
+
+    monkeypatch.setattr(engine.socket, "create_connection", create_connection)
+    engine.probe_head("[::1]:6379", "[::1]:6379", timeout=2.0)
+    engine.probe_head("ray://[fe80::1]:10001", "[fe80::1]:10001", timeout=2.0)
+    assert seen == [(("::1", 6379), 2.0), (("fe80::1", 10001), 2.0)]
+
+
+def test_port_65536_is_refused_and_65535_accepted():
+    """Mutation AD03: `ClusterOptions` allowing port 65536 (`<= 65536`). No TCP port is above 65535: the address is
+    refused at once rather than by Ray's connection attempt."""
+    ClusterOptions("head:65535")
+    ClusterOptions("ray://head:1")
+    with pytest.raises(UserError, match=r"^--ray head:65536: the port is not in 1\.\.65535"):
+        ClusterOptions("head:65536")
+
+
+@pytest.mark.parametrize("name", ["cpus_per_task", "gpus_per_task"])
+def test_an_infinite_number_of_cpus_or_gpus_per_task_is_refused(name):
+    """Mutation AD04: `ClusterOptions` without its `math.isfinite` check. `--cpus-per-task inf` (or a NaN) passed
+    the `>= 0` test and reached Ray, whose own error came as a traceback at the first submission."""
+    for value in (float("inf"), float("nan")):
+        with pytest.raises(UserError, match=rf"^--{name.replace('_', '-')} {value}: expected a number >= 0"):
+            ClusterOptions(**{name: value})
+
+
+def test_fractional_tasks_per_node_are_counted_despite_rounding():
+    """Mutation AD11: `capacity` without its 1e-9 tolerance. 7 GPUs hold exactly 50 tasks of 0.14 GPU and 33 CPUs 30
+    of 1.1 CPUs, but in floating point 7 / 0.14 is 49.999... and 33 / 1.1 is 29.999...: truncated, a slot was lost."""
+    node = _cluster({"CPU": 64.0, "GPU": 7.0})
+    assert capacity(node, {"num_cpus": 1.0, "num_gpus": 0.14}) == 50
+    assert capacity(_cluster({"CPU": 33.0}), {"num_cpus": 1.1, "num_gpus": 0.0}) == 30
+
+
+def test_the_largest_node_a_refusal_names_is_the_one_with_the_most_gpus():
+    """Mutation AD13: `task_slots` ranking the nodes by CPUs first. A task that asks 2 GPUs on a cluster of a 64-CPU
+    node without GPUs and a 4-CPU node with one GPU was told the largest node has 0 GPUs, hiding the node that comes
+    closest to holding it."""
+    cluster = _cluster({"CPU": 64.0}, {"CPU": 4.0, "GPU": 1.0})
+    with pytest.raises(UserError, match=r"\(its largest node has 4 CPUs and 1 GPUs\): expected at most that"):
+        task_slots(cluster, {"num_cpus": 1.0, "num_gpus": 2.0}, ClusterOptions())
+
+
+def test_a_segment_keeps_the_memory_it_frees_as_the_entry_points_do(monkeypatch):
+    """Mutation AD15: `begin_segment` without `keep_freed_memory()`. A Ray worker process runs many segments; without
+    the malloc settings each training step page-faults its activations afresh, as a plain run does not."""
+    _fake_ray_module(monkeypatch, attempt_number=0)
+    calls = []
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append(1) or True)
+    before = torch.get_num_threads()
+    try:
+        engine.begin_segment(1.0)
+    finally:
+        torch.set_num_threads(before)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("entry", [{"overrides": {}}, {"exp_name": 5}, {"exp_name": None, "overrides": {}}])
+def test_a_sweep_entry_without_a_string_exp_name_is_one_line_naming_it(tmp_path, entry):
+    """Mutation AD29: `load_sweep` without its check that an entry's exp_name is a string. An entry that forgot it
+    ended in a KeyError traceback; one of `"exp_name": 5` trained into a folder named `5`."""
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps([{"exp_name": "a"}, entry]))
+    with pytest.raises(UserError, match=r"sweep.json' entry 1 \(.*\): expected \{\"exp_name\": NAME, \"overrides\""):
+        load_sweep(path)
+
+
+def test_seeds_without_a_sweep_go_to_the_folder_the_command_lines_exp_name_names():
+    """Mutation AD30: `plan_runs` naming a run of `--seeds` without `--sweep` from the config alone. `--exp_name mine
+    --seeds 0,1` then trained into a timestamp folder (the tiny config names no experiment), not `mine/seed0` and
+    `mine/seed1` where a `--seed` run of the same command goes."""
+    plans = plan_runs(str(TINY_CONFIG), {"util_params": {"exp_name": "mine"}}, [0, 1], None)
+    assert [p.name for p in plans] == ["point-robot/mine/seed0", "point-robot/mine/seed1"]
+    assert [p.out_dir.parts[-2:] for p in plans] == [("mine", "seed0"), ("mine", "seed1")]
+
+
+def test_runs_one_after_another_show_progress_only_when_asked(tmp_path, monkeypatch):
+    """Mutation AD33: `run_sequential` training every run with `show_progress=True`. `--seeds ... --no-progress`
+    (a log file, a batch job) then still drew the progress bars of each run."""
+    import rlkit.cluster.runs as runs
+
+    shown = []
+
+    class Trainer:
+        def __init__(self, setup, show_progress):
+            shown.append(show_progress)
+
+        def run(self):
+            return None
+
+    setup = SimpleNamespace(train_tasks=[0], test_tasks=[1])
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: setup)
+    monkeypatch.setattr(runs, "MetaTrainer", Trainer)
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}}
+    for show in (False, True):
+        plans = runs.plan_runs(str(TINY_CONFIG), base, [0], [(f"show{show}", {})])
+        records = runs.run_sequential(plans, show_progress=show, out=lambda s: None)
+        assert [r.status for r in records] == ["done"]
+    assert shown == [False, True]
+
+
+def test_runs_one_after_another_keep_the_memory_they_free(tmp_path, monkeypatch):
+    """Mutation AD34: `run_many` not calling `keep_freed_memory()` before the runs of `--seeds`/`--sweep` train in
+    this process, as a single run's entry point does (each training step then page-faults its activations afresh)."""
+    import rlkit.cluster.runs as runs
+
+    calls = []
+    monkeypatch.setattr(runs, "keep_freed_memory", lambda: calls.append("keep") or True)
+    monkeypatch.setattr(runs, "run_sequential", lambda plans, show_progress: calls.append("train") or [])
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}}
+    assert runs.run_many(str(TINY_CONFIG), base, [0, 1], None, None) == []
+    assert calls == ["keep", "train"]
+
+
+def test_a_nodes_dataset_copy_unused_for_hours_but_not_a_day_is_kept(tmp_path, monkeypatch):
+    """Mutation AD36: the node cache's idle limit cut from a day (`24 * 3600`) to an hour. A copy a long run's
+    segments last touched two hours ago (one iteration of a faithful run takes longer) was removed by a segment of
+    another dataset, and fetched again by the next segment; only copies unused for over a day go."""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    cache = tmp_path / "cache"
+    for name, age_h in (("two_hours", 2), ("twenty_hours", 20), ("two_days", 48)):
+        (cache / name).mkdir(parents=True)
+        os.utime(cache / name, (time.time() - age_h * 3600,) * 2)
+    runs.local_dataset("new", [{"goal_idx0/task.json": b"{}"}], cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["new", "twenty_hours", "two_hours"]
+
+
+def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_path, monkeypatch):
+    """Mutations AD44, AD47: the Ray driver submitting every run's segment with seed 0, or never shipping a run's
+    path_to_weights file (`w in weights` for `w not in weights`). `--seeds 0,3 --ray` then trained seed 3 as seed
+    0 into seed3's folder, and a run starting from weights failed on every worker ("cannot be read")."""
+    import rlkit.cluster.runs as runs
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+    monkeypatch.setattr(runs, "MetaTrainer", lambda setup, show_progress: None)  # (reads path_to_weights)
+    weights = tmp_path / "start.pt"
+    weights.write_bytes(b"the weights")
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data)},
+        "path_to_weights": str(weights),
+    }
+    plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 3], [("w", {})])
+    runs.run_on_ray(plans, ClusterOptions("local"), out=lambda s: None)
+    # segment.remote(cpus, cfg_dict, seed, run_files, data_key, data_ref, weights_ref)
+    assert [args[2] for args in seen["segments"]] == [0, 3]
+    assert [args[6] for args in seen["segments"]] == [[("ref", b"the weights")]] * 2
+
+
+def test_the_ray_driver_holds_each_run_folders_lock_while_its_segments_run(tmp_path, monkeypatch):
+    """Mutation AD45: `run_on_ray` without its `RunLock` on each run folder. A second command training the same
+    folder (the same --exp_name, or a plain resume) was not refused while the Ray driver wrote the folder's segments."""
+    import rlkit.cluster.runs as runs
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+    refused = []
+
+    def drive(ray_, chains, slots, out):
+        for chain in chains:
+            try:
+                with RunLock(chain.plan.out_dir):  # as another process's driver or resume takes it
+                    pass
+            except UserError as e:
+                refused.append(str(e))
+        return [engine.JobRecord(c.name, status="done") for c in chains]
+
+    monkeypatch.setattr(runs, "drive", drive)
+    base = {"util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False}}
+    plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 1], [("locked", {"algo_params": {"data_dir": str(data)}})])
+    runs.run_on_ray(plans, ClusterOptions("local"), out=lambda s: None)
+    assert len(refused) == 2 and all("is being trained by another process" in e for e in refused)
+    assert not any((p.out_dir / ".lock").exists() for p in plans)  # released at the end
+
+
+def test_max_retries_is_a_whole_number_of_retries(monkeypatch):
+    """Mutation AD54: `--max-retries` parsed as a float. `--max-retries 1.5` was then accepted and reached Ray (whose
+    own error is a traceback at the first submission), and `--max-retries 2` became 2.0; a count of retries is an
+    integer, refused otherwise by the option itself."""
+
+    monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
+    parsed = _parsed_ray_options(["--ray", "--max-retries", "2"])["max_retries"]
+    assert parsed == 2 and type(parsed) is int
+
+    @click.command()
+    @ray_options
+    def command(**kwargs):
+        pass
+
+    result = CliRunner().invoke(command, ["--ray", "--max-retries", "1.5"])
+    assert result.exit_code == 2 and "'1.5' is not a valid integer" in result.output
+
+
+def test_a_training_segment_reports_its_own_iteration_and_leaves_snapshots_to_the_driver(tmp_path, monkeypatch):
+    """Mutations AD40, AD41: `training_segment` letting the resumed trainer restore snapshots in the worker's scratch
+    folder (`restore_snapshots` left at True: each segment then sent back a copy of the last snapshot, which the driver
+    already holds, through the object store), or printing the summary of the logger's first row. A resumed logger holds
+    every earlier row, so the Ray driver's per-iteration line showed iteration 0's returns for every iteration.
+    (The trainer is a stand-in: its logger holds the rows of iterations 0 and 1, the second one this segment's.)"""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
+    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg))
+    calls = []
+
+    class Trainer:
+        summary = staticmethod(lambda row: f"itr {row['itr']}")
+
+        def __init__(self, setup, show_progress, weights_file):
+            self.counters = {"iteration": 2}
+
+        def run(self, **kwargs):
+            calls.append(kwargs)
+            return SimpleNamespace(rows=[{"itr": 0}, {"itr": 1}])
+
+    monkeypatch.setattr(runs, "MetaTrainer", Trainer)
+    result = runs.training_segment(1.0, cfg.to_dict(), 0, {"latest.pt": b"l"}, "key", ["ref"])
+    assert calls == [{"max_iterations": 1, "restore_snapshots": False}]
+    assert result.info["summary"] == "itr 1"
+    assert result.state == {"latest.pt": b"l"}  # iteration 2 of 3: the run goes on from its resume files
+
+
+def test_the_ray_drivers_first_line_counts_the_finished_runs(tmp_path, monkeypatch):
+    """Mutation AD48: the Ray driver's opening line counting the runs to train as the finished ones. Rerun after one of
+    its two runs finished, `--seeds 0,1 --ray` said "2 runs: 1 finished, 1 to train" only by luck of the numbers; with
+    three runs of which one finished it said "2 finished"."""
+    import rlkit.cluster.runs as runs
+    import rlkit.run_folder as rf
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+    monkeypatch.setattr(rf, "dataset_fingerprint", lambda data_dir, steps, reads: {"digest": "now", "tasks": {}})
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data), "num_iterations": 2},
+    }
+    plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 1, 2], [("some", {})])
+    _trained_run_folder(plans[1], 2, digest="now")  # seed 1 finished
+    said = []
+    runs.run_on_ray(plans, ClusterOptions("local"), out=said.append)
+    assert said[0].startswith("3 runs: 1 finished, 2 to train on Ray: ")
+    assert len(seen["segments"]) == 2
