@@ -4658,6 +4658,108 @@ EDITS = {
         "differs = [k for k in settings if not recorded or recorded.get(k) != settings.get(k)]",
         "tests/test_behaviour_outputs.py::test_an_extra_file_written_on_a_gpu_is_refused_on_the_cpu_naming_the_device",
     ),
+    "a legacy file of plain numbers as a TypeError traceback": Edit(
+        LEGACY,
+        "    except (ValueError, TypeError, IndexError, KeyError) as e:",
+        "    except (ValueError, IndexError, KeyError) as e:",
+        "tests/test_dataset.py::test_import_legacy_refuses_a_plain_number_array_in_one_line",
+    ),
+    "a legacy command's destination parents not made": Edit(
+        LEGACY,
+        "    dst.parent.mkdir(parents=True, exist_ok=True)",
+        "    pass",
+        "tests/test_dataset.py::test_legacy_commands_make_a_destination_whose_parent_folders_do_not_exist",
+    ),
+    "a build stopped by Ctrl-C leaving its temporary folder": Edit(
+        LEGACY,
+        "    except BaseException:\n        shutil.rmtree(new, ignore_errors=True)",
+        "    except Exception:\n        shutil.rmtree(new, ignore_errors=True)",
+        "tests/test_dataset.py::test_an_interrupted_build_leaves_no_temporary_folder_and_the_destination_alone",
+    ),
+    "import-legacy's normalizer held to the action size": Edit(
+        LEGACY,
+        'scale = read_normalizer(src, env_dims[0], f"the observation size',
+        'scale = read_normalizer(src, env_dims[1], f"the observation size',
+        "tests/test_dataset.py::test_import_legacy_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size",
+    ),
+    "a legacy task folder without trajectory files imported": Edit(
+        LEGACY,
+        "    if not files:\n        raise UserError",
+        "    if False:\n        raise UserError",
+        "tests/test_dataset.py::test_import_legacy_refuses_a_task_folder_without_trajectory_files",
+    ),
+    "export-legacy taking a task.json without complete as complete": Edit(
+        LEGACY,
+        '        if not meta.get("complete"):\n            raise UserError(',
+        '        if meta.get("complete") is False:\n            raise UserError(',
+        "tests/test_dataset.py::test_export_legacy_refuses_a_task_whose_task_json_does_not_say_complete",
+    ),
+    "export-legacy broadcasting a one-entry normalizer": Edit(
+        LEGACY,
+        "    if scale is not None and scale.shape != (t.obs.shape[1],):",
+        "    if False:",
+        "tests/test_dataset.py::test_export_legacy_refuses_a_normalizer_that_fits_no_tasks_observation_size",
+    ),
+    "export-legacy of a folder without task.json as a traceback": Edit(
+        LEGACY,
+        '    if meta is None:\n            raise UserError(f"{str(d)!r} has no task.json',
+        '    if False:\n            raise UserError(f"{str(d)!r} has no task.json',
+        "tests/test_dataset.py::test_export_legacy_refuses_a_task_folder_without_task_json_in_one_line",
+    ),
+    "check never naming goal_idx0 missing": Edit(
+        DATA_CHECK,
+        "missing = sorted(set(range(n)) - set(found))",
+        "missing = sorted(set(range(1, n)) - set(found))",
+        "tests/test_dataset.py::test_check_names_task_0_when_its_folder_is_the_one_missing",
+    ),
+    "check raising on an unknown env with the physics check": Edit(
+        DATA_CHECK,
+        "            version = None  # an unknown env",
+        "            raise  # an unknown env",
+        "tests/test_dataset.py::test_check_of_an_unknown_env_with_the_physics_check_is_a_problem_line_not_an_error",
+    ),
+    "check's returns.csv tolerance of 1.0": Edit(
+        DATA_CHECK,
+        "rel_tol=1e-4, abs_tol=1e-3)",
+        "rel_tol=1e-4, abs_tol=1.0)",
+        "tests/test_dataset.py::test_check_flags_a_returns_csv_a_hundredth_off_the_step_files_mean_return",
+    ),
+    "a damaged step file ending check's returns comparison": Edit(
+        DATA_CHECK,
+        "        if means[int(row.checkpoint)] is None:  # a damaged step file, its own problem line\n            continue",
+        "        if means[int(row.checkpoint)] is None:  # a damaged step file, its own problem line\n            return out",
+        "tests/test_dataset.py::test_check_compares_the_later_checkpoints_returns_past_a_damaged_step_file",
+    ),
+    "a task folder named with a superscript digit as a traceback": Edit(
+        DATASET,
+        "digits.isascii() and digits.isdigit()",
+        "digits.isdigit()",
+        "tests/test_dataset.py::test_a_folder_named_goal_idx_and_a_superscript_digit_is_not_a_task",
+    ),
+    "a folder without task folders taken as an empty dataset": Edit(
+        DATASET,
+        '    if not found:\n        raise UserError(f"no {TASK_DIR_PREFIX}',
+        '    if False:\n        raise UserError(f"no {TASK_DIR_PREFIX}',
+        "tests/test_dataset.py::test_a_folder_without_task_folders_is_refused_by_check_and_both_legacy_commands",
+    ),
+    "Trajectories.first taking the last terminals": Edit(
+        DATASET,
+        "            self.terminals[:n],",
+        "            self.terminals[-n:],",
+        "tests/test_dataset.py::test_the_first_episodes_keep_their_own_rows_of_every_field",
+    ),
+    "the fingerprint hashing the step file for its extra file": Edit(
+        FINGERPRINT,
+        "            _add_npz(h, extra)",
+        "            _add_npz(h, path)",
+        "tests/test_dataset.py::test_one_reward_changed_in_an_extra_file_a_run_reads_changes_its_fingerprint",
+    ),
+    "curves --out of blanks writing a PNG named blanks": Edit(
+        DATA_MAIN,
+        "        if not out.strip():",
+        "        if not out:",
+        "tests/test_dataset.py::test_curves_out_of_only_spaces_is_one_line_before_anything_is_written",
+    ),
 }
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from rlkit.data.check import check_dataset
-from rlkit.data.dataset import Trajectories, task_dir
-from rlkit.data.legacy import export_legacy, import_legacy
+from rlkit.data.dataset import Trajectories, parse_task_dir, task_dir
+from rlkit.data.fingerprint import dataset_fingerprint
+from rlkit.data.legacy import build_then_swap, export_legacy, import_legacy
 from rlkit.data.load import load_task_data, read_normalizer
 from rlkit.data.meta import (
     listed_checkpoints,
@@ -2305,3 +2306,233 @@ def test_same_task_compares_tuples_and_lists_element_by_element():
     assert same_task([0.5, 0.25], (0.5, 0.25))
     assert same_task((1.0, 2.0), (1.0 + 1e-9, 2.0))
     assert not same_task((1.0, 2.0), [1.0, 2.1])
+
+
+def test_import_legacy_refuses_a_plain_number_array_in_one_line(tmp_path):
+    """Mutation AE02: a trajectory file holding a plain array of numbers (rows that are not [obs, action, reward,
+    next_obs] lists: len() of a number is a TypeError) is a one-line UserError naming the file and row 0."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    np.save(src / "goal_idx0" / "trj_evalsample1_step100.npy", np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(
+        UserError,
+        match=r"^'.*goal_idx0/trj_evalsample1_step100\.npy' row 0 is not \[obs, action, reward, next_obs\] of "
+        r"numbers \(TypeError",
+    ):
+        import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not (tmp_path / "back").exists()
+
+
+def test_legacy_commands_make_a_destination_whose_parent_folders_do_not_exist(tmp_path):
+    """Mutation AE08: export-legacy and import-legacy into DST whose parent folders are not there yet create them
+    (as `mkdir -p`), instead of failing with a FileNotFoundError from the temporary folder beside DST."""
+    ours = tmp_path / "ours"
+    write_task(ours, 0)
+    legacy = tmp_path / "a" / "b" / "legacy"
+    assert export_legacy(ours, legacy) == 1
+    assert (legacy / "goal_idx0" / "trj_evalsample2_step200.npy").is_file()
+    back = tmp_path / "c" / "d" / "back"
+    assert import_legacy(legacy, back, "point-robot", allow_pickle=True, env_dims=(2, 2)) == 1
+    assert read_checkpoint(task_dir(back, 0), 200, "sample").n_traj == 3
+
+
+def test_an_interrupted_build_leaves_no_temporary_folder_and_the_destination_alone(tmp_path):
+    """Mutation AE09: a build stopped by Ctrl-C (KeyboardInterrupt, not an Exception) removes its temporary
+    `.DST.*.new` folder and leaves DST as it was."""
+    dst = tmp_path / "data"
+    dst.mkdir()
+    (dst / "old.txt").write_text("old")
+
+    def build(folder):
+        (folder / "half.npz").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_then_swap(dst, build)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert sorted(p.name for p in dst.iterdir()) == ["old.txt"]
+
+
+def test_import_legacy_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size(tmp_path):
+    """Mutation AE14: given an env of 2 observation and 3 action entries, a normalizer of 2 entries imports (its
+    observations multiplied back by abs_max + 1e-8) and one of 3 entries is refused naming the observation size."""
+    src = tmp_path / "legacy"
+    row = legacy_row(obs=(0.5, 0.25), act=(0.1, 0.2, 0.3), nxt=(0.25, 0.5))
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [row] * 2)
+    np.savez(src / "normalizer.npz", abs_max=np.array([2.0, 4.0]))
+    import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 3))
+    t = read_checkpoint(task_dir(tmp_path / "back", 0), 100, "sample")
+    np.testing.assert_allclose(t.obs, [[1.0, 1.0]] * 2, rtol=1e-6)
+    assert t.actions.shape == (2, 3)
+    np.savez(src / "normalizer.npz", abs_max=np.array([2.0, 4.0, 8.0]))
+    with pytest.raises(UserError, match=r"holds abs_max of shape \(3,\): expected \(2,\), the observation size of"):
+        import_legacy(src, tmp_path / "back2", "point-robot", allow_pickle=True, env_dims=(2, 3))
+
+
+def test_import_legacy_refuses_a_task_folder_without_trajectory_files(tmp_path):
+    """Mutation AE18: a goal_idx folder of the source that holds no trj_eval*/trj_evalsample* file (a copy cut
+    short) is refused, naming it, not imported as a task of no checkpoints."""
+    src = tmp_path / "legacy"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    (src / "goal_idx1").mkdir()
+    with pytest.raises(UserError, match=r"^'.*goal_idx1' has no trj_eval\*/trj_evalsample\* files$"):
+        import_legacy(src, tmp_path / "back", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not (tmp_path / "back").exists()
+
+
+def test_export_legacy_refuses_a_task_whose_task_json_does_not_say_complete(tmp_path):
+    """Mutation AE20: a task.json without "complete" (stage 1 writes complete: true only once a task is done) is an
+    interrupted task to export-legacy, as to the loader, not a finished one."""
+    ours = tmp_path / "ours"
+    d = write_task(ours, 0)
+    meta = json.loads((d / "task.json").read_text())
+    del meta["complete"]
+    write_task_meta(d, meta)
+    with pytest.raises(UserError, match=r"is an interrupted stage-1 task \(task.json says complete: false\)"):
+        export_legacy(ours, tmp_path / "legacy")
+    assert not (tmp_path / "legacy").exists()
+
+
+def test_export_legacy_refuses_a_normalizer_that_fits_no_tasks_observation_size(tmp_path):
+    """Mutation AE24: tasks of observation sizes 2 and 3 leave the normalizer's size unchecked up front; one of a
+    single entry must still be refused at the first file it does not fit, not broadcast over every entry."""
+    ours = tmp_path / "ours"
+    write_task(ours, 0, obs_dim=2)
+    write_task(ours, 1, obs_dim=3)
+    np.savez(ours / "normalizer.npz", abs_max=np.array([2.0]))
+    with pytest.raises(
+        UserError, match=r"normalizer\.npz' holds abs_max of shape \(1,\): expected \(2,\), the observation size of"
+    ):
+        export_legacy(ours, tmp_path / "legacy")
+    assert not (tmp_path / "legacy").exists()
+
+
+def test_export_legacy_refuses_a_task_folder_without_task_json_in_one_line(tmp_path):
+    """Mutation AE26: a goal_idx folder without task.json is a one-line UserError naming it."""
+    ours = tmp_path / "ours"
+    write_task(ours, 0)
+    (ours / "goal_idx1").mkdir()
+    with pytest.raises(UserError, match=r"^'.*goal_idx1' has no task.json: expected a dataset written by"):
+        export_legacy(ours, tmp_path / "legacy")
+
+
+def test_check_names_task_0_when_its_folder_is_the_one_missing(tmp_path):
+    """Mutation AE30: stage1_settings.json records n_tasks 3 and only goal_idx1, goal_idx2 are there: the problem
+    line names goal_idx0."""
+    for t in (1, 2):
+        write_task(tmp_path, t)
+    record = {"env_name": "point-robot", "env_params": {"n_tasks": 3}}
+    (tmp_path / "stage1_settings.json").write_text(json.dumps(record))
+    (problem,) = check_dataset(tmp_path).problems
+    assert "has no task folder for 1 of the 3 tasks" in problem and ": goal_idx0; expected" in problem, problem
+
+
+def test_check_of_an_unknown_env_with_the_physics_check_is_a_problem_line_not_an_error(tmp_path):
+    """Mutation AE35: given the physics check too (as the CLI gives it), a task.json naming an env that is not
+    known is one problem line and the task's summary line: check_dataset does not raise."""
+    write_task(tmp_path, 0, env_name="no-such-env")
+    report = check_dataset(tmp_path, env_dims=_unknown_env, physics=_unknown_env)
+    task_json = task_dir(tmp_path, 0) / "task.json"
+    assert report.problems == [f"{str(task_json)!r} names env 'no-such-env': unknown env 'no-such-env'"]
+    assert report.lines == ["goal_idx0: no-such-env task 0, 2 checkpoints, 32 transitions, complete"]
+
+
+def test_check_flags_a_returns_csv_a_hundredth_off_the_step_files_mean_return(tmp_path):
+    """Mutation AE44: returns.csv is held to its step files' mean returns within 1e-3 (plus 1e-4 relative): a value
+    5e-4 off passes, one 0.01 off is a problem line."""
+    d = write_task(tmp_path, 0)
+    write_returns(d)
+    lines = (d / "returns.csv").read_text().splitlines()
+    step, sample, det = lines[1].split(",")
+    for shift, flagged in ((5e-4, False), (1e-2, True)):
+        row = f"{step},{float(sample) + shift!r},{det}"
+        (d / "returns.csv").write_text("\n".join([lines[0], row, lines[2]]) + "\n")
+        problems = check_dataset(tmp_path).problems
+        assert bool(problems) == flagged, (shift, problems)
+    assert problems[0].endswith(
+        f"at checkpoint 100: expected {float(sample):.6g}, the mean return of that step file's 'sample' episodes"
+    )
+
+
+def test_check_compares_the_later_checkpoints_returns_past_a_damaged_step_file(tmp_path):
+    """Mutation AE45: a damaged step100.npz is its own problem line, and returns.csv's row for checkpoint 200 is still
+    compared with step200.npz's episodes."""
+    d = write_task(tmp_path, 0)
+    write_returns(d)
+    lines = (d / "returns.csv").read_text().splitlines()
+    step, sample, det = lines[2].split(",")
+    (d / "returns.csv").write_text("\n".join([*lines[:2], f"{step},{float(sample) + 1},{det}"]) + "\n")
+    (d / "step100.npz").write_bytes((d / "step100.npz").read_bytes()[:200])
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 2, problems
+    assert "step100.npz' is truncated or unreadable" in problems[0]
+    assert problems[1].startswith(f"{str(d / 'returns.csv')!r} says stochastic_return ")
+    assert "at checkpoint 200" in problems[1]
+
+
+def test_a_folder_named_goal_idx_and_a_superscript_digit_is_not_a_task(tmp_path):
+    """Mutation AE51: 'goal_idx²' ('²'.isdigit() is true, but int('²') raises) is not a task folder: parse_task_dir
+    says None and check does not stop on a ValueError."""
+    assert parse_task_dir(tmp_path / "goal_idx\u00b2") is None
+    write_task(tmp_path, 0)
+    (tmp_path / "goal_idx\u00b2").mkdir()
+    assert check_dataset(tmp_path).problems == []
+
+
+def test_a_folder_without_task_folders_is_refused_by_check_and_both_legacy_commands(tmp_path):
+    """Mutation AE53: a DATA_DIR/SRC that holds no goal_idx* folder (a wrong path one level up or down) is a
+    one-line UserError naming it for check, export-legacy and import-legacy, not an empty report or an empty copy."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.txt").write_text("x")
+    said = r"^no goal_idx\* folders in '.*data': expected "
+    with pytest.raises(UserError, match=said + "a dataset written by policy_train.py$"):
+        check_dataset(tmp_path / "data")
+    with pytest.raises(UserError, match=said + "a dataset written by policy_train.py$"):
+        export_legacy(tmp_path / "data", tmp_path / "out")
+    with pytest.raises(UserError, match=said + "the reference's offline_dataset/ENV layout$"):
+        import_legacy(tmp_path / "data", tmp_path / "out", "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_first_episodes_keep_their_own_rows_of_every_field():
+    """Mutation AE54: Trajectories.first(1) of episodes of 2 and 3 steps is rows 0-1 of every field: the first
+    episode ended by termination (terminal 1 at row 1), the second by a time limit."""
+    obs = np.arange(10, dtype=np.float32).reshape(5, 2)
+    t = Trajectories(
+        obs,
+        -obs,
+        np.arange(5, dtype=np.float32),
+        obs + 100,
+        np.array([0, 1, 0, 0, 0], np.float32),
+        np.array([2, 3]),
+    )
+    f = t.first(1)
+    assert f.obs.tolist() == [[0, 1], [2, 3]] and f.actions.tolist() == [[0, -1], [-2, -3]]
+    assert f.rewards.tolist() == [0, 1] and f.next_obs.tolist() == [[100, 101], [102, 103]]
+    assert f.terminals.tolist() == [0, 1] and f.traj_lengths.tolist() == [2]
+
+
+def test_one_reward_changed_in_an_extra_file_a_run_reads_changes_its_fingerprint(tmp_path):
+    """Mutation AE67: a run of n_trj=5 reads checkpoint 200's step200_extra.npz (its step file holds 3 episodes), so
+    that file's content is part of its fingerprint: one reward rewritten in it is other data."""
+    write_task(tmp_path, 0)
+    extra = make_trajs(2, seed=9)
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": extra}, extra=True)
+    before = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 5))
+    extra.rewards[0] += np.float32(1.0)
+    write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": extra}, extra=True)
+    after = dataset_fingerprint(tmp_path, {0: [100, 200]}, ("sample", 5))
+    assert before["tasks"]["0"] != after["tasks"]["0"] and before["digest"] != after["digest"]
+
+
+def test_curves_out_of_only_spaces_is_one_line_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    """Mutation AE72: `--out '  '` (a path of blanks, e.g. an unset shell variable with spaces around it) is refused
+    like `--out ''`, exit 2, one line, nothing written: not a PNG named '  ' in the working folder."""
+    write_task(tmp_path / "data", 0)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _cli(["curves", str(tmp_path / "data"), "--out", "  "], capsys)
+    assert code == 2 and err.strip().splitlines() == [
+        "error: --out '': expected a PNG path (leave --out out for DATA_DIR/behaviour_curves.png)"
+    ], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert not (tmp_path / "data" / "behaviour_returns.csv").exists()
