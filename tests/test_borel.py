@@ -4,6 +4,7 @@ stage moves, the keys it reads, bad data, and a tiny run of both stages with its
 
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -24,12 +25,14 @@ from rlkit.eval.recurrent import (
 )
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
+from rlkit.run_folder import config_differences
 from rlkit.tasks import make_env
 from rlkit.torch.csro import borel
 from rlkit.torch.csro.agent import CSROAgent
 from rlkit.torch.csro.borel import BorelAgent, BorelSettings
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
 from tests.conftest import ROOT, TINY_CONFIG
+from tests.test_buffer import _written_data, make
 from tests.test_eval import _envs, envs_for
 from tests.test_gradient_flow import changed, snapshot
 
@@ -1279,3 +1282,68 @@ def test_borels_belief_advances_only_for_the_jobs_that_stepped():
     # about 1e-5, so the tolerance is 1e-6; the protocol's feed and this replay agree to about 1e-8)
     restarted = replay(agent, [episode_rows(scored[1], 1)])[-1][:L]
     assert float((restarted - want).abs().max()) > 5e-6
+
+
+def test_a_borel_runs_training_sequences_are_borel_episodes_whole_episodes_of_each_checkpoint(tmp_path):
+    """Mutation AC07: BOREL's training sequences (`prepare`'s SequenceIndex) group `borel_episodes` consecutive whole
+    episodes of one checkpoint's n_trj; with 1 (the eval protocol's grouping) the VAE never sees a sequence that
+    spans episodes, which is what its belief over a meta-episode is trained for. Only a slow test read them back.
+    Written data: 3 episodes of 4 steps per checkpoint, 2 checkpoints, borel_episodes 2: per task the sequences are
+    episodes (0, 1) and (2) of each checkpoint, 8, 4, 8 and 4 steps long."""
+    data = _written_data(tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "borel_episodes": 2}})
+    index = prepare(cfg, 0, torch.device("cpu")).sequences
+    assert index.task.tolist() == [t for t in (0, 2, 3, 5) for _ in range(4)]  # (test tasks: 1, 4)
+    assert index.lengths.tolist() == [8, 4, 8, 4] * 4
+
+
+def test_a_borel_step_draws_its_batch_from_the_hyper_state_rows_without_a_context():
+    """Mutation AC10: BOREL's training step draws its meta-batch from the relabelled hyper-state rows and no
+    context (its learner reads the belief in the rows); drawing a context as well (`with_context` True) moves the
+    batch stream on by a context's draws, so every BOREL batch after it is another one, and spends a context's
+    sampling per step for nothing. The draw must be: the tasks, then the batch, from the one generator."""
+    t = object.__new__(MetaTrainer)
+    t.borel, t.hyper_buffer = SimpleNamespace(), make()
+    t.setup = SimpleNamespace(train_buffer=None)  # BOREL never draws from the plain training rows
+    t.train_tasks = torch.tensor([3, 7, 8])
+    t.cfg = load_config(None, {"algo_params": {"meta_batch": 2, "batch_size": 6}})
+    t.sample_gen = torch.Generator().manual_seed(5)
+    s = t.sample()
+    g = torch.Generator().manual_seed(5)
+    tasks = t.train_tasks[torch.randperm(3, generator=g)[:2]]
+    batch = t.hyper_buffer.sample(tasks, 6, g)
+    assert s.context is None and torch.equal(s.tasks, tasks)
+    assert torch.equal(s.batch.obs, batch.obs) and torch.equal(s.batch.rewards, batch.rewards)
+
+
+def test_borels_relabelling_widens_obs_by_the_belief_before_each_row_and_next_obs_by_the_belief_after(monkeypatch):
+    """Mutation AC26: `relabel` gives `hyper_state_buffer` the beliefs before each row (for its obs) and after it
+    (for its next obs), as `hyper_state_columns` returns them; swapped, every hyper-state holds the belief that
+    already saw its own transition and the learner's critic reads the future. The relabelling tests call
+    `hyper_state_buffer` directly; only `relabel` orders the two, and nothing ran it fast."""
+    import rlkit.experiment as experiment
+
+    before, after, final = torch.zeros(3, 2), torch.ones(3, 2), torch.full((2, 1), 5.0)
+    given = {}
+    monkeypatch.setattr(experiment.borel, "hyper_state_columns", lambda gru, index: (before, after, final))
+    monkeypatch.setattr(
+        experiment.borel, "hyper_state_buffer", lambda buf, index, b, a: given.update(buf=buf, b=b, a=a) or [0, 1, 2]
+    )
+    monkeypatch.setattr(experiment, "belief_spread", lambda z, task: (torch.tensor(0.5), torch.tensor(2.0)))
+    t = object.__new__(MetaTrainer)
+    index = type("Index", (), {"task": torch.tensor([0, 1]), "__len__": lambda self: 2})()  # 2 sequences
+    t.setup = SimpleNamespace(sequences=index, train_buffer="rows")
+    t.trainer = SimpleNamespace(agent=SimpleNamespace(gru="gru"))
+    t.relabel(SimpleNamespace(info=lambda m: None))
+    assert given["buf"] == "rows" and given["b"] is before and given["a"] is after
+    assert t.hyper_buffer == [0, 1, 2]
+
+
+def test_a_borel_run_of_one_decode_state_setting_is_not_resumed_with_the_other():
+    """Mutation AC46: BOREL's `borel_decode_state` null is read as the env's default (variants written before
+    2026-12-04 recorded null), but a value given is kept: a run trained without the state decoder is another
+    config than one with it. With the `is None` condition dropped both sides were replaced by the default and
+    the folder resumed under the other setting without a word."""
+    off = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": False}}).to_dict()
+    on = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": True}}).to_dict()
+    assert config_differences(off, on) == ["algo_params.borel_decode_state: false -> true"]

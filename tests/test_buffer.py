@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,7 +8,11 @@ import torch
 from rlkit.config import load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
+from rlkit.data.load import load_task_data
 from rlkit.errors import UserError
+from rlkit.experiment import prepare
+from tests.conftest import TINY_CONFIG
+from tests.test_dataset import write_task
 
 
 def tagged(task: int, n_traj: int = 2, length: int = 5) -> Trajectories:
@@ -434,3 +439,29 @@ def test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_posit
         assert torch.equal(step.batch.obs[..., 0], step.tasks[:, None].float().expand(-1, a.batch_size))
         assert torch.equal(step.context[..., 0], step.tasks[:, None].float().expand(-1, a.embedding_batch_size))
     assert seen == {5, 9, 11}
+
+
+def _written_data(root: Path, scale=(2.0, 4.0)) -> Path:
+    """The tiny config's 6 point-robot tasks (checkpoints 100 and 200, 3 episodes of 4 steps each) written by
+    tests.test_dataset's `write_task`, with a normalizer.npz of abs_max `scale`."""
+    for t in range(6):
+        write_task(root, t)
+    np.savez(root / "normalizer.npz", abs_max=np.array(scale))
+    return root
+
+
+def test_prepare_reads_the_data_where_it_is_given_and_divides_the_observations_by_its_normalizer(tmp_path):
+    """Mutations AC06, AC03: `prepare(cfg, ..., data_dir=...)` (a cluster worker's local copy of the dataset) reads
+    the episodes, the normalizer and the fingerprint from the folder given, not from the config's data_dir (which
+    need not exist on that machine), and the buffers hold observations divided by normalizer.npz's abs_max (+1e-8).
+    The suite's datasets have no normalizer, so a buffer built without the scale was never seen."""
+    data = _written_data(tmp_path / "copy")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"data_dir": str(tmp_path / "not_here")}})
+    setup = prepare(cfg, 0, torch.device("cpu"), data_dir=data, out_dir=tmp_path / "run")
+    assert setup.data_dir == data and setup.out_dir == tmp_path / "run"
+    assert setup.data_print is not None
+    np.testing.assert_allclose(setup.obs_scale, [2.0 + 1e-8, 4.0 + 1e-8])
+    first = setup.train_tasks[0]
+    raw = load_task_data(data, first, [100, 200], "sample", 3, "point-robot", 2, 2)
+    got = setup.train_buffer.transitions()[: len(raw.obs), :2].double().numpy()
+    np.testing.assert_allclose(got, raw.obs / np.array([2.0, 4.0]), rtol=1e-5)

@@ -21,6 +21,7 @@ from rlkit.logging.columns import COLLAPSE_RATIO
 from rlkit.torch.csro import borel, losses
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, rows_std, task_spread
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.test_logging import make_row
 
 N_TASKS, EPISODES, H = 16, 20, 20
 SIZES = {
@@ -341,3 +342,12 @@ def test_the_collapse_thresholds_are_the_documented_ratio_1_5_and_across_task_st
 
     assert not flagged(0.3, 1.5) and flagged(0.3, 1.49) and flagged(0.3, 1.3)
     assert not flagged(1e-4, 3.0) and not flagged(5e-4, 3.0) and flagged(9.9e-5, 3.0)
+
+
+def test_the_iteration_summary_shows_the_spread_ratio_not_the_across_task_std():
+    """Mutation AC34: the summary line's 'spread' is the collapse guard's spread ratio ('Z Spread Ratio', about 1
+    for a context-blind z), not the across-task std beside it; with the slip the terminal shows 0.03 for a healthy
+    encoder of ratio 12 and the user reads a collapse that is not there."""
+    row = make_row(3) | {SPREAD_COLUMNS[0]: 0.03, SPREAD_COLUMNS[1]: 12.0}
+    line = MetaTrainer.summary(row)
+    assert "spread 12 " in line and "0.03" not in line

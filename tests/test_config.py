@@ -6,6 +6,7 @@ import pytest
 
 from rlkit.config import load_config, overrides_read_by, parse_override_args
 from rlkit.errors import UserError
+from rlkit.run_folder import config_differences
 from tests.conftest import ROOT, load_file
 
 
@@ -892,3 +893,14 @@ def test_an_unknown_key_of_a_large_section_lists_only_its_first_keys():
     assert message.endswith("(configs/default.py lists every key)")
     with pytest.raises(UserError, match=r"expected one of \['algo_params', .*'util_params'\] \(configs/default.py"):
         load_config(None, parse_override_args(["--meta_bach", "3"]))
+
+
+def test_a_variant_holding_a_retired_section_of_settings_is_one_difference_line():
+    """Mutation AC40: the walk recurses only where both variants hold an object at a key; an old variant.json with a
+    nested object of settings the config no longer has (new side: nothing there) is a difference line naming it.
+    With only the old side checked the walk recursed into None and the resume died in a TypeError traceback
+    instead of the one-line refusal."""
+    new = load_config(None, {}).to_dict()
+    old = json.loads(json.dumps(new))
+    old["algo_params"]["retired"] = {"a": 1}
+    assert config_differences(old, new) == ['algo_params.retired: {"a": 1} -> null']

@@ -4,6 +4,7 @@ restores from latest.pt (generators, the meta-test's env generators, progress.cs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,9 +17,12 @@ import torch
 from rlkit.config import load_config
 from rlkit.eval import EvalResult
 from rlkit.experiment import MetaTrainer
-from rlkit.logging import RETURN_COLUMNS, RunLogger
+from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, RunLogger
+from rlkit.logging.columns import SPREAD_COLUMNS
 from rlkit.seeding import SEEDING_VERSION, torch_generator
+from rlkit.torch import graphs
 from rlkit.torch.csro.trainer import LossRecord
+from tests.test_gradient_flow import make_trainer
 from tests.test_logging import make_row
 
 
@@ -433,3 +437,192 @@ def test_each_step_of_an_iteration_is_pinned_to_its_own_training_step(tmp_path, 
     t.trainer.steps_taken = lambda: 10
     t.iteration(None)
     assert pinned == [10, 11, 12, 13, 14]
+
+
+def test_load_buffers_gives_each_task_its_own_description_the_obs_scale_the_scored_reward_and_the_capacity(
+    monkeypatch,
+):
+    """Mutations AC03, AC04, AC05: `load_buffers` builds both buffers with the observation scale (rows divided by
+    normalizer.npz's abs_max), the scored (sparse) reward for the contexts and replay_buffer_size as the capacity;
+    the suite's data has no normalizer, no sparse reward and fits any capacity, so dropping any of the three changed
+    no test. Each task's data is also checked against its own task description (not task 0's)."""
+    import rlkit.experiment as experiment
+
+    described, built = {}, []
+
+    def load_task_data(data_dir, task, epochs, *args, expected_task=None, **kwargs):
+        described[task] = expected_task
+        return f"rows of {task}"
+
+    def buffer(data, *args, **kwargs):
+        built.append((dict(data), args, kwargs))
+        return "buffer"
+
+    monkeypatch.setattr(experiment, "load_task_data", load_task_data)
+    monkeypatch.setattr(experiment, "MultiTaskBuffer", buffer)
+    cfg = load_config(None, {"algo_params": {"replay_buffer_size": 1234, "terminal_at_traj_end": False}})
+    tasks = [{"goal": i} for i in range(4)]
+    scale, reward_fn = np.array([2.0, 4.0]), lambda r: r
+    experiment.load_buffers(cfg, [0, 1], [3], "cpu", 2, 3, scale, reward_fn, tasks, Path("data"))
+    assert described == {0: {"goal": 0}, 1: {"goal": 1}, 3: {"goal": 3}}
+    assert [b[0] for b in built] == [{0: "rows of 0", 1: "rows of 1"}, {3: "rows of 3"}]
+    for _, args, kwargs in built:
+        assert args[:4] == (2, 3, "cpu", False) and args[4] is scale
+        assert kwargs == {"context_reward_fn": reward_fn, "capacity": 1234}
+
+
+def test_a_step_runs_under_the_branch_of_the_training_step_it_is_given():
+    """Mutation AC11: `MetaTrainer.step(at)` pins the trainer's branch (CORRO's stage) to training step `at` and keys
+    the step runner (its captured graph) with it; with `branch(None)` every step runs unpinned under one key, so a
+    CORRO stage change inside an iteration is missed and a captured graph of one stage replays in the next."""
+    t = object.__new__(MetaTrainer)
+    pinned = []
+    t.trainer = SimpleNamespace(branch=lambda at: pinned.append(at) or f"stage at {at}")
+    t.sample = lambda: "draw"
+    t.runner = lambda sample, key: (sample, key)
+    assert t.step(12) == ("draw", "stage at 12") and t.step(None) == ("draw", "stage at None")
+    assert pinned == [12, None]
+
+
+def test_path_to_weights_starts_from_the_networks_but_keeps_this_runs_own_noise_stream(tmp_path):
+    """Mutation AC12: `path_to_weights` loads another run's networks (and alpha) only; with the optimisers as well
+    (`with_optimizers=True`) the new run also takes over that run's Adam moments and its policy-noise generator, so
+    runs of different seeds started from one file draw the same noise. The existing path_to_weights tests only check
+    the networks or the refusals."""
+    old = make_trainer(seed=1)
+    torch.rand(3, generator=old.generator)  # the old run's noise stream moved on
+    torch.save({"trainer": old.state_dict(), "counters": {"iteration": 4}}, tmp_path / "latest.pt")
+    t = object.__new__(MetaTrainer)
+    t.trainer, t.setup = make_trainer(seed=2), SimpleNamespace(device=torch.device("cpu"))
+    own = t.trainer.generator.get_state().clone()
+    t._load_weights(str(tmp_path / "latest.pt"))
+    for k, m in old.modules().items():
+        for a, b in zip(m.parameters(), t.trainer.modules()[k].parameters(), strict=True):
+            assert torch.equal(a, b)
+    assert torch.equal(t.trainer.generator.get_state(), own)
+
+
+def test_a_resume_inside_borels_vae_stage_continues_the_vae_stream_and_its_last_means(tmp_path):
+    """Mutation AC14: a BOREL run resumed inside its VAE stage goes on drawing its VAE steps' tasks and sequences
+    where the saved stream left them (latest.pt's borel.vae_gen); with the restore skipped the resumed stage starts
+    the `borel_vae` stream from its beginning again and repeats the first blocks' draws, so it no longer equals a
+    run straight through. (Stand-in of tests.test_meta_trainer's resume tests.)"""
+    t, _, _ = _resumable(tmp_path, 0, [])
+    trained = torch_generator_of("borel_vae")
+    torch.rand(11, generator=trained)  # the stage's draws so far
+    state = torch.load(tmp_path / "latest.pt", weights_only=False)
+    state["borel"] = {"vae_gen": trained.get_state(), "vae_means": {"steps": 8.0, "loss": 0.5}}
+    torch.save(state, tmp_path / "latest.pt")
+    t.borel, t.vae_gen = SimpleNamespace(vae_steps=20), torch_generator_of("borel_vae")  # as a fresh process makes it
+    t.trainer.agent.encoder = SimpleNamespace(steps=torch.tensor(8))
+    logger = SimpleNamespace(info=lambda m: None, load_rows=lambda n: None, resume_at=lambda *a: None)
+    assert t.try_resume(logger, restore_snapshots=False)
+    assert torch.equal(torch.rand(5, generator=t.vae_gen), torch.rand(5, generator=trained))
+    assert t.vae_means == {"steps": 8.0, "loss": 0.5}
+
+
+def torch_generator_of(stream: str) -> torch.Generator:
+    """Stream `stream` of seed 3, the seed of tests.test_meta_trainer's `_resumable` run."""
+    return torch_generator(3, stream)
+
+
+def purged_into(purged: list):
+    """A stand-in of `RunLogger.resume_at` that records its arguments in `purged`."""
+    return lambda *args: purged.append(args)
+
+
+def test_a_resume_without_snapshot_restoring_writes_no_snapshot_and_purges_no_tensorboard(tmp_path):
+    """Mutation AC16: `try_resume(restore_snapshots=False)` (a Ray segment in its scratch folder) neither writes the
+    snapshot a kill left unwritten nor purges TensorBoard: the driver restores snapshots, and the segment's event
+    files are read beside earlier segments'. With the flag ignored every segment writes snapshots/itr_N.pt into its
+    scratch. With restore_snapshots the missing snapshot of latest.pt's iteration (Epoch 2 after 3 iterations) is
+    written and the logger purged from iteration 3."""
+    for restore, expected in ((False, []), (True, ["itr_2.pt"])):
+        folder = tmp_path / str(restore)
+        folder.mkdir()
+        t, _, _ = _resumable(folder, 3, [])
+        purged: list = []
+        logger = SimpleNamespace(info=lambda m: None, load_rows=lambda n: None, resume_at=purged_into(purged))
+        assert t.try_resume(logger, restore_snapshots=restore)
+        assert sorted(p.name for p in (folder / "snapshots").glob("*")) == expected
+        assert purged == ([(3, None)] if restore else [])
+
+
+def _summing_iteration_trainer(tmp_path, monkeypatch):
+    """tests.test_meta_trainer's `_iteration_trainer` (5 steps an iteration) whose steps add their record to real
+    device sums, as `_train_and_sum` does; the step's qf_loss is `qf[0]`. Returns it and `qf`."""
+
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    t.sums = graphs.DeviceSums(LossRecord.SCALARS, torch.device("cpu"))
+    step, qf = t.step, [1.0]
+
+    def summing_step(at=None):
+        record = dataclasses.replace(step(at), qf_loss=torch.tensor(qf[0]))
+        t.sums.add(record)
+        return record
+
+    t.step = summing_step
+    return t, qf
+
+
+def test_each_iterations_loss_columns_are_the_means_over_its_own_steps(tmp_path, monkeypatch):
+    """Mutations AC27, AC30: a progress row's loss columns are the means over the iteration's own
+    num_train_steps_per_itr steps: the device sums are zeroed at each iteration's start (AC27 skipped it: the second
+    row held the mean of both iterations' sums, 4.0) and divided by the step count (AC30: the sums, 5.0 and 15.0).
+    The QF loss of every step of the first iteration is 1, of the second 3."""
+    t, qf = _summing_iteration_trainer(tmp_path, monkeypatch)
+    first = t.iteration(None)
+    qf[0] = 3.0
+    second = t.iteration(None)
+    assert (first[LOSS_COLUMNS["qf_loss"]], second[LOSS_COLUMNS["qf_loss"]]) == (1.0, 3.0)
+    assert second[LOSS_COLUMNS["vf_loss"]] == 0.5  # every step's other losses: 0.5
+
+
+def test_a_rows_z_columns_hold_the_meta_tests_z_std_and_the_steps_spread_each_in_its_own_column(tmp_path, monkeypatch):
+    """Mutations AC29, AC31: 'Z variance eval' is the meta-test's final z std (0.2 here), not the training step's
+    (0.1), and the collapse guard's columns hold the last step's across-task std (0.3) and spread ratio (4.0) each
+    under its own name; swapped, a ratio of 0.3 reads as a collapsed encoder and the warning fires on a healthy one."""
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    row = t.iteration(None)
+    assert row["Z variance train"] == pytest.approx(0.1) and row["Z variance eval"] == pytest.approx(0.2)
+    assert row[SPREAD_COLUMNS[0]] == pytest.approx(0.3) and row[SPREAD_COLUMNS[1]] == pytest.approx(4.0)
+
+
+def test_an_iteration_leaves_the_trainer_unpinned_when_it_ends(tmp_path, monkeypatch):
+    """Mutation AC28: after an iteration's steps (pinned each to its training step) the trainer's branch is unpinned
+    again (`branch(None)` in the `finally`), so that what runs between iterations (the meta-test, a save, BOREL's
+    relabelling) and a step that fails midway leave no stage pinned; with the call skipped the last step's pin
+    stays."""
+    t, _ = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    pins = []
+    t.trainer.branch = pins.append
+    t.trainer.steps_taken = lambda: 10
+    t.step = lambda at=None, step=t.step: t.trainer.branch(at) or step(at)
+    t.iteration(None)
+    assert pins == [10, 11, 12, 13, 14, None]
+
+
+def test_a_vae_step_draws_vae_tasks_distinct_tasks_and_vae_sequences_of_each_and_logs_each_loss_under_its_name(
+    tmp_path,
+):
+    """Mutations AC22, AC23, AC24: each step of BOREL's VAE stage draws `borel_vae_tasks` distinct training tasks
+    (a random permutation's first ones) and `borel_vae_sequences` sequences of each, from the `borel_vae` stream
+    (AC22/AC23 swapped the two counts); the block's means keep each loss under its own name (AC24 swapped the reward
+    and state losses in the sums, so the reward curve showed the state loss). tests.test_meta_trainer's stand-in
+    ignores the draw and gives every loss the same value, so neither showed. 3 tasks, 2 drawn, 5 sequences each."""
+    t, logger, lines, _ = _vae_trainer(tmp_path, lambda s: (1.0, 2.0, 3.0, 4.0))
+    t.train_tasks = torch.tensor([10, 11, 12])
+    t.borel.vae_tasks, t.borel.vae_sequences = 2, 5
+    draws = []
+    t.setup.sequences = SimpleNamespace(sample=lambda tasks, n, gen: draws.append((tasks.tolist(), n, gen)))
+    t.vae_stage(logger)
+    replay = torch.Generator().manual_seed(0)  # the stand-in's vae_gen
+    expected = [(t.train_tasks[torch.randperm(3, generator=replay)[:2]].tolist(), 5) for _ in range(10)]
+    assert [(tasks, n) for tasks, n, _ in draws] == expected
+    assert all(gen is t.vae_gen for _, _, gen in draws)
+    assert {k: t.vae_means[k] for k in ("loss", "reward", "state", "kl")} == {
+        "loss": 1.0,
+        "reward": 2.0,
+        "state": 3.0,
+        "kl": 4.0,
+    }

@@ -12,14 +12,18 @@ import os
 import socket
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 import torch
 
+from rlkit.config import load_config
 from rlkit.errors import UserError
+from rlkit.experiment import MetaTrainer
 from rlkit.fileio import FolderLock, error_chain, lock_holder, process_identity
 from rlkit.logging import RunLogger
+from rlkit.run_folder import CODE_FILE, iterations_done, read_run_state, restore_missing_snapshot, restore_snapshot
 from tests.test_cluster import _dead_pid
 
 
@@ -849,3 +853,113 @@ def test_lock_holder_names_another_hosts_lock_though_its_pid_is_free_here(tmp_pa
         f"pid {pid} on host another-host, which cannot be checked from here: remove {str(tmp_path / '.lock')!r} if it "
         "is gone"
     )
+
+
+def test_a_run_started_anew_in_a_folder_begins_its_own_code_record(tmp_path, monkeypatch):
+    """Mutation AC20: `_record_code` hands `record_code` whether the run resumed: a run started anew in a folder (one
+    that held only a failed start, no snapshot) begins code.json's list with its own entry; with `resumed` always
+    True it appends to the replaced run's list, which then claims that run's code trained this one's first
+    iterations."""
+    _one_code(monkeypatch)
+    old = {"from_iteration": 0, "revision": "old", "versions": {"torch": "1.0"}, "device": "cuda:0, captured"}
+    (tmp_path / CODE_FILE).write_text(json.dumps({"trained_with": [old]}))
+    t = object.__new__(MetaTrainer)
+    t.borel, t.trainer = None, SimpleNamespace()
+    t.setup = SimpleNamespace(out_dir=tmp_path, device=torch.device("cpu"))
+    t.capture, t.fused, t.counters = False, False, {"iteration": 0}
+    t._record_code(SimpleNamespace(info=lambda m: None), resumed=False)
+    entries = json.loads((tmp_path / CODE_FILE).read_text())["trained_with"]
+    assert [(e["from_iteration"], e["revision"]) for e in entries] == [(0, "abc")]
+
+
+def test_a_run_folder_without_a_dataset_record_is_not_fingerprinted(tmp_path, monkeypatch):
+    """Mutation AC47: `recorded_data_print` fingerprints the config's data only where the run folder has a
+    dataset.json to compare it with (a sweep's check before training calls it for every run); with the condition
+    dropped every new or pre-record run folder hashes the whole dataset (gigabytes for MuJoCo) for nothing, since
+    `iterations_done` compares only where the file is."""
+    import rlkit.run_folder as rf
+
+    calls = []
+    monkeypatch.setattr(rf, "run_data_print", lambda cfg, data_dir=None: calls.append(cfg) or {"digest": "d"})
+    cfg = load_config(None, {})
+    assert rf.recorded_data_print(tmp_path, cfg) is None and calls == []
+    (tmp_path / rf.DATA_PRINT_FILE).write_text('{"digest": "d"}')
+    assert rf.recorded_data_print(tmp_path, cfg) == {"digest": "d"} and calls == [cfg]
+
+
+def test_a_resume_of_another_config_names_each_difference_from_the_folders_value_to_the_new_one(tmp_path):
+    """Mutation AC51: `iterations_done` compares the folder's recorded variant (old) with the run's (new), and the
+    refusal says 'key: old -> new'; with the arguments swapped every line reads backwards (the folder's discount
+    shown as the one asked for) and a key the folder's variant lacks is read as the new run's default instead."""
+    old = load_config(None, {"algo_params": {"discount": 0.9}}).to_dict()
+    new = load_config(None, {"algo_params": {"discount": 0.99}}).to_dict()
+    (tmp_path / "variant.json").write_text(json.dumps(old))
+    torch.save({"counters": {"iteration": 1}, "trainer": {}}, tmp_path / "latest.pt")
+    with pytest.raises(UserError, match=r"holds a run of another config \(algo_params\.discount: 0\.9 -> 0\.99\)"):
+        iterations_done(tmp_path, new, 5, "the hint")
+
+
+def test_a_saved_state_whose_iteration_count_is_not_an_int_is_one_line(tmp_path):
+    """Mutation AC52: `read_run_state` takes a state only if counters.iteration is an int; with the check cut to
+    `is not None` a damaged or foreign file whose count is text or a float passed, and the resume failed later in
+    a TypeError traceback (comparing '3' with num_iterations) or resumed at iteration 3.0 (snapshot names
+    itr_2.0.pt)."""
+    for iteration in ("3", 3.0, None):
+        torch.save({"counters": {"iteration": iteration}, "trainer": {}}, tmp_path / "latest.pt")
+        with pytest.raises(UserError, match=r"is not the state of a run \(no trainer state and counters.iteration"):
+            read_run_state(tmp_path / "latest.pt", "the state the run saved")
+
+
+def test_restore_snapshot_writes_only_a_missing_snapshot_and_leaves_one_that_is_there(tmp_path):
+    """Mutation AC54: `restore_snapshot` copies latest.pt to the snapshot due at its iteration only where that
+    snapshot is missing (a kill between the two writes); with the check dropped every resume rewrote the snapshot
+    that is there (megabytes of I/O per resume, and a snapshot replaced by whatever latest.pt holds, e.g. after a
+    user copied another file over latest.pt)."""
+    cfg = load_config(None, {"algo_params": {"num_iterations": 10, "snapshot_gap": 1}})
+    (tmp_path / "latest.pt").write_bytes(b"latest")
+    restore_snapshot(tmp_path, cfg, 3)
+    assert (tmp_path / "snapshots" / "itr_2.pt").read_bytes() == b"latest"
+    (tmp_path / "snapshots" / "itr_2.pt").write_bytes(b"the snapshot the run wrote")
+    restore_snapshot(tmp_path, cfg, 3)
+    assert (tmp_path / "snapshots" / "itr_2.pt").read_bytes() == b"the snapshot the run wrote"
+
+
+def test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_before_anything_trains(tmp_path):
+    """Mutation AC55: `restore_missing_snapshot(out_dir, cfg, done)` looks for the snapshot due at latest.pt's
+    `done` iterations (itr_{done-1}.pt); looking one iteration early (itr_1.pt, which is there) it never restores
+    the last one, so a finished run killed between latest.pt and its last snapshot keeps no snapshot of its trained
+    policy (no run of it trains again to write it). Only a slow cluster test ran it."""
+    cfg = load_config(None, {"algo_params": {"num_iterations": 3, "snapshot_gap": 1}})
+    (tmp_path / "snapshots").mkdir()
+    for n in (0, 1):
+        (tmp_path / "snapshots" / f"itr_{n}.pt").write_bytes(b"earlier")
+    (tmp_path / "latest.pt").write_bytes(b"after 3 iterations")
+    restore_missing_snapshot(tmp_path, cfg, 3)
+    last = tmp_path / "snapshots" / "itr_2.pt"
+    assert last.is_file() and last.read_bytes() == b"after 3 iterations"
+
+
+def test_a_run_folder_written_before_dataset_json_was_kept_resumes_without_a_data_comparison(tmp_path):
+    """Mutation AC60 (auditR's F23, listed there, not run): `iterations_done` compares the data by content only
+    where the folder has a dataset.json; a run written before the record was kept (variant.json and latest.pt, no
+    dataset.json) resumes, and the resume records the data it goes on with. With the file's presence unchecked
+    reading the missing record refused every such folder."""
+    variant = load_config(None, {}).to_dict()
+    (tmp_path / "variant.json").write_text(json.dumps(variant))
+    torch.save({"counters": {"iteration": 2}, "trainer": {}}, tmp_path / "latest.pt")
+    assert iterations_done(tmp_path, variant, 5, "the hint", {"digest": "now", "tasks": {}}) == 2
+
+
+def test_a_finished_run_may_be_checked_again_with_its_own_num_iterations(tmp_path):
+    """Mutation AC61 (auditR's F26, listed there, not run): a folder whose run has done exactly num_iterations is
+    finished, not refused: rerunning the same command (or a sweep's check, or `--report-only`) says it is complete.
+    Only a count past num_iterations is refused. With `>=` every finished run was refused as if num_iterations had
+    been lowered."""
+    variant = load_config(None, {}).to_dict()
+    (tmp_path / "variant.json").write_text(json.dumps(variant))
+    torch.save({"counters": {"iteration": 5}, "trainer": {}}, tmp_path / "latest.pt")
+    assert iterations_done(tmp_path, variant, 5, "the hint") == 5
+    with pytest.raises(
+        UserError, match=r"has done 5 iterations: expected num_iterations >= 5 to continue it \(got 4\)"
+    ):
+        iterations_done(tmp_path, variant, 4, "the hint")

@@ -133,3 +133,60 @@ def test_a_cpu_state_does_not_fit_a_cuda_generator():
     assert not fits
     want = torch.Generator().manual_seed(stream_seed(3, "device_change", STREAMS["batch_sampling"].id, 7))
     assert torch.equal(state, want.get_state())
+
+
+def test_a_seed_may_be_a_numpy_integer_but_not_a_bool():
+    """Mutations AC63, AC64: a seed is a non-negative integer, a numpy one included (a seed read from an array or a
+    sweep's arange), which derives the same streams as the int; a bool is refused (`True` is an int to Python, so a
+    flag passed where the seed goes would silently train seed 1)."""
+    assert stream_seed(np.int64(3), "init") == stream_seed(3, "init")
+    assert stream_seed(np.uint8(3), "eval_envs", np.int32(2)) == stream_seed(3, "eval_envs", 2)
+    for flag in (True, False):
+        with pytest.raises(UserError, match=rf"seed {flag}: expected a non-negative integer"):
+            stream_seed(flag, "init")
+
+
+class _FakeGenerator:
+    """Stands in for torch.Generator where a CUDA device is needed: records its device and seed."""
+
+    made: list = []
+
+    def __init__(self, device=None):
+        self.device, self.seed = device, None
+        _FakeGenerator.made.append(self)
+
+    def manual_seed(self, seed):
+        self.seed = seed
+        return self
+
+    def get_state(self):
+        return ("state of", self.device, self.seed)
+
+
+def test_a_streams_torch_generator_lives_on_the_device_asked_for(monkeypatch):
+    """Mutation AC66: `torch_generator(..., device=d)` makes the generator on `d` (a CUDA run's sampling draws on
+    the GPU), default the CPU; dropping the device makes a CPU generator that a CUDA `torch.rand(generator=...)`
+    refuses. Only a CUDA host shows it for real; a stand-in generator class records what it was given."""
+    import rlkit.seeding as seeding
+
+    monkeypatch.setattr(seeding.torch, "Generator", _FakeGenerator)
+    gen = seeding.torch_generator(3, "batch_sampling", device="cuda:1")
+    assert gen.device == "cuda:1" and gen.seed == seeding.stream_seed(3, "batch_sampling")
+    assert seeding.torch_generator(3, "init").device == "cpu"
+
+
+def test_a_state_reseeded_for_another_device_type_is_made_on_the_generators_device(monkeypatch):
+    """Mutation AC68: a CPU run's generator state resumed on a GPU is replaced by the `device_change` stream's state
+    of a generator on the GPU (Philox, 16 bytes); made on the CPU instead (`torch.Generator()`), the new state is a
+    CPU generator's 5,056 bytes, which the CUDA generator's set_state refuses: every CPU-to-GPU resume fails. A
+    stand-in generator class records the device; the CUDA generator is a stand-in with a 16-byte state."""
+    import rlkit.seeding as seeding
+
+    cpu_state = seeding.torch_generator(3, "batch_sampling").get_state()
+    monkeypatch.setattr(seeding.torch, "Generator", _FakeGenerator)
+    cuda_gen = SimpleNamespace(device=torch.device("cuda", 0), get_state=lambda: torch.zeros(16, dtype=torch.uint8))
+    _FakeGenerator.made = []
+    state, fits = seeding.portable_generator_state(cuda_gen, cpu_state, 3, "batch_sampling", 7)
+    assert not fits and [g.device for g in _FakeGenerator.made] == [torch.device("cuda", 0)]
+    want = seeding.stream_seed(3, "device_change", seeding.STREAMS["batch_sampling"].id, 7)
+    assert state == ("state of", torch.device("cuda", 0), want)
