@@ -4970,6 +4970,146 @@ EDITS = {
         "MIN_VARIANCE = 1e-2",
         "tests/test_offpearl.py::test_the_per_transition_variance_is_floored_at_pearls_1e_7_only",
     ),
+    "point-robot-wind's default goal_radius 0.3": Edit(
+        POINT_ROBOT,
+        (
+            "        goal_radius: float = 0.2,\n"
+            "        seed: int | None = None,\n"
+            "    ):\n"
+            "        super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)\n"
+            "        self.goal_radius = float(goal_radius)\n"
+            "        self._winds"
+        ),
+        (
+            "        goal_radius: float = 0.3,\n"
+            "        seed: int | None = None,\n"
+            "    ):\n"
+            "        super().__init__(n_tasks, randomize_tasks, max_episode_steps, seed)\n"
+            "        self.goal_radius = float(goal_radius)\n"
+            "        self._winds"
+        ),
+        "tests/test_envs.py::test_point_robot_winds_default_goal_radius_is_0_2",
+    ),
+    "point-robot-wind's radius boundary counted outside in info": Edit(
+        POINT_ROBOT,
+        "inside = reward >= -self.goal_radius",
+        "inside = reward > -self.goal_radius",
+        "tests/test_envs.py::test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_inside",
+    ),
+    "point-robot-wind's oracle clipped to the agent's box": Edit(
+        POINT_ROBOT,
+        "return np.clip(self.goal - obs - self.wind, self.action_space.low, self.action_space.high)",
+        "return np.clip(self.goal - obs - self.wind, -1.0, 1.0)",
+        "tests/test_envs.py::test_point_robot_winds_oracle_stays_inside_the_action_box",
+    ),
+    "an env's constructor seed shifted by one": Edit(
+        "rlkit/envs/base.py",
+        "seeding.np_random(int(seed))",
+        "seeding.np_random(int(seed) + 1)",
+        "tests/test_mujoco_envs.py::test_a_seed_given_to_the_constructor_is_a_first_reset_with_that_seed",
+    ),
+    "a huge finite action refused as non-finite": Edit(
+        "rlkit/envs/base.py",
+        "if not math.isfinite(action @ action) and not np.isfinite(action).all():",
+        "if not math.isfinite(action @ action) or not np.isfinite(action).all():",
+        "tests/test_envs.py::test_a_huge_but_finite_action_is_not_refused_as_non_finite",
+    ),
+    "the wrapper's clip without its lower side": Edit(
+        WRAPPERS,
+        "np.minimum(np.maximum(scaled, self._low), self._high)",
+        "np.minimum(scaled, self._high)",
+        "tests/test_envs.py::test_normalized_box_env_clips_below_the_box_too",
+    ),
+    "the cheetah model without mj_setTotalmass": Edit(
+        MUJOCO_ENV,
+        "    mujoco.mj_setTotalmass(model, float(match.group(1)))\n",
+        "",
+        "tests/test_mujoco_envs.py::test_the_cheetah_model_is_the_one_mujoco_compiles_from_its_asset_with_total_mass_14",
+    ),
+    "the cheetah model without mj_setConst": Edit(
+        MUJOCO_ENV,
+        "    mujoco.mj_setConst(model, mujoco.MjData(model))\n",
+        "",
+        "tests/test_mujoco_envs.py::test_the_cheetah_model_is_the_one_mujoco_compiles_from_its_asset_with_total_mass_14",
+    ),
+    "set_state without mj_forward": Edit(
+        MUJOCO_ENV,
+        "        mujoco.mj_forward(self.model, self.data)\n",
+        "",
+        "tests/test_mujoco_envs.py::test_the_first_observation_of_an_episode_has_the_bodys_positions_of_its_start_state",
+    ),
+    "a bad-acceleration warning not taken as unstable": Edit(
+        MUJOCO_ENV,
+        "return int(n[_UNSTABLE[0]] + n[_UNSTABLE[1]] + n[_UNSTABLE[2]])",
+        "return int(n[_UNSTABLE[0]] + n[_UNSTABLE[1]])",
+        "tests/test_mujoco_envs.py::test_a_diverging_acceleration_ends_the_episode_as_unstable",
+    ),
+    "an env's position a view of qpos": Edit(
+        MUJOCO_ENV,
+        "return self.data.qpos[: self.position_dims].copy()",
+        "return self.data.qpos[: self.position_dims]",
+        "tests/test_mujoco_envs.py::test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy",
+    ),
+    "planar bodies' default position dims 2": Edit(
+        MUJOCO_ENV,
+        "    position_dims: int = 1",
+        "    position_dims: int = 2",
+        "tests/test_mujoco_envs.py::test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy",
+    ),
+    "ant-dir's position dims 1": Edit(
+        ANT,
+        "    position_dims = 2",
+        "    position_dims = 1",
+        "tests/test_mujoco_envs.py::test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy",
+    ),
+    "humanoid-dir's position dims 1": Edit(
+        HUMANOID,
+        "    position_dims = 2",
+        "    position_dims = 1",
+        "tests/test_mujoco_envs.py::test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy",
+    ),
+    "ant-dir's lower height bound 0.3": Edit(
+        ANT,
+        "0.2 <= state[2] <= 1.0",
+        "0.3 <= state[2] <= 1.0",
+        "tests/test_mujoco_envs.py::test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2",
+    ),
+    "cheetah-vel's reward -|v| - target": Edit(
+        HALF_CHEETAH,
+        "return -abs(forward_vel - self.goal)",
+        "return -abs(forward_vel) - self.goal",
+        "tests/test_mujoco_envs.py::test_cheetah_vel_reward_of_a_body_moving_forward",
+    ),
+    "cheetah-dir's reward without the direction": Edit(
+        HALF_CHEETAH,
+        "return self.goal * forward_vel",
+        "return forward_vel",
+        "tests/test_mujoco_envs.py::test_cheetah_dir_reward_on_a_backward_task",
+    ),
+    "humanoid-dir's random directions of another seed": Edit(
+        HUMANOID,
+        "random_directions(n_tasks, 1337)",
+        "random_directions(n_tasks, 1334)",
+        "tests/test_mujoco_envs.py::test_random_humanoid_directions_come_from_random_state_1337",
+    ),
+    "humanoid-dir without its upper height bound": Edit(
+        HUMANOID,
+        "bool(z < 1.0 or z > 2.0)",
+        "bool(z < 1.0)",
+        "tests/test_mujoco_envs.py::test_humanoid_ends_when_its_height_leaves_1_to_2_on_either_side",
+    ),
+    "humanoid-dir without contact forces": Edit(
+        HUMANOID,
+        "    contact_forces = True",
+        "    contact_forces = False",
+        "tests/test_mujoco_envs.py::test_humanoid_observes_and_pays_for_the_contact_forces_of_each_step",
+    ),
+    "the sparse walker's task files naming the dense walker": Edit(
+        WALKER,
+        '    env_name = "sparse-walker-rand-params"',
+        '    env_name = "walker-rand-params"',
+        "tests/test_mujoco_envs.py::test_a_sparse_walkers_task_file_names_its_own_family",
+    ),
 }
 
 

@@ -387,3 +387,72 @@ def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
     train, test = train_eval_split(config)
     assert test == [15]
     assert train == [t for t in range(31) if t != 15]
+
+
+def _winds(n):
+    rs = np.random.RandomState(1337)  # docs/environments.md: all x components, then all y
+    return np.stack([rs.uniform(-0.05, 0.05, n), rs.uniform(-0.05, 0.05, n)], axis=1)
+
+
+def test_point_robot_winds_default_goal_radius_is_0_2():
+    """Mutation AF07: point-robot-wind's default `goal_radius` 0.2 changed (a config without the key gets it).
+    docs/environments.md: "r inside `goal_radius` (0.2), 0 outside"; by hand, distance 0.25 is outside, 0.15 inside."""
+    env = make_env("point-robot-wind", n_tasks=2)
+    assert env.goal_radius == pytest.approx(0.2)
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.25, -0.15])), [0.0, -0.15])
+
+
+def test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_inside():
+    """Mutation AF08: `inside = reward >= -goal_radius` -> `>`. `info["sparse_reward"]` is the sparse reward plus 1
+    inside the radius; `sparsify_rewards` keeps a reward at exactly the radius, so the +1 must come with it there
+    too (else the reported sparse reward is r, not r + 1, at the boundary). The radius is set to the distance the
+    step reaches, so the point lies exactly on it."""
+    action = np.array([0.1, 0.03])
+    probe = make_env("point-robot-wind", n_tasks=4, goal_radius=0.2)
+    probe.reset_task(2)
+    probe.reset()
+    r = probe.step(action)[1]
+    env = make_env("point-robot-wind", n_tasks=4, goal_radius=-r)
+    env.reset_task(2)
+    env.reset()
+    _, r2, _, _, info = env.step(action)
+    assert r2 == r and float(env.sparsify_rewards(r2)) == r  # on the radius: kept by sparsify_rewards
+    assert info["sparse_reward"] == pytest.approx(r + 1.0, abs=1e-15)
+
+
+def test_point_robot_winds_oracle_stays_inside_the_action_box():
+    """Mutation AF12: the wind oracle clipped to [-1, 1] (the agent's box) instead of the env's [-0.1, 0.1]. The raw
+    env does not clip its actions, so such an oracle jumps to the goal in one step and the report's top reference
+    (oracle_return) is too high. By hand from the origin of task 7: goal offset less the wind is (1 - w_x, -w_y),
+    clipped to (0.1, -w_y) (|w_y| < 0.05)."""
+    w = _winds(40)[7]
+    env = make_env("point-robot-wind", n_tasks=40, max_episode_steps=20)
+    env.reset_task(7)
+    obs, _ = env.reset()
+    np.testing.assert_allclose(env.oracle_action(obs), [0.1, -w[1]], rtol=1e-12)
+    for _ in range(20):
+        a = env.oracle_action(obs)
+        assert np.all(np.abs(a) <= 0.1 + 1e-12)
+        obs, *_ = env.step(a)
+
+
+def test_a_huge_but_finite_action_is_not_refused_as_non_finite():
+    """Mutation AF17: `not isfinite(a @ a) and not isfinite(a).all()` -> `or`. The `a @ a` shortcut overflows for
+    finite |a| above ~1e154; only a non-finite element may be refused (base.py's comment), not a finite action."""
+    env = make_env("point-robot", n_tasks=2)
+    env.reset_task(0)
+    with np.errstate(over="ignore"):  # (a @ a overflows, as does the distance of the reward)
+        obs, *_ = env.step(np.array([1e200, 0.0]))
+    assert obs[0] == 1e200
+    with pytest.raises(UserError, match="non-finite action"):
+        env.step(np.array([np.inf, 0.0]))
+
+
+def test_normalized_box_env_clips_below_the_box_too():
+    """Mutation AF25: the wrapper's clip to the env's box losing its lower side (`np.minimum(scaled, high)` only).
+    An agent action below -1 maps below the box's low; by hand, -3 on the point robot's [-0.1, 0.1] is clipped to
+    -0.1 (the existing test only clips above)."""
+    env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
+    env.reset_task(0)
+    obs, *_ = env.step(np.array([-3.0, 0.5]))
+    np.testing.assert_allclose(obs, [-0.1, 0.05], rtol=1e-12)

@@ -1,5 +1,6 @@
 """MuJoCo task families and rand_param_envs against docs/environments.md."""
 
+import copy
 import json
 import subprocess
 import sys
@@ -648,3 +649,170 @@ def test_normalized_box_env_scales_the_observations_of_step():
         obs = env.step(a)[0]
         assert np.abs(raw).max() > 0
         np.testing.assert_allclose(obs, raw / 4.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cheetah-vel", "hopper-rand-params"])
+def test_a_seed_given_to_the_constructor_is_a_first_reset_with_that_seed(name):
+    """Mutation AF16: the constructor's `seed` passed on shifted (`seeding.np_random(seed + 1)`). base.py: the
+    constructor's seed "seeds the reset noise, like a first `reset(seed=seed)`"; the two must give the same start."""
+    kw = {"n_tasks": 2, "randomize_tasks": name.endswith("params")}
+    by_constructor = make_env(name, seed=5, **kw).reset()[0]
+    by_reset = make_env(name, **kw).reset(seed=5)[0]
+    np.testing.assert_array_equal(by_constructor, by_reset)
+    assert not np.array_equal(by_reset, make_env(name, **kw).reset(seed=6)[0])
+
+
+def test_the_cheetah_model_is_the_one_mujoco_compiles_from_its_asset_with_total_mass_14(tmp_path, monkeypatch):
+    """Mutations AF28 (`mj_setTotalmass` skipped) and AF29 (`mj_setConst` skipped) in `_compiled`. half_cheetah.xml
+    sets `settotalmass="14"`; the env applies it by hand, which must give MuJoCo's own compile of the asset: masses
+    scaled to 14 in all, and the constants derived from them (subtree masses, inverse weights) recomputed."""
+    monkeypatch.chdir(tmp_path)  # MuJoCo logs its settotalmass deprecation warning to ./MUJOCO_LOG.TXT
+    env = make_env("cheetah-vel", n_tasks=2)
+    assert env.model.body_mass.sum() == pytest.approx(14.0, rel=1e-12)
+    assert env.model.body_subtreemass[0] == pytest.approx(14.0, rel=1e-12)
+    plain = mujoco.MjModel.from_xml_path(str(gymnasium_asset("half_cheetah.xml")))
+    for name in ("body_mass", "body_inertia", "body_subtreemass", "dof_invweight0", "body_invweight0"):
+        np.testing.assert_allclose(getattr(env.model, name), getattr(plain, name), rtol=1e-12, err_msg=name)
+
+
+def test_the_first_observation_of_an_episode_has_the_bodys_positions_of_its_start_state():
+    """Mutation AF32: `set_state` without `mj_forward`. After a reset, body positions (the cheetah's torso in its
+    observation; ant-dir's and humanoid-dir's first velocity reward) would be those of MuJoCo's reset data (zeros),
+    not of the start state. By hand: forward kinematics of the start state on a fresh MjData."""
+    env = make_env("cheetah-vel", n_tasks=2)
+    env.reset_task(0)
+    obs, _ = env.reset(seed=0)
+    fresh = mujoco.MjData(env.model)
+    fresh.qpos[:], fresh.qvel[:] = env.data.qpos, env.data.qvel
+    mujoco.mj_kinematics(env.model, fresh)
+    torso = fresh.xpos[env.model.body("torso").id]
+    assert torso[2] > 0.5  # standing
+    np.testing.assert_allclose(obs[-3:], torso, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cheetah-vel", "hopper-rand-params"])
+def test_a_diverging_acceleration_ends_the_episode_as_unstable(name, tmp_path, monkeypatch):
+    """Mutation AF33: `_warning_count` without the BADQACC warning. A huge generalized force makes MuJoCo reset the
+    simulation on a bad acceleration (mjWARN_BADQACC, not BADQVEL as in the existing test); the reset state is finite,
+    so only the warning tells that the step was no transition: it must end the episode flagged, on the last valid
+    observation, with reward 0."""
+    monkeypatch.chdir(tmp_path)  # MuJoCo logs its warning to ./MUJOCO_LOG.TXT
+    env = make_env(name, n_tasks=2, randomize_tasks=name.endswith("params"))
+    env.reset_task(0)
+    obs, _ = env.reset(seed=0)
+    env.data.qfrc_applied[:] = 1e12
+    obs2, r, terminated, _, info = env.step(np.zeros(env.action_space.shape))
+    assert env.data.warning.number[mujoco.mjtWarning.mjWARN_BADQACC] > 0
+    assert terminated and info.get("unstable") and r == 0.0
+    np.testing.assert_array_equal(obs2, obs)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy(name):
+    """Mutations AF36 (`position()` returning a view of qpos), AF37 (the default `position_dims` 2: planar bodies
+    drawn as x against z), AF45/AF63 (ant's, humanoid's `position_dims` 1). show_path.py draws each episode from
+    `position()`: planar bodies (cheetah, hopper, walker) by their root x, free bodies (ant, humanoid) by x, y; a
+    view would make every recorded position of an episode its last."""
+    env = _env(name)
+    env.reset_task(0)
+    env.reset(seed=0)
+    dims = 2 if name.startswith(("ant", "humanoid")) else 1
+    start = env.position()
+    assert start.shape == (dims,)
+    np.testing.assert_array_equal(start, env.data.qpos[:dims])
+    kept = start.copy()
+    for _ in range(3):
+        env.step(np.full(env.action_space.shape, 0.3))
+    assert not np.array_equal(env.data.qpos[:dims], kept)  # the body moved
+    np.testing.assert_array_equal(start, kept)
+
+
+def test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2():
+    """Mutation AF42: ant-dir's lower height bound 0.2 moved (to 0.3). docs/environments.md: it terminates when the
+    torso height leaves [0.2, 1]; states set by hand: 0.25 and 0.95 are healthy, 0.15 and 1.05 are not."""
+    env = _env("ant-dir")
+    env.reset_task(0)
+    env.reset(seed=0)
+    for z, ends in ((0.25, False), (0.95, False), (0.15, True), (1.05, True)):
+        qpos = env.init_qpos.copy()
+        qpos[2] = z
+        env.set_state(qpos, np.zeros(env.model.nv))
+        assert env._terminated() == ends, z
+
+
+def test_cheetah_vel_reward_of_a_body_moving_forward():
+    """Mutation AF54: `-abs(v - target)` -> `-abs(v) - target`. The two agree for v <= 0, the only case the existing
+    test's hand state reaches; a cheetah running forward (v > 0) must score -|v - target| - 0.05 |a|^2."""
+    env, rng = _env("cheetah-vel", 5), np.random.default_rng(0)
+    a = rng.uniform(-1, 1, 6)
+    qpos, qvel = _hand_state(env, rng)
+    qvel[0] = 4.0  # the root slides forward
+    before, _, r, _, _ = _step_from(env, qpos, qvel, a, task=1)
+    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
+    assert v > 0.5
+    assert r == pytest.approx(-abs(v - 1.5) - 0.05 * np.sum(a**2), rel=1e-12)  # task 1 of 5: target 1.5
+
+
+def test_cheetah_dir_reward_on_a_backward_task():
+    """Mutation AF55: `direction * v` -> `v`. The existing test steps task 1, direction +1, where both agree; on
+    task 0 (direction -1) the reward is -v - 0.05 |a|^2."""
+    env, rng = _env("cheetah-dir", 4), np.random.default_rng(0)
+    a = rng.uniform(-1, 1, 6)
+    qpos, qvel = _hand_state(env, rng)
+    qvel[0] = 4.0
+    before, _, r, _, _ = _step_from(env, qpos, qvel, a, task=0)
+    assert env.tasks[0]["direction"] == -1
+    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
+    assert v > 0.5
+    assert r == pytest.approx(-v - 0.05 * np.sum(a**2), rel=1e-12)
+
+
+def test_random_humanoid_directions_come_from_random_state_1337():
+    """Mutation AF59: humanoid-dir's `random_directions(n_tasks, 1337)` given another seed (docs/environments.md:
+    ant-dir's and humanoid-dir's random directions use RandomState(1337)); the existing test covers ant-dir only."""
+    env = make_env("humanoid-dir", n_tasks=6, randomize_tasks=True, max_episode_steps=200)
+    expected = np.random.RandomState(1337).uniform(0.0, 2 * np.pi, size=6)
+    np.testing.assert_allclose([t["goal"] for t in env.tasks], expected, rtol=1e-12)
+
+
+def test_humanoid_ends_when_its_height_leaves_1_to_2_on_either_side():
+    """Mutation AF60: `z < 1.0 or z > 2.0` -> `z < 1.0`. docs/environments.md: humanoid-dir terminates when qpos z
+    leaves [1, 2]; the existing test only reaches the lower side. States set by hand, the reward's flag read."""
+    env = _env("humanoid-dir")
+    env.reset_task(0)
+    env.reset(seed=0)
+    for z, ends in ((1.4, False), (1.95, False), (2.1, True), (0.9, True)):
+        qpos = env.init_qpos.copy()
+        qpos[2] = z
+        env.set_state(qpos, np.zeros(env.model.nv))
+        assert env._reward(env.mass_center()[:2], np.zeros(17))[1] == ends, z
+
+
+def test_humanoid_observes_and_pays_for_the_contact_forces_of_each_step():
+    """Mutation AF61: humanoid-dir's `contact_forces = True` -> False. Without `mj_rnePostConstraint` after each step,
+    cfrc_ext stays 0: the observation's last 84 entries (14 bodies x 6) are zeros and the impact cost vanishes. By
+    hand: the forces MuJoCo computes on a copy of the step's data."""
+    env = _env("humanoid-dir")
+    env.reset_task(0)
+    env.reset(seed=0)
+    for _ in range(15):  # the body drops onto its feet after ~10 steps
+        obs, _, terminated, _, info = env.step(np.zeros(17))
+    assert not terminated and env.data.ncon > 0
+    check = copy.copy(env.data)
+    mujoco.mj_rnePostConstraint(env.model, check)
+    assert np.abs(check.cfrc_ext).max() > 1.0
+    np.testing.assert_allclose(obs[-84:], check.cfrc_ext.ravel(), rtol=1e-9, atol=1e-9)
+    impact = min(0.5e-6 * float(np.sum(check.cfrc_ext**2)), 10.0)
+    assert impact > 0 and info["reward_impact"] == pytest.approx(-impact, rel=1e-9)
+
+
+def test_a_sparse_walkers_task_file_names_its_own_family(tmp_path):
+    """Mutation AF71: sparse-walker-rand-params' `env_name` written as "walker-rand-params". Its task files would
+    name the dense family, and a sparse-walker dataset written before (its files name sparse-walker-rand-params) is
+    then refused; by hand: the file's env_name is the family's, it loads back, and the dense walker refuses it."""
+    sparse = _env("sparse-walker-rand-params")
+    sparse.save_task(1, tmp_path / "t1.json")
+    assert json.loads((tmp_path / "t1.json").read_text())["env_name"] == "sparse-walker-rand-params"
+    _env("sparse-walker-rand-params").load_task(0, tmp_path / "t1.json")
+    with pytest.raises(UserError, match="expected 'walker-rand-params'"):
+        _env("walker-rand-params").load_task(0, tmp_path / "t1.json")
