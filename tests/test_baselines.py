@@ -17,6 +17,7 @@ from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch.csro import corro, losses, unicorn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
+from rlkit.torch.csro.unicorn import Decoder
 from tests.conftest import ROOT, TINY_CONFIG
 from tests.test_gradient_flow import (
     ACT,
@@ -886,3 +887,12 @@ def test_corro_standardize_from_the_config_reaches_the_trainers_encoder():
     assert hasattr(on.agent.encoder, "input_mean") and hasattr(on.agent.encoder, "input_std")
     off = make_trainer(algo_type="CORRO")
     assert not off.settings.corro.standardize and not off.agent.encoder.standardize
+
+
+def test_unicorns_decoder_has_two_hidden_layers_of_64_by_default():
+    """Mutation AG62/AG65: UNICORN's FOCALDecoder (num_layers 2 of aggregator_hidden_size 64): (z, s, a) of
+    2 + 3 + 1 inputs through two hidden layers of 64 to the 3 + 1 outputs (s' - s, r); a single hidden layer, or
+    another default width, is another decoder than the paper's."""
+    shapes = [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1).net.layers]
+    assert shapes == [(64, 6), (64, 64), (4, 64)]
+    assert [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1, hidden=128).net.layers][1] == (128, 128)

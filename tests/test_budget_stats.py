@@ -1,6 +1,7 @@
 """rlkit.budget (a run's FLOPs) and rlkit.stats (intervals over seeds), on known answers."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -283,3 +284,23 @@ def test_usable_cores_are_this_processs_affinity_not_the_machines_count(monkeypa
     monkeypatch.setattr(rlkit.budget.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(rlkit.budget.os, "cpu_count", lambda: 16)
     assert rlkit.budget.usable_cores() == 2
+
+
+def test_a_t_interval_of_one_seed_is_nan_without_numpy_warnings():
+    """Mutation AG57: one seed has no interval: (nan, nan), returned before any std of one value (ddof 1) or t
+    quantile of 0 degrees of freedom is computed, so a one-seed report prints no RuntimeWarning per cell."""
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = t_interval(np.array([-5.0]))
+    assert np.isnan(lo) and np.isnan(hi)
+
+
+def test_a_curve_of_one_run_has_its_band_on_the_line():
+    """Mutation AG61: a single run has no spread: its band is the line itself (lo = hi = mean, as documented), not
+    a band reaching down to 0."""
+    x, mean, lo, hi = curve_band([np.array([10, 20, 30])], [np.array([-5.0, -4.0, -3.0])])
+    np.testing.assert_array_equal(x, [10, 20, 30])
+    np.testing.assert_array_equal(mean, [-5.0, -4.0, -3.0])
+    np.testing.assert_array_equal(lo, mean)
+    np.testing.assert_array_equal(hi, mean)

@@ -292,3 +292,25 @@ def test_an_ensemble_of_an_unknown_init_is_refused():
     rlkit's initialisation."""
     with pytest.raises(ValueError, match="init 'Orthogonal': expected 'rlkit' or 'orthogonal'"):
         EnsembleMLP(2, [3, 4], init="Orthogonal")
+
+
+def test_the_matmul_probe_divides_the_work_of_all_its_reps_by_their_time(monkeypatch):
+    """Mutation AG72: the probe times `reps` products and counts the FLOPs of `reps` products: each product of a
+    [6, 5] @ [5, 4] shape (240 FLOPs) taking 1 s on the clock, 3 reps give 240 FLOP/s; timing one product fewer
+    than it counts (or the reverse) would inflate the peak by 3/2."""
+    import rlkit.torch.flops as flops
+
+    clock = [0.0]
+
+    class Operand:
+        def __init__(self, shape):
+            self.shape = shape
+
+        def __matmul__(self, other):
+            clock[0] += 1.0  # each product takes one second
+
+    monkeypatch.setattr(flops.MatmulProbe, "SHAPES", [(6, 5, 4)])
+    probe = flops.MatmulProbe()
+    probe.operands = [(Operand((6, 5)), Operand((5, 4)))]
+    monkeypatch.setattr(flops.time, "perf_counter", lambda: clock[0])
+    assert probe(reps=3) == pytest.approx(240.0)

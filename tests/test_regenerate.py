@@ -15,7 +15,7 @@ from rlkit.behaviour import Stage1Spec, train_task_group
 from rlkit.config import load_config
 from rlkit.data.dataset import task_dir
 from rlkit.data.load import load_task_data
-from rlkit.data.networks import networks_path, read_networks, saved_network_steps, write_networks
+from rlkit.data.networks import NETWORKS_DIR, networks_path, read_networks, saved_network_steps, write_networks
 from rlkit.data.npz import read_checkpoint, read_npz_meta
 from rlkit.errors import UserError
 from rlkit.fileio import read_tree
@@ -372,3 +372,26 @@ def test_networks_that_do_not_fit_are_one_line_but_out_of_memory_is_not_hidden(m
     monkeypatch.setattr(regen_module, "VectorSAC", no_memory)
     with pytest.raises(torch.OutOfMemoryError):
         regen_module.load_agent(doc, tmp_path / "n.pt", torch.device("cpu"))
+
+
+def test_saved_network_steps_lists_only_step_numbered_files_in_order(tmp_path):
+    """Mutation AG69: `saved_network_steps` lists the checkpoints of `networks/step{c}.pt`, in step order; another
+    file matching step*.pt (a copy kept by hand, "stepbest.pt") is skipped, not a ValueError that stops
+    `--regenerate`'s listing of the saved steps."""
+    (tmp_path / NETWORKS_DIR).mkdir()
+    for name in ("step12.pt", "step5.pt", "stepbest.pt", "step7.tmp"):
+        (tmp_path / NETWORKS_DIR / name).write_bytes(b"")
+    assert saved_network_steps(tmp_path) == [5, 12]
+
+
+def test_reading_a_torch_file_of_another_format_as_behaviour_networks_is_refused(tmp_path):
+    """Mutation AG70: `read_networks` refuses a torch file that is a dict but not of the behaviour-network format (a
+    run's training state saved under networks/, another version's file): a one-line UserError, not a dict whose
+    missing keys fail later."""
+
+    write_networks(tmp_path, 5, {"w": torch.zeros(2)}, {"obs_dim": 2})
+    assert read_networks(tmp_path, 5)["obs_dim"] == 2
+    path = networks_path(tmp_path, 6)
+    torch.save({"format": "csro-something-else/1", "state": {}}, path)
+    with pytest.raises(UserError, match="is not a behaviour network file: expected format"):
+        read_networks(tmp_path, 6)

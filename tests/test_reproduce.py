@@ -22,7 +22,9 @@ import rlkit.experiment
 import rlkit.reproduce.plan as plan
 import rlkit.torch.flops
 from rlkit.errors import UserError
-from rlkit.report import read_spread
+from rlkit.logging import RETURN_COLUMNS, TRAIN_STEPS
+from rlkit.report import Reference, read_spread
+from rlkit.reproduce import document, tables
 from rlkit.reproduce.__main__ import train_all
 from rlkit.reproduce.plan import (
     ENVS,
@@ -32,6 +34,15 @@ from rlkit.reproduce.plan import (
     profile,
     profiles,
     run_specs,
+)
+from rlkit.reproduce.tables import (
+    STILL,
+    ablation,
+    ablation_markdown,
+    final_table,
+    load_runs,
+    table1_markdown,
+    table2_markdown,
 )
 from tests.conftest import ROOT, TINY_CONFIG, load_file, python_path, run_cli
 
@@ -1831,3 +1842,132 @@ def test_borel_at_the_cheetah_cpu_profile_has_the_vae_sizes_the_profile_was_meas
     borel = specs["BOREL"].load_config().algo_params
     assert (borel.borel_vae_tasks, borel.borel_elbo_terms) == (4, 10)
     assert specs["CSRO"].profile_overrides.get("algo_params", {}) == {}  # (BOREL's sizes only)
+
+
+def test_a_report_refuses_a_run_with_a_row_missing_a_meta_test_return(tmp_path):
+    """Mutation AG01: `load_runs` reads only runs that meta-tested every iteration: a run whose last row lacks its
+    Np return (a run trained with allow_eval false, or a damaged row) is refused, not averaged over fewer rows."""
+
+    specs = []
+    for seed in range(2):
+        out = tmp_path / f"seed{seed}"
+        out.mkdir()
+        frame = pd.DataFrame({TRAIN_STEPS: [10, 20]})
+        for col in RETURN_COLUMNS.values():
+            frame[col] = [-6.0, -5.0]
+        if seed == 1:
+            frame.loc[1, RETURN_COLUMNS["np"]] = np.nan
+        frame.to_csv(out / "progress.csv", index=False, na_rep="nan")
+        specs.append(SimpleNamespace(method="CSRO", seed=seed, out_dir=out))
+    assert [len(f) for f in load_runs(specs[:1])["CSRO"]] == [2]
+    with pytest.raises(UserError, match=r"has 1 progress row\(s\) without all three meta-test returns"):
+        load_runs(specs)
+
+
+def test_table1_lists_a_zero_action_return_of_exactly_zero(fast_intervals):
+    """Mutation AG10: a zero-action return of exactly 0.0 (a sparse reward that a body doing nothing never earns) is
+    a known return, not a missing one: Table 1 still lists it, at score (0 - -10) / (10 - -10) = 0.500."""
+    ref = Reference(oracle=10.0, random=-10.0, still=0.0)
+    lines = table1_markdown(final_table({"CSRO": progress_frames([(4, 2, 3), (6, 2, 3)])}, 1, ref), ref)
+    assert lines[-1] == f"| {STILL} | | 0.00 | 0.500 | | |"
+
+
+def _fixed_iqm(monkeypatch, iqm=0.123, lo=0.1, hi=0.2):
+    """Every cell's IQM interval fixed at (iqm, lo, hi): a value unlike any mean score, so a cell that prints the
+    mean score where it should print the IQM (or the reverse) shows."""
+    monkeypatch.setattr(tables, "iqm_interval", lambda scores: (iqm, lo, hi))
+
+
+def test_table2s_brackets_hold_each_cells_iqm_score_not_its_mean_score(monkeypatch, fast_intervals):
+    """Mutation AG13: Table 2's cells are "return (IQM score [95% CI])": with the IQM fixed at 0.123, FOCAL's
+    online-prior cell (returns -15, -13) is "-14.00 (0.123 [0.100, 0.200])", not its mean score 0.300."""
+    _fixed_iqm(monkeypatch)
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
+    }
+    lines = table2_markdown(final_table(runs, 1, Reference(0.0, -20.0)))
+    assert lines[2] == (
+        "| FOCAL | -14.00 (0.123 [0.100, 0.200]) | -13.00 (0.123 [0.100, 0.200]) | -7.00 (0.123 [0.100, 0.200]) |"
+    )
+
+
+def test_the_ablation_table_prints_the_mean_score_beside_the_iqm(monkeypatch, fast_intervals):
+    """Mutation AG18: Fig. 4's table has a score column (the mean of the seeds' scores) and an IQM column: CSRO's
+    Np cell (returns -6 and -8 on the 0 .. -20 scale: scores 0.7 and 0.6) reads 0.650 | 0.123 [0.100, 0.200] with
+    the IQM fixed at 0.123, not the IQM twice."""
+    _fixed_iqm(monkeypatch)
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
+    }
+    lines = ablation_markdown(ablation(final_table(runs, 1, Reference(0.0, -20.0))))
+    assert lines[-1] == "| on | Np | -7.00 ± 1.41 | 0.650 | 0.123 [0.100, 0.200] |"
+    assert lines[2] == "| off | online prior | -14.00 ± 1.41 | 0.300 | 0.123 [0.100, 0.200] |"
+
+
+def test_the_ablation_needs_both_csro_and_focal_runs(fast_intervals):
+    """Mutation AG15: Fig. 4 is built from CSRO (CLUB on) and FOCAL (CLUB off): a report of CSRO and BOREL alone has
+    no ablation (None, the section left out), where requiring only one of the two looked FOCAL's cells up and
+    crashed the report."""
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "BOREL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
+    }
+    assert ablation(final_table(runs, 1, Reference(0.0, -20.0))) is None
+
+
+def test_a_reports_header_gives_the_top_return_and_the_bootstrap_caveat_of_its_seed_count(
+    tmp_path, monkeypatch, fast_intervals
+):
+    """Mutation AG52/AG53: the header's score scale names the top reference's return (-4.00, not the random one
+    -20.00 twice), and its bootstrap caveat counts the seeds (2: "far less than 95%"), not the runs (2 methods x 2
+    seeds = 4: "less than 95%")."""
+    md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
+    assert (
+        "with R_top the oracle (scripted) (-4.00) and R_random the uniform-random return (-20.00), both on the "
+        "held-out tasks. Intervals: IQM with rliable's 95% stratified bootstrap (shown; with 2 seeds it covers far "
+        "less than 95%)" in md
+    )
+
+
+def test_a_report_sets_the_papers_row_of_its_env_beside_table1(tmp_path, monkeypatch, fast_intervals):
+    """Mutation AG54: the paper's Table 1 row is looked up by the env (point-robot: FOCAL -4.4 offline vs -14.9
+    online), not by the profile's name ("tiny", which has no row)."""
+    md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
+    assert (
+        "The paper's point-robot row: FOCAL -4.4 offline vs -14.9 online, OFFPEARL -5.1 offline vs -17.8 online" in md
+    )
+    assert "has no row of the paper's Table 1" not in md
+
+
+def test_writing_a_report_refuses_runs_trained_on_different_data(tmp_path, monkeypatch, fast_intervals):
+    """Mutation AG55: `write_report` checks that every run was trained on the same data before it reads them: runs
+    of two datasets (digests a... and b...) are refused with the one-line reason, not set in one table."""
+
+    runs = _two_methods()
+    specs = []
+    for m in runs:
+        for seed in range(2):
+            out = tmp_path / f"{m}{seed}"
+            out.mkdir()
+            (out / "dataset.json").write_text(json.dumps({"digest": ("a" if m == "CSRO" else "b") * 24}))
+            specs.append(SimpleNamespace(method=m, seed=seed, out_dir=out))
+    monkeypatch.setattr(document, "load_runs", lambda specs: runs)
+    monkeypatch.setattr(document, "data_reference", lambda out_dir: Reference(-4.0, -20.0))
+    monkeypatch.setattr(document, "profile", lambda env, name: SimpleNamespace(final_iterations=1, about="t"))
+    monkeypatch.setattr(document, "code_sentence", lambda specs: "")
+    monkeypatch.setattr(document, "config_sentence", lambda specs: None)
+    with pytest.raises(
+        UserError, match=r"^the runs were trained on different data \(CSRO seed 0, CSRO seed 1 on data "
+    ):
+        document.write_report("point-robot", "tiny", specs, tmp_path / "results", "cmd")
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_reports_per_seed_table_has_a_separator_cell_per_column(tmp_path, monkeypatch, fast_intervals):
+    """Mutation AG56: the per-seed table's markdown separator has a cell for each of its columns (method, protocol
+    and one per seed): with seeds 0 and 1, "|---|---|---|---|" (one short and the table does not render)."""
+    md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
+    lines = md.split("## Per-seed final returns\n\n")[1].splitlines()
+    assert lines[:2] == ["| method | protocol | seed 0 | seed 1 |", "|---|---|---|---|"]

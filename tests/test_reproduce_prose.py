@@ -4,8 +4,13 @@ regenerating docs/results with such a slip in place (`scripts/reread_report_pros
 the docs and make that re-read pass again. Each test states the numbers a researcher should read, worked by hand."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from rlkit.report import Reference
+from rlkit.reproduce import tables
+from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, not_learned_sentence, table1_paragraph
+from rlkit.reproduce.tables import final_table
 from tests.test_reproduce import _np_table, fast_intervals, progress_frames  # noqa: F401
 
 # every test here with the report tables' 200-draw bootstrap (`fast_intervals`): none asserts an IQM interval's bounds
@@ -230,3 +235,105 @@ def test_the_bootstrap_of_three_seeds_is_said_to_cover_far_less_than_95_percent(
     assert "(shown; with 2 seeds it covers far less than 95%)" in intervals_sentence(2)
     assert "(shown; with 3 seeds it covers far less than 95%)" in intervals_sentence(3)
     assert "(shown; with 4 seeds it covers less than 95%)" in intervals_sentence(4)
+
+
+def test_table1s_iqm_interval_is_printed_to_three_decimals_like_its_point(monkeypatch):
+    """Mutation AG08: Table 1's IQM cell prints its interval at the IQM's own 3 decimals: an interval of
+    (0.25, 0.875) around 0.7 is "0.700 [0.250, 0.875]", not rounded to "[0.25, 0.88]" beside a 3-decimal point."""
+    monkeypatch.setattr(tables, "iqm_interval", lambda scores: (0.7, 0.25, 0.875))
+    ref = Reference(0.0, -20.0)
+    table = tables.final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref)
+    row = tables.table1_markdown(table, ref)[2]
+    assert row == "| CSRO | offline context | -6.00 ± 2.83 | 0.700 | 0.700 [0.250, 0.875] |  |"
+
+
+def test_a_best_score_of_exactly_one_half_is_not_called_below_one_half():
+    """Mutation AG21: a best offline score of exactly LEARNED_SCORE (0.5: returns -10 on the 0 .. -20 scale) has
+    learned by the threshold; where it is still not above doing nothing (zero action's score 0.6) the sentence
+    gives the reason "not above the zero-action return's score", not "(below 0.5)"."""
+    table = final_table({"CSRO": progress_frames([(-10, -12, -11), (-10, -13, -12)])}, 1, Reference(0.0, -20.0))
+    text = not_learned_sentence(table, 0.6)
+    assert "the best offline score is 0.500, not above the zero-action return's score (0.600): no method" in text
+    assert "below 0.5" not in text
+
+
+def test_a_weak_policy_above_doing_nothing_is_not_said_to_be_below_it():
+    """Mutation AG22: a best offline score of 0.2 (below 0.5) with doing nothing at 0.1 is weak, but it does beat
+    standing still: the sentence gives only the threshold as the reason, not "no method does better than doing
+    nothing"."""
+    table = final_table({"CSRO": progress_frames([(-16, -17, -18), (-16, -18, -17)])}, 1, Reference(0.0, -20.0))
+    text = not_learned_sentence(table, 0.1)
+    assert text.startswith(
+        "**No method has learned the tasks at this profile**: the best offline score is 0.200 (below 0.5), so every "
+        "return is far from the top reference"
+    )
+    assert "doing nothing" not in text
+
+
+def test_a_learned_baseline_losing_exactly_nothing_on_every_seed_has_context_shift_not_established():
+    """Mutation AG25/AG26: FOCAL's online-prior return equals its offline one on both seeds (gaps 0 and 0: the
+    interval is [0, 0]) while its Np return differs (not context-blind), and the methods have learned (scores near
+    0.94): the interval includes 0, so context shift is not established; neither "excludes 0: context shift
+    reproduced" (lo >= 0) nor "lies below 0" (hi <= 0)."""
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
+        "FOCAL": progress_frames([(-6, -6, -12), (-7, -7, -14)]),
+    }
+    text = table1_paragraph(final_table(runs, 1, Reference(-4.0, -20.0)), {}, frozenset())
+    assert (
+        "FOCAL loses 0.00 return from offline to online-prior context (95% CI of the loss [0.00, 0.00]): the interval "
+        "includes 0: not established at this number of seeds." in text
+    )
+
+
+def test_csros_claim_is_not_established_when_it_loses_exactly_what_the_baseline_loses():
+    """Mutation AG31: CSRO loses 1 from offline to Np on both seeds and FOCAL 1 from offline to online-prior on both:
+    the per-seed difference of the losses is 0 and 0, its interval [0, 0] includes 0, so the paper's claim is not
+    established; it is not "Every interval lies above 0: ... holds here"."""
+    runs = {
+        "CSRO": progress_frames([(-5, -9, -6), (-6, -9, -7)]),
+        "FOCAL": progress_frames([(-5, -6, -12), (-6, -7, -14)]),
+    }
+    text = table1_paragraph(final_table(runs, 1, Reference(-4.0, -20.0)), {}, frozenset())
+    assert "paired by seed (95% CI): FOCAL 0.00 [0.00, 0.00]. Against FOCAL the interval includes 0: the paper" in text
+    assert "holds here" not in text
+
+
+def test_csro_tied_with_a_baseline_on_every_seed_is_neither_above_nor_below_it():
+    """Mutation AG39/AG40: CSRO's Np returns equal FOCAL's on both seeds: the paired difference is [0, 0], so the
+    ranking against FOCAL is not established (not "below FOCAL", nor left unsaid)."""
+    text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0], "FOCAL": [-5.0, -6.0]}))
+    assert (
+        "paired by seed (95% CI): FOCAL 0.00 [0.00, 0.00]: not established against FOCAL (the ranking is not "
+        "established at this number of seeds). Against" in text
+    )
+
+
+def test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed():
+    """Mutation AG46: 'both' equal to the CLUB-only cell on every seed: that difference's interval is [0, 0], which
+    includes 0, so the ordering is "not firm" (an interval with its lower bound at 0 is not above 0), though
+    the other difference (2 and 2) is firmly above 0."""
+
+    def cell(finals):
+        f = np.array(finals, dtype=float)
+        return pd.Series({"score": (f / 10 + 1).mean(), "finals": f})
+
+    text = ablation_paragraph(
+        {
+            "neither": cell([-9.0, -9.5]),
+            "CLUB only": cell([-3.0, -3.5]),
+            "Np only": cell([-5.0, -5.5]),
+            "both": cell([-3.0, -3.5]),
+        }
+    )
+    assert "CLUB only 0.00 [0.00, 0.00], Np only 2.00 [2.00, 2.00]" in text
+    assert text.endswith(", an interval including 0 or below it, so the ordering is not firm.")
+
+
+def test_the_curves_paragraph_of_csro_alone_gives_its_scores_and_no_ranking():
+    """Mutation AG37: with CSRO the only method there is nothing to rank: the paragraph gives the Np scores and
+    stops, not "CSRO has the highest mean Np score" over no baseline."""
+    assert (
+        curves_paragraph(_np_table({"CSRO": [-5.0, -6.0]}))
+        == "Final Np scores (IQM [95% CI]): CSRO 0.000 n/a (1 seed). "
+    )

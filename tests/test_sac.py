@@ -13,6 +13,7 @@ import torch
 from policy_train import load_sac_config
 from rlkit.behaviour import Stage1Spec, split_tasks, train_task_group
 from rlkit.behaviour.generate import TaskGroup, lock_tasks
+from rlkit.behaviour.progress import TaskBars
 from rlkit.data.dataset import task_dir
 from rlkit.data.meta import read_task_meta
 from rlkit.data.npz import read_checkpoint
@@ -1178,3 +1179,13 @@ def test_stage1_actor_and_critic_take_their_own_hidden_sizes():
     agent = VectorSAC(2, 3, 2, p, seed=0, device=torch.device("cpu"))
     assert [tuple(w.shape) for w in agent.actor.weights] == [(2, 3, 6), (2, 6, 4)]
     assert [tuple(w.shape) for w in agent.critic.weights] == [(4, 5, 5), (4, 5, 5), (4, 5, 5), (4, 5, 1)]
+
+
+def test_each_task_bar_has_its_own_terminal_line():
+    """Mutation AG68: a group's task bars sit on lines 0, 1, ... of the terminal (tqdm's `position`, kept as
+    `-pos`); all at line 0 they overwrite each other and the terminal shows one task's progress."""
+    bars = TaskBars([3, 7, 8], total=10, mode="bars")
+    try:
+        assert [abs(b.pos) for b in bars.bars] == [0, 1, 2]
+    finally:
+        bars.close()
