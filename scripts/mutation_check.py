@@ -5278,6 +5278,145 @@ EDITS = {
         "            for _ in range(reps - 1):",
         "tests/test_networks.py::test_the_matmul_probe_divides_the_work_of_all_its_reps_by_their_time",
     ),
+    "CLASSIFIER refusing club_model_loss_weight": Edit(
+        CONFIG_PY,
+        (
+            '            "club_model_loss_weight",\n'
+            '            "allow_backward_z",\n'
+            "            *_ENCODER_VARIANTS,\n"
+            "        }\n"
+            "    ),\n"
+            "    # its own"
+        ),
+        '            "allow_backward_z",\n            *_ENCODER_VARIANTS,\n        }\n    ),\n    # its own',
+        "tests/test_baselines.py::test_the_classifier_takes_both_club_weights_and_focal_refuses_them_naming_csro_and_the_classifier",
+    ),
+    "corro_standardize read by every method": Edit(
+        CONFIG_PY,
+        '            "corro_standardize",\n',
+        "",
+        "tests/test_baselines.py::test_every_baselines_own_key_is_refused_under_csro_naming_only_its_method",
+    ),
+    "unicorn_decoder_hidden read by every method": Edit(
+        CONFIG_PY,
+        '"UNICORN_SS": frozenset({"unicorn_beta", "unicorn_decoder_hidden", "allow_backward_z", *_ENCODER_VARIANTS}),',
+        '"UNICORN_SS": frozenset({"unicorn_beta", "allow_backward_z", *_ENCODER_VARIANTS}),',
+        "tests/test_baselines.py::test_every_baselines_own_key_is_refused_under_csro_naming_only_its_method",
+    ),
+    "UNICORN_SS's sparse-walker beta the generic one": Edit(
+        CONFIG_PY,
+        '    "sparse-walker-rand-params": 0.7,\n',
+        "",
+        "tests/test_baselines.py::test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings",
+    ),
+    "UNICORN_SS's sparse-walker decoder width the generic one": Edit(
+        CONFIG_PY,
+        '    "sparse-walker-rand-params": 128,\n',
+        "",
+        "tests/test_baselines.py::test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings",
+    ),
+    "BOREL taking z0_policy_share where the file turns the z0 policy on": Edit(
+        CONFIG_PY,
+        '        "algo_params.z0_policy_share",\n',
+        "",
+        "tests/test_borel.py::test_borel_refuses_a_share_of_zero_z_rows_even_where_the_config_file_turns_the_zero_z_policy_on",
+    ),
+    "dump_eval_paths accepted with allow_eval false": Edit(
+        CONFIG_PY,
+        '        "dump_eval_paths",\n',
+        "",
+        "tests/test_config.py::test_every_meta_test_setting_is_refused_where_no_meta_test_runs",
+    ),
+    "checkpoint lists not coerced item by item": Edit(
+        CONFIG_PY,
+        'return [_coerce(f"{name}[{i}]", v, item) for i, v in enumerate(value)]',
+        "return list(value)",
+        "tests/test_config.py::test_each_checkpoint_number_is_checked_as_a_whole_number_and_kept_an_int",
+    ),
+    "an unknown key's hint naming one close key": Edit(
+        CONFIG_PY,
+        'near = difflib.get_close_matches(leaf, [p.rpartition(".")[2] for p in paths], n=2, cutoff=0.8)',
+        'near = difflib.get_close_matches(leaf, [p.rpartition(".")[2] for p in paths], n=1, cutoff=0.8)',
+        "tests/test_config.py::test_an_unknown_key_close_to_two_keys_names_both",
+    ),
+    "dual_critic_penalty not checked against its values": Edit(
+        CONFIG_PY,
+        "            a.dual_critic_penalty in DUAL_CRITIC_PENALTIES,",
+        "            True,",
+        "tests/test_variants.py::test_a_misspelt_kind_of_dual_critic_penalty_is_refused_not_run_as_the_value_penalty",
+    ),
+    "a one-dash override read as a key cut from it": Edit(
+        CONFIG_PY,
+        '        if not flag.startswith("--") or len(flag) < 3:',
+        '        if not flag.startswith("-") or len(flag) < 3:',
+        "tests/test_config.py::test_an_override_with_one_dash_is_named_as_given",
+    ),
+    "stage 1's num_seed_steps 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "num_seed_steps": ">= 1",',
+        '    "num_seed_steps": ">= 0",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "stage 1's critic_tau 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "agent.params.critic_tau": "(0, 1]",',
+        '    "agent.params.critic_tau": "[0, 1]",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "stage 1's init_temperature 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "agent.params.init_temperature": "> 0",',
+        '    "agent.params.init_temperature": ">= 0",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "stage 1's num_eval_sample_episodes 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "num_eval_sample_episodes": ">= 1",',
+        '    "num_eval_sample_episodes": ">= 0",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "stage 1's tasks_per_group 0 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "tasks_per_group": ">= 1",',
+        '    "tasks_per_group": ">= 0",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "stage 1's actor_lr past 1 accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    "agent.params.actor_lr": "(0, 1]",',
+        '    "agent.params.actor_lr": "> 0",',
+        "tests/test_sac.py::test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds",
+    ),
+    "a SAC config without device refused": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    if device is not None and device not in ("cuda", "cpu"):',
+        '    if device not in ("cuda", "cpu"):',
+        "tests/test_sac.py::test_a_sac_config_without_a_device_runs_on_cuda_where_available",
+    ),
+    "save_networks false where a SAC config leaves it out": Edit(
+        BEHAVIOUR_SETTINGS,
+        "            True if save is None else bool(save),",
+        "            False if save is None else bool(save),",
+        "tests/test_sac.py::test_a_sac_config_without_save_networks_saves_the_networks",
+    ),
+    "a .yml SAC file looked up as a package name": Edit(
+        BEHAVIOUR_SETTINGS,
+        '    if not name.endswith((".yaml", ".yml")):',
+        '    if not name.endswith(".yaml"):',
+        "tests/test_sac.py::test_a_sac_config_file_of_ones_own_may_end_in_yml",
+    ),
+    "a SAC key given twice with hydra's prefixes accepted": Edit(
+        BEHAVIOUR_SETTINGS,
+        '        key = o.split("=", 1)[0].lstrip("+~")\n        if key in seen:',
+        '        key = o.split("=", 1)[0]\n        if key in seen:',
+        "tests/test_sac.py::test_a_sac_key_given_twice_with_hydras_prefixes_is_refused",
+    ),
+    "critic_tau read from alpha_lr": Edit(
+        BEHAVIOUR_SETTINGS,
+        "        critic_tau=float(p.critic_tau),",
+        "        critic_tau=float(p.alpha_lr),",
+        "tests/test_behaviour_outputs.py::test_every_sac_and_schedule_setting_reaches_stage_1_from_its_own_key",
+    ),
 }
 
 

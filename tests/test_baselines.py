@@ -896,3 +896,61 @@ def test_unicorns_decoder_has_two_hidden_layers_of_64_by_default():
     shapes = [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1).net.layers]
     assert shapes == [(64, 6), (64, 64), (4, 64)]
     assert [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1, hidden=128).net.layers][1] == (128, 128)
+
+
+def _other_value(key: str):
+    """A valid value of algo_params.KEY other than its default, as a command-line word."""
+    default = getattr(AlgoParams(), key)
+    by_key = {"corro_aggregator": "mean", "corro_negatives": "reward", "borel_decode_state": "true"}
+    if key in by_key:
+        return by_key[key]
+    if isinstance(default, bool):
+        return "false" if default else "true"
+    if default is None or isinstance(default, int):
+        return str((default or 2) + 1)
+    return str(default * 2)
+
+
+def test_every_baselines_own_key_is_refused_under_csro_naming_only_its_method():
+    """Mutation AH03/AH04: each corro_*, unicorn_* and borel_* key is read by its baseline alone (docs/algorithm.md,
+    "Keys a method does not read"), so a CSRO override of any of them is refused naming that baseline only."""
+    owners = {"corro_": "CORRO", "unicorn_": "UNICORN_SS", "borel_": "BOREL"}
+    keys = [k for k in AlgoParams.__dataclass_fields__ if k.startswith(tuple(owners))]
+    assert len(keys) >= 16
+    for key in keys:
+        owner = next(m for p, m in owners.items() if key.startswith(p))
+        with pytest.raises(
+            UserError, match=rf"^algo_params\.{key} .*algo_type 'CSRO' does not use it .*read by {owner}\)$"
+        ):
+            load_config(None, parse_override_args(["--algo_type", "CSRO", f"--{key}", _other_value(key)]))
+
+
+def test_corro_accepts_its_standardised_input_and_unicorn_ss_its_decoder_width():
+    """Mutation AH03/AH04: the baseline that reads corro_standardize / unicorn_decoder_hidden takes an override of
+    it."""
+    cfg = load_config(None, parse_override_args(["--algo_type", "CORRO", "--corro_standardize", "true"]))
+    assert cfg.algo_params.corro_standardize is True
+    cfg = load_config(None, parse_override_args(["--algo_type", "UNICORN_SS", "--unicorn_decoder_hidden", "32"]))
+    assert cfg.algo_params.unicorn_decoder_hidden == 32
+
+
+def test_the_classifier_takes_both_club_weights_and_focal_refuses_them_naming_csro_and_the_classifier():
+    """Mutation AH02: CLASSIFIER trains a CLUB net (fit weight club_model_loss_weight) as CSRO does, so it accepts
+    both CLUB weights; FOCAL reads neither."""
+    for algo in ("CSRO", "CLASSIFIER"):
+        args = ["--algo_type", algo, "--club_model_loss_weight", "5", "--club_loss_weight", "7"]
+        a = load_config(None, parse_override_args(args)).algo_params
+        assert (a.club_model_loss_weight, a.club_loss_weight) == (5.0, 7.0)
+    with pytest.raises(UserError, match=r"^algo_params\.club_model_loss_weight .*read by CSRO, CLASSIFIER\)$"):
+        load_config(None, parse_override_args(["--algo_type", "FOCAL", "--club_model_loss_weight", "5"]))
+
+
+def test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings():
+    """Mutation AH10/AH11: sparse-walker-rand-params is UNICORN's walker (beta_encoder 0.7, decoder 128 wide), as on
+    walker-rand-params; a value given still wins."""
+    path = ROOT / "configs" / "sparse-walker-rand-params.json"
+    a = load_config(path, parse_override_args(["--algo_type", "UNICORN_SS"])).algo_params
+    assert (a.unicorn_beta, a.unicorn_decoder_hidden) == (0.7, 128)
+    given = ["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.2", "--unicorn_decoder_hidden", "32"]
+    a = load_config(path, parse_override_args(given)).algo_params
+    assert (a.unicorn_beta, a.unicorn_decoder_hidden) == (0.2, 32)

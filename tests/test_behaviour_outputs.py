@@ -599,3 +599,54 @@ def test_an_extra_file_written_on_a_gpu_is_refused_on_the_cpu_naming_the_device(
     ):
         already_written(path, {"seed": 0}, overwrite=False)
     assert already_written(path, {"seed": 0, "device": "cuda"}, overwrite=False) is True
+
+
+def test_every_sac_and_schedule_setting_reaches_stage_1_from_its_own_key():
+    """Mutation AH59/AH71/AH72/AH73/AH74/AH80: each SACParams and Schedule field is read from its own hydra key; the
+    shipped files give several of them equal values (the betas, the depths, the learning rates), so each is set here
+    to a value of its own."""
+    overrides = [
+        "num_train_steps=3000",
+        "num_seed_steps=500",
+        "eval_frequency=250",
+        "num_eval_episodes=2",
+        "num_eval_sample_episodes=7",
+        "replay_buffer_capacity=2500",
+        "seed=9",
+        "agent.params.discount=0.97",
+        "agent.params.init_temperature=0.2",
+        "agent.params.alpha_lr=0.0003",
+        "agent.params.alpha_betas=[0.5,0.6]",
+        "agent.params.actor_lr=0.0004",
+        "agent.params.actor_betas=[0.7,0.8]",
+        "agent.params.actor_update_frequency=3",
+        "agent.params.critic_lr=0.0005",
+        "agent.params.critic_betas=[0.55,0.65]",
+        "agent.params.critic_tau=0.01",
+        "agent.params.critic_target_update_frequency=4",
+        "agent.params.batch_size=64",
+        "double_q_critic.params.hidden_dim=48",
+        "double_q_critic.params.hidden_depth=3",
+        "diag_gaussian_actor.params.hidden_dim=40",
+        "diag_gaussian_actor.params.hidden_depth=1",
+        "diag_gaussian_actor.params.log_std_bounds=[-4,1]",
+    ]
+    s = load_sac_config("train_point", overrides)
+    sch, p = s.schedule, s.sac
+    assert (sch.num_train_steps, sch.num_seed_steps, sch.eval_frequency) == (3000, 500, 250)
+    assert (sch.num_eval_episodes, sch.num_eval_sample_episodes, sch.replay_buffer_capacity, sch.seed) == (
+        2,
+        7,
+        2500,
+        9,
+    )
+    assert (p.discount, p.init_temperature, p.alpha_lr, p.alpha_betas) == (0.97, 0.2, 0.0003, (0.5, 0.6))
+    assert (p.actor_lr, p.actor_betas, p.actor_update_frequency) == (0.0004, (0.7, 0.8), 3)
+    assert (p.critic_lr, p.critic_betas, p.critic_tau, p.critic_target_update_frequency) == (
+        0.0005,
+        (0.55, 0.65),
+        0.01,
+        4,
+    )
+    assert (p.batch_size, p.critic_hidden_dim, p.critic_hidden_depth) == (64, 48, 3)
+    assert (p.actor_hidden_dim, p.actor_hidden_depth, p.log_std_bounds) == (40, 1, (-4.0, 1.0))

@@ -1347,3 +1347,16 @@ def test_a_borel_run_of_one_decode_state_setting_is_not_resumed_with_the_other()
     off = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": False}}).to_dict()
     on = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": True}}).to_dict()
     assert config_differences(off, on) == ["algo_params.borel_decode_state: false -> true"]
+
+
+def test_borel_refuses_a_share_of_zero_z_rows_even_where_the_config_file_turns_the_zero_z_policy_on(tmp_path):
+    """Mutation AH17: BOREL has no z to zero, so z0_policy_share is one of the keys only the mean-pooled encoders
+    read: an override of it is refused under BOREL as such, also where the file's train_z0_policy true leaves it
+    switched on."""
+    doc = json.loads((ROOT / "configs" / "point-robot.json").read_text())
+    doc["algo_params"]["train_z0_policy"] = True
+    path = tmp_path / "z0.json"
+    path.write_text(json.dumps(doc))
+    for file in (None, path):
+        with pytest.raises(UserError, match=r"^algo_params\.z0_policy_share 0\.5: algo_type 'BOREL' does not use it"):
+            load_config(file, parse_override_args(["--algo_type", "BOREL", "--z0_policy_share", "0.5"]))

@@ -904,3 +904,39 @@ def test_a_variant_holding_a_retired_section_of_settings_is_one_difference_line(
     old = json.loads(json.dumps(new))
     old["algo_params"]["retired"] = {"a": 1}
     assert config_differences(old, new) == ['algo_params.retired: {"a": 1} -> null']
+
+
+@pytest.mark.parametrize(
+    "key, value", [("dump_eval_paths", "true"), ("num_exp_traj_eval", "2"), ("max_path_length", "10")]
+)
+def test_every_meta_test_setting_is_refused_where_no_meta_test_runs(key, value):
+    """Mutation AH21: with allow_eval false nothing writes the scored episodes, infers z online or runs an episode of
+    the meta-test, so an override of any of its settings is refused naming the switch, and accepted with it on."""
+    with pytest.raises(UserError, match=rf"^algo_params\.{key} .* with allow_eval false: expected its value "):
+        load_config(None, parse_override_args(["--allow_eval", "false", f"--{key}", value]))
+    assert str(getattr(load_config(None, parse_override_args([f"--{key}", value])).algo_params, key)).lower() == value
+
+
+def test_each_checkpoint_number_is_checked_as_a_whole_number_and_kept_an_int():
+    """Mutation AH29: the items of train_epoch / eval_epoch are coerced one by one: a word is a one-line error naming
+    the item, and 0.0 or 100.0 (whole floats, as JSON writers give) become ints, as range() needs."""
+    with pytest.raises(UserError, match=r"^config key 'algo_params\.train_epoch\[1\]' must be an integer, got 'x'$"):
+        load_config(None, parse_override_args(["--train_epoch", '[100, "x", 10]']))
+    epochs = load_config(None, parse_override_args(["--eval_epoch", "[0.0, 300, 100.0]"])).algo_params.eval_epoch
+    assert epochs == [0, 300, 100] and all(type(e) is int for e in epochs)
+
+
+def test_an_unknown_key_close_to_two_keys_names_both():
+    """Mutation AH34: the refusal of a misspelt key offers the two closest keys, not only the first (xf_lr: the Q and
+    the V learning rates)."""
+    with pytest.raises(
+        UserError, match=r"^unknown config key 'xf_lr': did you mean 'algo_params\.qf_lr' or 'algo_params\.vf_lr'\? "
+    ):
+        load_config(None, parse_override_args(["--xf_lr", "1"]))
+
+
+def test_an_override_with_one_dash_is_named_as_given():
+    """Mutation AH53: `-num_iterations 2` (one dash) is refused naming the flag as given and the --KEY VALUE form, not
+    as an unknown key 'um_iterations' cut out of it."""
+    with pytest.raises(UserError, match=r"^override '-num_iterations': expected --KEY VALUE "):
+        parse_override_args(["-num_iterations", "2"])

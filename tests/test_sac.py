@@ -1189,3 +1189,58 @@ def test_each_task_bar_has_its_own_terminal_line():
         assert [abs(b.pos) for b in bars.bars] == [0, 1, 2]
     finally:
         bars.close()
+
+
+@pytest.mark.parametrize(
+    "override, said",
+    [
+        ("num_seed_steps=0", "num_seed_steps=0: expected a whole number >= 1"),
+        ("agent.params.critic_tau=0", "agent.params.critic_tau=0: expected a finite number in (0, 1]"),
+        ("agent.params.init_temperature=0", "agent.params.init_temperature=0: expected a finite number > 0"),
+        ("tasks_per_group=0", "tasks_per_group=0: expected a whole number >= 1"),
+        ("agent.params.actor_lr=2", "agent.params.actor_lr=2: expected a finite number in (0, 1]"),
+        ("num_eval_sample_episodes=0", "num_eval_sample_episodes=0: expected a whole number >= 1"),
+    ],
+)
+def test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds(override, said):
+    """Mutation AH61/AH62/AH63/AH64/AH65/AH66: no random step before the first update (an empty replay buffer), a
+    target rate of 0 (the target critic never moves), a temperature of 0 (log 0), no stochastic episode per checkpoint
+    (what stage 2 reads by default), no task in a group, or a learning rate past 1 are one-line refusals. (test_sac's
+    range test derives its bad values from SAC_RANGES itself, so only a bound pinned by hand catches a bound moved.)"""
+    with pytest.raises(UserError) as info:
+        load_sac_config("tiny_point", [override])
+    assert str(info.value) == f"SAC setting {said}"
+
+
+def test_a_sac_config_without_a_device_runs_on_cuda_where_available():
+    """Mutation AH68: device is optional as tasks_per_group and save_networks are: a SAC config that leaves it out
+    loads, with the default 'cuda' (the CUDA device when available)."""
+    assert load_sac_config("train_point", ["~device"]).device == "cuda"
+    assert load_sac_config("train_point", ["device=cpu"]).device == "cpu"
+
+
+def test_a_sac_key_given_twice_with_hydras_prefixes_is_refused():
+    """Mutation AH78: `++seed=2 seed=1` names seed twice (hydra would keep the last without a word), so the prefixes
+    + ++ ~ are stripped before the keys are compared; each such pair is a one-line refusal."""
+    for first, second in (("++seed=2", "seed=1"), ("seed=1", "~seed"), ("seed=1", "++seed=2")):
+        with pytest.raises(
+            UserError,
+            match=rf"^SAC override '{re.escape(second)}' after '{re.escape(first)}': expected each key once \(seed\)$",
+        ):
+            load_sac_config("tiny_point", [first, second])
+
+
+def test_a_sac_config_file_of_ones_own_may_end_in_yml(tmp_path):
+    """Mutation AH76: a researcher's SAC file named .yml is a path, as a .yaml one is (not looked up as a name of the
+    package's configs); its defaults build on the package's files."""
+    mine = tmp_path / "mine.yml"
+    mine.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
+    schedule = load_sac_config(str(mine), ["seed=3"]).schedule
+    assert (schedule.num_train_steps, schedule.seed) == (600, 3)
+
+
+def test_a_sac_config_without_save_networks_saves_the_networks():
+    """Mutation AH75: save_networks is optional, true where a SAC config leaves it out (--regenerate needs the
+    networks of every checkpoint); the existing check of the optional keys reads tasks_per_group only."""
+    assert load_sac_config("train_point", ["~save_networks"]).save_networks is True
+    assert load_sac_config("train_point", ["save_networks=false"]).save_networks is False

@@ -235,3 +235,12 @@ def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior
         assert torch.equal(z[1], torch.zeros(L))
         torch.testing.assert_close(z[2], (e3[0] + e3[1] + e3[2]) / 3)
         assert torch.equal(agent.infer_z_list([torch.zeros(0, C), torch.zeros(0, C)]), torch.zeros(2, L))
+
+
+def test_a_misspelt_kind_of_dual_critic_penalty_is_refused_not_run_as_the_value_penalty():
+    """Mutation AH36: dual_critic_penalty is 'value' or 'gradient'; another word (a typo) is a one-line error."""
+    with pytest.raises(
+        UserError, match=r"^algo_params\.dual_critic_penalty 'gradiant': expected one of \['value', 'gradient'\]$"
+    ):
+        load_config(None, parse_override_args(["--use_brac", "true", "--dual_critic_penalty", "gradiant"]))
+    assert load_config(None, parse_override_args(["--use_brac", "true", "--dual_critic_penalty", "gradient"]))

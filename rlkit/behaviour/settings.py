@@ -125,7 +125,9 @@ SAC_REAL_NUMBERS = frozenset(
         "agent.params.critic_tau",
     }
 )
-SAC_OPTIONAL = frozenset({"tasks_per_group", "save_networks"})  # keys the code reads with a default
+# the range-checked keys the code reads with a default (save_networks and device, also read with defaults, are
+# checked on their own in `check_sac_config`)
+SAC_OPTIONAL = frozenset({"tasks_per_group"})
 
 
 def check_sac_config(cfg) -> None:
