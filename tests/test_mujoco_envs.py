@@ -727,43 +727,52 @@ def test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy(name):
     np.testing.assert_array_equal(start, kept)
 
 
-def test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2():
-    """Mutation AF42: ant-dir's lower height bound 0.2 moved (to 0.3). docs/environments.md: it terminates when the
-    torso height leaves [0.2, 1]; states set by hand: 0.25 and 0.95 are healthy, 0.15 and 1.05 are not."""
-    env = _env("ant-dir")
+def _ends_at_heights(name: str, heights, ended) -> list[bool]:
+    """`ended(env)` with the body of env `name` (task 0) set by hand, at rest, at each root height (qpos z)."""
+    env = _env(name)
     env.reset_task(0)
     env.reset(seed=0)
-    for z, ends in ((0.25, False), (0.95, False), (0.15, True), (1.05, True)):
+    out = []
+    for z in heights:
         qpos = env.init_qpos.copy()
         qpos[2] = z
         env.set_state(qpos, np.zeros(env.model.nv))
-        assert env._terminated() == ends, z
+        out.append(bool(ended(env)))
+    return out
+
+
+def test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2():
+    """Mutation AF42: ant-dir's lower height bound 0.2 moved (to 0.3). docs/environments.md: it terminates when the
+    torso height leaves [0.2, 1]; states set by hand: 0.25 and 0.95 are healthy, 0.15 and 1.05 are not."""
+    ends = _ends_at_heights("ant-dir", (0.25, 0.95, 0.15, 1.05), lambda env: env._terminated())
+    assert ends == [False, False, True, True]
+
+
+def _forward_step(name: str, n_tasks: int, task: int):
+    """One step of a cheetah env `name` from a hand state whose root slides forward (qvel x 4): the env, the root's
+    mean velocity over the step (frame skip 5 of dt 0.01, checked > 0.5), the reward and the action."""
+    env, rng = _env(name, n_tasks), np.random.default_rng(0)
+    a = rng.uniform(-1, 1, 6)
+    qpos, qvel = _hand_state(env, rng)
+    qvel[0] = 4.0
+    before, _, r, _, _ = _step_from(env, qpos, qvel, a, task=task)
+    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
+    assert v > 0.5
+    return env, v, r, a
 
 
 def test_cheetah_vel_reward_of_a_body_moving_forward():
     """Mutation AF54: `-abs(v - target)` -> `-abs(v) - target`. The two agree for v <= 0, the only case the existing
     test's hand state reaches; a cheetah running forward (v > 0) must score -|v - target| - 0.05 |a|^2."""
-    env, rng = _env("cheetah-vel", 5), np.random.default_rng(0)
-    a = rng.uniform(-1, 1, 6)
-    qpos, qvel = _hand_state(env, rng)
-    qvel[0] = 4.0  # the root slides forward
-    before, _, r, _, _ = _step_from(env, qpos, qvel, a, task=1)
-    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
-    assert v > 0.5
+    env, v, r, a = _forward_step("cheetah-vel", 5, task=1)
     assert r == pytest.approx(-abs(v - 1.5) - 0.05 * np.sum(a**2), rel=1e-12)  # task 1 of 5: target 1.5
 
 
 def test_cheetah_dir_reward_on_a_backward_task():
     """Mutation AF55: `direction * v` -> `v`. The existing test steps task 1, direction +1, where both agree; on
     task 0 (direction -1) the reward is -v - 0.05 |a|^2."""
-    env, rng = _env("cheetah-dir", 4), np.random.default_rng(0)
-    a = rng.uniform(-1, 1, 6)
-    qpos, qvel = _hand_state(env, rng)
-    qvel[0] = 4.0
-    before, _, r, _, _ = _step_from(env, qpos, qvel, a, task=0)
+    env, v, r, a = _forward_step("cheetah-dir", 4, task=0)
     assert env.tasks[0]["direction"] == -1
-    v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
-    assert v > 0.5
     assert r == pytest.approx(-v - 0.05 * np.sum(a**2), rel=1e-12)
 
 
@@ -778,14 +787,10 @@ def test_random_humanoid_directions_come_from_random_state_1337():
 def test_humanoid_ends_when_its_height_leaves_1_to_2_on_either_side():
     """Mutation AF60: `z < 1.0 or z > 2.0` -> `z < 1.0`. docs/environments.md: humanoid-dir terminates when qpos z
     leaves [1, 2]; the existing test only reaches the lower side. States set by hand, the reward's flag read."""
-    env = _env("humanoid-dir")
-    env.reset_task(0)
-    env.reset(seed=0)
-    for z, ends in ((1.4, False), (1.95, False), (2.1, True), (0.9, True)):
-        qpos = env.init_qpos.copy()
-        qpos[2] = z
-        env.set_state(qpos, np.zeros(env.model.nv))
-        assert env._reward(env.mass_center()[:2], np.zeros(17))[1] == ends, z
+    ends = _ends_at_heights(
+        "humanoid-dir", (1.4, 1.95, 2.1, 0.9), lambda env: env._reward(env.mass_center()[:2], np.zeros(17))[1]
+    )
+    assert ends == [False, False, True, True]
 
 
 def test_humanoid_observes_and_pays_for_the_contact_forces_of_each_step():
