@@ -130,11 +130,16 @@ def test_unknown_env_lists_known():
         make_env("no-such-env")
 
 
+def _winds(n):
+    """The reference's [n, 2] winds, by hand."""
+    rs = np.random.RandomState(1337)  # docs/environments.md: all x components, then all y
+    return np.stack([rs.uniform(-0.05, 0.05, n), rs.uniform(-0.05, 0.05, n)], axis=1)
+
+
 def test_point_robot_wind_formulas():
     """The reference's point-robot-wind: goal (1, 0) for every task, a per-task wind added to every step."""
     env = make_env("point-robot-wind", n_tasks=40, max_episode_steps=20, goal_radius=0.2)
-    rs = np.random.RandomState(1337)
-    winds = np.stack([rs.uniform(-0.05, 0.05, 40), rs.uniform(-0.05, 0.05, 40)], axis=1)  # all x, then all y
+    winds = _winds(40)
     assert all(t["goal"] == [1.0, 0.0] for t in env.tasks)
     np.testing.assert_allclose([t["wind"] for t in env.tasks], winds)
     env.reset_task(7)
@@ -387,11 +392,6 @@ def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
     train, test = train_eval_split(config)
     assert test == [15]
     assert train == [t for t in range(31) if t != 15]
-
-
-def _winds(n):
-    rs = np.random.RandomState(1337)  # docs/environments.md: all x components, then all y
-    return np.stack([rs.uniform(-0.05, 0.05, n), rs.uniform(-0.05, 0.05, n)], axis=1)
 
 
 def test_point_robot_winds_default_goal_radius_is_0_2():

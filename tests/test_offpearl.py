@@ -282,19 +282,13 @@ def test_a_state_saved_before_the_encoder_output_record_loads_under_offpearl():
         b.load_state_dict(state)
 
 
-def _identity_encoder_agent(latent: int = 2, **kw):
-    """A CSROAgent with use_hvar whose encoder is the identity: a context row [mean half, raw half] is its output."""
-    agent = CSROAgent(1, 1, latent, 2 * latent, 8, generator=torch.Generator().manual_seed(0), use_hvar=True, **kw)
-    agent.encoder = torch.nn.Identity()
-    return agent
-
-
 def test_the_per_transition_variance_is_floored_at_pearls_1e_7_only():
     """Mutation AC71: the per-transition variances are clamped at PEARL's 1e-7 (a floor against division by zero in
     the product of Gaussians), so a confident transition's small variance (softplus(-5) = 6.7e-3) is kept as it is;
     a larger floor flattens every such variance and with it the weighting of `weighted` and `poe`. The existing test
     compares with the constant itself, whatever its value."""
-    agent = _identity_encoder_agent()
+    agent = CSROAgent(1, 1, 2, 4, 8, generator=torch.Generator().manual_seed(0), use_hvar=True)
+    agent.encoder = torch.nn.Identity()  # a context row [mean half, raw half] is the encoder's output
     context = torch.tensor([[[0.3, -0.2, -50.0, -5.0]]])
     e, var = agent.encode_with_var(context)
     torch.testing.assert_close(e, torch.tanh(torch.tensor([[[0.3, -0.2]]])))

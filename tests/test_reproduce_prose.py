@@ -11,7 +11,7 @@ from rlkit.report import Reference
 from rlkit.reproduce import tables
 from rlkit.reproduce.prose import ablation_paragraph, curves_paragraph, not_learned_sentence, table1_paragraph
 from rlkit.reproduce.tables import final_table
-from tests.test_reproduce import _np_table, fast_intervals, progress_frames  # noqa: F401
+from tests.test_reproduce import _fixed_iqm, _np_table, fast_intervals, progress_frames  # noqa: F401
 
 # every test here with the report tables' 200-draw bootstrap (`fast_intervals`): none asserts an IQM interval's bounds
 pytestmark = pytest.mark.usefixtures("fast_intervals")
@@ -240,7 +240,7 @@ def test_the_bootstrap_of_three_seeds_is_said_to_cover_far_less_than_95_percent(
 def test_table1s_iqm_interval_is_printed_to_three_decimals_like_its_point(monkeypatch):
     """Mutation AG08: Table 1's IQM cell prints its interval at the IQM's own 3 decimals: an interval of
     (0.25, 0.875) around 0.7 is "0.700 [0.250, 0.875]", not rounded to "[0.25, 0.88]" beside a 3-decimal point."""
-    monkeypatch.setattr(tables, "iqm_interval", lambda scores: (0.7, 0.25, 0.875))
+    _fixed_iqm(monkeypatch, 0.7, 0.25, 0.875)
     ref = Reference(0.0, -20.0)
     table = tables.final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref)
     row = tables.table1_markdown(table, ref)[2]
