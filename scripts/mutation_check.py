@@ -5417,6 +5417,42 @@ EDITS = {
         "        critic_tau=float(p.alpha_lr),",
         "tests/test_behaviour_outputs.py::test_every_sac_and_schedule_setting_reaches_stage_1_from_its_own_key",
     ),
+    "a losses.csv row leaves its task's sums in place (the next row's mean spans two windows)": Edit(
+        GENERATE,
+        "        self.sums[i].zero_()\n",
+        "",
+        "tests/test_behaviour_outputs.py::test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before",
+    ),
+    "the actor records' means divided by the update count instead of the actor-update count": Edit(
+        GENERATE,
+        "*(actor[1:] / actor[0]).tolist()",
+        "*(actor[1:] / every[0]).tolist()",
+        "tests/test_behaviour_outputs.py::test_update_records_give_a_row_of_counts_and_means_per_task_then_start_again",
+    ),
+    "a resumed group's update sums start from zero (its next losses.csv row is not the uninterrupted run's)": Edit(
+        GENERATE,
+        '            self.records.sums.copy_(state["update_sums"])\n',
+        "            pass\n",
+        "tests/test_sac.py::test_a_group_stopped_mid_episode_resumes_exactly",
+    ),
+    "the logged critic loss of a task the mean of its twin critics' errors, not their sum (pytorch_sac's)": Edit(
+        VECTOR_SAC,
+        "critic_losses = ((q - target_q) ** 2).mean(dim=(2, 3)).sum(0)",
+        "critic_losses = ((q - target_q) ** 2).mean(dim=(2, 3)).mean(0)",
+        "tests/test_behaviour_reference.py::test_every_task_of_the_batched_update_moves_as_the_references_sac_on_its_own_batch",
+    ),
+    "the logged entropy the mean log-prob itself (its sign lost)": Edit(
+        VECTOR_SAC,
+        "entropy=-pi.log_prob.detach().mean(dim=(1, 2)),",
+        "entropy=pi.log_prob.detach().mean(dim=(1, 2)),",
+        "tests/test_behaviour_reference.py::test_every_task_of_the_batched_update_moves_as_the_references_sac_on_its_own_batch",
+    ),
+    "a task's update records not added to its sums (losses.csv of counts 0 and nan means)": Edit(
+        GENERATE,
+        "        self.records.add(out)\n",
+        "",
+        "tests/test_behaviour_outputs.py::test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before",
+    ),
 }
 
 

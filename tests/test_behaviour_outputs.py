@@ -49,6 +49,66 @@ def test_a_segments_mean_return_is_its_stochastic_episodes(tmp_path):
     assert seg.mean_return == pytest.approx(row["stochastic_return"])
 
 
+def test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before(tmp_path, monkeypatch):
+    """losses.csv: a row per checkpoint of the number of updates since the task's checkpoint before and the mean of
+    each of their records (task i's column of what the update returns), the actor's over its own updates (every
+    other step here). Recomputed from the records as each update returned them."""
+    from rlkit.data.dataset import LOSSES_COLUMNS
+
+    records, due_at = [], []
+    update, checkpoint = VectorSAC.update, TaskGroup._checkpoint
+
+    def recorded_update(self, batch, step, gens):
+        out = update(self, batch, step, gens)
+        records.append({k: v.clone() for k, v in out.items()})
+        return out
+
+    def recorded_checkpoint(self, due, steps):
+        due_at.append((list(due), len(records)))
+        return checkpoint(self, due, steps)
+
+    monkeypatch.setattr(VectorSAC, "update", recorded_update)
+    monkeypatch.setattr(TaskGroup, "_checkpoint", recorded_checkpoint)
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=400", "num_seed_steps=150"])
+    sac = dataclasses.replace(behaviour.sac, actor_update_frequency=2)
+    train_task_group(Stage1Spec("point-robot", POINT, behaviour.schedule, sac, tmp_path, CPU, False), [1, 3], "off")
+    for j, task in enumerate([1, 3]):
+        table = pd.read_csv(task_dir(tmp_path, task) / "losses.csv")
+        assert tuple(table.columns) == LOSSES_COLUMNS
+        ends = [n for due, n in due_at if j in due]
+        assert list(table["checkpoint"]) == [100, 200, 300] and len(ends) == 3
+        for (_, row), start, end in zip(table.iterrows(), [0, *ends[:-1]], ends, strict=True):
+            window = records[start:end]
+            actor = [r for r in window if "actor_loss" in r]
+            assert row["updates"] == len(window) and row["actor_updates"] == len(actor)
+            for k in ("critic_loss", "batch_reward", "actor_loss", "alpha_loss", "alpha", "entropy"):
+                rows = actor if k in ("actor_loss", "alpha_loss", "alpha", "entropy") else window
+                want = np.mean([float(r[k][j]) for r in rows]) if rows else np.nan
+                assert row[k] == pytest.approx(want, rel=1e-5, nan_ok=True), (task, row["checkpoint"], k)
+        # updates from step 150: the first checkpoint comes at the first episode end after it, step 160
+        assert table["updates"].tolist() == [10, 40, 100] and table["actor_updates"].tolist() == [5, 20, 50]
+
+
+def test_update_records_give_a_row_of_counts_and_means_per_task_then_start_again():
+    """By hand: task 1 of two gets updates with critic losses 1, 2, 6 (batch rewards -1, 0, 4), the last one also
+    an actor update; its row is 3 updates of mean critic loss 3 and mean reward 1, then 1 actor update of its own
+    values; task 0's sums stay apart, and a row zeroes its task's sums: a row with no update since is counts 0 and
+    nan means."""
+    from rlkit.behaviour.generate import UpdateRecords
+
+    rec = UpdateRecords(2, CPU)
+    for critic, reward in ((1.0, -1.0), (2.0, 0.0)):
+        rec.add({"critic_loss": torch.tensor([10.0, critic]), "batch_reward": torch.tensor([0.0, reward])})
+    actor = {"actor_loss": [7.0, -0.5], "alpha_loss": [0.0, 0.25], "alpha": [0.0, 0.125], "entropy": [0.0, 1.5]}
+    rec.add(
+        {"critic_loss": torch.tensor([10.0, 6.0]), "batch_reward": torch.tensor([0.0, 4.0])}
+        | {k: torch.tensor(v) for k, v in actor.items()}
+    )
+    assert rec.row(1, 200) == "200,3,3.0,1.0,1,-0.5,0.25,0.125,1.5"
+    assert rec.row(1, 300) == "300,0,nan,nan,0,nan,nan,nan,nan"
+    assert rec.row(0, 200) == "200,3,10.0,0.0,1,7.0,0.0,0.0,0.0"
+
+
 def test_a_checkpoints_episodes_start_from_their_own_seeded_states(tmp_path):
     """On a body whose reset draws a random start (cheetah), a checkpoint's k episodes each start from their own
     seeded state (stream behaviour_eval_envs of (seed, k)): k copies of one start would make k episodes of one."""

@@ -70,6 +70,7 @@ class OneTaskSAC:
         self.critic_opt.zero_grad()
         critic_loss.backward()
         self.critic_opt.step()
+        logged = {"critic_loss": critic_loss, "batch_reward": reward.mean()}  # what pytorch_sac's logger records
         if step % self.p.actor_update_frequency == 0:
             pi, log_prob = self.act(obs, eps_pi)
             x = torch.cat([obs, pi], -1)
@@ -78,6 +79,7 @@ class OneTaskSAC:
             actor_loss.backward()
             self.actor_opt.step()
             alpha_loss = (self.log_alpha.exp() * (-log_prob - (-ACT)).detach()).mean()
+            logged |= {"actor_loss": actor_loss, "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -log_prob.mean()}
             self.alpha_opt.zero_grad()
             alpha_loss.backward()
             self.alpha_opt.step()
@@ -86,6 +88,7 @@ class OneTaskSAC:
                 for net, target in ((self.q1, self.t1), (self.q2, self.t2)):
                     for w, tw in zip(net.parameters(), target.parameters()):
                         tw.mul_(1 - self.p.critic_tau).add_(self.p.critic_tau * w)
+        return {k: v.detach() for k, v in logged.items()}
 
 
 class RecordedNoise:
@@ -161,13 +164,16 @@ def _compare(p: SACParams, reference: SACParams, steps: int = 7) -> None:
             "not_done": (torch.rand(TASKS, BATCH, 1, generator=gen) > 0.3).float(),
         }
         noise = RecordedNoise()
-        vs.update(batch, step, noise)
+        records = vs.update(batch, step, noise)
         assert len(noise.draws) == (2 if step % p.actor_update_frequency == 0 else 1)
         eps_pi = noise.draws[1] if len(noise.draws) == 2 else torch.zeros_like(noise.draws[0])
         for i, ref in enumerate(refs):
             rows = [batch[k][i] for k in ("obs", "actions", "rewards", "next_obs", "not_done")]
-            ref.update(*rows, step, noise.draws[0][i], eps_pi[i])
+            logged = ref.update(*rows, step, noise.draws[0][i], eps_pi[i])
             _assert_task_equal(vs, i, ref, atol=2e-6)
+            assert records.keys() == logged.keys()  # the update's records are pytorch_sac's logged values, per task
+            for k, v in logged.items():
+                torch.testing.assert_close(records[k][i], v, atol=2e-6, rtol=1e-6, msg=k)
 
 
 @pytest.mark.parametrize("actor_every", [1, 2])

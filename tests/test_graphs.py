@@ -114,12 +114,17 @@ def _sac_batch(B, seed):
 
 
 def test_stage1_update_is_capture_safe():
+    """The update and the adding of its records to the tasks' sums (`TaskGroup._update`), on both branches."""
+    from rlkit.behaviour.generate import UpdateRecords
+
     agent, gens, sac = _vector_sac()
     agent.update(_sac_batch(sac.batch_size, 0), 0, gens)
     opts = [agent.actor_opt, agent.critic_opt, agent.alpha_opt]
+    records = UpdateRecords(agent.n, torch.device("cpu"))
     for step in (1, 2):  # both branches of the target update
         with graphs.no_host_reads(graphs.host_step_counters(opts)):
-            agent.update(_sac_batch(sac.batch_size, step), step, gens)
+            records.add(agent.update(_sac_batch(sac.batch_size, step), step, gens))
+    assert records.sums[:, 0].tolist() == [2.0] * agent.n
 
 
 def test_brac_alpha_is_updated_and_loaded_in_place():

@@ -4,9 +4,9 @@
 `settings` reads the hydra SAC configs (`sac_config/`) into one typed `BehaviourSettings` (its `Schedule`,
 `SACParams`, `tasks_per_group`, `save_networks`);
 `generate` trains groups of tasks in lockstep with `rlkit.torch.sac.vector_sac.VectorSAC` (a `Stage1Spec` holds what
-every group of a run shares) and writes each checkpoint as it comes (episodes, networks, returns.csv); `progress`
-shows it; `regenerate` rolls saved networks out again for more episodes; `curves` draws the returns. The SAC's
-update maths lives in `rlkit.torch`; this room only orchestrates.
+every group of a run shares) and writes each checkpoint as it comes (episodes, networks, returns.csv,
+losses.csv); `progress` shows it; `regenerate` rolls saved networks out again for more episodes; `curves` draws
+the returns. The SAC's update maths lives in `rlkit.torch`; this room only orchestrates.
 """
 
 from rlkit.behaviour.generate import Stage1Spec, generate, split_tasks, train_task_group

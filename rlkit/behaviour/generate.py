@@ -25,6 +25,8 @@ from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.data.dataset import (
     FORMAT_VERSION,
+    LOSSES_COLUMNS,
+    LOSSES_FILE,
     RETURNS_COLUMNS,
     RETURNS_FILE,
     SETTINGS_FILE,
@@ -292,6 +294,38 @@ def make_task_envs(
 
 
 RETURNS_HEADER = ",".join(RETURNS_COLUMNS)
+LOSSES_HEADER = ",".join(LOSSES_COLUMNS)
+
+
+class UpdateRecords:
+    """Per task, the sums of its SAC updates' records (`VectorSAC.update`) since its last checkpoint, kept on the
+    device and added inside the update (so a captured update adds them on replay, with no host read per step); a
+    task's checkpoint reads its row once, as the means a losses.csv row holds, and zeroes it. Columns: the update
+    count and the records of every update, then the actor-update count and the records of an actor update."""
+
+    EVERY = ("critic_loss", "batch_reward")
+    ACTOR = ("actor_loss", "alpha_loss", "alpha", "entropy")
+
+    def __init__(self, n: int, device: torch.device):
+        self.sums = torch.zeros(n, 2 + len(self.EVERY) + len(self.ACTOR), device=device)
+
+    def add(self, out: dict[str, torch.Tensor]) -> None:
+        ones = torch.ones_like(out["critic_loss"])
+        records = [ones, *(out[k] for k in self.EVERY)]
+        if "actor_loss" in out:
+            records += [ones, *(out[k] for k in self.ACTOR)]
+        self.sums[:, : len(records)] += torch.stack(records, dim=1)
+
+    def row(self, i: int, checkpoint: int) -> str:
+        """Task i's losses.csv row (`LOSSES_COLUMNS`: counts, then means, nan where none of the kind ran); its sums
+        are zeroed for the next checkpoint's."""
+        sums = self.sums[i].cpu().double()
+        self.sums[i].zero_()
+        k = 1 + len(self.EVERY)
+        every, actor = sums[:k], sums[k:]
+        cells = [checkpoint, int(every[0]), *(every[1:] / every[0]).tolist()]
+        cells += [int(actor[0]), *(actor[1:] / actor[0]).tolist()]
+        return ",".join(map(repr, cells))
 
 
 class TaskReplay:
@@ -359,6 +393,8 @@ class TaskGroup:
         self.checkpoints: list[list[int]] = [[] for _ in tasks]  # written, per task
         self.last = np.zeros(n, dtype=np.int64)  # per task, step // eval_frequency of its last checkpoint
         self.returns: list[list[str]] = [[] for _ in tasks]  # per task, one returns.csv line per checkpoint
+        self.records = UpdateRecords(n, device)  # per task, its updates' records since its last checkpoint
+        self.losses: list[list[str]] = [[] for _ in tasks]  # per task, one losses.csv line per checkpoint
         self.step = 0  # env steps taken by every task of the group
         self.last_return = [float("nan")] * n  # per task, its last checkpoint's mean return (as the progress shows)
         # per task, how its current episode began (the env's generator before its reset) and the actions taken since:
@@ -514,6 +550,8 @@ class TaskGroup:
             "last": self.last.tolist(),
             "checkpoints": [list(c) for c in self.checkpoints],
             "returns": [list(r) for r in self.returns],
+            "update_sums": self.records.sums.cpu(),
+            "losses": [list(r) for r in self.losses],
             "settings": self.settings(),
             "ran_on": self._ran_on(),
             "trained_on": list(self.trained_on),
@@ -552,6 +590,9 @@ class TaskGroup:
                 set_env_rng_state(env, s)
         self.step, self.last = state["step"], np.array(state["last"], dtype=np.int64)
         self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
+        if "update_sums" in state:  # (kept since 2026-12-06: an earlier state's tasks write losses.csv from here on)
+            self.records.sums.copy_(state["update_sums"])
+            self.losses = [list(r) for r in state["losses"]]
 
     def settings(self) -> dict[str, Any]:
         return self.spec.settings()
@@ -562,8 +603,11 @@ class TaskGroup:
         return graphs.describe(self.updater.capture, self.spec.device, named=True)
 
     def _update(self, batch: Any, key: Hashable) -> Any:
-        """One vectorised SAC update on `batch` (the step `self.updater` runs, eager or captured)."""
-        return self.agent.update(batch, key, self.gens)
+        """One vectorised SAC update on `batch` (the step `self.updater` runs, eager or captured), its records added
+        to the tasks' sums."""
+        out = self.agent.update(batch, key, self.gens)
+        self.records.add(out)
+        return out
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"actor": self.agent.actor_opt, "critic": self.agent.critic_opt, "alpha": self.agent.alpha_opt}
@@ -611,6 +655,8 @@ class TaskGroup:
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
             self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
             atomic_write_text(tdir / RETURNS_FILE, "\n".join([RETURNS_HEADER, *self.returns[i]]) + "\n")
+            self.losses[i].append(self.records.row(i, ck))
+            atomic_write_text(tdir / LOSSES_FILE, "\n".join([LOSSES_HEADER, *self.losses[i]]) + "\n")
             self.last_return[i] = ret_sample if k_sample else ret_mean_action
             self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])
 

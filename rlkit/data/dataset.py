@@ -43,6 +43,18 @@ TASK_PARAMS_FILE = "task_params.json"
 SETTINGS_FILE = "stage1_settings.json"  # DATA_DIR/: the stage-1 settings of every task (`group_settings`)
 RETURNS_FILE = "returns.csv"  # per task: mean stochastic and deterministic return of every checkpoint
 RETURNS_COLUMNS = ("checkpoint", "stochastic_return", "deterministic_return")  # its header
+LOSSES_FILE = "losses.csv"  # per task: the means of its SAC updates' records since the checkpoint before each
+LOSSES_COLUMNS = (  # its header: the update counts, then the means (nan where no update of the kind ran)
+    "checkpoint",
+    "updates",
+    "critic_loss",
+    "batch_reward",
+    "actor_updates",
+    "actor_loss",
+    "alpha_loss",
+    "alpha",
+    "entropy",
+)
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
 
 

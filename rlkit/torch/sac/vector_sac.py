@@ -123,31 +123,39 @@ class VectorSAC(nn.Module):
         return net(x, frozen=frozen).view(2, self.n, *obs.shape[1:-1], 1)
 
     def update(self, batch: dict[str, torch.Tensor], step: int, gens: TaskGenerators) -> dict[str, torch.Tensor]:
-        """One SAC update of every task. batch fields [n, B, .]; not_done excludes time limits."""
+        """One SAC update of every task. batch fields [n, B, .]; not_done excludes time limits. Returns task i's
+        records at [i] (pytorch_sac's logged values): `critic_loss` (the sum of its twin critics' mean squared
+        errors), `batch_reward` (the batch's mean reward) and, where the actor updates, `actor_loss`, `alpha_loss`,
+        `alpha` (the temperature the losses used, before its own step) and `entropy` (minus the mean log-prob)."""
         alpha = self.log_alpha.exp()
         with torch.no_grad():
             nxt = self.policy(batch["next_obs"], gens.randn(self.params.batch_size, self.action_dim))
             target_v = self._q(self.critic_target, batch["next_obs"], nxt.action).min(0).values - alpha * nxt.log_prob
             target_q = batch["rewards"] + batch["not_done"] * self.params.discount * target_v
         q = self._q(self.critic, batch["obs"], batch["actions"])
-        critic_loss = ((q - target_q) ** 2).mean(dim=(2, 3)).sum()
+        critic_losses = ((q - target_q) ** 2).mean(dim=(2, 3)).sum(0)  # [n]: task i's Q1 and Q2 errors
         self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
+        critic_losses.sum().backward()  # summed over tasks: no task's gradient reaches another's parameters
         self.critic_opt.step()
-        out = {"critic_loss": critic_loss.detach()}
+        out = {"critic_loss": critic_losses.detach(), "batch_reward": batch["rewards"].mean(dim=(1, 2))}
 
         if step % self.params.actor_update_frequency == 0:
             pi = self.policy(batch["obs"], gens.randn(self.params.batch_size, self.action_dim))
             min_q = self._q(self.critic, batch["obs"], pi.action, frozen=True).min(0).values
-            actor_loss = (alpha.detach() * pi.log_prob - min_q).mean(dim=(1, 2)).sum()
+            actor_losses = (alpha.detach() * pi.log_prob - min_q).mean(dim=(1, 2))  # [n]
             self.actor_opt.zero_grad(set_to_none=True)
-            actor_loss.backward(inputs=list(self.actor.parameters()))
+            actor_losses.sum().backward(inputs=list(self.actor.parameters()))
             self.actor_opt.step()
-            alpha_loss = (alpha * (-pi.log_prob - self.target_entropy).detach()).mean(dim=(1, 2)).sum()
+            alpha_losses = (alpha * (-pi.log_prob - self.target_entropy).detach()).mean(dim=(1, 2))  # [n]
             self.alpha_opt.zero_grad(set_to_none=True)
-            alpha_loss.backward()
+            alpha_losses.sum().backward()
             self.alpha_opt.step()
-            out.update(actor_loss=actor_loss.detach(), alpha=alpha.detach().mean())
+            out.update(
+                actor_loss=actor_losses.detach(),
+                alpha_loss=alpha_losses.detach(),
+                alpha=alpha.detach().view(self.n),
+                entropy=-pi.log_prob.detach().mean(dim=(1, 2)),
+            )
 
         if step % self.params.critic_target_update_frequency == 0:
             with torch.no_grad():
