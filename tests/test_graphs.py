@@ -12,6 +12,7 @@ import os
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -250,6 +251,7 @@ def test_stage1_static_path_writes_the_same_data(tmp_path):
         a, b = (read_tree(task_dir(tmp_path / d, t)) for d in ("eager", "static"))
         a.pop("task.json"), b.pop("task.json")
         assert a == b
+    _checkpoints_close(tmp_path / "eager", tmp_path / "static", [1, 2])  # (the CUDA tests' comparison, run here)
 
 
 @pytest.mark.slow
@@ -629,10 +631,14 @@ def test_the_baselines_run_captured_like_eager(tiny_data, tmp_path, monkeypatch,
 
 
 def _checkpoints_close(a_dir, b_dir, tasks, rtol=1e-4, atol=1e-4) -> None:
-    """Every checkpoint file of `tasks` in two datasets holds the same arrays, to float rounding."""
+    """Every checkpoint file of `tasks` in two datasets holds the same arrays, and their losses.csv the same update
+    counts and means (summed inside the step: a replayed graph must add them), to float rounding."""
     from rlkit.data.dataset import task_dir
 
     for t in tasks:
+        x, y = (pd.read_csv(task_dir(d, t) / "losses.csv") for d in (a_dir, b_dir))
+        assert list(x.columns) == list(y.columns) and len(x) == len(y) > 0, t
+        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=rtol, atol=atol)
         names = sorted(p.name for p in task_dir(a_dir, t).glob("step*.npz"))
         assert names and names == sorted(p.name for p in task_dir(b_dir, t).glob("step*.npz")), t
         for name in names:
