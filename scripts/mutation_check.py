@@ -5453,6 +5453,12 @@ EDITS = {
         "",
         "tests/test_behaviour_outputs.py::test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before",
     ),
+    "Fig. 3's paragraph of CSRO alone without the caveat that no method has learned": Edit(
+        PROSE,
+        "        return text.rstrip() + weak\n",
+        "        return text\n",
+        "tests/test_reproduce.py::test_the_prose_claims_only_what_its_numbers_say",
+    ),
 }
 
 

@@ -998,6 +998,10 @@ def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):
         "does not measure learning here (Table 1's paragraph): this does not test the paper's claim."
     )
     assert not curves_paragraph(table).endswith("this does not test the paper's claim.")
+    alone = weak[weak.method == "CSRO"]  # no ranking to claim, but its scores are no more a result
+    text = curves_paragraph(alone, weak=WEAK_CAVEAT)
+    assert text.startswith("Final Np scores (IQM [95% CI]): CSRO ") and text.endswith("]." + WEAK_CAVEAT), text
+    assert "FOCAL" not in text and "highest" not in text
     cells = ablation(weak)
     assert ablation_paragraph(cells, weak=WEAK_CAVEAT).endswith("this does not test the paper's claim.")
     assert caveat(None) == "" and caveat(not_learned_sentence(weak, 29.4)) == SCALE_CAVEAT

@@ -335,5 +335,5 @@ def test_the_curves_paragraph_of_csro_alone_gives_its_scores_and_no_ranking():
     stops, not "CSRO has the highest mean Np score" over no baseline."""
     assert (
         curves_paragraph(_np_table({"CSRO": [-5.0, -6.0]}))
-        == "Final Np scores (IQM [95% CI]): CSRO 0.000 n/a (1 seed). "
+        == "Final Np scores (IQM [95% CI]): CSRO 0.000 n/a (1 seed)."
     )

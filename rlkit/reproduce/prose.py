@@ -221,8 +221,8 @@ def curves_paragraph(table: pd.DataFrame, weak: str = "") -> str:
         + ", ".join(f"{m} {c.iqm:.3f} {_fmt_ci(c.iqm_lo, c.iqm_hi, 3)}" for m, c in np_cells.items())
         + ". "
     )
-    if "CSRO" not in methods or len(methods) < 2:
-        return text
+    if "CSRO" not in methods or len(methods) < 2:  # no ranking to claim; the scores still need the caveat
+        return text.rstrip() + weak
     csro = np_cells["CSRO"]
     others = [m for m in methods if m != "CSRO"]
     best = all(csro.score > np_cells[m].score for m in others)
