@@ -5681,6 +5681,102 @@ EDITS = {
         "ratio = max(a) / max(b)",
         "tests/test_benchmarks.py::test_env_speed_main_prints_the_best_rates_time_ratio_the_physics_check_and_the_worst_ratio",
     ),
+    "borel (AJ42): the relabelling runs the belief GRU on (a, r, s), not on (a, r, s')": Edit(
+        "rlkit/torch/csro/borel.py",
+        "mu, logvar = encoder(b.actions, b.rewards, b.next_obs)  # [n, T+1, L]",
+        "mu, logvar = encoder(b.actions, b.rewards, b.obs)  # [n, T+1, L]",
+        "tests/test_borel.py::test_the_relabelling_runs_the_belief_on_each_steps_next_state_not_its_state",
+    ),
+    "borel (AJ35): the BAMDP join reads a task's episode ends by its id, not its place": Edit(
+        "rlkit/torch/csro/borel.py",
+        "ends[int(buf.offsets[slot]) +",
+        "ends[int(buf.offsets[t]) +",
+        "tests/test_borel.py::test_the_bamdp_join_finds_each_tasks_episode_ends_by_its_place_not_its_id",
+    ),
+    "borel (AJ30): the VAE's sizes swapped to (action_dim, obs_dim)": Edit(
+        "rlkit/torch/csro/borel.py",
+        "return batch.obs_dim, batch.action_dim",
+        "return batch.action_dim, batch.obs_dim",
+        "tests/test_borel.py::test_borels_vae_reads_s_a_r_s_prime_of_a_family_whose_obs_and_action_sizes_differ",
+    ),
+    "borel (AJ29): elbo_terms equal to the sequence length decodes every belief, no subsample": Edit(
+        "rlkit/torch/csro/borel.py",
+        "self.elbo_terms < T + 1:",
+        "self.elbo_terms < T:",
+        "tests/test_borel.py::test_borel_elbo_terms_equal_to_the_sequence_length_still_subsamples_the_beliefs",
+    ),
+    "borel (AJ32): the relabelling's coverage check by .all(): rows no sequence covers pass": Edit(
+        "rlkit/torch/csro/borel.py",
+        "if torch.isnan(before).any() or torch.isnan(after).any():",
+        "if torch.isnan(before).all() or torch.isnan(after).all():",
+        "tests/test_borel.py::test_the_relabelling_refuses_a_sequence_index_that_leaves_a_buffer_row_out",
+    ),
+    "borel (AJ04): from_config ignores the family for a null borel_decode_state": Edit(
+        "rlkit/torch/csro/borel.py",
+        "decode_state=borel_decode_state_of(cfg.env_name, a.borel_decode_state),",
+        "decode_state=bool(a.borel_decode_state),",
+        "tests/test_borel.py::test_borel_settings_resolve_a_null_decode_state_by_the_family_even_on_a_config_not_loaded_to_run",
+    ),
+    "borel (AJ43): the belief's log-variance clamped below at -10": Edit(
+        "rlkit/torch/csro/borel.py",
+        "return self.mu(h), self.logvar(h)",
+        "return self.mu(h), self.logvar(h).clamp(min=-10.0)",
+        "tests/test_borel.py::test_the_beliefs_log_variance_is_the_heads_output_unclamped",
+    ),
+    "corro_encoder_probe (AJ44): the probe ignores --standardize": Edit(
+        "scripts/corro_encoder_probe.py",
+        '"corro_standardize": args.standardize}',
+        '"corro_standardize": False}',
+        "tests/test_scripts_input.py::test_the_corro_probe_prints_each_blocks_mean_infonce_and_task_identification_as_documented",
+    ),
+    "corro_encoder_probe (AJ49): the probe's CVAE stage steps the transition model's parameters": Edit(
+        "scripts/corro_encoder_probe.py",
+        "opt = torch.optim.Adam(enc.cvae.parameters(), lr=lr)",
+        "opt = torch.optim.Adam(enc.transition.parameters(), lr=lr)",
+        "tests/test_scripts_input.py::test_the_corro_probe_trains_the_cvae_first_then_e1_with_generative_negatives",
+    ),
+    "corro_encoder_probe (AJ45): the probe's default seed 1": Edit(
+        "scripts/corro_encoder_probe.py",
+        'p.add_argument("--seed", type=int, default=0)',
+        'p.add_argument("--seed", type=int, default=1)',
+        "tests/test_scripts_input.py::test_the_corro_probe_takes_the_negatives_asked_for_and_seed_0_by_default",
+    ),
+    "install_wheels (AJ60): requirement names with dots not canonicalised": Edit(
+        "scripts/gpu/install_wheels.py",
+        'return re.sub(r"[-_.]+", "-", name).lower()',
+        'return re.sub(r"[-_]+", "-", name).lower()',
+        "tests/test_gpu_scripts.py::test_requirement_names_with_capitals_dots_or_underscores_meet_their_wheels",
+    ),
+    "install_wheels (AJ73): a prerelease or local build judged not to meet the pin": Edit(
+        "scripts/gpu/install_wheels.py",
+        "return SpecifierSet(specifier).contains(version, prereleases=True)",
+        "return SpecifierSet(specifier).contains(version, prereleases=False)",
+        "tests/test_gpu_scripts.py::test_the_machines_prerelease_or_local_build_of_a_package_counts_as_meeting_the_pin",
+    ),
+    "install_wheels (AJ63): a third argument accepted": Edit(
+        "scripts/gpu/install_wheels.py",
+        "if len(argv) != 2:",
+        "if len(argv) < 2:",
+        "tests/test_gpu_scripts.py::test_install_wheels_takes_exactly_two_arguments",
+    ),
+    "install_wheels (AJ64): every file of WHEEL_DIR read as a wheel": Edit(
+        "scripts/gpu/install_wheels.py",
+        'wheels = sorted(wheel_dir.glob("*.whl"))',
+        'wheels = sorted(wheel_dir.glob("*"))',
+        "tests/test_gpu_scripts.py::test_install_wheels_installs_only_the_missing_wheels_into_the_target_offline_and_passes_pips_status",
+    ),
+    "install_wheels (AJ65): a refused set of wheels installed anyway": Edit(
+        "scripts/gpu/install_wheels.py",
+        '        print(f"error: {why_not}", file=sys.stderr)\n        return 2',
+        '        print(f"error: {why_not}", file=sys.stderr)',
+        "tests/test_gpu_scripts.py::test_install_wheels_refuses_a_set_with_two_versions_before_running_pip",
+    ),
+    "install_wheels (AJ66): pip run with no wheel when the machine has every package": Edit(
+        "scripts/gpu/install_wheels.py",
+        "    if not chosen:\n        return 0\n",
+        "",
+        "tests/test_gpu_scripts.py::test_install_wheels_runs_no_pip_when_the_machine_has_every_package",
+    ),
 }
 
 

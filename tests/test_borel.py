@@ -2,6 +2,7 @@
 against the GRU run by hand (in training, in the relabelling and in the meta-test protocols), which parameters each
 stage moves, the keys it reads, bad data, and a tiny run of both stages with its resume."""
 
+import dataclasses
 import json
 import math
 from types import SimpleNamespace
@@ -1360,3 +1361,137 @@ def test_borel_refuses_a_share_of_zero_z_rows_even_where_the_config_file_turns_t
     for file in (None, path):
         with pytest.raises(UserError, match=r"^algo_params\.z0_policy_share 0\.5: algo_type 'BOREL' does not use it"):
             load_config(file, parse_override_args(["--algo_type", "BOREL", "--z0_policy_share", "0.5"]))
+
+
+def test_borel_settings_resolve_a_null_decode_state_by_the_family_even_on_a_config_not_loaded_to_run():
+    """Mutation AJ04: BorelSettings.from_config of a config whose borel_decode_state is still null decodes the state on
+    a dynamics family (walker) and not on a reward family (cheetah-vel), as its docstring says."""
+
+    for config, decode in (("walker_rand_params.json", True), ("cheetah-vel.json", False)):
+        cfg = load_config(ROOT / "configs" / config, {"algo_type": "BOREL"})
+        unresolved = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, borel_decode_state=None))
+        assert borel.BorelSettings.from_config(unresolved).decode_state is decode, config
+
+
+def _borel_settings(**kw):
+
+    base = dict(latent=3, vae_steps=1, vae_tasks=1, vae_sequences=1, kl_weight=0.05, episodes=2)
+    return BorelSettings(**{**base, "decode_state": False, "reward_reads_sa": False, **kw})
+
+
+def _one_sequence(lengths, obs_dim=2, action_dim=2, seed=0):
+    """A buffer of one task whose episodes `lengths` are one sequence, and that sequence as a batch [1, T, W]."""
+    rng = np.random.default_rng(seed)
+    n = sum(lengths)
+    f = lambda *shape: rng.normal(size=shape).astype(np.float32)  # noqa: E731
+    data = Trajectories(f(n, obs_dim), f(n, action_dim), f(n), f(n, obs_dim), np.zeros(n, np.float32), lengths)
+    buf = MultiTaskBuffer({0: data}, obs_dim, action_dim, torch.device("cpu"))
+    index = SequenceIndex(buf, len(lengths), len(lengths))
+    return buf, index, index.batch(torch.tensor([[0]]))
+
+
+def _elbo_by_hand(vae, b, seed, m=None):
+    """The VAE's negative ELBO of the one sequence `b` [1, 1, T, W] (every belief decodes every step; with `m`, the m
+    beliefs elbo_subsample draws after the noise), the decoders called per (belief, step)."""
+    s, a, r, s2 = b.obs[0], b.actions[0], b.rewards[0], b.next_obs[0]
+    g = torch.Generator().manual_seed(seed)
+    mu, logvar = vae.encoder(a, r, s2)
+    z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)
+    T = s.shape[1]
+    beliefs, weight = range(T + 1), None
+    if m is not None:
+        index, weight = borel.elbo_subsample(b.mask[0], m, g)
+        beliefs = index[0].tolist()
+    rd, sd = vae.reward_decoder, vae.state_decoder
+    rp = torch.stack([torch.stack([rd(z[0, t], s2[0, k], s[0, k], a[0, k]) for k in range(T)]) for t in beliefs])
+    sp = (
+        None
+        if sd is None
+        else torch.stack([torch.stack([sd(z[0, t], s[0, k], a[0, k]) for k in range(T)]) for t in beliefs])
+    )
+    return borel.elbo_terms(
+        rp[None], r, b.mask[0], mu, logvar, 0.05, sp if sp is None else sp[None], None if sp is None else s2, weight
+    )
+
+
+def test_borel_elbo_terms_equal_to_the_sequence_length_still_subsamples_the_beliefs():
+    """Mutation AJ29: borel_elbo_terms M = T (5 of a 5-step sequence's 6 beliefs) decodes M drawn beliefs, each
+    weighted 6/5, not all T + 1 (only M >= T + 1 is the full ELBO)."""
+    _, _, b = _one_sequence([3, 2])
+    vae = borel.BeliefVAE(2, 2, _borel_settings(elbo_terms=5), torch.Generator().manual_seed(1))
+    _, weight = borel.elbo_subsample(b.mask[0], 5, torch.Generator().manual_seed(0))
+    assert weight[0].tolist() == pytest.approx([1.2] * 5)
+    got = vae.elbo(b, 0.05, torch.Generator().manual_seed(3)).loss.item()
+    want, full = _elbo_by_hand(vae, b, 3, m=5).loss.item(), _elbo_by_hand(vae, b, 3).loss.item()
+    assert got == pytest.approx(want, rel=1e-5) and want != pytest.approx(full, rel=1e-4)
+
+
+def test_borels_vae_reads_s_a_r_s_prime_of_a_family_whose_obs_and_action_sizes_differ():
+    """Mutation AJ30: with obs of 3 and actions of 1 (every other BOREL test has 2 and 2), the VAE's ELBO with both
+    decoders reading (s, a) is the one of the sequence's own columns."""
+    _, _, b = _one_sequence([3, 2], obs_dim=3, action_dim=1)
+    settings = _borel_settings(decode_state=True, reward_reads_sa=True)
+    vae = borel.BeliefVAE(3, 1, settings, torch.Generator().manual_seed(1))
+    got = vae.elbo(b, 0.05, torch.Generator().manual_seed(3))
+    want = _elbo_by_hand(vae, b, 3)
+    assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
+    assert got.state.item() == pytest.approx(want.state.item(), rel=1e-5) and got.state.item() > 0
+
+
+def test_the_relabelling_refuses_a_sequence_index_that_leaves_a_buffer_row_out():
+    """Mutation AJ32: rows that no sequence of the index holds (here the last sequence dropped) are a RuntimeError,
+    not NaN hyper-states left in a buffer the learner trains on."""
+    buf, _, _ = _one_sequence([3, 2, 4, 1])
+    cut = SequenceIndex(buf, 2, 4)
+    assert len(cut) == 2
+    cut.rows, cut.lengths = cut.rows[:1], cut.lengths[:1]  # rows 5..9 in no sequence
+    enc = borel.BeliefEncoder(2, 2, 3, torch.Generator().manual_seed(0))
+    with pytest.raises(RuntimeError, match="a buffer row is in no sequence"):
+        borel.hyper_state_columns(enc, cut)
+    before, after, _ = borel.hyper_state_columns(enc, SequenceIndex(buf, 2, 4))
+    assert not before.isnan().any() and not after.isnan().any()
+
+
+def test_the_bamdp_join_finds_each_tasks_episode_ends_by_its_place_not_its_id():
+    """Mutation AJ35: with training ids 1 and 6 (not 0, 1, ...), the last row of each task's first episode (rows 2
+    and 6: task 1's episodes of 3 and 2 steps, task 6's of 2 and 2) leads to the next episode's first row and is not
+    terminal; every other row keeps its own next state and is terminal only at an episode's end."""
+    buf = MultiTaskBuffer({1: episodes_data([3, 2], 1), 6: episodes_data([2, 2], 6, seed=1)}, 2, 2, torch.device("cpu"))
+    index = SequenceIndex(buf, 2, 2)
+    g = torch.Generator().manual_seed(0)
+    before, after = torch.randn(9, 4, generator=g), torch.randn(9, 4, generator=g)
+    rows = borel.hyper_state_buffer(buf, index, before, after).transitions()
+    assert rows[:, -1].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 1]
+    plain = buf.with_obs_columns(before, after).transitions()
+    next_obs = slice(2 + 4 + 2 + 1, 2 * (2 + 4) + 2 + 1)
+    for row, follow in ((2, 3), (6, 7)):
+        torch.testing.assert_close(rows[row, next_obs], plain[follow, : 2 + 4])
+    for row in (0, 1, 3, 4, 5, 7, 8):
+        torch.testing.assert_close(rows[row, next_obs], plain[row, next_obs])
+
+
+@torch.no_grad()
+def test_the_relabelling_runs_the_belief_on_each_steps_next_state_not_its_state():
+    """Mutation AJ42: `hyper_state_columns` feeds the GRU (a_t, r_t, s_{t+1}) as the VAE trained on and the meta-test
+    feeds it: on data whose next states are not the states, each row's beliefs before and after it are those of
+    the encoder run on the sequence's next_obs (one sequence of episodes of 3 and 2 steps)."""
+    _, index, b = _one_sequence([3, 2])
+    assert not torch.equal(b.obs, b.next_obs)
+    enc = borel.BeliefEncoder(2, 2, 3, torch.Generator().manual_seed(0))
+    mu, logvar = enc(b.actions[0], b.rewards[0], b.next_obs[0])  # [1, 6, 3]
+    belief = torch.cat([mu, logvar], -1)[0]
+    before, after, final = borel.hyper_state_columns(enc, index)
+    torch.testing.assert_close(before, belief[:-1])
+    torch.testing.assert_close(after, belief[1:])
+    torch.testing.assert_close(final[0], mu[0, -1])
+
+
+@torch.no_grad()
+def test_the_beliefs_log_variance_is_the_heads_output_unclamped():
+    """Mutation AJ43: the belief's logvar is the linear head's output as it is (BOReL's RNNEncoder clamps nothing),
+    also far below 0."""
+    enc = borel.BeliefEncoder(2, 2, 3, torch.Generator().manual_seed(0))
+    enc.logvar.weight.zero_()
+    enc.logvar.bias.copy_(torch.tensor([-30.0, 0.0, 12.0]))
+    mu, logvar = enc.heads(torch.zeros(1, borel.GRU_HIDDEN))
+    assert logvar.tolist() == [[-30.0, 0.0, 12.0]]

@@ -245,3 +245,101 @@ def test_rehearse_sh_without_python_3_12_is_one_line_and_exit_2(tmp_path):
         "PYTHON312=/path/to/python3.12"
     ]
     assert not (tmp_path / "csro-image-venv").exists()
+
+
+def _wheel_dir(tmp_path: Path, *names: str) -> Path:
+    d = tmp_path / "wheels"
+    d.mkdir()
+    for name in names:
+        (d / name).write_bytes(b"")
+    return d
+
+
+def _main_with_pip(install_wheels, monkeypatch, argv, requirements, pip_rc=0):
+    """install_wheels.main(argv) with the project's requirements `requirements` and pip stubbed: (rc, pip calls)."""
+    calls = []
+
+    def call(cmd):
+        calls.append(cmd)
+        return pip_rc
+
+    monkeypatch.setattr(install_wheels, "project_requirements", lambda: requirements)
+    monkeypatch.setattr(install_wheels.subprocess, "call", call)
+    return install_wheels.main(argv), calls
+
+
+def test_requirement_names_with_capitals_dots_or_underscores_meet_their_wheels(tmp_path):
+    """Mutation AJ60: pyproject's PyYAML, ruamel.yaml and Hydra_Core are keyed by their canonical names (PEP 503: runs
+    of - _ . to one -, lower case), so a wheel of a refused version of each is refused, not taken as unpinned."""
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"\ndependencies = ["PyYAML>=6", "ruamel.yaml>=0.18", "Hydra_Core[extra]>=1.3"]\n'
+    )
+    req = install_wheels.project_requirements(pyproject)
+    assert req == {"pyyaml": ">=6", "ruamel-yaml": ">=0.18", "hydra-core": ">=1.3"}
+    for wheel in (
+        "PyYAML-5.4-py3-none-any.whl",
+        "ruamel.yaml-0.17.0-py3-none-any.whl",
+        "hydra_core-1.2.0-py3-none-any.whl",
+    ):
+        assert install_wheels.refusal([Path(wheel)], req).startswith(f"{wheel}: the project needs "), wheel
+
+
+def test_the_machines_prerelease_or_local_build_of_a_package_counts_as_meeting_the_pin():
+    """Mutation AJ62: a GPU image's own torch 2.7.0a0+gitabc (an NVIDIA build) meets torch>=2.6,<3 and is kept, not
+    shadowed by the carried wheel; a prerelease wheel is accepted too."""
+    assert install_wheels.accepts(">=2.6,<3", "2.7.0a0+gitabc")
+    assert install_wheels.accepts(">=2.6,<3", "2.8.0rc1")
+    assert not install_wheels.accepts(">=2.6,<3", "2.5.1")
+    wheel = Path("torch-2.13.0-cp311-cp311-manylinux_2_28_x86_64.whl")
+    assert install_wheels.choose([wheel], {"torch": ">=2.6,<3"}, {"torch": "2.7.0a0+gitabc"}.get) == []
+    assert install_wheels.refusal([Path("torch-2.8.0rc1-py3-none-any.whl")], {"torch": ">=2.6,<3"}) is None
+
+
+def test_install_wheels_takes_exactly_two_arguments(tmp_path, monkeypatch, capsys):
+    """Mutation AJ63: a third argument is the usage line and exit 2, before anything is read or installed."""
+    d = _wheel_dir(tmp_path, "nosuchdist-absent-1.0-py3-none-any.whl")
+    rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t"), "extra"], {})
+    assert (rc, calls) == (2, [])
+    assert capsys.readouterr().err.strip() == "usage: install_wheels.py WHEEL_DIR TARGET"
+
+
+def test_install_wheels_installs_only_the_missing_wheels_into_the_target_offline_and_passes_pips_status(
+    tmp_path, monkeypatch, capsys
+):
+    """Mutations AJ64, AJ67, AJ68, AJ69: of a folder with a kept package's wheel (pytest, present here), a missing
+    one's and a file that is no wheel, pip is run once, offline (--no-index, --no-deps) into TARGET with the missing
+    wheel alone, and main returns pip's exit status."""
+    missing = "nosuchdist_absent-1.0-py3-none-any.whl"
+    d = _wheel_dir(tmp_path, missing, "pytest-1.0-py3-none-any.whl", "README.txt")
+    target = tmp_path / "site"
+    rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(target)], {}, pip_rc=3)
+    assert rc == 3
+    assert calls == [
+        [
+            *(install_wheels.sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile"),
+            *("--upgrade", "--target", str(target), str(d / missing)),
+        ]
+    ]
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "nosuchdist-absent 1.0: install (missing here)",
+        f"pytest 1.0: keep the machine's {install_wheels.installed_version('pytest')}",
+    ]
+
+
+def test_install_wheels_refuses_a_set_with_two_versions_before_running_pip(tmp_path, monkeypatch, capsys):
+    """Mutation AJ65: two versions of one missing package are one error line and exit 2, and pip never runs."""
+    d = _wheel_dir(tmp_path, "nosuchdist_absent-1.0-py3-none-any.whl", "nosuchdist_absent-2.0-py3-none-any.whl")
+    rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t")], {})
+    assert (rc, calls) == (2, [])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: two wheels of nosuchdist-absent: "), err
+
+
+def test_install_wheels_runs_no_pip_when_the_machine_has_every_package(tmp_path, monkeypatch, capsys):
+    """Mutation AJ66: when every wheel's package is here at an accepted version, main returns 0 without running pip
+    (an install of no wheel)."""
+    d = _wheel_dir(tmp_path, "pytest-1.0-py3-none-any.whl")
+    rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t")], {}, pip_rc=1)
+    assert (rc, calls) == (0, [])

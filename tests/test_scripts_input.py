@@ -1,14 +1,25 @@
 """The scripts' own command lines: bad input (a missing report, a folder, a count of 0, a NaN margin) is one line on
-stderr and exit 2, not a traceback; a report re-read with --write is replaced whole (atomically)."""
+stderr and exit 2, not a traceback; a report re-read with --write is replaced whole (atomically); and what
+corro_encoder_probe.py trains and prints."""
 
+import json
+import math
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import torch
 
-from tests.conftest import ROOT, load_file
+from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.data.dataset import Trajectories
+from rlkit.seeding import torch_generator
+from rlkit.torch.csro import corro
+from tests.conftest import ROOT, TINY_CONFIG, load_file
 
 
 def _module(name: str):
@@ -213,3 +224,127 @@ def test_reread_report_prose_refuses_two_reports(tmp_path, monkeypatch, capsys):
     line = _refused(_module("reread_report_prose").main, [str(a), str(b), "--write"], monkeypatch, capsys)
     assert line.startswith(f"error: got {[str(a), str(b)]!r}: expected one report"), line
     assert a.read_text() == before
+
+
+PROBE_LR = 0.02  # context_lr of the probe's config: distinct from policy_lr (3e-4)
+_STEP = re.compile(r"step (\d+): InfoNCE ([-\d.]+), id ([\d.]+), ratio ([\d.]+), z spread")
+
+
+def _probe_task(task: int, n: int = 60) -> Trajectories:
+    """Random point-robot-shaped rows (obs 2, action 2) whose reward depends on the task."""
+    rng = np.random.default_rng(task)
+    obs = rng.normal(size=(n, 2)).astype(np.float32)
+    act = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    rew = (task + 0.1 * rng.normal(size=n)).astype(np.float32)
+    nxt = (obs + 0.1 * act).astype(np.float32)
+    return Trajectories(obs, act, rew, nxt, np.zeros(n, np.float32), np.array([20, 20, 20]))
+
+
+def _probe_config(tmp_path: Path) -> Path:
+    data = json.loads(TINY_CONFIG.read_text())
+    data["algo_params"]["context_lr"] = PROBE_LR
+    path = tmp_path / "probe.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _run_probe(tmp_path, monkeypatch, capsys, *flags: str):
+    """The probe on `_probe_task`'s 4 tasks (prepare stubbed); its stdout lines, the buffer, the config."""
+    probe = _module("corro_encoder_probe")
+    tasks = [0, 1, 2, 3]
+    buf = MultiTaskBuffer({t: _probe_task(t) for t in tasks}, 2, 2, torch.device("cpu"))
+    setup = SimpleNamespace(train_buffer=buf, train_tasks=np.array(tasks), obs_dim=2, action_dim=2)
+    seen = {}
+
+    def prepare(cfg, seed, device):
+        seen["cfg"], seen["seed"] = cfg, seed
+        return setup
+
+    monkeypatch.setattr(probe, "prepare", prepare)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # leave the test process's threads alone
+    probe.probe(probe.parse_args([str(_probe_config(tmp_path)), *flags]))
+    return capsys.readouterr().out.splitlines(), buf, seen["cfg"]
+
+
+def _reference_probe(buf, cfg, seed, steps, every, cvae_steps, standardize):
+    """The probe's figures as its docstring defines them, computed here: (CVAE's last loss or None, one
+    (step, mean InfoNCE of the block, id, ratio) per `every` steps)."""
+    settings = corro.CorroSettings.from_config(cfg)
+    tasks = torch.tensor([0, 1, 2, 3])
+    enc = corro.CorroEncoder(2, 2, 7, cfg.latent_size, settings, torch_generator(seed, "init"))  # (s, a, r, s')
+    if standardize:
+        enc.set_input_stats(*buf.context_stats(True))
+    gen = torch_generator(seed, "batch_sampling")
+    cvae_loss = None
+    if enc.cvae is not None:
+        opt = torch.optim.Adam(enc.cvae.parameters(), lr=PROBE_LR)
+        for _ in range(cvae_steps):
+            loss = enc.cvae.loss(sample_step(buf, tasks, cfg.algo_params, gen).context, gen)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        cvae_loss = loss.item()
+    opt = torch.optim.Adam(enc.transition.parameters(), lr=PROBE_LR)
+    out, block = [], []
+    for step in range(1, steps + 1):
+        context = sample_step(buf, tasks, cfg.algo_params, gen).context
+        loss = corro.contrastive_loss(enc, enc(context), context, 4, settings, gen)  # reward column: S + A = 4
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        block.append(loss.item())
+        if step % every == 0:
+            with torch.no_grad():
+                z1 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1).tolist()
+                z2 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1).tolist()
+            d = [[math.dist(a, b) for b in z2] for a in z1]
+            ident = sum(min(range(4), key=lambda j: d[i][j]) == i for i in range(4)) / 4
+            ratio = (sum(map(sum, d)) / 16) / (sum(d[i][i] for i in range(4)) / 4)
+            out.append((step, sum(block) / len(block), ident, ratio))
+            block = []
+    return cvae_loss, out
+
+
+def _check_probe_lines(lines, cvae_loss, expected):
+    steps = [line for line in lines if line.startswith("step ")]
+    assert [int(_STEP.match(s).group(1)) for s in steps] == [e[0] for e in expected], lines
+    for s, (_, info, ident, ratio) in zip(steps, expected):
+        got = [float(x) for x in _STEP.match(s).groups()[1:]]
+        assert abs(got[0] - info) < 1.5e-3 and abs(got[1] - ident) < 1e-6 and abs(got[2] - ratio) < 0.06, (s, expected)
+    if cvae_loss is not None:
+        (line,) = [line for line in lines if line.startswith("CVAE: ")]
+        got = float(re.match(r"CVAE: \d+ steps, last loss ([-\d.]+),", line).group(1))
+        assert abs(got - cvae_loss) < 1.5e-3, (line, cvae_loss)
+
+
+def test_the_corro_probe_prints_each_blocks_mean_infonce_and_task_identification_as_documented(
+    tmp_path, monkeypatch, capsys
+):
+    """Mutation AJ51: the probe with reward negatives and --standardize prints, after steps 2 and 4 only, the mean
+    InfoNCE of those 2 steps at context_lr, and id and ratio of two fresh 100-row contexts' mean z per task."""
+    lines, buf, cfg = _run_probe(tmp_path, monkeypatch, capsys, "--steps", "4", "--every", "2", "--standardize")
+    assert cfg.algo_params.corro_standardize
+    _check_probe_lines(lines, None, _reference_probe(buf, cfg, 0, 4, 2, 0, True)[1])
+
+
+def test_the_corro_probe_trains_the_cvae_first_then_e1_with_generative_negatives(tmp_path, monkeypatch, capsys):
+    """Mutation AJ50: with --negatives generative the probe takes exactly --cvae-steps Adam steps of the CVAE on its own
+    parameters (the last loss printed) before E1's steps, as computed here."""
+    lines, buf, cfg = _run_probe(
+        tmp_path, monkeypatch, capsys, "--negatives", "generative", "--cvae-steps", "3", "--steps", "2", "--every", "2"
+    )
+    assert cfg.algo_params.corro_negatives == "generative"
+    cvae_loss, expected = _reference_probe(buf, cfg, 0, 2, 2, 3, False)
+    _check_probe_lines(lines, cvae_loss, expected)
+
+
+def test_the_corro_probe_takes_the_negatives_asked_for_and_seed_0_by_default():
+    """Mutation AJ58: --negatives generative on a reward family is what the probe's config draws (not the family's
+    auto), and the seed is 0 unless given."""
+    probe = _module("corro_encoder_probe")
+    args = probe.parse_args([str(TINY_CONFIG), "--negatives", "generative"])
+    assert args.seed == 0
+    assert corro.CorroSettings.from_config(probe.probe_config(args)).negatives == "generative"
+    assert corro.CorroSettings.from_config(probe.probe_config(probe.parse_args([str(TINY_CONFIG)]))).negatives == (
+        "reward"
+    )
