@@ -5777,6 +5777,72 @@ EDITS = {
         "",
         "tests/test_gpu_scripts.py::test_install_wheels_runs_no_pip_when_the_machine_has_every_package",
     ),
+    "context_stats' zero-spread floor at 1e-3: a column of real but small spread left unscaled": Edit(
+        "rlkit/data/buffer.py",
+        "std = torch.where(std > 1e-6, std, torch.ones_like(std))",
+        "std = torch.where(std > 1e-3, std, torch.ones_like(std))",
+        "tests/test_buffer.py::test_a_context_column_of_small_but_real_spread_keeps_its_own_std",
+    ),
+    "context_stats rounds a float64 buffer's rows to float32": Edit(
+        "rlkit/data/buffer.py",
+        "rows[:, : o + a + 1] = self.data[: len(self), : o + a + 1]",
+        "rows[:, : o + a + 1] = self.data[: len(self), : o + a + 1].float()",
+        "tests/test_buffer.py::test_a_float64_buffers_context_stats_are_computed_from_its_float64_rows",
+    ),
+    "a task of two chained transitions stores its shared observation twice": Edit(
+        "rlkit/data/buffer.py",
+        "    if len(d) > 1 and d.obs.dtype == d.next_obs.dtype:",
+        "    if len(d) > 2 and d.obs.dtype == d.next_obs.dtype:",
+        "tests/test_buffer.py::test_a_task_of_two_chained_transitions_stores_the_shared_observation_once",
+    ),
+    "a step without BRAC draws c_iter - 1 unused extra batches": Edit(
+        "rlkit/data/buffer.py",
+        "for _ in range(a.c_iter - 1)] if a.use_brac else []",
+        "for _ in range(a.c_iter - 1)] if a.c_iter > 1 else []",
+        "tests/test_buffer.py::test_a_step_without_brac_draws_no_extra_batches_whatever_c_iter_is",
+    ),
+    "a SequenceIndex of block 0 accepted": Edit(
+        "rlkit/data/sequences.py",
+        "        if episodes < 1 or block < 1:",
+        "        if episodes < 1:",
+        "tests/test_borel.py::test_a_sequence_index_of_block_zero_is_refused_by_name",
+    ),
+    "with one episode per checkpoint a task's last episode in no sequence": Edit(
+        "rlkit/data/sequences.py",
+        "            for c in range(0, len(lengths), block):",
+        "            for c in range(0, len(lengths) - 1, block):",
+        "tests/test_borel.py::test_with_one_episode_per_checkpoint_every_episode_is_a_sequence_the_last_included",
+    ),
+    "the statistics of a numpy column computed in float32": Edit(
+        "rlkit/logging/columns.py",
+        "else np.asarray(values, np.float64)",
+        "else np.asarray(values, np.float32)",
+        "tests/test_logging.py::test_statistics_of_a_numpy_column_are_computed_in_float64",
+    ),
+    "a progress row built without a spread holds zeros there (called collapsed)": Edit(
+        "rlkit/logging/columns.py",
+        "    z_spread: tuple[float, float] = (math.nan, math.nan),",
+        "    z_spread: tuple[float, float] = (0.0, 0.0),",
+        "tests/test_logging.py::test_a_progress_row_built_without_a_spread_holds_nan_there_and_is_not_called_collapsed",
+    ),
+    "a switch's error marks the other value as its default": Edit(
+        "rlkit/switch.py",
+        'return f"{first[0]} ({first[1]}, the default) or {second[0]} ({second[1]})"',
+        'return f"{first[0]} ({first[1]}) or {second[0]} ({second[1]}, the default)"',
+        "tests/test_run_folder.py::test_a_switchs_error_marks_its_own_default_as_the_default",
+    ),
+    "a switch variable set to the empty string read as off": Edit(
+        "rlkit/switch.py",
+        '            elif value in ("0", "1"):',
+        '            elif value in ("0", "1", ""):',
+        "tests/test_run_folder.py::test_a_switch_set_to_the_empty_string_is_an_error_not_off",
+    ),
+    "a failed Ray run exits 2": Edit(
+        "rlkit/errors.py",
+        "    exit_code = 1\n",
+        "    exit_code = 2\n",
+        "tests/test_cli.py::test_a_failed_ray_run_exits_1_with_its_one_line",
+    ),
 }
 
 

@@ -1495,3 +1495,21 @@ def test_the_beliefs_log_variance_is_the_heads_output_unclamped():
     enc.logvar.bias.copy_(torch.tensor([-30.0, 0.0, 12.0]))
     mu, logvar = enc.heads(torch.zeros(1, borel.GRU_HIDDEN))
     assert logvar.tolist() == [[-30.0, 0.0, 12.0]]
+
+
+def test_a_sequence_index_of_block_zero_is_refused_by_name():
+    """Mutation AI30: a block (n_trj) below 1 is refused as such, like episodes below 1, not left to fail inside
+    the grouping loop (range() with step 0) or to make no sequences at all (a negative block)."""
+    buf = MultiTaskBuffer({3: episodes_data([2, 2], 3)}, OBS, ACT, DEV)
+    for block in (0, -1):
+        with pytest.raises(ValueError, match=rf"^episodes 1 and block {block}: expected >= 1$"):
+            SequenceIndex(buf, 1, block)
+
+
+def test_with_one_episode_per_checkpoint_every_episode_is_a_sequence_the_last_included():
+    """Mutation AI41: n_trj 1 (block 1): each episode is a checkpoint's group of its own, so each is a sequence,
+    the task's last one too (every row of the buffer in exactly one sequence)."""
+    buf = MultiTaskBuffer({3: episodes_data([2, 3, 1], 3)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=2, block=1)
+    assert [index.rows[i, : index.lengths[i]].tolist() for i in range(len(index))] == [[0, 1], [2, 3, 4], [5]]
+    assert index.count.tolist() == [3.0]

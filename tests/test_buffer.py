@@ -465,3 +465,61 @@ def test_prepare_reads_the_data_where_it_is_given_and_divides_the_observations_b
     raw = load_task_data(data, first, [100, 200], "sample", 3, "point-robot", 2, 2)
     got = setup.train_buffer.transitions()[: len(raw.obs), :2].double().numpy()
     np.testing.assert_allclose(got, raw.obs / np.array([2.0, 4.0]), rtol=1e-5)
+
+
+def _one_task(obs: np.ndarray, dtype=np.float32):
+    """One task of len(obs) transitions (obs_dim 1, action_dim 1) in one episode; actions 0, rewards 1, next_obs
+    the obs + 1."""
+    n = len(obs)
+    obs = np.asarray(obs, dtype)[:, None]
+    return Trajectories(obs, np.zeros((n, 1), dtype), np.ones(n, dtype), obs + 1, np.zeros(n, dtype), [n])
+
+
+def test_a_context_column_of_small_but_real_spread_keeps_its_own_std():
+    """Mutation AI12: only a column of (near) zero spread, std <= 1e-6, gets std 1; a column of std 1e-5 (an obs
+    scaled down by a large normaliser) is standardised by its own std, not left unscaled."""
+    buf = MultiTaskBuffer({0: _one_task([0.0, 2e-5, 0.0, 2e-5])}, 1, 1, torch.device("cpu"))
+    mean, std = buf.context_stats(use_next_obs=False)  # columns: obs, action, reward
+    torch.testing.assert_close(mean, torch.tensor([1e-5, 0.0, 1.0]))
+    torch.testing.assert_close(std, torch.tensor([1e-5, 1.0, 1.0]), rtol=1e-4, atol=0.0)
+
+
+def test_a_float64_buffers_context_stats_are_computed_from_its_float64_rows():
+    """Mutation AI13: under torch's default dtype float64 the stats are of the float64 rows, with no float32
+    rounding first (0.1, 0.2, 0.3, 0.4 are not float32 numbers: rounded, the mean and std move by about 1e-8)."""
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        x = np.array([0.1, 0.2, 0.3, 0.4])
+        buf = MultiTaskBuffer({0: _one_task(x, np.float64)}, 1, 1, torch.device("cpu"))
+        mean, std = buf.context_stats(use_next_obs=False)
+    finally:
+        torch.set_default_dtype(prev)
+    assert mean.dtype == torch.float64
+    assert float(mean[0]) == pytest.approx(0.25, rel=1e-14, abs=0.0)
+    assert float(std[0]) == pytest.approx(np.sqrt(0.0125), rel=1e-14, abs=0.0)  # population variance 0.05 / 4
+
+
+def test_a_task_of_two_chained_transitions_stores_the_shared_observation_once():
+    """Mutation AI17: the chaining check covers any task of two transitions or more: with two, the first one's
+    next_obs is the second one's obs (one row), and only the last next_obs gets an end row (3 rows, not 4)."""
+    buf = MultiTaskBuffer({0: _one_task([0.0, 1.0])}, 1, 1, torch.device("cpu"))  # next_obs = obs + 1: 1, then 2
+    assert buf.data.shape[0] == 3 and buf.next_row.tolist() == [1, 2]
+    assert buf.transitions()[:, 3].tolist() == [1.0, 2.0]  # the next observations
+
+
+def test_a_step_without_brac_draws_no_extra_batches_whatever_c_iter_is():
+    """Mutation AI22: only BRAC (use_brac) draws the c_iter - 1 extra batches; a CSRO step with c_iter 3 (the
+    default) draws the tasks, the context and the batch, and nothing more from the step's generator (extra draws
+    would shift every later step's samples)."""
+    buf = MultiTaskBuffer({t: tagged(t, n_traj=5, length=4) for t in range(3)}, 2, 2, torch.device("cpu"))
+    args = ["--use_brac", "false", "--c_iter", "3", "--meta_batch", "3", "--n_train_tasks", "3", "--n_eval_tasks", "1"]
+    a = load_config(None, parse_override_args(args)).algo_params
+    g = torch.Generator().manual_seed(7)
+    step = sample_step(buf, torch.arange(3), a, g)
+    assert step.extra == []
+    ref = torch.Generator().manual_seed(7)
+    tasks = torch.arange(3)[torch.randperm(3, generator=ref)[: a.meta_batch]]
+    buf.sample_context(tasks, a.embedding_batch_size, ref, a.use_next_obs_in_context)
+    buf.sample(tasks, a.batch_size, ref)
+    assert torch.equal(g.get_state(), ref.get_state())  # the next step starts where the plain draws left off

@@ -10,7 +10,7 @@ import pytest
 
 from rlkit.cli import argument_parser, parse_list, stop_workers
 from rlkit.cli import run_cli as run_command
-from rlkit.errors import DivergedError, UserError
+from rlkit.errors import DivergedError, RunFailedError, UserError
 
 
 def test_a_command_puts_back_the_sigterm_handler_it_found(capsys):
@@ -134,3 +134,16 @@ def test_a_pool_worker_ignores_ctrl_c_and_takes_sigterm_as_the_word_to_stop(monk
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+
+
+def test_a_failed_ray_run_exits_1_with_its_one_line(capsys):
+    """Mutations AI87, AI89: a RunFailedError (a task of a Ray run failed for good) exits 1, as the README says,
+    apart from a bad input (2) and a diverged run (3); it is printed as the same one `error:` line."""
+
+    def fails():
+        raise RunFailedError("1 of 3 tasks failed (goal_idx1 failed: ValueError: boom)")
+
+    with pytest.raises(SystemExit) as failed:
+        run_command(fails)
+    assert failed.value.code == 1
+    assert capsys.readouterr().err == "error: 1 of 3 tasks failed (goal_idx1 failed: ValueError: boom)\n"

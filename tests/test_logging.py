@@ -25,6 +25,7 @@ from rlkit.logging import (
     collapse_warning,
     progress_row,
 )
+from rlkit.logging.columns import stats
 from tests.conftest import ROOT
 from tests.test_layers import SOURCES
 
@@ -521,3 +522,33 @@ def test_closing_a_logger_stops_its_tensorboard_writers(tmp_path):
     assert len(set(threading.enumerate()) - before) == 2  # (the check sees them while they run)
     log.close()
     assert [t for t in set(threading.enumerate()) - before if t.is_alive()] == []
+
+
+def test_statistics_of_a_numpy_column_are_computed_in_float64():
+    """Mutation AI60: `stats` reads a numpy array in float64 (a tensor is read in float32, as the reference's
+    losses are); rounded to float32 first, the mean of 0.1, 0.2 and 0.4 is off by about 1e-8."""
+    got = stats("x", np.array([0.1, 0.2, 0.4]))
+    mean = (0.1 + 0.2 + 0.4) / 3
+    var = ((0.1 - mean) ** 2 + (0.2 - mean) ** 2 + (0.4 - mean) ** 2) / 3
+    assert got["x Mean"] == pytest.approx(mean, rel=1e-14, abs=0.0)
+    assert got["x Std"] == pytest.approx(var**0.5, rel=1e-12, abs=0.0)
+    assert (got["x Max"], got["x Min"]) == (0.4, 0.1)
+
+
+def test_a_progress_row_built_without_a_spread_holds_nan_there_and_is_not_called_collapsed():
+    """Mutation AI65: `z_spread` left out (no estimate) is NaN in both spread columns, which `collapse_warning`
+    reads as 'no verdict'; a default of zeros would flag every such row as a collapsed z."""
+
+    row = progress_row(
+        {"train_steps": 1, "env_steps": 2, "rollouts": 3, "iteration": 1, "train_time": 4.0},
+        {"train": 1.0, "eval": 2.0, "epoch": 3.0},
+        {},
+        [0.1],
+        0.2,
+        [0.3],
+        0.4,
+        {k: 1.0 for k in LOSS_COLUMNS},
+        {field: torch.arange(3.0) for field in STAT_COLUMNS.values()},
+    )
+    assert all(math.isnan(row[c]) for c in SPREAD_COLUMNS)
+    assert collapse_warning(row) is None

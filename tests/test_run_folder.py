@@ -24,6 +24,7 @@ from rlkit.experiment import MetaTrainer
 from rlkit.fileio import FolderLock, error_chain, lock_holder, process_identity
 from rlkit.logging import RunLogger
 from rlkit.run_folder import CODE_FILE, iterations_done, read_run_state, restore_missing_snapshot, restore_snapshot
+from rlkit.switch import _ALL, Switch
 from tests.test_cluster import _dead_pid
 
 
@@ -963,3 +964,41 @@ def test_a_finished_run_may_be_checked_again_with_its_own_num_iterations(tmp_pat
         UserError, match=r"has done 5 iterations: expected num_iterations >= 5 to continue it \(got 4\)"
     ):
         iterations_done(tmp_path, variant, 4, "the hint")
+
+
+def test_a_switchs_error_marks_its_own_default_as_the_default():
+    """Mutation AI78: a bad value of a switch with a default is one line giving both values, the default first and
+    marked as such ('1 (on, the default) or 0 (off)' for a switch on by default; the other way round for one off by
+    default), not the other value marked."""
+
+    on_name, off_name = "CSRO_AUDIT_AI_ON", "CSRO_AUDIT_AI_OFF"
+    on_default = Switch(on_name, True, on="fast path", off="plain path")
+    off_default = Switch(off_name, False, on="fast path", off="plain path")
+    try:
+        os.environ[on_name] = os.environ[off_name] = "yes"
+        with pytest.raises(UserError) as on_err:
+            on_default()
+        with pytest.raises(UserError) as off_err:
+            off_default()
+    finally:
+        os.environ.pop(on_name, None)
+        os.environ.pop(off_name, None)
+        _ALL.remove(on_default)
+        _ALL.remove(off_default)
+    assert str(on_err.value) == "CSRO_AUDIT_AI_ON='yes': expected 1 (fast path, the default) or 0 (plain path)"
+    assert str(off_err.value) == "CSRO_AUDIT_AI_OFF='yes': expected 0 (plain path, the default) or 1 (fast path)"
+
+
+def test_a_switch_set_to_the_empty_string_is_an_error_not_off():
+    """Mutation AI80: only "1" and "0" are values of a switch's variable; one set but empty (`CSRO_FUSE=` in a
+    shell) is the one-line error, not read as off (nor as unset)."""
+
+    name = "CSRO_AUDIT_AI_EMPTY"
+    switch = Switch(name, True, on="fast path", off="plain path")
+    try:
+        os.environ[name] = ""
+        with pytest.raises(UserError, match=r"^CSRO_AUDIT_AI_EMPTY='': expected 1 \(fast path, the default\) or 0"):
+            switch()
+    finally:
+        os.environ.pop(name, None)
+        _ALL.remove(switch)
