@@ -5843,6 +5843,27 @@ EDITS = {
         "    exit_code = 2\n",
         "tests/test_cli.py::test_a_failed_ray_run_exits_1_with_its_one_line",
     ),
+    "a checkpoint zeroes every task's update sums, not only its due tasks'": Edit(
+        GENERATE,
+        "            self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])\n",
+        (
+            "            self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])\n"
+            "        self.records.sums.zero_()\n"
+        ),
+        "tests/test_behaviour_outputs.py::test_each_tasks_losses_csv_windows_end_at_its_own_checkpoints_in_a_group",
+    ),
+    "a state saved before the update sums were kept resumes from zero sums (a short row written as whole)": Edit(
+        GENERATE,
+        "            self.records.forget()\n",
+        "            pass\n",
+        "tests/test_sac.py::test_a_state_saved_before_the_update_sums_were_kept_resumes_with_whole_windows_only",
+    ),
+    "a state's update sums the live tensor on the CPU, not a copy": Edit(
+        GENERATE,
+        '"update_sums": _to_cpu(self.records.sums),',
+        '"update_sums": self.records.sums.cpu(),',
+        "tests/test_sac.py::test_a_state_saved_before_the_update_sums_were_kept_resumes_with_whole_windows_only",
+    ),
 }
 
 

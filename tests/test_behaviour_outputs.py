@@ -49,11 +49,11 @@ def test_a_segments_mean_return_is_its_stochastic_episodes(tmp_path):
     assert seg.mean_return == pytest.approx(row["stochastic_return"])
 
 
-def test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before(tmp_path, monkeypatch):
-    """losses.csv: a row per checkpoint of the number of updates since the task's checkpoint before and the mean of
-    each of their records (task i's column of what the update returns), the actor's over its own updates (every
-    other step here). Recomputed from the records as each update returned them."""
-    from rlkit.data.dataset import LOSSES_COLUMNS
+def _losses_windows(monkeypatch, spec: Stage1Spec, tasks: list[int]) -> list[pd.DataFrame]:
+    """Train `tasks` in one group and check each task's losses.csv against its updates' records as each update
+    returned them: a row per checkpoint of the number of updates since the task's checkpoint before and the mean of
+    each record (task i's column), the actor's over its own updates. Returns the tables."""
+    from rlkit.data.dataset import LOSSES_ACTOR, LOSSES_COLUMNS
 
     records, due_at = [], []
     update, checkpoint = VectorSAC.update, TaskGroup._checkpoint
@@ -69,24 +69,46 @@ def test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_
 
     monkeypatch.setattr(VectorSAC, "update", recorded_update)
     monkeypatch.setattr(TaskGroup, "_checkpoint", recorded_checkpoint)
-    behaviour = load_sac_config("tiny_point", ["num_train_steps=400", "num_seed_steps=150"])
-    sac = dataclasses.replace(behaviour.sac, actor_update_frequency=2)
-    train_task_group(Stage1Spec("point-robot", POINT, behaviour.schedule, sac, tmp_path, CPU, False), [1, 3], "off")
-    for j, task in enumerate([1, 3]):
-        table = pd.read_csv(task_dir(tmp_path, task) / "losses.csv")
+    train_task_group(spec, tasks, "off")
+    tables = []
+    for j, task in enumerate(tasks):
+        table = pd.read_csv(task_dir(spec.data_dir, task) / "losses.csv")
         assert tuple(table.columns) == LOSSES_COLUMNS
         ends = [n for due, n in due_at if j in due]
-        assert list(table["checkpoint"]) == [100, 200, 300] and len(ends) == 3
+        assert list(table["checkpoint"]) == read_task_meta(task_dir(spec.data_dir, task))["checkpoints"]
         for (_, row), start, end in zip(table.iterrows(), [0, *ends[:-1]], ends, strict=True):
             window = records[start:end]
             actor = [r for r in window if "actor_loss" in r]
             assert row["updates"] == len(window) and row["actor_updates"] == len(actor)
-            for k in ("critic_loss", "batch_reward", "actor_loss", "alpha_loss", "alpha", "entropy"):
-                rows = actor if k in ("actor_loss", "alpha_loss", "alpha", "entropy") else window
-                want = np.mean([float(r[k][j]) for r in rows]) if rows else np.nan
-                assert row[k] == pytest.approx(want, rel=1e-5, nan_ok=True), (task, row["checkpoint"], k)
-        # updates from step 150: the first checkpoint comes at the first episode end after it, step 160
+            for k in LOSSES_COLUMNS:
+                if k not in ("checkpoint", "updates", "actor_updates"):
+                    rows = actor if k in LOSSES_ACTOR else window
+                    want = np.mean([float(r[k][j]) for r in rows]) if rows else np.nan
+                    assert row[k] == pytest.approx(want, rel=1e-5, nan_ok=True), (task, row["checkpoint"], k)
+        tables.append(table)
+    return tables
+
+
+def test_a_tasks_losses_csv_holds_the_means_of_its_updates_since_its_checkpoint_before(tmp_path, monkeypatch):
+    """losses.csv on point-robot, the actor updating every other step: updates from step 150, so the first
+    checkpoint (at the first episode end after it, step 160) has 10 updates and 5 of the actor."""
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=400", "num_seed_steps=150"])
+    sac = dataclasses.replace(behaviour.sac, actor_update_frequency=2)
+    spec = Stage1Spec("point-robot", POINT, behaviour.schedule, sac, tmp_path, CPU, False)
+    for table in _losses_windows(monkeypatch, spec, [1, 3]):
         assert table["updates"].tolist() == [10, 40, 100] and table["actor_updates"].tolist() == [5, 20, 50]
+
+
+def test_each_tasks_losses_csv_windows_end_at_its_own_checkpoints_in_a_group(tmp_path, monkeypatch):
+    """Hopper's episodes end when it falls, so the tasks of a group take their checkpoints at different steps: each
+    task's rows cover the updates since its own checkpoint before, not since another task's."""
+    behaviour = load_sac_config(
+        "tiny_mujoco", ["num_train_steps=300", "eval_frequency=50", "num_seed_steps=50", "save_networks=false"]
+    )
+    params = {"n_tasks": 4, "max_episode_steps": 200}
+    spec = Stage1Spec("hopper-rand-params", params, behaviour.schedule, behaviour.sac, tmp_path, CPU, False)
+    counts = [t["updates"].tolist() for t in _losses_windows(monkeypatch, spec, [0, 1, 2])]
+    assert len({tuple(c) for c in counts}) == 3, counts  # (the tasks' windows do differ)
 
 
 def test_update_records_give_a_row_of_counts_and_means_per_task_then_start_again():

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -156,6 +157,8 @@ def test_task_data_does_not_depend_on_its_group(tmp_path, capfd, device):
     np.testing.assert_allclose(a.rewards, b.rewards, atol=1e-5)
     c = read_checkpoint(task_dir(tmp_path / "group", 5), 100, "sample")
     assert not np.allclose(a.rewards, c.rewards)
+    x, y = (pd.read_csv(task_dir(tmp_path / d, 2) / "losses.csv") for d in ("alone", "group"))
+    pd.testing.assert_frame_equal(x, y, check_exact=device == "cpu", rtol=1e-4)  # (the per-task means of a group)
 
 
 @pytest.mark.slow
@@ -183,6 +186,8 @@ def test_a_tasks_data_is_its_own_in_any_group_where_episodes_end_early(tmp_path)
             for field in ("obs", "actions", "rewards", "traj_lengths"):
                 np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     assert len(lengths) > 1  # the episodes did end early, at different steps
+    # and its updates' records, over windows that end where its own checkpoints come, not the group's others'
+    assert (alone / "losses.csv").read_bytes() == (group / "losses.csv").read_bytes()
 
 
 def test_one_progress_bar_per_task_showing_its_checkpoints():
@@ -268,7 +273,7 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
     plain, chain = (read_tree(task_dir(tmp_path / d, 1)) for d in ("plain", "chain"))
     metas = [json.loads(files.pop("task.json")) for files in (plain, chain)]
     assert [m.pop("written") for m in metas] and metas[0] == metas[1] and metas[0]["complete"]
-    assert plain.keys() == chain.keys() and plain == chain  # npz, networks and returns.csv, byte for byte
+    assert plain.keys() == chain.keys() and plain == chain  # npz, networks, returns.csv and losses.csv, byte for byte
 
 
 def test_finite_tasks_names_the_task_of_each_non_finite_network():
@@ -747,6 +752,32 @@ def test_a_group_stopped_mid_episode_resumes_exactly(tmp_path):
     second.restore(state)
     second.train()
     _same_data(tmp_path / "plain", tmp_path / "resumed")
+
+
+def test_a_state_saved_before_the_update_sums_were_kept_resumes_with_whole_windows_only(tmp_path):
+    """A state of before losses.csv (no `update_sums`, no `losses`) resumes; the task's losses.csv then holds only
+    the rows whose whole window came after the resume, each the uninterrupted run's row: not checkpoint 200's,
+    whose window began before it (a short row would pass for a whole one). And `state()` is a copy: training on
+    after it does not change the sums it holds."""
+    behaviour = load_sac_config("tiny_point", ["num_train_steps=400"])
+    sched, sac = behaviour.schedule, behaviour.sac
+    params, cpu = {"n_tasks": 6, "max_episode_steps": 20}, torch.device("cpu")
+    train_task_group(Stage1Spec("point-robot", params, sched, sac, tmp_path / "plain", cpu), [1], "off")
+    first = TaskGroup(Stage1Spec("point-robot", params, sched, sac, tmp_path / "resumed", cpu), [1], "off")
+    first.begin()
+    assert first.run(stop_at_step=150)
+    state = first.state()
+    saved = state["update_sums"].clone()
+    first.run(stop_at_step=170)
+    assert torch.equal(state["update_sums"], saved) and not torch.equal(first.records.sums, saved)
+    del state["update_sums"], state["losses"]
+    second = TaskGroup(Stage1Spec("point-robot", params, sched, sac, tmp_path / "resumed", cpu), [1], "off")
+    second.restore(state)
+    second.train()
+    plain, resumed = (task_dir(tmp_path / d, 1) / "losses.csv" for d in ("plain", "resumed"))
+    rows = plain.read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["100", "200", "300"]
+    assert resumed.read_text().splitlines() == [rows[0], rows[3]]
 
 
 def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):

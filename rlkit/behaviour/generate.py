@@ -25,7 +25,9 @@ from rlkit.behaviour.progress import TaskBars
 from rlkit.behaviour.settings import BehaviourSettings, Schedule
 from rlkit.data.dataset import (
     FORMAT_VERSION,
+    LOSSES_ACTOR,
     LOSSES_COLUMNS,
+    LOSSES_EVERY,
     LOSSES_FILE,
     RETURNS_COLUMNS,
     RETURNS_FILE,
@@ -300,28 +302,33 @@ LOSSES_HEADER = ",".join(LOSSES_COLUMNS)
 class UpdateRecords:
     """Per task, the sums of its SAC updates' records (`VectorSAC.update`) since its last checkpoint, kept on the
     device and added inside the update (so a captured update adds them on replay, with no host read per step); a
-    task's checkpoint reads its row once, as the means a losses.csv row holds, and zeroes it. Columns: the update
-    count and the records of every update, then the actor-update count and the records of an actor update."""
-
-    EVERY = ("critic_loss", "batch_reward")
-    ACTOR = ("actor_loss", "alpha_loss", "alpha", "entropy")
+    task's checkpoint reads its row once, as the means a losses.csv row holds, and zeroes it. Columns as
+    `LOSSES_COLUMNS` after its checkpoint: the update count and the records of every update (`LOSSES_EVERY`), then
+    the actor-update count and the records of an actor update (`LOSSES_ACTOR`)."""
 
     def __init__(self, n: int, device: torch.device):
-        self.sums = torch.zeros(n, 2 + len(self.EVERY) + len(self.ACTOR), device=device)
+        self.sums = torch.zeros(n, len(LOSSES_COLUMNS) - 1, device=device)
 
     def add(self, out: dict[str, torch.Tensor]) -> None:
         ones = torch.ones_like(out["critic_loss"])
-        records = [ones, *(out[k] for k in self.EVERY)]
+        records = [ones, *(out[k] for k in LOSSES_EVERY)]
         if "actor_loss" in out:
-            records += [ones, *(out[k] for k in self.ACTOR)]
+            records += [ones, *(out[k] for k in LOSSES_ACTOR)]
         self.sums[:, : len(records)] += torch.stack(records, dim=1)
 
-    def row(self, i: int, checkpoint: int) -> str:
-        """Task i's losses.csv row (`LOSSES_COLUMNS`: counts, then means, nan where none of the kind ran); its sums
-        are zeroed for the next checkpoint's."""
+    def forget(self) -> None:
+        """Mark every task's window as begun before what the sums hold (a state saved before they were kept): NaN
+        stays NaN through the adds, so the task's next row is left out rather than written short."""
+        self.sums.fill_(math.nan)
+
+    def row(self, i: int, checkpoint: int) -> str | None:
+        """Task i's losses.csv row (counts, then means, nan where none of the kind ran), or None for a window
+        `forget` marked; its sums are zeroed for the next checkpoint's."""
         sums = self.sums[i].cpu().double()
         self.sums[i].zero_()
-        k = 1 + len(self.EVERY)
+        if sums.isnan().all():
+            return None
+        k = 1 + len(LOSSES_EVERY)
         every, actor = sums[:k], sums[k:]
         cells = [checkpoint, int(every[0]), *(every[1:] / every[0]).tolist()]
         cells += [int(actor[0]), *(actor[1:] / actor[0]).tolist()]
@@ -550,7 +557,7 @@ class TaskGroup:
             "last": self.last.tolist(),
             "checkpoints": [list(c) for c in self.checkpoints],
             "returns": [list(r) for r in self.returns],
-            "update_sums": self.records.sums.cpu(),
+            "update_sums": _to_cpu(self.records.sums),
             "losses": [list(r) for r in self.losses],
             "settings": self.settings(),
             "ran_on": self._ran_on(),
@@ -590,9 +597,11 @@ class TaskGroup:
                 set_env_rng_state(env, s)
         self.step, self.last = state["step"], np.array(state["last"], dtype=np.int64)
         self.checkpoints, self.returns = [list(c) for c in state["checkpoints"]], [list(r) for r in state["returns"]]
-        if "update_sums" in state:  # (kept since 2026-12-06: an earlier state's tasks write losses.csv from here on)
+        if "update_sums" in state:
             self.records.sums.copy_(state["update_sums"])
             self.losses = [list(r) for r in state["losses"]]
+        else:  # saved before they were kept (2026-12-06): losses.csv from each task's first whole window on
+            self.records.forget()
 
     def settings(self) -> dict[str, Any]:
         return self.spec.settings()
@@ -655,8 +664,9 @@ class TaskGroup:
             ret_sample, ret_mean_action = mean_return(parts.get("sample")), mean_return(parts.get("eval"))
             self.returns[i].append(f"{ck},{ret_sample!r},{ret_mean_action!r}")
             atomic_write_text(tdir / RETURNS_FILE, "\n".join([RETURNS_HEADER, *self.returns[i]]) + "\n")
-            self.losses[i].append(self.records.row(i, ck))
-            atomic_write_text(tdir / LOSSES_FILE, "\n".join([LOSSES_HEADER, *self.losses[i]]) + "\n")
+            if (row := self.records.row(i, ck)) is not None:
+                self.losses[i].append(row)
+                atomic_write_text(tdir / LOSSES_FILE, "\n".join([LOSSES_HEADER, *self.losses[i]]) + "\n")
             self.last_return[i] = ret_sample if k_sample else ret_mean_action
             self.bars.checkpoint(i, len(self.checkpoints[i]), self.last_return[i])
 

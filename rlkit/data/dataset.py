@@ -44,17 +44,10 @@ SETTINGS_FILE = "stage1_settings.json"  # DATA_DIR/: the stage-1 settings of eve
 RETURNS_FILE = "returns.csv"  # per task: mean stochastic and deterministic return of every checkpoint
 RETURNS_COLUMNS = ("checkpoint", "stochastic_return", "deterministic_return")  # its header
 LOSSES_FILE = "losses.csv"  # per task: the means of its SAC updates' records since the checkpoint before each
-LOSSES_COLUMNS = (  # its header: the update counts, then the means (nan where no update of the kind ran)
-    "checkpoint",
-    "updates",
-    "critic_loss",
-    "batch_reward",
-    "actor_updates",
-    "actor_loss",
-    "alpha_loss",
-    "alpha",
-    "entropy",
-)
+LOSSES_EVERY = ("critic_loss", "batch_reward")  # the records of every update
+LOSSES_ACTOR = ("actor_loss", "alpha_loss", "alpha", "entropy")  # and of an update of the actor and temperature
+# its header: each group's means after its count (nan where no update of the kind ran)
+LOSSES_COLUMNS = ("checkpoint", "updates", *LOSSES_EVERY, "actor_updates", *LOSSES_ACTOR)
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
 
 
