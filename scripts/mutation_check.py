@@ -5864,6 +5864,48 @@ EDITS = {
         '"update_sums": self.records.sums.cpu(),',
         "tests/test_sac.py::test_a_state_saved_before_the_update_sums_were_kept_resumes_with_whole_windows_only",
     ),
+    "the trainer's reward scale a constant 1 instead of the config's reward_scale": Edit(
+        TRAINER_PY,
+        "reward_scale=hp.reward_scale,",
+        "reward_scale=1.0,",
+        "tests/test_variants.py::test_every_weight_rate_and_constant_of_the_config_reaches_the_trainer_settings_unchanged",
+    ),
+    "policy_mean_reg_weight read from policy_std_reg_weight": Edit(
+        TRAINER_PY,
+        "policy_mean_reg_weight=hp.policy_mean_reg_weight,",
+        "policy_mean_reg_weight=hp.policy_std_reg_weight,",
+        "tests/test_variants.py::test_every_weight_rate_and_constant_of_the_config_reaches_the_trainer_settings_unchanged",
+    ),
+    "CORRO's joint stage: InfoNCE on sg(e), E1 keeping only the negatives' gradient": Edit(
+        TRAINER_PY,
+        "loss = self._corro_loss(lat.e, context)",
+        "loss = self._corro_loss(lat.e.detach(), context)",
+        "tests/test_training_step.py::test_corros_joint_stage_steps_e1_on_the_whole_infonce_gradient_queries_included",
+    ),
+    "the policy loss given the log std for the mean and the mean for the log std": Edit(
+        TRAINER_PY,
+        "            pi.mean,\n            pi.log_std,\n",
+        "            pi.log_std,\n            pi.mean,\n",
+        "tests/test_reference_step.py::test_train_step_equals_the_reference_step[policy_regularisers_apart]",
+    ),
+    "the policy's mean regulariser weighted by policy_std_reg_weight": Edit(
+        TRAINER_PY,
+        "mean_reg=s.policy_mean_reg_weight,",
+        "mean_reg=s.policy_std_reg_weight,",
+        "tests/test_reference_step.py::test_train_step_equals_the_reference_step[policy_regularisers_apart]",
+    ),
+    "CORRO's pretraining collapse guard on the plain mean of e, not the attention z": Edit(
+        TRAINER_PY,
+        "**self._spread(Latents(e=e.detach(), e_var=None, z=enc.aggregate(e).detach(),",
+        "**self._spread(Latents(e=e.detach(), e_var=None, z=e.detach().mean(dim=-2),",
+        "tests/test_baselines.py::test_corros_encoder_only_stage_measures_the_collapse_guard_on_the_attention_z",
+    ),
+    "the networks' initialisation stream ignores the run's seed": Edit(
+        TRAINER_PY,
+        'init_gen = torch_generator(seed, "init")',
+        'init_gen = torch_generator(0, "init")',
+        "tests/test_gradient_flow.py::test_the_networks_initial_weights_follow_the_runs_seed",
+    ),
 }
 
 

@@ -954,3 +954,28 @@ def test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings():
     given = ["--algo_type", "UNICORN_SS", "--unicorn_beta", "0.2", "--unicorn_decoder_hidden", "32"]
     a = load_config(path, parse_override_args(given)).algo_params
     assert (a.unicorn_beta, a.unicorn_decoder_hidden) == (0.2, 32)
+
+
+def test_corros_encoder_only_stage_measures_the_collapse_guard_on_the_attention_z():
+    """Mutation AL49: CORRO's pretraining steps report the collapse guard (z_across, z_spread_ratio) of the z its
+    aggregator makes, the attention-weighted sum of the embeddings, as its later stages do, not of their plain mean.
+    By hand: z and each half's z by attention over its rows, across = population std over the tasks (mean over
+    dims), ratio = across / (rms(z_a - z_b) / 2)."""
+    tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=2)
+    enc = tr.agent.encoder
+    tasks, context, batch = corro_inputs()
+    with torch.no_grad():
+        e = F.normalize(enc.transition(context), dim=-1)  # [T, b, L]
+
+        def attend(part):
+            return (torch.softmax(enc.attention(part), dim=1) * part).sum(dim=1)
+
+        h = e.shape[1] // 2
+        z, z_a, z_b = attend(e), attend(e[:, :h]), attend(e[:, h : 2 * h])
+    across = z.std(dim=0, correction=0).mean()
+    within = ((z_a - z_b) ** 2).mean().sqrt() / 2
+    assert not torch.allclose(across, e.mean(dim=1).std(dim=0, correction=0).mean(), atol=1e-6)
+    record = tr.train_step(tasks, context, batch)
+    assert record.qf_loss.item() == 0.0  # the encoder-only stage
+    torch.testing.assert_close(record.z_across, across)
+    torch.testing.assert_close(record.z_spread_ratio, across / within)

@@ -271,3 +271,17 @@ def test_a_resume_continues_brac_alpha_from_its_unclipped_value():
     b.train_step(*inputs, extra_batches(b))
     assert a.alpha_var.item() < -1800
     assert b.alpha_var.item() == a.alpha_var.item()
+
+
+def test_the_networks_initial_weights_follow_the_runs_seed():
+    """Mutation AL52: every network's initial weights come from the run's seed (its "init" stream): the same seed
+    gives the same weights, another seed other weights. The tests build their trainers with seed 0, where an init
+    stream that ignores the seed passes."""
+
+    def weights(tr):
+        return {f"{m}.{k}": v for m, mod in tr.modules().items() for k, v in mod.state_dict().items()}
+
+    a, b, c = weights(make_trainer(seed=3)), weights(make_trainer(seed=3)), weights(make_trainer(seed=4))
+    assert a.keys() == b.keys() == c.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(not torch.equal(a[k], c[k]) for k in a if k.endswith("weight"))

@@ -98,6 +98,9 @@ CASES = {
     },
     "offpearl": {"algo_type": "OFFPEARL"},
     "offpearl_brac": {"algo_type": "OFFPEARL", "use_brac": True},
+    # the policy's mean and log-std regularisers of different weights (the others' are both 1e-3, where the two
+    # terms or their weights swapped give the same loss)
+    "policy_regularisers_apart": {"policy_mean_reg_weight": 0.3, "policy_std_reg_weight": 0.002},
 }
 
 

@@ -272,3 +272,35 @@ def test_corros_attention_score_starts_like_torchs_linear():
     w = torch.cat([p.detach().flatten() for p in enc.attention.parameters()])
     assert w.abs().max().item() <= 1 / 8
     assert w.abs().max().item() > 0.1
+
+
+def test_corros_joint_stage_steps_e1_on_the_whole_infonce_gradient_queries_included(monkeypatch):
+    """Mutation AL33: in CORRO's joint stage (no pretraining) E1's gradient is InfoNCE's through the queries and
+    positives (the step's own embeddings e) as well as through the negatives; InfoNCE on sg(e) would leave E1 only the
+    negatives' part. The gradient E1 holds after the step must equal InfoNCE's, computed at the step's weights with
+    the reward noise the step drew (the critic's gradient stops before E1: the aggregator reads sg(e))."""
+    tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=0)
+    enc = tr.agent.encoder
+    assert enc.stage(tr.settings.corro) == "joint" and not tr.settings.use_club and not tr.settings.use_focal
+    e1 = list(enc.transition.parameters())
+    before = [p.detach().clone() for p in e1]
+    noise_state = []
+    original = corro.contrastive_loss
+
+    def recording(encoder, e, context, reward_col, settings, generator):
+        noise_state.append(generator.get_state())
+        return original(encoder, e, context, reward_col, settings, generator)
+
+    monkeypatch.setattr(corro, "contrastive_loss", recording)
+    tasks, context, batch = corro_inputs(seed=0)
+    tr.train_step(tasks, context, batch)
+    assert len(noise_state) == 1
+    # InfoNCE by hand at the weights before the step (the step moved E1 after its backward), with the same noise
+    with torch.no_grad():
+        for p, b in zip(e1, before):
+            p.copy_(b)
+    gen = torch.Generator()
+    gen.set_state(noise_state[0])
+    expected = torch.autograd.grad(original(enc, enc(context), context, OBS + ACT, tr.settings.corro, gen), e1)
+    for p, g in zip(e1, expected):
+        torch.testing.assert_close(p.grad, g)

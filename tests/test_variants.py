@@ -244,3 +244,37 @@ def test_a_misspelt_kind_of_dual_critic_penalty_is_refused_not_run_as_the_value_
     ):
         load_config(None, parse_override_args(["--use_brac", "true", "--dual_critic_penalty", "gradiant"]))
     assert load_config(None, parse_override_args(["--use_brac", "true", "--dual_critic_penalty", "gradient"]))
+
+
+# each numeric key the trainer copies from algo_params, with a value no other key of the table has (and none of them
+# at its default), so that a field read from the wrong key, or a constant in place of a key, shows
+PASSED_THROUGH = {
+    "alpha_init": 3.0,
+    "alpha_max": 7.0,
+    "alpha_lr": 0.11,
+    "target_divergence": 0.13,
+    "reward_scale": 17.0,
+    "discount": 0.77,
+    "soft_target_tau": 0.019,
+    "z_loss_weight": 2.3,
+    "club_model_loss_weight": 2.9,
+    "club_loss_weight": 3.1,
+    "policy_mean_reg_weight": 0.037,
+    "policy_std_reg_weight": 0.041,
+    "policy_pre_activation_weight": 0.043,
+    "context_lr": 4.7e-4,
+    "qf_lr": 5.3e-4,
+    "vf_lr": 5.9e-4,
+    "policy_lr": 6.1e-4,
+    "c_lr": 6.7e-4,
+}
+
+
+def test_every_weight_rate_and_constant_of_the_config_reaches_the_trainer_settings_unchanged():
+    """Mutation AL15 (also AL16, AL17, AL19): each numeric hyperparameter of algo_params (loss weights, learning
+    rates, reward scale, discount, BRAC's alpha keys) reaches `TrainerSettings` from its own key, unchanged. The
+    reference-step test's port reads the trainer's resolved settings, and the golden runs set reward_scale 1 and keep
+    both policy regularisers at 1e-3, so a field taken from the wrong key, or a constant in place of its key, passed."""
+    cfg = load_config(None, {"algo_params": {"use_brac": True, "train_alpha": True, **PASSED_THROUGH}})
+    settings = TrainerSettings.from_config(cfg, range(30))
+    assert {k: getattr(settings, k) for k in PASSED_THROUGH} == PASSED_THROUGH
