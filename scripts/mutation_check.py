@@ -5906,6 +5906,78 @@ EDITS = {
         'init_gen = torch_generator(0, "init")',
         "tests/test_gradient_flow.py::test_the_networks_initial_weights_follow_the_runs_seed",
     ),
+    "the buffers built without terminal_at_traj_end, whatever the config says": Edit(
+        EXPERIMENT,
+        "            device,\n            a.terminal_at_traj_end,",
+        "            device,\n            False,",
+        "tests/test_meta_trainer.py::test_load_buffers_reads_each_tasks_files_with_the_envs_obs_and_action_sizes_and_marks_trajectory_ends",
+    ),
+    "prepare gives the run (action_dim, obs_dim)": Edit(
+        EXPERIMENT,
+        "obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]",
+        "action_dim, obs_dim = env.observation_space.shape[0], env.action_space.shape[0]",
+        "tests/test_meta_trainer.py::test_prepare_gives_the_buffers_and_the_run_the_envs_observation_then_action_size",
+    ),
+    "the trainer's settings built from the test tasks (CLASSIFIER's classes)": Edit(
+        EXPERIMENT,
+        "settings = TrainerSettings.from_config(setup.cfg, setup.train_tasks)",
+        "settings = TrainerSettings.from_config(setup.cfg, setup.test_tasks)",
+        "tests/test_meta_trainer.py::test_a_classifier_runs_classes_are_its_training_tasks",
+    ),
+    "the stage-2 trainer seeded 0 whatever the run's seed": Edit(
+        EXPERIMENT,
+        "setup.obs_dim, setup.action_dim, dev, setup.seed, fuse=self.fused)",
+        "setup.obs_dim, setup.action_dim, dev, 0, fuse=self.fused)",
+        "tests/test_meta_trainer.py::test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_and_scales_the_test_envs",
+    ),
+    "the meta-test's envs without the dataset's observation scale": Edit(
+        EXPERIMENT,
+        "setup.cfg, setup.test_tasks, setup.eval_buffer, setup.obs_scale, setup.seed, dev, setup.data_dir",
+        "setup.cfg, setup.test_tasks, setup.eval_buffer, None, setup.seed, dev, setup.data_dir",
+        "tests/test_meta_trainer.py::test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_and_scales_the_test_envs",
+    ),
+    "BOREL's VAE means start at 0, not nan (a run of no VAE step reports zeros)": Edit(
+        EXPERIMENT,
+        'self.vae_means = dict.fromkeys(VAE_COLUMNS, float("nan"))',
+        "self.vae_means = dict.fromkeys(VAE_COLUMNS, 0.0)",
+        "tests/test_borel.py::test_a_borel_run_whose_vae_stage_trains_nothing_reports_its_vae_columns_unmeasured",
+    ),
+    "path_to_weights read with weights_only=False": Edit(
+        EXPERIMENT,
+        "state = torch.load(copy or path, map_location=self.setup.device, weights_only=True)",
+        "state = torch.load(copy or path, map_location=self.setup.device, weights_only=False)",
+        "tests/test_meta_trainer.py::test_path_to_weights_holding_an_object_outside_the_weights_only_classes_is_refused_not_unpickled",
+    ),
+    "BOREL's VAE generator reseeded on batch_sampling's stream after a device change": Edit(
+        EXPERIMENT,
+        'slots.append((state["borel"], "vae_gen", self.vae_gen, "borel_vae"))',
+        'slots.append((state["borel"], "vae_gen", self.vae_gen, "batch_sampling"))',
+        "tests/test_meta_trainer.py::test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream",
+    ),
+    "a resume after BOREL's VAE stage recorded as a VAE step in code.json": Edit(
+        EXPERIMENT,
+        "vae_steps is not None and vae_steps < self.borel.vae_steps",
+        "vae_steps is not None and vae_steps <= self.borel.vae_steps",
+        "tests/test_run_folder.py::test_a_borel_run_resumed_after_its_vae_stage_records_no_vae_stage_in_its_code_record",
+    ),
+    "the iteration summary's online and Np returns swapped": Edit(
+        EXPERIMENT,
+        "online {ret['online']:.2f}  np {ret['np']:.2f}",
+        "online {ret['np']:.2f}  np {ret['online']:.2f}",
+        "tests/test_meta_trainer.py::test_the_iteration_summary_names_each_protocols_return_and_the_rows_own_epoch",
+    ),
+    "BOREL's sequences bounded by the meta-test's horizon, not the env's time limit": Edit(
+        EXPERIMENT,
+        "a, limit = cfg.algo_params, cfg.env_params.max_episode_steps",
+        "a, limit = cfg.algo_params, cfg.algo_params.max_path_length",
+        "tests/test_borel.py::test_borels_training_sequences_may_be_as_long_as_the_envs_time_limit_not_the_meta_tests_horizon",
+    ),
+    "a saved stage-2 state without the meta-test's env generators": Edit(
+        EXPERIMENT,
+        '            "eval_env_rng": self.evaluator.rng_states(),\n',
+        "",
+        "tests/test_meta_trainer.py::test_a_saved_state_holds_the_batch_stream_the_meta_tests_env_generators_and_the_named_device",
+    ),
 }
 
 

@@ -25,7 +25,7 @@ from rlkit.eval.recurrent import (
     online_prior_context_recurrent,
 )
 from rlkit.experiment import MetaTrainer, prepare
-from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, collapse_warning
+from rlkit.logging import SPREAD_COLUMNS, VAE_COLUMNS, RunLogger, collapse_warning
 from rlkit.run_folder import config_differences
 from rlkit.tasks import make_env
 from rlkit.torch.csro import borel
@@ -1513,3 +1513,31 @@ def test_with_one_episode_per_checkpoint_every_episode_is_a_sequence_the_last_in
     index = SequenceIndex(buf, episodes=2, block=1)
     assert [index.rows[i, : index.lengths[i]].tolist() for i in range(len(index))] == [[0, 1], [2, 3, 4], [5]]
     assert index.count.tolist() == [3.0]
+
+
+def test_a_borel_run_whose_vae_stage_trains_nothing_reports_its_vae_columns_unmeasured(tmp_path):
+    """Mutation AM14: a BOREL run whose VAE already has its borel_vae_steps (path_to_weights from a trained run)
+    trains no VAE block, so its rows' VAE columns are nan (unmeasured), not 0 (a perfect VAE)."""
+    data = _written_data(tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "borel_vae_steps": 3}})
+    t = MetaTrainer(prepare(cfg, 0, torch.device("cpu"), out_dir=tmp_path / "run"), show_progress=False)
+    t.trainer.agent.encoder.steps.fill_(3)  # as loaded from a trained run's networks
+    (tmp_path / "run").mkdir()
+    logger = RunLogger(tmp_path / "run")
+    try:
+        t.vae_stage(logger)
+    finally:
+        logger.close()
+    assert set(t.vae_means) == set(VAE_COLUMNS)
+    assert all(np.isnan(v) for v in t.vae_means.values())
+
+
+def test_borels_training_sequences_may_be_as_long_as_the_envs_time_limit_not_the_meta_tests_horizon(tmp_path):
+    """Mutation AM39: a BOREL run's sequence index bounds the files' episodes by env_params.max_episode_steps (the
+    limit the data was collected under), not by max_path_length (the meta-test's horizon, which may be shorter):
+    episodes of 4 steps under a time limit of 20 are read whole with a meta-test horizon of 3."""
+    data = _written_data(tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "max_path_length": 3}})
+    assert cfg.env_params.max_episode_steps == 20
+    setup = prepare(cfg, 0, torch.device("cpu"), out_dir=tmp_path / "run")
+    assert int(setup.sequences.lengths.max()) == 4 * cfg.algo_params.borel_episodes

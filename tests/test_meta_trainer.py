@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,13 +15,16 @@ import pytest
 import torch
 
 from rlkit.config import load_config
+from rlkit.errors import UserError
 from rlkit.eval import EvalResult
-from rlkit.experiment import MetaTrainer
+from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import LOSS_COLUMNS, RETURN_COLUMNS, RunLogger
 from rlkit.logging.columns import SPREAD_COLUMNS
-from rlkit.seeding import SEEDING_VERSION, torch_generator
+from rlkit.seeding import SEEDING_VERSION, portable_generator_state, torch_generator
 from rlkit.torch import graphs
 from rlkit.torch.csro.trainer import LossRecord
+from tests.conftest import TINY_CONFIG
+from tests.test_buffer import _written_data
 from tests.test_gradient_flow import make_trainer
 from tests.test_logging import make_row
 
@@ -626,3 +629,152 @@ def test_a_vae_step_draws_vae_tasks_distinct_tasks_and_vae_sequences_of_each_and
         "state": 3.0,
         "kl": 4.0,
     }
+
+
+def test_load_buffers_reads_each_tasks_files_with_the_envs_obs_and_action_sizes_and_marks_trajectory_ends(
+    monkeypatch,
+):
+    """Mutation AM03, AM04: `load_buffers` hands the loader the observation then the action size (each file's meta
+    is checked against them) and the buffer terminal_at_traj_end as configured (True by default)."""
+    import rlkit.experiment as experiment
+
+    calls, built = [], []
+
+    def load_task_data(data_dir, task, epochs, kind, n_trj, env_name, obs_dim, action_dim, **kwargs):
+        calls.append((task, list(epochs), kind, n_trj, env_name, obs_dim, action_dim))
+        return f"rows of {task}"
+
+    def buffer(data, obs_dim, action_dim, device, terminal_at_traj_end, *args, **kwargs):
+        built.append((dict(data), obs_dim, action_dim, terminal_at_traj_end))
+        return "buffer"
+
+    monkeypatch.setattr(experiment, "load_task_data", load_task_data)
+    monkeypatch.setattr(experiment, "MultiTaskBuffer", buffer)
+    cfg = load_config(None, {"algo_params": {"n_trj": 7, "train_epoch": [0, 4, 2], "eval_epoch": [5, 6, 1]}})
+    assert cfg.algo_params.terminal_at_traj_end is True  # the default
+    tasks = [{"goal": i} for i in range(3)]
+    experiment.load_buffers(cfg, [0], [2], "cpu", 5, 3, None, None, tasks, Path("data"))
+    kind = cfg.algo_params.data_kind
+    assert calls == [(0, [0, 2], kind, 7, cfg.env_name, 5, 3), (2, [5], kind, 7, cfg.env_name, 5, 3)]
+    assert built == [({0: "rows of 0"}, 5, 3, True), ({2: "rows of 2"}, 5, 3, True)]
+
+
+def _meta_trainer(tmp_path, seed: int = 0, **top):
+    """A MetaTrainer of the tiny config on the written 6-task dataset of tests.test_buffer (normalizer abs_max
+    (2, 4)), no subprocess; `top`: top-level config overrides."""
+    data = _written_data(tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, dict(top, algo_params={"data_dir": str(data)}))
+    setup = prepare(cfg, seed, torch.device("cpu"), out_dir=tmp_path / "run")
+    return MetaTrainer(setup, show_progress=False, capture=False)
+
+
+def test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_and_scales_the_test_envs(tmp_path):
+    """Mutation AM08, AM10, AM12, AM40: the trainer's policy noise and initial weights come from the run's seed (not
+    seed 0, which every other test uses), the meta-test is seeded by the same seed and its envs divide observations
+    by the dataset's normalizer; a new run's counters (progress.csv's totals) all start at 0."""
+    t3, t0 = _meta_trainer(tmp_path / "a", seed=3), _meta_trainer(tmp_path / "b", seed=0)
+    noise = torch.rand(5, generator=t3.trainer.generator)
+    assert torch.equal(noise, torch.rand(5, generator=torch_generator(3, "train_noise")))
+    w3 = torch.cat([p.flatten() for p in t3.trainer.agent.parameters()])
+    w0 = torch.cat([p.flatten() for p in t0.trainer.agent.parameters()])
+    assert not torch.equal(w3, w0)
+    assert t3.evaluator.seed == 3
+    assert t3.counters == {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
+    for env in t3.evaluator.envs:
+        wrapper = env
+        while not hasattr(wrapper, "_obs_scale"):
+            wrapper = wrapper.env
+        assert wrapper._obs_scale is not None
+        np.testing.assert_allclose(wrapper._obs_scale, [2.0 + 1e-8, 4.0 + 1e-8])
+
+
+def test_a_classifier_runs_classes_are_its_training_tasks(tmp_path):
+    """Mutation AM07: CLASSIFIER's task-id head has one class per training task of the run's split, in order (the
+    trainer's settings are built from the training tasks, not the test tasks)."""
+    t = _meta_trainer(tmp_path, algo_type="CLASSIFIER")
+    assert t.setup.train_tasks == [0, 2, 3, 5]  # the tiny config's interpolation split of 6 tasks
+    assert t.trainer.settings.classifier_tasks == (0, 2, 3, 5)
+    assert t.trainer.class_of_task.tolist() == [0, -1, 1, 2, -1, 3]
+
+
+def test_prepare_gives_the_buffers_and_the_run_the_envs_observation_then_action_size(monkeypatch):
+    """Mutation AM05: `prepare` reads obs_dim from the observation space and action_dim from the action space; the
+    suite's point robot has 2 and 2, where swapping them changes nothing; cheetah-vel has 20 and 6."""
+    import rlkit.experiment as experiment
+
+    got = {}
+
+    def load_buffers(cfg, train, test, device, obs_dim, action_dim, *args):
+        got.update(obs_dim=obs_dim, action_dim=action_dim)
+        return "train buffer", "eval buffer"
+
+    monkeypatch.setattr(experiment, "load_buffers", load_buffers)
+    monkeypatch.setattr(experiment, "run_data_print", lambda cfg, data_dir: None)
+    cfg = load_config(TINY_CONFIG, {"env_name": "cheetah-vel", "env_params": {"max_episode_steps": 200}})
+    setup = experiment.prepare(cfg, 0, torch.device("cpu"), data_dir="no-data-here", out_dir="run")
+    assert got == {"obs_dim": 20, "action_dim": 6}
+    assert (setup.obs_dim, setup.action_dim) == (20, 6)
+
+
+def test_path_to_weights_holding_an_object_outside_the_weights_only_classes_is_refused_not_unpickled(tmp_path):
+    """Mutation AM15: `path_to_weights` is read with torch's weights-only reader, so a file whose state fits the
+    networks but also holds an arbitrary pickled object (here a PurePosixPath; any class could run code) is one
+    line naming it, not loaded."""
+
+    torch.save({"trainer": make_trainer(seed=1).state_dict(), "note": PurePosixPath("x")}, tmp_path / "latest.pt")
+    t = object.__new__(MetaTrainer)
+    t.trainer, t.setup = make_trainer(seed=2), SimpleNamespace(device=torch.device("cpu"))
+    with pytest.raises(UserError, match=r"^path_to_weights '.*latest\.pt' cannot be read \(UnpicklingError\)"):
+        t._load_weights(str(tmp_path / "latest.pt"))
+
+
+def test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream():
+    """Mutation AM19: resumed on the other device type, BOREL's VAE generator is reseeded on stream `borel_vae` of
+    the resume's iteration, not on `batch_sampling`, whose reseeded draws the training batches then repeat."""
+
+    cuda_like = torch.zeros(16, dtype=torch.uint8)
+    fake = SimpleNamespace(
+        trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=None)),
+        sample_gen=torch.Generator(),
+        setup=SimpleNamespace(seed=3),
+        vae_gen=torch.Generator(),
+    )
+    state = {
+        "trainer": {"generator": cuda_like},
+        "sample_gen": cuda_like.clone(),
+        "counters": {"iteration": 4},
+        "borel": {"vae_gen": cuda_like.clone(), "vae_means": {}},
+    }
+    reseeded = MetaTrainer._fit_generator_states(fake, state)
+    assert sorted(reseeded) == ["batch_sampling", "borel_vae", "train_noise"]
+    expected, fits = portable_generator_state(torch.Generator(), cuda_like.clone(), 3, "borel_vae", 4)
+    assert not fits and torch.equal(state["borel"]["vae_gen"], expected)
+    assert not torch.equal(state["borel"]["vae_gen"], state["sample_gen"])
+
+
+def test_the_iteration_summary_names_each_protocols_return_and_the_rows_own_epoch():
+    """Mutation AM29, AM30: the line printed after each iteration gives the offline, online and np (no-prior)
+    returns each under its own name, and the row's own Epoch."""
+    row = make_row(3, offline=-5.0)  # online -6, np -7
+    line = MetaTrainer.summary(row)
+    assert line.startswith(f"itr {int(row['Epoch'])}: ")
+    assert "offline -5.00  online -6.00  np -7.00" in line
+
+
+def test_a_saved_state_holds_the_batch_stream_the_meta_tests_env_generators_and_the_named_device():
+    """Mutation AM54, AM55, AM58: latest.pt's state holds the batch-sampling generator (not the policy noise's)
+    under sample_gen, the meta-test envs' generators (which a resume hands back) and `ran_on` naming the device
+    as a resume compares it ("cpu, capture off")."""
+
+    t = object.__new__(MetaTrainer)
+    noise, batches = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
+    t.trainer = SimpleNamespace(state_dict=lambda: {"generator": noise.get_state()}, generator=noise)
+    t.sample_gen, t.counters, t.borel = batches, {"iteration": 2}, None
+    t.evaluator = SimpleNamespace(rng_states=lambda: ["env generator states"])
+    t.setup, t.capture, t.fused = SimpleNamespace(device=torch.device("cpu")), False, False
+    state = t._state()
+    assert torch.equal(state["sample_gen"], batches.get_state())
+    assert not torch.equal(state["sample_gen"], noise.get_state())
+    assert state["eval_env_rng"] == ["env generator states"]
+    assert state["ran_on"] == "cpu, capture off"
+    assert state["counters"] == {"iteration": 2}

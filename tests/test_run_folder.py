@@ -1002,3 +1002,18 @@ def test_a_switch_set_to_the_empty_string_is_an_error_not_off():
     finally:
         os.environ.pop(name, None)
         _ALL.remove(switch)
+
+
+def test_a_borel_run_resumed_after_its_vae_stage_records_no_vae_stage_in_its_code_record(tmp_path):
+    """Mutation AM21: code.json marks a resumed BOREL run as resumed inside its VAE stage only while the VAE has
+    fewer than borel_vae_steps steps; a run resumed after the stage (VAE steps == borel_vae_steps) trains no VAE
+    step, so its entry has no stage."""
+
+    t = object.__new__(MetaTrainer)
+    t.borel = SimpleNamespace(vae_steps=10)
+    t.trainer = SimpleNamespace(agent=SimpleNamespace(encoder=SimpleNamespace(steps=torch.tensor(10))))
+    t.setup = SimpleNamespace(out_dir=tmp_path, device=torch.device("cpu"))
+    t.capture, t.fused, t.counters = False, False, {"iteration": 3}
+    t._record_code(SimpleNamespace(info=lambda m: None), resumed=True)
+    entries = json.loads((tmp_path / CODE_FILE).read_text())["trained_with"]
+    assert "from_stage" not in entries[-1]
