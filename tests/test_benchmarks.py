@@ -258,7 +258,7 @@ def test_a_measurement_child_is_read_by_its_exit_code_its_last_stdout_line_and_i
         cli.child_json(["probe.py", "failing"], "the probe")
 
 
-# ---- what the benchmarks compute and print (their heavy parts stand-ins): audit AK ----------------------------
+# ---- what the benchmarks compute and print (their heavy parts stand-ins) ---------------------------------------
 class Clock:
     """A fake `time` module: `perf_counter` reads `now`, which the fakes advance."""
 

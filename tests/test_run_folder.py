@@ -971,7 +971,7 @@ def test_a_switchs_error_marks_its_own_default_as_the_default():
     marked as such ('1 (on, the default) or 0 (off)' for a switch on by default; the other way round for one off by
     default), not the other value marked."""
 
-    on_name, off_name = "CSRO_AUDIT_AI_ON", "CSRO_AUDIT_AI_OFF"
+    on_name, off_name = "CSRO_TEST_SWITCH_ON", "CSRO_TEST_SWITCH_OFF"
     on_default = Switch(on_name, True, on="fast path", off="plain path")
     off_default = Switch(off_name, False, on="fast path", off="plain path")
     try:
@@ -985,19 +985,19 @@ def test_a_switchs_error_marks_its_own_default_as_the_default():
         os.environ.pop(off_name, None)
         _ALL.remove(on_default)
         _ALL.remove(off_default)
-    assert str(on_err.value) == "CSRO_AUDIT_AI_ON='yes': expected 1 (fast path, the default) or 0 (plain path)"
-    assert str(off_err.value) == "CSRO_AUDIT_AI_OFF='yes': expected 0 (plain path, the default) or 1 (fast path)"
+    assert str(on_err.value) == "CSRO_TEST_SWITCH_ON='yes': expected 1 (fast path, the default) or 0 (plain path)"
+    assert str(off_err.value) == "CSRO_TEST_SWITCH_OFF='yes': expected 0 (plain path, the default) or 1 (fast path)"
 
 
 def test_a_switch_set_to_the_empty_string_is_an_error_not_off():
     """Mutation AI80: only "1" and "0" are values of a switch's variable; one set but empty (`CSRO_FUSE=` in a
     shell) is the one-line error, not read as off (nor as unset)."""
 
-    name = "CSRO_AUDIT_AI_EMPTY"
+    name = "CSRO_TEST_SWITCH_EMPTY"
     switch = Switch(name, True, on="fast path", off="plain path")
     try:
         os.environ[name] = ""
-        with pytest.raises(UserError, match=r"^CSRO_AUDIT_AI_EMPTY='': expected 1 \(fast path, the default\) or 0"):
+        with pytest.raises(UserError, match=r"^CSRO_TEST_SWITCH_EMPTY='': expected 1 \(fast path, the default\) or 0"):
             switch()
     finally:
         os.environ.pop(name, None)
