@@ -5978,6 +5978,18 @@ EDITS = {
         "",
         "tests/test_meta_trainer.py::test_a_saved_state_holds_the_batch_stream_the_meta_tests_env_generators_and_the_named_device",
     ),
+    "a compiled loss without inductor's vector width pinned": Edit(
+        GRAPHS,
+        "torch.compile(fn, fullgraph=True, dynamic=False, options=options)",
+        "torch.compile(fn, fullgraph=True, dynamic=False)",
+        "tests/test_graphs.py::test_a_loss_compiled_at_one_vector_width_is_not_served_from_the_cache_at_another",
+    ),
+    "inductor's vector width pinned at the widest the CPU has": Edit(
+        GRAPHS,
+        'return {"cpp.simdlen": cpu_vec_isa.pick_vec_isa().bit_width()}',
+        'return {"cpp.simdlen": cpu_vec_isa.valid_vec_isa_list()[0].bit_width()}',
+        "tests/test_graphs.py::test_the_pinned_vector_width_is_the_one_inductor_picks",
+    ),
 }
 
 

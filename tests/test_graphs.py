@@ -531,6 +531,66 @@ def test_a_compiled_loss_equals_the_plain_one():
     assert torch.allclose(fused, plain, rtol=1e-5, atol=1e-6) and torch.allclose(fused_grad, grad, rtol=1e-5, atol=1e-7)
 
 
+def test_the_pinned_vector_width_is_the_one_inductor_picks(monkeypatch):
+    """`inductor_options` writes inductor's own choice into its config (so it changes nothing but the cache key):
+    the same ISA with the pin as without it, whatever `ATEN_CPU_CAPABILITY` says; 0 (scalar code) for 'default'."""
+    from torch._inductor import config, cpu_vec_isa
+
+    for level in (None, "avx512", "avx2", "default"):
+        if level is None:
+            monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+        else:
+            monkeypatch.setenv("ATEN_CPU_CAPABILITY", level)
+        width = graphs.inductor_options()["cpp.simdlen"]
+        with config.patch({"cpp.simdlen": width}):
+            pinned = cpu_vec_isa.pick_vec_isa()
+        assert str(pinned) == str(cpu_vec_isa.pick_vec_isa()) and pinned.bit_width() == width, level
+    assert width == 0
+
+
+_COMPILE_CLUB = """
+import torch
+from rlkit.torch import graphs
+from rlkit.torch.csro import losses
+g = torch.Generator().manual_seed(0)
+e = torch.randn(3, 16, 4, generator=g, requires_grad=True)
+mu, var = torch.randn(3, 16, 4, generator=g), torch.rand(3, 16, 4, generator=g) + 0.1
+plain, fused = losses.club_upper_bound(e, mu, var), graphs.compiled(losses).club_upper_bound(e, mu, var)
+grad_error = (torch.autograd.grad(plain, e)[0] - torch.autograd.grad(fused, e)[0]).abs().max()
+print(torch.backends.cpu.get_cpu_capability(), float(plain), float(fused), float(grad_error))
+"""
+
+
+@pytest.mark.slow
+def test_a_loss_compiled_at_one_vector_width_is_not_served_from_the_cache_at_another(tmp_path):
+    """One process per CPU kernel level this host has, widest to scalar and back, all sharing one inductor cache
+    folder: each compiled CLUB bound equals the plain one. Without the pinned width the cache serves a graph built
+    for one width to the next process (on an AVX-512 host the AVX2 process got 2.252 for 0.592; on an AVX2 host the
+    scalar process fails to compile)."""
+    import subprocess
+    import sys
+
+    levels = ["avx512", "avx2", "default"]
+    top = torch.backends.cpu.get_cpu_capability().lower()
+    if top not in levels[:2]:
+        pytest.skip(f"an x86 host with AVX2 or AVX-512 (this one: {top})")
+    levels = levels[levels.index(top) :]
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"), "OMP_NUM_THREADS": "1"}
+    for level in levels + levels[-2::-1]:
+        out = subprocess.run(
+            [sys.executable, "-c", _COMPILE_CLUB],
+            env={**env, "ATEN_CPU_CAPABILITY": level},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, (level, out.stderr[-2000:])
+        capability, plain, fused, grad_error = out.stdout.split()[-4:]
+        assert capability == level.upper(), (level, capability)
+        assert abs(float(fused) - float(plain)) <= 1e-6 + 1e-5 * abs(float(plain)), (level, plain, fused)
+        assert float(grad_error) <= 1e-6, (level, grad_error)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
 def test_fused_step_equals_plain_on_the_cpu(algo):

@@ -36,7 +36,8 @@ shapes), which fuses each loss's elementwise work, forward and backward, into a 
 trainer calls its losses through it when `CSRO_FUSE=1` (or `use_fusion(True)`). Off by default: on an
 H200 it took the captured step from 3.34 to 3.10 ms, against compiling at the start of a run (about 30 s per
 loss on a 2-core CPU), and its kernels sum in another order, so a fused run matches a plain one to float
-rounding, not step for step. The plain functions stay the reference; the tests compare the two.
+rounding, not step for step. The plain functions stay the reference; the tests compare the two. On the CPU,
+inductor's vector width is pinned in its config so that its graph cache keys on it (`inductor_options`).
 """
 
 from __future__ import annotations
@@ -109,14 +110,28 @@ def compiled(module: ModuleType) -> SimpleNamespace:
     """The public functions defined in `module`, each through `torch.compile(fullgraph=True, dynamic=False)`:
     one graph per loss and input shape (a step calls each loss with the same shapes every time), no graph
     breaks allowed. Compilation happens at each loss's first call; on CUDA that is in the warm-up steps, before
-    the step is captured, so the graph records the compiled kernels."""
+    the step is captured, so the graph records the compiled kernels. Inductor's CPU vector width is pinned
+    (`inductor_options`)."""
+    options = inductor_options()
     return SimpleNamespace(
         **{
-            name: torch.compile(fn, fullgraph=True, dynamic=False)
+            name: torch.compile(fn, fullgraph=True, dynamic=False, options=options)
             for name, fn in vars(module).items()
             if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
         }
     )
+
+
+def inductor_options() -> dict[str, Any]:
+    """Inductor's CPU vector width written into its config, at the width it picks by itself now (its
+    `cpp.simdlen` if set, else what `ATEN_CPU_CAPABILITY` or the CPU allows; 0 for scalar code). Torch's on-disk
+    graph cache keys on the config but not on the width picked: without the pin, a loss compiled under AVX-512
+    is served from the cache to a later process that picked AVX2 (`ATEN_CPU_CAPABILITY=avx2`, or a cache folder
+    shared by hosts of both kinds), whose kernels then read the wrong lanes (measured with torch 2.13: CLUB's
+    bound 2.252 for 0.592)."""
+    from torch._inductor import cpu_vec_isa  # private: where inductor decides its width
+
+    return {"cpp.simdlen": cpu_vec_isa.pick_vec_isa().bit_width()}
 
 
 # ---- the capture-safety guard ---------------------------------------------------------------------------
