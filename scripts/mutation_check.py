@@ -5990,6 +5990,12 @@ EDITS = {
         'return {"cpp.simdlen": cpu_vec_isa.valid_vec_isa_list()[0].bit_width()}',
         "tests/test_graphs.py::test_the_pinned_vector_width_is_the_one_inductor_picks",
     ),
+    "task.json recording save_networks under the setting's own name": Edit(
+        DATASET,
+        'TASK_RECORD_NAMES = {"save_networks": "saved_networks"}',
+        "TASK_RECORD_NAMES = {}",
+        "tests/test_dataset.py::test_check_compares_every_task_with_the_settings_the_dataset_records",
+    ),
 }
 
 

@@ -34,6 +34,8 @@ from rlkit.data.dataset import (
     SETTINGS_FILE,
     TASK_DIR_PREFIX,
     TASK_PARAMS_FILE,
+    TASK_RECORD_NAMES,
+    as_task_records,
     mean_return,
     parse_task_dir,
     task_dir,
@@ -674,8 +676,7 @@ class TaskGroup:
         task, settings = self.tasks[i], self.settings()  # (env, schedule, SAC, seeding, physics: `group_settings`)
         meta = {
             "format_version": FORMAT_VERSION,
-            **{k: v for k, v in settings.items() if k != "save_networks"},
-            "saved_networks": settings["save_networks"],  # (task.json's name for it)
+            **as_task_records(settings),
             "task_idx": task,
             "task": self.envs[i].unwrapped.get_task(),
             "obs_dim": self.obs_dim,
@@ -772,9 +773,8 @@ def _refuse_other_settings(data_dir: Path, task: int, meta: dict[str, Any], sett
 def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     """`key: recorded -> wanted` for each of `settings` that a task.json records otherwise (a task.json without
     the seeding record predates `rlkit.seeding`: version 1; one without another record cannot differ in it)."""
-    recorded = {k: meta[k] for k in settings if k in meta} | {k: meta.get(k, v) for k, v in _OLD_RECORDS.items()}
-    if "saved_networks" in meta:
-        recorded["save_networks"] = meta["saved_networks"]
+    recorded = {k: meta[n] for k in settings if (n := TASK_RECORD_NAMES.get(k, k)) in meta}
+    recorded |= {k: meta.get(k, v) for k, v in _OLD_RECORDS.items()}
     return setting_differences(recorded, {k: v for k, v in settings.items() if k in recorded})
 
 

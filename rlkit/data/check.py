@@ -18,6 +18,7 @@ from rlkit.data.dataset import (
     SETTINGS_FILE,
     TASK_DIR_PREFIX,
     TASK_PARAMS_FILE,
+    as_task_records,
     checkpoint_path,
     read_returns,
     task_dirs,
@@ -124,9 +125,7 @@ def _recorded_settings(root: Path, out: DatasetCheck) -> tuple[str, dict[str, An
         return None
     if doc is None:
         return None
-    records = {k: doc[k] for k in SETTINGS_RECORDS if k in doc}
-    if "save_networks" in doc:  # (task.json says whether its networks were saved: "saved_networks")
-        records["saved_networks"] = doc["save_networks"]
+    records = {k: v for k, v in as_task_records(doc).items() if k in SETTINGS_RECORDS}
     return f"{str(root / SETTINGS_FILE)!r} records", records
 
 

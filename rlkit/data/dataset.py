@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +49,13 @@ LOSSES_ACTOR = ("actor_loss", "alpha_loss", "alpha", "entropy")  # and of an upd
 # its header: each group's means after its count (nan where no update of the kind ran)
 LOSSES_COLUMNS = ("checkpoint", "updates", *LOSSES_EVERY, "actor_updates", *LOSSES_ACTOR)
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "traj_lengths")
+# the stage-1 settings (`group_settings`) that task.json records under another name: whether its networks were saved
+TASK_RECORD_NAMES = {"save_networks": "saved_networks"}
+
+
+def as_task_records(settings: dict[str, Any]) -> dict[str, Any]:
+    """`settings` under task.json's names (`TASK_RECORD_NAMES`), in their order."""
+    return {TASK_RECORD_NAMES.get(k, k): v for k, v in settings.items()}
 
 
 @dataclass
