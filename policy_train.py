@@ -33,7 +33,7 @@ from pathlib import Path
 import click
 import torch
 
-from rlkit.behaviour import default_sac_config, generate, load_sac_config, split_tasks
+from rlkit.behaviour import default_sac_config, generate_dataset, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
 from rlkit.cli import THREADS, parse_list, run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
@@ -179,7 +179,7 @@ def main(
     if cluster:
         generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, cluster)
         return
-    generate(
+    generate_dataset(
         cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, device, "off" if no_progress else None
     )
 

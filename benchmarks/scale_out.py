@@ -4,7 +4,7 @@
 
 Times, in one run of this script, the same data generation (configs/test/point-robot-tiny.json
 with `--tasks` tasks, SAC config `tiny_point` with `num_train_steps=--steps`):
-- plain: `generate` in this process, one task at a time (`tasks_per_group=1`, as a Ray task
+- plain: `generate_dataset` in this process, one task at a time (`tasks_per_group=1`, as a Ray task
   trains one task) and, for reference, the config's lockstep groups (`tasks_per_group` 6);
 - Ray with 1 and with 2 workers (a local instance with 1 or 2 CPUs, one CPU per task).
 Every variant runs with 1 torch thread per process. The timings leave out what a process pays
@@ -53,7 +53,7 @@ def main() -> None:
     ray = require_ray("this benchmark")
     import torch
 
-    from rlkit.behaviour import generate
+    from rlkit.behaviour import generate_dataset
     from rlkit.cluster.behaviour import generate_on_ray
     from rlkit.cluster.engine import ClusterOptions
     from rlkit.fileio import read_tree
@@ -81,7 +81,9 @@ def main() -> None:
     def plain(name: str, group: int) -> float:
         behaviour = load_sac_config("tiny_point", overrides + [f"tasks_per_group={group}"])
         t0 = time.perf_counter()
-        generate("point-robot", env_params, data(name), tasks, "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset(
+            "point-robot", env_params, data(name), tasks, "tiny_point", behaviour, torch.device("cpu"), "off"
+        )
         return time.perf_counter() - t0
 
     def on_ray(name: str, workers: int) -> tuple[float, float, float]:

@@ -5996,6 +5996,15 @@ EDITS = {
         "TASK_RECORD_NAMES = {}",
         "tests/test_dataset.py::test_check_compares_every_task_with_the_settings_the_dataset_records",
     ),
+    "rlkit.behaviour re-exporting its entry under its module's name": Edit(
+        "rlkit/behaviour/__init__.py",
+        "from rlkit.behaviour.generate import Stage1Spec, generate_dataset, split_tasks, train_task_group",
+        (
+            "from rlkit.behaviour.generate import Stage1Spec, generate_dataset, split_tasks, train_task_group\n"
+            "from rlkit.behaviour.generate import generate_dataset as generate"
+        ),
+        "tests/test_layers.py::test_no_package_hides_one_of_its_modules_behind_a_name_it_imports",
+    ),
 }
 
 

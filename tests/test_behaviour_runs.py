@@ -130,19 +130,19 @@ def test_overwrite_without_regenerate_is_refused_before_training(tmp_path, monke
     trains nothing (stage 1 is patched to fail the test if reached)."""
     args = ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--overwrite"]
     code, err = _policy_train_here(
-        monkeypatch, tmp_path, capsys, args, generate=lambda *a, **k: pytest.fail("stage 1 started")
+        monkeypatch, tmp_path, capsys, args, generate_dataset=lambda *a, **k: pytest.fail("stage 1 started")
     )
     assert code == 2 and "apply to --regenerate only" in err
 
 
 def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_path, monkeypatch, capsys):
-    """Mutation J01: `generate` saving every group's state under the file named for all the run's tasks
+    """Mutation J01: `generate_dataset` saving every group's state under the file named for all the run's tasks
     (`resume_file(data_dir, tasks)`) instead of the group's own (`resume_file(data_dir, part)`). With
     tasks_per_group=1, tasks [0, 1] train as two groups; a run interrupted in group [1] after it saved its state must
     resume that group when rerun (the module doc: an interrupted run skips the complete tasks and resumes the others
     from their group's last saved state). With the slip the rerun finds a state said to hold tasks 0..1 and refuses
     to train at all, so a long multi-group stage 1 cannot be resumed."""
-    from rlkit.behaviour import generate
+    from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=1", "save_networks=false"])
     finish = TaskGroup.finish
@@ -154,12 +154,12 @@ def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_
 
     monkeypatch.setattr(TaskGroup, "finish", killed_in_group_1)
     with pytest.raises(KeyboardInterrupt):
-        generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     assert read_task_meta(task_dir(tmp_path, 0))["complete"] and not read_task_meta(task_dir(tmp_path, 1))["complete"]
     monkeypatch.setattr(TaskGroup, "finish", finish)
     capsys.readouterr()
     try:
-        generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     except UserError as e:
         pytest.fail(f"the rerun refused to resume the interrupted group: {e}")
     out = capsys.readouterr().out
@@ -169,11 +169,11 @@ def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_
 
 
 def test_a_rerun_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypatch):
-    """Mutation J24: `generate` grouping the run's tasks (`tasks[start : start + group]`) instead of its pending ones
-    (`todo[...]`). policy_train.py's doc: tasks whose data is complete are skipped, so a rerun resumes. Tasks [0, 1]
-    in groups of one, interrupted in group [1]: the rerun must train group [1] only. With the slip it retrains the
-    complete task 0 (marking its finished data incomplete meanwhile) and never finishes task 1."""
-    from rlkit.behaviour import generate
+    """Mutation J24: `generate_dataset` grouping the run's tasks (`tasks[start : start + group]`) instead of its
+    pending ones (`todo[...]`). policy_train.py's doc: tasks whose data is complete are skipped, so a rerun
+    resumes. Tasks [0, 1] in groups of one, interrupted in group [1]: the rerun must train group [1] only. With the
+    slip it retrains the complete task 0 (marking its finished data incomplete meanwhile) and never finishes task 1."""
+    from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=1", "save_networks=false"])
     finish, train = TaskGroup.finish, TaskGroup.train
@@ -185,7 +185,7 @@ def test_a_rerun_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypat
 
     monkeypatch.setattr(TaskGroup, "finish", killed_in_group_1)
     with pytest.raises(KeyboardInterrupt):
-        generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     monkeypatch.setattr(TaskGroup, "finish", finish)
     trained = []
 
@@ -194,7 +194,7 @@ def test_a_rerun_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypat
         train(self)
 
     monkeypatch.setattr(TaskGroup, "train", recording)
-    generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+    generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     assert trained == [[1]]
     assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
 
@@ -302,7 +302,7 @@ def test_a_positional_config_beside_config_is_refused(tmp_path, monkeypatch, cap
         tmp_path,
         capsys,
         [str(TINY_CONFIG), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
-        generate=lambda *a, **k: pytest.fail("stage 1 started"),
+        generate_dataset=lambda *a, **k: pytest.fail("stage 1 started"),
     )
     assert code == 2 and "unexpected arguments" in err and "expected one config path" in err
 
@@ -317,7 +317,7 @@ def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, mon
         tmp_path,
         capsys,
         ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--seed", "0", "seed=3"],
-        generate=lambda *a, **k: pytest.fail("stage 1 started"),
+        generate_dataset=lambda *a, **k: pytest.fail("stage 1 started"),
     )
     assert code == 2 and "--seed 0 and seed=3" in err
 
@@ -333,7 +333,9 @@ def test_seed_0_reaches_the_behaviour_sac_over_a_sac_config_of_another_seed(tmp_
         tmp_path,
         capsys,
         ["--config", str(TINY_CONFIG), "--sac_config", str(own), "--seed", "0", "--gpu", "-1"],
-        generate=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(seed=behaviour.schedule.seed),
+        generate_dataset=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(
+            seed=behaviour.schedule.seed
+        ),
     )
     assert code is None, err
     assert seen == {"seed": 0}
@@ -348,7 +350,9 @@ def test_a_seed_reaches_the_behaviour_sac(tmp_path, monkeypatch, capsys):
         tmp_path,
         capsys,
         ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--seed", "5", "--gpu", "-1"],
-        generate=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(seed=behaviour.schedule.seed),
+        generate_dataset=lambda env, kw, data_dir, tasks, name, behaviour, *a: seen.update(
+            seed=behaviour.schedule.seed
+        ),
     )
     assert code is None, err
     assert seen == {"seed": 5}
@@ -373,7 +377,7 @@ def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
         capsys,
         ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--ray"],
         generate_on_ray=lambda *a, **k: ray_runs.append(a[3]),
-        generate=lambda *a, **k: pytest.fail("stage 1 started on this machine"),
+        generate_dataset=lambda *a, **k: pytest.fail("stage 1 started on this machine"),
     )
     assert code is None, err
     assert ray_runs == [list(range(6))]
@@ -390,7 +394,7 @@ def test_stage1_threads_sets_torchs_thread_count(tmp_path, monkeypatch, capsys):
             tmp_path,
             capsys,
             ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--threads", "1", "--gpu", "-1"],
-            generate=lambda *a, **k: seen.update(threads=torch.get_num_threads()),
+            generate_dataset=lambda *a, **k: seen.update(threads=torch.get_num_threads()),
         )
     finally:
         torch.set_num_threads(before)
@@ -405,7 +409,7 @@ def test_a_part_without_tasks_says_so_and_trains_nothing(tmp_path, monkeypatch, 
     from rlkit.cli import run_cli as run_command
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(policy_train, "generate", lambda *a, **k: pytest.fail("stage 1 started on no tasks"))
+    monkeypatch.setattr(policy_train, "generate_dataset", lambda *a, **k: pytest.fail("stage 1 started on no tasks"))
     run_command(
         policy_train.main,
         ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--split", "7", "--split_idx", "3", "--gpu", "-1"],
@@ -464,18 +468,18 @@ def test_no_progress_turns_stage_1s_progress_off(tmp_path, monkeypatch, capsys):
             tmp_path,
             capsys,
             ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--gpu", "-1", *extra],
-            generate=lambda *a, **k: seen.append(a[7]),
+            generate_dataset=lambda *a, **k: seen.append(a[7]),
         )
         assert code is None, err
     assert seen == ["off", None]
 
 
 def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_step_0(tmp_path, monkeypatch):
-    """Mutation V01: `generate` not restoring a group whose saved state is there (`if g.resume_path.is_file():`
+    """Mutation V01: `generate_dataset` not restoring a group whose saved state is there (`if g.resume_path.is_file():`
     dropped). The module doc: an interrupted run resumes the others from their group's last saved state. With the
     slip the rerun still says "resuming ... at step N" but trains the group again from step 0: the whole of an
     interrupted stage 1 (hours per group at the shipped settings) is redone, and its resume record is a lie."""
-    from rlkit.behaviour import generate
+    from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=2", "save_networks=false"])
     finish, run = TaskGroup.finish, TaskGroup.run
@@ -485,7 +489,7 @@ def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_
 
     monkeypatch.setattr(TaskGroup, "finish", killed)
     with pytest.raises(KeyboardInterrupt):
-        generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     saved = torch.load(next((tmp_path / "stage1_resume").glob("*.pt")), weights_only=True)["step"]
     assert saved > 0
     monkeypatch.setattr(TaskGroup, "finish", finish)
@@ -496,7 +500,7 @@ def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_
         return run(self, *args, **kwargs)
 
     monkeypatch.setattr(TaskGroup, "run", recording)
-    generate("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
+    generate_dataset("point-robot", POINT, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off")
     assert started == [saved]
     assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
 

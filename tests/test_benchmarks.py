@@ -1064,7 +1064,7 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
         return [SimpleNamespace(seconds=1.0)]
 
     monkeypatch.setattr(engine, "require_ray", lambda what: Ray())
-    monkeypatch.setattr(behaviour, "generate", generate)
+    monkeypatch.setattr(behaviour, "generate_dataset", generate)
     monkeypatch.setattr(cb, "generate_on_ray", on_ray)
     monkeypatch.setattr(sys, "argv", ["scale_out.py", "--tasks", "2", "--steps", "200", "--rounds", "2"])
     threads = torch.get_num_threads()
@@ -1080,9 +1080,8 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
 
 def test_scale_out_warm_up_trains_its_throwaway_task_to_the_end(monkeypatch):
     """Mutation AK78: _warm_up runs segments until the task is done (a segment's state None), passing each on."""
-    import importlib
+    import rlkit.behaviour.generate as gen
 
-    gen = importlib.import_module("rlkit.behaviour.generate")
     bench = _module("scale_out")
     states = []
 

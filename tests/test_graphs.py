@@ -840,7 +840,7 @@ def _entry_devices(monkeypatch, tmp_path, module, args):
         seen["device"] = next(x for x in (*a, *k.values()) if isinstance(x, torch.device))
         raise Stop
 
-    for name in ("prepare", "generate", "load_run"):
+    for name in ("prepare", "generate_dataset", "load_run"):
         if hasattr(module, name):
             monkeypatch.setattr(module, name, record)
     monkeypatch.chdir(tmp_path)

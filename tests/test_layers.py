@@ -144,3 +144,23 @@ def test_readme_layout_names_every_room():
         if (p / "__init__.py").is_file() and f"rlkit/torch/{p.name}/" not in block
     ]
     assert not missing, f"README.md's layout section does not mention {missing}"
+
+
+def test_no_package_hides_one_of_its_modules_behind_a_name_it_imports():
+    """`import rlkit.x.y as m` gives the module y: no package of rlkit binds the name of one of its own modules to
+    something else (a re-exported function of the same name would shadow it for that import and for
+    `monkeypatch.setattr("rlkit.x.y.f", ...)`). Each package is imported, then each of its modules."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    hidden = []
+    for pkg in [p for p in pkgutil.walk_packages([str(ROOT / "rlkit")], "rlkit.") if p.ispkg] + [None]:
+        package = importlib.import_module(pkg.name if pkg else "rlkit")
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name == "__main__":
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            if getattr(package, info.name) is not module or not inspect.ismodule(module):
+                hidden.append(f"{package.__name__}.{info.name}")
+    assert not hidden

@@ -1,6 +1,6 @@
 """What `python -m rlkit.reproduce` plans to train, in which order, and what its report says made it.
 
-The command runs in-process with its heavy parts stood in for: stage 1 (`generate`), the cost lines, training
+The command runs in-process with its heavy parts stood in for: stage 1 (`generate_dataset`), the cost lines, training
 (`train_all`, which records the runs it is given) and the report (`write_report`, which records the command line);
 each run's folder state comes from a table (iterations done of 10)."""
 
@@ -29,7 +29,7 @@ def _reproduce(
         entry, "iterations_of", lambda spec, as_made=False: (done.get((spec.method, spec.seed), 0), N, False)
     )
     monkeypatch.setattr(entry, "budget_lines", lambda *a, **k: [])
-    monkeypatch.setattr(rlkit.behaviour, "generate", lambda *a, **k: None)
+    monkeypatch.setattr(rlkit.behaviour, "generate_dataset", lambda *a, **k: None)
     monkeypatch.setattr(
         entry, "train_all", lambda todo, jobs: seen.setdefault("todo", [(s.method, s.seed) for s in todo]) and []
     )
@@ -147,7 +147,7 @@ def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, c
     monkeypatch.setattr(
         entry, "budget_lines", lambda specs, todo, jobs, device, done: seen.update(budget_done=done) or []
     )
-    monkeypatch.setattr(rlkit.behaviour, "generate", generate)
+    monkeypatch.setattr(rlkit.behaviour, "generate_dataset", generate)
     monkeypatch.setattr(entry, "train_all", train_all)
     monkeypatch.setattr(entry, "write_report", write_report)
     threads = torch.get_num_threads()

@@ -459,7 +459,7 @@ def test_parts_beginning_in_the_same_instant_with_other_settings_are_refused(tmp
     and trained, making one mixed dataset. The first part to begin records the settings for the dataset, created
     once and whole; a part of other settings is then refused before it writes anything, one of the same ones
     trains."""
-    from rlkit.behaviour.generate import generate, group_settings
+    from rlkit.behaviour.generate import generate_dataset, group_settings
 
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
     data = tmp_path / "point-robot"
@@ -470,12 +470,12 @@ def test_parts_beginning_in_the_same_instant_with_other_settings_are_refused(tmp
     )
     other = load_sac_config("tiny_point", ["agent.params.batch_size=16"])
     with pytest.raises(UserError) as e:
-        generate("point-robot", env_params, data, [3, 4, 5], "tiny_point", other, torch.device("cpu"), "off")
+        generate_dataset("point-robot", env_params, data, [3, 4, 5], "tiny_point", other, torch.device("cpu"), "off")
     said = str(e.value)
     assert "stage1_settings.json' records other stage-1 settings for this dataset (sac.batch_size: " in said
     assert "-> 16): expected this run's settings for every task of a dataset (every --split part alike)" in said
     assert "\n" not in said and sorted(p.name for p in data.iterdir()) == ["stage1_settings.json"]
-    generate("point-robot", env_params, data, [3], "tiny_point", first, torch.device("cpu"), "off")
+    generate_dataset("point-robot", env_params, data, [3], "tiny_point", first, torch.device("cpu"), "off")
     assert read_task_meta(task_dir(data, 3))["complete"]
 
 
@@ -504,7 +504,7 @@ def test_the_dataset_settings_are_created_once_and_whole(tmp_path, monkeypatch):
 def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
     """Taking the tasks' locks created goal_idx{i}/ for every task of the part; a run then refused (a complete
     task of other settings) left those folders empty behind it, and a fresh data_dir empty too."""
-    from rlkit.behaviour.generate import generate
+    from rlkit.behaviour.generate import generate_dataset
     from rlkit.data.meta import write_task_meta
 
     behaviour = load_sac_config("tiny_point", [])
@@ -517,7 +517,7 @@ def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
     write_task_meta(task_dir(data, 1), {**meta, "env_params": {**meta["env_params"], "n_tasks": 5}})
     before = sorted(p.relative_to(data) for p in data.rglob("*"))
     with pytest.raises(UserError, match="goal_idx1' holds complete data written with other settings"):
-        generate("point-robot", env_params, data, [0, 1, 2, 3], "tiny_point", behaviour, torch.device("cpu"))
+        generate_dataset("point-robot", env_params, data, [0, 1, 2, 3], "tiny_point", behaviour, torch.device("cpu"))
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
     fresh = tmp_path / "fresh" / "point-robot"
     with pytest.raises(UserError, match="other settings"):
@@ -528,7 +528,7 @@ def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):
 
 
 def test_a_damaged_stage_1_state_is_one_line_before_anything_trains(tmp_path):
-    from rlkit.behaviour.generate import generate, resume_file
+    from rlkit.behaviour.generate import generate_dataset, resume_file
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=2"])
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
@@ -537,7 +537,7 @@ def test_a_damaged_stage_1_state_is_one_line_before_anything_trains(tmp_path):
     for content in [b"", b"garbage", b"PK\x03\x04 cut"]:
         state.write_bytes(content)
         with pytest.raises(UserError, match=r"tasks0-1.pt' is truncated or unreadable \(\w+\): expected a stage-1 st"):
-            generate("point-robot", env_params, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"))
+            generate_dataset("point-robot", env_params, tmp_path, [0, 1], "tiny_point", behaviour, torch.device("cpu"))
         assert sorted(p.name for p in tmp_path.iterdir()) == ["stage1_resume"]
 
 
@@ -545,13 +545,15 @@ def test_a_kill_while_a_group_is_marked_complete_resumes_to_the_same_files(tmp_p
     """`finish` marks the group's tasks complete one by one, then drops its saved state: a kill between two of
     those writes (or before the drop) leaves complete tasks beside the state of their whole group, which a rerun
     resumes and finishes, to the files of an uninterrupted run."""
-    from rlkit.behaviour.generate import RESUME_DIR, TaskGroup, generate, group_settings, pending_tasks
+    from rlkit.behaviour.generate import RESUME_DIR, TaskGroup, generate_dataset, group_settings, pending_tasks
 
     behaviour = load_sac_config("tiny_point", [])
     env_params = {"n_tasks": 6, "max_episode_steps": 20}
 
     def run(data):
-        generate("point-robot", env_params, data, [0, 1, 2], "tiny_point", behaviour, torch.device("cpu"), "off")
+        generate_dataset(
+            "point-robot", env_params, data, [0, 1, 2], "tiny_point", behaviour, torch.device("cpu"), "off"
+        )
 
     run(tmp_path / "plain")
     write_meta = TaskGroup._write_meta

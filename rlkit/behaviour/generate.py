@@ -79,7 +79,7 @@ class Stage1Spec:
         return group_settings(self.env_name, self.env_params, self.sched, self.sac, self.save_networks)
 
 
-def generate(
+def generate_dataset(
     env_name: str,
     env_params: dict[str, Any],
     data_dir: Path,

@@ -145,13 +145,13 @@ def main(
         for line in budget_lines(specs, todo, jobs, device, done):
             print(line, flush=True)
         cfg = specs[0].load_config()
-        from rlkit.behaviour import generate, load_sac_config
+        from rlkit.behaviour import generate_dataset, load_sac_config
 
         n = cfg.env_params.n_tasks
         import torch
 
         torch.set_num_threads(given_threads or usable_cores())  # stage 1 runs here alone: --threads, else every core
-        generate(
+        generate_dataset(
             cfg.env_name,
             cfg.env_params.kwargs(),
             Path(cfg.algo_params.data_dir),
