@@ -8,11 +8,14 @@ import contextlib
 import errno
 import fcntl
 import fnmatch
+import functools
 import glob
+import hashlib
 import io
 import json
 import os
 import pickle
+import re
 import secrets
 import shutil
 import socket
@@ -85,7 +88,7 @@ def create_once(path: str | Path, text: str) -> bool:
     try:
         atomic_write_text(mine, text)
         try:
-            os.link(mine, path)
+            link_new(mine, path)
         except FileExistsError:
             return False
         fsync_folder(path.parent)
@@ -93,6 +96,29 @@ def create_once(path: str | Path, text: str) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(mine)
+
+
+# what link(2) says on a file system that makes no hard links: vfat/exFAT (EPERM), FUSE mounts without them
+# (ENOSYS, EOPNOTSUPP)
+_NO_HARD_LINKS = (errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP)
+
+
+def link_new(source: Path, path: Path) -> None:
+    """Hard-link `source` (a file this process just wrote beside `path`) as `path`: FileExistsError where `path`
+    exists, which is how a file appears whole to exactly one of several processes (`create_once`, `FolderLock`);
+    a UserError naming the folder where its file system makes no hard links."""
+    try:
+        os.link(source, path)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        if e.errno not in _NO_HARD_LINKS:
+            raise
+        raise UserError(
+            f"{str(path.parent)!r} is on a file system without hard links ({e.strerror}), which the runs use to "
+            "create their locks and records whole: expected a folder on a file system with hard links (a local "
+            "disk, NFS, Lustre, GPFS)"
+        ) from None
 
 
 def _temporary_beside(path: Path) -> tuple[int, str]:
@@ -379,9 +405,15 @@ class FolderLock:
         try:
             for _ in range(4):
                 try:
-                    os.link(mine, self.path)
+                    link_new(mine, self.path)
                 except FileExistsError:
                     owner = self._owner()
+                except UserError:  # (no hard links here: the folders made for the lock are not left behind)
+                    mine.unlink(missing_ok=True)
+                    for folder in self._made:
+                        with contextlib.suppress(OSError):
+                            folder.rmdir()
+                    raise
                 else:
                     try:
                         self._remove_unfinished_writes()
@@ -527,13 +559,46 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def scratch_prefix(prefix: str) -> str:
+    """How this process starts the name of its scratch (a segment's folder, a half-copied dataset) in a folder that
+    processes of other containers or boots may share (/tmp, /dev/shm): `{prefix}{pid}-{space}-`, `space` being
+    `process_space()`. `remove_orphans` removes it once the process is gone."""
+    return f"{prefix}{os.getpid()}-{process_space()}-"
+
+
+@functools.cache  # (a process's boot and pid namespace do not change under it)
+def process_space() -> str:
+    """ "s" and twice 6 hex digits, digests of this system's boot id and of this process's pid namespace, where a
+    pid names one process; "s0" where /proc does not say (`process_identity`)."""
+    ident = process_identity(os.getpid())
+    if not ident:
+        return "s0"
+    boot, namespace = ident.split("/")[:2]
+    return "s" + "".join(hashlib.sha1(x.encode()).hexdigest()[:6] for x in (boot, namespace))
+
+
+_SPACE = re.compile(r"s([0-9a-f]{6})([0-9a-f]{6})")
+
+
 def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
     """Remove `parent/{prefix}{pid}-*`, the scratch of processes of this host that no longer exist (a killed
-    process never cleans up after itself); returns what was removed. Scratch of a live process stays."""
+    process never cleans up after itself); returns what was removed. Scratch of a live process stays, and so does
+    scratch named (`scratch_prefix`) by a process of another pid namespace of this boot (another container sharing
+    the folder), whose pid means another process here; that of an earlier boot is removed (its process is gone)."""
     removed = []
+    mine = _SPACE.fullmatch(process_space())
     for path in Path(parent).glob(f"{glob.escape(prefix)}*-*"):
-        pid = path.name[len(prefix) :].partition("-")[0]
-        if pid.isdigit() and not process_alive(int(pid)):
+        pid, _, rest = path.name[len(prefix) :].partition("-")
+        space = _SPACE.fullmatch(rest.partition("-")[0])
+        if not pid.isdigit():
+            continue
+        if space and mine and space.group(1) != mine.group(1):
+            gone = True  # (a process of another boot)
+        elif space and mine and space.group(2) != mine.group(2):
+            continue
+        else:
+            gone = not process_alive(int(pid))
+        if gone:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -6005,6 +6005,48 @@ EDITS = {
         ),
         "tests/test_layers.py::test_no_package_hides_one_of_its_modules_behind_a_name_it_imports",
     ),
+    "a file system without hard links read as a refused write (EPERM)": Edit(
+        FILEIO,
+        "_NO_HARD_LINKS = (errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP)",
+        "_NO_HARD_LINKS = (errno.ENOSYS, errno.EOPNOTSUPP)",
+        "tests/test_run_folder.py::test_a_file_system_without_hard_links_is_one_line_naming_the_folder_and_leaves_nothing[EPERM]",
+    ),
+    "a lock refused for want of hard links leaving the folders it made": Edit(
+        FILEIO,
+        "                    mine.unlink(missing_ok=True)\n                    for folder in self._made:",
+        "                    for folder in self._made:",
+        "tests/test_run_folder.py::test_a_file_system_without_hard_links_is_one_line_naming_the_folder_and_leaves_nothing[ENOSYS]",
+    ),
+    "a live process's scratch of another pid namespace removed by its pid": Edit(
+        FILEIO,
+        "        elif space and mine and space.group(2) != mine.group(2):\n            continue\n",
+        "",
+        "tests/test_cluster.py::test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes",
+    ),
+    "scratch of an earlier boot kept while a process here has its pid": Edit(
+        FILEIO,
+        "            gone = True  # (a process of another boot)",
+        "            gone = not process_alive(int(pid))",
+        "tests/test_cluster.py::test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes",
+    ),
+    "a node's dataset cache shared by every user": Edit(
+        CLUSTER_RUNS,
+        'cache = cache or Path(tempfile.gettempdir()) / f"csro-ray-data-{os.getuid()}"',
+        'cache = cache or Path(tempfile.gettempdir()) / "csro-ray-data"',
+        "tests/test_cluster.py::test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_by_its_process",
+    ),
+    "a node's dataset copy named by its pid alone": Edit(
+        CLUSTER_RUNS,
+        "tmp = cache / f\"{scratch_prefix('.part-')}{key}\"",
+        'tmp = cache / f".part-{os.getpid()}-{key}"',
+        "tests/test_cluster.py::test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_by_its_process",
+    ),
+    "a segment's scratch named by its pid alone": Edit(
+        CLUSTER_ENGINE,
+        "return tempfile.TemporaryDirectory(prefix=scratch_prefix(prefix), dir=parent)",
+        'return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=parent)',
+        "tests/test_cluster.py::test_a_new_scratch_folder_removes_the_scratch_of_killed_workers",
+    ),
 }
 
 

@@ -38,7 +38,7 @@ from rlkit.cluster.runs import load_sweep, parse_seeds, plan_runs, run_sequentia
 from rlkit.config import load_config, parse_override_args
 from rlkit.data.dataset import task_dir
 from rlkit.errors import RunFailedError, UserError
-from rlkit.fileio import read_tree, remove_orphans, write_tree
+from rlkit.fileio import read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.run_folder import RunLock
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
 
@@ -115,6 +115,50 @@ def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
         "csro-run-old",
         f"other-{dead}-x",
     ]
+
+
+def test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes(tmp_path):
+    """A scratch name (`scratch_prefix`) carries the process space (boot and pid namespace) of its process. Where
+    containers share /tmp or /dev/shm, a pid of another namespace names another process here: its scratch stays
+    though no process here has that pid (a live worker's folder was removed so). One of an earlier boot goes,
+    though this boot has a process of its pid; in this process space the pid decides, as for an untagged name."""
+    import rlkit.fileio as fileio
+
+    mine = fileio.process_space()
+    if mine == "s0":
+        pytest.skip("no /proc here to tell process spaces apart")
+    other_namespace = mine[:7] + ("abcdef" if mine[7:] != "abcdef" else "fedcba")
+    other_boot = "s" + ("abcdef" if mine[1:7] != "abcdef" else "fedcba") + mine[7:]
+    dead, live = _dead_pid(), os.getpid()
+    assert fileio.scratch_prefix("csro-run-") == f"csro-run-{live}-{mine}-"
+    names = {
+        f"csro-run-{dead}-{other_namespace}-a": True,
+        f"csro-run-{live}-{other_boot}-b": False,
+        f"csro-run-{dead}-{mine}-c": False,
+        f"csro-run-{live}-{mine}-d": True,
+        f"csro-run-{dead}-e": False,
+    }
+    for name in names:
+        (tmp_path / name).mkdir()
+    removed = fileio.remove_orphans(tmp_path, "csro-run-")
+    assert sorted(p.name for p in removed) == sorted(n for n, stays in names.items() if not stays)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, stays in names.items() if stays)
+
+
+def test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_by_its_process(tmp_path, monkeypatch):
+    """By default each user of a node has a dataset cache of their own (TMPDIR/csro-ray-data-UID): in a shared one,
+    the second user's segments could neither write a dataset into the first user's folder nor mark a copy there
+    used. A copy under way is named by `scratch_prefix`, so that a worker of another container leaves it alone."""
+    import rlkit.cluster.runs as runs
+
+    seen = []
+    real_write_tree = runs.write_tree
+    monkeypatch.setattr(runs, "write_tree", lambda path, files: seen.append(path.name) or real_write_tree(path, files))
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    root = runs.local_dataset("k1", [{"goal_idx0/task.json": b"{}"}])
+    assert root == tmp_path / f"csro-ray-data-{os.getuid()}" / "k1" and (root / "goal_idx0" / "task.json").is_file()
+    assert seen == [f"{scratch_prefix('.part-')}k1"]
 
 
 def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_path, monkeypatch):
@@ -1009,7 +1053,7 @@ def test_a_new_scratch_folder_removes_the_scratch_of_killed_workers(tmp_path, mo
         folder.mkdir()
         (folder / "latest.pt").write_bytes(b"x")
     with engine.scratch_dir("csro-seg-") as scratch:
-        assert os.path.basename(scratch).startswith(f"csro-seg-{os.getpid()}-")
+        assert os.path.basename(scratch).startswith(scratch_prefix("csro-seg-"))  # (its pid and process space)
         assert not dead.exists() and live.exists()
 
 

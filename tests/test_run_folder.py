@@ -424,6 +424,39 @@ def test_create_once_syncs_the_folder_after_linking_the_file(tmp_path, monkeypat
     assert ("sync", str(tmp_path)) in events[link + 1 :], events
 
 
+@pytest.mark.parametrize("code", ["EPERM", "ENOSYS", "EOPNOTSUPP"])
+def test_a_file_system_without_hard_links_is_one_line_naming_the_folder_and_leaves_nothing(tmp_path, monkeypatch, code):
+    """A run's lock and a dataset's settings record are made by a hard link. Where link(2) fails as vfat/exFAT
+    (EPERM) or a FUSE mount without links (ENOSYS, EOPNOTSUPP) make it fail, the error is one line naming the
+    folder and the file system, not "expected a path this user may write" about a temporary file already removed,
+    nor a traceback; no temporary file and no folder made for the lock stays. Another failure stays an OSError."""
+    import errno
+
+    import rlkit.fileio as fileio
+
+    def refused(source, path):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(source), None, str(path))
+
+    monkeypatch.setattr(fileio.os, "link", refused)
+    run = tmp_path / "output" / "seed0"
+    with pytest.raises(UserError, match=rf"^'{run}' is on a file system without hard links \(") as e:
+        with FolderLock(run, "busy {pid}"):
+            pytest.fail("the lock was taken")
+    assert "expected a folder on a file system with hard links" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UserError, match=rf"^'{tmp_path}' is on a file system without hard links"):
+        fileio.create_once(tmp_path / "settings.json", "{}")
+    assert list(tmp_path.iterdir()) == []
+
+    def broken(source, path):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(fileio.os, "link", broken)
+    with pytest.raises(OSError, match="Input/output error") as e:
+        fileio.create_once(tmp_path / "settings.json", "{}")
+    assert not isinstance(e.value, UserError) and list(tmp_path.iterdir()) == []
+
+
 def test_a_csv_whose_header_names_a_column_twice_is_refused(tmp_path):
     """Mutation H12: a progress.csv naming a column twice (two versions' columns appended together) is a one-line
     error: read as a table, pandas gives two columns under that name, and the report would average the wrong one

@@ -29,7 +29,7 @@ import torch
 
 from rlkit.cli import sigterm_kept
 from rlkit.errors import RunFailedError, UserError
-from rlkit.fileio import remove_orphans
+from rlkit.fileio import remove_orphans, scratch_prefix
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 INSTALL_HINT = "pip install -e '.[ray]'"
@@ -245,12 +245,13 @@ def begin_segment(cpus: float) -> WorkerContext:
 def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory:
     """A segment's scratch folder: in memory (/dev/shm) where there is one, since every file is written
     again, durably, by the driver, and the atomic writes' fsyncs are free there. Its name carries this
-    process's id, so that the scratch of a worker killed mid-segment (memory it never freed) is removed by the
-    next segment on the node."""
+    process's id and process space (`scratch_prefix`), so that the scratch of a worker killed mid-segment (memory
+    it never freed) is removed by the next segment on the node, and not that of a live worker of another
+    container."""
     shm = Path("/dev/shm")
     parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
     remove_orphans(parent, prefix)
-    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=parent)
+    return tempfile.TemporaryDirectory(prefix=scratch_prefix(prefix), dir=parent)
 
 
 @dataclass

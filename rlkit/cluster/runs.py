@@ -51,7 +51,7 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_json, read_tree, remove_orphans, write_tree
+from rlkit.fileio import read_json, read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
 from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -231,13 +231,14 @@ DATA_CACHE_IDLE_S = 24 * 3600  # a node's copy of a dataset no segment has used 
 
 
 def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
-    """On a worker: this node's copy of the dataset `key` under `cache` (default TMPDIR/csro-ray-data), fetched
+    """On a worker: this node's copy of the dataset `key` under `cache` (default TMPDIR/csro-ray-data-UID, one
+    folder per user: another user's copies can be neither marked used nor removed), fetched
     from the object store the first time (`ref` is the one-element list holding its ObjectRef, so that Ray does
     not fetch it for every segment). Each use marks the copy used; a new copy removes the copies of other
     datasets unused for `DATA_CACHE_IDLE_S` and the half-written copies of killed workers."""
     import ray
 
-    cache = cache or Path(tempfile.gettempdir()) / "csro-ray-data"
+    cache = cache or Path(tempfile.gettempdir()) / f"csro-ray-data-{os.getuid()}"  # (one per user of the node)
     root = cache / key
     if not root.is_dir():
         cache.mkdir(parents=True, exist_ok=True)
@@ -245,7 +246,7 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
         for old in cache.iterdir():
             if old.is_dir() and not old.name.startswith(".") and time.time() - old.stat().st_mtime > DATA_CACHE_IDLE_S:
                 shutil.rmtree(old, ignore_errors=True)
-        tmp = cache / f".part-{os.getpid()}-{key}"
+        tmp = cache / f"{scratch_prefix('.part-')}{key}"
         try:
             write_tree(tmp, ray.get(ref[0]))
             os.rename(tmp, root)
