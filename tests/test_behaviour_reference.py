@@ -8,8 +8,14 @@ and the temperature's alpha (-log pi - target_entropy); every `critic_target_upd
 Polyak average of the targets. The policy is pytorch_sac's `DiagGaussianActor`: log_std squashed by tanh into
 `log_std_bounds`, a tanh-Gaussian with the exact log-det. `VectorSAC` trains several tasks as one ensemble;
 each of its tasks must move exactly as such a SAC does on that task's batch and noise, whatever the others do.
+
+The comparison runs in float64, where the two sides agree to about 1e-15 on every host's kernels: in float32 the
+batched and the per-task matrix products round differently, by an amount that depends on the kernels (MKL's
+oldest code path, `MKL_CBWR=COMPATIBLE`, moved the weights apart by 1.2e-5 after 7 Adam steps, 2.4e-7 otherwise),
+while a setting off by a little on one side moves them by 5e-4 or more.
 """
 
+import contextlib
 import dataclasses
 import math
 
@@ -141,8 +147,25 @@ def _params(actor_every: int) -> SACParams:
     )
 
 
+@contextlib.contextmanager
+def _float64():
+    """torch's default dtype float64 inside (the networks, batches and noise made there), as before after."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
 def _compare(p: SACParams, reference: SACParams, steps: int = 7) -> None:
-    """`steps` updates of a 2-task VectorSAC of settings `p` beside one-task SACs of settings `reference`."""
+    """`steps` updates of a 2-task VectorSAC of settings `p` beside one-task SACs of settings `reference`, in
+    float64 (the module's doc)."""
+    with _float64():
+        _compare_float64(p, reference, steps)
+
+
+def _compare_float64(p: SACParams, reference: SACParams, steps: int) -> None:
     vs = VectorSAC(TASKS, OBS, ACT, p, seed=0, device=torch.device("cpu"))
     gen = torch.Generator().manual_seed(3)
     with torch.no_grad():  # the tasks start alike (one seed): make them differ
@@ -170,16 +193,16 @@ def _compare(p: SACParams, reference: SACParams, steps: int = 7) -> None:
         for i, ref in enumerate(refs):
             rows = [batch[k][i] for k in ("obs", "actions", "rewards", "next_obs", "not_done")]
             logged = ref.update(*rows, step, noise.draws[0][i], eps_pi[i])
-            _assert_task_equal(vs, i, ref, atol=2e-6)
+            _assert_task_equal(vs, i, ref, atol=1e-10)
             assert records.keys() == logged.keys()  # the update's records are pytorch_sac's logged values, per task
             for k, v in logged.items():
-                torch.testing.assert_close(records[k][i], v, atol=2e-6, rtol=1e-6, msg=k)
+                torch.testing.assert_close(records[k][i], v, atol=1e-10, rtol=0, msg=k)
 
 
 @pytest.mark.parametrize("actor_every", [1, 2])
 def test_every_task_of_the_batched_update_moves_as_the_references_sac_on_its_own_batch(actor_every):
     """7 steps; tasks of different weights, targets and temperatures (an update mixing them shows); about a
-    third of the rows terminal. Equal to float32 rounding."""
+    third of the rows terminal. Equal to float64 rounding."""
     _compare(_params(actor_every), _params(actor_every))
 
 
