@@ -23,7 +23,7 @@ from rlkit.config import (
     switched_off,
 )
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
-from rlkit.data.meta import running_versions, source_revision
+from rlkit.data.meta import cpu_numerics, running_versions, source_revision
 from rlkit.errors import UserError
 from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION
@@ -142,16 +142,18 @@ CODE_FILE = "code.json"  # in a run folder: the code, packages and device that t
 
 
 def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage: str | None = None) -> dict:
-    """Add what trains the run from `iteration` on (git commit of the source, package versions, `device`) to
-    `CODE_FILE`'s list "trained_with" where it differs from the list's last entry (a resumed run on the same code
-    adds nothing; a run started anew in the folder, not `resumed`, starts the list); `stage`: where in a stage
-    before the iterations it resumes (BOREL's "VAE step 1200"). Returns that entry."""
+    """Add what trains the run from `iteration` on (git commit of the source, package versions, `device`, torch's
+    thread count and CPU capability: `cpu_numerics`) to `CODE_FILE`'s list "trained_with" where it differs from the
+    list's last entry (a resumed run on the same code, device, threads and CPU adds nothing; a run started anew in
+    the folder, not `resumed`, starts the list); `stage`: where in a stage before the iterations it resumes
+    (BOREL's "VAE step 1200"). Returns that entry."""
     path = out_dir / CODE_FILE
     entry = {
         "from_iteration": iteration,
         "revision": source_revision(),
         "versions": running_versions(),
         "device": device,
+        **cpu_numerics(),
     }
     if stage is not None:
         entry["from_stage"] = stage

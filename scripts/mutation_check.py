@@ -6047,6 +6047,39 @@ EDITS = {
         'return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-", dir=parent)',
         "tests/test_cluster.py::test_a_new_scratch_folder_removes_the_scratch_of_killed_workers",
     ),
+    "code.json without the thread count and CPU capability": Edit(
+        RUN_FOLDER,
+        "        **cpu_numerics(),\n",
+        "",
+        "tests/test_run_folder.py::test_code_json_records_the_thread_count_and_cpu_capability_and_a_resume_on_others",
+    ),
+    "a stage-1 state's device record without the thread count": Edit(
+        GENERATE,
+        (
+            'return f"{graphs.describe(self.updater.capture, self.spec.device, named=True)}, '
+            '{numerics_text(cpu_numerics())}"'
+        ),
+        "return graphs.describe(self.updater.capture, self.spec.device, named=True)",
+        "tests/test_sac.py::test_task_json_records_each_device_and_capture_setting_the_task_trained_with",
+    ),
+    "the report's code sentence without the thread count and CPU": Edit(
+        DOCUMENT,
+        'numerics = f"; {numerics_text(e)}" if "threads" in e and "cpu" in e else ""',
+        'numerics = ""',
+        "tests/test_reproduce.py::test_the_report_says_which_code_trained_its_runs",
+    ),
+    "the belief's GRU left to cuDNN's TF32": Edit(
+        BOREL_PY,
+        "        with gru_in_full_float32():\n            out, _ = self.gru(x, h0[None].contiguous())",
+        "        out, _ = self.gru(x, h0[None].contiguous())",
+        "tests/test_borel.py::test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was",
+    ),
+    "the GRU's precision not given back after the call": Edit(
+        BOREL_PY,
+        '    rnn.fp32_precision = "ieee"\n    try:\n        yield\n    finally:\n        rnn.fp32_precision = before',
+        '    rnn.fp32_precision = "ieee"\n    yield',
+        "tests/test_borel.py::test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was",
+    ),
 }
 
 

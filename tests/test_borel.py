@@ -348,6 +348,50 @@ def gru_by_hand(enc: borel.BeliefEncoder, h, a, r, s2):
     return (1 - zz) * n + zz * h
 
 
+def test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was():
+    """cuDNN would run the GRU's float32 in TF32 on Ampere and later GPUs by default: every GRU call of the
+    belief (a sequence, or one step at meta-test) runs with cuDNN's RNN precision full float32 ("ieee"), and the
+    setting is as it was after it, also where the call fails. (The setting is read on the CPU here; it acts on CUDA.)"""
+    enc = make_trainer().agent.gru
+    rnn = torch.backends.cudnn.rnn
+    before, seen, real = rnn.fp32_precision, [], enc.gru.forward
+
+    def gru(*args, **kwargs):
+        seen.append(rnn.fp32_precision)
+        return real(*args, **kwargs)
+
+    enc.gru.forward = gru
+    g = torch.Generator().manual_seed(2)
+    a, r, s2 = (
+        torch.rand(1, 3, ACT, generator=g),
+        torch.randn(1, 3, 1, generator=g),
+        torch.randn(1, 3, OBS, generator=g),
+    )
+    enc(a, r, s2)
+    enc.advance(enc.prior_state(1), a[:, 0], r[:, 0], s2[:, 0])
+    assert seen == ["ieee", "ieee"] and rnn.fp32_precision == before
+    with pytest.raises(RuntimeError):
+        enc.hidden_states(a, r, s2, torch.zeros(1, 5))  # a hidden state of the wrong size: the GRU itself fails
+    assert seen[-1] == "ieee" and rnn.fp32_precision == before
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (scripts/gpu/check.sh runs it on a GPU)")
+@torch.no_grad()
+def test_the_beliefs_gru_on_cuda_computes_in_float32_not_tf32():
+    """On CUDA the belief over 64 sequences of 200 steps is float64's to float32 rounding (1e-4 of its largest
+    value): cuDNN's default TF32 for RNNs on Ampere and later GPUs (10 bits of mantissa) is off by about 1e-3."""
+    import copy
+
+    g = torch.Generator().manual_seed(0)
+    enc = borel.BeliefEncoder(OBS, ACT, 5, g)
+    exact = copy.deepcopy(enc).double()
+    a, r, s2 = (torch.randn(64, 200, d, generator=g) for d in (ACT, 1, OBS))
+    mu, logvar = enc.cuda()(a.cuda(), r.cuda(), s2.cuda())
+    mu64, logvar64 = exact(a.double(), r.double(), s2.double())
+    for x, y in ((mu, mu64), (logvar, logvar64)):
+        assert float((x.cpu().double() - y).abs().max()) <= 1e-4 * float(y.abs().max())
+
+
 @torch.no_grad()
 def test_belief_after_k_steps_is_the_gru_run_by_hand():
     agent = make_trainer().agent

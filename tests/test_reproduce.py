@@ -956,6 +956,12 @@ def test_the_report_says_which_code_trained_its_runs(tmp_path):
         "seed 0 before iteration 5."
     )
     assert "unknown revision" in code_sentence([run("CSRO-2", dict(a, revision=None))])
+    # the thread count and CPU capability where recorded: runs on other ones are told apart
+    t1, t2 = dict(a, threads=1, cpu="AVX2"), dict(a, threads=2, cpu="AVX512")
+    assert code_sentence([run("CSRO-3", t1), run("FOCAL-3", t2)]) == (
+        "Trained by git abc (torch 2.13.0; 1 thread, AVX2): CSRO seed 3; git abc (torch 2.13.0; 2 threads, AVX512): "
+        "FOCAL seed 3."
+    )
 
 
 def test_the_prose_claims_only_what_its_numbers_say(fast_intervals):

@@ -361,6 +361,25 @@ def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
     ]
 
 
+def test_code_json_records_the_thread_count_and_cpu_capability_and_a_resume_on_others(tmp_path, monkeypatch):
+    """Float32 sums split otherwise on another thread count or vector width, so a run's numbers repeat only on the
+    same: each entry of code.json records torch's threads and ATen's CPU capability, and a resume on another
+    thread count adds an entry (on the same, nothing)."""
+    rf = _one_code(monkeypatch)
+    cpu = torch.backends.cpu.get_cpu_capability()
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
+        rf.record_code(tmp_path, 2, "cpu, eager", resumed=True)
+        torch.set_num_threads(2)
+        rf.record_code(tmp_path, 4, "cpu, eager", resumed=True)
+    finally:
+        torch.set_num_threads(before)
+    entries = rf.read_code_record(tmp_path)
+    assert [(e["from_iteration"], e["threads"], e["cpu"]) for e in entries] == [(0, 1, cpu), (4, 2, cpu)]
+
+
 def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():
     """Mutation D07: a switch without a default (CUDA-graph capture) that the environment left unset is decided at
     first use like any other: 'unset', the caller's choice per device, for the whole process. D07 re-read the

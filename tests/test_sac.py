@@ -351,46 +351,80 @@ def test_a_state_saved_on_the_other_device_type_resumes_with_reseeded_generators
     assert group.step > state["step"]  # and it trains on
 
 
+@contextlib.contextmanager
+def _threads(n: int):
+    """torch's thread count n inside, as before after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+CPU = torch.backends.cpu.get_cpu_capability()  # ATen's CPU capability here, which stage 1 records with the threads
+
+
 def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path, capsys):
     """Captured and eager updates agree to float rounding, not bit for bit: a group resumed with the other
-    setting (or on the other device) trains on, with one line naming both."""
+    setting (or on the other device, or another thread count) trains on, with one line naming both."""
     from rlkit.behaviour.generate import TaskGroup, train_segment
 
     spec = point_spec(tmp_path)
-    state = train_segment(spec, 2).state
-    assert state["ran_on"] == "cpu, capture off"
-    group = TaskGroup(spec, [2], "off")
-    capsys.readouterr()
-    group.restore(state)
-    assert capsys.readouterr().out == ""  # the same: nothing to say
-    group.restore(dict(state, ran_on="cpu, capture on (static buffers; no CUDA graph on the CPU)"))
-    assert capsys.readouterr().out.strip() == (
-        f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture on (static buffers; no CUDA "
-        "graph on the CPU), now cpu, capture off"
-    )
+    with _threads(1):
+        state = train_segment(spec, 2).state
+        assert state["ran_on"] == f"cpu, capture off, 1 thread, {CPU}"
+        group = TaskGroup(spec, [2], "off")
+        capsys.readouterr()
+        group.restore(state)
+        assert capsys.readouterr().out == ""  # the same: nothing to say
+        group.restore(
+            dict(state, ran_on=f"cpu, capture on (static buffers; no CUDA graph on the CPU), 1 thread, {CPU}")
+        )
+        assert capsys.readouterr().out.strip() == (
+            f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture on (static buffers; no CUDA "
+            f"graph on the CPU), 1 thread, {CPU}, now cpu, capture off, 1 thread, {CPU}"
+        )
+    with _threads(2):
+        group = TaskGroup(spec, [2], "off")
+        capsys.readouterr()
+        group.restore(state)
+        assert capsys.readouterr().out.strip() == (
+            f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture off, 1 thread, {CPU}, now "
+            f"cpu, capture off, 2 threads, {CPU}"
+        )
     older = {k: v for k, v in state.items() if k not in ("ran_on", "trained_on")}  # saved before the records
     group.restore(older)
     assert capsys.readouterr().out == ""  # nothing said
 
 
 def test_task_json_records_each_device_and_capture_setting_the_task_trained_with(tmp_path):
-    """Data trained on CUDA is not the CPU data of the same seed: task.json names where its task trained, one entry
-    more for a resume on another device or capture setting."""
+    """Data trained on CUDA is not the CPU data of the same seed, nor is data trained on 1 thread that of 2 (the
+    matrix products split their sums otherwise): task.json names where its task trained, one entry more for a
+    resume on another device, capture setting or thread count."""
     from rlkit.behaviour.generate import TaskGroup, train_segment
 
     spec = point_spec(tmp_path)
-    state = train_segment(spec, 2).state
-    assert state["trained_on"] == ["cpu, capture off"]
-    assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == ["cpu, capture off"]
-    cuda = "cuda:0, capture on (CUDA graph)"
-    group = TaskGroup(spec, [2], "off")
-    group.restore(dict(state, ran_on=cuda, trained_on=[cuda]))
-    group.begin()
-    group.run(stop_after_checkpoint=True)
-    assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [cuda, "cpu, capture off"]
-    assert group.state()["trained_on"] == [cuda, "cpu, capture off"]
+    one = f"cpu, capture off, 1 thread, {CPU}"
+    with _threads(1):
+        state = train_segment(spec, 2).state
+        assert state["trained_on"] == [one]
+        assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [one]
+        cuda = f"cuda:0, capture on (CUDA graph), 1 thread, {CPU}"
+        group = TaskGroup(spec, [2], "off")
+        group.restore(dict(state, ran_on=cuda, trained_on=[cuda]))
+        group.begin()
+        group.run(stop_after_checkpoint=True)
+        assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [cuda, one]
+        assert group.state()["trained_on"] == [cuda, one]
+    with _threads(2):  # resumed on 2 threads
+        saved, group = group.state(), TaskGroup(spec, [2], "off")
+        group.restore(saved)
+        group.begin()
+        group.run(stop_after_checkpoint=True)
+        assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [cuda, one, f"cpu, capture off, 2 threads, {CPU}"]
     group.restore({k: v for k, v in state.items() if k != "trained_on"})  # saved before the record: its ran_on
-    assert group.trained_on == ["cpu, capture off"]
+    assert group.trained_on == [one]
 
 
 def test_complete_data_of_other_settings_is_refused(tmp_path):

@@ -204,8 +204,10 @@ def test_resume_continues_exactly(tiny_data, tmp_path, monkeypatch):
             "revision": source_revision(),
             "versions": running_versions(),
             "device": "cpu, capture off",
+            "threads": torch.get_num_threads(),
+            "cpu": torch.backends.cpu.get_cpu_capability(),
         }
-    ]  # the resume on the same code added nothing
+    ]  # the resume on the same code, threads and CPU added nothing
 
 
 def _train_tiny(base, exp_name: str, iterations: int, algo_type: str = "CSRO", **algo) -> None:

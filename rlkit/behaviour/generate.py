@@ -42,6 +42,8 @@ from rlkit.data.dataset import (
 )
 from rlkit.data.load import restore_dataset_tasks
 from rlkit.data.meta import (
+    cpu_numerics,
+    numerics_text,
     read_dataset_settings,
     read_task_meta,
     running_versions,
@@ -609,9 +611,10 @@ class TaskGroup:
         return self.spec.settings()
 
     def _ran_on(self) -> str:
-        """The device and capture setting, as a state records them: a resume on others says so (captured and
-        eager updates agree to float rounding, not bit for bit)."""
-        return graphs.describe(self.updater.capture, self.spec.device, named=True)
+        """The device, capture setting, thread count and CPU capability, as a state records them: a resume on others
+        says so (captured and eager updates, or updates on other threads or kernels, agree to float rounding, not
+        bit for bit)."""
+        return f"{graphs.describe(self.updater.capture, self.spec.device, named=True)}, {numerics_text(cpu_numerics())}"
 
     def _update(self, batch: Any, key: Hashable) -> Any:
         """One vectorised SAC update on `batch` (the step `self.updater` runs, eager or captured), its records added

@@ -4,7 +4,8 @@ A segment is `rlkit.behaviour.generate.train_segment` in a scratch folder on its
 the task from the state it is given to its next checkpoint and returns that checkpoint's files
 (episodes, networks, returns.csv, losses.csv, task.json) and the state to continue from. The driver writes the
 files into `data_dir/goal_idx{i}/` (task.json last) and submits the next segment. A task's data is
-the same as a single-machine run's with the same seed (`tasks_per_group` does not change it).
+the same as a single-machine run's with the same seed on as many threads and the same CPU kernels (a segment
+runs `--cpus-per-task` threads; `tasks_per_group` does not change it).
 """
 
 from __future__ import annotations

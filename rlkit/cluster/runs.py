@@ -8,9 +8,10 @@ if it has one; it continues the run for one iteration with `MetaTrainer` exactly
 does, and returns the files that changed (the new row, snapshot, TensorBoard events file, latest.pt),
 which the driver writes (the row and events, then latest.pt, then the snapshot: `MetaTrainer.save`'s
 order). A run whose worker dies is retried by Ray from the same files, i.e. from its latest state; since
-a resumed run continues exactly, the run folder ends as a single-machine run's would, timing columns and
-TensorBoard file names aside. Either way a run that fails on our side is marked failed, the others go
-on, and the command fails after the summary table.
+a resumed run continues exactly, the run folder ends as a single-machine run's would on as many threads (a
+segment runs `--cpus-per-task`) and the same CPU kernels, timing columns and TensorBoard file names aside.
+Either way a run that fails on our side is marked failed, the others go on, and the command fails after the
+summary table.
 
 A sweep file is a JSON list of runs, each `{"exp_name": NAME, "overrides": {KEY: VALUE, ...}}` with
 KEYs as on the command line (`algo_params.use_club` or a unique leaf name such as `use_club`; not

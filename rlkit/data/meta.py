@@ -21,6 +21,22 @@ from rlkit.fileio import atomic_write_text, lock_holder, read_json_object
 VERSIONED = ("torch", "mujoco", "gymnasium", "numpy")  # packages whose version can change the data
 
 
+def cpu_numerics() -> dict[str, Any]:
+    """What besides the code, the data and the seed decides a float32 run's numbers where it computes on the CPU:
+    torch's thread count (how its matrix products split their sums) and ATen's CPU capability (its vector width,
+    e.g. "AVX2", "AVX512"). A run repeats bit for bit only where both are the same; stage 2's code.json and each
+    task's task.json (`trained_on`) record them."""
+    import torch
+
+    return {"threads": torch.get_num_threads(), "cpu": torch.backends.cpu.get_cpu_capability()}
+
+
+def numerics_text(numerics: dict[str, Any]) -> str:
+    """`cpu_numerics` as a run's records say it: "1 thread, AVX512"."""
+    threads = numerics["threads"]
+    return f"{threads} thread{'' if threads == 1 else 's'}, {numerics['cpu']}"
+
+
 def running_versions() -> dict[str, str]:
     """Versions of this process's packages, as a dataset's task.json records them ("versions")."""
     return dict(_versions())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from rlkit.data.meta import numerics_text
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_write_text
 from rlkit.logging import PROTOCOL_BY_KEY, SPREAD_COLUMNS, TRAIN_STEPS, collapse_warning
@@ -44,7 +45,8 @@ def intervals_sentence(n_seeds: int) -> str:
 
 
 def code_sentence(specs: list[RunSpec]) -> str:
-    """Which code trained the runs (each run's `code.json`): the git commit and package versions, once when every
+    """Which code trained the runs (each run's `code.json`): the git commit, package versions, torch's thread count
+    and CPU capability (where recorded), once when every
     run was trained by one from its start, else each version with the runs (and from where) it trained, and what
     no record covers (runs, or their parts, trained before code.json was kept)."""
 
@@ -60,7 +62,9 @@ def code_sentence(specs: list[RunSpec]) -> str:
         for e in record:
             versions = ", ".join(f"{k} {v}" for k, v in sorted(e.get("versions", {}).items()))
             code = f"git {e['revision']}" if e.get("revision") else "code of unknown revision"
-            users.setdefault(f"{code} ({versions})", []).append(run + (f" from {start(e)}" if start(e) else ""))
+            numerics = f"; {numerics_text(e)}" if "threads" in e and "cpu" in e else ""  # (recorded since 2026-12-06)
+            where = f" from {start(e)}" if start(e) else ""
+            users.setdefault(f"{code} ({versions}{numerics})", []).append(run + where)
     parts = []
     if len(users) == 1 and not unrecorded:
         parts.append(f"Every run was trained by {next(iter(users))}.")

@@ -16,7 +16,9 @@ meta-test the belief is updated after every step from the GRU state (`rlkit.eval
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +168,28 @@ def _linear(n_in: int, n_out: int, generator: torch.Generator | None) -> nn.Line
     return layer
 
 
+@contextlib.contextmanager
+def gru_in_full_float32() -> Iterator[None]:
+    """cuDNN's float32 RNNs inside in full float32: torch lets cuDNN run them in TF32 (10 bits of mantissa) on
+    Ampere and later GPUs unless told otherwise, where its matrix products elsewhere stay float32 by default; the
+    belief's GRU then computes as on the CPU and as the rest of the step. No effect on the CPU."""
+    rnn = getattr(torch.backends.cudnn, "rnn", None)
+    if rnn is None or not hasattr(rnn, "fp32_precision"):  # torch before 2.9: one flag for convolutions and RNNs
+        before = torch.backends.cudnn.allow_tf32
+        torch.backends.cudnn.allow_tf32 = False
+        try:
+            yield
+        finally:
+            torch.backends.cudnn.allow_tf32 = before
+        return
+    before = rnn.fp32_precision
+    rnn.fp32_precision = "ieee"
+    try:
+        yield
+    finally:
+        rnn.fp32_precision = before
+
+
 class BeliefEncoder(nn.Module):
     """BOReL's `RNNEncoder`: embeddings of a, s', r (ReLU), a GRU of 128, and linear heads mu, logvar. The input of
     step t is (a_t, r_t, s_{t+1}); h = 0 gives q_0, the prior."""
@@ -216,7 +240,8 @@ class BeliefEncoder(nn.Module):
         x = self.embed(actions, rewards, next_obs)
         if h0 is None:
             h0 = self.prior_state(x.shape[0], x.device)
-        out, _ = self.gru(x, h0[None].contiguous())
+        with gru_in_full_float32():
+            out, _ = self.gru(x, h0[None].contiguous())
         return torch.cat([h0[:, None], out], dim=1)
 
     def forward(
