@@ -5982,7 +5982,7 @@ EDITS = {
         GRAPHS,
         "torch.compile(fn, fullgraph=True, dynamic=False, options=options)",
         "torch.compile(fn, fullgraph=True, dynamic=False)",
-        "tests/test_graphs.py::test_a_loss_compiled_at_one_vector_width_is_not_served_from_the_cache_at_another",
+        "tests/test_graphs.py::test_a_loss_compiled_on_the_cpu_at_one_vector_width_is_not_served_from_the_cache_at_another",
     ),
     "inductor's vector width pinned at the widest the CPU has": Edit(
         GRAPHS,
