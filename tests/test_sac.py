@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import re
 from pathlib import Path
@@ -272,7 +273,9 @@ def test_segments_chained_through_their_states_write_the_same_files(tmp_path):
     assert written == [60, 120, 180, 240, None]  # one checkpoint per segment, then the rest of training
     plain, chain = (read_tree(task_dir(tmp_path / d, 1)) for d in ("plain", "chain"))
     metas = [json.loads(files.pop("task.json")) for files in (plain, chain)]
-    assert [m.pop("written") for m in metas] and metas[0] == metas[1] and metas[0]["complete"]
+    when = [datetime.datetime.strptime(m.pop("written"), "%Y-%m-%dT%H:%M:%S%z") for m in metas]  # with its UTC offset
+    assert all(abs(datetime.datetime.now(datetime.UTC) - w).total_seconds() < 600 for w in when)
+    assert metas[0] == metas[1] and metas[0]["complete"]
     assert plain.keys() == chain.keys() and plain == chain  # npz, networks, returns.csv and losses.csv, byte for byte
 
 

@@ -689,7 +689,7 @@ class TaskGroup:
             "complete": complete,
             "trained_on": self.trained_on,
             "versions": running_versions(),
-            "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),  # (local time and its offset from UTC)
         }
         write_task_meta(task_dir(self.spec.data_dir, task), meta)
 
