@@ -21,6 +21,7 @@ import shutil
 import socket
 import struct
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -561,30 +562,33 @@ def process_alive(pid: int) -> bool:
 
 def scratch_prefix(prefix: str) -> str:
     """How this process starts the name of its scratch (a segment's folder, a half-copied dataset) in a folder that
-    processes of other containers or boots may share (/tmp, /dev/shm): `{prefix}{pid}-{space}-`, `space` being
-    `process_space()`. `remove_orphans` removes it once the process is gone."""
+    processes of other hosts, containers or boots may share (/tmp, /dev/shm, a shared TMPDIR):
+    `{prefix}{pid}-{space}-`, `space` being `process_space()`. `remove_orphans` removes it once the process is gone."""
     return f"{prefix}{os.getpid()}-{process_space()}-"
 
 
-@functools.cache  # (a process's boot and pid namespace do not change under it)
+@functools.cache  # (a process's host, boot and pid namespace do not change under it)
 def process_space() -> str:
-    """ "s" and twice 6 hex digits, digests of this system's boot id and of this process's pid namespace, where a
-    pid names one process; "s0" where /proc does not say (`process_identity`)."""
+    """ "s" and three times 6 hex digits, digests of this host's name, of its boot id and of this process's pid
+    namespace: where a pid names one process; "s0" where /proc does not say (`process_identity`)."""
     ident = process_identity(os.getpid())
     if not ident:
         return "s0"
     boot, namespace = ident.split("/")[:2]
-    return "s" + "".join(hashlib.sha1(x.encode()).hexdigest()[:6] for x in (boot, namespace))
+    return "s" + "".join(hashlib.sha1(x.encode()).hexdigest()[:6] for x in (socket.gethostname(), boot, namespace))
 
 
-_SPACE = re.compile(r"s([0-9a-f]{6})([0-9a-f]{6})")
+_SPACE = re.compile(r"s([0-9a-f]{6})([0-9a-f]{6})([0-9a-f]{6})")  # host, boot, pid namespace
+FOREIGN_SCRATCH_S = 3 * 24 * 3600  # scratch of another host or container untouched this long is taken as left
 
 
 def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
     """Remove `parent/{prefix}{pid}-*`, the scratch of processes of this host that no longer exist (a killed
-    process never cleans up after itself); returns what was removed. Scratch of a live process stays, and so does
-    scratch named (`scratch_prefix`) by a process of another pid namespace of this boot (another container sharing
-    the folder), whose pid means another process here; that of an earlier boot is removed (its process is gone)."""
+    process never cleans up after itself); returns what was removed. Scratch of a live process stays. Where the name
+    says the process's space (`scratch_prefix`): that of an earlier boot of this host goes (its process is gone);
+    that of another host or of another pid namespace of this boot (another container sharing the folder), whose pid
+    means another process here, stays until untouched for `FOREIGN_SCRATCH_S` (a container killed and started
+    anew leaves its scratch behind in a /dev/shm that outlives it)."""
     removed = []
     mine = _SPACE.fullmatch(process_space())
     for path in Path(parent).glob(f"{glob.escape(prefix)}*-*"):
@@ -592,10 +596,12 @@ def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
         space = _SPACE.fullmatch(rest.partition("-")[0])
         if not pid.isdigit():
             continue
-        if space and mine and space.group(1) != mine.group(1):
-            gone = True  # (a process of another boot)
-        elif space and mine and space.group(2) != mine.group(2):
-            continue
+        if not (space and mine):  # (a name without the space, or no /proc here: the pid alone)
+            gone = not process_alive(int(pid))
+        elif space.group(1) == mine.group(1) and space.group(2) != mine.group(2):
+            gone = True  # (an earlier boot of this host)
+        elif space.group() != mine.group():  # (another host, or another container of this boot)
+            gone = _untouched_for(path, FOREIGN_SCRATCH_S)
         else:
             gone = not process_alive(int(pid))
         if gone:
@@ -605,3 +611,14 @@ def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
                 path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def _untouched_for(path: Path, seconds: float) -> bool:
+    """Whether nothing in `path` (a file, or a folder and what it holds) was modified for `seconds`."""
+    try:
+        newest = path.lstat().st_mtime
+        if not path.is_symlink() and path.is_dir():
+            newest = max([newest, *(p.lstat().st_mtime for p in path.rglob("*"))])
+    except OSError:  # (removed meanwhile)
+        return False
+    return time.time() - newest > seconds

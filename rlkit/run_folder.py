@@ -139,6 +139,7 @@ def read_data_print(path: Path, hint: str = "") -> dict:
 
 
 CODE_FILE = "code.json"  # in a run folder: the code, packages and device that trained it, from which iteration
+_NUMERICS = ("threads", "cpu")  # `cpu_numerics`'s keys
 
 
 def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage: str | None = None) -> dict:
@@ -163,7 +164,9 @@ def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage
         if not isinstance(kept, list):
             raise UserError(f"{str(path)!r}: 'trained_with' is not a list: expected the list {CODE_FILE} keeps")
     same = {k: v for k, v in entry.items() if k not in ("from_iteration", "from_stage")}
-    if kept and isinstance(kept[-1], dict) and {k: kept[-1].get(k) for k in same} == same:
+    last = kept[-1] if kept and isinstance(kept[-1], dict) else None
+    # (an entry written before the thread count and CPU were recorded, 2026-12-06, is compared on the rest)
+    if last is not None and all(last.get(k) == v for k, v in same.items() if k in last or k not in _NUMERICS):
         return entry
     doc = {"trained_with": [*kept, entry]}
     atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")

@@ -61,5 +61,8 @@ def _capture_switch_as_found():
 def tiny_data(tmp_path_factory) -> Path:
     """6 point-robot tasks, checkpoints 100 and 200, 3 stochastic + 1 deterministic episodes each."""
     work = tmp_path_factory.mktemp("tiny")
-    run_cli([str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"], cwd=work)
+    run_cli(  # (on one thread, as Ray's segments of one CPU: the tests compare its files with theirs)
+        [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--threads", "1"],
+        cwd=work,
+    )
     return work / "offline_dataset" / "point-robot-tiny"

@@ -353,11 +353,15 @@ def test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was()
     belief (a sequence, or one step at meta-test) runs with cuDNN's RNN precision full float32 ("ieee"), and the
     setting is as it was after it, also where the call fails. (The setting is read on the CPU here; it acts on CUDA.)"""
     enc = make_trainer().agent.gru
-    rnn = torch.backends.cudnn.rnn
-    before, seen, real = rnn.fp32_precision, [], enc.gru.forward
+    rnn = getattr(torch.backends.cudnn, "rnn", None)
+    if rnn is not None and hasattr(rnn, "fp32_precision"):
+        setting, full = (lambda: rnn.fp32_precision), "ieee"
+    else:  # torch before 2.9: one flag for cuDNN's convolutions and RNNs
+        setting, full = (lambda: torch.backends.cudnn.allow_tf32), False
+    before, seen, real = setting(), [], enc.gru.forward
 
     def gru(*args, **kwargs):
-        seen.append(rnn.fp32_precision)
+        seen.append(setting())
         return real(*args, **kwargs)
 
     enc.gru.forward = gru
@@ -369,10 +373,10 @@ def test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was()
     )
     enc(a, r, s2)
     enc.advance(enc.prior_state(1), a[:, 0], r[:, 0], s2[:, 0])
-    assert seen == ["ieee", "ieee"] and rnn.fp32_precision == before
+    assert seen == [full, full] and setting() == before
     with pytest.raises(RuntimeError):
         enc.hidden_states(a, r, s2, torch.zeros(1, 5))  # a hidden state of the wrong size: the GRU itself fails
-    assert seen[-1] == "ieee" and rnn.fp32_precision == before
+    assert seen[-1] == full and setting() == before
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (scripts/gpu/check.sh runs it on a GPU)")

@@ -118,28 +118,43 @@ def test_scratch_of_killed_processes_is_removed_and_a_live_ones_stays(tmp_path):
 
 
 def test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes(tmp_path):
-    """A scratch name (`scratch_prefix`) carries the process space (boot and pid namespace) of its process. Where
-    containers share /tmp or /dev/shm, a pid of another namespace names another process here: its scratch stays
-    though no process here has that pid (a live worker's folder was removed so). One of an earlier boot goes,
-    though this boot has a process of its pid; in this process space the pid decides, as for an untagged name."""
+    """A scratch name (`scratch_prefix`) carries the process space (host, boot and pid namespace) of its process.
+    Where containers or hosts share /tmp, /dev/shm or TMPDIR, a pid of another namespace or host names another
+    process here: its scratch stays though no process here has that pid (a live worker's folder was removed so),
+    until nothing in it changed for `FOREIGN_SCRATCH_S` (a container killed and started anew leaves it behind). One
+    of an earlier boot of this host goes, though this boot has a process of its pid; in this process space the pid
+    decides, as for an untagged name."""
     import rlkit.fileio as fileio
 
     mine = fileio.process_space()
     if mine == "s0":
         pytest.skip("no /proc here to tell process spaces apart")
-    other_namespace = mine[:7] + ("abcdef" if mine[7:] != "abcdef" else "fedcba")
-    other_boot = "s" + ("abcdef" if mine[1:7] != "abcdef" else "fedcba") + mine[7:]
+
+    def other(i):  # `mine` with its i-th digest replaced
+        return (
+            mine[: 1 + 6 * i] + ("abcdef" if mine[1 + 6 * i : 7 + 6 * i] != "abcdef" else "fedcba") + mine[7 + 6 * i :]
+        )
+
     dead, live = _dead_pid(), os.getpid()
-    assert fileio.scratch_prefix("csro-run-") == f"csro-run-{live}-{mine}-"
+    assert fileio.scratch_prefix("csro-run-") == f"csro-run-{live}-{mine}-" and len(mine) == 19
     names = {
-        f"csro-run-{dead}-{other_namespace}-a": True,
-        f"csro-run-{live}-{other_boot}-b": False,
-        f"csro-run-{dead}-{mine}-c": False,
-        f"csro-run-{live}-{mine}-d": True,
-        f"csro-run-{dead}-e": False,
+        f"csro-run-{dead}-{other(2)}-a": True,  # another container of this boot
+        f"csro-run-{dead}-{other(0)}-b": True,  # another host
+        f"csro-run-{live}-{other(1)}-c": False,  # an earlier boot of this host
+        f"csro-run-{dead}-{mine}-d": False,
+        f"csro-run-{live}-{mine}-e": True,
+        f"csro-run-{dead}-f": False,  # (a name without the space: the pid decides)
+        f"csro-run-{dead}-{other(2)}-g": False,  # another container's, untouched for longer than the limit
+        f"csro-run-{dead}-{other(0)}-h": True,  # another host's, its folder old but a file in it new
     }
+    old = time.time() - fileio.FOREIGN_SCRATCH_S - 60
     for name in names:
-        (tmp_path / name).mkdir()
+        (tmp_path / name / "sub").mkdir(parents=True)
+        (tmp_path / name / "sub" / "latest.pt").write_bytes(b"x")
+        if name.endswith(("-g", "-h")):
+            for p in [tmp_path / name, *(tmp_path / name).rglob("*")]:
+                if not (name.endswith("-h") and p.name == "latest.pt"):
+                    os.utime(p, (old, old))
     removed = fileio.remove_orphans(tmp_path, "csro-run-")
     assert sorted(p.name for p in removed) == sorted(n for n, stays in names.items() if not stays)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, stays in names.items() if stays)

@@ -565,7 +565,7 @@ print(torch.backends.cpu.get_cpu_capability(), float(plain), float(fused), float
 def test_a_loss_compiled_on_the_cpu_at_one_vector_width_is_not_served_from_the_cache_at_another(tmp_path):
     """One process per CPU kernel level this host has, widest to scalar and back, all sharing one inductor cache
     folder: each compiled CLUB bound equals the plain one. Without the pinned width the cache serves a graph built
-    for one width to the next process (on an AVX-512 host the AVX2 process got 2.252 for 0.592; on an AVX2 host the
+    for one width to the next process (on an AVX-512 host the AVX2 process got 13.67 for 0.59; on an AVX2 host the
     scalar process fails to compile)."""
     import subprocess
     import sys

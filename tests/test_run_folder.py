@@ -378,6 +378,13 @@ def test_code_json_records_the_thread_count_and_cpu_capability_and_a_resume_on_o
         torch.set_num_threads(before)
     entries = rf.read_code_record(tmp_path)
     assert [(e["from_iteration"], e["threads"], e["cpu"]) for e in entries] == [(0, 1, cpu), (4, 2, cpu)]
+    # an entry written before the two were recorded: a resume on the same code and device adds nothing
+    old = {k: v for k, v in entries[0].items() if k not in ("threads", "cpu")}
+    (tmp_path / rf.CODE_FILE).write_text(json.dumps({"trained_with": [old]}))
+    rf.record_code(tmp_path, 6, "cpu, eager", resumed=True)
+    assert rf.read_code_record(tmp_path) == [old]
+    rf.record_code(tmp_path, 8, "cuda:0, captured", resumed=True)  # (another device still adds one)
+    assert [e["from_iteration"] for e in rf.read_code_record(tmp_path)] == [0, 8]
 
 
 def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():

@@ -396,6 +396,9 @@ def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path
             f"tasks 2..2: resumed on cpu at step {state['step']}, trained on cpu, capture off, 1 thread, {CPU}, now "
             f"cpu, capture off, 2 threads, {CPU}"
         )
+        # saved before the threads and CPU were recorded: the same device and capture, nothing said or added
+        group.restore(dict(state, ran_on="cpu, capture off", trained_on=["cpu, capture off"]))
+        assert capsys.readouterr().out == "" and group.trained_on == ["cpu, capture off"]
     older = {k: v for k, v in state.items() if k not in ("ran_on", "trained_on")}  # saved before the records
     group.restore(older)
     assert capsys.readouterr().out == ""  # nothing said
@@ -536,6 +539,10 @@ def test_the_dataset_settings_are_created_once_and_whole(tmp_path, monkeypatch):
     claim_dataset_settings(tmp_path / "data", settings)
     claim_dataset_settings(tmp_path / "data", settings)
     assert json.loads((tmp_path / "data" / "stage1_settings.json").read_text()) == settings
+    # a part of other settings is refused, save_networks included (the file records it under its own name)
+    for other, diff in [({"save_networks": False}, "save_networks: true -> false"), ({"seeding": 1}, "seeding: ")]:
+        with pytest.raises(UserError, match=rf"records other stage-1 settings for this dataset \({diff}"):
+            claim_dataset_settings(tmp_path / "data", {**settings, **other})
 
 
 def test_a_refused_stage_1_leaves_no_empty_task_folders(tmp_path):

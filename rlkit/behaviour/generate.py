@@ -581,11 +581,11 @@ class TaskGroup:
             reseeded |= not fits
         now = self._ran_on()
         ran_on = state.get("ran_on", now)  # absent in states saved before it was kept
-        notes = [f"trained on {ran_on}, now {now}"] if ran_on != now else []  # another device or capture setting
+        notes = [] if _ran_alike(ran_on, now) else [f"trained on {ran_on}, now {now}"]  # another device, capture...
         if reseeded:  # saved on the other device type: every task alike, from stream device_change
             notes.append("their torch generators reseeded (their saved states are another device's)")
         earlier = state.get("trained_on", [ran_on])  # (kept since 2026-12-04)
-        self.trained_on = earlier + ([now] if earlier[-1] != now else [])
+        self.trained_on = earlier + ([] if _ran_alike(earlier[-1], now) else [now])
         if notes:
             print(
                 f"tasks {self.tasks[0]}..{self.tasks[-1]}: resumed on {self.spec.device} at step {state['step']}, "
@@ -751,7 +751,7 @@ def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
     path = Path(data_dir) / SETTINGS_FILE
     create_once(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
     recorded = read_dataset_settings(data_dir)  # (None only if removed in between: nothing recorded to differ)
-    diff = [] if recorded is None else _recorded_differences(recorded, settings)
+    diff = [] if recorded is None else _recorded_differences(as_task_records(recorded), settings)
     if diff:
         raise UserError(
             f"{str(path)!r} records other stage-1 settings for this dataset ({'; '.join(diff)}): expected this "
@@ -779,6 +779,12 @@ def _recorded_differences(meta: dict[str, Any], settings: dict[str, Any]) -> lis
     recorded = {k: meta[n] for k in settings if (n := TASK_RECORD_NAMES.get(k, k)) in meta}
     recorded |= {k: meta.get(k, v) for k, v in _OLD_RECORDS.items()}
     return setting_differences(recorded, {k: v for k, v in settings.items() if k in recorded})
+
+
+def _ran_alike(recorded: str, now: str) -> bool:
+    """Whether a state's record of where its tasks trained (`TaskGroup._ran_on`) names where they train now; one
+    saved before the thread count and CPU were recorded (2026-12-06) is compared on its device and capture alone."""
+    return recorded == now or (" thread" not in recorded and now.startswith(f"{recorded}, "))
 
 
 def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:

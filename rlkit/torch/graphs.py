@@ -127,8 +127,8 @@ def inductor_options() -> dict[str, Any]:
     `cpp.simdlen` if set, else what `ATEN_CPU_CAPABILITY` or the CPU allows; 0 for scalar code). Torch's on-disk
     graph cache keys on the config but not on the width picked: without the pin, a loss compiled under AVX-512
     is served from the cache to a later process that picked AVX2 (`ATEN_CPU_CAPABILITY=avx2`, or a cache folder
-    shared by hosts of both kinds), whose kernels then read the wrong lanes (measured with torch 2.13: CLUB's
-    bound 2.252 for 0.592)."""
+    shared by hosts of both kinds) and computes wrong values there (measured with torch 2.13: CLUB's bound
+    13.67 for 0.59)."""
     from torch._inductor import cpu_vec_isa  # private: where inductor decides its width
 
     return {"cpp.simdlen": cpu_vec_isa.pick_vec_isa().bit_width()}
