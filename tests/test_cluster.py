@@ -176,6 +176,27 @@ def test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_
     assert seen == [f"{scratch_prefix('.part-')}k1"]
 
 
+def test_the_cache_all_users_shared_before_loses_its_unused_copies_too(tmp_path, monkeypatch):
+    """Since each user has a cache of their own, nothing uses the copies in the folder all users shared before
+    (TMPDIR/csro-ray-data): a new copy in the default cache removes those unused for a day and the killed workers'
+    half copies there too, as in its own folder; a recent one (an older version's worker still on it) stays."""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shared = tmp_path / runs.SHARED_DATA_CACHE
+    (shared / f".part-{_dead_pid()}-k0").mkdir(parents=True)
+    (shared / "old").mkdir()
+    os.utime(shared / "old", (time.time() - runs.DATA_CACHE_IDLE_S - 60,) * 2)
+    (shared / "recent").mkdir()
+    runs.local_dataset("k1", [{"goal_idx0/task.json": b"{}"}])
+    assert sorted(p.name for p in shared.iterdir()) == ["recent"]
+    (shared / "old").mkdir()
+    os.utime(shared / "old", (time.time() - runs.DATA_CACHE_IDLE_S - 60,) * 2)
+    runs.local_dataset("k2", [{"goal_idx0/task.json": b"{}"}], tmp_path / "cache")  # a cache named: only its own
+    assert sorted(p.name for p in shared.iterdir()) == ["old", "recent"]
+
+
 def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_path, monkeypatch):
     """A worker's copy of a dataset: written whole or not at all (a failed fetch leaves nothing, a killed worker's
     half copy is removed by the next), reused while used, and copies no segment used for a day are removed."""

@@ -229,6 +229,7 @@ def dataset_files(data_dir: Path) -> tuple[str, dict[str, bytes]]:
 
 
 DATA_CACHE_IDLE_S = 24 * 3600  # a node's copy of a dataset no segment has used for this long is removed
+SHARED_DATA_CACHE = "csro-ray-data"  # under TMPDIR: the node cache all users shared before 2026-12-06
 
 
 def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
@@ -236,17 +237,17 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
     folder per user: another user's copies can be neither marked used nor removed), fetched
     from the object store the first time (`ref` is the one-element list holding its ObjectRef, so that Ray does
     not fetch it for every segment). Each use marks the copy used; a new copy removes the copies of other
-    datasets unused for `DATA_CACHE_IDLE_S` and the half-written copies of killed workers."""
+    datasets unused for `DATA_CACHE_IDLE_S` and the half-written copies of killed workers (by default in the
+    folder all users shared before, `SHARED_DATA_CACHE`, too: this user's copies there, never used again)."""
     import ray
 
-    cache = cache or Path(tempfile.gettempdir()) / f"csro-ray-data-{os.getuid()}"  # (one per user of the node)
+    swept = [] if cache else [Path(tempfile.gettempdir()) / SHARED_DATA_CACHE]
+    cache = cache or Path(tempfile.gettempdir()) / f"{SHARED_DATA_CACHE}-{os.getuid()}"  # (one per user of the node)
     root = cache / key
     if not root.is_dir():
         cache.mkdir(parents=True, exist_ok=True)
-        remove_orphans(cache, ".part-")
-        for old in cache.iterdir():
-            if old.is_dir() and not old.name.startswith(".") and time.time() - old.stat().st_mtime > DATA_CACHE_IDLE_S:
-                shutil.rmtree(old, ignore_errors=True)
+        for folder in [cache, *swept]:
+            _remove_unused_copies(folder)
         tmp = cache / f"{scratch_prefix('.part-')}{key}"
         try:
             write_tree(tmp, ray.get(ref[0]))
@@ -260,6 +261,18 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
             raise
     os.utime(root)  # used now
     return root
+
+
+def _remove_unused_copies(cache: Path) -> None:
+    """Remove from a node's dataset cache the copies unused for `DATA_CACHE_IDLE_S` and the half-written copies
+    of killed workers; what this user may not remove (another user's, in the old shared cache) stays."""
+    if not cache.is_dir():
+        return
+    remove_orphans(cache, ".part-")
+    for old in cache.iterdir():
+        with contextlib.suppress(OSError):  # (removed meanwhile by another worker)
+            if old.is_dir() and not old.name.startswith(".") and time.time() - old.stat().st_mtime > DATA_CACHE_IDLE_S:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def training_segment(
