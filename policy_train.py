@@ -137,9 +137,9 @@ def main(
     cfg = load_config(config)
     name = sac_config or default_sac_config(cfg.env_name)
     behaviour = load_sac_config(name, overrides)  # bad overrides fail before anything else
-    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
-    if cluster and regenerate:
+    if ray_address is not None and regenerate:  # (said before whether Ray is installed: it would not be used)
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
+    cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
     device = select_device(gpu if gpu is not None else (-1 if behaviour.device == "cpu" else None))
     keep_freed_memory()
     graphs.request_capture(capture)

@@ -3283,8 +3283,8 @@ EDITS = {
     ),
     "--regenerate with --ray accepted": Edit(
         POLICY_TRAIN,
-        "if cluster and regenerate:",
-        "if cluster and not regenerate:",
+        "if ray_address is not None and regenerate:",
+        "if ray_address is not None and not regenerate:",
         "tests/test_behaviour_runs.py::" + "test_regenerate_on_ray_is_refused",
     ),
     "policy_train's --gpu 0 taken as no --gpu": Edit(
@@ -6055,8 +6055,8 @@ EDITS = {
     ),
     "a node's dataset cache shared by every user": Edit(
         CLUSTER_RUNS,
-        'cache = cache or Path(tempfile.gettempdir()) / f"csro-ray-data-{os.getuid()}"',
-        'cache = cache or Path(tempfile.gettempdir()) / "csro-ray-data"',
+        'cache = cache or Path(tempfile.gettempdir()) / f"{SHARED_DATA_CACHE}-{os.getuid()}"',
+        "cache = cache or Path(tempfile.gettempdir()) / SHARED_DATA_CACHE",
         "tests/test_cluster.py::test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_by_its_process",
     ),
     "a node's dataset copy named by its pid alone": Edit(

@@ -361,7 +361,9 @@ def test_a_seed_reaches_the_behaviour_sac(tmp_path, monkeypatch, capsys):
 def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
     """Mutation U04: the `--ray` / `--regenerate` check inverted (`cluster and not regenerate`). `--regenerate --ray`
     must be one line (regeneration runs on this machine only), not a regeneration that ignores --ray; and a plain
-    `--ray` run must not be refused with that line (inverted, every stage-1 run on Ray is)."""
+    `--ray` run must not be refused with that line (inverted, every stage-1 run on Ray is). Both hold where Ray is not
+    installed (the GPU image): the refusal comes first, and the plain run's Ray is faked."""
+    monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: pytest.fail("asked for Ray before the refusal"))
     code, err = _policy_train_here(
         monkeypatch,
         tmp_path,
@@ -370,6 +372,7 @@ def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
         regenerate_episodes=lambda *a, **k: pytest.fail("regenerated"),
     )
     assert code == 2 and "--regenerate runs on this machine only" in err
+    monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
     ray_runs = []
     code, err = _policy_train_here(
         monkeypatch,
