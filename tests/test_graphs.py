@@ -563,10 +563,10 @@ print(torch.backends.cpu.get_cpu_capability(), float(plain), float(fused), float
 
 @pytest.mark.slow
 def test_a_loss_compiled_on_the_cpu_at_one_vector_width_is_not_served_from_the_cache_at_another(tmp_path):
-    """One process per CPU kernel level this host has, widest to scalar and back, all sharing one inductor cache
-    folder: each compiled CLUB bound equals the plain one. Without the pinned width the cache serves a graph built
-    for one width to the next process (on an AVX-512 host the AVX2 process got 13.67 for 0.59; on an AVX2 host the
-    scalar process fails to compile)."""
+    """Three processes sharing one inductor cache folder: the host's widest CPU kernel level, the next one down and
+    the widest again; each compiled CLUB bound equals the plain one. Without the pinned width the cache serves a
+    graph built for one width to the next process (on an AVX-512 host the AVX2 process got 13.67 for 0.59; on an
+    AVX2 host the scalar process fails to compile)."""
     import subprocess
     import sys
 
@@ -574,7 +574,7 @@ def test_a_loss_compiled_on_the_cpu_at_one_vector_width_is_not_served_from_the_c
     top = torch.backends.cpu.get_cpu_capability().lower()
     if top not in levels[:2]:
         pytest.skip(f"an x86 host with AVX2 or AVX-512 (this one: {top})")
-    levels = levels[levels.index(top) :]
+    levels = levels[levels.index(top) :][:2]  # (the widest and the next: 3 processes, not 5 on an AVX-512 host)
     env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"), "OMP_NUM_THREADS": "1"}
     for level in levels + levels[-2::-1]:
         out = subprocess.run(
