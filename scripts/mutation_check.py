@@ -6055,8 +6055,8 @@ EDITS = {
     ),
     "a node's dataset cache shared by every user": Edit(
         CLUSTER_RUNS,
-        'cache = cache or Path(tempfile.gettempdir()) / f"{SHARED_DATA_CACHE}-{os.getuid()}"',
-        "cache = cache or Path(tempfile.gettempdir()) / SHARED_DATA_CACHE",
+        'cache = cache or shared.with_name(f"{SHARED_DATA_CACHE}-{os.getuid()}")',
+        "cache = cache or shared",
         "tests/test_cluster.py::test_a_nodes_dataset_cache_is_a_folder_of_the_user_and_its_copying_is_named_by_its_process",
     ),
     "a node's dataset copy named by its pid alone": Edit(
@@ -6100,8 +6100,8 @@ EDITS = {
     ),
     "the GRU's precision not given back after the call": Edit(
         BOREL_PY,
-        '    rnn.fp32_precision = "ieee"\n    try:\n        yield\n    finally:\n        rnn.fp32_precision = before',
-        '    rnn.fp32_precision = "ieee"\n    yield',
+        "    try:\n        yield\n    finally:\n        setattr(owner, flag, before)",
+        "    yield",
         "tests/test_borel.py::test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was",
     ),
     "task.json's time written without its offset from UTC": Edit(

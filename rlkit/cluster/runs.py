@@ -241,8 +241,9 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
     folder all users shared before, `SHARED_DATA_CACHE`, too: this user's copies there, never used again)."""
     import ray
 
-    swept = [] if cache else [Path(tempfile.gettempdir()) / SHARED_DATA_CACHE]
-    cache = cache or Path(tempfile.gettempdir()) / f"{SHARED_DATA_CACHE}-{os.getuid()}"  # (one per user of the node)
+    shared = Path(tempfile.gettempdir()) / SHARED_DATA_CACHE
+    swept = [] if cache else [shared]
+    cache = cache or shared.with_name(f"{SHARED_DATA_CACHE}-{os.getuid()}")  # (one per user of the node)
     root = cache / key
     if not root.is_dir():
         cache.mkdir(parents=True, exist_ok=True)

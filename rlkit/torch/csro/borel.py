@@ -174,20 +174,16 @@ def gru_in_full_float32() -> Iterator[None]:
     Ampere and later GPUs unless told otherwise, where its matrix products elsewhere stay float32 by default; the
     belief's GRU then computes as on the CPU and as the rest of the step. No effect on the CPU."""
     rnn = getattr(torch.backends.cudnn, "rnn", None)
-    if rnn is None or not hasattr(rnn, "fp32_precision"):  # torch before 2.9: one flag for convolutions and RNNs
-        before = torch.backends.cudnn.allow_tf32
-        torch.backends.cudnn.allow_tf32 = False
-        try:
-            yield
-        finally:
-            torch.backends.cudnn.allow_tf32 = before
-        return
-    before = rnn.fp32_precision
-    rnn.fp32_precision = "ieee"
+    if rnn is not None and hasattr(rnn, "fp32_precision"):
+        owner, flag, full = rnn, "fp32_precision", "ieee"
+    else:  # torch before 2.9: one flag for convolutions and RNNs
+        owner, flag, full = torch.backends.cudnn, "allow_tf32", False
+    before = getattr(owner, flag)
+    setattr(owner, flag, full)
     try:
         yield
     finally:
-        rnn.fp32_precision = before
+        setattr(owner, flag, before)
 
 
 class BeliefEncoder(nn.Module):
