@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "configs" / "test" / "point-robot-tiny.json"
@@ -31,6 +32,21 @@ def load_file(relative: str, name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# A test that only CUDA can run: skipped without it, and marked `cuda` so that scripts/gpu/check.sh runs these first,
+# in a step of their own (`pytest -m cuda`). Every test that needs CUDA takes these marks (tests/test_gpu_scripts.py).
+CUDA_ONLY = (
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (scripts/gpu/check.sh runs it on a GPU)"),
+)
+
+
+def cuda_only(test):
+    """`CUDA_ONLY` as a decorator (`pytest.param(..., marks=CUDA_ONLY)` for one parameter)."""
+    for mark in CUDA_ONLY:
+        test = mark(test)
+    return test
 
 
 def run_cli(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

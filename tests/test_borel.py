@@ -32,7 +32,7 @@ from rlkit.torch.csro import borel
 from rlkit.torch.csro.agent import CSROAgent
 from rlkit.torch.csro.borel import BorelAgent, BorelSettings
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
-from tests.conftest import ROOT, TINY_CONFIG
+from tests.conftest import ROOT, TINY_CONFIG, cuda_only
 from tests.test_buffer import _written_data, make
 from tests.test_eval import _envs, envs_for
 from tests.test_gradient_flow import changed, snapshot
@@ -379,7 +379,7 @@ def test_the_beliefs_gru_runs_in_full_float32_and_leaves_the_setting_as_it_was()
     assert seen[-1] == full and setting() == before
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (scripts/gpu/check.sh runs it on a GPU)")
+@cuda_only
 @torch.no_grad()
 def test_the_beliefs_gru_on_cuda_computes_in_float32_not_tf32():
     """On CUDA the belief over 64 sequences of 200 steps is float64's to float32 rounding (1e-4 of its largest

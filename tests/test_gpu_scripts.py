@@ -213,6 +213,21 @@ def test_check_sh_counts_the_reproductions_cut_off_as_planned(tmp_path):
     assert re.search(r"reproduce-paper: exit 124 after \d+ s \(cut off at its limit, as planned\)", out.stdout)
 
 
+def test_every_test_that_needs_cuda_takes_the_cuda_mark():
+    """check.sh runs the tests that need CUDA first, by their `cuda` mark (`-m cuda`): a test skipped without CUDA
+    by a skip of its own, not conftest's `cuda_only` / `CUDA_ONLY`, would run later, in the suite's step, if at all."""
+    skips = re.compile(r"skip(?:if)?\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)", re.S)  # a call, 2 levels of (...)
+    own = [
+        f"{path.name}: {call.group(0)[:60]}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        if path.name != "conftest.py"
+        for call in skips.finditer(path.read_text())
+        if "cuda" in call.group(0).lower()
+    ]
+    assert own == []
+    assert "pytest.mark.cuda" in (ROOT / "tests" / "conftest.py").read_text()
+
+
 @pytest.mark.slow
 def test_check_sh_kills_a_step_that_ignores_its_timeout(tmp_path):
     """A step that ignores timeout's SIGTERM is killed 5 s later (exit 137), not waited for past the call's end:

@@ -22,6 +22,7 @@ from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.seeding import SEEDING_VERSION, torch_generator
 from rlkit.torch.sac.vector_sac import TaskGenerators, VectorSAC
+from tests.conftest import CUDA_ONLY
 from tests.test_behaviour_reference import _params
 
 
@@ -132,9 +133,7 @@ def test_split_idx_out_of_range():
     "device",
     [
         "cpu",
-        pytest.param(
-            "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (scripts/gpu/check.sh)")
-        ),
+        pytest.param("cuda", marks=CUDA_ONLY),
     ],
 )
 def test_task_data_does_not_depend_on_its_group(tmp_path, capfd, device):

@@ -7,9 +7,11 @@
 #
 # Phases and their timeouts (seconds; each step has its own, so that a hang costs only its share):
 #   setup      environment 20, install 40, imports 20 (always run first, whatever phases are named)
-#   tests      the CUDA tests 240 (the fused losses and BOREL compile to Triton there: 122 s on an H200 with a
-#              warm compile cache, past 120 s on a cold one); the rest of the suite 150 (115 s on an H200; the GPU
-#              visible, 14 pytest-xdist workers taking tests one by one; Ray's tests left out: no Ray there)
+#   tests      the CUDA-only tests 200 (`-m cuda`, 4 workers; the fused losses and BOREL compile to Triton there;
+#              on the 2026-12-04 H200, with test_graphs.py's CPU tests beside them and one worker: 122 s with a warm
+#              compile cache, past 120 s on a cold one); the rest of the suite 190 (115 s on that H200 without
+#              test_graphs.py's CPU tests; the GPU visible, 14 pytest-xdist workers taking tests one by one; Ray's
+#              tests left out: no Ray there)
 #   bench      meta_train_speed 110 (eager, eager-plain-adam, captured, captured-fused, pairwise: each variant's
 #              line printed as it ends, so a timeout keeps those done), behaviour_sac_speed 40 at the
 #              faithful settings (train_point: 1.4 TFLOP an update of 40 tasks, so fp32 compute may bound it)
@@ -126,15 +128,16 @@ step imports 20 "$py" -c "import hydra, mujoco, gymnasium, rliable, pandas, torc
 print('torch', torch.__version__, 'pandas', pandas.__version__, 'mujoco', mujoco.__version__)"
 
 if wants tests; then
-    step cuda-tests 240 "$py" -m pytest -p no:cacheprovider tests/test_graphs.py -k "not on_the_cpu"
-    # the rest of the suite on this Python, the GPU visible (so CUDA is every run's default device), spread
-    # over the machine's cores by pytest-xdist (the image has it; else the fast part alone), one thread each
+    # first the tests that only CUDA runs (marked `cuda`, tests/conftest.py), 4 at a time where pytest-xdist is
+    # there (each compiles its own Triton kernels); then the rest of the suite on this Python, the GPU visible (so
+    # CUDA is every run's default device), spread over the machine's cores (without xdist the fast part alone)
     if "$py" -c "import xdist" 2> /dev/null; then
-        step suite 150 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 \
-            --ignore tests/test_cluster.py --ignore tests/test_graphs.py
+        step cuda-tests 200 "$py" -m pytest -p no:cacheprovider -n 4 -m cuda tests
+        step suite 190 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 -m "not cuda" \
+            --ignore tests/test_cluster.py
     else
-        step suite 150 "$py" -m pytest -p no:cacheprovider -m "not slow" --ignore tests/test_cluster.py \
-            --ignore tests/test_graphs.py
+        step cuda-tests 200 "$py" -m pytest -p no:cacheprovider -m cuda tests
+        step suite 190 "$py" -m pytest -p no:cacheprovider -m "not slow and not cuda" --ignore tests/test_cluster.py
     fi
 fi
 if wants bench; then
