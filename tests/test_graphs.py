@@ -407,8 +407,17 @@ def _fake_cuda(monkeypatch) -> tuple[list[int], list[tuple]]:
         seen.append(("capture", None if stream is None else stream.index, current[0]))
         yield
 
+    def synchronize(device=None):
+        seen.append(("synchronize", torch.device(device).index, current[0]))
+
     for name, fake in dict(
-        Stream=Stream, current_stream=Stream, device=device, stream=stream, CUDAGraph=Graph, graph=capture
+        Stream=Stream,
+        current_stream=Stream,
+        device=device,
+        stream=stream,
+        CUDAGraph=Graph,
+        graph=capture,
+        synchronize=synchronize,
     ).items():
         monkeypatch.setattr(torch.cuda, name, fake)
     return current, seen
@@ -435,8 +444,9 @@ def test_a_step_on_a_second_gpu_is_warmed_captured_and_replayed_on_that_gpu(monk
 @pytest.mark.parametrize("keys_return", [True, False])
 def test_a_finished_stages_graph_is_dropped_when_keys_do_not_return(monkeypatch, keys_return):
     """CORRO's stages follow one another: with `keys_return` False (stage 2's runner) a stage's graph, and the
-    GPU memory it holds, goes when the next stage begins; with True (stage 1's keys recur) every graph stays."""
-    _fake_cuda(monkeypatch)
+    GPU memory it holds, goes when the next stage begins, once the GPU has finished its queued replays; with True
+    (stage 1's keys recur) every graph stays."""
+    _, seen = _fake_cuda(monkeypatch)
     ran = []
     runner = graphs.StepRunner(
         lambda s, k: ran.append(k), torch.device("cuda:0"), True, warmup=1, keys_return=keys_return
@@ -447,6 +457,10 @@ def test_a_finished_stages_graph_is_dropped_when_keys_do_not_return(monkeypatch,
     assert ran == ["cvae", "cvae", "pretrain", "pretrain"]  # (a replay runs no Python)
     assert sorted(runner.graphs) == (["cvae", "pretrain"] if keys_return else ["pretrain"])
     assert sorted(runner.warm) == (["cvae", "pretrain"] if keys_return else ["pretrain"])
+    syncs = [i for i, e in enumerate(seen) if e[0] == "synchronize"]
+    assert [seen[i] for i in syncs] == ([] if keys_return else [("synchronize", 0, 0)]), seen
+    if not keys_return:  # after cvae's replays, before pretrain's first step
+        assert seen[syncs[0] - 1][0] == "replay" and ("capture", 0, 0) in seen[syncs[0] :], seen
 
 
 # ---- fusion: the losses compiled ------------------------------------------------------------------------------

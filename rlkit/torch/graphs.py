@@ -340,7 +340,8 @@ class StepRunner:
     for the same key, and decide them from host values alone. `generators`: every generator the
     step draws from, other than CUDA's default; `optimizers`: every optimiser it steps. `keys_return` False: a
     key once left is not seen again (CORRO's stages follow one another), so its graph, and the GPU memory pool the
-    graph holds, is dropped when the next key begins (a key that came back would be warmed up and captured again)."""
+    graph holds, is dropped when the next key begins, after a wait for the GPU to finish its queued replays (a key
+    that came back would be warmed up and captured again)."""
 
     def __init__(
         self,
@@ -376,6 +377,8 @@ class StepRunner:
 
     def __call__(self, inputs: Any, key: Hashable = None) -> Any:
         if not self.keys_return and key not in self.warm:  # a new key: the ones before it are done with
+            if self.graphs:  # (once a stage: their last replays may still be queued, so they finish first)
+                torch.cuda.synchronize(self.device)
             self.graphs.clear()
             self.warm = {key: 0}
         if not self.prepared:
