@@ -53,7 +53,8 @@ STREAMS: dict[str, Stream] = {
         "saved generator state cannot go (`portable_generator_state`)",
     ),
     # stage 1: the behaviour SACs (rlkit.behaviour). No task index: every task's SAC draws the same
-    # streams, as in the reference, whose one-process-per-task SACs all seeded with the same seed
+    # streams, as the reference's one-process-per-task SACs drew torch's and numpy's after seeding them alike
+    # (its seed-step actions and MuJoCo reset noise were gym's, seeded from the OS: docs/reference-differences.md)
     "behaviour_init": Stream(10, (), "every task's SAC initialisation"),
     "behaviour_noise": Stream(11, (), "every task's SAC draws: seed-step actions, policy noise, replay rows"),
     "behaviour_env": Stream(12, (), "reset noise of every task's training env"),
