@@ -289,13 +289,34 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
 
 
 def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
+    """Each protocol's IQM score with its 95% bootstrap interval over the runs; with 3 runs or fewer the IQM trims
+    none of them and every percentile interval is their range (a resample of one run alone is more likely than
+    2.5%), which a line says."""
     from rlkit.stats import iqm_interval
 
     out = []
     for name in PROTOCOLS:
         point, lo, hi = iqm_interval(np.asarray(ref.score(table[name].to_numpy())))
         out.append(f"IQM score {name:28s} {point:.3f} [{lo:.3f}, {hi:.3f}]")
+    if len(table) <= 3:
+        out.append(
+            f"(over {len(table)} runs the IQM is their mean and the interval their range, not a 95% interval: "
+            "4 runs or more for one)"
+        )
     return out
+
+
+def length_lines(table: pd.DataFrame) -> list[str]:
+    """A warning when an experiment's runs end at different train steps: its mean then mixes returns read at
+    different points of training (shown, for a look at runs still training; rlkit.reproduce refuses such runs)."""
+    steps = table.groupby("train steps", sort=True)["run"].apply(list)
+    if len(steps) < 2:
+        return []
+    told = "; ".join(f"{s} in {', '.join(Path(r).name for r in runs)}" for s, runs in steps.items())
+    return [
+        f"warning: the runs end at different train steps ({told}): the table averages returns read at "
+        "different points of training; finish the shorter runs for one that compares"
+    ]
 
 
 def read_spread(path: str | Path) -> dict:
@@ -402,11 +423,14 @@ def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str
         )
     mine = ref.score(table[name].to_numpy())
     inside = all(scores.min() <= m <= scores.max() for m in mine)
+    # (one run is one draw, held to the per-seed bar; the mean bar is held to several runs' mean)
+    low_mean = len(mine) > 1 and mine.mean() < bar["mean_at_least"]
     out.append(
         f"  the bar ({name}): every seed >= {bar['each_at_least']} and the mean >= {bar['mean_at_least']}; "
         f"the reference seeds: worst {scores.min():.3f}, mean {scores.mean():.3f}; this run is "
         + ("inside their spread" if inside else "outside their spread")
         + ("" if all(m >= bar["each_at_least"] for m in mine) else ", below the per-seed bar")
+        + (f", their mean {mine.mean():.3f} below the mean bar" if low_mean else "")
     )
     return out
 
@@ -437,7 +461,7 @@ def main(runs_dir: str, last: int, against: str | None) -> None:
             click.echo(f"\n== experiment {k + 1}: {describe_groups([runs])}")
         ref = reference_returns(runs[0])
         click.echo(format_table(table, ref))
-        for line in collapse_lines(runs):
+        for line in length_lines(table) + collapse_lines(runs):
             click.echo(line)
         if ref and len(table) > 1:
             for line in iqm_lines(table, ref):

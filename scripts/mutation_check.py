@@ -4306,9 +4306,27 @@ EDITS = {
     ),
     "the report flagging only the first collapsed run": Edit(
         REPORT,
-        "for line in collapse_lines(runs):",
-        "for line in collapse_lines(runs[:1]):",
+        "for line in length_lines(table) + collapse_lines(runs):",
+        "for line in length_lines(table) + collapse_lines(runs[:1]):",
         "tests/test_report_plot.py::test_the_report_flags_every_collapsed_run_not_only_the_first",
+    ),
+    "runs ending at different train steps averaged without a word": Edit(
+        REPORT,
+        "    if len(steps) < 2:\n        return []",
+        "    if len(steps) < 3:\n        return []",
+        "tests/test_report_plot.py::test_report_table_known_numbers",
+    ),
+    "the IQM interval of 3 runs or fewer not said to be their range": Edit(
+        REPORT,
+        "    if len(table) <= 3:",
+        "    if len(table) < 2:",
+        "tests/test_report_plot.py::test_report_table_known_numbers",
+    ),
+    "several runs' mean not held to the mean bar": Edit(
+        REPORT,
+        'low_mean = len(mine) > 1 and mine.mean() < bar["mean_at_least"]',
+        "low_mean = False",
+        "tests/test_report_plot.py::test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread",
     ),
     "--against seeds of another config not checked": Edit(
         REPORT,

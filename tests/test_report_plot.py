@@ -297,7 +297,7 @@ def test_last_beyond_a_runs_rows_is_an_error(runs):
 
 
 def test_report_table_known_numbers(runs):
-    from rlkit.report import Reference, format_table, iqm_lines
+    from rlkit.report import Reference, format_table, iqm_lines, length_lines
 
     table = final_returns(find_runs(runs), last=1)  # offline -4 and -8, Np -6 and -10
     ref = Reference(oracle=0.0, random=-20.0)
@@ -309,6 +309,16 @@ def test_report_table_known_numbers(runs):
     assert one[-1].startswith("(1 run(s), 30 train steps;") and one[1].split()[2:5] == ["-4.00", "+-", "n/a"]
     iqm = iqm_lines(table, ref)[0].split()
     assert iqm[:5] == ["IQM", "score", "offline", "context", "0.700"]  # two runs: the IQM is their mean
+    assert iqm[5:] == ["[0.600,", "0.800]"]  # and the interval their range, which a line says
+    assert iqm_lines(table, ref)[-1].startswith("(over 2 runs the IQM is their mean and the interval their range")
+    four = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-2.0, -4.0, -6.0, -12.0]))  # scores 0.9, 0.8, 0.7, 0.4
+    assert len(iqm_lines(four, ref)) == len(PROTOCOLS) and iqm_lines(four, ref)[0].split()[4] == "0.750"
+    # the two runs end at 30 and 20 train steps: their mean mixes two points of training, which a line says
+    assert length_lines(table) == [
+        "warning: the runs end at different train steps (20 in seed1; 30 in seed0): the table averages returns "
+        "read at different points of training; finish the shorter runs for one that compares"
+    ]
+    assert length_lines(table[:1]) == []
 
 
 def test_learning_curves_known_numbers(runs):
@@ -351,12 +361,18 @@ def test_a_run_above_or_below_the_reference_seeds_is_outside_their_spread():
         -8.0: "inside their spread, below the per-seed bar",
         -2.0: "outside their spread",
     }
-    # two runs, one inside (0.6) and one above (0.9): not inside; one at 0.75, above each_at_least (0.7) but below
-    # mean_at_least (0.8): not below the per-seed bar
+    # two runs, one inside (0.6) and one above (0.9): not inside, and their mean (0.75) is below mean_at_least (0.8);
+    # one run at 0.75, above each_at_least (0.7): one draw, not held to the mean bar; two at 0.85 and 0.95: above both
     assert against_lines(pd.DataFrame(dict.fromkeys(PROTOCOLS, [-8.0, -2.0])), ref, spread)[-1].endswith(
-        "this run is outside their spread, below the per-seed bar"
+        "this run is outside their spread, below the per-seed bar, their mean 0.750 below the mean bar"
     )
     assert against_lines(pd.DataFrame([dict.fromkeys(PROTOCOLS, -5.0)]), ref, spread)[-1].endswith(
+        "this run is outside their spread"
+    )
+    assert against_lines(pd.DataFrame(dict.fromkeys(PROTOCOLS, [-5.0, -5.0])), ref, spread)[-1].endswith(
+        "this run is outside their spread, their mean 0.750 below the mean bar"
+    )
+    assert against_lines(pd.DataFrame(dict.fromkeys(PROTOCOLS, [-3.0, -1.0])), ref, spread)[-1].endswith(
         "this run is outside their spread"
     )
 
