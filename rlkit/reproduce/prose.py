@@ -265,7 +265,7 @@ def ablation_paragraph(cells: dict[str, pd.Series], weak: str = "") -> str:
         if holds
         else "This is not the paper's ordering (neither < each half < both)"
     )
-    text += "; 'both' minus each single-component cell, paired by seed (95% CI): " + ", ".join(
+    text += "; 'both' minus each single-component cell in return (not score), paired by seed (95% CI): " + ", ".join(
         f"{k} {d:.2f} {_fmt_ci(lo, hi)}" for k, (d, lo, hi) in diffs.items()
     )
     if any(math.isnan(lo) for _, lo, _ in diffs.values()):
