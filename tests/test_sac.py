@@ -124,6 +124,18 @@ def test_split_covers_every_task_once(n, split):
     assert sorted(t for p in parts for t in p) == list(range(n))
 
 
+def test_split_bounds_are_linspaces_and_a_huge_split_allocates_nothing():
+    """The parts are those of `np.linspace(0, n, split + 1).round()` (as before the bounds were computed alone), and
+    --split 10**20 (once `np.linspace` of 10**20 floats: a MemoryError, or tens of GB) is a part with no tasks."""
+    for n in (1, 6, 7, 40, 101):
+        for split in range(1, 2 * n + 3):
+            bounds = np.linspace(0, n, split + 1).round().astype(int)
+            assert [split_tasks(n, split, k) for k in range(split)] == [
+                list(range(bounds[k], bounds[k + 1])) for k in range(split)
+            ], (n, split)
+    assert split_tasks(6, 10**20, 5) == []
+
+
 def test_split_idx_out_of_range():
     with pytest.raises(UserError, match="split_idx"):
         split_tasks(40, 4, 4)

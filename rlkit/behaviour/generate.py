@@ -791,5 +791,10 @@ def split_tasks(n_tasks: int, split: int, split_idx: int) -> list[int]:
     """Part `split_idx` of `split` near-equal contiguous parts of range(n_tasks) (any n_tasks works)."""
     if split < 1 or not 0 <= split_idx < split:
         raise UserError(f"--split {split} --split_idx {split_idx}: expected split >= 1 and 0 <= split_idx < split")
-    bounds = np.linspace(0, n_tasks, split + 1).round().astype(int)
-    return list(range(bounds[split_idx], bounds[split_idx + 1]))
+    return list(range(_split_bound(n_tasks, split, split_idx), _split_bound(n_tasks, split, split_idx + 1)))
+
+
+def _split_bound(n_tasks: int, split: int, i: int) -> int:
+    """Where part i begins: `np.linspace(0, n_tasks, split + 1).round()[i]` (i times the float step, rounded half
+    to even; the last exactly n_tasks) computed alone, so that a huge --split allocates nothing."""
+    return n_tasks if i == split else int(np.round(i * (n_tasks / split)))
