@@ -40,6 +40,7 @@ from rlkit.run_folder import (
     DATA_PRINT_FILE,
     RunLock,
     check_seeding,
+    code_entries,
     iterations_done,
     read_run_state,
     record_code,
@@ -368,9 +369,12 @@ class MetaTrainer:
     def _train(self, logger: RunLogger, variant: dict, max_iterations: int | None, restore_snapshots: bool) -> None:
         a, setup = self.cfg.algo_params, self.setup
         resumed = self.try_resume(logger, restore_snapshots)
+        training = self.counters["iteration"] < a.num_iterations
         # written once the resume has read what it continues (a damaged progress.csv, a state of other seed streams
-        # is refused before): a refused resume leaves the folder's config as the run it holds was trained with
-        logger.write_variant(variant)
+        # is refused before): a refused resume leaves the folder's config as the run it holds was trained with, and
+        # so does a finished one run again (its --gpu or a lower --num_iterations trained nothing)
+        if training:
+            logger.write_variant(variant)
         self._record_data(logger, resumed)
         if resumed:
             done = self.counters["iteration"]
@@ -382,7 +386,7 @@ class MetaTrainer:
                 )
             else:
                 print(f"resuming {setup.out_dir} at iteration {done}")
-        if self.counters["iteration"] < a.num_iterations:  # (a finished run trains nothing: no code to record)
+        if training:  # (a finished run trains nothing: no code to record)
             self._record_code(logger, resumed)
         if self.borel is not None:
             self.vae_stage(logger)
@@ -460,7 +464,8 @@ class MetaTrainer:
         )
 
     def _check_resumable(self, variant: dict) -> None:
-        """See `iterations_done`."""
+        """See `iterations_done`; a snapshot's code.json is read here too, so that a damaged one is refused before
+        anything in the folder is written."""
         iterations_done(
             self.setup.out_dir,
             variant,
@@ -468,6 +473,8 @@ class MetaTrainer:
             "choose another --exp_name",
             self.setup.data_print,
         )
+        if (self.setup.out_dir / "latest.pt").is_file():
+            code_entries(self.setup.out_dir)
 
     def _record_data(self, logger: RunLogger, resumed: bool) -> None:
         """Write `dataset.json` (the data's fingerprint and where it was read) unless the run resumes one that has

@@ -142,6 +142,25 @@ CODE_FILE = "code.json"  # in a run folder: the code, packages and device that t
 _NUMERICS = ("threads", "cpu")  # `cpu_numerics`'s keys
 
 
+def _trained_with(out_dir: Path) -> Any:
+    """`CODE_FILE`'s "trained_with" value as written ([] without the file); a file that is not JSON is a UserError."""
+    path = out_dir / CODE_FILE
+    if not path.is_file():
+        return []
+    return read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
+
+
+def code_entries(out_dir: Path) -> list:
+    """`CODE_FILE`'s list "trained_with" as written, which a resumed run adds to; one that is not a list is a
+    UserError naming the file."""
+    kept = _trained_with(out_dir)
+    if not isinstance(kept, list):
+        raise UserError(
+            f"{str(out_dir / CODE_FILE)!r}: 'trained_with' is not a list: expected the list {CODE_FILE} keeps"
+        )
+    return kept
+
+
 def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage: str | None = None) -> dict:
     """Add what trains the run from `iteration` on (git commit of the source, package versions, `device`, torch's
     thread count and CPU capability: `cpu_numerics`) to `CODE_FILE`'s list "trained_with" where it differs from the
@@ -158,11 +177,7 @@ def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage
     }
     if stage is not None:
         entry["from_stage"] = stage
-    kept = []
-    if resumed and path.is_file():
-        kept = read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
-        if not isinstance(kept, list):
-            raise UserError(f"{str(path)!r}: 'trained_with' is not a list: expected the list {CODE_FILE} keeps")
+    kept = code_entries(out_dir) if resumed else []
     same = {k: v for k, v in entry.items() if k not in ("from_iteration", "from_stage")}
     last = kept[-1] if kept and isinstance(kept[-1], dict) else None
     # (an entry written before the thread count and CPU were recorded, 2026-12-06, is compared on the rest)
@@ -174,11 +189,9 @@ def record_code(out_dir: Path, iteration: int, device: str, resumed: bool, stage
 
 
 def read_code_record(out_dir: Path) -> list[dict]:
-    """`CODE_FILE`'s "trained_with" list ([] for a run written before it was kept)."""
-    path = out_dir / CODE_FILE
-    if not path.is_file():
-        return []
-    kept = read_json_object(path, "the record of the code that trained this run").get("trained_with", [])
+    """`CODE_FILE`'s "trained_with" entries that are objects ([] for a run written before it was kept), for the
+    readers of a run (the report); a file that is not JSON is a UserError naming it."""
+    kept = _trained_with(out_dir)
     return [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
 
 

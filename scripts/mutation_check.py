@@ -996,8 +996,8 @@ EDITS = {
     ),
     "a finished run's rerun recording its code": Edit(
         EXPERIMENT,
-        'if self.counters["iteration"] < a.num_iterations:  # (a finished run',
-        'if self.counters["iteration"] <= a.num_iterations:  # (a finished run',
+        'training = self.counters["iteration"] < a.num_iterations',
+        'training = self.counters["iteration"] <= a.num_iterations',
         RUN_FOLDER_TESTS + "test_a_finished_run_that_is_rerun_records_no_code",
     ),
     "the Ray driver keeping only as many jobs under way as the cluster runs at once": Edit(
@@ -4303,6 +4303,18 @@ EDITS = {
         's = np.array([ref.score(r[protocol]) for r in spread["seeds"].values()])',
         's = np.array([ref.score(r[name]) for r in spread["seeds"].values()])',
         "tests/test_report_plot.py::test_each_protocols_line_against_the_seeds_gives_that_protocols_spread",
+    ),
+    "a finished run run again rewriting its variant.json": Edit(
+        EXPERIMENT,
+        "        if training:\n            logger.write_variant(variant)",
+        "        logger.write_variant(variant)",
+        "tests/test_graphs.py::test_a_finished_run_run_again_says_it_is_complete",
+    ),
+    "a damaged code.json read only after the resume has written": Edit(
+        EXPERIMENT,
+        '        if (self.setup.out_dir / "latest.pt").is_file():\n            code_entries(self.setup.out_dir)',
+        "        if False:\n            code_entries(self.setup.out_dir)",
+        "tests/test_graphs.py::test_a_finished_run_run_again_says_it_is_complete",
     ),
     "the report flagging only the first collapsed run": Edit(
         REPORT,

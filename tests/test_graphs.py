@@ -980,12 +980,33 @@ def test_a_finished_run_run_again_says_it_is_complete(tiny_data, tmp_path, monke
     """The same command again over a finished run trains nothing and says so (it said "resuming ... at iteration
     2" and ended, which read as if it had gone on)."""
     cfg = _tiny_cfg(tiny_data, tmp_path, monkeypatch, "done")
-    _trainer(cfg, "cpu", False).run()
+    first = _trainer(cfg, "cpu", False)
+    first.run()
     capsys.readouterr()
     _trainer(cfg, "cpu", False).run()
     out = capsys.readouterr().out
     assert "is already complete (2/2 iterations): nothing to train (raise --num_iterations" in out
     assert "resuming" not in out
+    # run again with another --gpu, it trains nothing and leaves the run's record as it was (variant.json said
+    # gpu_id 7 after such a rerun); a damaged code.json is refused before
+    # the resume writes anything (variant.json said num_iterations 3 after the refusal)
+    run, overrides = first.setup.out_dir, {"exp_name": "done", "base_log_dir": str(tmp_path), "gpu_id": 7}
+    kept = {name: (run / name).read_bytes() for name in ("variant.json", "progress.csv", "code.json")}
+    other = load_config(
+        TINY_CONFIG, {"algo_type": "CSRO", "algo_params": {"num_iterations": 2}, "util_params": overrides}
+    )
+    _trainer(other, "cpu", False).run()
+    assert "is already complete (2/2 iterations)" in capsys.readouterr().out
+    assert {name: (run / name).read_bytes() for name in kept} == kept
+    (run / "code.json").write_text("[")
+    more = load_config(
+        TINY_CONFIG, {"algo_type": "CSRO", "algo_params": {"num_iterations": 3}, "util_params": overrides}
+    )
+    with pytest.raises(UserError, match=r"code\.json"):
+        _trainer(more, "cpu", False).run()
+    assert {name: (run / name).read_bytes() for name in ("variant.json", "progress.csv")} == {
+        name: kept[name] for name in ("variant.json", "progress.csv")
+    }
 
 
 @pytest.mark.slow
