@@ -766,10 +766,10 @@ def _validate(cfg: Config, new: bool = True) -> None:
         (
             cfg.util_params.exp_name in ("", Path(cfg.util_params.exp_name).name)
             and cfg.util_params.exp_name not in (".", "..")
-            and cfg.util_params.exp_name == cfg.util_params.exp_name.strip(),
-            f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/', '..' or spaces "
-            "around it), "
-            "so that the run stays under base_log_dir/env_name/",
+            and cfg.util_params.exp_name == cfg.util_params.exp_name.strip()
+            and cfg.util_params.exp_name.isprintable(),
+            f"util_params.exp_name {cfg.util_params.exp_name!r}: expected a plain folder name (no '/', '..', control "
+            "characters or spaces around it), so that the run stays under base_log_dir/env_name/",
         ),
         *[
             (

@@ -261,8 +261,8 @@ def test_club_use_sa_false_is_refused_only_where_the_reference_would_read_s_a_r(
         load_config(None, {"algo_type": "CLASSIFIER", "algo_params": on})
 
 
-@pytest.mark.parametrize("name", ["../../x", "a/b", "..", "/abs"])
-def test_exp_name_cannot_leave_the_output_folder(name):
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", "/abs", "a\nb", "a\tb", "a\x1bb"])
+def test_exp_name_is_a_plain_folder_name_under_the_output_folder(name):
     with pytest.raises(UserError, match="expected a plain folder name"):
         load_config(None, {"util_params": {"exp_name": name}})
 
