@@ -4316,6 +4316,12 @@ EDITS = {
         "        if False:\n            code_entries(self.setup.out_dir)",
         "tests/test_graphs.py::test_a_finished_run_run_again_says_it_is_complete",
     ),
+    "a complete task's cut-short step file counted complete": Edit(
+        GENERATE,
+        "if not path.is_file() or not zipfile.is_zipfile(path):",
+        "if not path.is_file():",
+        "tests/test_sac.py::test_a_complete_task_missing_a_checkpoint_file_or_with_one_cut_short_is_refused",
+    ),
     "the report flagging only the first collapsed run": Edit(
         REPORT,
         "for line in length_lines(table) + collapse_lines(runs):",

@@ -476,6 +476,29 @@ def test_complete_data_of_other_settings_is_refused(tmp_path):
         assert said in str(e.value) and "; set another algo_params.data_dir in the config, or remove" in str(e.value)
 
 
+def test_a_complete_task_missing_a_checkpoint_file_or_with_one_cut_short_is_refused(tmp_path):
+    """A task marked complete whose step file is gone, cut short or empty was counted complete ("1 already complete,
+    0 to train") though meta-training refuses it: stage 1 names the file instead, and trains nothing."""
+    from rlkit.behaviour.generate import pending_tasks
+
+    spec = point_spec(tmp_path)
+    train_task_group(spec, [1], "off")
+    settings, step = spec.settings(), read_task_meta(task_dir(tmp_path, 1))["checkpoints"][-1]
+    path = task_dir(tmp_path, 1) / f"step{step}.npz"
+    whole = path.read_bytes()
+    for name, damage, said in [
+        ("gone", path.unlink, "is missing, though its task is marked complete"),
+        ("cut", lambda: path.write_bytes(whole[:500]), "is not a whole npz file, though its task is marked complete"),
+        ("empty", lambda: path.write_bytes(b""), "is not a whole npz file"),
+    ]:
+        damage()
+        with pytest.raises(UserError, match="removing .*goal_idx1' trains the task again$") as e:
+            pending_tasks(tmp_path, [0, 1], settings)
+        assert f"step{step}.npz' {said}" in str(e.value), name
+        path.write_bytes(whole)
+    assert pending_tasks(tmp_path, [0, 1], settings) == [0]
+
+
 def test_parts_of_one_dataset_trained_with_other_settings_are_refused(tmp_path):
     """Two --split parts with different settings (a re-submitted array job with another override) made one mixed
     dataset that nothing flagged: a part compared its own tasks only. The other parts' tasks, complete or still

@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import time
+import zipfile
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from rlkit.data.dataset import (
     TASK_PARAMS_FILE,
     TASK_RECORD_NAMES,
     as_task_records,
+    checkpoint_path,
     mean_return,
     parse_task_dir,
     task_dir,
@@ -732,6 +734,7 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
             todo.append(t)
             continue
         _refuse_other_settings(data_dir, t, meta, settings)
+        _refuse_missing_files(data_dir, t, meta)
     # the dataset's other tasks, complete or under way (a --split part's group records its settings as it begins:
     # a group not yet begun, or begun in the same instant, is not seen here, but in `claim_dataset_settings`)
     others = [t for t in (parse_task_dir(d) for d in Path(data_dir).glob(f"{TASK_DIR_PREFIX}*")) if t is not None]
@@ -740,6 +743,21 @@ def pending_tasks(data_dir: Path, tasks: list[int], settings: dict[str, Any], re
         if meta is not None:
             _refuse_other_settings(data_dir, t, meta, settings)
     return todo
+
+
+def _refuse_missing_files(data_dir: Path, t: int, meta: dict[str, Any]) -> None:
+    """A UserError when a task marked complete lacks a checkpoint file its task.json lists, or holds one cut short
+    (no zip directory at its end): counted complete, it would pass for data until meta-training read it. (A cheap
+    look at each file; `python -m rlkit.data check` reads them whole.)"""
+    for step in meta.get("checkpoints", []):
+        path = checkpoint_path(task_dir(data_dir, t), step)
+        if not path.is_file() or not zipfile.is_zipfile(path):
+            what = "missing" if not path.is_file() else "not a whole npz file"
+            raise UserError(
+                f"{str(path)!r} is {what}, though its task is marked complete: expected every checkpoint file "
+                f"task.json lists; `python -m rlkit.data check {data_dir}` says what else is wrong, and removing "
+                f"{str(task_dir(data_dir, t))!r} trains the task again"
+            )
 
 
 def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
