@@ -319,6 +319,20 @@ def length_lines(table: pd.DataFrame) -> list[str]:
     ]
 
 
+def _spread_problem(e: Exception) -> str:
+    """What `read_spread` found wrong, for its one line: the field missing, the JSON error, the OS's reason."""
+    if isinstance(e, KeyError):
+        return f"no field {e.args[0]!r}"
+    if isinstance(e, json.JSONDecodeError):
+        return f"not JSON: {e.msg} at line {e.lineno}"
+    if isinstance(e, OSError):
+        return e.strerror or type(e).__name__
+    return (
+        "seeds must be an object of seeds, each with a number per protocol, bar an object naming a protocol, "
+        "config a string"
+    )
+
+
 def read_spread(path: str | Path) -> dict:
     """A file of reference seeds (docs/results/point-robot-demo-seeds.json): their final returns per
     protocol, how many iterations they average, and the bar a set of seeds is held to."""
@@ -341,7 +355,7 @@ def read_spread(path: str | Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UserError(
             f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar, config), "
-            f"as docs/results/point-robot-demo-seeds.json ({type(e).__name__})"
+            f"as docs/results/point-robot-demo-seeds.json ({_spread_problem(e)})"
         ) from None
     for key in ("each_at_least", "mean_at_least"):
         value = bar.get(key)

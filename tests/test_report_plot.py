@@ -472,6 +472,26 @@ def test_read_spread_refuses_a_file_whose_parts_are_not_objects(tmp_path, doc):
         read_spread(path)
 
 
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("{}", "(no field 'seeds')"),
+        ("nope", "(not JSON: Expecting value at line 1)"),
+        ('{"seeds": "x", "bar": {}}', "(seeds must be an object of seeds, each with a number per protocol, bar an"),
+    ],
+)
+def test_read_spread_says_what_is_wrong_with_the_file(tmp_path, text, why):
+    """The one line ended in the exception's class name, "(KeyError)", "(JSONDecodeError)": it names the missing
+    field, the JSON error, or the form expected."""
+    from rlkit.report import read_spread
+
+    path = tmp_path / "seeds.json"
+    path.write_text(text)
+    with pytest.raises(UserError) as e:
+        read_spread(path)
+    assert why in str(e.value) and "Error)" not in str(e.value)
+
+
 def test_a_path_that_is_not_there_is_called_not_found(tmp_path):
     """report, plot and the behaviour curves said "no progress.csv under" (or "no goal_idx* folders in") a path
     that does not exist, as if it were an empty folder."""
