@@ -38,7 +38,7 @@ from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
 from rlkit.cli import THREADS, parse_list, run_cli, select_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
-from rlkit.config import load_config
+from rlkit.config import MAX_INT, load_config
 from rlkit.errors import UserError
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -84,7 +84,9 @@ __all__ = ["main", "load_sac_config"]
     help="no progress output (default: bars on a terminal, a line per checkpoint otherwise)",
 )
 @click.option("--regenerate", is_flag=True, help="roll the saved behaviour networks out again instead of training")
-@click.option("--n_trj", default=None, type=click.IntRange(min=1), help="--regenerate: episodes per (task, checkpoint)")
+@click.option(
+    "--n_trj", default=None, type=click.IntRange(1, MAX_INT), help="--regenerate: episodes per (task, checkpoint)"
+)
 @click.option(
     "--checkpoints", default=None, help="--regenerate: comma-separated checkpoints (default: every saved one)"
 )

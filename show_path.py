@@ -38,7 +38,7 @@ import click
 import numpy as np
 
 from rlkit.cli import run_cli
-from rlkit.config import parse_override_args, set_option
+from rlkit.config import MAX_INT, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.logging import PROTOCOL_BY_KEY
@@ -55,7 +55,7 @@ from rlkit.show import draw_paths, draw_z, find_run, load_run, offline_z, record
 @click.option(
     "--runs",
     default=None,
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_INT),  # (as the config's num_evals: 10**23 was taken, and ran until stopped)
     help="runs per task of each protocol (default: the run's num_evals, so that they repeat its meta-test)",
 )
 @click.pass_context

@@ -147,3 +147,22 @@ def test_a_failed_ray_run_exits_1_with_its_one_line(capsys):
         run_command(fails)
     assert failed.value.code == 1
     assert capsys.readouterr().err == "error: 1 of 3 tasks failed (goal_idx1 failed: ValueError: boom)\n"
+
+
+@pytest.mark.parametrize(
+    "module, args",
+    [
+        ("policy_train", ["--config", "configs/test/point-robot-tiny.json", "--regenerate", "--n_trj", "2147483648"]),
+        ("show_path", ["output/none/seed0", "--runs", "2147483648"]),
+    ],
+    ids=["n_trj", "runs"],
+)
+def test_a_count_past_the_largest_a_config_may_give_is_refused(module, args):
+    """--n_trj 10**20 and show_path's --runs 10**23 were taken and ran until stopped: the command line's counts stop
+    where the config's do (`rlkit.config.MAX_INT`), before anything is read."""
+    import importlib
+
+    import click
+
+    with pytest.raises(click.BadParameter, match=r"2147483648 is not in the range 1<=x<=2147483647"):
+        importlib.import_module(module).main.main(args, standalone_mode=False)
