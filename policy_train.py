@@ -187,8 +187,15 @@ def main(
 
 
 def parse_checkpoints(text: str) -> list[int]:
-    """'2200,2400' -> [2200, 2400]; an empty entry is an error, not "every checkpoint"."""
-    return parse_list("--checkpoints", text, hint=" (leave --checkpoints out for every saved checkpoint)")
+    """'2200,2400' -> [2200, 2400]; an empty entry is an error, not "every checkpoint", and so is one given twice
+    (as `launch_experiment.py --seeds`' are)."""
+    return parse_list(
+        "--checkpoints",
+        text,
+        minimum=0,
+        duplicates="refuse",
+        hint=" (leave --checkpoints out for every saved checkpoint)",
+    )
 
 
 def with_seed(overrides: list[str], seed: int) -> list[str]:

@@ -458,6 +458,15 @@ def test_regenerate_with_an_empty_checkpoint_list_is_refused(tmp_path, monkeypat
         regenerate_episodes=lambda *a, **k: pytest.fail("every checkpoint regenerated"),
     )
     assert code == 2 and "--checkpoints '': the list is empty" in err
+    for given, said in [("100,100", "100 appears twice"), ("-100", "-100 is below 0")]:  # (a repeat was taken)
+        code, err = _policy_train_here(
+            monkeypatch,
+            tmp_path,
+            capsys,
+            ["--config", str(TINY_CONFIG), "--regenerate", "--checkpoints", given, "--gpu", "-1"],
+            regenerate_episodes=lambda *a, **k: pytest.fail("regenerated"),
+        )
+        assert code == 2 and f"--checkpoints '{given}': {said}" in err, err
 
 
 def test_no_progress_turns_stage_1s_progress_off(tmp_path, monkeypatch, capsys):
