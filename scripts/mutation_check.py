@@ -2119,9 +2119,15 @@ EDITS = {
     ),
     "legacy tasks of other sizes accepted without an env": Edit(
         LEGACY,
-        "    for task, d in dirs:\n        files = _legacy_files(d)",
-        "    for task, d in dirs:\n        expected = env_dims\n        files = _legacy_files(d)",
+        "    for task, d in dirs:\n        files = found[task]",
+        "    for task, d in dirs:\n        expected = env_dims\n        files = found[task]",
         DATASET_TESTS + "test_import_legacy_without_an_env_refuses_tasks_of_different_sizes",
+    ),
+    "a legacy dataset with a gap in a checkpoint's episodes imported": Edit(
+        LEGACY,
+        "            if missing < max(have, default=0) or not have:",
+        "            if not have:",
+        DATASET_TESTS + "test_import_legacy_refuses_a_dataset_missing_an_episode_file",
     ),
     "non-finite legacy actions imported": Edit(
         LEGACY,

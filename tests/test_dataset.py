@@ -155,6 +155,35 @@ def test_legacy_import_needs_allow_pickle_and_round_trips(tmp_path):
     assert (back / "normalizer.npz").is_file()
 
 
+@pytest.mark.parametrize(
+    "lost, said",
+    [
+        (["goal_idx1/trj_evalsample1_step100.npy"], "goal_idx1/trj_evalsample1_step100.npy' is missing"),  # a gap
+        (["goal_idx0/trj_eval0_step200.npy"], "goal_idx0/trj_eval0_step200.npy' is missing"),  # a checkpoint's last
+        (
+            [f"goal_idx1/trj_{k}_step200.npy" for k in ("evalsample0", "evalsample1", "evalsample2", "eval0")],
+            "goal_idx1/trj_eval0_step200.npy' is missing",
+        ),  # a checkpoint the other task has
+    ],
+    ids=["gap", "last", "checkpoint"],
+)
+def test_import_legacy_refuses_a_dataset_missing_an_episode_file(tmp_path, lost, said):
+    """A reference dataset with an episode file lost in a copy was imported whole ("imported 6 tasks") as a smaller
+    dataset, and `rlkit.data check` then called it complete: the import names the first missing file, writes
+    nothing."""
+    src, legacy = tmp_path / "ours", tmp_path / "legacy"
+    for task in (0, 1):
+        write_task(src, task)
+    export_legacy(src, legacy)
+    for name in lost:
+        (legacy / name).unlink()
+    with pytest.raises(
+        UserError, match=r"is missing: expected episodes numbered from 0 without a gap, at every checkpoint another"
+    ) as e:
+        import_legacy(legacy, tmp_path / "back", "point-robot", allow_pickle=True)
+    assert said in str(e.value) and not (tmp_path / "back").exists()
+
+
 def test_export_legacy_carries_task_params_and_refuses_what_training_would_refuse(tmp_path):
     """The reference's layout records neither a task's completeness nor its physics version, so an export of an
     interrupted task, or of data of another physics, would come back usable: both are refused. A parameter family's

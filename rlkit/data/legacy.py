@@ -236,8 +236,10 @@ def _import_tasks(
     else:
         scale = read_normalizer(src, env_dims[0], f"the observation size of {env_name!r}")
     expected, whose = env_dims, f"those of {env_name!r}: is --env-name right?"
+    found = {task: _legacy_files(d) for task, d in dirs}
+    _refuse_missing_files(dirs, found)
     for task, d in dirs:
-        files = _legacy_files(d)
+        files = found[task]
         steps = sorted({s for _, s in files})
         out = task_dir(dst, task)
         for step in steps:
@@ -275,6 +277,24 @@ def _import_tasks(
     if (src / "normalizer.npz").is_file():
         shutil.copyfile(src / "normalizer.npz", dst / "normalizer.npz")
     return len(dirs)
+
+
+def _refuse_missing_files(dirs: list[tuple[int, Path]], found: dict[int, dict]) -> None:
+    """A UserError naming the first episode file a task lacks: a gap in a checkpoint's episode numbers, or a
+    checkpoint (or its episodes of one kind) that another task has. Imported, such data passed for a smaller
+    dataset and `rlkit.data check` called it complete. (How many episodes a checkpoint has may differ: an export
+    of this project's data numbers a checkpoint's regenerated episodes on from its own.)"""
+    prefix = {kind: name for name, kind in _KIND.items()}
+    every = sorted({key for files in found.values() for key in files}, key=lambda key: (key[1], key[0]))
+    for task, d in dirs:
+        for kind, step in every:
+            have = {k for k, _ in found[task].get((kind, step), [])}
+            missing = next(k for k in range(len(have) + 1) if k not in have)
+            if missing < max(have, default=0) or not have:
+                raise UserError(
+                    f"{str(d / f'trj_{prefix[kind]}{missing}_step{step}.npy')!r} is missing: expected episodes "
+                    f"numbered from 0 without a gap, at every checkpoint another task has (a copy cut short?)"
+                )
 
 
 def _legacy_files(tdir: Path) -> dict[tuple[str, int], list[tuple[int, Path]]]:
