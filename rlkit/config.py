@@ -774,13 +774,12 @@ def _validate(cfg: Config, new: bool = True) -> None:
         *[
             (
                 value is None or value.strip() != "",
-                f"{name} {value!r}: expected a path (an empty one would be the current folder, where stage 1 "
-                "would write its task folders)",
+                f"{name} {value!r}: expected a path (an empty one would be the current folder, {why})",
             )
-            for name, value in [
-                ("algo_params.data_dir", a.data_dir),
-                ("util_params.base_log_dir", cfg.util_params.base_log_dir),
-                ("path_to_weights", cfg.path_to_weights),
+            for name, value, why in [
+                ("algo_params.data_dir", a.data_dir, "where stage 1 would write its task folders"),
+                ("util_params.base_log_dir", cfg.util_params.base_log_dir, "where the runs' env folders would go"),
+                ("path_to_weights", cfg.path_to_weights, "where the saved weights would be looked for"),
             ]
         ],
         (

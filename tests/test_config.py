@@ -579,11 +579,21 @@ def test_a_key_given_twice_is_refused_not_last_wins(tmp_path):
     }
 
 
-@pytest.mark.parametrize("key", ["data_dir", "base_log_dir", "path_to_weights"])
-def test_an_empty_path_is_refused(key):
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("data_dir", "where stage 1 would write its task folders"),
+        ("base_log_dir", "where the runs' env folders would go"),  # (it said stage 1's task folders too)
+        ("path_to_weights", "where the saved weights would be looked for"),
+    ],
+)
+def test_an_empty_path_is_refused(key, why):
     """`"data_dir": ""` had stage 1 write goal_idx* folders into the current folder."""
-    with pytest.raises(UserError, match=rf"^[a-z_.]*{key} ' ': expected a path \(an empty one would be the current"):
+    with pytest.raises(
+        UserError, match=rf"^[a-z_.]*{key} ' ': expected a path \(an empty one would be the current"
+    ) as e:
         load_config(None, parse_override_args([f"--{key}", " "]))
+    assert str(e.value).endswith(f"the current folder, {why})")
 
 
 @pytest.mark.parametrize(

@@ -642,6 +642,7 @@ def test_curves_of_a_damaged_returns_csv_is_one_line_naming_it(tmp_path, capsys,
         ("env_name a list", 1),
         ("normalizer of another size", 1),
         ("no such folder", 2),
+        ("a file", 2),
         ("no goal_idx folders", 2),
     ],
 )
@@ -673,6 +674,8 @@ def test_check_exit_codes(tmp_path, case, code):
         np.savez(data / "normalizer.npz", abs_max=np.ones(3))
     elif case == "no such folder":
         data = tmp_path / "missing"
+    elif case == "a file":  # (it said "no such folder" of a file that is there)
+        data = d / "task.json"
     elif case == "no goal_idx folders":
         data = tmp_path / "empty"
         data.mkdir()
@@ -681,6 +684,9 @@ def test_check_exit_codes(tmp_path, case, code):
     if code == 1:  # (a task of another env is also a task of other settings than its dataset's first)
         problems = 2 if case == "other env's sizes" else 1
         assert proc.stderr.count("problem: ") == problems and "goal_idx1: point-robot task 1" in proc.stdout
+    if case in ("no such folder", "a file"):
+        said = "a file, not a folder" if case == "a file" else "no such folder"
+        assert proc.stderr.strip().endswith(f"': {said}: expected a dataset folder written by policy_train.py")
     if case == "other env's sizes":
         assert "says observation/action sizes 2/2: expected 20/6 for 'cheetah-vel'" in proc.stderr
         assert "goal_idx1' was written with other stage-1 settings than goal_idx0 (env_name: " in proc.stderr

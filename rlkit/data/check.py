@@ -67,7 +67,8 @@ def check_dataset(
     raise UserError: no such folder, or no goal_idx* folders in it."""
     root = Path(data_dir)
     if not root.is_dir():
-        raise UserError(f"no such folder {str(root)!r}: expected a dataset folder written by policy_train.py")
+        what = "a file, not a folder" if root.exists() else "no such folder"
+        raise UserError(f"{str(root)!r}: {what}: expected a dataset folder written by policy_train.py")
     out = DatasetCheck()
     other_versions: dict[str, list[int]] = {}
     obs_sizes: dict[int, str] = {}  # the tasks' observation sizes -> whose the first one is
