@@ -821,13 +821,13 @@ def _validate(cfg: Config, new: bool = True) -> None:
     ]
     checks += _pearl_checks(cfg)
     checks += _meta_test_size_checks(cfg) + _inert_settings_checks(cfg) + _family_checks(cfg) if new else []
-    for ok, message in checks:
-        if not ok:
-            raise UserError(message)
-    for name, spec in valid_ranges().items():
+    for name, spec in valid_ranges().items():  # (each key in its range first: the checks above combine keys)
         value = _leaf(cfg, name)
         if value is not None and not in_range(value, spec):
             raise UserError(f"{name} {value}: expected a value in {spec}")
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
 
 
 def _leaf(cfg: Config, name: str) -> Any:

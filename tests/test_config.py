@@ -950,3 +950,10 @@ def test_an_override_with_one_dash_is_named_as_given():
     as an unknown key 'um_iterations' cut out of it."""
     with pytest.raises(UserError, match=r"^override '-num_iterations': expected --KEY VALUE "):
         parse_override_args(["-num_iterations", "2"])
+
+
+def test_a_key_out_of_its_range_is_named_before_the_checks_that_combine_keys():
+    """`max_episode_steps: -3` was said only as a clash with max_path_length (20 > -3): each key's own range is
+    checked first, so the line names the value and its range."""
+    with pytest.raises(UserError, match=r"^env_params.max_episode_steps -3: expected a value in >= 1$"):
+        load_config(ROOT / "configs" / "test" / "point-robot-tiny.json", {"env_params": {"max_episode_steps": -3}})
