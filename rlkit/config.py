@@ -687,7 +687,8 @@ def _meta_test_size_checks(cfg: Config) -> list[tuple[bool, str]]:
     a = cfg.algo_params
     return [
         (
-            a.max_path_length <= cfg.env_params.max_episode_steps,
+            # (a max_episode_steps below 1 is named by its own range check, after these)
+            a.max_path_length <= cfg.env_params.max_episode_steps or cfg.env_params.max_episode_steps < 1,
             f"algo_params.max_path_length {a.max_path_length}: expected <= env_params.max_episode_steps "
             f"{cfg.env_params.max_episode_steps} (the env ends every episode there, so the online protocols would "
             "wait for steps that never come)",
@@ -821,13 +822,13 @@ def _validate(cfg: Config, new: bool = True) -> None:
     ]
     checks += _pearl_checks(cfg)
     checks += _meta_test_size_checks(cfg) + _inert_settings_checks(cfg) + _family_checks(cfg) if new else []
-    for name, spec in valid_ranges().items():  # (each key in its range first: the checks above combine keys)
-        value = _leaf(cfg, name)
-        if value is not None and not in_range(value, spec):
-            raise UserError(f"{name} {value}: expected a value in {spec}")
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    for name, spec in valid_ranges().items():
+        value = _leaf(cfg, name)
+        if value is not None and not in_range(value, spec):
+            raise UserError(f"{name} {value}: expected a value in {spec}")
 
 
 def _leaf(cfg: Config, name: str) -> Any:

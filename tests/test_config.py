@@ -952,8 +952,8 @@ def test_an_override_with_one_dash_is_named_as_given():
         parse_override_args(["-num_iterations", "2"])
 
 
-def test_a_key_out_of_its_range_is_named_before_the_checks_that_combine_keys():
-    """`max_episode_steps: -3` was said only as a clash with max_path_length (20 > -3): each key's own range is
-    checked first, so the line names the value and its range."""
+def test_a_max_episode_steps_below_1_is_named_by_its_range_not_as_a_clash():
+    """`max_episode_steps: -3` was said only as a clash with max_path_length (20 > -3): the clash leaves a value
+    below 1 to the key's own range check, so the line names the value and its range."""
     with pytest.raises(UserError, match=r"^env_params.max_episode_steps -3: expected a value in >= 1$"):
         load_config(ROOT / "configs" / "test" / "point-robot-tiny.json", {"env_params": {"max_episode_steps": -3}})
