@@ -372,7 +372,7 @@ class MetaTrainer:
         training = self.counters["iteration"] < a.num_iterations
         # written once the resume has read what it continues (a damaged progress.csv, a state of other seed streams
         # is refused before): a refused resume leaves the folder's config as the run it holds was trained with, and
-        # so does a finished one run again (its --gpu or a lower --num_iterations trained nothing)
+        # so does a finished one run again (another --gpu, say: it trains nothing)
         if training:
             logger.write_variant(variant)
         self._record_data(logger, resumed)

@@ -293,7 +293,7 @@ def _refuse_missing_files(dirs: list[tuple[int, Path]], found: dict[int, dict]) 
             if missing < max(have, default=0) or not have:
                 raise UserError(
                     f"{str(d / f'trj_{prefix[kind]}{missing}_step{step}.npy')!r} is missing: expected episodes "
-                    f"numbered from 0 without a gap, at every checkpoint another task has (a copy cut short?)"
+                    "numbered from 0 without a gap, at every checkpoint another task has (a copy cut short?)"
                 )
 
 
