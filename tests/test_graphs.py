@@ -988,25 +988,28 @@ def test_a_finished_run_run_again_says_it_is_complete(tiny_data, tmp_path, monke
     assert "is already complete (2/2 iterations): nothing to train (raise --num_iterations" in out
     assert "resuming" not in out
     # run again with another --gpu, it trains nothing and leaves the run's record as it was (variant.json said
-    # gpu_id 7 after such a rerun); a damaged code.json is refused before
-    # the resume writes anything (variant.json said num_iterations 3 after the refusal)
-    run, overrides = first.setup.out_dir, {"exp_name": "done", "base_log_dir": str(tmp_path), "gpu_id": 7}
-    kept = {name: (run / name).read_bytes() for name in ("variant.json", "progress.csv", "code.json")}
-    other = load_config(
-        TINY_CONFIG, {"algo_type": "CSRO", "algo_params": {"num_iterations": 2}, "util_params": overrides}
-    )
-    _trainer(other, "cpu", False).run()
+    # gpu_id 7 after such a rerun); a damaged code.json is refused before the resume writes anything (variant.json
+    # said num_iterations 3 after the refusal)
+    run = first.setup.out_dir
+    util = {"exp_name": "done", "base_log_dir": str(tmp_path), "gpu_id": 7}
+
+    def rerun(iterations: int) -> None:
+        cfg = load_config(
+            TINY_CONFIG, {"algo_type": "CSRO", "algo_params": {"num_iterations": iterations}, "util_params": util}
+        )
+        _trainer(cfg, "cpu", False).run()
+
+    def files(*names: str) -> dict[str, bytes]:
+        return {name: (run / name).read_bytes() for name in names}
+
+    kept = files("variant.json", "progress.csv", "code.json")
+    rerun(2)
     assert "is already complete (2/2 iterations)" in capsys.readouterr().out
-    assert {name: (run / name).read_bytes() for name in kept} == kept
+    assert files(*kept) == kept
     (run / "code.json").write_text("[")
-    more = load_config(
-        TINY_CONFIG, {"algo_type": "CSRO", "algo_params": {"num_iterations": 3}, "util_params": overrides}
-    )
     with pytest.raises(UserError, match=r"code\.json"):
-        _trainer(more, "cpu", False).run()
-    assert {name: (run / name).read_bytes() for name in ("variant.json", "progress.csv")} == {
-        name: kept[name] for name in ("variant.json", "progress.csv")
-    }
+        rerun(3)
+    assert files("variant.json", "progress.csv") == {k: kept[k] for k in ("variant.json", "progress.csv")}
 
 
 @pytest.mark.slow
