@@ -40,6 +40,7 @@ from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import MAX_INT, load_config
 from rlkit.errors import UserError
+from rlkit.tasks import env_class
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -134,9 +135,16 @@ def main(
                 f"{unused[0]!r} with --regenerate: expected no SAC overrides but device= (the saved networks roll "
                 "out with the settings they were trained with; --seed S sets the episodes' seed)"
             )
-    elif seed is not None:
-        overrides = with_seed(overrides, seed)
+    else:
+        if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
+            raise UserError(
+                "--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them"
+            )
+        if seed is not None:
+            overrides = with_seed(overrides, seed)
+    chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None
     cfg = load_config(config)
+    env_class(cfg.env_name)  # an unknown env_name is refused before the run's first line
     name = sac_config or default_sac_config(cfg.env_name)
     behaviour = load_sac_config(name, overrides)  # bad overrides fail before anything else
     if ray_address is not None and regenerate:  # (said before whether Ray is installed: it would not be used)
@@ -161,7 +169,6 @@ def main(
         return
     data_dir = Path(cfg.algo_params.data_dir)
     if regenerate:
-        chosen = parse_checkpoints(checkpoints) if checkpoints is not None else None
         regenerate_episodes(
             cfg.env_name,
             cfg.env_params.kwargs(),
@@ -174,10 +181,6 @@ def main(
             device=device,
         )
         return
-    if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
-        raise UserError(
-            "--n_trj, --checkpoints and --overwrite apply to --regenerate only: expected --regenerate with them"
-        )
     if cluster:
         generate_on_ray(cfg.env_name, cfg.env_params.kwargs(), data_dir, tasks, name, behaviour, cluster)
         return

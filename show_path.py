@@ -42,7 +42,7 @@ from rlkit.config import MAX_INT, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.show import draw_paths, draw_z, find_run, load_run, offline_z, record_protocol
+from rlkit.show import draw_paths, draw_z, find_run, find_snapshot, load_run, offline_z, record_protocol
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -111,6 +111,7 @@ def main(
             f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
             "or configs/ENV.json"
         )
+    find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line
     device = select_device(gpu)
     click.echo(f"show_path {run}: device {device}")
     setup, trainer, iteration = load_run(run, itr, device, data_dir)

@@ -73,22 +73,33 @@ def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: s
     return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
 
 
-def load_run(
-    run: Path, itr: int | None, device: torch.device, data_dir: Path | None = None
-) -> tuple[RunSetup, CSROTrainer, int]:
-    """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
-    (whose meta-test `record_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
-    where not the run's config's (`--data_dir` of the config form)."""
+def find_snapshot(run: Path, itr: int | None) -> tuple[dict, Path]:
+    """The run's variant.json and the path of its snapshot `itr` (None: latest.pt), each checked to exist: what
+    show_path.py refuses before its first line, as `load_run` does."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         seeds = sorted(p.parent.name for p in run.glob("seed*/variant.json"))  # (an experiment folder: its runs)
         inside = f" (it holds the runs {', '.join(seeds)}: name one, e.g. {str(run / seeds[0])!r})" if seeds else ""
         raise UserError(f"{str(run)!r} has no variant.json: expected a run folder output/ENV/EXP/seed{{S}}{inside}")
     variant = read_json_object(variant_path, "the config a run of launch_experiment.py writes")
-    seed, cfg = variant.get("seed", 0), config_from_variant(variant)
+    if not variant:  # (read as every default, it would name a snapshot before the empty file it is)
+        raise UserError(
+            f"{str(variant_path)!r} is an empty JSON object: expected the config a run of launch_experiment.py writes"
+        )
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
         raise UserError(f"snapshot {str(snap)!r} not found: expected one of {snapshot_names(run)}")
+    return variant, snap
+
+
+def load_run(
+    run: Path, itr: int | None, device: torch.device, data_dir: Path | None = None
+) -> tuple[RunSetup, CSROTrainer, int]:
+    """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
+    (whose meta-test `record_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
+    where not the run's config's (`--data_dir` of the config form)."""
+    variant, snap = find_snapshot(run, itr)
+    seed, cfg = variant.get("seed", 0), config_from_variant(variant)
     setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
     if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # a moved dataset: the run's, by content
         trained_on = read_data_print(run / DATA_PRINT_FILE)

@@ -1937,6 +1937,24 @@ EDITS = {
         "if any(v is not None for v in (n_trj, checkpoints)):",
         "tests/test_behaviour_runs.py::test_overwrite_without_regenerate_is_refused_before_training",
     ),
+    "an unknown env_name refused after stage 1's first line": Edit(
+        POLICY_TRAIN,
+        "    env_class(cfg.env_name)  # an unknown env_name is refused before the run's first line\n",
+        "",
+        "tests/test_behaviour_runs.py::test_bad_arguments_are_refused_before_stage_1s_first_line",
+    ),
+    "show_path's snapshot looked for after its first line": Edit(
+        SHOW_PATH,
+        "    find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line\n",
+        "",
+        SHOW_TESTS + "test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
+    ),
+    "an empty variant.json read as every default": Edit(
+        SHOW,
+        "    if not variant:  # (read as every default",
+        "    if variant is None:  # (read as every default",
+        SHOW_TESTS + "test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
+    ),
     "stage 1's device from the SAC config inverted": Edit(
         POLICY_TRAIN,
         '(-1 if behaviour.device == "cpu" else None)',
@@ -3289,8 +3307,8 @@ EDITS = {
     ),
     "policy_train's --seed 0 dropped": Edit(
         POLICY_TRAIN,
-        "    elif seed is not None:\n        overrides = with_seed(overrides, seed)",
-        "    elif seed:\n        overrides = with_seed(overrides, seed)",
+        "        if seed is not None:\n            overrides = with_seed(overrides, seed)",
+        "        if seed:\n            overrides = with_seed(overrides, seed)",
         "tests/test_behaviour_runs.py::" + "test_seed_0_beside_a_seed_override_of_another_value_is_refused",
     ),
     "--regenerate with --ray accepted": Edit(

@@ -135,6 +135,36 @@ def test_overwrite_without_regenerate_is_refused_before_training(tmp_path, monke
     assert code == 2 and "apply to --regenerate only" in err
 
 
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--n_trj", "3"], "--n_trj, --checkpoints and --overwrite apply to --regenerate only"),
+        (["--regenerate", "--checkpoints", "100,100"], "--checkpoints '100,100': 100 appears twice"),
+        (["env_name=nope-env"], "unknown env_name 'nope-env': expected one of"),
+    ],
+)
+def test_bad_arguments_are_refused_before_stage_1s_first_line(tmp_path, monkeypatch, capsys, extra, said):
+    """A bad argument or config key is the command's one line, not a second line after stage 1's device line
+    ("stage 1 on nope-env, part 0 of 1 (6 tasks): device cpu" came first): stdout stays empty, exit 2, nothing
+    trained or rolled out (stage 1 and the regeneration are patched to fail the test if reached)."""
+    import json
+
+    config = TINY_CONFIG
+    if extra == ["env_name=nope-env"]:  # (a config key, not a SAC override: a config of its own)
+        config, extra = tmp_path / "nope.json", []
+        config.write_text(json.dumps({**json.loads(TINY_CONFIG.read_text()), "env_name": "nope-env"}))
+    monkeypatch.chdir(tmp_path)
+    import policy_train
+    from rlkit.cli import run_cli as run_command
+
+    for name in ("generate_dataset", "regenerate_episodes"):
+        monkeypatch.setattr(policy_train, name, lambda *a, **k: pytest.fail("stage 1 started"))
+    with pytest.raises(SystemExit) as e:
+        run_command(policy_train.main, ["--config", str(config), "--sac_config", "tiny_point", *extra])
+    out, err = capsys.readouterr()
+    assert (e.value.code, out) == (2, "") and err.count("\n") == 1 and said in err, (out, err)
+
+
 def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_path, monkeypatch, capsys):
     """Mutation J01: `generate_dataset` saving every group's state under the file named for all the run's tasks
     (`resume_file(data_dir, tasks)`) instead of the group's own (`resume_file(data_dir, part)`). With

@@ -269,6 +269,36 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
     )
 
 
+@pytest.mark.parametrize(
+    "variant, args, said",
+    [
+        ('{"seed": 0}', ["--itr", "99"], r"snapshot '.*itr_99.pt' not found: expected one of \['itr_0.pt'\]$"),
+        ("{}", [], r"variant.json' is an empty JSON object: expected the config a run of launch_experiment.py writes$"),
+    ],
+)
+def test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line(
+    tmp_path, monkeypatch, capsys, variant, args, said
+):
+    """`--itr 99`, or a run whose variant.json is `{}` (read as every default, it was "latest.pt not found"), is
+    the command's one line, exit 2, before its device line ("show_path RUN: device cpu" came first); nothing is
+    loaded (prepare is patched to fail the test if reached)."""
+    import re
+
+    import show_path
+    from rlkit.cli import run_cli as run_command
+
+    run = tmp_path / "seed0"
+    (run / "snapshots").mkdir(parents=True)
+    (run / "variant.json").write_text(variant)
+    (run / "latest.pt").write_bytes(b"")
+    (run / "snapshots" / "itr_0.pt").write_bytes(b"")
+    monkeypatch.setattr(show, "prepare", lambda *a, **k: pytest.fail("the run was loaded"))
+    with pytest.raises(SystemExit) as e:
+        run_command(show_path.main, [str(run), *args])
+    out, err = capsys.readouterr()
+    assert (e.value.code, out, err.count("\n")) == (2, "", 1) and re.search(said, err.strip()), (out, err)
+
+
 def test_show_path_refuses_a_seed_with_a_run_folder(tmp_path):
     """A run folder has its own seed: --seed beside it would be ignored, so it is refused."""
     import show_path
@@ -328,6 +358,7 @@ def test_show_path_draws_each_protocols_first_runs_into_its_own_figure(tmp_path,
     monkeypatch.setattr(
         show_path, "load_run", lambda run, itr, device, data_dir: (setup, SimpleNamespace(agent=None), 4)
     )
+    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: ({"seed": 0}, run))  # no files to check
     monkeypatch.setattr(show_path, "seed_meta_test_z", lambda agent, seed, iteration: None)
     jobs = [(t, r) for t in tasks for r in range(runs)]
     zs_of = {}
@@ -759,6 +790,7 @@ def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, itera
         return []
 
     monkeypatch.setattr(show_path, "load_run", load_run)
+    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: ({"seed": 0}, run))
     monkeypatch.setattr(
         show_path, "seed_meta_test_z", lambda agent, seed, it: seen.update(meta_test_z=(agent, seed, it))
     )
