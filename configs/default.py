@@ -35,13 +35,13 @@ default_config = dict(
         max_path_length=20,  # >= 1; episode length H at meta-test
         discount=0.9,  # [0, 1]; discount factor of the Q target
         soft_target_tau=0.005,  # (0, 1]; Polyak rate of the target V
-        policy_lr=0.0003,  # > 0; policy learning rate
-        qf_lr=0.0003,  # > 0; Q1, Q2 learning rate
-        vf_lr=0.0003,  # > 0; V learning rate
-        # > 0; learning rate of the encoder, the CLUB net and a method's own encoder parts (CLASSIFIER's head,
+        policy_lr=0.0003,  # (0, 1]; policy learning rate
+        qf_lr=0.0003,  # (0, 1]; Q1, Q2 learning rate
+        vf_lr=0.0003,  # (0, 1]; V learning rate
+        # (0, 1]; learning rate of the encoder, the CLUB net and a method's own encoder parts (CLASSIFIER's head,
         # UNICORN_SS's decoder, CORRO's CVAE, BOREL's VAE)
         context_lr=0.0003,
-        c_lr=0.0001,  # > 0; BRAC dual critic learning rate
+        c_lr=0.0001,  # (0, 1]; BRAC dual critic learning rate
         alpha_lr=1.0,  # >= 0; BRAC alpha step size
         c_iter=3,  # >= 1; dual-critic steps per training step
         policy_mean_reg_weight=0.001,  # >= 0; weight of mean(mean^2) in the policy loss

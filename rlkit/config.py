@@ -235,16 +235,18 @@ class AlgoParams:
     max_path_length: int = key(20, "episode length H at meta-test", ">= 1")
     discount: float = key(0.9, "discount factor of the Q target", "[0, 1]")
     soft_target_tau: float = key(0.005, "Polyak rate of the target V", "(0, 1]")
-    policy_lr: float = key(3e-4, "policy learning rate", "> 0")
-    qf_lr: float = key(3e-4, "Q1, Q2 learning rate", "> 0")
-    vf_lr: float = key(3e-4, "V learning rate", "> 0")
+    # the Adam learning rates, at most 1 as stage 1's are: Adam moves each weight by about lr a step, so above 1 is
+    # a typo (1e9 only diverged, after a whole iteration)
+    policy_lr: float = key(3e-4, "policy learning rate", "(0, 1]")
+    qf_lr: float = key(3e-4, "Q1, Q2 learning rate", "(0, 1]")
+    vf_lr: float = key(3e-4, "V learning rate", "(0, 1]")
     context_lr: float = key(
         3e-4,
         "learning rate of the encoder, the CLUB net and a method's own encoder parts (CLASSIFIER's head, UNICORN_SS's "
         "decoder, CORRO's CVAE, BOREL's VAE)",
-        "> 0",
+        "(0, 1]",
     )
-    c_lr: float = key(1e-4, "BRAC dual critic learning rate", "> 0")
+    c_lr: float = key(1e-4, "BRAC dual critic learning rate", "(0, 1]")
     alpha_lr: float = key(1.0, "BRAC alpha step size", ">= 0")
     c_iter: int = key(3, "dual-critic steps per training step", ">= 1")
     policy_mean_reg_weight: float = key(1e-3, "weight of mean(mean^2) in the policy loss", ">= 0")
