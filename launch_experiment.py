@@ -18,7 +18,7 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import THREADS, check_gpu, config_device, run_cli
+from rlkit.cli import THREADS, config_device, gpu_overrides, run_cli
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args, set_option
@@ -87,8 +87,7 @@ def main(
     if exp_name is not None:
         set_option(overrides, "util_params.exp_name", exp_name, f"--exp_name {exp_name}")
     if gpu is not None:  # -1: the CPU
-        cuda = check_gpu(gpu)
-        for key, value in ({"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}).items():
+        for key, value in gpu_overrides(gpu).items():
             set_option(overrides, f"util_params.{key}", value, f"--gpu {gpu}")
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
     if threads:

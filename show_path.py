@@ -51,7 +51,13 @@ from rlkit.show import draw_paths, draw_z, find_run, find_snapshot, load_run, of
 @click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="config form: the run's seed (default 0)")
 @click.option("--exp_name", default=None, help="config form: the run's --exp_name")
-@click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
+@click.option(
+    "--gpu",
+    default=None,
+    type=int,
+    help="CUDA device (-1: the CPU; default: the run's own, its config's use_gpu and gpu_id: CUDA device 0 when "
+    "available, the CPU for a run of a CPU profile)",
+)
 @click.option(
     "--runs",
     default=None,
@@ -76,7 +82,7 @@ def main(
     import matplotlib.pyplot as plt
     from matplotlib.backend_bases import FigureCanvasBase
 
-    from rlkit.cli import select_device
+    from rlkit.cli import config_device, select_device
 
     kinds = FigureCanvasBase.get_supported_filetypes()
     if out is not None and Path(out).suffix[1:] not in ("", *kinds):
@@ -111,8 +117,11 @@ def main(
             f"{target!r} is neither a run folder nor a config file: expected output/ENV/EXP/seed{{S}} "
             "or configs/ENV.json"
         )
-    find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line
-    device = select_device(gpu)
+    _, cfg, _ = find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line
+    # the run's own device (its use_gpu, gpu_id), as its meta-test ran, unless --gpu says another
+    device = (
+        select_device(gpu) if gpu is not None else config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None)
+    )
     click.echo(f"show_path {run}: device {device}")
     setup, trainer, iteration = load_run(run, itr, device, data_dir)
     agent = trainer.agent

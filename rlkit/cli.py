@@ -379,10 +379,17 @@ def select_device(gpu: int | None, asked: bool = True, quiet: bool = False) -> t
     return torch.device(f"cuda:{gpu or 0}")
 
 
-def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None) -> torch.device:
+def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None, quiet: bool = False) -> torch.device:
     """A stage-2 run's device from its config (`use_gpu`, `gpu_id`; --gpu has set both when given): CUDA
     device `gpu_id` when `use_gpu` and CUDA is available, else the CPU; a note only when --gpu asked."""
-    return select_device(gpu_id if use_gpu else -1, asked=gpu_flag is not None and gpu_flag != -1)
+    return select_device(gpu_id if use_gpu else -1, asked=gpu_flag is not None and gpu_flag != -1, quiet=quiet)
+
+
+def gpu_overrides(gpu: int) -> dict[str, Any]:
+    """What `--gpu G` sets in a stage-2 config, so that its variant.json says where it ran: `use_gpu` and
+    `gpu_id` G, or `use_gpu` false for -1."""
+    cuda = check_gpu(gpu)
+    return {"use_gpu": False} if cuda is None else {"use_gpu": True, "gpu_id": cuda}
 
 
 # seconds a pool worker is given to end its run after SIGTERM (it releases the run's lock) before SIGKILL

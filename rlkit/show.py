@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from rand_param_envs import RandParamsEnv
-from rlkit.config import config_from_variant, leaf_paths, load_config
+from rlkit.config import Config, config_from_variant, leaf_paths, load_config
 from rlkit.envs.half_cheetah import HalfCheetahVelEnv
 from rlkit.envs.point_robot import PointEnv
 from rlkit.errors import UserError
@@ -73,9 +73,9 @@ def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: s
     return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
 
 
-def find_snapshot(run: Path, itr: int | None) -> tuple[dict, Path]:
-    """The run's variant.json and the path of its snapshot `itr` (None: latest.pt), each checked to exist: what
-    show_path.py refuses before its first line, as `load_run` does."""
+def find_snapshot(run: Path, itr: int | None) -> tuple[int, Config, Path]:
+    """The run's seed and config (its variant.json) and the path of its snapshot `itr` (None: latest.pt), each
+    checked: what show_path.py refuses before its first line, as `load_run` does."""
     variant_path = run / "variant.json"
     if not variant_path.is_file():
         seeds = sorted(p.parent.name for p in run.glob("seed*/variant.json"))  # (an experiment folder: its runs)
@@ -89,7 +89,7 @@ def find_snapshot(run: Path, itr: int | None) -> tuple[dict, Path]:
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
         raise UserError(f"snapshot {str(snap)!r} not found: expected one of {snapshot_names(run)}")
-    return variant, snap
+    return variant.get("seed", 0), config_from_variant(variant), snap
 
 
 def load_run(
@@ -98,8 +98,7 @@ def load_run(
     """The run's setup, its trainer with the snapshot's networks, and the iteration the snapshot was saved after
     (whose meta-test `record_protocol` repeats the streams of). `data_dir`: the dataset's folder on this machine,
     where not the run's config's (`--data_dir` of the config form)."""
-    variant, snap = find_snapshot(run, itr)
-    seed, cfg = variant.get("seed", 0), config_from_variant(variant)
+    seed, cfg, snap = find_snapshot(run, itr)
     setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
     if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # a moved dataset: the run's, by content
         trained_on = read_data_print(run / DATA_PRINT_FILE)

@@ -1537,8 +1537,8 @@ EDITS = {
     ),
     "a config's use_gpu read as --gpu asked": Edit(
         CLI,
-        "asked=gpu_flag is not None and gpu_flag != -1)",
-        "asked=True)",
+        "asked=gpu_flag is not None and gpu_flag != -1, quiet=quiet)",
+        "asked=True, quiet=quiet)",
         "tests/test_graphs.py::test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing",
     ),
     "a command leaving SIG_DFL for the SIGTERM handler it found": Edit(
@@ -1945,8 +1945,8 @@ EDITS = {
     ),
     "show_path's snapshot looked for after its first line": Edit(
         SHOW_PATH,
-        "    find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line\n",
-        "",
+        "    _, cfg, _ = find_snapshot(run, itr)  # a missing run or snapshot is refused before the first line\n",
+        '    click.echo(f"show_path {run}")\n    _, cfg, _ = find_snapshot(run, itr)\n',  # (a first line before it)
         SHOW_TESTS + "test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
     ),
     "an empty variant.json read as every default": Edit(
@@ -2004,7 +2004,7 @@ EDITS = {
         "tests/test_launch_experiment.py::test_seeds_alone_run_each_seed_and_with_seed_are_refused",
     ),
     "--gpu G recorded and run as GPU 0": Edit(
-        LAUNCH,
+        CLI,
         '"gpu_id": cuda}',
         '"gpu_id": 0}',
         "tests/test_launch_experiment.py::test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config",
@@ -2779,8 +2779,8 @@ EDITS = {
     ),
     "show_path loading a run with seed 0": Edit(
         SHOW,
-        'seed, cfg = variant.get("seed", 0), config_from_variant(variant)',
-        "seed, cfg = 0, config_from_variant(variant)",
+        'return variant.get("seed", 0), config_from_variant(variant), snap',
+        "return 0, config_from_variant(variant), snap",
         "tests/test_show_path.py::test_load_run_prepares_the_run_with_its_own_seed",
     ),
     "show_path scoring a sparse run on the dense reward": Edit(
@@ -3415,8 +3415,8 @@ EDITS = {
     ),
     "show_path ignoring --gpu": Edit(
         SHOW_PATH,
-        "device = select_device(gpu)",
-        "device = select_device(None)",
+        "select_device(gpu) if gpu is not None else",
+        "select_device(None) if gpu is not None else",
         "tests/test_show_path.py::" + "test_show_path_gpu_reaches_the_runs_loading",
     ),
     "show_path inferring one offline z per task": Edit(
@@ -4430,6 +4430,36 @@ EDITS = {
         "        pass\n",
         "tests/test_reproduce.py::test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_pt",
     ),
+    "a reproduction's run on CUDA whatever the profile's config": Edit(
+        PLAN,
+        "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",
+        "device = select_device(spec.gpu, quiet=True)",
+        "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
+    ),
+    "a reproduction's stage 1 on CUDA whatever its SAC config": Edit(
+        PLAN,
+        'select_device(gpu if gpu is not None else (-1 if sac_device == "cpu" else None), quiet=True)',
+        "select_device(gpu, quiet=True)",
+        "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
+    ),
+    "a reproduction's first line naming CUDA whatever the profile's config": Edit(
+        PLAN,
+        "runs = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)",
+        "runs = select_device(gpu)",
+        "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
+    ),
+    "the demo's stage 1 on CUDA while its runs are on the CPU": Edit(
+        "rlkit/behaviour/sac_config/demo_point.yaml",
+        "device: cpu ",
+        "device: cuda ",
+        "tests/test_reproduce_command.py::test_each_profiles_two_stages_ask_for_one_device",
+    ),
+    "show_path on CUDA whatever the run's config": Edit(
+        SHOW_PATH,
+        "else config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, None)",
+        "else select_device(None)",
+        SHOW_TESTS + "test_show_path_without_gpu_runs_where_the_run_ran",
+    ),
     "a run's console.log overwritten": Edit(
         PLAN,
         'with open(spec.out_dir / "console.log", "a", buffering=1) as log:',
@@ -4456,8 +4486,8 @@ EDITS = {
     ),
     "a run's --gpu ignored": Edit(
         PLAN,
-        "device = select_device(spec.gpu, quiet=True)",
-        "device = select_device(None, quiet=True)",
+        "**(gpu_overrides(gpu) if gpu is not None else {}),",
+        "**({}),",
         "tests/test_reproduce.py::test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_its_console_log",
     ),
     "the report's seeds in the order given": Edit(
@@ -4528,8 +4558,8 @@ EDITS = {
     ),
     "stage 1 of a reproduction on the CPU whatever the runs' device": Edit(
         REPRODUCE_MAIN,
-        "            load_sac_config(p.sac_config, []),\n            device,",
-        '            load_sac_config(p.sac_config, []),\n            "cpu",',
+        "            behaviour,\n            stage1_device,",
+        '            behaviour,\n            "cpu",',
         "tests/test_reproduce_command.py::test_stage_1_generates_the_data_on_the_device_the_runs_train_on",
     ),
     "a held-out task without eval episodes a traceback or a nan top": Edit(

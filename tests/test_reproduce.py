@@ -1760,6 +1760,7 @@ def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_i
     plan gave it (cores / jobs: more oversubscribe the cores), and appends to OUT_DIR/console.log: a resumed run keeps
     the log of its first part."""
     import rlkit.reproduce.plan as plan
+    from tests.test_graphs import _mock_cuda
 
     seen = {}
 
@@ -1773,7 +1774,7 @@ def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_i
 
     monkeypatch.setattr(rlkit.experiment, "prepare", lambda cfg, seed, device: ("setup", cfg.env_name, seed, device))
     monkeypatch.setattr(rlkit.experiment, "MetaTrainer", Trainer)
-    monkeypatch.setattr(plan, "select_device", lambda gpu, quiet=False: f"device of --gpu {gpu}")
+    _mock_cuda(monkeypatch, 2)  # (CUDA mocked as in tests/test_graphs.py: nothing runs on it)
     (spec,) = plan.run_specs("point-robot", "tiny", ["CSRO"], [3], tmp_path, 2, 1, None)
     spec.out_dir.mkdir(parents=True)
     (spec.out_dir / "console.log").write_text("the first part\n")
@@ -1784,7 +1785,7 @@ def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_i
     finally:
         torch.set_num_threads(threads)
     assert seen == {
-        "setup": ("setup", "point-robot", 3, "device of --gpu 1"),
+        "setup": ("setup", "point-robot", 3, torch.device("cuda:1")),
         "show_progress": False,
         "threads": 2,
     }

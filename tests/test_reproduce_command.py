@@ -6,6 +6,8 @@ each run's folder state comes from a table (iterations done of 10)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -112,10 +114,18 @@ def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, 
     assert "reproduce point-robot --profile demo:" in capsys.readouterr().out
 
 
-def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, cores: int = 4) -> dict:
-    """`python -m rlkit.reproduce point-robot --profile tiny --out RUNS --results RESULTS ARGS` in this process, its
-    heavy parts stood in for (as tests/test_reproduce_command.py does), on a machine of `cores` usable cores; `done`:
-    iterations done of 10 per (method, seed). Returns what each part was given."""
+def _command(
+    monkeypatch,
+    tmp_path,
+    args: list[str],
+    done: dict | None = None,
+    cores: int = 4,
+    profile: str = "tiny",
+    gpu: str | None = "-1",
+) -> dict:
+    """`python -m rlkit.reproduce point-robot --profile PROFILE [--gpu GPU] --out RUNS --results RESULTS ARGS` in this
+    process, its heavy parts stood in for (as tests/test_reproduce_command.py does), on a machine of `cores` usable
+    cores; `done`: iterations done of 10 per (method, seed). Returns what each part was given."""
     import rlkit.reproduce.__main__ as entry
 
     seen: dict = {"as_made": set()}
@@ -154,8 +164,8 @@ def _command(monkeypatch, tmp_path, args: list[str], done: dict | None = None, c
     try:
         run_command(
             entry.main,
-            ["point-robot", "--profile", "tiny", "--gpu", "-1", "--out", str(tmp_path / "runs"),
-             "--results", str(tmp_path / "results"), *args],
+            ["point-robot", "--profile", profile, *(["--gpu", gpu] if gpu is not None else []),
+             "--out", str(tmp_path / "runs"), "--results", str(tmp_path / "results"), *args],
         )  # fmt: skip
     finally:
         torch.set_num_threads(threads)
@@ -240,11 +250,64 @@ def test_the_cost_estimate_is_given_the_iterations_each_run_to_train_has_done(mo
 
 
 def test_stage_1_generates_the_data_on_the_device_the_runs_train_on(monkeypatch, tmp_path):
-    """Mutation AA61: stage 1 (the behaviour SACs) runs on the device --gpu gives (cuda:0 here, stood in for: nothing
+    """Mutation AA61: stage 1 (the behaviour SACs) runs on the device --gpu gives (cuda:0 here, CUDA mocked: nothing
     runs on it), as the runs do, not on the CPU."""
-    import rlkit.reproduce.__main__ as entry
+    from tests.test_graphs import _mock_cuda
 
-    monkeypatch.setattr(entry, "select_device", lambda gpu: torch.device("cuda", 0))
-    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"])
+    _mock_cuda(monkeypatch, 1)
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], gpu="0")
     assert seen["generate"]["device"] == torch.device("cuda", 0)
     assert seen["generate"]["sac"] == "tiny_point"
+
+
+@pytest.mark.parametrize(
+    "profile, gpu, expected",
+    [
+        ("demo", None, "cpu"),  # a CPU profile: its SAC config and its experiment config both say the CPU
+        ("paper", None, "cuda:0"),  # the reference's: CUDA when available, both stages
+        ("demo", "1", "cuda:1"),  # --gpu G: both stages, whatever the configs say
+        ("paper", "-1", "cpu"),
+    ],
+)
+def test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says(
+    monkeypatch, tmp_path, capsys, profile, gpu, expected
+):
+    """The device of a reproduction's stage 1 and of each run (CUDA mocked, two devices): as policy_train.py and
+    launch_experiment.py choose, --gpu G where given, else each stage's own config. Before, the command ignored the
+    configs (the demo and cpu profiles say `use_gpu: 0`) and trained on CUDA, while each run's variant.json said
+    use_gpu false; now variant.json says where the run trained, and the first line names the one device."""
+    import rlkit.experiment
+    from rlkit.reproduce.plan import train_one
+    from tests.test_graphs import _mock_cuda
+
+    _mock_cuda(monkeypatch, 2)
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], profile=profile, gpu=gpu)
+    assert seen["generate"]["device"] == torch.device(expected)
+    (spec,) = seen["specs"]
+    util = spec.load_config().util_params
+    assert ("cuda" if util.use_gpu else "cpu") == torch.device(expected).type and util.gpu_id == (
+        1 if gpu == "1" else 0
+    )
+    ran_on = []
+    monkeypatch.setattr(rlkit.experiment, "prepare", lambda cfg, seed, device: ran_on.append(device))
+    monkeypatch.setattr(rlkit.experiment, "MetaTrainer", lambda setup, show_progress: SimpleNamespace(run=lambda: 0))
+    train_one(spec)
+    assert ran_on == [torch.device(expected)]
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"reproduce point-robot --profile {profile}: device {expected} ("), first
+
+
+def test_each_profiles_two_stages_ask_for_one_device(tmp_path):
+    """Every env's every profile: its stage-1 SAC config's `device` and its experiment config's `use_gpu` agree (cuda
+    and 1, or cpu and 0), so that a reproduction without --gpu runs both stages on one device."""
+    from rlkit.behaviour import load_sac_config
+    from rlkit.reproduce.plan import ENVS, profiles, run_specs
+
+    seen = set()
+    for env in ENVS:
+        for name, p in profiles(env).items():
+            cfg = run_specs(env, name, ["CSRO"], [0], tmp_path, 1, None, None)[0].load_config()
+            stages = (load_sac_config(p.sac_config, []).device, "cuda" if cfg.util_params.use_gpu else "cpu")
+            assert stages[0] == stages[1], (env, name, stages)
+            seen.add(stages[0])
+    assert seen == {"cpu", "cuda"}  # (both kinds of profile are shipped)

@@ -358,7 +358,8 @@ def test_show_path_draws_each_protocols_first_runs_into_its_own_figure(tmp_path,
     monkeypatch.setattr(
         show_path, "load_run", lambda run, itr, device, data_dir: (setup, SimpleNamespace(agent=None), 4)
     )
-    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: ({"seed": 0}, run))  # no files to check
+    cfg = load_config(TINY_CONFIG)
+    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: (0, cfg, run))  # no files to check
     monkeypatch.setattr(show_path, "seed_meta_test_z", lambda agent, seed, iteration: None)
     jobs = [(t, r) for t in tasks for r in range(runs)]
     zs_of = {}
@@ -761,10 +762,11 @@ def test_record_protocol_gives_a_recurrent_agent_its_belief(monkeypatch):
     assert got == {"buffer": "test data", "belief": None}
 
 
-def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, iteration=4):
+def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, iteration=4, run_config=None):
     """show_path.main on a run folder tmp_path/run (or the config form) with the run's loading, the protocols and the
     drawing replaced by recorders (as in test_show_path_draws_each_protocols_first_runs_into_its_own_figure):
-    (click result, what each stage was handed)."""
+    (click result, what each stage was handed). `run_config`: the overrides of the tiny config the run was made with.
+    """
 
     import show_path
 
@@ -790,7 +792,8 @@ def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, itera
         return []
 
     monkeypatch.setattr(show_path, "load_run", load_run)
-    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: ({"seed": 0}, run))
+    cfg = load_config(TINY_CONFIG, run_config or {})
+    monkeypatch.setattr(show_path, "find_snapshot", lambda run, itr: (0, cfg, run))
     monkeypatch.setattr(
         show_path, "seed_meta_test_z", lambda agent, seed, it: seen.update(meta_test_z=(agent, seed, it))
     )
@@ -900,6 +903,26 @@ def test_show_path_gpu_reaches_the_runs_loading(tmp_path, monkeypatch):
     assert seen["device"] == torch.device("cuda:1")
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--gpu", "-1"])
     assert seen["device"] == torch.device("cpu")
+
+
+@pytest.mark.parametrize(
+    "run_config, expected",
+    [
+        ({}, "cuda:0"),
+        ({"util_params": {"use_gpu": False}}, "cpu"),  # a run of a CPU profile (the demo's): its meta-test's device
+        ({"util_params": {"gpu_id": 1}}, "cuda:1"),
+    ],
+)
+def test_show_path_without_gpu_runs_where_the_run_ran(tmp_path, monkeypatch, run_config, expected):
+    """Without --gpu, show_path repeats the run's meta-test on the run's own device (its use_gpu and gpu_id, as
+    launch_experiment.py chose it), not on CUDA whatever the run said: the demo's runs say use_gpu 0 (the CPU).
+    (The CUDA calls are mocked as in tests/test_graphs.py: two devices.)"""
+    from tests.test_graphs import _mock_cuda
+
+    _mock_cuda(monkeypatch, 2)
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run")], run_config=run_config)
+    assert result.exit_code == 0, result.output
+    assert seen["device"] == torch.device(expected)
 
 
 def test_show_path_infers_as_many_offline_z_per_task_as_runs(tmp_path, monkeypatch):

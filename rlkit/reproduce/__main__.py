@@ -18,7 +18,6 @@ from rlkit.cli import (
     pool_worker,
     run_cli,
     run_in_worker,
-    select_device,
     stop_workers,
     writable_folder,
 )
@@ -31,6 +30,7 @@ from rlkit.reproduce.plan import (
     budget_lines,
     iterations_of,
     profile,
+    profile_devices,
     profiles,
     run_specs,
     run_state,
@@ -55,7 +55,13 @@ from rlkit.reproduce.plan import (
     help="comma-separated methods (FOCAL_REPLACE: FOCAL with mb_replace true; "
     "CORRO_STD, run only when named: CORRO with corro_standardize true)",
 )
-@click.option("--gpu", default=None, type=int, help="CUDA device (-1: the CPU; default: CUDA device 0 when available)")
+@click.option(
+    "--gpu",
+    default=None,
+    type=int,
+    help="CUDA device of stage 1 and the runs (-1: the CPU; default: the profile's configs': CUDA device 0 when "
+    "available for paper and tiny, the CPU for the demo and cpu profiles)",
+)
 @click.option(
     "--capture/--eager",
     default=None,
@@ -110,9 +116,6 @@ def main(
     from rlkit.torch import graphs
 
     graphs.request_capture(capture)
-    device = select_device(gpu)
-    how = graphs.describe(graphs.capture_on(device), device, fused=graphs.fusion_on())
-    print(f"reproduce {env} --profile {profile_name}: device {device} ({how})")
     from rlkit.budget import usable_cores
 
     given_threads = threads
@@ -141,12 +144,16 @@ def main(
         missing = [f"{s.method} seed {s.seed}" for s in todo]
         if missing:
             raise UserError(f"--report-only: runs not finished: {missing}; expected every run finished")
-    else:
+    from rlkit.behaviour import generate_dataset, load_sac_config
+
+    cfg, behaviour = specs[0].load_config(), load_sac_config(p.sac_config, [])  # (every method's devices alike)
+    stage1_device, device = profile_devices(behaviour.device, cfg, gpu)  # (after every check: the first line)
+    how = graphs.describe(graphs.capture_on(device), device, fused=graphs.fusion_on())
+    where = f"device {device}" if stage1_device == device else f"stage 1 on {stage1_device}, the runs on {device}"
+    print(f"reproduce {env} --profile {profile_name}: {where} ({how})")
+    if not report_only:
         for line in budget_lines(specs, todo, jobs, device, done):
             print(line, flush=True)
-        cfg = specs[0].load_config()
-        from rlkit.behaviour import generate_dataset, load_sac_config
-
         n = cfg.env_params.n_tasks
         import torch
 
@@ -157,8 +164,8 @@ def main(
             Path(cfg.algo_params.data_dir),
             list(range(n)),
             p.sac_config,
-            load_sac_config(p.sac_config, []),
-            device,
+            behaviour,
+            stage1_device,
         )
         print(
             f"{len(specs)} runs: {states.count('finished')} finished, {states.count('resume')} to resume, "

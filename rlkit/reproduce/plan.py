@@ -7,8 +7,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from rlkit.behaviour.settings import default_sac_config
-from rlkit.cli import select_device
+from rlkit.cli import config_device, gpu_overrides, select_device
 from rlkit.config import POINT_FAMILIES, REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
 
@@ -201,7 +203,12 @@ def run_specs(
         algo_type, extra = METHOD_SETTINGS[m]
         overrides = {
             "algo_type": algo_type,
-            "util_params": {"exp_name": f"{profile_name}-{m}", "base_log_dir": str(out)},
+            # --gpu as launch_experiment.py's: the runs' variant.json says where they ran (else the profile's config)
+            "util_params": {
+                "exp_name": f"{profile_name}-{m}",
+                "base_log_dir": str(out),
+                **(gpu_overrides(gpu) if gpu is not None else {}),
+            },
             "algo_params": dict(extra.get("algo_params", {})),
         }
         if data_dir is not None:
@@ -270,7 +277,8 @@ def train_one(spec: RunSpec) -> str:
     torch.set_num_threads(spec.threads)
     keep_freed_memory()
     cfg = spec.load_config()
-    device = select_device(spec.gpu, quiet=True)  # (the command said once what --gpu gave)
+    util = cfg.util_params  # (the command said once what --gpu gave)
+    device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     with open(spec.out_dir / "console.log", "a", buffering=1) as log:
         stdout = sys.stdout
@@ -280,6 +288,16 @@ def train_one(spec: RunSpec) -> str:
         finally:
             sys.stdout = stdout
     return f"{spec.method} seed {spec.seed}: finished -> {spec.out_dir}"
+
+
+def profile_devices(sac_device: str, cfg, gpu: int | None) -> tuple[torch.device, torch.device]:
+    """Where a reproduction's stage 1 and its runs train: on --gpu G where given (`cfg`, its runs' config, then has
+    it too; a G that is not here is one note, once), else each where its own config says, as policy_train.py and
+    launch_experiment.py choose: stage 1 by the profile's SAC config's `device` (`sac_device`), the runs by the
+    experiment config's `use_gpu` and `gpu_id` (the CPU profiles say cpu and 0)."""
+    runs = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)
+    stage1 = select_device(gpu if gpu is not None else (-1 if sac_device == "cpu" else None), quiet=True)
+    return stage1, runs
 
 
 def budget_lines(

@@ -16,7 +16,7 @@ to the plain ops up to float rounding (tests/test_networks.py runs the equivalen
 
 All three against plain PyTorch, `python benchmarks/meta_train_speed.py` ("plain" beside "ours"; 1 thread
 on the 2-core AMD EPYC while the host was busy): 1.82 s against 1.97 s per step (median), 75% against
-70% of the probed matmul peak, 1.07-1.08x (README, "Speed").
+70% of the probed matmul peak, 1.07-1.08x (README, "Demo results": "Speed of the training step").
 
 Fused Adam (`torch.optim.Adam(fused=True)` in `rlkit/torch/csro/trainer.py`, ~10 ms less per step
 here than the for-loop Adam) is a public option that is also the fast path on CUDA, so it stays on
