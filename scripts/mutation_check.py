@@ -4430,6 +4430,30 @@ EDITS = {
         "        pass\n",
         "tests/test_reproduce.py::test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_pt",
     ),
+    "a z0 share of 0 accepted": Edit(
+        CONFIG_PY,
+        '0.25, "that share: the first ceil(share * batch_size) rows of each task\'s batch", "(0, 1]"',
+        '0.25, "that share: the first ceil(share * batch_size) rows of each task\'s batch", "[0, 1]"',
+        "tests/test_variants.py::test_combinations_that_cannot_work_are_refused",
+    ),
+    "the twin critics' initial weights the same for every seed": Edit(
+        TRAINER_PY,
+        "generators=[init_gen, init_gen]",
+        "generators=[torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)]",
+        "tests/test_gradient_flow.py::test_the_networks_initial_weights_follow_the_runs_seed",
+    ),
+    "the encoder's optimiser never stepped": Edit(
+        TRAINER_PY,
+        "        self.encoder_opt.step()  # 3 + 1 (+ 4 with allow_backward_z)",
+        "        pass  # 3 + 1 (+ 4 with allow_backward_z)",
+        "tests/test_collapse.py::test_every_method_keeps_a_context_dependent_z",
+    ),
+    "BOREL's belief VAE never stepped": Edit(
+        TRAINER_PY,
+        "terms.loss.backward(inputs=list(vae.parameters()))\n        self.encoder_opt.step()",
+        "terms.loss.backward(inputs=list(vae.parameters()))",
+        "tests/test_collapse.py::test_every_method_keeps_a_context_dependent_z",
+    ),
     "a reproduction's run on CUDA whatever the profile's config": Edit(
         PLAN,
         "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",

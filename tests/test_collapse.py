@@ -144,9 +144,18 @@ def test_every_method_is_guarded():
 
 @pytest.mark.parametrize("algo", list(GUARDED))
 def test_every_method_keeps_a_context_dependent_z(algo):
-    tr, buf, goals, record = train({"algo_type": algo, **GUARDED[algo]}, steps=200)
+    """After 200 steps z tells the tasks apart (a linear probe finds the goal, z's across-task spread is over its
+    within-task spread), and its across-task spread has grown at least 2x over the same trainer's untrained one.
+    The last bar is what shows the encoder trained: an untrained tanh encoder's z already passes the first two
+    here (r2 0.996, spread ratio 11, at an across spread of 2e-4). Measured across growth on the EPYC host: CSRO,
+    FOCAL, UNICORN_SUP, UNICORN_SS about 4000x, CLASSIFIER 2400x, OFFPEARL 550x, BOREL 5.2x, CORRO 2.6x (its
+    CVAE-conditioned encoder starts 100x wider)."""
+    settings = {"algo_type": algo, **GUARDED[algo]}
+    untrained = probe(*train(settings, steps=0)[:3])
+    tr, buf, goals, record = train(settings, steps=200)
     p = probe(tr, buf, goals)
     assert p["r2"] > 0.5 and p["across"] > 1.5 * p["within"], p
+    assert p["across"] > 2 * untrained["across"], (p, untrained)
     row = dict(zip(SPREAD_COLUMNS, (float(record.z_across), float(record.z_spread_ratio))))
     assert collapse_warning(row) is None, row
 

@@ -170,7 +170,11 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
             "algo_type 'CLASSIFY': expected one of ['CSRO', 'FOCAL', 'OFFPEARL', 'CLASSIFIER', "
             "'CORRO', 'UNICORN_SS', 'UNICORN_SUP', 'BOREL']",
         ),
-        (["--z0_policy_share", "0"], "z0_policy_share"),
+        # (with train_z0_policy true: alone, "z0_policy_share ... with train_z0_policy false" matched as well)
+        (
+            ["--train_z0_policy", "true", "--z0_policy_share", "0"],
+            "algo_params.z0_policy_share 0.0: expected a value in (0, 1]$",
+        ),
     ],
 )
 def test_combinations_that_cannot_work_are_refused(overrides, message):
