@@ -4454,6 +4454,36 @@ EDITS = {
         "terms.loss.backward(inputs=list(vae.parameters()))",
         "tests/test_collapse.py::test_every_method_keeps_a_context_dependent_z",
     ),
+    "BOREL's critic blind to terminals": Edit(
+        TRAINER_PY,
+        "rows = RLBatch(obs, flat.actions, flat.rewards, next_obs, flat.terminals)",
+        "rows = RLBatch(obs, flat.actions, flat.rewards, next_obs, torch.zeros_like(flat.terminals))",
+        "tests/test_borel.py::test_borels_learner_step_is_the_papers_losses_on_each_rows_belief",
+    ),
+    "BOREL's policy loss without BRAC's penalty": Edit(
+        TRAINER_PY,
+        "self._update_value(obs, z, pi)  # 5\n        pol_loss = self._update_policy(pi, min_q_new, d_hat)",
+        "self._update_value(obs, z, pi)  # 5\n        pol_loss = self._update_policy(pi, min_q_new, None)",
+        "tests/test_borel.py::test_borels_learner_step_is_the_papers_losses_on_each_rows_belief",
+    ),
+    "BOREL's V target at the row's own belief, not the next": Edit(
+        TRAINER_PY,
+        "target_v = self._target_v(next_obs, z_next, d_hat)",
+        "target_v = self._target_v(next_obs, z, d_hat)",
+        "tests/test_borel.py::test_borels_learner_step_is_the_papers_losses_on_each_rows_belief",
+    ),
+    "the critics' hidden layers drawn at fan-in": Edit(
+        NETWORKS,
+        "_init_hidden_(wt, bm, w.shape[2], gens[m])",
+        "_init_hidden_(wt, bm, w.shape[1], gens[m])",
+        "tests/test_networks.py::test_an_ensemble_of_one_holds_an_mlps_initial_values",
+    ),
+    "the policy's last layer drawn within 3e-3": Edit(
+        NETWORKS,
+        "init_w=1e-3, generator=generator)",
+        "init_w=3e-3, generator=generator)",
+        "tests/test_networks.py::test_the_policys_last_layer_is_drawn_within_1e_3",
+    ),
     "a reproduction's run on CUDA whatever the profile's config": Edit(
         PLAN,
         "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",

@@ -1011,6 +1011,7 @@ def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored()
     spy = SpyPolicy(agent)
     scored, draws = run_offline(agent, [20] * 4, reward_fn=SPARSIFY)
     contexts = [context_rows(b, 1) for b in draws]
+    assert len(contexts) == 3 and len(scored) >= 3  # (the loop below checks something)
     for e, ctx in enumerate(contexts):
         own = sparse_rows(episode_rows(scored[e], 1))
         assert not torch.equal(own, episode_rows(scored[e], 1))
@@ -1589,3 +1590,58 @@ def test_borels_training_sequences_may_be_as_long_as_the_envs_time_limit_not_the
     assert cfg.env_params.max_episode_steps == 20
     setup = prepare(cfg, 0, torch.device("cpu"), out_dir=tmp_path / "run")
     assert int(setup.sequences.lengths.max()) == 4 * cfg.algo_params.borel_episodes
+
+
+def test_borels_learner_step_is_the_papers_losses_on_each_rows_belief():
+    """BOREL's learner step with BRAC, its losses recomputed from the pure losses (rlkit/torch/csro/losses.py) on
+    hyper-state rows split by hand (s the first OBS columns, the belief (mu, logvar) the rest): loss 4's target reads
+    each row's own terminal (every third row ends an episode here) and V_target(s', belief') minus alpha D_hat (BRAC's
+    value penalty), loss 5 min Q - log pi against V, loss 6 carries alpha D_hat. The networks are as the step has
+    them: Q, V, V_target, alpha and the policy (its sample the step's first draw) before it; c after its c_iter
+    steps, Q after its own step (the policy's min Q). Only which networks move and which belief each reads was
+    tested: a critic blind to terminals, or a policy loss without its penalty, passed."""
+    from rlkit.torch.csro import losses
+
+    brac = dict(use_brac=True, use_value_penalty=True)  # (its penalty reaches loss 4's target too)
+    tr, before = make_trainer(**brac), make_trainer(**brac)  # the same seed: `before` is tr as it is before its step
+    with torch.no_grad():  # V_target's output from ~1e-3 to ~1 in both, beside alpha D_hat (alpha 500): else which
+        for t in (tr, before):  # belief V_target reads (belief' or belief) changed the loss by 1e-6 of itself
+            t.target_vf.layers[-1].weight.mul_(1000.0)
+    st = tr.settings
+    assert st.use_brac and st.value_penalty and st.max_entropy
+    s = hyper_inputs(tr, use_brac=True)
+    terminals = torch.zeros_like(s.batch.terminals)
+    terminals.view(-1)[::3] = 1.0
+    b = RLBatch(s.batch.obs, s.batch.actions, s.batch.rewards, s.batch.next_obs, terminals)
+    record = tr.train_step(s.tasks, s.context, b, s.extra)
+
+    def rows(x):
+        return x.reshape(-1, x.shape[-1])
+
+    obs, z = rows(b.obs)[:, :OBS], rows(b.obs)[:, OBS:]
+    next_obs, z_next = rows(b.next_obs)[:, :OBS], rows(b.next_obs)[:, OBS:]
+    a, r, d, n = rows(b.actions), rows(b.rewards), rows(terminals), rows(b.obs).shape[0]
+    assert 0 < d.sum() < n
+    with torch.no_grad():
+        pi = before.agent.policy_output(obs, z, generator=before.generator)
+        logits = tr.dual_critic(torch.cat([torch.cat([obs, obs]), torch.cat([pi.action, a]), torch.cat([z, z])], -1))
+        penalty = before.alpha * losses.kl_dual_estimate(logits[:n], logits[n:])
+        v_next = before.target_vf(torch.cat([next_obs, z_next], -1)) - penalty
+        target = losses.q_target(r, d, v_next, st.reward_scale, st.discount)
+        qf_loss = losses.critic_loss(before.qf(torch.cat([obs, a, z], -1)), target)
+        min_q = tr.qf(torch.cat([obs, pi.action, z], -1)).min(dim=0).values
+        vf_loss = losses.value_loss(before.vf(torch.cat([obs, z], -1)), min_q - pi.log_prob)
+        policy_loss = losses.policy_loss(
+            pi.log_prob,
+            min_q,
+            pi.mean,
+            pi.log_std,
+            mean_reg=st.policy_mean_reg_weight,
+            std_reg=st.policy_std_reg_weight,
+            max_entropy=True,
+            penalty=penalty,
+            pre_tanh=pi.pre_tanh,
+            pre_activation_reg=st.policy_pre_activation_weight,
+        )
+    for name, want in (("qf_loss", qf_loss), ("vf_loss", vf_loss), ("policy_loss", policy_loss)):
+        torch.testing.assert_close(getattr(record, name), want, rtol=1e-6, atol=1e-7, msg=name)

@@ -79,7 +79,8 @@ def test_load_selects_epochs_and_n_trj(tmp_path):
     write_task(tmp_path, 0)
     data = load_task_data(tmp_path, 0, range(100, 300, 100), "sample", 2, "point-robot", 2, 2)
     assert len(data) == 2 * 2 * 4 and data.n_traj == 4
-    np.testing.assert_array_equal(data.obs[:8], make_trajs(seed=100).obs[:8])
+    for i, step in enumerate((100, 200)):  # each checkpoint's first 2 of its 3 episodes of 4 steps, in order
+        np.testing.assert_array_equal(data.obs[8 * i : 8 * i + 8], make_trajs(seed=step).obs[:8])
 
 
 @pytest.mark.parametrize(

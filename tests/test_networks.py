@@ -287,6 +287,27 @@ def test_an_mlps_and_an_ensembles_last_layer_default_to_the_references_3e_3():
         assert w.abs().max() > 2e-3 and (w.abs() > 1e-3).float().mean() > 0.5
 
 
+def test_an_ensemble_of_one_holds_an_mlps_initial_values():
+    """EnsembleMLP's doc: member m is initialised as an MLP is, the same bounds and draws filled into the [in, out]
+    layout (an MLP's [out, in] weight's values in order, not its transpose: kept so, as every run's initial weights
+    depend on it). Input narrower than the hidden layers (4 -> 64), so a hidden bound of 1/sqrt(in) (fan-in, not the
+    reference's fan = output size) would differ; the critics' init was checked only by the slow golden test."""
+    sizes = [4, 64, 64, 1]
+    mlp = MLP(sizes, generator=torch.Generator().manual_seed(0))
+    ens = EnsembleMLP(1, sizes, generators=[torch.Generator().manual_seed(0)])
+    for layer, w, b in zip(mlp.layers, ens.weights, ens.biases):
+        assert torch.equal(w[0].flatten(), layer.weight.flatten()) and torch.equal(b[0, 0], layer.bias)
+    assert ens.weights[0].abs().max() <= 1 / math.sqrt(64) and ens.weights[0].abs().max() > 1 / math.sqrt(64) / 2
+
+
+def test_the_policys_last_layer_is_drawn_within_1e_3():
+    """TanhGaussianPolicy's last layer (the mean and log std heads) starts uniform in +-1e-3, the reference's
+    TanhGaussianPolicy init_w, not the 3e-3 of the other networks: within 1e-3, and most of its weights beyond 3e-4."""
+    last = TanhGaussianPolicy(6, 2, [32, 32], generator=torch.Generator().manual_seed(0)).net.layers[-1]
+    assert last.weight.abs().max() <= 1e-3 and last.bias.abs().max() <= 1e-3
+    assert (last.weight.abs() > 3e-4).float().mean() > 0.5
+
+
 def test_an_ensemble_of_an_unknown_init_is_refused():
     """Mutation X73: `init` other than "rlkit" or "orthogonal" (a typo) is a ValueError naming it, not silently
     rlkit's initialisation."""
