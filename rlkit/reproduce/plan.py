@@ -6,13 +6,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rlkit.behaviour.settings import default_sac_config
 from rlkit.cli import config_device, gpu_overrides, select_device
 from rlkit.config import POINT_FAMILIES, REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 # A method of the reproduction: its algo_type and the config overrides that make it that method. Each
 # runs on the same data and learner as the others (docs/algorithm.md, "Baselines"); FOCAL_REPLACE is FOCAL
