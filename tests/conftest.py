@@ -73,6 +73,17 @@ def _capture_switch_as_found():
         graphs.use_capture(None)
 
 
+@pytest.fixture(autouse=True)
+def _torch_threads_as_found():
+    """An entry point or a reproduction's run called in-process sets torch's thread count (`--threads`, cores //
+    jobs); it is put back after each test, so that no later test on the same worker runs on another count (a
+    reproduction test's 4 threads once made stage 1 record '4 threads' in a test that expected its worker's 1)."""
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     """6 point-robot tasks, checkpoints 100 and 200, 3 stochastic + 1 deterministic episodes each."""
