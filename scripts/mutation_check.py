@@ -4484,6 +4484,36 @@ EDITS = {
         "init_w=3e-3, generator=generator)",
         "tests/test_networks.py::test_the_policys_last_layer_is_drawn_within_1e_3",
     ),
+    "stage 1's replay blind to terminations": Edit(
+        GENERATE,
+        "not_done.append(0.0 if terminated else 1.0)",
+        "not_done.append(1.0)",
+        "tests/test_sac.py::test_stage1_writes_each_termination_as_not_done_0",
+    ),
+    "CORRO's negatives at the default reward std whatever the config says": Edit(
+        CORRO,
+        "reward_randomized_negatives(rows, NEGATIVES, reward_col, settings.reward_std, generator)",
+        "reward_randomized_negatives(rows, NEGATIVES, reward_col, 0.5, generator)",
+        "tests/test_baselines.py::test_corros_step_randomises_the_reward_column_of_its_negatives",
+    ),
+    "CORRO's positives given no gradient": Edit(
+        CORRO,
+        "k = e[:, :n].reshape(T * n, -1), e[:, n : 2 * n].reshape(T * n, -1)",
+        "k = e[:, :n].reshape(T * n, -1), e[:, n : 2 * n].reshape(T * n, -1).detach()",
+        CORRO_CONTRASTIVE_TEST,
+    ),
+    "the zero-action reference on the dense reward of a sparse run": Edit(
+        REPORT,
+        "still=float(np.mean([zero_action_return(env, t, reward_fn=reward_fn, horizon=h) for t in test])),",
+        "still=float(np.mean([zero_action_return(env, t, horizon=h) for t in test])),",
+        "tests/test_report_plot.py::test_sparse_runs_are_referenced_on_the_sparse_reward",
+    ),
+    "the table's zero-action row printing the random return": Edit(
+        REPORT,
+        "{ref.still:8.2f}          {ref.still_score:8.3f}",
+        "{ref.random:8.2f}          {ref.still_score:8.3f}",
+        "tests/test_report_plot.py::test_report_table_known_numbers",
+    ),
     "a reproduction's run on CUDA whatever the profile's config": Edit(
         PLAN,
         "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",

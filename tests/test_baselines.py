@@ -110,7 +110,13 @@ def test_corro_contrastive_loss_pairs_each_query_with_its_positive_and_its_own_n
             logits = torch.cat([(q * k).sum()[None], neg_e[t * n + i] @ q]) / 0.1
             terms.append(torch.logsumexp(logits, 0) - logits[0])
     assert corro.TEMPERATURE == 0.1 and n == 3
-    torch.testing.assert_close(got, torch.stack(terms).mean())
+    by_hand = torch.stack(terms).mean()
+    torch.testing.assert_close(got, by_hand)
+    # its gradient too, at the queries and at the positives (a detached key gave the same value, and no gradient
+    # through the positives)
+    grad, hand_grad = (torch.autograd.grad(x, e, retain_graph=True)[0] for x in (got, by_hand))
+    torch.testing.assert_close(grad, hand_grad)
+    assert grad[:, n : 2 * n].abs().sum() > 0 and grad[:, :n].abs().sum() > 0
 
 
 def test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation():
@@ -797,6 +803,13 @@ def test_corros_step_randomises_the_reward_column_of_its_negatives(monkeypatch):
     differs = (negatives != rows[:, None, :]).any(dim=0).any(dim=0)  # [C]: the columns any negative changes
     reward_col = OBS + ACT  # context rows are (s, a, r, s')
     assert differs.tolist() == [c == reward_col for c in range(rows.shape[-1])]
+    # by the configured std (`corro_reward_std`; every other test runs at the default 0.5, and a sampler handed the
+    # default whatever the config said passed)
+    made.clear()
+    make_trainer(algo_type="CORRO", corro_reward_std=0.2).train_step(*corro_inputs())
+    rows, negatives = made[0]
+    noise = (negatives - rows[:, None, :])[..., reward_col]
+    assert abs(noise.std().item() - 0.2) < 0.03, noise.std().item()
 
 
 def test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes():

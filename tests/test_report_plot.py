@@ -126,6 +126,7 @@ def test_sparse_runs_are_referenced_on_the_sparse_reward(tmp_path):
     (tmp_path / "s" / "seed0" / "variant.json").write_text(json.dumps(variant))
     ref = reference_returns(tmp_path / "s" / "seed0")
     assert ref.random >= 0 and ref.oracle > ref.random  # sums of sparse rewards, never negative
+    assert ref.still == 0.0  # a robot that stays at the origin never reaches a goal: 0 sparse reward (dense: -20)
 
 
 @pytest.mark.slow
@@ -303,6 +304,8 @@ def test_report_table_known_numbers(runs):
     ref = Reference(oracle=0.0, random=-20.0)
     lines = format_table(table, ref).splitlines()
     assert lines[1].split() == ["offline", "context", "-6.00", "+-", "2.83", "0.700"]  # scores 0.8 and 0.6; ddof 1
+    still = format_table(table, Reference(oracle=0.0, random=-20.0, still=-10.0)).splitlines()
+    assert still[-2].split() == ["zero", "action", "-10.00", "0.500"] and "zero action" not in "".join(lines)
     assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.83", "0.600"]
     assert lines[-1].startswith("(2 run(s), 20-30 train steps;")  # seed 1 stopped one iteration earlier
     one = format_table(table[:1], ref).splitlines()

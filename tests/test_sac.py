@@ -1152,6 +1152,33 @@ def test_stage1_bootstraps_through_time_limits_samples_written_rows_and_updates_
     assert (batch["not_done"] == 1).all()
 
 
+def test_stage1_writes_each_termination_as_not_done_0(tmp_path):
+    """pytorch_sac's done_no_max: a step at which the env terminates (a hopper that falls) is stored with not_done 0,
+    every other step with 1, so that the critic does not bootstrap through a fall. The point robot never
+    terminates, and the hopper test compares a task alone with the same task in a group (a replay blind to
+    terminations is on both sides), so a replay that stored 1 everywhere passed every test. By hand: the
+    `terminated` flags the env returned, step by step, against the replay's rows."""
+    behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=600", "save_networks=false"])
+    params = {"n_tasks": 2, "max_episode_steps": 200}
+    group = TaskGroup(
+        Stage1Spec("hopper-rand-params", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu")), [0]
+    )
+    terminated, env = [], group.envs[0]
+    step = env.step
+
+    def recorded(action):
+        out = step(action)
+        terminated.append(out[2])
+        return out
+
+    env.step = recorded
+    group.begin()
+    group.run(stop_at_step=150)
+    assert len(terminated) == 150 and 0 < sum(terminated) < 150  # (random actions: the hopper falls, often)
+    not_done = group.replay.data["not_done"][0, :150, 0].numpy()
+    np.testing.assert_array_equal(not_done, 1.0 - np.array(terminated, dtype=not_done.dtype))
+
+
 def test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused():
     """Mutations TT65, TT66, TT67: The SAC settings' own bounds (not only that a range is enforced): discount 0
     would train a critic of the immediate reward only, an Adam beta of 1 divides by 1 - beta^t = 0, and a seed must
