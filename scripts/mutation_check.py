@@ -4514,6 +4514,12 @@ EDITS = {
         "{ref.random:8.2f}          {ref.still_score:8.3f}",
         "tests/test_report_plot.py::test_report_table_known_numbers",
     ),
+    "OFFPEARL's KL with the posterior's variance detached": Edit(
+        TRAINER_PY,
+        "self.loss.kl_to_standard_normal(lat.z, lat.z_var)",
+        "self.loss.kl_to_standard_normal(lat.z, lat.z_var.detach())",
+        "tests/test_offpearl.py::test_the_kl_moves_the_encoder_only",
+    ),
     "a reproduction's run on CUDA whatever the profile's config": Edit(
         PLAN,
         "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",

@@ -88,6 +88,12 @@ def test_the_kl_moves_the_encoder_only():
         tr.train_step(*make_inputs())
     a, b = trainers
     assert changed(a.agent.encoder, snapshot(b.agent.encoder))
+    # through both halves of the posterior: its means and its variances (a KL read with the variance detached moved
+    # the means alone, and passed here)
+    latent, (last_a, last_b) = a.settings.latent_size, (t.agent.encoder.layers[-1] for t in trainers)
+    assert last_a.bias.shape[0] == 2 * latent
+    assert not torch.equal(last_a.bias[:latent], last_b.bias[:latent])
+    assert not torch.equal(last_a.bias[latent:], last_b.bias[latent:])
     for name, m in a.modules().items():
         if name != "agent":
             assert not changed(m, snapshot(b.modules()[name])), name
