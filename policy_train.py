@@ -35,7 +35,7 @@ import torch
 
 from rlkit.behaviour import default_sac_config, generate_dataset, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
-from rlkit.cli import THREADS, parse_list, run_cli, select_device
+from rlkit.cli import THREADS, parse_list, run_cli, sac_config_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import MAX_INT, load_config
@@ -150,7 +150,7 @@ def main(
     if ray_address is not None and regenerate:  # (said before whether Ray is installed: it would not be used)
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
-    device = select_device(gpu if gpu is not None else (-1 if behaviour.device == "cpu" else None))
+    device = sac_config_device(behaviour.device, gpu)
     keep_freed_memory()
     graphs.request_capture(capture)
     if threads:

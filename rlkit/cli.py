@@ -379,6 +379,12 @@ def select_device(gpu: int | None, asked: bool = True, quiet: bool = False) -> t
     return torch.device(f"cuda:{gpu or 0}")
 
 
+def sac_config_device(sac_device: str, gpu: int | None, quiet: bool = False) -> torch.device:
+    """Stage 1's device: --gpu G where given, else its SAC config's `device` (`cuda`: CUDA device 0 when CUDA is
+    available, else the CPU; `cpu`: the CPU), as `select_device` says it."""
+    return select_device(gpu if gpu is not None else (-1 if sac_device == "cpu" else None), quiet=quiet)
+
+
 def config_device(use_gpu: bool, gpu_id: int, gpu_flag: int | None, quiet: bool = False) -> torch.device:
     """A stage-2 run's device from its config (`use_gpu`, `gpu_id`; --gpu has set both when given): CUDA
     device `gpu_id` when `use_gpu` and CUDA is available, else the CPU; a note only when --gpu asked."""

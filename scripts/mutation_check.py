@@ -1956,9 +1956,9 @@ EDITS = {
         SHOW_TESTS + "test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
     ),
     "stage 1's device from the SAC config inverted": Edit(
-        POLICY_TRAIN,
-        '(-1 if behaviour.device == "cpu" else None)',
-        '(-1 if behaviour.device != "cpu" else None)',
+        CLI,
+        '(-1 if sac_device == "cpu" else None)',
+        '(-1 if sac_device != "cpu" else None)',
         "tests/test_behaviour_runs.py::test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_so",
     ),
     "stage 1 on Ray asking GPUs for CPU SACs": Edit(
@@ -3318,9 +3318,9 @@ EDITS = {
         "tests/test_behaviour_runs.py::" + "test_regenerate_on_ray_is_refused",
     ),
     "policy_train's --gpu 0 taken as no --gpu": Edit(
-        POLICY_TRAIN,
-        "device = select_device(gpu if gpu is not None else",
-        "device = select_device(gpu if gpu else",
+        CLI,
+        "return select_device(gpu if gpu is not None else (-1 if sac_device",
+        "return select_device(gpu if gpu else (-1 if sac_device",
         "tests/test_graphs.py::" + "test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu",
     ),
     "policy_train's --capture/--eager not handed to the switch": Edit(
@@ -4523,19 +4523,19 @@ EDITS = {
     "a reproduction's run on CUDA whatever the profile's config": Edit(
         PLAN,
         "device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)",
-        "device = select_device(spec.gpu, quiet=True)",
+        "device = config_device(True, 0, spec.gpu, quiet=True)",
         "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
     ),
     "a reproduction's stage 1 on CUDA whatever its SAC config": Edit(
         PLAN,
-        'select_device(gpu if gpu is not None else (-1 if sac_device == "cpu" else None), quiet=True)',
-        "select_device(gpu, quiet=True)",
+        "stage1 = sac_config_device(sac_device, gpu, quiet=True)",
+        'stage1 = sac_config_device("cuda", gpu, quiet=True)',
         "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
     ),
     "a reproduction's first line naming CUDA whatever the profile's config": Edit(
         PLAN,
         "runs = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)",
-        "runs = select_device(gpu)",
+        "runs = config_device(True, 0, gpu)",
         "tests/test_reproduce_command.py::test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_says",
     ),
     "the demo's stage 1 on CUDA while its runs are on the CPU": Edit(

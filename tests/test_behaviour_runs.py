@@ -269,6 +269,7 @@ def test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_
     device=cpu; inverted, every default run trains on the CPU (days instead of hours, and not the CUDA data the
     config names), and device: cpu runs go to the GPU."""
     import policy_train
+    import rlkit.cli
     from rlkit.cli import run_cli as run_command
 
     asked = []
@@ -276,11 +277,11 @@ def test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_
     class Stop(Exception):
         pass
 
-    def select_device(g):
+    def select_device(g, quiet=False):
         asked.append(g)
         raise Stop
 
-    monkeypatch.setattr(policy_train, "select_device", select_device)
+    monkeypatch.setattr(rlkit.cli, "select_device", select_device)  # (what `sac_config_device` asks)
     with pytest.raises(Stop):
         run_command(policy_train.main, ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", *override])
     assert asked == [gpu]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlkit.behaviour.settings import default_sac_config
-from rlkit.cli import config_device, gpu_overrides, select_device
+from rlkit.cli import config_device, gpu_overrides, sac_config_device
 from rlkit.config import POINT_FAMILIES, REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
 
@@ -298,7 +298,7 @@ def profile_devices(sac_device: str, cfg, gpu: int | None) -> tuple[torch.device
     launch_experiment.py choose: stage 1 by the profile's SAC config's `device` (`sac_device`), the runs by the
     experiment config's `use_gpu` and `gpu_id` (the CPU profiles say cpu and 0)."""
     runs = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)
-    stage1 = select_device(gpu if gpu is not None else (-1 if sac_device == "cpu" else None), quiet=True)
+    stage1 = sac_config_device(sac_device, gpu, quiet=True)
     return stage1, runs
 
 
