@@ -57,6 +57,37 @@ def run_cli(args: list[str], cwd: Path, check: bool = True) -> subprocess.Comple
     return proc
 
 
+def run_here(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """`run_cli`'s command (`[script.py, ...]` or `["-m", module, ...]`) run in this process, through the `main` and
+    `rlkit.cli.run_cli` that its `__main__` block calls: the same stdout, stderr and exit code without the 2-3 s of
+    a fresh interpreter importing torch. For commands that refuse bad input or do little work; what only a fresh
+    process shows (signals, child processes, a warning printed on stderr at import) keeps `run_cli`."""
+    import contextlib
+    import importlib
+    import io
+
+    from rlkit.cli import run_cli as run_command
+
+    module_name, rest = (args[1], args[2:]) if args[0] == "-m" else (Path(args[0]).stem, args[1:])
+    module = importlib.import_module(module_name)
+    if hasattr(module, "__path__"):  # a package run with -m: its __main__ module
+        module = importlib.import_module(f"{module_name}.__main__")
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    argv = sys.argv
+    sys.argv = [args[0] if args[0] != "-m" else module_name, *rest]
+    try:
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            run_command(module.main, rest)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv = argv
+    proc = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
 @pytest.fixture(autouse=True)
 def _capture_switch_as_found():
     """An entry point run in-process with --capture or --eager sets this process's switch and CSRO_CAPTURE (for the

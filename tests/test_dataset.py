@@ -26,7 +26,7 @@ from rlkit.data.meta import (
 from rlkit.data.npz import read_checkpoint, read_npz_meta, write_checkpoint
 from rlkit.envs.half_cheetah import cheetah_velocities
 from rlkit.errors import UserError
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_here
 
 
 def make_trajs(n_traj=3, length=4, obs_dim=2, act_dim=2, seed=0):
@@ -134,7 +134,7 @@ def test_check_warns_about_other_package_versions(tmp_path):
     assert len(report.warnings) == 1 and report.warnings[0].startswith(
         "tasks [1, 2] were written with torch 2.0.1, mujoco 3.0.0"
     )
-    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 0 and "warning: tasks [1, 2]" in proc.stderr
 
 
@@ -248,7 +248,7 @@ def test_damaged_step_file_is_a_one_line_error_naming_it(tmp_path, damage):
     report = check_dataset(tmp_path)
     assert len(report.problems) == 1 and "step200.npz" in report.problems[0] and expected[damage] in report.problems[0]
     assert len(report.lines) == 2 and report.lines[1].startswith("goal_idx1: point-robot task 1, 2 checkpoints")
-    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 1 and proc.stderr.count("problem: ") == 1 and "step200.npz" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "goal_idx1:" in proc.stdout
 
@@ -325,7 +325,7 @@ def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
     meta = json.loads((task_dir(tmp_path, 0) / "task.json").read_text())
     meta["complete"] = False
     (task_dir(tmp_path, 0) / "task.json").write_text(json.dumps(meta))
-    proc = run_cli(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "check", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 1 and "INCOMPLETE" in proc.stdout and "problem: " in proc.stderr
 
 
@@ -680,7 +680,7 @@ def test_check_exit_codes(tmp_path, case, code):
     elif case == "no goal_idx folders":
         data = tmp_path / "empty"
         data.mkdir()
-    proc = run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "check", str(data)], cwd=ROOT, check=False)
     assert proc.returncode == code and "Traceback" not in proc.stderr, proc.stderr
     if code == 1:  # (a task of another env is also a task of other settings than its dataset's first)
         problems = 2 if case == "other env's sizes" else 1
@@ -750,7 +750,7 @@ def test_legacy_commands_refuse_a_non_empty_destination_unless_overwrite(tmp_pat
     empty.mkdir()
     export_legacy(ours, empty)  # an empty folder is a new destination
     assert beside(ours) == beside(legacy) == beside(empty) == []
-    proc = run_cli(["-m", "rlkit.data", "export-legacy", str(ours), str(legacy)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "export-legacy", str(ours), str(legacy)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and proc.stderr.startswith("error: destination") and len(proc.stderr.splitlines()) == 1
 
 
@@ -800,18 +800,18 @@ def test_import_legacy_refuses_data_of_another_env(tmp_path):
     ):
         import_legacy(legacy, back, "cheetah-vel", allow_pickle=True, env_dims=(20, 6))
     assert not back.exists() and beside(back) == []
-    proc = run_cli(
+    proc = run_here(
         ["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "cheetah-vel", "--allow-pickle"],
         cwd=ROOT,
         check=False,
     )
     assert proc.returncode == 2 and "expected 20 and 6" in proc.stderr and len(proc.stderr.splitlines()) == 1
     assert not back.exists()
-    run_cli(
+    run_here(
         ["-m", "rlkit.data", "import-legacy", str(legacy), str(back), "--env-name", "point-robot", "--allow-pickle"],
         cwd=ROOT,
     )
-    assert run_cli(["-m", "rlkit.data", "check", str(back)], cwd=ROOT).returncode == 0
+    assert run_here(["-m", "rlkit.data", "check", str(back)], cwd=ROOT).returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -1118,12 +1118,12 @@ def test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line(tmp_path):
     write_task(ours, 0)
     export_legacy(ours, legacy)
     (ours / "normalizer.npz").write_bytes(b"PK\x03\x04")
-    proc = run_cli(["-m", "rlkit.data", "export-legacy", str(ours), str(tmp_path / "ex")], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "export-legacy", str(ours), str(tmp_path / "ex")], cwd=ROOT, check=False)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert re.match(r"error: '.*ours/normalizer\.npz' is truncated or unreadable \(BadZipFile", proc.stderr)
     save_legacy_rows(legacy / "goal_idx0" / "trj_evalsample1_step100.npy", [legacy_row(), legacy_row(act=(1.0,))])
     args = ["-m", "rlkit.data", "import-legacy", str(legacy), str(tmp_path / "im"), "--env-name", "point-robot"]
-    proc = run_cli([*args, "--allow-pickle"], cwd=ROOT, check=False)
+    proc = run_here([*args, "--allow-pickle"], cwd=ROOT, check=False)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert re.match(
         r"error: '.*goal_idx0/trj_evalsample1_step100\.npy' holds actions of sizes \[1, 2\]: expected one size",

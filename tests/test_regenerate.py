@@ -21,7 +21,7 @@ from rlkit.errors import UserError
 from rlkit.fileio import read_tree
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.torch.sac.vector_sac import SACParams, VectorSAC
-from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, run_here
 
 
 def test_saved_networks_are_the_checkpoints_policy(tmp_path):
@@ -60,7 +60,7 @@ def data(tiny_data, tmp_path):
 
 
 def regen(cwd, *args, check=True):
-    return run_cli(
+    return run_here(
         [
             str(ROOT / "policy_train.py"),
             "--config",
@@ -98,7 +98,7 @@ def test_regenerate_writes_more_episodes_deterministically(data, tmp_path):
     assert not np.array_equal(read_checkpoint(task_dir(data, 5), 200, "sample", extra=True).actions, extra.actions)
     regen(tmp_path, "--n_trj", "4", "--checkpoints", "200", "--seed", "3", "--overwrite")
     assert path.read_bytes() == before  # same seed, same episodes, same file
-    assert run_cli(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).returncode == 0
+    assert run_here(["-m", "rlkit.data", "check", str(data)], cwd=ROOT).returncode == 0
 
 
 @pytest.mark.parametrize("override", ["seed=5", "agent.params.batch_size=64"])
@@ -128,7 +128,7 @@ def test_regenerate_bad_input_writes_nothing(data, tmp_path):
         and "holds no saved behaviour networks (the data has checkpoints [100, 200])" in proc.stderr
     )
     assert not list(data.glob("goal_idx*/step*_extra.npz"))  # tasks 0-3 were fine, but nothing was written
-    proc = run_cli(
+    proc = run_here(
         [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--n_trj", "3"], cwd=tmp_path, check=False
     )
     assert proc.returncode == 2 and "apply to --regenerate only" in proc.stderr
@@ -321,7 +321,7 @@ def test_curves_of_the_behaviour_policies(data, tmp_path):
     from rlkit.behaviour.curves import behaviour_returns
     from rlkit.tasks import make_env, oracle_return
 
-    proc = run_cli(["-m", "rlkit.data", "curves", str(data)], cwd=ROOT)
+    proc = run_here(["-m", "rlkit.data", "curves", str(data)], cwd=ROOT)
     png, csv = data / "behaviour_curves.png", data / "behaviour_returns.csv"
     assert f"wrote {png}" in proc.stdout and png.stat().st_size > 20_000
     import pandas as pd
@@ -341,7 +341,7 @@ def test_curves_of_the_behaviour_policies(data, tmp_path):
 
 @pytest.mark.slow
 def test_curves_of_an_empty_folder(tmp_path):
-    proc = run_cli(["-m", "rlkit.data", "curves", str(tmp_path)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.data", "curves", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "no goal_idx* folders in" in proc.stderr
     assert not (tmp_path / "behaviour_curves.png").exists()
 

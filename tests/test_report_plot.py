@@ -38,7 +38,7 @@ from rlkit.report import (
 from rlkit.reproduce.plan import run_specs
 from rlkit.stats import curve_band
 from rlkit.tasks import make_env, oracle_return, random_return, zero_action_return
-from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, run_here
 
 COLS = list(PROTOCOLS.values())
 
@@ -136,17 +136,17 @@ def test_runs_of_different_configs_are_grouped_apart(runs):
     assert [len(g) for g in groups] == [2, 1]
     text = describe_groups(groups)  # what sets a group apart, not only its folder
     assert text.endswith("other'] (against the first: algo_params.discount: 0.9 -> 0.5)"), text
-    proc = run_cli(["-m", "rlkit.report", str(runs)], cwd=ROOT)
+    proc = run_here(["-m", "rlkit.report", str(runs)], cwd=ROOT)
     assert "2 experiments with different configs, reported separately" in proc.stdout
     assert proc.stdout.count("oracle (scripted)") == 2
-    proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "2 experiments with different configs" in proc.stderr
     assert not (runs / "c.png").exists()
 
 
 @pytest.mark.slow
 def test_report_rejects_last_zero(runs):
-    proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "0"], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.report", str(runs), "--last", "0"], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "--last 0: expected at least 1" in proc.stderr
 
 
@@ -154,7 +154,7 @@ def test_report_rejects_last_zero(runs):
 def test_plot_curves_end_where_the_shortest_run_ends(runs):
     """A tail averaged over the runs that reached it (one, here) changed what the curve meant where it began,
     and its band collapsed to the line; the band is +- the std over runs with ddof 1."""
-    proc = run_cli(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT)
+    proc = run_here(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT)
     assert (runs / "c.png").stat().st_size > 5000, proc.stdout
     x, mean, lo, hi = curve_band(
         [np.array([10, 20, 30]), np.array([10, 20])], [np.array([1.0, 2, 3]), np.array([3.0, 4])], band="std"
@@ -416,12 +416,12 @@ def test_report_against_reference_seeds(runs, tmp_path):
     assert "worst 0.500, mean 0.600; this run is inside their spread, below the per-seed bar" in lines[4]
     path = tmp_path / "seeds.json"
     path.write_text(json.dumps(spread))
-    proc = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT)
+    proc = run_here(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT)
     assert "against 2 reference seeds of configs/test/point-robot-tiny.json" in proc.stdout
-    bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "3", "--against", str(path)], cwd=ROOT, check=False)
+    bad = run_here(["-m", "rlkit.report", str(runs), "--last", "3", "--against", str(path)], cwd=ROOT, check=False)
     assert bad.returncode == 2 and "expected --last 2" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     path.write_text("{}")
-    bad = run_cli(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT, check=False)
+    bad = run_here(["-m", "rlkit.report", str(runs), "--last", "2", "--against", str(path)], cwd=ROOT, check=False)
     assert bad.returncode == 2 and "reference seeds" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 

@@ -877,15 +877,15 @@ def test_a_replay_that_does_not_rebuild_the_episode_is_refused(tmp_path):
         again.begin()
 
 
-def _policy_train(work, *extra, **popen):
+def _policy_train(work, *extra, in_process=False, **popen):
+    """policy_train.py on the tiny config in a child process (`popen`: started, not waited for), or in this one."""
     import os
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, TINY_CONFIG, python_path
+    from tests.conftest import ROOT, TINY_CONFIG, python_path, run_here
 
     args = [
-        sys.executable,
         str(ROOT / "policy_train.py"),
         "--config",
         str(TINY_CONFIG),
@@ -894,10 +894,12 @@ def _policy_train(work, *extra, **popen):
         "--no-progress",
         *extra,
     ]
+    if in_process:
+        return run_here(args, cwd=work, check=False)
     env = dict(os.environ, PYTHONPATH=python_path(), OMP_NUM_THREADS="1")
     if popen:
-        return subprocess.Popen(args, cwd=work, env=env, **popen)
-    return subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.Popen([sys.executable, *args], cwd=work, env=env, **popen)
+    return subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow
@@ -967,11 +969,11 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
     group.run(stop_at_step=120)
     resume_file(data, group.tasks).parent.mkdir(parents=True)
     torch.save(group.state(), resume_file(data, group.tasks))
-    proc = _policy_train(tmp_path, "seed=3")
+    proc = _policy_train(tmp_path, "seed=3", in_process=True)
     assert proc.returncode == 2 and "part-trained with other settings (schedule.seed: 0 -> 3)" in proc.stderr, (
         proc.stderr
     )
-    proc = _policy_train(tmp_path, "tasks_per_group=3")
+    proc = _policy_train(tmp_path, "tasks_per_group=3", in_process=True)
     assert (
         proc.returncode == 2
         and "holds part-trained tasks [0, 1, 2, 3, 4, 5], and this run groups tasks [0, 1, 2]" in proc.stderr
@@ -992,9 +994,9 @@ def test_a_saved_state_of_other_settings_or_another_grouping_is_refused(tmp_path
 )
 def test_stage1_value_that_gives_useless_data_is_one_line_and_writes_nothing(tmp_path, override, expected):
     """Through policy_train.py: exit 2, one line naming the key, the value and the range, no dataset folder."""
-    from tests.conftest import ROOT, TINY_CONFIG, run_cli
+    from tests.conftest import ROOT, TINY_CONFIG, run_here
 
-    proc = run_cli(
+    proc = run_here(
         [
             str(ROOT / "policy_train.py"),
             "--config",

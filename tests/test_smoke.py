@@ -19,12 +19,12 @@ from rlkit.config import load_config
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, prepare
 from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS
-from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli, run_here
 
 
 @pytest.mark.slow
 def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
-    proc = run_cli(["-m", "rlkit.data", "check", str(tiny_data)], cwd=ROOT)
+    proc = run_here(["-m", "rlkit.data", "check", str(tiny_data)], cwd=ROOT)
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 6 and all("2 checkpoints" in line and line.endswith("complete") for line in lines)
     meta = json.loads((tiny_data / "goal_idx4" / "task.json").read_text())
@@ -34,7 +34,7 @@ def test_stage1_writes_complete_pickle_free_tasks(tiny_data):
 
 @pytest.mark.slow
 def test_stage1_rerun_skips_complete_tasks(tiny_data):
-    proc = run_cli(
+    proc = run_here(
         [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"],
         cwd=tiny_data.parent.parent,
     )
@@ -43,7 +43,7 @@ def test_stage1_rerun_skips_complete_tasks(tiny_data):
 
 @pytest.mark.slow
 def test_stage1_refuses_to_mix_settings(tiny_data):
-    proc = run_cli(
+    proc = run_here(
         [str(ROOT / "policy_train.py"), str(TINY_CONFIG), "--sac_config", "tiny_point", "num_train_steps=400"],
         cwd=tiny_data.parent.parent,
         check=False,
@@ -152,7 +152,7 @@ def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, 
     assert len(df) == 2 and set(RETURN_COLUMNS.values()) < set(tested) and "Z variance eval" in tested
     assert df[tested].isna().all().all() and np.isfinite(df.drop(columns=tested + list(SPREAD_COLUMNS))).all().all()
     assert "itr 1: no meta-test (allow_eval false)" in (run / "debug.log").read_text()
-    proc = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT, check=False)
+    proc = run_here(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT, check=False)
     assert proc.returncode == 2 and proc.stderr.strip().endswith(
         "has 2 progress row(s) without all three meta-test returns (a run trained with allow_eval false has none): "
         "expected runs that meta-tested every iteration"
@@ -303,7 +303,7 @@ def test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resum
 
 
 def _error(args, cwd):
-    proc = run_cli(args, cwd=cwd, check=False)
+    proc = run_here(args, cwd=cwd, check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
@@ -372,7 +372,7 @@ def test_wrong_observation_size_is_reported(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_divergence_is_one_line_exit_3(tiny_data, tmp_path):
-    proc = run_cli(
+    proc = run_here(
         [
             str(ROOT / "launch_experiment.py"),
             str(TINY_CONFIG),
@@ -432,7 +432,7 @@ def test_negative_seed_is_one_line_error(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_split_part_without_tasks_says_so_and_exits_0(tmp_path):
-    proc = run_cli(
+    proc = run_here(
         [
             str(ROOT / "policy_train.py"),
             "--config",
@@ -707,11 +707,11 @@ def test_stage1_seed_is_the_sac_seed(tmp_path):
     stage1 = [str(ROOT / "policy_train.py"), "--config", str(TINY_CONFIG), "--sac_config", "tiny_point"]
     line = _error([*stage1, "--seed", "5", "seed=6"], cwd=tmp_path)
     assert "--seed 5 and seed=6: expected one of them" in line and not (tmp_path / "offline_dataset").exists()
-    run_cli([*stage1, "--seed", "5", "seed=5", "--split", "6", "--split_idx", "0", "--no-progress"], cwd=tmp_path)
+    run_here([*stage1, "--seed", "5", "seed=5", "--split", "6", "--split_idx", "0", "--no-progress"], cwd=tmp_path)
     line = _error([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path)
     assert "goal_idx0' holds complete data written with other settings (schedule.seed: 5 -> 7)" in line  # one dataset
     (tmp_path / "other").mkdir()
-    run_cli([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path / "other")
+    run_here([*stage1, "--seed", "7", "--split", "6", "--split_idx", "1", "--no-progress"], cwd=tmp_path / "other")
     data = [tmp_path / d / "offline_dataset" / "point-robot-tiny" for d in ("", "other")]
     assert [json.loads((data[t] / f"goal_idx{t}" / "task.json").read_text())["seed"] for t in (0, 1)] == [5, 7]
 
@@ -1132,7 +1132,7 @@ def test_sigterm_stops_a_training_run_that_a_rerun_resumes(tiny_data, tmp_path):
     assert not (run / ".lock").exists() and not list(run.rglob(".*.tmp"))
     done = len(pd.read_csv(run / "progress.csv"))
     assert done < 40
-    again = run_cli([*args, "--num_iterations", str(done + 1)], cwd=tiny_data.parent.parent)
+    again = run_here([*args, "--num_iterations", str(done + 1)], cwd=tiny_data.parent.parent)
     assert f"resuming {run} at iteration" in again.stdout and len(pd.read_csv(run / "progress.csv")) == done + 1
 
 
@@ -1364,7 +1364,7 @@ def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path
         "--threads",
         "1",
     ]
-    run_cli([*args, "--num_iterations", "1"], cwd=tiny_data.parent.parent)
+    run_here([*args, "--num_iterations", "1"], cwd=tiny_data.parent.parent)
     run = tmp_path / "point-robot" / "full" / "seed0"
     assert (run / "latest.pt").stat().st_size > 200_000
 
@@ -1391,7 +1391,7 @@ def test_stage2_out_of_space_is_one_line_and_the_run_resumes(tiny_data, tmp_path
     )
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     assert torch.load(run / "latest.pt", weights_only=True)["counters"]["iteration"] == 1
-    again = run_cli([*args, "--num_iterations", "2"], cwd=tiny_data.parent.parent)
+    again = run_here([*args, "--num_iterations", "2"], cwd=tiny_data.parent.parent)
     assert "resuming" in again.stdout and len(pd.read_csv(run / "progress.csv")) == 2
 
 
