@@ -44,7 +44,7 @@ from rlkit.reproduce.tables import (
     table1_markdown,
     table2_markdown,
 )
-from tests.conftest import ROOT, TINY_CONFIG, load_file, python_path, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, load_file, python_path, run_cli, run_here
 
 METHODS = ("CSRO", "FOCAL")
 
@@ -176,7 +176,7 @@ def test_rerun_skips_finished_runs(reproduced):
 )
 def test_bad_input_is_one_line(tmp_path, flag, value, message):
     given = {"--profile": "tiny", "--out": str(tmp_path), flag: value}  # (an option given twice is refused)
-    proc = run_cli(
+    proc = run_here(
         ["-m", "rlkit.reproduce", "point-robot", *[x for kv in given.items() for x in kv]], cwd=tmp_path, check=False
     )
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -415,7 +415,7 @@ def test_a_mujoco_family_end_to_end_with_the_data_as_the_top_of_the_score(tmp_pa
     ],
 )
 def test_unknown_env_or_profile_lists_the_valid_ones(tmp_path, env, profile, message):
-    proc = run_cli(
+    proc = run_here(
         ["-m", "rlkit.reproduce", env, "--profile", profile, "--out", str(tmp_path)], cwd=tmp_path, check=False
     )
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
