@@ -6296,6 +6296,36 @@ EDITS = {
         '"written": time.strftime("%Y-%m-%dT%H:%M:%S")',
         "tests/test_sac.py::test_segments_chained_through_their_states_write_the_same_files",
     ),
+    "CSRO's plain context encoder one hidden layer short": Edit(
+        AGENT,
+        "[context_dim, *ENCODER_HIDDEN, latent_dim]",
+        "[context_dim, *ENCODER_HIDDEN[1:], latent_dim]",
+        "tests/test_networks.py::test_every_network_has_the_layer_sizes_of_the_papers_table",
+    ),
+    "the encoders' hidden layers 2 x 200, not 3 x 200": Edit(
+        AGENT,
+        "ENCODER_HIDDEN = (200, 200, 200)",
+        "ENCODER_HIDDEN = (200, 200)",
+        "tests/test_networks.py::test_every_network_has_the_layer_sizes_of_the_papers_table",
+    ),
+    "V of two hidden layers, not three": Edit(
+        TRAINER,
+        "[obs_dim + latent, hidden, hidden, hidden, 1]",
+        "[obs_dim + latent, hidden, hidden, 1]",
+        "tests/test_networks.py::test_every_network_has_the_layer_sizes_of_the_papers_table",
+    ),
+    "the CLUB net q_psi's output the mean only": Edit(
+        TRAINER,
+        "[obs_dim + action_dim, *ENCODER_HIDDEN, 2 * latent]",
+        "[obs_dim + action_dim, *ENCODER_HIDDEN, latent]",
+        "tests/test_networks.py::test_every_network_has_the_layer_sizes_of_the_papers_table",
+    ),
+    "a short sequence padded with buffer row 0, not its own last row": Edit(
+        SEQUENCES,
+        'mode="edge"',
+        'mode="constant"',
+        "tests/test_borel.py::test_a_short_sequence_is_padded_with_its_own_last_row_not_row_0",
+    ),
 }
 
 

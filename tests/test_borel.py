@@ -1645,3 +1645,15 @@ def test_borels_learner_step_is_the_papers_losses_on_each_rows_belief():
         )
     for name, want in (("qf_loss", qf_loss), ("vf_loss", vf_loss), ("policy_loss", policy_loss)):
         torch.testing.assert_close(getattr(record, name), want, rtol=1e-6, atol=1e-7, msg=name)
+
+
+def test_a_short_sequence_is_padded_with_its_own_last_row_not_row_0():
+    """`SequenceIndex.rows`: a sequence shorter than the longest is padded by repeating its own last row (a step of
+    its own task), not with buffer row 0 (task 4's first step here). Every reader masks the padding today, so only
+    this contract keeps an unmasked read (a new consumer, a debugging print of `b.obs`) inside the sequence's task."""
+    buf = MultiTaskBuffer({4: episodes_data([3], 4), 9: episodes_data([1], 9)}, OBS, ACT, DEV)
+    index = SequenceIndex(buf, episodes=1, block=1)
+    assert index.rows.tolist() == [[0, 1, 2], [3, 3, 3]]
+    b = index.batch(torch.arange(2))
+    assert b.mask.tolist() == [[True, True, True], [True, False, False]]
+    assert b.obs[1, :, 0].tolist() == [9.0, 9.0, 9.0]  # task 9's one step, repeated

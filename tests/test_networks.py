@@ -335,3 +335,28 @@ def test_the_matmul_probe_divides_the_work_of_all_its_reps_by_their_time(monkeyp
     probe.operands = [(Operand((6, 5)), Operand((5, 4)))]
     monkeypatch.setattr(flops.time, "perf_counter", lambda: clock[0])
     assert probe(reps=3) == pytest.approx(240.0)
+
+
+def test_every_network_has_the_layer_sizes_of_the_papers_table():
+    """docs/algorithm.md's network table, weight by weight (BRAC, latent_size 4, net_size 16, s and a of size 2):
+    q_phi and q_psi are 3 x 200 ReLU whatever net_size is, the critics, V and the policy 3 x net_size; q_phi is 2 x
+    latent_size wide at its output with use_hvar. The reference-step test copies the trainer's own layers into its
+    reference and the seed test compares the trainer with itself, so an encoder one layer short passed both."""
+    from tests.test_gradient_flow import make_trainer
+
+    def weights(module):
+        return [tuple(p.shape) for name, p in module.named_parameters() if "bias" not in name]
+
+    trainer = make_trainer(use_brac=True)
+    mlp = [(16, 6), (16, 16), (16, 16), (1, 16)]  # (s, z) -> 3 x 16 -> 1
+    want = {
+        "agent": [(200, 5), (200, 200), (200, 200), (4, 200), (16, 6), (16, 16), (16, 16), (4, 16)],  # q_phi, pi
+        "club_net": [(200, 4), (200, 200), (200, 200), (8, 200)],  # (s, a) -> 3 x 200 -> mean, raw variance
+        "qf": [(2, 8, 16), (2, 16, 16), (2, 16, 16), (2, 16, 1)],  # twin (s, a, z) -> 3 x 16 -> 1
+        "vf": mlp,
+        "target_vf": mlp,
+        "dual_critic": [(16, 8), (16, 16), (16, 16), (1, 16)],
+    }
+    assert {name: weights(m) for name, m in trainer.modules().items()} == want
+    hvar = make_trainer(use_hvar=True, z_strategy="weighted").agent.encoder
+    assert weights(hvar) == [(200, 5), (200, 200), (200, 200), (8, 200)]
