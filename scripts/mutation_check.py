@@ -6320,6 +6320,61 @@ EDITS = {
         "[obs_dim + action_dim, *ENCODER_HIDDEN, latent]",
         "tests/test_networks.py::test_every_network_has_the_layer_sizes_of_the_papers_table",
     ),
+    "stage 1's temperature starting at init_temperature, not its log": Edit(
+        VECTOR_SAC,
+        "float(torch.tensor(params.init_temperature).log())",
+        "float(params.init_temperature)",
+        "tests/test_sac.py::test_stage1_temperature_starts_at_init_temperature",
+    ),
+    "stage 1's target critics initialised on their own, not copied from the critics": Edit(
+        VECTOR_SAC,
+        "self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)",
+        "self.critic_target = EnsembleMLP(2 * n_tasks, [obs_dim + action_dim, *critic_hidden, 1], "
+        'generators=init_gens + init_gens, init="orthogonal").requires_grad_(False)',
+        "tests/test_sac.py::test_stage1_target_critics_start_as_copies_of_the_critics",
+    ),
+    "stage 1's seed actions drawn in [0, 1)": Edit(
+        VECTOR_SAC,
+        "for g in self.gens]) * 2 - 1",
+        "for g in self.gens])",
+        "tests/test_sac.py::test_stage1_seed_actions_are_uniform_in_minus_1_to_1_from_each_tasks_noise_stream",
+    ),
+    "BOREL's GRU of 64, not BOReL's 128": Edit(
+        BOREL_PY, "GRU_HIDDEN = 128", "GRU_HIDDEN = 64", "tests/test_borel.py::test_borels_vae_has_borels_sizes"
+    ),
+    "BOREL's decoders of [64, 64], not BOReL's [32, 32]": Edit(
+        BOREL_PY,
+        "DECODER_HIDDEN = (32, 32)",
+        "DECODER_HIDDEN = (64, 64)",
+        "tests/test_borel.py::test_borels_vae_has_borels_sizes",
+    ),
+    "BOREL's state embedding of 16, not BOReL's 32": Edit(
+        BOREL_PY,
+        "STATE_EMBED, ACTION_EMBED, REWARD_EMBED = 32, 16, 16",
+        "STATE_EMBED, ACTION_EMBED, REWARD_EMBED = 16, 16, 16",
+        "tests/test_borel.py::test_borels_vae_has_borels_sizes",
+    ),
+    "CORRO's CVAE with hidden layers of 32, not CORRO's 64": Edit(
+        CORRO, "CVAE_HIDDEN = 64", "CVAE_HIDDEN = 32", "tests/test_baselines.py::test_corros_cvae_has_corros_sizes"
+    ),
+    "BOREL's KL weight the default whatever borel_kl_weight says": Edit(
+        BOREL_PY,
+        "kl_weight=a.borel_kl_weight,",
+        "kl_weight=0.05,",
+        "tests/test_borel.py::test_every_borel_key_of_the_config_reaches_its_settings",
+    ),
+    "BOREL's latent size the default whatever borel_latent_size says": Edit(
+        BOREL_PY,
+        "latent=a.borel_latent_size,",
+        "latent=5,",
+        "tests/test_borel.py::test_every_borel_key_of_the_config_reaches_its_settings",
+    ),
+    "BOREL's settings with 2 episodes whatever borel_episodes says": Edit(
+        BOREL_PY,
+        "episodes=a.borel_episodes,",
+        "episodes=2,",
+        "tests/test_borel.py::test_every_borel_key_of_the_config_reaches_its_settings",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

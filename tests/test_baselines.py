@@ -992,3 +992,16 @@ def test_corros_encoder_only_stage_measures_the_collapse_guard_on_the_attention_
     assert record.qf_loss.item() == 0.0  # the encoder-only stage
     torch.testing.assert_close(record.z_across, across)
     torch.testing.assert_close(record.z_spread_ratio, across / within)
+
+
+def test_corros_cvae_has_corros_sizes():
+    """CORRO's CVAE (`models/generative.py`, cvae_hidden_size 64, cvae_num_hidden_layers 1, cvae_z_dim 5): the
+    encoder (s, a, r, s') -> 64 -> (mean, logvar) of 5 dims each, the decoder (s, a, w) -> 64 -> (s', r). The other
+    tests build the CVAE from the module's constants, so hidden layers of 32 passed them all."""
+    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0))
+
+    def sizes(mlp):
+        return [(lin.in_features, lin.out_features) for lin in mlp.layers]
+
+    assert sizes(cvae.encoder) == [(3 + 2 + 1 + 3, 64), (64, 2 * 5)]
+    assert sizes(cvae.decoder) == [(3 + 2 + 5, 64), (64, 3 + 1)]

@@ -1657,3 +1657,46 @@ def test_a_short_sequence_is_padded_with_its_own_last_row_not_row_0():
     b = index.batch(torch.arange(2))
     assert b.mask.tolist() == [[True, True, True], [True, False, False]]
     assert b.obs[1, :, 0].tolist() == [9.0, 9.0, 9.0]  # task 9's one step, repeated
+
+
+def test_borels_vae_has_borels_sizes():
+    """BOReL's VAE sizes (its vae_config, docs/algorithm.md "BOREL"): embeddings of s 32, a 16 and r 16 (ReLU) into one
+    GRU of 128, whose state gives mu and logvar of L dims each; reward and state decoders of [32, 32] hidden units,
+    the reward decoder reading (z, s', a, s) on MuJoCo. Every other test builds its networks from the module's own
+    constants, so a GRU of 64, decoders of [64, 64] or embeddings of 16 passed them all."""
+    vae = borel.BeliefVAE(3, 2, _borel_settings(latent=5, decode_state=True, reward_reads_sa=True))
+    enc = vae.encoder
+    assert (enc.action_embed.out_features, enc.state_embed.out_features, enc.reward_embed.out_features) == (16, 32, 16)
+    assert (enc.gru.input_size, enc.gru.hidden_size, enc.gru.num_layers) == (64, 128, 1)
+    assert (enc.mu.in_features, enc.mu.out_features) == (enc.logvar.in_features, enc.logvar.out_features) == (128, 5)
+    assert enc.prior_state(2).shape == (2, 128)
+
+    def sizes(dec):
+        return [(lin.in_features, lin.out_features) for lin in [*dec.layers, dec.out]]
+
+    rd, sd = vae.reward_decoder, vae.state_decoder
+    assert (rd.state_embed.out_features, rd.action_embed.out_features) == (32, 16)
+    assert sizes(rd) == [(5 + 32 + 16 + 32, 32), (32, 32), (32, 1)]
+    assert (sd.state_embed.out_features, sd.action_embed.out_features) == (32, 16)
+    assert sizes(sd) == [(5 + 32 + 16, 32), (32, 32), (32, 3)]
+
+
+def test_every_borel_key_of_the_config_reaches_its_settings():
+    """`BorelSettings.from_config` takes each borel_* key from the config, each here off its default: the latent size
+    (the belief's and the policy's widths), the VAE's steps, tasks and sequences per step (both 8 by default, so a
+    swap of the two showed nowhere), the KL weight of the ELBO, the episodes of a sequence and the ELBO's terms. A KL
+    weight, latent size, sequence count or episode count of the default whatever the config said passed every test."""
+    cfg = borel_cfg(
+        borel_latent_size=3,
+        borel_vae_steps=7,
+        borel_vae_tasks=5,
+        borel_vae_sequences=6,
+        borel_kl_weight=0.3,
+        borel_episodes=4,
+        borel_elbo_terms=2,
+    )
+    s = BorelSettings.from_config(cfg)
+    got = (s.latent, s.vae_steps, s.vae_tasks, s.vae_sequences, s.kl_weight, s.episodes, s.elbo_terms)
+    assert got == (3, 7, 5, 6, 0.3, 4, 2)
+    agent = BorelAgent(OBS, ACT, s, 16, torch.Generator().manual_seed(0))
+    assert agent.latent_dim == 6 and agent.gru.mu.out_features == 3

@@ -1385,3 +1385,40 @@ def test_a_sac_config_without_save_networks_saves_the_networks():
     networks of every checkpoint); the existing check of the optional keys reads tasks_per_group only."""
     assert load_sac_config("train_point", ["~save_networks"]).save_networks is True
     assert load_sac_config("train_point", ["save_networks=false"]).save_networks is False
+
+
+def test_stage1_temperature_starts_at_init_temperature():
+    """pytorch_sac's `log_alpha` starts at log(init_temperature): with init_temperature 0.1 every task's alpha is 0.1
+    before its first update. The batched-update comparison sets log_alpha itself, so a log_alpha of
+    init_temperature (alpha e^0.1 = 1.105, an entropy bonus 11 times the configured one at the start of every
+    task) passed every test."""
+    p = _params(1)
+    assert p.init_temperature == 0.1
+    agent = VectorSAC(2, 3, 2, p, seed=0, device=torch.device("cpu"))
+    torch.testing.assert_close(agent.log_alpha.detach().exp().view(2), torch.full((2,), 0.1))
+    agent = VectorSAC(2, 3, 2, dataclasses.replace(p, init_temperature=1.0), seed=0, device=torch.device("cpu"))
+    assert torch.equal(agent.log_alpha.detach(), torch.zeros(2, 1, 1))
+
+
+def test_stage1_target_critics_start_as_copies_of_the_critics():
+    """pytorch_sac loads the critic's weights into its target (`critic_target.load_state_dict(critic.state_dict())`):
+    every task's two target critics start equal to its two critics. The batched-update comparison overwrites the
+    targets, so targets initialised on their own (the first targets r + gamma (min Q_target - alpha log pi) read
+    networks the critics never were) passed every test."""
+    agent = VectorSAC(3, 4, 2, _params(1), seed=0, device=torch.device("cpu"))
+    critic, target = agent.critic.state_dict(), agent.critic_target.state_dict()
+    assert critic.keys() == target.keys()
+    for k in critic:
+        assert torch.equal(critic[k], target[k]), k
+    assert not any(p.requires_grad for p in agent.critic_target.parameters())
+
+
+def test_stage1_seed_actions_are_uniform_in_minus_1_to_1_from_each_tasks_noise_stream():
+    """The seed steps' random actions (`TaskGenerators.uniform`): U(-1, 1) in every action dimension, 2 u - 1 with u
+    from stream "behaviour_noise" of the seed, as pytorch_sac's `action_space.sample()` on the [-1, 1] box. Drawn in
+    [0, 1) instead (the `* 2 - 1` lost), the seed data covered half of every actuator's range and every test passed."""
+    gens = TaskGenerators(2, 7, torch.device("cpu"))
+    got = gens.uniform(500, 3)
+    expected = torch.rand(500, 3, generator=torch_generator(7, "behaviour_noise")) * 2 - 1
+    torch.testing.assert_close(got, torch.stack([expected, expected]), atol=0, rtol=0)
+    assert got.min() < -0.95 and got.max() > 0.95 and abs(float(got.mean())) < 0.05
