@@ -6375,6 +6375,18 @@ EDITS = {
         "episodes=2,",
         "tests/test_borel.py::test_every_borel_key_of_the_config_reaches_its_settings",
     ),
+    "the trainer's discount 0.9 whatever the config's": Edit(
+        TRAINER,
+        "            discount=hp.discount,",
+        "            discount=0.9,",
+        "tests/test_config.py::test_every_setting_of_the_trainer_is_read_from_its_config_key",
+    ),
+    "BRAC's dual-critic learning rate the default whatever c_lr says": Edit(
+        TRAINER,
+        "            c_lr=hp.c_lr,",
+        "            c_lr=1e-4,",
+        "tests/test_config.py::test_every_setting_of_the_trainer_is_read_from_its_config_key",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

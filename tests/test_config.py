@@ -948,3 +948,96 @@ def test_a_max_episode_steps_below_1_is_named_by_its_range_not_as_a_clash():
     below 1 to the key's own range check, so the line names the value and its range."""
     with pytest.raises(UserError, match=r"^env_params.max_episode_steps -3: expected a value in >= 1$"):
         load_config(ROOT / "configs" / "test" / "point-robot-tiny.json", {"env_params": {"max_episode_steps": -3}})
+
+
+# The config keys whose names differ from the setting they reach, or that a config reads only beside other keys
+# (BRAC's with use_brac, OFFPEARL's with the bottleneck, a method's own with its algo_type): key -> (a value off the
+# default, the keys that make it read, the setting's path in TrainerSettings, the value it must hold there).
+_KEYS_READ_BESIDE_OTHERS = {
+    "latent_size": (3, [], "latent_size", 3),
+    "net_size": (17, [], "net_size", 17),
+    "use_next_obs_in_context": (True, ["--club_use_sa", "true"], "use_next_obs_in_context", True),
+    "use_FOCAL_cl": (False, [], "use_focal", False),
+    "use_hvar": (True, ["--z_strategy", "weighted"], "use_hvar", True),
+    "z_strategy": ("poe", ["--use_hvar", "true"], "z_strategy", "poe"),
+    "kl_lambda": (0.5, ["--algo_type", "OFFPEARL"], "kl_lambda", 0.5),
+    "sample_z_at_test": (True, ["--algo_type", "OFFPEARL"], "sample_z_at_test", True),
+    "z0_policy_share": (0.25, ["--train_z0_policy", "true"], "z0_share", 0.25),
+    "use_value_penalty": (False, ["--use_brac", "true"], "value_penalty", False),
+    "dual_critic_penalty": ("gradient", ["--use_brac", "true"], "dual_critic_penalty", "gradient"),
+    "train_alpha": (False, ["--use_brac", "true"], "train_alpha", False),
+    "alpha_init": (250.0, ["--use_brac", "true"], "alpha_init", 250.0),
+    "alpha_max": (1000.0, ["--use_brac", "true"], "alpha_max", 1000.0),
+    "alpha_lr": (0.5, ["--use_brac", "true"], "alpha_lr", 0.5),
+    "target_divergence": (0.025, ["--use_brac", "true"], "target_divergence", 0.025),
+    "c_lr": (5e-5, ["--use_brac", "true"], "c_lr", 5e-5),
+    "unicorn_beta": (0.3, ["--algo_type", "UNICORN_SS"], "unicorn_beta", 0.3),
+    "unicorn_decoder_hidden": (32, ["--algo_type", "UNICORN_SS"], "unicorn_decoder_hidden", 32),
+    "corro_aggregator": ("mean", ["--algo_type", "CORRO"], "corro.aggregator", "mean"),
+    "corro_negatives": ("generative", ["--algo_type", "CORRO"], "corro.negatives", "generative"),
+    "corro_cvae_steps": (7, ["--algo_type", "CORRO", "--corro_negatives", "generative"], "corro.cvae_steps", 7),
+    "borel_latent_size": (3, ["--algo_type", "BOREL"], "borel.latent", 3),
+    "borel_decode_state": (True, ["--algo_type", "BOREL"], "borel.decode_state", True),
+    "borel_elbo_terms": (2, ["--algo_type", "BOREL"], "borel.elbo_terms", 2),
+}
+# settings no key of their own sets: the algo_type's (tests/test_variants.py, test_offpearl.py) or the env's; and
+# CORRO's and BOREL's settings, whose own fields are cases
+_SETTINGS_OF_THE_METHOD_OR_ENV = {
+    "classifier_tasks",
+    "identity_encoder",
+    "pearl_kl",
+    "corro",
+    "borel",
+    "borel.reward_reads_sa",
+}
+
+
+def _key_cases():
+    """(key, value, the other keys, setting path, expected) for every setting of TrainerSettings and of CORRO's and
+    BOREL's settings: those of `_KEYS_READ_BESIDE_OTHERS`, and each other one named as its key (with the method's
+    corro_/borel_ prefix) set off its default: a number halved or + 1, a flag negated."""
+    import dataclasses
+
+    from rlkit.config import AlgoParams
+    from rlkit.torch.csro.borel import BorelSettings
+    from rlkit.torch.csro.corro import CorroSettings
+    from rlkit.torch.csro.trainer import TrainerSettings
+
+    defaults, paths = AlgoParams(), {case[2] for case in _KEYS_READ_BESIDE_OTHERS.values()}
+    cases = [(key, *case) for key, case in _KEYS_READ_BESIDE_OTHERS.items()]
+    for cls, algo, prefix, where in (
+        (TrainerSettings, [], "", ""),
+        (CorroSettings, ["--algo_type", "CORRO"], "corro_", "corro."),
+        (BorelSettings, ["--algo_type", "BOREL"], "borel_", "borel."),
+    ):
+        for field in dataclasses.fields(cls):
+            path = where + field.name
+            if path in paths or path in _SETTINGS_OF_THE_METHOD_OR_ENV:
+                continue
+            default = getattr(defaults, prefix + field.name)  # (an AttributeError: a setting no case covers)
+            if isinstance(default, bool):
+                value = not default
+            elif isinstance(default, int):
+                value = default + 1
+            else:
+                value = default / 2 if default else 0.5
+            cases.append((prefix + field.name, value, algo, path, value))
+    return cases
+
+
+def test_every_setting_of_the_trainer_is_read_from_its_config_key():
+    """Each key set off its default (with the keys that make a config read it) reaches the setting that it names in
+    TrainerSettings, CorroSettings or BorelSettings: a `from_config` that wrote a default where it should read the key
+    (BOREL's kl_weight, latent size and episodes once did, and every test passed) leaves the setting at the default.
+    Every setting is covered: one added without its key here fails at `getattr` of AlgoParams."""
+    from rlkit.torch.csro.trainer import TrainerSettings
+
+    cases = _key_cases()
+    assert len(cases) >= 50
+    for key, value, others, path, want in cases:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        cfg = load_config(None, parse_override_args([*others, f"--{key}", text]))
+        got = TrainerSettings.from_config(cfg, range(3))
+        for part in path.split("."):
+            got = getattr(got, part)
+        assert got == want, (key, value, path, got)
