@@ -6387,6 +6387,49 @@ EDITS = {
         "            c_lr=1e-4,",
         "tests/test_config.py::test_every_setting_of_the_trainer_is_read_from_its_config_key",
     ),
+    "the meta-test's env steps counted as the job envs' running totals": Edit(
+        EVALUATOR,
+        "sum(e.total_steps for e in self.envs) - steps_before,",
+        "sum(e.total_steps for e in self.envs),",
+        "tests/test_evaluator.py::test_a_meta_tests_env_steps_are_the_steps_of_that_meta_test_alone",
+    ),
+    "a protocol's logged return averaged over the last run only": Edit(
+        EVALUATOR,
+        "return {k: float(v.mean()) for k, v in self.scores.items()}",
+        "return {k: float(v[:, -1].mean()) for k, v in self.scores.items()}",
+        "tests/test_evaluator.py::test_a_protocols_logged_return_is_the_mean_over_every_task_and_run_of_its_last_episode",
+    ),
+    "the online protocol's context without s' when the config asks for it": Edit(
+        EVAL_PROTOCOLS,
+        "        ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)\n        _reinfer",
+        "        ctx.add_paths(paths, False, reward_fn)\n        _reinfer",
+        "tests/test_eval.py::test_the_online_and_np_contexts_hold_next_obs_with_use_next_obs_in_context[online]",
+    ),
+    "Np's context without s' when the config asks for it": Edit(
+        EVAL_PROTOCOLS,
+        "            ctx.add_paths(paths, setting.use_next_obs_in_context, reward_fn)\n            ctx.resample",
+        "            ctx.add_paths(paths, False, reward_fn)\n            ctx.resample",
+        "tests/test_eval.py::test_the_online_and_np_contexts_hold_next_obs_with_use_next_obs_in_context[np]",
+    ),
+    "the meta-test's z inferred with autograd on": Edit(
+        EVAL_PROTOCOLS,
+        "    @torch.no_grad()\n    def infer(",
+        "    def infer(",
+        "tests/test_eval.py::test_inferring_z_builds_no_autograd_graph",
+    ),
+    "behaviour curves from step files with the stochastic and deterministic returns swapped": Edit(
+        CURVES,
+        (
+            'mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),\n'
+            '                    mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True)),'
+        ),
+        (
+            'mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True)),\n'
+            '                    mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),'
+        ),
+        "tests/test_dataset.py::"
+        "test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -2572,3 +2572,26 @@ def test_curves_out_of_only_spaces_is_one_line_before_anything_is_written(tmp_pa
     ], err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
     assert not (tmp_path / "data" / "behaviour_returns.csv").exists()
+
+
+def test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic(tmp_path):
+    """A task without returns.csv (imported from the reference's layout, or written before it existed) has its
+    curves computed from its step files: stochastic_return is the mean return of a checkpoint's 'sample' episodes and
+    deterministic_return that of its 'eval' episodes, not the other way round (the figure's two panels and the csv's
+    columns would swap policies). By hand: 'sample' episodes of 4 steps of reward 1 (return 4), 'eval' ones of
+    reward -2 (return -8)."""
+    from rlkit.behaviour.curves import behaviour_returns
+
+    def episodes(n_traj, reward):
+        t = make_trajs(n_traj)
+        return Trajectories(t.obs, t.actions, np.full_like(t.rewards, reward), t.next_obs, t.terminals, t.traj_lengths)
+
+    d = task_dir(tmp_path, 0)
+    for step in (100, 200):
+        write_checkpoint(d, step, {"sample": episodes(3, 1.0), "eval": episodes(1, -2.0)})
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200], "complete": True})
+    assert not (d / "returns.csv").exists()
+    df = behaviour_returns(tmp_path)
+    assert df["checkpoint"].tolist() == [100, 200]
+    assert df["stochastic_return"].tolist() == [4.0, 4.0]
+    assert df["deterministic_return"].tolist() == [-8.0, -8.0]

@@ -823,3 +823,53 @@ def test_a_sampled_z_acts_in_the_first_episode_with_a_draw_from_the_prior():
     deterministic, first = agent.used[0]
     assert deterministic
     torch.testing.assert_close(first, torch.randn(2, 3, generator=torch.Generator().manual_seed(1)), rtol=0, atol=0)
+
+
+class NextObsSpy(SpyAgent):
+    """A SpyAgent whose encoder reads (s, a, r, s') rows: context_dim 2 + 2 + 1 + 2 = 7."""
+
+    def __init__(self):
+        CSROAgent.__init__(self, 2, 2, 3, 7, 16, generator=torch.Generator().manual_seed(0))
+        self.inferred, self.contexts = [], []
+
+
+@pytest.mark.parametrize("protocol", ["online", "np"])
+def test_the_online_and_np_contexts_hold_next_obs_with_use_next_obs_in_context(protocol):
+    """With `use_next_obs_in_context` (the hopper and walker configs, CORRO) the online and Np protocols' context
+    rows, like the offline protocol's, are (s, a, r, s') of each step: a protocol that dropped s' fed an encoder
+    trained on (s, a, r, s') rows a context without it. By hand: within an episode row t's s' is row t + 1's s (the
+    point moves by its action, no wind), and every row has 7 columns."""
+    setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=True)
+    agent = NextObsSpy()
+    if protocol == "online":
+        online_prior_context(agent, envs_for([2, 6]), setting, DEV)
+    else:
+        nonprior_context(
+            agent, envs_for([2, 6]), setting, DEV, np.random.default_rng(0), torch.Generator().manual_seed(0)
+        )
+    assert agent.contexts and all(c.shape[1] == 7 for contexts in agent.contexts for c in contexts)
+    for c in agent.contexts[-1]:
+        episodes = c.reshape(-1, 20, 7)  # whole episodes of H = 20 rows, in order
+        torch.testing.assert_close(episodes[:, :-1, 5:], episodes[:, 1:, :2])
+        assert not torch.equal(episodes[:, :, 5:], episodes[:, :, :2])  # s' is not s: the point moved
+
+
+def test_inferring_z_builds_no_autograd_graph():
+    """z is inferred under `torch.no_grad`: an inference that recorded the encoder's graph would make every job's z
+    require grad and keep the graphs of all the meta-test's inferences alive until it ends (memory that grows with
+    every episode). By hand: the online protocol infers after every episode; the policy never sees a z that
+    requires grad, nor does the result carry one."""
+
+    class GradSpy(SpyAgent):
+        def __init__(self):
+            super().__init__()
+            self.z_requires_grad: list[bool] = []
+
+        def policy_output(self, obs, z, deterministic=False, generator=None):
+            self.z_requires_grad.append(z.requires_grad)
+            return super().policy_output(obs, z, deterministic=deterministic, generator=generator)
+
+    agent = GradSpy()
+    online_prior_context(agent, envs_for([0, 3]), SETTING, DEV)
+    assert len(agent.inferred) == 5 and len(agent.z_requires_grad) == 100
+    assert not any(agent.z_requires_grad)

@@ -218,3 +218,30 @@ def test_the_meta_tests_rollouts_count_every_scored_episode():
     assert EvalResult(returns={"online": [[-1.0, -2.0, -3.0], [-4.0]]}).rollouts == 4
     _, result = _meta_test_with_spy()
     assert result.rollouts == 24
+
+
+def test_a_meta_tests_env_steps_are_the_steps_of_that_meta_test_alone():
+    """`EvalResult.env_steps` (the `Number of env steps total` column's increment) counts the env steps of this
+    meta-test only, not every step the job envs (kept across iterations) ever took: summing the envs' running
+    totals would make the column grow quadratically. By hand, tasks 2 and 6 x 2 runs = 4 jobs, N = 40, H = 20:
+    offline 2 x 20, online 2 x 20, Np 2 context + 2 scored episodes of 20 = 160 steps a job, 640 a meta-test,
+    the second meta-test too."""
+    cfg = load_config(
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+    )
+    ev = Evaluator(cfg, [2, 6], make_buffer(tasks=(2, 6)), None, seed=5, device=DEV)
+    agent = SpyAgent()
+    assert [ev(agent, i).env_steps for i in (1, 2)] == [640, 640]
+
+
+def test_a_protocols_logged_return_is_the_mean_over_every_task_and_run_of_its_last_episode():
+    """`EvalResult.mean_returns` (the `Average_*Return_all_test_tasks` columns) averages the scores, the return of
+    each job's last scored episode, over runs and then tasks (docs/algorithm.md, "Meta-test"): over every entry of the
+    [tasks, runs] table, not one run's or one task's. By hand: tasks of runs (1, 3) and (5, 7) give 4 (the last run
+    alone 5, the last task alone 6); and a meta-test's logged return is the mean of its jobs' last returns."""
+    assert EvalResult(scores={"online": np.array([[1.0, 3.0], [5.0, 7.0]])}).mean_returns() == {"online": 4.0}
+    _, result = _meta_test_with_spy()
+    for protocol, jobs in result.returns.items():
+        assert result.scores[protocol].shape == (2, 2)  # [tasks 2 and 6, runs 0 and 1]
+        want = np.mean([job[-1] for job in jobs])
+        assert result.mean_returns()[protocol] == pytest.approx(want, rel=1e-6), protocol
