@@ -6430,6 +6430,59 @@ EDITS = {
         "tests/test_dataset.py::"
         "test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic",
     ),
+    "a group's deterministic-episode mask repeated per job, not tiled per task": Edit(
+        GENERATE,
+        "deterministic = np.tile(np.arange(k) >= k_sample, len(due))",
+        "deterministic = np.repeat(np.arange(k) >= k_sample, len(due))",
+        f"{BEHAVIOUR_TESTS}"
+        "test_every_task_of_a_group_writes_its_deterministic_episodes_as_eval_and_its_stochastic_ones_as_sample",
+    ),
+    "stage 1's actions after the seed steps its actor's mean, not a sample": Edit(
+        GENERATE,
+        "action = self.agent.policy(o, self.gens.randn(1, self.action_dim)).action[:, 0]",
+        "action = self.agent.policy(o, None).action[:, 0]",
+        "tests/test_sac.py::test_stage1_acts_with_a_sample_of_its_policy_from_the_tasks_noise_stream_after_the_seed_steps",
+    ),
+    "stage 1's resume state saved before the ended episodes are reset": Edit(
+        GENERATE,
+        "            for i in np.flatnonzero(ended):\n                obs[i] = self._new_episode(i)\n"
+        "            if due and self.resume_path is not None:\n"
+        "                atomic_write(self.resume_path, lambda f: torch.save(self.state(), f))\n",
+        "            if due and self.resume_path is not None:\n"
+        "                atomic_write(self.resume_path, lambda f: torch.save(self.state(), f))\n"
+        "            for i in np.flatnonzero(ended):\n                obs[i] = self._new_episode(i)\n",
+        "tests/test_sac.py::test_the_state_saved_at_a_checkpoint_holds_the_episodes_begun_after_it",
+    ),
+    "a resume's device compared with the first trained_on entry, not the last": Edit(
+        GENERATE,
+        "_ran_alike(earlier[-1], now)",
+        "_ran_alike(earlier[0], now)",
+        "tests/test_sac.py::test_a_resume_where_the_tasks_trained_last_adds_no_entry_to_trained_on",
+    ),
+    "task.json's seed 0 whatever the seed": Edit(
+        GENERATE,
+        '"seed": self.spec.sched.seed,',
+        '"seed": 0,',
+        f"{BEHAVIOUR_TESTS}test_a_tasks_json_records_the_seed_its_task_trained_with",
+    ),
+    "a step timed by default without warmup": Edit(
+        BUDGET,
+        "repeats: int = 5, warmup: int = 3",
+        "repeats: int = 5, warmup: int = 0",
+        f"{BUDGET_CASES}test_a_steps_seconds_by_default_are_the_median_of_five_timed_calls_after_three_warmup_calls",
+    ),
+    "a step timed by default on one call": Edit(
+        BUDGET,
+        "repeats: int = 5, warmup: int = 3",
+        "repeats: int = 1, warmup: int = 3",
+        f"{BUDGET_CASES}test_a_steps_seconds_by_default_are_the_median_of_five_timed_calls_after_three_warmup_calls",
+    ),
+    "CORRO's learner step priced at the CVAE stage's end (inside pretraining)": Edit(
+        BUDGET,
+        "return _corro_step_at(cfg, sum(_corro_stage_steps(cfg)))",
+        "return _corro_step_at(cfg, _corro_stage_steps(cfg)[0])",
+        f"{BUDGET_CASES}test_corros_learner_steps_are_priced_past_its_stages",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -732,3 +732,46 @@ def test_every_sac_and_schedule_setting_reaches_stage_1_from_its_own_key():
     )
     assert (p.batch_size, p.critic_hidden_dim, p.critic_hidden_depth) == (64, 48, 3)
     assert (p.actor_hidden_dim, p.actor_hidden_depth, p.log_std_bounds) == (40, 1, (-4.0, 1.0))
+
+
+def test_every_task_of_a_group_writes_its_deterministic_episodes_as_eval_and_its_stochastic_ones_as_sample(tmp_path):
+    """`_checkpoint` rolls out k = sample + eval episodes per due task, the due tasks' k jobs back to back, so the mask
+    of deterministic jobs is each task's [False] * sample + [True] * eval repeated per task (`np.tile`). Repeated
+    element-wise instead (`np.repeat`), the first task of a group of two with 2 + 1 episodes gets the mask
+    F F F and the second F T T: the first's eval episode is stochastic, the second's last sample episode
+    deterministic. One task per group (the old single-task test) cannot show it. Each task's saved actor, alone in a
+    one-task SAC, must give its eval actions as its mean action and none of its sample episodes'."""
+    from rlkit.data.networks import read_networks
+    from tests.test_sac import point_spec
+
+    spec = point_spec(tmp_path, ["num_train_steps=200", "num_eval_sample_episodes=2", "num_eval_episodes=1"])
+    train_task_group(spec, [0, 2], "off")
+    for task in (0, 2):
+        tdir = task_dir(tmp_path, task)
+        doc = read_networks(tdir, 100)
+        agent = VectorSAC(1, 2, 2, SACParams.from_dict(doc["sac"]), 0, CPU)
+        agent.load_state_dict(doc["state"])
+        sample, det = read_checkpoint(tdir, 100, "sample"), read_checkpoint(tdir, 100, "eval")
+        assert len(sample.traj_lengths) == 2 and len(det.traj_lengths) == 1
+        with torch.no_grad():
+            mean = [
+                agent.policy(torch.as_tensor(p.obs, dtype=torch.float32)[None], None).action[0].numpy()
+                for p in (sample, det)
+            ]
+        np.testing.assert_allclose(det.actions, mean[1], atol=1e-5, err_msg=f"task {task}")
+        start = 0
+        for n in sample.traj_lengths:  # each stochastic episode: not the mean action
+            assert not np.allclose(sample.actions[start : start + n], mean[0][start : start + n], atol=1e-3), task
+            start += n
+
+
+def test_a_tasks_json_records_the_seed_its_task_trained_with(tmp_path):
+    """task.json's `seed` is the behaviour SAC's seed (docs/data-format.md), the schedule's: written as 0 whatever the
+    seed, a sweep's datasets of seeds 0..4 would all say seed 0, and nothing that reads the data checks it."""
+    from rlkit.behaviour.generate import train_segment
+    from tests.test_sac import point_spec
+
+    spec = point_spec(tmp_path, ["seed=7"])
+    assert train_segment(spec, 1).checkpoint == 100
+    meta = read_task_meta(task_dir(tmp_path, 1))
+    assert meta["seed"] == meta["schedule"]["seed"] == 7

@@ -304,3 +304,27 @@ def test_a_curve_of_one_run_has_its_band_on_the_line():
     np.testing.assert_array_equal(mean, [-5.0, -4.0, -3.0])
     np.testing.assert_array_equal(lo, mean)
     np.testing.assert_array_equal(hi, mean)
+
+
+def test_a_steps_seconds_by_default_are_the_median_of_five_timed_calls_after_three_warmup_calls(monkeypatch):
+    """`timed_steps` (the reproduction plan's time estimate) calls `step_seconds` with its defaults: 3 untimed warmup
+    calls, then the median of 5. Three warmup calls of 100 s, then 1, 2, 3, 4 and 50 s: 3 s. A default of no warmup
+    times 100, 100, 100, 1, 2 (median 100 s); a default of one repeat times the 1 s call alone, and a single call
+    disturbed by another process would be the estimate."""
+    from rlkit.budget import step_seconds
+
+    step, left = _fake_clock(monkeypatch, [100.0, 100.0, 100.0, 1.0, 2.0, 3.0, 4.0, 50.0])
+    assert step_seconds(step) == 3.0
+    assert left == []  # 3 + 5 calls, no more
+
+
+def test_corros_learner_steps_are_priced_past_its_stages():
+    """The learner's step of a CORRO run (`learner_step`) is priced at the step where its CVAE and E1-pretraining
+    stages are both over (E1 frozen), the step every one of its `Budget.steps` is. Priced at the CVAE stage's end
+    only (the pretraining steps not added), a run with pretraining would price all its learner steps as pretraining
+    steps: the learner's step would cost exactly the pretraining stage's step."""
+    reward_negatives = load_config(TINY_CONFIG, {"algo_type": "CORRO", "algo_params": {"corro_pretrain_steps": 8}})
+    for cfg in [reward_negatives, _corro(corro_cvae_steps=5, corro_pretrain_steps=5)]:
+        b = training_budget(cfg)
+        assert b.stages[-1].name == "E1 pretraining" and b.steps == 20 - sum(s.steps for s in b.stages)
+        assert b.step_flops != b.stages[-1].flops, (b.step_flops, b.stages)

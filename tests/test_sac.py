@@ -1422,3 +1422,62 @@ def test_stage1_seed_actions_are_uniform_in_minus_1_to_1_from_each_tasks_noise_s
     expected = torch.rand(500, 3, generator=torch_generator(7, "behaviour_noise")) * 2 - 1
     torch.testing.assert_close(got, torch.stack([expected, expected]), atol=0, rtol=0)
     assert got.min() < -0.95 and got.max() > 0.95 and abs(float(got.mean())) < 0.05
+
+
+def test_stage1_acts_with_a_sample_of_its_policy_from_the_tasks_noise_stream_after_the_seed_steps(tmp_path):
+    """After the seed steps stage 1 explores with its actor's tanh-Gaussian sample (pytorch_sac's `act(obs,
+    sample=True)`), its noise the next draw of the task's `behaviour_noise` stream: the seed steps drew
+    `num_seed_steps` uniform actions from it first. With the noise dropped (the mean action) every test passed and
+    the behaviour data would be the deterministic policy's. The action of step num_seed_steps (replay row 10) is
+    rebuilt by hand from a fresh SAC of the seed (the actor before its first update) and the stream."""
+    spec = point_spec(tmp_path, ["num_seed_steps=10"])
+    group = TaskGroup(spec, [0, 2], "off")
+    fresh = VectorSAC(2, group.obs_dim, group.action_dim, spec.sac, spec.sched.seed, torch.device("cpu"))
+    group.begin()
+    group.run(stop_at_step=11)
+    gen = torch_generator(spec.sched.seed, "behaviour_noise")
+    for _ in range(10):
+        torch.rand((1, group.action_dim), generator=gen)
+    noise = torch.randn((1, group.action_dim), generator=gen)
+    obs = group.replay.data["obs"][:, 10:11]
+    with torch.no_grad():
+        want = fresh.policy(obs, torch.stack([noise, noise])).action[:, 0]
+        mean = fresh.policy(obs, None).action[:, 0]
+    torch.testing.assert_close(group.replay.data["actions"][:, 10], want, atol=1e-6, rtol=0)
+    assert not torch.allclose(want, mean, atol=1e-3)
+
+
+def test_a_resume_where_the_tasks_trained_last_adds_no_entry_to_trained_on(tmp_path):
+    """`restore` appends the device it resumes on to task.json's `trained_on` only where it differs from the LAST
+    entry (the one the saved state was trained on). A task trained on CUDA, then on this CPU, then resumed on this
+    CPU again trained on two devices: compared with the first entry instead, the record would say three (CUDA, CPU,
+    CPU), a switch that never happened."""
+    from rlkit.behaviour.generate import train_segment
+
+    spec = point_spec(tmp_path)
+    one = f"cpu, capture off, 1 thread, {CPU}"
+    cuda = f"cuda:0, capture on (CUDA graph), 1 thread, {CPU}"
+    with _threads(1):
+        state = train_segment(spec, 2).state
+        group = TaskGroup(spec, [2], "off")
+        group.restore(dict(state, ran_on=one, trained_on=[cuda, one]))
+        group.begin()  # (task.json rewritten, incomplete, with the record)
+        assert read_task_meta(task_dir(tmp_path, 2))["trained_on"] == [cuda, one]
+        assert group.state()["trained_on"] == [cuda, one]
+
+
+def test_the_state_saved_at_a_checkpoint_holds_the_episodes_begun_after_it(tmp_path):
+    """A checkpoint comes at an episode end; `run` resets the ended envs, then saves `state()` to `resume_path`. Saved
+    before the resets, the file would hold each ended episode (its 20 actions, its last observation) as the one under
+    way, and a resumed run would replay it and step on past its end: not the uninterrupted run's data. By hand: at
+    the first checkpoint (step 120, 20-step episodes) the saved episode has no action yet, and the saved state is the
+    group's own state at that step."""
+    group = TaskGroup(point_spec(tmp_path), [2], "off")
+    group.resume_path = tmp_path / "state.pt"
+    group.begin()
+    assert group.run(stop_after_checkpoint=True) and group.step == 120  # (checkpoint 100: the first end past 100)
+    saved, now = torch.load(group.resume_path, weights_only=True), group.state()
+    (episode,) = saved["episodes"]
+    assert episode["actions"].shape == (0, 2)
+    torch.testing.assert_close(episode["obs"], now["episodes"][0]["obs"], atol=0, rtol=0)
+    assert episode["start_rng"] == now["episodes"][0]["start_rng"]
