@@ -6483,6 +6483,48 @@ EDITS = {
         "return _corro_step_at(cfg, _corro_stage_steps(cfg)[0])",
         f"{BUDGET_CASES}test_corros_learner_steps_are_priced_past_its_stages",
     ),
+    "the logged Q predictions Q2's, not Q1's": Edit(
+        TRAINER,
+        "return loss.detach(), q_pred[0].detach()",
+        "return loss.detach(), q_pred[1].detach()",
+        "tests/test_training_step.py::test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch",
+    ),
+    "the logged V predictions V's target": Edit(
+        TRAINER,
+        "return loss.detach(), v_pred.detach(), min_q_new",
+        "return loss.detach(), v_target, min_q_new",
+        "tests/test_training_step.py::test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch",
+    ),
+    "the logged policy log std the std": Edit(
+        TRAINER,
+        "policy_log_std=pi.log_std.detach(),",
+        "policy_log_std=pi.log_std.exp().detach(),",
+        "tests/test_training_step.py::test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch",
+    ),
+    "the logged policy mu tanh(mean)": Edit(
+        TRAINER,
+        "policy_mu=pi.mean.detach(),",
+        "policy_mu=pi.mean.tanh().detach(),",
+        "tests/test_training_step.py::test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch",
+    ),
+    "the logged log pis their batch mean": Edit(
+        TRAINER,
+        "log_pis=pi.log_prob.detach(),",
+        "log_pis=pi.log_prob.mean().detach().reshape(1),",
+        "tests/test_training_step.py::test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch",
+    ),
+    "the logged div_estimate its batch mean": Edit(
+        TRAINER,
+        "div_estimate=d_hat.detach() if d_hat is not None",
+        "div_estimate=d_hat.detach().mean().reshape(1) if d_hat is not None",
+        "tests/test_training_step.py::test_the_logged_div_estimate_is_each_rows_d_hat_of_the_fitted_dual_critic",
+    ),
+    "a weights-only load leaving BRAC's alpha at its init": Edit(
+        TRAINER,
+        '        self.alpha_var.copy_(state["alpha"])  # in place',
+        '        if with_optimizers:\n            self.alpha_var.copy_(state["alpha"])  # in place',
+        "tests/test_gradient_flow.py::test_loading_weights_without_optimizers_still_takes_the_saved_brac_alpha",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

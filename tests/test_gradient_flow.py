@@ -289,3 +289,18 @@ def test_the_networks_initial_weights_follow_the_runs_seed():
     drawn = [k for k in a if not torch.all(a[k] == a[k].flatten()[0])]
     assert {"qf.weights.0", "qf.weights.3", "qf.biases.3", "agent.policy.net.layers.3.bias"} <= set(drawn)
     assert [k for k in drawn if torch.equal(a[k], c[k])] == []
+
+
+def test_loading_weights_without_optimizers_still_takes_the_saved_brac_alpha():
+    """A start from another run's weights (`path_to_weights`: `load_state_dict(state, with_optimizers=False)`)
+    takes that run's BRAC alpha with its networks: alpha is learned state of the method (loss 8), not an
+    optimiser's, and the policy loss and the value penalty read it from the first step. Only the resume test
+    checked alpha, so a load that restored it with the optimisers alone, leaving a weights-only start at
+    alpha_init, changed no test. By hand: alpha_init 0, alpha_lr 1 and a target divergence of 1000 take alpha_var
+    to about -1000 in one step; the trainer loaded from those weights holds that value, not its own init 0."""
+    a = make_trainer(use_brac=True, alpha_init=0.0, target_divergence=1000.0)
+    a.train_step(*make_inputs(), extra_batches(a))
+    assert a.alpha_var.item() < -900
+    b = make_trainer(seed=1, use_brac=True, alpha_init=0.0, target_divergence=1000.0)
+    b.load_state_dict(a.state_dict(), with_optimizers=False)
+    assert b.alpha_var.item() == a.alpha_var.item()

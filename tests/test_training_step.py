@@ -304,3 +304,56 @@ def test_corros_joint_stage_steps_e1_on_the_whole_infonce_gradient_queries_inclu
     expected = torch.autograd.grad(original(enc, enc(context), context, OBS + ACT, tr.settings.corro, gen), e1)
     for p, g in zip(e1, expected):
         torch.testing.assert_close(p.grad, g)
+
+
+def test_the_logged_statistics_are_the_steps_own_predictions_on_its_batch():
+    """The record's `Q Predictions`, `V Predictions`, `Log Pis`, `Policy mu` and `Policy log std` columns
+    (docs/data-format.md: statistics over the last step's batch) are Q1(s, a, z) and V(s, z) as the step's critic
+    and value losses saw them (before their updates), and the policy's log pi, pre-tanh mean and log std at the
+    step's a~. The reference-step cases compare the scalar losses only, so a column read from Q2, V's target,
+    std for log std or tanh(mean) for the mean changed no test. Recomputed here on a twin trainer (the same
+    seed: the same weights and noise stream) before the step."""
+    tr, twin = make_trainer(), make_trainer()
+    for t in (tr, twin):  # a policy moved off its near-zero initial outputs, where tanh(mean) ~ mean
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in t.agent.policy.parameters():
+                p.add_(0.5 * torch.randn(p.shape, generator=g))
+    task_ids, context, batch = make_inputs()
+    T, B = batch.obs.shape[:2]
+    obs, actions = batch.obs.reshape(T * B, -1), batch.actions.reshape(T * B, -1)
+    with torch.no_grad():
+        rows = twin.latents(context, rows_per_task=B).rows
+        pi = twin.agent.policy_output(obs, rows, generator=twin.generator)
+        q1 = twin.qf(torch.cat([obs, actions, rows], -1))[0]
+        v = twin.vf(torch.cat([obs, rows], -1))
+    record = tr.train_step(task_ids, context, batch)
+    assert record.q_predictions.shape == record.v_predictions.shape == (T * B, 1)
+    torch.testing.assert_close(record.q_predictions, q1)
+    torch.testing.assert_close(record.v_predictions, v)
+    torch.testing.assert_close(record.log_pis, pi.log_prob)
+    torch.testing.assert_close(record.policy_mu, pi.mean)
+    torch.testing.assert_close(record.policy_log_std, pi.log_std)
+    assert (pi.mean - pi.mean.tanh()).abs().max() > 0.01
+
+
+def test_the_logged_div_estimate_is_each_rows_d_hat_of_the_fitted_dual_critic():
+    """The record's `div_estimate` columns (docs/data-format.md: BRAC's dual KL estimate D_hat on the last step's
+    batch) are D_hat row by row, from c after its c_iter steps (what the policy loss and alpha read), at the
+    step's a~ against the data's actions. Nothing compared the field with a step's D_hat: logged as its batch mean
+    (Std 0), or from c before its fit, the columns changed no test. Recomputed from the trained c (nothing steps
+    c after D_hat) and a twin trainer's a~ (the same seed: the same policy and noise)."""
+    tr, twin = make_trainer(use_brac=True), make_trainer(use_brac=True)
+    task_ids, context, batch = make_inputs()
+    T, B = batch.obs.shape[:2]
+    obs, actions = batch.obs.reshape(T * B, -1), batch.actions.reshape(T * B, -1)
+    with torch.no_grad():
+        rows = twin.latents(context, rows_per_task=B).rows
+        a_pi = twin.agent.policy_output(obs, rows, generator=twin.generator).action
+    record = tr.train_step(task_ids, context, batch, extra_batches(tr))
+    with torch.no_grad():
+        c_pi = tr.dual_critic(torch.cat([obs, a_pi, rows], -1))
+        c_data = tr.dual_critic(torch.cat([obs, actions, rows], -1))
+    expected = losses.kl_dual_estimate(c_pi, c_data)
+    assert record.div_estimate.shape == (T * B, 1) and expected.std() > 0
+    torch.testing.assert_close(record.div_estimate, expected)

@@ -388,8 +388,10 @@ class CSROTrainer:
         return "identity" if self.settings.identity_encoder else "tanh"
 
     def load_state_dict(self, state: dict, with_optimizers: bool = True) -> None:
-        """A state of `state_dict`; one whose encoder output differs (`encoder_output`) is a RuntimeError. (States
-        saved before the record have none: they are read as they are.)"""
+        """A state of `state_dict`: the networks and BRAC's alpha (learned state, taken by a weights-only start from
+        `path_to_weights` too), and `with_optimizers` also the optimisers and the noise stream (a resume). One whose
+        encoder output differs (`encoder_output`) is a RuntimeError. (States saved before the record have none: they
+        are read as they are.)"""
         saved = state.get("encoder_output", self.encoder_output)
         if saved != self.encoder_output:
             raise RuntimeError(
