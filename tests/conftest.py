@@ -52,6 +52,11 @@ def cuda_only(test):
 def run_cli(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=python_path())
     proc = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return _checked(proc, args, check)
+
+
+def _checked(proc: subprocess.CompletedProcess, args: list[str], check: bool) -> subprocess.CompletedProcess:
+    """`proc` of the command `args`, or with `check` an AssertionError showing its output where it exited non-zero."""
     if check and proc.returncode != 0:
         raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -82,10 +87,7 @@ def run_here(args: list[str], cwd: Path, check: bool = True) -> subprocess.Compl
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     finally:
         sys.argv = argv
-    proc = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    return _checked(subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue()), args, check)
 
 
 @pytest.fixture(autouse=True)

@@ -1889,17 +1889,10 @@ def test_mean_return_of_a_checkpoint_of_no_episodes_is_nan():
 # ----------------------------------------------------------------------------------------------- __main__.py
 
 
-def _cli(args, capsys):
-    from rlkit.cli import run_cli as run_command  # (in this process: no child)
-    from rlkit.data.__main__ import main as data_cli
-
-    code = 0
-    try:
-        run_command(data_cli, args)
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+def _cli(args):
+    """`python -m rlkit.data ARGS` in this process (`run_here`), in the working folder: (exit code, out, err)."""
+    proc = run_here(["-m", "rlkit.data", *args], cwd=Path.cwd(), check=False)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def test_check_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch):
@@ -1908,7 +1901,7 @@ def test_check_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch
 
     write_task(tmp_path, 0)  # task.json records no physics: version 1
     monkeypatch.setattr(cli, "physics_version", lambda name: 2)
-    code, _, err = _cli(["check", str(tmp_path)], capsys)
+    code, _, err = _cli(["check", str(tmp_path)])
     assert code == 1 and "physics version 1: expected 2" in err, err
 
 
@@ -1918,7 +1911,7 @@ def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, mon
 
     write_task(tmp_path / "src", 0)
     monkeypatch.setattr(cli, "physics_version", lambda name: 2)
-    code, _, err = _cli(["export-legacy", str(tmp_path / "src"), str(tmp_path / "out")], capsys)
+    code, _, err = _cli(["export-legacy", str(tmp_path / "src"), str(tmp_path / "out")])
     assert code == 2 and "physics version 1: expected 2" in err, err
     assert not (tmp_path / "out").exists()
 
@@ -1929,7 +1922,7 @@ def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
     write_task_meta(d0, dict(read_task_meta(d0), versions={"torch": "0.1"}))
     d1 = write_task(tmp_path, 1)
     write_task_meta(d1, dict(read_task_meta(d1), complete=False))
-    code, _, err = _cli(["check", str(tmp_path)], capsys)
+    code, _, err = _cli(["check", str(tmp_path)])
     assert code == 1 and "warning: " in err and "problem: " in err, err
 
 
@@ -2153,7 +2146,7 @@ def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
 
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
-    code, out, err = _cli(["check", str(tmp_path)], capsys)
+    code, out, err = _cli(["check", str(tmp_path)])
     assert code == 0 and err == "", err
     assert out.splitlines() == [
         f"goal_idx{t}: point-robot task {t}, 2 checkpoints, 32 transitions, complete" for t in (0, 1)
@@ -2165,7 +2158,7 @@ def test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs(tmp_
     compare the recorded sizes with the env's, and pass point-robot data of 3 observations (point-robot's are 2)."""
 
     write_task(tmp_path, 0, obs_dim=3)
-    code, _, err = _cli(["check", str(tmp_path)], capsys)
+    code, _, err = _cli(["check", str(tmp_path)])
     assert code == 1 and "problem: " in err, err
 
 
@@ -2194,10 +2187,10 @@ def test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing(tm
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
     args = ["import-legacy", str(tmp_path / "legacy"), str(tmp_path / "back"), "--env-name", "point-robot"]
-    code, _, err = _cli(args, capsys)
+    code, _, err = _cli(args)
     assert code == 2 and len(err.splitlines()) == 1 and "pickle" in err, err
     assert not (tmp_path / "back").exists()
-    code, out, _ = _cli([*args, "--allow-pickle"], capsys)
+    code, out, _ = _cli([*args, "--allow-pickle"])
     assert code == 0 and out.strip() == f"imported 1 tasks into {tmp_path / 'back'}"
 
 
@@ -2208,7 +2201,7 @@ def test_import_legacy_cli_refuses_data_of_another_envs_sizes(tmp_path, capsys):
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
     args = ["import-legacy", str(tmp_path / "legacy"), str(tmp_path / "back"), "--env-name", "cheetah-vel"]
-    code, _, err = _cli([*args, "--allow-pickle"], capsys)
+    code, _, err = _cli([*args, "--allow-pickle"])
     assert code == 2 and "expected 20 and 6" in err, err
     assert not (tmp_path / "back").exists()
 
@@ -2226,10 +2219,10 @@ def test_legacy_clis_keep_a_non_empty_destination_without_overwrite(tmp_path, ca
     write_task(dst, 5)
     before = read_tree(dst)
     extra = ["--env-name", "point-robot", "--allow-pickle"] if command == "import-legacy" else []
-    code, _, err = _cli([command, str(src), str(dst), *extra], capsys)
+    code, _, err = _cli([command, str(src), str(dst), *extra])
     assert code == 2 and "is not empty" in err, err
     assert read_tree(dst) == before
-    code, _, err = _cli([command, str(src), str(dst), *extra, "--overwrite"], capsys)
+    code, _, err = _cli([command, str(src), str(dst), *extra, "--overwrite"])
     assert code == 0 and sorted(p.name for p in dst.iterdir()) == ["goal_idx0"], err
 
 
@@ -2237,7 +2230,7 @@ def test_curves_cli_writes_the_figure_where_out_says(tmp_path, capsys):
     """Mutation P38: `--out` ignored: the figure would go to DATA_DIR/behaviour_curves.png, not where asked."""
 
     (write_task(tmp_path / "data", 0) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, out, err = _cli(["curves", str(tmp_path / "data"), "--out", str(tmp_path / "fig.png")], capsys)
+    code, out, err = _cli(["curves", str(tmp_path / "data"), "--out", str(tmp_path / "fig.png")])
     assert code == 0, err
     assert (tmp_path / "fig.png").is_file() and not (tmp_path / "data" / "behaviour_curves.png").exists()
     assert out.splitlines()[1] == f"wrote {tmp_path / 'fig.png'}"
@@ -2254,10 +2247,10 @@ def test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_param
     from tests.conftest import TINY_CONFIG
 
     (write_task(tmp_path, 0) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, _, err = _cli(["curves", str(tmp_path)], capsys)
+    code, _, err = _cli(["curves", str(tmp_path)])
     assert code == 0, err
     assert pd.read_csv(tmp_path / "behaviour_returns.csv")["oracle_return"].isna().all()
-    code, _, err = _cli(["curves", str(tmp_path), "--config", str(TINY_CONFIG)], capsys)
+    code, _, err = _cli(["curves", str(tmp_path), "--config", str(TINY_CONFIG)])
     assert code == 0, err
     want = oracle_returns(tmp_path, load_config(TINY_CONFIG).env_params.kwargs())[0]
     assert math.isfinite(want)
@@ -2269,11 +2262,11 @@ def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
     that its curves end early (and a finished dataset would be said not to be complete)."""
     for t in (0, 1):
         (write_task(tmp_path, t) / "returns.csv").write_bytes(GOOD_RETURNS)
-    code, out, _ = _cli(["curves", str(tmp_path)], capsys)
+    code, out, _ = _cli(["curves", str(tmp_path)])
     assert code == 0 and "note:" not in out
     d1 = tmp_path / "goal_idx1"
     write_task_meta(d1, dict(read_task_meta(d1), complete=False))
-    code, out, _ = _cli(["curves", str(tmp_path)], capsys)
+    code, out, _ = _cli(["curves", str(tmp_path)])
     assert code == 0 and out.splitlines()[-1].startswith("note: tasks [1] are not complete"), out
 
 
@@ -2566,7 +2559,7 @@ def test_curves_out_of_only_spaces_is_one_line_before_anything_is_written(tmp_pa
     like `--out ''`, exit 2, one line, nothing written: not a PNG named '  ' in the working folder."""
     write_task(tmp_path / "data", 0)
     monkeypatch.chdir(tmp_path)
-    code, _, err = _cli(["curves", str(tmp_path / "data"), "--out", "  "], capsys)
+    code, _, err = _cli(["curves", str(tmp_path / "data"), "--out", "  "])
     assert code == 2 and err.strip().splitlines() == [
         "error: --out '': expected a PNG path (leave --out out for DATA_DIR/behaviour_curves.png)"
     ], err

@@ -291,11 +291,7 @@ def test_stage_1_and_the_runs_train_where_the_profiles_configs_say_unless_gpu_sa
     ran_on = []
     monkeypatch.setattr(rlkit.experiment, "prepare", lambda cfg, seed, device: ran_on.append(device))
     monkeypatch.setattr(rlkit.experiment, "MetaTrainer", lambda setup, show_progress: SimpleNamespace(run=lambda: 0))
-    threads = torch.get_num_threads()
-    try:
-        train_one(spec)  # (it sets the run's threads, 4 here: set back for the tests after this one)
-    finally:
-        torch.set_num_threads(threads)
+    train_one(spec)  # (it sets the run's threads, 4 here: conftest sets them back after the test)
     assert ran_on == [torch.device(expected)]
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"reproduce point-robot --profile {profile}: device {expected} ("), first

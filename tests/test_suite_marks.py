@@ -27,10 +27,13 @@ def _called_name(call: ast.Call) -> tuple[str | None, str | None]:
 
 def _starts_process(node: ast.AST, slow: set[str]) -> bool:
     """Does this function call the suite's `run_cli`, `subprocess`, Ray or a helper known to do so, or import
-    subprocess or ray in its body?"""
+    subprocess or ray in its body? (`subprocess.CompletedProcess(...)` builds a record and starts nothing: what
+    `run_here` returns for a command it ran in the test's process.)"""
     for n in ast.walk(node):
         if isinstance(n, ast.Call):
             name, module = _called_name(n)
+            if (module, name) == ("subprocess", "CompletedProcess"):
+                continue
             if name == "run_cli" or name in slow or module in ("subprocess", "ray"):
                 return True
         elif isinstance(n, ast.Import | ast.ImportFrom):
@@ -96,7 +99,10 @@ def test_every_test_that_starts_a_process_is_marked_slow():
 
 
 def test_the_check_sees_a_subprocess_test_without_the_mark(tmp_path):
-    (tmp_path / "conftest.py").write_text("import subprocess\ndef run_cli(args):\n    return subprocess.run(args)\n")
+    (tmp_path / "conftest.py").write_text(
+        "import subprocess\ndef run_cli(args):\n    return subprocess.run(args)\n"
+        "def run_here(args):\n    return subprocess.CompletedProcess(args, 0, '', '')\n"
+    )
     (tmp_path / "test_a.py").write_text(
         "import pytest\n"
         "def _helper():\n    return run_cli(['x'])\n"
@@ -104,5 +110,6 @@ def test_the_check_sees_a_subprocess_test_without_the_mark(tmp_path):
         "def test_through_helper():\n    _helper()\n"
         "@pytest.mark.slow\ndef test_marked():\n    run_cli(['x'])\n"
         "def test_quick():\n    assert 1\n"
+        "def test_in_process():\n    run_here(['x'])\n"
     )
     assert unmarked_slow_tests(tmp_path) == ["test_a.py::test_direct", "test_a.py::test_through_helper"]
