@@ -16,7 +16,7 @@ default_config = dict(
     randomize_tasks=False,  # test tasks = complement of a seeded random choice
     latent_size=20,  # >= 1; dimension of the task latent z
     net_size=256,  # >= 1; hidden width of Q, V, policy and the dual critic
-    path_to_weights=None,  # a snapshot (.pt) to initialise all networks from
+    path_to_weights=None,  # a snapshot (.pt) to initialise all networks (and BRAC's alpha) from
     env_params=dict(  # the env family's constructor arguments
         n_tasks=40,  # >= 1; number of tasks of the family; goal_idx{i} always means the same task
         randomize_tasks=False,  # shuffle the family's task list (seeded, deterministic)

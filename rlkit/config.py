@@ -434,7 +434,7 @@ class Config:
     randomize_tasks: bool = key(False, "test tasks = complement of a seeded random choice")
     latent_size: int = key(20, "dimension of the task latent z", ">= 1")
     net_size: int = key(256, "hidden width of Q, V, policy and the dual critic", ">= 1")
-    path_to_weights: str | None = key(None, "a snapshot (.pt) to initialise all networks from")
+    path_to_weights: str | None = key(None, "a snapshot (.pt) to initialise all networks (and BRAC's alpha) from")
     env_params: EnvParams = section(EnvParams, "the env family's constructor arguments")
     algo_params: AlgoParams = section(AlgoParams, "training, meta-test and data settings")
     util_params: UtilParams = section(UtilParams, "where a run writes, and on what it runs")
