@@ -359,8 +359,7 @@ def select_device(gpu: int | None, asked: bool = True, quiet: bool = False) -> t
     and `device: cuda` do), else the CPU; -1: the CPU; G >= 0: cuda:G. A G beyond the visible devices is
     one line, then cuda:0; CUDA asked for (`asked`: by --gpu, not by a config default) where there is none
     is one line, then the CPU. `quiet`: no line (a command's runs, after the command has said it once)."""
-    if gpu is not None and gpu < -1:
-        raise UserError(f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU")
+    check_gpu(gpu)  # G < -1 refused
     if gpu == -1:
         return torch.device("cpu")
     if not torch.cuda.is_available():

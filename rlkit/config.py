@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import json
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -617,6 +618,8 @@ def _coerce(name: str, value: Any, tp: Any) -> Any:
             return int(value)
         raise UserError(f"config key {name!r} must be an integer, got {value!r}")
     if tp is float:
+        if type(value) is int and abs(value) > sys.float_info.max:  # (math.isfinite, float() overflow on it)
+            raise UserError(f"config key {name!r} {value}: expected a finite number (at most {sys.float_info.max:.4g})")
         if type(value) in (int, float) and math.isfinite(value):
             return float(value)
         if type(value) is float:  # JSON's Infinity, -Infinity, NaN: never a setting, and a run would only diverge

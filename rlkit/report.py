@@ -393,8 +393,9 @@ def check_against(groups: list[list[Path]], spread: dict, against: str) -> None:
     scripted oracle (the seeds are compared by normalised score, whose top it is)."""
     seeds_cfg = None
     path = Path(spread["config"])
-    if not path.is_absolute() and (REPO_ROOT / path).is_file():
-        seeds_cfg = load_config(REPO_ROOT / path).to_dict()
+    path = path if path.is_absolute() else REPO_ROOT / path  # (relative: to the repository, as committed)
+    if path.is_file():
+        seeds_cfg = load_config(path).to_dict()
     for runs in groups:
         for run in runs:
             variant = read_variant(run)

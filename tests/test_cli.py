@@ -166,3 +166,133 @@ def test_a_count_past_the_largest_a_config_may_give_is_refused(module, args):
 
     with pytest.raises(click.BadParameter, match=r"2147483648 is not in the range 1<=x<=2147483647"):
         importlib.import_module(module).main.main(args, standalone_mode=False)
+
+
+# ---- audit F: exit codes, lines and device choices that no test pinned -------------------------------------------
+def test_a_write_the_system_does_not_permit_is_one_line_naming_the_path(capsys):
+    """EPERM (a chattr +i file, a mount that forbids it) is a refused write as EACCES is: exit 2 and one line, not a
+    traceback."""
+    import errno
+    import os
+
+    def write():
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM), "/data/run/latest.pt")
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(write)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: '/data/run/latest.pt': {os.strerror(errno.EPERM)}: expected a path this user may write (and read)\n"
+    )
+
+
+def test_a_refused_write_without_a_path_names_none(capsys):
+    """An OSError that carries no file name (a full disk seen at a flush) says what went wrong, not a path 'None'."""
+    import errno
+    import os
+
+    def write():
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(write)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == f"error: {os.strerror(errno.ENOSPC)}: expected free space on that disk\n"
+
+
+def test_a_measurement_child_whose_last_line_is_not_a_json_object_is_one_line(monkeypatch):
+    """A benchmark's child that prints a JSON list (or a number) last did not measure: a UserError naming it, not a
+    list handed on as if it were the measurement's object."""
+    import subprocess
+
+    import rlkit.cli as cli
+
+    done = subprocess.CompletedProcess([], 0, "warming up\n[1, 2]\n", "")
+    monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: done)
+    with pytest.raises(UserError) as e:
+        cli.child_json(["-c", "pass"], "the step benchmark")
+    assert str(e.value) == (
+        "the step benchmark failed (exit 0): no error message, and no JSON object on its last line of output "
+        "(['[1, 2]'])"
+    )
+
+
+def test_an_argparse_option_given_twice_in_its_equals_form_is_refused(capsys):
+    """`--steps=3 --steps 4`: the first is the option given with `=`, so the second repeats it (argparse keeps 4)."""
+    p = argument_parser("a script")
+    p.add_argument("--steps", type=int)
+    with pytest.raises(SystemExit) as exit_:
+        p.parse_known_args(["--steps=3", "--steps", "4"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == "error: argument --steps: given twice: expected it once\n"
+
+
+def test_a_gpu_number_below_minus_one_is_refused():
+    from rlkit.cli import check_gpu, gpu_overrides
+
+    for gpu in (-2, -5):
+        with pytest.raises(UserError) as e:
+            check_gpu(gpu)
+        assert str(e.value) == f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU"
+    with pytest.raises(UserError, match=r"^--gpu -2: expected"):
+        gpu_overrides(-2)
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_a_quiet_device_choice_says_nothing(monkeypatch, capsys, count):
+    """A command's runs after the command has said its device note once (`quiet`): stage 1 (`sac_config_device`),
+    stage 2 (`config_device`) and `select_device` itself choose the same device without a line."""
+    import torch
+
+    from rlkit.cli import config_device, sac_config_device, select_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    expected = torch.device("cuda:0" if count else "cpu")
+    assert select_device(3, quiet=True) == expected
+    assert sac_config_device("cuda", 3, quiet=True) == expected
+    assert config_device(True, 3, 3, quiet=True) == expected
+    assert capsys.readouterr().err == ""
+
+
+def test_stop_workers_gives_all_the_workers_one_grace_together(monkeypatch):
+    """The grace is one deadline for every worker, not each worker's own: with two stuck workers the command ends
+    `grace` seconds after SIGTERM, not twice that (the second is joined for what is left of it)."""
+    import rlkit.cli as cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+
+    class Stuck(_FakeWorker):
+        def join(self, timeout=None):
+            super().join(timeout)
+            clock[0] += timeout  # (a worker that never ends waits the whole timeout)
+
+    workers = [Stuck(ends_on_sigterm=False), Stuck(ends_on_sigterm=False)]
+    stop_workers(workers, grace=10.0)
+    assert [c[1] for w in workers for c in w.calls if isinstance(c, tuple)] == [10.0, 0.0]
+    assert clock[0] == 110.0 and all(w.calls[-1] == "kill" for w in workers)
+
+
+def test_sigterm_kept_leaves_a_librarys_handler_where_this_process_did_not_raise_on_sigterm():
+    """`sigterm_kept` puts back only this process's own `Terminated` handler: outside a command (`sigterm_unwinds`)
+    the handler a library installs stays, instead of being replaced by the default one found before."""
+    import rlkit.cli as cli
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are set from the main thread only")
+
+    def library(signum, frame):
+        pass
+
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with cli.sigterm_kept():
+            signal.signal(signal.SIGTERM, library)
+        assert signal.getsignal(signal.SIGTERM) is library
+        with cli.sigterm_unwinds():
+            with cli.sigterm_kept():
+                signal.signal(signal.SIGTERM, library)
+            assert signal.getsignal(signal.SIGTERM) is cli._raise_terminated
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -1896,3 +1896,123 @@ def test_the_ray_drivers_first_line_counts_the_finished_runs(tmp_path, monkeypat
     runs.run_on_ray(plans, ClusterOptions("local"), out=said.append)
     assert said[0].startswith("3 runs: 1 finished, 2 to train on Ray: ")
     assert len(seen["segments"]) == 2
+
+
+def test_the_head_probe_waits_ten_seconds_and_says_so_in_seconds(monkeypatch):
+    """A head that does not answer: the probe gives it `CONNECT_TIMEOUT_S` (10 s, a head answers in milliseconds;
+    far less would refuse a cluster across a slow link) and the line says how long it waited, in seconds."""
+    asked = []
+
+    def no_answer(address, timeout):
+        asked.append((address, timeout))
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(engine.socket, "create_connection", no_answer)
+    with pytest.raises(
+        UserError, match=r"^--ray 10\.0\.0\.9:6379: could not connect to 10\.0\.0\.9:6379 \(no answer within 10 s\)"
+    ):
+        engine.probe_head("10.0.0.9:6379", "10.0.0.9:6379")
+    assert asked == [(("10.0.0.9", 6379), 10.0)]
+
+
+def test_a_local_instance_whose_node_holds_exactly_one_task_runs_it():
+    """A capacity of one task is a slot, not none: the local instance runs it, with no refusal and no line."""
+    said = []
+    assert task_slots(_cluster(CPU=2.0), {"num_cpus": 2.0, "num_gpus": 0.0}, ClusterOptions(), out=said.append) == 1
+    assert said == []
+
+
+def test_a_training_segment_that_ends_the_runs_last_iteration_sends_no_state(tmp_path, monkeypatch):
+    """The segment that trains a run's last iteration (3 of 3) ends its chain: it returns no state, so the driver
+    submits no further segment and marks the run done."""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
+    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg))
+
+    class Trainer:
+        summary = staticmethod(lambda row: f"itr {row['itr']}")
+
+        def __init__(self, setup, show_progress, weights_file):
+            self.counters = {"iteration": 3}
+
+        def run(self, **kwargs):
+            return SimpleNamespace(rows=[{"itr": 2}])
+
+    monkeypatch.setattr(runs, "MetaTrainer", Trainer)
+    result = runs.training_segment(1.0, cfg.to_dict(), 0, {"latest.pt": b"l"}, "key", ["ref"])
+    assert result.state is None and result.info["summary"] == "itr 2"
+
+
+def test_runs_one_after_another_count_their_lines_from_one_and_time_each_run(tmp_path, monkeypatch):
+    """`run_sequential`'s lines: the first counts the finished runs and those to train; a failed run's line says
+    which of the runs it was, from [1/2]; the table's wall time is each run's own (clock stand-in: 2.5 s each)."""
+    import rlkit.cluster.runs as runs
+
+    class Trainer:
+        def __init__(self, setup, show_progress):
+            self.setup = setup
+
+        def run(self):
+            if self.setup.seed == 0:
+                raise UserError("boom")
+
+    monkeypatch.setattr(
+        runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(train_tasks=[0], test_tasks=[1], seed=seed)
+    )
+    monkeypatch.setattr(runs, "MetaTrainer", Trainer)
+    monkeypatch.setattr(runs, "time", SimpleNamespace(time=iter([100.0, 102.5, 200.0, 202.5]).__next__))
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}}
+    plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 1], [("timed", {})])
+    lines = []
+    with pytest.raises(RunFailedError, match=r"^1 of 2 runs failed"):
+        runs.run_sequential(plans, show_progress=False, out=lines.append)
+    assert lines[0] == "2 runs: 0 finished, 2 to train, one after another"
+    assert any(line.endswith(": FAILED (boom) [1/2]") for line in lines), lines
+    rows = [line.split() for line in lines[-1].splitlines()[2:]]
+    assert rows[0][-2:] == ["failed:", "boom"] and rows[1][-1] == "done"
+    assert [row[3] for row in rows] == ["2.5", "2.5"], rows
+
+
+def test_stage1_on_ray_counts_the_complete_tasks_and_prints_no_table_when_none_is_left(tmp_path, monkeypatch):
+    """`policy_train.py --ray`'s first line says how many of the part's tasks are complete and how many train; when
+    every task is complete nothing is submitted and no (empty) summary table is printed. Ray's tasks never resume
+    a plain run's saved state, so the complete tasks are found with `resumes=False`. (Ray and the dataset's task
+    states replaced: tasks 0 and 2 of 0..2 complete, then all three.)"""
+    import rlkit.cluster.behaviour as beh
+    from rlkit.behaviour.settings import load_sac_config
+
+    behaviour = load_sac_config("tiny_point", [])
+    pending, asked = [[1], []], []
+
+    def pending_tasks(data_dir, tasks, settings, resumes=True):
+        asked.append(resumes)
+        return pending.pop(0)
+
+    ray = SimpleNamespace(
+        cluster_resources=lambda: {"CPU": 4.0}, nodes=lambda: [{"Alive": True, "Resources": {"CPU": 4.0}}]
+    )
+    submitted = []
+    monkeypatch.setattr(beh, "pending_tasks", pending_tasks)
+    monkeypatch.setattr(beh, "connect", lambda opts: (ray, False))
+    monkeypatch.setattr(beh, "remote", lambda ray_, fn, resources, opts: SimpleNamespace(remote=lambda *a: None))
+
+    def drive(ray_, chains, slots, out):
+        submitted.extend(c.name for c in chains)
+        return [JobRecord(c.name, status="done") for c in chains]
+
+    monkeypatch.setattr(beh, "drive", drive)
+    for expect_table in (True, False):
+        lines = []
+        beh.generate_on_ray(
+            "point-robot", {}, tmp_path, [0, 1, 2], "tiny_point", behaviour, ClusterOptions("local"), out=lines.append
+        )
+        first = "point-robot: tasks 0..2 of this part, " + (
+            "2 already complete, 1 to train" if expect_table else "3 already complete, 0 to train"
+        )
+        assert lines[0].startswith(first), lines
+        assert any(line.startswith("task  ") for line in lines) == expect_table, lines
+    assert submitted == ["goal_idx1"] and asked == [False, False]

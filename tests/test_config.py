@@ -49,6 +49,11 @@ def test_unknown_key_names_it(tmp_path):
         ("reward_scale", "Infinity", "'algo_params.reward_scale' inf: expected a finite number"),
         ("discount", "NaN", "'algo_params.discount' nan: expected a finite number"),
         ("alpha_max", "-Infinity", "'algo_params.alpha_max' -inf: expected a finite number"),
+        (
+            "discount",
+            "1" + "0" * 400,
+            r"'algo_params.discount' 10{400}: expected a finite number \(at most 1\.798e\+308\)",
+        ),
     ],
 )
 def test_wrong_types_are_one_line_errors(key, value, match):
@@ -1041,3 +1046,82 @@ def test_every_setting_of_the_trainer_is_read_from_its_config_key():
         for part in path.split("."):
             got = getattr(got, part)
         assert got == want, (key, value, path, got)
+
+
+# ---- audit F: refusals, defaults and merges that no test pinned ------------------------------------------------
+def test_a_negative_count_too_large_for_torch_names_the_limit_not_the_range():
+    """`--batch_size -1e30` is refused as the count torch cannot hold, as 1e30 is (its magnitude is checked), before
+    the number is turned into a 31-digit integer that the range check would print."""
+    with pytest.raises(UserError) as info:
+        load_config(None, parse_override_args(["--batch_size", "-1e30"]))
+    assert (
+        str(info.value)
+        == "config key 'algo_params.batch_size' -1e+30: expected at most 2,147,483,647 (a count torch can hold)"
+    )
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"algo_params": {"discount": True}}, "config key 'algo_params.discount' must be a number, got True"),
+        (
+            {"algo_params": {"num_iterations": True}},
+            "config key 'algo_params.num_iterations' must be an integer, got True",
+        ),
+    ],
+)
+def test_true_is_not_a_number(override, message):
+    """JSON's true for a number (a flag written in the wrong key) is refused, not read as 1 or 1.0."""
+    with pytest.raises(UserError) as info:
+        load_config(None, override)
+    assert str(info.value) == message
+
+
+def test_a_checkpoint_range_of_four_numbers_is_refused():
+    """[start, stop, step] is three numbers: a fourth would reach range() as a TypeError traceback at data loading."""
+    with pytest.raises(UserError) as info:
+        load_config(POINT, {"algo_params": {"train_epoch": [100, 300, 100, 5]}})
+    assert str(info.value) == (
+        "algo_params.train_epoch [100, 300, 100, 5]: expected [start, stop, step] with 0 <= start < stop and step > 0"
+    )
+
+
+def test_borel_takes_a_meta_test_shorter_than_the_mean_pooled_encoders_need():
+    """BOREL's belief updates every step (num_exp_traj_eval is not read), so a meta-test of one episode loads for it;
+    the same sizes under CSRO would score the prior z only, and are refused."""
+    args = ["--num_steps_per_eval", "20"]
+    cfg = load_config(POINT, parse_override_args(["--algo_type", "BOREL", *args]))
+    assert cfg.algo_params.num_steps_per_eval == 20
+    with pytest.raises(UserError, match=r"^algo_params.num_exp_traj_eval 1 x max_path_length 20: expected below"):
+        load_config(POINT, parse_override_args(args))
+
+
+def test_a_value_where_a_section_of_keys_belongs_is_one_line():
+    with pytest.raises(UserError) as info:
+        load_config(None, {"algo_params": 3})
+    assert str(info.value) == "config key 'algo_params' must be an object of keys, got 3"
+
+
+@pytest.mark.parametrize("config", [POINT, ROOT / "configs" / "hopper_rand_params.json"])
+def test_corro_negatives_stay_auto_in_the_variant_of_another_method(config):
+    """Only CORRO's 'auto' is written as the kind it draws: another method's variant.json keeps the key as given."""
+    cfg = load_config(config)
+    assert cfg.algo_params.corro_negatives == "auto" and cfg.to_dict()["algo_params"]["corro_negatives"] == "auto"
+
+
+def test_a_switch_written_0_as_the_reference_configs_do_is_off():
+    """configs/point-robot.json says "use_brac": 0: an override of a BRAC key is refused there as with false."""
+    with pytest.raises(UserError, match=r"^algo_params.c_iter 7 with use_brac false: expected its value 3"):
+        load_config(POINT, parse_override_args(["--c_iter", "7"]))
+
+
+def test_the_behaviour_episodes_a_run_reads_follow_sample():
+    """sample 1 reads each checkpoint's stochastic episodes ("sample"), 0 its deterministic ones ("eval")."""
+    assert load_config(POINT).algo_params.data_kind == "sample"
+    assert load_config(POINT, {"algo_params": {"sample": 0}}).algo_params.data_kind == "eval"
+
+
+def test_a_bare_double_dash_override_is_named_as_given():
+    with pytest.raises(UserError) as info:
+        parse_override_args(["--", "3"])
+    assert str(info.value) == "override '--': expected --KEY VALUE (e.g. --algo_params.num_iterations 2)"

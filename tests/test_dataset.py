@@ -2588,3 +2588,159 @@ def test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_e
     assert df["checkpoint"].tolist() == [100, 200]
     assert df["stochastic_return"].tolist() == [4.0, 4.0]
     assert df["deterministic_return"].tolist() == [-8.0, -8.0]
+
+
+# ---- the dataset's files, records and checks, value by value (a mutation audit of rlkit.data) ------------------
+
+
+def test_episode_lengths_that_sum_to_more_rows_are_one_line_naming_the_file(tmp_path):
+    """traj_lengths [4, 4, 5] over 12 rows (an episode running past the file's end) is the line that
+    names the file and the sums, not an IndexError from marking the episodes' last rows."""
+    t = make_trajs(seed=3)
+    t.traj_lengths = np.array([4, 4, 5])
+    write_checkpoint(tmp_path, 100, {"sample": t})
+    with pytest.raises(UserError, match=r"step100\.npz' \(sample\): episode lengths sum to 13, expected 12 rows"):
+        read_checkpoint(tmp_path, 100, "sample")
+
+
+def test_the_same_episodes_under_another_kind_are_another_fingerprint(tmp_path):
+    """the fingerprint hashes each member's name with its bytes: a step file holding the episodes as
+    'eval' is not the file that held them as 'sample'."""
+    from rlkit.data.fingerprint import task_fingerprint
+
+    d = write_task(tmp_path, 0, steps=(100,))
+    prints = []
+    for kind in ("sample", "eval"):
+        write_checkpoint(d, 100, {kind: make_trajs(seed=5)})
+        prints.append(task_fingerprint(tmp_path, 0, [100], ("sample", 3)))
+    assert prints[0] != prints[1]
+
+
+def test_the_fingerprint_does_not_depend_on_the_order_of_a_json_files_keys(tmp_path):
+    """task_params.json (and task.json's task) rewritten with the same values in another key order is
+    the same data: a run resumes on it."""
+    from rlkit.data.dataset import TASK_PARAMS_FILE
+    from rlkit.data.fingerprint import task_fingerprint
+
+    write_task(tmp_path, 0)
+    params = task_dir(tmp_path, 0) / TASK_PARAMS_FILE
+    prints = []
+    for text in ('{"body_mass": [1.0], "damping": [0.5]}', '{"damping": [0.5], "body_mass": [1.0]}'):
+        params.write_text(text)
+        prints.append(task_fingerprint(tmp_path, 0, [100, 200], ("sample", 3)))
+    assert prints[0] == prints[1]
+
+
+def test_check_names_the_first_task_whose_observation_size_the_normalizer_is_held_to(tmp_path):
+    """tasks 0 and 1 of observation size 2, a normalizer of 3 entries: the line names the size
+    goal_idx0's task.json gives (the first task's), not the last one's."""
+    write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
+    first = str(tmp_path / "goal_idx0" / "task.json")
+    (problem,) = check_dataset(tmp_path).problems
+    assert problem.endswith(f"holds abs_max of shape (3,): expected (2,), the observation size {first!r} gives"), (
+        problem
+    )
+
+
+def test_check_names_task_jsons_sizes_where_a_files_shapes_differ(tmp_path):
+    """task.json says observation/action sizes 3/2, the files hold 2/2: the line says what was found
+    and what task.json expects, each in its place."""
+    d = write_task(tmp_path, 0, steps=(100,))
+    write_task_meta(d, dict(read_task_meta(d), obs_dim=3))
+    problems = check_dataset(tmp_path).problems
+    assert any(
+        "step100.npz' (sample) has observation/action shapes (2,)/(2,): expected (3,)/(2,), task.json's" in p
+        for p in problems
+    ), problems
+
+
+def test_check_holds_a_large_mean_return_to_1e_4_relative(tmp_path):
+    """episodes of return 1000 (4 steps of reward 250): returns.csv saying 1000.05 passes (within
+    1e-4 relative), 1000.5 is a problem line (a 1e-2 tolerance would let it pass)."""
+    d = task_dir(tmp_path, 0)
+    t = make_trajs(seed=1)
+    t.rewards[:] = 250.0
+    write_checkpoint(d, 100, {"sample": t})
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100], "complete": True})
+    for said, flagged in ((1000.05, False), (1000.5, True)):
+        (d / "returns.csv").write_text(f"checkpoint,stochastic_return,deterministic_return\n100,{said},nan\n")
+        problems = check_dataset(tmp_path).problems
+        assert bool(problems) == flagged, (said, problems)
+    assert "says stochastic_return 1000.5 at checkpoint 100: expected 1000" in problems[0]
+
+
+def test_task_json_is_written_with_sorted_keys(tmp_path):
+    """task.json lists its keys sorted (nested ones too), so two records of the same task read
+    alike line by line whatever order the writer built them in."""
+    write_task_meta(tmp_path, {"task_idx": 0, "env_name": "point-robot", "task": {"goal": 1, "angle": 2}})
+    text = (tmp_path / "task.json").read_text()
+    assert (
+        text == json.dumps({"env_name": "point-robot", "task": {"angle": 2, "goal": 1}, "task_idx": 0}, indent=2) + "\n"
+    )
+
+
+def test_a_refused_task_json_write_leaves_the_old_one_whole(tmp_path, monkeypatch):
+    """task.json is written atomically: a write the disk refuses (full) is an OSError and the task.json
+    that was there is left as it was, not cut short, with no temporary file beside it."""
+    import errno
+
+    write_task_meta(tmp_path, {"env_name": "point-robot", "complete": False})
+    before = (tmp_path / "task.json").read_text()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_task_meta(tmp_path, {"env_name": "point-robot", "complete": True})
+    monkeypatch.undo()
+    assert (tmp_path / "task.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["task.json"]
+
+
+def test_a_task_json_without_task_idx_describes_its_folders_task(tmp_path):
+    """a task.json that does not say task_idx is taken as its folder's task; one that says another
+    index is a problem."""
+    d = task_dir(tmp_path, 3)
+    assert task_identity_problem(d, {"env_name": "point-robot"}) is None
+    assert "describes task 2: expected task 3" in task_identity_problem(d, {"task_idx": 2})
+
+
+def test_a_task_json_may_list_checkpoint_0(tmp_path):
+    """checkpoints are whole numbers >= 0: a task.json listing checkpoint 0 is usable."""
+    assert task_record_problem(tmp_path, {"checkpoints": [0, 100]}) is None
+    assert listed_checkpoints(tmp_path, {"checkpoints": [0, 100]}) == [0, 100]
+    assert "lists checkpoint -1" in task_record_problem(tmp_path, {"checkpoints": [-1, 100]})
+
+
+def test_same_task_compares_a_flag_exactly_not_as_a_number():
+    """True is not a number near 1: a task description's flag equals only an equal value."""
+    assert same_task({"flag": True}, {"flag": True})
+    assert not same_task({"flag": True}, {"flag": 1.0000005})
+    assert not same_task(False, 1e-12)
+
+
+def test_import_legacy_marks_its_tasks_as_imported_and_out_of_the_physics_check(tmp_path):
+    """an imported task.json says where it came from ("source"), which keeps the reference's data out
+    of the physics check: it loads under a family of physics version 2."""
+    src, back = tmp_path / "legacy", tmp_path / "back"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
+    import_legacy(src, back, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert read_task_meta(task_dir(back, 0))["source"] == f"import-legacy {src}"
+    data = load_task_data(back, 0, [100], "sample", 1, "point-robot", 2, 2, physics_version=2)
+    assert data.n_traj == 1
+
+
+def test_import_legacy_names_the_missing_file_of_the_earliest_checkpoint_first(tmp_path):
+    """goal_idx1 lacks an episode of checkpoint 100's stochastic ones and checkpoint 200's
+    deterministic one: the line names checkpoint 100's file, the first by checkpoint."""
+    src, legacy = tmp_path / "ours", tmp_path / "legacy"
+    for task in (0, 1):
+        write_task(src, task)
+    export_legacy(src, legacy)
+    for name in ("trj_evalsample0_step100.npy", "trj_eval0_step200.npy"):
+        (legacy / "goal_idx1" / name).unlink()
+    with pytest.raises(UserError, match=r"goal_idx1/trj_evalsample0_step100\.npy' is missing"):
+        import_legacy(legacy, tmp_path / "back", "point-robot", allow_pickle=True)

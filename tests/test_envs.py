@@ -282,7 +282,7 @@ def test_a_point_familys_declared_task_difference_is_what_its_tasks_do(env_name)
 
 
 def test_the_wrapper_counts_every_env_step_it_takes():
-    """Mutation I-W4: `NormalizedBoxEnv.total_steps` not incremented per step. The evaluator logs the env steps
+    """`NormalizedBoxEnv.total_steps` not incremented per step. The evaluator logs the env steps
     of a meta-test as the change of the wrappers' total_steps; a broken counter logs 0 (or a wrong count)
     environment steps. By hand: 5 steps -> 5, a reset does not count."""
     env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
@@ -296,7 +296,7 @@ def test_the_wrapper_counts_every_env_step_it_takes():
 
 
 def test_sparse_point_robots_default_goal_radius_is_0_2():
-    """Mutation I-E5c: sparse-point-robot's default `goal_radius` changed from 0.2 (docs/environments.md: "`r + 1`
+    """sparse-point-robot's default `goal_radius` changed from 0.2 (docs/environments.md: "`r + 1`
     inside `goal_radius` (0.2) of the goal"). A config that does not set the radius gets the default, and a
     wider radius makes the sparse task easier and its scores incomparable. By hand: at distance 0.25 the sparse
     reward is 0, at 0.15 it is 1 - 0.15 = 0.85."""
@@ -306,7 +306,7 @@ def test_sparse_point_robots_default_goal_radius_is_0_2():
 
 
 def test_point_robots_randomize_tasks_permutes_the_goals_with_random_state_1337():
-    """Mutation I-E9: `PointEnv` ignoring its `randomize_tasks` (building the unpermuted goal list). Docs: goals at
+    """`PointEnv` ignoring its `randomize_tasks` (building the unpermuted goal list). Docs: goals at
     angles linspace(0, pi, n_tasks), and `randomize_tasks` permutes them with RandomState(1337); an env that
     ignores the flag trains and tests on other goals than `goal_idx{i}` names. The permutation is derived here
     from the docs, not from `point_goals`."""

@@ -579,7 +579,7 @@ def _envs():
 
 
 def test_a_job_that_is_done_scores_no_further_episodes_while_others_go_on():
-    """Mutation I-P2: `_scored_loop` appending a return for every job after each lockstep round (`range(n_jobs)`)
+    """`_scored_loop` appending a return for every job after each lockstep round (`range(n_jobs)`)
     instead of only for the jobs still active. A job whose N steps are already scored then gets the empty
     episode's return 0.0 appended for every round the slower jobs still run, and since a job's score is its LAST
     return, every fast-finishing job (one with full-length episodes, beside a job whose episodes end early, as on
@@ -600,7 +600,7 @@ def test_a_job_that_is_done_scores_no_further_episodes_while_others_go_on():
 
 
 def test_np_collects_context_only_for_the_jobs_that_still_need_it():
-    """Mutation I-P27: Np's context loop rolling out every active job (`active`) instead of only the jobs that still
+    """Np's context loop rolling out every active job (`active`) instead of only the jobs that still
     have fewer than H new context transitions (`need`). A job whose one full-length context episode already gave
     H transitions would then collect further context episodes whenever a job beside it (whose episodes end early)
     needs more: its z is inferred from more context than the protocol (the reference's in-place sampler with
@@ -633,7 +633,7 @@ class ConstantPolicyAgent(SpyAgent):
 
 
 def test_np_decides_random_or_policy_per_job_not_for_the_whole_batch():
-    """Mutation I-P32: `np_explore` returning the random actions for every job as soon as ANY job of the lockstep
+    """`np_explore` returning the random actions for every job as soon as ANY job of the lockstep
     batch is still in its random phase (`use_random.any()` for `.all()`). Np's rule is per job: a step is uniform
     iff (that job's scored steps + t) < N / 2 (docs/algorithm.md). With the slip, a job past N / 2 explores at
     random whenever a batch-mate (one whose episodes end early) is not, so its context, and z, depend on the other

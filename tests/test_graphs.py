@@ -1451,3 +1451,59 @@ def test_make_capturable_moves_each_step_counter_to_its_parameters_device():
     assert opt.state[p]["step"].device.type == "meta" and opt.param_groups[0]["capturable"] is True
     graphs.make_capturable([opt], on=False)
     assert opt.param_groups[0]["capturable"] is False
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")
+def test_the_guard_raises_on_unique_consecutive_unique_along_a_dimension_and_a_uint8_mask():
+    """`unique_consecutive` and `unique(dim=...)` size their output by the data, and so does indexing with a uint8
+    mask (the old form of a boolean one, `t[mask.byte()]`): on CUDA each waits for the device, so each raises
+    under `no_host_reads`, as `unique` and a boolean mask do."""
+    t = torch.tensor([1.0, 1.0, 2.0, 0.0, 3.0])
+    for read in (
+        lambda: torch.unique_consecutive(t),
+        lambda: torch.unique(t[None].expand(2, -1), dim=0),
+        lambda: t[(t > 0).to(torch.uint8)],
+    ):
+        with pytest.raises(graphs.HostReadError, match="aten op"), graphs.no_host_reads():
+            read()
+
+
+def test_static_buffers_refuse_a_reshaped_input_of_as_many_elements():
+    """A step input of another shape but as many elements (a batch of one squeezed, [1, 3] then [3]) is another
+    step: `copy_` would broadcast it into the buffer silently, so it is refused, naming both shapes."""
+    buf = graphs.StaticBuffers()
+    buf.fill([torch.zeros(1, 3)])
+    with pytest.raises(ValueError, match=r"changed shape from \(1, 3\) to \(3,\)"):
+        buf.fill([torch.ones(3)])
+
+
+def test_a_runner_warms_up_three_times_by_default_and_again_after_a_reset(monkeypatch):
+    """The first `WARMUP_STEPS` (3) calls of a key run eagerly on a side stream, the next captures; `reset` (after a
+    load replaced what the graph reads) drops the graphs and the warm-up counts, so the next call warms up again
+    before it captures. (CUDA faked.)"""
+    _, seen = _fake_cuda(monkeypatch)
+    runner = graphs.StepRunner(lambda s, k: None, torch.device("cuda:0"), True)
+
+    def captures() -> int:
+        return sum(e[0] == "capture" for e in seen)
+
+    for _ in range(3):
+        runner(torch.zeros(2))
+    assert captures() == 0 and not runner.graphs
+    runner(torch.zeros(2))
+    assert captures() == 1 and list(runner.graphs) == [None]
+    runner.reset()
+    runner(torch.zeros(2))
+    assert captures() == 1 and not runner.graphs  # warmed up again, not captured at once
+
+
+def test_static_buffers_of_a_namedtuple_keep_its_type_and_are_refilled_in_place():
+    """A namedtuple is a tuple whose constructor takes its fields one by one: the buffers are one of its kind."""
+    import collections
+
+    Pair = collections.namedtuple("Pair", "obs act")
+    buffers = graphs.StaticBuffers()
+    static = buffers.fill(Pair(torch.zeros(2), torch.ones(3)))
+    assert type(static) is Pair
+    refilled = buffers.fill(Pair(torch.full((2,), 4.0), torch.full((3,), 5.0)))
+    assert refilled is static and refilled.obs.tolist() == [4.0, 4.0] and refilled.act.tolist() == [5.0] * 3

@@ -572,7 +572,7 @@ def test_walker_healthy_range_is_open_on_both_sides(height, angle, ends):
 
 
 def test_an_unstable_step_mid_episode_returns_the_previous_steps_observation(tmp_path, monkeypatch):
-    """Mutation I-M6: `_step_state` forgetting `self._last_obs = obs` after a valid step. An unstable step must end
+    """`_step_state` forgetting `self._last_obs = obs` after a valid step. An unstable step must end
     the episode on the last VALID observation (docs: "the last valid observation"), i.e. the one the previous step
     returned; without the update it returns the episode's first observation, so the final transition of an
     unstable episode in collected data would jump back to the start. The existing test only makes the very first
@@ -602,7 +602,7 @@ def _reset_offsets(name, n=300):
 
 
 def test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1():
-    """Mutation I-M3: the reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
+    """the reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
     reference's) starts at init_qpos + U(-0.1, 0.1) per coordinate; one-sided noise shifts every start (the
     body tilted one way), so episode starts, and every return, differ systematically from the reference's.
     By hand: 300 draws of U(-0.1, 0.1) per coordinate reach below -0.05 and above 0.05, mean near 0."""
@@ -613,7 +613,7 @@ def test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1():
 
 
 def test_humanoid_reset_noise_is_uniform_within_0_01():
-    """Mutation I-H8: humanoid-dir's reset noise scale changed from 0.01 (the reference's HumanoidEnv: qpos and qvel
+    """humanoid-dir's reset noise scale changed from 0.01 (the reference's HumanoidEnv: qpos and qvel
     each + U(-0.01, 0.01)) to another value, e.g. 0.1: ten times wider starts, a different task distribution
     than the reference's. By hand: all offsets within 0.01, and 300 uniform draws come close to both bounds."""
     dq, dv = _reset_offsets("humanoid-dir")
@@ -623,7 +623,7 @@ def test_humanoid_reset_noise_is_uniform_within_0_01():
 
 
 def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
-    """Mutation I-M11: the reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
+    """the reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
     HalfCheetah, the reference's, and `MujocoTaskEnv`'s documented `qvel += qvel_noise * N(0, 1)` when not
     `qvel_noise_uniform`). The start distribution would be narrower than the reference's. By hand: 0.1 * N(0, 1)
     has sd 0.1 (a uniform on [-0.1, 0.1]: 0.058) and exceeds 0.1 in absolute value with probability 0.32 (the
@@ -634,7 +634,7 @@ def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
 
 
 def test_normalized_box_env_scales_the_observations_of_step():
-    """Mutation I-W6: `NormalizedBoxEnv.step` returning the env's raw observation instead of dividing it by
+    """`NormalizedBoxEnv.step` returning the env's raw observation instead of dividing it by
     `obs_scale`. The offline data (and so everything the encoder and policy learned from) is divided by the
     dataset's normalizer; a meta-test whose steps are unscaled feeds the agent observations on another scale
     from the second step of every episode on. By hand: the same seed and actions through a wrapper with scale 4

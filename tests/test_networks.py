@@ -360,3 +360,35 @@ def test_every_network_has_the_layer_sizes_of_the_papers_table():
     assert {name: weights(m) for name, m in trainer.modules().items()} == want
     hvar = make_trainer(use_hvar=True, z_strategy="weighted").agent.encoder
     assert weights(hvar) == [(200, 5), (200, 200), (200, 200), (8, 200)]
+
+
+def test_a_hidden_layer_whose_bias_alone_learns_gets_its_gradient(kernels):
+    """Frozen weights and input, a bias that learns: the layer still goes through the kernels' autograd function,
+    since the oneDNN linear has no backward of its own (through it the bias would get no gradient, silently).
+    The bias's gradient equals plain autograd's."""
+    g = torch.Generator().manual_seed(0)
+    x, w, b = torch.randn(8, 3, generator=g), torch.randn(3, 5, generator=g), torch.randn(5, generator=g)
+    w2 = torch.randn(5, 2, generator=g)
+    grads = []
+    for fn in (networks._hidden_layer, _plain_hidden):
+        bias = b.clone().requires_grad_(True)
+        (fn(x, w, bias) @ w2).sum().backward()
+        grads.append(bias.grad)
+    assert grads[0] is not None
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_a_hidden_layer_summed_directly_gets_autograds_gradients(kernels):
+    """y.sum() hands the layer an expanded gradient whose elements share one memory location: masking it in place
+    (the kernels' shortcut for the fresh gradient a next layer's matmul gives) would zero it wherever any unit is
+    off. hidden_layer used alone, with nothing after it, gives plain autograd's gradients on every path."""
+    g = torch.Generator().manual_seed(0)
+    x, w, b = torch.randn(8, 3, generator=g), torch.randn(3, 5, generator=g), torch.randn(5, generator=g)
+    grads = []
+    for fn in (networks._hidden_layer, _plain_hidden):
+        leaves = [t.clone().requires_grad_(True) for t in (x, w, b)]
+        fn(*leaves).sum().backward()
+        grads.append([t.grad for t in leaves])
+    assert grads[1][2].abs().sum() > 0  # some units are on: the wrong in-place mask gave a zero bias gradient
+    for ours, plain in zip(*grads):
+        torch.testing.assert_close(ours, plain)

@@ -1023,3 +1023,94 @@ def test_a_held_out_task_without_eval_episodes_is_one_line_for_the_data_referenc
             write_checkpoint(held_out, c, {"sample": _episodes([[1.0] * 20])})
     with pytest.raises(UserError, match=r"^task 1 in '.*data' has no deterministic \(eval\) episodes at a checkpoint"):
         data_reference(run)
+
+
+def test_a_group_of_exactly_three_config_differences_names_them_all_and_no_more(tmp_path):
+    """Each experiment is its runs' count and the folders holding them (a seed's folder's parent); one set apart from
+    the first by exactly `shown` (3) settings lists the three, with no ", and 0 more"; a fourth is counted, not
+    listed."""
+    make_run(tmp_path / "a" / "seed0", 0, [[-4, -14, -6]])
+    make_run(tmp_path / "b" / "seed0", 0, [[-4, -14, -6]], discount=0.5, n_trj=2, reward_scale=5.0)
+    make_run(tmp_path / "c" / "seed0", 0, [[-4, -14, -6]], discount=0.5, n_trj=2, reward_scale=5.0, snapshot_gap=2)
+    parts = describe_groups(group_runs(find_runs(tmp_path))).split("; ")
+    assert parts[0] == f"1 run(s) in [{str(tmp_path / 'a')!r}]", parts
+    assert parts[1].endswith(
+        "(against the first: algo_params.discount: 0.9 -> 0.5, algo_params.n_trj: 3 -> 2, "
+        "algo_params.reward_scale: 100.0 -> 5.0)"
+    ), parts
+    assert parts[2].endswith("algo_params.reward_scale: 100.0 -> 5.0, and 1 more)"), parts
+
+
+def test_the_iqm_lines_of_three_runs_say_the_iqm_is_their_mean_and_the_interval_their_range(monkeypatch):
+    """Three runs are the most whose IQM trims none and whose percentile interval is their range: the lines say so;
+    four runs get a 95% interval and no such line."""
+    from rlkit.report import iqm_lines
+
+    # (fast: the lines are read here, not the bootstrap's bounds)
+    monkeypatch.setattr(rlkit.stats, "iqm_interval", lambda s: (float(np.mean(s)), float(np.min(s)), float(np.max(s))))
+    three = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -8.0, -14.0]) | {"train steps": [30] * 3})
+    lines = iqm_lines(three, Reference(0.0, -20.0))
+    assert len(lines) == 4 and lines[3].startswith("(over 3 runs the IQM is their mean and the interval their range")
+    four = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -8.0, -14.0, -10.0]) | {"train steps": [30] * 4})
+    assert len(iqm_lines(four, Reference(0.0, -20.0))) == 3
+
+
+def test_runs_scored_otherwise_than_the_seeds_are_refused_from_any_working_folder(tmp_path, monkeypatch):
+    """A seeds file names its config relative to the repository: `--against` run from another folder reads that
+    config from the repository still, and refuses a run of shorter meta-test episodes than the seeds'. A seeds
+    file naming it by its absolute path is held to it alike."""
+    from rlkit.report import check_against
+
+    make_run(tmp_path / "short" / "seed0", 0, [[-5, -15, -6]], max_path_length=10)
+    monkeypatch.chdir(tmp_path)
+    for config in (SEEDS["config"], str(ROOT / SEEDS["config"])):
+        with pytest.raises(UserError, match=r"has algo_params.max_path_length 10: expected the seeds' 20"):
+            check_against([find_runs(tmp_path / "short")], dict(SEEDS, config=config), "seeds.json")
+
+
+def test_runs_exactly_at_the_bars_are_not_called_below_them():
+    """The bar is "every seed >= each_at_least and the mean >= mean_at_least", both included: on the 0 .. -20 scale
+    one run at -6 scores exactly 0.7 (each_at_least), two at -4 score exactly 0.8 (mean_at_least); neither is below."""
+    ref = Reference(oracle=0.0, random=-20.0)
+    one = against_lines(pd.DataFrame([dict.fromkeys(PROTOCOLS, -6.0)]), ref, TWO_SEEDS)[-1]
+    assert one.endswith("this run is inside their spread"), one
+    two = against_lines(pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -4.0])), ref, TWO_SEEDS)[-1]
+    assert two.endswith("this run is outside their spread"), two
+
+
+def test_last_zero_is_refused_before_any_run_is_read(tmp_path):
+    """`--last 0` would average no rows (a table of nan): one line naming it, before the folder is even looked at."""
+    result = CliRunner().invoke(main, [str(tmp_path / "not-there"), "--last", "0"])
+    assert isinstance(result.exception, UserError), result.output
+    assert str(result.exception) == "--last 0: expected at least 1 iteration"
+
+
+def test_two_experiments_are_announced_and_numbered_from_one(tmp_path, monkeypatch):
+    """Runs of two configs: the command says there are two experiments, then heads each table "== experiment 1" and
+    "== experiment 2", in the order the runs were found."""
+    make_run(tmp_path / "a" / "seed0", 0, [[-4, -14, -6]])
+    make_run(tmp_path / "b" / "seed0", 0, [[-8, -12, -10]], discount=0.5)
+    monkeypatch.setattr(rlkit.report, "reference_returns", lambda run: None)  # (fast: no references, no IQM)
+    result = _invoke_report([str(tmp_path)], monkeypatch)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("2 experiments with different configs, reported separately: 1 run(s) in"), lines[0]
+    heads = [line.split(": ")[0] for line in lines if line.startswith("== experiment")]
+    assert heads == ["== experiment 1", "== experiment 2"], heads
+
+
+def test_read_spread_refuses_a_config_that_is_not_a_string(tmp_path):
+    """`"config": 5` (or a list of files) is the one-line error saying the form expected, not a TypeError traceback
+    when the config is compared with the runs'."""
+    with pytest.raises(UserError, match=r"seeds.json': expected a JSON file of reference seeds .*config a string\)"):
+        read_spread(_seeds_file(tmp_path, config=5))
+
+
+def test_the_line_against_three_seeds_gives_their_mean(tmp_path):
+    """Each protocol's line gives the seeds' worst, best and mean score: seeds of returns -5, -4 and -1 on the
+    0 .. -20 scale score 0.75, 0.8 and 0.95, mean 0.833 (their median 0.8)."""
+    seeds = {str(i): dict.fromkeys(PROTOCOLS, r) for i, r in enumerate((-5.0, -4.0, -1.0))}
+    table = pd.DataFrame([dict.fromkeys(PROTOCOLS, -4.0)])
+    lines = against_lines(table, Reference(0.0, -20.0), dict(SEEDS, seeds=seeds))
+    assert lines[1].split("reference seeds ")[1] == "0.750 .. 0.950 (mean 0.833); this run 0.800"
+    assert "the reference seeds: worst 0.750, mean 0.833; this run is inside their spread" in lines[-1]

@@ -1982,3 +1982,94 @@ def test_a_reports_per_seed_table_has_a_separator_cell_per_column(tmp_path, monk
     md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
     lines = md.split("## Per-seed final returns\n\n")[1].splitlines()
     assert lines[:2] == ["| method | protocol | seed 0 | seed 1 |", "|---|---|---|---|"]
+
+
+class _InlinePool:
+    """A `ProcessPoolExecutor` stand-in that runs each submitted call at once in this process (no worker to start):
+    `train_all`'s several-jobs loop over futures already done."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # (as a worker's exception reaches its future)
+            future.set_exception(e)
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_bug_in_a_workers_run_is_raised_not_counted_as_a_failed_run(monkeypatch, capsys):
+    """Only our side's failures (a UserError: diverged, bad data) are a run's FAILED line with the others trained on;
+    any other exception from a worker is a bug, raised with its traceback, not printed as one more failed run."""
+    import rlkit.reproduce.__main__ as entry
+
+    def train(spec):
+        if spec.seed == 1:
+            raise RuntimeError("index 7 is out of bounds")
+        return f"{spec.method} seed {spec.seed}: finished"
+
+    monkeypatch.setattr(entry, "ProcessPoolExecutor", _InlinePool)
+    todo = [SimpleNamespace(method="CSRO", seed=s) for s in range(3)]
+    with pytest.raises(RuntimeError, match="index 7 is out of bounds"):
+        train_all(todo, 2, train=train)
+    assert "FAILED" not in capsys.readouterr().out
+
+
+def test_a_report_is_replaced_whole_so_an_open_reader_sees_the_old_one(tmp_path, monkeypatch, fast_intervals):
+    """The report is written atomically (a new file renamed over the old): a reader that opened the previous report
+    (an editor, a web server) reads it whole, and a kill mid-write leaves it rather than a cut file."""
+    from rlkit.report import Reference
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "point-robot-tiny.md").write_text("the previous report\n")
+    with open(tmp_path / "results" / "point-robot-tiny.md") as reader:
+        md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
+        assert reader.read() == "the previous report\n"
+    assert md.startswith("# point-robot, tiny profile")
+
+
+def test_runs_of_the_same_versions_recorded_in_another_order_were_trained_by_one_code(tmp_path):
+    """A code.json's versions are an object: two runs of the same packages, written in another key order, were trained
+    by one code, named once with its packages sorted."""
+    from rlkit.reproduce.document import code_sentence
+
+    specs = []
+    for seed, versions in enumerate(({"torch": "2.13.0", "numpy": "2.1.0"}, {"numpy": "2.1.0", "torch": "2.13.0"})):
+        out = tmp_path / f"CSRO-{seed}"
+        out.mkdir()
+        entry = {"from_iteration": 0, "revision": "abc", "versions": versions}
+        (out / "code.json").write_text(json.dumps({"trained_with": [entry]}))
+        specs.append(SimpleNamespace(method="CSRO", seed=seed, out_dir=out))
+    assert code_sentence(specs) == "Every run was trained by git abc (numpy 2.1.0, torch 2.13.0)."
+
+
+def test_a_cost_estimate_under_an_hour_and_a_half_is_given_in_minutes(tmp_path, monkeypatch):
+    """The estimate is in minutes up to 90 of them, in hours from there: runs of 4,500 s of steps are "75 min", of
+    6,000 s "1.7 h" (the budget, the timed step and the schedule stood in for: only the wording is read here)."""
+    import rlkit.budget
+
+    budget = SimpleNamespace(summary=lambda: "b", left_after=lambda *a: 1.0, step_flops=1e9, stages=[])
+    monkeypatch.setattr(rlkit.budget, "training_budget", lambda cfg: budget)
+    monkeypatch.setattr(rlkit.budget, "timed_steps", lambda cfg: (0.001, []))
+    monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
+    monkeypatch.setattr(rlkit.torch.flops, "MatmulProbe", lambda: lambda: 1e9)
+    specs = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
+    for seconds, said in ((4500.0, "75 min"), (6000.0, "1.7 h")):
+        monkeypatch.setattr(rlkit.budget, "makespan", lambda left, slots, s=seconds: s)
+        line = budget_lines(specs, specs, 1, "cpu")[-1]
+        assert f"so the 1 run(s) to train need about {said} of training steps at 1 job(s)" in line, line
+
+
+def test_the_profiles_of_an_unknown_env_are_one_line_listing_the_envs():
+    """`profiles` and `profile` (which benchmarks/paper_cost.py calls too) refuse an env they do not know with the
+    one-line error listing the known ones, not a KeyError traceback."""
+    for call in (lambda: profiles("cheetah-slow"), lambda: profile("cheetah-slow", "tiny")):
+        with pytest.raises(UserError, match=r"^unknown env 'cheetah-slow': expected one of \['point-robot', "):
+            call()

@@ -21,10 +21,16 @@ N = 10  # iterations of every run here
 
 
 def _reproduce(
-    monkeypatch, tmp_path, args: list[str], done: dict | None = None, profile: tuple = ("--profile", "tiny")
+    monkeypatch,
+    tmp_path,
+    args: list[str],
+    done: dict | None = None,
+    profile: tuple = ("--profile", "tiny"),
+    places: list[str] | None = None,
 ) -> dict:
     """Run the command on point-robot (`profile`: its tiny profile; () for none given); `done`: iterations done per
-    (method, seed), default 0. Returns the runs handed to training (`todo`), the report's command line and profile."""
+    (method, seed), default 0; `places`: the --out and --results options (default: folders under `tmp_path`). Returns
+    the runs handed to training (`todo`), the report's command line and profile."""
     seen: dict = {}
     done = done or {}
     monkeypatch.setattr(
@@ -51,10 +57,11 @@ def _reproduce(
                 "-1",
                 "--threads",
                 "1",
-                "--out",
-                str(tmp_path / "runs"),
-                "--results",
-                str(tmp_path / "results"),
+                *(
+                    places
+                    if places is not None
+                    else ["--out", str(tmp_path / "runs"), "--results", str(tmp_path / "results")]
+                ),
                 *args,
             ],
         )
@@ -311,3 +318,28 @@ def test_each_profiles_two_stages_ask_for_one_device(tmp_path):
             assert stages[0] == stages[1], (env, name, stages)
             seen.add(stages[0])
     assert seen == {"cpu", "cuda"}  # (both kinds of profile are shipped)
+
+
+def test_the_reports_command_line_leaves_out_the_options_at_their_defaults(monkeypatch, tmp_path):
+    """The report's "Made by" command gives --out, --results and --data_dir only where they are not the defaults:
+    `--out output/reproduce --results docs/results`, the defaults spelt out, make the plain command."""
+    monkeypatch.chdir(tmp_path)
+    places = ["--out", "output/reproduce", "--results", "docs/results"]
+    seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], places=places)
+    assert seen["command"] == "python -m rlkit.reproduce point-robot --profile tiny --seeds 0 --methods CSRO"
+
+
+def test_the_command_counts_the_runs_finished_to_resume_and_new(monkeypatch, tmp_path, capsys):
+    """Before training, one line counts the runs by their folders' state: CSRO seed 0 holds all its iterations, seeds 1
+    and 2 some of them, seed 3 none."""
+    done = {("CSRO", 0): N, ("CSRO", 1): 4, ("CSRO", 2): 7}
+    seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0,1,2,3", "--methods", "CSRO"], done)
+    assert seen["todo"] == [("CSRO", 1), ("CSRO", 2), ("CSRO", 3)]
+    assert "4 runs: 1 finished, 2 to resume, 1 new" in capsys.readouterr().out.splitlines()
+
+
+def test_more_jobs_than_cores_give_each_run_one_thread(monkeypatch, tmp_path):
+    """Without --threads each run gets cores // jobs threads, at least one: 4 jobs on 2 cores are 1 thread each, not
+    0 (which torch refuses when the run starts, after stage 1 and the other runs)."""
+    seen = _command(monkeypatch, tmp_path, ["--seeds", "0,1,2,3", "--methods", "CSRO", "--jobs", "4"], cores=2)
+    assert [s.threads for s in seen["specs"]] == [1, 1, 1, 1]

@@ -76,7 +76,8 @@ class _HiddenLayer(torch.autograd.Function):
     matmul, whose backward returns a fresh tensor; an op that hands the same gradient tensor
     to two inputs (y + skip) would see it masked, so keep it to those two classes' hidden layers.
     Under `create_graph` (a gradient penalty) it runs out of place with differentiable ops,
-    so double backward works.
+    so double backward works; so it does for a gradient that is not contiguous (the expanded
+    ones of `y.sum()`, whose elements share memory, would be masked wrongly in place).
     """
 
     @staticmethod
@@ -89,7 +90,7 @@ class _HiddenLayer(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x, weight, y = ctx.saved_tensors
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or not grad.is_contiguous():  # an expanded gradient (of a sum) shares elements
             grad = torch.ops.aten.threshold_backward(grad, y, 0.0)
         else:
             grad = torch.ops.aten.threshold_backward.grad_input(grad, y, 0.0, grad_input=grad)
