@@ -2016,3 +2016,13 @@ def test_stage1_on_ray_counts_the_complete_tasks_and_prints_no_table_when_none_i
         assert lines[0].startswith(first), lines
         assert any(line.startswith("task  ") for line in lines) == expect_table, lines
     assert submitted == ["goal_idx1"] and asked == [False, False]
+
+
+def test_scratch_whose_name_holds_no_pid_after_the_prefix_is_left_alone(tmp_path):
+    """remove_orphans reads a pid after the prefix; a name with something else there (another tool's
+    `csro-run-old-copy`) is neither removed nor a ValueError traceback out of the segment that cleans the folder."""
+    dead = _dead_pid()
+    for name in ("csro-run-old-copy", f"csro-run-{dead}-abc"):
+        (tmp_path / name).mkdir()
+    assert [p.name for p in remove_orphans(tmp_path, "csro-run-")] == [f"csro-run-{dead}-abc"]
+    assert [p.name for p in tmp_path.iterdir()] == ["csro-run-old-copy"]

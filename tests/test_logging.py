@@ -552,3 +552,12 @@ def test_a_progress_row_built_without_a_spread_holds_nan_there_and_is_not_called
     )
     assert all(math.isnan(row[c]) for c in SPREAD_COLUMNS)
     assert collapse_warning(row) is None
+
+
+def test_a_csv_lacking_the_first_column_asked_for_is_refused_naming_it(tmp_path):
+    """read_csv_table checks every column the caller needs, the first one too: a table without 'Epoch' is the
+    one-line refusal naming it and the header, not a table whose reader fails later with a KeyError."""
+    path = tmp_path / "progress.csv"
+    path.write_text("Return,Loss\n1.5,0.5\n")
+    with pytest.raises(UserError, match=r"progress.csv' has no column 'Epoch' \(its header: 'Return,Loss'\)"):
+        read_csv_table(path, "a progress table", ("Epoch", "Return"))

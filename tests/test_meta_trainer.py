@@ -778,3 +778,38 @@ def test_a_saved_state_holds_the_batch_stream_the_meta_tests_env_generators_and_
     assert state["eval_env_rng"] == ["env generator states"]
     assert state["ran_on"] == "cpu, capture off"
     assert state["counters"] == {"iteration": 2}
+
+
+def test_a_resume_on_another_device_names_the_device_it_was_trained_on_then_this_one(tmp_path, monkeypatch, capsys):
+    """The resume's line on another device says where the run was trained first and where it goes on second."""
+
+    def from_elsewhere(state):
+        state["ran_on"] = "cuda:0 (a card of another host)"
+
+    lines = _resume_lines(tmp_path, monkeypatch, from_elsewhere)
+    said = [line for line in lines if line.startswith("resuming a run trained on")]
+    assert len(said) == 1 and said[0].startswith("resuming a run trained on cuda:0 (a card of another host) on cpu")
+    assert said[0] in capsys.readouterr().out
+
+
+def test_the_iteration_summary_gives_the_training_and_the_meta_test_time_each_under_its_name():
+    """The line printed after each iteration ends with the iteration's training time, then its meta-test's."""
+    row = make_row(3)  # Train Time 1.5 s, (Previous) Eval Time 0.5 s
+    assert MetaTrainer.summary(row).endswith("| train 1.5s eval 0.5s")
+
+
+def test_the_rollout_counter_adds_up_and_z_mean_train_is_the_first_training_tasks(tmp_path, monkeypatch):
+    """'Number of rollouts total' counts every meta-test episode so far (`+=`, as the step counters), and the
+    'Z mean train' columns hold the z of the step's first training task (row 0 of its z_mean), as the reference logs."""
+    t, returns = _iteration_trainer(tmp_path, monkeypatch, steps=5, train_s=10.0, eval_s=4.0)
+    per_iteration = EvalResult(returns=returns).rollouts
+    real_step = t.step
+
+    def step(at=None):
+        return dataclasses.replace(real_step(at), z_mean=torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+
+    t.step = step
+    rows = [t.iteration(None) for _ in range(2)]
+    assert per_iteration > 0
+    assert [r["Number of rollouts total"] for r in rows] == [per_iteration, 2 * per_iteration]
+    assert [rows[-1]["Z mean train0"], rows[-1]["Z mean train1"]] == [1.0, 2.0]

@@ -1076,3 +1076,101 @@ def test_a_borel_run_resumed_after_its_vae_stage_records_no_vae_stage_in_its_cod
     t._record_code(SimpleNamespace(info=lambda m: None), resumed=True)
     entries = json.loads((tmp_path / CODE_FILE).read_text())["trained_with"]
     assert "from_stage" not in entries[-1]
+
+
+def test_error_chain_follows_the_error_a_raise_from_names_even_where_told_not_to_pass_hidden_ones():
+    """`error_chain` follows `raise B from A` to A with `suppressed` False too (only a `from None` context is hidden):
+    an out-of-memory error wrapped by a `raise ... from` is still found, and the run ends with the memory message
+    rather than a traceback."""
+    from rlkit.cli import out_of_memory
+
+    try:
+        try:
+            raise MemoryError("cannot allocate")
+        except MemoryError as m:
+            raise RuntimeError("the step failed") from m
+    except RuntimeError as e:
+        outer = e
+    inner = outer.__cause__
+    assert list(error_chain(outer, suppressed=False)) == [outer, inner]
+    assert out_of_memory(outer) is inner
+
+
+def test_read_tree_leaves_out_a_skipped_name_at_any_depth(tmp_path):
+    """read_tree's `skip` names a path part at any depth: a cluster segment ships a dataset without each task's
+    goal_idxN/networks/ (stage 1's SAC networks, which stage 2 never reads), not only a top-level networks/."""
+    from rlkit.fileio import read_tree
+
+    (tmp_path / "goal_idx0" / "networks").mkdir(parents=True)
+    (tmp_path / "goal_idx0" / "networks" / "sac.pt").write_bytes(b"n")
+    (tmp_path / "goal_idx0" / "trj_0.npy").write_bytes(b"d")
+    (tmp_path / "networks").mkdir()
+    (tmp_path / "networks" / "x.pt").write_bytes(b"n")
+    assert read_tree(tmp_path, skip=("networks",)) == {"goal_idx0/trj_0.npy": b"d"}
+
+
+def test_lock_holder_of_a_lock_file_without_a_pid_names_nobody(tmp_path):
+    """A .lock that holds no pid (an empty or damaged file) is held by no process: `lock_holder` says None, where a
+    pid read as None went on to be checked as a process (a TypeError traceback out of `rlkit.data check`)."""
+    (tmp_path / ".lock").write_text("garbage")
+    assert lock_holder(tmp_path) is None
+    (tmp_path / ".lock").write_text("")
+    assert lock_holder(tmp_path) is None
+
+
+def test_a_resume_of_another_method_names_algo_type_first():
+    """config_differences puts algo_type's line first (a run resumed as another method lists the method before the
+    settings that follow from it), though 'algo_params' sorts before 'algo_type'."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+
+    old = load_config(None).to_dict()
+    new = load_config(None, {"algo_type": "OFFPEARL", "algo_params": {"batch_size": 7}}).to_dict()
+    diff = config_differences(old, new)
+    assert diff[0] == 'algo_type: "CSRO" -> "OFFPEARL"' and "algo_params.batch_size: 256 -> 7" in diff[1:]
+
+
+def test_a_borel_run_of_fewer_training_tasks_than_its_vae_tasks_resumes_with_them_capped():
+    """BOREL's borel_vae_tasks is compared as at most n_train_tasks (a VAE step draws that many tasks at most): a run
+    recorded with 8 of 4 training tasks resumes under 4, not refused as another config."""
+    from rlkit.config import load_config
+    from rlkit.run_folder import config_differences
+
+    new = load_config(
+        None, {"algo_type": "BOREL", "n_train_tasks": 4, "algo_params": {"borel_vae_tasks": 4, "meta_batch": 4}}
+    )
+    new = new.to_dict()
+    old = json.loads(json.dumps(new))
+    old["algo_params"]["borel_vae_tasks"] = 8
+    assert config_differences(old, new) == []
+    old["algo_params"]["borel_vae_tasks"] = 3
+    assert config_differences(old, new) == ["algo_params.borel_vae_tasks: 3 -> 4"]
+
+
+def test_a_code_json_without_its_list_is_an_empty_record_that_a_resume_adds_to(tmp_path):
+    """A code.json object without "trained_with" (a file of a run before its first entry) holds no entries: a
+    resume reads it as the empty list and adds its own entry, instead of refusing the run as 'not a list'."""
+    from rlkit.run_folder import code_entries, record_code
+
+    (tmp_path / CODE_FILE).write_text("{}")
+    assert code_entries(tmp_path) == []
+    entry = record_code(tmp_path, 3, "cpu", resumed=True)
+    assert json.loads((tmp_path / CODE_FILE).read_text())["trained_with"] == [entry]
+
+
+def test_a_missing_snapshot_of_a_run_in_a_folder_that_refuses_writes_is_left_missing(tmp_path, monkeypatch):
+    """restore_missing_snapshot (run by `--report-only` over an archive of runs) leaves a snapshot it cannot write
+    (a read-only folder: the write's PermissionError) missing, rather than ending the report with the error."""
+    import errno
+
+    import rlkit.run_folder as run_folder
+    from rlkit.config import Config
+
+    def refused(path, write_fn):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    cfg = Config()
+    (tmp_path / "latest.pt").write_bytes(b"the state")
+    monkeypatch.setattr(run_folder, "atomic_write", refused)
+    restore_missing_snapshot(tmp_path, cfg, 1)
+    assert not (tmp_path / "snapshots" / "itr_0.pt").exists() and not (tmp_path / ".lock").exists()

@@ -934,3 +934,80 @@ def test_show_path_infers_as_many_offline_z_per_task_as_runs(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     assert seen["runs"] == [3, 3, 3]
     assert seen["z"]["zs"] == {"offline": (3, 3, 5), "online": (3, 3, 5), "np": (3, 3, 5)}
+
+
+def test_find_run_of_a_missing_seed_names_the_experiment_folder_it_looked_in(tmp_path):
+    """The config form's refusal of a seed without a run lists the experiment folder's runs and names that folder
+    (output/ENV/EXP), not the env folder above it; without the experiment folder, the env folder and its
+    experiments."""
+    from rlkit.errors import UserError
+
+    exp = tmp_path / "output" / "point-robot" / "x"
+    (exp / "seed1").mkdir(parents=True)
+    (exp / "seed1" / "variant.json").write_text("{}")
+    overrides = {"util_params": {"exp_name": "x", "base_log_dir": str(tmp_path / "output")}}
+    with pytest.raises(UserError) as e:
+        show.find_run(str(TINY_CONFIG), 0, overrides)
+    assert str(e.value).endswith(f"(found ['seed1'] in {str(exp)!r})")
+    overrides["util_params"]["exp_name"] = "y"
+    with pytest.raises(UserError) as e:
+        show.find_run(str(TINY_CONFIG), 0, overrides)
+    assert str(e.value).endswith(f"(found ['x'] in {str(exp.parent)!r})")
+
+
+def test_a_panels_title_names_its_task_and_its_goal_to_two_decimals():
+    """A point-robot panel's title gives its task and its goal rounded to two decimals (the goals of nearby tasks
+    differ in the second)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.envs.point_robot import PointEnv
+    from rlkit.show import draw_task
+
+    env = PointEnv(n_tasks=7)
+    env.reset_task(1)
+    fig, ax = plt.subplots()
+    draw_task(ax, env, [("scored", np.zeros((3, 2)))], 0.0, 1, plt)
+    title = ax.get_title()
+    plt.close(fig)
+    assert title == f"task 1, goal {np.round(env.unwrapped.goal, 2).tolist()}"
+    assert any(round(float(g), 2) != round(float(g), 1) for g in env.unwrapped.goal)  # (two decimals tell)
+
+
+def test_show_paths_figure_lays_seven_tasks_out_five_to_a_row(tmp_path, monkeypatch):
+    """paths.png holds 5 panels to a row, each 3 inches wide and 2.4 high (at 120 dpi): 7 held-out tasks make a figure
+    of 2 rows of 5, 1800 x 636 pixels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    tasks = [0, 5, 10, 15, 20, 25, 30]
+    monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: None)
+    setup = SimpleNamespace(test_tasks=tasks, cfg=SimpleNamespace(env_name="point-robot", algo_type="csro"))
+    n = len(tasks)
+    show.draw_paths(setup, "np", [None] * n, [[]] * n, [0.0] * n, tmp_path / "paths.png", plt)
+    assert matplotlib.image.imread(tmp_path / "paths.png").shape[:2] == (636, 1800)
+
+
+def test_the_z_pictures_title_counts_its_held_out_tasks_in_the_singular_and_plural(tmp_path, monkeypatch):
+    """The z picture's title says 'the 1 held-out task' for one task and 'the 3 held-out tasks' for three."""
+    titles = []
+    draw_z, plt = _draw_z_recording(monkeypatch, lambda x, y, c: None)
+    real_savefig = show.atomic_savefig
+    monkeypatch.setattr(
+        show,
+        "atomic_savefig",
+        lambda fig, path, **kw: titles.append(fig._suptitle.get_text()) or real_savefig(fig, path, **kw),
+    )
+    rng = np.random.default_rng(0)
+    for tasks in ([3], [3, 7, 9]):
+        setup = SimpleNamespace(test_tasks=tasks, cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+        draw_z(setup, {"offline": rng.normal(size=(len(tasks), 3, 4))}, tmp_path, plt)
+    assert [t.split(": ", 1)[1].split(" (colour")[0] for t in titles] == [
+        "task latents of the 1 held-out task",
+        "task latents of the 3 held-out tasks",
+    ]
