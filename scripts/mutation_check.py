@@ -7047,6 +7047,12 @@ EDITS = {
         "task{'s' if len(tasks) == 1 else ''}",
         "tests/test_show_path.py::test_the_z_pictures_title_counts_its_held_out_tasks_in_the_singular_and_plural",
     ),
+    "reproduce's --results folder check gone (the report fails after every run trained)": Edit(
+        "rlkit/reproduce/__main__.py",
+        '    writable_folder("--results", Path(results))\n',
+        "    pass\n",
+        "tests/test_reproduce.py::test_empty_options_and_unwritable_folders_are_refused_before_anything_runs",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -422,12 +422,14 @@ def test_unknown_env_or_profile_lists_the_valid_ones(tmp_path, env, profile, mes
     assert not any(tmp_path.iterdir())
 
 
-def test_empty_options_and_unwritable_folders_are_refused_before_anything_runs(tmp_path, capsys):
+def test_empty_options_and_unwritable_folders_are_refused_before_anything_runs(tmp_path, capsys, monkeypatch):
     """--profile '' trained the default profile; --results naming a file failed only after every run had
-    trained (the report is written last)."""
+    trained (the report is written last). A check gone fails at once here, not after timing the steps and
+    a demo's stage 1."""
     from rlkit.cli import run_cli as run_in_process
     from rlkit.reproduce.__main__ import main
 
+    monkeypatch.setattr("rlkit.reproduce.__main__.budget_lines", lambda *a, **k: pytest.fail("ran past the checks"))
     (tmp_path / "f").write_text("x")
     for args, said in [
         (["--profile", ""], "--profile '': expected a name or path; leave the option out for its default"),
