@@ -7053,6 +7053,48 @@ EDITS = {
         "    pass\n",
         "tests/test_reproduce.py::test_empty_options_and_unwritable_folders_are_refused_before_anything_runs",
     ),
+    "point-robot's default horizon 200, not 20": Edit(
+        "rlkit/envs/point_robot.py",
+        "max_episode_steps: int = 20, seed: int | None = None\n    ):\n        goals",
+        "max_episode_steps: int = 200, seed: int | None = None\n    ):\n        goals",
+        "tests/test_envs.py::test_a_point_familys_default_episode_is_20_steps",
+    ),
+    "the task-index refusal names len(tasks) - 1 as the bound": Edit(
+        "rlkit/envs/base.py",
+        "expected 0 <= idx < {len(self.tasks)}",
+        "expected 0 <= idx < {len(self.tasks) - 1}",
+        "tests/test_envs.py::test_a_task_index_out_of_range_names_the_number_of_tasks",
+    ),
+    "ant-dir's lower height bound strict (0.2 < z)": Edit(
+        "rlkit/envs/ant.py",
+        "0.2 <= state[2] <= 1.0",
+        "0.2 < state[2] <= 1.0",
+        "tests/test_mujoco_envs.py::test_ant_dirs_healthy_height_range_includes_both_ends",
+    ),
+    "ant-dir's upper height bound strict (z < 1.0)": Edit(
+        "rlkit/envs/ant.py",
+        "0.2 <= state[2] <= 1.0",
+        "0.2 <= state[2] < 1.0",
+        "tests/test_mujoco_envs.py::test_ant_dirs_healthy_height_range_includes_both_ends",
+    ),
+    "humanoid-dir ends at z == 1.0 (z <= 1.0)": Edit(
+        "rlkit/envs/humanoid.py",
+        "bool(z < 1.0 or z > 2.0)",
+        "bool(z <= 1.0 or z > 2.0)",
+        "tests/test_mujoco_envs.py::test_humanoids_healthy_height_range_includes_both_ends",
+    ),
+    "humanoid-dir ends at z == 2.0 (z >= 2.0)": Edit(
+        "rlkit/envs/humanoid.py",
+        "bool(z < 1.0 or z > 2.0)",
+        "bool(z < 1.0 or z >= 2.0)",
+        "tests/test_mujoco_envs.py::test_humanoids_healthy_height_range_includes_both_ends",
+    ),
+    "a fractional task index taken as its whole part (reset_task(1.7) is task 1)": Edit(
+        "rlkit/envs/base.py",
+        "if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):",
+        "if False:",
+        "tests/test_envs.py::test_a_task_index_that_is_not_a_whole_number_is_refused_not_truncated",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -202,12 +202,10 @@ def test_a_refused_write_without_a_path_names_none(capsys):
 
 def test_a_measurement_child_whose_last_line_is_not_a_json_object_is_one_line(monkeypatch):
     """A benchmark's child that prints a JSON list (or a number) last did not measure: a UserError naming it, not a
-    list handed on as if it were the measurement's object."""
-    import subprocess
-
+    list handed on as if it were the measurement's object. (The child is a stand-in: no process starts.)"""
     import rlkit.cli as cli
 
-    done = subprocess.CompletedProcess([], 0, "warming up\n[1, 2]\n", "")
+    done = cli.subprocess.CompletedProcess([], 0, "warming up\n[1, 2]\n", "")
     monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: done)
     with pytest.raises(UserError) as e:
         cli.child_json(["-c", "pass"], "the step benchmark")

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -456,3 +458,36 @@ def test_normalized_box_env_clips_below_the_box_too():
     env.reset_task(0)
     obs, *_ = env.step(np.array([-3.0, 0.5]))
     np.testing.assert_allclose(obs, [-0.1, 0.05], rtol=1e-12)
+
+
+def test_a_task_index_out_of_range_names_the_number_of_tasks():
+    """A slip in the refusal's bound (`len(tasks) - 1`) would tell the user the wrong range: with 40 tasks the
+    valid indices are 0..39, so the message must read `0 <= idx < 40`."""
+    env = make_env("point-robot", n_tasks=40)
+    with pytest.raises(UserError, match=r"^task index 40 out of range: expected 0 <= idx < 40$"):
+        env.reset_task(40)
+    with pytest.raises(UserError, match=r"^task index -1 out of range: expected 0 <= idx < 40$"):
+        env.reset_task(-1)
+
+
+def test_a_task_index_that_is_not_a_whole_number_is_refused_not_truncated():
+    """reset_task(1.7) selected task 1 without a word; a NumPy integer (a task list's element) is a task index."""
+    env = make_env("point-robot", n_tasks=4)
+    for idx in (1.7, 1.0, "1", True):
+        with pytest.raises(
+            UserError, match=rf"^task index {re.escape(repr(idx))}: expected a whole number, 0 <= idx < 4$"
+        ):
+            env.reset_task(idx)
+    env.reset_task(np.int64(2))
+    assert env.task_idx == 2 and type(env.task_idx) is int
+
+
+@pytest.mark.parametrize("name", ["point-robot", "sparse-point-robot", "point-robot-wind"])
+def test_a_point_familys_default_episode_is_20_steps(name):
+    """docs/environments.md: the point families run 20 steps, no early end. An env built without
+    `max_episode_steps` (make_env's other callers, a user's own script) gets the class default; by hand: the 20th
+    step, not an earlier or later one, is the first truncated."""
+    env = make_env(name, n_tasks=2)
+    env.reset_task(0)
+    flags = [env.step(np.zeros(2))[3] for _ in range(20)]
+    assert flags == [False] * 19 + [True]

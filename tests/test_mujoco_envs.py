@@ -748,6 +748,14 @@ def test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2():
     assert ends == [False, False, True, True]
 
 
+def test_ant_dirs_healthy_height_range_includes_both_ends():
+    """ant-dir's healthy range is the closed [0.2, 1.0] (docs/environments.md: it terminates when the torso height
+    *leaves* [0.2, 1]); a strict comparison on either side would end an episode at exactly 0.2 or 1.0. States set by
+    hand at the two ends, and just outside them."""
+    ends = _ends_at_heights("ant-dir", (0.2, 1.0, 0.2 - 1e-9, 1.0 + 1e-9), lambda env: env._terminated())
+    assert ends == [False, False, True, True]
+
+
 def _forward_step(name: str, n_tasks: int, task: int):
     """One step of a cheetah env `name` from a hand state whose root slides forward (qvel x 4): the env, the root's
     mean velocity over the step (frame skip 5 of dt 0.01, checked > 0.5), the reward and the action."""
@@ -789,6 +797,18 @@ def test_humanoid_ends_when_its_height_leaves_1_to_2_on_either_side():
     leaves [1, 2]; the existing test only reaches the lower side. States set by hand, the reward's flag read."""
     ends = _ends_at_heights(
         "humanoid-dir", (1.4, 1.95, 2.1, 0.9), lambda env: env._reward(env.mass_center()[:2], np.zeros(17))[1]
+    )
+    assert ends == [False, False, True, True]
+
+
+def test_humanoids_healthy_height_range_includes_both_ends():
+    """humanoid-dir's healthy range is the closed [1, 2] (docs/environments.md: it terminates when qpos z *leaves*
+    [1, 2], i.e. `z < 1 or z > 2`); a `<=`/`>=` slip would end an episode standing at exactly 1.0 or 2.0. States set
+    by hand at the two ends, and just outside them."""
+    ends = _ends_at_heights(
+        "humanoid-dir",
+        (1.0, 2.0, 1.0 - 1e-9, 2.0 + 1e-9),
+        lambda env: env._reward(env.mass_center()[:2], np.zeros(17))[1],
     )
     assert ends == [False, False, True, True]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ class MultiTaskEnv(gym.Env):
         raise NotImplementedError
 
     def reset_task(self, idx: int) -> np.ndarray:
+        if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):  # (1.7 would be task 1, silently)
+            raise UserError(f"task index {idx!r}: expected a whole number, 0 <= idx < {len(self.tasks)}")
         if not 0 <= int(idx) < len(self.tasks):
             raise UserError(f"task index {idx} out of range: expected 0 <= idx < {len(self.tasks)}")
         self.task_idx = int(idx)
