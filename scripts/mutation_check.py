@@ -17,10 +17,11 @@ The edits (`EDITS`) are slips that once passed every test, found by hand audits 
 lists, resets and healthy ranges), the data and meta-test paths (the sparse reward each protocol scores, BOREL's
 belief), the encoders, stage 1's replay and outputs, the report's numbers and figure, the dataset's checks, the run
 folders and resume, the config's checks, the reproduction plan and command, the budget, the device a run gets, the
-capture boundary and the Ray driver: each replaces one piece of source text (found exactly once, else the script
-stops naming it) and runs only the tests written to catch it, so a test weakened later is found here. `--only
-patches` or `--only edits` runs one kind (the patches on `--tests`, each edit on its own tests). A mutation counts
-as caught only by a failing test: tests that do not import or collect under it stop the script.
+capture boundary, the CPU kernels, the command-line helpers, show_path, the file helpers and the Ray driver: each
+replaces one piece of source text (found exactly once, else the script stops naming it) and runs only the tests
+written to catch it, so a test weakened later is found here. `--only patches` or `--only edits` runs one kind (the
+patches on `--tests`, each edit on its own tests). A mutation counts as caught only by a failing test: tests that do
+not import or collect under it stop the script.
 """
 
 from __future__ import annotations
@@ -7094,6 +7095,252 @@ EDITS = {
         "if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):",
         "if False:",
         "tests/test_envs.py::test_a_task_index_that_is_not_a_whole_number_is_refused_not_truncated",
+    ),
+    "env_speed's 'same physics' check loosened to 1e-2": Edit(
+        "benchmarks/env_speed.py",
+        "rtol=1e-6, atol=1e-8",
+        "rtol=1e-2, atol=1e-2",
+        "tests/test_benchmarks.py::test_env_speed_same_physics_is_false_for_a_state_off_by_a_thousandth",
+    ),
+    "stage2_load_memory's test split overlaps the training tasks": Edit(
+        "benchmarks/stage2_load_memory.py",
+        "train, test = list(range(n_train)), list(range(n_train, n_train + n_test))",
+        "train, test = list(range(n_train)), list(range(n_test))",
+        "tests/test_benchmarks.py::test_the_load_memory_child_loads_the_tasks_after_the_training_ones_as_its_test_split",
+    ),
+    "regenerate_memory accepts more files than networks": Edit(
+        "benchmarks/regenerate_memory.py",
+        'if r["files"] != n:',
+        'if r["files"] < n:',
+        "tests/test_benchmarks.py::test_regenerate_memory_refuses_more_files_than_networks",
+    ),
+    "regenerate_memory accepts --code without rlkit/": Edit(
+        "benchmarks/regenerate_memory.py",
+        'if not (Path(code) / "rlkit" / "__init__.py").is_file():',
+        "if False:",
+        "tests/test_benchmarks.py::test_regenerate_memory_refuses_a_code_folder_without_rlkit_before_synthesising",
+    ),
+    "regenerate_memory accepts --networks 0": Edit(
+        "benchmarks/regenerate_memory.py",
+        'parse_list("--networks", networks, minimum=1)',
+        'parse_list("--networks", networks, minimum=0)',
+        "tests/test_benchmarks.py::test_regenerate_memory_refuses_zero_networks",
+    ),
+    "regenerate_memory's child rolls out 2 episodes per checkpoint": Edit(
+        "benchmarks/regenerate_memory.py",
+        "n_trj=1,",
+        "n_trj=2,",
+        "tests/test_benchmarks.py::test_regenerate_memory_child_rolls_out_one_episode_per_checkpoint_over_every_saved_one",
+    ),
+    "dataset_load's export marker written in place": Edit(
+        "benchmarks/dataset_load.py",
+        '        atomic_write_text(marker, json.dumps(source) + "\\n")',
+        '        marker.write_text(json.dumps(source) + "\\n")',
+        "tests/test_benchmarks.py::test_dataset_load_writes_its_export_marker_atomically",
+    ),
+    "dataset_load keeps another dataset's export": Edit(
+        "benchmarks/dataset_load.py",
+        "        if legacy.exists():\n            shutil.rmtree(legacy)\n",
+        "",
+        "tests/test_benchmarks.py::test_dataset_load_clears_another_datasets_export_before_exporting",
+    ),
+    "dataset_load synthesises into a --data_dir without 40 tasks": Edit(
+        "benchmarks/dataset_load.py",
+        "        if data_dir:\n            raise UserError(",
+        "        if False:\n            raise UserError(",
+        "tests/test_benchmarks.py::test_dataset_load_refuses_a_data_dir_without_40_tasks_and_writes_nothing_into_it",
+    ),
+    "behaviour_sac_speed --device cuda without CUDA not refused": Edit(
+        "benchmarks/behaviour_sac_speed.py",
+        'if device == "cuda" and not torch.cuda.is_available():',
+        "if False:",
+        "tests/test_benchmarks.py::test_behaviour_sac_device_cuda_without_cuda_is_refused",
+    ),
+    "behaviour_sac_speed accepts --tasks 0": Edit(
+        "benchmarks/behaviour_sac_speed.py",
+        'sizes = parse_list("--tasks", tasks, minimum=1)',
+        'sizes = parse_list("--tasks", tasks, minimum=0)',
+        "tests/test_benchmarks.py::test_behaviour_sac_refuses_a_group_of_zero_tasks_before_timing",
+    ),
+    "behaviour_sac_speed prints the 70 ms target for other configs only": Edit(
+        "benchmarks/behaviour_sac_speed.py",
+        'if sac_config == "train_point"',
+        'if sac_config != "train_point"',
+        "tests/test_benchmarks.py::test_behaviour_sac_prints_the_70_ms_target_for_train_point_only",
+    ),
+    "meta_train_speed --device cuda without CUDA exits 1, not 2": Edit(
+        "benchmarks/meta_train_speed.py",
+        "            sys.exit(2)\n",
+        "            sys.exit(1)\n",
+        "tests/test_benchmarks.py::test_meta_train_device_cuda_without_cuda_is_one_line_and_exit_2",
+    ),
+    "paper_cost's markdown table written in place": Edit(
+        "benchmarks/paper_cost.py",
+        '        atomic_write_text(Path(markdown), text + "\\n")',
+        '        Path(markdown).write_text(text + "\\n")',
+        "tests/test_benchmarks.py::test_paper_cost_writes_its_markdown_table_atomically",
+    ),
+    "paper_cost's env step time the total of its steps": Edit(
+        "benchmarks/paper_cost.py",
+        "    return (time.perf_counter() - t) / steps\n",
+        "    return time.perf_counter() - t\n",
+        "tests/test_benchmarks.py::test_paper_cost_env_step_time_is_seconds_per_step",
+    ),
+    "paper_cost refuses a repeated --envs entry instead of measuring it once": Edit(
+        "benchmarks/paper_cost.py",
+        'duplicates="drop"',
+        'duplicates="refuse"',
+        "tests/test_benchmarks.py::test_paper_cost_measures_an_env_given_twice_once",
+    ),
+    "scale_out accepts a Ray dataset that differs from the plain one": Edit(
+        "benchmarks/scale_out.py",
+        '                raise SystemExit(f"{name}: the dataset differs from the plain command\'s")',
+        "                pass",
+        "tests/test_benchmarks.py::test_scale_out_refuses_a_ray_dataset_that_differs_from_the_plain_one",
+    ),
+    "competent_fraction's refusal names the checkpoint count plus one": Edit(
+        "scripts/competent_fraction.py",
+        "has {len(rows)} checkpoints: expected at least 2",
+        "has {len(rows) + 1} checkpoints: expected at least 2",
+        "tests/test_competent_fraction.py::test_a_task_of_one_checkpoint_is_refused_naming_its_count",
+    ),
+    "reread_report_prose writes the report without --write": Edit(
+        "scripts/reread_report_prose.py",
+        '    if "--write" in argv:',
+        "    if True:",
+        "tests/test_scripts_input.py::test_reread_report_prose_without_write_prints_the_diff_and_leaves_the_report",
+    ),
+    "reread_report_prose's binary report a traceback": Edit(
+        "scripts/reread_report_prose.py",
+        "    except UnicodeDecodeError:\n",
+        "    except KeyError:\n",
+        "tests/test_scripts_input.py::test_reread_report_prose_refuses_a_file_that_is_not_text_in_one_line",
+    ),
+    "update_golden prints the largest change as the smallest": Edit(
+        "scripts/update_golden.py",
+        "moves = g.diff().abs().iloc[1:].min()",
+        "moves = g.diff().abs().iloc[1:].max()",
+        "tests/test_update_golden.py::test_update_golden_prints_each_columns_smallest_change_between_iterations",
+    ),
+    "policy_train --regenerate refuses ++device=": Edit(
+        "policy_train.py",
+        'unused = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "device"]',
+        'unused = [o for o in overrides if o.split("=", 1)[0] != "device"]',
+        "tests/test_behaviour_runs.py::test_regenerate_takes_a_device_override_in_its_plus_form",
+    ),
+    "policy_train counts '0 task' in the singular": Edit(
+        "policy_train.py",
+        "count = f\"{len(tasks)} task{'s' if len(tasks) != 1 else ''}\"",
+        "count = f\"{len(tasks)} task{'s' if len(tasks) > 1 else ''}\"",
+        "tests/test_behaviour_runs.py::test_a_part_without_tasks_counts_its_zero_tasks_in_the_plural",
+    ),
+    "policy_train does not check ++seed= against --seed": Edit(
+        "policy_train.py",
+        'given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "seed"]',
+        'given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == "seed"]',
+        "tests/test_behaviour_runs.py::test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option",
+    ),
+    "launch_experiment's --no-progress does not reach run_many": Edit(
+        "launch_experiment.py",
+        "            show_progress=not no_progress,\n",
+        "            show_progress=True,\n",
+        "tests/test_launch_experiment.py::test_no_progress_reaches_the_runs_of_seeds_and_the_single_run",
+    ),
+    "launch_experiment's --no-progress does not reach MetaTrainer": Edit(
+        "launch_experiment.py",
+        "MetaTrainer(prepared, show_progress=not no_progress).run()",
+        "MetaTrainer(prepared, show_progress=True).run()",
+        "tests/test_launch_experiment.py::test_no_progress_reaches_the_runs_of_seeds_and_the_single_run",
+    ),
+    "check.sh runs a step with 1-4 s left": Edit(
+        "scripts/gpu/check.sh",
+        'if [ "$left" -lt 5 ]; then',
+        'if [ "$left" -lt 1 ]; then',
+        "tests/test_gpu_scripts.py::test_check_sh_skips_a_step_left_fewer_than_5_seconds",
+    ),
+    "check.sh counts the reproduction's 137 (killed at its limit) as a failure": Edit(
+        "scripts/gpu/check.sh",
+        '{ [ "$rc" = 124 ] || [ "$rc" = 137 ]; }',
+        '{ [ "$rc" = 124 ]; }',
+        "tests/test_gpu_scripts.py::test_check_sh_counts_a_reproduction_killed_at_its_limit_as_planned",
+    ),
+    "check.sh keeps an earlier call's logs": Edit(
+        "scripts/gpu/check.sh",
+        'rm -f "$work"/*.log  #',
+        ": #",
+        "tests/test_gpu_scripts.py::test_check_sh_drops_the_logs_of_an_earlier_call",
+    ),
+    "an unknown env_params key's refusal lists `self` among the keys": Edit(
+        "rlkit/tasks.py",
+        'known = sorted(k for k in accepted if k != "self")',
+        "known = sorted(k for k in accepted)",
+        "tests/test_envs.py::test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line",
+    ),
+    "a wrongly typed env param a TypeError traceback, not the one-line refusal": Edit(
+        "rlkit/tasks.py",
+        "except TypeError as e:",
+        "except ValueError as e:",
+        "tests/test_envs.py::test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line",
+    ),
+    "the zero-action reference one episode by default": Edit(
+        "rlkit/tasks.py",
+        "episodes: int = 3, seed",
+        "episodes: int = 1, seed",
+        "tests/test_envs.py::test_the_zero_action_return_by_default_is_the_mean_of_three_seeded_episodes",
+    ),
+    "the random-policy reference 100 episodes by default": Edit(
+        "rlkit/tasks.py",
+        "episodes: int = 200, seed",
+        "episodes: int = 100, seed",
+        "tests/test_envs.py::test_the_random_return_by_default_averages_200_episodes_whose_actions_follow_the_seed",
+    ),
+    "the random-policy reference's actions the same whatever the seed": Edit(
+        "rlkit/tasks.py",
+        'rng = numpy_generator(seed, "random_return")',
+        'rng = numpy_generator(0, "random_return")',
+        "tests/test_envs.py::test_the_random_return_by_default_averages_200_episodes_whose_actions_follow_the_seed",
+    ),
+    "the IQM interval's default 2000 resamples, not 5000": Edit(
+        "rlkit/stats.py",
+        "reps: int = 5000",
+        "reps: int = 2000",
+        "tests/test_budget_stats.py::test_an_iqm_interval_by_default_draws_5000_bootstrap_resamples",
+    ),
+    "the matmul probe gives its last shape's throughput, not its best": Edit(
+        "rlkit/torch/flops.py",
+        "best = max(best, 2 *",
+        "best = max(0.0, 2 *",
+        "tests/test_networks.py::test_the_matmul_probe_gives_the_best_of_its_shapes_not_the_last",
+    ),
+    "a no-default switch's error swaps its on and off meanings": Edit(
+        "rlkit/switch.py",
+        'return f"1 ({self.on}) or 0 ({self.off}), or unset ({self.unset})"',
+        'return f"1 ({self.off}) or 0 ({self.on}), or unset ({self.unset})"',
+        "tests/test_run_folder.py::test_a_switch_without_a_default_names_each_value_by_its_own_meaning",
+    ),
+    "a switch turned off is not handed to other processes": Edit(
+        "rlkit/switch.py",
+        "if (on := s()) is not None}",
+        "if (on := s())}",
+        "tests/test_run_folder.py::test_a_switch_turned_off_is_given_to_other_processes_as_0",
+    ),
+    "the collapse warning's std and ratio swapped": Edit(
+        "rlkit/logging/columns.py",
+        "(across-task std {across:.2g}, spread ratio {ratio:.2g};",
+        "(across-task std {ratio:.2g}, spread ratio {across:.2g};",
+        "tests/test_logging.py::test_the_collapse_warning_names_the_across_task_std_and_the_ratio_each_by_its_own_value",
+    ),
+    "variant.json written with unsorted keys": Edit(
+        "rlkit/logging/logger.py",
+        "json.dumps(variant, indent=2, sort_keys=True)",
+        "json.dumps(variant, indent=2)",
+        "tests/test_logging.py::test_variant_json_is_written_with_sorted_keys_and_progress_csv_with_plain_newlines",
+    ),
+    "progress.csv written with CRLF line ends": Edit(
+        "rlkit/logging/logger.py",
+        'fieldnames=self.keys, lineterminator="\\n")',
+        "fieldnames=self.keys)",
+        "tests/test_logging.py::test_variant_json_is_written_with_sorted_keys_and_progress_csv_with_plain_newlines",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -633,3 +633,41 @@ def test_the_oracle_returns_use_the_env_params_a_task_recorded_over_the_ones_giv
     want = {t: oracle_return(make_env("point-robot-wind", **recorded), t) for t in (0, 1)}
     assert want != pytest.approx({t: oracle_return(make_env("point-robot-wind", **other), t) for t in (0, 1)})
     assert oracle_returns(tmp_path, other) == pytest.approx(want)
+
+
+def test_regenerate_takes_a_device_override_in_its_plus_form(tmp_path, monkeypatch, capsys):
+    """`device=` is the one SAC override --regenerate takes, in hydra's `++device=` form too: it names
+    the same key, so `--regenerate ++device=cpu` regenerates rather than being refused as an unused override."""
+    ran = []
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--regenerate", "++device=cpu", "--gpu", "-1"],
+        regenerate_episodes=lambda *a, **k: ran.append(a[3]),
+    )
+    assert code is None, err
+    assert ran == [list(range(6))]
+
+
+def test_a_part_without_tasks_counts_its_zero_tasks_in_the_plural(tmp_path, monkeypatch, capsys):
+    import policy_train
+    from rlkit.cli import run_cli as run_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(policy_train, "generate_dataset", lambda *a, **k: pytest.fail("stage 1 started on no tasks"))
+    run_command(
+        policy_train.main,
+        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--split", "7", "--split_idx", "3", "--gpu", "-1"],
+    )
+    assert capsys.readouterr().out.startswith("stage 1 on point-robot, part 3 of 7 (0 tasks): device cpu")
+
+
+def test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option():
+    """`++seed=3` sets the same key as `seed=3`: beside `--seed 4` it is refused, not overridden in silence by the
+    `seed=4` appended after it."""
+    from policy_train import with_seed
+
+    with pytest.raises(UserError, match=r"^--seed 4 and seed=3: expected one of them"):
+        with_seed(["++seed=3"], 4)
+    assert with_seed(["++seed=4"], 4) == ["++seed=4"]

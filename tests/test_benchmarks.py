@@ -1151,3 +1151,271 @@ def test_env_speed_main_prints_the_best_rates_time_ratio_the_physics_check_and_t
     np.testing.assert_allclose(actions["plain"], -2 + (actions["ours"] + 1) * 3)
     assert lines[1].split()[-2:] == ["1.200", "True"] and lines[2].split()[-2:] == ["1.000", "False"]
     assert lines[3] == "worst time ratio (ours / gymnasium): 1.200  (target <= 1.10)"
+
+
+# ------------------------------------------------------------------------------------------- audit M additions
+
+
+def test_env_speed_same_physics_is_false_for_a_state_off_by_a_thousandth(monkeypatch, capsys):
+    """'same physics' is the strict check (rtol 1e-6, atol 1e-8): final states 1e-3 apart are not the same."""
+    bench = _module("env_speed")
+    monkeypatch.setattr(bench, "BODIES", {"fam-a": ("A-v5", "a.xml")})
+    unwrapped = SimpleNamespace(model=SimpleNamespace(opt=SimpleNamespace(timestep=0.01)), frame_skip=5)
+    ours_env = SimpleNamespace(kind="ours", action_space=_Space(-1, 1, 2), unwrapped=unwrapped)
+    plain_env = SimpleNamespace(kind="plain", action_space=_Space(-1, 1, 2), unwrapped=unwrapped)
+    monkeypatch.setattr(bench, "ours", lambda name: ours_env)
+    monkeypatch.setattr(bench, "plain", lambda name, timestep: plain_env)
+    monkeypatch.setattr(
+        bench, "steps_per_second", lambda env, acts: (100, np.zeros(2) if env.kind == "ours" else np.full(2, 1e-3))
+    )
+    bench.main.main(args=["--steps", "3", "--rounds", "1"], standalone_mode=False)
+    assert capsys.readouterr().out.splitlines()[1].split()[-1] == "False"
+
+
+def test_the_load_memory_child_loads_the_tasks_after_the_training_ones_as_its_test_split(tmp_path, monkeypatch, capsys):
+    """--train 2 --test 1 loads tasks 0, 1 for training and task 2 (not task 0 again) for the test split."""
+    import rlkit.experiment as experiment
+
+    bench = _module("stage2_load_memory")
+    splits = []
+
+    def load_buffers(cfg, train, test, *rest):
+        splits.append((list(train), list(test)))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(experiment, "load_buffers", load_buffers)
+    with pytest.raises(SystemExit):
+        bench.child("point-robot", str(tmp_path), 2, 1)
+    assert splits == [([0, 1], [2])]
+
+
+def _regenerate_main(monkeypatch, tmp_path, files: int, networks: str = "2", code=None):
+    bench = _module("regenerate_memory")
+
+    def synthesize(data_dir, n):
+        (data_dir / "goal_idx0").mkdir(parents=True)
+        (data_dir / "goal_idx0" / "task.json").write_text("{}")
+
+    monkeypatch.setattr(bench, "synthesize", synthesize)
+    monkeypatch.setattr(
+        bench, "measure", lambda d, c: {"files": files, "peak_rss_mb": 5.0, "peak_rss_after_imports_mb": 2.0}
+    )
+    args = ["--work", str(tmp_path / "work"), "--networks", networks] + (["--code", str(code)] if code else [])
+    bench.main.main(args=args, standalone_mode=False)
+
+
+def test_regenerate_memory_refuses_more_files_than_networks(monkeypatch, tmp_path):
+    """The count must be exactly one file per network: 3 files from 2 networks is refused, not printed."""
+    with pytest.raises(UserError, match=r"3 files regenerated, expected 2 \(one per network\)"):
+        _regenerate_main(monkeypatch, tmp_path, files=3)
+
+
+def test_regenerate_memory_refuses_a_code_folder_without_rlkit_before_synthesising(monkeypatch, tmp_path):
+    (tmp_path / "other").mkdir()
+    with pytest.raises(UserError, match=r"^--code '.*other' has no rlkit/__init__.py: expected a checkout"):
+        _regenerate_main(monkeypatch, tmp_path, files=2, code=tmp_path / "other")
+    assert not (tmp_path / "work").exists()
+
+
+def test_regenerate_memory_refuses_zero_networks(monkeypatch, tmp_path):
+    with pytest.raises(UserError, match=r"^--networks '0': 0 is below 1"):
+        _regenerate_main(monkeypatch, tmp_path, files=0, networks="0")
+    assert not (tmp_path / "work").exists()
+
+
+def test_regenerate_memory_child_rolls_out_one_episode_per_checkpoint_over_every_saved_one(monkeypatch, capsys):
+    """The measurement the docstring states: one episode (n_trj=1) per checkpoint, every checkpoint, --overwrite."""
+    import rlkit.behaviour.regenerate as regen
+
+    bench = _module("regenerate_memory")
+    calls = []
+    monkeypatch.setattr(regen, "regenerate", lambda *a, **k: calls.append(k) or ["a", "b"])
+    bench.child("/nowhere")
+    assert json.loads(capsys.readouterr().out)["files"] == 2
+    assert {k: calls[0][k] for k in ("n_trj", "checkpoints", "seed", "overwrite")} == {
+        "n_trj": 1,
+        "checkpoints": None,
+        "seed": 0,
+        "overwrite": True,
+    }
+
+
+def test_dataset_load_refuses_a_data_dir_without_40_tasks_and_writes_nothing_into_it(tmp_path, monkeypatch):
+    """--data_dir is the user's dataset: one without goal_idx39/task.json is refused, not synthesised into."""
+    bench = _module("dataset_load")
+    monkeypatch.setattr(bench, "synthesize", lambda ours: pytest.fail(f"synthesised into {ours}"))
+    given = tmp_path / "mine"
+    given.mkdir()
+    with pytest.raises(UserError, match=r"^--data_dir '.*mine' has no goal_idx39/task.json: expected a 40-task"):
+        bench.main.main(args=["--work", str(tmp_path / "work"), "--data_dir", str(given)], standalone_mode=False)
+    assert list(given.iterdir()) == []
+
+
+def _dataset_load_main(monkeypatch, tmp_path, written=None):
+    import rlkit.data.legacy as legacy
+    import rlkit.fileio as fileio
+
+    bench = _module("dataset_load")
+    ours = tmp_path / "ours-chained" / "goal_idx39"
+    ours.mkdir(parents=True)
+    (ours / "task.json").write_text("{}")
+
+    def export(src, dst):
+        (dst / "goal_idx0").mkdir(parents=True, exist_ok=True)
+        (dst / "goal_idx0" / "trj_evalsample0_step2200.npy").write_text("")
+
+    monkeypatch.setattr(legacy, "export_legacy", export)
+    if written is not None:
+        monkeypatch.setattr(fileio, "atomic_write_text", lambda path, text: written.append((Path(path), text)))
+    monkeypatch.setattr(
+        bench, "measure", lambda which, path: {"seconds": 1.0, "rows": 1, "peak_rss_mb": 2.0, "rss_before_mb": 1.0}
+    )
+    bench.main.main(args=["--work", str(tmp_path), "--rounds", "1"], standalone_mode=False)
+    return bench
+
+
+def test_dataset_load_writes_its_export_marker_atomically(monkeypatch, tmp_path, capsys):
+    """The marker says which dataset the reference layout is of: written in place, a kill halfway leaves a marker
+    that is not JSON, and the next run fails reading it."""
+    written = []
+    bench = _dataset_load_main(monkeypatch, tmp_path, written)
+    marker = tmp_path / "reference-layout" / "exported-from.json"
+    assert written == [(marker, json.dumps(bench.layout_source(tmp_path / "ours-chained")) + "\n")]
+
+
+def test_dataset_load_clears_another_datasets_export_before_exporting(monkeypatch, tmp_path, capsys):
+    """A reference layout exported from another dataset is removed first: its files would be counted (and read)."""
+    stale = tmp_path / "reference-layout" / "goal_idx7"
+    stale.mkdir(parents=True)
+    (stale / "trj_evalsample0_step2200.npy").write_text("")
+    (tmp_path / "reference-layout" / "exported-from.json").write_text('{"source": "elsewhere"}\n')
+    _dataset_load_main(monkeypatch, tmp_path)
+    assert not stale.exists()
+    assert "reference layout: 1 stochastic-episode files" in capsys.readouterr().out
+
+
+def test_behaviour_sac_device_cuda_without_cuda_is_refused(monkeypatch):
+    bench = _module("behaviour_sac_speed")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(bench, "eager_vs_captured", lambda *a: pytest.fail("timed without CUDA"))
+    with pytest.raises(UserError, match=r"^--device cuda, but this torch \(.*\) sees no CUDA device"):
+        bench.main.main(args=["--device", "cuda", "--tasks", "1"], standalone_mode=False)
+
+
+def test_behaviour_sac_refuses_a_group_of_zero_tasks_before_timing(monkeypatch):
+    bench = _module("behaviour_sac_speed")
+    monkeypatch.setattr(bench, "time_group", lambda *a, **k: pytest.fail("timed a group of 0 tasks"))
+    with pytest.raises(UserError, match=r"^--tasks '1,0': 0 is below 1"):
+        bench.main.main(args=["--tasks", "1,0"], standalone_mode=False)
+
+
+@pytest.mark.parametrize("sac_config,target", [("train_point", True), ("demo_point", False)])
+def test_behaviour_sac_prints_the_70_ms_target_for_train_point_only(monkeypatch, capsys, sac_config, target):
+    """The target (and the reference's 141 ms) are train_point's: another config's figures are not compared."""
+    import rlkit.torch.cpu_kernels as ck
+
+    bench = _module("behaviour_sac_speed")
+    monkeypatch.setattr(ck, "keep_freed_memory", lambda: None)
+    r = {"n": 1, "median_s": 0.1, "min_s": 0.05, "flops": 4e9, "median_peak": 1e11, "best_peak": 2e11}
+    monkeypatch.setattr(bench, "time_group", lambda n, updates, sac_config: r)
+    bench.main.main(args=["--tasks", "1", "--sac_config", sac_config], standalone_mode=False)
+    assert ("target: <= 70 ms per update per task" in capsys.readouterr().out) == target
+
+
+def test_meta_train_device_cuda_without_cuda_is_one_line_and_exit_2(monkeypatch, capsys):
+    bench = _module("meta_train_speed")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["meta_train_speed.py", "--device", "cuda"])
+    monkeypatch.setattr(bench, "capture_main", lambda args: pytest.fail("ran without CUDA"))
+    with pytest.raises(SystemExit) as exit_:
+        bench.main()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and err[0].startswith("error: --device cuda, but this torch")
+
+
+def test_paper_cost_env_step_time_is_seconds_per_step(monkeypatch):
+    """t_env_s is one env step's time (the table's 'us / env step'), not the 300 steps' total."""
+    bench = _module("paper_cost")
+    clock = Clock()
+    monkeypatch.setattr(bench, "time", clock)
+    env = SimpleNamespace(
+        reset=lambda **k: None,
+        step=lambda a: clock.advance(0.002) or (None, 0.0, False, False, {}),
+        action_space=SimpleNamespace(low=np.full(2, -1.0), high=np.full(2, 1.0), shape=(2,), dtype=np.float32),
+    )
+    assert bench._env_step_time(env, steps=300) == pytest.approx(0.002)
+
+
+def test_paper_cost_writes_its_markdown_table_atomically(monkeypatch, tmp_path, capsys):
+    """--markdown's table goes through atomic_write_text: an hour of measurements is not left half-written."""
+    import rlkit.fileio as fileio
+    import rlkit.torch.flops as fl
+
+    bench = _module("paper_cost")
+    written = []
+    monkeypatch.setattr(fileio, "atomic_write_text", lambda path, text: written.append((Path(path), text)))
+    monkeypatch.setattr(bench, "env_cost", lambda path, reps: _cost(bench))
+    monkeypatch.setattr(fl, "MatmulProbe", lambda: Probe([1e11]))
+    target = tmp_path / "t.md"
+    bench.main.main(args=["--envs", "point-robot", "--markdown", str(target)], standalone_mode=False)
+    assert written == [(target, bench.table([_cost(bench)], 1e11) + "\n")] and not target.exists()
+
+
+def test_paper_cost_measures_an_env_given_twice_once(monkeypatch, capsys):
+    """`--envs point-robot,point-robot` is point-robot's row once (the repeat dropped), not a refusal."""
+    import rlkit.torch.flops as fl
+
+    bench = _module("paper_cost")
+    measured = []
+    monkeypatch.setattr(bench, "env_cost", lambda path, reps: measured.append(path.name) or _cost(bench))
+    monkeypatch.setattr(fl, "MatmulProbe", lambda: Probe([1e11]))
+    bench.main.main(args=["--envs", "point-robot,point-robot"], standalone_mode=False)
+    assert len(measured) == 1
+
+
+def test_scale_out_refuses_a_ray_dataset_that_differs_from_the_plain_one(monkeypatch, tmp_path, capsys):
+    """The timings compare like with like only where every dataset equals the plain command's: one that differs
+    (here Ray's 2 workers') stops the benchmark naming the variant, before the ratios are printed."""
+    import rlkit.behaviour as behaviour
+    import rlkit.cluster.behaviour as cb
+    import rlkit.cluster.engine as engine
+
+    bench = _module("scale_out")
+    monkeypatch.setattr(bench.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
+    monkeypatch.setattr(bench, "_warm_up", lambda: 0)
+    workers = []
+
+    class Ray:
+        pids = iter(range(100))
+
+        def init(self, num_cpus, **kw):
+            workers.append(num_cpus)
+
+        def remote(self, num_cpus):
+            return lambda fn: SimpleNamespace(remote=lambda: next(self.pids))
+
+        def get(self, refs):
+            return refs
+
+        def shutdown(self):
+            pass
+
+    def write(data_dir, value):
+        (data_dir / "goal_idx0").mkdir(parents=True)
+        (data_dir / "goal_idx0" / "task.json").write_text(json.dumps({"written": 0, "value": value}))
+
+    def on_ray(env_name, env_params, data_dir, tasks, sac_config, b, opts, out):
+        write(data_dir, workers[-1])  # 2 workers write other data than the plain command
+        return [SimpleNamespace(seconds=1.0)]
+
+    monkeypatch.setattr(engine, "require_ray", lambda what: Ray())
+    monkeypatch.setattr(behaviour, "generate_dataset", lambda e, p, data_dir, *a: write(data_dir, 1))
+    monkeypatch.setattr(cb, "generate_on_ray", on_ray)
+    monkeypatch.setattr(sys, "argv", ["scale_out.py", "--tasks", "2", "--steps", "200", "--rounds", "1"])
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(SystemExit, match=r"^Ray, 2 workers: the dataset differs from the plain command's$"):
+            bench.main()
+    finally:
+        torch.set_num_threads(threads)
+    assert "speed-up" not in capsys.readouterr().out

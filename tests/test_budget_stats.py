@@ -328,3 +328,21 @@ def test_corros_learner_steps_are_priced_past_its_stages():
         b = training_budget(cfg)
         assert b.stages[-1].name == "E1 pretraining" and b.steps == 20 - sum(s.steps for s in b.stages)
         assert b.step_flops != b.stages[-1].flops, (b.step_flops, b.stages)
+
+
+def test_an_iqm_interval_by_default_draws_5000_bootstrap_resamples(monkeypatch):
+    """Table 1's intervals: `iqm_interval` without `reps` asks rliable for 5000 stratified-bootstrap resamples (a
+    smaller default gives every report other, noisier intervals). The resampling itself is cut to two draws here,
+    so the check costs nothing."""
+    from rliable import library
+
+    asked = []
+    real = library.get_interval_estimates
+
+    def spy(*args, reps, **kwargs):
+        asked.append(reps)
+        return real(*args, reps=2, **kwargs)
+
+    monkeypatch.setattr(library, "get_interval_estimates", spy)
+    point, lo, hi = iqm_interval(np.array([0.0, 1.0, 2.0, 3.0]))
+    assert asked == [5000] and point == 1.5 and lo <= hi

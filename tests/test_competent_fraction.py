@@ -92,3 +92,9 @@ def test_first_and_last_go_by_checkpoint_not_by_the_order_of_the_rows(tmp_path):
     out = competent_fraction.task_fractions(tmp_path / "goal_idx0")[2]
     assert out["deterministic"] == pytest.approx((-210.0, -48.0, 0.9))
     assert out["stochastic"] == pytest.approx((-230.0, -30.0, 1.0))
+
+
+def test_a_task_of_one_checkpoint_is_refused_naming_its_count(tmp_path):
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0)])
+    with pytest.raises(UserError, match=r"returns.csv has 1 checkpoints: expected at least 2$"):
+        competent_fraction.main([str(tmp_path)])

@@ -491,3 +491,38 @@ def test_a_point_familys_default_episode_is_20_steps(name):
     env.reset_task(0)
     flags = [env.step(np.zeros(2))[3] for _ in range(20)]
     assert flags == [False] * 19 + [True]
+
+
+def test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line():
+    """An unknown env_params key is refused naming the keys the family's constructor takes (not `self`, which no
+    config can set); a value of the wrong type (a float task count) is the one-line 'bad env_params' refusal naming
+    the env, not a TypeError traceback."""
+    with pytest.raises(UserError) as unknown:
+        make_env("point-robot", goal_radius=0.5)
+    assert str(unknown.value) == (
+        "env_params.goal_radius for 'point-robot': expected only keys it takes, "
+        "['max_episode_steps', 'n_tasks', 'randomize_tasks', 'seed']"
+    )
+    with pytest.raises(UserError, match=r"^bad env_params for 'point-robot': 'float' object cannot be interpreted"):
+        make_env("point-robot", n_tasks=2.5)
+
+
+def test_the_zero_action_return_by_default_is_the_mean_of_three_seeded_episodes():
+    """The report's third reference takes `episodes` 3 by default: on a body with reset noise, the mean of the
+    episodes from reset(seed=0), reset(seed=1) and reset(seed=2), not one episode's return."""
+    from rlkit.tasks import zero_action_return
+
+    cheetah = make_env("cheetah-vel", n_tasks=4)
+    each = [zero_action_return(cheetah, 1, episodes=1, seed=s) for s in range(3)]
+    assert len(set(each)) == 3
+    assert zero_action_return(cheetah, 1) == pytest.approx(np.mean(each), rel=1e-12)
+
+
+def test_the_random_return_by_default_averages_200_episodes_whose_actions_follow_the_seed():
+    """The report's bottom reference: 200 episodes by default (fewer would give every report another bottom and so
+    other normalised scores), and the seed chooses the random actions themselves: on the point robot, which has no
+    reset noise, two seeds give two returns (an action stream seeded alike whatever `seed` says would give one)."""
+    env = make_env("point-robot", n_tasks=4)
+    assert random_return(env, 1) == random_return(env, 1, episodes=200)
+    assert random_return(env, 1) != random_return(env, 1, episodes=100)
+    assert random_return(env, 1, episodes=5, seed=0) != random_return(env, 1, episodes=5, seed=1)

@@ -358,3 +358,35 @@ def test_install_wheels_runs_no_pip_when_the_machine_has_every_package(tmp_path,
     d = _wheel_dir(tmp_path, "pytest-1.0-py3-none-any.whl")
     rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t")], {}, pip_rc=1)
     assert (rc, calls) == (0, [])
+
+
+@pytest.mark.slow
+def test_check_sh_skips_a_step_left_fewer_than_5_seconds(tmp_path):
+    """CALL_SECONDS=58: after the setup's 40 s and the 15 kept for packing and a kill, the CUDA tests would have 3 s
+    (2 if a second ticks): under the 5 s a step needs, so they are skipped with a line, not run for 3 s."""
+    out = check_sh("--dry-run", "tests", tmp_path=tmp_path, CALL_SECONDS="58")
+    assert "cuda-tests: skipped, CALL_SECONDS=58 spent" in out.stdout and "[dry-run] cuda-tests" not in out.stdout
+
+
+@pytest.mark.slow
+def test_check_sh_counts_a_reproduction_killed_at_its_limit_as_planned(tmp_path):
+    """The reproduction's cut-off may end in 137 (killed after ignoring the timeout's SIGTERM) as well as 124: both
+    are its planned end, and the call exits 0 when the rest passed."""
+    python = fake_python(tmp_path, 'case "$*" in *rlkit.reproduce*) exit 137 ;; esac')
+    out = check_sh("reproduce", tmp_path=tmp_path, PYTHON=python, REPRODUCE_SECONDS="5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"reproduce-paper: exit 137 after \d+ s \(cut off at its limit, as planned\)", out.stdout)
+
+
+@pytest.mark.slow
+def test_check_sh_drops_the_logs_of_an_earlier_call(tmp_path):
+    """A second call on a warm machine: the first call's benchmark log must not pass for this one's, in summary.txt
+    or in logs.tar.gz."""
+    work = tmp_path / "csro-gpu-work"
+    work.mkdir()
+    (work / "bench-meta-train.log").write_text("ratio captured / eager: 0.500\n")
+    out = check_sh("setup", tmp_path=tmp_path, PYTHON=fake_python(tmp_path, "exit 0"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ratio" not in (tmp_path / "out" / "summary.txt").read_text()
+    with tarfile.open(tmp_path / "out" / "logs.tar.gz") as logs:
+        assert "./bench-meta-train.log" not in logs.getnames()

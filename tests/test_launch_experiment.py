@@ -99,3 +99,33 @@ def test_threads_option_sets_torchs_threads_before_the_run(monkeypatch, tmp_path
     seen, result = _launch(monkeypatch, tmp_path, ["--threads", "3"])
     assert isinstance(result.exception, _Stop), result.output
     assert calls == [3]
+
+
+def test_no_progress_reaches_the_runs_of_seeds_and_the_single_run(monkeypatch, tmp_path):
+    """`--no-progress` turns the progress bars off in `run_many` (--seeds) and in the single run's MetaTrainer;
+    without it both show them."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import launch_experiment
+
+    shown = []
+    monkeypatch.setattr(launch_experiment, "run_many", lambda *a, show_progress=True: shown.append(show_progress))
+    prepared = SimpleNamespace(train_tasks=[0], test_tasks=[1], train_buffer=[], out_dir=tmp_path)
+    monkeypatch.setattr(launch_experiment, "prepare", lambda cfg, seed, device: prepared)
+
+    class Trainer:
+        def __init__(self, p, show_progress=True):
+            shown.append(show_progress)
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr(launch_experiment, "MetaTrainer", Trainer)
+    monkeypatch.chdir(tmp_path)
+    for args in (["--seeds", "0,1"], ["--gpu", "-1"]):
+        for flag in (["--no-progress"], []):
+            result = CliRunner().invoke(launch_experiment.main, [str(TINY_CONFIG), *args, *flag])
+            assert result.exit_code == 0, result.output
+    assert shown == [False, True, False, True]

@@ -561,3 +561,27 @@ def test_a_csv_lacking_the_first_column_asked_for_is_refused_naming_it(tmp_path)
     path.write_text("Return,Loss\n1.5,0.5\n")
     with pytest.raises(UserError, match=r"progress.csv' has no column 'Epoch' \(its header: 'Return,Loss'\)"):
         read_csv_table(path, "a progress table", ("Epoch", "Return"))
+
+
+def test_the_collapse_warning_names_the_across_task_std_and_the_ratio_each_by_its_own_value():
+    """The warning (the iteration's summary, the report's flags) gives the across-task std and the spread ratio each
+    under its own name, and the thresholds a live z passes."""
+    row = dict(zip(SPREAD_COLUMNS, (0.002, 1.1)))
+    assert collapse_warning(row) == (
+        "z collapsed (across-task std 0.002, spread ratio 1.1; alive: ratio >= 1.5 and std >= 0.0001)"
+    )
+
+
+def test_variant_json_is_written_with_sorted_keys_and_progress_csv_with_plain_newlines(tmp_path):
+    """variant.json's keys are sorted at every depth (two runs of one config write the same bytes, whatever order the
+    config was built in), and progress.csv's lines end in "\\n" (csv's default "\\r\\n" would put a carriage return
+    in every line, and in the last column's name for a reader that splits on "\\n")."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    log.write_variant({"seed": 1, "algo_params": {"discount": 0.9, "batch_size": 4}})
+    log.record(make_row(1))
+    log.close()
+    assert (tmp_path / "variant.json").read_text() == (
+        '{\n  "algo_params": {\n    "batch_size": 4,\n    "discount": 0.9\n  },\n  "seed": 1\n}\n'
+    )
+    raw = (tmp_path / "progress.csv").read_bytes()
+    assert b"\r" not in raw and raw.count(b"\n") == 2

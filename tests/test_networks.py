@@ -392,3 +392,24 @@ def test_a_hidden_layer_summed_directly_gets_autograds_gradients(kernels):
     assert grads[1][2].abs().sum() > 0  # some units are on: the wrong in-place mask gave a zero bias gradient
     for ours, plain in zip(*grads):
         torch.testing.assert_close(ours, plain)
+
+
+def test_the_matmul_probe_gives_the_best_of_its_shapes_not_the_last(monkeypatch):
+    """The probe's throughput is the best over its shapes: a [6, 5] @ [5, 4] product (240 FLOPs) and a [3, 5] @ [5, 4]
+    one (120 FLOPs), each taking 1 s on the clock, give 240 FLOP/s (the first shape's), not the last shape's 120."""
+    import rlkit.torch.flops as flops
+
+    clock = [0.0]
+
+    class Operand:
+        def __init__(self, shape):
+            self.shape = shape
+
+        def __matmul__(self, other):
+            clock[0] += 1.0
+
+    monkeypatch.setattr(flops.MatmulProbe, "SHAPES", [(6, 5, 4)])
+    probe = flops.MatmulProbe()
+    probe.operands = [(Operand((6, 5)), Operand((5, 4))), (Operand((3, 5)), Operand((5, 4)))]
+    monkeypatch.setattr(flops.time, "perf_counter", lambda: clock[0])
+    assert probe(reps=2) == pytest.approx(240.0)

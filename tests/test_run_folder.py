@@ -1174,3 +1174,38 @@ def test_a_missing_snapshot_of_a_run_in_a_folder_that_refuses_writes_is_left_mis
     monkeypatch.setattr(run_folder, "atomic_write", refused)
     restore_missing_snapshot(tmp_path, cfg, 1)
     assert not (tmp_path / "snapshots" / "itr_0.pt").exists() and not (tmp_path / ".lock").exists()
+
+
+def test_a_switch_without_a_default_names_each_value_by_its_own_meaning():
+    """A bad value of a switch without a default (CUDA-graph capture) is one line giving 1 with its `on` meaning, 0
+    with its `off` meaning, and what unset leaves to the caller, not the two meanings swapped."""
+
+    name = "CSRO_TEST_SWITCH_NO_DEFAULT_BAD"
+    switch = Switch(name, None, on="fast path", off="plain path", unset="the caller decides")
+    try:
+        os.environ[name] = "yes"
+        with pytest.raises(UserError) as err:
+            switch()
+    finally:
+        os.environ.pop(name, None)
+        _ALL.remove(switch)
+    assert str(err.value) == (
+        "CSRO_TEST_SWITCH_NO_DEFAULT_BAD='yes': expected 1 (fast path) or 0 (plain path), or unset (the caller decides)"
+    )
+
+
+def test_a_switch_turned_off_is_given_to_other_processes_as_0():
+    """`process_switches` hands a Ray worker on another node (which does not inherit this environment) every switch
+    this process decided, the ones it turned off as "0": left out, the worker would take the switch's default, on."""
+    from rlkit.switch import process_switches
+
+    off_name, on_name = "CSRO_TEST_SWITCH_SHIPPED_OFF", "CSRO_TEST_SWITCH_SHIPPED_ON"
+    off, on = Switch(off_name, True, on="fast path", off="plain path"), Switch(on_name, False, on="fast", off="plain")
+    try:
+        off.set(False)
+        on.set(True)
+        shipped = process_switches()
+    finally:
+        _ALL.remove(off)
+        _ALL.remove(on)
+    assert (shipped[off_name], shipped[on_name]) == ("0", "1")

@@ -348,3 +348,25 @@ def test_the_corro_probe_takes_the_negatives_asked_for_and_seed_0_by_default():
     assert corro.CorroSettings.from_config(probe.probe_config(probe.parse_args([str(TINY_CONFIG)]))).negatives == (
         "reward"
     )
+
+
+def test_reread_report_prose_without_write_prints_the_diff_and_leaves_the_report(tmp_path, monkeypatch, capsys):
+    """Without --write the re-read is a diff on stdout only: the report keeps its bytes."""
+    report = tmp_path / "point-robot-demo.md"
+    text = (ROOT / "docs" / "results" / "point-robot-demo.md").read_text()
+    report.write_text(re.sub(r"re-read on \d{4}-\d{2}-\d{2}", "re-read on 2000-01-01", text))  # (a diff to show)
+    before = report.read_bytes()
+    monkeypatch.setattr(sys, "argv", ["reread_report_prose.py", str(report)])
+    _module("reread_report_prose").main()
+    assert report.read_bytes() == before
+    out = capsys.readouterr().out
+    assert out.startswith(f"--- {report}\n+++ re-read\n") and "-*The verdict paragraphs" in out
+
+
+def test_reread_report_prose_refuses_a_file_that_is_not_text_in_one_line(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "figure.md"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    line = _refused(_module("reread_report_prose").main, [str(path)], monkeypatch, capsys)
+    assert line == f"error: {str(path)!r} is not text: expected a report of rlkit.reproduce such as " + (
+        "docs/results/point-robot-demo.md"
+    )

@@ -163,3 +163,12 @@ def test_update_golden_records_the_host_margin_floor_and_the_variants_run_and_sk
     assert doc["skipped"] == ["mkl-avx512"]
     assert "variants skipped (this CPU lacks their instruction set): mkl-avx512" in out
     assert ("float32 spread" in out) == ("--float32" in argv)
+
+
+def test_update_golden_prints_each_columns_smallest_change_between_iterations(tmp_path, monkeypatch, capsys):
+    """The last printed figure of a column is the smallest |change| between consecutive iterations (what a
+    tolerance must stay below): csro's Return moves by 2.25 then 1.25, so 1.25."""
+    update_golden, _, _ = _run_update_golden(tmp_path, monkeypatch, [])
+    update_golden.main()
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert [r[3] for r in rows if r[0] == "Return"] == ["1.25", "2.5"]  # csro's, then brac's (2.5 then 2.75)
