@@ -7342,6 +7342,36 @@ EDITS = {
         "fieldnames=self.keys)",
         "tests/test_logging.py::test_variant_json_is_written_with_sorted_keys_and_progress_csv_with_plain_newlines",
     ),
+    "a step without BRAC logs a div_estimate of 1, not 0": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "div_estimate=d_hat.detach() if d_hat is not None else torch.zeros(1, device=self.device),",
+        "div_estimate=d_hat.detach() if d_hat is not None else torch.ones(1, device=self.device),",
+        "tests/test_training_step.py::test_a_step_without_brac_logs_a_div_estimate_of_zero",
+    ),
+    "the step's spread gives up on halves of one row": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        if h == 0:  # one context",
+        "        if h <= 1:  # one context",
+        "tests/test_collapse.py::test_a_step_on_contexts_of_two_or_three_rows_logs_a_spread_of_one_row_halves",
+    ),
+    "load requires a test_z_generator in the state": Edit(
+        "rlkit/torch/csro/trainer.py",
+        'if self.agent.test_z_generator is not None and "test_z_generator" in state:',
+        "if self.agent.test_z_generator is not None:",
+        "tests/test_offpearl.py::test_a_state_without_a_test_z_stream_loads_into_a_sampling_trainer_and_keeps_its_own",
+    ),
+    "an ensemble's last layer drawn from member 0's generator": Edit(
+        "rlkit/torch/networks.py",
+        "_init_last_(wt, bm, init_w, gens[m])",
+        "_init_last_(wt, bm, init_w, gens[0])",
+        "tests/test_networks.py::test_each_ensemble_member_draws_every_layer_from_its_own_generator",
+    ),
+    "the z0 rows the ceiling of the float product (0.55 x 100 zeroes 56)": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "math.ceil(round(self.settings.z0_share * B, 9))",
+        "math.ceil(self.settings.z0_share * B)",
+        "tests/test_variants.py::test_the_z0_rows_are_the_ceiling_of_the_exact_share_not_of_its_float_product",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

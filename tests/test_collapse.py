@@ -360,3 +360,25 @@ def test_the_iteration_summary_shows_the_spread_ratio_not_the_across_task_std():
     row = make_row(3) | {SPREAD_COLUMNS[0]: 0.03, SPREAD_COLUMNS[1]: 12.0}
     line = MetaTrainer.summary(row)
     assert "spread 12 " in line and "0.03" not in line
+
+
+@pytest.mark.parametrize("b", [2, 3])
+def test_a_step_on_contexts_of_two_or_three_rows_logs_a_spread_of_one_row_halves(b):
+    """The spread columns of a step whose contexts have 2 or 3 transitions (embedding_batch_size 2 or 3) compare
+    halves of one row each (h = b // 2 = 1): finite values, as `task_spread` gives for rows 0 and 1 of each context;
+    only a one-row context has no within-task estimate (NaN). The disjoint-halves test covered b = 8 and 9 only, so
+    a step that gave up on any half of one row (NaN columns, the collapse guard blind) changed no test."""
+    from tests.test_gradient_flow import make_inputs, make_trainer
+
+    tr = make_trainer()
+    tasks, _, batch = make_inputs()
+    context = torch.randn(3, b, 5, generator=torch.Generator().manual_seed(b))
+    with torch.no_grad():
+        z = tr.agent.infer_z(context)
+        across, ratio = task_spread(z, tr.agent.infer_z(context[:, :1]), tr.agent.infer_z(context[:, 1:2]))
+    record = tr.train_step(tasks, context, batch)
+    assert math.isfinite(record.z_spread_ratio.item()) and ratio.item() > 0
+    torch.testing.assert_close(record.z_across, across)
+    torch.testing.assert_close(record.z_spread_ratio, ratio)
+    one = tr.train_step(tasks, context[:, :1], batch)
+    assert math.isnan(one.z_across.item()) and math.isnan(one.z_spread_ratio.item())

@@ -413,3 +413,16 @@ def test_the_matmul_probe_gives_the_best_of_its_shapes_not_the_last(monkeypatch)
     probe.operands = [(Operand((6, 5)), Operand((5, 4))), (Operand((3, 5)), Operand((5, 4)))]
     monkeypatch.setattr(flops.time, "perf_counter", lambda: clock[0])
     assert probe(reps=2) == pytest.approx(240.0)
+
+
+def test_each_ensemble_member_draws_every_layer_from_its_own_generator():
+    """EnsembleMLP's doc: member m is initialised as an `MLP` is, with `generators[m]`: with two generators of
+    different seeds, member 1 holds the values of an MLP drawn from the second, its last layer included. The tests
+    gave every member the same generator (as the trainer's twin critics do), so a last layer drawn from member 0's
+    generator for every member changed no test."""
+    sizes = [4, 8, 1]
+    ens = EnsembleMLP(2, sizes, generators=[torch.Generator().manual_seed(0), torch.Generator().manual_seed(1)])
+    for m, seed in enumerate((0, 1)):
+        mlp = MLP(sizes, generator=torch.Generator().manual_seed(seed))
+        for layer, w, b in zip(mlp.layers, ens.weights, ens.biases):
+            assert torch.equal(w[m].flatten(), layer.weight.flatten()) and torch.equal(b[m, 0], layer.bias)

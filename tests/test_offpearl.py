@@ -300,3 +300,19 @@ def test_the_per_transition_variance_is_floored_at_pearls_1e_7_only():
     torch.testing.assert_close(e, torch.tanh(torch.tensor([[[0.3, -0.2]]])))
     assert var[0, 0, 0].item() == pytest.approx(1e-7, rel=1e-6)
     assert var[0, 0, 1].item() == pytest.approx(float(torch.nn.functional.softplus(torch.tensor(-5.0))), rel=1e-6)
+
+
+def test_a_state_without_a_test_z_stream_loads_into_a_sampling_trainer_and_keeps_its_own():
+    """`load_state_dict` restores the meta-test z stream only where the state has one: a state of an OFFPEARL
+    trainer that did not sample its meta-test z (no `test_z_generator`) loads, optimisers included, into one that
+    does, which keeps its own stream; nothing checked a state without it, so a load that required it (a KeyError)
+    changed no test."""
+    plain = make_trainer(**PEARL)
+    state = plain.state_dict()
+    assert "test_z_generator" not in state
+    sampling = make_trainer(seed=1, **PEARL, sample_z_at_test=True)
+    own = sampling.agent.test_z_generator.get_state().clone()
+    sampling.load_state_dict(state)
+    assert torch.equal(sampling.agent.test_z_generator.get_state(), own)
+    for p, q in zip(plain.agent.encoder.parameters(), sampling.agent.encoder.parameters()):
+        assert torch.equal(p, q)

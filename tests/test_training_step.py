@@ -357,3 +357,12 @@ def test_the_logged_div_estimate_is_each_rows_d_hat_of_the_fitted_dual_critic():
     expected = losses.kl_dual_estimate(c_pi, c_data)
     assert record.div_estimate.shape == (T * B, 1) and expected.std() > 0
     torch.testing.assert_close(record.div_estimate, expected)
+
+
+def test_a_step_without_brac_logs_a_div_estimate_of_zero():
+    """Without BRAC there is no dual critic and no D_hat: the record's `div_estimate` (its Mean/Std/Max/Min columns
+    in progress.csv) is a single 0, not some other filler."""
+    tr = make_trainer()
+    assert tr.dual_critic is None
+    record = tr.train_step(*make_inputs())
+    assert torch.equal(record.div_estimate, torch.zeros(1))

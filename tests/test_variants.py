@@ -158,6 +158,14 @@ def test_z0_policy_trains_on_the_prior_mean_for_a_share_of_each_batch(backward_z
     assert (without != 0).all()
 
 
+@pytest.mark.parametrize("share, batch, zeroed", [(0.55, 100, 55), (0.3, 10, 3), (0.25, 5, 2), (0.07, 100, 7)])
+def test_the_z0_rows_are_the_ceiling_of_the_exact_share_not_of_its_float_product(share, batch, zeroed):
+    """ceil(share x B) in exact arithmetic: 0.55 x 100 is 55.00000000000001 and 0.07 x 100 is 7.000000000000001 in
+    floating point, whose ceilings zeroed one row more than the share (56, 8); 0.25 x 5 = 1.25 still zeroes 2."""
+    keep = make_trainer(train_z0_policy=True, z0_policy_share=share)._z0_keep(2, batch).reshape(2, batch)
+    assert (keep[:, :zeroed] == 0).all() and (keep[:, zeroed:] == 1).all()
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [

@@ -431,9 +431,10 @@ class CSROTrainer:
 
     def _z0_keep(self, T: int, B: int) -> torch.Tensor:
         """[T * B, 1]: 0 on the first ceil(z0_share * B) rows of each task's batch (they train with z = 0,
-        the prior mean), 1 elsewhere."""
+        the prior mean), 1 elsewhere. (The product rounded to 9 decimals first: 0.55 x 100 is 55.00000000000001
+        in floating point, whose ceiling would zero 56 rows.)"""
         keep = torch.ones(T, B, 1, device=self.device)
-        keep[:, : math.ceil(self.settings.z0_share * B)] = 0.0
+        keep[:, : math.ceil(round(self.settings.z0_share * B, 9))] = 0.0
         return keep.reshape(T * B, 1)
 
     # ---- the updates ------------------------------------------------------------------------
