@@ -586,7 +586,7 @@ EDITS = {
         NPZ,
         "    if int(t.traj_lengths.sum()) != len(t):",
         "    if int(t.traj_lengths.sum()) > len(t):",
-        DATASET_TESTS + "test_episode_lengths_that_sum_to_fewer_rows_are_refused",
+        DATASET_TESTS + "test_episode_lengths_that_sum_to_other_than_the_rows_are_one_line_naming_the_file",
     ),
     "a normalizer entry of 0 divided by as it is": Edit(
         LOAD,
@@ -6530,7 +6530,7 @@ EDITS = {
         "rlkit/data/npz.py",
         "    if int(lengths.sum()) == n:",
         "    if int(lengths.sum()) >= n:",
-        "tests/test_dataset.py::test_episode_lengths_that_sum_to_more_rows_are_one_line_naming_the_file",
+        "tests/test_dataset.py::test_episode_lengths_that_sum_to_other_than_the_rows_are_one_line_naming_the_file",
     ),
     "the fingerprint leaves out member names (sample and eval alike)": Edit(
         "rlkit/data/fingerprint.py",

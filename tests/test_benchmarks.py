@@ -1016,6 +1016,26 @@ def test_regenerate_memory_main_clears_earlier_extras_checks_the_count_and_print
 # ------------------------------------------------------------------------------------------------------ scale_out
 
 
+class FakeRay:
+    """Ray's module as the scale-out benchmark uses it, in this process: `init` tells `on_init` its CPUs, a remote
+    call returns the next pid, `get` hands the refs back."""
+
+    def __init__(self, on_init):
+        self.on_init, self.pids = on_init, iter(range(100))
+
+    def init(self, num_cpus, **kw):
+        self.on_init(num_cpus)
+
+    def remote(self, num_cpus):
+        return lambda fn: SimpleNamespace(remote=lambda: next(self.pids))
+
+    def get(self, refs):
+        return refs
+
+    def shutdown(self):
+        pass
+
+
 def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed_generation(
     monkeypatch, tmp_path, capsys
 ):
@@ -1038,21 +1058,9 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
         round_ = data_dir.name.rsplit("_", 1)[1]
         (data_dir / "goal_idx0" / "task.json").write_text(json.dumps({"written": data_dir.name, "round": round_}))
 
-    class Ray:
-        pids = iter(range(100))
-
-        def init(self, num_cpus, **kw):
-            inits.append(num_cpus)
-            clock.advance(3.0)
-
-        def remote(self, num_cpus):
-            return lambda fn: SimpleNamespace(remote=lambda: next(self.pids))
-
-        def get(self, refs):
-            return refs
-
-        def shutdown(self):
-            pass
+    def started(num_cpus):
+        inits.append(num_cpus)
+        clock.advance(3.0)
 
     def generate(env_name, env_params, data_dir, tasks, sac_config, b, device, capture):
         clock.advance(10.0 if b.tasks_per_group == 1 else 5.0)
@@ -1063,7 +1071,7 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
         write(data_dir)
         return [SimpleNamespace(seconds=1.0)]
 
-    monkeypatch.setattr(engine, "require_ray", lambda what: Ray())
+    monkeypatch.setattr(engine, "require_ray", lambda what: FakeRay(started))
     monkeypatch.setattr(behaviour, "generate_dataset", generate)
     monkeypatch.setattr(cb, "generate_on_ray", on_ray)
     monkeypatch.setattr(sys, "argv", ["scale_out.py", "--tasks", "2", "--steps", "200", "--rounds", "2"])
@@ -1385,21 +1393,6 @@ def test_scale_out_refuses_a_ray_dataset_that_differs_from_the_plain_one(monkeyp
     monkeypatch.setattr(bench, "_warm_up", lambda: 0)
     workers = []
 
-    class Ray:
-        pids = iter(range(100))
-
-        def init(self, num_cpus, **kw):
-            workers.append(num_cpus)
-
-        def remote(self, num_cpus):
-            return lambda fn: SimpleNamespace(remote=lambda: next(self.pids))
-
-        def get(self, refs):
-            return refs
-
-        def shutdown(self):
-            pass
-
     def write(data_dir, value):
         (data_dir / "goal_idx0").mkdir(parents=True)
         (data_dir / "goal_idx0" / "task.json").write_text(json.dumps({"written": 0, "value": value}))
@@ -1408,7 +1401,7 @@ def test_scale_out_refuses_a_ray_dataset_that_differs_from_the_plain_one(monkeyp
         write(data_dir, workers[-1])  # 2 workers write other data than the plain command
         return [SimpleNamespace(seconds=1.0)]
 
-    monkeypatch.setattr(engine, "require_ray", lambda what: Ray())
+    monkeypatch.setattr(engine, "require_ray", lambda what: FakeRay(workers.append))
     monkeypatch.setattr(behaviour, "generate_dataset", lambda e, p, data_dir, *a: write(data_dir, 1))
     monkeypatch.setattr(cb, "generate_on_ray", on_ray)
     monkeypatch.setattr(sys, "argv", ["scale_out.py", "--tasks", "2", "--steps", "200", "--rounds", "1"])

@@ -1016,7 +1016,7 @@ def test_an_extra_file_of_other_sizes_is_one_line_for_loading(tmp_path):
     ],
 )
 def test_a_task_json_of_unusable_checkpoints_or_env_name_is_one_line(tmp_path, changes, match):
-    """checkpoints [null] / ["abc"] / an env_name list: check reports one problem line naming task.json and goes
+    """Checkpoints [null] / ["abc"] / an env_name list: check reports one problem line naming task.json and goes
     on to the other tasks (instead of a TypeError at int(step) or an unhashable env name in the env-size cache);
     loading and export stop with the same line."""
     import functools
@@ -1610,12 +1610,15 @@ def test_non_finite_next_observations_are_refused(tmp_path):
         read_checkpoint(tmp_path, 100, "sample")
 
 
-def test_episode_lengths_that_sum_to_fewer_rows_are_refused(tmp_path):
-    """N03: traj_lengths [4, 4, 3] over 12 rows: the episodes do not cover the rows, refused naming the file."""
+@pytest.mark.parametrize("last, total", [(3, 11), (5, 13)])
+def test_episode_lengths_that_sum_to_other_than_the_rows_are_one_line_naming_the_file(tmp_path, last, total):
+    """traj_lengths [4, 4, 3] over 12 rows: the episodes do not cover the rows; [4, 4, 5]: an episode runs past
+    the file's end (an IndexError from marking the episodes' last rows, were it not refused). Each is the line
+    that names the file and the sums."""
     t = make_trajs(seed=3)
-    t.traj_lengths = np.array([4, 4, 3])
+    t.traj_lengths = np.array([4, 4, last])
     write_checkpoint(tmp_path, 100, {"sample": t})
-    with pytest.raises(UserError, match=r"step100\.npz' \(sample\): episode lengths sum to 11, expected 12 rows"):
+    with pytest.raises(UserError, match=rf"step100\.npz' \(sample\): episode lengths sum to {total}, expected 12 rows"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
@@ -2593,18 +2596,8 @@ def test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_e
 # ---- the dataset's files, records and checks, value by value (a mutation audit of rlkit.data) ------------------
 
 
-def test_episode_lengths_that_sum_to_more_rows_are_one_line_naming_the_file(tmp_path):
-    """traj_lengths [4, 4, 5] over 12 rows (an episode running past the file's end) is the line that
-    names the file and the sums, not an IndexError from marking the episodes' last rows."""
-    t = make_trajs(seed=3)
-    t.traj_lengths = np.array([4, 4, 5])
-    write_checkpoint(tmp_path, 100, {"sample": t})
-    with pytest.raises(UserError, match=r"step100\.npz' \(sample\): episode lengths sum to 13, expected 12 rows"):
-        read_checkpoint(tmp_path, 100, "sample")
-
-
 def test_the_same_episodes_under_another_kind_are_another_fingerprint(tmp_path):
-    """the fingerprint hashes each member's name with its bytes: a step file holding the episodes as
+    """The fingerprint hashes each member's name with its bytes: a step file holding the episodes as
     'eval' is not the file that held them as 'sample'."""
     from rlkit.data.fingerprint import task_fingerprint
 
@@ -2632,7 +2625,7 @@ def test_the_fingerprint_does_not_depend_on_the_order_of_a_json_files_keys(tmp_p
 
 
 def test_check_names_the_first_task_whose_observation_size_the_normalizer_is_held_to(tmp_path):
-    """tasks 0 and 1 of observation size 2, a normalizer of 3 entries: the line names the size
+    """Tasks 0 and 1 of observation size 2, a normalizer of 3 entries: the line names the size
     goal_idx0's task.json gives (the first task's), not the last one's."""
     write_task(tmp_path, 0)
     write_task(tmp_path, 1)
@@ -2657,7 +2650,7 @@ def test_check_names_task_jsons_sizes_where_a_files_shapes_differ(tmp_path):
 
 
 def test_check_holds_a_large_mean_return_to_1e_4_relative(tmp_path):
-    """episodes of return 1000 (4 steps of reward 250): returns.csv saying 1000.05 passes (within
+    """Episodes of return 1000 (4 steps of reward 250): returns.csv saying 1000.05 passes (within
     1e-4 relative), 1000.5 is a problem line (a 1e-2 tolerance would let it pass)."""
     d = task_dir(tmp_path, 0)
     t = make_trajs(seed=1)
@@ -2701,7 +2694,7 @@ def test_a_refused_task_json_write_leaves_the_old_one_whole(tmp_path, monkeypatc
 
 
 def test_a_task_json_without_task_idx_describes_its_folders_task(tmp_path):
-    """a task.json that does not say task_idx is taken as its folder's task; one that says another
+    """A task.json that does not say task_idx is taken as its folder's task; one that says another
     index is a problem."""
     d = task_dir(tmp_path, 3)
     assert task_identity_problem(d, {"env_name": "point-robot"}) is None
@@ -2709,7 +2702,7 @@ def test_a_task_json_without_task_idx_describes_its_folders_task(tmp_path):
 
 
 def test_a_task_json_may_list_checkpoint_0(tmp_path):
-    """checkpoints are whole numbers >= 0: a task.json listing checkpoint 0 is usable."""
+    """Checkpoints are whole numbers >= 0: a task.json listing checkpoint 0 is usable."""
     assert task_record_problem(tmp_path, {"checkpoints": [0, 100]}) is None
     assert listed_checkpoints(tmp_path, {"checkpoints": [0, 100]}) == [0, 100]
     assert "lists checkpoint -1" in task_record_problem(tmp_path, {"checkpoints": [-1, 100]})
@@ -2723,7 +2716,7 @@ def test_same_task_compares_a_flag_exactly_not_as_a_number():
 
 
 def test_import_legacy_marks_its_tasks_as_imported_and_out_of_the_physics_check(tmp_path):
-    """an imported task.json says where it came from ("source"), which keeps the reference's data out
+    """An imported task.json says where it came from ("source"), which keeps the reference's data out
     of the physics check: it loads under a family of physics version 2."""
     src, back = tmp_path / "legacy", tmp_path / "back"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)

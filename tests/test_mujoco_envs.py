@@ -602,7 +602,7 @@ def _reset_offsets(name, n=300):
 
 
 def test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1():
-    """the reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
+    """The reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
     reference's) starts at init_qpos + U(-0.1, 0.1) per coordinate; one-sided noise shifts every start (the
     body tilted one way), so episode starts, and every return, differ systematically from the reference's.
     By hand: 300 draws of U(-0.1, 0.1) per coordinate reach below -0.05 and above 0.05, mean near 0."""
@@ -623,7 +623,7 @@ def test_humanoid_reset_noise_is_uniform_within_0_01():
 
 
 def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
-    """the reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
+    """The reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
     HalfCheetah, the reference's, and `MujocoTaskEnv`'s documented `qvel += qvel_noise * N(0, 1)` when not
     `qvel_noise_uniform`). The start distribution would be narrower than the reference's. By hand: 0.1 * N(0, 1)
     has sd 0.1 (a uniform on [-0.1, 0.1]: 0.058) and exceeds 0.1 in absolute value with probability 0.32 (the
