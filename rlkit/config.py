@@ -645,6 +645,19 @@ def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     return cls(**kwargs)
 
 
+def check_env_params(params: dict[str, Any]) -> None:
+    """The keys of `params` that `env_params` declares, held to their declared type and range (a Python caller of
+    `make_env` reaches the env without a config): the config's own one-line refusal, naming the key."""
+    hints = typing.get_type_hints(EnvParams)
+    for f in fields(EnvParams):
+        if f.name in params and params[f.name] is not None:
+            name = f"env_params.{f.name}"
+            value = _coerce(name, params[f.name], hints[f.name])
+            spec = f.metadata["range"]
+            if spec is not None and not in_range(value, spec):
+                raise UserError(f"{name} {value}: expected a value in {spec}")
+
+
 def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
     """(ok, message) of a checkpoint range [start, stop, step]: the checkpoints start, start + step, ... below stop."""
     ok = len(epochs) == 3 and epochs[0] >= 0 and epochs[2] > 0 and epochs[0] < epochs[1]

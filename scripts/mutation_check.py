@@ -7278,7 +7278,7 @@ EDITS = {
     ),
     "a wrongly typed env param a TypeError traceback, not the one-line refusal": Edit(
         "rlkit/tasks.py",
-        "except TypeError as e:",
+        "except (TypeError, ValueError) as e:",
         "except ValueError as e:",
         "tests/test_envs.py::test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line",
     ),
@@ -7371,6 +7371,24 @@ EDITS = {
         "math.ceil(round(self.settings.z0_share * B, 9))",
         "math.ceil(self.settings.z0_share * B)",
         "tests/test_variants.py::test_the_z0_rows_are_the_ceiling_of_the_exact_share_not_of_its_float_product",
+    ),
+    "make_env without the config's type and range check of env_params": Edit(
+        "rlkit/tasks.py",
+        "    check_env_params(env_params)\n",
+        "",
+        "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
+    ),
+    "check_env_params without its range check": Edit(
+        "rlkit/config.py",
+        '            if spec is not None and not in_range(value, spec):\n                raise UserError(f"{name} {value}: expected a value in {spec}")\n\n\ndef _epoch',
+        "\n\ndef _epoch",
+        "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
+    ),
+    "an env seed of 2.5 truncated to seed 2": Edit(
+        "rlkit/envs/base.py",
+        "if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:",
+        "if isinstance(seed, str) or seed < 0:",
+        "tests/test_envs.py::test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -495,16 +495,43 @@ def test_a_point_familys_default_episode_is_20_steps(name):
 
 def test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_one_line():
     """An unknown env_params key is refused naming the keys the family's constructor takes (not `self`, which no
-    config can set); a value of the wrong type (a float task count) is the one-line 'bad env_params' refusal naming
-    the env, not a TypeError traceback."""
+    config can set); a family's own key of the wrong type (a string log_scale_limit) is the one-line 'bad env_params'
+    refusal naming the env, not a TypeError traceback, and a seed that is not a whole number >= 0 is refused, not
+    truncated (2.5 was seed 2)."""
     with pytest.raises(UserError) as unknown:
         make_env("point-robot", goal_radius=0.5)
     assert str(unknown.value) == (
         "env_params.goal_radius for 'point-robot': expected only keys it takes, "
         "['max_episode_steps', 'n_tasks', 'randomize_tasks', 'seed']"
     )
-    with pytest.raises(UserError, match=r"^bad env_params for 'point-robot': 'float' object cannot be interpreted"):
-        make_env("point-robot", n_tasks=2.5)
+    with pytest.raises(UserError, match=r"^bad env_params for 'hopper-rand-params': bad operand type"):
+        make_env("hopper-rand-params", n_tasks=2, log_scale_limit="x")
+    for seed in (2.5, "x", -1, True):
+        with pytest.raises(UserError) as bad_seed:
+            make_env("cheetah-vel", seed=seed)
+        assert str(bad_seed.value) == f"env seed {seed!r}: expected a whole number >= 0 (or None)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "refusal"),
+    [
+        ("n_tasks", 0, "env_params.n_tasks 0: expected a value in >= 1"),
+        ("n_tasks", 2.5, "config key 'env_params.n_tasks' must be an integer, got 2.5"),
+        ("max_episode_steps", "x", "config key 'env_params.max_episode_steps' must be an integer, got 'x'"),
+        ("max_episode_steps", True, "config key 'env_params.max_episode_steps' must be an integer, got True"),
+        ("goal_radius", -1.0, "env_params.goal_radius -1.0: expected a value in > 0"),
+    ],
+)
+def test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line(key, value, refusal):
+    """A Python caller of make_env gets the config's own refusal of an env_params value by type and range (a string
+    time limit was a ValueError traceback, a task count of 0 an env with no tasks, a float count truncated)."""
+    with pytest.raises(UserError) as from_python:
+        make_env("sparse-point-robot", **{key: value})
+    assert str(from_python.value) == refusal
+    if key != "n_tasks":  # (the config names a task count of 0 by the split it cannot hold, first)
+        with pytest.raises(UserError) as from_config:
+            load_config(None, {"env_params": {key: value}})
+        assert str(from_config.value) == refusal
 
 
 def test_the_zero_action_return_by_default_is_the_mean_of_three_seeded_episodes():

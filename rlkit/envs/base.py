@@ -53,6 +53,8 @@ class MultiTaskEnv(gym.Env):
         self.task_idx = 0
         self._t = 0
         if seed is not None:  # seeds the reset noise, like a first `reset(seed=seed)`
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:  # (2.5 was seed 2)
+                raise UserError(f"env seed {seed!r}: expected a whole number >= 0 (or None)")
             self._np_random, self._np_random_seed = seeding.np_random(int(seed))
 
     def _reset_state(self) -> np.ndarray:
