@@ -7380,7 +7380,8 @@ EDITS = {
     ),
     "check_env_params without its range check": Edit(
         "rlkit/config.py",
-        '            if spec is not None and not in_range(value, spec):\n                raise UserError(f"{name} {value}: expected a value in {spec}")\n\n\ndef _epoch',
+        "            if spec is not None and not in_range(value, spec):\n"
+        '                raise UserError(f"{name} {value}: expected a value in {spec}")\n\n\ndef _epoch',
         "\n\ndef _epoch",
         "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
     ),

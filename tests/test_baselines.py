@@ -746,22 +746,21 @@ def _differences(a, b, path: str = "") -> list[str]:
 
 
 def test_decoder_loss_averages_over_rows_by_hand():
-    """Mutation U04: each term of mean((D_s - (s' - s))^2) + mean((D_r - r)^2) is a mean over rows and dims; U04
-    summed the reward term, so its weight grew with the batch size (B rows per task) against the state term and
-    unicorn_beta x the metric. tests/test_baselines.py's by-hand case has one row, where a sum is the mean.
-    By hand, two rows: s' - s = (1, 0), (0, 0) against D_s = 0: state mean (1 + 0 + 0 + 0) / 4 = 0.25;
-    r = 2, 0 against D_r = 0: reward mean (4 + 0) / 2 = 2; total 2.25."""
+    """Each term of mean((D_s - (s' - s))^2) + mean((D_r - r)^2) is a mean over rows and dims; summing the reward term
+    made its weight grow with the batch size (B rows per task) against the state term and unicorn_beta x the metric.
+    tests/test_baselines.py's by-hand case has one row, where a sum is the mean.
+    By hand, two rows: s' - s = (1, 0), (0, 0) against D_s = 0: state mean (1 + 0 + 0 + 0) / 4 = 0.25; r = 2, 0 against
+    D_r = 0: reward mean (4 + 0) / 2 = 2; total 2.25."""
     zeros2, zeros1 = torch.zeros(2, 2), torch.zeros(2, 1)
     next_obs, rewards = torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.tensor([[2.0], [0.0]])
     assert unicorn.decoder_loss(zeros2, zeros1, zeros2, next_obs, rewards).item() == pytest.approx(2.25)
 
 
 def test_both_terms_of_the_loss_reach_z():
-    """Mutations U02 and U05: UNICORN-SS trains the encoder on the decoder's reconstruction AND on unicorn_beta x
-    FOCAL's metric; the gradient with respect to z must carry both. U05 detached z at the decoder's input and U02
-    at the metric, so the encoder silently learned from one term only (the method run would be another one).
-    By hand: with beta 0 the gradient is the reconstruction's alone (non-zero); adding beta = 1 adds exactly the
-    metric's own gradient."""
+    """UNICORN-SS trains the encoder on the decoder's reconstruction AND on unicorn_beta x FOCAL's metric; the gradient
+    with respect to z must carry both. Detaching z at the decoder's input, or at the metric, made the encoder silently
+    learn from one term only (the method run would be another one). By hand: with beta 0 the gradient is the
+    reconstruction's alone (non-zero); adding beta = 1 adds exactly the metric's own gradient."""
     g = torch.Generator().manual_seed(0)
     dec = unicorn.Decoder(latent_dim=3, obs_dim=2, action_dim=2, generator=g)
     z0, ids = torch.randn(2, 3, generator=g), torch.tensor([0, 1])
@@ -781,11 +780,12 @@ def test_both_terms_of_the_loss_reach_z():
 
 
 def test_corros_step_randomises_the_reward_column_of_its_negatives(monkeypatch):
-    """Mutation G35: the trainer hands InfoNCE the wrong reward column (|S| + |A| - 1, the last action). CORRO's
-    reward-randomised negatives (docs/algorithm.md, "CORRO"; CORRO's `reward_randomize`) keep a query's (s, a, s')
-    and change its r, so that E1 must tell tasks apart by their rewards; with the column off by one the negatives
-    differ in an action instead, and E1 learns nothing about the task. The tests of `contrastive_loss` pass the
-    column themselves; this one takes the trainer's step and reads what the sampler was given and gave back."""
+    """The trainer hands InfoNCE the reward column of the context rows (s, a, r, s'), |S| + |A|, not the column before
+    it (|S| + |A| - 1, the last action). CORRO's reward-randomised negatives (docs/algorithm.md, "CORRO"; CORRO's
+    `reward_randomize`) keep a query's (s, a, s') and change its r, so that E1 must tell tasks apart by their rewards;
+    with the column off by one the negatives differ in an action instead, and E1 learns nothing about the task. The
+    tests of `contrastive_loss` pass the column themselves; this one takes the trainer's step and reads what the sampler
+    was given and gave back."""
     made = []
     original = corro.reward_randomized_negatives
 
@@ -813,13 +813,13 @@ def test_corros_step_randomises_the_reward_column_of_its_negatives(monkeypatch):
 
 
 def test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes():
-    """Mutations G27 and G45: CORRO's pretraining steps log z as the plain mean of the embeddings (G27), or their
-    `Z variance train` across the tasks' first rows instead of across the first task's context (G45; the record's
-    z_std: the std of the first task's embeddings over its context rows, mean over dims). z is E2(sg E1(c)), the
+    """CORRO's pretraining steps log the z its aggregator makes, and its `Z variance train` across the first task's
+    context (the record's z_std: the std of the first task's embeddings over its context rows, mean over dims), not z as
+    the plain mean of the embeddings, nor their `Z variance train` across the tasks' first rows. z is E2(sg E1(c)), the
     attention-weighted sum (docs/algorithm.md, "CORRO"; corro.py's module docstring), in every stage: the z that the
-    later stages and meta-test read. A logged `Z mean train` of another function would show a z the agent never
-    uses for the first `corro_pretrain_steps` steps. By hand: e = normalise(E1(c)), weights = softmax over the
-    context of E2's score, z = sum of weights * e, before the step moves E1."""
+    later stages and meta-test read. A logged `Z mean train` of another function would show a z the agent never uses for
+    the first `corro_pretrain_steps` steps. By hand: e = normalise(E1(c)), weights = softmax over the context of E2's
+    score, z = sum of weights * e, before the step moves E1."""
     tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=2)
     enc = tr.agent.encoder
     tasks, context, batch = corro_inputs()
@@ -835,9 +835,9 @@ def test_corros_encoder_only_stage_logs_the_z_its_aggregator_makes():
 
 
 def test_corro_draws_at_least_its_64_queries_a_step():
-    """Mutation G10: the queries per task rounded down. CORRO's contrastive batch is 64 queries
-    (`QUERIES`, CORRO's contrastive_batch_size); split over T tasks each gets ceil(64 / T), so that the step has at
-    least 64 (3 tasks: 22 each, 66), capped at half the context (each query needs its own positive)."""
+    """The queries per task are rounded up, not down. CORRO's contrastive batch is 64 queries (`QUERIES`, CORRO's
+    contrastive_batch_size); split over T tasks each gets ceil(64 / T), so that the step has at least 64 (3 tasks: 22
+    each, 66), capped at half the context (each query needs its own positive)."""
     assert corro.queries_per_task(3, 100) == 22
     assert corro.queries_per_task(5, 100) == 13
     assert corro.queries_per_task(64, 100) == 1
@@ -861,10 +861,10 @@ def _negatives_per_query(monkeypatch, overrides, steps):
 
 
 def test_corros_infonce_gives_each_query_16_negatives(monkeypatch):
-    """Mutation W64: CORRO's `NEGATIVES` (its n_negative_per_positive) is 16 (docs/algorithm.md, "CORRO"; corro.py's
-    module docstring): each query's InfoNCE row is its positive and 16 negatives, with the reward-randomised and
-    with the CVAE's negatives. The tests of `contrastive_loss` read the count from the module, so a changed
-    constant passed them."""
+    """CORRO's `NEGATIVES` (its n_negative_per_positive) is 16 (docs/algorithm.md, "CORRO"; corro.py's module
+    docstring): each query's InfoNCE row is its positive and 16 negatives, with the reward-randomised and with the
+    CVAE's negatives. The tests of `contrastive_loss` read the count from the module, so a changed constant passed
+    them."""
     for overrides, steps in (({}, 1), (GENERATIVE_STAGES, 3)):  # (the CVAE's two steps come first)
         seen = _negatives_per_query(monkeypatch, overrides, steps)
         assert seen, overrides
@@ -873,9 +873,9 @@ def test_corros_infonce_gives_each_query_16_negatives(monkeypatch):
 
 
 def test_corros_cvae_is_initialised_from_the_seeded_generator_not_the_global_rng():
-    """Mutation W68: the CVAE of CORRO's generative negatives built without the trainer's `init` generator, so its
-    weights come from torch's global RNG: two runs of one seed start from different CVAEs (and the global RNG's
-    state at that point is whatever ran before). Every network of the trainer is drawn from its seeded init stream
+    """The CVAE of CORRO's generative negatives is built from the trainer's `init` generator. Built without it, its
+    weights come from torch's global RNG: two runs of one seed start from different CVAEs (and the global RNG's state at
+    that point is whatever ran before). Every network of the trainer is drawn from its seeded init stream
     (rlkit.seeding); here the same generator seed under two global seeds must give identical encoders."""
     settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="generative", cvae_steps=2)
 
@@ -891,10 +891,10 @@ def test_corros_cvae_is_initialised_from_the_seeded_generator_not_the_global_rng
 
 
 def test_corro_standardize_from_the_config_reaches_the_trainers_encoder():
-    """Mutation W93: `CorroSettings.from_config` drops `corro_standardize`, so the key loads and is then ignored
+    """`CorroSettings.from_config` reads `corro_standardize`; were it dropped, the key would load and then be ignored
     (caught only by the slow tiny run in tests/test_baselines.py). The fast tests build the settings by hand; here the
-    key goes through the config: the trainer's E1 standardises (it holds the column statistics to fill), and without
-    the key it does not."""
+    key goes through the config: the trainer's E1 standardises (it holds the column statistics to fill), and without the
+    key it does not."""
     on = make_trainer(algo_type="CORRO", corro_standardize=True)
     assert on.settings.corro.standardize and on.agent.encoder.standardize
     assert hasattr(on.agent.encoder, "input_mean") and hasattr(on.agent.encoder, "input_std")
@@ -903,9 +903,9 @@ def test_corro_standardize_from_the_config_reaches_the_trainers_encoder():
 
 
 def test_unicorns_decoder_has_two_hidden_layers_of_64_by_default():
-    """Mutation AG62/AG65: UNICORN's FOCALDecoder (num_layers 2 of aggregator_hidden_size 64): (z, s, a) of
-    2 + 3 + 1 inputs through two hidden layers of 64 to the 3 + 1 outputs (s' - s, r); a single hidden layer, or
-    another default width, is another decoder than the paper's."""
+    """UNICORN's FOCALDecoder (num_layers 2 of aggregator_hidden_size 64): (z, s, a) of 2 + 3 + 1 inputs through two
+    hidden layers of 64 to the 3 + 1 outputs (s' - s, r); a single hidden layer, or another default width, is another
+    decoder than the paper's."""
     shapes = [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1).net.layers]
     assert shapes == [(64, 6), (64, 64), (4, 64)]
     assert [tuple(layer.weight.shape) for layer in Decoder(2, 3, 1, hidden=128).net.layers][1] == (128, 128)
@@ -925,8 +925,8 @@ def _other_value(key: str):
 
 
 def test_every_baselines_own_key_is_refused_under_csro_naming_only_its_method():
-    """Mutation AH03/AH04: each corro_*, unicorn_* and borel_* key is read by its baseline alone (docs/algorithm.md,
-    "Keys a method does not read"), so a CSRO override of any of them is refused naming that baseline only."""
+    """Each corro_*, unicorn_* and borel_* key is read by its baseline alone (docs/algorithm.md, "Keys a method does not
+    read"), so a CSRO override of any of them is refused naming that baseline only."""
     owners = {"corro_": "CORRO", "unicorn_": "UNICORN_SS", "borel_": "BOREL"}
     keys = [k for k in AlgoParams.__dataclass_fields__ if k.startswith(tuple(owners))]
     assert len(keys) >= 16
@@ -939,8 +939,7 @@ def test_every_baselines_own_key_is_refused_under_csro_naming_only_its_method():
 
 
 def test_corro_accepts_its_standardised_input_and_unicorn_ss_its_decoder_width():
-    """Mutation AH03/AH04: the baseline that reads corro_standardize / unicorn_decoder_hidden takes an override of
-    it."""
+    """The baseline that reads corro_standardize / unicorn_decoder_hidden takes an override of it."""
     cfg = load_config(None, parse_override_args(["--algo_type", "CORRO", "--corro_standardize", "true"]))
     assert cfg.algo_params.corro_standardize is True
     cfg = load_config(None, parse_override_args(["--algo_type", "UNICORN_SS", "--unicorn_decoder_hidden", "32"]))
@@ -948,8 +947,8 @@ def test_corro_accepts_its_standardised_input_and_unicorn_ss_its_decoder_width()
 
 
 def test_the_classifier_takes_both_club_weights_and_focal_refuses_them_naming_csro_and_the_classifier():
-    """Mutation AH02: CLASSIFIER trains a CLUB net (fit weight club_model_loss_weight) as CSRO does, so it accepts
-    both CLUB weights; FOCAL reads neither."""
+    """CLASSIFIER trains a CLUB net (fit weight club_model_loss_weight) as CSRO does, so it accepts both CLUB weights;
+    FOCAL reads neither."""
     for algo in ("CSRO", "CLASSIFIER"):
         args = ["--algo_type", algo, "--club_model_loss_weight", "5", "--club_loss_weight", "7"]
         a = load_config(None, parse_override_args(args)).algo_params
@@ -959,8 +958,8 @@ def test_the_classifier_takes_both_club_weights_and_focal_refuses_them_naming_cs
 
 
 def test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings():
-    """Mutation AH10/AH11: sparse-walker-rand-params is UNICORN's walker (beta_encoder 0.7, decoder 128 wide), as on
-    walker-rand-params; a value given still wins."""
+    """sparse-walker-rand-params is UNICORN's walker (beta_encoder 0.7, decoder 128 wide), as on walker-rand-params; a
+    value given still wins."""
     path = ROOT / "configs" / "sparse-walker-rand-params.json"
     a = load_config(path, parse_override_args(["--algo_type", "UNICORN_SS"])).algo_params
     assert (a.unicorn_beta, a.unicorn_decoder_hidden) == (0.7, 128)
@@ -970,10 +969,10 @@ def test_unicorn_ss_on_the_sparse_walker_takes_unicorns_walker_settings():
 
 
 def test_corros_encoder_only_stage_measures_the_collapse_guard_on_the_attention_z():
-    """Mutation AL49: CORRO's pretraining steps report the collapse guard (z_across, z_spread_ratio) of the z its
-    aggregator makes, the attention-weighted sum of the embeddings, as its later stages do, not of their plain mean.
-    By hand: z and each half's z by attention over its rows, across = population std over the tasks (mean over
-    dims), ratio = across / (rms(z_a - z_b) / 2)."""
+    """CORRO's pretraining steps report the collapse guard (z_across, z_spread_ratio) of the z its aggregator makes, the
+    attention-weighted sum of the embeddings, as its later stages do, not of their plain mean. By hand: z and each
+    half's z by attention over its rows, across = population std over the tasks (mean over dims),
+    ratio = across / (rms(z_a - z_b) / 2)."""
     tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=2)
     enc = tr.agent.encoder
     tasks, context, batch = corro_inputs()

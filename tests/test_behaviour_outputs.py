@@ -184,10 +184,10 @@ def test_a_full_replay_buffer_holds_and_samples_its_last_capacity_rows():
 
 
 def test_a_replay_buffer_that_has_wrapped_resumes_writing_over_its_oldest_row():
-    """Mutation J03: `TaskReplay.restore` setting the write pointer from the saved size instead of the saved pointer.
-    A buffer of capacity 3 after 5 rows holds rows 3, 4, 2 and next overwrites row 2 (its oldest); restored from its
-    state it must go on the same way, else a resumed stage 1 (num_train_steps > replay_buffer_capacity) writes past
-    the end of the buffer or over the wrong row, and its data is not that of an uninterrupted run."""
+    """`TaskReplay.restore` sets the write pointer from the saved pointer, not from the saved size. A buffer of capacity
+    3 after 5 rows holds rows 3, 4, 2 and next overwrites row 2 (its oldest); restored from its state it must go on the
+    same way, else a resumed stage 1 (num_train_steps > replay_buffer_capacity) writes past the end of the buffer or
+    over the wrong row, and its data is not that of an uninterrupted run."""
     from rlkit.behaviour.generate import TaskReplay
 
     plain = TaskReplay(1, 3, 2, 1, CPU)
@@ -466,9 +466,9 @@ def test_random_return_seeds_the_first_reset_only():
 
 
 def test_a_checkpoint_line_names_its_own_task(capsys):
-    """Mutation Q01: the "lines" mode named a task by its position in the group (`goal_idx{i}`) instead of its
-    index. A group of tasks 3 and 7 logged "goal_idx1" for task 7, so a researcher reading a log (or a cluster
-    job's output) looks for the checkpoint in the wrong task folder, goal_idx7 being where it was written."""
+    """The "lines" mode names a task by its index, not by its position in the group (`goal_idx{i}`). With the position,
+    a group of tasks 3 and 7 logged "goal_idx1" for task 7, so a researcher reading a log (or a cluster job's output)
+    looks for the checkpoint in the wrong task folder, goal_idx7 being where it was written."""
     from rlkit.behaviour.progress import TaskBars
 
     bars = TaskBars([3, 7], total=10, mode="lines")
@@ -478,8 +478,8 @@ def test_a_checkpoint_line_names_its_own_task(capsys):
 
 
 def test_progress_off_a_terminal_is_plain_lines(capsys):
-    """Mutation Q02: the default mode became "bars" everywhere. Off a terminal (a log file, a batch job's output)
-    tqdm bars write cursor escapes and a redraw per update into the log; the class docstring: `mode=None` picks
+    """The default mode is "lines" off a terminal, not "bars" everywhere. Off a terminal (a log file, a batch job's
+    output) tqdm bars write cursor escapes and a redraw per update into the log; the class docstring: `mode=None` picks
     "bars" on a terminal and "lines" otherwise. (pytest's captured stderr is not a terminal.)"""
     from rlkit.behaviour.progress import TaskBars
 
@@ -492,11 +492,11 @@ def test_progress_off_a_terminal_is_plain_lines(capsys):
 
 
 def test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes(tmp_path):
-    """Mutations V24 and V25: the networks' info (`write_networks`) or task.json recording the observation size as
-    the action size and the reverse. Every test env of stage 1 but the MuJoCo ones has 2 and 2, so no test saw it.
-    For cheetah-vel (20 observations, 6 actions) the records must say so: regeneration rebuilds the saved policy
-    from the networks' dims, and stage 2 and the dataset checks read task.json's; with the slip a cheetah dataset's
-    networks cannot be loaded back into a policy and its task.json disagrees with its episodes."""
+    """The networks' info (`write_networks`) and task.json each record the observation size and the action size in their
+    own places, not swapped. Every test env of stage 1 but the MuJoCo ones has 2 and 2, so no test saw a swap. For
+    cheetah-vel (20 observations, 6 actions) the records must say so: regeneration rebuilds the saved policy from the
+    networks' dims, and stage 2 and the dataset checks read task.json's; with the slip a cheetah dataset's networks
+    cannot be loaded back into a policy and its task.json disagrees with its episodes."""
     from rlkit.data.networks import read_networks
     from rlkit.tasks import make_env
 
@@ -514,10 +514,10 @@ def test_a_tasks_json_and_networks_record_its_envs_observation_and_action_sizes(
 
 
 def test_a_stage1_without_deterministic_episodes_writes_checkpoints_of_stochastic_ones_only(tmp_path):
-    """Mutation V23: `_checkpoint` rolling out the deterministic part whether or not the schedule asks for any (`if
-    sched.num_eval_episodes:` dropped). num_eval_episodes=0 is a valid setting (">= 0": only stage 2's sample=0
-    reads those episodes); with the slip every such run crashes at its first checkpoint (an empty concatenation), so
-    no dataset without deterministic episodes can be written."""
+    """`_checkpoint` rolls out the deterministic part only where the schedule asks for any
+    (`if sched.num_eval_episodes:`); this guards against that check dropped. num_eval_episodes=0 is a valid setting
+    (">= 0": only stage 2's sample=0 reads those episodes); with the slip every such run crashes at its first checkpoint
+    (an empty concatenation), so no dataset without deterministic episodes can be written."""
     from tests.test_sac import point_spec
 
     train_task_group(point_spec(tmp_path, ["num_eval_episodes=0"]), [1], "off")
@@ -533,11 +533,12 @@ def test_a_stage1_without_deterministic_episodes_writes_checkpoints_of_stochasti
 
 
 def test_a_parameter_familys_task_folders_describe_their_own_tasks(tmp_path):
-    """Mutation V31: `TaskGroup.begin` never writing a parameter family's task_params.json (`if
-    self.envs[i].unwrapped.supports_task_files:` dropped). The dataset must describe its own tasks (the model
-    parameters each task's data was collected under): meta-training, regeneration and `rlkit.data check` restore
-    them from there (`restore_dataset_tasks`), and export-legacy carries the file. With the slip a hopper-rand-params
-    dataset has no task files, so everything downstream silently falls back on whatever tasks the env samples now."""
+    """`TaskGroup.begin` writes a parameter family's task_params.json
+    (`if self.envs[i].unwrapped.supports_task_files:`); this guards against that check dropped, with which it never
+    wrote the file. The dataset must describe its own tasks (the model parameters each task's data was collected under):
+    meta-training, regeneration and `rlkit.data check` restore them from there (`restore_dataset_tasks`), and
+    export-legacy carries the file. With the slip a hopper-rand-params dataset has no task files, so everything
+    downstream silently falls back on whatever tasks the env samples now."""
     from rlkit.data.dataset import TASK_PARAMS_FILE
     from rlkit.data.load import restore_dataset_tasks
     from rlkit.tasks import make_env
@@ -555,10 +556,9 @@ def test_a_parameter_familys_task_folders_describe_their_own_tasks(tmp_path):
 
 
 def test_behaviour_curves_draw_the_oracle_line_at_the_tasks_mean_oracle_return(tmp_path, monkeypatch):
-    """Mutation V37: `plot_curves` drawing the oracle line at the best task's oracle return (`values.max()`) instead
-    of the mean over tasks that its label ("oracle, mean over tasks (min to max)") says. With tasks whose oracle
-    returns are -4 and -8, both panels' line must be at -6; with the slip the behaviour data looks further from the
-    oracle than it is."""
+    """`plot_curves` draws the oracle line at the mean over tasks that its label ("oracle, mean over tasks (min to
+    max)") says, not at the best task's oracle return (`values.max()`). With tasks whose oracle returns are -4 and -8,
+    both panels' line must be at -6; with the slip the behaviour data looks further from the oracle than it is."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -586,10 +586,10 @@ def test_behaviour_curves_draw_the_oracle_line_at_the_tasks_mean_oracle_return(t
 
 
 def test_curves_of_a_stage1_that_has_not_written_its_first_checkpoint_are_one_line(tmp_path):
-    """Mutation V35: `behaviour_returns` returning an empty table instead of its UserError when no task has a
-    checkpoint yet (`if out.empty:` dropped). A user drawing curves while stage 1 is still before its first
-    checkpoint must be told so ("is policy_train.py still at its first one?"); with the slip `rlkit.data curves`
-    writes an empty behaviour_returns.csv and an empty figure and reports success."""
+    """`behaviour_returns` raises its UserError when no task has a checkpoint yet (`if out.empty:`), not returning an
+    empty table as it did with that check dropped. A user drawing curves while stage 1 is still before its first
+    checkpoint must be told so ("is policy_train.py still at its first one?"); with the slip `rlkit.data curves` writes
+    an empty behaviour_returns.csv and an empty figure and reports success."""
     from rlkit.behaviour.curves import behaviour_returns, write_curves
     from tests.test_sac import point_spec
 
@@ -602,17 +602,18 @@ def test_curves_of_a_stage1_that_has_not_written_its_first_checkpoint_are_one_li
 
 
 def test_regenerating_zero_episodes_is_refused_before_anything_is_read(tmp_path):
-    """Mutation AD55: `regenerate` refusing only a negative n_trj. `n_trj=0` (an API caller's; the command line's
-    IntRange refuses it there) was then taken as "not given" (`n_trj or ...`): every checkpoint got its default count
-    of episodes written, not an error."""
+    """`regenerate` refuses an n_trj below 1, not only a negative one. `n_trj=0` (an API caller's; the command line's
+    IntRange refuses it there) was otherwise taken as "not given" (`n_trj or ...`): every checkpoint got its default
+    count of episodes written, not an error."""
     with pytest.raises(UserError, match=r"^--n_trj 0: expected at least 1 episode$"):
         regenerate("point-robot", {"n_tasks": 6, "max_episode_steps": 20}, tmp_path / "none", [0], n_trj=0)
 
 
 def test_regeneration_rolls_out_on_the_device_it_was_planned_for(tmp_path, monkeypatch):
-    """Mutation AD58: `regenerate` writing each planned file on the CPU whatever its device. A CUDA regeneration then
-    rolled out CPU episodes into files whose settings say `device: cuda`, so a later CPU run refused its own files
-    and a CUDA rerun kept CPU episodes as its own. (Planned and written are stand-ins: no GPU needed.)"""
+    """`regenerate` writes each planned file on the device it was planned for, not on the CPU whatever that device.
+    Writing them on the CPU, a CUDA regeneration rolled out CPU episodes into files whose settings say `device: cuda`,
+    so a later CPU run refused its own files and a CUDA rerun kept CPU episodes as its own. (Planned and written are
+    stand-ins: no GPU needed.)"""
     import rlkit.behaviour.regenerate as regen_module
 
     job = regen_module.Job(0, 100, {"seed": 0, "device": "cuda"}, done=False)
@@ -624,9 +625,9 @@ def test_regeneration_rolls_out_on_the_device_it_was_planned_for(tmp_path, monke
 
 
 def test_regeneration_holds_its_tasks_locks_against_another_process(point_pair, tmp_path):  # noqa: F811
-    """Mutation AD56: `regenerate` taking no task locks (`lock_tasks(data_dir, [])`). A regeneration beside a stage-1
-    process (or another regeneration) writing the same task folder was not refused, and the two could interleave their
-    files in it."""
+    """`regenerate` takes its tasks' locks, not no task locks (`lock_tasks(data_dir, [])`). Without them, a regeneration
+    beside a stage-1 process (or another regeneration) writing the same task folder was not refused, and the two could
+    interleave their files in it."""
     data = _copy(point_pair, tmp_path / "data")
     with FolderLock(data / "goal_idx1", "busy"):  # held by this (live) process, as another's would be
         with pytest.raises(UserError, match=r"goal_idx1' is being written by another stage-1 process"):
@@ -638,10 +639,10 @@ def test_regenerated_episodes_are_the_seeds_own_and_overwrite_replaces_another_s
     point_pair,  # noqa: F811
     tmp_path,
 ):
-    """Mutations AD59, AD61, AD69: a regeneration recording (and so rolling out with) seed 0 whatever `seed` says,
-    ignoring `overwrite` when it plans, or drawing the policy noise from torch's global generator instead of stream
-    regenerate_noise. The same seed must give the same file byte for byte in two datasets, the file must record its
-    seed, and `overwrite` with another seed must replace it with other episodes."""
+    """The same seed must give the same file byte for byte in two datasets, the file must record its seed, and
+    `overwrite` with another seed must replace it with other episodes. This catches a regeneration recording (and so
+    rolling out with) seed 0 whatever `seed` says, ignoring `overwrite` when it plans, or drawing the policy noise from
+    torch's global generator instead of stream regenerate_noise."""
     a, b = _copy(point_pair, tmp_path / "a"), _copy(point_pair, tmp_path / "b")
     (pa,) = regenerate("point-robot", POINT, a, [0], n_trj=2, checkpoints=[100], seed=3)
     torch.randn(5)  # (the global generator moves on between the two runs, as it would between two processes)
@@ -655,9 +656,9 @@ def test_regenerated_episodes_are_the_seeds_own_and_overwrite_replaces_another_s
 
 
 def test_a_network_file_of_other_env_dims_is_named_by_its_dims(tmp_path):
-    """Mutation AD65: `check_networks` without its obs/action dims check. A network file of another env (3 observations
-    where the config's env has 2) was then refused only as "tensors ... of other shapes than its SAC settings give",
-    which blames the file's SAC settings rather than saying that the config's env is not the data's."""
+    """`check_networks` checks the obs/action dims of a network file. Without that check, a network file of another env
+    (3 observations where the config's env has 2) was refused only as "tensors ... of other shapes than its SAC settings
+    give", which blames the file's SAC settings rather than saying that the config's env is not the data's."""
 
     sac = dataclasses.asdict(load_sac_config("tiny_point", []).sac)
     state = VectorSAC(1, 3, 2, SACParams.from_dict(sac), 0, torch.device("cpu")).state_dict()
@@ -668,9 +669,9 @@ def test_a_network_file_of_other_env_dims_is_named_by_its_dims(tmp_path):
 
 
 def test_an_extra_file_written_on_a_gpu_is_refused_on_the_cpu_naming_the_device(tmp_path):
-    """Mutation AD73: `already_written` listing as different only the keys this run's settings hold. A file written on
-    CUDA (it records `device`) met by a CPU rerun (whose settings record none) was refused with an empty account:
-    "written with : expected  (pass --overwrite ...)"."""
+    """`already_written` lists as different the keys the file records too, not only the keys this run's settings hold.
+    Listing only those, a file written on CUDA (it records `device`) met by a CPU rerun (whose settings record none) was
+    refused with an empty account: "written with : expected  (pass --overwrite ...)"."""
     import numpy as np
 
     path = tmp_path / "step100_extra.npz"
@@ -684,9 +685,8 @@ def test_an_extra_file_written_on_a_gpu_is_refused_on_the_cpu_naming_the_device(
 
 
 def test_every_sac_and_schedule_setting_reaches_stage_1_from_its_own_key():
-    """Mutation AH59/AH71/AH72/AH73/AH74/AH80: each SACParams and Schedule field is read from its own hydra key; the
-    shipped files give several of them equal values (the betas, the depths, the learning rates), so each is set here
-    to a value of its own."""
+    """Each SACParams and Schedule field is read from its own hydra key; the shipped files give several of them equal
+    values (the betas, the depths, the learning rates), so each is set here to a value of its own."""
     overrides = [
         "num_train_steps=3000",
         "num_seed_steps=500",

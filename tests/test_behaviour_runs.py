@@ -20,9 +20,9 @@ POINT = {"n_tasks": 6, "max_episode_steps": 20}
 
 
 def test_the_first_checkpoint_comes_only_after_more_than_the_seed_steps():
-    """Mutation J21: `Schedule.checkpoint_due` with `num_seed_steps <= steps` for `num_seed_steps < steps`. Its rule
-    (the Schedule doc): a checkpoint at an episode boundary *after more than* num_seed_steps steps. The shipped configs
-    have num_seed_steps == eval_frequency (tiny_point 100/100, train 50000/50000), so with the slip the first
+    """`Schedule.checkpoint_due` takes a checkpoint only with `num_seed_steps < steps`, not `num_seed_steps <= steps`.
+    Its rule (the Schedule doc): a checkpoint at an episode boundary *after more than* num_seed_steps steps. The shipped
+    configs have num_seed_steps == eval_frequency (tiny_point 100/100, train 50000/50000), so with `<=` the first
     checkpoint is taken at the last random step, before any SAC update: checkpoint 100 of the data would be the
     untrained initial policy rather than one trained for a few updates."""
     sched = Schedule(
@@ -39,10 +39,10 @@ def test_the_first_checkpoint_comes_only_after_more_than_the_seed_steps():
 
 
 def test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_steps(tmp_path):
-    """Mutation J04: the step key of the vectorised update taken modulo max(actor_update_frequency,
-    critic_target_update_frequency) instead of their lcm. With frequencies 2 and 3 the actor must update at the
-    steps s >= num_seed_steps with s % 2 == 0 (pytorch_sac's rule: `step % actor_update_frequency == 0`); with the
-    slip it updates at s % 3 in {0, 2}, another SAC than the one configured."""
+    """The step key of the vectorised update is taken modulo the lcm of actor_update_frequency and
+    critic_target_update_frequency, not their max. With frequencies 2 and 3 the actor must update at the steps s >=
+    num_seed_steps with s % 2 == 0 (pytorch_sac's rule: `step % actor_update_frequency == 0`); modulo the max it updates
+    at s % 3 in {0, 2}, another SAC than the one configured."""
     behaviour = load_sac_config(
         "tiny_point",
         [
@@ -82,10 +82,10 @@ def test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_ste
 
 @pytest.mark.slow
 def test_each_tasks_json_lists_its_own_checkpoints_in_a_group_whose_episodes_end_early(tmp_path):
-    """Mutation J11: task.json's `checkpoints` taken from the group's first task for every task. Hopper's episodes end
+    """Each task's task.json lists its own `checkpoints`, not those of the group's first task. Hopper's episodes end
     when it falls, so the tasks of a group reach checkpoints at different steps; docs/data-format.md: task.json lists
-    the task's checkpoints, which the loaders read. Each task's list must be exactly the step files in its own
-    folder, else a task's data names checkpoints it does not have (or hides ones it has)."""
+    the task's checkpoints, which the loaders read. Each task's list must be exactly the step files in its own folder,
+    else a task's data names checkpoints it does not have (or hides ones it has)."""
     behaviour = load_sac_config("tiny_mujoco", ["num_train_steps=600", "eval_frequency=10", "save_networks=false"])
     from rlkit.behaviour import train_task_group
 
@@ -113,9 +113,9 @@ def test_each_tasks_json_lists_its_own_checkpoints_in_a_group_whose_episodes_end
 
 
 def test_a_seed_override_other_than_seed_is_refused_even_beside_an_equal_one():
-    """Mutation J20: `with_seed` refusing only when *every* seed= override differs from --seed (`all` for `any`).
-    `--seed 1 seed=1 seed=2`: the later override wins in hydra, so the run would train with seed 2 while the user
-    asked for 1 (and a seed sweep would write two runs of one seed); policy_train.py's doc: a seed= override of
+    """`with_seed` refuses as soon as *any* seed= override differs from --seed, not only when *every* one does (`all`
+    for `any`). `--seed 1 seed=1 seed=2`: the later override wins in hydra, so the run would train with seed 2 while the
+    user asked for 1 (and a seed sweep would write two runs of one seed); policy_train.py's doc: a seed= override of
     another value is an error."""
     from policy_train import with_seed
 
@@ -125,9 +125,9 @@ def test_a_seed_override_other_than_seed_is_refused_even_beside_an_equal_one():
 
 
 def test_overwrite_without_regenerate_is_refused_before_training(tmp_path, monkeypatch, capsys):
-    """Mutation J22: `--overwrite` dropped from the "applies to --regenerate only" check. `policy_train.py --overwrite`
-    (a user who forgot --regenerate) must exit 2 with one line, not start a stage-1 training run; the command
-    trains nothing (stage 1 is patched to fail the test if reached)."""
+    """`--overwrite` is part of the "applies to --regenerate only" check. `policy_train.py --overwrite` (a user who
+    forgot --regenerate) must exit 2 with one line, not start a stage-1 training run; the command trains nothing (stage
+    1 is patched to fail the test if reached). It guards against `--overwrite` dropped from that check."""
     args = ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--overwrite"]
     code, err = _policy_train_here(
         monkeypatch, tmp_path, capsys, args, generate_dataset=lambda *a, **k: pytest.fail("stage 1 started")
@@ -166,12 +166,12 @@ def test_bad_arguments_are_refused_before_stage_1s_first_line(tmp_path, monkeypa
 
 
 def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_path, monkeypatch, capsys):
-    """Mutation J01: `generate_dataset` saving every group's state under the file named for all the run's tasks
-    (`resume_file(data_dir, tasks)`) instead of the group's own (`resume_file(data_dir, part)`). With
+    """`generate_dataset` saves each group's state under the file named for the group's own tasks
+    (`resume_file(data_dir, part)`), not the one named for all the run's tasks (`resume_file(data_dir, tasks)`). With
     tasks_per_group=1, tasks [0, 1] train as two groups; a run interrupted in group [1] after it saved its state must
     resume that group when rerun (the module doc: an interrupted run skips the complete tasks and resumes the others
-    from their group's last saved state). With the slip the rerun finds a state said to hold tasks 0..1 and refuses
-    to train at all, so a long multi-group stage 1 cannot be resumed."""
+    from their group's last saved state). With the file named for all the run's tasks the rerun finds a state said to
+    hold tasks 0..1 and refuses to train at all, so a long multi-group stage 1 cannot be resumed."""
     from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=1", "save_networks=false"])
@@ -199,10 +199,11 @@ def test_a_run_of_several_groups_interrupted_in_its_second_group_resumes_it(tmp_
 
 
 def test_a_rerun_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypatch):
-    """Mutation J24: `generate_dataset` grouping the run's tasks (`tasks[start : start + group]`) instead of its
-    pending ones (`todo[...]`). policy_train.py's doc: tasks whose data is complete are skipped, so a rerun
-    resumes. Tasks [0, 1] in groups of one, interrupted in group [1]: the rerun must train group [1] only. With the
-    slip it retrains the complete task 0 (marking its finished data incomplete meanwhile) and never finishes task 1."""
+    """`generate_dataset` groups the run's pending tasks (`todo[...]`), not all of its tasks
+    (`tasks[start : start + group]`). policy_train.py's doc: tasks whose data is complete are skipped, so a rerun
+    resumes. Tasks [0, 1] in groups of one, interrupted in group [1]: the rerun must train group [1] only. Grouping all
+    of them, it retrains the complete task 0 (marking its finished data incomplete meanwhile) and never finishes
+    task 1."""
     from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=1", "save_networks=false"])
@@ -231,10 +232,10 @@ def test_a_rerun_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypat
 
 @pytest.mark.parametrize("device,gpus", [("cpu", 0.0), ("cuda", 1.0)])
 def test_stage1_on_ray_asks_a_gpu_per_task_only_for_a_sac_that_runs_on_one(tmp_path, monkeypatch, device, gpus):
-    """Mutation J31: `generate_on_ray` passing `on_cpu=behaviour.device != "cpu"` (inverted). On a cluster with GPUs
-    (policy_train.py's doc, `task_resources`): a task asks for one GPU by default, none when the SAC config says
-    device: cpu. Inverted, CPU SACs hold GPUs they never use (a quarter of the tasks at once on a 4-GPU node) and a
-    CUDA SAC gets no GPU, so it trains on the CPU: slower, and its data is not that of the CUDA run asked for."""
+    """On a cluster with GPUs (policy_train.py's doc, `task_resources`): a task asks for one GPU by default, none when
+    the SAC config says device: cpu. It guards against `generate_on_ray` passing `on_cpu=behaviour.device != "cpu"`
+    (inverted): CPU SACs then hold GPUs they never use (a quarter of the tasks at once on a 4-GPU node) and a CUDA SAC
+    gets no GPU, so it trains on the CPU: slower, and its data is not that of the CUDA run asked for."""
     import rlkit.cluster.behaviour as ray_stage1
     from rlkit.cluster.engine import ClusterOptions
 
@@ -263,11 +264,12 @@ def test_stage1_on_ray_asks_a_gpu_per_task_only_for_a_sac_that_runs_on_one(tmp_p
 
 @pytest.mark.parametrize("override,gpu", [([], None), (["device=cpu"], -1)])
 def test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_so(monkeypatch, override, gpu):
-    """Mutation J46: policy_train.py choosing the device with `behaviour.device != "cpu"` (inverted). Its --gpu help:
-    default CUDA device 0 when available, unless the SAC config says device: cpu. Without --gpu the device asked of
-    `select_device` is None (CUDA when available) for the shipped configs (device: cuda), -1 (the CPU) for
-    device=cpu; inverted, every default run trains on the CPU (days instead of hours, and not the CUDA data the
-    config names), and device: cpu runs go to the GPU."""
+    """Stage 1 runs on CUDA by default and on the CPU when the SAC config says device: cpu. policy_train.py's --gpu
+    help: default CUDA device 0 when available, unless the SAC config says device: cpu. Without --gpu the device asked
+    of `select_device` is None (CUDA when available) for the shipped configs (device: cuda), -1 (the CPU) for
+    device=cpu. It guards against policy_train.py choosing the device with `behaviour.device != "cpu"` (inverted): every
+    default run then trains on the CPU (days instead of hours, and not the CUDA data the config names), and device: cpu
+    runs go to the GPU."""
     import policy_train
     import rlkit.cli
     from rlkit.cli import run_cli as run_command
@@ -288,10 +290,10 @@ def test_stage1_runs_on_cuda_by_default_and_on_the_cpu_when_the_sac_config_says_
 
 
 def test_the_oracle_returns_go_on_past_a_task_that_has_not_begun(tmp_path):
-    """Mutation J47: `oracle_returns` stopping (`break`) at the first task folder without a task.json instead of
-    skipping it (`continue`). With --split, part 0's task 1 may not have begun (a locked folder, no task.json) while
-    part 1's task 2 is complete: the curves' oracle line and behaviour_returns.csv's oracle_return column must still
-    hold task 2's oracle return (curves.py's doc: each task's oracle return where the family has one)."""
+    """`oracle_returns` skips (`continue`) a task folder without a task.json rather than stopping (`break`) at the first
+    one. With --split, part 0's task 1 may not have begun (a locked folder, no task.json) while part 1's task 2 is
+    complete: the curves' oracle line and behaviour_returns.csv's oracle_return column must still hold task 2's oracle
+    return (curves.py's doc: each task's oracle return where the family has one)."""
     from rlkit.behaviour.curves import oracle_returns
     from rlkit.data.meta import write_task_meta
     from rlkit.tasks import make_env, oracle_return
@@ -325,9 +327,9 @@ def _policy_train_here(monkeypatch, tmp_path, capsys, args, **patches):
 
 
 def test_a_positional_config_beside_config_is_refused(tmp_path, monkeypatch, capsys):
-    """Mutation U01: policy_train.py accepting `CONFIG --config OTHER` (the `positional and config_opt` check
-    dropped). Two configs on one command line: one of them would be silently ignored (--config wins) and stage 1
-    would write the data of a config the user may not have meant; it must be one line, exit 2, nothing trained."""
+    """policy_train.py refuses `CONFIG --config OTHER` (the `positional and config_opt` check). Two configs on one
+    command line: one of them would be silently ignored (--config wins) and stage 1 would write the data of a config the
+    user may not have meant; it must be one line, exit 2, nothing trained."""
     code, err = _policy_train_here(
         monkeypatch,
         tmp_path,
@@ -339,10 +341,10 @@ def test_a_positional_config_beside_config_is_refused(tmp_path, monkeypatch, cap
 
 
 def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, monkeypatch, capsys):
-    """Mutation U02: `--seed S` applied only when S is truthy (`elif seed:`). `--seed 0 seed=3` must be refused like
-    any other pair of different seeds (policy_train.py's doc: `--seed S` is the same as `seed=S`); with the slip
-    --seed 0 is dropped and the run trains with seed 3, and a user's own SAC config with another seed ignores
-    `--seed 0` altogether."""
+    """`--seed S` applies whatever S is, 0 included, not only when S is truthy (`elif seed:`). `--seed 0 seed=3` must be
+    refused like any other pair of different seeds (policy_train.py's doc: `--seed S` is the same as `seed=S`); with
+    `elif seed:` --seed 0 is dropped and the run trains with seed 3, and a user's own SAC config with another seed
+    ignores `--seed 0` altogether."""
     code, err = _policy_train_here(
         monkeypatch,
         tmp_path,
@@ -354,8 +356,9 @@ def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, mon
 
 
 def test_seed_0_reaches_the_behaviour_sac_over_a_sac_config_of_another_seed(tmp_path, monkeypatch, capsys):
-    """Mutation U02 (second face): a SAC config of one's own whose seed is 7, run with `--seed 0`, must train with
-    seed 0 (the --seed option overrides the SAC config's seed); with `elif seed:` it trains with seed 7."""
+    """A SAC config of one's own whose seed is 7, run with `--seed 0`, must train with seed 0 (the --seed option
+    overrides the SAC config's seed). This is the second face of `--seed S` applied only when S is truthy: with
+    `elif seed:` it trains with seed 7."""
     own = tmp_path / "mine.yaml"
     own.write_text("defaults:\n  - tiny_point\n  - _self_\nseed: 7\n")
     seen = {}
@@ -373,8 +376,8 @@ def test_seed_0_reaches_the_behaviour_sac_over_a_sac_config_of_another_seed(tmp_
 
 
 def test_a_seed_reaches_the_behaviour_sac(tmp_path, monkeypatch, capsys):
-    """Mutation U14: `with_seed` returning the overrides without `seed=S` when none names the seed. `--seed 5` is the
-    behaviour SAC's seed (policy_train.py's doc); with the slip every seed of a sweep trains seed 0's data."""
+    """`with_seed` adds `seed=S` to the overrides when none names the seed: `--seed 5` is the behaviour SAC's seed
+    (policy_train.py's doc). Were the overrides returned without it, every seed of a sweep would train seed 0's data."""
     seen = {}
     code, err = _policy_train_here(
         monkeypatch,
@@ -390,10 +393,10 @@ def test_a_seed_reaches_the_behaviour_sac(tmp_path, monkeypatch, capsys):
 
 
 def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
-    """Mutation U04: the `--ray` / `--regenerate` check inverted (`cluster and not regenerate`). `--regenerate --ray`
-    must be one line (regeneration runs on this machine only), not a regeneration that ignores --ray; and a plain
-    `--ray` run must not be refused with that line (inverted, every stage-1 run on Ray is). Both hold where Ray is not
-    installed (the GPU image): the refusal comes first, and the plain run's Ray is faked."""
+    """`--regenerate --ray` must be one line (regeneration runs on this machine only), not a regeneration that ignores
+    --ray; and a plain `--ray` run must not be refused with that line. It guards against the `--ray` / `--regenerate`
+    check inverted (`cluster and not regenerate`): inverted, every stage-1 run on Ray is refused. Both hold where Ray is
+    not installed (the GPU image): the refusal comes first, and the plain run's Ray is faked."""
     monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: pytest.fail("asked for Ray before the refusal"))
     code, err = _policy_train_here(
         monkeypatch,
@@ -418,8 +421,9 @@ def test_regenerate_on_ray_is_refused(tmp_path, monkeypatch, capsys):
 
 
 def test_stage1_threads_sets_torchs_thread_count(tmp_path, monkeypatch, capsys):
-    """Mutation U07: policy_train.py ignoring `--threads` (its `torch.set_num_threads` dropped). `--threads 1` (on a
-    busy host 2-3x faster, its help says) must be the thread count stage 1 trains with."""
+    """policy_train.py's `--threads` sets torch's thread count: `--threads 1` (on a busy host 2-3x faster, its help
+    says) must be the thread count stage 1 trains with. It guards against `--threads` ignored (its
+    `torch.set_num_threads` dropped)."""
     before, seen = torch.get_num_threads(), {}
     torch.set_num_threads(2)
     try:
@@ -437,8 +441,9 @@ def test_stage1_threads_sets_torchs_thread_count(tmp_path, monkeypatch, capsys):
 
 
 def test_a_part_without_tasks_says_so_and_trains_nothing(tmp_path, monkeypatch, capsys):
-    """Mutation U09: the empty-part exit dropped (`if tasks is None:`). The tiny config's 6 tasks in 7 parts: part 3
-    holds none and must say so and exit 0 (policy_train.py's doc) without starting stage 1 on no tasks."""
+    """A part that holds no tasks says so and exits 0 (policy_train.py's doc) without starting stage 1 on no tasks: the
+    tiny config's 6 tasks in 7 parts leave part 3 with none. It guards against the empty-part exit dropped
+    (`if tasks is None:`)."""
     import policy_train
     from rlkit.cli import run_cli as run_command
 
@@ -452,11 +457,10 @@ def test_a_part_without_tasks_says_so_and_trains_nothing(tmp_path, monkeypatch, 
 
 
 def test_regenerate_hands_its_options_to_the_regeneration(tmp_path, monkeypatch, capsys):
-    """Mutations U11, U12: `--n_trj` and `--overwrite` not reaching the regeneration (`n_trj=None`,
-    `overwrite=False`). `--regenerate --n_trj 3 --checkpoints 100,200 --seed 4 --overwrite` must regenerate 3
-    episodes per checkpoint of 100 and 200 from seed 4, replacing files of other settings; with the slips it writes
-    as many episodes as the data holds, or refuses to replace the files the user asked it to.
-    (tests/test_regenerate.py.)"""
+    """`--regenerate --n_trj 3 --checkpoints 100,200 --seed 4 --overwrite` must regenerate 3 episodes per checkpoint of
+    100 and 200 from seed 4, replacing files of other settings: `--n_trj` and `--overwrite` reach the regeneration. With
+    either not reaching it (`n_trj=None`, `overwrite=False`) it writes as many episodes as the data holds, or refuses to
+    replace the files the user asked it to. (tests/test_regenerate.py.)"""
     seen = {}
     code, err = _policy_train_here(
         monkeypatch,
@@ -478,9 +482,9 @@ def test_regenerate_hands_its_options_to_the_regeneration(tmp_path, monkeypatch,
 
 
 def test_regenerate_with_an_empty_checkpoint_list_is_refused(tmp_path, monkeypatch, capsys):
-    """Mutation U10: `--checkpoints ''` taken as no --checkpoints (`if checkpoints else None`). `parse_checkpoints`'s
-    doc: an empty entry is an error, not "every checkpoint": a script whose list came out empty must not
-    regenerate every saved checkpoint (tests/test_regenerate.py)."""
+    """`--checkpoints ''` is refused, not taken as no --checkpoints (`if checkpoints else None`). `parse_checkpoints`'s
+    doc: an empty entry is an error, not "every checkpoint": a script whose list came out empty must not regenerate
+    every saved checkpoint (tests/test_regenerate.py)."""
     code, err = _policy_train_here(
         monkeypatch,
         tmp_path,
@@ -501,8 +505,8 @@ def test_regenerate_with_an_empty_checkpoint_list_is_refused(tmp_path, monkeypat
 
 
 def test_no_progress_turns_stage_1s_progress_off(tmp_path, monkeypatch, capsys):
-    """Mutation U13: `--no-progress` inverted (`None if no_progress else "off"`). `--no-progress` must hand stage 1
-    "off" (no output), and a run without it the default (None: bars on a terminal, a line per checkpoint otherwise);
+    """`--no-progress` must hand stage 1 "off" (no output), and a run without it the default (None: bars on a terminal,
+    a line per checkpoint otherwise). It guards against `--no-progress` inverted (`None if no_progress else "off"`):
     inverted, every plain run is silent for hours and --no-progress prints."""
     seen = []
     for extra in (["--no-progress"], []):
@@ -518,10 +522,10 @@ def test_no_progress_turns_stage_1s_progress_off(tmp_path, monkeypatch, capsys):
 
 
 def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_step_0(tmp_path, monkeypatch):
-    """Mutation V01: `generate_dataset` not restoring a group whose saved state is there (`if g.resume_path.is_file():`
-    dropped). The module doc: an interrupted run resumes the others from their group's last saved state. With the
-    slip the rerun still says "resuming ... at step N" but trains the group again from step 0: the whole of an
-    interrupted stage 1 (hours per group at the shipped settings) is redone, and its resume record is a lie."""
+    """`generate_dataset` restores a group whose saved state is there (`if g.resume_path.is_file():`). The module doc:
+    an interrupted run resumes the others from their group's last saved state. Without that restore the rerun still says
+    "resuming ... at step N" but trains the group again from step 0: the whole of an interrupted stage 1 (hours per
+    group at the shipped settings) is redone, and its resume record is a lie."""
     from rlkit.behaviour import generate_dataset
 
     behaviour = load_sac_config("tiny_point", ["tasks_per_group=2", "save_networks=false"])
@@ -585,10 +589,10 @@ def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides):
 
 
 def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(tmp_path, monkeypatch):
-    """Mutation V41: `generate_on_ray` submitting every segment with save_networks=True instead of the SAC config's
-    `save_networks`. With save_networks=false the dataset records "saved_networks": false (stage1_settings.json),
-    but with the slip each Ray segment writes networks anyway (about as large as the episodes, per checkpoint)
-    and its task.json says saved_networks true: a dataset of two settings that later plain runs refuse."""
+    """`generate_on_ray` submits every segment with the SAC config's `save_networks`, not save_networks=True. With
+    save_networks=false the dataset records "saved_networks": false (stage1_settings.json), but with save_networks=True
+    each Ray segment writes networks anyway (about as large as the episodes, per checkpoint) and its task.json says
+    saved_networks true: a dataset of two settings that later plain runs refuse."""
     seen, _ = _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"])
     assert len(seen["submitted"]) == 2
     assert [args[3] for args in seen["submitted"]] == [0, 1]  # (cpus, env_name, env_params, task, ...)
@@ -598,8 +602,8 @@ def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(t
 
 
 def test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypatch):
-    """Mutation V42: `generate_on_ray` driving a chain for every task of the part (`for t in tasks`) instead of the
-    pending ones (`todo`). policy_train.py's doc: a rerun skips complete tasks. With the slip a rerun on Ray retrains
+    """`generate_on_ray` drives a chain for the part's pending tasks (`todo`) only, not for every task of the part
+    (`for t in tasks`). policy_train.py's doc: a rerun skips complete tasks. Driving every task, a rerun on Ray retrains
     a complete task from its start (its finished data overwritten checkpoint by checkpoint, and marked incomplete
     meanwhile), while the line it prints says that task is already complete."""
     from rlkit.behaviour import train_task_group
@@ -615,11 +619,11 @@ def test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete(tmp_path, mon
 
 
 def test_the_oracle_returns_use_the_env_params_a_task_recorded_over_the_ones_given(tmp_path):
-    """Mutation V36: `oracle_returns` preferring the `env_params` given (the config's, for datasets older than the
-    record) over the ones task.json records (`env_params or meta.get("env_params")`). The doc: from task.json where
-    recorded, `env_params` only for older datasets. With the slip, curves drawn with a config whose episode length
-    differs from the dataset's put the oracle line (and behaviour_returns.csv's oracle_return) at another horizon's
-    return, so the behaviour data looks far from (or past) the oracle."""
+    """`oracle_returns` prefers the env_params that task.json records over the `env_params` given (the config's, for
+    datasets older than the record), not the reverse (`env_params or meta.get("env_params")`). The doc: from task.json
+    where recorded, `env_params` only for older datasets. Preferring the ones given, curves drawn with a config whose
+    episode length differs from the dataset's put the oracle line (and behaviour_returns.csv's oracle_return) at another
+    horizon's return, so the behaviour data looks far from (or past) the oracle."""
     from rlkit.behaviour.curves import oracle_returns
     from rlkit.data.meta import write_task_meta
     from rlkit.tasks import make_env, oracle_return

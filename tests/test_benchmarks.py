@@ -223,7 +223,7 @@ def test_a_childs_python_path_puts_the_checkout_first_and_keeps_the_rest(monkeyp
 
 
 def test_peak_memory_is_linuxs_vmhwm_in_mebibytes(monkeypatch):
-    """Mutation Z17: peak_rss_mb reads VmHWM (kB) from /proc/self/status and divides by 1024 (MiB), not 1000."""
+    """peak_rss_mb reads VmHWM (kB) from /proc/self/status and divides by 1024 (MiB), not 1000."""
     import rlkit.cli as cli
 
     status = "Name:\tpython\nVmPeak:\t 9999 kB\nVmHWM:\t    3072 kB\nVmRSS:\t    1000 kB\n"
@@ -237,9 +237,9 @@ def test_peak_memory_is_linuxs_vmhwm_in_mebibytes(monkeypatch):
 
 
 def test_a_measurement_child_is_read_by_its_exit_code_its_last_stdout_line_and_its_last_stderr_line(monkeypatch):
-    """Mutations Z19, Z20, Z21: child_json takes the JSON object of the last line of a child that exited 0, and a
-    child that failed is a UserError with its exit code and the last line of its stderr (the error, not a warning),
-    though it printed a JSON line before failing. (The child is faked: the slow test runs real ones.)"""
+    """child_json takes the JSON object of the last line of a child that exited 0, and a child that failed is a
+    UserError with its exit code and the last line of its stderr (the error, not a warning), though it printed a JSON
+    line before failing. (The child is faked: the slow test runs real ones.)"""
     import rlkit.cli as cli
 
     outputs = {
@@ -304,8 +304,8 @@ def _fake_measurement(monkeypatch, bench, durations, probes, flops):
 
 
 def test_meta_train_run_variant_reports_the_median_min_and_drift_corrected_share_of_its_timed_steps(monkeypatch):
-    """Mutation AK03, AK04, AK05, AK06, AK07, AK08, AK09: run_variant times `steps` steps in blocks (each after an
-    untimed one), and each step's FLOP/s is divided by the mean of the two probes around its block."""
+    """run_variant times `steps` steps in blocks (each after an untimed one), and each step's FLOP/s is divided by the
+    mean of the two probes around its block."""
     import rlkit.cli as cli
     import rlkit.torch.cpu_kernels as ck
     from rlkit.torch.csro import losses
@@ -326,8 +326,7 @@ def test_meta_train_run_variant_reports_the_median_min_and_drift_corrected_share
 
 
 def test_meta_train_run_variant_switches_the_club_bound_and_the_cpu_kernels_by_variant(monkeypatch):
-    """Mutation AK01, AK02: only naive-club takes the pairwise CLUB bound, and only plain runs without the CPU
-    kernels."""
+    """Only naive-club takes the pairwise CLUB bound, and only plain runs without the CPU kernels."""
     import rlkit.cli as cli
     import rlkit.torch.cpu_kernels as ck
     from rlkit.torch.csro import losses
@@ -350,7 +349,7 @@ def test_meta_train_run_variant_switches_the_club_bound_and_the_cpu_kernels_by_v
 
 
 def test_meta_train_time_steps_is_seconds_per_timed_call_without_the_warm_up_calls(monkeypatch):
-    """Mutation AK10: time_steps divides the timed calls' time by their number (the 5 warm-up calls untimed)."""
+    """time_steps divides the timed calls' time by their number (the 5 warm-up calls untimed)."""
     bench = _module("meta_train_speed")
     clock = Clock()
     monkeypatch.setattr(bench, "time", clock)
@@ -390,8 +389,8 @@ def _fake_trainer_parts(monkeypatch, recorded):
 
 
 def test_meta_train_capture_variants_capture_all_but_the_eager_ones_and_fuse_only_captured_fused(monkeypatch):
-    """Mutation AK11, AK12: of the --device variants, eager and eager-plain-adam run uncaptured, the captured-*
-    ones captured, and only captured-fused compiles its losses; its ms is 1000 x time_steps' seconds."""
+    """Of the --device variants, eager and eager-plain-adam run uncaptured, the captured-* ones captured, and only
+    captured-fused compiles its losses; its ms is 1000 x time_steps' seconds."""
     from rlkit.torch.csro import losses
 
     bench = _module("meta_train_speed")
@@ -407,8 +406,8 @@ def test_meta_train_capture_variants_capture_all_but_the_eager_ones_and_fuse_onl
 
 
 def test_meta_train_alternating_cpu_times_all_but_two_steps_of_each_and_captures_only_captured(monkeypatch):
-    """Mutation AK13, AK14: eager, captured and fused run in turn; only `captured` is captured, only `fused`
-    compiled, and each one's first two steps are untimed (median ms/step of the rest)."""
+    """Eager, captured and fused run in turn; only `captured` is captured, only `fused` compiled, and each one's first
+    two steps are untimed (median ms/step of the rest)."""
     import rlkit.torch.cpu_kernels as ck
 
     bench = _module("meta_train_speed")
@@ -428,8 +427,8 @@ def test_meta_train_alternating_cpu_times_all_but_two_steps_of_each_and_captures
 
 
 def test_meta_train_capture_main_on_the_cpu_runs_four_variants_and_prints_their_ratios(monkeypatch, capsys):
-    """Mutation AK15, AK16: on the CPU the variants are eager, captured, captured-fused, captured-pairwise-club (no
-    eager-plain-adam, a CUDA-only one), and the ratios printed are captured / eager, captured-fused / captured."""
+    """On the CPU the variants are eager, captured, captured-fused, captured-pairwise-club (no eager-plain-adam, a
+    CUDA-only one), and the ratios printed are captured / eager, captured-fused / captured."""
     import argparse
 
     bench = _module("meta_train_speed")
@@ -489,8 +488,8 @@ def _meta_train_results():
 
 
 def test_meta_train_main_prints_the_speed_ups_over_plain_and_naive_and_the_share_of_the_best_probe(monkeypatch, capsys):
-    """Mutation AK18, AK19, AK20, AK21: plain / ours median s/step, ours / plain share, naive / ours s/step, and
-    ours' FLOP/s at its median step over the run's best probe."""
+    """The benchmark prints plain / ours median s/step, ours / plain share, naive / ours s/step, and ours' FLOP/s at its
+    median step over the run's best probe."""
     import rlkit.cli as cli
 
     bench = _module("meta_train_speed")
@@ -505,7 +504,7 @@ def test_meta_train_main_prints_the_speed_ups_over_plain_and_naive_and_the_share
 
 
 def test_meta_train_a_naive_club_child_runs_naive_steps_and_the_others_steps(monkeypatch, capsys):
-    """Mutation AK17: the naive-club variant's process times --naive_steps steps (it is slow), the others --steps."""
+    """The naive-club variant's process times --naive_steps steps (it is slow), the others --steps."""
     bench = _module("meta_train_speed")
     got = []
     monkeypatch.setattr(bench, "run_variant", lambda v, steps, *a: got.append((v, steps)) or {})
@@ -540,8 +539,8 @@ def _fake_vector_sac(monkeypatch, update):
 
 
 def test_behaviour_sac_time_group_reports_median_min_and_the_probes_median_and_best(monkeypatch):
-    """Mutation AK22, AK23, AK24: time_group times `updates` updates in blocks; min is the fastest, the probes'
-    best their maximum (not the last)."""
+    """time_group times `updates` updates in blocks; min is the fastest, the probes' best their maximum (not the
+    last)."""
     bench = _module("behaviour_sac_speed")
     step = _fake_measurement(monkeypatch, bench, [9, 9, 9, 9, 1, 2, 3, 4, 9, 5, 6], [10.0, 50.0, 30.0], 7.0)
     _fake_vector_sac(monkeypatch, step)
@@ -550,7 +549,8 @@ def test_behaviour_sac_time_group_reports_median_min_and_the_probes_median_and_b
 
 
 def test_behaviour_sac_cuda_matmul_probe_counts_two_flops_a_multiply_add(monkeypatch):
-    """Mutation AK25: [n, s, s] @ [n, s, s] is 2 n s^3 FLOPs; reps of them over the timed seconds."""
+    """cuda_matmul_probe counts [n, s, s] @ [n, s, s] as 2 n s^3 FLOPs and reports reps of them over the timed
+    seconds."""
     bench = _module("behaviour_sac_speed")
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
     times = iter([0.0, 2.0])
@@ -559,7 +559,7 @@ def test_behaviour_sac_cuda_matmul_probe_counts_two_flops_a_multiply_add(monkeyp
 
 
 def test_behaviour_sac_eager_vs_captured_reports_updates_per_second_of_each(monkeypatch):
-    """Mutation AK26, AK27: eager_vs_captured's answer is updates / seconds, under the right name each."""
+    """eager_vs_captured's answer is updates / seconds, under the right name each."""
     from rlkit.torch import graphs
 
     bench = _module("behaviour_sac_speed")
@@ -580,8 +580,8 @@ def test_behaviour_sac_eager_vs_captured_reports_updates_per_second_of_each(monk
 
 
 def test_behaviour_sac_main_prints_per_task_figures_of_the_median_update(monkeypatch, capsys):
-    """Mutation AK29, AK30, AK31, AK32: a row is ms/update, ms per task, GFLOP per task, GFLOP/s at the median,
-    the median probe, the share, and ms/task at the best probe."""
+    """A row is ms/update, ms per task, GFLOP per task, GFLOP/s at the median, the median probe, the share, and ms/task
+    at the best probe."""
     import rlkit.torch.cpu_kernels as ck
 
     bench = _module("behaviour_sac_speed")
@@ -594,7 +594,7 @@ def test_behaviour_sac_main_prints_per_task_figures_of_the_median_update(monkeyp
 
 
 def test_behaviour_sac_main_sets_the_threads_asked_for(monkeypatch, capsys):
-    """Mutation AK33: --threads sets torch's threads before timing."""
+    """--threads sets torch's threads before timing."""
     import rlkit.torch.cpu_kernels as ck
 
     bench = _module("behaviour_sac_speed")
@@ -611,7 +611,7 @@ def test_behaviour_sac_main_sets_the_threads_asked_for(monkeypatch, capsys):
 
 
 def test_behaviour_sac_device_mode_prints_captured_over_eager(monkeypatch, capsys):
-    """Mutation AK28: --device's ratio is captured / eager updates per second."""
+    """--device's ratio is captured / eager updates per second."""
     import rlkit.torch.cpu_kernels as ck
 
     bench = _module("behaviour_sac_speed")
@@ -641,8 +641,8 @@ def _cost(bench, **kw):
 
 
 def test_paper_cost_flops_and_cpu_hours_count_every_task_update_env_step_and_stage2_step():
-    """Mutation AK34, AK35, AK36: stage-1 FLOPs are tasks x updates x FLOPs; CPU hours are tasks x (updates x
-    s/update + env steps x s/step) and stage-2 steps x s/step, in hours."""
+    """Stage-1 FLOPs are tasks x updates x FLOPs; CPU hours are tasks x (updates x s/update + env steps x s/step) and
+    stage-2 steps x s/step, in hours."""
     bench = _module("paper_cost")
     c = _cost(bench)
     assert c.stage1_flops == 2 * 10 * 1e12 and c.stage2_flops == 100 * 1e9
@@ -650,9 +650,8 @@ def test_paper_cost_flops_and_cpu_hours_count_every_task_update_env_step_and_sta
 
 
 def test_paper_cost_gpu_hours_take_the_slower_of_the_flops_and_the_measured_floors():
-    """Mutation AK37, AK38, AK39, AK40, AK41: a GPU update of all tasks takes at least 1/749 s (launch-bound) or
-    its FLOPs at 1381 GFLOP x 25.9/s; a stage-2 step at least 3.34 ms or its FLOPs at 38.9 GFLOP per 86% of
-    3.34 ms; the env steps of every task on the CPU."""
+    """A GPU update of all tasks takes at least 1/749 s (launch-bound) or its FLOPs at 1381 GFLOP x 25.9/s; a stage-2
+    step at least 3.34 ms or its FLOPs at 38.9 GFLOP per 86% of 3.34 ms; the env steps of every task on the CPU."""
     bench = _module("paper_cost")
     s1_flops_per_s, s2_flops_per_s = 1381e9 * 25.9, 38.9e9 / (0.86 * 3.34e-3)
     big = _cost(bench, stage2_flops_per_step=1e12)  # compute-bound both stages
@@ -663,7 +662,7 @@ def test_paper_cost_gpu_hours_take_the_slower_of_the_flops_and_the_measured_floo
 
 
 def test_paper_cost_median_time_is_the_median_of_the_timed_calls_after_one_warm_up(monkeypatch):
-    """Mutation AK42: _median_time is the median, not the fastest."""
+    """_median_time is the median, not the fastest."""
     bench = _module("paper_cost")
     clock = Clock()
     monkeypatch.setattr(bench, "time", clock)
@@ -672,8 +671,8 @@ def test_paper_cost_median_time_is_the_median_of_the_timed_calls_after_one_warm_
 
 
 def test_paper_cost_stage1_counts_the_trained_updates_and_every_env_step_of_training_and_rollouts(monkeypatch):
-    """Mutation AK43, AK44, AK45: updates per task are the steps after the seed steps; env steps are the training
-    steps plus, per checkpoint, the stochastic and deterministic episodes of `horizon` steps."""
+    """Updates per task are the steps after the seed steps; env steps are the training steps plus, per checkpoint, the
+    stochastic and deterministic episodes of `horizon` steps."""
     import rlkit.torch.flops as fl
     from rlkit.behaviour import load_sac_config
     from rlkit.tasks import make_env
@@ -694,8 +693,7 @@ def test_paper_cost_stage1_counts_the_trained_updates_and_every_env_step_of_trai
 
 
 def test_paper_cost_env_cost_takes_the_envs_tasks_and_every_stage2_step(monkeypatch):
-    """Mutation AK46, AK49: an env's cost counts its n_tasks tasks and num_iterations x num_train_steps_per_itr
-    stage-2 steps."""
+    """An env's cost counts its n_tasks tasks and num_iterations x num_train_steps_per_itr stage-2 steps."""
     import rlkit.budget as budget
     import rlkit.torch.flops as fl
     from rlkit.config import load_config
@@ -725,8 +723,7 @@ def test_paper_cost_env_cost_takes_the_envs_tasks_and_every_stage2_step(monkeypa
 
 
 def test_paper_cost_table_row_holds_the_cpu_then_the_gpu_hours_and_microseconds_an_env_step():
-    """Mutation AK47, AK48: the table's CPU hours column is cpu_hours (summed), the GPU one gpu_hours; the env step
-    in microseconds."""
+    """The table's CPU hours column is cpu_hours (summed), the GPU one gpu_hours; the env step in microseconds."""
     bench = _module("paper_cost")
     c = _cost(
         bench,
@@ -749,14 +746,14 @@ def test_paper_cost_table_row_holds_the_cpu_then_the_gpu_hours_and_microseconds_
 
 
 def test_dataset_load_rss_is_statms_resident_pages_in_mebibytes(monkeypatch):
-    """Mutation AK50: /proc/self/statm's second field (resident pages), not the first (virtual size)."""
+    """rss_mb reads /proc/self/statm's second field (resident pages), not the first (virtual size)."""
     bench = _module("dataset_load")
     monkeypatch.setattr(bench, "open", lambda path: io.StringIO("9999 256 3 4 5 6 7\n"), raising=False)
     assert bench.rss_mb() == 256 * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def test_dataset_load_ours_counts_the_rows_of_both_splits(monkeypatch):
-    """Mutation AK51: load_ours reports the train and the test buffers' rows together."""
+    """load_ours reports the train and the test buffers' rows together."""
     import rlkit.experiment as ex
 
     bench = _module("dataset_load")
@@ -765,8 +762,8 @@ def test_dataset_load_ours_counts_the_rows_of_both_splits(monkeypatch):
 
 
 def test_dataset_load_reference_loader_reads_each_splits_own_tasks_and_counts_both(monkeypatch, tmp_path):
-    """Mutation AK52, AK53: the reference's loader reads the train tasks' files of train_epoch and the eval tasks'
-    of eval_epoch, and counts the transitions of both."""
+    """The reference's loader reads the train tasks' files of train_epoch and the eval tasks' of eval_epoch, and counts
+    the transitions of both."""
     import rlkit.config as config
 
     bench = _module("dataset_load")
@@ -791,7 +788,7 @@ def test_dataset_load_reference_loader_reads_each_splits_own_tasks_and_counts_bo
 
 
 def test_dataset_load_child_measures_growth_from_the_larger_of_the_rss_and_the_peak_so_far(monkeypatch, capsys):
-    """Mutation AK54: the growth's base is max(current RSS, peak so far)."""
+    """The growth's base is max(current RSS, peak so far)."""
     import rlkit.cli as cli
 
     bench = _module("dataset_load")
@@ -805,7 +802,7 @@ def test_dataset_load_child_measures_growth_from_the_larger_of_the_rss_and_the_p
 
 
 def test_dataset_load_layout_source_changes_when_a_file_is_written_again_at_the_same_size(tmp_path):
-    """Mutation AK55: the exported layout's marker digests the files' modification times too."""
+    """The exported layout's marker digests the files' modification times too."""
     bench = _module("dataset_load")
     (tmp_path / "goal_idx0").mkdir()
     f = tmp_path / "goal_idx0" / "step2000.npz"
@@ -818,9 +815,8 @@ def test_dataset_load_layout_source_changes_when_a_file_is_written_again_at_the_
 
 
 def test_dataset_load_main_exports_once_per_dataset_and_prints_the_medians_ratios(monkeypatch, tmp_path, capsys):
-    """Mutation AK56, AK57, AK58: the reference layout is exported when it has no marker or another dataset's,
-    not again for the same one; the speed-up is reference / ours median seconds, the memory ratio reference / ours
-    median growth."""
+    """The reference layout is exported when it has no marker or another dataset's, not again for the same one; the
+    speed-up is reference / ours median seconds, the memory ratio reference / ours median growth."""
     import rlkit.data.legacy as legacy
 
     bench = _module("dataset_load")
@@ -855,8 +851,8 @@ def test_dataset_load_main_exports_once_per_dataset_and_prints_the_medians_ratio
 
 
 def test_dataset_load_synthesises_40_tasks_of_checkpoints_2000_to_4800(monkeypatch, tmp_path):
-    """Mutation AK59: the faithful shape: 40 tasks, checkpoints 2000..4800 every 200, 50 stochastic + 1
-    deterministic episodes of 20 steps a checkpoint."""
+    """synthesize writes the faithful shape: 40 tasks, checkpoints 2000..4800 every 200, 50 stochastic + 1 deterministic
+    episodes of 20 steps a checkpoint."""
     import rlkit.data.meta as meta
     import rlkit.data.npz as npz
 
@@ -878,8 +874,8 @@ def test_dataset_load_synthesises_40_tasks_of_checkpoints_2000_to_4800(monkeypat
 def test_the_load_memory_child_estimates_with_one_training_tasks_arrays_and_grows_from_the_larger_base(
     tmp_path, capsys, monkeypatch
 ):
-    """Mutation AK60, AK61: with 2 training tasks, the rule adds twice ONE training task's arrays (the training
-    split's over n_train), and the growth is measured from max(VmRSS, peak so far)."""
+    """With 2 training tasks, the rule adds twice ONE training task's arrays (the training split's over n_train), and
+    the growth is measured from max(VmRSS, peak so far)."""
     import rlkit.cli as cli
     from rlkit.data.load import load_task_data
 
@@ -900,8 +896,8 @@ def test_the_load_memory_child_estimates_with_one_training_tasks_arrays_and_grow
 def test_the_load_memory_benchmark_takes_all_the_envs_tasks_reuses_its_data_and_prints_growth_over_rule(
     monkeypatch, tmp_path, capsys
 ):
-    """Mutation AK62, AK63, AK64, AK65: --train + --test may be exactly the env's task count; an existing dataset
-    of that many tasks is reused; the ratio is the median growth over the first round's estimate."""
+    """--train + --test may be exactly the env's task count; an existing dataset of that many tasks is reused; the ratio
+    is the median growth over the first round's estimate."""
     import rlkit.cli as cli
 
     bench = _module("stage2_load_memory")
@@ -942,7 +938,7 @@ def test_the_load_memory_benchmark_takes_all_the_envs_tasks_reuses_its_data_and_
 
 
 def test_regenerate_memory_peak_is_vmhwm_in_mebibytes(monkeypatch):
-    """Mutation AK66: the benchmark's own peak_rss_mb reads VmHWM (the peak), not VmRSS."""
+    """The benchmark's own peak_rss_mb reads VmHWM (the peak), not VmRSS."""
     bench = _module("regenerate_memory")
     status = "Name:\tpython\nVmHWM:\t    3072 kB\nVmRSS:\t    1024 kB\n"
     monkeypatch.setattr(bench, "open", lambda path: io.StringIO(status), raising=False)
@@ -950,7 +946,7 @@ def test_regenerate_memory_peak_is_vmhwm_in_mebibytes(monkeypatch):
 
 
 def test_regenerate_memory_synthesises_checkpoints_100_to_100n(monkeypatch, tmp_path):
-    """Mutation AK67: N network files at checkpoints 100, 200, ..., 100 N (none at step 0)."""
+    """synthesize writes N network files at checkpoints 100, 200, ..., 100 N (none at step 0)."""
     import rlkit.data.meta as meta
     import rlkit.data.networks as networks
 
@@ -966,8 +962,7 @@ def test_regenerate_memory_synthesises_checkpoints_100_to_100n(monkeypatch, tmp_
 
 
 def test_regenerate_memory_measure_runs_the_child_on_the_codes_rlkit_and_checks_it(monkeypatch, tmp_path):
-    """Mutation AK68, AK69: the child's PYTHONPATH starts with --code's checkout, and an answer from another rlkit
-    is refused."""
+    """The child's PYTHONPATH starts with --code's checkout, and an answer from another rlkit is refused."""
     import rlkit.cli as cli
     from rlkit.errors import UserError
 
@@ -984,8 +979,8 @@ def test_regenerate_memory_measure_runs_the_child_on_the_codes_rlkit_and_checks_
 def test_regenerate_memory_main_clears_earlier_extras_checks_the_count_and_prints_the_growth(
     monkeypatch, tmp_path, capsys
 ):
-    """Mutation AK70, AK71, AK72: a rerun's step*_extra.npz are removed first, fewer files than networks are
-    refused, and the growth printed is the peak minus the peak after imports."""
+    """A rerun's step*_extra.npz are removed first, fewer files than networks are refused, and the growth printed is the
+    peak minus the peak after imports."""
     from rlkit.errors import UserError
 
     bench = _module("regenerate_memory")
@@ -1039,9 +1034,8 @@ class FakeRay:
 def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed_generation(
     monkeypatch, tmp_path, capsys
 ):
-    """Mutation AK73, AK74, AK75, AK76, AK77: Ray starts with as many CPUs as workers, its start-up is left out of
-    the timing; speed-up = 1 worker / 2 workers, overhead = 1 worker / plain - 1; each round's datasets are
-    compared with that round's plain one."""
+    """Ray starts with as many CPUs as workers, its start-up is left out of the timing; speed-up = 1 worker / 2 workers,
+    overhead = 1 worker / plain - 1; each round's datasets are compared with that round's plain one."""
     import rlkit.behaviour as behaviour
     import rlkit.cluster.behaviour as cb
     import rlkit.cluster.engine as engine
@@ -1087,7 +1081,7 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
 
 
 def test_scale_out_warm_up_trains_its_throwaway_task_to_the_end(monkeypatch):
-    """Mutation AK78: _warm_up runs segments until the task is done (a segment's state None), passing each on."""
+    """_warm_up runs segments until the task is done (a segment's state None), passing each on."""
     import rlkit.behaviour.generate as gen
 
     bench = _module("scale_out")
@@ -1115,7 +1109,7 @@ class _Space:
 
 
 def test_env_speed_steps_per_second_is_actions_over_seconds(monkeypatch):
-    """Mutation AK79: the rate is steps per second, not seconds per step."""
+    """The rate is steps per second, not seconds per step."""
     bench = _module("env_speed")
     clock = Clock()
     monkeypatch.setattr(bench, "time", clock)
@@ -1129,9 +1123,9 @@ def test_env_speed_steps_per_second_is_actions_over_seconds(monkeypatch):
 
 
 def test_env_speed_main_prints_the_best_rates_time_ratio_the_physics_check_and_the_worst_ratio(monkeypatch, capsys):
-    """Mutation AK80, AK81, AK82, AK83: the plain env gets the actions rescaled to its bounds; the ratio is the
-    best plain rate over the best of ours (time per step, ours / gymnasium); 'same physics' compares the two
-    final states; the summary is the worst (largest) ratio."""
+    """The plain env gets the actions rescaled to its bounds; the ratio is the best plain rate over the best of ours
+    (time per step, ours / gymnasium); 'same physics' compares the two final states; the summary is the worst (largest)
+    ratio."""
     bench = _module("env_speed")
     monkeypatch.setattr(bench, "BODIES", {"fam-a": ("A-v5", "a.xml"), "fam-b": ("B-v5", "b.xml")})
     unwrapped = SimpleNamespace(model=SimpleNamespace(opt=SimpleNamespace(timestep=0.01)), frame_skip=5)
@@ -1161,7 +1155,7 @@ def test_env_speed_main_prints_the_best_rates_time_ratio_the_physics_check_and_t
     assert lines[3] == "worst time ratio (ours / gymnasium): 1.200  (target <= 1.10)"
 
 
-# ------------------------------------------------------------------------------------------- audit M additions
+# ------------------------------ more checks of the benchmarks above (refusals, atomic writes, what they print)
 
 
 def test_env_speed_same_physics_is_false_for_a_state_off_by_a_thousandth(monkeypatch, capsys):

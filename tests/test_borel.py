@@ -933,11 +933,11 @@ def sparse_rows(rows: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context():
-    """Mutations R02 and R03: on a sparse run the belief must read the reward the VAE was trained on, the sparse
-    one (docs/algorithm.md, BOREL's ELBO uses the context rewards, sparse with `sparse_rewards`), both at each step
-    of an episode (R03 fed the dense r_t to the GRU's step) and from the previous episode carried as context (R02
-    kept its dense rewards). A belief fed dense rewards is off-distribution, so the sparse BOReL numbers would be
-    wrong. By hand: episode e acts from the prior fed sparse(episode e - 1), then each of its own sparse steps."""
+    """On a sparse run the belief must read the reward the VAE was trained on, the sparse one (docs/algorithm.md,
+    BOREL's ELBO uses the context rewards, sparse with `sparse_rewards`), both at each step of an episode (not the dense
+    r_t fed to the GRU's step) and from the previous episode carried as context (not with its dense rewards kept). A
+    belief fed dense rewards is off-distribution, so the sparse BOReL numbers would be wrong. By hand: episode e acts
+    from the prior fed sparse(episode e - 1), then each of its own sparse steps."""
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
     scored = []
@@ -985,10 +985,10 @@ def context_rows(b, job: int) -> torch.Tensor:
 
 @torch.no_grad()
 def test_a_short_offline_episode_is_fed_without_its_padding():
-    """Mutation R07: an offline context episode shorter than the longest sequence (MuJoCo episodes that end
-    early) must be fed to the GRU as its n real rows; R07 fed the whole padded row block (the last row repeated up
-    to the longest episode), so the belief read transitions that never happened. By hand: with episodes of 20, 7,
-    13 and 20 steps, scored step t acts with the belief after the drawn episode's n rows and t scored steps."""
+    """An offline context episode shorter than the longest sequence (MuJoCo episodes that end early) must be fed to the
+    GRU as its n real rows, not as the whole padded row block (the last row repeated up to the longest episode), with
+    which the belief read transitions that never happened. By hand: with episodes of 20, 7, 13 and 20 steps, scored step
+    t acts with the belief after the drawn episode's n rows and t scored steps."""
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
     scored, draws = run_offline(agent, [20, 7, 13, 20])
@@ -1003,10 +1003,10 @@ def test_a_short_offline_episode_is_fed_without_its_padding():
 
 @torch.no_grad()
 def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored():
-    """Mutation R10: in the offline protocol the context episode is read as the buffer holds it (its rewards are
-    already the run's context rewards) and the scored episode's own steps must read the sparse reward on a sparse
-    run, as in the online protocols; R10 built the offline belief without the reward map, so its scored steps
-    fed the dense reward to the GRU and BOReL's offline-context returns came from an off-distribution belief."""
+    """In the offline protocol the context episode is read as the buffer holds it (its rewards are already the run's
+    context rewards) and the scored episode's own steps must read the sparse reward on a sparse run, as in the online
+    protocols; an offline belief built without the reward map fed its scored steps' dense reward to the GRU, and BOReL's
+    offline-context returns came from an off-distribution belief."""
     agent = make_trainer().agent
     spy = SpyPolicy(agent)
     scored, draws = run_offline(agent, [20] * 4, reward_fn=SPARSIFY)
@@ -1022,10 +1022,10 @@ def test_offline_scored_steps_read_the_sparse_reward_and_the_context_as_stored()
 
 @torch.no_grad()
 def test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std():
-    """Mutations R05 and R06: a recurrent protocol's result (logged as `Z mean eval` / `Z variance eval`) is each
-    job's last belief: z its mean mu, z_std the mean over dims of its standard deviation exp(logvar / 2) (module
-    docstring of rlkit/eval/recurrent.py). R05 reported exp(logvar), the variance; R06 swapped mu and logvar.
-    By hand: the last belief of job j is the prior fed its second scored episode, then its third's 20 steps."""
+    """A recurrent protocol's result (logged as `Z mean eval` / `Z variance eval`) is each job's last belief: z its mean
+    mu, z_std the mean over dims of its standard deviation exp(logvar / 2) (module docstring of
+    rlkit/eval/recurrent.py), not exp(logvar), the variance, and not with mu and logvar swapped. By hand: the last
+    belief of job j is the prior fed its second scored episode, then its third's 20 steps."""
     agent = make_trainer().agent
     agent.gru.logvar.bias.add_(1.0)  # logvar near 1, not 0: the std exp(1/2) and the variance exp(1) far apart
     scored = []
@@ -1041,9 +1041,9 @@ def test_a_recurrent_protocols_z_is_the_last_belief_mean_and_z_std_its_std():
 
 
 def test_a_shorter_sequences_last_row_keeps_its_own_next_state_and_its_terminal():
-    """Mutations E08 (`inside = ... <= index.lengths`) and E20 (`join = ends[cur]`, no `inside`): the join of a
-    sequence's episodes must stop at the sequence's last real row, also in a sequence shorter than the longest one,
-    whose padding repeats that last row. Otherwise the last row of every short sequence (an odd checkpoint's last
+    """The join of a sequence's episodes must stop at the sequence's last real row, also in a sequence shorter than the
+    longest one, whose padding repeats that last row: not one step further (`inside = ... <= index.lengths`) and not
+    without `inside` (`join = ends[cur]`). Otherwise the last row of every short sequence (an odd checkpoint's last
     episode, or any pair of short episodes) is joined to its own padding copy: it loses its terminal and its next
     hyper-state becomes its own state, a self-loop the critic bootstraps from, so BOREL's values are wrong.
 
@@ -1069,11 +1069,11 @@ def test_a_shorter_sequences_last_row_keeps_its_own_next_state_and_its_terminal(
 
 
 def test_subsampled_beliefs_weight_the_state_term_as_the_reward_term():
-    """Mutation E19 (the state term multiplied by `latent`, every real belief, in place of `decoded`, the drawn
-    beliefs' weights): with `borel_elbo_terms` M below T + 1 and the state decoder (hopper, walker,
-    point-robot-wind), the state reconstruction must be sum_j w_j mean_k |s_hat_jk - s'_k|^2 over the M drawn
-    beliefs, as the reward term (docs: "M draws ... weights each (n + 1) / M"); else the state term is not the
-    unbiased estimate the docs promise (the slip fails to broadcast, or drops the weights at M = 1).
+    """The state term is weighted by `decoded`, the drawn beliefs' weights, not multiplied by `latent`, every real
+    belief: with `borel_elbo_terms` M below T + 1 and the state decoder (hopper, walker, point-robot-wind), the state
+    reconstruction must be sum_j w_j mean_k |s_hat_jk - s'_k|^2 over the M drawn beliefs, as the reward term (docs: "M
+    draws ... weights each (n + 1) / M"); else the state term is not the unbiased estimate the docs promise (the slip
+    fails to broadcast, or drops the weights at M = 1).
 
     elbo_inputs, M = 2. Sequence 0 (2 steps, s' = 1, 1) draws beliefs {0, 2}, weight 3/2 each; their state
     predictions (0, 0) and (3, 1): errors mean(1, 1) = 1 and mean(4, 0) = 2 -> 1.5 (1 + 2) = 4.5. Sequence 1 (one
@@ -1093,12 +1093,12 @@ def test_subsampled_beliefs_weight_the_state_term_as_the_reward_term():
 
 
 def test_the_vae_reads_the_context_reward_of_its_sequences_the_sparse_one_on_a_sparse_run():
-    """Mutation S06 (`SequenceBatch.rewards` reading the row's dense reward column): the VAE's ELBO, the hyper-state
-    relabelling and the meta-test all read the context reward, sparse with `sparse_rewards` (docs: "The rewards
-    are the context rewards (the sparse ones with `sparse_rewards`)"), and the meta-test feeds the belief sparse
-    rewards; a VAE trained and relabelled on dense rewards is off-distribution at meta-test and the sparse BOREL
-    numbers are wrong. A buffer whose context reward is 1 where the dense reward is positive, else 0: each
-    sequence's rewards are those 0/1 values, in order."""
+    """`SequenceBatch.rewards` reads the row's context reward, not its dense reward column: the VAE's ELBO, the
+    hyper-state relabelling and the meta-test all read the context reward, sparse with `sparse_rewards` (docs: "The
+    rewards are the context rewards (the sparse ones with `sparse_rewards`)"), and the meta-test feeds the belief sparse
+    rewards; a VAE trained and relabelled on dense rewards is off-distribution at meta-test and the sparse BOREL numbers
+    are wrong. A buffer whose context reward is 1 where the dense reward is positive, else 0: each sequence's rewards
+    are those 0/1 values, in order."""
     data = episodes_data([3, 2, 4], 5.0)
     buf = MultiTaskBuffer({5: data}, OBS, ACT, DEV, context_reward_fn=lambda r: (r > 0).astype(np.float32))
     index = SequenceIndex(buf, episodes=2, block=3)
@@ -1115,11 +1115,11 @@ def test_the_vae_reads_the_context_reward_of_its_sequences_the_sparse_one_on_a_s
 
 
 def test_the_vaes_elbo_ignores_what_the_padding_of_a_short_sequence_holds():
-    """Mutation E25 (`BeliefVAE.elbo` passing an all-True mask to `elbo_terms`): a batch's sequences are padded to
-    the longest, and padded steps must never count (docs: "for a sequence of n steps ... mean_{k<n}", sum over
-    t <= n). Otherwise every short sequence (an odd checkpoint's last episode, early-terminating hopper/walker/ant
-    episodes) trains the VAE on copies of its last transition and on beliefs past its end. Sequences of 6 and 2
-    steps, the second padded to 6: the ELBO, from the same noise, is the same whatever its 4 padding rows hold."""
+    """`BeliefVAE.elbo` passes the batch's mask to `elbo_terms`, not an all-True one: a batch's sequences are padded to
+    the longest, and padded steps must never count (docs: "for a sequence of n steps ... mean_{k<n}", sum over t <= n).
+    Otherwise every short sequence (an odd checkpoint's last episode, early-terminating hopper/walker/ant episodes)
+    trains the VAE on copies of its last transition and on beliefs past its end. Sequences of 6 and 2 steps, the second
+    padded to 6: the ELBO, from the same noise, is the same whatever its 4 padding rows hold."""
     buf = MultiTaskBuffer({0: episodes_data([3, 3, 2], 0.0)}, OBS, ACT, DEV)
     b = SequenceIndex(buf, episodes=2, block=3).batch(torch.tensor([[0, 1]]))
     assert b.mask[0].sum(1).tolist() == [6, 2]
@@ -1133,10 +1133,10 @@ def test_the_vaes_elbo_ignores_what_the_padding_of_a_short_sequence_holds():
 
 
 def test_the_reward_reconstruction_trains_the_belief_encoder():
-    """Mutation E26 (the reward decoder fed `zz.detach()`): z_t is a reparameterised sample of q_t, so the reward
-    reconstruction's gradient reaches the GRU and the mu/logvar heads (docs: stage 1 steps "the encoder and
-    decoders" on the ELBO); detached, the encoder learns from the KL alone, which pulls every belief to the prior,
-    and BOREL's beliefs carry no task information. With kl_weight 0 and no state decoder the loss is the reward
+    """The reward decoder is fed the belief samples as they are, not `zz.detach()`: z_t is a reparameterised sample of
+    q_t, so the reward reconstruction's gradient reaches the GRU and the mu/logvar heads (docs: stage 1 steps "the
+    encoder and decoders" on the ELBO); detached, the encoder learns from the KL alone, which pulls every belief to the
+    prior, and BOREL's beliefs carry no task information. With kl_weight 0 and no state decoder the loss is the reward
     term alone, and it must give the encoder's GRU and both heads a gradient."""
     buf = MultiTaskBuffer({0: episodes_data([3, 3], 0.0)}, OBS, ACT, DEV)
     b = SequenceIndex(buf, episodes=2, block=2).batch(torch.tensor([[0]]))
@@ -1148,13 +1148,13 @@ def test_the_reward_reconstruction_trains_the_belief_encoder():
 
 
 def test_borels_dual_critic_and_d_hat_read_each_rows_own_belief():
-    """Mutations G72, G73: under BOREL with BRAC, D_hat (G72) or c's fit on the step's rows (G73) reads the next row's
-    belief (mu_t+1, logvar_t+1) in place of the row's own. c(s, a, b) estimates the divergence of pi(.|s, b) from
-    the data's actions at the hyper-state (s, b_t) the policy acted in (docs/algorithm.md, "BOREL": the learner on
-    hyper-states, each row's belief in place of its task's z); the next belief belongs to s' and is the target V's
-    alone. tests/test_borel.py checks V and the target V but not c, whose docstring says it reads (s, mu_t,
-    logvar_t). c's first call of the step fits it on (a~, a_data, a_int) of the step's rows, its last gives
-    D_hat on (a~, a_data): both must carry each row's own s and belief."""
+    """Under BOREL with BRAC, D_hat and c's fit on the step's rows each read the row's own belief, not the next row's
+    (mu_t+1, logvar_t+1) in its place. c(s, a, b) estimates the divergence of pi(.|s, b) from the data's actions at the
+    hyper-state (s, b_t) the policy acted in (docs/algorithm.md, "BOREL": the learner on hyper-states, each row's belief
+    in place of its task's z); the next belief belongs to s' and is the target V's alone. Other tests here check V
+    and the target V but not c, whose docstring says it reads (s, mu_t, logvar_t). c's first call of the step fits it on
+    (a~, a_data, a_int) of the step's rows, its last gives D_hat on (a~, a_data): both must carry each row's own s and
+    belief."""
     tr = make_trainer(use_brac=True)
     s = hyper_inputs(tr)
     calls = []
@@ -1170,9 +1170,8 @@ def test_borels_dual_critic_and_d_hat_read_each_rows_own_belief():
 
 
 def test_borel_refuses_training_its_policy_with_a_zero_z_it_does_not_have():
-    """Mutation TT54: BOREL's learner reads a belief, not a z: `--train_z0_policy true` would be ignored, so it is
-    refused like the other keys only the mean-pooled encoders read; with z0_policy_share too, the first such key is
-    named."""
+    """BOREL's learner reads a belief, not a z: `--train_z0_policy true` would be ignored, so it is refused like the
+    other keys only the mean-pooled encoders read; with z0_policy_share too, the first such key is named."""
     with pytest.raises(
         UserError, match=r"^algo_params.train_z0_policy True: algo_type 'BOREL' does not use it \(expected its default "
     ):
@@ -1184,10 +1183,10 @@ def test_borel_refuses_training_its_policy_with_a_zero_z_it_does_not_have():
 
 @pytest.mark.slow
 def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
-    """Mutation U53: BOREL's VAE stage drawing from the batch sampler's stream (`"batch_sampling"` for
-    `"borel_vae"`). Every consumer of randomness has a stream of its own (docs' table of streams, rlkit.seeding):
-    with the slip the VAE's task and sequence picks repeat the draws of the training batches exactly, a correlation
-    between the two stages that the stream table rules out. (tests/test_borel.py.)"""
+    """BOREL's VAE stage draws from a stream of its own (`"borel_vae"`), not from the batch sampler's
+    (`"batch_sampling"`). Every consumer of randomness has a stream of its own (docs' table of streams, rlkit.seeding):
+    drawing from the batch sampler's, the VAE's task and sequence picks repeat the draws of the training batches
+    exactly, a correlation between the two stages that the stream table rules out."""
     from rlkit.seeding import torch_generator
 
     monkeypatch.chdir(tiny_data.parent.parent)
@@ -1202,8 +1201,8 @@ def test_borels_vae_draws_its_own_stream(tiny_data, tmp_path, monkeypatch):
 
 
 def test_borels_policy_reads_s_then_mu_then_logvar():
-    """Mutation Y51: BOREL's policy input is the hyper-state (s, mu, logvar) in that order (docs/algorithm.md,
-    "Learner"; a saved snapshot's first-layer columns mean that), not (mu, logvar, s)."""
+    """BOREL's policy input is the hyper-state (s, mu, logvar) in that order (docs/algorithm.md, "Learner"; a saved
+    snapshot's first-layer columns mean that), not (mu, logvar, s)."""
     settings = BorelSettings.from_config(borel_cfg())
     agent = BorelAgent(2, 2, settings, 16, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
@@ -1216,8 +1215,8 @@ def test_borels_policy_reads_s_then_mu_then_logvar():
 
 
 def test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_input():
-    """Mutation Y52: BOREL's policy is the network every method's learner trains (3 hidden layers of net_size, as
-    CSROAgent's), its input widened from (s, z) to (s, mu, logvar)."""
+    """BOREL's policy is the network every method's learner trains (3 hidden layers of net_size, as CSROAgent's), its
+    input widened from (s, z) to (s, mu, logvar)."""
     settings = BorelSettings.from_config(borel_cfg())
     L = settings.latent
     agent = BorelAgent(3, 2, settings, 16, torch.Generator().manual_seed(0))
@@ -1229,8 +1228,8 @@ def test_borels_policy_is_csros_three_hidden_layers_of_net_size_on_the_wider_inp
 
 @pytest.mark.parametrize("lengths", [[10, 10], [10, 20]])
 def test_episode_lengths_that_do_not_sum_to_a_tasks_rows_are_a_one_line_error(lengths):
-    """Mutation Y79: a task's episode lengths must sum to its rows (25 here): fewer leave rows in no sequence,
-    more make a sequence read past the task's rows into the next task's."""
+    """A task's episode lengths must sum to its rows (25 here): fewer leave rows in no sequence, more make a sequence
+    read past the task's rows into the next task's."""
     data = episodes_data([10, 15], 3)
     data.traj_lengths = np.asarray(lengths)
     buf = MultiTaskBuffer({3: data, 4: episodes_data([10, 15], 4)}, 2, 2, DEV, terminal_at_traj_end=False)
@@ -1244,9 +1243,9 @@ def test_episode_lengths_that_do_not_sum_to_a_tasks_rows_are_a_one_line_error(le
 
 
 def test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belief():
-    """Mutation Y86: `hyper_state_columns` relabels the sequences `chunk` at a time (2048 in a run, more sequences
-    than that in a paper run's data): each chunk writes the beliefs of its own sequences' rows, so chunks of 2 give
-    what one chunk gives (two tasks, 3 sequences of unequal lengths)."""
+    """`hyper_state_columns` relabels the sequences `chunk` at a time (2048 in a run, more sequences than that in a
+    paper run's data): each chunk writes the beliefs of its own sequences' rows, so chunks of 2 give what one chunk
+    gives (two tasks, 3 sequences of unequal lengths)."""
     enc = make_trainer().agent.gru
     buf = MultiTaskBuffer({1: episodes_data([3, 2, 4, 1], 1), 6: episodes_data([2, 3], 6, seed=1)}, 2, 2, DEV)
     index = SequenceIndex(buf, 2, 4)
@@ -1258,11 +1257,11 @@ def test_the_relabelling_in_chunks_of_two_sequences_gives_each_row_its_own_belie
 
 
 def test_borels_policy_and_critics_read_each_rows_own_belief_not_the_next_rows():
-    """Mutations W90, W92: BOReL's learner step (`_borel_step`) gives the policy (W90) or the twin critics (W92) the
-    belief after the row's transition (mu_t+1, logvar_t+1, the next_obs columns) instead of the belief the row's
-    action was taken under (mu_t, logvar_t, the obs columns): pi(a | s, b_t) and Q(s, a, b_t), as the BAMDP's
-    hyper-state says (docs/algorithm.md, "BOREL"). tests/test_borel.py checks what V and the target V read; this
-    checks the policy's first input and the critics' first (their own update's) input of the step by hand."""
+    """BOReL's learner step (`_borel_step`) gives the policy and the twin critics the belief the row's action was taken
+    under (mu_t, logvar_t, the obs columns), not the belief after the row's transition (mu_t+1, logvar_t+1, the next_obs
+    columns), which the policy or the critics once read in its place: pi(a | s, b_t) and Q(s, a, b_t), as the BAMDP's
+    hyper-state says (docs/algorithm.md, "BOREL"). Other tests here check what V and the target V read; this checks
+    the policy's first input and the critics' first (their own update's) input of the step by hand."""
     tr = make_trainer()  # no BRAC: the policy runs once, on the step's rows
     s = hyper_inputs(tr)
     seen = {"policy": [], "qf": []}
@@ -1280,10 +1279,10 @@ def test_borels_policy_and_critics_read_each_rows_own_belief_not_the_next_rows()
 
 @torch.no_grad()
 def test_borels_np_keeps_a_jobs_context_episode_while_a_batch_mate_collects_more():
-    """Mutation AB33: `_Belief.add_paths` adding an episode for every job (`range(len(self.history))`) instead of
-    the jobs that stepped (`np.flatnonzero(paths.lengths)`). An idle job then gets an empty episode, which pushes
-    its real context episode out of the window (borel_episodes - 1 = 1): when a batch-mate (episodes ending early)
-    needs a further context round, the job's scored episode starts from the prior, as if it had no context.
+    """`_Belief.add_paths` adds an episode only for the jobs that stepped (`np.flatnonzero(paths.lengths)`), not for
+    every job (`range(len(self.history))`). Adding one for every job, an idle job gets an empty episode, which pushes
+    its real context episode out of the window (borel_episodes - 1 = 1): when a batch-mate (episodes ending early) needs
+    a further context round, the job's scored episode starts from the prior, as if it had no context.
 
     By hand: N = 40, H = 20; job 1 (task 6) collects one 20-step context episode, job 0 (task 2, 7-step episodes)
     three. Job 1's first scored step acts with the belief after its 20 context rows, fed in order from the prior."""
@@ -1311,11 +1310,11 @@ def test_borels_np_keeps_a_jobs_context_episode_while_a_batch_mate_collects_more
 
 @torch.no_grad()
 def test_borels_belief_advances_only_for_the_jobs_that_stepped():
-    """Mutations AB37 and AB38: `_Belief.on_step` advancing every job's GRU (`np.arange`) instead of the jobs that
-    stepped at t. A job whose episode has ended, or that is done while a batch-mate goes on, would read the zero
-    padding of the steps it never took as transitions, and its logged belief (`Z mean eval`) would drift. AB38:
-    the online protocol restarting every job's belief before each scored episode (`np.arange(len(envs))`), not the
-    active ones': a done job's result becomes the belief after its context alone, not after its last episode.
+    """`_Belief.on_step` advances the GRU of the jobs that stepped at t only, not every job's (`np.arange`): a job whose
+    episode has ended, or that is done while a batch-mate goes on, would read the zero padding of the steps it never
+    took as transitions, and its logged belief (`Z mean eval`) would drift. The online protocol restarts the belief of
+    the active jobs only before each scored episode, not every job's (`np.arange(len(envs))`): restarting every job's, a
+    done job's result becomes the belief after its context alone, not after its last episode.
 
     By hand: online protocol, N = 40, H = 20, window 1; job 1 (task 6, 20-step episodes) is done after 2 scored
     episodes while job 0 (task 2, 7-step episodes) plays 4 more. Job 1's result is the mean of the belief after its
@@ -1328,18 +1327,19 @@ def test_borels_belief_advances_only_for_the_jobs_that_stepped():
     L = agent.latent_dim // 2
     want = replay(agent, [episode_rows(scored[0], 1), episode_rows(scored[1], 1)])[-1][:L]
     np.testing.assert_allclose(result.z[1], want.numpy(), rtol=0, atol=1e-6)
-    # (the untrained GRU nearly forgets the first episode: restarted from its context alone, AB38, it is within
-    # about 1e-5, so the tolerance is 1e-6; the protocol's feed and this replay agree to about 1e-8)
+    # (the untrained GRU nearly forgets the first episode: restarted from its context alone, as a restart of every
+    # job's belief before each scored episode leaves it, it is within about 1e-5, so the tolerance is 1e-6; the
+    # protocol's feed and this replay agree to about 1e-8)
     restarted = replay(agent, [episode_rows(scored[1], 1)])[-1][:L]
     assert float((restarted - want).abs().max()) > 5e-6
 
 
 def test_a_borel_runs_training_sequences_are_borel_episodes_whole_episodes_of_each_checkpoint(tmp_path):
-    """Mutation AC07: BOREL's training sequences (`prepare`'s SequenceIndex) group `borel_episodes` consecutive whole
-    episodes of one checkpoint's n_trj; with 1 (the eval protocol's grouping) the VAE never sees a sequence that
-    spans episodes, which is what its belief over a meta-episode is trained for. Only a slow test read them back.
-    Written data: 3 episodes of 4 steps per checkpoint, 2 checkpoints, borel_episodes 2: per task the sequences are
-    episodes (0, 1) and (2) of each checkpoint, 8, 4, 8 and 4 steps long."""
+    """BOREL's training sequences (`prepare`'s SequenceIndex) group `borel_episodes` consecutive whole episodes of one
+    checkpoint's n_trj; with 1 (the eval protocol's grouping) the VAE never sees a sequence that spans episodes, which
+    is what its belief over a meta-episode is trained for. Only a slow test read them back. Written data: 3 episodes of
+    4 steps per checkpoint, 2 checkpoints, borel_episodes 2: per task the sequences are episodes (0, 1) and (2) of each
+    checkpoint, 8, 4, 8 and 4 steps long."""
     data = _written_data(tmp_path / "data")
     cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "borel_episodes": 2}})
     index = prepare(cfg, 0, torch.device("cpu")).sequences
@@ -1348,10 +1348,10 @@ def test_a_borel_runs_training_sequences_are_borel_episodes_whole_episodes_of_ea
 
 
 def test_a_borel_step_draws_its_batch_from_the_hyper_state_rows_without_a_context():
-    """Mutation AC10: BOREL's training step draws its meta-batch from the relabelled hyper-state rows and no
-    context (its learner reads the belief in the rows); drawing a context as well (`with_context` True) moves the
-    batch stream on by a context's draws, so every BOREL batch after it is another one, and spends a context's
-    sampling per step for nothing. The draw must be: the tasks, then the batch, from the one generator."""
+    """BOREL's training step draws its meta-batch from the relabelled hyper-state rows and no context (its learner reads
+    the belief in the rows); drawing a context as well (`with_context` True) moves the batch stream on by a context's
+    draws, so every BOREL batch after it is another one, and spends a context's sampling per step for nothing. The draw
+    must be: the tasks, then the batch, from the one generator."""
     t = object.__new__(MetaTrainer)
     t.borel, t.hyper_buffer = SimpleNamespace(), make()
     t.setup = SimpleNamespace(train_buffer=None)  # BOREL never draws from the plain training rows
@@ -1367,10 +1367,10 @@ def test_a_borel_step_draws_its_batch_from_the_hyper_state_rows_without_a_contex
 
 
 def test_borels_relabelling_widens_obs_by_the_belief_before_each_row_and_next_obs_by_the_belief_after(monkeypatch):
-    """Mutation AC26: `relabel` gives `hyper_state_buffer` the beliefs before each row (for its obs) and after it
-    (for its next obs), as `hyper_state_columns` returns them; swapped, every hyper-state holds the belief that
-    already saw its own transition and the learner's critic reads the future. The relabelling tests call
-    `hyper_state_buffer` directly; only `relabel` orders the two, and nothing ran it fast."""
+    """`relabel` gives `hyper_state_buffer` the beliefs before each row (for its obs) and after it (for its next obs),
+    as `hyper_state_columns` returns them; swapped, every hyper-state holds the belief that already saw its own
+    transition and the learner's critic reads the future. The relabelling tests call `hyper_state_buffer` directly; only
+    `relabel` orders the two, and nothing ran it fast."""
     import rlkit.experiment as experiment
 
     before, after, final = torch.zeros(3, 2), torch.ones(3, 2), torch.full((2, 1), 5.0)
@@ -1390,19 +1390,18 @@ def test_borels_relabelling_widens_obs_by_the_belief_before_each_row_and_next_ob
 
 
 def test_a_borel_run_of_one_decode_state_setting_is_not_resumed_with_the_other():
-    """Mutation AC46: BOREL's `borel_decode_state` null is read as the env's default (variants written before
-    2026-12-04 recorded null), but a value given is kept: a run trained without the state decoder is another
-    config than one with it. With the `is None` condition dropped both sides were replaced by the default and
-    the folder resumed under the other setting without a word."""
+    """BOREL's `borel_decode_state` null is read as the env's default (variants written before 2026-12-04 recorded
+    null), but a value given is kept: a run trained without the state decoder is another config than one with it. With
+    the `is None` condition dropped both sides were replaced by the default and the folder resumed under the other
+    setting without a word."""
     off = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": False}}).to_dict()
     on = load_config(None, {"algo_type": "BOREL", "algo_params": {"borel_decode_state": True}}).to_dict()
     assert config_differences(off, on) == ["algo_params.borel_decode_state: false -> true"]
 
 
 def test_borel_refuses_a_share_of_zero_z_rows_even_where_the_config_file_turns_the_zero_z_policy_on(tmp_path):
-    """Mutation AH17: BOREL has no z to zero, so z0_policy_share is one of the keys only the mean-pooled encoders
-    read: an override of it is refused under BOREL as such, also where the file's train_z0_policy true leaves it
-    switched on."""
+    """BOREL has no z to zero, so z0_policy_share is one of the keys only the mean-pooled encoders read: an override of
+    it is refused under BOREL as such, also where the file's train_z0_policy true leaves it switched on."""
     doc = json.loads((ROOT / "configs" / "point-robot.json").read_text())
     doc["algo_params"]["train_z0_policy"] = True
     path = tmp_path / "z0.json"
@@ -1413,8 +1412,8 @@ def test_borel_refuses_a_share_of_zero_z_rows_even_where_the_config_file_turns_t
 
 
 def test_borel_settings_resolve_a_null_decode_state_by_the_family_even_on_a_config_not_loaded_to_run():
-    """Mutation AJ04: BorelSettings.from_config of a config whose borel_decode_state is still null decodes the state on
-    a dynamics family (walker) and not on a reward family (cheetah-vel), as its docstring says."""
+    """BorelSettings.from_config of a config whose borel_decode_state is still null decodes the state on a dynamics
+    family (walker) and not on a reward family (cheetah-vel), as its docstring says."""
 
     for config, decode in (("walker_rand_params.json", True), ("cheetah-vel.json", False)):
         cfg = load_config(ROOT / "configs" / config, {"algo_type": "BOREL"})
@@ -1464,8 +1463,8 @@ def _elbo_by_hand(vae, b, seed, m=None):
 
 
 def test_borel_elbo_terms_equal_to_the_sequence_length_still_subsamples_the_beliefs():
-    """Mutation AJ29: borel_elbo_terms M = T (5 of a 5-step sequence's 6 beliefs) decodes M drawn beliefs, each
-    weighted 6/5, not all T + 1 (only M >= T + 1 is the full ELBO)."""
+    """borel_elbo_terms M = T (5 of a 5-step sequence's 6 beliefs) decodes M drawn beliefs, each weighted 6/5, not
+    all T + 1 (only M >= T + 1 is the full ELBO)."""
     _, _, b = _one_sequence([3, 2])
     vae = borel.BeliefVAE(2, 2, _borel_settings(elbo_terms=5), torch.Generator().manual_seed(1))
     _, weight = borel.elbo_subsample(b.mask[0], 5, torch.Generator().manual_seed(0))
@@ -1476,8 +1475,8 @@ def test_borel_elbo_terms_equal_to_the_sequence_length_still_subsamples_the_beli
 
 
 def test_borels_vae_reads_s_a_r_s_prime_of_a_family_whose_obs_and_action_sizes_differ():
-    """Mutation AJ30: with obs of 3 and actions of 1 (every other BOREL test has 2 and 2), the VAE's ELBO with both
-    decoders reading (s, a) is the one of the sequence's own columns."""
+    """With obs of 3 and actions of 1 (every other BOREL test has 2 and 2), the VAE's ELBO with both decoders reading
+    (s, a) is the one of the sequence's own columns."""
     _, _, b = _one_sequence([3, 2], obs_dim=3, action_dim=1)
     settings = _borel_settings(decode_state=True, reward_reads_sa=True)
     vae = borel.BeliefVAE(3, 1, settings, torch.Generator().manual_seed(1))
@@ -1488,8 +1487,8 @@ def test_borels_vae_reads_s_a_r_s_prime_of_a_family_whose_obs_and_action_sizes_d
 
 
 def test_the_relabelling_refuses_a_sequence_index_that_leaves_a_buffer_row_out():
-    """Mutation AJ32: rows that no sequence of the index holds (here the last sequence dropped) are a RuntimeError,
-    not NaN hyper-states left in a buffer the learner trains on."""
+    """Rows that no sequence of the index holds (here the last sequence dropped) are a RuntimeError, not NaN
+    hyper-states left in a buffer the learner trains on."""
     buf, _, _ = _one_sequence([3, 2, 4, 1])
     cut = SequenceIndex(buf, 2, 4)
     assert len(cut) == 2
@@ -1502,9 +1501,9 @@ def test_the_relabelling_refuses_a_sequence_index_that_leaves_a_buffer_row_out()
 
 
 def test_the_bamdp_join_finds_each_tasks_episode_ends_by_its_place_not_its_id():
-    """Mutation AJ35: with training ids 1 and 6 (not 0, 1, ...), the last row of each task's first episode (rows 2
-    and 6: task 1's episodes of 3 and 2 steps, task 6's of 2 and 2) leads to the next episode's first row and is not
-    terminal; every other row keeps its own next state and is terminal only at an episode's end."""
+    """With training ids 1 and 6 (not 0, 1, ...), the last row of each task's first episode (rows 2 and 6: task 1's
+    episodes of 3 and 2 steps, task 6's of 2 and 2) leads to the next episode's first row and is not terminal; every
+    other row keeps its own next state and is terminal only at an episode's end."""
     buf = MultiTaskBuffer({1: episodes_data([3, 2], 1), 6: episodes_data([2, 2], 6, seed=1)}, 2, 2, torch.device("cpu"))
     index = SequenceIndex(buf, 2, 2)
     g = torch.Generator().manual_seed(0)
@@ -1521,9 +1520,9 @@ def test_the_bamdp_join_finds_each_tasks_episode_ends_by_its_place_not_its_id():
 
 @torch.no_grad()
 def test_the_relabelling_runs_the_belief_on_each_steps_next_state_not_its_state():
-    """Mutation AJ42: `hyper_state_columns` feeds the GRU (a_t, r_t, s_{t+1}) as the VAE trained on and the meta-test
-    feeds it: on data whose next states are not the states, each row's beliefs before and after it are those of
-    the encoder run on the sequence's next_obs (one sequence of episodes of 3 and 2 steps)."""
+    """`hyper_state_columns` feeds the GRU (a_t, r_t, s_{t+1}) as the VAE trained on and the meta-test feeds it: on data
+    whose next states are not the states, each row's beliefs before and after it are those of the encoder run on the
+    sequence's next_obs (one sequence of episodes of 3 and 2 steps)."""
     _, index, b = _one_sequence([3, 2])
     assert not torch.equal(b.obs, b.next_obs)
     enc = borel.BeliefEncoder(2, 2, 3, torch.Generator().manual_seed(0))
@@ -1537,8 +1536,8 @@ def test_the_relabelling_runs_the_belief_on_each_steps_next_state_not_its_state(
 
 @torch.no_grad()
 def test_the_beliefs_log_variance_is_the_heads_output_unclamped():
-    """Mutation AJ43: the belief's logvar is the linear head's output as it is (BOReL's RNNEncoder clamps nothing),
-    also far below 0."""
+    """The belief's logvar is the linear head's output as it is (BOReL's RNNEncoder clamps nothing), also far below
+    0."""
     enc = borel.BeliefEncoder(2, 2, 3, torch.Generator().manual_seed(0))
     enc.logvar.weight.zero_()
     enc.logvar.bias.copy_(torch.tensor([-30.0, 0.0, 12.0]))
@@ -1547,8 +1546,8 @@ def test_the_beliefs_log_variance_is_the_heads_output_unclamped():
 
 
 def test_a_sequence_index_of_block_zero_is_refused_by_name():
-    """Mutation AI30: a block (n_trj) below 1 is refused as such, like episodes below 1, not left to fail inside
-    the grouping loop (range() with step 0) or to make no sequences at all (a negative block)."""
+    """A block (n_trj) below 1 is refused as such, like episodes below 1, not left to fail inside the grouping loop
+    (range() with step 0) or to make no sequences at all (a negative block)."""
     buf = MultiTaskBuffer({3: episodes_data([2, 2], 3)}, OBS, ACT, DEV)
     for block in (0, -1):
         with pytest.raises(ValueError, match=rf"^episodes 1 and block {block}: expected >= 1$"):
@@ -1556,8 +1555,8 @@ def test_a_sequence_index_of_block_zero_is_refused_by_name():
 
 
 def test_with_one_episode_per_checkpoint_every_episode_is_a_sequence_the_last_included():
-    """Mutation AI41: n_trj 1 (block 1): each episode is a checkpoint's group of its own, so each is a sequence,
-    the task's last one too (every row of the buffer in exactly one sequence)."""
+    """n_trj 1 (block 1): each episode is a checkpoint's group of its own, so each is a sequence, the task's last one
+    too (every row of the buffer in exactly one sequence)."""
     buf = MultiTaskBuffer({3: episodes_data([2, 3, 1], 3)}, OBS, ACT, DEV)
     index = SequenceIndex(buf, episodes=2, block=1)
     assert [index.rows[i, : index.lengths[i]].tolist() for i in range(len(index))] == [[0, 1], [2, 3, 4], [5]]
@@ -1565,8 +1564,8 @@ def test_with_one_episode_per_checkpoint_every_episode_is_a_sequence_the_last_in
 
 
 def test_a_borel_run_whose_vae_stage_trains_nothing_reports_its_vae_columns_unmeasured(tmp_path):
-    """Mutation AM14: a BOREL run whose VAE already has its borel_vae_steps (path_to_weights from a trained run)
-    trains no VAE block, so its rows' VAE columns are nan (unmeasured), not 0 (a perfect VAE)."""
+    """A BOREL run whose VAE already has its borel_vae_steps (path_to_weights from a trained run) trains no VAE block,
+    so its rows' VAE columns are nan (unmeasured), not 0 (a perfect VAE)."""
     data = _written_data(tmp_path / "data")
     cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "borel_vae_steps": 3}})
     t = MetaTrainer(prepare(cfg, 0, torch.device("cpu"), out_dir=tmp_path / "run"), show_progress=False)
@@ -1582,9 +1581,9 @@ def test_a_borel_run_whose_vae_stage_trains_nothing_reports_its_vae_columns_unme
 
 
 def test_borels_training_sequences_may_be_as_long_as_the_envs_time_limit_not_the_meta_tests_horizon(tmp_path):
-    """Mutation AM39: a BOREL run's sequence index bounds the files' episodes by env_params.max_episode_steps (the
-    limit the data was collected under), not by max_path_length (the meta-test's horizon, which may be shorter):
-    episodes of 4 steps under a time limit of 20 are read whole with a meta-test horizon of 3."""
+    """A BOREL run's sequence index bounds the files' episodes by env_params.max_episode_steps (the limit the data was
+    collected under), not by max_path_length (the meta-test's horizon, which may be shorter): episodes of 4 steps under
+    a time limit of 20 are read whole with a meta-test horizon of 3."""
     data = _written_data(tmp_path / "data")
     cfg = load_config(TINY_CONFIG, {"algo_type": "BOREL", "algo_params": {"data_dir": str(data), "max_path_length": 3}})
     assert cfg.env_params.max_episode_steps == 20

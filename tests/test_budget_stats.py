@@ -188,10 +188,11 @@ def _corro(**algo):
 
 
 def test_corros_stages_never_count_more_steps_than_the_run_has():
-    """Mutations Q04 (`min(cvae_steps, total)` dropped) and Q03 (pretraining capped by the run's steps, not by what
-    the CVAE leaves). The tiny run has 2 x 10 = 20 steps: a 5000-step CVAE stage (the default) or a CVAE plus
-    pretraining longer than the run must be cut at the run's end, so the stages and the learner's steps add up to
-    the run's 20 steps and none is negative."""
+    """CORRO's stages are cut at the run's end: the CVAE stage is `min(cvae_steps, total)` and the pretraining is
+    capped by what the CVAE leaves, not by the run's steps. The tiny run has 2 x 10 = 20 steps: a 5000-step CVAE
+    stage (the default) or a CVAE plus pretraining longer than the run must be cut at the run's end, so the stages
+    and the learner's steps add up to the run's 20 steps and none is negative. This catches `min(cvae_steps, total)`
+    dropped and the pretraining capped by the run's steps, not by what the CVAE leaves."""
     for algo, stages in [
         ({}, [("CVAE", 20)]),  # default corro_cvae_steps 5000: the whole run is CVAE steps
         ({"corro_cvae_steps": 5, "corro_pretrain_steps": 30}, [("CVAE", 5), ("E1 pretraining", 15)]),
@@ -204,9 +205,9 @@ def test_corros_stages_never_count_more_steps_than_the_run_has():
 
 
 def test_borels_vae_step_is_counted_on_the_runs_training_tasks_not_its_meta_batch():
-    """Mutation Q09: the VAE stage counted on meta_batch tasks. BOREL's VAE step draws min(n_train_tasks,
-    borel_vae_tasks) tasks, whatever the learner's meta-batch: a run of 4 training tasks with a meta-batch of 1
-    costs the same per VAE step as one with a meta-batch of 4."""
+    """BOREL's VAE step draws min(n_train_tasks, borel_vae_tasks) tasks, whatever the learner's meta-batch, and the
+    VAE stage is counted on those, not on meta_batch tasks: a run of 4 training tasks with a meta-batch of 1 costs
+    the same per VAE step as one with a meta-batch of 4."""
     cfg = {"algo_type": "BOREL", "algo_params": {"borel_vae_tasks": 4}}
     full = training_budget(load_config(TINY_CONFIG, cfg)).stages[0].flops
     small_batch = load_config(TINY_CONFIG, cfg, {"algo_params": {"meta_batch": 1}})
@@ -214,10 +215,10 @@ def test_borels_vae_step_is_counted_on_the_runs_training_tasks_not_its_meta_batc
 
 
 def test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps():
-    """Mutation Q23: the E1-pretraining stage counted at step 0 (where CORRO's encoder is in its CVAE stage). With
-    generative negatives and pretraining, the pretraining steps train E1 by InfoNCE on CVAE-made negatives: each
-    costs at least an E1 pretraining step with reward negatives (the same E1, no CVAE to draw from) and far more
-    than a step of the CVAE alone."""
+    """The E1-pretraining stage is counted after the CVAE stage, not at step 0 (where CORRO's encoder is in its CVAE
+    stage). With generative negatives and pretraining, the pretraining steps train E1 by InfoNCE on CVAE-made
+    negatives: each costs at least an E1 pretraining step with reward negatives (the same E1, no CVAE to draw from)
+    and far more than a step of the CVAE alone."""
     both = training_budget(_corro(corro_cvae_steps=5, corro_pretrain_steps=5))
     cvae, pre = both.stages
     assert (cvae.name, pre.name) == ("CVAE", "E1 pretraining")
@@ -230,10 +231,10 @@ T_975_1 = 12.706204736174707  # scipy.stats.t.ppf(0.975, 1): two runs, one degre
 
 
 def test_a_curves_t_band_at_each_iteration_is_the_interval_of_that_iterations_runs():
-    """Mutation P11: `t_interval(vals[:, i])` -> `t_interval(vals[:, 0])`: every point of a learning curve's 95% band
-    would be the band of its first iteration. Two runs at (0, 0) and (2, 6): at the first iteration the mean is 1,
-    sd sqrt(2), half-width t(0.975, 1) * sqrt(2) / sqrt(2) = 12.706; at the second the mean 3, sd sqrt(18),
-    half-width 12.706 * 3 = 38.119 (not the first's 12.706 around 3)."""
+    """Each point of a learning curve's 95% band is the t interval of that iteration's runs, `t_interval(vals[:, i])`;
+    with `t_interval(vals[:, 0])` every point would be the band of its first iteration. Two runs at (0, 0) and
+    (2, 6): at the first iteration the mean is 1, sd sqrt(2), half-width t(0.975, 1) * sqrt(2) / sqrt(2) = 12.706;
+    at the second the mean 3, sd sqrt(18), half-width 12.706 * 3 = 38.119 (not the first's 12.706 around 3)."""
     x, mean, lo, hi = curve_band([np.array([10, 20])] * 2, [np.array([0.0, 0.0]), np.array([2.0, 6.0])])
     np.testing.assert_allclose(x, [10, 20])
     np.testing.assert_allclose(mean, [1.0, 3.0])
@@ -242,10 +243,11 @@ def test_a_curves_t_band_at_each_iteration_is_the_interval_of_that_iterations_ru
 
 
 def test_an_iqm_interval_draws_as_many_bootstrap_resamples_as_asked():
-    """Mutation P13: `reps=reps` -> `reps=200` in the call to rliable: the interval would be drawn from a fixed number
-    of resamples whatever the caller asks (Table 1's default 5000 among them). Two runs scoring 0 and 1: a resample's
-    IQM (the mean of two) is 0, 0.5 or 1 with chances 1/4, 1/2, 1/4. One resample gives one value, so a zero-width
-    interval at it; 5000 of them hold both 0 and 1 (the chance that none is 0 is 0.75 ** 5000), so 0 to 1."""
+    """`iqm_interval` passes its `reps` on to rliable (`reps=reps`); with `reps=200` in that call the interval would be
+    drawn from a fixed number of resamples whatever the caller asks (Table 1's default 5000 among them). Two runs
+    scoring 0 and 1: a resample's IQM (the mean of two) is 0, 0.5 or 1 with chances 1/4, 1/2, 1/4. One resample gives
+    one value, so a zero-width interval at it; 5000 of them hold both 0 and 1 (the chance that none is 0 is
+    0.75 ** 5000), so 0 to 1."""
     point, lo, hi = iqm_interval(np.array([0.0, 1.0]), reps=1)
     assert point == 0.5 and lo == hi and lo in (0.0, 0.5, 1.0)
     assert iqm_interval(np.array([0.0, 1.0]), reps=5000) == (0.5, 0.0, 1.0)
@@ -266,10 +268,10 @@ def _fake_clock(monkeypatch, durations):
 
 
 def test_a_steps_seconds_are_the_median_of_its_timed_calls_after_the_warmup(monkeypatch):
-    """Mutations P29 (`np.median(times)` -> `np.mean`) and P32 (the warmup calls dropped). Three warmup calls of
-    100 s (a first call's compilation and caches), then five of 1, 2, 3, 4 and 50 s (one disturbed by another
-    process): the median is 3 s. The mean, 12 s, would make a run's training time 4x too long; timing the warmup
-    calls as well, the median of 100, 100, 100, 1, 2 is 100 s."""
+    """A step's seconds are the median (`np.median(times)`, not `np.mean`) of its timed calls, and the warmup calls
+    are not timed. Three warmup calls of 100 s (a first call's compilation and caches), then five of 1, 2, 3, 4 and
+    50 s (one disturbed by another process): the median is 3 s. The mean, 12 s, would make a run's training time 4x
+    too long; timing the warmup calls as well, the median of 100, 100, 100, 1, 2 is 100 s."""
     from rlkit.budget import step_seconds
 
     step, left = _fake_clock(monkeypatch, [100.0, 100.0, 100.0, 1.0, 2.0, 3.0, 4.0, 50.0])
@@ -278,17 +280,17 @@ def test_a_steps_seconds_are_the_median_of_its_timed_calls_after_the_warmup(monk
 
 
 def test_usable_cores_are_this_processs_affinity_not_the_machines_count(monkeypatch):
-    """Mutation P30: `len(os.sched_getaffinity(0))` -> `os.cpu_count()`: on a 16-core machine where this process may
-    run on 2 of them (a container's cpuset, taskset), the plan would count 16 workers and promise 8x too short a
-    wall time (`makespan` of its runs on 16 slots, not 2)."""
+    """The usable cores are `len(os.sched_getaffinity(0))`, not `os.cpu_count()`: on a 16-core machine where this
+    process may run on 2 of them (a container's cpuset, taskset), counting the machine's cores the plan would count
+    16 workers and promise 8x too short a wall time (`makespan` of its runs on 16 slots, not 2)."""
     monkeypatch.setattr(rlkit.budget.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(rlkit.budget.os, "cpu_count", lambda: 16)
     assert rlkit.budget.usable_cores() == 2
 
 
 def test_a_t_interval_of_one_seed_is_nan_without_numpy_warnings():
-    """Mutation AG57: one seed has no interval: (nan, nan), returned before any std of one value (ddof 1) or t
-    quantile of 0 degrees of freedom is computed, so a one-seed report prints no RuntimeWarning per cell."""
+    """One seed has no interval: (nan, nan), returned before any std of one value (ddof 1) or t quantile of 0 degrees
+    of freedom is computed, so a one-seed report prints no RuntimeWarning per cell."""
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -297,8 +299,8 @@ def test_a_t_interval_of_one_seed_is_nan_without_numpy_warnings():
 
 
 def test_a_curve_of_one_run_has_its_band_on_the_line():
-    """Mutation AG61: a single run has no spread: its band is the line itself (lo = hi = mean, as documented), not
-    a band reaching down to 0."""
+    """A single run has no spread: its band is the line itself (lo = hi = mean, as documented), not a band reaching
+    down to 0."""
     x, mean, lo, hi = curve_band([np.array([10, 20, 30])], [np.array([-5.0, -4.0, -3.0])])
     np.testing.assert_array_equal(x, [10, 20, 30])
     np.testing.assert_array_equal(mean, [-5.0, -4.0, -3.0])

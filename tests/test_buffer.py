@@ -394,7 +394,7 @@ def test_a_step_draws_each_extra_brac_batch_after_the_batch():
 
 
 def test_a_task_of_exactly_replay_buffer_size_transitions_fits_and_one_more_is_refused():
-    """Mutation Y05: `capacity` (replay_buffer_size) is the most transitions a task may hold, that many included."""
+    """`capacity` (replay_buffer_size) is the most transitions a task may hold, that many included."""
     data = {3: tagged(3, n_traj=2, length=5)}  # 10 transitions
     buf = MultiTaskBuffer(dict(data), 2, 2, torch.device("cpu"), capacity=10)
     assert len(buf) == 10
@@ -403,8 +403,8 @@ def test_a_task_of_exactly_replay_buffer_size_transitions_fits_and_one_more_is_r
 
 
 def test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_just_one():
-    """Mutation Y25: a row whose new next columns differ from the next row's new columns in one column of two gets
-    a next observation of its own (bit equality over all columns, not any)."""
+    """A row whose new next columns differ from the next row's new columns in one column of two gets a next
+    observation of its own (bit equality over all columns, not any)."""
     buf = MultiTaskBuffer({4: _chained_task(4, n_traj=2, length=6)}, 3, 2, torch.device("cpu"))
     g = torch.Generator().manual_seed(0)
     before = torch.randn(12, 2, generator=g)
@@ -422,8 +422,8 @@ def test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_jus
 
 @pytest.mark.parametrize("replace", [False, True])
 def test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions(replace):
-    """Mutation Y70: `sample_step` draws the meta-batch's tasks from the ids it is given (the training tasks, which
-    `interpolation` or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1."""
+    """`sample_step` draws the meta-batch's tasks from the ids it is given (the training tasks, which `interpolation`
+    or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1."""
     buf = MultiTaskBuffer(
         {t: tagged(t) for t in range(12)}, 2, 2, torch.device("cpu")
     )  # every id loaded: a slip reads no error
@@ -451,10 +451,10 @@ def _written_data(root: Path, scale=(2.0, 4.0)) -> Path:
 
 
 def test_prepare_reads_the_data_where_it_is_given_and_divides_the_observations_by_its_normalizer(tmp_path):
-    """Mutations AC06, AC03: `prepare(cfg, ..., data_dir=...)` (a cluster worker's local copy of the dataset) reads
-    the episodes, the normalizer and the fingerprint from the folder given, not from the config's data_dir (which
-    need not exist on that machine), and the buffers hold observations divided by normalizer.npz's abs_max (+1e-8).
-    The suite's datasets have no normalizer, so a buffer built without the scale was never seen."""
+    """`prepare(cfg, ..., data_dir=...)` (a cluster worker's local copy of the dataset) reads the episodes, the
+    normalizer and the fingerprint from the folder given, not from the config's data_dir (which need not exist on
+    that machine), and the buffers hold observations divided by normalizer.npz's abs_max (+1e-8). The suite's
+    datasets have no normalizer, so a buffer built without the scale would otherwise go unseen."""
     data = _written_data(tmp_path / "copy")
     cfg = load_config(TINY_CONFIG, {"algo_params": {"data_dir": str(tmp_path / "not_here")}})
     setup = prepare(cfg, 0, torch.device("cpu"), data_dir=data, out_dir=tmp_path / "run")
@@ -476,8 +476,8 @@ def _one_task(obs: np.ndarray, dtype=np.float32):
 
 
 def test_a_context_column_of_small_but_real_spread_keeps_its_own_std():
-    """Mutation AI12: only a column of (near) zero spread, std <= 1e-6, gets std 1; a column of std 1e-5 (an obs
-    scaled down by a large normaliser) is standardised by its own std, not left unscaled."""
+    """Only a column of (near) zero spread, std <= 1e-6, gets std 1; a column of std 1e-5 (an obs scaled down by a
+    large normaliser) is standardised by its own std, not left unscaled."""
     buf = MultiTaskBuffer({0: _one_task([0.0, 2e-5, 0.0, 2e-5])}, 1, 1, torch.device("cpu"))
     mean, std = buf.context_stats(use_next_obs=False)  # columns: obs, action, reward
     torch.testing.assert_close(mean, torch.tensor([1e-5, 0.0, 1.0]))
@@ -485,8 +485,8 @@ def test_a_context_column_of_small_but_real_spread_keeps_its_own_std():
 
 
 def test_a_float64_buffers_context_stats_are_computed_from_its_float64_rows():
-    """Mutation AI13: under torch's default dtype float64 the stats are of the float64 rows, with no float32
-    rounding first (0.1, 0.2, 0.3, 0.4 are not float32 numbers: rounded, the mean and std move by about 1e-8)."""
+    """Under torch's default dtype float64 the stats are of the float64 rows, with no float32 rounding first (0.1,
+    0.2, 0.3, 0.4 are not float32 numbers: rounded, the mean and std move by about 1e-8)."""
     prev = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
@@ -501,17 +501,17 @@ def test_a_float64_buffers_context_stats_are_computed_from_its_float64_rows():
 
 
 def test_a_task_of_two_chained_transitions_stores_the_shared_observation_once():
-    """Mutation AI17: the chaining check covers any task of two transitions or more: with two, the first one's
-    next_obs is the second one's obs (one row), and only the last next_obs gets an end row (3 rows, not 4)."""
+    """The chaining check covers any task of two transitions or more: with two, the first one's next_obs is the
+    second one's obs (one row), and only the last next_obs gets an end row (3 rows, not 4)."""
     buf = MultiTaskBuffer({0: _one_task([0.0, 1.0])}, 1, 1, torch.device("cpu"))  # next_obs = obs + 1: 1, then 2
     assert buf.data.shape[0] == 3 and buf.next_row.tolist() == [1, 2]
     assert buf.transitions()[:, 3].tolist() == [1.0, 2.0]  # the next observations
 
 
 def test_a_step_without_brac_draws_no_extra_batches_whatever_c_iter_is():
-    """Mutation AI22: only BRAC (use_brac) draws the c_iter - 1 extra batches; a CSRO step with c_iter 3 (the
-    default) draws the tasks, the context and the batch, and nothing more from the step's generator (extra draws
-    would shift every later step's samples)."""
+    """Only BRAC (use_brac) draws the c_iter - 1 extra batches; a CSRO step with c_iter 3 (the default) draws the
+    tasks, the context and the batch, and nothing more from the step's generator (extra draws would shift every
+    later step's samples)."""
     buf = MultiTaskBuffer({t: tagged(t, n_traj=5, length=4) for t in range(3)}, 2, 2, torch.device("cpu"))
     args = ["--use_brac", "false", "--c_iter", "3", "--meta_batch", "3", "--n_train_tasks", "3", "--n_eval_tasks", "1"]
     a = load_config(None, parse_override_args(args)).algo_params

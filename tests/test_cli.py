@@ -14,9 +14,9 @@ from rlkit.errors import DivergedError, RunFailedError, UserError
 
 
 def test_a_command_puts_back_the_sigterm_handler_it_found(capsys):
-    """Mutation F20: `sigterm_unwinds` restored SIG_DFL instead of the handler before it. A caller that had its own
-    SIGTERM handler (a notebook, a test harness, a wrapper that checkpoints on preemption) would find it gone after
-    one command ran in its process: the next SIGTERM kills it without its cleanup."""
+    """`sigterm_unwinds` restores the SIGTERM handler that was there before it, not SIG_DFL: a caller that had its
+    own SIGTERM handler (a notebook, a test harness, a wrapper that checkpoints on preemption) would otherwise find
+    it gone after one command ran in its process, and the next SIGTERM would kill it without its cleanup."""
 
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signal handlers are set from the main thread only")
@@ -33,10 +33,10 @@ def test_a_command_puts_back_the_sigterm_handler_it_found(capsys):
 
 
 def test_a_folder_several_levels_below_an_existing_one_is_accepted(tmp_path):
-    """Mutation F24: the nearest existing folder was taken as the parent of the deepest missing folder
-    (`missing[0]`) instead of the shallowest (`missing[-1]`). `--results out/new/deeper` (two folders to make)
-    was then refused as "under a file" before anything ran, though the command makes both; and a path under a
-    file named the wrong path as the file."""
+    """The nearest existing folder is the parent of the shallowest missing folder (`missing[-1]`), not of the
+    deepest (`missing[0]`). Taking the deepest, `--results out/new/deeper` (two folders to make) was refused as
+    "under a file" before anything ran, though the command makes both; and a path under a file named the wrong path
+    as the file."""
     from rlkit.cli import writable_folder
 
     writable_folder("--results", tmp_path / "new" / "deeper" / "r")  # three folders to make under tmp_path: fine
@@ -51,7 +51,7 @@ def test_a_folder_several_levels_below_an_existing_one_is_accepted(tmp_path):
 
 
 def test_a_diverged_run_exits_3_not_2(capsys):
-    """Mutation Z07: run_cli exits with the UserError's own exit code, so a DivergedError is exit 3 (a bad input 2)."""
+    """run_cli exits with the UserError's own exit code, so a DivergedError is exit 3 (a bad input 2)."""
 
     def diverges():
         raise DivergedError("training diverged at iteration 0")
@@ -68,13 +68,13 @@ def test_a_diverged_run_exits_3_not_2(capsys):
 
 
 def test_a_list_of_names_with_spaces_after_its_commas_is_read_as_the_names():
-    """Mutation Z14: parse_list strips each entry, so `--methods "B, A"` is the names B and A, not an unknown ' A'."""
+    """parse_list strips each entry, so `--methods "B, A"` is the names B and A, not an unknown ' A'."""
     assert parse_list("--methods", "B, A ", choices=("A", "B")) == ["B", "A"]
     assert parse_list("--methods", " A,B, A", choices=("A", "B"), duplicates="drop") == ["A", "B"]
 
 
 def test_an_argparse_option_after_the_double_dash_is_an_argument_not_the_option_given_again():
-    """Mutation Z22: argument_parser's check of an option given twice stops at `--`; what follows is an argument
+    """argument_parser's check of an option given twice stops at `--`; what follows is an argument
     (`script --steps 3 -- --steps 4` passes `--steps 4` on), as click's `refuse_repeated_options` does."""
     p = argument_parser("a script")
     p.add_argument("--steps", type=int)
@@ -104,8 +104,8 @@ class _FakeWorker:
 
 
 def test_stop_workers_kills_only_the_workers_still_alive_after_the_grace():
-    """Mutation Z29: stop_workers sends SIGTERM to every worker, waits up to the grace, then SIGKILLs those still
-    alive (a run stuck in C code), and only those: a worker left alive would go on training after the command ended."""
+    """stop_workers sends SIGTERM to every worker, waits up to the grace, then SIGKILLs those still alive (a run
+    stuck in C code), and only those: a worker left alive would go on training after the command ended."""
     ended, stuck = _FakeWorker(ends_on_sigterm=True), _FakeWorker(ends_on_sigterm=False)
     stop_workers([ended, stuck], grace=0.5)
     assert [c for c in ended.calls if not isinstance(c, tuple)] == ["terminate"]
@@ -117,8 +117,8 @@ def test_stop_workers_kills_only_the_workers_still_alive_after_the_grace():
 
 
 def test_a_pool_worker_ignores_ctrl_c_and_takes_sigterm_as_the_word_to_stop(monkeypatch):
-    """Mutation Z31: pool_worker sets SIGINT to SIG_IGN (Ctrl-C reaches the whole process group, but only the parent
-    handles it: it cancels the queued work and stops the workers itself) and SIGTERM to the worker's handler."""
+    """pool_worker sets SIGINT to SIG_IGN (Ctrl-C reaches the whole process group, but only the parent handles it:
+    it cancels the queued work and stops the workers itself) and SIGTERM to the worker's handler."""
     import rlkit.cli as cli
 
     if threading.current_thread() is not threading.main_thread():
@@ -137,8 +137,8 @@ def test_a_pool_worker_ignores_ctrl_c_and_takes_sigterm_as_the_word_to_stop(monk
 
 
 def test_a_failed_ray_run_exits_1_with_its_one_line(capsys):
-    """Mutations AI87, AI89: a RunFailedError (a task of a Ray run failed for good) exits 1, as the README says,
-    apart from a bad input (2) and a diverged run (3); it is printed as the same one `error:` line."""
+    """A RunFailedError (a task of a Ray run failed for good) exits 1, as the README says, apart from a bad input (2)
+    and a diverged run (3); it is printed as the same one `error:` line."""
 
     def fails():
         raise RunFailedError("1 of 3 tasks failed (goal_idx1 failed: ValueError: boom)")
@@ -168,7 +168,7 @@ def test_a_count_past_the_largest_a_config_may_give_is_refused(module, args):
         importlib.import_module(module).main.main(args, standalone_mode=False)
 
 
-# ---- audit F: exit codes, lines and device choices that no test pinned -------------------------------------------
+# ---- exit codes, lines and device choices, each pinned ----------------------------------------------------------
 def test_a_write_the_system_does_not_permit_is_one_line_naming_the_path(capsys):
     """EPERM (a chattr +i file, a mount that forbids it) is a refused write as EACCES is: exit 2 and one line, not a
     traceback."""

@@ -945,9 +945,9 @@ def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iter
 def test_a_worker_fingerprints_the_copy_it_reads_where_the_configs_data_dir_is_not_on_its_node(
     tiny_data, tmp_path, monkeypatch
 ):
-    """Mutation E44: `prepare` fingerprints the data it reads (`data_dir`, a worker's local copy). E44 fingerprinted
-    the config's data_dir instead: on a node without that folder the fingerprint is None, so the worker neither
-    records dataset.json nor compares the data a resumed segment trains on with the data the run began on."""
+    """`prepare` fingerprints the data it reads (`data_dir`, a worker's local copy). The slip it guards against
+    fingerprinted the config's data_dir instead: on a node without that folder the fingerprint is None, so the worker
+    neither records dataset.json nor compares the data a resumed segment trains on with the data the run began on."""
     import shutil
 
     from rlkit.config import load_config
@@ -964,9 +964,10 @@ def test_a_worker_fingerprints_the_copy_it_reads_where_the_configs_data_dir_is_n
 
 # ---- resources ------------------------------------------------------------------------------------
 def test_a_fraction_of_a_gpu_on_a_cluster_without_gpus_is_refused():
-    """Mutation N04: `task_resources` refusing only `--gpus-per-task` of 1 or more on a cluster without GPUs. A
-    researcher asking for half a GPU per task (two SACs per card) on a CPU-only cluster got no error: every task asked
-    Ray for a GPU no node has, and the command waited forever instead of saying so."""
+    """`task_resources` refuses any `--gpus-per-task` above 0 on a cluster without GPUs, a fraction of one too, not
+    only 1 or more. With the slip, a researcher asking for half a GPU per task (two SACs per card) on a CPU-only
+    cluster got no error: every task asked Ray for a GPU no node has, and the command waited forever instead of
+    saying so."""
     cpu_only = _cluster(CPU=16)
     for gpus in (0.5, 0.0001):
         with pytest.raises(UserError, match=rf"--gpus-per-task {gpus}: the Ray cluster has no GPUs"):
@@ -974,9 +975,10 @@ def test_a_fraction_of_a_gpu_on_a_cluster_without_gpus_is_refused():
 
 
 def test_a_task_no_node_holds_waits_on_a_cluster_given_by_its_address():
-    """Mutation N07: `task_slots` refusing every address but 'auto' (`!= "auto"` for `== "local"`). A cluster joined
-    as HOST:PORT or ray://HOST:PORT, whose autoscaler adds the node such a task needs, was refused as if it were the
-    local instance; only the local instance, whose nodes are all there, refuses."""
+    """`task_slots` refuses a task no node holds only on the local instance (`== "local"`), not on every address but
+    'auto' (`!= "auto"`). A cluster joined as HOST:PORT or ray://HOST:PORT, whose autoscaler adds the node such a
+    task needs, would otherwise be refused as if it were the local instance; only the local instance, whose nodes
+    are all there, refuses."""
     small, asked = _cluster(CPU=2.0), {"num_cpus": 3.0, "num_gpus": 0.0}
     for address in ("10.0.0.1:6379", "ray://head:10001", "auto"):
         said = []
@@ -996,10 +998,11 @@ class _RemoteRecorder:
 
 @pytest.mark.parametrize("retries", [0, 1, 7])
 def test_a_segment_is_retried_as_often_as_max_retries_says_and_never_for_our_own_errors(retries):
-    """Mutations N08, N09: `remote` giving Ray a fixed `max_retries=3`, or `retry_exceptions=True`. With the first,
-    `--max-retries` is ignored (0, to see a flaky node fail at once, still retries; 7 on a preemptible cluster gives
-    up after 3); with the second, an error of our own code (bad input, a divergence) is rerun `max_retries` times
-    on the cluster before the job is marked failed."""
+    """`remote` gives Ray the `max_retries` of `--max-retries` and `retry_exceptions=False`. It guards against two
+    slips: a fixed `max_retries=3`, or `retry_exceptions=True`. With the first, `--max-retries` is ignored (0, to see
+    a flaky node fail at once, still retries; 7 on a preemptible cluster gives up after 3); with the second, an error
+    of our own code (bad input, a divergence) is rerun `max_retries` times on the cluster before the job is marked
+    failed."""
     ray = _RemoteRecorder()
     resources = {"num_cpus": 2.0, "num_gpus": 0.5}
     engine.remote(ray, len, resources, ClusterOptions(max_retries=retries))
@@ -1007,8 +1010,8 @@ def test_a_segment_is_retried_as_often_as_max_retries_says_and_never_for_our_own
 
 
 def test_max_retries_zero_is_accepted():
-    """Mutation N28: `ClusterOptions` refusing `--max-retries 0` (`<= 0` for `< 0`): a researcher who wants a lost
-    worker to fail its job at once (no retries) was refused a valid setting."""
+    """`ClusterOptions` accepts `--max-retries 0`: it refuses `< 0`, not `<= 0`. With `<= 0`, a researcher who wants a
+    lost worker to fail its job at once (no retries) was refused a valid setting."""
     assert ClusterOptions(max_retries=0).max_retries == 0
 
 
@@ -1028,16 +1031,16 @@ def _fake_ray_module(monkeypatch, gpu_ids=(), attempt_number=None):
 
 @pytest.mark.parametrize("ray_number, attempt", [(0, 1), (1, 2), (3, 4), (None, 1)])
 def test_a_segments_attempt_counts_from_one(monkeypatch, ray_number, attempt):
-    """Mutation N12: `current_attempt` returning Ray's 0-based attempt number as it is. The first attempt of every
-    segment then counted as attempt 0: the summary table showed -1 retries per segment (and a real retry as none),
-    so a researcher could not see which jobs lost workers."""
+    """`current_attempt` counts from one: it does not return Ray's 0-based attempt number as it is. Returned as it
+    is, the first attempt of every segment counted as attempt 0: the summary table showed -1 retries per segment (and
+    a real retry as none), so a researcher could not see which jobs lost workers."""
     _fake_ray_module(monkeypatch, attempt_number=ray_number)
     assert engine.current_attempt() == attempt
 
 
 @pytest.mark.parametrize("cpus, threads", [(0.5, 1), (1.0, 1), (3.0, 3), (2.5, 2)])
 def test_a_segment_uses_the_cpus_it_asked_for_and_a_fraction_of_one_runs_on_one_thread(monkeypatch, cpus, threads):
-    """Mutation N10: `begin_segment` setting `torch.set_num_threads(int(cpus))` without its floor of 1. With
+    """`begin_segment` sets `torch.set_num_threads(int(cpus))` with its floor of 1. Without the floor, with
     `--cpus-per-task 0.5` (two tasks per core) every segment failed at its start (set_num_threads(0) raises), so
     every job of the command was marked failed."""
     _fake_ray_module(monkeypatch, attempt_number=0)
@@ -1053,8 +1056,8 @@ def test_a_segment_uses_the_cpus_it_asked_for_and_a_fraction_of_one_runs_on_one_
 
 @pytest.mark.parametrize("gpu_ids, device", [((), "cpu"), ((3,), "cuda:0")])
 def test_a_segment_runs_on_a_gpu_only_when_ray_gave_it_one(monkeypatch, gpu_ids, device):
-    """Mutation N11: `begin_segment` picking cuda:0 whenever CUDA is available, not only when Ray assigned the task a
-    GPU. A task asked with `--gpus-per-task 0` (or a config on the CPU) on a GPU node then trained on a card Ray had
+    """`begin_segment` picks cuda:0 only when Ray assigned the task a GPU, not whenever CUDA is available. With the
+    slip, a task asked with `--gpus-per-task 0` (or a config on the CPU) on a GPU node trained on a card Ray had
     given to another task: two jobs on one GPU, out of memory or slowed, against what was asked."""
     _fake_ray_module(monkeypatch, gpu_ids=gpu_ids, attempt_number=0)
     monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)
@@ -1067,9 +1070,10 @@ def test_a_segment_runs_on_a_gpu_only_when_ray_gave_it_one(monkeypatch, gpu_ids,
 
 
 def test_a_segments_info_reports_its_own_attempt_and_its_wall_time(monkeypatch):
-    """Mutations N13, N14: `WorkerContext.info` reporting the clock's time instead of the time since the segment
-    began, or attempt 1 always. The summary table's wall seconds then were the epoch time (about 1.8e9 per
-    segment), or it showed 0 retries for jobs whose workers Ray had lost and rerun."""
+    """`WorkerContext.info` reports the time since the segment began and the segment's own attempt. It guards
+    against two slips: the clock's time reported instead, or attempt 1 always. The summary table's wall seconds then
+    were the epoch time (about 1.8e9 per segment), or it showed 0 retries for jobs whose workers Ray had lost and
+    rerun."""
     worker = engine.WorkerContext(3, torch.device("cpu"), "node-1", "host-a", started=1000.0)
     with monkeypatch.context() as m:
         m.setattr(engine.time, "time", lambda: 1012.5)
@@ -1079,9 +1083,9 @@ def test_a_segments_info_reports_its_own_attempt_and_its_wall_time(monkeypatch):
 
 
 def test_a_new_scratch_folder_removes_the_scratch_of_killed_workers(tmp_path, monkeypatch):
-    """Mutation N26: `scratch_dir` without its `remove_orphans`. A worker killed mid-segment (what Ray's retries are
-    for) never removes its scratch folder, which lives in /dev/shm: memory the node never gets back, until a long
-    command's nodes run out of it. The next segment on the node removes it; a live process's scratch stays."""
+    """`scratch_dir` calls `remove_orphans`. A worker killed mid-segment (what Ray's retries are for) never removes
+    its scratch folder, which lives in /dev/shm: memory the node never gets back, until a long command's nodes run
+    out of it. The next segment on the node removes it; a live process's scratch stays."""
     monkeypatch.setattr(engine.os, "access", lambda path, mode: False)  # no /dev/shm to write: the temp folder
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead, live = tmp_path / f"csro-seg-{_dead_pid()}-abc", tmp_path / f"csro-seg-{os.getpid()}-def"
@@ -1095,8 +1099,9 @@ def test_a_new_scratch_folder_removes_the_scratch_of_killed_workers(tmp_path, mo
 
 # ---- the driver -----------------------------------------------------------------------------------
 def test_the_ray_driver_says_a_retry_only_for_a_segment_ray_reran():
-    """Mutation N15: `drive` printing "Ray retried it after its worker was lost" for every segment (`>= 1` for `> 1`).
-    A researcher reading the progress lines would believe every segment lost its worker."""
+    """`drive` prints "Ray retried it after its worker was lost" only for a segment on an attempt above 1 (`> 1`),
+    not for every segment (`>= 1`). With the slip, a researcher reading the progress lines would believe every
+    segment lost its worker."""
     ray = _FakeRay()
     chains = [_ScriptedChain(ray, "a", [("n1", 1), ("n2", 2), ("n1", 1)]), _ScriptedChain(ray, "b", [("n1", 1)])]
     lines = []
@@ -1112,9 +1117,10 @@ class _WorkerCrashed(Exception):
 
 
 def test_any_error_of_a_segment_ends_its_job_and_the_others_finish():
-    """Mutation N16: `drive` catching only RuntimeError from `ray.get`. Ray's own errors for a segment that ran out
-    of retries (WorkerCrashedError, ObjectLostError, a task's ValueError) are not RuntimeErrors: the first one ended
-    the whole driver with a traceback, and the other jobs' segments under way were lost, with no summary table."""
+    """`drive` catches any error from `ray.get`, not only RuntimeError. Ray's own errors for a segment that ran out
+    of retries (WorkerCrashedError, ObjectLostError, a task's ValueError) are not RuntimeErrors: caught only as
+    RuntimeError, the first one ended the whole driver with a traceback, and the other jobs' segments under way were
+    lost, with no summary table."""
     ray = _FakeRay()
     chains = [
         _ScriptedChain(ray, "a", [("n1", 1), _WorkerCrashed("the worker died 4 times")]),
@@ -1138,9 +1144,10 @@ class _TaskError(Exception):
 
 
 def test_a_failed_segments_line_names_its_own_error():
-    """Mutations N18, N19: `_one_line` ignoring the task's own exception (`cause`), or not printing a UserError's
-    message as it is. A job that failed on bad input showed "UserError: ..." or Ray's wrapper type and the last
-    line of a traceback instead of the one-line message the plain command prints."""
+    """`_one_line` names the task's own exception (`cause`) and prints a UserError's message as it is. It guards
+    against two slips: ignoring `cause`, or not printing a UserError's message as it is. A job that failed on bad
+    input then showed "UserError: ..." or Ray's wrapper type and the last line of a traceback instead of the
+    one-line message the plain command prints."""
     ray = _FakeRay()
     chains = [
         _ScriptedChain(ray, "a", [_TaskError(UserError("path_to_weights 'x.pt' cannot be read: expected a file"))]),
@@ -1154,9 +1161,10 @@ def test_a_failed_segments_line_names_its_own_error():
 
 
 def test_the_ray_driver_labels_a_node_that_joined_after_the_first_segment():
-    """Mutation N17: `drive` looking the nodes' addresses up only once (`if not addresses`). A node that joined the
-    cluster later (an autoscaler's, a replaced preempted one) was labelled by a piece of its id, not its address, in
-    the progress lines and the summary table."""
+    """`drive` looks the nodes' addresses up again for a node it does not know yet, not only once
+    (`if not addresses`). Looked up only once, a node that joined the cluster later (an autoscaler's, a replaced
+    preempted one) was labelled by a piece of its id, not its address, in the progress lines and the summary
+    table."""
 
     class GrowingCluster(_FakeRay):
         def nodes(self):  # node n3 joins once the first segment's files are written
@@ -1171,9 +1179,10 @@ def test_the_ray_driver_labels_a_node_that_joined_after_the_first_segment():
 
 # ---- the summary and the command's end ------------------------------------------------------------
 def test_one_failed_job_fails_the_command_naming_it():
-    """Mutations N20, N29: `finish` failing the command only when more than one job failed, or naming the first job
-    instead of the first failed one. With one task or seed failed the command exited 0 after its table (a script
-    or a cluster scheduler then took the results as complete); or its error named a job that had finished."""
+    """`finish` fails the command when any job failed, naming the first failed job. It guards against two slips:
+    failing the command only when more than one job failed, or naming the first job instead of the first failed
+    one. With one task or seed failed the command then exited 0 after its table (a script or a cluster scheduler
+    then took the results as complete); or its error named a job that had finished."""
     records = [
         JobRecord("goal_idx0", ["n1"], 1.0, 0, 2, "done"),
         JobRecord("goal_idx1", ["n1"], 1.0, 0, 1, "failed: ValueError: boom"),
@@ -1187,8 +1196,9 @@ def test_one_failed_job_fails_the_command_naming_it():
 
 
 def test_the_summary_tables_columns_line_up():
-    """Mutation N27: `summary_table` sizing each column by its header only. A long job name or node list pushed the
-    rest of its row to the right, so a researcher reading the table saw wall times under the retries header."""
+    """`summary_table` sizes each column by its widest entry, not by its header only. Sized by the header, a long job
+    name or node list pushed the rest of its row to the right, so a researcher reading the table saw wall times
+    under the retries header."""
     records = [
         JobRecord("point-robot/a-long-experiment/seed0", ["host-a (10.0.0.1)", "host-b (10.0.0.2)"], 1234.5, 2, 30),
         JobRecord("x", [], 1.0, 0, 1, "done"),
@@ -1214,26 +1224,27 @@ def _fake_ray(monkeypatch, initialized=False, error=None):
 
 
 def test_a_process_already_connected_to_ray_keeps_its_connection(monkeypatch):
-    """Mutation N21: `connect` saying it started the connection a process already had. The stage then shut Ray down
-    at its end (`if started: ray.shutdown()`), under the caller that had connected it (a notebook, a script running
-    both stages): its next Ray call failed."""
+    """`connect` does not say it started the connection a process already had. Saying so, the stage then shut Ray
+    down at its end (`if started: ray.shutdown()`), under the caller that had connected it (a notebook, a script
+    running both stages): its next Ray call failed."""
     calls = _fake_ray(monkeypatch, initialized=True)
     ray, started = engine.connect(ClusterOptions("local"))
     assert started is False and calls == []
 
 
 def test_a_local_instance_is_a_new_one_whatever_ray_address_says(monkeypatch):
-    """Mutation N22: `connect` calling `ray.init()` without `address="local"` for `--ray` alone. Ray then joins the
-    cluster RAY_ADDRESS names, or the one `ray start` left running: the jobs ran there, on resources not counted for
-    them, instead of on a new instance on this machine."""
+    """`connect` calls `ray.init()` with `address="local"` for `--ray` alone. Without it Ray joins the cluster
+    RAY_ADDRESS names, or the one `ray start` left running: the jobs ran there, on resources not counted for them,
+    instead of on a new instance on this machine."""
     calls = _fake_ray(monkeypatch)
     assert engine.connect(ClusterOptions("local"))[1] is True
     assert calls[0]["address"] == "local"
 
 
 def test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it(monkeypatch):
-    """Mutation N23: `connect` probing the head only when its address is unknown (`is None` for `is not None`). Ray
-    itself waits many minutes for an address where nothing answers: the command hung instead of one line."""
+    """`connect` probes the head whenever its address is known (`is not None`), not only when it is unknown
+    (`is None`). Ray itself waits many minutes for an address where nothing answers: with the slip the command hung
+    instead of one line."""
     calls = _fake_ray(monkeypatch)
     port = _closed_port()
     for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
@@ -1244,8 +1255,8 @@ def test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it(mon
 
 
 def test_a_ray_client_address_is_probed_at_its_host_and_port(monkeypatch):
-    """Mutation N24: `_head_address` keeping the ray:// prefix. The probe then looked for a host named 'ray://HOST':
-    every ray://HOST:PORT address, of a cluster that answers, was refused as unreachable."""
+    """`_head_address` drops the ray:// prefix. Keeping it, the probe looked for a host named 'ray://HOST': every
+    ray://HOST:PORT address, of a cluster that answers, was refused as unreachable."""
     calls = _fake_ray(monkeypatch)
     with socket.socket() as head:
         head.bind(("127.0.0.1", 0))
@@ -1256,8 +1267,8 @@ def test_a_ray_client_address_is_probed_at_its_host_and_port(monkeypatch):
 
 
 def test_a_connection_error_from_ray_is_one_line(monkeypatch):
-    """Mutation N25: `connect` not catching ConnectionError. Ray raises it for 'auto' where this machine is part of
-    no cluster: the command ended with Ray's traceback instead of a line saying what is expected."""
+    """`connect` catches ConnectionError. Ray raises it for 'auto' where this machine is part of no cluster: not
+    caught, the command ended with Ray's traceback instead of a line saying what is expected."""
     _fake_ray(monkeypatch, error=ConnectionError("Could not find any running Ray instance.\nPlease specify one."))
     said = r"^--ray local: could not connect \(Could not find any running Ray instance\.\): expected a running"
     with pytest.raises(UserError, match=said):
@@ -1283,9 +1294,9 @@ def _parsed_ray_options(args: list[str]) -> dict:
 
 
 def test_ray_options_parse_as_their_help_says(monkeypatch):
-    """Mutations RO01, RO02, RO07: `--ray` alone is a local instance (not 'auto', which needs a running cluster), the
-    retries are None when not given (so a plain run passes `cluster_options`) and 3 on Ray then, and --gpus-per-task
-    takes a fraction of a GPU."""
+    """`--ray` alone is a local instance (not 'auto', which needs a running cluster), the retries are None when not
+    given (so a plain run passes `cluster_options`) and 3 on Ray then, and --gpus-per-task takes a fraction of a
+    GPU."""
     monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
     names = ("ray_address", "cpus_per_task", "gpus_per_task", "max_retries")
     plain = _parsed_ray_options([])
@@ -1301,16 +1312,16 @@ def test_ray_options_parse_as_their_help_says(monkeypatch):
 
 
 def test_any_max_retries_given_without_ray_is_refused_even_the_default():
-    """Mutation RO03: --max-retries 0 (or 1, 2, or 3, Ray's default, given) without --ray is refused like
-    --max-retries 5; accepting some values ran the command plainly with the option silently ignored."""
+    """--max-retries 0 (or 1, 2, or 3, Ray's default, given) without --ray is refused like --max-retries 5; accepting
+    some values ran the command plainly with the option silently ignored."""
     for retries in (0, 1, 2, 3, 5):
         with pytest.raises(UserError, match=r"^--max-retries applies to --ray only: expected --ray with it$"):
             cluster_options(None, None, None, retries)
 
 
 def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
-    """Mutation RO04: `--gpus-per-task 0` (a CPU-only Ray run) or `--cpus-per-task 0` given without --ray is refused
-    as any other value is: 0 is given, not left out."""
+    """`--gpus-per-task 0` (a CPU-only Ray run) or `--cpus-per-task 0` given without --ray is refused as any other
+    value is: 0 is given, not left out."""
     with pytest.raises(UserError, match=r"^--gpus-per-task applies to --ray only"):
         cluster_options(None, None, 0.0, None)
     with pytest.raises(UserError, match=r"^--cpus-per-task, --gpus-per-task apply to --ray only"):
@@ -1319,8 +1330,8 @@ def test_a_zero_cpus_or_gpus_per_task_without_ray_is_refused():
 
 # ---- cluster/runs.py: sweep files and plans ---------------------------------------------------------
 def test_a_sweep_entry_with_a_key_besides_exp_name_and_overrides_is_refused(tmp_path):
-    """Mutation RR04: an entry's misspelt "overrides" ("overide") is refused, naming the entry; accepted, the run
-    trained with none of the overrides its author meant, under the entry's name."""
+    """An entry's misspelt "overrides" ("overide") is refused, naming the entry; accepted, the run trained with none
+    of the overrides its author meant, under the entry's name."""
     sweep = tmp_path / "sweep.json"
     sweep.write_text(json.dumps([{"exp_name": "a", "overide": {"use_club": False}}]))
     with pytest.raises(UserError, match=r"entry 0 .*expected \{\"exp_name\": NAME, \"overrides\": \{KEY: VALUE\}\}$"):
@@ -1328,7 +1339,7 @@ def test_a_sweep_entry_with_a_key_besides_exp_name_and_overrides_is_refused(tmp_
 
 
 def test_a_sweep_entry_whose_overrides_are_not_an_object_is_one_line(tmp_path):
-    """Mutation RR05: "overrides" given as a list (of flags, say) is a one-line UserError naming the entry, not an
+    """An entry's "overrides" given as a list (of flags, say) is a one-line UserError naming the entry, not an
     AttributeError traceback from reading it as a dict."""
     sweep = tmp_path / "sweep.json"
     sweep.write_text(json.dumps([{"exp_name": "a", "overrides": ["--use_club", "false"]}]))
@@ -1337,8 +1348,9 @@ def test_a_sweep_entry_whose_overrides_are_not_an_object_is_one_line(tmp_path):
 
 
 def test_a_sweep_entrys_overrides_win_over_the_command_lines():
-    """Mutation RR09 (caught before only by a slow test): the command line's overrides apply to every entry first,
-    then the entry's own, so an entry that sets a key the command line set too trains with the entry's value."""
+    """The command line's overrides apply to every entry first, then the entry's own, so an entry that sets a key the
+    command line set too trains with the entry's value. (A slip in this order was caught before only by a slow
+    test.)"""
     overrides = {"algo_params": {"num_iterations": 5, "snapshot_gap": 2}}
     plans = plan_runs(str(TINY_CONFIG), overrides, [0], [("short", {"algo_params": {"num_iterations": 1}})])
     assert plans[0].cfg.algo_params.num_iterations == 1 and plans[0].cfg.algo_params.snapshot_gap == 2
@@ -1355,10 +1367,9 @@ def _trained_run_folder(plan, iterations: int, digest: str | None = None) -> Non
 
 
 def test_the_check_before_a_sweep_trains_refuses_a_run_folder_trained_on_other_data(tmp_path, monkeypatch):
-    """Mutation RR17: `check_plans` compares each run folder's dataset.json with the data its config reads now, so a
-    sweep whose data changed under a half-trained run stops before anything trains (on Ray: before a worker finds
-    it, after the other runs started). Without the comparison, the run was only refused later, by its own
-    segment."""
+    """`check_plans` compares each run folder's dataset.json with the data its config reads now, so a sweep whose
+    data changed under a half-trained run stops before anything trains (on Ray: before a worker finds it, after the
+    other runs started). Without the comparison, the run was only refused later, by its own segment."""
     import rlkit.run_folder as rf
     from rlkit.cluster.runs import check_plans
 
@@ -1373,9 +1384,9 @@ def test_the_check_before_a_sweep_trains_refuses_a_run_folder_trained_on_other_d
 
 
 def test_runs_one_after_another_train_on_the_gpu_each_config_names(tmp_path, monkeypatch, capsys):
-    """Mutation RR19: `--seeds`/`--sweep` without Ray trains each run on its config's device, CUDA device `gpu_id`
-    (a sweep entry may put a run on another card), as a `--seed` run does; not always cuda:0. (CUDA is faked
-    present, with 4 devices; `prepare` stops each run once it has the device.)"""
+    """`--seeds`/`--sweep` without Ray trains each run on its config's device, CUDA device `gpu_id` (a sweep entry
+    may put a run on another card), as a `--seed` run does; not always cuda:0. (CUDA is faked present, with 4
+    devices; `prepare` stops each run once it has the device.)"""
     import rlkit.cluster.runs as runs
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -1400,10 +1411,10 @@ def test_runs_one_after_another_train_on_the_gpu_each_config_names(tmp_path, mon
 
 # ---- cluster/runs.py: the Ray driver ----------------------------------------------------------------
 def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
-    """Mutation RR29: a run's first Ray segment receives the files a resume reads (latest.pt, progress.csv,
-    variant.json, debug.log, ...), not its snapshots and TensorBoard files (the largest, which no worker needs) nor
-    the driver's `.lock` (which, written into the worker's scratch folder, names a live process of the driver's
-    host: the segment's own lock refused the run as "being trained by another process")."""
+    """A run's first Ray segment receives the files a resume reads (latest.pt, progress.csv, variant.json,
+    debug.log, ...), not its snapshots and TensorBoard files (the largest, which no worker needs) nor the driver's
+    `.lock` (which, written into the worker's scratch folder, names a live process of the driver's host: the
+    segment's own lock refused the run as "being trained by another process")."""
     from rlkit.cluster.runs import RunChain, RunPlan
 
     resume = {
@@ -1462,9 +1473,9 @@ def _fake_ray_driver(monkeypatch, tmp_path, *, gpus: float = 0, started: bool = 
 
 
 def test_bad_input_of_a_ray_sweep_is_one_line_before_ray_is_joined(tmp_path, monkeypatch):
-    """Mutation RR30: the Ray driver prepares each distinct config once before it joins Ray, so that a run whose data
-    is missing (here the second entry's) fails the command at once, naming the run, instead of in a worker after the
-    other runs have started."""
+    """The Ray driver prepares each distinct config once before it joins Ray, so that a run whose data is missing
+    fails the command at once, naming the run, instead of in a worker after the other runs
+    have started."""
     from rlkit.cluster.runs import run_on_ray
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path)
@@ -1477,9 +1488,9 @@ def test_bad_input_of_a_ray_sweep_is_one_line_before_ray_is_joined(tmp_path, mon
 
 
 def test_a_ray_sweep_asks_a_gpu_per_task_when_any_of_its_runs_trains_on_one(tmp_path, monkeypatch):
-    """Mutation RR31: one resource request serves every run of the command, so a sweep with a run of
-    `use_gpu: true` asks a GPU per task even beside CPU runs (asking none, the GPU run trained on a worker Ray
-    gave no GPU: on the CPU); a sweep of CPU runs only asks none on a GPU cluster."""
+    """One resource request serves every run of the command, so a sweep with a run of `use_gpu: true` asks a GPU per
+    task even beside CPU runs (asking none, the GPU run trained on a worker Ray gave no GPU: on the CPU); a sweep of
+    CPU runs only asks none on a GPU cluster."""
     import rlkit.cluster.runs as runs
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path, gpus=2)
@@ -1495,8 +1506,8 @@ def test_a_ray_sweep_asks_a_gpu_per_task_when_any_of_its_runs_trains_on_one(tmp_
 
 
 def test_the_ray_driver_shuts_down_only_a_ray_it_started(tmp_path, monkeypatch):
-    """Mutation RR32: a Ray instance the command started is shut down at its end; one the process was already
-    connected to (a notebook, a script running both stages) is left running for its next call."""
+    """A Ray instance the command started is shut down at its end; one the process was already connected to (a
+    notebook, a script running both stages) is left running for its next call."""
     import rlkit.cluster.runs as runs
 
     base = {"util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False}}
@@ -1509,9 +1520,9 @@ def test_the_ray_driver_shuts_down_only_a_ray_it_started(tmp_path, monkeypatch):
 
 
 def test_exp_name_with_a_sweep_is_refused(tmp_path, monkeypatch):
-    """Mutation RR22: `--exp_name` (an override of util_params.exp_name) together with `--sweep` is refused, since
-    each entry's exp_name names its folder; looked up at the top level of the nested overrides, it never matched,
-    so the given --exp_name was silently ignored."""
+    """`--exp_name` (an override of util_params.exp_name) together with `--sweep` is refused, since each entry's
+    exp_name names its folder; looked up at the top level of the nested overrides, it never matched, so the given
+    --exp_name was silently ignored."""
     from rlkit.cluster.runs import run_many
 
     monkeypatch.chdir(tmp_path)  # (no data here: a run the slip let through fails at once, training nothing)
@@ -1522,9 +1533,9 @@ def test_exp_name_with_a_sweep_is_refused(tmp_path, monkeypatch):
 
 
 def test_a_nodes_dataset_cache_leaves_a_live_workers_copy_in_progress_alone(tmp_path, monkeypatch):
-    """Mutation RR23: the cache removes a dataset copy no segment used for a day and the half copies of killed
-    workers, but never a live worker's half copy (`.part-PID-KEY`, however old its folder's time): removed under
-    it, that worker's copy failed midway."""
+    """The cache removes a dataset copy no segment used for a day and the half copies of killed workers, but never a
+    live worker's half copy (`.part-PID-KEY`, however old its folder's time): removed under it, that worker's copy
+    failed midway."""
     import rlkit.cluster.runs as runs
 
     monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
@@ -1538,9 +1549,9 @@ def test_a_nodes_dataset_cache_leaves_a_live_workers_copy_in_progress_alone(tmp_
 
 
 def test_a_nodes_dataset_copy_that_fails_midway_leaves_no_half_copy(tmp_path, monkeypatch):
-    """Mutations RR24, RR25: a copy that fails after its first files are written (a full disk: an OSError; Ctrl-C or
-    a cancelled task: a BaseException) removes its half-written `.part-` folder before the error goes on; left, it
-    stayed on the node's disk for as long as its process lived (a Ray worker serves many segments)."""
+    """A copy that fails after its first files are written (a full disk: an OSError; Ctrl-C or a cancelled task: a
+    BaseException) removes its half-written `.part-` folder before the error goes on; left, it stayed on the node's
+    disk for as long as its process lived (a Ray worker serves many segments)."""
     import rlkit.cluster.runs as runs
 
     class FailsAtTheSecondFile(dict):
@@ -1564,10 +1575,11 @@ def test_a_nodes_dataset_copy_that_fails_midway_leaves_no_half_copy(tmp_path, mo
 
 
 def test_an_unnamed_experiment_is_named_by_the_time_to_the_second():
-    """Mutation U29: the name of a run without exp_name cut to the minute (`%Y_%m_%d_%H_%M`). The reference names
-    such a run output/ENV/YYYY_MM_DD_HH_MM_SS/seed{S}; to the minute, two runs of one config and seed started within
-    the same minute (a quick retry, a script's loop) share a folder, and the second resumes or is refused by the
-    first. (tests/test_cluster.py, beside the exp_name test of `experiment_name`.)"""
+    """The name of a run without exp_name is the time to the second (`%Y_%m_%d_%H_%M_%S`); the slip it guards against
+    cut it to the minute (`%Y_%m_%d_%H_%M`). The reference names such a run output/ENV/YYYY_MM_DD_HH_MM_SS/seed{S};
+    to the minute, two runs of one config and seed started within the same minute (a quick retry, a script's loop)
+    share a folder, and the second resumes or is refused by the first. (tests/test_cluster.py, beside the exp_name
+    test of `experiment_name`.)"""
     import re
 
     from rlkit.config import load_config
@@ -1581,8 +1593,8 @@ def test_an_unnamed_experiment_is_named_by_the_time_to_the_second():
 
 
 def test_an_unfinished_atomic_write_is_a_dotted_tmp_file_that_read_tree_leaves_out(tmp_path):
-    """Mutation Z43: atomic_write's temporary file is `.NAME.XXXX.tmp` beside the file, the form read_tree leaves out
-    and FolderLock removes as a killed writer's; without the leading dot a tree read (a run folder copied to the
+    """atomic_write's temporary file is `.NAME.XXXX.tmp` beside the file, the form read_tree leaves out and
+    FolderLock removes as a killed writer's; without the leading dot a tree read (a run folder copied to the
     cluster's storage) during a write, or after a kill, would hold the half-written file under a name of its own."""
     import rlkit.fileio as fileio
 
@@ -1602,9 +1614,9 @@ def test_an_unfinished_atomic_write_is_a_dotted_tmp_file_that_read_tree_leaves_o
 
 
 def test_read_tree_lists_the_files_in_sorted_order_whatever_the_folders_order(tmp_path):
-    """Mutation Z57: read_tree walks the folder sorted, so the dataset digest the cluster keys its node copies by
-    (`dataset_files`, which hashes the files in read_tree's order) is the same for the same files in any folder,
-    whatever order the file system lists them in."""
+    """read_tree walks the folder sorted, so the dataset digest the cluster keys its node copies by (`dataset_files`,
+    which hashes the files in read_tree's order) is the same for the same files in any folder, whatever order the
+    file system lists them in."""
     names = [f"{c}{i}.bin" for i in range(8) for c in "zyxab"]
     for name in names:  # made in an order that is not sorted, some in a subfolder
         (tmp_path / ("sub" if name.startswith("y") else "") / name).parent.mkdir(exist_ok=True)
@@ -1614,8 +1626,8 @@ def test_read_tree_lists_the_files_in_sorted_order_whatever_the_folders_order(tm
 
 
 def test_the_scratch_of_a_killed_process_that_is_a_link_to_a_folder_is_removed_and_its_target_kept(tmp_path):
-    """Mutation Z80: remove_orphans removes a dead process's scratch that is a symbolic link as a file (the link
-    itself): rmtree refuses a link, silently under ignore_errors, and the link would stay though reported removed."""
+    """remove_orphans removes a dead process's scratch that is a symbolic link as a file (the link itself): rmtree
+    refuses a link, silently under ignore_errors, and the link would stay though reported removed."""
     target = tmp_path / "elsewhere"
     target.mkdir()
     (target / "keep.txt").write_text("x")
@@ -1628,15 +1640,16 @@ def test_the_scratch_of_a_killed_process_that_is_a_link_to_a_folder_is_removed_a
 
 
 def test_an_ipv6_head_address_in_brackets_is_accepted():
-    """Mutation AD01: `ClusterOptions` splitting HOST:PORT at the first colon (`partition`) instead of the last. An
-    IPv6 head, written `[::1]:6379` or `ray://[fe80::1]:10001`, was then refused as not HOST:PORT."""
+    """`ClusterOptions` splits HOST:PORT at the last colon, not at the first (`partition`). Split at the first, an
+    IPv6 head, written `[::1]:6379` or `ray://[fe80::1]:10001`, was refused as not HOST:PORT."""
     for address in ("[::1]:6379", "ray://[fe80::1]:10001", "[2001:db8::7]:6379"):
         assert ClusterOptions(address).address == address
 
 
 def test_an_ipv6_head_is_probed_at_its_address_without_brackets(monkeypatch):
-    """Mutations AD09, AD10: `probe_head` keeping the brackets of `[::1]` (socket's resolver knows no host '[::1]'),
-    or splitting HOST:PORT at the first colon. The probe of an IPv6 cluster's head must connect to ('::1', 6379)."""
+    """`probe_head` drops the brackets of `[::1]` (socket's resolver knows no host '[::1]') and splits HOST:PORT at
+    the last colon; it guards against keeping the brackets, or splitting at the first colon. The probe of an IPv6
+    cluster's head must connect to ('::1', 6379)."""
     seen = []
 
     class Connection:
@@ -1657,8 +1670,8 @@ def test_an_ipv6_head_is_probed_at_its_address_without_brackets(monkeypatch):
 
 
 def test_port_65536_is_refused_and_65535_accepted():
-    """Mutation AD03: `ClusterOptions` allowing port 65536 (`<= 65536`). No TCP port is above 65535: the address is
-    refused at once rather than by Ray's connection attempt."""
+    """`ClusterOptions` refuses port 65536; the slip it guards against allowed it (`<= 65536`). No TCP port is above
+    65535: the address is refused at once rather than by Ray's connection attempt."""
     ClusterOptions("head:65535")
     ClusterOptions("ray://head:1")
     with pytest.raises(UserError, match=r"^--ray head:65536: the port is not in 1\.\.65535"):
@@ -1667,33 +1680,35 @@ def test_port_65536_is_refused_and_65535_accepted():
 
 @pytest.mark.parametrize("name", ["cpus_per_task", "gpus_per_task"])
 def test_an_infinite_number_of_cpus_or_gpus_per_task_is_refused(name):
-    """Mutation AD04: `ClusterOptions` without its `math.isfinite` check. `--cpus-per-task inf` (or a NaN) passed
-    the `>= 0` test and reached Ray, whose own error came as a traceback at the first submission."""
+    """`ClusterOptions` refuses an infinite or NaN `--cpus-per-task` or `--gpus-per-task` (its `>= 0` test refuses a
+    NaN, its `math.isfinite` check an infinity): without the check, `--cpus-per-task inf` passed the `>= 0` test and
+    reached Ray, whose own error came as a traceback at the first submission."""
     for value in (float("inf"), float("nan")):
         with pytest.raises(UserError, match=rf"^--{name.replace('_', '-')} {value}: expected a number >= 0"):
             ClusterOptions(**{name: value})
 
 
 def test_fractional_tasks_per_node_are_counted_despite_rounding():
-    """Mutation AD11: `capacity` without its 1e-9 tolerance. 7 GPUs hold exactly 50 tasks of 0.14 GPU and 33 CPUs 30
-    of 1.1 CPUs, but in floating point 7 / 0.14 is 49.999... and 33 / 1.1 is 29.999...: truncated, a slot was lost."""
+    """`capacity` counts the tasks per node with a 1e-9 tolerance. 7 GPUs hold exactly 50 tasks of 0.14 GPU and 33
+    CPUs 30 of 1.1 CPUs, but in floating point 7 / 0.14 is 49.999... and 33 / 1.1 is 29.999...: truncated without
+    the tolerance, a slot was lost."""
     node = _cluster({"CPU": 64.0, "GPU": 7.0})
     assert capacity(node, {"num_cpus": 1.0, "num_gpus": 0.14}) == 50
     assert capacity(_cluster({"CPU": 33.0}), {"num_cpus": 1.1, "num_gpus": 0.0}) == 30
 
 
 def test_the_largest_node_a_refusal_names_is_the_one_with_the_most_gpus():
-    """Mutation AD13: `task_slots` ranking the nodes by CPUs first. A task that asks 2 GPUs on a cluster of a 64-CPU
-    node without GPUs and a 4-CPU node with one GPU was told the largest node has 0 GPUs, hiding the node that comes
-    closest to holding it."""
+    """`task_slots` ranks the nodes by GPUs first, not by CPUs first. Ranked by CPUs first, a task that asks 2 GPUs
+    on a cluster of a 64-CPU node without GPUs and a 4-CPU node with one GPU was told the largest node has 0 GPUs,
+    hiding the node that comes closest to holding it."""
     cluster = _cluster({"CPU": 64.0}, {"CPU": 4.0, "GPU": 1.0})
     with pytest.raises(UserError, match=r"\(its largest node has 4 CPUs and 1 GPUs\): expected at most that"):
         task_slots(cluster, {"num_cpus": 1.0, "num_gpus": 2.0}, ClusterOptions())
 
 
 def test_a_segment_keeps_the_memory_it_frees_as_the_entry_points_do(monkeypatch):
-    """Mutation AD15: `begin_segment` without `keep_freed_memory()`. A Ray worker process runs many segments; without
-    the malloc settings each training step page-faults its activations afresh, as a plain run does not."""
+    """`begin_segment` calls `keep_freed_memory()`. A Ray worker process runs many segments; without the malloc
+    settings each training step page-faults its activations afresh, as a plain run does not."""
     _fake_ray_module(monkeypatch, attempt_number=0)
     calls = []
     monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append(1) or True)
@@ -1707,8 +1722,8 @@ def test_a_segment_keeps_the_memory_it_frees_as_the_entry_points_do(monkeypatch)
 
 @pytest.mark.parametrize("entry", [{"overrides": {}}, {"exp_name": 5}, {"exp_name": None, "overrides": {}}])
 def test_a_sweep_entry_without_a_string_exp_name_is_one_line_naming_it(tmp_path, entry):
-    """Mutation AD29: `load_sweep` without its check that an entry's exp_name is a string. An entry that forgot it
-    ended in a KeyError traceback; one of `"exp_name": 5` trained into a folder named `5`."""
+    """`load_sweep` checks that an entry's exp_name is a string. Without the check, an entry that forgot it ended in
+    a KeyError traceback; one of `"exp_name": 5` trained into a folder named `5`."""
     path = tmp_path / "sweep.json"
     path.write_text(json.dumps([{"exp_name": "a"}, entry]))
     with pytest.raises(UserError, match=r"sweep.json' entry 1 \(.*\): expected \{\"exp_name\": NAME, \"overrides\""):
@@ -1716,17 +1731,17 @@ def test_a_sweep_entry_without_a_string_exp_name_is_one_line_naming_it(tmp_path,
 
 
 def test_seeds_without_a_sweep_go_to_the_folder_the_command_lines_exp_name_names():
-    """Mutation AD30: `plan_runs` naming a run of `--seeds` without `--sweep` from the config alone. `--exp_name mine
-    --seeds 0,1` then trained into a timestamp folder (the tiny config names no experiment), not `mine/seed0` and
-    `mine/seed1` where a `--seed` run of the same command goes."""
+    """`plan_runs` names a run of `--seeds` without `--sweep` by the command line's `--exp_name`, not from the config
+    alone. Named from the config alone, `--exp_name mine --seeds 0,1` trained into a timestamp folder (the tiny
+    config names no experiment), not `mine/seed0` and `mine/seed1` where a `--seed` run of the same command goes."""
     plans = plan_runs(str(TINY_CONFIG), {"util_params": {"exp_name": "mine"}}, [0, 1], None)
     assert [p.name for p in plans] == ["point-robot/mine/seed0", "point-robot/mine/seed1"]
     assert [p.out_dir.parts[-2:] for p in plans] == [("mine", "seed0"), ("mine", "seed1")]
 
 
 def test_runs_one_after_another_show_progress_only_when_asked(tmp_path, monkeypatch):
-    """Mutation AD33: `run_sequential` training every run with `show_progress=True`. `--seeds ... --no-progress`
-    (a log file, a batch job) then still drew the progress bars of each run."""
+    """`run_sequential` trains every run with the `show_progress` it is given, not always `show_progress=True`. With
+    the slip, `--seeds ... --no-progress` (a log file, a batch job) still drew the progress bars of each run."""
     import rlkit.cluster.runs as runs
 
     shown = []
@@ -1750,8 +1765,8 @@ def test_runs_one_after_another_show_progress_only_when_asked(tmp_path, monkeypa
 
 
 def test_runs_one_after_another_keep_the_memory_they_free(tmp_path, monkeypatch):
-    """Mutation AD34: `run_many` not calling `keep_freed_memory()` before the runs of `--seeds`/`--sweep` train in
-    this process, as a single run's entry point does (each training step then page-faults its activations afresh)."""
+    """`run_many` calls `keep_freed_memory()` before the runs of `--seeds`/`--sweep` train in this process, as a
+    single run's entry point does (without it each training step page-faults its activations afresh)."""
     import rlkit.cluster.runs as runs
 
     calls = []
@@ -1763,9 +1778,9 @@ def test_runs_one_after_another_keep_the_memory_they_free(tmp_path, monkeypatch)
 
 
 def test_a_nodes_dataset_copy_unused_for_hours_but_not_a_day_is_kept(tmp_path, monkeypatch):
-    """Mutation AD36: the node cache's idle limit cut from a day (`24 * 3600`) to an hour. A copy a long run's
-    segments last touched two hours ago (one iteration of a faithful run takes longer) was removed by a segment of
-    another dataset, and fetched again by the next segment; only copies unused for over a day go."""
+    """The node cache's idle limit is a day (`24 * 3600`); the slip it guards against cut it to an hour. A copy a
+    long run's segments last touched two hours ago (one iteration of a faithful run takes longer) was then removed
+    by a segment of another dataset, and fetched again by the next segment; only copies unused for over a day go."""
     import rlkit.cluster.runs as runs
 
     monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
@@ -1778,9 +1793,10 @@ def test_a_nodes_dataset_copy_unused_for_hours_but_not_a_day_is_kept(tmp_path, m
 
 
 def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_path, monkeypatch):
-    """Mutations AD44, AD47: the Ray driver submitting every run's segment with seed 0, or never shipping a run's
-    path_to_weights file (`w in weights` for `w not in weights`). `--seeds 0,3 --ray` then trained seed 3 as seed
-    0 into seed3's folder, and a run starting from weights failed on every worker ("cannot be read")."""
+    """The Ray driver submits each run's segment with the run's own seed and ships a run's path_to_weights file
+    (`w not in weights`). It guards against two slips: every run's segment submitted with seed 0, or the weights
+    never shipped (`w in weights` for `w not in weights`). `--seeds 0,3 --ray` then trained seed 3 as seed 0 into
+    seed3's folder, and a run starting from weights failed on every worker ("cannot be read")."""
     import rlkit.cluster.runs as runs
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path)
@@ -1801,8 +1817,9 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
 
 
 def test_the_ray_driver_holds_each_run_folders_lock_while_its_segments_run(tmp_path, monkeypatch):
-    """Mutation AD45: `run_on_ray` without its `RunLock` on each run folder. A second command training the same
-    folder (the same --exp_name, or a plain resume) was not refused while the Ray driver wrote the folder's segments."""
+    """`run_on_ray` holds a `RunLock` on each run folder while its segments run. Without it, a second command
+    training the same folder (the same --exp_name, or a plain resume) was not refused while the Ray driver wrote the
+    folder's segments."""
     import rlkit.cluster.runs as runs
 
     seen, data = _fake_ray_driver(monkeypatch, tmp_path)
@@ -1827,9 +1844,9 @@ def test_the_ray_driver_holds_each_run_folders_lock_while_its_segments_run(tmp_p
 
 
 def test_max_retries_is_a_whole_number_of_retries(monkeypatch):
-    """Mutation AD54: `--max-retries` parsed as a float. `--max-retries 1.5` was then accepted and reached Ray (whose
-    own error is a traceback at the first submission), and `--max-retries 2` became 2.0; a count of retries is an
-    integer, refused otherwise by the option itself."""
+    """`--max-retries` is parsed as an integer, not a float. Parsed as a float, `--max-retries 1.5` was accepted and
+    reached Ray (whose own error is a traceback at the first submission), and `--max-retries 2` became 2.0; a count
+    of retries is an integer, refused otherwise by the option itself."""
 
     monkeypatch.setattr("rlkit.cluster.options.require_ray", lambda: None)
     parsed = _parsed_ray_options(["--ray", "--max-retries", "2"])["max_retries"]
@@ -1845,11 +1862,13 @@ def test_max_retries_is_a_whole_number_of_retries(monkeypatch):
 
 
 def test_a_training_segment_reports_its_own_iteration_and_leaves_snapshots_to_the_driver(tmp_path, monkeypatch):
-    """Mutations AD40, AD41: `training_segment` letting the resumed trainer restore snapshots in the worker's scratch
-    folder (`restore_snapshots` left at True: each segment then sent back a copy of the last snapshot, which the driver
-    already holds, through the object store), or printing the summary of the logger's first row. A resumed logger holds
-    every earlier row, so the Ray driver's per-iteration line showed iteration 0's returns for every iteration.
-    (The trainer is a stand-in: its logger holds the rows of iterations 0 and 1, the second one this segment's.)"""
+    """`training_segment` runs the resumed trainer with `restore_snapshots=False` and prints the summary of the
+    logger's last row, this segment's. It guards against two slips: letting the resumed trainer restore snapshots
+    in the worker's scratch folder (`restore_snapshots` left at True: each segment then sent back a copy of the last
+    snapshot, which the driver already holds, through the object store), or printing the summary of the logger's
+    first row. A resumed logger holds every earlier row, so the Ray driver's per-iteration line showed iteration 0's
+    returns for every iteration. (The trainer is a stand-in: its logger holds the rows of iterations 0 and 1, the
+    second one this segment's.)"""
     import rlkit.cluster.runs as runs
 
     monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
@@ -1877,9 +1896,9 @@ def test_a_training_segment_reports_its_own_iteration_and_leaves_snapshots_to_th
 
 
 def test_the_ray_drivers_first_line_counts_the_finished_runs(tmp_path, monkeypatch):
-    """Mutation AD48: the Ray driver's opening line counting the runs to train as the finished ones. Rerun after one of
-    its two runs finished, `--seeds 0,1 --ray` said "2 runs: 1 finished, 1 to train" only by luck of the numbers; with
-    three runs of which one finished it said "2 finished"."""
+    """The Ray driver's opening line gives the number of finished runs as the finished ones, not the number of runs
+    to train. With that slip, rerun after one of its two runs finished, `--seeds 0,1 --ray` said "2 runs: 1 finished,
+    1 to train" only by luck of the numbers; with three runs of which one finished it said "2 finished"."""
     import rlkit.cluster.runs as runs
     import rlkit.run_folder as rf
 

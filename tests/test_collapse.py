@@ -333,18 +333,18 @@ def test_the_step_spread_weighs_each_half_by_its_own_variances_by_hand():
 
 
 def test_belief_spread_of_a_single_task_with_a_single_sequence_is_nan_not_zero():
-    """Mutation W09: `belief_spread` with one task that has one sequence returns NaN for both statistics (its
-    docstring: "both NaN with one task"; a meta-batch of one task has no spread to measure, not a collapse),
-    not an across-task std of 0 that reads as a collapsed belief."""
+    """`belief_spread` with one task that has one sequence returns NaN for both statistics (its docstring: "both
+    NaN with one task"; a meta-batch of one task has no spread to measure, not a collapse), not an across-task std
+    of 0 that reads as a collapsed belief."""
     across, ratio = belief_spread(torch.tensor([[0.5, -1.0]]), torch.tensor([3]))
     assert math.isnan(across.item())
     assert math.isnan(ratio.item())
 
 
 def test_the_collapse_thresholds_are_the_documented_ratio_1_5_and_across_task_std_1e_4():
-    """Mutations AB60 (COLLAPSE_ACROSS 1e-3) and AB61 (COLLAPSE_RATIO 1.2): docs/algorithm.md ("When the tanh encoder
-    collapses") flags a row below ratio 1.5 or below an across-task std of 1e-4; at either threshold it is alive.
-    The suite's threshold tests read the constants themselves, so a changed constant moved the flag unseen."""
+    """A row is flagged below ratio 1.5 or below an across-task std of 1e-4, as docs/algorithm.md ("When the tanh
+    encoder collapses") says; at either threshold it is alive. The suite's threshold tests read the constants
+    themselves, so a changed constant (COLLAPSE_ACROSS 1e-3, COLLAPSE_RATIO 1.2) moved the flag unseen."""
 
     def flagged(across, ratio):
         return collapse_warning(dict(zip(SPREAD_COLUMNS, (across, ratio)))) is not None
@@ -354,9 +354,9 @@ def test_the_collapse_thresholds_are_the_documented_ratio_1_5_and_across_task_st
 
 
 def test_the_iteration_summary_shows_the_spread_ratio_not_the_across_task_std():
-    """Mutation AC34: the summary line's 'spread' is the collapse guard's spread ratio ('Z Spread Ratio', about 1
-    for a context-blind z), not the across-task std beside it; with the slip the terminal shows 0.03 for a healthy
-    encoder of ratio 12 and the user reads a collapse that is not there."""
+    """The summary line's 'spread' is the collapse guard's spread ratio ('Z Spread Ratio', about 1 for a
+    context-blind z), not the across-task std beside it; a summary that showed the std would put 0.03 on the
+    terminal for a healthy encoder of ratio 12, and the user would read a collapse that is not there."""
     row = make_row(3) | {SPREAD_COLUMNS[0]: 0.03, SPREAD_COLUMNS[1]: 12.0}
     line = MetaTrainer.summary(row)
     assert "spread 12 " in line and "0.03" not in line

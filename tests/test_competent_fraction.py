@@ -74,8 +74,9 @@ def test_bad_input_exits_2_and_help_prints_the_usage(tmp_path, capsys):
 
 
 def test_competent_fraction_refuses_a_second_folder(tmp_path):
-    """Mutation L47: `len(argv) < 1` took `DATA_A DATA_B` and printed DATA_A's table alone: the researcher comparing
-    two datasets reads one of them twice."""
+    """`competent_fraction` takes one folder, the dataset, and refuses `DATA_A DATA_B` with a UserError: a check of
+    `len(argv) < 1` took `DATA_A DATA_B` and printed DATA_A's table alone, and the researcher comparing two datasets
+    read one of them twice."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with pytest.raises(UserError, match=r"^arguments \[.*\]: expected one folder, the dataset"):
@@ -83,8 +84,9 @@ def test_competent_fraction_refuses_a_second_folder(tmp_path):
 
 
 def test_first_and_last_go_by_checkpoint_not_by_the_order_of_the_rows(tmp_path):
-    """Mutation L41: without the sort, a returns.csv whose rows are not in checkpoint order (joined by hand from two
-    runs, say) gave its first row as the random level and its last row as the final return."""
+    """The first and last returns are those of the first and last checkpoints, sorted by checkpoint, not the first and
+    last rows: without the sort, a returns.csv whose rows are not in checkpoint order (joined by hand from two runs,
+    say) gave its first row as the random level and its last row as the final return."""
     write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-100.0, -90.0), (-30.0, -48.0)])
     path = tmp_path / "goal_idx0" / "returns.csv"
     header, *rows = path.read_text().splitlines()

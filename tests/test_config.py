@@ -738,8 +738,9 @@ POINT = ROOT / "configs" / "point-robot.json"
 
 
 def test_a_fractional_count_is_refused_not_truncated():
-    """Mutation B07: `_coerce` accepting any float for an int key. `--num_iterations 2.5` must be a one-line error
-    naming the key, not a run of 2 iterations; a whole number written as a float (1e3, 2.0) is still that count."""
+    """`_coerce` accepts a float for an int key only where it is a whole number, not any float:
+    `--num_iterations 2.5` must be a one-line error naming the key, not a run of 2 iterations; a whole number
+    written as a float (1e3, 2.0) is still that count."""
     with pytest.raises(UserError, match=r"^config key 'algo_params.num_iterations' must be an integer, got 2.5$"):
         load_config(POINT, parse_override_args(["--num_iterations", "2.5"]))
     with pytest.raises(UserError, match=r"'algo_params.batch_size' must be an integer"):
@@ -749,8 +750,8 @@ def test_a_fractional_count_is_refused_not_truncated():
 
 
 def test_checkpoint_zero_may_start_the_range():
-    """Mutation B11: `_epoch_check` with `start > 0`. The check's own message says 0 <= start: a range of checkpoints
-    from 0 (the untrained behaviour policy's data) is a valid setting and must load."""
+    """`_epoch_check` accepts a start of 0 (`start >= 0`, not `start > 0`). The check's own message says 0 <= start:
+    a range of checkpoints from 0 (the untrained behaviour policy's data) is a valid setting and must load."""
     cfg = load_config(POINT, {"algo_params": {"train_epoch": [0, 400, 200], "eval_epoch": [0, 200, 100]}})
     assert list(range(*cfg.algo_params.train_epoch)) == [0, 200]
     assert list(range(*cfg.algo_params.eval_epoch)) == [0, 100]
@@ -758,15 +759,16 @@ def test_checkpoint_zero_may_start_the_range():
 
 @pytest.mark.parametrize("key", ["train_epoch", "eval_epoch"])
 def test_an_empty_checkpoint_range_is_refused(key):
-    """Mutation B12: `_epoch_check` with `start <= stop`. [2200, 2200, 200] names no checkpoint at all: a run would
-    read no data for its tasks; it must be a one-line error naming the key."""
+    """`_epoch_check` asks for `start < stop`, not `start <= stop`. [2200, 2200, 200] names no checkpoint at all: a
+    run would read no data for its tasks; it must be a one-line error naming the key."""
     with pytest.raises(UserError, match=rf"^algo_params.{key} \[2200, 2200, 200\]: expected \[start, stop, step\]"):
         load_config(POINT, {"algo_params": {key: [2200, 2200, 200]}})
 
 
 def test_a_meta_test_of_one_scored_episode_with_online_inference_from_the_start_loads():
-    """Mutation B17: `num_steps_per_eval > max_path_length`. With num_exp_traj_eval 0 (z inferred online from the
-    first step) a meta-test of exactly one episode (num_steps_per_eval = max_path_length) works and must load."""
+    """The check is `num_steps_per_eval >= max_path_length`, not `>`. With num_exp_traj_eval 0 (z inferred online
+    from the first step) a meta-test of exactly one episode (num_steps_per_eval = max_path_length) works and must
+    load."""
     cfg = load_config(POINT, parse_override_args(["--num_exp_traj_eval", "0", "--num_steps_per_eval", "20"]))
     assert (cfg.algo_params.num_steps_per_eval, cfg.algo_params.max_path_length) == (20, 20)
 
@@ -781,9 +783,9 @@ def test_a_meta_test_of_one_scored_episode_with_online_inference_from_the_start_
     ],
 )
 def test_a_value_the_config_file_sets_beats_the_methods_per_env_default(tmp_path, config, algo_type, key, value):
-    """Mutation B26: `_per_env_defaults` told only of the overrides, not of the config file. A researcher's own
-    config file that sets a per-env key (kl_lambda, borel_vae_tasks, unicorn_*) must run with that value: the
-    baseline's per-env default applies only where neither the file nor an override sets the key."""
+    """`_per_env_defaults` is told of the config file as well as of the overrides. A researcher's own config file
+    that sets a per-env key (kl_lambda, borel_vae_tasks, unicorn_*) must run with that value: the baseline's per-env
+    default applies only where neither the file nor an override sets the key."""
     doc = json.loads((ROOT / "configs" / config).read_text())
     doc["algo_type"] = algo_type
     doc.setdefault("algo_params", {})[key] = value
@@ -796,8 +798,8 @@ def test_a_value_the_config_file_sets_beats_the_methods_per_env_default(tmp_path
 
 
 def test_python_style_none_on_the_command_line_is_null():
-    """Mutation B28: `None` dropped from the bare words parse_override_args reads as Python literals. As True and
-    False are, `--path_to_weights None` must mean no weights (null), not a snapshot file named 'None'."""
+    """`None` is among the bare words parse_override_args reads as Python literals. As True and False are,
+    `--path_to_weights None` must mean no weights (null), not a snapshot file named 'None'."""
     assert parse_override_args(["--path_to_weights", "None"]) == {"path_to_weights": None}
     assert load_config(POINT, parse_override_args(["--path_to_weights", "None"])).path_to_weights is None
     cfg = load_config(POINT, parse_override_args(["--algo_type", "BOREL", "--borel_elbo_terms", "None"]))
@@ -806,9 +808,9 @@ def test_python_style_none_on_the_command_line_is_null():
 
 @pytest.mark.parametrize("config", ["hopper_rand_params.json", "walker_rand_params.json", "point-robot-wind.json"])
 def test_borel_decode_state_false_on_a_dynamics_family_is_kept(config):
-    """Mutation B37: `borel_decode_state_of` reading a given false as unset (`not given`). On the dynamics families
-    null means decode the state; an explicit false (an ablation) must be what the trainer runs (BOREL's settings:
-    no state decoder) and what variant.json records."""
+    """`borel_decode_state_of` reads a given false as false, not as unset (`not given`). On the dynamics families
+    null means decode the state; an explicit false (an ablation) must be what the trainer runs (BOREL's settings: no
+    state decoder) and what variant.json records."""
     from rlkit.torch.csro.borel import BorelSettings
 
     args = ["--algo_type", "BOREL", "--borel_decode_state", "false"]
@@ -820,8 +822,8 @@ def test_borel_decode_state_false_on_a_dynamics_family_is_kept(config):
 
 
 def test_a_config_records_the_file_it_was_loaded_from(tmp_path):
-    """Mutation B69: the loader no longer setting util_params.config_file. variant.json must say which JSON file a
-    run's keys came from (show_path compares it), and an override naming another file stays refused."""
+    """The loader sets util_params.config_file. variant.json must say which JSON file a run's keys came from
+    (show_path compares it), and an override naming another file stays refused."""
     path = tmp_path / "mine.json"
     path.write_text(json.dumps({"env_name": "point-robot", "algo_params": {"num_iterations": 3}}))
     cfg = load_config(path)
@@ -833,9 +835,10 @@ def test_a_config_records_the_file_it_was_loaded_from(tmp_path):
 
 
 def test_a_misspelt_top_level_key_is_one_line_naming_the_key_it_likely_means(tmp_path):
-    """Mutations TT04, TT06 (caught before only by a slow subprocess test): A misspelt top-level key (`env_nmae` in
-    a config file) and a misspelt leaf name on the command line (`--meta_bach`, which no section holds, so it is
-    looked up at the top level) are refused in one line that names the dotted key of the whole config closest to it."""
+    """A misspelt top-level key (`env_nmae` in a config file) and a misspelt leaf name on the command line
+    (`--meta_bach`, which no section holds, so it is looked up at the top level) are refused in one line that names
+    the dotted key of the whole config closest to it. (Before this test, only a slow subprocess test caught a slip
+    here.)"""
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"env_nmae": "cheetah-vel"}))
     with pytest.raises(UserError, match=r"^unknown config key 'env_nmae': did you mean 'env_name'\? expected one of "):
@@ -845,8 +848,8 @@ def test_a_misspelt_top_level_key_is_one_line_naming_the_key_it_likely_means(tmp
 
 
 def test_a_methods_own_kind_of_negatives_beats_the_profiles_in_what_reaches_corro():
-    """Mutation TT31: `overrides_read_by` reads CORRO's kind of negatives from the profile's overrides, then the
-    method's own tree, which is applied after them: the method's kind decides which of CORRO's keys it is given."""
+    """`overrides_read_by` reads CORRO's kind of negatives from the profile's overrides, then the method's own tree,
+    which is applied after them: the method's kind decides which of CORRO's keys it is given."""
     profile = {"algo_params": {"corro_negatives": "reward", "corro_cvae_steps": 10, "corro_reward_std": 0.3}}
     generative = {"algo_params": {"corro_negatives": "generative"}}
     kept = overrides_read_by("CORRO", profile, "point-robot", generative)
@@ -856,9 +859,9 @@ def test_a_methods_own_kind_of_negatives_beats_the_profiles_in_what_reaches_corr
 
 
 def test_corros_keys_in_another_methods_run_are_compared_like_any_other_methods_keys(tmp_path):
-    """Mutation TT39: CORRO's kind of negatives leaves one of its keys unread only under CORRO (`corro_unread_keys`
-    of no kind is none): a CSRO run whose config file gave corro_reward_std another value differs from one at the
-    default, as one whose file gave unicorn_beta another value does."""
+    """CORRO's kind of negatives leaves one of its keys unread only under CORRO (`corro_unread_keys` of no kind is
+    none): a CSRO run whose config file gave corro_reward_std another value differs from one at the default, as one
+    whose file gave unicorn_beta another value does."""
     from rlkit.run_folder import config_differences
 
     def variant(algo_params):
@@ -875,8 +878,8 @@ def test_corros_keys_in_another_methods_run_are_compared_like_any_other_methods_
 
 
 def test_sampling_z_at_a_meta_test_that_does_not_run_is_refused():
-    """Mutation TT112: With allow_eval false no meta-test runs, so OFFPEARL's sample_z_at_test would be ignored: an
-    override of it is refused like the meta-test's other settings."""
+    """With allow_eval false no meta-test runs, so OFFPEARL's sample_z_at_test would be ignored: an override of it
+    is refused like the meta-test's other settings."""
     args = ["--algo_type", "OFFPEARL", "--allow_eval", "false", "--sample_z_at_test", "true"]
     with pytest.raises(
         UserError, match=r"^algo_params.sample_z_at_test True with allow_eval false: expected its value False \(only "
@@ -887,9 +890,8 @@ def test_sampling_z_at_a_meta_test_that_does_not_run_is_refused():
 
 
 def test_an_unknown_key_of_a_large_section_lists_only_its_first_keys():
-    """Mutation TT101: The refusal of an unknown key stays one readable line: a section of many keys (algo_params)
-    shows its first 16 and '...', pointing to configs/default.py for the rest; the top level, of fewer, shows them
-    all."""
+    """The refusal of an unknown key stays one readable line: a section of many keys (algo_params) shows its first
+    16 and '...', pointing to configs/default.py for the rest; the top level, of fewer, shows them all."""
     with pytest.raises(UserError) as info:
         load_config(None, parse_override_args(["--algo_params.meta_bach", "3"]))
     message = str(info.value)
@@ -902,10 +904,10 @@ def test_an_unknown_key_of_a_large_section_lists_only_its_first_keys():
 
 
 def test_a_variant_holding_a_retired_section_of_settings_is_one_difference_line():
-    """Mutation AC40: the walk recurses only where both variants hold an object at a key; an old variant.json with a
-    nested object of settings the config no longer has (new side: nothing there) is a difference line naming it.
-    With only the old side checked the walk recursed into None and the resume died in a TypeError traceback
-    instead of the one-line refusal."""
+    """The walk recurses only where both variants hold an object at a key; an old variant.json with a nested object
+    of settings the config no longer has (new side: nothing there) is a difference line naming it. With only the old
+    side checked the walk recursed into None and the resume died in a TypeError traceback instead of the one-line
+    refusal."""
     new = load_config(None, {}).to_dict()
     old = json.loads(json.dumps(new))
     old["algo_params"]["retired"] = {"a": 1}
@@ -916,16 +918,16 @@ def test_a_variant_holding_a_retired_section_of_settings_is_one_difference_line(
     "key, value", [("dump_eval_paths", "true"), ("num_exp_traj_eval", "2"), ("max_path_length", "10")]
 )
 def test_every_meta_test_setting_is_refused_where_no_meta_test_runs(key, value):
-    """Mutation AH21: with allow_eval false nothing writes the scored episodes, infers z online or runs an episode of
-    the meta-test, so an override of any of its settings is refused naming the switch, and accepted with it on."""
+    """With allow_eval false nothing writes the scored episodes, infers z online or runs an episode of the meta-test,
+    so an override of any of its settings is refused naming the switch, and accepted with it on."""
     with pytest.raises(UserError, match=rf"^algo_params\.{key} .* with allow_eval false: expected its value "):
         load_config(None, parse_override_args(["--allow_eval", "false", f"--{key}", value]))
     assert str(getattr(load_config(None, parse_override_args([f"--{key}", value])).algo_params, key)).lower() == value
 
 
 def test_each_checkpoint_number_is_checked_as_a_whole_number_and_kept_an_int():
-    """Mutation AH29: the items of train_epoch / eval_epoch are coerced one by one: a word is a one-line error naming
-    the item, and 0.0 or 100.0 (whole floats, as JSON writers give) become ints, as range() needs."""
+    """The items of train_epoch / eval_epoch are coerced one by one: a word is a one-line error naming the item, and
+    0.0 or 100.0 (whole floats, as JSON writers give) become ints, as range() needs."""
     with pytest.raises(UserError, match=r"^config key 'algo_params\.train_epoch\[1\]' must be an integer, got 'x'$"):
         load_config(None, parse_override_args(["--train_epoch", '[100, "x", 10]']))
     epochs = load_config(None, parse_override_args(["--eval_epoch", "[0.0, 300, 100.0]"])).algo_params.eval_epoch
@@ -933,8 +935,8 @@ def test_each_checkpoint_number_is_checked_as_a_whole_number_and_kept_an_int():
 
 
 def test_an_unknown_key_close_to_two_keys_names_both():
-    """Mutation AH34: the refusal of a misspelt key offers the two closest keys, not only the first (xf_lr: the Q and
-    the V learning rates)."""
+    """The refusal of a misspelt key offers the two closest keys, not only the first (xf_lr: the Q and the V
+    learning rates)."""
     with pytest.raises(
         UserError, match=r"^unknown config key 'xf_lr': did you mean 'algo_params\.qf_lr' or 'algo_params\.vf_lr'\? "
     ):
@@ -942,8 +944,8 @@ def test_an_unknown_key_close_to_two_keys_names_both():
 
 
 def test_an_override_with_one_dash_is_named_as_given():
-    """Mutation AH53: `-num_iterations 2` (one dash) is refused naming the flag as given and the --KEY VALUE form, not
-    as an unknown key 'um_iterations' cut out of it."""
+    """`-num_iterations 2` (one dash) is refused naming the flag as given and the --KEY VALUE form, not as an unknown
+    key 'um_iterations' cut out of it."""
     with pytest.raises(UserError, match=r"^override '-num_iterations': expected --KEY VALUE "):
         parse_override_args(["-num_iterations", "2"])
 
@@ -1048,7 +1050,7 @@ def test_every_setting_of_the_trainer_is_read_from_its_config_key():
         assert got == want, (key, value, path, got)
 
 
-# ---- audit F: refusals, defaults and merges that no test pinned ------------------------------------------------
+# ---- refusals, defaults and merges, each pinned ----------------------------------------------------------------
 def test_a_negative_count_too_large_for_torch_names_the_limit_not_the_range():
     """`--batch_size -1e30` is refused as the count torch cannot hold, as 1e30 is (its magnitude is checked), before
     the number is turned into a 31-digit integer that the range check would print."""

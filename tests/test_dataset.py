@@ -1249,7 +1249,7 @@ def test_chained_episodes_take_the_next_steps_obs_inside_an_episode_only():
     np.testing.assert_array_equal(d.next_obs, [[2, 3], [-2, -3], [6, 7], [8, 9], [-8, -9]])
 
 
-# The mutation audit of rlkit/data (session 23): each test below fails under a one-line slip that every other test
+# A mutation audit of rlkit/data: each test below fails under a one-line slip that every other test
 # passed (scripts/mutation_check.py EDITS).
 
 
@@ -1269,7 +1269,7 @@ def write_returns(d, steps=(100, 200)):
 
 
 def test_check_leaves_a_stray_step_named_file_alone(tmp_path):
-    """C07: a file such as step100_backup.npz is not a step file; check must not crash on int('100_backup')."""
+    """A file such as step100_backup.npz is not a step file; check must not crash on int('100_backup')."""
     d = write_task(tmp_path, 0)
     (d / "step100_backup.npz").write_bytes((d / "step100.npz").read_bytes())
     report = check_dataset(tmp_path)
@@ -1277,7 +1277,7 @@ def test_check_leaves_a_stray_step_named_file_alone(tmp_path):
 
 
 def test_check_reads_a_damaged_extra_file(tmp_path):
-    """C08: a truncated step{c}_extra.npz (read by runs of a larger n_trj) is a problem line naming it."""
+    """A truncated step{c}_extra.npz (read by runs of a larger n_trj) is a problem line naming it."""
     d = write_task(tmp_path, 0)
     extra = write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
     assert check_dataset(tmp_path).problems == []
@@ -1288,22 +1288,23 @@ def test_check_reads_a_damaged_extra_file(tmp_path):
 
 
 def test_check_accepts_files_whose_action_size_differs_from_the_observation_size(tmp_path):
-    """C10 (caught today only by the slow tests/test_families_smoke.py; this is a fast guard): task.json obs 3 /
-    action 2 and files of those shapes are usable: no problem line."""
+    """A task.json of obs 3 / action 2 and files of those shapes are usable: no problem line. (A slip here is caught
+    otherwise only by the slow tests/test_families_smoke.py; this is a fast guard.)"""
     write_task(tmp_path, 0, obs_dim=3, act_dim=2)
     report = check_dataset(tmp_path)
     assert report.problems == [], report.problems
 
 
 def test_check_flags_an_action_size_other_than_the_envs(tmp_path):
-    """C13: task.json (and the files) say action size 2 while the env's is 3: data of another env."""
+    """A task.json (and files) saying action size 2 while the env's is 3 is data of another env: a problem line."""
     write_task(tmp_path, 0)
     problems = check_dataset(tmp_path, env_dims=lambda name: (2, 3)).problems
     assert any("says observation/action sizes 2/2: expected 2/3" in p for p in problems), problems
 
 
 def test_check_flags_a_returns_csv_that_says_nan_where_there_are_episodes(tmp_path):
-    """C11: returns.csv says no deterministic return (nan) at a checkpoint whose step file holds eval episodes."""
+    """A returns.csv that says no deterministic return (nan) at a checkpoint whose step file holds eval episodes is a
+    problem line."""
     d = write_task(tmp_path, 0)
     write_returns(d)
     assert check_dataset(tmp_path).problems == []
@@ -1315,7 +1316,7 @@ def test_check_flags_a_returns_csv_that_says_nan_where_there_are_episodes(tmp_pa
 
 
 def test_check_names_a_stale_returns_csv_in_one_line(tmp_path):
-    """C12: a returns.csv wrong at every checkpoint is one problem line, not one per row."""
+    """A returns.csv wrong at every checkpoint is one problem line, not one per row."""
     d = write_task(tmp_path, 0)
     write_returns(d)
     lines = (d / "returns.csv").read_text().splitlines()
@@ -1326,8 +1327,8 @@ def test_check_names_a_stale_returns_csv_in_one_line(tmp_path):
 
 
 def test_check_does_not_compare_an_interrupted_tasks_returns_csv(tmp_path):
-    """C05: an interrupted task is one problem line (rerun to resume it), not also a returns.csv line about the
-    checkpoints it has not finished."""
+    """An interrupted task is one problem line (rerun to resume it), not also a returns.csv line about the checkpoints
+    it has not finished."""
     write_task(tmp_path, 0)
     d = write_task(tmp_path, 1)
     write_returns(d, steps=(100,))
@@ -1337,7 +1338,7 @@ def test_check_does_not_compare_an_interrupted_tasks_returns_csv(tmp_path):
 
 
 def test_check_compares_the_normalizer_with_an_observation_size_of_one(tmp_path):
-    """C15: tasks of observation size 1 and a normalizer of 2 entries: the normalizer is a problem."""
+    """Tasks of observation size 1 and a normalizer of 2 entries: the normalizer is a problem."""
     write_task(tmp_path, 0, obs_dim=1)
     np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(2))
     problems = check_dataset(tmp_path).problems
@@ -1345,8 +1346,8 @@ def test_check_compares_the_normalizer_with_an_observation_size_of_one(tmp_path)
 
 
 def test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes(tmp_path):
-    """C03: tasks of sizes 2 and 3 (without env_dims no size is the env's): the normalizer is checked for shape only,
-    not against the first task's size."""
+    """Tasks of sizes 2 and 3 (without env_dims no size is the env's): the normalizer is checked for shape only, not
+    against the first task's size."""
     write_task(tmp_path, 0, obs_dim=2)
     write_task(tmp_path, 1, obs_dim=3)
     np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
@@ -1354,8 +1355,7 @@ def test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes(
 
 
 def test_check_shows_ten_missing_tasks_without_an_ellipsis(tmp_path):
-    """Mutation SS29: the line names up to ten missing task folders in full; exactly ten is not cut short with ',
-    ...'."""
+    """The line names up to ten missing task folders in full; exactly ten is not cut short with ', ...'."""
     write_task(tmp_path, 0)
     record = {"env_name": "point-robot", "env_params": {"n_tasks": 11}}
     (tmp_path / "stage1_settings.json").write_text(json.dumps(record))
@@ -1368,9 +1368,8 @@ def test_check_shows_ten_missing_tasks_without_an_ellipsis(tmp_path):
 
 
 def test_check_compares_only_the_settings_the_dataset_records(tmp_path):
-    """Mutation SS30: a stage1_settings.json that records fewer settings than task.json (written before one was
-    recorded, e.g. without seeding) holds the tasks to what it records: no task is of other settings for what it
-    does not say."""
+    """A stage1_settings.json that records fewer settings than task.json (written before one was recorded, e.g. without
+    seeding) holds the tasks to what it records: no task is of other settings for what it does not say."""
     tasks = [write_task(tmp_path, i) for i in (0, 1)]
     for d in tasks:
         write_task_meta(d, dict(read_task_meta(d), schedule={"seed": 0}, seeding=2))
@@ -1379,8 +1378,8 @@ def test_check_compares_only_the_settings_the_dataset_records(tmp_path):
 
 
 def test_check_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size(tmp_path):
-    """Mutation SS33: an env of observation size 2 and action size 3 (env_dims is observation, then action), a
-    normalizer of 2 entries: usable."""
+    """An env of observation size 2 and action size 3 (env_dims is observation, then action), a normalizer of 2 entries:
+    usable."""
     write_task(tmp_path, 0, obs_dim=2, act_dim=3)
     np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(2))
     assert check_dataset(tmp_path, env_dims=lambda name: (2, 3)).problems == []
@@ -1391,8 +1390,8 @@ def _unknown_env(name):
 
 
 def test_check_of_an_unknown_env_names_it_and_holds_the_normalizer_to_task_json(tmp_path):
-    """Mutations SS34, SS39: env_dims does not know the task's env: a problem line names it, and the normalizer is
-    still compared with the observation size task.json gives."""
+    """When env_dims does not know the task's env, a problem line names it, and the normalizer is still compared with
+    the observation size task.json gives."""
     write_task(tmp_path, 0, env_name="no-such-env")
     np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(3))
     problems = check_dataset(tmp_path, env_dims=_unknown_env).problems
@@ -1404,8 +1403,8 @@ def test_check_of_an_unknown_env_names_it_and_holds_the_normalizer_to_task_json(
 
 
 def test_check_accepts_a_task_json_without_sizes(tmp_path):
-    """Mutations SS36, SS38: a task.json without obs_dim/action_dim (the loader checks the files against the env
-    alone): check compares no file with sizes it does not have, with or without env_dims."""
+    """A task.json without obs_dim/action_dim (the loader checks the files against the env alone): check compares no
+    file with sizes it does not have, with or without env_dims."""
     d = write_task(tmp_path, 0)
     meta = read_task_meta(d)
     write_task_meta(d, {k: v for k, v in meta.items() if k not in ("obs_dim", "action_dim")})
@@ -1414,7 +1413,7 @@ def test_check_accepts_a_task_json_without_sizes(tmp_path):
 
 
 def test_check_flags_a_returns_csv_that_lists_a_checkpoint_twice(tmp_path):
-    """Mutation SS37: returns.csv of rows 100, 200, 200 for task.json's [100, 200]: not the step files' table."""
+    """A returns.csv of rows 100, 200, 200 for task.json's [100, 200] is not the step files' table: a problem line."""
     d = write_task(tmp_path, 0)
     write_returns(d)
     lines = (d / "returns.csv").read_text().splitlines()
@@ -1424,8 +1423,8 @@ def test_check_flags_a_returns_csv_that_lists_a_checkpoint_twice(tmp_path):
 
 
 def test_check_names_an_extra_file_of_a_checkpoint_task_json_does_not_list(tmp_path):
-    """Mutation SS40: step300_extra.npz beside a task of checkpoints [100, 200] (left by another run): named as an
-    unlisted step file."""
+    """A step300_extra.npz beside a task of checkpoints [100, 200] (left by another run) is named as an unlisted step
+    file."""
     d = write_task(tmp_path, 0)
     write_checkpoint(d, 300, {"sample": make_trajs(2, seed=9)}, extra=True)
     (problem,) = check_dataset(tmp_path).problems
@@ -1436,7 +1435,7 @@ def test_check_names_an_extra_file_of_a_checkpoint_task_json_does_not_list(tmp_p
 
 
 def test_fingerprint_covers_the_task_description(tmp_path):
-    """F01: the same episodes under a task.json describing another task are other data."""
+    """The same episodes under a task.json describing another task are other data."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
     d = write_task(tmp_path, 0)
@@ -1448,7 +1447,7 @@ def test_fingerprint_covers_the_task_description(tmp_path):
 
 
 def test_fingerprint_of_a_missing_step_file_is_none(tmp_path):
-    """F02: a checkpoint the run reads that has no file gives no fingerprint (not the digest of the others)."""
+    """A checkpoint the run reads that has no file gives no fingerprint (not the digest of the others)."""
     from rlkit.data.fingerprint import dataset_fingerprint, task_fingerprint
 
     write_task(tmp_path, 0)
@@ -1457,7 +1456,7 @@ def test_fingerprint_of_a_missing_step_file_is_none(tmp_path):
 
 
 def test_fingerprint_of_an_eval_run_counts_the_eval_episodes(tmp_path):
-    """F03: a run reading 'eval' episodes (1 per step file here) with n_trj 2 reads the extra file, so its fingerprint
+    """A run reading 'eval' episodes (1 per step file here) with n_trj 2 reads the extra file, so its fingerprint
     changes with it; a run of n_trj 1 does not read it."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
@@ -1470,7 +1469,7 @@ def test_fingerprint_of_an_eval_run_counts_the_eval_episodes(tmp_path):
 
 
 def test_fingerprint_covers_the_normalizer(tmp_path):
-    """F05: another normalizer.npz is other data (observations divided by other values)."""
+    """Another normalizer.npz is other data (observations divided by other values)."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
     write_task(tmp_path, 0)
@@ -1482,8 +1481,8 @@ def test_fingerprint_covers_the_normalizer(tmp_path):
 
 
 def test_fingerprint_of_a_missing_task_is_none(tmp_path):
-    """F09: a task the run reads that has no folder (or no task.json) gives no dataset fingerprint, not the digest of
-    the tasks that are there."""
+    """A task the run reads that has no folder (or no task.json) gives no dataset fingerprint, not the digest of the
+    tasks that are there."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
     write_task(tmp_path, 0)
@@ -1492,7 +1491,7 @@ def test_fingerprint_of_a_missing_task_is_none(tmp_path):
 
 
 def test_a_damaged_deflate_stream_in_a_fingerprinted_file_is_one_line(tmp_path):
-    """F06: a compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is invalid raises
+    """A compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is invalid raises
     zlib.error inside zipfile: one UserError naming the file, not a zlib traceback."""
     import hashlib
     import zipfile
@@ -1516,7 +1515,7 @@ def test_a_damaged_deflate_stream_in_a_fingerprinted_file_is_one_line(tmp_path):
 
 
 def test_import_legacy_refuses_rows_of_five_entries(tmp_path):
-    """L01: rows [obs, action, reward, next_obs, done] are another layout: refused, not read as their first four."""
+    """Rows [obs, action, reward, next_obs, done] are another layout: refused, not read as their first four."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row() + [0.0]] * 2)
     with pytest.raises(UserError, match=r"row 0 holds 5 entries: expected 4"):
@@ -1525,7 +1524,7 @@ def test_import_legacy_refuses_rows_of_five_entries(tmp_path):
 
 
 def test_import_legacy_refuses_an_empty_trajectory_file_in_one_line(tmp_path):
-    """L02: a reference file of no rows is a UserError naming it, not an IndexError traceback."""
+    """A reference file of no rows is a UserError naming it, not an IndexError traceback."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample1_step100.npy", [])
@@ -1534,7 +1533,7 @@ def test_import_legacy_refuses_an_empty_trajectory_file_in_one_line(tmp_path):
 
 
 def test_import_legacy_refuses_observations_of_size_zero(tmp_path):
-    """L12: rows whose observations are empty arrays (no env given) are refused, not imported as obs_dim 0."""
+    """Rows whose observations are empty arrays (no env given) are refused, not imported as obs_dim 0."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row(obs=(), nxt=())] * 2)
     with pytest.raises(UserError, match=r"holds observations of sizes \[0\]: expected one size \(>= 1\)"):
@@ -1543,7 +1542,7 @@ def test_import_legacy_refuses_observations_of_size_zero(tmp_path):
 
 
 def test_import_legacy_refuses_another_action_size_than_the_envs(tmp_path):
-    """L07: files of action size 2 imported for an env of action size 3 are refused before anything is written."""
+    """Files of action size 2 imported for an env of action size 3 are refused before anything is written."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
     with pytest.raises(UserError, match=r"holds observations of size 2 and actions of size 2: expected 2 and 3"):
@@ -1552,7 +1551,7 @@ def test_import_legacy_refuses_another_action_size_than_the_envs(tmp_path):
 
 
 def test_import_legacy_records_observation_and_action_sizes_in_their_places(tmp_path):
-    """L09: data of 3-wide observations and 2-wide actions: task.json says obs_dim 3, action_dim 2, and loads."""
+    """Data of 3-wide observations and 2-wide actions: task.json says obs_dim 3, action_dim 2, and loads."""
     src, back = tmp_path / "legacy", tmp_path / "back"
     row = legacy_row(obs=(0.1, 0.2, 0.3), nxt=(0.2, 0.3, 0.4))
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [row] * 2)
@@ -1563,7 +1562,7 @@ def test_import_legacy_records_observation_and_action_sizes_in_their_places(tmp_
 
 
 def test_legacy_destination_that_is_a_file_is_refused_before_anything_is_built(tmp_path):
-    """L04: a destination that is a file is one UserError, no temporary folder left beside it."""
+    """A destination that is a file is one UserError, no temporary folder left beside it."""
     src = tmp_path / "src"
     write_task(src, 0)
     dst = tmp_path / "out"
@@ -1575,8 +1574,8 @@ def test_legacy_destination_that_is_a_file_is_refused_before_anything_is_built(t
 
 
 def test_the_swapped_in_folder_is_made_durable_by_syncing_its_parent(tmp_path, monkeypatch):
-    """L05: after the rename into place, the parent folder is synced (else a crash can lose the rename after the
-    old copy is deleted)."""
+    """After the rename into place, the parent folder is synced (else a crash can lose the rename after the old copy is
+    deleted)."""
     import rlkit.data.legacy as legacy
 
     dst = tmp_path / "data"
@@ -1597,7 +1596,7 @@ def test_the_swapped_in_folder_is_made_durable_by_syncing_its_parent(tmp_path, m
 
 
 def test_non_finite_next_observations_are_refused(tmp_path):
-    """N02: NaN in next_obs (and in terminals) is refused like NaN in rewards, naming the field."""
+    """NaN in next_obs (and in terminals) is refused like NaN in rewards, naming the field."""
     t = make_trajs(seed=3)
     t.next_obs[2, 1] = np.nan
     write_checkpoint(tmp_path, 100, {"sample": t})
@@ -1623,9 +1622,9 @@ def test_episode_lengths_that_sum_to_other_than_the_rows_are_one_line_naming_the
 
 
 def test_a_terminal_on_the_last_row_of_the_last_episode_is_accepted(tmp_path):
-    """N04 (caught today only by the slow tests/test_families_smoke.py, where hopper's last episode ends by
-    termination; this is a fast guard): the env may end the last episode too: a terminal at the file's last row is
-    an episode end."""
+    """The env may end the last episode too: a terminal at the file's last row is an episode end. (A slip here is caught
+    otherwise only by the slow tests/test_families_smoke.py, where hopper's last episode ends by termination; this is a
+    fast guard.)"""
     t = make_trajs(seed=3)
     t.terminals[-1] = 1.0
     write_checkpoint(tmp_path, 100, {"sample": t})
@@ -1633,24 +1632,22 @@ def test_a_terminal_on_the_last_row_of_the_last_episode_is_accepted(tmp_path):
 
 
 def test_a_step_file_without_the_kind_a_run_reads_is_one_line(tmp_path):
-    """N08: a step file with eval episodes only, read for 'sample' without missing_ok, is a UserError naming it."""
+    """A step file with eval episodes only, read for 'sample' without missing_ok, is a UserError naming it."""
     write_checkpoint(tmp_path, 100, {"eval": make_trajs(1)})
     with pytest.raises(UserError, match=r"step100\.npz' has no 'sample' trajectories"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
 def test_a_checkpoint_of_an_unknown_kind_is_refused_and_not_written(tmp_path):
-    """Mutation SS01: a kind other than sample/eval (a typo) would write a file no loader reads: refused, nothing
-    written."""
+    """A kind other than sample/eval (a typo) would write a file no loader reads: refused, nothing written."""
     with pytest.raises(ValueError, match=r"unknown trajectory kind 'samples'"):
         write_checkpoint(tmp_path, 100, {"samples": make_trajs()})
     assert not (tmp_path / "step100.npz").exists()
 
 
 def test_a_truncated_extra_file_is_one_line_for_regenerate(tmp_path):
-    """Mutation SS03: a truncated step{c}_extra.npz (a zip cut short: BadZipFile) has no readable record:
-    read_npz_meta says None, and regenerate names the file ("cannot be read") instead of a zipfile traceback;
-    --overwrite replaces it."""
+    """A truncated step{c}_extra.npz (a zip cut short: BadZipFile) has no readable record: read_npz_meta says None, and
+    regenerate names the file ("cannot be read") instead of a zipfile traceback; --overwrite replaces it."""
     from rlkit.behaviour.regenerate import already_written
 
     path = write_checkpoint(tmp_path, 100, {"sample": make_trajs()}, extra=True, meta={"seed": 3})
@@ -1663,9 +1660,8 @@ def test_a_truncated_extra_file_is_one_line_for_regenerate(tmp_path):
 
 
 def test_the_record_of_an_extra_file_is_read_without_unpickling(tmp_path):
-    """Mutation SS04: the data files are pickle-free; a meta_* member holding a pickled object is not unpickled
-    (that runs code the file carries): the record is unreadable, None, and junk that is not an .npz is None too, not
-    a traceback."""
+    """The data files are pickle-free; a meta_* member holding a pickled object is not unpickled (that runs code the
+    file carries): the record is unreadable, None, and junk that is not an .npz is None too, not a traceback."""
     path = tmp_path / "step100_extra.npz"
     np.savez(path, meta_seed=np.array([{"seed": 3}], dtype=object))
     assert read_npz_meta(path) is None
@@ -1674,9 +1670,9 @@ def test_the_record_of_an_extra_file_is_read_without_unpickling(tmp_path):
 
 
 def test_a_flipped_byte_in_a_step_files_data_is_one_line_from_the_fast_reader(tmp_path):
-    """Mutation SS05 (caught today only by the slow test_damaged_step_file_is_a_one_line_error_naming_it[flip]; a
-    fast guard): the fast reader checks each member's CRC-32 as zipfile does, so a flipped byte in sample_obs's data
-    is refused naming the member, not read as a (finite, wrong) number."""
+    """The fast reader checks each member's CRC-32 as zipfile does, so a flipped byte in sample_obs's data is refused
+    naming the member, not read as a (finite, wrong) number. (A slip here is caught otherwise only by the slow
+    test_damaged_step_file_is_a_one_line_error_naming_it[flip]; this is a fast guard.)"""
     path = write_checkpoint(tmp_path, 100, {"sample": make_trajs()})
     flip_last_byte(path, "sample_obs.npy")
     with pytest.raises(UserError, match=r"step100\.npz' is truncated or unreadable \(BadZipFile: Bad CRC-32 for file "):
@@ -1684,8 +1680,8 @@ def test_a_flipped_byte_in_a_step_files_data_is_one_line_from_the_fast_reader(tm
 
 
 def test_a_step_file_missing_one_field_is_one_line_naming_it(tmp_path):
-    """Mutation SS09: a step file with sample_obs but without sample_terminals: one line naming the file and the
-    missing key, for the reader and for check, not a KeyError traceback."""
+    """A step file with sample_obs but without sample_terminals: one line naming the file and the missing key, for the
+    reader and for check, not a KeyError traceback."""
     t = make_trajs()
     d = write_task(tmp_path, 0)
     np.savez(d / "step200.npz", **{f"sample_{f}": getattr(t, f) for f in ("obs", "actions", "rewards", "next_obs")})
@@ -1697,31 +1693,30 @@ def test_a_step_file_missing_one_field_is_one_line_naming_it(tmp_path):
 
 
 def test_a_step_file_of_0_d_rewards_is_one_line_naming_the_field(tmp_path):
-    """Mutation SS11: rewards saved as a 0-d array (one number, not one per transition): refused naming the field,
-    not a `len() of unsized object` traceback."""
+    """Rewards saved as a 0-d array (one number, not one per transition): refused naming the field, not a
+    `len() of unsized object` traceback."""
     write_raw_checkpoint(tmp_path, 100, rewards=np.float32(1.0))
     with pytest.raises(UserError, match=r"step100\.npz' \(sample\): sample_rewards has shape \(\): expected a 1-D"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
 def test_next_observations_narrower_than_the_observations_are_one_line(tmp_path):
-    """Mutation SS12: next_obs rows of 1 value beside obs rows of 2: refused as next_obs rows of 3 are (the reader
-    compared only with `>`, the buffer would fail on it later)."""
+    """next_obs rows of 1 value beside obs rows of 2 are refused, as next_obs rows of 3 are: a reader that compared only
+    with `>` let them through, and the buffer would fail on them later."""
     write_raw_checkpoint(tmp_path, 100, next_obs=np.zeros((12, 1), np.float32))
     with pytest.raises(UserError, match=r"\(sample\): sample_next_obs has rows of 1 values: expected 2, as sample_obs"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
 def test_episode_lengths_of_two_dimensions_are_one_line(tmp_path):
-    """Mutation SS13: traj_lengths [[4, 4, 4]] sums to the rows but is not a 1-D list of lengths (n_traj would be
-    1)."""
+    """traj_lengths [[4, 4, 4]] sums to the rows but is not a 1-D list of lengths (n_traj would be 1): refused."""
     write_raw_checkpoint(tmp_path, 100, traj_lengths=np.array([[4, 4, 4]]))
     with pytest.raises(UserError, match=r"sample_traj_lengths holds int64 values of shape \(1, 3\): expected a 1-D"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
 def test_a_terminal_inside_an_episode_is_named_by_its_first_row(tmp_path):
-    """Mutation SS15: terminals at rows 1 and 5 (both inside episodes of 4): the line names the first, row 1."""
+    """Terminals at rows 1 and 5 (both inside episodes of 4): the line names the first, row 1."""
     terminals = np.zeros(12, np.float32)
     terminals[[1, 5]] = 1.0
     write_raw_checkpoint(tmp_path, 100, terminals=terminals)
@@ -1733,8 +1728,8 @@ def test_a_terminal_inside_an_episode_is_named_by_its_first_row(tmp_path):
 
 
 def test_a_normalizer_entry_of_zero_is_accepted_and_kept_off_zero(tmp_path):
-    """D01/D02: an observation entry that never moves has abs_max 0: accepted (docs: values >= 0), and the divisor
-    is abs_max + 1e-8, never 0 (else the loader divides by zero: inf/NaN observations)."""
+    """An observation entry that never moves has abs_max 0: accepted (docs: values >= 0), and the divisor is
+    abs_max + 1e-8, never 0 (else the loader divides by zero: inf/NaN observations)."""
     np.savez(tmp_path / "normalizer.npz", abs_max=np.array([0.0, 2.0]))
     scale = read_normalizer(tmp_path, 2)
     assert scale.dtype == np.float64 and (scale > 0).all()
@@ -1742,7 +1737,7 @@ def test_a_normalizer_entry_of_zero_is_accepted_and_kept_off_zero(tmp_path):
 
 
 def test_an_extra_file_of_another_action_size_is_one_line_for_loading(tmp_path):
-    """D03: regenerated episodes of another action size than the env's: named, not a concatenate error."""
+    """Regenerated episodes of another action size than the env's: named, not a concatenate error."""
     write_task(tmp_path, 0)
     write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": make_trajs(2, act_dim=3, seed=9)}, extra=True)
     with pytest.raises(UserError, match=r"step200_extra\.npz' has observation size \(2,\) and action size \(3,\)"):
@@ -1750,7 +1745,7 @@ def test_an_extra_file_of_another_action_size_is_one_line_for_loading(tmp_path):
 
 
 def test_restore_dataset_tasks_restores_every_task_file(tmp_path):
-    """D04: every task of the env whose folder holds task_params.json is restored, the last one too."""
+    """Every task of the env whose folder holds task_params.json is restored, the last one too."""
     from rlkit.data.dataset import TASK_PARAMS_FILE
     from rlkit.data.load import restore_dataset_tasks
 
@@ -1773,8 +1768,8 @@ def test_restore_dataset_tasks_restores_every_task_file(tmp_path):
 
 
 def test_a_compressed_normalizer_of_a_damaged_deflate_stream_is_one_line(tmp_path):
-    """Mutation SS20: a compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is
-    invalid raises zlib.error inside zipfile: the reader names the file in one line, as the fingerprint does."""
+    """A compressed normalizer.npz (a legacy import copies it as it is) whose deflate stream is invalid raises
+    zlib.error inside zipfile: the reader names the file in one line, as the fingerprint does."""
     import zipfile
 
     path = tmp_path / "normalizer.npz"
@@ -1790,8 +1785,8 @@ def test_a_compressed_normalizer_of_a_damaged_deflate_stream_is_one_line(tmp_pat
 
 
 def test_a_normalizer_of_two_dimensions_is_refused_without_an_observation_size(tmp_path):
-    """Mutation SS22: without a size to hold it to (tasks of several sizes, import-legacy without an env), abs_max
-    must still be one value per observation entry: a (2, 3) array is refused, for the reader and for check."""
+    """Without a size to hold it to (tasks of several sizes, import-legacy without an env), abs_max must still be one
+    value per observation entry: a (2, 3) array is refused, for the reader and for check."""
     np.savez(tmp_path / "normalizer.npz", abs_max=np.ones((2, 3)))
     said = r"holds abs_max of shape \(2, 3\): expected one dimension, one value per observation entry"
     with pytest.raises(UserError, match=said):
@@ -1802,8 +1797,8 @@ def test_a_normalizer_of_two_dimensions_is_refused_without_an_observation_size(t
 
 
 def test_loading_refuses_a_task_json_of_another_action_size_than_the_envs(tmp_path):
-    """Mutation SS23: task.json says action size 3 for the env's 2 (its step files say 2): a record of another env's
-    data, refused naming both sizes, as another observation size is."""
+    """A task.json that says action size 3 for the env's 2 (its step files say 2) is a record of another env's data,
+    refused naming both sizes, as another observation size is."""
     d = write_task(tmp_path, 0)
     write_task_meta(d, dict(read_task_meta(d), action_dim=3))
     with pytest.raises(UserError, match=r"has obs/action dims 2/3: expected 2/2 for 'point-robot'"):
@@ -1811,8 +1806,8 @@ def test_loading_refuses_a_task_json_of_another_action_size_than_the_envs(tmp_pa
 
 
 def test_an_extra_file_without_the_kind_a_run_reads_leaves_the_n_trj_line(tmp_path):
-    """Mutation SS24: the extra file (regenerated sample episodes) holds no eval episodes: an eval run asking for
-    more than the step file's is told the step file holds too few (the extra file is read with missing_ok)."""
+    """The extra file (regenerated sample episodes) holds no eval episodes: an eval run asking for more than the step
+    file's is told the step file holds too few (the extra file is read with missing_ok)."""
     d = write_task(tmp_path, 0)
     write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
     with pytest.raises(UserError, match=r"step200\.npz' holds 1 eval trajectories: expected at least n_trj=2"):
@@ -1839,7 +1834,7 @@ def test_too_few_deterministic_episodes_are_not_sent_to_regenerate(tmp_path):
 
 
 def test_loading_refuses_a_checkpoint_one_episode_short_of_n_trj(tmp_path):
-    """Mutation SS26: step files of 3 sample episodes and n_trj=4: refused, not 3 episodes given for 4."""
+    """Step files of 3 sample episodes and n_trj=4: refused, not 3 episodes given for 4."""
     write_task(tmp_path, 0)
     with pytest.raises(UserError, match=r"step100\.npz' holds 3 sample trajectories: expected at least n_trj=4"):
         load_task_data(tmp_path, 0, [100], "sample", 4, "point-robot", 2, 2)
@@ -1847,16 +1842,15 @@ def test_loading_refuses_a_checkpoint_one_episode_short_of_n_trj(tmp_path):
 
 
 def test_loading_an_empty_epoch_range_is_one_line(tmp_path):
-    """Mutation SS27: no checkpoint selected (train_epoch/eval_epoch of an empty range): one line, not a concatenate
-    error."""
+    """No checkpoint selected (train_epoch/eval_epoch of an empty range): one line, not a concatenate error."""
     write_task(tmp_path, 0)
     with pytest.raises(UserError, match=r"no checkpoints selected for task 0: the epoch range is empty"):
         load_task_data(tmp_path, 0, [], "sample", 2, "point-robot", 2, 2)
 
 
 def test_an_extra_file_is_not_read_when_the_step_file_holds_n_trj_episodes(tmp_path):
-    """Mutation SS28: the loader appends the extra file only where n_trj asks for more (docs): a damaged extra file
-    does not stop a run that reads the step file's episodes only."""
+    """The loader appends the extra file only where n_trj asks for more (docs): a damaged extra file does not stop a run
+    that reads the step file's episodes only."""
     d = write_task(tmp_path, 0)
     extra = write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9)}, extra=True)
     extra.write_bytes(extra.read_bytes()[:200])
@@ -1870,7 +1864,7 @@ def test_an_extra_file_is_not_read_when_the_step_file_holds_n_trj_episodes(tmp_p
 
 
 def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
-    """S01: an episode shorter than the horizon (ended by the env) sums its own rewards only, not the next one's."""
+    """An episode shorter than the horizon (ended by the env) sums its own rewards only, not the next one's."""
     from rlkit.data.dataset import mean_return
 
     rewards = np.array([1.0, 10.0, 20.0, 30.0, 40.0], np.float32)  # episodes of 1 and 4 steps
@@ -1880,8 +1874,8 @@ def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
 
 
 def test_mean_return_of_a_checkpoint_of_no_episodes_is_nan():
-    """Mutation SS47: a kind written with no episodes (0 rows, no lengths: a valid step file) has no mean return,
-    nan as for a missing kind, with or without a horizon: not a ZeroDivisionError."""
+    """A kind written with no episodes (0 rows, no lengths: a valid step file) has no mean return, nan as for a missing
+    kind, with or without a horizon: not a ZeroDivisionError."""
     from rlkit.data.dataset import mean_return
 
     z = np.zeros((0, 2), np.float32)
@@ -1899,7 +1893,7 @@ def _cli(args):
 
 
 def test_check_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch):
-    """M01: `python -m rlkit.data check` compares every task's physics version with its env family's."""
+    """`python -m rlkit.data check` compares every task's physics version with its env family's."""
     import rlkit.data.__main__ as cli
 
     write_task(tmp_path, 0)  # task.json records no physics: version 1
@@ -1909,7 +1903,7 @@ def test_check_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch
 
 
 def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, monkeypatch):
-    """M02: `python -m rlkit.data export-legacy` refuses data of another physics than the env family's."""
+    """`python -m rlkit.data export-legacy` refuses data of another physics than the env family's."""
     import rlkit.data.__main__ as cli
 
     write_task(tmp_path / "src", 0)
@@ -1920,7 +1914,7 @@ def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, mon
 
 
 def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
-    """M03: a warning (other package versions) does not hide a problem (an interrupted task): exit 1."""
+    """A warning (other package versions) does not hide a problem (an interrupted task): exit 1."""
     d0 = write_task(tmp_path, 0)
     write_task_meta(d0, dict(read_task_meta(d0), versions={"torch": "0.1"}))
     d1 = write_task(tmp_path, 1)
@@ -1930,9 +1924,9 @@ def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
 
 
 def test_cheetah_targets_of_another_task_count_are_another_task():
-    """Mutation D40: the tolerance `rtol=1e-6` -> `1e-2`. cheetah-vel's task 1 of 40 tasks is 1 + 2/39 = 1.05128
-    and of 41 tasks 1 + 2/40 = 1.05 (linspace(1, 3, n), docs/environments.md): 0.12 % apart. Data written with
-    another n_tasks must be refused, not trained on as if its targets were this config's."""
+    """`same_task` compares numbers to `rtol=1e-6`, not a looser `1e-2`. cheetah-vel's task 1 of 40 tasks is
+    1 + 2/39 = 1.05128 and of 41 tasks 1 + 2/40 = 1.05 (linspace(1, 3, n), docs/environments.md): 0.12 % apart. Data
+    written with another n_tasks must be refused, not trained on as if its targets were this config's."""
     a, b = cheetah_velocities(40, False)[1], cheetah_velocities(41, False)[1]
     assert abs(a - (1 + 2 / 39)) < 1e-12 and abs(b - 1.05) < 1e-12
     assert not same_task({"velocity": float(a)}, {"velocity": float(b)})
@@ -1940,9 +1934,10 @@ def test_cheetah_targets_of_another_task_count_are_another_task():
 
 
 def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
-    """Mutations D37 (`len(a) == len(b) and` dropped: zip compares the common prefix only) and D38 (the key
-    check dropped). A rand-params task of another model (one body more) or a task record with an extra field
-    shares a prefix with the env's task, but it is another task."""
+    """`same_task` holds lists to the same length and dicts to the same keys: it guards against dropping
+    `len(a) == len(b) and` (zip then compares the common prefix only) and against dropping the key check. A rand-params
+    task of another model (one body more) or a task record with an extra field shares a prefix with the env's task, but
+    it is another task."""
     assert same_task([1.0, 2.0], [1.0, 2.0])
     assert not same_task([1.0, 2.0], [1.0, 2.0, 3.0])
     assert not same_task({"body_mass": [1.0, 2.0]}, {"body_mass": [1.0, 2.0, 0.5]})
@@ -1951,9 +1946,10 @@ def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
 
 
 def test_one_reward_changed_in_a_step_file_changes_the_fingerprint(tmp_path):
-    """Mutations L22, L24: a fingerprint that left the step files out, or read only each member's first bytes (the
-    .npy header: names, dtype, shape), let a run resume on data whose episodes were rewritten with other values of the
-    same shape, mixing two datasets in one run without a word."""
+    """One reward changed in a step file changes the fingerprint, which reads the step files' data, not only their
+    headers. A fingerprint that left the step files out, or read only each member's first bytes (the .npy header: names,
+    dtype, shape), let a run resume on data whose episodes were rewritten with other values of the same shape, mixing
+    two datasets in one run without a word."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
     write_task(tmp_path, 0)
@@ -1966,8 +1962,9 @@ def test_one_reward_changed_in_a_step_file_changes_the_fingerprint(tmp_path):
 
 
 def test_differing_tasks_names_changed_added_and_removed_tasks():
-    """Mutations L28, L29: the tasks named in "trained on other data ... (tasks [..] differ)" were those that agree,
-    or left out a task present on one side only (which then read "the normalizer differs")."""
+    """The tasks named in "trained on other data ... (tasks [..] differ)" are those whose fingerprints differ, tasks
+    present on one side only included. It guards against naming the tasks that agree, or leaving out a task present on
+    one side only (which then read "the normalizer differs")."""
     from rlkit.data.fingerprint import differing_tasks
 
     old = {"digest": "x", "tasks": {"0": "a", "1": "b", "3": "e"}}
@@ -1977,8 +1974,8 @@ def test_differing_tasks_names_changed_added_and_removed_tasks():
 
 
 def test_the_same_episodes_under_another_env_are_other_data(tmp_path):
-    """Mutation L20: the env name left out of the task's fingerprint: a point-robot run resumed on a sparse-point-robot
-    dataset of the same arrays (its rewards meaning another thing) without a word."""
+    """The env name is part of the task's fingerprint: with it left out, a point-robot run would resume on a
+    sparse-point-robot dataset of the same arrays (its rewards meaning another thing) without a word."""
     from rlkit.data.fingerprint import dataset_fingerprint
 
     write_task(tmp_path / "a", 0, env_name="point-robot")
@@ -1988,9 +1985,9 @@ def test_the_same_episodes_under_another_env_are_other_data(tmp_path):
 
 
 def test_import_legacy_marks_no_terminal_not_even_at_an_episodes_end(tmp_path):
-    """Mutation M31: the reference's rows hold no done flag, so every imported terminal is 0 (docs/data-format.md;
-    the loader's terminal_at_traj_end decides the ends alike). A terminal of 1 at each episode's last row would
-    cut the critic's bootstrap there: Q-learning on imported data would treat every time limit as a death."""
+    """The reference's rows hold no done flag, so every imported terminal is 0 (docs/data-format.md; the loader's
+    terminal_at_traj_end decides the ends alike). A terminal of 1 at each episode's last row would cut the critic's
+    bootstrap there: Q-learning on imported data would treat every time limit as a death."""
 
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 3)
@@ -2002,9 +1999,9 @@ def test_import_legacy_marks_no_terminal_not_even_at_an_episodes_end(tmp_path):
 
 
 def test_import_legacy_keeps_episodes_in_the_order_of_their_number_past_nine(tmp_path):
-    """Mutation M32: episodes k = 0..11 are read in the order of k (0, 1, 2, ..., 10, 11), not of their file names
-    (0, 1, 10, 11, 2, ...): the loader takes a run's n_trj episodes from the front, so a name order would train on
-    other episodes than the reference's first n_trj."""
+    """Episodes k = 0..11 are read in the order of k (0, 1, 2, ..., 10, 11), not of their file names (0, 1, 10, 11, 2,
+    ...): the loader takes a run's n_trj episodes from the front, so a name order would train on other episodes than the
+    reference's first n_trj."""
 
     src = tmp_path / "legacy"
     for k in range(12):
@@ -2015,9 +2012,9 @@ def test_import_legacy_keeps_episodes_in_the_order_of_their_number_past_nine(tmp
 
 
 def test_export_legacy_splits_episodes_of_different_lengths_at_their_own_boundaries(tmp_path):
-    """Mutation M39: a checkpoint's episodes of lengths 3, 5 and 2 are exported as files of those rows; episode
-    starts taken from the first episode's length would shift every later file's rows into its neighbour's (and
-    off the end), silently, since make_trajs' equal lengths hide it."""
+    """A checkpoint's episodes of lengths 3, 5 and 2 are exported as files of those rows; episode starts taken from the
+    first episode's length would shift every later file's rows into its neighbour's (and off the end), silently, since
+    make_trajs' equal lengths hide it."""
     from rlkit.data.meta import write_task_meta
 
     ours, legacy, back = tmp_path / "ours", tmp_path / "legacy", tmp_path / "back"
@@ -2048,9 +2045,8 @@ def test_export_legacy_splits_episodes_of_different_lengths_at_their_own_boundar
 
 
 def test_import_legacy_without_an_env_refuses_a_normalizer_of_another_size_than_the_observations(tmp_path):
-    """Mutation M46: with no env given (the Python API's default), abs_max of one entry beside 2-wide observations is
-    refused naming both; unchecked it broadcasts, and every observation entry is multiplied by the first one's
-    scale, silently."""
+    """With no env given (the Python API's default), abs_max of one entry beside 2-wide observations is refused naming
+    both; unchecked it broadcasts, and every observation entry is multiplied by the first one's scale, silently."""
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
@@ -2061,9 +2057,9 @@ def test_import_legacy_without_an_env_refuses_a_normalizer_of_another_size_than_
 
 
 def test_import_legacy_without_an_env_refuses_tasks_of_different_sizes(tmp_path):
-    """Mutation M47: with no env given, every file of every task must have the first file's sizes: task 1 of
-    3-wide observations beside task 0's 2-wide ones is refused, not imported as a dataset that no env can load
-    whole (each task.json recording its own size)."""
+    """With no env given, every file of every task must have the first file's sizes: task 1 of 3-wide observations
+    beside task 0's 2-wide ones is refused, not imported as a dataset that no env can load whole (each task.json
+    recording its own size)."""
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
@@ -2079,8 +2075,8 @@ def test_import_legacy_without_an_env_refuses_tasks_of_different_sizes(tmp_path)
 
 
 def test_import_legacy_refuses_non_finite_actions(tmp_path):
-    """Mutation M49: an action of inf (or NaN, or beyond float32's range) is refused naming the file, like the
-    observations, rewards and next observations: imported, it would reach the BRAC/CLUB losses as NaN."""
+    """An action of inf (or NaN, or beyond float32's range) is refused naming the file, like the observations, rewards
+    and next observations: imported, it would reach the BRAC/CLUB losses as NaN."""
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     for act in ((np.inf, 0.0), (1e39, 0.0), (np.nan, 0.0)):
@@ -2091,9 +2087,9 @@ def test_import_legacy_refuses_non_finite_actions(tmp_path):
 
 
 def test_a_failed_swap_keeps_the_previous_folder_where_it_says(tmp_path, monkeypatch):
-    """Mutation M50: `--overwrite` moves the old destination aside (never deletes it) before the new one is renamed
-    into place: if that rename fails (a full disk, a kill), the previous dataset is whole at the path the error
-    names, not gone with the new one still beside it."""
+    """`--overwrite` moves the old destination aside (never deletes it) before the new one is renamed into place: if
+    that rename fails (a full disk, a kill), the previous dataset is whole at the path the error names, not gone with
+    the new one still beside it."""
 
     import rlkit.data.legacy as legacy
 
@@ -2115,8 +2111,8 @@ def test_a_failed_swap_keeps_the_previous_folder_where_it_says(tmp_path, monkeyp
 
 
 def test_import_legacy_records_each_tasks_own_index(tmp_path):
-    """Mutation M55: goal_idx3's task.json says task_idx 3: a task.json naming another task (0) is a record of the
-    wrong goal (check, the regenerate and resume paths read it)."""
+    """goal_idx3's task.json says task_idx 3: a task.json naming another task (0) is a record of the wrong goal (check,
+    the regenerate and resume paths read it)."""
     from rlkit.data.meta import read_task_meta
 
     src, back = tmp_path / "legacy", tmp_path / "back"
@@ -2127,9 +2123,9 @@ def test_import_legacy_records_each_tasks_own_index(tmp_path):
 
 
 def test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_them(tmp_path):
-    """Mutation M59: a backup (`trj_evalsample0_step100.npy.orig`) or another file whose name only contains a
-    trajectory file's (`old_trj_evalsample0_step100.npy`) is not imported: read as episode 0 again, the task
-    would hold a duplicate or stale episode."""
+    """A backup (`trj_evalsample0_step100.npy.orig`) or another file whose name only contains a trajectory file's
+    (`old_trj_evalsample0_step100.npy`) is not imported: read as episode 0 again, the task would hold a duplicate or
+    stale episode."""
 
     src, back = tmp_path / "legacy", tmp_path / "back"
     folder = src / "goal_idx0"
@@ -2143,8 +2139,8 @@ def test_import_legacy_reads_only_files_named_exactly_as_the_reference_names_the
 
 
 def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
-    """Mutation P35: `check`'s per-task lines dropped: a researcher checking a dataset would see nothing of what it
-    holds. write_task's task: 2 checkpoints, each 3 sample episodes of 4 steps + 1 eval episode of 4 = 16, so 32
+    """`check` prints a line per task: with those lines dropped, a researcher checking a dataset would see nothing of
+    what it holds. write_task's task: 2 checkpoints, each 3 sample episodes of 4 steps + 1 eval episode of 4 = 16, so 32
     transitions."""
 
     write_task(tmp_path, 0)
@@ -2157,8 +2153,8 @@ def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
 
 
 def test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs(tmp_path, capsys):
-    """Mutation P45: `check_dataset(data_dir, env_dims, ...)` -> `(data_dir, None, ...)`: the CLI would no longer
-    compare the recorded sizes with the env's, and pass point-robot data of 3 observations (point-robot's are 2)."""
+    """The CLI calls `check_dataset(data_dir, env_dims, ...)`, not `(data_dir, None, ...)`, so it compares the recorded
+    sizes with the env's: with `None` it would pass point-robot data of 3 observations (point-robot's are 2)."""
 
     write_task(tmp_path, 0, obs_dim=3)
     code, _, err = _cli(["check", str(tmp_path)])
@@ -2166,8 +2162,8 @@ def test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs(tmp_
 
 
 def test_the_data_clis_env_sizes_are_observation_then_action():
-    """Mutation P43: `env_dims` returns (action, observation): cheetah-vel's (20, 6) read as (6, 20), its data
-    would be refused and data of 6 observations taken. cheetah-vel: 20 observations, 6 actions
+    """`env_dims` returns (observation, action), not (action, observation): cheetah-vel's (20, 6) read as (6, 20), its
+    data would be refused and data of 6 observations taken. cheetah-vel: 20 observations, 6 actions
     (docs/environments.md)."""
     from rlkit.data.__main__ import env_dims
 
@@ -2175,17 +2171,17 @@ def test_the_data_clis_env_sizes_are_observation_then_action():
 
 
 def test_the_data_clis_physics_version_is_the_env_familys():
-    """Mutation P44: `physics_version` returns 1 whatever the family: humanoid-dir data of the old physics (1, the
-    hip range before the reference's) would pass `check` and `export-legacy`. humanoid-dir is at version 2, without
-    building a MuJoCo env."""
+    """`physics_version` returns the env family's version, not 1 whatever the family: with 1, humanoid-dir data of the
+    old physics (1, the hip range before the reference's) would pass `check` and `export-legacy`. humanoid-dir is at
+    version 2, without building a MuJoCo env."""
     from rlkit.data.__main__ import physics_version
 
     assert physics_version("humanoid-dir") == 2 and physics_version("point-robot") == 1
 
 
 def test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing(tmp_path, capsys):
-    """Mutation P39: `allow_pickle=allow_pickle` -> `True`: the reference's pickled files (which can run code when
-    loaded) would be read without the user's --allow-pickle."""
+    """import-legacy passes `allow_pickle=allow_pickle`, not `True`: otherwise the reference's pickled files (which can
+    run code when loaded) would be read without the user's --allow-pickle."""
 
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
@@ -2198,8 +2194,8 @@ def test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing(tm
 
 
 def test_import_legacy_cli_refuses_data_of_another_envs_sizes(tmp_path, capsys):
-    """Mutation P41: `env_dims=env_dims(env_name)` -> `None`: point-robot data (2 observations, 2 actions) imported
-    with --env-name cheetah-vel (20 and 6) would be written as a cheetah-vel dataset."""
+    """import-legacy passes `env_dims=env_dims(env_name)`, not `None`: otherwise point-robot data (2 observations, 2
+    actions) imported with --env-name cheetah-vel (20 and 6) would be written as a cheetah-vel dataset."""
 
     write_task(tmp_path / "ours", 0)
     export_legacy(tmp_path / "ours", tmp_path / "legacy")
@@ -2211,8 +2207,8 @@ def test_import_legacy_cli_refuses_data_of_another_envs_sizes(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["import-legacy", "export-legacy"])
 def test_legacy_clis_keep_a_non_empty_destination_without_overwrite(tmp_path, capsys, command):
-    """Mutations P40 and P42: `overwrite=overwrite` -> `True` in import-legacy / export-legacy: a DST holding a
-    dataset would be replaced whole without --overwrite, its data lost."""
+    """import-legacy / export-legacy pass `overwrite=overwrite`, not `True`: otherwise a DST holding a dataset would be
+    replaced whole without --overwrite, its data lost."""
     from rlkit.fileio import read_tree
 
     write_task(tmp_path / "ours", 0)
@@ -2230,7 +2226,8 @@ def test_legacy_clis_keep_a_non_empty_destination_without_overwrite(tmp_path, ca
 
 
 def test_curves_cli_writes_the_figure_where_out_says(tmp_path, capsys):
-    """Mutation P38: `--out` ignored: the figure would go to DATA_DIR/behaviour_curves.png, not where asked."""
+    """`curves` writes the figure where `--out` says: with `--out` ignored, the figure would go to
+    DATA_DIR/behaviour_curves.png, not where asked."""
 
     (write_task(tmp_path / "data", 0) / "returns.csv").write_bytes(GOOD_RETURNS)
     code, out, err = _cli(["curves", str(tmp_path / "data"), "--out", str(tmp_path / "fig.png")])
@@ -2240,8 +2237,8 @@ def test_curves_cli_writes_the_figure_where_out_says(tmp_path, capsys):
 
 
 def test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_params(tmp_path, capsys):
-    """Mutation P37: `--config` ignored: a dataset whose task.json predates env_params would get no oracle line and
-    an empty oracle_return column. write_task's task.json records no env_params; the tiny config's point-robot
+    """`curves` reads `--config`: with it ignored, a dataset whose task.json predates env_params would get no oracle
+    line and an empty oracle_return column. write_task's task.json records no env_params; the tiny config's point-robot
     params give task 0 its oracle return."""
     import pandas as pd
 
@@ -2261,8 +2258,9 @@ def test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_param
 
 
 def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
-    """Mutation P46: `if unfinished:` -> `if not unfinished:`: a figure drawn while stage 1 still runs would not say
-    that its curves end early (and a finished dataset would be said not to be complete)."""
+    """`curves` notes the tasks that are not complete, and only when there are some (`if unfinished:`, not
+    `if not unfinished:`): otherwise a figure drawn while stage 1 still runs would not say that its curves end early
+    (and a finished dataset would be said not to be complete)."""
     for t in (0, 1):
         (write_task(tmp_path, t) / "returns.csv").write_bytes(GOOD_RETURNS)
     code, out, _ = _cli(["curves", str(tmp_path)])
@@ -2274,13 +2272,13 @@ def test_curves_cli_notes_the_tasks_still_being_written(tmp_path, capsys):
 
 
 def test_a_dataset_records_the_version_of_every_package_that_can_change_its_data():
-    """Mutation X60: task.json's "versions" name csro, python and each of torch, mujoco, gymnasium and numpy."""
+    """task.json's "versions" name csro, python and each of torch, mujoco, gymnasium and numpy."""
     assert set(running_versions()) == {"csro", "python", "torch", "mujoco", "gymnasium", "numpy"}
 
 
 def test_running_versions_is_a_fresh_dict_each_call():
-    """Mutation X61: a caller changing the versions it was given (a record it fills in) does not change what the
-    next caller gets (the lookup is cached)."""
+    """A caller changing the versions it was given (a record it fills in) does not change what the next caller gets (the
+    lookup is cached)."""
     first = running_versions()
     torch_version = first["torch"]
     first["torch"] = "changed"
@@ -2290,8 +2288,8 @@ def test_running_versions_is_a_fresh_dict_each_call():
 
 
 def test_a_task_json_without_complete_is_an_incomplete_task(tmp_path):
-    """Mutation X62: a task.json that does not say "complete" (stage 1 writes it as false until the task is done) is
-    refused as incomplete, not taken as finished."""
+    """A task.json that does not say "complete" (stage 1 writes it as false until the task is done) is refused as
+    incomplete, not taken as finished."""
     tdir = tmp_path / "goal_idx2"
     tdir.mkdir()
     problem = task_meta_problem(tdir, {"task_idx": 2, "env_name": "point-robot"})
@@ -2300,8 +2298,8 @@ def test_a_task_json_without_complete_is_an_incomplete_task(tmp_path):
 
 
 def test_a_task_json_without_a_task_is_not_checked_against_the_envs_task(tmp_path):
-    """Mutation X63: task.json files that record no "task" (older ones, imported data) are not refused for it;
-    one that records another task is."""
+    """task.json files that record no "task" (older ones, imported data) are not refused for it; one that records
+    another task is."""
     tdir = tmp_path / "goal_idx1"
     assert task_identity_problem(tdir, {"task_idx": 1}, {"goal": [0.5, 0.25]}) is None
     assert task_identity_problem(tdir, {"task_idx": 1, "task": {"goal": [0.5, 0.25]}}, {"goal": [0.5, 0.25]}) is None
@@ -2310,8 +2308,8 @@ def test_a_task_json_without_a_task_is_not_checked_against_the_envs_task(tmp_pat
 
 
 def test_a_task_json_listing_no_checkpoints_has_none_and_no_problem(tmp_path):
-    """Mutation X64: `checkpoints` is optional: a task.json without it lists no checkpoint (a task not yet at its
-    first) and is no problem."""
+    """`checkpoints` is optional: a task.json without it lists no checkpoint (a task not yet at its first) and is no
+    problem."""
     tdir = tmp_path / "goal_idx0"
     assert task_record_problem(tdir, {"env_name": "point-robot"}) is None
     assert listed_checkpoints(tdir, {"env_name": "point-robot"}) == []
@@ -2319,30 +2317,29 @@ def test_a_task_json_listing_no_checkpoints_has_none_and_no_problem(tmp_path):
 
 
 def test_nested_setting_differences_are_named_by_their_whole_dotted_path():
-    """Mutation X67: a setting two levels down is named by its whole path (`a.b.c`), not from its parent on."""
+    """A setting two levels down is named by its whole path (`a.b.c`), not from its parent on."""
     old = {"a": {"b": {"c": 1, "d": 2}}, "e": 3}
     new = {"a": {"b": {"c": 1, "d": 5}}, "e": 3}
     assert setting_differences(old, new) == ["a.b.d: 2 -> 5"]
 
 
 def test_a_task_json_whose_env_name_is_null_is_a_problem(tmp_path):
-    """Mutation X70: `"env_name": null` is no env name: task_record_problem names it (only a missing key is let
-    through)."""
+    """`"env_name": null` is no env name: task_record_problem names it (only a missing key is let through)."""
     problem = task_record_problem(tmp_path / "goal_idx0", {"env_name": None, "checkpoints": [100]})
     assert problem is not None and "has env_name None: expected an env name" in problem
 
 
 def test_same_task_compares_tuples_and_lists_element_by_element():
-    """Mutation X71: a tuple (as an env may give a task's values) and a list (as json reads them back) of the same
-    numbers are the same task, to 1e-6 relative, as two lists are."""
+    """A tuple (as an env may give a task's values) and a list (as json reads them back) of the same numbers are the
+    same task, to 1e-6 relative, as two lists are."""
     assert same_task([0.5, 0.25], (0.5, 0.25))
     assert same_task((1.0, 2.0), (1.0 + 1e-9, 2.0))
     assert not same_task((1.0, 2.0), [1.0, 2.1])
 
 
 def test_import_legacy_refuses_a_plain_number_array_in_one_line(tmp_path):
-    """Mutation AE02: a trajectory file holding a plain array of numbers (rows that are not [obs, action, reward,
-    next_obs] lists: len() of a number is a TypeError) is a one-line UserError naming the file and row 0."""
+    """A trajectory file holding a plain array of numbers (rows that are not [obs, action, reward, next_obs] lists:
+    len() of a number is a TypeError) is a one-line UserError naming the file and row 0."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
     np.save(src / "goal_idx0" / "trj_evalsample1_step100.npy", np.array([1.0, 2.0, 3.0]))
@@ -2356,8 +2353,8 @@ def test_import_legacy_refuses_a_plain_number_array_in_one_line(tmp_path):
 
 
 def test_legacy_commands_make_a_destination_whose_parent_folders_do_not_exist(tmp_path):
-    """Mutation AE08: export-legacy and import-legacy into DST whose parent folders are not there yet create them
-    (as `mkdir -p`), instead of failing with a FileNotFoundError from the temporary folder beside DST."""
+    """export-legacy and import-legacy into DST whose parent folders are not there yet create them (as `mkdir -p`),
+    instead of failing with a FileNotFoundError from the temporary folder beside DST."""
     ours = tmp_path / "ours"
     write_task(ours, 0)
     legacy = tmp_path / "a" / "b" / "legacy"
@@ -2369,8 +2366,8 @@ def test_legacy_commands_make_a_destination_whose_parent_folders_do_not_exist(tm
 
 
 def test_an_interrupted_build_leaves_no_temporary_folder_and_the_destination_alone(tmp_path):
-    """Mutation AE09: a build stopped by Ctrl-C (KeyboardInterrupt, not an Exception) removes its temporary
-    `.DST.*.new` folder and leaves DST as it was."""
+    """A build stopped by Ctrl-C (KeyboardInterrupt, not an Exception) removes its temporary `.DST.*.new` folder and
+    leaves DST as it was."""
     dst = tmp_path / "data"
     dst.mkdir()
     (dst / "old.txt").write_text("old")
@@ -2386,8 +2383,8 @@ def test_an_interrupted_build_leaves_no_temporary_folder_and_the_destination_alo
 
 
 def test_import_legacy_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size(tmp_path):
-    """Mutation AE14: given an env of 2 observation and 3 action entries, a normalizer of 2 entries imports (its
-    observations multiplied back by abs_max + 1e-8) and one of 3 entries is refused naming the observation size."""
+    """Given an env of 2 observation and 3 action entries, a normalizer of 2 entries imports (its observations
+    multiplied back by abs_max + 1e-8) and one of 3 entries is refused naming the observation size."""
     src = tmp_path / "legacy"
     row = legacy_row(obs=(0.5, 0.25), act=(0.1, 0.2, 0.3), nxt=(0.25, 0.5))
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [row] * 2)
@@ -2402,8 +2399,8 @@ def test_import_legacy_holds_the_normalizer_to_the_envs_observation_size_not_its
 
 
 def test_import_legacy_refuses_a_task_folder_without_trajectory_files(tmp_path):
-    """Mutation AE18: a goal_idx folder of the source that holds no trj_eval*/trj_evalsample* file (a copy cut
-    short) is refused, naming it, not imported as a task of no checkpoints."""
+    """A goal_idx folder of the source that holds no trj_eval*/trj_evalsample* file (a copy cut short) is refused,
+    naming it, not imported as a task of no checkpoints."""
     src = tmp_path / "legacy"
     save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 2)
     (src / "goal_idx1").mkdir()
@@ -2413,8 +2410,8 @@ def test_import_legacy_refuses_a_task_folder_without_trajectory_files(tmp_path):
 
 
 def test_export_legacy_refuses_a_task_whose_task_json_does_not_say_complete(tmp_path):
-    """Mutation AE20: a task.json without "complete" (stage 1 writes complete: true only once a task is done) is an
-    interrupted task to export-legacy, as to the loader, not a finished one."""
+    """A task.json without "complete" (stage 1 writes complete: true only once a task is done) is an interrupted task to
+    export-legacy, as to the loader, not a finished one."""
     ours = tmp_path / "ours"
     d = write_task(ours, 0)
     meta = json.loads((d / "task.json").read_text())
@@ -2426,8 +2423,8 @@ def test_export_legacy_refuses_a_task_whose_task_json_does_not_say_complete(tmp_
 
 
 def test_export_legacy_refuses_a_normalizer_that_fits_no_tasks_observation_size(tmp_path):
-    """Mutation AE24: tasks of observation sizes 2 and 3 leave the normalizer's size unchecked up front; one of a
-    single entry must still be refused at the first file it does not fit, not broadcast over every entry."""
+    """Tasks of observation sizes 2 and 3 leave the normalizer's size unchecked up front; one of a single entry must
+    still be refused at the first file it does not fit, not broadcast over every entry."""
     ours = tmp_path / "ours"
     write_task(ours, 0, obs_dim=2)
     write_task(ours, 1, obs_dim=3)
@@ -2440,7 +2437,7 @@ def test_export_legacy_refuses_a_normalizer_that_fits_no_tasks_observation_size(
 
 
 def test_export_legacy_refuses_a_task_folder_without_task_json_in_one_line(tmp_path):
-    """Mutation AE26: a goal_idx folder without task.json is a one-line UserError naming it."""
+    """A goal_idx folder without task.json is a one-line UserError naming it."""
     ours = tmp_path / "ours"
     write_task(ours, 0)
     (ours / "goal_idx1").mkdir()
@@ -2449,8 +2446,8 @@ def test_export_legacy_refuses_a_task_folder_without_task_json_in_one_line(tmp_p
 
 
 def test_check_names_task_0_when_its_folder_is_the_one_missing(tmp_path):
-    """Mutation AE30: stage1_settings.json records n_tasks 3 and only goal_idx1, goal_idx2 are there: the problem
-    line names goal_idx0."""
+    """When stage1_settings.json records n_tasks 3 and only goal_idx1, goal_idx2 are there, the problem line names
+    goal_idx0."""
     for t in (1, 2):
         write_task(tmp_path, t)
     record = {"env_name": "point-robot", "env_params": {"n_tasks": 3}}
@@ -2460,8 +2457,8 @@ def test_check_names_task_0_when_its_folder_is_the_one_missing(tmp_path):
 
 
 def test_check_of_an_unknown_env_with_the_physics_check_is_a_problem_line_not_an_error(tmp_path):
-    """Mutation AE35: given the physics check too (as the CLI gives it), a task.json naming an env that is not
-    known is one problem line and the task's summary line: check_dataset does not raise."""
+    """Given the physics check too (as the CLI gives it), a task.json naming an env that is not known is one problem
+    line and the task's summary line: check_dataset does not raise."""
     write_task(tmp_path, 0, env_name="no-such-env")
     report = check_dataset(tmp_path, env_dims=_unknown_env, physics=_unknown_env)
     task_json = task_dir(tmp_path, 0) / "task.json"
@@ -2470,8 +2467,8 @@ def test_check_of_an_unknown_env_with_the_physics_check_is_a_problem_line_not_an
 
 
 def test_check_flags_a_returns_csv_a_hundredth_off_the_step_files_mean_return(tmp_path):
-    """Mutation AE44: returns.csv is held to its step files' mean returns within 1e-3 (plus 1e-4 relative): a value
-    5e-4 off passes, one 0.01 off is a problem line."""
+    """returns.csv is held to its step files' mean returns within 1e-3 (plus 1e-4 relative): a value 5e-4 off passes,
+    one 0.01 off is a problem line."""
     d = write_task(tmp_path, 0)
     write_returns(d)
     lines = (d / "returns.csv").read_text().splitlines()
@@ -2487,8 +2484,8 @@ def test_check_flags_a_returns_csv_a_hundredth_off_the_step_files_mean_return(tm
 
 
 def test_check_compares_the_later_checkpoints_returns_past_a_damaged_step_file(tmp_path):
-    """Mutation AE45: a damaged step100.npz is its own problem line, and returns.csv's row for checkpoint 200 is still
-    compared with step200.npz's episodes."""
+    """A damaged step100.npz is its own problem line, and returns.csv's row for checkpoint 200 is still compared with
+    step200.npz's episodes."""
     d = write_task(tmp_path, 0)
     write_returns(d)
     lines = (d / "returns.csv").read_text().splitlines()
@@ -2503,8 +2500,8 @@ def test_check_compares_the_later_checkpoints_returns_past_a_damaged_step_file(t
 
 
 def test_a_folder_named_goal_idx_and_a_superscript_digit_is_not_a_task(tmp_path):
-    """Mutation AE51: 'goal_idx²' ('²'.isdigit() is true, but int('²') raises) is not a task folder: parse_task_dir
-    says None and check does not stop on a ValueError."""
+    """'goal_idx²' ('²'.isdigit() is true, but int('²') raises) is not a task folder: parse_task_dir says None and check
+    does not stop on a ValueError."""
     assert parse_task_dir(tmp_path / "goal_idx\u00b2") is None
     write_task(tmp_path, 0)
     (tmp_path / "goal_idx\u00b2").mkdir()
@@ -2512,8 +2509,8 @@ def test_a_folder_named_goal_idx_and_a_superscript_digit_is_not_a_task(tmp_path)
 
 
 def test_a_folder_without_task_folders_is_refused_by_check_and_both_legacy_commands(tmp_path):
-    """Mutation AE53: a DATA_DIR/SRC that holds no goal_idx* folder (a wrong path one level up or down) is a
-    one-line UserError naming it for check, export-legacy and import-legacy, not an empty report or an empty copy."""
+    """A DATA_DIR/SRC that holds no goal_idx* folder (a wrong path one level up or down) is a one-line UserError naming
+    it for check, export-legacy and import-legacy, not an empty report or an empty copy."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.txt").write_text("x")
     said = r"^no goal_idx\* folders in '.*data': expected "
@@ -2527,8 +2524,8 @@ def test_a_folder_without_task_folders_is_refused_by_check_and_both_legacy_comma
 
 
 def test_the_first_episodes_keep_their_own_rows_of_every_field():
-    """Mutation AE54: Trajectories.first(1) of episodes of 2 and 3 steps is rows 0-1 of every field: the first
-    episode ended by termination (terminal 1 at row 1), the second by a time limit."""
+    """Trajectories.first(1) of episodes of 2 and 3 steps is rows 0-1 of every field: the first episode ended by
+    termination (terminal 1 at row 1), the second by a time limit."""
     obs = np.arange(10, dtype=np.float32).reshape(5, 2)
     t = Trajectories(
         obs,
@@ -2545,8 +2542,8 @@ def test_the_first_episodes_keep_their_own_rows_of_every_field():
 
 
 def test_one_reward_changed_in_an_extra_file_a_run_reads_changes_its_fingerprint(tmp_path):
-    """Mutation AE67: a run of n_trj=5 reads checkpoint 200's step200_extra.npz (its step file holds 3 episodes), so
-    that file's content is part of its fingerprint: one reward rewritten in it is other data."""
+    """A run of n_trj=5 reads checkpoint 200's step200_extra.npz (its step file holds 3 episodes), so that file's
+    content is part of its fingerprint: one reward rewritten in it is other data."""
     write_task(tmp_path, 0)
     extra = make_trajs(2, seed=9)
     write_checkpoint(task_dir(tmp_path, 0), 200, {"sample": extra}, extra=True)
@@ -2558,8 +2555,8 @@ def test_one_reward_changed_in_an_extra_file_a_run_reads_changes_its_fingerprint
 
 
 def test_curves_out_of_only_spaces_is_one_line_before_anything_is_written(tmp_path, capsys, monkeypatch):
-    """Mutation AE72: `--out '  '` (a path of blanks, e.g. an unset shell variable with spaces around it) is refused
-    like `--out ''`, exit 2, one line, nothing written: not a PNG named '  ' in the working folder."""
+    """`--out '  '` (a path of blanks, e.g. an unset shell variable with spaces around it) is refused like `--out ''`,
+    exit 2, one line, nothing written: not a PNG named '  ' in the working folder."""
     write_task(tmp_path / "data", 0)
     monkeypatch.chdir(tmp_path)
     code, _, err = _cli(["curves", str(tmp_path / "data"), "--out", "  "])

@@ -325,11 +325,11 @@ def test_point_robots_randomize_tasks_permutes_the_goals_with_random_state_1337(
 
 
 def test_each_env_name_builds_the_family_of_its_tasks():
-    """Mutations Q28 and Q35: the registry mapped cheetah-dir to the velocity family (Q28), or swapped ant-goal's
-    and ant-dir's families (Q35); every test built the env of each family by its class or by another name, so a
-    run of `--env_name cheetah-dir` trained and was scored on target velocities without a word.
-    docs/environments.md: cheetah-vel's tasks are target velocities, cheetah-dir's directions -1/+1, ant-goal's
-    goal positions, ant-dir's and humanoid-dir's direction angles."""
+    """Each env name builds the family of its tasks. docs/environments.md: cheetah-vel's tasks are target
+    velocities, cheetah-dir's directions -1/+1, ant-goal's goal positions, ant-dir's and humanoid-dir's direction
+    angles. This catches the registry mapping cheetah-dir to the velocity family, or swapping ant-goal's and
+    ant-dir's families; every test built the env of each family by its class or by another name, so a run of
+    `--env_name cheetah-dir` trained and was scored on target velocities without a word."""
     assert [t["direction"] for t in make_env("cheetah-dir", n_tasks=4).tasks] == [-1, 1, -1, 1]
     assert all("velocity" in t for t in make_env("cheetah-vel", n_tasks=2).tasks)
     assert np.shape(make_env("ant-goal", n_tasks=2).goal) == (2,)
@@ -340,10 +340,10 @@ def test_each_env_name_builds_the_family_of_its_tasks():
 
 
 def test_a_moved_datasets_task_files_are_restored_from_where_it_is_now(tmp_path):
-    """Mutation Q30: make_wrapped_env restored a parameter family's tasks from the config's
-    `algo_params.data_dir` even where `data_dir` named where the dataset is now (show_path.py's and
-    `--data_dir`'s moved dataset): there no task file was found, and the run was meta-tested on the family's
-    freshly sampled hopper bodies instead of the ones its data was collected on, without a word."""
+    """make_wrapped_env restores a parameter family's tasks from the `data_dir` it is given, where the dataset is now
+    (show_path.py's and `--data_dir`'s moved dataset), not from the config's `algo_params.data_dir`. Restoring them
+    from the config's folder, no task file was found there, and the run was meta-tested on the family's freshly
+    sampled hopper bodies instead of the ones its data was collected on, without a word."""
     from rlkit.data.dataset import TASK_PARAMS_FILE, task_dir
     from rlkit.tasks import make_wrapped_env
 
@@ -368,9 +368,9 @@ def test_a_moved_datasets_task_files_are_restored_from_where_it_is_now(tmp_path)
 
 
 def test_the_oracle_return_is_cut_at_the_meta_tests_horizon():
-    """Mutation Q31: oracle_return summed the whole episode whatever `horizon` it was given: a run whose meta-test
-    episodes are shorter than the env's (max_path_length < max_episode_steps) was scored against an oracle of
-    another number of steps, the top of its normalised score misplaced. The point robot's oracle is still on its
+    """oracle_return sums the episode up to the `horizon` it is given, not the whole episode: otherwise a run whose
+    meta-test episodes are shorter than the env's (max_path_length < max_episode_steps) was scored against an oracle
+    of another number of steps, the top of its normalised score misplaced. The point robot's oracle is still on its
     way to the goal (reward < 0) after 5 steps."""
     env = make_env("point-robot", n_tasks=4, max_episode_steps=20)
     env.reset_task(1)
@@ -385,9 +385,9 @@ def test_the_oracle_return_is_cut_at_the_meta_tests_horizon():
 
 
 def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
-    """Mutation Q34: docs/algorithm.md, "Task split": with interpolation, gap int(n_train / n_eval) + 1 and the test
-    tasks range(0, n, gap) + int(gap / 2). One test task of point-robot's 40 with 30 train: gap 31, test task 15,
-    train the first 30 of the rest (not the plain split's last task, 39, an extrapolation)."""
+    """The interpolation split follows docs/algorithm.md, "Task split": with interpolation, gap int(n_train /
+    n_eval) + 1 and the test tasks range(0, n, gap) + int(gap / 2). One test task of point-robot's 40 with 30 train:
+    gap 31, test task 15, train the first 30 of the rest (not the plain split's last task, 39, an extrapolation)."""
     from rlkit.tasks import train_eval_split
 
     config = load_config(ROOT / "configs" / "point-robot.json", {"n_train_tasks": 30, "n_eval_tasks": 1})
@@ -397,18 +397,18 @@ def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
 
 
 def test_point_robot_winds_default_goal_radius_is_0_2():
-    """Mutation AF07: point-robot-wind's default `goal_radius` 0.2 changed (a config without the key gets it).
-    docs/environments.md: "r inside `goal_radius` (0.2), 0 outside"; by hand, distance 0.25 is outside, 0.15 inside."""
+    """point-robot-wind's default `goal_radius` is 0.2 (a config without the key gets it). docs/environments.md:
+    "r inside `goal_radius` (0.2), 0 outside"; by hand, distance 0.25 is outside, 0.15 inside."""
     env = make_env("point-robot-wind", n_tasks=2)
     assert env.goal_radius == pytest.approx(0.2)
     np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.25, -0.15])), [0.0, -0.15])
 
 
 def test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_inside():
-    """Mutation AF08: `inside = reward >= -goal_radius` -> `>`. `info["sparse_reward"]` is the sparse reward plus 1
-    inside the radius; `sparsify_rewards` keeps a reward at exactly the radius, so the +1 must come with it there
-    too (else the reported sparse reward is r, not r + 1, at the boundary). The radius is set to the distance the
-    step reaches, so the point lies exactly on it."""
+    """`info["sparse_reward"]` counts a point on the radius as inside: `inside = reward >= -goal_radius`, not `>`.
+    `info["sparse_reward"]` is the sparse reward plus 1 inside the radius; `sparsify_rewards` keeps a reward at
+    exactly the radius, so the +1 must come with it there too (else the reported sparse reward is r, not r + 1, at
+    the boundary). The radius is set to the distance the step reaches, so the point lies exactly on it."""
     action = np.array([0.1, 0.03])
     probe = make_env("point-robot-wind", n_tasks=4, goal_radius=0.2)
     probe.reset_task(2)
@@ -423,8 +423,8 @@ def test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_in
 
 
 def test_point_robot_winds_oracle_stays_inside_the_action_box():
-    """Mutation AF12: the wind oracle clipped to [-1, 1] (the agent's box) instead of the env's [-0.1, 0.1]. The raw
-    env does not clip its actions, so such an oracle jumps to the goal in one step and the report's top reference
+    """The wind oracle clips to the env's [-0.1, 0.1], not to [-1, 1] (the agent's box). The raw env does not clip
+    its actions, so an oracle clipped to [-1, 1] jumps to the goal in one step and the report's top reference
     (oracle_return) is too high. By hand from the origin of task 7: goal offset less the wind is (1 - w_x, -w_y),
     clipped to (0.1, -w_y) (|w_y| < 0.05)."""
     w = _winds(40)[7]
@@ -439,8 +439,9 @@ def test_point_robot_winds_oracle_stays_inside_the_action_box():
 
 
 def test_a_huge_but_finite_action_is_not_refused_as_non_finite():
-    """Mutation AF17: `not isfinite(a @ a) and not isfinite(a).all()` -> `or`. The `a @ a` shortcut overflows for
-    finite |a| above ~1e154; only a non-finite element may be refused (base.py's comment), not a finite action."""
+    """An action is refused as non-finite only for a non-finite element: the check is
+    `not isfinite(a @ a) and not isfinite(a).all()`, not `or`. The `a @ a` shortcut overflows for finite |a| above
+    ~1e154; only a non-finite element may be refused (base.py's comment), not a finite action."""
     env = make_env("point-robot", n_tasks=2)
     env.reset_task(0)
     with np.errstate(over="ignore"):  # (a @ a overflows, as does the distance of the reward)
@@ -451,9 +452,9 @@ def test_a_huge_but_finite_action_is_not_refused_as_non_finite():
 
 
 def test_normalized_box_env_clips_below_the_box_too():
-    """Mutation AF25: the wrapper's clip to the env's box losing its lower side (`np.minimum(scaled, high)` only).
-    An agent action below -1 maps below the box's low; by hand, -3 on the point robot's [-0.1, 0.1] is clipped to
-    -0.1 (the existing test only clips above)."""
+    """The wrapper's clip to the env's box has its lower side too, not `np.minimum(scaled, high)` only. An agent
+    action below -1 maps below the box's low; by hand, -3 on the point robot's [-0.1, 0.1] is clipped to -0.1 (the
+    existing test only clips above)."""
     env = NormalizedBoxEnv(make_env("point-robot", n_tasks=2))
     env.reset_task(0)
     obs, *_ = env.step(np.array([-3.0, 0.5]))

@@ -502,10 +502,11 @@ def test_the_meta_tests_logged_z_is_the_last_np_jobs():
 
 
 def test_on_step_sees_the_last_step_of_an_episode_that_ends():
-    """Mutation R01 (`stepped = alive`, not a copy): `on_step` must see every job that stepped at t, also one whose
-    episode ended at t (a time limit or a termination). BOREL's meta-test belief advances in `on_step`; a slip drops
-    each episode's last transition from it, so the final belief (Z mean eval, Z variance eval) is the one before the
-    last step. Job 0 has a 3-step time limit, job 1 terminates at its 7th step: they step at t = 0..2 and 0..6."""
+    """`on_step` sees every job that stepped at t, also one whose episode ended at t (a time limit or a
+    termination): `stepped` is a copy of `alive`, not `alive` itself (`stepped = alive`). BOREL's meta-test belief
+    advances in `on_step`; that slip drops each episode's last transition from it, so the final belief (Z mean eval,
+    Z variance eval) is the one before the last step. Job 0 has a 3-step time limit, job 1 terminates at its 7th
+    step: they step at t = 0..2 and 0..6."""
     envs = [
         NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)),
         NormalizedBoxEnv(EarlyEndPoint(n_tasks=8)),
@@ -521,9 +522,9 @@ def test_on_step_sees_the_last_step_of_an_episode_that_ends():
 
 
 def test_the_policy_acts_on_the_current_observation_and_episodes_chain():
-    """Mutation R06 (the loop forgets `obs[i] = nxt`): step t's obs is step t - 1's next obs, and `act` is given
-    it; otherwise the policy acts on the reset state for the whole episode and stage 1's data hold the first obs
-    in every row. Checked against one env stepped by hand with the same actions (point-robot, task 5)."""
+    """Step t's obs is step t - 1's next obs (the loop's `obs[i] = nxt`), and `act` is given it; a loop that forgets
+    `obs[i] = nxt` has the policy act on the reset state for the whole episode, and stage 1's data hold the first
+    obs in every row. Checked against one env stepped by hand with the same actions (point-robot, task 5)."""
     actions = np.random.default_rng(0).uniform(-1, 1, (6, 2, 2))
     given = []
 
@@ -542,10 +543,10 @@ def test_the_policy_acts_on_the_current_observation_and_episodes_chain():
 
 
 def test_an_online_context_row_is_s_a_r_s_prime_of_its_step():
-    """Mutation R07 (`Paths.context` appending obs in place of next_obs): with `use_next_obs_in_context` (CORRO,
-    whose meta-test collects (s, a, r, s') rows) an online context row is (s_t, a_t, r_t, s_{t+1}); a slip gives
-    s' = s and the encoder reads no transition at all. Hand-made paths, 3 of 4 steps real: s = t, a = 10 + t,
-    r = 20 + t, s' = 100 + t."""
+    """With `use_next_obs_in_context` (CORRO, whose meta-test collects (s, a, r, s') rows) an online context row is
+    (s_t, a_t, r_t, s_{t+1}): `Paths.context` appends next_obs, not obs. A slip that appends obs in place of
+    next_obs gives s' = s and the encoder reads no transition at all. Hand-made paths, 3 of 4 steps real: s = t,
+    a = 10 + t, r = 20 + t, s' = 100 + t."""
     t = np.arange(4.0)
     p = Paths(
         obs=t[None, :, None].copy(),
@@ -669,9 +670,9 @@ def test_np_decides_random_or_policy_per_job_not_for_the_whole_batch():
 
 
 def test_a_rollout_resets_only_the_active_jobs_envs():
-    """Mutation Y64: `rollout` resets and steps only the active jobs' envs; an inactive job's env (a job done with
-    its episodes, or with enough Np context while others collect) is left as it is, so its next episode does not
-    depend on which other jobs ran meanwhile (a reset draws the MuJoCo envs' reset noise from the env's stream)."""
+    """`rollout` resets and steps only the active jobs' envs; an inactive job's env (a job done with its episodes,
+    or with enough Np context while others collect) is left as it is, so its next episode does not depend on which
+    other jobs ran meanwhile (a reset draws the MuJoCo envs' reset noise from the env's stream)."""
     envs = envs_for([1, 5, 6])
     resets = [0, 0, 0]
     for i, e in enumerate(envs):
@@ -698,9 +699,9 @@ def test_a_rollout_with_no_active_job_or_a_mask_of_another_length_is_refused_in_
 
 
 def test_a_rollout_asks_for_no_actions_once_every_episode_has_ended():
-    """Mutation Y81: the lockstep loop stops when no job is alive: `act` (whose sampling policy or random actions
-    draw from the protocol's streams) is not called for steps no env takes, nor `on_step` shown them. Point-robot
-    with a 3-step time limit, horizon 10."""
+    """The lockstep loop stops when no job is alive: `act` (whose sampling policy or random actions draw from the
+    protocol's streams) is not called for steps no env takes, nor `on_step` shown them. Point-robot with a 3-step
+    time limit, horizon 10."""
     envs = [NormalizedBoxEnv(make_env("point-robot", n_tasks=8, max_episode_steps=3)) for _ in range(2)]
     for e in envs:
         e.reset_task(2)
@@ -726,9 +727,9 @@ def _point_envs(tasks, max_episode_steps=20):
 
 
 def test_a_sampled_z_redrawn_after_a_context_episode_reads_the_context_of_the_last_inference():
-    """Mutation AB03: `_Context.infer` with `parts` reading the first parts[k] parts of a job's context (the context
-    its last inference read), not the last parts[k] (`[-n:]`). PEARL's resample after an Np context episode draws z
-    from the posterior of the context inferred from before it: the same rows, in the same order, as that inference.
+    """`_Context.infer` with `parts` reads the first parts[k] parts of a job's context (the context its last
+    inference read), not the last parts[k] (`[-n:]`). PEARL's resample after an Np context episode draws z from the
+    posterior of the context inferred from before it: the same rows, in the same order, as that inference.
 
     By hand (N = 100, H = 20, num_exp_traj_eval 1, two jobs): the inferences alternate between the one after scored
     episode k (context episodes 1..k) and the redraw after context episode k + 1 (again episodes 1..k)."""
@@ -746,9 +747,10 @@ def test_a_sampled_z_redrawn_after_a_context_episode_reads_the_context_of_the_la
 
 
 def test_a_scored_episode_is_cut_at_the_meta_tests_horizon_not_at_the_envs_time_limit():
-    """Mutation AB09: `_scored_loop` rolling out each scored episode for up to N = num_steps_per_eval steps instead
-    of H = max_path_length. The config lets H be below the env's own limit (max_path_length <= max_episode_steps);
-    the env then ends nothing at H, and only the protocol's horizon does.
+    """`_scored_loop` rolls out each scored episode for up to H = max_path_length steps; the slip it guards against
+    rolled each one out for up to N = num_steps_per_eval steps instead. The config lets H be below the env's own
+    limit (max_path_length <= max_episode_steps); the env then ends nothing at H, and only the protocol's horizon
+    does.
 
     By hand: the env's time limit 20, H = 10, N = 40: 4 scored episodes of 10 steps per job (the slip: 2 of 20)."""
     setting = EvalSetting(num_steps_per_eval=40, max_path_length=10, num_exp_traj_eval=1, use_next_obs_in_context=False)
@@ -762,10 +764,10 @@ def test_a_scored_episode_is_cut_at_the_meta_tests_horizon_not_at_the_envs_time_
 
 
 def test_a_job_that_is_done_is_neither_inferred_nor_redrawn_while_others_go_on():
-    """Mutations AB10 (`ctx.resample` of every job without an inference, `~infer`, not only the active ones) and
-    AB11 (`infer` without `active &`): after its N steps are scored a job's z is final; it takes no further
-    inference and, with PEARL's sampled z, no further draw (each draws from the shared test_z generator, so a done
-    job's draws would change the z of the jobs still running).
+    """After its N steps are scored a job's z is final: it takes no further inference and, with PEARL's sampled z,
+    no further draw (each draws from the shared test_z generator, so a done job's draws would change the z of the
+    jobs still running). It guards against two slips: `ctx.resample` of every job without an inference (`~infer`),
+    not only the active ones, and `infer` without `active &`.
 
     By hand: N = 40, H = 20, num_exp_traj_eval 1; job 0 (task 2) has 7-step episodes, 6 scored; job 1 (task 6)
     20-step ones, 2 scored. Online context = the scored episodes: job 1 infers after rounds 1 and 2 (20, 40 rows);
@@ -778,8 +780,8 @@ def test_a_job_that_is_done_is_neither_inferred_nor_redrawn_while_others_go_on()
 
 
 def test_np_redraws_no_z_for_a_job_with_its_context_while_a_batch_mate_collects_more():
-    """Mutation AB14: Np's context loop redrawing PEARL's sampled z after each context round for every active job
-    (`active`) instead of the jobs that collected in that round (`need`). A job whose one 20-step episode gave H
+    """Np's context loop redraws PEARL's sampled z after each context round only for the jobs that collected in that
+    round (`need`), not for every active job (`active`). With that slip a job whose one 20-step episode gave H
     transitions would draw again for every further round its batch-mate (7-step episodes) needs.
 
     By hand (N = 40, H = 20, num_exp_traj_eval 1; job 0 task 2: 7-step episodes, 3 context episodes (21 rows) per
@@ -796,8 +798,9 @@ def test_np_redraws_no_z_for_a_job_with_its_context_while_a_batch_mate_collects_
 
 
 def test_the_eval_setting_reads_each_of_its_keys_from_the_config():
-    """Mutation AB16: `EvalSetting.from_config` with num_exp_traj_eval fixed at 1 (its default, which every config
-    of the suite keeps). Each field from its own key: N = 100, H = 10, num_exp_traj_eval 3, s' in the context."""
+    """`EvalSetting.from_config` reads num_exp_traj_eval from the config as it does every other field; it guards
+    against num_exp_traj_eval fixed at 1 (its default, which every config of the suite keeps). Each field from its
+    own key: N = 100, H = 10, num_exp_traj_eval 3, s' in the context."""
     cfg = load_config(
         ROOT / "configs" / "point-robot.json",
         {
@@ -814,9 +817,9 @@ def test_the_eval_setting_reads_each_of_its_keys_from_the_config():
 
 
 def test_a_sampled_z_acts_in_the_first_episode_with_a_draw_from_the_prior():
-    """Mutation AB17: `_Context` starting every job at z = 0 (the prior's mean) instead of `agent.prior_z`. With
-    PEARL's sampled z (OFFPEARL's sample_z_at_test) the first episode, before any context, acts with a draw from
-    N(0, I), the first draw of the test_z generator: torch.randn(jobs, L) from its seed."""
+    """`_Context` starts every job at `agent.prior_z`, not at z = 0 (the prior's mean). With PEARL's sampled z
+    (OFFPEARL's sample_z_at_test) the first episode, before any context, acts with a draw from N(0, I), the first
+    draw of the test_z generator: torch.randn(jobs, L) from its seed."""
     agent = SampledZSpy()  # test_z generator seeded 1, L = 3
     setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
     online_prior_context(agent, _point_envs([0, 3]), setting, DEV)

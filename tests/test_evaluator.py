@@ -40,12 +40,11 @@ def all_returns(result) -> dict[str, list[float]]:
 
 
 def test_a_sparse_run_scores_every_protocol_with_the_sparse_reward():
-    """Mutations C08, C13 and C14: with `sparse_rewards` (sparse-point-robot.json) the meta-test must score the
-    sparse reward (0 outside the goal's 0.2 radius), as the reference and the paper's sparse results do, in every
-    protocol. C08 dropped the Evaluator's reward map (scored_reward_fn -> None), C13 and C14 dropped it from the
-    online and the offline protocol alone: the logged returns then became the dense -distance sums, a different
-    benchmark under the same name. By hand: a policy that stands still at the origin, 1 from every goal, earns
-    20 x (-1) = -20 dense per episode and 0 sparse."""
+    """With `sparse_rewards` (sparse-point-robot.json) the meta-test must score the sparse reward (0 outside the
+    goal's 0.2 radius), as the reference and the paper's sparse results do, in every protocol. Dropping the
+    Evaluator's reward map (scored_reward_fn -> None), or dropping it from the online or the offline protocol alone,
+    made the logged returns the dense -distance sums, a different benchmark under the same name. By hand: a policy
+    that stands still at the origin, 1 from every goal, earns 20 x (-1) = -20 dense per episode and 0 sparse."""
     agent = SpyAgent()
     standing_still(agent.policy)
     sparse_cfg = load_config(ROOT / "configs" / "sparse-point-robot.json", {"algo_params": EVAL})
@@ -70,10 +69,9 @@ def borel_sparse_evaluator():
 
 
 def test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward():
-    """Mutations C11, C12 and C15: BOREL's recurrent protocols must score (and feed the belief) the sparse reward on
-    a sparse run like every other method; C11 (offline), C12 (online) and C15 (Np) passed None instead of the
-    Evaluator's reward map, so BOReL's sparse results would be dense returns, not comparable with the other
-    methods' columns.
+    """BOREL's recurrent protocols must score (and feed the belief) the sparse reward on a sparse run like every
+    other method; passing None instead of the Evaluator's reward map in the offline, the online or the Np protocol,
+    BOReL's sparse results would be dense returns, not comparable with the other methods' columns.
     By hand: a policy standing still at the origin earns 0 sparse (|goal| = 1 > 0.2) per scored episode."""
     ev = borel_sparse_evaluator()
     assert all(d > 0.2 for d in goal_distances(ev))
@@ -86,11 +84,11 @@ def test_a_sparse_borel_run_scores_every_protocol_with_the_sparse_reward():
 
 
 def test_borels_offline_context_is_one_whole_offline_episode():
-    """Mutation C07: BOREL's offline protocol feeds the belief ONE whole offline episode of the test task before
-    each scored episode (docs/algorithm.md, "BOREL", Meta-test), so its episode index must hold single episodes.
-    C07 built it of borel_episodes (2) consecutive episodes, so the belief read two episodes and a scored episode
-    became the third of a 2-episode BAMDP the VAE was never trained on. By hand: a task of episodes of 20, 7, 13
-    and 20 steps gives 4 sequences of exactly those lengths, each starting where its episode starts."""
+    """BOREL's offline protocol feeds the belief ONE whole offline episode of the test task before each scored
+    episode (docs/algorithm.md, "BOREL", Meta-test), so its episode index must hold single episodes. Built of
+    borel_episodes (2) consecutive episodes, the belief read two episodes and a scored episode became the third of a
+    2-episode BAMDP the VAE was never trained on. By hand: a task of episodes of 20, 7, 13 and 20 steps gives 4
+    sequences of exactly those lengths, each starting where its episode starts."""
     cfg = load_config(ROOT / "configs" / "point-robot.json", {"algo_type": "BOREL"})
     buffer = MultiTaskBuffer({t: episodes_data([20, 7, 13, 20], t, seed=t) for t in TASKS}, OBS, ACT, DEV)
     belief = Belief.of(cfg, buffer)
@@ -102,11 +100,11 @@ def test_borels_offline_context_is_one_whole_offline_episode():
 
 
 def test_each_meta_test_draws_its_own_sampled_z():
-    """Mutation C10: OFFPEARL's sampled meta-test z (`sample_z_at_test`) is seeded per meta-test by its iteration
-    (stream test_z), so a resumed run repeats a meta-test's draws and different meta-tests draw independently; C10
-    keyed the stream by a constant, so every iteration's meta-test reused the very same noise, and the learning
-    curve's meta-test noise was one draw repeated instead of independent draws. By hand: the same iteration gives
-    the same prior samples wherever the generator stood; iterations 3 and 4 give different ones."""
+    """OFFPEARL's sampled meta-test z (`sample_z_at_test`) is seeded per meta-test by its iteration (stream test_z),
+    so a resumed run repeats a meta-test's draws and different meta-tests draw independently; with the stream keyed
+    by a constant, every iteration's meta-test reused the very same noise, and the learning curve's meta-test noise
+    was one draw repeated instead of independent draws. By hand: the same iteration gives the same prior samples
+    wherever the generator stood; iterations 3 and 4 give different ones."""
     from rlkit.eval.evaluator import seed_meta_test_z
     from tests.test_eval import SampledZSpy
 
@@ -124,10 +122,11 @@ def test_each_meta_test_draws_its_own_sampled_z():
 
 
 def test_each_meta_tests_streams_are_keyed_by_its_iteration():
-    """Mutation AB21 (and the caught AB20, AB22): `EvalStreams.of` keys the offline protocol's context rows, Np's
-    random actions and Np's policy samples by the iteration, so a resumed run repeats a meta-test's draws and two
-    meta-tests draw independently. AB21 keyed the offline context stream by 0: every meta-test of a run read the
-    very same offline rows. Same seed and iteration: the same first draws; iterations 3 and 4: different ones."""
+    """`EvalStreams.of` keys the offline protocol's context rows, Np's random actions and Np's policy samples by the
+    iteration, so a resumed run repeats a meta-test's draws and two meta-tests draw independently. With the offline
+    context stream keyed by 0, every meta-test of a run read the very same offline rows (two other slips in the
+    streams' keys are caught here too). Same seed and iteration: the same first draws; iterations 3 and 4: different
+    ones."""
 
     def draws(iteration: int, seed: int = 5):
         s = EvalStreams.of(seed, iteration, DEV)
@@ -146,9 +145,9 @@ def test_each_meta_tests_streams_are_keyed_by_its_iteration():
 
 
 def test_borels_offline_episodes_are_bounded_by_the_envs_time_limit_not_the_meta_tests_horizon():
-    """Mutation AB23: `Belief.of` checking the test data's episodes against max_path_length (the meta-test's H)
-    instead of env_params.max_episode_steps (the env's time limit, the longest episode the data can hold). The config
-    lets H be below the time limit; the offline episodes are then longer than H and the check refused good data.
+    """`Belief.of` checks the test data's episodes against env_params.max_episode_steps (the env's time limit, the
+    longest episode the data can hold), not max_path_length (the meta-test's H). The config lets H be below the time
+    limit; the offline episodes are then longer than H and a check against H refused good data.
     By hand: H = 10, the time limit 20, episodes of 20, 7, 13 and 20 steps: 4 sequences of those lengths."""
     cfg = load_config(
         ROOT / "configs" / "point-robot.json",
@@ -165,17 +164,18 @@ def _point_evaluator(buffer=None, num_evals=2):
 
 
 def test_an_evaluator_refuses_test_data_without_its_test_tasks():
-    """Mutation AB24: the Evaluator not checking that its buffer holds every test task (`eval_buffer.require`). The
-    offline protocol's `sample_context` checks nothing per step, so a missing task would be read as another task's
-    rows or fail deep inside the first meta-test; the check names the missing ids at construction."""
+    """The Evaluator checks that its buffer holds every test task (`eval_buffer.require`). The offline protocol's
+    `sample_context` checks nothing per step, so without it a missing task would be read as another task's rows or
+    fail deep inside the first meta-test; the check names the missing ids at construction."""
     with pytest.raises(UserError, match=r"test tasks \[6\] are not in the loaded data"):
         _point_evaluator(make_buffer(tasks=(2, 3)))
 
 
 def test_an_evaluator_refuses_fewer_env_states_than_it_has_job_envs():
-    """Mutation AB25: `set_rng_states` accepting fewer states than job envs (`>` for `!=`): zip would restore the
-    first envs only and leave the others at their fresh generators, so a resumed meta-test silently differs from a
-    straight run. 2 test tasks x 2 runs = 4 job envs; 3 or 5 states are refused, 4 restore."""
+    """`set_rng_states` refuses any number of states other than its job envs' (`!=`, not `>`), fewer included:
+    accepting fewer, zip would restore the first envs only and leave the others at their fresh generators, so a
+    resumed meta-test silently differs from a straight run. 2 test tasks x 2 runs = 4 job envs; 3 or 5 states are
+    refused, 4 restore."""
     ev = _point_evaluator()
     states = ev.rng_states()
     assert len(states) == 4
@@ -195,9 +195,9 @@ def _meta_test_with_spy():
 
 
 def test_the_meta_tests_logged_z_std_is_the_last_np_jobs():
-    """Mutation AB28: `Z variance eval` (`final_z_std`) read from the FIRST Np job (`z_std[0]`) while `Z mean eval`
-    (`final_z`) is the LAST job's: the two columns would describe different jobs. Both are the last job's (last
-    test task, last run): the std over its last context of the per-transition embeddings, mean over dims."""
+    """`Z variance eval` (`final_z_std`) is the LAST Np job's, as `Z mean eval` (`final_z`) is, not read from the
+    FIRST (`z_std[0]`): the two columns would then describe different jobs. Both are the last job's (last test task,
+    last run): the std over its last context of the per-transition embeddings, mean over dims."""
     agent, result = _meta_test_with_spy()
     last_contexts = agent.contexts[-1]  # Np runs last: its last inference, one context per job
     assert len(last_contexts) == 4
@@ -212,9 +212,9 @@ def test_the_meta_tests_logged_z_std_is_the_last_np_jobs():
 
 
 def test_the_meta_tests_rollouts_count_every_scored_episode():
-    """Mutation AB30: `EvalResult.rollouts` (the `Number of rollouts total` column's increment) counting the jobs
-    (`len(v)`) instead of their scored episodes. By hand: 3 protocols x 4 jobs (2 tasks x 2 runs) x N / H = 2
-    scored episodes = 24 (the slip: 12); and a result of jobs with 3 and 1 episodes counts 4."""
+    """`EvalResult.rollouts` (the `Number of rollouts total` column's increment) counts the jobs' scored episodes,
+    not the jobs (`len(v)`). By hand: 3 protocols x 4 jobs (2 tasks x 2 runs) x N / H = 2 scored episodes = 24
+    (counting the jobs: 12); and a result of jobs with 3 and 1 episodes counts 4."""
     assert EvalResult(returns={"online": [[-1.0, -2.0, -3.0], [-4.0]]}).rollouts == 4
     _, result = _meta_test_with_spy()
     assert result.rollouts == 24

@@ -142,9 +142,9 @@ def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
 
 
 def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand():
-    """Mutation H37: docs/algorithm.md, "Task split": with interpolation, train = the first `n_train_tasks` of the
-    tasks that are not test tasks. 20 train + 5 test of point-robot's 40 tasks: gap int(20 / 5) + 1 = 5, test tasks
-    2, 7, 12, 17, 22; train the first 20 of the other 35 (not all 35: a run would train on more tasks than asked)."""
+    """docs/algorithm.md, "Task split": with interpolation, train = the first `n_train_tasks` of the tasks that are not
+    test tasks. 20 train + 5 test of point-robot's 40 tasks: gap int(20 / 5) + 1 = 5, test tasks 2, 7, 12, 17, 22; train
+    the first 20 of the other 35 (not all 35: a run would train on more tasks than asked)."""
 
     config = load_config(ROOT / "configs" / "point-robot.json", {"n_train_tasks": 20, "n_eval_tasks": 5})
     train, test = train_eval_split(config)
@@ -154,8 +154,8 @@ def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand(
 
 @pytest.mark.slow  # (it runs git)
 def test_the_source_revision_says_modified_for_changed_tracked_files_only(tmp_path, monkeypatch):
-    """Mutation X69: the revision is the checkout's commit, with "+modified" once a tracked file differs from it (an
-    untracked file does not count). A throw-away git checkout stands in for the source tree."""
+    """The revision is the checkout's commit, with "+modified" once a tracked file differs from it (an untracked file
+    does not count). A throw-away git checkout stands in for the source tree."""
     root = tmp_path / "src"
     (root / "rlkit" / "data").mkdir(parents=True)
     tracked = root / "rlkit" / "data" / "meta.py"

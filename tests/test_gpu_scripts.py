@@ -284,8 +284,8 @@ def _main_with_pip(install_wheels, monkeypatch, argv, requirements, pip_rc=0):
 
 
 def test_requirement_names_with_capitals_dots_or_underscores_meet_their_wheels(tmp_path):
-    """Mutation AJ60: pyproject's PyYAML, ruamel.yaml and Hydra_Core are keyed by their canonical names (PEP 503: runs
-    of - _ . to one -, lower case), so a wheel of a refused version of each is refused, not taken as unpinned."""
+    """pyproject's PyYAML, ruamel.yaml and Hydra_Core are keyed by their canonical names (PEP 503: runs of - _ . to
+    one -, lower case), so a wheel of a refused version of each is refused, not taken as unpinned."""
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         '[project]\nname = "x"\ndependencies = ["PyYAML>=6", "ruamel.yaml>=0.18", "Hydra_Core[extra]>=1.3"]\n'
@@ -301,8 +301,8 @@ def test_requirement_names_with_capitals_dots_or_underscores_meet_their_wheels(t
 
 
 def test_the_machines_prerelease_or_local_build_of_a_package_counts_as_meeting_the_pin():
-    """Mutation AJ62: a GPU image's own torch 2.7.0a0+gitabc (an NVIDIA build) meets torch>=2.6,<3 and is kept, not
-    shadowed by the carried wheel; a prerelease wheel is accepted too."""
+    """A GPU image's own torch 2.7.0a0+gitabc (an NVIDIA build) meets torch>=2.6,<3 and is kept, not shadowed by the
+    carried wheel; a prerelease wheel is accepted too."""
     assert install_wheels.accepts(">=2.6,<3", "2.7.0a0+gitabc")
     assert install_wheels.accepts(">=2.6,<3", "2.8.0rc1")
     assert not install_wheels.accepts(">=2.6,<3", "2.5.1")
@@ -312,7 +312,7 @@ def test_the_machines_prerelease_or_local_build_of_a_package_counts_as_meeting_t
 
 
 def test_install_wheels_takes_exactly_two_arguments(tmp_path, monkeypatch, capsys):
-    """Mutation AJ63: a third argument is the usage line and exit 2, before anything is read or installed."""
+    """A third argument is the usage line and exit 2, before anything is read or installed."""
     d = _wheel_dir(tmp_path, "nosuchdist-absent-1.0-py3-none-any.whl")
     rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t"), "extra"], {})
     assert (rc, calls) == (2, [])
@@ -322,9 +322,9 @@ def test_install_wheels_takes_exactly_two_arguments(tmp_path, monkeypatch, capsy
 def test_install_wheels_installs_only_the_missing_wheels_into_the_target_offline_and_passes_pips_status(
     tmp_path, monkeypatch, capsys
 ):
-    """Mutations AJ64, AJ67, AJ68, AJ69: of a folder with a kept package's wheel (pytest, present here), a missing
-    one's and a file that is no wheel, pip is run once, offline (--no-index, --no-deps) into TARGET with the missing
-    wheel alone, and main returns pip's exit status."""
+    """Of a folder with a kept package's wheel (pytest, present here), a missing one's and a file that is no wheel,
+    pip is run once, offline (--no-index, --no-deps) into TARGET with the missing wheel alone, and main returns pip's
+    exit status."""
     missing = "nosuchdist_absent-1.0-py3-none-any.whl"
     d = _wheel_dir(tmp_path, missing, "pytest-1.0-py3-none-any.whl", "README.txt")
     target = tmp_path / "site"
@@ -344,7 +344,7 @@ def test_install_wheels_installs_only_the_missing_wheels_into_the_target_offline
 
 
 def test_install_wheels_refuses_a_set_with_two_versions_before_running_pip(tmp_path, monkeypatch, capsys):
-    """Mutation AJ65: two versions of one missing package are one error line and exit 2, and pip never runs."""
+    """Two versions of one missing package are one error line and exit 2, and pip never runs."""
     d = _wheel_dir(tmp_path, "nosuchdist_absent-1.0-py3-none-any.whl", "nosuchdist_absent-2.0-py3-none-any.whl")
     rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t")], {})
     assert (rc, calls) == (2, [])
@@ -353,8 +353,8 @@ def test_install_wheels_refuses_a_set_with_two_versions_before_running_pip(tmp_p
 
 
 def test_install_wheels_runs_no_pip_when_the_machine_has_every_package(tmp_path, monkeypatch, capsys):
-    """Mutation AJ66: when every wheel's package is here at an accepted version, main returns 0 without running pip
-    (an install of no wheel)."""
+    """When every wheel's package is here at an accepted version, main returns 0 without running pip (an install of
+    no wheel)."""
     d = _wheel_dir(tmp_path, "pytest-1.0-py3-none-any.whl")
     rc, calls = _main_with_pip(install_wheels, monkeypatch, [str(d), str(tmp_path / "t")], {}, pip_rc=1)
     assert (rc, calls) == (0, [])

@@ -236,10 +236,10 @@ def test_the_critic_learns_the_dense_reward_not_the_context_reward():
 
 
 def test_loading_weights_without_optimizers_keeps_the_fresh_optimisers_and_this_seeds_noise_stream():
-    """Mutation W19: `load_state_dict(state, with_optimizers=False)` (path_to_weights, show_path) also loads the
-    saved run's Adam moments and training-noise generator. A run started from another run's networks takes their
-    weights only (tests/test_smoke.py's slow path_to_weights test says "not its optimisers" but compares the
-    modules alone): its optimisers start empty and its noise stream is its own seed's."""
+    """`load_state_dict(state, with_optimizers=False)` (path_to_weights, show_path) loads the saved run's weights, not
+    also its Adam moments and training-noise generator. A run started from another run's networks takes their weights
+    only (tests/test_smoke.py's slow path_to_weights test says "not its optimisers" but compares the modules alone): its
+    optimisers start empty and its noise stream is its own seed's."""
     a = make_trainer(use_brac=True)
     a.train_step(*make_inputs(), extra_batches(a))
     b = make_trainer(seed=1, use_brac=True)
@@ -254,12 +254,12 @@ def test_loading_weights_without_optimizers_keeps_the_fresh_optimisers_and_this_
 
 
 def test_a_resume_continues_brac_alpha_from_its_unclipped_value():
-    """Mutation W75: the trainer's state saves the clipped alpha (`alpha`, used in the losses) in place of the dual
-    variable `alpha_var` it updates. BRAC's alpha follows D_hat unclipped (losses.alpha_update: "unclipped; used
-    clipped"), so a run resumed while alpha_var is outside [0, alpha_max] would restart the dual ascent from the
+    """The trainer's state saves the dual variable `alpha_var` it updates, not the clipped alpha (`alpha`, used in the
+    losses) in its place. BRAC's alpha follows D_hat unclipped (losses.alpha_update: "unclipped; used clipped"), so a
+    run resumed from the clipped alpha while alpha_var is outside [0, alpha_max] would restart the dual ascent from the
     clip and train on another alpha than the run that never stopped. By hand: alpha_init 0, alpha_lr 1 and a target
-    divergence of 1000 take alpha_var to about -1000 in one step (used as 0); the resumed trainer must hold that
-    value and take the same next step."""
+    divergence of 1000 take alpha_var to about -1000 in one step (used as 0); the resumed trainer must hold that value
+    and take the same next step."""
     a = make_trainer(use_brac=True, alpha_init=0.0, target_divergence=1000.0)
     a.train_step(*make_inputs(), extra_batches(a))
     assert a.alpha_var.item() < -900 and a.alpha.item() == 0.0
@@ -274,9 +274,9 @@ def test_a_resume_continues_brac_alpha_from_its_unclipped_value():
 
 
 def test_the_networks_initial_weights_follow_the_runs_seed():
-    """Mutation AL52: every network's initial weights come from the run's seed (its "init" stream): the same seed
-    gives the same weights, another seed other weights. The tests build their trainers with seed 0, where an init
-    stream that ignores the seed passes."""
+    """Every network's initial weights come from the run's seed (its "init" stream): the same seed gives the same
+    weights, another seed other weights. The tests build their trainers with seed 0, where an init stream that ignores
+    the seed passes."""
 
     def weights(tr):
         return {f"{m}.{k}": v for m, mod in tr.modules().items() for k, v in mod.state_dict().items()}

@@ -1162,8 +1162,8 @@ def test_fused_and_captured_step_replays_like_eager(tiny_data, tmp_path, monkeyp
 
 
 def test_gpu_zero_is_the_first_cuda_device_not_the_cpu(monkeypatch, tmp_path):
-    """Mutation F01: `check_gpu` read --gpu 0 as the CPU (`gpu <= 0` for `gpu == -1`). A researcher who asks for
-    the first GPU would silently train on the CPU. --gpu G >= 0 is the CUDA device G; only -1 is the CPU."""
+    """`check_gpu` reads --gpu G >= 0 as the CUDA device G; only -1 is the CPU. Reading --gpu 0 as the CPU too
+    (`gpu <= 0` for `gpu == -1`), a researcher who asks for the first GPU would silently train on the CPU."""
     import launch_experiment
     from rlkit.cli import check_gpu
 
@@ -1176,9 +1176,9 @@ def test_gpu_zero_is_the_first_cuda_device_not_the_cpu(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("count", [1, 2])
 def test_a_gpu_number_equal_to_the_device_count_is_beyond_the_devices(monkeypatch, capsys, count):
-    """Mutation F03: `gpu > count` for `gpu >= count`. A machine of `count` GPUs numbers them 0 .. count-1, so
-    --gpu count names no device: the run must fall back to cuda:0 with its note, not ask for cuda:count (which
-    fails as soon as a tensor is put there)."""
+    """A --gpu equal to the device count is beyond the devices (`gpu >= count`, not `gpu > count`). A machine of `count`
+    GPUs numbers them 0 .. count-1, so --gpu count names no device: the run must fall back to cuda:0 with its note, not
+    ask for cuda:count (which fails as soon as a tensor is put there)."""
     from rlkit.cli import select_device
 
     _mock_cuda(monkeypatch, count)
@@ -1188,9 +1188,9 @@ def test_a_gpu_number_equal_to_the_device_count_is_beyond_the_devices(monkeypatc
 
 
 def test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing(monkeypatch, capsys):
-    """Mutation F04: `config_device` passed asked=True whatever --gpu said. Every shipped config has use_gpu 1, so on
-    a CPU machine every stage-2 run without --gpu would print "--gpu 0 asked for CUDA" although no --gpu was
-    given; `config_device`'s docstring: "a note only when --gpu asked"."""
+    """`config_device` passes asked=True only where --gpu was given, not whatever --gpu said. Every shipped config has
+    use_gpu 1, so otherwise on a CPU machine every stage-2 run without --gpu would print "--gpu 0 asked for CUDA"
+    although no --gpu was given; `config_device`'s docstring: "a note only when --gpu asked"."""
     from rlkit.cli import config_device
 
     _mock_cuda(monkeypatch, 0)
@@ -1201,8 +1201,8 @@ def test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing(monkeypatch, c
 
 
 def test_static_buffers_are_their_own_memory_and_leave_the_callers_tensors_alone():
-    """Mutation G06: the first fill kept the caller's tensors (`t.detach()`) instead of copies. Every later fill then
-    writes into what the first step was given: a sampled batch the caller still holds, or a view of a replay
+    """The first fill copies the caller's tensors rather than keeping them (`t.detach()`). Were they kept, every later
+    fill would write into what the first step was given: a sampled batch the caller still holds, or a view of a replay
     buffer, is overwritten with later samples, silently corrupting data the run reads again."""
     first_inputs = [torch.zeros(2, 3), {"x": torch.arange(4.0)}]
     buf = graphs.StaticBuffers()
@@ -1213,9 +1213,9 @@ def test_static_buffers_are_their_own_memory_and_leave_the_callers_tensors_alone
 
 
 def test_static_buffers_refuse_a_list_of_another_length():
-    """Mutation G07: the length check became `len(static) < len(tree)`, so a step given fewer inputs than before was
-    zipped silently and read the previous step's leftovers in the buffers it was not given (a captured graph keeps
-    reading them). Another length is another step: refused, as another shape is."""
+    """Another length is another step: refused, as another shape is, whether the step is given fewer inputs than before
+    or more. With the length check `len(static) < len(tree)`, a step given fewer inputs than before was zipped silently
+    and read the previous step's leftovers in the buffers it was not given (a captured graph keeps reading them)."""
     buf = graphs.StaticBuffers()
     buf.fill([torch.zeros(2), torch.zeros(2)])
     with pytest.raises(ValueError, match="changed length from 2 to 1"):
@@ -1225,10 +1225,10 @@ def test_static_buffers_refuse_a_list_of_another_length():
 
 
 def test_a_captured_step_is_warmed_up_eagerly_before_its_first_capture_by_default(monkeypatch):
-    """Mutation G03: WARMUP_STEPS = 0. CUDA graphs need the step run eagerly on a side stream before it is captured
-    (lazy initialisation: cuBLAS workspaces, optimiser state, autograd buffers, which a capture may not allocate
-    or records wrongly); the module's docstring: "the first `warmup` calls run eagerly on a side stream ..., the
-    next one captures". A runner built without `warmup` must still warm up at least once. (CUDA faked.)"""
+    """A runner built without `warmup` still warms up at least once (WARMUP_STEPS is not 0). CUDA graphs need the step
+    run eagerly on a side stream before it is captured (lazy initialisation: cuBLAS workspaces, optimiser state,
+    autograd buffers, which a capture may not allocate or records wrongly); the module's docstring: "the first `warmup`
+    calls run eagerly on a side stream ..., the next one captures". (CUDA faked.)"""
     current, seen = _fake_cuda(monkeypatch)
     steps = []
     runner = graphs.StepRunner(lambda s, k: steps.append(len(seen)), torch.device("cuda:0"), True)
@@ -1241,10 +1241,10 @@ def test_a_captured_step_is_warmed_up_eagerly_before_its_first_capture_by_defaul
 
 
 def test_an_eager_cuda_steps_optimisers_are_capturable_as_a_captured_steps_are():
-    """Mutation G09: `make_capturable(..., on=self.graphed)` for `on=self.device.type == "cuda"`. With --eager on a
-    GPU the optimisers would run Adam's other (non-capturable) update, so an eager and a captured run of the same
-    seed, which the project compares step for step, would not run the same update; and a run resumed with the
-    other setting would change algorithm mid-run."""
+    """A step runner makes its optimisers capturable by its device (`on=self.device.type == "cuda"`), not by whether it
+    captures (`on=self.graphed`). Otherwise, with --eager on a GPU the optimisers would run Adam's other
+    (non-capturable) update, so an eager and a captured run of the same seed, which the project compares step for step,
+    would not run the same update; and a run resumed with the other setting would change algorithm mid-run."""
     params = [torch.nn.Parameter(torch.zeros(3))]
     opt = torch.optim.Adam(params, lr=1e-3)
     runner = graphs.StepRunner(lambda s, k: None, torch.device("cuda:0"), False, optimizers=[opt])
@@ -1256,11 +1256,11 @@ def test_an_eager_cuda_steps_optimisers_are_capturable_as_a_captured_steps_are()
 
 
 def test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device_again():
-    """Mutation G14: `reset` kept `prepared` instead of clearing it. A runner that has stepped, then has its
-    optimisers' state loaded (`load_state_dict` brings back the saved groups' `capturable`: True from a CUDA run),
-    then `reset` as the module docstring asks, must set what its device needs before the next step: a CPU
-    optimiser left capturable is refused by Adam's for-each update (test_graphs'
-    test_a_cuda_runs_optimiser_state_steps_on_the_cpu covers a load before the first step only)."""
+    """`reset` clears `prepared` rather than keeping it. A runner that has stepped, then has its optimisers' state
+    loaded (`load_state_dict` brings back the saved groups' `capturable`: True from a CUDA run), then `reset` as the
+    module docstring asks, must set what its device needs before the next step: a CPU optimiser left capturable is
+    refused by Adam's for-each update (test_graphs' test_a_cuda_runs_optimiser_state_steps_on_the_cpu covers a load
+    before the first step only)."""
     param = torch.nn.Parameter(torch.zeros(3))
     opt = torch.optim.Adam([param], lr=1e-3)
 
@@ -1282,10 +1282,10 @@ def test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device
 
 
 def test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu(monkeypatch, tmp_path):
-    """Mutation U05: policy_train.py taking `--gpu 0` as no --gpu (`gpu if gpu else ...`). The --gpu help: -1 the
-    CPU, G a CUDA device, the SAC config's `device: cpu` only a default. With the slip `--gpu 0 device=cpu` (or any
-    SAC config of one's own that says cpu) trains on the CPU although CUDA device 0 was asked for.
-    (tests/test_graphs.py, beside test_stage1_device_default.)"""
+    """policy_train.py takes `--gpu 0` as CUDA device 0, not as no --gpu (`gpu if gpu else ...`). The --gpu help: -1 the
+    CPU, G a CUDA device, the SAC config's `device: cpu` only a default. With that slip `--gpu 0 device=cpu` (or any SAC
+    config of one's own that says cpu) trains on the CPU although CUDA device 0 was asked for. (tests/test_graphs.py,
+    beside test_stage1_device_default.)"""
     import policy_train
 
     _mock_cuda(monkeypatch, 2)
@@ -1300,10 +1300,10 @@ def test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu(monkeypatch, t
 
 
 def test_stage1_eager_turns_capture_off_on_cuda(monkeypatch, tmp_path):
-    """Mutation U06: policy_train.py not handing `--capture/--eager` to the switch (`request_capture(None)`). On
-    CUDA capture is the default; `--eager` (the cure for a captured step that runs out of memory, which run_cli's
-    out-of-memory line recommends) must turn it off for stage 1, and its first line must say so.
-    (tests/test_graphs.py, beside test_the_entry_scripts_flags_reach_the_switch.)"""
+    """policy_train.py hands `--capture/--eager` to the switch, not `request_capture(None)`. On CUDA capture is the
+    default; `--eager` (the cure for a captured step that runs out of memory, which run_cli's out-of-memory line
+    recommends) must turn it off for stage 1, and its first line must say so. (tests/test_graphs.py, beside
+    test_the_entry_scripts_flags_reach_the_switch.)"""
     import policy_train
 
     _mock_cuda(monkeypatch, 1)
@@ -1320,8 +1320,8 @@ def test_stage1_eager_turns_capture_off_on_cuda(monkeypatch, tmp_path):
 
 
 def test_the_guard_raises_on_equal_masked_select_and_unique():
-    """Mutation X05-X07: `torch.equal`, `masked_select` and `unique` read the data on the host (or size their
-    output by it), so each raises under `no_host_reads`."""
+    """`torch.equal`, `masked_select` and `unique` read the data on the host (or size their output by it), so each
+    raises under `no_host_reads`."""
     t = torch.ones(3)
     for read in (
         lambda: torch.equal(t, t),
@@ -1343,16 +1343,15 @@ def test_the_guard_raises_on_allclose_and_bincount():
 
 
 def test_the_guard_raises_on_a_boolean_mask_assignment():
-    """Mutation X08: `t[mask] = x` (index_put_ with a boolean index) is data-dependent, so it raises under
-    `no_host_reads`."""
+    """`t[mask] = x` (index_put_ with a boolean index) is data-dependent, so it raises under `no_host_reads`."""
     t = torch.ones(3)
     with pytest.raises(graphs.HostReadError), graphs.no_host_reads():
         t[t > 0] = 2.0
 
 
 def test_the_guard_lets_integer_indexing_of_a_later_dimension_through():
-    """Mutation X09: `t[:, idx]` (an index list with a None for the sliced dimension) is no data-sized op: it runs
-    under `no_host_reads` and gives the columns asked for."""
+    """`t[:, idx]` (an index list with a None for the sliced dimension) is no data-sized op: it runs under
+    `no_host_reads` and gives the columns asked for."""
     t = torch.arange(6.0).view(2, 3)
     idx = torch.tensor([2, 0])
     with graphs.no_host_reads():
@@ -1363,8 +1362,8 @@ def test_the_guard_lets_integer_indexing_of_a_later_dimension_through():
 
 
 def test_host_step_counters_leave_out_counters_on_another_device():
-    """Mutation X13: only the optimisers' step counters on the CPU are allowed host reads; a counter kept on another
-    device (a meta tensor stands in for CUDA) is not among them."""
+    """Only the optimisers' step counters on the CPU are allowed host reads; a counter kept on another device (a meta
+    tensor stands in for CUDA) is not among them."""
     p, q = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
     opt = torch.optim.Adam([p, q])
     cpu_step, other_step = torch.tensor(1.0), torch.zeros((), device="meta")
@@ -1374,8 +1373,8 @@ def test_host_step_counters_leave_out_counters_on_another_device():
 
 
 def test_a_request_after_the_switch_was_read_turns_capture_on_and_off_here(monkeypatch):
-    """Mutation X02: `--capture` / `--eager` decide this process's capture even where the switch has already been
-    read from the environment."""
+    """`--capture` / `--eager` decide this process's capture even where the switch has already been read from the
+    environment."""
     _unset_capture_env(monkeypatch)
     try:
         assert graphs.capture_on("cpu") is False  # the switch read (unset: eager on the CPU)
@@ -1388,8 +1387,8 @@ def test_a_request_after_the_switch_was_read_turns_capture_on_and_off_here(monke
 
 
 def test_capture_on_the_cpu_runs_the_step_on_the_static_buffers():
-    """Mutation X21: with capture on the CPU the step is given the runner's static buffers (refilled in place each
-    call), not the freshly drawn inputs."""
+    """With capture on the CPU the step is given the runner's static buffers (refilled in place each call), not the
+    freshly drawn inputs."""
     got = []
     runner = graphs.StepRunner(lambda s, k: got.append(s), torch.device("cpu"), True)
     first, second = [torch.zeros(2)], [torch.ones(2)]
@@ -1400,9 +1399,9 @@ def test_capture_on_the_cpu_runs_the_step_on_the_static_buffers():
 
 
 def test_a_warm_up_on_the_side_stream_waits_for_the_current_stream_and_is_waited_for(monkeypatch):
-    """Mutation X23, X24: a warm-up step on its side stream first waits for the current stream's work, and the
-    current stream then waits for the side stream (CUDA faked: each stream is named by its device index, so the
-    two waits are told apart by their order around the step)."""
+    """A warm-up step on its side stream first waits for the current stream's work, and the current stream then waits
+    for the side stream (CUDA faked: each stream is named by its device index, so the two waits are told apart by their
+    order around the step)."""
     _, seen = _fake_cuda(monkeypatch)
     runner = graphs.StepRunner(lambda s, k: seen.append(("step",)), torch.device("cuda:0"), True, warmup=1)
     runner(torch.zeros(2))
@@ -1411,8 +1410,8 @@ def test_a_warm_up_on_the_side_stream_waits_for_the_current_stream_and_is_waited
 
 
 def test_static_buffers_of_a_dataclass_are_refilled_in_place_and_leave_the_callers_tensors_alone():
-    """Mutation X14, X16: an `RLBatch`-like dataclass's fields are copied into buffers of their own on the first fill
-    and refilled in place later (a graph keeps reading the same tensors; the caller's batches stay untouched)."""
+    """An `RLBatch`-like dataclass's fields are copied into buffers of their own on the first fill and refilled in place
+    later (a graph keeps reading the same tensors; the caller's batches stay untouched)."""
 
     def batch(v: float) -> RLBatch:
         return RLBatch(*(None if f is None else torch.full_like(f, v) for f in vars(make_inputs()[2]).values()))
@@ -1429,8 +1428,8 @@ def test_static_buffers_of_a_dataclass_are_refilled_in_place_and_leave_the_calle
 
 
 def test_static_buffers_of_a_dict_are_refilled_in_place():
-    """Mutation X17: a dict's tensors (stage 1's batch) are refilled in place, so the step (a graph) keeps reading
-    the same buffer tensors, never the caller's."""
+    """A dict's tensors (stage 1's batch) are refilled in place, so the step (a graph) keeps reading the same buffer
+    tensors, never the caller's."""
     buf = graphs.StaticBuffers()
     first = {"obs": torch.zeros(2, 3), "rewards": torch.zeros(2, 1)}
     static = buf.fill(first)
@@ -1442,8 +1441,8 @@ def test_static_buffers_of_a_dict_are_refilled_in_place():
 
 
 def test_make_capturable_moves_each_step_counter_to_its_parameters_device():
-    """Mutation X19: with `on`, a step counter on another device than its parameter (a CPU counter of a meta
-    parameter stands in for a CUDA one) is moved to the parameter's device, and the groups become capturable."""
+    """With `on`, a step counter on another device than its parameter (a CPU counter of a meta parameter stands in for a
+    CUDA one) is moved to the parameter's device, and the groups become capturable."""
     p = torch.nn.Parameter(torch.zeros(2, device="meta"))
     opt = torch.optim.Adam([p])
     opt.state[p]["step"] = torch.tensor(3.0)

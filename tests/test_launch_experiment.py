@@ -40,8 +40,9 @@ def _launch(monkeypatch, tmp_path, args: list[str]) -> tuple[dict, object]:
 
 
 def test_the_seed_option_is_the_seed_of_the_single_run(monkeypatch, tmp_path):
-    """Mutation L01: `prepare(cfg, 0, device)` trained every `--seed S` run with seed 0 (into seed0/): a researcher's
-    seeds 0, 1, 2 would be three copies of one run. Only a slow subprocess test saw it."""
+    """`--seed S` is the seed of the single run it starts, and without it the seed is 0. A slip that called
+    `prepare(cfg, 0, device)` trained every `--seed S` run with seed 0 (into seed0/): a researcher's seeds 0, 1, 2 would
+    be three copies of one run. Only a slow subprocess test saw it."""
     seen, result = _launch(monkeypatch, tmp_path, ["--seed", "3"])
     assert isinstance(result.exception, _Stop), result.output
     assert seen["single"] and seen["seed"] == 3
@@ -50,9 +51,9 @@ def test_the_seed_option_is_the_seed_of_the_single_run(monkeypatch, tmp_path):
 
 
 def test_a_sweep_without_seeds_runs_each_entry_at_the_seed_option(monkeypatch, tmp_path):
-    """Mutations L02, L11, L16: `--sweep FILE --seed 4` ran its entries at seed 0 (`[0]` for `[seed]`), or ignored
-    the sweep file (one plain run of the config, or `run_many` given no sweep): the researcher's sweep is silently
-    not the one asked for."""
+    """`--sweep FILE --seed 4` hands the sweep file to `run_many`, its entries to run at seed 4. It guards against
+    running the entries at seed 0 (`[0]` for `[seed]`) and against ignoring the sweep file (one plain run of the config,
+    or `run_many` given no sweep): the researcher's sweep is silently not the one asked for."""
     sweep = tmp_path / "sweep.json"
     sweep.write_text(json.dumps([{"exp_name": "a", "overrides": {"num_iterations": 1}}]))
     seen, result = _launch(monkeypatch, tmp_path, ["--sweep", str(sweep), "--seed", "4"])
@@ -61,8 +62,9 @@ def test_a_sweep_without_seeds_runs_each_entry_at_the_seed_option(monkeypatch, t
 
 
 def test_seeds_alone_run_each_seed_and_with_seed_are_refused(monkeypatch, tmp_path):
-    """Mutation L08: the --seed/--seeds check flipped (`== DEFAULT`) refused every `--seeds 0,1` (the documented way
-    to train several seeds) and let `--seed 5 --seeds 0,1` train seeds 0 and 1 without a word about the 5."""
+    """`--seeds 0,1` alone runs seeds 0 and 1 (the documented way to train several seeds), and `--seed 5 --seeds 0,1` is
+    refused. The --seed/--seeds check flipped (`== DEFAULT`) refused every `--seeds 0,1` and let `--seed 5 --seeds 0,1`
+    train seeds 0 and 1 without a word about the 5."""
     seen, result = _launch(monkeypatch, tmp_path, ["--seeds", "0,1"])
     assert isinstance(result.exception, _Stop), result.output
     assert seen["single"] is False and seen["seeds"] == [0, 1]
@@ -71,8 +73,8 @@ def test_seeds_alone_run_each_seed_and_with_seed_are_refused(monkeypatch, tmp_pa
 
 
 def test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config(monkeypatch, tmp_path):
-    """Mutation L05: `--gpu 2` set use_gpu but gpu_id 0: on a machine of 4 GPUs the run trained on cuda:0 (beside
-    another run there) and its variant.json said gpu_id 0."""
+    """`--gpu 2` runs on cuda:2 and sets use_gpu and gpu_id 2 in the run's config. With use_gpu set but gpu_id 0, on a
+    machine of 4 GPUs the run trained on cuda:0 (beside another run there) and its variant.json said gpu_id 0."""
     _mock_cuda(monkeypatch, 4)
     seen, result = _launch(monkeypatch, tmp_path, ["--gpu", "2"])
     assert isinstance(result.exception, _Stop), result.output
@@ -81,8 +83,9 @@ def test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config(monkeypatch, tmp_p
 
 
 def test_gpu_asked_for_where_there_is_no_cuda_says_so(monkeypatch, tmp_path):
-    """Mutation L06: `config_device(..., None)` dropped the --gpu flag, so `--gpu 0` on a machine without CUDA trained
-    on the CPU without the one-line note: the researcher believes the run used the GPU."""
+    """`--gpu 0` on a machine without CUDA runs on the CPU with a one-line note that says so. A slip in which
+    `config_device(..., None)` dropped the --gpu flag trained on the CPU without the note: the researcher believes the
+    run used the GPU."""
     import launch_experiment
 
     _mock_cuda(monkeypatch, 0)
@@ -92,8 +95,8 @@ def test_gpu_asked_for_where_there_is_no_cuda_says_so(monkeypatch, tmp_path):
 
 
 def test_threads_option_sets_torchs_threads_before_the_run(monkeypatch, tmp_path):
-    """Mutation L07: `--threads N` was accepted and ignored: torch kept one thread per core (on a busy host 2-3x
-    slower, the help says), with no word."""
+    """`--threads N` sets torch's thread count to N before the run. Accepted and ignored, it left torch with one thread
+    per core (on a busy host 2-3x slower, the help says), with no word."""
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
     seen, result = _launch(monkeypatch, tmp_path, ["--threads", "3"])

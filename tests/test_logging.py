@@ -370,9 +370,9 @@ def test_a_file_where_the_tensorboard_folder_goes_is_refused_before_any_row(tmp_
 
 
 def test_each_counter_and_timer_lands_in_its_own_column():
-    """Mutations A01 and A06: 'Number of env steps total' holds the env steps (A01 wrote the rollouts there), and
-    'Epoch Time (s)' the whole iteration's seconds (A06 wrote the training time there, hiding the meta-test's cost).
-    Every value given is distinct, so a column filled from the wrong counter or timer shows."""
+    """'Number of env steps total' holds the env steps (not the rollouts), and 'Epoch Time (s)' the whole iteration's
+    seconds (not the training time, which would hide the meta-test's cost). Every value given is distinct, so a
+    column filled from the wrong counter or timer shows."""
     counters = {"train_steps": 100, "env_steps": 4000, "rollouts": 30, "iteration": 5, "train_time": 77.0}
     times = {"train": 11.0, "eval": 22.0, "epoch": 34.0}
     row = progress_row(
@@ -394,9 +394,9 @@ def test_each_counter_and_timer_lands_in_its_own_column():
 
 
 def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
-    """Mutation A10: BOREL with one sequence per task has an across-task spread but no within-task estimate (its
-    ratio is nan, `belief_spread`); such a row is not judged, as the docstring says. A10 (`and` for `or`) flagged it
-    as 'z collapsed' on every row, in the summary line, the report and reproduce's collapse flags."""
+    """BOREL with one sequence per task has an across-task spread but no within-task estimate (its ratio is nan,
+    `belief_spread`); such a row is not judged, as the docstring says. With `and` for `or` in that check, it was
+    flagged as 'z collapsed' on every row, in the summary line, the report and reproduce's collapse flags."""
     from rlkit.torch.csro.trainer import belief_spread
 
     final = torch.tensor([[0.0, 1.0], [5.0, -2.0], [9.0, 4.0]])  # one belief per task, well spread across tasks
@@ -407,8 +407,8 @@ def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
 
 
 def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_path):
-    """Mutations Z52, Z53: read_csv_table decodes utf-8-sig (a spreadsheet's CSV starts with a byte order mark, which
-    would otherwise become part of the first column's name) and skips blank lines (a trailing empty line is no row)."""
+    """read_csv_table decodes utf-8-sig (a spreadsheet's CSV starts with a byte order mark, which would otherwise
+    become part of the first column's name) and skips blank lines (a trailing empty line is no row)."""
     path = tmp_path / "progress.csv"
     path.write_bytes("Epoch,Return\r\n0,1.5\r\n\r\n1,2.5\r\n\r\n".encode("utf-8-sig"))
     table = read_csv_table(path, "a progress table", ("Epoch", "Return"), integers=("Epoch",))
@@ -417,9 +417,9 @@ def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_p
 
 
 def test_a_run_without_tensorboard_writes_no_vae_scalars_either(tmp_path):
-    """Mutation AB52: `RunLogger.scalars` (BOREL's VAE-stage scalars) writing TensorBoard events whatever
-    `use_tensorboard` says (`if True`): a run with TensorBoard off would still make tb/vae/ and its event files (and
-    import TensorBoard). With it off, scalars and rows leave no tb/ at all."""
+    """`RunLogger.scalars` (BOREL's VAE-stage scalars) writes TensorBoard events only where `use_tensorboard` says
+    so: writing them whatever it says (`if True`), a run with TensorBoard off would still make tb/vae/ and its event
+    files (and import TensorBoard). With it off, scalars and rows leave no tb/ at all."""
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.scalars({"VAE/loss": 1.0}, 100)
     log.record(make_row(1))
@@ -429,9 +429,9 @@ def test_a_run_without_tensorboard_writes_no_vae_scalars_either(tmp_path):
 
 
 def test_two_loggers_of_one_run_folder_write_each_debug_line_once(tmp_path):
-    """Mutation AB46: `RunLogger` adding a debug.log handler whether or not the folder's logger (one per folder,
-    by name) has one (`if True`). A second RunLogger of the same folder in one process, before the first is closed,
-    would double every debug.log line from then on. One message, one line."""
+    """`RunLogger` adds a debug.log handler only where the folder's logger (one per folder, by name) has none: adding
+    one whether or not it has one (`if True`), a second RunLogger of the same folder in one process, before the first
+    is closed, would double every debug.log line from then on. One message, one line."""
     first = RunLogger(tmp_path, use_tensorboard=False)
     second = RunLogger(tmp_path, use_tensorboard=False)
     second.info("resumed at iteration 2")
@@ -461,17 +461,18 @@ def _row_with_distinct_values():
 
 
 def test_each_loss_lands_in_the_column_of_its_reference_name():
-    """Mutation AB58: a loss column misspelt (`Dual critic Loss`): viskit, the report and the golden files read the
-    reference's names (docs/data-format.md). Each loss, given its own value, is found under its name."""
+    """Each loss column has its reference name, not a misspelt one (`Dual critic Loss`): viskit, the report and the
+    golden files read the reference's names (docs/data-format.md). Each loss, given its own value, is found under
+    its name."""
     row = _row_with_distinct_values()
     names = ["Z Loss", "Club Loss", "Club model Loss", "QF Loss", "VF Loss", "Policy Loss", "Dual Critic Loss"]
     assert [row[n] for n in names] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
 def test_each_statistic_column_reads_its_own_field():
-    """Mutation AB59: `alpha Mean/Std/Max/Min` filled from the div_estimate field (`"alpha": "div_estimate"`), so
-    BRAC's alpha column would repeat the divergence estimate. Each field, a constant of its own, is found under its
-    column prefix (docs/data-format.md)."""
+    """Each statistic column reads its own field: `alpha Mean/Std/Max/Min` filled from the div_estimate field
+    (`"alpha": "div_estimate"`) would make BRAC's alpha column repeat the divergence estimate. Each field, a constant
+    of its own, is found under its column prefix (docs/data-format.md)."""
     row = _row_with_distinct_values()
     prefixes = ["Q Predictions", "V Predictions", "Log Pis", "Policy mu", "Policy log std", "alpha", "div_estimate"]
     for i, prefix in enumerate(prefixes):
@@ -481,10 +482,10 @@ def test_each_statistic_column_reads_its_own_field():
 
 
 def test_each_vae_part_has_the_column_of_its_own_name():
-    """Mutation AB62: BOREL's VAE columns with the reward and state parts swapped (`"reward": "VAE State Loss"`),
-    so progress.csv and TensorBoard would show the reward reconstruction loss as the state one. The keys are the
-    parts `experiment.vae_stage` logs (loss, reward, state, kl: `trainer.vae_step`'s fields), the names
-    docs/data-format.md's."""
+    """BOREL's VAE columns have the name of their own part, not the reward and state parts swapped
+    (`"reward": "VAE State Loss"`), which would make progress.csv and TensorBoard show the reward reconstruction
+    loss as the state one. The keys are the parts `experiment.vae_stage` logs (loss, reward, state, kl:
+    `trainer.vae_step`'s fields), the names docs/data-format.md's."""
     assert VAE_COLUMNS == {
         "steps": "VAE Steps",
         "loss": "VAE Loss",
@@ -495,9 +496,10 @@ def test_each_vae_part_has_the_column_of_its_own_name():
 
 
 def test_a_resume_purges_a_vae_block_of_one_step_logged_after_the_saved_step(tmp_path):
-    """Mutation AB73: `resume_at` purging the VAE curve from one step after `vae_step` (the first step not saved). A
-    block of one VAE step (num_train_steps_per_itr 1) logged at saved + 1 before the kill would stay beside the
-    resumed run's value of that step. By hand: saved at 100, the killed process logged 101; resumed from 101."""
+    """`resume_at` purges the VAE curve from `vae_step` (the first step not saved) on, not from one step after it:
+    otherwise a block of one VAE step (num_train_steps_per_itr 1) logged at saved + 1 before the kill would stay
+    beside the resumed run's value of that step. By hand: saved at 100, the killed process logged 101; resumed from
+    101."""
     log = RunLogger(tmp_path)
     log.scalars({"VAE/loss": 1.0}, 100)
     log.scalars({"VAE/loss": 0.5}, 101)  # logged, then the kill before its latest.pt
@@ -512,9 +514,9 @@ def test_a_resume_purges_a_vae_block_of_one_step_logged_after_the_saved_step(tmp
 
 
 def test_closing_a_logger_stops_its_tensorboard_writers(tmp_path):
-    """Mutation AB76: `RunLogger.close` not closing its TensorBoard writers. Each writer keeps a writer thread (and
-    its queue) alive after the run: a process that runs many runs (a cluster worker, the test suite) gathers them.
-    The run's two writers (tb/ and tb/vae/) start a thread each; after close none of them is left."""
+    """`RunLogger.close` closes its TensorBoard writers. Left open, each writer keeps a writer thread (and its queue)
+    alive after the run: a process that runs many runs (a cluster worker, the test suite) gathers them. The run's two
+    writers (tb/ and tb/vae/) start a thread each; after close none of them is left."""
     before = set(threading.enumerate())
     log = RunLogger(tmp_path)
     log.record(make_row(1))
@@ -525,8 +527,8 @@ def test_closing_a_logger_stops_its_tensorboard_writers(tmp_path):
 
 
 def test_statistics_of_a_numpy_column_are_computed_in_float64():
-    """Mutation AI60: `stats` reads a numpy array in float64 (a tensor is read in float32, as the reference's
-    losses are); rounded to float32 first, the mean of 0.1, 0.2 and 0.4 is off by about 1e-8."""
+    """`stats` reads a numpy array in float64 (a tensor is read in float32, as the reference's losses are); rounded to
+    float32 first, the mean of 0.1, 0.2 and 0.4 is off by about 1e-8."""
     got = stats("x", np.array([0.1, 0.2, 0.4]))
     mean = (0.1 + 0.2 + 0.4) / 3
     var = ((0.1 - mean) ** 2 + (0.2 - mean) ** 2 + (0.4 - mean) ** 2) / 3
@@ -536,8 +538,8 @@ def test_statistics_of_a_numpy_column_are_computed_in_float64():
 
 
 def test_a_progress_row_built_without_a_spread_holds_nan_there_and_is_not_called_collapsed():
-    """Mutation AI65: `z_spread` left out (no estimate) is NaN in both spread columns, which `collapse_warning`
-    reads as 'no verdict'; a default of zeros would flag every such row as a collapsed z."""
+    """`z_spread` left out (no estimate) is NaN in both spread columns, which `collapse_warning` reads as 'no
+    verdict'; a default of zeros would flag every such row as a collapsed z."""
 
     row = progress_row(
         {"train_steps": 1, "env_steps": 2, "rollouts": 3, "iteration": 1, "train_time": 4.0},

@@ -432,8 +432,8 @@ def test_the_models_are_the_references_where_gymnasiums_assets_differ():
 
 
 def test_random_cheetah_directions_are_plus_or_minus_one_coin_flips():
-    """Mutation D22: `2 * RandomState(1337).binomial(1, 0.5) - 1` -> `binomial(1, 0.5) - 1`. cheetah-dir's
-    directions are d in {-1, +1}; the slip gives {-1, 0}, and a task of direction 0 rewards standing still."""
+    """cheetah-dir's directions are d in {-1, +1}, `2 * RandomState(1337).binomial(1, 0.5) - 1`; the slip it guards
+    against, `binomial(1, 0.5) - 1`, gives {-1, 0}, and a task of direction 0 rewards standing still."""
     env = make_env("cheetah-dir", n_tasks=20, randomize_tasks=True, max_episode_steps=200)
     directions = [t["direction"] for t in env.tasks]
     assert set(directions) == {-1, 1}
@@ -442,17 +442,17 @@ def test_random_cheetah_directions_are_plus_or_minus_one_coin_flips():
 
 
 def test_random_ant_directions_come_from_random_state_1337():
-    """Mutation D23: `random_directions(n_tasks, 1337)` -> another seed. ant-dir's random direction angles are
-    RandomState(1337).uniform(0, 2 pi) (docs/environments.md: "ours use RandomState(1337)"); another seed
-    silently gives `goal_idx{i}` another task than the one a dataset was written for."""
+    """ant-dir's random direction angles are RandomState(1337).uniform(0, 2 pi), `random_directions(n_tasks, 1337)`
+    (docs/environments.md: "ours use RandomState(1337)"); another seed silently gives `goal_idx{i}` another task
+    than the one a dataset was written for."""
     env = make_env("ant-dir", n_tasks=6, randomize_tasks=True, max_episode_steps=200)
     expected = np.random.RandomState(1337).uniform(0.0, 2 * np.pi, size=6)
     np.testing.assert_allclose([t["goal"] for t in env.tasks], expected, rtol=1e-12)
 
 
 def test_rand_params_log_scale_limit_bounds_every_multiplier():
-    """Mutation D32: the constructor's `log_scale_limit` not passed on to `sample_multipliers` (so always 3).
-    Each multiplier is base^u with u uniform in [-limit, limit]: with limit 0.5, every parameter stays within
+    """The constructor passes its `log_scale_limit` on to `sample_multipliers`; a slip that did not would always use
+    3. Each multiplier is base^u with u uniform in [-limit, limit]: with limit 0.5, every parameter stays within
     base^+-0.5 of the unmodified model's (1.5^0.5 = 1.22), where the default limit 3 reaches 1.5^3 = 3.4."""
     env = HopperRandParamsEnv(n_tasks=4, log_scale_limit=0.5)
     for params in env.task_params:
@@ -466,8 +466,8 @@ def test_rand_params_log_scale_limit_bounds_every_multiplier():
 
 @pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
 def test_a_tasks_derived_masses_are_its_own(name):
-    """Mutation D45: `mujoco.mj_setConst(model, data)` dropped from `apply_params`. MuJoCo precomputes each body's
-    subtree mass (and the constraint solver's inverse weights) at compile time; new body masses without
+    """`apply_params` calls `mujoco.mj_setConst(model, data)` after writing a task's parameters. MuJoCo precomputes
+    each body's subtree mass (and the constraint solver's inverse weights) at compile time; new body masses without
     mj_setConst leave the world's subtree mass at the unmodified model's total, so the centre-of-mass frames and
     the contact regularisation are those of another body than the task's. The world body's subtree mass is,
     by hand, the sum of all body masses of the task (and of the task switched to, and back)."""
@@ -482,10 +482,11 @@ def test_a_tasks_derived_masses_are_its_own(name):
 
 @pytest.mark.parametrize("name", ["hopper-rand-params", "walker-rand-params"])
 def test_reset_noise_is_uniform_within_0_005(name):
-    """Mutations D54 (`qvel_noise_uniform = True` -> False: Gaussian velocities of std 0.005) and D55
-    (`qpos_noise = 0.005` -> 0.05). Either changes the start-state distribution of every stage-1 episode, so the
-    offline data no longer starts where the reference's does. Over 200 resets every offset lies within 0.005, and
-    the largest reaches above 0.0045 (a uniform draw of 200 x 6 elements does, with certainty to 1e-50)."""
+    """The reset noise of qpos and qvel is uniform within 0.005. It guards against two slips: `qvel_noise_uniform =
+    True` -> False (Gaussian velocities of std 0.005) and `qpos_noise = 0.005` -> 0.05. Either changes the
+    start-state distribution of every stage-1 episode, so the offline data no longer starts where the reference's
+    does. Over 200 resets every offset lies within 0.005, and the largest reaches above 0.0045 (a uniform draw of
+    200 x 6 elements does, with certainty to 1e-50)."""
     env = make_env(name, n_tasks=2, randomize_tasks=True, max_episode_steps=200, seed=3)
     env.reset_task(0)
     qpos_off, qvel_off = [], []
@@ -509,9 +510,10 @@ def _terminated_at(env, height: float, angle: float, qvel: np.ndarray | None = N
 
 
 def test_hopper_ends_when_tilted_backwards_too():
-    """Mutation D24: `abs(angle) < 0.2` -> `angle < 0.2`. The documented condition is |angle| >= 0.2: a hopper
-    leaning back by 0.5 rad has fallen exactly as one leaning forward. Without the abs, backward falls never end
-    the episode, so stage 1's data holds long stretches of a fallen hopper earning the +1 alive bonus."""
+    """The hopper is healthy only while `abs(angle) < 0.2`, not `angle < 0.2`. The documented condition is
+    |angle| >= 0.2: a hopper leaning back by 0.5 rad has fallen exactly as one leaning forward. Without the abs,
+    backward falls never end the episode, so stage 1's data holds long stretches of a fallen hopper earning the +1
+    alive bonus."""
     env = _env("hopper-rand-params")
     env.reset_task(0)
     env.reset(seed=0)
@@ -522,8 +524,8 @@ def test_hopper_ends_when_tilted_backwards_too():
 
 
 def test_hopper_height_bound_is_0_7():
-    """Mutation D56: `height > 0.7` -> `height > 0.8` (the walker's bound copied). The hopper ends at
-    height <= 0.7 (docs/environments.md); at 0.75 it is still healthy, at 0.65 it has fallen."""
+    """The hopper is healthy while `height > 0.7`, not `height > 0.8` (the walker's bound copied). The hopper ends
+    at height <= 0.7 (docs/environments.md); at 0.75 it is still healthy, at 0.65 it has fallen."""
     env = _env("hopper-rand-params")
     env.reset_task(0)
     env.reset(seed=0)
@@ -532,8 +534,8 @@ def test_hopper_height_bound_is_0_7():
 
 
 def test_hopper_velocities_up_to_100_are_healthy():
-    """Mutation D28: `(np.abs(s[2:]) < 100)` -> `< 10`. The documented bound is |state[2:]| >= 100 (gymnasium's
-    healthy_state_range): a joint swinging at 50 rad/s is still a healthy hopper; a tighter bound cuts
+    """The hopper is healthy while `(np.abs(s[2:]) < 100)`, not `< 10`. The documented bound is |state[2:]| >= 100
+    (gymnasium's healthy_state_range): a joint swinging at 50 rad/s is still a healthy hopper; a tighter bound cuts
     ordinary fast hops short and changes every dataset's episode lengths."""
     env = _env("hopper-rand-params")
     env.reset_task(0)
@@ -550,21 +552,21 @@ def test_hopper_velocities_up_to_100_are_healthy():
     [
         (1.25, 0.0, False),
         (0.5, 0.0, True),  # fallen
-        (0.75, 0.0, True),  # D57: below 0.8 (the hopper's 0.7 would keep it)
+        (0.75, 0.0, True),  # below 0.8 (the hopper's 0.7 would keep it)
         (0.85, 0.0, False),
         (1.9, 0.0, False),
-        (2.5, 0.0, True),  # D25: above 2, out of the documented (0.8, 2)
+        (2.5, 0.0, True),  # above 2, out of the documented (0.8, 2)
         (1.25, 0.9, False),
         (1.25, -0.9, False),
         (1.25, 1.5, True),
-        (1.25, -1.5, True),  # D26: tilted backwards, out of the documented (-1, 1)
+        (1.25, -1.5, True),  # tilted backwards, out of the documented (-1, 1)
     ],
 )
 def test_walker_healthy_range_is_open_on_both_sides(height, angle, ends):
-    """Mutations D57 (`0.8 < height` -> `0.7 < height`), D25 (`0.8 < height < 2.0` -> `0.8 < height`) and D26
-    (`-1.0 < angle < 1.0` -> `angle < 1.0`): the walker ends when the height leaves (0.8, 2) or the angle leaves
-    (-1, 1) (docs/environments.md); each moved or dropped side lets an unhealthy walker (low, thrown up, fallen
-    backwards) keep collecting the alive bonus."""
+    """The walker ends when the height leaves (0.8, 2) or the angle leaves (-1, 1) (docs/environments.md); each
+    moved or dropped side lets an unhealthy walker (low, thrown up, fallen backwards) keep collecting the alive
+    bonus. It guards against three slips: `0.8 < height` -> `0.7 < height`, `0.8 < height < 2.0` -> `0.8 < height`
+    and `-1.0 < angle < 1.0` -> `angle < 1.0`."""
     env = _env("walker-rand-params")
     env.reset_task(0)
     env.reset(seed=0)
@@ -653,7 +655,7 @@ def test_normalized_box_env_scales_the_observations_of_step():
 
 @pytest.mark.parametrize("name", ["cheetah-vel", "hopper-rand-params"])
 def test_a_seed_given_to_the_constructor_is_a_first_reset_with_that_seed(name):
-    """Mutation AF16: the constructor's `seed` passed on shifted (`seeding.np_random(seed + 1)`). base.py: the
+    """The constructor's `seed` is passed on unshifted, not as `seeding.np_random(seed + 1)`. base.py: the
     constructor's seed "seeds the reset noise, like a first `reset(seed=seed)`"; the two must give the same start."""
     kw = {"n_tasks": 2, "randomize_tasks": name.endswith("params")}
     by_constructor = make_env(name, seed=5, **kw).reset()[0]
@@ -663,9 +665,10 @@ def test_a_seed_given_to_the_constructor_is_a_first_reset_with_that_seed(name):
 
 
 def test_the_cheetah_model_is_the_one_mujoco_compiles_from_its_asset_with_total_mass_14(tmp_path, monkeypatch):
-    """Mutations AF28 (`mj_setTotalmass` skipped) and AF29 (`mj_setConst` skipped) in `_compiled`. half_cheetah.xml
-    sets `settotalmass="14"`; the env applies it by hand, which must give MuJoCo's own compile of the asset: masses
-    scaled to 14 in all, and the constants derived from them (subtree masses, inverse weights) recomputed."""
+    """`_compiled` calls both `mj_setTotalmass` and `mj_setConst`; skipping either is the slip it guards against.
+    half_cheetah.xml sets `settotalmass="14"`; the env applies it by hand, which must give MuJoCo's own compile of
+    the asset: masses scaled to 14 in all, and the constants derived from them (subtree masses, inverse weights)
+    recomputed."""
     monkeypatch.chdir(tmp_path)  # MuJoCo logs its settotalmass deprecation warning to ./MUJOCO_LOG.TXT
     env = make_env("cheetah-vel", n_tasks=2)
     assert env.model.body_mass.sum() == pytest.approx(14.0, rel=1e-12)
@@ -676,7 +679,7 @@ def test_the_cheetah_model_is_the_one_mujoco_compiles_from_its_asset_with_total_
 
 
 def test_the_first_observation_of_an_episode_has_the_bodys_positions_of_its_start_state():
-    """Mutation AF32: `set_state` without `mj_forward`. After a reset, body positions (the cheetah's torso in its
+    """`set_state` calls `mj_forward`. Without it, after a reset, body positions (the cheetah's torso in its
     observation; ant-dir's and humanoid-dir's first velocity reward) would be those of MuJoCo's reset data (zeros),
     not of the start state. By hand: forward kinematics of the start state on a fresh MjData."""
     env = make_env("cheetah-vel", n_tasks=2)
@@ -692,9 +695,9 @@ def test_the_first_observation_of_an_episode_has_the_bodys_positions_of_its_star
 
 @pytest.mark.parametrize("name", ["cheetah-vel", "hopper-rand-params"])
 def test_a_diverging_acceleration_ends_the_episode_as_unstable(name, tmp_path, monkeypatch):
-    """Mutation AF33: `_warning_count` without the BADQACC warning. A huge generalized force makes MuJoCo reset the
-    simulation on a bad acceleration (mjWARN_BADQACC, not BADQVEL as in the existing test); the reset state is finite,
-    so only the warning tells that the step was no transition: it must end the episode flagged, on the last valid
+    """`_warning_count` counts the BADQACC warning too. A huge generalized force makes MuJoCo reset the simulation
+    on a bad acceleration (mjWARN_BADQACC, not BADQVEL as in the existing test); the reset state is finite, so only
+    the warning tells that the step was no transition: it must end the episode flagged, on the last valid
     observation, with reward 0."""
     monkeypatch.chdir(tmp_path)  # MuJoCo logs its warning to ./MUJOCO_LOG.TXT
     env = make_env(name, n_tasks=2, randomize_tasks=name.endswith("params"))
@@ -709,10 +712,10 @@ def test_a_diverging_acceleration_ends_the_episode_as_unstable(name, tmp_path, m
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_a_bodys_position_is_its_root_x_or_x_y_and_a_copy(name):
-    """Mutations AF36 (`position()` returning a view of qpos), AF37 (the default `position_dims` 2: planar bodies
-    drawn as x against z), AF45/AF63 (ant's, humanoid's `position_dims` 1). show_path.py draws each episode from
-    `position()`: planar bodies (cheetah, hopper, walker) by their root x, free bodies (ant, humanoid) by x, y; a
-    view would make every recorded position of an episode its last."""
+    """show_path.py draws each episode from `position()`: planar bodies (cheetah, hopper, walker) by their root x,
+    free bodies (ant, humanoid) by x, y; `position()` returns a copy, as a view would make every recorded position
+    of an episode its last. It guards against `position()` returning a view of qpos, the default `position_dims` 2
+    (planar bodies drawn as x against z), and ant's or humanoid's `position_dims` 1."""
     env = _env(name)
     env.reset_task(0)
     env.reset(seed=0)
@@ -742,8 +745,9 @@ def _ends_at_heights(name: str, heights, ended) -> list[bool]:
 
 
 def test_ant_dir_is_healthy_down_to_a_torso_height_of_0_2():
-    """Mutation AF42: ant-dir's lower height bound 0.2 moved (to 0.3). docs/environments.md: it terminates when the
-    torso height leaves [0.2, 1]; states set by hand: 0.25 and 0.95 are healthy, 0.15 and 1.05 are not."""
+    """ant-dir's lower height bound is 0.2; the slip it guards against moved it (to 0.3). docs/environments.md: it
+    terminates when the torso height leaves [0.2, 1]; states set by hand: 0.25 and 0.95 are healthy, 0.15 and 1.05
+    are not."""
     ends = _ends_at_heights("ant-dir", (0.25, 0.95, 0.15, 1.05), lambda env: env._terminated())
     assert ends == [False, False, True, True]
 
@@ -770,31 +774,34 @@ def _forward_step(name: str, n_tasks: int, task: int):
 
 
 def test_cheetah_vel_reward_of_a_body_moving_forward():
-    """Mutation AF54: `-abs(v - target)` -> `-abs(v) - target`. The two agree for v <= 0, the only case the existing
-    test's hand state reaches; a cheetah running forward (v > 0) must score -|v - target| - 0.05 |a|^2."""
+    """cheetah-vel's reward is `-abs(v - target)`, not `-abs(v) - target`. The two agree for v <= 0, the only case
+    the existing test's hand state reaches; a cheetah running forward (v > 0) must score
+    -|v - target| - 0.05 |a|^2."""
     env, v, r, a = _forward_step("cheetah-vel", 5, task=1)
     assert r == pytest.approx(-abs(v - 1.5) - 0.05 * np.sum(a**2), rel=1e-12)  # task 1 of 5: target 1.5
 
 
 def test_cheetah_dir_reward_on_a_backward_task():
-    """Mutation AF55: `direction * v` -> `v`. The existing test steps task 1, direction +1, where both agree; on
-    task 0 (direction -1) the reward is -v - 0.05 |a|^2."""
+    """cheetah-dir's reward is `direction * v`, not `v`. The existing test steps task 1, direction +1, where both
+    agree; on task 0 (direction -1) the reward is -v - 0.05 |a|^2."""
     env, v, r, a = _forward_step("cheetah-dir", 4, task=0)
     assert env.tasks[0]["direction"] == -1
     assert r == pytest.approx(-v - 0.05 * np.sum(a**2), rel=1e-12)
 
 
 def test_random_humanoid_directions_come_from_random_state_1337():
-    """Mutation AF59: humanoid-dir's `random_directions(n_tasks, 1337)` given another seed (docs/environments.md:
-    ant-dir's and humanoid-dir's random directions use RandomState(1337)); the existing test covers ant-dir only."""
+    """humanoid-dir's random directions are `random_directions(n_tasks, 1337)`, not given another seed
+    (docs/environments.md: ant-dir's and humanoid-dir's random directions use RandomState(1337)); the existing test
+    covers ant-dir only."""
     env = make_env("humanoid-dir", n_tasks=6, randomize_tasks=True, max_episode_steps=200)
     expected = np.random.RandomState(1337).uniform(0.0, 2 * np.pi, size=6)
     np.testing.assert_allclose([t["goal"] for t in env.tasks], expected, rtol=1e-12)
 
 
 def test_humanoid_ends_when_its_height_leaves_1_to_2_on_either_side():
-    """Mutation AF60: `z < 1.0 or z > 2.0` -> `z < 1.0`. docs/environments.md: humanoid-dir terminates when qpos z
-    leaves [1, 2]; the existing test only reaches the lower side. States set by hand, the reward's flag read."""
+    """humanoid-dir ends on `z < 1.0 or z > 2.0`, not only `z < 1.0`. docs/environments.md: humanoid-dir terminates
+    when qpos z leaves [1, 2]; the existing test only reaches the lower side. States set by hand, the reward's flag
+    read."""
     ends = _ends_at_heights(
         "humanoid-dir", (1.4, 1.95, 2.1, 0.9), lambda env: env._reward(env.mass_center()[:2], np.zeros(17))[1]
     )
@@ -814,7 +821,7 @@ def test_humanoids_healthy_height_range_includes_both_ends():
 
 
 def test_humanoid_observes_and_pays_for_the_contact_forces_of_each_step():
-    """Mutation AF61: humanoid-dir's `contact_forces = True` -> False. Without `mj_rnePostConstraint` after each step,
+    """humanoid-dir has `contact_forces = True`, not False. Without `mj_rnePostConstraint` after each step,
     cfrc_ext stays 0: the observation's last 84 entries (14 bodies x 6) are zeros and the impact cost vanishes. By
     hand: the forces MuJoCo computes on a copy of the step's data."""
     env = _env("humanoid-dir")
@@ -832,9 +839,10 @@ def test_humanoid_observes_and_pays_for_the_contact_forces_of_each_step():
 
 
 def test_a_sparse_walkers_task_file_names_its_own_family(tmp_path):
-    """Mutation AF71: sparse-walker-rand-params' `env_name` written as "walker-rand-params". Its task files would
-    name the dense family, and a sparse-walker dataset written before (its files name sparse-walker-rand-params) is
-    then refused; by hand: the file's env_name is the family's, it loads back, and the dense walker refuses it."""
+    """sparse-walker-rand-params' task files carry its own `env_name`, not "walker-rand-params". With that slip its
+    task files would name the dense family, and a sparse-walker dataset written before (its files name
+    sparse-walker-rand-params) is then refused; by hand: the file's env_name is the family's, it loads back, and the
+    dense walker refuses it."""
     sparse = _env("sparse-walker-rand-params")
     sparse.save_task(1, tmp_path / "t1.json")
     assert json.loads((tmp_path / "t1.json").read_text())["env_name"] == "sparse-walker-rand-params"

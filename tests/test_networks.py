@@ -201,10 +201,10 @@ def test_frozen_forward_same_value_gradient_to_input_only(kernels, net):
 
 @pytest.mark.parametrize("bias,expected", [(-50.0, -20.0), (-10.0, -10.0), (50.0, 0.0)])
 def test_policy_log_std_clamped_below_at_minus_20(bias, expected):
-    """Mutations D18 (LOG_STD_MIN -20 -> -2) and D21 (the clamp's lower bound dropped). The existing test raises
-    the log-std head only; a head pushed to -50 must read -20 (std e^-20), one at -10 must pass unclamped
-    (a lower floor would keep the meta-policy from ever becoming nearly deterministic; no floor lets log pi
-    reach +inf and the losses NaN)."""
+    """The policy's log-std is clamped below at LOG_STD_MIN = -20: a head pushed to -50 must read -20 (std e^-20),
+    one at -10 must pass unclamped. This catches LOG_STD_MIN changed from -20 to -2 and the clamp's lower bound
+    dropped, which the existing test, raising the log-std head only, does not (a lower floor would keep the
+    meta-policy from ever becoming nearly deterministic; no floor lets log pi reach +inf and the losses NaN)."""
     pol = TanhGaussianPolicy(3, 2, [8])
     with torch.no_grad():
         pol.net.layers[-1].weight.zero_()
@@ -214,7 +214,7 @@ def test_policy_log_std_clamped_below_at_minus_20(bias, expected):
 
 
 def test_the_matmul_probe_counts_two_flops_per_multiply_add(monkeypatch):
-    """Mutation H44: an [n, k] @ [k, m] product is n * m dot products of k multiply-adds, 2 n k m FLOPs (as
+    """An [n, k] @ [k, m] product is n * m dot products of k multiply-adds, 2 n k m FLOPs (as
     torch.utils.flop_counter counts the training step the probe is compared with). A 6x5 @ 5x4 product is 240
     FLOPs; once in 0.5 s (a clock stepping 0.5 s per read), 480 FLOP/s, the best of the probe's shapes. Counted once
     per multiply-add, every "% of the matmul peak" would read twice as high."""
@@ -238,11 +238,12 @@ class _FakeLibc:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
 def test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value(monkeypatch):
-    """Mutations N35, N36, N37: `keep_freed_memory` giving the values to the wrong settings, naming M_MMAP_MAX (-4)
-    for M_MMAP_THRESHOLD (-3), or stopping at the first setting glibc refuses. The process then paged-faulted on
-    fresh mmap pages every step (the 6-14 ms per step the setting is there to save) while reporting it applied, or
-    returned memory to the OS at a 256 MB trim threshold. glibc's ids: M_TRIM_THRESHOLD -1, M_TOP_PAD -2,
-    M_MMAP_THRESHOLD -3."""
+    """`keep_freed_memory` gives each of glibc's three settings its own value, names M_MMAP_THRESHOLD (-3), and
+    applies every setting even where glibc refuses one. It guards against giving the values to the wrong settings,
+    naming M_MMAP_MAX (-4) for M_MMAP_THRESHOLD (-3), or stopping at the first setting glibc refuses: the process
+    then paged-faulted on fresh mmap pages every step (the 6-14 ms per step the setting is there to save) while
+    reporting it applied, or returned memory to the OS at a 256 MB trim threshold. glibc's ids: M_TRIM_THRESHOLD -1,
+    M_TOP_PAD -2, M_MMAP_THRESHOLD -3."""
     import ctypes
 
     libc = _FakeLibc()
@@ -263,9 +264,9 @@ def test_keep_freed_memory_sets_glibcs_three_settings_each_to_its_value(monkeypa
 
 
 def test_a_float64_hidden_layer_on_the_cpu_kernels_matches_plain_ops():
-    """Mutation N31: `_hidden_forward` sending every dtype to the oneDNN linear, not float32 only. oneDNN refuses
-    float64: a network in double precision (`net.double()`, for a gradient check) failed with a RuntimeError from
-    inside oneDNN whenever the CPU kernels were on (the default)."""
+    """`_hidden_forward` sends float32 only to the oneDNN linear, not every dtype: oneDNN refuses float64, so with
+    every dtype sent there a network in double precision (`net.double()`, for a gradient check) failed with a
+    RuntimeError from inside oneDNN whenever the CPU kernels were on (the default)."""
     g = torch.Generator().manual_seed(0)
     x, w, b = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((8, 3), (3, 5), (5,)))
     cpu_kernels.use_cpu_kernels(True)
@@ -278,8 +279,8 @@ def test_a_float64_hidden_layer_on_the_cpu_kernels_matches_plain_ops():
 
 
 def test_an_mlps_and_an_ensembles_last_layer_default_to_the_references_3e_3():
-    """Mutation X52, X53, X59: without `init_w` the last layer's weights and biases are uniform in +-3e-3 (rlkit's
-    default, not the hidden layers' init): within 3e-3, and of 800 weights most beyond 1e-3."""
+    """Without `init_w` the last layer's weights and biases are uniform in +-3e-3 (rlkit's default, not the hidden
+    layers' init): within 3e-3, and of 800 weights most beyond 1e-3."""
     mlp = MLP([5, 16, 50], generator=torch.Generator().manual_seed(0))
     ens = EnsembleMLP(1, [5, 16, 50], generators=[torch.Generator().manual_seed(0)])
     for w, b in ((mlp.layers[-1].weight, mlp.layers[-1].bias), (ens.weights[-1], ens.biases[-1])):
@@ -309,16 +310,16 @@ def test_the_policys_last_layer_is_drawn_within_1e_3():
 
 
 def test_an_ensemble_of_an_unknown_init_is_refused():
-    """Mutation X73: `init` other than "rlkit" or "orthogonal" (a typo) is a ValueError naming it, not silently
-    rlkit's initialisation."""
+    """`init` other than "rlkit" or "orthogonal" (a typo) is a ValueError naming it, not silently rlkit's
+    initialisation."""
     with pytest.raises(ValueError, match="init 'Orthogonal': expected 'rlkit' or 'orthogonal'"):
         EnsembleMLP(2, [3, 4], init="Orthogonal")
 
 
 def test_the_matmul_probe_divides_the_work_of_all_its_reps_by_their_time(monkeypatch):
-    """Mutation AG72: the probe times `reps` products and counts the FLOPs of `reps` products: each product of a
-    [6, 5] @ [5, 4] shape (240 FLOPs) taking 1 s on the clock, 3 reps give 240 FLOP/s; timing one product fewer
-    than it counts (or the reverse) would inflate the peak by 3/2."""
+    """The probe times `reps` products and counts the FLOPs of `reps` products: each product of a [6, 5] @ [5, 4]
+    shape (240 FLOPs) taking 1 s on the clock, 3 reps give 240 FLOP/s; timing one product fewer than it counts (or
+    the reverse) would inflate the peak by 3/2."""
     import rlkit.torch.flops as flops
 
     clock = [0.0]

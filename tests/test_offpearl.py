@@ -246,10 +246,11 @@ def constant_encoder(agent: CSROAgent, mean: float, var: float | None = None) ->
 
 
 def test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean():
-    """Mutation A06: with `sample_z_at_test` (OFFPEARL) the meta-test z is a sample of the product-of-Gaussians
-    posterior, mean + sqrt(var) * eps (PEARL's sample_z); A06 dropped the mean (z = sqrt(var) * eps), so the policy
-    acted on noise around 0 whatever the context said, and OFFPEARL's meta-test would not depend on the task. By
-    hand: b = 4 transitions each N(2, 0.5) give the posterior N(2, 0.5 / 4) in every dim."""
+    """With `sample_z_at_test` (OFFPEARL) the meta-test z is a sample of the product-of-Gaussians posterior,
+    mean + sqrt(var) * eps (PEARL's sample_z), not one without the mean: a slip that dropped the mean
+    (z = sqrt(var) * eps) had the policy act on noise around 0 whatever the context said, and OFFPEARL's meta-test
+    would not depend on the task. By hand: b = 4 transitions each N(2, 0.5) give the posterior N(2, 0.5 / 4) in
+    every dim."""
     agent = CSROAgent(
         2,
         2,
@@ -272,9 +273,9 @@ def test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean():
 
 
 def test_a_state_saved_before_the_encoder_output_record_loads_under_offpearl():
-    """Mutation W91: a trainer state without the `encoder_output` record (saved before it existed) is read as it is
-    (`load_state_dict`'s docstring), under OFFPEARL's identity encoder too; taking a missing record for "tanh" refuses
-    every such OFFPEARL state. A state that does name another output is still refused."""
+    """A trainer state without the `encoder_output` record (saved before it existed) is read as it is
+    (`load_state_dict`'s docstring), under OFFPEARL's identity encoder too; taking a missing record for "tanh" would
+    refuse every such OFFPEARL state. A state that does name another output is still refused."""
     a = make_trainer(algo_type="OFFPEARL")
     assert a.encoder_output == "identity"
     state = a.state_dict()
@@ -289,7 +290,7 @@ def test_a_state_saved_before_the_encoder_output_record_loads_under_offpearl():
 
 
 def test_the_per_transition_variance_is_floored_at_pearls_1e_7_only():
-    """Mutation AC71: the per-transition variances are clamped at PEARL's 1e-7 (a floor against division by zero in
+    """The per-transition variances are clamped at PEARL's 1e-7 (a floor against division by zero in
     the product of Gaussians), so a confident transition's small variance (softplus(-5) = 6.7e-3) is kept as it is;
     a larger floor flattens every such variance and with it the weighting of `weighted` and `poe`. The existing test
     compares with the constant itself, whatever its value."""

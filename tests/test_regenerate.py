@@ -375,9 +375,9 @@ def test_networks_that_do_not_fit_are_one_line_but_out_of_memory_is_not_hidden(m
 
 
 def test_saved_network_steps_lists_only_step_numbered_files_in_order(tmp_path):
-    """Mutation AG69: `saved_network_steps` lists the checkpoints of `networks/step{c}.pt`, in step order; another
-    file matching step*.pt (a copy kept by hand, "stepbest.pt") is skipped, not a ValueError that stops
-    `--regenerate`'s listing of the saved steps."""
+    """`saved_network_steps` lists the checkpoints of `networks/step{c}.pt`, in step order; another file matching
+    step*.pt (a copy kept by hand, "stepbest.pt") is skipped, not a ValueError that stops `--regenerate`'s listing of
+    the saved steps."""
     (tmp_path / NETWORKS_DIR).mkdir()
     for name in ("step12.pt", "step5.pt", "stepbest.pt", "step7.tmp"):
         (tmp_path / NETWORKS_DIR / name).write_bytes(b"")
@@ -385,9 +385,9 @@ def test_saved_network_steps_lists_only_step_numbered_files_in_order(tmp_path):
 
 
 def test_reading_a_torch_file_of_another_format_as_behaviour_networks_is_refused(tmp_path):
-    """Mutation AG70: `read_networks` refuses a torch file that is a dict but not of the behaviour-network format (a
-    run's training state saved under networks/, another version's file): a one-line UserError, not a dict whose
-    missing keys fail later."""
+    """`read_networks` refuses a torch file that is a dict but not of the behaviour-network format (a run's training
+    state saved under networks/, another version's file): a one-line UserError, not a dict whose missing keys fail
+    later."""
 
     write_networks(tmp_path, 5, {"w": torch.zeros(2)}, {"obs_dim": 2})
     assert read_networks(tmp_path, 5)["obs_dim"] == 2

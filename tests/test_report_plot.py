@@ -626,11 +626,11 @@ def test_the_collapse_flags_read_a_runs_last_row(tmp_path):
 
 
 def test_the_figures_reference_lines_are_the_oracle_and_the_random_returns(tmp_path, monkeypatch):
-    """Mutations P04 and P05: the oracle / uniform-random lines were left out (P04), or the random line was drawn at
-    the oracle's return under the random label (P05). A reader places the learning curves between these two lines
-    (the module docstring: "the oracle and uniform-random returns as horizontal references"), so a line at the
-    wrong height misstates how far a method is from solving the tasks. The tiny config's held-out tasks: oracle
-    above -5, random below -15 (test_report_plot's reference test)."""
+    """The figure draws the oracle and the uniform-random lines, each at its own return under its own label; it guards
+    against the reference lines left out, or the random line drawn at the oracle's return under the random label. A
+    reader places the learning curves between these two lines (the module docstring: "the oracle and uniform-random
+    returns as horizontal references"), so a line at the wrong height misstates how far a method is from solving the
+    tasks. The tiny config's held-out tasks: oracle above -5, random below -15 (test_report_plot's reference test)."""
     import matplotlib.axes
 
     from rlkit.plot import plot_runs
@@ -674,9 +674,9 @@ def write_flat_run(folder, config, overrides=None, util=None, rows=3):
 
 
 def test_a_run_that_ties_the_worst_or_best_reference_seed_is_inside_their_spread():
-    """Mutation H26: "inside their spread" is between the seeds' worst and best, both included. On the 0 .. -20
-    scale the seeds' returns -10 and -6 score 0.5 and 0.7; a rerun of either seed that returns exactly its return
-    (a deterministic host repeats it) is one of them, hence inside, not "outside their spread"."""
+    """The verdict "inside their spread" holds between the seeds' worst and best, both included. On the 0 .. -20 scale
+    the seeds' returns -10 and -6 score 0.5 and 0.7; a rerun of either seed that returns exactly its return (a
+    deterministic host repeats it) is one of them, hence inside, not "outside their spread"."""
     from rlkit.report import Reference, against_lines
 
     ref = Reference(oracle=0.0, random=-20.0)
@@ -686,9 +686,9 @@ def test_a_run_that_ties_the_worst_or_best_reference_seed_is_inside_their_spread
 
 
 def test_report_against_seeds_refuses_a_last_below_theirs_too(tmp_path):
-    """Mutation H27: runs are held to reference seeds only over the same window: `--last 1` against seeds that
-    average their last 2 iterations compares one iteration's return (noisier, often lower early on) with a 2-iteration
-    mean; it is refused like a longer window."""
+    """Runs are held to reference seeds only over the same window: `--last 1` against seeds that average their last 2
+    iterations compares one iteration's return (noisier, often lower early on) with a 2-iteration mean; it is refused
+    like a longer window."""
     from click.testing import CliRunner
 
     from rlkit.report import main
@@ -703,9 +703,9 @@ def test_report_against_seeds_refuses_a_last_below_theirs_too(tmp_path):
 
 
 def test_a_dense_run_is_not_held_to_seeds_scored_on_the_sparse_reward(tmp_path):
-    """Mutation H29: a run's returns compare with the seeds' only if both score the same reward. Seeds of
-    configs/sparse-point-robot.json sum the sparse reward (0 or 1 per step), a run of that file with sparse_rewards
-    off sums the dense one (negative distances): its normalised score says nothing about theirs, so it is refused."""
+    """A run's returns compare with the seeds' only if both score the same reward. Seeds of
+    configs/sparse-point-robot.json sum the sparse reward (0 or 1 per step), a run of that file with sparse_rewards off
+    sums the dense one (negative distances): its normalised score says nothing about theirs, so it is refused."""
     from rlkit.report import check_against
 
     config = "configs/sparse-point-robot.json"
@@ -721,8 +721,8 @@ def test_a_dense_run_is_not_held_to_seeds_scored_on_the_sparse_reward(tmp_path):
 
 
 def test_two_tied_protocols_around_a_different_one_are_not_a_collapse(tmp_path):
-    """Mutation H23: the flag "its z does not depend on the context" needs all three protocols equal; offline and Np
-    equal (-5) with the online one different (-3) is an ordinary run, in any position of the three."""
+    """The flag "its z does not depend on the context" needs all three protocols equal; offline and Np equal (-5)
+    with the online one different (-3) is an ordinary run, in any position of the three."""
     from rlkit.logging import RETURN_COLUMNS
     from rlkit.report import collapse_lines
 
@@ -734,13 +734,12 @@ def test_two_tied_protocols_around_a_different_one_are_not_a_collapse(tmp_path):
 
 
 def test_the_learning_curve_figure_by_hand(tmp_path, monkeypatch):
-    """Mutations Q62-Q68, Q70, Q71, Q73: rlkit.plot's figure, by hand, for two seeds of two iterations (10 and 20 train
-    steps): each protocol's line is its mean over the seeds at each step, under its own name, shaded from mean - std
-    to mean + std (ddof 1); the axes say gradient steps and return on held-out tasks, the title the env and the
-    number of runs. Under the slips every test of learning_curves passed while the figure drew one seed's numbers
-    (Q62, Q68), the upper edge of the band as the line (Q63), half the band (Q64), no band for two seeds (Q65),
-    another protocol's column under a protocol's name (Q71), or said training tasks, one run or iterations (Q66,
-    Q67, Q73), or the random return's number in the oracle line's label (Q70)."""
+    """rlkit.plot's figure, by hand, for two seeds of two iterations (10 and 20 train steps): each protocol's line
+    is its mean over the seeds at each step, under its own name, shaded from mean - std to mean + std (ddof 1); the
+    axes say gradient steps and return on held-out tasks, the title the env and the number of runs. Every test of
+    learning_curves passed under slips in which the figure drew one seed's numbers, the upper edge of the band as
+    the line, half the band, no band for two seeds, another protocol's column under a protocol's name, or said
+    training tasks, one run or iterations, or the random return's number in the oracle line's label."""
     import matplotlib.axes
 
     import rlkit.plot
@@ -779,7 +778,7 @@ def test_the_learning_curve_figure_by_hand(tmp_path, monkeypatch):
 
 
 def test_plot_writes_learning_curve_png_in_the_runs_folder_by_default(tmp_path):
-    """Mutation Q72: without --out the figure is RUNS_DIR/learning_curve.png (the option's help, the README)."""
+    """Without --out the figure is RUNS_DIR/learning_curve.png (the option's help, the README)."""
     from click.testing import CliRunner
 
     from rlkit.plot import main
@@ -790,9 +789,9 @@ def test_plot_writes_learning_curve_png_in_the_runs_folder_by_default(tmp_path):
 
 
 def test_a_figure_is_written_in_the_format_its_suffix_names_in_any_case(tmp_path):
-    """Mutations Z47, Z48: atomic_savefig writes the format its path's suffix names, read in any case: `fig.PNG` is a
-    PNG (not refused as a format matplotlib cannot write) and `fig.Pdf` a PDF (not matplotlib's default, PNG bytes
-    under a .pdf name)."""
+    """atomic_savefig writes the format its path's suffix names, read in any case: `fig.PNG` is a PNG (not refused
+    as a format matplotlib cannot write) and `fig.Pdf` a PDF (not matplotlib's default, PNG bytes under a .pdf
+    name)."""
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -850,10 +849,10 @@ def _sparse_walker_run(tmp_path: Path):
 
 
 def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkpoint_on_the_scored_reward(tmp_path):
-    """Mutation AA09/AA11/AA12/AA13: data_reference's top is, per held-out task, the best checkpoint's mean
-    deterministic-episode return, each episode summed over its first max_path_length steps on the reward the run
-    scores (here the sparse one). By hand: held-out task 1's checkpoint 100 sums 5 x 1.8 = 9 over 10 steps (dense 10,
-    20 steps 18), checkpoint 200 sums 0 (dense 4, 20 steps 30); the best is 9 (their mean 4.5; task 0's data 20)."""
+    """data_reference's top is, per held-out task, the best checkpoint's mean deterministic-episode return, each episode
+    summed over its first max_path_length steps on the reward the run scores (here the sparse one). By hand: held-out
+    task 1's checkpoint 100 sums 5 x 1.8 = 9 over 10 steps (dense 10, 20 steps 18), checkpoint 200 sums 0 (dense 4, 20
+    steps 30); the best is 9 (their mean 4.5; task 0's data 20)."""
     run, _, _ = _sparse_walker_run(tmp_path)
     ref = data_reference(run)
     assert ref.top == BEST_BEHAVIOUR
@@ -861,10 +860,10 @@ def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkp
 
 
 def test_the_bottom_of_a_family_without_an_oracle_is_scored_on_the_bodies_the_data_was_written_with(tmp_path):
-    """Mutation AA10/AA14: data_reference's uniform-random and zero-action returns are those of the held-out task as
-    the data describes it (a parameter family's bodies come from the dataset's task files, `restore_dataset_tasks`),
-    over the run's 10-step meta-test episodes on its sparse reward, the random one over max(10, 4000 // 50) = 80
-    episodes. Task 1's file here holds task 0's body: its references are task 0's of the config's env."""
+    """data_reference's uniform-random and zero-action returns are those of the held-out task as the data describes it
+    (a parameter family's bodies come from the dataset's task files, `restore_dataset_tasks`), over the run's 10-step
+    meta-test episodes on its sparse reward, the random one over max(10, 4000 // 50) = 80 episodes. Task 1's file here
+    holds task 0's body: its references are task 0's of the config's env."""
     run, _, env = _sparse_walker_run(tmp_path)
     ref = data_reference(run)
     sparse = env.sparse_reward_fn()
@@ -875,9 +874,9 @@ def test_the_bottom_of_a_family_without_an_oracle_is_scored_on_the_bodies_the_da
 
 
 def test_runs_that_name_one_data_folder_by_different_spellings_are_one_experiment(tmp_path, monkeypatch):
-    """Mutation AA02: a run without dataset.json is placed by its data_dir resolved, not by how the path was spelt:
-    "./offline_dataset/x", "offline_dataset/x" and its absolute path (from where the report runs) are one folder,
-    so the three seeds are one experiment; another folder is another."""
+    """A run without dataset.json is placed by its data_dir resolved, not by how the path was spelt:
+    "./offline_dataset/x", "offline_dataset/x" and its absolute path (from where the report runs) are one folder, so the
+    three seeds are one experiment; another folder is another."""
     monkeypatch.chdir(tmp_path)
     for seed, data_dir in enumerate(
         ["./offline_dataset/x", "offline_dataset/x", str(tmp_path / "offline_dataset" / "x")]
@@ -892,11 +891,11 @@ def test_runs_that_name_one_data_folder_by_different_spellings_are_one_experimen
 
 
 def test_the_references_are_the_held_out_tasks_own_returns_over_the_runs_meta_test_episodes(tmp_path):
-    """Mutation AA05/AA06/AA07: the tiny config (6 tasks, 4 + 2, interpolated) holds out tasks 1 and 4 (gap
-    int(4 / 2) + 1 = 3: 0 + 1, 3 + 1); a run scored over 5-step meta-test episodes (of the env's 20) is referenced
-    by the mean over those two tasks of the oracle's, uniform random's and the zero action's returns, each over 5
-    steps, not over the training tasks or the env's whole episodes (the oracle is still on its way to the goal at
-    step 5: its 5-step return is above its whole episode's)."""
+    """The tiny config (6 tasks, 4 + 2, interpolated) holds out tasks 1 and 4 (gap int(4 / 2) + 1 = 3: 0 + 1, 3 + 1); a
+    run scored over 5-step meta-test episodes (of the env's 20) is referenced by the mean over those two tasks of the
+    oracle's, uniform random's and the zero action's returns, each over 5 steps, not over the training tasks or the
+    env's whole episodes (the oracle is still on its way to the goal at step 5: its 5-step return is above its whole
+    episode's)."""
     make_run(tmp_path / "r" / "seed0", 0, [[1, 0, 2]], max_path_length=5)
     run = tmp_path / "r" / "seed0"
     cfg = config_from_variant(read_variant(run))
@@ -930,23 +929,23 @@ def _seeds_file(tmp_path, **changes) -> Path:
     ],
 )
 def test_read_spread_refuses_a_bar_of_no_protocol_or_a_file_of_no_seeds(tmp_path, changes):
-    """Mutation AA19/AA20: a seeds file whose bar names no protocol of the report, or that holds no seeds, is the
-    one-line error naming the file's expected form, not a KeyError or numpy's "zero-size array" traceback later."""
+    """A seeds file whose bar names no protocol of the report, or that holds no seeds, is the one-line error naming
+    the file's expected form, not a KeyError or numpy's "zero-size array" traceback later."""
     with pytest.raises(UserError, match=r"seeds.json': expected a JSON file of reference seeds \(seeds, last, bar"):
         read_spread(_seeds_file(tmp_path, **changes))
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_read_spread_refuses_a_bar_that_is_not_a_finite_number(tmp_path, value):
-    """Mutation AA21: json reads NaN and Infinity; a bar of nan is met by no score (every run "below the per-seed
-    bar") and one of inf likewise: refused as not a number."""
+    """json reads NaN and Infinity; a bar of nan is met by no score (every run "below the per-seed bar") and one of inf
+    likewise: refused as not a number."""
     with pytest.raises(UserError, match=r"bar.each_at_least (nan|inf): expected a number, the normalised score"):
         read_spread(_seeds_file(tmp_path, bar_each_at_least=value))
 
 
 def test_a_run_older_than_config_file_is_taken_to_be_of_the_seeds_config(tmp_path):
-    """Mutation AA22: a run whose variant.json predates util_params.config_file (no record of the file it was
-    configured from) is taken to be of the seeds' config, as check_against's docstring says, and held to them."""
+    """A run whose variant.json predates util_params.config_file (no record of the file it was configured from) is
+    taken to be of the seeds' config, as check_against's docstring says, and held to them."""
     make_run(tmp_path / "old" / "seed0", 0, [[-5, -15, -6]])
     path = tmp_path / "old" / "seed0" / "variant.json"
     variant = json.loads(path.read_text())
@@ -959,9 +958,8 @@ def test_a_run_older_than_config_file_is_taken_to_be_of_the_seeds_config(tmp_pat
 
 
 def test_each_protocols_line_against_the_seeds_gives_that_protocols_spread(tmp_path):
-    """Mutation AA23: the line of each protocol sets the run's score beside the seeds' scores of that protocol. On
-    the 0 .. -20 scale the seeds' offline returns -5, -3 score 0.75, 0.85; online -15, -13: 0.25, 0.35; Np -6, -10:
-    0.7, 0.5."""
+    """The line of each protocol sets the run's score beside the seeds' scores of that protocol. On the 0 .. -20 scale
+    the seeds' offline returns -5, -3 score 0.75, 0.85; online -15, -13: 0.25, 0.35; Np -6, -10: 0.7, 0.5."""
     spread = {
         "seeds": {
             "0": {"offline context": -5, "online prior context": -15, "non-prior context (Np)": -6},
@@ -987,8 +985,8 @@ def _invoke_report(args: list[str], monkeypatch):
 
 
 def test_the_report_flags_every_collapsed_run_not_only_the_first(tmp_path, monkeypatch):
-    """Mutation AA25: the command prints the collapse warning of each run of an experiment whose three protocols
-    return one value at its last iteration: seed 1 here (seed 0 is an ordinary run)."""
+    """The command prints the collapse warning of each run of an experiment whose three protocols return one value
+    at its last iteration: seed 1 here (seed 0 is an ordinary run)."""
     make_run(tmp_path / "exp" / "seed0", 0, [[-4, -14, -6]])
     make_run(tmp_path / "exp" / "seed1", 1, [[-8, -8, -8]])
     monkeypatch.setattr(rlkit.report, "reference_returns", lambda run: None)  # (fast: no references, no IQM)
@@ -999,8 +997,8 @@ def test_the_report_flags_every_collapsed_run_not_only_the_first(tmp_path, monke
 
 
 def test_against_seeds_of_another_config_is_refused_before_anything_is_printed(tmp_path, monkeypatch):
-    """Mutation AA26: `--against` first checks every run can be held to the seeds (`check_against`): runs of the tiny
-    config against seeds of configs/point-robot.json are refused, and no table is printed."""
+    """`--against` first checks every run can be held to the seeds (`check_against`): runs of the tiny config against
+    seeds of configs/point-robot.json are refused, and no table is printed."""
     make_run(tmp_path / "runs" / "exp" / "seed0", 0, [[-4, -14, -6]])
     seeds = _seeds_file(tmp_path, config="configs/point-robot.json")
     result = _invoke_report([str(tmp_path / "runs"), "--against", str(seeds)], monkeypatch)
@@ -1011,9 +1009,9 @@ def test_against_seeds_of_another_config_is_refused_before_anything_is_printed(t
 
 @pytest.mark.parametrize("damage", ["no task.json", "no eval episodes"])
 def test_a_held_out_task_without_eval_episodes_is_one_line_for_the_data_reference(tmp_path, damage):
-    """Audit AA's robustness gap: a held-out task whose folder lost its task.json (np.nanmax of no checkpoint: numpy's
-    zero-size ValueError as a traceback) or whose listed checkpoints hold no eval episodes (a top of nan, then a
-    misleading "expected the top above random") is one line naming the task and what the reference needs."""
+    """A held-out task whose folder lost its task.json (np.nanmax of no checkpoint: numpy's zero-size ValueError as
+    a traceback) or whose listed checkpoints hold no eval episodes (a top of nan, then a misleading "expected the
+    top above random") is one line naming the task and what the reference needs."""
     run, cfg, _ = _sparse_walker_run(tmp_path)
     held_out = tmp_path / "data" / "goal_idx1"
     if damage == "no task.json":

@@ -1139,9 +1139,10 @@ def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_wi
 
 
 def test_the_default_profile_is_the_cpu_sized_results_profile_where_an_env_has_one():
-    """Mutation P03: `profiles` listing `paper` and `tiny` first. `python -m rlkit.reproduce ENV` without --profile
-    takes the first profile: on an env with a CPU-sized results profile (cheetah-vel's and ant-goal's cpu,
-    point-robot's demo) that one, else the reference's `paper`; never the seconds-long `tiny`, which is not results."""
+    """`python -m rlkit.reproduce ENV` without --profile takes the first profile `profiles` lists: on an env with a
+    CPU-sized results profile (cheetah-vel's and ant-goal's cpu, point-robot's demo) that one, else the reference's
+    `paper`; never the seconds-long `tiny`, which is not results. This guards against `profiles` listing `paper` and
+    `tiny` first."""
     from rlkit.reproduce.plan import ENVS, profiles
 
     expected_default = {"cheetah-vel": "cpu", "ant-goal": "cpu", "point-robot": "demo"}
@@ -1151,9 +1152,9 @@ def test_the_default_profile_is_the_cpu_sized_results_profile_where_an_env_has_o
 
 
 def test_point_robots_tiny_profile_is_the_file_the_tests_data_comes_from():
-    """Mutation P04: `base | extra` turned round, so the derived tiny profile replaced point-robot's own. Its
-    tiny profile must be configs/test/point-robot-tiny.json with the tiny_point SAC schedule, the config the
-    suite's shared tiny data (tests/conftest.py) is generated from, so a tiny reproduction reads that data."""
+    """Point-robot's tiny profile is its own: configs/test/point-robot-tiny.json with the tiny_point SAC schedule, the
+    config the suite's shared tiny data (tests/conftest.py) is generated from, so a tiny reproduction reads that data.
+    This guards against `base | extra` turned round, with which the derived tiny profile replaced point-robot's own."""
     from rlkit.reproduce.plan import EXTRA_PROFILES, profile
 
     p = profile("point-robot", "tiny")
@@ -1163,9 +1164,9 @@ def test_point_robots_tiny_profile_is_the_file_the_tests_data_comes_from():
 
 
 def test_every_run_writes_into_the_folder_the_plan_checks_and_no_two_share_one(tmp_path):
-    """Mutation P08: exp_name from the algo_type rather than the method. The folder a run trains into
-    (`rlkit.experiment.output_dir` of its config) must be the `out_dir` the plan checks, resumes and reports from,
-    and FOCAL / FOCAL_REPLACE, CORRO / CORRO_STD (same algo_type) must not write into one folder."""
+    """The folder a run trains into (`rlkit.experiment.output_dir` of its config) must be the `out_dir` the plan checks,
+    resumes and reports from, and FOCAL / FOCAL_REPLACE, CORRO / CORRO_STD (same algo_type) must not write into one
+    folder. This guards against an exp_name taken from the algo_type rather than the method."""
     from rlkit.experiment import output_dir
     from rlkit.reproduce.plan import METHODS, run_specs  # (all the plan's methods, not this file's two)
 
@@ -1176,9 +1177,9 @@ def test_every_run_writes_into_the_folder_the_plan_checks_and_no_two_share_one(t
 
 
 def test_a_run_holding_all_its_iterations_is_finished_and_one_stopped_in_its_vae_stage_resumes():
-    """Mutations P13 (`done > n`) and P12 (`started` ignored). A folder holding all n iterations is 'finished'
-    (a rerun must not train it again, and --report-only accepts it); a BOREL run stopped in its VAE stage holds a
-    snapshot at 0 iterations and is resumed, not counted as new."""
+    """A folder holding all n iterations is 'finished' (a rerun must not train it again, and --report-only accepts it);
+    a BOREL run stopped in its VAE stage holds a snapshot at 0 iterations and is resumed, not counted as new. This
+    guards against testing for finished with `done > n`, and against `started` ignored."""
     from rlkit.reproduce.plan import run_state
 
     assert run_state(5, 5) == "finished" and run_state(6, 5) == "finished"
@@ -1187,8 +1188,8 @@ def test_a_run_holding_all_its_iterations_is_finished_and_one_stopped_in_its_vae
 
 
 def test_runs_of_several_threads_each_are_counted_as_the_cores_hold_them(tmp_path, monkeypatch):
-    """Mutation P15: slots = the cores, not the cores over the runs' threads. Two runs of 2 threads each on 2 cores
-    run one at a time as far as the estimate goes: 2 jobs must be estimated at two runs' time, not one."""
+    """The estimate's slots are the cores over the runs' threads, not the cores: two runs of 2 threads each on 2 cores
+    run one at a time as far as the estimate goes, so 2 jobs must be estimated at two runs' time, not one."""
     import rlkit.budget
     from rlkit.budget import training_budget
     from rlkit.reproduce.plan import budget_lines, run_specs
@@ -1204,10 +1205,10 @@ def test_runs_of_several_threads_each_are_counted_as_the_cores_hold_them(tmp_pat
 
 
 def test_every_profiles_behaviour_schedule_is_built_on_its_env_familys_sac_settings():
-    """Mutation P21: `point = env not in POINT_FAMILIES`, so the point robots' tiny profiles took the MuJoCo tiny
-    schedule. Stage 1 of any profile must train the behaviour SAC with its family's settings: the profile's SAC
-    config is the reference's for the family (train_point.yaml for the point robots, train.yaml for MuJoCo) or a
-    schedule whose hydra defaults start from it."""
+    """Stage 1 of any profile must train the behaviour SAC with its family's settings: the profile's SAC config is the
+    reference's for the family (train_point.yaml for the point robots, train.yaml for MuJoCo) or a schedule whose hydra
+    defaults start from it. This guards against `point = env not in POINT_FAMILIES`, with which the point robots' tiny
+    profiles took the MuJoCo tiny schedule."""
     import yaml
 
     from rlkit.behaviour.settings import SAC_CONFIG_DIR, default_sac_config
@@ -1235,9 +1236,9 @@ def _fake_run_folder(out_dir, variant, iteration):
 
 
 def test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_seed_is_refused(tmp_path):
-    """Mutation P26: the plan compares a folder's variant.json without the seed. The run the trainer wrote (its
-    config plus `seed`) must be read as the same run, so a rerun resumes it; a folder holding another seed's run
-    (copied or misplaced) is refused, naming the seed."""
+    """The plan compares a folder's variant.json with its seed: the run the trainer wrote (its config plus `seed`) must
+    be read as the same run, so a rerun resumes it; a folder holding another seed's run (copied or misplaced) is
+    refused, naming the seed. This guards against comparing the variant.json without the seed."""
     from rlkit.errors import UserError
     from rlkit.reproduce.plan import check_existing, iterations_of, run_specs
 
@@ -1252,9 +1253,9 @@ def test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_s
 
 # ---- tables.py -----------------------------------------------------------------------------------------------
 def test_a_table_final_return_averages_the_last_rows_of_each_run_not_the_first(fast_intervals):
-    """Mutation K03: a run's final return read off its first `last` rows (head) instead of its last (tail): a
-    researcher would report the returns of the untrained start. Rows -20, -10, -6 with a window of 2: -8 (the
-    first two would give -15)."""
+    """A run's final return is read off its last `last` rows (tail), not its first (head), with which a researcher would
+    report the returns of the untrained start. Rows -20, -10, -6 with a window of 2: -8 (the first two would give
+    -15)."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import _cell, final_table
 
@@ -1264,8 +1265,8 @@ def test_a_table_final_return_averages_the_last_rows_of_each_run_not_the_first(f
 
 
 def test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds(fast_intervals):
-    """Mutation K04/K06/K08: Table 1's "mean ± std" cell of seeds -4, -8, -14 is -8.67 ± 5.03 (std with ddof 1;
-    ddof 0 would print 4.11, the median -8.00, one decimal 5.0)."""
+    """Table 1's "mean ± std" cell of seeds -4, -8, -14 is -8.67 ± 5.03 (std with ddof 1; ddof 0 would print 4.11, the
+    median -8.00, one decimal 5.0)."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import final_table, table1_markdown
 
@@ -1275,7 +1276,7 @@ def test_a_table_row_prints_the_mean_and_the_sample_std_of_three_seeds(fast_inte
 
 
 def test_a_table_row_of_two_seeds_has_a_spread(fast_intervals):
-    """Mutation K05: two seeds (-4, -8) printed "n/a (1 seed)" for their std, hiding a spread of 2.83."""
+    """Two seeds (-4, -8) print their std, a spread of 2.83, not "n/a (1 seed)", which would hide it."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import _cell, final_table, table1_markdown
 
@@ -1286,8 +1287,8 @@ def test_a_table_row_of_two_seeds_has_a_spread(fast_intervals):
 
 
 def test_a_table_mean_return_of_three_seeds_is_their_mean_not_the_median(fast_intervals):
-    """Mutation K06: the "mean" return of seeds -4, -8, -14 is -26/3 (the median would be -8); two seeds, whose
-    median is their mean, hid it."""
+    """The "mean" return of seeds -4, -8, -14 is -26/3 (the median would be -8); two seeds, whose median is their mean,
+    hid a median taken for the mean."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import _cell, final_table
 
@@ -1298,8 +1299,8 @@ def test_a_table_mean_return_of_three_seeds_is_their_mean_not_the_median(fast_in
 
 
 def test_a_table_iqm_interval_is_the_bootstraps_own_bounds(fast_intervals):
-    """Mutation K07: the IQM interval's upper bound replaced by the IQM itself (the interval then never reaches above
-    the point): the cell holds exactly what `iqm_interval` gives for the seeds' scores, 0.8 and 0.6."""
+    """The cell holds exactly what `iqm_interval` gives for the seeds' scores, 0.8 and 0.6, its upper bound included:
+    with the upper bound replaced by the IQM itself, the interval would never reach above the point."""
     from rlkit.report import Reference
     from rlkit.reproduce import tables
 
@@ -1313,7 +1314,7 @@ def test_a_table_iqm_interval_is_the_bootstraps_own_bounds(fast_intervals):
 
 
 def test_a_table_gap_column_is_offline_minus_the_protocol(fast_intervals):
-    """Mutation K11: Table 1's "offline − this protocol" column printed with its sign flipped: offline -4 and -8,
+    """Table 1's "offline − this protocol" column is printed with that sign, not flipped: offline -4 and -8,
     online-prior -9 and -12: a loss of 4.50 (t-interval of 5 and 4: 4.5 ± 12.706 x 0.5), not -4.50."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import final_table, table1_markdown
@@ -1326,8 +1327,8 @@ def test_a_table_gap_column_is_offline_minus_the_protocol(fast_intervals):
 
 
 def test_a_table_score_column_is_the_mean_score_beside_the_iqm(fast_intervals):
-    """Mutation K12: Table 1's score column printed the IQM: four seeds' scores 0.8, 0.6, 0.3, 0.9 have mean 0.650
-    and IQM 0.700 (three seeds or fewer, whose IQM is their mean, hid it)."""
+    """Table 1's score column prints the mean score, not the IQM: four seeds' scores 0.8, 0.6, 0.3, 0.9 have mean 0.650
+    and IQM 0.700 (three seeds or fewer, whose IQM is their mean, hid the IQM printed in its place)."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import final_table, table1_markdown
 
@@ -1338,7 +1339,7 @@ def test_a_table_score_column_is_the_mean_score_beside_the_iqm(fast_intervals):
 
 
 def test_a_table_reference_rows_give_the_top_and_random_returns(fast_intervals):
-    """Mutation K13: the top reference's row printed the random return: score 1 is -4.00 here, score 0 -20.00."""
+    """The top reference's row prints the top return, not the random one: score 1 is -4.00 here, score 0 -20.00."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import final_table, table1_markdown
 
@@ -1348,8 +1349,8 @@ def test_a_table_reference_rows_give_the_top_and_random_returns(fast_intervals):
 
 
 def test_a_table_of_the_ablation_names_each_cells_club_term_and_collection(fast_intervals):
-    """Mutation K16/K17: Fig. 4's table said which cell had the CLUB term and which the Np collection from the cell's
-    name; "both (CSRO, Np)" read as CLUB off, or the collections swapped, mislabels the ablation."""
+    """Fig. 4's table says which cell has the CLUB term and which the Np collection from the cell's name;
+    "both (CSRO, Np)" read as CLUB off, or the collections swapped, would mislabel the ablation."""
     from rlkit.report import Reference
     from rlkit.reproduce.tables import ablation, ablation_markdown, final_table
 
@@ -1369,9 +1370,9 @@ def test_a_table_of_the_ablation_names_each_cells_club_term_and_collection(fast_
 
 # ---- prose.py ------------------------------------------------------------------------------------------------
 def test_a_baseline_whose_online_return_equals_its_offline_one_loses_nothing(fast_intervals):
-    """Mutation K20/K25: per-seed gaps of exactly 0 (online-prior return = offline return on every seed, Np
-    different, so not context-blind): "loses 0.00", not "gains -0.00"; and, where no method has learned, its
-    interval [0, 0] includes 0 (not "excludes 0")."""
+    """Per-seed gaps of exactly 0 (online-prior return = offline return on every seed, Np different, so not
+    context-blind): "loses 0.00", not "gains -0.00"; and, where no method has learned, its interval [0, 0] includes 0
+    (not "excludes 0")."""
     from rlkit.report import Reference
     from rlkit.reproduce.prose import table1_paragraph
     from rlkit.reproduce.tables import final_table
@@ -1390,9 +1391,9 @@ def test_a_baseline_whose_online_return_equals_its_offline_one_loses_nothing(fas
 
 
 def test_a_baseline_with_the_same_offline_and_np_returns_is_not_called_context_blind(fast_intervals):
-    """Mutation K21: context-blind compared the offline return with the Np one only: FOCAL at -5 and -6 offline and
-    Np but -9 and -10 online-prior uses its context (it loses 4.00 to context shift, on both seeds), and is not
-    written off as "not reproduced at this profile"."""
+    """Context-blind compares all three protocols' returns, not the offline return with the Np one only: FOCAL at -5 and
+    -6 offline and Np but -9 and -10 online-prior uses its context (it loses 4.00 to context shift, on both seeds), and
+    is not written off as "not reproduced at this profile"."""
     from rlkit.report import Reference
     from rlkit.reproduce.prose import context_blind, table1_paragraph
     from rlkit.reproduce.tables import final_table
@@ -1408,8 +1409,8 @@ def test_a_baseline_with_the_same_offline_and_np_returns_is_not_called_context_b
 
 
 def test_doing_nothing_scoring_exactly_the_top_reference_makes_the_score_say_nothing(fast_intervals):
-    """Mutation K22: a zero-action score of exactly 1 (standing still as good as the top reference) is the scale
-    that does not measure learning, as any score above 1 is."""
+    """A zero-action score of exactly 1 (standing still as good as the top reference) is the scale that does not measure
+    learning, as any score above 1 is."""
     from rlkit.report import Reference
     from rlkit.reproduce.prose import SCALE_PREFIX, not_learned_sentence
     from rlkit.reproduce.tables import final_table
@@ -1419,8 +1420,8 @@ def test_doing_nothing_scoring_exactly_the_top_reference_makes_the_score_say_not
 
 
 def test_a_context_blind_baseline_also_flagged_collapsed_is_said_to_be_context_blind(fast_intervals):
-    """Mutation K24: a method whose three protocols give the same return on every seed is context-blind, whatever
-    the collapse flags say: its sentence sets its return beside the paper's, not a "gap" it does not have."""
+    """A method whose three protocols give the same return on every seed is context-blind, whatever the collapse flags
+    say: its sentence sets its return beside the paper's, not a "gap" it does not have."""
     from rlkit.report import Reference
     from rlkit.reproduce.prose import table1_paragraph
     from rlkit.reproduce.tables import final_table
@@ -1437,8 +1438,8 @@ def test_a_context_blind_baseline_also_flagged_collapsed_is_said_to_be_context_b
 
 
 def test_csro_below_a_baseline_is_a_ranking_established_even_with_none_above():
-    """Mutation K32: CSRO firmly below BOREL and above no baseline: the paragraph said the ranking was "not
-    established" whenever CSRO was above none, though its being below is established."""
+    """CSRO firmly below BOREL and above no baseline is a ranking established: the paragraph says "below BOREL", not
+    "not established", which it said whenever CSRO was above none, though its being below is established."""
     from rlkit.reproduce.prose import curves_paragraph
 
     text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0, -5.5], "BOREL": [-1.0, -2.1, -1.4]}))
@@ -1447,8 +1448,8 @@ def test_csro_below_a_baseline_is_a_ranking_established_even_with_none_above():
 
 
 def test_fig4_paragraph_is_not_the_papers_ordering_when_both_lies_below_one_half():
-    """Mutation K33: 'both' (score 0.7) above the CLUB-only cell (0.5) but below the Np-only one (0.9) is not the
-    paper's ordering neither < each half < both (max of the halves, not their min, must lie below 'both')."""
+    """A 'both' cell (score 0.7) above the CLUB-only cell (0.5) but below the Np-only one (0.9) is not the paper's
+    ordering neither < each half < both (max of the halves, not their min, must lie below 'both')."""
     from rlkit.reproduce.prose import ablation_paragraph
 
     def cell(finals):
@@ -1510,8 +1511,9 @@ def _two_methods(first="alive", last="alive"):
 
 
 def test_a_report_names_the_runs_config_differences_but_not_their_own_seed(tmp_path):
-    """Mutation K40: every run but the config's own seed was listed as "of another config" (its seed differing from
-    the profile's config), burying the runs whose config really changed."""
+    """A run whose variant.json differs from the profile's config only in its own seed is not listed as
+    "of another config": listing every run but the config's own seed so (its seed differing from the profile's config)
+    would bury the runs whose config really changed."""
     from rlkit.fileio import atomic_write_text
     from rlkit.reproduce.document import config_sentence
     from rlkit.reproduce.plan import run_specs
@@ -1525,8 +1527,8 @@ def test_a_report_names_the_runs_config_differences_but_not_their_own_seed(tmp_p
 
 
 def test_a_report_counts_the_unmeasured_runs_at_their_last_row(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K41: the runs "with no spread to measure" counted at their first row: runs whose first row had no
-    spread yet but whose last row measured it were said to have none."""
+    """The runs "with no spread to measure" are counted at their last row, not their first: counted at the first, runs
+    whose first row had no spread yet but whose last row measured it were said to have none."""
     from rlkit.report import Reference
 
     md = _report(tmp_path, monkeypatch, _two_methods(first="nan", last="alive"), Reference(-4.0, -20.0))
@@ -1536,8 +1538,8 @@ def test_a_report_counts_the_unmeasured_runs_at_their_last_row(tmp_path, monkeyp
 
 
 def test_a_report_flags_collapse_at_each_runs_last_row(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K42: the report's collapse flags read each run's first row: z collapsed at the start (as at the
-    3e-3 output init) but alive at the end was flagged on every seed, and the method's gaps dismissed."""
+    """The report's collapse flags read each run's last row, not its first: read off the first, z collapsed at the start
+    (as at the 3e-3 output init) but alive at the end was flagged on every seed, and the method's gaps dismissed."""
     from rlkit.report import Reference
 
     md = _report(tmp_path, monkeypatch, _two_methods(first="dead", last="alive"), Reference(-4.0, -20.0))
@@ -1547,7 +1549,7 @@ def test_a_report_flags_collapse_at_each_runs_last_row(tmp_path, monkeypatch, fa
 
 
 def test_a_report_gives_the_gradient_steps_of_the_runs_last_row(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K43: the header's "gradient steps per run" read off the first row (10) instead of the last (20)."""
+    """The header's "gradient steps per run" is read off the last row (20), not the first (10)."""
     from rlkit.report import Reference
 
     md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
@@ -1555,8 +1557,8 @@ def test_a_report_gives_the_gradient_steps_of_the_runs_last_row(tmp_path, monkey
 
 
 def test_a_report_of_runs_without_any_spread_says_the_guard_measured_nothing(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K44: the collapse section told the number of methods as the number of runs: 4 unmeasured runs of 2
-    methods read "4 of the 2 runs had no spread" instead of the guard measuring nothing."""
+    """When no run has a spread to measure, the collapse section says the guard measured nothing; telling the number of
+    methods as the number of runs, 4 unmeasured runs of 2 methods read "4 of the 2 runs had no spread" instead."""
     from rlkit.report import Reference
 
     md = _report(tmp_path, monkeypatch, _two_methods(first="nan", last="nan"), Reference(-4.0, -20.0))
@@ -1599,8 +1601,8 @@ def _below_still(tmp_path, monkeypatch):
 
 
 def test_a_report_reads_table1s_verdict_against_the_zero_action_return(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K46: the report's Table 1 paragraph was not given the zero-action score: policies no better than a
-    body doing nothing were read as having learned (and their gaps as the paper's claims)."""
+    """The report's Table 1 paragraph is given the zero-action score: without it, policies no better than a body doing
+    nothing were read as having learned (and their gaps as the paper's claims)."""
     md = _below_still(tmp_path, monkeypatch)
     para = md.split("## Table 1: context shift")[1].split("\n\n")[2]
     assert para.startswith("**No method has learned the tasks at this profile**: the best offline score is 0.950, not")
@@ -1609,9 +1611,9 @@ def test_a_report_reads_table1s_verdict_against_the_zero_action_return(tmp_path,
 def test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standing_still(
     tmp_path, monkeypatch, fast_intervals
 ):
-    """Mutation K45/K49/K50: Fig. 3's and Fig. 4's paragraphs must end in the not-learned caveat when the best policy
-    is no better than doing nothing (K45: the caveat computed without the zero-action score; K49/K50: not passed to
-    the curves or ablation paragraph)."""
+    """Fig. 3's and Fig. 4's paragraphs must end in the not-learned caveat when the best policy is no better than doing
+    nothing (the slips: the caveat computed without the zero-action score, or not passed to the curves or ablation
+    paragraph)."""
     from rlkit.reproduce.prose import WEAK_CAVEAT
 
     md = _below_still(tmp_path, monkeypatch)
@@ -1621,8 +1623,8 @@ def test_a_reports_figure_paragraphs_end_in_the_caveat_when_nothing_beats_standi
 
 
 def test_a_reports_per_seed_returns_stay_in_seed_order(tmp_path, monkeypatch, fast_intervals):
-    """Mutation K47: the per-seed table's returns sorted rather than given seed by seed under their seed's column:
-    CSRO's offline returns -5 (seed 0) and -9 (seed 1), FOCAL's Np returns -12 and -14."""
+    """The per-seed table gives the returns seed by seed under their seed's column, not sorted: CSRO's offline returns
+    -5 (seed 0) and -9 (seed 1), FOCAL's Np returns -12 and -14."""
     from rlkit.report import Reference
 
     rows = {
@@ -1653,16 +1655,16 @@ def _curves_figure(tmp_path, monkeypatch):
 
 
 def test_fig3_panels_are_titled_by_their_protocol_and_its_legend_counts_each_methods_seeds(tmp_path, monkeypatch):
-    """Mutation K51/K55: every panel titled as the Np one, or the legend giving the number of methods (2) as each
-    method's seeds (CSRO 3, FOCAL 2)."""
+    """Each panel is titled by its own protocol, not every one as the Np one, and the legend gives each method's seeds
+    (CSRO 3, FOCAL 2), not the number of methods (2)."""
     fig = _curves_figure(tmp_path, monkeypatch)
     assert [ax.get_title() for ax in fig.axes] == ["online, non-prior (Np)", "online, prior context", "offline context"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["CSRO (3 seeds)", "FOCAL (2 seeds)"]
 
 
 def test_fig3_curves_run_over_gradient_steps_with_the_top_reference_at_score_1(tmp_path, monkeypatch):
-    """Mutation K52/K53: the curves' x the row index (0, 1) instead of the gradient steps (10, 20), or the dashed
-    top-reference line drawn at another score than 1 (the random one dotted at 0)."""
+    """The curves' x is the gradient steps (10, 20), not the row index (0, 1), and the dashed top-reference line is
+    drawn at score 1, not at another score (the random one dotted at 0)."""
     fig = _curves_figure(tmp_path, monkeypatch)
     for ax in fig.axes:
         curves = [line for line in ax.lines if line.get_label().endswith("seeds)")]
@@ -1673,17 +1675,17 @@ def test_fig3_curves_run_over_gradient_steps_with_the_top_reference_at_score_1(t
 
 
 def test_fig3_says_its_scale_and_band(tmp_path, monkeypatch):
-    """Mutation K56/K57: the y label gives the score's ends (random 0, the top reference 1) and the title the band
-    drawn (the 95% interval), as the report's text reads them."""
+    """The y label gives the score's ends (random 0, the top reference 1) and the title the band drawn (the 95%
+    interval), as the report's text reads them."""
     fig = _curves_figure(tmp_path, monkeypatch)
     assert fig.axes[0].get_ylabel() == "normalised score\n(random 0, oracle 1)"
     assert fig.get_suptitle() == "t: mean and 95% band over seeds"
 
 
 def test_each_method_of_the_reproduction_trains_its_own_algo_type(tmp_path):
-    """Mutation AA30/AA31: a method's row of the report is trained by its own learner: every method is the algo_type
-    of its name except the two variants, FOCAL_REPLACE (FOCAL) and CORRO_STD (CORRO). A method run as another (the
-    UNICORN_SUP row trained by UNICORN_SS's learner) would print that other method's numbers under its name."""
+    """A method's row of the report is trained by its own learner: every method is the algo_type of its name except the
+    two variants, FOCAL_REPLACE (FOCAL) and CORRO_STD (CORRO). A method run as another (the UNICORN_SUP row trained by
+    UNICORN_SS's learner) would print that other method's numbers under its name."""
     want = {
         "CSRO": "CSRO",
         "FOCAL": "FOCAL",
@@ -1702,9 +1704,9 @@ def test_each_method_of_the_reproduction_trains_its_own_algo_type(tmp_path):
 
 
 def test_a_tiny_profile_writes_its_own_data_folder_not_the_papers(tmp_path):
-    """Mutation AA32: the tiny profile (seconds per run, "never for results") generates and reads
-    ./offline_dataset/ENV-tiny: were it the paper profile's data_dir, `python -m rlkit.reproduce ENV --profile tiny`
-    would write its 2-task toy data into (or train on) the folder the paper's runs use."""
+    """The tiny profile (seconds per run, "never for results") generates and reads ./offline_dataset/ENV-tiny: were it
+    the paper profile's data_dir, `python -m rlkit.reproduce ENV --profile tiny` would write its 2-task toy data into
+    (or train on) the folder the paper's runs use."""
     for env in ENVS:
         (tiny,) = run_specs(env, "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
         (paper,) = run_specs(env, "paper", ["CSRO"], [0], tmp_path, 1, None, None)
@@ -1715,9 +1717,9 @@ def test_a_tiny_profile_writes_its_own_data_folder_not_the_papers(tmp_path):
 
 
 def test_the_demo_profile_averages_as_many_iterations_as_the_seeds_it_is_held_to():
-    """Mutation AA34: `make demo` holds a demo run to docs/results/point-robot-demo-seeds.json, whose seeds are the
-    mean of their last 3 iterations (`rlkit.report --against` refuses another --last); the demo profile's final
-    return (its reproduction report) must average the same 3 iterations."""
+    """`make demo` holds a demo run to docs/results/point-robot-demo-seeds.json, whose seeds are the mean of their last
+    3 iterations (`rlkit.report --against` refuses another --last); the demo profile's final return (its reproduction
+    report) must average the same 3 iterations."""
     spread = read_spread(ROOT / "docs" / "results" / "point-robot-demo-seeds.json")
     assert spread["last"] == 3
     assert profile("point-robot", "demo").final_iterations == spread["last"]
@@ -1725,9 +1727,9 @@ def test_the_demo_profile_averages_as_many_iterations_as_the_seeds_it_is_held_to
 
 
 def test_data_dir_given_to_the_reproduction_wins_over_the_profiles_own(tmp_path):
-    """Mutation AA36: a run's config is the profile's file, then the profile's overrides, then the command's (its
-    method, exp_name, out and --data_dir), each over the one before. The tiny profile of cheetah-vel names its own
-    data_dir; --data_dir must still be the folder the runs train on."""
+    """A run's config is the profile's file, then the profile's overrides, then the command's (its method, exp_name, out
+    and --data_dir), each over the one before. The tiny profile of cheetah-vel names its own data_dir; --data_dir must
+    still be the folder the runs train on."""
     data = tmp_path / "my_data"
     for method in ("CSRO", "FOCAL_REPLACE"):
         (spec,) = run_specs("cheetah-vel", "tiny", [method], [0], tmp_path / "out", 1, None, data)
@@ -1737,9 +1739,9 @@ def test_data_dir_given_to_the_reproduction_wins_over_the_profiles_own(tmp_path)
 
 
 def test_one_plans_data_dir_does_not_leak_into_the_next_plan(tmp_path):
-    """Mutation AA37: the plan's overrides for a method are its own copy: planned once with --data_dir X, a method with
-    settings of its own (FOCAL_REPLACE, CORRO_STD) kept X in METHOD_SETTINGS, and a later plan without --data_dir
-    trained it on X instead of the profile's data (and the methods' table said X)."""
+    """The plan's overrides for a method are its own copy: without one, a method with settings of its own
+    (FOCAL_REPLACE, CORRO_STD), planned once with --data_dir X, kept X in METHOD_SETTINGS, and a later plan without
+    --data_dir trained it on X instead of the profile's data (and the methods' table said X)."""
     before = copy.deepcopy(METHOD_SETTINGS)
     run_specs("point-robot", "tiny", ["FOCAL_REPLACE", "CORRO_STD"], [0], tmp_path, 1, None, tmp_path / "elsewhere")
     assert METHOD_SETTINGS == before
@@ -1748,8 +1750,8 @@ def test_one_plans_data_dir_does_not_leak_into_the_next_plan(tmp_path):
 
 
 def test_a_plan_made_from_another_folder_loads_the_repositorys_config(tmp_path, monkeypatch):
-    """Mutation AA38: a run's config file is named by its path in the repository, so that the command works from any
-    folder (the README runs it from the checkout, a cluster job from its own)."""
+    """A run's config file is named by its path in the repository, so that the command works from any folder (the README
+    runs it from the checkout, a cluster job from its own)."""
     monkeypatch.chdir(tmp_path)
     (spec,) = run_specs("point-robot", "demo", ["CSRO"], [0], tmp_path, 1, None, None)
     assert Path(spec.config) == ROOT / "configs" / "demo" / "point-robot.json"
@@ -1757,10 +1759,9 @@ def test_a_plan_made_from_another_folder_loads_the_repositorys_config(tmp_path, 
 
 
 def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_its_console_log(tmp_path, monkeypatch):
-    """Mutation AA42/AA43/AA45/AA46: `train_one` (what each job runs) prepares the run with its own seed (a seed-1
-    folder trained as seed 0 repeats seed 0's numbers), on the device its --gpu names, with the torch threads the
-    plan gave it (cores / jobs: more oversubscribe the cores), and appends to OUT_DIR/console.log: a resumed run keeps
-    the log of its first part."""
+    """`train_one` (what each job runs) prepares the run with its own seed (a seed-1 folder trained as seed 0 repeats
+    seed 0's numbers), on the device its --gpu names, with the torch threads the plan gave it (cores / jobs: more
+    oversubscribe the cores), and appends to OUT_DIR/console.log: a resumed run keeps the log of its first part."""
     import rlkit.reproduce.plan as plan
     from tests.test_graphs import _mock_cuda
 
@@ -1796,8 +1797,8 @@ def test_train_one_trains_its_runs_seed_on_its_device_and_threads_appending_to_i
 
 
 def test_the_cost_estimate_leaves_this_processs_torch_threads_as_they_were(tmp_path, monkeypatch):
-    """Mutation AA44: `budget_lines` times each method's step on the runs' threads (2 here), then sets torch's
-    threads back: the command goes on to stage 1 and the runs on the threads it chose, not the estimate's."""
+    """`budget_lines` times each method's step on the runs' threads (2 here), then sets torch's threads back: the
+    command goes on to stage 1 and the runs on the threads it chose, not the estimate's."""
     timed_on = []
     monkeypatch.setattr(rlkit.budget, "timed_steps", lambda cfg: timed_on.append(torch.get_num_threads()) or (1.0, []))
     monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
@@ -1817,9 +1818,9 @@ def test_the_cost_estimate_leaves_this_processs_torch_threads_as_they_were(tmp_p
 
 
 def test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_pt(tmp_path):
-    """Mutation AA41: a finished run (2 of the tiny profile's 2 iterations) killed between writing latest.pt and its
-    last snapshot is not resumed again, so the plan's check of it restores that snapshot (snapshots/itr_1.pt, Epoch
-    1, snapshot_gap 1) as a copy of latest.pt; the report and rlkit.show read the snapshots."""
+    """A finished run (2 of the tiny profile's 2 iterations) killed between writing latest.pt and its last snapshot is
+    not resumed again, so the plan's check of it restores that snapshot (snapshots/itr_1.pt, Epoch 1, snapshot_gap 1) as
+    a copy of latest.pt; the report and rlkit.show read the snapshots."""
     (spec,) = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
     _fake_run_folder(spec.out_dir, dict(spec.load_config().to_dict(), seed=0), 2)
     assert iterations_of(spec) == (2, 2, True)
@@ -1828,10 +1829,9 @@ def test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_
 
 
 def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop(capsys):
-    """Mutation AA60: `train_all` with one job (in this process) returns the line of each run that failed with a
-    UserError (diverged, bad data) after training the others: the command raises on it, so that no report is written
-    without that run. (tests/test_reproduce.py's test of this is marked slow for its two-job case; this one needs no
-    process.)"""
+    """`train_all` with one job (in this process) returns the line of each run that failed with a UserError (diverged,
+    bad data) after training the others: the command raises on it, so that no report is written without that run.
+    (tests/test_reproduce.py's test of this is marked slow for its two-job case; this one needs no process.)"""
 
     def train(spec):
         if spec.seed == 1:
@@ -1848,9 +1848,9 @@ def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_lo
 
 
 def test_borel_at_the_cheetah_cpu_profile_has_the_vae_sizes_the_profile_was_measured_at(tmp_path):
-    """Mutation AA35: docs/results/cheetah-vel-cpu-profile.md ("BOREL at this profile needed a cheaper VAE step")
-    gives BOREL, and only BOREL, borel_vae_tasks 4 (BOReL's cheetah value) and borel_elbo_terms 10: the 0.2 s VAE step
-    and the profile's "about 3 hours with CORRO and BOREL" are measured at those sizes."""
+    """docs/results/cheetah-vel-cpu-profile.md ("BOREL at this profile needed a cheaper VAE step") gives BOREL, and only
+    BOREL, borel_vae_tasks 4 (BOReL's cheetah value) and borel_elbo_terms 10: the 0.2 s VAE step and the profile's
+    "about 3 hours with CORRO and BOREL" are measured at those sizes."""
     specs = {s.method: s for s in run_specs("cheetah-vel", "cpu", ["BOREL", "CSRO"], [0], tmp_path, 1, None, None)}
     borel = specs["BOREL"].load_config().algo_params
     assert (borel.borel_vae_tasks, borel.borel_elbo_terms) == (4, 10)
@@ -1858,8 +1858,8 @@ def test_borel_at_the_cheetah_cpu_profile_has_the_vae_sizes_the_profile_was_meas
 
 
 def test_a_report_refuses_a_run_with_a_row_missing_a_meta_test_return(tmp_path):
-    """Mutation AG01: `load_runs` reads only runs that meta-tested every iteration: a run whose last row lacks its
-    Np return (a run trained with allow_eval false, or a damaged row) is refused, not averaged over fewer rows."""
+    """`load_runs` reads only runs that meta-tested every iteration: a run whose last row lacks its Np return (a run
+    trained with allow_eval false, or a damaged row) is refused, not averaged over fewer rows."""
 
     specs = []
     for seed in range(2):
@@ -1878,8 +1878,8 @@ def test_a_report_refuses_a_run_with_a_row_missing_a_meta_test_return(tmp_path):
 
 
 def test_table1_lists_a_zero_action_return_of_exactly_zero(fast_intervals):
-    """Mutation AG10: a zero-action return of exactly 0.0 (a sparse reward that a body doing nothing never earns) is
-    a known return, not a missing one: Table 1 still lists it, at score (0 - -10) / (10 - -10) = 0.500."""
+    """A zero-action return of exactly 0.0 (a sparse reward that a body doing nothing never earns) is a known return,
+    not a missing one: Table 1 still lists it, at score (0 - -10) / (10 - -10) = 0.500."""
     ref = Reference(oracle=10.0, random=-10.0, still=0.0)
     lines = table1_markdown(final_table({"CSRO": progress_frames([(4, 2, 3), (6, 2, 3)])}, 1, ref), ref)
     assert lines[-1] == f"| {STILL} | | 0.00 | 0.500 | | |"
@@ -1892,8 +1892,8 @@ def _fixed_iqm(monkeypatch, iqm=0.123, lo=0.1, hi=0.2):
 
 
 def test_table2s_brackets_hold_each_cells_iqm_score_not_its_mean_score(monkeypatch, fast_intervals):
-    """Mutation AG13: Table 2's cells are "return (IQM score [95% CI])": with the IQM fixed at 0.123, FOCAL's
-    online-prior cell (returns -15, -13) is "-14.00 (0.123 [0.100, 0.200])", not its mean score 0.300."""
+    """Table 2's cells are "return (IQM score [95% CI])": with the IQM fixed at 0.123, FOCAL's online-prior cell
+    (returns -15, -13) is "-14.00 (0.123 [0.100, 0.200])", not its mean score 0.300."""
     _fixed_iqm(monkeypatch)
     runs = {
         "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
@@ -1906,9 +1906,9 @@ def test_table2s_brackets_hold_each_cells_iqm_score_not_its_mean_score(monkeypat
 
 
 def test_the_ablation_table_prints_the_mean_score_beside_the_iqm(monkeypatch, fast_intervals):
-    """Mutation AG18: Fig. 4's table has a score column (the mean of the seeds' scores) and an IQM column: CSRO's
-    Np cell (returns -6 and -8 on the 0 .. -20 scale: scores 0.7 and 0.6) reads 0.650 | 0.123 [0.100, 0.200] with
-    the IQM fixed at 0.123, not the IQM twice."""
+    """Fig. 4's table has a score column (the mean of the seeds' scores) and an IQM column: CSRO's Np cell (returns -6
+    and -8 on the 0 .. -20 scale: scores 0.7 and 0.6) reads 0.650 | 0.123 [0.100, 0.200] with the IQM fixed at 0.123,
+    not the IQM twice."""
     _fixed_iqm(monkeypatch)
     runs = {
         "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
@@ -1920,9 +1920,8 @@ def test_the_ablation_table_prints_the_mean_score_beside_the_iqm(monkeypatch, fa
 
 
 def test_the_ablation_needs_both_csro_and_focal_runs(fast_intervals):
-    """Mutation AG15: Fig. 4 is built from CSRO (CLUB on) and FOCAL (CLUB off): a report of CSRO and BOREL alone has
-    no ablation (None, the section left out), where requiring only one of the two looked FOCAL's cells up and
-    crashed the report."""
+    """Fig. 4 is built from CSRO (CLUB on) and FOCAL (CLUB off): a report of CSRO and BOREL alone has no ablation (None,
+    the section left out), where requiring only one of the two looked FOCAL's cells up and crashed the report."""
     runs = {
         "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
         "BOREL": progress_frames([(-5, -15, -12), (-5, -13, -14)]),
@@ -1933,9 +1932,9 @@ def test_the_ablation_needs_both_csro_and_focal_runs(fast_intervals):
 def test_a_reports_header_gives_the_top_return_and_the_bootstrap_caveat_of_its_seed_count(
     tmp_path, monkeypatch, fast_intervals
 ):
-    """Mutation AG52/AG53: the header's score scale names the top reference's return (-4.00, not the random one
-    -20.00 twice), and its bootstrap caveat counts the seeds (2: "far less than 95%"), not the runs (2 methods x 2
-    seeds = 4: "less than 95%")."""
+    """The header's score scale names the top reference's return (-4.00, not the random one -20.00 twice), and its
+    bootstrap caveat counts the seeds (2: "far less than 95%"), not the runs (2 methods x 2 seeds = 4:
+    "less than 95%")."""
     md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
     assert (
         "with R_top the oracle (scripted) (-4.00) and R_random the uniform-random return (-20.00), both on the "
@@ -1945,8 +1944,8 @@ def test_a_reports_header_gives_the_top_return_and_the_bootstrap_caveat_of_its_s
 
 
 def test_a_report_sets_the_papers_row_of_its_env_beside_table1(tmp_path, monkeypatch, fast_intervals):
-    """Mutation AG54: the paper's Table 1 row is looked up by the env (point-robot: FOCAL -4.4 offline vs -14.9
-    online), not by the profile's name ("tiny", which has no row)."""
+    """The paper's Table 1 row is looked up by the env (point-robot: FOCAL -4.4 offline vs -14.9 online), not by the
+    profile's name ("tiny", which has no row)."""
     md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
     assert (
         "The paper's point-robot row: FOCAL -4.4 offline vs -14.9 online, OFFPEARL -5.1 offline vs -17.8 online" in md
@@ -1955,8 +1954,8 @@ def test_a_report_sets_the_papers_row_of_its_env_beside_table1(tmp_path, monkeyp
 
 
 def test_writing_a_report_refuses_runs_trained_on_different_data(tmp_path, monkeypatch, fast_intervals):
-    """Mutation AG55: `write_report` checks that every run was trained on the same data before it reads them: runs
-    of two datasets (digests a... and b...) are refused with the one-line reason, not set in one table."""
+    """`write_report` checks that every run was trained on the same data before it reads them: runs of two datasets
+    (digests a... and b...) are refused with the one-line reason, not set in one table."""
 
     runs = _two_methods()
     specs = []
@@ -1979,8 +1978,8 @@ def test_writing_a_report_refuses_runs_trained_on_different_data(tmp_path, monke
 
 
 def test_a_reports_per_seed_table_has_a_separator_cell_per_column(tmp_path, monkeypatch, fast_intervals):
-    """Mutation AG56: the per-seed table's markdown separator has a cell for each of its columns (method, protocol
-    and one per seed): with seeds 0 and 1, "|---|---|---|---|" (one short and the table does not render)."""
+    """The per-seed table's markdown separator has a cell for each of its columns (method, protocol and one per seed):
+    with seeds 0 and 1, "|---|---|---|---|" (one short and the table does not render)."""
     md = _report(tmp_path, monkeypatch, _two_methods(), Reference(-4.0, -20.0))
     lines = md.split("## Per-seed final returns\n\n")[1].splitlines()
     assert lines[:2] == ["| method | protocol | seed 0 | seed 1 |", "|---|---|---|---|"]

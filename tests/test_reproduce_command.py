@@ -71,27 +71,28 @@ def _reproduce(
 
 
 def test_stopped_runs_are_resumed_and_the_runs_go_seed_by_seed(monkeypatch, tmp_path):
-    """Mutations R05 and R02. R05: only runs in state "new" were trained (`state == "new"` for `!= "finished"`), so a
-    reproduction stopped part-way never finished its stopped runs, and the report was written without them.
-    R02: the order was method-major; the command's comment and README promise seed-major, so that a reproduction
-    stopped part-way has every method on its first seeds (a comparable table), not some methods on every seed.
-    By hand: CSRO precedes FOCAL in the METHODS table; seeds go 0, 1 whatever order --seeds gives them in."""
+    """Every run that is not finished is trained, stopped runs included: training only runs in state "new"
+    (`state == "new"` for `!= "finished"`) left a reproduction stopped part-way with its stopped runs never finished,
+    and the report written without them. The order is seed-major, not method-major: the command's comment and README
+    promise seed-major, so that a reproduction stopped part-way has every method on its first seeds (a comparable
+    table), not some methods on every seed. By hand: CSRO precedes FOCAL in the METHODS table; seeds go 0, 1 whatever
+    order --seeds gives them in."""
     done = {("CSRO", 0): N, ("FOCAL", 0): 4, ("CSRO", 1): 7, ("FOCAL", 1): 0}
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "1,0", "--methods", "FOCAL,CSRO"], done)
     assert seen["todo"] == [("FOCAL", 0), ("CSRO", 1), ("FOCAL", 1)]
 
 
 def test_a_seed_given_twice_is_one_run(monkeypatch, tmp_path):
-    """Mutation R04: `--seeds 0,0,1` kept the repeated seed, planning CSRO seed 0 twice: one run folder trained by
-    two runs (two jobs racing for its lock) and its returns counted twice in the report's mean and spread."""
+    """`--seeds 0,0,1` plans each seed once. Keeping the repeated seed would plan CSRO seed 0 twice: one run folder
+    trained by two runs (two jobs racing for its lock) and its returns counted twice in the report's mean and spread."""
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0,0,1", "--methods", "CSRO"])
     assert seen["todo"] == [("CSRO", 0), ("CSRO", 1)]
 
 
 def test_the_reports_command_line_names_the_data_the_runs_trained_on(monkeypatch, tmp_path):
-    """Mutation R03: the report's "Made by" command left out --data_dir. Rerun from the report, it trains on the
-    profile's default data, not the data the report's numbers came from; every option that says where things are
-    (--out, --results, --data_dir) must be in it."""
+    """The report's "Made by" command names --data_dir: every option that says where things are (--out, --results,
+    --data_dir) must be in it. With --data_dir left out, the command rerun from the report trains on the profile's
+    default data, not the data the report's numbers came from."""
     data = tmp_path / "my_data"
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO", "--data_dir", str(data)])
     command = seen["command"]
@@ -102,9 +103,9 @@ def test_the_reports_command_line_names_the_data_the_runs_trained_on(monkeypatch
 
 @pytest.mark.parametrize("jobs", ["0", "-2"])
 def test_jobs_below_one_is_one_line_and_trains_nothing(monkeypatch, tmp_path, capsys, jobs):
-    """Mutation R01: `jobs < 0` for `jobs < 1`. --jobs 0 then went on (stage 1 generated, then a traceback: the cores
-    divided by zero jobs, or the process pool's own ValueError with --threads); a count of runs trained at once is
-    >= 1, refused in one line, exit 2, before anything runs."""
+    """A count of runs trained at once is >= 1: --jobs 0 (or below) is refused in one line, exit 2, before anything
+    runs. With `jobs < 0` for `jobs < 1`, --jobs 0 went on (stage 1 generated, then a traceback: the cores divided by
+    zero jobs, or the process pool's own ValueError with --threads)."""
     with pytest.raises(SystemExit) as exit_:
         _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO", "--jobs", jobs])
     err = capsys.readouterr().err.strip().splitlines()
@@ -112,10 +113,10 @@ def test_jobs_below_one_is_one_line_and_trains_nothing(monkeypatch, tmp_path, ca
 
 
 def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, tmp_path, capsys):
-    """Mutation R08: the command's default profile was fixed to `paper`. `python -m rlkit.reproduce point-robot`
-    (no --profile) would then plan the reference's full-length runs instead of point-robot's
-    CPU-sized `demo` results profile, and write its report under another name; `--profile`'s help: "default: its
-    CPU-sized results profile where it has one, else paper"."""
+    """Without --profile the command runs the env's default profile: `python -m rlkit.reproduce point-robot` plans
+    point-robot's CPU-sized `demo` results profile; `--profile`'s help: "default: its CPU-sized results profile where it
+    has one, else paper". With the command's default profile fixed to `paper`, it would plan the reference's full-length
+    runs instead, and write its report under another name."""
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], profile=())
     assert seen["profile"] == "demo" and "--profile demo" in seen["command"]
     assert "reproduce point-robot --profile demo:" in capsys.readouterr().out
@@ -180,8 +181,8 @@ def _command(
 
 
 def test_the_report_lists_each_methods_seeds_in_order_whatever_order_seeds_gives(monkeypatch, tmp_path):
-    """Mutation AA50: `--seeds 2,0,1` plans seeds 0, 1, 2: the report's per-seed columns and lines go by seed (its
-    tables pair methods seed by seed), not in the order the option listed them."""
+    """`--seeds 2,0,1` plans seeds 0, 1, 2: the report's per-seed columns and lines go by seed (its tables pair methods
+    seed by seed), not in the order the option listed them."""
     seen = _command(monkeypatch, tmp_path, ["--seeds", "2,0,1", "--methods", "CSRO,FOCAL"])
     assert [(s.method, s.seed) for s in seen["specs"]] == [
         ("CSRO", 0), ("CSRO", 1), ("CSRO", 2), ("FOCAL", 0), ("FOCAL", 1), ("FOCAL", 2)
@@ -189,16 +190,16 @@ def test_the_report_lists_each_methods_seeds_in_order_whatever_order_seeds_gives
 
 
 def test_a_method_given_twice_is_planned_once(monkeypatch, tmp_path):
-    """Mutation AA51: `--methods CSRO,FOCAL,CSRO` planned CSRO's runs twice: one folder trained by two runs at once
-    and its returns counted twice in the report's tables."""
+    """`--methods CSRO,FOCAL,CSRO` plans CSRO's runs once. Planned twice, one folder would be trained by two runs at
+    once and its returns counted twice in the report's tables."""
     seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO,FOCAL,CSRO"])
     assert seen["todo"] == [("CSRO", 0), ("FOCAL", 0)]
     assert [s.method for s in seen["specs"]] == ["CSRO", "FOCAL"]
 
 
 def test_the_report_the_command_would_replace_is_checked_before_anything_trains(monkeypatch, tmp_path, capsys):
-    """Mutation AA52: the command writes RESULTS/ENV-PROFILE.md; a report of other methods already there is refused
-    before stage 1 or any run, so that it is not replaced (the check of another file name let it through)."""
+    """The command writes RESULTS/ENV-PROFILE.md; a report of other methods already there is refused before stage 1 or
+    any run, so that it is not replaced (a check of another file name let it through)."""
     results = tmp_path / "results"
     results.mkdir()
     (results / "point-robot-tiny.md").write_text("Methods CSRO, FOCAL; seeds [0, 1, 2]\n")
@@ -209,8 +210,8 @@ def test_the_report_the_command_would_replace_is_checked_before_anything_trains(
 
 
 def test_eager_and_capture_reach_the_cuda_graph_switch(monkeypatch, tmp_path):
-    """Mutation AA53: --eager / --capture are handed to `graphs.request_capture` (False / True); without either the
-    default (None: CSRO_CAPTURE, else capture on CUDA only)."""
+    """--eager / --capture are handed to `graphs.request_capture` (False / True); without either the default (None:
+    CSRO_CAPTURE, else capture on CUDA only)."""
     for flag, want in (("--eager", False), ("--capture", True), (None, None)):
         seen = _command(
             monkeypatch, tmp_path / str(flag), ["--seeds", "0", "--methods", "CSRO", *([flag] if flag else [])]
@@ -219,9 +220,9 @@ def test_eager_and_capture_reach_the_cuda_graph_switch(monkeypatch, tmp_path):
 
 
 def test_runs_share_the_cores_between_the_jobs_and_stage_1_takes_them_all(monkeypatch, tmp_path):
-    """Mutation AA54/AA55: without --threads each run gets cores // jobs threads (4 cores, 2 jobs: 2 each; every run
-    of 4 threads would oversubscribe the cores twice over), and stage 1, which runs alone before them, every core
-    (4); with --threads 3 both take 3."""
+    """Without --threads each run gets cores // jobs threads (4 cores, 2 jobs: 2 each; every run of 4 threads would
+    oversubscribe the cores twice over), and stage 1, which runs alone before them, every core (4); with --threads 3
+    both take 3."""
     seen = _command(monkeypatch, tmp_path / "a", ["--seeds", "0,1", "--methods", "CSRO", "--jobs", "2"], cores=4)
     assert [s.threads for s in seen["specs"]] == [2, 2] and seen["generate"]["threads"] == 4
     seen = _command(monkeypatch, tmp_path / "b", ["--seeds", "0", "--methods", "CSRO", "--threads", "3"], cores=4)
@@ -229,8 +230,8 @@ def test_runs_share_the_cores_between_the_jobs_and_stage_1_takes_them_all(monkey
 
 
 def test_data_dir_is_where_stage_1_writes_and_every_run_reads(monkeypatch, tmp_path):
-    """Mutation AA56/AA59: --data_dir is the folder stage 1 generates every task of the config into (the tiny
-    point-robot's 6 tasks: 0 .. 5) and the runs train on."""
+    """--data_dir is the folder stage 1 generates every task of the config into (the tiny point-robot's 6 tasks: 0 .. 5)
+    and the runs train on."""
     data = tmp_path / "my_data"
     seen = _command(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO,FOCAL", "--data_dir", str(data)])
     assert seen["generate"]["data_dir"] == data and seen["generate"]["tasks"] == [0, 1, 2, 3, 4, 5]
@@ -238,8 +239,8 @@ def test_data_dir_is_where_stage_1_writes_and_every_run_reads(monkeypatch, tmp_p
 
 
 def test_report_only_reads_the_folders_as_they_were_made(monkeypatch, tmp_path):
-    """Mutation AA57: --report-only checks the finished folders `as_made` (a report of archived runs of an older
-    profile names their differences), training checks them against today's profile."""
+    """--report-only checks the finished folders `as_made` (a report of archived runs of an older profile names their
+    differences), training checks them against today's profile."""
     done = {("CSRO", 0): 10}
     seen = _command(monkeypatch, tmp_path / "a", ["--seeds", "0", "--methods", "CSRO", "--report-only"], done)
     assert seen["as_made"] == {True} and "todo" not in seen and [s.seed for s in seen["specs"]] == [0]
@@ -248,8 +249,8 @@ def test_report_only_reads_the_folders_as_they_were_made(monkeypatch, tmp_path):
 
 
 def test_the_cost_estimate_is_given_the_iterations_each_run_to_train_has_done(monkeypatch, tmp_path):
-    """Mutation AA58: the estimate counts what the runs to train have left: CSRO seed 0 has done 4 of 10 iterations,
-    FOCAL seed 0 none (CSRO seed 1, finished, is not trained), in the order they train (seed-major)."""
+    """The estimate counts what the runs to train have left: CSRO seed 0 has done 4 of 10 iterations, FOCAL seed 0 none
+    (CSRO seed 1, finished, is not trained), in the order they train (seed-major)."""
     done = {("CSRO", 0): 4, ("CSRO", 1): 10}
     seen = _command(monkeypatch, tmp_path, ["--seeds", "0,1", "--methods", "CSRO,FOCAL"], done)
     assert seen["todo"] == [("CSRO", 0), ("FOCAL", 0), ("FOCAL", 1)]
@@ -257,8 +258,8 @@ def test_the_cost_estimate_is_given_the_iterations_each_run_to_train_has_done(mo
 
 
 def test_stage_1_generates_the_data_on_the_device_the_runs_train_on(monkeypatch, tmp_path):
-    """Mutation AA61: stage 1 (the behaviour SACs) runs on the device --gpu gives (cuda:0 here, CUDA mocked: nothing
-    runs on it), as the runs do, not on the CPU."""
+    """Stage 1 (the behaviour SACs) runs on the device --gpu gives (cuda:0 here, CUDA mocked: nothing runs on it), as
+    the runs do, not on the CPU."""
     from tests.test_graphs import _mock_cuda
 
     _mock_cuda(monkeypatch, 1)

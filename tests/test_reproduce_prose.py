@@ -36,10 +36,10 @@ def _table(seeds, ref=None):
 
 # ---- tables.py -------------------------------------------------------------------------------------------------
 def test_a_loss_interval_is_printed_with_its_own_upper_bound():
-    """Mutation K09: every interval printed as [lo, lo] (its lower bound twice): a researcher would read a loss of
-    4.50 (seeds 5 and 4) as known to the hundredth, [-1.85, -1.85], and below 0, where its 95% t-interval is
-    4.5 -+ 12.706 x 0.7071 / 1.4142 = 4.5 -+ 6.353 = [-1.85, 10.85] (it includes 0). The same in Table 1's gap
-    column, the prose, and `_fmt_ci` at 3 digits (the IQM cells)."""
+    """Every interval is printed with its own upper bound, not as [lo, lo] (its lower bound twice), which would have a
+    researcher read a loss of 4.50 (seeds 5 and 4) as known to the hundredth, [-1.85, -1.85], and below 0, where its 95%
+    t-interval is 4.5 -+ 12.706 x 0.7071 / 1.4142 = 4.5 -+ 6.353 = [-1.85, 10.85] (it includes 0). The same in Table 1's
+    gap column, the prose, and `_fmt_ci` at 3 digits (the IQM cells)."""
     from rlkit.report import Reference
     from rlkit.reproduce.prose import table1_paragraph
     from rlkit.reproduce.tables import _fmt_ci, final_table, table1_markdown
@@ -60,9 +60,9 @@ def test_a_loss_interval_is_printed_with_its_own_upper_bound():
 
 
 def test_a_paired_difference_is_the_mean_of_the_seeds_not_their_median():
-    """Mutation K10: the per-seed difference summarised by its median: FOCAL losing 1, 2 and 6 to online-prior
-    context (offline -5, online -6, -7, -11) loses 3.00 on average, not 2.00 (the median); two seeds, whose median
-    is their mean, hid it. Its interval: 3 -+ 4.3027 x sd (sqrt 7 = 2.6458) / sqrt 3 = 3 -+ 6.572 = [-3.57, 9.57]."""
+    """The per-seed difference is summarised by its mean, not its median: FOCAL losing 1, 2 and 6 to online-prior
+    context (offline -5, online -6, -7, -11) loses 3.00 on average, not 2.00 (the median); two seeds, whose median is
+    their mean, hid the slip. Its interval: 3 -+ 4.3027 x sd (sqrt 7 = 2.6458) / sqrt 3 = 3 -+ 6.572 = [-3.57, 9.57]."""
     from rlkit.reproduce.prose import table1_paragraph
     from rlkit.reproduce.tables import gap, paired_difference
 
@@ -82,10 +82,10 @@ def test_a_paired_difference_is_the_mean_of_the_seeds_not_their_median():
 
 
 def test_the_ablation_cells_are_the_runs_of_their_club_term_and_collection():
-    """Mutation K14/K15: Fig. 4's four cells are FOCAL online-prior (neither), CSRO online-prior (CLUB only), FOCAL
-    Np (Np only) and CSRO Np (both). Mean returns here -14, -9, -13, -7: reading FOCAL's online-prior runs for "Np
-    only" (K14) would show -14, Np collection doing nothing for FOCAL; CSRO's Np runs for "CLUB only" (K15) would show
-    -7, the CLUB term alone as good as both components."""
+    """Fig. 4's four cells are FOCAL online-prior (neither), CSRO online-prior (CLUB only), FOCAL Np (Np only) and CSRO
+    Np (both). Mean returns here -14, -9, -13, -7: reading FOCAL's online-prior runs for "Np only" would show -14, Np
+    collection doing nothing for FOCAL; reading CSRO's Np runs for "CLUB only" would show -7, the CLUB term alone as
+    good as both components."""
     from rlkit.reproduce.tables import ablation, ablation_markdown
 
     cells = ablation(_table(TWO_SEEDS))
@@ -108,10 +108,10 @@ def test_the_ablation_cells_are_the_runs_of_their_club_term_and_collection():
 
 # ---- prose.py: Table 1 ---------------------------------------------------------------------------------------------
 def test_the_papers_loss_is_its_offline_return_minus_its_online_one():
-    """Mutation K26/K36: the paper's point-robot Table 1 has FOCAL at -4.4 offline and -14.9 with online-prior
-    context (OffPEARL -5.1 and -17.8): a loss of -4.4 - (-14.9) = 10.5 (12.7 for OffPEARL). K26 printed it as
-    online minus offline, -10.5, and K36 swapped FOCAL's two returns: either way a researcher would read that the
-    paper's FOCAL gained return under context shift, the opposite of the claim the paper makes."""
+    """The paper's point-robot Table 1 has FOCAL at -4.4 offline and -14.9 with online-prior context (OffPEARL -5.1 and
+    -17.8): a loss of -4.4 - (-14.9) = 10.5 (12.7 for OffPEARL). Printed as online minus offline, -10.5, or with FOCAL's
+    two returns swapped, either way a researcher would read that the paper's FOCAL gained return under context shift,
+    the opposite of the claim the paper makes."""
     from rlkit.reproduce.prose import PAPER_TABLE1, paper_row_sentence, table1_paragraph
 
     assert PAPER_TABLE1["point-robot"] == {"FOCAL": (-4.4, -14.9), "OFFPEARL": (-5.1, -17.8)}
@@ -134,10 +134,10 @@ def test_the_papers_loss_is_its_offline_return_minus_its_online_one():
 
 
 def test_csros_np_loss_is_offline_minus_np_not_minus_online():
-    """Mutation K27: CSRO's headline loss read off its online-prior runs: CSRO at offline -5 loses 1 and 3 to Np
+    """CSRO's headline loss is read off its Np runs, not its online-prior runs: CSRO at offline -5 loses 1 and 3 to Np
     collection (Np -6, -8): 2.00, 95% CI 2 -+ 12.706 x 1.4142 / 1.4142 = [-10.71, 14.71]; and 4.00 on both seeds to
-    online-prior context (-9). K27 would print a Np loss of 4.00 [4.00, 4.00], twice CSRO's real loss and as if
-    exact."""
+    online-prior context (-9). Read off the online-prior runs, it would print a Np loss of 4.00 [4.00, 4.00], twice
+    CSRO's real loss and as if exact."""
     from rlkit.reproduce.prose import table1_paragraph
 
     text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
@@ -148,11 +148,11 @@ def test_csros_np_loss_is_offline_minus_np_not_minus_online():
 
 
 def test_csros_claim_compares_each_baselines_online_loss_with_csros_np_loss():
-    """Mutation K29: the baselines' loss taken from their Np runs instead of their own (online-prior) protocol.
-    FOCAL loses 10 and 7 to online-prior context, CSRO 1 and 3 to Np: per-seed differences 9 and 4, mean 6.50,
-    95% CI 6.5 -+ 12.706 x 3.5355 / 1.4142 = 6.5 -+ 31.77 = [-25.27, 38.27]. FOCAL's Np losses (7 and 8) would give
-    6 and 5: 5.50 [-0.85, 11.85], a comparison the paper does not make (Table 1 sets each baseline in its own
-    protocol against CSRO with Np)."""
+    """The baselines' loss is taken from their own (online-prior) protocol, not from their Np runs. FOCAL loses 10 and 7
+    to online-prior context, CSRO 1 and 3 to Np: per-seed differences 9 and 4, mean 6.50, 95% CI
+    6.5 -+ 12.706 x 3.5355 / 1.4142 = 6.5 -+ 31.77 = [-25.27, 38.27]. FOCAL's Np losses (7 and 8) would give 6 and 5:
+    5.50 [-0.85, 11.85], a comparison the paper does not make (Table 1 sets each baseline in its own protocol against
+    CSRO with Np)."""
     from rlkit.reproduce.prose import table1_paragraph
 
     text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
@@ -163,11 +163,11 @@ def test_csros_claim_compares_each_baselines_online_loss_with_csros_np_loss():
 
 
 def test_an_interval_straddling_0_leaves_the_claim_open_not_reversed():
-    """Mutation K28: "CSRO loses more than <baseline>" read off the interval's lower bound below 0 instead of its
-    upper bound below 0: FOCAL's online-prior loss minus CSRO's Np loss, 6.50 [-25.27, 38.27] (seeds 9 and 4, as
-    above), includes 0: not established, where K28 would tell a researcher the paper's claim is refuted ("not
-    reproduced here"). An interval wholly below 0 is still "loses more": FOCAL losing 0 on three seeds against CSRO's
-    Np losses 4, 6, 5 gives differences -4, -6, -5: -5 -+ 4.3027 x 1 / 1.732 = [-7.48, -2.52]."""
+    """The sentence "CSRO loses more than <baseline>" is read off the interval's upper bound below 0, not its lower
+    bound below 0: FOCAL's online-prior loss minus CSRO's Np loss, 6.50 [-25.27, 38.27] (seeds 9 and 4, as above),
+    includes 0: not established, where reading the lower bound would tell a researcher the paper's claim is refuted
+    ("not reproduced here"). An interval wholly below 0 is still "loses more": FOCAL losing 0 on three seeds against
+    CSRO's Np losses 4, 6, 5 gives differences -4, -6, -5: -5 -+ 4.3027 x 1 / 1.732 = [-7.48, -2.52]."""
     from rlkit.reproduce.prose import table1_paragraph
 
     text = table1_paragraph(_table(TWO_SEEDS), {}, frozenset())
@@ -189,9 +189,9 @@ def test_an_interval_straddling_0_leaves_the_claim_open_not_reversed():
 
 # ---- prose.py: Fig. 3 and Fig. 4 -----------------------------------------------------------------------------------
 def test_csro_is_called_highest_only_above_every_baseline():
-    """Mutation K30: "CSRO has the highest mean Np score" when it beat any baseline instead of all: mean Np returns
-    CSRO -5.5, FOCAL -9.4, BOREL -1.5 (scores 1 + R / 10: 0.45, 0.06, 0.85): BOREL is highest, and a researcher
-    would read the paper's Fig. 3 ranking as reproduced."""
+    """The prose says "CSRO has the highest mean Np score" only when it beats all the baselines, not any one: mean Np
+    returns CSRO -5.5, FOCAL -9.4, BOREL -1.5 (scores 1 + R / 10: 0.45, 0.06, 0.85): BOREL is highest, and a researcher
+    told otherwise would read the paper's Fig. 3 ranking as reproduced."""
     from rlkit.reproduce.prose import curves_paragraph
 
     three = {"CSRO": [-5.0, -6.0, -5.5], "FOCAL": [-9.0, -9.8, -9.4], "BOREL": [-1.0, -2.1, -1.4]}
@@ -201,9 +201,9 @@ def test_csro_is_called_highest_only_above_every_baseline():
 
 
 def test_fig3_sets_csros_np_score_beside_the_baselines_own_online_score():
-    """Mutation K31: the sentence "Against the baselines' own online protocol (prior context)" printed the
-    baselines' Np scores: CSRO's Np score (returns -6, -8 on the 0 .. -20 scale) is 0.650 against FOCAL's online-prior
-    0.300 (returns -15, -13); FOCAL's Np score, 0.350 (-12, -14), is not its own protocol's."""
+    """The sentence "Against the baselines' own online protocol (prior context)" prints the baselines' online-prior
+    scores, not their Np scores: CSRO's Np score (returns -6, -8 on the 0 .. -20 scale) is 0.650 against FOCAL's
+    online-prior 0.300 (returns -15, -13); FOCAL's Np score, 0.350 (-12, -14), is not its own protocol's."""
     from rlkit.reproduce.prose import curves_paragraph
 
     assert (
@@ -213,9 +213,9 @@ def test_fig3_sets_csros_np_score_beside_the_baselines_own_online_score():
 
 
 def test_fig4_orders_its_cells_by_score_not_by_name():
-    """Mutation K34: Fig. 4's "order the four cells as" sorted by the cells' names: scores neither 0.300, Np only
-    0.350, CLUB only 0.550, both 0.650 (mean returns -14, -13, -9, -7 on the 0 .. -20 scale) read in that order;
-    by name a researcher would read "CLUB only (0.550) < Np only (0.350) < both (0.650) < neither (0.300)"."""
+    """Fig. 4's "order the four cells as" sorts the cells by score, not by name: scores neither 0.300, Np only 0.350,
+    CLUB only 0.550, both 0.650 (mean returns -14, -13, -9, -7 on the 0 .. -20 scale) read in that order; sorted by
+    name, a researcher would read "CLUB only (0.550) < Np only (0.350) < both (0.650) < neither (0.300)"."""
     from rlkit.reproduce.prose import ablation_paragraph
     from rlkit.reproduce.tables import ablation
 
@@ -227,9 +227,9 @@ def test_fig4_orders_its_cells_by_score_not_by_name():
 
 # ---- document.py ---------------------------------------------------------------------------------------------------
 def test_the_bootstrap_of_three_seeds_is_said_to_cover_far_less_than_95_percent():
-    """Mutation K39: three seeds (the paper's count, and the demo report's) said to cover "less than 95%" like five:
-    the IQM of 3 values is their mean, and a percentile bootstrap of 3 undercovers badly, so the report must say
-    "far less"; from 4 seeds on it says "less than 95%"."""
+    """Three seeds (the paper's count, and the demo report's) are said to cover "far less than 95%", not "less than 95%"
+    like five: the IQM of 3 values is their mean, and a percentile bootstrap of 3 undercovers badly, so the report must
+    say "far less"; from 4 seeds on it says "less than 95%"."""
     from rlkit.reproduce.document import intervals_sentence
 
     assert "(shown; with 2 seeds it covers far less than 95%)" in intervals_sentence(2)
@@ -238,8 +238,8 @@ def test_the_bootstrap_of_three_seeds_is_said_to_cover_far_less_than_95_percent(
 
 
 def test_table1s_iqm_interval_is_printed_to_three_decimals_like_its_point(monkeypatch):
-    """Mutation AG08: Table 1's IQM cell prints its interval at the IQM's own 3 decimals: an interval of
-    (0.25, 0.875) around 0.7 is "0.700 [0.250, 0.875]", not rounded to "[0.25, 0.88]" beside a 3-decimal point."""
+    """Table 1's IQM cell prints its interval at the IQM's own 3 decimals: an interval of (0.25, 0.875) around 0.7 is
+    "0.700 [0.250, 0.875]", not rounded to "[0.25, 0.88]" beside a 3-decimal point."""
     _fixed_iqm(monkeypatch, 0.7, 0.25, 0.875)
     ref = Reference(0.0, -20.0)
     table = tables.final_table({"CSRO": progress_frames([(-4, -9, -6), (-8, -9, -6)])}, 1, ref)
@@ -248,9 +248,9 @@ def test_table1s_iqm_interval_is_printed_to_three_decimals_like_its_point(monkey
 
 
 def test_a_best_score_of_exactly_one_half_is_not_called_below_one_half():
-    """Mutation AG21: a best offline score of exactly LEARNED_SCORE (0.5: returns -10 on the 0 .. -20 scale) has
-    learned by the threshold; where it is still not above doing nothing (zero action's score 0.6) the sentence
-    gives the reason "not above the zero-action return's score", not "(below 0.5)"."""
+    """A best offline score of exactly LEARNED_SCORE (0.5: returns -10 on the 0 .. -20 scale) has learned by the
+    threshold; where it is still not above doing nothing (zero action's score 0.6) the sentence gives the reason "not
+    above the zero-action return's score", not "(below 0.5)"."""
     table = final_table({"CSRO": progress_frames([(-10, -12, -11), (-10, -13, -12)])}, 1, Reference(0.0, -20.0))
     text = not_learned_sentence(table, 0.6)
     assert "the best offline score is 0.500, not above the zero-action return's score (0.600): no method" in text
@@ -258,9 +258,8 @@ def test_a_best_score_of_exactly_one_half_is_not_called_below_one_half():
 
 
 def test_a_weak_policy_above_doing_nothing_is_not_said_to_be_below_it():
-    """Mutation AG22: a best offline score of 0.2 (below 0.5) with doing nothing at 0.1 is weak, but it does beat
-    standing still: the sentence gives only the threshold as the reason, not "no method does better than doing
-    nothing"."""
+    """A best offline score of 0.2 (below 0.5) with doing nothing at 0.1 is weak, but it does beat standing still: the
+    sentence gives only the threshold as the reason, not "no method does better than doing nothing"."""
     table = final_table({"CSRO": progress_frames([(-16, -17, -18), (-16, -18, -17)])}, 1, Reference(0.0, -20.0))
     text = not_learned_sentence(table, 0.1)
     assert text.startswith(
@@ -271,10 +270,10 @@ def test_a_weak_policy_above_doing_nothing_is_not_said_to_be_below_it():
 
 
 def test_a_learned_baseline_losing_exactly_nothing_on_every_seed_has_context_shift_not_established():
-    """Mutation AG25/AG26: FOCAL's online-prior return equals its offline one on both seeds (gaps 0 and 0: the
-    interval is [0, 0]) while its Np return differs (not context-blind), and the methods have learned (scores near
-    0.94): the interval includes 0, so context shift is not established; neither "excludes 0: context shift
-    reproduced" (lo >= 0) nor "lies below 0" (hi <= 0)."""
+    """FOCAL's online-prior return equals its offline one on both seeds (gaps 0 and 0: the interval is [0, 0]) while its
+    Np return differs (not context-blind), and the methods have learned (scores near 0.94): the interval includes 0, so
+    context shift is not established; neither "excludes 0: context shift reproduced" (lo >= 0) nor "lies below 0"
+    (hi <= 0)."""
     runs = {
         "CSRO": progress_frames([(-5, -9, -6), (-5, -9, -8)]),
         "FOCAL": progress_frames([(-6, -6, -12), (-7, -7, -14)]),
@@ -287,9 +286,9 @@ def test_a_learned_baseline_losing_exactly_nothing_on_every_seed_has_context_shi
 
 
 def test_csros_claim_is_not_established_when_it_loses_exactly_what_the_baseline_loses():
-    """Mutation AG31: CSRO loses 1 from offline to Np on both seeds and FOCAL 1 from offline to online-prior on both:
-    the per-seed difference of the losses is 0 and 0, its interval [0, 0] includes 0, so the paper's claim is not
-    established; it is not "Every interval lies above 0: ... holds here"."""
+    """CSRO loses 1 from offline to Np on both seeds and FOCAL 1 from offline to online-prior on both: the per-seed
+    difference of the losses is 0 and 0, its interval [0, 0] includes 0, so the paper's claim is not established; it is
+    not "Every interval lies above 0: ... holds here"."""
     runs = {
         "CSRO": progress_frames([(-5, -9, -6), (-6, -9, -7)]),
         "FOCAL": progress_frames([(-5, -6, -12), (-6, -7, -14)]),
@@ -300,8 +299,8 @@ def test_csros_claim_is_not_established_when_it_loses_exactly_what_the_baseline_
 
 
 def test_csro_tied_with_a_baseline_on_every_seed_is_neither_above_nor_below_it():
-    """Mutation AG39/AG40: CSRO's Np returns equal FOCAL's on both seeds: the paired difference is [0, 0], so the
-    ranking against FOCAL is not established (not "below FOCAL", nor left unsaid)."""
+    """CSRO's Np returns equal FOCAL's on both seeds: the paired difference is [0, 0], so the ranking against FOCAL is
+    not established (not "below FOCAL", nor left unsaid)."""
     text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0], "FOCAL": [-5.0, -6.0]}))
     assert (
         "paired by seed (95% CI): FOCAL 0.00 [0.00, 0.00]: not established against FOCAL (the ranking is not "
@@ -310,9 +309,9 @@ def test_csro_tied_with_a_baseline_on_every_seed_is_neither_above_nor_below_it()
 
 
 def test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed():
-    """Mutation AG46: 'both' equal to the CLUB-only cell on every seed: that difference's interval is [0, 0], which
-    includes 0, so the ordering is "not firm" (an interval with its lower bound at 0 is not above 0), though
-    the other difference (2 and 2) is firmly above 0."""
+    """With 'both' equal to the CLUB-only cell on every seed, that difference's interval is [0, 0], which includes 0, so
+    the ordering is "not firm" (an interval with its lower bound at 0 is not above 0), though the other difference
+    (2 and 2) is firmly above 0."""
 
     def cell(finals):
         f = np.array(finals, dtype=float)
@@ -331,8 +330,8 @@ def test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed():
 
 
 def test_the_curves_paragraph_of_csro_alone_gives_its_scores_and_no_ranking():
-    """Mutation AG37: with CSRO the only method there is nothing to rank: the paragraph gives the Np scores and
-    stops, not "CSRO has the highest mean Np score" over no baseline."""
+    """With CSRO the only method there is nothing to rank: the paragraph gives the Np scores and stops, not "CSRO has
+    the highest mean Np score" over no baseline."""
     assert (
         curves_paragraph(_np_table({"CSRO": [-5.0, -6.0]}))
         == "Final Np scores (IQM [95% CI]): CSRO 0.000 n/a (1 seed)."

@@ -29,8 +29,8 @@ from tests.test_cluster import _dead_pid
 
 
 def test_read_tree_drops_only_unfinished_atomic_writes(tmp_path):
-    """Mutation F08: `.tmp` files of unfinished atomic writes are dotted *and* end in .tmp; a hidden file or a
-    plain `*.tmp` file is data and is shipped (cluster segments copy run and task folders with read_tree)."""
+    """`.tmp` files of unfinished atomic writes are dotted *and* end in .tmp; a hidden file or a plain `*.tmp` file is
+    data and is shipped (cluster segments copy run and task folders with read_tree)."""
     from rlkit.fileio import read_tree
 
     (tmp_path / "sub").mkdir()
@@ -42,8 +42,8 @@ def test_read_tree_drops_only_unfinished_atomic_writes(tmp_path):
 
 
 def test_lock_holder_does_not_name_a_process_that_only_reuses_the_pid(tmp_path):
-    """Mutation F21: a lock whose pid now belongs to a process started later (a reused pid) is stale: `lock_holder`
-    (what `rlkit.data check` and the dataset's meta say is under way) reports nobody, as `FolderLock` takes it over."""
+    """A lock whose pid now belongs to a process started later (a reused pid) is stale: `lock_holder` (what
+    `rlkit.data check` and the dataset's meta say is under way) reports nobody, as `FolderLock` takes it over."""
 
     ident = process_identity(os.getpid())
     if not ident:
@@ -57,8 +57,8 @@ def test_lock_holder_does_not_name_a_process_that_only_reuses_the_pid(tmp_path):
 
 
 def test_a_folder_with_a_single_snapshot_but_no_latest_pt_is_refused_not_replaced(tmp_path):
-    """Mutation R02: a run folder holding trained iterations (even just snapshots/itr_0.pt) without latest.pt is
-    refused; a new run over it would overwrite the snapshot, progress.csv and variant.json of the run it holds."""
+    """A run folder holding trained iterations (even just snapshots/itr_0.pt) without latest.pt is refused; a new run
+    over it would overwrite the snapshot, progress.csv and variant.json of the run it holds."""
     from rlkit.run_folder import iterations_done
 
     (tmp_path / "snapshots").mkdir()
@@ -70,10 +70,9 @@ def test_a_folder_with_a_single_snapshot_but_no_latest_pt_is_refused_not_replace
 
 
 def test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it(tmp_path):
-    """Mutation R06: `restore_missing_snapshot` (reproduce's and the cluster's check of every run before training)
-    takes the run's lock only when the snapshot is missing; with it there, a run that another process is training
-    right now (its lock held) is left alone instead of ending the whole command as 'being trained by another
-    process'."""
+    """`restore_missing_snapshot` (reproduce's and the cluster's check of every run before training) takes the run's
+    lock only when the snapshot is missing; with it there, a run that another process is training right now (its lock
+    held) is left alone instead of ending the whole command as 'being trained by another process'."""
     from rlkit.config import Config
     from rlkit.run_folder import RunLock, restore_missing_snapshot, snapshot_due
 
@@ -89,8 +88,8 @@ def test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it(tmp_path):
 
 
 def test_snapshot_names_are_in_iteration_order(tmp_path):
-    """Mutation R07: itr_2 before itr_10 (text order puts itr_10 first), other names after; the refusal of a folder
-    without latest.pt names the last three by this order, and show_path lists them so."""
+    """Snapshot names are in iteration order: itr_2 before itr_10 (text order puts itr_10 first), other names after; the
+    refusal of a folder without latest.pt names the last three by this order, and show_path lists them so."""
     from rlkit.run_folder import snapshot_names
 
     (tmp_path / "snapshots").mkdir()
@@ -104,9 +103,9 @@ def _row(epoch: float, **extra: float) -> dict[str, float]:
 
 
 def test_progress_csv_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_path):
-    """Mutation L04: progress.csv is written atomically (a new file renamed over the old): a reader that opened it
-    (a plotting script, a `tail`) reads the rows as they were, never a file truncated and half rewritten, and a kill
-    mid-write leaves the previous rows rather than a cut file the resume refuses."""
+    """progress.csv is written atomically (a new file renamed over the old): a reader that opened it (a plotting script,
+    a `tail`) reads the rows as they were, never a file truncated and half rewritten, and a kill mid-write leaves the
+    previous rows rather than a cut file the resume refuses."""
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(_row(0))
     path = tmp_path / "progress.csv"
@@ -119,10 +118,9 @@ def test_progress_csv_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_
 
 
 def test_a_run_resumed_by_a_version_with_more_columns_keeps_its_values_and_resumes_again(tmp_path):
-    """Mutations L09 and L10: resuming a run whose progress.csv predates a column appends the column with NaN in
-    the earlier rows; the earlier rows keep every value they had (L10 blanked the last old column), the file holds
-    'nan' (L09 wrote empty cells, which the next resume refuses), and a resume of a row of other columns is
-    refused."""
+    """Resuming a run whose progress.csv predates a column appends the column with NaN in the earlier rows; the earlier
+    rows keep every value they had (a slip blanked the last old column), the file holds 'nan' (another slip wrote empty
+    cells, which the next resume refuses), and a resume of a row of other columns is refused."""
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(_row(0))
     log.close()
@@ -140,9 +138,9 @@ def test_a_run_resumed_by_a_version_with_more_columns_keeps_its_values_and_resum
 
 
 def test_generators_saved_on_the_other_device_type_are_reseeded_by_the_resume_iteration():
-    """Mutation E07: a run resumed on the other device type (a CUDA state in a CPU run) draws each torch stream from
-    `device_change` at (the stream's id, the iteration it resumed at): resumes at different iterations must not
-    repeat the same draws."""
+    """A run resumed on the other device type (a CUDA state in a CPU run) draws each torch stream from `device_change`
+    at (the stream's id, the iteration it resumed at): resumes at different iterations must not repeat the same
+    draws."""
     from types import SimpleNamespace
 
     from rlkit.experiment import MetaTrainer
@@ -175,8 +173,8 @@ def test_generators_saved_on_the_other_device_type_are_reseeded_by_the_resume_it
 
 
 def test_a_switch_reads_its_environment_variable_once():
-    """Mutation W02: a switch is decided at first use and stays so for the process (a run does not change speed
-    trick halfway because something set the variable for a child); `set(None)` goes back to the environment."""
+    """A switch is decided at first use and stays so for the process (a run does not change speed trick halfway because
+    something set the variable for a child); `set(None)` goes back to the environment."""
     from rlkit.switch import _ALL, Switch
 
     name = "CSRO_AUDIT_TEST_SWITCH"
@@ -196,8 +194,8 @@ def test_a_switch_reads_its_environment_variable_once():
 
 
 def test_a_run_resumes_on_another_gpu_or_from_another_folder():
-    """Mutation R13 (and its kin for the other NOT_COMPARED keys): where a run executes is not what it computes; a
-    run trained on GPU 0 resumes on GPU 1 (a cluster's free card), on the CPU, or moved under another base folder."""
+    """Where a run executes is not what it computes (the GPU, like the other NOT_COMPARED keys, is not compared): a run
+    trained on GPU 0 resumes on GPU 1 (a cluster's free card), on the CPU, or moved under another base folder."""
     import copy
 
     from rlkit.config import Config
@@ -216,9 +214,9 @@ def test_a_run_resumes_on_another_gpu_or_from_another_folder():
 
 
 def test_a_new_run_in_a_folder_without_snapshot_records_the_data_it_reads_now(tmp_path):
-    """Mutation E09: a folder without latest.pt holds a run that failed before its first iteration and is replaced;
-    its dataset.json (the fingerprint of the data of that first start) is replaced too, so that a later resume is
-    compared with the data this run trained on, not refused (or accepted) against another dataset's."""
+    """A folder without latest.pt holds a run that failed before its first iteration and is replaced; its dataset.json
+    (the fingerprint of the data of that first start) is replaced too, so that a later resume is compared with the data
+    this run trained on, not refused (or accepted) against another dataset's."""
     from types import SimpleNamespace
 
     from rlkit.experiment import MetaTrainer
@@ -236,8 +234,8 @@ def test_a_new_run_in_a_folder_without_snapshot_records_the_data_it_reads_now(tm
 
 
 def test_a_save_that_fails_midway_keeps_the_previous_latest_pt(tmp_path, monkeypatch):
-    """Mutation E10: latest.pt is written atomically; a full disk (or a kill) in the middle of torch.save leaves
-    the previous state to resume from, not a truncated latest.pt that makes the whole run unresumable."""
+    """latest.pt is written atomically; a full disk (or a kill) in the middle of torch.save leaves the previous state to
+    resume from, not a truncated latest.pt that makes the whole run unresumable."""
     import errno
     from types import SimpleNamespace
 
@@ -294,9 +292,9 @@ def _fake_trainer(tmp_path, num_iterations: int, resume_at: int):
 
 
 def test_a_segment_of_max_iterations_continues_from_where_the_run_stands(tmp_path, capsys):
-    """Mutation E08: a cluster worker runs `run(max_iterations=1)` per segment: each segment trains one iteration
-    more from the resumed one (3 after 2 done), not up to iteration 1 (nothing once the first segment is done, so
-    the chain never ends)."""
+    """A cluster worker runs `run(max_iterations=1)` per segment: each segment trains one iteration more from the
+    resumed one (3 after 2 done), not up to iteration 1 (nothing once the first segment is done, so the chain never
+    ends)."""
     t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=2)
     t._train(logger, {}, 1, False)
     assert calls["saved"] == [3]
@@ -306,8 +304,8 @@ def test_a_segment_of_max_iterations_continues_from_where_the_run_stands(tmp_pat
 
 
 def test_a_finished_run_that_is_rerun_records_no_code(tmp_path, capsys):
-    """Mutation E13: rerunning a finished run trains nothing, so code.json gains no entry (one would claim that the
-    code of the rerun trained it from its last iteration on); an unfinished one records the code that continues it."""
+    """Rerunning a finished run trains nothing, so code.json gains no entry (one would claim that the code of the rerun
+    trained it from its last iteration on); an unfinished one records the code that continues it."""
     t, logger, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=5)
     t._train(logger, {}, None, False)
     assert calls == {"saved": [], "code": []} and "already complete" in capsys.readouterr().out
@@ -317,10 +315,11 @@ def test_a_finished_run_that_is_rerun_records_no_code(tmp_path, capsys):
 
 
 def test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration(tmp_path):
-    """Mutations R03 and R04: with snapshot_gap 5 and 12 iterations, snapshots/itr_N.pt (N the progress row's Epoch)
-    are written at Epochs 0, 5, 10 (the reference's numbering, which show_path's --itr and reproduce name) and at the
-    last, 11: the trained policy the run ends with. The suite's configs use snapshot_gap 1, where every iteration
-    is due and neither slip shows."""
+    """With snapshot_gap 5 and 12 iterations, snapshots/itr_N.pt (N the progress row's Epoch) are written at Epochs 0,
+    5, 10 (the reference's numbering, which show_path's --itr and reproduce name) and at the last, 11: the trained
+    policy the run ends with. The suite's configs use snapshot_gap 1, where every iteration is due and neither slip this
+    test catches shows: snapshots due by the iteration count rather than the Epoch, or the last one due one iteration
+    late."""
     from rlkit.config import load_config
     from rlkit.run_folder import snapshot_due
 
@@ -346,9 +345,9 @@ def _one_code(monkeypatch):
 
 
 def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
-    """Mutation R09: a resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a
-    GPU, then resumed on the CPU again lists three entries (the last resume on the CPU is not folded into the first
-    entry, which left the GPU named for every iteration after 3), and a second resume on the CPU adds nothing."""
+    """A resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a GPU, then resumed
+    on the CPU again lists three entries (the last resume on the CPU is not folded into the first entry, which left the
+    GPU named for every iteration after 3), and a second resume on the CPU adds nothing."""
     rf = _one_code(monkeypatch)
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
     rf.record_code(tmp_path, 3, "cuda:0 (H100), captured", resumed=True)
@@ -388,10 +387,10 @@ def test_code_json_records_the_thread_count_and_cpu_capability_and_a_resume_on_o
 
 
 def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():
-    """Mutation D07: a switch without a default (CUDA-graph capture) that the environment left unset is decided at
-    first use like any other: 'unset', the caller's choice per device, for the whole process. D07 re-read the
-    environment at every use while unset, so a variable set later (for a child process) turned capture on or off
-    halfway through this process's runs."""
+    """A switch without a default (CUDA-graph capture) that the environment left unset is decided at first use like any
+    other: 'unset', the caller's choice per device, for the whole process. It guards against re-reading the environment
+    at every use while unset, under which a variable set later (for a child process) turned capture on or off halfway
+    through this process's runs."""
     from rlkit.switch import _ALL, Switch
 
     name = "CSRO_TEST_SWITCH_NO_DEFAULT"
@@ -409,9 +408,9 @@ def test_a_switch_without_default_left_unset_stays_undecided_for_the_process():
 
 
 def test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first(tmp_path):
-    """Mutation H06: the release removes `.lock` only if it still holds what this holder wrote. The busy message tells
-    the user to remove a lock they believe stale; if a second process then takes the folder, the first one's exit
-    must leave the second's lock alone, or a third process writes the run folder beside the second."""
+    """The release removes `.lock` only if it still holds what this holder wrote. The busy message tells the user to
+    remove a lock they believe stale; if a second process then takes the folder, the first one's exit must leave the
+    second's lock alone, or a third process writes the run folder beside the second."""
 
     lock = tmp_path / ".lock"
     other = f"{os.getpid() + 1} {socket.gethostname()} another-process"
@@ -422,9 +421,9 @@ def test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first(
 
 
 def test_taking_a_lock_leaves_other_contenders_half_taken_lock_files(tmp_path):
-    """Mutation H09: the new holder removes the temporary files killed writers left in its folder, but not another
-    contender's `.lock.PID.X.tmp`, which that contender is about to hard-link as `.lock` (removed, its link fails
-    with a FileNotFoundError traceback instead of the one-line "busy" message)."""
+    """The new holder removes the temporary files killed writers left in its folder, but not another contender's
+    `.lock.PID.X.tmp`, which that contender is about to hard-link as `.lock` (removed, its link fails with a
+    FileNotFoundError traceback instead of the one-line "busy" message)."""
 
     contender = tmp_path / f".lock.{os.getpid() + 1}.ab12cd34.tmp"
     contender.write_text("contender")
@@ -436,9 +435,9 @@ def test_taking_a_lock_leaves_other_contenders_half_taken_lock_files(tmp_path):
 
 
 def test_create_once_syncs_the_folder_after_linking_the_file(tmp_path, monkeypatch):
-    """Mutation H10: `create_once` makes the file by a hard link; like an atomic write's rename, the new name
-    survives a crash only once the folder is synced after it. Without that, a dataset's settings.json that the call
-    said it created can vanish at a power cut while the data written after it stays."""
+    """`create_once` makes the file by a hard link; like an atomic write's rename, the new name survives a crash only
+    once the folder is synced after it. Without that, a dataset's settings.json that the call said it created can vanish
+    at a power cut while the data written after it stays."""
     import rlkit.fileio as fileio
 
     events, real_link, real_sync = [], os.link, fileio.fsync_folder
@@ -484,9 +483,9 @@ def test_a_file_system_without_hard_links_is_one_line_naming_the_folder_and_leav
 
 
 def test_a_csv_whose_header_names_a_column_twice_is_refused(tmp_path):
-    """Mutation H12: a progress.csv naming a column twice (two versions' columns appended together) is a one-line
-    error: read as a table, pandas gives two columns under that name, and the report would average the wrong one
-    or fail with a traceback."""
+    """A progress.csv naming a column twice (two versions' columns appended together) is a one-line error: read as a
+    table, pandas gives two columns under that name, and the report would average the wrong one or fail with a
+    traceback."""
     from rlkit.fileio import read_csv_table
 
     path = tmp_path / "progress.csv"
@@ -498,9 +497,9 @@ def test_a_csv_whose_header_names_a_column_twice_is_refused(tmp_path):
 
 
 def test_a_lock_naming_pid_0_is_held_by_no_process(tmp_path):
-    """Mutation H08: pid 0 is no process (os.kill(0, 0) signals the caller's own process group and succeeds), so a
-    lock file naming it (a damaged or hand-edited one) is held by nobody: reported as free and taken over, not
-    refusing the run folder forever."""
+    """pid 0 is no process (os.kill(0, 0) signals the caller's own process group and succeeds), so a lock file naming it
+    (a damaged or hand-edited one) is held by nobody: reported as free and taken over, not refusing the run folder
+    forever."""
     from rlkit.fileio import FolderLock, lock_holder, process_alive
 
     assert not process_alive(0)
@@ -512,9 +511,9 @@ def test_a_lock_naming_pid_0_is_held_by_no_process(tmp_path):
 
 # ---- run_folder.py ----------------------------------------------------------------------------------
 def test_a_run_resumes_from_a_copy_of_its_config_file_elsewhere(tmp_path):
-    """Mutation RF02: util_params.config_file records the path the config was read from (`load_config` sets it); the
-    same config read from a copy at another path (the repository moved, a relative path from another folder)
-    computes the same run, so the run resumes rather than being refused as another config."""
+    """util_params.config_file records the path the config was read from (`load_config` sets it); the same config read
+    from a copy at another path (the repository moved, a relative path from another folder) computes the same run, so
+    the run resumes rather than being refused as another config."""
     import shutil
 
     from rlkit.config import load_config
@@ -530,9 +529,9 @@ def test_a_run_resumes_from_a_copy_of_its_config_file_elsewhere(tmp_path):
 
 
 def test_a_runs_data_fingerprint_covers_the_test_tasks_at_the_eval_epoch_checkpoints(monkeypatch):
-    """Mutation RF11: dataset.json fingerprints what the run reads: the train tasks' checkpoints of `train_epoch`
-    and the test tasks' of `eval_epoch` (`load_data` reads the test tasks there), so other data at the test tasks'
-    eval checkpoints refuses a resume; fingerprinting the test tasks at `train_epoch` missed it."""
+    """dataset.json fingerprints what the run reads: the train tasks' checkpoints of `train_epoch` and the test tasks'
+    of `eval_epoch` (`load_data` reads the test tasks there), so other data at the test tasks' eval checkpoints refuses
+    a resume; fingerprinting the test tasks at `train_epoch` missed it."""
     import rlkit.run_folder as rf
     from rlkit.config import load_config
     from rlkit.tasks import train_eval_split
@@ -549,8 +548,8 @@ def test_a_runs_data_fingerprint_covers_the_test_tasks_at_the_eval_epoch_checkpo
 
 
 def test_a_resume_in_the_same_stage_step_on_the_same_code_adds_no_code_entry(tmp_path, monkeypatch):
-    """Mutation RF14: where a resume happens (`from_stage`, BOREL's "VAE step 1200"), like the iteration, is not
-    what trained it: a run resumed twice in its VAE stage on the same code and device keeps one entry."""
+    """Where a resume happens (`from_stage`, BOREL's "VAE step 1200"), like the iteration, is not what trained it: a run
+    resumed twice in its VAE stage on the same code and device keeps one entry."""
     rf = _one_code(monkeypatch)
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=False, stage="VAE step 0")
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=True, stage="VAE step 1200")
@@ -559,8 +558,8 @@ def test_a_resume_in_the_same_stage_step_on_the_same_code_adds_no_code_entry(tmp
 
 
 def test_a_state_saved_by_a_newer_seeding_version_is_not_resumed(tmp_path):
-    """Mutation RF19: a state whose streams were derived another way is refused whichever way the versions differ:
-    one saved by a newer version (a checkout gone back) is a run of neither derivation as much as an older one."""
+    """A state whose streams were derived another way is refused whichever way the versions differ: one saved by a newer
+    version (a checkout gone back) is a run of neither derivation as much as an older one."""
     from rlkit.run_folder import check_seeding
     from rlkit.seeding import SEEDING_VERSION
 
@@ -571,8 +570,8 @@ def test_a_state_saved_by_a_newer_seeding_version_is_not_resumed(tmp_path):
 
 
 def test_a_folder_of_snapshots_without_latest_pt_names_its_last_three(tmp_path):
-    """Mutation RF22: the refusal of a folder of trained iterations without latest.pt names its last three snapshots
-    in iteration order (where it stands), not its first three."""
+    """The refusal of a folder of trained iterations without latest.pt names its last three snapshots in iteration order
+    (where it stands), not its first three."""
     from rlkit.run_folder import iterations_done
 
     (tmp_path / "snapshots").mkdir()
@@ -583,9 +582,8 @@ def test_a_folder_of_snapshots_without_latest_pt_names_its_last_three(tmp_path):
 
 
 def test_a_variant_without_algo_type_is_read_as_a_csro_run():
-    """Mutation RF07: a variant.json that predates algo_type holds a CSRO run (the default): it resumes as one, its
-    keys compared as CSRO's (use_information_bottleneck false means null outside OFFPEARL), not as another
-    method's."""
+    """A variant.json that predates algo_type holds a CSRO run (the default): it resumes as one, its keys compared as
+    CSRO's (use_information_bottleneck false means null outside OFFPEARL), not as another method's."""
     from rlkit.config import load_config
     from rlkit.run_folder import config_differences
 
@@ -598,9 +596,8 @@ def test_a_variant_without_algo_type_is_read_as_a_csro_run():
 
 
 def test_a_corro_run_written_before_corro_negatives_existed_resumes():
-    """Mutation RF08: a CORRO variant.json without corro_negatives (written before the key) made the negatives its
-    env's 'auto' kind gives, which a variant now records ("reward" on point-robot): it resumes, not refused as
-    another config."""
+    """A CORRO variant.json without corro_negatives (written before the key) made the negatives its env's 'auto' kind
+    gives, which a variant now records ("reward" on point-robot): it resumes, not refused as another config."""
     from rlkit.config import load_config
     from rlkit.run_folder import config_differences
 
@@ -612,8 +609,8 @@ def test_a_corro_run_written_before_corro_negatives_existed_resumes():
 
 
 def test_a_dataset_json_whose_digest_is_not_a_string_is_one_line(tmp_path):
-    """Mutation RF13: dataset.json's digest must be a string; a damaged file holding a number (or a list) is a
-    one-line UserError naming the file, not a digest compared as if it were one."""
+    """dataset.json's digest must be a string; a damaged file holding a number (or a list) is a one-line UserError
+    naming the file, not a digest compared as if it were one."""
     from rlkit.run_folder import read_data_print
 
     path = tmp_path / "dataset.json"
@@ -626,8 +623,8 @@ def test_a_dataset_json_whose_digest_is_not_a_string_is_one_line(tmp_path):
 
 
 def test_a_code_json_whose_last_entry_is_damaged_gets_a_new_entry(tmp_path, monkeypatch):
-    """Mutation RF15: a code.json whose last "trained_with" entry is not an object (a damaged or hand-edited file)
-    is not compared with: the resume records its code as a new entry instead of failing with an AttributeError."""
+    """A code.json whose last "trained_with" entry is not an object (a damaged or hand-edited file) is not compared
+    with: the resume records its code as a new entry instead of failing with an AttributeError."""
     rf = _one_code(monkeypatch)
     (tmp_path / "code.json").write_text(json.dumps({"trained_with": ["damaged"]}))
     rf.record_code(tmp_path, 4, "cpu, eager", resumed=True)
@@ -635,8 +632,8 @@ def test_a_code_json_whose_last_entry_is_damaged_gets_a_new_entry(tmp_path, monk
 
 
 def test_code_json_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_path, monkeypatch):
-    """Mutation RF16: code.json is written atomically (a new file renamed over the old), like progress.csv: a kill
-    mid-write leaves the previous record, not a cut file that every later resume refuses as damaged JSON."""
+    """code.json is written atomically (a new file renamed over the old), like progress.csv: a kill mid-write leaves the
+    previous record, not a cut file that every later resume refuses as damaged JSON."""
     rf = _one_code(monkeypatch)
     rf.record_code(tmp_path, 0, "cpu, eager", resumed=False)
     path = tmp_path / "code.json"
@@ -648,8 +645,8 @@ def test_code_json_is_replaced_whole_so_an_open_reader_sees_the_old_file(tmp_pat
 
 
 def test_read_code_record_lists_only_the_entries_that_are_objects(tmp_path):
-    """Mutation RF17: `read_code_record` (what the report and show_path read) gives the "trained_with" entries that
-    are objects, leaving out damaged ones, so that its readers' `entry["device"]` never meets a string."""
+    """`read_code_record` (what the report and show_path read) gives the "trained_with" entries that are objects,
+    leaving out damaged ones, so that its readers' `entry["device"]` never meets a string."""
     from rlkit.run_folder import read_code_record
 
     (tmp_path / "code.json").write_text(json.dumps({"trained_with": ["damaged", {"from_iteration": 0}, 3]}))
@@ -657,8 +654,8 @@ def test_read_code_record_lists_only_the_entries_that_are_objects(tmp_path):
 
 
 def test_a_state_without_a_seeding_record_is_of_version_1_and_not_resumed(tmp_path):
-    """Mutation RF18: a saved state without the "seeding" record predates it (version 1, another derivation of the
-    streams) and is refused, not taken for one of this code's version."""
+    """A saved state without the "seeding" record predates it (version 1, another derivation of the streams) and is
+    refused, not taken for one of this code's version."""
     from rlkit.run_folder import check_seeding
     from rlkit.seeding import SEEDING_VERSION
 
@@ -668,9 +665,9 @@ def test_a_state_without_a_seeding_record_is_of_version_1_and_not_resumed(tmp_pa
 
 
 def test_a_latest_pt_that_is_a_folder_is_refused_not_replaced(tmp_path):
-    """Mutation RF20: a folder named latest.pt in a run folder (a bad copy, an unpacked archive) is one line naming
-    it, before anything trains; taken for "no latest.pt", a new run replaced the folder's run and failed only at its
-    first save, renaming its state over the folder."""
+    """A folder named latest.pt in a run folder (a bad copy, an unpacked archive) is one line naming it, before anything
+    trains; taken for "no latest.pt", a new run replaced the folder's run and failed only at its first save, renaming
+    its state over the folder."""
     from rlkit.run_folder import iterations_done
 
     (tmp_path / "latest.pt").mkdir()
@@ -679,9 +676,9 @@ def test_a_latest_pt_that_is_a_folder_is_refused_not_replaced(tmp_path):
 
 
 def test_a_latest_pt_without_variant_json_is_refused_saying_so(tmp_path):
-    """Mutation RF21: a run folder holding latest.pt without the variant.json that says its config (a partial copy)
-    is refused naming both, before the variant is read; with the check skipped, the refusal was variant.json's own
-    (a missing file), which hides that a state is there to resume."""
+    """A run folder holding latest.pt without the variant.json that says its config (a partial copy) is refused naming
+    both, before the variant is read; with the check skipped, the refusal was variant.json's own (a missing file), which
+    hides that a state is there to resume."""
     from rlkit.run_folder import iterations_done
 
     (tmp_path / "latest.pt").write_bytes(b"a state")
@@ -690,11 +687,11 @@ def test_a_latest_pt_without_variant_json_is_refused_saying_so(tmp_path):
 
 
 def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_return(tmp_path, capsys):
-    """Mutation U41: the meta-test's columns let through as unmeasured in the wrong runs (`meta_test_columns(row) if
-    allow_eval else ()`). With allow_eval false the meta-test does not run and its columns are NaN: the run must
-    write its rows (the summary says "no meta-test"); with the slip its first row is refused as not finite and
-    every allow_eval-false run dies after its first iteration. With allow_eval true a NaN return is a fault that
-    must stop the run, not a row of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
+    """Only a run without a meta-test lets the meta-test's columns through as unmeasured. With allow_eval false the
+    meta-test does not run and its columns are NaN: the run must write its rows (the summary says "no meta-test"); with
+    the columns let through in the wrong runs (`meta_test_columns(row) if allow_eval else ()`) its first row is refused
+    as not finite and every allow_eval-false run dies after its first iteration. With allow_eval true a NaN return is a
+    fault that must stop the run, not a row of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
     from rlkit.errors import DivergedError
     from rlkit.logging import RETURN_COLUMNS
     from tests.test_logging import make_row
@@ -731,10 +728,10 @@ def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_r
 
 
 def test_a_new_borel_run_records_no_vae_stage_in_its_code_record(tmp_path, monkeypatch):
-    """Mutation U42: code.json's "resumed inside the VAE stage" mark given to a run that did not resume
-    (`resumed and` dropped). A BOREL run started anew is at VAE step 0: its code.json entry must say no stage (it
-    trains everything from the start); with the slip it says "VAE step 0" as if it had resumed there, and a resumed
-    one is still marked. (tests/test_run_folder.py, beside the code-record tests.)"""
+    """code.json's "resumed inside the VAE stage" mark goes only to a run that resumed (`resumed and`). A BOREL run
+    started anew is at VAE step 0: its code.json entry must say no stage (it trains everything from the start), and a
+    resumed one is still marked. With `resumed and` dropped the new run's entry says "VAE step 0" as if it had resumed
+    there. (tests/test_run_folder.py, beside the code-record tests.)"""
     from types import SimpleNamespace
 
     from rlkit.experiment import MetaTrainer
@@ -757,11 +754,11 @@ def test_a_new_borel_run_records_no_vae_stage_in_its_code_record(tmp_path, monke
 
 
 def test_a_segment_run_hands_its_no_snapshot_restoring_to_the_resume(tmp_path, monkeypatch):
-    """Mutation U40: `run` always resuming with `restore_snapshots` True. A Ray segment runs
-    `run(max_iterations=1, restore_snapshots=False)` in a scratch folder: its resume must neither write snapshots
-    there nor purge TensorBoard (the driver restores them, and its event files are read beside the earlier
-    segments' in name order); with the slip every segment restores and purges in its scratch.
-    (tests/test_run_folder.py, with its `_fake_trainer`.)"""
+    """`run` hands its `restore_snapshots` to the resume rather than always resuming with True. A Ray segment runs
+    `run(max_iterations=1, restore_snapshots=False)` in a scratch folder: its resume must neither write snapshots there
+    nor purge TensorBoard (the driver restores them, and its event files are read beside the earlier segments' in name
+    order); always resuming with True, every segment restores and purges in its scratch. (tests/test_run_folder.py, with
+    its `_fake_trainer`.)"""
     from types import SimpleNamespace
 
     t, _, calls = _fake_trainer(tmp_path, num_iterations=5, resume_at=2)
@@ -797,9 +794,9 @@ def test_a_segment_run_hands_its_no_snapshot_restoring_to_the_resume(tmp_path, m
 
 
 def test_an_atomic_write_syncs_every_byte_written_not_only_what_left_the_buffer(tmp_path, monkeypatch):
-    """Mutation Z37: atomic_write flushes Python's buffer before the fsync, so the fsync covers the whole file. Without
-    the flush a small file (held in the buffer until close) is synced empty, and a crash after the rename can leave an
-    empty file under the name."""
+    """atomic_write flushes Python's buffer before the fsync, so the fsync covers the whole file. Without the flush a
+    small file (held in the buffer until close) is synced empty, and a crash after the rename can leave an empty file
+    under the name."""
     import rlkit.fileio as fileio
 
     sizes, real_fsync = [], os.fsync
@@ -816,9 +813,9 @@ def test_an_atomic_write_syncs_every_byte_written_not_only_what_left_the_buffer(
 
 
 def test_a_folder_removed_four_times_under_a_write_is_the_file_not_found_error_after_four_tries(tmp_path, monkeypatch):
-    """Mutation Z42: _temporary_beside makes the folder again when another process removed it before the temporary
-    file was made, four times, and raises the fourth FileNotFoundError (not a bad-descriptor error from a file
-    descriptor of -1, which names no path)."""
+    """_temporary_beside makes the folder again when another process removed it before the temporary file was made, four
+    times, and raises the fourth FileNotFoundError (not a bad-descriptor error from a file descriptor of -1, which names
+    no path)."""
     import rlkit.fileio as fileio
 
     tries = []
@@ -834,9 +831,9 @@ def test_a_folder_removed_four_times_under_a_write_is_the_file_not_found_error_a
 
 
 def test_error_chain_walks_past_a_raise_from_none_unless_told_not_to():
-    """Mutation Z44: error_chain(e) follows the hidden context of `raise ... from None` by default (an interrupt or
-    a refused write inside a writer that re-raised its own error `from None` is still found); only
-    `suppressed=False` (out_of_memory's) stops there."""
+    """error_chain(e) follows the hidden context of `raise ... from None` by default (an interrupt or a refused write
+    inside a writer that re-raised its own error `from None` is still found); only `suppressed=False` (out_of_memory's)
+    stops there."""
     try:
         try:
             raise OSError(28, "No space left on device")
@@ -851,9 +848,9 @@ def test_error_chain_walks_past_a_raise_from_none_unless_told_not_to():
 
 
 def test_a_lock_of_another_host_without_an_identity_is_refused_though_its_pid_is_free_here(tmp_path):
-    """Mutation Z63: FolderLock checks a lock's pid on this host only when the lock is this host's. A lock written
-    on another host (a shared file system) without a process identity (an older lock file, or a system without
-    /proc) names a process that cannot be seen from here: refused, not taken over because that pid is free here."""
+    """FolderLock checks a lock's pid on this host only when the lock is this host's. A lock written on another host (a
+    shared file system) without a process identity (an older lock file, or a system without /proc) names a process that
+    cannot be seen from here: refused, not taken over because that pid is free here."""
     (tmp_path / ".lock").write_text(f"{_dead_pid()} another-host")
     with pytest.raises(UserError, match=r"on host another-host .*remove .*\.lock' if that process is gone\)$"):
         with FolderLock(tmp_path, "{folder} is in use by pid {pid}"):
@@ -862,8 +859,8 @@ def test_a_lock_of_another_host_without_an_identity_is_refused_though_its_pid_is
 
 
 def test_a_lock_file_holding_only_a_pid_is_this_hosts(tmp_path):
-    """Mutation Z65: a lock written before the host was recorded (only a pid) is this host's: taken over when that
-    pid is gone, named as this host's "pid N" by lock_holder when it runs (not as a process on a host named '')."""
+    """A lock written before the host was recorded (only a pid) is this host's: taken over when that pid is gone, named
+    as this host's "pid N" by lock_holder when it runs (not as a process on a host named '')."""
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / ".lock").write_text(str(_dead_pid()))
     with FolderLock(tmp_path / "a", "{folder} is in use by pid {pid}"):
@@ -874,9 +871,9 @@ def test_a_lock_file_holding_only_a_pid_is_this_hosts(tmp_path):
 
 
 def test_a_process_identity_holds_its_start_time_which_does_not_change_as_it_runs():
-    """Mutation Z69: process_identity's last part is /proc/PID/stat's field 22 (starttime), which stays the same
-    for the life of the process; another field (24, its resident size) changes as it allocates, and a live lock
-    holder would then look like a reused pid whose lock may be taken over."""
+    """process_identity's last part is /proc/PID/stat's field 22 (starttime), which stays the same for the life of the
+    process; another field (24, its resident size) changes as it allocates, and a live lock holder would then look like
+    a reused pid whose lock may be taken over."""
     before = process_identity(os.getpid())
     if not before:
         pytest.skip("no /proc here")
@@ -889,9 +886,8 @@ def test_a_process_identity_holds_its_start_time_which_does_not_change_as_it_run
 
 
 def test_a_process_that_this_user_may_not_signal_is_alive(monkeypatch):
-    """Mutation Z71: process_alive asks with signal 0; "not permitted" (another user's process) means the pid exists,
-    so a lock held by another user's live process is refused, not taken over as stale. Only "no such process" is
-    gone."""
+    """process_alive asks with signal 0; "not permitted" (another user's process) means the pid exists, so a lock held
+    by another user's live process is refused, not taken over as stale. Only "no such process" is gone."""
     import rlkit.fileio as fileio
 
     def kill(pid, sig):
@@ -904,9 +900,9 @@ def test_a_process_that_this_user_may_not_signal_is_alive(monkeypatch):
 
 
 def test_lock_holder_names_another_hosts_lock_though_its_pid_is_free_here(tmp_path):
-    """Mutation Z77: lock_holder checks a lock's pid on this host only when the lock is this host's. Another host's
-    lock without a process identity names a process that cannot be seen from here: named with the hint to remove it,
-    not reported as no holder because that pid is free here."""
+    """lock_holder checks a lock's pid on this host only when the lock is this host's. Another host's lock without a
+    process identity names a process that cannot be seen from here: named with the hint to remove it, not reported as no
+    holder because that pid is free here."""
     pid = _dead_pid()
     (tmp_path / ".lock").write_text(f"{pid} another-host")
     assert lock_holder(tmp_path) == (
@@ -916,10 +912,9 @@ def test_lock_holder_names_another_hosts_lock_though_its_pid_is_free_here(tmp_pa
 
 
 def test_a_run_started_anew_in_a_folder_begins_its_own_code_record(tmp_path, monkeypatch):
-    """Mutation AC20: `_record_code` hands `record_code` whether the run resumed: a run started anew in a folder (one
-    that held only a failed start, no snapshot) begins code.json's list with its own entry; with `resumed` always
-    True it appends to the replaced run's list, which then claims that run's code trained this one's first
-    iterations."""
+    """`_record_code` hands `record_code` whether the run resumed: a run started anew in a folder (one that held only a
+    failed start, no snapshot) begins code.json's list with its own entry; with `resumed` always True it appends to the
+    replaced run's list, which then claims that run's code trained this one's first iterations."""
     _one_code(monkeypatch)
     old = {"from_iteration": 0, "revision": "old", "versions": {"torch": "1.0"}, "device": "cuda:0, captured"}
     (tmp_path / CODE_FILE).write_text(json.dumps({"trained_with": [old]}))
@@ -933,10 +928,10 @@ def test_a_run_started_anew_in_a_folder_begins_its_own_code_record(tmp_path, mon
 
 
 def test_a_run_folder_without_a_dataset_record_is_not_fingerprinted(tmp_path, monkeypatch):
-    """Mutation AC47: `recorded_data_print` fingerprints the config's data only where the run folder has a
-    dataset.json to compare it with (a sweep's check before training calls it for every run); with the condition
-    dropped every new or pre-record run folder hashes the whole dataset (gigabytes for MuJoCo) for nothing, since
-    `iterations_done` compares only where the file is."""
+    """`recorded_data_print` fingerprints the config's data only where the run folder has a dataset.json to compare it
+    with (a sweep's check before training calls it for every run); with the condition dropped every new or pre-record
+    run folder hashes the whole dataset (gigabytes for MuJoCo) for nothing, since `iterations_done` compares only where
+    the file is."""
     import rlkit.run_folder as rf
 
     calls = []
@@ -948,9 +943,9 @@ def test_a_run_folder_without_a_dataset_record_is_not_fingerprinted(tmp_path, mo
 
 
 def test_a_resume_of_another_config_names_each_difference_from_the_folders_value_to_the_new_one(tmp_path):
-    """Mutation AC51: `iterations_done` compares the folder's recorded variant (old) with the run's (new), and the
-    refusal says 'key: old -> new'; with the arguments swapped every line reads backwards (the folder's discount
-    shown as the one asked for) and a key the folder's variant lacks is read as the new run's default instead."""
+    """`iterations_done` compares the folder's recorded variant (old) with the run's (new), and the refusal says 'key:
+    old -> new'; with the arguments swapped every line reads backwards (the folder's discount shown as the one asked
+    for) and a key the folder's variant lacks is read as the new run's default instead."""
     old = load_config(None, {"algo_params": {"discount": 0.9}}).to_dict()
     new = load_config(None, {"algo_params": {"discount": 0.99}}).to_dict()
     (tmp_path / "variant.json").write_text(json.dumps(old))
@@ -960,10 +955,9 @@ def test_a_resume_of_another_config_names_each_difference_from_the_folders_value
 
 
 def test_a_saved_state_whose_iteration_count_is_not_an_int_is_one_line(tmp_path):
-    """Mutation AC52: `read_run_state` takes a state only if counters.iteration is an int; with the check cut to
-    `is not None` a damaged or foreign file whose count is text or a float passed, and the resume failed later in
-    a TypeError traceback (comparing '3' with num_iterations) or resumed at iteration 3.0 (snapshot names
-    itr_2.0.pt)."""
+    """`read_run_state` takes a state only if counters.iteration is an int; with the check cut to `is not None` a
+    damaged or foreign file whose count is text or a float passed, and the resume failed later in a TypeError traceback
+    (comparing '3' with num_iterations) or resumed at iteration 3.0 (snapshot names itr_2.0.pt)."""
     for iteration in ("3", 3.0, None):
         torch.save({"counters": {"iteration": iteration}, "trainer": {}}, tmp_path / "latest.pt")
         with pytest.raises(UserError, match=r"is not the state of a run \(no trainer state and counters.iteration"):
@@ -971,10 +965,10 @@ def test_a_saved_state_whose_iteration_count_is_not_an_int_is_one_line(tmp_path)
 
 
 def test_restore_snapshot_writes_only_a_missing_snapshot_and_leaves_one_that_is_there(tmp_path):
-    """Mutation AC54: `restore_snapshot` copies latest.pt to the snapshot due at its iteration only where that
-    snapshot is missing (a kill between the two writes); with the check dropped every resume rewrote the snapshot
-    that is there (megabytes of I/O per resume, and a snapshot replaced by whatever latest.pt holds, e.g. after a
-    user copied another file over latest.pt)."""
+    """`restore_snapshot` copies latest.pt to the snapshot due at its iteration only where that snapshot is missing (a
+    kill between the two writes); with the check dropped every resume rewrote the snapshot that is there (megabytes of
+    I/O per resume, and a snapshot replaced by whatever latest.pt holds, e.g. after a user copied another file over
+    latest.pt)."""
     cfg = load_config(None, {"algo_params": {"num_iterations": 10, "snapshot_gap": 1}})
     (tmp_path / "latest.pt").write_bytes(b"latest")
     restore_snapshot(tmp_path, cfg, 3)
@@ -985,10 +979,10 @@ def test_restore_snapshot_writes_only_a_missing_snapshot_and_leaves_one_that_is_
 
 
 def test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_before_anything_trains(tmp_path):
-    """Mutation AC55: `restore_missing_snapshot(out_dir, cfg, done)` looks for the snapshot due at latest.pt's
-    `done` iterations (itr_{done-1}.pt); looking one iteration early (itr_1.pt, which is there) it never restores
-    the last one, so a finished run killed between latest.pt and its last snapshot keeps no snapshot of its trained
-    policy (no run of it trains again to write it). Only a slow cluster test ran it."""
+    """`restore_missing_snapshot(out_dir, cfg, done)` looks for the snapshot due at latest.pt's `done` iterations
+    (itr_{done-1}.pt); looking one iteration early (itr_1.pt, which is there) it never restores the last one, so a
+    finished run killed between latest.pt and its last snapshot keeps no snapshot of its trained policy (no run of it
+    trains again to write it). Only a slow cluster test ran it."""
     cfg = load_config(None, {"algo_params": {"num_iterations": 3, "snapshot_gap": 1}})
     (tmp_path / "snapshots").mkdir()
     for n in (0, 1):
@@ -1000,10 +994,9 @@ def test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_be
 
 
 def test_a_run_folder_written_before_dataset_json_was_kept_resumes_without_a_data_comparison(tmp_path):
-    """Mutation AC60 (auditR's F23, listed there, not run): `iterations_done` compares the data by content only
-    where the folder has a dataset.json; a run written before the record was kept (variant.json and latest.pt, no
-    dataset.json) resumes, and the resume records the data it goes on with. With the file's presence unchecked
-    reading the missing record refused every such folder."""
+    """`iterations_done` compares the data by content only where the folder has a dataset.json; a run written before the
+    record was kept (variant.json and latest.pt, no dataset.json) resumes, and the resume records the data it goes on
+    with. With the file's presence unchecked reading the missing record refused every such folder."""
     variant = load_config(None, {}).to_dict()
     (tmp_path / "variant.json").write_text(json.dumps(variant))
     torch.save({"counters": {"iteration": 2}, "trainer": {}}, tmp_path / "latest.pt")
@@ -1011,10 +1004,9 @@ def test_a_run_folder_written_before_dataset_json_was_kept_resumes_without_a_dat
 
 
 def test_a_finished_run_may_be_checked_again_with_its_own_num_iterations(tmp_path):
-    """Mutation AC61 (auditR's F26, listed there, not run): a folder whose run has done exactly num_iterations is
-    finished, not refused: rerunning the same command (or a sweep's check, or `--report-only`) says it is complete.
-    Only a count past num_iterations is refused. With `>=` every finished run was refused as if num_iterations had
-    been lowered."""
+    """A folder whose run has done exactly num_iterations is finished, not refused: rerunning the same command (or a
+    sweep's check, or `--report-only`) says it is complete. Only a count past num_iterations is refused. With `>=` every
+    finished run was refused as if num_iterations had been lowered."""
     variant = load_config(None, {}).to_dict()
     (tmp_path / "variant.json").write_text(json.dumps(variant))
     torch.save({"counters": {"iteration": 5}, "trainer": {}}, tmp_path / "latest.pt")
@@ -1026,9 +1018,9 @@ def test_a_finished_run_may_be_checked_again_with_its_own_num_iterations(tmp_pat
 
 
 def test_a_switchs_error_marks_its_own_default_as_the_default():
-    """Mutation AI78: a bad value of a switch with a default is one line giving both values, the default first and
-    marked as such ('1 (on, the default) or 0 (off)' for a switch on by default; the other way round for one off by
-    default), not the other value marked."""
+    """A bad value of a switch with a default is one line giving both values, the default first and marked as such ('1
+    (on, the default) or 0 (off)' for a switch on by default; the other way round for one off by default), not the other
+    value marked."""
 
     on_name, off_name = "CSRO_TEST_SWITCH_ON", "CSRO_TEST_SWITCH_OFF"
     on_default = Switch(on_name, True, on="fast path", off="plain path")
@@ -1049,8 +1041,8 @@ def test_a_switchs_error_marks_its_own_default_as_the_default():
 
 
 def test_a_switch_set_to_the_empty_string_is_an_error_not_off():
-    """Mutation AI80: only "1" and "0" are values of a switch's variable; one set but empty (`CSRO_FUSE=` in a
-    shell) is the one-line error, not read as off (nor as unset)."""
+    """Only "1" and "0" are values of a switch's variable; one set but empty (`CSRO_FUSE=` in a shell) is the one-line
+    error, not read as off (nor as unset)."""
 
     name = "CSRO_TEST_SWITCH_EMPTY"
     switch = Switch(name, True, on="fast path", off="plain path")
@@ -1064,9 +1056,9 @@ def test_a_switch_set_to_the_empty_string_is_an_error_not_off():
 
 
 def test_a_borel_run_resumed_after_its_vae_stage_records_no_vae_stage_in_its_code_record(tmp_path):
-    """Mutation AM21: code.json marks a resumed BOREL run as resumed inside its VAE stage only while the VAE has
-    fewer than borel_vae_steps steps; a run resumed after the stage (VAE steps == borel_vae_steps) trains no VAE
-    step, so its entry has no stage."""
+    """code.json marks a resumed BOREL run as resumed inside its VAE stage only while the VAE has fewer than
+    borel_vae_steps steps; a run resumed after the stage (VAE steps == borel_vae_steps) trains no VAE step, so its entry
+    has no stage."""
 
     t = object.__new__(MetaTrainer)
     t.borel = SimpleNamespace(vae_steps=10)

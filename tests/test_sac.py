@@ -1182,9 +1182,9 @@ def test_stage1_writes_each_termination_as_not_done_0(tmp_path):
 
 
 def test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused():
-    """Mutations TT65, TT66, TT67: The SAC settings' own bounds (not only that a range is enforced): discount 0
-    would train a critic of the immediate reward only, an Adam beta of 1 divides by 1 - beta^t = 0, and a seed must
-    fit gymnasium's 32 bits. The bounds just inside are accepted."""
+    """The SAC settings are refused at their own bounds (not only where some range is enforced): discount 0 would train
+    a critic of the immediate reward only, an Adam beta of 1 divides by 1 - beta^t = 0, and a seed must fit gymnasium's
+    32 bits. The bounds just inside are accepted."""
     for override, said in [
         ("agent.params.discount=0", r"agent.params.discount=0: expected a finite number in \(0, 1\]"),
         (
@@ -1204,8 +1204,8 @@ def test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_re
 
 
 def test_equal_log_std_bounds_are_refused():
-    """Mutation TT71: The actor's log std is squashed into [lo, hi]: with lo = hi its std could not move, so equal
-    bounds are refused as reversed ones are."""
+    """The actor's log std is squashed into [lo, hi]: with lo = hi its std could not move, so equal bounds are refused
+    as reversed ones are."""
     with pytest.raises(
         UserError,
         match=r"^SAC setting diag_gaussian_actor.params.log_std_bounds=\[-2, -2\]: expected two finite numbers",
@@ -1220,10 +1220,10 @@ def test_equal_log_std_bounds_are_refused():
 
 
 def test_a_state_saved_before_the_networks_record_resumes_in_a_run_without_networks():
-    """Mutation V04: `check_resumable` taking a state saved before the save_networks record as one of a run *with*
-    networks (`theirs["save_networks"] = True`) instead of one of this run's setting. Such a state resumes either way
-    (test_sac's `test_a_state_saved_without_networks_does_not_resume_with_them`); with the slip a run with
-    save_networks=false refuses to resume it, and the user is told to throw the part-trained tasks away."""
+    """`check_resumable` takes a state saved before the save_networks record as one of this run's setting, not as one of
+    a run *with* networks (`theirs["save_networks"] = True`). Such a state resumes either way (test_sac's
+    `test_a_state_saved_without_networks_does_not_resume_with_them`); with the slip a run with save_networks=false
+    refuses to resume it, and the user is told to throw the part-trained tasks away."""
     from rlkit.behaviour.generate import check_resumable, group_settings
 
     behaviour = load_sac_config("tiny_point", [])
@@ -1233,12 +1233,11 @@ def test_a_state_saved_before_the_networks_record_resumes_in_a_run_without_netwo
 
 
 def test_a_chain_of_segments_ends_with_a_segment_that_returns_no_state(tmp_path):
-    """Mutation V11: `train_segment` returning the group's state after the last step too (`group.state()` for
-    `group.state() if more else None`). Its doc and `Segment`'s: the state to continue from is None once the task is
-    complete, which is how the Ray driver knows a task's chain has ended. With the slip every Ray task submits
-    segments forever (each rewriting task.json as incomplete, then complete); test_sac's chained-segments test
-    loops forever instead of failing, so this one bounds the chain: tiny_point's 300 steps are 2 checkpoints, so
-    3 segments."""
+    """`train_segment` returns no state after the last step (`group.state() if more else None`, not `group.state()`).
+    Its doc and `Segment`'s: the state to continue from is None once the task is complete, which is how the Ray driver
+    knows a task's chain has ended. With the slip every Ray task submits segments forever (each rewriting task.json as
+    incomplete, then complete); test_sac's chained-segments test loops forever instead of failing, so this one bounds
+    the chain: tiny_point's 300 steps are 2 checkpoints, so 3 segments."""
     from rlkit.behaviour.generate import train_segment
 
     spec, state, written = point_spec(tmp_path), None, []
@@ -1255,13 +1254,13 @@ def test_a_chain_of_segments_ends_with_a_segment_that_returns_no_state(tmp_path)
 
 
 def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_written(tmp_path):
-    """Mutation V17: `TaskGroup.run` rolling out a due checkpoint without checking the networks first (`if not
-    finite.all():` dropped). The step before checkpoint 100 (at step 120) task 4's target critic turns NaN: its
-    update that step makes its critic and actor NaN, while the action it took was still finite. The checkpoint must
-    be refused as a divergence (DivergedError, exit 3, naming task 4 and the learning rates to lower, nothing
-    written); with the slip the checkpoint's rollout of the NaN policy runs, and the user gets the env's "non-finite
-    action" UserError (exit 2) naming neither the task nor the cause (an env that took NaN actions would have its
-    NaN episodes and networks written as behaviour data)."""
+    """`TaskGroup.run` checks the networks before it rolls out a due checkpoint (`if not finite.all():`); this guards
+    against that check dropped. The step before checkpoint 100 (at step 120) task 4's target critic turns NaN: its
+    update that step makes its critic and actor NaN, while the action it took was still finite. The checkpoint must be
+    refused as a divergence (DivergedError, exit 3, naming task 4 and the learning rates to lower, nothing written);
+    with the slip the checkpoint's rollout of the NaN policy runs, and the user gets the env's "non-finite action"
+    UserError (exit 2) naming neither the task nor the cause (an env that took NaN actions would have its NaN episodes
+    and networks written as behaviour data)."""
     from rlkit.errors import DivergedError
     from rlkit.fileio import read_tree
 
@@ -1278,8 +1277,8 @@ def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_writte
 
 
 def test_sac_params_go_to_json_and_back_unchanged():
-    """Mutation X28, X29: `to_dict` writes the tuples as lists (what json reads back), and `from_dict` of it gives
-    the same, hashable settings again (tuples, not lists)."""
+    """`to_dict` writes the tuples as lists (what json reads back), and `from_dict` of it gives the same, hashable
+    settings again (tuples, not lists)."""
     p = _params(2)
     d = p.to_dict()
     assert d["actor_betas"] == [0.8, 0.99] and d["log_std_bounds"] == [-5.0, 2.0]
@@ -1289,9 +1288,8 @@ def test_sac_params_go_to_json_and_back_unchanged():
 
 
 def test_stage1_actor_weights_are_pytorch_sacs_orthogonal_draws_of_the_out_in_matrices():
-    """Mutation X51: each stage-1 weight is `nn.init.orthogonal_` of the [out, in] matrix (as pytorch_sac's
-    nn.Linear holds it), drawn layer after layer from the task's `behaviour_init` generator; an [in, out] draw is
-    another matrix."""
+    """Each stage-1 weight is `nn.init.orthogonal_` of the [out, in] matrix (as pytorch_sac's nn.Linear holds it), drawn
+    layer after layer from the task's `behaviour_init` generator; an [in, out] draw is another matrix."""
     sac = load_sac_config("tiny_point", []).sac
     agent = VectorSAC(1, 3, 2, sac, seed=5, device=torch.device("cpu"))
     gen = torch_generator(5, "behaviour_init")
@@ -1303,8 +1301,8 @@ def test_stage1_actor_weights_are_pytorch_sacs_orthogonal_draws_of_the_out_in_ma
 
 
 def test_stage1_noise_is_each_tasks_own_behaviour_noise_stream_of_the_seed():
-    """Mutation X27: every task's stage-1 draws come from stream "behaviour_noise" of the seed (the same for each
-    task, as the reference's one-process-per-task SACs), not from the initialisation's stream."""
+    """Every task's stage-1 draws come from stream "behaviour_noise" of the seed (the same for each task, as the
+    reference's one-process-per-task SACs), not from the initialisation's stream."""
     gens = TaskGenerators(2, 7, torch.device("cpu"))
     expected = torch.randn(4, 3, generator=torch_generator(7, "behaviour_noise"))
     got = gens.randn(4, 3)
@@ -1312,8 +1310,8 @@ def test_stage1_noise_is_each_tasks_own_behaviour_noise_stream_of_the_seed():
 
 
 def test_stage1_actor_and_critic_take_their_own_hidden_sizes():
-    """Mutation X78, X79: the actor is `actor_hidden_depth` layers of `actor_hidden_dim`, the twin critics
-    `critic_hidden_depth` layers of `critic_hidden_dim`, each from its own settings."""
+    """The actor is `actor_hidden_depth` layers of `actor_hidden_dim`, the twin critics `critic_hidden_depth` layers of
+    `critic_hidden_dim`, each from its own settings."""
     p = dataclasses.replace(
         _params(1), actor_hidden_dim=6, actor_hidden_depth=1, critic_hidden_dim=5, critic_hidden_depth=3
     )
@@ -1323,8 +1321,8 @@ def test_stage1_actor_and_critic_take_their_own_hidden_sizes():
 
 
 def test_each_task_bar_has_its_own_terminal_line():
-    """Mutation AG68: a group's task bars sit on lines 0, 1, ... of the terminal (tqdm's `position`, kept as
-    `-pos`); all at line 0 they overwrite each other and the terminal shows one task's progress."""
+    """A group's task bars sit on lines 0, 1, ... of the terminal (tqdm's `position`, kept as `-pos`); all at line 0
+    they overwrite each other and the terminal shows one task's progress."""
     bars = TaskBars([3, 7, 8], total=10, mode="bars")
     try:
         assert [abs(b.pos) for b in bars.bars] == [0, 1, 2]
@@ -1344,25 +1342,25 @@ def test_each_task_bar_has_its_own_terminal_line():
     ],
 )
 def test_sac_values_that_would_train_nothing_or_blow_up_are_refused_at_their_own_bounds(override, said):
-    """Mutation AH61/AH62/AH63/AH64/AH65/AH66: no random step before the first update (an empty replay buffer), a
-    target rate of 0 (the target critic never moves), a temperature of 0 (log 0), no stochastic episode per checkpoint
-    (what stage 2 reads by default), no task in a group, or a learning rate past 1 are one-line refusals. (test_sac's
-    range test derives its bad values from SAC_RANGES itself, so only a bound pinned by hand catches a bound moved.)"""
+    """No random step before the first update (an empty replay buffer), a target rate of 0 (the target critic never
+    moves), a temperature of 0 (log 0), no stochastic episode per checkpoint (what stage 2 reads by default), no task in
+    a group, or a learning rate past 1 are one-line refusals. (test_sac's range test derives its bad values from
+    SAC_RANGES itself, so only a bound pinned by hand catches a bound moved.)"""
     with pytest.raises(UserError) as info:
         load_sac_config("tiny_point", [override])
     assert str(info.value) == f"SAC setting {said}"
 
 
 def test_a_sac_config_without_a_device_runs_on_cuda_where_available():
-    """Mutation AH68: device is optional as tasks_per_group and save_networks are: a SAC config that leaves it out
-    loads, with the default 'cuda' (the CUDA device when available)."""
+    """device is optional as tasks_per_group and save_networks are: a SAC config that leaves it out loads, with the
+    default 'cuda' (the CUDA device when available)."""
     assert load_sac_config("train_point", ["~device"]).device == "cuda"
     assert load_sac_config("train_point", ["device=cpu"]).device == "cpu"
 
 
 def test_a_sac_key_given_twice_with_hydras_prefixes_is_refused():
-    """Mutation AH78: `++seed=2 seed=1` names seed twice (hydra would keep the last without a word), so the prefixes
-    + ++ ~ are stripped before the keys are compared; each such pair is a one-line refusal."""
+    """`++seed=2 seed=1` names seed twice (hydra would keep the last without a word), so the prefixes + ++ ~ are
+    stripped before the keys are compared; each such pair is a one-line refusal."""
     for first, second in (("++seed=2", "seed=1"), ("seed=1", "~seed"), ("seed=1", "++seed=2")):
         with pytest.raises(
             UserError,
@@ -1372,8 +1370,8 @@ def test_a_sac_key_given_twice_with_hydras_prefixes_is_refused():
 
 
 def test_a_sac_config_file_of_ones_own_may_end_in_yml(tmp_path):
-    """Mutation AH76: a researcher's SAC file named .yml is a path, as a .yaml one is (not looked up as a name of the
-    package's configs); its defaults build on the package's files."""
+    """A researcher's SAC file named .yml is a path, as a .yaml one is (not looked up as a name of the package's
+    configs); its defaults build on the package's files."""
     mine = tmp_path / "mine.yml"
     mine.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
     schedule = load_sac_config(str(mine), ["seed=3"]).schedule
@@ -1381,8 +1379,8 @@ def test_a_sac_config_file_of_ones_own_may_end_in_yml(tmp_path):
 
 
 def test_a_sac_config_without_save_networks_saves_the_networks():
-    """Mutation AH75: save_networks is optional, true where a SAC config leaves it out (--regenerate needs the
-    networks of every checkpoint); the existing check of the optional keys reads tasks_per_group only."""
+    """save_networks is optional, true where a SAC config leaves it out (--regenerate needs the networks of every
+    checkpoint); the existing check of the optional keys reads tasks_per_group only."""
     assert load_sac_config("train_point", ["~save_networks"]).save_networks is True
     assert load_sac_config("train_point", ["save_networks=false"]).save_networks is False
 

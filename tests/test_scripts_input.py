@@ -142,9 +142,9 @@ def test_write_default_config_takes_no_arguments_and_writes_nothing_with_one(tmp
 
 
 def test_write_default_config_writes_the_listing_atomically(monkeypatch, capsys):
-    """Mutation M63: `python scripts/write_default_config.py` replaces configs/default.py through atomic_write_text
-    (a temporary file renamed into place): written in place, a kill halfway leaves a truncated default.py, which
-    every config load imports. (The write is stood in for here: the committed file is not touched.)"""
+    """`python scripts/write_default_config.py` replaces configs/default.py through atomic_write_text (a temporary
+    file renamed into place): written in place, a kill halfway leaves a truncated default.py, which every config load
+    imports. (The write is stood in for here: the committed file is not touched.)"""
     import runpy
 
     import rlkit.fileio
@@ -158,8 +158,8 @@ def test_write_default_config_writes_the_listing_atomically(monkeypatch, capsys)
 
 
 def test_reread_counts_a_method_collapsed_only_where_every_seed_is(tmp_path):
-    """Mutation M69: a method whose z collapsed on seeds 0 and 1 of 3 is not a collapsed method for Table 1's
-    verdict (the report's rule: flags on every seed); counting it would re-read the verdict as if it had."""
+    """A method whose z collapsed on seeds 0 and 1 of 3 is not a collapsed method for Table 1's verdict (the
+    report's rule: flags on every seed); counting it would re-read the verdict as if it had."""
     reread = _module("reread_report_prose")
     lines = (ROOT / "docs" / "results" / "point-robot-demo.md").read_text().splitlines()
     assert reread.table_of(lines)[2] == frozenset({"BOREL"})  # seeds 0, 1, 2 of 3
@@ -169,8 +169,8 @@ def test_reread_counts_a_method_collapsed_only_where_every_seed_is(tmp_path):
 
 
 def test_reread_replaces_an_intervals_sentence_of_the_written_form(tmp_path):
-    """Mutation M73: the header's intervals sentence of the current form (`(shown; ...paired).`) as an older code
-    wrote it is replaced by today's; kept, the report would state another coverage than its intervals have."""
+    """The header's intervals sentence of the current form (`(shown; ...paired).`) as an older code wrote it is
+    replaced by today's; kept, the report would state another coverage than its intervals have."""
     import re
 
     reread = _module("reread_report_prose")
@@ -186,9 +186,9 @@ def test_reread_replaces_an_intervals_sentence_of_the_written_form(tmp_path):
 
 
 def test_reread_reads_the_zero_action_reference_into_the_verdict(tmp_path):
-    """Mutation M74: the Table 1 row of the zero-action return is the `still` reference: where doing nothing scores
-    above the top reference, the re-read verdict must say so (a scale whose top is worse than standing still
-    says nothing of learning), not call the methods' scores learned or not on that scale alone."""
+    """The Table 1 row of the zero-action return is the `still` reference: where doing nothing scores above the top
+    reference, the re-read verdict must say so (a scale whose top is worse than standing still says nothing of
+    learning), not call the methods' scores learned or not on that scale alone."""
     import re
 
     reread = _module("reread_report_prose")
@@ -205,8 +205,8 @@ def test_reread_reads_the_zero_action_reference_into_the_verdict(tmp_path):
 
 
 def test_reread_report_prose_refuses_a_report_without_its_fig3_paragraph_in_one_line(tmp_path, monkeypatch, capsys):
-    """Mutation M75: a report whose tables are there but whose Fig. 3 paragraph is not (next() finds no line) is one
-    line naming it, exit 2, not a StopIteration traceback."""
+    """A report whose tables are there but whose Fig. 3 paragraph is not (next() finds no line) is one line naming
+    it, exit 2, not a StopIteration traceback."""
     lines = (ROOT / "docs" / "results" / "point-robot-demo.md").read_text().splitlines()
     path = tmp_path / "point-robot-demo.md"
     path.write_text("\n".join(line for line in lines if not line.startswith("Final Np")) + "\n")
@@ -215,8 +215,8 @@ def test_reread_report_prose_refuses_a_report_without_its_fig3_paragraph_in_one_
 
 
 def test_reread_report_prose_refuses_two_reports(tmp_path, monkeypatch, capsys):
-    """Mutation M76: `reread_report_prose.py A.md B.md --write` is refused (it re-reads one report); taking the first
-    and dropping the second silently leaves B unread while the command looks done."""
+    """`reread_report_prose.py A.md B.md --write` is refused (it re-reads one report); taking the first and dropping
+    the second silently leaves B unread while the command looks done."""
     a, b = tmp_path / "a.md", tmp_path / "b.md"
     for p in (a, b):
         p.write_text((ROOT / "docs" / "results" / "point-robot-demo.md").read_text())
@@ -320,16 +320,16 @@ def _check_probe_lines(lines, cvae_loss, expected):
 def test_the_corro_probe_prints_each_blocks_mean_infonce_and_task_identification_as_documented(
     tmp_path, monkeypatch, capsys
 ):
-    """Mutation AJ51: the probe with reward negatives and --standardize prints, after steps 2 and 4 only, the mean
-    InfoNCE of those 2 steps at context_lr, and id and ratio of two fresh 100-row contexts' mean z per task."""
+    """The probe with reward negatives and --standardize prints, after steps 2 and 4 only, the mean InfoNCE of those
+    2 steps at context_lr, and id and ratio of two fresh 100-row contexts' mean z per task."""
     lines, buf, cfg = _run_probe(tmp_path, monkeypatch, capsys, "--steps", "4", "--every", "2", "--standardize")
     assert cfg.algo_params.corro_standardize
     _check_probe_lines(lines, None, _reference_probe(buf, cfg, 0, 4, 2, 0, True)[1])
 
 
 def test_the_corro_probe_trains_the_cvae_first_then_e1_with_generative_negatives(tmp_path, monkeypatch, capsys):
-    """Mutation AJ50: with --negatives generative the probe takes exactly --cvae-steps Adam steps of the CVAE on its own
-    parameters (the last loss printed) before E1's steps, as computed here."""
+    """With --negatives generative the probe takes exactly --cvae-steps Adam steps of the CVAE on its own parameters
+    (the last loss printed) before E1's steps, as computed here."""
     lines, buf, cfg = _run_probe(
         tmp_path, monkeypatch, capsys, "--negatives", "generative", "--cvae-steps", "3", "--steps", "2", "--every", "2"
     )
@@ -339,8 +339,8 @@ def test_the_corro_probe_trains_the_cvae_first_then_e1_with_generative_negatives
 
 
 def test_the_corro_probe_takes_the_negatives_asked_for_and_seed_0_by_default():
-    """Mutation AJ58: --negatives generative on a reward family is what the probe's config draws (not the family's
-    auto), and the seed is 0 unless given."""
+    """--negatives generative on a reward family is what the probe's config draws (not the family's auto), and the
+    seed is 0 unless given."""
     probe = _module("corro_encoder_probe")
     args = probe.parse_args([str(TINY_CONFIG), "--negatives", "generative"])
     assert args.seed == 0

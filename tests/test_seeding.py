@@ -123,10 +123,10 @@ def test_a_state_of_the_other_device_type_gives_the_device_change_stream():
 
 
 def test_a_cpu_state_does_not_fit_a_cuda_generator():
-    """Mutation Q07: a saved generator state fits a generator only with as many bytes as its own; a check of
-    `>=` took a CPU generator's 5,056-byte state as fitting a CUDA generator's 16 (Philox), so a run saved on the
-    CPU and resumed on a GPU did not draw the `device_change` stream it should (set_state then fails, or a state of
-    another generator type is loaded). The CUDA generator is stood in for by one whose state has 16 bytes."""
+    """A saved generator state fits a generator only with as many bytes as its own, so a CPU generator's 5,056-byte
+    state does not fit a CUDA generator's 16 (Philox). A check of `>=` took it as fitting, so a run saved on the CPU and
+    resumed on a GPU did not draw the `device_change` stream it should (set_state then fails, or a state of another
+    generator type is loaded). The CUDA generator is stood in for by one whose state has 16 bytes."""
     cuda_like = SimpleNamespace(get_state=lambda: torch.zeros(16, dtype=torch.uint8), device=torch.device("cpu"))
     cpu_state = torch_generator(3, "batch_sampling").get_state()
     state, fits = portable_generator_state(cuda_like, cpu_state, 3, "batch_sampling", 7)
@@ -136,9 +136,9 @@ def test_a_cpu_state_does_not_fit_a_cuda_generator():
 
 
 def test_a_seed_may_be_a_numpy_integer_but_not_a_bool():
-    """Mutations AC63, AC64: a seed is a non-negative integer, a numpy one included (a seed read from an array or a
-    sweep's arange), which derives the same streams as the int; a bool is refused (`True` is an int to Python, so a
-    flag passed where the seed goes would silently train seed 1)."""
+    """A seed is a non-negative integer, a numpy one included (a seed read from an array or a sweep's arange), which
+    derives the same streams as the int; a bool is refused (`True` is an int to Python, so a flag passed where the seed
+    goes would silently train seed 1)."""
     assert stream_seed(np.int64(3), "init") == stream_seed(3, "init")
     assert stream_seed(np.uint8(3), "eval_envs", np.int32(2)) == stream_seed(3, "eval_envs", 2)
     for flag in (True, False):
@@ -164,9 +164,9 @@ class _FakeGenerator:
 
 
 def test_a_streams_torch_generator_lives_on_the_device_asked_for(monkeypatch):
-    """Mutation AC66: `torch_generator(..., device=d)` makes the generator on `d` (a CUDA run's sampling draws on
-    the GPU), default the CPU; dropping the device makes a CPU generator that a CUDA `torch.rand(generator=...)`
-    refuses. Only a CUDA host shows it for real; a stand-in generator class records what it was given."""
+    """`torch_generator(..., device=d)` makes the generator on `d` (a CUDA run's sampling draws on the GPU), default the
+    CPU; dropping the device makes a CPU generator that a CUDA `torch.rand(generator=...)` refuses. Only a CUDA host
+    shows it for real; a stand-in generator class records what it was given."""
     import rlkit.seeding as seeding
 
     monkeypatch.setattr(seeding.torch, "Generator", _FakeGenerator)
@@ -176,10 +176,10 @@ def test_a_streams_torch_generator_lives_on_the_device_asked_for(monkeypatch):
 
 
 def test_a_state_reseeded_for_another_device_type_is_made_on_the_generators_device(monkeypatch):
-    """Mutation AC68: a CPU run's generator state resumed on a GPU is replaced by the `device_change` stream's state
-    of a generator on the GPU (Philox, 16 bytes); made on the CPU instead (`torch.Generator()`), the new state is a
-    CPU generator's 5,056 bytes, which the CUDA generator's set_state refuses: every CPU-to-GPU resume fails. A
-    stand-in generator class records the device; the CUDA generator is a stand-in with a 16-byte state."""
+    """A CPU run's generator state resumed on a GPU is replaced by the `device_change` stream's state of a generator on
+    the GPU (Philox, 16 bytes); made on the CPU instead (`torch.Generator()`), the new state is a CPU generator's 5,056
+    bytes, which the CUDA generator's set_state refuses: every CPU-to-GPU resume fails. A stand-in generator class
+    records the device; the CUDA generator is a stand-in with a 16-byte state."""
     import rlkit.seeding as seeding
 
     cpu_state = seeding.torch_generator(3, "batch_sampling").get_state()

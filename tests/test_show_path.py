@@ -504,8 +504,8 @@ def test_load_run_gives_the_iteration_whose_meta_test_the_snapshot_holds(tmp_pat
 
 
 def test_show_paths_figure_has_a_panel_for_every_held_out_task(tmp_path, monkeypatch):
-    """Mutation H31: paths.png lays the held-out tasks out 5 to a row; 7 tasks need 2 rows (5 + 2), and each of the
-    7 tasks gets its panel: with 1 row the last 2 tasks were left out of the figure without a word."""
+    """paths.png lays the held-out tasks out 5 to a row; 7 tasks need 2 rows (5 + 2), and each of the 7 tasks gets its
+    panel: with 1 row the last 2 tasks were left out of the figure without a word."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -523,9 +523,10 @@ def test_show_paths_figure_has_a_panel_for_every_held_out_task(tmp_path, monkeyp
 
 
 def test_record_protocol_repeats_the_meta_test_of_its_iteration_on_the_held_out_tasks(monkeypatch):
-    """Mutation Q40: record_protocol drew the streams of iteration 0's meta-test (EvalStreams.of(seed, 0)) whatever
-    iteration the snapshot holds: show_path.py drew episodes of another meta-test than the one progress.csv
-    reports for the snapshot. Its jobs are the held-out tasks', task-major, each env set to its task."""
+    """record_protocol draws the streams of the meta-test of the iteration the snapshot holds
+    (EvalStreams.of(seed, iteration)), not iteration 0's (EvalStreams.of(seed, 0)) whatever iteration the snapshot
+    holds: with iteration 0's, show_path.py drew episodes of another meta-test than the one progress.csv reports for the
+    snapshot. Its jobs are the held-out tasks', task-major, each env set to its task."""
     import rlkit.show as show
     from rlkit.eval import EvalStreams
 
@@ -567,10 +568,10 @@ def _walk(env, steps: int) -> None:
 
 
 def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch):
-    """Mutations Q47 and Q48: paths.png draws an Np context episode's first np_random_steps steps gray (random) and
-    the rest orange (the policy's); those steps are ceil(N / 2 - the job's scored steps so far). Not counting the
-    scored steps (Q47) drew a whole 10-step context episode as random after 15 scored steps of N = 40 (5 random);
-    blanking the random part from point k (Q48) dropped its last step. Points 0 .. k are the random part's."""
+    """paths.png draws an Np context episode's first np_random_steps steps gray (random) and the rest orange (the
+    policy's); those steps are ceil(N / 2 - the job's scored steps so far). Not counting the scored steps drew a whole
+    10-step context episode as random after 15 scored steps of N = 40 (5 random); blanking the random part from point k
+    dropped its last step. Points 0 .. k are the random part's."""
     import rlkit.show as show
 
     cfg = load_config(TINY_CONFIG)
@@ -595,8 +596,8 @@ def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch
 
 
 def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):
-    """Mutation Q46: record_protocol handed the protocol no reward map (the dense reward) on a run of
-    `sparse_rewards`: show_path.py's legends gave the dense returns of a run its progress.csv scores sparse."""
+    """record_protocol hands the protocol the sparse reward map on a run of `sparse_rewards`, not no reward map (the
+    dense reward): with none, show_path.py's legends gave the dense returns of a run its progress.csv scores sparse."""
     import rlkit.show as show
     from rlkit.tasks import make_env
 
@@ -621,11 +622,10 @@ def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):
 
 
 def test_offline_z_draws_the_held_out_tasks_contexts_from_the_runs_stream():
-    """Mutations Q42, Q43 and Q55: show_path.py's z picture infers z from contexts of each held-out task's offline data
-    drawn by stream show_path_z of the run's seed. Seeding it with 0 whatever the run's seed (Q42) drew the same
-    contexts for every seed; drawing them from the training tasks (Q43) pictured the latents of other tasks
-    under the held-out tasks' colours; contexts without s' (Q55) are not what an encoder of
-    `use_next_obs_in_context` reads."""
+    """show_path.py's z picture infers z from contexts of each held-out task's offline data drawn by stream show_path_z
+    of the run's seed, with s' where the run's encoder reads it. Seeding it with 0 whatever the run's seed drew the same
+    contexts for every seed; drawing them from the training tasks pictured the latents of other tasks under the held-out
+    tasks' colours; contexts without s' are not what an encoder of `use_next_obs_in_context` reads."""
     from rlkit.seeding import torch_generator
     from rlkit.show import offline_z
 
@@ -652,9 +652,9 @@ class _Prepared(Exception):
 
 
 def test_load_run_prepares_the_run_with_its_own_seed(tmp_path, monkeypatch):
-    """Mutation Q45: load_run took seed 0 whatever seed variant.json records: show_path.py on seed 3's run repeated
-    its meta-test with seed 0's streams (env resets, Np's draws, the offline contexts), not the ones progress.csv
-    reports."""
+    """load_run prepares the run with the seed variant.json records, not seed 0 whatever it records: with seed 0,
+    show_path.py on seed 3's run repeated its meta-test with seed 0's streams (env resets, Np's draws, the offline
+    contexts), not the ones progress.csv reports."""
     import json
 
     import rlkit.show as show
@@ -676,8 +676,8 @@ def test_load_run_prepares_the_run_with_its_own_seed(tmp_path, monkeypatch):
 
 
 def test_each_paths_panel_gives_its_own_tasks_last_return(tmp_path, monkeypatch):
-    """Mutation Q49: draw_paths handed every panel the first task's last return: each held-out task's legend in
-    paths.png showed task 0's return, so a task solved and one failed read alike."""
+    """draw_paths hands each panel its own task's last return, not the first task's: with the first task's, each
+    held-out task's legend in paths.png showed task 0's return, so a task solved and one failed read alike."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -694,11 +694,11 @@ def test_each_paths_panel_gives_its_own_tasks_last_return(tmp_path, monkeypatch)
 
 
 def test_the_z_picture_projects_each_source_onto_the_two_main_axes(tmp_path, monkeypatch):
-    """Mutations Q52 and Q53: z_pca.png projects every source's z onto the first two principal axes of all of them
-    together, a panel per source. Projecting onto the second and third axes (Q52) drew the picture along the
-    directions of least spread; slicing every panel from the first source's points (Q53) drew the offline data's
-    z in every panel under the other protocols' titles. Here z varies along its first entry most (+-4 and +-2),
-    along its second less (+-1, +-0.5), not at all along the others: the panels' x and y are those two entries."""
+    """z_pca.png projects every source's z onto the first two principal axes of all of them together, a panel per
+    source. Projecting onto the second and third axes drew the picture along the directions of least spread; slicing
+    every panel from the first source's points drew the offline data's z in every panel under the other protocols'
+    titles. Here z varies along its first entry most (+-4 and +-2), along its second less (+-1, +-0.5), not at all along
+    the others: the panels' x and y are those two entries."""
     drawn = []
     draw_z, plt = _draw_z_recording(monkeypatch, lambda x, y, c: drawn.append((np.asarray(x), np.asarray(y))))
 
@@ -715,9 +715,9 @@ def test_the_z_picture_projects_each_source_onto_the_two_main_axes(tmp_path, mon
 
 
 def test_borels_offline_z_is_the_belief_after_the_whole_episode(monkeypatch):
-    """Mutation Q56: BOREL's z from offline data is its belief mean after one whole offline episode of the task, the
-    GRU's output at the episode's length (its mask's sum); taking the output before any step (index 0) pictured the
-    prior belief, the same for every task."""
+    """BOREL's z from offline data is its belief mean after one whole offline episode of the task, the GRU's output at
+    the episode's length (its mask's sum); taking the output before any step (index 0) pictured the prior belief, the
+    same for every task."""
     import rlkit.show as show
 
     lengths = torch.tensor([3, 5])
@@ -737,9 +737,9 @@ def test_borels_offline_z_is_the_belief_after_the_whole_episode(monkeypatch):
 
 
 def test_record_protocol_gives_a_recurrent_agent_its_belief(monkeypatch):
-    """Mutation Q58: record_protocol handed a recurrent agent (BOREL's) no Belief: the protocols read the test data's
-    whole episodes and the carried-over context episodes from it, as the Evaluator hands them
-    (`Belief.of(cfg, eval_buffer)`), so show_path.py repeated another meta-test than the run's, or none."""
+    """record_protocol hands a recurrent agent (BOREL's) its Belief, as the Evaluator hands them
+    (`Belief.of(cfg, eval_buffer)`): the protocols read the test data's whole episodes and the carried-over context
+    episodes from it, so with no Belief show_path.py repeated another meta-test than the run's, or none."""
     import rlkit.show as show
 
     cfg = load_config(TINY_CONFIG)
@@ -808,16 +808,16 @@ def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, itera
 
 
 def test_show_path_refuses_seed_0_with_a_run_folder(tmp_path, monkeypatch):
-    """Mutation U18: the run-folder form's check of --seed testing its truth (`if seed`) rather than its presence.
-    `show_path.py RUN --seed 0` must be refused like any --seed there (a run folder has its own seed, which may be 3:
-    --seed 0 would be silently ignored and the user would believe they drew seed 0)."""
+    """The run-folder form's check of --seed tests its presence, not its truth (`if seed`): `show_path.py RUN --seed 0`
+    must be refused like any --seed there (a run folder has its own seed, which may be 3: --seed 0 would be silently
+    ignored and the user would believe they drew seed 0)."""
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--seed", "0"])
     assert result.exit_code != 0 and "['--seed 0']: expected either RUN_DIR alone" in str(result.exception)
     assert "run" not in seen
 
 
 def test_show_path_refuses_an_exp_name_with_a_run_folder(tmp_path, monkeypatch):
-    """Mutation U19: --exp_name left out of the run-folder form's check. `show_path.py RUN --exp_name other` names
+    """--exp_name is part of the run-folder form's check, not left out of it. `show_path.py RUN --exp_name other` names
     another run than the folder: it must be refused in one line, not draw RUN while the user asked for `other`."""
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--exp_name", "other"])
     assert result.exit_code != 0 and "['--exp_name other']: expected either RUN_DIR alone" in str(result.exception)
@@ -825,10 +825,11 @@ def test_show_path_refuses_an_exp_name_with_a_run_folder(tmp_path, monkeypatch):
 
 
 def test_show_path_config_form_finds_the_run_of_its_seed_and_reads_a_moved_dataset(tmp_path, monkeypatch):
-    """Mutations U20, U21: the config form looking for seed 0's run whatever --seed says (`find_run(target, 0,
-    ...)`), or not handing `--data_dir` to the run's loading (read from another key). `CONFIG --seed 2 --exp_name m
-    --data_dir D` must draw output/ENV/m/seed2 and read its dataset from D (the module doc: `--data_dir` reads a
-    dataset that has moved since); with the slips it draws seed 0's run, or fails on the dataset's old place."""
+    """The config form looks for the run of the seed --seed gives and hands `--data_dir` to the run's loading.
+    `CONFIG --seed 2 --exp_name m --data_dir D` must draw output/ENV/m/seed2 and read its dataset from D (the module
+    doc: `--data_dir` reads a dataset that has moved since). This guards against looking for seed 0's run whatever
+    --seed says (`find_run(target, 0, ...)`), or not handing `--data_dir` to the run's loading (read from another key):
+    with those slips it draws seed 0's run, or fails on the dataset's old place."""
     import show_path
 
     found = []
@@ -847,9 +848,10 @@ def test_show_path_config_form_finds_the_run_of_its_seed_and_reads_a_moved_datas
 
 
 def test_show_path_out_with_itr_writes_its_figures_under_the_names_given(tmp_path, monkeypatch):
-    """Mutation U22: the `_itrN` tag added with `--out` too (`itr is None or out is not None` cut to `itr is None`).
-    The module doc: with `--itr N` and no `--out` each name ends `_itrN`; with `--out` the figures go where the user
-    says: the Np figure at --out, the others beside it under their own names (paths_offline.png, z_pca.png...)."""
+    """With `--out` the `_itrN` tag is not added (`itr is None or out is not None`); this guards against that condition
+    cut to `itr is None`, which added the tag with `--out` too. The module doc: with `--itr N` and no `--out` each name
+    ends `_itrN`; with `--out` the figures go where the user says: the Np figure at --out, the others beside it under
+    their own names (paths_offline.png, z_pca.png...)."""
     out = tmp_path / "figs" / "mine.png"
     (tmp_path / "figs").mkdir()
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--itr", "3", "--out", str(out)])
@@ -869,9 +871,9 @@ def _file_name(p) -> str:
 
 
 def test_show_path_out_without_a_suffix_is_written_as_png(tmp_path, monkeypatch):
-    """Mutation U24: the suffix test inverted (`if np_out.suffix:`). `--out figs/mine` (no suffix, which the --out
-    check accepts) must write figs/mine.png, the others beside it; with the slip the Np figure is a file without a
-    suffix (no viewer opens it as a picture)."""
+    """An `--out` without a suffix gets .png (`if not np_out.suffix:`; the slip this catches inverted that suffix test).
+    `--out figs/mine` (no suffix, which the --out check accepts) must write figs/mine.png, the others beside it; with
+    the slip the Np figure is a file without a suffix (no viewer opens it as a picture)."""
     (tmp_path / "figs").mkdir()
     result, seen = _show_path_faked(
         monkeypatch, tmp_path, [str(tmp_path / "run"), "--out", str(tmp_path / "figs/mine")]
@@ -882,18 +884,18 @@ def test_show_path_out_without_a_suffix_is_written_as_png(tmp_path, monkeypatch)
 
 
 def test_show_path_seeds_the_sampled_z_of_the_snapshots_iteration(tmp_path, monkeypatch):
-    """Mutation U25: show_path seeding OFFPEARL's sampled test z as iteration 0's (`seed_meta_test_z(agent, seed,
-    0)`). The module doc: each protocol runs the meta-test of the snapshot's iteration again, OFFPEARL's sampled z
-    too (its stream is keyed by the iteration); with the slip a snapshot of iteration 4 is drawn with iteration 0's
-    z, not the episodes whose returns progress.csv holds."""
+    """show_path seeds OFFPEARL's sampled test z as the snapshot's iteration's, not as iteration 0's
+    (`seed_meta_test_z(agent, seed, 0)`). The module doc: each protocol runs the meta-test of the snapshot's iteration
+    again, OFFPEARL's sampled z too (its stream is keyed by the iteration); with the slip a snapshot of iteration 4 is
+    drawn with iteration 0's z, not the episodes whose returns progress.csv holds."""
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run")], iteration=4)
     assert result.exit_code == 0, result.output
     assert seen["meta_test_z"] == ("agent", 0, 4)
 
 
 def test_show_path_gpu_reaches_the_runs_loading(tmp_path, monkeypatch):
-    """Mutation U27: show_path ignoring --gpu (`select_device(None)`). On a machine of two GPUs `--gpu 1` must load
-    and roll the run out on cuda:1 (and `--gpu -1` on the CPU), not on cuda:0 beside another job.
+    """show_path hands --gpu to the run's loading, not ignoring it (`select_device(None)`). On a machine of two GPUs
+    `--gpu 1` must load and roll the run out on cuda:1 (and `--gpu -1` on the CPU), not on cuda:0 beside another job.
     (The CUDA calls are mocked as in tests/test_graphs.py.)"""
     from tests.test_graphs import _mock_cuda
 
@@ -926,10 +928,10 @@ def test_show_path_without_gpu_runs_where_the_run_ran(tmp_path, monkeypatch, run
 
 
 def test_show_path_infers_as_many_offline_z_per_task_as_runs(tmp_path, monkeypatch):
-    """Mutation U28: the offline z inferred once per task (`offline_z(setup, agent, 1, device)`). The z picture
-    compares offline-context z with the online protocols' z, every run of each task (module doc): with `--runs 3`
-    each source holds 3 per task; with the slip the offline cloud holds one point per task against three of each
-    online protocol, so the picture of context shift understates the offline spread."""
+    """The offline z is inferred once per run of each task, not once per task (`offline_z(setup, agent, 1, device)`).
+    The z picture compares offline-context z with the online protocols' z, every run of each task (module doc): with
+    `--runs 3` each source holds 3 per task; with the slip the offline cloud holds one point per task against three of
+    each online protocol, so the picture of context shift understates the offline spread."""
     result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--runs", "3"], runs=2)
     assert result.exit_code == 0, result.output
     assert seen["runs"] == [3, 3, 3]

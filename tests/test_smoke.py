@@ -1203,10 +1203,10 @@ def test_a_json_record_that_is_not_an_object_is_one_line(tmp_path, content, prob
 # torch warns of the pickle protocol of the code-carrying file it then refuses
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_path):
-    """Every error torch.load's weights-only reader raises on a damaged file is one line (mutations Z50, and audit Z's
-    struct.error: a file starting with pickle's 8-byte float opcode `G`, as a GIF does), and a file holding an object
-    of a class outside the allowed ones is refused, not loaded (mutation Z51: a raw pickle fails on torch's magic
-    number either way; a torch.save'd object loads when read without weights_only)."""
+    """Every error torch.load's weights-only reader raises on a damaged file is one line (struct.error among them: a
+    file starting with pickle's 8-byte float opcode `G`, as a GIF does), and a file holding an object of a class outside
+    the allowed ones is refused, not loaded (a raw pickle fails on torch's magic number either way; a torch.save'd
+    object loads when read without weights_only)."""
     import pickle
     from pathlib import PurePosixPath
 

@@ -23,11 +23,12 @@ from tests.test_losses import gradient_penalty_case
 
 
 def test_the_gradient_penalty_trains_the_dual_critic():
-    """Mutation G01: the gradient penalty's dc/da taken without `create_graph` (or detached after it). Its value
-    is still right (tests/test_losses.py checks the value only), but it is then a constant for c's weights: the
-    penalty that should keep c 1-Lipschitz in a (BRAC's `dual_critic_penalty: gradient`, docs/algorithm.md loss 7)
-    stops training c at all, and c's D_hat grows without bound. Here c's loss is rebuilt by hand (dc/da row by row,
-    kept in the graph) and its gradient on c's weights, penalty included, must equal the step's."""
+    """The gradient penalty's dc/da is taken with `create_graph` (and not detached after it), so the penalty trains
+    c. Taken without it, its value is still right (tests/test_losses.py checks the value only), but it is then a
+    constant for c's weights: the penalty that should keep c 1-Lipschitz in a
+    (BRAC's `dual_critic_penalty: gradient`, docs/algorithm.md loss 7) stops training c at all, and c's D_hat grows
+    without bound. Here c's loss is rebuilt by hand (dc/da row by row, kept in the graph) and its gradient on c's
+    weights, penalty included, must equal the step's."""
     tr, obs, z, a_policy, a_data = gradient_penalty_case()
     n = len(obs)
     params = list(tr.dual_critic.parameters())
@@ -62,11 +63,12 @@ def test_the_gradient_penalty_trains_the_dual_critic():
 
 
 def test_the_logged_alpha_is_the_clipped_alpha_the_step_uses():
-    """Mutation G04: the record's alpha read from the unclipped `alpha_var`. docs/data-format.md says the
-    `alpha` columns are BRAC's alpha as used, clipped to [0, alpha_max] (docs/reference-differences.md: a change
-    from the reference, which logs `_alpha_var`); the golden BRAC run never leaves that range, so nothing saw it.
-    By hand: with alpha_lr 0 alpha stays at its init 20, above alpha_max 10, and is used (and logged) as 10; with
-    a target divergence of 1000 one step takes alpha from 0 to about -1000, used (and logged) as 0."""
+    """The record's alpha is the clipped alpha the step uses, not the unclipped `alpha_var`. docs/data-format.md
+    says the `alpha` columns are BRAC's alpha as used, clipped to [0, alpha_max] (docs/reference-differences.md: a
+    change from the reference, which logs `_alpha_var`); the golden BRAC run never leaves that range, so nothing
+    else sees a record read from `alpha_var`. By hand: with alpha_lr 0 alpha stays at its init 20, above alpha_max
+    10, and is used (and logged) as 10; with a target divergence of 1000 one step takes alpha from 0 to about -1000,
+    used (and logged) as 0."""
     tr = make_trainer(use_brac=True, alpha_init=20.0, alpha_max=10.0, alpha_lr=0.0)
     record = tr.train_step(*make_inputs(), extra_batches(tr))
     assert tr.alpha_var.item() == 20.0
@@ -79,7 +81,7 @@ def test_the_logged_alpha_is_the_clipped_alpha_the_step_uses():
 
 
 def test_each_optimiser_steps_at_the_learning_rate_its_key_names():
-    """Mutation G16 (and G15): an optimiser built with another network's learning rate (the CLUB net's with
+    """Each optimiser is built with the learning rate its key names, not another network's (the CLUB net's with
     `qf_lr`, c's with `policy_lr`). Every shipped config leaves policy_lr, qf_lr, vf_lr and context_lr at 3e-4, so
     the reference-step and golden runs cannot tell them apart; a run that tunes one (rlkit/config.py: context_lr is
     the encoder's, the CLUB net's and a method's own encoder parts', c_lr the dual critic's) would silently train
@@ -99,8 +101,8 @@ def test_each_optimiser_steps_at_the_learning_rate_its_key_names():
 
 @pytest.mark.parametrize("algo", ["CLASSIFIER", "UNICORN_SS"])
 def test_a_methods_own_encoder_parts_step_at_context_lr(algo):
-    """Mutation G16's kin: CLASSIFIER's head and UNICORN_SS's decoder are stepped by the encoder's optimiser, at
-    context_lr (rlkit/config.py's description of context_lr)."""
+    """As in the test above, for a method's own encoder parts: CLASSIFIER's head and UNICORN_SS's decoder are
+    stepped by the encoder's optimiser, at context_lr (rlkit/config.py's description of context_lr)."""
     small = {"n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
     extra = small if algo == "CLASSIFIER" else {}
     tr = make_trainer(algo_type=algo, context_lr=4e-4, qf_lr=2e-4, **extra)
@@ -111,7 +113,7 @@ def test_a_methods_own_encoder_parts_step_at_context_lr(algo):
 
 
 def test_a_step_with_the_gradient_penalty_runs_and_moves_the_dual_critic():
-    """Mutation G01 through the public step: with dc/da taken without `create_graph`, `autograd.grad` frees the
+    """The gradient penalty's dc/da through the public step: taken without `create_graph`, `autograd.grad` frees the
     graph of c's one batched pass, and c's backward then fails on the first step of any run with
     `dual_critic_penalty: gradient` (no test ran a whole step with it). One step must run and move c."""
     from tests.test_gradient_flow import changed, snapshot
@@ -123,12 +125,13 @@ def test_a_step_with_the_gradient_penalty_runs_and_moves_the_dual_critic():
 
 
 def test_classifiers_step_scores_each_embedding_against_its_tasks_class():
-    """Mutation G61: the step's cross-entropy takes the task ids as the classes. The classes are the training tasks
-    in the order the run gives them (docs/algorithm.md, "Encoder variants"; `class_of_task`, whose mapping
-    tests/test_variants.py checks, but not that the step reads it): with training tasks 0..n-1 in order the two
-    agree, so every other test passes; with any other split the head learns the wrong labels (or the ids run
-    past the head's outputs). Training tasks (2, 0, 1): tasks 0 and 1 are classes 1 and 2. By hand: z_loss =
-    z_loss_weight x mean cross-entropy of the head's logits on every embedding against its task's class."""
+    """The step's cross-entropy takes each embedding's task's class, not the task id, as its class. The classes are
+    the training tasks in the order the run gives them (docs/algorithm.md, "Encoder variants"; `class_of_task`,
+    whose mapping tests/test_variants.py checks, but not that the step reads it): with training tasks 0..n-1 in
+    order the ids and the classes agree, so every other test passes; with any other split a head scored on the ids
+    learns the wrong labels (or the ids run past the head's outputs). Training tasks (2, 0, 1): tasks 0 and 1 are
+    classes 1 and 2. By hand: z_loss = z_loss_weight x mean cross-entropy of the head's logits on every embedding
+    against its task's class."""
     args = ["--algo_type", "CLASSIFIER", "--latent_size", "4", "--net_size", "16"]
     cfg = load_config(None, parse_override_args(args))
     tr = CSROTrainer(TrainerSettings.from_config(cfg, [2, 0, 1]), OBS, ACT, torch.device("cpu"), seed=0)
@@ -146,12 +149,12 @@ def test_classifiers_step_scores_each_embedding_against_its_tasks_class():
 
 
 def test_unicorn_ss_step_decodes_s_prime_minus_s_from_the_rows_s_and_a():
-    """Mutation G67: the trainer hands UNICORN's self-supervised loss s' where it reads s and s where it reads s'.
-    UNICORN's decoder (docs/algorithm.md, "Baselines"; unicorn.py) predicts (s' - s, r) from (z, s, a); swapped,
-    it predicts s - s' from (z, s', a), the inverse dynamics' state, and the encoder is trained to reconstruct
-    something else. The existing tests check the loss on hand-made tensors and which reward the step passes, not
-    which states. By hand, at the step's first weights: z from the context, z_loss = mean((D_s(z, s, a) - (s' - s))^2)
-    + mean((D_r(z, s, a) - r)^2) + beta x FOCAL's metric of z."""
+    """The trainer hands UNICORN's self-supervised loss s where it reads s and s' where it reads s', not the two
+    swapped. UNICORN's decoder (docs/algorithm.md, "Baselines"; unicorn.py) predicts (s' - s, r) from (z, s, a);
+    swapped, it predicts s - s' from (z, s', a), the inverse dynamics' state, and the encoder is trained to
+    reconstruct something else. The existing tests check the loss on hand-made tensors and which reward the step
+    passes, not which states. By hand, at the step's first weights: z from the context, z_loss =
+    mean((D_s(z, s, a) - (s' - s))^2) + mean((D_r(z, s, a) - r)^2) + beta x FOCAL's metric of z."""
     tr = make_trainer(algo_type="UNICORN_SS")
     task_ids, context, batch = make_inputs()
     batch = dataclasses.replace(batch, next_obs=batch.obs + 1.0)  # s' - s = 1 in every dim
@@ -189,11 +192,11 @@ def moments(opt, params):
 
 
 def test_corros_pretraining_steps_on_each_steps_own_infonce_gradient():
-    """Mutation G48: CORRO's encoder-only step (`_corro_pretrain_step`) without zeroing the encoder's gradients
-    first. E1 would then step on the sum of every pretraining step's InfoNCE gradient so far (the first step's
-    gradient kept in every later one): not CORRO's pretraining. The schedule tests only see that E1 moves. Here the
-    second step's gradient is InfoNCE's alone, computed by hand at the weights and with the noise the step has, and
-    E1's move must be Adam's second step with it."""
+    """CORRO's encoder-only step (`_corro_pretrain_step`) zeroes the encoder's gradients first. Without that, E1
+    would step on the sum of every pretraining step's InfoNCE gradient so far (the first step's gradient kept in
+    every later one): not CORRO's pretraining. The schedule tests only see that E1 moves. Here the second step's
+    gradient is InfoNCE's alone, computed by hand at the weights and with the noise the step has, and E1's move must
+    be Adam's second step with it."""
     tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=3)
     enc, opt, lr = tr.agent.encoder, tr.optimizers()["encoder"], tr.settings.context_lr
     assert tr.settings.corro.negatives == "reward"
@@ -210,10 +213,10 @@ def test_corros_pretraining_steps_on_each_steps_own_infonce_gradient():
 
 
 def test_borels_vae_steps_on_each_steps_own_elbo_gradient():
-    """Mutation G49: BOREL's `vae_step` without zeroing the encoder's optimiser's gradients: the belief VAE would
-    step on the running sum of every VAE step's gradient. The second step's gradient is the negative ELBO's of its
-    own batch, computed at the weights and with the random draws the step has; the VAE's move must be Adam's second
-    step with it."""
+    """BOREL's `vae_step` zeroes the encoder's optimiser's gradients: without that, the belief VAE would step on the
+    running sum of every VAE step's gradient. The second step's gradient is the negative ELBO's of its own batch,
+    computed at the weights and with the random draws the step has; the VAE's move must be Adam's second step with
+    it."""
     tr = borel_trainer(borel_decode_state=True)
     vae, opt, lr = tr.agent.encoder, tr.optimizers()["encoder"], tr.settings.context_lr
     buf = MultiTaskBuffer({t: episodes_data([4] * 6, t, seed=t) for t in range(3)}, OBS, ACT, torch.device("cpu"))
@@ -235,12 +238,11 @@ def test_borels_vae_steps_on_each_steps_own_elbo_gradient():
 
 
 def test_belief_spread_with_one_sequence_a_task_is_the_population_std_across_tasks():
-    """Mutation G56: with a single sequence per task (no within-task estimate) `belief_spread` returns the
-    across-task std with torch's default (n - 1) correction, where every other path (`task_spread`, the step's
-    guard, docs/algorithm.md "When the tanh encoder collapses") takes the std over the tasks with correction 0.
-    The logged `Z across` would then jump by sqrt(T / (T - 1)) (41% with 2 tasks) depending on how many
-    sequences each task had, and the collapse guard compares it across runs. By hand: tasks at 0 and 2 in both
-    dims, population std 1."""
+    """With a single sequence per task (no within-task estimate) `belief_spread` returns the std over the tasks with
+    correction 0, as every other path (`task_spread`, the step's guard, docs/algorithm.md "When the tanh encoder
+    collapses") takes it, not with torch's default (n - 1) correction. With that correction the logged `Z across`
+    would jump by sqrt(T / (T - 1)) (41% with 2 tasks) depending on how many sequences each task had, and the
+    collapse guard compares it across runs. By hand: tasks at 0 and 2 in both dims, population std 1."""
     across, ratio = belief_spread(torch.tensor([[0.0, 0.0], [2.0, 2.0]]), torch.tensor([0, 1]))
     assert across.item() == pytest.approx(1.0)
     assert math.isnan(ratio.item())
@@ -250,11 +252,12 @@ def test_belief_spread_with_one_sequence_a_task_is_the_population_std_across_tas
 
 
 def test_belief_spread_compares_two_equal_halves_of_a_tasks_sequences():
-    """Mutation G55: with an odd number of sequences the second half takes the leftover one too. Within-task
-    spread is rms(z_a - z_b) / 2 on the assumption z ~ (z_a + z_b) / 2 of two equal, disjoint halves (`task_spread`;
-    the step's own guard drops the odd context row the same way, tests/test_collapse.py). By hand: task 0's
-    finals 0, 2, 100 -> halves 0 and 2 (the third left out of the within estimate, kept in z = 34); task 1's
-    10, 14, 12 -> halves 10 and 14, z = 12. across = std(34, 12) = 11, within = sqrt((2^2 + 4^2) / 2) / 2."""
+    """With an odd number of sequences the two halves are equal and the leftover one is left out of the within
+    estimate; the second half does not take it too. Within-task spread is rms(z_a - z_b) / 2 on the assumption
+    z ~ (z_a + z_b) / 2 of two equal, disjoint halves (`task_spread`; the step's own guard drops the odd context row
+    the same way, tests/test_collapse.py). By hand: task 0's finals 0, 2, 100 -> halves 0 and 2 (the third left out
+    of the within estimate, kept in z = 34); task 1's 10, 14, 12 -> halves 10 and 14, z = 12. across = std(34, 12)
+    = 11, within = sqrt((2^2 + 4^2) / 2) / 2."""
     final = torch.tensor([[0.0], [2.0], [100.0], [10.0], [14.0], [12.0]])
     across, ratio = belief_spread(final, torch.tensor([0, 0, 0, 1, 1, 1]))
     within = math.sqrt((2**2 + 4**2) / 2) / 2
@@ -263,10 +266,10 @@ def test_belief_spread_compares_two_equal_halves_of_a_tasks_sequences():
 
 
 def test_corros_attention_score_starts_like_torchs_linear():
-    """Mutation G58: E2's linear score initialised U(+-1/L) instead of U(+-1/sqrt(L)), torch's nn.Linear default
-    that CORRO's `SelfAttnEncoder` has (corro.py's comment). A narrower init makes the softmax weights near uniform,
-    so CORRO's aggregator would start as the plain mean. With L = 64 the weights lie in +-1/8, and of 64 uniform
-    draws some exceed 0.1 (all below with probability 0.8^64 < 1e-6); under U(+-1/64) none can."""
+    """E2's linear score is initialised U(+-1/sqrt(L)), torch's nn.Linear default that CORRO's `SelfAttnEncoder` has
+    (corro.py's comment), not U(+-1/L). A narrower init makes the softmax weights near uniform, so CORRO's aggregator
+    would start as the plain mean. With L = 64 the weights lie in +-1/8, and of 64 uniform draws some exceed 0.1 (all
+    below with probability 0.8^64 < 1e-6); under U(+-1/64) none can."""
     settings = corro.CorroSettings("attention", pretrain_steps=0, reward_std=0.5, negatives="reward", cvae_steps=0)
     enc = corro.CorroEncoder(2, 2, 7, 64, settings, generator=torch.Generator().manual_seed(0))
     w = torch.cat([p.detach().flatten() for p in enc.attention.parameters()])
@@ -275,10 +278,10 @@ def test_corros_attention_score_starts_like_torchs_linear():
 
 
 def test_corros_joint_stage_steps_e1_on_the_whole_infonce_gradient_queries_included(monkeypatch):
-    """Mutation AL33: in CORRO's joint stage (no pretraining) E1's gradient is InfoNCE's through the queries and
-    positives (the step's own embeddings e) as well as through the negatives; InfoNCE on sg(e) would leave E1 only the
-    negatives' part. The gradient E1 holds after the step must equal InfoNCE's, computed at the step's weights with
-    the reward noise the step drew (the critic's gradient stops before E1: the aggregator reads sg(e))."""
+    """In CORRO's joint stage (no pretraining) E1's gradient is InfoNCE's through the queries and positives (the
+    step's own embeddings e) as well as through the negatives; InfoNCE on sg(e) would leave E1 only the negatives'
+    part. The gradient E1 holds after the step must equal InfoNCE's, computed at the step's weights with the reward
+    noise the step drew (the critic's gradient stops before E1: the aggregator reads sg(e))."""
     tr = make_trainer(algo_type="CORRO", corro_pretrain_steps=0)
     enc = tr.agent.encoder
     assert enc.stage(tr.settings.corro) == "joint" and not tr.settings.use_club and not tr.settings.use_focal

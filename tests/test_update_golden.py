@@ -108,10 +108,10 @@ def update_golden_run(request, tmp_path, monkeypatch, capsys):
 
 
 def test_update_golden_writes_each_runs_default_kernel_float64_frame_whole_as_its_golden_file(update_golden_run):
-    """Mutation M05, M13, M14, M15, M16, M21, M27: the golden file of each run must be the default kernels' float64
-    frame, every digit, no index column (else test_golden compares runs with another CPU's, float32's or rounded
-    numbers, or a column named 'Unnamed: 0'), and it and tolerances.json replace the old files whole (a new inode,
-    no temporary file left): a run killed halfway must not leave a truncated golden file."""
+    """The golden file of each run must be the default kernels' float64 frame, every digit, no index column (else
+    test_golden compares runs with another CPU's, float32's or rounded numbers, or a column named 'Unnamed: 0'), and
+    it and tolerances.json replace the old files whole (a new inode, no temporary file left): a run killed halfway
+    must not leave a truncated golden file."""
     update_golden, argv, margin, inodes, calls, out = update_golden_run
     golden_dir = update_golden.TOLERANCES.parent
     assert sorted(p.name for p in golden_dir.iterdir()) == sorted(inodes)
@@ -124,11 +124,11 @@ def test_update_golden_writes_each_runs_default_kernel_float64_frame_whole_as_it
 def test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_and_at_least_the_floor(
     update_golden_run,
 ):
-    """Mutation M01-M04, M06-M12, M17, M18, M22, M23, M26: each run's and column's spread is the largest
-    |variant - default| over the rows and every variant this CPU runs (not a mean, a signed difference, the last
-    variant or row, another run's, or a variant it lacks), measured in float64 under the variant's own environment;
-    the tolerance is max(margin x spread, ABS_FLOOR + REL_FLOOR x the column's largest |value|) with the margin
-    given. A wrong one makes test_golden blind to a real change or fail on another CPU's rounding."""
+    """Each run's and column's spread is the largest |variant - default| over the rows and every variant this CPU
+    runs (not a mean, a signed difference, the last variant or row, another run's, or a variant it lacks), measured
+    in float64 under the variant's own environment; the tolerance is max(margin x spread, ABS_FLOOR + REL_FLOOR x
+    the column's largest |value|) with the margin given. A wrong one makes test_golden blind to a real change or fail
+    on another CPU's rounding."""
     update_golden, argv, margin, inodes, calls, out = update_golden_run
     spread, tol = _expected(update_golden, margin)
     doc = json.loads(update_golden.TOLERANCES.read_text())
@@ -149,9 +149,9 @@ def test_update_golden_tolerance_is_margin_times_the_largest_variant_difference_
 
 
 def test_update_golden_records_the_host_margin_floor_and_the_variants_run_and_skipped(update_golden_run):
-    """Mutation M11, M12, M19, M20, M24, M25: tolerances.json records what the tolerances came from (the margin
-    given, the floor, the host's CPU and flags, the variants that ran with their environments, the ones skipped
-    for want of an instruction set): a reader judging a failure on another CPU reads them."""
+    """tolerances.json records what the tolerances came from (the margin given, the floor, the host's CPU and flags,
+    the variants that ran with their environments, the ones skipped for want of an instruction set): a reader
+    judging a failure on another CPU reads them."""
     update_golden, argv, margin, inodes, calls, out = update_golden_run
     doc = json.loads(update_golden.TOLERANCES.read_text())
     ran = [v for v in update_golden.VARIANTS if v != "mkl-avx512"]

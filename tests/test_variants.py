@@ -231,11 +231,11 @@ def test_classifier_trains_the_variance_through_noisy_embeddings():
 
 
 def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior():
-    """Mutations A09 and A12: `infer_z_list` takes contexts of different lengths; each non-empty one gets the mean
-    of its own embeddings, an empty one the prior mean 0 (docstring). A12 gave a one-transition context the prior
-    (a job whose only context episode ended after one step would act as if it had seen nothing), A09 sent a batch
-    of only empty contexts to the encoder's mean over zero rows (NaN z). By hand: the mean of one embedding is that
-    embedding; of three rows, their average."""
+    """`infer_z_list` takes contexts of different lengths; each non-empty one gets the mean of its own embeddings, an
+    empty one the prior mean 0 (docstring). It guards against giving a one-transition context the prior (a job whose
+    only context episode ended after one step would act as if it had seen nothing), and against sending a batch of only
+    empty contexts to the encoder's mean over zero rows (NaN z). By hand: the mean of one embedding is that embedding;
+    of three rows, their average."""
     L, C = 3, 5  # latent and context widths
     agent = CSROAgent(2, 2, L, C, 16, generator=torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
@@ -250,7 +250,7 @@ def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior
 
 
 def test_a_misspelt_kind_of_dual_critic_penalty_is_refused_not_run_as_the_value_penalty():
-    """Mutation AH36: dual_critic_penalty is 'value' or 'gradient'; another word (a typo) is a one-line error."""
+    """dual_critic_penalty is 'value' or 'gradient'; another word (a typo) is a one-line error."""
     with pytest.raises(
         UserError, match=r"^algo_params\.dual_critic_penalty 'gradiant': expected one of \['value', 'gradient'\]$"
     ):
@@ -283,10 +283,10 @@ PASSED_THROUGH = {
 
 
 def test_every_weight_rate_and_constant_of_the_config_reaches_the_trainer_settings_unchanged():
-    """Mutation AL15 (also AL16, AL17, AL19): each numeric hyperparameter of algo_params (loss weights, learning
-    rates, reward scale, discount, BRAC's alpha keys) reaches `TrainerSettings` from its own key, unchanged. The
-    reference-step test's port reads the trainer's resolved settings, and the golden runs set reward_scale 1 and keep
-    both policy regularisers at 1e-3, so a field taken from the wrong key, or a constant in place of its key, passed."""
+    """Each numeric hyperparameter of algo_params (loss weights, learning rates, reward scale, discount, BRAC's alpha
+    keys) reaches `TrainerSettings` from its own key, unchanged. The reference-step test's port reads the trainer's
+    resolved settings, and the golden runs set reward_scale 1 and keep both policy regularisers at 1e-3, so a field
+    taken from the wrong key, or a constant in place of its key, passed both."""
     cfg = load_config(None, {"algo_params": {"use_brac": True, "train_alpha": True, **PASSED_THROUGH}})
     settings = TrainerSettings.from_config(cfg, range(30))
     assert {k: getattr(settings, k) for k in PASSED_THROUGH} == PASSED_THROUGH
