@@ -580,7 +580,7 @@ EDITS = {
         NPZ,
         "bad = [f for f in FIELDS[:5] if not np.isfinite(getattr(t, f)).all()]",
         "bad = [f for f in FIELDS[:3] if not np.isfinite(getattr(t, f)).all()]",
-        DATASET_TESTS + "test_non_finite_next_observations_are_refused",
+        DATASET_TESTS + "test_non_finite_values_in_any_field_are_refused_naming_it",
     ),
     "episode lengths covering fewer rows than the file's accepted": Edit(
         NPZ,

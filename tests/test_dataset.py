@@ -1595,17 +1595,16 @@ def test_the_swapped_in_folder_is_made_durable_by_syncing_its_parent(tmp_path, m
 # ----------------------------------------------------------------------------------------------- npz.py
 
 
-def test_non_finite_next_observations_are_refused(tmp_path):
-    """NaN in next_obs (and in terminals) is refused like NaN in rewards, naming the field."""
+@pytest.mark.parametrize("field", ["obs", "actions", "rewards", "next_obs"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_values_in_any_field_are_refused_naming_it(tmp_path, field, value):
+    """A NaN or an infinity in any of the four real-valued per-row fields (obs, actions, rewards, next_obs) is
+    refused when the checkpoint is read, naming the field (a terminal flag other than 0 or 1, NaN included, is
+    refused before, by the layout check)."""
     t = make_trajs(seed=3)
-    t.next_obs[2, 1] = np.nan
+    getattr(t, field).reshape(-1)[2] = value
     write_checkpoint(tmp_path, 100, {"sample": t})
-    with pytest.raises(UserError, match=r"non-finite values in \['next_obs'\]"):
-        read_checkpoint(tmp_path, 100, "sample")
-    t = make_trajs(seed=3)
-    t.actions[0, 0] = np.inf
-    write_checkpoint(tmp_path, 100, {"sample": t})
-    with pytest.raises(UserError, match=r"non-finite values in \['actions'\]"):
+    with pytest.raises(UserError, match=rf"non-finite values in \['{field}'\]"):
         read_checkpoint(tmp_path, 100, "sample")
 
 
