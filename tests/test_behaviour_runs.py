@@ -589,10 +589,12 @@ def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides):
 
 
 def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(tmp_path, monkeypatch):
-    """`generate_on_ray` submits every segment with the SAC config's `save_networks`, not save_networks=True. With
-    save_networks=false the dataset records "saved_networks": false (stage1_settings.json), but with save_networks=True
-    each Ray segment writes networks anyway (about as large as the episodes, per checkpoint) and its task.json says
-    saved_networks true: a dataset of two settings that later plain runs refuse."""
+    """`generate_on_ray` submits every segment with the SAC config's `save_networks` (the argument checked here), not
+    save_networks=True. Why it matters: with save_networks=false the dataset records "saved_networks": false
+    (stage1_settings.json), but with save_networks=True each Ray segment would write networks anyway (about as large
+    as the episodes, per checkpoint) and its task.json say saved_networks true: a dataset of two settings, which the
+    checks refuse (tests/test_dataset.py::test_check_compares_every_task_with_the_settings_the_dataset_records,
+    tests/test_sac.py::test_complete_data_of_other_settings_is_refused)."""
     seen, _ = _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"])
     assert len(seen["submitted"]) == 2
     assert [args[3] for args in seen["submitted"]] == [0, 1]  # (cpus, env_name, env_params, task, ...)

@@ -594,16 +594,23 @@ def test_behaviour_sac_main_prints_per_task_figures_of_the_median_update(monkeyp
 
 
 def test_behaviour_sac_main_sets_the_threads_asked_for(monkeypatch, capsys):
-    """--threads sets torch's threads before timing."""
+    """--threads sets torch's threads before timing: the (faked) timing sees the count asked for."""
     import rlkit.torch.cpu_kernels as ck
 
     bench = _module("behaviour_sac_speed")
     monkeypatch.setattr(ck, "keep_freed_memory", lambda: None)
     r = {"n": 1, "median_s": 0.1, "min_s": 0.05, "flops": 4e9, "median_peak": 1e11, "best_peak": 2e11}
-    monkeypatch.setattr(bench, "time_group", lambda n, updates, sac_config: r)
+    threads_when_timed = []
+
+    def time_group(n, updates, sac_config):
+        threads_when_timed.append(torch.get_num_threads())
+        return r
+
+    monkeypatch.setattr(bench, "time_group", time_group)
     before = torch.get_num_threads()
     try:
         bench.main.main(args=["--threads", str(before + 1), "--tasks", "1"], standalone_mode=False)
+        assert threads_when_timed == [before + 1]
         assert torch.get_num_threads() == before + 1
     finally:
         torch.set_num_threads(before)

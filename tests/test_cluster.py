@@ -975,10 +975,11 @@ def test_a_fraction_of_a_gpu_on_a_cluster_without_gpus_is_refused():
 
 
 def test_a_task_no_node_holds_waits_on_a_cluster_given_by_its_address():
-    """`task_slots` refuses a task no node holds only on the local instance (`== "local"`), not on every address but
-    'auto' (`!= "auto"`). A cluster joined as HOST:PORT or ray://HOST:PORT, whose autoscaler adds the node such a
-    task needs, would otherwise be refused as if it were the local instance; only the local instance, whose nodes
-    are all there, refuses."""
+    """`task_slots` does not refuse a task no node holds on a cluster given by its address: not on every address but
+    'auto' (`!= "auto"` for `== "local"`). A cluster joined as HOST:PORT or ray://HOST:PORT, whose autoscaler adds the
+    node such a task needs, would otherwise be refused as if it were the local instance: each of the three addresses
+    gets one line and one slot. (That the local instance, whose nodes are all there, refuses is checked by
+    test_a_task_no_node_holds_is_refused_on_a_local_instance_and_said_on_a_cluster.)"""
     small, asked = _cluster(CPU=2.0), {"num_cpus": 3.0, "num_gpus": 0.0}
     for address in ("10.0.0.1:6379", "ray://head:10001", "auto"):
         said = []
@@ -1268,11 +1269,23 @@ def test_a_ray_client_address_is_probed_at_its_host_and_port(monkeypatch):
 
 def test_a_connection_error_from_ray_is_one_line(monkeypatch):
     """`connect` catches ConnectionError. Ray raises it for 'auto' where this machine is part of no cluster: not
-    caught, the command ended with Ray's traceback instead of a line saying what is expected."""
-    _fake_ray(monkeypatch, error=ConnectionError("Could not find any running Ray instance.\nPlease specify one."))
-    said = r"^--ray local: could not connect \(Could not find any running Ray instance\.\): expected a running"
-    with pytest.raises(UserError, match=said):
-        engine.connect(ClusterOptions("local"))
+    caught, the command ended with Ray's traceback instead of a line saying what is expected. Under --ray local the
+    error comes from a faked `ray.init`; under 'auto' from the lookup of the cluster's head (`_head_address`: a
+    stand-in for Ray's `canonicalize_bootstrap_address` that finds none, as on a machine of no cluster), not from
+    probing 'auto' as if it were a HOST:PORT."""
+    error = ConnectionError("Could not find any running Ray instance.\nPlease specify one.")
+
+    def finds_none(address):
+        raise error
+
+    services = SimpleNamespace(canonicalize_bootstrap_address=finds_none)
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(_private=SimpleNamespace(services=services)))
+    monkeypatch.setitem(sys.modules, "ray._private", sys.modules["ray"]._private)
+    for address in ("local", "auto"):
+        _fake_ray(monkeypatch, error=error)
+        said = rf"^--ray {address}: could not connect \(Could not find any running Ray instance\.\): expected a running"
+        with pytest.raises(UserError, match=said):
+            engine.connect(ClusterOptions(address))
 
 
 # ---- cluster/options.py ---------------------------------------------------------------------------

@@ -1925,11 +1925,14 @@ def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
 def test_cheetah_targets_of_another_task_count_are_another_task():
     """`same_task` compares numbers to `rtol=1e-6`, not a looser `1e-2`. cheetah-vel's task 1 of 40 tasks is
     1 + 2/39 = 1.05128 and of 41 tasks 1 + 2/40 = 1.05 (linspace(1, 3, n), docs/environments.md): 0.12 % apart. Data
-    written with another n_tasks must be refused, not trained on as if its targets were this config's."""
+    written with another n_tasks must be refused, not trained on as if its targets were this config's. The bound
+    itself is pinned by numbers 5e-7 (the same) and 2e-6 (not) apart."""
     a, b = cheetah_velocities(40, False)[1], cheetah_velocities(41, False)[1]
     assert abs(a - (1 + 2 / 39)) < 1e-12 and abs(b - 1.05) < 1e-12
     assert not same_task({"velocity": float(a)}, {"velocity": float(b)})
     assert same_task({"velocity": float(a)}, {"velocity": float(np.float32(a))})  # float32 rounding: the same
+    # rtol 1e-6 itself, not any tolerance between float32's rounding and 0.12 %: half of it apart is the same, twice not
+    assert same_task(1.0, 1.0 + 5e-7) and not same_task(1.0, 1.0 + 2e-6)
 
 
 def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
@@ -2153,11 +2156,13 @@ def test_check_cli_prints_a_line_per_task(tmp_path, capsys):
 
 def test_check_cli_refuses_a_task_of_another_observation_size_than_its_envs(tmp_path, capsys):
     """The CLI calls `check_dataset(data_dir, env_dims, ...)`, not `(data_dir, None, ...)`, so it compares the recorded
-    sizes with the env's: with `None` it would pass point-robot data of 3 observations (point-robot's are 2)."""
+    sizes with the env's: with `None` it would pass point-robot data of 3 observations (point-robot's are 2). The
+    problem line is about the sizes, each in its place: task.json's 3/2, the env's 2/2."""
 
     write_task(tmp_path, 0, obs_dim=3)
     code, _, err = _cli(["check", str(tmp_path)])
     assert code == 1 and "problem: " in err, err
+    assert "task.json' says observation/action sizes 3/2: expected 2/2 for 'point-robot'" in err, err
 
 
 def test_the_data_clis_env_sizes_are_observation_then_action():

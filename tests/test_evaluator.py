@@ -124,9 +124,9 @@ def test_each_meta_test_draws_its_own_sampled_z():
 def test_each_meta_tests_streams_are_keyed_by_its_iteration():
     """`EvalStreams.of` keys the offline protocol's context rows, Np's random actions and Np's policy samples by the
     iteration, so a resumed run repeats a meta-test's draws and two meta-tests draw independently. With the offline
-    context stream keyed by 0, every meta-test of a run read the very same offline rows (two other slips in the
-    streams' keys are caught here too). Same seed and iteration: the same first draws; iterations 3 and 4: different
-    ones."""
+    context stream keyed by 0, every meta-test of a run read the very same offline rows; Np's random actions or its
+    policy samples keyed by 0 are caught here alike. Same seed and iteration: the same first draws; iterations 3 and
+    4, or seeds 5 and 6: different ones; the three streams draw apart from each other."""
 
     def draws(iteration: int, seed: int = 5):
         s = EvalStreams.of(seed, iteration, DEV)

@@ -73,8 +73,10 @@ def test_seeds_alone_run_each_seed_and_with_seed_are_refused(monkeypatch, tmp_pa
 
 
 def test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config(monkeypatch, tmp_path):
-    """`--gpu 2` runs on cuda:2 and sets use_gpu and gpu_id 2 in the run's config. With use_gpu set but gpu_id 0, on a
-    machine of 4 GPUs the run trained on cuda:0 (beside another run there) and its variant.json said gpu_id 0."""
+    """`--gpu 2` runs on cuda:2 and sets use_gpu and gpu_id 2 in the run's config, the one handed to `prepare` (the
+    run's variant.json is written from it, `MetaTrainer.run`; the file is not written here). With use_gpu set but
+    gpu_id 0, on a machine of 4 GPUs the run trained on cuda:0 (beside another run there) and its config said gpu_id
+    0."""
     _mock_cuda(monkeypatch, 4)
     seen, result = _launch(monkeypatch, tmp_path, ["--gpu", "2"])
     assert isinstance(result.exception, _Stop), result.output

@@ -395,8 +395,12 @@ def test_each_counter_and_timer_lands_in_its_own_column():
 
 def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
     """BOREL with one sequence per task has an across-task spread but no within-task estimate (its ratio is nan,
-    `belief_spread`); such a row is not judged, as the docstring says. With `and` for `or` in that check, it was
-    flagged as 'z collapsed' on every row, in the summary line, the report and reproduce's collapse flags."""
+    `belief_spread`); such a row is not judged (`collapse_warning` is None), as the docstring says, and the summary
+    line shows no flag. With `and` for `or` in that check, it was flagged as 'z collapsed' on every row, in the summary
+    line, the report and reproduce's collapse flags (these two show what `collapse_warning` returns:
+    tests/test_collapse.py::test_report_flags_a_collapsed_run_and_identical_protocols and
+    tests/test_reproduce.py::test_a_report_flags_collapse_at_each_runs_last_row)."""
+    from rlkit.experiment import MetaTrainer
     from rlkit.torch.csro.trainer import belief_spread
 
     final = torch.tensor([[0.0, 1.0], [5.0, -2.0], [9.0, 4.0]])  # one belief per task, well spread across tasks
@@ -404,6 +408,8 @@ def test_a_belief_without_a_within_task_estimate_is_not_called_collapsed():
     assert math.isfinite(across) and across > 1 and math.isnan(ratio)
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (across, ratio)))) is None
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (math.nan, 3.0)))) is None
+    summary = MetaTrainer.summary(dict(make_row(1), **dict(zip(SPREAD_COLUMNS, (across, ratio)))))
+    assert "spread nan" in summary and "collapsed" not in summary, summary
 
 
 def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_path):

@@ -391,14 +391,19 @@ def test_a_diverged_parameter_under_finite_losses_is_one_line_naming_its_network
     """`check_finite`'s message splits losses from parameters at `first < len(names)`, not one further (`first <=
     len(names)`). Losses all finite and the first network's weights NaN (an optimiser step that overflowed after the
     losses were summed) must raise the one-line DivergedError naming that network; with the split off by one it indexes
-    past the losses and the run ends in an IndexError traceback instead of exit 3 with its advice."""
+    past the losses and the run ends in an IndexError traceback instead of exit 3 with its advice (the folder its
+    last good rows are kept in, and the learning rates or reward_scale to lower)."""
     from rlkit.errors import DivergedError
 
     t, sums = _finite_checker(
         {"qf_loss": 1.0, "vf_loss": 2.0}, {"qf1": torch.tensor([float("nan")]), "policy": torch.ones(1)}
     )
-    with pytest.raises(DivergedError, match=r"training diverged at iteration 7: a parameter of 'qf1' is not finite"):
+    with pytest.raises(
+        DivergedError, match=r"training diverged at iteration 7: a parameter of 'qf1' is not finite"
+    ) as err:
         t.check_finite(sums, 7)
+    assert err.value.exit_code == 3 and "\n" not in str(err.value)
+    assert str(err.value).endswith("kept in 'out' (lower the learning rates or reward_scale)")
 
 
 def test_divergence_names_the_first_loss_that_is_not_finite():
@@ -670,13 +675,22 @@ def _meta_trainer(tmp_path, seed: int = 0, **top):
 def test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_and_scales_the_test_envs(tmp_path):
     """The trainer's policy noise and initial weights come from the run's seed (not seed 0, which every other test
     uses), the meta-test is seeded by the same seed and its envs divide observations by the dataset's normalizer; a new
-    run's counters (progress.csv's totals) all start at 0."""
+    run's counters (progress.csv's totals) all start at 0. The weights are those of a trainer built on its own with
+    seed 3, not seed 0's (that a trainer's "init" stream follows its seed is
+    tests/test_gradient_flow.py::test_the_networks_initial_weights_follow_the_runs_seed)."""
+    from rlkit.torch.csro.trainer import CSROTrainer
+
     t3, t0 = _meta_trainer(tmp_path / "a", seed=3), _meta_trainer(tmp_path / "b", seed=0)
+
+    def weights(trainer):
+        return torch.cat([p.flatten() for p in trainer.agent.parameters()])
+
+    w3, w0 = weights(t3.trainer), weights(t0.trainer)
+    setup = t3.setup
+    assert torch.equal(w3, weights(CSROTrainer(t3.trainer.settings, setup.obs_dim, setup.action_dim, setup.device, 3)))
+    assert not torch.equal(w3, w0)
     noise = torch.rand(5, generator=t3.trainer.generator)
     assert torch.equal(noise, torch.rand(5, generator=torch_generator(3, "train_noise")))
-    w3 = torch.cat([p.flatten() for p in t3.trainer.agent.parameters()])
-    w0 = torch.cat([p.flatten() for p in t0.trainer.agent.parameters()])
-    assert not torch.equal(w3, w0)
     assert t3.evaluator.seed == 3
     assert t3.counters == {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
     for env in t3.evaluator.envs:

@@ -1718,8 +1718,9 @@ def test_a_tiny_profile_writes_its_own_data_folder_not_the_papers(tmp_path):
 
 def test_the_demo_profile_averages_as_many_iterations_as_the_seeds_it_is_held_to():
     """`make demo` holds a demo run to docs/results/point-robot-demo-seeds.json, whose seeds are the mean of their last
-    3 iterations (`rlkit.report --against` refuses another --last); the demo profile's final return (its reproduction
-    report) must average the same 3 iterations."""
+    3 iterations; the demo profile's final return (its reproduction report) must average the same 3 iterations, and
+    the profile runs the seeds' config. (That `rlkit.report --against` refuses another --last is checked by
+    tests/test_report_plot.py::test_report_against_seeds_refuses_a_last_below_theirs_too.)"""
     spread = read_spread(ROOT / "docs" / "results" / "point-robot-demo-seeds.json")
     assert spread["last"] == 3
     assert profile("point-robot", "demo").final_iterations == spread["last"]
@@ -1819,8 +1820,9 @@ def test_the_cost_estimate_leaves_this_processs_torch_threads_as_they_were(tmp_p
 
 def test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_pt(tmp_path):
     """A finished run (2 of the tiny profile's 2 iterations) killed between writing latest.pt and its last snapshot is
-    not resumed again, so the plan's check of it restores that snapshot (snapshots/itr_1.pt, Epoch 1, snapshot_gap 1) as
-    a copy of latest.pt; the report and rlkit.show read the snapshots."""
+    not resumed again, so the plan's check of it (`iterations_of`) restores that snapshot (snapshots/itr_1.pt, Epoch 1,
+    snapshot_gap 1) as a copy of latest.pt. Why it matters: show_path.py --itr N (`rlkit.show.find_snapshot`) loads
+    snapshots/itr_N.pt: without the restored snapshot its `--itr 1` would be refused as not found."""
     (spec,) = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
     _fake_run_folder(spec.out_dir, dict(spec.load_config().to_dict(), seed=0), 2)
     assert iterations_of(spec) == (2, 2, True)
@@ -1828,10 +1830,14 @@ def test_a_finished_folder_that_lost_its_last_snapshot_gets_it_back_from_latest_
     assert snapshot.is_file() and snapshot.read_bytes() == (spec.out_dir / "latest.pt").read_bytes()
 
 
-def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop(capsys):
+def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop(capsys, monkeypatch, tmp_path):
     """`train_all` with one job (in this process) returns the line of each run that failed with a UserError (diverged,
-    bad data) after training the others: the command raises on it, so that no report is written without that run.
-    (tests/test_reproduce.py's test of this is marked slow for its two-job case; this one needs no process.)"""
+    bad data) after training the others: the command raises on it (exit 1, one line), so that no report is written
+    without that run. (tests/test_reproduce.py's test of this is marked slow for its two-job case; this one needs no
+    process.) The command runs here with stage 1, the cost lines and the folder checks stood in for."""
+    import rlkit.behaviour
+    import rlkit.reproduce.__main__ as entry
+    from rlkit.cli import run_cli as run_command
 
     def train(spec):
         if spec.seed == 1:
@@ -1844,6 +1850,27 @@ def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_lo
         "CSRO seed 0: finished",
         "CSRO seed 1: FAILED (training diverged at iteration 3)",
         "CSRO seed 2: finished",
+    ]
+    reports = []
+    monkeypatch.setattr(entry, "iterations_of", lambda spec, as_made=False: (0, 2, False))
+    monkeypatch.setattr(entry, "budget_lines", lambda *a, **k: [])
+    monkeypatch.setattr(rlkit.behaviour, "generate_dataset", lambda *a, **k: None)
+    monkeypatch.setattr(entry, "train_all", lambda todo, jobs: train_all(todo, jobs, train=train))
+    monkeypatch.setattr(entry, "write_report", lambda *a: reports.append(a) or tmp_path / "r.md")
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run_command(
+                entry.main,
+                ["point-robot", "--profile", "tiny", "--seeds", "0,1,2", "--methods", "CSRO", "--gpu", "-1",
+                 "--threads", "1", "--out", str(tmp_path / "runs"), "--results", str(tmp_path / "results")],
+            )  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert exit_.value.code == 1 and reports == []
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: 1 of 3 runs failed (CSRO seed 1: training diverged at iteration 3); the others are trained and kept, "
+        "no report is written, and rerunning the command resumes"
     ]
 
 

@@ -114,9 +114,11 @@ def test_jobs_below_one_is_one_line_and_trains_nothing(monkeypatch, tmp_path, ca
 
 def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, tmp_path, capsys):
     """Without --profile the command runs the env's default profile: `python -m rlkit.reproduce point-robot` plans
-    point-robot's CPU-sized `demo` results profile; `--profile`'s help: "default: its CPU-sized results profile where it
-    has one, else paper". With the command's default profile fixed to `paper`, it would plan the reference's full-length
-    runs instead, and write its report under another name."""
+    point-robot's CPU-sized `demo` results profile (what `--profile`'s help promises: "default: its CPU-sized results
+    profile where it has one, else paper"; the help text itself is not checked here). The profile is the one the
+    command line names, the first line says and `write_report` is given (the report's name, ENV-PROFILE.md, is made
+    from it there). With the command's default profile fixed to `paper`, it would plan the reference's full-length
+    runs instead."""
     seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO"], profile=())
     assert seen["profile"] == "demo" and "--profile demo" in seen["command"]
     assert "reproduce point-robot --profile demo:" in capsys.readouterr().out

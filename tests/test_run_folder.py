@@ -88,14 +88,21 @@ def test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it(tmp_path):
 
 
 def test_snapshot_names_are_in_iteration_order(tmp_path):
-    """Snapshot names are in iteration order: itr_2 before itr_10 (text order puts itr_10 first), other names after; the
-    refusal of a folder without latest.pt names the last three by this order, and show_path lists them so."""
+    """Snapshot names are in iteration order: itr_2 before itr_10 (text order puts itr_10 first), other names after, and
+    show_path's refusal of a snapshot that is not there (`rlkit.show.find_snapshot`) lists them so. (The refusal of a
+    folder without latest.pt names the last three by this order:
+    test_a_folder_of_snapshots_without_latest_pt_names_its_last_three.)"""
     from rlkit.run_folder import snapshot_names
+    from rlkit.show import find_snapshot
 
     (tmp_path / "snapshots").mkdir()
     for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt"):
         (tmp_path / "snapshots" / name).write_bytes(b"x")
     assert snapshot_names(tmp_path) == ["itr_0.pt", "itr_2.pt", "itr_10.pt", "best.pt"]
+    (tmp_path / "variant.json").write_text(json.dumps({"seed": 0}))
+    listed = r"expected one of \['itr_0.pt', 'itr_2.pt', 'itr_10.pt', 'best.pt'\]$"
+    with pytest.raises(UserError, match=r"snapshot '.*itr_5.pt' not found: " + listed):
+        find_snapshot(tmp_path, 5)
 
 
 def _row(epoch: float, **extra: float) -> dict[str, float]:
@@ -688,11 +695,13 @@ def test_a_latest_pt_without_variant_json_is_refused_saying_so(tmp_path):
 
 def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_return(tmp_path, capsys):
     """Only a run without a meta-test lets the meta-test's columns through as unmeasured. With allow_eval false the
-    meta-test does not run and its columns are NaN: the run must write its rows (the summary says "no meta-test"); with
-    the columns let through in the wrong runs (`meta_test_columns(row) if allow_eval else ()`) its first row is refused
-    as not finite and every allow_eval-false run dies after its first iteration. With allow_eval true a NaN return is a
-    fault that must stop the run, not a row of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
+    meta-test does not run and its columns are NaN: the run must write its rows (each iteration's summary line, the
+    trainer's own `summary`, says "no meta-test" instead of nan returns); with the columns let through in the wrong runs
+    (`meta_test_columns(row) if allow_eval else ()`) its first row is refused as not finite and every allow_eval-false
+    run dies after its first iteration. With allow_eval true a NaN return is a fault that must stop the run, not a row
+    of NaN returns. (tests/test_run_folder.py, with its `_fake_trainer`.)"""
     from rlkit.errors import DivergedError
+    from rlkit.experiment import MetaTrainer
     from rlkit.logging import RETURN_COLUMNS
     from tests.test_logging import make_row
 
@@ -703,6 +712,7 @@ def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_r
         t, _, calls = _fake_trainer(folder, num_iterations=2, resume_at=0)
         calls["saved"] = saved
         t.cfg.algo_params.allow_eval = allow_eval
+        t.summary = MetaTrainer.summary
         t.iteration = lambda logger: (
             t.counters.__setitem__("iteration", t.counters["iteration"] + 1),
             {
@@ -721,6 +731,11 @@ def test_a_run_without_meta_test_writes_its_rows_and_one_with_it_refuses_a_nan_r
     assert saved == [1, 2]
     df = pd.read_csv(tmp_path / "progress.csv")
     assert len(df) == 2 and df[RETURN_COLUMNS["offline"]].isna().all()
+    summaries = [line for line in capsys.readouterr().out.splitlines() if line.startswith("itr ")]
+    assert [line.split("  | ")[0] for line in summaries] == [
+        "itr 0: no meta-test (allow_eval false)",
+        "itr 1: no meta-test (allow_eval false)",
+    ]
     saved = []
     with pytest.raises(DivergedError, match=r"non-finite progress values in \['Average_OfflineReturn"):
         train_rows_without_meta_test(tmp_path / "with_meta_test", True, saved)
@@ -996,11 +1011,24 @@ def test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_be
 def test_a_run_folder_written_before_dataset_json_was_kept_resumes_without_a_data_comparison(tmp_path):
     """`iterations_done` compares the data by content only where the folder has a dataset.json; a run written before the
     record was kept (variant.json and latest.pt, no dataset.json) resumes, and the resume records the data it goes on
-    with. With the file's presence unchecked reading the missing record refused every such folder."""
+    with (`MetaTrainer._record_data`, resumed, writes the missing dataset.json and says so). With the file's presence
+    unchecked reading the missing record refused every such folder; with every resume skipping the record, such a
+    run never got one."""
+    from rlkit.experiment import MetaTrainer
+
     variant = load_config(None, {}).to_dict()
     (tmp_path / "variant.json").write_text(json.dumps(variant))
     torch.save({"counters": {"iteration": 2}, "trainer": {}}, tmp_path / "latest.pt")
     assert iterations_done(tmp_path, variant, 5, "the hint", {"digest": "now", "tasks": {}}) == 2
+    said = []
+    fake = SimpleNamespace(
+        setup=SimpleNamespace(out_dir=tmp_path, data_print={"digest": "now", "tasks": {}}),
+        cfg=SimpleNamespace(algo_params=SimpleNamespace(data_dir="the data")),
+    )
+    MetaTrainer._record_data(fake, SimpleNamespace(info=said.append), resumed=True)
+    recorded = {"digest": "now", "tasks": {}, "data_dir": "the data"}
+    assert json.loads((tmp_path / "dataset.json").read_text()) == recorded
+    assert said == ["dataset.json is missing (a run written before it was kept): recording the data it resumes on"]
 
 
 def test_a_finished_run_may_be_checked_again_with_its_own_num_iterations(tmp_path):

@@ -1270,8 +1270,12 @@ def test_networks_that_turned_non_finite_just_before_a_checkpoint_are_not_writte
     written = read_tree(tmp_path / "data")
     with torch.no_grad():
         group.agent.critic_target.biases[2][1].fill_(float("nan"))  # task 4's (the group's second) target critic
-    with pytest.raises(DivergedError, match=r"^stage 1 diverged at step 120 in tasks \[4\]: their networks are not"):
+    with pytest.raises(
+        DivergedError, match=r"^stage 1 diverged at step 120 in tasks \[4\]: their networks are not"
+    ) as err:
         group.run()
+    assert "\n" not in str(err.value) and err.value.exit_code == 3
+    assert str(err.value).endswith("(expected finite training: lower agent.params.critic_lr, actor_lr or alpha_lr)")
     assert read_tree(tmp_path / "data") == written
     assert not list((tmp_path / "data").glob("goal_idx*/step*"))
 

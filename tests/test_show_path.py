@@ -863,6 +863,15 @@ def test_show_path_out_with_itr_writes_its_figures_under_the_names_given(tmp_pat
         "np": "mine.png",
     }
     assert seen["z"]["tag"] == "" and seen["z"]["out_dir"] == tmp_path / "figs"
+    # without --out: the run folder, each name ending _itr3 (the z figures' too)
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--itr", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen["paths"] == {
+        "offline": tmp_path / "run" / "paths_offline_itr3.png",
+        "online": tmp_path / "run" / "paths_online_prior_itr3.png",
+        "np": tmp_path / "run" / "paths_itr3.png",
+    }
+    assert seen["z"]["tag"] == "_itr3" and seen["z"]["out_dir"] == tmp_path / "run"
 
 
 def _file_name(p) -> str:

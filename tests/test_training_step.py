@@ -101,8 +101,10 @@ def test_each_optimiser_steps_at_the_learning_rate_its_key_names():
 
 @pytest.mark.parametrize("algo", ["CLASSIFIER", "UNICORN_SS"])
 def test_a_methods_own_encoder_parts_step_at_context_lr(algo):
-    """As in the test above, for a method's own encoder parts: CLASSIFIER's head and UNICORN_SS's decoder are
-    stepped by the encoder's optimiser, at context_lr (rlkit/config.py's description of context_lr)."""
+    """A method's own encoder parts step at context_lr, as each optimiser steps at the rate its key names
+    (test_each_optimiser_steps_at_the_learning_rate_its_key_names): CLASSIFIER's head and UNICORN_SS's decoder are
+    stepped by the encoder's optimiser, at context_lr (rlkit/config.py's description of context_lr), not at another
+    network's rate (qf_lr differs here)."""
     small = {"n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
     extra = small if algo == "CLASSIFIER" else {}
     tr = make_trainer(algo_type=algo, context_lr=4e-4, qf_lr=2e-4, **extra)

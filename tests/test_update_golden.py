@@ -110,8 +110,10 @@ def update_golden_run(request, tmp_path, monkeypatch, capsys):
 def test_update_golden_writes_each_runs_default_kernel_float64_frame_whole_as_its_golden_file(update_golden_run):
     """The golden file of each run must be the default kernels' float64 frame, every digit, no index column (else
     test_golden compares runs with another CPU's, float32's or rounded numbers, or a column named 'Unnamed: 0'), and
-    it and tolerances.json replace the old files whole (a new inode, no temporary file left): a run killed halfway
-    must not leave a truncated golden file."""
+    it and tolerances.json replace the old files whole: each is a new file (a new inode), not the old one rewritten
+    in place, with no temporary file left beside it. Why: a run killed halfway must not leave a truncated golden file
+    (that the atomic writer, killed halfway, leaves the old file whole is checked in
+    tests/test_smoke.py::test_ctrl_c_inside_torch_save_is_an_interrupt_and_leaves_the_old_file)."""
     update_golden, argv, margin, inodes, calls, out = update_golden_run
     golden_dir = update_golden.TOLERANCES.parent
     assert sorted(p.name for p in golden_dir.iterdir()) == sorted(inodes)
