@@ -645,17 +645,19 @@ def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     return cls(**kwargs)
 
 
-def check_env_params(params: dict[str, Any]) -> None:
-    """The keys of `params` that `env_params` declares, held to their declared type and range (a Python caller of
-    `make_env` reaches the env without a config): the config's own one-line refusal, naming the key."""
-    hints = typing.get_type_hints(EnvParams)
+def checked_env_params(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with each key that `env_params` declares held to its declared type and range, and read as a config
+    reads it (a task count of 2.0 is 2): a Python caller of `make_env` reaches the env without a config. A bad
+    value is the config's own one-line refusal, naming the key."""
+    hints, out = typing.get_type_hints(EnvParams), dict(params)
     for f in fields(EnvParams):
-        if f.name in params and params[f.name] is not None:
+        if out.get(f.name) is not None:
             name = f"env_params.{f.name}"
-            value = _coerce(name, params[f.name], hints[f.name])
+            out[f.name] = value = _coerce(name, out[f.name], hints[f.name])
             spec = f.metadata["range"]
             if spec is not None and not in_range(value, spec):
                 raise UserError(f"{name} {value}: expected a value in {spec}")
+    return out
 
 
 def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from rand_param_envs.hopper_rand_params import HopperRandParamsEnv
 from rand_param_envs.walker2d_rand_params import SparseWalker2DRandParamsEnv, Walker2DRandParamsEnv
-from rlkit.config import Config, check_env_params
+from rlkit.config import Config, checked_env_params
 from rlkit.data.load import restore_dataset_tasks
 from rlkit.envs.ant import AntDirEnv, AntGoalEnv
 from rlkit.envs.base import MultiTaskEnv
@@ -61,7 +61,7 @@ def make_env(env_name: str, **env_params: Any) -> MultiTaskEnv:
             if key not in accepted:  # (goal_radius is sparse-point-robot's only)
                 known = sorted(k for k in accepted if k != "self")
                 raise UserError(f"env_params.{key} for {env_name!r}: expected only keys it takes, {known}")
-    check_env_params(env_params)
+    env_params = checked_env_params(env_params)
     try:
         return cls(**env_params)
     except (TypeError, ValueError) as e:

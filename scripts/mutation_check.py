@@ -7374,15 +7374,15 @@ EDITS = {
     ),
     "make_env without the config's type and range check of env_params": Edit(
         "rlkit/tasks.py",
-        "    check_env_params(env_params)\n",
+        "    env_params = checked_env_params(env_params)\n",
         "",
         "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
     ),
-    "check_env_params without its range check": Edit(
+    "checked_env_params without its range check": Edit(
         "rlkit/config.py",
         "            if spec is not None and not in_range(value, spec):\n"
-        '                raise UserError(f"{name} {value}: expected a value in {spec}")\n\n\ndef _epoch',
-        "\n\ndef _epoch",
+        '                raise UserError(f"{name} {value}: expected a value in {spec}")\n    return out\n',
+        "    return out\n",
         "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
     ),
     "an env seed of 2.5 truncated to seed 2": Edit(
@@ -7469,6 +7469,12 @@ EDITS = {
         'torch_generator(seed, "eval_np_policy", iteration, device=device)',
         'torch_generator(seed, "eval_np_policy", 0, device=device)',
         "tests/test_evaluator.py::test_each_meta_tests_streams_are_keyed_by_its_iteration",
+    ),
+    "make_env checking env_params but building the env from the values as given (2.0 tasks a TypeError)": Edit(
+        "rlkit/config.py",
+        "            out[f.name] = value = _coerce(name, out[f.name], hints[f.name])\n",
+        "            value = _coerce(name, out[f.name], hints[f.name])\n",
+        "tests/test_envs.py::test_env_params_from_python_are_read_as_a_config_reads_them",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -535,6 +535,15 @@ def test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one
         assert str(from_config.value) == refusal
 
 
+def test_env_params_from_python_are_read_as_a_config_reads_them():
+    """make_env reads a whole float task count or time limit as the config does (`_coerce`: 2.0 is 2 tasks; it was
+    a TypeError line) and a 0/1 randomize_tasks as a bool: the env equals the one built from the ints."""
+    env = make_env("point-robot", n_tasks=2.0, max_episode_steps=5.0, randomize_tasks=1)
+    same = make_env("point-robot", n_tasks=2, max_episode_steps=5, randomize_tasks=True)
+    assert env.tasks == same.tasks and len(env.tasks) == 2
+    assert env.max_episode_steps == 5 and type(env.max_episode_steps) is int
+
+
 def test_the_zero_action_return_by_default_is_the_mean_of_three_seeded_episodes():
     """The report's third reference takes `episodes` 3 by default: on a body with reset noise, the mean of the
     episodes from reset(seed=0), reset(seed=1) and reset(seed=2), not one episode's return."""
