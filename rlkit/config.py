@@ -654,10 +654,15 @@ def checked_env_params(params: dict[str, Any]) -> dict[str, Any]:
         if out.get(f.name) is not None:
             name = f"env_params.{f.name}"
             out[f.name] = value = _coerce(name, out[f.name], hints[f.name])
-            spec = f.metadata["range"]
-            if spec is not None and not in_range(value, spec):
-                raise UserError(f"{name} {value}: expected a value in {spec}")
+            if f.metadata["range"] is not None:
+                _check_range(name, value, f.metadata["range"])
     return out
+
+
+def _check_range(name: str, value: float | None, spec: str) -> None:
+    """The one-line refusal of the dotted key `name`'s value outside its declared range `spec` (None: unset)."""
+    if value is not None and not in_range(value, spec):
+        raise UserError(f"{name} {value}: expected a value in {spec}")
 
 
 def _epoch_check(name: str, epochs: list[int]) -> tuple[bool, str]:
@@ -846,9 +851,7 @@ def _validate(cfg: Config, new: bool = True) -> None:
         if not ok:
             raise UserError(message)
     for name, spec in valid_ranges().items():
-        value = _leaf(cfg, name)
-        if value is not None and not in_range(value, spec):
-            raise UserError(f"{name} {value}: expected a value in {spec}")
+        _check_range(name, _leaf(cfg, name), spec)
 
 
 def _leaf(cfg: Config, name: str) -> Any:

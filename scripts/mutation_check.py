@@ -7380,9 +7380,9 @@ EDITS = {
     ),
     "checked_env_params without its range check": Edit(
         "rlkit/config.py",
-        "            if spec is not None and not in_range(value, spec):\n"
-        '                raise UserError(f"{name} {value}: expected a value in {spec}")\n    return out\n',
-        "    return out\n",
+        '            if f.metadata["range"] is not None:\n'
+        '                _check_range(name, value, f.metadata["range"])\n',
+        "",
         "tests/test_envs.py::test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line",
     ),
     "an env seed of 2.5 truncated to seed 2": Edit(
