@@ -7476,6 +7476,30 @@ EDITS = {
         "            value = _coerce(name, out[f.name], hints[f.name])\n",
         "tests/test_envs.py::test_env_params_from_python_are_read_as_a_config_reads_them",
     ),
+    "the README's smoke command with an option its command lacks (--exp-name)": Edit(
+        "README.md",
+        "--seed 0 --exp_name smoke",
+        "--seed 0 --exp-name smoke",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
+    "a docs reproduce command naming a method the command lacks": Edit(
+        "docs/results/ant-goal-cpu-profile.md",
+        "--seeds 0,1,2 --methods CSRO,FOCAL,OFFPEARL --jobs 2\n",
+        "--seeds 0,1,2 --methods CSRO,FOCAL,OFFPERL --jobs 2\n",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
+    "a docs stage-1 command with a SAC override key the config lacks": Edit(
+        "docs/results/ant-cpu-probes.md",
+        "    num_train_steps=100000 num_seed_steps=10000",
+        "    num_train_steps=100000 num_seed_step=10000",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
+    "launch_experiment.py's synopsis naming an option the command lacks": Edit(
+        "launch_experiment.py",
+        "--seed 0 [--exp_name NAME]",
+        "--seed 0 [--exp-name NAME]",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

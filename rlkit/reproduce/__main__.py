@@ -27,6 +27,7 @@ from rlkit.reproduce.plan import (
     DEFAULT_METHODS,
     ENVS,
     METHODS,
+    Profile,
     budget_lines,
     iterations_of,
     profile,
@@ -36,6 +37,37 @@ from rlkit.reproduce.plan import (
     run_state,
     train_one,
 )
+
+
+def checked_arguments(
+    env: str,
+    profile_name: str | None,
+    seeds: str,
+    methods: str,
+    jobs: int,
+    out: str,
+    results: str,
+    data_dir: str | None,
+) -> tuple[str, Profile, list[int], list[str]]:
+    """The command's values checked before any file is looked at, each bad one a one-line UserError: the profile's
+    name (the env's first where none is given) and the profile, the seeds in order and the methods, each once."""
+    if env not in ENVS:
+        raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
+    for option, value in [
+        ("--profile", profile_name),
+        ("--data_dir", data_dir),
+        ("--out", out),
+        ("--results", results),
+    ]:
+        if value is not None and not value.strip():  # (not the default: a typo, or an unset shell variable)
+            raise UserError(f"{option} {value!r}: expected a name or path; leave the option out for its default")
+    profile_name = profile_name if profile_name is not None else next(iter(profiles(env)))
+    p = profile(env, profile_name)
+    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
+    method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
+    if jobs < 1:
+        raise UserError(f"--jobs {jobs}: expected >= 1")
+    return profile_name, p, seed_list, method_list
 
 
 @click.command()
@@ -93,25 +125,12 @@ def main(
     report_only: bool,
 ) -> None:
     """Train every method x seed of PROFILE on ENV's data and write the paper-style report."""
-    if env not in ENVS:
-        raise UserError(f"unknown env {env!r}: expected one of {list(ENVS)}")
-    for option, value in [
-        ("--profile", profile_name),
-        ("--data_dir", data_dir),
-        ("--out", out),
-        ("--results", results),
-    ]:
-        if value is not None and not value.strip():  # (not the default: a typo, or an unset shell variable)
-            raise UserError(f"{option} {value!r}: expected a name or path; leave the option out for its default")
+    profile_name, p, seed_list, method_list = checked_arguments(
+        env, profile_name, seeds, methods, jobs, out, results, data_dir
+    )
     writable_folder("--results", Path(results))
     if not report_only:  # (--report-only reads the runs under --out, which may be read-only, archived ones)
         writable_folder("--out", Path(out))
-    profile_name = profile_name if profile_name is not None else next(iter(profiles(env)))
-    p = profile(env, profile_name)
-    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
-    method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
-    if jobs < 1:
-        raise UserError(f"--jobs {jobs}: expected >= 1")
     check_report_target(Path(results) / f"{env}-{profile_name}.md", method_list, seed_list)  # before any training
     from rlkit.torch import graphs
 
