@@ -188,7 +188,13 @@ def measure(which: str, data_dir: Path) -> dict:
 @click.command()
 @click.option("--work", default="/tmp/csro-dataset-load", show_default=True, help="where the synthetic datasets go")
 @click.option("--data_dir", default=None, help="a 40-task point-robot dataset of ours instead of the synthetic one")
-@click.option("--rounds", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--rounds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="rounds of the two loaders, each load in a fresh process (medians are reported)",
+)
 @click.option("--child", "child_args", nargs=2, default=None, hidden=True)
 def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
     if child_args:

@@ -104,11 +104,24 @@ def child(env_name: str, data_dir: str, n_train: int, n_test: int) -> None:
 
 
 @click.command()
-@click.option("--env", "env_name", type=click.Choice(ENVS), default="ant-dir", show_default=True)
+@click.option(
+    "--env",
+    "env_name",
+    type=click.Choice(ENVS),
+    default="ant-dir",
+    show_default=True,
+    help="the env whose paper-profile per-task shape the synthetic dataset takes",
+)
 @click.option("--train", "n_train", type=click.IntRange(min=1), default=3, show_default=True, help="training tasks")
 @click.option("--test", "n_test", type=click.IntRange(min=1), default=1, show_default=True, help="test tasks")
 @click.option("--work", default="/tmp/csro-stage2-load", show_default=True, help="where the synthetic dataset goes")
-@click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="loads, each in a fresh process (the median growth is reported)",
+)
 @click.option("--child", "child_args", nargs=4, default=None, hidden=True)
 def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child_args) -> None:
     from rlkit.cli import child_env, child_json

@@ -218,3 +218,39 @@ def test_the_docs_show_commands() -> None:
     assert "python launch_experiment.py configs/test/point-robot-tiny.json --seed 0 --exp_name smoke" in lines
     assert "python -m rlkit.report some/folder --last 3 --against docs/results/point-robot-demo-seeds.json" in lines
     assert "make demo" in lines
+
+
+def _click_commands() -> list[tuple[str, click.Command]]:
+    """(name, command) of every click command an entry file defines as its `main` (a group's subcommands apart)."""
+    found = []
+    for path in ENTRY_FILES:
+        text = path.read_text()
+        if "click.command" not in text and "click.group" not in text:
+            continue
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] == "rlkit":
+            module = importlib.import_module(".".join(relative.with_suffix("").parts))
+        else:
+            module = load_file(str(relative), f"_docs_{path.stem}")
+        main = getattr(module, "main", None)
+        if isinstance(main, click.Group):
+            found += [(f"{relative} {name}", command) for name, command in main.commands.items()]
+        elif isinstance(main, click.Command):
+            found.append((str(relative), main))
+    return found
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """`--help` is where a researcher looks first: each visible option of each click command has its help text (the
+    argparse scripts' options are not looked at)."""
+    commands = _click_commands()
+    assert {"policy_train.py", "launch_experiment.py", "show_path.py", "rlkit/data/__main__.py check"} <= {
+        name for name, _ in commands
+    }
+    silent = [
+        f"{name} {param.opts[0]}"
+        for name, command in commands
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and not (param.help or "").strip()
+    ]
+    assert not silent, f"options without help text: {silent}"
