@@ -1202,8 +1202,15 @@ def set_option(tree: dict[str, Any], dotted: str, value: Any, option: str) -> No
 
 def set_override(tree: dict[str, Any], defaults: dict[str, Any], key: str, value: Any) -> None:
     """Put one override into the nested dict `tree` under `key`'s dotted path in `defaults` (see `resolve_key`):
-    the command line's --KEY VALUE and a sweep file's {KEY: VALUE} name keys alike."""
+    the command line's --KEY VALUE and a sweep file's {KEY: VALUE} name keys alike. A section (`util_params`) takes
+    an object of keys only, as in a config file: `--util_params 1` is refused here, before a key of it is set."""
     dotted = resolve_key(defaults, key)
+    try:
+        section = isinstance(at(defaults, dotted), dict)
+    except (KeyError, TypeError):  # (an unknown key: refused with the keys near it when merged)
+        section = False
+    if section and not isinstance(value, dict):
+        raise UserError(f"config key {dotted!r} must be an object of keys, got {value!r}")
     node, leaf = parent_of(tree, dotted, create=True)
     if leaf in node:  # (as `--use_club` and `--algo_params.use_club`: one value would be dropped)
         raise UserError(f"override {key!r} sets {dotted} a second time: expected each key once")

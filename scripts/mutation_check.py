@@ -7500,6 +7500,12 @@ EDITS = {
         "--seed 0 [--exp-name NAME]",
         "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
     ),
+    "an override setting a section of keys to a number passed on (a traceback at the next key of it)": Edit(
+        "rlkit/config.py",
+        "    if section and not isinstance(value, dict):\n",
+        "    if section and value is None:\n",
+        "tests/test_config.py::test_an_override_setting_a_section_to_a_value_is_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -744,6 +744,17 @@ def test_a_sweep_path_that_is_a_folder_says_so(tmp_path):
         load_sweep(tmp_path)
 
 
+@pytest.mark.parametrize("overrides", [{"util_params": 1}, {"algo_params": 1, "num_iterations": 2}])
+def test_a_sweep_entry_setting_a_section_to_a_value_is_one_line(tmp_path, overrides):
+    """A section of keys given a number in a sweep entry is named with the entry (was a TypeError traceback when the
+    entry's exp_name check looked inside util_params)."""
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps([{"exp_name": "a", "overrides": overrides}]))
+    section = next(iter(overrides))
+    with pytest.raises(UserError, match=rf"^--sweep .* entry 0 \('a'\): config key '{section}' must be an object of"):
+        load_sweep(path)
+
+
 def test_a_sweep_entry_naming_exp_name_among_its_overrides_is_refused(tmp_path):
     path = tmp_path / "sweep.json"
     path.write_text(json.dumps([{"exp_name": "a", "overrides": {"exp_name": "zzz"}}]))

@@ -1104,6 +1104,30 @@ def test_a_value_where_a_section_of_keys_belongs_is_one_line():
     assert str(info.value) == "config key 'algo_params' must be an object of keys, got 3"
 
 
+@pytest.mark.parametrize(
+    "args, section",
+    [
+        (["--util_params", "1"], "util_params"),
+        (["--util_params", "1", "--exp_name", "a"], "util_params"),  # (a key of it set after it: was a TypeError)
+        (["--algo_params", "1", "--num_iterations", "2"], "algo_params"),
+        (["--env_params", "[5]", "--n_tasks", "6"], "env_params"),
+        (["--num_iterations", "2", "--algo_params", "null"], "algo_params"),
+    ],
+)
+def test_an_override_setting_a_section_to_a_value_is_one_line(args, section):
+    """`--util_params 1` sets a section (an object of keys) to a number: refused where the override is read, before
+    a later `--exp_name` (or an override of a key of it) looks inside it as a dict and fails with a traceback."""
+    value = args[args.index(f"--{section}") + 1]
+    with pytest.raises(UserError) as info:
+        parse_override_args(args)
+    assert str(info.value) == f"config key {section!r} must be an object of keys, got {json.loads(value)!r}"
+
+
+def test_an_override_of_a_section_by_an_object_still_sets_its_keys():
+    cfg = load_config(POINT, parse_override_args(["--algo_params", '{"num_iterations": 3}']))
+    assert cfg.algo_params.num_iterations == 3
+
+
 @pytest.mark.parametrize("config", [POINT, ROOT / "configs" / "hopper_rand_params.json"])
 def test_corro_negatives_stay_auto_in_the_variant_of_another_method(config):
     """Only CORRO's 'auto' is written as the kind it draws: another method's variant.json keeps the key as given."""
