@@ -112,6 +112,16 @@ def test_jobs_below_one_is_one_line_and_trains_nothing(monkeypatch, tmp_path, ca
     assert exit_.value.code == 2 and err == [f"error: --jobs {jobs}: expected >= 1"]
 
 
+def test_jobs_beyond_the_process_count_cap_is_one_line_and_trains_nothing(monkeypatch, tmp_path, capsys):
+    """--jobs 2**70 went on to stage 1 and then failed in the process pool with an OverflowError traceback."""
+    with pytest.raises(SystemExit) as exit_:
+        _reproduce(monkeypatch, tmp_path, ["--seeds", "0", "--methods", "CSRO", "--jobs", str(2**70)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err == [
+        f"error: --jobs {2**70}: expected at most 1024 (runs trained at once, a process each)"
+    ]
+
+
 def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, tmp_path, capsys):
     """Without --profile the command runs the env's default profile: `python -m rlkit.reproduce point-robot` plans
     point-robot's CPU-sized `demo` results profile (what `--profile`'s help promises: "default: its CPU-sized results

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from rlkit.cli import (
+    MAX_THREADS,
     THREADS,
     parse_list,
     pool_worker,
@@ -67,6 +68,8 @@ def checked_arguments(
     method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
+    if jobs > MAX_THREADS:  # (2**70 reached the process pool: an OverflowError traceback after stage 1)
+        raise UserError(f"--jobs {jobs}: expected at most {MAX_THREADS} (runs trained at once, a process each)")
     return profile_name, p, seed_list, method_list
 
 
