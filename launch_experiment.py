@@ -18,7 +18,7 @@ from __future__ import annotations
 import click
 import torch
 
-from rlkit.cli import THREADS, config_device, gpu_overrides, run_cli
+from rlkit.cli import PATH, THREADS, config_device, gpu_overrides, run_cli
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args, set_option
@@ -33,7 +33,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
     epilog="Any config key is an override: --KEY VALUE after CONFIG (--num_iterations 2, --algo_params.batch_size "
     "128, --use_brac true); configs/default.py lists every key with its range.",
 )
-@click.argument("config", type=click.Path())
+@click.argument("config", type=PATH)
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
 @click.option(
@@ -57,9 +57,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
     help="CPU threads for torch (default: torch's, one per core; on a busy host 1 can be 2-3x faster)",
 )
 @click.option("--seeds", default=None, help="several runs, e.g. 0,1,2 (instead of --seed)")
-@click.option(
-    "--sweep", default=None, type=click.Path(), help="JSON list of {exp_name, overrides}: runs per entry and seed"
-)
+@click.option("--sweep", default=None, type=PATH, help="JSON list of {exp_name, overrides}: runs per entry and seed")
 @ray_options
 @click.pass_context
 def main(

@@ -35,7 +35,7 @@ import torch
 
 from rlkit.behaviour import default_sac_config, generate_dataset, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
-from rlkit.cli import THREADS, parse_list, run_cli, sac_config_device
+from rlkit.cli import PATH, THREADS, NonBlank, parse_list, run_cli, sac_config_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import MAX_INT, load_config
@@ -53,7 +53,7 @@ __all__ = ["main", "load_sac_config"]
     "512, seed=1), as in rlkit/behaviour/sac_config/*.yaml; the experiment's keys come from --config.",
 )
 @click.argument("args", nargs=-1)
-@click.option("--config", "config_opt", default=None, help="experiment JSON, e.g. configs/point-robot.json")
+@click.option("--config", "config_opt", default=None, type=PATH, help="experiment JSON, e.g. configs/point-robot.json")
 @click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")
 @click.option("--split_idx", default=0, show_default=True, help="which part this process trains")
 @click.option(
@@ -70,6 +70,7 @@ __all__ = ["main", "load_sac_config"]
 @click.option(
     "--sac_config",
     default=None,
+    type=NonBlank("a SAC config's name or a .yaml path"),
     help="SAC config: a name of rlkit/behaviour/sac_config/ (default: train_point for the point-robot families, else "
     "train) or a path to a .yaml file of one's own, which may build on those (defaults: [train_point, _self_])",
 )

@@ -37,7 +37,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from rlkit.cli import run_cli
+from rlkit.cli import PATH, NonBlank, figure_file, run_cli
 from rlkit.config import MAX_INT, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.eval.evaluator import seed_meta_test_z
@@ -46,11 +46,18 @@ from rlkit.show import draw_paths, draw_z, find_run, find_snapshot, load_run, of
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("target")
+@click.argument("target", type=PATH)
 @click.option("--itr", default=None, type=int, help="snapshot iteration (default: the latest)")
-@click.option("--out", default=None, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it")
+@click.option(
+    "--out", default=None, type=PATH, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it"
+)
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="config form: the run's seed (default 0)")
-@click.option("--exp_name", default=None, help="config form: the run's --exp_name")
+@click.option(
+    "--exp_name",
+    default=None,
+    type=NonBlank("the --exp_name the run was trained with"),
+    help="config form: the run's --exp_name",
+)
 @click.option(
     "--gpu",
     default=None,
@@ -80,13 +87,11 @@ def main(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.backend_bases import FigureCanvasBase
 
     from rlkit.cli import config_device, select_device
 
-    kinds = FigureCanvasBase.get_supported_filetypes()
-    if out is not None and Path(out).suffix[1:] not in ("", *kinds):
-        raise UserError(f"--out {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
+    if out is not None:
+        figure_file("--out", out)
     if out is not None and Path(out).is_dir():  # refused before the protocols run, not when the first figure is saved
         raise UserError(
             f"--out {out!r} is a folder: expected the path of the Np figure, such as "

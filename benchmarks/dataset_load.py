@@ -200,9 +200,13 @@ def main(work: str, data_dir: str | None, rounds: int, child_args) -> None:
     if child_args:
         child(*child_args)
         return
+    from rlkit.cli import refuse_blank
     from rlkit.data.legacy import export_legacy
     from rlkit.errors import UserError
     from rlkit.fileio import atomic_write_text
+
+    refuse_blank("--work", work)  # ('' wrote the synthetic datasets into the current folder)
+    refuse_blank("--data_dir", data_dir)
 
     work_dir = Path(work)
     # (the synthetic episodes are chained, each next observation the next step's, since the buffer stores an

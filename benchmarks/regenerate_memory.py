@@ -121,9 +121,11 @@ def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
     if child_dir:
         child(child_dir)
         return
-    from rlkit.cli import parse_list
+    from rlkit.cli import parse_list, refuse_blank
     from rlkit.errors import UserError
 
+    refuse_blank("--work", work)  # ('' synthesised into the current folder)
+    refuse_blank("--code", code)
     if not (Path(code) / "rlkit" / "__init__.py").is_file():
         raise UserError(f"--code {code!r} has no rlkit/__init__.py: expected a checkout of this project")
     for n in parse_list("--networks", networks, minimum=1):

@@ -129,9 +129,11 @@ def main(env_name: str, n_train: int, n_test: int, work: str, rounds: int, child
     if child_args:
         child(child_args[0], child_args[1], int(child_args[2]), int(child_args[3]))
         return
+    from rlkit.cli import refuse_blank
     from rlkit.errors import UserError
     from rlkit.tasks import make_env
 
+    refuse_blank("--work", work)  # ('' synthesised into the current folder)
     cfg = _config(env_name)
     n_tasks = len(make_env(cfg.env_name, **cfg.env_params.kwargs()).tasks)
     if n_train + n_test > n_tasks:

@@ -18,7 +18,7 @@ import click
 import numpy as np
 import torch
 
-from rlkit.cli import run_cli
+from rlkit.cli import PATH, run_cli
 from rlkit.config import Config, load_config, parse_override_args
 from rlkit.data.buffer import MultiTaskBuffer, sample_step
 from rlkit.data.dataset import Trajectories
@@ -261,7 +261,7 @@ def describe(budget: Budget, throughput: float | None = None) -> str:
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("config", type=click.Path())
+@click.argument("config", type=PATH)
 @click.pass_context
 def main(ctx: click.Context, config: str) -> None:
     """Print CONFIG's training budget in FLOPs and this machine's matmul throughput."""

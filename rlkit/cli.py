@@ -27,6 +27,48 @@ from rlkit.fileio import error_chain, missing_folders
 MAX_THREADS = 1024
 THREADS = click.IntRange(1, MAX_THREADS)
 
+
+class NonBlank(click.ParamType):
+    """A path or name that is not empty or blank. `''` (an unset shell variable, `--out "$DIR"`) would read as the
+    current folder (`Path('')` is `.`: files written into it) or, where the code tests the value's truth, as the
+    option left out; either way not what was typed. Refused in one line naming the option, the value and `what`."""
+
+    name = "text"
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            default = (
+                "; leave the option out for its default"
+                if isinstance(param, click.Option) and not param.required
+                else ""
+            )
+            self.fail(f"{value!r}: expected {self.what}{default}", param, ctx)
+        return value
+
+
+PATH = NonBlank("a path")
+
+
+def figure_file(option: str, out: str) -> None:
+    """A figure's path given on the command line ends in a format matplotlib writes (or none: png), checked before
+    anything is computed; `--out notes.txt` would have been overwritten with PNG bytes."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if Path(out).suffix[1:] not in ("", *kinds):
+        raise UserError(f"{option} {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
+
+
+def refuse_blank(option: str, value: str | None, what: str = "a path") -> None:
+    """`NonBlank`'s refusal where the option cannot take the type: the benchmarks, whose modules import rlkit (and
+    torch) only inside `main`, so that their measuring child processes start light."""
+    if value is not None and not value.strip():
+        raise UserError(f"{option} {value!r}: expected {what}; leave the option out for its default")
+
+
 # What to do about a write the system refuses (`rlkit.fileio.WRITE_REFUSED`): bad circumstances in the
 # user's sense (exit 2), not a bug in this code.
 WRITE_HINTS = {

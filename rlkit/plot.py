@@ -14,7 +14,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from rlkit.cli import run_cli
+from rlkit.cli import PATH, run_cli
 from rlkit.errors import UserError
 from rlkit.fileio import atomic_savefig
 from rlkit.logging import TRAIN_STEPS
@@ -73,8 +73,8 @@ def plot_runs(runs: list[Path], out: Path) -> Path:
 
 
 @click.command()
-@click.argument("runs_dir")
-@click.option("--out", default=None, help="PNG path (default: RUNS_DIR/learning_curve.png)")
+@click.argument("runs_dir", type=PATH)
+@click.option("--out", default=None, type=PATH, help="PNG path (default: RUNS_DIR/learning_curve.png)")
 def main(runs_dir: str, out: str | None) -> None:
     """Plot the learning curves of the runs under RUNS_DIR."""
     runs = find_runs(runs_dir)

@@ -28,7 +28,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from rlkit.cli import run_cli
+from rlkit.cli import PATH, run_cli
 from rlkit.config import REPO_ROOT, at, config_from_variant, load_config
 from rlkit.errors import UserError
 from rlkit.fileio import read_csv_table, read_json_object
@@ -451,10 +451,13 @@ def against_lines(table: pd.DataFrame, ref: Reference, spread: dict) -> list[str
 
 
 @click.command()
-@click.argument("runs_dir")
+@click.argument("runs_dir", type=PATH)
 @click.option("--last", default=1, show_default=True, help="average the last N iterations of each run (N >= 1)")
 @click.option(
-    "--against", default=None, help="JSON of reference seeds to compare with (docs/results/point-robot-demo-seeds.json)"
+    "--against",
+    default=None,
+    type=PATH,
+    help="JSON of reference seeds to compare with (docs/results/point-robot-demo-seeds.json)",
 )
 def main(runs_dir: str, last: int, against: str | None) -> None:
     """Print the final returns of the runs under RUNS_DIR, one table per experiment."""

@@ -7506,6 +7506,30 @@ EDITS = {
         "    if section and value is None:\n",
         "tests/test_config.py::test_an_override_setting_a_section_to_a_value_is_one_line",
     ),
+    "a text parameter refusing '' but taking a blank ' ' as given": Edit(
+        "rlkit/cli.py",
+        "        if isinstance(value, str) and not value.strip():\n",
+        "        if isinstance(value, str) and not value:\n",
+        "tests/test_cli.py::test_a_blank_path_or_name_is_one_line_and_writes_nothing",
+    ),
+    "a benchmark's blank --work taken as the current folder": Edit(
+        "rlkit/cli.py",
+        '    if value is not None and not value.strip():\n        raise UserError(f"{option} {value!r}: expected',
+        "    if value is not None and value == '':\n        raise UserError(f\"{option} {value!r}: expected",
+        "tests/test_cli.py::test_a_blank_path_or_name_is_one_line_and_writes_nothing",
+    ),
+    "curves writing PNG bytes over --out notes.txt": Edit(
+        "rlkit/data/__main__.py",
+        '        figure_file("--out", out)\n',
+        "",
+        "tests/test_dataset.py::test_curves_out_that_is_a_folder_or_empty_is_one_line_before_anything_is_written",
+    ),
+    "rlkit.plot reading RUNS_DIR '' as the current folder": Edit(
+        "rlkit/plot.py",
+        '@click.argument("runs_dir", type=PATH)',
+        '@click.argument("runs_dir")',
+        "tests/test_cli.py::test_every_text_parameter_of_every_command_refuses_a_blank_value",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

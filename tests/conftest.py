@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import click
 import pytest
 import torch
 
@@ -32,6 +34,36 @@ def load_file(relative: str, name: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# every file a command may run from: the three scripts, rlkit's modules, the benchmarks and the scripts
+ENTRY_FILES = [
+    *(ROOT / name for name in ("policy_train.py", "launch_experiment.py", "show_path.py")),
+    *sorted((ROOT / "rlkit").rglob("*.py")),
+    *sorted((ROOT / "benchmarks").glob("*.py")),
+    *sorted((ROOT / "scripts").glob("*.py")),
+]
+
+
+def click_commands() -> list[tuple[str, click.Command]]:
+    """(name, command) of every click command that an entry file defines as its `main`, a group's subcommands
+    apart."""
+    found = []
+    for path in ENTRY_FILES:
+        text = path.read_text()
+        if "click.command" not in text and "click.group" not in text:
+            continue
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] == "rlkit":
+            module = importlib.import_module(".".join(relative.with_suffix("").parts))
+        else:
+            module = load_file(str(relative), f"_docs_{path.stem}")
+        main = getattr(module, "main", None)
+        if isinstance(main, click.Group):
+            found += [(f"{relative} {name}", command) for name, command in main.commands.items()]
+        elif isinstance(main, click.Command):
+            found.append((str(relative), main))
+    return found
 
 
 # A test that only CUDA can run: skipped without it, and marked `cuda` so that scripts/gpu/check.sh runs these first,

@@ -589,19 +589,27 @@ def test_check_reports_an_empty_step_file_a_bad_task_params_json_and_another_phy
 
 
 @pytest.mark.parametrize(
-    "out,said", [("FOLDER", "is a folder: expected a PNG path such as"), ("", "--out '': expected")]
+    "out,said",
+    [
+        ("FOLDER", "is a folder: expected a PNG path such as"),
+        ("", "'--out': '': expected a path"),
+        ("notes.txt", "--out '.../notes.txt': expected a figure file ending in one of"),
+    ],
 )
 def test_curves_out_that_is_a_folder_or_empty_is_one_line_before_anything_is_written(tmp_path, capsys, out, said):
-    """`--out FOLDER` named a temporary file after behaviour_returns.csv was written; `--out ''` meant the default."""
+    """`--out FOLDER` named a temporary file after behaviour_returns.csv was written; `--out ''` meant the default;
+    `--out notes.txt` (an existing file) was overwritten with PNG bytes."""
     from rlkit.cli import run_cli as run_command
     from rlkit.data.__main__ import main as data_cli
 
     write_task(tmp_path / "data", 0)
     (tmp_path / "FOLDER").mkdir()
+    (tmp_path / "notes.txt").write_text("kept")
     with pytest.raises(SystemExit) as exit_:
         run_command(data_cli, ["curves", str(tmp_path / "data"), "--out", str(tmp_path / out) if out else ""])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = capsys.readouterr().err.replace(str(tmp_path), "...").strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1 and said in err[0], err
+    assert (tmp_path / "notes.txt").read_text() == "kept"
     assert not (tmp_path / "data" / "behaviour_returns.csv").exists()
 
 
@@ -2565,7 +2573,7 @@ def test_curves_out_of_only_spaces_is_one_line_before_anything_is_written(tmp_pa
     monkeypatch.chdir(tmp_path)
     code, _, err = _cli(["curves", str(tmp_path / "data"), "--out", "  "])
     assert code == 2 and err.strip().splitlines() == [
-        "error: --out '': expected a PNG path (leave --out out for DATA_DIR/behaviour_curves.png)"
+        "error: Invalid value for '--out': '  ': expected a path; leave the option out for its default"
     ], err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
     assert not (tmp_path / "data" / "behaviour_returns.csv").exists()

@@ -27,16 +27,9 @@ import pytest
 
 from rlkit.behaviour import default_sac_config, load_sac_config
 from rlkit.config import load_config, parse_override_args
-from tests.conftest import ROOT, load_file
+from tests.conftest import ENTRY_FILES, ROOT, click_commands, load_file
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-# the entry points' module docstrings, whose synopses `--help` and readers of the code see
-ENTRY_FILES = [
-    *(ROOT / name for name in ("policy_train.py", "launch_experiment.py", "show_path.py")),
-    *sorted((ROOT / "rlkit").rglob("*.py")),
-    *sorted((ROOT / "benchmarks").glob("*.py")),
-    *sorted((ROOT / "scripts").glob("*.py")),
-]
 EXTERNAL = ("viskit/",)  # commands of other projects the docs point to
 
 # what a placeholder of the docs stands for, by its kind
@@ -117,6 +110,7 @@ def _words(line: str) -> list[list[str]]:
     ]
 
 
+# the docs, then the entry files' module docstrings, whose synopses readers of `--help` and of the code see
 SOURCES = [(path, doc_commands(path)) for path in DOCS] + [(path, docstring_commands(path)) for path in ENTRY_FILES]
 CASES = [
     pytest.param(words, whole, id=" ".join(f"{path.relative_to(ROOT)}: {line}".split())[:150])
@@ -220,30 +214,10 @@ def test_the_docs_show_commands() -> None:
     assert "make demo" in lines
 
 
-def _click_commands() -> list[tuple[str, click.Command]]:
-    """(name, command) of every click command an entry file defines as its `main` (a group's subcommands apart)."""
-    found = []
-    for path in ENTRY_FILES:
-        text = path.read_text()
-        if "click.command" not in text and "click.group" not in text:
-            continue
-        relative = path.relative_to(ROOT)
-        if relative.parts[0] == "rlkit":
-            module = importlib.import_module(".".join(relative.with_suffix("").parts))
-        else:
-            module = load_file(str(relative), f"_docs_{path.stem}")
-        main = getattr(module, "main", None)
-        if isinstance(main, click.Group):
-            found += [(f"{relative} {name}", command) for name, command in main.commands.items()]
-        elif isinstance(main, click.Command):
-            found.append((str(relative), main))
-    return found
-
-
 def test_every_option_of_every_command_says_what_it_does() -> None:
     """`--help` is where a researcher looks first: each visible option of each click command has its help text (the
     argparse scripts' options are not looked at)."""
-    commands = _click_commands()
+    commands = click_commands()
     assert {"policy_train.py", "launch_experiment.py", "show_path.py", "rlkit/data/__main__.py check"} <= {
         name for name, _ in commands
     }

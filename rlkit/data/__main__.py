@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rlkit.cli import run_cli
+from rlkit.cli import PATH, NonBlank, figure_file, run_cli
 from rlkit.data.check import check_dataset
 from rlkit.data.legacy import export_legacy, import_legacy
 from rlkit.errors import UserError
@@ -36,7 +36,7 @@ def physics_version(env_name: str) -> int:
 
 
 @main.command()
-@click.argument("data_dir")
+@click.argument("data_dir", type=PATH)
 def check(data_dir: str) -> None:
     """Validate every goal_idx* folder of DATA_DIR, print a line per task and go on past each problem.
     Exit 0: usable (warnings, such as data written with other package versions, do not fail); 1: problems
@@ -53,11 +53,12 @@ def check(data_dir: str) -> None:
 
 
 @main.command()
-@click.argument("data_dir")
-@click.option("--out", default=None, help="PNG path (default: DATA_DIR/behaviour_curves.png)")
+@click.argument("data_dir", type=PATH)
+@click.option("--out", default=None, type=PATH, help="PNG path (default: DATA_DIR/behaviour_curves.png)")
 @click.option(
     "--config",
     default=None,
+    type=PATH,
     help="experiment JSON whose env_params give the oracle of a dataset whose task.json predates recording them",
 )
 def curves(data_dir: str, out: str | None, config: str | None) -> None:
@@ -66,10 +67,9 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
     from rlkit.config import load_config
 
     if out is not None:  # checked before anything is drawn or written
-        if not out.strip():
-            raise UserError("--out '': expected a PNG path (leave --out out for DATA_DIR/behaviour_curves.png)")
         if Path(out).is_dir():
             raise UserError(f"--out {out!r} is a folder: expected a PNG path such as {str(Path(out) / 'curves.png')!r}")
+        figure_file("--out", out)
     env_params = load_config(config).env_params.kwargs() if config else None
     csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
     click.echo(f"wrote {csv_path}")
@@ -83,9 +83,14 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
 
 
 @main.command("import-legacy")
-@click.argument("src")
-@click.argument("dst")
-@click.option("--env-name", required=True, help="env_name the data was collected on, e.g. point-robot")
+@click.argument("src", type=PATH)
+@click.argument("dst", type=PATH)
+@click.option(
+    "--env-name",
+    required=True,
+    type=NonBlank("an env name"),
+    help="env_name the data was collected on, e.g. point-robot",
+)
 @click.option("--allow-pickle", is_flag=True, help="required: the reference's files are pickled object arrays")
 @click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
 def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite: bool) -> None:
@@ -98,8 +103,8 @@ def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite:
 
 
 @main.command("export-legacy")
-@click.argument("src")
-@click.argument("dst")
+@click.argument("src", type=PATH)
+@click.argument("dst", type=PATH)
 @click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
 def export_cmd(src: str, dst: str, overwrite: bool) -> None:
     """Write the dataset in SRC in the reference's trj_*.npy layout to the new folder DST."""
