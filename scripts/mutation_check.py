@@ -4943,8 +4943,8 @@ EDITS = {
     ),
     "curves --out of blanks writing a PNG named blanks": Edit(
         DATA_MAIN,
-        "        if not out.strip():",
-        "        if not out:",
+        'type=PATH, help="PNG path (default: DATA_DIR',
+        'help="PNG path (default: DATA_DIR',
         "tests/test_dataset.py::test_curves_out_of_only_spaces_is_one_line_before_anything_is_written",
     ),
     "the buffers built without the observation scale": Edit(
