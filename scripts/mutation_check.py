@@ -2600,8 +2600,8 @@ EDITS = {
     ),
     "--max-retries 0 refused": Edit(
         CLUSTER_ENGINE,
-        "if self.max_retries < 0:",
-        "if self.max_retries <= 0:",
+        "if not 0 <= self.max_retries <= MAX_RETRIES:",
+        "if not 0 < self.max_retries <= MAX_RETRIES:",
         "tests/test_cluster.py::test_max_retries_zero_is_accepted",
     ),
     "the failure message naming the first job": Edit(
@@ -7529,6 +7529,12 @@ EDITS = {
         '@click.argument("runs_dir", type=PATH)',
         '@click.argument("runs_dir")',
         "tests/test_cli.py::test_every_text_parameter_of_every_command_refuses_a_blank_value",
+    ),
+    "--max-retries with no upper bound (Ray's OverflowError at 2**31)": Edit(
+        "rlkit/cluster/engine.py",
+        "if not 0 <= self.max_retries <= MAX_RETRIES:",
+        "if not 0 <= self.max_retries:",
+        "tests/test_cluster.py::test_cluster_options_are_checked",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -46,6 +46,11 @@ def require_ray(needed_by: str = "--ray"):
     return ray
 
 
+# --max-retries: retries of a dead worker's task; Ray holds the count in a C int, and a task whose workers die a
+# thousand times over has another cause than a lost node
+MAX_RETRIES = 1000
+
+
 @dataclass(frozen=True)
 class ClusterOptions:
     """`--ray [ADDRESS]` and its companions. address: "local" (start a Ray instance on this machine),
@@ -76,8 +81,8 @@ class ClusterOptions:
                 )
         if self.cpus_per_task == 0:
             raise UserError("--cpus-per-task 0: expected a positive number of CPUs (fractions allowed)")
-        if self.max_retries < 0:
-            raise UserError(f"--max-retries {self.max_retries}: expected an integer >= 0")
+        if not 0 <= self.max_retries <= MAX_RETRIES:  # (2**31 was an OverflowError traceback from Ray)
+            raise UserError(f"--max-retries {self.max_retries}: expected an integer from 0 to {MAX_RETRIES}")
 
 
 CONNECT_TIMEOUT_S = 10.0  # a cluster's head answers in milliseconds; Ray itself would retry for many minutes
