@@ -233,6 +233,10 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    except click.exceptions.NoArgsIsHelpError as e:  # (a group without its command: click prints the whole help)
+        names = sorted(getattr(e.ctx.command, "commands", {}))
+        print(f"error: no command: expected one of {names} (--help says what each does)", file=sys.stderr)
+        sys.exit(2)
     except click.ClickException as e:
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)

@@ -357,6 +357,11 @@ def read_spread(path: str | Path) -> dict:
             f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar, config), "
             f"as docs/results/point-robot-demo-seeds.json ({_spread_problem(e)})"
         ) from None
+    bad = next(((s, name, v) for s, r in seeds.items() for name, v in r.items() if not math.isfinite(v)), None)
+    if bad is not None:  # (NaN was printed as the seeds' range "nan .. nan", and the bar judged against it)
+        raise UserError(
+            f"--against {str(path)!r}: seed {bad[0]}'s {bad[1]} return {bad[2]!r}: expected a finite number"
+        )
     for key in ("each_at_least", "mean_at_least"):
         value = bar.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

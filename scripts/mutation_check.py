@@ -7536,6 +7536,18 @@ EDITS = {
         "if not 0 <= self.max_retries:",
         "tests/test_cluster.py::test_cluster_options_are_checked",
     ),
+    "a NaN return of a reference seed read (the seeds' range printed as nan .. nan)": Edit(
+        "rlkit/report.py",
+        "for s, r in seeds.items() for name, v in r.items() if not math.isfinite(v)), None)",
+        "for s, r in seeds.items() for name, v in r.items() if math.isinf(v)), None)",
+        "tests/test_report_plot.py::test_read_spread_refuses_a_seed_return_that_is_not_finite",
+    ),
+    "a group without its command printing click's whole help as the error": Edit(
+        "rlkit/cli.py",
+        "    except click.exceptions.NoArgsIsHelpError as e:",
+        "    except click.exceptions.Abort as e:",
+        "tests/test_cli.py::test_a_group_without_its_command_is_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

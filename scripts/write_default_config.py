@@ -92,11 +92,12 @@ def listing() -> str:
 
 
 if __name__ == "__main__":
+    usage = f"usage: python scripts/write_default_config.py (rewrites {DEFAULT_CONFIG_PATH.name}; no arguments)"
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(usage)
+        raise SystemExit(0)
     if sys.argv[1:]:  # (it takes none: `--help` or a stray word wrote the file all the same)
-        print(
-            f"usage: python scripts/write_default_config.py (rewrites {DEFAULT_CONFIG_PATH.name}; no arguments)",
-            file=sys.stderr,
-        )
+        print(f"error: arguments {sys.argv[1:]}: expected none ({usage})", file=sys.stderr)
         raise SystemExit(2)
     atomic_write_text(DEFAULT_CONFIG_PATH, listing())
     print(f"wrote {DEFAULT_CONFIG_PATH.relative_to(ROOT)}")

@@ -379,3 +379,16 @@ def test_a_blank_path_or_name_is_one_line_and_writes_nothing(args, said, tmp_pat
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and said in lines[0], err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_group_without_its_command_is_one_line(capsys):
+    """`python -m rlkit.data` alone printed click's usage and whole help as its error (9 lines)."""
+    from rlkit.data.__main__ import main as data_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(data_cli, [])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and err == [
+        "error: no command: expected one of ['check', 'curves', 'export-legacy', 'import-legacy'] (--help says what "
+        "each does)"
+    ], err

@@ -445,6 +445,20 @@ SEEDS = {
 }
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("protocol", ["offline context", "non-prior context (Np)"])
+def test_read_spread_refuses_a_seed_return_that_is_not_finite(tmp_path, protocol, value):
+    """A NaN seed return was read: the report printed the seeds' range as `nan .. nan` and judged the bar by it."""
+    from rlkit.report import read_spread
+
+    seeds = {"0": dict(SEEDS["seeds"]["0"], **{protocol: float(value)}), "1": SEEDS["seeds"]["0"]}
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(dict(SEEDS, seeds=seeds)))  # (json writes NaN, Infinity, -Infinity)
+    said = rf"^--against .*: seed 0's {re.escape(protocol)} return {value}: expected a finite number$"
+    with pytest.raises(UserError, match=said):
+        read_spread(path)
+
+
 @pytest.mark.parametrize(
     "bar, error",
     [

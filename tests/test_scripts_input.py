@@ -123,21 +123,27 @@ def test_reread_report_prose_help_prints_its_usage(capsys):
 
 
 @pytest.mark.slow
-def test_write_default_config_takes_no_arguments_and_writes_nothing_with_one(tmp_path):
-    """`--help` (or a stray word) rewrote configs/default.py and exited 0."""
+@pytest.mark.parametrize("arg", ["--help", "stray"])
+def test_write_default_config_takes_no_arguments_and_writes_nothing_with_one(tmp_path, arg):
+    """`--help` (or a stray word) rewrote configs/default.py and exited 0. Now `--help` prints the usage (exit 0) and
+    a stray word is one error line (exit 2); neither writes."""
     import subprocess
 
     from tests.conftest import ROOT, python_path
 
     before = (ROOT / "configs" / "default.py").stat().st_mtime_ns
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "write_default_config.py"), "--help"],
+        [sys.executable, str(ROOT / "scripts" / "write_default_config.py"), arg],
         cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=python_path()),
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2 and proc.stderr.startswith("usage: python scripts/write_default_config.py")
+    if arg == "--help":
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: python scripts/write_default_config.py")
+    else:
+        err = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(err) == 1 and err[0].startswith("error: arguments ['stray']: expected none")
     assert (ROOT / "configs" / "default.py").stat().st_mtime_ns == before
 
 
