@@ -7548,6 +7548,12 @@ EDITS = {
         "    except click.exceptions.Abort as e:",
         "tests/test_cli.py::test_a_group_without_its_command_is_one_line",
     ),
+    "export-legacy exporting a dataset that check refuses": Edit(
+        "rlkit/data/__main__.py",
+        "    problems = check_dataset(src, env_dims, physics_version).problems\n",
+        "    problems = []\n",
+        "tests/test_dataset.py::test_export_legacy_cli_refuses_a_dataset_that_check_refuses",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1920,6 +1920,25 @@ def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, mon
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("damage", ["nan", "obs size"])
+def test_export_legacy_cli_refuses_a_dataset_that_check_refuses(tmp_path, capsys, damage):
+    """export-legacy exported a task with NaN rewards, or with observations of another size than task.json's,
+    without a word: the reference's layout would carry the damage on. It now runs `check` first: exit 2, one line
+    naming the first problem, nothing written."""
+    src = tmp_path / "src"
+    write_task(src, 0)
+    write_task(src, 1)
+    t = make_trajs(seed=7, obs_dim=2 if damage == "nan" else 3)
+    if damage == "nan":
+        t.rewards[:] = np.nan
+    write_checkpoint(task_dir(src, 0), 200, {"sample": t})
+    assert check_dataset(src).problems  # (what check says of it)
+    code, out, err = _cli(["export-legacy", str(src), str(tmp_path / "out")])
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "problem(s), the first: " in lines[0], err
+    assert "python -m rlkit.data check" in lines[0] and not (tmp_path / "out").exists()
+
+
 def test_check_cli_exits_1_on_problems_even_with_warnings(tmp_path, capsys):
     """A warning (other package versions) does not hide a problem (an interrupted task): exit 1."""
     d0 = write_task(tmp_path, 0)

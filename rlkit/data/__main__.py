@@ -107,7 +107,14 @@ def import_cmd(src: str, dst: str, env_name: str, allow_pickle: bool, overwrite:
 @click.argument("dst", type=PATH)
 @click.option("--overwrite", is_flag=True, help="replace a non-empty DST whole (default: refuse it)")
 def export_cmd(src: str, dst: str, overwrite: bool) -> None:
-    """Write the dataset in SRC in the reference's trj_*.npy layout to the new folder DST."""
+    """Write the dataset in SRC in the reference's trj_*.npy layout to the new folder DST (a dataset that `check`
+    passes: the reference's layout would carry a damaged or mis-sized file on without a word)."""
+    problems = check_dataset(src, env_dims, physics_version).problems
+    if problems:
+        raise UserError(
+            f"{src!r} has {len(problems)} problem(s), the first: {problems[0]}; expected a dataset that "
+            f"`python -m rlkit.data check {src}` passes"
+        )
     n = export_legacy(src, dst, overwrite=overwrite, physics=physics_version)
     click.echo(f"exported {n} tasks into {dst}")
 
