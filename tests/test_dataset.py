@@ -1920,6 +1920,27 @@ def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, mon
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("damage", ["truncated", "foreign"])
+def test_check_names_a_damaged_network_file(tmp_path, damage):
+    """`check` read only the step files: a task whose `networks/step{c}.pt` was cut short passed as complete, and only
+    `policy_train.py --regenerate` found it. Each saved network file is now opened (its tensors mapped, not read)."""
+    import torch
+
+    from rlkit.data.networks import networks_path, write_networks
+
+    tdir = write_task(tmp_path, 0)
+    write_networks(tdir, 100, {"w": torch.zeros(64, 64)}, {"obs_dim": 2, "action_dim": 2})
+    assert check_dataset(tmp_path).problems == []
+    path = networks_path(tdir, 100)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:300])
+    else:
+        torch.save({"w": torch.zeros(2)}, path)
+    said = "is truncated or unreadable" if damage == "truncated" else "is not a behaviour network file"
+    problems = check_dataset(tmp_path).problems
+    assert len(problems) == 1 and str(path) in problems[0] and said in problems[0], problems
+
+
 @pytest.mark.parametrize("damage", ["nan", "obs size"])
 def test_export_legacy_cli_refuses_a_dataset_that_check_refuses(tmp_path, capsys, damage):
     """export-legacy exported a task with NaN rewards, or with observations of another size than task.json's,

@@ -34,6 +34,7 @@ from rlkit.data.meta import (
     task_identity_problem,
     task_record_problem,
 )
+from rlkit.data.networks import read_networks, saved_network_steps
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
 from rlkit.fileio import lock_holder, read_json_object
@@ -194,6 +195,11 @@ def _check_task(
     if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
         steps = sorted(set(steps) | {_step_of(p) for p in unlisted})  # the checkpoints written so far
     n, means = _check_task_files(tdir, meta, steps, out)
+    for step in saved_network_steps(tdir):  # (what --regenerate reruns; mapped, not read: a check stays quick)
+        try:
+            read_networks(tdir, step, mmap=True)
+        except UserError as e:
+            out.problems.append(str(e))
     out.problems += [p for p in (_env_dims_problem(tdir, meta, env_dims), task_identity_problem(tdir, meta)) if p]
     if physics is not None and isinstance(meta.get("env_name"), str):
         try:

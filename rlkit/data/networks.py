@@ -31,15 +31,16 @@ def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str,
     return path
 
 
-def read_networks(tdir: Path, step: int) -> dict[str, Any]:
-    """What `write_networks` wrote, loaded without unpickling code (`weights_only=True`)."""
+def read_networks(tdir: Path, step: int, mmap: bool = False) -> dict[str, Any]:
+    """What `write_networks` wrote, loaded without unpickling code (`weights_only=True`); `mmap`: the tensors mapped
+    from the file, not read (a truncated or foreign file is still refused: `rlkit.data check`)."""
     path = networks_path(tdir, step)
     if not path.is_file():
         raise UserError(
             f"missing network file {str(path)!r}: expected one of the checkpoints "
             f"{saved_network_steps(tdir)} that have saved networks"
         )
-    doc = read_state(path, "a network file written by policy_train.py")
+    doc = read_state(path, "a network file written by policy_train.py", mmap=mmap)
     if not isinstance(doc, dict) or doc.get("format") != NETWORKS_FORMAT:
         raise UserError(f"{str(path)!r} is not a behaviour network file: expected format {NETWORKS_FORMAT!r}")
     return doc
