@@ -608,8 +608,8 @@ EDITS = {
     ),
     "export-legacy without the physics check": Edit(
         DATA_MAIN,
-        "    n = export_legacy(src, dst, overwrite=overwrite, physics=physics_version)",
-        "    n = export_legacy(src, dst, overwrite=overwrite)",
+        "    problems = check_dataset(src, env_dims, physics_version).problems",
+        "    problems = check_dataset(src, env_dims).problems",
         DATASET_TESTS + "test_export_legacy_cli_refuses_data_of_another_physics",
     ),
     "check without the physics check": Edit(
@@ -2702,8 +2702,8 @@ EDITS = {
     ),
     "export-legacy overwriting without --overwrite": Edit(
         DATA_MAIN,
-        "overwrite=overwrite, physics=physics_version",
-        "overwrite=True, physics=physics_version",
+        "export_legacy(src, dst, overwrite=overwrite)",
+        "export_legacy(src, dst, overwrite=True)",
         DATASET_TESTS + "test_legacy_clis_keep_a_non_empty_destination_without_overwrite",
     ),
     "the data CLI's env sizes swapped": Edit(

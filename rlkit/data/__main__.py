@@ -115,7 +115,7 @@ def export_cmd(src: str, dst: str, overwrite: bool) -> None:
             f"{src!r} has {len(problems)} problem(s), the first: {problems[0]}; expected a dataset that "
             f"`python -m rlkit.data check {src}` passes"
         )
-    n = export_legacy(src, dst, overwrite=overwrite, physics=physics_version)
+    n = export_legacy(src, dst, overwrite=overwrite)  # (of this physics: check_dataset's physics_problem above)
     click.echo(f"exported {n} tasks into {dst}")
 
 
