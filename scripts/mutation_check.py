@@ -2672,7 +2672,7 @@ EDITS = {
     ),
     "curves --config ignored": Edit(
         DATA_MAIN,
-        "env_params = load_config(config).env_params.kwargs() if config else None",
+        "env_params = cfg.env_params.kwargs() if cfg is not None else None",
         "env_params = None",
         DATASET_TESTS + "test_curves_cli_takes_the_oracle_from_config_for_a_dataset_without_env_params",
     ),
@@ -7559,6 +7559,12 @@ EDITS = {
         "    for step in saved_network_steps(tdir):  # (what --regenerate reruns",
         "    for step in []:  # (what --regenerate reruns",
         "tests/test_dataset.py::test_check_names_a_damaged_network_file",
+    ),
+    "curves reading another env's config as the data's": Edit(
+        "rlkit/data/__main__.py",
+        "        if names and names != {cfg.env_name}:\n",
+        "        if not names:\n",
+        "tests/test_dataset.py::test_curves_refuses_a_config_of_another_env_than_the_datas",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -1920,6 +1920,26 @@ def test_export_legacy_cli_refuses_data_of_another_physics(tmp_path, capsys, mon
     assert not (tmp_path / "out").exists()
 
 
+def test_curves_refuses_a_config_of_another_env_than_the_datas(tmp_path):
+    """`curves --config configs/cheetah-vel.json` on point-robot data read cheetah-vel's env_params as the data's
+    (exit 0); now one line naming both envs, exit 2, nothing written."""
+    write_task(tmp_path / "data", 0)
+    code, _, err = _cli(
+        [
+            "curves",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "c.png"),
+            "--config",
+            str(ROOT / "configs" / "cheetah-vel.json"),
+        ]
+    )
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "is a cheetah-vel config and" in lines[0], err
+    assert "holds ['point-robot'] data: expected the config the data was made with" in lines[0]
+    assert not (tmp_path / "c.png").exists() and not (tmp_path / "data" / "behaviour_returns.csv").exists()
+
+
 @pytest.mark.parametrize("damage", ["truncated", "foreign"])
 def test_check_names_a_damaged_network_file(tmp_path, damage):
     """`check` read only the step files: a task whose `networks/step{c}.pt` was cut short passed as complete, and only

@@ -9,7 +9,9 @@ import click
 
 from rlkit.cli import PATH, NonBlank, figure_file, run_cli
 from rlkit.data.check import check_dataset
+from rlkit.data.dataset import task_dirs
 from rlkit.data.legacy import export_legacy, import_legacy
+from rlkit.data.meta import read_task_meta
 from rlkit.errors import UserError
 
 
@@ -70,7 +72,17 @@ def curves(data_dir: str, out: str | None, config: str | None) -> None:
         if Path(out).is_dir():
             raise UserError(f"--out {out!r} is a folder: expected a PNG path such as {str(Path(out) / 'curves.png')!r}")
         figure_file("--out", out)
-    env_params = load_config(config).env_params.kwargs() if config else None
+    cfg = load_config(config) if config else None
+    if cfg is not None:  # (its env_params are read as this data's: another env's were taken without a word)
+        names = {
+            m["env_name"] for _, d in task_dirs(data_dir, "a dataset") if "env_name" in (m := read_task_meta(d) or {})
+        }
+        if names and names != {cfg.env_name}:
+            raise UserError(
+                f"--config {config!r} is a {cfg.env_name} config and {data_dir!r} holds {sorted(names)} data: expected "
+                "the config the data was made with"
+            )
+    env_params = cfg.env_params.kwargs() if cfg is not None else None
     csv_path, png = write_curves(data_dir, Path(out) if out else None, env_params)
     click.echo(f"wrote {csv_path}")
     click.echo(f"wrote {png}")
