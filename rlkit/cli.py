@@ -20,7 +20,7 @@ import click
 import torch
 
 from rlkit.errors import UserError
-from rlkit.fileio import error_chain, missing_folders
+from rlkit.fileio import CannotCreate, error_chain, missing_folders
 
 # --threads: torch's thread pool; far above any machine's cores, the OpenMP runtime fails to start its threads
 # and the process dies with a segmentation fault (seen at 100,000,000; 4096 still starts).
@@ -83,6 +83,7 @@ WRITE_HINTS = {
     errno.EEXIST: "expected a folder there, not a file",  # (mkdir(exist_ok=True) where a file has the folder's name)
     errno.ENAMETOOLONG: "expected a shorter name (an --exp_name or path of fewer characters)",
 }
+CANNOT_CREATE_HINT = "expected a folder where files can be made (not under /proc, /sys or a similar system folder)"
 
 
 _OOM_TEXT = ("out of memory", "can't allocate memory", "CUBLAS_STATUS_ALLOC_FAILED")
@@ -208,10 +209,12 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
     except OSError as e:
-        if e.errno not in WRITE_HINTS:
+        hint = CANNOT_CREATE_HINT if isinstance(e, CannotCreate) else WRITE_HINTS.get(e.errno)
+        if hint is None:
             raise
         where = f"{str(e.filename)!r}: " if e.filename else ""
-        print(f"error: {where}{e.strerror}: {WRITE_HINTS[e.errno]}", file=sys.stderr)
+        what = f"cannot be made there ({e.strerror})" if isinstance(e, CannotCreate) else e.strerror
+        print(f"error: {where}{what}: {hint}", file=sys.stderr)
         sys.exit(2)
     except (click.exceptions.Abort, KeyboardInterrupt) as e:  # (click's Abort is a RuntimeError: before that)
         # Ctrl-C, or SIGTERM (`Terminated`; a click command turns either into its Abort, raised from it)

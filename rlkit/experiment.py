@@ -24,7 +24,7 @@ from rlkit.data.sequences import SequenceIndex
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.errors import DivergedError, UserError
 from rlkit.eval import EvalResult, Evaluator
-from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text, error_kind
+from rlkit.fileio import TORCH_LOAD_ERRORS, atomic_write, atomic_write_text, error_kind, make_folder
 from rlkit.logging import (
     LOSS_COLUMNS,
     RETURN_COLUMNS,
@@ -348,7 +348,7 @@ class MetaTrainer:
         `try_resume`)."""
         setup = self.setup
         variant = dict(setup.cfg.to_dict(), seed=setup.seed)
-        setup.out_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(setup.out_dir)
         with RunLock(setup.out_dir):
             self._check_resumable(variant)
             logger = RunLogger(setup.out_dir)

@@ -45,6 +45,24 @@ WRITE_REFUSED = (
 )
 
 
+class CannotCreate(FileNotFoundError):
+    """ENOENT from making a file or folder in a folder that is there (tried again, for a parent another process
+    removed in between): the filesystem makes nothing there (/proc, some FUSE mounts). A write the system refuses,
+    in the user's sense, like `WRITE_REFUSED`'s, not a file this code expected and missed; `filename` is the path
+    asked for."""
+
+
+def make_folder(folder: str | Path) -> None:
+    """`mkdir -p folder`; a filesystem that makes no folder there is a `CannotCreate` naming it."""
+    for attempt in range(4):  # (another process may remove an emptied parent between the parents' making and ours)
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            return
+        except FileNotFoundError as e:
+            if attempt == 3:
+                raise CannotCreate(errno.ENOENT, e.strerror, str(folder)) from None
+
+
 def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> None:
     """Write `path` through `write_fn(binary file)`, atomically; the folder is created if needed.
 
@@ -128,14 +146,14 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     made again, as `FolderLock` does."""
     for attempt in range(4):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(path.parent)
         except FileExistsError:  # (a file where the folder should be: refused as a write, naming the path)
             raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)) from None
         try:
             return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        except FileNotFoundError:
+        except FileNotFoundError as e:
             if attempt == 3:
-                raise
+                raise CannotCreate(errno.ENOENT, e.strerror, str(path)) from None
     return -1, ""  # (not reached: the fourth failure is raised)
 
 
@@ -397,12 +415,12 @@ class FolderLock:
         for attempt in range(4):  # (another holder's `__exit__` may remove an empty parent in between)
             self._made = missing_folders(self.path.parent)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(self.path.parent)
                 mine.write_text(me)
                 break
-            except FileNotFoundError:
+            except FileNotFoundError as e:
                 if attempt == 3:
-                    raise
+                    raise CannotCreate(errno.ENOENT, e.strerror, str(self.path)) from None
         try:
             for _ in range(4):
                 try:

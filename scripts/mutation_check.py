@@ -3989,8 +3989,8 @@ EDITS = {
     ),
     "a temporary file's fourth failure not raised": Edit(
         FILEIO,
-        "            if attempt == 3:\n                raise\n    return -1",
-        "            if attempt == 4:\n                raise\n    return -1",
+        "            if attempt == 3:\n                raise CannotCreate(errno.ENOENT, e.strerror, str(path))",
+        "            if attempt == 4:\n                raise CannotCreate(errno.ENOENT, e.strerror, str(path))",
         "tests/test_run_folder.py::test_a_folder_removed_four_times_under_a_write_is_the_file_not_found_error_after_four_tries",
     ),
     "a temporary file without its leading dot": Edit(
@@ -4853,8 +4853,8 @@ EDITS = {
     ),
     "a legacy command's destination parents not made": Edit(
         LEGACY,
-        "    dst.parent.mkdir(parents=True, exist_ok=True)",
-        "    pass",
+        "    make_folder(dst.parent)\n    try:\n        new = Path(",
+        "    try:\n        new = Path(",
         "tests/test_dataset.py::test_legacy_commands_make_a_destination_whose_parent_folders_do_not_exist",
     ),
     "a build stopped by Ctrl-C leaving its temporary folder": Edit(
@@ -7565,6 +7565,54 @@ EDITS = {
         "        if names and names != {cfg.env_name}:\n",
         "        if not names:\n",
         "tests/test_dataset.py::test_curves_refuses_a_config_of_another_env_than_the_datas",
+    ),
+    "stage 2's run folder made by a plain mkdir (a /proc path a traceback)": Edit(
+        "rlkit/experiment.py",
+        "make_folder(setup.out_dir)",
+        "setup.out_dir.mkdir(parents=True, exist_ok=True)",
+        "tests/test_cli.py::test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it",
+    ),
+    "rlkit.reproduce's run folders made by a plain mkdir": Edit(
+        "rlkit/reproduce/plan.py",
+        "make_folder(spec.out_dir)",
+        "spec.out_dir.mkdir(parents=True, exist_ok=True)",
+        "tests/test_cli.py::test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it",
+    ),
+    "a legacy build's temporary folder not made: the OS's bare ENOENT": Edit(
+        "rlkit/data/legacy.py",
+        "        raise CannotCreate(errno.ENOENT, e.strerror, str(dst)) from None",
+        "        raise",
+        "tests/test_cli.py::test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it",
+    ),
+    "a lock never made: the OS's bare ENOENT": Edit(
+        "rlkit/fileio.py",
+        "                    raise CannotCreate(errno.ENOENT, e.strerror, str(self.path)) from None",
+        "                    raise",
+        "tests/test_run_folder.py::test_a_write_under_proc_is_one_line_naming_the_path_not_a_traceback",
+    ),
+    "a folder the filesystem does not make not told from other errors": Edit(
+        "rlkit/cli.py",
+        "hint = CANNOT_CREATE_HINT if isinstance(e, CannotCreate) else WRITE_HINTS.get(e.errno)",
+        "hint = WRITE_HINTS.get(e.errno)",
+        "tests/test_run_folder.py::test_a_write_under_proc_is_one_line_naming_the_path_not_a_traceback",
+    ),
+    "every missing file taken for a folder the filesystem does not make": Edit(
+        "rlkit/cli.py",
+        "hint = CANNOT_CREATE_HINT if isinstance(e, CannotCreate) else WRITE_HINTS.get(e.errno)",
+        "hint = CANNOT_CREATE_HINT if isinstance(e, FileNotFoundError) else WRITE_HINTS.get(e.errno)",
+        "tests/test_run_folder.py::test_a_write_under_proc_is_one_line_naming_the_path_not_a_traceback",
+    ),
+    "make_folder not trying again after a parent removed under it": Edit(
+        "rlkit/fileio.py",
+        "    for attempt in range(4):  # (another process may remove an emptied parent",
+        "    for attempt in range(1):  # (another process may remove an emptied parent",
+        "tests/test_run_folder.py::test_a_folder_removed_under_its_making_is_made_again_and_one_never_made_is_cannot_create",
+    ),
+    "make_folder's refusal naming the parent, not the folder asked for": Edit(
+        "rlkit/fileio.py",
+        "                raise CannotCreate(errno.ENOENT, e.strerror, str(folder)) from None",
+        "                raise CannotCreate(errno.ENOENT, e.strerror, str(Path(folder).parent)) from None",
+        "tests/test_run_folder.py::test_a_folder_removed_under_its_making_is_made_again_and_one_never_made_is_cannot_create",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 
 import click
 import pytest
@@ -379,6 +380,38 @@ def test_a_blank_path_or_name_is_one_line_and_writes_nothing(args, said, tmp_pat
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and said in lines[0], err
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc here")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["policy_train.py", "--config", "CONFIG_DATA_UNDER_PROC", "--sac_config", "tiny_point"],
+        ["launch_experiment.py", TINY, "--algo_params.data_dir", "DATA", "--base_log_dir", "/proc/csro-test"],
+        ["-m", "rlkit.reproduce", "point-robot", "--profile", "tiny", "--seeds", "0", "--out", "/proc/csro-test"],
+        ["-m", "rlkit.data", "export-legacy", "DATA", "/proc/csro-test"],
+        ["-m", "rlkit.data", "curves", "DATA", "--out", "/proc/csro-test.png"],
+    ],
+    ids=["stage-1-data", "stage-2-run", "reproduce-out", "export-legacy", "curves-out"],
+)
+def test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it(args, tiny_data, tmp_path):
+    """Paths under /proc, where nothing can be made (ENOENT, also for root), were a traceback from each of these
+    commands' first write: now each command's one line names the path and says what to give instead, exit 2."""
+    import json
+
+    from tests.conftest import ROOT, run_here
+
+    config = json.loads((ROOT / TINY).read_text())
+    config["algo_params"]["data_dir"] = "/proc/csro-test/data"
+    (tmp_path / "proc.json").write_text(json.dumps(config))
+    names = {TINY: str(ROOT / TINY), "DATA": str(tiny_data), "CONFIG_DATA_UNDER_PROC": str(tmp_path / "proc.json")}
+    done = run_here([names.get(a, a) for a in args], tmp_path, check=False)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        last.startswith("error: '/proc/csro-test") and "': cannot be made there (No such file or directory): " in last
+    )
 
 
 def test_a_group_without_its_command_is_one_line(capsys):

@@ -840,9 +840,68 @@ def test_a_folder_removed_four_times_under_a_write_is_the_file_not_found_error_a
         raise FileNotFoundError(2, "No such file or directory", str(kwargs["dir"]))
 
     monkeypatch.setattr(fileio.tempfile, "mkstemp", mkstemp)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(fileio.CannotCreate) as raised:
         fileio.atomic_write(tmp_path / "sub" / "x.bin", lambda f: f.write(b"x"))
     assert tries == [tmp_path / "sub"] * 4
+    assert raised.value.filename == str(tmp_path / "sub" / "x.bin")  # (the file asked for, not the temporary's name)
+
+
+def test_a_folder_removed_under_its_making_is_made_again_and_one_never_made_is_cannot_create(tmp_path, monkeypatch):
+    """make_folder tries `mkdir -p` again when it meets ENOENT (another process removed an emptied parent between the
+    parents' making and the folder's): a second try that succeeds is a success; four failures are a CannotCreate (a
+    FileNotFoundError, for callers that catch that) naming the folder asked for."""
+    import rlkit.fileio as fileio
+
+    real_mkdir, failures = Path.mkdir, []
+
+    def mkdir_failing(times):
+        def mkdir(self, *args, **kwargs):  # (the calls of make_folder's own tries, not pathlib's for the parents)
+            if kwargs.get("parents") and len(failures) < times:
+                failures.append(self)
+                raise FileNotFoundError(2, "No such file or directory", str(self))
+            return real_mkdir(self, *args, **kwargs)
+
+        return mkdir
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_failing(1))
+    fileio.make_folder(tmp_path / "a" / "b")
+    assert (tmp_path / "a" / "b").is_dir() and failures == [tmp_path / "a" / "b"]
+    failures.clear()
+    monkeypatch.setattr(Path, "mkdir", mkdir_failing(4))
+    with pytest.raises(fileio.CannotCreate) as raised:
+        fileio.make_folder(tmp_path / "c")
+    assert failures == [tmp_path / "c"] * 4 and raised.value.filename == str(tmp_path / "c")
+    assert isinstance(raised.value, FileNotFoundError) and not (tmp_path / "c").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc here")
+@pytest.mark.parametrize("target", ["folder", "file"])
+def test_a_write_under_proc_is_one_line_naming_the_path_not_a_traceback(target, capsys):
+    """/proc makes no file or folder (ENOENT, even for root, whose writes elsewhere no permission stops): the writers
+    raise CannotCreate, which a command prints as one line naming the path asked for, exit 2. A file genuinely
+    missing (a read) stays an error of its own: CannotCreate is raised only where something was being made."""
+    from rlkit.cli import run_cli as run_command
+    from rlkit.fileio import FolderLock, atomic_write_text
+
+    path = "/proc/csro-test-write" + ("/run" if target == "folder" else ".txt")
+
+    def write():
+        if target == "folder":
+            with FolderLock(path, "busy"):
+                pass
+        else:
+            atomic_write_text(path, "x")
+
+    with pytest.raises(SystemExit) as exit_:
+        run_command(write)
+    asked = path + "/.lock" if target == "folder" else path
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {asked!r}: cannot be made there (No such file or directory): expected a folder where files can be "
+        "made (not under /proc, /sys or a similar system folder)\n"
+    )
+    with pytest.raises(FileNotFoundError):
+        run_command(lambda: Path("/proc/csro-test-missing.txt").read_text())
 
 
 def test_error_chain_walks_past_a_raise_from_none_unless_told_not_to():

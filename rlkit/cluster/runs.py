@@ -52,7 +52,7 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import read_json, read_tree, remove_orphans, scratch_prefix, write_tree
+from rlkit.fileio import make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
 from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -246,7 +246,7 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
     cache = cache or shared.with_name(f"{SHARED_DATA_CACHE}-{os.getuid()}")  # (one per user of the node)
     root = cache / key
     if not root.is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
+        make_folder(cache)
         for folder in [cache, *swept]:
             _remove_unused_copies(folder)
         tmp = cache / f"{scratch_prefix('.part-')}{key}"
@@ -362,7 +362,7 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
 
         with contextlib.ExitStack() as locks:
             for p, _ in todo:
-                p.out_dir.mkdir(parents=True, exist_ok=True)
+                make_folder(p.out_dir)
                 locks.enter_context(RunLock(p.out_dir))
             records = drive(ray, [RunChain(p, submit, out) for p, _ in todo], slots, out)
     finally:

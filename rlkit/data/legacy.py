@@ -27,6 +27,7 @@ kill) leaves the destination as it was, and the old tree is deleted only after t
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
@@ -43,7 +44,7 @@ from rlkit.data.load import read_normalizer
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, write_task_meta
 from rlkit.data.npz import read_checkpoint, write_checkpoint
 from rlkit.errors import UserError
-from rlkit.fileio import fsync_folder, umask
+from rlkit.fileio import CannotCreate, fsync_folder, make_folder, umask
 
 _PATTERN = re.compile(r"^trj_(evalsample|eval)(\d+)_step(\d+)\.npy$")
 _KIND = {"evalsample": "sample", "eval": "eval"}
@@ -159,8 +160,11 @@ def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
     the parent after it, so a crash never leaves the old copy deleted and the new one unwritten; a failed swap
     names where the old copy is."""
     dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    new = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".new"))
+    make_folder(dst.parent)
+    try:
+        new = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".new"))
+    except FileNotFoundError as e:  # (the parent is there: the filesystem makes nothing in it)
+        raise CannotCreate(errno.ENOENT, e.strerror, str(dst)) from None
     try:
         os.chmod(new, 0o777 & ~umask())  # mkdtemp makes 0700: the mode mkdir() would give, shared or not
         result = build(new)
@@ -347,7 +351,7 @@ def _export_tasks(
         scale = read_normalizer(src)
     for d, _, steps in metas:
         out = dst / d.name
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         if (d / TASK_PARAMS_FILE).is_file():  # a parameter family's task: what meta-training restores it from
             shutil.copyfile(d / TASK_PARAMS_FILE, out / TASK_PARAMS_FILE)
         for step in steps:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.errors import DivergedError, UserError
-from rlkit.fileio import atomic_write_text, read_csv_table
+from rlkit.fileio import atomic_write_text, make_folder, read_csv_table
 from rlkit.logging.columns import SPREAD_COLUMNS
 
 
@@ -51,7 +51,7 @@ class RunLogger:
 
     def __init__(self, out_dir: Path, use_tensorboard: bool = True):
         self.dir = out_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.dir)
         tb = out_dir / "tb"
         if use_tensorboard and tb.exists() and not tb.is_dir():  # found now, not after the first iteration's training
             raise UserError(f"{str(tb)!r} is a file: expected the run's TensorBoard folder there (move the file away)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rlkit.data.meta import numerics_text
 from rlkit.errors import UserError
-from rlkit.fileio import atomic_write_text
+from rlkit.fileio import atomic_write_text, make_folder
 from rlkit.logging import PROTOCOL_BY_KEY, SPREAD_COLUMNS, TRAIN_STEPS, collapse_warning
 from rlkit.report import data_reference
 from rlkit.reproduce.figures import plot_ablation, plot_curves
@@ -127,7 +127,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
     ref = data_reference(specs[0].out_dir)
     table = final_table(runs, p.final_iterations, ref)
     weak = caveat(not_learned_sentence(table, ref.still_score))
-    results.mkdir(parents=True, exist_ok=True)
+    make_folder(results)
     stem = f"{env}-{profile_name}"
     curves = plot_curves(runs, ref, results / f"{stem}-curves.png", f"{env}, {profile_name} profile")
     seeds = sorted({s.seed for s in specs})

@@ -12,6 +12,7 @@ from rlkit.behaviour.settings import default_sac_config
 from rlkit.cli import config_device, gpu_overrides, sac_config_device
 from rlkit.config import POINT_FAMILIES, REPO_ROOT, load_config, overrides_read_by
 from rlkit.errors import UserError
+from rlkit.fileio import make_folder
 
 if TYPE_CHECKING:
     import torch
@@ -281,7 +282,7 @@ def train_one(spec: RunSpec) -> str:
     cfg = spec.load_config()
     util = cfg.util_params  # (the command said once what --gpu gave)
     device = config_device(util.use_gpu, util.gpu_id, spec.gpu, quiet=True)
-    spec.out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(spec.out_dir)
     with open(spec.out_dir / "console.log", "a", buffering=1) as log:
         stdout = sys.stdout
         sys.stdout = log
