@@ -25,6 +25,8 @@ from pathlib import Path
 import click
 import torch
 
+from rlkit.config import MAX_INT  # (light: no torch; a count stops where a config's does)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -143,7 +145,7 @@ def eager_vs_captured(n: int, updates: int, device: torch.device, sac_config: st
 
 @click.command()
 @click.option(
-    "--updates", default=12, show_default=True, type=click.IntRange(min=1), help="timed updates per group size"
+    "--updates", default=12, show_default=True, type=click.IntRange(1, MAX_INT), help="timed updates per group size"
 )
 @click.option("--tasks", default="1,8", show_default=True, help="group sizes to time")
 @click.option(
@@ -171,7 +173,7 @@ def main(updates: int, tasks: str, threads: int | None, device: str | None, sac_
 
     if device == "cuda" and not torch.cuda.is_available():
         raise UserError(f"--device cuda, but this torch ({torch.__version__}) sees no CUDA device")
-    sizes = parse_list("--tasks", tasks, minimum=1)
+    sizes = parse_list("--tasks", tasks, minimum=1, maximum=MAX_INT)
     keep_freed_memory()  # as policy_train.py does
     if threads:
         torch.set_num_threads(threads)

@@ -35,6 +35,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from rlkit.config import MAX_INT  # (light: no torch; a count stops where a config's does)
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "point-robot.json"
 
@@ -192,7 +194,7 @@ def measure(which: str, data_dir: Path) -> dict:
     "--rounds",
     default=3,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_INT),
     help="rounds of the two loaders, each load in a fresh process (medians are reported)",
 )
 @click.option("--child", "child_args", nargs=2, default=None, hidden=True)

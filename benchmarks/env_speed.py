@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from rand_param_envs import RandParamsEnv
+from rlkit.config import MAX_INT  # (light: no torch; a count stops where a config's does)
 from rlkit.envs import NormalizedBoxEnv
 from rlkit.envs.mujoco_env import gymnasium_asset
 from rlkit.tasks import env_class, make_env
@@ -69,9 +70,11 @@ def plain(name: str, timestep: float):
 
 
 @click.command()
-@click.option("--steps", default=1000, show_default=True, type=click.IntRange(min=1), help="env steps per measurement")
 @click.option(
-    "--rounds", default=15, show_default=True, type=click.IntRange(min=1), help="alternating measurements per env"
+    "--steps", default=1000, show_default=True, type=click.IntRange(1, MAX_INT), help="env steps per measurement"
+)
+@click.option(
+    "--rounds", default=15, show_default=True, type=click.IntRange(1, MAX_INT), help="alternating measurements per env"
 )
 def main(steps: int, rounds: int) -> None:
     rng = np.random.default_rng(0)

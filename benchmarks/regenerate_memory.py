@@ -122,13 +122,14 @@ def main(work: str, networks: str, code: str, child_dir: str | None) -> None:
         child(child_dir)
         return
     from rlkit.cli import parse_list, refuse_blank
+    from rlkit.config import MAX_INT
     from rlkit.errors import UserError
 
     refuse_blank("--work", work)  # ('' synthesised into the current folder)
     refuse_blank("--code", code)
     if not (Path(code) / "rlkit" / "__init__.py").is_file():
         raise UserError(f"--code {code!r} has no rlkit/__init__.py: expected a checkout of this project")
-    for n in parse_list("--networks", networks, minimum=1):
+    for n in parse_list("--networks", networks, minimum=1, maximum=MAX_INT):
         data_dir = Path(work) / f"networks{n}"
         if not (data_dir / "goal_idx0" / "task.json").is_file():
             synthesize(data_dir, n)

@@ -23,6 +23,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from rlkit.config import MAX_INT  # (light: no torch; a count stops where a config's does)
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ("point-robot", "cheetah-vel", "cheetah-dir", "ant-dir", "ant-goal", "humanoid-dir")  # task = goal, no files
 FACTOR = 1.0  # docs/paper-cost.md's estimate: the rule times this (measured 0.89-0.94x on ant-dir and humanoid-dir)
@@ -112,12 +114,14 @@ def child(env_name: str, data_dir: str, n_train: int, n_test: int) -> None:
     show_default=True,
     help="the env whose paper-profile per-task shape the synthetic dataset takes",
 )
-@click.option("--train", "n_train", type=click.IntRange(min=1), default=3, show_default=True, help="training tasks")
-@click.option("--test", "n_test", type=click.IntRange(min=1), default=1, show_default=True, help="test tasks")
+@click.option(
+    "--train", "n_train", type=click.IntRange(1, MAX_INT), default=3, show_default=True, help="training tasks"
+)
+@click.option("--test", "n_test", type=click.IntRange(1, MAX_INT), default=1, show_default=True, help="test tasks")
 @click.option("--work", default="/tmp/csro-stage2-load", show_default=True, help="where the synthetic dataset goes")
 @click.option(
     "--rounds",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_INT),
     default=2,
     show_default=True,
     help="loads, each in a fresh process (the median growth is reported)",

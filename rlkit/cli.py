@@ -19,6 +19,7 @@ from typing import Any
 import click
 import torch
 
+from rlkit.config import MAX_INT
 from rlkit.errors import UserError
 from rlkit.fileio import CannotCreate, error_chain, missing_folders
 
@@ -251,19 +252,24 @@ def parse_list(
     *,
     choices: Sequence[str] | None = None,
     minimum: int | None = None,
+    maximum: int | None = None,
     duplicates: str = "keep",
     hint: str = "",
 ) -> list:
     """A comma-separated option value (`--seeds 0,1,2`, `--methods CSRO,FOCAL`) as a list in the given order:
     integers, or names from `choices`. Entries are stripped; an empty entry is an error (not "all"), as is
-    an integer below `minimum`. A repeated entry is kept (`duplicates="keep"`), dropped ("drop") or an error
-    ("refuse"). Every error is one line naming the option, the bad entry and what was expected (+ `hint`)."""
+    an integer below `minimum` or above `maximum`. A repeated entry is kept (`duplicates="keep"`), dropped ("drop")
+    or an error ("refuse"). Every error is one line naming the option, the bad entry and what was expected
+    (+ `hint`)."""
     if choices is None:
         first = max(minimum or 0, 0)  # (an example the option accepts: `--tasks` starts at 1)
         example = ",".join(str(first + i) for i in range(3))
-        expected = (
-            "comma-separated integers" + (f" >= {minimum}" if minimum is not None else "") + f" such as {example}"
-        )
+        bounds = ""
+        if minimum is not None and maximum is not None:
+            bounds = f" from {minimum} to {maximum}"
+        elif minimum is not None or maximum is not None:
+            bounds = f" >= {minimum}" if minimum is not None else f" <= {maximum}"
+        expected = f"comma-separated integers{bounds} such as {example}"
     else:
         expected = f"comma-separated names from {list(choices)}"
     expected += ", each once" if duplicates == "refuse" else ""
@@ -279,6 +285,8 @@ def parse_list(
         if not item:
             raise refuse(f"entry {i} is empty")
         values.append(_list_entry(item, choices, minimum, refuse))
+        if maximum is not None and choices is None and values[-1] > maximum:
+            raise refuse(f"{values[-1]} is above {maximum}")
         if values[-1] in values[:-1] and duplicates == "refuse":
             raise refuse(f"{item} appears twice")
     return list(dict.fromkeys(values)) if duplicates == "drop" else values
@@ -368,16 +376,16 @@ def argument_parser(description: str):
 
 
 def positive_int(text: str) -> int:
-    """argparse type of a count (the benchmarks' --steps, --rounds): a whole number >= 1; 0 would time nothing
-    and divide by zero."""
+    """argparse type of a count (the benchmarks' --steps, --rounds): a whole number from 1 (0 would time nothing
+    and divide by zero) to a config's largest count (`rlkit.config.MAX_INT`; 2**70 was an overflow's traceback)."""
     import argparse
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: expected >= 1")
+    if not 1 <= value <= MAX_INT:
+        raise argparse.ArgumentTypeError(f"{value}: expected a whole number from 1 to {MAX_INT}")
     return value
 
 

@@ -7122,8 +7122,8 @@ EDITS = {
     ),
     "regenerate_memory accepts --networks 0": Edit(
         "benchmarks/regenerate_memory.py",
-        'parse_list("--networks", networks, minimum=1)',
-        'parse_list("--networks", networks, minimum=0)',
+        'parse_list("--networks", networks, minimum=1, maximum=MAX_INT)',
+        'parse_list("--networks", networks, minimum=0, maximum=MAX_INT)',
         "tests/test_benchmarks.py::test_regenerate_memory_refuses_zero_networks",
     ),
     "regenerate_memory's child rolls out 2 episodes per checkpoint": Edit(
@@ -7158,8 +7158,8 @@ EDITS = {
     ),
     "behaviour_sac_speed accepts --tasks 0": Edit(
         "benchmarks/behaviour_sac_speed.py",
-        'sizes = parse_list("--tasks", tasks, minimum=1)',
-        'sizes = parse_list("--tasks", tasks, minimum=0)',
+        'sizes = parse_list("--tasks", tasks, minimum=1, maximum=MAX_INT)',
+        'sizes = parse_list("--tasks", tasks, minimum=0, maximum=MAX_INT)',
         "tests/test_benchmarks.py::test_behaviour_sac_refuses_a_group_of_zero_tasks_before_timing",
     ),
     "behaviour_sac_speed prints the 70 ms target for other configs only": Edit(
@@ -7613,6 +7613,36 @@ EDITS = {
         "                raise CannotCreate(errno.ENOENT, e.strerror, str(folder)) from None",
         "                raise CannotCreate(errno.ENOENT, e.strerror, str(Path(folder).parent)) from None",
         "tests/test_run_folder.py::test_a_folder_removed_under_its_making_is_made_again_and_one_never_made_is_cannot_create",
+    ),
+    "a benchmark's --steps without a largest value": Edit(
+        "benchmarks/env_speed.py",
+        '"--steps", default=1000, show_default=True, type=click.IntRange(1, MAX_INT),',
+        '"--steps", default=1000, show_default=True, type=click.IntRange(min=1),',
+        "tests/test_cli.py::test_every_integer_option_of_every_command_has_a_largest_value",
+    ),
+    "an argparse count without a largest value": Edit(
+        "rlkit/cli.py",
+        "    if not 1 <= value <= MAX_INT:",
+        "    if not 1 <= value:",
+        "tests/test_benchmarks.py::test_an_argparse_count_is_a_whole_number_from_one_to_a_configs_largest",
+    ),
+    "a list's maximum not checked": Edit(
+        "rlkit/cli.py",
+        "        if maximum is not None and choices is None and values[-1] > maximum:",
+        "        if maximum is not None and choices is None and values[-1] > maximum + 1:",
+        "tests/test_smoke.py::test_one_list_parser_names_the_option_the_entry_and_what_was_expected",
+    ),
+    "regenerate_memory's --networks without a largest value": Edit(
+        "benchmarks/regenerate_memory.py",
+        'parse_list("--networks", networks, minimum=1, maximum=MAX_INT)',
+        'parse_list("--networks", networks, minimum=1)',
+        "tests/test_benchmarks.py::test_click_benchmarks_refuse_a_list_entry_past_a_configs_largest_count",
+    ),
+    "behaviour_sac_speed's --tasks without a largest value": Edit(
+        "benchmarks/behaviour_sac_speed.py",
+        'parse_list("--tasks", tasks, minimum=1, maximum=MAX_INT)',
+        'parse_list("--tasks", tasks, minimum=1)',
+        "tests/test_benchmarks.py::test_click_benchmarks_refuse_a_list_entry_past_a_configs_largest_count",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

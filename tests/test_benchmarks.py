@@ -38,7 +38,7 @@ def test_argparse_benchmarks_refuse_counts_below_one(name, args, monkeypatch, ca
         _module(name).main()
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1 and err[0].startswith(f"error: argument {args[0]}: "), err
-    assert "expected >= 1" in err[-1] or "is not a whole number" in err[-1]
+    assert "expected a whole number from 1 to 2147483647" in err[-1] or "is not a whole number" in err[-1]
 
 
 @pytest.mark.parametrize(
@@ -58,6 +58,41 @@ def test_click_benchmarks_refuse_counts_below_one(name, option):
     command = _module(name).main
     with pytest.raises(click.BadParameter, match="0 is not in the range"):
         command.main(args=[option, "0"], standalone_mode=False)
+
+
+def test_an_argparse_count_is_a_whole_number_from_one_to_a_configs_largest():
+    """`positive_int`'s bounds, each side (a count past them would start the benchmark: not run here)."""
+    import argparse
+
+    from rlkit.cli import positive_int
+    from rlkit.config import MAX_INT
+
+    assert positive_int("1") == 1 and positive_int(str(MAX_INT)) == MAX_INT
+    for text in ("0", str(MAX_INT + 1), str(2**70)):
+        with pytest.raises(argparse.ArgumentTypeError, match=rf"^{text}: expected a whole number from 1 to {MAX_INT}$"):
+            positive_int(text)
+
+
+@pytest.mark.parametrize(
+    "name,option",
+    [("behaviour_sac_speed", "--tasks"), ("regenerate_memory", "--networks")],
+)
+def test_click_benchmarks_refuse_a_list_entry_past_a_configs_largest_count(name, option, tmp_path, monkeypatch):
+    """Group sizes and network counts of 2**40 ran until stopped (building networks or files for each). What the
+    benchmark does next is stood in for by an error, so that a missing check fails here instead of running on."""
+    import rlkit.torch.cpu_kernels
+
+    module = _module(name)
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"{name} started with {option} past its largest value")
+
+    monkeypatch.setattr(rlkit.torch.cpu_kernels, "keep_freed_memory", started)  # (behaviour_sac_speed's next step)
+    monkeypatch.setattr(module, "synthesize", started, raising=False)  # (regenerate_memory's)
+    args = [option, "1,2147483648"] + (["--work", str(tmp_path / "work")] if name == "regenerate_memory" else [])
+    with pytest.raises(UserError, match=r"2147483648 is above 2147483647; expected comma-separated integers from 1 to"):
+        module.main.main(args=args, standalone_mode=False)
+    assert not (tmp_path / "work").exists()
 
 
 def test_argparse_benchmarks_refuse_an_option_given_twice(monkeypatch, capsys):

@@ -170,6 +170,25 @@ def test_a_count_past_the_largest_a_config_may_give_is_refused(module, args):
         importlib.import_module(module).main.main(args, standalone_mode=False)
 
 
+def test_every_integer_option_of_every_command_has_a_largest_value():
+    """A benchmark's --steps 2**70 was a traceback (numpy's "Maximum allowed dimension exceeded", an OverflowError)
+    and --updates 2**31 ran until stopped: every ranged integer option of every click command stops at a config's
+    largest count (`rlkit.config.MAX_INT`) or below. The seeds are the exceptions, any size being a seed
+    (`rlkit.seeding` hashes it; stage 1's SAC setting checks its own range)."""
+    from rlkit.config import MAX_INT
+    from tests.conftest import click_commands
+
+    unbounded = [
+        f"{name} {param.opts[0]}"
+        for name, command in click_commands()
+        for param in command.params
+        if isinstance(param.type, click.IntRange)
+        and (param.type.max is None or param.type.max > MAX_INT)
+        and param.name != "seed"
+    ]
+    assert not unbounded, f"integer options without a largest value: {unbounded}; expected click.IntRange(1, MAX_INT)"
+
+
 # ---- exit codes, lines and device choices, each pinned ----------------------------------------------------------
 def test_a_write_the_system_does_not_permit_is_one_line_naming_the_path(capsys):
     """EPERM (a chattr +i file, a mount that forbids it) is a refused write as EACCES is: exit 2 and one line, not a

@@ -742,6 +742,12 @@ def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
         ),
         ("A,C", {"choices": ("A", "B")}, "--x 'A,C': 'C' is unknown; expected comma-separated names from ['A', 'B']"),
         (
+            "1,2049",
+            {"minimum": 1, "maximum": 2048},
+            "--x '1,2049': 2049 is above 2048; expected comma-separated integers from 1 to 2048 such as 1,2,3",
+        ),
+        ("5", {"maximum": 4}, "--x '5': 5 is above 4; expected comma-separated integers <= 4 such as 0,1,2"),
+        (
             "A,",
             {"choices": ("A", "B"), "hint": " (or leave --x out)"},
             "--x 'A,': entry 2 is empty; expected comma-separated names from ['A', 'B'] (or leave --x out)",
