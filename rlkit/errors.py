@@ -1,4 +1,4 @@
-"""Exceptions the CLIs print as one line: bad user input (exit 2) and a diverged run (exit 3)."""
+"""Exceptions the CLIs print as one line: bad user input (exit 2), a diverged run (exit 3), failed jobs (exit 1)."""
 
 
 class UserError(Exception):
@@ -14,7 +14,14 @@ class DivergedError(UserError):
 
 
 class RunFailedError(UserError):
-    """A task of a Ray run failed for good (its retries used up, or an error in our code); whatever the
-    other tasks finished is written and kept, and a rerun resumes."""
+    """Jobs of a command of several (runs of --seeds, --sweep or rlkit.reproduce, Ray's tasks) failed for good (a
+    UserError, Ray's retries used up, an error in our code); whatever the others finished is written and kept, and
+    a rerun resumes. Exit 1; where every job failed with one exit code (`codes`, of `jobs` jobs: damaged data 2,
+    every run diverged 3), that code, as one job alone would have exited."""
 
     exit_code = 1
+
+    def __init__(self, message: str, codes: list[int] | None = None, jobs: int = 0):
+        super().__init__(message)
+        if codes and len(codes) == jobs and len(set(codes)) == 1:
+            self.exit_code = codes[0]

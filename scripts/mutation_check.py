@@ -4643,7 +4643,7 @@ EDITS = {
     ),
     "a failed run not returned as a failure": Edit(
         REPRODUCE_MAIN,
-        '        failed.append(f"{spec.method} seed {spec.seed}: {error}")\n',
+        '        failed.append(FailedRun(f"{spec.method} seed {spec.seed}: {error}"))\n',
         "        pass\n",
         "tests/test_reproduce.py::test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop",
     ),
@@ -7643,6 +7643,42 @@ EDITS = {
         'parse_list("--tasks", tasks, minimum=1, maximum=MAX_INT)',
         'parse_list("--tasks", tasks, minimum=1)',
         "tests/test_benchmarks.py::test_click_benchmarks_refuse_a_list_entry_past_a_configs_largest_count",
+    ),
+    "every job failed alike read as one failure among finished jobs": Edit(
+        "rlkit/errors.py",
+        "        if codes and len(codes) == jobs and len(set(codes)) == 1:",
+        "        if codes and len(set(codes)) == 1:",
+        "tests/test_cluster.py::test_a_command_whose_every_job_failed_alike_exits_as_one_job_would",
+    ),
+    "failures of different codes given the first one's": Edit(
+        "rlkit/errors.py",
+        "        if codes and len(codes) == jobs and len(set(codes)) == 1:",
+        "        if codes and len(codes) == jobs:",
+        "tests/test_cluster.py::test_a_command_whose_every_job_failed_alike_exits_as_one_job_would",
+    ),
+    "a Ray job's failure without its UserError's exit code": Edit(
+        "rlkit/cluster/engine.py",
+        '            record.exit_code = getattr(getattr(e, "cause", e), "exit_code", 1)\n',
+        "",
+        "tests/test_cluster.py::test_a_failed_segments_line_names_its_own_error",
+    ),
+    "finish not passing the failures' exit codes on": Edit(
+        "rlkit/cluster/engine.py",
+        "            [r.exit_code for r in failed],\n            len(records),\n",
+        "",
+        "tests/test_cluster.py::test_finish_exits_with_the_failures_own_code_when_every_job_failed_alike",
+    ),
+    "a --seeds/--sweep run's failure without its exit code": Edit(
+        "rlkit/cluster/runs.py",
+        'record.status, record.exit_code = f"failed: {e}", e.exit_code',
+        'record.status = f"failed: {e}"',
+        "tests/test_cluster.py::test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_command",
+    ),
+    "a reproduction's failed run without its exit code": Edit(
+        "rlkit/reproduce/__main__.py",
+        "        failed[-1].exit_code = error.exit_code\n",
+        "",
+        "tests/test_reproduce.py::test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

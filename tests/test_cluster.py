@@ -694,6 +694,9 @@ def test_a_failed_run_of_a_sweep_leaves_the_others_to_train_then_fails_the_comma
     assert len(pd.read_csv(tmp_path / "point-robot" / "good" / "seed0" / "progress.csv")) == 1
     assert any(line.startswith("point-robot/bad/seed0: FAILED (path_to_weights") for line in said)
     assert said[-1].split()[-2:] == ["1", "done"] and "failed: path_to_weights" in said[-1].splitlines()[2]
+    with pytest.raises(RunFailedError, match=r"^1 of 1 runs failed") as raised:  # (every run failed alike: exit 2)
+        run_sequential(plan_runs(str(TINY_CONFIG), base, [0], sweep[:1]), show_progress=False, out=said.append)
+    assert raised.value.exit_code == 2
 
 
 @pytest.mark.slow
@@ -1174,6 +1177,7 @@ def test_a_failed_segments_line_names_its_own_error():
     assert a.status == "failed: path_to_weights 'x.pt' cannot be read: expected a file"
     assert b.status == "failed: ValueError: at iteration 3"
     assert lines[0] == "a: FAILED (path_to_weights 'x.pt' cannot be read: expected a file) [1/2]"
+    assert (a.exit_code, b.exit_code) == (2, 1)  # (the UserError's code, for `finish`; an error in our code: 1)
 
 
 def test_the_ray_driver_labels_a_node_that_joined_after_the_first_segment():
@@ -1209,6 +1213,28 @@ def test_one_failed_job_fails_the_command_naming_it():
         finish(records, "task", out=said.append)
     assert said == [summary_table(records, "task")]
     finish([records[0], records[2]], "task", out=said.append)  # all done: no error
+
+
+@pytest.mark.parametrize(
+    "codes, jobs, code",
+    [([2, 2], 2, 2), ([3, 3, 3], 3, 3), ([2], 3, 1), ([2, 3], 2, 1), ([1, 1], 2, 1), ([], 0, 1), (None, 0, 1)],
+    ids=["all-bad-input", "all-diverged", "some-finished", "mixed", "ray-lost", "none", "not-given"],
+)
+def test_a_command_whose_every_job_failed_alike_exits_as_one_job_would(codes, jobs, code):
+    """A reproduction over damaged data failed every run with the data's UserError and exited 1 ("runs failed"), where
+    one run alone exits 2: every job failed with one exit code -> that code; some finished or different codes -> 1."""
+    assert RunFailedError("m", codes, jobs).exit_code == code
+
+
+def test_finish_exits_with_the_failures_own_code_when_every_job_failed_alike():
+    """`finish` passes each failed job's exit code (its UserError's) on: two tasks of damaged data exit 2, not 1."""
+    records = [JobRecord(f"goal_idx{i}", ["n1"], 1.0, 0, 1, "failed: damaged", exit_code=2) for i in range(2)]
+    with pytest.raises(RunFailedError) as raised:
+        finish(records, "task", out=lambda line: None)
+    assert raised.value.exit_code == 2
+    with pytest.raises(RunFailedError) as raised:
+        finish([*records, JobRecord("goal_idx2", [], 1.0, 0, 1, "done")], "task", out=lambda line: None)
+    assert raised.value.exit_code == 1
 
 
 def test_the_summary_tables_columns_line_up():

@@ -21,7 +21,7 @@ import rlkit.budget
 import rlkit.experiment
 import rlkit.reproduce.plan as plan
 import rlkit.torch.flops
-from rlkit.errors import UserError
+from rlkit.errors import DivergedError, UserError
 from rlkit.logging import RETURN_COLUMNS, TRAIN_STEPS
 from rlkit.report import Reference, read_spread
 from rlkit.reproduce import document, tables
@@ -1857,21 +1857,33 @@ def test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_lo
     monkeypatch.setattr(rlkit.behaviour, "generate_dataset", lambda *a, **k: None)
     monkeypatch.setattr(entry, "train_all", lambda todo, jobs: train_all(todo, jobs, train=train))
     monkeypatch.setattr(entry, "write_report", lambda *a: reports.append(a) or tmp_path / "r.md")
-    threads = torch.get_num_threads()
-    try:
-        with pytest.raises(SystemExit) as exit_:
-            run_command(
-                entry.main,
-                ["point-robot", "--profile", "tiny", "--seeds", "0,1,2", "--methods", "CSRO", "--gpu", "-1",
-                 "--threads", "1", "--out", str(tmp_path / "runs"), "--results", str(tmp_path / "results")],
-            )  # fmt: skip
-    finally:
-        torch.set_num_threads(threads)
-    assert exit_.value.code == 1 and reports == []
+
+    def reproduce(seeds: str) -> int:
+        threads = torch.get_num_threads()
+        try:
+            with pytest.raises(SystemExit) as exit_:
+                run_command(
+                    entry.main,
+                    ["point-robot", "--profile", "tiny", "--seeds", seeds, "--methods", "CSRO", "--gpu", "-1",
+                     "--threads", "1", "--out", str(tmp_path / "runs"), "--results", str(tmp_path / "results")],
+                )  # fmt: skip
+        finally:
+            torch.set_num_threads(threads)
+        return exit_.value.code
+
+    assert reproduce("0,1,2") == 1 and reports == []
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: 1 of 3 runs failed (CSRO seed 1: training diverged at iteration 3); the others are trained and kept, "
         "no report is written, and rerunning the command resumes"
     ]
+    # every run failed alike (damaged data fails each): the exit code one run alone gives, not 1
+    for error, code in ((UserError("'step200.npz' has observation size (1,)"), 2), (DivergedError("diverged"), 3)):
+
+        def train(spec, error=error):
+            raise error
+
+        assert reproduce("0,1") == code and reports == []
+        assert capsys.readouterr().err.startswith(f"error: 2 of 2 runs failed (CSRO seed 0: {error}); no report is")
 
 
 def test_borel_at_the_cheetah_cpu_profile_has_the_vae_sizes_the_profile_was_measured_at(tmp_path):

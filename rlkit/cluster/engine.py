@@ -277,6 +277,7 @@ class JobRecord:
     retries: int = 0
     segments: int = 0
     status: str = "running"
+    exit_code: int = 1  # a failure's: its UserError's (2 bad input, 3 diverged), else 1 (`RunFailedError`)
 
 
 class Chain:
@@ -323,6 +324,7 @@ def drive(ray, chains: list[Chain], slots: int, out=print) -> list[JobRecord]:
             result: SegmentResult = ray.get(ready[0])
         except Exception as e:  # noqa: BLE001 - any Ray or task error ends this job, not the others
             record.status = f"failed: {_one_line(e)}"
+            record.exit_code = getattr(getattr(e, "cause", e), "exit_code", 1)
             done += 1
             out(f"{chain.name}: FAILED ({record.status[8:]}) [{done}/{len(chains)}]")
             start()
@@ -380,5 +382,7 @@ def finish(records: list[JobRecord], what: str, out=print) -> None:
     if failed:
         raise RunFailedError(
             f"{len(failed)} of {len(records)} {what}s failed ({failed[0].name} {failed[0].status}); "
-            "what finished is written, and rerunning the command resumes the rest"
+            "what finished is written, and rerunning the command resumes the rest",
+            [r.exit_code for r in failed],
+            len(records),
         )

@@ -189,7 +189,7 @@ def run_sequential(plans: list[RunPlan], show_progress: bool, out=print) -> list
             )
             MetaTrainer(setup, show_progress=show_progress).run()
         except UserError as e:
-            record.status = f"failed: {e}"
+            record.status, record.exit_code = f"failed: {e}", e.exit_code
             out(f"{p.name}: FAILED ({e}) [{i + 1}/{len(todo)}]")
         else:
             record.status = "done"

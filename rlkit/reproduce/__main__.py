@@ -195,9 +195,12 @@ def main(
         )
         failed = train_all(todo, jobs)
         if failed:
+            kept = "the others are trained and kept, " if len(failed) < len(todo) else ""
             raise RunFailedError(
-                f"{len(failed)} of {len(todo)} runs failed ({failed[0]}); the others are trained and kept, no report "
-                "is written, and rerunning the command resumes"
+                f"{len(failed)} of {len(todo)} runs failed ({failed[0]}); {kept}no report is written, and rerunning "
+                "the command resumes",
+                [f.exit_code for f in failed],
+                len(todo),
             )
     path = write_report(env, profile_name, specs, Path(results), command)
     print(f"wrote {path}")
@@ -222,12 +225,20 @@ def check_report_target(path: Path, methods: list[str], seeds: list[int]) -> Non
         )
 
 
-def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
+class FailedRun(str):
+    """A failed run's line (`train_all`), with the exit code of the error that stopped it (`UserError`'s 2 for bad
+    input such as damaged data, `DivergedError`'s 3)."""
+
+    exit_code: int = 1
+
+
+def train_all(todo: list, jobs: int, train=train_one) -> list[FailedRun]:
     """Train `todo` (`train`: `train_one`) here (`jobs` 1) or in `jobs` worker processes, a line as each ends; a
     run that fails on our side (a UserError: diverged, bad data) is one line and the others go on. Returns the
-    failures' lines. Ctrl-C or SIGTERM stops at once: the workers ignore SIGINT (the driver alone handles it), queued
-    runs are cancelled and running ones ended (`stop_workers`; each resumes from its latest snapshot)."""
-    failed: list[str] = []
+    failures' lines (`FailedRun`). Ctrl-C or SIGTERM stops at once: the workers ignore SIGINT (the driver alone
+    handles it), queued runs are cancelled and running ones ended (`stop_workers`; each resumes from its latest
+    snapshot)."""
+    failed: list[FailedRun] = []
 
     def ended(spec, error: BaseException | None, line: str | None = None) -> None:
         if error is None:
@@ -240,7 +251,8 @@ def train_all(todo: list, jobs: int, train=train_one) -> list[str]:
             ) from None
         if not isinstance(error, UserError):
             raise error
-        failed.append(f"{spec.method} seed {spec.seed}: {error}")
+        failed.append(FailedRun(f"{spec.method} seed {spec.seed}: {error}"))
+        failed[-1].exit_code = error.exit_code
         print(f"{spec.method} seed {spec.seed}: FAILED ({error})", flush=True)
 
     if jobs == 1:
