@@ -64,9 +64,12 @@ def test_reread_report_prose_write_replaces_the_report_whole(tmp_path, monkeypat
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (["--every", "0"], "argument --every: 0: expected >= 1"),
-        (["--steps", "0"], "argument --steps: 0: expected >= 1"),
-        (["--cvae-steps", "0", "--negatives", "generative"], "argument --cvae-steps: 0: expected >= 1"),
+        (["--every", "0"], "argument --every: 0: expected a whole number from 1 to 2147483647"),
+        (["--steps", "0"], "argument --steps: 0: expected a whole number from 1 to 2147483647"),
+        (
+            ["--cvae-steps", "0", "--negatives", "generative"],
+            "argument --cvae-steps: 0: expected a whole number from 1 to 2147483647",
+        ),
         (["--every", "x"], "argument --every: 'x' is not a whole number"),
     ],
     ids=["every", "steps", "cvae-steps", "not-a-number"],
