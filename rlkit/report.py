@@ -289,19 +289,21 @@ def format_table(table: pd.DataFrame, ref: Reference | None) -> str:
 
 
 def iqm_lines(table: pd.DataFrame, ref: Reference) -> list[str]:
-    """Each protocol's IQM score with its 95% bootstrap interval over the runs; with 3 runs or fewer the IQM trims
-    none of them and every percentile interval is their range (a resample of one run alone is more likely than
-    2.5%), which a line says."""
+    """Each protocol's IQM score with its 95% bootstrap interval over the runs; with 4 runs or fewer the percentile
+    interval is their range, which a line says: a resample whose IQM is the lowest run is more likely than 2.5%
+    (of 3 runs, one drawn thrice: 1/27; of 4, the lowest drawn 3 or 4 times, which fills the middle two that the
+    IQM of 4 averages: 13/256), and with 3 or fewer the IQM trims none of them."""
     from rlkit.stats import iqm_interval
 
     out = []
     for name in PROTOCOLS:
         point, lo, hi = iqm_interval(np.asarray(ref.score(table[name].to_numpy())))
         out.append(f"IQM score {name:28s} {point:.3f} [{lo:.3f}, {hi:.3f}]")
-    if len(table) <= 3:
+    if len(table) <= 4:
+        iqm = "their mean" if len(table) <= 3 else "the mean of the middle two"
         out.append(
-            f"(over {len(table)} runs the IQM is their mean and the interval their range, not a 95% interval: "
-            "4 runs or more for one)"
+            f"(over {len(table)} runs the IQM is {iqm} and the interval their range, not a 95% interval: "
+            "5 runs or more for one)"
         )
     return out
 

@@ -6850,11 +6850,23 @@ EDITS = {
         'more = f", and {len(diffs) - shown} more" if len(diffs) >= shown else ""',
         "tests/test_report_plot.py::test_a_group_of_exactly_three_config_differences_names_them_all_and_no_more",
     ),
-    "the IQM of 3 runs not said to be their mean and range": Edit(
+    "the IQM of 4 runs not said to be their range": Edit(
         "rlkit/report.py",
+        "    if len(table) <= 4:",
         "    if len(table) <= 3:",
-        "    if len(table) < 3:",
-        "tests/test_report_plot.py::test_the_iqm_lines_of_three_runs_say_the_iqm_is_their_mean_and_the_interval_their_range",
+        "tests/test_report_plot.py::test_the_iqm_lines_of_four_runs_or_fewer_say_the_interval_is_their_range",
+    ),
+    "the IQM of 3 runs called the mean of the middle two": Edit(
+        "rlkit/report.py",
+        'iqm = "their mean" if len(table) <= 3 else "the mean of the middle two"',
+        'iqm = "their mean" if len(table) < 3 else "the mean of the middle two"',
+        "tests/test_report_plot.py::test_the_iqm_lines_of_four_runs_or_fewer_say_the_interval_is_their_range",
+    ),
+    "the bootstrap of 4 seeds said to cover less than 95%, not far less": Edit(
+        "rlkit/reproduce/document.py",
+        'cover = "far less than 95%" if n_seeds <= 4 else "less than 95%"',
+        'cover = "far less than 95%" if n_seeds <= 3 else "less than 95%"',
+        "tests/test_reproduce_prose.py::test_the_bootstrap_of_four_seeds_or_fewer_is_said_to_cover_far_less_than_95_percent",
     ),
     "the seeds' config looked up from the working folder": Edit(
         "rlkit/report.py",

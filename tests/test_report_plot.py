@@ -315,7 +315,8 @@ def test_report_table_known_numbers(runs):
     assert iqm[5:] == ["[0.600,", "0.800]"]  # and the interval their range, which a line says
     assert iqm_lines(table, ref)[-1].startswith("(over 2 runs the IQM is their mean and the interval their range")
     four = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-2.0, -4.0, -6.0, -12.0]))  # scores 0.9, 0.8, 0.7, 0.4
-    assert len(iqm_lines(four, ref)) == len(PROTOCOLS) and iqm_lines(four, ref)[0].split()[4] == "0.750"
+    four_lines = iqm_lines(four, ref)  # the IQM of four is the mean of the middle two, the interval still their range
+    assert four_lines[0].split()[4:] == ["0.750", "[0.400,", "0.900]"] and len(four_lines) == len(PROTOCOLS) + 1
     # the two runs end at 30 and 20 train steps: their mean mixes two points of training, which a line says
     assert length_lines(table) == [
         "warning: the runs end at different train steps (20 in seed1; 30 in seed0): the table averages returns "
@@ -1053,18 +1054,42 @@ def test_a_group_of_exactly_three_config_differences_names_them_all_and_no_more(
     assert parts[2].endswith("algo_params.reward_scale: 100.0 -> 5.0, and 1 more)"), parts
 
 
-def test_the_iqm_lines_of_three_runs_say_the_iqm_is_their_mean_and_the_interval_their_range(monkeypatch):
-    """Three runs are the most whose IQM trims none and whose percentile interval is their range: the lines say so;
-    four runs get a 95% interval and no such line."""
+def test_the_iqm_lines_of_four_runs_or_fewer_say_the_interval_is_their_range(monkeypatch):
+    """Up to four runs the percentile interval is the runs' range (`test_the_bootstrap_of_four_runs_is_their_range`):
+    the lines say so, and what the IQM is (three: their mean; four: the mean of the middle two); five runs get a 95%
+    interval and no such line."""
     from rlkit.report import iqm_lines
 
     # (fast: the lines are read here, not the bootstrap's bounds)
     monkeypatch.setattr(rlkit.stats, "iqm_interval", lambda s: (float(np.mean(s)), float(np.min(s)), float(np.max(s))))
-    three = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -8.0, -14.0]) | {"train steps": [30] * 3})
-    lines = iqm_lines(three, Reference(0.0, -20.0))
-    assert len(lines) == 4 and lines[3].startswith("(over 3 runs the IQM is their mean and the interval their range")
-    four = pd.DataFrame(dict.fromkeys(PROTOCOLS, [-4.0, -8.0, -14.0, -10.0]) | {"train steps": [30] * 4})
-    assert len(iqm_lines(four, Reference(0.0, -20.0))) == 3
+
+    def lines(returns):
+        return iqm_lines(
+            pd.DataFrame(dict.fromkeys(PROTOCOLS, returns) | {"train steps": [30] * len(returns)}),
+            Reference(0.0, -20.0),
+        )
+
+    three = lines([-4.0, -8.0, -14.0])
+    assert len(three) == 4 and three[3].startswith("(over 3 runs the IQM is their mean and the interval their range")
+    four = lines([-4.0, -8.0, -14.0, -10.0])
+    assert len(four) == 4 and four[3] == (
+        "(over 4 runs the IQM is the mean of the middle two and the interval their range, not a 95% interval: "
+        "5 runs or more for one)"
+    )
+    assert len(lines([-4.0, -8.0, -14.0, -10.0, -6.0])) == 3
+
+
+def test_the_bootstrap_of_four_runs_is_their_range_and_of_five_is_not():
+    """What `iqm_lines` says, on rliable's own bootstrap: of 4 runs, a resample drawing the lowest 3 or 4 times has
+    the lowest as its IQM (the mean of the middle two), with probability 13/256 > 2.5%, so the interval is the range;
+    of 5 runs that probability is 21/3125 < 2.5% and the interval lies inside the range."""
+    from rlkit.stats import iqm_interval
+
+    four = np.array([0.9, 0.8, 0.7, 0.4])
+    assert iqm_interval(four)[1:] == pytest.approx((0.4, 0.9))
+    five = np.array([0.9, 0.8, 0.7, 0.4, 0.1])
+    _, lo, hi = iqm_interval(five)
+    assert 0.1 < lo and hi < 0.9, (lo, hi)
 
 
 def test_runs_scored_otherwise_than_the_seeds_are_refused_from_any_working_folder(tmp_path, monkeypatch):

@@ -749,7 +749,7 @@ def test_the_results_reports_say_what_the_prose_code_reads_off_their_own_numbers
 
 
 def test_fig4_whiskers_are_the_t_interval_of_each_mean_bar(tmp_path, monkeypatch):
-    """The bars are means; the whiskers were IQM intervals, which from 4 seeds on need not hold the bar."""
+    """The bars are means; the whiskers were IQM intervals, which from 5 seeds on need not hold the bar."""
     import matplotlib.axes
 
     from rlkit.report import Reference

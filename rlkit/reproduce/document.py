@@ -36,7 +36,7 @@ from rlkit.run_folder import DATA_PRINT_FILE, read_code_record, read_data_print
 
 def intervals_sentence(n_seeds: int) -> str:
     """How the report's intervals are made, and how far to trust the bootstrap's at `n_seeds` seeds."""
-    cover = "far less than 95%" if n_seeds <= 3 else "less than 95%"
+    cover = "far less than 95%" if n_seeds <= 4 else "less than 95%"  # (up to 4: the runs' range, `iqm_lines`)
     return (
         f"Intervals: IQM with rliable's 95% stratified bootstrap (shown; with {n_seeds} seed"
         f"{'s' if n_seeds != 1 else ''} it covers {cover}); gaps and every comparison the paragraphs make with a "

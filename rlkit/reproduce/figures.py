@@ -44,7 +44,7 @@ def plot_curves(runs: dict[str, list[pd.DataFrame]], ref: Reference, out: Path, 
 
 def plot_ablation(cells: dict[str, pd.Series], ref: Reference, out: Path, title: str) -> Path:
     """Fig. 4's bars: each cell's mean normalised score with the 95% Student-t interval of that mean over seeds
-    (an IQM interval around a mean bar could leave the bar, from 4 seeds on; one seed: no whisker)."""
+    (an IQM interval around a mean bar could leave the bar, from 5 seeds on; one seed: no whisker)."""
     import matplotlib
 
     matplotlib.use("Agg")
