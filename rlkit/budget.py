@@ -127,7 +127,8 @@ def _synthetic_buffer(
     for d in data.values():  # a step's next obs is the next step's obs within an episode, as in real data
         d.chained()
     buf = MultiTaskBuffer(data, obs_dim, act_dim, device)
-    settings = TrainerSettings.from_config(cfg, range(n_tasks))
+    # the run's training tasks are the CLASSIFIER's classes (its head's width), however many tasks are drawn here
+    settings = TrainerSettings.from_config(cfg, range(max(n_tasks, cfg.n_train_tasks)))
     trainer = CSROTrainer(settings, obs_dim, act_dim, device, seed=seed, fuse=fuse)
     return buf, trainer, rng
 
@@ -197,7 +198,10 @@ def stage_steps(cfg: Config) -> list[tuple[str, Callable[[], object], int, bool]
     full step: BOREL's VAE steps before it, CORRO's CVAE and pretraining steps, which are the first of the run's."""
     a = cfg.algo_params
     if cfg.algo_type == "BOREL":
-        vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=2000)  # draws min(that, vae_tasks)
+        # enough episodes per task for the longest sequence the data holds (borel_episodes episodes of one
+        # checkpoint's n_trj): every sequence is padded to it, so the step's cost is set by its length
+        longest = min(a.borel_episodes, a.n_trj) * cfg.env_params.max_episode_steps
+        vae = synthetic_vae_step(cfg, n_tasks=cfg.n_train_tasks, transitions=max(2000, longest))  # min(that, vae_tasks)
         return [("VAE", vae, a.borel_vae_steps, True)]
     if cfg.algo_type == "CORRO":
         cvae, pretrain = _corro_stage_steps(cfg)

@@ -7692,6 +7692,18 @@ EDITS = {
         "",
         "tests/test_reproduce.py::test_a_run_that_fails_on_our_side_is_returned_as_a_failure_by_the_one_job_loop",
     ),
+    "BOREL's VAE budget on 2000 rows a task, shorter than its longest sequence": Edit(
+        "rlkit/budget.py",
+        "transitions=max(2000, longest)",
+        "transitions=2000",
+        "tests/test_budget_stats.py::test_borels_vae_step_is_counted_on_sequences_as_long_as_the_datas_longest",
+    ),
+    "the budget's classifier head one class per drawn task, not per training task": Edit(
+        "rlkit/budget.py",
+        "TrainerSettings.from_config(cfg, range(max(n_tasks, cfg.n_train_tasks)))",
+        "TrainerSettings.from_config(cfg, range(n_tasks))",
+        "tests/test_budget_stats.py::test_a_classifiers_head_has_a_class_per_training_task_whatever_the_meta_batch",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -34,8 +34,9 @@ def test_budget_counts_every_step_and_scales_with_sizes():
 
 
 def test_budget_counts_a_classifier_step():
-    """CLASSIFIER's head classifies the synthetic step's own tasks (0..meta_batch-1): with the run's
-    training tasks as classes, a held-out task among them had no class and the step raised."""
+    """CLASSIFIER's head classifies the synthetic step's own tasks (0..meta_batch-1) among n_train_tasks classes
+    0..n_train_tasks-1: with the run's own training task ids as classes, a held-out task among the drawn ones had no
+    class and the step raised."""
     cfg = load_config(TINY_CONFIG, {"algo_type": "CLASSIFIER"})
     assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
 
@@ -212,6 +213,41 @@ def test_borels_vae_step_is_counted_on_the_runs_training_tasks_not_its_meta_batc
     full = training_budget(load_config(TINY_CONFIG, cfg)).stages[0].flops
     small_batch = load_config(TINY_CONFIG, cfg, {"algo_params": {"meta_batch": 1}})
     assert training_budget(small_batch).stages[0].flops == pytest.approx(full, rel=0.02)
+
+
+def test_borels_vae_step_is_counted_on_sequences_as_long_as_the_datas_longest():
+    """Every sequence of BOREL's VAE step is padded to the longest the data holds, borel_episodes episodes of one
+    checkpoint's n_trj (at most n_trj of them): the budget's synthetic tasks hold that many episodes, not 2000 rows
+    (10 episodes of 200 steps, which counted a 20-episode run's VAE step at half its cost)."""
+    from rlkit.budget import _synthetic_buffer, stage_steps
+    from rlkit.data.sequences import SequenceIndex
+
+    widths = []
+
+    def vae_step(cfg, n_tasks, transitions, seed=0):  # the step's sequences, without running it
+        buf, _, _ = _synthetic_buffer(cfg, 1, transitions)
+        widths.append(SequenceIndex(buf, cfg.algo_params.borel_episodes, cfg.algo_params.n_trj).rows.shape[1])
+
+    for episodes in (2, 20, 60):
+        algo = {"n_trj": 50, "borel_episodes": episodes, "max_path_length": 200, "num_steps_per_eval": 200}
+        cfg = load_config(
+            TINY_CONFIG, {"algo_type": "BOREL", "env_params": {"max_episode_steps": 200}}, {"algo_params": algo}
+        )
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(rlkit.budget, "synthetic_vae_step", vae_step)
+            stage_steps(cfg)
+    assert widths == [2 * 200, 20 * 200, 50 * 200]  # 60 episodes: one checkpoint's 50
+
+
+def test_a_classifiers_head_has_a_class_per_training_task_whatever_the_meta_batch():
+    """CLASSIFIER's (and UNICORN_SUP's) head is as wide as the run's training tasks, as in training, when the
+    synthetic step draws fewer tasks (its meta-batch)."""
+    from rlkit.budget import _synthetic_buffer
+
+    for algo_type in ("CLASSIFIER", "UNICORN_SUP"):
+        cfg = load_config(TINY_CONFIG, {"algo_type": algo_type, "algo_params": {"meta_batch": 2}})
+        _, trainer, _ = _synthetic_buffer(cfg, cfg.algo_params.meta_batch, 100)
+        assert trainer.classifier.layers[-1].out_features == cfg.n_train_tasks == 4
 
 
 def test_corros_e1_pretraining_after_a_cvae_stage_is_priced_as_e1_steps():
