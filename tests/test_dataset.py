@@ -2806,3 +2806,78 @@ def test_import_legacy_names_the_missing_file_of_the_earliest_checkpoint_first(t
         (legacy / "goal_idx1" / name).unlink()
     with pytest.raises(UserError, match=r"goal_idx1/trj_evalsample0_step100\.npy' is missing"):
         import_legacy(legacy, tmp_path / "back", "point-robot", allow_pickle=True)
+
+
+def _damage_deflate(path, member):
+    """Set the first deflate block of `member` (a compressed .npz's) to type 3, which zlib refuses."""
+    import zipfile
+
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        o = z.getinfo(member).header_offset
+    start = o + 30 + int.from_bytes(raw[o + 26 : o + 28], "little") + int.from_bytes(raw[o + 28 : o + 30], "little")
+    raw[start] |= 0x06
+    path.write_bytes(raw)
+
+
+def test_a_compressed_step_file_of_a_damaged_deflate_stream_is_one_line_and_a_check_problem(tmp_path):
+    """A step file saved compressed (read_npz reads those through np.load's reader) whose deflate stream is invalid
+    raises zlib.error inside zipfile: the loader names the file in one line, `check` makes it a problem line, and
+    its meta reader (`--regenerate`'s) reads it as no .npz, as it does a lone .npy saved under the file's name."""
+    write_task(tmp_path, 0, steps=(100,))
+    path = task_dir(tmp_path, 0) / "step100.npz"
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez_compressed(path, **arrays, meta_seed=np.arange(300))
+    _damage_deflate(path, "sample_obs.npy")
+    said = r"step100\.npz' is truncated or unreadable \(error: Error -3 while decompressing"
+    with pytest.raises(UserError, match=said):
+        read_checkpoint(task_dir(tmp_path, 0), 100, "sample")
+    assert any(re.search(said, p) for p in check_dataset(tmp_path).problems)
+    _damage_deflate(path, "meta_seed.npy")
+    assert read_npz_meta(path) is None
+    with open(path, "wb") as f:
+        np.save(f, np.arange(3))
+    assert read_npz_meta(path) is None
+
+
+def test_a_step_file_with_a_dtype_numpy_does_not_know_is_one_line(tmp_path):
+    """The fast reader's header parse hands a descriptor numpy does not know ('<f3') to np.load's reader, whose
+    ValueError the loader names in one line (np.dtype's TypeError was a traceback)."""
+    import io
+    import zipfile
+
+    write_task(tmp_path, 0, steps=(100,))
+    path = task_dir(tmp_path, 0) / "step100.npz"
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():  # (rewritten with their CRCs: only the header says something odd)
+            data = src.read(info)
+            dst.writestr(info.filename, data.replace(b"'<f4'", b"'<f3'") if "rewards" in info.filename else data)
+    path.write_bytes(out.getvalue())
+    with pytest.raises(UserError, match=r"step100\.npz' is truncated or unreadable \(ValueError: descr is not a valid"):
+        read_checkpoint(task_dir(tmp_path, 0), 100, "sample")
+
+
+def test_episode_lengths_longer_than_the_rows_are_refused_before_their_sum_can_wrap(tmp_path):
+    """Lengths near 2**62 sum, in int64, to a small number that matches the rows (12 here): each length is held to
+    the rows first, so the file is refused in one line naming them, not an IndexError in the terminal check."""
+    t = make_trajs(3, 4)
+    t.traj_lengths = np.array([2**62, 2**62, 2**62, 2**62 + 12], np.int64)
+    assert int(t.traj_lengths.sum()) == 12
+    write_checkpoint(task_dir(tmp_path, 0), 100, {"sample": t})
+    said = r"sample_traj_lengths holds episode lengths \[4611686018427387904, .*\]: expected lengths <= 12, the rows"
+    with pytest.raises(UserError, match=said):
+        read_checkpoint(task_dir(tmp_path, 0), 100, "sample")
+
+
+def test_check_finds_a_step_file_of_no_episodes_of_any_kind(tmp_path):
+    """A step file whose kinds hold zero episodes each is a problem for `check`, as for the loader (which refuses
+    "0 sample trajectories"), not "0 transitions, complete"."""
+    write_task(tmp_path, 0, steps=(100,))
+    empty = make_trajs(0, 4)
+    write_checkpoint(task_dir(tmp_path, 0), 100, {"sample": empty, "eval": empty})
+    problems = check_dataset(tmp_path).problems
+    assert problems == [
+        f"{str(task_dir(tmp_path, 0) / 'step100.npz')!r} holds no trajectories: expected 'sample' or 'eval' episodes"
+    ], problems

@@ -283,7 +283,7 @@ def _check_file(
                 f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's"
             )
         n += len(t)
-    if not means:  # the loader would fail on it ("has no 'sample' trajectories")
+    if n == 0:  # the loader would fail on it ("has no 'sample' trajectories", "holds 0 sample trajectories")
         out.problems.append(
             f"{str(checkpoint_path(tdir, step, extra))!r} holds no trajectories: expected "
             f"{' or '.join(map(repr, kinds))} episodes"

@@ -43,11 +43,15 @@ def write_checkpoint(
 
 def read_npz_meta(path: Path) -> dict[str, Any] | None:
     """The `meta_*` scalars `write_checkpoint` stored in `path`, keyed without the prefix ({} for a file
-    without them); None for a file that cannot be read as an .npz. Reads only those members."""
+    without them); None for a file that cannot be read as an .npz (a damaged one, or a lone .npy under its name).
+    Reads only those members."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            return None
+        with z:
             return {k.removeprefix(META_PREFIX): z[k].item() for k in z.files if k.startswith(META_PREFIX)}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):
         return None
 
 
@@ -101,7 +105,10 @@ def _npy_view(member: memoryview) -> np.ndarray | None:
     if m is None:
         return None
     shape = tuple(int(d) for d in m.group(2).replace(" ", "").split(",") if d)
-    dtype = np.dtype(m.group(1))
+    try:
+        dtype = np.dtype(m.group(1))
+    except TypeError:  # (not a dtype numpy knows, such as '<f3': np.load's reader says so as a ValueError)
+        return None
     count = math.prod(shape)
     if 10 + header_len + count * dtype.itemsize != len(member):
         return None
@@ -129,7 +136,7 @@ def read_checkpoint(
                 return None
             raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
         t = Trajectories(*(arrays[f"{kind}_{f}"] for f in FIELDS))
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
             "checkpoint file written by policy_train.py; regenerate that task"
@@ -175,6 +182,11 @@ def _layout_problem(t: Trajectories, kind: str) -> str | None:
         )
     if (lengths < 1).any():
         return f"{kind}_traj_lengths holds episode lengths {lengths[lengths < 1][:5].tolist()}: expected lengths >= 1"
+    if (lengths > n).any():  # (before any sum: lengths near 2**63 wrap around to a sum that adds up)
+        return (
+            f"{kind}_traj_lengths holds episode lengths {lengths[lengths > n][:5].tolist()}: expected lengths <= "
+            f"{n}, the rows of {kind}_rewards"
+        )
     terminals = t.terminals
     if not np.isin(terminals, (0, 1)).all():
         odd = np.unique(terminals[~np.isin(terminals, (0, 1))])[:5].tolist()
