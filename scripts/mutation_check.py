@@ -5177,10 +5177,10 @@ EDITS = {
         ),
         "tests/test_envs.py::test_point_robot_winds_default_goal_radius_is_0_2",
     ),
-    "point-robot-wind's radius boundary counted outside in info": Edit(
+    "point-robot-wind's radius boundary counted outside": Edit(
         POINT_ROBOT,
-        "inside = reward >= -self.goal_radius",
-        "inside = reward > -self.goal_radius",
+        "return np.where(r >= -self.goal_radius, r + 1.0, 0.0)",
+        "return np.where(r > -self.goal_radius, r + 1.0, 0.0)",
         "tests/test_envs.py::test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_inside",
     ),
     "point-robot-wind's oracle clipped to the agent's box": Edit(
@@ -7739,6 +7739,12 @@ EDITS = {
         "    if n == 0:  # the loader would fail on it",
         "    if not means:  # the loader would fail on it",
         "tests/test_dataset.py::test_check_finds_a_step_file_of_no_episodes_of_any_kind",
+    ),
+    "point-robot-wind's sparse score r inside the radius, the reference's sparsify_rewards": Edit(
+        POINT_ROBOT,
+        "    sparsify_rewards = SparsePointEnv.sparsify_rewards  # (the same map as sparse-point-robot's)\n",
+        "    def sparsify_rewards(self, r):\n        return np.where(np.asarray(r) >= -self.goal_radius, r, 0.0)\n",
+        "tests/test_envs.py::test_a_sparse_point_robot_wind_run_scores_what_the_reference_scored",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -150,7 +150,7 @@ def test_point_robot_wind_formulas():
     np.testing.assert_allclose(obs, np.array([0.1, -0.03]) + winds[7])
     assert r == pytest.approx(-np.linalg.norm(obs - [1.0, 0.0]))
     assert info["sparse_reward"] == 0.0  # outside the goal radius
-    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.3, -0.2, -0.1])), [0.0, -0.2, -0.1])
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.3, -0.2, -0.1])), [0.0, 0.8, 0.9])
     wrapped = NormalizedBoxEnv(make_env("point-robot-wind", n_tasks=40, max_episode_steps=20))
     for t in (0, 7, 39):  # the scripted oracle reaches the goal against the wind; random actions do not
         assert oracle_return(wrapped.unwrapped, t) > random_return(wrapped.unwrapped, t, episodes=20) + 5
@@ -398,17 +398,16 @@ def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
 
 def test_point_robot_winds_default_goal_radius_is_0_2():
     """point-robot-wind's default `goal_radius` is 0.2 (a config without the key gets it). docs/environments.md:
-    "r inside `goal_radius` (0.2), 0 outside"; by hand, distance 0.25 is outside, 0.15 inside."""
+    "r + 1 inside `goal_radius` (0.2), 0 outside"; by hand, distance 0.25 is outside, 0.15 inside."""
     env = make_env("point-robot-wind", n_tasks=2)
     assert env.goal_radius == pytest.approx(0.2)
-    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.25, -0.15])), [0.0, -0.15])
+    np.testing.assert_allclose(env.sparsify_rewards(np.array([-0.25, -0.15])), [0.0, 0.85])
 
 
 def test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_inside():
-    """`info["sparse_reward"]` counts a point on the radius as inside: `inside = reward >= -goal_radius`, not `>`.
-    `info["sparse_reward"]` is the sparse reward plus 1 inside the radius; `sparsify_rewards` keeps a reward at
-    exactly the radius, so the +1 must come with it there too (else the reported sparse reward is r, not r + 1, at
-    the boundary). The radius is set to the distance the step reaches, so the point lies exactly on it."""
+    """`info["sparse_reward"]` and `sparsify_rewards` count a point on the radius as inside (`reward >=
+    -goal_radius`, not `>`): both give r + 1 there. The radius is set to the distance the step reaches, so the point
+    lies exactly on it."""
     action = np.array([0.1, 0.03])
     probe = make_env("point-robot-wind", n_tasks=4, goal_radius=0.2)
     probe.reset_task(2)
@@ -418,8 +417,30 @@ def test_point_robot_winds_info_sparse_reward_counts_a_point_on_the_radius_as_in
     env.reset_task(2)
     env.reset()
     _, r2, _, _, info = env.step(action)
-    assert r2 == r and float(env.sparsify_rewards(r2)) == r  # on the radius: kept by sparsify_rewards
+    assert r2 == r and float(env.sparsify_rewards(r2)) == r + 1.0  # on the radius: inside
     assert info["sparse_reward"] == pytest.approx(r + 1.0, abs=1e-15)
+
+
+def test_a_sparse_point_robot_wind_run_scores_what_the_reference_scored():
+    """With `sparse_rewards` on, the reference scores point-robot-wind by `info["sparse_reward"]`, r + 1 inside the
+    radius and 0 outside; the run's scored reward (and context) is that map, so staying on the goal scores best.
+    (Its own `sparsify_rewards`, r inside and 0 outside, scored staying outside above reaching the goal.)"""
+    from rlkit.config import load_config
+    from rlkit.tasks import scored_reward_fn
+
+    cfg = load_config(ROOT / "configs" / "point-robot-wind.json", {"algo_params": {"sparse_rewards": 1}})
+    env = make_env("point-robot-wind", n_tasks=40, max_episode_steps=20, goal_radius=0.2)
+    score = scored_reward_fn(cfg, env)
+    env.reset_task(7)
+    obs, _ = env.reset()
+    dense, sparse, info_sparse = [], [], []
+    for _ in range(20):  # the oracle reaches the goal and stays: outside first, then inside
+        obs, r, _, _, info = env.step(env.oracle_action(obs))
+        dense.append(r), sparse.append(float(score(r))), info_sparse.append(info["sparse_reward"])
+    dense = np.array(dense)
+    assert sparse == info_sparse
+    np.testing.assert_allclose(sparse, np.where(dense >= -0.2, dense + 1.0, 0.0))
+    assert dense[0] < -0.2 and sparse[0] == 0.0 and sparse[-1] == pytest.approx(1.0)  # reaching it pays
 
 
 def test_point_robot_winds_oracle_stays_inside_the_action_box():

@@ -92,9 +92,10 @@ def wind_vectors(n_tasks: int) -> np.ndarray:
 
 class PointWindEnv(PointEnv):
     """point-robot-wind: the goal is (1, 0) for every task; task i adds its own wind vector to every
-    step (next state = state + action + wind). `step` returns the dense reward; `sparsify_rewards`
-    is the reference's: the dense reward inside `goal_radius` of the goal and 0 outside, and
-    `info["sparse_reward"]` is that plus 1 inside the radius, as the reference reports it."""
+    step (next state = state + action + wind). `step` returns the dense reward; `sparsify_rewards` is what the
+    reference reports as `info["sparse_reward"]` and scores a sparse run by, the dense reward plus 1 inside
+    `goal_radius` of the goal and 0 outside (its own `sparsify_rewards`, the dense reward inside and 0 outside, is
+    never positive and rewards staying outside: docs/reference-differences.md)."""
 
     tasks_differ_in = "dynamics"
 
@@ -116,20 +117,12 @@ class PointWindEnv(PointEnv):
     def wind(self) -> np.ndarray:
         return self._winds[self.task_idx]
 
-    def sparsify_rewards(self, r: np.ndarray | float) -> np.ndarray:
-        r = np.asarray(r, dtype=np.float64)
-        return np.where(r >= -self.goal_radius, r, 0.0)
+    sparsify_rewards = SparsePointEnv.sparsify_rewards  # (the same map as sparse-point-robot's)
 
     def _step_state(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
         self._state = self._state + action + self.wind
         reward = -float(np.linalg.norm(self._state - self.goal))
-        inside = reward >= -self.goal_radius
-        return (
-            self._state.copy(),
-            reward,
-            False,
-            {"sparse_reward": float(self.sparsify_rewards(reward)) + float(inside)},
-        )
+        return self._state.copy(), reward, False, {"sparse_reward": float(self.sparsify_rewards(reward))}
 
     def oracle_action(self, obs: np.ndarray) -> np.ndarray:
         """Move by the goal offset less the wind, clipped to the action box (in env units)."""
