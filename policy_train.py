@@ -95,7 +95,7 @@ __all__ = ["main", "load_sac_config"]
 @click.option(
     "--seed",
     default=None,
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**32 - 1),  # (the SAC seed's range; a --regenerate file records it as an int64)
     help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)",
 )
 @click.option(

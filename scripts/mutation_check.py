@@ -7746,6 +7746,18 @@ EDITS = {
         "    def sparsify_rewards(self, r):\n        return np.where(np.asarray(r) >= -self.goal_radius, r, 0.0)\n",
         "tests/test_envs.py::test_a_sparse_point_robot_wind_run_scores_what_the_reference_scored",
     ),
+    "--regenerate with other env settings than the data's": Edit(
+        "rlkit/behaviour/regenerate.py",
+        '    if meta.get("env_params") is not None:  # (a legacy import records none)',
+        "    if False:  # (a legacy import records none)",
+        "tests/test_behaviour_outputs.py::test_regeneration_refuses_a_config_whose_env_has_other_settings",
+    ),
+    "policy_train's --seed past a SAC seed's range": Edit(
+        "policy_train.py",
+        "    type=click.IntRange(0, 2**32 - 1),  # (the SAC seed's range",
+        "    type=click.IntRange(min=0),  # (the SAC seed's range",
+        "tests/test_behaviour_runs.py::test_policy_trains_seed_is_the_sac_seeds_range",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

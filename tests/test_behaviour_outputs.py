@@ -315,6 +315,21 @@ def test_regeneration_refuses_a_config_whose_env_has_other_tasks(point_pair, tmp
     assert not list(data.glob("goal_idx*/step*_extra.npz"))
 
 
+def test_regeneration_refuses_a_config_whose_env_has_other_settings(point_pair, tmp_path):
+    """Regenerating with env_params that keep the tasks but change the episodes (max_episode_steps 35, not the
+    data's 20) is refused before any write, naming the setting: the extra episodes join the checkpoint's own, and
+    `check` would call the mixed data complete."""
+    from rlkit.behaviour.regenerate import regenerate
+    from rlkit.errors import UserError
+
+    data = _copy(point_pair, tmp_path / "data")
+    with pytest.raises(
+        UserError, match=r"goal_idx1/task.json' records other env settings \(env_params.max_episode_steps: 20 -> 35\)"
+    ):
+        regenerate("point-robot", dict(POINT, max_episode_steps=35), data, [1], n_trj=2, checkpoints=[100])
+    assert not list(data.glob("goal_idx*/step*_extra.npz"))
+
+
 def test_regeneration_records_the_hash_of_each_checkpoints_own_network_file(point_pair):
     """Each (task, checkpoint)'s extra file records the SHA-256 of that checkpoint's own network file, so that a
     network file replaced since is seen (an extra file of another checkpoint's hash is never the file to keep)."""

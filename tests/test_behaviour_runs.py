@@ -481,6 +481,21 @@ def test_regenerate_hands_its_options_to_the_regeneration(tmp_path, monkeypatch,
     }
 
 
+def test_policy_trains_seed_is_the_sac_seeds_range(tmp_path, monkeypatch, capsys):
+    """`--seed` is a SAC seed, [0, 2**32 - 1], for training and for --regenerate alike: 2**32 - 1 reaches the
+    regeneration; 2**32 (or 2**64, which np.savez would store as a pickled object, so that no rerun could read its
+    own file back) is one line before anything is read."""
+    seen = {}
+    args = ["--config", str(TINY_CONFIG), "--regenerate", "--gpu", "-1", "--seed"]
+    regenerate = {"regenerate_episodes": lambda env, kw, data_dir, tasks, **k: seen.update(k)}
+    code, err = _policy_train_here(monkeypatch, tmp_path, capsys, [*args, str(2**32 - 1)], **regenerate)
+    assert code is None and seen["seed"] == 2**32 - 1, err
+    for seed in (2**32, 2**64):
+        fail = {"regenerate_episodes": lambda *a, **k: pytest.fail("regenerated")}
+        code, err = _policy_train_here(monkeypatch, tmp_path, capsys, [*args, str(seed)], **fail)
+        assert code == 2 and f"Invalid value for '--seed': {seed} is not in the range 0<=x<=4294967295" in err, err
+
+
 def test_regenerate_with_an_empty_checkpoint_list_is_refused(tmp_path, monkeypatch, capsys):
     """`--checkpoints ''` is refused, not taken as no --checkpoints (`if checkpoints else None`). `parse_checkpoints`'s
     doc: an empty entry is an error, not "every checkpoint": a script whose list came out empty must not regenerate

@@ -37,7 +37,7 @@ import torch
 from rlkit.behaviour.generate import lock_tasks, make_task_envs
 from rlkit.cli import out_of_memory
 from rlkit.data.dataset import checkpoint_path, mean_return, task_dir
-from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, same_task
+from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, same_task, setting_differences
 from rlkit.data.networks import networks_path, read_networks, saved_network_steps
 from rlkit.data.npz import read_npz_meta, write_checkpoint
 from rlkit.data.rollout import rollout
@@ -177,7 +177,8 @@ def task_checkpoints(tdir: Path, meta: dict[str, Any], chosen: list[int] | None)
 def check_task_env(
     env_name: str, env_params: dict[str, Any], data_dir: Path, t: int, meta: dict[str, Any]
 ) -> tuple[int, int]:
-    """The env's (obs, action) dims for task `t`, once its task is checked to be the data's."""
+    """The env's (obs, action) dims for task `t`, once its task and env settings are checked to be the data's (the
+    extra episodes join the checkpoint's own: episodes of another length or goal radius would mix two datasets)."""
     env = make_task_envs(env_name, env_params, t, [None], dataset=data_dir)[0]
     problem = physics_problem(task_dir(data_dir, t), meta, env.unwrapped.physics_version)
     if problem:
@@ -187,6 +188,13 @@ def check_task_env(
             f"{str(task_dir(data_dir, t) / 'task.json')!r} describes task {meta['task']}, but the config's "
             f"env has {env.unwrapped.get_task()}: expected the config the data was written with"
         )
+    if meta.get("env_params") is not None:  # (a legacy import records none)
+        diff = setting_differences({"env_params": meta["env_params"]}, {"env_params": dict(env_params)})
+        if diff:
+            raise UserError(
+                f"{str(task_dir(data_dir, t) / 'task.json')!r} records other env settings ({'; '.join(diff)}): "
+                "expected the config the data was written with"
+            )
     return env.observation_space.shape[0], env.action_space.shape[0]
 
 
