@@ -23,7 +23,7 @@ from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args, set_option
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, prepare
+from rlkit.experiment import MetaTrainer, experiment_name, prepare
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -103,6 +103,8 @@ def main(
         )
         return
     cfg = load_config(config, overrides)
+    if not cfg.util_params.exp_name:  # the timestamp that names its folder, recorded in variant.json (as --seeds does)
+        cfg = load_config(config, overrides, {"util_params": {"exp_name": experiment_name(cfg)}})
     device = config_device(cfg.util_params.use_gpu, cfg.util_params.gpu_id, gpu)
     keep_freed_memory()
     prepared = prepare(cfg, seed, device)

@@ -192,7 +192,7 @@ class MetaTrainer:
             self.trainer.agent.encoder.set_input_stats(
                 *setup.train_buffer.context_stats(settings.use_next_obs_in_context)
             )
-        if setup.cfg.path_to_weights:
+        if setup.cfg.path_to_weights and not (setup.out_dir / "latest.pt").is_file():  # (a resume replaces them all)
             self._load_weights(setup.cfg.path_to_weights, weights_file)
         self.sample_gen = torch_generator(setup.seed, "batch_sampling", device=dev)
         setup.train_buffer.require(setup.train_tasks, "training tasks")
@@ -296,7 +296,14 @@ class MetaTrainer:
                     "this version; finish it with the version that started it, or choose another --exp_name"
                 )
         reseeded = self._fit_generator_states(state)
-        self.trainer.load_state_dict(state["trainer"])
+        try:
+            self.trainer.load_state_dict(state["trainer"])
+        except (KeyError, TypeError, RuntimeError) as e:  # (another run's state copied over it, say)
+            first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+            raise UserError(
+                f"{str(path)!r} does not fit this run's networks ({first}): expected the state this run saved (or "
+                "one of its own snapshots/itr_N.pt copied over it)"
+            ) from None
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
             self.evaluator.set_rng_states(state["eval_env_rng"])
@@ -380,6 +387,7 @@ class MetaTrainer:
             done = self.counters["iteration"]
             logger.info(f"resumed at iteration {done}")
             if done >= a.num_iterations:
+                logger.cut_rows()  # (a kill after a row that latest.pt does not account for: the run ends before it)
                 print(
                     f"{setup.out_dir} is already complete ({done}/{a.num_iterations} iterations): nothing to train "
                     "(raise --num_iterations to continue it)"

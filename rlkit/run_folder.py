@@ -235,7 +235,7 @@ def iterations_done(
             )
         return 0
     recorded = read_json_object(path, f"the config the run wrote; {hint}")
-    diff = config_differences(recorded, variant)
+    diff = config_differences(_named_as(recorded, variant), variant)
     if diff:
         raise UserError(
             f"{str(out_dir)!r} holds a run of another config ({'; '.join(diff)}): expected the same "
@@ -260,6 +260,15 @@ def iterations_done(
     return done
 
 
+def _named_as(recorded: dict, variant: dict) -> dict:
+    """`recorded` with `variant`'s exp_name: the folder's path holds the name that resumes it (a timestamped run
+    recorded "" before 2026-12-07; a renamed folder, its old name), so it is not a config difference there."""
+    name = (variant.get("util_params") or {}).get("exp_name")
+    if not isinstance(recorded.get("util_params"), dict) or name is None:
+        return recorded
+    return dict(recorded, util_params=dict(recorded["util_params"], exp_name=name))
+
+
 def read_run_state(path: Path, expected: str, map_location: Any = "cpu") -> dict[str, Any]:
     """A run's saved state (latest.pt, snapshots/itr_N.pt), read by `read_state`; a torch file of something else
     (a stage-1 state, a bare state_dict copied there) is a one-line UserError naming it and what was `expected`,
@@ -274,12 +283,12 @@ def read_run_state(path: Path, expected: str, map_location: Any = "cpu") -> dict
     return state
 
 
-def snapshot_due(out_dir: Path, cfg: Config, iteration: int) -> Path | None:
+def snapshot_due(out_dir: Path, cfg: Config, iteration: int, last: int | None = None) -> Path | None:
     """snapshots/itr_{n}.pt, due once a run has done `iteration` iterations (after the progress row with `Epoch`
-    n = `iteration` - 1) when n is a multiple of snapshot_gap or the run's last (the reference's numbering); None
-    when none is due."""
+    n = `iteration` - 1) when n is a multiple of snapshot_gap or the run's last (the reference's numbering; `last`:
+    another iteration count that was the run's last); None when none is due."""
     epoch, a = iteration - 1, cfg.algo_params
-    if epoch >= 0 and (epoch % a.snapshot_gap == 0 or iteration == a.num_iterations):
+    if epoch >= 0 and (epoch % a.snapshot_gap == 0 or iteration in (a.num_iterations, last)):
         return out_dir / "snapshots" / f"itr_{epoch}.pt"
     return None
 
@@ -288,17 +297,27 @@ def restore_snapshot(out_dir: Path, cfg: Config, iteration: int) -> None:
     """Write the snapshot due at latest.pt's `iteration` if it is missing: a run writes latest.pt before that
     snapshot (so that a kill between the two leaves the state to resume from), and the snapshot is the same state,
     so a copy of latest.pt."""
-    snapshot = snapshot_due(out_dir, cfg, iteration)
+    snapshot = snapshot_due(out_dir, cfg, iteration, _recorded_last(out_dir))
     if snapshot is not None and not snapshot.is_file():
         with (out_dir / "latest.pt").open("rb") as src:
             atomic_write(snapshot, lambda f: shutil.copyfileobj(src, f))
+
+
+def _recorded_last(out_dir: Path) -> int | None:
+    """The num_iterations of the run variant.json records (the one that wrote latest.pt, before a resume records its
+    own): its last snapshot is due even where a resume asks for more iterations; None where it records none."""
+    try:
+        last = json.loads((out_dir / "variant.json").read_text())["algo_params"]["num_iterations"]
+    except (OSError, ValueError, KeyError, TypeError):  # (read and refused by `iterations_done` before any resume)
+        return None
+    return last if type(last) is int else None
 
 
 def restore_missing_snapshot(out_dir: Path, cfg: Config, done: int) -> None:
     """`restore_snapshot` for a run folder whose latest.pt has done `done` iterations, checked before anything trains
     (a finished run no resume touches again; a Ray segment's worker holds no snapshots to restore), under the run's
     lock, where the folder can be written."""
-    snapshot = snapshot_due(out_dir, cfg, done)
+    snapshot = snapshot_due(out_dir, cfg, done, _recorded_last(out_dir))
     if snapshot is not None and not snapshot.is_file() and (out_dir / "latest.pt").is_file():
         try:
             with RunLock(out_dir):

@@ -919,8 +919,8 @@ EDITS = {
     ),
     "the last snapshot due one iteration late": Edit(
         RUN_FOLDER,
-        "or iteration == a.num_iterations)",
-        "or epoch == a.num_iterations)",
+        "or iteration in (a.num_iterations, last))",
+        "or epoch in (a.num_iterations, last))",
         RUN_FOLDER_TESTS + "test_snapshots_are_due_every_snapshot_gap_epochs_from_epoch_0_and_at_the_last_iteration",
     ),
     "a resume compared with code.json's first entry, not its last": Edit(
@@ -5093,8 +5093,8 @@ EDITS = {
     ),
     "a resume's differences read backwards": Edit(
         RUN_FOLDER,
-        "diff = config_differences(recorded, variant)",
-        "diff = config_differences(variant, recorded)",
+        "diff = config_differences(_named_as(recorded, variant), variant)",
+        "diff = config_differences(variant, _named_as(recorded, variant))",
         "tests/test_run_folder.py::test_a_resume_of_another_config_names_each_difference_from_the_folders_value_to_the_new_one",
     ),
     "a state whose iteration count is not an int taken": Edit(
@@ -5111,8 +5111,8 @@ EDITS = {
     ),
     "restore_missing_snapshot looking one iteration early": Edit(
         RUN_FOLDER,
-        "    snapshot = snapshot_due(out_dir, cfg, done)\n",
-        "    snapshot = snapshot_due(out_dir, cfg, done - 1)\n",
+        "    snapshot = snapshot_due(out_dir, cfg, done, _recorded_last(out_dir))\n",
+        "    snapshot = snapshot_due(out_dir, cfg, done - 1, _recorded_last(out_dir))\n",
         "tests/test_run_folder.py::test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_before_anything_trains",
     ),
     "a folder without dataset.json compared by data": Edit(
@@ -7757,6 +7757,42 @@ EDITS = {
         "    type=click.IntRange(0, 2**32 - 1),  # (the SAC seed's range",
         "    type=click.IntRange(min=0),  # (the SAC seed's range",
         "tests/test_behaviour_runs.py::test_policy_trains_seed_is_the_sac_seeds_range",
+    ),
+    'a timestamped run recording exp_name ""': Edit(
+        "launch_experiment.py",
+        "    if not cfg.util_params.exp_name:  # the timestamp that names its folder",
+        "    if False:  # the timestamp that names its folder",
+        "tests/test_smoke.py::test_a_timestamped_run_records_its_folders_name_as_its_exp_name",
+    ),
+    "a resume comparing the recorded exp_name with its folder's": Edit(
+        "rlkit/run_folder.py",
+        "    diff = config_differences(_named_as(recorded, variant), variant)",
+        "    diff = config_differences(recorded, variant)",
+        "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
+    ),
+    "a resume reading path_to_weights again": Edit(
+        "rlkit/experiment.py",
+        '        if setup.cfg.path_to_weights and not (setup.out_dir / "latest.pt").is_file():',
+        "        if setup.cfg.path_to_weights:",
+        "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
+    ),
+    "the last snapshot due only at the resumed run's num_iterations": Edit(
+        "rlkit/run_folder.py",
+        "iteration in (a.num_iterations, last)",
+        "iteration == a.num_iterations",
+        "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
+    ),
+    "a finished rerun keeping a progress row past latest.pt": Edit(
+        "rlkit/experiment.py",
+        "                logger.cut_rows()  # (a kill after a row",
+        "                pass  # (a kill after a row",
+        "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
+    ),
+    "another run's latest.pt a traceback on resume": Edit(
+        "rlkit/experiment.py",
+        "        except (KeyError, TypeError, RuntimeError) as e:  # (another run's state copied over it, say)",
+        "        except (KeyError, TypeError) as e:  # (another run's state copied over it, say)",
+        "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

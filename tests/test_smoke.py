@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 import torch
 
+import rlkit.experiment
 from rlkit.config import load_config
 from rlkit.errors import UserError
-from rlkit.experiment import MetaTrainer, prepare
+from rlkit.experiment import MetaTrainer, output_dir, prepare
 from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS
 from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli, run_here
 
@@ -1502,3 +1503,75 @@ def test_path_to_weights_starts_from_a_runs_networks_and_bad_files_are_one_line(
     ]:
         with pytest.raises(UserError, match=match):
             MetaTrainer(setup("third", path_to_weights=str(path), **top), show_progress=False)
+
+
+def test_a_timestamped_run_records_its_folders_name_as_its_exp_name(monkeypatch):
+    """launch_experiment.py without --exp_name writes to a timestamped folder and records that timestamp as the run's
+    exp_name (as --seeds does), so that `--exp_name TIMESTAMP` resumes it; it recorded "" and the resume was refused
+    as a run of another config."""
+    import launch_experiment
+
+    seen = {}
+
+    def prepare(cfg, seed, device):  # the config the run would be given, then no run
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr(launch_experiment, "prepare", prepare)
+    monkeypatch.setattr(rlkit.experiment.time, "strftime", lambda fmt: "2026_12_07_01_05_47")
+    with pytest.raises(SystemExit):
+        launch_experiment.main.main([str(TINY_CONFIG), "--gpu", "-1"], standalone_mode=False)
+    assert seen["cfg"].util_params.exp_name == "2026_12_07_01_05_47"
+    assert output_dir(seen["cfg"], 0).parent.name == "2026_12_07_01_05_47"
+
+
+@pytest.mark.slow
+def test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish(tiny_data, tmp_path, monkeypatch):
+    """Resumes of the tiny config: a run started from path_to_weights resumes after that file is gone
+    (latest.pt holds everything it gave); a run recorded with exp_name "" (timestamped, before 2026-12-07) resumes by
+    its folder's name; the last snapshot of a 3-iteration run that a kill left unwritten is restored when it is
+    resumed for more iterations; a run finished at fewer iterations than a killed one had begun keeps no progress
+    row past its latest.pt; another run's latest.pt copied over it is one line."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    out = tmp_path / "out" / "point-robot"
+
+    def run(name, iterations, **top):
+        overrides = {
+            "algo_params": {"num_iterations": iterations, "snapshot_gap": 5},
+            "util_params": {"exp_name": name},
+        }
+        overrides["util_params"]["base_log_dir"] = str(tmp_path / "out")
+        MetaTrainer(
+            prepare(load_config(TINY_CONFIG, overrides | top), 0, torch.device("cpu")), show_progress=False
+        ).run()
+        return out / name / "seed0"
+
+    first = run("first", 1)
+    start = tmp_path / "start.pt"
+    start.write_bytes((first / "latest.pt").read_bytes())
+    run("weights", 1, path_to_weights=str(start))
+    start.unlink()
+    assert len(pd.read_csv(run("weights", 2, path_to_weights=str(start)) / "progress.csv")) == 2
+
+    variant = json.loads((first / "variant.json").read_text())
+    variant["util_params"]["exp_name"] = ""
+    (first / "variant.json").write_text(json.dumps(variant))
+    assert len(pd.read_csv(run("first", 2) / "progress.csv")) == 2
+
+    killed = run("killed", 3)
+    assert sorted(p.name for p in (killed / "snapshots").glob("*.pt")) == ["itr_0.pt", "itr_2.pt"]
+    (killed / "snapshots" / "itr_2.pt").unlink()  # a kill between latest.pt and its snapshot
+    run("killed", 6)
+    assert sorted(p.name for p in (killed / "snapshots").glob("*.pt")) == ["itr_0.pt", "itr_2.pt", "itr_5.pt"]
+    assert torch.load(killed / "snapshots" / "itr_2.pt", weights_only=True)["counters"]["iteration"] == 3
+
+    cut = run("cut", 2)
+    (cut / "latest.pt").write_bytes((cut / "snapshots" / "itr_0.pt").read_bytes())  # a kill after row 2's write
+    assert len(pd.read_csv(cut / "progress.csv")) == 2
+    run("cut", 1)
+    assert pd.read_csv(cut / "progress.csv")["Epoch"].tolist() == [0]
+
+    other = run("other", 1, net_size=load_config(TINY_CONFIG).net_size * 2)
+    (cut / "latest.pt").write_bytes((other / "latest.pt").read_bytes())
+    with pytest.raises(UserError, match=r"cut/seed0/latest.pt' does not fit this run's networks \(.*size mismatch"):
+        run("cut", 2)

@@ -56,6 +56,7 @@ class RunLogger:
         if use_tensorboard and tb.exists() and not tb.is_dir():  # found now, not after the first iteration's training
             raise UserError(f"{str(tb)!r} is a file: expected the run's TensorBoard folder there (move the file away)")
         self.rows: list[dict[str, float]] = []
+        self._rows_beyond = False  # (`load_rows`: progress.csv holds rows past those it kept)
         self.keys: list[str] | None = None
         self.log = logging.getLogger(f"csro.{out_dir}")
         self.log.setLevel(logging.INFO)
@@ -107,6 +108,14 @@ class RunLogger:
             raise UserError(f"{str(path)!r} has {len(table)} rows: expected at least {n} to resume")
         self.rows = [{k: float(v) for k, v in r.items()} for r in table.iloc[:n].to_dict("records")]
         self.keys = list(table.columns)
+        self._rows_beyond = len(table) > n
+
+    def cut_rows(self) -> None:
+        """Rewrite progress.csv as the rows `load_rows` kept, where it held more (rows of iterations latest.pt does
+        not account for, which a resume overwrites; a finished run trains none to overwrite them)."""
+        if self._rows_beyond:
+            self._write_rows()
+            self._rows_beyond = False
 
     def record(self, row: dict[str, float], unmeasured: Collection[str] = ()) -> None:
         """Append `row`; a non-finite value is a divergence, except NaN in a column not measured: the spread columns,
@@ -134,16 +143,19 @@ class RunLogger:
                 old.update(dict.fromkeys(added, math.nan))
             self.keys = list(row)
         self.rows.append(row)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=self.keys, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
-        atomic_write_text(self.dir / "progress.csv", buf.getvalue())
+        self._write_rows()
         if self.use_tensorboard:
             step, tb = int(row["Epoch"]), self._tb()
             for k, v in row.items():
                 tb.add_scalar(k.replace(" ", "_"), v, step)
             tb.flush()
+
+    def _write_rows(self) -> None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_text(self.dir / "progress.csv", buf.getvalue())
 
     def scalars(self, values: dict[str, float], step: int) -> None:
         """TensorBoard scalars outside progress.csv (BOREL's VAE stage, by its step)."""
