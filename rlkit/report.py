@@ -162,11 +162,12 @@ def reference_returns(run: Path) -> Reference | None:
 BEST_BEHAVIOUR = "best behaviour checkpoint of the data (no oracle for this family)"
 
 
-def data_reference(run: Path) -> Reference:
+def data_reference(run: Path, data_dir: str | Path | None = None) -> Reference:
     """`reference_returns` where the family has an oracle; otherwise the top is the data's best behaviour: per
     held-out task, the best checkpoint's mean deterministic-episode return (scored as the run scores rewards),
     averaged over the tasks, each episode's return over its first `max_path_length` steps, as the run's meta-test
-    scores. It says how well the data's best policy did, not what is possible."""
+    scores. It says how well the data's best policy did, not what is possible. `data_dir`: where that data is now
+    (default: where the run read it, its variant's)."""
     ref = reference_returns(run)
     if ref is not None:
         return ref
@@ -176,6 +177,8 @@ def data_reference(run: Path) -> Reference:
     from rlkit.data.npz import read_checkpoint
 
     cfg = config_from_variant(read_variant(run))
+    if data_dir is not None:
+        cfg = dataclasses.replace(cfg, algo_params=dataclasses.replace(cfg.algo_params, data_dir=str(data_dir)))
     env = make_env(cfg.env_name, **cfg.env_params.kwargs())
     restore_dataset_tasks(env, cfg.algo_params.data_dir)  # a parameter family's tasks as the data holds them
     reward_fn = scored_reward_fn(cfg, env)

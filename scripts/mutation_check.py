@@ -7794,6 +7794,42 @@ EDITS = {
         "        except (KeyError, TypeError) as e:  # (another run's state copied over it, say)",
         "tests/test_smoke.py::test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish",
     ),
+    "a report as made reading another seed's or method's run": Edit(
+        "rlkit/reproduce/plan.py",
+        'variant = dict(made, env_name=variant["env_name"], algo_type=variant["algo_type"], seed=spec.seed)',
+        "variant = dict(made)",
+        "tests/test_reproduce.py::test_a_report_of_runs_as_made_refuses_another_seeds_or_methods_run_in_a_folder",
+    ),
+    "a report as made taking the data's fingerprint by today's profile": Edit(
+        "rlkit/reproduce/plan.py",
+        "        recorded_data_print(spec.out_dir, read_as),",
+        "        recorded_data_print(spec.out_dir, cfg),",
+        "tests/test_reproduce.py::test_a_report_of_runs_as_made_takes_their_data_fingerprint_by_the_settings_they_were_made_with",
+    ),
+    "a report as made taking the data's fingerprint at the recorded folder": Edit(
+        "rlkit/reproduce/plan.py",
+        'dict(variant, algo_params=dict(variant["algo_params"], data_dir=cfg.algo_params.data_dir))',
+        "dict(variant)",
+        "tests/test_reproduce.py::test_a_report_of_runs_as_made_takes_their_data_fingerprint_by_the_settings_they_were_made_with",
+    ),
+    "the data reference read at the recorded data folder": Edit(
+        "rlkit/report.py",
+        "    if data_dir is not None:\n        cfg = dataclasses.replace(",
+        "    if False:\n        cfg = dataclasses.replace(",
+        "tests/test_report_plot.py::test_the_top_of_a_family_without_an_oracle_is_read_where_the_data_is_now",
+    ),
+    "the reproduction's report reading the reference at the runs' recorded data": Edit(
+        "rlkit/reproduce/document.py",
+        "    ref = data_reference(specs[0].out_dir, specs[0].load_config().algo_params.data_dir)",
+        "    ref = data_reference(specs[0].out_dir)",
+        "tests/test_reproduce.py::test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_window",
+    ),
+    "the reproduction's Made by command pasted unquoted": Edit(
+        "rlkit/reproduce/__main__.py",
+        "    command = shlex.join(  # (the report's",
+        '    command = " ".join(  # (the report\'s',
+        "tests/test_reproduce_command.py::test_the_reports_command_line_is_quoted_as_a_shell_reads_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

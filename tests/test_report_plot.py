@@ -874,6 +874,16 @@ def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkp
     assert ref.oracle == pytest.approx(9.0)
 
 
+def test_the_top_of_a_family_without_an_oracle_is_read_where_the_data_is_now(tmp_path):
+    """Data moved after the run (which resumes on the same data by content anywhere) is read where it is now when the
+    caller says where (`rlkit.reproduce --data_dir`), not at the path the run's variant.json recorded."""
+    run, _, _ = _sparse_walker_run(tmp_path)
+    (tmp_path / "data").rename(tmp_path / "moved")
+    with pytest.raises(UserError, match=r"data' not found"):
+        data_reference(run)
+    assert data_reference(run, tmp_path / "moved").oracle == pytest.approx(9.0)
+
+
 def test_the_bottom_of_a_family_without_an_oracle_is_scored_on_the_bodies_the_data_was_written_with(tmp_path):
     """data_reference's uniform-random and zero-action returns are those of the held-out task as the data describes it
     (a parameter family's bodies come from the dataset's task files, `restore_dataset_tasks`), over the run's 10-step

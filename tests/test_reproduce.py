@@ -1123,17 +1123,20 @@ def test_the_reports_collapse_flags_go_by_seed_and_its_finals_by_the_profiles_wi
         "CSRO": [run([(-9, -9, -9), (-5, -9, -6)], True), run([(-9, -9, -9), (-5, -9, -8)], True)],
         "FOCAL": [run([(-10, -15, -12), (-6, -15, -12)], False), run([(-9, -13, -14), (-5, -13, -14)], True)],
     }
-    specs = [SimpleNamespace(method=m, seed=s, out_dir=tmp_path / f"{m}{s}") for m in runs for s in (0, 1)]
+    specs = [_spec(m, s, tmp_path / f"{m}{s}") for m in runs for s in (0, 1)]
     collapsed, paragraph = [], document.table1_paragraph
     monkeypatch.setattr(document, "same_data", lambda specs: None)
     monkeypatch.setattr(document, "load_runs", lambda specs: runs)
-    monkeypatch.setattr(document, "data_reference", lambda out_dir: Reference(-4.0, -20.0))
+    read_at = []  # the data folder the reference is read from: the spec's (where the data is now)
+    monkeypatch.setattr(
+        document, "data_reference", lambda out_dir, data_dir=None: read_at.append(data_dir) or Reference(-4.0, -20.0)
+    )
     monkeypatch.setattr(document, "profile", lambda env, name: SimpleNamespace(final_iterations=2, about="t"))
     monkeypatch.setattr(document, "code_sentence", lambda specs: "")
     monkeypatch.setattr(document, "config_sentence", lambda specs: None)
     monkeypatch.setattr(document, "table1_paragraph", lambda t, p, c, s: collapsed.append(c) or paragraph(t, p, c, s))
     md = document.write_report("point-robot", "tiny", specs, tmp_path / "results", "cmd").read_text()
-    assert collapsed == [frozenset()]
+    assert collapsed == [frozenset()] and read_at == ["offline_dataset/point-robot"]
     assert "- **FOCAL**, seed 0: z collapsed" in md
     assert "| FOCAL | offline context | -8.00 | -7.00 |" in md
 
@@ -1223,6 +1226,16 @@ def test_every_profiles_behaviour_schedule_is_built_on_its_env_familys_sac_setti
             assert doc["defaults"][0] == family, (env, name, p.sac_config)
 
 
+def _spec(method, seed, out_dir, data_dir="offline_dataset/point-robot"):
+    """A stand-in of a `RunSpec` for the report's writer: its method, seed, folder and config's data folder."""
+    return SimpleNamespace(
+        method=method,
+        seed=seed,
+        out_dir=out_dir,
+        load_config=lambda: SimpleNamespace(algo_params=SimpleNamespace(data_dir=data_dir)),
+    )
+
+
 def _fake_run_folder(out_dir, variant, iteration):
     """What a stopped run leaves: variant.json (its config and seed, as `rlkit.experiment` writes it) and latest.pt
     with its iteration counter."""
@@ -1249,6 +1262,50 @@ def test_a_stopped_run_of_the_plans_config_and_seed_resumes_and_one_of_another_s
     _fake_run_folder(spec1.out_dir, variant, 1)  # seed 0's run in seed 1's folder
     with pytest.raises(UserError, match=r"holds a run of another config \(seed: 0 -> 1\)"):
         check_existing(spec1)
+
+
+def test_a_report_of_runs_as_made_refuses_another_seeds_or_methods_run_in_a_folder(tmp_path):
+    """`as_made` (--report-only) reads a folder's config as it was made, but not its seed or method: seed 0's run
+    copied as seed 1's (reported twice, under both seeds), or a FOCAL run in CSRO's folder, is refused as a rerun
+    refuses it; the profile's own run of another setting is read, the report names the difference."""
+    from rlkit.errors import UserError
+    from rlkit.reproduce.plan import iterations_of, run_specs
+
+    spec0, spec1 = run_specs("point-robot", "tiny", ["CSRO"], [0, 1], tmp_path, 1, None, None)
+    made = spec0.load_config().to_dict()
+    _fake_run_folder(spec0.out_dir, dict(made, seed=0, algo_params=dict(made["algo_params"], discount=0.5)), 2)
+    assert iterations_of(spec0, as_made=True) == (2, 2, True)
+    _fake_run_folder(spec1.out_dir, dict(made, seed=0), 2)  # seed 0's run in seed 1's folder
+    with pytest.raises(UserError, match=r"holds a run of another config \(seed: 0 -> 1\)"):
+        iterations_of(spec1, as_made=True)
+    (spec1.out_dir / "variant.json").write_text(json.dumps(dict(made, seed=1, algo_type="FOCAL")))
+    with pytest.raises(UserError, match=r"holds a run of another config \(algo_type: \"FOCAL\" -> \"CSRO\""):
+        iterations_of(spec1, as_made=True)
+
+
+def test_a_report_of_runs_as_made_takes_their_data_fingerprint_by_the_settings_they_were_made_with(
+    tmp_path, monkeypatch
+):
+    """A run made with other checkpoints (train_epoch) than today's profile has a fingerprint of those: `as_made`
+    takes the data's fingerprint with the run's own settings (and the spec's data folder, where the data is now), so
+    the run is read as it was made, not refused as trained on other data (whose hint was to remove a good run)."""
+    import rlkit.run_folder
+    from rlkit.errors import UserError
+    from rlkit.reproduce.plan import iterations_of, run_specs
+
+    def fingerprint(cfg, data_dir=None):  # what the digest depends on here: the checkpoints and the folder
+        return {"digest": f"{cfg.algo_params.train_epoch} in {cfg.algo_params.data_dir}", "tasks": {}}
+
+    monkeypatch.setattr(rlkit.run_folder, "run_data_print", fingerprint)
+    (spec,) = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, tmp_path / "data")
+    made = spec.load_config().to_dict()
+    made["algo_params"] = dict(made["algo_params"], train_epoch=[100, 200, 100], data_dir=str(tmp_path / "old"))
+    _fake_run_folder(spec.out_dir, dict(made, seed=0), 2)
+    digest = f"[100, 200, 100] in {tmp_path / 'data'}"
+    (spec.out_dir / "dataset.json").write_text(json.dumps({"digest": digest, "tasks": {}}))
+    assert iterations_of(spec, as_made=True) == (2, 2, True)
+    with pytest.raises(UserError, match="holds a run of another config"):  # a rerun: today's profile, refused
+        iterations_of(spec)
 
 
 # ---- tables.py -----------------------------------------------------------------------------------------------
@@ -1489,10 +1546,10 @@ def _report(tmp_path, monkeypatch, runs, ref, final_iterations=1):
 
     from rlkit.reproduce import document
 
-    specs = [SimpleNamespace(method=m, seed=s, out_dir=tmp_path / f"{m}{s}") for m in runs for s in range(len(runs[m]))]
+    specs = [_spec(m, s, tmp_path / f"{m}{s}") for m in runs for s in range(len(runs[m]))]
     monkeypatch.setattr(document, "same_data", lambda specs: None)
     monkeypatch.setattr(document, "load_runs", lambda specs: runs)
-    monkeypatch.setattr(document, "data_reference", lambda out_dir: ref)
+    monkeypatch.setattr(document, "data_reference", lambda out_dir, data_dir=None: ref)
     monkeypatch.setattr(
         document, "profile", lambda env, name: SimpleNamespace(final_iterations=final_iterations, about="t")
     )
@@ -2003,9 +2060,9 @@ def test_writing_a_report_refuses_runs_trained_on_different_data(tmp_path, monke
             out = tmp_path / f"{m}{seed}"
             out.mkdir()
             (out / "dataset.json").write_text(json.dumps({"digest": ("a" if m == "CSRO" else "b") * 24}))
-            specs.append(SimpleNamespace(method=m, seed=seed, out_dir=out))
+            specs.append(_spec(m, seed, out))
     monkeypatch.setattr(document, "load_runs", lambda specs: runs)
-    monkeypatch.setattr(document, "data_reference", lambda out_dir: Reference(-4.0, -20.0))
+    monkeypatch.setattr(document, "data_reference", lambda out_dir, data_dir=None: Reference(-4.0, -20.0))
     monkeypatch.setattr(document, "profile", lambda env, name: SimpleNamespace(final_iterations=1, about="t"))
     monkeypatch.setattr(document, "code_sentence", lambda specs: "")
     monkeypatch.setattr(document, "config_sentence", lambda specs: None)

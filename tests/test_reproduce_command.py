@@ -342,6 +342,29 @@ def test_the_reports_command_line_leaves_out_the_options_at_their_defaults(monke
     assert seen["command"] == "python -m rlkit.reproduce point-robot --profile tiny --seeds 0 --methods CSRO"
 
 
+def test_the_reports_command_line_is_quoted_as_a_shell_reads_it(monkeypatch, tmp_path):
+    """The "Made by" command reruns as printed: a seed list with a space and a folder with a space in its name are
+    quoted (pasted raw, `--seeds 0, 1` and `--data_dir /a b` split into other arguments)."""
+    import shlex
+
+    data = tmp_path / "my data"
+    seen = _reproduce(monkeypatch, tmp_path, ["--seeds", "0, 1", "--methods", "CSRO", "--data_dir", str(data)])
+    args = shlex.split(seen["command"])
+    assert args[:10] == [
+        "python",
+        "-m",
+        "rlkit.reproduce",
+        "point-robot",
+        "--profile",
+        "tiny",
+        "--seeds",
+        "0, 1",
+        "--methods",
+        "CSRO",
+    ]
+    assert args[args.index("--data_dir") + 1] == str(data)
+
+
 def test_the_command_counts_the_runs_finished_to_resume_and_new(monkeypatch, tmp_path, capsys):
     """Before training, one line counts the runs by their folders' state: CSRO seed 0 holds all its iterations, seeds 1
     and 2 some of them, seed 3 none."""

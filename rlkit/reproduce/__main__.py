@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -153,15 +154,19 @@ def main(
         key=lambda i: (specs[i].seed, METHODS.index(specs[i].method)),
     )
     todo, done = [specs[i] for i in order], [progress[i][0] for i in order]
-    command = f"python -m rlkit.reproduce {env} --profile {profile_name} --seeds {seeds} --methods {methods}" + "".join(
-        f" {option} {value}"
-        for option, value, default in [
-            ("--out", out, "output/reproduce"),
-            ("--results", results, "docs/results"),
-            ("--data_dir", data_dir, None),
+    command = shlex.join(  # (the report's "Made by" line, quoted as a shell reads it: every option saying where)
+        ["python", "-m", "rlkit.reproduce", env, "--profile", profile_name, "--seeds", seeds, "--methods", methods]
+        + [
+            part
+            for option, value, default in [
+                ("--out", out, "output/reproduce"),
+                ("--results", results, "docs/results"),
+                ("--data_dir", data_dir, None),
+            ]
+            if value != default
+            for part in (option, str(value))
         ]
-        if value != default
-    )  # (the report's "Made by" line: every option that says where things are)
+    )
     if report_only:
         missing = [f"{s.method} seed {s.seed}" for s in todo]
         if missing:

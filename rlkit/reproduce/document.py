@@ -124,7 +124,7 @@ def write_report(env: str, profile_name: str, specs: list[RunSpec], results: Pat
         warnings[method] = {seed: flag for seed, flag in flags.items() if flag}
     collapsed = frozenset(m for m, w in warnings.items() if len(w) == sum(s.method == m for s in specs))
     p = profile(env, profile_name)
-    ref = data_reference(specs[0].out_dir)
+    ref = data_reference(specs[0].out_dir, specs[0].load_config().algo_params.data_dir)  # (the data as it is now)
     table = final_table(runs, p.final_iterations, ref)
     weak = caveat(not_learned_sentence(table, ref.still_score))
     make_folder(results)

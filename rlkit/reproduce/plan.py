@@ -248,6 +248,7 @@ def iterations_of(spec: RunSpec, as_made: bool = False) -> tuple[int, int, bool]
     """(iterations its folder holds, iterations of the run, whether it holds a snapshot to resume), as
     `check_existing` checks the folder. `as_made` (a report of finished runs): a folder of another config than the
     profile's today is read as it was made (the report names the differences, `config_sentence`), not refused."""
+    from rlkit.config import config_from_variant
     from rlkit.fileio import read_json_object
     from rlkit.run_folder import iterations_done, recorded_data_print, restore_missing_snapshot
 
@@ -255,15 +256,25 @@ def iterations_of(spec: RunSpec, as_made: bool = False) -> tuple[int, int, bool]
     n = cfg.algo_params.num_iterations
     variant = dict(cfg.to_dict(), seed=spec.seed)
     recorded = spec.out_dir / "variant.json"
+    read_as = cfg  # the config whose data (its tasks, checkpoints and episodes) the run's fingerprint was taken of
     if as_made and recorded.is_file():
-        variant = read_json_object(recorded, "the config the run wrote")
-        variant["algo_params"] = dict(variant.get("algo_params", {}), num_iterations=n)
+        made = read_json_object(recorded, "the config the run wrote")
+        # read as it was made, but still the spec's env, method and seed: a run of another is not this folder's run
+        # (a copy of seed 0's folder as seed 1's would be reported twice)
+        variant = dict(made, env_name=variant["env_name"], algo_type=variant["algo_type"], seed=spec.seed)
+        variant["algo_params"] = dict(made.get("algo_params", {}), num_iterations=n)
+        try:  # (the data where the spec says it is now: the same data moved elsewhere reads alike)
+            read_as = config_from_variant(
+                dict(variant, algo_params=dict(variant["algo_params"], data_dir=cfg.algo_params.data_dir))
+            )
+        except UserError:  # (a variant no config reads: `iterations_done` names what differs from the spec's)
+            read_as = cfg
     done = iterations_done(
         spec.out_dir,
         variant,
         n,
         f"this is the {spec.method} run of this profile; use another --out or remove that folder",
-        recorded_data_print(spec.out_dir, cfg),
+        recorded_data_print(spec.out_dir, read_as),
     )
     if done == n:  # (an unfinished run's resume restores it itself)
         restore_missing_snapshot(spec.out_dir, cfg, done)
