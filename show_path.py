@@ -42,7 +42,16 @@ from rlkit.config import MAX_INT, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.logging import PROTOCOL_BY_KEY
-from rlkit.show import draw_paths, draw_z, find_run, find_snapshot, load_run, offline_z, record_protocol
+from rlkit.show import (
+    Z_FIGURES,
+    draw_paths,
+    draw_z,
+    find_run,
+    find_snapshot,
+    load_run,
+    offline_z,
+    record_protocol,
+)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -112,6 +121,12 @@ def main(
         run = path
     elif path.is_file():
         overrides = parse_override_args(list(ctx.args))
+        for key in ("use_gpu", "gpu_id"):  # (not a config difference: the drawing's device is --gpu's, or the run's)
+            if key in overrides.get("util_params", {}):
+                raise UserError(
+                    f"util_params.{key} given: show_path draws on the device the run's variant.json names, or on "
+                    "--gpu G's: expected --gpu"
+                )
         if exp_name is not None:
             set_option(overrides, "util_params.exp_name", exp_name, f"--exp_name {exp_name}")
         run = find_run(target, seed or 0, overrides)
@@ -140,6 +155,15 @@ def main(
     np_out = Path(out) if out else run / named(PROTOCOL_BY_KEY["np"].paths_file)
     if not np_out.suffix:
         np_out = np_out.with_suffix(".png")
+    others = [np_out.with_name(named(PROTOCOL_BY_KEY[p].paths_file)) for p in PROTOCOL_BY_KEY if p != "np"]
+    others += [np_out.parent / f"z_{kind}{tag}.png" for kind in Z_FIGURES]
+    if np_out in others:  # refused before the protocols run, as a parent that is a file
+        raise UserError(
+            f"--out {out!r} is the name of another of the figures written beside it "
+            f"({', '.join(p.name for p in others)}): expected another name for the Np figure"
+        )
+    if np_out.parent.exists() and not np_out.parent.is_dir():
+        raise UserError(f"--out {out!r}: {str(np_out.parent)!r} is a file: expected a folder to write the figures in")
     zs = {}
     seed_meta_test_z(agent, setup.seed, iteration)  # OFFPEARL's sampled z: the meta-test's draws, run on in order
     for protocol in PROTOCOL_BY_KEY:  # the Evaluator's order

@@ -924,6 +924,9 @@ def load_config(json_path: str | Path | None, *overrides: dict[str, Any] | None)
     given = copy.deepcopy(data)
     for tree in overrides:
         _merge(data, tree or {})
+    for name in ("algo_type", "env_name"):  # (read as table keys below, before `_built` checks every type)
+        if not isinstance(data[name], str):
+            raise UserError(f"config key {name!r} must be a string, got {data[name]!r}")
     _per_env_defaults(data, [doc if json_path is not None else {}, *(t or {} for t in overrides)])
     _carry_reference_only(given, data, overrides)
     _check_method_keys(given, data)

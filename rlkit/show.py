@@ -24,6 +24,7 @@ from rlkit.eval.protocols import np_random_steps
 from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object
 from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.report import same_config_file
 from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print, read_run_state, snapshot_names
 from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
@@ -68,7 +69,9 @@ def run_contradictions(variant: dict, resolved: dict, overrides: dict, config: s
     overrides than the command repeats is found."""
     given = set(leaf_paths(overrides))
     trained_from = variant.get("util_params", {}).get("config_file") or config
-    if Path(trained_from).resolve() != Path(config).resolve():
+    # (the run recorded the path it was launched with, relative to where it was launched: the file from here, or a
+    # path ending in the recorded one, is that file)
+    if not (same_config_file(config, trained_from) or same_config_file(trained_from, config)):
         given |= set(leaf_paths(json.loads(Path(config).read_text())))
     return [d for d in config_differences(variant, resolved) if d.split(":", 1)[0] in given]
 
@@ -100,12 +103,14 @@ def load_run(
     where not the run's config's (`--data_dir` of the config form)."""
     seed, cfg, snap = find_snapshot(run, itr)
     setup = prepare(cfg, seed, device, data_dir=data_dir)  # the held-out tasks' data, for the offline protocol
-    if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # a moved dataset: the run's, by content
+    if (run / DATA_PRINT_FILE).is_file():  # the held-out tasks' context: the run's data, by content
         trained_on = read_data_print(run / DATA_PRINT_FILE)
         if setup.data_print is None or setup.data_print.get("digest") != trained_on["digest"]:
+            where = f"--data_dir {str(data_dir)!r}" if data_dir is not None else repr(cfg.algo_params.data_dir)
             raise UserError(
-                f"--data_dir {str(data_dir)!r} holds other data than {str(run)!r} was trained on (its "
-                f"{DATA_PRINT_FILE}, read from {trained_on.get('data_dir')!r}): expected that dataset, moved"
+                f"{where} holds other data than {str(run)!r} was trained on (its {DATA_PRINT_FILE}, read from "
+                f"{trained_on.get('data_dir')!r}): expected that dataset"
+                + (", moved" if data_dir is not None else " (regenerated since? moved: give --data_dir)")
             )
     settings = TrainerSettings.from_config(cfg, setup.train_tasks)
     trainer = CSROTrainer(settings, setup.obs_dim, setup.action_dim, device, seed)
@@ -116,7 +121,14 @@ def load_run(
             f"{str(snap)!r} holds no finished iteration (a BOREL run in its VAE stage): expected a snapshot of a "
             "run with at least one iteration done"
         )
-    trainer.load_state_dict(state["trainer"], with_optimizers=False)
+    try:
+        trainer.load_state_dict(state["trainer"], with_optimizers=False)
+    except (KeyError, TypeError, RuntimeError) as e:  # (another run's snapshot copied there, say)
+        first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+        raise UserError(
+            f"{str(snap)!r} does not fit the networks of {str(run)!r}'s config ({first}): expected a snapshot "
+            "that run saved"
+        ) from None
     trainer.agent.eval()
     return setup, trainer, done - 1
 
@@ -280,6 +292,9 @@ def offline_z(setup: RunSetup, agent, per_task: int, device) -> np.ndarray:
     return torch.stack(out, dim=1).cpu().numpy()
 
 
+Z_FIGURES = ("pca", "tsne")  # draw_z's projections, each written to z_{kind}{tag}.png
+
+
 def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], out_dir: Path, plt, tag: str = "") -> list[Path]:
     """z of every source in one 2-D projection (PCA, and t-SNE with scikit-learn), a panel per source."""
     names = {k: "offline data" if k == "offline" else PROTOCOL_BY_KEY[k].label for k in zs}
@@ -288,11 +303,11 @@ def draw_z(setup: RunSetup, zs: dict[str, np.ndarray], out_dir: Path, plt, tag: 
     labels = np.concatenate([np.repeat(np.arange(len(tasks)), z.shape[1]) for z in zs.values()])
     centred = points - points.mean(0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    projections = {"pca": centred @ vt[:2].T}
+    projections = {Z_FIGURES[0]: centred @ vt[:2].T}
     try:
         from sklearn.manifold import TSNE
 
-        projections["tsne"] = TSNE(2, perplexity=min(30, len(points) - 1), random_state=0).fit_transform(points)
+        projections[Z_FIGURES[1]] = TSNE(2, perplexity=min(30, len(points) - 1), random_state=0).fit_transform(points)
     except ImportError:
         pass
     written = []

@@ -2804,8 +2804,8 @@ EDITS = {
     ),
     "the z picture's PCA onto the wrong axes": Edit(
         SHOW,
-        'projections = {"pca": centred @ vt[:2].T}',
-        'projections = {"pca": centred @ vt[1:3].T}',
+        "projections = {Z_FIGURES[0]: centred @ vt[:2].T}",
+        "projections = {Z_FIGURES[0]: centred @ vt[1:3].T}",
         "tests/test_show_path.py::test_the_z_picture_projects_each_source_onto_the_two_main_axes",
     ),
     "every z panel drawing the first source's points": Edit(
@@ -7829,6 +7829,48 @@ EDITS = {
         "    command = shlex.join(  # (the report's",
         '    command = " ".join(  # (the report\'s',
         "tests/test_reproduce_command.py::test_the_reports_command_line_is_quoted_as_a_shell_reads_it",
+    ),
+    "show_path's config form taking --use_gpu without a word": Edit(
+        "show_path.py",
+        '            if key in overrides.get("util_params", {}):',
+        '            if key in overrides.get("util_params", {}) and False:',
+        "tests/test_show_path.py::test_show_path_refuses_a_device_override_in_the_config_form",
+    ),
+    "show_path's --out named as another figure": Edit(
+        "show_path.py",
+        "    if np_out in others:  # refused before the protocols run",
+        "    if False:  # refused before the protocols run",
+        "tests/test_show_path.py::test_show_path_refuses_an_out_named_as_another_figure_or_under_a_file_before_drawing",
+    ),
+    "show_path's --out under a file found after the protocols": Edit(
+        "show_path.py",
+        "    if np_out.parent.exists() and not np_out.parent.is_dir():",
+        "    if False:",
+        "tests/test_show_path.py::test_show_path_refuses_an_out_named_as_another_figure_or_under_a_file_before_drawing",
+    ),
+    "the config form resolving the recorded config file from here": Edit(
+        "rlkit/show.py",
+        "    if not (same_config_file(config, trained_from) or same_config_file(trained_from, config)):",
+        "    if Path(trained_from).resolve() != Path(config).resolve():",
+        "tests/test_show_path.py::test_the_config_form_takes_the_file_a_run_recorded_relative_to_where_it_ran_as_that_file",
+    ),
+    "load_run's snapshot of other networks a traceback": Edit(
+        "rlkit/show.py",
+        "    except (KeyError, TypeError, RuntimeError) as e:  # (another run's snapshot copied there, say)",
+        "    except (KeyError, TypeError) as e:  # (another run's snapshot copied there, say)",
+        "tests/test_show_path.py::test_load_run_refuses_another_runs_snapshot_and_data_changed_since_in_one_line",
+    ),
+    "load_run checking the data only with --data_dir": Edit(
+        "rlkit/show.py",
+        "    if (run / DATA_PRINT_FILE).is_file():  # the held-out tasks' context",
+        "    if data_dir is not None and (run / DATA_PRINT_FILE).is_file():  # the held-out tasks' context",
+        "tests/test_show_path.py::test_load_run_refuses_another_runs_snapshot_and_data_changed_since_in_one_line",
+    ),
+    "a list as algo_type read as a table key": Edit(
+        "rlkit/config.py",
+        '    for name in ("algo_type", "env_name"):  # (read as table keys below',
+        "    for name in ():  # (read as table keys below",
+        "tests/test_config.py::test_an_algo_type_or_env_name_that_is_not_a_string_is_one_line",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -1151,3 +1151,18 @@ def test_a_bare_double_dash_override_is_named_as_given():
     with pytest.raises(UserError) as info:
         parse_override_args(["--", "3"])
     assert str(info.value) == "override '--': expected --KEY VALUE (e.g. --algo_params.num_iterations 2)"
+
+
+@pytest.mark.parametrize(
+    "overrides, said",
+    [
+        ({"algo_type": ["CSRO"]}, "config key 'algo_type' must be a string, got ['CSRO']"),
+        ({"env_name": {}}, "config key 'env_name' must be a string, got {}"),
+        ({"algo_type": "UNICORN_SS", "env_name": 3}, "config key 'env_name' must be a string, got 3"),
+    ],
+)
+def test_an_algo_type_or_env_name_that_is_not_a_string_is_one_line(overrides, said):
+    """`--algo_type '["CSRO"]'` (or a config file's list) was a TypeError traceback: the two are read as table keys
+    (per-env defaults, the method's keys) before the types are checked."""
+    with pytest.raises(UserError, match=re.escape(said)):
+        load_config(ROOT / "configs" / "point-robot.json", overrides)

@@ -1022,3 +1022,80 @@ def test_the_z_pictures_title_counts_its_held_out_tasks_in_the_singular_and_plur
         "task latents of the 1 held-out task",
         "task latents of the 3 held-out tasks",
     ]
+
+
+def test_show_path_refuses_a_device_override_in_the_config_form(tmp_path, monkeypatch):
+    """`--use_gpu true` or `--gpu_id 3` in the config form compared with nothing (devices are no config difference)
+    and changed nothing (the drawing's device is the run's or --gpu's): refused in one line naming --gpu."""
+    for extra in (["--use_gpu", "true"], ["--gpu_id", "3"]):
+        args = [str(TINY_CONFIG), "--exp_name", "m", *extra]
+        result, seen = _show_path_faked(monkeypatch, tmp_path, args)
+        assert result.exit_code != 0 and "given: show_path draws on the device" in str(result.exception), extra
+        assert "run" not in seen
+
+
+def test_show_path_refuses_an_out_named_as_another_figure_or_under_a_file_before_drawing(tmp_path, monkeypatch):
+    """`--out DIR/z_pca.png` would be written as the Np figure, then overwritten by the z figure (two "wrote" lines,
+    one figure lost); `--out FILE/x.png` failed after the protocols had run. Both are one line before them."""
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "f.txt").write_text("")
+    for out, said in [
+        (tmp_path / "figs" / "z_pca.png", "is the name of another of the figures written beside it"),
+        (tmp_path / "figs" / "paths_offline.png", "is the name of another of the figures written beside it"),
+        (tmp_path / "f.txt" / "x.png", "f.txt' is a file: expected a folder to write the figures in"),
+    ]:
+        result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run"), "--out", str(out)])
+        assert result.exit_code != 0 and said in str(result.exception), (out, result.output)
+        assert "runs" not in seen and seen["paths"] == {}  # no protocol ran
+
+
+def test_the_config_form_takes_the_file_a_run_recorded_relative_to_where_it_ran_as_that_file(tmp_path, monkeypatch):
+    """A run launched from tmp_path with `cfg/tiny.json --batch_size 16` records config_file 'cfg/tiny.json'; drawn from
+    another folder with the file's absolute path, that is the file it was trained from, so its own keys (batch_size
+    32) are not held against the run's (it was refused as "trained with another config")."""
+    (tmp_path / "cfg").mkdir()
+    config = tmp_path / "cfg" / "tiny.json"
+    config.write_text(TINY_CONFIG.read_text())
+    monkeypatch.chdir(tmp_path)
+    variant = dict(load_config("cfg/tiny.json", {"algo_params": {"batch_size": 16}}).to_dict(), seed=0)
+    assert variant["util_params"]["config_file"] == "cfg/tiny.json"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    resolved = dict(load_config(str(config)).to_dict(), seed=0)
+    assert show.run_contradictions(variant, resolved, {}, str(config)) == []
+    other = tmp_path / "other.json"  # another file's own keys still are
+    other.write_text(TINY_CONFIG.read_text())
+    assert show.run_contradictions(variant, resolved, {}, str(other)) == ["algo_params.batch_size: 16 -> 32"]
+
+
+@pytest.mark.slow
+def test_load_run_refuses_another_runs_snapshot_and_data_changed_since_in_one_line(tiny_data, tmp_path):
+    """A snapshot of another config copied into a run's snapshots (the latent size differs) was a RuntimeError
+    traceback; data regenerated in place since the run was trained was drawn from without a word (only a --data_dir
+    was checked against the run's dataset.json): both are one line."""
+    import shutil
+
+    from rlkit.data.dataset import task_dir
+    from rlkit.data.npz import read_checkpoint, write_checkpoint
+    from rlkit.errors import UserError
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+
+    def train(name, *extra):
+        args = ["--data_dir", str(data), "--base_log_dir", str(tmp_path / "out"), "--exp_name", name]
+        cfg = load_config(TINY_CONFIG, parse_override_args([*args, "--num_iterations", "1", *extra]))
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=False).run()
+        return tmp_path / "out" / "point-robot" / name / "seed0"
+
+    run, other = train("a"), train("b", "--latent_size", "6")
+    shutil.copy(other / "snapshots" / "itr_0.pt", run / "snapshots" / "itr_7.pt")
+    with pytest.raises(UserError, match=r"itr_7.pt' does not fit the networks of .* \(.*size mismatch"):
+        show.load_run(run, 7, torch.device("cpu"))
+    held_out = task_dir(data, 5)  # the tiny config's test tasks include 5: its eval checkpoint's rewards change
+    t = read_checkpoint(held_out, 200, "sample")
+    write_checkpoint(held_out, 200, {"sample": t.__class__(**{**t.__dict__, "rewards": t.rewards + 1.0})})
+    with pytest.raises(
+        UserError, match=r"data' holds other data than .* \(regenerated since\? moved: give --data_dir\)"
+    ):
+        show.load_run(run, None, torch.device("cpu"))
