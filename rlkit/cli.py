@@ -59,7 +59,7 @@ def figure_file(option: str, out: str) -> None:
     from matplotlib.backend_bases import FigureCanvasBase
 
     kinds = FigureCanvasBase.get_supported_filetypes()
-    if Path(out).suffix[1:] not in ("", *kinds):
+    if Path(out).suffix[1:].lower() not in ("", *kinds):  # (matplotlib reads the suffix in any case: x.PNG is a PNG)
         raise UserError(f"{option} {out!r}: expected a figure file ending in one of {sorted('.' + k for k in kinds)}")
 
 

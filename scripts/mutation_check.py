@@ -7872,6 +7872,12 @@ EDITS = {
         "    for name in ():  # (read as table keys below",
         "tests/test_config.py::test_an_algo_type_or_env_name_that_is_not_a_string_is_one_line",
     ),
+    "a figure's suffix read in its own case": Edit(
+        "rlkit/cli.py",
+        '    if Path(out).suffix[1:].lower() not in ("", *kinds):',
+        '    if Path(out).suffix[1:] not in ("", *kinds):',
+        "tests/test_dataset.py::test_a_figure_file_is_known_by_its_suffix_in_any_case",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -588,6 +588,17 @@ def test_check_reports_an_empty_step_file_a_bad_task_params_json_and_another_phy
     assert "'point-robot''s physics version 1: expected 2, this code's" in problem
 
 
+def test_a_figure_file_is_known_by_its_suffix_in_any_case(tmp_path):
+    """matplotlib writes `x.PNG` as a PNG (it reads the suffix in any case): the check before anything is computed
+    accepts it, as it does `x.png`, and still refuses `x.TXT`."""
+    from rlkit.cli import figure_file
+
+    for name in ("x.png", "x.PNG", "x.Pdf", "x"):
+        figure_file("--out", str(tmp_path / name))
+    with pytest.raises(UserError, match=r"x.TXT': expected a figure file ending in one of"):
+        figure_file("--out", str(tmp_path / "x.TXT"))
+
+
 @pytest.mark.parametrize(
     "out,said",
     [
