@@ -7878,6 +7878,24 @@ EDITS = {
         '    if Path(out).suffix[1:] not in ("", *kinds):',
         "tests/test_dataset.py::test_a_figure_file_is_known_by_its_suffix_in_any_case",
     ),
+    "a legacy file name with a leading zero imported as another episode": Edit(
+        "rlkit/data/legacy.py",
+        "        if m and any(g != str(int(g)) for g in m.group(2, 3)):",
+        "        if False:",
+        "tests/test_dataset.py::test_import_legacy_refuses_a_file_name_with_a_leading_zero",
+    ),
+    "a legacy pickle of a missing module a traceback": Edit(
+        "rlkit/data/legacy.py",
+        "    except Exception as e:  # (a pickle may raise anything",
+        "    except (OSError, ValueError) as e:  # (a pickle may raise anything",
+        "tests/test_dataset.py::test_import_legacy_names_a_pickle_of_a_class_this_python_lacks_in_one_line",
+    ),
+    "behaviour curves of one checkpoint drawn as lines without a point": Edit(
+        "rlkit/behaviour/curves.py",
+        'alpha=0.8, marker="o", ms=3)',
+        "alpha=0.8)",
+        "tests/test_behaviour_outputs.py::test_behaviour_curves_of_one_checkpoint_draw_its_point",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -400,6 +400,21 @@ def test_behaviour_curves_plot_each_tasks_own_returns_in_their_own_panel(tmp_pat
     assert (tmp_path / "curves.png").is_file()
 
 
+def test_behaviour_curves_of_one_checkpoint_draw_its_point(tmp_path, monkeypatch):
+    """A dataset of one checkpoint is one point per task: drawn with a marker (a line alone drew two empty panels)."""
+    import matplotlib
+    from matplotlib.axes import Axes
+
+    from rlkit.behaviour.curves import plot_curves
+
+    matplotlib.use("Agg")
+    drawn, real = [], Axes.plot
+    monkeypatch.setattr(Axes, "plot", lambda ax, *a, **kw: drawn.append(real(ax, *a, **kw)[0]) or [drawn[-1]])
+    df = pd.DataFrame({"task": [0], "checkpoint": [100], "stochastic_return": [1.0], "deterministic_return": [2.7]})
+    plot_curves(df, {}, tmp_path / "curves.png", "t")
+    assert len(drawn) == 2 and all(line.get_marker() not in ("None", None, "", " ") for line in drawn)
+
+
 def test_oracle_returns_are_each_tasks_own(tmp_path):
     """`oracle_returns` gives each task the oracle's return on that task (point-robot-wind's winds differ,
     so do their oracle returns), the reference line of the behaviour curves and the csv's oracle_return column."""

@@ -1102,6 +1102,38 @@ def test_import_legacy_refuses_malformed_rows_in_one_line(tmp_path, rows, match)
     assert t.traj_lengths.tolist() == [3, 2] and t.rewards.tolist() == [1.0] * 3 + [2.5] * 2
 
 
+@pytest.mark.parametrize("name", ["trj_evalsample01_step100.npy", "trj_evalsample1_step0100.npy"])
+def test_import_legacy_refuses_a_file_name_with_a_leading_zero(tmp_path, name):
+    """The reference's loader opens only trj_evalsample{k}_step{c}.npy: a copy named with a leading zero was imported
+    as episode 1 of checkpoint 100 a second time (and sorted before the real one). It is one line naming it."""
+    src, dst = tmp_path / "legacy", tmp_path / "back"
+    for k in (0, 1):
+        save_legacy_rows(src / "goal_idx0" / f"trj_evalsample{k}_step100.npy", [legacy_row()] * 3)
+    save_legacy_rows(src / "goal_idx0" / name, [legacy_row(rew=9.0)] * 4)
+    with pytest.raises(
+        UserError, match=re.escape(name) + r"': expected trj_evalsample\{k\}_step\{c\}.npy with k and c"
+    ):
+        import_legacy(src, dst, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not dst.exists()
+
+
+def test_import_legacy_names_a_pickle_of_a_class_this_python_lacks_in_one_line(tmp_path):
+    """A pickled .npy refers to modules and classes (numpy 2's object arrays to numpy._core): one this Python lacks
+    raised ModuleNotFoundError or AttributeError through np.load, a traceback; it is the file's one line."""
+    src, dst = tmp_path / "legacy", tmp_path / "back"
+    save_legacy_rows(src / "goal_idx0" / "trj_evalsample0_step100.npy", [legacy_row()] * 3)
+    bad = src / "goal_idx0" / "trj_evalsample1_step100.npy"
+    save_legacy_rows(bad, [legacy_row()] * 3)
+    raw = bad.read_bytes()
+    start = raw.index(b"\n", 10) + 1  # after the .npy header: the pickle of the object array
+    bad.write_bytes(raw[:start] + b"cnonexistent_mod\nThing\n.")
+    with pytest.raises(
+        UserError, match=r"trj_evalsample1_step100.npy' is truncated or unreadable \(ModuleNotFoundError\)"
+    ):
+        import_legacy(src, dst, "point-robot", allow_pickle=True, env_dims=(2, 2))
+    assert not dst.exists()
+
+
 def test_export_legacy_writes_the_extra_episodes_and_import_round_trips_them(tmp_path):
     """A checkpoint's step{c}_extra.npz episodes are exported too, k numbered on from its step file's own, so
     export -> import keeps every episode and a run of n_trj needing them reads the same data from either."""

@@ -87,7 +87,8 @@ def plot_curves(df: pd.DataFrame, oracle: dict[int, float], out: Path, title: st
     for ax, col, name in zip(axes, COLUMNS[2:], ("stochastic policy", "deterministic policy")):
         for k, t in enumerate(tasks):
             d = df[df["task"] == t]
-            ax.plot(d["checkpoint"], d[col], color=cmap(k / max(len(tasks) - 1, 1)), lw=1, alpha=0.8)
+            # (a marker at each checkpoint: a dataset of one checkpoint is a point, which a line alone never draws)
+            ax.plot(d["checkpoint"], d[col], color=cmap(k / max(len(tasks) - 1, 1)), lw=1, alpha=0.8, marker="o", ms=3)
         if oracle:
             values = np.array(list(oracle.values()))
             ax.axhline(

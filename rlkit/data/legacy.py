@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import os
-import pickle
 import re
 import shutil
 import tempfile
@@ -90,7 +89,8 @@ def _read_legacy_file(path: Path) -> tuple[np.ndarray, ...]:
     try:
         rows = np.load(path, allow_pickle=True)
         n = len(rows)
-    except (OSError, ValueError, EOFError, IndexError, TypeError, pickle.UnpicklingError) as e:
+    except Exception as e:  # (a pickle may raise anything: a class or module this Python lacks, a numpy 2 object read
+        # by numpy 1 ...; OSError, ValueError, EOFError, pickle.UnpicklingError for a damaged file)
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}): expected a reference "
             "trajectory file of rows [obs, action, reward, next_obs]"
@@ -306,6 +306,12 @@ def _legacy_files(tdir: Path) -> dict[tuple[str, int], list[tuple[int, Path]]]:
     files: dict[tuple[str, int], list[tuple[int, Path]]] = defaultdict(list)
     for f in tdir.iterdir():
         m = _PATTERN.match(f.name)
+        if m and any(g != str(int(g)) for g in m.group(2, 3)):  # the reference's loader opens none of those names
+            raise UserError(
+                f"{str(f)!r}: expected trj_{m.group(1)}{{k}}_step{{c}}.npy with k and c written without leading "
+                f"zeros (the reference reads only such names: this one would be read as episode {int(m.group(2))} of "
+                f"checkpoint {int(m.group(3))} beside that file's own); remove or rename it"
+            )
         if m:
             files[(_KIND[m.group(1)], int(m.group(3)))].append((int(m.group(2)), f))
     if not files:
