@@ -7896,6 +7896,18 @@ EDITS = {
         "alpha=0.8)",
         "tests/test_behaviour_outputs.py::test_behaviour_curves_of_one_checkpoint_draw_its_point",
     ),
+    "a sweep entry's blank exp_name taken": Edit(
+        "rlkit/cluster/runs.py",
+        '        if not e["exp_name"].strip():  # (an empty one would stamp',
+        "        if False:  # (an empty one would stamp",
+        "tests/test_cluster.py::test_a_sweep_entry_of_a_blank_exp_name_is_refused",
+    ),
+    "runs one after another prepared into the folder their config names again": Edit(
+        "rlkit/cluster/runs.py",
+        "            setup = prepare(p.cfg, p.seed, device, out_dir=p.out_dir)  # (the folder checked and printed)",
+        "            setup = prepare(p.cfg, p.seed, device)  # (the folder checked and printed)",
+        "tests/test_cluster.py::test_runs_one_after_another_are_prepared_into_the_folders_their_plans_checked",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

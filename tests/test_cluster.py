@@ -768,6 +768,35 @@ def test_a_sweep_entry_naming_exp_name_among_its_overrides_is_refused(tmp_path):
         load_sweep(path)
 
 
+@pytest.mark.parametrize("name", ["", "  "])
+def test_a_sweep_entry_of_a_blank_exp_name_is_refused(tmp_path, name):
+    """An entry's exp_name "" stamped each seed's run with a time of its own (and again when it was prepared): the
+    folders checked and printed were not those trained into, and no rerun found them. Refused in one line, as
+    `--exp_name ''` is."""
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps([{"exp_name": "a", "overrides": {}}, {"exp_name": name, "overrides": {}}]))
+    with pytest.raises(UserError, match=r"entry 1: exp_name '\s*': expected a folder name, one for the entry's runs"):
+        load_sweep(path)
+
+
+def test_runs_one_after_another_are_prepared_into_the_folders_their_plans_checked(tmp_path, monkeypatch):
+    """`run_sequential` prepares each run into its plan's folder (the one `check_plans` checked and the line names),
+    not one the config names again (a timestamp taken later names another)."""
+    import rlkit.cluster.runs as runs
+
+    seen = []
+
+    def prepare(cfg, seed, device, data_dir=None, out_dir=None):
+        seen.append(out_dir)
+        raise UserError("stop here")
+
+    plans = plan_runs(str(TINY_CONFIG), {"util_params": {"base_log_dir": str(tmp_path)}}, [0, 1], None)
+    monkeypatch.setattr(runs, "prepare", prepare)
+    with pytest.raises(UserError, match="2 of 2 runs failed"):  # (each failed where prepare stopped it)
+        runs.run_sequential(plans, show_progress=False, out=lambda line: None)
+    assert seen == [p.out_dir for p in plans]
+
+
 def test_one_timestamp_names_all_seeds_of_a_run_without_exp_name():
     plans = plan_runs(str(TINY_CONFIG), {}, [0, 1, 2], None)
     assert len({p.out_dir.parent for p in plans}) == 1

@@ -96,6 +96,11 @@ def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
                 f"--sweep {str(path)!r} entry {i} ({json.dumps(e)[:80]}): expected "
                 '{"exp_name": NAME, "overrides": {KEY: VALUE}}'
             )
+        if not e["exp_name"].strip():  # (an empty one would stamp each seed's run with a time of its own)
+            raise UserError(
+                f"--sweep {str(path)!r} entry {i}: exp_name {e['exp_name']!r}: expected a folder name, one for the "
+                "entry's runs of every seed (leave --sweep out for one timestamped folder)"
+            )
         nested: dict[str, Any] = {}
         for key, value in e.get("overrides", {}).items():
             try:
@@ -182,7 +187,7 @@ def run_sequential(plans: list[RunPlan], show_progress: bool, out=print) -> list
         t0 = time.time()
         device = config_device(p.cfg.util_params.use_gpu, p.cfg.util_params.gpu_id, None)
         try:
-            setup = prepare(p.cfg, p.seed, device)
+            setup = prepare(p.cfg, p.seed, device, out_dir=p.out_dir)  # (the folder checked and printed)
             out(
                 f"== {p.name}: {p.cfg.algo_type}, {len(setup.train_tasks)} train / {len(setup.test_tasks)} test "
                 f"tasks, device {device} -> {p.out_dir}"
