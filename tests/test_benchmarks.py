@@ -354,8 +354,9 @@ def test_meta_train_run_variant_reports_the_median_min_and_drift_corrected_share
     monkeypatch.setattr(bench, "build", lambda *a: step)
     r = bench.run_variant("ours", 6, 8, 4, 2, block=4)
     # shares: block 1 against (10 + 50) / 2 = 30: 120 / t / 30 = 4, 2, 1.33, 1; block 2 against 40: 0.6, 0.5
-    assert r["median_s"] == 4 and r["min_s"] == 1
-    assert r["median_share"] == pytest.approx(4 / 3)
+    # medians of the six: (3 + 4) / 2 s (not the upper middle value, 4) and (1 + 4 / 3) / 2
+    assert r["median_s"] == 3.5 and r["min_s"] == 1
+    assert r["median_share"] == pytest.approx(7 / 6)
     assert r["peak_rss_gb"] == 2.0 and r["flops"] == 120.0
     assert r["peak_flops"] == 50.0 and r["median_peak_flops"] == 30.0
 
