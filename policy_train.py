@@ -54,8 +54,16 @@ __all__ = ["main", "load_sac_config"]
 )
 @click.argument("args", nargs=-1)
 @click.option("--config", "config_opt", default=None, type=PATH, help="experiment JSON, e.g. configs/point-robot.json")
-@click.option("--split", default=1, show_default=True, help="number of parts the tasks are shared into")
-@click.option("--split_idx", default=0, show_default=True, help="which part this process trains")
+@click.option(
+    "--split",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MAX_INT),
+    help="number of parts the tasks are shared into",
+)
+@click.option(
+    "--split_idx", default=0, show_default=True, type=click.IntRange(0, MAX_INT), help="which part this process trains"
+)
 @click.option(
     "--gpu",
     default=None,
@@ -136,6 +144,11 @@ def main(
                 f"{unused[0]!r} with --regenerate: expected no SAC overrides but device= (the saved networks roll "
                 "out with the settings they were trained with; --seed S sets the episodes' seed)"
             )
+        ignored = [
+            o for o, given in (("--capture/--eager", capture is not None), ("--no-progress", no_progress)) if given
+        ]
+        if ignored:  # (the rollouts are no training step, and print a line per checkpoint)
+            raise UserError(f"{ignored[0]} with --regenerate: expected it without (the option applies to training)")
     else:
         if any(v is not None for v in (n_trj, checkpoints)) or overwrite:
             raise UserError(
@@ -151,6 +164,10 @@ def main(
     if ray_address is not None and regenerate:  # (said before whether Ray is installed: it would not be used)
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
+    said = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "device"]
+    agree = ("cpu",) if gpu is not None and gpu < 0 else (f"cuda:{gpu}",) + (("cuda",) if gpu == 0 else ())
+    if gpu is not None and said and said[-1] not in agree:  # (stage 2 refuses such a clash alike)
+        raise UserError(f"--gpu {gpu} and device={said[-1]}: expected one of them, or the two naming one device")
     device = sac_config_device(behaviour.device, gpu)
     keep_freed_memory()
     graphs.request_capture(capture)

@@ -7914,6 +7914,42 @@ EDITS = {
         '        "median_s": times[len(times) // 2],',
         "tests/test_benchmarks.py::test_meta_train_run_variant_reports_the_median_min_and_drift_corrected_share_of_its_timed_steps",
     ),
+    "SAC overrides of keys nothing reads taken": Edit(
+        "rlkit/behaviour/settings.py",
+        '        if key.split(".")[0] in UNREAD_SAC_KEYS or key in UNREAD_SAC_KEYS:',
+        "        if False:",
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "a dict SAC override replacing an earlier key's": Edit(
+        "rlkit/behaviour/settings.py",
+        'overlap = next((k for k in seen if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")), None)',
+        "overlap = next((k for k in seen if k == key), None)",
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "a --sac_config name with a path read inside the package": Edit(
+        "rlkit/behaviour/settings.py",
+        "        if name not in names:  # (a name, not a path into the package",
+        '        if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():  # (a name, not a path into the package',
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "stage 1's --gpu beating a device= override without a word": Edit(
+        "policy_train.py",
+        "    if gpu is not None and said and said[-1] not in agree:",
+        "    if False:",
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "--regenerate's --no-progress ignored without a word": Edit(
+        "policy_train.py",
+        "        if ignored:  # (the rollouts are no training step",
+        "        if False:  # (the rollouts are no training step",
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "stage 1's --split without a largest value": Edit(
+        "policy_train.py",
+        '    type=click.IntRange(1, MAX_INT),\n    help="number of parts the tasks are shared into",',
+        '    help="number of parts the tasks are shared into",',
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

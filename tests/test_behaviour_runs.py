@@ -692,3 +692,71 @@ def test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option
     with pytest.raises(UserError, match=r"^--seed 4 and seed=3: expected one of them"):
         with_seed(["++seed=3"], 4)
     assert with_seed(["++seed=4"], 4) == ["++seed=4"]
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["agent.name=td3"], "SAC override 'agent.name=td3': agent.name is read by nothing here"),
+        (["experiment=mine"], "SAC override 'experiment=mine': experiment is read by nothing here"),
+        (["hydra.run.dir=/elsewhere"], "SAC override 'hydra.run.dir=/elsewhere': hydra.run.dir is read by nothing"),
+        (["+hydra.nope=1"], "SAC override '+hydra.nope=1': hydra.nope is read by nothing here"),
+        (
+            ["agent.params.batch_size=32", "agent.params={batch_size:64}"],
+            "SAC override 'agent.params={batch_size:64}' after 'agent.params.batch_size=32': expected each key once",
+        ),
+        (["--sac_config", "./tiny_point"], "unknown --sac_config './tiny_point': expected one of ["),
+        (["--sac_config", "agent/sac"], "unknown --sac_config 'agent/sac': expected one of ["),
+        (["--gpu", "0", "device=cpu"], "--gpu 0 and device=cpu: expected one of them"),
+        (["--gpu", "-1", "device=cuda"], "--gpu -1 and device=cuda: expected one of them"),
+        (["--regenerate", "--no-progress"], "--no-progress with --regenerate: expected it without"),
+        (["--regenerate", "--capture"], "--capture/--eager with --regenerate: expected it without"),
+        (["--split", str(10**400), "--split_idx", "0"], "is not in the range 1<=x<=2147483647"),
+    ],
+    ids=[
+        "agent-name",
+        "experiment",
+        "hydra",
+        "hydra-plus",
+        "dict-after-key",
+        "path-name",
+        "folder-name",
+        "gpu-cpu",
+        "cpu-cuda",
+        "regenerate-no-progress",
+        "regenerate-capture",
+        "huge-split",
+    ],
+)
+def test_stage1_input_that_would_be_ignored_or_clash_is_one_line(tmp_path, monkeypatch, capsys, extra, said):
+    """Each was taken without a word (a key nothing reads, a later dict override replacing an earlier key, --gpu
+    beating device=, --regenerate's ignored options), misread (a --sac_config name with a path), or a traceback (a
+    --split beyond a float): one line, exit 2, nothing trained or regenerated."""
+    sac = [] if "--sac_config" in extra else ["--sac_config", "tiny_point"]
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        ["--config", str(TINY_CONFIG), *sac, *extra],
+        generate_dataset=lambda *a, **k: pytest.fail("trained"),
+        regenerate_episodes=lambda *a, **k: pytest.fail("regenerated"),
+    )
+    assert code == 2 and said in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_gpu_and_a_device_override_naming_one_device_are_taken(tmp_path, monkeypatch, capsys):
+    """--gpu -1 with device=cpu (and --gpu 0 with device=cuda) name one device: taken, as the regeneration's
+    `++device=cpu --gpu -1` is."""
+    ran = []
+    monkeypatch.setattr("rlkit.cli.torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("rlkit.cli.torch.cuda.device_count", lambda: 1)
+    for extra in (["--gpu", "-1", "device=cpu"], ["--gpu", "0", "device=cuda"]):
+        code, err = _policy_train_here(
+            monkeypatch,
+            tmp_path,
+            capsys,
+            ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", *extra],
+            generate_dataset=lambda *a, **k: ran.append(str(a[6])),
+        )
+        assert code is None, err
+    assert ran == ["cpu", "cuda:0"]

@@ -277,14 +277,17 @@ def _leaf_keys(cfg) -> set[str]:
     return walk(OmegaConf.to_container(cfg, resolve=False), "")
 
 
+UNREAD_SAC_KEYS = frozenset({"hydra", "experiment", "agent.name"})  # in the yaml files (or hydra's), read by nothing
+
+
 @contextlib.contextmanager
 def _sac_config_dir(name: str) -> Iterator[tuple[Path, str]]:
     """(folder, config name) to compose `name` from: SAC_CONFIG_DIR and NAME, or for a path to a yaml file of
     one's own (kept outside the installed package), a temporary copy of SAC_CONFIG_DIR holding that file too, so
     that its `defaults` can name the package's files (`- train_point`, `- agent: sac`)."""
     if not name.endswith((".yaml", ".yml")):
-        if not (SAC_CONFIG_DIR / f"{name}.yaml").is_file():
-            names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
+        names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
+        if name not in names:  # (a name, not a path into the package: `./tiny_point`, `agent/sac`)
             raise UserError(f"unknown --sac_config {name!r}: expected one of {names}, or a path to a .yaml file")
         yield SAC_CONFIG_DIR, name
         return
@@ -330,10 +333,16 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
     from omegaconf.errors import OmegaConfBaseException
 
     seen: dict[str, str] = {}
-    for o in overrides:  # (hydra keeps the last of `seed=1 seed=2` without a word)
+    for o in overrides:  # (hydra keeps the last of `seed=1 seed=2`, or of `a.b=1 a={b:2}`, without a word)
         key = o.split("=", 1)[0].lstrip("+~")
-        if key in seen:
-            raise UserError(f"SAC override {o!r} after {seen[key]!r}: expected each key once ({key})")
+        if key.split(".")[0] in UNREAD_SAC_KEYS or key in UNREAD_SAC_KEYS:
+            raise UserError(
+                f"SAC override {o!r}: {key} is read by nothing here (hydra's own settings, the reference's "
+                "experiment and agent names): expected a key of the SAC settings, e.g. agent.params.batch_size=256"
+            )
+        overlap = next((k for k in seen if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")), None)
+        if overlap is not None:
+            raise UserError(f"SAC override {o!r} after {seen[overlap]!r}: expected each key once ({overlap})")
         seen[key] = o
     known = _reference_keys()
     with initialize_config_dir(config_dir=str(folder), version_base=None):
