@@ -5594,8 +5594,8 @@ EDITS = {
     ),
     "a SAC key given twice with hydra's prefixes accepted": Edit(
         BEHAVIOUR_SETTINGS,
-        '        key = o.split("=", 1)[0].lstrip("+~")\n        if key in seen:',
-        '        key = o.split("=", 1)[0]\n        if key in seen:',
+        '        key = o.split("=", 1)[0].lstrip("+~")\n        if key.split(".")[0] in UNREAD_SAC_KEYS',
+        '        key = o.split("=", 1)[0]\n        if key.split(".")[0] in UNREAD_SAC_KEYS',
         "tests/test_sac.py::test_a_sac_key_given_twice_with_hydras_prefixes_is_refused",
     ),
     "critic_tau read from alpha_lr": Edit(
