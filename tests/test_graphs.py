@@ -1283,18 +1283,17 @@ def test_a_load_after_steps_is_followed_by_setting_the_optimisers_for_the_device
 
 def test_stage1_gpu_0_is_cuda_0_even_when_the_sac_config_says_cpu(monkeypatch, tmp_path):
     """policy_train.py takes `--gpu 0` as CUDA device 0, not as no --gpu (`gpu if gpu else ...`). The --gpu help: -1 the
-    CPU, G a CUDA device, the SAC config's `device: cpu` only a default. With that slip `--gpu 0 device=cpu` (or any SAC
-    config of one's own that says cpu) trains on the CPU although CUDA device 0 was asked for. (tests/test_graphs.py,
-    beside test_stage1_device_default.)"""
+    CPU, G a CUDA device, the SAC config's `device: cpu` only a default. With that slip a SAC config of one's own that
+    says cpu trains on the CPU although CUDA device 0 was asked for. (A `device=cpu` override beside `--gpu 0` is a
+    clash, refused: tests/test_behaviour_runs.py. tests/test_graphs.py, beside test_stage1_device_default.)"""
     import policy_train
 
     _mock_cuda(monkeypatch, 2)
     _unset_capture_env(monkeypatch)
+    own = tmp_path / "cpu_point.yaml"
+    own.write_text("defaults:\n  - tiny_point\n  - _self_\ndevice: cpu\n")
     device, _ = _entry_devices(
-        monkeypatch,
-        tmp_path,
-        policy_train,
-        ["--config", str(TINY_CONFIG), "--sac_config", "tiny_point", "--gpu", "0", "device=cpu"],
+        monkeypatch, tmp_path, policy_train, ["--config", str(TINY_CONFIG), "--sac_config", str(own), "--gpu", "0"]
     )
     assert device == torch.device("cuda:0")
 
