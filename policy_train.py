@@ -54,13 +54,7 @@ __all__ = ["main", "load_sac_config"]
 )
 @click.argument("args", nargs=-1)
 @click.option("--config", "config_opt", default=None, type=PATH, help="experiment JSON, e.g. configs/point-robot.json")
-@click.option(
-    "--split",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, MAX_INT),
-    help="number of parts the tasks are shared into",
-)
+@click.option("--split", default=1, show_default=True, type=click.IntRange(1, MAX_INT), help="parts the tasks share")
 @click.option(
     "--split_idx", default=0, show_default=True, type=click.IntRange(0, MAX_INT), help="which part this process trains"
 )

@@ -7946,8 +7946,8 @@ EDITS = {
     ),
     "stage 1's --split without a largest value": Edit(
         "policy_train.py",
-        '    type=click.IntRange(1, MAX_INT),\n    help="number of parts the tasks are shared into",',
-        '    help="number of parts the tasks are shared into",',
+        'type=click.IntRange(1, MAX_INT), help="parts the tasks share")',
+        'help="parts the tasks share")',
         "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
