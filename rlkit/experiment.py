@@ -42,6 +42,7 @@ from rlkit.run_folder import (
     check_seeding,
     code_entries,
     iterations_done,
+    load_trainer_state,
     read_run_state,
     record_code,
     restore_snapshot,
@@ -267,11 +268,8 @@ class MetaTrainer:
             raise UserError(f"path_to_weights {path!r} cannot be read ({error_kind(e)}): {wanted}") from None
         if isinstance(state, dict) and "trainer" in state:
             state = state["trainer"]
-        try:
-            self.trainer.load_state_dict(state, with_optimizers=False)
-        except (KeyError, TypeError, RuntimeError) as e:
-            first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
-            raise UserError(f"path_to_weights {path!r} does not fit this run's networks ({first}): {wanted}") from None
+        refusal = f"path_to_weights {path!r} does not fit this run's networks"
+        load_trainer_state(self.trainer, state, refusal, wanted, with_optimizers=False)
 
     def try_resume(self, logger: RunLogger, restore_snapshots: bool = True) -> bool:
         """Continue from latest.pt, if there is one (`restore_snapshots`: and write the snapshot of its iteration if a
@@ -296,14 +294,12 @@ class MetaTrainer:
                     "this version; finish it with the version that started it, or choose another --exp_name"
                 )
         reseeded = self._fit_generator_states(state)
-        try:
-            self.trainer.load_state_dict(state["trainer"])
-        except (KeyError, TypeError, RuntimeError) as e:  # (another run's state copied over it, say)
-            first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
-            raise UserError(
-                f"{str(path)!r} does not fit this run's networks ({first}): expected the state this run saved (or "
-                "one of its own snapshots/itr_N.pt copied over it)"
-            ) from None
+        load_trainer_state(  # (another run's state copied over it, say: one line)
+            self.trainer,
+            state["trainer"],
+            f"{str(path)!r} does not fit this run's networks",
+            "expected the state this run saved (or one of its own snapshots/itr_N.pt copied over it)",
+        )
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
             self.evaluator.set_rng_states(state["eval_env_rng"])

@@ -269,6 +269,16 @@ def _named_as(recorded: dict, variant: dict) -> dict:
     return dict(recorded, util_params=dict(recorded["util_params"], exp_name=name))
 
 
+def load_trainer_state(trainer, state: Any, refusal: str, expected: str, with_optimizers: bool = True) -> None:
+    """`trainer.load_state_dict(state, with_optimizers=...)`; a state of other networks (another config's run, a
+    foreign file) is the one line `refusal (its error's last line): expected`, not load_state_dict's traceback."""
+    try:
+        trainer.load_state_dict(state, with_optimizers=with_optimizers)
+    except (KeyError, TypeError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+        raise UserError(f"{refusal} ({first}): {expected}") from None
+
+
 def read_run_state(path: Path, expected: str, map_location: Any = "cpu") -> dict[str, Any]:
     """A run's saved state (latest.pt, snapshots/itr_N.pt), read by `read_state`; a torch file of something else
     (a stage-1 state, a bare state_dict copied there) is a one-line UserError naming it and what was `expected`,

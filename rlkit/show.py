@@ -25,7 +25,14 @@ from rlkit.experiment import RunSetup, output_dir, prepare
 from rlkit.fileio import atomic_savefig, read_json_object
 from rlkit.logging import PROTOCOL_BY_KEY
 from rlkit.report import same_config_file
-from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print, read_run_state, snapshot_names
+from rlkit.run_folder import (
+    DATA_PRINT_FILE,
+    config_differences,
+    load_trainer_state,
+    read_data_print,
+    read_run_state,
+    snapshot_names,
+)
 from rlkit.seeding import torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
@@ -121,14 +128,13 @@ def load_run(
             f"{str(snap)!r} holds no finished iteration (a BOREL run in its VAE stage): expected a snapshot of a "
             "run with at least one iteration done"
         )
-    try:
-        trainer.load_state_dict(state["trainer"], with_optimizers=False)
-    except (KeyError, TypeError, RuntimeError) as e:  # (another run's snapshot copied there, say)
-        first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
-        raise UserError(
-            f"{str(snap)!r} does not fit the networks of {str(run)!r}'s config ({first}): expected a snapshot "
-            "that run saved"
-        ) from None
+    load_trainer_state(  # (another run's snapshot copied there, say: one line)
+        trainer,
+        state["trainer"],
+        f"{str(snap)!r} does not fit the networks of {str(run)!r}'s config",
+        "expected a snapshot that run saved",
+        with_optimizers=False,
+    )
     trainer.agent.eval()
     return setup, trainer, done - 1
 

@@ -190,7 +190,7 @@ def _resumable(out_dir, iteration: int, eval_env_rng):
     t.trainer = SimpleNamespace(
         generator=torch.Generator(),
         agent=SimpleNamespace(test_z_generator=None),
-        load_state_dict=lambda s: given.setdefault("trainer", s),
+        load_state_dict=lambda s, with_optimizers=True: given.setdefault("trainer", s),
     )
     t.sample_gen = torch_generator(3, "batch_sampling")  # as a fresh process makes it
     t.evaluator = SimpleNamespace(set_rng_states=lambda s: given.setdefault("eval_env_rng", s))
