@@ -35,6 +35,7 @@ import torch
 
 from rlkit.behaviour import default_sac_config, generate_dataset, load_sac_config, split_tasks
 from rlkit.behaviour.regenerate import regenerate as regenerate_episodes
+from rlkit.behaviour.settings import override_key, override_values
 from rlkit.cli import PATH, THREADS, NonBlank, parse_list, run_cli, sac_config_device
 from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
@@ -132,7 +133,7 @@ def main(
     if config is None:
         raise UserError("no config: expected --config configs/ENV.json")
     if regenerate:  # the saved networks roll out as they were trained: a SAC override would change nothing
-        unused = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "device"]
+        unused = [o for o in overrides if override_key(o) != "device"]
         if unused:
             raise UserError(
                 f"{unused[0]!r} with --regenerate: expected no SAC overrides but device= (the saved networks roll "
@@ -158,7 +159,7 @@ def main(
     if ray_address is not None and regenerate:  # (said before whether Ray is installed: it would not be used)
         raise UserError("--regenerate runs on this machine only: expected it without --ray")
     cluster = cluster_options(ray_address, cpus_per_task, gpus_per_task, max_retries, gpu, threads)
-    said = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "device"]
+    said = override_values(overrides, "device")
     agree = ("cpu",) if gpu is not None and gpu < 0 else (f"cuda:{gpu}",) + (("cuda",) if gpu == 0 else ())
     if gpu is not None and said and said[-1] not in agree:  # (stage 2 refuses such a clash alike)
         raise UserError(f"--gpu {gpu} and device={said[-1]}: expected one of them, or the two naming one device")
@@ -215,7 +216,7 @@ def parse_checkpoints(text: str) -> list[int]:
 
 def with_seed(overrides: list[str], seed: int) -> list[str]:
     """The SAC overrides with `--seed S` as `seed=S`; a `seed=` override of another value is an error."""
-    given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "seed"]
+    given = override_values(overrides, "seed")
     if not given:
         return [*overrides, f"seed={seed}"]
     if any(g.strip() != str(seed) for g in given):

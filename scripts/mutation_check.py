@@ -5594,7 +5594,7 @@ EDITS = {
     ),
     "a SAC key given twice with hydra's prefixes accepted": Edit(
         BEHAVIOUR_SETTINGS,
-        '        key = o.split("=", 1)[0].lstrip("+~")\n        if key.split(".")[0] in UNREAD_SAC_KEYS',
+        '        key = override_key(o)\n        if key.split(".")[0] in UNREAD_SAC_KEYS',
         '        key = o.split("=", 1)[0]\n        if key.split(".")[0] in UNREAD_SAC_KEYS',
         "tests/test_sac.py::test_a_sac_key_given_twice_with_hydras_prefixes_is_refused",
     ),
@@ -7236,7 +7236,7 @@ EDITS = {
     ),
     "policy_train --regenerate refuses ++device=": Edit(
         "policy_train.py",
-        'unused = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "device"]',
+        'unused = [o for o in overrides if override_key(o) != "device"]',
         'unused = [o for o in overrides if o.split("=", 1)[0] != "device"]',
         "tests/test_behaviour_runs.py::test_regenerate_takes_a_device_override_in_its_plus_form",
     ),
@@ -7248,7 +7248,7 @@ EDITS = {
     ),
     "policy_train does not check ++seed= against --seed": Edit(
         "policy_train.py",
-        'given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "seed"]',
+        'given = override_values(overrides, "seed")',
         'given = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == "seed"]',
         "tests/test_behaviour_runs.py::test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option",
     ),

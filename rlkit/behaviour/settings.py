@@ -277,6 +277,16 @@ def _leaf_keys(cfg) -> set[str]:
     return walk(OmegaConf.to_container(cfg, resolve=False), "")
 
 
+def override_key(override: str) -> str:
+    """The key a hydra override `KEY=VALUE` names, without hydra's prefixes (`+` add, `++` force, `~` delete)."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def override_values(overrides: list[str], key: str) -> list[str]:
+    """The values the `KEY=VALUE` overrides give `key`, in order (in any of hydra's prefixed forms)."""
+    return [o.split("=", 1)[1] for o in overrides if "=" in o and override_key(o) == key]
+
+
 UNREAD_SAC_KEYS = frozenset({"hydra", "experiment", "agent.name"})  # in the yaml files (or hydra's), read by nothing
 
 
@@ -334,7 +344,7 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
 
     seen: dict[str, str] = {}
     for o in overrides:  # (hydra keeps the last of `seed=1 seed=2`, or of `a.b=1 a={b:2}`, without a word)
-        key = o.split("=", 1)[0].lstrip("+~")
+        key = override_key(o)
         if key.split(".")[0] in UNREAD_SAC_KEYS or key in UNREAD_SAC_KEYS:
             raise UserError(
                 f"SAC override {o!r}: {key} is read by nothing here (hydra's own settings, the reference's "
@@ -371,7 +381,7 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
             cfg = compose(config_name=name, overrides=overrides)
             added = sorted(_leaf_keys(cfg) - own)
             if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
-                given = [o for o in overrides if added[0].startswith(o.split("=", 1)[0].lstrip("+~"))]
+                given = [o for o in overrides if added[0].startswith(override_key(o))]
                 raise UserError(
                     f"SAC override {(given or overrides)[0]!r} adds {added[0]}, which no setting "
                     f"of {name}.yaml reads: expected one of its keys, e.g. agent.params.batch_size=256"
