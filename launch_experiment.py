@@ -24,6 +24,7 @@ from rlkit.cluster.runs import parse_seeds, run_many
 from rlkit.config import load_config, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, prepare
+from rlkit.seeding import MAX_SEED
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -34,7 +35,7 @@ from rlkit.torch.cpu_kernels import keep_freed_memory
     "128, --use_brac true); configs/default.py lists every key with its range.",
 )
 @click.argument("config", type=PATH)
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="random seed of the run (>= 0)")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED), help="random seed of the run")
 @click.option("--exp_name", default=None, help="experiment folder name (default: a timestamp); an existing one resumes")
 @click.option(
     "--gpu",

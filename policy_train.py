@@ -41,6 +41,7 @@ from rlkit.cluster.behaviour import generate_on_ray
 from rlkit.cluster.options import cluster_options, ray_options
 from rlkit.config import MAX_INT, load_config
 from rlkit.errors import UserError
+from rlkit.seeding import MAX_SEED
 from rlkit.tasks import env_class
 from rlkit.torch import graphs
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -98,7 +99,7 @@ __all__ = ["main", "load_sac_config"]
 @click.option(
     "--seed",
     default=None,
-    type=click.IntRange(0, 2**32 - 1),  # (the SAC seed's range; a --regenerate file records it as an int64)
+    type=click.IntRange(0, MAX_SEED),  # (the SAC seed's range; a --regenerate file records it as an int64)
     help="the behaviour SAC's seed (the seed= override); with --regenerate, the episodes' seed (default 0)",
 )
 @click.option(

@@ -42,6 +42,7 @@ from rlkit.config import MAX_INT, parse_override_args, set_option
 from rlkit.errors import UserError
 from rlkit.eval.evaluator import seed_meta_test_z
 from rlkit.logging import PROTOCOL_BY_KEY
+from rlkit.seeding import MAX_SEED
 from rlkit.show import (
     Z_FIGURES,
     draw_paths,
@@ -60,7 +61,7 @@ from rlkit.show import (
 @click.option(
     "--out", default=None, type=PATH, help="path of the Np figure (default: RUN_DIR/paths.png); the others go beside it"
 )
-@click.option("--seed", default=None, type=click.IntRange(min=0), help="config form: the run's seed (default 0)")
+@click.option("--seed", default=None, type=click.IntRange(0, MAX_SEED), help="config form: the run's seed (default 0)")
 @click.option(
     "--exp_name",
     default=None,

@@ -1,4 +1,5 @@
-"""Named random streams: every seed the code uses comes from here, derived from the run's seed.
+"""Named random streams: every seed the code uses comes from here, derived from the run's seed (but the fixed
+reset seeds of the reports' zero-action and random references: `rlkit.tasks`).
 
 A stream is a name of `STREAMS` (what it drives) plus the indices its key names (an env, a run, an
 iteration, ...). Its seed is one 64-bit word of `numpy.random.SeedSequence(seed, spawn_key=(id, *key))`,
@@ -20,6 +21,11 @@ from rlkit.errors import UserError
 
 # 1: the ad-hoc arithmetic before this module (recorded as absent); 2: named streams through SeedSequence
 SEEDING_VERSION = 2
+
+# The largest run seed, of both stages' seed options: SeedSequence pads a seed to 4 32-bit words before the spawn key,
+# so a seed of 2**128 or more would share its words with a smaller seed's other stream; 32 bits, as stage 1's SAC
+# seed (and the reference's np.random.seed), keeps one range for every seed a user gives
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,10 @@ def stream_seed(seed: int, stream: str, *key: int) -> int:
     spec = STREAMS[stream]
     if len(key) != len(spec.key):
         raise TypeError(f"stream {stream!r} is indexed by {spec.key}: got {len(key)} indices {key}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UserError(f"seed {seed!r}: expected a non-negative integer")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed {seed!r}: expected an integer in [0, {MAX_SEED}]")
+    if any(not 0 <= int(k) < 2**32 for k in key):  # (an index of two words would be another key's two indices)
+        raise ValueError(f"stream {stream!r} index {key}: expected indices in [0, 2**32)")
     words = np.random.SeedSequence(int(seed), spawn_key=(spec.id, *map(int, key))).generate_state(2, np.uint32)
     return int(words[0]) | int(words[1]) << 32
 

@@ -115,6 +115,8 @@ def _episode_return(env: MultiTaskEnv, obs, policy, reward_fn=None, horizon: int
     """Return of one episode from `obs` (the env just reset), acting `policy(obs)` until it ends, or after
     `horizon` steps (a meta-test's max_path_length, shorter than the env's episodes); `reward_fn` maps each reward
     first (the sparse reward of a sparse env)."""
+    if horizon is not None and horizon < 1:  # (0 would never equal `steps`: the env's whole episode, unsaid)
+        raise ValueError(f"horizon {horizon}: expected at least 1 step, or None for the env's episodes")
     total, done, steps = 0.0, False, 0
     while not done:
         obs, r, terminated, truncated, _ = env.step(policy(obs))
@@ -136,8 +138,9 @@ def zero_action_return(
     env: MultiTaskEnv, task: int, episodes: int = 3, seed: int = 0, reward_fn=None, horizon: int | None = None
 ) -> float:
     """Mean return of the action at the centre of the action box (zero for the bodies and the point robots: the
-    body does nothing) on `task`, over `episodes` seeded resets. A policy below it has learned nothing that
-    helps: a third reference beside the oracle (or best behaviour) and uniform random."""
+    body does nothing) on `task`, over `episodes` resets seeded `seed`, `seed + 1`, ... (fixed numbers of no run's
+    seed, not `rlkit.seeding`'s streams: the committed reports' references were computed so). A policy below it has
+    learned nothing that helps: a third reference beside the oracle (or best behaviour) and uniform random."""
     still = (np.asarray(env.action_space.low) + np.asarray(env.action_space.high)) / 2.0
     env.reset_task(task)
     return float(
@@ -154,7 +157,8 @@ def random_return(
     env: MultiTaskEnv, task: int, episodes: int = 200, seed: int = 0, reward_fn=None, horizon: int | None = None
 ) -> float:
     """Mean return of uniformly random actions on `task` (bottom of the normalised score). The env's reset
-    noise is seeded too (its first reset), so a report written twice gives the same reference."""
+    noise is seeded too (its first reset, with `seed` itself, as `zero_action_return`'s first), so a report written
+    twice gives the same reference."""
     rng = numpy_generator(seed, "random_return")
     env.reset_task(task)
 

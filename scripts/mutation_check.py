@@ -1616,8 +1616,8 @@ EDITS = {
     ),
     "a seed given twice planned twice": Edit(
         REPRODUCE_MAIN,
-        'parse_list("--seeds", seeds, minimum=0, duplicates="drop")',
-        'parse_list("--seeds", seeds, minimum=0)',
+        'parse_list("--seeds", seeds, minimum=0, maximum=MAX_SEED, duplicates="drop")',
+        'parse_list("--seeds", seeds, minimum=0, maximum=MAX_SEED)',
         "tests/test_reproduce_command.py::test_a_seed_given_twice_is_one_run",
     ),
     "no --profile running the paper profile": Edit(
@@ -3266,8 +3266,8 @@ EDITS = {
     ),
     "a stage-1 seed past 32 bits accepted": Edit(
         BEHAVIOUR_SETTINGS,
-        '"seed": "[0, 4294967295]",',
-        '"seed": "[0, 4294967296]",',
+        '"seed": f"[0, {MAX_SEED}]",',
+        '"seed": f"[0, {MAX_SEED + 1}]",',
         "tests/test_sac.py::" + "test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused",
     ),
     "an Adam beta of 1 accepted for the SAC temperature": Edit(
@@ -4583,8 +4583,8 @@ EDITS = {
     ),
     "the report's seeds in the order given": Edit(
         REPRODUCE_MAIN,
-        'seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))',
-        'seed_list = list(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))',
+        'seed_list = sorted(parse_list("--seeds", seeds, minimum=0, maximum=MAX_SEED, duplicates="drop"))',
+        'seed_list = list(parse_list("--seeds", seeds, minimum=0, maximum=MAX_SEED, duplicates="drop"))',
         "tests/test_reproduce_command.py::test_the_report_lists_each_methods_seeds_in_order_whatever_order_seeds_gives",
     ),
     "a method given twice planned twice": Edit(
@@ -5129,8 +5129,8 @@ EDITS = {
     ),
     "a bool seed accepted": Edit(
         SEEDING,
-        "if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:",
-        "if not isinstance(seed, (int, np.integer)) or seed < 0:",
+        "if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:",
+        "if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:",
         "tests/test_seeding.py::test_a_seed_may_be_a_numpy_integer_but_not_a_bool",
     ),
     "a numpy integer seed refused": Edit(
@@ -7754,7 +7754,7 @@ EDITS = {
     ),
     "policy_train's --seed past a SAC seed's range": Edit(
         "policy_train.py",
-        "    type=click.IntRange(0, 2**32 - 1),  # (the SAC seed's range",
+        "    type=click.IntRange(0, MAX_SEED),  # (the SAC seed's range",
         "    type=click.IntRange(min=0),  # (the SAC seed's range",
         "tests/test_behaviour_runs.py::test_policy_trains_seed_is_the_sac_seeds_range",
     ),
@@ -7949,6 +7949,42 @@ EDITS = {
         'type=click.IntRange(1, MAX_INT), help="parts the tasks share")',
         'help="parts the tasks share")',
         "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "a run seed past MAX_SEED derived as another seed's stream": Edit(
+        SEEDING,
+        "or not 0 <= seed <= MAX_SEED:",
+        "or seed < 0:",
+        "tests/test_seeding.py::test_a_seed_beyond_max_seed_is_refused_not_another_seeds_stream",
+    ),
+    "a stream index of two 32-bit words": Edit(
+        SEEDING,
+        "    if any(not 0 <= int(k) < 2**32 for k in key):",
+        "    if any(int(k) < 0 for k in key):",
+        "tests/test_seeding.py::test_a_stream_takes_exactly_its_indices",
+    ),
+    "launch_experiment's --seed without a largest value": Edit(
+        "launch_experiment.py",
+        'type=click.IntRange(0, MAX_SEED), help="random seed of the run")',
+        'type=click.IntRange(min=0), help="random seed of the run")',
+        "tests/test_cli.py::test_every_integer_option_of_every_command_has_a_largest_value",
+    ),
+    "--seeds past MAX_SEED": Edit(
+        "rlkit/cluster/runs.py",
+        'parse_list("--seeds", text, minimum=0, maximum=MAX_SEED, duplicates="refuse")',
+        'parse_list("--seeds", text, minimum=0, duplicates="refuse")',
+        "tests/test_cluster.py::test_bad_seeds_are_refused",
+    ),
+    "rlkit.reproduce's --seeds past MAX_SEED": Edit(
+        REPRODUCE_MAIN,
+        'seeds, minimum=0, maximum=MAX_SEED, duplicates="drop"))',
+        'seeds, minimum=0, duplicates="drop"))',
+        "tests/test_reproduce.py::test_bad_input_is_one_line",
+    ),
+    "a horizon of 0 steps scored as the whole episode": Edit(
+        "rlkit/tasks.py",
+        "    if horizon is not None and horizon < 1:",
+        "    if horizon is not None and horizon < 0:",
+        "tests/test_envs.py::test_a_horizon_below_one_step_is_refused_not_the_whole_episode",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

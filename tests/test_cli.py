@@ -173,19 +173,24 @@ def test_a_count_past_the_largest_a_config_may_give_is_refused(module, args):
 def test_every_integer_option_of_every_command_has_a_largest_value():
     """A benchmark's --steps 2**70 was a traceback (numpy's "Maximum allowed dimension exceeded", an OverflowError)
     and --updates 2**31 ran until stopped: every ranged integer option of every click command stops at a config's
-    largest count (`rlkit.config.MAX_INT`) or below. The seeds are the exceptions, any size being a seed
-    (`rlkit.seeding` hashes it; stage 1's SAC setting checks its own range)."""
+    largest count (`rlkit.config.MAX_INT`) or below. The seeds stop at `rlkit.seeding.MAX_SEED`: launch_experiment's
+    and show_path's --seed took 3 * 2**128 + 7, whose init stream was seed 7's meta-test env stream."""
     from rlkit.config import MAX_INT
+    from rlkit.seeding import MAX_SEED
     from tests.conftest import click_commands
 
-    unbounded = [
-        f"{name} {param.opts[0]}"
-        for name, command in click_commands()
-        for param in command.params
-        if isinstance(param.type, click.IntRange)
-        and (param.type.max is None or param.type.max > MAX_INT)
-        and param.name != "seed"
-    ]
+    unbounded, seeds = [], []
+    for name, command in click_commands():
+        for param in command.params:
+            if not isinstance(param.type, click.IntRange):
+                continue
+            if param.name == "seed":
+                seeds.append(f"{name} {param.opts[0]}")
+                if (param.type.min, param.type.max) != (0, MAX_SEED):
+                    unbounded.append(f"{name} {param.opts[0]} (a seed: expected click.IntRange(0, MAX_SEED))")
+            elif param.type.max is None or param.type.max > MAX_INT:
+                unbounded.append(f"{name} {param.opts[0]}")
+    assert len(seeds) >= 3, seeds  # launch_experiment.py, policy_train.py, show_path.py
     assert not unbounded, f"integer options without a largest value: {unbounded}; expected click.IntRange(1, MAX_INT)"
 
 

@@ -315,7 +315,7 @@ def test_write_tree_writes_the_marker_file_last(tmp_path, monkeypatch):
     assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order[:2]) == ["events", "progress.csv"]
 
 
-@pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x", "0,,1", "0,"])
+@pytest.mark.parametrize("text", ["", "a", "0,0", "-1", "1,x", "0,,1", "0,", "4294967296"])
 def test_bad_seeds_are_refused(text):
     with pytest.raises(UserError, match="--seeds"):
         parse_seeds(text)

@@ -384,6 +384,14 @@ def test_the_oracle_return_is_cut_at_the_meta_tests_horizon():
     assert got != pytest.approx(oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1))
 
 
+def test_a_horizon_below_one_step_is_refused_not_the_whole_episode():
+    """horizon 0 never equalled the step count, so the episode ran to the env's own end (-3.54 on task 1, the same as
+    no horizon), where "cut after `horizon` steps" says none: refused."""
+    for horizon in (0, -3):
+        with pytest.raises(ValueError, match=rf"horizon {horizon}: expected at least 1 step"):
+            oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1, horizon=horizon)
+
+
 def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
     """The interpolation split follows docs/algorithm.md, "Task split": with interpolation, gap int(n_train /
     n_eval) + 1 and the test tasks range(0, n, gap) + int(gap / 2). One test task of point-robot's 40 with 30 train:

@@ -168,9 +168,10 @@ def test_rerun_skips_finished_runs(reproduced):
             "'CORRO_STD']",
         ),
         ("--profile", "huge", "unknown profile 'huge' for point-robot: expected one of ['demo', 'paper', 'tiny']"),
-        ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers >= 0"),
-        ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers >= 0"),
+        ("--seeds", ",", "--seeds ',': the list is empty; expected comma-separated integers from 0 to 4294967295"),
+        ("--seeds", "0,,1", "--seeds '0,,1': entry 2 is empty; expected comma-separated integers from 0 to"),
         ("--seeds", "0,-1", "--seeds '0,-1': -1 is below 0"),
+        ("--seeds", "0,4294967296", "--seeds '0,4294967296': 4294967296 is above 4294967295"),
         ("--methods", "CSRO,", "--methods 'CSRO,': entry 2 is empty; expected comma-separated names from"),
     ],
 )

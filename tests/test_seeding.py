@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rlkit.errors import UserError
-from rlkit.seeding import STREAMS, numpy_generator, portable_generator_state, stream_seed, torch_generator
+from rlkit.seeding import MAX_SEED, STREAMS, numpy_generator, portable_generator_state, stream_seed, torch_generator
 from tests.conftest import ROOT
 
 # The indices the code uses, over generous realistic ranges: meta-test runs (num_evals: 2 in the shipped
@@ -75,8 +75,24 @@ def test_a_stream_takes_exactly_its_indices():
         stream_seed(0, "init", 3)
     with pytest.raises(KeyError, match="unknown random stream"):
         stream_seed(0, "nosuch")
-    with pytest.raises(UserError, match="seed -1: expected a non-negative integer"):
+    with pytest.raises(UserError, match=r"seed -1: expected an integer in \[0, 4294967295\]"):
         stream_seed(-1, "init")
+    with pytest.raises(
+        ValueError, match=r"stream 'eval_envs' index \(4294967296,\): expected indices in \[0, 2\*\*32\)"
+    ):
+        stream_seed(0, "eval_envs", 2**32)
+
+
+def test_a_seed_beyond_max_seed_is_refused_not_another_seeds_stream():
+    """SeedSequence pads a seed to 4 32-bit words before the spawn key: seed 3 * 2**128 + 7's `init` stream was seed
+    7's `eval_envs` stream of run 0 (the words [7, 0, 0, 0, 3] + [0] against [7, 0, 0, 0] + [3, 0]); an index of
+    two words, likewise, another key's two indices. Every seed option stops at MAX_SEED, and so does the derivation."""
+    words = np.random.SeedSequence(3 * 2**128 + 7, spawn_key=(0,)).generate_state(2, np.uint32)
+    assert int(words[0]) | int(words[1]) << 32 == stream_seed(7, "eval_envs", 0)  # what the check prevents
+    assert stream_seed(MAX_SEED, "init") != stream_seed(0, "init")
+    for seed in (MAX_SEED + 1, 3 * 2**128 + 7):
+        with pytest.raises(UserError, match=rf"seed {seed}: expected an integer in \[0, 4294967295\]"):
+            stream_seed(seed, "init")
 
 
 def test_generators_follow_the_stream_seed():
@@ -142,7 +158,7 @@ def test_a_seed_may_be_a_numpy_integer_but_not_a_bool():
     assert stream_seed(np.int64(3), "init") == stream_seed(3, "init")
     assert stream_seed(np.uint8(3), "eval_envs", np.int32(2)) == stream_seed(3, "eval_envs", 2)
     for flag in (True, False):
-        with pytest.raises(UserError, match=rf"seed {flag}: expected a non-negative integer"):
+        with pytest.raises(UserError, match=rf"seed {flag}: expected an integer in"):
             stream_seed(flag, "init")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from rlkit.config import MAX_INT, POINT_FAMILIES, in_range
 from rlkit.errors import UserError
+from rlkit.seeding import MAX_SEED
 from rlkit.torch.sac.vector_sac import SACParams
 
 SAC_CONFIG_DIR = Path(__file__).resolve().parent / "sac_config"
@@ -91,7 +92,7 @@ SAC_RANGES: dict[str, str] = {
     "num_eval_episodes": ">= 0",  # deterministic episodes per checkpoint (stage 2's sample=0 reads them)
     "num_eval_sample_episodes": ">= 1",  # stochastic episodes per checkpoint (stage 2's default sample=1 reads them)
     "replay_buffer_capacity": ">= 1",
-    "seed": "[0, 4294967295]",  # gymnasium refuses negative seeds
+    "seed": f"[0, {MAX_SEED}]",  # (rlkit.seeding: gymnasium refuses negative seeds)
     "tasks_per_group": ">= 1",
     "agent.params.discount": "(0, 1]",
     "agent.params.init_temperature": "> 0",

@@ -54,6 +54,7 @@ from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
+from rlkit.seeding import MAX_SEED
 from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
@@ -69,8 +70,8 @@ class RunPlan:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0,1,2' -> [0, 1, 2]: distinct integers >= 0 (an empty entry, as in '0,,1', is an error)."""
-    return parse_list("--seeds", text, minimum=0, duplicates="refuse")
+    """'0,1,2' -> [0, 1, 2]: distinct integers in [0, MAX_SEED] (an empty entry, as in '0,,1', is an error)."""
+    return parse_list("--seeds", text, minimum=0, maximum=MAX_SEED, duplicates="refuse")
 
 
 def load_sweep(path: str | Path) -> list[tuple[str, dict[str, Any]]]:

@@ -39,6 +39,7 @@ from rlkit.reproduce.plan import (
     run_state,
     train_one,
 )
+from rlkit.seeding import MAX_SEED
 
 
 def checked_arguments(
@@ -65,7 +66,7 @@ def checked_arguments(
             raise UserError(f"{option} {value!r}: expected a name or path; leave the option out for its default")
     profile_name = profile_name if profile_name is not None else next(iter(profiles(env)))
     p = profile(env, profile_name)
-    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, duplicates="drop"))
+    seed_list = sorted(parse_list("--seeds", seeds, minimum=0, maximum=MAX_SEED, duplicates="drop"))
     method_list = parse_list("--methods", methods, choices=METHODS, duplicates="drop")
     if jobs < 1:
         raise UserError(f"--jobs {jobs}: expected >= 1")
