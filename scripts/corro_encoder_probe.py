@@ -6,10 +6,11 @@
 Builds the run's training buffer from CONFIG (as `launch_experiment.py` would, algo_type CORRO), then steps E1
 (`rlkit.torch.csro.corro`, the shipped encoder and loss) with Adam at `context_lr` on each step's contexts
 (`sample_step`, the training draw), after `--cvae-steps` of the CVAE with generative negatives. Every `--every`
-steps it prints the mean InfoNCE of the block (chance: ln 17 = 2.833, where every embedding is alike), and
-task identification from z = the mean embedding of a 100-row context: for each training task, two fresh
+steps (and after the last) it prints the mean InfoNCE of the block (chance: ln 17 = 2.833, where every embedding is
+alike), and task identification from z = the mean embedding of a 100-row context: for each training task, two fresh
 contexts; `id` is the share of tasks whose first z is nearest to its own second z (chance 1 / tasks), `ratio` the
-mean distance between tasks' z over that within a task. One thread; a few minutes on the cpu profiles.
+mean distance between two tasks' z (first of one, second of another) over that within a task. One thread; a few
+minutes on the cpu profiles.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """A bad config (missing, not YAML, a wrong key) is one line and its exit code, as the project's CLIs give it
+    """A bad config (missing, not JSON, a wrong key) is one line and its exit code, as the project's CLIs give it
     (`rlkit.cli.run_cli`)."""
     args = parse_args(argv)
     run_cli(lambda: probe(args))
@@ -59,6 +60,15 @@ def probe_config(args: argparse.Namespace):
     """CONFIG as a CORRO run of it, with the probe's negatives and standardisation."""
     overrides = {"corro_negatives": args.negatives, "corro_standardize": args.standardize}
     return load_config(args.config, {"algo_type": "CORRO", "algo_params": overrides})
+
+
+def task_identification(z1: torch.Tensor, z2: torch.Tensor) -> tuple[float, float]:
+    """(id, ratio) of the module doc, z1[i] and z2[i] two contexts' z of task i: the share of tasks whose z1 is
+    nearest its own z2, and the mean distance of z1[i] to z2[j] over pairs i != j over that of i == j."""
+    dist = torch.cdist(z1, z2)
+    own = torch.eye(len(z1), dtype=torch.bool)
+    ident = (dist.argmin(dim=1) == torch.arange(len(z1))).float().mean().item()
+    return ident, (dist[~own].mean() / dist[own].mean()).item()  # (a task's own pair is not between tasks)
 
 
 def probe(args: argparse.Namespace) -> None:
@@ -102,13 +112,11 @@ def probe(args: argparse.Namespace) -> None:
         loss.backward()
         opt.step()
         block.append(loss.item())
-        if i % args.every == 0:
+        if i % args.every == 0 or i == args.steps:  # (a last block shorter than --every is printed too)
             with torch.no_grad():
                 z1 = enc(buf.sample_context(tasks, 100, gen, next_obs)).mean(dim=1)
                 z2 = enc(buf.sample_context(tasks, 100, gen, next_obs)).mean(dim=1)
-                dist = torch.cdist(z1, z2)
-                ident = (dist.argmin(dim=1) == torch.arange(len(tasks))).float().mean().item()
-                ratio = (dist.mean() / dist.diagonal().mean()).item()
+                ident, ratio = task_identification(z1, z2)
             print(
                 f"step {i}: InfoNCE {sum(block) / len(block):.3f}, id {ident:.2f}, ratio {ratio:.1f}, "
                 f"z spread {(z1 - z1.mean(0)).norm(dim=-1).mean().item():.3f}, {time.time() - t0:.0f} s",

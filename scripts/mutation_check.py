@@ -2882,8 +2882,8 @@ EDITS = {
     ),
     "competent_fraction's first and last in the rows' order": Edit(
         COMPETENT,
-        'rows = table[table.task == int(meta["task_idx"])].sort_values("checkpoint")',
-        'rows = table[table.task == int(meta["task_idx"])]',
+        'rows = table[table.task == index].sort_values("checkpoint")',
+        "rows = table[table.task == index]",
         "tests/test_competent_fraction.py::test_first_and_last_go_by_checkpoint_not_by_the_order_of_the_rows",
     ),
     "a sweep entry's unknown key accepted": Edit(
@@ -7985,6 +7985,43 @@ EDITS = {
         "    if horizon is not None and horizon < 1:",
         "    if horizon is not None and horizon < 0:",
         "tests/test_envs.py::test_a_horizon_below_one_step_is_refused_not_the_whole_episode",
+    ),
+    "competent_fraction pairing a folder with another task's record": Edit(
+        COMPETENT,
+        "    problem = task_identity_problem(task_dir, meta)",
+        "    problem = None",
+        "tests/test_competent_fraction.py::test_a_folder_holding_another_tasks_record_is_refused_not_paired_with_its_returns",
+    ),
+    "competent_fraction's task of text a traceback": Edit(
+        COMPETENT,
+        "    except (KeyError, TypeError, ValueError):",
+        "    except (KeyError, TypeError):",
+        "tests/test_competent_fraction.py::test_a_task_json_of_another_form_is_one_line",
+    ),
+    "competent_fraction dividing by a first return at the competent level": Edit(
+        COMPETENT,
+        "        if first >= comp:",
+        "        if first > comp:",
+        "tests/test_competent_fraction.py::test_a_first_return_at_the_competent_level_is_one_line_not_a_division_by_zero",
+    ),
+    "competent_fraction's worst over NaN by the folders' order": Edit(
+        COMPETENT,
+        "        known = [x for x in xs if math.isfinite(x)]",
+        "        known = list(xs)",
+        "tests/test_competent_fraction.py::"
+        + "test_a_task_without_returns_of_a_kind_is_left_out_of_the_mean_and_worst_whatever_the_order",
+    ),
+    "corro_encoder_probe's last short block unsaid": Edit(
+        "scripts/corro_encoder_probe.py",
+        "        if i % args.every == 0 or i == args.steps:",
+        "        if i % args.every == 0:",
+        "tests/test_scripts_input.py::test_the_corro_probe_prints_a_last_block_shorter_than_every",
+    ),
+    "corro_encoder_probe's ratio over every pair, a task's own included": Edit(
+        "scripts/corro_encoder_probe.py",
+        "(dist[~own].mean() / dist[own].mean())",
+        "(dist.mean() / dist[own].mean())",
+        "tests/test_scripts_input.py::test_the_probes_ratio_is_between_tasks_over_within_by_hand",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

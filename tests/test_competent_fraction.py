@@ -100,3 +100,59 @@ def test_a_task_of_one_checkpoint_is_refused_naming_its_count(tmp_path):
     write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0)])
     with pytest.raises(UserError, match=r"returns.csv has 1 checkpoints: expected at least 2$"):
         competent_fraction.main([str(tmp_path)])
+
+
+@pytest.mark.parametrize("order", ["nan first", "nan last"])
+def test_a_task_without_returns_of_a_kind_is_left_out_of_the_mean_and_worst_whatever_the_order(tmp_path, order, capsys):
+    """A checkpoint without deterministic episodes has a NaN return (`read_returns`): the mean was NaN, and the worst
+    NaN or 0.50 by the folders' order (min over NaN keeps whichever comes first). Left out now, and said so."""
+    tasks = [
+        ({"velocity": 1.0}, [(-230.0, -210.0), (-30.0, float("nan"))]),
+        ({"velocity": 3.0}, [(-650, -610), (-350, -330)]),
+    ]
+    for i, (task, returns) in enumerate(tasks if order == "nan first" else tasks[::-1]):
+        write_task(tmp_path, i, "cheetah-vel", task, returns)
+    competent_fraction.main([str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert (
+        "deterministic: mean 0.500, worst 0.50 over 1 tasks (1 without deterministic returns at the first or last "
+        "checkpoint left out)" in printed
+    )
+    assert "stochastic: mean 0.750, worst 0.50 over 2 tasks\n" in printed
+
+
+@pytest.mark.parametrize(
+    "task,message",
+    [
+        ({}, r"holds task None: expected cheetah-vel's \{\"velocity\": v\}"),
+        ({"velocity": "fast"}, r"holds task \{'velocity': 'fast'\}: expected cheetah-vel's"),
+        ({"velocity": [1.0]}, r"holds task \{'velocity': \[1.0\]\}: expected cheetah-vel's"),
+    ],
+)
+def test_a_task_json_of_another_form_is_one_line(tmp_path, task, message):
+    """A task.json without "task" (a KeyError), or with a velocity of text or a list (ValueError, TypeError), was a
+    traceback."""
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, -48.0)])
+    meta_path = tmp_path / "goal_idx0" / "task.json"
+    meta = json.loads(meta_path.read_text())
+    meta.pop("task")
+    meta_path.write_text(json.dumps({**meta, **({"task": task} if task else {})}))
+    with pytest.raises(UserError, match=message):
+        competent_fraction.main([str(tmp_path)])
+
+
+def test_a_folder_holding_another_tasks_record_is_refused_not_paired_with_its_returns(tmp_path):
+    """Rows were chosen by task.json's task_idx, the table by folder: goal_idx0 saying task 1 scored task 1's
+    competent level against goal_idx1's returns (velocity 3's), exit 0. The folder's own index is the task's."""
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, -48.0)])
+    write_task(tmp_path, 1, "cheetah-vel", {"velocity": 3.0}, [(-650.0, -610.0), (-350.0, -330.0)])
+    meta_path = tmp_path / "goal_idx0" / "task.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "task_idx": 1}))
+    with pytest.raises(UserError, match=r"goal_idx0/task.json' describes task 1: expected task 0, its folder's index"):
+        competent_fraction.main([str(tmp_path)])
+
+
+def test_a_first_return_at_the_competent_level_is_one_line_not_a_division_by_zero(tmp_path):
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -30.0), (-30.0, -20.0)])  # R_comp = -30
+    with pytest.raises(UserError, match=r"first checkpoint's deterministic return -30 is not below the competent"):
+        competent_fraction.main([str(tmp_path)])

@@ -277,7 +277,7 @@ def _run_probe(tmp_path, monkeypatch, capsys, *flags: str):
 
 def _reference_probe(buf, cfg, seed, steps, every, cvae_steps, standardize):
     """The probe's figures as its docstring defines them, computed here: (CVAE's last loss or None, one
-    (step, mean InfoNCE of the block, id, ratio) per `every` steps)."""
+    (step, mean InfoNCE of the block, id, ratio) per `every` steps and after the last)."""
     settings = corro.CorroSettings.from_config(cfg)
     tasks = torch.tensor([0, 1, 2, 3])
     enc = corro.CorroEncoder(2, 2, 7, cfg.latent_size, settings, torch_generator(seed, "init"))  # (s, a, r, s')
@@ -302,13 +302,14 @@ def _reference_probe(buf, cfg, seed, steps, every, cvae_steps, standardize):
         loss.backward()
         opt.step()
         block.append(loss.item())
-        if step % every == 0:
+        if step % every == 0 or step == steps:
             with torch.no_grad():
                 z1 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1).tolist()
                 z2 = enc(buf.sample_context(tasks, 100, gen, True)).mean(dim=1).tolist()
             d = [[math.dist(a, b) for b in z2] for a in z1]
             ident = sum(min(range(4), key=lambda j: d[i][j]) == i for i in range(4)) / 4
-            ratio = (sum(map(sum, d)) / 16) / (sum(d[i][i] for i in range(4)) / 4)
+            within = sum(d[i][i] for i in range(4))
+            ratio = ((sum(map(sum, d)) - within) / 12) / (within / 4)  # (12 pairs of two tasks, 4 of one)
             out.append((step, sum(block) / len(block), ident, ratio))
             block = []
     return cvae_loss, out
@@ -345,6 +346,26 @@ def test_the_corro_probe_trains_the_cvae_first_then_e1_with_generative_negatives
     assert cfg.algo_params.corro_negatives == "generative"
     cvae_loss, expected = _reference_probe(buf, cfg, 0, 2, 2, 3, False)
     _check_probe_lines(lines, cvae_loss, expected)
+
+
+def test_the_corro_probe_prints_a_last_block_shorter_than_every(tmp_path, monkeypatch, capsys):
+    """--steps 5 --every 2 printed steps 2 and 4 only: step 5's block went unsaid (--steps 2 --every 5, no line)."""
+    lines, buf, cfg = _run_probe(tmp_path, monkeypatch, capsys, "--steps", "5", "--every", "2")
+    expected = _reference_probe(buf, cfg, 0, 5, 2, 0, False)[1]
+    assert [e[0] for e in expected] == [2, 4, 5]
+    _check_probe_lines(lines, None, expected)
+
+
+def test_the_probes_ratio_is_between_tasks_over_within_by_hand():
+    """ratio: the mean distance of two different tasks' z over that of a task's two z. Its mean over all pairs, a
+    task's own among them, pulled it towards 1 (4 tasks: a quarter of the pairs). By hand on z at 0, 10, 20, 30
+    (first contexts) and 1, 11, 21, 31 (second): within 1; between, |10 (i - j) - 1| over the 12 ordered pairs of
+    two tasks: (9 + 19 + 29 + 11 + 9 + 19 + 21 + 11 + 9 + 31 + 21 + 11) / 12 = 200 / 12; every task identified,
+    and with task 3's second z at 40, task 3's first (30) is nearest task 2's (21): 3 of 4."""
+    probe = _module("corro_encoder_probe")
+    z1 = torch.tensor([[0.0], [10.0], [20.0], [30.0]])
+    assert probe.task_identification(z1, z1 + 1.0) == (1.0, pytest.approx(200 / 12))
+    assert probe.task_identification(z1, torch.tensor([[1.0], [11.0], [21.0], [40.0]]))[0] == 0.75
 
 
 def test_the_corro_probe_takes_the_negatives_asked_for_and_seed_0_by_default():
