@@ -316,8 +316,8 @@ class MetaTrainer:
             logger.info(line)
             print(line)
         logger.load_rows(self.counters["iteration"])
-        if restore_snapshots:  # (a Ray segment's scratch: a killed segment's files never come back; and its event
-            # files, copied back beside the earlier segments', are read in name order, which a purge would depend on)
+        if restore_snapshots:  # (a Ray segment's scratch: a killed segment's files never come back; the driver
+            # purges the run folder's events as a chain starts from it: `rlkit.cluster.runs.purge_unsaved_events`)
             # a VAE block's scalars are logged, then latest.pt saved: the point at the saved step stays
             logger.resume_at(
                 self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None

@@ -8023,6 +8023,24 @@ EDITS = {
         "(dist.mean() / dist[own].mean())",
         "tests/test_scripts_input.py::test_the_probes_ratio_is_between_tasks_over_within_by_hand",
     ),
+    "a Ray chain starting from its folder without purging past latest.pt": Edit(
+        "rlkit/cluster/runs.py",
+        "            purge_unsaved_events(self.plan)\n",
+        "",
+        "tests/test_cluster.py::test_a_retried_segments_iteration_is_read_once_in_tensorboard",
+    ),
+    "a segment's event files named by its worker's clock": Edit(
+        "rlkit/cluster/runs.py",
+        '                key = f"{folder}/{event_name_now(self.plan.out_dir / folder, name)}"',
+        "                key = key",
+        "tests/test_cluster.py::test_a_retried_segments_iteration_is_read_once_in_tensorboard",
+    ),
+    "a Ray chain's BOREL purge from the VAE step saved, not the next": Edit(
+        "rlkit/cluster/runs.py",
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1',
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"])',
+        "tests/test_cluster.py::test_a_retried_borel_segments_vae_steps_are_read_once_in_tensorboard",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

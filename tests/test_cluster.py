@@ -2,6 +2,7 @@
 killed mid-task: the results must equal the single-machine ones."""
 
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -983,8 +984,10 @@ def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iter
     out = []
     chain = RunChain(RunPlan("point-robot/x/seed0", None, 0, tmp_path), None, out.append)
     chain.apply(SegmentResult(files, None, {"summary": "iteration 3", "node": "n1", "seconds": 2.0}), JobRecord("x"))
-    assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order) == sorted(Path(f).name for f in files)
-    assert read_tree(tmp_path) == files
+    events = f"events.out.tfevents.{int(time.time())}.host"  # (named by the driver's clock: `event_name_now`)
+    written = {**{k: v for k, v in files.items() if not k.startswith("tb/")}, f"tb/{events}": b"e"}
+    assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order) == sorted(Path(f).name for f in written)
+    assert read_tree(tmp_path) == written
     assert out == ["point-robot/x/seed0 iteration 3 (n1, 2.0 s)"]
 
 
@@ -1500,8 +1503,10 @@ def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
     segment's own lock refused the run as "being trained by another process")."""
     from rlkit.cluster.runs import RunChain, RunPlan
 
+    state = io.BytesIO()
+    torch.save({"counters": {"iteration": 1}, "trainer": {}}, state)
     resume = {
-        "latest.pt": b"l",
+        "latest.pt": state.getvalue(),
         "progress.csv": b"Epoch\n0\n",
         "variant.json": b"{}",
         "debug.log": b"d",
@@ -1511,7 +1516,8 @@ def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
     write_tree(tmp_path, {**resume, "snapshots/itr_0.pt": b"s", "tb/events.out.tfevents.1.host": b"e"})
     (tmp_path / ".lock").write_text(f"{os.getpid()} host")
     sent = []
-    chain = RunChain(RunPlan("point-robot/x/seed0", None, 0, tmp_path), lambda plan, files: sent.append(files), print)
+    plan = RunPlan("point-robot/x/seed0", SimpleNamespace(algo_type="CSRO"), 0, tmp_path)
+    chain = RunChain(plan, lambda plan, files: sent.append(files), print)
     chain.submit(None)
     assert sent == [resume]
     chain.submit({"latest.pt": b"the last segment's"})  # later links: the files the last segment returned
@@ -2128,3 +2134,72 @@ def test_scratch_whose_name_holds_no_pid_after_the_prefix_is_left_alone(tmp_path
         (tmp_path / name).mkdir()
     assert [p.name for p in remove_orphans(tmp_path, "csro-run-")] == [f"csro-run-{dead}-abc"]
     assert [p.name for p in tmp_path.iterdir()] == ["csro-run-old-copy"]
+
+
+def test_a_retried_segments_iteration_is_read_once_in_tensorboard(tmp_path):
+    """A driver killed after a segment's row and events came back, before its latest.pt did: the retried segment
+    logged that iteration again, beside the first attempt's file, so TensorBoard showed it twice. The driver now
+    purges past latest.pt as a chain starts from the folder, and names a segment's event files by its own clock,
+    after the files before them (here a worker's clock 30 years behind, which would have sorted its file first)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from rlkit.cluster.engine import SegmentResult
+    from rlkit.cluster.runs import RunChain
+    from rlkit.logging import RETURN_COLUMNS
+    from rlkit.logging.logger import RunLogger
+    from tests.test_logging import make_row
+
+    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+    run = tmp_path / "run"
+    log = RunLogger(run)
+    for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):  # Epochs 0-2 logged; latest.pt says 2 iterations
+        log.record(make_row(it, offline=v))
+    log.close()
+    torch.save({"counters": {"iteration": 2}, "trainer": {}}, run / "latest.pt")
+    plan = SimpleNamespace(out_dir=run, cfg=SimpleNamespace(algo_type="CSRO"), name="r")
+    chain = RunChain(plan, lambda plan, state: sorted(state), out=lambda line: None)
+    assert chain.submit(None) == ["debug.log", "latest.pt", "progress.csv"]  # the chain's start, from the folder
+    scratch = tmp_path / "scratch"  # the retried segment: Epoch 2 again, in a file named by the worker's clock
+    seg = RunLogger(scratch)
+    seg.record(make_row(3, offline=-1.0))
+    seg.close()
+    (written,) = (scratch / "tb").glob("events.out.tfevents.*")
+    behind = "events.out.tfevents.800000000." + written.name.split(".", 4)[4]
+    files = {f"tb/{behind}": written.read_bytes()}
+    chain.apply(SegmentResult(files, None, {"summary": "", "node": "n", "seconds": 0.0}), None)
+    assert not (run / "tb" / behind).exists()
+    acc = EventAccumulator(str(run / "tb"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+
+
+def test_a_retried_borel_segments_vae_steps_are_read_once_in_tensorboard(tmp_path):
+    """BOREL's VAE scalars, on their own step scale in tb/vae/, are purged from the first VAE step latest.pt has not
+    (its encoder's `steps` + 1), as a plain resume purges them."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from rlkit.cluster.engine import SegmentResult
+    from rlkit.cluster.runs import RunChain
+    from rlkit.logging.logger import RunLogger
+
+    run = tmp_path / "run"
+    log = RunLogger(run)
+    log.scalars({"VAE/loss": 1.0}, 100)
+    log.scalars({"VAE/loss": 0.5}, 200)  # logged, then the kill before its latest.pt
+    log.close()
+    steps = torch.tensor(100)
+    torch.save(
+        {"counters": {"iteration": 0}, "trainer": {"modules": {"agent": {"encoder.steps": steps}}}}, run / "latest.pt"
+    )
+    plan = SimpleNamespace(out_dir=run, cfg=SimpleNamespace(algo_type="BOREL"), name="r")
+    chain = RunChain(plan, lambda plan, state: None, out=lambda line: None)
+    chain.submit(None)
+    seg = RunLogger(tmp_path / "scratch")
+    seg.scalars({"VAE/loss": 0.7}, 200)
+    seg.close()
+    (written,) = (tmp_path / "scratch" / "tb" / "vae").glob("events.out.tfevents.*")
+    files = {f"tb/vae/{written.name}": written.read_bytes()}
+    chain.apply(SegmentResult(files, None, {"summary": "", "node": "n", "seconds": 0.0}), None)
+    vae = EventAccumulator(str(run / "tb" / "vae"))
+    vae.Reload()
+    assert [(e.step, e.value) for e in vae.Scalars("VAE/loss")] == [(100, 1.0), (200, pytest.approx(0.7))]

@@ -53,7 +53,8 @@ from rlkit.config import Config, config_from_variant, default_dict, load_config,
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
-from rlkit.run_folder import RunLock, iterations_done, recorded_data_print, restore_missing_snapshot
+from rlkit.logging.logger import RunLogger, event_name_now
+from rlkit.run_folder import RunLock, iterations_done, read_run_state, recorded_data_print, restore_missing_snapshot
 from rlkit.seeding import MAX_SEED
 from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -321,13 +322,39 @@ class RunChain(Chain):
 
     def submit(self, state):  # a run's state is its resume files: first from the run folder, then from the last link
         if state is None:  # (check_plans restored a snapshot a kill left unwritten)
+            purge_unsaved_events(self.plan)
             state = read_tree(self.plan.out_dir, skip=RESUME_SKIP)
         return self.submit_fn(self.plan, state)
 
     def apply(self, result: SegmentResult, record: JobRecord) -> None:
-        # the row, events and eval returns, then latest.pt, then the snapshot: MetaTrainer.save's order
-        write_tree(self.plan.out_dir, result.files, last=("latest.pt", "snapshots/*"))
+        # the row, events and eval returns, then latest.pt, then the snapshot: MetaTrainer.save's order; the events
+        # named by this clock, after the files before them (`event_name_now`)
+        files = {}
+        for key, data in result.files.items():
+            folder, _, name = key.rpartition("/")
+            if name.startswith("events.out.tfevents."):
+                key = f"{folder}/{event_name_now(self.plan.out_dir / folder, name)}"
+            files[key] = data
+        write_tree(self.plan.out_dir, files, last=("latest.pt", "snapshots/*"))
         self.out(f"{self.name} {result.info['summary']} ({result.info['node']}, {result.info['seconds']:.1f} s)")
+
+
+def purge_unsaved_events(plan: RunPlan) -> None:
+    """Readers of a run folder's TensorBoard files drop, from here on, what was logged past its latest.pt: a driver
+    killed after a segment's row and events came back, before its latest.pt did, would have the retried segment log
+    that iteration (BOREL's VAE steps) twice. A plain resume's writer purges so itself (`RunLogger.resume_at`); a
+    segment cannot (its files come back beside the others, named by its worker's clock)."""
+    latest = plan.out_dir / "latest.pt"
+    if not latest.is_file():  # (nothing saved: a new run replaces the folder)
+        return
+    state = read_run_state(latest, "the state the run saved")
+    vae_step = None
+    if plan.cfg.algo_type == "BOREL":  # its VAE scalars by their own step, from the first one not saved
+        vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1
+    logger = RunLogger(plan.out_dir)
+    logger.resume_at(int(state["counters"]["iteration"]), vae_step)
+    logger.write_purges()
+    logger.close()
 
 
 def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[JobRecord]:

@@ -46,6 +46,15 @@ def _wait_past_events(folder: Path) -> None:
             time.sleep(0.05)
 
 
+def event_name_now(folder: Path, name: str) -> str:
+    """`name`, an event file's (events.out.tfevents.SECOND.HOST.PID.N), with SECOND this clock's, past every event
+    file's already in `folder`: a Ray segment's files, named by its worker's clock, are renamed so as they come back,
+    and are read after the files before them (a resume's purge among those) whatever the workers' clocks say."""
+    _wait_past_events(folder)
+    parts = name.split(".", 4)  # events, out, tfevents, SECOND, HOST.PID.N (a host name may hold dots)
+    return ".".join([*parts[:3], str(int(time.time())), parts[4]])
+
+
 class RunLogger:
     """The files of one run folder; the column names and order are `rlkit.logging.columns`'."""
 
@@ -90,6 +99,15 @@ class RunLogger:
             self._purge[""] = iteration
         if vae_step is not None:
             self._purge["vae"] = vae_step
+
+    def write_purges(self) -> None:
+        """Write now the purges `resume_at` set, each in an event file of its own: for a run that other processes
+        continue (Ray's segments, whose files carry no purge), readers then drop what an interrupted segment logged
+        past the saved state (its row and events were copied back, latest.pt was not), which the retried segment
+        logs again."""
+        if self.use_tensorboard:
+            for which in self._purge:
+                self._tb(which)
 
     def write_variant(self, variant: dict[str, Any]) -> None:
         atomic_write_text(self.dir / "variant.json", json.dumps(variant, indent=2, sort_keys=True) + "\n")
