@@ -382,8 +382,9 @@ class MetaTrainer:
         if resumed:
             done = self.counters["iteration"]
             logger.info(f"resumed at iteration {done}")
+            logger.cut_rows()  # (a kill after a row, or events, that latest.pt does not account for: dropped now, as a
+            logger.write_purges()  # run that stops before its next row, or a finished one, writes none over them)
             if done >= a.num_iterations:
-                logger.cut_rows()  # (a kill after a row that latest.pt does not account for: the run ends before it)
                 print(
                     f"{setup.out_dir} is already complete ({done}/{a.num_iterations} iterations): nothing to train "
                     "(raise --num_iterations to continue it)"

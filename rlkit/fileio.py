@@ -1,6 +1,7 @@
-"""Atomic file writes: every file the project writes (datasets, task files, logs, snapshots) is
+"""Atomic file writes: every file the project writes whole (datasets, task files, progress.csv, snapshots) is
 written to a temporary file in the same folder, flushed to disk and renamed into place, so a
-reader (or a run killed mid-write) sees either the old file or the new one, never half of one."""
+reader (or a run killed mid-write) sees either the old file or the new one, never half of one. (debug.log and the
+TensorBoard event files are appended to, record by record.)"""
 
 from __future__ import annotations
 
@@ -66,9 +67,9 @@ def make_folder(folder: str | Path) -> None:
 def atomic_write(path: str | Path, write_fn: Callable[[BinaryIO], object]) -> None:
     """Write `path` through `write_fn(binary file)`, atomically; the folder is created if needed.
 
-    When the system refuses the write (a full disk, a read-only folder), nothing is left behind (the
-    temporary file is removed, an existing `path` is unchanged) and the error is an OSError naming
-    `path`, also where the writer reported it otherwise (torch.save's "unexpected pos" RuntimeError
+    When the system refuses the write (a full disk, a read-only folder), no file is left behind (the
+    temporary file is removed, an existing `path` is unchanged; folders made for it stay) and the error is an
+    OSError naming `path`, also where the writer reported it otherwise (torch.save's "unexpected pos" RuntimeError
     carries the failed write's OSError as its context)."""
     path = Path(path)
     tmp = None

@@ -593,3 +593,46 @@ def test_variant_json_is_written_with_sorted_keys_and_progress_csv_with_plain_ne
     )
     raw = (tmp_path / "progress.csv").read_bytes()
     assert b"\r" not in raw and raw.count(b"\n") == 2
+
+
+def test_a_resume_stopped_before_its_next_row_keeps_no_row_past_latest_pt(tmp_path):
+    """Rows that latest.pt does not account for were dropped only when a finished run resumed; one stopped before
+    its next row (killed again) kept them for the plots and reports to read. Dropped as the resume begins now, and a
+    BOREL run resumed in its VAE stage (no row kept) keeps no progress.csv."""
+    log = RunLogger(tmp_path, use_tensorboard=False)
+    for it in (1, 2, 3):
+        log.record(make_row(it))
+    log.close()
+    resumed = RunLogger(tmp_path, use_tensorboard=False)
+    resumed.load_rows(2)
+    resumed.cut_rows()
+    assert pd.read_csv(tmp_path / "progress.csv")["Epoch"].tolist() == [0, 1]
+    in_vae = RunLogger(tmp_path, use_tensorboard=False)
+    in_vae.load_rows(0)
+    in_vae.cut_rows()
+    assert not (tmp_path / "progress.csv").exists()
+
+
+def test_a_refused_event_write_names_the_folder_in_one_line(tmp_path, monkeypatch, capsys):
+    """TensorBoard's writer thread, refused (a full disk), printed a traceback, and the main thread's error named no
+    path; close() raised again before debug.log was closed. Now: an OSError naming tb/, no thread traceback, and
+    debug.log closed all the same."""
+    import errno
+
+    import tensorboard.summary.writer.record_writer as record_writer
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    log = RunLogger(tmp_path)
+    log.record(make_row(1))
+    monkeypatch.setattr(record_writer.RecordWriter, "write", full)
+    with pytest.raises(OSError) as refused:
+        for it in range(2, 50):  # (the thread's failure reaches the main thread at a later call)
+            log.record(make_row(it))
+    assert refused.value.errno == errno.ENOSPC and refused.value.filename == str(tmp_path / "tb")
+    assert "Traceback" not in capsys.readouterr().err
+    with pytest.raises(OSError):
+        log.close()
+    assert not log.log.handlers
+    assert getattr(threading.excepthook, "csro_quiet", False)

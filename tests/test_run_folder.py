@@ -295,7 +295,11 @@ def _fake_trainer(tmp_path, num_iterations: int, resume_at: int):
     t._record_code = lambda logger, resumed: calls["code"].append(t.counters["iteration"])
     t.save = lambda: calls["saved"].append(t.counters["iteration"])
     logger = SimpleNamespace(
-        write_variant=lambda v: None, info=lambda m: None, record=lambda row, unmeasured=(): None, cut_rows=lambda: None
+        write_variant=lambda v: None,
+        info=lambda m: None,
+        record=lambda row, unmeasured=(): None,
+        cut_rows=lambda: None,
+        write_purges=lambda: None,
     )
     return t, logger, calls
 

@@ -1531,7 +1531,7 @@ def test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish(tiny_data
     (latest.pt holds everything it gave); a run recorded with exp_name "" (timestamped, before 2026-12-07) resumes by
     its folder's name; the last snapshot of a 3-iteration run that a kill left unwritten is restored when it is
     resumed for more iterations; a run finished at fewer iterations than a killed one had begun keeps no progress
-    row past its latest.pt; another run's latest.pt copied over it is one line."""
+    row and no TensorBoard point past its latest.pt; another run's latest.pt copied over it is one line."""
     monkeypatch.chdir(tiny_data.parent.parent)
     out = tmp_path / "out" / "point-robot"
 
@@ -1570,6 +1570,11 @@ def test_a_resume_outlives_its_start_files_a_kill_and_a_shorter_finish(tiny_data
     assert len(pd.read_csv(cut / "progress.csv")) == 2
     run("cut", 1)
     assert pd.read_csv(cut / "progress.csv")["Epoch"].tolist() == [0]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(cut / "tb"))  # its events too: Epoch 1's were logged, then purged
+    events.Reload()
+    assert [e.step for e in events.Scalars("Epoch")] == [0]
 
     other = run("other", 1, net_size=load_config(TINY_CONFIG).net_size * 2)
     (cut / "latest.pt").write_bytes((other / "latest.pt").read_bytes())

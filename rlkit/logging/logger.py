@@ -1,5 +1,7 @@
 """Run outputs (docs/data-format.md): progress.csv (viskit layout), variant.json, debug.log,
-TensorBoard events, snapshots. Files are replaced atomically; keys never change between rows."""
+TensorBoard events, snapshots. progress.csv and variant.json are replaced atomically, debug.log and the event files
+appended to; progress.csv's columns never change between rows, but for columns a newer version appends last (the
+rows before them get NaN there)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import json
 import logging
 import math
 import sys
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,22 @@ def _wait_past_events(folder: Path) -> None:
         end = min(max(seconds) + 1, time.time() + 1.1)
         while time.time() < end:
             time.sleep(0.05)
+
+
+def _quiet_event_writer_threads() -> None:
+    """TensorBoard writes events from a thread of its own, whose refused write (a full disk) printed a traceback
+    before the main thread raised the same error again (`RunLogger._write_events` names the folder there): such
+    threads' OSErrors are left to that. Every other thread's exception goes to the hook there was."""
+    if getattr(threading.excepthook, "csro_quiet", False):
+        return
+    before = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (isinstance(args.exc_value, OSError) and type(args.thread).__name__ == "_AsyncWriterThread"):
+            before(args)
+
+    hook.csro_quiet = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def event_name_now(folder: Path, name: str) -> str:
@@ -86,8 +105,19 @@ class RunLogger:
 
             folder = self.dir / "tb" / which if which else self.dir / "tb"
             _wait_past_events(folder)
+            _quiet_event_writer_threads()
             self._writers[which] = SummaryWriter(log_dir=str(folder), purge_step=self._purge.get(which))
         return self._writers[which]
+
+    def _write_events(self, which: str, write: Callable[[Any], object]) -> None:
+        """`write(writer)` on TensorBoard writer `which`: a write its thread was refused (raised again here without a
+        path: "No space left on device") is an OSError naming the folder, as every refused write is."""
+        try:
+            write(self._tb(which))
+        except OSError as e:
+            if e.filename is None and e.errno is not None:
+                raise OSError(e.errno, e.strerror, str(self.dir / "tb" / which if which else self.dir / "tb")) from e
+            raise
 
     def resume_at(self, iteration: int, vae_step: int | None = None) -> None:
         """A resume from `iteration` iterations (the next row's Epoch; BOREL: `vae_step`, the first VAE step not yet
@@ -117,6 +147,7 @@ class RunLogger:
         path = self.dir / "progress.csv"
         if n == 0:  # resumed before its first iteration ended (BOREL's VAE stage): no row to keep
             self.rows, self.keys = [], None
+            self._rows_beyond = path.is_file()  # (the row of a first iteration latest.pt does not account for)
             return
         wanted = f"at least {n} rows to resume (latest.pt has done {n} iterations)"
         if not path.is_file():  # the snapshot says n iterations were done; their rows are gone
@@ -130,9 +161,13 @@ class RunLogger:
 
     def cut_rows(self) -> None:
         """Rewrite progress.csv as the rows `load_rows` kept, where it held more (rows of iterations latest.pt does
-        not account for, which a resume overwrites; a finished run trains none to overwrite them)."""
+        not account for), as a resume begins: a resumed run stopped before its next row, or a finished one, which
+        trains none, kept them; none kept (a BOREL run resumed in its VAE stage), no progress.csv."""
         if self._rows_beyond:
-            self._write_rows()
+            if self.rows:
+                self._write_rows()
+            else:
+                (self.dir / "progress.csv").unlink(missing_ok=True)
             self._rows_beyond = False
 
     def record(self, row: dict[str, float], unmeasured: Collection[str] = ()) -> None:
@@ -163,10 +198,7 @@ class RunLogger:
         self.rows.append(row)
         self._write_rows()
         if self.use_tensorboard:
-            step, tb = int(row["Epoch"]), self._tb()
-            for k, v in row.items():
-                tb.add_scalar(k.replace(" ", "_"), v, step)
-            tb.flush()
+            self._write_events("", lambda tb: self._add_scalars(tb, row, int(row["Epoch"])))
 
     def _write_rows(self) -> None:
         buf = io.StringIO()
@@ -178,17 +210,22 @@ class RunLogger:
     def scalars(self, values: dict[str, float], step: int) -> None:
         """TensorBoard scalars outside progress.csv (BOREL's VAE stage, by its step)."""
         if self.use_tensorboard:
-            tb = self._tb("vae")
-            for k, v in values.items():
-                tb.add_scalar(k.replace(" ", "_"), v, step)
-            tb.flush()
+            self._write_events("vae", lambda tb: self._add_scalars(tb, values, step))
+
+    @staticmethod
+    def _add_scalars(tb: Any, values: dict[str, float], step: int) -> None:
+        for k, v in values.items():
+            tb.add_scalar(k.replace(" ", "_"), v, step)
+        tb.flush()
 
     def info(self, message: str) -> None:
         self.log.info(message)
 
     def close(self) -> None:
-        for tb in self._writers.values():
-            tb.close()
-        for h in list(self.log.handlers):
-            h.close()
-            self.log.removeHandler(h)
+        try:
+            for which in list(self._writers):
+                self._write_events(which, lambda tb: tb.close())
+        finally:  # (a refused event write, raised above: debug.log is closed all the same)
+            for h in list(self.log.handlers):
+                h.close()
+                self.log.removeHandler(h)
