@@ -8071,6 +8071,18 @@ EDITS = {
         "        except OSError:  # (a refused event write, raised above",
         "tests/test_logging.py::test_a_refused_event_write_names_the_folder_in_one_line",
     ),
+    "show_path's sampled z of seed 0, not the run's": Edit(
+        "show_path.py",
+        "seed_meta_test_z(agent, setup.seed, iteration)",
+        "seed_meta_test_z(agent, 0, iteration)",
+        "tests/test_show_path.py::test_show_path_seeds_the_sampled_z_of_the_snapshots_iteration",
+    ),
+    "the IQM's point a median": Edit(
+        "rlkit/stats.py",
+        "lambda x: np.array([metrics.aggregate_iqm(x)])",
+        "lambda x: np.array([np.median(x)])",
+        "tests/test_budget_stats.py::test_iqm_is_the_middle_half_mean_with_an_interval_around_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -762,7 +762,7 @@ def test_record_protocol_gives_a_recurrent_agent_its_belief(monkeypatch):
     assert got == {"buffer": "test data", "belief": None}
 
 
-def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, iteration=4, run_config=None):
+def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, iteration=4, run_config=None, seed=0):
     """show_path.main on a run folder tmp_path/run (or the config form) with the run's loading, the protocols and the
     drawing replaced by recorders (as in test_show_path_draws_each_protocols_first_runs_into_its_own_figure):
     (click result, what each stage was handed). `run_config`: the overrides of the tiny config the run was made with.
@@ -772,7 +772,7 @@ def _show_path_faked(monkeypatch, tmp_path, args, tasks=(3, 7, 9), runs=2, itera
 
     seen = {"paths": {}, "z": {}}
     setup = SimpleNamespace(
-        test_tasks=list(tasks), seed=0, cfg=SimpleNamespace(algo_params=SimpleNamespace(num_evals=runs))
+        test_tasks=list(tasks), seed=seed, cfg=SimpleNamespace(algo_params=SimpleNamespace(num_evals=runs))
     )
 
     def load_run(run, itr, device, data_dir):
@@ -896,10 +896,11 @@ def test_show_path_seeds_the_sampled_z_of_the_snapshots_iteration(tmp_path, monk
     """show_path seeds OFFPEARL's sampled test z as the snapshot's iteration's, not as iteration 0's
     (`seed_meta_test_z(agent, seed, 0)`). The module doc: each protocol runs the meta-test of the snapshot's iteration
     again, OFFPEARL's sampled z too (its stream is keyed by the iteration); with the slip a snapshot of iteration 4 is
-    drawn with iteration 0's z, not the episodes whose returns progress.csv holds."""
-    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run")], iteration=4)
+    drawn with iteration 0's z, not the episodes whose returns progress.csv holds; and with the run's seed (3 here),
+    not seed 0's."""
+    result, seen = _show_path_faked(monkeypatch, tmp_path, [str(tmp_path / "run")], iteration=4, seed=3)
     assert result.exit_code == 0, result.output
-    assert seen["meta_test_z"] == ("agent", 0, 4)
+    assert seen["meta_test_z"] == ("agent", 3, 4)
 
 
 def test_show_path_gpu_reaches_the_runs_loading(tmp_path, monkeypatch):
