@@ -428,6 +428,8 @@ class MetaTrainer:
         `borel_vae_sequences` ordered sequences of each (stream `borel_vae`)."""
         vae, b, dev = self.trainer.agent.encoder, self.borel, self.setup.device
         n_tasks = len(self.train_tasks)
+        if int(vae.steps) < b.vae_steps:
+            self._check_vae_memory()
         while (done := int(vae.steps)) < b.vae_steps:
             n, t0 = min(self.cfg.algo_params.num_train_steps_per_itr, b.vae_steps - done), time.time()
             sums = torch.zeros(4, device=dev)
@@ -453,6 +455,26 @@ class MetaTrainer:
                 print(line)
             logger.scalars({f"VAE/{VAE_COLUMNS[k]}": v for k, v in self.vae_means.items() if k != "steps"}, done + n)
             atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(self._state(), f))
+
+    def _check_vae_memory(self) -> None:
+        """A UserError where a VAE step's decodes would need more memory than the device has free
+        (`borel.vae_step_bytes`; sequences of 2000 steps without `borel_elbo_terms` ran the CPU out of memory, a kill
+        without a word): one line with the sizes and what to lower."""
+        b, index = self.borel, self.setup.sequences
+        n = min(b.vae_tasks, len(self.train_tasks)) * b.vae_sequences
+        steps = int(index.lengths.max())
+        beliefs = steps + 1 if b.elbo_terms is None else min(b.elbo_terms, steps + 1)
+        need, free = (
+            borel.vae_step_bytes(n, steps, beliefs, self.setup.obs_dim, b.decode_state),
+            borel.free_bytes(self.setup.device),
+        )
+        if free is not None and need > free:
+            raise UserError(
+                f"BOREL's VAE step decodes {n} sequences x {beliefs} beliefs x {steps} steps, about "
+                f"{need / 2**20:,.0f} MiB, more than the {free / 2**20:,.0f} MiB free on {self.setup.device}: expected "
+                "a step that fits; set algo_params.borel_elbo_terms (beliefs decoded per sequence, e.g. 50), or lower "
+                "borel_vae_sequences, borel_vae_tasks or borel_episodes"
+            )
 
     def relabel(self, logger: RunLogger) -> None:
         """BOREL: relabel every training row as hyper-states (s, mu, logvar) and (s', mu', logvar') by the frozen VAE,

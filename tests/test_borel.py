@@ -1699,3 +1699,28 @@ def test_every_borel_key_of_the_config_reaches_its_settings():
     assert got == (3, 7, 5, 6, 0.3, 4, 2)
     agent = BorelAgent(OBS, ACT, s, 16, torch.Generator().manual_seed(0))
     assert agent.latent_dim == 6 and agent.gru.mu.out_features == 3
+
+
+def test_a_vae_steps_memory_by_hand():
+    """Per (belief, step) pair: the reward decoder's two hidden layers of 32 before and after ReLU, its output, error
+    and square (131 floats); the state decoder 4 floats per state dimension more. 2 sequences x 4 beliefs x 3 steps."""
+    assert borel.vae_step_bytes(2, 3, 4, 5, False) == 2 * 4 * 3 * 131 * 4
+    assert borel.vae_step_bytes(2, 3, 4, 5, True) == 2 * 4 * 3 * (131 + 20) * 4
+    assert borel.free_bytes(torch.device("cpu")) > 0  # (this Linux's MemAvailable)
+
+
+@pytest.mark.slow
+def test_a_vae_step_past_the_free_memory_is_refused_in_one_line(tiny_data, tmp_path, monkeypatch):
+    """Sequences of 2000 steps without borel_elbo_terms ran the CPU out of memory (24 GiB): killed without a word. The
+    tiny run's step (4 tasks x 8 sequences, 2 episodes of 20 steps: 32 x 41 x 40 pairs, 26 MiB) against 10 MiB free
+    is refused before its first VAE step; with borel_elbo_terms 5 (32 x 5 x 40 pairs, 3 MiB) it trains."""
+    monkeypatch.chdir(tiny_data.parent.parent)
+    monkeypatch.setattr(borel, "free_bytes", lambda device: 10 * 2**20)
+    with pytest.raises(UserError) as refused:
+        MetaTrainer(prepare(_tiny(tmp_path, "big"), 0, DEV), show_progress=False).run()
+    assert str(refused.value).startswith(
+        "BOREL's VAE step decodes 32 sequences x 41 beliefs x 40 steps, about 26 MiB, more than the 10 MiB free on cpu"
+    )
+    assert "borel_elbo_terms" in str(refused.value) and "\n" not in str(refused.value)
+    MetaTrainer(prepare(_tiny(tmp_path, "small", borel_elbo_terms=5), 0, DEV), show_progress=False).run()
+    assert (tmp_path / "point-robot" / "small" / "seed0" / "progress.csv").is_file()
