@@ -8095,6 +8095,24 @@ EDITS = {
         "    floats = sum(DECODER_HIDDEN) + 3",
         "tests/test_borel.py::test_a_vae_steps_memory_by_hand",
     ),
+    "OFFPEARL's sampled z of the variances' mean, not their product": Edit(
+        "rlkit/torch/csro/agent.py",
+        "        post_var = product_of_gaussians(e, var)[1]",
+        "        post_var = var.mean(dim=-2) / var.shape[-2]",
+        "tests/test_offpearl.py::test_the_meta_test_z_is_the_product_of_unequal_gaussians_by_hand",
+    ),
+    "OFFPEARL's sampled z around the plain mean": Edit(
+        "rlkit/torch/csro/agent.py",
+        "        return z + post_var.sqrt() * torch.randn(",
+        "        return e.mean(dim=-2) + post_var.sqrt() * torch.randn(",
+        "tests/test_offpearl.py::test_the_meta_test_z_is_the_product_of_unequal_gaussians_by_hand",
+    ),
+    "the policy's regularisers the squares of the means": Edit(
+        "rlkit/torch/csro/losses.py",
+        "mean_reg * (mean**2).mean() + std_reg * (log_std**2).mean()",
+        "mean_reg * mean.mean() ** 2 + std_reg * log_std.mean() ** 2",
+        "tests/test_losses.py::test_value_and_policy_losses",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -85,9 +85,10 @@ def test_q_target_and_critic_loss():
 def test_value_and_policy_losses():
     assert losses.value_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [0.0]])).item() == pytest.approx(5.0)
     logp, q = torch.tensor([[1.0], [2.0]]), torch.tensor([[3.0], [5.0]])
-    mean, log_std = torch.ones(2, 2), torch.full((2, 2), 2.0)
+    # (entries of other signs and sizes: the means of the squares, 11 / 4 and 24 / 4, not the squares of the means)
+    mean, log_std = torch.tensor([[1.0, -1.0], [3.0, 0.0]]), torch.tensor([[0.0, 2.0], [-2.0, 4.0]])
     got = losses.policy_loss(logp, q, mean, log_std, mean_reg=1e-3, std_reg=2e-3)
-    assert got.item() == pytest.approx((1 - 3 + 2 - 5) / 2 + 1e-3 * 1 + 2e-3 * 4)
+    assert got.item() == pytest.approx((1 - 3 + 2 - 5) / 2 + 1e-3 * 11 / 4 + 2e-3 * 24 / 4)
     pen = torch.tensor([[0.5], [1.5]])
     got = losses.policy_loss(logp, q, mean, log_std, mean_reg=0, std_reg=0, max_entropy=False, penalty=pen)
     assert got.item() == pytest.approx((-3 - 5 + 2) / 2)

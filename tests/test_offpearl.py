@@ -272,6 +272,25 @@ def test_pearls_sampled_meta_test_z_is_drawn_around_the_posterior_mean():
     torch.testing.assert_close(samples.var(0), torch.full((L,), 0.125), atol=0, rtol=0.1)
 
 
+def test_the_meta_test_z_is_the_product_of_unequal_gaussians_by_hand():
+    """The posterior mean and the sampled z's variance are the product of the transitions' Gaussians, which equal
+    variances (a constant encoder, a fresh one) cannot tell from their plain average. Four transitions N(1, 1),
+    N(3, 3), N(1, 1), N(3, 3) in each dim: precision 1 + 1/3 + 1 + 1/3 = 8/3, so the posterior is N(1.5, 0.375),
+    where the average gives mean 2 and the mean of the variances over 4, 0.5."""
+    agent = CSROAgent(
+        1, 1, 2, 4, 8, generator=torch.Generator().manual_seed(0), use_hvar=True, z_strategy="poe", identity_output=True
+    )
+    agent.encoder = torch.nn.Identity()  # a context row [mean half, raw half] is the encoder's output
+    raw = {1.0: math.log(math.e - 1), 3.0: math.log(math.exp(3.0) - 1)}  # softplus(raw) = the variance
+    context = torch.tensor([[[m, m, raw[m], raw[m]] for m in (1.0, 3.0, 1.0, 3.0)]])
+    with torch.no_grad():
+        torch.testing.assert_close(agent.infer_z(context), torch.full((1, 2), 1.5))
+        agent.test_z_generator = torch.Generator().manual_seed(2)
+        samples = torch.cat([agent.infer_z(context) for _ in range(4000)])
+    torch.testing.assert_close(samples.mean(0), torch.full((2,), 1.5), atol=0.03, rtol=0)
+    torch.testing.assert_close(samples.var(0), torch.full((2,), 0.375), atol=0, rtol=0.1)
+
+
 def test_a_state_saved_before_the_encoder_output_record_loads_under_offpearl():
     """A trainer state without the `encoder_output` record (saved before it existed) is read as it is
     (`load_state_dict`'s docstring), under OFFPEARL's identity encoder too; taking a missing record for "tanh" would
