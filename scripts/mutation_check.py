@@ -8113,6 +8113,24 @@ EDITS = {
         "mean_reg * mean.mean() ** 2 + std_reg * log_std.mean() ** 2",
         "tests/test_losses.py::test_value_and_policy_losses",
     ),
+    "a meta-batch of every training task, meta_batch not cut": Edit(
+        "rlkit/data/buffer.py",
+        "        idx = torch.randperm(n, generator=generator, device=task_ids.device)[: a.meta_batch]",
+        "        idx = torch.randperm(n, generator=generator, device=task_ids.device)",
+        "tests/test_buffer.py::test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions",
+    ),
+    "the env's terminals dropped with terminal_at_traj_end off": Edit(
+        "rlkit/data/buffer.py",
+        "if terminal_at_traj_end else d.terminals",
+        "if terminal_at_traj_end else np.zeros_like(d.terminals)",
+        "tests/test_buffer.py::test_trajectory_ends_are_terminal_by_default_and_switchable",
+    ),
+    "first(n) of n times the first episode's length": Edit(
+        "rlkit/data/dataset.py",
+        "        n = int(self.traj_lengths[:n_traj].sum())",
+        "        n = n_traj * int(self.traj_lengths[0])",
+        "tests/test_dataset.py::test_the_first_episodes_keep_their_own_rows_of_every_field",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -107,12 +107,15 @@ def test_sampling_covers_the_task_uniformly():
 
 
 def test_trajectory_ends_are_terminal_by_default_and_switchable():
-    def data_rows(buf):
-        return buf.data[:10]
-
-    on, off = make(tasks=(1,)), make(tasks=(1,), terminal_at_traj_end=False)
-    np.testing.assert_array_equal(data_rows(on)[:, -1].numpy(), [0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
-    assert data_rows(off)[:, -1].sum() == 0
+    """The terminal column: the env's terminals (a fall at the second step of the first episode here) and, by
+    default, every episode's end; with `terminal_at_traj_end` off the env's alone (all-zero terminals passed for
+    terminals dropped)."""
+    fell = tagged(1)
+    fell.terminals[1] = 1.0
+    on = MultiTaskBuffer({1: fell}, 2, 2, torch.device("cpu"))
+    off = MultiTaskBuffer({1: fell}, 2, 2, torch.device("cpu"), terminal_at_traj_end=False)
+    np.testing.assert_array_equal(on.data[:10, -1].numpy(), [0, 1, 0, 0, 1, 0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(off.data[:10, -1].numpy(), [0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
 
 
 def test_context_is_s_a_r_with_optional_next_obs():
@@ -423,22 +426,26 @@ def test_a_widened_next_obs_is_shared_only_where_every_new_column_agrees_not_jus
 @pytest.mark.parametrize("replace", [False, True])
 def test_a_step_draws_its_meta_batch_among_the_training_task_ids_not_their_positions(replace):
     """`sample_step` draws the meta-batch's tasks from the ids it is given (the training tasks, which `interpolation`
-    or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1."""
+    or `randomize_tasks` make other than 0..n-1), not their positions 0..n-1; `meta_batch` of them (2 of 5 here: a
+    meta-batch of every training task, the meta_batch cut dropped, passed where the two were equal), distinct
+    without `mb_replace`."""
     buf = MultiTaskBuffer(
         {t: tagged(t) for t in range(12)}, 2, 2, torch.device("cpu")
     )  # every id loaded: a slip reads no error
-    args = ["--meta_batch", "3", "--n_train_tasks", "3", "--n_eval_tasks", "1", "--mb_replace", str(replace).lower()]
+    args = ["--meta_batch", "2", "--n_train_tasks", "5", "--n_eval_tasks", "1", "--mb_replace", str(replace).lower()]
     a = load_config(None, parse_override_args(args)).algo_params
-    train = torch.tensor([5, 9, 11])
+    train = torch.tensor([5, 9, 11, 2, 7])
     g = torch.Generator().manual_seed(0)
     seen = set()
     for _ in range(20):
         step = sample_step(buf, train, a, g)
+        assert step.tasks.shape == (2,) and step.batch.obs.shape[0] == 2 and step.context.shape[0] == 2
+        assert replace or step.tasks[0] != step.tasks[1]
         seen |= set(step.tasks.tolist())
         # every row drawn for slot i is a row of task tasks[i] (tagged: obs[..., 0] is the task id)
         assert torch.equal(step.batch.obs[..., 0], step.tasks[:, None].float().expand(-1, a.batch_size))
         assert torch.equal(step.context[..., 0], step.tasks[:, None].float().expand(-1, a.embedding_batch_size))
-    assert seen == {5, 9, 11}
+    assert seen == {5, 9, 11, 2, 7}
 
 
 def _written_data(root: Path, scale=(2.0, 4.0)) -> Path:

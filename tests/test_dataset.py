@@ -2654,6 +2654,11 @@ def test_the_first_episodes_keep_their_own_rows_of_every_field():
     assert f.obs.tolist() == [[0, 1], [2, 3]] and f.actions.tolist() == [[0, -1], [-2, -3]]
     assert f.rewards.tolist() == [0, 1] and f.next_obs.tolist() == [[100, 101], [102, 103]]
     assert f.terminals.tolist() == [0, 1] and f.traj_lengths.tolist() == [2]
+    # two episodes of 2 and 3 steps are 5 rows (n x the first episode's length, 4, passed first(1) on this data)
+    two = Trajectories(
+        *(np.concatenate([x, x[:1]]) for x in (obs, -obs, t.rewards, obs + 100, t.terminals)), np.array([2, 3, 1])
+    )
+    assert two.first(2).obs.tolist() == obs.tolist() and two.first(2).traj_lengths.tolist() == [2, 3]
 
 
 def test_one_reward_changed_in_an_extra_file_a_run_reads_changes_its_fingerprint(tmp_path):
