@@ -8131,6 +8131,24 @@ EDITS = {
         "        n = n_traj * int(self.traj_lengths[0])",
         "tests/test_dataset.py::test_the_first_episodes_keep_their_own_rows_of_every_field",
     ),
+    "BOREL's state term a mean over the state's dimensions": Edit(
+        "rlkit/torch/csro/borel.py",
+        "state = ((((state_pred - next_obs[:, None]) ** 2).sum(-1)",
+        "state = ((((state_pred - next_obs[:, None]) ** 2).mean(-1)",
+        "tests/test_borel.py::test_elbo_by_hand",
+    ),
+    "BOREL's KL a mean over the latent's dimensions": Edit(
+        "rlkit/torch/csro/borel.py",
+        "(mu - mu_p) ** 2 * (-logvar_p).exp()).sum(-1)",
+        "(mu - mu_p) ** 2 * (-logvar_p).exp()).mean(-1)",
+        "tests/test_borel.py::test_gaussian_kl_by_hand",
+    ),
+    "BOREL's first KL term against N(0, the first belief's variance)": Edit(
+        "rlkit/torch/csro/borel.py",
+        "    prev_logvar = torch.cat([torch.zeros_like(logvar[:, :1]), logvar[:, :-1]], dim=1)",
+        "    prev_logvar = torch.cat([logvar[:, :1], logvar[:, :-1]], dim=1)",
+        "tests/test_borel.py::test_gaussian_kl_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -189,6 +189,11 @@ def test_elbo_by_hand():
     state_pred, next_obs = torch.zeros(2, 3, 2, 1), torch.tensor([[1.0, 1.0], [2.0, -9.0]])[..., None]
     t = borel.elbo_terms(*elbo_inputs(), kl_weight=0.05, state_pred=state_pred, next_obs=next_obs)
     assert t.state.item() == pytest.approx(5.5) and t.loss.item() == pytest.approx(2.0 + 5.5 + 0.05 * kl, rel=1e-6)
+    # two state dimensions, summed (a mean over them passed on one): seq 0, s' = (1, 2) at both steps: 3 beliefs x
+    # (1 + 4) = 15; seq 1, s' = (2, 0) at its one step: 2 x 4 = 8; the mean 11.5
+    state_pred, next_obs = torch.zeros(2, 3, 2, 2), torch.tensor([[[1.0, 2.0], [1.0, 2.0]], [[2.0, 0.0], [-9.0, -9.0]]])
+    t = borel.elbo_terms(*elbo_inputs(), kl_weight=0.05, state_pred=state_pred, next_obs=next_obs)
+    assert t.state.item() == pytest.approx(11.5)
 
 
 def test_gaussian_kl_by_hand():
@@ -197,6 +202,12 @@ def test_gaussian_kl_by_hand():
     expected = 0.5 * (math.log(2) - math.log(4) - 1 + 2 + 2)
     assert borel.gaussian_kl(mu, lv, mp, lp).item() == pytest.approx(expected, rel=1e-6)
     assert borel.gaussian_kl(mu, lv, mu, lv).item() == 0
+    # summed over dimensions (a mean over them passed on one): a second one, N(0.5, 1) against N(0, 1), adds 0.125
+    two = [torch.tensor([x, y]) for x, y in ((1.0, 0.5), (math.log(4.0), 0.0), (-1.0, 0.0), (math.log(2.0), 0.0))]
+    assert borel.gaussian_kl(*two).item() == pytest.approx(expected + 0.125, rel=1e-6)
+    # the first belief against the prior N(0, I), not N(0, its own variance): KL(N(0, 2) || N(0, 1)) = (1 - ln 2) / 2
+    first = borel.sequential_kl(torch.zeros(1, 1, 1), torch.full((1, 1, 1), math.log(2.0)))
+    assert first.item() == pytest.approx(0.5 * (1 - math.log(2)), rel=1e-6)
 
 
 def test_every_belief_decodes_every_step():
