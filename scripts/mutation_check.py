@@ -8149,6 +8149,24 @@ EDITS = {
         "    prev_logvar = torch.cat([logvar[:, :1], logvar[:, :-1]], dim=1)",
         "tests/test_borel.py::test_gaussian_kl_by_hand",
     ),
+    "a reference episode ended by the time limit alone, not a fall": Edit(
+        "rlkit/tasks.py",
+        "        done = terminated or truncated or steps == horizon",
+        "        done = truncated or steps == horizon",
+        "tests/test_envs.py::test_zero_action_return_by_hand",
+    ),
+    "an open lower bound taking the bound itself": Edit(
+        "rlkit/config.py",
+        "return value > float(spec[1:])",
+        "return value >= float(spec[1:])",
+        "tests/test_config.py::test_numbers_out_of_range_are_rejected",
+    ),
+    "the action wrapper without the box's offset": Edit(
+        "rlkit/envs/wrappers.py",
+        "        scaled = self._low + (action + 1.0) * self._half_range",
+        "        scaled = action * self._half_range",
+        "tests/test_envs.py::test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

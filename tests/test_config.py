@@ -265,6 +265,7 @@ def test_exp_name_is_a_plain_folder_name_under_the_output_folder(name):
         ({"n_eval_tasks": 0}, "n_eval_tasks 0: expected a value in >= 1"),
         ({"algo_params": {"soft_target_tau": 0}}, "algo_params.soft_target_tau 0.0: expected a value in (0, 1]"),
         ({"algo_params": {"reward_scale": -1}}, "algo_params.reward_scale -1.0: expected a value in > 0"),
+        ({"algo_params": {"reward_scale": 0}}, "algo_params.reward_scale 0.0: expected a value in > 0"),  # (the bound)
         ({"algo_params": {"qf_lr": 1e9}}, "algo_params.qf_lr 1000000000.0: expected a value in (0, 1]"),
         (
             {"algo_params": {"policy_pre_activation_weight": -0.1}},

@@ -75,6 +75,21 @@ def test_normalized_box_env_rescales_and_clips():
     np.testing.assert_allclose(obs, [0.2, -0.05])
 
 
+def test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box():
+    """[-1, 1] onto [low, high] with its offset: every shipped box is symmetric, where `a * half_range` is the same."""
+    import gymnasium as gym
+
+    class Box02(gym.Env):
+        action_space = gym.spaces.Box(0.0, 2.0, shape=(1,))
+        observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(1,))
+
+        def step(self, action):
+            return np.asarray(action, dtype=np.float64), 0.0, False, False, {}
+
+    env = NormalizedBoxEnv(Box02())
+    assert [float(env.step(np.array([a]))[0][0]) for a in (-1.0, 0.0, 1.0, 0.5)] == [0.0, 1.0, 2.0, 1.5]
+
+
 def test_normalized_box_env_scales_the_observations_of_reset_and_reset_task_too():
     """With a dataset's `normalizer.npz` every observation the wrapper gives is divided by it, the episode's first
     included (a point robot starts at the origin, where no scale shows: a cheetah starts elsewhere)."""
@@ -257,6 +272,17 @@ def test_zero_action_return_by_hand():
         r = zero_action_return(cheetah, t, episodes=2)
         assert r == pytest.approx(-200 * v_star, rel=0.05, abs=2.0), (t, v_star, r)
         assert zero_action_return(cheetah, t, episodes=2) == r  # seeded resets: the same number every time
+    # a body that falls ends its episode there (terminated), not at the time limit: a humanoid doing nothing falls
+    humanoid = make_env("humanoid-dir", n_tasks=2, max_episode_steps=200)
+    humanoid.reset_task(0)
+    humanoid.reset(seed=0)
+    total, steps, terminated = 0.0, 0, False
+    while not terminated:
+        _, r, terminated, truncated, _ = humanoid.step(np.zeros(humanoid.action_space.shape))
+        total, steps = total + r, steps + 1
+        assert not truncated
+    assert steps < 200
+    assert zero_action_return(humanoid, 0, episodes=1, seed=0, horizon=400) == pytest.approx(total, rel=1e-12)
     # episode i starts from reset(seed=seed + i): two episodes are the mean of two seeds' starts, not one start twice
     r0, r1 = (zero_action_return(cheetah, 1, episodes=1, seed=s) for s in (0, 1))
     assert r0 != r1 and zero_action_return(cheetah, 1, episodes=2, seed=0) == pytest.approx((r0 + r1) / 2, rel=1e-12)
@@ -550,6 +576,7 @@ def test_an_env_param_refusal_lists_the_keys_the_env_takes_and_a_bad_value_is_on
         ("max_episode_steps", "x", "config key 'env_params.max_episode_steps' must be an integer, got 'x'"),
         ("max_episode_steps", True, "config key 'env_params.max_episode_steps' must be an integer, got True"),
         ("goal_radius", -1.0, "env_params.goal_radius -1.0: expected a value in > 0"),
+        ("goal_radius", 0.0, "env_params.goal_radius 0.0: expected a value in > 0"),  # (the open bound itself)
     ],
 )
 def test_an_env_params_value_out_of_type_or_range_from_python_is_the_configs_one_line(key, value, refusal):
