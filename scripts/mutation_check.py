@@ -8167,6 +8167,18 @@ EDITS = {
         "        scaled = action * self._half_range",
         "tests/test_envs.py::test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box",
     ),
+    "the trainer's generator not registered with the step's graph": Edit(
+        "rlkit/experiment.py",
+        "            [self.trainer.generator],\n            list(self.trainer.optimizers().values()),",
+        "            [],\n            list(self.trainer.optimizers().values()),",
+        "tests/test_graphs.py::test_every_generator_the_step_draws_from_is_registered_with_its_graph",
+    ),
+    "--seeds runs without the command line's --gpu and --exp_name": Edit(
+        "launch_experiment.py",
+        "        run_many(\n            config,\n            overrides,",
+        "        run_many(\n            config,\n            parse_override_args(list(ctx.args)),",
+        "tests/test_graphs.py::test_the_entry_scripts_options_reach_the_runs_of_seeds_too",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -187,6 +187,34 @@ def test_static_buffer_path_equals_eager_over_50_steps(tiny_data, tmp_path, monk
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("algo", [{}, {"use_brac": True}], ids=["CSRO", "BRAC"])
+def test_every_generator_the_step_draws_from_is_registered_with_its_graph(tiny_data, tmp_path, monkeypatch, algo):
+    """A CUDA graph replays a generator's draws anew only if the generator is registered with it (`StepRunner`'s
+    `generators`); one the step draws from but the runner does not know replays the captured step's noise every
+    step. Its registration dropped (`[]`) passed every CPU test: every random op of the step, recorded under a
+    dispatch mode, must name a generator of the runner's."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from rlkit.data.buffer import sample_step
+
+    mt = _meta_trainer(tiny_data, tmp_path, monkeypatch, "gens", False, **algo)
+    used = []
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if isinstance(kwargs.get("generator"), torch.Generator):
+                used.append(kwargs["generator"])
+            return func(*args, **kwargs)
+
+    s = sample_step(mt.setup.train_buffer, mt.train_tasks, mt.cfg.algo_params, mt.sample_gen)
+    with Record():
+        mt._train_and_sum(s)
+    registered = {r.initial_seed() for r in mt.runner.generators}  # (dispatch hands a new Python object: by seed)
+    assert used and {g.initial_seed() for g in used} <= registered, (len(used), registered)
+
+
+@pytest.mark.slow
 def test_capture_on_the_cpu_runs_the_static_path_and_resumes_alike(tiny_data, tmp_path, monkeypatch):
     """`capture=True` on the CPU: a run of 2 iterations equals one interrupted after the first and resumed."""
     whole = _meta_trainer(tiny_data, tmp_path, monkeypatch, "whole", False)
@@ -349,6 +377,29 @@ def test_the_entry_scripts_flags_reach_the_switch(monkeypatch, device, argv, on)
         assert seen["on"] is on
     finally:
         graphs.use_capture(None)
+
+
+def test_the_entry_scripts_options_reach_the_runs_of_seeds_too(monkeypatch):
+    """--eager, --threads and --gpu apply to the runs of --seeds (and --sweep, Ray) as to the single run: the tests of
+    each went through the single run alone, so any of them handled past the --seeds branch passed while batch runs
+    captured, ran on torch's default threads, or trained on the config's GPU after --gpu -1."""
+    import launch_experiment
+
+    _unset_capture_env(monkeypatch)
+    seen = {}
+
+    def run_many(config, overrides, seeds, sweep, cluster, show_progress=True):
+        seen.update(capture=graphs.capture_on("cuda"), threads=torch.get_num_threads(), overrides=overrides)
+
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(launch_experiment, "run_many", run_many)
+    try:
+        argv = [str(TINY_CONFIG), "--seeds", "0,1", "--eager", "--threads", "3", "--gpu", "-1"]
+        launch_experiment.main.main(argv, standalone_mode=False)
+        assert seen == {"capture": False, "threads": 3, "overrides": {"util_params": {"use_gpu": False}}}
+    finally:
+        graphs.use_capture(None)
+        torch.set_num_threads(threads)
 
 
 def test_device_sums_add_in_place_and_zero():
