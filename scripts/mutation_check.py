@@ -8179,6 +8179,42 @@ EDITS = {
         "        run_many(\n            config,\n            parse_override_args(list(ctx.args)),",
         "tests/test_graphs.py::test_the_entry_scripts_options_reach_the_runs_of_seeds_too",
     ),
+    "a context-blind CSRO credited with the paper's claim": Edit(
+        "rlkit/reproduce/prose.py",
+        'if "CSRO" in blind or "CSRO" in collapsed:',
+        'if "CSRO" in collapsed:',
+        "tests/test_reproduce_prose.py::test_a_context_blind_csro_is_not_credited_with_the_papers_claim",
+    ),
+    "a context-blind baseline as CSRO's comparison": Edit(
+        "rlkit/reproduce/prose.py",
+        'others = [m for m in methods if m != "CSRO" and m not in blind and m not in collapsed]',
+        'others = [m for m in methods if m != "CSRO" and m not in collapsed]',
+        "tests/test_reproduce_prose.py::test_a_context_blind_baseline_is_not_csros_comparison",
+    ),
+    "the learned verdict on the IQM, not the mean score": Edit(
+        "rlkit/reproduce/prose.py",
+        'best = max(float(_cell(table, m, "offline").score) for m',
+        'best = max(float(_cell(table, m, "offline").iqm) for m',
+        "tests/test_reproduce_prose.py::test_the_learned_verdict_reads_the_mean_offline_score_not_the_iqm",
+    ),
+    "a weak interval below 0 said to include 0": Edit(
+        "rlkit/reproduce/prose.py",
+        "{'includes' if lo <= 0 <= hi else 'excludes'}",
+        "{'includes' if lo <= 0 else 'excludes'}",
+        "tests/test_reproduce_prose.py::test_a_weak_baselines_gain_on_every_seed_excludes_0",
+    ),
+    "a tie called CSRO's highest Np score": Edit(
+        "rlkit/reproduce/prose.py",
+        "best = all(csro.score > np_cells[m].score for m in others)",
+        "best = all(csro.score >= np_cells[m].score for m in others)",
+        "tests/test_reproduce_prose.py::test_a_tie_is_not_called_csros_highest_np_score",
+    ),
+    "Table 1's Np gap with the online-prior interval": Edit(
+        "rlkit/reproduce/tables.py",
+        "_fmt_ci(*gap(table, method, key)[1:])",
+        "_fmt_ci(*gap(table, method, 'online')[1:])",
+        "tests/test_reproduce.py::test_a_table_gap_column_is_offline_minus_the_protocol",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

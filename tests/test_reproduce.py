@@ -1382,6 +1382,8 @@ def test_a_table_gap_column_is_offline_minus_the_protocol(fast_intervals):
     online = table1_markdown(table, ref)[3]
     assert online.startswith("| CSRO | online, prior context | -10.50 ± 2.12 | 0.475 | ")
     assert online.endswith("| 4.50 [-1.85, 10.85] |")
+    # the Np row's own: offline -4, -8 against Np -6, -6, losses 2 and -2 (0 ± 12.706 x 2), not online-prior's interval
+    assert table1_markdown(table, ref)[4].endswith("| 0.00 [-25.41, 25.41] |")
 
 
 def test_a_table_score_column_is_the_mean_score_beside_the_iqm(fast_intervals):

@@ -337,3 +337,52 @@ def test_the_curves_paragraph_of_csro_alone_gives_its_scores_and_no_ranking():
         curves_paragraph(_np_table({"CSRO": [-5.0, -6.0]}))
         == "Final Np scores (IQM [95% CI]): CSRO 0.000 n/a (1 seed)."
     )
+
+
+def test_a_context_blind_csro_is_not_credited_with_the_papers_claim():
+    """CSRO whose three protocols give the same return on every seed uses no context: beside a baseline that loses
+    context, the claim is not tested; with only "collapsed" checked, the blind CSRO's zero gap was read as the
+    paper's claim holding."""
+    runs = {
+        "CSRO": progress_frames([(-5, -5, -5), (-6, -6, -6)]),
+        "FOCAL": progress_frames([(-4, -14, -6), (-3, -10, -5)]),
+    }
+    text = table1_paragraph(final_table(runs, 1, Reference(-4.0, -20.0)), {}, frozenset())
+    assert text.endswith(
+        "CSRO's z gives the same return in its three protocols on every seed, so its gaps measure no use of context: "
+        "the paper's claim is not tested."
+    )
+    assert "holds here" not in text
+
+
+def test_a_context_blind_baseline_is_not_csros_comparison():
+    """A blind baseline is no comparison for CSRO's Np loss: with it the only baseline, the sentence says so (a
+    blind OFFPEARL compared with was "the interval includes 0: the paper's claim is not established")."""
+    runs = {
+        "CSRO": progress_frames([(-4, -9, -5), (-3, -8, -4)]),
+        "OFFPEARL": progress_frames([(-4.4, -4.4, -4.4), (-4.6, -4.6, -4.6)]),
+    }
+    text = table1_paragraph(final_table(runs, 1, Reference(-4.0, -20.0)), {}, frozenset())
+    assert text.endswith("; no baseline whose z uses its context to compare with.")
+
+
+def test_the_learned_verdict_reads_the_mean_offline_score_not_the_iqm():
+    """Five seeds scoring 0.1, 0.55, 0.55, 0.55, 0.55 offline: mean 0.460, below 0.5 (no method has learned), where
+    the IQM is 0.55 (with two or three seeds the two agree)."""
+    runs = {"CSRO": progress_frames([(-18, -19, -18), *[(-9, -10, -9)] * 4])}
+    text = table1_paragraph(final_table(runs, 1, Reference(0.0, -20.0)), {}, frozenset())
+    assert "0.460 (below 0.5)" in text
+
+
+def test_a_weak_baselines_gain_on_every_seed_excludes_0():
+    """Between weak policies (no method learned: best offline score 0.25), a baseline that gains 2 from offline to
+    online on both seeds has the interval [-2, -2], which excludes 0."""
+    runs = {"FOCAL": progress_frames([(-15, -13, -14), (-15, -13, -16)])}
+    text = table1_paragraph(final_table(runs, 1, Reference(0.0, -20.0)), {}, frozenset())
+    assert "[-2.00, -2.00]): the interval excludes 0, between weak policies (above)." in text
+
+
+def test_a_tie_is_not_called_csros_highest_np_score():
+    """CSRO's and FOCAL's mean Np returns equal (-5.5): CSRO does not have the highest."""
+    text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0], "FOCAL": [-6.0, -5.0]}))
+    assert "CSRO does not have the highest mean Np score" in text
