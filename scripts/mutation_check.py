@@ -8215,6 +8215,24 @@ EDITS = {
         "_fmt_ci(*gap(table, method, 'online')[1:])",
         "tests/test_reproduce.py::test_a_table_gap_column_is_offline_minus_the_protocol",
     ),
+    "stage 1's update key modulo the actor's frequency alone": Edit(
+        "rlkit/behaviour/generate.py",
+        "        self.update_period = math.lcm(sac.actor_update_frequency, sac.critic_target_update_frequency)",
+        "        self.update_period = sac.actor_update_frequency",
+        "tests/test_behaviour_runs.py::test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_steps",
+    ),
+    "a SAC key after its dict override taken": Edit(
+        "rlkit/behaviour/settings.py",
+        'k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")',
+        'k == key or k.startswith(f"{key}.")',
+        "tests/test_behaviour_runs.py::test_stage1_input_that_would_be_ignored_or_clash_is_one_line",
+    ),
+    "every thread's OSError kept quiet": Edit(
+        LOGGER,
+        "if not (isinstance(args.exc_value, OSError) and type(args.thread)",
+        "if not (isinstance(args.exc_value, OSError) or type(args.thread)",
+        "tests/test_logging.py::test_other_threads_errors_still_reach_the_hook",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

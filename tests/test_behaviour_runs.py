@@ -69,15 +69,22 @@ def test_the_actor_updates_every_actor_update_frequency_steps_after_the_seed_ste
     group.agent.actor_opt.step = actor_step
     update = group.updater
 
+    targets = []  # the steps whose update moved the critic target (every 3rd: a key modulo 2 alone moved it at even)
+
     def counting(batch, key):
         steps.append(100 + len(steps))  # the updates run once per env step from num_seed_steps (100) on
-        return update(batch, key)
+        before = [p.clone() for p in group.agent.critic_target.parameters()]
+        out = update(batch, key)
+        if any(not torch.equal(a, p) for a, p in zip(before, group.agent.critic_target.parameters())):
+            targets.append(steps[-1])
+        return out
 
     group.updater = counting
     group.begin()
     group.run()
     assert steps == list(range(100, 130))
     assert updated == [s for s in range(100, 130) if s % 2 == 0]
+    assert targets == [s for s in range(100, 130) if s % 3 == 0]
 
 
 @pytest.mark.slow
@@ -705,6 +712,10 @@ def test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option
             ["agent.params.batch_size=32", "agent.params={batch_size:64}"],
             "SAC override 'agent.params={batch_size:64}' after 'agent.params.batch_size=32': expected each key once",
         ),
+        (
+            ["agent.params={batch_size:64}", "agent.params.batch_size=32"],
+            "SAC override 'agent.params.batch_size=32' after 'agent.params={batch_size:64}': expected each key once",
+        ),
         (["--sac_config", "./tiny_point"], "unknown --sac_config './tiny_point': expected one of ["),
         (["--sac_config", "agent/sac"], "unknown --sac_config 'agent/sac': expected one of ["),
         (["--gpu", "0", "device=cpu"], "--gpu 0 and device=cpu: expected one of them"),
@@ -719,6 +730,7 @@ def test_a_seed_override_in_hydras_force_form_is_checked_against_the_seed_option
         "hydra",
         "hydra-plus",
         "dict-after-key",
+        "key-after-dict",
         "path-name",
         "folder-name",
         "gpu-cpu",

@@ -636,3 +636,21 @@ def test_a_refused_event_write_names_the_folder_in_one_line(tmp_path, monkeypatc
         log.close()
     assert not log.log.handlers
     assert getattr(threading.excepthook, "csro_quiet", False)
+
+
+def test_other_threads_errors_still_reach_the_hook(monkeypatch):
+    """Only TensorBoard's writer threads' OSErrors are left to the main thread: a plain thread's OSError, and any
+    other error of a writer thread, reach the hook there was."""
+    from rlkit.logging.logger import _quiet_event_writer_threads
+
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_value))
+    _quiet_event_writer_threads()
+
+    def fail():
+        raise OSError(5, "plain thread I/O error")
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    assert [str(e) for e in seen] == ["[Errno 5] plain thread I/O error"]
