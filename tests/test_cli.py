@@ -276,6 +276,7 @@ def test_a_quiet_device_choice_says_nothing(monkeypatch, capsys, count):
     assert select_device(3, quiet=True) == expected
     assert sac_config_device("cuda", 3, quiet=True) == expected
     assert config_device(True, 3, 3, quiet=True) == expected
+    assert config_device(False, 0, None, quiet=True) == torch.device("cpu")  # use_gpu false: the CPU, GPUs or not
     assert capsys.readouterr().err == ""
 
 
