@@ -8233,6 +8233,12 @@ EDITS = {
         "if not (isinstance(args.exc_value, OSError) or type(args.thread)",
         "tests/test_logging.py::test_other_threads_errors_still_reach_the_hook",
     ),
+    "a scale below standing still worded as weak policies": Edit(
+        "rlkit/reproduce/prose.py",
+        '    if (sentence or "").startswith(SCALE_PREFIX):',
+        '    if (sentence or "").startswith(SCALE_CAVEAT):',
+        "tests/test_reproduce_prose.py::test_a_scale_whose_top_is_below_standing_still_is_named_in_each_verdict",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -386,3 +386,12 @@ def test_a_tie_is_not_called_csros_highest_np_score():
     """CSRO's and FOCAL's mean Np returns equal (-5.5): CSRO does not have the highest."""
     text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0], "FOCAL": [-6.0, -5.0]}))
     assert "CSRO does not have the highest mean Np score" in text
+
+
+def test_a_scale_whose_top_is_below_standing_still_is_named_in_each_verdict():
+    """Doing nothing scoring above the top reference (`still` >= 1): each verdict compares policies "on a score that
+    does not measure learning", not "between weak policies" (the two branches' words had no test)."""
+    runs = {"FOCAL": progress_frames([(-15, -13, -14), (-15, -13, -16)])}
+    text = table1_paragraph(final_table(runs, 1, Reference(0.0, -20.0)), {}, frozenset(), still=1.2)
+    assert "the interval excludes 0, on a score that does not measure learning (above)." in text
+    assert "between weak policies" not in text
