@@ -8239,6 +8239,30 @@ EDITS = {
         '    if (sentence or "").startswith(SCALE_CAVEAT):',
         "tests/test_reproduce_prose.py::test_a_scale_whose_top_is_below_standing_still_is_named_in_each_verdict",
     ),
+    "a stage-2 Ray segment told 1 CPU whatever it reserves": Edit(
+        "rlkit/cluster/runs.py",
+        'segment.remote(resources["num_cpus"], plan.cfg',
+        "segment.remote(1.0, plan.cfg",
+        "tests/test_cluster.py::test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes",
+    ),
+    "a stage-1 Ray segment told 1 CPU whatever it reserves": Edit(
+        "rlkit/cluster/behaviour.py",
+        '                    resources["num_cpus"], env_name, env_params,',
+        "                    1.0, env_name, env_params,",
+        "tests/test_behaviour_runs.py::test_stage1_on_ray_segments_get_the_cpus_ray_reserves_for_them",
+    ),
+    "scale_out's busy and start-up figures swapped": Edit(
+        "benchmarks/scale_out.py",
+        "(workers busy {statistics.median(v[2] for v in runs):.1f} s; ",
+        "(workers busy {statistics.median(v[1] for v in runs):.1f} s; ",
+        "tests/test_benchmarks.py::test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed_generation",
+    ),
+    "env_speed resetting every 2000 steps": Edit(
+        "benchmarks/env_speed.py",
+        "        if t % 200 == 0 and t < len(actions):",
+        "        if t % 2000 == 0 and t < len(actions):",
+        "tests/test_benchmarks.py::test_env_speed_steps_per_second_is_actions_over_seconds",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -574,7 +574,7 @@ def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_
     assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
 
 
-def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides):
+def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task=None):
     """`generate_on_ray` of `tasks` (tiny_point with `overrides`) on a stand-in for a Ray cluster this process was
     already connected to: what it submitted (each segment's arguments) and the chains it drove, then the lines it
     printed. The segments are not run."""
@@ -605,7 +605,14 @@ def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides):
     behaviour = load_sac_config("tiny_point", overrides)
     lines = []
     ray_stage1.generate_on_ray(
-        "point-robot", POINT, tmp_path, tasks, "tiny_point", behaviour, ClusterOptions(), out=lines.append
+        "point-robot",
+        POINT,
+        tmp_path,
+        tasks,
+        "tiny_point",
+        behaviour,
+        ClusterOptions(**({"cpus_per_task": cpus_per_task} if cpus_per_task else {})),
+        out=lines.append,
     )
     return seen, lines
 
@@ -623,6 +630,13 @@ def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(t
     assert [args[6] for args in seen["submitted"]] == [False, False]  # (..., sched, sac, save_networks, state)
     seen, _ = _stage1_on_a_fake_ray(tmp_path / "with", monkeypatch, [0], [])
     assert seen["submitted"][0][6] is True
+
+
+def test_stage1_on_ray_segments_get_the_cpus_ray_reserves_for_them(tmp_path, monkeypatch):
+    """A segment is told the CPUs its task reserves (--cpus-per-task), its threads: sent 1, a task of 2 CPUs ran on
+    one thread (the default of 1 hid it)."""
+    seen, _ = _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"], cpus_per_task=2)
+    assert [args[0] for args in seen["submitted"]] == [2.0, 2.0]
 
 
 def test_stage1_on_ray_trains_only_the_tasks_that_are_not_complete(tmp_path, monkeypatch):

@@ -1121,6 +1121,7 @@ def test_scale_out_reports_two_workers_speed_up_and_rays_overhead_from_the_timed
     assert sorted(inits) == [1, 1, 2, 2]
     assert "speed-up, 2 Ray workers over 1:          1.83x" in out
     assert "Ray overhead at 1 worker over plain:     +10.0%" in out
+    assert "(workers busy 1.0 s; +3.0 s to start Ray and its workers, once)" in out  # (each figure in its place)
 
 
 def test_scale_out_warm_up_trains_its_throwaway_task_to_the_end(monkeypatch):
@@ -1163,6 +1164,10 @@ def test_env_speed_steps_per_second_is_actions_over_seconds(monkeypatch):
     )
     rate, _ = bench.steps_per_second(env, np.zeros((50, 2)))
     assert rate == pytest.approx(100.0)
+    resets = []  # every 200 steps, not after the last: the first reset, then after steps 200 and 400 of 450
+    env.reset = lambda **k: resets.append(k)
+    bench.steps_per_second(env, np.zeros((450, 2)))
+    assert resets == [{"seed": 0}, {}, {}]
 
 
 def test_env_speed_main_prints_the_best_rates_time_ratio_the_physics_check_and_the_worst_ratio(monkeypatch, capsys):

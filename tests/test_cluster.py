@@ -1899,10 +1899,11 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
         "path_to_weights": str(weights),
     }
     plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 3], [("w", {})])
-    runs.run_on_ray(plans, ClusterOptions("local"), out=lambda s: None)
+    runs.run_on_ray(plans, ClusterOptions("local", cpus_per_task=3), out=lambda s: None)
     # segment.remote(cpus, cfg_dict, seed, run_files, data_key, data_ref, weights_ref)
     assert [args[2] for args in seen["segments"]] == [0, 3]
     assert [args[6] for args in seen["segments"]] == [[("ref", b"the weights")]] * 2
+    assert [args[0] for args in seen["segments"]] == [3.0, 3.0]  # the CPUs Ray reserves, which the segment uses
 
 
 def test_the_ray_driver_holds_each_run_folders_lock_while_its_segments_run(tmp_path, monkeypatch):
