@@ -8263,6 +8263,30 @@ EDITS = {
         "        if t % 2000 == 0 and t < len(actions):",
         "tests/test_benchmarks.py::test_env_speed_steps_per_second_is_actions_over_seconds",
     ),
+    "the CLUB net's fit weighted by z_loss_weight": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        loss = self.settings.club_model_loss_weight * self.loss.club_estimator_nll(",
+        "        loss = self.settings.z_loss_weight * self.loss.club_estimator_nll(",
+        "tests/test_reference_step.py::test_train_step_equals_the_reference_step",
+    ),
+    "a budget's stage printed at the learner's GFLOP": Edit(
+        "rlkit/budget.py",
+        "steps x {st.flops / 1e9:.2f} GFLOP",
+        "steps x {self.step_flops / 1e9:.2f} GFLOP",
+        "tests/test_budget_stats.py::test_a_budgets_summary_by_hand",
+    ),
+    "the report's oracle row printing the random return": Edit(
+        "rlkit/report.py",
+        "{'oracle (scripted)':28s} {ref.oracle:8.2f}",
+        "{'oracle (scripted)':28s} {ref.random:8.2f}",
+        "tests/test_report_plot.py::test_report_table_known_numbers",
+    ),
+    "a curve's length the last run's, not the shortest's": Edit(
+        "rlkit/stats.py",
+        "    n = min(len(y) for y in ys)",
+        "    n = len(ys[-1])",
+        "tests/test_budget_stats.py::test_a_curve_band_ends_where_the_shortest_run_ends_whichever_comes_last",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

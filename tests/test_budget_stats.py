@@ -41,6 +41,22 @@ def test_budget_counts_a_classifier_step():
     assert training_budget(cfg).step_flops > training_budget(load_config(TINY_CONFIG)).step_flops  # + the head
 
 
+def test_a_curve_band_ends_where_the_shortest_run_ends_whichever_comes_last():
+    """The runs' common length is the shortest's, not the last run's (the tests' shorter run came last)."""
+    x, mean, _, _ = curve_band(
+        [np.array([10, 20]), np.array([10, 20, 30])], [np.array([3.0, 4.0]), np.array([1.0, 2.0, 3.0])], band="std"
+    )
+    assert x.tolist() == [10, 20] and mean.tolist() == [2.0, 3.0]
+
+
+def test_a_budgets_summary_by_hand():
+    """Each stage's line prints its own step's GFLOP, not the learner's: 10 x 2 GFLOP + 300 x 0.5 = 170 GFLOP."""
+    from rlkit.budget import Budget, Stage
+
+    budget = Budget(2_000_000_000, 10, (Stage("VAE", 500_000_000, 300, True),))
+    assert budget.summary() == "10 steps x 2.00 GFLOP + 300 VAE steps x 0.50 GFLOP = 0.2 TFLOP"
+
+
 def test_budget_counts_borels_vae_stage():
     """BOREL's budget adds its belief-VAE stage: borel_vae_steps steps of the VAE on min(n_train_tasks,
     borel_vae_tasks) tasks (the tiny config's 4 of 8) x 8 sequences, which scale with the sequences and tasks per

@@ -101,6 +101,17 @@ CASES = {
     # the policy's mean and log-std regularisers of different weights (the others' are both 1e-3, where the two
     # terms or their weights swapped give the same loss)
     "policy_regularisers_apart": {"policy_mean_reg_weight": 0.3, "policy_std_reg_weight": 0.002},
+    # every loss weight and learning rate of its own (by default z_loss_weight and club_model_loss_weight are both 10,
+    # and the four learning rates all 3e-4, where one taken for another gives the same step)
+    "weights_and_rates_apart": {
+        "z_loss_weight": 3.0,
+        "club_model_loss_weight": 7.0,
+        "club_loss_weight": 11.0,
+        "policy_lr": 1e-4,
+        "qf_lr": 2e-4,
+        "vf_lr": 3e-4,
+        "context_lr": 4e-4,
+    },
 }
 
 

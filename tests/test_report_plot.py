@@ -313,6 +313,8 @@ def test_report_table_known_numbers(runs):
     still = format_table(table, Reference(oracle=0.0, random=-20.0, still=-10.0)).splitlines()
     assert still[-2].split() == ["zero", "action", "-10.00", "0.500"] and "zero action" not in "".join(lines)
     assert lines[3].split() == ["non-prior", "context", "(Np)", "-8.00", "+-", "2.83", "0.600"]
+    assert lines[4].split() == ["oracle", "(scripted)", "0.00", "1.000"]  # each reference in its own row
+    assert lines[5].split() == ["uniform", "random", "-20.00", "0.000"]
     assert lines[-1].startswith("(2 run(s), 20-30 train steps;")  # seed 1 stopped one iteration earlier
     one = format_table(table[:1], ref).splitlines()
     assert one[-1].startswith("(1 run(s), 30 train steps;") and one[1].split()[2:5] == ["-4.00", "+-", "n/a"]
