@@ -8287,6 +8287,36 @@ EDITS = {
         "    n = len(ys[-1])",
         "tests/test_budget_stats.py::test_a_curve_band_ends_where_the_shortest_run_ends_whichever_comes_last",
     ),
+    "a relative import past the layers": Edit(
+        "rlkit/stats.py",
+        "def curve_band(",
+        "def _upward():\n    from ..experiment import MetaTrainer  # noqa: F401\n\n\ndef curve_band(",
+        "tests/test_layers.py::test_imports_run_down_the_layers",
+    ),
+    "a layer-0 module importing a benchmark": Edit(
+        "rlkit/stats.py",
+        "def curve_band(",
+        "def _upward():\n    from benchmarks.meta_train_speed import main  # noqa: F401\n\n\ndef curve_band(",
+        "tests/test_layers.py::test_imports_run_down_the_layers",
+    ),
+    "a golden tolerance above its column's smaller move": Edit(
+        "tests/golden/tolerances.json",
+        '"Average_OnlineReturn_all_test_tasks": 2.0221544090601127e-05,',
+        '"Average_OnlineReturn_all_test_tasks": 0.1,',
+        "tests/test_golden.py::test_golden_tolerances_see_one_iteration_of_change",
+    ),
+    "competent_fraction's row with the two kinds' fractions swapped": Edit(
+        COMPETENT,
+        "{x_d:.2f}; {l_s:.0f} {x_s:.2f}",
+        "{x_s:.2f}; {l_s:.0f} {x_d:.2f}",
+        "tests/test_competent_fraction.py::test_fractions_by_hand",
+    ),
+    "competent_fraction's mean over no task": Edit(
+        COMPETENT,
+        'returns at its first and last checkpoints")\n            continue\n',
+        'returns at its first and last checkpoints")\n',
+        "tests/test_competent_fraction.py::test_a_kind_no_task_has_returns_of_is_said_and_the_other_kind_summarised",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

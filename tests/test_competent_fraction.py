@@ -32,6 +32,8 @@ def test_fractions_by_hand(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "deterministic: mean 0.700, worst 0.50 over 2 tasks" in printed
     assert "stochastic: mean 0.750, worst 0.50 over 2 tasks" in printed
+    # each task's row: first and last deterministic returns, its fraction; the last stochastic return, its fraction
+    assert "  -210   -48  0.90; -30 1.00" in printed and "  -610  -330  0.50; -350 0.50" in printed
 
 
 def test_ant_goal_by_hand(tmp_path):
@@ -156,3 +158,13 @@ def test_a_first_return_at_the_competent_level_is_one_line_not_a_division_by_zer
     write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -30.0), (-30.0, -20.0)])  # R_comp = -30
     with pytest.raises(UserError, match=r"first checkpoint's deterministic return -30 is not below the competent"):
         competent_fraction.main([str(tmp_path)])
+
+
+def test_a_kind_no_task_has_returns_of_is_said_and_the_other_kind_summarised(tmp_path, capsys):
+    """Every task without deterministic returns at its last checkpoint: that kind's line says so (its mean over no
+    task was a ZeroDivisionError without the branch), the stochastic one is summarised."""
+    write_task(tmp_path, 0, "cheetah-vel", {"velocity": 1.0}, [(-230.0, -210.0), (-30.0, float("nan"))])
+    competent_fraction.main([str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "deterministic: no task has deterministic returns at its first and last checkpoints" in printed
+    assert "deterministic: mean" not in printed and "stochastic: mean 1.000, worst 1.00 over 1 tasks" in printed
