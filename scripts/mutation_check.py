@@ -8301,8 +8301,8 @@ EDITS = {
     ),
     "a golden tolerance above its column's smaller move": Edit(
         "tests/golden/tolerances.json",
-        '"Average_OnlineReturn_all_test_tasks": 2.0221544090601127e-05,',
-        '"Average_OnlineReturn_all_test_tasks": 0.1,',
+        '"QF Loss": 1.4032251091626787e-06,',  # (csro's: its moves 0.05 to 1.34)
+        '"QF Loss": 0.1,',
         "tests/test_golden.py::test_golden_tolerances_see_one_iteration_of_change",
     ),
     "competent_fraction's row with the two kinds' fractions swapped": Edit(
