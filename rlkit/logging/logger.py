@@ -103,11 +103,15 @@ class RunLogger:
         if which not in self._writers:
             from torch.utils.tensorboard import SummaryWriter
 
-            folder = self.dir / "tb" / which if which else self.dir / "tb"
+            folder = self._events_folder(which)
             _wait_past_events(folder)
             _quiet_event_writer_threads()
             self._writers[which] = SummaryWriter(log_dir=str(folder), purge_step=self._purge.get(which))
         return self._writers[which]
+
+    def _events_folder(self, which: str) -> Path:
+        """Where TensorBoard writer `which` writes: tb/ (by iteration) or tb/WHICH (BOREL's VAE: tb/vae/)."""
+        return self.dir / "tb" / which if which else self.dir / "tb"
 
     def _write_events(self, which: str, write: Callable[[Any], object]) -> None:
         """`write(writer)` on TensorBoard writer `which`: a write its thread was refused (raised again here without a
@@ -116,7 +120,7 @@ class RunLogger:
             write(self._tb(which))
         except OSError as e:
             if e.filename is None and e.errno is not None:
-                raise OSError(e.errno, e.strerror, str(self.dir / "tb" / which if which else self.dir / "tb")) from e
+                raise OSError(e.errno, e.strerror, str(self._events_folder(which))) from e
             raise
 
     def resume_at(self, iteration: int, vae_step: int | None = None) -> None:
