@@ -48,6 +48,7 @@ from rlkit.run_folder import (
     restore_snapshot,
     run_data_print,
     snapshot_due,
+    unsaved_from,
 )
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, torch_generator
 from rlkit.tasks import env_class, make_wrapped_env, scored_reward_fn, train_eval_split
@@ -318,10 +319,7 @@ class MetaTrainer:
         logger.load_rows(self.counters["iteration"])
         if restore_snapshots:  # (a Ray segment's scratch: a killed segment's files never come back; the driver
             # purges the run folder's events as a chain starts from it: `rlkit.cluster.runs.purge_unsaved_events`)
-            # a VAE block's scalars are logged, then latest.pt saved: the point at the saved step stays
-            logger.resume_at(
-                self.counters["iteration"], int(self.trainer.agent.encoder.steps) + 1 if self.borel else None
-            )
+            logger.resume_at(*unsaved_from(state))
             restore_snapshot(self.setup.out_dir, self.cfg, self.counters["iteration"])
         return True
 

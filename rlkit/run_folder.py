@@ -293,6 +293,16 @@ def read_run_state(path: Path, expected: str, map_location: Any = "cpu") -> dict
     return state
 
 
+def unsaved_from(state: dict[str, Any]) -> tuple[int, int | None]:
+    """Where what a run logged past its saved `state` begins (`RunLogger.resume_at`'s arguments): the iteration it
+    saved, and for a BOREL run (a state with "borel") the VAE step after the saved one, since a VAE block's scalars are
+    logged and then latest.pt saved, so the point at the saved step stays; None for the other algorithms."""
+    vae_step = None
+    if "borel" in state:
+        vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1
+    return int(state["counters"]["iteration"]), vae_step
+
+
 def snapshot_due(out_dir: Path, cfg: Config, iteration: int, last: int | None = None) -> Path | None:
     """snapshots/itr_{n}.pt, due once a run has done `iteration` iterations (after the progress row with `Epoch`
     n = `iteration` - 1) when n is a multiple of snapshot_gap or the run's last (the reference's numbering; `last`:

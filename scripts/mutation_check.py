@@ -1105,9 +1105,9 @@ EDITS = {
         META_TRAINER_TESTS + "test_a_resume_continues_the_meta_tests_env_generators",
     ),
     "a resume dropping TensorBoard's last saved iteration": Edit(
-        EXPERIMENT,
-        '            logger.resume_at(\n                self.counters["iteration"],',
-        '            logger.resume_at(\n                self.counters["iteration"] - 1,',
+        "rlkit/run_folder.py",
+        'return int(state["counters"]["iteration"]), vae_step',
+        'return int(state["counters"]["iteration"]) - 1, vae_step',
         META_TRAINER_TESTS + "test_tensorboard_after_a_resume_keeps_the_last_saved_iteration_once",
     ),
     "a resume keeping the killed process's progress.csv row": Edit(
@@ -3440,10 +3440,16 @@ EDITS = {
         + "test_a_resume_of_a_state_saved_on_the_other_device_type_says_which_generators_were_reseeded",
     ),
     "the VAE curve purged at the saved step itself": Edit(
-        EXPERIMENT,
-        "int(self.trainer.agent.encoder.steps) + 1 if self.borel else None",
-        "int(self.trainer.agent.encoder.steps) if self.borel else None",
-        "tests/test_meta_trainer.py::" + "test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point",
+        "rlkit/run_folder.py",
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1',
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"])',
+        "tests/test_meta_trainer.py::test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point",
+    ),
+    "a Ray chain's VAE purge at the saved step itself": Edit(
+        "rlkit/run_folder.py",
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1',
+        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 0',
+        "tests/test_cluster.py::test_a_retried_borel_segments_vae_steps_are_read_once_in_tensorboard",
     ),
     "a segment run always restoring snapshots": Edit(
         EXPERIMENT,
@@ -8035,10 +8041,10 @@ EDITS = {
         "                key = key",
         "tests/test_cluster.py::test_a_retried_segments_iteration_is_read_once_in_tensorboard",
     ),
-    "a Ray chain's BOREL purge from the VAE step saved, not the next": Edit(
+    "a Ray chain's purge leaving BOREL's VAE curve alone": Edit(
         "rlkit/cluster/runs.py",
-        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1',
-        'vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"])',
+        'logger.resume_at(*unsaved_from(read_run_state(latest, "the state the run saved")))',
+        'logger.resume_at(unsaved_from(read_run_state(latest, "the state the run saved"))[0])',
         "tests/test_cluster.py::test_a_retried_borel_segments_vae_steps_are_read_once_in_tensorboard",
     ),
     "a resume keeping rows past latest.pt until its next row": Edit(

@@ -2190,7 +2190,8 @@ def test_a_retried_borel_segments_vae_steps_are_read_once_in_tensorboard(tmp_pat
     log.close()
     steps = torch.tensor(100)
     torch.save(
-        {"counters": {"iteration": 0}, "trainer": {"modules": {"agent": {"encoder.steps": steps}}}}, run / "latest.pt"
+        {"counters": {"iteration": 0}, "trainer": {"modules": {"agent": {"encoder.steps": steps}}}, "borel": {}},
+        run / "latest.pt",
     )
     plan = SimpleNamespace(out_dir=run, cfg=SimpleNamespace(algo_type="BOREL"), name="r")
     chain = RunChain(plan, lambda plan, state: None, out=lambda line: None)

@@ -322,10 +322,10 @@ def test_a_resume_inside_borels_vae_stage_keeps_the_last_saved_blocks_point(tmp_
     state = torch.load(tmp_path / "latest.pt", weights_only=False)
     vae_gen = torch.Generator()
     state["borel"] = {"vae_gen": vae_gen.get_state(), "vae_means": {"steps": 8.0}}
+    state["trainer"]["modules"] = {"agent": {"encoder.steps": torch.tensor(8)}}  # as a BOREL run's networks hold it
     torch.save(state, tmp_path / "latest.pt")
 
     t.borel, t.vae_gen = SimpleNamespace(vae_steps=20), torch.Generator()
-    t.trainer.agent.encoder = SimpleNamespace(steps=torch.tensor(8))
     resumed = RunLogger(tmp_path)
     assert t.try_resume(resumed)
     resumed.scalars({"VAE/Loss": 3.5}, 10)  # the block ending at step 10 again, as the resumed run computes it
@@ -521,9 +521,9 @@ def test_a_resume_inside_borels_vae_stage_continues_the_vae_stream_and_its_last_
     torch.rand(11, generator=trained)  # the stage's draws so far
     state = torch.load(tmp_path / "latest.pt", weights_only=False)
     state["borel"] = {"vae_gen": trained.get_state(), "vae_means": {"steps": 8.0, "loss": 0.5}}
+    state["trainer"]["modules"] = {"agent": {"encoder.steps": torch.tensor(8)}}
     torch.save(state, tmp_path / "latest.pt")
     t.borel, t.vae_gen = SimpleNamespace(vae_steps=20), torch_generator_of("borel_vae")  # as a fresh process makes it
-    t.trainer.agent.encoder = SimpleNamespace(steps=torch.tensor(8))
     logger = SimpleNamespace(info=lambda m: None, load_rows=lambda n: None, resume_at=lambda *a: None)
     assert t.try_resume(logger, restore_snapshots=False)
     assert torch.equal(torch.rand(5, generator=t.vae_gen), torch.rand(5, generator=trained))

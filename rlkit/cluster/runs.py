@@ -54,7 +54,14 @@ from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
 from rlkit.fileio import make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.logging.logger import RunLogger, event_name_now
-from rlkit.run_folder import RunLock, iterations_done, read_run_state, recorded_data_print, restore_missing_snapshot
+from rlkit.run_folder import (
+    RunLock,
+    iterations_done,
+    read_run_state,
+    recorded_data_print,
+    restore_missing_snapshot,
+    unsaved_from,
+)
 from rlkit.seeding import MAX_SEED
 from rlkit.tasks import check_env_settings
 from rlkit.torch.cpu_kernels import keep_freed_memory
@@ -347,12 +354,8 @@ def purge_unsaved_events(plan: RunPlan) -> None:
     latest = plan.out_dir / "latest.pt"
     if not latest.is_file():  # (nothing saved: a new run replaces the folder)
         return
-    state = read_run_state(latest, "the state the run saved")
-    vae_step = None
-    if plan.cfg.algo_type == "BOREL":  # its VAE scalars by their own step, from the first one not saved
-        vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1
     logger = RunLogger(plan.out_dir)
-    logger.resume_at(int(state["counters"]["iteration"]), vae_step)
+    logger.resume_at(*unsaved_from(read_run_state(latest, "the state the run saved")))
     logger.write_purges()
     logger.close()
 
