@@ -8323,6 +8323,12 @@ EDITS = {
         'returns at its first and last checkpoints")\n',
         "tests/test_competent_fraction.py::test_a_kind_no_task_has_returns_of_is_said_and_the_other_kind_summarised",
     ),
+    "a test skipped by its own skip whose reason alone says it needs a GPU": Edit(
+        "tests/test_graphs.py",
+        'pytest.skip(f"an x86 host with AVX2 or AVX-512 (this one: {top})")',
+        'pytest.skip("needs a GPU")',
+        "tests/test_gpu_scripts.py::test_every_test_that_needs_cuda_takes_the_cuda_mark",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',
