@@ -8329,6 +8329,24 @@ EDITS = {
         'pytest.skip("needs a GPU")',
         "tests/test_gpu_scripts.py::test_every_test_that_needs_cuda_takes_the_cuda_mark",
     ),
+    "make install without the test extra": Edit(
+        "Makefile",
+        "$(VENV)/bin/pip install --quiet -e '.[test]'",
+        "$(VENV)/bin/pip install --quiet -e .",
+        "tests/test_packaging.py::test_the_makefile_installs_what_make_test_runs",
+    ),
+    "make test without the ray extra": Edit(
+        "Makefile",
+        "test: $(VENV)/.installed-ray lint",
+        "test: $(VENV)/.installed lint",
+        "tests/test_packaging.py::test_the_makefile_installs_what_make_test_runs",
+    ),
+    "the Makefile's default Python older than requires-python": Edit(
+        "Makefile",
+        "PYTHON ?= python3.11",
+        "PYTHON ?= python3.10",
+        "tests/test_packaging.py::test_the_makefile_installs_what_make_test_runs",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

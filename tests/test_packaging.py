@@ -27,3 +27,17 @@ def test_ray_is_an_optional_extra_only():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not any(d.startswith("ray") for d in project["dependencies"])
     assert any(d.startswith("ray>=") for d in project["optional-dependencies"]["ray"])
+
+
+def test_the_makefile_installs_what_make_test_runs():
+    """`make install` puts the project in with its test extra (pytest, pytest-xdist and ruff, which `make test` runs
+    from the virtualenv), and `make test` adds the ray extra first (the cluster tests); the default PYTHON is a
+    version that requires-python admits. A bare `-e .` would leave `make test` with no pytest in its virtualenv."""
+    makefile = (ROOT / "Makefile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = [set(e.split(",")) for e in re.findall(r"pip install --quiet -e '\.\[([\w,]+)\]'", makefile)]
+    assert extras == [{"test"}, {"test", "ray"}]
+    assert set().union(*extras) <= set(project["optional-dependencies"])
+    assert re.search(r"^test: \$\(VENV\)/\.installed-ray\b", makefile, re.M)
+    python = re.search(r"^PYTHON \?= python(\d+\.\d+)$", makefile, re.M).group(1)
+    assert Version(python) in SpecifierSet(project["requires-python"])
