@@ -8347,6 +8347,20 @@ EDITS = {
         "PYTHON ?= python3.10",
         "tests/test_packaging.py::test_the_makefile_installs_what_make_test_runs",
     ),
+    "humanoid's left hip at the range of the gym vendored for hopper and walker": Edit(
+        "rlkit/envs/humanoid.py",
+        "    physics_version = 3\n",
+        "    physics_version = 3\n\n"
+        + "    def _as_the_reference(self, model):\n"
+        + '        model.jnt_range[model.joint("left_hip_y").id] = np.deg2rad([-120.0, 20.0])\n',
+        "tests/test_mujoco_envs.py::test_the_models_are_the_references_where_gymnasiums_assets_differ",
+    ),
+    "humanoid's physics version left at the wrong hip range's": Edit(
+        "rlkit/envs/humanoid.py",
+        "    physics_version = 3\n",
+        "    physics_version = 2\n",
+        DATASET_TESTS + "test_the_data_clis_physics_version_is_the_env_familys",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1185,14 +1185,14 @@ def test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line(tmp_path):
 
 def test_data_of_an_older_physics_is_refused_by_loading_and_regenerate(tmp_path):
     """A family whose simulation changed (`physics_version`: hopper and walker at the reference's timestep, humanoid's
-    hip range) refuses stage-1 data written before, whose task.json records the older version or none (version 1);
+    hip range, twice) refuses stage-1 data written before, whose task.json records an older version or none (1);
     imported reference data is not versioned."""
 
     from rlkit.behaviour.regenerate import check_task_env
     from rlkit.data.meta import physics_problem
     from rlkit.tasks import env_class
 
-    assert env_class("hopper-rand-params").physics_version == env_class("humanoid-dir").physics_version == 2
+    assert env_class("hopper-rand-params").physics_version == 2 and env_class("humanoid-dir").physics_version == 3
     assert env_class("point-robot").physics_version == 1
     tdir = tmp_path / "goal_idx0"
     assert physics_problem(tdir, {"env_name": "point-robot"}, 1) is None
@@ -2286,12 +2286,12 @@ def test_the_data_clis_env_sizes_are_observation_then_action():
 
 
 def test_the_data_clis_physics_version_is_the_env_familys():
-    """`physics_version` returns the env family's version, not 1 whatever the family: with 1, humanoid-dir data of the
-    old physics (1, the hip range before the reference's) would pass `check` and `export-legacy`. humanoid-dir is at
-    version 2, without building a MuJoCo env."""
+    """`physics_version` returns the env family's version, not 1 whatever the family: with 1, humanoid-dir data of an
+    old physics (2, a hip range not the reference's) would pass `check` and `export-legacy`. humanoid-dir is at
+    version 3, without building a MuJoCo env."""
     from rlkit.data.__main__ import physics_version
 
-    assert physics_version("humanoid-dir") == 2 and physics_version("point-robot") == 1
+    assert physics_version("humanoid-dir") == 3 and physics_version("point-robot") == 1
 
 
 def test_import_legacy_cli_without_allow_pickle_is_refused_and_writes_nothing(tmp_path, capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import mujoco
 import numpy as np
 
 from rlkit.envs.ant import evenly_spaced_angles, random_directions
@@ -20,18 +19,16 @@ class HumanoidDirEnv(MujocoTaskEnv):
     """
 
     asset = "humanoid.xml"
-    physics_version = 2  # 1: gymnasium's hip range, before the reference's (`_as_the_reference`)
+    # 3: gymnasium's asset as it is, which is the reference's (its gym 0.15.7's humanoid.xml); 2 (2026-12-04 to 12-07):
+    # the left hip's y range at [-120, 20] degrees, the old range of the gym vendored in rand_param_envs, which the
+    # reference simulates hopper and walker with, not the humanoid; 1: before version 2
+    physics_version = 3
     frame_skip = 5
     qpos_noise = 0.01
     qvel_noise = 0.01
     qvel_noise_uniform = True
     contact_forces = True
     position_dims = 2
-
-    def _as_the_reference(self, model: mujoco.MjModel) -> None:
-        """The left hip's y range is [-120, 20] degrees in the asset of the reference's gym (0.15; gymnasium's, since
-        gym 0.21, has [-110, 20])."""
-        model.jnt_range[model.joint("left_hip_y").id] = np.deg2rad([-120.0, 20.0])
 
     def __init__(
         self, n_tasks: int = 2, randomize_tasks: bool = False, max_episode_steps: int = 200, seed: int | None = None
