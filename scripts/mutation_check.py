@@ -8361,6 +8361,30 @@ EDITS = {
         "    physics_version = 2\n",
         DATASET_TESTS + "test_the_data_clis_physics_version_is_the_env_familys",
     ),
+    "OFFPEARL's meta-test z stream not keyed by the iteration": Edit(
+        "rlkit/eval/evaluator.py",
+        'gen.manual_seed(stream_seed(seed, "test_z", iteration))',
+        'gen.manual_seed(stream_seed(seed, "test_z", 0))',
+        "tests/test_eval.py::test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_it_again",
+    ),
+    "Np's policy samples from torch's global generator": Edit(
+        "rlkit/eval/protocols.py",
+        "sample = _policy_act(agent, ctx, False, generator)",
+        "sample = _policy_act(agent, ctx, False, None)",
+        "tests/test_eval.py::test_show_path_repeats_the_meta_test_of_its_snapshot",
+    ),
+    "the offline protocol inferring the z of jobs that are done": Edit(
+        "rlkit/eval/protocols.py",
+        "            ctx.add(i, rows[i])\n        ctx.infer(np.flatnonzero(active))",
+        "            ctx.add(i, rows[i])\n        ctx.infer(np.arange(len(envs)))",
+        "tests/test_eval.py::test_a_job_that_is_done_is_neither_inferred_nor_redrawn_while_others_go_on",
+    ),
+    "the offline protocol scoring the env's reward, not the sparse one": Edit(
+        "rlkit/eval/protocols.py",
+        "    return _scored(ctx, envs, setting, device, before, lambda *a: None, on_paths, reward_fn)",
+        "    return _scored(ctx, envs, setting, device, before, lambda *a: None, on_paths, None)",
+        "tests/test_evaluator.py::test_a_sparse_run_scores_every_protocol_with_the_sparse_reward",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -323,7 +323,9 @@ def test_show_path_and_the_evaluator_build_the_same_job_envs():
 def test_show_path_repeats_the_meta_test_of_its_snapshot():
     """show_path.py draws with the Evaluator's streams of the snapshot's iteration (`EvalStreams`) on the same
     job envs, so on the point robot (whose resets draw nothing) with --runs num_evals its Np and offline
-    episodes are the meta-test's; another iteration's draws give other Np episodes."""
+    episodes are the meta-test's; another iteration's draws give other Np and offline episodes. With N = 80 the last
+    scored episode's z reads Np's third context episode, which the policy samples (scored steps 40 + t >= N / 2), so
+    its policy draws reach the score; and two draws of one iteration give the same episodes, step by step."""
     from types import SimpleNamespace
 
     from rlkit import show
@@ -332,17 +334,22 @@ def test_show_path_repeats_the_meta_test_of_its_snapshot():
     from tests.conftest import ROOT
 
     cfg = load_config(
-        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 40}}
+        ROOT / "configs" / "point-robot.json", {"algo_params": {"num_evals": 2, "num_steps_per_eval": 80}}
     )
     buffer = make_buffer(tasks=(2, 6))
     setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 6], seed=5, obs_scale=None, data_dir=None, eval_buffer=buffer)
     agent = SpyAgent()
     scores = Evaluator(cfg, [2, 6], buffer, None, seed=5, device=DEV)(agent, 3).scores
     for protocol in ("np", "offline"):
-        drawn = show.record_protocol(setup, agent, protocol, 2, DEV, 3)[2]
+        _, episodes, drawn, _ = show.record_protocol(setup, agent, protocol, 2, DEV, 3)
         np.testing.assert_array_equal(drawn, scores[protocol].ravel())
-    other = show.record_protocol(setup, agent, "np", 2, DEV, 4)[2]
-    assert not np.array_equal(other, scores["np"].ravel())
+        again = show.record_protocol(setup, agent, protocol, 2, DEV, 3)[1]
+        for job, job_again in zip(episodes, again, strict=True):
+            assert [kind for kind, _ in job] == [kind for kind, _ in job_again]
+            for (_, path), (_, path_again) in zip(job, job_again, strict=True):
+                np.testing.assert_array_equal(path, path_again)
+        other = show.record_protocol(setup, agent, protocol, 2, DEV, 4)[2]
+        assert not np.array_equal(other, scores[protocol].ravel())
 
 
 class SampledZSpy(SpyAgent):
@@ -420,7 +427,10 @@ def test_the_sampled_meta_test_z_is_keyed_by_the_iteration_and_show_path_draws_i
     third = meta_test_z(agent, 3, 0)
     assert len(third) > 4
     assert all(torch.equal(a, b) for a, b in zip(third, meta_test_z(agent, 3, 123), strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(third, meta_test_z(agent, 4, 0)))
+    # every draw is another at iteration 4, the prior's draws too (the online protocol's first episodes: the same
+    # if the stream were not keyed by the iteration, where the posteriors' draws differ by their contexts anyway)
+    fourth = meta_test_z(agent, 4, 0)
+    assert len(fourth) == len(third) and not any(torch.equal(a, b) for a, b in zip(third, fourth))
     agent.used.clear()
     agent.test_z_generator.manual_seed(7)
     seed_meta_test_z(agent, 5, 3)
@@ -772,11 +782,19 @@ def test_a_job_that_is_done_is_neither_inferred_nor_redrawn_while_others_go_on()
     By hand: N = 40, H = 20, num_exp_traj_eval 1; job 0 (task 2) has 7-step episodes, 6 scored; job 1 (task 6)
     20-step ones, 2 scored. Online context = the scored episodes: job 1 infers after rounds 1 and 2 (20, 40 rows);
     job 0 once 20 steps are scored, after rounds 3..6 (21, 28, 35, 42 rows), when job 1 is done. Before its first
-    inference job 0 redraws from the prior, which encodes nothing."""
+    inference job 0 redraws from the prior, which encodes nothing.
+
+    The offline protocol alike: before each round the jobs still running add H offline rows and infer, job 1 in
+    rounds 1 and 2 (20, 40 rows), job 0 in rounds 1..6 (20 ... 120); an inference of job 1 after it is done would
+    draw from the shared test_z generator too."""
     setting = EvalSetting(num_steps_per_eval=40, max_path_length=20, num_exp_traj_eval=1, use_next_obs_in_context=False)
     for agent in (SpyAgent(), SampledZSpy()):
         online_prior_context(agent, _envs(), setting, DEV)
         assert agent.inferred == [[20], [40], [21], [28], [35], [42]]
+        agent.inferred.clear()
+        buffer = make_buffer(tasks=(2, 6))
+        offline_context(agent, _envs(), [2, 6], buffer, setting, DEV, torch.Generator().manual_seed(0))
+        assert agent.inferred == [[20, 20], [40, 40], [60], [80], [100], [120]]
 
 
 def test_np_redraws_no_z_for_a_job_with_its_context_while_a_batch_mate_collects_more():
