@@ -3689,8 +3689,8 @@ EDITS = {
     ),
     "CORRO's CVAE encoder drawn from the global RNG": Edit(
         CORRO,
-        "self.encoder = MLP([2 * obs_dim + action_dim + 1, CVAE_HIDDEN, 2 * CVAE_LATENT], generator=generator)",
-        "self.encoder = MLP([2 * obs_dim + action_dim + 1, CVAE_HIDDEN, 2 * CVAE_LATENT])",
+        "self.encoder = MLP([2 * obs_dim + action_dim + 1, hidden, 2 * self.latent], generator=generator)",
+        "self.encoder = MLP([2 * obs_dim + action_dim + 1, hidden, 2 * self.latent])",
         "tests/test_baselines.py::test_corros_cvae_is_initialised_from_the_seeded_generator_not_the_global_rng",
     ),
     "the trainer's state saving the clipped alpha, not alpha_var": Edit(
@@ -6362,7 +6362,34 @@ EDITS = {
         "tests/test_borel.py::test_borels_vae_has_borels_sizes",
     ),
     "CORRO's CVAE with hidden layers of 32, not CORRO's 64": Edit(
-        CORRO, "CVAE_HIDDEN = 64", "CVAE_HIDDEN = 32", "tests/test_baselines.py::test_corros_cvae_has_corros_sizes"
+        CORRO,
+        "CVAE_SMALL, CVAE_LARGE = (64, 5), (128, 64)",
+        "CVAE_SMALL, CVAE_LARGE = (32, 5), (128, 64)",
+        "tests/test_baselines.py::test_corros_cvae_has_corros_sizes",
+    ),
+    "CORRO's small CVAE on hopper and walker": Edit(
+        CORRO,
+        'return CVAE_SMALL if env_name in POINT_FAMILIES or env_name.startswith("cheetah-") else CVAE_LARGE',
+        "return CVAE_SMALL",
+        "tests/test_baselines.py::test_corros_cvae_has_corros_sizes",
+    ),
+    "CORRO's settings without the env's CVAE size": Edit(
+        CORRO,
+        "            cvae_size_of(cfg.env_name),\n",
+        "",
+        "tests/test_baselines.py::test_corros_cvae_has_corros_sizes",
+    ),
+    "CORRO's encoder building the default CVAE whatever its settings say": Edit(
+        CORRO,
+        "CVAE(obs_dim, action_dim, generator, settings.cvae_size)",
+        "CVAE(obs_dim, action_dim, generator)",
+        "tests/test_baselines.py::test_corros_cvae_has_corros_sizes",
+    ),
+    "CORRO's CVAE negatives drawing w of the small CVAE's size": Edit(
+        CORRO,
+        "w = torch.randn(len(rows), count, self.latent, generator=generator, device=rows.device)",
+        "w = torch.randn(len(rows), count, 5, generator=generator, device=rows.device)",
+        "tests/test_baselines.py::test_corros_cvae_has_corros_sizes",
     ),
     "BOREL's KL weight the default whatever borel_kl_weight says": Edit(
         BOREL_PY,

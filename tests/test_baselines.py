@@ -124,7 +124,7 @@ def test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparame
     (s, a, w), and the targets r (the column after (s, a)) and s' (the columns after r), by hand."""
     enc = corro.CVAE(2, 1, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():  # a posterior far from N(0, 1): a std of exp(logvar) would differ from exp(logvar / 2)
-        enc.encoder.layers[-1].bias.copy_(torch.tensor([0.5] * corro.CVAE_LATENT + [1.5] * corro.CVAE_LATENT))
+        enc.encoder.layers[-1].bias.copy_(torch.tensor([0.5] * enc.latent + [1.5] * enc.latent))
     rows = torch.randn(2, 4, 2 + 1 + 1 + 2, generator=torch.Generator().manual_seed(1))
     got = enc.loss(rows, torch.Generator().manual_seed(7))
     flat = rows.reshape(8, 6)
@@ -994,13 +994,31 @@ def test_corros_encoder_only_stage_measures_the_collapse_guard_on_the_attention_
 
 
 def test_corros_cvae_has_corros_sizes():
-    """CORRO's CVAE (`models/generative.py`, cvae_hidden_size 64, cvae_num_hidden_layers 1, cvae_z_dim 5): the
-    encoder (s, a, r, s') -> 64 -> (mean, logvar) of 5 dims each, the decoder (s, a, w) -> 64 -> (s', r). The other
-    tests build the CVAE from the module's constants, so hidden layers of 32 passed them all."""
-    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0))
+    """CORRO's CVAE (`models/generative.py`, one hidden layer) of its relabel_model_config for the env: hidden 64 and
+    z_dim 5 (point_robot_v1, cheetah_vel), hidden 128 and z_dim 64 (hopper_param, walker_param, ant_dir): the
+    encoder (s, a, r, s') -> H -> (mean, logvar) of W dims each, the decoder (s, a, w) -> H -> (s', r). The other
+    tests build the CVAE from the module's constants, so hidden layers of 32 passed them all, and the small CVAE on
+    hopper and walker passed the whole suite."""
+    from rlkit.config import load_config
 
     def sizes(mlp):
         return [(lin.in_features, lin.out_features) for lin in mlp.layers]
 
+    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0))
     assert sizes(cvae.encoder) == [(3 + 2 + 1 + 3, 64), (64, 2 * 5)]
     assert sizes(cvae.decoder) == [(3 + 2 + 5, 64), (64, 3 + 1)]
+    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0), size=corro.CVAE_LARGE)
+    assert sizes(cvae.encoder) == [(3 + 2 + 1 + 3, 128), (128, 2 * 64)]
+    assert sizes(cvae.decoder) == [(3 + 2 + 64, 128), (128, 3 + 1)]
+    assert cvae.negatives(torch.zeros(4, 2 * 3 + 2 + 1), 5, torch.Generator().manual_seed(0)).shape == (4, 5, 9)
+    small = ("point-robot", "sparse-point-robot", "point-robot-wind", "cheetah-vel", "cheetah-dir")
+    large = ("hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params", "ant-dir", "ant-goal")
+    for env_name in (*small, *large, "humanoid-dir"):
+        want = (64, 5) if env_name in small else (128, 64)
+        assert corro.cvae_size_of(env_name) == want, env_name
+    # a run's settings carry it: CORRO on hopper draws the CVAE's negatives from the large CVAE
+    cfg = load_config(ROOT / "configs" / "hopper_rand_params.json", {"algo_type": "CORRO"})
+    settings = corro.CorroSettings.from_config(cfg)
+    assert settings.negatives == "generative" and settings.cvae_size == (128, 64)
+    encoder = corro.CorroEncoder(11, 3, 2 * 11 + 3 + 1, 20, settings, torch.Generator().manual_seed(0))
+    assert sizes(encoder.cvae.encoder) == [(2 * 11 + 3 + 1, 128), (128, 2 * 64)]

@@ -997,6 +997,7 @@ _SETTINGS_OF_THE_METHOD_OR_ENV = {
     "corro",
     "borel",
     "borel.reward_reads_sa",
+    "corro.cvae_size",  # the env's (tests/test_baselines.py::test_corros_cvae_has_corros_sizes)
 }
 
 

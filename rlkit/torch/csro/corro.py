@@ -26,15 +26,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import Config, corro_negatives_of
+from rlkit.config import POINT_FAMILIES, Config, corro_negatives_of
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
 from rlkit.torch.networks import MLP
 
 QUERIES = 64  # CORRO's contrastive_batch_size: InfoNCE queries per step
 NEGATIVES = 16  # CORRO's n_negative_per_positive
 TEMPERATURE = 0.1  # CORRO's infonce_temp
-CVAE_HIDDEN = 64  # CORRO's cvae_hidden_size, one hidden layer (cvae_num_hidden_layers 1)
-CVAE_LATENT = 5  # CORRO's cvae_z_dim
+# CORRO's CVAE, one hidden layer (num_hidden_layers 1), as (hidden_size, z_dim) by its relabel_model_config per env:
+# the small one for the point robot and cheetah-vel, the large one for hopper, walker and ant-dir
+CVAE_SMALL, CVAE_LARGE = (64, 5), (128, 64)
 CVAE_BETA = 0.2  # CORRO's beta: the KL's weight in the CVAE's loss
 
 
@@ -46,6 +47,7 @@ class CorroSettings:
     negatives: str  # "reward" (randomised reward) or "generative" (the CVAE's (r, s'))
     cvae_steps: int  # the CVAE's training steps before anything else (0 without generative negatives)
     standardize: bool = False  # E1 reads (row - mean) / std, the training data's column statistics (not CORRO's)
+    cvae_size: tuple[int, int] = CVAE_SMALL  # the CVAE's (hidden units, w dims): `cvae_size_of` the env
 
     @staticmethod
     def from_config(cfg: Config) -> CorroSettings | None:
@@ -62,7 +64,15 @@ class CorroSettings:
             negatives,
             a.corro_cvae_steps if negatives == "generative" else 0,
             a.corro_standardize,
+            cvae_size_of(cfg.env_name),
         )
+
+
+def cvae_size_of(env_name: str) -> tuple[int, int]:
+    """CORRO's CVAE size on `env_name`'s family: `CVAE_SMALL` on the point robots and the cheetahs (its point-robot
+    and cheetah-vel configs), `CVAE_LARGE` on hopper, walker and ant (its configs of these), and on humanoid, which
+    CORRO has no config for (a body larger than the ant's)."""
+    return CVAE_SMALL if env_name in POINT_FAMILIES or env_name.startswith("cheetah-") else CVAE_LARGE
 
 
 def infonce_loss(q: torch.Tensor, k: torch.Tensor, neg: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -106,13 +116,21 @@ def cvae_loss(
 
 class CVAE(nn.Module):
     """CORRO's conditional VAE of (r, s') given (s, a): q(w | s, a, r, s') and p(s', r | s, a, w), one hidden layer
-    of 64 each, w of 5 dims. Its samples with w ~ N(0, I) approximate E_task p(r, s' | s, a, task)."""
+    each, of `size` = (hidden units, w dims) (`cvae_size_of` the env). Its samples with w ~ N(0, I) approximate
+    E_task p(r, s' | s, a, task)."""
 
-    def __init__(self, obs_dim: int, action_dim: int, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        generator: torch.Generator | None = None,
+        size: tuple[int, int] = CVAE_SMALL,
+    ):
         super().__init__()
+        hidden, self.latent = size
         self.obs_dim, self.action_dim = obs_dim, action_dim
-        self.encoder = MLP([2 * obs_dim + action_dim + 1, CVAE_HIDDEN, 2 * CVAE_LATENT], generator=generator)
-        self.decoder = MLP([obs_dim + action_dim + CVAE_LATENT, CVAE_HIDDEN, obs_dim + 1], generator=generator)
+        self.encoder = MLP([2 * obs_dim + action_dim + 1, hidden, 2 * self.latent], generator=generator)
+        self.decoder = MLP([obs_dim + action_dim + self.latent, hidden, obs_dim + 1], generator=generator)
 
     def decode(self, sa: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(s, a) rows [..., S + A] and w [..., W] -> (s' [..., S], r [..., 1])."""
@@ -133,7 +151,7 @@ class CVAE(nn.Module):
         """[N, C] (s, a, r, s') rows -> [N, count, C]: each row's (s, a) with (r, s') decoded from w ~ N(0, I)."""
         sa_dim = self.obs_dim + self.action_dim
         sa = rows[:, None, :sa_dim].expand(-1, count, -1)
-        w = torch.randn(len(rows), count, CVAE_LATENT, generator=generator, device=rows.device)
+        w = torch.randn(len(rows), count, self.latent, generator=generator, device=rows.device)
         next_obs, reward = self.decode(sa, w)
         return torch.cat([sa, reward, next_obs], dim=-1)
 
@@ -165,7 +183,9 @@ class CorroEncoder(nn.Module):
             if settings.aggregator == "attention"
             else None
         )
-        self.cvae = CVAE(obs_dim, action_dim, generator) if settings.negatives == "generative" else None
+        self.cvae = (
+            CVAE(obs_dim, action_dim, generator, settings.cvae_size) if settings.negatives == "generative" else None
+        )
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         # the step `stage` reads, pinned on the host by the trainer's `branch` (so the step reads no device
         # counter, and under capture each stage has its own graph); None: read `steps` (a host read)
