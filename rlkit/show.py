@@ -249,7 +249,8 @@ def _point_limits(family: PointEnv, paths: list[np.ndarray], pad: float = 0.3) -
     path that leaves them, in view)."""
     pad = max(pad, float(getattr(family, "goal_radius", 0.0) or 0.0) + 0.05)  # (a sparse goal's circle in view)
     points = np.concatenate([np.array([t["goal"] for t in family.tasks]), np.zeros((1, 2)), *paths])
-    return [(float(points[:, k].min()) - pad, float(points[:, k].max()) + pad) for k in (0, 1)]
+    # (NaN: the steps of an Np context episode that the other of its two parts draws)
+    return [(float(np.nanmin(points[:, k])) - pad, float(np.nanmax(points[:, k])) + pad) for k in (0, 1)]
 
 
 def draw_paths(setup: RunSetup, protocol: str, envs, episodes, last_return, path: Path, plt) -> Path:

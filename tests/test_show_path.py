@@ -526,12 +526,15 @@ def test_record_protocol_repeats_the_meta_test_of_its_iteration_on_the_held_out_
     """record_protocol draws the streams of the meta-test of the iteration the snapshot holds
     (EvalStreams.of(seed, iteration)), not iteration 0's (EvalStreams.of(seed, 0)) whatever iteration the snapshot
     holds: with iteration 0's, show_path.py drew episodes of another meta-test than the one progress.csv reports for the
-    snapshot. Its jobs are the held-out tasks', task-major, each env set to its task."""
+    snapshot. Its jobs are the held-out tasks', task-major, each env set to its task and dividing its observations by
+    the run's observation scale (a dataset's normalizer, as the meta-test's envs do: without it, show_path's episodes
+    on such data would not be the meta-test's)."""
     import rlkit.show as show
     from rlkit.eval import EvalStreams
 
     cfg = load_config(TINY_CONFIG)
-    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 3], train_tasks=[0, 1, 4, 5], seed=3, obs_scale=None,
+    scale = np.array([2.0, 4.0])
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[2, 3], train_tasks=[0, 1, 4, 5], seed=3, obs_scale=scale,
                             data_dir=None, eval_buffer=None)  # fmt: skip
     got = {}
 
@@ -543,6 +546,11 @@ def test_record_protocol_repeats_the_meta_test_of_its_iteration_on_the_held_out_
     show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 2, torch.device("cpu"), 4)
     assert got["protocol"] == "np" and got["tasks"] == [2, 2, 3, 3]
     assert [env.unwrapped.task_idx for env in got["envs"]] == [2, 2, 3, 3]
+    for env in got["envs"]:
+        env.reset()
+        obs = env.step(np.array([0.5, 1.0]))[0]
+        assert np.abs(env.unwrapped.position()).min() > 0.01
+        np.testing.assert_allclose(obs * scale, env.unwrapped.position())  # (the point robot observes its position)
     want, other = EvalStreams.of(3, 4, torch.device("cpu")), EvalStreams.of(3, 0, torch.device("cpu"))
     streams = got["streams"]
     assert torch.equal(streams.offline_context.get_state(), want.offline_context.get_state())
@@ -1100,3 +1108,97 @@ def test_load_run_refuses_another_runs_snapshot_and_data_changed_since_in_one_li
         UserError, match=r"data' holds other data than .* \(regenerated since\? moved: give --data_dir\)"
     ):
         show.load_run(run, None, torch.device("cpu"))
+
+
+def _panel_lines(env, episodes, task=0):
+    """draw_task of `episodes` on `env`: the panel's lines (colour, label, x, y), and its title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    show.draw_task(ax, env, episodes, 0.0, task, plt)
+    lines = [(line.get_color(), line.get_label(), line.get_xdata(), line.get_ydata()) for line in ax.lines]
+    title = ax.get_title()
+    plt.close(fig)
+    return lines, title
+
+
+def test_nps_random_context_steps_are_gray_and_its_policys_orange():
+    """The module's colours: Np's random context steps gray, the posterior-sampled ones orange, the last scored
+    episode blue, each drawn from its own part of the episode (and the goal a red point). The parts' NaN steps (the
+    steps the other part draws) leave the panel's limits alone: with them, a context episode split between random
+    and policy steps (N = 60: after 20 scored steps, 10 random ones) made the limits NaN and show_path failed."""
+    from rlkit.envs.point_robot import PointEnv
+
+    env = PointEnv(n_tasks=3)
+    env.reset_task(1)
+    random_part = np.array([[0.0, 0.0], [0.1, 0.0], [np.nan, np.nan]])
+    policy_part = np.array([[np.nan, np.nan], [0.1, 0.0], [0.2, 0.3]])
+    scored = np.array([[0.0, 0.0], [-0.2, 0.4]])
+    lines, _ = _panel_lines(env, [("context-random", random_part), ("context", policy_part), ("scored", scored)])
+    by_colour = {colour: (x, y) for colour, _, x, y in lines if colour in ("tab:gray", "tab:orange", "tab:blue")}
+    np.testing.assert_array_equal(by_colour["tab:gray"][1], random_part[:, 1])
+    np.testing.assert_array_equal(by_colour["tab:orange"][1], policy_part[:, 1])
+    np.testing.assert_array_equal(by_colour["tab:blue"][0], scored[:, 0])
+    (goal,) = [(x, y) for colour, label, x, y in lines if label == "goal"]
+    np.testing.assert_allclose(np.ravel(goal), env.goal)
+    np.testing.assert_allclose(show._point_limits(env, [random_part, policy_part, scored]), [(-1.3, 1.3), (-0.3, 1.3)])
+
+
+def test_a_mujoco_panel_draws_its_tasks_target():
+    """cheetah-vel: the target velocity's path, x = x0 + v * dt * t from the scored episode's start; ant-dir: a ray
+    from the origin along the task's direction angle (cos, sin); ant-goal: the goal position."""
+    from rlkit.tasks import make_env
+
+    cheetah = make_env("cheetah-vel", n_tasks=4, max_episode_steps=200).unwrapped
+    cheetah.reset_task(2)
+    scored = np.array([[0.3], [0.4], [0.6], [0.7]])
+    lines, title = _panel_lines(cheetah, [("scored", scored)], task=2)
+    (target,) = [(x, y) for _, label, x, y in lines if label == "target velocity"]
+    np.testing.assert_allclose(target[1], 0.3 + cheetah.goal * cheetah.dt * np.arange(4))
+    assert title == f"task 2, goal {np.round(cheetah.goal, 2).tolist()}"
+
+    ant = make_env("ant-dir", n_tasks=6, max_episode_steps=200).unwrapped
+    ant.reset_task(1)
+    assert abs(np.cos(ant.goal) - np.sin(ant.goal)) > 0.3  # (pi / 3: swapped, they would tell)
+    lines, _ = _panel_lines(ant, [("scored", np.array([[0.0, 0.0], [0.5, 1.5]]))])
+    (ray,) = [(x, y) for _, label, x, y in lines if label == "direction"]
+    reach = 1.5
+    np.testing.assert_allclose(ray, [[0, reach * np.cos(ant.goal)], [0, reach * np.sin(ant.goal)]])
+
+    goal_env = make_env("ant-goal", n_tasks=4, max_episode_steps=200).unwrapped
+    goal_env.reset_task(3)
+    lines, _ = _panel_lines(goal_env, [("scored", np.zeros((2, 2)))])
+    (goal,) = [(x, y) for _, label, x, y in lines if label == "goal"]
+    np.testing.assert_allclose(np.ravel(goal), goal_env.goal)
+
+
+def test_each_paths_panel_is_drawn_with_its_own_tasks_env(tmp_path, monkeypatch):
+    """draw_paths hands panel i the env of job i (its task's goal, for the marker and the title), not the first
+    job's: with envs[0] every panel showed task 0's goal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = []
+    monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: drawn.append((task, env)))
+    envs = ["env of task 2", "env of task 6", "env of task 9"]
+    setup = SimpleNamespace(test_tasks=[2, 6, 9], cfg=SimpleNamespace(env_name="point-robot", algo_type="csro"))
+    show.draw_paths(setup, "np", envs, [[]] * 3, [0.0] * 3, tmp_path / "paths.png", plt)
+    assert drawn == [(2, "env of task 2"), (6, "env of task 6"), (9, "env of task 9")]
+
+
+def test_the_recorded_path_holds_the_start_and_the_position_after_every_step():
+    """PositionRecorder keeps [T + 1] positions: the reset position, then the position each step leads to (the
+    point robot's state after the action), so the drawn path ends where the episode ended."""
+    from rlkit.tasks import make_env
+
+    env = show.PositionRecorder(make_env("point-robot", n_tasks=3, max_episode_steps=20))
+    env.reset_task(1)
+    env.reset(seed=0)
+    for action in ([0.1, 0.0], [0.0, 0.05], [-0.05, 0.1]):
+        env.step(np.array(action))
+    np.testing.assert_allclose(env.episode, [[0.0, 0.0], [0.1, 0.0], [0.1, 0.05], [0.05, 0.15]], atol=1e-12)
