@@ -674,10 +674,10 @@ def _meta_trainer(tmp_path, seed: int = 0, **top):
 
 
 def test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_and_scales_the_test_envs(tmp_path):
-    """The trainer's policy noise and initial weights come from the run's seed (not seed 0, which every other test
-    uses), the meta-test is seeded by the same seed and its envs divide observations by the dataset's normalizer; a new
-    run's counters (progress.csv's totals) all start at 0. The weights are those of a trainer built on its own with
-    seed 3, not seed 0's (that a trainer's "init" stream follows its seed is
+    """The trainer's policy noise, its batches' draws and initial weights come from the run's seed (not seed 0, which
+    every other test uses), the meta-test is seeded by the same seed and its envs divide observations by the dataset's
+    normalizer; a new run's counters (progress.csv's totals) all start at 0. The weights are those of a trainer built
+    on its own with seed 3, not seed 0's (that a trainer's "init" stream follows its seed is
     tests/test_gradient_flow.py::test_the_networks_initial_weights_follow_the_runs_seed)."""
     from rlkit.torch.csro.trainer import CSROTrainer
 
@@ -692,6 +692,10 @@ def test_a_meta_trainer_seeds_its_networks_noise_and_meta_test_by_the_runs_seed_
     assert not torch.equal(w3, w0)
     noise = torch.rand(5, generator=t3.trainer.generator)
     assert torch.equal(noise, torch.rand(5, generator=torch_generator(3, "train_noise")))
+    # the training batches (tasks, transitions, contexts) are drawn by the run's seed too
+    batches = torch.rand(5, generator=t3.sample_gen)
+    assert torch.equal(batches, torch.rand(5, generator=torch_generator(3, "batch_sampling")))
+    assert not torch.equal(batches, torch.rand(5, generator=t0.sample_gen))
     assert t3.evaluator.seed == 3
     assert t3.counters == {"iteration": 0, "train_steps": 0, "env_steps": 0, "rollouts": 0, "train_time": 0.0}
     for env in t3.evaluator.envs:

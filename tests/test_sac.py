@@ -34,6 +34,27 @@ def point_spec(data_dir: Path, overrides: list[str] | None = None) -> Stage1Spec
     return Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, data_dir, torch.device("cpu"))
 
 
+def test_a_groups_networks_and_noise_follow_the_schedules_seed(tmp_path):
+    """`--seed S` (the schedule's seed) seeds what the behaviour SACs do, not only the task.json record: a group's
+    initial weights are those of VectorSAC of seed S, its noise (seed steps' actions, policy samples, batches) that
+    of the stream behaviour_noise of S, and seed 5's differ from seed 0's in both."""
+
+    def group(seed):
+        return TaskGroup(point_spec(tmp_path / str(seed), [f"seed={seed}"]), [0, 1], "off")
+
+    def weights(module):
+        return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+    five, zero = group(5), group(0)
+    sac = five.spec.sac
+    own = VectorSAC(2, five.obs_dim, five.action_dim, sac, 5, torch.device("cpu"))
+    assert torch.equal(weights(five.agent), weights(own))
+    assert not torch.equal(weights(five.agent), weights(zero.agent))
+    draws = five.gens.uniform(3)
+    assert torch.equal(draws, TaskGenerators(2, 5, torch.device("cpu")).uniform(3))
+    assert not torch.equal(draws, zero.gens.uniform(3))
+
+
 def test_reference_point_schedule():
     behaviour = load_sac_config("train_point", [])
     sched, sac = behaviour.schedule, behaviour.sac

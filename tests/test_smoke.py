@@ -163,15 +163,25 @@ def test_a_run_without_meta_test_logs_no_returns_and_is_not_reported(tiny_data, 
 @pytest.mark.slow
 def test_the_iteration_bar_is_drawn_on_a_terminal_only(tiny_data, tmp_path, monkeypatch, capsys):
     """Output into a file (not a terminal) gets each iteration's summary line without the bar's carriage-return
-    residue ("itr 0:   0%|   | 0/10" before every line)."""
+    residue ("itr 0:   0%|   | 0/10" before every line); on a terminal the bar is drawn (on stderr), unless the run
+    is told not to (--no-progress)."""
     monkeypatch.chdir(tiny_data.parent.parent)
-    cfg = load_config(
-        TINY_CONFIG,
-        {"algo_params": {"num_iterations": 1}, "util_params": {"exp_name": "bar", "base_log_dir": str(tmp_path)}},
-    )
-    MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=True).run()
-    out, err = capsys.readouterr()
+
+    def run(name, show_progress):
+        cfg = load_config(
+            TINY_CONFIG,
+            {"algo_params": {"num_iterations": 1}, "util_params": {"exp_name": name, "base_log_dir": str(tmp_path)}},
+        )
+        MetaTrainer(prepare(cfg, 0, torch.device("cpu")), show_progress=show_progress).run()
+        return capsys.readouterr()
+
+    out, err = run("bar", True)
     assert "itr 0:" in out and "itr 0" not in err and "\r" not in out + err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    out, err = run("bar-on-a-terminal", True)
+    assert "itr 0:" in out and "itr 0:" in err and "\r" in err
+    out, err = run("no-bar-on-a-terminal", False)
+    assert "itr 0:" in out and "itr 0" not in err
 
 
 @pytest.mark.slow
