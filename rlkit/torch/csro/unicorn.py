@@ -1,9 +1,10 @@
 """UNICORN-SS (NeurIPS 2024, `betray12138/UNICORN`) as `algo_type: UNICORN_SS` (docs/algorithm.md, "UNICORN").
 
 The encoder (CSRO's, z the mean of its embeddings) learns from a decoder that predicts each transition's
-(s' - s, r) from (z, s, a), plus `unicorn_beta` (0.15) times FOCAL's distance metric on z; the decoder is
-stepped with the encoder by one optimiser, as UNICORN's `finetune_encoder_decoder_optimizer`. The
-actor-critic sees sg(z). UNICORN_SUP is the CLASSIFIER objective without CLUB and lives in the trainer.
+(s' - s, r) from (z, s, a), plus `unicorn_beta` (UNICORN's `beta_encoder` for the env: 0.15 on cheetah-vel) times
+FOCAL's distance metric on z; the decoder is stepped with the encoder by one optimiser, as UNICORN's
+`finetune_encoder_decoder_optimizer`. The actor-critic sees sg(z). UNICORN_SUP is the CLASSIFIER objective without
+CLUB and lives in the trainer.
 """
 
 from __future__ import annotations
