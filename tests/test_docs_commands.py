@@ -17,6 +17,7 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import itertools
 import re
 import shlex
 import sys
@@ -31,6 +32,7 @@ from tests.conftest import ENTRY_FILES, ROOT, click_commands, load_file
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 EXTERNAL = ("viskit/",)  # commands of other projects the docs point to
+SHIPPED = ("configs/", "scripts/", "benchmarks/")  # a path under these names a file of the repository (it must exist)
 
 # what a placeholder of the docs stands for, by its kind
 PLACEHOLDERS = {
@@ -49,7 +51,7 @@ PLACEHOLDERS = {
     **{n: "some/folder" for n in ("DIR", "DATA_DIR", "SRC", "DST", "RUNS", "RUNS_DIR", "FILE", "EXP")},
 }
 ELLIPSES = {"...", "KEY=VALUE", "--KEY", "VALUE"}  # a synopsis' "any override": nothing to check
-INLINE = re.compile(r"`((?:CUDA_VISIBLE_DEVICES=\S+ )?python [^`]+)`")
+INLINE = re.compile(r"`((?:CUDA_VISIBLE_DEVICES=\S+ )?python [^`]+|make [\w-]+)`")
 
 
 def _shell_lines(text: str) -> list[str]:
@@ -97,17 +99,19 @@ def docstring_commands(path: Path) -> list[tuple[str, bool]]:
 
 def _words(line: str) -> list[list[str]]:
     """The line's commands (`check DIR | curves DIR`: two), each as its words from `python` on, its placeholders
-    filled, the first of alternatives (`cuda|cpu`) taken and the shell around it dropped."""
+    filled, once for each of its alternatives (`--device cuda|cpu`: twice, every value the synopsis offers) and the
+    shell around it dropped."""
     line = re.sub(r"^for .*?; do ", "", line)
     line = re.sub(r"\s*(&|; done.*|; wait)\s*$", "", line)
     first, *others = line.split(" | ")
     head = first.split()[: 3 if first.split()[1] == "-m" else 2]  # (`python -m rlkit.data`: the others' start)
     commands = [first, *(" ".join(head + other.split()) for other in others)]
     words = [shlex.split(c.replace("[", " ").replace("]", " ")) for c in commands]
-    return [
-        [PLACEHOLDERS.get(w, w).split("|")[0] for w in ws if w not in ELLIPSES]
+    filled = [
+        [PLACEHOLDERS.get(w, w) for w in ws if w not in ELLIPSES]
         for ws in [[w for w in ws if not w.startswith("CUDA_VISIBLE_DEVICES=")] for ws in words]
     ]
+    return [list(choice) for ws in filled for choice in itertools.product(*(w.split("|") for w in ws))]
 
 
 # the docs, then the entry files' module docstrings, whose synopses readers of `--help` and of the code see
@@ -181,6 +185,8 @@ def test_a_command_of_the_docs_parses(words: list[str], whole: bool, monkeypatch
         targets = re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), re.M)
         assert words[1] in targets, f"make {words[1]}: no such target in the Makefile ({targets})"
         return
+    shipped = [w for w in words if w.startswith(SHIPPED) and not (ROOT / w).exists()]
+    assert not shipped, f"{shipped}: the line names files of the repository that are not there"
     module, args = _target(words)
     main = getattr(module, "main", None)
     if isinstance(main, click.Command):
@@ -211,7 +217,24 @@ def test_the_docs_show_commands() -> None:
     assert len(lines) > 60
     assert "python launch_experiment.py configs/test/point-robot-tiny.json --seed 0 --exp_name smoke" in lines
     assert "python -m rlkit.report some/folder --last 3 --against docs/results/point-robot-demo-seeds.json" in lines
-    assert "make demo" in lines
+    assert "make demo" in lines and "make test-fast" in lines  # (inline `make X` spans too)
+    only = "python scripts/mutation_check.py --tests tests/test_golden.py --only"
+    assert {f"{only} patches", f"{only} edits"} <= set(lines)  # (each alternative of a synopsis: patches|edits)
+
+
+def test_each_make_target_depends_on_targets_and_files_that_are_there() -> None:
+    """A prerequisite of a Makefile rule is another target, a `$(VENV)` stamp or a file of the repository: `make test`
+    needs `lint`, and a target renamed without its dependants would fail only in the reader's shell (the docs'
+    `make X` lines are checked to name targets, not what those targets need)."""
+    rules = re.findall(r"^([\w-]+):(?!=)([^\n]*)$", (ROOT / "Makefile").read_text(), re.M)
+    targets = {name for name, _ in rules}
+    missing = [
+        f"{name}: {dep}"
+        for name, deps in rules
+        for dep in deps.split()
+        if not dep.startswith("$(") and dep not in targets and not (ROOT / dep).exists()
+    ]
+    assert {"test", "lint", "demo"} <= targets and not missing, missing
 
 
 def test_every_option_of_every_command_says_what_it_does() -> None:
