@@ -8538,6 +8538,24 @@ EDITS = {
         "pass",
         "tests/test_suite_marks.py::test_the_check_sees_processes_under_other_names_and_places",
     ),
+    "a step file's next_obs never checked against its rows": Edit(
+        "rlkit/data/npz.py",
+        '_PER = {"rewards": 1, "obs": 2, "actions": 2, "next_obs": 2, "terminals": 1}',
+        '_PER = {"rewards": 1, "obs": 2, "actions": 2, "terminals": 1}',
+        DATASET_TESTS + "test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field",
+    ),
+    "check comparing the files' observation size with task.json's, not their action size": Edit(
+        "rlkit/data/check.py",
+        "if None not in dims and got != ((dims[0],), (dims[1],)):",
+        "if None not in dims and got[0] != (dims[0],):",
+        DATASET_TESTS + "test_check_names_task_jsons_sizes_where_a_files_shapes_differ",
+    ),
+    "check reading an extra file's sample episodes only": Edit(
+        "rlkit/data/check.py",
+        "_check_file(tdir, step, KINDS, True, meta, out)[0]",
+        '_check_file(tdir, step, ("sample",), True, meta, out)[0]',
+        DATASET_TESTS + "test_check_reads_a_damaged_extra_file",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -981,6 +981,8 @@ def write_raw_checkpoint(tdir, step, **changes):
         (dict(actions=np.zeros(12, np.float32)), r"sample_actions has shape \(12,\): expected a 2-D array"),
         (dict(rewards=np.zeros((12, 1), np.float32)), r"sample_rewards has shape \(12, 1\): expected a 1-D array"),
         (dict(next_obs=np.zeros((12, 3), np.float32)), r"sample_next_obs has rows of 3 values: expected 2"),
+        (dict(next_obs=np.zeros((11, 2), np.float32)), r"sample_next_obs has 11 rows: expected 12, one per transition"),
+        (dict(next_obs=np.zeros(12, np.float32)), r"sample_next_obs has shape \(12,\): expected a 2-D array"),
         (
             dict(traj_lengths=np.array([4, 0, 8])),
             r"sample_traj_lengths holds episode lengths \[0\]: expected lengths >= 1",
@@ -1336,6 +1338,12 @@ def test_check_reads_a_damaged_extra_file(tmp_path):
     extra.write_bytes(extra.read_bytes()[:200])
     (problem,) = check_dataset(tmp_path).problems
     assert "step200_extra.npz" in problem and "truncated or unreadable" in problem
+    # every kind of episode an extra file holds is read: a NaN in its eval episodes (which an eval run loads)
+    bad = make_trajs(2, seed=3)
+    bad.obs[1, 0] = np.nan
+    write_checkpoint(d, 200, {"sample": make_trajs(2, seed=9), "eval": bad}, extra=True)
+    (problem,) = check_dataset(tmp_path).problems
+    assert "step200_extra.npz' (eval)" in problem and "non-finite" in problem, problem
 
 
 def test_check_accepts_files_whose_action_size_differs_from_the_observation_size(tmp_path):
@@ -2756,12 +2764,19 @@ def test_check_names_the_first_task_whose_observation_size_the_normalizer_is_hel
 
 def test_check_names_task_jsons_sizes_where_a_files_shapes_differ(tmp_path):
     """task.json says observation/action sizes 3/2, the files hold 2/2: the line says what was found
-    and what task.json expects, each in its place."""
+    and what task.json expects, each in its place. The action size alike: task.json's 2/3 against files of 2/2 (the
+    only look at the files' action size where the env's sizes are task.json's)."""
     d = write_task(tmp_path, 0, steps=(100,))
     write_task_meta(d, dict(read_task_meta(d), obs_dim=3))
     problems = check_dataset(tmp_path).problems
     assert any(
         "step100.npz' (sample) has observation/action shapes (2,)/(2,): expected (3,)/(2,), task.json's" in p
+        for p in problems
+    ), problems
+    write_task_meta(d, dict(read_task_meta(d), obs_dim=2, action_dim=3))
+    problems = check_dataset(tmp_path, env_dims=lambda name: (2, 3)).problems
+    assert any(
+        "step100.npz' (sample) has observation/action shapes (2,)/(2,): expected (2,)/(3,), task.json's" in p
         for p in problems
     ), problems
 
