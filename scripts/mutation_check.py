@@ -8556,6 +8556,24 @@ EDITS = {
         '_check_file(tdir, step, ("sample",), True, meta, out)[0]',
         DATASET_TESTS + "test_check_reads_a_damaged_extra_file",
     ),
+    "a checkpoint's episodes started from another seed's streams": Edit(
+        GENERATE,
+        'eval_seeds = [stream_seed(sched.seed, "behaviour_eval_envs", k) for k in range(n_roll)]',
+        'eval_seeds = [stream_seed(sched.seed + 1, "behaviour_eval_envs", k) for k in range(n_roll)]',
+        "tests/test_behaviour_outputs.py::test_a_checkpoints_episodes_start_from_their_own_seeded_states",
+    ),
+    "regenerated episodes started from another seed's streams": Edit(
+        "rlkit/behaviour/regenerate.py",
+        '[stream_seed(seed, "regenerate_envs", k) for k in range(n)]',
+        '[stream_seed(seed + 1, "regenerate_envs", k) for k in range(n)]',
+        "tests/test_behaviour_outputs.py::test_regenerated_episodes_start_from_their_own_seeded_states",
+    ),
+    "stage 1's training envs seeded by 0 whatever --seed says": Edit(
+        GENERATE,
+        '[stream_seed(sched.seed, "behaviour_env")]',
+        '[stream_seed(0, "behaviour_env")]',
+        "tests/test_sac.py::test_a_groups_networks_and_noise_follow_the_schedules_seed",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

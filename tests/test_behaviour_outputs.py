@@ -152,6 +152,13 @@ def test_a_checkpoints_episodes_start_from_their_own_seeded_states(tmp_path):
     for i in range(3):
         for j in range(i + 1, 3):
             assert not np.allclose(starts[i], starts[j])
+    # each is the first reset of an env seeded by stream behaviour_eval_envs of (the schedule's seed, k), k = 0, 1, 2
+    from rlkit.behaviour.generate import make_task_envs
+    from rlkit.seeding import stream_seed
+
+    seeds = [stream_seed(behaviour.schedule.seed, "behaviour_eval_envs", k) for k in range(3)]
+    envs = make_task_envs("cheetah-vel", {"n_tasks": 2, "max_episode_steps": 30}, 0, seeds)
+    np.testing.assert_allclose(np.array(starts), [env.reset()[0] for env in envs], rtol=1e-6)
 
 
 def add_marked_row(replay, mark: float) -> None:
@@ -287,6 +294,13 @@ def test_regenerated_episodes_start_from_their_own_seeded_states(tmp_path):
     extra = read_checkpoint(task_dir(tmp_path, 0), c, "sample", extra=True)
     assert extra.n_traj == 2
     assert not np.allclose(extra.obs[0], extra.obs[int(extra.traj_lengths[0])])
+    # each the first reset of env k seeded by stream regenerate_envs of (regenerate's seed, 0 by default, k)
+    from rlkit.behaviour.generate import make_task_envs
+    from rlkit.seeding import stream_seed
+
+    envs = make_task_envs("cheetah-vel", params, 0, [stream_seed(0, "regenerate_envs", k) for k in range(2)])
+    starts = [extra.obs[0], extra.obs[int(extra.traj_lengths[0])]]
+    np.testing.assert_allclose(np.array(starts), [env.reset()[0] for env in envs], rtol=1e-6)
 
 
 def test_regeneration_refuses_a_task_that_is_not_complete(point_pair, tmp_path):

@@ -37,7 +37,8 @@ def point_spec(data_dir: Path, overrides: list[str] | None = None) -> Stage1Spec
 def test_a_groups_networks_and_noise_follow_the_schedules_seed(tmp_path):
     """`--seed S` (the schedule's seed) seeds what the behaviour SACs do, not only the task.json record: a group's
     initial weights are those of VectorSAC of seed S, its noise (seed steps' actions, policy samples, batches) that
-    of the stream behaviour_noise of S, and seed 5's differ from seed 0's in both."""
+    of the stream behaviour_noise of S, its envs' generators those of stream behaviour_env of S, and seed 5's differ
+    from seed 0's in each."""
 
     def group(seed):
         return TaskGroup(point_spec(tmp_path / str(seed), [f"seed={seed}"]), [0, 1], "off")
@@ -53,6 +54,13 @@ def test_a_groups_networks_and_noise_follow_the_schedules_seed(tmp_path):
     draws = five.gens.uniform(3)
     assert torch.equal(draws, TaskGenerators(2, 5, torch.device("cpu")).uniform(3))
     assert not torch.equal(draws, zero.gens.uniform(3))
+    # and its training envs' starts: each env's generator seeded by stream behaviour_env of the seed
+    from rlkit.behaviour.generate import make_task_envs
+    from rlkit.envs import env_rng_state
+    from rlkit.seeding import stream_seed
+
+    own_env = make_task_envs("point-robot", five.spec.env_params, 0, [stream_seed(5, "behaviour_env")])[0]
+    assert env_rng_state(five.envs[0]) == env_rng_state(own_env) != env_rng_state(zero.envs[0])
 
 
 def test_reference_point_schedule():
