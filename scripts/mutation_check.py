@@ -8574,6 +8574,36 @@ EDITS = {
         '[stream_seed(0, "behaviour_env")]',
         "tests/test_sac.py::test_a_groups_networks_and_noise_follow_the_schedules_seed",
     ),
+    "BOREL's belief keeping only the last episode whatever its window": Edit(
+        "rlkit/eval/recurrent.py",
+        "self.history[i] = (self.history[i] + [rows])[-self.window :]",
+        "self.history[i] = [rows]",
+        "tests/test_borel.py::test_a_window_of_two_episodes_carries_the_last_two_in_order",
+    ),
+    "BOREL's belief fed its window's episodes newest first": Edit(
+        "rlkit/eval/recurrent.py",
+        "self.history[i] = (self.history[i] + [rows])[-self.window :]",
+        "self.history[i] = ([rows] + self.history[i])[: self.window]",
+        "tests/test_borel.py::test_a_window_of_two_episodes_carries_the_last_two_in_order",
+    ),
+    "run_protocol giving BOREL's protocols a window of 1": Edit(
+        "rlkit/eval/evaluator.py",
+        "        w = belief.window\n",
+        "        w = 1\n",
+        "tests/test_evaluator.py::test_each_recurrent_protocol_is_run_with_the_beliefs_window",
+    ),
+    "BOREL's Np belief reading the dense reward on a sparse run": Edit(
+        "rlkit/eval/recurrent.py",
+        "    belief = _Belief(agent, len(envs), window, device, reward_fn)\n    sample = _act(",
+        "    belief = _Belief(agent, len(envs), window, device, None)\n    sample = _act(",
+        "tests/test_borel.py::test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream",
+    ),
+    "BOREL's Np samples from torch's global generator": Edit(
+        "rlkit/eval/recurrent.py",
+        "sample = _act(agent, belief, False, generator)",
+        "sample = _act(agent, belief, False, None)",
+        "tests/test_borel.py::test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

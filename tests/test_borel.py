@@ -524,6 +524,34 @@ def test_online_prior_protocol_updates_the_belief_every_step_and_carries_one_epi
     assert not torch.allclose(spy.seen[0][1], spy.seen[1][1])  # it moved after the first step
 
 
+def test_a_window_of_two_episodes_carries_the_last_two_in_order():
+    """`borel_episodes` 3 (a window of 2 context episodes, BOReL's BAMDP of more rollouts): episode 3's belief reads
+    episodes 1 and 2, oldest first, then its own steps; the tests above run a window of 1, where a window ignored, or
+    fed newest first, looks the same."""
+    agent = make_trainer().agent
+    spy = SpyPolicy(agent)
+    scored = []
+    online_prior_context_recurrent(agent, envs_for([0, 3]), SETTING, 2, DEV, on_paths=lambda kind, p: scored.append(p))
+    assert len(scored) == 3 and len(spy.seen) == 60
+    ep = [episode_rows(p, 1) for p in scored]
+    want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, ep)[40:60]
+    for t, z in enumerate(spy.seen):
+        torch.testing.assert_close(z[1], want[t], rtol=1e-6, atol=1e-6)
+    assert not torch.allclose(want[40], replay(agent, [ep[1], ep[2]])[20])  # (a window of 1 would read otherwise)
+    # the scored episodes are near copies of each other (3e-5 apart), so the order shows on distinct episodes: three
+    # added, the last two are fed, oldest first
+    from rlkit.eval.recurrent import _Belief
+
+    a, b, c = (torch.randn(5, ACT + 1 + OBS, generator=torch.Generator().manual_seed(k)) for k in range(3))
+    belief = _Belief(agent, 1, 2, DEV)
+    for rows in (a, b, c):
+        belief.add(0, rows)
+    with torch.no_grad():
+        belief.start(np.array([0]))
+        torch.testing.assert_close(belief.z[0], replay(agent, [b, c])[-1], rtol=1e-6, atol=1e-6)
+        assert not torch.allclose(replay(agent, [b, c])[-1], replay(agent, [c, b])[-1], atol=1e-4)
+
+
 @torch.no_grad()
 def test_offline_protocol_feeds_an_ordered_offline_episode_then_updates_every_step():
     agent = make_trainer().agent
@@ -962,6 +990,45 @@ def test_online_belief_reads_the_sparse_reward_in_its_steps_and_its_context():
     want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
     for t, z in enumerate(spy.seen):
         torch.testing.assert_close(z[1], want[t], rtol=1e-6, atol=1e-6)
+
+
+@torch.no_grad()
+def test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream():
+    """Np's belief reads the run's reward map as the online one does: on a sparse run its posterior samples in a
+    context episode act with the belief of the sparsified context episodes before (by hand, as in the dense Np test
+    above); and those samples are drawn from the protocol's generator (`eval_np_policy`), so the same stream draws
+    the same context episodes again and another stream others (torch's global generator would give neither)."""
+
+    def run(seed, reward_fn):
+        agent = make_trainer().agent
+        spy, kinds = SpyPolicy(agent), []
+        nonprior_context_recurrent(
+            agent,
+            envs_for([0, 3]),
+            SETTING,
+            1,
+            DEV,
+            np.random.default_rng(0),
+            torch.Generator().manual_seed(seed),
+            reward_fn=reward_fn,
+            on_paths=lambda kind, p: kinds.append((kind, p)),
+        )
+        return agent, spy, kinds
+
+    agent, spy, kinds = run(0, SPARSIFY)
+    dense = [episode_rows(p, 1) for k, p in kinds if k == "context"]
+    ctx = [sparse_rows(rows) for rows in dense]
+    assert not torch.equal(ctx[0], dense[0])
+    sampled = [z for z, d in zip(spy.seen, spy.deterministic) if not d]
+    want = replay(agent, [ctx[0], ctx[1]])[30:40] + replay(agent, [ctx[1], ctx[2]])[20:40]
+    for z, w in zip(sampled, want, strict=True):
+        torch.testing.assert_close(z[1], w, rtol=1e-6, atol=1e-6)
+
+    def context_actions(kinds):
+        return torch.cat([torch.as_tensor(p.actions) for k, p in kinds if k == "context"])
+
+    first, again, other = (context_actions(run(seed, None)[2]) for seed in (0, 0, 1))
+    assert torch.equal(first, again) and not torch.equal(first, other)
 
 
 def run_offline(agent, lengths: list[int], reward_fn=None):

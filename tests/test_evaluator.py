@@ -245,3 +245,21 @@ def test_a_protocols_logged_return_is_the_mean_over_every_task_and_run_of_its_la
         assert result.scores[protocol].shape == (2, 2)  # [tasks 2 and 6, runs 0 and 1]
         want = np.mean([job[-1] for job in jobs])
         assert result.mean_returns()[protocol] == pytest.approx(want, rel=1e-6), protocol
+
+
+@pytest.mark.parametrize("protocol", ["offline", "online", "np"])
+def test_each_recurrent_protocol_is_run_with_the_beliefs_window(protocol, monkeypatch):
+    """`run_protocol` hands a recurrent agent's protocols the window of its Belief (`borel_episodes` - 1 context
+    episodes), not a fixed 1: with `borel_episodes` 3 each gets 2."""
+    import rlkit.eval.evaluator as evaluator
+
+    got = []
+    name = {"offline": "offline_context_recurrent", "online": "online_prior_context_recurrent"}
+    fn = name.get(protocol, "nonprior_context_recurrent")
+    monkeypatch.setattr(evaluator, fn, lambda agent, envs, *args, **kw: got.append(args) or "ran")
+    agent = make_trainer().agent
+    belief = Belief(None, 3 - 1)
+    streams = EvalStreams.of(0, 0, torch.device("cpu"))
+    assert evaluator.run_protocol(protocol, agent, [], [], None, streams, None, "cpu", None, belief) == "ran"
+    window_at = {"offline": 3, "online": 1, "np": 1}[protocol]  # (offline: tasks, episodes, setting, then window)
+    assert got[0][window_at] == 2
