@@ -509,14 +509,21 @@ def episode_rows(paths, i):
     )
 
 
+def run_online(window: int):
+    """The recurrent online protocol of a fresh agent on tasks 0 and 3 with `window` context episodes: the agent,
+    its SpyPolicy (60 policy calls: 3 scored episodes of 20 steps) and the scored episodes' (a, r, s') rows."""
+    agent = make_trainer().agent
+    spy, scored = SpyPolicy(agent), []
+    online_prior_context_recurrent(
+        agent, envs_for([0, 3]), SETTING, window, DEV, on_paths=lambda kind, p: scored.append(p)
+    )
+    assert len(scored) == 3 and len(spy.seen) == 60
+    return agent, spy, [episode_rows(p, 1) for p in scored]
+
+
 @torch.no_grad()
 def test_online_prior_protocol_updates_the_belief_every_step_and_carries_one_episode():
-    agent = make_trainer().agent
-    spy = SpyPolicy(agent)
-    scored = []
-    online_prior_context_recurrent(agent, envs_for([0, 3]), SETTING, 1, DEV, on_paths=lambda kind, p: scored.append(p))
-    assert len(scored) == 3 and len(spy.seen) == 60
-    ep = [episode_rows(p, 1) for p in scored]
+    agent, spy, ep = run_online(1)
     # episode 1 from the prior, updated after every step; episode e from episode e - 1 fed in order
     want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, [ep[1], ep[2]])[20:40]
     for t, z in enumerate(spy.seen):
@@ -528,12 +535,7 @@ def test_a_window_of_two_episodes_carries_the_last_two_in_order():
     """`borel_episodes` 3 (a window of 2 context episodes, BOReL's BAMDP of more rollouts): episode 3's belief reads
     episodes 1 and 2, oldest first, then its own steps; the tests above run a window of 1, where a window ignored, or
     fed newest first, looks the same."""
-    agent = make_trainer().agent
-    spy = SpyPolicy(agent)
-    scored = []
-    online_prior_context_recurrent(agent, envs_for([0, 3]), SETTING, 2, DEV, on_paths=lambda kind, p: scored.append(p))
-    assert len(scored) == 3 and len(spy.seen) == 60
-    ep = [episode_rows(p, 1) for p in scored]
+    agent, spy, ep = run_online(2)
     want = replay(agent, [ep[0]])[:20] + replay(agent, [ep[0], ep[1]])[20:40] + replay(agent, ep)[40:60]
     for t, z in enumerate(spy.seen):
         torch.testing.assert_close(z[1], want[t], rtol=1e-6, atol=1e-6)
@@ -567,11 +569,11 @@ def test_offline_protocol_feeds_an_ordered_offline_episode_then_updates_every_st
             torch.testing.assert_close(spy.seen[20 * e + t][1], want[t], rtol=1e-6, atol=1e-6)
 
 
-@torch.no_grad()
-def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_posterior():
+def run_np(seed: int = 0, reward_fn=None):
+    """The recurrent Np protocol of a fresh agent on tasks 0 and 3 (window 1, random actions of rng 0, policy samples
+    of generator `seed`): the agent, its SpyPolicy and each batch of episodes as (kind, paths)."""
     agent = make_trainer().agent
-    spy = SpyPolicy(agent)
-    kinds = []
+    spy, kinds = SpyPolicy(agent), []
     nonprior_context_recurrent(
         agent,
         envs_for([0, 3]),
@@ -579,9 +581,16 @@ def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_poste
         1,
         DEV,
         np.random.default_rng(0),
-        torch.Generator().manual_seed(0),
+        torch.Generator().manual_seed(seed),
+        reward_fn=reward_fn,
         on_paths=lambda kind, p: kinds.append((kind, p)),
     )
+    return agent, spy, kinds
+
+
+@torch.no_grad()
+def test_np_protocol_feeds_its_random_episodes_in_order_then_acts_with_the_posterior():
+    agent, spy, kinds = run_np()
     assert [k for k, _ in kinds] == ["context", "scored"] * 3
     ctx = [episode_rows(p, 1) for k, p in kinds if k == "context"]
     scored = [episode_rows(p, 1) for k, p in kinds if k == "scored"]
@@ -999,23 +1008,7 @@ def test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream
     above); and those samples are drawn from the protocol's generator (`eval_np_policy`), so the same stream draws
     the same context episodes again and another stream others (torch's global generator would give neither)."""
 
-    def run(seed, reward_fn):
-        agent = make_trainer().agent
-        spy, kinds = SpyPolicy(agent), []
-        nonprior_context_recurrent(
-            agent,
-            envs_for([0, 3]),
-            SETTING,
-            1,
-            DEV,
-            np.random.default_rng(0),
-            torch.Generator().manual_seed(seed),
-            reward_fn=reward_fn,
-            on_paths=lambda kind, p: kinds.append((kind, p)),
-        )
-        return agent, spy, kinds
-
-    agent, spy, kinds = run(0, SPARSIFY)
+    agent, spy, kinds = run_np(0, SPARSIFY)
     dense = [episode_rows(p, 1) for k, p in kinds if k == "context"]
     ctx = [sparse_rows(rows) for rows in dense]
     assert not torch.equal(ctx[0], dense[0])
@@ -1027,7 +1020,7 @@ def test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream
     def context_actions(kinds):
         return torch.cat([torch.as_tensor(p.actions) for k, p in kinds if k == "context"])
 
-    first, again, other = (context_actions(run(seed, None)[2]) for seed in (0, 0, 1))
+    first, again, other = (context_actions(run_np(seed)[2]) for seed in (0, 0, 1))
     assert torch.equal(first, again) and not torch.equal(first, other)
 
 
