@@ -110,6 +110,12 @@ default_config = dict(
         # dynamics families (hopper, walker, point-robot-wind), reward elsewhere
         corro_negatives="auto",
         corro_cvae_steps=5000,  # >= 1; CORRO, generative negatives: the CVAE's training steps, before anything else
+        # >= 1; CORRO, generative negatives: the CVAE's hidden units, one layer (CORRO's hidden_size: unless set, 128 on
+        # hopper, walker, ant and humanoid, as its configs, 64 elsewhere)
+        corro_cvae_hidden=64,
+        # >= 1; CORRO, generative negatives: the CVAE's w dims (CORRO's z_dim: unless set, 64 on hopper, walker, ant and
+        # humanoid, as its configs, 5 elsewhere)
+        corro_cvae_latent=5,
         # CORRO: the transition encoder reads each context column standardised by its mean and std over the training
         # data (not CORRO's: raw MuJoCo rows keep its InfoNCE at chance for thousands of steps)
         corro_standardize=False,

@@ -77,6 +77,8 @@ METHOD_KEYS: dict[str, frozenset[str]] = {
             "corro_reward_std",
             "corro_negatives",
             "corro_cvae_steps",
+            "corro_cvae_hidden",
+            "corro_cvae_latent",
             "corro_standardize",
         }
     ),
@@ -134,11 +136,20 @@ UNICORN_DECODER_HIDDEN: dict[str, int] = {
     "walker-rand-params": 128,
     "sparse-walker-rand-params": 128,
 }
+# CORRO's CVAE per env where it differs from the keys' defaults (hidden 64, w of 5 dims: its relabel_model_config for
+# point_robot_v1 and cheetah_vel): 128 and 64 for hopper_param, walker_param and ant_dir, and on humanoid (no CORRO
+# config; a body larger than the ant's), unless a config or override sets one
+_CORRO_LARGE_CVAE = ("hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params", "ant-dir", "ant-goal")
+CORRO_CVAE_HIDDEN: dict[str, int] = dict.fromkeys((*_CORRO_LARGE_CVAE, "humanoid-dir"), 128)
+CORRO_CVAE_LATENT: dict[str, int] = dict.fromkeys((*_CORRO_LARGE_CVAE, "humanoid-dir"), 64)
 # The families whose tasks differ in dynamics (rlkit.tasks' `tasks_differ_in`, checked by tests/test_baselines.py):
 # CORRO's corro_negatives 'auto' is 'generative' there, 'reward' elsewhere (`corro_negatives_of`)
 DYNAMICS_FAMILIES = ("point-robot-wind", "hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params")
 # the CORRO key each kind of negatives alone reads: under the other kind an override of it is refused
-CORRO_NEGATIVES_KEYS = {"reward": ("corro_reward_std",), "generative": ("corro_cvae_steps",)}
+CORRO_NEGATIVES_KEYS = {
+    "reward": ("corro_reward_std",),
+    "generative": ("corro_cvae_steps", "corro_cvae_hidden", "corro_cvae_latent"),
+}
 BOREL_MUJOCO_VAE_TASKS = 4
 # Keys of every method that only the mean-pooled encoders read: under these algo_types an override of one is refused
 # like a `METHOD_KEYS` key of another method (BOREL's GRU reads whole ordered episodes, not i.i.d. context rows of
@@ -351,6 +362,18 @@ class AlgoParams:
     )
     corro_cvae_steps: int = key(
         5000, "CORRO, generative negatives: the CVAE's training steps, before anything else", ">= 1"
+    )
+    corro_cvae_hidden: int = key(
+        64,
+        "CORRO, generative negatives: the CVAE's hidden units, one layer (CORRO's hidden_size: unless set, 128 on "
+        "hopper, walker, ant and humanoid, as its configs, 64 elsewhere)",
+        ">= 1",
+    )
+    corro_cvae_latent: int = key(
+        5,
+        "CORRO, generative negatives: the CVAE's w dims (CORRO's z_dim: unless set, 64 on hopper, walker, ant and "
+        "humanoid, as its configs, 5 elsewhere)",
+        ">= 1",
     )
     corro_standardize: bool = key(
         False,
@@ -957,7 +980,8 @@ def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None
     (`trees`) set the key: OFFPEARL's kl_lambda with its bottleneck, PEARL's for the env (`PEARL_KL_LAMBDA`);
     BOREL's borel_vae_tasks, BOReL's for the family (8 on `POINT_FAMILIES`, `BOREL_MUJOCO_VAE_TASKS` elsewhere);
     UNICORN_SS's unicorn_beta and unicorn_decoder_hidden, UNICORN's for the env (`UNICORN_BETA`,
-    `UNICORN_DECODER_HIDDEN`)."""
+    `UNICORN_DECODER_HIDDEN`); CORRO's corro_cvae_hidden and corro_cvae_latent with generative negatives, CORRO's
+    for the env (`CORRO_CVAE_HIDDEN`, `CORRO_CVAE_LATENT`)."""
     a = data["algo_params"]
 
     def unset(key: str) -> bool:
@@ -967,10 +991,15 @@ def _per_env_defaults(data: dict[str, Any], trees: list[dict[str, Any]]) -> None
         a["kl_lambda"] = PEARL_KL_LAMBDA.get(data["env_name"], a["kl_lambda"])
     if data["algo_type"] == "BOREL" and unset("borel_vae_tasks") and data["env_name"] not in POINT_FAMILIES:
         a["borel_vae_tasks"] = BOREL_MUJOCO_VAE_TASKS
-    if data["algo_type"] == "UNICORN_SS":
-        for key, table in (("unicorn_beta", UNICORN_BETA), ("unicorn_decoder_hidden", UNICORN_DECODER_HIDDEN)):
-            if unset(key):
-                a[key] = table.get(data["env_name"], a[key])
+    tables = {
+        "UNICORN_SS": (("unicorn_beta", UNICORN_BETA), ("unicorn_decoder_hidden", UNICORN_DECODER_HIDDEN)),
+        "CORRO": (("corro_cvae_hidden", CORRO_CVAE_HIDDEN), ("corro_cvae_latent", CORRO_CVAE_LATENT)),
+    }
+    if data["algo_type"] == "CORRO" and corro_negatives_of(data["env_name"], a["corro_negatives"]) != "generative":
+        tables.pop("CORRO")  # (its CVAE keys are read with generative negatives only, and keep their defaults else)
+    for key, table in tables.get(data["algo_type"], ()):
+        if unset(key):
+            a[key] = table.get(data["env_name"], a[key])
 
 
 def overrides_read_by(

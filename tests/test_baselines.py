@@ -1007,18 +1007,24 @@ def test_corros_cvae_has_corros_sizes():
     cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0))
     assert sizes(cvae.encoder) == [(3 + 2 + 1 + 3, 64), (64, 2 * 5)]
     assert sizes(cvae.decoder) == [(3 + 2 + 5, 64), (64, 3 + 1)]
-    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0), size=corro.CVAE_LARGE)
+    cvae = corro.CVAE(obs_dim=3, action_dim=2, generator=torch.Generator().manual_seed(0), hidden=128, latent=64)
     assert sizes(cvae.encoder) == [(3 + 2 + 1 + 3, 128), (128, 2 * 64)]
     assert sizes(cvae.decoder) == [(3 + 2 + 64, 128), (128, 3 + 1)]
     assert cvae.negatives(torch.zeros(4, 2 * 3 + 2 + 1), 5, torch.Generator().manual_seed(0)).shape == (4, 5, 9)
     small = ("point-robot", "sparse-point-robot", "point-robot-wind", "cheetah-vel", "cheetah-dir")
     large = ("hopper-rand-params", "walker-rand-params", "sparse-walker-rand-params", "ant-dir", "ant-goal")
-    for env_name in (*small, *large, "humanoid-dir"):
+    for env_name in (*small, *large, "humanoid-dir"):  # (the keys' values unless set: CORRO's for the env)
+        given = {"algo_type": "CORRO", "env_name": env_name, "algo_params": {"corro_negatives": "generative"}}
+        a = load_config(None, given).algo_params
         want = (64, 5) if env_name in small else (128, 64)
-        assert corro.cvae_size_of(env_name) == want, env_name
+        assert (a.corro_cvae_hidden, a.corro_cvae_latent) == want, env_name
+    a = load_config(None, {"algo_type": "CORRO", "env_name": "ant-dir"}).algo_params  # (reward negatives: unread)
+    assert (a.corro_cvae_hidden, a.corro_cvae_latent) == (64, 5)
+    given = {"algo_type": "CORRO", "env_name": "hopper-rand-params", "algo_params": {"corro_cvae_hidden": 32}}
+    assert load_config(None, given).algo_params.corro_cvae_hidden == 32  # (a value set is kept)
     # a run's settings carry it: CORRO on hopper draws the CVAE's negatives from the large CVAE
     cfg = load_config(ROOT / "configs" / "hopper_rand_params.json", {"algo_type": "CORRO"})
     settings = corro.CorroSettings.from_config(cfg)
-    assert settings.negatives == "generative" and settings.cvae_size == (128, 64)
+    assert settings.negatives == "generative" and (settings.cvae_hidden, settings.cvae_latent) == (128, 64)
     encoder = corro.CorroEncoder(11, 3, 2 * 11 + 3 + 1, 20, settings, torch.Generator().manual_seed(0))
     assert sizes(encoder.cvae.encoder) == [(2 * 11 + 3 + 1, 128), (128, 2 * 64)]

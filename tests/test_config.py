@@ -984,6 +984,8 @@ _KEYS_READ_BESIDE_OTHERS = {
     "corro_aggregator": ("mean", ["--algo_type", "CORRO"], "corro.aggregator", "mean"),
     "corro_negatives": ("generative", ["--algo_type", "CORRO"], "corro.negatives", "generative"),
     "corro_cvae_steps": (7, ["--algo_type", "CORRO", "--corro_negatives", "generative"], "corro.cvae_steps", 7),
+    "corro_cvae_hidden": (32, ["--algo_type", "CORRO", "--corro_negatives", "generative"], "corro.cvae_hidden", 32),
+    "corro_cvae_latent": (3, ["--algo_type", "CORRO", "--corro_negatives", "generative"], "corro.cvae_latent", 3),
     "borel_latent_size": (3, ["--algo_type", "BOREL"], "borel.latent", 3),
     "borel_decode_state": (True, ["--algo_type", "BOREL"], "borel.decode_state", True),
     "borel_elbo_terms": (2, ["--algo_type", "BOREL"], "borel.elbo_terms", 2),
@@ -997,7 +999,6 @@ _SETTINGS_OF_THE_METHOD_OR_ENV = {
     "corro",
     "borel",
     "borel.reward_reads_sa",
-    "corro.cvae_size",  # the env's (tests/test_baselines.py::test_corros_cvae_has_corros_sizes)
 }
 
 

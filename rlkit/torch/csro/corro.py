@@ -26,16 +26,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit.config import POINT_FAMILIES, Config, corro_negatives_of
+from rlkit.config import Config, corro_negatives_of
 from rlkit.torch.csro.agent import ENCODER_HIDDEN, CSROAgent
 from rlkit.torch.networks import MLP
 
 QUERIES = 64  # CORRO's contrastive_batch_size: InfoNCE queries per step
 NEGATIVES = 16  # CORRO's n_negative_per_positive
 TEMPERATURE = 0.1  # CORRO's infonce_temp
-# CORRO's CVAE, one hidden layer (num_hidden_layers 1), as (hidden_size, z_dim) by its relabel_model_config per env:
-# the small one for the point robot and cheetah-vel, the large one for hopper, walker and ant-dir
-CVAE_SMALL, CVAE_LARGE = (64, 5), (128, 64)
 CVAE_BETA = 0.2  # CORRO's beta: the KL's weight in the CVAE's loss
 
 
@@ -47,7 +44,8 @@ class CorroSettings:
     negatives: str  # "reward" (randomised reward) or "generative" (the CVAE's (r, s'))
     cvae_steps: int  # the CVAE's training steps before anything else (0 without generative negatives)
     standardize: bool = False  # E1 reads (row - mean) / std, the training data's column statistics (not CORRO's)
-    cvae_size: tuple[int, int] = CVAE_SMALL  # the CVAE's (hidden units, w dims): `cvae_size_of` the env
+    cvae_hidden: int = 64  # the CVAE's hidden units (one layer) and w dims: CORRO's for the env unless set
+    cvae_latent: int = 5
 
     @staticmethod
     def from_config(cfg: Config) -> CorroSettings | None:
@@ -64,15 +62,9 @@ class CorroSettings:
             negatives,
             a.corro_cvae_steps if negatives == "generative" else 0,
             a.corro_standardize,
-            cvae_size_of(cfg.env_name),
+            a.corro_cvae_hidden,
+            a.corro_cvae_latent,
         )
-
-
-def cvae_size_of(env_name: str) -> tuple[int, int]:
-    """CORRO's CVAE size on `env_name`'s family: `CVAE_SMALL` on the point robots and the cheetahs (its point-robot
-    and cheetah-vel configs), `CVAE_LARGE` on hopper, walker and ant (its configs of these), and on humanoid, which
-    CORRO has no config for (a body larger than the ant's)."""
-    return CVAE_SMALL if env_name in POINT_FAMILIES or env_name.startswith("cheetah-") else CVAE_LARGE
 
 
 def infonce_loss(q: torch.Tensor, k: torch.Tensor, neg: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -116,18 +108,19 @@ def cvae_loss(
 
 class CVAE(nn.Module):
     """CORRO's conditional VAE of (r, s') given (s, a): q(w | s, a, r, s') and p(s', r | s, a, w), one hidden layer
-    each, of `size` = (hidden units, w dims) (`cvae_size_of` the env). Its samples with w ~ N(0, I) approximate
-    E_task p(r, s' | s, a, task)."""
+    each, of `hidden` units, and w of `latent` dims (corro_cvae_hidden, corro_cvae_latent: CORRO's for the env). Its
+    samples with w ~ N(0, I) approximate E_task p(r, s' | s, a, task)."""
 
     def __init__(
         self,
         obs_dim: int,
         action_dim: int,
         generator: torch.Generator | None = None,
-        size: tuple[int, int] = CVAE_SMALL,
+        hidden: int = 64,
+        latent: int = 5,
     ):
         super().__init__()
-        hidden, self.latent = size
+        self.latent = latent
         self.obs_dim, self.action_dim = obs_dim, action_dim
         self.encoder = MLP([2 * obs_dim + action_dim + 1, hidden, 2 * self.latent], generator=generator)
         self.decoder = MLP([obs_dim + action_dim + self.latent, hidden, obs_dim + 1], generator=generator)
@@ -184,7 +177,9 @@ class CorroEncoder(nn.Module):
             else None
         )
         self.cvae = (
-            CVAE(obs_dim, action_dim, generator, settings.cvae_size) if settings.negatives == "generative" else None
+            CVAE(obs_dim, action_dim, generator, settings.cvae_hidden, settings.cvae_latent)
+            if settings.negatives == "generative"
+            else None
         )
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         # the step `stage` reads, pinned on the host by the trainer's `branch` (so the step reads no device
