@@ -8604,6 +8604,18 @@ EDITS = {
         "sample = _act(agent, belief, False, None)",
         "tests/test_borel.py::test_nps_belief_reads_the_sparse_reward_and_its_samples_come_from_its_stream",
     ),
+    "regenerated noise of one sequence for every checkpoint of a task": Edit(
+        "rlkit/behaviour/regenerate.py",
+        'torch_generator(seed, "regenerate_noise", t, c, device=device)',
+        'torch_generator(seed, "regenerate_noise", t, 100, device=device)',
+        "tests/test_behaviour_outputs.py::test_regenerated_actions_are_the_checkpoints_policy_under_its_own_noise_stream",
+    ),
+    "regenerated noise of one sequence for every task": Edit(
+        "rlkit/behaviour/regenerate.py",
+        'torch_generator(seed, "regenerate_noise", t, c, device=device)',
+        'torch_generator(seed, "regenerate_noise", 0, c, device=device)',
+        "tests/test_behaviour_outputs.py::test_regenerated_actions_are_the_checkpoints_policy_under_its_own_noise_stream",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -303,6 +303,32 @@ def test_regenerated_episodes_start_from_their_own_seeded_states(tmp_path):
     np.testing.assert_allclose(np.array(starts), [env.reset()[0] for env in envs], rtol=1e-6)
 
 
+def test_regenerated_actions_are_the_checkpoints_policy_under_its_own_noise_stream(point_pair, tmp_path):
+    """Each regenerated step's action is the checkpoint's policy at the step's observation under noise drawn from
+    stream regenerate_noise of (seed, task, checkpoint), one draw per step for all episodes. The other regeneration
+    tests compare two runs of the code with each other, so noise keyed without the task or the checkpoint (every
+    task's or checkpoint's episodes sharing one noise sequence) passed them."""
+    from rlkit.behaviour.regenerate import load_agent
+    from rlkit.data.networks import networks_path, read_networks
+    from rlkit.seeding import torch_generator
+
+    data = _copy(point_pair, tmp_path / "data")
+    for task, c in [(1, 100), (1, 200), (0, 200)]:
+        regenerate("point-robot", POINT, data, [task], n_trj=2, checkpoints=[c], seed=3)
+        extra = read_checkpoint(task_dir(data, task), c, "sample", extra=True)
+        doc = read_networks(task_dir(data, task), c)
+        agent = load_agent(doc, networks_path(task_dir(data, task), c), CPU)
+        gen = torch_generator(3, "regenerate_noise", task, c, device=CPU)
+        second = int(extra.traj_lengths[0])  # episode 1's first row
+        with torch.no_grad():
+            for step in range(3):
+                obs = torch.as_tensor(np.stack([extra.obs[step], extra.obs[second + step]]), dtype=torch.float32)
+                noise = torch.randn(1, 2, doc["action_dim"], generator=gen)
+                want = agent.policy(obs[None], noise).action[0].numpy()
+                got = np.stack([extra.actions[step], extra.actions[second + step]])
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=f"task {task} checkpoint {c}")
+
+
 def test_regeneration_refuses_a_task_that_is_not_complete(point_pair, tmp_path):
     """A task whose task.json does not say complete (interrupted, or still training elsewhere) is refused in one line
     before anything is written: its saved networks are not yet those of a finished behaviour dataset."""
