@@ -8616,6 +8616,12 @@ EDITS = {
         'torch_generator(seed, "regenerate_noise", 0, c, device=device)',
         "tests/test_behaviour_outputs.py::test_regenerated_actions_are_the_checkpoints_policy_under_its_own_noise_stream",
     ),
+    "stage 1's replay storing next_obs = obs": Edit(
+        GENERATE,
+        "next_obs=np.stack(next_obs),",
+        "next_obs=obs,",
+        "tests/test_sac.py::test_stage1_stores_each_steps_transition_as_the_env_gave_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

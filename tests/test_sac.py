@@ -1210,6 +1210,40 @@ def test_stage1_writes_each_termination_as_not_done_0(tmp_path):
     np.testing.assert_array_equal(not_done, 1.0 - np.array(terminated, dtype=not_done.dtype))
 
 
+def test_stage1_stores_each_steps_transition_as_the_env_gave_it(tmp_path):
+    """Each replay row of stage 1 is one env step: the observation acted on, the action given to env.step, and the
+    reward and next observation it returned. Only the golden runs caught a replay storing next_obs = obs (a critic
+    bootstrapping from the state it acts in) before. By hand, over 30 steps of two tasks (an episode end at step 20,
+    where the next row's observation is the reset's, not the last next_obs), from env.step's own calls."""
+    behaviour = load_sac_config("tiny_point", ["replay_buffer_capacity=1000"])
+    params = {"n_tasks": 6, "max_episode_steps": 20}
+    group = TaskGroup(
+        Stage1Spec("point-robot", params, behaviour.schedule, behaviour.sac, tmp_path, torch.device("cpu")), [1, 2]
+    )
+    seen: list[list[tuple]] = [[], []]
+    for i, env in enumerate(group.envs):
+
+        def recorded(action, step=env.step, i=i):
+            out = step(action)
+            seen[i].append((np.array(action, copy=True), out[0], out[1]))
+            return out
+
+        env.step = recorded
+    group.begin()
+    first = group.obs.copy()
+    group.run(stop_at_step=30)
+    rows = {k: v[:, :30].numpy() for k, v in group.replay.data.items()}
+    for i in range(2):
+        actions, next_obs, rewards = (np.array([s[j] for s in seen[i]]) for j in range(3))
+        np.testing.assert_allclose(rows["actions"][i], actions, rtol=1e-6)
+        np.testing.assert_allclose(rows["next_obs"][i], next_obs, rtol=1e-6)
+        np.testing.assert_allclose(rows["rewards"][i, :, 0], rewards, rtol=1e-6)
+        np.testing.assert_allclose(rows["obs"][i, 0], first[i], rtol=1e-6)
+        np.testing.assert_allclose(rows["obs"][i, 1:20], next_obs[:19], rtol=1e-6)  # (step 20 starts a new episode)
+        np.testing.assert_allclose(rows["obs"][i, 21:30], next_obs[20:29], rtol=1e-6)
+        assert not np.allclose(rows["obs"][i], rows["next_obs"][i])
+
+
 def test_a_sac_discount_of_zero_adam_betas_of_one_and_a_seed_past_32_bits_are_refused():
     """The SAC settings are refused at their own bounds (not only where some range is enforced): discount 0 would train
     a critic of the immediate reward only, an Adam beta of 1 divides by 1 - beta^t = 0, and a seed must fit gymnasium's
