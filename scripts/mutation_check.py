@@ -8622,6 +8622,24 @@ EDITS = {
         "next_obs=obs,",
         "tests/test_sac.py::test_stage1_stores_each_steps_transition_as_the_env_gave_it",
     ),
+    "a script's option misspelt in an inline span without python": Edit(
+        "docs/reference-differences.md",
+        "`policy_train.py --regenerate` writes the new episodes",
+        "`policy_train.py --regenerated` writes the new episodes",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
+    "a synopsis' option misspelt in an inline span without python": Edit(
+        "docs/data-format.md",
+        "policy_train.py --regenerate [--n_trj N]",
+        "policy_train.py --regenerate [--n_trajs N]",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
+    "a policy_train.py option misspelt in a fenced shell loop": Edit(
+        "docs/results/cheetah-vel-cpu-profile.md",
+        "--split 2 --split_idx $k --threads 1 --no-progress & done; wait",
+        "--split 2 --split_idx $k --threads 1 --no-progres & done; wait",
+        "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -51,7 +51,18 @@ PLACEHOLDERS = {
     **{n: "some/folder" for n in ("DIR", "DATA_DIR", "SRC", "DST", "RUNS", "RUNS_DIR", "FILE", "EXP")},
 }
 ELLIPSES = {"...", "KEY=VALUE", "--KEY", "VALUE"}  # a synopsis' "any override": nothing to check
-INLINE = re.compile(r"`((?:CUDA_VISIBLE_DEVICES=\S+ )?python [^`]+|make [\w-]+)`")
+# an inline code span that runs python or make, or names a script with options (`policy_train.py --regenerate`,
+# read as `python policy_train.py --regenerate`)
+INLINE = re.compile(r"`((?:CUDA_VISIBLE_DEVICES=\S+ )?python [^`]+|make [\w-]+|[\w/]+\.py --[^`]*)`")
+
+
+def _inline(text: str) -> list[tuple[str, bool]]:
+    """The inline code spans of `text` that INLINE matches, as commands (never whole: a span is often a fragment)."""
+    spans = [" ".join(span.split()) for span in INLINE.findall(text)]
+    return [
+        (span if re.match(r"(CUDA_VISIBLE_DEVICES=\S+ )?python |make ", span) else "python " + span, False)
+        for span in spans
+    ]
 
 
 def _shell_lines(text: str) -> list[str]:
@@ -69,7 +80,7 @@ def _shell_lines(text: str) -> list[str]:
 
 def doc_commands(path: Path) -> list[tuple[str, bool]]:
     """(command line, whether it is a whole command: a fenced block's line) for every python or make command
-    that the markdown file shows in a fenced block or, starting with `python `, in an inline code span."""
+    that the markdown file shows in a fenced block or in an inline code span (`_inline`)."""
     fenced, prose, inside = [], [], False
     for line in path.read_text().splitlines():
         if line.strip().startswith("```"):
@@ -79,7 +90,7 @@ def doc_commands(path: Path) -> list[tuple[str, bool]]:
         else:
             prose.append(line)
     whole = [(line, True) for line in _shell_lines("\n".join(fenced))]
-    return whole + [(" ".join(span.split()), False) for span in INLINE.findall("\n".join(prose))]
+    return whole + _inline("\n".join(prose))
 
 
 def docstring_commands(path: Path) -> list[tuple[str, bool]]:
@@ -94,7 +105,7 @@ def docstring_commands(path: Path) -> list[tuple[str, bool]]:
                 i += 1
                 command += " " + lines[i].strip()
             found.append((re.sub(r"\s+\(.*\)$", "", command), True))  # (a remark after it, in brackets)
-    return found + [(" ".join(span.split()), False) for span in INLINE.findall(text)]
+    return found + _inline(text)
 
 
 def _words(line: str) -> list[list[str]]:
@@ -102,7 +113,7 @@ def _words(line: str) -> list[list[str]]:
     filled, once for each of its alternatives (`--device cuda|cpu`: twice, every value the synopsis offers) and the
     shell around it dropped."""
     line = re.sub(r"^for .*?; do ", "", line)
-    line = re.sub(r"\s*(&|; done.*|; wait)\s*$", "", line)
+    line = re.sub(r"\s*(&\s*done.*|&|; done.*|; wait)\s*$", "", line)  # (`CMD & done; wait`: CMD)
     first, *others = line.split(" | ")
     head = first.split()[: 3 if first.split()[1] == "-m" else 2]  # (`python -m rlkit.data`: the others' start)
     commands = [first, *(" ".join(head + other.split()) for other in others)]
@@ -166,6 +177,10 @@ def _check_overrides(ctx: click.Context) -> None:
     experiment config's `--KEY VALUE` (`launch_experiment.py`, `show_path.py`'s config form, `rlkit.budget`)."""
     if "config_opt" in ctx.params:  # policy_train.py: --config CONFIG (or CONFIG) and SAC overrides
         given = ctx.params["args"]
+        # (its unknown options come through as arguments, which main refuses: one config path at most, no option)
+        positional = [a for a in given if "=" not in a]
+        assert not [a for a in positional if a.startswith("-")], f"{positional}: options policy_train.py does not have"
+        assert len(positional) <= (0 if ctx.params["config_opt"] else 1), f"{positional}: more than one config"
         config = ctx.params["config_opt"] or next((a for a in given if "=" not in a), None)
         if config and (ROOT / config).is_file():
             name = ctx.params["sac_config"] or default_sac_config(load_config(str(ROOT / config)).env_name)
@@ -218,6 +233,8 @@ def test_the_docs_show_commands() -> None:
     assert "python launch_experiment.py configs/test/point-robot-tiny.json --seed 0 --exp_name smoke" in lines
     assert "python -m rlkit.report some/folder --last 3 --against docs/results/point-robot-demo-seeds.json" in lines
     assert "make demo" in lines and "make test-fast" in lines  # (inline `make X` spans too)
+    # (and inline spans naming a script with options, without `python `: data-format.md's synopsis)
+    assert "python policy_train.py --regenerate --n_trj 2 --checkpoints --seed 1 --overwrite" in lines
     only = "python scripts/mutation_check.py --tests tests/test_golden.py --only"
     assert {f"{only} patches", f"{only} edits"} <= set(lines)  # (each alternative of a synopsis: patches|edits)
 
