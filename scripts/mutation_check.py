@@ -8640,6 +8640,48 @@ EDITS = {
         "--split 2 --split_idx $k --threads 1 --no-progres & done; wait",
         "tests/test_docs_commands.py::test_a_command_of_the_docs_parses",
     ),
+    "a family's data top the best held-out task's best, not their mean": Edit(
+        REPORT,
+        "return Reference(float(np.mean(best)), rand, BEST_BEHAVIOUR, still)",
+        "return Reference(float(np.max(best)), rand, BEST_BEHAVIOUR, still)",
+        "tests/test_report_plot.py::test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests",
+    ),
+    "rlkit.report's train steps read at the window's first row": Edit(
+        REPORT,
+        '"train steps": int(df[TRAIN_STEPS].iloc[-1])',
+        '"train steps": int(df[TRAIN_STEPS].iloc[-last])',
+        "tests/test_report_plot.py::test_final_returns_average_the_last_iterations_of_each_run",
+    ),
+    "rlkit.reproduce's seeds 0,1 by default": Edit(
+        "rlkit/reproduce/__main__.py",
+        '@click.option("--seeds", default="0,1,2"',
+        '@click.option("--seeds", default="0,1"',
+        "tests/test_reproduce_command.py::test_without_seeds_the_command_runs_seeds_0_1_2",
+    ),
+    "Table 1's methods in alphabetical order": Edit(
+        TABLES,
+        "    for method in dict.fromkeys(table.method):\n        for key in RETURN_COLUMNS:",
+        "    for method in sorted(set(table.method)):\n        for key in RETURN_COLUMNS:",
+        "tests/test_reproduce.py::test_table1_lists_the_methods_in_the_order_they_were_given",
+    ),
+    "cheetah-vel's cpu profile averaging its last iteration only": Edit(
+        "rlkit/reproduce/plan.py",
+        '"cpu_cheetah",\n            3,',
+        '"cpu_cheetah",\n            1,',
+        "tests/test_reproduce.py::test_each_results_profile_averages_the_window_its_committed_report_states",
+    ),
+    "ant-goal's cpu profile averaging its last iteration only": Edit(
+        "rlkit/reproduce/plan.py",
+        '"cpu_ant",\n            3,',
+        '"cpu_ant",\n            1,',
+        "tests/test_reproduce.py::test_each_results_profile_averages_the_window_its_committed_report_states",
+    ),
+    "the paper profile averaging its last iteration only": Edit(
+        "rlkit/reproduce/plan.py",
+        "default_sac_config(env),\n            3,",
+        "default_sac_config(env),\n            1,",
+        "tests/test_reproduce.py::test_each_results_profile_averages_the_window_its_committed_report_states",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -71,6 +71,7 @@ def test_final_returns_average_the_last_iterations_of_each_run(runs):
     assert table["offline context"].tolist() == [(-6 - 4) / 2, (-12 - 8) / 2]
     assert table["online prior context"].tolist() == [(-16 - 14) / 2, (-18 - 12) / 2]
     assert table["iterations"].tolist() == [3, 2]
+    assert table["train steps"].tolist() == [30, 20]  # each run's last row's, whatever the window (the footer's count)
     # three rows (-10, -6, -4): their mean -20/3, not their median -6 (`make demo` reports --last 3)
     assert final_returns(found[:1], last=3)["offline context"].tolist() == [pytest.approx(-20 / 3)]
 
@@ -880,6 +881,17 @@ def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkp
     ref = data_reference(run)
     assert ref.top == BEST_BEHAVIOUR
     assert ref.oracle == pytest.approx(9.0)
+
+
+def test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests(tmp_path, monkeypatch):
+    """With two held-out tasks the top is the mean of their bests, not the best of them: task 0's best checkpoint
+    sums 10 x 2.0 = 20 over the 10 scored steps, task 1's 9 (above): 14.5, where the largest would be 20. (The test
+    above holds one held-out task, where a mean and a max agree.)"""
+    import rlkit.report as report
+
+    run, _, _ = _sparse_walker_run(tmp_path)
+    monkeypatch.setattr(report, "train_eval_split", lambda cfg: ([0], [0, 1]))
+    assert data_reference(run).oracle == pytest.approx(14.5)
 
 
 def test_the_top_of_a_family_without_an_oracle_is_read_where_the_data_is_now(tmp_path):

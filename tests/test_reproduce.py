@@ -354,11 +354,42 @@ def test_each_method_is_an_algo_type_with_its_overrides(tmp_path):
     assert not cfgs["CORRO"].algo_params.corro_standardize
 
 
+def test_each_results_profile_averages_the_window_its_committed_report_states():
+    """A profile's final_iterations is the "last N iteration(s)" that its committed report (docs/results/ENV-PROFILE.md)
+    states, and `paper` averages the same last 3 as those profiles (its report is read beside theirs). Only the demo
+    profile's window was pinned before (to its seeds file's), so cheetah-vel's or ant-goal's `cpu` window, or
+    `paper`'s, could change without a test failing, and a rerun's report average other rows than the committed one."""
+    from rlkit.reproduce.plan import profiles
+
+    stated = {}
+    for path in sorted((ROOT / "docs" / "results").glob("*.md")):
+        made = re.search(r"^Made by `python -m rlkit\.reproduce (\S+) --profile (\S+) ", path.read_text(), re.M)
+        if made:
+            window = re.search(r"mean of its last (\d+) iteration\(s\)", path.read_text())
+            stated[made.groups()] = int(window.group(1))
+    assert set(stated) == {("point-robot", "demo"), ("cheetah-vel", "cpu"), ("ant-goal", "cpu")}
+    for (env, name), window in stated.items():
+        assert profiles(env)[name].final_iterations == window, (env, name)
+    assert {profiles(env)["paper"].final_iterations for env in ENVS} == {3}
+
+
 def test_the_default_methods_leave_out_the_opt_in_variant():
     """`--methods` defaults to every method but CORRO_STD, which steps away from CORRO's code and runs when named."""
     from rlkit.reproduce.plan import DEFAULT_METHODS, METHODS
 
     assert DEFAULT_METHODS == tuple(m for m in METHODS if m != "CORRO_STD") and "CORRO_STD" in METHODS
+
+
+def test_table1_lists_the_methods_in_the_order_they_were_given(fast_intervals):
+    """Table 1's rows follow the methods' order (--methods', as the per-seed table and the paragraphs do), not their
+    names' alphabetical order: FOCAL given before CSRO is listed first."""
+    from rlkit.report import Reference
+    from rlkit.reproduce.tables import final_table, table1_markdown
+
+    runs = {"FOCAL": progress_frames([(-5, -15, -12), (-5, -13, -14)]), "CSRO": progress_frames([(-5, -9, -6)] * 2)}
+    ref = Reference(oracle=-4.0, random=-20.0)
+    rows = [line.split(" | ")[0] for line in table1_markdown(final_table(runs, 1, ref), ref)[2:8]]
+    assert rows == ["| FOCAL"] * 3 + ["| CSRO"] * 3
 
 
 def test_table2_sets_each_baseline_with_its_own_protocol_beside_np_and_csro(fast_intervals):

@@ -122,6 +122,14 @@ def test_jobs_beyond_the_process_count_cap_is_one_line_and_trains_nothing(monkey
     ]
 
 
+def test_without_seeds_the_command_runs_seeds_0_1_2(monkeypatch, tmp_path):
+    """`--seeds` defaults to 0,1,2 (its help: "[default: 0,1,2]"; the README's "3 seeds each"): the README's
+    `python -m rlkit.reproduce cheetah-vel --profile paper`, without --seeds, trains three seeds of each method. The
+    committed reports all pass --seeds, so nothing else reads the default."""
+    seen = _reproduce(monkeypatch, tmp_path, ["--methods", "CSRO,FOCAL"])
+    assert sorted(seen["todo"]) == [(m, s) for m in ("CSRO", "FOCAL") for s in (0, 1, 2)]
+
+
 def test_without_profile_the_command_runs_the_envs_default_profile(monkeypatch, tmp_path, capsys):
     """Without --profile the command runs the env's default profile: `python -m rlkit.reproduce point-robot` plans
     point-robot's CPU-sized `demo` results profile (what `--profile`'s help promises: "default: its CPU-sized results
