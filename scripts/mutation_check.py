@@ -8682,6 +8682,24 @@ EDITS = {
         "default_sac_config(env),\n            1,",
         "tests/test_reproduce.py::test_each_results_profile_averages_the_window_its_committed_report_states",
     ),
+    "train tasks alone checked against the env's tasks": Edit(
+        "rlkit/config.py",
+        "cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,",
+        "cfg.n_train_tasks <= cfg.env_params.n_tasks,",
+        "tests/test_config.py::test_more_tasks_than_the_env_has_or_a_meta_batch_beyond_the_train_tasks_is_refused",
+    ),
+    "the task count one over the env's accepted": Edit(
+        "rlkit/config.py",
+        "cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks,",
+        "cfg.n_train_tasks + cfg.n_eval_tasks <= cfg.env_params.n_tasks + 1,",
+        "tests/test_config.py::test_more_tasks_than_the_env_has_or_a_meta_batch_beyond_the_train_tasks_is_refused",
+    ),
+    "a meta-batch without replacement checked against the env's tasks": Edit(
+        "rlkit/config.py",
+        "a.mb_replace or a.meta_batch <= cfg.n_train_tasks,",
+        "a.mb_replace or a.meta_batch <= cfg.env_params.n_tasks,",
+        "tests/test_config.py::test_more_tasks_than_the_env_has_or_a_meta_batch_beyond_the_train_tasks_is_refused",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -280,6 +280,24 @@ def test_numbers_out_of_range_are_rejected(override, message):
     assert str(info.value) == message
 
 
+def test_more_tasks_than_the_env_has_or_a_meta_batch_beyond_the_train_tasks_is_refused():
+    """point-robot's 40 tasks hold 30 train + 10 test tasks: one train task more (41) is refused, since the test tasks
+    would overlap the train tasks (scores inflated) or fewer train tasks be used than the config says; 29 + 11 = 40,
+    the bound, loads. Without mb_replace a meta-batch of 31 of the 30 train tasks is refused (randperm(30)[:31] is 30
+    tasks, not the 31 variant.json records); 30 loads, and 31 with mb_replace (drawn with replacement). Neither check
+    had a test (a wrong count in either passed the suite)."""
+    path = ROOT / "configs" / "point-robot.json"
+    with pytest.raises(UserError, match=r"^n_train_tasks \+ n_eval_tasks = 41: expected <= env_params.n_tasks = 40$"):
+        load_config(path, {"n_train_tasks": 31})
+    assert load_config(path, {"n_train_tasks": 29, "n_eval_tasks": 11}).n_train_tasks == 29
+    with pytest.raises(
+        UserError, match=r"^algo_params.meta_batch 31: expected <= n_train_tasks 30 without mb_replace$"
+    ):
+        load_config(path, {"algo_params": {"meta_batch": 31}})
+    assert load_config(path, {"algo_params": {"meta_batch": 30}}).algo_params.meta_batch == 30
+    assert load_config(path, {"algo_params": {"meta_batch": 31, "mb_replace": True}}).algo_params.meta_batch == 31
+
+
 def test_every_numeric_key_has_a_range_and_the_shipped_configs_are_in_range():
     from rlkit.config import REFERENCE_ONLY, default_dict, valid_ranges
 
