@@ -574,18 +574,22 @@ def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_
     assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
 
 
-def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task=None):
+def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task=None, started=False):
     """`generate_on_ray` of `tasks` (tiny_point with `overrides`) on a stand-in for a Ray cluster this process was
-    already connected to: what it submitted (each segment's arguments) and the chains it drove, then the lines it
-    printed. The segments are not run."""
+    already connected to (`started`: one the command's connect started): what it submitted (each segment's
+    arguments), the chains it drove and the times it shut Ray down, then the lines it printed. The segments are not
+    run."""
     import rlkit.cluster.behaviour as ray_stage1
     from rlkit.cluster.engine import ClusterOptions
 
-    seen = {"submitted": [], "chains": []}
+    seen = {"submitted": [], "chains": [], "shutdown": 0}
 
-    class Cluster:  # a cluster of one node of 4 CPUs, joined before (connect's started is False)
+    class Cluster:  # a cluster of one node of 4 CPUs
         def cluster_resources(self):
             return {"CPU": 4.0}
+
+        def shutdown(self):
+            seen["shutdown"] += 1
 
     class Segment:
         def remote(self, *args):
@@ -598,7 +602,7 @@ def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task
             chain.submit(None)
         return []
 
-    monkeypatch.setattr(ray_stage1, "connect", lambda opts: (Cluster(), False))
+    monkeypatch.setattr(ray_stage1, "connect", lambda opts: (Cluster(), started))
     monkeypatch.setattr(ray_stage1, "task_slots", lambda ray, resources, opts, out: 1)
     monkeypatch.setattr(ray_stage1, "remote", lambda ray, fn, resources, opts: Segment())
     monkeypatch.setattr(ray_stage1, "drive", drive)
@@ -630,6 +634,59 @@ def test_stage1_on_ray_segments_save_networks_only_when_the_sac_config_says_so(t
     assert [args[6] for args in seen["submitted"]] == [False, False]  # (..., sched, sac, save_networks, state)
     seen, _ = _stage1_on_a_fake_ray(tmp_path / "with", monkeypatch, [0], [])
     assert seen["submitted"][0][6] is True
+
+
+def test_stage1_on_ray_records_the_datasets_settings_and_shuts_down_only_a_ray_it_started(tmp_path, monkeypatch):
+    """`generate_on_ray` records the dataset's stage-1 settings (stage1_settings.json, which a --split part of other
+    settings is refused by), as the plain run does, and shuts Ray down at its end only where its connect started it
+    (a notebook's connection stays open). Neither was checked: every stand-in cluster was one joined before."""
+    from rlkit.behaviour.generate import group_settings, read_dataset_settings
+
+    seen, _ = _stage1_on_a_fake_ray(tmp_path / "a", monkeypatch, [0], ["save_networks=false"])
+    assert seen["shutdown"] == 0
+    behaviour = load_sac_config("tiny_point", ["save_networks=false"])
+    want = group_settings("point-robot", POINT, behaviour.schedule, behaviour.sac, False)
+    assert read_dataset_settings(tmp_path / "a") == want and want["save_networks"] is False
+    seen, _ = _stage1_on_a_fake_ray(tmp_path / "b", monkeypatch, [0], ["save_networks=false"], started=True)
+    assert seen["shutdown"] == 1
+
+
+def test_stage1_on_ray_refuses_tasks_an_interrupted_plain_run_saved_before_joining_ray(tmp_path, monkeypatch):
+    """`generate_on_ray` refuses to train tasks whose group state an interrupted plain run saved
+    (stage1_resume/tasks0-1.pt), before it submits anything: Ray would train them from their start and a later plain
+    run resume them over the finished data. `refuse_saved_groups` was tested alone, not its call here."""
+    from rlkit.behaviour.generate import resume_file
+
+    saved = resume_file(tmp_path, [0, 1])
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(b"")
+    with pytest.raises(UserError, match=r"tasks0-1.pt' holds an interrupted plain run's state of tasks \[0, 1\]"):
+        _stage1_on_a_fake_ray(tmp_path, monkeypatch, [0, 1], ["save_networks=false"])
+
+
+def test_a_stage1_segment_trains_one_checkpoint_and_saves_networks_only_when_told(tmp_path, monkeypatch):
+    """`behaviour_segment` on a worker (here in this process): it trains the task to its next checkpoint, returns that
+    checkpoint's files, with networks/step{c}.pt only under save_networks, and a state from which the next segment
+    trains to the next checkpoint. Every other stage-1 Ray test stood a recorder in for the segment, so a segment
+    passing save_networks=True whatever it was given, or returning no state (every task ending at its first
+    checkpoint), passed them."""
+    import rlkit.cluster.behaviour as ray_stage1
+    from rlkit.cluster.engine import WorkerContext
+
+    monkeypatch.setattr(ray_stage1, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "h"))
+    behaviour = load_sac_config("tiny_point", [])
+    checkpoints = {}
+    for save in (False, True):
+        first = ray_stage1.behaviour_segment(
+            1.0, "point-robot", POINT, 0, behaviour.schedule, behaviour.sac, save, None
+        )
+        assert any(k.startswith("networks/") for k in first.files) is save, save
+        assert "task.json" in first.files and first.state is not None
+        then = ray_stage1.behaviour_segment(
+            1.0, "point-robot", POINT, 0, behaviour.schedule, behaviour.sac, save, first.state
+        )
+        checkpoints[save] = (first.info["checkpoint"], then.info["checkpoint"])
+    assert checkpoints[False] == checkpoints[True] and checkpoints[True][0] < checkpoints[True][1]
 
 
 def test_stage1_on_ray_segments_get_the_cpus_ray_reserves_for_them(tmp_path, monkeypatch):

@@ -983,9 +983,13 @@ def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iter
     }
     out = []
     chain = RunChain(RunPlan("point-robot/x/seed0", None, 0, tmp_path), None, out.append)
+    before = int(time.time())
     chain.apply(SegmentResult(files, None, {"summary": "iteration 3", "node": "n1", "seconds": 2.0}), JobRecord("x"))
-    events = f"events.out.tfevents.{int(time.time())}.host"  # (named by the driver's clock: `event_name_now`)
-    written = {**{k: v for k, v in files.items() if not k.startswith("tb/")}, f"tb/{events}": b"e"}
+    (events,) = [k for k in read_tree(tmp_path) if k.startswith("tb/")]
+    # (named by the driver's clock, `event_name_now`: a second from the one before apply to the one after)
+    assert events.startswith("tb/events.out.tfevents.") and events.endswith(".host")
+    assert before <= int(events.split(".")[3]) <= int(time.time())
+    written = {**{k: v for k, v in files.items() if not k.startswith("tb/")}, events: b"e"}
     assert order[-2:] == ["latest.pt", "itr_3.pt"] and sorted(order) == sorted(Path(f).name for f in written)
     assert read_tree(tmp_path) == written
     assert out == ["point-robot/x/seed0 iteration 3 (n1, 2.0 s)"]
@@ -1089,11 +1093,12 @@ def test_a_segments_attempt_counts_from_one(monkeypatch, ray_number, attempt):
     assert engine.current_attempt() == attempt
 
 
-@pytest.mark.parametrize("cpus, threads", [(0.5, 1), (1.0, 1), (3.0, 3), (2.5, 2)])
+@pytest.mark.parametrize("cpus, threads", [(0.5, 1), (1.0, 1), (3.0, 3), (2.5, 2), (1.5, 1), (3.5, 3)])
 def test_a_segment_uses_the_cpus_it_asked_for_and_a_fraction_of_one_runs_on_one_thread(monkeypatch, cpus, threads):
     """`begin_segment` sets `torch.set_num_threads(int(cpus))` with its floor of 1. Without the floor, with
     `--cpus-per-task 0.5` (two tasks per core) every segment failed at its start (set_num_threads(0) raises), so
-    every job of the command was marked failed."""
+    every job of the command was marked failed. Rounded instead of floored, 1.5 CPUs ran 2 threads (2.5 alone does
+    not tell: Python rounds halves to even), more than the task reserved."""
     _fake_ray_module(monkeypatch, attempt_number=0)
     monkeypatch.setattr(engine, "keep_freed_memory", lambda: False)  # (process-wide: not this test's business)
     before = torch.get_num_threads()
@@ -1313,6 +1318,8 @@ def test_a_local_instance_is_a_new_one_whatever_ray_address_says(monkeypatch):
     calls = _fake_ray(monkeypatch)
     assert engine.connect(ClusterOptions("local"))[1] is True
     assert calls[0]["address"] == "local"
+    # (and quiet: no dashboard server started beside a local run, no worker output poured into the command's)
+    assert calls[0]["include_dashboard"] is False and calls[0]["log_to_driver"] is False
 
 
 def test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it(monkeypatch):
@@ -1527,15 +1534,16 @@ def test_a_runs_first_segment_gets_the_run_folders_resume_files_only(tmp_path):
 def _fake_ray_driver(monkeypatch, tmp_path, *, gpus: float = 0, started: bool = True):
     """`run_on_ray`'s Ray replaced: a cluster of 8 CPUs and `gpus` GPUs that `connect` joins (`started`: as a new
     connection), whose tasks are recorded, not run; `drive` submits each chain's first segment and reports it done.
-    Returns what happened: calls to connect/shutdown, the resources asked per task, the segments submitted."""
+    Returns what happened: calls to connect/shutdown, the resources asked per task, the segments submitted, the values
+    put in the object store (`put` returns ("ref", k) for the k-th, from 1)."""
     import rlkit.cluster.runs as runs
 
-    seen = {"connect": 0, "shutdown": 0, "resources": None, "segments": []}
+    seen = {"connect": 0, "shutdown": 0, "resources": None, "segments": [], "puts": []}
     totals = {"CPU": 8.0, **({"GPU": gpus} if gpus else {})}
     ray = SimpleNamespace(
         cluster_resources=lambda: totals,
         nodes=lambda: [{"Alive": True, "Resources": totals}],
-        put=lambda value: ("ref", value),
+        put=lambda value: (seen["puts"].append(value), ("ref", len(seen["puts"])))[1],
         shutdown=lambda: seen.__setitem__("shutdown", seen["shutdown"] + 1),
     )
 
@@ -1902,8 +1910,94 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
     runs.run_on_ray(plans, ClusterOptions("local", cpus_per_task=3), out=lambda s: None)
     # segment.remote(cpus, cfg_dict, seed, run_files, data_key, data_ref, weights_ref)
     assert [args[2] for args in seen["segments"]] == [0, 3]
-    assert [args[6] for args in seen["segments"]] == [[("ref", b"the weights")]] * 2
+    (k,) = [k for k, value in enumerate(seen["puts"], 1) if value == b"the weights"]
+    assert [args[6] for args in seen["segments"]] == [[("ref", k)]] * 2
     assert [args[0] for args in seen["segments"]] == [3.0, 3.0]  # the CPUs Ray reserves, which the segment uses
+
+
+def test_the_ray_driver_puts_one_copy_of_a_dataset_and_of_a_weights_file_for_all_its_runs(tmp_path, monkeypatch):
+    """Four runs of one data_dir and one path_to_weights: the dataset's files and the weights' bytes are each put in
+    Ray's object store once, and every segment is handed those same two references. Put once per run (`if d not in
+    shipped` dropped), a sweep held one copy of its dataset per run in the driver's memory and the object store; the
+    test before compared the values the references held, which are equal either way."""
+    import rlkit.cluster.runs as runs
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: None)
+    monkeypatch.setattr(runs, "MetaTrainer", lambda setup, show_progress: None)  # (reads path_to_weights)
+    weights = tmp_path / "start.pt"
+    weights.write_bytes(b"the weights")
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data)},
+        "path_to_weights": str(weights),
+    }
+    runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0, 1, 2, 3], [("w", {})]), ClusterOptions("local"), print)
+    assert len(seen["puts"]) == 2 and seen["puts"][1] == b"the weights"
+    assert [(args[5], args[6]) for args in seen["segments"]] == [([("ref", 1)], [("ref", 2)])] * 4
+
+
+def test_a_path_to_weights_that_does_not_fit_is_refused_before_ray_is_joined(tmp_path, monkeypatch):
+    """The driver reads path_to_weights into a trainer of the run's config before it joins Ray, as it prepares each
+    config, so a file that cannot be read or does not fit fails the command at once in one line. Without that, a
+    missing file was a FileNotFoundError traceback after Ray had started, and a file of other networks failed every
+    run on its worker. (The trainer is a stand-in that refuses the file as the real one does.)"""
+    import rlkit.cluster.runs as runs
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg))
+    read = []
+
+    def trainer(setup, show_progress):
+        read.append(setup.cfg.path_to_weights)
+        raise UserError(f"path_to_weights {setup.cfg.path_to_weights!r} does not fit this run's networks")
+
+    monkeypatch.setattr(runs, "MetaTrainer", trainer)
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data)},
+        "path_to_weights": str(tmp_path / "other.pt"),
+    }
+    with pytest.raises(UserError, match=r"^point-robot/w/seed0: path_to_weights .*other.pt' does not fit"):
+        runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0], [("w", {})]), ClusterOptions("local"), print)
+    assert read == [str(tmp_path / "other.pt")] and seen["connect"] == 0 and seen["segments"] == []
+
+
+def test_a_training_segment_returns_what_its_iteration_changed_and_a_resume_state_without_outputs(
+    tmp_path, monkeypatch
+):
+    """A segment sends back the files its iteration wrote or changed (the new latest.pt, its snapshot, its event file),
+    not the resume files it was given unchanged, and continues the chain from the resume files only: no snapshot or
+    TensorBoard file (RESUME_SKIP). With every file in the state, each segment carried all earlier snapshots and
+    events on to the next, through the object store, growing with every iteration. (The trainer is a stand-in that
+    writes what an iteration writes.)"""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
+    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
+    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
+    monkeypatch.setattr(
+        runs, "prepare", lambda cfg, seed, device, out_dir=None, **kw: SimpleNamespace(cfg=cfg, out_dir=out_dir)
+    )
+
+    class Trainer:
+        summary = staticmethod(lambda row: "s")
+
+        def __init__(self, setup, show_progress, weights_file):
+            self.counters, self.out = {"iteration": 2}, setup.out_dir
+
+        def run(self, **kwargs):
+            write_tree(
+                self.out, {"latest.pt": b"new", "snapshots/itr_1.pt": b"snap", "tb/events.out.tfevents.1.h": b"e"}
+            )
+            return SimpleNamespace(rows=[{"itr": 1}])
+
+    monkeypatch.setattr(runs, "MetaTrainer", Trainer)
+    given = {"latest.pt": b"old", "variant.json": b"{}"}
+    result = runs.training_segment(1.0, cfg.to_dict(), 0, given, "key", ["ref"])
+    assert result.files == {"latest.pt": b"new", "snapshots/itr_1.pt": b"snap", "tb/events.out.tfevents.1.h": b"e"}
+    assert result.state == {"latest.pt": b"new", "variant.json": b"{}"}
 
 
 def test_the_ray_driver_holds_each_run_folders_lock_while_its_segments_run(tmp_path, monkeypatch):
@@ -2141,7 +2235,8 @@ def test_a_retried_segments_iteration_is_read_once_in_tensorboard(tmp_path):
     """A driver killed after a segment's row and events came back, before its latest.pt did: the retried segment
     logged that iteration again, beside the first attempt's file, so TensorBoard showed it twice. The driver now
     purges past latest.pt as a chain starts from the folder, and names a segment's event files by its own clock,
-    after the files before them (here a worker's clock 30 years behind, which would have sorted its file first)."""
+    after the files before them in tb/ (here a worker's clock 30 years behind, which would have sorted its file first,
+    on a host whose name sorts before the driver's: a file of the same second as the driver's last is read first)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from rlkit.cluster.engine import SegmentResult
@@ -2165,7 +2260,7 @@ def test_a_retried_segments_iteration_is_read_once_in_tensorboard(tmp_path):
     seg.record(make_row(3, offline=-1.0))
     seg.close()
     (written,) = (scratch / "tb").glob("events.out.tfevents.*")
-    behind = "events.out.tfevents.800000000." + written.name.split(".", 4)[4]
+    behind = "events.out.tfevents.800000000.aaa-worker.1.0"
     files = {f"tb/{behind}": written.read_bytes()}
     chain.apply(SegmentResult(files, None, {"summary": "", "node": "n", "seconds": 0.0}), None)
     assert not (run / "tb" / behind).exists()
