@@ -8784,6 +8784,40 @@ EDITS = {
         "log_to_driver=True,",
         "tests/test_cluster.py::test_a_local_instance_is_a_new_one_whatever_ray_address_says",
     ),
+    "the summary's club and z losses swapped": Edit(
+        "rlkit/experiment.py",
+        "club {row['Club Loss']:.3g} z {row['Z Loss']:.3g}",
+        "club {row['Z Loss']:.3g} z {row['Club Loss']:.3g}",
+        "tests/test_meta_trainer.py::test_the_iteration_summary_names_each_protocols_return_and_the_rows_own_epoch",
+    ),
+    "a resume restarting the total train time": Edit(
+        "rlkit/experiment.py",
+        'self.counters = state["counters"]',
+        'self.counters = dict(state["counters"], train_time=0.0)',
+        "tests/test_meta_trainer.py::test_a_resume_continues_the_meta_tests_env_generators",
+    ),
+    "a row's TensorBoard points left in the writer's buffer": Edit(
+        "rlkit/logging/logger.py",
+        '            tb.add_scalar(k.replace(" ", "_"), v, step)\n        tb.flush()\n',
+        '            tb.add_scalar(k.replace(" ", "_"), v, step)\n',
+        "tests/test_logging.py::test_each_rows_events_are_on_disk_when_record_returns",
+    ),
+    "a VAE block saved in latest.pt before its point is logged": Edit(
+        "rlkit/experiment.py",
+        '            logger.scalars({f"VAE/{VAE_COLUMNS[k]}": v for k, v in self.vae_means.items() if k != "steps"}, '
+        "done + n)\n"
+        '            atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(self._state(), f))\n',
+        '            atomic_write(self.setup.out_dir / "latest.pt", lambda f: torch.save(self._state(), f))\n'
+        '            logger.scalars({f"VAE/{VAE_COLUMNS[k]}": v for k, v in self.vae_means.items() if k != "steps"}, '
+        "done + n)\n",
+        "tests/test_meta_trainer.py::test_each_vae_block_is_logged_before_latest_pt_saves_it",
+    ),
+    "the resume line naming the iteration after the saved one": Edit(
+        "rlkit/experiment.py",
+        'print(f"resuming {setup.out_dir} at iteration {done}")',
+        'print(f"resuming {setup.out_dir} at iteration {done + 1}")',
+        "tests/test_smoke.py::test_sigterm_stops_a_training_run_that_a_rerun_resumes",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

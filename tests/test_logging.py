@@ -193,6 +193,33 @@ def test_a_resumed_writers_events_are_read_after_the_interrupted_ones(tmp_path, 
     assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
 
 
+def test_each_rows_events_are_on_disk_when_record_returns(tmp_path, monkeypatch):
+    """A row's TensorBoard points are flushed as the row is recorded, not when the writer is closed (the writer's own
+    flush comes every 120 s): a run killed later (SIGKILL, out of memory) keeps the points of the iterations latest.pt
+    covers, which its resume does not log again. Every other test read the events after close(), which flushes.
+    (Unflushed points may reach the disk anyway, by the writer's thread: the flushes are counted too.)"""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter
+
+    flushes, flush = [], SummaryWriter.flush
+    monkeypatch.setattr(SummaryWriter, "flush", lambda self: (flushes.append(1), flush(self))[1])
+    log = RunLogger(tmp_path)
+    try:
+        log.record(make_row(1, offline=-5.0))
+        assert len(flushes) == 1
+        log.record(make_row(2, offline=-4.0))
+        assert len(flushes) == 2
+        acc = EventAccumulator(str(tmp_path / "tb"))
+        acc.Reload()
+        tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+        assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0)]
+        # every scalar of the last row (the writer's queue takes 10 events before it writes without a flush)
+        tags = acc.Tags()["scalars"]
+        assert len(tags) > 10 and all([e.step for e in acc.Scalars(t)] == [0, 1] for t in tags)
+    finally:
+        log.close()
+
+
 def test_an_event_file_of_a_clock_ahead_costs_at_most_a_second(tmp_path):
     """A file named by a clock an hour ahead (another host on a shared file system) is no hour's wait."""
     import time

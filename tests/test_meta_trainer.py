@@ -164,6 +164,17 @@ def test_borels_vae_blocks_are_logged_at_the_vae_step_they_end_with_their_own_me
     assert t.vae_means["steps"] == 10.0 and t.vae_means["loss"] == 9.5
 
 
+def test_each_vae_block_is_logged_before_latest_pt_saves_it(tmp_path):
+    """A block's TensorBoard point is written before the latest.pt that counts the block: killed in between, the
+    resume (from the first VAE step latest.pt has not, `unsaved_from`) trains and logs that block again. Saved first,
+    a kill in between left a saved block whose point was never logged, a gap in the VAE curves for good."""
+    t, logger, _, points = _vae_trainer(tmp_path, lambda s: (1.0, 1.0, 1.0, 1.0))
+    saved_after = []
+    t._state = lambda: saved_after.append([step for step, _ in points]) or {}
+    t.vae_stage(logger)
+    assert saved_after == [[4], [4, 8], [4, 8, 10]]
+
+
 # ---- resume ---------------------------------------------------------------------------------------------
 def _resumable(out_dir, iteration: int, eval_env_rng):
     """A MetaTrainer without networks or data whose run folder holds a latest.pt saved after `iteration`
@@ -211,7 +222,9 @@ def test_a_resume_continues_the_meta_tests_env_generators(tmp_path):
     logger = SimpleNamespace(info=lambda m: None, load_rows=lambda n: None, resume_at=lambda *a: None)
     assert t.try_resume(logger)
     assert given.get("eval_env_rng") == saved
-    assert t.counters["iteration"] == 3
+    # every counter as saved (train steps, rollouts, the total train time's column), not only the iteration
+    assert t.counters == torch.load(tmp_path / "latest.pt", weights_only=False)["counters"]
+    assert t.counters["iteration"] == 3 and t.counters["train_time"] == 1.0
     # the meta-batch draws go on where the saved run left them, not from the stream's start
     assert torch.equal(torch.rand(5, generator=t.sample_gen), torch.rand(5, generator=trained))
 
@@ -772,11 +785,14 @@ def test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream
 
 def test_the_iteration_summary_names_each_protocols_return_and_the_rows_own_epoch():
     """The line printed after each iteration gives the offline, online and np (no-prior) returns each under its own
-    name, and the row's own Epoch."""
+    name, the row's own Epoch, and the QF, CLUB and Z losses each under its name (make_row gives each loss another
+    value)."""
     row = make_row(3, offline=-5.0)  # online -6, np -7
     line = MetaTrainer.summary(row)
     assert line.startswith(f"itr {int(row['Epoch'])}: ")
     assert "offline -5.00  online -6.00  np -7.00" in line
+    losses = [row["QF Loss"], row["Club Loss"], row["Z Loss"]]
+    assert len(set(losses)) == 3 and "| qf {:.3g} club {:.3g} z {:.3g} spread".format(*losses) in line
 
 
 def test_a_saved_state_holds_the_batch_stream_the_meta_tests_env_generators_and_the_named_device():

@@ -1150,7 +1150,9 @@ def test_sigterm_stops_a_training_run_that_a_rerun_resumes(tiny_data, tmp_path):
     done = len(pd.read_csv(run / "progress.csv"))
     assert done < 40
     again = run_here([*args, "--num_iterations", str(done + 1)], cwd=tiny_data.parent.parent)
-    assert f"resuming {run} at iteration" in again.stdout and len(pd.read_csv(run / "progress.csv")) == done + 1
+    assert (
+        f"resuming {run} at iteration {done}\n" in again.stdout and len(pd.read_csv(run / "progress.csv")) == done + 1
+    )
 
 
 def test_an_atomic_write_syncs_the_file_then_its_folder(tmp_path, monkeypatch):
