@@ -8818,6 +8818,30 @@ EDITS = {
         'print(f"resuming {setup.out_dir} at iteration {done + 1}")',
         "tests/test_smoke.py::test_sigterm_stops_a_training_run_that_a_rerun_resumes",
     ),
+    "the CVAE's reconstruction not training its encoder": Edit(
+        "rlkit/torch/csro/corro.py",
+        "out = self.decoder(torch.cat([sa, w], dim=-1))",
+        "out = self.decoder(torch.cat([sa, w.detach()], dim=-1))",
+        "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
+    ),
+    "the CVAE's w detached from the posterior mean": Edit(
+        "rlkit/torch/csro/corro.py",
+        "w = mean + (0.5 * logvar).exp() * torch.randn(",
+        "w = mean.detach() + (0.5 * logvar).exp() * torch.randn(",
+        "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
+    ),
+    "the CVAE's w detached from the posterior std": Edit(
+        "rlkit/torch/csro/corro.py",
+        "w = mean + (0.5 * logvar).exp() * torch.randn(",
+        "w = mean + (0.5 * logvar).exp().detach() * torch.randn(",
+        "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
+    ),
+    "the CVAE's KL on a detached posterior mean": Edit(
+        "rlkit/torch/csro/corro.py",
+        "rows[:, sa_dim : sa_dim + 1], mean, logvar, CVAE_BETA)",
+        "rows[:, sa_dim : sa_dim + 1], mean.detach(), logvar, CVAE_BETA)",
+        "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -121,7 +121,10 @@ def test_corro_contrastive_loss_pairs_each_query_with_its_positive_and_its_own_n
 
 def test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation():
     """`CVAE.loss` on (s, a, r, s') rows: w = mean + exp(logvar / 2) eps (eps from the generator), the decoder fed
-    (s, a, w), and the targets r (the column after (s, a)) and s' (the columns after r), by hand."""
+    (s, a, w), and the targets r (the column after (s, a)) and s' (the columns after r), by hand; and its gradients to
+    every weight of the encoder and decoder are the hand loss's: the values alone passed with w detached from the
+    encoder's mean (or the decoder fed w.detach(): the reconstruction not training the encoder), or the KL on a
+    detached mean, all of which leave w without the task's information and the negatives without the tasks'."""
     enc = corro.CVAE(2, 1, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():  # a posterior far from N(0, 1): a std of exp(logvar) would differ from exp(logvar / 2)
         enc.encoder.layers[-1].bias.copy_(torch.tensor([0.5] * enc.latent + [1.5] * enc.latent))
@@ -130,10 +133,14 @@ def test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparame
     flat = rows.reshape(8, 6)
     mean, logvar = enc.encoder(flat).chunk(2, dim=-1)
     eps = torch.randn(mean.shape, generator=torch.Generator().manual_seed(7))
-    s_pred, r_pred = enc.decode(flat[:, :3], mean + torch.exp(logvar / 2) * eps)
+    out = enc.decoder(torch.cat([flat[:, :3], mean + torch.exp(logvar / 2) * eps], dim=-1))
+    s_pred, r_pred = out[:, :2], out[:, 2:]
     kl = -0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(-1)
     expected = 0.2 * kl.mean() + ((s_pred - flat[:, 4:]) ** 2).mean() + ((r_pred - flat[:, 3:4]) ** 2).mean()
     torch.testing.assert_close(got, expected)
+    params = list(enc.parameters())
+    for g, want in zip(torch.autograd.grad(got, params), torch.autograd.grad(expected, params)):
+        torch.testing.assert_close(g, want)
 
 
 def test_corro_standardize_feeds_e1_the_standardised_rows():
