@@ -8842,6 +8842,18 @@ EDITS = {
         "rows[:, sa_dim : sa_dim + 1], mean.detach(), logvar, CVAE_BETA)",
         "tests/test_baselines.py::test_corro_cvae_loss_reads_its_targets_from_the_rows_and_draws_w_by_reparameterisation",
     ),
+    "the guard blind to a number read inside torch's ops": Edit(
+        "rlkit/torch/graphs.py",
+        "    _aten._local_scalar_dense.default,\n",
+        "",
+        "tests/test_graphs.py::test_guard_raises_on_each_host_read",
+    ),
+    "the guard blind to the out-of-place boolean-mask index_put": Edit(
+        "rlkit/torch/graphs.py",
+        "        _aten.index_put.default,\n",
+        "",
+        "tests/test_graphs.py::test_guard_raises_on_each_host_read",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -54,6 +54,11 @@ HOST_READS = {
     "mask": lambda t: t[t > 0],
     "array": lambda t: np.asarray(t),
     "repeat_by_tensor": lambda t: t.repeat_interleave(t.long()),
+    # a number read inside torch's own ops (seen only by the dispatch-level entry _local_scalar_dense), and the
+    # out-of-place boolean-mask index_put (its true positions found on the host)
+    "arange_to_tensor": lambda t: torch.arange(t[0]),
+    "full_of_tensor": lambda t: torch.full((2,), t[0]),
+    "index_put_mask": lambda t: t.index_put((t > 0,), torch.tensor(2.0)),
 }
 
 
