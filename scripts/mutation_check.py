@@ -8854,6 +8854,24 @@ EDITS = {
         "",
         "tests/test_graphs.py::test_guard_raises_on_each_host_read",
     ),
+    "humanoid-dir's frame skip 4": Edit(
+        "rlkit/envs/humanoid.py",
+        "    frame_skip = 5\n",
+        "    frame_skip = 4\n",
+        "tests/test_mujoco_envs.py::test_each_family_steps_the_references_action_length_and_its_own_time_limit",
+    ),
+    "humanoid-dir's time limit fixed at 200": Edit(
+        "rlkit/envs/humanoid.py",
+        'super().__init__([{"goal": float(a)} for a in self._angles], max_episode_steps, seed)',
+        'super().__init__([{"goal": float(a)} for a in self._angles], 200, seed)',
+        "tests/test_mujoco_envs.py::test_each_family_steps_the_references_action_length_and_its_own_time_limit",
+    ),
+    "ant's qvel reset noise uniform": Edit(
+        "rlkit/envs/ant.py",
+        "    survive_reward = 0.0\n",
+        "    survive_reward = 0.0\n    qvel_noise_uniform = True\n",
+        "tests/test_mujoco_envs.py::test_ant_reset_noise_is_uniform_0_1_on_qpos_and_normal_0_1_on_qvel",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

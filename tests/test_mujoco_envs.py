@@ -636,6 +636,46 @@ def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
     assert 0.25 < (np.abs(dv) > 0.1).mean() < 0.39
 
 
+# the seconds one action lasts (frame_skip x the model's timestep) in the reference's envs: gym's HalfCheetah and Ant
+# 5 x 0.01, its HumanoidEnv 5 x 0.003, rand_param_envs' vendored Hopper and Walker2d 4 x 0.004
+ACTION_SECONDS = {
+    "cheetah-vel": 0.05,
+    "cheetah-dir": 0.05,
+    "ant-goal": 0.05,
+    "ant-dir": 0.05,
+    "humanoid-dir": 0.015,
+    "hopper-rand-params": 0.016,
+    "walker-rand-params": 0.016,
+    "sparse-walker-rand-params": 0.016,
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_each_family_steps_the_references_action_length_and_its_own_time_limit(name):
+    """An action lasts the reference's seconds, and an episode ends (truncated) at the max_episode_steps given. The
+    reward tests read velocities over the model's timestep and the observation from env.data, so they held for any
+    frame skip (humanoid-dir's 4 for 5 passed: 12 ms actions and its speed reward 20% lower than the reference's), and
+    every test built humanoid-dir with its 200-step limit (one fixed at 200 passed). Zero actions here: no body falls
+    in 7 steps."""
+    assert set(ACTION_SECONDS) == set(FAMILIES)
+    env = make_env(name, n_tasks=3, randomize_tasks=_parameter_family(name), max_episode_steps=7)
+    assert env.dt == pytest.approx(ACTION_SECONDS[name], rel=1e-12)
+    env.reset_task(0)
+    env.reset(seed=0)
+    ends = [env.step(np.zeros(env.action_space.shape))[2:4] for _ in range(7)]
+    assert ends == [(False, False)] * 6 + [(False, True)]
+
+
+def test_ant_reset_noise_is_uniform_0_1_on_qpos_and_normal_0_1_on_qvel():
+    """gym's Ant (the reference's ant-goal and ant-dir) starts at init_qpos + U(-0.1, 0.1) and init_qvel + 0.1 N(0, 1).
+    The reset noise was checked for cheetah, humanoid, hopper and walker only, so an ant-only change (qvel uniform in
+    [-0.1, 0.1], a narrower start distribution) passed. By hand over 300 resets, as for cheetah above."""
+    dq, dv = _reset_offsets("ant-goal")
+    assert np.abs(dq).max() <= 0.1 and dq.max() > 0.09 and dq.min() < -0.09
+    assert 0.09 < dv.std() < 0.11
+    assert 0.25 < (np.abs(dv) > 0.1).mean() < 0.39
+
+
 def test_normalized_box_env_scales_the_observations_of_step():
     """`NormalizedBoxEnv.step` returning the env's raw observation instead of dividing it by
     `obs_scale`. The offline data (and so everything the encoder and policy learned from) is divided by the
