@@ -8872,6 +8872,36 @@ EDITS = {
         "    survive_reward = 0.0\n    qvel_noise_uniform = True\n",
         "tests/test_mujoco_envs.py::test_ant_reset_noise_is_uniform_0_1_on_qpos_and_normal_0_1_on_qvel",
     ),
+    "BOREL's ELBO with its KL detached": Edit(
+        "rlkit/torch/csro/borel.py",
+        "(sequential_kl(mu, logvar) * latent).sum(-1)",
+        "(sequential_kl(mu, logvar) * latent).sum(-1).detach()",
+        "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
+    ),
+    "BOREL's KL not pulling a belief's mean towards the next": Edit(
+        "rlkit/torch/csro/borel.py",
+        "mu[:, :-1]], dim=1)",
+        "mu[:, :-1].detach()], dim=1)",
+        "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
+    ),
+    "BOREL's KL not pulling a belief's variance towards the next": Edit(
+        "rlkit/torch/csro/borel.py",
+        "logvar[:, :-1]], dim=1)",
+        "logvar[:, :-1].detach()], dim=1)",
+        "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
+    ),
+    "BOREL's KL on detached belief means": Edit(
+        "rlkit/torch/csro/borel.py",
+        "(sequential_kl(mu, logvar) * latent)",
+        "(sequential_kl(mu.detach(), logvar) * latent)",
+        "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
+    ),
+    "BOREL's KL on detached belief log-variances": Edit(
+        "rlkit/torch/csro/borel.py",
+        "(sequential_kl(mu, logvar) * latent)",
+        "(sequential_kl(mu, logvar.detach()) * latent)",
+        "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',
