@@ -8902,6 +8902,30 @@ EDITS = {
         "(sequential_kl(mu, logvar.detach()) * latent)",
         "tests/test_borel.py::test_the_elbos_kl_trains_each_belief_towards_the_next_and_the_next_towards_it",
     ),
+    "launch_experiment's --gpu 0 taken for no --gpu": Edit(
+        "launch_experiment.py",
+        "    if gpu is not None:  # -1: the CPU",
+        "    if gpu:  # -1: the CPU",
+        "tests/test_launch_experiment.py::test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config",
+    ),
+    "MuJoCo behaviour data with 10 deterministic episodes a checkpoint": Edit(
+        "rlkit/behaviour/sac_config/train.yaml",
+        "num_eval_episodes: 20",
+        "num_eval_episodes: 10",
+        "tests/test_sac.py::test_the_shipped_sac_configs_are_the_references_whole",
+    ),
+    "MuJoCo behaviour SAC with 5,000 random steps": Edit(
+        "rlkit/behaviour/sac_config/train.yaml",
+        "num_seed_steps: 50000",
+        "num_seed_steps: 5000",
+        "tests/test_sac.py::test_the_shipped_sac_configs_are_the_references_whole",
+    ),
+    "MuJoCo behaviour SAC's target rate 0.01": Edit(
+        "rlkit/behaviour/sac_config/agent/sac.yaml",
+        "critic_tau: 0.005",
+        "critic_tau: 0.01",
+        "tests/test_sac.py::test_the_shipped_sac_configs_are_the_references_whole",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -7,6 +7,7 @@ import json
 
 import torch
 
+from rlkit.config import load_config
 from tests.conftest import TINY_CONFIG
 from tests.test_graphs import _entry_devices, _mock_cuda
 
@@ -15,9 +16,9 @@ class _Stop(Exception):
     pass
 
 
-def _launch(monkeypatch, tmp_path, args: list[str]) -> tuple[dict, object]:
-    """What launch_experiment.py hands on for `args` (after the config): the single run's (config, seed) given to
-    `prepare`, or the arguments of `run_many` for --seeds / --sweep; neither trains."""
+def _launch(monkeypatch, tmp_path, args: list[str], config=TINY_CONFIG) -> tuple[dict, object]:
+    """What launch_experiment.py hands on for `args` (after the config, the tiny one by default): the single run's
+    (config, seed) given to `prepare`, or the arguments of `run_many` for --seeds / --sweep; neither trains."""
     from click.testing import CliRunner
 
     import launch_experiment
@@ -35,7 +36,7 @@ def _launch(monkeypatch, tmp_path, args: list[str]) -> tuple[dict, object]:
     monkeypatch.setattr(launch_experiment, "prepare", prepare)
     monkeypatch.setattr(launch_experiment, "run_many", run_many)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(launch_experiment.main, [str(TINY_CONFIG), *args])
+    result = CliRunner().invoke(launch_experiment.main, [str(config), *args])
     return seen, result
 
 
@@ -82,6 +83,15 @@ def test_gpu_g_is_the_cuda_device_g_of_the_run_and_its_config(monkeypatch, tmp_p
     assert isinstance(result.exception, _Stop), result.output
     assert seen["device"] == torch.device("cuda:2")
     assert seen["cfg"].util_params.use_gpu is True and seen["cfg"].util_params.gpu_id == 2
+    # and `--gpu 0` over a config of use_gpu 0 (the cpu profiles'): GPU 0, not the config's CPU (a falsy 0 taken for
+    # "not given" passed --gpu 2 and the CUDA-less --gpu 0 below, where the CPU is the answer either way)
+    cpu_config = tmp_path / "cpu.json"
+    cpu_config.write_text(json.dumps(dict(json.loads(TINY_CONFIG.read_text()), util_params={"use_gpu": 0})))
+    assert load_config(cpu_config).util_params.use_gpu is False
+    seen, result = _launch(monkeypatch, tmp_path, ["--gpu", "0"], cpu_config)
+    assert isinstance(result.exception, _Stop), result.output
+    assert seen["device"] == torch.device("cuda:0")
+    assert seen["cfg"].util_params.use_gpu is True and seen["cfg"].util_params.gpu_id == 0
 
 
 def test_gpu_asked_for_where_there_is_no_cuda_says_so(monkeypatch, tmp_path):

@@ -70,6 +70,46 @@ def test_reference_point_schedule():
     assert (sac.batch_size, sac.critic_hidden_dim, sac.actor_lr, sac.log_std_bounds) == (1024, 1024, 1e-4, (-5.0, 2.0))
 
 
+# the reference's pytorch_sac configs (MoreanP/CSRO rlkit/torch/sac/pytorch_sac/config/): train.yaml (MuJoCo),
+# train_point.yaml, and agent/sac.yaml, which both use
+REFERENCE_SCHEDULES = {
+    "train": dict(num_train_steps=1_000_000, num_seed_steps=50_000, eval_frequency=50_000, num_eval_episodes=20),
+    "train_point": dict(num_train_steps=5000, num_seed_steps=2000, eval_frequency=200, num_eval_episodes=1),
+}
+REFERENCE_SAC = dict(
+    discount=0.99,
+    init_temperature=0.1,
+    alpha_lr=1e-4,
+    alpha_betas=(0.9, 0.999),
+    actor_lr=1e-4,
+    actor_betas=(0.9, 0.999),
+    actor_update_frequency=1,
+    critic_lr=1e-4,
+    critic_betas=(0.9, 0.999),
+    critic_tau=0.005,
+    critic_target_update_frequency=2,
+    batch_size=1024,
+    critic_hidden_dim=1024,
+    critic_hidden_depth=2,
+    actor_hidden_dim=1024,
+    actor_hidden_depth=2,
+    log_std_bounds=(-5.0, 2.0),
+)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_SCHEDULES))
+def test_the_shipped_sac_configs_are_the_references_whole(name):
+    """Every setting of train.yaml (every MuJoCo family's behaviour data) and train_point.yaml is the reference's:
+    the schedule (a replay as long as training, 50 stochastic episodes a checkpoint, seed 0) and each SAC value.
+    train.yaml's values had no test (its 20 deterministic episodes as 10, or its 50,000 random steps as 5,000, passed:
+    the tests' MuJoCo runs use tiny_mujoco, which sets its own)."""
+    behaviour = load_sac_config(name, [])
+    schedule = dict(REFERENCE_SCHEDULES[name], num_eval_sample_episodes=50, seed=0)
+    schedule["replay_buffer_capacity"] = schedule["num_train_steps"]
+    assert dataclasses.asdict(behaviour.schedule) == schedule
+    assert dataclasses.asdict(behaviour.sac) == REFERENCE_SAC
+
+
 def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
     """load_sac_config resolves the optional keys once (tasks_per_group 1 and save_networks true where a file
     leaves them out); nothing downstream reads the hydra config."""
