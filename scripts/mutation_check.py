@@ -8740,13 +8740,13 @@ EDITS = {
         "rlkit/cluster/runs.py",
         "            if d not in shipped:",
         "            if True:",
-        "tests/test_cluster.py::test_the_ray_driver_puts_one_copy_of_a_dataset_and_of_a_weights_file_for_all_its_runs",
+        "tests/test_cluster.py::test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes",
     ),
     "the Ray driver putting a weights file once per run": Edit(
         "rlkit/cluster/runs.py",
         "if w and w not in weights:",
         "if w:",
-        "tests/test_cluster.py::test_the_ray_driver_puts_one_copy_of_a_dataset_and_of_a_weights_file_for_all_its_runs",
+        "tests/test_cluster.py::test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes",
     ),
     "a run's segment carrying its snapshots and events on": Edit(
         "rlkit/cluster/runs.py",
