@@ -1918,6 +1918,21 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
     assert [args[0] for args in seen["segments"]] == [3.0, 3.0]  # the CPUs Ray reserves, which the segment uses
 
 
+def _segment_worker(monkeypatch, tmp_path):
+    """`training_segment`'s worker stood in for in this process: Ray's get, the worker's context (1 CPU), the dataset's
+    copy on the node and `prepare` (its setup: the config and the scratch run folder). Returns the tiny config of 3
+    iterations that the segments are given."""
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
+    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
+    monkeypatch.setattr(
+        runs, "prepare", lambda cfg, seed, device, out_dir=None, **kw: SimpleNamespace(cfg=cfg, out_dir=out_dir)
+    )
+    return load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
+
+
 def test_a_path_to_weights_that_does_not_fit_is_refused_before_ray_is_joined(tmp_path, monkeypatch):
     """The driver reads path_to_weights into a trainer of the run's config before it joins Ray, as it prepares each
     config, so a file that cannot be read or does not fit fails the command at once in one line. Without that, a
@@ -1954,13 +1969,7 @@ def test_a_training_segment_returns_what_its_iteration_changed_and_a_resume_stat
     writes what an iteration writes.)"""
     import rlkit.cluster.runs as runs
 
-    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
-    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
-    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
-    monkeypatch.setattr(
-        runs, "prepare", lambda cfg, seed, device, out_dir=None, **kw: SimpleNamespace(cfg=cfg, out_dir=out_dir)
-    )
+    cfg = _segment_worker(monkeypatch, tmp_path)
 
     class Trainer:
         summary = staticmethod(lambda row: "s")
@@ -2036,11 +2045,7 @@ def test_a_training_segment_reports_its_own_iteration_and_leaves_snapshots_to_th
     second one this segment's.)"""
     import rlkit.cluster.runs as runs
 
-    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
-    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
-    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
-    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg))
+    cfg = _segment_worker(monkeypatch, tmp_path)
     calls = []
 
     class Trainer:
@@ -2111,11 +2116,7 @@ def test_a_training_segment_that_ends_the_runs_last_iteration_sends_no_state(tmp
     submits no further segment and marks the run done."""
     import rlkit.cluster.runs as runs
 
-    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
-    monkeypatch.setattr(runs, "begin_segment", lambda cpus: WorkerContext(1, torch.device("cpu"), "node", "host"))
-    monkeypatch.setattr(runs, "local_dataset", lambda key, ref: tmp_path / "data")
-    cfg = load_config(TINY_CONFIG, {"algo_params": {"num_iterations": 3}})
-    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg))
+    cfg = _segment_worker(monkeypatch, tmp_path)
 
     class Trainer:
         summary = staticmethod(lambda row: f"itr {row['itr']}")
