@@ -8926,6 +8926,18 @@ EDITS = {
         "critic_tau: 0.01",
         "tests/test_sac.py::test_the_shipped_sac_configs_are_the_references_whole",
     ),
+    "a horizon's mean return with the episode starts cut after the second": Edit(
+        "rlkit/data/dataset.py",
+        "starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:-1]])",
+        "starts = np.concatenate([[0], np.cumsum(trajs.traj_lengths)[:1]])",
+        "tests/test_dataset.py::test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards",
+    ),
+    "widened observations' new next rows numbered downwards from the old end": Edit(
+        "rlkit/data/buffer.py",
+        "out.next_row[split] = old + torch.arange(len(split),",
+        "out.next_row[split] = old - torch.arange(len(split),",
+        "tests/test_buffer.py::test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits_agree",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

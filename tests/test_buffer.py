@@ -238,12 +238,13 @@ def test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits
     g = torch.Generator().manual_seed(0)
     before, after = torch.randn(12, 2, generator=g), torch.randn(12, 2, generator=g)
     after[:-1] = before[1:]
-    after[3] += 1.0  # one row whose new next columns are not the next row's
+    after[[3, 8]] += 1.0  # two rows whose new next columns are not the next row's: a new row each, in order
     wide = buf.with_obs_columns(before, after)
     plain = buf.transitions()
     want = torch.cat([plain[:, :3], before, plain[:, 3:9], after, plain[:, 9:]], dim=1)
     assert torch.equal(wide.transitions(), want) and wide.obs_dim == 5
-    assert wide.data.shape[0] == buf.data.shape[0] + 1 and wide.next_row[3] == buf.data.shape[0]
+    old = buf.data.shape[0]
+    assert wide.data.shape[0] == old + 2 and wide.next_row[3] == old and wide.next_row[8] == old + 1
     assert torch.equal(wide.next_row[:3], buf.next_row[:3])  # the other rows still read the next row
     assert torch.equal(buf.transitions(), plain)  # the buffer itself is left as it was
 

@@ -1922,13 +1922,14 @@ def test_an_extra_file_is_not_read_when_the_step_file_holds_n_trj_episodes(tmp_p
 
 
 def test_mean_return_over_a_horizon_keeps_a_short_episode_to_its_own_rewards():
-    """An episode shorter than the horizon (ended by the env) sums its own rewards only, not the next one's."""
+    """An episode shorter than the horizon (ended by the env) sums its own rewards only, not the next one's; each of
+    three episodes starts where the one before ended (two would not tell a start list cut after the second)."""
     from rlkit.data.dataset import mean_return
 
-    rewards = np.array([1.0, 10.0, 20.0, 30.0, 40.0], np.float32)  # episodes of 1 and 4 steps
-    z = np.zeros((5, 2), np.float32)
-    trajs = Trajectories(z, z, rewards, z, np.zeros(5, np.float32), np.array([1, 4]))
-    assert mean_return(trajs, 2) == (1.0 + (10.0 + 20.0)) / 2
+    rewards = np.array([1.0, 10.0, 20.0, 30.0, 40.0, 5.0, 6.0, 7.0], np.float32)  # episodes of 1, 4 and 3 steps
+    z = np.zeros((8, 2), np.float32)
+    trajs = Trajectories(z, z, rewards, z, np.zeros(8, np.float32), np.array([1, 4, 3]))
+    assert mean_return(trajs, 2) == (1.0 + (10.0 + 20.0) + (5.0 + 6.0)) / 3
 
 
 def test_mean_return_of_a_checkpoint_of_no_episodes_is_nan():
