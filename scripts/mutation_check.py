@@ -8938,6 +8938,12 @@ EDITS = {
         "out.next_row[split] = old - torch.arange(len(split),",
         "tests/test_buffer.py::test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits_agree",
     ),
+    "infer_z_list stacks contexts of different lengths as one batch": Edit(
+        "rlkit/torch/csro/agent.py",
+        "if len(lengths) == 1 and 0 not in lengths:",
+        "if 0 not in lengths:",
+        "tests/test_variants.py::test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

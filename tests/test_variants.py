@@ -235,7 +235,7 @@ def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior
     empty one the prior mean 0 (docstring). It guards against giving a one-transition context the prior (a job whose
     only context episode ended after one step would act as if it had seen nothing), and against sending a batch of only
     empty contexts to the encoder's mean over zero rows (NaN z). By hand: the mean of one embedding is that embedding;
-    of three rows, their average."""
+    of three rows, their average; contexts of two lengths, none empty, each their own (not stacked as one batch)."""
     L, C = 3, 5  # latent and context widths
     agent = CSROAgent(2, 2, L, C, 16, generator=torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
@@ -247,6 +247,8 @@ def test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior
         assert torch.equal(z[1], torch.zeros(L))
         torch.testing.assert_close(z[2], (e3[0] + e3[1] + e3[2]) / 3)
         assert torch.equal(agent.infer_z_list([torch.zeros(0, C), torch.zeros(0, C)]), torch.zeros(2, L))
+        z = agent.infer_z_list([three, one])  # different lengths, none empty (early-terminated episodes)
+        torch.testing.assert_close(z, torch.stack([e3.mean(0), e1[0]]))
 
 
 def test_a_misspelt_kind_of_dual_critic_penalty_is_refused_not_run_as_the_value_penalty():
