@@ -8944,6 +8944,18 @@ EDITS = {
         "if 0 not in lengths:",
         "tests/test_variants.py::test_infer_z_list_gives_each_context_its_own_mean_and_an_empty_one_the_prior",
     ),
+    "next_row int32 up to 2**32 rows (row numbers past 2**31 wrap)": Edit(
+        "rlkit/data/buffer.py",
+        "return torch.int32 if rows < 2**31 else torch.int64",
+        "return torch.int32 if rows < 2**32 else torch.int64",
+        "tests/test_buffer.py::test_the_next_row_index_is_int32_while_every_row_number_fits_and_int64_from_2_31_rows",
+    ),
+    "a built buffer's next_row int64 whatever its size": Edit(
+        "rlkit/data/buffer.py",
+        "index = torch.empty(0, dtype=index_dtype(n_rows + n_ends)).numpy().dtype",
+        "index = np.int64",
+        "tests/test_buffer.py::test_the_next_row_index_is_int32_while_every_row_number_fits_and_int64_from_2_31_rows",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rlkit.config import load_config, parse_override_args
-from rlkit.data.buffer import MultiTaskBuffer, sample_step
+from rlkit.data.buffer import MultiTaskBuffer, index_dtype, sample_step
 from rlkit.data.dataset import Trajectories
 from rlkit.data.load import load_task_data
 from rlkit.errors import UserError
@@ -247,6 +247,17 @@ def test_widened_observations_keep_the_plain_rows_and_share_rows_only_where_bits
     assert wide.data.shape[0] == old + 2 and wide.next_row[3] == old and wide.next_row[8] == old + 1
     assert torch.equal(wide.next_row[:3], buf.next_row[:3])  # the other rows still read the next row
     assert torch.equal(buf.transitions(), plain)  # the buffer itself is left as it was
+
+
+def test_the_next_row_index_is_int32_while_every_row_number_fits_and_int64_from_2_31_rows():
+    """`next_row` is int32 (half the index memory) for a buffer of fewer than 2**31 rows, built whole, streamed or
+    widened, and int64 from 2**31 rows on, where int32 would wrap a row number to a negative row."""
+    assert index_dtype(2**31 - 1) == torch.int32 and index_dtype(2**31) == torch.int64
+    data = {4: _chained_task(4, n_traj=2, length=6)}
+    whole = MultiTaskBuffer(data, 3, 2, torch.device("cpu"))
+    streamed = MultiTaskBuffer(iter(data.items()), 3, 2, torch.device("cpu"))
+    wide = whole.with_obs_columns(torch.zeros(12, 1), torch.ones(12, 1))  # every next obs a row of its own
+    assert whole.next_row.dtype == streamed.next_row.dtype == wide.next_row.dtype == torch.int32
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -178,7 +178,7 @@ class MultiTaskBuffer:
         out.data[follow[ended], o : o + x] = next_obs_extra[ended]
         out.data[old:, o : o + x] = next_obs_extra[split]
         out.data[:old, o + x :] = d[:, o:]
-        out.next_row = follow.to(torch.int64 if old + len(split) >= 2**31 else follow.dtype, copy=True)
+        out.next_row = follow.to(index_dtype(old + len(split)), copy=True)
         out.next_row[split] = old + torch.arange(len(split), device=d.device, dtype=out.next_row.dtype)
         out.obs_dim = o + x
         return out
@@ -237,8 +237,14 @@ def _allocate(sizes: list[int], ends: list[int], width: int, dtype) -> tuple[np.
     """The buffer's array, its transitions' rows then their end rows (written in place, never zeroed: every cell is
     assigned), and the next-row index (int32 while the rows fit; torch indexes with either)."""
     n_rows, n_ends = sum(sizes), sum(ends)
-    index_dtype = np.int32 if n_rows + n_ends < 2**31 else np.int64
-    return np.empty((n_rows + n_ends, width), dtype=dtype), np.empty(n_rows, dtype=index_dtype)
+    index = torch.empty(0, dtype=index_dtype(n_rows + n_ends)).numpy().dtype
+    return np.empty((n_rows + n_ends, width), dtype=dtype), np.empty(n_rows, dtype=index)
+
+
+def index_dtype(rows: int) -> torch.dtype:
+    """The dtype of `next_row` for a buffer of `rows` rows: int32 (half the index memory) while every row number
+    fits, int64 from 2**31 rows on (int32 would wrap those to negative rows)."""
+    return torch.int32 if rows < 2**31 else torch.int64
 
 
 def _follow(n: int, start: int, ends: np.ndarray, end: int) -> np.ndarray:
