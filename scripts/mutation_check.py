@@ -8956,6 +8956,18 @@ EDITS = {
         "index = np.int64",
         "tests/test_buffer.py::test_the_next_row_index_is_int32_while_every_row_number_fits_and_int64_from_2_31_rows",
     ),
+    "the spread of a one-transition context as torch's std of one row (nan)": Edit(
+        "rlkit/eval/protocols.py",
+        "if e.shape[1] > 1:",
+        "if e.shape[1] >= 1:",
+        "tests/test_eval.py::test_the_spread_of_a_one_transition_context_is_0_and_of_two_their_std",
+    ),
+    "the spread of a two-transition context left 0": Edit(
+        "rlkit/eval/protocols.py",
+        "if e.shape[1] > 1:",
+        "if e.shape[1] > 2:",
+        "tests/test_eval.py::test_the_spread_of_a_one_transition_context_is_0_and_of_two_their_std",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -736,6 +736,23 @@ def _point_envs(tasks, max_episode_steps=20):
     return out
 
 
+def test_the_spread_of_a_one_transition_context_is_0_and_of_two_their_std():
+    """`Z variance eval` of a job whose last inference read one transition is 0 (no spread; torch's std of one row is
+    nan), and of one that read two transitions the std of their two embeddings, mean over dims."""
+    from rlkit.eval.protocols import _Context
+
+    agent = CSROAgent(2, 2, 3, 5, 16, generator=torch.Generator().manual_seed(0))
+    ctx = _Context(agent, 2, DEV)
+    rows = torch.randn(3, 5, generator=torch.Generator().manual_seed(1))
+    ctx.add(0, rows[:1])
+    ctx.add(1, rows[1:])
+    ctx.infer(np.array([0, 1]))
+    z_std = ctx.result([[], []]).z_std
+    with torch.no_grad():
+        e = agent.encode(rows[1:])
+    assert z_std[0] == 0.0 and z_std[1] == pytest.approx(float(e.std(dim=0).mean()), rel=1e-6) and z_std[1] > 0
+
+
 def test_a_sampled_z_redrawn_after_a_context_episode_reads_the_context_of_the_last_inference():
     """`_Context.infer` with `parts` reads the first parts[k] parts of a job's context (the context its last
     inference read), not the last parts[k] (`[-n:]`). PEARL's resample after an Np context episode draws z from the
