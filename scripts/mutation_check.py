@@ -8968,6 +8968,37 @@ EDITS = {
         "if e.shape[1] > 2:",
         "tests/test_eval.py::test_the_spread_of_a_one_transition_context_is_0_and_of_two_their_std",
     ),
+    "the dual critic's loss returned with its graph": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        self.c_opt.step()\n        return loss.detach()",
+        "        self.c_opt.step()\n        return loss",
+        "tests/test_graphs.py::test_csro_step_is_capture_safe",
+    ),
+    "the policy's loss returned with its graph": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        self.policy_opt.step()\n        return loss.detach()",
+        "        self.policy_opt.step()\n        return loss",
+        "tests/test_graphs.py::test_csro_step_is_capture_safe",
+    ),
+    "UNICORN_SS's decoder loss returned with its graph": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)\n"
+        "        return loss.detach()",
+        "        loss.backward(inputs=self._encoder_params(), retain_graph=s.allow_backward_z)\n        return loss",
+        "tests/test_baselines.py::test_every_baseline_step_is_capture_safe",
+    ),
+    "BOREL's VAE step returns its loss with its graph": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        terms.loss = terms.loss.detach()\n",
+        "",
+        "tests/test_borel.py::test_the_vae_trains_only_on_its_loss_and_the_learner_never_trains_it",
+    ),
+    "BOREL's ELBO reward part kept in the graph": Edit(
+        "rlkit/torch/csro/borel.py",
+        "reward.detach().mean(), state.detach().mean()",
+        "reward.mean(), state.detach().mean()",
+        "tests/test_borel.py::test_the_vae_trains_only_on_its_loss_and_the_learner_never_trains_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

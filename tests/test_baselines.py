@@ -22,6 +22,7 @@ from tests.conftest import ROOT, TINY_CONFIG
 from tests.test_gradient_flow import (
     ACT,
     OBS,
+    assert_detached,
     changed,
     extra_batches,
     make_inputs,
@@ -425,9 +426,10 @@ def test_every_baseline_step_is_capture_safe(overrides, inputs, stages):
         assert tr.branch(None if first is None else first + i) == stage
         if i and stages[i - 1] == stage:
             with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
-                tr.train_step(*inputs(seed=i), extra_batches(tr))
+                record = tr.train_step(*inputs(seed=i), extra_batches(tr))
         else:
-            tr.train_step(*inputs(seed=i), extra_batches(tr))
+            record = tr.train_step(*inputs(seed=i), extra_batches(tr))
+        assert_detached(record)  # as every method's (tests/test_graphs.py)
     tr.branch(None)
     assert tr.steps_taken() in (None, len(stages))
 

@@ -35,7 +35,7 @@ from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread
 from tests.conftest import ROOT, TINY_CONFIG, cuda_only
 from tests.test_buffer import _written_data, make
 from tests.test_eval import _envs, envs_for
-from tests.test_gradient_flow import changed, snapshot
+from tests.test_gradient_flow import assert_detached, changed, snapshot
 
 OBS, ACT = 2, 2
 DEV = torch.device("cpu")
@@ -662,6 +662,7 @@ def test_the_vae_trains_only_on_its_loss_and_the_learner_never_trains_it():
     parts = {n: snapshot(m) for n, m in vae.named_children()}
     policy = snapshot(tr.agent.policy)
     terms = tr.vae_step(index.sample(torch.arange(3), 4, torch.Generator().manual_seed(0)))
+    assert_detached(terms)
     assert terms.reward > 0 and terms.state > 0 and terms.kl > 0 and int(vae.steps) == 1
     assert {k for k, m in tr.modules().items() if changed(m, before[k])} == {"agent"}
     assert all(changed(m, parts[n]) for n, m in vae.named_children())  # encoder and both decoders
@@ -909,7 +910,7 @@ def test_the_learners_step_is_capture_safe(brac):
     tr.train_step(s.tasks, s.context, s.batch, s.extra)
     s = hyper_inputs(tr, seed=1)
     with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
-        tr.train_step(s.tasks, s.context, s.batch, s.extra)
+        assert_detached(tr.train_step(s.tasks, s.context, s.batch, s.extra))
 
 
 def test_one_episode_sequences_are_refused_in_one_line():

@@ -18,6 +18,14 @@ OBS, ACT = 2, 2
 CLASSIFIER = {"algo_type": "CLASSIFIER", "n_train_tasks": 3, "n_eval_tasks": 1, "meta_batch": 3, "interpolation": False}
 
 
+def assert_detached(record) -> None:
+    """Every tensor a step returns (a `LossRecord`, BOREL's `ElboTerms`) is out of autograd: the runner adds them up
+    on the device over an iteration, and one carrying its graph would keep every step's graph alive until the read."""
+    for f in dataclasses.fields(record):
+        v = getattr(record, f.name)
+        assert not (isinstance(v, torch.Tensor) and (v.requires_grad or v.grad_fn is not None)), f.name
+
+
 def make_trainer(seed: int = 0, unchecked: dict | None = None, **overrides) -> CSROTrainer:
     """A small trainer of the config `overrides` give; `unchecked`: `TrainerSettings` fields set after the config,
     for settings a config refuses (an encoder nothing trains) whose gradient flow is still checked here."""

@@ -24,7 +24,7 @@ from rlkit.experiment import MetaTrainer, prepare
 from rlkit.torch import graphs
 from rlkit.torch.csro.trainer import CSROTrainer
 from tests.conftest import TINY_CONFIG, cuda_only
-from tests.test_gradient_flow import ACT, CLASSIFIER, OBS, extra_batches, make_inputs, make_trainer
+from tests.test_gradient_flow import ACT, CLASSIFIER, OBS, assert_detached, extra_batches, make_inputs, make_trainer
 
 STEP_CASES = {
     "CSRO": {},
@@ -92,11 +92,12 @@ def test_guard_lets_device_work_through():
 @pytest.mark.parametrize("case", STEP_CASES, ids=list(STEP_CASES))
 def test_csro_step_is_capture_safe(case):
     """The whole stage-2 step of each algo_type / variant reads nothing on the host (the optimisers' CPU step
-    counters aside: without `capturable` Adam keeps them on the host, under capture on the device)."""
+    counters aside: without `capturable` Adam keeps them on the host, under capture on the device), and returns
+    records out of autograd (`assert_detached`)."""
     tr = make_trainer(**STEP_CASES[case])
-    tr.train_step(*make_inputs(), extra_batches(tr))  # the optimisers' state exists from here
+    assert_detached(tr.train_step(*make_inputs(), extra_batches(tr)))  # the optimisers' state exists from here
     with graphs.no_host_reads(graphs.host_step_counters(tr.optimizers().values())):
-        tr.train_step(*make_inputs(seed=4), extra_batches(tr))
+        assert_detached(tr.train_step(*make_inputs(seed=4), extra_batches(tr)))
 
 
 def _vector_sac():
