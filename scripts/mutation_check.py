@@ -8999,6 +8999,24 @@ EDITS = {
         "reward.mean(), state.detach().mean()",
         "tests/test_borel.py::test_the_vae_trains_only_on_its_loss_and_the_learner_never_trains_it",
     ),
+    "stage 1's critic losses returned with their graph": Edit(
+        "rlkit/torch/sac/vector_sac.py",
+        'out = {"critic_loss": critic_losses.detach(),',
+        'out = {"critic_loss": critic_losses,',
+        "tests/test_graphs.py::test_stage1_update_is_capture_safe",
+    ),
+    "stage 1's actor losses returned with their graph": Edit(
+        "rlkit/torch/sac/vector_sac.py",
+        "actor_loss=actor_losses.detach(),",
+        "actor_loss=actor_losses,",
+        "tests/test_graphs.py::test_stage1_update_is_capture_safe",
+    ),
+    "the CLUB net's loss returned with its graph": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        return loss.detach(), mu, var",
+        "        return loss, mu, var",
+        "tests/test_graphs.py::test_csro_step_is_capture_safe",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -120,7 +120,8 @@ def _sac_batch(B, seed):
 
 
 def test_stage1_update_is_capture_safe():
-    """The update and the adding of its records to the tasks' sums (`TaskGroup._update`), on both branches."""
+    """The update and the adding of its records to the tasks' sums (`TaskGroup._update`), on both branches; the
+    records are out of autograd (the sums would otherwise hold every update's graph until they are written)."""
     from rlkit.behaviour.generate import UpdateRecords
 
     agent, gens, sac = _vector_sac()
@@ -129,7 +130,9 @@ def test_stage1_update_is_capture_safe():
     records = UpdateRecords(agent.n, torch.device("cpu"))
     for step in (1, 2):  # both branches of the target update
         with graphs.no_host_reads(graphs.host_step_counters(opts)):
-            records.add(agent.update(_sac_batch(sac.batch_size, step), step, gens))
+            out = agent.update(_sac_batch(sac.batch_size, step), step, gens)
+            records.add(out)
+        assert not [k for k, v in out.items() if v.requires_grad or v.grad_fn is not None]
     assert records.sums[:, 0].tolist() == [2.0] * agent.n
 
 
