@@ -9017,6 +9017,18 @@ EDITS = {
         "        return loss, mu, var",
         "tests/test_graphs.py::test_csro_step_is_capture_safe",
     ),
+    "the point robot's observation space of 3 dims": Edit(
+        "rlkit/envs/point_robot.py",
+        "self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float64)",
+        "self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float64)",
+        "tests/test_envs.py::test_point_families_spaces_hold_their_observations",
+    ),
+    "the point robot's observation space bounded below at +inf": Edit(
+        "rlkit/envs/point_robot.py",
+        "self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float64)",
+        "self.observation_space = gym.spaces.Box(np.inf, np.inf, shape=(2,), dtype=np.float64)",
+        "tests/test_envs.py::test_point_families_spaces_hold_their_observations",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

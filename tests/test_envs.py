@@ -619,3 +619,17 @@ def test_the_random_return_by_default_averages_200_episodes_whose_actions_follow
     assert random_return(env, 1) == random_return(env, 1, episodes=200)
     assert random_return(env, 1) != random_return(env, 1, episodes=100)
     assert random_return(env, 1, episodes=5, seed=0) != random_return(env, 1, episodes=5, seed=1)
+
+
+@pytest.mark.parametrize("name", ["point-robot", "sparse-point-robot", "point-robot-wind"])
+def test_point_families_spaces_hold_their_observations(name):
+    """The point families' spaces (the MuJoCo families' are in tests/test_mujoco_envs.py): a 2-D position observed,
+    a 2-D action; stage 1 and stage 2 size their networks from these spaces, and every observation lies in its
+    space (a reset's and each step's)."""
+    env = make_env(name, n_tasks=4, max_episode_steps=20)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.shape == (2,) and env.action_space.shape == (2,)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        assert obs.shape == (2,) and env.observation_space.contains(obs)
+        obs = env.step(rng.uniform(-1.0, 1.0, 2))[0]
