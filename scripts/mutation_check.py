@@ -1870,13 +1870,13 @@ EDITS = {
         MUJOCO_ENV,
         "rng.uniform(-self.qpos_noise, self.qpos_noise, size=self.model.nq)",
         "rng.uniform(0.0, self.qpos_noise, size=self.model.nq)",
-        "tests/test_mujoco_envs.py::test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1",
+        "tests/test_mujoco_envs.py::test_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1",
     ),
     "MuJoCo reset noise on qvel uniform, not normal": Edit(
         MUJOCO_ENV,
         "self.qvel_noise * rng.standard_normal(self.model.nv)",
         "self.qvel_noise * rng.uniform(-1, 1, self.model.nv)",
-        "tests/test_mujoco_envs.py::test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1",
+        "tests/test_mujoco_envs.py::test_reset_noise_on_qvel_is_normal_with_sd_0_1",
     ),
     "an unstable step returning the episode's first observation": Edit(
         MUJOCO_ENV,
@@ -8870,7 +8870,7 @@ EDITS = {
         "rlkit/envs/ant.py",
         "    survive_reward = 0.0\n",
         "    survive_reward = 0.0\n    qvel_noise_uniform = True\n",
-        "tests/test_mujoco_envs.py::test_ant_reset_noise_is_uniform_0_1_on_qpos_and_normal_0_1_on_qvel",
+        "tests/test_mujoco_envs.py::test_reset_noise_on_qvel_is_normal_with_sd_0_1",
     ),
     "BOREL's ELBO with its KL detached": Edit(
         "rlkit/torch/csro/borel.py",

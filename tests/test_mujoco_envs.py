@@ -604,13 +604,14 @@ def _reset_offsets(name, n=300):
     return np.array(dq), np.array(dv)
 
 
-def test_cheetah_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1():
-    """The reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah (the
-    reference's) starts at init_qpos + U(-0.1, 0.1) per coordinate; one-sided noise shifts every start (the
+@pytest.mark.parametrize("name", ["cheetah-vel", "ant-goal"])
+def test_reset_noise_on_qpos_is_uniform_in_minus_to_plus_0_1(name):
+    """The reset noise on qpos drawn from U(0, c) instead of U(-c, c). Gym's HalfCheetah and Ant (the
+    reference's) start at init_qpos + U(-0.1, 0.1) per coordinate; one-sided noise shifts every start (the
     body tilted one way), so episode starts, and every return, differ systematically from the reference's.
     By hand: 300 draws of U(-0.1, 0.1) per coordinate reach below -0.05 and above 0.05, mean near 0."""
-    dq, _ = _reset_offsets("cheetah-vel")
-    assert np.abs(dq).max() <= 0.1
+    dq, _ = _reset_offsets(name)
+    assert np.abs(dq).max() <= 0.1 and dq.max() > 0.09 and dq.min() < -0.09
     assert (dq.min(axis=0) < -0.05).all() and (dq.max(axis=0) > 0.05).all()
     assert np.abs(dq.mean(axis=0)).max() < 0.02  # sd of the mean of 300 U(-.1, .1): 0.0033
 
@@ -625,13 +626,14 @@ def test_humanoid_reset_noise_is_uniform_within_0_01():
         assert d.max() > 0.009 and d.min() < -0.009
 
 
-def test_cheetah_reset_noise_on_qvel_is_normal_with_sd_0_1():
+@pytest.mark.parametrize("name", ["cheetah-vel", "ant-goal"])
+def test_reset_noise_on_qvel_is_normal_with_sd_0_1(name):
     """The reset noise on qvel drawn uniform in [-0.1, 0.1] instead of 0.1 * N(0, 1) (gym's
-    HalfCheetah, the reference's, and `MujocoTaskEnv`'s documented `qvel += qvel_noise * N(0, 1)` when not
-    `qvel_noise_uniform`). The start distribution would be narrower than the reference's. By hand: 0.1 * N(0, 1)
-    has sd 0.1 (a uniform on [-0.1, 0.1]: 0.058) and exceeds 0.1 in absolute value with probability 0.32 (the
-    uniform never)."""
-    _, dv = _reset_offsets("cheetah-vel")
+    HalfCheetah and Ant, the reference's, and `MujocoTaskEnv`'s documented `qvel += qvel_noise * N(0, 1)` when not
+    `qvel_noise_uniform`; checked for ant too, so that an ant-only change shows). The start distribution would be
+    narrower than the reference's. By hand: 0.1 * N(0, 1) has sd 0.1 (a uniform on [-0.1, 0.1]: 0.058) and exceeds
+    0.1 in absolute value with probability 0.32 (the uniform never)."""
+    _, dv = _reset_offsets(name)
     assert 0.09 < dv.std() < 0.11
     assert 0.25 < (np.abs(dv) > 0.1).mean() < 0.39
 
@@ -664,16 +666,6 @@ def test_each_family_steps_the_references_action_length_and_its_own_time_limit(n
     env.reset(seed=0)
     ends = [env.step(np.zeros(env.action_space.shape))[2:4] for _ in range(7)]
     assert ends == [(False, False)] * 6 + [(False, True)]
-
-
-def test_ant_reset_noise_is_uniform_0_1_on_qpos_and_normal_0_1_on_qvel():
-    """gym's Ant (the reference's ant-goal and ant-dir) starts at init_qpos + U(-0.1, 0.1) and init_qvel + 0.1 N(0, 1).
-    The reset noise was checked for cheetah, humanoid, hopper and walker only, so an ant-only change (qvel uniform in
-    [-0.1, 0.1], a narrower start distribution) passed. By hand over 300 resets, as for cheetah above."""
-    dq, dv = _reset_offsets("ant-goal")
-    assert np.abs(dq).max() <= 0.1 and dq.max() > 0.09 and dq.min() < -0.09
-    assert 0.09 < dv.std() < 0.11
-    assert 0.25 < (np.abs(dv) > 0.1).mean() < 0.39
 
 
 def test_normalized_box_env_scales_the_observations_of_step():
