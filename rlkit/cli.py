@@ -392,7 +392,9 @@ def positive_int(text: str) -> int:
 def writable_folder(option: str, path: Path) -> None:
     """Check, before a long command starts, that the folder an option names (`--results`, written last) is one
     it will be able to create or write: a file in its place, or a folder this user may not write, is a
-    one-line UserError now instead of a refused write at the end."""
+    one-line UserError now instead of a refused write at the end. Where the folder is not there yet, its shallowest
+    missing folder is made and removed again: a filesystem that makes nothing (/proc, where root passes the access
+    check) is the `CannotCreate` line of the first write, before anything runs, and nothing is left behind."""
     missing = missing_folders(path)
     existing = missing[-1].parent if missing else path  # the nearest folder (or file) that exists
     if not existing.is_dir():
@@ -402,6 +404,14 @@ def writable_folder(option: str, path: Path) -> None:
         raise UserError(
             f"{option} {str(path)!r}: {str(existing)!r} is not writable: expected a folder this user may write"
         )
+    if missing:
+        try:
+            missing[-1].mkdir()
+        except FileExistsError:  # (made meanwhile by another process: there, and not ours to remove)
+            return
+        except FileNotFoundError as e:
+            raise CannotCreate(errno.ENOENT, e.strerror, str(missing[-1])) from None
+        missing[-1].rmdir()
 
 
 def check_gpu(gpu: int | None) -> int | None:

@@ -9029,6 +9029,18 @@ EDITS = {
         "self.observation_space = gym.spaces.Box(np.inf, np.inf, shape=(2,), dtype=np.float64)",
         "tests/test_envs.py::test_point_families_spaces_hold_their_observations",
     ),
+    "the --out check trusts the access check and makes no folder (/proc refused after stage 1)": Edit(
+        "rlkit/cli.py",
+        "    if missing:\n        try:\n            missing[-1].mkdir()",
+        "    if missing and False:\n        try:\n            missing[-1].mkdir()",
+        "tests/test_cli.py::test_a_folder_the_filesystem_does_not_make_is_refused_by_the_check_before_anything_runs",
+    ),
+    "the folder check leaves the folder it made to try": Edit(
+        "rlkit/cli.py",
+        "        missing[-1].rmdir()\n",
+        "        pass\n",
+        "tests/test_cli.py::test_a_folder_the_filesystem_does_not_make_is_refused_by_the_check_before_anything_runs",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

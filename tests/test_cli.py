@@ -52,6 +52,20 @@ def test_a_folder_several_levels_below_an_existing_one_is_accepted(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]  # (the check makes nothing)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc here")
+def test_a_folder_the_filesystem_does_not_make_is_refused_by_the_check_before_anything_runs(tmp_path):
+    """/proc passes the access check as root, and makes nothing: `rlkit.reproduce --out /proc/x` trained stage 1
+    before its first run's folder was refused. The check makes and removes the shallowest missing folder."""
+    from rlkit.cli import writable_folder
+    from rlkit.fileio import CannotCreate
+
+    with pytest.raises(CannotCreate) as e:
+        writable_folder("--out", Path("/proc/csro-test/point-robot"))
+    assert e.value.filename == "/proc/csro-test"
+    writable_folder("--out", tmp_path / "new" / "r")
+    assert not any(tmp_path.iterdir())  # (made and removed again)
+
+
 def test_a_diverged_run_exits_3_not_2(capsys):
     """run_cli exits with the UserError's own exit code, so a DivergedError is exit 3 (a bad input 2)."""
 
@@ -437,6 +451,7 @@ def test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it(arg
     assert (
         last.startswith("error: '/proc/csro-test") and "': cannot be made there (No such file or directory): " in last
     )
+    assert not (tmp_path / "offline_dataset").exists()  # (refused before stage 1 trained: --out is checked first)
 
 
 def test_a_group_without_its_command_is_one_line(capsys):
