@@ -9041,6 +9041,12 @@ EDITS = {
         "        pass\n",
         "tests/test_cli.py::test_a_folder_the_filesystem_does_not_make_is_refused_by_the_check_before_anything_runs",
     ),
+    "the wrapper's action space [0, 1] instead of [-1, 1]": Edit(
+        "rlkit/envs/wrappers.py",
+        "gym.spaces.Box(-1.0, 1.0, shape=env.action_space.shape",
+        "gym.spaces.Box(0.0, 1.0, shape=env.action_space.shape",
+        "tests/test_envs.py::test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -88,6 +88,7 @@ def test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box():
 
     env = NormalizedBoxEnv(Box02())
     assert [float(env.step(np.array([a]))[0][0]) for a in (-1.0, 0.0, 1.0, 0.5)] == [0.0, 1.0, 2.0, 1.5]
+    assert env.action_space == gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)  # what the agent acts in
 
 
 def test_normalized_box_env_scales_the_observations_of_reset_and_reset_task_too():
