@@ -9047,6 +9047,12 @@ EDITS = {
         "gym.spaces.Box(0.0, 1.0, shape=env.action_space.shape",
         "tests/test_envs.py::test_normalized_box_env_maps_minus_one_to_one_onto_an_asymmetric_box",
     ),
+    "a MuJoCo family's observation space bounded below by +inf": Edit(
+        "rlkit/envs/mujoco_env.py",
+        "gym.spaces.Box(-np.inf, np.inf, shape=self._last_obs.shape",
+        "gym.spaces.Box(np.inf, np.inf, shape=self._last_obs.shape",
+        "tests/test_mujoco_envs.py::test_spaces_have_documented_sizes",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -58,6 +58,9 @@ def test_spaces_have_documented_sizes(name):
     assert env.observation_space.shape == (SIZES[name][0],) and obs.shape == (SIZES[name][0],)
     assert env.action_space.shape == (SIZES[name][1],)
     assert env.max_episode_steps == 200 and len(env.tasks) == 5
+    # unbounded observations (joint velocities, positions): each reset's and step's observation lies in the space
+    assert np.isneginf(env.observation_space.low).all() and np.isposinf(env.observation_space.high).all()
+    assert env.observation_space.contains(obs) and env.observation_space.contains(env.step(env.action_space.low)[0])
 
 
 @pytest.mark.slow
