@@ -9053,6 +9053,24 @@ EDITS = {
         "gym.spaces.Box(np.inf, np.inf, shape=self._last_obs.shape",
         "tests/test_mujoco_envs.py::test_spaces_have_documented_sizes",
     ),
+    "the cheetah's info giving the control cost as a positive reward term": Edit(
+        "rlkit/envs/half_cheetah.py",
+        '"reward_ctrl": -ctrl_cost}',
+        '"reward_ctrl": ctrl_cost}',
+        "tests/test_mujoco_envs.py::test_cheetah_reward_and_observation",
+    ),
+    "the ant's info giving the contact cost as a positive reward term": Edit(
+        "rlkit/envs/ant.py",
+        '"reward_contact": -contact_cost}',
+        '"reward_contact": contact_cost}',
+        "tests/test_mujoco_envs.py::test_ant_goal_reward",
+    ),
+    "the humanoid's info giving the control cost as a positive reward term": Edit(
+        "rlkit/envs/humanoid.py",
+        '"reward_ctrl": -ctrl_cost,',
+        '"reward_ctrl": ctrl_cost,',
+        "tests/test_mujoco_envs.py::test_humanoid_dir_reward_and_termination",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

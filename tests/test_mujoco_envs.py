@@ -153,11 +153,14 @@ def _hand_state(env, rng, z=None):
 def test_cheetah_reward_and_observation(name):
     env, rng = _env(name, 5), np.random.default_rng(0)
     a = rng.uniform(-1, 1, 6)
-    before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng), a)
+    before, obs, r, terminated, info = _step_from(env, *_hand_state(env, rng), a)
     v = (env.data.qpos[0] - before["qpos"][0]) / (0.01 * 5)
     task = env.tasks[1]
     expected = -abs(v - task["velocity"]) if name == "cheetah-vel" else task["direction"] * v
     assert r == pytest.approx(expected - 0.05 * np.sum(a**2), rel=1e-12)
+    # the info's parts, as gym's: the velocity, and the control cost as a (negative) reward term
+    assert info["forward_vel"] == pytest.approx(v, rel=1e-12)
+    assert info["reward_ctrl"] == pytest.approx(-0.05 * np.sum(a**2), rel=1e-12)
     assert not terminated
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos[1:], env.data.qvel, env.data.xpos[1]]))
 
@@ -169,10 +172,12 @@ def _contact_cost(data):
 def test_ant_goal_reward():
     env, rng = _env("ant-goal", 4), np.random.default_rng(1)
     a = rng.uniform(-1, 1, 8)
-    _, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng, z=0.3), a)  # low: the legs touch the floor
+    _, obs, r, terminated, info = _step_from(env, *_hand_state(env, rng, z=0.3), a)  # low: the legs touch the floor
     goal = 2 * np.array([np.cos(np.pi / 2), np.sin(np.pi / 2)])  # task 1 of 4
     expected = -np.abs(env.data.xpos[1, :2] - goal).sum() - 0.1 * np.sum(a**2) - _contact_cost(env.data)
     assert r == pytest.approx(expected, rel=1e-12) and not terminated
+    parts = [-np.abs(env.data.xpos[1, :2] - goal).sum(), -0.1 * np.sum(a**2), -_contact_cost(env.data)]
+    assert [info[k] for k in ("reward_task", "reward_ctrl", "reward_contact")] == pytest.approx(parts, rel=1e-12)
     assert _contact_cost(env.data) > 0  # contact forces are computed after each step
     np.testing.assert_array_equal(obs, np.concatenate([env.data.qpos, env.data.qvel]))
 
@@ -195,11 +200,13 @@ def test_humanoid_dir_reward_and_termination():
     env, rng = _env("humanoid-dir", 4), np.random.default_rng(3)
     a = rng.uniform(-0.4, 0.4, 17)
     mass = env.model.body_mass[:, None]
-    before, obs, r, terminated, _ = _step_from(env, *_hand_state(env, rng), a)
+    before, obs, r, terminated, info = _step_from(env, *_hand_state(env, rng), a)
     com = lambda xipos: (mass * xipos).sum(0)[:2] / mass.sum()  # noqa: E731
     lin = 0.25 * (com(env.data.xipos) - com(before["xipos"])) @ np.array([0.0, 1.0]) / 0.003
     impact = min(0.5e-6 * np.sum(env.data.cfrc_ext**2), 10)
     assert r == pytest.approx(lin - 0.1 * np.sum(a**2) - impact + 5.0, rel=1e-12)
+    parts = [info[k] for k in ("reward_linvel", "reward_ctrl", "reward_impact")]
+    assert parts == pytest.approx([lin, -0.1 * np.sum(a**2), -impact], rel=1e-12)
     assert terminated == (not 1.0 <= env.data.qpos[2] <= 2.0)
     d = env.data
     np.testing.assert_array_equal(
