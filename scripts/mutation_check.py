@@ -9071,6 +9071,36 @@ EDITS = {
         '"reward_ctrl": ctrl_cost,',
         "tests/test_mujoco_envs.py::test_humanoid_dir_reward_and_termination",
     ),
+    "elbo_subsample numbering T + 2 beliefs (a padding index past the last belief)": Edit(
+        "rlkit/torch/csro/borel.py",
+        "t = torch.arange(mask.shape[1] + 1, device=mask.device)",
+        "t = torch.arange(mask.shape[1] + 2, device=mask.device)",
+        "tests/test_borel.py::test_elbo_subsample_draws_real_beliefs_with_weights_that_keep_the_sum",
+    ),
+    "the belief VAE's linear weights all equal to the bound": Edit(
+        "rlkit/torch/csro/borel.py",
+        "layer.weight.uniform_(-bound, bound, generator=generator)",
+        "layer.weight.uniform_(bound, bound, generator=generator)",
+        "tests/test_borel.py::test_the_vaes_linear_layers_start_as_torchs_default_from_the_runs_generator",
+    ),
+    "the belief VAE's linear biases drawn in [0, 1/sqrt(n_in)]": Edit(
+        "rlkit/torch/csro/borel.py",
+        "layer.bias.uniform_(-bound, bound, generator=generator)",
+        "layer.bias.uniform_(0.0, bound, generator=generator)",
+        "tests/test_borel.py::test_the_vaes_linear_layers_start_as_torchs_default_from_the_runs_generator",
+    ),
+    "the belief VAE's linear layers drawn from torch's global generator": Edit(
+        "rlkit/torch/csro/borel.py",
+        "layer.bias.uniform_(-bound, bound, generator=generator)",
+        "layer.bias.uniform_(-bound, bound)",
+        "tests/test_borel.py::test_the_vaes_linear_layers_start_as_torchs_default_from_the_runs_generator",
+    ),
+    "MemAvailable read as bytes / 1024 (every BOREL run refused for want of memory)": Edit(
+        "rlkit/torch/csro/borel.py",
+        'return int(fields["MemAvailable"].split()[0]) * 1024',
+        'return int(fields["MemAvailable"].split()[0]) // 1024',
+        "tests/test_borel.py::test_a_vae_steps_memory_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

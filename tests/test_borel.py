@@ -5,6 +5,7 @@ stage moves, the keys it reads, bad data, and a tiny run of both stages with its
 import dataclasses
 import json
 import math
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -299,6 +300,19 @@ def test_every_belief_decodes_every_step_from_s_and_a_and_predicts_s_prime():
     assert got.state.item() == pytest.approx(want.state.item(), rel=1e-5)
 
 
+def test_the_vaes_linear_layers_start_as_torchs_default_from_the_runs_generator():
+    """Every linear layer of the belief VAE (embeddings, heads, decoders): weight and bias uniform in +-1/sqrt(n_in)
+    (BOReL's, torch's default), drawn from the trainer's generator (the same seed: the same weights)."""
+    layers = [m for m in make_trainer().agent.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(layers) >= 6
+    for name in ("weight", "bias"):
+        scaled = torch.cat([getattr(m, name).detach().flatten() * m.in_features**0.5 for m in layers])
+        assert scaled.abs().max() <= 1 and scaled.min() < -0.9 and scaled.max() > 0.9, name
+        assert abs(scaled.mean()) < 0.1, (name, scaled.mean())
+    again = [m for m in make_trainer().agent.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert all(torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias) for a, b in zip(layers, again))
+
+
 def test_a_float64_vae_computes_its_elbo_under_the_float32_default():
     """The GRU's first hidden state takes the modules' dtype, not torch's default: a VAE cast to float64 (to check
     its gradients, say) gives the float32 ELBO to float32 rounding instead of a dtype error."""
@@ -323,6 +337,7 @@ def test_elbo_subsample_draws_real_beliefs_with_weights_that_keep_the_sum():
         assert index.shape == weight.shape == (2, 3) and len(set(index[0].tolist())) == 3
         assert torch.allclose(weight[0], torch.full((3,), 5 / 3))
         assert sorted(index[1, :2].tolist()) == [0, 1] and weight[1].tolist() == [1.0, 1.0, 0.0]
+        assert 0 <= index.min() and index.max() <= 4  # (a padding belief too is one of the T + 1 there are)
         counts[index[0]] += 1
     assert torch.allclose(counts / 2000, torch.full((5,), 0.6), atol=0.04)
 
@@ -1803,7 +1818,14 @@ def test_a_vae_steps_memory_by_hand():
     and square (131 floats); the state decoder 4 floats per state dimension more. 2 sequences x 4 beliefs x 3 steps."""
     assert borel.vae_step_bytes(2, 3, 4, 5, False) == 2 * 4 * 3 * 131 * 4
     assert borel.vae_step_bytes(2, 3, 4, 5, True) == 2 * 4 * 3 * (131 + 20) * 4
-    assert borel.free_bytes(torch.device("cpu")) > 0  # (this Linux's MemAvailable)
+    # this Linux's MemAvailable, in bytes: at least about the free pages and at most the machine's memory
+    page = os.sysconf("SC_PAGE_SIZE")
+    free, pages_free, pages = (
+        borel.free_bytes(torch.device("cpu")),
+        os.sysconf("SC_AVPHYS_PAGES"),
+        os.sysconf("SC_PHYS_PAGES"),
+    )
+    assert 0.5 * pages_free * page <= free <= pages * page, (free, pages_free * page, pages * page)
 
 
 @pytest.mark.slow
