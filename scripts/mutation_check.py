@@ -9101,6 +9101,12 @@ EDITS = {
         'return int(fields["MemAvailable"].split()[0]) // 1024',
         "tests/test_borel.py::test_a_vae_steps_memory_by_hand",
     ),
+    "belief_spread's halves summed instead of averaged": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "z_a.append(f[:h].mean(0)), z_b.append(f[h : 2 * h].mean(0))",
+        "z_a.append(f[:h].sum(0)), z_b.append(f[h : 2 * h].mean(0))",
+        "tests/test_borel.py::test_belief_spread_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

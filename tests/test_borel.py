@@ -720,6 +720,10 @@ def test_belief_spread_by_hand():
     across, ratio = belief_spread(final, torch.tensor([0, 0, 1, 1]))
     within = math.sqrt(((0 - 2) ** 2 + (10 - 14) ** 2) / 2) / 2
     assert across.item() == pytest.approx(5.5) and ratio.item() == pytest.approx(5.5 / within)
+    # four sequences a task: halves of two, each half's mean (task 0: 1 and 7; task 1: 11 and 17), within = 6 / 2
+    final = torch.tensor([[0.0], [2.0], [4.0], [10.0], [10.0], [12.0], [14.0], [20.0]])  # means 4 and 14
+    across, ratio = belief_spread(final, torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]))
+    assert across.item() == pytest.approx(5.0) and ratio.item() == pytest.approx(5.0 / 3.0)
     # a belief blind to its task (the same after every sequence): the guard's warning fires
     same = belief_spread(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]))
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(same[0]), float(same[1])))))
