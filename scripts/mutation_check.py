@@ -9107,6 +9107,12 @@ EDITS = {
         "z_a.append(f[:h].sum(0)), z_b.append(f[h : 2 * h].mean(0))",
         "tests/test_borel.py::test_belief_spread_by_hand",
     ),
+    "belief_spread with one sequence a task giving the variance across tasks": Edit(
+        "rlkit/torch/csro/trainer.py",
+        "        return z.std(dim=0, correction=0).mean(), _nan(final.device)",
+        "        return z.var(dim=0, correction=0).mean(), _nan(final.device)",
+        "tests/test_borel.py::test_belief_spread_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -724,6 +724,9 @@ def test_belief_spread_by_hand():
     final = torch.tensor([[0.0], [2.0], [4.0], [10.0], [10.0], [12.0], [14.0], [20.0]])  # means 4 and 14
     across, ratio = belief_spread(final, torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]))
     assert across.item() == pytest.approx(5.0) and ratio.item() == pytest.approx(5.0 / 3.0)
+    # one sequence a task: the spread across tasks (std, not variance), and no within-task estimate
+    across, ratio = belief_spread(torch.tensor([[0.0], [4.0]]), torch.tensor([0, 1]))
+    assert across.item() == pytest.approx(2.0) and math.isnan(ratio.item())
     # a belief blind to its task (the same after every sequence): the guard's warning fires
     same = belief_spread(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]))
     assert collapse_warning(dict(zip(SPREAD_COLUMNS, (float(same[0]), float(same[1])))))
