@@ -9113,6 +9113,12 @@ EDITS = {
         "        return z.var(dim=0, correction=0).mean(), _nan(final.device)",
         "tests/test_borel.py::test_belief_spread_by_hand",
     ),
+    "the point-robot reward decoder's first layer one input wider than its parts": Edit(
+        "rlkit/torch/csro/borel.py",
+        "((ACTION_EMBED + STATE_EMBED) if reads_sa else 0), *DECODER_HIDDEN]",
+        "((ACTION_EMBED + STATE_EMBED) if reads_sa else 1), *DECODER_HIDDEN]",
+        "tests/test_borel.py::test_each_decoder_reads_its_inputs_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -251,7 +251,7 @@ def test_every_belief_decodes_every_step():
     assert got.loss.item() == pytest.approx(want.loss.item(), rel=1e-5)
 
 
-def test_the_mujoco_decoders_read_s_a_and_s_prime_by_hand():
+def test_each_decoder_reads_its_inputs_by_hand():
     """BOReL's reward decoder with (s, a) (its MuJoCo configs): the first layer reads [z, relu(E_s s'), relu(E_a a),
     relu(E_s s)] (one state embedding for s' and s), then [32, 32] ReLU -> r; the state decoder [z, relu(E_s s),
     relu(E_a a)] -> s'. By hand, with s and s' apart (a swap of them passed every test)."""
@@ -272,6 +272,9 @@ def test_the_mujoco_decoders_read_s_a_and_s_prime_by_hand():
     want_s = mlp(sd.layers, sd.out, torch.cat([z, emb(sd.state_embed, s), emb(sd.action_embed, a)], -1))
     torch.testing.assert_close(rd(z, s2, s, a), want_r)
     torch.testing.assert_close(sd(z, s, a), want_s)
+    # without (s, a) (the point-robot configs): the first layer reads [z, relu(E_s s')] and nothing more
+    rd = borel.RewardDecoder(3, 2, 4, reads_sa=False, generator=g)
+    torch.testing.assert_close(rd(z, s2), mlp(rd.layers, rd.out, torch.cat([z, emb(rd.state_embed, s2)], -1)))
 
 
 def test_every_belief_decodes_every_step_from_s_and_a_and_predicts_s_prime():
