@@ -9119,6 +9119,18 @@ EDITS = {
         "((ACTION_EMBED + STATE_EMBED) if reads_sa else 1), *DECODER_HIDDEN]",
         "tests/test_borel.py::test_each_decoder_reads_its_inputs_by_hand",
     ),
+    "a task file of another format accepted when it is a JSON object": Edit(
+        "rand_param_envs/base.py",
+        'if not isinstance(doc, dict) or doc.get("format") != TASK_FILE_FORMAT:',
+        'if not isinstance(doc, dict) and doc.get("format") != TASK_FILE_FORMAT:',
+        "tests/test_mujoco_envs.py::test_task_params_save_and_restore",
+    ),
+    "task params set into the task the model holds not applied when that task is 1": Edit(
+        "rand_param_envs/base.py",
+        "        if idx == self._applied:\n            self._applied = -1\n",
+        "        if idx == self._applied:\n            self._applied = 1\n",
+        "tests/test_mujoco_envs.py::test_task_params_save_and_restore",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -295,6 +295,9 @@ def test_task_params_save_and_restore(tmp_path):
         np.testing.assert_array_equal(fresh.task_params[4][k], env.task_params[2][k])
     fresh.reset_task(4)
     np.testing.assert_array_equal(fresh.model.body_mass, env.task_params[2]["body_mass"])
+    fresh.reset_task(1)  # loaded into the task the model holds now: the model takes it at once
+    fresh.load_task(1, tmp_path / "t2.json")
+    np.testing.assert_array_equal(fresh.model.body_mass, env.task_params[2]["body_mass"])
     hopper = _env("hopper-rand-params")
     with pytest.raises(UserError, match="is for env 'walker-rand-params': expected 'hopper-rand-params'"):
         hopper.load_task(0, tmp_path / "t2.json")
@@ -311,6 +314,9 @@ def test_task_params_save_and_restore(tmp_path):
         (tmp_path / "bad.json").write_text(head + body)
         with pytest.raises(UserError, match=match):
             fresh.load_task(0, tmp_path / "bad.json")
+    (tmp_path / "bad.json").write_text(head.replace("csro-rand-params/1", "csro-rand-params/0") + "}")
+    with pytest.raises(UserError, match=r"bad.json' is not a rand-params task file: expected format 'csro-rand"):
+        fresh.load_task(0, tmp_path / "bad.json")
     (tmp_path / "bad.json").write_bytes(b"\xff\xfe")
     with pytest.raises(UserError, match=r"cannot read task file .*bad.json"):
         fresh.load_task(0, tmp_path / "bad.json")
