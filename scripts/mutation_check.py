@@ -9131,6 +9131,12 @@ EDITS = {
         "        if idx == self._applied:\n            self._applied = 1\n",
         "tests/test_mujoco_envs.py::test_task_params_save_and_restore",
     ),
+    "a horizon of one step refused with the ones below it": Edit(
+        "rlkit/tasks.py",
+        "if horizon is not None and horizon < 1:",
+        "if horizon is not None and horizon <= 1:",
+        "tests/test_envs.py::test_a_horizon_below_one_step_is_refused_not_the_whole_episode",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -417,6 +417,10 @@ def test_a_horizon_below_one_step_is_refused_not_the_whole_episode():
     for horizon in (0, -3):
         with pytest.raises(ValueError, match=rf"horizon {horizon}: expected at least 1 step"):
             oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1, horizon=horizon)
+    env = make_env("point-robot", n_tasks=4, max_episode_steps=20)  # one step is a horizon: its one reward
+    env.reset_task(1)
+    first = env.step(env.oracle_action(env.reset()[0]))[1]
+    assert oracle_return(make_env("point-robot", n_tasks=4, max_episode_steps=20), 1, horizon=1) == first
 
 
 def test_the_interpolation_split_of_one_test_task_tests_the_middle_one():
