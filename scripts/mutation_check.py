@@ -9137,6 +9137,18 @@ EDITS = {
         "if horizon is not None and horizon <= 1:",
         "tests/test_envs.py::test_a_horizon_below_one_step_is_refused_not_the_whole_episode",
     ),
+    "normalizer.npz read with pickles allowed": Edit(
+        "rlkit/data/load.py",
+        "z = np.load(path, allow_pickle=False)",
+        "z = np.load(path, allow_pickle=True)",
+        "tests/test_dataset.py::test_a_bad_normalizer_is_one_line_naming_it_for_every_reader",
+    ),
+    "a missing task.json named by its folder": Edit(
+        "rlkit/data/load.py",
+        "f\"{str(tdir / 'task.json')!r} is missing: expected a dataset",
+        'f"{str(tdir)!r} is missing: expected a dataset',
+        "tests/test_dataset.py::test_a_task_folder_without_task_json_is_one_line_naming_the_file",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

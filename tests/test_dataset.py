@@ -103,6 +103,12 @@ def test_bad_data_errors(tmp_path, kwargs, match):
         )
 
 
+def test_a_task_folder_without_task_json_is_one_line_naming_the_file(tmp_path):
+    (write_task(tmp_path, 0) / "task.json").unlink()
+    with pytest.raises(UserError, match=r"^'.*goal_idx0/task\.json' is missing: expected a dataset written by"):
+        load_task_data(tmp_path, 0, [100], "sample", 1, "point-robot", 2, 2)
+
+
 def test_wrong_observation_size_in_file(tmp_path):
     d = write_task(tmp_path, 0, obs_dim=3)
     write_task_meta(
@@ -913,6 +919,10 @@ NORMALIZER_DAMAGE = {
         r"holds non-finite or negative abs_max values \[-2\.0\]: expected .* one finite value >= 0",
     ),
     "strings": (lambda p: np.savez(p, abs_max=np.array(["a", "b"])), r"holds abs_max of type <U1: expected"),
+    "pickled objects": (  # (never unpickled: a file from elsewhere could run code as it loads)
+        lambda p: np.savez(p, abs_max=np.array([1.0, None], dtype=object)),
+        r"is truncated or unreadable \(ValueError: Object arrays cannot be loaded when allow_pickle=False\)",
+    ),
 }
 
 
