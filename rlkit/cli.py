@@ -411,7 +411,8 @@ def writable_folder(option: str, path: Path) -> None:
             return
         except FileNotFoundError as e:
             raise CannotCreate(errno.ENOENT, e.strerror, str(missing[-1])) from None
-        missing[-1].rmdir()
+        with contextlib.suppress(OSError):  # (another process may have put files in it meanwhile: left to it)
+            missing[-1].rmdir()
 
 
 def check_gpu(gpu: int | None) -> int | None:
