@@ -9149,6 +9149,24 @@ EDITS = {
         'f"{str(tdir)!r} is missing: expected a dataset',
         "tests/test_dataset.py::test_a_task_folder_without_task_json_is_one_line_naming_the_file",
     ),
+    "the fast npz reader sends every plain member to np.load's reader (header check inverted)": Edit(
+        "rlkit/data/npz.py",
+        'if bytes(member[:8]) != b"\\x93NUMPY\\x01\\x00":',
+        'if bytes(member[:8]) == b"\\x93NUMPY\\x01\\x00":',
+        "tests/test_dataset.py::test_fast_npz_reader_equals_np_load[savez]",
+    ),
+    "the fast npz reader's size check miscounts the data bytes (every member falls back)": Edit(
+        "rlkit/data/npz.py",
+        "if 10 + header_len + count * dtype.itemsize != len(member):",
+        "if 10 + header_len - count * dtype.itemsize != len(member):",
+        "tests/test_dataset.py::test_fast_npz_reader_equals_np_load[savez]",
+    ),
+    "a checkpoint's episode of one step refused (lengths <= 1)": Edit(
+        "rlkit/data/npz.py",
+        "    if (lengths < 1).any():\n",
+        "    if (lengths <= 1).any():\n",
+        "tests/test_dataset.py::test_an_episode_of_one_step_is_read",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -336,10 +336,16 @@ def test_check_cli_exits_1_on_an_incomplete_task(tmp_path):
 
 
 @pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
-def test_fast_npz_reader_equals_np_load(tmp_path, save):
+def test_fast_npz_reader_equals_np_load(tmp_path, save, monkeypatch):
     """`read_npz` (views over the file's bytes) against np.load: plain, compressed, Fortran-ordered,
-    big-endian, 0-d and empty arrays, and a key the file lacks."""
+    big-endian, 0-d and empty arrays, and a key the file lacks. np.load's own reader serves only what the fast
+    path cannot take (the Fortran-ordered member of a plain file, every member of a compressed one): a header or
+    size check that sent every member there would give the same arrays, slowly."""
     from rlkit.data.npz import read_npz
+
+    slow_reads = []
+    read_array = np.lib.format.read_array
+    monkeypatch.setattr(np.lib.format, "read_array", lambda f, **kw: slow_reads.append(1) or read_array(f, **kw))
 
     rng = np.random.default_rng(0)
     arrays = {
@@ -354,6 +360,7 @@ def test_fast_npz_reader_equals_np_load(tmp_path, save):
     save(path, **arrays)
     got = read_npz(path, [*arrays, "missing"])
     assert set(got) == set(arrays)
+    assert len(slow_reads) == (1 if save is np.savez else len(arrays))
     with np.load(path) as z:
         for k in arrays:
             assert got[k].dtype == z[k].dtype and got[k].shape == z[k].shape and got[k].flags.writeable
@@ -1235,6 +1242,13 @@ def test_only_canonical_task_folder_names_are_tasks():
         None,
         None,
     ]
+
+
+def test_an_episode_of_one_step_is_read(tmp_path):
+    """The bound is lengths >= 1, not > 1: an env that ends at its first step leaves an episode of one row."""
+    write_task(tmp_path, 0)
+    write_raw_checkpoint(task_dir(tmp_path, 0), 200, traj_lengths=np.array([4, 1, 7]))
+    assert read_checkpoint(task_dir(tmp_path, 0), 200, "sample").traj_lengths.tolist() == [4, 1, 7]
 
 
 def test_terminals_other_than_0_or_1_or_inside_an_episode_are_one_line(tmp_path):
