@@ -9167,6 +9167,18 @@ EDITS = {
         "    if (lengths <= 1).any():\n",
         "tests/test_dataset.py::test_an_episode_of_one_step_is_read",
     ),
+    "the npz reader's fallback unpickles object arrays (allow_pickle=True)": Edit(
+        "rlkit/data/npz.py",
+        "arr = np.lib.format.read_array(f, allow_pickle=False)",
+        "arr = np.lib.format.read_array(f, allow_pickle=True)",
+        "tests/test_dataset.py::test_a_step_file_of_pickled_objects_is_refused_unread",
+    ),
+    "a step file's 1-D/2-D shape message says the other's rows": Edit(
+        "rlkit/data/npz.py",
+        'rows = "rows of numbers, one per transition" if ndim == 2 else',
+        'rows = "rows of numbers, one per transition" if ndim == 1 else',
+        "tests/test_dataset.py::test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -995,8 +995,14 @@ def write_raw_checkpoint(tdir, step, **changes):
     [
         (dict(obs=np.zeros((11, 2), np.float32)), r"sample_obs has 11 rows: expected 12, one per transition"),
         (dict(terminals=np.zeros(13, np.float32)), r"sample_terminals has 13 rows: expected 12"),
-        (dict(actions=np.zeros(12, np.float32)), r"sample_actions has shape \(12,\): expected a 2-D array"),
-        (dict(rewards=np.zeros((12, 1), np.float32)), r"sample_rewards has shape \(12, 1\): expected a 1-D array"),
+        (
+            dict(actions=np.zeros(12, np.float32)),
+            r"sample_actions has shape \(12,\): expected a 2-D array, rows of numbers, one per transition$",
+        ),
+        (
+            dict(rewards=np.zeros((12, 1), np.float32)),
+            r"sample_rewards has shape \(12, 1\): expected a 1-D array, one number per transition$",
+        ),
         (dict(next_obs=np.zeros((12, 3), np.float32)), r"sample_next_obs has rows of 3 values: expected 2"),
         (dict(next_obs=np.zeros((11, 2), np.float32)), r"sample_next_obs has 11 rows: expected 12, one per transition"),
         (dict(next_obs=np.zeros(12, np.float32)), r"sample_next_obs has shape \(12,\): expected a 2-D array"),
@@ -1249,6 +1255,18 @@ def test_an_episode_of_one_step_is_read(tmp_path):
     write_task(tmp_path, 0)
     write_raw_checkpoint(task_dir(tmp_path, 0), 200, traj_lengths=np.array([4, 1, 7]))
     assert read_checkpoint(task_dir(tmp_path, 0), 200, "sample").traj_lengths.tolist() == [4, 1, 7]
+
+
+def test_a_step_file_of_pickled_objects_is_refused_unread(tmp_path):
+    """An object array (pickled: a file from elsewhere could run code as it loads) is never unpickled: the reader
+    that takes what the fast path cannot refuses it, one line naming the file (not "holds object values", which
+    would mean it was loaded)."""
+    write_task(tmp_path, 0)
+    write_raw_checkpoint(task_dir(tmp_path, 0), 200, obs=np.array([[1.0, None]] * 12, dtype=object))
+    with pytest.raises(
+        UserError, match=r"^'.*step200\.npz' is truncated or unreadable \(ValueError: Object arrays cannot be loaded "
+    ):
+        read_checkpoint(task_dir(tmp_path, 0), 200, "sample")
 
 
 def test_terminals_other_than_0_or_1_or_inside_an_episode_are_one_line(tmp_path):
