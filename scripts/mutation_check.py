@@ -9179,6 +9179,36 @@ EDITS = {
         'rows = "rows of numbers, one per transition" if ndim == 1 else',
         "tests/test_dataset.py::test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field",
     ),
+    "source_revision asks git only outside a checkout (.git check inverted)": Edit(
+        "rlkit/data/meta.py",
+        'if not (root / ".git").exists():',
+        'if (root / ".git").exists():',
+        "tests/test_experiment.py::test_the_source_revision_by_hand",
+    ),
+    "source_revision reads a revision where one of git's two calls failed": Edit(
+        "rlkit/data/meta.py",
+        "if head.returncode or status.returncode:",
+        "if head.returncode and status.returncode:",
+        "tests/test_experiment.py::test_the_source_revision_by_hand",
+    ),
+    "same_task reads any dict pair member as a dict (and -> or)": Edit(
+        "rlkit/data/meta.py",
+        "if isinstance(a, dict) and isinstance(b, dict):",
+        "if isinstance(a, dict) or isinstance(b, dict):",
+        "tests/test_dataset.py::test_lists_of_other_lengths_and_dicts_of_other_keys_differ",
+    ),
+    "same_task reads a list against a scalar as two lists (and -> or)": Edit(
+        "rlkit/data/meta.py",
+        "if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):",
+        "if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):",
+        "tests/test_dataset.py::test_lists_of_other_lengths_and_dicts_of_other_keys_differ",
+    ),
+    "a step file's refusal of short episodes names lengths of 1 too": Edit(
+        "rlkit/data/npz.py",
+        "{lengths[lengths < 1][:5].tolist()}",
+        "{lengths[lengths <= 1][:5].tolist()}",
+        "tests/test_dataset.py::test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1007,7 +1007,7 @@ def write_raw_checkpoint(tdir, step, **changes):
         (dict(next_obs=np.zeros((11, 2), np.float32)), r"sample_next_obs has 11 rows: expected 12, one per transition"),
         (dict(next_obs=np.zeros(12, np.float32)), r"sample_next_obs has shape \(12,\): expected a 2-D array"),
         (
-            dict(traj_lengths=np.array([4, 0, 8])),
+            dict(traj_lengths=np.array([4, 0, 1, 7])),  # (the 1 is a length, not among those named)
             r"sample_traj_lengths holds episode lengths \[0\]: expected lengths >= 1",
         ),
         (dict(traj_lengths=np.array([8, -4, 8])), r"sample_traj_lengths holds episode lengths \[-4\]: expected"),
@@ -2107,6 +2107,9 @@ def test_lists_of_other_lengths_and_dicts_of_other_keys_differ():
     assert not same_task({"body_mass": [1.0, 2.0]}, {"body_mass": [1.0, 2.0, 0.5]})
     assert not same_task({"goal": 1.0}, {"goal": 1.0, "wind": [0.01, 0.0]})
     assert not same_task({"goal": 1.0, "wind": [0.01, 0.0]}, {"goal": 1.0})
+    # a dict or a list against another kind of value differs (not an AttributeError or TypeError)
+    assert not same_task({"goal": 1.0}, [1.0]) and not same_task([1.0], {"goal": 1.0})
+    assert not same_task([1.0], 1.0) and not same_task(1.0, [1.0])
 
 
 def test_one_reward_changed_in_a_step_file_changes_the_fingerprint(tmp_path):

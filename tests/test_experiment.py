@@ -141,6 +141,34 @@ def test_the_source_revision_is_the_checkouts_commit_or_none(monkeypatch):
         meta.source_revision.cache_clear()
 
 
+def test_the_source_revision_by_hand(tmp_path, monkeypatch):
+    """What git says, read as `source_revision` documents, on a stand-in checkout (tmp_path, git's answers given):
+    HEAD's commit, "+modified" where tracked files differ, None where either git call fails (git refusing the folder)
+    and, without asking git, where the tree is not a checkout."""
+    calls = []
+
+    def fake_git(head_rc=0, status_rc=0, status_out=""):
+        def run(args, **kwargs):
+            calls.append(args[3])
+            rc, out = (head_rc, "abc123\n") if args[3] == "rev-parse" else (status_rc, status_out)
+            return subprocess.CompletedProcess(args, rc, out, "")
+
+        monkeypatch.setattr(meta.subprocess, "run", run)
+        meta.source_revision.cache_clear()
+        return meta.source_revision()
+
+    monkeypatch.setattr(meta, "__file__", str(tmp_path / "rlkit" / "data" / "meta.py"))
+    try:
+        assert fake_git() is None and calls == []  # not a checkout: git is not asked
+        (tmp_path / ".git").mkdir()
+        assert fake_git() == "abc123" and calls == ["rev-parse", "status"]
+        assert fake_git(status_out=" M rlkit/tasks.py\n") == "abc123+modified"
+        assert fake_git(head_rc=128) is None
+        assert fake_git(status_rc=128) is None
+    finally:
+        meta.source_revision.cache_clear()
+
+
 def test_the_interpolation_split_of_fewer_tasks_trains_on_n_train_tasks_by_hand():
     """docs/algorithm.md, "Task split": with interpolation, train = the first `n_train_tasks` of the tasks that are not
     test tasks. 20 train + 5 test of point-robot's 40 tasks: gap int(20 / 5) + 1 = 5, test tasks 2, 7, 12, 17, 22; train
