@@ -9209,6 +9209,12 @@ EDITS = {
         "{lengths[lengths <= 1][:5].tolist()}",
         "tests/test_dataset.py::test_a_step_file_of_inconsistent_arrays_is_one_line_naming_file_and_field",
     ),
+    "snapshot_names orders any itr_ name or any number as an iteration (and -> or)": Edit(
+        "rlkit/run_folder.py",
+        'if path.stem.startswith("itr_") and n.isdigit() else',
+        'if path.stem.startswith("itr_") or n.isdigit() else',
+        "tests/test_run_folder.py::test_snapshot_names_are_in_iteration_order",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

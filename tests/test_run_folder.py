@@ -88,7 +88,8 @@ def test_a_run_whose_snapshot_is_there_is_not_locked_to_check_it(tmp_path):
 
 
 def test_snapshot_names_are_in_iteration_order(tmp_path):
-    """Snapshot names are in iteration order: itr_2 before itr_10 (text order puts itr_10 first), other names after, and
+    """Snapshot names are in iteration order: itr_2 before itr_10 (text order puts itr_10 first), other names after
+    (a number without itr_, or itr_ without a number, is another name), and
     show_path's refusal of a snapshot that is not there (`rlkit.show.find_snapshot`) lists them so. (The refusal of a
     folder without latest.pt names the last three by this order:
     test_a_folder_of_snapshots_without_latest_pt_names_its_last_three.)"""
@@ -96,11 +97,11 @@ def test_snapshot_names_are_in_iteration_order(tmp_path):
     from rlkit.show import find_snapshot
 
     (tmp_path / "snapshots").mkdir()
-    for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt"):
+    for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt", "itr_best.pt", "7.pt"):
         (tmp_path / "snapshots" / name).write_bytes(b"x")
-    assert snapshot_names(tmp_path) == ["itr_0.pt", "itr_2.pt", "itr_10.pt", "best.pt"]
+    assert snapshot_names(tmp_path) == ["itr_0.pt", "itr_2.pt", "itr_10.pt", "7.pt", "best.pt", "itr_best.pt"]
     (tmp_path / "variant.json").write_text(json.dumps({"seed": 0}))
-    listed = r"expected one of \['itr_0.pt', 'itr_2.pt', 'itr_10.pt', 'best.pt'\]$"
+    listed = r"expected one of \['itr_0.pt', 'itr_2.pt', 'itr_10.pt', '7.pt', 'best.pt', 'itr_best.pt'\]$"
     with pytest.raises(UserError, match=r"snapshot '.*itr_5.pt' not found: " + listed):
         find_snapshot(tmp_path, 5)
 
