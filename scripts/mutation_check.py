@@ -9215,6 +9215,12 @@ EDITS = {
         'if path.stem.startswith("itr_") or n.isdigit() else',
         "tests/test_run_folder.py::test_snapshot_names_are_in_iteration_order",
     ),
+    "config_differences folds a key read as null under its switch where no switch left it unread": Edit(
+        "rlkit/run_folder.py",
+        "if None in (x, y) and name in unread:",
+        "if None in (x, y) or name in unread:",
+        "tests/test_config.py::test_a_switch_that_differs_names_the_settings_it_leaves_unread_on_its_own_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -498,6 +498,15 @@ def test_a_switch_that_differs_names_the_settings_it_leaves_unread_on_its_own_li
     diffs = config_differences(brac, plain)
     assert diffs[0] == "algo_params.c_iter: 7 -> 3" and diffs[1].startswith("algo_params.use_brac: true -> false (so")
     assert len(diffs) == 2 and "c_iter" not in diffs[1]
+    # a key read otherwise under another algo_type (the family's own reading, no switch's) keeps its own line
+    assert config_differences(
+        {"algo_type": "OFFPEARL", "algo_params": {"use_information_bottleneck": False}},
+        {"algo_type": "CSRO", "algo_params": {"use_information_bottleneck": False}},
+    ) == [
+        'algo_type: "OFFPEARL" -> "CSRO"',
+        "algo_params.allow_backward_z: false -> false (read as true -> false)",
+        "algo_params.use_information_bottleneck: false -> false (read as false -> null)",
+    ]
 
 
 @pytest.mark.parametrize(
