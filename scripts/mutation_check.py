@@ -9221,6 +9221,12 @@ EDITS = {
         "if None in (x, y) or name in unread:",
         "tests/test_config.py::test_a_switch_that_differs_names_the_settings_it_leaves_unread_on_its_own_line",
     ),
+    "check names eleven missing task folders before its ellipsis": Edit(
+        "rlkit/data/check.py",
+        "for i in missing[:10])",
+        "for i in missing[:11])",
+        "tests/test_dataset.py::test_check_shows_ten_missing_tasks_without_an_ellipsis",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

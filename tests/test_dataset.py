@@ -1456,16 +1456,20 @@ def test_check_does_not_hold_the_normalizer_to_one_of_several_observation_sizes(
 
 
 def test_check_shows_ten_missing_tasks_without_an_ellipsis(tmp_path):
-    """The line names up to ten missing task folders in full; exactly ten is not cut short with ', ...'."""
+    """The line names up to ten missing task folders in full; exactly ten is not cut short with ', ...', eleven are
+    the first ten and ', ...'."""
     write_task(tmp_path, 0)
-    record = {"env_name": "point-robot", "env_params": {"n_tasks": 11}}
-    (tmp_path / "stage1_settings.json").write_text(json.dumps(record))
-    (problem,) = check_dataset(tmp_path).problems
-    assert problem.endswith(
-        "has no task folder for 10 of the 11 tasks that stage1_settings.json records (env_params.n_tasks 11): "
-        + ", ".join(f"goal_idx{i}" for i in range(1, 11))
-        + "; expected goal_idx0..goal_idx10 (a --split part not run, or one that failed? rerun it)"
-    ), problem
+    for n_tasks, more in [(11, ""), (12, ", ...")]:
+        record = {"env_name": "point-robot", "env_params": {"n_tasks": n_tasks}}
+        (tmp_path / "stage1_settings.json").write_text(json.dumps(record))
+        (problem,) = check_dataset(tmp_path).problems
+        assert problem.endswith(
+            f"has no task folder for {n_tasks - 1} of the {n_tasks} tasks that stage1_settings.json records "
+            f"(env_params.n_tasks {n_tasks}): "
+            + ", ".join(f"goal_idx{i}" for i in range(1, 11))
+            + f"{more}; expected goal_idx0..goal_idx{n_tasks - 1} (a --split part not run, or one that failed? "
+            "rerun it)"
+        ), problem
 
 
 def test_check_compares_only_the_settings_the_dataset_records(tmp_path):
