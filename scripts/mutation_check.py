@@ -9227,6 +9227,12 @@ EDITS = {
         "for i in missing[:11])",
         "tests/test_dataset.py::test_check_shows_ten_missing_tasks_without_an_ellipsis",
     ),
+    "the report heads a lone experiment as one of several": Edit(
+        "rlkit/report.py",
+        '    if len(groups) > 1:\n        click.echo(f"{len(groups)} experiments',
+        '    if len(groups) >= 1:\n        click.echo(f"{len(groups)} experiments',
+        "tests/test_report_plot.py::test_the_report_table_of_three_runs_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -624,6 +624,7 @@ def test_the_report_table_of_three_runs_by_hand(tmp_path, monkeypatch):
     monkeypatch.setattr(rlkit.stats, "iqm_interval", functools.partial(rlkit.stats.iqm_interval, reps=200))  # (fast)
     out = CliRunner().invoke(main, [str(tmp_path)]).output
     assert sum(line.startswith("IQM score ") for line in out.splitlines()) == 3, out
+    assert "different configs" not in out and "== experiment" not in out, out  # one experiment: no group headings
 
 
 def test_a_row_missing_one_protocols_return_is_refused_not_averaged(tmp_path):
