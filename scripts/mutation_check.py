@@ -9233,6 +9233,12 @@ EDITS = {
         '    if len(groups) >= 1:\n        click.echo(f"{len(groups)} experiments',
         "tests/test_report_plot.py::test_the_report_table_of_three_runs_by_hand",
     ),
+    "process_space says s0 (no /proc) where /proc says": Edit(
+        "rlkit/fileio.py",
+        '    if not ident:\n        return "s0"',
+        '    if ident:\n        return "s0"',
+        "tests/test_cluster.py::test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',
