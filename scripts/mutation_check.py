@@ -9239,6 +9239,18 @@ EDITS = {
         '    if ident:\n        return "s0"',
         "tests/test_cluster.py::test_scratch_of_another_containers_process_stays_and_an_earlier_boots_goes",
     ),
+    "the report's random reference sums the held-out tasks' returns": Edit(
+        "rlkit/report.py",
+        "rand = float(np.mean([random_return(",
+        "rand = float(np.sum([random_return(",
+        "tests/test_report_plot.py::test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests",
+    ),
+    "the report's zero-action reference sums the held-out tasks' returns": Edit(
+        "rlkit/report.py",
+        "still = float(np.mean([zero_action_return(",
+        "still = float(np.sum([zero_action_return(",
+        "tests/test_report_plot.py::test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

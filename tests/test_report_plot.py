@@ -887,12 +887,17 @@ def test_the_top_of_a_family_without_an_oracle_is_the_held_out_tasks_best_checkp
 def test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests(tmp_path, monkeypatch):
     """With two held-out tasks the top is the mean of their bests, not the best of them: task 0's best checkpoint
     sums 10 x 2.0 = 20 over the 10 scored steps, task 1's 9 (above): 14.5, where the largest would be 20. (The test
-    above holds one held-out task, where a mean and a max agree.)"""
+    above holds one held-out task, where a mean and a max agree.) The bottom lines are means over the two tasks too:
+    both hold task 0's body, so they are task 1's alone (a sum would double them)."""
     import rlkit.report as report
 
     run, _, _ = _sparse_walker_run(tmp_path)
+    one = data_reference(run)
     monkeypatch.setattr(report, "train_eval_split", lambda cfg: ([0], [0, 1]))
-    assert data_reference(run).oracle == pytest.approx(14.5)
+    two = data_reference(run)
+    assert two.oracle == pytest.approx(14.5)
+    assert one.random != 0 and one.still != 0
+    assert (two.random, two.still) == pytest.approx((one.random, one.still), rel=1e-9)
 
 
 def test_the_top_of_a_family_without_an_oracle_is_read_where_the_data_is_now(tmp_path):
