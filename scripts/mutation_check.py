@@ -9251,6 +9251,12 @@ EDITS = {
         "still = float(np.sum([zero_action_return(",
         "tests/test_report_plot.py::test_the_top_of_a_family_without_an_oracle_averages_its_held_out_tasks_bests",
     ),
+    "the report prints IQM lines for a lone run": Edit(
+        "rlkit/report.py",
+        "if ref and len(table) > 1:",
+        "if ref and len(table) >= 1:",
+        "tests/test_report_plot.py::test_runs_of_different_configs_are_grouped_apart",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -146,6 +146,7 @@ def test_runs_of_different_configs_are_grouped_apart(runs):
     proc = run_here(["-m", "rlkit.report", str(runs)], cwd=ROOT)
     assert "2 experiments with different configs, reported separately" in proc.stdout
     assert proc.stdout.count("oracle (scripted)") == 2
+    assert proc.stdout.count("IQM score ") == 3  # the two-seed experiment's three protocols; a lone run has no IQM
     proc = run_here(["-m", "rlkit.plot", str(runs), "--out", str(runs / "c.png")], cwd=ROOT, check=False)
     assert proc.returncode == 2 and "2 experiments with different configs" in proc.stderr
     assert not (runs / "c.png").exists()
