@@ -9257,6 +9257,12 @@ EDITS = {
         "if ref and len(table) >= 1:",
         "tests/test_report_plot.py::test_runs_of_different_configs_are_grouped_apart",
     ),
+    "read_csv_table leaves its integer columns as floats": Edit(
+        "rlkit/fileio.py",
+        "[c for c in integers if c in header]",
+        "[c for c in integers if c not in header]",
+        "tests/test_logging.py::test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

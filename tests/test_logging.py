@@ -453,6 +453,7 @@ def test_a_csv_with_a_byte_order_mark_and_blank_lines_is_read_as_its_table(tmp_p
     table = read_csv_table(path, "a progress table", ("Epoch", "Return"), integers=("Epoch",))
     assert list(table.columns) == ["Epoch", "Return"]
     assert table["Epoch"].tolist() == [0, 1] and table["Return"].tolist() == [1.5, 2.5]
+    assert table["Epoch"].dtype == np.int64 and table["Return"].dtype == np.float64  # `integers` read as whole numbers
 
 
 def test_a_run_without_tensorboard_writes_no_vae_scalars_either(tmp_path):
