@@ -150,6 +150,11 @@ def test_a_measurement_child_returns_its_json_or_one_line_naming_its_failure():
         child_json(["-c", failing], "the probe")
     with pytest.raises(UserError, match=r"^the probe failed \(exit 0\): no error message, and no JSON object"):
         child_json(["-c", "print('done')"], "the probe")
+    crashed = (
+        "import sys; print('{\"ms\": 3.1}'); sys.exit('crashed after measuring')"  # a failed child's JSON: no result
+    )
+    with pytest.raises(UserError, match=r"^the probe failed \(exit 1\): crashed after measuring$"):
+        child_json(["-c", crashed], "the probe")
 
 
 @pytest.mark.slow
