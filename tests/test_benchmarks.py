@@ -276,6 +276,22 @@ def test_peak_memory_is_linuxs_vmhwm_in_mebibytes(monkeypatch):
     assert cli.peak_rss_mb() == 3.0  # 3072 kB = 3 MiB
 
 
+@pytest.mark.parametrize("platform, maxrss", [("darwin", 3 * 2**20), ("freebsd13", 3072)])
+def test_peak_memory_without_proc_is_getrusages_in_its_platforms_unit(monkeypatch, platform, maxrss):
+    """Without /proc/self/status, ru_maxrss: bytes on macOS, KiB elsewhere; 3 MiB either way."""
+    import resource
+
+    import rlkit.cli as cli
+
+    def no_proc(path, *args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(cli, "open", no_proc, raising=False)
+    monkeypatch.setattr(cli.sys, "platform", platform)
+    monkeypatch.setattr(resource, "getrusage", lambda who: SimpleNamespace(ru_maxrss=maxrss))
+    assert cli.peak_rss_mb() == 3.0
+
+
 def test_a_measurement_child_is_read_by_its_exit_code_its_last_stdout_line_and_its_last_stderr_line(monkeypatch):
     """child_json takes the JSON object of the last line of a child that exited 0, and a child that failed is a
     UserError with its exit code and the last line of its stderr (the error, not a warning), though it printed a JSON
@@ -283,8 +299,8 @@ def test_a_measurement_child_is_read_by_its_exit_code_its_last_stdout_line_and_i
     import rlkit.cli as cli
 
     outputs = {
-        "ok": (0, '{"first": 1}\n{"ms": 3.1}\n', "a warning\n"),
-        "failing": (4, '{"ms": 1.0}\n', "a warning\nthe error\n"),
+        "ok": (0, '{"first": 1}\nwarming up\n{"ms": 3.1}\n', "a warning\n"),
+        "failing": (4, '{"ms": 1.0}\n', "a warning\nanother\nthe error\n"),
     }
 
     def run(cmd, **kwargs):

@@ -245,7 +245,7 @@ def test_a_measurement_child_whose_last_line_is_not_a_json_object_is_one_line(mo
     list handed on as if it were the measurement's object. (The child is a stand-in: no process starts.)"""
     import rlkit.cli as cli
 
-    done = cli.subprocess.CompletedProcess([], 0, "warming up\n[1, 2]\n", "")
+    done = cli.subprocess.CompletedProcess([], 0, "warming up\nstep 1\n[1, 2]\n", "")
     monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: done)
     with pytest.raises(UserError) as e:
         cli.child_json(["-c", "pass"], "the step benchmark")

@@ -751,6 +751,11 @@ def test_empty_checkpoint_entries_are_refused(tmp_path, checkpoints):
             {"duplicates": "refuse"},
             "--x '1,0,1': 1 appears twice; expected comma-separated integers such as 0,1,2, each once",
         ),
+        (
+            "0,1,1",
+            {"duplicates": "refuse"},
+            "--x '0,1,1': 1 appears twice; expected comma-separated integers such as 0,1,2, each once",
+        ),
         ("A,C", {"choices": ("A", "B")}, "--x 'A,C': 'C' is unknown; expected comma-separated names from ['A', 'B']"),
         (
             "1,2049",
@@ -780,6 +785,7 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
     assert parse_list("--x", " 2,0, 1,2") == [2, 0, 1, 2]
     assert parse_list("--x", "2,0,2", duplicates="drop") == [2, 0]
     assert parse_list("--x", "B,A,B", choices=("A", "B"), duplicates="drop") == ["B", "A"]
+    assert parse_list("--x", "1,2048", minimum=1, maximum=2048) == [1, 2048]  # (the bounds are allowed values)
 
 
 @pytest.mark.parametrize(
@@ -790,6 +796,7 @@ def test_list_parser_keeps_drops_or_refuses_repeats_in_order():
         (["--pair", "a", "b", "--pair=c", "d"], "--pair given twice (a b, then c d): expected it once"),
         (["--pair", "a", "b", "--many", "--pair"], None),  # (a value that is an option's name is a value)
         (["--flag", "--flag", "--many", "1", "--many", "2", "--seed", "3"], None),
+        (["--flag", "--seed", "1", "--seed", "2"], "--seed given twice (1, then 2): expected it once"),  # (no value)
         (["--seed", "1", "--", "--seed", "2"], None),
         (["--num_iterations", "2", "--seed", "1"], None),  # (an override of another command's: not its option)
         (["sub", "--out", "a", "--out", "b"], "--out given twice (a, then b): expected it once"),
@@ -851,6 +858,29 @@ def test_a_command_given_an_option_twice_runs_nothing(capsys):
         run_command(train, ["--seed", "0", "--seed", "1"])
     assert exit_.value.code == 2 and ran == []
     assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
+
+
+def test_a_command_given_no_arguments_reads_the_command_line(monkeypatch, capsys):
+    """run_cli(command) without `args` checks what the user typed, sys.argv after the program's name."""
+    import click
+
+    from rlkit.cli import run_cli as run_command
+
+    ran = []
+
+    @click.command()
+    @click.option("--seed", type=int)
+    def train(seed):
+        ran.append(seed)
+
+    monkeypatch.setattr(sys, "argv", ["train.py", "--seed", "0", "--seed", "1"])
+    with pytest.raises(SystemExit) as exit_:
+        run_command(train)
+    assert exit_.value.code == 2 and ran == []
+    assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
+    monkeypatch.setattr(sys, "argv", ["train.py", "--seed", "3"])
+    run_command(train)
+    assert ran == [3]
 
 
 # ---- writes the system refuses: one line naming the path, exit 2, nothing half-written -----------------
