@@ -9317,6 +9317,30 @@ EDITS = {
         "no JSON object on its last line of output ({lines[1:]})",
         "tests/test_cli.py::test_a_measurement_child_whose_last_line_is_not_a_json_object_is_one_line",
     ),
+    "the GPU note says device, not devices, for two": Edit(
+        "rlkit/cli.py",
+        "CUDA device{'s' if count > 1 else ''}",
+        "CUDA device{'s' if count > 2 else ''}",
+        "tests/test_graphs.py::test_select_device",
+    ),
+    "the z picture's PCA on z uncentred": Edit(
+        "rlkit/show.py",
+        "centred = points - points.mean(0)",
+        "centred = points + 0 * points.mean(0)",
+        "tests/test_show_path.py::test_the_z_picture_projects_each_source_onto_the_two_main_axes",
+    ),
+    "paths.png with a row too many when the tasks fill their rows": Edit(
+        "rlkit/show.py",
+        "rows = (len(tasks) + cols - 1) // cols",
+        "rows = (len(tasks) + cols + 1) // cols",
+        "tests/test_show_path.py::test_show_paths_figure_lays_seven_tasks_out_five_to_a_row",
+    ),
+    "Np's paths figure titled with the online protocol's colours": Edit(
+        "rlkit/show.py",
+        '        if protocol == "np"\n',
+        '        if protocol == "npx"\n',
+        "tests/test_show_path.py::test_each_paths_figures_title_says_what_its_colours_are_under_its_protocol",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -882,6 +882,7 @@ def _mock_cuda(monkeypatch, count: int):
         (1, -1, "cpu", None),
         (2, 1, "cuda:1", None),
         (1, 3, "cuda:0", "--gpu 3: this machine has 1 CUDA device (0 to 0); running on cuda:0"),
+        (2, 2, "cuda:0", "--gpu 2: this machine has 2 CUDA devices (0 to 1); running on cuda:0"),
         (0, 3, "cpu", "--gpu 3 asked for CUDA, which is not available here; running on the CPU"),
     ],
 )

@@ -710,16 +710,18 @@ def test_the_z_picture_projects_each_source_onto_the_two_main_axes(tmp_path, mon
     drawn = []
     draw_z, plt = _draw_z_recording(monkeypatch, lambda x, y, c: drawn.append((np.asarray(x), np.asarray(y))))
 
-    def source(a, b):  # [task, run, L]: task 0 at +a, task 1 at -a; runs at +-b
-        return np.array([[[s * a, r * b, 0.0, 0.0] for r in (1, -1)] for s in (1, -1)])
+    centre = np.array([30.0, -20.0, 10.0, 5.0])  # (the axes are those of the spread about the mean, not of z itself)
+
+    def source(a, b):  # [task, run, L]: task 0 at +a, task 1 at -a; runs at +-b; all about `centre`
+        return centre + np.array([[[s * a, r * b, 0.0, 0.0] for r in (1, -1)] for s in (1, -1)])
 
     zs = {"offline": source(4.0, 1.0), "np": source(2.0, 0.5)}
     setup = SimpleNamespace(test_tasks=[3, 7], cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
     draw_z(setup, zs, tmp_path, plt)
     assert len(drawn) == 2
     for (x, y), z in zip(drawn, zs.values()):
-        np.testing.assert_allclose(np.abs(x), np.abs(z[..., 0]).ravel(), atol=1e-9)
-        np.testing.assert_allclose(np.abs(y), np.abs(z[..., 1]).ravel(), atol=1e-9)
+        np.testing.assert_allclose(np.abs(x), np.abs(z[..., 0] - centre[0]).ravel(), atol=1e-9)
+        np.testing.assert_allclose(np.abs(y), np.abs(z[..., 1] - centre[1]).ravel(), atol=1e-9)
 
 
 def test_borels_offline_z_is_the_belief_after_the_whole_episode(monkeypatch):
@@ -996,21 +998,45 @@ def test_a_panels_title_names_its_task_and_its_goal_to_two_decimals():
     assert any(round(float(g), 2) != round(float(g), 1) for g in env.unwrapped.goal)  # (two decimals tell)
 
 
-def test_show_paths_figure_lays_seven_tasks_out_five_to_a_row(tmp_path, monkeypatch):
+@pytest.mark.parametrize("n, pixels", [(7, (636, 1800)), (5, (348, 1800))])
+def test_show_paths_figure_lays_seven_tasks_out_five_to_a_row(tmp_path, monkeypatch, n, pixels):
     """paths.png holds 5 panels to a row, each 3 inches wide and 2.4 high (at 120 dpi): 7 held-out tasks make a figure
-    of 2 rows of 5, 1800 x 636 pixels."""
+    of 2 rows of 5, 1800 x 636 pixels; 5 tasks one row, 1800 x 348."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.image
     import matplotlib.pyplot as plt
 
-    tasks = [0, 5, 10, 15, 20, 25, 30]
+    tasks = list(range(0, 5 * n, 5))
     monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: None)
     setup = SimpleNamespace(test_tasks=tasks, cfg=SimpleNamespace(env_name="point-robot", algo_type="csro"))
-    n = len(tasks)
     show.draw_paths(setup, "np", [None] * n, [[]] * n, [0.0] * n, tmp_path / "paths.png", plt)
-    assert matplotlib.image.imread(tmp_path / "paths.png").shape[:2] == (636, 1800)
+    assert matplotlib.image.imread(tmp_path / "paths.png").shape[:2] == pixels
+
+
+def test_each_paths_figures_title_says_what_its_colours_are_under_its_protocol(tmp_path, monkeypatch):
+    """Np's figure draws its context episodes (gray random steps, orange posterior-sampled ones) beside the scored
+    episode; the offline and online ones only the scored episode, their context said in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.logging import PROTOCOL_BY_KEY
+
+    titles = {}
+    monkeypatch.setattr(show, "draw_task", lambda ax, env, episodes, ret, task, plt: None)
+    monkeypatch.setattr(show, "atomic_savefig", lambda fig, path, **kw: titles.update({path.name: fig._suptitle}))
+    setup = SimpleNamespace(test_tasks=[3], cfg=SimpleNamespace(env_name="point-robot", algo_type="CSRO"))
+    for protocol in PROTOCOL_BY_KEY:
+        show.draw_paths(setup, protocol, [None], [[]], [0.0], tmp_path / f"{protocol}.png", plt)
+    legends = {name: title.get_text().split("\n")[1] for name, title in titles.items()}
+    assert legends == {
+        "np.png": "gray = random context, orange = posterior-sampled context, blue = last scored episode",
+        "offline.png": "blue = last scored episode (context: offline data)",
+        "online.png": "blue = last scored episode (context: its own earlier episodes, from the prior z)",
+    }
 
 
 def test_the_z_pictures_title_counts_its_held_out_tasks_in_the_singular_and_plural(tmp_path, monkeypatch):
