@@ -9341,6 +9341,12 @@ EDITS = {
         '        if protocol == "npx"\n',
         "tests/test_show_path.py::test_each_paths_figures_title_says_what_its_colours_are_under_its_protocol",
     ),
+    "config_device takes --gpu 1 as not asked": Edit(
+        "rlkit/cli.py",
+        "asked=gpu_flag is not None and gpu_flag != -1",
+        "asked=gpu_flag is not None and gpu_flag != 1",
+        "tests/test_graphs.py::test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1260,6 +1260,10 @@ def test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing(monkeypatch, c
     assert capsys.readouterr().err == ""
     assert config_device(True, 0, 0) == torch.device("cpu")  # --gpu 0 given: the note, once
     assert "--gpu 0 asked for CUDA" in capsys.readouterr().err
+    assert config_device(True, 1, 1) == torch.device("cpu")  # (--gpu 1 as well: any device number asks)
+    assert "--gpu 1 asked for CUDA" in capsys.readouterr().err
+    assert config_device(False, 0, -1) == torch.device("cpu")  # --gpu -1: the CPU asked for, nothing to say
+    assert capsys.readouterr().err == ""
 
 
 def test_static_buffers_are_their_own_memory_and_leave_the_callers_tensors_alone():
