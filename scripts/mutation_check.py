@@ -9347,6 +9347,36 @@ EDITS = {
         "asked=gpu_flag is not None and gpu_flag != 1",
         "tests/test_graphs.py::test_a_configs_use_gpu_on_a_machine_without_cuda_says_nothing",
     ),
+    "a range's parenthesised upper end taken as included": Edit(
+        "rlkit/config.py",
+        '(value <= hi if spec[-1] == "]" else value < hi)',
+        '(value <= hi if spec[-1] == "]" else value <= hi)',
+        "tests/test_config.py::test_a_range_includes_its_bracketed_ends_and_not_its_parenthesised_ones",
+    ),
+    "a checkpoint range's step of 1 refused": Edit(
+        "rlkit/config.py",
+        "epochs[2] > 0 and epochs[0] < epochs[1]",
+        "epochs[2] > 1 and epochs[0] < epochs[1]",
+        "tests/test_config.py::test_a_checkpoint_range_takes_a_step_of_1_and_refuses_a_negative_start",
+    ),
+    "a checkpoint range's start checked by its stop": Edit(
+        "rlkit/config.py",
+        "ok = len(epochs) == 3 and epochs[0] >= 0 and",
+        "ok = len(epochs) == 3 and epochs[1] >= 0 and",
+        "tests/test_config.py::test_a_checkpoint_range_takes_a_step_of_1_and_refuses_a_negative_start",
+    ),
+    "max_episode_steps 1 left to its range check, which passes it": Edit(
+        "rlkit/config.py",
+        "or cfg.env_params.max_episode_steps < 1,",
+        "or cfg.env_params.max_episode_steps <= 1,",
+        "tests/test_config.py::test_a_max_episode_steps_of_1_below_max_path_length_is_the_clash",
+    ),
+    "paths.png a row short where the last row holds one task": Edit(
+        "rlkit/show.py",
+        "rows = (len(tasks) + cols - 1) // cols",
+        "rows = (len(tasks) + cols - 2) // cols",
+        "tests/test_show_path.py::test_show_paths_figure_lays_seven_tasks_out_five_to_a_row",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

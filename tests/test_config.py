@@ -1196,3 +1196,37 @@ def test_an_algo_type_or_env_name_that_is_not_a_string_is_one_line(overrides, sa
     (per-env defaults, the method's keys) before the types are checked."""
     with pytest.raises(UserError, match=re.escape(said)):
         load_config(ROOT / "configs" / "point-robot.json", overrides)
+
+
+@pytest.mark.parametrize(
+    "value, spec, inside",
+    [
+        (1.0, "[0, 1]", True),
+        (0.0, "[0, 1]", True),
+        (1.0, "[0, 1)", False),
+        (0.0, "(0, 1]", False),
+        (0.5, "(0, 1)", True),
+        (1.0, ">= 1", True),
+        (1.0, "> 1", False),
+    ],
+)
+def test_a_range_includes_its_bracketed_ends_and_not_its_parenthesised_ones(value, spec, inside):
+    from rlkit.config import in_range
+
+    assert in_range(value, spec) is inside
+
+
+@pytest.mark.parametrize("epochs, ok", [([0, 3, 1], True), ([2, 3, 1], True), ([-1, 400, 200], False)])
+def test_a_checkpoint_range_takes_a_step_of_1_and_refuses_a_negative_start(epochs, ok):
+    """[start, stop, step]: a step of 1 is a checkpoint every epoch; a start below 0 names no epoch that was saved."""
+    from rlkit.config import _epoch_check
+
+    assert _epoch_check("algo_params.train_epoch", epochs)[0] is ok
+
+
+def test_a_max_episode_steps_of_1_below_max_path_length_is_the_clash():
+    """1 is a valid max_episode_steps (its range is >= 1), so max_path_length 20 above it is the clash's line."""
+    with pytest.raises(
+        UserError, match=r"^algo_params.max_path_length 20: expected <= env_params.max_episode_steps 1 "
+    ):
+        load_config(ROOT / "configs" / "test" / "point-robot-tiny.json", {"env_params": {"max_episode_steps": 1}})

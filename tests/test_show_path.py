@@ -998,10 +998,10 @@ def test_a_panels_title_names_its_task_and_its_goal_to_two_decimals():
     assert any(round(float(g), 2) != round(float(g), 1) for g in env.unwrapped.goal)  # (two decimals tell)
 
 
-@pytest.mark.parametrize("n, pixels", [(7, (636, 1800)), (5, (348, 1800))])
+@pytest.mark.parametrize("n, pixels", [(7, (636, 1800)), (6, (636, 1800)), (5, (348, 1800))])
 def test_show_paths_figure_lays_seven_tasks_out_five_to_a_row(tmp_path, monkeypatch, n, pixels):
     """paths.png holds 5 panels to a row, each 3 inches wide and 2.4 high (at 120 dpi): 7 held-out tasks make a figure
-    of 2 rows of 5, 1800 x 636 pixels; 5 tasks one row, 1800 x 348."""
+    of 2 rows of 5, 1800 x 636 pixels, as 6 do; 5 tasks one row, 1800 x 348."""
     import matplotlib
 
     matplotlib.use("Agg")
