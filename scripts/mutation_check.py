@@ -9377,6 +9377,18 @@ EDITS = {
         "rows = (len(tasks) + cols - 2) // cols",
         "tests/test_show_path.py::test_show_paths_figure_lays_seven_tasks_out_five_to_a_row",
     ),
+    "CORRO refuses a context of two rows": Edit(
+        "rlkit/config.py",
+        'cfg.algo_type != "CORRO" or a.embedding_batch_size >= 2,',
+        'cfg.algo_type != "CORRO" or a.embedding_batch_size > 2,',
+        "tests/test_config.py::test_corro_takes_a_context_of_two_rows_and_refuses_one",
+    ),
+    "a KEY=VALUE override's line names the first bare word": Edit(
+        "rlkit/config.py",
+        'hydra = next((a for a in args if not a.startswith("-") and "=" in a and',
+        'hydra = next((a for a in args if not a.startswith("-") or "=" in a and',
+        "tests/test_config.py::test_a_sac_style_override_among_others_is_named_itself",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

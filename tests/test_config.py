@@ -1230,3 +1230,16 @@ def test_a_max_episode_steps_of_1_below_max_path_length_is_the_clash():
         UserError, match=r"^algo_params.max_path_length 20: expected <= env_params.max_episode_steps 1 "
     ):
         load_config(ROOT / "configs" / "test" / "point-robot-tiny.json", {"env_params": {"max_episode_steps": 1}})
+
+
+def test_corro_takes_a_context_of_two_rows_and_refuses_one():
+    """CORRO's positive for a context row is another row of the same context: 2 rows are the fewest it can run on."""
+    assert load_config(POINT, {"algo_type": "CORRO", "algo_params": {"embedding_batch_size": 2}})
+    with pytest.raises(UserError, match=r"^algo_params.embedding_batch_size 1 with algo_type CORRO: expected >= 2 "):
+        load_config(POINT, {"algo_type": "CORRO", "algo_params": {"embedding_batch_size": 1}})
+
+
+def test_a_sac_style_override_among_others_is_named_itself():
+    """Stage 1's KEY=VALUE after a well-formed pair: the line names that word, not the value before it."""
+    with pytest.raises(UserError, match=r"^override 'batch_size=5': expected --batch_size 5 \(KEY=VALUE is stage 1's"):
+        parse_override_args(["--num_iterations", "2", "batch_size=5"])
