@@ -9389,6 +9389,18 @@ EDITS = {
         'hydra = next((a for a in args if not a.startswith("-") or "=" in a and',
         "tests/test_config.py::test_a_sac_style_override_among_others_is_named_itself",
     ),
+    "an override's Python True read as False": Edit(
+        "rlkit/config.py",
+        'value = {"True": True, "False": False, "None": None}.get(raw, raw)',
+        'value = {"True": False, "False": False, "None": None}.get(raw, raw)',
+        "tests/test_config.py::test_pythons_true_false_and_none_are_read_as_jsons",
+    ),
+    "a last word without '=' taken as stage 1's KEY=VALUE": Edit(
+        "rlkit/config.py",
+        'if not a.startswith("-") and "=" in a and a.partition',
+        'if not a.startswith("-") and "=" not in a and a.partition',
+        "tests/test_config.py::test_a_last_word_without_its_value_is_named_as_such",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1243,3 +1243,18 @@ def test_a_sac_style_override_among_others_is_named_itself():
     """Stage 1's KEY=VALUE after a well-formed pair: the line names that word, not the value before it."""
     with pytest.raises(UserError, match=r"^override 'batch_size=5': expected --batch_size 5 \(KEY=VALUE is stage 1's"):
         parse_override_args(["--num_iterations", "2", "batch_size=5"])
+
+
+def test_pythons_true_false_and_none_are_read_as_jsons():
+    """`--use_brac True` (Python's spelling, as the reference's argparse users type it) is true, not the word."""
+    over = parse_override_args(
+        ["--use_brac", "True", "--use_information_bottleneck", "False", "--path_to_weights", "None"]
+    )
+    assert over["algo_params"]["use_brac"] is True and over["algo_params"]["use_information_bottleneck"] is False
+    assert over["path_to_weights"] is None
+
+
+def test_a_last_word_without_its_value_is_named_as_such():
+    """An odd word out without '=' has no value; it is not a KEY=VALUE of stage 1's form."""
+    with pytest.raises(UserError, match=r"^override 'foo' has no value: expected --KEY VALUE pairs$"):
+        parse_override_args(["--num_iterations", "2", "foo"])
