@@ -9401,6 +9401,12 @@ EDITS = {
         'if not a.startswith("-") and "=" not in a and a.partition',
         "tests/test_config.py::test_a_last_word_without_its_value_is_named_as_such",
     ),
+    "a renamed event file cut at its host name's first dot": Edit(
+        "rlkit/logging/logger.py",
+        'parts = name.split(".", 4)',
+        'parts = name.split(".", 5)',
+        "tests/test_logging.py::test_an_event_file_renamed_now_keeps_its_dotted_host_pid_and_number",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

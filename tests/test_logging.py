@@ -232,6 +232,19 @@ def test_an_event_file_of_a_clock_ahead_costs_at_most_a_second(tmp_path):
     assert time.monotonic() - t0 < 1.5
 
 
+def test_an_event_file_renamed_now_keeps_its_dotted_host_pid_and_number(tmp_path, monkeypatch):
+    """A Ray segment's event file takes this clock's second, past the files already there, and keeps the rest of its
+    name whole: a host name with dots (node-3.cluster.local) and the pid and count after it."""
+    import rlkit.logging.logger as logger
+
+    (tmp_path / "events.out.tfevents.1000.a.1.0").write_bytes(b"")
+    clock = iter([999.0, 1000.2, 1001.5, 1001.5])
+    monkeypatch.setattr(logger.time, "time", lambda: next(clock))
+    monkeypatch.setattr(logger.time, "sleep", lambda s: None)
+    name = logger.event_name_now(tmp_path, "events.out.tfevents.5.node-3.cluster.local.42.7")
+    assert name == "events.out.tfevents.1001.node-3.cluster.local.42.7"
+
+
 def test_tensorboard_after_a_resume_holds_each_step_once(tmp_path):
     """Killed after its third row but before its snapshot (2 iterations saved), the resumed run logs Epoch 2 again:
     a reader sees the resumed run's value only, and every earlier step once. BOREL's VAE scalars, on their own step
