@@ -9407,6 +9407,18 @@ EDITS = {
         'parts = name.split(".", 5)',
         "tests/test_logging.py::test_an_event_file_renamed_now_keeps_its_dotted_host_pid_and_number",
     ),
+    "a z at the across-task floor flagged as collapsed": Edit(
+        "rlkit/logging/columns.py",
+        "ratio >= COLLAPSE_RATIO and across >= COLLAPSE_ACROSS",
+        "ratio >= COLLAPSE_RATIO and across > COLLAPSE_ACROSS",
+        "tests/test_collapse.py::test_a_spread_ratio_at_the_threshold_is_alive",
+    ),
+    "an Np context episode random throughout given a one-point policy part": Edit(
+        "rlkit/show.py",
+        'episodes[i] += [("context", policy_part)] if k < len(path) - 1 else []',
+        'episodes[i] += [("context", policy_part)] if k <= len(path) - 1 else []',
+        "tests/test_show_path.py::test_an_np_context_episode_random_throughout_is_drawn_gray_only",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -17,7 +17,7 @@ from rlkit.data.dataset import Trajectories
 from rlkit.data.sequences import SequenceIndex
 from rlkit.experiment import MetaTrainer
 from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS, collapse_warning
-from rlkit.logging.columns import COLLAPSE_RATIO
+from rlkit.logging.columns import COLLAPSE_ACROSS, COLLAPSE_RATIO
 from rlkit.torch.csro import borel, losses
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, rows_std, task_spread
 from tests.conftest import ROOT, TINY_CONFIG, run_cli
@@ -312,8 +312,11 @@ def test_the_logged_z_variance_train_is_the_first_tasks_embedding_std():
 
 
 def test_a_spread_ratio_at_the_threshold_is_alive():
-    """COLLAPSE_RATIO is the least ratio of a live z (with an across-task spread above the floor): at it, no flag."""
+    """COLLAPSE_RATIO is the least ratio of a live z (with an across-task spread above the floor): at it, no flag;
+    COLLAPSE_ACROSS the least across-task spread, likewise."""
     assert collapse_warning({SPREAD_COLUMNS[0]: 0.3, SPREAD_COLUMNS[1]: COLLAPSE_RATIO}) is None
+    assert collapse_warning({SPREAD_COLUMNS[0]: COLLAPSE_ACROSS, SPREAD_COLUMNS[1]: 2 * COLLAPSE_RATIO}) is None
+    assert collapse_warning({SPREAD_COLUMNS[0]: COLLAPSE_ACROSS / 2, SPREAD_COLUMNS[1]: 2 * COLLAPSE_RATIO})
 
 
 def test_the_step_spread_weighs_each_half_by_its_own_variances_by_hand():

@@ -603,6 +603,26 @@ def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch
     assert np.isfinite(policy_part[:, 0]).tolist() == [False] * 5 + [True] * 6
 
 
+def test_an_np_context_episode_random_throughout_is_drawn_gray_only(monkeypatch):
+    """Before any scored step, N = 40 gives 20 random steps: a 10-step context episode is random throughout, drawn
+    gray whole, with no orange part (a lone last point drawn as the policy's was the slip this catches)."""
+    import rlkit.show as show
+
+    cfg = load_config(TINY_CONFIG)
+    setup = SimpleNamespace(cfg=cfg, test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
+                            data_dir=None, eval_buffer=None)  # fmt: skip
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief, on_paths):
+        _walk(envs[0], 10)
+        on_paths("context", _Paths([10]))
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    _, episodes, _, _ = show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 1, torch.device("cpu"), 0)
+    assert [kind for kind, _ in episodes[0]] == ["context-random"]
+    assert np.isfinite(episodes[0][0][1][:, 0]).all() and len(episodes[0][0][1]) == 11
+
+
 def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):
     """record_protocol hands the protocol the sparse reward map on a run of `sparse_rewards`, not no reward map (the
     dense reward): with none, show_path.py's legends gave the dense returns of a run its progress.csv scores sparse."""
