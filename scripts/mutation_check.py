@@ -9419,6 +9419,12 @@ EDITS = {
         'episodes[i] += [("context", policy_part)] if k <= len(path) - 1 else []',
         "tests/test_show_path.py::test_an_np_context_episode_random_throughout_is_drawn_gray_only",
     ),
+    "stage 1 refuses random steps two below the last": Edit(
+        "rlkit/behaviour/settings.py",
+        "if num_seed_steps >= num_train_steps - 1:",
+        "if num_seed_steps >= num_train_steps - 2:",
+        "tests/test_sac.py::test_random_steps_up_to_two_below_the_last_are_accepted",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

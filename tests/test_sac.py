@@ -1145,6 +1145,11 @@ def test_sac_settings_checked_together(overrides, match):
         load_sac_config("tiny_point", overrides)
 
 
+def test_random_steps_up_to_two_below_the_last_are_accepted():
+    """num_seed_steps = num_train_steps - 2 leaves a step between the random ones and the last for a checkpoint."""
+    assert load_sac_config("tiny_point", ["num_seed_steps=298"])
+
+
 def test_the_documented_example_overrides_are_accepted_by_the_default_sac_config():
     """The README's and policy_train.py's example `KEY=VALUE`s, on `train_point.yaml` (`num_train_steps=400` was
     refused there: its 2,000 random steps leave no checkpoint)."""
