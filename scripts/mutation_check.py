@@ -9425,6 +9425,30 @@ EDITS = {
         "if num_seed_steps >= num_train_steps - 2:",
         "tests/test_sac.py::test_random_steps_up_to_two_below_the_last_are_accepted",
     ),
+    "an override's value cut at its second equals sign": Edit(
+        "rlkit/behaviour/settings.py",
+        'return [o.split("=", 1)[1] for o in overrides',
+        'return [o.split("=", 2)[1] for o in overrides',
+        "tests/test_sac.py::test_an_overrides_value_is_everything_after_its_first_equals_sign",
+    ),
+    "the defaults hint added to a SAC config's YAML error": Edit(
+        "rlkit/behaviour/settings.py",
+        'missing = "Could not load" in first and label != name',
+        'missing = "Could not load" in first or label != name',
+        "tests/test_sac.py::test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_checked",
+    ),
+    "a real-valued SAC setting held to the count cap": Edit(
+        "rlkit/behaviour/settings.py",
+        'if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) > MAX_INT:',
+        'if spec.startswith(">") and abs(v) > MAX_INT:',
+        "tests/test_sac.py::test_a_sac_count_stops_at_the_largest_torch_holds_and_a_rate_does_not",
+    ),
+    "a SAC count of MAX_INT refused": Edit(
+        "rlkit/behaviour/settings.py",
+        'if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) > MAX_INT:',
+        'if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) >= MAX_INT:',
+        "tests/test_sac.py::test_a_sac_count_stops_at_the_largest_torch_holds_and_a_rate_does_not",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -158,13 +158,21 @@ def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_c
     beside.write_text("defaults:\n  - my_base\n  - _self_\n")  # a file beside it, which is not searched
     with pytest.raises(
         UserError, match=rf"^SAC config '{re.escape(str(bad))}' does not load: mapping values .*bad.yaml"
-    ):
+    ) as info:
         load_sac_config(str(bad), [])
+    assert "its defaults may name" not in str(info.value)  # (the hint is for a default not found, not a YAML error)
     with pytest.raises(UserError) as info:
         load_sac_config(str(beside), [])
     assert "Could not load 'my_base'" in str(info.value) and str(info.value).endswith(
         "(its defaults may name the package's SAC configs, not files beside it)"
     )
+
+
+def test_an_overrides_value_is_everything_after_its_first_equals_sign():
+    """`KEY=VALUE` in any of hydra's prefixed forms gives KEY the rest of the word, '=' signs included."""
+    from rlkit.behaviour.settings import override_values
+
+    assert override_values(["device=cpu", "+device=a=b", "seed=1", "~device"], "device") == ["cpu", "a=b"]
 
 
 def test_bad_hydra_override_is_one_line_error():
@@ -1143,6 +1151,15 @@ def test_sac_settings_checked_together(overrides, match):
     """Bounds in order, a schedule that writes a checkpoint, a boolean, a pair."""
     with pytest.raises(UserError, match=match):
         load_sac_config("tiny_point", overrides)
+
+
+def test_a_sac_count_stops_at_the_largest_torch_holds_and_a_rate_does_not():
+    """An integer setting past MAX_INT is one line (it would overflow a tensor's index); MAX_INT itself is taken, and a
+    real-valued setting is held to its own range only."""
+    with pytest.raises(UserError, match=r"^SAC setting num_train_steps=2147483648: expected at most 2,147,483,647 "):
+        load_sac_config("tiny_point", ["num_train_steps=2147483648"])
+    assert load_sac_config("tiny_point", ["num_train_steps=2147483647"])
+    assert load_sac_config("tiny_point", ["agent.params.init_temperature=3e9"])
 
 
 def test_random_steps_up_to_two_below_the_last_are_accepted():
