@@ -9279,7 +9279,7 @@ EDITS = {
         "rlkit/cli.py",
         "refuse_repeated_options(command, sys.argv[1:] if args is None else args)",
         "refuse_repeated_options(command, sys.argv[2:] if args is None else args)",
-        "tests/test_smoke.py::test_a_command_given_no_arguments_reads_the_command_line",
+        "tests/test_smoke.py::test_a_command_given_an_option_twice_runs_nothing",
     ),
     "parse_list refuses its maximum itself": Edit(
         "rlkit/cli.py",

@@ -575,28 +575,33 @@ def _walk(env, steps: int) -> None:
         env.step(np.full(env.action_space.shape, 0.5))
 
 
+def _np_drawn(monkeypatch, batches) -> list[tuple[str, np.ndarray]]:
+    """What record_protocol keeps to draw of Np on the tiny config's held-out task 4, its protocol faked: each
+    (kind, steps, length) of `batches` walks the env `steps` steps, then reports an episode of `length` steps."""
+    import rlkit.show as show
+
+    setup = SimpleNamespace(cfg=load_config(TINY_CONFIG), test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0,
+                            obs_scale=None, data_dir=None, eval_buffer=None)  # fmt: skip
+
+    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief, on_paths):
+        for kind, steps, length in batches:
+            _walk(envs[0], steps)
+            on_paths(kind, _Paths([length]))
+        return SimpleNamespace(z=None)
+
+    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
+    _, episodes, _, _ = show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 1, torch.device("cpu"), 0)
+    return episodes[0]
+
+
 def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch):
     """paths.png draws an Np context episode's first np_random_steps steps gray (random) and the rest orange (the
     policy's); those steps are ceil(N / 2 - the job's scored steps so far). Not counting the scored steps drew a whole
     10-step context episode as random after 15 scored steps of N = 40 (5 random); blanking the random part from point k
     dropped its last step. Points 0 .. k are the random part's."""
-    import rlkit.show as show
-
-    cfg = load_config(TINY_CONFIG)
-    assert cfg.algo_params.num_steps_per_eval == 40
-    setup = SimpleNamespace(cfg=cfg, test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
-                            data_dir=None, eval_buffer=None)  # fmt: skip
-
-    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief, on_paths):
-        _walk(envs[0], 3)
-        on_paths("scored", _Paths([15]))  # 15 scored steps so far
-        _walk(envs[0], 10)
-        on_paths("context", _Paths([10]))  # then ceil(40 / 2 - 15) = 5 random steps
-        return SimpleNamespace(z=None)
-
-    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
-    _, episodes, _, _ = show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 1, torch.device("cpu"), 0)
-    (kinds, parts) = zip(*episodes[0])
+    assert load_config(TINY_CONFIG).algo_params.num_steps_per_eval == 40
+    # 15 scored steps so far, then a context episode of 10: ceil(40 / 2 - 15) = 5 random steps
+    (kinds, parts) = zip(*_np_drawn(monkeypatch, [("scored", 3, 15), ("context", 10, 10)]))
     assert kinds == ("scored", "context-random", "context")
     random_part, policy_part = parts[1], parts[2]
     assert np.isfinite(random_part[:, 0]).tolist() == [True] * 6 + [False] * 5
@@ -606,21 +611,9 @@ def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch
 def test_an_np_context_episode_random_throughout_is_drawn_gray_only(monkeypatch):
     """Before any scored step, N = 40 gives 20 random steps: a 10-step context episode is random throughout, drawn
     gray whole, with no orange part (a lone last point drawn as the policy's was the slip this catches)."""
-    import rlkit.show as show
-
-    cfg = load_config(TINY_CONFIG)
-    setup = SimpleNamespace(cfg=cfg, test_tasks=[4], train_tasks=[0, 1, 2, 3], seed=0, obs_scale=None,
-                            data_dir=None, eval_buffer=None)  # fmt: skip
-
-    def fake_run_protocol(protocol, agent, envs, tasks, setting, streams, reward_fn, device, buffer, belief, on_paths):
-        _walk(envs[0], 10)
-        on_paths("context", _Paths([10]))
-        return SimpleNamespace(z=None)
-
-    monkeypatch.setattr(show, "run_protocol", fake_run_protocol)
-    _, episodes, _, _ = show.record_protocol(setup, SimpleNamespace(recurrent=False), "np", 1, torch.device("cpu"), 0)
-    assert [kind for kind, _ in episodes[0]] == ["context-random"]
-    assert np.isfinite(episodes[0][0][1][:, 0]).all() and len(episodes[0][0][1]) == 11
+    drawn = _np_drawn(monkeypatch, [("context", 10, 10)])
+    assert [kind for kind, _ in drawn] == ["context-random"]
+    assert np.isfinite(drawn[0][1][:, 0]).all() and len(drawn[0][1]) == 11
 
 
 def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):

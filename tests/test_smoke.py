@@ -842,26 +842,9 @@ def test_an_option_of_one_value_given_twice_is_refused(args, said):
         assert str(e.value) == said
 
 
-def test_a_command_given_an_option_twice_runs_nothing(capsys):
-    import click
-
-    from rlkit.cli import run_cli as run_command
-
-    ran = []
-
-    @click.command()
-    @click.option("--seed", type=int)
-    def train(seed):
-        ran.append(seed)
-
-    with pytest.raises(SystemExit) as exit_:
-        run_command(train, ["--seed", "0", "--seed", "1"])
-    assert exit_.value.code == 2 and ran == []
-    assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
-
-
-def test_a_command_given_no_arguments_reads_the_command_line(monkeypatch, capsys):
-    """run_cli(command) without `args` checks what the user typed, sys.argv after the program's name."""
+def test_a_command_given_an_option_twice_runs_nothing(capsys, monkeypatch):
+    """Given its arguments, or without them (what the user typed: sys.argv after the program's name), run_cli refuses
+    an option given twice before the command runs."""
     import click
 
     from rlkit.cli import run_cli as run_command
@@ -874,10 +857,11 @@ def test_a_command_given_no_arguments_reads_the_command_line(monkeypatch, capsys
         ran.append(seed)
 
     monkeypatch.setattr(sys, "argv", ["train.py", "--seed", "0", "--seed", "1"])
-    with pytest.raises(SystemExit) as exit_:
-        run_command(train)
-    assert exit_.value.code == 2 and ran == []
-    assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
+    for args in (["--seed", "0", "--seed", "1"], None):
+        with pytest.raises(SystemExit) as exit_:
+            run_command(train, args)
+        assert exit_.value.code == 2 and ran == []
+        assert capsys.readouterr().err == "error: --seed given twice (0, then 1): expected it once\n"
     monkeypatch.setattr(sys, "argv", ["train.py", "--seed", "3"])
     run_command(train)
     assert ran == [3]
