@@ -8112,7 +8112,7 @@ EDITS = {
     ),
     "the IQM's point a median": Edit(
         "rlkit/stats.py",
-        "lambda x: np.array([metrics.aggregate_iqm(x)])",
+        "lambda x: np.array([iqm(x)])",
         "lambda x: np.array([np.median(x)])",
         "tests/test_budget_stats.py::test_iqm_is_the_middle_half_mean_with_an_interval_around_it",
     ),
@@ -9448,6 +9448,24 @@ EDITS = {
         'if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) > MAX_INT:',
         'if key not in SAC_REAL_NUMBERS and spec.startswith(">") and abs(v) >= MAX_INT:',
         "tests/test_sac.py::test_a_sac_count_stops_at_the_largest_torch_holds_and_a_rate_does_not",
+    ),
+    "the IQM trimming a fifth off each end": Edit(
+        "rlkit/stats.py",
+        "    cut = int(0.25 * a.size)",
+        "    cut = int(0.2 * a.size)",
+        "tests/test_budget_stats.py::test_the_iqm_is_rliables_to_the_last_bit",
+    ),
+    "a nan score left out of the IQM": Edit(
+        "rlkit/stats.py",
+        "    if a.size == 0 or np.isnan(a).any():",
+        "    if a.size == 0:",
+        "tests/test_budget_stats.py::test_the_iqm_is_rliables_to_the_last_bit",
+    ),
+    "the IQM's middle half one entry short": Edit(
+        "rlkit/stats.py",
+        "[cut : a.size - cut]))",
+        "[cut : a.size - cut - 1]))",
+        "tests/test_budget_stats.py::test_the_iqm_is_rliables_to_the_last_bit",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
