@@ -41,7 +41,7 @@ from rlkit.data.dataset import task_dir
 from rlkit.errors import RunFailedError, UserError
 from rlkit.fileio import read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.run_folder import RunLock
-from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, python_path, run_cli, run_here
 
 # the tests that start Ray (`make test` installs the extra; a plain `pytest` without it skips them, not fails)
 needs_ray = pytest.mark.skipif(
@@ -883,7 +883,7 @@ def test_stage1_on_ray_survives_a_killed_worker_and_equals_the_plain_run(tiny_da
     assert "(Ray retried it after its worker was lost)" in out, out
     table = out[out.index("task  ") :].splitlines()
     assert len(table) == 2 + 6 and sum(int(line.split()[-3]) for line in table[2:]) == 1, out  # retries column
-    check = run_cli(["-m", "rlkit.data", "check", str(ray_data)], cwd=ROOT)
+    check = run_here(["-m", "rlkit.data", "check", str(ray_data)], cwd=ROOT)
     assert check.stdout.count("complete") == 6
     assert _dataset_files(ray_data) == _dataset_files(tiny_data)  # file for file, bytes for bytes
 

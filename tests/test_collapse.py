@@ -20,7 +20,7 @@ from rlkit.logging import RETURN_COLUMNS, SPREAD_COLUMNS, collapse_warning
 from rlkit.logging.columns import COLLAPSE_ACROSS, COLLAPSE_RATIO
 from rlkit.torch.csro import borel, losses
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings, belief_spread, rows_std, task_spread
-from tests.conftest import ROOT, TINY_CONFIG, run_cli
+from tests.conftest import ROOT, TINY_CONFIG, run_here
 from tests.test_logging import make_row
 
 N_TASKS, EPISODES, H = 16, 20, 20
@@ -244,7 +244,7 @@ def test_report_flags_a_collapsed_run_and_identical_protocols(tmp_path):
         }
     ]
     pd.DataFrame(rows).to_csv(run / "progress.csv", index=False)
-    out = run_cli(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT).stdout
+    out = run_here(["-m", "rlkit.report", str(tmp_path)], cwd=ROOT).stdout
     assert "z collapsed (across-task std 0" in out
     assert "the three protocols return the same value (-5.00)" in out
 

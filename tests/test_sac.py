@@ -989,7 +989,7 @@ def test_stage1_killed_at_any_moment_resumes_to_the_same_files(tmp_path):
 
     (tmp_path / "plain").mkdir(), (tmp_path / "killed").mkdir()
     overrides = ["num_train_steps=700", "eval_frequency=100"]
-    assert _policy_train(tmp_path / "plain", *overrides).returncode == 0
+    assert _policy_train(tmp_path / "plain", *overrides, in_process=True).returncode == 0  # (what is killed: a child)
     data = tmp_path / "killed" / "offline_dataset" / "point-robot-tiny"
     proc = _policy_train(tmp_path / "killed", *overrides, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -999,7 +999,7 @@ def test_stage1_killed_at_any_moment_resumes_to_the_same_files(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (data / "stage1_resume").is_dir(), "killed before the first save: nothing to test"
-    rerun = _policy_train(tmp_path / "killed", *overrides)
+    rerun = _policy_train(tmp_path / "killed", *overrides, in_process=True)
     assert rerun.returncode == 0, rerun.stderr
     assert "resuming tasks 0..5 at step " in rerun.stdout and "at step 0" not in rerun.stdout
     assert not (data / "stage1_resume").exists()  # dropped once the group is complete
