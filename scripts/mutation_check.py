@@ -9467,6 +9467,18 @@ EDITS = {
         "[cut : a.size - cut - 1]))",
         "tests/test_budget_stats.py::test_the_iqm_is_rliables_to_the_last_bit",
     ),
+    "the behaviour curves' csv written before their figure": Edit(
+        "rlkit/behaviour/curves.py",
+        '    png = plot_curves(df, oracle, out or data_dir / "behaviour_curves.png", '
+        'f"behaviour data: {data_dir.name}")\n'
+        '    csv_path = data_dir / "behaviour_returns.csv"\n',
+        '    csv_path = data_dir / "behaviour_returns.csv"\n'
+        "    atomic_write_text(csv_path, table.to_csv(index=False))\n"
+        '    png = plot_curves(df, oracle, out or data_dir / "behaviour_curves.png", '
+        'f"behaviour data: {data_dir.name}")\n'
+        "    if False:\n",
+        "tests/test_cli.py::test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -452,6 +452,7 @@ def test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it(arg
         last.startswith("error: '/proc/csro-test") and "': cannot be made there (No such file or directory): " in last
     )
     assert not (tmp_path / "offline_dataset").exists()  # (refused before stage 1 trained: --out is checked first)
+    assert not (tiny_data / "behaviour_returns.csv").exists()  # (curves: the figure is written first; the data kept)
 
 
 def test_a_group_without_its_command_is_one_line(capsys):

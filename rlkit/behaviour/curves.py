@@ -113,12 +113,13 @@ def plot_curves(df: pd.DataFrame, oracle: dict[int, float], out: Path, title: st
 
 
 def write_curves(data_dir: str | Path, out: Path | None = None, env_params: dict | None = None) -> tuple[Path, Path]:
-    """DATA_DIR/behaviour_returns.csv (every task and checkpoint, with the oracle return) and the figure."""
+    """DATA_DIR/behaviour_returns.csv (every task and checkpoint, with the oracle return) and the figure, the figure
+    first: a figure that cannot be written where `out` says leaves the data folder as it was."""
     data_dir = Path(data_dir)
     df = behaviour_returns(data_dir)
     oracle = oracle_returns(data_dir, env_params)
     table = df.assign(oracle_return=df["task"].map(oracle).astype(float))
+    png = plot_curves(df, oracle, out or data_dir / "behaviour_curves.png", f"behaviour data: {data_dir.name}")
     csv_path = data_dir / "behaviour_returns.csv"
     atomic_write_text(csv_path, table.to_csv(index=False))
-    png = plot_curves(df, oracle, out or data_dir / "behaviour_curves.png", f"behaviour data: {data_dir.name}")
     return csv_path, png
