@@ -9479,6 +9479,18 @@ EDITS = {
         "    if False:\n",
         "tests/test_cli.py::test_a_folder_or_file_the_filesystem_does_not_make_is_one_line_naming_it",
     ),
+    "the SAC config cache keyed without one's own file's content": Edit(
+        "rlkit/behaviour/settings.py",
+        "    return _load_sac_config(name, tuple(overrides), content)",
+        "    return _load_sac_config(name, tuple(overrides), None)",
+        "tests/test_sac.py::test_a_sac_config_is_composed_once_per_name_overrides_and_file_content",
+    ),
+    "the SAC config composed without its overrides": Edit(
+        "rlkit/behaviour/settings.py",
+        "    return BehaviourSettings.from_hydra(compose_sac_config(name, list(overrides)))",
+        "    return BehaviourSettings.from_hydra(compose_sac_config(name, []))",
+        "tests/test_sac.py::test_a_sac_config_is_composed_once_per_name_overrides_and_file_content",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

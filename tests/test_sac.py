@@ -125,6 +125,39 @@ def test_the_sac_config_reaches_stage_1_as_one_typed_settings_object():
         point.tasks_per_group = 2
 
 
+def test_a_sac_config_is_composed_once_per_name_overrides_and_file_content(tmp_path, monkeypatch):
+    """`load_sac_config` keeps what hydra composed: the same name and overrides give the same (frozen) settings
+    without composing again, equal to a composition of their own; other overrides, or one's own file rewritten
+    under the same path, are composed anew."""
+    import dataclasses
+
+    from rlkit.behaviour import settings as module
+
+    composed = []
+    real = module.compose_sac_config
+
+    def counting(name, overrides):
+        composed.append((name, list(overrides)))
+        return real(name, overrides)
+
+    module._load_sac_config.cache_clear()
+    monkeypatch.setattr(module, "compose_sac_config", counting)
+    try:
+        first = load_sac_config("tiny_point", ["seed=5"])
+        assert load_sac_config("tiny_point", ["seed=5"]) is first and len(composed) == 1
+        assert first == module.BehaviourSettings.from_hydra(real("tiny_point", ["seed=5"]))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            first.schedule.seed = 6
+        assert load_sac_config("tiny_point", ["seed=6"]).schedule.seed == 6 and len(composed) == 2
+        mine = tmp_path / "mine.yaml"
+        mine.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 600\n")
+        assert load_sac_config(str(mine), []).schedule.num_train_steps == 600
+        mine.write_text("defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: 800\n")
+        assert load_sac_config(str(mine), []).schedule.num_train_steps == 800 and len(composed) == 4
+    finally:
+        module._load_sac_config.cache_clear()
+
+
 def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_checked(tmp_path):
     """A researcher's SAC yaml lives outside the installed package (`--sac_config PATH.yaml`), its defaults naming the
     package's files; one setting a key nothing reads (a typo: num_train_step trained the default's steps without

@@ -260,8 +260,18 @@ class BehaviourSettings:
 
 
 def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:
-    """The settings of SAC_CONFIG_DIR/NAME.yaml with hydra `KEY=VALUE` overrides, every value checked."""
-    return BehaviourSettings.from_hydra(compose_sac_config(name, overrides))
+    """The settings of SAC_CONFIG_DIR/NAME.yaml (or of a yaml file of one's own) with hydra `KEY=VALUE` overrides,
+    every value checked. Composed once per process for each name, overrides and content of one's own file: hydra's
+    two compositions take ~0.2 s, asked for again by each stage-1 run, plan and test (the settings are frozen)."""
+    own = Path(name) if name.endswith((".yaml", ".yml")) else None
+    content = own.read_bytes() if own is not None and own.is_file() else None
+    return _load_sac_config(name, tuple(overrides), content)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_sac_config(name: str, overrides: tuple[str, ...], content: bytes | None) -> BehaviourSettings:
+    """`load_sac_config` composed (`content`: the bytes of one's own file, read by the caller, a key only)."""
+    return BehaviourSettings.from_hydra(compose_sac_config(name, list(overrides)))
 
 
 def _leaf_keys(cfg) -> set[str]:
