@@ -555,9 +555,16 @@ def default_dict() -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """`typing.get_type_hints` of a config dataclass, resolved once per class: its annotations are strings (`from
+    __future__ import annotations`), and resolving them on every build was most of `load_config`'s time. Read only."""
+    return typing.get_type_hints(cls)
+
+
 def declared_keys(cls: type = Config, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:
     """(dotted name, field) of every key declared on `cls` and its sections, in declaration order."""
-    hints, out = typing.get_type_hints(cls), []
+    hints, out = type_hints(cls), []
     for f in fields(cls):
         tp = hints[f.name]
         out += declared_keys(tp, f"{prefix}{f.name}.") if dataclasses.is_dataclass(tp) else [(prefix + f.name, f)]
@@ -656,7 +663,7 @@ def _coerce(name: str, value: Any, tp: Any) -> Any:
 
 
 def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     kwargs = {}
     for f in fields(cls):
         name = f"{prefix}{f.name}"
@@ -672,7 +679,7 @@ def checked_env_params(params: dict[str, Any]) -> dict[str, Any]:
     """`params` with each key that `env_params` declares held to its declared type and range, and read as a config
     reads it (a task count of 2.0 is 2): a Python caller of `make_env` reaches the env without a config. A bad
     value is the config's own one-line refusal, naming the key."""
-    hints, out = typing.get_type_hints(EnvParams), dict(params)
+    hints, out = type_hints(EnvParams), dict(params)
     for f in fields(EnvParams):
         if out.get(f.name) is not None:
             name = f"env_params.{f.name}"

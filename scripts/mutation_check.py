@@ -9491,6 +9491,12 @@ EDITS = {
         "    return BehaviourSettings.from_hydra(compose_sac_config(name, []))",
         "tests/test_sac.py::test_a_sac_config_is_composed_once_per_name_overrides_and_file_content",
     ),
+    "a config class's type hints resolved on every build": Edit(
+        "rlkit/config.py",
+        "@functools.cache\ndef type_hints(",
+        "def type_hints(",
+        "tests/test_config.py::test_a_config_class_has_its_type_hints_resolved_once_and_alike",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

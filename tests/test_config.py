@@ -1258,3 +1258,17 @@ def test_a_last_word_without_its_value_is_named_as_such():
     """An odd word out without '=' has no value; it is not a KEY=VALUE of stage 1's form."""
     with pytest.raises(UserError, match=r"^override 'foo' has no value: expected --KEY VALUE pairs$"):
         parse_override_args(["--num_iterations", "2", "foo"])
+
+
+def test_a_config_class_has_its_type_hints_resolved_once_and_alike():
+    """`type_hints` keeps each config dataclass's resolved annotations: the same dict as typing's, for every section,
+    resolved on the first call only."""
+    import dataclasses
+    import typing
+
+    from rlkit.config import Config, type_hints
+
+    classes = {Config, *(t for t in type_hints(Config).values() if dataclasses.is_dataclass(t))}
+    assert len(classes) >= 3, classes  # (the config and its sections: env_params, algo_params, ...)
+    for cls in classes:
+        assert type_hints(cls) == typing.get_type_hints(cls) and type_hints(cls) is type_hints(cls), cls
