@@ -9497,6 +9497,18 @@ EDITS = {
         "def type_hints(",
         "tests/test_config.py::test_a_config_class_has_its_type_hints_resolved_once_and_alike",
     ),
+    "a package SAC config's own keys composed for every set of overrides": Edit(
+        "rlkit/behaviour/settings.py",
+        "            own = _package_keys(name) if folder == SAC_CONFIG_DIR else _leaf_keys(compose(config_name=name))",
+        "            own = _leaf_keys(compose(config_name=name))",
+        "tests/test_sac.py::test_a_package_sac_configs_own_keys_are_composed_once_for_every_set_of_overrides",
+    ),
+    "one's own SAC file's keys kept from its first version": Edit(
+        "rlkit/behaviour/settings.py",
+        "            own = _package_keys(name) if folder == SAC_CONFIG_DIR else _leaf_keys(compose(config_name=name))",
+        "            own = _package_keys(name)",
+        "tests/test_sac.py::test_a_package_sac_configs_own_keys_are_composed_once_for_every_set_of_overrides",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -158,6 +158,38 @@ def test_a_sac_config_is_composed_once_per_name_overrides_and_file_content(tmp_p
         module._load_sac_config.cache_clear()
 
 
+def test_a_package_sac_configs_own_keys_are_composed_once_for_every_set_of_overrides(tmp_path, monkeypatch):
+    """The first of the two compositions (the file alone, whose keys the overrides must name) of a package config is
+    done once: two sets of overrides cost three compositions, not four. One's own file is composed alone each time."""
+    import hydra
+
+    from rlkit.behaviour import settings as module
+
+    calls = []
+    real = hydra.compose
+
+    def counting(config_name=None, overrides=None, **kwargs):
+        calls.append((config_name, list(overrides or [])))
+        return real(config_name=config_name, overrides=overrides or [], **kwargs)
+
+    module._reference_keys()  # (its own two compositions, once per process)
+    for cache in (module._load_sac_config, module._package_keys):
+        cache.cache_clear()
+    monkeypatch.setattr(hydra, "compose", counting)
+    try:
+        load_sac_config("tiny_point", ["seed=7"])
+        load_sac_config("tiny_point", ["seed=8"])
+        assert calls == [("tiny_point", []), ("tiny_point", ["seed=7"]), ("tiny_point", ["seed=8"])], calls
+        mine = tmp_path / "mine.yaml"
+        for steps in (600, 800):
+            mine.write_text(f"defaults:\n  - tiny_point\n  - _self_\n\nnum_train_steps: {steps}\n")
+            assert load_sac_config(str(mine), ["seed=7"]).schedule.num_train_steps == steps
+        assert [c for c in calls[3:] if c == ("mine", [])] == [("mine", [])] * 2, calls
+    finally:
+        for cache in (module._load_sac_config, module._package_keys):
+            cache.cache_clear()
+
+
 def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_checked(tmp_path):
     """A researcher's SAC yaml lives outside the installed package (`--sac_config PATH.yaml`), its defaults naming the
     package's files; one setting a key nothing reads (a typo: num_train_step trained the default's steps without

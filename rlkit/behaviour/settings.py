@@ -344,6 +344,15 @@ def _reference_keys() -> frozenset[str]:
         return frozenset(_leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point")))
 
 
+@functools.cache
+def _package_keys(name: str) -> frozenset[str]:
+    """The keys the package's SAC config `name` sets, composed once per process (the package's files do not change
+    while it runs; a file of one's own is composed each time). Called inside hydra's `initialize_config_dir`."""
+    from hydra import compose
+
+    return frozenset(_leaf_keys(compose(config_name=name)))
+
+
 def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str]):
     """`compose_sac_config` of the config `name` of `folder`, named `label` in messages (the user's path for a file
     of one's own, whose temporary copy is not named): the file alone must load and set only the settings' keys,
@@ -368,7 +377,7 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
     known = _reference_keys()
     with initialize_config_dir(config_dir=str(folder), version_base=None):
         try:
-            own = _leaf_keys(compose(config_name=name))
+            own = _package_keys(name) if folder == SAC_CONFIG_DIR else _leaf_keys(compose(config_name=name))
         except (HydraException, OmegaConfBaseException, yaml.YAMLError, ValueError) as e:
             first = " ".join(str(e).split()).replace(str(folder / f"{name}.yaml"), label)
             first = first.split(" Config search path")[0]
