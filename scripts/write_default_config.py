@@ -12,13 +12,12 @@ import dataclasses
 import json
 import sys
 import textwrap
-import typing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rlkit.config import REFERENCE_ONLY, Config, ReferenceOnly  # noqa: E402
+from rlkit.config import REFERENCE_ONLY, Config, ReferenceOnly, type_hints  # noqa: E402
 from rlkit.fileio import atomic_write_text  # noqa: E402
 
 DEFAULT_CONFIG_PATH = ROOT / "configs" / "default.py"
@@ -62,7 +61,7 @@ def _reference_only_comment(ref: ReferenceOnly) -> str:
 def _section(cls: type, prefix: str, depth: int) -> list[str]:
     """The lines of one dataclass's keys, then its reference-only keys."""
     indent = "    " * depth
-    hints, lines = typing.get_type_hints(cls), []
+    hints, lines = type_hints(cls), []
     for f in dataclasses.fields(cls):
         if dataclasses.is_dataclass(hints[f.name]):
             lines += [

@@ -338,10 +338,10 @@ def compose_sac_config(name: str, overrides: list[str]):
 @functools.cache
 def _reference_keys() -> frozenset[str]:
     """The settings' keys: those of the package's train.yaml and train_point.yaml (the reference's files)."""
-    from hydra import compose, initialize_config_dir
+    from hydra import initialize_config_dir
 
     with initialize_config_dir(config_dir=str(SAC_CONFIG_DIR), version_base=None):
-        return frozenset(_leaf_keys(compose(config_name="train")) | _leaf_keys(compose(config_name="train_point")))
+        return _package_keys("train") | _package_keys("train_point")
 
 
 @functools.cache
