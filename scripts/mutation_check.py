@@ -9509,6 +9509,30 @@ EDITS = {
         "            own = _package_keys(name)",
         "tests/test_sac.py::test_a_package_sac_configs_own_keys_are_composed_once_for_every_set_of_overrides",
     ),
+    "a resumed BOREL run past its VAE stage is checked for the stage's memory": Edit(
+        "rlkit/experiment.py",
+        "        if int(vae.steps) < b.vae_steps:\n            self._check_vae_memory()",
+        "        if int(vae.steps) <= b.vae_steps:\n            self._check_vae_memory()",
+        "tests/test_borel.py::test_a_run_past_its_vae_stage_is_not_refused_for_the_stages_memory",
+    ),
+    "debug.log names an unknown revision None": Edit(
+        "rlkit/experiment.py",
+        'revision = code["revision"] or "unknown',
+        'revision = code["revision"] and "unknown',
+        "tests/test_run_folder.py::test_a_runs_debug_log_names_the_code_and_code_json_the_vae_step_it_resumed_at",
+    ),
+    "code.json names the VAE step of a run resumed past its VAE stage": Edit(
+        "rlkit/experiment.py",
+        "vae_steps is not None and vae_steps < self.borel.vae_steps",
+        "vae_steps is not None and vae_steps <= self.borel.vae_steps",
+        "tests/test_run_folder.py::test_a_runs_debug_log_names_the_code_and_code_json_the_vae_step_it_resumed_at",
+    ),
+    "code.json names a VAE step for a run started anew": Edit(
+        "rlkit/experiment.py",
+        "in_vae = resumed and vae_steps",
+        "in_vae = vae_steps",
+        "tests/test_run_folder.py::test_a_runs_debug_log_names_the_code_and_code_json_the_vae_step_it_resumed_at",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1834,6 +1834,30 @@ def test_a_vae_steps_memory_by_hand():
     assert 2**26 <= free <= memory, (free, memory)
 
 
+def test_a_run_past_its_vae_stage_is_not_refused_for_the_stages_memory():
+    """The VAE stage checks the free memory only where it has steps to train: a run resumed with all its VAE steps done
+    (on a host with less memory free than a VAE step needs) goes on to its iterations; one step short, it is checked
+    (and refused) before its step."""
+
+    class Refused(Exception):
+        pass
+
+    def refuse():
+        checked.append(int(t.trainer.agent.encoder.steps))
+        raise Refused
+
+    t, checked = object.__new__(MetaTrainer), []
+    t.borel, t.train_tasks, t._check_vae_memory = SimpleNamespace(vae_steps=15), torch.arange(4), refuse
+    t.setup, t.cfg = SimpleNamespace(device=torch.device("cpu")), None
+    t.trainer = SimpleNamespace(agent=SimpleNamespace(encoder=SimpleNamespace(steps=torch.tensor(15))))
+    t.vae_stage(logger=None)
+    assert checked == []
+    t.trainer.agent.encoder.steps = torch.tensor(14)
+    with pytest.raises(Refused):
+        t.vae_stage(logger=None)
+    assert checked == [14]
+
+
 @pytest.mark.slow
 def test_a_vae_step_past_the_free_memory_is_refused_in_one_line(tiny_data, tmp_path, monkeypatch):
     """Sequences of 2000 steps without borel_elbo_terms ran the CPU out of memory (24 GiB): killed without a word. The

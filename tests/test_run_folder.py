@@ -358,6 +358,38 @@ def _one_code(monkeypatch):
     return rf
 
 
+def test_a_runs_debug_log_names_the_code_and_code_json_the_vae_step_it_resumed_at(tmp_path, monkeypatch):
+    """`MetaTrainer._record_code`: debug.log's line names the revision and the versions (a checkout git cannot name
+    is said to be unknown, not "None"); a BOREL run resumed inside its VAE stage records that step as where the code
+    took over, one resumed past it (or started anew) no stage."""
+    import json
+    from types import SimpleNamespace
+
+    import torch
+
+    from rlkit.experiment import MetaTrainer
+
+    rf = _one_code(monkeypatch)
+    t, lines = object.__new__(MetaTrainer), []
+    t.setup, t.counters = SimpleNamespace(out_dir=tmp_path, device=torch.device("cpu")), {"iteration": 0}
+    t.capture, t.fused, t.borel = False, False, SimpleNamespace(vae_steps=15)
+    t.trainer = SimpleNamespace(agent=SimpleNamespace(encoder=SimpleNamespace(steps=torch.tensor(10))))
+    logger = SimpleNamespace(info=lines.append)
+    t._record_code(logger, resumed=False)  # (started anew at VAE step 10: no stage)
+    monkeypatch.setattr(rf, "running_versions", lambda: {"torch": "2.14.0"})
+    t._record_code(logger, resumed=True)
+    assert lines == [f"code abc, versions {json.dumps({'torch': v})}" for v in ("2.13.0", "2.14.0")]
+    monkeypatch.setattr(rf, "source_revision", lambda: None)
+    t.trainer.agent.encoder.steps, t.counters["iteration"] = torch.tensor(15), 2
+    t._record_code(logger, resumed=True)
+    assert lines[-1] == 'code unknown (not a git checkout, or git could not say), versions {"torch": "2.14.0"}'
+    assert [(e["from_iteration"], e["revision"], e.get("from_stage")) for e in rf.read_code_record(tmp_path)] == [
+        (0, "abc", None),
+        (0, "abc", "VAE step 10"),
+        (2, None, None),
+    ]
+
+
 def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
     """A resume is compared with the *last* entry of code.json: a run trained on the CPU, resumed on a GPU, then resumed
     on the CPU again lists three entries (the last resume on the CPU is not folded into the first entry, which left the
