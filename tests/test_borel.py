@@ -894,6 +894,9 @@ def test_tiny_run_of_both_stages_and_resume_in_the_vae_stage(tiny_data, tmp_path
     assert list(df.columns[-len(VAE_COLUMNS) :]) == list(VAE_COLUMNS.values())
     assert (df["VAE Steps"] == 15).all() and (df["VAE Loss"] > 0).all() and (df["QF Loss"] > 0).all()
     assert "vae 10/15" in (run / "debug.log").read_text() and "relabelled 480 rows" in (run / "debug.log").read_text()
+    v = {k: df[c].iloc[-1] for k, c in VAE_COLUMNS.items()}  # the last block's means, as debug.log gives them
+    last = f"vae 15/15: loss {v['loss']:.4g} (reward {v['reward']:.4g}, state {v['state']:.4g}, kl {v['kl']:.4g}) in "
+    assert last in (run / "debug.log").read_text() and len({v["loss"], v["reward"], v["kl"]}) == 3
     snap = torch.load(run / "snapshots" / "itr_1.pt", weights_only=True)
     assert int(snap["trainer"]["modules"]["agent"]["encoder.steps"]) == 15  # the VAE is in the snapshots
 
@@ -1856,6 +1859,34 @@ def test_a_run_past_its_vae_stage_is_not_refused_for_the_stages_memory():
     with pytest.raises(Refused):
         t.vae_stage(logger=None)
     assert checked == [14]
+
+
+def test_the_vae_memory_check_sizes_the_longest_sequence_and_the_decoded_beliefs(monkeypatch):
+    """`_check_vae_memory` on sequences of 5 and 40 steps (padded to the longest), 3 of 4 tasks drawn x 2 sequences:
+    without borel_elbo_terms every belief of 41 is decoded, with 7 (or 50, more than there are) that many; a step that
+    needs exactly the free memory, or a device whose free memory cannot be read, is let through."""
+    t = object.__new__(MetaTrainer)
+    t.train_tasks = torch.arange(4)
+    t.setup = SimpleNamespace(sequences=SimpleNamespace(lengths=torch.tensor([5, 40, 12])), obs_dim=2, device="cpu")
+    free = {"bytes": 0}
+    monkeypatch.setattr(borel, "free_bytes", lambda device: free["bytes"])
+
+    def refusal(elbo_terms):
+        t.borel = SimpleNamespace(vae_tasks=3, vae_sequences=2, elbo_terms=elbo_terms, decode_state=False)
+        with pytest.raises(UserError) as refused:
+            t._check_vae_memory()
+        return str(refused.value).split(", about")[0]
+
+    assert refusal(None) == "BOREL's VAE step decodes 6 sequences x 41 beliefs x 40 steps"
+    assert refusal(7) == "BOREL's VAE step decodes 6 sequences x 7 beliefs x 40 steps"
+    assert refusal(50) == "BOREL's VAE step decodes 6 sequences x 41 beliefs x 40 steps"
+    free["bytes"] = borel.vae_step_bytes(6, 40, 7, 2, False)
+    t.borel.elbo_terms = 7
+    t._check_vae_memory()
+    free["bytes"] -= 1
+    assert refusal(7).endswith("6 sequences x 7 beliefs x 40 steps")
+    free["bytes"] = None
+    t._check_vae_memory()
 
 
 @pytest.mark.slow

@@ -383,11 +383,9 @@ def test_a_runs_debug_log_names_the_code_and_code_json_the_vae_step_it_resumed_a
     t.trainer.agent.encoder.steps, t.counters["iteration"] = torch.tensor(15), 2
     t._record_code(logger, resumed=True)
     assert lines[-1] == 'code unknown (not a git checkout, or git could not say), versions {"torch": "2.14.0"}'
-    assert [(e["from_iteration"], e["revision"], e.get("from_stage")) for e in rf.read_code_record(tmp_path)] == [
-        (0, "abc", None),
-        (0, "abc", "VAE step 10"),
-        (2, None, None),
-    ]
+    entries = [(e["from_iteration"], e["revision"], e.get("from_stage")) for e in rf.read_code_record(tmp_path)]
+    assert entries == [(0, "abc", None), (0, "abc", "VAE step 10"), (2, None, None)]
+    assert {e["device"] for e in rf.read_code_record(tmp_path)} == {"cpu, capture off"}
 
 
 def test_code_json_records_a_return_to_an_earlier_device(tmp_path, monkeypatch):
