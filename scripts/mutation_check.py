@@ -9581,6 +9581,18 @@ EDITS = {
         'f"kl {means[0]:.4g}) in',
         "tests/test_borel.py::test_tiny_run_of_both_stages_and_resume_in_the_vae_stage",
     ),
+    "show's refusal of other data says moved where --data_dir was not given": Edit(
+        "rlkit/show.py",
+        '(", moved" if data_dir is not None else',
+        '(", moved" if data_dir is None else',
+        "tests/test_show_path.py::test_show_path_repeats_the_meta_test_through_its_command_line",
+    ),
+    "an Np context episode past half the steps is drawn with a random first step": Edit(
+        "rlkit/show.py",
+        "setting.num_steps_per_eval), 0, len(path) - 1))",
+        "setting.num_steps_per_eval), 1, len(path) - 1))",
+        "tests/test_show_path.py::test_an_np_context_episode_past_half_the_steps_is_drawn_as_the_policys_only",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -250,7 +250,8 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
         m.setattr(rlkit.experiment, "run_data_print", lambda *a: {"digest": "another"})
         other = [str(TINY_CONFIG), "--seed", "3", "--exp_name", "m", "--data_dir", str(tiny_data), *common]
         result = CliRunner().invoke(show_path.main, other)
-    assert result.exit_code != 0 and "holds other data than" in str(result.exception)
+    assert result.exit_code != 0 and str(result.exception).startswith(f"--data_dir {str(tiny_data)!r} holds other data")
+    assert str(result.exception).endswith("expected that dataset, moved")  # (where --data_dir named it)
     row = pd.read_csv(run / "progress.csv").iloc[-1]
     for protocol, _, mean in calls:
         assert mean == pytest.approx(row[PROTOCOL_BY_KEY[protocol].column], rel=1e-6), protocol
@@ -614,6 +615,14 @@ def test_an_np_context_episode_random_throughout_is_drawn_gray_only(monkeypatch)
     drawn = _np_drawn(monkeypatch, [("context", 10, 10)])
     assert [kind for kind, _ in drawn] == ["context-random"]
     assert np.isfinite(drawn[0][1][:, 0]).all() and len(drawn[0][1]) == 11
+
+
+def test_an_np_context_episode_past_half_the_steps_is_drawn_as_the_policys_only(monkeypatch):
+    """After 25 scored steps of N = 40, ceil(40 / 2 - 25) = -5 steps are random: none, so the context episode is drawn
+    orange whole, its first point too (not a gray first step)."""
+    drawn = _np_drawn(monkeypatch, [("scored", 3, 25), ("context", 10, 10)])
+    assert [kind for kind, _ in drawn] == ["scored", "context"]
+    assert np.isfinite(drawn[1][1][:, 0]).all() and len(drawn[1][1]) == 11
 
 
 def test_record_protocol_scores_a_sparse_run_on_its_sparse_reward(monkeypatch):
