@@ -9593,6 +9593,12 @@ EDITS = {
         "setting.num_steps_per_eval), 1, len(path) - 1))",
         "tests/test_show_path.py::test_an_np_context_episode_past_half_the_steps_is_drawn_as_the_policys_only",
     ),
+    "a run's state says its test z is not keyed by the iteration": Edit(
+        "rlkit/experiment.py",
+        '"test_z_by_iteration": True,',
+        '"test_z_by_iteration": False,',
+        "tests/test_smoke.py::test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resumed",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',
