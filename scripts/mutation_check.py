@@ -9599,6 +9599,12 @@ EDITS = {
         '"test_z_by_iteration": False,',
         "tests/test_smoke.py::test_a_sampled_z_run_saved_before_test_z_was_keyed_by_iteration_is_not_resumed",
     ),
+    "an Np context episode whose policy took only its last step is drawn without that step": Edit(
+        "rlkit/show.py",
+        "if k < len(path) - 1 else []",
+        "if k < len(path) - 2 else []",
+        "tests/test_show_path.py::test_nps_drawing_splits_each_context_episode_at_its_random_steps",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -607,6 +607,10 @@ def test_nps_drawing_splits_each_context_episode_at_its_random_steps(monkeypatch
     random_part, policy_part = parts[1], parts[2]
     assert np.isfinite(random_part[:, 0]).tolist() == [True] * 6 + [False] * 5
     assert np.isfinite(policy_part[:, 0]).tolist() == [False] * 5 + [True] * 6
+    # after 11 scored steps, 9 of 10 are random: the policy's part is its last step, points 9 and 10
+    (kinds, parts) = zip(*_np_drawn(monkeypatch, [("scored", 3, 11), ("context", 10, 10)]))
+    assert kinds == ("scored", "context-random", "context")
+    assert np.isfinite(parts[2][:, 0]).tolist() == [False] * 9 + [True] * 2
 
 
 def test_an_np_context_episode_random_throughout_is_drawn_gray_only(monkeypatch):
