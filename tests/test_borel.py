@@ -118,6 +118,7 @@ def test_sequences_are_sampled_uniformly_each_of_a_tasks_last_included():
         ([20, 45], 20, r"task 3: an episode of 45 steps: expected at most env_params.max_episode_steps=20 \(the files"),
         ([20, 0, 5], 20, r"task 3: the files' episode lengths \[20, 0, 5\] do not cut its 25 rows into episodes"),
         ([20, 0, 1, 1, 1, 1, 1, 0, 0], 20, r"episode lengths \[20, 0, 1, 1, 1, 1, 1, 0\]\.\.\. do not cut its 25 rows"),
+        ([20, 0, 1, 1, 1, 1, 1, 0], 20, r"episode lengths \[20, 0, 1, 1, 1, 1, 1, 0\] do not cut its 25 rows"),
     ],
 )
 def test_data_without_episode_boundaries_is_a_one_line_error(lengths, limit, message):
