@@ -9611,6 +9611,18 @@ EDITS = {
         '("..." if len(lengths) >= 8 else "")',
         "tests/test_borel.py::test_data_without_episode_boundaries_is_a_one_line_error",
     ),
+    "Table 1's verdict on one seed does not say that it has no interval": Edit(
+        "rlkit/reproduce/prose.py",
+        'return text + "; with one seed there is no interval, so the paper\'s claim is not tested."',
+        'return text + "."',
+        "tests/test_reproduce.py::test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims",
+    ),
+    "the learning-curve figure shades a band for one run": Edit(
+        "rlkit/plot.py",
+        "        if len(frames) > 1:\n            ax.fill_between",
+        "        if len(frames) >= 1:\n            ax.fill_between",
+        "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -801,6 +801,9 @@ def test_the_learning_curve_figure_by_hand(tmp_path, monkeypatch):
     ref = reference_returns(find_runs(tmp_path)[0])
     references = [line.get_label() for line in ax.lines if line.get_label() not in PROTOCOLS]
     assert references == [f"oracle ({ref.oracle:.2f})", f"uniform random ({ref.random:.2f})"]
+    bands.clear()  # one run: its lines, and no band (it has no spread)
+    rlkit.plot.plot_runs(find_runs(tmp_path)[:1], tmp_path / "c.png")
+    assert bands == [] and figures[1].axes[0].get_title() == "point-robot: 1 run(s)"
 
 
 def test_plot_writes_learning_curve_png_in_the_runs_folder_by_default(tmp_path):

@@ -598,6 +598,10 @@ def test_when_no_method_has_learned_the_gaps_are_not_read_as_the_papers_claims(f
     text = table1_paragraph(final_table(learned, 1, ref), {}, frozenset(), still=29.4)
     assert text.startswith("**The normalised score does not measure learning at this profile**: doing nothing scores")
     assert "holds here" not in text
+    # one seed of each: a paired difference, but no interval to read the claim from
+    text = table1_paragraph(final_table({m: f[:1] for m, f in learned.items()}, 1, ref), {}, frozenset())
+    assert text.endswith("; with one seed there is no interval, so the paper's claim is not tested.")
+    assert "holds here" not in text and "No method has learned" not in text
 
 
 def test_one_seed_has_no_spread_and_a_run_shorter_than_the_window_is_refused(fast_intervals):
