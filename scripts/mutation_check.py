@@ -9623,6 +9623,18 @@ EDITS = {
         "        if len(frames) >= 1:\n            ax.fill_between",
         "tests/test_report_plot.py::test_the_learning_curve_figure_by_hand",
     ),
+    "the report's config sentence says seeds of one seed": Edit(
+        "rlkit/reproduce/document.py",
+        "f\"{method} seed{'s' if len(seeds) > 1 else ''}",
+        "f\"{method} seed{'s' if len(seeds) >= 1 else ''}",
+        "tests/test_reproduce.py::test_a_report_names_the_runs_config_differences_but_not_their_own_seed",
+    ),
+    "import-legacy without --env-name is not refused": Edit(
+        "rlkit/data/__main__.py",
+        '    "--env-name",\n    required=True,',
+        '    "--env-name",\n    required=False,',
+        "tests/test_dataset.py::test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1206,6 +1206,9 @@ def test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line(tmp_path):
         proc.stderr,
     )
     assert not (tmp_path / "ex").exists() and not (tmp_path / "im").exists()
+    proc = run_here([*args[:-2], "--allow-pickle"], cwd=ROOT, check=False)  # no env to hold the sizes to: refused
+    assert proc.returncode == 2 and proc.stderr == "error: Missing option '--env-name'.\n", proc.stderr
+    assert not (tmp_path / "im").exists()
 
 
 def test_data_of_an_older_physics_is_refused_by_loading_and_regenerate(tmp_path):

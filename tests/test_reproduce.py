@@ -1619,6 +1619,13 @@ def test_a_report_names_the_runs_config_differences_but_not_their_own_seed(tmp_p
         made = dict(s.load_config().to_dict(), seed=s.seed)
         atomic_write_text(s.out_dir / "variant.json", json.dumps(made))
     assert config_sentence(specs) is None
+    said = "Runs of another config than this profile's today, read as they were made (as made -> today): CSRO "
+    for k, s in enumerate(specs):  # one run made with another discount, then both: one line per (method, change)
+        made = json.loads((s.out_dir / "variant.json").read_text())
+        made["algo_params"]["discount"] = 0.5
+        atomic_write_text(s.out_dir / "variant.json", json.dumps(made))
+        seeds = "seed 3" if k == 0 else "seeds 3, 4"
+        assert config_sentence(specs) == f"{said}{seeds} (algo_params.discount: 0.5 -> 0.9)."
 
 
 def test_a_report_counts_the_unmeasured_runs_at_their_last_row(tmp_path, monkeypatch, fast_intervals):
