@@ -9635,6 +9635,18 @@ EDITS = {
         '    "--env-name",\n    required=False,',
         "tests/test_dataset.py::test_legacy_clis_name_a_bad_normalizer_or_row_in_one_line",
     ),
+    "Fig. 4 draws a lower whisker of one for a single seed": Edit(
+        "rlkit/reproduce/figures.py",
+        "[0.0 if math.isnan(lo) else s - lo",
+        "[1.0 if math.isnan(lo) else s - lo",
+        "tests/test_reproduce.py::test_fig4_whiskers_are_the_t_interval_of_each_mean_bar",
+    ),
+    "Fig. 4 draws an upper whisker of one for a single seed": Edit(
+        "rlkit/reproduce/figures.py",
+        "[0.0 if math.isnan(hi) else hi - s",
+        "[1.0 if math.isnan(hi) else hi - s",
+        "tests/test_reproduce.py::test_fig4_whiskers_are_the_t_interval_of_each_mean_bar",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

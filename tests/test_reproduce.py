@@ -805,6 +805,11 @@ def test_fig4_whiskers_are_the_t_interval_of_each_mean_bar(tmp_path, monkeypatch
         assert drawn["h"][k] - drawn["yerr"][0][k] == pytest.approx(lo) and drawn["h"][k] + drawn["yerr"][1][
             k
         ] == pytest.approx(hi)
+    one = {
+        k: pd.Series({"score": ref.score(np.array(v[:1])).mean(), "finals": np.array(v[:1])}) for k, v in finals.items()
+    }
+    plot_ablation(one, ref, tmp_path / "b.png", "t")  # one seed: no interval, so no whisker either way
+    assert np.asarray(drawn["yerr"]).tolist() == [[0.0] * 4, [0.0] * 4]
 
 
 def test_report_only_does_not_ask_for_a_writable_out(tmp_path, monkeypatch, capsys):
