@@ -9647,6 +9647,12 @@ EDITS = {
         "[1.0 if math.isnan(hi) else hi - s",
         "tests/test_reproduce.py::test_fig4_whiskers_are_the_t_interval_of_each_mean_bar",
     ),
+    "reproduce refuses --jobs at the process cap itself": Edit(
+        "rlkit/reproduce/__main__.py",
+        "    if jobs > MAX_THREADS:",
+        "    if jobs >= MAX_THREADS:",
+        "tests/test_reproduce_command.py::test_jobs_beyond_the_process_count_cap_is_one_line_and_trains_nothing",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

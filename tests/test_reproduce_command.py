@@ -120,6 +120,13 @@ def test_jobs_beyond_the_process_count_cap_is_one_line_and_trains_nothing(monkey
     assert exit_.value.code == 2 and err == [
         f"error: --jobs {2**70}: expected at most 1024 (runs trained at once, a process each)"
     ]
+    from rlkit.cli import MAX_THREADS
+    from rlkit.errors import UserError
+
+    # the cap itself is let through, one more is not
+    assert entry.checked_arguments("point-robot", "tiny", "0", "CSRO", MAX_THREADS, "o", "r", None)[0] == "tiny"
+    with pytest.raises(UserError, match=r"^--jobs 1025: expected at most 1024 \(runs trained at once"):
+        entry.checked_arguments("point-robot", "tiny", "0", "CSRO", MAX_THREADS + 1, "o", "r", None)
 
 
 def test_without_seeds_the_command_runs_seeds_0_1_2(monkeypatch, tmp_path):
