@@ -9653,6 +9653,36 @@ EDITS = {
         "    if jobs >= MAX_THREADS:",
         "tests/test_reproduce_command.py::test_jobs_beyond_the_process_count_cap_is_one_line_and_trains_nothing",
     ),
+    "Fig. 4's ordering holds with neither level with a half": Edit(
+        "rlkit/reproduce/prose.py",
+        'holds = s["neither"] < min(',
+        'holds = s["neither"] <= min(',
+        "tests/test_reproduce.py::test_fig4_paragraph_reads_the_ordering_off_per_seed_differences",
+    ),
+    "Fig. 4's ordering holds with both level with the better half": Edit(
+        "rlkit/reproduce/prose.py",
+        's["Np only"]) < s["both"]',
+        's["Np only"]) <= s["both"]',
+        "tests/test_reproduce.py::test_fig4_paragraph_reads_the_ordering_off_per_seed_differences",
+    ),
+    "behaviour curves refuse a checkpoint without sample episodes": Edit(
+        "rlkit/behaviour/curves.py",
+        'mean_return(read_checkpoint(tdir, c, "sample", missing_ok=True)),',
+        'mean_return(read_checkpoint(tdir, c, "sample", missing_ok=False)),',
+        "tests/test_dataset.py::test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic",
+    ),
+    "behaviour curves refuse a checkpoint without eval episodes": Edit(
+        "rlkit/behaviour/curves.py",
+        'mean_return(read_checkpoint(tdir, c, "eval", missing_ok=True)),',
+        'mean_return(read_checkpoint(tdir, c, "eval", missing_ok=False)),',
+        "tests/test_dataset.py::test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic",
+    ),
+    "behaviour_returns.csv is written with the frame's index": Edit(
+        "rlkit/behaviour/curves.py",
+        "atomic_write_text(csv_path, table.to_csv(index=False))",
+        "atomic_write_text(csv_path, table.to_csv(index=True))",
+        "tests/test_dataset.py::test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_eval_ones_as_deterministic",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

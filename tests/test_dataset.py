@@ -2754,7 +2754,7 @@ def test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_e
     deterministic_return that of its 'eval' episodes, not the other way round (the figure's two panels and the csv's
     columns would swap policies). By hand: 'sample' episodes of 4 steps of reward 1 (return 4), 'eval' ones of
     reward -2 (return -8)."""
-    from rlkit.behaviour.curves import behaviour_returns
+    from rlkit.behaviour.curves import behaviour_returns, write_curves
 
     def episodes(n_traj, reward):
         t = make_trajs(n_traj)
@@ -2769,6 +2769,18 @@ def test_curves_from_step_files_read_the_sample_episodes_as_stochastic_and_the_e
     assert df["checkpoint"].tolist() == [100, 200]
     assert df["stochastic_return"].tolist() == [4.0, 4.0]
     assert df["deterministic_return"].tolist() == [-8.0, -8.0]
+    # checkpoints whose file holds no eval episodes, or no sample ones: nan where they are missing, not an error
+    write_checkpoint(d, 300, {"sample": episodes(2, 1.0)})
+    write_checkpoint(d, 400, {"eval": episodes(1, -2.0)})
+    write_task_meta(d, {"env_name": "point-robot", "task_idx": 0, "checkpoints": [100, 200, 300, 400]})
+    df = behaviour_returns(tmp_path)
+    assert df["stochastic_return"].tolist()[2] == 4.0 and np.isnan(df["stochastic_return"].tolist()[3])
+    assert np.isnan(df["deterministic_return"].tolist()[2]) and df["deterministic_return"].tolist()[3] == -8.0
+    csv_path, _ = write_curves(tmp_path, tmp_path / "c.png")  # the table as written: one row per checkpoint, no index
+    assert csv_path.read_text().splitlines()[:2] == [
+        "task,checkpoint,stochastic_return,deterministic_return,oracle_return",
+        "0,100,4.0,-8.0,",  # (no oracle: task.json records no env_params)
+    ]
 
 
 # ---- the dataset's files, records and checks, value by value (a mutation audit of rlkit.data) ------------------

@@ -755,6 +755,10 @@ def test_fig4_paragraph_reads_the_ordering_off_per_seed_differences():
     assert "This is the paper's ordering" in firm and "not firm" not in firm and "CLUB only 0.60 [" in firm
     close = ablation_paragraph({**cells, "both": cell([-0.5, -1.5, -1.0])})
     assert "This is the paper's ordering" in close and "so the ordering is not firm" in close
+    # a tie is not "<": neither level with a half, or both level with the better half, is not the paper's ordering
+    low = ablation_paragraph({**cells, "Np only": cells["neither"], "both": cell([-0.5, -0.4, -0.6])})
+    high = ablation_paragraph({**cells, "both": cells["CLUB only"]})
+    assert "This is not the paper's ordering" in low and "This is not the paper's ordering" in high
 
 
 def test_the_report_of_a_damaged_progress_csv_is_one_line(tmp_path):
