@@ -5594,8 +5594,8 @@ EDITS = {
     ),
     "a .yml SAC file looked up as a package name": Edit(
         BEHAVIOUR_SETTINGS,
-        '    if not name.endswith((".yaml", ".yml")):',
-        '    if not name.endswith(".yaml"):',
+        '    return Path(name) if name.endswith((".yaml", ".yml")) else None',
+        '    return Path(name) if name.endswith(".yaml") else None',
         "tests/test_sac.py::test_a_sac_config_file_of_ones_own_may_end_in_yml",
     ),
     "a SAC key given twice with hydra's prefixes accepted": Edit(

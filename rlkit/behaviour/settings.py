@@ -263,7 +263,7 @@ def load_sac_config(name: str, overrides: list[str]) -> BehaviourSettings:
     """The settings of SAC_CONFIG_DIR/NAME.yaml (or of a yaml file of one's own) with hydra `KEY=VALUE` overrides,
     every value checked. Composed once per process for each name, overrides and content of one's own file: hydra's
     two compositions take ~0.2 s, asked for again by each stage-1 run, plan and test (the settings are frozen)."""
-    own = Path(name) if name.endswith((".yaml", ".yml")) else None
+    own = _own_sac_file(name)
     content = own.read_bytes() if own is not None and own.is_file() else None
     return _load_sac_config(name, tuple(overrides), content)
 
@@ -301,18 +301,23 @@ def override_values(overrides: list[str], key: str) -> list[str]:
 UNREAD_SAC_KEYS = frozenset({"hydra", "experiment", "agent.name"})  # in the yaml files (or hydra's), read by nothing
 
 
+def _own_sac_file(name: str) -> Path | None:
+    """The path `name` gives to a SAC yaml file of one's own, or None for a name of SAC_CONFIG_DIR's."""
+    return Path(name) if name.endswith((".yaml", ".yml")) else None
+
+
 @contextlib.contextmanager
 def _sac_config_dir(name: str) -> Iterator[tuple[Path, str]]:
     """(folder, config name) to compose `name` from: SAC_CONFIG_DIR and NAME, or for a path to a yaml file of
     one's own (kept outside the installed package), a temporary copy of SAC_CONFIG_DIR holding that file too, so
     that its `defaults` can name the package's files (`- train_point`, `- agent: sac`)."""
-    if not name.endswith((".yaml", ".yml")):
+    path = _own_sac_file(name)
+    if path is None:
         names = sorted(p.stem for p in SAC_CONFIG_DIR.glob("*.yaml"))
         if name not in names:  # (a name, not a path into the package: `./tiny_point`, `agent/sac`)
             raise UserError(f"unknown --sac_config {name!r}: expected one of {names}, or a path to a .yaml file")
         yield SAC_CONFIG_DIR, name
         return
-    path = Path(name)
     if not path.is_file():
         raise UserError(f"--sac_config {name!r} not found: expected a SAC config file, or a name of {SAC_CONFIG_DIR}")
     if (SAC_CONFIG_DIR / f"{path.stem}.yaml").is_file():
