@@ -2203,7 +2203,8 @@ def test_runs_of_the_same_versions_recorded_in_another_order_were_trained_by_one
 
 def test_a_cost_estimate_under_an_hour_and_a_half_is_given_in_minutes(tmp_path, monkeypatch):
     """The estimate is in minutes up to 90 of them, in hours from there: runs of 4,500 s of steps are "75 min", of
-    6,000 s "1.7 h" (the budget, the timed step and the schedule stood in for: only the wording is read here)."""
+    5,399 s "90 min", of 5,400 s (90 min exactly) "1.5 h", of 6,000 s "1.7 h" (the budget, the timed step and the
+    schedule stood in for: only the wording is read here)."""
     import rlkit.budget
 
     budget = SimpleNamespace(summary=lambda: "b", left_after=lambda *a: 1.0, step_flops=1e9, stages=[])
@@ -2212,7 +2213,7 @@ def test_a_cost_estimate_under_an_hour_and_a_half_is_given_in_minutes(tmp_path, 
     monkeypatch.setattr(rlkit.budget, "usable_cores", lambda: 2)
     monkeypatch.setattr(rlkit.torch.flops, "MatmulProbe", lambda: lambda: 1e9)
     specs = run_specs("point-robot", "tiny", ["CSRO"], [0], tmp_path, 1, None, None)
-    for seconds, said in ((4500.0, "75 min"), (6000.0, "1.7 h")):
+    for seconds, said in ((4500.0, "75 min"), (5399.0, "90 min"), (5400.0, "1.5 h"), (6000.0, "1.7 h")):
         monkeypatch.setattr(rlkit.budget, "makespan", lambda left, slots, s=seconds: s)
         line = budget_lines(specs, specs, 1, "cpu")[-1]
         assert f"so the 1 run(s) to train need about {said} of training steps at 1 job(s)" in line, line

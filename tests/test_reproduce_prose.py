@@ -301,12 +301,15 @@ def test_csros_claim_is_not_established_when_it_loses_exactly_what_the_baseline_
 
 def test_csro_tied_with_a_baseline_on_every_seed_is_neither_above_nor_below_it():
     """CSRO's Np returns equal FOCAL's on both seeds: the paired difference is [0, 0], so the ranking against FOCAL is
-    not established (not "below FOCAL", nor left unsaid)."""
+    not established (not "below FOCAL", nor left unsaid). Half a unit ahead on both seeds, it is above FOCAL."""
     text = curves_paragraph(_np_table({"CSRO": [-5.0, -6.0], "FOCAL": [-5.0, -6.0]}))
     assert (
         "paired by seed (95% CI): FOCAL 0.00 [0.00, 0.00]: not established against FOCAL (the ranking is not "
         "established at this number of seeds). Against" in text
     )
+    # half a unit of return ahead on both seeds: [0.50, 0.50] lies above 0 (not "above" only past 1)
+    text = curves_paragraph(_np_table({"CSRO": [-4.5, -5.5], "FOCAL": [-5.0, -6.0]}))
+    assert "paired by seed (95% CI): FOCAL 0.50 [0.50, 0.50]: above FOCAL. Against" in text
 
 
 def test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed():
