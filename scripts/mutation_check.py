@@ -9701,6 +9701,18 @@ EDITS = {
         "    if table2 is None:",
         "tests/test_reproduce.py::test_report_structure_and_numbers_come_from_the_runs",
     ),
+    "the matmul probe counts n·k·m FLOPs a product, not 2·n·k·m": Edit(
+        "rlkit/torch/flops.py",
+        "best = max(best, 2 * a.shape[0] * a.shape[1] * b.shape[1] * reps / (time.perf_counter() - t))",
+        "best = max(best, a.shape[0] * a.shape[1] * b.shape[1] * reps / (time.perf_counter() - t))",
+        "tests/test_networks.py::test_matmul_probe_rates_each_shape_by_its_flops_and_keeps_the_fastest",
+    ),
+    "the matmul probe times a training step's shape 200 x 256": Edit(
+        "rlkit/torch/flops.py",
+        "(16384, 200, 200)",
+        "(16384, 200, 256)",
+        "tests/test_networks.py::test_matmul_probe_rates_each_shape_by_its_flops_and_keeps_the_fastest",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

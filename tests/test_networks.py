@@ -173,6 +173,31 @@ def test_flops_counted_alike_on_every_path(kernels):
     assert count_flops(lambda: net(x).sum().backward()) == forward + forward + 2 * 10 * (16 * 16 + 16 * 3)
 
 
+def test_matmul_probe_rates_each_shape_by_its_flops_and_keeps_the_fastest(monkeypatch):
+    """`MatmulProbe()` answers the best shape's rate, 2 x n x k x m FLOPs a product, 3 products timed together: with
+    one shape timed at 1 ms and the others at 1 s it is 6 x 1024^3 / 1e-3 = 6.44e12 FLOP/s for the square shape,
+    6 x 16384 x 200 x 200 / 1e-3 = 3.93e12 and 6 x 8192 x 256 x 256 / 1e-3 = 3.22e12 for a step's big shapes (the
+    operands stood in for by their shapes, the clock by fixed times)."""
+    from types import SimpleNamespace
+
+    import rlkit.torch.flops as fl
+
+    class Operand:
+        def __init__(self, *shape):
+            self.shape = shape
+
+        def __matmul__(self, other):
+            return None
+
+    monkeypatch.setattr(fl, "torch", SimpleNamespace(randn=Operand))
+    for fast, want in enumerate((6 * 1024**3 / 1e-3, 6 * 16384 * 200 * 200 / 1e-3, 6 * 8192 * 256 * 256 / 1e-3)):
+        probe = fl.MatmulProbe()
+        times = [1e-3 if i == fast else 1.0 for i in range(3)]
+        ticks = iter([x for i, d in enumerate(times) for x in (10.0 * i, 10.0 * i + d)])  # each shape's start, end
+        monkeypatch.setattr(fl, "time", SimpleNamespace(perf_counter=ticks.__next__))
+        assert probe() == pytest.approx(want, rel=1e-9)
+
+
 def test_mlp_equals_sequential_reference(kernels):
     net = MLP([4, 16, 16, 3], output_activation=torch.tanh, generator=torch.Generator().manual_seed(0))
     seq = torch.nn.Sequential(
