@@ -9713,6 +9713,24 @@ EDITS = {
         "(16384, 200, 256)",
         "tests/test_networks.py::test_matmul_probe_rates_each_shape_by_its_flops_and_keeps_the_fastest",
     ),
+    "stage 1 records its settings before checking that checkpoints will come": Edit(
+        "rlkit/behaviour/generate.py",
+        "        check_checkpoints_come(env_name, env_params, spec.sched)\n        claim_dataset_settings(data_dir, settings)\n",
+        "        claim_dataset_settings(data_dir, settings)\n        check_checkpoints_come(env_name, env_params, spec.sched)\n",
+        "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
+    ),
+    "stage 1 on Ray leaves the no-checkpoint check to its workers": Edit(
+        "rlkit/cluster/behaviour.py",
+        "        check_checkpoints_come(env_name, env_params, sched)  # (here, not in each worker after connecting)\n",
+        "",
+        "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
+    ),
+    "stage 1 on Ray records its settings before the cluster accepts its tasks": Edit(
+        "rlkit/cluster/behaviour.py",
+        '            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n            slots = task_slots(ray, resources, opts, out)\n            claim_dataset_settings(data_dir, settings)',
+        '            claim_dataset_settings(data_dir, settings)\n            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n            slots = task_slots(ray, resources, opts, out)\n',
+        "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -574,11 +574,21 @@ def test_a_rerun_of_an_interrupted_group_continues_from_its_saved_step_not_from_
     assert all(read_task_meta(task_dir(tmp_path, t))["complete"] for t in (0, 1))
 
 
-def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task=None, started=False):
-    """`generate_on_ray` of `tasks` (tiny_point with `overrides`) on a stand-in for a Ray cluster this process was
-    already connected to (`started`: one the command's connect started): what it submitted (each segment's
-    arguments), the chains it drove and the times it shut Ray down, then the lines it printed. The segments are not
-    run."""
+def _stage1_on_a_fake_ray(
+    tmp_path,
+    monkeypatch,
+    tasks,
+    overrides,
+    cpus_per_task=None,
+    started=False,
+    env_params=POINT,
+    slots=None,
+    connect=None,
+):
+    """`generate_on_ray` of `tasks` (tiny_point with `overrides`, on `env_params`) on a stand-in for a Ray cluster this
+    process was already connected to (`started`: one the command's connect started): what it submitted (each
+    segment's arguments), the chains it drove and the times it shut Ray down, then the lines it printed. The segments
+    are not run. `slots` and `connect` stand in for `task_slots` (default: 1 slot) and `connect`."""
     import rlkit.cluster.behaviour as ray_stage1
     from rlkit.cluster.engine import ClusterOptions
 
@@ -602,15 +612,15 @@ def _stage1_on_a_fake_ray(tmp_path, monkeypatch, tasks, overrides, cpus_per_task
             chain.submit(None)
         return []
 
-    monkeypatch.setattr(ray_stage1, "connect", lambda opts: (Cluster(), started))
-    monkeypatch.setattr(ray_stage1, "task_slots", lambda ray, resources, opts, out: 1)
+    monkeypatch.setattr(ray_stage1, "connect", connect or (lambda opts: (Cluster(), started)))
+    monkeypatch.setattr(ray_stage1, "task_slots", slots or (lambda ray, resources, opts, out: 1))
     monkeypatch.setattr(ray_stage1, "remote", lambda ray, fn, resources, opts: Segment())
     monkeypatch.setattr(ray_stage1, "drive", drive)
     behaviour = load_sac_config("tiny_point", overrides)
     lines = []
     ray_stage1.generate_on_ray(
         "point-robot",
-        POINT,
+        env_params,
         tmp_path,
         tasks,
         "tiny_point",
@@ -649,6 +659,38 @@ def test_stage1_on_ray_records_the_datasets_settings_and_shuts_down_only_a_ray_i
     assert read_dataset_settings(tmp_path / "a") == want and want["save_networks"] is False
     seen, _ = _stage1_on_a_fake_ray(tmp_path / "b", monkeypatch, [0], ["save_networks=false"], started=True)
     assert seen["shutdown"] == 1
+
+
+def test_a_refused_stage1_run_records_no_settings_for_the_dataset(tmp_path, monkeypatch):
+    """A stage-1 run refused before it trains leaves no stage1_settings.json, which would refuse the corrected rerun
+    ("records other stage-1 settings"): tiny_point's 300 steps on 300-step episodes, where no checkpoint would come
+    (refused by the plain run and by the Ray driver before it connects, rather than in each worker once submitted);
+    Ray's connect failing; and Ray refusing the resources a task asks (no GPU on the cluster)."""
+    from rlkit.behaviour import generate_dataset
+
+    long = {**POINT, "max_episode_steps": 300}
+    behaviour = load_sac_config("tiny_point", ["save_networks=false"])
+    no_checkpoint = r"num_train_steps=300: no checkpoint would come, expected an end of the env's 300-step episodes"
+    with pytest.raises(UserError, match=no_checkpoint):
+        generate_dataset(
+            "point-robot", long, tmp_path / "plain", [0, 1], "tiny_point", behaviour, torch.device("cpu"), "off"
+        )
+    assert not (tmp_path / "plain" / "stage1_settings.json").exists()
+
+    def no_ray(opts):
+        raise UserError("no Ray here")
+
+    with pytest.raises(UserError, match=no_checkpoint):
+        _stage1_on_a_fake_ray(tmp_path / "ray", monkeypatch, [0, 1], ["save_networks=false"], env_params=long)
+    with pytest.raises(UserError, match="no Ray here"):
+        _stage1_on_a_fake_ray(tmp_path / "ray", monkeypatch, [0, 1], ["save_networks=false"], connect=no_ray)
+
+    def no_gpu(ray, resources, opts, out):
+        raise UserError("--gpus-per-task 1: the Ray cluster has no GPUs")
+
+    with pytest.raises(UserError, match="has no GPUs"):
+        _stage1_on_a_fake_ray(tmp_path / "ray", monkeypatch, [0, 1], ["save_networks=false"], slots=no_gpu)
+    assert not (tmp_path / "ray" / "stage1_settings.json").exists()
 
 
 def test_stage1_on_ray_refuses_tasks_an_interrupted_plain_run_saved_before_joining_ray(tmp_path, monkeypatch):

@@ -105,6 +105,7 @@ def generate_dataset(
         todo = pending_tasks(data_dir, tasks, settings)
         parts = [todo[start : start + group] for start in range(0, len(todo), group)]
         saved = [saved_step(data_dir, part, settings) for part in parts]  # every saved state checked before training
+        check_checkpoints_come(env_name, env_params, spec.sched)
         claim_dataset_settings(data_dir, settings)
         steps = ", ".join(
             f"tasks {part[0]}..{part[-1]} at step {step}" for part, step in zip(parts, saved) if step is not None
@@ -696,6 +697,12 @@ class TaskGroup:
         write_task_meta(task_dir(self.spec.data_dir, task), meta)
 
 
+def check_checkpoints_come(env_name: str, env_params: dict[str, Any], sched: Schedule) -> None:
+    """`_check_checkpoints_come` for the env's episode length, before a run records its settings
+    (`claim_dataset_settings`): a run refused for it leaves no file behind."""
+    _check_checkpoints_come(sched, make_env(env_name, **env_params).max_episode_steps)
+
+
 def _check_checkpoints_come(sched: Schedule, episode_length: int) -> None:
     """A UserError unless full-length episodes end at a step a checkpoint comes at (`Schedule.checkpoint_due`):
     else the run would write a "complete" task of no checkpoints."""
@@ -764,8 +771,9 @@ def claim_dataset_settings(data_dir: Path, settings: dict[str, Any]) -> None:
     """Record `settings` as the dataset's (DATA_DIR/stage1_settings.json), or refuse them if it records others. A
     task.json records its settings only as its group begins, so two --split parts beginning in the same instant
     did not see each other's: the file is created once, whole (`create_once`), and the second part compares with
-    it. Called once `pending_tasks` has passed (its checks name the task folders of a dataset that predates the file)
-    and the saved states too, so that a refused run leaves no file behind."""
+    it. Called once `pending_tasks` has passed (its checks name the task folders of a dataset that predates the file),
+    and the saved states, the schedule (`check_checkpoints_come`) and on Ray the resources too, so that a refused run
+    leaves no file behind."""
     path = Path(data_dir) / SETTINGS_FILE
     create_once(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
     recorded = read_dataset_settings(data_dir)  # (None only if removed in between: nothing recorded to differ)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rlkit.behaviour.generate import (
     Stage1Spec,
+    check_checkpoints_come,
     claim_dataset_settings,
     group_settings,
     lock_tasks,
@@ -111,11 +112,12 @@ def generate_on_ray(
         settings = group_settings(env_name, env_params, sched, sac, behaviour.save_networks)
         todo = pending_tasks(data_dir, tasks, settings, resumes=False)  # segments carry their states, not files
         refuse_saved_groups(data_dir, todo)
+        check_checkpoints_come(env_name, env_params, sched)  # (here, not in each worker after connecting)
         ray, started = connect(opts)
         try:
-            claim_dataset_settings(data_dir, settings)  # (once Ray is there: a failed connect records nothing)
             resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")
             slots = task_slots(ray, resources, opts, out)
+            claim_dataset_settings(data_dir, settings)  # (once Ray can run them: a refused run records nothing)
             out(
                 f"{env_name}: tasks {tasks[0]}..{tasks[-1]} of this part, {len(tasks) - len(todo)} already complete, "
                 f"{len(todo)} to train ({sac_config}) on Ray: {slots} at a time, {resources['num_cpus']:g} CPU and "
