@@ -9715,8 +9715,10 @@ EDITS = {
     ),
     "stage 1 records its settings before checking that checkpoints will come": Edit(
         "rlkit/behaviour/generate.py",
-        "        check_checkpoints_come(env_name, env_params, spec.sched)\n        claim_dataset_settings(data_dir, settings)\n",
-        "        claim_dataset_settings(data_dir, settings)\n        check_checkpoints_come(env_name, env_params, spec.sched)\n",
+        "        check_checkpoints_come(env_name, env_params, spec.sched)\n"
+        "        claim_dataset_settings(data_dir, settings)\n",
+        "        claim_dataset_settings(data_dir, settings)\n"
+        "        check_checkpoints_come(env_name, env_params, spec.sched)\n",
         "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
     ),
     "stage 1 on Ray leaves the no-checkpoint check to its workers": Edit(
@@ -9727,8 +9729,12 @@ EDITS = {
     ),
     "stage 1 on Ray records its settings before the cluster accepts its tasks": Edit(
         "rlkit/cluster/behaviour.py",
-        '            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n            slots = task_slots(ray, resources, opts, out)\n            claim_dataset_settings(data_dir, settings)',
-        '            claim_dataset_settings(data_dir, settings)\n            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n            slots = task_slots(ray, resources, opts, out)\n',
+        '            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n'
+        "            slots = task_slots(ray, resources, opts, out)\n"
+        "            claim_dataset_settings(data_dir, settings)",
+        "            claim_dataset_settings(data_dir, settings)\n"
+        '            resources = task_resources(ray, opts, on_cpu=behaviour.device == "cpu")\n'
+        "            slots = task_slots(ray, resources, opts, out)\n",
         "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
