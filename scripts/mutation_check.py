@@ -9737,6 +9737,18 @@ EDITS = {
         "            slots = task_slots(ray, resources, opts, out)\n",
         "tests/test_behaviour_runs.py::test_a_refused_stage1_run_records_no_settings_for_the_dataset",
     ),
+    "the Ray driver reads path_to_weights for a resumed run too": Edit(
+        "rlkit/cluster/runs.py",
+        "weighted = {p.name for p, done in todo if p.cfg.path_to_weights and done == 0}",
+        "weighted = {p.name for p, done in todo if p.cfg.path_to_weights}",
+        "tests/test_cluster.py::test_a_ray_resume_reads_no_path_to_weights_and_a_new_seed_beside_it_has_its_file_checked",
+    ),
+    "the Ray driver checks path_to_weights once per config, whichever seed is resumed": Edit(
+        "rlkit/cluster/runs.py",
+        "key = (json.dumps(p.cfg.to_dict(), sort_keys=True), p.name in weighted)",
+        "key = json.dumps(p.cfg.to_dict(), sort_keys=True)",
+        "tests/test_cluster.py::test_a_ray_resume_reads_no_path_to_weights_and_a_new_seed_beside_it_has_its_file_checked",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

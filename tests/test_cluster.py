@@ -1918,6 +1918,40 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
     assert [args[0] for args in seen["segments"]] == [3.0, 3.0]  # the CPUs Ray reserves, which the segment uses
 
 
+def test_a_ray_resume_reads_no_path_to_weights_and_a_new_seed_beside_it_has_its_file_checked(tmp_path, monkeypatch):
+    """path_to_weights is a new run's start: a resumed run continues from its latest.pt (as a plain resume does), so the
+    Ray driver neither reads nor ships the file for it. Seed 0 resumed (2 iterations done) beside a new seed 1, with
+    the file gone: the command fails at once naming seed 1's file (one line, before Ray is joined), where the driver
+    checked the config once, for the resumed seed, and then read the file to ship it (a FileNotFoundError
+    traceback); with seed 0 alone, it resumes without the file. (The trainer is a stand-in that reads the file as the
+    real one does: for a run without latest.pt.)"""
+    import rlkit.cluster.runs as runs
+
+    seen, data = _fake_ray_driver(monkeypatch, tmp_path)
+    monkeypatch.setattr(runs, "prepare", lambda cfg, seed, device, **kw: SimpleNamespace(cfg=cfg, seed=seed))
+    read = []
+
+    def trainer(setup, show_progress):
+        if setup.seed != 0:  # (seed 0 holds its latest.pt)
+            read.append(setup.seed)
+            raise UserError(f"path_to_weights {setup.cfg.path_to_weights!r} cannot be read: expected a file")
+
+    monkeypatch.setattr(runs, "MetaTrainer", trainer)
+    base = {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data)},
+        "path_to_weights": str(tmp_path / "gone.pt"),
+    }
+    plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 1], [("w", {})])
+    monkeypatch.setattr(runs, "check_plans", lambda plans: [(p, 2 if p.seed == 0 else 0) for p in plans])
+    with pytest.raises(UserError, match=r"^point-robot/w/seed1: path_to_weights .*gone.pt' cannot be read"):
+        runs.run_on_ray(plans, ClusterOptions("local"), out=lambda s: None)
+    assert read == [1] and seen["connect"] == 0
+    runs.run_on_ray(plans[:1], ClusterOptions("local"), out=lambda s: None)
+    # segment.remote(cpus, cfg_dict, seed, run_files, data_key, data_ref, weights_ref): only the dataset put, no weights
+    assert len(seen["puts"]) == 1 and [(args[2], args[6]) for args in seen["segments"]] == [(0, None)]
+
+
 def _segment_worker(monkeypatch, tmp_path):
     """`training_segment`'s worker stood in for in this process: Ray's get, the worker's context (1 CPU), the dataset's
     copy on the node and `prepare` (its setup: the config and the scratch run folder). Returns the tiny config of 3

@@ -363,13 +363,15 @@ def purge_unsaved_events(plan: RunPlan) -> None:
 def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[JobRecord]:
     """The runs on Ray (see the module doc): a line per iteration and per finished run, then the summary."""
     todo = check_plans(plans)
+    # path_to_weights is read by a new run only (a resumed one continues from its latest.pt, as a plain resume does)
+    weighted = {p.name for p, done in todo if p.cfg.path_to_weights and done == 0}
     checked = set()
     for p, _ in todo:  # everything that can fail on bad input fails here, before anything trains
-        key = json.dumps(p.cfg.to_dict(), sort_keys=True)
+        key = (json.dumps(p.cfg.to_dict(), sort_keys=True), p.name in weighted)
         if key not in checked:
             with naming(p.name):
                 setup = prepare(p.cfg, p.seed, torch.device("cpu"))
-                if p.cfg.path_to_weights:  # read here, and sent to the workers (which may not see this file)
+                if p.name in weighted:  # read here, and sent to the workers (which may not see this file)
                     MetaTrainer(setup, show_progress=False)
             checked.add(key)
     ray, started = connect(opts)
@@ -387,13 +389,13 @@ def run_on_ray(plans: list[RunPlan], opts: ClusterOptions, out=print) -> list[Jo
             if d not in shipped:
                 digest, files = dataset_files(Path(d))
                 shipped[d] = (digest, [ray.put(files)])
-            if w and w not in weights:
+            if p.name in weighted and w not in weights:
                 weights[w] = [ray.put(Path(w).read_bytes())]
         segment = remote(ray, training_segment, resources, opts)
 
         def submit(plan: RunPlan, run_files: dict[str, bytes]):
             digest, ref = shipped[plan.cfg.algo_params.data_dir]
-            w = weights.get(plan.cfg.path_to_weights) if plan.cfg.path_to_weights else None
+            w = weights.get(plan.cfg.path_to_weights) if plan.name in weighted else None
             return segment.remote(resources["num_cpus"], plan.cfg.to_dict(), plan.seed, run_files, digest, ref, w)
 
         with contextlib.ExitStack() as locks:
