@@ -46,6 +46,12 @@ WRITE_REFUSED = (
 )
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is a nonnegative integer in the digits 0-9 (a number in a file's name, a port): `str.isdigit`
+    also takes '²', on which `int` raises a ValueError."""
+    return text.isascii() and text.isdigit()
+
+
 class CannotCreate(FileNotFoundError):
     """ENOENT from making a file or folder in a folder that is there (tried again, for a parent another process
     removed in between): the filesystem makes nothing there (/proc, some FUSE mounts). A write the system refuses,
@@ -613,7 +619,7 @@ def remove_orphans(parent: str | Path, prefix: str) -> list[Path]:
     for path in Path(parent).glob(f"{glob.escape(prefix)}*-*"):
         pid, _, rest = path.name[len(prefix) :].partition("-")
         space = _SPACE.fullmatch(rest.partition("-")[0])
-        if not pid.isdigit():
+        if not ascii_digits(pid):
             continue
         if not (space and mine):  # (a name without the space, or no /proc here: the pid alone)
             gone = not process_alive(int(pid))

@@ -25,7 +25,7 @@ from rlkit.config import (
 from rlkit.data.fingerprint import dataset_fingerprint, differing_tasks
 from rlkit.data.meta import cpu_numerics, running_versions, source_revision
 from rlkit.errors import UserError
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, read_json_object, read_state
+from rlkit.fileio import FolderLock, ascii_digits, atomic_write, atomic_write_text, read_json_object, read_state
 from rlkit.seeding import SEEDING_VERSION
 from rlkit.tasks import train_eval_split
 
@@ -352,7 +352,7 @@ def snapshot_names(out_dir: Path) -> list[str]:
 
     def order(path: Path) -> tuple[int, str]:
         n = path.stem.removeprefix("itr_")
-        return (int(n), "") if path.stem.startswith("itr_") and n.isdigit() else (1 << 62, path.name)
+        return (int(n), "") if path.stem.startswith("itr_") and ascii_digits(n) else (1 << 62, path.name)
 
     return [p.name for p in sorted((out_dir / "snapshots").glob("*.pt"), key=order)]
 

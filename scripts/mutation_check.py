@@ -626,7 +626,7 @@ EDITS = {
     ),
     "check reading step100_backup.npz as a step file": Edit(
         DATA_CHECK,
-        'path.suffix == ".npz" and digits.isdigit() else None',
+        'path.suffix == ".npz" and ascii_digits(digits) else None',
         'path.suffix == ".npz" else None',
         DATASET_TESTS + "test_check_leaves_a_stray_step_named_file_alone",
     ),
@@ -4709,8 +4709,14 @@ EDITS = {
     ),
     "an infinite --cpus-per-task accepted": Edit(
         CLUSTER_ENGINE,
-        "not (value >= 0 and math.isfinite(value)):",
-        "not (value >= 0):",
+        "not (cpus >= 0.0001 and math.isfinite(cpus)):",
+        "not (cpus >= 0.0001):",
+        "tests/test_cluster.py::test_an_infinite_number_of_cpus_or_gpus_per_task_is_refused",
+    ),
+    "an infinite --gpus-per-task accepted": Edit(
+        CLUSTER_ENGINE,
+        "not (gpus >= 0 and math.isfinite(gpus)):",
+        "not (gpus >= 0):",
         "tests/test_cluster.py::test_an_infinite_number_of_cpus_or_gpus_per_task_is_refused",
     ),
     "a node's fractional task slots truncated by rounding": Edit(
@@ -4781,8 +4787,8 @@ EDITS = {
     ),
     "a Ray run's path_to_weights bytes never shipped": Edit(
         CLUSTER_RUNS,
-        "            if w and w not in weights:",
-        "            if w and w in weights:",
+        "            if p.name in weighted and w not in weights:",
+        "            if p.name in weighted and w in weights:",
         "tests/test_cluster.py::test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes",
     ),
     "the Ray driver without each run folder's lock": Edit(
@@ -4925,7 +4931,7 @@ EDITS = {
     ),
     "a task folder named with a superscript digit as a traceback": Edit(
         DATASET,
-        "digits.isascii() and digits.isdigit()",
+        "ascii_digits(digits)",
         "digits.isdigit()",
         "tests/test_dataset.py::test_a_folder_named_goal_idx_and_a_superscript_digit_is_not_a_task",
     ),
@@ -5455,7 +5461,7 @@ EDITS = {
     ),
     "saved_network_steps without its digit filter": Edit(
         "rlkit/data/networks.py",
-        "if p.stem[4:].isdigit())",
+        "if ascii_digits(p.stem[4:]))",
         ")",
         "tests/test_regenerate.py::test_saved_network_steps_lists_only_step_numbered_files_in_order",
     ),
@@ -7017,7 +7023,7 @@ EDITS = {
     ),
     "remove_orphans reads a non-numeric pid (ValueError)": Edit(
         "rlkit/fileio.py",
-        "if not pid.isdigit():\n            continue",
+        "if not ascii_digits(pid):\n            continue",
         "if False:\n            continue",
         "tests/test_cluster.py::test_scratch_whose_name_holds_no_pid_after_the_prefix_is_left_alone",
     ),
@@ -8732,7 +8738,7 @@ EDITS = {
     ),
     "the Ray driver not reading path_to_weights before joining Ray": Edit(
         "rlkit/cluster/runs.py",
-        "if p.cfg.path_to_weights:  # read here",
+        "if p.name in weighted:  # read here",
         "if False:  # read here",
         "tests/test_cluster.py::test_a_path_to_weights_that_does_not_fit_is_refused_before_ray_is_joined",
     ),
@@ -8744,8 +8750,8 @@ EDITS = {
     ),
     "the Ray driver putting a weights file once per run": Edit(
         "rlkit/cluster/runs.py",
-        "if w and w not in weights:",
-        "if w:",
+        "if p.name in weighted and w not in weights:",
+        "if p.name in weighted:",
         "tests/test_cluster.py::test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes",
     ),
     "a run's segment carrying its snapshots and events on": Edit(
@@ -9211,8 +9217,8 @@ EDITS = {
     ),
     "snapshot_names orders any itr_ name or any number as an iteration (and -> or)": Edit(
         "rlkit/run_folder.py",
-        'if path.stem.startswith("itr_") and n.isdigit() else',
-        'if path.stem.startswith("itr_") or n.isdigit() else',
+        'if path.stem.startswith("itr_") and ascii_digits(n) else',
+        'if path.stem.startswith("itr_") or ascii_digits(n) else',
         "tests/test_run_folder.py::test_snapshot_names_are_in_iteration_order",
     ),
     "config_differences folds a key read as null under its switch where no switch left it unread": Edit(
@@ -9748,6 +9754,24 @@ EDITS = {
         "key = (json.dumps(p.cfg.to_dict(), sort_keys=True), p.name in weighted)",
         "key = json.dumps(p.cfg.to_dict(), sort_keys=True)",
         "tests/test_cluster.py::test_a_ray_resume_reads_no_path_to_weights_and_a_new_seed_beside_it_has_its_file_checked",
+    ),
+    "--ray takes a port of non-ASCII digits": Edit(
+        "rlkit/cluster/engine.py",
+        "not (host and ascii_digits(port))",
+        "not (host and port.isdigit())",
+        "tests/test_cluster.py::test_cluster_options_are_checked",
+    ),
+    "--cpus-per-task 0 accepted": Edit(
+        "rlkit/cluster/engine.py",
+        "if cpus is not None and not (cpus >= 0.0001 and math.isfinite(cpus)):",
+        "if cpus is not None and not (cpus >= 0 and math.isfinite(cpus)):",
+        "tests/test_cluster.py::test_cluster_options_are_checked",
+    ),
+    "ascii_digits takes any Unicode digit ('²')": Edit(
+        "rlkit/fileio.py",
+        "    return text.isascii() and text.isdigit()",
+        "    return text.isdigit()",
+        "tests/test_run_folder.py::test_snapshot_names_are_in_iteration_order",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -217,6 +217,8 @@ def test_a_saved_group_states_file_name_gives_back_its_tasks(tmp_path):
 
     for tasks in ([3, 4, 5, 6, 7], [0], [1, 4, 9]):
         assert saved_group_tasks(resume_file(tmp_path, tasks).stem) == set(tasks)
+    # a name not of its making holds no task, not a ValueError ('²'.isdigit(), but not int('²'))
+    assert saved_group_tasks("tasks-1_²") == {1} and saved_group_tasks("tasks²-3") == set()
 
 
 # --------------------------------------------------------------------------------------------------- settings.py

@@ -405,8 +405,10 @@ def test_cluster_options_are_checked(monkeypatch):
         ({"address": "ray://"}, "expected nothing"),
         ({"address": ":6379"}, "expected nothing"),
         ({"address": "ray://head:70000"}, "port is not in 1..65535"),
-        ({"cpus_per_task": 0}, "positive"),
-        ({"cpus_per_task": 0.00001}, r"--cpus-per-task 1e-05: expected 0 or at least 0.0001"),
+        ({"cpus_per_task": 0}, r"^--cpus-per-task 0: expected a positive number of CPUs \(fractions allowed, from"),
+        ({"cpus_per_task": 0.00001}, r"^--cpus-per-task 1e-05: expected a positive number of CPUs \(fractions"),
+        ({"cpus_per_task": -1}, r"^--cpus-per-task -1: expected a positive number of CPUs"),  # (not "a number >= 0")
+        ({"address": "head:²"}, "expected nothing"),  # ('²'.isdigit(): was int('²'), a ValueError traceback)
         ({"gpus_per_task": 0.00005}, r"--gpus-per-task 5e-05: expected 0 or at least 0.0001"),
         ({"max_retries": -1}, r"^--max-retries -1: expected an integer from 0 to 1000$"),
         ({"max_retries": 2**31}, r"^--max-retries 2147483648: expected an integer from 0 to 1000$"),  # (was Ray's
@@ -1780,8 +1782,9 @@ def test_an_infinite_number_of_cpus_or_gpus_per_task_is_refused(name):
     """`ClusterOptions` refuses an infinite or NaN `--cpus-per-task` or `--gpus-per-task` (its `>= 0` test refuses a
     NaN, its `math.isfinite` check an infinity): without the check, `--cpus-per-task inf` passed the `>= 0` test and
     reached Ray, whose own error came as a traceback at the first submission."""
+    expected = "a positive number of CPUs" if name == "cpus_per_task" else "a number >= 0"
     for value in (float("inf"), float("nan")):
-        with pytest.raises(UserError, match=rf"^--{name.replace('_', '-')} {value}: expected a number >= 0"):
+        with pytest.raises(UserError, match=rf"^--{name.replace('_', '-')} {value}: expected {expected}"):
             ClusterOptions(**{name: value})
 
 
@@ -2239,12 +2242,13 @@ def test_stage1_on_ray_counts_the_complete_tasks_and_prints_no_table_when_none_i
 
 def test_scratch_whose_name_holds_no_pid_after_the_prefix_is_left_alone(tmp_path):
     """remove_orphans reads a pid after the prefix; a name with something else there (another tool's
-    `csro-run-old-copy`) is neither removed nor a ValueError traceback out of the segment that cleans the folder."""
+    `csro-run-old-copy`, or `csro-run-²-abc`: '²'.isdigit(), but not int('²')) is neither removed nor a ValueError
+    traceback out of the segment that cleans the folder."""
     dead = _dead_pid()
-    for name in ("csro-run-old-copy", f"csro-run-{dead}-abc"):
+    for name in ("csro-run-old-copy", f"csro-run-{dead}-abc", "csro-run-²-abc"):
         (tmp_path / name).mkdir()
     assert [p.name for p in remove_orphans(tmp_path, "csro-run-")] == [f"csro-run-{dead}-abc"]
-    assert [p.name for p in tmp_path.iterdir()] == ["csro-run-old-copy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["csro-run-old-copy", "csro-run-²-abc"]
 
 
 def test_a_retried_segments_iteration_is_read_once_in_tensorboard(tmp_path):

@@ -227,6 +227,7 @@ def test_an_event_file_of_a_clock_ahead_costs_at_most_a_second(tmp_path):
     from rlkit.logging.logger import _wait_past_events
 
     (tmp_path / f"events.out.tfevents.{int(time.time()) + 3600}.other.1.0").write_bytes(b"")
+    (tmp_path / "events.out.tfevents.².other.1.0").write_bytes(b"")  # (no second: not int('²'), a ValueError)
     t0 = time.monotonic()
     _wait_past_events(tmp_path)
     assert time.monotonic() - t0 < 1.5

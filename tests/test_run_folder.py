@@ -97,11 +97,13 @@ def test_snapshot_names_are_in_iteration_order(tmp_path):
     from rlkit.show import find_snapshot
 
     (tmp_path / "snapshots").mkdir()
-    for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt", "itr_best.pt", "7.pt"):
+    for name in ("itr_10.pt", "itr_2.pt", "best.pt", "itr_0.pt", "itr_best.pt", "7.pt", "itr_².pt"):
         (tmp_path / "snapshots" / name).write_bytes(b"x")
-    assert snapshot_names(tmp_path) == ["itr_0.pt", "itr_2.pt", "itr_10.pt", "7.pt", "best.pt", "itr_best.pt"]
+    # (itr_².pt: another name, not int('²'), a ValueError, though '²'.isdigit())
+    want = ["itr_0.pt", "itr_2.pt", "itr_10.pt", "7.pt", "best.pt", "itr_best.pt", "itr_².pt"]
+    assert snapshot_names(tmp_path) == want
     (tmp_path / "variant.json").write_text(json.dumps({"seed": 0}))
-    listed = r"expected one of \['itr_0.pt', 'itr_2.pt', 'itr_10.pt', '7.pt', 'best.pt', 'itr_best.pt'\]$"
+    listed = r"expected one of \['itr_0.pt', 'itr_2.pt', 'itr_10.pt', '7.pt', 'best.pt', 'itr_best.pt', 'itr_².pt'\]$"
     with pytest.raises(UserError, match=r"snapshot '.*itr_5.pt' not found: " + listed):
         find_snapshot(tmp_path, 5)
 

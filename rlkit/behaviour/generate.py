@@ -57,7 +57,7 @@ from rlkit.data.npz import write_checkpoint
 from rlkit.data.rollout import rollout
 from rlkit.envs import NormalizedBoxEnv, env_rng_state, set_env_rng_state
 from rlkit.errors import DivergedError, UserError
-from rlkit.fileio import FolderLock, atomic_write, atomic_write_text, create_once, read_state
+from rlkit.fileio import FolderLock, ascii_digits, atomic_write, atomic_write_text, create_once, read_state
 from rlkit.seeding import SEEDING_VERSION, portable_generator_state, stream_seed
 from rlkit.tasks import env_class, make_env
 from rlkit.torch import graphs
@@ -223,9 +223,9 @@ def saved_groups(data_dir: Path) -> list[tuple[Path, set[int]]]:
 def saved_group_tasks(stem: str) -> set[int]:
     """The tasks of a saved group state, from its file's stem (`resume_file`'s names: tasks3-7, tasks-1_4_9)."""
     if stem.startswith("tasks-"):
-        return {int(t) for t in stem[len("tasks-") :].split("_") if t.isdigit()}
+        return {int(t) for t in stem[len("tasks-") :].split("_") if ascii_digits(t)}
     first, _, last = stem[len("tasks") :].partition("-")
-    return set(range(int(first), int(last) + 1)) if first.isdigit() and last.isdigit() else set()
+    return set(range(int(first), int(last) + 1)) if ascii_digits(first) and ascii_digits(last) else set()
 
 
 def lock_tasks(data_dir: Path, tasks: list[int]) -> contextlib.ExitStack:

@@ -29,7 +29,7 @@ import torch
 
 from rlkit.cli import sigterm_kept
 from rlkit.errors import RunFailedError, UserError
-from rlkit.fileio import remove_orphans, scratch_prefix
+from rlkit.fileio import ascii_digits, remove_orphans, scratch_prefix
 from rlkit.torch.cpu_kernels import keep_freed_memory
 
 INSTALL_HINT = "pip install -e '.[ray]'"
@@ -64,23 +64,24 @@ class ClusterOptions:
     def __post_init__(self):
         a = self.address
         host, _, port = a.removeprefix("ray://").rpartition(":")
-        if a not in ("local", "auto") and not (host and port.isdigit()):
+        if a not in ("local", "auto") and not (host and ascii_digits(port)):
             raise UserError(
                 f"--ray {a!r}: expected nothing (a local Ray instance), 'auto', HOST:PORT or ray://HOST:PORT "
                 "(write --ray last, or give its address, when other arguments follow)"
             )
         if a not in ("local", "auto") and not 0 < int(port) < 65536:
             raise UserError(f"--ray {a}: the port is not in 1..65535: expected HOST:PORT of a running Ray cluster")
-        for name in ("cpus_per_task", "gpus_per_task"):
-            value = getattr(self, name)
-            if value is not None and not (value >= 0 and math.isfinite(value)):
-                raise UserError(f"--{name.replace('_', '-')} {value}: expected a number >= 0")
-            if value and value < 0.0001:  # Ray's own floor (its ValueError would come as a traceback at submission)
-                raise UserError(
-                    f"--{name.replace('_', '-')} {value:g}: expected 0 or at least 0.0001 (Ray's smallest unit)"
-                )
-        if self.cpus_per_task == 0:
-            raise UserError("--cpus-per-task 0: expected a positive number of CPUs (fractions allowed)")
+        # 0.0001: Ray's own floor (its ValueError would come as a traceback at submission)
+        cpus, gpus = self.cpus_per_task, self.gpus_per_task
+        if cpus is not None and not (cpus >= 0.0001 and math.isfinite(cpus)):
+            raise UserError(
+                f"--cpus-per-task {cpus:g}: expected a positive number of CPUs (fractions allowed, from 0.0001: "
+                "Ray's smallest unit)"
+            )
+        if gpus is not None and not (gpus >= 0 and math.isfinite(gpus)):
+            raise UserError(f"--gpus-per-task {gpus:g}: expected a number >= 0")
+        if gpus and gpus < 0.0001:
+            raise UserError(f"--gpus-per-task {gpus:g}: expected 0 or at least 0.0001 (Ray's smallest unit)")
         if not 0 <= self.max_retries <= MAX_RETRIES:  # (2**31 was an OverflowError traceback from Ray)
             raise UserError(f"--max-retries {self.max_retries}: expected an integer from 0 to {MAX_RETRIES}")
 

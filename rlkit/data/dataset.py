@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rlkit.errors import UserError
-from rlkit.fileio import read_csv_table
+from rlkit.fileio import ascii_digits, read_csv_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,7 +139,7 @@ def parse_task_dir(tdir: Path) -> int | None:
     loader reads, and read as task 1 beside it the two would merge)."""
     name = Path(tdir).name
     digits = name[len(TASK_DIR_PREFIX) :]
-    if not (name.startswith(TASK_DIR_PREFIX) and digits.isascii() and digits.isdigit()):
+    if not (name.startswith(TASK_DIR_PREFIX) and ascii_digits(digits)):
         return None
     return int(digits) if str(int(digits)) == digits else None
 

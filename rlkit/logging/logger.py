@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.errors import DivergedError, UserError
-from rlkit.fileio import atomic_write_text, make_folder, read_csv_table
+from rlkit.fileio import ascii_digits, atomic_write_text, make_folder, read_csv_table
 from rlkit.logging.columns import SPREAD_COLUMNS
 
 
@@ -41,7 +41,7 @@ def _wait_past_events(folder: Path) -> None:
     seconds = []
     for f in folder.glob("events.out.tfevents.*"):
         field = f.name.split(".")[3]
-        if field.isdigit():
+        if ascii_digits(field):
             seconds.append(int(field))
     if seconds:  # (at most about a second: a file of a clock ahead of this one, on a shared file system, is no wait)
         end = min(max(seconds) + 1, time.time() + 1.1)
