@@ -204,6 +204,17 @@ def _folder_fd(folder: str | Path) -> Iterator[int | None]:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def folder_flock(folder: str | Path) -> Iterator[None]:
+    """An exclusive flock of `folder` itself while the block runs: the processes of one machine that take it run
+    their blocks one at a time (a second waits). Where the file system has no flock, the block runs unlocked."""
+    with _folder_fd(folder) as fd:  # (closing it releases the flock)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+
+
 def fsync_folder(folder: str | Path) -> None:
     """Flush a folder's entries (a rename, a new file's name) to the disk; a file system that cannot sync a folder
     (some network ones) is left as it is."""

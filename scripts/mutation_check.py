@@ -9773,6 +9773,18 @@ EDITS = {
         "    return text.isdigit()",
         "tests/test_run_folder.py::test_snapshot_names_are_in_iteration_order",
     ),
+    "a node's dataset copy taken up and the unused removed outside the cache's lock": Edit(
+        "rlkit/cluster/runs.py",
+        "    with folder_flock(cache):\n        there = root.is_dir()",
+        "    with contextlib.nullcontext():\n        there = root.is_dir()",
+        "tests/test_cluster.py::test_a_nodes_dataset_copy_is_taken_up_and_the_unused_removed_one_worker_at_a_time",
+    ),
+    "folder_flock takes no lock": Edit(
+        "rlkit/fileio.py",
+        "            with contextlib.suppress(OSError):\n                fcntl.flock(fd, fcntl.LOCK_EX)\n        yield",
+        "            pass\n        yield",
+        "tests/test_cluster.py::test_a_nodes_dataset_copy_is_taken_up_and_the_unused_removed_one_worker_at_a_time",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

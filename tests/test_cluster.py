@@ -227,6 +227,41 @@ def test_a_nodes_dataset_copy_is_whole_and_the_cache_drops_what_is_unused(tmp_pa
     assert sorted(p.name for p in cache.iterdir()) == ["k1", "recent"]
 
 
+def test_a_nodes_dataset_copy_is_taken_up_and_the_unused_removed_one_worker_at_a_time(tmp_path, monkeypatch):
+    """A worker marks its copy used (`local_dataset` finding it there) and a worker fetching another dataset removes
+    the unused copies under one flock of the cache folder: without it, a copy idle for a day and taken up again could
+    be judged idle by the other worker in the same instant, and removed under the first as it read it. Here the lock
+    is held by the test: neither worker goes on until it is released, then each does its part (the copy taken up is
+    marked used, so it stays)."""
+    import threading
+
+    import rlkit.cluster.runs as runs
+    from rlkit.fileio import folder_flock
+
+    files = {"goal_idx0/task.json": b"{}"}
+    monkeypatch.setitem(sys.modules, "ray", SimpleNamespace(get=lambda ref: ref))
+    cache = tmp_path / "cache"
+    runs.local_dataset("k1", [files], cache)
+    os.utime(cache / "k1", (time.time() - runs.DATA_CACHE_IDLE_S - 60,) * 2)  # idle for a day
+    done = []
+    with folder_flock(cache):
+        workers = [
+            threading.Thread(target=lambda k=k: done.append(runs.local_dataset(k, [files], cache).name))
+            for k in ("k1", "k2")
+        ]
+        for w in workers:
+            w.start()
+        time.sleep(0.3)
+        assert done == []  # both wait for the lock
+        assert time.time() - (cache / "k1").stat().st_mtime > runs.DATA_CACHE_IDLE_S
+    for w in workers:
+        w.join(timeout=30)
+    assert sorted(done) == ["k1", "k2"]
+    # k1 stays: if k2's worker went first, it removed k1 before k1's worker fetched it again (whole, marked new)
+    assert sorted(p.name for p in cache.iterdir()) == ["k1", "k2"] and read_tree(cache / "k1") == files
+    assert time.time() - (cache / "k1").stat().st_mtime < 60
+
+
 def test_a_datasets_key_on_the_nodes_changes_with_any_file_it_sends(tmp_path):
     """The key that names a node's copy of a dataset (`dataset_files`) differs for datasets that differ in what stage 2
     reads: a byte of a file, the same files under other task folders, a byte moved across two files or between a

@@ -52,7 +52,7 @@ from rlkit.cluster.engine import (
 from rlkit.config import Config, config_from_variant, default_dict, load_config, set_override
 from rlkit.errors import UserError
 from rlkit.experiment import MetaTrainer, experiment_name, output_dir, prepare
-from rlkit.fileio import make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
+from rlkit.fileio import folder_flock, make_folder, read_json, read_tree, remove_orphans, scratch_prefix, write_tree
 from rlkit.logging.logger import RunLogger, event_name_now
 from rlkit.run_folder import (
     RunLock,
@@ -259,10 +259,17 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
     swept = [] if cache else [shared]
     cache = cache or shared.with_name(f"{SHARED_DATA_CACHE}-{os.getuid()}")  # (one per user of the node)
     root = cache / key
-    if not root.is_dir():
-        make_folder(cache)
-        for folder in [cache, *swept]:
-            _remove_unused_copies(folder)
+    make_folder(cache)
+    # a copy is marked used, and unused ones removed, one worker of the node at a time: a copy idle for a day and
+    # taken up again is not removed by a worker fetching another dataset in the same instant
+    with folder_flock(cache):
+        there = root.is_dir()
+        if there:
+            os.utime(root)  # used now
+        else:
+            for folder in [cache, *swept]:
+                _remove_unused_copies(folder)
+    if not there:
         tmp = cache / f"{scratch_prefix('.part-')}{key}"
         try:
             write_tree(tmp, ray.get(ref[0]))
@@ -274,7 +281,6 @@ def local_dataset(key: str, ref: list, cache: Path | None = None) -> Path:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    os.utime(root)  # used now
     return root
 
 
