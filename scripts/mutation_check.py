@@ -9785,6 +9785,25 @@ EDITS = {
         "            pass\n        yield",
         "tests/test_cluster.py::test_a_nodes_dataset_copy_is_taken_up_and_the_unused_removed_one_worker_at_a_time",
     ),
+    "a sweep's env check keyed without env_params": Edit(
+        "rlkit/cluster/runs.py",
+        "env = (p.cfg.env_name, json.dumps(p.cfg.env_params.kwargs(), sort_keys=True), "
+        "p.cfg.algo_params.sparse_rewards)",
+        "env = (p.cfg.env_name, p.cfg.algo_params.sparse_rewards)",
+        "tests/test_cluster.py::test_a_sweeps_env_settings_are_checked_once_each",
+    ),
+    "a sweep's env checked once per run": Edit(
+        "rlkit/cluster/runs.py",
+        "        if env not in envs:  # each env setting once",
+        "        if True:  # each env setting once",
+        "tests/test_cluster.py::test_a_sweeps_env_settings_are_checked_once_each",
+    ),
+    "a Ray task's last segment prints 'checkpoint None written'": Edit(
+        "rlkit/cluster/behaviour.py",
+        "        if ck is not None:\n            self.out(",
+        "        if True:\n            self.out(",
+        "tests/test_cluster.py::test_the_ray_driver_writes_a_segments_task_json_after_its_other_files",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

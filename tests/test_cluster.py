@@ -4,6 +4,7 @@ killed mid-task: the results must equal the single-machine ones."""
 import importlib.util
 import io
 import json
+import math
 import os
 import signal
 import socket
@@ -783,6 +784,20 @@ def test_a_sweep_entry_its_env_cannot_run_is_refused_before_any_run(tmp_path, en
     assert not any(tmp_path.iterdir())
 
 
+def test_a_sweeps_env_settings_are_checked_once_each(tmp_path, monkeypatch):
+    """`check_plans` checks each env setting of a sweep once: entries that differ in other keys only share one check,
+    an entry whose env_params differ has its own (a check keyed by the env's name and sparse_rewards alone left it
+    to a worker, after the other runs had started)."""
+    import rlkit.cluster.runs as runs
+
+    checked = []
+    monkeypatch.setattr(runs, "check_env_settings", lambda cfg: checked.append(cfg.env_params.kwargs()))
+    base = {"util_params": {"base_log_dir": str(tmp_path), "use_gpu": False}}
+    entries = [("a", {}), ("longer", {"algo_params": {"num_iterations": 3}}), ("b", {"env_params": {"n_tasks": 7}})]
+    runs.check_plans(plan_runs(str(TINY_CONFIG), base, [0, 1], entries))
+    assert [c["n_tasks"] for c in checked] == [6, 7]
+
+
 def test_a_sweep_path_that_is_a_folder_says_so(tmp_path):
     with pytest.raises(UserError, match=r"^--sweep '.*' is a folder: expected a JSON file listing runs"):
         load_sweep(tmp_path)
@@ -983,7 +998,8 @@ def test_max_retries_without_ray_is_refused():
 
 def test_the_ray_driver_writes_a_segments_task_json_after_its_other_files(tmp_path, monkeypatch):
     """The driver writes a segment's files into goal_idx{i}/ with task.json last: killed in between, the folder
-    never holds a task.json listing a checkpoint whose episodes or networks are not there yet."""
+    never holds a task.json listing a checkpoint whose episodes or networks are not there yet. A segment without a
+    checkpoint (the last, which marks the task complete) prints no "checkpoint None written" line."""
     import rlkit.fileio as fileio
     from rlkit.cluster.behaviour import TaskChain
     from rlkit.cluster.engine import JobRecord, SegmentResult
@@ -998,6 +1014,10 @@ def test_the_ray_driver_writes_a_segments_task_json_after_its_other_files(tmp_pa
     assert order[-1] == "task.json" and sorted(order) == sorted(Path(f).name for f in files)
     assert (task_dir(tmp_path, 4) / "networks" / "step100.pt").read_bytes() == b"p"
     assert out == ["goal_idx4: checkpoint 100 written, mean return -3 (n1, 1.0 s)"]
+    # a last segment that took no checkpoint (it marked the task complete): its files written, no checkpoint line
+    done = SegmentResult({"task.json": b'{"complete": true}'}, None, {"checkpoint": None, "mean_return": math.nan})
+    chain.apply(done, JobRecord("goal_idx4"))
+    assert (task_dir(tmp_path, 4) / "task.json").read_bytes() == b'{"complete": true}' and len(out) == 1
 
 
 def test_the_ray_driver_writes_a_runs_latest_pt_then_its_snapshot_after_the_iterations_other_files(
