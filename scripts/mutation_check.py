@@ -9804,6 +9804,12 @@ EDITS = {
         "        if True:\n            self.out(",
         "tests/test_cluster.py::test_the_ray_driver_writes_a_segments_task_json_after_its_other_files",
     ),
+    "a refused probe says Python's [Errno N] form": Edit(
+        "rlkit/cluster/engine.py",
+        'getattr(e, "strerror", None) or str(e)',
+        'getattr(e, "strerror", None) and str(e)',
+        "tests/test_cluster.py::test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1387,7 +1387,8 @@ def test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it(mon
     port = _closed_port()
     for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
         head = address.removeprefix("ray://")
-        with pytest.raises(UserError, match=rf"^--ray {address}: could not connect to {head} \("):
+        # (the system's words for the refusal, not Python's "[Errno 111] ..." form of them)
+        with pytest.raises(UserError, match=rf"^--ray {address}: could not connect to {head} \(Connection refused\): "):
             engine.connect(ClusterOptions(address))
     assert calls == []
 
