@@ -9810,6 +9810,12 @@ EDITS = {
         'getattr(e, "strerror", None) and str(e)',
         "tests/test_cluster.py::test_an_address_where_nothing_listens_is_refused_before_ray_waits_for_it",
     ),
+    "--exp_name with --seeds alone refused as if a sweep were given": Edit(
+        "rlkit/cluster/runs.py",
+        'if sweep_path is not None and overrides.get("util_params", {}).get("exp_name") is not None:',
+        'if sweep_path is not None or overrides.get("util_params", {}).get("exp_name") is not None:',
+        "tests/test_cluster.py::test_exp_name_with_a_sweep_is_refused",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1685,6 +1685,14 @@ def test_exp_name_with_a_sweep_is_refused(tmp_path, monkeypatch):
     sweep.write_text(json.dumps([{"exp_name": "a"}]))
     with pytest.raises(UserError, match=r"^--exp_name and --sweep together: expected the sweep file's entries"):
         run_many(str(TINY_CONFIG), {"util_params": {"exp_name": "mine"}}, [0], str(sweep), None)
+    # --exp_name with --seeds alone names the seeds' runs (not refused as if a sweep were given)
+    import rlkit.cluster.runs as runs
+
+    monkeypatch.setattr(runs, "run_sequential", lambda plans, show_progress: [p.name for p in plans])
+    assert run_many(str(TINY_CONFIG), {"util_params": {"exp_name": "mine"}}, [0, 1], None, None) == [
+        "point-robot/mine/seed0",
+        "point-robot/mine/seed1",
+    ]
 
 
 def test_a_nodes_dataset_cache_leaves_a_live_workers_copy_in_progress_alone(tmp_path, monkeypatch):
