@@ -9816,6 +9816,30 @@ EDITS = {
         'if sweep_path is not None or overrides.get("util_params", {}).get("exp_name") is not None:',
         "tests/test_cluster.py::test_exp_name_with_a_sweep_is_refused",
     ),
+    "Fig. 4's order puts '<' between equal scores": Edit(
+        "rlkit/reproduce/prose.py",
+        "f\" {'=' if f'{v:.3f}' == f'{u:.3f}' else '<'} {k} ({v:.3f})\"",
+        'f" < {k} ({v:.3f})"',
+        "tests/test_reproduce_prose.py::test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed",
+    ),
+    "an interval bound near 0 printed as 0.00 beside a verdict off its sign": Edit(
+        "rlkit/reproduce/tables.py",
+        '    return f"{x:.{digits}g}" if float(text) == 0 and x != 0 else text',
+        "    return text",
+        "tests/test_reproduce_prose.py::test_a_bound_just_past_0_is_printed_with_the_digits_its_verdict_reads",
+    ),
+    "Table 1's prose never says a loss interval lies below 0": Edit(
+        "rlkit/reproduce/prose.py",
+        '        elif hi < 0:\n            verdict = "the interval lies below 0: the opposite of context shift"',
+        '        elif False:\n            verdict = "the interval lies below 0: the opposite of context shift"',
+        "tests/test_reproduce_prose.py::test_an_interval_lying_below_0_is_called_the_opposite_of_context_shift",
+    ),
+    "Fig. 4's prose with one seed says nothing of its untested ordering": Edit(
+        "rlkit/reproduce/prose.py",
+        '    if any(math.isnan(lo) for _, lo, _ in diffs.values()):\n        text += ", with one seed no interval',
+        '    if False:\n        text += ", with one seed no interval',
+        "tests/test_reproduce_prose.py::test_fig4_with_one_seed_says_its_ordering_is_not_tested",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -187,6 +187,38 @@ def test_an_interval_straddling_0_leaves_the_claim_open_not_reversed():
     )
 
 
+def test_an_interval_lying_below_0_is_called_the_opposite_of_context_shift():
+    """FOCAL gains return from offline to online-prior context on every seed (3, 4 and 3.5 over offline -8, -9,
+    -8.5): mean gain 3.50, 95% interval of the loss -3.5 -+ 4.3027 x 0.5 / 1.7321 = [-4.74, -2.26], below 0: the
+    paragraph says the opposite of context shift happened, not "not established"."""
+    three = {
+        "CSRO": [(-5, -9, -6), (-5, -9, -8), (-5, -9, -7)],
+        "FOCAL": [(-8, -5, -12), (-9, -5, -14), (-8.5, -5, -13)],
+    }
+    text = table1_paragraph(_table(three), {}, frozenset())
+    assert (
+        "FOCAL gains 3.50 return from offline to online-prior context (95% CI of the loss [-4.74, -2.26]): the "
+        "interval lies below 0: the opposite of context shift." in text
+    )
+
+
+def test_a_bound_just_past_0_is_printed_with_the_digits_its_verdict_reads():
+    """A loss interval whose lower bound is 0.003 "excludes 0": printed to two decimals it read "[0.00, 4.97]" beside
+    that verdict. Losses c - 1, c, c + 1 (c = 4.3027 / sqrt(3) + 0.003, so the half-width 4.3027 x 1 / sqrt(3) leaves
+    0.003) print "[0.003, 4.97]"; a bound that is 0 prints 0.00, -0.0 too."""
+    from rlkit.reproduce.tables import _fmt_ci
+
+    c = T2 / np.sqrt(3) + 0.003
+    three = {
+        "CSRO": [(-5, -9, -6), (-5, -9, -8), (-5, -9, -7)],
+        "FOCAL": [(-5, -5 - (c - 1), -12), (-5, -5 - c, -12), (-5, -5 - (c + 1), -12)],
+    }
+    text = table1_paragraph(_table(three), {}, frozenset())
+    assert "(95% CI of the loss [0.003, 4.97]): the interval excludes 0: context shift reproduced." in text, text
+    assert _fmt_ci(-4.2, -0.0004) == "[-4.20, -0.0004]" and _fmt_ci(-0.0, 0.5) == "[0.00, 0.50]"
+    assert _fmt_ci(0.0001234, 0.5, 3) == "[0.000123, 0.500]"
+
+
 # ---- prose.py: Fig. 3 and Fig. 4 -----------------------------------------------------------------------------------
 def test_csro_is_called_highest_only_above_every_baseline():
     """The prose says "CSRO has the highest mean Np score" only when it beats all the baselines, not any one: mean Np
@@ -331,6 +363,22 @@ def test_fig4_ordering_is_not_firm_when_both_ties_a_half_on_every_seed():
     )
     assert "CLUB only 0.00 [0.00, 0.00], Np only 2.00 [2.00, 2.00]" in text
     assert text.endswith(", an interval including 0 or below it, so the ordering is not firm.")
+    # the order of the scores says the tie too: "CLUB only (0.675) = both", not "<" between equal scores
+    assert "as neither (0.075) < Np only (0.475) < CLUB only (0.675) = both (0.675). This is not the paper's" in text
+
+
+def test_fig4_with_one_seed_says_its_ordering_is_not_tested():
+    """One seed a cell: no interval for 'both' minus each half, so the ordering is said to be untested (not "firm", nor
+    "not firm" off nan bounds)."""
+
+    def cell(final):
+        return pd.Series({"score": final / 10 + 1, "finals": np.array([final])})
+
+    cells = {"neither": cell(-9.0), "CLUB only": cell(-3.0), "Np only": cell(-5.0), "both": cell(-1.0)}
+    assert ablation_paragraph(cells).endswith(
+        "in return (not score), paired by seed (95% CI): CLUB only 2.00 n/a (1 seed), Np only 4.00 n/a (1 seed), with "
+        "one seed no interval, so the ordering is not tested."
+    )
 
 
 def test_the_curves_paragraph_of_csro_alone_gives_its_scores_and_no_ranking():

@@ -253,7 +253,14 @@ def curves_paragraph(table: pd.DataFrame, weak: str = "") -> str:
 def ablation_paragraph(cells: dict[str, pd.Series], weak: str = "") -> str:
     """Fig. 4's claim: each of min-MI and Np collection helps, and both most (`weak`: as `curves_paragraph`)."""
     s = {k.split(" (")[0]: v.score for k, v in cells.items()}
-    order = " < ".join(f"{k} ({v:.3f})" for k, v in sorted(s.items(), key=lambda kv: kv[1]))
+    ranked = sorted(s.items(), key=lambda kv: kv[1])
+    order = (
+        f"{ranked[0][0]} ({ranked[0][1]:.3f})"
+        + "".join(  # (cells of one printed score are "=", not "<")
+            f" {'=' if f'{v:.3f}' == f'{u:.3f}' else '<'} {k} ({v:.3f})"
+            for (_, u), (k, v) in zip(ranked, ranked[1:], strict=False)
+        )
+    )
     holds = s["neither"] < min(s["CLUB only"], s["Np only"]) and max(s["CLUB only"], s["Np only"]) < s["both"]
     cell = {k.split(" (")[0]: v for k, v in cells.items()}
     diffs = {

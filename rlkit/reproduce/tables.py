@@ -72,8 +72,16 @@ def _fmt_std(std: float) -> str:
     return "n/a (1 seed)" if math.isnan(std) else f"{std:.2f}"
 
 
+def _fmt_bound(x: float, digits: int) -> str:
+    """`x` to `digits` decimals, or to `digits` significant digits where that would read 0 for a bound that is not:
+    a verdict read off its sign ("the interval excludes 0") is not printed beside "[0.00, ...]"."""
+    x += 0.0  # (-0.0 read as 0)
+    text = f"{x:.{digits}f}"
+    return f"{x:.{digits}g}" if float(text) == 0 and x != 0 else text
+
+
 def _fmt_ci(lo: float, hi: float, digits: int = 2) -> str:
-    return "n/a (1 seed)" if math.isnan(lo) else f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+    return "n/a (1 seed)" if math.isnan(lo) else f"[{_fmt_bound(lo, digits)}, {_fmt_bound(hi, digits)}]"
 
 
 def paired_difference(d: np.ndarray) -> tuple[float, float, float]:
