@@ -713,8 +713,8 @@ EDITS = {
     ),
     "a damaged deflate stream a traceback": Edit(
         FINGERPRINT,
-        "except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:",
-        "except (OSError, EOFError, zipfile.BadZipFile) as e:",
+        "    except NPZ_ERRORS as e:",
+        "    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile) as e:",
         DATASET_TESTS + "test_a_damaged_deflate_stream_in_a_fingerprinted_file_is_one_line",
     ),
     "a missing task left out of the fingerprint": Edit(
@@ -3086,8 +3086,8 @@ EDITS = {
     ),
     "a truncated extra file's record a traceback": Edit(
         NPZ,
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):\n",
-        "    except (OSError, ValueError, EOFError, KeyError, zlib.error):\n",
+        "    except NPZ_ERRORS:\n",
+        "    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zlib.error):\n",
         DATASET_TESTS + "test_a_truncated_extra_file_is_one_line_for_regenerate",
     ),
     "an extra file's record read with pickle allowed": Edit(
@@ -3104,8 +3104,8 @@ EDITS = {
     ),
     "a step file missing a field a KeyError traceback": Edit(
         NPZ,
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:",
-        "    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:",
+        "    except NPZ_ERRORS as e:",
+        "    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:",
         DATASET_TESTS + "test_a_step_file_missing_one_field_is_one_line_naming_it",
     ),
     "a step file of 0-d rewards a TypeError traceback": Edit(
@@ -3134,8 +3134,8 @@ EDITS = {
     ),
     "a damaged deflate stream of a normalizer a traceback": Edit(
         LOAD,
-        "zipfile.BadZipFile, zlib.error) as e:",
-        "zipfile.BadZipFile) as e:",
+        "    except NPZ_ERRORS as e:",
+        "    except (OSError, ValueError, EOFError, KeyError, RuntimeError) as e:",
         DATASET_TESTS + "test_a_compressed_normalizer_of_a_damaged_deflate_stream_is_one_line",
     ),
     "a normalizer of two dimensions accepted without a size": Edit(
@@ -7745,14 +7745,14 @@ EDITS = {
     ),
     "a step file's damaged deflate stream a traceback": Edit(
         "rlkit/data/npz.py",
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:",
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:",
+        "    except NPZ_ERRORS as e:",
+        "    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile) as e:",
         "tests/test_dataset.py::test_a_compressed_step_file_of_a_damaged_deflate_stream_is_one_line_and_a_check_problem",
     ),
     "the meta reader's damaged deflate stream a traceback": Edit(
         "rlkit/data/npz.py",
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):\n        return None",
-        "    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):\n        return None",
+        "    except NPZ_ERRORS:\n        return None",
+        "    except (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile):\n        return None",
         "tests/test_dataset.py::test_a_compressed_step_file_of_a_damaged_deflate_stream_is_one_line_and_a_check_problem",
     ),
     "the meta reader opening a lone .npy as an .npz": Edit(
@@ -9839,6 +9839,12 @@ EDITS = {
         '    if any(math.isnan(lo) for _, lo, _ in diffs.values()):\n        text += ", with one seed no interval',
         '    if False:\n        text += ", with one seed no interval',
         "tests/test_reproduce_prose.py::test_fig4_with_one_seed_says_its_ordering_is_not_tested",
+    ),
+    "a damaged zip header's RuntimeError (NotImplementedError) read as no damage": Edit(
+        "rlkit/data/npz.py",
+        "KeyError, RuntimeError, zipfile.BadZipFile",
+        "KeyError, zipfile.BadZipFile",
+        "tests/test_dataset.py::test_a_damaged_zip_header_is_one_line_for_every_reader_of_the_file",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

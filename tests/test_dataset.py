@@ -1788,6 +1788,42 @@ def test_a_flipped_byte_in_a_step_files_data_is_one_line_from_the_fast_reader(tm
         read_checkpoint(tmp_path, 100, "sample")
 
 
+def _flip_in_central_directory(path, offset, bit):
+    """Flip `bit` of byte `offset` of the first member's central-directory header in the zip at `path`."""
+    raw = bytearray(path.read_bytes())
+    raw[raw.find(b"PK\x01\x02") + offset] ^= bit
+    path.write_bytes(raw)
+
+
+def test_a_damaged_zip_header_is_one_line_for_every_reader_of_the_file(tmp_path):
+    """A flipped bit in a member's header ("version needed to extract", byte 6 of its central-directory entry) makes
+    zipfile raise NotImplementedError, which no reader caught: `check`, stage 2's loading and the fingerprint were
+    tracebacks; each is now one line naming the file (the fingerprint's refusal of an "encrypted" member, byte 8's
+    flag, a RuntimeError, too), and `read_npz_meta` reads no meta."""
+    import hashlib
+
+    from rlkit.data.fingerprint import _add_npz
+
+    d = write_task(tmp_path, 0)
+    _flip_in_central_directory(d / "step100.npz", 6, 0x80)
+    named = r"step100\.npz' is truncated or unreadable \(NotImplementedError: "
+    (problem,) = check_dataset(tmp_path).problems
+    assert re.search(named, problem), problem
+    with pytest.raises(UserError, match=named):
+        load_task_data(tmp_path, 0, [100], "sample", 1, "point-robot", 2, 2)
+    with pytest.raises(UserError, match=named):
+        dataset_fingerprint(tmp_path, {0: [100]}, ("sample", 1))
+    assert read_npz_meta(d / "step100.npz") is None
+    np.savez(tmp_path / "normalizer.npz", abs_max=np.ones(2))
+    _flip_in_central_directory(tmp_path / "normalizer.npz", 6, 0x80)
+    with pytest.raises(UserError, match=r"normalizer\.npz' is truncated or unreadable \(NotImplementedError: "):
+        read_normalizer(tmp_path, 2)
+    write_task(tmp_path, 1)
+    _flip_in_central_directory(task_dir(tmp_path, 1) / "step100.npz", 8, 0x01)  # (flagged as encrypted)
+    with pytest.raises(UserError, match=r"step100\.npz' is truncated or unreadable \(RuntimeError: "):
+        _add_npz(hashlib.sha256(), task_dir(tmp_path, 1) / "step100.npz")
+
+
 def test_a_step_file_missing_one_field_is_one_line_naming_it(tmp_path):
     """A step file with sample_obs but without sample_terminals: one line naming the file and the missing key, for the
     reader and for check, not a KeyError traceback."""

@@ -14,13 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 from rlkit.data.dataset import TASK_PARAMS_FILE, checkpoint_path, task_dir
 from rlkit.data.meta import read_task_meta
-from rlkit.data.npz import read_npz
+from rlkit.data.npz import NPZ_ERRORS, read_npz
 from rlkit.errors import UserError
 from rlkit.fileio import read_json_object
 
@@ -85,7 +84,7 @@ def _add_npz(h, path: Path) -> None:
             for name in sorted(z.namelist()):
                 h.update(name.encode() + b"\0")
                 h.update(z.read(name))
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+    except NPZ_ERRORS as e:
         remedy = "copy it again from the dataset's source" if path.name == NORMALIZER_FILE else "regenerate that task"
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete .npz file "

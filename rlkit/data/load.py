@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import numpy as np
 
 from rlkit.data.dataset import TASK_PARAMS_FILE, Trajectories, checkpoint_path, task_dir
 from rlkit.data.meta import listed_checkpoints, physics_problem, read_task_meta, task_meta_problem
-from rlkit.data.npz import read_checkpoint
+from rlkit.data.npz import NPZ_ERRORS, read_checkpoint
 from rlkit.errors import UserError
 
 
@@ -53,7 +51,7 @@ def read_normalizer(
                     f"{str(path)!r} has no abs_max (it holds {sorted(z.files)}): expected {NORMALIZER_EXPECTED}"
                 )
             abs_max = z["abs_max"]
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+    except NPZ_ERRORS as e:
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected {NORMALIZER_EXPECTED}"
         ) from None

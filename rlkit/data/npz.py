@@ -23,6 +23,11 @@ from rlkit.fileio import atomic_write
 
 META_PREFIX = "meta_"  # .npz keys that say what wrote the file (e.g. --regenerate's settings), not episodes
 
+# what reading a damaged .npz raises: zipfile's own errors, zlib's, a cut file's, a missing member's, and for a damaged
+# byte in a member's header a RuntimeError (a member flagged as encrypted, or its NotImplementedError: a "version
+# needed to extract" it has not)
+NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile, zlib.error)
+
 
 def write_checkpoint(
     tdir: Path, step: int, trajs: dict[str, Trajectories], extra: bool = False, meta: dict[str, int | str] | None = None
@@ -51,7 +56,7 @@ def read_npz_meta(path: Path) -> dict[str, Any] | None:
             return None
         with z:
             return {k.removeprefix(META_PREFIX): z[k].item() for k in z.files if k.startswith(META_PREFIX)}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):
+    except NPZ_ERRORS:
         return None
 
 
@@ -136,7 +141,7 @@ def read_checkpoint(
                 return None
             raise UserError(f"{str(path)!r} has no {kind!r} trajectories: expected keys {kind}_obs, ...")
         t = Trajectories(*(arrays[f"{kind}_{f}"] for f in FIELDS))
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+    except NPZ_ERRORS as e:
         raise UserError(
             f"{str(path)!r} is truncated or unreadable ({type(e).__name__}: {e}): expected a complete "
             "checkpoint file written by policy_train.py; regenerate that task"
