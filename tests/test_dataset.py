@@ -2596,6 +2596,35 @@ def test_an_interrupted_build_leaves_no_temporary_folder_and_the_destination_alo
     assert sorted(p.name for p in dst.iterdir()) == ["old.txt"]
 
 
+def test_a_swap_stopped_after_the_build_leaves_no_temporary_folder_and_the_destination_alone(tmp_path, monkeypatch):
+    """Stopped after a whole build, as its tree is synced to the disk (Ctrl-C in a large import's sync), or refused
+    as DST is moved aside: the full `.DST.*.new` copy and the `.DST.*.old` place-holder are removed, DST is as it
+    was. (The sync ran outside the cleanup, so its interruption left a whole copy of the dataset behind.)"""
+    import rlkit.data.legacy as legacy
+
+    dst = tmp_path / "data"
+    dst.mkdir()
+    (dst / "old.txt").write_text("old")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(legacy.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_then_swap(dst, lambda folder: (folder / "new.npz").write_bytes(b"new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    monkeypatch.undo()
+
+    def refused(src, target):
+        raise PermissionError(13, "Permission denied", str(src))
+
+    monkeypatch.setattr(legacy.os, "replace", refused)
+    with pytest.raises(PermissionError):
+        build_then_swap(dst, lambda folder: (folder / "new.npz").write_bytes(b"new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert sorted(p.name for p in dst.iterdir()) == ["old.txt"]
+
+
 def test_import_legacy_holds_the_normalizer_to_the_envs_observation_size_not_its_action_size(tmp_path):
     """Given an env of 2 observation and 3 action entries, a normalizer of 2 entries imports (its observations
     multiplied back by abs_max + 1e-8) and one of 3 entries is refused naming the observation size."""

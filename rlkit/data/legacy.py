@@ -27,6 +27,7 @@ kill) leaves the destination as it was, and the old tree is deleted only after t
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -165,17 +166,20 @@ def build_then_swap(dst: str | Path, build: Callable[[Path], int]) -> int:
         new = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".new"))
     except FileNotFoundError as e:  # (the parent is there: the filesystem makes nothing in it)
         raise CannotCreate(errno.ENOENT, e.strerror, str(dst)) from None
+    old = None
     try:
         os.chmod(new, 0o777 & ~umask())  # mkdtemp makes 0700: the mode mkdir() would give, shared or not
         result = build(new)
+        sync_tree(new)  # (a large tree's sync interrupted leaves no copy behind either)
+        if dst.exists():
+            old = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".old"))
+            os.replace(dst, old)  # onto the empty folder mkdtemp made
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
+        if old is not None:  # (dst not moved aside: the empty folder made for it goes; rmdir leaves a full one)
+            with contextlib.suppress(OSError):
+                old.rmdir()
         raise
-    sync_tree(new)
-    old = None
-    if dst.exists():
-        old = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".old"))
-        os.replace(dst, old)  # onto the empty folder mkdtemp made
     try:
         os.replace(new, dst)
     except OSError as e:
