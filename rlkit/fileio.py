@@ -410,6 +410,9 @@ def write_tree(root: str | Path, files: dict[str, bytes], last: tuple[str, ...] 
         atomic_write(root / rel, lambda f, data=files[rel]: f.write(data))
 
 
+UNFINISHED_WRITE_AGE_S = 60.0  # a temporary file of an atomic write untouched this long is a killed writer's
+
+
 class FolderLock:
     """`FOLDER/.lock` holding the pid and host of the process that writes the folder (a run folder, a
     behaviour task's folder), and where the system says, its identity (`process_identity`): a second process is
@@ -476,10 +479,15 @@ class FolderLock:
 
     def _remove_unfinished_writes(self) -> None:
         """With the folder ours, the temporary files of `atomic_write`s a killed process left in it (and in its
-        subfolders) can only be its own: they are removed. Other contenders' lock files are not touched."""
+        subfolders) are removed, once untouched for `UNFINISHED_WRITE_AGE_S`: a younger one may be a write under
+        way by a process that writes there without the lock (show_path.py's figures in a run folder), whose rename
+        would fail. Other contenders' lock files are not touched."""
         for path in self.path.parent.rglob(".*.tmp"):
-            if not path.name.startswith(".lock.") and path.is_file():
-                path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):  # (renamed into place meanwhile)
+                if path.name.startswith(".lock.") or not path.is_file():
+                    continue
+                if time.time() - path.stat().st_mtime > UNFINISHED_WRITE_AGE_S:
+                    path.unlink(missing_ok=True)
 
     def _remove_stale(self, owner: tuple[str, int | None, str]) -> None:
         """Remove the lock of the gone `owner`, unless another process replaced it since it was read: under an

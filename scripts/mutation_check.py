@@ -1664,8 +1664,8 @@ EDITS = {
     ),
     "a new lock holder removing another contender's lock file": Edit(
         FILEIO,
-        'if not path.name.startswith(".lock.") and path.is_file():',
-        "if path.is_file():",
+        'if path.name.startswith(".lock.") or not path.is_file():',
+        "if not path.is_file():",
         "tests/test_run_folder.py::test_taking_a_lock_leaves_other_contenders_half_taken_lock_files",
     ),
     "create_once not syncing the folder after its link": Edit(
@@ -9857,6 +9857,18 @@ EDITS = {
         "            with contextlib.suppress(OSError):\n                old.rmdir()",
         "            pass",
         "tests/test_dataset.py::test_a_swap_stopped_after_the_build_leaves_no_temporary_folder_and_the_destination_alone",
+    ),
+    "a lock taken removes a write under way (a fresh .tmp of another writer)": Edit(
+        "rlkit/fileio.py",
+        "                if time.time() - path.stat().st_mtime > UNFINISHED_WRITE_AGE_S:",
+        "                if True:",
+        "tests/test_run_folder.py::test_taking_a_lock_leaves_other_contenders_half_taken_lock_files",
+    ),
+    "a lock taken leaves a killed writer's old .tmp": Edit(
+        "rlkit/fileio.py",
+        "                if time.time() - path.stat().st_mtime > UNFINISHED_WRITE_AGE_S:",
+        "                if time.time() - path.stat().st_mtime > 3600 * UNFINISHED_WRITE_AGE_S:",
+        "tests/test_run_folder.py::test_taking_a_lock_leaves_other_contenders_half_taken_lock_files",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

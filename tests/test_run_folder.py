@@ -11,6 +11,7 @@ import math
 import os
 import socket
 import stat
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -469,15 +470,25 @@ def test_a_lock_taken_by_another_process_meanwhile_is_not_released_by_the_first(
 def test_taking_a_lock_leaves_other_contenders_half_taken_lock_files(tmp_path):
     """The new holder removes the temporary files killed writers left in its folder, but not another contender's
     `.lock.PID.X.tmp`, which that contender is about to hard-link as `.lock` (removed, its link fails with a
-    FileNotFoundError traceback instead of the one-line "busy" message)."""
+    FileNotFoundError traceback instead of the one-line "busy" message), nor a write under way: a temporary file
+    touched within `UNFINISHED_WRITE_AGE_S` (show_path.py writes its figures into a run folder without the lock, and
+    its rename failed with a FileNotFoundError traceback when a run took the folder's lock in the meantime)."""
+    from rlkit.fileio import UNFINISHED_WRITE_AGE_S
 
     contender = tmp_path / f".lock.{os.getpid() + 1}.ab12cd34.tmp"
     contender.write_text("contender")
+    contender_then = time.time() - 2 * UNFINISHED_WRITE_AGE_S
+    os.utime(contender, (contender_then, contender_then))
     unfinished = tmp_path / ".progress.csv.x1y2.tmp"  # an atomic write a killed run left: removed
     unfinished.write_text("half")
+    written = tmp_path / "figs" / ".paths.png.a1b2.tmp"  # a write under way, by a process without the lock: kept
+    written.parent.mkdir()
+    written.write_text("being written")
+    then = time.time() - UNFINISHED_WRITE_AGE_S - 5
+    os.utime(unfinished, (then, then))
     with FolderLock(tmp_path, "busy {pid}"):
         assert contender.is_file() and contender.read_text() == "contender"
-        assert not unfinished.exists()
+        assert not unfinished.exists() and written.read_text() == "being written"
 
 
 def test_create_once_syncs_the_folder_after_linking_the_file(tmp_path, monkeypatch):

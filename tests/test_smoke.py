@@ -1263,14 +1263,20 @@ def test_a_damaged_or_code_carrying_state_file_is_one_line_and_runs_nothing(tmp_
 
 def test_taking_a_folder_removes_the_half_writes_a_killed_process_left(tmp_path):
     """kill -9 during an atomic write leaves `.NAME.XXXX.tmp` behind; the next process to hold the folder removes
-    such files (its own and its subfolders'), keeps every other file and other contenders' lock files."""
-    from rlkit.fileio import FolderLock
+    such files (its own and its subfolders', untouched for a minute), keeps every other file and other contenders'
+    lock files."""
+    import os
+    import time
+
+    from rlkit.fileio import UNFINISHED_WRITE_AGE_S, FolderLock
 
     (tmp_path / "snapshots").mkdir()
     left = [tmp_path / ".latest.pt.ab12.tmp", tmp_path / "snapshots" / ".itr_3.pt.cd34.tmp"]
     kept = [tmp_path / "latest.pt", tmp_path / "snapshots" / "itr_2.pt", tmp_path / ".lock.999.ab12cd34.tmp"]
+    then = time.time() - UNFINISHED_WRITE_AGE_S - 5
     for path in left + kept:
         path.write_bytes(b"x")
+        os.utime(path, (then, then))
     with FolderLock(tmp_path, "busy {pid}"):
         assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
 
