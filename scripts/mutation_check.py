@@ -3212,8 +3212,8 @@ EDITS = {
     ),
     "check holding files to sizes task.json lacks": Edit(
         DATA_CHECK,
-        '    if env_dims is None or "obs_dim" not in meta:',
-        "    if env_dims is None:",
+        '    if "obs_dim" not in meta:\n        return None\n    dims = ',
+        "    dims = ",
         DATASET_TESTS + "test_check_accepts_a_task_json_without_sizes",
     ),
     "check not naming an unknown env": Edit(
@@ -6591,8 +6591,8 @@ EDITS = {
     ),
     "check's shape message swaps task.json's observation and action sizes": Edit(
         "rlkit/data/check.py",
-        "expected ({dims[0]},)/({dims[1]},), task.json",
-        "expected ({dims[1]},)/({dims[0]},), task.json",
+        "expected ({dims[0]},)/({dims[1]},), {whose}",
+        "expected ({dims[1]},)/({dims[0]},), {whose}",
         "tests/test_dataset.py::test_check_names_task_jsons_sizes_where_a_files_shapes_differ",
     ),
     "check holds recorded mean returns to 1e-2 relative, not 1e-4": Edit(
@@ -8558,8 +8558,8 @@ EDITS = {
     ),
     "check reading an extra file's sample episodes only": Edit(
         "rlkit/data/check.py",
-        "_check_file(tdir, step, KINDS, True, meta, out)[0]",
-        '_check_file(tdir, step, ("sample",), True, meta, out)[0]',
+        "_check_file(tdir, step, KINDS, True, meta, out, whose)[0]",
+        '_check_file(tdir, step, ("sample",), True, meta, out, whose)[0]',
         DATASET_TESTS + "test_check_reads_a_damaged_extra_file",
     ),
     "a checkpoint's episodes started from another seed's streams": Edit(
@@ -9869,6 +9869,18 @@ EDITS = {
         "                if time.time() - path.stat().st_mtime > UNFINISHED_WRITE_AGE_S:",
         "                if time.time() - path.stat().st_mtime > 3600 * UNFINISHED_WRITE_AGE_S:",
         "tests/test_run_folder.py::test_taking_a_lock_leaves_other_contenders_half_taken_lock_files",
+    ),
+    "check holds a task.json without sizes to no sizes, given env_dims": Edit(
+        "rlkit/data/check.py",
+        '    if "obs_dim" in meta or env_dims is None:\n        return meta, "task.json\'s"',
+        '    if True:\n        return meta, "task.json\'s"',
+        "tests/test_dataset.py::test_check_accepts_a_task_json_without_sizes",
+    ),
+    "check leaves a task.json without sizes unchecked against env_dims's env": Edit(
+        "rlkit/data/check.py",
+        "    if env_dims is None:\n        return None\n    try:",
+        '    if env_dims is None or "obs_dim" not in meta:\n        return None\n    try:',
+        "tests/test_dataset.py::test_check_accepts_a_task_json_without_sizes",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

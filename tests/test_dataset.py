@@ -1513,13 +1513,27 @@ def test_check_of_an_unknown_env_names_it_and_holds_the_normalizer_to_task_json(
 
 
 def test_check_accepts_a_task_json_without_sizes(tmp_path):
-    """A task.json without obs_dim/action_dim (the loader checks the files against the env alone): check compares no
-    file with sizes it does not have, with or without env_dims."""
+    """A task.json without obs_dim/action_dim (the loader checks the files against the env alone): check accepts it,
+    and given env_dims holds its step files to the env's sizes as the loader does: files of 2 observation entries
+    under an env of 3 are a problem (check passed them, and stage 2 refused the data); and a task.json that names no
+    env is one too (the loader's "is for env None")."""
     d = write_task(tmp_path, 0)
     meta = read_task_meta(d)
     write_task_meta(d, {k: v for k, v in meta.items() if k not in ("obs_dim", "action_dim")})
     assert check_dataset(tmp_path).problems == []
     assert check_dataset(tmp_path, env_dims=lambda name: (2, 2)).problems == []
+    problems = check_dataset(tmp_path, env_dims=lambda name: (3, 2)).problems
+    assert len(problems) == 4 and all("npz' (" in p and ") has observation/action shapes" in p for p in problems)
+    assert problems[0].endswith("(2,)/(2,): expected (3,)/(2,), 'point-robot''s (task.json gives none)"), problems
+    write_task_meta(d, {k: v for k, v in meta.items() if k not in ("obs_dim", "action_dim", "env_name")})
+
+    def known(name):
+        if name != "point-robot":
+            raise UserError(f"unknown env_name {name!r}: expected one of ['point-robot']")
+        return 2, 2
+
+    (problem,) = check_dataset(tmp_path, env_dims=known).problems
+    assert problem.endswith("task.json' names env None: unknown env_name None: expected one of ['point-robot']")
 
 
 def test_check_flags_a_returns_csv_that_lists_a_checkpoint_twice(tmp_path):

@@ -194,7 +194,8 @@ def _check_task(
     unlisted = unlisted_step_files(tdir, steps)
     if not meta.get("complete"):  # a run writes a task's step files first and its complete task.json last
         steps = sorted(set(steps) | {_step_of(p) for p in unlisted})  # the checkpoints written so far
-    n, means = _check_task_files(tdir, meta, steps, out)
+    sized, whose = _expected_sizes(meta, env_dims)
+    n, means = _check_task_files(tdir, sized, steps, out, whose)
     for step in saved_network_steps(tdir):  # (what --regenerate reruns; mapped, not read: a check stays quick)
         try:
             read_networks(tdir, step, mmap=True)
@@ -247,25 +248,32 @@ def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:
 
 
 def _check_task_files(
-    tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck
+    tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck, whose: str = "task.json's"
 ) -> tuple[int, dict[int, dict[str, float] | None]]:
     """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`; returns the
     transitions read and, per checkpoint, the mean episode return of each kind its step file holds."""
     n, means = 0, {}
     for step in steps:
-        read, means[step] = _check_file(tdir, step, KINDS, False, meta, out)
+        read, means[step] = _check_file(tdir, step, KINDS, False, meta, out, whose)
         n += read
         if checkpoint_path(tdir, step, extra=True).is_file():
-            n += _check_file(tdir, step, KINDS, True, meta, out)[0]  # regenerated episodes (stochastic: sample)
+            n += _check_file(tdir, step, KINDS, True, meta, out, whose)[0]  # regenerated episodes (stochastic: sample)
     return n, means
 
 
 def _check_file(
-    tdir: Path, step: int, kinds: tuple[str, ...], extra: bool, meta: dict[str, Any], out: DatasetCheck
+    tdir: Path,
+    step: int,
+    kinds: tuple[str, ...],
+    extra: bool,
+    meta: dict[str, Any],
+    out: DatasetCheck,
+    whose: str = "task.json's",
 ) -> tuple[int, dict[str, float] | None]:
     """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
-    other sizes than task.json's another, a step file of no trajectories at all a third; returns the transitions
-    read and the mean episode return of each kind found (None for a file that could not be read)."""
+    other sizes than `meta`'s (`whose`: task.json's, or the env's) another, a step file of no trajectories at all a
+    third; returns the transitions read and the mean episode return of each kind found (None for a file that could
+    not be read)."""
     n, dims, means = 0, (meta.get("obs_dim"), meta.get("action_dim")), {}
     for kind in kinds:
         try:
@@ -280,7 +288,7 @@ def _check_file(
         if None not in dims and got != ((dims[0],), (dims[1],)):
             out.problems.append(
                 f"{str(checkpoint_path(tdir, step, extra))!r} ({kind}) has observation/action shapes "
-                f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), task.json's"
+                f"{got[0]}/{got[1]}: expected ({dims[0]},)/({dims[1]},), {whose}"
             )
         n += len(t)
     if n == 0:  # the loader would fail on it ("has no 'sample' trajectories", "holds 0 sample trajectories")
@@ -318,14 +326,30 @@ def _returns_problems(
     return out
 
 
+def _expected_sizes(meta: dict[str, Any], env_dims: EnvDims | None) -> tuple[dict[str, Any], str]:
+    """(`meta` holding the observation/action sizes its step files must have, whose they are): task.json's, or for a
+    task.json without them, given `env_dims`, its env's, which the loader holds the files to (an unknown env: none,
+    `_env_dims_problem` names it)."""
+    if "obs_dim" in meta or env_dims is None:
+        return meta, "task.json's"
+    try:
+        obs_dim, action_dim = env_dims(meta.get("env_name"))
+    except UserError:
+        return meta, "task.json's"
+    return {**meta, "obs_dim": obs_dim, "action_dim": action_dim}, f"{meta.get('env_name')!r}'s (task.json gives none)"
+
+
 def _env_dims_problem(tdir: Path, meta: dict[str, Any], env_dims: EnvDims | None) -> str | None:
-    """A line if task.json's sizes are not its env's (data of another env under this name), or None."""
-    if env_dims is None or "obs_dim" not in meta:
+    """A line if task.json names no env `env_dims` knows, or sizes that are not its env's (data of another env under
+    this name), or None."""
+    if env_dims is None:
         return None
     try:
         expected = env_dims(meta.get("env_name"))
     except UserError as e:
         return f"{str(tdir / 'task.json')!r} names env {meta.get('env_name')!r}: {e}"
+    if "obs_dim" not in meta:
+        return None
     dims = (meta.get("obs_dim"), meta.get("action_dim"))
     if dims == tuple(expected):
         return None
