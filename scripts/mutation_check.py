@@ -6627,8 +6627,8 @@ EDITS = {
     ),
     "same_task takes a flag True as equal to the number 1": Edit(
         "rlkit/data/meta.py",
-        "isinstance(b, (int, float)) and not isinstance(a, bool)",
-        "isinstance(b, (int, float))",
+        "    if isinstance(a, bool) or isinstance(b, bool):\n",
+        "    if False:\n",
         "tests/test_dataset.py::test_same_task_compares_a_flag_exactly_not_as_a_number",
     ),
     "import-legacy tasks lose their source record (and so the physics check's exemption)": Edit(
@@ -9881,6 +9881,12 @@ EDITS = {
         "    if env_dims is None:\n        return None\n    try:",
         '    if env_dims is None or "obs_dim" not in meta:\n        return None\n    try:',
         "tests/test_dataset.py::test_check_accepts_a_task_json_without_sizes",
+    ),
+    "same_task takes a number near 1 as equal to a flag True on its right": Edit(
+        "rlkit/data/meta.py",
+        "    if isinstance(a, bool) or isinstance(b, bool):\n",
+        "    if isinstance(a, bool):\n",
+        "tests/test_dataset.py::test_same_task_compares_a_flag_exactly_not_as_a_number",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

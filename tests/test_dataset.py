@@ -2987,10 +2987,11 @@ def test_a_task_json_may_list_checkpoint_0(tmp_path):
 
 
 def test_same_task_compares_a_flag_exactly_not_as_a_number():
-    """True is not a number near 1: a task description's flag equals only an equal value."""
+    """True is not a number near 1: a task description's flag equals only an equal flag, whichever side it is on."""
     assert same_task({"flag": True}, {"flag": True})
     assert not same_task({"flag": True}, {"flag": 1.0000005})
-    assert not same_task(False, 1e-12)
+    assert not same_task({"flag": 1.0000005}, {"flag": True}) and not same_task(1, True) and not same_task(True, 1)
+    assert not same_task(False, 1e-12) and not same_task(1e-12, False) and not same_task(0, False)
 
 
 def test_import_legacy_marks_its_tasks_as_imported_and_out_of_the_physics_check(tmp_path):

@@ -101,12 +101,15 @@ def read_dataset_settings(data_dir: Path) -> dict[str, Any] | None:
 
 
 def same_task(a: Any, b: Any) -> bool:
-    """Equal task descriptions (dicts, lists, numbers compared to 1e-6 relative, strings exactly)."""
+    """Equal task descriptions (dicts, lists, numbers compared to 1e-6 relative, strings and flags exactly: a flag
+    equals only the same flag, on either side, not a number near it)."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_task(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_task(x, y) for x, y in zip(a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
     return a == b
 
