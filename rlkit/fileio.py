@@ -52,6 +52,12 @@ def ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def name_number(text: str) -> int | None:
+    """The number `text` writes as the project's file names do (`ascii_digits`, no leading zero: step100, not
+    step0100, which names no checkpoint of ours), else None."""
+    return int(text) if ascii_digits(text) and text == str(int(text)) else None
+
+
 class CannotCreate(FileNotFoundError):
     """ENOENT from making a file or folder in a folder that is there (tried again, for a parent another process
     removed in between): the filesystem makes nothing there (/proc, some FUSE mounts). A write the system refuses,

@@ -626,8 +626,8 @@ EDITS = {
     ),
     "check reading step100_backup.npz as a step file": Edit(
         DATA_CHECK,
-        'path.suffix == ".npz" and ascii_digits(digits) else None',
-        'path.suffix == ".npz" else None',
+        'return name_number(digits) if path.name.startswith("step") and path.suffix == ".npz" else None',
+        'return int(digits) if path.name.startswith("step") and path.suffix == ".npz" else None',
         DATASET_TESTS + "test_check_leaves_a_stray_step_named_file_alone",
     ),
     "check skipping the extra episode files": Edit(
@@ -5461,8 +5461,8 @@ EDITS = {
     ),
     "saved_network_steps without its digit filter": Edit(
         "rlkit/data/networks.py",
-        "if ascii_digits(p.stem[4:]))",
-        ")",
+        "if (c := name_number(p.stem[4:])) is not None)",
+        "if (c := int(p.stem[4:])) is not None)",
         "tests/test_regenerate.py::test_saved_network_steps_lists_only_step_numbered_files_in_order",
     ),
     "read_networks taking a dict of another format": Edit(
@@ -9887,6 +9887,18 @@ EDITS = {
         "    if isinstance(a, bool) or isinstance(b, bool):\n",
         "    if isinstance(a, bool):\n",
         "tests/test_dataset.py::test_same_task_compares_a_flag_exactly_not_as_a_number",
+    ),
+    "name_number reads a leading zero (step0300 as checkpoint 300)": Edit(
+        "rlkit/fileio.py",
+        "    return int(text) if ascii_digits(text) and text == str(int(text)) else None",
+        "    return int(text) if ascii_digits(text) else None",
+        "tests/test_regenerate.py::test_saved_network_steps_lists_only_step_numbered_files_in_order",
+    ),
+    "check reads step0300.npz as checkpoint 300": Edit(
+        "rlkit/data/check.py",
+        "    return name_number(digits) if path.name.startswith",
+        "    return (int(digits) if digits.isascii() and digits.isdigit() else None) if path.name.startswith",
+        "tests/test_dataset.py::test_check_leaves_a_stray_step_named_file_alone",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -1368,10 +1368,13 @@ def write_returns(d, steps=(100, 200)):
 
 def test_check_leaves_a_stray_step_named_file_alone(tmp_path):
     """A file such as step100_backup.npz is not a step file; check must not crash on int('100_backup'), nor on
-    int('1²') (step1².npz: '²'.isdigit() is True)."""
+    int('1²') (step1².npz: '²'.isdigit() is True); nor is step0300.npz one (no file of ours has a leading zero): read
+    as checkpoint 300, it was called a step file task.json does not list, and in a task under way a checkpoint
+    written, then "missing checkpoint file step300.npz"."""
     d = write_task(tmp_path, 0)
     (d / "step100_backup.npz").write_bytes((d / "step100.npz").read_bytes())
     (d / "step1².npz").write_bytes((d / "step100.npz").read_bytes())
+    (d / "step0300.npz").write_bytes((d / "step100.npz").read_bytes())
     report = check_dataset(tmp_path)
     assert report.problems == [] and report.lines[0].endswith("complete")
 

@@ -377,9 +377,10 @@ def test_networks_that_do_not_fit_are_one_line_but_out_of_memory_is_not_hidden(m
 def test_saved_network_steps_lists_only_step_numbered_files_in_order(tmp_path):
     """`saved_network_steps` lists the checkpoints of `networks/step{c}.pt`, in step order; another file matching
     step*.pt (a copy kept by hand, "stepbest.pt") is skipped, not a ValueError that stops `--regenerate`'s listing of
-    the saved steps; nor is step².pt ('²'.isdigit(), but not int('²'))."""
+    the saved steps; nor is step².pt ('²'.isdigit(), but not int('²')), nor step05.pt (a leading zero: no checkpoint's
+    name, read as 5 it listed checkpoint 5 twice and `check` looked for a step5.pt it had, then one that was not)."""
     (tmp_path / NETWORKS_DIR).mkdir()
-    for name in ("step12.pt", "step5.pt", "stepbest.pt", "step7.tmp", "step².pt"):
+    for name in ("step12.pt", "step5.pt", "stepbest.pt", "step7.tmp", "step².pt", "step05.pt"):
         (tmp_path / NETWORKS_DIR / name).write_bytes(b"")
     assert saved_network_steps(tmp_path) == [5, 12]
 

@@ -37,7 +37,7 @@ from rlkit.data.meta import (
 from rlkit.data.networks import read_networks, saved_network_steps
 from rlkit.data.npz import read_checkpoint
 from rlkit.errors import UserError
-from rlkit.fileio import ascii_digits, lock_holder, read_json_object
+from rlkit.fileio import lock_holder, name_number, read_json_object
 
 
 @dataclass
@@ -239,7 +239,7 @@ def _check_task(
 def _step_of(path: Path) -> int | None:
     """c of a `step{c}.npz` or `step{c}_extra.npz` file, or None for another name."""
     digits = path.stem[4:].removesuffix(EXTRA_SUFFIX)
-    return int(digits) if path.name.startswith("step") and path.suffix == ".npz" and ascii_digits(digits) else None
+    return name_number(digits) if path.name.startswith("step") and path.suffix == ".npz" else None
 
 
 def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.errors import UserError
-from rlkit.fileio import ascii_digits, atomic_write, read_state
+from rlkit.fileio import atomic_write, name_number, read_state
 
 NETWORKS_DIR = "networks"
 NETWORKS_FORMAT = "csro-behaviour-networks/1"
@@ -18,7 +18,7 @@ def networks_path(tdir: Path, step: int) -> Path:
 
 
 def saved_network_steps(tdir: Path) -> list[int]:
-    return sorted(int(p.stem[4:]) for p in (tdir / NETWORKS_DIR).glob("step*.pt") if ascii_digits(p.stem[4:]))
+    return sorted(c for p in (tdir / NETWORKS_DIR).glob("step*.pt") if (c := name_number(p.stem[4:])) is not None)
 
 
 def write_networks(tdir: Path, step: int, state: dict[str, Any], info: dict[str, Any]) -> Path:
