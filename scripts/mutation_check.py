@@ -9900,6 +9900,18 @@ EDITS = {
         "    return (int(digits) if digits.isascii() and digits.isdigit() else None) if path.name.startswith",
         "tests/test_dataset.py::test_check_leaves_a_stray_step_named_file_alone",
     ),
+    "a BOREL run without tb/vae/ taken for the layout before (no purge of tb/)": Edit(
+        "rlkit/logging/logger.py",
+        '        legacy_vae = vae_step is not None and _vae_logged_in(self.dir / "tb")',
+        '        legacy_vae = vae_step is not None and not (self.dir / "tb" / "vae").is_dir()',
+        "tests/test_logging.py::test_a_borel_run_without_a_vae_stage_is_purged_in_tb_on_its_first_resume",
+    ),
+    "the layout before's VAE curve not found in tb/": Edit(
+        "rlkit/logging/logger.py",
+        '                if any(v.tag.startswith("VAE/") for v in event.summary.value):',
+        '                if any(v.tag.startswith("vae/") for v in event.summary.value):',
+        "tests/test_logging.py::test_a_borel_run_that_logged_its_vae_in_tb_keeps_that_curve_after_a_resume",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -292,6 +292,27 @@ def test_a_borel_run_that_logged_its_vae_in_tb_keeps_that_curve_after_a_resume(t
     assert [e.step for e in acc.Scalars("VAE/loss")] == [100, 200]
 
 
+def test_a_borel_run_without_a_vae_stage_is_purged_in_tb_on_its_first_resume(tmp_path):
+    """A BOREL run started from `path_to_weights` runs no VAE stage, so it has no tb/vae/ either, yet it is no run of
+    the layout before (tb/ holds no VAE/* scalars): its first resume purges tb/ as every run's does, and the killed
+    iteration's point is not read beside the one logged again (it was: Epoch 2 twice, -3 and -1)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+    log = RunLogger(tmp_path)
+    for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):
+        log.record(make_row(it, offline=v))
+    log.close()
+    resumed = RunLogger(tmp_path)
+    resumed.load_rows(2)
+    resumed.resume_at(2, vae_step=4)  # (the VAE's steps of the weights it started from)
+    resumed.record(make_row(3, offline=-1.0))
+    resumed.close()
+    acc = EventAccumulator(str(tmp_path / "tb"))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+
+
 def test_resume_with_missing_rows_is_an_error(tmp_path):
     log = RunLogger(tmp_path, use_tensorboard=False)
     log.record(make_row(1))

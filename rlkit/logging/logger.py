@@ -5,6 +5,7 @@ rows before them get NaN there)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -31,6 +32,21 @@ class _FailingFileHandler(logging.FileHandler):
         if isinstance(error, OSError):
             raise OSError(error.errno, error.strerror, self.baseFilename) from error
         super().handleError(record)
+
+
+def _vae_logged_in(folder: Path) -> bool:
+    """Whether the event files of `folder` itself (tb/) hold BOREL's VAE scalars (VAE/*): a run made before tb/vae/.
+    Not "tb/vae/ is missing": a BOREL run started from `path_to_weights` runs no VAE stage and has none either."""
+    if (folder / "vae").is_dir():
+        return False
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        with contextlib.suppress(Exception):  # (a damaged file: read up to its damage, as TensorBoard reads it)
+            for event in EventFileLoader(str(path)).Load():
+                if any(v.tag.startswith("VAE/") for v in event.summary.value):
+                    return True
+    return False
 
 
 def _wait_past_events(folder: Path) -> None:
@@ -128,7 +144,7 @@ class RunLogger:
         saved): TensorBoard readers drop what an interrupted process logged from there on (a kill between a row and
         latest.pt logged a step that the resumed run logs again), as progress.csv keeps only the rows latest.pt
         accounts for."""
-        legacy_vae = vae_step is not None and not (self.dir / "tb" / "vae").is_dir()
+        legacy_vae = vae_step is not None and _vae_logged_in(self.dir / "tb")
         if not legacy_vae:  # (a BOREL run made before tb/vae/ logged its VAE steps in tb/: a purge there hides them)
             self._purge[""] = iteration
         if vae_step is not None:
