@@ -271,10 +271,13 @@ def _named_as(recorded: dict, variant: dict) -> dict:
 
 def load_trainer_state(trainer, state: Any, refusal: str, expected: str, with_optimizers: bool = True) -> None:
     """`trainer.load_state_dict(state, with_optimizers=...)`; a state of other networks (another config's run, a
-    foreign file) is the one line `refusal (its error's last line): expected`, not load_state_dict's traceback."""
+    foreign file: a tensor, a list, a dict of other things) is the one line `refusal (its error's last line): expected`,
+    not load_state_dict's traceback."""
+    if not isinstance(state, dict):
+        raise UserError(f"{refusal} (it holds a {type(state).__name__}, not a trainer's state): {expected}")
     try:
         trainer.load_state_dict(state, with_optimizers=with_optimizers)
-    except (KeyError, TypeError, RuntimeError) as e:
+    except (KeyError, TypeError, RuntimeError, ValueError) as e:
         first = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
         raise UserError(f"{refusal} ({first}): {expected}") from None
 

@@ -1338,3 +1338,27 @@ def test_a_switch_turned_off_is_given_to_other_processes_as_0():
         _ALL.remove(off)
         _ALL.remove(on)
     assert (shipped[off_name], shipped[on_name]) == ("0", "1")
+
+
+@pytest.mark.parametrize("state, said", [(torch.zeros(3), "a Tensor"), ([1, 2], "a list")])
+def test_a_path_to_weights_file_of_no_trainers_state_is_one_line(state, said):
+    """A torch file holding a tensor or a list (saved by another tool) as path_to_weights: one line naming the refusal
+    and what was expected, where the trainer's `state.get(...)` raised an AttributeError traceback."""
+    from rlkit.run_folder import load_trainer_state
+    from tests.test_gradient_flow import make_trainer
+
+    refusal = "path_to_weights 'w.pt' does not fit this run's networks"
+    with pytest.raises(UserError, match=rf"^{refusal} \(it holds {said}, not a trainer's state\): expected$"):
+        load_trainer_state(make_trainer(), state, refusal, "expected")
+
+
+def test_a_state_whose_optimisers_are_of_other_parameter_groups_is_one_line():
+    """A saved state whose networks fit but whose optimisers hold other parameter groups (a run of another
+    algo_type's optimisers copied in): torch's ValueError is the one line's reason, not a traceback."""
+    from rlkit.run_folder import load_trainer_state
+    from tests.test_gradient_flow import make_trainer
+
+    state = make_trainer().state_dict()
+    state["optimizers"][next(iter(state["optimizers"]))] = {"state": {}, "param_groups": []}
+    with pytest.raises(UserError, match=r"^latest.pt \(loaded state dict has a different number of parameter groups\)"):
+        load_trainer_state(make_trainer(), state, "latest.pt", "expected a state of this run")
