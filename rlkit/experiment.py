@@ -295,15 +295,16 @@ class MetaTrainer:
                     "this version; finish it with the version that started it, or choose another --exp_name"
                 )
         reseeded = self._fit_generator_states(state)
+        own = "expected the state this run saved (or one of its own snapshots/itr_N.pt copied over it)"
         load_trainer_state(  # (another run's state copied over it, say: one line)
-            self.trainer,
-            state["trainer"],
-            f"{str(path)!r} does not fit this run's networks",
-            "expected the state this run saved (or one of its own snapshots/itr_N.pt copied over it)",
+            self.trainer, state["trainer"], f"{str(path)!r} does not fit this run's networks", own
         )
         self.sample_gen.set_state(state["sample_gen"])
         if "eval_env_rng" in state:  # absent in runs saved before it was kept
-            self.evaluator.set_rng_states(state["eval_env_rng"])
+            try:  # (another run's, of other meta-test jobs: num_evals, test tasks)
+                self.evaluator.set_rng_states(state["eval_env_rng"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise UserError(f"{str(path)!r} does not fit this run's meta-test ({e}): {own}") from None
         self.counters = state["counters"]
         if "borel" in state:
             self.vae_gen.set_state(state["borel"]["vae_gen"])

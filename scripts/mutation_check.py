@@ -9924,6 +9924,13 @@ EDITS = {
         "    except (KeyError, TypeError, RuntimeError) as e:",
         "tests/test_run_folder.py::test_a_state_whose_optimisers_are_of_other_parameter_groups_is_one_line",
     ),
+    "a latest.pt of other meta-test jobs a ValueError traceback": Edit(
+        "rlkit/experiment.py",
+        "            except (ValueError, KeyError, TypeError) as e:\n"
+        '                raise UserError(f"{str(path)!r} does not',
+        '            except (KeyError, TypeError) as e:\n                raise UserError(f"{str(path)!r} does not',
+        "tests/test_meta_trainer.py::test_a_state_of_other_meta_test_jobs_is_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -229,6 +229,23 @@ def test_a_resume_continues_the_meta_tests_env_generators(tmp_path):
     assert torch.equal(torch.rand(5, generator=t.sample_gen), torch.rand(5, generator=trained))
 
 
+def test_a_state_of_other_meta_test_jobs_is_one_line(tmp_path):
+    """Another run's latest.pt copied over this run's, of the same networks but another number of meta-test jobs
+    (num_evals, test tasks): the evaluator's refusal of its 1 env state for 2 envs is one line naming the file, not a
+    ValueError traceback."""
+    from rlkit.eval.evaluator import Evaluator
+
+    saved = [{"bit_generator": "PCG64", "state": {"state": 12345, "inc": 678}, "has_uint32": 0, "uinteger": 0}]
+    t, _, _ = _resumable(tmp_path, 3, saved)
+    two_jobs = SimpleNamespace(envs=[object(), object()])
+    t.evaluator = SimpleNamespace(set_rng_states=lambda s: Evaluator.set_rng_states(two_jobs, s))
+    logger = SimpleNamespace(info=lambda m: None, load_rows=lambda n: None, resume_at=lambda *a: None)
+    with pytest.raises(
+        UserError, match=r"latest.pt' does not fit this run's meta-test \(1 env states for 2 evaluation"
+    ):
+        t.try_resume(logger)
+
+
 def test_tensorboard_after_a_resume_keeps_the_last_saved_iteration_once(tmp_path):
     """A run killed after logging iteration 3's row but before saving latest.pt resumes at 3 done iterations:
     TensorBoard readers drop what the killed process logged from step 3 (Epoch 3) on and keep steps 0-2; a purge from
