@@ -129,12 +129,17 @@ def recorded_data_print(out_dir: Path, cfg: Config) -> dict | None:
 
 
 def read_data_print(path: Path, hint: str = "") -> dict:
-    """A run folder's recorded fingerprint (`DATA_PRINT_FILE`): a JSON object with a string 'digest'; else a
-    UserError naming the file and ending in `hint`."""
+    """A run folder's recorded fingerprint (`DATA_PRINT_FILE`): a JSON object with a string 'digest' and, if any, its
+    'tasks' an object of task numbers (what `differing_tasks` reads where the digests differ); else a UserError naming
+    the file and ending in `hint`."""
     expected = "the data fingerprint a run writes, with a 'digest'" + (f"; {hint}" if hint else "")
     doc = read_json_object(path, expected)
     if not isinstance(doc.get("digest"), str):
         raise UserError(f"{str(path)!r} holds no data digest: expected {expected}")
+    tasks = doc.get("tasks", {})
+    if not isinstance(tasks, dict) or not all(ascii_digits(k) for k in tasks):
+        shown = sorted(tasks)[:3] if isinstance(tasks, dict) else type(tasks).__name__
+        raise UserError(f"{str(path)!r} holds tasks {shown}: expected an object of task numbers, {expected}")
     return doc
 
 

@@ -9931,6 +9931,12 @@ EDITS = {
         '            except (KeyError, TypeError) as e:\n                raise UserError(f"{str(path)!r} does not',
         "tests/test_meta_trainer.py::test_a_state_of_other_meta_test_jobs_is_one_line",
     ),
+    "dataset.json's tasks read unchecked (a list: AttributeError where digests differ)": Edit(
+        "rlkit/run_folder.py",
+        "    if not isinstance(tasks, dict) or not all(ascii_digits(k) for k in tasks):",
+        "    if False:",
+        "tests/test_run_folder.py::test_a_dataset_json_whose_digest_is_not_a_string_is_one_line",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

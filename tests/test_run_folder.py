@@ -677,6 +677,12 @@ def test_a_dataset_json_whose_digest_is_not_a_string_is_one_line(tmp_path):
         path.write_text(json.dumps({"digest": bad}))
         with pytest.raises(UserError, match=r"dataset.json' holds no data digest: expected .*; the hint$"):
             read_data_print(path, "the hint")
+    # its tasks, which a resume on other data compares task by task, are an object of task numbers: a list, or keys
+    # of other names, was an AttributeError or ValueError traceback there
+    for bad, said in (([1, 2], "list"), ({"0": "d0", "x": "dx"}, r"\['0', 'x'\]")):
+        path.write_text(json.dumps({"digest": "abc", "tasks": bad}))
+        with pytest.raises(UserError, match=rf"dataset.json' holds tasks {said}: expected an object of task numbers"):
+            read_data_print(path, "the hint")
 
 
 def test_a_code_json_whose_last_entry_is_damaged_gets_a_new_entry(tmp_path, monkeypatch):
