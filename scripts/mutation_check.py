@@ -9937,6 +9937,14 @@ EDITS = {
         "    if False:",
         "tests/test_run_folder.py::test_a_dataset_json_whose_digest_is_not_a_string_is_one_line",
     ),
+    "restore_snapshot ignores the iteration count variant.json recorded": Edit(
+        "rlkit/run_folder.py",
+        "    snapshot = snapshot_due(out_dir, cfg, iteration, _recorded_last(out_dir))\n"
+        "    if snapshot is not None and not snapshot.is_file():\n",
+        "    snapshot = snapshot_due(out_dir, cfg, iteration)\n"
+        "    if snapshot is not None and not snapshot.is_file():\n",
+        "tests/test_run_folder.py::test_a_finished_runs_last_snapshot_is_restored_when_its_resume_asks_for_more_iterations",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

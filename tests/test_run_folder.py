@@ -1108,6 +1108,22 @@ def test_restore_snapshot_writes_only_a_missing_snapshot_and_leaves_one_that_is_
     assert (tmp_path / "snapshots" / "itr_2.pt").read_bytes() == b"the snapshot the run wrote"
 
 
+def test_a_finished_runs_last_snapshot_is_restored_when_its_resume_asks_for_more_iterations(tmp_path):
+    """A run of 3 iterations (snapshot_gap 5: snapshots itr_0 and its last, itr_2) killed between its last latest.pt
+    and that snapshot, then resumed with --num_iterations 6: itr_2.pt was its last snapshot (variant.json records the
+    3), so it is restored from latest.pt though the resumed config's schedule has no snapshot at iteration 2; without
+    the recorded count it was lost."""
+    cfg = load_config(None, {"algo_params": {"num_iterations": 6, "snapshot_gap": 5}})
+    (tmp_path / "variant.json").write_text(json.dumps({"algo_params": {"num_iterations": 3, "snapshot_gap": 5}}))
+    (tmp_path / "latest.pt").write_bytes(b"latest")
+    restore_snapshot(tmp_path, cfg, 3)
+    assert (tmp_path / "snapshots" / "itr_2.pt").read_bytes() == b"latest"
+    (tmp_path / "variant.json").write_text(json.dumps({"algo_params": {"num_iterations": 6, "snapshot_gap": 5}}))
+    (tmp_path / "snapshots" / "itr_2.pt").unlink()
+    restore_snapshot(tmp_path, cfg, 3)  # a run of 6 iterations at its third: no snapshot due there
+    assert not (tmp_path / "snapshots" / "itr_2.pt").exists()
+
+
 def test_a_finished_runs_last_snapshot_that_a_kill_left_unwritten_is_restored_before_anything_trains(tmp_path):
     """`restore_missing_snapshot(out_dir, cfg, done)` looks for the snapshot due at latest.pt's `done` iterations
     (itr_{done-1}.pt); looking one iteration early (itr_1.pt, which is there) it never restores the last one, so a
