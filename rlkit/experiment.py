@@ -326,9 +326,13 @@ class MetaTrainer:
 
     def _fit_generator_states(self, state: dict) -> list[str]:
         """Each torch generator state in `state` as `set_state` on this run's device takes it: the saved one, or
-        for a run saved on the other device type one of stream `device_change` (`portable_generator_state`).
-        Returns the streams so reseeded."""
+        for a run saved on the other device type one of stream `device_change` (`portable_generator_state`) at the
+        run's step: its iterations, and for BOREL its VAE steps too (its VAE stage runs at iteration 0: keyed by the
+        iteration alone, a VAE stage moved between device types twice drew its streams again). Returns the streams
+        so reseeded."""
         trainer, iteration, reseeded = state["trainer"], state["counters"]["iteration"], []
+        if "borel" in state:
+            iteration += int(trainer["modules"]["agent"]["encoder.steps"])
         slots = [
             (trainer, "generator", self.trainer.generator, "train_noise"),
             (state, "sample_gen", self.sample_gen, "batch_sampling"),

@@ -9945,6 +9945,12 @@ EDITS = {
         "    if snapshot is not None and not snapshot.is_file():\n",
         "tests/test_run_folder.py::test_a_finished_runs_last_snapshot_is_restored_when_its_resume_asks_for_more_iterations",
     ),
+    "a BOREL VAE stage reseeded after a device change at its iteration alone (0)": Edit(
+        "rlkit/experiment.py",
+        '            iteration += int(trainer["modules"]["agent"]["encoder.steps"])',
+        "            iteration += 0",
+        "tests/test_meta_trainer.py::test_a_borel_vae_stage_reseeded_twice_after_device_changes_draws_new_streams",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -300,6 +300,35 @@ def test_generators_reseeded_after_a_device_change_draw_distinct_streams():
     assert not any(torch.equal(draws[i], draws[j]) for i in range(3) for j in range(i + 1, 3))
 
 
+def test_a_borel_vae_stage_reseeded_twice_after_device_changes_draws_new_streams():
+    """BOREL's VAE stage runs at iteration 0: a run moved to the other device type at VAE step 100 and again at step
+    300 reseeds its generators from stream `device_change` at its step, iterations and VAE steps together, so the
+    second reseed draws other numbers than the first (keyed by the iteration alone, both were step 0)."""
+    cuda_like = torch.zeros(16, dtype=torch.uint8)
+    fake = SimpleNamespace(
+        trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=None)),
+        sample_gen=torch.Generator(),
+        setup=SimpleNamespace(seed=3),
+        vae_gen=torch.Generator(),
+    )
+    draws = []
+    for vae_steps in (100, 300):
+        state = {
+            "trainer": {
+                "generator": cuda_like.clone(),
+                "modules": {"agent": {"encoder.steps": torch.tensor(vae_steps)}},
+            },
+            "sample_gen": cuda_like.clone(),
+            "borel": {"vae_gen": cuda_like.clone()},
+            "counters": {"iteration": 0},
+        }
+        assert sorted(MetaTrainer._fit_generator_states(fake, state)) == ["batch_sampling", "borel_vae", "train_noise"]
+        g = torch.Generator()
+        g.set_state(state["borel"]["vae_gen"])
+        draws.append(torch.randn(4, generator=g))
+    assert not torch.equal(draws[0], draws[1])
+
+
 def _resume_lines(tmp_path, monkeypatch, state_edit):
     """try_resume of test_meta_trainer's stand-in MetaTrainer on a latest.pt changed by `state_edit`: the lines it
     printed and logged."""
@@ -777,8 +806,9 @@ def test_path_to_weights_holding_an_object_outside_the_weights_only_classes_is_r
 
 
 def test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream():
-    """Resumed on the other device type, BOREL's VAE generator is reseeded on stream `borel_vae` of the resume's
-    iteration, not on `batch_sampling`, whose reseeded draws the training batches then repeat."""
+    """Resumed on the other device type, BOREL's VAE generator is reseeded on stream `borel_vae` at the resume's step
+    (4 iterations after 1000 VAE steps: 1004), not on `batch_sampling`, whose reseeded draws the training batches then
+    repeat."""
 
     cuda_like = torch.zeros(16, dtype=torch.uint8)
     fake = SimpleNamespace(
@@ -788,14 +818,14 @@ def test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream
         vae_gen=torch.Generator(),
     )
     state = {
-        "trainer": {"generator": cuda_like},
+        "trainer": {"generator": cuda_like, "modules": {"agent": {"encoder.steps": torch.tensor(1000)}}},
         "sample_gen": cuda_like.clone(),
         "counters": {"iteration": 4},
         "borel": {"vae_gen": cuda_like.clone(), "vae_means": {}},
     }
     reseeded = MetaTrainer._fit_generator_states(fake, state)
     assert sorted(reseeded) == ["batch_sampling", "borel_vae", "train_noise"]
-    expected, fits = portable_generator_state(torch.Generator(), cuda_like.clone(), 3, "borel_vae", 4)
+    expected, fits = portable_generator_state(torch.Generator(), cuda_like.clone(), 3, "borel_vae", 1004)
     assert not fits and torch.equal(state["borel"]["vae_gen"], expected)
     assert not torch.equal(state["borel"]["vae_gen"], state["sample_gen"])
 
