@@ -9951,6 +9951,12 @@ EDITS = {
         "            iteration += 0",
         "tests/test_meta_trainer.py::test_a_borel_vae_stage_reseeded_twice_after_device_changes_draws_new_streams",
     ),
+    "a report pairs runs of other seeds (or an unsorted order) by position": Edit(
+        "rlkit/reproduce/tables.py",
+        "    if any(v != sorted(first) for v in seeds.values()):",
+        "    if False:",
+        "tests/test_reproduce.py::test_a_report_pairs_seeds_only_of_one_list_in_ascending_order",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1083,6 +1083,23 @@ def test_a_report_of_runs_of_different_lengths_is_refused(tmp_path):
         load_runs(specs)
 
 
+def test_a_report_pairs_seeds_only_of_one_list_in_ascending_order(tmp_path):
+    """The report pairs the methods' runs seed with seed by their position (`seed_difference`) and heads the per-seed
+    table with the sorted seeds: methods of other seeds (FOCAL's seed 3 paired with CSRO's seed 2), or seeds given in
+    another order (seed 1's return under "seed 0"), are refused before anything is read, naming each method's."""
+    from types import SimpleNamespace
+
+    from rlkit.reproduce.tables import load_runs
+
+    def specs(**seeds):
+        return [SimpleNamespace(method=m, seed=s, out_dir=tmp_path / "none") for m, ss in seeds.items() for s in ss]
+
+    for bad in ({"CSRO": [0, 1, 2], "FOCAL": [0, 1, 3]}, {"CSRO": [1, 0], "FOCAL": [1, 0]}):
+        told = "; ".join(f"{m} {v}" for m, v in bad.items()).replace("[", r"\[").replace("]", r"\]")
+        with pytest.raises(UserError, match=rf"^the runs' seeds are {told}: expected the same seeds for every method"):
+            load_runs(specs(**bad))
+
+
 def test_the_intervals_sentence_counts_the_seeds():
     from rlkit.reproduce.document import intervals_sentence
 

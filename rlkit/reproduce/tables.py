@@ -17,7 +17,16 @@ from rlkit.stats import iqm_interval, t_interval
 
 def load_runs(specs: list[RunSpec]) -> dict[str, list[pd.DataFrame]]:
     """Each method's runs' progress tables, in the specs' order; runs of different lengths are a UserError (each
-    run's final return averages its own last rows, so a run continued further would be read at another point)."""
+    run's final return averages its own last rows, so a run continued further would be read at another point), and
+    so are methods of other seeds or seeds in another order than ascending (the report pairs the methods' runs seed
+    with seed by position, and heads its per-seed table with the sorted seeds)."""
+    seeds: dict[str, list[int]] = {}
+    for s in specs:
+        seeds.setdefault(s.method, []).append(s.seed)
+    first = next(iter(seeds.values()), [])
+    if any(v != sorted(first) for v in seeds.values()):
+        told = "; ".join(f"{m} {v}" for m, v in seeds.items())
+        raise UserError(f"the runs' seeds are {told}: expected the same seeds for every method, in ascending order")
     runs: dict[str, list[pd.DataFrame]] = {}
     lengths: dict[int, list[str]] = {}
     for s in specs:
