@@ -64,6 +64,55 @@ def test_spaces_have_documented_sizes(name):
 
 
 @pytest.mark.slow
+def _as_mujoco_2_compiled(asset: str) -> mujoco.MjModel:
+    """`asset` compiled as MuJoCo before 2.1.2 did (the reference's 2.0 and 1.31): each capsule's mass and inertia
+    those of a cylinder extended by half the radius at each end (MuJoCo's changelog for 2.1.2)."""
+    import re
+
+    from rlkit.envs.mujoco_env import gymnasium_asset
+
+    text = gymnasium_asset(asset).read_text()
+    total = re.search(r'\s+settotalmass="([^"]+)"', text)
+    spec = mujoco.MjSpec.from_string(text.replace(total.group(0), "") if total else text)
+    for g in spec.geoms:
+        if g.type == mujoco.mjtGeom.mjGEOM_CAPSULE:
+            r, ends = g.size[0], np.array(g.fromto)
+            g.type = mujoco.mjtGeom.mjGEOM_CYLINDER
+            if np.all(np.isfinite(ends)):
+                a, b = ends[:3], ends[3:]
+                d = (b - a) / np.linalg.norm(b - a)
+                g.fromto = np.concatenate([a - d * r / 2, b + d * r / 2])
+            else:
+                g.size[1] += r / 2
+    model = spec.compile()
+    if total:
+        mujoco.mj_setTotalmass(model, float(total.group(1)))
+    return model
+
+
+def test_the_compiled_bodies_are_current_mujocos_exact_capsules_not_the_references():
+    """The bodies' masses, compiled by this MuJoCo from gymnasium's assets (the reference's XML), are exact capsules'
+    (docs/reference-differences.md, "Environments"): heavier than the reference's MuJoCo 2.0 / 1.31 made them, whose
+    cylinder approximation gives the masses its envs are known by (hopper's torso 3.53429174, humanoid's 8.32207894).
+    A MuJoCo version that compiles other masses fails here: its data would be another simulation (`physics_version`)."""
+    from rlkit.envs.mujoco_env import _compiled, gymnasium_asset
+
+    totals = {  # asset: (ours, the reference's)
+        "hopper.xml": (15.8200, 15.2650),
+        "walker2d.xml": (23.6771, 22.6980),
+        "half_cheetah.xml": (14.0, 14.0),
+        "ant.xml": (0.9109, 0.8787),
+        "humanoid.xml": (42.1160, 39.6458),
+    }
+    for asset, (ours, theirs) in totals.items():
+        model, old = _compiled(str(gymnasium_asset(asset))), _as_mujoco_2_compiled(asset)
+        assert model.body_mass.sum() == pytest.approx(ours, abs=1e-4), asset
+        assert old.body_mass.sum() == pytest.approx(theirs, abs=1e-4), asset
+    assert _as_mujoco_2_compiled("hopper.xml").body_mass[1] == pytest.approx(3.53429174, rel=1e-7)
+    assert _as_mujoco_2_compiled("humanoid.xml").body_mass[1] == pytest.approx(8.32207894, rel=1e-7)
+    assert _compiled(str(gymnasium_asset("humanoid.xml"))).body_mass[1] == pytest.approx(8.9075, abs=1e-4)
+
+
 def test_task_lists_identical_across_processes():
     code = (
         "import json; from rlkit.tasks import make_env\n"

@@ -19,7 +19,8 @@ class HumanoidDirEnv(MujocoTaskEnv):
     """
 
     asset = "humanoid.xml"
-    # 3: gymnasium's asset as it is, which is the reference's (its gym 0.15.7's humanoid.xml); 2 (2026-12-04 to 12-07):
+    # 3: gymnasium's asset as it is, which is the reference's file (its gym 0.15.7's humanoid.xml; compiled heavier by
+    # current MuJoCo's exact capsules: docs/reference-differences.md, "Environments"); 2 (2026-12-04 to 12-07):
     # the left hip's y range at [-120, 20] degrees, the old range of the gym vendored in rand_param_envs, which the
     # reference simulates hopper and walker with, not the humanoid; 1: before version 2
     physics_version = 3
