@@ -9957,6 +9957,24 @@ EDITS = {
         "    if False:",
         "tests/test_reproduce.py::test_a_report_pairs_seeds_only_of_one_list_in_ascending_order",
     ),
+    "an added SAC key blamed on an earlier override whose key begins its name": Edit(
+        "rlkit/behaviour/settings.py",
+        'given = [o for o in overrides if added[0] == (k := override_key(o)) or added[0].startswith(f"{k}.")]',
+        "given = [o for o in overrides if added[0].startswith(override_key(o))]",
+        "tests/test_sac.py::test_bad_hydra_override_is_one_line_error",
+    ),
+    "a SAC file of one's own named NAME.yaml whatever its suffix": Edit(
+        "rlkit/behaviour/settings.py",
+        '    file = f"{name}.yaml" if label == name else Path(label).name',
+        '    file = f"{name}.yaml"',
+        "tests/test_sac.py::test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_checked",
+    ),
+    "a number for log_std_bounds read as a config (a bad-override line)": Edit(
+        "rlkit/behaviour/settings.py",
+        "    _check_log_std_bounds(OmegaConf.to_object(bounds) if OmegaConf.is_config(bounds) else bounds)",
+        "    _check_log_std_bounds(OmegaConf.to_object(bounds))",
+        "tests/test_sac.py::test_sac_settings_checked_together",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

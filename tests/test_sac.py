@@ -212,6 +212,12 @@ def test_a_sac_config_file_of_ones_own_builds_on_the_packages_and_its_keys_are_c
         load_sac_config(str(empty), [])
     with pytest.raises(UserError, match=r"^section.yaml sets agent, which no setting reads"):
         load_sac_config(str(section), [])
+    yml = tmp_path / "typo.yml"  # named as it is: "typo.yml sets", not "typo.yaml" (a file that is not there)
+    yml.write_text(typo.read_text())
+    with pytest.raises(UserError, match=r"^typo.yml sets num_train_step, which no setting reads"):
+        load_sac_config(str(yml), [])
+    with pytest.raises(UserError, match=r"^SAC override '\+seed_2=1' adds seed_2, which no setting of mine.yaml reads"):
+        load_sac_config(str(mine), ["+seed_2=1"])
     clash = tmp_path / "tiny_point.yaml"
     clash.write_text("num_train_steps: 600\n")
     with pytest.raises(UserError, match=r"has the name of the package's tiny_point.yaml: expected another file name"):
@@ -252,6 +258,10 @@ def test_bad_hydra_override_is_one_line_error():
     for added in ["+no_such_key=3", "++agent.params.batch_sise=16", "+agent.params={x: 1}"]:  # read by nothing
         with pytest.raises(UserError, match=rf"^SAC override '{re.escape(added)}' adds [a-z_.]+, which no setting of"):
             load_sac_config("train_point", [added])
+    # the override that adds the key is named, not one before it whose key its name begins with (seed, seed_2)
+    for given in (["seed=3", "+seed_2=1"], ["agent.params.batch_size=64", "+agent.params.batch_size_new=1"]):
+        with pytest.raises(UserError, match=rf"^SAC override '{re.escape(given[1])}' adds "):
+            load_sac_config("train_point", given)
     assert load_sac_config("train_point", ["++agent.params.batch_size=16"]).sac.batch_size == 16
     with pytest.raises(UserError, match="unknown --sac_config"):
         load_sac_config("nope", [])
@@ -1205,6 +1215,12 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
             r"log_std_bounds=\[2, -5\]: expected two finite numbers",
         ),
         (["diag_gaussian_actor.params.log_std_bounds=[-inf,2]"], r"log_std_bounds=\[-inf, 2\]: expected two finite"),
+        # a number, or null: its own line (was "bad SAC override ...: Input cfg is not an OmegaConf config object")
+        (
+            ["diag_gaussian_actor.params.log_std_bounds=5"],
+            r"^SAC setting diag_gaussian_actor.params.log_std_bounds=5: exp",
+        ),
+        (["diag_gaussian_actor.params.log_std_bounds=null"], r"log_std_bounds=None: expected two finite numbers"),
         (["num_seed_steps=299"], r"num_seed_steps=299: expected < num_train_steps - 1 = 299"),
         (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
         (["save_networks=2"], r"save_networks=2: expected true or false"),

@@ -144,7 +144,8 @@ def check_sac_config(cfg) -> None:
                 continue
             raise UserError(f"SAC config has no {key}: expected {_wanted(key, spec)}")
         _check_sac_value(key, OmegaConf.to_object(value) if OmegaConf.is_config(value) else value, spec)
-    _check_log_std_bounds(OmegaConf.to_object(cfg.diag_gaussian_actor.params.log_std_bounds))
+    bounds = OmegaConf.select(cfg, "diag_gaussian_actor.params.log_std_bounds")  # (a number or null: not a config)
+    _check_log_std_bounds(OmegaConf.to_object(bounds) if OmegaConf.is_config(bounds) else bounds)
     save = OmegaConf.select(cfg, "save_networks")
     if save is not None and not isinstance(save, bool):
         raise UserError(f"SAC setting save_networks={save!r}: expected true or false")
@@ -367,6 +368,7 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    file = f"{name}.yaml" if label == name else Path(label).name  # (a file of one's own by its name: typo.yml)
     seen: dict[str, str] = {}
     for o in overrides:  # (hydra keeps the last of `seed=1 seed=2`, or of `a.b=1 a={b:2}`, without a word)
         key = override_key(o)
@@ -398,7 +400,7 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
         if unknown:  # (a key the file sets that no setting reads, a typo of one: the setting keeps its default)
             near = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.75)
             raise UserError(
-                f"{name}.yaml sets {unknown[0]}, which no setting reads: "
+                f"{file} sets {unknown[0]}, which no setting reads: "
                 + (f"did you mean {near[0]}? " if near else "")
                 + "expected the keys of the package's train.yaml and train_point.yaml"
             )
@@ -406,25 +408,25 @@ def _compose_sac_config(folder: Path, name: str, label: str, overrides: list[str
             cfg = compose(config_name=name, overrides=overrides)
             added = sorted(_leaf_keys(cfg) - own)
             if added:  # (hydra's `+KEY=VALUE` adds a key; nothing reads it, so the setting would be lost)
-                given = [o for o in overrides if added[0].startswith(override_key(o))]
+                given = [o for o in overrides if added[0] == (k := override_key(o)) or added[0].startswith(f"{k}.")]
                 raise UserError(
                     f"SAC override {(given or overrides)[0]!r} adds {added[0]}, which no setting "
-                    f"of {name}.yaml reads: expected one of its keys, e.g. agent.params.batch_size=256"
+                    f"of {file} reads: expected one of its keys, e.g. agent.params.batch_size=256"
                 )
             check_sac_config(cfg)
             return cfg
         except (HydraException, OmegaConfBaseException, ValueError) as e:
             first = str(e).strip().splitlines()[0]
-            hint = _unknown_sac_key_hint(own, name, first)
+            hint = _unknown_sac_key_hint(own, file, first)
             raise UserError(f"bad SAC override in {overrides}: {first.rstrip('.') if hint else first}{hint}") from None
 
 
-def _unknown_sac_key_hint(keys: set[str], name: str, message: str) -> str:
+def _unknown_sac_key_hint(keys: set[str], file: str, message: str) -> str:
     """Where hydra's message is that a key does not exist ("Could not override 'KEY'"): what was expected, with the
-    closest of the SAC config `name`'s `keys` (a typo's likely meaning)."""
+    closest of the SAC config `file`'s `keys` (a typo's likely meaning)."""
     unknown = re.search(r"Could not override '([^']+)'", message)
     if unknown is None:
         return ""
     near = difflib.get_close_matches(unknown[1], sorted(keys), n=2, cutoff=0.75)
     mean = f"did you mean {' or '.join(near)}? " if near else ""
-    return f": {mean}expected one of {name}.yaml's keys, e.g. agent.params.batch_size=256"
+    return f": {mean}expected one of {file}'s keys, e.g. agent.params.batch_size=256"
