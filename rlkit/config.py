@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from rlkit.errors import UserError
-from rlkit.fileio import read_json_object
+from rlkit.fileio import json_error, read_json_object
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_INT = 2**31 - 1  # the largest count a config may give (sizes and counts past it overflow torch's int32 indexing)
@@ -1222,6 +1222,10 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = {"True": True, "False": False, "None": None}.get(raw, raw)
+        except (ValueError, RecursionError) as e:  # (JSON, but nested too deeply or of a number of 4301+ digits)
+            raise UserError(
+                f"override {flag}: its value is {json_error(e)}: expected a value of the key's type"
+            ) from None
         dotted = resolve_key(defaults, flag[2:])
         if dotted in given:  # (one of the two values would be dropped without a word)
             raise UserError(f"override {flag} {raw} after {given[dotted]}: expected each key once ({dotted})")

@@ -279,8 +279,18 @@ def read_json(path: str | Path, expected: str, *, label: str | None = None) -> A
         raise UserError(f"{name} cannot be read ({e.strerror or e}): expected {expected}") from None
     except _RepeatedKey as e:
         raise UserError(f"{name} sets the key {e.args[0]!r} twice: expected each key once, {expected}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{name} is not valid JSON ({e}): expected {expected}") from None
+    except (ValueError, RecursionError) as e:  # (not JSON, not UTF-8; nested too deeply, an int of 4301+ digits)
+        raise UserError(f"{name} is not valid JSON ({json_error(e)}): expected {expected}") from None
+
+
+def json_error(e: ValueError | RecursionError) -> str:
+    """What json found wrong, in a few words: its own message, or for a document nested deeper than Python's stack
+    or a number of more digits than int() converts (json's RecursionError and ValueError), what that is."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    if "integer string conversion" in str(e):
+        return "a number of more than 4300 digits"
+    return str(e)
 
 
 def read_json_object(path: str | Path, expected: str, *, label: str | None = None) -> dict:

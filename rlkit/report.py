@@ -31,7 +31,7 @@ import pandas as pd
 from rlkit.cli import PATH, run_cli
 from rlkit.config import REPO_ROOT, at, config_from_variant, load_config
 from rlkit.errors import UserError
-from rlkit.fileio import read_csv_table, read_json_object
+from rlkit.fileio import read_csv_table, read_json, read_json_object
 from rlkit.logging import PROTOCOLS as META_TEST_PROTOCOLS
 from rlkit.logging import TRAIN_STEPS, collapse_warning
 from rlkit.run_folder import DATA_PRINT_FILE, config_differences, read_data_print
@@ -324,14 +324,14 @@ def length_lines(table: pd.DataFrame) -> list[str]:
     ]
 
 
+SPREAD_FILE = "a JSON file of reference seeds (seeds, last, bar, config), as docs/results/point-robot-demo-seeds.json"
+
+
 def _spread_problem(e: Exception) -> str:
-    """What `read_spread` found wrong, for its one line: the field missing, the JSON error, the OS's reason."""
+    """What `read_spread` found wrong in the JSON it read (`read_json` names a file that is not JSON), for its one
+    line: the field missing, else what the fields must be."""
     if isinstance(e, KeyError):
         return f"no field {e.args[0]!r}"
-    if isinstance(e, json.JSONDecodeError):
-        return f"not JSON: {e.msg} at line {e.lineno}"
-    if isinstance(e, OSError):
-        return e.strerror or type(e).__name__
     return (
         "seeds must be an object of seeds, each with a number per protocol, bar an object naming a protocol, "
         "config a string"
@@ -342,7 +342,7 @@ def read_spread(path: str | Path) -> dict:
     """A file of reference seeds (docs/results/point-robot-demo-seeds.json): their final returns per
     protocol, how many iterations they average, and the bar a set of seeds is held to."""
     try:
-        doc = json.loads(Path(path).read_text())
+        doc = read_json(path, SPREAD_FILE, label=f"--against {str(path)!r}")
         objects = (doc, doc["seeds"], doc["bar"])  # (the objects it reads by name: a list or string is no seeds file)
         if not all(isinstance(x, dict) for x in objects) or not all(isinstance(r, dict) for r in doc["seeds"].values()):
             raise TypeError
@@ -357,11 +357,8 @@ def read_spread(path: str | Path) -> dict:
                 "final return averages"
             )
         spread = {"seeds": seeds, "last": last, "bar": bar, "config": doc["config"]}
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(
-            f"--against {str(path)!r}: expected a JSON file of reference seeds (seeds, last, bar, config), "
-            f"as docs/results/point-robot-demo-seeds.json ({_spread_problem(e)})"
-        ) from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(f"--against {str(path)!r}: expected {SPREAD_FILE} ({_spread_problem(e)})") from None
     bad = next(((s, name, v) for s, r in seeds.items() for name, v in r.items() if not math.isfinite(v)), None)
     if bad is not None:  # (NaN was printed as the seeds' range "nan .. nan", and the bar judged against it)
         raise UserError(

@@ -9975,6 +9975,24 @@ EDITS = {
         "    _check_log_std_bounds(OmegaConf.to_object(bounds))",
         "tests/test_sac.py::test_sac_settings_checked_together",
     ),
+    "read_json lets json's RecursionError out (a deep document a traceback)": Edit(
+        "rlkit/fileio.py",
+        "    except (ValueError, RecursionError) as e:  # (not JSON, not UTF-8;",
+        "    except ValueError as e:  # (not JSON, not UTF-8;",
+        "tests/test_dataset.py::test_a_damaged_task_json_is_one_line_for_loading_and_check",
+    ),
+    "an override of a 5000-digit number a ValueError traceback": Edit(
+        "rlkit/config.py",
+        "        except (ValueError, RecursionError) as e:  # (JSON, but nested",
+        "        except RecursionError as e:  # (JSON, but nested",
+        "tests/test_config.py::test_an_override_of_a_json_value_nested_too_deeply_or_of_too_many_digits_is_one_line",
+    ),
+    "--against read by json.loads (a key given twice kept its last value)": Edit(
+        "rlkit/report.py",
+        '        doc = read_json(path, SPREAD_FILE, label=f"--against {str(path)!r}")',
+        "        doc = json.loads(Path(path).read_text())",
+        "tests/test_report_plot.py::test_read_spread_says_what_is_wrong_with_the_file",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

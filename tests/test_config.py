@@ -76,6 +76,10 @@ def test_missing_config_file():
             r"^config file '.*c.json' is not valid JSON \(.*codec.*\): expected config keys",
         ),
         (b'{"env_name": ', r"^config file '.*c.json' is not valid JSON \(Expecting value.*\): expected config keys"),
+        # nested deeper than Python's stack, or a number int() refuses: json's RecursionError and ValueError were
+        # tracebacks (every JSON file the project reads goes through `read_json`: task.json, sweeps, --against)
+        (b'{"latent_size": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", r"is not valid JSON \(nested too deeply\)"),
+        (b'{"latent_size": ' + b"9" * 5000 + b"}", r"is not valid JSON \(a number of more than 4300 digits\)"),
     ],
 )
 def test_a_config_file_that_is_not_a_json_object_is_one_line(tmp_path, content, match):
@@ -89,6 +93,19 @@ def test_a_config_path_that_is_a_folder_or_missing_says_which(tmp_path):
         load_config(tmp_path)
     with pytest.raises(UserError, match=r"^config file '.*nope.json' not found: expected a JSON file such as configs/"):
         load_config(tmp_path / "nope.json")
+
+
+def test_an_override_of_a_json_value_nested_too_deeply_or_of_too_many_digits_is_one_line():
+    """`--KEY VALUE` reads VALUE as JSON: one json cannot hold (a 5000-digit number, a list nested 100,000 deep) was a
+    ValueError or RecursionError traceback."""
+    from rlkit.config import parse_override_args
+
+    with pytest.raises(
+        UserError, match=r"^override --latent_size: its value is a number of more than 4300 digits: exp"
+    ):
+        parse_override_args(["--latent_size", "9" * 5000])
+    with pytest.raises(UserError, match=r"^override --latent_size: its value is nested too deeply: expected a value"):
+        parse_override_args(["--latent_size", "[" * 100_000 + "]" * 100_000])
 
 
 def test_override_needs_value():

@@ -852,17 +852,24 @@ def test_import_legacy_refuses_data_of_another_env(tmp_path):
         (b"[1]", r"task.json' holds a JSON list: expected an object, the task record stage 1 writes$"),
         (b"\xff\xfe{", r"task.json' is not valid JSON \(.*codec.*\): expected the task record stage 1 writes$"),
         (b"{", r"task.json' is not valid JSON \(.*\): expected the task record stage 1 writes$"),
+        (b'{"task": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", r"task.json' is not valid JSON \(nested too deeply\)"),
     ],
 )
 def test_a_damaged_task_json_is_one_line_for_loading_and_check(tmp_path, content, match):
+    """For loading, one line; for `check`, a problem line, and the other tasks checked (a task.json nested deeper than
+    Python's stack was a RecursionError traceback that stopped the check)."""
     from rlkit.data.meta import read_task_meta
 
     write_task(tmp_path, 0)
+    write_task(tmp_path, 1)
     (task_dir(tmp_path, 0) / "task.json").write_bytes(content)
     with pytest.raises(UserError, match=match):
         read_task_meta(task_dir(tmp_path, 0))
     with pytest.raises(UserError, match=match):
         load_task_data(tmp_path, 0, [100], "sample", 3, "point-robot", 2, 2)
+    report = check_dataset(tmp_path)
+    assert len(report.problems) == 1 and re.search(match, report.problems[0]), report.problems
+    assert report.lines[1].startswith("goal_idx1: point-robot task 1")
 
 
 def test_extras_a_run_does_not_read_leave_its_fingerprint_alone(tmp_path):

@@ -504,13 +504,15 @@ def test_read_spread_refuses_a_file_whose_parts_are_not_objects(tmp_path, doc):
     "text, why",
     [
         ("{}", "(no field 'seeds')"),
-        ("nope", "(not JSON: Expecting value at line 1)"),
+        ("nope", "is not valid JSON (Expecting value: line 1 column 1 (char 0)): expected a JSON file of reference"),
+        ('{"seeds": {}, "seeds": {}}', "sets the key 'seeds' twice: expected each key once, a JSON file of reference"),
         ('{"seeds": "x", "bar": {}}', "(seeds must be an object of seeds, each with a number per protocol, bar an"),
     ],
 )
 def test_read_spread_says_what_is_wrong_with_the_file(tmp_path, text, why):
     """The one line ended in the exception's class name, "(KeyError)", "(JSONDecodeError)": it names the missing
-    field, the JSON error, or the form expected."""
+    field, the JSON error, or the form expected; a key set twice is refused (json kept the last, so a file saying
+    "last" 3 then 1 refused --last 3), as every JSON file the project reads."""
     from rlkit.report import read_spread
 
     path = tmp_path / "seeds.json"
