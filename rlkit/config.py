@@ -839,6 +839,11 @@ def _validate(cfg: Config, new: bool = True) -> None:
             ]
         ],
         (
+            "\0" not in cfg.util_params.base_log_dir and _utf8(cfg.util_params.base_log_dir),
+            f"util_params.base_log_dir {cfg.util_params.base_log_dir!r}: expected a path of UTF-8 text without NUL "
+            "(a run folder's files, TensorBoard's among them, are named under it; this one failed after an iteration)",
+        ),
+        (
             cfg.algo_type != "CORRO" or a.embedding_batch_size >= 2,
             f"algo_params.embedding_batch_size {a.embedding_batch_size} with algo_type CORRO: expected >= 2 (CORRO's "
             "positive for a context row is another row of the same task's context)",
@@ -1195,6 +1200,15 @@ def forced_keys(algo_type: str, use_information_bottleneck: Any) -> dict[str, An
 def _setter(cfg: Config, key: str) -> str:
     """What sets the forced `key` of `cfg`, as the refusals name it."""
     return "OFFPEARL's information bottleneck" if key in PEARL_FORCED else f"algo_type {cfg.algo_type!r}"
+
+
+def _utf8(text: str) -> bool:
+    """Whether `text` is UTF-8 text: not a name of undecodable bytes, which Python holds as lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_override_args(args: list[str]) -> dict[str, Any]:

@@ -9993,6 +9993,18 @@ EDITS = {
         "        doc = json.loads(Path(path).read_text())",
         "tests/test_report_plot.py::test_read_spread_says_what_is_wrong_with_the_file",
     ),
+    "a base_log_dir of undecodable bytes accepted (a traceback after an iteration)": Edit(
+        "rlkit/config.py",
+        '            "\\0" not in cfg.util_params.base_log_dir and _utf8(cfg.util_params.base_log_dir),',
+        '            "\\0" not in cfg.util_params.base_log_dir,',
+        "tests/test_config.py::test_a_base_log_dir_of_undecodable_bytes_or_a_nul_is_refused",
+    ),
+    "a base_log_dir with a NUL accepted": Edit(
+        "rlkit/config.py",
+        '            "\\0" not in cfg.util_params.base_log_dir and _utf8(cfg.util_params.base_log_dir),',
+        "            _utf8(cfg.util_params.base_log_dir),",
+        "tests/test_config.py::test_a_base_log_dir_of_undecodable_bytes_or_a_nul_is_refused",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

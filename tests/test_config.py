@@ -637,6 +637,16 @@ def test_an_empty_path_is_refused(key, why):
     assert str(e.value).endswith(f"the current folder, {why})")
 
 
+@pytest.mark.parametrize("path", ["/tmp/o\udcff", "a\x00b"])
+def test_a_base_log_dir_of_undecodable_bytes_or_a_nul_is_refused(path):
+    """base_log_dir names every file of a run: a path of bytes that are not UTF-8 (held as a lone surrogate) trained
+    an iteration, then TensorBoard's writer raised a UnicodeEncodeError traceback; a NUL was make_folder's
+    ValueError traceback after the dataset was loaded. Both are refused with the config; a non-ASCII name is not."""
+    with pytest.raises(UserError, match=r"^util_params.base_log_dir .*: expected a path of UTF-8 text without NUL"):
+        load_config(None, {"util_params": {"base_log_dir": path}})
+    assert load_config(None, {"util_params": {"base_log_dir": "/tmp/runs é"}}).util_params.base_log_dir == "/tmp/runs é"
+
+
 @pytest.mark.parametrize(
     "args,said",
     [
