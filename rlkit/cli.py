@@ -232,8 +232,9 @@ def run_cli(command: Callable[..., Any], args: list[str] | None = None) -> None:
         what = str(cause).strip().splitlines()[0] if str(cause).strip() else "out of memory"
         print(
             f"error: {what[:200]}: expected a smaller step; lower algo_params.meta_batch, embedding_batch_size or "
-            "batch_size (stage 1: agent.params.batch_size, replay_buffer_capacity or tasks_per_group), or on a GPU run "
-            "with --eager (a captured step holds about twice the memory); what was last saved is kept",
+            "batch_size, or the networks' net_size or latent_size, or env_params.n_tasks (stage 1: "
+            "agent.params.batch_size, replay_buffer_capacity, tasks_per_group or the networks' hidden_dim), or on a "
+            "GPU run with --eager (a captured step holds about twice the memory); what was last saved is kept",
             file=sys.stderr,
         )
         sys.exit(2)

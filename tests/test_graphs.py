@@ -1033,6 +1033,8 @@ def test_out_of_memory_is_one_line_naming_the_settings_to_lower(error, first, ca
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
     assert first in err and "meta_batch, embedding_batch_size or batch_size" in err and "--eager" in err
     assert "replay_buffer_capacity" in err  # stage 1's buffer is allocated whole at the start
+    # the sizes of the model too: --net_size 2147483647 ran out of memory, and the line named only the batches
+    assert "net_size or latent_size, or env_params.n_tasks" in err and "hidden_dim" in err
     with pytest.raises(RuntimeError, match="another"):  # any other RuntimeError is a bug: its traceback stays
         run_cli(click.command()(lambda: (_ for _ in ()).throw(RuntimeError("another"))), [])
 
