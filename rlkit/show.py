@@ -33,7 +33,7 @@ from rlkit.run_folder import (
     read_run_state,
     snapshot_names,
 )
-from rlkit.seeding import torch_generator
+from rlkit.seeding import MAX_SEED, torch_generator
 from rlkit.tasks import scored_reward_fn
 from rlkit.torch.csro.trainer import CSROTrainer, TrainerSettings
 
@@ -96,10 +96,17 @@ def find_snapshot(run: Path, itr: int | None) -> tuple[int, Config, Path]:
         raise UserError(
             f"{str(variant_path)!r} is an empty JSON object: expected the config a run of launch_experiment.py writes"
         )
+    seed = variant.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"{str(variant_path)!r} records seed {seed!r}: expected an integer in [0, {MAX_SEED}]")
+    try:  # (a damaged or hand-edited file: named, not read as a complaint about the command's own arguments)
+        cfg = config_from_variant(variant)
+    except UserError as e:
+        raise UserError(f"{str(variant_path)!r}: {e}") from None
     snap = run / "latest.pt" if itr is None else run / "snapshots" / f"itr_{itr}.pt"
     if not snap.is_file():
         raise UserError(f"snapshot {str(snap)!r} not found: expected one of {snapshot_names(run)}")
-    return variant.get("seed", 0), config_from_variant(variant), snap
+    return seed, cfg, snap
 
 
 def load_run(

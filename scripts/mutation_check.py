@@ -2780,8 +2780,8 @@ EDITS = {
     ),
     "show_path loading a run with seed 0": Edit(
         SHOW,
-        'return variant.get("seed", 0), config_from_variant(variant), snap',
-        "return 0, config_from_variant(variant), snap",
+        "    return seed, cfg, snap",
+        "    return 0, cfg, snap",
         "tests/test_show_path.py::test_load_run_prepares_the_run_with_its_own_seed",
     ),
     "show_path scoring a sparse run on the dense reward": Edit(
@@ -10004,6 +10004,19 @@ EDITS = {
         '            "\\0" not in cfg.util_params.base_log_dir and _utf8(cfg.util_params.base_log_dir),',
         "            _utf8(cfg.util_params.base_log_dir),",
         "tests/test_config.py::test_a_base_log_dir_of_undecodable_bytes_or_a_nul_is_refused",
+    ),
+    "show_path reads a run's recorded seed unchecked (a bad one refused after the device line)": Edit(
+        "rlkit/show.py",
+        "    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:\n"
+        '        raise UserError(f"{str(variant_path)!r} records seed',
+        '    if False:\n        raise UserError(f"{str(variant_path)!r} records seed',
+        "tests/test_show_path.py::test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
+    ),
+    "show_path's refusal of a damaged variant.json does not name the file": Edit(
+        "rlkit/show.py",
+        '        raise UserError(f"{str(variant_path)!r}: {e}") from None',
+        "        raise",
+        "tests/test_show_path.py::test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -275,6 +275,14 @@ def test_show_path_repeats_the_meta_test_through_its_command_line(tiny_data, tmp
     [
         ('{"seed": 0}', ["--itr", "99"], r"snapshot '.*itr_99.pt' not found: expected one of \['itr_0.pt'\]$"),
         ("{}", [], r"variant.json' is an empty JSON object: expected the config a run of launch_experiment.py writes$"),
+        # a damaged or hand-edited variant.json names itself (its complaint read as one about the command's arguments,
+        # and a bad seed came after the device line)
+        ('{"seed": 0, "foo": 1}', [], r"variant.json': unknown config key 'foo': expected one of "),
+        (
+            '{"seed": "x", "env_name": "point-robot"}',
+            [],
+            r"variant.json' records seed 'x': expected an integer in \[0, ",
+        ),
     ],
 )
 def test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line(
