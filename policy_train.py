@@ -128,8 +128,9 @@ def main(
 ) -> None:
     positional = [a for a in args if "=" not in a]
     overrides = [a for a in args if "=" in a]
-    if len(positional) > 1 or (positional and config_opt):
-        raise UserError(f"unexpected arguments {positional}: expected one config path and KEY=VALUE overrides")
+    extra = positional if config_opt else positional[1:]  # (the first is the config: not named as unexpected)
+    if extra:
+        raise UserError(f"unexpected arguments {extra}: expected one config path and KEY=VALUE overrides")
     config = config_opt or (positional[0] if positional else None)
     if config is None:
         raise UserError("no config: expected --config configs/ENV.json")
@@ -215,12 +216,20 @@ def parse_checkpoints(text: str) -> list[int]:
     )
 
 
+def _as_int(text: str) -> int | float | None:
+    """The number a SAC override's value writes (`01`, `+1`, `1.0`: 1), or None for another value."""
+    try:
+        return int(text) if text.strip().lstrip("+-").isdigit() else float(text)
+    except ValueError:
+        return None
+
+
 def with_seed(overrides: list[str], seed: int) -> list[str]:
     """The SAC overrides with `--seed S` as `seed=S`; a `seed=` override of another value is an error."""
     given = override_values(overrides, "seed")
     if not given:
         return [*overrides, f"seed={seed}"]
-    if any(g.strip() != str(seed) for g in given):
+    if any(_as_int(g) != seed for g in given):  # (seed=01 and seed=1.0 are the value of --seed 1)
         raise UserError(
             f"--seed {seed} and seed={given[0]}: expected one of them (both set the behaviour SAC's seed), "
             "or the same value"

@@ -1928,8 +1928,8 @@ EDITS = {
     ),
     "a seed= override of another value accepted beside an equal one": Edit(
         POLICY_TRAIN,
-        "if any(g.strip() != str(seed) for g in given):",
-        "if all(g.strip() != str(seed) for g in given):",
+        "if any(_as_int(g) != seed for g in given):",
+        "if all(_as_int(g) != seed for g in given):",
         "tests/test_behaviour_runs.py::test_a_seed_override_other_than_seed_is_refused_even_beside_an_equal_one",
     ),
     "--overwrite without --regenerate starting stage 1": Edit(
@@ -3302,8 +3302,8 @@ EDITS = {
     ),
     "policy_train taking a positional config beside --config": Edit(
         POLICY_TRAIN,
-        "if len(positional) > 1 or (positional and config_opt):",
-        "if len(positional) > 1:",
+        "    extra = positional if config_opt else positional[1:]",
+        "    extra = positional[1:]",
         "tests/test_behaviour_runs.py::" + "test_a_positional_config_beside_config_is_refused",
     ),
     "policy_train's --seed 0 dropped": Edit(
@@ -10017,6 +10017,18 @@ EDITS = {
         '        raise UserError(f"{str(variant_path)!r}: {e}") from None',
         "        raise",
         "tests/test_show_path.py::test_show_path_refuses_a_missing_snapshot_or_empty_config_before_its_first_line",
+    ),
+    "--seed compared with a seed= override as text (seed=01 refused)": Edit(
+        "policy_train.py",
+        "    if any(_as_int(g) != seed for g in given):",
+        "    if any(g.strip() != str(seed) for g in given):",
+        "tests/test_behaviour_runs.py::test_seed_beside_a_seed_override_of_the_same_number_written_otherwise_is_accepted",
+    ),
+    "policy_train's unexpected arguments name the config too": Edit(
+        "policy_train.py",
+        "    extra = positional if config_opt else positional[1:]",
+        "    extra = positional if config_opt or len(positional) > 1 else []",
+        "tests/test_behaviour_runs.py::test_a_positional_config_beside_config_is_refused",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

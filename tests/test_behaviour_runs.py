@@ -345,6 +345,15 @@ def test_a_positional_config_beside_config_is_refused(tmp_path, monkeypatch, cap
         generate_dataset=lambda *a, **k: pytest.fail("stage 1 started"),
     )
     assert code == 2 and "unexpected arguments" in err and "expected one config path" in err
+    # an option it does not know, after the config: only that one is named, not the config beside it
+    code, err = _policy_train_here(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        [str(TINY_CONFIG), "--sac_config", "tiny_point", "--foo"],
+        generate_dataset=lambda *a, **k: pytest.fail("stage 1 started"),
+    )
+    assert code == 2 and "unexpected arguments ['--foo']: expected one config path" in err, err
 
 
 def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, monkeypatch, capsys):
@@ -360,6 +369,18 @@ def test_seed_0_beside_a_seed_override_of_another_value_is_refused(tmp_path, mon
         generate_dataset=lambda *a, **k: pytest.fail("stage 1 started"),
     )
     assert code == 2 and "--seed 0 and seed=3" in err
+
+
+def test_seed_beside_a_seed_override_of_the_same_number_written_otherwise_is_accepted():
+    """`--seed 1 seed=01` (or `seed=+1`, `seed=1.0`) sets one seed, not two: compared as text, they were refused as
+    "--seed 1 and seed=01"; another number, or no number, still is."""
+    from policy_train import with_seed
+
+    for same in ("seed=01", "seed=+1", "seed=1.0", "+seed=1"):
+        assert with_seed([same], 1) == [same]
+    for other in ("seed=2", "seed=x", "seed=1.5"):
+        with pytest.raises(UserError, match=rf"^--seed 1 and seed={other[5:]}: expected one of them"):
+            with_seed([other], 1)
 
 
 def test_seed_0_reaches_the_behaviour_sac_over_a_sac_config_of_another_seed(tmp_path, monkeypatch, capsys):
