@@ -418,7 +418,7 @@ def writable_folder(option: str, path: Path) -> None:
 
 def check_gpu(gpu: int | None) -> int | None:
     """`--gpu G`: the CUDA device G >= 0, or None for the CPU (no --gpu, or -1 as the reference's users write)."""
-    if gpu is not None and gpu < -1:
+    if gpu is not None and not -1 <= gpu < 2**31:  # (torch holds a device index in an int)
         raise UserError(f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU")
     return None if gpu is None or gpu == -1 else gpu
 

@@ -6849,8 +6849,8 @@ EDITS = {
     ),
     "--gpu -2 accepted by check_gpu": Edit(
         "rlkit/cli.py",
-        "if gpu is not None and gpu < -1:",
-        "if gpu is not None and gpu < -2:",
+        "if gpu is not None and not -1 <= gpu < 2**31:",
+        "if gpu is not None and not -2 <= gpu < 2**31:",
         "tests/test_cli.py::test_a_gpu_number_below_minus_one_is_refused",
     ),
     "select_device's no-CUDA note printed when quiet": Edit(
@@ -10029,6 +10029,12 @@ EDITS = {
         "    extra = positional if config_opt else positional[1:]",
         "    extra = positional if config_opt or len(positional) > 1 else []",
         "tests/test_behaviour_runs.py::test_a_positional_config_beside_config_is_refused",
+    ),
+    "--gpu beyond torch's device index refused as a config key": Edit(
+        "rlkit/cli.py",
+        "    if gpu is not None and not -1 <= gpu < 2**31:",
+        "    if gpu is not None and gpu < -1:",
+        "tests/test_cli.py::test_a_gpu_number_below_minus_one_is_refused",
     ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,

@@ -266,9 +266,12 @@ def test_an_argparse_option_given_twice_in_its_equals_form_is_refused(capsys):
 
 
 def test_a_gpu_number_below_minus_one_is_refused():
+    """... and one beyond what torch holds as a device index: `--gpu 99999999999999999999` was refused as the config key
+    util_params.gpu_id, "a count torch can hold", not as the --gpu typed."""
     from rlkit.cli import check_gpu, gpu_overrides
 
-    for gpu in (-2, -5):
+    assert check_gpu(2**31 - 1) == 2**31 - 1
+    for gpu in (-2, -5, 2**31, 10**20):
         with pytest.raises(UserError) as e:
             check_gpu(gpu)
         assert str(e.value) == f"--gpu {gpu}: expected a CUDA device number >= 0, or -1 for the CPU"
