@@ -1227,7 +1227,8 @@ def parse_override_args(args: list[str]) -> dict[str, Any]:
         key, _, value = hydra.partition("=")
         raise UserError(f"override {hydra!r}: expected --{key} {value} (KEY=VALUE is stage 1's SAC settings' form)")
     if len(args) % 2:
-        raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs")
+        flags = "" if args[-1].startswith("--") else " (the command's flags, --debug among them, take none)"
+        raise UserError(f"override {args[-1]!r} has no value: expected --KEY VALUE pairs{flags}")
     given: dict[str, str] = {}
     for flag, raw in zip(args[::2], args[1::2]):
         if not flag.startswith("--") or len(flag) < 3:

@@ -1282,9 +1282,14 @@ def test_pythons_true_false_and_none_are_read_as_jsons():
 
 
 def test_a_last_word_without_its_value_is_named_as_such():
-    """An odd word out without '=' has no value; it is not a KEY=VALUE of stage 1's form."""
-    with pytest.raises(UserError, match=r"^override 'foo' has no value: expected --KEY VALUE pairs$"):
+    """An odd word out without '=' has no value; it is not a KEY=VALUE of stage 1's form. A word that is no --KEY (the
+    `true` of `--debug true`, a flag given a value) is said to be so."""
+    with pytest.raises(
+        UserError, match=r"^override 'foo' has no value: expected --KEY VALUE pairs \(the command's flag"
+    ):
         parse_override_args(["--num_iterations", "2", "foo"])
+    with pytest.raises(UserError, match=r"^override '--seed' has no value: expected --KEY VALUE pairs$"):
+        parse_override_args(["--num_iterations", "2", "--seed"])
 
 
 def test_a_config_class_has_its_type_hints_resolved_once_and_alike():
