@@ -10036,6 +10036,12 @@ EDITS = {
         "    if gpu is not None and gpu < -1:",
         "tests/test_cli.py::test_a_gpu_number_below_minus_one_is_refused",
     ),
+    "an old stage-1 state record of another device taken as alike (and -> or)": Edit(
+        "rlkit/behaviour/generate.py",
+        '    return recorded == now or (" thread" not in recorded and now.startswith(f"{recorded}, "))',
+        '    return recorded == now or (" thread" not in recorded or now.startswith(f"{recorded}, "))',
+        "tests/test_sac.py::test_a_state_record_of_before_the_thread_count_is_compared_on_its_device_and_capture_alone",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -531,6 +531,17 @@ def _threads(n: int):
 CPU = torch.backends.cpu.get_cpu_capability()  # ATen's CPU capability here, which stage 1 records with the threads
 
 
+def test_a_state_record_of_before_the_thread_count_is_compared_on_its_device_and_capture_alone():
+    """`_ran_alike`: a stage-1 state saved before 2026-12-06 records "cpu, capture off" without threads and CPU; it
+    ran alike when this run's record begins with it, and not when its device or capture differs (an old record on
+    another device is still said to be one, not taken as alike because it lacks the thread count)."""
+    from rlkit.behaviour.generate import _ran_alike
+
+    now = "cpu, capture off, 1 thread, AVX2"
+    assert _ran_alike(now, now) and _ran_alike("cpu, capture off", now)
+    assert not _ran_alike("cuda:0, captured", now) and not _ran_alike("cpu, capture off, 2 threads, AVX2", now)
+
+
 def test_a_state_saved_with_another_capture_setting_resumes_and_says_so(tmp_path, capsys):
     """Captured and eager updates agree to float rounding, not bit for bit: a group resumed with the other
     setting (or on the other device, or another thread count) trains on, with one line naming both."""
