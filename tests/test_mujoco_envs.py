@@ -63,7 +63,6 @@ def test_spaces_have_documented_sizes(name):
     assert env.observation_space.contains(obs) and env.observation_space.contains(env.step(env.action_space.low)[0])
 
 
-@pytest.mark.slow
 def _as_mujoco_2_compiled(asset: str) -> mujoco.MjModel:
     """`asset` compiled as MuJoCo before 2.1.2 did (the reference's 2.0 and 1.31): each capsule's mass and inertia
     those of a cylinder extended by half the radius at each end (MuJoCo's changelog for 2.1.2)."""
@@ -113,6 +112,7 @@ def test_the_compiled_bodies_are_current_mujocos_exact_capsules_not_the_referenc
     assert _compiled(str(gymnasium_asset("humanoid.xml"))).body_mass[1] == pytest.approx(8.9075, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_task_lists_identical_across_processes():
     code = (
         "import json; from rlkit.tasks import make_env\n"
