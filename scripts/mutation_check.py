@@ -10042,6 +10042,18 @@ EDITS = {
         '    return recorded == now or (" thread" not in recorded or now.startswith(f"{recorded}, "))',
         "tests/test_sac.py::test_a_state_record_of_before_the_thread_count_is_compared_on_its_device_and_capture_alone",
     ),
+    "check.sh writes its figures and logs only at the end (a call cut off from outside keeps none)": Edit(
+        "scripts/gpu/check.sh",
+        '    figures "$name" >> "$summary"\n    pack\n    return 0',
+        "    return 0",
+        "tests/test_gpu_scripts.py::test_check_sh_keeps_each_finished_steps_figures_when_the_call_is_cut_off_from_outside",
+    ),
+    "fetch_wheels keeps an earlier fetch's wheels": Edit(
+        "scripts/gpu/fetch_wheels.sh",
+        'rm -f "$dir"/*.whl\n',
+        "",
+        "tests/test_gpu_scripts.py::test_fetch_wheels_drops_an_earlier_fetchs_wheels",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

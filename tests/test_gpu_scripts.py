@@ -81,6 +81,26 @@ def test_fetch_wheels_without_the_venvs_versions_fetches_nothing(tmp_path, venv)
     assert not (tmp_path / "wheels").exists()
 
 
+@pytest.mark.slow
+def test_fetch_wheels_drops_an_earlier_fetchs_wheels(tmp_path):
+    """A wheels/ folder fetched before the venv's pins changed kept its old wheels beside the new ones: two versions
+    of a package, which install_wheels.py refuses on the GPU machine, failing that call's every check. The folder's
+    wheels are removed first (its other files stay)."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "hydra_core-1.0.0-py3-none-any.whl").write_bytes(b"old")
+    (wheels / "notes.txt").write_text("mine")
+    venv = tmp_path / "python"  # a venv Python whose pip freezes every package the script pins, at version 1
+    names = "hydra-core omegaconf antlr4-python3-runtime mujoco mujoco-core mujoco-studio mujoco-studio-wasm " + (
+        "websockets glfw pyopengl gymnasium farama-notifications rliable arch pandas pytz tzdata"
+    )
+    venv.write_text("#!/bin/sh\nfor n in " + names + "; do echo $n==1; done\n")
+    venv.chmod(0o755)
+    proc = gpu_script("fetch_wheels.sh", str(wheels), tmp_path=tmp_path, VENV_PYTHON=str(venv), PIP="true")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in wheels.iterdir()) == ["notes.txt"]
+
+
 def test_no_wheels_is_one_line_and_exit_2(tmp_path, capsys):
     assert install_wheels.main([str(tmp_path), str(tmp_path / "site")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -390,3 +410,39 @@ def test_check_sh_drops_the_logs_of_an_earlier_call(tmp_path):
     assert "ratio" not in (tmp_path / "out" / "summary.txt").read_text()
     with tarfile.open(tmp_path / "out" / "logs.tar.gz") as logs:
         assert "./bench-meta-train.log" not in logs.getnames()
+
+
+@pytest.mark.slow
+def test_check_sh_keeps_each_finished_steps_figures_when_the_call_is_cut_off_from_outside(tmp_path):
+    """A call the device tool kills (the session's device time spent: SIGKILL to every process of the call) during
+    the reproduction keeps what the steps before it measured: each step's figures go to summary.txt, and the logs into
+    logs.tar.gz, as it ends. They were written once, at the end, so such a call brought back only "exit 0" lines."""
+    import os
+    import signal
+
+    python = fake_python(
+        tmp_path,
+        'case "$*" in *meta_train_speed*) echo "captured: 3.10 ms/step" ;; *rlkit.reproduce*) sleep 60 ;; esac',
+    )
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "OUT": str(tmp_path / "out"), "WHEELS": "no-such"}
+    proc = subprocess.Popen(
+        ["bash", "scripts/gpu/check.sh", "bench", "reproduce"],
+        cwd=ROOT,
+        env={**env, "PYTHON": python},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    summary = tmp_path / "out" / "summary.txt"
+    try:
+        deadline = time.monotonic() + 30
+        while "bench-behaviour-sac-demo: exit" not in (summary.read_text() if summary.exists() else ""):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        time.sleep(0.5)  # (the reproduction under way)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert "captured: 3.10 ms/step" in summary.read_text()
+    with tarfile.open(tmp_path / "out" / "logs.tar.gz") as logs:
+        assert "./bench-meta-train.log" in logs.getnames()

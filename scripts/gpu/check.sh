@@ -25,11 +25,15 @@
 # and its 4 phases; the CUDA tests were cut off then), the CUDA tests again (127 s) and `REPRODUCE_SECONDS=118
 # check.sh reproduce` on the same warm machine, each call issued within its 30 s of warmth: 870 s in all. With
 # the limits now: `CALL_SECONDS=572 check.sh tests bench reproduce` leaves the reproduction what the rest did not
-# use; `check.sh tests` (470 s) then `check.sh bench reproduce` splits it. Each call drops the logs of the one before.
+# use; `check.sh tests` (470 s) then `check.sh bench reproduce` splits it, the second call's CALL_SECONDS the
+# session's device time left after the first (`budget_left_s` of its reply) less 30, its timeout_s 15 more: a call
+# given more than the session has left is cut off by the device tool, not by this script. Each call drops the logs
+# of the one before.
 #
 # What comes back: the device call returns at most 8 files from $OUT, so the logs and the runs' small files are
-# written to a work folder and packed at the end: $OUT/summary.txt (one line per step, the benchmark figures, the
-# tests' last lines) and $OUT/logs.tar.gz (every log, the reproduction's progress.csv, report and first lines).
+# written to a work folder and packed after every step: $OUT/summary.txt (one line per step, then its figures: the
+# GPU and versions, the benchmarks', the tests' last lines) and $OUT/logs.tar.gz (every log, the reproduction's
+# progress.csv, report and first lines), so that a call cut off from outside keeps every step that ended.
 #
 # CALL_SECONDS: the device call's own limit less a margin; every step's timeout is cut to what is left of it
 # (10 s kept for packing the logs, 5 more for the SIGKILL that follows a timeout's SIGTERM when a step ignores it),
@@ -109,7 +113,29 @@ step() {  # step [--cut-off] NAME SECONDS COMMAND...: run it under a timeout, ou
         failed=1
     fi
     echo "$name: exit $rc after $(( $(date +%s) - t0 )) s$note" | tee -a "$summary"
+    figures "$name" >> "$summary"
+    pack
     return 0
+}
+
+figures() {  # figures NAME: what step NAME's log gives summary.txt (the GPU, the versions, the benchmarks' figures,
+    # a test run's last lines), written as the step ends
+    local log="$work/$1.log"
+    [ -f "$log" ] || return 0
+    case "$1" in
+        environment) tail -n 2 "$log" ;;  # (Python's version; torch's, CUDA's and the GPU's name)
+        imports | bench-*) grep -h "imports\|torch \|ms/step\|updates/s\|ratio\|busy\|launch\|peak\|device" "$log" ;;
+        *) echo "== $1"; grep -E "passed|failed|error|Error" "$log" | tail -n 6; tail -n 2 "$log" ;;
+    esac
+}
+
+pack() {  # the logs and the runs' small files (no data, no snapshots) in $OUT/logs.tar.gz, anew after every step:
+    # a call cut off from outside (the session's device time spent) keeps what the steps before it logged
+    [ "$dry_run" = 1 ] && return 0
+    (cd "$work" && find . -maxdepth 1 -name "*.log" -print; \
+        find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
+        -o -name "*.png" \) -size -4096k -print 2>/dev/null || true) | tar -czf "$OUT/.logs.tar.gz.part" -C "$work" -T - \
+        && mv "$OUT/.logs.tar.gz.part" "$OUT/logs.tar.gz"
 }
 
 # the carried wheels go into a folder first on PYTHONPATH, not a venv: the machine's python3 is itself a venv
@@ -132,7 +158,7 @@ if wants tests; then
     # there (each compiles its own Triton kernels); then the rest of the suite on this Python, the GPU visible (so
     # CUDA is every run's default device), spread over the machine's cores (without xdist the fast part alone)
     if "$py" -c "import xdist" 2> /dev/null; then
-        step cuda-tests 200 "$py" -m pytest -p no:cacheprovider -n 4 -m cuda tests
+        step cuda-tests 200 env OMP_NUM_THREADS=4 "$py" -m pytest -p no:cacheprovider -n 4 -m cuda tests
         step suite 190 env OMP_NUM_THREADS=1 "$py" -m pytest -p no:cacheprovider -n 14 -m "not cuda" \
             --ignore tests/test_cluster.py
     else
@@ -154,17 +180,6 @@ if wants reproduce; then
         --seeds 0 --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 
-if [ "$dry_run" = 0 ]; then
-    grep -h "imports\|torch \|ms/step\|updates/s\|ratio\|busy\|launch\|peak" "$work"/imports.log \
-        "$work"/bench-*.log >> "$summary" 2>/dev/null
-    for log in cuda-tests suite reproduce-paper; do
-        [ -f "$work/$log.log" ] && { echo "== $log"; grep -E "passed|failed|error|Error" "$work/$log.log" | tail -n 6; \
-            tail -n 2 "$work/$log.log"; } >> "$summary"
-    done
-    # the logs and the runs' small files (no data, no snapshots), one archive
-    (cd "$work" && find . -maxdepth 1 -name "*.log" -print; \
-        find reproduce results -type f \( -name "*.csv" -o -name "*.md" -o -name "*.json" -o -name "*.txt" \
-        -o -name "*.png" \) -size -4096k -print 2>/dev/null) | tar -czf "$OUT/logs.tar.gz" -C "$work" -T -
-fi
+pack  # (the last step's files once more: a reproduction's report written as it ended)
 echo "done: $summary ($([ "$failed" = 1 ] && echo "a step failed: exit 1" || echo "every step that ran passed"))"
 exit "$failed"

@@ -45,6 +45,9 @@ for name in "${names[@]}"; do  # every version first: a missing one stops before
     specs+=("$(pinned "$name")") || exit 2
 done
 mkdir -p "$dir"
+# an earlier fetch's wheels go: a version the venv no longer pins would stand beside the new one, and the GPU
+# machine's install_wheels.py refuses a set of two versions of a package (the whole call's checks then fail)
+rm -f "$dir"/*.whl
 sdist_only=" antlr4-python3-runtime rliable "  # pure Python, no wheel on the index: built here, for any Python 3
 for i in "${!names[@]}"; do
     name="${names[$i]}" spec="${specs[$i]}"
