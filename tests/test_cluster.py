@@ -1956,6 +1956,16 @@ def test_a_nodes_dataset_copy_unused_for_hours_but_not_a_day_is_kept(tmp_path, m
     assert sorted(p.name for p in cache.iterdir()) == ["new", "twenty_hours", "two_hours"]
 
 
+def _weighted_base(tmp_path, data, weights: str) -> dict:
+    """The overrides of a Ray driver test's runs: outputs under tmp_path/out on the CPU, the stand-in `data`, and
+    `weights` as path_to_weights."""
+    return {
+        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
+        "algo_params": {"data_dir": str(data)},
+        "path_to_weights": weights,
+    }
+
+
 def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_path, monkeypatch):
     """The Ray driver submits each run's segment with the run's own seed and ships a run's path_to_weights file
     (`w not in weights`). It guards against two slips: every run's segment submitted with seed 0, or the weights
@@ -1968,11 +1978,7 @@ def test_a_ray_runs_segments_get_its_own_seed_and_its_path_to_weights_bytes(tmp_
     monkeypatch.setattr(runs, "MetaTrainer", lambda setup, show_progress: None)  # (reads path_to_weights)
     weights = tmp_path / "start.pt"
     weights.write_bytes(b"the weights")
-    base = {
-        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
-        "algo_params": {"data_dir": str(data)},
-        "path_to_weights": str(weights),
-    }
+    base = _weighted_base(tmp_path, data, str(weights))
     plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 3], [("w", {})])
     runs.run_on_ray(plans, ClusterOptions("local", cpus_per_task=3), out=lambda s: None)
     # segment.remote(cpus, cfg_dict, seed, run_files, data_key, data_ref, weights_ref)
@@ -2004,11 +2010,7 @@ def test_a_ray_resume_reads_no_path_to_weights_and_a_new_seed_beside_it_has_its_
             raise UserError(f"path_to_weights {setup.cfg.path_to_weights!r} cannot be read: expected a file")
 
     monkeypatch.setattr(runs, "MetaTrainer", trainer)
-    base = {
-        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
-        "algo_params": {"data_dir": str(data)},
-        "path_to_weights": str(tmp_path / "gone.pt"),
-    }
+    base = _weighted_base(tmp_path, data, str(tmp_path / "gone.pt"))
     plans = runs.plan_runs(str(TINY_CONFIG), base, [0, 1], [("w", {})])
     monkeypatch.setattr(runs, "check_plans", lambda plans: [(p, 2 if p.seed == 0 else 0) for p in plans])
     with pytest.raises(UserError, match=r"^point-robot/w/seed1: path_to_weights .*gone.pt' cannot be read"):
@@ -2050,11 +2052,7 @@ def test_a_path_to_weights_that_does_not_fit_is_refused_before_ray_is_joined(tmp
         raise UserError(f"path_to_weights {setup.cfg.path_to_weights!r} does not fit this run's networks")
 
     monkeypatch.setattr(runs, "MetaTrainer", trainer)
-    base = {
-        "util_params": {"base_log_dir": str(tmp_path / "out"), "use_gpu": False},
-        "algo_params": {"data_dir": str(data)},
-        "path_to_weights": str(tmp_path / "other.pt"),
-    }
+    base = _weighted_base(tmp_path, data, str(tmp_path / "other.pt"))
     with pytest.raises(UserError, match=r"^point-robot/w/seed0: path_to_weights .*other.pt' does not fit"):
         runs.run_on_ray(runs.plan_runs(str(TINY_CONFIG), base, [0], [("w", {})]), ClusterOptions("local"), print)
     assert read == [str(tmp_path / "other.pt")] and seen["connect"] == 0 and seen["segments"] == []

@@ -173,24 +173,30 @@ def test_a_resumed_writers_events_are_read_after_the_interrupted_ones(tmp_path, 
     compare as text, "10" first, so the resumed file's purge came before the steps it was to drop (seen in the
     suite, whose workers make many writers). The resumed writer now opens in a later second."""
     import tensorboard.summary.writer.event_file_writer as event_file_writer
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     monkeypatch.setattr(event_file_writer, "_global_uid", event_file_writer.AtomicCounter(9))
-    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
+    assert _offline_points_after_epoch_2_logged_again(tmp_path) == [(0, -5.0), (1, -4.0), (2, -1.0)]
+    names = sorted(f.name for f in (tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert [n.rsplit(".", 1)[1] for n in names] == ["9", "10"]  # the interrupted writer's file first
+
+
+def _offline_points_after_epoch_2_logged_again(tmp_path, vae_step=None) -> list[tuple[int, float]]:
+    """A run's offline-return points in tb/ after 3 rows (-5, -4, -3), then a resume from 2 saved iterations (and,
+    given, BOREL's `vae_step`) whose Epoch 2 is -1: (step, value) as a reader sees them."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     log = RunLogger(tmp_path)
     for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):
         log.record(make_row(it, offline=v))
     log.close()
     resumed = RunLogger(tmp_path)
     resumed.load_rows(2)
-    resumed.resume_at(2)
+    resumed.resume_at(2, vae_step=vae_step)
     resumed.record(make_row(3, offline=-1.0))
     resumed.close()
-    names = sorted(f.name for f in (tmp_path / "tb").glob("events.out.tfevents.*"))
-    assert [n.rsplit(".", 1)[1] for n in names] == ["9", "10"]  # the interrupted writer's file first
     acc = EventAccumulator(str(tmp_path / "tb"))
     acc.Reload()
-    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+    return [(e.step, e.value) for e in acc.Scalars(RETURN_COLUMNS["offline"].replace(" ", "_"))]
 
 
 def test_each_rows_events_are_on_disk_when_record_returns(tmp_path, monkeypatch):
@@ -296,21 +302,8 @@ def test_a_borel_run_without_a_vae_stage_is_purged_in_tb_on_its_first_resume(tmp
     """A BOREL run started from `path_to_weights` runs no VAE stage, so it has no tb/vae/ either, yet it is no run of
     the layout before (tb/ holds no VAE/* scalars): its first resume purges tb/ as every run's does, and the killed
     iteration's point is not read beside the one logged again (it was: Epoch 2 twice, -3 and -1)."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    tag = RETURN_COLUMNS["offline"].replace(" ", "_")
-    log = RunLogger(tmp_path)
-    for it, v in ((1, -5.0), (2, -4.0), (3, -3.0)):
-        log.record(make_row(it, offline=v))
-    log.close()
-    resumed = RunLogger(tmp_path)
-    resumed.load_rows(2)
-    resumed.resume_at(2, vae_step=4)  # (the VAE's steps of the weights it started from)
-    resumed.record(make_row(3, offline=-1.0))
-    resumed.close()
-    acc = EventAccumulator(str(tmp_path / "tb"))
-    acc.Reload()
-    assert [(e.step, e.value) for e in acc.Scalars(tag)] == [(0, -5.0), (1, -4.0), (2, -1.0)]
+    # (vae_step 4: the VAE's steps of the weights it started from)
+    assert _offline_points_after_epoch_2_logged_again(tmp_path, vae_step=4) == [(0, -5.0), (1, -4.0), (2, -1.0)]
 
 
 def test_resume_with_missing_rows_is_an_error(tmp_path):

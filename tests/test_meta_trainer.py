@@ -273,17 +273,25 @@ def test_tensorboard_after_a_resume_keeps_the_last_saved_iteration_once(tmp_path
     assert df["Epoch"].tolist() == [0, 1, 2, 3] and df[RETURN_COLUMNS["offline"]].tolist() == [-5, -4, -3, -1]
 
 
+def _reseedable(test_z: bool, vae: bool) -> SimpleNamespace:
+    """What `MetaTrainer._fit_generator_states` reads of a trainer of seed 3: its generators (OFFPEARL's sampled
+    meta-test z's where `test_z`, BOREL's VAE stage's where `vae`)."""
+    return SimpleNamespace(
+        trainer=SimpleNamespace(
+            generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=torch.Generator() if test_z else None)
+        ),
+        sample_gen=torch.Generator(),
+        setup=SimpleNamespace(seed=3),
+        vae_gen=torch.Generator() if vae else None,
+    )
+
+
 def test_generators_reseeded_after_a_device_change_draw_distinct_streams():
     """Resumed on the other device type, every saved torch generator is reseeded; OFFPEARL's sampled meta-test z
     (`test_z`) must get a stream of its own, not the one the policy noise (`train_noise`) gets, whose draws it would
     then repeat exactly."""
     cuda_like = torch.zeros(16, dtype=torch.uint8)
-    fake = SimpleNamespace(
-        trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=torch.Generator())),
-        sample_gen=torch.Generator(),
-        setup=SimpleNamespace(seed=3),
-        vae_gen=None,
-    )
+    fake = _reseedable(test_z=True, vae=False)
     state = {
         "trainer": {"generator": cuda_like, "test_z_generator": cuda_like.clone()},
         "sample_gen": cuda_like.clone(),
@@ -305,12 +313,7 @@ def test_a_borel_vae_stage_reseeded_twice_after_device_changes_draws_new_streams
     300 reseeds its generators from stream `device_change` at its step, iterations and VAE steps together, so the
     second reseed draws other numbers than the first (keyed by the iteration alone, both were step 0)."""
     cuda_like = torch.zeros(16, dtype=torch.uint8)
-    fake = SimpleNamespace(
-        trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=None)),
-        sample_gen=torch.Generator(),
-        setup=SimpleNamespace(seed=3),
-        vae_gen=torch.Generator(),
-    )
+    fake = _reseedable(test_z=False, vae=True)
     draws = []
     for vae_steps in (100, 300):
         state = {
@@ -811,12 +814,7 @@ def test_borels_vae_generator_reseeded_after_a_device_change_gets_its_own_stream
     repeat."""
 
     cuda_like = torch.zeros(16, dtype=torch.uint8)
-    fake = SimpleNamespace(
-        trainer=SimpleNamespace(generator=torch.Generator(), agent=SimpleNamespace(test_z_generator=None)),
-        sample_gen=torch.Generator(),
-        setup=SimpleNamespace(seed=3),
-        vae_gen=torch.Generator(),
-    )
+    fake = _reseedable(test_z=False, vae=True)
     state = {
         "trainer": {"generator": cuda_like, "modules": {"agent": {"encoder.steps": torch.tensor(1000)}}},
         "sample_gen": cuda_like.clone(),
