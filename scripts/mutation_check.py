@@ -10054,6 +10054,12 @@ EDITS = {
         "",
         "tests/test_gpu_scripts.py::test_fetch_wheels_drops_an_earlier_fetchs_wheels",
     ),
+    "a SAC setting given null taken for its default": Edit(
+        "rlkit/behaviour/settings.py",
+        '        if key in cfg and cfg[key] is None:\n            raise UserError(f"SAC setting {key}=null',
+        '        if False:\n            raise UserError(f"SAC setting {key}=null',
+        "tests/test_sac.py::test_sac_settings_checked_together",
+    ),
     "a short sequence padded with buffer row 0, not its own last row": Edit(
         SEQUENCES,
         'mode="edge"',

@@ -1232,6 +1232,11 @@ def test_every_sac_setting_has_a_range_that_is_enforced():
             r"^SAC setting diag_gaussian_actor.params.log_std_bounds=5: exp",
         ),
         (["diag_gaussian_actor.params.log_std_bounds=null"], r"log_std_bounds=None: expected two finite numbers"),
+        # null where the code reads a default for a key left out: refused, not taken for the default (device=null
+        # trained on CUDA where there was one)
+        (["device=null"], r"^SAC setting device=null: expected a value, or the key left out for its default"),
+        (["save_networks=null"], r"^SAC setting save_networks=null: expected a value"),
+        (["tasks_per_group=null"], r"^SAC setting tasks_per_group=null: expected a value"),
         (["num_seed_steps=299"], r"num_seed_steps=299: expected < num_train_steps - 1 = 299"),
         (["eval_frequency=300"], r"eval_frequency=300: expected < num_train_steps = 300"),
         (["save_networks=2"], r"save_networks=2: expected true or false"),

@@ -137,6 +137,9 @@ def check_sac_config(cfg) -> None:
     one-line UserError naming the key, the value and what was expected, raised before anything is written."""
     from omegaconf import OmegaConf
 
+    for key in ("device", "save_networks", *SAC_OPTIONAL):  # (read with a default where absent: null is no value)
+        if key in cfg and cfg[key] is None:
+            raise UserError(f"SAC setting {key}=null: expected a value, or the key left out for its default")
     for key, spec in SAC_RANGES.items():
         value = OmegaConf.select(cfg, key)
         if value is None:
