@@ -216,7 +216,7 @@ def parse_checkpoints(text: str) -> list[int]:
     )
 
 
-def _as_int(text: str) -> int | float | None:
+def _as_number(text: str) -> int | float | None:
     """The number a SAC override's value writes (`01`, `+1`, `1.0`: 1), or None for another value."""
     try:
         return int(text) if text.strip().lstrip("+-").isdigit() else float(text)
@@ -229,7 +229,7 @@ def with_seed(overrides: list[str], seed: int) -> list[str]:
     given = override_values(overrides, "seed")
     if not given:
         return [*overrides, f"seed={seed}"]
-    if any(_as_int(g) != seed for g in given):  # (seed=01 and seed=1.0 are the value of --seed 1)
+    if any(_as_number(g) != seed for g in given):  # (seed=01 and seed=1.0 are the value of --seed 1)
         raise UserError(
             f"--seed {seed} and seed={given[0]}: expected one of them (both set the behaviour SAC's seed), "
             "or the same value"

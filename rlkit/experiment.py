@@ -47,6 +47,7 @@ from rlkit.run_folder import (
     record_code,
     restore_snapshot,
     run_data_print,
+    saved_vae_steps,
     snapshot_due,
     unsaved_from,
 )
@@ -330,9 +331,8 @@ class MetaTrainer:
         run's step: its iterations, and for BOREL its VAE steps too (its VAE stage runs at iteration 0: keyed by the
         iteration alone, a VAE stage moved between device types twice drew its streams again). Returns the streams
         so reseeded."""
-        trainer, iteration, reseeded = state["trainer"], state["counters"]["iteration"], []
-        if "borel" in state:
-            iteration += int(trainer["modules"]["agent"]["encoder.steps"])
+        trainer, reseeded = state["trainer"], []
+        step = state["counters"]["iteration"] + (saved_vae_steps(state) or 0)
         slots = [
             (trainer, "generator", self.trainer.generator, "train_noise"),
             (state, "sample_gen", self.sample_gen, "batch_sampling"),
@@ -342,7 +342,7 @@ class MetaTrainer:
         if "borel" in state:
             slots.append((state["borel"], "vae_gen", self.vae_gen, "borel_vae"))
         for holder, key, gen, stream in slots:
-            holder[key], fits = portable_generator_state(gen, holder[key], self.setup.seed, stream, iteration)
+            holder[key], fits = portable_generator_state(gen, holder[key], self.setup.seed, stream, step)
             if not fits:
                 reseeded.append(stream)
         return reseeded

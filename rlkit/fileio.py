@@ -211,14 +211,17 @@ def _folder_fd(folder: str | Path) -> Iterator[int | None]:
 
 
 @contextlib.contextmanager
-def folder_flock(folder: str | Path) -> Iterator[None]:
+def folder_flock(folder: str | Path) -> Iterator[bool]:
     """An exclusive flock of `folder` itself while the block runs: the processes of one machine that take it run
-    their blocks one at a time (a second waits). Where the file system has no flock, the block runs unlocked."""
+    their blocks one at a time (a second waits). Where the file system has no flock, the block runs unlocked. Yields
+    whether it holds the flock."""
     with _folder_fd(folder) as fd:  # (closing it releases the flock)
+        held = False
         if fd is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+                held = True
+        yield held
 
 
 def fsync_folder(folder: str | Path) -> None:
@@ -511,14 +514,13 @@ class FolderLock:
         file removed only if it is still the gone one's. (Moving the file aside and putting back one that was
         not left a window: a third process could take the lock in it, and the lock put back was lost, two processes
         holding it.) Where the file system has no flock, the move-aside alone."""
-        with _folder_fd(self.path.parent) as fd:  # (closing it releases the flock)
+        with folder_flock(self.path.parent) as held:
             try:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
+                if held:
                     if self._owner() == owner:
                         self.path.unlink(missing_ok=True)
                     return
-            except OSError:  # (no flock here)
+            except OSError:  # (read or removed in vain: moved aside below, as without a flock)
                 pass
         aside = self.path.with_name(f".lock.{os.getpid()}.stale")
         try:

@@ -305,10 +305,13 @@ def unsaved_from(state: dict[str, Any]) -> tuple[int, int | None]:
     """Where what a run logged past its saved `state` begins (`RunLogger.resume_at`'s arguments): the iteration it
     saved, and for a BOREL run (a state with "borel") the VAE step after the saved one, since a VAE block's scalars are
     logged and then latest.pt saved, so the point at the saved step stays; None for the other algorithms."""
-    vae_step = None
-    if "borel" in state:
-        vae_step = int(state["trainer"]["modules"]["agent"]["encoder.steps"]) + 1
-    return int(state["counters"]["iteration"]), vae_step
+    steps = saved_vae_steps(state)
+    return int(state["counters"]["iteration"]), None if steps is None else steps + 1
+
+
+def saved_vae_steps(state: dict[str, Any]) -> int | None:
+    """The VAE steps a BOREL run's saved `state` (a state with "borel") has done; None for the other algorithms."""
+    return int(state["trainer"]["modules"]["agent"]["encoder.steps"]) if "borel" in state else None
 
 
 def snapshot_due(out_dir: Path, cfg: Config, iteration: int, last: int | None = None) -> Path | None:

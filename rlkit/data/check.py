@@ -248,7 +248,7 @@ def unlisted_step_files(tdir: Path, steps: list[int]) -> list[Path]:
 
 
 def _check_task_files(
-    tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck, whose: str = "task.json's"
+    tdir: Path, meta: dict[str, Any], steps: list[int], out: DatasetCheck, whose: str
 ) -> tuple[int, dict[int, dict[str, float] | None]]:
     """Read every checkpoint file task.json lists (and its extra file), each problem a line in `out`; returns the
     transitions read and, per checkpoint, the mean episode return of each kind its step file holds."""
@@ -268,7 +268,7 @@ def _check_file(
     extra: bool,
     meta: dict[str, Any],
     out: DatasetCheck,
-    whose: str = "task.json's",
+    whose: str,
 ) -> tuple[int, dict[str, float] | None]:
     """Read the `kinds` of one checkpoint file: a damaged one is one problem line naming it, trajectories of
     other sizes than `meta`'s (`whose`: task.json's, or the env's) another, a step file of no trajectories at all a

@@ -180,6 +180,6 @@ if wants reproduce; then
         --seeds 0 --gpu 0 --capture --out "$work/reproduce" --results "$work/results" --data_dir "$work/data"
 fi
 
-pack  # (the last step's files once more: a reproduction's report written as it ended)
+pack  # (an archive even where every step was skipped for want of time)
 echo "done: $summary ($([ "$failed" = 1 ] && echo "a step failed: exit 1" || echo "every step that ran passed"))"
 exit "$failed"
